@@ -1,0 +1,267 @@
+"""Running the rules: code, then the SQL found in it, then the database and its plans.
+
+Each stage stands alone: a stage that fails records why and the others still run, so
+one broken part degrades one section of the report, never the whole audit.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from audit_lib import __version__
+from audit_lib.findings import Finding, Severity, assign_fingerprints, sort_key
+from audit_lib.registry import Rule, select
+from audit_lib.settings import Settings
+from audit_lib.source import FileError, Project, load_project
+from audit_lib.sql.model import FoundQuery
+from audit_lib.suppress import (
+    Suppression,
+    apply_baseline,
+    apply_code_suppressions,
+    apply_object_suppressions,
+    load_baseline,
+    module_suppressions,
+)
+
+STAGES = ("code", "sql", "database")
+
+
+@dataclass
+class Skipped:
+    what: str
+    why: str
+
+    def to_dict(self) -> dict:
+        return {"what": self.what, "why": self.why}
+
+
+@dataclass
+class AuditResult:
+    code_root: str
+    database: str | None
+    findings: list[Finding] = field(default_factory=list)
+    queries: list[FoundQuery] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    unused_suppressions: list[Suppression] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    catalog_summary: dict = field(default_factory=dict)
+
+    def active(self) -> list[Finding]:
+        return [f for f in self.findings if not f.suppressed]
+
+    def at_or_above(self, severity: Severity) -> list[Finding]:
+        return [f for f in self.active() if f.severity >= severity]
+
+    def to_dict(self) -> dict:
+        return {
+            "tool": {"name": "posture-audit", "version": __version__},
+            "target": {"code": self.code_root, "database": self.database},
+            "findings": [f.to_dict() for f in self.findings],
+            "queries": [q.to_dict() for q in self.queries],
+            "skipped": [s.to_dict() for s in self.skipped],
+            "errors": [e.to_dict() for e in self.errors],
+            "unused_suppressions": [
+                {"path": s.path, "line": s.line, "ids": sorted(s.ids)} for s in self.unused_suppressions
+            ],
+        }
+
+
+class Audit:
+    """One audit run; call the stages in order, or :meth:`run` for all of them."""
+
+    def __init__(self, settings: Settings, *, progress: Callable[[str], None] | None = None):
+        self.settings = settings
+        self.rules: list[Rule] = select(settings.rules)
+        self.progress = progress or (lambda message: None)
+        self.project: Project | None = None
+        self.suppressions: list[Suppression] = []
+        self._resources = ExitStack()
+        self._dsn: str | None = None
+        self.catalog = None
+        self.result = AuditResult(code_root=settings.code_root, database=None)
+
+    # -- stages ---------------------------------------------------------------
+
+    def run(self) -> AuditResult:
+        try:
+            self.run_code()
+            self.run_sql()
+            self.run_database()
+        finally:
+            self.close()
+        return self.finish()
+
+    def run_code(self) -> list[Finding]:
+        """Parse the code base once and run every selected code rule on it."""
+        with self._stage("code"):
+            self.project = load_project(self.settings.code_path())
+            self.result.errors.extend(self.project.errors)
+            found: list[Finding] = []
+            for module in self.project.modules:
+                self.suppressions.extend(module_suppressions(module))
+                for rule in self.rules:
+                    for check in rule.checks_of("module"):
+                        found.extend(self._guarded(rule, module.path, check.fn, module, self.project))
+            for rule in self.rules:
+                for check in rule.checks_of("project"):
+                    found.extend(self._guarded(rule, "(project)", check.fn, self.project))
+            return self._add(found)
+        return []
+
+    def run_sql(self) -> list[Finding]:
+        """Find the SQL the code sends and run the SQL rules on each query."""
+        if self.project is None:
+            return []
+        with self._stage("sql"):
+            from audit_lib.sql.finder import find_queries
+
+            self.result.queries = find_queries(self.project)
+            found: list[Finding] = []
+            for query in self.result.queries:
+                for rule in self.rules:
+                    for check in rule.checks_of("query"):
+                        found.extend(self._guarded(rule, query.id, check.fn, query, self.project))
+            return self._add(found)
+        return []
+
+    def run_database(self) -> list[Finding]:
+        """Connect read-only, run the catalog rules, plan every query, run the plan rules."""
+        dsn = self._database_dsn()
+        if dsn is None:
+            return []
+        with self._stage("database"):
+            from audit_lib.pg import catalog as catalog_mod
+            from audit_lib.pg import plans, session
+
+            self.result.database = session.database_label(dsn)
+            try:
+                conn = self._resources.enter_context(session.connect(dsn, self.settings))
+            except session.DatabaseUnavailable as exc:
+                self.result.skipped.append(Skipped("database", str(exc)))
+                return []
+            needs = {n for rule in self.rules for c in rule.checks_of("catalog") for n in c.needs}
+            self.catalog = catalog_mod.collect(conn, needs, self.settings)
+            self.result.database = self.catalog.database
+            found: list[Finding] = []
+            for rule in self.rules:
+                for check in rule.checks_of("catalog"):
+                    missing = [n for n in check.needs if n in self.catalog.unavailable]
+                    if missing:
+                        why = "; ".join(f"{n}: {self.catalog.unavailable[n]}" for n in missing)
+                        self.result.skipped.append(Skipped(rule.id, why))
+                        continue
+                    found.extend(self._guarded(rule, "(catalog)", check.fn, self.catalog, self.settings))
+            plan_rules = [r for r in self.rules if r.checks_of("plan")]
+            if self.result.queries:
+                self.progress(f"planning {len(self.result.queries)} queries")
+                plans.plan_queries(dsn, self.result.queries, self.settings)
+                for query in self.result.queries:
+                    if query.plan is None:
+                        continue
+                    for rule in plan_rules:
+                        for check in rule.checks_of("plan"):
+                            found.extend(self._guarded(rule, query.id, check.fn, query, query.plan, self.settings))
+            return self._add(found)
+        return []
+
+    def finish(self) -> AuditResult:
+        """Fingerprint, apply suppressions and the baseline, sort."""
+        findings = self.result.findings
+        assign_fingerprints(findings)
+        apply_code_suppressions(findings, self.suppressions)
+        apply_object_suppressions(findings, self.settings.suppress_objects)
+        if self.settings.baseline:
+            apply_baseline(findings, load_baseline(self.settings.baseline))
+        findings.sort(key=sort_key)
+        self.result.unused_suppressions = [s for s in self.suppressions if not s.used]
+        return self.result
+
+    def close(self) -> None:
+        self._resources.close()
+
+    # -- helpers --------------------------------------------------------------
+
+    def _database_dsn(self) -> str | None:
+        if self._dsn is not None:
+            return self._dsn
+        mode = self.settings.database
+        if mode == "none":
+            self.result.skipped.append(Skipped("database", "no database selected (database: none)"))
+            return None
+        if mode == "embedded-example":
+            from audit_lib.embedded import example_database
+
+            self.progress("starting the embedded example database")
+            try:
+                self._dsn = self._resources.enter_context(example_database())
+            except Exception as exc:  # the embedded server is optional for the code sections
+                self.result.skipped.append(Skipped("database", f"embedded PostgreSQL did not start: {exc}"))
+                return None
+            return self._dsn
+        from audit_lib.pg.session import DatabaseUnavailable, dsn_from_env
+
+        try:
+            self._dsn = dsn_from_env(self.settings.dsn_env)
+        except DatabaseUnavailable as exc:
+            self.result.skipped.append(Skipped("database", str(exc)))
+            return None
+        return self._dsn
+
+    def _add(self, found: list[Finding]) -> list[Finding]:
+        self.result.findings.extend(found)
+        return found
+
+    def _guarded(self, rule: Rule, where: str, fn: Callable, *args) -> Iterable[Finding]:
+        """Run one check; a crash in it is recorded, never raised."""
+        try:
+            produced = list(fn(*args))
+        except Exception as exc:  # a rule bug must not sink the audit
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            self.result.errors.append(
+                FileError(where, f"{rule.id} failed: {type(exc).__name__}: {exc} ({frame.name}:{frame.lineno})")
+            )
+            return []
+        for finding in produced:
+            finding.rule = rule.id
+            finding.severity = self.settings.severity_for(rule.id, rule.severity)
+        return produced
+
+    class _StageGuard:
+        def __init__(self, audit: "Audit", name: str):
+            self.audit, self.name = audit, name
+
+        def __enter__(self):
+            self.start = time.perf_counter()
+            self.audit.progress(f"{self.name}: running")
+            return self
+
+        def __exit__(self, exc_type, exc, tb):
+            elapsed = time.perf_counter() - self.start
+            self.audit.result.timings[self.name] = elapsed
+            if exc is None:
+                self.audit.progress(f"{self.name}: done in {elapsed:.1f}s")
+                return False
+            if isinstance(exc, ValueError) and self.name == "code":
+                raise exc
+            self.audit.result.skipped.append(Skipped(self.name, f"{type(exc).__name__}: {redact(str(exc))}"))
+            self.audit.progress(f"{self.name}: failed: {type(exc).__name__}")
+            return True
+
+    def _stage(self, name: str) -> "Audit._StageGuard":
+        return Audit._StageGuard(self, name)
+
+
+def redact(text: str) -> str:
+    from audit_lib.redact import redact_secrets
+
+    return redact_secrets(text)
+
+
+def stderr_progress(message: str) -> None:
+    print(f"posture-audit: {message}", file=sys.stderr, flush=True)

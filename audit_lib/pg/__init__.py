@@ -1,0 +1,1 @@
+"""Talking to PostgreSQL, read-only: the session, catalog collectors, EXPLAIN."""

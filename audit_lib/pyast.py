@@ -1,0 +1,143 @@
+"""Questions about Python syntax trees that several code rules ask."""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from audit_lib.source import SourceModule
+
+FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
+LOOP_TYPES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, None for anything else."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def qualified(module: SourceModule, node: ast.AST) -> str | None:
+    """The dotted name of ``node`` with its first part resolved through the imports.
+
+    ``r.get`` after ``import requests as r`` is ``requests.get``; ``get`` after
+    ``from requests import get`` is ``requests.get``; a local ``client.get`` stays
+    ``client.get``.
+    """
+    name = dotted(node)
+    if name is None:
+        return None
+    head, _, rest = name.partition(".")
+    resolved = module.imports.get(head)
+    if resolved is None:
+        return name
+    return f"{resolved}.{rest}" if rest else resolved
+
+
+def call_name(module: SourceModule, call: ast.Call) -> str | None:
+    return qualified(module, call.func)
+
+
+def method_name(call: ast.Call) -> str | None:
+    """The last attribute of the called expression: ``execute`` for ``cur.execute(...)``."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return None
+
+
+def keyword(call: ast.Call, name: str) -> ast.expr | None:
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    return None
+
+
+def has_kwargs_splat(call: ast.Call) -> bool:
+    return any(kw.arg is None for kw in call.keywords)
+
+
+def is_none(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def functions(tree: ast.AST) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    for node in ast.walk(tree):
+        if isinstance(node, FUNCTION_TYPES):
+            yield node
+
+
+def ancestors(module: SourceModule, node: ast.AST) -> Iterator[ast.AST]:
+    parent = module.parents.get(node)
+    while parent is not None:
+        yield parent
+        parent = module.parents.get(parent)
+
+
+def enclosing_function(module: SourceModule, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    for parent in ancestors(module, node):
+        if isinstance(parent, FUNCTION_TYPES):
+            return parent
+    return None
+
+
+def enclosing_loops(module: SourceModule, node: ast.AST) -> list[ast.AST]:
+    """Loops around ``node`` within its function, innermost first.
+
+    A node in a loop's ``iter`` (or a comprehension's first iterable) runs once, not
+    per iteration, so that loop does not count.
+    """
+    loops: list[ast.AST] = []
+    child = node
+    for parent in ancestors(module, node):
+        if isinstance(parent, FUNCTION_TYPES + (ast.Lambda, ast.ClassDef)):
+            break
+        if isinstance(parent, (ast.For, ast.AsyncFor)) and child is not parent.iter:
+            loops.append(parent)
+        elif isinstance(parent, ast.While):
+            loops.append(parent)
+        elif isinstance(parent, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            first_iter = parent.generators[0].iter
+            if child is not first_iter and not _is_within(module, child, first_iter):
+                loops.append(parent)
+        child = parent
+    return loops
+
+
+def _is_within(module: SourceModule, node: ast.AST, container: ast.AST) -> bool:
+    return node is container or any(a is container for a in ancestors(module, node))
+
+
+def walk_function_body(fn: ast.AST) -> Iterator[ast.AST]:
+    """Every node of a function's body without descending into nested functions or classes."""
+    stack = list(reversed(getattr(fn, "body", [])))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, FUNCTION_TYPES + (ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def string_value(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def decorator_names(module: SourceModule, fn: ast.AST) -> list[str]:
+    names: list[str] = []
+    for dec in getattr(fn, "decorator_list", []):
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        name = qualified(module, target)
+        if name:
+            names.append(name)
+    return names

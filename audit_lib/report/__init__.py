@@ -1,0 +1,1 @@
+"""Rendering one audit result: text, JSON, SARIF, notebook tables, HTML and PDF."""

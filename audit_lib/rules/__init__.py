@@ -1,0 +1,1 @@
+"""The rules, one module each, grouped by operating rule (R1-R5) and types (T)."""

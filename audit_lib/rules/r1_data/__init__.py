@@ -1,0 +1,1 @@
+"""R1: EXPLAIN-first data design."""

@@ -1,0 +1,1 @@
+"""R2: atomic and transactional integrity."""

@@ -1,0 +1,1 @@
+"""R3: distributed systems and observability."""

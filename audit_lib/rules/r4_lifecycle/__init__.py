@@ -1,0 +1,1 @@
+"""R4: runtime coherence and resource lifecycle."""

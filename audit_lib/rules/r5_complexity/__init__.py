@@ -1,0 +1,1 @@
+"""R5: algorithmic and asymptotic rigor."""

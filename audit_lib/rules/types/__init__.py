@@ -1,0 +1,1 @@
+"""T: types (money and time)."""

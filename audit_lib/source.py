@@ -1,0 +1,238 @@
+"""Walking the target tree: each Python file is read and parsed once.
+
+The target's code is only ever read and parsed, never imported or executed.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import os
+import tokenize
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Iterator
+
+import pathspec
+
+SKIPPED_DIRS = {
+    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", ".env", "virtualenv",
+    "node_modules", "__pycache__", "build", "dist", ".eggs", "site-packages",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "htmlcov",
+}
+MAX_FILE_BYTES = 2_000_000
+
+
+@dataclass
+class FileError:
+    path: str
+    why: str
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "why": self.why}
+
+
+@dataclass
+class SourceModule:
+    """One parsed Python file and the facts every code rule asks of it."""
+
+    path: str  # relative to the audited root, '/' separators
+    text: str
+    tree: ast.Module
+    lines: list[str] = field(repr=False, default_factory=list)
+
+    @cached_property
+    def imports(self) -> dict[str, str]:
+        """Local name -> what it was imported as (``r`` -> ``requests``, ``get`` -> ``requests.get``)."""
+        table: dict[str, str] = {}
+        package = self.dotted_name.rsplit(".", 1)[0] if "." in self.dotted_name else ""
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        table[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".", 1)[0]
+                        table[top] = top
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".") if package else []
+                    parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+                    base = ".".join([*parts, base] if base else parts)
+                for alias in node.names:
+                    if alias.name == "*":
+                        continue
+                    table[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+        return table
+
+    @cached_property
+    def dotted_name(self) -> str:
+        parts = self.path[:-3].split("/") if self.path.endswith(".py") else self.path.split("/")
+        if parts and parts[-1] == "__init__":
+            parts = parts[:-1]
+        return ".".join(parts)
+
+    @cached_property
+    def parents(self) -> dict[ast.AST, ast.AST]:
+        table: dict[ast.AST, ast.AST] = {}
+        for node in ast.walk(self.tree):
+            for child in ast.iter_child_nodes(node):
+                table[child] = node
+        return table
+
+    def line_text(self, lineno: int | None) -> str:
+        if not lineno or lineno > len(self.lines):
+            return ""
+        return self.lines[lineno - 1].strip()
+
+    def evidence(self, node: ast.AST) -> str:
+        return self.line_text(getattr(node, "lineno", None))
+
+    def imports_module(self, name: str) -> bool:
+        """Whether the file imports ``name`` or anything below it."""
+        return any(q == name or q.startswith(name + ".") for q in self.imports.values())
+
+
+@dataclass
+class Project:
+    """The audited code base: its root and every module that parsed."""
+
+    root: Path
+    modules: list[SourceModule]
+    errors: list[FileError]
+    sql_files: list[Path] = field(default_factory=list)
+
+    @cached_property
+    def by_dotted_name(self) -> dict[str, SourceModule]:
+        table = {m.dotted_name: m for m in self.modules}
+        # Code often lives below a src/ folder or a project folder that is not a package.
+        for module in self.modules:
+            parts = module.dotted_name.split(".")
+            for i in range(1, len(parts)):
+                table.setdefault(".".join(parts[i:]), module)
+        return table
+
+    def imports_anywhere(self, name: str) -> bool:
+        return any(m.imports_module(name) for m in self.modules)
+
+
+def load_project(root: str | os.PathLike, *, max_file_bytes: int = MAX_FILE_BYTES) -> Project:
+    """Walk ``root`` and parse every Python file; raise ValueError for a bad root."""
+    root_path = Path(root)
+    if not root_path.exists():
+        raise ValueError(f"code root does not exist: {root}")
+    if not root_path.is_dir():
+        raise ValueError(f"code root is not a directory: {root}")
+    if not os.access(root_path, os.R_OK | os.X_OK):
+        raise ValueError(f"code root is not readable: {root}")
+    root_path = root_path.resolve()
+    modules: list[SourceModule] = []
+    errors: list[FileError] = []
+    sql_files: list[Path] = []
+    for path, rel in iter_files(root_path, errors):
+        if path.suffix == ".sql":
+            sql_files.append(path)
+            continue
+        module = parse_file(path, rel, errors, max_file_bytes)
+        if module is not None:
+            modules.append(module)
+    return Project(root_path, modules, errors, sql_files)
+
+
+def iter_files(root: Path, errors: list[FileError]) -> Iterator[tuple[Path, str]]:
+    """Yield (path, relative posix path) of .py and .sql files, in a stable order."""
+    ignore = _gitignore(root)
+    seen_dirs: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=None):
+        current = Path(dirpath)
+        rel_dir = current.relative_to(root).as_posix()
+        rel_dir = "" if rel_dir == "." else rel_dir + "/"
+        try:
+            stat = current.stat()
+        except OSError:
+            continue
+        if (stat.st_dev, stat.st_ino) in seen_dirs:
+            dirnames[:] = []
+            continue
+        seen_dirs.add((stat.st_dev, stat.st_ino))
+        dirnames[:] = sorted(
+            d for d in dirnames
+            if d not in SKIPPED_DIRS
+            and not d.endswith(".egg-info")
+            and not (current / d).is_symlink()
+            and not (ignore and ignore.match_file(rel_dir + d + "/"))
+        )
+        for name in sorted(filenames):
+            if not name.endswith((".py", ".sql")):
+                continue
+            rel = rel_dir + name
+            path = current / name
+            if ignore and ignore.match_file(rel):
+                continue
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(root) or not target.is_file():
+                    errors.append(FileError(rel, "symlink to a file outside the audited root: not followed"))
+                    continue
+            yield path, rel
+
+
+def _gitignore(root: Path) -> pathspec.PathSpec | None:
+    gitignore = root / ".gitignore"
+    if not gitignore.is_file():
+        return None
+    try:
+        text = gitignore.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    return pathspec.PathSpec.from_lines("gitwildmatch", text.splitlines())
+
+
+def parse_file(path: Path, rel: str, errors: list[FileError], max_bytes: int = MAX_FILE_BYTES) -> SourceModule | None:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            errors.append(FileError(rel, f"larger than the size limit ({size} > {max_bytes} bytes): skipped"))
+            return None
+        raw = path.read_bytes()
+    except OSError as exc:
+        errors.append(FileError(rel, f"unreadable: {exc.strerror or exc}"))
+        return None
+    text = decode_source(raw, rel, errors)
+    if text is None:
+        return None
+    tree = parse_text(text, rel, errors)
+    if tree is None:
+        return None
+    return SourceModule(rel, text, tree, text.splitlines())
+
+
+def decode_source(raw: bytes, rel: str, errors: list[FileError]) -> str | None:
+    if b"\x00" in raw:
+        errors.append(FileError(rel, "holds NUL bytes: not a Python source file"))
+        return None
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        return raw.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
+        errors.append(FileError(rel, f"not decodable as its declared encoding: {exc}"))
+        return None
+
+
+def parse_text(text: str, rel: str, errors: list[FileError]) -> ast.Module | None:
+    try:
+        return ast.parse(text, filename=rel)
+    except SyntaxError as exc:
+        hint = " (Python 2?)" if _looks_like_python2(text) else ""
+        errors.append(FileError(rel, f"SyntaxError: line {exc.lineno}: {exc.msg}{hint}"))
+    except (RecursionError, MemoryError):
+        errors.append(FileError(rel, "nested too deeply for the parser: skipped"))
+    except ValueError as exc:
+        errors.append(FileError(rel, f"unparsable: {exc}"))
+    return None
+
+
+def _looks_like_python2(text: str) -> bool:
+    return any(line.lstrip().startswith(("print ", "exec ")) for line in text.splitlines()) or "except Exception, " in text

@@ -1,0 +1,1 @@
+"""SQL found in the audited code: finding it, normalising it, judging it."""
