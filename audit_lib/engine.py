@@ -29,6 +29,7 @@ from audit_lib.suppress import (
 )
 
 STAGES = ("code", "sql", "database")
+REPORT_DATASETS = {"tables", "foreign_keys", "indexes"}  # the schema graph needs them whatever the rules
 
 
 @dataclass
@@ -146,6 +147,7 @@ class Audit:
                 self.result.skipped.append(Skipped("database", str(exc)))
                 return []
             needs = {n for rule in self.rules for c in rule.checks_of("catalog") for n in c.needs}
+            needs |= REPORT_DATASETS
             self.catalog = catalog_mod.collect(conn, needs, self.settings)
             self.result.database = self.catalog.database
             found: list[Finding] = []
@@ -173,6 +175,7 @@ class Audit:
     def finish(self) -> AuditResult:
         """Fingerprint, apply suppressions and the baseline, sort."""
         findings = self.result.findings
+        link_findings_to_queries(findings, self.result.queries)
         assign_fingerprints(findings)
         apply_code_suppressions(findings, self.suppressions)
         apply_object_suppressions(findings, self.settings.suppress_objects)
@@ -255,6 +258,17 @@ class Audit:
 
     def _stage(self, name: str) -> "Audit._StageGuard":
         return Audit._StageGuard(self, name)
+
+
+def link_findings_to_queries(findings: list[Finding], queries: list[FoundQuery]) -> None:
+    """A code finding on a line that sends a query points at that query (and its plan)."""
+    by_site: dict[tuple[str, int], list[str]] = {}
+    for query in queries:
+        for site in query.sites:
+            by_site.setdefault((site.path, site.line), []).append(query.id)
+    for finding in findings:
+        if finding.path is not None and not finding.queries:
+            finding.queries = list(by_site.get((finding.path, finding.line or 0), []))
 
 
 def redact(text: str) -> str:

@@ -43,7 +43,7 @@ class Finding:
     columns: list[str] | None = None
     evidence: str = ""
     fix: str = ""
-    query_id: str | None = None
+    queries: list[str] = field(default_factory=list)  # ids of the found queries this finding concerns
     fingerprint: str = ""
     suppressed: bool = False
     suppressed_by: str | None = None
