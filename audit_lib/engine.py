@@ -28,7 +28,7 @@ from audit_lib.suppress import (
     module_suppressions,
 )
 
-STAGES = ("code", "sql", "database")
+STAGES = ("code", "sql", "database", "plans")
 REPORT_DATASETS = {"tables", "foreign_keys", "indexes"}  # the schema graph needs them whatever the rules
 
 
@@ -94,6 +94,7 @@ class Audit:
             self.run_code()
             self.run_sql()
             self.run_database()
+            self.run_plan_rules()
         finally:
             self.close()
         return self.finish()
@@ -159,18 +160,33 @@ class Audit:
                         self.result.skipped.append(Skipped(rule.id, why))
                         continue
                     found.extend(self._guarded(rule, "(catalog)", check.fn, self.catalog, self.settings))
-            plan_rules = [r for r in self.rules if r.checks_of("plan")]
             if self.result.queries:
                 self.progress(f"planning {len(self.result.queries)} queries")
                 plans.plan_queries(dsn, self.result.queries, self.settings)
-                for query in self.result.queries:
-                    if query.plan is None:
-                        continue
-                    for rule in plan_rules:
-                        for check in rule.checks_of("plan"):
-                            found.extend(self._guarded(rule, query.id, check.fn, query, query.plan, self.settings))
             return self._add(found)
         return []
+
+    def run_plan_rules(self) -> list[Finding]:
+        """Judge every found query with its plan (or the reason it has none)."""
+        if not self.result.queries:
+            return []
+        with self._stage("plans"):
+            no_plan_reason = self._no_plan_reason()
+            found: list[Finding] = []
+            for query in self.result.queries:
+                if query.plan is None and query.plan_error is None:
+                    query.plan_error = no_plan_reason
+                for rule in self.rules:
+                    for check in rule.checks_of("plan"):
+                        found.extend(self._guarded(rule, query.id, check.fn, query, self.catalog, self.settings))
+            return self._add(found)
+        return []
+
+    def _no_plan_reason(self) -> str:
+        for skipped in self.result.skipped:
+            if skipped.what in ("database", "sql"):
+                return f"no database: {skipped.why}"
+        return "not planned"
 
     def finish(self) -> AuditResult:
         """Fingerprint, apply suppressions and the baseline, sort."""

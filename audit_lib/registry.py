@@ -10,7 +10,9 @@ looks at with ``on=``:
 - ``"query"``: ``fn(query: FoundQuery, project: Project)``, once per SQL query found in code;
 - ``"catalog"``: ``fn(catalog: Catalog, settings: Settings)``, once per database, over the
   collected rows of the datasets named in ``needs=``;
-- ``"plan"``: ``fn(query: FoundQuery, plan: dict, settings: Settings)``, once per EXPLAIN plan.
+- ``"plan"``: ``fn(query: FoundQuery, catalog: Catalog | None, settings: Settings)``, once per
+  query found in code, after the database stage: ``query.plan`` is its EXPLAIN JSON, or
+  None with ``query.plan_error`` saying why (``catalog`` is None without a database).
 
 Every check yields :class:`~audit_lib.findings.Finding` objects; the engine fills in
 the rule id and severity.
