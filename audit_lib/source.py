@@ -187,7 +187,7 @@ def _gitignore(root: Path) -> pathspec.PathSpec | None:
         text = gitignore.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    return pathspec.PathSpec.from_lines("gitwildmatch", text.splitlines())
+    return pathspec.PathSpec.from_lines("gitignore", text.splitlines())
 
 
 def parse_file(path: Path, rel: str, errors: list[FileError], max_bytes: int = MAX_FILE_BYTES) -> SourceModule | None:

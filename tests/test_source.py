@@ -1,0 +1,129 @@
+"""The source walker: what it reads, what it skips, and how each bad file is reported."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from audit_lib.source import load_project
+
+
+def write(root: Path, rel: str, content: str | bytes) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def errors_by_path(project) -> dict[str, str]:
+    return {e.path: e.why for e in project.errors}
+
+
+def test_reads_python_and_sql_and_skips_tool_folders(tmp_path):
+    write(tmp_path, "app/main.py", "x = 1\n")
+    write(tmp_path, "app/queries.sql", "select 1;\n")
+    for skipped in (".venv/lib/x.py", "node_modules/a.py", ".git/hooks/b.py", "build/c.py", "pkg.egg-info/d.py"):
+        write(tmp_path, skipped, "x = 1\n")
+    project = load_project(tmp_path)
+    assert [m.path for m in project.modules] == ["app/main.py"]
+    assert [p.name for p in project.sql_files] == ["queries.sql"]
+    assert project.errors == []
+
+
+def test_gitignored_files_are_skipped(tmp_path):
+    write(tmp_path, ".gitignore", "generated/\n*_pb2.py\n")
+    write(tmp_path, "generated/models.py", "x = 1\n")
+    write(tmp_path, "api_pb2.py", "x = 1\n")
+    write(tmp_path, "app.py", "x = 1\n")
+    assert [m.path for m in load_project(tmp_path).modules] == ["app.py"]
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("def f(:\n    pass\n", "SyntaxError: line 1"),
+        ("print 'hello'\n", "Python 2?"),
+        (b"x = '\xff\xfe'\n", "not decodable"),
+        (b"x = 1\x00\n", "NUL bytes"),
+        ("x = " + "(" * 300 + "1" + ")" * 300 + "\n", "too many nested parentheses"),
+        ("x = " + "-" * 100_000 + "1\n", "nested too deeply"),
+        ("x = 1" + " + 1" * 200_000 + "\n", "nested too deeply"),
+    ],
+    ids=["syntax", "python2", "not-utf8", "nul", "deep-parens", "deep-unary", "long-chain"],
+)
+def test_a_bad_file_is_an_error_entry_and_the_rest_is_read(tmp_path, content, expected):
+    write(tmp_path, "bad.py", content)
+    write(tmp_path, "good.py", "x = 1\n")
+    project = load_project(tmp_path)
+    assert [m.path for m in project.modules] == ["good.py"]
+    assert expected in errors_by_path(project)["bad.py"]
+
+
+def test_declared_encoding_is_honoured(tmp_path):
+    write(tmp_path, "latin.py", "# -*- coding: latin-1 -*-\nname = 'caf\xe9'\n".encode("latin-1"))
+    project = load_project(tmp_path)
+    assert project.modules[0].lines[1] == "name = 'café'"
+
+
+def test_files_over_the_size_limit_are_reported_not_read(tmp_path):
+    write(tmp_path, "huge.py", "x = 1\n" * 100)
+    project = load_project(tmp_path, max_file_bytes=100)
+    assert "size limit" in errors_by_path(project)["huge.py"]
+    assert project.modules == []
+
+
+def test_symlinks_outside_the_root_and_loops_are_not_followed(tmp_path):
+    outside = tmp_path / "outside"
+    write(outside, "secret.py", "token = 'x'\n")
+    root = tmp_path / "root"
+    write(root, "app.py", "x = 1\n")
+    (root / "link.py").symlink_to(outside / "secret.py")
+    (root / "linkdir").symlink_to(outside, target_is_directory=True)
+    (root / "loop").symlink_to(root, target_is_directory=True)
+    project = load_project(root)
+    assert [m.path for m in project.modules] == ["app.py"]
+    assert "outside the audited root" in errors_by_path(project)["link.py"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_unreadable_file_is_reported(tmp_path):
+    path = write(tmp_path, "locked.py", "x = 1\n")
+    path.chmod(0)
+    assert "unreadable" in errors_by_path(load_project(tmp_path))["locked.py"]
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_bad_root_raises_a_clear_value_error(tmp_path, kind):
+    target = tmp_path / "nothing"
+    if kind == "file":
+        target.write_text("x = 1\n")
+    with pytest.raises(ValueError, match="code root"):
+        load_project(target)
+
+
+def test_empty_root_is_an_empty_project(tmp_path):
+    project = load_project(tmp_path)
+    assert project.modules == [] and project.errors == []
+
+
+def test_import_table_resolves_aliases_and_relative_imports(tmp_path):
+    write(tmp_path, "pkg/__init__.py", "")
+    write(
+        tmp_path,
+        "pkg/api/views.py",
+        "import requests as r\nfrom httpx import AsyncClient as C\nfrom ..db import pool\nfrom . import helpers\nimport os.path\n",
+    )
+    module = next(m for m in load_project(tmp_path).modules if m.path == "pkg/api/views.py")
+    assert module.dotted_name == "pkg.api.views"
+    assert module.imports == {
+        "r": "requests",
+        "C": "httpx.AsyncClient",
+        "pool": "pkg.db.pool",
+        "helpers": "pkg.api.helpers",
+        "os": "os",
+    }
