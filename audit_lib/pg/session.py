@@ -47,6 +47,16 @@ def database_label(dsn: str) -> str:
     return f"{host}{':' + str(port) if port and port != '5432' else ''}/{dbname}"
 
 
+def connection_label(conn: psycopg.Connection) -> str:
+    """``host/dbname`` of an open connection, as :func:`database_label` writes it."""
+    info = conn.info
+    host = info.host or "localhost"
+    if host.startswith("/"):
+        host = "local socket"
+    port = str(info.port) if info.port else ""
+    return f"{host}{':' + port if port and port != '5432' else ''}/{info.dbname}"
+
+
 def session_options(settings: Settings) -> str:
     """Server options that make every transaction of the session read-only and bounded."""
     options = {
