@@ -1,0 +1,271 @@
+"""T.naive-datetime: a point in time stored or computed without its time zone.
+
+## What it does
+Reports, in code:
+
+- `datetime.now()` and `datetime.fromtimestamp(ts)` called without a time zone, and
+  `datetime.utcnow()`, `datetime.utcfromtimestamp(ts)` and `datetime.today()`, which
+  always return naive values (whatever the import spelling: `import datetime`,
+  `from datetime import datetime`, `import datetime as dt`);
+- the same functions passed uncalled as a column or field default
+  (`default=datetime.utcnow`, `default_factory=datetime.now`);
+- SQLAlchemy `DateTime`/`TIMESTAMP` columns without `timezone=True` (they create
+  `timestamp without time zone`), including `Mapped[datetime]` columns that take their
+  type from the annotation when the code base sets no `type_annotation_map`;
+- a Django settings module that sets `USE_TZ = False`, which makes every
+  `DateTimeField` naive.
+
+`datetime.now(timezone.utc)`, `now(tz=...)`, `fromtimestamp(ts, tz=...)`,
+`datetime.now().astimezone()`, `date.today()` (a date has no time of day),
+`DateTime(timezone=True)` and `django.utils.timezone.now()` are fine.
+
+## Why is this bad?
+A naive datetime is a wall-clock reading with no zone: the server's local time on one
+host, UTC on another. Compared with aware values it raises; compared with each other
+across hosts, daylight-saving changes or a move of the server, it is silently off by
+hours. `utcnow()` looks safe but returns a naive value that any later `.astimezone()`
+reads as local time (Backend Posture gate S32).
+
+## Example
+```python
+from datetime import datetime
+from sqlalchemy import Column, DateTime
+
+class Order(Base):
+    created_at = Column(DateTime, default=datetime.utcnow)
+
+def expired(order):
+    return order.created_at < datetime.now()
+```
+
+## Use instead
+```python
+from datetime import datetime, timezone
+from sqlalchemy import Column, DateTime
+
+class Order(Base):
+    created_at = Column(DateTime(timezone=True), default=lambda: datetime.now(timezone.utc))
+
+def expired(order):
+    return order.created_at < datetime.now(timezone.utc)
+```
+
+## References
+- Python: https://docs.python.org/3/library/datetime.html#aware-and-naive-objects
+- SQLAlchemy: https://docs.sqlalchemy.org/en/20/core/type_basics.html#sqlalchemy.types.DateTime
+- Django: https://docs.djangoproject.com/en/stable/topics/i18n/timezones/
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from audit_lib.findings import Confidence, Finding
+from audit_lib.pyast import call_name, is_none, keyword, qualified
+from audit_lib.registry import rule
+from audit_lib.source import Project, SourceModule
+
+DATETIME_CLASS = "datetime.datetime"
+ALWAYS_NAIVE = {"utcnow", "utcfromtimestamp", "today"}
+# function -> index of the positional tz argument
+TZ_POSITION = {"now": 0, "fromtimestamp": 1}
+DEFAULT_KEYWORDS = {"default", "onupdate", "default_factory"}
+SQLALCHEMY_DATETIME_TYPES = {
+    "sqlalchemy.DateTime", "sqlalchemy.types.DateTime", "sqlalchemy.sql.sqltypes.DateTime",
+    "sqlalchemy.TIMESTAMP", "sqlalchemy.types.TIMESTAMP", "sqlalchemy.sql.sqltypes.TIMESTAMP",
+    "sqlalchemy.dialects.postgresql.TIMESTAMP", "sqlmodel.DateTime",
+}
+COLUMN_FACTORIES = {"Column", "mapped_column"}
+FIX_CALL = "pass a zone: datetime.now(timezone.utc) / datetime.fromtimestamp(ts, tz=timezone.utc)"
+FIX_COLUMN = "use DateTime(timezone=True) (PostgreSQL timestamptz) and store aware UTC values"
+
+
+@rule("T.naive-datetime", on="module", scope="code+db", severity="medium")
+def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
+    if not (module.imports_module("datetime") or module.imports_module("sqlalchemy")
+            or module.imports_module("sqlmodel") or _is_django_settings(module, project)):
+        return
+    reported: set[int] = set()
+    for finding in _findings(module, project):
+        if finding.line not in reported:
+            reported.add(finding.line)
+            yield finding
+
+
+def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
+    flask_sqlalchemy = project.imports_anywhere("flask_sqlalchemy")
+    annotation_map = _has_type_annotation_map(project)
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Call):
+            yield from _naive_call(module, node)
+            yield from _naive_default(module, node)
+            if _is_column_call(module, node, flask_sqlalchemy):
+                yield from _naive_column(module, node, flask_sqlalchemy)
+        elif isinstance(node, ast.AnnAssign) and not annotation_map:
+            yield from _naive_mapped_annotation(module, node)
+    if _is_django_settings(module, project):
+        yield from _use_tz_false(module)
+
+
+def _datetime_function(module: SourceModule, node: ast.expr) -> str | None:
+    """``now`` for ``datetime.now`` / ``dt.datetime.now`` / ``datetime.datetime.now``."""
+    name = qualified(module, node)
+    if name is None:
+        return None
+    owner, _, function = name.rpartition(".")
+    if owner == DATETIME_CLASS and (function in ALWAYS_NAIVE or function in TZ_POSITION):
+        return function
+    return None
+
+
+def _naive_call(module: SourceModule, call: ast.Call) -> Iterator[Finding]:
+    function = _datetime_function(module, call.func)
+    if function is None:
+        return
+    if function in TZ_POSITION:
+        position = TZ_POSITION[function]
+        tz = keyword(call, "tz")
+        if tz is None and len(call.args) > position:
+            tz = call.args[position]
+        if tz is not None and not is_none(tz):
+            return
+        if any(kw.arg is None for kw in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
+            return
+        if _made_aware_at_once(module, call):
+            return
+        message = f"datetime.{function}() without a time zone returns a naive datetime"
+    else:
+        if _made_aware_at_once(module, call):
+            return
+        message = f"datetime.{function}() returns a naive datetime"
+    yield Finding(message=message, path=module.path, line=call.lineno, end_line=call.end_lineno,
+                  evidence=module.evidence(call), fix=FIX_CALL)
+
+
+def _made_aware_at_once(module: SourceModule, call: ast.Call) -> bool:
+    """``datetime.now().astimezone()`` or ``.replace(tzinfo=...)`` attaches a zone at once."""
+    parent = module.parents.get(call)
+    if not (isinstance(parent, ast.Attribute) and parent.value is call):
+        return False
+    outer = module.parents.get(parent)
+    if not isinstance(outer, ast.Call) or outer.func is not parent:
+        return False
+    if parent.attr == "astimezone":
+        return True
+    if parent.attr == "replace":
+        tzinfo = keyword(outer, "tzinfo")
+        return tzinfo is not None and not is_none(tzinfo)
+    return False
+
+
+def _naive_default(module: SourceModule, call: ast.Call) -> Iterator[Finding]:
+    for kw in call.keywords:
+        if kw.arg not in DEFAULT_KEYWORDS:
+            continue
+        function = _datetime_function(module, kw.value)
+        if function is None or function == "fromtimestamp":
+            continue
+        yield Finding(
+            message=f"{kw.arg}=datetime.{function} fills the value with a naive datetime",
+            path=module.path, line=kw.value.lineno, end_line=kw.value.end_lineno,
+            evidence=module.evidence(kw.value),
+            fix=f"{kw.arg}=lambda: datetime.now(timezone.utc) (or func.now() on a timestamptz column)",
+        )
+
+
+def _is_column_call(module: SourceModule, call: ast.Call, flask_sqlalchemy: bool) -> bool:
+    name = call_name(module, call)
+    if name is None:
+        return False
+    owner, _, last = name.rpartition(".")
+    if last not in COLUMN_FACTORIES:
+        return False
+    if name.startswith(("sqlalchemy.", "sqlmodel.")):
+        return True
+    return flask_sqlalchemy and bool(owner) and owner not in module.imports
+
+
+def _naive_column(module: SourceModule, call: ast.Call, flask_sqlalchemy: bool) -> Iterator[Finding]:
+    candidates = list(call.args)
+    type_keyword = keyword(call, "type_")
+    if type_keyword is not None:
+        candidates.append(type_keyword)
+    for arg in candidates:
+        type_node = arg.func if isinstance(arg, ast.Call) else arg
+        type_name = _datetime_type(module, type_node, flask_sqlalchemy)
+        if type_name is None:
+            continue
+        if isinstance(arg, ast.Call):
+            timezone = keyword(arg, "timezone")
+            if timezone is None and arg.args:
+                timezone = arg.args[0]
+            if timezone is not None and not (isinstance(timezone, ast.Constant) and timezone.value is False):
+                continue
+        yield Finding(
+            message=f"{type_name} column without timezone=True is a timestamp without time zone",
+            path=module.path, line=call.lineno, end_line=call.end_lineno,
+            evidence=module.evidence(call), fix=FIX_COLUMN,
+        )
+
+
+def _datetime_type(module: SourceModule, node: ast.expr, flask_sqlalchemy: bool) -> str | None:
+    name = qualified(module, node)
+    if name is None:
+        return None
+    if name in SQLALCHEMY_DATETIME_TYPES:
+        return name.rsplit(".", 1)[1]
+    owner, _, last = name.rpartition(".")
+    if flask_sqlalchemy and last in ("DateTime", "TIMESTAMP") and owner and owner not in module.imports:
+        return last
+    return None
+
+
+def _naive_mapped_annotation(module: SourceModule, node: ast.AnnAssign) -> Iterator[Finding]:
+    """``created: Mapped[datetime] = mapped_column()``: SQLAlchemy picks a naive DateTime."""
+    annotation = node.annotation
+    if not (isinstance(annotation, ast.Subscript)
+            and (qualified(module, annotation.value) or "").endswith("Mapped")
+            and module.imports_module("sqlalchemy")):
+        return
+    inner = annotation.slice
+    inner_names = {qualified(module, n) for n in ast.walk(inner) if isinstance(n, (ast.Name, ast.Attribute))}
+    if DATETIME_CLASS not in inner_names:
+        return
+    value = node.value
+    if isinstance(value, ast.Call) and (call_name(module, value) or "").endswith("mapped_column"):
+        if value.args or keyword(value, "type_") is not None:
+            return  # the type is given explicitly and judged as a column
+    elif value is not None:
+        return
+    yield Finding(
+        message="Mapped[datetime] without an explicit type maps to DateTime() without time zone",
+        path=module.path, line=node.lineno, end_line=node.end_lineno,
+        evidence=module.evidence(node), confidence=Confidence.medium,
+        fix="mapped_column(DateTime(timezone=True)), or map datetime to DateTime(timezone=True) in "
+            "the declarative base's type_annotation_map",
+    )
+
+
+def _has_type_annotation_map(project: Project) -> bool:
+    return any("type_annotation_map" in m.text for m in project.modules)
+
+
+def _is_django_settings(module: SourceModule, project: Project) -> bool:
+    stem = module.path.rsplit("/", 1)[-1][:-3]
+    in_settings = stem == "settings" or "/settings/" in f"/{module.path}"
+    return in_settings and ("INSTALLED_APPS" in module.text or project.imports_anywhere("django"))
+
+
+def _use_tz_false(module: SourceModule) -> Iterator[Finding]:
+    for node in module.tree.body:
+        if not isinstance(node, ast.Assign):
+            continue
+        if any(isinstance(t, ast.Name) and t.id == "USE_TZ" for t in node.targets) and \
+                isinstance(node.value, ast.Constant) and node.value.value is False:
+            yield Finding(
+                message="USE_TZ = False: every DateTimeField stores and returns naive datetimes",
+                path=module.path, line=node.lineno, end_line=node.end_lineno,
+                evidence=module.evidence(node),
+                fix="set USE_TZ = True (and migrate stored values to UTC)",
+            )
