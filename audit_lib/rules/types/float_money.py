@@ -1,0 +1,251 @@
+"""T.float-money: an amount of money held in a binary floating-point number.
+
+## What it does
+Reports money-named values typed as floats. A name is money-named when one of its
+words (snake_case or camelCase) is price, amount, cost, total, balance, fee, salary,
+freight, tax, charge, refund, payment or revenue (or a plural of these), and none says
+it measures something else: `tax_rate`, `fee_ratio`, `price_percent`, `total_count`,
+`total_seconds`, `discount`, coordinates and scores are not money. In code it reports:
+
+- ORM columns and serializer fields of a float type assigned to a money name:
+  SQLAlchemy `Column(Float)` / `mapped_column(Float)` / `REAL` / `DOUBLE_PRECISION`,
+  Flask-SQLAlchemy `db.Float`, Django and peewee `FloatField`, marshmallow
+  `fields.Float()`;
+- `float` annotations of money names: `Mapped[float]`, dataclass, pydantic and SQLModel
+  fields, attributes, parameters and the return type of money-named functions;
+- `float(...)` applied to a money-named value (`float(row["price"])`,
+  `float(order.total)`) or assigned to a money name.
+
+The database side (`real` / `double precision` columns) is checked separately.
+
+## Why is this bad?
+Binary floats cannot represent most decimal fractions: `0.1 + 0.2 != 0.3`. Sums of
+prices drift by cents, rounding differs between the database and the code, totals do
+not reconcile with the payment provider, and comparisons of amounts fail at random
+(Backend Posture gate S32).
+
+## Example
+```python
+from sqlalchemy import Column, Float
+
+class Invoice(Base):
+    total = Column(Float, nullable=False)
+
+def charge(amount: float) -> None:
+    ...
+```
+
+## Use instead
+```python
+from decimal import Decimal
+from sqlalchemy import Column, Numeric
+
+class Invoice(Base):
+    total = Column(Numeric(12, 2), nullable=False)
+
+def charge(amount: Decimal) -> None:   # or an int number of cents
+    ...
+```
+
+## References
+- Python decimal: https://docs.python.org/3/library/decimal.html
+- PostgreSQL numeric: https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-NUMERIC-DECIMAL
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Iterator
+
+from audit_lib.findings import Confidence, Finding
+from audit_lib.pyast import FUNCTION_TYPES, call_name, qualified, string_value
+from audit_lib.registry import rule
+from audit_lib.source import Project, SourceModule
+
+MONEY_WORDS = {
+    "price", "amount", "cost", "total", "subtotal", "balance", "fee", "salary", "freight", "tax",
+    "charge", "refund", "payment", "revenue", "prices", "amounts", "costs", "totals", "subtotals",
+    "balances", "fees", "salaries", "taxes", "charges", "refunds", "payments", "revenues",
+}
+# Words saying a money-named value measures something else than money.
+NOT_MONEY_WORDS = {
+    "rate", "rates", "ratio", "ratios", "percent", "percentage", "pct", "count", "counts", "num",
+    "number", "qty", "quantity", "factor", "multiplier", "weight", "score", "share", "fraction",
+    "discount", "lat", "lng", "lon", "latitude", "longitude", "x", "y", "z", "seconds", "secs",
+    "sec", "ms", "millis", "minutes", "hours", "days", "time", "duration", "elapsed", "latency",
+    "distance", "size", "length", "bytes", "memory", "ram", "cpu", "tokens", "items", "id", "ids",
+    "index", "idx", "version", "probability", "prob", "confidence", "threshold", "limit",
+    "width", "height", "pixels", "steps", "epochs", "loss", "accuracy", "energy", "calories",
+    "battery", "load", "progress", "level",
+}
+FLOAT_COLUMN_TYPES = {"Float", "REAL", "DOUBLE", "DOUBLE_PRECISION", "Double", "FLOAT"}
+SQLALCHEMY_PREFIXES = ("sqlalchemy.", "sqlmodel.")
+FIELD_CLASSES = {
+    "django.db.models.FloatField": "Django FloatField",
+    "peewee.FloatField": "peewee FloatField",
+    "peewee.DoubleField": "peewee DoubleField",
+    "marshmallow.fields.Float": "marshmallow fields.Float",
+}
+FLOAT_NAMES = {"float", "builtins.float"}
+FIX_COLUMN = "use Numeric(precision, scale) / DecimalField (PostgreSQL numeric), or an integer of cents"
+FIX_ANNOTATION = "annotate with decimal.Decimal (or an int number of cents)"
+FIX_FLOAT_CALL = "use Decimal(str(value)) (or int cents) instead of float()"
+FLOAT_SPELLINGS = re.compile(r"(?i:float)|REAL|DOUBLE|Double")
+WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def money_words(name: str) -> list[str]:
+    """The words of a snake_case or camelCase name, lower-cased."""
+    return [w.lower() for part in name.split("_") for w in WORD.findall(part)]
+
+
+def is_money_name(name: str | None) -> bool:
+    if not name:
+        return False
+    words = money_words(name)
+    return any(w in MONEY_WORDS for w in words) and not any(w in NOT_MONEY_WORDS for w in words)
+
+
+@rule("T.float-money", on="module", scope="code+db", severity="high")
+def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
+    if not FLOAT_SPELLINGS.search(module.text):
+        return
+    flask_sqlalchemy = project.imports_anywhere("flask_sqlalchemy")
+    reported: set[int] = set()
+    for finding in _findings(module, flask_sqlalchemy):
+        if finding.line not in reported:
+            reported.add(finding.line)
+            yield finding
+
+
+def _findings(module: SourceModule, flask_sqlalchemy: bool) -> Iterator[Finding]:
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            yield from _assignment(module, _target_name(node.targets[0]), node.value, node, flask_sqlalchemy)
+        elif isinstance(node, ast.AnnAssign):
+            name = _target_name(node.target)
+            if is_money_name(name) and _is_float_annotation(module, node.annotation):
+                yield _finding(module, node, f"money value {name!r} is annotated as float", FIX_ANNOTATION)
+            elif node.value is not None:
+                yield from _assignment(module, name, node.value, node, flask_sqlalchemy)
+        elif isinstance(node, FUNCTION_TYPES):
+            yield from _function(module, node)
+        elif isinstance(node, ast.Call) and _is_float_call(module, node):
+            subject = _money_subject(node.args[0])
+            if subject:
+                yield _finding(module, node, f"float() of the money value {subject!r}", FIX_FLOAT_CALL)
+
+
+def _assignment(module: SourceModule, name: str | None, value: ast.expr, node: ast.stmt,
+                flask_sqlalchemy: bool) -> Iterator[Finding]:
+    if not isinstance(value, ast.Call):
+        return
+    column_type = _float_column_type(module, value, flask_sqlalchemy)
+    if column_type and is_money_name(name or _column_name_argument(value)):
+        shown = name or _column_name_argument(value)
+        yield _finding(module, node, f"money column {shown!r} is a {column_type}", FIX_COLUMN)
+    elif is_money_name(name) and _is_float_call(module, value) and not _money_subject(value.args[0]):
+        yield _finding(module, node, f"money value {name!r} is converted with float()", FIX_FLOAT_CALL,
+                       Confidence.medium)
+
+
+def _function(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[Finding]:
+    arguments = fn.args
+    for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
+        if arg.annotation is not None and is_money_name(arg.arg) and _is_float_annotation(module, arg.annotation):
+            yield _finding(module, arg, f"money parameter {arg.arg!r} is annotated as float", FIX_ANNOTATION)
+    if fn.returns is not None and is_money_name(fn.name) and _is_float_annotation(module, fn.returns):
+        yield Finding(
+            message=f"{fn.name}() returns money as float", path=module.path, line=fn.returns.lineno,
+            end_line=fn.returns.end_lineno, evidence=module.evidence(fn.returns), fix=FIX_ANNOTATION,
+            confidence=Confidence.medium,
+        )
+
+
+def _finding(module: SourceModule, node: ast.AST, message: str, fix: str,
+             confidence: Confidence = Confidence.high) -> Finding:
+    return Finding(message=message, path=module.path, line=node.lineno, end_line=node.end_lineno,
+                   evidence=module.evidence(node), fix=fix, confidence=confidence)
+
+
+def _target_name(target: ast.expr) -> str | None:
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    if isinstance(target, ast.Subscript):
+        return string_value(target.slice)
+    return None
+
+
+def _money_subject(node: ast.expr) -> str | None:
+    """The money name a value is read from: ``price``, ``order.total``, ``row["fee"]``, ``d.get("amount")``."""
+    name: str | None = None
+    if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
+        name = _target_name(node)
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
+        name = string_value(node.args[0])
+    return name if is_money_name(name) else None
+
+
+def _is_float_call(module: SourceModule, call: ast.Call) -> bool:
+    return call_name(module, call) in FLOAT_NAMES and len(call.args) == 1 and not call.keywords
+
+
+def _is_float_annotation(module: SourceModule, annotation: ast.expr) -> bool:
+    """``float``, ``Optional[float]``, ``float | None``, ``Mapped[float]``, ``"float"``."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return False
+    if isinstance(annotation, ast.Name):
+        return annotation.id == "float"
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        sides = [annotation.left, annotation.right]
+        return any(_is_float_annotation(module, s) for s in sides) and all(
+            _is_float_annotation(module, s) or _is_none_type(s) for s in sides)
+    if isinstance(annotation, ast.Subscript):
+        wrapper = (qualified(module, annotation.value) or "").rsplit(".", 1)[-1]
+        if wrapper in ("Optional", "Mapped", "Annotated", "Final", "ClassVar"):
+            inner = annotation.slice
+            first = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
+            return _is_float_annotation(module, first)
+        if wrapper == "Union" and isinstance(annotation.slice, ast.Tuple):
+            members = annotation.slice.elts
+            return any(_is_float_annotation(module, m) for m in members) and all(
+                _is_float_annotation(module, m) or _is_none_type(m) for m in members)
+    return False
+
+
+def _is_none_type(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Constant) and node.value is None) or (isinstance(node, ast.Name) and node.id == "None")
+
+
+def _float_column_type(module: SourceModule, call: ast.Call, flask_sqlalchemy: bool) -> str | None:
+    """The float type named by a column or field constructor, e.g. ``Float`` for ``Column(Float)``."""
+    name = call_name(module, call) or ""
+    if name in FIELD_CLASSES:
+        return FIELD_CLASSES[name]
+    owner, _, last = name.rpartition(".")
+    if last in ("FloatField", "DoubleField") and name.startswith(("django.", "peewee.")):
+        return last
+    is_column = last in ("Column", "mapped_column") and (
+        name.startswith(SQLALCHEMY_PREFIXES) or (flask_sqlalchemy and owner and owner not in module.imports))
+    if not is_column:
+        return None
+    for arg in call.args:
+        type_node = arg.func if isinstance(arg, ast.Call) else arg
+        type_name = qualified(module, type_node) or ""
+        type_owner, _, type_last = type_name.rpartition(".")
+        if type_last not in FLOAT_COLUMN_TYPES:
+            continue
+        if type_name.startswith(SQLALCHEMY_PREFIXES) or (flask_sqlalchemy and type_owner and type_owner not in module.imports):
+            return type_last
+    return None
+
+
+def _column_name_argument(call: ast.Call) -> str | None:
+    """``Column("unit_price", Float)`` names its column in the first argument."""
+    return string_value(call.args[0]) if call.args else None
