@@ -1,0 +1,935 @@
+"""What the audited code does with its database, read from the syntax tree.
+
+Which call sends a query, whether it reads or writes, which table it touches, which
+``with`` opens a transaction, where the code commits. Shared by the R1, R2, R4 and R5
+code rules; import it read-only.
+
+Covered: DB-API drivers (psycopg 2 and 3, sqlite3, aiosqlite), asyncpg (connections
+and pools), encode/databases, SQLAlchemy Core and ORM (1.x ``session.query`` and 2.x
+``select``/``session.execute``/``scalars``), SQLModel, Flask-SQLAlchemy
+(``Model.query``, ``db.session``), the Django ORM and aiosql query objects.
+
+The API:
+
+- :func:`parse_sql` -- tables read and written by a SQL text, its kind, ``FOR UPDATE``,
+  ``ON CONFLICT``, ``OFFSET`` (sqlglot, postgres dialect, with a regex fallback);
+- :func:`sql_text` -- the SQL a string expression holds (literals, f-strings with the
+  holes filled, ``text()``/``sql.SQL()``, names bound to a string in the function or
+  module);
+- :func:`classify` -- a :class:`DbOp` for a call that talks to the database, else None;
+- :func:`function_ops` -- every :class:`DbOp` of one function body, in source order;
+- :func:`expanded_ops` -- the same plus, at each call of a local helper that queries,
+  the helper's operations (followed through the target's own modules, two levels);
+- :func:`is_transaction_with`, :func:`is_transaction_function`, :func:`in_transaction`,
+  :func:`transaction_blocks` -- transaction scopes;
+- :func:`is_commit` -- ``conn.commit()``, ``session.commit()``, ``COMMIT`` statements;
+- :func:`resolve_function` -- the target's own function a call refers to;
+- :func:`same_table` -- whether an ORM model name and a table name are one table.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Iterator
+
+import sqlglot
+from sqlglot import exp
+
+from audit_lib.findings import Confidence
+from audit_lib.pyast import (
+    FUNCTION_TYPES,
+    ancestors,
+    decorator_names,
+    dotted,
+    method_name,
+    qualified,
+    string_value,
+    walk_function_body,
+)
+from audit_lib.source import Project, SourceModule
+
+READ, INSERT, UPDATE, DELETE, WRITE, EXECUTE, COMMIT = "read", "insert", "update", "delete", "write", "execute", "commit"
+WRITE_KINDS = frozenset({INSERT, UPDATE, DELETE, WRITE})
+
+# -- SQL text ---------------------------------------------------------------------------
+
+_PLACEHOLDERS = [
+    (re.compile(r"%\(\w+\)s"), "$1"),
+    (re.compile(r"%s\b"), "$1"),
+    (re.compile(r"(?<![:\w]):[A-Za-z_]\w*"), "$1"),
+    (re.compile(r"\?"), "$1"),
+]
+_HOLE = "__dynamic__"
+_SQL_START = re.compile(
+    r"^\s*(\(\s*)*(select|insert|update|delete|with|begin|start\s+transaction|commit|rollback|end|merge|copy|upsert)\b",
+    re.I,
+)
+_RE_INSERT = re.compile(r"\binsert\s+into\s+([\w.\"]+)", re.I)
+_RE_UPDATE = re.compile(r"^\s*update\s+(?:only\s+)?([\w.\"]+)", re.I)
+_RE_DELETE = re.compile(r"\bdelete\s+from\s+(?:only\s+)?([\w.\"]+)", re.I)
+_RE_FROM = re.compile(r"\b(?:from|join)\s+([\w.\"]+)", re.I)
+
+
+@dataclass(frozen=True)
+class SqlFacts:
+    """What one SQL statement does."""
+
+    kind: str  # SELECT, INSERT, UPDATE, DELETE, BEGIN, COMMIT, ROLLBACK or OTHER
+    reads: frozenset[str] = frozenset()
+    writes: frozenset[str] = frozenset()
+    for_update: bool = False
+    on_conflict: bool = False
+    offset: str | None = None  # None (no OFFSET), "0", another literal, or "param"
+    batch: bool = False  # "= ANY(...)", "IN (...)" with a parameter, unnest(): one query for many keys
+    parsed: bool = True
+
+    @property
+    def tables(self) -> frozenset[str]:
+        return self.reads | self.writes
+
+
+def looks_like_sql(text: str | None) -> bool:
+    return bool(text) and bool(_SQL_START.match(text))
+
+
+@lru_cache(maxsize=4096)
+def parse_sql(text: str) -> SqlFacts | None:
+    """Facts of the first statement of ``text``; None when it does not read as SQL."""
+    if not looks_like_sql(text):
+        return None
+    normalized = text
+    for pattern, repl in _PLACEHOLDERS:
+        normalized = pattern.sub(repl, normalized)
+    try:
+        statements = [s for s in sqlglot.parse(normalized, dialect="postgres") if s is not None]
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError, RecursionError):
+        statements = []
+    if not statements:
+        return _regex_facts(text)
+    return _tree_facts(statements[0], normalized)
+
+
+def _tree_facts(tree: exp.Expression, text: str) -> SqlFacts:
+    if isinstance(tree, exp.Transaction):
+        return SqlFacts("BEGIN")
+    if isinstance(tree, exp.Commit):
+        return SqlFacts("COMMIT")
+    if isinstance(tree, exp.Rollback):
+        return SqlFacts("ROLLBACK")
+    cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    written: set[str] = set()
+    for node in tree.find_all(exp.Insert, exp.Update, exp.Delete):
+        target = node.this
+        table = target if isinstance(target, exp.Table) else target.find(exp.Table) if target else None
+        if table is not None and table.name and table.name.lower() not in cte_names:
+            written.add(table.name.lower())
+    read = {
+        t.name.lower() for t in tree.find_all(exp.Table)
+        if t.name and t.name.lower() not in cte_names and t.name != _HOLE
+    } - written
+    written.discard(_HOLE)
+    body = tree.this if isinstance(tree, exp.With) else tree
+    kind = {exp.Select: "SELECT", exp.Union: "SELECT", exp.Insert: "INSERT", exp.Update: "UPDATE",
+            exp.Delete: "DELETE"}.get(type(body), "OTHER")
+    if kind == "SELECT" and written:
+        kind = "INSERT" if any(isinstance(n, exp.Insert) for n in tree.find_all(exp.Insert)) else "UPDATE"
+    for_update = any(lock.args.get("update") for lock in tree.find_all(exp.Lock)) or bool(
+        re.search(r"\bfor\s+(no\s+key\s+)?update\b", text, re.I))
+    on_conflict = any(True for _ in tree.find_all(exp.OnConflict)) or bool(re.search(r"\bon\s+conflict\b", text, re.I))
+    return SqlFacts(kind, frozenset(read), frozenset(written), for_update, on_conflict,
+                    _offset_of(tree), _is_batch(text), True)
+
+
+def _offset_of(tree: exp.Expression) -> str | None:
+    offset = tree.args.get("offset")
+    if offset is None:
+        return None
+    value = offset.expression if isinstance(offset, exp.Offset) else offset
+    if isinstance(value, exp.Literal) and not value.is_string:
+        return value.this
+    return "param"
+
+
+def _is_batch(text: str) -> bool:
+    return bool(re.search(r"=\s*any\s*\(|\bunnest\s*\(|\bin\s*\(\s*\$1\s*\)|\bin\s+\$1\b", text, re.I))
+
+
+def _regex_facts(text: str) -> SqlFacts:
+    first = text.split(None, 1)[0].lower().lstrip("(")
+    def names(pattern: re.Pattern) -> set[str]:
+        return {m.group(1).strip('"').split(".")[-1].lower() for m in pattern.finditer(text)} - {_HOLE}
+    written = names(_RE_INSERT) | names(_RE_UPDATE) | names(_RE_DELETE)
+    kind = {"select": "SELECT", "with": "SELECT", "insert": "INSERT", "update": "UPDATE", "delete": "DELETE",
+            "begin": "BEGIN", "start": "BEGIN", "commit": "COMMIT", "end": "COMMIT", "rollback": "ROLLBACK"}.get(first, "OTHER")
+    if kind == "SELECT" and written:
+        kind = "INSERT" if names(_RE_INSERT) else "UPDATE"
+    return SqlFacts(kind, frozenset(names(_RE_FROM) - written), frozenset(written),
+                    bool(re.search(r"\bfor\s+(no\s+key\s+)?update\b", text, re.I)),
+                    bool(re.search(r"\bon\s+conflict\b", text, re.I)),
+                    None, _is_batch(text), False)
+
+
+def sql_text(module: SourceModule, node: ast.AST | None, scope: ast.AST | None = None) -> str | None:
+    """The SQL an expression holds, with f-string holes replaced by a placeholder name."""
+    return _string_of(module, node, scope, depth=0)
+
+
+def _string_of(module: SourceModule, node: ast.AST | None, scope: ast.AST | None, depth: int) -> str | None:
+    if node is None or depth > 4:
+        return None
+    value = string_value(node)
+    if value is not None:
+        return value
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for part in node.values:
+            parts.append(part.value if isinstance(part, ast.Constant) else _HOLE)
+        return "".join(str(p) for p in parts)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left = _string_of(module, node.left, scope, depth + 1)
+        right = _string_of(module, node.right, scope, depth + 1)
+        if left is not None or right is not None:
+            return (left or _HOLE) + " " + (right or _HOLE)
+        return None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        return _string_of(module, node.left, scope, depth + 1)
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in ("format", "strip"):
+            return _string_of(module, func.value, scope, depth + 1)
+        name = method_name(node)
+        if name in ("text", "SQL", "dedent", "Composed") and node.args:
+            return _string_of(module, node.args[0], scope, depth + 1)
+        return None
+    if isinstance(node, ast.Name):
+        for holder in (scope, module.tree):
+            if holder is None:
+                continue
+            bound = _single_string_binding(holder, node.id)
+            if bound is not None:
+                return _string_of(module, bound, None, depth + 1)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+        return None
+    return None
+
+
+def _single_string_binding(holder: ast.AST, name: str) -> ast.expr | None:
+    """The value of the only assignment to ``name`` directly in ``holder`` (not nested functions)."""
+    values: list[ast.expr] = []
+    body = walk_function_body(holder) if isinstance(holder, FUNCTION_TYPES) else iter(holder.body)
+    for stmt in body:
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
+            values.append(stmt.value)
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name and stmt.value:
+            values.append(stmt.value)
+    return values[0] if len(values) == 1 else None
+
+
+# -- table names ------------------------------------------------------------------------
+
+
+def normalize_table(name: str) -> str:
+    """``public."Order_Items"`` and ``OrderItem`` both become ``orderitem``."""
+    base = name.strip('"').split(".")[-1].strip('"').lower().replace("_", "")
+    if base.endswith("ies"):
+        return base[:-3] + "y"
+    if base.endswith(("ses", "xes", "ches", "shes")):
+        return base[:-2]
+    if base.endswith("s") and not base.endswith("ss"):
+        return base[:-1]
+    return base
+
+
+def same_table(a: str, b: str) -> bool:
+    return normalize_table(a) == normalize_table(b)
+
+
+# -- database calls ---------------------------------------------------------------------
+
+_DB_NAME = re.compile(
+    r"^(cur|cursor|curs|conn|connection|con|cnx|db|database|session|sess|dbsession|tx|txn|"
+    r"transaction|pool|engine|pg|pgconn|sqlite|async_session|"
+    r"\w+_(cur|cursor|conn|connection|db|session|pool|engine|tx|txn))$"
+)
+_NOT_DB_NAME = re.compile(r"http|client|aiohttp|requests|redis|mongo|cache|elastic|kafka|amqp|rabbit|channel|"
+                          r"socket|ssh|sftp|ftp|boto|s3|ws|celery|spark|browser|driver|aws|graph", re.I)
+_DB_LIBRARIES = ("psycopg", "psycopg2", "asyncpg", "sqlite3", "aiosqlite", "sqlalchemy", "sqlmodel", "flask_sqlalchemy",
+                 "databases", "django", "aiosql", "aiopg", "pymysql", "MySQLdb", "peewee", "tortoise", "pony", "records")
+_AUTOCOMMIT_LIBRARIES = ("asyncpg", "databases")
+_CONNECT_FACTORIES = {
+    "psycopg.connect", "psycopg.Connection.connect", "psycopg.AsyncConnection.connect", "psycopg2.connect",
+    "sqlite3.connect", "aiosqlite.connect", "asyncpg.connect", "asyncpg.create_pool", "aiopg.connect",
+    "aiopg.create_pool", "psycopg_pool.ConnectionPool", "psycopg_pool.AsyncConnectionPool",
+    "psycopg2.pool.SimpleConnectionPool", "psycopg2.pool.ThreadedConnectionPool", "databases.Database",
+    "sqlalchemy.create_engine", "sqlalchemy.ext.asyncio.create_async_engine", "sqlmodel.create_engine",
+    "sqlalchemy.orm.Session", "sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.scoped_session", "sqlmodel.Session",
+    "sqlalchemy.ext.asyncio.AsyncSession", "sqlalchemy.ext.asyncio.async_sessionmaker",
+}
+_HANDLE_METHODS = {"cursor", "acquire", "getconn", "connect", "begin", "connection"}
+_HANDLE_ANNOTATIONS = {"Session", "AsyncSession", "Connection", "AsyncConnection", "Pool", "Cursor", "AsyncCursor",
+                       "Database", "SessionDep", "Engine", "AsyncEngine", "scoped_session"}
+
+_RAW_METHODS = {"execute", "executemany", "executescript", "fetch", "fetchrow", "fetchval", "fetch_one",
+                "fetch_all", "fetch_val", "iterate", "copy_records_to_table", "copy_from", "copy_expert",
+                "copy_to_table", "exec_driver_sql", "copy"}
+_BATCH_METHODS = {"executemany", "copy_records_to_table", "copy_from", "copy_expert", "copy_to_table", "copy",
+                  "add_all", "bulk_create", "bulk_update", "bulk_save_objects", "bulk_insert_mappings",
+                  "bulk_update_mappings", "in_bulk"}
+_SESSION_METHODS = {"execute", "scalars", "scalar", "exec", "get", "get_one", "add", "add_all", "delete", "merge",
+                    "query", "refresh", "bulk_save_objects", "bulk_insert_mappings", "bulk_update_mappings"}
+_DJANGO_READS = {"get", "filter", "exclude", "all", "first", "last", "count", "exists", "values", "values_list",
+                 "aggregate", "annotate", "in_bulk", "iterator", "order_by", "select_related", "prefetch_related",
+                 "only", "defer", "distinct", "latest", "earliest", "raw", "none", "contains", "aget", "afirst",
+                 "acount", "aexists", "alast", "aaggregate", "using", "extra", "dates", "datetimes"}
+_DJANGO_WRITES = {"create": INSERT, "acreate": INSERT, "bulk_create": INSERT, "abulk_create": INSERT,
+                  "update": UPDATE, "aupdate": UPDATE, "delete": DELETE, "adelete": DELETE,
+                  "bulk_update": UPDATE, "abulk_update": UPDATE, "get_or_create": INSERT, "aget_or_create": INSERT,
+                  "update_or_create": INSERT, "aupdate_or_create": INSERT}
+_DJANGO_UPSERTS = {"get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"}
+_QUERY_TERMINAL_READS = {"all", "first", "one", "one_or_none", "scalar", "count", "get", "exists", "paginate",
+                         "first_or_404", "get_or_404", "one_or_404", "all_or_404", "__iter__"}
+_LOCKING_METHODS = {"select_for_update", "with_for_update", "with_lockmode"}
+_UPSERT_METHODS = {"on_conflict_do_nothing", "on_conflict_do_update", "merge"}
+_MODEL_CONSTRUCTORS = {"model_validate", "from_orm", "parse_obj", "model_construct", "construct"}
+
+
+@dataclass
+class DbOp:
+    """One call that talks to the database."""
+
+    call: ast.Call
+    kind: str  # read, insert, update, delete, write (table or kind unknown), execute (SQL unknown), commit
+    tables: frozenset[str] = frozenset()  # table or ORM model names as written
+    api: str = "sql"  # sql, django, sqlalchemy, aiosql
+    method: str = ""
+    receiver: str | None = None
+    sql: str | None = None
+    facts: SqlFacts | None = None
+    batch: bool = False
+    upsert: bool = False
+    locking: bool = False
+    autocommit: bool = False  # each statement commits on its own outside a transaction block
+    deferred: bool = False  # session.add/delete: no round trip until flush or commit
+    confidence: Confidence = Confidence.high
+    through: str | None = None  # the local helper whose body holds this operation
+
+    @property
+    def is_read(self) -> bool:
+        return self.kind == READ
+
+    @property
+    def is_write(self) -> bool:
+        return self.kind in WRITE_KINDS
+
+    @property
+    def round_trip(self) -> bool:
+        """Whether the call itself reaches the server (not a deferred ORM change, not a commit)."""
+        return self.kind != COMMIT and not self.deferred
+
+    def describe(self) -> str:
+        where = ", ".join(sorted(self.tables)) or "?"
+        text = f"{self.kind} {where}" if self.kind != EXECUTE else "query"
+        return f"{text} via {self.through}()" if self.through else text
+
+
+def uses_database(module: SourceModule) -> bool:
+    return any(module.imports_module(lib) for lib in _DB_LIBRARIES) or ".objects." in module.text
+
+
+def db_like_name(name: str | None) -> bool:
+    """Whether a receiver's name reads like a connection, cursor, session or pool."""
+    if not name:
+        return False
+    last = name.split(".")[-1].lower()
+    return bool(_DB_NAME.match(last)) and not _NOT_DB_NAME.search(name)
+
+
+@dataclass
+class _Scope:
+    """Names bound in one function (and at module level) that matter to database calls."""
+
+    handles: set[str] = field(default_factory=set)  # connections, cursors, sessions, pools
+    models: dict[str, str] = field(default_factory=dict)  # instance or queryset name -> model name
+    loaded: set[str] = field(default_factory=set)  # instances read from the database (save() is an UPDATE)
+    statements: dict[str, ast.expr] = field(default_factory=dict)  # name -> select()/insert()... expression
+    aiosql: set[str] = field(default_factory=set)
+
+
+_scopes: dict[int, tuple[ast.AST, _Scope]] = {}
+
+
+def _scope_of(module: SourceModule, fn: ast.AST) -> _Scope:
+    cached = _scopes.get(id(fn))
+    if cached is not None and cached[0] is fn:
+        return cached[1]
+    scope = _Scope()
+    if fn is not module.tree:
+        module_scope = _scope_of(module, module.tree)
+        scope.handles |= module_scope.handles
+        scope.aiosql |= module_scope.aiosql
+        scope.models.update(module_scope.models)
+        for arg in _arguments(fn):
+            annotation = dotted(arg.annotation) if arg.annotation is not None else None
+            if annotation and annotation.split(".")[-1] in _HANDLE_ANNOTATIONS:
+                scope.handles.add(arg.arg)
+            elif isinstance(arg.annotation, ast.Subscript) and any(
+                isinstance(n, (ast.Name, ast.Attribute)) and (dotted(n) or "").split(".")[-1] in _HANDLE_ANNOTATIONS
+                for n in ast.walk(arg.annotation)
+            ):
+                scope.handles.add(arg.arg)
+    nodes = walk_function_body(fn) if fn is not module.tree else _module_level(module.tree)
+    for node in nodes:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                name = dotted(target)
+                if name:
+                    _bind(module, scope, name, node.value)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                name = dotted(item.optional_vars) if item.optional_vars is not None else None
+                if name:
+                    _bind(module, scope, name, item.context_expr)
+    _scopes[id(fn)] = (fn, scope)
+    return scope
+
+
+def _module_level(tree: ast.Module) -> Iterator[ast.AST]:
+    """Module and class-body statements, not function bodies (scanned per function)."""
+    stack = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, FUNCTION_TYPES + (ast.Lambda,)):
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _arguments(fn: ast.AST) -> list[ast.arg]:
+    args = getattr(fn, "args", None)
+    if args is None:
+        return []
+    return [*args.posonlyargs, *args.args, *args.kwonlyargs]
+
+
+def _bind(module: SourceModule, scope: _Scope, name: str, value: ast.expr) -> None:
+    value = value.value if isinstance(value, ast.Await) else value
+    if not isinstance(value, ast.Call):
+        return
+    called = qualified(module, value.func) or ""
+    method = method_name(value)
+    receiver = dotted(value.func.value) if isinstance(value.func, ast.Attribute) else None
+    if called in _CONNECT_FACTORIES or called.startswith(("psycopg", "asyncpg", "sqlite3", "aiosqlite")) and method in (
+        "connect", "create_pool"
+    ):
+        scope.handles.add(name)
+        return
+    if method in _HANDLE_METHODS and (receiver in scope.handles or db_like_name(receiver)):
+        scope.handles.add(name)
+        return
+    if called.startswith("aiosql.") or called == "aiosql":
+        scope.aiosql.add(name)
+        return
+    root = _chain_root(value)
+    if isinstance(root, ast.Call) and method_name(root) in ("select", "insert", "update", "delete", "text") or (
+        called.split(".")[-1] in ("select", "insert", "update", "delete") and _is_sqlalchemy_function(module, value)
+    ):
+        scope.statements[name] = value
+        return
+    model = _django_model(value) or _query_model(module, value, scope)
+    if model:
+        scope.models[name] = model
+        scope.loaded.add(name)
+        return
+    constructed = _constructed_model(value)
+    if constructed:
+        scope.models[name] = constructed
+
+
+def _constructed_model(call: ast.Call) -> str | None:
+    """``Order(...)``, ``Order.model_validate(...)``: a new model instance."""
+    func = call.func
+    if isinstance(func, ast.Name) and func.id[:1].isupper() and not func.id.isupper():
+        return func.id
+    if isinstance(func, ast.Attribute) and func.attr in _MODEL_CONSTRUCTORS and isinstance(func.value, ast.Name):
+        if func.value.id[:1].isupper():
+            return func.value.id
+    return None
+
+
+def _chain(call: ast.AST) -> list[ast.Call]:
+    """The calls of a method chain, outermost first: ``a.b().c().d()`` -> [d(), c(), b()]."""
+    calls: list[ast.Call] = []
+    node = call
+    while True:
+        if isinstance(node, ast.Await):
+            node = node.value
+        if isinstance(node, ast.Call):
+            calls.append(node)
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            node = node.value
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        else:
+            return calls
+
+
+def _chain_root(call: ast.AST) -> ast.AST:
+    node = call
+    while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript, ast.Await)):
+        if isinstance(node, ast.Call):
+            inner = node.func
+            if not isinstance(inner, ast.Attribute):
+                return node
+            node = inner.value
+        elif isinstance(node, ast.Await):
+            node = node.value
+        else:
+            node = node.value
+    return node
+
+
+def _objects_model(node: ast.AST) -> str | None:
+    """``Order`` for a chain that starts ``Order.objects`` (or ``_default_manager``)."""
+    while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript, ast.Await)):
+        if isinstance(node, ast.Attribute) and node.attr in ("objects", "_default_manager", "_base_manager"):
+            base = dotted(node.value)
+            return base.split(".")[-1] if base else None
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return None
+
+
+def _django_model(call: ast.Call) -> str | None:
+    return _objects_model(call)
+
+
+def _query_model(module: SourceModule, call: ast.AST, scope: _Scope) -> str | None:
+    """The model of ``session.query(M)...`` or Flask-SQLAlchemy ``M.query...`` chains."""
+    for link in _chain(call):
+        if isinstance(link.func, ast.Attribute) and link.func.attr == "query" and link.args:
+            receiver = dotted(link.func.value)
+            if receiver in scope.handles or db_like_name(receiver):
+                return _model_in(link.args[0])
+    node = call
+    while isinstance(node, (ast.Call, ast.Attribute, ast.Await)):
+        if isinstance(node, ast.Attribute) and node.attr == "query" and isinstance(node.value, ast.Name):
+            if node.value.id[:1].isupper():
+                return node.value.id
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return None
+
+
+def _model_in(node: ast.AST) -> str | None:
+    """``User`` for ``User``, ``User.id``, ``func.count(User.id)``."""
+    if isinstance(node, ast.Name) and node.id[:1].isupper():
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = dotted(node)
+        if base:
+            parts = base.split(".")
+            for part in reversed(parts[:-1] if len(parts) > 1 else parts):
+                if part[:1].isupper():
+                    return part
+            return None
+    if isinstance(node, ast.Call):
+        for arg in node.args:
+            found = _model_in(arg)
+            if found:
+                return found
+    return None
+
+
+def _is_sqlalchemy_function(module: SourceModule, call: ast.Call) -> bool:
+    called = qualified(module, call.func) or ""
+    return called.startswith(("sqlalchemy", "sqlmodel", "sa.")) or (
+        isinstance(call.func, ast.Name) and (module.imports_module("sqlalchemy") or module.imports_module("sqlmodel"))
+    )
+
+
+def _statement_facts(module: SourceModule, node: ast.AST, scope: _Scope, fn: ast.AST) -> tuple[str, set[str], bool, bool, SqlFacts | None, str | None]:
+    """(kind, models, locking, upsert, facts, sql) of a SQLAlchemy statement or SQL text argument."""
+    if isinstance(node, ast.Name) and node.id in scope.statements:
+        node = scope.statements[node.id]
+    text = sql_text(module, node, fn)
+    if text is not None and looks_like_sql(text):
+        facts = parse_sql(text)
+        if facts:
+            return _kind_of_facts(facts), set(facts.tables), facts.for_update, facts.on_conflict, facts, text
+    if not isinstance(node, ast.Call):
+        return EXECUTE, set(), False, False, None, text
+    chain = _chain(node)
+    methods = {method_name(c) for c in chain}
+    root = chain[-1] if chain else None
+    if root is None:
+        return EXECUTE, set(), False, False, None, None
+    root_name = method_name(root)
+    models = {m for m in (_model_in(a) for a in root.args) if m}
+    for link in chain:
+        if method_name(link) in ("join", "outerjoin", "select_from") and link.args:
+            joined = _model_in(link.args[0])
+            if joined:
+                models.add(joined)
+    locking = bool(methods & _LOCKING_METHODS)
+    upsert = bool(methods & _UPSERT_METHODS)
+    if root_name == "select":
+        return READ, models, locking, upsert, None, None
+    if root_name in ("insert", "update", "delete"):
+        target = {m for m in (dotted(a) for a in root.args[:1]) if m}
+        return {"insert": INSERT, "update": UPDATE, "delete": DELETE}[root_name], {t.split(".")[-1] for t in target}, locking, upsert, None, None
+    return EXECUTE, set(), locking, upsert, None, None
+
+
+def _kind_of_facts(facts: SqlFacts) -> str:
+    return {"SELECT": READ, "INSERT": INSERT, "UPDATE": UPDATE, "DELETE": DELETE,
+            "BEGIN": EXECUTE, "COMMIT": COMMIT, "ROLLBACK": EXECUTE}.get(facts.kind, EXECUTE)
+
+
+def _is_chain_link(module: SourceModule, call: ast.Call) -> bool:
+    """Whether ``call`` is an inner link of a longer method chain (``x.filter()`` in ``x.filter().first()``)."""
+    parent = module.parents.get(call)
+    return isinstance(parent, ast.Attribute) and isinstance(module.parents.get(parent), ast.Call)
+
+
+def _autocommit(module: SourceModule) -> bool:
+    if any(module.imports_module(lib) for lib in _AUTOCOMMIT_LIBRARIES):
+        return not (module.imports_module("sqlalchemy") or module.imports_module("sqlmodel"))
+    return bool(re.search(r"\bautocommit\s*=\s*True\b", module.text))
+
+
+def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None) -> DbOp | None:
+    """A :class:`DbOp` when ``call`` talks to the database, else None.
+
+    A method chain is one operation, anchored at its outermost call for query-builder
+    chains (``Order.objects.filter(...).first()``) and at the execute call for
+    statements (``session.execute(select(...)).scalar_one()`` is the ``execute``).
+    """
+    fn = fn if fn is not None else _function_of(module, call)
+    scope = _scope_of(module, fn)
+    method = method_name(call) or ""
+    func = call.func
+    receiver = dotted(func.value) if isinstance(func, ast.Attribute) else None
+    receiver_is_db = receiver is not None and (receiver in scope.handles or db_like_name(receiver) or
+                                               _receiver_is_handle_call(func, scope))
+
+    # Django: Model.objects...<method>()
+    model = _django_model(call)
+    if model and isinstance(func, ast.Attribute):
+        if _is_chain_link(module, call):
+            return None
+        return _django_op(call, model, method)
+
+    # Django queryset or instance held in a name: qs.count(), order.save(), order.delete()
+    if isinstance(func, ast.Attribute) and receiver in scope.models and method in (
+        _DJANGO_READS | set(_DJANGO_WRITES) | {"save", "asave", "adelete"}
+    ) and _django_module(module):
+        if _is_chain_link(module, call):
+            return None
+        held = scope.models[receiver]
+        if method in ("save", "asave"):
+            kind = UPDATE if receiver in scope.loaded else INSERT
+            return DbOp(call, kind, frozenset({held}), "django", method, receiver, autocommit=True,
+                        confidence=Confidence.medium)
+        if method in ("delete", "adelete") and receiver not in scope.loaded:
+            return None
+        return _django_op(call, held, method, receiver)
+
+    # SQLAlchemy 1.x session.query(M)... and Flask-SQLAlchemy M.query...
+    query_model = _query_model(module, call, scope)
+    if query_model and isinstance(func, ast.Attribute) and not (method == "query" and receiver_is_db):
+        if _is_chain_link(module, call):
+            return None
+        chain_methods = {method_name(c) for c in _chain(call)}
+        locking = bool(chain_methods & _LOCKING_METHODS)
+        if method == "update":
+            kind = UPDATE
+        elif method == "delete":
+            kind = DELETE
+        else:
+            kind = READ
+        return DbOp(call, kind, frozenset({query_model}), "sqlalchemy", method, receiver, locking=locking,
+                    confidence=Confidence.high if method in _QUERY_TERMINAL_READS | {"update", "delete"} else Confidence.medium)
+    if method == "query" and receiver_is_db and call.args:
+        if _is_chain_link(module, call):
+            return None
+        query_model = _model_in(call.args[0])
+        return DbOp(call, READ, frozenset({query_model} if query_model else ()), "sqlalchemy", method, receiver,
+                    confidence=Confidence.medium)
+
+    if not isinstance(func, ast.Attribute):
+        return None
+
+    # aiosql: queries.get_user(conn, ...)
+    if receiver in scope.aiosql:
+        return DbOp(call, EXECUTE, frozenset(), "aiosql", method, receiver, autocommit=_autocommit(module),
+                    confidence=Confidence.medium)
+
+    if method in ("commit", "acommit") and (receiver_is_db or receiver in ("transaction", "django.db.transaction")):
+        return DbOp(call, COMMIT, frozenset(), "sql", method, receiver)
+
+    if method in _SESSION_METHODS - _RAW_METHODS and receiver_is_db:
+        return _session_op(module, call, method, receiver, scope, fn)
+
+    if method in _RAW_METHODS:
+        statement = call.args[0] if call.args else None
+        kind, tables, locking, upsert, facts, text = _statement_facts(module, statement, scope, fn)
+        if not receiver_is_db and facts is None:
+            return None
+        api = "sqlalchemy" if _is_sqlalchemy_module(module) else "sql"
+        batch = method in _BATCH_METHODS or (facts.batch if facts else False) or (
+            len(call.args) > 1 and isinstance(call.args[1], (ast.List, ast.ListComp)) and api == "sqlalchemy"
+        )
+        confidence = Confidence.high if facts is not None or kind != EXECUTE else Confidence.medium
+        return DbOp(call, kind, frozenset(tables), api, method, receiver, text, facts, batch, upsert, locking,
+                    autocommit=_autocommit(module) and api == "sql", confidence=confidence)
+    return None
+
+
+def _receiver_is_handle_call(func: ast.Attribute, scope: _Scope) -> bool:
+    """``conn.cursor().execute(...)``."""
+    value = func.value
+    return (isinstance(value, ast.Call) and method_name(value) in _HANDLE_METHODS
+            and isinstance(value.func, ast.Attribute)
+            and (dotted(value.func.value) in scope.handles or db_like_name(dotted(value.func.value))))
+
+
+def _django_module(module: SourceModule) -> bool:
+    return module.imports_module("django") or ".objects." in module.text
+
+
+def _is_sqlalchemy_module(module: SourceModule) -> bool:
+    return any(module.imports_module(lib) for lib in ("sqlalchemy", "sqlmodel", "flask_sqlalchemy"))
+
+
+def _django_op(call: ast.Call, model: str, method: str, receiver: str | None = None) -> DbOp | None:
+    chain_methods = {method_name(c) for c in _chain(call)}
+    locking = bool(chain_methods & _LOCKING_METHODS)
+    if method in _DJANGO_WRITES:
+        return DbOp(call, _DJANGO_WRITES[method], frozenset({model}), "django", method, receiver,
+                    batch=method in _BATCH_METHODS or method.startswith("abulk"),
+                    upsert=method in _DJANGO_UPSERTS, locking=locking, autocommit=True)
+    if method in _DJANGO_READS or method in _LOCKING_METHODS:
+        return DbOp(call, READ, frozenset({model}), "django", method, receiver, locking=locking,
+                    batch=method == "in_bulk", autocommit=True)
+    return None
+
+
+def _session_op(module: SourceModule, call: ast.Call, method: str, receiver: str, scope: _Scope, fn: ast.AST) -> DbOp | None:
+    first = call.args[0] if call.args else None
+    if method in ("execute", "scalars", "scalar", "exec"):
+        kind, tables, locking, upsert, facts, text = _statement_facts(module, first, scope, fn)
+        batch = len(call.args) > 1 and isinstance(call.args[1], (ast.List, ast.ListComp))
+        return DbOp(call, kind, frozenset(tables), "sqlalchemy", method, receiver, text, facts, batch, upsert, locking,
+                    confidence=Confidence.high if kind != EXECUTE else Confidence.medium)
+    if method in ("get", "get_one"):
+        model = _model_in(first) if first is not None else None
+        if model is None:
+            return None  # a dict-like .get(key) on something named like a session
+        locking = any(kw.arg == "with_for_update" for kw in call.keywords)
+        return DbOp(call, READ, frozenset({model}), "sqlalchemy", method, receiver, locking=locking)
+    if method == "refresh":
+        return DbOp(call, READ, frozenset(), "sqlalchemy", method, receiver, confidence=Confidence.medium)
+    if method in ("add", "add_all", "delete", "merge", "bulk_save_objects", "bulk_insert_mappings", "bulk_update_mappings"):
+        models = _added_models(first, scope)
+        kind = DELETE if method == "delete" else INSERT if models and method != "merge" else WRITE
+        if method == "add" and isinstance(first, ast.Name) and first.id in scope.loaded:
+            kind = UPDATE
+        return DbOp(call, kind, frozenset(models), "sqlalchemy", method, receiver,
+                    batch=method in _BATCH_METHODS, upsert=method == "merge",
+                    deferred=method in ("add", "add_all", "delete"), confidence=Confidence.medium)
+    return None
+
+
+def _added_models(node: ast.AST | None, scope: _Scope) -> set[str]:
+    if node is None:
+        return set()
+    if isinstance(node, ast.Name) and node.id in scope.models:
+        return {scope.models[node.id]}
+    if isinstance(node, ast.Call):
+        constructed = _constructed_model(node)
+        return {constructed} if constructed else set()
+    if isinstance(node, (ast.List, ast.Tuple)):
+        found: set[str] = set()
+        for element in node.elts:
+            found |= _added_models(element, scope)
+        return found
+    return set()
+
+
+def _function_of(module: SourceModule, node: ast.AST) -> ast.AST:
+    for parent in ancestors(module, node):
+        if isinstance(parent, FUNCTION_TYPES):
+            return parent
+    return module.tree
+
+
+def function_ops(module: SourceModule, fn: ast.AST) -> list[DbOp]:
+    """Every database operation in ``fn``'s own body (not nested functions), in source order."""
+    ops = []
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Call):
+            op = classify(module, node, fn)
+            if op is not None:
+                ops.append(op)
+    ops.sort(key=lambda o: (o.call.lineno, o.call.col_offset))
+    return ops
+
+
+# -- following local helpers ------------------------------------------------------------
+
+
+def resolve_function(module: SourceModule, project: Project | None, call: ast.Call) -> tuple[SourceModule, ast.AST] | None:
+    """The audited code's own function that ``call`` invokes, when that is certain.
+
+    ``helper()`` defined at module level in the same file, ``self.helper()`` in the same
+    class, ``helper()`` or ``pkg.mod.helper()`` imported from a module of the project.
+    """
+    func = call.func
+    if isinstance(func, ast.Name):
+        local = _top_level_function(module.tree, func.id)
+        if local is not None:
+            return module, local
+        target = module.imports.get(func.id)
+        return _project_function(project, target) if target else None
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        if func.value.id in ("self", "cls"):
+            cls = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
+            method = _top_level_function(cls, func.attr) if cls is not None else None
+            return (module, method) if method is not None else None
+        target = qualified(module, func)
+        if target and func.value.id in module.imports:
+            return _project_function(project, target)
+    return None
+
+
+def _top_level_function(holder: ast.AST, name: str) -> ast.AST | None:
+    for node in getattr(holder, "body", []):
+        if isinstance(node, FUNCTION_TYPES) and node.name == name:
+            return node
+    return None
+
+
+def _project_function(project: Project | None, dotted_target: str) -> tuple[SourceModule, ast.AST] | None:
+    if project is None or "." not in dotted_target:
+        return None
+    module_name, _, function_name = dotted_target.rpartition(".")
+    target_module = project.by_dotted_name.get(module_name)
+    if target_module is None:
+        return None
+    fn = _top_level_function(target_module.tree, function_name)
+    return (target_module, fn) if fn is not None else None
+
+
+def expanded_ops(module: SourceModule, project: Project | None, fn: ast.AST, depth: int = 2) -> list[DbOp]:
+    """:func:`function_ops` plus, at each call of a local helper, the helper's own operations."""
+    return _expanded(module, project, fn, depth, {id(fn)})
+
+
+def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth: int, seen: set[int]) -> list[DbOp]:
+    ops = function_ops(module, fn)
+    if depth <= 0:
+        return ops
+    anchored = {id(op.call) for op in ops}
+    for node in walk_function_body(fn):
+        if not isinstance(node, ast.Call) or id(node) in anchored:
+            continue
+        resolved = resolve_function(module, project, node)
+        if resolved is None or id(resolved[1]) in seen:
+            continue
+        helper_module, helper = resolved
+        inner = _expanded(helper_module, project, helper, depth - 1, seen | {id(helper)})
+        for op in inner:
+            ops.append(replace(op, call=node, through=op.through or helper.name,
+                               confidence=min(op.confidence, Confidence.medium)))
+    ops.sort(key=lambda o: (o.call.lineno, o.call.col_offset))
+    return ops
+
+
+# -- transactions -----------------------------------------------------------------------
+
+_TX_METHODS = {"transaction", "begin", "begin_nested", "atomic", "transaction_atomic"}
+_TX_DECORATORS = ("atomic", "transactional", "transaction.atomic", "db_session", "in_transaction")
+
+
+def is_transaction_with(module: SourceModule, node: ast.With | ast.AsyncWith) -> bool:
+    """Whether a ``with`` statement opens a database transaction.
+
+    ``conn.transaction()`` (psycopg 3, asyncpg, databases), ``session.begin()``,
+    ``engine.begin()``, ``transaction.atomic()``, and ``with conn:`` / ``with
+    psycopg2.connect(...)`` for drivers whose connection context manager commits
+    (psycopg 2 and 3, sqlite3).
+    """
+    scope = _scope_of(module, _function_of(module, node))
+    for item in node.items:
+        expr = item.context_expr
+        if isinstance(expr, ast.Call):
+            name = qualified(module, expr.func) or ""
+            if method_name(expr) in _TX_METHODS and (name.split(".")[-1] in ("atomic",) or _tx_receiver(expr, scope)):
+                return True
+            if name in ("psycopg.connect", "psycopg2.connect", "sqlite3.connect"):
+                return True
+        elif isinstance(expr, (ast.Name, ast.Attribute)):
+            name = dotted(expr)
+            if name and (name in scope.handles or db_like_name(name)) and _commit_on_exit_driver(module):
+                last = name.split(".")[-1].lower()
+                if "session" not in last and "pool" not in last and "engine" not in last and "cur" not in last:
+                    return True
+    return False
+
+
+def _tx_receiver(call: ast.Call, scope: _Scope) -> bool:
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return False
+    receiver = dotted(func.value)
+    if receiver is None:
+        return isinstance(func.value, ast.Call) and method_name(func.value) in ("Session", "session", "sessionmaker")
+    return receiver in scope.handles or db_like_name(receiver) or receiver.split(".")[-1][:1].isupper() or \
+        receiver in ("transaction", "django.db.transaction")
+
+
+def _commit_on_exit_driver(module: SourceModule) -> bool:
+    return any(module.imports_module(lib) for lib in ("psycopg2", "psycopg", "sqlite3"))
+
+
+def is_transaction_function(module: SourceModule, fn: ast.AST) -> bool:
+    """Whether a decorator makes the whole function one transaction (``@transaction.atomic``)."""
+    return any(name == d or name.endswith("." + d) for name in decorator_names(module, fn) for d in _TX_DECORATORS)
+
+
+def transaction_blocks(module: SourceModule, fn: ast.AST) -> list[tuple[int, int]]:
+    """(first line, last line) of each transaction scope in ``fn``'s body.
+
+    ``with`` blocks that open a transaction, the whole function under a transaction
+    decorator, and the lines between an executed ``BEGIN`` and the next ``COMMIT`` or
+    ``ROLLBACK``.
+    """
+    spans: list[tuple[int, int]] = []
+    if isinstance(fn, FUNCTION_TYPES) and is_transaction_function(module, fn):
+        spans.append((fn.lineno, fn.end_lineno or fn.lineno))
+    begin: int | None = None
+    for node in walk_function_body(fn):
+        if isinstance(node, (ast.With, ast.AsyncWith)) and is_transaction_with(module, node):
+            spans.append((node.lineno, node.end_lineno or node.lineno))
+        if isinstance(node, ast.Call) and method_name(node) == "execute" and node.args:
+            facts = parse_sql(sql_text(module, node.args[0], fn) or "")
+            if facts and facts.kind == "BEGIN":
+                begin = node.lineno
+            elif facts and facts.kind in ("COMMIT", "ROLLBACK") and begin is not None:
+                spans.append((begin, node.lineno))
+                begin = None
+    return spans
+
+
+def in_transaction(module: SourceModule, node: ast.AST, fn: ast.AST | None = None) -> bool:
+    """Whether ``node`` runs inside a transaction scope of its function."""
+    fn = fn if fn is not None else _function_of(module, node)
+    line = getattr(node, "lineno", 0)
+    return any(start <= line <= end for start, end in transaction_blocks(module, fn))
+
+
+def is_commit(op: DbOp) -> bool:
+    return op.kind == COMMIT
