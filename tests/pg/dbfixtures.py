@@ -1,0 +1,46 @@
+"""Annotated database fixtures: DDL files whose comments say which objects a rule reports.
+
+`-- ruleid: <rule> [subject]` / `-- ok: <rule> [subject]`, where the subject is
+`schema.table`, `schema.table(col, ...)` or `index schema.index_name`, the way
+:func:`subject` writes a finding's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from audit_lib.findings import Finding
+
+DB_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "db"
+ANNOTATION = re.compile(r"--\s*(?P<kind>ruleid|ok):\s*(?P<rule>[\w.\-]+)\s*\[(?P<subject>[^\]]+)\]")
+
+
+@dataclass
+class DbExpectations:
+    expected: set[tuple[str, str]] = field(default_factory=set)
+    ok: set[tuple[str, str]] = field(default_factory=set)
+
+    @property
+    def rules(self) -> set[str]:
+        return {rule for rule, _ in self.expected | self.ok}
+
+
+def read_db_annotations(path: Path) -> DbExpectations:
+    exp = DbExpectations()
+    for match in ANNOTATION.finditer(path.read_text(encoding="utf-8")):
+        key = (match["rule"], normalize(match["subject"]))
+        (exp.expected if match["kind"] == "ruleid" else exp.ok).add(key)
+    return exp
+
+
+def normalize(subject: str) -> str:
+    return re.sub(r"\s*([(),])\s*", r"\1", subject.strip()).replace(",", ", ")
+
+
+def subject(finding: Finding) -> str:
+    if "index" in finding.extra:
+        schema = (finding.object or "").partition(".")[0]
+        return f"index {schema}.{finding.extra['index']}"
+    return normalize(finding.where)
