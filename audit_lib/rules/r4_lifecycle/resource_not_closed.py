@@ -1,0 +1,359 @@
+"""R4.resource-not-closed: a connection, file, socket or client that nothing closes.
+
+## What it does
+Inside a function, reports a resource acquired outside `with`/`async with` that is
+neither closed in a `finally` block nor handed to an owner. Resources are files
+(`open`, `io.open`, `gzip.open`, ...), database connections (`psycopg.connect`,
+`psycopg2.connect`, `asyncpg.connect`, `sqlite3.connect`, `pymysql.connect`, ...),
+pools (`asyncpg.create_pool`, `psycopg_pool.ConnectionPool`, `psycopg2.pool.*`),
+cursors (`conn.cursor()`), sockets (`socket.socket`, `socket.create_connection`) and
+HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
+`aiohttp.ClientSession`).
+
+Ownership moves are not leaks, so these stay silent: the resource is returned or
+yielded to the caller, stored on an attribute (`self.conn = ...`, `app.state.pool =
+...`) or in a container (`pools[name] = ...`, `conns.append(...)`), passed to a class
+constructor that takes it over (`Repository(conn)`), entered into an
+`ExitStack`/`AsyncExitStack` (`stack.enter_context(...)`), wrapped in
+`contextlib.closing(...)`, its `close` registered as a callback (`atexit.register(
+conn.close)`, `stack.callback(f.close)`, `request.addfinalizer(...)`), or captured by a
+nested function. A generator that yields the resource and closes it after the `yield`
+(pytest fixtures, FastAPI dependencies) is fine. Module-level and class-level
+resources live as long as the process and are judged by R4.no-graceful-shutdown.
+
+Decisions:
+- `.close()` later in the function but not in a `finally`: reported with low
+  confidence when a call, `await` or `raise` between the acquisition and the close can
+  skip it; silent when nothing in between can raise, or when an `except` handler closes
+  it too.
+- `with psycopg2.connect(...) as conn` and `with sqlite3.connect(...) as conn` are
+  reported: for these two drivers the `with` block only commits or rolls back, it
+  does not close the connection.
+- A resource used inline and dropped (`open(p).read()`, `json.load(open(p))`) is
+  reported with low confidence for files (CPython's reference counting closes them at
+  once; other interpreters do not) and medium confidence otherwise.
+- A cursor of a connection that this function itself opens is not reported
+  separately: closing the connection closes its cursors. Other client-side cursors get
+  low confidence (freed when the name goes out of scope on CPython); server-side
+  (named) cursors get high confidence, they hold a portal open on the server.
+- Test files (`tests/`, `test_*.py`, `conftest.py`) are not audited.
+
+## Why is this bad?
+Every unclosed connection holds a PostgreSQL backend process (and its memory) until the
+garbage collector happens to run or the server times it out; under load the service
+reaches `max_connections` or the file-descriptor limit and fails requests that have
+nothing to do with the leak. An exception between acquire and close is exactly when
+this happens (Backend Posture R4: acquired resources must have explicit finally or
+using blocks).
+
+## Example
+```python
+def load_user(dsn, user_id):
+    conn = psycopg.connect(dsn)
+    row = conn.execute("SELECT * FROM users WHERE id = %s", (user_id,)).fetchone()
+    conn.close()  # skipped when execute() raises
+    return row
+```
+
+## Use instead
+```python
+def load_user(dsn, user_id):
+    with psycopg.connect(dsn) as conn:
+        return conn.execute("SELECT * FROM users WHERE id = %s", (user_id,)).fetchone()
+```
+
+## References
+- PEP 343, the `with` statement: https://peps.python.org/pep-0343/
+- psycopg2, `with connection` does not close it: https://www.psycopg.org/docs/usage.html#with-statement
+- sqlite3, connection as context manager: https://docs.python.org/3/library/sqlite3.html#sqlite3-connection-context-manager
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from audit_lib.findings import Confidence, Finding
+from audit_lib.pyast import FUNCTION_TYPES, ancestors, call_name, functions, walk_function_body
+from audit_lib.registry import rule
+from audit_lib.rules.r4_lifecycle._common import (
+    CLOSE_METHODS, is_cursor_call, is_named_cursor, is_test_path, resource_kind,
+)
+from audit_lib.source import Project, SourceModule
+
+# Callees that take over closing what they are given.
+OWNERSHIP_SINKS = {"enter_context", "enter_async_context", "closing", "aclosing", "push", "push_async_exit"}
+# Callees that register a cleanup callback (``atexit.register(conn.close)``).
+CLEANUP_REGISTRARS = {"register", "callback", "push_async_callback", "addCleanup", "addfinalizer",
+                      "add_done_callback", "finalize", "on_cleanup", "on_shutdown"}
+# Methods that store their argument in a container or owner.
+STORING_METHODS = {"append", "add", "put", "put_nowait", "insert", "setdefault", "extend", "appendleft",
+                   "update", "set", "register"}
+# Drivers whose connection context manager ends a transaction but leaves the connection open.
+TRANSACTION_ONLY_WITH = {"psycopg2.connect", "sqlite3.connect"}
+CONTAINERS = (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Starred, ast.keyword)
+# Functions that read or write a file object they are given and leave it open.
+READERS = {"json.load", "json.dump", "yaml.load", "yaml.safe_load", "yaml.full_load", "yaml.dump",
+           "yaml.safe_dump", "pickle.load", "pickle.dump", "tomllib.load", "toml.load", "csv.reader",
+           "csv.writer", "csv.DictReader", "csv.DictWriter", "shutil.copyfileobj", "print",
+           "hashlib.file_digest", "configparser.ConfigParser.read_file"}
+# Drivers whose cursors support `with` (sqlite3 cursors do not).
+CURSOR_CONTEXT_DRIVERS = ("psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql", "django.db")
+
+
+@dataclass
+class Usage:
+    """How a tracked name is used across its function."""
+
+    owned: bool = False  # returned, stored, entered, handed to an owner
+    yielded_at: int | None = None
+    closes: list[tuple[ast.AST, str]] = field(default_factory=list)  # (close call, "finally"|"except"|"body")
+    transaction_with: bool = False
+
+
+@rule("R4.resource-not-closed", on="module", scope="code", severity="high")
+def check(module: SourceModule, project: Project) -> Iterator[Finding]:
+    if is_test_path(module.path):
+        return
+    for fn in functions(module.tree):
+        own_connections = _connections_opened_in(module, fn)
+        cursors_matter = any(module.imports_module(d) for d in CURSOR_CONTEXT_DRIVERS)
+        for node in walk_function_body(fn):
+            if not isinstance(node, ast.Call):
+                continue
+            kind = resource_kind(module, node)
+            if kind is None and cursors_matter and is_cursor_call(node) and not _cursor_of(node, own_connections):
+                kind = "server-side cursor" if is_named_cursor(node) else "cursor"
+            if kind is not None:
+                finding = _judge(module, fn, node, kind)
+                if finding is not None:
+                    yield finding
+
+
+def _judge(module: SourceModule, fn: ast.AST, call: ast.Call, kind: str) -> Finding | None:
+    factory = call_name(module, call) or f"{ast.unparse(call.func)}"
+    site: ast.AST = call
+    parent = module.parents.get(call)
+    if isinstance(parent, ast.Await):
+        site, parent = parent, module.parents.get(parent)
+
+    if isinstance(parent, ast.withitem):
+        if factory in TRANSACTION_ONLY_WITH:
+            return _finding(module, call, kind, factory, Confidence.medium,
+                            f"`with {factory}()` only ends the transaction: the {kind} stays open",
+                            f"wrap it as `with contextlib.closing({factory}(...)) as conn, conn:`")
+        return None
+    if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and parent.value is site:
+        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        if len(targets) != 1 or not isinstance(targets[0], ast.Name):
+            return None  # stored on an attribute, in a container, or unpacked: ownership moved
+        return _judge_name(module, fn, call, kind, factory, targets[0].id)
+    if isinstance(parent, (ast.Return, ast.Yield, ast.YieldFrom, ast.Lambda)):
+        return None
+    if isinstance(parent, ast.Attribute):
+        if parent.attr in CLOSE_METHODS or parent.attr.startswith("__"):
+            return None
+        return _inline(module, call, kind, factory, f".{parent.attr}()")
+    if isinstance(parent, (ast.Call, ast.keyword)):
+        callee_call = parent if isinstance(parent, ast.Call) else module.parents.get(parent)
+        if isinstance(callee_call, ast.Call) and callee_call.func is not site:
+            if call_name(module, callee_call) in READERS:
+                return _inline(module, call, kind, factory, f"{call_name(module, callee_call)}()")
+        return None
+    if isinstance(parent, ast.Expr):
+        return _inline(module, call, kind, factory, "nothing")
+    return None
+
+
+def _judge_name(module: SourceModule, fn: ast.AST, call: ast.Call, kind: str, factory: str, name: str) -> Finding | None:
+    usage = _usage(module, fn, name, factory)
+    if usage.owned:
+        return None
+    finally_closes = [c for c, where in usage.closes if where == "finally"]
+    except_closes = [c for c, where in usage.closes if where == "except"]
+    body_closes = sorted((c for c, where in usage.closes if where == "body"), key=lambda c: c.lineno)
+    if finally_closes or (except_closes and body_closes):
+        return None
+    if usage.yielded_at is not None:
+        if any(c.lineno > usage.yielded_at for c, _ in usage.closes):
+            return None
+        return _finding(module, call, kind, factory, Confidence.medium,
+                        f"{kind} from {factory}() is yielded but never closed after the yield",
+                        f"wrap the yield: `try: yield {name}` then `finally: {name}.close()`")
+    if body_closes:
+        first_close = body_closes[0]
+        if not _can_raise_between(fn, call, first_close):
+            return None
+        return _finding(module, call, kind, factory, Confidence.low,
+                        f"{kind} from {factory}() is closed on line {first_close.lineno} but not in a `finally`: "
+                        "an exception before that line leaks it",
+                        _fix(kind, factory, name))
+    if except_closes:
+        return _finding(module, call, kind, factory, Confidence.medium,
+                        f"{kind} from {factory}() is closed only when an exception is raised",
+                        _fix(kind, factory, name))
+    if usage.transaction_with:
+        return _finding(module, call, kind, factory, Confidence.medium,
+                        f"`with {name}:` only ends the transaction: the {kind} from {factory}() stays open",
+                        f"close it in a finally block, or use `with contextlib.closing({factory}(...)) as {name}`")
+    confidence = Confidence.high
+    if kind == "file":
+        confidence = Confidence.medium
+    elif kind == "cursor":
+        confidence = Confidence.low
+    return _finding(module, call, kind, factory, confidence, f"{kind} from {factory}() is never closed",
+                    _fix(kind, factory, name))
+
+
+def _usage(module: SourceModule, fn: ast.AST, name: str, factory: str) -> Usage:
+    usage = Usage()
+    names = {name}
+    body_nodes = list(walk_function_body(fn))
+    for node in body_nodes:
+        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+            usage.owned = True
+        elif isinstance(node, FUNCTION_TYPES + (ast.Lambda,)) and any(
+                isinstance(n, ast.Name) and n.id in names for n in ast.walk(node)):
+            usage.owned = True  # captured by a nested function: its lifetime is not this function's
+    for node in body_nodes:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in names:
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    for node in body_nodes:
+        if isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load):
+            _classify_use(module, node, usage, factory)
+    return usage
+
+
+def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: str) -> None:
+    child: ast.AST = use
+    parent = module.parents.get(use)
+    while True:
+        if isinstance(parent, ast.Attribute):
+            grand = module.parents.get(parent)
+            if parent.attr in CLOSE_METHODS:
+                if isinstance(grand, ast.Call) and grand.func is parent:
+                    usage.closes.append((grand, _where(module, grand)))
+                elif isinstance(grand, (ast.Call, ast.keyword)):
+                    usage.owned = True  # its close is registered as a callback
+            elif child is not use:
+                usage.owned = True  # the object it was handed to is used on: that object owns it now
+            return
+        if isinstance(parent, CONTAINERS):
+            child, parent = parent, module.parents.get(parent)
+            continue
+        if isinstance(parent, ast.Call) and parent.func is not child:
+            verdict = _callee_verdict(module, parent)
+            if verdict in ("owner", "sink"):
+                usage.owned = True
+            elif verdict == "constructor":
+                child, parent = parent, module.parents.get(parent)
+                continue
+            return
+        if isinstance(parent, ast.Await):
+            child, parent = parent, module.parents.get(parent)
+            continue
+        break
+    if isinstance(parent, ast.withitem) and parent.context_expr is child:
+        if factory in TRANSACTION_ONLY_WITH and child is use:
+            usage.transaction_with = True
+        else:
+            usage.owned = True
+    elif isinstance(parent, (ast.Return, ast.YieldFrom)):
+        usage.owned = True
+    elif isinstance(parent, ast.Yield):
+        usage.yielded_at = parent.lineno if usage.yielded_at is None else min(usage.yielded_at, parent.lineno)
+    elif isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is child:
+        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        if any(not isinstance(t, ast.Name) for t in targets) or child is not use:
+            usage.owned = True
+
+
+def _callee_verdict(module: SourceModule, call: ast.Call) -> str:
+    """What a call does with the resource handed to it: "sink", "owner", "constructor", "uses"."""
+    name = call_name(module, call) or ""
+    last = name.rsplit(".", 1)[-1]
+    if last in OWNERSHIP_SINKS:
+        return "sink"
+    if last in STORING_METHODS and isinstance(call.func, ast.Attribute):
+        return "owner"
+    if last[:1].isupper():
+        return "constructor"
+    return "uses"
+
+
+def _where(module: SourceModule, node: ast.AST) -> str:
+    child = node
+    for parent in ancestors(module, node):
+        if isinstance(parent, FUNCTION_TYPES):
+            break
+        if isinstance(parent, (ast.Try, ast.TryStar)) and any(child is s for s in parent.finalbody):
+            return "finally"
+        if isinstance(parent, ast.ExceptHandler):
+            return "except"
+        child = parent
+    return "body"
+
+
+def _can_raise_between(fn: ast.AST, acquire: ast.Call, close: ast.Call) -> bool:
+    start = getattr(acquire, "end_lineno", acquire.lineno)
+    for node in walk_function_body(fn):
+        line = getattr(node, "lineno", None)
+        if line is None or not start < line < close.lineno:
+            continue
+        if isinstance(node, (ast.Call, ast.Await, ast.Raise, ast.Assert, ast.Subscript)):
+            return True
+    return False
+
+
+def _connections_opened_in(module: SourceModule, fn: ast.AST) -> set[str]:
+    """Names bound in ``fn`` to connections it acquires itself (their cursors die with them)."""
+    names: set[str] = set()
+    for node in walk_function_body(fn):
+        value, targets = None, []
+        if isinstance(node, ast.Assign):
+            value, targets = node.value, node.targets
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            value, targets = node.context_expr, [node.optional_vars]
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Call) and resource_kind(module, value) == "database connection":
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def _cursor_of(call: ast.Call, own_connections: set[str]) -> bool:
+    receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+    return isinstance(receiver, ast.Name) and receiver.id in own_connections
+
+
+def _inline(module: SourceModule, call: ast.Call, kind: str, factory: str, used_by: str) -> Finding:
+    confidence = Confidence.low if kind in ("file", "cursor") else Confidence.medium
+    consumer = "is dropped at once" if used_by == "nothing" else f"is handed to {used_by} and never closed"
+    return _finding(module, call, kind, factory, confidence, f"{kind} from {factory}() {consumer}",
+                    _fix(kind, factory, "handle"))
+
+
+def _finding(module: SourceModule, call: ast.Call, kind: str, factory: str, confidence: Confidence,
+             message: str, fix: str) -> Finding:
+    return Finding(
+        message=message,
+        path=module.path,
+        line=call.lineno,
+        end_line=getattr(call, "end_lineno", call.lineno),
+        evidence=module.evidence(call),
+        fix=fix,
+        confidence=confidence,
+        extra={"resource": kind, "factory": factory},
+    )
+
+
+def _fix(kind: str, factory: str, name: str) -> str:
+    if kind in ("cursor", "server-side cursor"):
+        return f"use `with conn.cursor() as {name}:` (closes it on every path)"
+    opener = "async with" if factory in ("aiohttp.ClientSession", "httpx.AsyncClient") else "with"
+    if factory in ("asyncpg.connect", "asyncpg.create_pool"):
+        return f"`try:` ... `finally: await {name}.close()` (or `async with asyncpg.create_pool(...) as pool`)"
+    if factory in TRANSACTION_ONLY_WITH:
+        return f"`with contextlib.closing({factory}(...)) as {name}:` or close it in a finally block"
+    return f"`{opener} {factory}(...) as {name}:` or close it in a `finally` block"
