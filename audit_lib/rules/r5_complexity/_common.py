@@ -1,0 +1,243 @@
+"""What the R5 rules ask of a function: which loops walk a collection, which names
+hold lists, which values come from the request."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from audit_lib.pyast import FUNCTION_TYPES, dotted, method_name, string_value
+from audit_lib.source import SourceModule
+
+COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+# Wrappers that walk their first argument in full: the loop walks that collection.
+PASS_THROUGH_CALLS = {"enumerate", "reversed", "sorted", "list", "tuple", "iter"}
+DICT_VIEWS = {"items", "keys", "values"}
+REQUEST_NAMES = {"request", "req"}
+REQUEST_BODY_READS = {"json", "get_json", "form", "args", "data", "POST", "GET", "FILES", "files", "query_params"}
+
+
+@dataclass(frozen=True)
+class LoopSite:
+    """One loop: a ``for`` statement or one ``for`` clause of a comprehension."""
+
+    node: ast.AST  # the For / AsyncFor, or the comprehension
+    iter: ast.expr
+    clause: int = 0  # index of the comprehension's generator
+
+
+def scope_of(module: SourceModule, node: ast.AST) -> ast.AST:
+    """The function around ``node``, or the module."""
+    parent = module.parents.get(node)
+    while parent is not None:
+        if isinstance(parent, FUNCTION_TYPES):
+            return parent
+        parent = module.parents.get(parent)
+    return module.tree
+
+
+def walked_collection(iter_node: ast.expr) -> str | None:
+    """The dotted name of the collection a loop walks: ``xs`` for ``enumerate(xs)``,
+    ``xs[1:]``, ``d.items()``, ``range(len(xs))``; None for anything else."""
+    node = iter_node
+    while True:
+        if isinstance(node, ast.Call):
+            name = dotted(node.func)
+            if name in PASS_THROUGH_CALLS and node.args:
+                node = node.args[0]
+                continue
+            if name == "range":
+                lengths = [a.args[0] for a in node.args
+                           if isinstance(a, ast.Call) and dotted(a.func) == "len" and len(a.args) == 1]
+                lengths += [a.left.args[0] for a in node.args
+                            if isinstance(a, ast.BinOp) and isinstance(a.left, ast.Call)
+                            and dotted(a.left.func) == "len" and len(a.left.args) == 1]
+                if not lengths:
+                    return None
+                node = lengths[0]
+                continue
+            if isinstance(node.func, ast.Attribute) and node.func.attr in DICT_VIEWS and not node.args:
+                node = node.func.value
+                continue
+            return None
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            node = node.value
+            continue
+        return dotted(node)
+
+
+def is_constant_iterable(node: ast.expr) -> bool:
+    """A literal of constants, a string, or ``range`` of constants: a bounded loop."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return all(isinstance(e, ast.Constant) for e in node.elts)
+    if isinstance(node, ast.Call) and dotted(node.func) in ("range", "enumerate", "reversed", "sorted") and node.args:
+        return all(is_constant_iterable(a) if dotted(node.func) != "range" else isinstance(a, ast.Constant)
+                   for a in node.args)
+    return False
+
+
+def loop_sites(tree: ast.AST) -> list[LoopSite]:
+    sites: list[LoopSite] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.For, ast.AsyncFor)):
+            sites.append(LoopSite(node, node.iter))
+        elif isinstance(node, COMPREHENSIONS):
+            sites.extend(LoopSite(node, gen.iter, i) for i, gen in enumerate(node.generators))
+    return sites
+
+
+def enclosing_loop_sites(module: SourceModule, node: ast.AST) -> list[LoopSite]:
+    """Loops that run ``node`` once per iteration, innermost first, within its function."""
+    found: list[LoopSite] = []
+    child = node
+    parent = module.parents.get(node)
+    while parent is not None and not isinstance(parent, FUNCTION_TYPES + (ast.Lambda, ast.ClassDef)):
+        if isinstance(parent, (ast.For, ast.AsyncFor)) and child in parent.body:
+            found.append(LoopSite(parent, parent.iter))
+        elif isinstance(parent, ast.While) and child in parent.body:
+            found.append(LoopSite(parent, parent.test))
+        elif isinstance(parent, COMPREHENSIONS):
+            found.extend(_comprehension_clauses_around(parent, child))
+        child = parent
+        parent = module.parents.get(parent)
+    return found
+
+
+def _comprehension_clauses_around(comp: ast.AST, child: ast.AST) -> list[LoopSite]:
+    """The clauses of ``comp`` that run ``child`` once per item, innermost first."""
+    generators = comp.generators
+    for index, gen in enumerate(generators):
+        if child is gen.iter:
+            return [LoopSite(comp, g.iter, i) for i, g in reversed(list(enumerate(generators[:index])))]
+        if child is gen:
+            return [LoopSite(comp, g.iter, i) for i, g in reversed(list(enumerate(generators[:index + 1])))]
+    return [LoopSite(comp, g.iter, i) for i, g in reversed(list(enumerate(generators)))]
+
+
+def walks_a_collection(site: LoopSite) -> bool:
+    """A ``for`` over something that is not a constant literal or ``range`` of constants."""
+    return not isinstance(site.node, ast.While) and not is_constant_iterable(site.iter)
+
+
+LIST = "list"
+STR = "str"
+OTHER = "other"
+
+
+def name_kinds(module: SourceModule, scope: ast.AST) -> dict[str, set[str]]:
+    """For each simple name bound in ``scope`` (not in nested functions): what it is bound to.
+
+    ``list`` for list literals that the scope grows, ``list(...)``, list comprehensions,
+    ``.fetchall()`` and parameters annotated ``list[...]``; ``str`` for string literals;
+    ``other`` for anything else, so that a name rebound to a set stops counting as a list.
+    """
+    kinds: dict[str, set[str]] = {}
+    grown = _grown_names(scope)
+    if isinstance(scope, FUNCTION_TYPES):
+        arguments = scope.args
+        for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
+            kinds.setdefault(arg.arg, set()).add(LIST if _is_list_annotation(arg.annotation) else OTHER)
+    for node in _scope_nodes(scope):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if node.value is None:
+                continue
+            for target in targets:
+                if isinstance(target, ast.Name) and _extends_itself(target.id, node.value):
+                    continue
+                if isinstance(target, ast.Name):
+                    kinds.setdefault(target.id, set()).add(_value_kind(node.value, target.id in grown))
+                else:
+                    for name in ast.walk(target):
+                        if isinstance(name, ast.Name):
+                            kinds.setdefault(name.id, set()).add(OTHER)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.NamedExpr)):
+            bound = [node.target] if isinstance(node, (ast.For, ast.AsyncFor, ast.NamedExpr)) else \
+                [i.optional_vars for i in node.items if i.optional_vars is not None]
+            for target in bound:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        kinds.setdefault(name.id, set()).add(OTHER)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            for name in node.names:
+                kinds.setdefault(name, set()).add(OTHER)
+    return kinds
+
+
+def _extends_itself(name: str, value: ast.expr) -> bool:
+    """``s = s + x``: a growth of ``s``, not a new binding."""
+    return isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add) \
+        and isinstance(value.left, ast.Name) and value.left.id == name
+
+
+def _scope_nodes(scope: ast.AST):
+    stack = list(getattr(scope, "body", []))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, FUNCTION_TYPES + (ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _grown_names(scope: ast.AST) -> set[str]:
+    grown: set[str] = set()
+    for node in _scope_nodes(scope):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in ("append", "extend", "insert") and isinstance(node.func.value, ast.Name):
+            grown.add(node.func.value.id)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            grown.add(node.target.id)
+    return grown
+
+
+def _value_kind(value: ast.expr, grown: bool) -> str:
+    if isinstance(value, ast.List):
+        constant = all(isinstance(e, ast.Constant) for e in value.elts)
+        return LIST if grown or not constant else OTHER
+    if is_list_expression(value):
+        return LIST
+    if isinstance(value, (ast.JoinedStr,)) or string_value(value) is not None:
+        return STR
+    return OTHER
+
+
+def is_list_expression(value: ast.expr) -> bool:
+    """An expression that builds a list of data: ``list(x)``, ``[... for ...]``, ``cur.fetchall()``."""
+    if isinstance(value, ast.ListComp):
+        return True
+    if isinstance(value, ast.Call):
+        if isinstance(value.func, ast.Name) and value.func.id == "list" and value.args:
+            return True
+        return method_name(value) == "fetchall"
+    return False
+
+
+def _is_list_annotation(annotation: ast.expr | None) -> bool:
+    if annotation is None:
+        return False
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return False
+    if isinstance(annotation, ast.Subscript):
+        head = dotted(annotation.value) or ""
+        return head.rsplit(".", 1)[-1] in ("list", "List")
+    return isinstance(annotation, ast.Name) and annotation.id in ("list", "List")
+
+
+def is_request_derived(node: ast.expr) -> bool:
+    """``request.json["items"]``, ``request.get_json()["rows"]``, ``req.POST.getlist("ids")``."""
+    current = node
+    while isinstance(current, (ast.Attribute, ast.Subscript, ast.Call)):
+        if isinstance(current, ast.Call):
+            current = current.func
+            continue
+        if isinstance(current, ast.Attribute) and isinstance(current.value, ast.Name) \
+                and current.value.id in REQUEST_NAMES and current.attr in REQUEST_BODY_READS:
+            return True
+        current = current.value
+    return False

@@ -1,0 +1,190 @@
+"""R5.quadratic: work that grows with the square of the input.
+
+## What it does
+Reports, inside loops that walk a collection (not a constant literal or a `range` of
+constants):
+
+- a loop nested in another loop over the same collection (`for a in xs: for b in xs`,
+  `range(len(xs))` twice, a comprehension inside a loop over the same list), or nested
+  loops over two collections that both come from the request body;
+- a linear scan of a list: `x in seen` / `x not in seen`, `seen.index(x)`,
+  `seen.count(x)`, `seen.remove(x)`, where `seen` is known to be a list (a list
+  literal that the function grows, `list(...)`, a list comprehension, a `.fetchall()`
+  result, a parameter annotated `list[...]`), and `x in [y.id for y in ys]`, which
+  rebuilds the list on every pass;
+- a string built with `+=` (or `s = s + ...`) on each pass of the loop.
+
+Membership tests on sets, dicts, strings (substring tests) and constant literals, and
+loops over constants, are fine.
+
+## Why is this bad?
+Each of these turns an O(n) pass into O(n²): with 10 000 items that is 100 million
+steps. When n comes from the client (a request body, an upload, a query without a
+limit) one request can pin a worker for minutes: O(n²) is a hard stop for
+client-provided inputs; reach for a set or a dict for lookups and dedupe, and join
+strings once (Backend Posture R5).
+
+## Example
+```python
+def dedupe(emails: list[str]) -> list[str]:
+    unique = []
+    for email in emails:
+        if email not in unique:
+            unique.append(email)
+    return unique
+```
+
+## Use instead
+```python
+def dedupe(emails: list[str]) -> list[str]:
+    return list(dict.fromkeys(emails))   # O(n), keeps the order
+```
+
+## References
+- Python time complexity: https://wiki.python.org/moin/TimeComplexity
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from audit_lib.findings import Confidence, Finding
+from audit_lib.pyast import dotted
+from audit_lib.registry import rule
+from audit_lib.rules.r5_complexity._common import (
+    LIST,
+    STR,
+    LoopSite,
+    enclosing_loop_sites,
+    is_list_expression,
+    is_request_derived,
+    loop_sites,
+    name_kinds,
+    scope_of,
+    walked_collection,
+    walks_a_collection,
+)
+from audit_lib.source import Project, SourceModule
+
+LINEAR_LIST_METHODS = {"index", "count", "remove"}
+
+
+@rule("R5.quadratic", on="module", scope="code", severity="medium")
+def check(module: SourceModule, project: Project) -> Iterator[Finding]:
+    kinds_by_scope: dict[ast.AST, dict[str, set[str]]] = {}
+
+    def kinds(node: ast.AST) -> dict[str, set[str]]:
+        scope = scope_of(module, node)
+        if scope not in kinds_by_scope:
+            kinds_by_scope[scope] = name_kinds(module, scope)
+        return kinds_by_scope[scope]
+
+    reported: set[int] = set()
+    for finding in _findings(module, kinds):
+        if finding.line not in reported:
+            reported.add(finding.line)
+            yield finding
+
+
+def _findings(module: SourceModule, kinds) -> Iterator[Finding]:
+    for site in loop_sites(module.tree):
+        finding = _nested_loop(module, site)
+        if finding:
+            yield finding
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Compare):
+            yield from _membership(module, node, kinds)
+        elif isinstance(node, ast.Call):
+            finding = _list_method(module, node, kinds)
+            if finding:
+                yield finding
+        elif isinstance(node, (ast.AugAssign, ast.Assign)):
+            finding = _string_growth(module, node, kinds)
+            if finding:
+                yield finding
+
+
+def _outer_sites(module: SourceModule, site: LoopSite) -> list[LoopSite]:
+    if isinstance(site.node, (ast.For, ast.AsyncFor)):
+        return enclosing_loop_sites(module, site.node)
+    earlier = [LoopSite(site.node, g.iter, i) for i, g in enumerate(site.node.generators[:site.clause])]
+    return list(reversed(earlier)) + enclosing_loop_sites(module, site.node)
+
+
+def _collection_loops(module: SourceModule, node: ast.AST) -> list[LoopSite]:
+    return [s for s in enclosing_loop_sites(module, node) if walks_a_collection(s)]
+
+
+def _nested_loop(module: SourceModule, site: LoopSite) -> Finding | None:
+    if not walks_a_collection(site):
+        return None
+    collection = walked_collection(site.iter)
+    from_request = is_request_derived(site.iter)
+    if collection is None and not from_request:
+        return None
+    for outer in _outer_sites(module, site):
+        if collection is not None and walked_collection(outer.iter) == collection:
+            message = f"nested loop over {collection} inside a loop over the same collection: O(n²)"
+            fix = f"index {collection} once in a dict or set keyed by what the inner loop looks for"
+            break
+        if from_request and is_request_derived(outer.iter):
+            message = "nested loops over two collections from the request body: O(n·m) in client input"
+            fix = "index one collection in a dict or set, then walk the other once"
+            break
+    else:
+        return None
+    return Finding(message=message, path=module.path, line=site.iter.lineno, end_line=site.iter.end_lineno,
+                   evidence=module.evidence(site.iter), fix=fix)
+
+
+def _membership(module: SourceModule, compare: ast.Compare, kinds) -> Iterator[Finding]:
+    for op, container in zip(compare.ops, compare.comparators):
+        if not isinstance(op, (ast.In, ast.NotIn)):
+            continue
+        rebuilt = is_list_expression(container)
+        known_list = isinstance(container, ast.Name) and kinds(compare).get(container.id) == {LIST}
+        if not (rebuilt or known_list) or not _collection_loops(module, compare):
+            continue
+        if rebuilt:
+            message = "membership test against a list rebuilt on every pass of the loop: O(n·m)"
+            fix = "build a set once before the loop and test membership in it"
+        else:
+            message = f"membership test on the list {container.id} inside a loop: O(n·m)"
+            fix = f"make {container.id} a set (or keep a set beside it) for the membership test"
+        yield Finding(message=message, path=module.path, line=compare.lineno, end_line=compare.end_lineno,
+                      evidence=module.evidence(compare), fix=fix)
+
+
+def _list_method(module: SourceModule, call: ast.Call, kinds) -> Finding | None:
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr in LINEAR_LIST_METHODS and isinstance(func.value, ast.Name)):
+        return None
+    name = func.value.id
+    if kinds(call).get(name) != {LIST} or not _collection_loops(module, call):
+        return None
+    fix = {"index": f"map each item to its position once: {{v: i for i, v in enumerate({name})}}",
+           "count": f"count once before the loop with collections.Counter({name})",
+           "remove": f"build the kept items in one pass: [x for x in {name} if x not in drop_set]"}[func.attr]
+    return Finding(message=f"list.{func.attr}() scans {name} on every pass of the loop: O(n·m)",
+                   path=module.path, line=call.lineno, end_line=call.end_lineno,
+                   evidence=module.evidence(call), fix=fix)
+
+
+def _string_growth(module: SourceModule, node: ast.AugAssign | ast.Assign, kinds) -> Finding | None:
+    if isinstance(node, ast.AugAssign):
+        if not (isinstance(node.op, ast.Add) and isinstance(node.target, ast.Name)):
+            return None
+        name = node.target.id
+    else:
+        if not (len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.BinOp) and isinstance(node.value.op, ast.Add)
+                and dotted(node.value.left) == node.targets[0].id):
+            return None
+        name = node.targets[0].id
+    if kinds(node).get(name) != {STR} or not _collection_loops(module, node):
+        return None
+    return Finding(message=f"string {name} is built with + on every pass of the loop: O(n²) copying",
+                   path=module.path, line=node.lineno, end_line=node.end_lineno,
+                   evidence=module.evidence(node), confidence=Confidence.medium,
+                   fix="collect the parts in a list and ''.join() them once after the loop")
