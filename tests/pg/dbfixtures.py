@@ -1,7 +1,8 @@
 """Annotated database fixtures: DDL files whose comments say which objects a rule reports.
 
 `-- ruleid: <rule> [subject]` / `-- ok: <rule> [subject]`, where the subject is
-`schema.table`, `schema.table(col, ...)` or `index schema.index_name`, the way
+`schema.table`, `schema.table(col, ...)`, `index schema.index_name` or
+`session <application_name>`, the way
 :func:`subject` writes a finding's.
 """
 
@@ -40,7 +41,23 @@ def normalize(subject: str) -> str:
 
 
 def subject(finding: Finding) -> str:
+    if finding.extra.get("application_name"):
+        return f"session {finding.extra['application_name']}"
     if "index" in finding.extra:
         schema = (finding.object or "").partition(".")[0]
         return f"index {schema}.{finding.extra['index']}"
     return normalize(finding.where)
+
+
+def session_scripts(path: Path) -> dict[str, str]:
+    """``-- session: <name>`` blocks of a fixture: application_name -> statements."""
+    scripts: dict[str, list[str]] = {}
+    current: str | None = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^--\s*session:\s*(\S+)\s*$", line)
+        if match:
+            current = match[1]
+            scripts[current] = []
+        elif current is not None and line.strip() and not line.strip().startswith("--"):
+            scripts[current].append(line)
+    return {name: "\n".join(lines) for name, lines in scripts.items()}
