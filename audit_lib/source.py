@@ -47,7 +47,7 @@ class SourceModule:
         """Local name -> what it was imported as (``r`` -> ``requests``, ``get`` -> ``requests.get``)."""
         table: dict[str, str] = {}
         package = self.dotted_name.rsplit(".", 1)[0] if "." in self.dotted_name else ""
-        for node in ast.walk(self.tree):
+        for node in self.nodes_of(ast.Import, ast.ImportFrom):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -75,12 +75,41 @@ class SourceModule:
         return ".".join(parts)
 
     @cached_property
+    def _index(self) -> tuple[dict[type, list[ast.AST]], dict[ast.AST, ast.AST]]:
+        """One walk of the tree: every node by type (in source order), every node's parent."""
+        by_type: dict[type, list[ast.AST]] = {}
+        parents: dict[ast.AST, ast.AST] = {}
+        stack: list[ast.AST] = [self.tree]
+        while stack:
+            node = stack.pop()
+            by_type.setdefault(type(node), []).append(node)
+            children = list(ast.iter_child_nodes(node))
+            for child in children:
+                parents[child] = node
+            stack.extend(reversed(children))
+        return by_type, parents
+
+    def nodes_of(self, *types: type) -> list[ast.AST]:
+        """Every node of the given exact types, in source order; use instead of ``ast.walk``."""
+        by_type = self._index[0]
+        if len(types) == 1:
+            return by_type.get(types[0], [])
+        found = [n for t in types for n in by_type.get(t, [])]
+        found.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
+        return found
+
+    @property
     def parents(self) -> dict[ast.AST, ast.AST]:
-        table: dict[ast.AST, ast.AST] = {}
-        for node in ast.walk(self.tree):
-            for child in ast.iter_child_nodes(node):
-                table[child] = node
-        return table
+        return self._index[1]
+
+    @cached_property
+    def imported_roots(self) -> frozenset[str]:
+        """Every imported qualified name and each of its dotted prefixes."""
+        roots: set[str] = set()
+        for qualified_name in self.imports.values():
+            parts = qualified_name.split(".")
+            roots.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+        return frozenset(roots)
 
     def line_text(self, lineno: int | None) -> str:
         if not lineno or lineno > len(self.lines):
@@ -92,7 +121,7 @@ class SourceModule:
 
     def imports_module(self, name: str) -> bool:
         """Whether the file imports ``name`` or anything below it."""
-        return any(q == name or q.startswith(name + ".") for q in self.imports.values())
+        return name in self.imported_roots
 
 
 @dataclass
@@ -114,8 +143,12 @@ class Project:
                 table.setdefault(".".join(parts[i:]), module)
         return table
 
+    @cached_property
+    def imported_roots(self) -> frozenset[str]:
+        return frozenset().union(*(m.imported_roots for m in self.modules))
+
     def imports_anywhere(self, name: str) -> bool:
-        return any(m.imports_module(name) for m in self.modules)
+        return name in self.imported_roots
 
 
 def load_project(root: str | os.PathLike, *, max_file_bytes: int = MAX_FILE_BYTES) -> Project:
