@@ -24,6 +24,7 @@ The API:
   :func:`transaction_blocks` -- transaction scopes;
 - :func:`is_commit` -- ``conn.commit()``, ``session.commit()``, ``COMMIT`` statements;
 - :func:`resolve_function` -- the target's own function a call refers to;
+- :func:`handles`, :func:`db_like_name` -- names holding connections, cursors, sessions, pools;
 - :func:`same_table` -- whether an ORM model name and a table name are one table.
 """
 
@@ -208,7 +209,7 @@ def _string_of(module: SourceModule, node: ast.AST | None, scope: ast.AST | None
         for holder in (scope, module.tree):
             if holder is None:
                 continue
-            bound = _single_string_binding(holder, node.id)
+            bound = single_binding(holder, node.id)
             if bound is not None:
                 return _string_of(module, bound, None, depth + 1)
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
@@ -216,8 +217,8 @@ def _string_of(module: SourceModule, node: ast.AST | None, scope: ast.AST | None
     return None
 
 
-def _single_string_binding(holder: ast.AST, name: str) -> ast.expr | None:
-    """The value of the only assignment to ``name`` directly in ``holder`` (not nested functions)."""
+def single_binding(holder: ast.AST, name: str) -> ast.expr | None:
+    """The value of the only assignment to ``name`` in ``holder`` (a function or module), if only one."""
     values: list[ast.expr] = []
     body = walk_function_body(holder) if isinstance(holder, FUNCTION_TYPES) else iter(holder.body)
     for stmt in body:
@@ -395,6 +396,11 @@ def _scope_of(module: SourceModule, fn: ast.AST) -> _Scope:
                     _bind(module, scope, name, item.context_expr)
     _scopes[id(fn)] = (fn, scope)
     return scope
+
+
+def handles(module: SourceModule, fn: ast.AST) -> set[str]:
+    """Names that hold a connection, cursor, session or pool in ``fn`` (module globals included)."""
+    return set(_scope_of(module, fn).handles)
 
 
 def _module_level(tree: ast.Module) -> Iterator[ast.AST]:

@@ -1,0 +1,273 @@
+"""R1.n-plus-one: one query per row, inside a loop over rows or request data.
+
+## What it does
+Reports a database call (`execute`, `fetch*`, ORM `get`/`query`/`filter`/`scalars`,
+session lookups, asyncpg and aiosql calls, a Django related manager such as
+`order.items.all()`) made inside a `for` loop or a comprehension whose items come from
+database rows or from the request, directly or through a helper function of the same
+code base that queries.
+
+Loops over literal constants, batch calls (`executemany`, `bulk_create`, `add_all`,
+queries that take a whole list with `= ANY(...)`/`IN`) and `while` loops that page
+through results are not reported.
+
+## Why is this bad?
+A page that shows 50 orders then runs 51 queries: each one pays a network round trip
+and a planning cost, so the page gets slower in proportion to the data, and the
+database serves 50 times the load it needs to (Backend Posture R1, self-verification
+gate "N+1 pattern?").
+
+## Example
+```python
+def order_totals(conn):
+    cur = conn.cursor()
+    cur.execute("SELECT id FROM orders WHERE status = 'open'")
+    for (order_id,) in cur.fetchall():
+        cur.execute("SELECT sum(amount) FROM order_lines WHERE order_id = %s", (order_id,))
+```
+
+## Use instead
+```python
+def order_totals(conn):
+    cur = conn.cursor()
+    cur.execute(
+        "SELECT o.id, sum(l.amount) FROM orders o JOIN order_lines l ON l.order_id = o.id "
+        "WHERE o.status = 'open' GROUP BY o.id"
+    )
+```
+or fetch the children for every key at once (`WHERE order_id = ANY(%s)`), or let the
+ORM batch it (`selectinload(...)`, `prefetch_related(...)`).
+
+## References
+- Django: https://docs.djangoproject.com/en/stable/ref/models/querysets/#prefetch-related
+- SQLAlchemy: https://docs.sqlalchemy.org/en/20/orm/queryguide/relationships.html#selectin-eager-loading
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from audit_lib.findings import Confidence, Finding
+from audit_lib.libs import db
+from audit_lib.libs.web import route_handlers
+from audit_lib.pyast import dotted, enclosing_loops, functions, method_name, walk_function_body
+from audit_lib.registry import rule
+from audit_lib.source import Project, SourceModule
+
+ROW_METHODS = {"fetchall", "fetchmany", "all", "scalars", "mappings", "iterator", "values", "values_list", "unique",
+               "partitions", "yield_per"}
+REQUEST_ROOTS = {"request", "req"}
+RELATED_MANAGER_READS = {"all", "count", "exists", "first", "last", "filter", "exclude", "get", "values_list", "order_by"}
+NOT_REQUEST_PARAMS = {"self", "cls", "request", "req", "response", "background_tasks", "current_user", "user"}
+FIX = ("load every row's data in one query: a JOIN, `WHERE key = ANY(%s)` with the list of keys, or the ORM's "
+       "batch loading (selectinload/joinedload, select_related/prefetch_related); executemany/bulk_create for writes")
+
+
+@rule("R1.n-plus-one", on="module", scope="code", severity="high")
+def check(module: SourceModule, project: Project) -> Iterator[Finding]:
+    if not db.uses_database(module) and not _imports_project_code(module, project):
+        return
+    handlers = {id(h.function) for h in route_handlers(module)}
+    for fn in functions(module.tree):
+        ops = [op for op in db.expanded_ops(module, project, fn) if op.round_trip and not op.batch]
+        related = list(_related_manager_calls(module, fn))
+        if not ops and not related:
+            continue
+        sources = _RowSources(module, project, fn, id(fn) in handlers)
+        reported: set[int] = set()
+        for op in ops:
+            if id(op.call) in reported:
+                continue
+            loop = _row_loop(module, op.call, sources)
+            if loop is None:
+                continue
+            reported.add(id(op.call))
+            what = f"{op.through}() runs a query" if op.through else f"{_call_text(op.call)} runs a query"
+            yield Finding(
+                message=f"{what} ({op.describe()}) once per item of a loop over {sources.describe(loop)}",
+                path=module.path,
+                line=op.call.lineno,
+                end_line=getattr(op.call, "end_lineno", op.call.lineno),
+                evidence=module.evidence(op.call),
+                fix=FIX,
+                confidence=op.confidence,
+            )
+        for call, loop in related:
+            if id(call) in reported:
+                continue
+            reported.add(id(call))
+            yield Finding(
+                message=f"{_call_text(call)} queries a related table once per row of {sources.describe(loop)}",
+                path=module.path,
+                line=call.lineno,
+                end_line=getattr(call, "end_lineno", call.lineno),
+                evidence=module.evidence(call),
+                fix="add prefetch_related()/select_related() for that relation to the queryset the loop iterates",
+                confidence=Confidence.medium,
+            )
+
+
+def _imports_project_code(module: SourceModule, project: Project) -> bool:
+    return any(target.rsplit(".", 1)[0] in project.by_dotted_name for target in module.imports.values())
+
+
+def _call_text(call: ast.Call) -> str:
+    name = dotted(call.func)
+    return f"{name}()" if name else f"{method_name(call) or 'call'}()"
+
+
+def _loop_iterables(loop: ast.AST) -> list[ast.expr]:
+    if isinstance(loop, (ast.For, ast.AsyncFor)):
+        return [loop.iter]
+    if isinstance(loop, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        return [g.iter for g in loop.generators]
+    return []
+
+
+def _loop_targets(loop: ast.AST) -> list[ast.expr]:
+    if isinstance(loop, (ast.For, ast.AsyncFor)):
+        return [loop.target]
+    if isinstance(loop, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        return [g.target for g in loop.generators]
+    return []
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+class _RowSources:
+    """Which names of a function hold database rows or request data."""
+
+    def __init__(self, module: SourceModule, project: Project, fn: ast.AST, is_handler: bool):
+        self.module, self.project, self.fn = module, project, fn
+        self.kind: dict[str, str] = {}
+        self.handles = db.handles(module, fn)
+        if is_handler:
+            for arg in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]:
+                if arg.arg not in NOT_REQUEST_PARAMS and not db.db_like_name(arg.arg) and not _scalar_annotation(arg):
+                    self.kind[arg.arg] = "request data"
+        for _ in range(2):
+            for node in walk_function_body(fn):
+                if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+                    source = self.source_of(node.value)
+                    if source:
+                        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                        for target in targets:
+                            for name in _names(target):
+                                self.kind.setdefault(name, source)
+                elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                    source = self.source_of(node.iter)
+                    if source:
+                        for name in _names(node.target):
+                            self.kind.setdefault(name, source)
+
+    def source_of(self, expr: ast.AST) -> str | None:
+        """'database rows' or 'request data' when ``expr`` draws on them, else None."""
+        if _is_constant_collection(expr):
+            return None
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Name) and node.id in self.kind:
+                return self.kind[node.id]
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in REQUEST_ROOTS:
+                if node.attr in ("json", "args", "form", "data", "POST", "GET", "query_params", "files", "values",
+                                 "get_json", "body", "query", "match_info", "path_params", "FILES"):
+                    return "request data"
+            if isinstance(node, ast.Call):
+                op = db.classify(self.module, node, self.fn)
+                if op is not None and op.is_read:
+                    return "database rows"
+                if method_name(node) in ROW_METHODS and isinstance(node.func, ast.Attribute) and self._from_db(node.func.value):
+                    return "database rows"
+                if self._helper_reads(node):
+                    return "database rows"
+            if isinstance(node, ast.Name) and node.id in self.handles and expr is node:
+                return "database rows"  # iterating a cursor
+        return None
+
+    def _from_db(self, node: ast.AST) -> bool:
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Call) and db.classify(self.module, inner, self.fn) is not None:
+                return True
+            if isinstance(inner, ast.Name) and (inner.id in self.handles or db.db_like_name(inner.id)):
+                return True
+        return False
+
+    def _helper_reads(self, call: ast.Call) -> bool:
+        resolved = db.resolve_function(self.module, self.project, call)
+        if resolved is None:
+            return False
+        helper_module, helper = resolved
+        return any(op.is_read for op in db.function_ops(helper_module, helper))
+
+    def describe(self, loop: ast.AST) -> str:
+        for iterable in _loop_iterables(loop):
+            source = self.source_of(iterable)
+            if source:
+                text = ast.unparse(iterable)
+                return f"{source} ({text if len(text) <= 60 else text[:57] + '...'})"
+        return "rows"
+
+
+def _scalar_annotation(arg: ast.arg) -> bool:
+    return isinstance(arg.annotation, ast.Name) and arg.annotation.id in ("int", "str", "bool", "float", "UUID", "uuid")
+
+
+def _is_constant_collection(expr: ast.AST) -> bool:
+    if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
+        return all(isinstance(e, ast.Constant) for e in expr.elts)
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "range":
+        return all(isinstance(a, ast.Constant) for a in expr.args)
+    return False
+
+
+def _row_loop(module: SourceModule, call: ast.Call, sources: _RowSources) -> ast.AST | None:
+    """The innermost enclosing for-loop or comprehension that iterates rows or request data."""
+    for loop in enclosing_loops(module, call):
+        if isinstance(loop, ast.While):
+            continue
+        if any(sources.source_of(iterable) for iterable in _loop_iterables(loop)):
+            return loop
+    return None
+
+
+def _related_manager_calls(module: SourceModule, fn: ast.AST) -> Iterator[tuple[ast.Call, ast.AST]]:
+    """``order.lines.all()`` in a loop over a Django queryset that does not prefetch."""
+    if not (module.imports_module("django") or ".objects." in module.text):
+        return
+    for node in walk_function_body(fn):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        attr = node.func.attr
+        if attr in ("filter", "exclude", "get"):
+            if node.args or not node.keywords:
+                continue
+        elif attr not in RELATED_MANAGER_READS or node.args or node.keywords:
+            continue
+        manager = node.func.value
+        if not (isinstance(manager, ast.Attribute) and isinstance(manager.value, ast.Name)):
+            continue
+        if isinstance(module.parents.get(node), ast.Attribute):
+            continue  # an inner link of a longer chain; the outer call is the query
+        instance = manager.value.id
+        for loop in enclosing_loops(module, node):
+            if isinstance(loop, ast.While):
+                continue
+            if instance in {n for t in _loop_targets(loop) for n in _names(t)} and _unprefetched_queryset(module, fn, loop, manager.attr):
+                yield node, loop
+                break
+
+
+def _unprefetched_queryset(module: SourceModule, fn: ast.AST, loop: ast.AST, relation: str) -> bool:
+    """Whether the loop iterates a Django queryset that does not prefetch ``relation``."""
+    for iterable in _loop_iterables(loop):
+        expr = iterable
+        if isinstance(expr, ast.Name):
+            expr = db.single_binding(fn, expr.id) or expr
+        text = ast.unparse(expr)
+        if ".objects." not in text and not text.endswith(".objects"):
+            continue
+        return "prefetch_related" not in text and "select_related" not in text
+    return False
+
