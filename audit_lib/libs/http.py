@@ -95,6 +95,7 @@ class ClientBinding:
     subclass: ast.ClassDef | None = None  # a local subclass of the library's client class
     configured: list[ast.AST] = field(default_factory=list)  # later statements that configure it
     made_by: "ClientBinding | None" = None  # the factory function's client, for factory-made ones
+    module: SourceModule | None = field(default=None, repr=False)  # the file that binds it
 
     def keyword(self, name: str) -> ast.expr | None:
         """The value given to ``name=`` when the client was constructed."""
@@ -261,9 +262,9 @@ class _ModuleIndex:
             known = self.subclasses()[callee]
         if known is not None:
             library, kind, subclass = known
-            return ClientBinding(name, library, kind, node, factory=call, subclass=subclass)
+            return ClientBinding(name, library, kind, node, factory=call, subclass=subclass, module=self.module)
         if callee is not None and callee.rsplit(".", 1)[-1].endswith("Stub") and call.args and self._knows_grpc(callee):
-            return ClientBinding(name, "grpc", "stub", node, factory=call)
+            return ClientBinding(name, "grpc", "stub", node, factory=call, module=self.module)
         template = None
         if isinstance(call.func, ast.Name) and call.func.id in self.factories():
             template = self.factories()[call.func.id]
@@ -276,7 +277,8 @@ class _ModuleIndex:
                     other.bindings()  # collects the configuration of the factory's local client
         if template is not None:
             return ClientBinding(name, template.library, template.kind, node, factory=template.factory,
-                                 origin="factory-function", subclass=template.subclass, made_by=template)
+                                 origin="factory-function", subclass=template.subclass, made_by=template,
+                                 module=self.module)
         return None
 
     def _knows_grpc(self, callee: str) -> bool:
@@ -336,7 +338,8 @@ class _ModuleIndex:
         if known is None:
             return
         key = (scope, name) if scope is not None else self._binding_scope(node, name)
-        self._bindings.setdefault(key, ClientBinding(name, known[0], known[1], node, origin="parameter", subclass=known[2]))
+        self._bindings.setdefault(key, ClientBinding(name, known[0], known[1], node, origin="parameter", subclass=known[2],
+                                                     module=self.module))
 
     def _binding_scope(self, node: ast.AST, name: str) -> tuple[ast.AST | None, str]:
         """Locals live in their function, ``self.x`` and class attributes in their class."""

@@ -2,9 +2,19 @@
 
 ## What it does
 Reports calls made with `requests` (module functions and `Session` methods),
-`urllib.request.urlopen`, `http.client` connections and `aiohttp` sessions without a
-timeout, and `httpx` calls or clients given `timeout=None`. httpx has a 5 second
-default, so an httpx call without a timeout argument is fine.
+`urllib.request.urlopen`, `http.client` connections, `aiohttp` and `urllib3` sessions
+and gRPC stubs without a timeout (a gRPC deadline), and `httpx` calls or clients given
+`timeout=None`. httpx has a 5 second default, so an httpx call without a timeout
+argument is fine.
+
+The session that makes a call is followed wherever it lives: a local, a `with` target,
+a module global, `self.session` set in `__init__`, a parameter annotated with the
+session class, or a client returned by a factory function (also one imported from
+another module). A timeout on the call or on the session (aiohttp, urllib3) is
+enough; a `requests.Session` has no timeout of its own, so its calls are fine only
+when a mounted adapter or a `Session` subclass sets a default timeout.
+Calls that forward `**kwargs`, sessions of unknown configuration, gRPC channels with
+interceptors and server streams iterated to their end are not reported.
 
 ## Why is this bad?
 A peer that stops answering holds the calling worker for as long as the socket stays
@@ -35,131 +45,184 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from audit_lib.findings import Finding
-from audit_lib.pyast import call_name, enclosing_function, has_kwargs_splat, is_none, keyword, qualified
+from audit_lib.findings import Confidence, Finding
+from audit_lib.libs.http import ClientBinding, OutboundCall, client_for, outbound_calls, uses_http
+from audit_lib.pyast import call_name, has_kwargs_splat, is_none, keyword, qualified
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
-REQUESTS_FUNCTIONS = {f"requests.{m}" for m in ("get", "post", "put", "patch", "delete", "head", "options", "request")}
-SESSION_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "request"}
-SESSION_FACTORIES = {"requests.Session": "requests", "requests.session": "requests",
-                     "aiohttp.ClientSession": "aiohttp", "httpx.Client": "httpx", "httpx.AsyncClient": "httpx"}
-HTTPX_FUNCTIONS = {f"httpx.{m}" for m in ("get", "post", "put", "patch", "delete", "head", "options", "request", "stream")}
 HTTP_CLIENT_CONNECTIONS = {"http.client.HTTPConnection", "http.client.HTTPSConnection"}
-URLOPEN = {"urllib.request.urlopen", "urllib2.urlopen"}
+HTTPX_CLIENTS = {"httpx.Client", "httpx.AsyncClient"}
+PLAIN_ADAPTERS = {"requests.adapters.HTTPAdapter", "requests.HTTPAdapter"}
+SESSION_DEFAULT_TIMEOUT = {"aiohttp", "urllib3"}  # libraries whose sessions carry a timeout for every call
+FIXES = {
+    "requests": "pass timeout=(3.05, 27) (connect, read seconds), or mount an adapter that sets a default timeout",
+    "httpx": "drop timeout=None or pass httpx.Timeout(10.0, connect=3.0)",
+    "aiohttp": "pass timeout=aiohttp.ClientTimeout(total=30) to the call or the ClientSession",
+    "urllib3": "pass timeout=urllib3.Timeout(connect=3.0, read=27.0) to the call or the PoolManager",
+    "urllib": "pass timeout=10",
+    "http.client": "pass timeout=10 to the connection",
+    "grpc": "pass timeout=<seconds> (the call's deadline) to the stub call",
+}
 
 
 @rule("R3.http-no-timeout", on="module", scope="code", severity="high")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if not any(module.imports_module(lib) for lib in ("requests", "httpx", "aiohttp", "urllib", "urllib2", "http")):
-        return
-    sessions = _session_names(module)
-    for node in ast.walk(module.tree):
-        if not isinstance(node, ast.Call):
-            continue
-        message = _problem(module, node, sessions)
-        if message:
-            yield Finding(
-                message=message,
-                path=module.path,
-                line=node.lineno,
-                end_line=getattr(node, "end_lineno", node.lineno),
-                evidence=module.evidence(node),
-                fix=_fix(message),
-            )
+    for call in outbound_calls(module, project):
+        problem = _problem(module, project, call)
+        if problem:
+            message, confidence = problem
+            yield _finding(module, call.node, message, call.library, confidence)
+    if uses_http(module):
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.Call):
+                problem = _constructor_problem(module, node)
+                if problem:
+                    yield _finding(module, node, *problem, Confidence.high)
 
 
-def _problem(module: SourceModule, call: ast.Call, sessions: dict[str, tuple[str, bool]]) -> str | None:
+def _finding(module: SourceModule, node: ast.Call, message: str, library: str, confidence: Confidence) -> Finding:
+    return Finding(
+        message=message,
+        path=module.path,
+        line=node.lineno,
+        end_line=getattr(node, "end_lineno", node.lineno),
+        evidence=module.evidence(node),
+        fix=FIXES[library],
+        confidence=confidence,
+    )
+
+
+def _constructor_problem(module: SourceModule, call: ast.Call) -> tuple[str, str] | None:
+    """Timeouts that belong to the constructor: httpx clients and http.client connections."""
     name = call_name(module, call)
-    if name is None:
-        return None
     timeout = keyword(call, "timeout")
-    if has_kwargs_splat(call) and timeout is None:
-        return None
-    if name in REQUESTS_FUNCTIONS:
-        return f"{name}() has no timeout" if timeout is None or is_none(timeout) else None
-    if name in HTTPX_FUNCTIONS or name in ("httpx.Client", "httpx.AsyncClient"):
-        return f"{name}() disables httpx's default timeout (timeout=None)" if is_none(timeout) else None
-    if name in URLOPEN:
-        has_positional_timeout = len(call.args) >= 3
-        return f"{name}() has no timeout" if timeout is None and not has_positional_timeout else None
-    if name in HTTP_CLIENT_CONNECTIONS:
-        return f"{name}() has no timeout" if timeout is None and len(call.args) < 3 else None
-    if name == "aiohttp.ClientSession":
-        return None  # judged at each request, where the session's own timeout is known
-    if isinstance(call.func, ast.Attribute) and call.func.attr in SESSION_METHODS:
-        owner = qualified(module, call.func.value)
-        binding = sessions.get((_scope(module, call, owner), owner)) or sessions.get((None, owner))
-        if binding:
-            library, session_has_timeout = binding
-            if library == "httpx":
-                return f"{owner}.{call.func.attr}() disables httpx's default timeout" if is_none(timeout) else None
-            if session_has_timeout or timeout is not None and not is_none(timeout):
-                return None
-            return f"{library} session call {owner}.{call.func.attr}() has no timeout"
+    if name in HTTPX_CLIENTS and is_none(timeout):
+        return f"{name}() disables httpx's default timeout (timeout=None)", "httpx"
+    if name in HTTP_CLIENT_CONNECTIONS and timeout is None and len(call.args) < 3 and not has_kwargs_splat(call):
+        return f"{name}() has no timeout", "http.client"
     return None
 
 
-def _scope(module: SourceModule, node: ast.AST, name: str) -> ast.AST | None:
-    """Where a name lives: its function, or None for module globals and ``self.`` attributes."""
-    if name.startswith("self."):
+def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tuple[str, Confidence] | None:
+    node = call.node
+    timeout = keyword(node, "timeout")
+    if timeout is None and has_kwargs_splat(node):
+        return None  # the caller's options may carry the timeout
+    given = timeout is not None and not is_none(timeout)
+    client = call.client
+    label = _label(module, call)
+    if call.library == "httpx":
+        return (f"{label} disables httpx's default timeout (timeout=None)", Confidence.high) if is_none(timeout) else None
+    if call.library == "http.client":
+        return None  # judged where the connection is made
+    if call.library == "urllib":
+        return None if given or len(node.args) >= 3 else (f"{label} has no timeout", Confidence.high)
+    if given:
         return None
-    return enclosing_function(module, node)
+    if call.library == "grpc":
+        return _grpc_problem(module, call, label)
+    if client is None:
+        return f"{label} has no timeout", Confidence.high
+    if call.library in SESSION_DEFAULT_TIMEOUT:
+        if client.opaque or client.sets("timeout"):
+            return None
+        return f"{client.library} session call {label} has no timeout (neither on the call nor on the session)", Confidence.high
+    return _requests_session_problem(project, client, label)
 
 
-def _session_names(module: SourceModule) -> dict[tuple[ast.AST | None, str], tuple[str, bool]]:
-    """Names bound to HTTP sessions/clients: (scope, name) -> (library, timeout set on the session)."""
-    sessions: dict[tuple[ast.AST | None, str], tuple[str, bool]] = {}
-    for node in ast.walk(module.tree):
-        targets: list[ast.expr] = []
-        value: ast.expr | None = None
-        if isinstance(node, ast.Assign):
-            targets, value = node.targets, node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            targets, value = [node.target], node.value
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                if item.optional_vars is not None:
-                    _bind(module, sessions, node, item.optional_vars, item.context_expr)
-            continue
-        for target in targets:
-            _bind(module, sessions, node, target, value)
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            _note_timeout_attribute(module, sessions, node)
-    return sessions
+def _label(module: SourceModule, call: OutboundCall) -> str:
+    func = call.node.func
+    if isinstance(func, ast.Attribute) and func.attr in ("future", "with_call") and call.protocol == "grpc":
+        func = func.value
+    return f"{qualified(module, func) or call.operation}()"
 
 
-def _bind(module: SourceModule, sessions: dict, node: ast.AST, target: ast.expr, value: ast.expr | None) -> None:
-    if not isinstance(value, ast.Call):
-        return
-    factory = call_name(module, value)
-    if factory not in SESSION_FACTORIES:
-        return
-    name = qualified(module, target)
-    if name is None:
-        return
-    timeout = keyword(value, "timeout")
-    has_timeout = (timeout is not None and not is_none(timeout)) or has_kwargs_splat(value)
-    sessions[(_scope(module, node, name), name)] = (SESSION_FACTORIES[factory], has_timeout)
+def _requests_session_problem(project: Project, session: ClientBinding, label: str):
+    """requests sessions have no timeout of their own: only a subclass or a mounted adapter gives one."""
+    if session.subclass is not None and _mentions_timeout(session.subclass):
+        return None
+    if session.sets("request"):
+        return None  # session.request = functools.partial(session.request, timeout=...)
+    if _mounted_adapters_may_time_out(project, session):
+        return None
+    if session.origin == "parameter":
+        if _project_defines_timeout_adapter(project):
+            return None
+        return f"requests session call {label} has no timeout", Confidence.medium
+    ignored = " (requests ignores session.timeout)" if session.sets("timeout") else ""
+    return f"requests session call {label} has no timeout{ignored}", Confidence.high
 
 
-def _note_timeout_attribute(module: SourceModule, sessions: dict, node: ast.Assign) -> None:
-    """``session.timeout = 5`` does nothing for requests, but an adapter subclass may honour it."""
-    target = node.targets[0]
-    if isinstance(target, ast.Attribute) and target.attr == "timeout":
-        owner = qualified(module, target.value)
-        key = (_scope(module, node, owner), owner) if owner else None
-        if key in sessions and sessions[key][0] == "aiohttp":
-            sessions[key] = ("aiohttp", True)
+def _grpc_problem(module: SourceModule, call: OutboundCall, label: str):
+    parent = module.parents.get(call.node)
+    if isinstance(parent, (ast.For, ast.AsyncFor)) and parent.iter is call.node:
+        return None  # a server stream read to its end: often long-lived on purpose
+    stub = call.client
+    channel = stub.factory.args[0] if stub is not None and stub.factory is not None and stub.factory.args else None
+    if channel is not None and _intercepted(module, channel, stub.node):
+        return None  # an interceptor may set a default deadline
+    return f"gRPC call {label} has no deadline (timeout=)", Confidence.high
 
 
-def _fix(message: str) -> str:
-    if "httpx" in message:
-        return "drop timeout=None or pass httpx.Timeout(10.0, connect=3.0)"
-    if "aiohttp" in message:
-        return "pass timeout=aiohttp.ClientTimeout(total=30) to the call or the ClientSession"
-    if "urlopen" in message:
-        return "pass timeout=10"
-    if "http.client" in message:
-        return "pass timeout=10 to the connection"
-    return "pass timeout=(3.05, 27) (connect, read seconds)"
+def _intercepted(module: SourceModule, channel: ast.expr, at: ast.AST) -> bool:
+    if isinstance(channel, ast.Call):
+        name = call_name(module, channel) or ""
+        return name.endswith("intercept_channel") or keyword(channel, "interceptors") is not None
+    binding = client_for(module, channel, at)
+    return binding is not None and binding.kind == "channel" and binding.factory is not None \
+        and _intercepted(module, binding.factory, binding.node)
+
+
+def _mounted_adapters_may_time_out(project: Project, session: ClientBinding) -> bool:
+    owners = [session, session.made_by] if session.made_by is not None else [session]
+    for owner in owners:
+        for statement in owner.configured:
+            call = statement.value if isinstance(statement, ast.Expr) else None
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "mount"):
+                continue
+            adapter = call.args[1] if len(call.args) >= 2 else keyword(call, "adapter")
+            if adapter is None:
+                continue
+            if not isinstance(adapter, ast.Call):
+                return True  # an adapter built elsewhere: its timeout is unknown
+            name = call_name(owner.module, adapter) or ""
+            if name in PLAIN_ADAPTERS:
+                continue
+            cls = _find_class(owner.module, project, name)
+            if cls is None or _mentions_timeout(cls):
+                return True
+    return False
+
+
+def _find_class(module: SourceModule, project: Project, name: str) -> ast.ClassDef | None:
+    owner_name, _, short = name.rpartition(".")
+    owner = project.by_dotted_name.get(owner_name) if owner_name else module
+    if owner is None:
+        return None
+    return next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == short), None)
+
+
+def _mentions_timeout(cls: ast.ClassDef) -> bool:
+    for node in ast.walk(cls):
+        if isinstance(node, ast.Constant) and node.value == "timeout":
+            return True
+        if isinstance(node, ast.keyword) and node.arg == "timeout":
+            return True
+        if isinstance(node, ast.Name) and "timeout" in node.id.lower():
+            return True
+        if isinstance(node, ast.arg) and "timeout" in node.arg.lower():
+            return True
+        if isinstance(node, ast.Attribute) and "timeout" in node.attr.lower():
+            return True
+    return False
+
+
+def _project_defines_timeout_adapter(project: Project) -> bool:
+    for module in project.modules:
+        for cls in module.tree.body:
+            if isinstance(cls, ast.ClassDef) and _mentions_timeout(cls):
+                bases = {qualified(module, b) or "" for b in cls.bases}
+                if bases & (PLAIN_ADAPTERS | {"requests.Session", "requests.sessions.Session"}):
+                    return True
+    return False
