@@ -1,0 +1,339 @@
+"""R5.buffer-not-stream: a whole payload read into memory where it could flow through.
+
+## What it does
+Reports whole-payload reads where streaming fits:
+
+- an HTTP response body read whole (`response.content`, `.text`, `.read()`, requests or
+  httpx or urllib or aiohttp, without `stream=`) and then written to a file or handed
+  back as the body of a file response: a download buffered in memory;
+- an upload read whole: `await upload.read()` of a FastAPI/Starlette `UploadFile`,
+  `request.files[...].read()` (Flask) and `request.FILES[...].read()` (Django) with no
+  size;
+- `await request.body()` (Starlette/FastAPI), unless the body is parsed as JSON or
+  checked against a signature, which need it whole;
+- `fetchall()` of a literal `SELECT` with no `LIMIT`, no `WHERE` and no `GROUP BY`:
+  the whole table in one list.
+
+Bounded reads (`read(65536)`), `iter_content()`, `iter_bytes()`, `stream()`,
+`shutil.copyfileobj`, `fetchmany()`, server-side (named) cursors, small JSON bodies and
+queries with a filter or a limit are fine.
+
+## Why is this bad?
+A buffered payload costs as much memory as it is large, per request: ten concurrent
+500 MB exports need 5 GB, and one large upload can get the worker killed by the OOM
+killer, taking every other request on it down too. Streaming keeps memory flat
+whatever the size (Backend Posture R5, S3).
+
+## Example
+```python
+def download_report(url, path):
+    response = requests.get(url, timeout=30)
+    with open(path, "wb") as out:
+        out.write(response.content)
+```
+
+## Use instead
+```python
+def download_report(url, path):
+    with requests.get(url, stream=True, timeout=30) as response:
+        with open(path, "wb") as out:
+            for chunk in response.iter_content(chunk_size=65536):
+                out.write(chunk)
+```
+
+## References
+- requests: https://requests.readthedocs.io/en/latest/user/advanced/#body-content-workflow
+- FastAPI UploadFile: https://fastapi.tiangolo.com/tutorial/request-files/
+- psycopg server-side cursors: https://www.psycopg.org/psycopg3/docs/advanced/cursors.html#server-side-cursors
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Iterator
+
+import sqlglot
+from sqlglot import exp
+
+from audit_lib.findings import Confidence, Finding
+from audit_lib.libs import db, http
+from audit_lib.pyast import FUNCTION_TYPES, call_name, keyword, method_name, qualified, walk_function_body
+from audit_lib.registry import rule
+from audit_lib.source import Project, SourceModule
+
+WHOLE_BODY_ATTRIBUTES = {"content", "text"}
+WHOLE_BODY_METHODS = {"read", "aread", "text"}
+FILE_SINK_METHODS = {"write", "write_bytes", "write_text", "writelines"}
+RESPONSE_SINKS = {"Response", "HttpResponse", "FileResponse", "send_file", "make_response", "StreamingHttpResponse"}
+BYTES_WRAPPERS = {"BytesIO", "StringIO"}
+UPLOAD_CLASSES = {"fastapi.UploadFile", "starlette.datastructures.UploadFile", "fastapi.datastructures.UploadFile"}
+REQUEST_CLASSES = {"fastapi.Request", "starlette.requests.Request", "starlette.requests.HTTPConnection"}
+UPLOAD_CONTAINERS = {"files", "FILES"}
+REQUEST_NAMES = {"request", "req"}
+GLOBAL_REQUESTS = {"flask.request", "quart.request"}
+# Calls that need the whole request body: JSON parsing and signature checks.
+WHOLE_BODY_CONSUMERS = re.compile(r"loads|json|hmac|verify|signature|construct_event|parse_raw|model_validate", re.I)
+PLACEHOLDERS = re.compile(r"%\(\w+\)s|%s\b|(?<![:\w]):[A-Za-z_]\w*|\?|\$\d+")
+
+
+@rule("R5.buffer-not-stream", on="module", scope="code", severity="medium")
+def check(module: SourceModule, project: Project) -> Iterator[Finding]:
+    scopes: list[ast.AST] = [n for n in ast.walk(module.tree) if isinstance(n, FUNCTION_TYPES)]
+    reported: set[int] = set()
+    for fn in scopes:
+        nodes = list(walk_function_body(fn))
+        for finding in [*_downloads(module, project, nodes), *_uploads(module, fn, nodes),
+                        *_request_bodies(module, fn, nodes), *_fetchalls(module, fn, nodes)]:
+            if finding.line not in reported:
+                reported.add(finding.line)
+                yield finding
+
+
+# -- downloads ----------------------------------------------------------------------------
+
+
+def _downloads(module: SourceModule, project: Project, nodes: list[ast.AST]) -> Iterator[Finding]:
+    if not http.uses_http(module):
+        return
+    responses: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value.value if isinstance(node.value, ast.Await) else node.value
+            if isinstance(value, ast.Call) and _unstreamed_request(module, value, project):
+                responses.add(node.targets[0].id)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if isinstance(item.optional_vars, ast.Name) and isinstance(item.context_expr, ast.Call) \
+                        and _unstreamed_request(module, item.context_expr, project):
+                    responses.add(item.optional_vars.id)
+    payload_names: dict[str, ast.expr] = {}
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if _whole_body(module, project, node.value, responses) is not None:
+                payload_names[node.targets[0].id] = node.value
+    for node in nodes:
+        if not isinstance(node, ast.Call):
+            continue
+        for arg in [*node.args, *(kw.value for kw in node.keywords if kw.arg in (None, "content", "body", "data"))]:
+            payload = _unwrap_bytes(module, arg)
+            read = _whole_body(module, project, payload, responses)
+            if read is None and isinstance(payload, ast.Name) and payload.id in payload_names:
+                read = payload_names[payload.id]
+            if read is None or not _is_sink(module, node):
+                continue
+            yield Finding(
+                message="a downloaded body is read whole into memory before it is "
+                        + ("written out" if method_name(node) in FILE_SINK_METHODS else "sent back"),
+                path=module.path, line=read.lineno, end_line=read.end_lineno, evidence=module.evidence(read),
+                fix="request with stream=True and copy response.iter_content(65536) (httpx: client.stream() and "
+                    "iter_bytes()) to the file or a StreamingResponse",
+            )
+
+
+def _unstreamed_request(module: SourceModule, call: ast.Call, project: Project) -> bool:
+    outbound = http.outbound_call(module, call, project)
+    if outbound is None or outbound.protocol != "http" or outbound.operation == "stream":
+        return False
+    return keyword(call, "stream") is None and not any(kw.arg is None for kw in call.keywords)
+
+
+def _whole_body(module: SourceModule, project: Project, node: ast.expr, responses: set[str]) -> ast.expr | None:
+    """``resp.content``, ``resp.text``, ``resp.read()``, ``await resp.read()``, ``requests.get(u).content``."""
+    expr = node.value if isinstance(node, ast.Await) else node
+    if isinstance(expr, ast.Attribute) and expr.attr in WHOLE_BODY_ATTRIBUTES:
+        owner = expr.value
+    elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in WHOLE_BODY_METHODS \
+            and not expr.args and not expr.keywords:
+        owner = expr.func.value
+    else:
+        return None
+    if isinstance(owner, ast.Name) and owner.id in responses:
+        return node
+    if isinstance(owner, ast.Call) and _unstreamed_request(module, owner, project):
+        return node
+    return None
+
+
+def _unwrap_bytes(module: SourceModule, node: ast.expr) -> ast.expr:
+    if isinstance(node, ast.Call) and (call_name(module, node) or "").rsplit(".", 1)[-1] in BYTES_WRAPPERS and node.args:
+        return node.args[0]
+    return node
+
+
+def _is_sink(module: SourceModule, call: ast.Call) -> bool:
+    if method_name(call) in FILE_SINK_METHODS and isinstance(call.func, ast.Attribute):
+        return True
+    return (call_name(module, call) or "").rsplit(".", 1)[-1] in RESPONSE_SINKS
+
+
+# -- uploads ------------------------------------------------------------------------------
+
+
+def _uploads(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
+    uploads = {a.arg for a in _arguments(fn) if _annotated_as(module, a.annotation, UPLOAD_CLASSES)}
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and _is_request_file(module, node.value):
+            uploads.add(node.targets[0].id)
+    if not uploads and "files" not in module.text.lower():
+        return
+    for node in nodes:
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "read"
+                and not node.args and not node.keywords):
+            continue
+        owner = node.func.value
+        if isinstance(owner, ast.Attribute) and owner.attr in ("file", "stream"):
+            owner = owner.value
+        if (isinstance(owner, ast.Name) and owner.id in uploads) or _is_request_file(module, owner):
+            yield Finding(
+                message="an uploaded file is read whole into memory",
+                path=module.path, line=node.lineno, end_line=node.end_lineno, evidence=module.evidence(node),
+                confidence=Confidence.medium,
+                fix="copy it in chunks (shutil.copyfileobj(upload.file, out, 65536) or a loop of read(65536)) "
+                    "and cap its size",
+            )
+
+
+def _is_request_file(module: SourceModule, node: ast.expr) -> bool:
+    """``request.files["doc"]``, ``request.files.get("doc")``, ``request.FILES["doc"]``."""
+    if isinstance(node, ast.Subscript):
+        container = node.value
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+        container = node.func.value
+    else:
+        return False
+    return isinstance(container, ast.Attribute) and container.attr in UPLOAD_CONTAINERS \
+        and isinstance(container.value, ast.Name) and (
+            container.value.id in REQUEST_NAMES or qualified(module, container.value) in GLOBAL_REQUESTS)
+
+
+# -- request bodies -----------------------------------------------------------------------
+
+
+def _request_bodies(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
+    requests = {a.arg for a in _arguments(fn) if _annotated_as(module, a.annotation, REQUEST_CLASSES)} | REQUEST_NAMES
+    for node in nodes:
+        if not (isinstance(node, ast.Await) and isinstance(node.value, ast.Call)):
+            continue
+        call = node.value
+        if not (method_name(call) == "body" and isinstance(call.func, ast.Attribute) and not call.args
+                and isinstance(call.func.value, ast.Name) and call.func.value.id in requests):
+            continue
+        if _consumed_whole(module, node, nodes):
+            continue
+        yield Finding(
+            message="await request.body() reads the whole request body into memory",
+            path=module.path, line=node.lineno, end_line=node.end_lineno, evidence=module.evidence(node),
+            confidence=Confidence.medium,
+            fix="iterate `async for chunk in request.stream()` and cap the size (or reject large "
+                "Content-Length up front)",
+        )
+
+
+def _consumed_whole(module: SourceModule, read: ast.Await, nodes: list[ast.AST]) -> bool:
+    """The body goes straight to a JSON parser or a signature check, which need it whole."""
+    parent = module.parents.get(read)
+    while isinstance(parent, (ast.Call, ast.Attribute)) and not _needs_whole(module, parent):
+        parent = module.parents.get(parent)
+    if isinstance(parent, ast.Call) and _needs_whole(module, parent):
+        return True
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+        name = parent.targets[0].id
+        for node in nodes:
+            if isinstance(node, ast.Call) and _needs_whole(module, node) and any(
+                    isinstance(n, ast.Name) and n.id == name for a in [*node.args, *node.keywords] for n in ast.walk(a)):
+                return True
+    return False
+
+
+def _needs_whole(module: SourceModule, node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and bool(WHOLE_BODY_CONSUMERS.search(qualified(module, node.func) or ""))
+
+
+# -- fetchall -----------------------------------------------------------------------------
+
+
+def _fetchalls(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
+    if "fetchall" not in module.text:
+        return
+    server_side = _named_cursors(nodes)
+    executes: dict[str, list[ast.Call]] = {}
+    for node in nodes:
+        if isinstance(node, ast.Call) and method_name(node) == "execute" and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Name):
+            executes.setdefault(node.func.value.id, []).append(node)
+    for node in nodes:
+        if not (isinstance(node, ast.Call) and method_name(node) == "fetchall" and isinstance(node.func, ast.Attribute)):
+            continue
+        owner = node.func.value
+        if isinstance(owner, ast.Call) and method_name(owner) == "execute":
+            execute = owner
+        elif isinstance(owner, ast.Name) and owner.id not in server_side:
+            earlier = [c for c in executes.get(owner.id, []) if c.lineno <= node.lineno]
+            execute = earlier[-1] if earlier else None
+        else:
+            execute = None
+        if execute is None or not execute.args:
+            continue
+        sql = db.sql_text(module, execute.args[0], fn)
+        table = _unbounded_table(sql) if sql else None
+        if table is None:
+            continue
+        yield Finding(
+            message=f"fetchall() loads every row of {table} (no WHERE, no LIMIT) into one list",
+            path=module.path, line=node.lineno, end_line=node.end_lineno, evidence=module.evidence(node),
+            fix="iterate the cursor or fetchmany(1000) in a loop (a server-side cursor for large tables), "
+                "or add a LIMIT and paginate by key",
+        )
+
+
+def _named_cursors(nodes: list[ast.AST]) -> set[str]:
+    """Names bound to ``conn.cursor("name")`` / ``cursor(name=...)``: server-side cursors."""
+    named: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value
+        elif isinstance(node, (ast.With, ast.AsyncWith)) and len(node.items) == 1 \
+                and isinstance(node.items[0].optional_vars, ast.Name):
+            value = node.items[0].context_expr
+        else:
+            continue
+        if isinstance(value, ast.Call) and method_name(value) == "cursor" and (value.args or keyword(value, "name")):
+            target = node.targets[0] if isinstance(node, ast.Assign) else node.items[0].optional_vars
+            named.add(target.id)
+    return named
+
+
+def _unbounded_table(sql: str) -> str | None:
+    """The table a SELECT reads in full: no WHERE, LIMIT, FETCH, GROUP BY or lone aggregate."""
+    try:
+        statement = sqlglot.parse_one(PLACEHOLDERS.sub("1", sql), dialect="postgres")
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError, RecursionError):
+        return None
+    if not isinstance(statement, exp.Select):
+        return None
+    if any(statement.args.get(part) for part in ("where", "limit", "fetch", "group", "having", "offset")):
+        return None
+    if any(isinstance(e, exp.AggFunc) or e.find(exp.AggFunc) for e in statement.expressions):
+        return None
+    source = statement.args.get("from") or statement.args.get("from_")
+    table = source.find(exp.Table) if source is not None else None
+    if table is None or statement.args.get("joins"):
+        return None
+    return table.sql(dialect="postgres")
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _arguments(fn: ast.AST) -> list[ast.arg]:
+    arguments = fn.args
+    return [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+
+
+def _annotated_as(module: SourceModule, annotation: ast.expr | None, classes: set[str]) -> bool:
+    if annotation is None:
+        return False
+    names = {qualified(module, n) for n in ast.walk(annotation) if isinstance(n, (ast.Name, ast.Attribute))}
+    return bool(names & classes)
