@@ -1,4 +1,4 @@
-"""What the R4 rules share: which calls acquire resources, which functions serve requests.
+"""What the R4 rules share: which calls acquire resources, which functions run per request.
 
 Module names are resolved through each file's imports (``pyast.qualified``), so
 ``from psycopg import connect`` and ``import psycopg as pg`` are both recognised.
@@ -10,7 +10,7 @@ import ast
 import re
 
 from audit_lib.pyast import FUNCTION_TYPES, call_name, decorator_names, dotted, qualified
-from audit_lib.source import SourceModule
+from audit_lib.source import Project, SourceModule
 
 # Calls that open a connection to a database server (network, authentication, backend process).
 DB_CONNECT = {
@@ -39,22 +39,11 @@ SOCKETS = {"socket.socket", "socket.create_connection"}
 
 CLOSE_METHODS = {"close", "aclose", "terminate", "closeall", "dispose"}
 
-WEB_FRAMEWORKS = ("fastapi", "starlette", "flask", "quart", "django", "rest_framework", "aiohttp",
-                  "sanic", "falcon", "tornado", "litestar", "bottle", "pyramid")
-ROUTE_DECORATOR_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "route",
-                           "api_route", "websocket", "view", "trace"}
-ROUTE_RECEIVER = re.compile(r"(^|_)(app|api|router|routes|bp|blueprint|blp|application)$", re.I)
-VIEW_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "list", "create",
-                "retrieve", "update", "partial_update", "destroy", "dispatch"}
 TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|(^|/)conftest\.py$")
 
 
 def is_test_path(path: str) -> bool:
     return bool(TEST_PATH.search(path))
-
-
-def unwrap_await(node: ast.AST | None) -> ast.AST | None:
-    return node.value if isinstance(node, ast.Await) else node
 
 
 def resource_kind(module: SourceModule, call: ast.Call) -> str | None:
@@ -87,78 +76,39 @@ def is_named_cursor(call: ast.Call) -> bool:
         isinstance(getattr(call.args[0], "value", ""), str)
 
 
-def module_imports_web(module: SourceModule) -> bool:
-    return any(module.imports_module(lib) for lib in WEB_FRAMEWORKS)
+def resolve_function(project: Project, module: SourceModule, target: ast.expr):
+    """(module, top-level function) that a name or ``module.name`` expression refers to, or None."""
+    name = dotted(target)
+    if name is None:
+        return None
+    if "." not in name:
+        local = top_level_function(module, name)
+        if local is not None:
+            return module, local
+    owner_name, _, function_name = (qualified(module, target) or name).rpartition(".")
+    owner = project.by_dotted_name.get(owner_name)
+    fn = top_level_function(owner, function_name) if owner is not None else None
+    return (owner, fn) if fn is not None else None
 
 
-def is_route_decorator(module: SourceModule, decorator: ast.expr) -> bool:
-    if isinstance(decorator, ast.Call):
-        func = decorator.func
-        if isinstance(func, ast.Attribute) and func.attr in ROUTE_DECORATOR_METHODS:
-            first = decorator.args[0] if decorator.args else None
-            if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value.startswith("/"):
-                return True
-            receiver = dotted(func.value) or ""
-            return bool(ROUTE_RECEIVER.search(receiver.rsplit(".", 1)[-1]))
-        name = qualified(module, func) or ""
-        return name in ("rest_framework.decorators.api_view", "django.views.decorators.http.require_http_methods")
-    name = qualified(module, decorator) or ""
-    return name.startswith("django.views.decorators.http.require_")
+def top_level_function(module: SourceModule, name: str):
+    return next((n for n in module.tree.body if isinstance(n, FUNCTION_TYPES) and n.name == name), None)
 
 
-def _first_parameter(fn: ast.FunctionDef | ast.AsyncFunctionDef, skip_self: bool) -> str | None:
-    params = [*fn.args.posonlyargs, *fn.args.args]
-    if skip_self and params and params[0].arg in ("self", "cls"):
-        params = params[1:]
-    return params[0].arg if params else None
-
-
-def handler_functions(module: SourceModule) -> set[ast.AST]:
-    """Functions that run once per request: routed views, Django/aiohttp handlers, per-request dependencies."""
+def dependency_functions(project: Project) -> set[ast.AST]:
+    """Functions that FastAPI calls once per request: ``Depends(fn)`` / ``Security(fn)`` targets."""
     found: set[ast.AST] = set()
-    by_name: dict[str, list[ast.AST]] = {}
-    for node in ast.walk(module.tree):
-        if isinstance(node, FUNCTION_TYPES):
-            by_name.setdefault(node.name, []).append(node)
-    web = module_imports_web(module)
-    for name, defs in by_name.items():
-        for fn in defs:
-            if any(is_route_decorator(module, d) for d in fn.decorator_list):
-                found.add(fn)
-            elif web and _first_parameter(fn, skip_self=True) in ("request", "req"):
-                found.add(fn)
-            elif web and isinstance(module.parents.get(fn), ast.ClassDef) and fn.name in VIEW_METHODS \
-                    and _is_view_class(module, module.parents[fn]):
-                found.add(fn)
-    for node in ast.walk(module.tree):
-        if isinstance(node, ast.Call):
-            for referenced in _handler_references(module, node):
-                found.update(by_name.get(referenced, []))
+    for module in project.modules:
+        if not module.imports_module("fastapi"):
+            continue
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.Call) and node.args and \
+                    (qualified(module, node.func) or "") in ("fastapi.Depends", "fastapi.Security",
+                                                             "fastapi.params.Depends"):
+                resolved = resolve_function(project, module, node.args[0])
+                if resolved is not None:
+                    found.add(resolved[1])
     return found
-
-
-def _is_view_class(module: SourceModule, cls: ast.ClassDef) -> bool:
-    return any(re.search(r"(View|ViewSet|Handler|Resource|Endpoint)$", qualified(module, b) or "") for b in cls.bases)
-
-
-def _handler_references(module: SourceModule, call: ast.Call) -> list[str]:
-    """Names of functions that a call registers as per-request code."""
-    name = qualified(module, call.func) or ""
-    method = name.rsplit(".", 1)[-1]
-    refs: list[ast.expr] = []
-    if name in ("fastapi.Depends", "fastapi.Security") or method in ("Depends",):
-        refs.extend(call.args[:1])
-    elif method == "add_url_rule":
-        refs.extend(kw.value for kw in call.keywords if kw.arg == "view_func")
-        refs.extend(call.args[2:3])
-    elif method in ("add_get", "add_post", "add_put", "add_patch", "add_delete", "add_route", "add_api_route"):
-        refs.extend(call.args[-1:] if method == "add_route" else call.args[1:2])
-        refs.extend(kw.value for kw in call.keywords if kw.arg in ("handler", "endpoint"))
-    elif name.endswith(("routing.Route", "routing.WebSocketRoute", "django.urls.path", "django.urls.re_path")) \
-            or name in ("starlette.routing.Route", "django.urls.path", "django.urls.re_path"):
-        refs.extend(call.args[1:2])
-        refs.extend(kw.value for kw in call.keywords if kw.arg in ("endpoint", "view"))
-    return [r.id for r in refs if isinstance(r, ast.Name)]
 
 
 def is_fixture(module: SourceModule, fn: ast.AST) -> bool:

@@ -1,0 +1,241 @@
+"""R4.connect-per-request: a new database connection for every request or loop turn.
+
+## What it does
+Reports a call that opens a new database server connection (`psycopg.connect`,
+`psycopg2.connect`, `asyncpg.connect`, `pymysql.connect`, `aiomysql.connect`, ...) or
+builds a new pool or SQLAlchemy engine (`asyncpg.create_pool`,
+`psycopg_pool.ConnectionPool`, `create_engine`, `create_async_engine`) where it runs
+once per request or once per loop iteration:
+
+- inside a request handler (route decorators, registered views, Django/DRF views,
+  aiohttp handlers, as recognised by `audit_lib.libs.web`) or a FastAPI per-request
+  dependency (`Depends(get_db)`);
+- inside a project function that a handler or dependency calls, up to two calls deep
+  (`self.method()`, local and imported functions; the finding is on the connect call
+  and names the handler, with medium confidence);
+- inside a loop body.
+
+Not reported: connections and pools opened at module level, at startup (lifespan,
+`__init__`, `main()`), and in functions that are neither handlers nor loops; lazy
+creation reused afterwards (`if _pool is None: _pool = create_pool(...)`); loops
+that connect to a different database each turn (the loop variable is in the connect
+arguments); retry loops (the connect sits in a `try` and the loop `break`s or
+`return`s once connected); reconnect-on-demand guards (`if conn is None or
+conn.closed: conn = psycopg.connect(...)`). SQLite (`sqlite3.connect`,
+`aiosqlite.connect`) is a local file, not a server: opening one costs a file open and
+is not reported. Test files are not audited.
+
+## Why is this bad?
+A PostgreSQL connection costs a TCP (often TLS) handshake, authentication and a new
+backend process: milliseconds to tens of milliseconds before the first query, and one
+server process per concurrent request. Under load the service reaches
+`max_connections` and refuses work, while a pool of a few connections would have
+served the same traffic (Backend Posture R4: runtime coherence and resource lifecycle).
+
+## Example
+```python
+@app.get("/orders/{order_id}")
+def get_order(order_id: int):
+    with psycopg.connect(DSN) as conn:
+        return conn.execute("SELECT * FROM orders WHERE id = %s", (order_id,)).fetchone()
+```
+
+## Use instead
+```python
+pool = ConnectionPool(DSN, min_size=2, max_size=10, open=False)  # opened in the lifespan
+
+@app.get("/orders/{order_id}")
+def get_order(order_id: int):
+    with pool.connection() as conn:
+        return conn.execute("SELECT * FROM orders WHERE id = %s", (order_id,)).fetchone()
+```
+
+## References
+- psycopg connection pools: https://www.psycopg.org/psycopg3/docs/advanced/pool.html
+- asyncpg pools: https://magicstack.github.io/asyncpg/current/usage.html#connection-pools
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from audit_lib.findings import Confidence, Finding
+from audit_lib.libs.web import route_handlers
+from audit_lib.pyast import (
+    FUNCTION_TYPES, ancestors, call_name, enclosing_function, enclosing_loops, walk_function_body,
+)
+from audit_lib.registry import rule
+from audit_lib.rules.r4_lifecycle._common import (
+    DB_CONNECT, DB_POOLS, ENGINES, dependency_functions, is_test_path, resolve_function,
+)
+from audit_lib.source import Project, SourceModule
+
+OPENERS = DB_CONNECT | DB_POOLS | ENGINES
+HELPER_DEPTH = 2  # how many calls deep a helper called from a handler still counts as per-request
+
+
+@rule("R4.connect-per-request", on="project", scope="code", severity="medium")
+def check(project: Project) -> Iterator[Finding]:
+    modules = [m for m in project.modules if not is_test_path(m.path)]
+    per_request = _per_request_functions(project, modules)
+    for module in modules:
+        for call in ast.walk(module.tree):
+            factory = call_name(module, call) if isinstance(call, ast.Call) else None
+            if factory not in OPENERS:
+                continue
+            fn = enclosing_function(module, call)
+            if fn is None:
+                continue
+            what = _what(factory)
+            if fn in per_request and not _lazy_guard(module, call, fn):
+                how, direct = per_request[fn]
+                where = f"in {how}" if direct else f"in {fn.name}(), called from {how}"
+                yield _finding(module, call, Confidence.high if direct else Confidence.medium,
+                               f"{factory}() opens a new {what} {where}: one per request")
+            elif _per_iteration(module, call):
+                yield _finding(module, call, Confidence.medium,
+                               f"{factory}() opens a new {what} on every loop iteration",
+                               f"open one {what} before the loop and reuse it in every iteration")
+
+
+def _what(factory: str) -> str:
+    if factory in DB_POOLS:
+        return "connection pool"
+    if factory in ENGINES:
+        return "engine (and its pool)"
+    return "database connection"
+
+
+def _per_request_functions(project: Project, modules: list[SourceModule]) -> dict[ast.AST, tuple[str, bool]]:
+    """Functions that run on every request -> (how they are reached, whether they are the handler itself).
+
+    Handlers and FastAPI dependencies, then the project functions they call, two calls deep.
+    """
+    owner: dict[ast.AST, SourceModule] = {}
+    found: dict[ast.AST, tuple[str, bool]] = {}
+    for module in modules:
+        for handler in route_handlers(module, project):
+            found[handler.function] = (f"request handler {handler.name}()", True)
+            owner[handler.function] = module
+    dependencies = dependency_functions(project)
+    for module in modules:
+        for node in ast.walk(module.tree):
+            if node in dependencies and node not in found:
+                found[node] = (f"per-request dependency {node.name}()", True)
+                owner[node] = module
+    frontier = list(found)
+    for _depth in range(HELPER_DEPTH):
+        reached: list[ast.AST] = []
+        for fn in frontier:
+            module = owner[fn]
+            how = found[fn][0]
+            for node in walk_function_body(fn):
+                if not isinstance(node, ast.Call):
+                    continue
+                resolved = _resolve_call(project, module, node)
+                if resolved is not None and resolved[1] not in found:
+                    callee_module, callee = resolved
+                    if is_test_path(callee_module.path):
+                        continue
+                    found[callee] = (f"{how} at {module.path}:{node.lineno}", False)
+                    owner[callee] = callee_module
+                    reached.append(callee)
+        frontier = reached
+    return found
+
+
+def _resolve_call(project: Project, module: SourceModule, call: ast.Call):
+    """The project function a call runs: a top-level function, imported or local, or ``self.method``."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
+        cls = next((p for p in ancestors(module, call) if isinstance(p, ast.ClassDef)), None)
+        method = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == func.attr), None) if cls else None
+        return (module, method) if method is not None else None
+    return resolve_function(project, module, func)
+
+
+def _lazy_guard(module: SourceModule, call: ast.Call, stop: ast.AST) -> bool:
+    """``if _pool is None: _pool = create_pool()``: created once, then reused."""
+    for parent in ancestors(module, call):
+        if parent is stop:
+            return False
+        if isinstance(parent, ast.If) and _is_guard_test(parent.test):
+            return True
+    return False
+
+
+def _is_guard_test(test: ast.expr) -> bool:
+    for node in ast.walk(test):
+        if isinstance(node, ast.Compare) and any(_is_none(c) for c in node.comparators):
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in ("closed", "broken", "is_closed"):
+            return True
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) and isinstance(node.operand, (ast.Name, ast.Attribute)):
+            return True
+    return False
+
+
+def _per_iteration(module: SourceModule, call: ast.Call) -> bool:
+    loops = enclosing_loops(module, call)
+    if not loops:
+        return False
+    loop = loops[0]
+    if _uses_loop_variable(call, loop) or _lazy_guard(module, call, loop):
+        return False
+    return not _retry_loop(module, call, loop)
+
+
+def _uses_loop_variable(call: ast.Call, loop: ast.AST) -> bool:
+    targets: set[str] = set()
+    if isinstance(loop, (ast.For, ast.AsyncFor)):
+        targets = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+    elif isinstance(loop, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        targets = {n.id for g in loop.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+    arguments = [*call.args, *(kw.value for kw in call.keywords)]
+    return any(isinstance(n, ast.Name) and n.id in targets for a in arguments for n in ast.walk(a))
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _retry_loop(module: SourceModule, call: ast.Call, loop: ast.AST) -> bool:
+    """The connect is attempted in a ``try`` and the loop ends once it succeeds."""
+    in_try = any(isinstance(p, ast.Try) and any(call is n for s in p.body for n in ast.walk(s))
+                 for p in _ancestors_until(module, call, loop))
+    if not in_try or not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
+        return False
+    return any(isinstance(n, (ast.Break, ast.Return)) and _innermost_loop(module, n) is loop
+               for n in walk_function_body(loop))
+
+
+def _ancestors_until(module: SourceModule, node: ast.AST, stop: ast.AST) -> Iterator[ast.AST]:
+    for parent in ancestors(module, node):
+        if parent is stop:
+            return
+        yield parent
+
+
+def _innermost_loop(module: SourceModule, node: ast.AST) -> ast.AST | None:
+    for parent in ancestors(module, node):
+        if isinstance(parent, (ast.For, ast.AsyncFor, ast.While)):
+            return parent
+    return None
+
+
+def _finding(module: SourceModule, call: ast.Call, confidence: Confidence, message: str, fix: str = "") -> Finding:
+    factory = call_name(module, call) or ""
+    if fix:
+        pass
+    elif factory in ENGINES:
+        fix = "create the engine once at module level or at startup and reuse it (it pools connections)"
+    elif factory in DB_POOLS:
+        fix = "create the pool once at startup (lifespan/main) and share it"
+    elif factory.startswith("asyncpg"):
+        fix = "create one asyncpg pool at startup and `async with pool.acquire() as conn:` per request"
+    else:
+        fix = "take connections from a pool opened at startup (psycopg_pool.ConnectionPool: `with pool.connection() as conn:`)"
+    return Finding(message=message, path=module.path, line=call.lineno,
+                   end_line=getattr(call, "end_lineno", call.lineno), evidence=module.evidence(call),
+                   fix=fix, confidence=confidence)
