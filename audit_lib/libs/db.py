@@ -613,7 +613,7 @@ def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None) ->
     chains (``Order.objects.filter(...).first()``) and at the execute call for
     statements (``session.execute(select(...)).scalar_one()`` is the ``execute``).
     """
-    fn = fn if fn is not None else _function_of(module, call)
+    fn = fn if fn is not None else function_of(module, call)
     scope = _scope_of(module, fn)
     method = method_name(call) or ""
     func = call.func
@@ -765,7 +765,7 @@ def _added_models(node: ast.AST | None, scope: _Scope) -> set[str]:
     return set()
 
 
-def _function_of(module: SourceModule, node: ast.AST) -> ast.AST:
+def function_of(module: SourceModule, node: ast.AST) -> ast.AST:
     for parent in ancestors(module, node):
         if isinstance(parent, FUNCTION_TYPES):
             return parent
@@ -868,7 +868,7 @@ def is_transaction_with(module: SourceModule, node: ast.With | ast.AsyncWith) ->
     psycopg2.connect(...)`` for drivers whose connection context manager commits
     (psycopg 2 and 3, sqlite3).
     """
-    scope = _scope_of(module, _function_of(module, node))
+    scope = _scope_of(module, function_of(module, node))
     for item in node.items:
         expr = item.context_expr
         if isinstance(expr, ast.Call):
@@ -932,7 +932,7 @@ def transaction_blocks(module: SourceModule, fn: ast.AST) -> list[tuple[int, int
 
 def in_transaction(module: SourceModule, node: ast.AST, fn: ast.AST | None = None) -> bool:
     """Whether ``node`` runs inside a transaction scope of its function."""
-    fn = fn if fn is not None else _function_of(module, node)
+    fn = fn if fn is not None else function_of(module, node)
     line = getattr(node, "lineno", 0)
     return any(start <= line <= end for start, end in transaction_blocks(module, fn))
 

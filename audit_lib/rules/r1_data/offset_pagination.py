@@ -1,0 +1,207 @@
+"""R1.offset-pagination: pages fetched with OFFSET instead of a keyset.
+
+## What it does
+Reports pagination that makes the database count and throw away every row before the
+page: `.offset(...)` with a variable or non-zero value on SQLAlchemy/SQLModel queries
+and selects (`.offset(skip)` fed by a `skip`/`page` request parameter is the common
+case), `.slice(start, ...)`, Flask-SQLAlchemy and peewee `.paginate(...)`, Django
+querysets sliced with a variable start (`qs[offset:offset + n]`), Django's `Paginator`
+and Django REST framework's page-number and limit-offset pagination classes.
+
+`.limit(n)` alone, `.offset(0)`, slices that start at a constant (`qs[:20]`) and slices
+of plain lists are not reported.
+
+## Why is this bad?
+`OFFSET 100000 LIMIT 20` reads 100020 rows to return 20: page N costs O(N), deep pages
+time out, and rows inserted or deleted between two requests shift the window so
+clients skip or repeat items. A keyset (seek) query reads just the page from an index
+whatever its depth (Backend Posture R1, "Use Keyset pagination over offset").
+
+## Example
+```python
+def list_items(session, skip: int = 0, limit: int = 100):
+    return session.scalars(select(Item).order_by(Item.id).offset(skip).limit(limit)).all()
+```
+
+## Use instead
+```python
+def list_items(session, after_id: int = 0, limit: int = 100):
+    return session.scalars(
+        select(Item).where(Item.id > after_id).order_by(Item.id).limit(limit)
+    ).all()
+```
+In SQL: `WHERE (created_at, id) > (:last_created_at, :last_id) ORDER BY created_at, id
+LIMIT :n`, with an index on `(created_at, id)`; return the last key as the next cursor.
+For Django REST framework use `CursorPagination`.
+
+## References
+- Markus Winand, "We need tool support for keyset pagination": https://use-the-index-luke.com/no-offset
+- DRF CursorPagination: https://www.django-rest-framework.org/api-guide/pagination/#cursorpagination
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from audit_lib.findings import Confidence, Finding
+from audit_lib.libs import db
+from audit_lib.pyast import dotted, functions, qualified, string_value
+from audit_lib.registry import rule
+from audit_lib.source import Project, SourceModule
+
+ORM_LIBRARIES = ("sqlalchemy", "sqlmodel", "flask_sqlalchemy", "peewee", "tortoise", "ormar", "piccolo", "databases",
+                 "gino", "pony")
+QUERY_LINKS = {"select", "query", "filter", "filter_by", "where", "order_by", "limit", "join", "options", "all",
+               "objects", "exclude", "values", "distinct", "group_by"}
+OFFSET_PAGINATION_CLASSES = {"rest_framework.pagination.PageNumberPagination",
+                             "rest_framework.pagination.LimitOffsetPagination"}
+DJANGO_PAGINATOR = {"django.core.paginator.Paginator"}
+KEYSET_FIX = ("page by keyset: WHERE (sort_col, id) > (:last_sort, :last_id) ORDER BY sort_col, id LIMIT n, with an "
+              "index on (sort_col, id); hand the last row's key back as the next-page cursor")
+
+
+@rule("R1.offset-pagination", on="module", scope="code+sql", severity="medium")
+def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
+    orm = any(module.imports_module(lib) for lib in ORM_LIBRARIES)
+    django = module.imports_module("django") or module.imports_module("rest_framework") or ".objects." in module.text
+    if not orm and not django:
+        return
+    querysets = _queryset_names(module)
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Call):
+            finding = _call_finding(module, node, orm)
+        elif isinstance(node, ast.Subscript) and django:
+            finding = _slice_finding(module, node, querysets)
+        elif isinstance(node, (ast.ClassDef, ast.Assign)) and django:
+            finding = _drf_finding(module, node)
+        else:
+            finding = None
+        if finding is not None:
+            yield finding
+
+
+def _finding(module: SourceModule, node: ast.AST, message: str, fix: str = KEYSET_FIX,
+             confidence: Confidence = Confidence.high) -> Finding:
+    return Finding(message=message, path=module.path, line=node.lineno,
+                   end_line=getattr(node, "end_lineno", node.lineno), evidence=module.evidence(node), fix=fix,
+                   confidence=confidence)
+
+
+def _call_finding(module: SourceModule, call: ast.Call, orm: bool) -> Finding | None:
+    func = call.func
+    name = qualified(module, func) or ""
+    if name in DJANGO_PAGINATOR:
+        return _finding(module, call, "Django Paginator pages with OFFSET: page N reads and discards N-1 pages of rows",
+                        fix=KEYSET_FIX + " (Django: filter on the last key, or DRF CursorPagination)",
+                        confidence=Confidence.medium)
+    if not isinstance(func, ast.Attribute) or func.attr not in ("offset", "slice", "paginate"):
+        return None
+    if not (orm or _looks_like_query(func.value)):
+        return None
+    if func.attr == "offset":
+        value = call.args[0] if call.args else (call.keywords[0].value if call.keywords else None)
+        if value is None or _is_zero(value) or isinstance(value, ast.Constant) and value.value is None:
+            return None
+        shown = ast.unparse(value)
+        what = "a variable" if not isinstance(value, ast.Constant) else "a constant"
+        return _finding(module, call, f".offset({shown}) pages with OFFSET ({what} start): each page reads and "
+                                      f"discards every row before it")
+    if func.attr == "slice":
+        if not call.args or _is_zero(call.args[0]) or not _looks_like_query(func.value):
+            return None
+        return _finding(module, call, f".slice({ast.unparse(call.args[0])}, ...) pages with OFFSET")
+    if _paginate_is_query(module, func):
+        return _finding(module, call, ".paginate() pages with LIMIT/OFFSET (and a count query per page)",
+                        confidence=Confidence.medium)
+    return None
+
+
+def _paginate_is_query(module: SourceModule, func: ast.Attribute) -> bool:
+    """Flask-SQLAlchemy ``Model.query.paginate``/``db.paginate(select)``, peewee ``query.paginate``."""
+    node: ast.AST = func.value
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        if isinstance(node, ast.Attribute) and node.attr == "query":
+            return True  # Model.query... or session.query(...)...
+        node = node.func if isinstance(node, ast.Call) else node.value
+    receiver = dotted(func.value)
+    if receiver in ("db", "self.db") and module.imports_module("flask_sqlalchemy"):
+        return True
+    return _looks_like_query(func.value) and (module.imports_module("flask_sqlalchemy") or module.imports_module("peewee"))
+
+
+def _looks_like_query(node: ast.AST) -> bool:
+    """Whether an expression is built by a query-builder chain (``select(...).where(...)``)."""
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        if isinstance(node, ast.Call):
+            node = node.func
+            continue
+        if node.attr in QUERY_LINKS:
+            return True
+        node = node.value
+    return isinstance(node, ast.Name) and node.id in QUERY_LINKS
+
+
+def _is_zero(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value == 0 and not isinstance(node.value, bool)
+
+
+def _queryset_names(module: SourceModule) -> dict[int, set[str]]:
+    """Per function, the names bound to a Django queryset or SQLAlchemy query."""
+    found: dict[int, set[str]] = {}
+    for fn in functions(module.tree):
+        names: set[str] = set()
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Assign) and _is_queryset_expr(node.value, names):
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        found[id(fn)] = names
+    return found
+
+
+def _is_queryset_expr(node: ast.AST, known: set[str]) -> bool:
+    text_chain = node
+    while isinstance(text_chain, (ast.Call, ast.Attribute, ast.Subscript)):
+        if isinstance(text_chain, ast.Attribute) and text_chain.attr in ("objects", "_default_manager"):
+            return True
+        if isinstance(text_chain, ast.Call) and isinstance(text_chain.func, ast.Attribute) and text_chain.func.attr == "query":
+            return True
+        text_chain = text_chain.func if isinstance(text_chain, ast.Call) else text_chain.value
+    if isinstance(text_chain, ast.Name) and text_chain.id in known:
+        return isinstance(node, ast.Call)  # qs = qs.filter(...)
+    return False
+
+
+def _slice_finding(module: SourceModule, node: ast.Subscript, querysets: dict[int, set[str]]) -> Finding | None:
+    if not isinstance(node.slice, ast.Slice):
+        return None
+    lower = node.slice.lower
+    if lower is None or isinstance(lower, ast.Constant):
+        return None
+    fn = db.function_of(module, node)
+    known = querysets.get(id(fn), set())
+    value = node.value
+    if not (_is_queryset_expr(value, known) or isinstance(value, ast.Name) and value.id in known):
+        return None
+    return _finding(module, node, f"queryset sliced from a variable start [{ast.unparse(lower)}:...] pages with OFFSET")
+
+
+def _drf_finding(module: SourceModule, node: ast.AST) -> Finding | None:
+    if isinstance(node, ast.ClassDef):
+        for base in node.bases:
+            if qualified(module, base) in OFFSET_PAGINATION_CLASSES:
+                return _finding(module, node, f"pagination class {node.name} extends "
+                                              f"{qualified(module, base).rsplit('.', 1)[-1]}, which pages with OFFSET",
+                                fix="extend rest_framework.pagination.CursorPagination (keyset paging on an indexed ordering)")
+        return None
+    if len(node.targets) != 1:
+        return None
+    target = dotted(node.targets[0])
+    if target == "pagination_class" and qualified(module, node.value) in OFFSET_PAGINATION_CLASSES:
+        return _finding(module, node, f"pagination_class = {ast.unparse(node.value)} pages with OFFSET",
+                        fix="use rest_framework.pagination.CursorPagination (keyset paging on an indexed ordering)")
+    if isinstance(node.value, ast.Dict):
+        for key, value in zip(node.value.keys, node.value.values):
+            if string_value(key) == "DEFAULT_PAGINATION_CLASS" and string_value(value) in OFFSET_PAGINATION_CLASSES:
+                return _finding(module, value, f"DEFAULT_PAGINATION_CLASS {string_value(value)} pages with OFFSET",
+                                fix="set DEFAULT_PAGINATION_CLASS to rest_framework.pagination.CursorPagination")
+    return None
