@@ -11,9 +11,12 @@ class QuerySite:
     path: str
     line: int
     function: str | None = None
+    method: str | None = None  # the DB API call that sends it: "fetch", "execute", "text", "aiosql", ...
+    returns: str | None = None  # rows handed back: "all", "one", "bounded", "none", or None when unknown
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "line": self.line, "function": self.function}
+        return {"path": self.path, "line": self.line, "function": self.function,
+                "method": self.method, "returns": self.returns}
 
 
 @dataclass
