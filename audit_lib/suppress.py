@@ -22,6 +22,7 @@ class Suppression:
     line: int
     ids: frozenset[str]  # {"*"} for a bare ignore
     used: bool = False
+    own_line: bool = True  # a comment alone on its line also covers the next line; a trailing one does not
 
     def covers(self, rule_id: str) -> bool:
         return ALL in self.ids or rule_id in self.ids
@@ -43,7 +44,8 @@ def module_suppressions(module: SourceModule) -> list[Suppression]:
             continue
         ids = match.group("ids")
         names = frozenset(i.strip() for i in ids.split(",") if i.strip()) if ids else frozenset({ALL})
-        found.append(Suppression(module.path, tok.start[0], names))
+        own_line = not tok.line[: tok.start[1]].strip()
+        found.append(Suppression(module.path, tok.start[0], names, own_line=own_line))
     return found
 
 
@@ -57,6 +59,8 @@ def apply_code_suppressions(findings: list[Finding], suppressions: list[Suppress
             continue
         for line in (finding.line, finding.line - 1):
             for sup in by_place.get((finding.path, line), []):
+                if line != finding.line and not sup.own_line:
+                    continue
                 if sup.covers(finding.rule):
                     sup.used = True
                     finding.suppressed = True

@@ -12,6 +12,9 @@ def to_text(result: AuditResult) -> str:
         lines.append(f"{f.where}: {f.rule} [{f.severity.name}] {f.message}")
         if f.fix:
             lines.append(f"    fix: {f.fix}")
+    for sup in result.unused_suppressions:
+        ids = "" if "*" in sup.ids else f"[{', '.join(sorted(sup.ids))}]"
+        lines.append(f"{sup.path}:{sup.line}: unused suppression '# posture: ignore{ids}' (nothing to suppress here)")
     for s in result.skipped:
         lines.append(f"skipped {s.what}: {s.why}")
     for e in result.errors:
