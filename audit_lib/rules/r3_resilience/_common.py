@@ -1,0 +1,51 @@
+"""Facts about files that several R3 rules ask: is this test code, a script, a CLI?"""
+
+from __future__ import annotations
+
+import ast
+
+from audit_lib.source import SourceModule
+
+SCRIPT_DIRS = {"scripts", "script", "bin", "cli", "tools", "commands", "examples", "example", "docs", "benchmarks", "bench"}
+TEST_DIRS = {"tests", "test", "testing"}
+
+
+def is_test_file(module: SourceModule) -> bool:
+    parts = module.path.split("/")
+    name = parts[-1]
+    return (
+        any(p in TEST_DIRS for p in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name in ("conftest.py", "tests.py")
+    )
+
+
+def is_script_file(module: SourceModule) -> bool:
+    """Scripts, CLIs and tooling: not the running service."""
+    parts = module.path.split("/")
+    name = parts[-1]
+    if name in ("setup.py", "manage.py", "noxfile.py", "tasks.py", "fabfile.py", "__main__.py", "cli.py", "conf.py"):
+        return True
+    if any(p in SCRIPT_DIRS for p in parts[:-1]):
+        return True
+    return "management/commands" in module.path or "/migrations/" in f"/{module.path}"
+
+
+def in_main_block(module: SourceModule, node: ast.AST) -> bool:
+    """Whether ``node`` sits under ``if __name__ == "__main__":``."""
+    parent = module.parents.get(node)
+    while parent is not None:
+        if isinstance(parent, ast.If) and _is_main_test(parent.test):
+            return True
+        parent = module.parents.get(parent)
+    return False
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    if not isinstance(test, ast.Compare) or len(test.comparators) != 1:
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = {s.id for s in sides if isinstance(s, ast.Name)}
+    values = {s.value for s in sides if isinstance(s, ast.Constant)}
+    return "__name__" in names and "__main__" in values

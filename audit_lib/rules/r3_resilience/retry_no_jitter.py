@@ -1,0 +1,301 @@
+"""R3.retry-no-jitter: retries that wait the same time in every client.
+
+## What it does
+Reports retries whose wait has no random component:
+
+- a retry loop (a loop around `try`/`except` that sleeps in the handler, or that sleeps
+  between attempts when the `try` leaves the loop on success) whose `sleep()` delay is
+  a constant or a deterministic backoff (`2 ** attempt`);
+- tenacity `@retry`/`Retrying` with `wait=wait_fixed/wait_exponential/...` and no
+  `wait_random*`/`wait_exponential_jitter`/`wait_random_exponential` part, or with no
+  wait at all;
+- backoff `on_exception`/`on_predicate` given `jitter=None`;
+- retrying `@retry(wait_fixed=...)`/`wait_exponential_multiplier` without
+  `wait_jitter_max` or `wait_random_*`;
+- urllib3 `Retry(backoff_factor=...)` without `backoff_jitter`, and Celery tasks with
+  `retry_jitter=False`.
+
+Sleeps whose delay comes from `random`, a `jitter` value or a helper that uses
+`random`, `asyncio.sleep(0)`, loops that only poll (no retry on failure) and test code
+are not reported.
+
+## Why is this bad?
+When a dependency fails, every client fails at the same moment. With the same fixed or
+exponential schedule they all retry at the same moments too, so the recovering service
+is hit by synchronised waves of traffic (a thundering herd) and may fall over again.
+Jitter spreads the retries out (Backend Posture R3: "jittered retries").
+
+## Example
+```python
+for attempt in range(5):
+    try:
+        return fetch_quote(symbol)
+    except requests.ConnectionError:
+        time.sleep(2 ** attempt)
+
+@retry(wait=wait_exponential(multiplier=1, max=30), stop=stop_after_attempt(5))
+def fetch_rates(): ...
+```
+
+## Use instead
+```python
+for attempt in range(5):
+    try:
+        return fetch_quote(symbol)
+    except requests.ConnectionError:
+        time.sleep(random.uniform(0, 2 ** attempt))  # full jitter
+
+@retry(wait=wait_random_exponential(multiplier=1, max=30), stop=stop_after_attempt(5))
+def fetch_rates(): ...
+```
+
+## References
+- AWS Architecture Blog, "Exponential Backoff And Jitter"
+- tenacity: https://tenacity.readthedocs.io/en/latest/#waiting-before-retrying
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from audit_lib.findings import Confidence, Finding
+from audit_lib.pyast import FUNCTION_TYPES, call_name, enclosing_function, is_none, keyword, walk_function_body
+from audit_lib.registry import rule
+from audit_lib.rules.r3_resilience._common import is_test_file
+from audit_lib.source import Project, SourceModule
+
+SLEEPS = {"time.sleep", "asyncio.sleep", "gevent.sleep", "trio.sleep", "anyio.sleep", "eventlet.sleep"}
+RANDOM_MODULES = ("random", "secrets", "numpy.random")
+TENACITY_RETRY = {"tenacity.retry", "tenacity.Retrying", "tenacity.AsyncRetrying", "tenacity.asyncio.AsyncRetrying"}
+TENACITY_RANDOM_WAITS = {"wait_random", "wait_random_exponential", "wait_exponential_jitter", "wait_full_jitter"}
+BACKOFF_DECORATORS = {"backoff.on_exception", "backoff.on_predicate"}
+RETRYING_DETERMINISTIC = {"wait_fixed", "wait_exponential_multiplier", "wait_exponential_max", "wait_incrementing_start",
+                          "wait_incrementing_increment"}
+RETRYING_RANDOM = {"wait_random_min", "wait_random_max", "wait_jitter_max"}
+FIXED_FUNCTIONS = {"min", "max", "float", "int", "round", "abs", "pow", "range", "len", "math.pow", "math.exp",
+                   "math.ceil", "math.floor"}
+URLLIB3_RETRY = {"urllib3.Retry", "urllib3.util.Retry", "urllib3.util.retry.Retry", "requests.packages.urllib3.util.retry.Retry",
+                 "requests.adapters.Retry"}
+
+
+@rule("R3.retry-no-jitter", on="module", scope="code", severity="medium")
+def check(module: SourceModule, project: Project) -> Iterator[Finding]:
+    if is_test_file(module):
+        return
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Call):
+            problem = _library_problem(module, node)
+            if problem:
+                message, fix, confidence = problem
+                yield _finding(module, node, message, fix, confidence)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            sleep = _retry_sleep(module, node)
+            if sleep is not None:
+                yield _finding(
+                    module, sleep,
+                    f"retry loop sleeps {ast.unparse(sleep.args[0]) if sleep.args else 'a fixed time'} with no jitter",
+                    "randomise the delay: sleep(random.uniform(0, base * 2 ** attempt)) (full jitter), "
+                    "or use tenacity wait_random_exponential",
+                    Confidence.high,
+                )
+
+
+def _finding(module: SourceModule, node: ast.AST, message: str, fix: str, confidence: Confidence) -> Finding:
+    return Finding(message=message, path=module.path, line=node.lineno, end_line=getattr(node, "end_lineno", node.lineno),
+                   evidence=module.evidence(node), fix=fix, confidence=confidence)
+
+
+# --- retry libraries ------------------------------------------------------------------
+
+
+def _library_problem(module: SourceModule, call: ast.Call) -> tuple[str, str, Confidence] | None:
+    name = call_name(module, call) or ""
+    if name in TENACITY_RETRY:
+        return _tenacity_problem(module, call, name)
+    if name in BACKOFF_DECORATORS:
+        jitter = keyword(call, "jitter")
+        if jitter is not None and is_none(jitter):
+            return (f"{name}(..., jitter=None) retries on a deterministic schedule",
+                    "drop jitter=None: backoff's default full_jitter spreads the retries", Confidence.high)
+        return None
+    if name == "retrying.retry" or name == "retrying.Retrying":
+        used = {kw.arg for kw in call.keywords}
+        if used & RETRYING_DETERMINISTIC and not used & RETRYING_RANDOM:
+            return (f"{name}() waits a fixed or exponential time with no random part",
+                    "add wait_jitter_max=1000 (milliseconds), or move to tenacity with wait_random_exponential",
+                    Confidence.high)
+        return None
+    if name in URLLIB3_RETRY:
+        factor = keyword(call, "backoff_factor")
+        if factor is not None and not _is_zero(factor) and keyword(call, "backoff_jitter") is None:
+            return ("urllib3 Retry backs off on a fixed exponential schedule (no backoff_jitter)",
+                    "pass backoff_jitter=0.5 (urllib3 >= 2.0) so clients do not retry in lockstep", Confidence.medium)
+        return None
+    if name.rsplit(".", 1)[-1] in ("task", "shared_task") and module.imports_module("celery"):
+        jitter = keyword(call, "retry_jitter")
+        if keyword(call, "retry_backoff") is not None and isinstance(jitter, ast.Constant) and jitter.value is False:
+            return ("Celery task retries with backoff but retry_jitter=False",
+                    "drop retry_jitter=False: Celery jitters the backoff by default", Confidence.high)
+    return None
+
+
+def _tenacity_problem(module: SourceModule, call: ast.Call, name: str) -> tuple[str, str, Confidence] | None:
+    if any(kw.arg is None for kw in call.keywords):
+        return None  # options come from elsewhere
+    wait = keyword(call, "wait")
+    fix = "use wait=wait_random_exponential(multiplier=1, max=30) or add + wait_random(0, 1)"
+    short = name.rsplit(".", 1)[-1]
+    if wait is None:
+        if call.args:
+            return None  # @retry(some_callable) style or positional options: unknown
+        return f"tenacity {short}() retries immediately: no wait, no jitter", fix, Confidence.medium
+    parts = _wait_parts(module, wait)
+    if parts is None:
+        return None
+    if parts & TENACITY_RANDOM_WAITS:
+        return None
+    shown = ", ".join(sorted(parts)) or ast.unparse(wait)
+    return f"tenacity {short}() waits with {shown}: no random component", fix, Confidence.high
+
+
+def _wait_parts(module: SourceModule, wait: ast.expr, depth: int = 0) -> set[str] | None:
+    """The tenacity wait strategies combined in ``wait`` (``wait_fixed(1) + wait_random(0, 1)``);
+    None when the strategy is not visible here."""
+    if depth > 3:
+        return None
+    if isinstance(wait, ast.BinOp):
+        left, right = _wait_parts(module, wait.left, depth + 1), _wait_parts(module, wait.right, depth + 1)
+        return None if left is None or right is None else left | right
+    if isinstance(wait, ast.Call):
+        name = call_name(module, wait) or ""
+        if name.startswith("tenacity."):
+            short = name.rsplit(".", 1)[-1]
+            if short in ("wait_chain", "wait_combine"):
+                inner = [_wait_parts(module, a, depth + 1) for a in wait.args]
+                return None if any(p is None for p in inner) else set().union(*inner)
+            return {short}
+        return None
+    if isinstance(wait, ast.Name):
+        assigned = _module_constant(module, wait.id)
+        return _wait_parts(module, assigned, depth + 1) if assigned is not None else None
+    return None
+
+
+def _module_constant(module: SourceModule, name: str) -> ast.expr | None:
+    values = [n.value for n in module.tree.body if isinstance(n, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
+    return values[0] if len(values) == 1 else None
+
+
+def _is_zero(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value in (0, 0.0)
+
+
+# --- hand-written retry loops ----------------------------------------------------------
+
+
+def _retry_sleep(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While) -> ast.Call | None:
+    """The deterministic sleep of a retry loop, or None when ``loop`` is no such loop."""
+    for statement in loop.body:
+        if not isinstance(statement, ast.Try) or not statement.handlers:
+            continue
+        for handler in statement.handlers:
+            sleep = _first_sleep(module, handler.body)
+            if sleep is not None:
+                return sleep if _deterministic(module, sleep, loop) else None
+        if _leaves_loop(statement.body) or _leaves_loop(statement.orelse):
+            after = [s for s in loop.body if s is not statement]
+            sleep = _first_sleep(module, after)
+            if sleep is not None:
+                return sleep if _deterministic(module, sleep, loop) else None
+    return None
+
+
+def _first_sleep(module: SourceModule, statements: list[ast.stmt]) -> ast.Call | None:
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, FUNCTION_TYPES + (ast.Lambda, ast.For, ast.AsyncFor, ast.While)):
+                break  # a nested loop or function has its own story
+            if isinstance(node, ast.Call) and call_name(module, node) in SLEEPS:
+                return node
+    return None
+
+
+def _leaves_loop(statements: list[ast.stmt]) -> bool:
+    return any(isinstance(n, (ast.Return, ast.Break)) for s in statements for n in ast.walk(s))
+
+
+def _deterministic(module: SourceModule, sleep: ast.Call, loop: ast.AST) -> bool:
+    delay = sleep.args[0] if sleep.args else keyword(sleep, "seconds") or keyword(sleep, "delay")
+    if delay is None or _is_zero(delay):
+        return False
+    verdict = _randomness(module, delay, enclosing_function(module, loop), set())
+    return verdict == "fixed"
+
+
+def _randomness(module: SourceModule, expr: ast.expr, fn: ast.AST | None, seen: set[str]) -> str:
+    """"random", "fixed", or "unknown" for a delay expression."""
+    verdicts: set[str] = set()
+    callees = {id(n.func) for n in ast.walk(expr) if isinstance(n, ast.Call)}
+    for node in ast.walk(expr):
+        if id(node) in callees:
+            continue
+        if isinstance(node, ast.Name) and "jitter" in node.id.lower() or isinstance(node, ast.Attribute) and "jitter" in node.attr.lower():
+            return "random"
+        if isinstance(node, ast.Call):
+            verdicts.add(_call_randomness(module, node))
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in seen:
+            seen.add(node.id)
+            verdicts.add(_name_randomness(module, node.id, fn, seen))
+    if "random" in verdicts:
+        return "random"
+    return "unknown" if "unknown" in verdicts else "fixed"
+
+
+def _call_randomness(module: SourceModule, call: ast.Call) -> str:
+    name = call_name(module, call) or ""
+    if any(name == m or name.startswith(m + ".") for m in RANDOM_MODULES) or "jitter" in name.lower() or "random" in name.lower():
+        return "random"
+    if name in FIXED_FUNCTIONS:
+        return "fixed"
+    local = _local_function(module, name)
+    if local is not None:
+        return "random" if any(_call_randomness(module, c) == "random" for c in ast.walk(local) if isinstance(c, ast.Call)) else "fixed"
+    return "unknown"
+
+
+def _name_randomness(module: SourceModule, name: str, fn: ast.AST | None, seen: set[str]) -> str:
+    """What the assignments of ``name`` in the function (or module) make of it."""
+    scope_nodes = list(walk_function_body(fn)) if fn is not None else list(ast.walk(module.tree))
+    values: list[ast.expr] = []
+    for node in scope_nodes:
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                values.append(node.value)
+        elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name) and node.target.id == name:
+            values.append(node.iter)
+    if not values:
+        if fn is not None and _is_parameter(fn, name):
+            return "fixed"  # the caller's delay, used as is
+        if fn is not None:
+            return _name_randomness(module, name, None, seen)
+        return "fixed" if name.isupper() or name in module.imports else "unknown"
+    verdicts = {_randomness(module, v, fn, seen) for v in values}
+    if "random" in verdicts:
+        return "random"
+    return "unknown" if "unknown" in verdicts else "fixed"
+
+
+def _local_function(module: SourceModule, name: str) -> ast.AST | None:
+    """A module function (``backoff_delay``) or a method called on self (``self._backoff``)."""
+    if name.startswith(("self.", "cls.")) and name.count(".") == 1:
+        attr = name.split(".", 1)[1]
+        return next((n for n in ast.walk(module.tree) if isinstance(n, FUNCTION_TYPES) and n.name == attr), None)
+    return next((n for n in module.tree.body if isinstance(n, FUNCTION_TYPES) and n.name == name), None)
+
+
+def _is_parameter(fn: ast.AST, name: str) -> bool:
+    args = fn.args
+    return any(a.arg == name for a in [*args.posonlyargs, *args.args, *args.kwonlyargs])
