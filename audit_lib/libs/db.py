@@ -684,7 +684,7 @@ def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None) ->
         kind, tables, locking, upsert, facts, text = _statement_facts(module, statement, scope, fn)
         if not receiver_is_db and facts is None:
             return None
-        api = "sqlalchemy" if _is_sqlalchemy_module(module) else "sql"
+        api = "sql" if facts is not None or not _is_sqlalchemy_module(module) else "sqlalchemy"
         batch = method in _BATCH_METHODS or (facts.batch if facts else False) or (
             len(call.args) > 1 and isinstance(call.args[1], (ast.List, ast.ListComp)) and api == "sqlalchemy"
         )
