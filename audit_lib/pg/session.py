@@ -75,31 +75,35 @@ def connect(dsn: str, settings: Settings, *, autocommit: bool = True) -> Iterato
         yield conn
 
 
-def open_connection(dsn: str, settings: Settings, *, autocommit: bool = True) -> psycopg.Connection:
+def connection_kwargs(dsn: str, settings: Settings) -> dict:
+    """``psycopg.connect`` keywords of a read-only, bounded audit session (also for pools)."""
     params = conninfo_to_dict(dsn)
     register_secret(params.get("password"))
     extra = params.pop("options", "") or ""
+    return {
+        **params,
+        "options": f"{extra} {session_options(settings)}".strip(),
+        "application_name": APPLICATION_NAME,
+        "connect_timeout": params.get("connect_timeout") or CONNECT_TIMEOUT_S,
+    }
+
+
+def open_connection(dsn: str, settings: Settings, *, autocommit: bool = True) -> psycopg.Connection:
     try:
-        conn = psycopg.connect(
-            **params,
-            options=f"{extra} {session_options(settings)}".strip(),
-            application_name=APPLICATION_NAME,
-            connect_timeout=params.get("connect_timeout") or CONNECT_TIMEOUT_S,
-            autocommit=autocommit,
-        )
+        conn = psycopg.connect(**connection_kwargs(dsn, settings), autocommit=autocommit)
     except psycopg.Error as exc:
-        raise DatabaseUnavailable(f"cannot connect: {_first_line(exc)}") from None
-    _verify_read_only(conn)
+        raise DatabaseUnavailable(f"cannot connect: {first_line(exc)}") from None
+    verify_read_only(conn)
     return conn
 
 
-def _verify_read_only(conn: psycopg.Connection) -> None:
+def verify_read_only(conn: psycopg.Connection) -> None:
     """Refuse a session the server did not make read-only (a pooler may drop options)."""
     value = conn.execute("SHOW default_transaction_read_only").fetchone()[0]
     if value != "on":
         conn.execute("SET default_transaction_read_only = on")
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return redact_secrets(text[0] if text else type(exc).__name__)
