@@ -1,0 +1,144 @@
+"""R3.no-circuit-breaker: calls to other services with nothing to stop a failure cascade.
+
+## What it does
+Finds outbound HTTP and gRPC calls (see `audit_lib.libs.http`) that no circuit breaker
+guards, and reports once per file: at the first unguarded call, with the count of the
+others. A call is guarded when its function is decorated with a breaker (`@breaker`,
+`@circuit(...)`), when it runs inside `with breaker:`/`async with breaker...`, or when
+its function is handed to `breaker.call(...)`/`call_async(...)`. Breakers are those of
+pybreaker, aiobreaker, purgatory and circuitbreaker, or any local object or class whose
+name says breaker/circuit. Calls to localhost, test code and scripts are left out.
+The confidence is medium when the code base uses no breaker at all, low when it uses
+breakers elsewhere (the file may be guarded further up the call chain).
+
+## Why is this bad?
+When a dependency is down or slow, every request keeps calling it, waits for the
+timeout, and ties up a worker while doing so; retries multiply the load on the failing
+service. A circuit breaker notices the failures, fails fast for a while and lets the
+dependency recover, so one sick service does not take its callers down with it
+(Backend Posture R3, S15).
+
+## Example
+```python
+def fetch_rates():
+    return requests.get(RATES_URL, timeout=5).json()
+```
+
+## Use instead
+```python
+import pybreaker
+
+rates_breaker = pybreaker.CircuitBreaker(fail_max=5, reset_timeout=30)
+
+@rates_breaker
+def fetch_rates():
+    return requests.get(RATES_URL, timeout=5).json()
+```
+
+## References
+- Martin Fowler, "CircuitBreaker": https://martinfowler.com/bliki/CircuitBreaker.html
+- pybreaker: https://github.com/danielfm/pybreaker
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Iterator
+
+from audit_lib.findings import Confidence, Finding
+from audit_lib.libs.http import OutboundCall, outbound_calls
+from audit_lib.pyast import FUNCTION_TYPES, ancestors, dotted, string_value
+from audit_lib.registry import rule
+from audit_lib.rules.r3_resilience._common import is_script_file, is_test_file
+from audit_lib.source import Project, SourceModule
+
+BREAKER_LIBRARIES = ("pybreaker", "aiobreaker", "purgatory", "circuitbreaker", "pycircuitbreaker", "breakers", "hystrix")
+BREAKER_NAME = re.compile(r"breaker|circuit", re.IGNORECASE)
+LOCAL_TARGET = re.compile(r"^\w+://(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])([:/]|$)")
+
+
+@rule("R3.no-circuit-breaker", on="project", scope="code", severity="low")
+def check(project: Project) -> Iterator[Finding]:
+    breakers_used = _uses_breakers(project)
+    guarded_functions = _functions_handed_to_breakers(project)
+    for module in project.modules:
+        if is_test_file(module) or is_script_file(module):
+            continue
+        unguarded = [c for c in outbound_calls(module, project)
+                     if not _is_local(c) and not _guarded(module, c, guarded_functions)]
+        if not unguarded:
+            continue
+        first = unguarded[0]
+        others = f" and {len(unguarded) - 1} more in this file" if len(unguarded) > 1 else ""
+        context = "the code base uses none" if not breakers_used else "the code base uses breakers, but not here"
+        yield Finding(
+            message=f"outbound {first.protocol} call {_label(first)}{others} has no circuit breaker ({context})",
+            path=module.path,
+            line=first.line,
+            end_line=getattr(first.node, "end_lineno", first.line),
+            evidence=module.evidence(first.node),
+            fix="wrap calls to each dependency in a circuit breaker (pybreaker.CircuitBreaker / aiobreaker / purgatory) "
+                "that fails fast after repeated errors",
+            confidence=Confidence.low if breakers_used else Confidence.medium,
+            extra={"calls": [c.line for c in unguarded]},
+        )
+
+
+def _label(call: OutboundCall) -> str:
+    return f"{dotted(call.node.func) or call.operation}()"
+
+
+def _uses_breakers(project: Project) -> bool:
+    for module in project.modules:
+        if any(module.imports_module(lib) for lib in BREAKER_LIBRARIES):
+            return True
+        if any(isinstance(n, ast.ClassDef) and BREAKER_NAME.search(n.name) for n in ast.walk(module.tree)):
+            return True
+    return False
+
+
+def _functions_handed_to_breakers(project: Project) -> set[str]:
+    """Names of functions passed to ``breaker.call(fn, ...)`` anywhere in the code base."""
+    names: set[str] = set()
+    for module in project.modules:
+        for node in ast.walk(module.tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("call", "call_async", "call_with_retry") and node.args
+                    and BREAKER_NAME.search(dotted(node.func.value) or "")):
+                target = dotted(node.args[0])
+                if target:
+                    names.add(target.rsplit(".", 1)[-1])
+    return names
+
+
+def _guarded(module: SourceModule, call: OutboundCall, guarded_functions: set[str]) -> bool:
+    for parent in ancestors(module, call.node):
+        if isinstance(parent, FUNCTION_TYPES):
+            if parent.name in guarded_functions or any(_names_breaker(d) for d in parent.decorator_list):
+                return True
+        elif isinstance(parent, (ast.With, ast.AsyncWith)):
+            if any(_names_breaker(item.context_expr) for item in parent.items):
+                return True
+    return False
+
+
+def _names_breaker(node: ast.expr) -> bool:
+    """Whether an expression (decorator, context manager) names a circuit breaker."""
+    for child in ast.walk(node):
+        name = child.id if isinstance(child, ast.Name) else child.attr if isinstance(child, ast.Attribute) else None
+        if name and BREAKER_NAME.search(name):
+            return True
+    return False
+
+
+def _is_local(call: OutboundCall) -> bool:
+    node = call.node
+    candidates = [*node.args[:2], *(kw.value for kw in node.keywords if kw.arg == "url")]
+    for arg in candidates:
+        text = string_value(arg)
+        if text is None and isinstance(arg, ast.JoinedStr) and arg.values:
+            text = string_value(arg.values[0])
+        if text and LOCAL_TARGET.match(text):
+            return True
+    return False
