@@ -225,17 +225,16 @@ def _innermost_loop(module: SourceModule, node: ast.AST) -> ast.AST | None:
 
 
 def _finding(module: SourceModule, call: ast.Call, confidence: Confidence, message: str, fix: str = "") -> Finding:
-    factory = call_name(module, call) or ""
-    if fix:
-        pass
-    elif factory in ENGINES:
-        fix = "create the engine once at module level or at startup and reuse it (it pools connections)"
-    elif factory in DB_POOLS:
-        fix = "create the pool once at startup (lifespan/main) and share it"
-    elif factory.startswith("asyncpg"):
-        fix = "create one asyncpg pool at startup and `async with pool.acquire() as conn:` per request"
-    else:
-        fix = "take connections from a pool opened at startup (psycopg_pool.ConnectionPool: `with pool.connection() as conn:`)"
     return Finding(message=message, path=module.path, line=call.lineno,
                    end_line=getattr(call, "end_lineno", call.lineno), evidence=module.evidence(call),
-                   fix=fix, confidence=confidence)
+                   fix=fix or _pool_fix(call_name(module, call) or ""), confidence=confidence)
+
+
+def _pool_fix(factory: str) -> str:
+    if factory in ENGINES:
+        return "create the engine once at module level or at startup and reuse it (it pools connections)"
+    if factory in DB_POOLS:
+        return "create the pool once at startup (lifespan/main) and share it"
+    if factory.startswith("asyncpg"):
+        return "create one asyncpg pool at startup and `async with pool.acquire() as conn:` per request"
+    return "take connections from a pool opened at startup (psycopg_pool.ConnectionPool: `with pool.connection() as conn:`)"

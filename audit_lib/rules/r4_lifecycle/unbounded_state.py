@@ -1,0 +1,463 @@
+"""R4.unbounded-state: in-memory state of a long-lived process that only grows.
+
+## What it does
+Reports four kinds of state that live as long as the process and have no bound:
+
+- a module-level or class-level `dict`/`list`/`set` (also `defaultdict`,
+  `OrderedDict`, `Counter`, `deque`), or a `deque` stored on `self`, that functions
+  add to (`x[k] = v`, `append`, `add`, `update`, `setdefault`, ...) while nothing ever
+  removes from it or bounds it (`pop`, `del`, `clear`, `remove`, `discard`,
+  `popleft`, reassignment, slice reset, or a `len(x)` comparison);
+- `functools.lru_cache(maxsize=None)` / `functools.cache` on a function that takes
+  arguments (a method's `self` counts: the cache also keeps every instance alive), and
+  `cachetools.cached` given a plain `dict`;
+- `asyncio.Queue()`, `queue.Queue()`, `multiprocessing.Queue()` (and the Lifo/Priority
+  variants) without a positive `maxsize`, and `queue.SimpleQueue()`, when the queue
+  is long-lived (module level, class level, `self.` attribute) or created by a function
+  that starts workers or runs a `while True` loop;
+- `collections.deque()` without `maxlen` stored at module level, class level or on
+  `self`, when nothing removes from it.
+
+Not reported: bounded caches (`lru_cache(maxsize=1024)`, cachetools
+`TTLCache`/`LRUCache`), caches of zero-argument functions or of functions whose every
+argument is a `bool`, a `Literal[...]` or an `Enum` of the module; constants (never
+mutated); registries filled at import time: additions made by module-level code, by
+functions used as decorators (or nested in one), by functions named `register...`,
+by `__init_subclass__`/`__set_name__`, by functions only called at module level, and
+per-class singletons keyed by `cls`. A container that escapes the module (passed to
+another function, aliased or returned) is not judged: code elsewhere may bound it.
+Local state of a function, instance dicts and lists other than deques, and test files
+are not audited.
+
+## Why is this bad?
+A cache or buffer keyed by user ids, URLs or request data grows with traffic. Memory
+climbs until the container is killed for OOM, and until then every garbage collection
+walks a bigger heap: latency degrades long before the crash. An unbounded queue hides
+a consumer slower than its producer until memory runs out, where a bounded one applies
+back-pressure (Backend Posture R4, gate V14: bounded in-memory state is mandatory).
+
+## Example
+```python
+_user_cache = {}
+
+def get_user(user_id):
+    if user_id not in _user_cache:
+        _user_cache[user_id] = db.fetch_user(user_id)
+    return _user_cache[user_id]
+```
+
+## Use instead
+```python
+from cachetools import TTLCache, cached
+
+@cached(TTLCache(maxsize=10_000, ttl=300))
+def get_user(user_id):
+    return db.fetch_user(user_id)
+```
+
+## References
+- functools.lru_cache: https://docs.python.org/3/library/functools.html#functools.lru_cache
+- cachetools: https://cachetools.readthedocs.io/
+- asyncio.Queue maxsize: https://docs.python.org/3/library/asyncio-queue.html
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from audit_lib.findings import Confidence, Finding
+from audit_lib.pyast import (
+    FUNCTION_TYPES, ancestors, call_name, decorator_names, enclosing_function, functions, keyword, qualified,
+    walk_function_body,
+)
+from audit_lib.registry import rule
+from audit_lib.rules.r4_lifecycle._common import is_test_path
+from audit_lib.source import Project, SourceModule
+
+CONTAINER_FACTORIES = {
+    "dict": "dict", "list": "list", "set": "set", "collections.defaultdict": "defaultdict",
+    "collections.OrderedDict": "OrderedDict", "collections.Counter": "Counter", "collections.deque": "deque",
+}
+ADD_METHODS = {"append", "extend", "add", "update", "setdefault", "insert", "appendleft", "extendleft",
+               "__setitem__", "push"}
+REMOVE_METHODS = {"pop", "popitem", "clear", "remove", "discard", "popleft", "difference_update",
+                  "intersection_update", "symmetric_difference_update", "__delitem__"}
+READ_ONLY_CALLEES = {"len", "list", "sorted", "tuple", "dict", "set", "frozenset", "iter", "enumerate", "any", "all",
+                     "sum", "min", "max", "isinstance", "print", "repr", "str", "reversed", "bool", "next",
+                     "json.dumps", "copy.copy", "copy.deepcopy", "dataclasses.replace"}
+UNBOUNDED_CACHES = {"functools.cache"}
+LRU = "functools.lru_cache"
+QUEUES = {"asyncio.Queue", "asyncio.LifoQueue", "asyncio.PriorityQueue", "queue.Queue", "queue.LifoQueue",
+          "queue.PriorityQueue", "multiprocessing.Queue", "multiprocessing.JoinableQueue", "asyncio.queues.Queue"}
+ALWAYS_UNBOUNDED_QUEUES = {"queue.SimpleQueue", "multiprocessing.SimpleQueue"}
+WORKER_STARTERS = {"asyncio.create_task", "asyncio.ensure_future", "asyncio.gather", "threading.Thread",
+                   "multiprocessing.Process", "create_task", "start_soon", "submit"}
+IMPORT_TIME_METHODS = {"__init_subclass__", "__set_name__", "__class_getitem__"}
+
+
+@dataclass
+class Container:
+    name: str
+    kind: str  # dict, list, set, deque, ...
+    scope: str  # "module", "class" or "instance"
+    node: ast.AST  # the assignment that creates it
+    owner: ast.ClassDef | None = None
+    adds: list[tuple[ast.AST, ast.AST]] = field(default_factory=list)  # (node, function)
+    bounded: bool = False
+    escapes: bool = False
+
+
+@rule("R4.unbounded-state", on="module", scope="code", severity="medium")
+def check(module: SourceModule, project: Project) -> Iterator[Finding]:
+    if is_test_path(module.path):
+        return
+    yield from _growing_containers(module)
+    yield from _unbounded_caches(module)
+    yield from _unbounded_queues(module)
+
+
+# --- containers that only grow ----------------------------------------------------------
+
+
+def _growing_containers(module: SourceModule) -> Iterator[Finding]:
+    containers = _long_lived_containers(module)
+    if not containers:
+        return
+    import_time = _import_time_functions(module)
+    for fn in functions(module.tree):
+        _scan_function(module, fn, containers)
+    for container in containers.values():
+        growing = [(node, fn) for node, fn in container.adds if fn not in import_time
+                   and not _keyed_by_class(node)]
+        if container.bounded or container.escapes or not growing:
+            continue
+        node, fn = growing[0]
+        if container.owner is None:
+            where = "module-level"
+        elif container.scope == "class":
+            where = f"class-level ({container.owner.name})"
+        else:
+            where = f"long-lived ({container.owner.name}.{container.name})"
+        yield Finding(
+            message=f"{where} {container.kind} `{container.name}` only grows: {fn.name}() adds to it "
+                    f"(line {node.lineno}) and nothing removes from it or bounds it",
+            path=module.path, line=container.node.lineno,
+            end_line=getattr(container.node, "end_lineno", container.node.lineno),
+            evidence=module.evidence(container.node),
+            fix="bound it: cachetools.TTLCache/LRUCache(maxsize=...), deque(maxlen=...), or evict old entries"
+                if container.kind != "deque" else "give it a maxlen: deque(maxlen=N)",
+            confidence=Confidence.medium,
+            extra={"added_at": node.lineno},
+        )
+
+
+def _container_kind(module: SourceModule, value: ast.AST | None) -> str | None:
+    if isinstance(value, ast.Dict):
+        return "dict"
+    if isinstance(value, ast.List):
+        return "list"
+    if isinstance(value, ast.Set):
+        return "set"
+    if isinstance(value, ast.Call):
+        kind = CONTAINER_FACTORIES.get(call_name(module, value) or "")
+        if kind == "deque" and (keyword(value, "maxlen") is not None and not _is_none(keyword(value, "maxlen"))
+                                or len(value.args) >= 2):
+            return None
+        return kind
+    return None
+
+
+def _long_lived_containers(module: SourceModule) -> dict[tuple, Container]:
+    """("module", name) / ("class", ClassDef, name) / ("instance", ClassDef, name) -> Container."""
+    found: dict[tuple, Container] = {}
+    for stmt in _top_level_statements(module.tree.body):
+        for target, value in _assignments(stmt):
+            kind = _container_kind(module, value)
+            if kind and isinstance(target, ast.Name):
+                found[("module", target.id)] = Container(target.id, kind, "module", stmt)
+    for cls in ast.walk(module.tree):
+        if not isinstance(cls, ast.ClassDef):
+            continue
+        instance_names = _instance_attributes(cls)
+        for stmt in cls.body:
+            for target, value in _assignments(stmt):
+                kind = _container_kind(module, value)
+                if kind and isinstance(target, ast.Name) and target.id not in instance_names:
+                    found[("class", cls, target.id)] = Container(target.id, kind, "class", stmt, cls)
+        for method in cls.body:
+            if not isinstance(method, FUNCTION_TYPES):
+                continue
+            for stmt in walk_function_body(method):
+                for target, value in _assignments(stmt):
+                    if _self_attribute(target) and _container_kind(module, value) == "deque":
+                        key = ("instance", cls, target.attr)
+                        found.setdefault(key, Container(target.attr, "deque", "instance", stmt, cls))
+    return found
+
+
+def _top_level_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (ast.If, ast.Try)):
+            yield from _top_level_statements(stmt.body)
+            yield from _top_level_statements(stmt.orelse)
+
+
+def _assignments(stmt: ast.AST) -> Iterator[tuple[ast.expr, ast.expr]]:
+    if isinstance(stmt, ast.Assign):
+        for target in stmt.targets:
+            yield target, stmt.value
+    elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+        yield stmt.target, stmt.value
+
+
+def _self_attribute(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
+
+
+def _instance_attributes(cls: ast.ClassDef) -> set[str]:
+    """Names assigned as ``self.name = ...`` in the class: they shadow class attributes."""
+    return {t.attr for n in ast.walk(cls) for t, _ in _assignments(n) if _self_attribute(t)}
+
+
+def _scan_function(module: SourceModule, fn: ast.AST, containers: dict[tuple, Container]) -> None:
+    cls = module.parents.get(fn)
+    cls = cls if isinstance(cls, ast.ClassDef) else None
+    declared_global = {n for s in walk_function_body(fn) if isinstance(s, ast.Global) for n in s.names}
+    local_names = _local_names(fn) - declared_global
+    for node in walk_function_body(fn):
+        key = None
+        if isinstance(node, ast.Name) and node.id not in local_names:
+            key = ("module", node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            owner_name = node.value.id
+            if cls is not None and owner_name in ("self", "cls", cls.name):
+                key = ("class", cls, node.attr) if ("class", cls, node.attr) in containers else ("instance", cls, node.attr)
+            else:
+                key = next((k for k in containers if k[0] == "class" and k[1].name == owner_name and k[2] == node.attr), None)
+        container = containers.get(key) if key else None
+        if container is not None:
+            _classify(module, node, fn, container, declared_global)
+
+
+def _local_names(fn: ast.AST) -> set[str]:
+    names = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+    names.update(a.arg for a in (fn.args.vararg, fn.args.kwarg) if a is not None)
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names
+
+
+def _classify(module: SourceModule, ref: ast.AST, fn: ast.AST, container: Container, declared_global: set[str]) -> None:
+    parent = module.parents.get(ref)
+    if isinstance(getattr(ref, "ctx", None), ast.Store):
+        if parent is container.node:
+            return  # the assignment that creates it
+        if isinstance(ref, ast.Attribute) or ref.id in declared_global:
+            container.bounded = True  # reassigned: reset
+        return
+    if isinstance(parent, ast.Attribute) and parent.value is ref:
+        grand = module.parents.get(parent)
+        if isinstance(grand, ast.Call) and grand.func is parent:
+            if parent.attr in ADD_METHODS:
+                container.adds.append((grand, fn))
+            elif parent.attr in REMOVE_METHODS:
+                container.bounded = True
+        return
+    if isinstance(parent, ast.Subscript) and parent.value is ref:
+        if isinstance(parent.slice, ast.Slice) and not isinstance(parent.ctx, ast.Load):
+            container.bounded = True
+        elif isinstance(parent.ctx, ast.Del):
+            container.bounded = True
+        elif isinstance(parent.ctx, ast.Store) or isinstance(module.parents.get(parent), ast.AugAssign):
+            container.adds.append((parent, fn))
+        else:
+            grand = module.parents.get(parent)
+            if isinstance(grand, ast.Attribute) and grand.attr in ADD_METHODS:
+                container.adds.append((parent, fn))
+        return
+    if isinstance(parent, ast.Call) and ref in parent.args:
+        callee = call_name(module, parent) or ""
+        if callee == "len" and isinstance(module.parents.get(parent), ast.Compare):
+            container.bounded = True
+        elif callee not in READ_ONLY_CALLEES:
+            container.escapes = True
+        return
+    if isinstance(parent, (ast.Return, ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.keyword, ast.Yield, ast.YieldFrom)):
+        container.escapes = True
+    elif isinstance(parent, ast.Delete):
+        container.bounded = True
+
+
+def _import_time_functions(module: SourceModule) -> set[ast.AST]:
+    """Functions whose additions happen while the program imports: decorators, registrars, init hooks."""
+    decorators = {qualified(module, d.func if isinstance(d, ast.Call) else d)
+                  for fn in ast.walk(module.tree) if isinstance(fn, (*FUNCTION_TYPES, ast.ClassDef))
+                  for d in fn.decorator_list}
+    call_sites: dict[str, list[ast.Call]] = {}
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            call_sites.setdefault(node.func.id, []).append(node)
+    found: set[ast.AST] = set()
+    for fn in functions(module.tree):
+        chain = [fn, *(a for a in ancestors(module, fn) if isinstance(a, FUNCTION_TYPES))]
+        calls = call_sites.get(fn.name, [])
+        if any(f.name in decorators or "register" in f.name.lower() for f in chain) \
+                or fn.name in IMPORT_TIME_METHODS or _is_metaclass_method(module, fn) \
+                or (calls and all(enclosing_function(module, c) is None for c in calls)):
+            found.add(fn)
+    return found
+
+
+def _is_metaclass_method(module: SourceModule, fn: ast.AST) -> bool:
+    cls = module.parents.get(fn)
+    return isinstance(cls, ast.ClassDef) and fn.name in ("__new__", "__init__") and \
+        any(qualified(module, b) in ("type", "abc.ABCMeta") for b in cls.bases)
+
+
+def _keyed_by_class(node: ast.AST) -> bool:
+    """``_instances[cls] = ...``: one entry per class, a bounded set."""
+    if not isinstance(node, ast.Subscript):
+        return False
+    key = node.slice
+    if isinstance(key, ast.Name) and key.id == "cls":
+        return True
+    if isinstance(key, ast.Attribute) and key.attr == "__class__":
+        return True
+    return isinstance(key, ast.Call) and isinstance(key.func, ast.Name) and key.func.id == "type"
+
+
+# --- caches without a size limit --------------------------------------------------------
+
+
+def _unbounded_caches(module: SourceModule) -> Iterator[Finding]:
+    enums = {c.name for c in ast.walk(module.tree) if isinstance(c, ast.ClassDef)
+             and any((qualified(module, b) or "").endswith(("Enum", "IntEnum", "StrEnum", "Flag")) for b in c.bases)}
+    for fn in functions(module.tree):
+        for dec in fn.decorator_list:
+            what = _unbounded_cache_decorator(module, dec)
+            if what is None:
+                continue
+            params = _cache_key_parameters(fn, enums)
+            if not params:
+                continue
+            keeps_instances = params[0] == "self"
+            message = f"{what} on {fn.name}({', '.join(params)}) keeps one entry per distinct argument, never evicted"
+            if keeps_instances:
+                message += ", and keeps every instance alive"
+            yield Finding(
+                message=message, path=module.path, line=dec.lineno, end_line=fn.lineno,
+                evidence=module.evidence(dec),
+                fix="give it a bound: @functools.lru_cache(maxsize=1024), or cachetools.TTLCache(maxsize=..., ttl=...)",
+                confidence=Confidence.medium,
+            )
+
+
+def _unbounded_cache_decorator(module: SourceModule, dec: ast.expr) -> str | None:
+    target = dec.func if isinstance(dec, ast.Call) else dec
+    name = qualified(module, target) or ""
+    if name in UNBOUNDED_CACHES:
+        return "@functools.cache"
+    if name == LRU and isinstance(dec, ast.Call):
+        maxsize = keyword(dec, "maxsize")
+        if maxsize is None and dec.args:
+            maxsize = dec.args[0]
+        return "@lru_cache(maxsize=None)" if _is_none(maxsize) else None
+    if name in ("cachetools.cached", "cachetools.func.cached") and isinstance(dec, ast.Call):
+        cache = keyword(dec, "cache") or (dec.args[0] if dec.args else None)
+        if isinstance(cache, ast.Dict) or isinstance(cache, ast.Call) and qualified(module, cache.func) == "dict":
+            return "@cached with a plain dict"
+    return None
+
+
+def _cache_key_parameters(fn: ast.AST, enums: set[str]) -> list[str]:
+    """The parameters that make up the cache key, unless every one has a small domain."""
+    params = [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
+    if params and params[0].arg == "cls":
+        params = params[1:]
+    names = [p.arg for p in params]
+    if fn.args.vararg or fn.args.kwarg:
+        names.append("*" + (fn.args.vararg or fn.args.kwarg).arg)
+    if not names:
+        return []
+    if all(_small_domain(p.annotation, enums) for p in params) and not (fn.args.vararg or fn.args.kwarg) \
+            and "self" not in names:
+        return []
+    return names
+
+
+def _small_domain(annotation: ast.expr | None, enums: set[str]) -> bool:
+    if annotation is None:
+        return False
+    if isinstance(annotation, ast.Name):
+        return annotation.id == "bool" or annotation.id in enums
+    if isinstance(annotation, ast.Subscript):
+        base = annotation.value
+        return (isinstance(base, ast.Name) and base.id == "Literal") or \
+            (isinstance(base, ast.Attribute) and base.attr == "Literal")
+    return False
+
+
+# --- queues without maxsize ---------------------------------------------------------------
+
+
+def _unbounded_queues(module: SourceModule) -> Iterator[Finding]:
+    for node in ast.walk(module.tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = call_name(module, node) or ""
+        if name in ALWAYS_UNBOUNDED_QUEUES:
+            problem = f"{name}() has no size limit"
+        elif name in QUEUES and not _has_positive_maxsize(node):
+            problem = f"{name}() without maxsize grows without limit"
+        else:
+            continue
+        where, long_lived = _queue_home(module, node)
+        if where is None:
+            continue
+        yield Finding(
+            message=f"{problem} ({where}): a consumer slower than its producer exhausts memory",
+            path=module.path, line=node.lineno, end_line=getattr(node, "end_lineno", node.lineno),
+            evidence=module.evidence(node),
+            fix=f"pass maxsize=N so that producers wait (back-pressure): {name.rsplit('.', 1)[0]}.Queue(maxsize=1000)",
+            confidence=Confidence.medium if long_lived else Confidence.low,
+        )
+
+
+def _has_positive_maxsize(call: ast.Call) -> bool:
+    size = keyword(call, "maxsize") or (call.args[0] if call.args else None)
+    if size is None:
+        return False
+    if isinstance(size, ast.Constant):
+        return isinstance(size.value, int) and size.value > 0
+    if isinstance(size, ast.UnaryOp) and isinstance(size.op, ast.USub):
+        return False
+    return True  # a variable or expression: assume the author chose a bound
+
+
+def _queue_home(module: SourceModule, call: ast.Call) -> tuple[str | None, bool]:
+    """(where the queue lives, whether it is long-lived); (None, False) when it dies young."""
+    fn = enclosing_function(module, call)
+    if fn is None:
+        in_class = any(isinstance(a, ast.ClassDef) for a in ancestors(module, call))
+        return ("class level" if in_class else "module level"), True
+    parent = module.parents.get(call)
+    if isinstance(parent, (ast.Assign, ast.AnnAssign)):
+        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        if any(_self_attribute(t) for t in targets):
+            return "stored on self", True
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.While) and isinstance(node.test, ast.Constant) and node.test.value is True:
+            return f"created by {fn.name}(), which runs a `while True` loop", False
+        if isinstance(node, ast.Call):
+            starter = call_name(module, node) or ""
+            if starter in WORKER_STARTERS or starter.rsplit(".", 1)[-1] in ("create_task", "start_soon"):
+                return f"shared with workers started by {fn.name}()", False
+    return None, False
+
+
+def _is_none(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
