@@ -260,6 +260,9 @@ _NOT_DB_NAME = re.compile(r"http|client|aiohttp|requests|redis|mongo|cache|elast
 _DB_LIBRARIES = ("psycopg", "psycopg2", "asyncpg", "sqlite3", "aiosqlite", "sqlalchemy", "sqlmodel", "flask_sqlalchemy",
                  "databases", "django", "aiosql", "aiopg", "pymysql", "MySQLdb", "peewee", "tortoise", "pony", "records")
 _AUTOCOMMIT_LIBRARIES = ("asyncpg", "databases")
+_AUTOCOMMIT_METHODS = {"fetch", "fetchrow", "fetchval", "copy_records_to_table", "copy_to_table", "fetch_one",
+                       "fetch_all", "fetch_val"}  # asyncpg and encode/databases only
+_CURSOR_NAME = re.compile(r"^(cur|cursor|curs|c|\w+_cur|\w+_cursor)$")
 _CONNECT_FACTORIES = {
     "psycopg.connect", "psycopg.Connection.connect", "psycopg.AsyncConnection.connect", "psycopg2.connect",
     "sqlite3.connect", "aiosqlite.connect", "asyncpg.connect", "asyncpg.create_pool", "aiopg.connect",
@@ -353,6 +356,7 @@ class _Scope:
     """Names bound in one function (and at module level) that matter to database calls."""
 
     handles: set[str] = field(default_factory=set)  # connections, cursors, sessions, pools
+    cursors: set[str] = field(default_factory=set)  # DB-API cursors among the handles
     models: dict[str, str] = field(default_factory=dict)  # instance or queryset name -> model name
     loaded: set[str] = field(default_factory=set)  # instances read from the database (save() is an UPDATE)
     statements: dict[str, ast.expr] = field(default_factory=dict)  # name -> select()/insert()... expression
@@ -371,6 +375,7 @@ def _scope_of(module: SourceModule, fn: ast.AST) -> _Scope:
         module_scope = _scope_of(module, module.tree)
         scope.handles |= module_scope.handles
         scope.aiosql |= module_scope.aiosql
+        scope.cursors |= module_scope.cursors
         scope.models.update(module_scope.models)
         for arg in _arguments(fn):
             annotation = dotted(arg.annotation) if arg.annotation is not None else None
@@ -435,6 +440,8 @@ def _bind(module: SourceModule, scope: _Scope, name: str, value: ast.expr) -> No
         return
     if method in _HANDLE_METHODS and (receiver in scope.handles or db_like_name(receiver)):
         scope.handles.add(name)
+        if method == "cursor":
+            scope.cursors.add(name)
         return
     if called.startswith("aiosql.") or called == "aiosql":
         scope.aiosql.add(name)
@@ -600,10 +607,18 @@ def _is_chain_link(module: SourceModule, call: ast.Call) -> bool:
     return isinstance(parent, ast.Attribute) and isinstance(module.parents.get(parent), ast.Call)
 
 
-def _autocommit(module: SourceModule) -> bool:
-    if any(module.imports_module(lib) for lib in _AUTOCOMMIT_LIBRARIES):
-        return not (module.imports_module("sqlalchemy") or module.imports_module("sqlmodel"))
-    return bool(re.search(r"\bautocommit\s*=\s*True\b", module.text))
+def _autocommit(module: SourceModule, method: str, receiver: str | None, scope: _Scope) -> bool:
+    """Whether this statement commits on its own when no transaction block is open."""
+    if re.search(r"\bautocommit\s*=\s*True\b", module.text):
+        return True
+    if method in _AUTOCOMMIT_METHODS:
+        return True
+    if receiver is not None and (receiver in scope.cursors or _CURSOR_NAME.match(receiver.split(".")[-1].lower())):
+        return False  # a DB-API cursor: psycopg and sqlite3 open a transaction implicitly
+    return any(module.imports_module(lib) for lib in _AUTOCOMMIT_LIBRARIES) and not (
+        _is_sqlalchemy_module(module) or module.imports_module("psycopg") or module.imports_module("psycopg2")
+        or module.imports_module("sqlite3")
+    )
 
 
 def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None) -> DbOp | None:
@@ -670,7 +685,8 @@ def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None) ->
 
     # aiosql: queries.get_user(conn, ...)
     if receiver in scope.aiosql:
-        return DbOp(call, EXECUTE, frozenset(), "aiosql", method, receiver, autocommit=_autocommit(module),
+        return DbOp(call, EXECUTE, frozenset(), "aiosql", method, receiver,
+                    autocommit=_autocommit(module, method, None, scope),
                     confidence=Confidence.medium)
 
     if method in ("commit", "acommit") and (receiver_is_db or receiver in ("transaction", "django.db.transaction")):
@@ -690,7 +706,7 @@ def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None) ->
         )
         confidence = Confidence.high if facts is not None or kind != EXECUTE else Confidence.medium
         return DbOp(call, kind, frozenset(tables), api, method, receiver, text, facts, batch, upsert, locking,
-                    autocommit=_autocommit(module) and api == "sql", confidence=confidence)
+                    autocommit=api == "sql" and _autocommit(module, method, receiver, scope), confidence=confidence)
     return None
 
 
@@ -879,7 +895,9 @@ def is_transaction_with(module: SourceModule, node: ast.With | ast.AsyncWith) ->
                 return True
         elif isinstance(expr, (ast.Name, ast.Attribute)):
             name = dotted(expr)
-            if name and (name in scope.handles or db_like_name(name)) and _commit_on_exit_driver(module):
+            if name and (name in scope.handles or db_like_name(name)) and isinstance(node, ast.With) and (
+                _commit_on_exit_driver(module) or not _is_sqlalchemy_module(module)
+            ):
                 last = name.split(".")[-1].lower()
                 if "session" not in last and "pool" not in last and "engine" not in last and "cur" not in last:
                     return True
