@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from audit_lib import __version__
 from audit_lib.engine import AuditResult
 from audit_lib.findings import Severity
-from audit_lib.registry import all_rules
+from audit_lib.registry import all_rules, doc_section
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SUPPRESSED_BY = {
+    "comment": "a '# posture: ignore' comment",
+    "baseline": "listed in the baseline",
+    "params": "listed in the params file's suppress_objects",
+}
 LEVELS = {Severity.high: "error", Severity.medium: "warning", Severity.low: "note", Severity.info: "note"}
 
 
@@ -27,6 +34,7 @@ def to_sarif(result: AuditResult) -> dict:
                         "rules": [_rule(r) for r in rules],
                     }
                 },
+                "originalUriBaseIds": {"SRCROOT": {"uri": _root_uri(result.code_root)}},
                 "results": [_result(f, index) for f in result.findings if f.rule in index],
                 "invocations": [
                     {
@@ -46,7 +54,7 @@ def _rule(rule) -> dict:
         "id": rule.id,
         "name": rule.id.split(".", 1)[1],
         "shortDescription": {"text": rule.summary or rule.id},
-        "fullDescription": {"text": rule.summary or rule.id},
+        "fullDescription": {"text": " ".join(doc_section(rule.doc, "What it does").split()) or rule.summary or rule.id},
         "help": {"text": rule.doc, "markdown": rule.doc},
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
         "properties": {"scope": rule.scope, "severity": rule.severity.name, "group": rule.group},
@@ -73,5 +81,15 @@ def _result(finding, index: dict[str, int]) -> dict:
         name = finding.object + (f"({', '.join(finding.columns)})" if finding.columns else "")
         result["locations"] = [{"logicalLocations": [{"fullyQualifiedName": name, "kind": "table"}]}]
     if finding.suppressed:
-        result["suppressions"] = [{"kind": "inSource" if finding.suppressed_by == "comment" else "external"}]
+        result["suppressions"] = [{
+            "kind": "inSource" if finding.suppressed_by == "comment" else "external",
+            "status": "accepted",
+            "justification": SUPPRESSED_BY.get(finding.suppressed_by or "", "suppressed"),
+        }]
     return result
+
+
+def _root_uri(code_root: str) -> str:
+    """The audited root as a file URI ending in '/', the base of every result's path."""
+    uri = Path(code_root).resolve().as_uri()
+    return uri if uri.endswith("/") else uri + "/"
