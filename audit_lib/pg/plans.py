@@ -96,8 +96,13 @@ def plan_query(conn: psycopg.Connection, query: FoundQuery, settings: Settings, 
     try:
         parameters = _parameter_count(conn, text)
         if settings.explain_analyze and parameters == 0 and _may_analyze(query, settings):
-            query.plan, query.analyzed = _explain_analyze(conn, text, settings, writes=query.kind not in READS), True
-        elif parameters == 0:
+            try:
+                query.plan, query.analyzed = _explain_analyze(conn, text, settings, writes=query.kind not in READS), True
+                query.plan_error = None
+                return
+            except PlanError:
+                pass  # e.g. a constraint the rolled-back run hit: the estimated plan still says a lot
+        if parameters == 0:
             option = "GENERIC_PLAN, " if generic_plan_option else ""
             query.plan, query.analyzed = _explain(conn, f"EXPLAIN ({option}FORMAT JSON) {text}"), False
         else:
