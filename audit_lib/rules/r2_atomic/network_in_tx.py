@@ -1,0 +1,122 @@
+"""R2.network-in-tx: an HTTP or gRPC call made while a database transaction is open.
+
+## What it does
+Reports an outbound HTTP request (`requests`, `httpx`, `aiohttp`, `urllib`,
+`urllib3`, `http.client`) or gRPC stub call made inside a transaction block -- `with
+conn.transaction()`, `async with conn.transaction()`, `with conn:` (psycopg, sqlite3),
+`session.begin()`, `engine.begin()`, `transaction.atomic()` or an `@atomic` function,
+between an executed `BEGIN` and `COMMIT` -- directly or through a helper function of
+the code base that makes the call.
+
+Calls made after the block closes, and callbacks deferred to the commit
+(`transaction.on_commit(lambda: ...)`), are not reported.
+
+## Why is this bad?
+The transaction keeps its row locks, its snapshot and a pooled connection for the whole
+round trip to the other service. A slow or hanging peer then blocks every writer of
+those rows and drains the pool; PostgreSQL reports the session as "idle in
+transaction". And the two systems disagree whenever one side fails: the remote call
+succeeded but the transaction rolled back, or the other way round (Backend Posture R2,
+self-verification gate "Transaction spanning network calls?").
+
+## Example
+```python
+def checkout(order):
+    with transaction.atomic():
+        order.status = "paid"
+        order.save()
+        requests.post(PAYMENTS_URL, json={"order": order.id}, timeout=10)
+```
+
+## Use instead
+```python
+def checkout(order):
+    charge = requests.post(PAYMENTS_URL, json={"order": order.id}, timeout=10)
+    charge.raise_for_status()
+    with transaction.atomic():
+        order.status = "paid"
+        order.save()
+```
+or record the intent in an outbox table inside the transaction and send it after the
+commit (`transaction.on_commit(...)`, a worker reading the outbox).
+
+## References
+- Django on_commit: https://docs.djangoproject.com/en/stable/topics/db/transactions/#performing-actions-after-commit
+- Transactional outbox: https://microservices.io/patterns/data/transactional-outbox.html
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from audit_lib.findings import Confidence, Finding
+from audit_lib.libs import db
+from audit_lib.libs.http import outbound_call
+from audit_lib.pyast import functions, walk_function_body
+from audit_lib.registry import rule
+from audit_lib.source import Project, SourceModule
+
+FIX = ("make the call before the transaction starts or after it commits (transaction.on_commit, or an outbox row "
+       "written in the transaction and sent by a worker); keep the transaction to database work only")
+
+
+@rule("R2.network-in-tx", on="module", scope="code", severity="high")
+def check(module: SourceModule, project: Project) -> Iterator[Finding]:
+    if not db.uses_database(module):
+        return
+    for fn in functions(module.tree):
+        spans = db.transaction_blocks(module, fn)
+        if not spans:
+            continue
+        for node in walk_function_body(fn):
+            if not isinstance(node, ast.Call):
+                continue
+            span = next((s for s in spans if s[0] < node.lineno <= s[1] or _in_decorated(fn, s, node)), None)
+            if span is None:
+                continue
+            direct = outbound_call(module, node, project)
+            via = None if direct is not None else _helper_call(module, project, node, depth=2, seen={id(fn)})
+            if direct is None and via is None:
+                continue
+            if direct is not None:
+                what = f"{direct.library} {direct.operation}() call"
+                confidence = Confidence.high
+            else:
+                what = f"{via[0]}() makes a {via[1]} call and"
+                confidence = Confidence.medium
+            yield Finding(
+                message=(f"{what} runs while the transaction opened at line {span[0]} is open: locks and a pooled "
+                         f"connection are held for the network round trip"),
+                path=module.path,
+                line=node.lineno,
+                end_line=getattr(node, "end_lineno", node.lineno),
+                evidence=module.evidence(node),
+                fix=FIX,
+                confidence=confidence,
+            )
+
+
+def _in_decorated(fn: ast.AST, span: tuple[int, int], node: ast.AST) -> bool:
+    """The span of an ``@atomic`` function starts at its ``def`` line, which a call cannot be on."""
+    return span[0] == getattr(fn, "lineno", -1) and span[0] <= node.lineno <= span[1]
+
+
+def _helper_call(module: SourceModule, project: Project, call: ast.Call, depth: int, seen: set[int]) -> tuple[str, str] | None:
+    """(helper name, library) when ``call`` invokes a function of the code base that calls out."""
+    if depth <= 0:
+        return None
+    resolved = db.resolve_function(module, project, call)
+    if resolved is None or id(resolved[1]) in seen:
+        return None
+    helper_module, helper = resolved
+    for node in walk_function_body(helper):
+        if not isinstance(node, ast.Call):
+            continue
+        outbound = outbound_call(helper_module, node, project)
+        if outbound is not None:
+            return helper.name, outbound.library
+        deeper = _helper_call(helper_module, project, node, depth - 1, seen | {id(helper)})
+        if deeper is not None:
+            return helper.name, deeper[1]
+    return None
