@@ -101,10 +101,16 @@ class Evaluator:
         if isinstance(node, ast.JoinedStr):
             return self._fstring(node, depth)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            left, right = self.evaluate(node.left, depth), self.evaluate(node.right, depth)
-            if left is None and right is None:
+            operands = _added(node)
+            values = [self.evaluate(operand, depth) for operand in operands]
+            if all(value is None for value in values):
                 return None
-            return (left or hole(node.left)) + (right or hole(node.right))
+            out = SqlText("")
+            for operand, value in zip(operands, values):
+                out = out + (value if value is not None else hole(operand))
+                if len(out.text) > MAX_TEXT:
+                    return None
+            return out
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
             template = self.evaluate(node.left, depth)
             return None if template is None else self._percent(template, node.right, depth)
@@ -396,6 +402,20 @@ def _scope_statements(scope: ast.AST):
             continue
         children = [c for c in ast.iter_child_nodes(node) if isinstance(c, (ast.stmt, ast.excepthandler, ast.match_case))]
         stack.extend(reversed(children))
+
+
+def _added(node: ast.BinOp) -> list[ast.AST]:
+    """The operands of ``a + b + c`` left to right, without recursion (chains can be long)."""
+    operands: list[ast.AST] = []
+    stack: list[ast.AST] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.BinOp) and isinstance(current.op, ast.Add):
+            stack.append(current.right)
+            stack.append(current.left)
+        else:
+            operands.append(current)
+    return operands
 
 
 def _dict_literal(node: ast.AST) -> dict[str, ast.AST] | None:

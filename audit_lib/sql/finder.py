@@ -330,10 +330,17 @@ def occurrences(text: SqlText, site: QuerySite) -> list[Occurrence]:
     """One occurrence per statement of ``text`` (a string may hold several)."""
     found: list[Occurrence] = []
     for offset, piece in split_statements(text.text):
+        skip = _line_of_code(piece)
+        offset, piece = offset + skip, piece[skip:]
         first = text.text.count(HOLE, 0, offset)
         sources = text.holes[first : first + piece.count(HOLE)]
         found.append(_occurrence(piece, sources, site))
     return found
+
+
+def _line_of_code(piece: str) -> int:
+    """Where the line of the first code of ``piece`` starts: leading comments and blank lines go."""
+    return piece.rfind("\n", 0, code_start(piece)) + 1
 
 
 def _occurrence(piece: str, sources: list[str], site: QuerySite) -> Occurrence:
@@ -387,6 +394,7 @@ def _statements_at(block: str, offset: int, site: QuerySite, full_text: str | No
     found: list[Occurrence] = []
     for start, piece in split_statements(block):
         position = offset + start + code_start(piece)
+        piece = piece[_line_of_code(piece):]
         line = full_text.count("\n", 0, position) + 1
         statement_site = QuerySite(site.path, line, site.function, site.method, site.returns)
         found.append(_occurrence(piece, [], statement_site))
