@@ -1,13 +1,17 @@
-"""Facts about files that several R3 rules ask: is this test code, a script, a CLI?"""
+"""Facts that several R3 rules ask: is this test code, a script, a CLI, a call to localhost?"""
 
 from __future__ import annotations
 
 import ast
+import re
 
+from audit_lib.libs.http import OutboundCall
+from audit_lib.pyast import string_value
 from audit_lib.source import SourceModule
 
 SCRIPT_DIRS = {"scripts", "script", "bin", "cli", "tools", "commands", "examples", "example", "docs", "benchmarks", "bench"}
 TEST_DIRS = {"tests", "test", "testing"}
+LOCAL_TARGET = re.compile(r"^\w+://(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])([:/]|$)")
 
 
 def is_test_file(module: SourceModule) -> bool:
@@ -49,3 +53,16 @@ def _is_main_test(test: ast.expr) -> bool:
     names = {s.id for s in sides if isinstance(s, ast.Name)}
     values = {s.value for s in sides if isinstance(s, ast.Constant)}
     return "__name__" in names and "__main__" in values
+
+
+def targets_localhost(call: OutboundCall) -> bool:
+    """Whether the call's URL is written as a literal pointing at this machine."""
+    node = call.node
+    candidates = [*node.args[:2], *(kw.value for kw in node.keywords if kw.arg == "url")]
+    for arg in candidates:
+        if isinstance(arg, ast.JoinedStr) and arg.values:
+            arg = arg.values[0]
+        text = string_value(arg)
+        if text and LOCAL_TARGET.match(text):
+            return True
+    return False

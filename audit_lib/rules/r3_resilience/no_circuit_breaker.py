@@ -48,14 +48,13 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.http import OutboundCall, outbound_calls
-from audit_lib.pyast import FUNCTION_TYPES, ancestors, dotted, string_value
+from audit_lib.pyast import FUNCTION_TYPES, ancestors, dotted
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import is_script_file, is_test_file
+from audit_lib.rules.r3_resilience._common import is_script_file, is_test_file, targets_localhost
 from audit_lib.source import Project, SourceModule
 
 BREAKER_LIBRARIES = ("pybreaker", "aiobreaker", "purgatory", "circuitbreaker", "pycircuitbreaker", "breakers", "hystrix")
 BREAKER_NAME = re.compile(r"breaker|circuit", re.IGNORECASE)
-LOCAL_TARGET = re.compile(r"^\w+://(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])([:/]|$)")
 
 
 @rule("R3.no-circuit-breaker", on="project", scope="code", severity="low")
@@ -66,7 +65,7 @@ def check(project: Project) -> Iterator[Finding]:
         if is_test_file(module) or is_script_file(module):
             continue
         unguarded = [c for c in outbound_calls(module, project)
-                     if not _is_local(c) and not _guarded(module, c, guarded_functions)]
+                     if not targets_localhost(c) and not _guarded(module, c, guarded_functions)]
         if not unguarded:
             continue
         first = unguarded[0]
@@ -128,17 +127,5 @@ def _names_breaker(node: ast.expr) -> bool:
     for child in ast.walk(node):
         name = child.id if isinstance(child, ast.Name) else child.attr if isinstance(child, ast.Attribute) else None
         if name and BREAKER_NAME.search(name):
-            return True
-    return False
-
-
-def _is_local(call: OutboundCall) -> bool:
-    node = call.node
-    candidates = [*node.args[:2], *(kw.value for kw in node.keywords if kw.arg == "url")]
-    for arg in candidates:
-        text = string_value(arg)
-        if text is None and isinstance(arg, ast.JoinedStr) and arg.values:
-            text = string_value(arg.values[0])
-        if text and LOCAL_TARGET.match(text):
             return True
     return False

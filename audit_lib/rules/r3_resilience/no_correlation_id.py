@@ -1,0 +1,168 @@
+"""R3.no-correlation-id: a service calls another without passing on the request's id.
+
+## What it does
+In a code base that serves HTTP (it defines routes, see `audit_lib.libs.web`), reports
+outbound HTTP calls (see `audit_lib.libs.http`) that send no correlation header
+(`X-Correlation-ID`, `X-Request-ID`, `traceparent`, ...): neither in the call's
+`headers=` nor through the client that makes the call (default `headers=`,
+`session.headers.update(...)`, httpx `event_hooks=`/`transport=`, aiohttp
+`trace_configs=`, a mounted custom adapter, a client subclass).
+
+Headers built somewhere the rule cannot see (`headers=self._headers()`, `**kwargs`),
+clients received as parameters, code bases whose HTTP clients are instrumented by
+OpenTelemetry or ddtrace (they inject `traceparent`), test code, scripts and calls to
+localhost are not reported.
+
+## Why is this bad?
+When a request fans out to other services, the only way to follow it through their
+logs is an id that travels with it. Without one, an error in a downstream service
+cannot be tied to the user request that caused it, and debugging a distributed failure
+becomes guesswork (Backend Posture R3, S8).
+
+## Example
+```python
+@app.get("/orders/{order_id}")
+def order(order_id: int):
+    return requests.get(f"{STOCK_URL}/items/{order_id}", timeout=5).json()
+```
+
+## Use instead
+```python
+@app.get("/orders/{order_id}")
+def order(order_id: int):
+    headers = {"X-Request-ID": request_id.get()}  # set by the request-id middleware
+    return requests.get(f"{STOCK_URL}/items/{order_id}", headers=headers, timeout=5).json()
+```
+or once per client: `httpx.Client(event_hooks={"request": [add_request_id]})`.
+
+## References
+- asgi-correlation-id: https://github.com/snok/asgi-correlation-id
+- W3C Trace Context: https://www.w3.org/TR/trace-context/
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Iterator
+
+from audit_lib.findings import Confidence, Finding
+from audit_lib.libs.http import ClientBinding, OutboundCall, outbound_calls
+from audit_lib.libs.web import project_routes
+from audit_lib.pyast import call_name, dotted, enclosing_function, keyword, string_value, walk_function_body
+from audit_lib.registry import rule
+from audit_lib.rules.r3_resilience._common import is_script_file, is_test_file, targets_localhost
+from audit_lib.source import Project, SourceModule
+
+CORRELATION_HEADER = re.compile(
+    r"correlation[-_]?id|request[-_]?id|trace[-_]?id|traceparent|x-amzn-trace-id|x-b3-|x-cloud-trace-context|"
+    r"x-datadog-trace|uber-trace-id|sentry-trace", re.IGNORECASE)
+INSTRUMENTATION = ("opentelemetry.instrumentation.requests", "opentelemetry.instrumentation.httpx",
+                   "opentelemetry.instrumentation.aiohttp_client", "opentelemetry.instrumentation.urllib",
+                   "opentelemetry.instrumentation.urllib3", "opentelemetry.propagate", "ddtrace")
+CLIENT_HOOKS = ("event_hooks", "transport", "trace_configs", "hooks")
+UNKNOWN = None
+
+
+@rule("R3.no-correlation-id", on="project", scope="code", severity="medium")
+def check(project: Project) -> Iterator[Finding]:
+    routes = project_routes(project)
+    if not routes or any(m.imports_module(name) for m in project.modules for name in INSTRUMENTATION):
+        return
+    for module in project.modules:
+        if is_test_file(module) or is_script_file(module):
+            continue
+        for call in outbound_calls(module, project):
+            if call.protocol != "http" or targets_localhost(call) or _propagates(module, call):
+                continue
+            yield Finding(
+                message=f"{dotted(call.node.func) or call.operation}() sends no correlation id header "
+                        "(X-Correlation-ID / X-Request-ID)",
+                path=module.path,
+                line=call.line,
+                end_line=getattr(call.node, "end_lineno", call.line),
+                evidence=module.evidence(call.node),
+                fix='forward the incoming request\'s id: headers={"X-Request-ID": request_id.get()}, or set it once '
+                    "on the client (default headers, an httpx event hook, an aiohttp trace config)",
+                confidence=Confidence.medium,
+            )
+
+
+def _propagates(module: SourceModule, call: OutboundCall) -> bool:
+    node = call.node
+    if any(kw.arg is None for kw in node.keywords):
+        return True  # **options may carry the headers
+    if _headers_carry_id(module, keyword(node, "headers"), node) is not False:
+        return True
+    if call.library == "urllib" and node.args and not _is_string(node.args[0]):
+        request = node.args[0]
+        if not (isinstance(request, ast.Call) and (call_name(module, request) or "").endswith("Request")):
+            return True  # a Request object built elsewhere
+        return _headers_carry_id(module, keyword(request, "headers"), node) is not False
+    return call.client is not None and _client_propagates(call.client)
+
+
+def _headers_carry_id(module: SourceModule, headers: ast.expr | None, at: ast.AST) -> bool | None:
+    """True when the headers hold a correlation id, False when they visibly do not, None when unknown."""
+    if headers is None:
+        return False
+    if isinstance(headers, ast.Dict):
+        return _literal_headers_verdict(headers)
+    if isinstance(headers, ast.Name):
+        fn = enclosing_function(module, at)
+        if fn is None:
+            return UNKNOWN
+        if _mentions_correlation(fn):
+            return True
+        values = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Assign)
+                  and any(isinstance(t, ast.Name) and t.id == headers.id for t in n.targets)]
+        if values and all(isinstance(v, ast.Dict) and all(k is not None and string_value(k) for k in v.keys) for v in values):
+            return False
+        return UNKNOWN
+    return UNKNOWN
+
+
+def _mentions_correlation(node: ast.AST) -> bool:
+    """Whether a correlation header name is written anywhere in ``node``."""
+    return any(isinstance(n, ast.Constant) and isinstance(n.value, str) and CORRELATION_HEADER.search(n.value)
+               for n in ast.walk(node))
+
+
+def _client_propagates(client: ClientBinding) -> bool:
+    if client.opaque or client.subclass is not None:
+        return True
+    owners = [client, client.made_by] if client.made_by is not None else [client]
+    for owner in owners:
+        if owner.factory is not None:
+            if any(keyword(owner.factory, hook) is not None for hook in CLIENT_HOOKS):
+                return True
+            headers = keyword(owner.factory, "headers")
+            if headers is not None and _literal_headers_verdict(headers) is not False:
+                return True
+        for statement in owner.configured:
+            if _statement_propagates(statement):
+                return True
+    return False
+
+
+def _literal_headers_verdict(headers: ast.expr) -> bool | None:
+    if isinstance(headers, ast.Dict) and all(k is not None and string_value(k) is not None for k in headers.keys):
+        return any(CORRELATION_HEADER.search(string_value(k)) for k in headers.keys)
+    return UNKNOWN
+
+
+def _statement_propagates(statement: ast.AST) -> bool:
+    """A later configuration of the client that adds a correlation header, a hook or an adapter."""
+    if _mentions_correlation(statement):
+        return True
+    touched = {n.attr for n in ast.walk(statement) if isinstance(n, ast.Attribute)}
+    if touched & set(CLIENT_HOOKS) or "mount" in touched:
+        return True
+    if "headers" in touched and isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        args = statement.value.args
+        return any(_literal_headers_verdict(a) is not False for a in args)  # headers.update(some_mapping)
+    return False
+
+
+def _is_string(node: ast.expr) -> bool:
+    return isinstance(node, ast.JoinedStr) or string_value(node) is not None
