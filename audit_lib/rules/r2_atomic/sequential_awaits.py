@@ -1,0 +1,193 @@
+"""R2.sequential-awaits: independent I/O awaited one after another.
+
+## What it does
+Reports two or more consecutive statements of an `async def` that each await an I/O
+read -- an HTTP GET/HEAD through `httpx`, `aiohttp` or another recognised client, a
+database read through a pool (`pool.fetch`, `pool.fetchrow`) or separate connections,
+or a helper of the code base that does such reads -- where no later call uses a value
+an earlier one produced.
+
+Not reported: awaits inside one transaction block, dependent awaits (the second uses
+the first's result), awaits of non-I/O (`asyncio.sleep`, locks, queues, events),
+writes (their order may matter), and several queries on one connection or session
+(asyncpg and SQLAlchemy's `AsyncSession` run one query at a time per connection).
+
+## Why is this bad?
+Each await waits for the previous one: three 100 ms calls take 300 ms when they could
+take 100 ms. Latency adds up across every request, and the server holds each request's
+resources for the sum instead of the maximum (Backend Posture R2: independent I/O fans
+out concurrently by default).
+
+## Example
+```python
+async def dashboard(user_id):
+    profile = await http.get(f"{USERS}/{user_id}")
+    orders = await http.get(f"{ORDERS}?user={user_id}")
+    return profile.json(), orders.json()
+```
+
+## Use instead
+```python
+async def dashboard(user_id):
+    profile, orders = await asyncio.gather(
+        http.get(f"{USERS}/{user_id}"),
+        http.get(f"{ORDERS}?user={user_id}"),
+    )
+    return profile.json(), orders.json()
+```
+or `async with asyncio.TaskGroup() as tg:` (Python 3.11+).
+
+## References
+- asyncio.gather / TaskGroup: https://docs.python.org/3/library/asyncio-task.html#running-tasks-concurrently
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Iterator
+
+from audit_lib.findings import Confidence, Finding
+from audit_lib.libs import db
+from audit_lib.libs.http import outbound_call
+from audit_lib.pyast import FUNCTION_TYPES, dotted, walk_function_body
+from audit_lib.registry import rule
+from audit_lib.source import Project, SourceModule
+
+HTTP_READS = {"get", "head", "options"}
+FIX = "start the independent calls together: `a, b = await asyncio.gather(call_a(...), call_b(...))` or an asyncio.TaskGroup"
+
+
+@dataclass
+class _Await:
+    statement: ast.stmt
+    call: ast.Call
+    what: str
+    serial_on: str | None  # a connection/session the call must have to itself
+    confidence: Confidence
+
+
+@rule("R2.sequential-awaits", on="module", scope="code", severity="low")
+def check(module: SourceModule, project: Project) -> Iterator[Finding]:
+    for fn in ast.walk(module.tree):
+        if not isinstance(fn, ast.AsyncFunctionDef):
+            continue
+        spans = db.transaction_blocks(module, fn)
+        for block in _statement_lists(fn):
+            yield from _runs(module, project, fn, block, spans)
+
+
+def _statement_lists(fn: ast.AST) -> Iterator[list[ast.stmt]]:
+    yield fn.body
+    for node in walk_function_body(fn):
+        if isinstance(node, (*FUNCTION_TYPES, ast.ClassDef, ast.Lambda)):
+            continue  # nested functions are judged on their own
+        for name in ("body", "orelse", "finalbody"):
+            value = getattr(node, name, None)
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                yield value
+        if isinstance(node, ast.Try):
+            for handler in node.handlers:
+                yield handler.body
+
+
+def _runs(module: SourceModule, project: Project, fn: ast.AST, block: list[ast.stmt],
+          spans: list[tuple[int, int]]) -> Iterator[Finding]:
+    run: list[_Await] = []
+    for statement in [*block, None]:
+        current = _io_await(module, project, fn, statement, spans) if statement is not None else None
+        if current is not None and run and _can_join(run, current):
+            run.append(current)
+            continue
+        if len(run) >= 2:
+            yield _finding(module, run)
+        run = [current] if current is not None else []
+
+
+def _can_join(run: list[_Await], current: _Await) -> bool:
+    produced = set()
+    for earlier in run:
+        produced |= _targets(earlier.statement)
+    used = {n.id for n in ast.walk(current.call) if isinstance(n, ast.Name)}
+    if produced & used:
+        return False
+    return current.serial_on is None or all(earlier.serial_on != current.serial_on for earlier in run)
+
+
+def _targets(statement: ast.stmt) -> set[str]:
+    targets: list[ast.expr] = []
+    if isinstance(statement, ast.Assign):
+        targets = statement.targets
+    elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)):
+        targets = [statement.target]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
+def _awaited_call(statement: ast.stmt) -> ast.Call | None:
+    if isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign)) and statement.value is not None:
+        awaits = [n for n in ast.walk(statement.value) if isinstance(n, ast.Await)]
+        if len(awaits) == 1 and isinstance(awaits[0].value, ast.Call):
+            return awaits[0].value
+    return None
+
+
+def _io_await(module: SourceModule, project: Project, fn: ast.AST, statement: ast.stmt,
+              spans: list[tuple[int, int]]) -> _Await | None:
+    call = _awaited_call(statement)
+    if call is None or any(start <= statement.lineno <= end for start, end in spans):
+        return None
+    outbound = outbound_call(module, call, project)
+    if outbound is not None:
+        if outbound.protocol == "http" and outbound.operation.lower() in HTTP_READS:
+            return _Await(statement, call, f"{outbound.library} GET", None, Confidence.high)
+        return None
+    op = db.classify(module, call, fn)
+    if op is not None:
+        if not op.is_read:
+            return None
+        receiver = op.receiver or ""
+        pooled = "pool" in receiver.split(".")[-1].lower()
+        return _Await(statement, call, f"database read ({op.describe()})", None if pooled else receiver or "?",
+                      Confidence.medium)
+    return _helper_await(module, project, statement, call)
+
+
+def _helper_await(module: SourceModule, project: Project, statement: ast.stmt, call: ast.Call) -> _Await | None:
+    """An awaited helper of the code base whose body only reads (HTTP GET or database)."""
+    resolved = db.resolve_function(module, project, call)
+    if resolved is None or not isinstance(resolved[1], ast.AsyncFunctionDef):
+        return None
+    helper_module, helper = resolved
+    ops = db.function_ops(helper_module, helper)
+    http_calls = [c for c in (outbound_call(helper_module, n, project) for n in walk_function_body(helper)
+                              if isinstance(n, ast.Call)) if c is not None]
+    if any(not op.is_read for op in ops if op.kind != db.EXECUTE) or any(op.kind == db.EXECUTE for op in ops):
+        return None
+    if any(c.protocol != "http" or c.operation.lower() not in HTTP_READS for c in http_calls):
+        return None
+    if not ops and not http_calls:
+        return None
+    serial_on = None
+    if ops:
+        handle_args = [dotted(a) for a in call.args if db.db_like_name(dotted(a))]
+        handle_args += [dotted(k.value) for k in call.keywords if db.db_like_name(dotted(k.value))]
+        serial_on = handle_args[0] if handle_args else None
+        if serial_on is None and not all("pool" in (op.receiver or "") for op in ops):
+            serial_on = f"(connection used by {helper.name})"
+    return _Await(statement, call, f"{helper.name}()", serial_on, Confidence.medium)
+
+
+def _finding(module: SourceModule, run: list[_Await]) -> Finding:
+    first = run[0].statement
+    lines = ", ".join(str(a.statement.lineno) for a in run)
+    calls = "; ".join(a.what for a in run)
+    return Finding(
+        message=f"{len(run)} independent awaits run one after another (lines {lines}: {calls}); "
+                f"their latencies add up",
+        path=module.path,
+        line=first.lineno,
+        end_line=run[-1].statement.end_lineno or run[-1].statement.lineno,
+        evidence=module.evidence(first),
+        fix=FIX,
+        confidence=min(a.confidence for a in run),
+    )
