@@ -1,0 +1,293 @@
+"""R4.no-graceful-shutdown: a service that cannot stop cleanly on SIGTERM.
+
+## What it does
+Finds service entry points and checks that stopping them drains work and closes pools.
+Two kinds of entry point are judged differently:
+
+- **Web applications** (`FastAPI()`, `Starlette()`, `Flask()`, `Quart()`, `Sanic()`,
+  aiohttp `web.Application()`). Their servers (uvicorn, gunicorn, hypercorn,
+  `web.run_app`) already catch SIGTERM, stop accepting connections and finish
+  in-flight requests. What they cannot do is close the application's own long-lived
+  resources, so the app is reported only when the code it imports (or that imports it)
+  keeps a pool or client for the process lifetime (`asyncpg.create_pool`,
+  `psycopg_pool.*Pool`, `psycopg2.pool.*`, `create_async_engine`, a database connection,
+  `aiohttp.ClientSession`, `httpx.AsyncClient`, created at module level or stored on an
+  attribute, in a container or in a global) and no shutdown hook exists there:
+  FastAPI/Starlette `lifespan=` or `on_shutdown=`, `@app.on_event("shutdown")`,
+  `add_event_handler("shutdown", ...)`, aiohttp `on_shutdown`/`on_cleanup`/`cleanup_ctx`,
+  Quart/Sanic after-serving hooks, `atexit.register(...)`, or a SIGTERM handler.
+- **Self-managed loops**: `.serve_forever()`, `loop.run_forever()`, `asyncio.run(main())`
+  where `main` (or a function of the same file that it calls) runs a service loop, and a
+  service loop run from module level or the `if __name__ == "__main__":` block. A
+  service loop is `while True` (or `while <flag>`) whose body waits for work or time
+  (an `await`, `sleep`, `get`, `recv`, `accept`, `poll`, `consume`, `fetch`, `brpop`,
+  `xread`, ...), and does not read the keyboard. Nothing catches SIGTERM for these, and
+  `atexit` handlers do not run when a signal kills the process, so only a SIGTERM
+  handler counts: `signal.signal(signal.SIGTERM, ...)` or
+  `loop.add_signal_handler(signal.SIGTERM, ...)`.
+
+A hook counts when it is in the entry point's file, in a project file that file imports
+(transitively), or in a file that imports it directly. Whether the hook really closes
+every pool is not verified. Test files are not audited. Task runners that handle
+signals themselves (Celery, RQ, Dramatiq, arq) start outside the audited code and are
+not judged.
+
+## Why is this bad?
+Orchestrators (Kubernetes, systemd, ECS, Heroku) stop a process with SIGTERM and kill
+it a few seconds later. A worker without a handler dies mid-job: the message is
+processed twice or lost, and open transactions are cut. An app that never closes its
+pool leaves PostgreSQL backends waiting for a client that is gone, and every deploy
+drops requests (Backend Posture R4: graceful shutdown handlers drain pools and active
+requests).
+
+## Example
+```python
+async def main():
+    pool = await asyncpg.create_pool(DSN)
+    while True:
+        job = await redis.blpop("jobs")
+        await handle(pool, job)
+
+asyncio.run(main())
+```
+
+## Use instead
+```python
+async def main():
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    async with asyncpg.create_pool(DSN) as pool:
+        while not stop.is_set():
+            job = await redis.blpop("jobs", timeout=1)
+            if job:
+                await handle(pool, job)
+
+asyncio.run(main())
+```
+
+## References
+- uvicorn shutdown sequence: https://www.uvicorn.org/server-behavior/#graceful-process-shutdown
+- FastAPI lifespan events: https://fastapi.tiangolo.com/advanced/events/
+- Kubernetes pod termination: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from audit_lib.findings import Confidence, Finding
+from audit_lib.libs.web import shutdown_hooks
+from audit_lib.pyast import FUNCTION_TYPES, call_name, dotted, enclosing_function, method_name, walk_function_body
+from audit_lib.registry import rule
+from audit_lib.rules.r4_lifecycle._common import (
+    DB_CONNECT, DB_POOLS, is_test_path, resolve_function, top_level_function,
+)
+from audit_lib.source import Project, SourceModule
+
+WEB_APPS = {
+    "fastapi.FastAPI": "FastAPI", "starlette.applications.Starlette": "Starlette", "flask.Flask": "Flask",
+    "quart.Quart": "Quart", "sanic.Sanic": "Sanic", "aiohttp.web.Application": "aiohttp",
+}
+LONG_LIVED = DB_POOLS | DB_CONNECT | {
+    "sqlalchemy.ext.asyncio.create_async_engine", "aiohttp.ClientSession", "httpx.AsyncClient",
+}
+WAITING_METHODS = {"sleep", "get", "recv", "recvfrom", "accept", "poll", "consume", "receive", "fetch", "fetchone",
+                   "brpop", "blpop", "brpoplpush", "xread", "xreadgroup", "get_message", "listen", "wait", "select",
+                   "handle_request", "basic_get", "getmany", "receive_messages", "read", "readline"}
+KEYBOARD = {"input", "raw_input"}
+
+
+@rule("R4.no-graceful-shutdown", on="project", scope="code", severity="medium")
+def check(project: Project) -> Iterator[Finding]:
+    modules = [m for m in project.modules if not is_test_path(m.path)]
+    graph = _import_graph(project, modules)
+    by_path = {m.path: m for m in modules}
+    for module in modules:
+        related = _related(module, graph, by_path)
+        hooks = [h for m in related for h in shutdown_hooks(m)]
+        sigterm = [h for h in hooks if h.kind == "signal"]
+        for app_call, framework in _web_apps(module):
+            if hooks:
+                continue
+            resources = [(m, call) for m in related for call in _long_lived_resources(m)]
+            if resources:
+                owner, call = resources[0]
+                yield _finding(
+                    module, app_call, Confidence.medium,
+                    f"{framework} app has no shutdown hook, yet {call_name(owner, call)}() "
+                    f"({owner.path}:{call.lineno}) stays open for the process lifetime: its connections are "
+                    "never closed when the server stops",
+                    _app_fix(framework))
+        if sigterm:
+            continue
+        for entry, description in _self_managed_loops(project, module):
+            yield _finding(
+                module, entry, Confidence.medium,
+                f"{description} has no SIGTERM handler: the default action kills the process mid-work, "
+                "without draining jobs or closing connections",
+                "install a handler that stops the loop and closes pools: "
+                "`loop.add_signal_handler(signal.SIGTERM, stop.set)` (asyncio) or "
+                "`signal.signal(signal.SIGTERM, handler)`")
+
+
+def _finding(module: SourceModule, node: ast.AST, confidence: Confidence, message: str, fix: str) -> Finding:
+    return Finding(message=message, path=module.path, line=node.lineno,
+                   end_line=getattr(node, "end_lineno", node.lineno), evidence=module.evidence(node),
+                   fix=fix, confidence=confidence)
+
+
+def _app_fix(framework: str) -> str:
+    if framework in ("FastAPI", "Starlette"):
+        return "pass lifespan= an async context manager that opens the pools before `yield` and closes them after"
+    if framework == "aiohttp":
+        return "append a coroutine that closes the pools to app.on_cleanup (or use app.cleanup_ctx)"
+    if framework in ("Quart", "Sanic"):
+        return "close the pools in an @app.after_serving / @app.after_server_stop hook"
+    return "register the pools' close with atexit.register(pool.close) (gunicorn runs it on SIGTERM)"
+
+
+# --- which files belong together ----------------------------------------------------------
+
+
+def _import_graph(project: Project, modules: list[SourceModule]) -> dict[str, set[str]]:
+    """Path of each file -> paths of the project files it imports."""
+    graph: dict[str, set[str]] = {}
+    for module in modules:
+        targets: set[str] = set()
+        for imported in module.imports.values():
+            parts = imported.split(".")
+            for end in range(len(parts), 0, -1):
+                target = project.by_dotted_name.get(".".join(parts[:end]))
+                if target is not None:
+                    if target is not module and not is_test_path(target.path):
+                        targets.add(target.path)
+                    break
+        graph[module.path] = targets
+    return graph
+
+
+def _related(module: SourceModule, graph: dict[str, set[str]], by_path: dict[str, SourceModule]) -> list[SourceModule]:
+    """The file, what it imports (transitively), and the files that import it."""
+    seen = {module.path}
+    stack = [module.path]
+    while stack:
+        for target in graph.get(stack.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                stack.append(target)
+    seen.update(path for path, targets in graph.items() if module.path in targets)
+    return [by_path[path] for path in sorted(seen)]
+
+
+# --- web applications and what they keep open ---------------------------------------------
+
+
+def _web_apps(module: SourceModule) -> Iterator[tuple[ast.Call, str]]:
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Call):
+            framework = WEB_APPS.get(call_name(module, node) or "")
+            if framework:
+                yield node, framework
+
+
+def _long_lived_resources(module: SourceModule) -> Iterator[ast.Call]:
+    """Pools, connections and clients created at module level or stored beyond their function."""
+    for node in ast.walk(module.tree):
+        if not isinstance(node, ast.Call) or call_name(module, node) not in LONG_LIVED:
+            continue
+        fn = enclosing_function(module, node)
+        parent = module.parents.get(node)
+        if isinstance(parent, ast.Await):
+            parent = module.parents.get(parent)
+        if fn is None:
+            if not isinstance(parent, ast.withitem):
+                yield node
+        elif isinstance(parent, (ast.Assign, ast.AnnAssign)):
+            targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+            declared_global = {n for s in walk_function_body(fn) if isinstance(s, ast.Global) for n in s.names}
+            if any(isinstance(t, (ast.Attribute, ast.Subscript)) or
+                   (isinstance(t, ast.Name) and t.id in declared_global) for t in targets):
+                yield node
+
+
+# --- loops that nothing stops -----------------------------------------------------------------
+
+
+def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tuple[ast.AST, str]]:
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Call):
+            method = method_name(node)
+            name = call_name(module, node) or ""
+            if method == "serve_forever" and not isinstance(module.parents.get(node), ast.Await):
+                yield node, f"{dotted(node.func) or 'server.serve_forever'}() server"
+            elif method == "run_forever" and isinstance(node.func, ast.Attribute):
+                yield node, "event loop run_forever()"
+            elif name == "asyncio.run" and node.args and isinstance(node.args[0], ast.Call):
+                looping = _service_loop_in(project, module, node.args[0].func)
+                if looping is not None:
+                    yield node, f"asyncio.run() of the service loop in {looping}()"
+    for stmt in _main_statements(module):
+        if isinstance(stmt, ast.While) and _is_service_loop(module, stmt):
+            yield stmt, "module-level service loop"
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            looping = _service_loop_in(project, module, stmt.value.func)
+            if looping is not None and call_name(module, stmt.value) != "asyncio.run":
+                yield stmt, f"the service loop in {looping}(), started from module level,"
+
+
+def _main_statements(module: SourceModule) -> Iterator[ast.stmt]:
+    """Statements that run when the file is executed: top level and the ``__main__`` block."""
+    for stmt in module.tree.body:
+        if isinstance(stmt, ast.If) and "__main__" in ast.unparse(stmt.test):
+            yield from stmt.body
+        elif not isinstance(stmt, (ast.If, *FUNCTION_TYPES, ast.ClassDef)):
+            yield stmt
+
+
+def _service_loop_in(project: Project, module: SourceModule, func: ast.expr) -> str | None:
+    """The name of the function (``func`` or one it calls) that runs a service loop, if any."""
+    resolved = resolve_function(project, module, func)
+    if resolved is None:
+        return None
+    owner, fn = resolved
+    if _has_service_loop(owner, fn):
+        return fn.name
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            callee = top_level_function(owner, node.func.id)
+            if callee is not None and callee is not fn and _has_service_loop(owner, callee):
+                return callee.name
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            callee = top_level_function(owner, node.id)
+            if callee is not None and callee is not fn and _has_service_loop(owner, callee):
+                return callee.name
+    return None
+
+
+def _has_service_loop(module: SourceModule, fn: ast.AST) -> bool:
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.While) and _is_service_loop(module, node):
+            return True
+        if isinstance(node, ast.Call) and method_name(node) == "serve_forever":
+            return True
+    return False
+
+
+def _is_service_loop(module: SourceModule, loop: ast.While) -> bool:
+    test = loop.test
+    endless = isinstance(test, ast.Constant) and test.value is True
+    flagged = isinstance(test, (ast.Name, ast.Attribute)) or \
+        isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, (ast.Name, ast.Attribute, ast.Call))
+    if not (endless or flagged):
+        return False
+    waits = False
+    for node in walk_function_body(loop):
+        if isinstance(node, ast.Call):
+            method = method_name(node)
+            if method in KEYBOARD:
+                return False
+            waits = waits or method in WAITING_METHODS
+        elif isinstance(node, (ast.Await, ast.AsyncFor)):
+            waits = True
+    return waits
