@@ -1,0 +1,167 @@
+"""R3.log-no-context: service output that cannot be searched or tied to a request.
+
+## What it does
+Reports two things in a code base that serves HTTP (it defines routes):
+
+- `print()` in service code. Scripts and CLIs are left alone: `if __name__ == "__main__":`
+  blocks, files under `scripts/`, `bin/`, `cli/`, `tools/`, `management/commands/`,
+  `setup.py`, `manage.py`, `__main__.py`, modules that build a command line (argparse,
+  click, typer, fire), functions named `main`, and test code;
+- log calls inside request handlers whose only content is a string interpolated on the
+  spot (an f-string, `"..." % x`, `"...".format(x)`, string concatenation) with no
+  structured context: no `extra=`, not a structlog/loguru or otherwise bound logger,
+  not a name bound to a `LoggerAdapter`. Lazy `%s` arguments (`log.info("paid %s", order_id)`) are not
+  reported, nor is anything when a logging filter or a request-context library
+  (asgi-correlation-id, django-guid, log-request-id, starlette-context) adds the request's
+  context to every record.
+
+## Why is this bad?
+`print()` bypasses the logging pipeline: no level, no timestamp, no logger name, no
+request id, and it is lost or interleaved under a process manager. A log line that is
+one pre-formatted string can only be grepped: its values cannot be filtered or
+aggregated, and nothing ties it to the request, user or trace it belongs to
+(Backend Posture R3: logs carry context, S16).
+
+## Example
+```python
+@app.post("/orders")
+def create_order(order: Order):
+    print("creating order", order.id)
+    logger.info(f"order {order.id} created for {order.customer_id}")
+```
+
+## Use instead
+```python
+@app.post("/orders")
+def create_order(order: Order):
+    logger.info("order created", extra={"order_id": order.id, "customer_id": order.customer_id})
+```
+
+## References
+- Python logging cookbook, "Adding contextual information to your logging output"
+- structlog: https://www.structlog.org/en/stable/why.html
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from audit_lib.findings import Confidence, Finding
+from audit_lib.libs.web import handler_of, project_routes
+from audit_lib.pyast import FUNCTION_TYPES, ancestors, call_name, dotted, keyword, qualified, string_value
+from audit_lib.registry import rule
+from audit_lib.rules.r3_resilience._common import in_main_block, is_script_file, is_test_file
+from audit_lib.source import Project, SourceModule
+
+CLI_LIBRARIES = ("argparse", "click", "typer", "fire", "docopt", "optparse")
+LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
+LOGGER_NAMES = {"logger", "log", "logging", "_logger", "_log", "LOGGER", "LOG", "app.logger", "current_app.logger",
+                "self.logger", "self.log", "self._logger", "self._log", "cls.logger"}
+STRUCTURED_LOGGERS = ("structlog", "loguru", "eliot", "logbook")
+CONTEXT_LIBRARIES = ("asgi_correlation_id", "django_guid", "log_request_id", "starlette_context", "flask_log_request_id",
+                     "opentelemetry.instrumentation.logging")
+STDLIB_GET_LOGGER = {"logging.getLogger", "logging.get_logger"}
+
+
+@rule("R3.log-no-context", on="project", scope="code", severity="low")
+def check(project: Project) -> Iterator[Finding]:
+    if not project_routes(project):
+        return
+    context_everywhere = _context_added_everywhere(project)
+    for module in project.modules:
+        if is_test_file(module) or is_script_file(module):
+            continue
+        if not any(module.imports_module(lib) for lib in CLI_LIBRARIES):
+            yield from _prints(module)
+        if not context_everywhere and not any(module.imports_module(lib) for lib in STRUCTURED_LOGGERS):
+            yield from _bare_log_calls(module, project)
+
+
+def _prints(module: SourceModule) -> Iterator[Finding]:
+    for node in ast.walk(module.tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"):
+            continue
+        if "print" in module.imports or in_main_block(module, node) or _in_main_function(module, node):
+            continue
+        yield Finding(
+            message="print() in service code: no level, no logger, no request context",
+            path=module.path, line=node.lineno, end_line=getattr(node, "end_lineno", node.lineno),
+            evidence=module.evidence(node),
+            fix='log instead: logger.info("what happened", extra={"key": value})',
+            confidence=Confidence.medium,
+        )
+
+
+def _in_main_function(module: SourceModule, node: ast.AST) -> bool:
+    return any(isinstance(p, FUNCTION_TYPES) and p.name == "main" for p in ancestors(module, node))
+
+
+def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]:
+    stdlib_loggers = _bound_names(module, STDLIB_GET_LOGGER)
+    adapters = _bound_names(module, {"logging.LoggerAdapter"})
+    for node in ast.walk(module.tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in LOG_METHODS):
+            continue
+        receiver = dotted(node.func.value)
+        if receiver not in LOGGER_NAMES and receiver not in stdlib_loggers or receiver in adapters:
+            continue
+        if receiver == "logging" and qualified(module, node.func.value) != "logging":
+            continue
+        message = node.args[1] if node.func.attr == "log" and len(node.args) > 1 else node.args[0] if node.args else None
+        rest = node.args[2:] if node.func.attr == "log" else node.args[1:]
+        style = _eager_interpolation(message)
+        if style is None or rest or keyword(node, "extra") is not None or any(kw.arg is None for kw in node.keywords):
+            continue
+        handler = handler_of(module, node, project)
+        if handler is None:
+            continue
+        yield Finding(
+            message=f"{receiver}.{node.func.attr}() in request handler {handler.name}() logs only an {style}: "
+                    "no structured context",
+            path=module.path, line=node.lineno, end_line=getattr(node, "end_lineno", node.lineno),
+            evidence=module.evidence(node),
+            fix='pass the values as context: logger.info("order created", extra={"order_id": order.id}) '
+                "(or a structlog logger: log.info(\"order_created\", order_id=order.id))",
+            confidence=Confidence.medium,
+        )
+
+
+def _bound_names(module: SourceModule, factories: set[str]) -> set[str]:
+    """Names the file binds to a call of one of ``factories`` (``audit_log = logging.getLogger(...)``)."""
+    names: set[str] = set()
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and call_name(module, node.value) in factories:
+            names.update(n for n in (dotted(t) for t in node.targets) if n)
+    return names
+
+
+def _eager_interpolation(message: ast.expr | None) -> str | None:
+    """How a message was formatted on the spot, or None for a plain or lazily formatted one."""
+    if isinstance(message, ast.JoinedStr) and any(isinstance(v, ast.FormattedValue) for v in message.values):
+        return "f-string"
+    if isinstance(message, ast.BinOp) and isinstance(message.op, ast.Mod) and string_value(message.left) is not None:
+        return "eagerly %-formatted string"
+    if (isinstance(message, ast.Call) and isinstance(message.func, ast.Attribute) and message.func.attr == "format"
+            and string_value(message.func.value) is not None):
+        return "str.format() string"
+    if isinstance(message, ast.BinOp) and isinstance(message.op, ast.Add) and _has_string(message):
+        return "concatenated string"
+    return None
+
+
+def _has_string(node: ast.AST) -> bool:
+    return any(string_value(n) is not None or isinstance(n, ast.JoinedStr) for n in ast.walk(node))
+
+
+def _context_added_everywhere(project: Project) -> bool:
+    """A request-context library or a logging.Filter subclass enriches every record."""
+    for module in project.modules:
+        if any(module.imports_module(lib) for lib in CONTEXT_LIBRARIES):
+            return True
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.ClassDef) and any(qualified(module, b) == "logging.Filter" for b in node.bases):
+                return True
+            if isinstance(node, ast.Call) and call_name(module, node) == "logging.setLogRecordFactory":
+                return True
+    return False
