@@ -1,0 +1,88 @@
+"""R3.no-metrics: a service that nobody can measure.
+
+## What it does
+Reports a code base that serves HTTP (it defines routes, see `audit_lib.libs.web`) but
+uses no metrics library: prometheus_client, prometheus-fastapi-instrumentator,
+prometheus-flask-exporter, django-prometheus, starlette-exporter, starlette-prometheus,
+aioprometheus, OpenTelemetry (metrics or instrumentation), statsd/datadog/DogStatsD,
+ddtrace, New Relic or Elastic APM. A library counts when it is imported, or named in a
+string such as Django's `INSTALLED_APPS`/`MIDDLEWARE`. One finding, at the first
+route.
+
+## Why is this bad?
+Without request rates, error rates and latency percentiles, nobody sees a slowdown
+until users complain, capacity planning is guesswork, and alerts can only fire on
+crashes. Metrics are first-class: they ship with the service, not after the first
+incident (Backend Posture R3).
+
+## Example
+```python
+app = FastAPI()
+
+@app.get("/orders/{order_id}")
+async def order(order_id: int): ...
+```
+
+## Use instead
+```python
+from prometheus_fastapi_instrumentator import Instrumentator
+
+app = FastAPI()
+Instrumentator().instrument(app).expose(app)  # request count, latency histogram at /metrics
+```
+
+## References
+- Prometheus, "Instrumentation": https://prometheus.io/docs/practices/instrumentation/
+- Google SRE book, "The Four Golden Signals"
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from audit_lib.findings import Confidence, Finding
+from audit_lib.libs.web import project_routes
+from audit_lib.registry import rule
+from audit_lib.source import Project
+
+METRICS_LIBRARIES = (
+    "prometheus_client", "prometheus_fastapi_instrumentator", "prometheus_flask_exporter", "django_prometheus",
+    "starlette_exporter", "starlette_prometheus", "aioprometheus", "opentelemetry", "statsd", "datadog", "ddtrace",
+    "aiodogstatsd", "newrelic", "elasticapm", "markus", "pyformance",
+)
+
+
+@rule("R3.no-metrics", on="project", scope="code", severity="low")
+def check(project: Project) -> Iterator[Finding]:
+    routes = project_routes(project)
+    if not routes or _uses_metrics(project):
+        return
+    module, first = routes[0]
+    count = len(routes)
+    yield Finding(
+        message=f"the service defines {count} HTTP route{'s' if count > 1 else ''} and uses no metrics library",
+        path=module.path,
+        line=first.line,
+        end_line=first.line,
+        evidence=module.evidence(first.node),
+        fix="export request count, error count and latency histograms: prometheus_client (or the framework's "
+            "exporter: prometheus-fastapi-instrumentator, prometheus-flask-exporter, django-prometheus) "
+            "or OpenTelemetry metrics",
+        confidence=Confidence.medium,
+    )
+
+
+def _uses_metrics(project: Project) -> bool:
+    for module in project.modules:
+        if any(module.imports_module(lib) for lib in METRICS_LIBRARIES):
+            return True
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and _names_library(node.value):
+                return True
+    return False
+
+
+def _names_library(text: str) -> bool:
+    """``"django_prometheus"`` in INSTALLED_APPS, ``"django_prometheus.middleware...."`` in MIDDLEWARE."""
+    return any(text == lib or text.startswith(lib + ".") for lib in METRICS_LIBRARIES)
