@@ -205,3 +205,49 @@ def _drf_finding(module: SourceModule, node: ast.AST) -> Finding | None:
                 return _finding(module, value, f"DEFAULT_PAGINATION_CLASS {string_value(value)} pages with OFFSET",
                                 fix="set DEFAULT_PAGINATION_CLASS to rest_framework.pagination.CursorPagination")
     return None
+
+
+# -- SQL side: OFFSET in the SQL text the code sends ----------------------------------------
+# (appended to the code side's module: one rule, one module)
+
+from sqlglot import exp  # noqa: E402
+
+from audit_lib.sql.keyset import keyset_rewrite  # noqa: E402
+from audit_lib.sql.model import FoundQuery  # noqa: E402
+from audit_lib.sql.sites import site_evidence  # noqa: E402
+
+
+@rule("R1.offset-pagination", on="query", scope="code+sql", severity="medium")
+def check_sql(query: FoundQuery, project: Project) -> Iterator[Finding]:
+    """``OFFSET $1``, ``OFFSET :skip``, ``OFFSET 100`` in a query the code sends; not ``OFFSET 0``."""
+    if query.statement is None:
+        return
+    offset = next((o for o in query.statement.find_all(exp.Offset) if _skips_rows(o.expression)), None)
+    if offset is None:
+        return
+    paged = offset.parent if offset.parent is not None else query.statement
+    constant = isinstance(offset.expression, exp.Literal)
+    what = f"OFFSET {offset.expression.sql(dialect='postgres')}" if constant else "a variable OFFSET"
+    for site in query.sites:
+        yield Finding(
+            message=f"query pages with {what}: each page reads and discards every row before it",
+            path=site.path,
+            line=site.line,
+            evidence=site_evidence(project, site, query),
+            fix=f"{keyset_rewrite(paged)}, with an index on the ORDER BY columns; return the last row's key "
+                "as the next-page cursor",
+            confidence=Confidence.medium if constant else Confidence.high,
+            queries=[query.id],
+        )
+
+
+def _skips_rows(value: exp.Expression | None) -> bool:
+    """A variable offset, or a constant other than 0 (and NULL, which PostgreSQL reads as 0)."""
+    if value is None or isinstance(value, exp.Null):
+        return False
+    if isinstance(value, exp.Literal) and not value.is_string:
+        try:
+            return float(value.this) != 0
+        except ValueError:
+            return True
+    return True

@@ -43,7 +43,6 @@ psycopg named cursors, `yield_per`).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Iterator
 
 from sqlglot import exp
@@ -60,7 +59,8 @@ from audit_lib.sql.keyset import (
     keyset_rewrite,
     source_tables,
 )
-from audit_lib.sql.model import FoundQuery, QuerySite
+from audit_lib.sql.model import FoundQuery
+from audit_lib.sql.sites import site_evidence
 
 SET_OPERATIONS = (exp.Union, exp.Intersect, exp.Except)
 
@@ -81,7 +81,7 @@ def check(query: FoundQuery, project: Project) -> Iterator[Finding]:
             message=f"{what} returns every matching row to the caller through {how}, with no LIMIT and no key filter",
             path=site.path,
             line=site.line,
-            evidence=_evidence(project, site) or " ".join(query.sql.split())[:200],
+            evidence=site_evidence(project, site, query),
             fix=f"bound it: {keyset_rewrite(statement)}; or stream the rows with a server-side cursor",
             confidence=Confidence.low if grouped_by_key else Confidence.medium,
             queries=[query.id],
@@ -133,13 +133,3 @@ def _tables(statement: exp.Expression) -> list[str]:
                 names.append(name)
     return names
 
-
-def _evidence(project: Project, site: QuerySite) -> str:
-    for module in project.modules:
-        if module.path == site.path:
-            return module.line_text(site.line)
-    try:
-        lines = (Path(project.root) / site.path).read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return ""
-    return lines[site.line - 1].strip() if 0 < site.line <= len(lines) else ""
