@@ -24,6 +24,7 @@ The API:
   :func:`transaction_blocks` -- transaction scopes;
 - :func:`is_commit` -- ``conn.commit()``, ``session.commit()``, ``COMMIT`` statements;
 - :func:`resolve_function` -- the target's own function a call refers to;
+- :func:`is_test_module` -- test code, which the data-integrity rules leave alone;
 - :func:`handles`, :func:`db_like_name` -- names holding connections, cursors, sessions, pools;
 - :func:`same_table` -- whether an ORM model name and a table name are one table.
 """
@@ -337,6 +338,14 @@ class DbOp:
         where = ", ".join(sorted(self.tables)) or "?"
         text = f"{self.kind} {where}" if self.kind != EXECUTE else "query"
         return f"{text} via {self.through}()" if self.through else text
+
+
+def is_test_module(module: SourceModule) -> bool:
+    """Test code and fixtures: ``tests/``, ``test_*.py``, ``*_test.py``, ``conftest.py``."""
+    parts = module.path.split("/")
+    name = parts[-1]
+    return (any(p in ("tests", "test", "testing") for p in parts[:-1]) or name.startswith("test_")
+            or name.endswith("_test.py") or name == "conftest.py")
 
 
 def uses_database(module: SourceModule) -> bool:

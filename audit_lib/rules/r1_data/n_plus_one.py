@@ -66,7 +66,7 @@ FIX = ("load every row's data in one query: a JOIN, `WHERE key = ANY(%s)` with t
 
 @rule("R1.n-plus-one", on="module", scope="code", severity="high")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if not db.uses_database(module) and not _imports_project_code(module, project):
+    if db.is_test_module(module) or not (db.uses_database(module) or _imports_project_code(module, project)):
         return
     handlers = {id(h.function) for h in route_handlers(module)}
     for fn in functions(module.tree):

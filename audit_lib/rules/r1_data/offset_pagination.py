@@ -83,9 +83,17 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
 
 def _finding(module: SourceModule, node: ast.AST, message: str, fix: str = KEYSET_FIX,
              confidence: Confidence = Confidence.high) -> Finding:
-    return Finding(message=message, path=module.path, line=node.lineno,
-                   end_line=getattr(node, "end_lineno", node.lineno), evidence=module.evidence(node), fix=fix,
-                   confidence=confidence)
+    line = _method_line(node)
+    return Finding(message=message, path=module.path, line=line,
+                   end_line=max(line, getattr(node, "end_lineno", None) or line), evidence=module.line_text(line),
+                   fix=fix, confidence=confidence)
+
+
+def _method_line(node: ast.AST) -> int:
+    """The line of ``.offset`` in a chain split over lines, where a reader looks for it."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.end_lineno:
+        return node.func.end_lineno
+    return node.lineno
 
 
 def _call_finding(module: SourceModule, call: ast.Call, orm: bool) -> Finding | None:

@@ -7,7 +7,9 @@ views, Django REST framework) that inserts rows -- SQL `INSERT`, ORM `add`/`crea
 through a helper of the code base, without reading an `Idempotency-Key` header and
 without making the insert an upsert.
 
-Not reported: handlers that read the key (`request.headers.get("Idempotency-Key")`, an
+Not reported: handlers that look the row up by a natural key before inserting it (a
+retry is refused as "already exists"; the race in that check is R2.check-then-act's),
+handlers that read the key (`request.headers.get("Idempotency-Key")`, an
 `idempotency_key` header parameter), handlers under a decorator or a middleware of the
 code base that handles idempotency keys, and handlers whose inserts are all upserts
 (`ON CONFLICT`, `get_or_create`, `merge`).
@@ -68,6 +70,8 @@ FIX = ("accept an Idempotency-Key header, store it with the row under a unique c
 
 @rule("R2.no-idempotency-key", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
+    if db.is_test_module(module):
+        return
     handlers = [h for h in route_handlers(module, project) if _is_write_method(h)]
     if not handlers or _project_middleware_handles_keys(project):
         return
@@ -131,9 +135,16 @@ def _project_middleware_handles_keys(project: Project) -> bool:
     return False
 
 
+def _deduplicated(insert: db.DbOp, ops: list[db.DbOp]) -> bool:
+    """A read of the same table before the insert: a natural-key lookup (``email already registered``)
+    turns a retry into a refusal, not a duplicate. Its race is R2.check-then-act's concern."""
+    return any(op.is_read and op.call.lineno < insert.call.lineno
+               and any(db.same_table(a, b) for a in op.tables for b in insert.tables) for op in ops)
+
+
 def _first_insert(module: SourceModule, project: Project, fn: ast.AST) -> tuple[str, ast.AST, str | None, Confidence] | None:
     ops = db.expanded_ops(module, project, fn)
-    inserts = [op for op in ops if op.kind == db.INSERT and not op.upsert]
+    inserts = [op for op in ops if op.kind == db.INSERT and not op.upsert and not _deduplicated(op, ops)]
     if inserts:
         op = inserts[0]
         table = sorted(op.tables)[0] if op.tables else "a table"

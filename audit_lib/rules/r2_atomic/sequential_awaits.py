@@ -69,6 +69,8 @@ class _Await:
 
 @rule("R2.sequential-awaits", on="module", scope="code", severity="low")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
+    if db.is_test_module(module):
+        return
     for fn in ast.walk(module.tree):
         if not isinstance(fn, ast.AsyncFunctionDef):
             continue
