@@ -49,13 +49,20 @@ def conjuncts(condition: exp.Expression | None) -> list[exp.Expression]:
 
 
 def key_filter(select: exp.Select) -> str | None:
-    """The key column the WHERE pins to given values (``id = $1``, ``user_id IN (...)``), if any."""
+    """The key column the WHERE (or a join condition) pins to given values, if any.
+
+    ``id = $1``, ``user_id IN ($1, $2)``, ``order_id = ANY($1)``, ``article_id = (SELECT ...)``.
+    """
     where = select.args.get("where")
-    for term in conjuncts(where.this if where is not None else None):
+    terms = conjuncts(where.this if where is not None else None)
+    for join in select.args.get("joins") or []:
+        terms.extend(conjuncts(join.args.get("on")))
+    for term in terms:
         column, values = None, False
         if isinstance(term, exp.EQ):
             for side, other in ((term.this, term.expression), (term.expression, term.this)):
-                if isinstance(side, exp.Column) and is_value(other):
+                # "= (SELECT ...)" must return at most one row, so it is one value too
+                if isinstance(side, exp.Column) and (is_value(other) or isinstance(other, exp.Subquery)):
                     column, values = side, True
                     break
         elif isinstance(term, exp.In) and isinstance(term.this, exp.Column):
