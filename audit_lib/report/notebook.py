@@ -22,11 +22,15 @@ from audit_lib.pg.model import Catalog
 from audit_lib.redact import redact_secrets
 from audit_lib.report.export import stylesheet
 from audit_lib.report.outputs import write_outputs
-from audit_lib.report.plan_tree import format_sql, plan_table
+from audit_lib.report.plan_tree import format_sql, plan_table, root_plan, walk
 from audit_lib.report.scorecard import GROUP_TITLES, scorecard_png, scorecard_table
 from audit_lib.report.schema_graph import schema_graph, schema_graph_png
-from audit_lib.report.tables import Html, anchor_id, esc, findings_table, html_table
+from audit_lib.report.tables import Cell, Html, anchor_id, esc, findings_table, html_table
 from audit_lib.settings import Settings
+from audit_lib.sql.model import FoundQuery
+from audit_lib.workbook import EMBEDDED_DSN_ENV
+
+PLANNABLE = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES", "MERGE", "TABLE")
 
 
 def progress(message: str) -> None:
@@ -81,7 +85,7 @@ def _display(*objects) -> None:
         if isinstance(obj, bytes):
             display(Image(data=obj, format="png"))
         else:
-            display(HTML(obj))
+            display(HTML(f'<div class="pa-report">{obj}</div>'))
 
 
 def section(name: str | Callable[..., str]) -> Callable:
@@ -126,7 +130,8 @@ def show_run_info(report: AuditReport) -> None:
     else:
         database = "not audited (see Skipped and errors)"
     source = {
-        "env": f"connection string from ${settings.dsn_env}",
+        "env": "embedded PostgreSQL with the bundled example, started by posture-audit"
+        if settings.dsn_env == EMBEDDED_DSN_ENV else f"connection string from ${settings.dsn_env}",
         "embedded-example": "embedded PostgreSQL with the bundled example",
         "none": "no database",
     }[settings.database]
@@ -172,26 +177,71 @@ def show_queries(report: AuditReport) -> None:
     for finding in report.findings:
         for query_id in finding.queries:
             by_query.setdefault(query_id, []).append(finding)
+    planned = [q for q in queries if q.plan is not None or q.kind in PLANNABLE]
+    others = [q for q in queries if q not in planned]
+    _display(query_index(planned, by_query))
+    for query in planned:
+        _display(query_detail(query, by_query.get(query.id, [])))
+    if others:
+        rows = [
+            [Html(f'<span id="{anchor_id("query", q.id)}">{esc(q.id)}</span>'), q.kind, _sites(q),
+             q.plan_error or "not planned", findings_summary(by_query.get(q.id, []))]
+            for q in others
+        ]
+        _display(Html(
+            "<h3>Other statements found (not planned)</h3>"
+            + html_table(["Query", "Kind", "Sent from", "Why no plan", "Findings"], rows,
+                         widths=["8%", "12%", "25%", "40%", "15%"])
+        ))
+
+
+def query_index(queries: list[FoundQuery], by_query: dict[str, list]) -> Html:
+    """One line per query: where from, plan or not, flags, findings; linked to its detail."""
+    rows = []
     for query in queries:
-        sites = "<br>".join(
-            esc(f"{s.path}:{s.line}" + (f" in {s.function}()" if s.function else "")) for s in query.sites
-        )
-        if query.plan is not None:
-            mode = "EXPLAIN ANALYZE (rolled back)" if query.analyzed else "EXPLAIN (estimates)"
-            plan = f'<p class="pa-note">{esc(mode)}</p>' + plan_table(query.plan)
-        else:
-            plan = f'<p class="pa-empty">no plan: {esc(query.plan_error or "not planned")}</p>'
-        findings = by_query.get(query.id, [])
-        _display(
-            Html(
-                f'<div class="pa-query"><h3 id="{anchor_id("query", query.id)}">Query {esc(query.id)}</h3>'
-                f'<pre class="pa-sql">{esc(format_sql(query.normalized or query.sql))}</pre>'
-                f'<p class="pa-sites"><strong>Sent from</strong><br>{sites or "unknown"}</p>'
-                f"{plan}"
-                + (findings_table(findings) if findings else "")
-                + "</div>"
-            )
-        )
+        steps = list(walk(root_plan(query.plan))) if root_plan(query.plan) else []
+        flags = sorted({flag for step in steps for flag in step.flags})
+        rows.append([
+            Cell(Html(f'<a href="#{anchor_id("query", query.id)}">{esc(query.id)}</a>'), sort=_query_number(query.id)),
+            query.kind,
+            _sites(query),
+            "yes" if query.plan is not None else (query.plan_error or "no"),
+            Html("<br>".join(f'<span class="pa-flag">{esc(f)}</span>' for f in flags)),
+            findings_summary(by_query.get(query.id, [])),
+        ])
+    return html_table(["Query", "Kind", "Sent from", "Plan", "Plan flags", "Findings"], rows, css_class="pa-queries",
+                      widths=["8%", "10%", "27%", "20%", "20%", "15%"])
+
+
+def query_detail(query: FoundQuery, findings: list) -> Html:
+    if query.plan is not None:
+        mode = "EXPLAIN ANALYZE (rolled back)" if query.analyzed else "EXPLAIN (estimates)"
+        plan = f'<p class="pa-note">{esc(mode)}</p>' + plan_table(query.plan)
+    else:
+        plan = f'<p class="pa-empty">no plan: {esc(query.plan_error or "not planned")}</p>'
+    return Html(
+        f'<div class="pa-query"><h3 id="{anchor_id("query", query.id)}">Query {esc(query.id)}</h3>'
+        f'<pre class="pa-sql">{esc(format_sql(query.normalized or query.sql))}</pre>'
+        f'<p class="pa-sites"><strong>Sent from</strong> {_sites(query)}</p>'
+        f"{plan}"
+        + (findings_table(findings) if findings else "")
+        + "</div>"
+    )
+
+
+def _sites(query: FoundQuery) -> Html:
+    return Html("<br>".join(
+        esc(f"{s.path}:{s.line}" + (f" in {s.function}()" if s.function else "")) for s in query.sites
+    ) or "unknown")
+
+
+def findings_summary(findings: list) -> Html:
+    return Html("<br>".join(esc(f.rule) + f' <span class="pa-note">{esc(f.severity.name)}</span>' for f in findings))
+
+
+def _query_number(query_id: str) -> str:
+    digits = "".join(ch for ch in query_id if ch.isdigit())
+    return digits or query_id
 
 
 @section("schema graph")

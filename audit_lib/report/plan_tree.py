@@ -129,9 +129,9 @@ def plan_table(plan: object) -> Html:
             ]
         )
     return html_table(
-        ["Node", "Relation", "Index", "Est. rows", "Actual rows", "Cost", "Flags"],
+        ["Node", "Relation", "Index", "Est. rows", "Actual", "Cost", "Flags"],
         rows,
         css_class="pa-plan",
-        widths=["34%", "15%", "15%", "8%", "8%", "8%", "12%"],
+        widths=["32%", "15%", "15%", "8%", "8%", "8%", "14%"],
         sortable=False,
     )

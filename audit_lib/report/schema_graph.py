@@ -66,7 +66,7 @@ def layout(graph: SchemaGraph) -> dict[str, tuple[float, float]]:
         positions.update({n: (float(x), float(y)) for n, (x, y) in raw.items()})
     if isolated:
         per_row = max(4, math.ceil(math.sqrt(len(isolated)) * 2))
-        bottom = min((y for _, y in positions.values()), default=0.0) - 0.35
+        bottom = min((y for _, y in positions.values()), default=0.0) - 0.3
         for index, name in enumerate(isolated):
             row, column = divmod(index, per_row)
             x = -1 + 2 * (column + 0.5) / per_row
@@ -89,8 +89,8 @@ def schema_graph_png(catalog: Catalog) -> bytes | None:
 
     positions = layout(graph)
     count = len(graph.tables)
-    side = min(7.5 + 0.12 * count, 14.0)
-    font = 8 if count <= 25 else 7 if count <= 50 else 6
+    side = min(5.0 + 0.16 * count, 14.0)
+    font = 9 if count <= 25 else 8 if count <= 50 else 7
     figure, axes = plt.subplots(figsize=(side, side * 0.8), dpi=150)
     try:
         g = nx.MultiDiGraph()
@@ -108,7 +108,7 @@ def schema_graph_png(catalog: Catalog) -> bytes | None:
                 )
         for edge in graph.unindexed:
             start, end = positions[edge["table"]], positions[edge["ref_table"]]
-            middle = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + (0.06 if start == end else 0))
+            middle = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + (0.12 if start == end else 0))
             axes.annotate(
                 ", ".join(edge.get("columns") or []), middle, fontsize=font - 1, color=UNINDEXED_COLOR,
                 ha="center", va="center", bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
@@ -130,7 +130,7 @@ def schema_graph_png(catalog: Catalog) -> bytes | None:
                 Patch(fc=NODE_COLOR, ec="#2c3e50", label="table"),
                 Patch(fc=NO_KEY_COLOR, ec="#2c3e50", label="table without primary key"),
             ],
-            loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=4, fontsize=7, frameon=False,
+            loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False,
         )
         axes.set_axis_off()
         axes.margins(0.08)

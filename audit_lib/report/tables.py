@@ -130,7 +130,7 @@ def html_table(
 def severity_cell(finding: Finding) -> Cell:
     label = Html(
         f'<span class="pa-sev pa-sev-{esc(finding.severity.name)}">{esc(finding.severity.name)}</span>'
-        f'<br><span class="pa-note">confidence {esc(finding.confidence.name)}</span>'
+        f'<br><span class="pa-note">conf. {esc(finding.confidence.name)}</span>'
         + (f'<br><span class="pa-note">suppressed ({esc(finding.suppressed_by or "yes")})</span>'
            if finding.suppressed else "")
     )
@@ -156,10 +156,10 @@ def findings_table(findings: Sequence[Finding], *, empty: str = "no findings") -
         for f in findings
     ]
     return html_table(
-        ["Rule", "Severity", "Where", "Message and evidence", "Fix", "Queries"],
+        ["Rule", "Severity", "Where", "Message and evidence", "Fix", "Query"],
         rows,
         css_class="pa-findings",
-        widths=["14%", "9%", "17%", "32%", "22%", "6%"],
+        widths=["14%", "10%", "16%", "33%", "20%", "7%"],
         row_classes=["pa-suppressed" if f.suppressed else "" for f in findings],
         empty=empty,
     )
