@@ -95,9 +95,11 @@ class RouteHandler:
     methods: tuple[str, ...]  # upper-case HTTP methods; () when any or unknown
     path: str | None  # the route path when written as a literal
     node: ast.AST  # where the route is declared: decorator, registration call or the function itself
+    declared_in: SourceModule | None = None  # the file holding ``node`` (another file for registrations)
 
     @property
     def line(self) -> int:
+        """The line of ``node``, in ``declared_in``."""
         return self.node.lineno
 
     @property
@@ -168,6 +170,8 @@ def _module_handlers(module: SourceModule) -> list[RouteHandler]:
                     found.extend(_class_view_handlers(module, node))
             found.extend(_django_function_views(module, {id(h.function) for h in found}))
         found.sort(key=lambda h: (h.function.lineno, h.line))
+        for handler in found:
+            handler.declared_in = module
         _MODULE_CACHE[module.tree] = found
     return _MODULE_CACHE[module.tree]
 
@@ -310,13 +314,12 @@ def _project_registered(project: Project) -> dict[str, list[RouteHandler]]:
         return entry[1]
     table: dict[str, list[RouteHandler]] = {}
     for module in project.modules:
-        if not imports_web_framework(module):
-            continue
+        # Registrations often live in a routes.py that imports only the handlers, not the framework.
         for call, target, framework, methods, path in _registrations(module):
             resolved = _resolve_function(project, module, target)
             if resolved is not None:
                 owner, fn = resolved
-                table.setdefault(owner.path, []).append(RouteHandler(fn, framework, methods, path, call))
+                table.setdefault(owner.path, []).append(RouteHandler(fn, framework, methods, path, call, module))
     _PROJECT_CACHE[id(project)] = (weakref.ref(project), table)
     return table
 

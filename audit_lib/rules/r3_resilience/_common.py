@@ -6,10 +6,12 @@ import ast
 import re
 
 from audit_lib.libs.http import OutboundCall
+from audit_lib.libs.web import RouteHandler, project_routes
 from audit_lib.pyast import string_value
-from audit_lib.source import SourceModule
+from audit_lib.source import Project, SourceModule
 
-SCRIPT_DIRS = {"scripts", "script", "bin", "cli", "tools", "commands", "examples", "example", "docs", "benchmarks", "bench"}
+SCRIPT_DIRS = {"scripts", "script", "bin", "cli", "tools", "commands", "examples", "example", "docs", "benchmarks", "bench",
+               "docker", "deploy", "ops"}
 TEST_DIRS = {"tests", "test", "testing"}
 LOCAL_TARGET = re.compile(r"^\w+://(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])([:/]|$)")
 
@@ -26,14 +28,16 @@ def is_test_file(module: SourceModule) -> bool:
 
 
 def is_script_file(module: SourceModule) -> bool:
-    """Scripts, CLIs and tooling: not the running service."""
+    """Scripts, CLIs, migrations and tooling: not the running service."""
     parts = module.path.split("/")
     name = parts[-1]
     if name in ("setup.py", "manage.py", "noxfile.py", "tasks.py", "fabfile.py", "__main__.py", "cli.py", "conf.py"):
         return True
     if any(p in SCRIPT_DIRS for p in parts[:-1]):
         return True
-    return "management/commands" in module.path or "/migrations/" in f"/{module.path}"
+    if "management/commands" in module.path or "/migrations/" in f"/{module.path}":
+        return True
+    return module.imports_module("alembic")  # alembic migrations and env.py
 
 
 def in_main_block(module: SourceModule, node: ast.AST) -> bool:
@@ -66,3 +70,8 @@ def targets_localhost(call: OutboundCall) -> bool:
         if text and LOCAL_TARGET.match(text):
             return True
     return False
+
+
+def service_routes(project: Project) -> list[tuple[SourceModule, RouteHandler]]:
+    """The project's route handlers, leaving out apps that tests build for themselves."""
+    return [(m, h) for m, h in project_routes(project) if not is_test_file(m)]

@@ -5,8 +5,9 @@ Reports two things in a code base that serves HTTP (it defines routes):
 
 - `print()` in service code. Scripts and CLIs are left alone: `if __name__ == "__main__":`
   blocks, files under `scripts/`, `bin/`, `cli/`, `tools/`, `management/commands/`,
-  `setup.py`, `manage.py`, `__main__.py`, modules that build a command line (argparse,
-  click, typer, fire), functions named `main`, and test code;
+  `setup.py`, `manage.py`, `__main__.py`, migrations, modules that build a command line
+  (argparse, click, typer, fire), functions named `main`, and test code; so are prints
+  into a file or buffer (`file=buf`) and prints in a logging handler's `emit()`;
 - log calls inside request handlers whose only content is a string interpolated on the
   spot (an f-string, `"..." % x`, `"...".format(x)`, string concatenation) with no
   structured context: no `extra=`, not a structlog/loguru or otherwise bound logger,
@@ -48,10 +49,10 @@ import ast
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.libs.web import handler_of, project_routes
+from audit_lib.libs.web import handler_of
 from audit_lib.pyast import FUNCTION_TYPES, ancestors, call_name, dotted, keyword, qualified, string_value
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import in_main_block, is_script_file, is_test_file
+from audit_lib.rules.r3_resilience._common import in_main_block, is_script_file, is_test_file, service_routes
 from audit_lib.source import Project, SourceModule
 
 CLI_LIBRARIES = ("argparse", "click", "typer", "fire", "docopt", "optparse")
@@ -66,7 +67,7 @@ STDLIB_GET_LOGGER = {"logging.getLogger", "logging.get_logger"}
 
 @rule("R3.log-no-context", on="project", scope="code", severity="low")
 def check(project: Project) -> Iterator[Finding]:
-    if not project_routes(project):
+    if not service_routes(project):
         return
     context_everywhere = _context_added_everywhere(project)
     for module in project.modules:
@@ -82,8 +83,11 @@ def _prints(module: SourceModule) -> Iterator[Finding]:
     for node in ast.walk(module.tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"):
             continue
-        if "print" in module.imports or in_main_block(module, node) or _in_main_function(module, node):
+        if "print" in module.imports or in_main_block(module, node) or _in_exempt_function(module, node):
             continue
+        target = keyword(node, "file")
+        if target is not None and dotted(target) not in ("sys.stdout", "sys.stderr"):
+            continue  # writes into a file or buffer, not the service's output
         yield Finding(
             message="print() in service code: no level, no logger, no request context",
             path=module.path, line=node.lineno, end_line=getattr(node, "end_lineno", node.lineno),
@@ -93,8 +97,9 @@ def _prints(module: SourceModule) -> Iterator[Finding]:
         )
 
 
-def _in_main_function(module: SourceModule, node: ast.AST) -> bool:
-    return any(isinstance(p, FUNCTION_TYPES) and p.name == "main" for p in ancestors(module, node))
+def _in_exempt_function(module: SourceModule, node: ast.AST) -> bool:
+    """``main()``, and a logging handler's ``emit``/``handleError``, where logging cannot log its own failure."""
+    return any(isinstance(p, FUNCTION_TYPES) and p.name in ("main", "emit", "handleError") for p in ancestors(module, node))
 
 
 def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]:

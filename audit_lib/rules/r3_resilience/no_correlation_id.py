@@ -2,7 +2,9 @@
 
 ## What it does
 In a code base that serves HTTP (it defines routes, see `audit_lib.libs.web`), reports
-outbound HTTP calls (see `audit_lib.libs.http`) that send no correlation header
+outbound HTTP calls (see `audit_lib.libs.http`) made while handling a request (in a
+route handler, or in a function or method a handler calls directly) that send no
+correlation header
 (`X-Correlation-ID`, `X-Request-ID`, `traceparent`, ...): neither in the call's
 `headers=` nor through the client that makes the call (default `headers=`,
 `session.headers.update(...)`, httpx `event_hooks=`/`transport=`, aiohttp
@@ -10,7 +12,8 @@ outbound HTTP calls (see `audit_lib.libs.http`) that send no correlation header
 
 Headers built somewhere the rule cannot see (`headers=self._headers()`, `**kwargs`),
 clients received as parameters, code bases whose HTTP clients are instrumented by
-OpenTelemetry or ddtrace (they inject `traceparent`), test code, scripts and calls to
+OpenTelemetry or ddtrace (they inject `traceparent`), calls to well-known public APIs
+(GitHub, Slack, Google, Stripe, ...), background jobs, test code, scripts and calls to
 localhost are not reported.
 
 ## Why is this bad?
@@ -48,10 +51,10 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.http import ClientBinding, OutboundCall, outbound_calls
-from audit_lib.libs.web import project_routes
+from audit_lib.libs.web import RouteHandler
 from audit_lib.pyast import call_name, dotted, enclosing_function, keyword, string_value, walk_function_body
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import is_script_file, is_test_file, targets_localhost
+from audit_lib.rules.r3_resilience._common import is_script_file, is_test_file, service_routes, targets_localhost
 from audit_lib.source import Project, SourceModule
 
 CORRELATION_HEADER = re.compile(
@@ -61,19 +64,30 @@ INSTRUMENTATION = ("opentelemetry.instrumentation.requests", "opentelemetry.inst
                    "opentelemetry.instrumentation.aiohttp_client", "opentelemetry.instrumentation.urllib",
                    "opentelemetry.instrumentation.urllib3", "opentelemetry.propagate", "ddtrace")
 CLIENT_HOOKS = ("event_hooks", "transport", "trace_configs", "hooks")
+THIRD_PARTY_HOSTS = re.compile(
+    r"^\w+://([\w.-]+\.)?(googleapis\.com|google\.com|github\.com|slack\.com|discord(app)?\.com|stripe\.com|twilio\.com|"
+    r"sendgrid\.com|mailgun\.net|amazonaws\.com|microsoft\.com|office\.com|atlassian\.net|pagerduty\.com|"
+    r"opsgenie\.com|zoom\.us|telegram\.org|facebook\.com|twitter\.com|paypal\.com|openai\.com|sentry\.io)([:/]|$)")
+GENERIC_NAMES = {"get", "post", "put", "patch", "delete", "head", "options", "request", "send", "json", "run", "execute",
+                 "call", "__call__", "__init__", "close"}
 UNKNOWN = None
 
 
 @rule("R3.no-correlation-id", on="project", scope="code", severity="medium")
 def check(project: Project) -> Iterator[Finding]:
-    routes = project_routes(project)
+    routes = service_routes(project)
     if not routes or any(m.imports_module(name) for m in project.modules for name in INSTRUMENTATION):
         return
+    handlers = {id(h.function) for _, h in routes}
+    called = _names_called_by_handlers(routes)
     for module in project.modules:
         if is_test_file(module) or is_script_file(module):
             continue
         for call in outbound_calls(module, project):
-            if call.protocol != "http" or targets_localhost(call) or _propagates(module, call):
+            if call.protocol != "http" or targets_localhost(call) or _third_party(call):
+                continue
+            fn = enclosing_function(module, call.node)
+            if fn is None or (id(fn) not in handlers and fn.name not in called) or _propagates(module, call):
                 continue
             yield Finding(
                 message=f"{dotted(call.node.func) or call.operation}() sends no correlation id header "
@@ -86,6 +100,27 @@ def check(project: Project) -> Iterator[Finding]:
                     "on the client (default headers, an httpx event hook, an aiohttp trace config)",
                 confidence=Confidence.medium,
             )
+
+
+def _names_called_by_handlers(routes: list[tuple[SourceModule, RouteHandler]]) -> set[str]:
+    """Names of the functions and methods request handlers call directly (one level deep)."""
+    names: set[str] = set()
+    for _, handler in routes:
+        for node in walk_function_body(handler.function):
+            if isinstance(node, ast.Call):
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+                if name and name not in GENERIC_NAMES:
+                    names.add(name)
+    return names
+
+
+def _third_party(call: OutboundCall) -> bool:
+    """A literal URL of a public SaaS API: it will not read our correlation header."""
+    first = call.node.args[0] if call.node.args else keyword(call.node, "url")
+    if isinstance(first, ast.JoinedStr) and first.values:
+        first = first.values[0]
+    text = string_value(first) if first is not None else None
+    return bool(text and THIRD_PARTY_HOSTS.match(text))
 
 
 def _propagates(module: SourceModule, call: OutboundCall) -> bool:

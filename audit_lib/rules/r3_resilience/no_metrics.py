@@ -6,8 +6,10 @@ uses no metrics library: prometheus_client, prometheus-fastapi-instrumentator,
 prometheus-flask-exporter, django-prometheus, starlette-exporter, starlette-prometheus,
 aioprometheus, OpenTelemetry (metrics or instrumentation), statsd/datadog/DogStatsD,
 ddtrace, New Relic or Elastic APM. A library counts when it is imported, or named in a
-string such as Django's `INSTALLED_APPS`/`MIDDLEWARE`. One finding, at the first
-route.
+string such as Django's `INSTALLED_APPS`/`MIDDLEWARE`; a local metrics facade (a
+`Metrics`/`Stats` class or a `metrics.py` module defining two or more of `counter`,
+`gauge`, `timer`, `histogram`, `increment`, ...) counts too. Test code is ignored on
+both sides. One finding, at the first route.
 
 ## Why is this bad?
 Without request rates, error rates and latency percentiles, nobody sees a slowdown
@@ -42,10 +44,13 @@ import ast
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.libs.web import project_routes
+from audit_lib.pyast import FUNCTION_TYPES
 from audit_lib.registry import rule
+from audit_lib.rules.r3_resilience._common import is_test_file, service_routes
 from audit_lib.source import Project
 
+INSTRUMENT_NAMES = {"counter", "gauge", "timer", "timing", "histogram", "increment", "incr", "observe", "distribution",
+                    "summary"}
 METRICS_LIBRARIES = (
     "prometheus_client", "prometheus_fastapi_instrumentator", "prometheus_flask_exporter", "django_prometheus",
     "starlette_exporter", "starlette_prometheus", "aioprometheus", "opentelemetry", "statsd", "datadog", "ddtrace",
@@ -55,10 +60,11 @@ METRICS_LIBRARIES = (
 
 @rule("R3.no-metrics", on="project", scope="code", severity="low")
 def check(project: Project) -> Iterator[Finding]:
-    routes = project_routes(project)
+    routes = service_routes(project)
     if not routes or _uses_metrics(project):
         return
-    module, first = routes[0]
+    _, first = routes[0]
+    module = first.declared_in
     count = len(routes)
     yield Finding(
         message=f"the service defines {count} HTTP route{'s' if count > 1 else ''} and uses no metrics library",
@@ -75,12 +81,28 @@ def check(project: Project) -> Iterator[Finding]:
 
 def _uses_metrics(project: Project) -> bool:
     for module in project.modules:
+        if is_test_file(module):
+            continue
         if any(module.imports_module(lib) for lib in METRICS_LIBRARIES):
             return True
         for node in ast.walk(module.tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and _names_library(node.value):
                 return True
+            if isinstance(node, ast.ClassDef) and _is_metrics_facade(node):
+                return True
+        if "metric" in module.path.rsplit("/", 1)[-1].lower() and _defines_instruments(module.tree.body):
+            return True
     return False
+
+
+def _is_metrics_facade(cls: ast.ClassDef) -> bool:
+    """A local class such as ``Metrics`` with ``counter``/``gauge``/``timer`` methods, in front of pluggable providers."""
+    return any(word in cls.name.lower() for word in ("metric", "stats")) and _defines_instruments(cls.body)
+
+
+def _defines_instruments(body: list[ast.stmt]) -> bool:
+    names = {n.name for n in body if isinstance(n, FUNCTION_TYPES)}
+    return len(names & INSTRUMENT_NAMES) >= 2
 
 
 def _names_library(text: str) -> bool:

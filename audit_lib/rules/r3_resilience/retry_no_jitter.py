@@ -16,8 +16,8 @@ Reports retries whose wait has no random component:
   `retry_jitter=False`.
 
 Sleeps whose delay comes from `random`, a `jitter` value or a helper that uses
-`random`, `asyncio.sleep(0)`, loops that only poll (no retry on failure) and test code
-are not reported.
+`random`, `asyncio.sleep(0)`, loops that only poll (no retry on failure), test code and
+scripts/CLIs are not reported.
 
 ## Why is this bad?
 When a dependency fails, every client fails at the same moment. With the same fixed or
@@ -62,7 +62,7 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.pyast import FUNCTION_TYPES, call_name, enclosing_function, is_none, keyword, walk_function_body
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import is_test_file
+from audit_lib.rules.r3_resilience._common import is_script_file, is_test_file
 from audit_lib.source import Project, SourceModule
 
 SLEEPS = {"time.sleep", "asyncio.sleep", "gevent.sleep", "trio.sleep", "anyio.sleep", "eventlet.sleep"}
@@ -81,8 +81,8 @@ URLLIB3_RETRY = {"urllib3.Retry", "urllib3.util.Retry", "urllib3.util.retry.Retr
 
 @rule("R3.retry-no-jitter", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_test_file(module):
-        return
+    if is_test_file(module) or is_script_file(module):
+        return  # one process retrying alone cannot stampede a dependency
     for node in ast.walk(module.tree):
         if isinstance(node, ast.Call):
             problem = _library_problem(module, node)
