@@ -37,13 +37,22 @@ HTTP_CLIENTS = {
 FILE_OPENERS = {"open", "io.open", "builtins.open", "codecs.open", "gzip.open", "bz2.open", "lzma.open"}
 SOCKETS = {"socket.socket", "socket.create_connection"}
 
+REEXPORT_DEPTH = 3  # package __init__ files re-exporting a function, followed this many times
 CLOSE_METHODS = {"close", "aclose", "terminate", "closeall", "dispose"}
 
 TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|(^|/)conftest\.py$")
 
 
+SHORT_LIVED_PATH = re.compile(r"(^|/)(management/commands|migrations|alembic|scripts)/|(^|/)(setup|manage|noxfile)\.py$")
+
+
 def is_test_path(path: str) -> bool:
     return bool(TEST_PATH.search(path))
+
+
+def is_short_lived_path(path: str) -> bool:
+    """Files that run as one-off commands, whose in-memory state dies with the command."""
+    return bool(SHORT_LIVED_PATH.search(path))
 
 
 def resource_kind(module: SourceModule, call: ast.Call) -> str | None:
@@ -77,7 +86,10 @@ def is_named_cursor(call: ast.Call) -> bool:
 
 
 def resolve_function(project: Project, module: SourceModule, target: ast.expr):
-    """(module, top-level function) that a name or ``module.name`` expression refers to, or None."""
+    """(module, top-level function) that a name or ``module.name`` expression refers to, or None.
+
+    Follows re-exports: ``from .tasks import create_task`` in a package ``__init__``.
+    """
     name = dotted(target)
     if name is None:
         return None
@@ -85,10 +97,21 @@ def resolve_function(project: Project, module: SourceModule, target: ast.expr):
         local = top_level_function(module, name)
         if local is not None:
             return module, local
-    owner_name, _, function_name = (qualified(module, target) or name).rpartition(".")
+    return _resolve_dotted(project, qualified(module, target) or name, REEXPORT_DEPTH)
+
+
+def _resolve_dotted(project: Project, dotted_name: str, depth: int):
+    owner_name, _, function_name = dotted_name.rpartition(".")
     owner = project.by_dotted_name.get(owner_name)
-    fn = top_level_function(owner, function_name) if owner is not None else None
-    return (owner, fn) if fn is not None else None
+    if owner is None:
+        return None
+    fn = top_level_function(owner, function_name)
+    if fn is not None:
+        return owner, fn
+    reexported = owner.imports.get(function_name)
+    if depth and reexported and reexported != dotted_name:
+        return _resolve_dotted(project, reexported, depth - 1)
+    return None
 
 
 def top_level_function(module: SourceModule, name: str):

@@ -10,7 +10,7 @@ once per request or once per loop iteration:
 - inside a request handler (route decorators, registered views, Django/DRF views,
   aiohttp handlers, as recognised by `audit_lib.libs.web`) or a FastAPI per-request
   dependency (`Depends(get_db)`);
-- inside a project function that a handler or dependency calls, up to two calls deep
+- inside a project function that a handler or dependency calls, up to three calls deep
   (`self.method()`, local and imported functions; the finding is on the connect call
   and names the handler, with medium confidence);
 - inside a loop body.
@@ -72,7 +72,7 @@ from audit_lib.rules.r4_lifecycle._common import (
 from audit_lib.source import Project, SourceModule
 
 OPENERS = DB_CONNECT | DB_POOLS | ENGINES
-HELPER_DEPTH = 2  # how many calls deep a helper called from a handler still counts as per-request
+HELPER_DEPTH = 3  # how many calls deep a helper called from a handler still counts as per-request
 
 
 @rule("R4.connect-per-request", on="project", scope="code", severity="medium")
@@ -110,7 +110,7 @@ def _what(factory: str) -> str:
 def _per_request_functions(project: Project, modules: list[SourceModule]) -> dict[ast.AST, tuple[str, bool]]:
     """Functions that run on every request -> (how they are reached, whether they are the handler itself).
 
-    Handlers and FastAPI dependencies, then the project functions they call, two calls deep.
+    Handlers and FastAPI dependencies, then the project functions they call, HELPER_DEPTH calls deep.
     """
     owner: dict[ast.AST, SourceModule] = {}
     found: dict[ast.AST, tuple[str, bool]] = {}

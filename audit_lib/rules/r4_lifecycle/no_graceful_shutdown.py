@@ -12,7 +12,8 @@ Two kinds of entry point are judged differently:
   keeps a pool or client for the process lifetime (`asyncpg.create_pool`,
   `psycopg_pool.*Pool`, `psycopg2.pool.*`, `create_async_engine`, a database connection,
   `aiohttp.ClientSession`, `httpx.AsyncClient`, created at module level or stored on an
-  attribute, in a container or in a global) and no shutdown hook exists there:
+  attribute, in a container or in a global; Flask's per-request `g` and `request` do
+  not count) and no shutdown hook exists there:
   FastAPI/Starlette `lifespan=` or `on_shutdown=`, `@app.on_event("shutdown")`,
   `add_event_handler("shutdown", ...)`, aiohttp `on_shutdown`/`on_cleanup`/`cleanup_ctx`,
   Quart/Sanic after-serving hooks, `atexit.register(...)`, or a SIGTERM handler.
@@ -78,7 +79,9 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.web import shutdown_hooks
-from audit_lib.pyast import FUNCTION_TYPES, call_name, dotted, enclosing_function, method_name, walk_function_body
+from audit_lib.pyast import (
+    FUNCTION_TYPES, call_name, dotted, enclosing_function, method_name, qualified, walk_function_body,
+)
 from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
     DB_CONNECT, DB_POOLS, is_test_path, resolve_function, top_level_function,
@@ -96,6 +99,7 @@ WAITING_METHODS = {"sleep", "get", "recv", "recvfrom", "accept", "poll", "consum
                    "brpop", "blpop", "brpoplpush", "xread", "xreadgroup", "get_message", "listen", "wait", "select",
                    "handle_request", "basic_get", "getmany", "receive_messages", "read", "readline"}
 KEYBOARD = {"input", "raw_input"}
+REQUEST_SCOPED = {"flask.g", "quart.g", "request", "flask.request", "starlette.requests.Request"}
 
 
 @rule("R4.no-graceful-shutdown", on="project", scope="code", severity="medium")
@@ -206,9 +210,18 @@ def _long_lived_resources(module: SourceModule) -> Iterator[ast.Call]:
         elif isinstance(parent, (ast.Assign, ast.AnnAssign)):
             targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
             declared_global = {n for s in walk_function_body(fn) if isinstance(s, ast.Global) for n in s.names}
-            if any(isinstance(t, (ast.Attribute, ast.Subscript)) or
+            if any(isinstance(t, (ast.Attribute, ast.Subscript)) and not _request_scoped(module, t) or
                    (isinstance(t, ast.Name) and t.id in declared_global) for t in targets):
                 yield node
+
+
+def _request_scoped(module: SourceModule, target: ast.expr) -> bool:
+    """``g.db = ...`` (Flask's per-request ``g``), ``request.state.db = ...``: gone after the request."""
+    base = target.value
+    while isinstance(base, (ast.Attribute, ast.Subscript)):
+        base = base.value
+    name = qualified(module, base) or ""
+    return name in REQUEST_SCOPED
 
 
 # --- loops that nothing stops -----------------------------------------------------------------

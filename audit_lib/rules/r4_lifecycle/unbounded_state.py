@@ -26,8 +26,10 @@ functions used as decorators (or nested in one), by functions named `register...
 by `__init_subclass__`/`__set_name__`, by functions only called at module level, and
 per-class singletons keyed by `cls`. A container that escapes the module (passed to
 another function, aliased or returned) is not judged: code elsewhere may bound it.
-Local state of a function, instance dicts and lists other than deques, and test files
-are not audited.
+Local state of a function, instance dicts and lists other than deques, test files and
+files of short-lived processes (Django management commands, migrations, `setup.py`,
+`manage.py`, `scripts/`) are not audited. Assigning to a list slot (`buffers[i] = []`)
+never grows the list and counts as a reset.
 
 ## Why is this bad?
 A cache or buffer keyed by user ids, URLs or request data grows with traffic. Memory
@@ -73,7 +75,7 @@ from audit_lib.pyast import (
     walk_function_body,
 )
 from audit_lib.registry import rule
-from audit_lib.rules.r4_lifecycle._common import is_test_path
+from audit_lib.rules.r4_lifecycle._common import is_short_lived_path, is_test_path
 from audit_lib.source import Project, SourceModule
 
 CONTAINER_FACTORIES = {
@@ -94,6 +96,7 @@ QUEUES = {"asyncio.Queue", "asyncio.LifoQueue", "asyncio.PriorityQueue", "queue.
 ALWAYS_UNBOUNDED_QUEUES = {"queue.SimpleQueue", "multiprocessing.SimpleQueue"}
 WORKER_STARTERS = {"asyncio.create_task", "asyncio.ensure_future", "asyncio.gather", "threading.Thread",
                    "multiprocessing.Process", "create_task", "start_soon", "submit"}
+SEQUENCES = {"list", "deque"}
 IMPORT_TIME_METHODS = {"__init_subclass__", "__set_name__", "__class_getitem__"}
 
 
@@ -111,7 +114,7 @@ class Container:
 
 @rule("R4.unbounded-state", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_test_path(module.path):
+    if is_test_path(module.path) or is_short_lived_path(module.path):
         return
     yield from _growing_containers(module)
     yield from _unbounded_caches(module)
@@ -256,7 +259,9 @@ def _classify(module: SourceModule, ref: ast.AST, fn: ast.AST, container: Contai
     if isinstance(getattr(ref, "ctx", None), ast.Store):
         if parent is container.node:
             return  # the assignment that creates it
-        if isinstance(ref, ast.Attribute) or ref.id in declared_global:
+        if isinstance(parent, ast.AugAssign):
+            container.adds.append((parent, fn))  # `items += [...]`
+        elif isinstance(ref, ast.Attribute) or ref.id in declared_global:
             container.bounded = True  # reassigned: reset
         return
     if isinstance(parent, ast.Attribute) and parent.value is ref:
@@ -272,6 +277,8 @@ def _classify(module: SourceModule, ref: ast.AST, fn: ast.AST, container: Contai
             container.bounded = True
         elif isinstance(parent.ctx, ast.Del):
             container.bounded = True
+        elif isinstance(parent.ctx, ast.Store) and container.kind in SEQUENCES:
+            container.bounded = True  # `buffers[i] = []`: a slot is replaced (a list never grows by index)
         elif isinstance(parent.ctx, ast.Store) or isinstance(module.parents.get(parent), ast.AugAssign):
             container.adds.append((parent, fn))
         else:
