@@ -61,3 +61,51 @@ def session_scripts(path: Path) -> dict[str, str]:
         elif current is not None and line.strip() and not line.strip().startswith("--"):
             scripts[current].append(line)
     return {name: "\n".join(lines) for name, lines in scripts.items()}
+
+
+PLAN_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "plans"
+
+
+@dataclass
+class PlanCase:
+    name: str
+    sql: str
+    analyze: bool = False
+    session_settings: dict[str, str] = field(default_factory=dict)
+    expected: set[str] = field(default_factory=set)  # rule ids that must report the query
+    ok: set[str] = field(default_factory=set)  # rule ids that must stay silent
+    why: list[str] = field(default_factory=list)  # words some finding's message must hold
+
+    @property
+    def live(self) -> bool:
+        """Plannable by plan_queries as is (no session setting needed)."""
+        return not self.session_settings
+
+
+def read_plan_cases(path: Path = PLAN_FIXTURES / "queries.sql") -> list[PlanCase]:
+    """The ``-- name:`` blocks of queries.sql with their capture options and annotations."""
+    cases: list[PlanCase] = []
+    case: PlanCase | None = None
+    sql: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
+        stripped = line.strip()
+        if match := re.match(r"^--\s*name:\s*(\w+)$", stripped):
+            case, sql = PlanCase(match[1], ""), []
+        elif case is None:
+            continue
+        elif stripped == "-- analyze":
+            case.analyze = True
+        elif match := re.match(r"^--\s*why:\s*(.+)$", stripped):
+            case.why.append(match[1])
+        elif match := re.match(r"^--\s*set:\s*(\w+)=(\S+)$", stripped):
+            case.session_settings[match[1]] = match[2]
+        elif match := re.match(r"^--\s*(ruleid|ok):\s*([\w.\-, ]+)$", stripped):
+            ids = {i.strip() for i in match[2].split(",") if i.strip()}
+            (case.expected if match[1] == "ruleid" else case.ok).update(ids)
+        elif stripped and not stripped.startswith("--"):
+            sql.append(line)
+        elif not stripped and sql:
+            case.sql = "\n".join(sql).strip().rstrip(";")
+            cases.append(case)
+            case, sql = None, []
+    return cases
