@@ -76,6 +76,7 @@ CREATE TABLE orders (
 -- posture-demo: violates R1.duplicate-index (a leading prefix of orders_status_placed_idx)
 CREATE INDEX orders_status_idx ON orders (status);
 CREATE INDEX orders_status_placed_idx ON orders (status, placed_at, id);
+CREATE INDEX orders_placed_idx ON orders (placed_at);
 
 CREATE TABLE order_items (
     -- posture-demo: ok R1.fk-no-index (leading column of the primary key)
