@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from contextlib import contextmanager
 
 import sqlglot
@@ -12,6 +13,7 @@ from audit_lib.sql.normalize import tokens
 
 MAX_PARSE_CHARS = 200_000
 MAX_ERROR_CHARS = 200
+_PARAMETER_GLUED = re.compile(r"(\$\d+)(?=[^\s\d])")
 
 
 def split_statements(text: str) -> list[tuple[int, str]]:
@@ -64,7 +66,7 @@ def parse(normalized: str) -> tuple[exp.Expression | None, str | None]:
         return None, f"too long to parse ({len(normalized)} characters)"
     try:
         with _quiet_sqlglot():
-            expressions = [e for e in sqlglot.parse(normalized, read="postgres") if e is not None]
+            expressions = [e for e in sqlglot.parse(_spaced_parameters(normalized), read="postgres") if e is not None]
     except RecursionError:
         return None, "nested too deeply to parse"
     except Exception as exc:  # sqlglot raises ParseError, TokenError and, on odd input, others
@@ -72,6 +74,11 @@ def parse(normalized: str) -> tuple[exp.Expression | None, str | None]:
     if not expressions:
         return None, "no SQL statement"
     return expressions[0], None
+
+
+def _spaced_parameters(text: str) -> str:
+    """``$1,$2`` with a space after each parameter: sqlglot's tokenizer fails on ``$1,$2``."""
+    return "".join(_PARAMETER_GLUED.sub(r"\1 ", value) if kind == "text" else value for kind, value in tokens(text))
 
 
 def _one_line(exc: Exception) -> str:

@@ -323,3 +323,12 @@ def test_ids_follow_the_first_site(tmp_path):
         "a.sql": "SELECT 3;\n",
     })
     assert [(q.id, q.normalized) for q in queries] == [("q1", "SELECT 3"), ("q2", "SELECT 2"), ("q3", "SELECT 1")]
+
+
+def test_glued_parameters_still_parse(tmp_path):
+    query = one(tmp_path, """
+        def add(txn):
+            txn.execute("INSERT INTO txns(as_id, txn_id) VALUES(?,?)", (1, 2))
+    """)
+    assert query.normalized == "INSERT INTO txns(as_id, txn_id) VALUES($1,$2)"
+    assert query.parse_error is None

@@ -111,9 +111,10 @@ def unbounded(node: exp.Expression) -> bool:
 
 
 def _bounded_source(select: exp.Select, source: exp.Expression) -> bool:
-    """``SELECT ... FROM (bounded subquery or CTE)`` with no join is bounded too."""
-    if select.args.get("joins"):
-        return False
+    """``SELECT ... FROM (bounded subquery or CTE)`` is driven by a bounded set of rows.
+
+    Joins to it fetch the rows related to that set, the usual batch pattern.
+    """
     target = source.this
     if isinstance(target, exp.Subquery):
         return not unbounded(target.this)
