@@ -10,13 +10,13 @@ Reports whole-payload reads where streaming fits:
   `request.files[...].read()` (Flask) and `request.FILES[...].read()` (Django) with no
   size;
 - `await request.body()` (Starlette/FastAPI), unless the body is parsed as JSON or
-  checked against a signature, which need it whole;
+  checked against a signature, which need it whole, or returned to a caller;
 - `fetchall()` of a literal `SELECT` with no `LIMIT`, no `WHERE` and no `GROUP BY`:
   the whole table in one list.
 
 Bounded reads (`read(65536)`), `iter_content()`, `iter_bytes()`, `stream()`,
 `shutil.copyfileobj`, `fetchmany()`, server-side (named) cursors, small JSON bodies and
-queries with a filter or a limit are fine.
+queries with a filter or a limit are fine. Test code is not audited.
 
 ## Why is this bad?
 A buffered payload costs as much memory as it is large, per request: ten concurrent
@@ -58,6 +58,7 @@ from sqlglot import exp
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, http
+from audit_lib.libs.db import is_test_module
 from audit_lib.pyast import FUNCTION_TYPES, call_name, keyword, method_name, qualified, walk_function_body
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
@@ -79,6 +80,8 @@ PLACEHOLDERS = re.compile(r"%\(\w+\)s|%s\b|(?<![:\w]):[A-Za-z_]\w*|\?|\$\d+")
 
 @rule("R5.buffer-not-stream", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
+    if is_test_module(module):
+        return
     scopes: list[ast.AST] = [n for n in ast.walk(module.tree) if isinstance(n, FUNCTION_TYPES)]
     reported: set[int] = set()
     for fn in scopes:
@@ -232,8 +235,11 @@ def _request_bodies(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> 
 
 
 def _consumed_whole(module: SourceModule, read: ast.Await, nodes: list[ast.AST]) -> bool:
-    """The body goes straight to a JSON parser or a signature check, which need it whole."""
+    """The body goes straight to a JSON parser or a signature check, which need it whole,
+    or is handed back to a caller whose use is not known here."""
     parent = module.parents.get(read)
+    if isinstance(parent, ast.Return):
+        return True
     while isinstance(parent, (ast.Call, ast.Attribute)) and not _needs_whole(module, parent):
         parent = module.parents.get(parent)
     if isinstance(parent, ast.Call) and _needs_whole(module, parent):
@@ -319,8 +325,8 @@ def _unbounded_table(sql: str) -> str | None:
         return None
     source = statement.args.get("from") or statement.args.get("from_")
     table = source.find(exp.Table) if source is not None else None
-    if table is None or statement.args.get("joins"):
-        return None
+    if table is None or statement.args.get("joins") or not isinstance(table.this, exp.Identifier):
+        return None  # a join, or a set-returning function such as generate_series()
     return table.sql(dialect="postgres")
 
 

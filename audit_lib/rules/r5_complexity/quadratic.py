@@ -50,7 +50,8 @@ import ast
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.pyast import dotted
+from audit_lib.libs.db import is_test_module
+from audit_lib.pyast import FUNCTION_TYPES, dotted
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import (
     LIST,
@@ -72,6 +73,8 @@ LINEAR_LIST_METHODS = {"index", "count", "remove"}
 
 @rule("R5.quadratic", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
+    if is_test_module(module):
+        return
     kinds_by_scope: dict[ast.AST, dict[str, set[str]]] = {}
 
     def kinds(node: ast.AST) -> dict[str, set[str]]:
@@ -113,11 +116,44 @@ def _outer_sites(module: SourceModule, site: LoopSite) -> list[LoopSite]:
 
 
 def _collection_loops(module: SourceModule, node: ast.AST) -> list[LoopSite]:
+    """The loops over collections that run ``node`` once per item, in a function (code at
+    module level runs once, at import)."""
+    if not isinstance(scope_of(module, node), FUNCTION_TYPES):
+        return []
     return [s for s in enclosing_loop_sites(module, node) if walks_a_collection(s)]
 
 
+def _bound_in(loop: LoopSite, names: set[str]) -> bool:
+    """Whether the loop binds one of ``names`` afresh on each pass (its target, or a plain
+    assignment in its body; ``s += x`` and ``s = s + x`` grow the value, they do not renew it)."""
+    if not isinstance(loop.node, (ast.For, ast.AsyncFor)):
+        generator = loop.node.generators[loop.clause]
+        return bool(names & {n.id for n in ast.walk(generator.target) if isinstance(n, ast.Name)})
+    bound = {n.id for n in ast.walk(loop.node.target) if isinstance(n, ast.Name)}
+    for statement in loop.node.body:
+        for node in ast.walk(statement):
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                bound |= {t.id for t in targets if isinstance(t, ast.Name) and dotted(_left_of(node.value)) != t.id}
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                bound |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+    return bool(bound & names)
+
+
+def _left_of(value: ast.expr) -> ast.expr:
+    return value.left if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add) else value
+
+
+def _varies_per_item(loops: list[LoopSite], expression: ast.expr) -> bool:
+    """The expression reads a name the innermost loop binds: it is a different list on each pass."""
+    own = {n.id for c in ast.walk(expression) if isinstance(c, ast.comprehension)
+           for n in ast.walk(c.target) if isinstance(n, ast.Name)}
+    read = {n.id for n in ast.walk(expression) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return _bound_in(loops[0], read - own)
+
+
 def _nested_loop(module: SourceModule, site: LoopSite) -> Finding | None:
-    if not walks_a_collection(site):
+    if not walks_a_collection(site) or not isinstance(scope_of(module, site.node), FUNCTION_TYPES):
         return None
     collection = walked_collection(site.iter)
     from_request = is_request_derived(site.iter)
@@ -144,7 +180,8 @@ def _membership(module: SourceModule, compare: ast.Compare, kinds) -> Iterator[F
             continue
         rebuilt = is_list_expression(container)
         known_list = isinstance(container, ast.Name) and kinds(compare).get(container.id) == {LIST}
-        if not (rebuilt or known_list) or not _collection_loops(module, compare):
+        loops = _collection_loops(module, compare) if rebuilt or known_list else []
+        if not loops or _varies_per_item(loops, container):
             continue
         if rebuilt:
             message = "membership test against a list rebuilt on every pass of the loop: O(n·m)"
@@ -161,7 +198,8 @@ def _list_method(module: SourceModule, call: ast.Call, kinds) -> Finding | None:
     if not (isinstance(func, ast.Attribute) and func.attr in LINEAR_LIST_METHODS and isinstance(func.value, ast.Name)):
         return None
     name = func.value.id
-    if kinds(call).get(name) != {LIST} or not _collection_loops(module, call):
+    loops = _collection_loops(module, call) if kinds(call).get(name) == {LIST} else []
+    if not loops or _varies_per_item(loops, func.value):
         return None
     fix = {"index": f"map each item to its position once: {{v: i for i, v in enumerate({name})}}",
            "count": f"count once before the loop with collections.Counter({name})",
@@ -182,7 +220,8 @@ def _string_growth(module: SourceModule, node: ast.AugAssign | ast.Assign, kinds
                 and dotted(node.value.left) == node.targets[0].id):
             return None
         name = node.targets[0].id
-    if kinds(node).get(name) != {STR} or not _collection_loops(module, node):
+    loops = _collection_loops(module, node) if kinds(node).get(name) == {STR} else []
+    if not loops or _bound_in(loops[0], {name}):
         return None
     return Finding(message=f"string {name} is built with + on every pass of the loop: O(n²) copying",
                    path=module.path, line=node.lineno, end_line=node.end_lineno,

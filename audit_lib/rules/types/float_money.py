@@ -16,7 +16,9 @@ it measures something else: `tax_rate`, `fee_ratio`, `price_percent`, `total_cou
 - `float(...)` applied to a money-named value (`float(row["price"])`,
   `float(order.total)`) or assigned to a money name.
 
-The database side (`real` / `double precision` columns) is checked separately.
+Test code (`tests/`, `test_*.py`, `conftest.py`), which often compares amounts with the
+floats of a JSON response, is not audited. The database side (`real` / `double
+precision` columns) is checked separately.
 
 ## Why is this bad?
 Binary floats cannot represent most decimal fractions: `0.1 + 0.2 != 0.3`. Sums of
@@ -59,6 +61,7 @@ import re
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
+from audit_lib.libs.db import is_test_module
 from audit_lib.pyast import FUNCTION_TYPES, call_name, qualified, string_value
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
@@ -109,7 +112,7 @@ def is_money_name(name: str | None) -> bool:
 
 @rule("T.float-money", on="module", scope="code+db", severity="high")
 def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if not FLOAT_SPELLINGS.search(module.text):
+    if is_test_module(module) or not FLOAT_SPELLINGS.search(module.text):
         return
     flask_sqlalchemy = project.imports_anywhere("flask_sqlalchemy")
     reported: set[int] = set()

@@ -16,8 +16,10 @@ Reports, in code:
   `DateTimeField` naive.
 
 `datetime.now(timezone.utc)`, `now(tz=...)`, `fromtimestamp(ts, tz=...)`,
-`datetime.now().astimezone()`, `date.today()` (a date has no time of day),
-`DateTime(timezone=True)` and `django.utils.timezone.now()` are fine.
+`datetime.now().astimezone()`, `datetime.now().timestamp()` (a correct POSIX time),
+`date.today()` (a date has no time of day),
+`DateTime(timezone=True)` and `django.utils.timezone.now()` are fine. Test code
+(`tests/`, `test_*.py`, `conftest.py`) is not audited.
 
 ## Why is this bad?
 A naive datetime is a wall-clock reading with no zone: the server's local time on one
@@ -62,6 +64,7 @@ import ast
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
+from audit_lib.libs.db import is_test_module
 from audit_lib.pyast import call_name, is_none, keyword, qualified
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
@@ -83,6 +86,8 @@ FIX_COLUMN = "use DateTime(timezone=True) (PostgreSQL timestamptz) and store awa
 
 @rule("T.naive-datetime", on="module", scope="code+db", severity="medium")
 def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
+    if is_test_module(module):
+        return
     if not (module.imports_module("datetime") or module.imports_module("sqlalchemy")
             or module.imports_module("sqlmodel") or _is_django_settings(module, project)):
         return
@@ -132,7 +137,7 @@ def _naive_call(module: SourceModule, call: ast.Call) -> Iterator[Finding]:
             return
         if any(kw.arg is None for kw in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
             return
-        if _made_aware_at_once(module, call):
+        if _made_aware_at_once(module, call) or _only_read_as_epoch(module, call):
             return
         message = f"datetime.{function}() without a time zone returns a naive datetime"
     else:
@@ -141,6 +146,13 @@ def _naive_call(module: SourceModule, call: ast.Call) -> Iterator[Finding]:
         message = f"datetime.{function}() returns a naive datetime"
     yield Finding(message=message, path=module.path, line=call.lineno, end_line=call.end_lineno,
                   evidence=module.evidence(call), fix=FIX_CALL)
+
+
+def _only_read_as_epoch(module: SourceModule, call: ast.Call) -> bool:
+    """``datetime.now().timestamp()``: a local reading turned into the right POSIX time."""
+    parent = module.parents.get(call)
+    return isinstance(parent, ast.Attribute) and parent.attr == "timestamp" \
+        and isinstance(module.parents.get(parent), ast.Call)
 
 
 def _made_aware_at_once(module: SourceModule, call: ast.Call) -> bool:
