@@ -11,7 +11,7 @@ from audit_lib.pyast import string_value
 from audit_lib.source import Project, SourceModule
 
 SCRIPT_DIRS = {"scripts", "script", "bin", "cli", "tools", "commands", "examples", "example", "docs", "benchmarks", "bench",
-               "docker", "deploy", "ops"}
+               "docker", "deploy", "ops", "dev"}
 TEST_DIRS = {"tests", "test", "testing"}
 LOCAL_TARGET = re.compile(r"^\w+://(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])([:/]|$)")
 

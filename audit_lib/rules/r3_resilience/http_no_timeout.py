@@ -14,7 +14,8 @@ another module). A timeout on the call or on the session (aiohttp, urllib3) is
 enough; a `requests.Session` has no timeout of its own, so its calls are fine only
 when a mounted adapter or a `Session` subclass sets a default timeout.
 Calls that forward `**kwargs`, sessions of unknown configuration, gRPC channels with
-interceptors and server streams iterated to their end are not reported.
+interceptors, server streams iterated to their end and test code are not reported;
+calls in scripts and CLIs are reported with low confidence.
 
 ## Why is this bad?
 A peer that stops answering holds the calling worker for as long as the socket stays
@@ -49,6 +50,7 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.http import ClientBinding, OutboundCall, client_for, outbound_calls, uses_http
 from audit_lib.pyast import call_name, has_kwargs_splat, is_none, keyword, qualified
 from audit_lib.registry import rule
+from audit_lib.rules.r3_resilience._common import is_script_file, is_test_file
 from audit_lib.source import Project, SourceModule
 
 HTTP_CLIENT_CONNECTIONS = {"http.client.HTTPConnection", "http.client.HTTPSConnection"}
@@ -68,11 +70,14 @@ FIXES = {
 
 @rule("R3.http-no-timeout", on="module", scope="code", severity="high")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
+    if is_test_file(module):
+        return
+    script = is_script_file(module)
     for call in outbound_calls(module, project):
         problem = _problem(module, project, call)
         if problem:
             message, confidence = problem
-            yield _finding(module, call.node, message, call.library, confidence)
+            yield _finding(module, call.node, message, call.library, Confidence.low if script else confidence)
     if uses_http(module):
         for node in ast.walk(module.tree):
             if isinstance(node, ast.Call):

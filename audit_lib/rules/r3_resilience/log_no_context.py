@@ -6,7 +6,8 @@ Reports two things in a code base that serves HTTP (it defines routes):
 - `print()` in service code. Scripts and CLIs are left alone: `if __name__ == "__main__":`
   blocks, files under `scripts/`, `bin/`, `cli/`, `tools/`, `management/commands/`,
   `setup.py`, `manage.py`, `__main__.py`, migrations, modules that build a command line
-  (argparse, click, typer, fire), functions named `main`, and test code; so are prints
+  (argparse, click, typer, fire), files with a `__main__` block and no route handler,
+  functions named `main`, and test code; so are prints
   into a file or buffer (`file=buf`) and prints in a logging handler's `emit()`;
 - log calls inside request handlers whose only content is a string interpolated on the
   spot (an f-string, `"..." % x`, `"...".format(x)`, string concatenation) with no
@@ -49,7 +50,7 @@ import ast
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.libs.web import handler_of
+from audit_lib.libs.web import handler_of, route_handlers
 from audit_lib.pyast import FUNCTION_TYPES, ancestors, call_name, dotted, keyword, qualified, string_value
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import in_main_block, is_script_file, is_test_file, service_routes
@@ -73,7 +74,7 @@ def check(project: Project) -> Iterator[Finding]:
     for module in project.modules:
         if is_test_file(module) or is_script_file(module):
             continue
-        if not any(module.imports_module(lib) for lib in CLI_LIBRARIES):
+        if not any(module.imports_module(lib) for lib in CLI_LIBRARIES) and not _is_runnable_script(module, project):
             yield from _prints(module)
         if not context_everywhere and not any(module.imports_module(lib) for lib in STRUCTURED_LOGGERS):
             yield from _bare_log_calls(module, project)
@@ -95,6 +96,12 @@ def _prints(module: SourceModule) -> Iterator[Finding]:
             fix='log instead: logger.info("what happened", extra={"key": value})',
             confidence=Confidence.medium,
         )
+
+
+def _is_runnable_script(module: SourceModule, project: Project) -> bool:
+    """A file with a ``__main__`` block and no route handlers is run by hand, not served."""
+    has_main_block = any(isinstance(n, ast.If) and in_main_block(module, n.body[0]) for n in module.tree.body)
+    return has_main_block and not route_handlers(module, project)
 
 
 def _in_exempt_function(module: SourceModule, node: ast.AST) -> bool:
