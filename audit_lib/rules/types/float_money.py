@@ -252,3 +252,29 @@ def _float_column_type(module: SourceModule, call: ast.Call, flask_sqlalchemy: b
 def _column_name_argument(call: ast.Call) -> str | None:
     """``Column("unit_price", Float)`` names its column in the first argument."""
     return string_value(call.args[0]) if call.args else None
+
+
+# -- database side ------------------------------------------------------------
+
+from audit_lib.pg.ddl import ident, qualified_table  # noqa: E402  (database side appended to the code rule)
+from audit_lib.pg.model import Catalog  # noqa: E402
+from audit_lib.settings import Settings  # noqa: E402
+
+FLOAT_COLUMN_TYPE_NAMES = {"float4", "float8"}
+
+
+@rule("T.float-money", on="catalog", scope="code+db", severity="high", needs=("columns",))
+def check_db(catalog: Catalog, settings: Settings) -> Iterator[Finding]:
+    """`real` / `double precision` columns with money names."""
+    for column in catalog.rows("columns"):
+        if column["type_name"] not in FLOAT_COLUMN_TYPE_NAMES or not is_money_name(column["column"]):
+            continue
+        yield Finding(
+            message=f"money column {column['table']}.{column['column']} is {column['type']} (binary float)",
+            object=column["table"],
+            columns=[column["column"]],
+            evidence=f"{column['column']} {column['type']}",
+            fix=(f"ALTER TABLE {qualified_table(column['table'])} ALTER COLUMN {ident(column['column'])} "
+                 "TYPE numeric(12,2); (rewrites the table under an exclusive lock: plan the migration)"),
+            confidence=Confidence.high,
+        )

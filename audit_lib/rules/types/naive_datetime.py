@@ -281,3 +281,28 @@ def _use_tz_false(module: SourceModule) -> Iterator[Finding]:
                 evidence=module.evidence(node),
                 fix="set USE_TZ = True (and migrate stored values to UTC)",
             )
+
+
+# -- database side ------------------------------------------------------------
+
+from audit_lib.pg.ddl import ident, qualified_table  # noqa: E402  (database side appended to the code rule)
+from audit_lib.pg.model import Catalog  # noqa: E402
+from audit_lib.settings import Settings  # noqa: E402
+
+
+@rule("T.naive-datetime", on="catalog", scope="code+db", severity="medium", needs=("columns",))
+def check_db(catalog: Catalog, settings: Settings) -> Iterator[Finding]:
+    """`timestamp without time zone` columns."""
+    for column in catalog.rows("columns"):
+        if column["type_name"] != "timestamp":
+            continue
+        target, name = qualified_table(column["table"]), ident(column["column"])
+        yield Finding(
+            message=f"column {column['table']}.{column['column']} is {column['type']}: it stores no time zone",
+            object=column["table"],
+            columns=[column["column"]],
+            evidence=f"{column['column']} {column['type']}",
+            fix=(f"ALTER TABLE {target} ALTER COLUMN {name} TYPE timestamptz USING {name} AT TIME ZONE 'UTC'; "
+                 "(use the zone the values were written in; rewrites the table)"),
+            confidence=Confidence.high,
+        )
