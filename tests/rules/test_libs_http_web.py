@@ -1,0 +1,182 @@
+"""The shared knowledge modules audit_lib.libs.http and audit_lib.libs.web, and the
+project-level R3 rules' silences that a single annotated fixture cannot show (a whole
+code base that is instrumented is silent everywhere)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from audit_lib.engine import Audit
+from audit_lib.libs.http import client_bindings, outbound_calls
+from audit_lib.libs.web import handler_of, project_routes, shutdown_hooks
+from audit_lib.settings import Settings
+from audit_lib.source import Project, load_project
+
+
+def make_project(tmp_path: Path, files: dict[str, str]) -> Project:
+    for rel, text in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return load_project(tmp_path)
+
+
+def module(project: Project, path: str):
+    return next(m for m in project.modules if m.path == path)
+
+
+def findings(tmp_path: Path, rule_id: str) -> list[tuple[str, int]]:
+    result = Audit(Settings(code_root=str(tmp_path), database="none", rules=[rule_id])).run()
+    assert not result.errors, result.errors
+    return sorted((f.path, f.line) for f in result.findings)
+
+
+def test_outbound_calls_follow_clients_across_files(tmp_path):
+    project = make_project(tmp_path, {
+        "svc/__init__.py": "",
+        "svc/http.py": """
+            import httpx
+            import requests
+
+            def make_client():
+                return httpx.AsyncClient(headers={"X-Request-ID": "1"})
+
+            def make_session():
+                s = requests.Session()
+                s.headers.update({"User-Agent": "svc"})
+                return s
+        """,
+        "svc/calls.py": """
+            from svc.http import make_client, make_session
+
+            class Stock:
+                def __init__(self):
+                    self.http = make_client()
+
+                async def level(self, sku):
+                    return await self.http.get(f"/levels/{sku}")
+
+            def reserve(sku, cache):
+                session = make_session()
+                cache.get(sku)
+                return session.post("/reserve", json={"sku": sku})
+        """,
+    })
+    calls = outbound_calls(module(project, "svc/calls.py"), project)
+    assert [(c.line, c.library, c.operation, c.client.origin) for c in calls] == [
+        (9, "httpx", "get", "factory-function"),
+        (14, "requests", "post", "factory-function"),
+    ]
+    assert calls[0].client.sets("headers")
+    assert calls[1].client.sets("headers")  # session.headers.update(...) inside the factory
+    assert not calls[1].client.sets("timeout")
+
+
+def test_grpc_stub_calls_and_bindings(tmp_path):
+    project = make_project(tmp_path, {
+        "client.py": """
+            import grpc
+            import orders_pb2_grpc
+
+            channel = grpc.insecure_channel("orders:50051")
+            stub = orders_pb2_grpc.OrdersStub(channel)
+
+            def place(request):
+                stub.close_helper()
+                return stub.PlaceOrder(request, timeout=3)
+        """,
+    })
+    source = module(project, "client.py")
+    assert {(b.name, b.kind) for b in client_bindings(source, project)} == {("channel", "channel"), ("stub", "stub")}
+    assert [(c.protocol, c.operation) for c in outbound_calls(source, project)] == [("grpc", "PlaceOrder")]
+
+
+def test_routes_of_each_framework(tmp_path):
+    project = make_project(tmp_path, {
+        "api.py": """
+            from fastapi import FastAPI
+            app = FastAPI()
+
+            @app.post("/orders")
+            async def create(): ...
+
+            @app.on_event("shutdown")
+            async def close(): ...
+        """,
+        "web.py": """
+            from flask import Flask
+            from flask.views import MethodView
+            app = Flask(__name__)
+
+            @app.route("/items", methods=["GET", "POST"])
+            def items(): ...
+
+            class ItemView(MethodView):
+                def delete(self, item_id): ...
+        """,
+        "routes.py": """
+            from handlers import index
+            def setup(app):
+                app.router.add_get("/", index)
+        """,
+        "handlers.py": """
+            async def index(request):
+                return request
+        """,
+    })
+    routes = {(m.path, h.name, h.methods, h.framework) for m, h in project_routes(project)}
+    assert routes == {
+        ("api.py", "create", ("POST",), "fastapi"),
+        ("web.py", "items", ("GET", "POST"), "flask"),
+        ("web.py", "delete", ("DELETE",), "flask"),
+        ("handlers.py", "index", ("GET",), "unknown"),
+    }
+    registered = next(h for m, h in project_routes(project) if h.name == "index")
+    assert registered.declared_in.path == "routes.py" and registered.line == 4
+    api = module(project, "api.py")
+    assert [(h.kind, h.line) for h in shutdown_hooks(api)] == [("on_shutdown", 8)]
+    inner = api.tree.body[-2].body[0]
+    assert handler_of(api, inner, project).name == "create"
+
+
+def test_instrumented_service_is_silent_for_metrics_and_correlation(tmp_path):
+    make_project(tmp_path, {
+        "app.py": """
+            import requests
+            from fastapi import FastAPI
+            from opentelemetry.instrumentation.requests import RequestsInstrumentor
+            from prometheus_fastapi_instrumentator import Instrumentator
+
+            app = FastAPI()
+            Instrumentator().instrument(app).expose(app)
+            RequestsInstrumentor().instrument()
+
+            @app.get("/stock")
+            def stock():
+                return requests.get("https://stock.internal/items", timeout=5).json()
+        """,
+    })
+    assert findings(tmp_path, "R3.no-metrics") == []
+    assert findings(tmp_path, "R3.no-correlation-id") == []
+
+
+def test_local_metrics_facade_counts_as_metrics(tmp_path):
+    make_project(tmp_path, {
+        "app.py": """
+            from flask import Flask
+            app = Flask(__name__)
+
+            @app.route("/")
+            def index():
+                return "ok"
+        """,
+        "metrics.py": """
+            class Metrics:
+                def counter(self, name, value=1): ...
+                def timer(self, name, value): ...
+        """,
+    })
+    assert findings(tmp_path, "R3.no-metrics") == []
+    (tmp_path / "metrics.py").unlink()
+    assert findings(tmp_path, "R3.no-metrics") == [("app.py", 5)]
