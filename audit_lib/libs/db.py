@@ -24,7 +24,7 @@ The API:
   :func:`transaction_blocks` -- transaction scopes;
 - :func:`is_commit` -- ``conn.commit()``, ``session.commit()``, ``COMMIT`` statements;
 - :func:`resolve_function` -- the target's own function a call refers to;
-- :func:`is_test_module` -- test code, which the data-integrity rules leave alone;
+- :func:`skipped_module` -- tests and migrations, which the data-integrity rules leave alone;
 - :func:`handles`, :func:`db_like_name` -- names holding connections, cursors, sessions, pools;
 - :func:`same_table` -- whether an ORM model name and a table name are one table.
 """
@@ -348,6 +348,18 @@ def is_test_module(module: SourceModule) -> bool:
             or name.endswith("_test.py") or name == "conftest.py")
 
 
+def is_migration_module(module: SourceModule) -> bool:
+    """Schema/data migrations (Django ``migrations/``, Alembic ``versions/``): one-off, and run in a
+    transaction by their framework on PostgreSQL."""
+    parts = module.path.split("/")
+    return "migrations" in parts[:-1] or ("versions" in parts[:-1] and "alembic" in module.text[:2000].lower())
+
+
+def skipped_module(module: SourceModule) -> bool:
+    """Code the data-integrity rules leave alone: tests and migrations."""
+    return is_test_module(module) or is_migration_module(module)
+
+
 def uses_database(module: SourceModule) -> bool:
     return any(module.imports_module(lib) for lib in _DB_LIBRARIES) or ".objects." in module.text
 
@@ -630,12 +642,14 @@ def _autocommit(module: SourceModule, method: str, receiver: str | None, scope: 
     )
 
 
-def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None) -> DbOp | None:
+def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None,
+             project: Project | None = None) -> DbOp | None:
     """A :class:`DbOp` when ``call`` talks to the database, else None.
 
     A method chain is one operation, anchored at its outermost call for query-builder
     chains (``Order.objects.filter(...).first()``) and at the execute call for
     statements (``session.execute(select(...)).scalar_one()`` is the ``execute``).
+    With ``project``, aiosql calls are matched to the named queries of its ``.sql`` files.
     """
     fn = fn if fn is not None else function_of(module, call)
     scope = _scope_of(module, fn)
@@ -693,10 +707,8 @@ def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None) ->
         return None
 
     # aiosql: queries.get_user(conn, ...)
-    if receiver in scope.aiosql:
-        return DbOp(call, EXECUTE, frozenset(), "aiosql", method, receiver,
-                    autocommit=_autocommit(module, method, None, scope),
-                    confidence=Confidence.medium)
+    if receiver in scope.aiosql or _looks_like_aiosql(receiver, call, scope):
+        return _aiosql_op(module, call, method, receiver, scope, project)
 
     if method in ("commit", "acommit") and (receiver_is_db or receiver in ("transaction", "django.db.transaction")):
         return DbOp(call, COMMIT, frozenset(), "sql", method, receiver)
@@ -719,6 +731,56 @@ def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None) ->
     return None
 
 
+_AIOSQL_NAME = re.compile(r"^-- name:\s*([\w-]+)([<!^*#$]*)\s*$", re.M)
+_AIOSQL_KINDS = [(re.compile(r"^(get|select|find|list|count|fetch|is|has|check|search|read)_"), READ),
+                 (re.compile(r"^(create|insert|add|new)_"), INSERT), (re.compile(r"^(update|set|change)_"), UPDATE),
+                 (re.compile(r"^(delete|remove)_"), DELETE)]
+_aiosql_cache: dict[int, tuple[Project, dict[str, str]]] = {}
+
+
+def aiosql_statements(project: Project | None) -> dict[str, str]:
+    """aiosql query name (as Python calls it) -> its SQL, from the project's ``.sql`` files."""
+    if project is None:
+        return {}
+    cached = _aiosql_cache.get(id(project))
+    if cached is not None and cached[0] is project:
+        return cached[1]
+    statements: dict[str, str] = {}
+    for path in project.sql_files:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        marks = list(_AIOSQL_NAME.finditer(text))
+        for index, mark in enumerate(marks):
+            end = marks[index + 1].start() if index + 1 < len(marks) else len(text)
+            body = "\n".join(line for line in text[mark.end():end].splitlines() if not line.strip().startswith("--"))
+            statements[mark.group(1).replace("-", "_")] = body.strip()
+    _aiosql_cache[id(project)] = (project, statements)
+    return statements
+
+
+def _looks_like_aiosql(receiver: str | None, call: ast.Call, scope: _Scope) -> bool:
+    """``queries.get_user(conn, ...)``: a query object whose methods take the connection first."""
+    if receiver is None or receiver.split(".")[-1] not in ("queries", "sql_queries", "q"):
+        return False
+    first = dotted(call.args[0]) if call.args else None
+    return first is not None and (first in scope.handles or db_like_name(first))
+
+
+def _aiosql_op(module: SourceModule, call: ast.Call, method: str, receiver: str | None, scope: _Scope,
+               project: Project | None) -> DbOp:
+    text = aiosql_statements(project).get(method)
+    facts = parse_sql(text) if text else None
+    if facts is not None:
+        return DbOp(call, _kind_of_facts(facts), facts.tables, "aiosql", method, receiver, text, facts,
+                    batch=facts.batch or method.endswith("_many"), upsert=facts.on_conflict, locking=facts.for_update,
+                    autocommit=_autocommit(module, method, None, scope))
+    kind = next((k for pattern, k in _AIOSQL_KINDS if pattern.match(method)), EXECUTE)
+    return DbOp(call, kind, frozenset(), "aiosql", method, receiver, autocommit=_autocommit(module, method, None, scope),
+                confidence=Confidence.medium)
+
+
 def _receiver_is_handle_call(func: ast.Attribute, scope: _Scope) -> bool:
     """``conn.cursor().execute(...)``."""
     value = func.value
@@ -738,13 +800,14 @@ def _is_sqlalchemy_module(module: SourceModule) -> bool:
 def _django_op(call: ast.Call, model: str, method: str, receiver: str | None = None) -> DbOp | None:
     chain_methods = {method_name(c) for c in _chain(call)}
     locking = bool(chain_methods & _LOCKING_METHODS)
+    batch_filter = any(kw.arg and kw.arg.endswith("__in") for c in _chain(call) for kw in c.keywords)
     if method in _DJANGO_WRITES:
         return DbOp(call, _DJANGO_WRITES[method], frozenset({model}), "django", method, receiver,
-                    batch=method in _BATCH_METHODS or method.startswith("abulk"),
+                    batch=method in _BATCH_METHODS or method.startswith("abulk") or batch_filter,
                     upsert=method in _DJANGO_UPSERTS, locking=locking, autocommit=True)
     if method in _DJANGO_READS or method in _LOCKING_METHODS:
         return DbOp(call, READ, frozenset({model}), "django", method, receiver, locking=locking,
-                    batch=method == "in_bulk", autocommit=True)
+                    batch=method == "in_bulk" or batch_filter, autocommit=True)
     return None
 
 
@@ -752,7 +815,7 @@ def _session_op(module: SourceModule, call: ast.Call, method: str, receiver: str
     first = call.args[0] if call.args else None
     if method in ("execute", "scalars", "scalar", "exec"):
         kind, tables, locking, upsert, facts, text = _statement_facts(module, first, scope, fn)
-        batch = len(call.args) > 1 and isinstance(call.args[1], (ast.List, ast.ListComp))
+        batch = len(call.args) > 1 and isinstance(call.args[1], (ast.List, ast.ListComp)) or _takes_a_list(first, scope)
         return DbOp(call, kind, frozenset(tables), "sqlalchemy", method, receiver, text, facts, batch, upsert, locking,
                     confidence=Confidence.high if kind != EXECUTE else Confidence.medium)
     if method in ("get", "get_one"):
@@ -772,6 +835,14 @@ def _session_op(module: SourceModule, call: ast.Call, method: str, receiver: str
                     batch=method in _BATCH_METHODS, upsert=method == "merge",
                     deferred=method in ("add", "add_all", "delete"), confidence=Confidence.medium)
     return None
+
+
+def _takes_a_list(statement: ast.AST | None, scope: _Scope) -> bool:
+    """A statement filtering with ``.in_(...)`` or ``any_(...)``: one query for many keys."""
+    if isinstance(statement, ast.Name):
+        statement = scope.statements.get(statement.id)
+    return statement is not None and any(
+        isinstance(n, ast.Call) and method_name(n) in ("in_", "any_") for n in ast.walk(statement))
 
 
 def _added_models(node: ast.AST | None, scope: _Scope) -> set[str]:
@@ -797,12 +868,12 @@ def function_of(module: SourceModule, node: ast.AST) -> ast.AST:
     return module.tree
 
 
-def function_ops(module: SourceModule, fn: ast.AST) -> list[DbOp]:
+def function_ops(module: SourceModule, fn: ast.AST, project: Project | None = None) -> list[DbOp]:
     """Every database operation in ``fn``'s own body (not nested functions), in source order."""
     ops = []
     for node in walk_function_body(fn):
         if isinstance(node, ast.Call):
-            op = classify(module, node, fn)
+            op = classify(module, node, fn, project)
             if op is not None:
                 ops.append(op)
     ops.sort(key=lambda o: (o.call.lineno, o.call.col_offset))
@@ -860,7 +931,7 @@ def expanded_ops(module: SourceModule, project: Project | None, fn: ast.AST, dep
 
 
 def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth: int, seen: set[int]) -> list[DbOp]:
-    ops = function_ops(module, fn)
+    ops = function_ops(module, fn, project)
     if depth <= 0:
         return ops
     anchored = {id(op.call) for op in ops}
@@ -873,7 +944,7 @@ def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth:
         helper_module, helper = resolved
         inner = _expanded(helper_module, project, helper, depth - 1, seen | {id(helper)})
         for op in inner:
-            ops.append(replace(op, call=node, through=op.through or helper.name,
+            ops.append(replace(op, call=node, through=helper.name,
                                confidence=min(op.confidence, Confidence.medium)))
     ops.sort(key=lambda o: (o.call.lineno, o.call.col_offset))
     return ops

@@ -51,7 +51,7 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.libs.web import route_handlers
-from audit_lib.pyast import dotted, enclosing_loops, functions, method_name, walk_function_body
+from audit_lib.pyast import ancestors, dotted, enclosing_loops, functions, method_name, walk_function_body
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -66,7 +66,7 @@ FIX = ("load every row's data in one query: a JOIN, `WHERE key = ANY(%s)` with t
 
 @rule("R1.n-plus-one", on="module", scope="code", severity="high")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if db.is_test_module(module) or not (db.uses_database(module) or _imports_project_code(module, project)):
+    if db.skipped_module(module) or not (db.uses_database(module) or _imports_project_code(module, project)):
         return
     handlers = {id(h.function) for h in route_handlers(module)}
     for fn in functions(module.tree):
@@ -175,7 +175,7 @@ class _RowSources:
                                  "get_json", "body", "query", "match_info", "path_params", "FILES"):
                     return "request data"
             if isinstance(node, ast.Call):
-                op = db.classify(self.module, node, self.fn)
+                op = db.classify(self.module, node, self.fn, self.project)
                 if op is not None and op.is_read:
                     return "database rows"
                 if method_name(node) in ROW_METHODS and isinstance(node.func, ast.Attribute) and self._from_db(node.func.value):
@@ -188,7 +188,7 @@ class _RowSources:
 
     def _from_db(self, node: ast.AST) -> bool:
         for inner in ast.walk(node):
-            if isinstance(inner, ast.Call) and db.classify(self.module, inner, self.fn) is not None:
+            if isinstance(inner, ast.Call) and db.classify(self.module, inner, self.fn, self.project) is not None:
                 return True
             if isinstance(inner, ast.Name) and (inner.id in self.handles or db.db_like_name(inner.id)):
                 return True
@@ -199,7 +199,7 @@ class _RowSources:
         if resolved is None:
             return False
         helper_module, helper = resolved
-        return any(op.is_read for op in db.function_ops(helper_module, helper))
+        return any(op.is_read for op in db.function_ops(helper_module, helper, self.project))
 
     def describe(self, loop: ast.AST) -> str:
         for iterable in _loop_iterables(loop):
@@ -222,11 +222,45 @@ def _is_constant_collection(expr: ast.AST) -> bool:
     return False
 
 
-def _row_loop(module: SourceModule, call: ast.Call, sources: _RowSources) -> ast.AST | None:
-    """The innermost enclosing for-loop or comprehension that iterates rows or request data."""
-    for loop in enclosing_loops(module, call):
+def loops_around(module: SourceModule, node: ast.AST) -> list[ast.AST]:
+    """For-loops and comprehensions that run ``node`` once per item, innermost first.
+
+    A comprehension's first iterable is evaluated once, so it does not repeat a call in
+    it; a ``while`` loop pages or polls rather than iterating rows.
+    """
+    loops = []
+    for loop in enclosing_loops(module, node):
         if isinstance(loop, ast.While):
             continue
+        if isinstance(loop, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            first_iter = loop.generators[0].iter
+            if node is first_iter or any(a is first_iter for a in ancestors(module, node)):
+                continue
+        loops.append(loop)
+    return loops
+
+
+def _runs_once(module: SourceModule, node: ast.AST, loop: ast.AST) -> bool:
+    """Whether ``node`` is followed in its loop body by an unconditional raise/return/break."""
+    child = node
+    for parent in ancestors(module, node):
+        for field_name in ("body", "orelse", "finalbody", "handlers"):
+            block = getattr(parent, field_name, None)
+            if isinstance(block, list) and child in block:
+                after = block[block.index(child) + 1:]
+                if any(isinstance(s, (ast.Raise, ast.Return, ast.Break)) for s in after):
+                    return True
+        if parent is loop:
+            return False
+        child = parent
+    return False
+
+
+def _row_loop(module: SourceModule, call: ast.Call, sources: _RowSources) -> ast.AST | None:
+    """The innermost enclosing for-loop or comprehension that iterates rows or request data."""
+    for loop in loops_around(module, call):
+        if _runs_once(module, call, loop):
+            return None
         if any(sources.source_of(iterable) for iterable in _loop_iterables(loop)):
             return loop
     return None
@@ -251,9 +285,7 @@ def _related_manager_calls(module: SourceModule, fn: ast.AST) -> Iterator[tuple[
         if isinstance(module.parents.get(node), ast.Attribute):
             continue  # an inner link of a longer chain; the outer call is the query
         instance = manager.value.id
-        for loop in enclosing_loops(module, node):
-            if isinstance(loop, ast.While):
-                continue
+        for loop in loops_around(module, node):
             if instance in {n for t in _loop_targets(loop) for n in _names(t)} and _unprefetched_queryset(module, fn, loop, manager.attr):
                 yield node, loop
                 break

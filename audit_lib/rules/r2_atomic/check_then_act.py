@@ -68,7 +68,7 @@ FIX = ("make the write decide atomically: INSERT ... ON CONFLICT (key) DO NOTHIN
 
 @rule("R2.check-then-act", on="module", scope="code+sql", severity="high")
 def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if db.is_test_module(module) or not (db.uses_database(module) or _imports_project_code(module, project)):
+    if db.skipped_module(module) or not (db.uses_database(module) or _imports_project_code(module, project)):
         return
     for fn in functions(module.tree):
         ops = db.expanded_ops(module, project, fn)

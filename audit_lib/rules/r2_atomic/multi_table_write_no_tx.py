@@ -72,7 +72,7 @@ ATOMIC_REQUESTS = re.compile(r"""["']?ATOMIC_REQUESTS["']?\s*[:=]\s*True""")
 
 @rule("R2.multi-table-write-no-tx", on="module", scope="code+sql", severity="high")
 def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if db.is_test_module(module) or not (db.uses_database(module) or _imports_project_code(module, project)):
+    if db.skipped_module(module) or not (db.uses_database(module) or _imports_project_code(module, project)):
         return
     atomic_requests = _atomic_requests(project)
     for fn in functions(module.tree):

@@ -63,7 +63,7 @@ FIX = ("make the call before the transaction starts or after it commits (transac
 
 @rule("R2.network-in-tx", on="module", scope="code", severity="high")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if db.is_test_module(module) or not db.uses_database(module):
+    if db.skipped_module(module) or not db.uses_database(module):
         return
     for fn in functions(module.tree):
         spans = db.transaction_blocks(module, fn)

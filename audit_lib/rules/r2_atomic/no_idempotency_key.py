@@ -70,7 +70,7 @@ FIX = ("accept an Idempotency-Key header, store it with the row under a unique c
 
 @rule("R2.no-idempotency-key", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if db.is_test_module(module):
+    if db.skipped_module(module):
         return
     handlers = [h for h in route_handlers(module, project) if _is_write_method(h)]
     if not handlers or _project_middleware_handles_keys(project):

@@ -69,7 +69,7 @@ class _Await:
 
 @rule("R2.sequential-awaits", on="module", scope="code", severity="low")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if db.is_test_module(module):
+    if db.skipped_module(module):
         return
     for fn in ast.walk(module.tree):
         if not isinstance(fn, ast.AsyncFunctionDef):
@@ -143,7 +143,7 @@ def _io_await(module: SourceModule, project: Project, fn: ast.AST, statement: as
         if outbound.protocol == "http" and outbound.operation.lower() in HTTP_READS:
             return _Await(statement, call, f"{outbound.library} GET", None, Confidence.high)
         return None
-    op = db.classify(module, call, fn)
+    op = db.classify(module, call, fn, project)
     if op is not None:
         if not op.is_read:
             return None
@@ -160,7 +160,7 @@ def _helper_await(module: SourceModule, project: Project, statement: ast.stmt, c
     if resolved is None or not isinstance(resolved[1], ast.AsyncFunctionDef):
         return None
     helper_module, helper = resolved
-    ops = db.function_ops(helper_module, helper)
+    ops = db.function_ops(helper_module, helper, project)
     http_calls = [c for c in (outbound_call(helper_module, n, project) for n in walk_function_body(helper)
                               if isinstance(n, ast.Call)) if c is not None]
     if any(not op.is_read for op in ops if op.kind != db.EXECUTE) or any(op.kind == db.EXECUTE for op in ops):
