@@ -20,7 +20,9 @@ Reports four kinds of state that live as long as the process and have no bound:
 
 Not reported: bounded caches (`lru_cache(maxsize=1024)`, cachetools
 `TTLCache`/`LRUCache`), caches of zero-argument functions or of functions whose every
-argument is a `bool`, a `Literal[...]` or an `Enum` of the module; constants (never
+argument is a `bool` (annotated or defaulting to `True`/`False`), a `Literal[...]`, an
+`Enum` of the module, or a class (annotated `type[...]`, or named `*_class`, `klass`,
+`model`, `serializer`, ...): a process has few of those; constants (never
 mutated); registries filled at import time: additions made by module-level code, by
 functions used as decorators (or nested in one), by functions named `register...`,
 by `__init_subclass__`/`__set_name__`, by functions only called at module level, and
@@ -66,6 +68,7 @@ def get_user(user_id):
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -97,6 +100,7 @@ ALWAYS_UNBOUNDED_QUEUES = {"queue.SimpleQueue", "multiprocessing.SimpleQueue"}
 WORKER_STARTERS = {"asyncio.create_task", "asyncio.ensure_future", "asyncio.gather", "threading.Thread",
                    "multiprocessing.Process", "create_task", "start_soon", "submit"}
 SEQUENCES = {"list", "deque"}
+CLASS_PARAMETER = re.compile(r"(^|_)(class|cls|klass|model|serializer|form)$")
 IMPORT_TIME_METHODS = {"__init_subclass__", "__set_name__", "__class_getitem__"}
 
 
@@ -382,29 +386,38 @@ def _unbounded_cache_decorator(module: SourceModule, dec: ast.expr) -> str | Non
 
 def _cache_key_parameters(fn: ast.AST, enums: set[str]) -> list[str]:
     """The parameters that make up the cache key, unless every one has a small domain."""
-    params = [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
-    if params and params[0].arg == "cls":
+    args = fn.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    params = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
+    if params and params[0][0].arg == "cls":
         params = params[1:]
-    names = [p.arg for p in params]
-    if fn.args.vararg or fn.args.kwarg:
-        names.append("*" + (fn.args.vararg or fn.args.kwarg).arg)
+    names = [p.arg for p, _ in params]
+    if args.vararg:
+        names.append("*" + args.vararg.arg)
+    if args.kwarg:
+        names.append("**" + args.kwarg.arg)
     if not names:
         return []
-    if all(_small_domain(p.annotation, enums) for p in params) and not (fn.args.vararg or fn.args.kwarg) \
+    if all(_small_domain(p, default, enums) for p, default in params) and not (args.vararg or args.kwarg) \
             and "self" not in names:
         return []
     return names
 
 
-def _small_domain(annotation: ast.expr | None, enums: set[str]) -> bool:
+def _small_domain(param: ast.arg, default: ast.expr | None, enums: set[str]) -> bool:
+    """A flag, a literal choice, an Enum member or a class: few distinct values in one process."""
+    if CLASS_PARAMETER.search(param.arg):
+        return True
+    annotation = param.annotation
     if annotation is None:
-        return False
+        return isinstance(default, ast.Constant) and isinstance(default.value, bool)
     if isinstance(annotation, ast.Name):
-        return annotation.id == "bool" or annotation.id in enums
+        return annotation.id in ("bool", "type") or annotation.id in enums
     if isinstance(annotation, ast.Subscript):
         base = annotation.value
-        return (isinstance(base, ast.Name) and base.id == "Literal") or \
-            (isinstance(base, ast.Attribute) and base.attr == "Literal")
+        base_name = base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else ""
+        return base_name in ("Literal", "type", "Type")
     return False
 
 
