@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+import psycopg
 from fastapi import FastAPI, Request, Response
 
+from app import config
 from app.api import catalog, customers, orders
 from app.clients.payments import PaymentsClient
 from app.context import correlation_id
@@ -35,7 +37,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool.close()
 
 
-# posture-demo: violates R3.no-metrics (no metrics library anywhere in the service)
 app = FastAPI(title="shop", lifespan=lifespan)
 app.include_router(orders.router)
 app.include_router(customers.router)
@@ -54,6 +55,10 @@ async def correlation_middleware(request: Request, call_next) -> Response:
     return response
 
 
+# posture-demo: violates R3.no-metrics (a service with routes and no metrics library: reported once, at a route)
 @app.get("/healthz")
 def healthz() -> dict:
+    # posture-demo: violates R4.connect-per-request (every probe opens a server connection: a slow database turns probes into a connection storm)
+    with psycopg.connect(config.DATABASE_URL, connect_timeout=2) as conn:
+        conn.execute("SELECT 1")
     return {"status": "ok"}

@@ -241,6 +241,17 @@ def products_in_category(conn: psycopg.Connection, category_id: int, limit: int)
     ).fetchall()
 
 
+def get_product(conn: psycopg.Connection, product_id: int) -> Row | None:
+    return conn.execute("SELECT id, sku, name, price, weight_kg FROM products WHERE id = %s", (product_id,)).fetchone()
+
+
+def search_skus(conn: psycopg.Connection, sku_from: str) -> list[Row]:
+    """The admin search box: the next 20 SKUs from what was typed, served by products_sku_name_idx."""
+    return conn.execute(
+        "SELECT sku, name FROM products WHERE sku >= %s ORDER BY sku, name LIMIT 20", (sku_from,)
+    ).fetchall()
+
+
 def price_feed(conn: psycopg.Connection) -> list[Row]:
     # posture-demo: violates R5.unbounded-query (the whole catalog, however large it grows)
     return conn.execute("SELECT sku, name, price, created_at AS updated_at FROM products WHERE active").fetchall()

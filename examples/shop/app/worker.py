@@ -12,7 +12,7 @@ import psycopg
 
 from app import config
 from app.clients.payments import PaymentsClient
-from app.clients.shipping import carrier_session, create_label, track
+from app.clients.shipping import archive_label, carrier_session, create_label, track
 from app.context import correlation_headers
 from app.db import pool
 from app.money import card_fee
@@ -39,6 +39,7 @@ def capture_pending(conn: psycopg.Connection, payments: PaymentsClient) -> None:
         customer = conn.execute("SELECT email, country FROM customers WHERE id = %s", (order["customer_id"],)).fetchone()
         capture = payments.capture(order["id"], order["total"], order["currency"])
         # posture-demo: violates R2.network-in-tx (the webhook holds the transaction and its row locks open)
+        # posture-demo: violates R3.no-circuit-breaker (the ERP webhook has no breaker)
         with conn.transaction():
             conn.execute("UPDATE orders SET status = 'paid' WHERE id = %s AND status = 'pending'", (order["id"],))
             conn.execute(
@@ -68,7 +69,10 @@ def ship_paid(conn: psycopg.Connection) -> None:
     for order in orders:
         label_url = create_label(order["id"], addresses[order["customer_id"]])
         _labelled_orders.add(order["id"])
+        with carrier_session() as session:
+            archive_label(session, label_url, Path(config.EXPORT_DIR) / "labels" / f"{order['id']}.pdf")
         with conn.transaction():
+            # posture-demo: violates R2.check-then-act (two workers read the same paid orders and both ship them)
             # posture-demo: violates T.naive-datetime
             conn.execute("UPDATE orders SET status = 'shipped', shipped_at = %s WHERE id = %s", (datetime.utcnow(), order["id"]))
             conn.execute(
@@ -94,7 +98,7 @@ def log_backlog(conn: psycopg.Connection) -> None:
 def write_nightly_export(conn: psycopg.Connection, directory: Path) -> Path:
     # posture-demo: ok T.naive-datetime (aware)
     since = datetime.now(timezone.utc) - timedelta(days=1)
-    # posture-demo: violates R5.buffer-not-stream (the whole day in memory at once)
+    # posture-demo: violates R5.unbounded-query (the whole day in memory at once: stream it with a server-side cursor)
     rows = conn.execute(
         "SELECT id, customer_id, status, total, placed_at FROM orders WHERE placed_at >= %s ORDER BY id", (since,)
     ).fetchall()
@@ -112,7 +116,6 @@ def main() -> None:
     pool.open(wait=True)
     payments = PaymentsClient()
     last_export = None
-    # posture-demo: violates R4.no-graceful-shutdown (SIGTERM kills it mid-capture; the pool is never drained)
     while True:
         with pool.connection() as conn:
             capture_pending(conn, payments)
@@ -126,4 +129,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    # posture-demo: violates R4.no-graceful-shutdown (no SIGTERM handler: a deploy kills the loop mid-capture, the pool is never drained)
     main()

@@ -18,7 +18,7 @@ CREATE TABLE customers (
     full_name    text NOT NULL,
     country      char(2) NOT NULL,
     -- posture-demo: violates T.float-money
-    store_credit real NOT NULL DEFAULT 0,
+    credit_balance real NOT NULL DEFAULT 0,
     -- posture-demo: ok T.float-money (numeric)
     credit_limit numeric(12, 2) NOT NULL DEFAULT 0,
     -- posture-demo: ok T.naive-datetime (date column)
@@ -45,7 +45,7 @@ CREATE TABLE products (
     CONSTRAINT products_sku_key UNIQUE (sku)
 );
 CREATE INDEX products_category_idx ON products (category_id);
--- Index-only scans for the admin search box (sku prefix, name shown in the dropdown).
+-- The admin search box: SKUs from the typed prefix on, with their names (GET /products/search).
 CREATE INDEX products_sku_name_idx ON products (sku, name);
 
 CREATE TABLE inventory (
@@ -74,6 +74,7 @@ CREATE TABLE orders (
     shipped_at      timestamp without time zone
 );
 -- posture-demo: violates R1.duplicate-index (a leading prefix of orders_status_placed_idx)
+-- posture-demo: violates R1.unused-index (the wider index serves every query on status)
 CREATE INDEX orders_status_idx ON orders (status);
 CREATE INDEX orders_status_placed_idx ON orders (status, placed_at, id);
 CREATE INDEX orders_placed_idx ON orders (placed_at);

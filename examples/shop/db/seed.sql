@@ -38,7 +38,7 @@ FROM generate_series(1, 32) AS g
 JOIN categories AS parent ON parent.id = 1 + (g - 1) / 4
 CROSS JOIN LATERAL (SELECT (ARRAY['Basics', 'Premium', 'Outlet', 'Kids'])[1 + (g - 1) % 4] AS kind) AS k;
 
-INSERT INTO customers (id, email, full_name, country, store_credit, credit_limit, birth_date, created_at)
+INSERT INTO customers (id, email, full_name, country, credit_balance, credit_limit, birth_date, created_at)
 SELECT g,
        'customer' || g || '@example.com',
        (ARRAY['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Radia', 'Tony'])[1 + (random() * 9)::int]
@@ -145,6 +145,7 @@ ANALYZE;
 -- statistics look like those of a database that has served requests. Indexes no path
 -- uses (customers_country_idx, the redundant orders_status_idx) keep zero scans.
 SELECT count(*) FROM products WHERE category_id = 12;
+SELECT count(*) FROM (SELECT sku, name FROM products WHERE sku >= 'SKU-0042' ORDER BY sku, name LIMIT 20) AS search;
 SELECT count(*) FROM (SELECT id FROM orders WHERE status = 'paid' ORDER BY placed_at DESC, id DESC LIMIT 20) AS page;
 SELECT count(*) FROM order_items WHERE product_id = 42;
 SELECT count(*) FROM payments WHERE order_id = 4242;

@@ -4,9 +4,10 @@ import logging
 from functools import lru_cache
 
 import psycopg
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
 from app import repository
+from app.clients import shipping
 from app.db import get_conn
 from app.models import AvailabilityRequest, NewProduct, PriceFeedItem
 
@@ -31,6 +32,19 @@ def price_feed(conn: psycopg.Connection = Depends(get_conn)) -> list[PriceFeedIt
     return [PriceFeedItem(**row) for row in repository.price_feed(conn)]
 
 
+@router.get("/products/search")
+def search(sku_from: str = Query(min_length=1, max_length=20), conn: psycopg.Connection = Depends(get_conn)) -> list[dict]:
+    return repository.search_skus(conn, normalise_sku(sku_from))
+
+
+@router.get("/products/{product_id}/shipping-quote")
+def shipping_quote(product_id: int, country: str = Query(pattern="^[A-Z]{2}$"), conn: psycopg.Connection = Depends(get_conn)) -> dict:
+    product = repository.get_product(conn, product_id)
+    if product is None:
+        raise HTTPException(404, "no such product")
+    return shipping.quote(country, product["weight_kg"] or 1.0)
+
+
 @router.get("/products/{product_id}/sales")
 def sales(product_id: int, conn: psycopg.Connection = Depends(get_conn)) -> dict:
     return repository.product_sales(conn, product_id)
@@ -45,9 +59,9 @@ def availability(body: AvailabilityRequest, conn: psycopg.Connection = Depends(g
     return {"available": in_stock, "missing": missing}
 
 
+# posture-demo: violates R2.no-idempotency-key (a retried POST fails on the SKU or, with a new SKU, duplicates)
 @router.post("/products", status_code=201)
 def create_product(body: NewProduct, conn: psycopg.Connection = Depends(get_conn)) -> dict:
-    # posture-demo: violates R2.no-idempotency-key (a retried POST fails on the SKU or, with a new SKU, duplicates)
     row = conn.execute(
         """
         INSERT INTO products (sku, category_id, name, price, weight_kg)

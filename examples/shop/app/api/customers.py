@@ -7,18 +7,21 @@ import logging
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
+import httpx
 import psycopg
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from app import config, repository
-from app.db import get_conn
+from app.clients.http import get_http
+from app.db import get_conn, pool
 from app.models import NewCustomer
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/customers", tags=["customers"])
 
 
+# posture-demo: violates R2.no-idempotency-key (the insert is no upsert; ON CONFLICT (email) would fix this and the check-then-act)
 @router.post("", status_code=201)
 def sign_up(body: NewCustomer, conn: psycopg.Connection = Depends(get_conn)) -> dict:
     customer_id = repository.register_customer(conn, body.email, body.full_name, body.country)
@@ -40,17 +43,16 @@ def add_to_cart(
 
 
 @router.get("/{customer_id}/dashboard")
-async def dashboard(customer_id: int, request: Request) -> dict:
-    http = request.app.state.http
+async def dashboard(customer_id: int, http: httpx.AsyncClient = Depends(get_http)) -> dict:
     # posture-demo: violates R2.sequential-awaits (two independent calls, one after the other)
+    # posture-demo: violates R3.no-circuit-breaker (loyalty and recommendations are called with no breaker)
     points = await http.get(f"{config.LOYALTY_URL}/customers/{customer_id}/points")
     picks = await http.get(f"{config.RECOMMENDATIONS_URL}/customers/{customer_id}/picks")
     return {"points": points.json()["points"], "recommendations": picks.json()["items"]}
 
 
 @router.get("/{customer_id}/summary")
-async def summary(customer_id: int, request: Request) -> dict:
-    http = request.app.state.http
+async def summary(customer_id: int, http: httpx.AsyncClient = Depends(get_http)) -> dict:
     # posture-demo: ok R2.sequential-awaits (fanned out)
     points, picks = await asyncio.gather(
         http.get(f"{config.LOYALTY_URL}/customers/{customer_id}/points"),
@@ -60,8 +62,7 @@ async def summary(customer_id: int, request: Request) -> dict:
 
 
 @router.get("/{customer_id}/tier")
-async def tier_benefits(customer_id: int, request: Request) -> dict:
-    http = request.app.state.http
+async def tier_benefits(customer_id: int, http: httpx.AsyncClient = Depends(get_http)) -> dict:
     account = await http.get(f"{config.LOYALTY_URL}/customers/{customer_id}/points")
     # posture-demo: ok R2.sequential-awaits (needs the tier from the first answer)
     benefits = await http.get(f"{config.LOYALTY_URL}/tiers/{account.json()['tier']}/benefits")
@@ -73,11 +74,11 @@ def gdpr_export(customer_id: int) -> StreamingResponse:
     """Every order of the customer, for a data-subject access request."""
 
     def rows() -> Iterator[str]:
-        # posture-demo: violates R4.connect-per-request (a new connection for each export request)
-        with psycopg.connect(config.DATABASE_URL) as conn:
+        with pool.connection() as conn:
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(["order_id", "status", "total", "placed_at"])
+            # posture-demo: violates R1.plan-red-flag (the same missing index on orders.customer_id)
             orders = conn.execute(
                 "SELECT id, status, total, placed_at FROM orders WHERE customer_id = %s ORDER BY id", (customer_id,)
             )

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import psycopg
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import StreamingResponse
 
 from app import repository
 from app.db import get_conn
@@ -77,11 +77,5 @@ def cancel_order(order_id: int, conn: psycopg.Connection = Depends(get_conn)) ->
 
 
 @router.get("/{order_id}/invoice.pdf")
-def invoice(order_id: int, request: Request) -> Response:
-    pdf = request.app.state.payments.invoice_pdf(order_id)
-    return Response(pdf, media_type="application/pdf")
-
-
-@router.get("/{order_id}/statement.pdf")
-def statement(order_id: int, request: Request) -> StreamingResponse:
+def invoice(order_id: int, request: Request) -> StreamingResponse:
     return StreamingResponse(request.app.state.payments.stream_invoice(order_id), media_type="application/pdf")

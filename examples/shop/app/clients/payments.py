@@ -46,13 +46,6 @@ class PaymentsClient:
         response.raise_for_status()
         return response.json()
 
-    @breaker
-    def invoice_pdf(self, order_id: int) -> bytes:
-        response = self._http.get(f"/invoices/{order_id}.pdf")
-        response.raise_for_status()
-        # posture-demo: violates R5.buffer-not-stream (the whole PDF in memory)
-        return response.content
-
     def stream_invoice(self, order_id: int) -> Iterator[bytes]:
         # posture-demo: ok R5.buffer-not-stream (streamed in 64 KiB chunks)
         with breaker.calling(), self._http.stream("GET", f"/invoices/{order_id}.pdf") as response:
