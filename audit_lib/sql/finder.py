@@ -32,7 +32,7 @@ from audit_lib.sql.normalize import HOLE, normalize, place_holes
 from audit_lib.sql.parse import code_start, parse, split_statements
 
 MAX_SQL_FILE_BYTES = 2_000_000
-ALL, ONE, BOUNDED, NONE = "all", "one", "bounded", "none"
+ALL, ONE, BOUNDED, NONE, STREAM = "all", "one", "bounded", "none", "stream"
 
 # DB API methods whose first argument is SQL, with the rows they hand back
 # (None: it depends on what the caller does with the result).
@@ -40,8 +40,8 @@ SQL_METHODS: dict[str, str | None] = {
     "execute": None, "exec_driver_sql": None, "query": None, "prepare": None,
     "executemany": NONE, "execute_many": NONE, "executescript": NONE,
     "copy": NONE, "copy_expert": NONE,
-    "fetch": ALL, "fetch_all": ALL, "execute_fetchall": ALL, "iterate": ALL, "stream": ALL,
-    "cursor": ALL, "copy_from_query": NONE, "raw": ALL, "read_sql": ALL, "read_sql_query": ALL,
+    "fetch": ALL, "fetch_all": ALL, "execute_fetchall": ALL, "iterate": STREAM, "stream": STREAM,
+    "cursor": STREAM, "copy_from_query": NONE, "raw": ALL, "read_sql": ALL, "read_sql_query": ALL,
     "fetchrow": ONE, "fetchval": ONE, "fetch_one": ONE, "fetch_val": ONE, "execute_insert": ONE,
 }
 SQL_KEYWORDS = ("query", "sql", "operation", "statement", "stmt", "raw_query", "sql_query")

@@ -12,7 +12,7 @@ class QuerySite:
     line: int
     function: str | None = None
     method: str | None = None  # the DB API call that sends it: "fetch", "execute", "text", "aiosql", ...
-    returns: str | None = None  # rows handed back: "all", "one", "bounded", "none", or None when unknown
+    returns: str | None = None  # rows handed back: "all", "one", "bounded", "stream", "none"; None: unknown
 
     def to_dict(self) -> dict:
         return {"path": self.path, "line": self.line, "function": self.function,

@@ -150,6 +150,8 @@ def test_asyncpg_databases_sqlite_psycopg_calls(tmp_path):
             await db.fetch_one(query="SELECT * FROM e WHERE id = :id", values={"id": 1})
             async with pool.acquire() as c:
                 await c.copy_from_query("SELECT * FROM f", output="f.csv")
+                async for row in c.cursor("SELECT * FROM i"):
+                    print(row)
 
         def sync(conn, cur, f):
             conn.executescript("CREATE TABLE g (id integer); INSERT INTO g VALUES (1);")
@@ -169,6 +171,7 @@ def test_asyncpg_databases_sqlite_psycopg_calls(tmp_path):
         "INSERT INTO g VALUES (1)": "none",
         "COPY h TO STDOUT WITH CSV": "none",
         'SELECT * FROM "users" WHERE id = $1': "all",
+        "SELECT * FROM i": "stream",
     }
 
 

@@ -11,7 +11,8 @@ database uniqueness is unknown, so a column named `id`, `*_id`, `uuid`, `*_uuid`
 `pk` compared with values counts as a key), aggregates without `GROUP BY` (one row),
 `GROUP BY` on non-key columns (one row per status or day), selects without a `FROM`
 (`SELECT EXISTS (...)`, `SELECT now()`), and sites that read one row (`fetchone`,
-`fetchrow`, `fetchval`, `.first()`, `.scalar_one()`) or a bounded batch (`fetchmany`).
+`fetchrow`, `fetchval`, `.first()`, `.scalar_one()`), a bounded batch (`fetchmany`) or
+a stream (asyncpg `cursor()`, psycopg `stream()`, databases `iterate()`).
 Sites whose use of the rows the code does not show are not judged.
 
 ## Why is this bad?
