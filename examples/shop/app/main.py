@@ -16,7 +16,6 @@ from app.context import correlation_id
 from app.db import pool
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-log = logging.getLogger("shop")
 
 
 async def _propagate_correlation_id(request: httpx.Request) -> None:

@@ -5,7 +5,12 @@ from decimal import Decimal
 
 import httpx
 import pybreaker
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+from tenacity import (
+    retry,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 from app import config
 from app.context import correlation_id
