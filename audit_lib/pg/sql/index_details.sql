@@ -1,5 +1,6 @@
 -- What makes two indexes on the same columns different: operator classes, collations,
--- sort options, INCLUDE columns; and whether the table is a partition.
+-- sort options, INCLUDE columns; whether the table is a partition and whether the index
+-- is attached to its parent's index (then it can only be dropped with the parent's).
 SELECT format('%s.%s', n.nspname, c.relname) AS "table",
        ic.relname AS name,
        ARRAY(SELECT opc.opcname::text
@@ -15,7 +16,8 @@ SELECT format('%s.%s', n.nspname, c.relname) AS "table",
                FROM generate_series(i.indnkeyatts + 1, i.indnatts) k(ord)
               ORDER BY k.ord) AS include,
        pg_get_indexdef(i.indexrelid) AS definition,
-       c.relispartition AS on_partition
+       c.relispartition AS on_partition,
+       EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid) AS attached
   FROM pg_index i
   JOIN pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_class c ON c.oid = i.indrelid

@@ -1,4 +1,5 @@
 -- Every index of the user's tables, with the constraint it backs and its scan count.
+-- A partitioned table's index counts the scans and size of its partitions' indexes.
 SELECT format('%s.%s', n.nspname, c.relname) AS "table",
        ic.relname AS name,
        ARRAY(SELECT pg_get_indexdef(i.indexrelid, k.ord::int, true)
@@ -12,8 +13,16 @@ SELECT format('%s.%s', n.nspname, c.relname) AS "table",
        am.amname AS method,
        pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
        i.indisvalid AS valid,
-       coalesce(s.idx_scan, 0) AS scans,
-       pg_relation_size(i.indexrelid) AS size_bytes
+       CASE WHEN ic.relkind = 'I' THEN
+            (SELECT coalesce(sum(ps.idx_scan), 0)::bigint
+               FROM pg_partition_tree(i.indexrelid) t
+               JOIN pg_stat_all_indexes ps ON ps.indexrelid = t.relid
+              WHERE t.isleaf)
+            ELSE coalesce(s.idx_scan, 0) END AS scans,
+       CASE WHEN ic.relkind = 'I' THEN
+            (SELECT coalesce(sum(pg_relation_size(t.relid)), 0)::bigint
+               FROM pg_partition_tree(i.indexrelid) t WHERE t.isleaf)
+            ELSE pg_relation_size(i.indexrelid) END AS size_bytes
   FROM pg_index i
   JOIN pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_class c ON c.oid = i.indrelid

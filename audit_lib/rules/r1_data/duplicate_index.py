@@ -6,7 +6,8 @@ another valid index's on the same table, with the same predicate, operator class
 collations and sort order, and no INCLUDE columns the wider index lacks. A unique
 index that backs a constraint on fewer columns is not redundant (the wider index
 cannot enforce that uniqueness); of two equal indexes the one that does not back a
-constraint is reported. Partitions are judged through their parent's indexes.
+constraint is reported. On a partition, an index attached to the parent's index is
+judged on the parent; one created on the partition alone is compared like any other.
 
 ## Why is this bad?
 Every INSERT, and every UPDATE of an indexed column, writes each index: a redundant
@@ -42,7 +43,7 @@ def check(catalog: Catalog, settings: Settings) -> Iterator[Finding]:
     by_table: dict[str, list[dict]] = {}
     for index in catalog.rows("indexes"):
         detail = details.get((index["table"], index["name"]))
-        if detail is None or detail["on_partition"] or not index["valid"] or index["method"] != "btree":
+        if detail is None or not index["valid"] or index["method"] != "btree":
             continue
         by_table.setdefault(index["table"], []).append({**index, **detail})
     for indexes in by_table.values():
@@ -66,6 +67,8 @@ def _redundant(index: dict, other: dict) -> bool:
             return False
     if not set(index["include"]) <= set(other["columns"]) | set(other["include"]):
         return False
+    if index["attached"]:
+        return False  # a partition's copy of its parent's index: judged on the parent
     if n < len(other["columns"]):
         return not index["is_unique"]
     return _weaker_of_equals(index, other)
@@ -74,7 +77,7 @@ def _redundant(index: dict, other: dict) -> bool:
 def _weaker_of_equals(index: dict, other: dict) -> bool:
     """Of two indexes on the same keys, the one to drop (exactly one of the pair)."""
     def strength(ix: dict) -> tuple:
-        return (ix["is_primary"], ix["constraint"] is not None, ix["is_unique"])
+        return (ix["is_primary"], ix["constraint"] is not None, ix["is_unique"], ix["attached"])
 
     if strength(index) != strength(other):
         return strength(index) < strength(other)

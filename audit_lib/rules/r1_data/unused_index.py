@@ -5,6 +5,8 @@ Reports valid indexes with zero scans in `pg_stat_all_indexes` that do not back 
 primary key, unique or exclusion constraint and are not unique. The finding says
 since when the scans have been counted (the database's statistics reset, or the
 server's start), so the reader can judge whether that covers a full business cycle.
+A partitioned table's index counts its partitions' scans; the partitions' copies of it
+are not reported one by one.
 Scans are counted per server: an index used only on a replica shows zero here.
 
 ## Why is this bad?
@@ -36,12 +38,15 @@ from audit_lib.settings import Settings
 WELL_OBSERVED_DAYS = 7
 
 
-@rule("R1.unused-index", on="catalog", scope="db", severity="info", needs=("indexes", "stats_reset"))
+@rule("R1.unused-index", on="catalog", scope="db", severity="info", needs=("indexes", "index_details", "stats_reset"))
 def check(catalog: Catalog, settings: Settings) -> Iterator[Finding]:
     since, days = _counting_since(catalog)
+    attached = {(d["table"], d["name"]) for d in catalog.rows("index_details") if d["attached"]}
     for index in catalog.rows("indexes"):
         if index["scans"] or not index["valid"] or index["is_unique"] or index["constraint"] is not None:
             continue
+        if (index["table"], index["name"]) in attached:
+            continue  # a partition's copy of its parent's index: the parent's counts its scans
         schema = index["table"].partition(".")[0]
         yield Finding(
             message=f"index {index['name']} on {index['table']} has not been scanned since {since}",
