@@ -27,11 +27,6 @@ _VALUE_KEYWORDS = {
 }
 
 
-def has_pyformat(text: str) -> bool:
-    """Whether ``text`` uses psycopg's ``%s``/``%(name)s`` placeholders outside literals."""
-    return any(kind == "pyformat" for kind, _ in _placeholders(text))
-
-
 def normalize(text: str) -> str:
     """``text`` with every placeholder rewritten to ``$n`` (same name, same number)."""
     text = text.replace("\x00", " ")
@@ -48,9 +43,11 @@ def normalize(text: str) -> str:
             named[name] = counter[0]
         return f"${counter[0]}"
 
-    pyformat = has_pyformat(text)
-    qmark = _uses_qmark(text)
-    for kind, value in tokens(text):
+    parts = list(tokens(text))
+    kinds = {kind for kind, value in parts if value != "%%"}
+    pyformat = "pyformat" in kinds
+    qmark = "qmark" in kinds and not kinds & {"pyformat", "named"} and not explicit
+    for kind, value in parts:
         if kind == "text":
             pieces.append(value)
         elif kind == "literal":
@@ -71,16 +68,6 @@ def normalize(text: str) -> str:
         else:  # an escaped colon of SQLAlchemy text(): "\\:" is a literal ":"
             pieces.append(":")
     return "".join(pieces)
-
-
-def _uses_qmark(text: str) -> bool:
-    """``?`` means placeholders only when no other style is in use (else it is jsonb)."""
-    kinds = {kind for kind, _ in _placeholders(text)}
-    return "qmark" in kinds and not kinds & {"pyformat", "named"} and not _DOLLAR_NUMBER.search(text)
-
-
-def _placeholders(text: str) -> list[tuple[str, str]]:
-    return [(k, v) for k, v in tokens(text) if k in ("pyformat", "named", "qmark") and v != "%%"]
 
 
 def tokens(text: str):
