@@ -259,8 +259,7 @@ class Evaluator:
         base: tuple[ast.AST, ast.AST] | None = None
         additions: list[ast.AST] = []
         for node in _scope_statements(scope):
-            end = (getattr(node, "end_lineno", 0) or 0, getattr(node, "end_col_offset", 0) or 0)
-            if position is not None and end > position:
+            if position is not None and _binding_end(node) > position:
                 continue
             if isinstance(node, ast.Assign) and any(_binds(t, name) for t in node.targets):
                 base, additions = (node, node.value if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) else None), []
@@ -368,6 +367,15 @@ def _binds_loosely(node: ast.AST, name: str) -> bool:
     if isinstance(node, (ast.For, ast.AsyncFor)):
         return _binds(node.target, name)
     return any(item.optional_vars is not None and _binds(item.optional_vars, name) for item in node.items)
+
+
+def _binding_end(node: ast.AST) -> tuple[int, int]:
+    """Where the binding made by ``node`` takes effect: a loop or ``with`` binds before its body."""
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        node = node.iter
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        node = node.items[-1].optional_vars or node.items[-1].context_expr
+    return (getattr(node, "end_lineno", 0) or 0, getattr(node, "end_col_offset", 0) or 0)
 
 
 def _parameters(fn: ast.AST) -> set[str]:

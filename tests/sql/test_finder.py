@@ -335,3 +335,13 @@ def test_glued_parameters_still_parse(tmp_path):
     """)
     assert query.normalized == "INSERT INTO txns(as_id, txn_id) VALUES($1,$2)"
     assert query.parse_error is None
+
+
+def test_a_loop_variable_is_not_mistaken_for_a_module_constant(tmp_path):
+    assert scan(tmp_path, {"app.py": """
+        query = "SELECT 1"
+
+        def run_all(cur, queries):
+            for query in queries:
+                cur.execute(query)
+    """}) == []
