@@ -196,7 +196,7 @@ _LOOKBACK = 2_000
 def place_holes(text: str) -> tuple[str, int | None]:
     """Decide what each spliced value (HOLE) is.
 
-    A hole inside a quoted literal becomes ``1`` (the literal stays a literal); a hole
+    A hole inside a string literal becomes ``1`` (the literal stays a literal); a hole
     where a value goes stays a HOLE (a placeholder once normalised). Returns the text
     and the index of the first hole that fills a name or clause position (the query is
     then dynamic), or None.
@@ -208,6 +208,9 @@ def place_holes(text: str) -> tuple[str, int | None]:
         if kind == "literal":
             count = value.count(HOLE)
             if count:
+                # a value inside a string or comment; inside "a quoted name" or a $$ body it is code
+                if dynamic is None and not value.startswith(("'", "--", "/*")):
+                    dynamic = hole_index
                 pieces.append(value.replace(HOLE, "1"))
                 hole_index += count
                 continue
