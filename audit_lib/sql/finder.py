@@ -311,9 +311,12 @@ def _read_later(module: SourceModule, later: list[ast.AST], names: set[str], pre
                 return _chained(module, node)
         if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and dotted(node.iter) in names:
             return ALL
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("list", "tuple"):
-            if node.args and dotted(node.args[0]) in names:
-                return ALL
+        if isinstance(node, ast.Call) and node.args and dotted(node.args[0]) in names:
+            helper = (method_name(node) or "").lower()
+            if helper in ("list", "tuple") or "fetchall" in helper or "fetch_all" in helper:
+                return ALL  # list(cur), Django's dictfetchall(cursor)
+            if "fetchone" in helper or "fetch_one" in helper:
+                return ONE
     return None
 
 

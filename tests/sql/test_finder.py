@@ -345,3 +345,15 @@ def test_a_loop_variable_is_not_mistaken_for_a_module_constant(tmp_path):
             for query in queries:
                 cur.execute(query)
     """}) == []
+
+
+def test_rows_read_through_a_helper_that_takes_the_cursor(tmp_path):
+    queries = scan(tmp_path, {"app.py": """
+        from django.db import connection
+
+        def report():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT kind, count(*) FROM events GROUP BY kind")
+                return dictfetchall(cursor)
+    """})
+    assert [s.returns for q in queries for s in q.sites] == ["all"]
