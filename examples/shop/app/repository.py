@@ -98,19 +98,23 @@ def orders_before(conn: psycopg.Connection, status: str, placed_at: datetime, or
     ).fetchall()
 
 
-def create_order(conn: psycopg.Connection, customer_id: int, lines: list[tuple[int, int]], idempotency_key: str) -> int:
-    """Insert the order and its lines atomically; a replayed key returns the first order."""
+def product_prices(conn: psycopg.Connection, product_ids: list[int]) -> dict[int, Decimal]:
+    """Prices of the given products; UnknownProduct when one is missing or inactive."""
     # posture-demo: ok R1.n-plus-one (one batch query for every product of the order)
     prices = {
         row["id"]: row["price"]
-        for row in conn.execute(
-            "SELECT id, price FROM products WHERE id = ANY(%s) AND active", ([product_id for product_id, _ in lines],)
-        )
+        for row in conn.execute("SELECT id, price FROM products WHERE id = ANY(%s) AND active", (product_ids,))
     }
-    for product_id, _ in lines:
+    for product_id in product_ids:
         # posture-demo: ok R5.quadratic (dict membership)
         if product_id not in prices:
             raise UnknownProduct(product_id)
+    return prices
+
+
+def create_order(conn: psycopg.Connection, customer_id: int, lines: list[tuple[int, int]], idempotency_key: str) -> int:
+    """Insert the order and its lines atomically; a replayed key returns the first order."""
+    prices = product_prices(conn, [product_id for product_id, _ in lines])
     total = sum((line_total(prices[product_id], quantity) for product_id, quantity in lines), Decimal("0"))
     # posture-demo: ok R2.multi-table-write-no-tx (one transaction)
     with conn.transaction():

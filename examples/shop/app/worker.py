@@ -12,7 +12,7 @@ import psycopg
 
 from app import config
 from app.clients.payments import PaymentsClient
-from app.clients.shipping import archive_label, carrier_session, create_label, track
+from app.clients.shipping import archive_label, carrier_session, create_label
 from app.context import correlation_headers
 from app.db import pool
 from app.money import card_fee
@@ -81,11 +81,6 @@ def ship_paid(conn: psycopg.Connection) -> None:
             )
         # posture-demo: ok R2.network-in-tx (after the transaction closed)
         httpx.post(config.ORDER_WEBHOOK_URL, json={"order_id": order["id"], "status": "shipped"}, headers=correlation_headers())
-
-
-def refresh_tracking(tracking_numbers: list[str]) -> list[dict]:
-    with carrier_session() as session:
-        return [track(session, number) for number in tracking_numbers]
 
 
 def log_backlog(conn: psycopg.Connection) -> None:

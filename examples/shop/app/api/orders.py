@@ -1,15 +1,19 @@
 """Orders: place, read, list, cancel, invoices."""
 
 import logging
+from collections.abc import Iterator
 from datetime import datetime
+from decimal import Decimal
 
 import psycopg
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from app import repository
-from app.db import get_conn
+from app.clients import shipping
+from app.db import get_conn, pool
 from app.models import NewOrder
+from app.money import apply_discount, estimated_fee, line_total
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -31,6 +35,21 @@ def place_order(
     # posture-demo: ok R3.log-no-context (structured)
     log.info("order placed", extra={"order_id": order_id, "customer_id": order.customer_id})
     return {"id": order_id}
+
+
+@router.post("/preview")
+def preview(
+    order: NewOrder, discount_rate: float = Query(0.0, ge=0, lt=1), conn: psycopg.Connection = Depends(get_conn)
+) -> dict:
+    """The checkout summary shown before the order is placed."""
+    try:
+        prices = repository.product_prices(conn, [line.product_id for line in order.lines])
+    except repository.UnknownProduct as exc:
+        raise HTTPException(422, f"unknown product {exc.args[0]}") from None
+    subtotal = sum((line_total(prices[line.product_id], line.quantity) for line in order.lines), Decimal("0"))
+    total = apply_discount(subtotal, discount_rate)
+    # posture-demo: violates T.float-money (float() of a money value, for the JSON number the frontend wants)
+    return {"total": total, "estimated_fee": estimated_fee(float(total))}
 
 
 @router.get("")
@@ -59,6 +78,24 @@ def top_orders(limit: int = Query(20, ge=1, le=100), conn: psycopg.Connection = 
     return repository.biggest_orders(conn, limit)
 
 
+@router.get("/export.csv")
+def export_csv(since: datetime) -> StreamingResponse:
+    """Orders placed since ``since`` as CSV, for the finance team's spreadsheet."""
+
+    def lines() -> Iterator[str]:
+        with pool.connection() as conn:
+            yield "id,customer_id,status,total,placed_at\n"
+            for row in repository.export_orders(conn, since):
+                yield f"{row['id']},{row['customer_id']},{row['status']},{row['total']},{row['placed_at'].isoformat()}\n"
+
+    return StreamingResponse(lines(), media_type="text/csv")
+
+
+@router.get("/statements/{month}")
+def payment_statement(month: str, request: Request) -> dict:
+    return request.app.state.payments.monthly_statement(month)
+
+
 @router.get("/{order_id}")
 def read_order(order_id: int, conn: psycopg.Connection = Depends(get_conn)) -> dict:
     order = repository.get_order(conn, order_id)
@@ -74,6 +111,12 @@ def cancel_order(order_id: int, conn: psycopg.Connection = Depends(get_conn)) ->
     # posture-demo: violates R3.log-no-context (print in service code)
     print(f"order {order_id} cancelled")
     return {"id": order_id, "status": "cancelled"}
+
+
+@router.get("/{order_id}/tracking")
+def tracking(order_id: int) -> dict:
+    with shipping.carrier_session() as session:
+        return shipping.track(session, str(order_id))
 
 
 @router.get("/{order_id}/invoice.pdf")

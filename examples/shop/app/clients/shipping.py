@@ -52,17 +52,17 @@ def archive_label(session: requests.Session, label_url: str, path: Path) -> None
     path.write_bytes(response.content)
 
 
-def track(session: requests.Session, tracking_number: str) -> dict:
+def track(session: requests.Session, reference: str) -> dict:
     for attempt in range(5):
         try:
             # posture-demo: ok R3.http-no-timeout
             # posture-demo: ok R3.no-correlation-id
             response = session.get(
-                f"{config.SHIPPING_URL}/tracking/{tracking_number}", timeout=(3.05, 10), headers=correlation_headers()
+                f"{config.SHIPPING_URL}/tracking/{reference}", timeout=(3.05, 10), headers=correlation_headers()
             )
             response.raise_for_status()
             return response.json()
         except requests.ConnectionError:
             # posture-demo: violates R3.retry-no-jitter (every worker retries in lock-step: 1 s, 2 s, 4 s...)
             time.sleep(2**attempt)
-    raise CarrierUnavailable(tracking_number)
+    raise CarrierUnavailable(reference)
