@@ -13,7 +13,8 @@ HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
 Ownership moves are not leaks, so these stay silent: the resource is returned or
 yielded to the caller, stored on an attribute (`self.conn = ...`, `app.state.pool =
 ...`) or in a container (`pools[name] = ...`, `conns.append(...)`), passed to a class
-constructor that takes it over (`Repository(conn)`), entered into an
+constructor that takes it over (`Repository(conn)`) or to a call whose result is
+returned (`return send_file(handle)`), entered into an
 `ExitStack`/`AsyncExitStack` (`stack.enter_context(...)`), wrapped in
 `contextlib.closing(...)`, its `close` registered as a callback (`atexit.register(
 conn.close)`, `stack.callback(f.close)`, `request.addfinalizer(...)`), or captured by a
@@ -244,7 +245,7 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
             continue
         if isinstance(parent, ast.Call) and parent.func is not child:
             verdict = _callee_verdict(module, parent)
-            if verdict in ("owner", "sink"):
+            if verdict in ("owner", "sink") or _result_handed_over(module, parent):
                 usage.owned = True
             elif verdict == "constructor":
                 child, parent = parent, module.parents.get(parent)
@@ -280,6 +281,14 @@ def _callee_verdict(module: SourceModule, call: ast.Call) -> str:
     if last[:1].isupper():
         return "constructor"
     return "uses"
+
+
+def _result_handed_over(module: SourceModule, call: ast.Call) -> bool:
+    """``return send_file(handle)``: what the call builds goes to the caller, with the resource."""
+    parent = module.parents.get(call)
+    if isinstance(parent, ast.Await):
+        parent = module.parents.get(parent)
+    return isinstance(parent, (ast.Return, ast.Yield, ast.YieldFrom))
 
 
 def _where(module: SourceModule, node: ast.AST) -> str:
