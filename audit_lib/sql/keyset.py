@@ -172,3 +172,21 @@ def source_tables(select: exp.Select) -> list[str]:
         if isinstance(table, exp.Table) and table.name and table.name not in ctes and table.name not in names:
             names.append(table.name)
     return names
+
+
+def seeks_from_a_key(select: exp.Expression) -> bool:
+    """The WHERE already starts from a cursor on the leading ORDER BY column (``x > $1 ORDER BY x``).
+
+    An OFFSET on top of that skips a bounded batch from the cursor, not every earlier page.
+    """
+    order = select.args.get("order")
+    if order is None or not order.expressions or not isinstance(order.expressions[0].this, exp.Column):
+        return False
+    leading = order.expressions[0].this.name
+    where = select.args.get("where")
+    for term in conjuncts(where.this if where is not None else None):
+        if isinstance(term, (exp.GT, exp.GTE, exp.LT, exp.LTE)):
+            for side, other in ((term.this, term.expression), (term.expression, term.this)):
+                if isinstance(side, exp.Column) and side.name == leading and is_value(other):
+                    return True
+    return False

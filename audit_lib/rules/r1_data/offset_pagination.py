@@ -220,20 +220,24 @@ def _drf_finding(module: SourceModule, node: ast.AST) -> Finding | None:
 
 from sqlglot import exp  # noqa: E402
 
-from audit_lib.sql.keyset import keyset_rewrite  # noqa: E402
+from audit_lib.sql.keyset import keyset_rewrite, seeks_from_a_key  # noqa: E402
 from audit_lib.sql.model import FoundQuery  # noqa: E402
 from audit_lib.sql.sites import site_evidence  # noqa: E402
 
 
 @rule("R1.offset-pagination", on="query", scope="code+sql", severity="medium")
 def check_sql(query: FoundQuery, project: Project) -> Iterator[Finding]:
-    """``OFFSET $1``, ``OFFSET :skip``, ``OFFSET 100`` in a query the code sends; not ``OFFSET 0``."""
+    """``OFFSET $1``, ``OFFSET :skip``, ``OFFSET 100`` in a query the code sends.
+
+    Not ``OFFSET 0``, nor an offset taken from a keyset cursor (``WHERE id > $1 ORDER BY id
+    LIMIT 1 OFFSET 1000`` finds the end of the next batch: it reads one batch, not every page).
+    """
     if query.statement is None:
         return
-    offset = next((o for o in query.statement.find_all(exp.Offset) if _skips_rows(o.expression)), None)
+    paging = [(o, o.parent or query.statement) for o in query.statement.find_all(exp.Offset) if _skips_rows(o.expression)]
+    offset, paged = next(((o, p) for o, p in paging if not seeks_from_a_key(p)), (None, None))
     if offset is None:
         return
-    paged = offset.parent if offset.parent is not None else query.statement
     constant = isinstance(offset.expression, exp.Literal)
     what = f"OFFSET {offset.expression.sql(dialect='postgres')}" if constant else "a variable OFFSET"
     for site in query.sites:
