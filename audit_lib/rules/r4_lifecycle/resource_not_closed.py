@@ -220,10 +220,22 @@ def _usage(module: SourceModule, fn: ast.AST, name: str, factory: str) -> Usage:
     for node in body_nodes:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in names:
             names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    cursors = {t.id for node in body_nodes if isinstance(node, ast.Assign) and _is_cursor_of(node.value, names)
+               for t in node.targets if isinstance(t, ast.Name)}
+    cursor_usage = Usage()
     for node in body_nodes:
-        if isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load):
-            _classify_use(module, node, usage, factory)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            if node.id in names:
+                _classify_use(module, node, usage, factory)
+            elif node.id in cursors:
+                _classify_use(module, node, cursor_usage, factory)
+    usage.owned = usage.owned or cursor_usage.owned  # a cursor handed over carries its connection along
     return usage
+
+
+def _is_cursor_of(value: ast.AST, names: set[str]) -> bool:
+    return isinstance(value, ast.Call) and is_cursor_call(value) and \
+        isinstance(value.func.value, ast.Name) and value.func.value.id in names
 
 
 def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: str) -> None:
