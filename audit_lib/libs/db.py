@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import ast
 import re
+import weakref
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Iterator
@@ -384,13 +385,19 @@ class _Scope:
     aiosql: set[str] = field(default_factory=set)
 
 
-_scopes: dict[int, tuple[ast.AST, _Scope]] = {}
+# Per parsed file (dropped with its tree): scopes and operations of each function, by id.
+_CACHE: "weakref.WeakKeyDictionary[ast.Module, dict[tuple, object]]" = weakref.WeakKeyDictionary()
+
+
+def _cache_of(module: SourceModule) -> dict[tuple, object]:
+    return _CACHE.setdefault(module.tree, {})
 
 
 def _scope_of(module: SourceModule, fn: ast.AST) -> _Scope:
-    cached = _scopes.get(id(fn))
-    if cached is not None and cached[0] is fn:
-        return cached[1]
+    cache = _cache_of(module)
+    cached = cache.get(("scope", id(fn)))
+    if cached is not None:
+        return cached
     scope = _Scope()
     if fn is not module.tree:
         module_scope = _scope_of(module, module.tree)
@@ -420,7 +427,7 @@ def _scope_of(module: SourceModule, fn: ast.AST) -> _Scope:
                 name = dotted(item.optional_vars) if item.optional_vars is not None else None
                 if name:
                     _bind(module, scope, name, item.context_expr)
-    _scopes[id(fn)] = (fn, scope)
+    cache[("scope", id(fn))] = scope
     return scope
 
 
@@ -869,7 +876,18 @@ def function_of(module: SourceModule, node: ast.AST) -> ast.AST:
 
 
 def function_ops(module: SourceModule, fn: ast.AST, project: Project | None = None) -> list[DbOp]:
-    """Every database operation in ``fn``'s own body (not nested functions), in source order."""
+    """Every database operation in ``fn``'s own body (not nested functions), in source order.
+
+    The list is shared between callers: read it, do not change it.
+    """
+    cache = _cache_of(module)
+    key = ("ops", id(fn), id(project))
+    if key not in cache:
+        cache[key] = _function_ops(module, fn, project)
+    return cache[key]
+
+
+def _function_ops(module: SourceModule, fn: ast.AST, project: Project | None) -> list[DbOp]:
     ops = []
     for node in walk_function_body(fn):
         if isinstance(node, ast.Call):
@@ -926,12 +944,19 @@ def _project_function(project: Project | None, dotted_target: str) -> tuple[Sour
 
 
 def expanded_ops(module: SourceModule, project: Project | None, fn: ast.AST, depth: int = 2) -> list[DbOp]:
-    """:func:`function_ops` plus, at each call of a local helper, the helper's own operations."""
-    return _expanded(module, project, fn, depth, {id(fn)})
+    """:func:`function_ops` plus, at each call of a local helper, the helper's own operations.
+
+    The list is shared between callers: read it, do not change it.
+    """
+    cache = _cache_of(module)
+    key = ("expanded", id(fn), id(project), depth)
+    if key not in cache:
+        cache[key] = _expanded(module, project, fn, depth, {id(fn)})
+    return cache[key]
 
 
 def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth: int, seen: set[int]) -> list[DbOp]:
-    ops = function_ops(module, fn, project)
+    ops = list(function_ops(module, fn, project))
     if depth <= 0:
         return ops
     anchored = {id(op.call) for op in ops}

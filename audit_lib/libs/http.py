@@ -250,8 +250,8 @@ class _ModuleIndex:
             return None, ""
         module_name, _, attr = name.rpartition(".")
         other = self.project.by_dotted_name.get(module_name)
-        if other is None or other is self.module:
-            return None, ""
+        if other is None or other is self.module or not uses_http(other):
+            return None, ""  # only a file that imports an HTTP/gRPC library can make clients
         return _index(other, self.project), attr
 
     def _make(self, call: ast.Call, seen: set, *, name: str, node: ast.AST) -> ClientBinding | None:

@@ -84,6 +84,7 @@ REGISTRATION_METHODS = {"add_url_rule", "add_api_route", "add_route", "add_get",
 AIOHTTP_ROUTE_FUNCTIONS = {f"aiohttp.web.{m.lower()}": (m,) for m in HTTP_METHODS} | {"aiohttp.web.route": (), "aiohttp.web.view": ()}
 ROUTE_CLASSES = {"starlette.routing.Route": "starlette", "fastapi.routing.APIRoute": "fastapi"}
 DJANGO_URL_FUNCTIONS = {"django.urls.path", "django.urls.re_path", "django.conf.urls.url"}
+REGISTRATION_TOKENS = ("add_", "Route(", "path(", "url(", "web.")  # cheap test before walking a file
 
 
 @dataclass(eq=False)
@@ -130,7 +131,10 @@ def route_handlers(module: SourceModule, project: Project | None = None) -> list
 
 
 def handler_of(module: SourceModule, node: ast.AST, project: Project | None = None) -> RouteHandler | None:
-    by_function = {id(h.function): h for h in route_handlers(module, project)}
+    handlers = route_handlers(module, project)
+    if not handlers:
+        return None
+    by_function = {id(h.function): h for h in handlers}
     parent = module.parents.get(node)
     while parent is not None:
         if id(parent) in by_function:
@@ -315,6 +319,8 @@ def _project_registered(project: Project) -> dict[str, list[RouteHandler]]:
     table: dict[str, list[RouteHandler]] = {}
     for module in project.modules:
         # Registrations often live in a routes.py that imports only the handlers, not the framework.
+        if not any(token in module.text for token in REGISTRATION_TOKENS):
+            continue
         for call, target, framework, methods, path in _registrations(module):
             resolved = _resolve_function(project, module, target)
             if resolved is not None:

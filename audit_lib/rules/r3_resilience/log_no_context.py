@@ -110,6 +110,8 @@ def _in_exempt_function(module: SourceModule, node: ast.AST) -> bool:
 
 
 def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]:
+    if not route_handlers(module, project):
+        return
     stdlib_loggers = _bound_names(module, STDLIB_GET_LOGGER)
     adapters = _bound_names(module, {"logging.LoggerAdapter"})
     for node in ast.walk(module.tree):

@@ -92,7 +92,7 @@ def _uses_breakers(project: Project) -> bool:
     for module in project.modules:
         if any(module.imports_module(lib) for lib in BREAKER_LIBRARIES):
             return True
-        if any(isinstance(n, ast.ClassDef) and BREAKER_NAME.search(n.name) for n in ast.walk(module.tree)):
+        if BREAKER_NAME.search(module.text) and any(isinstance(n, ast.ClassDef) and BREAKER_NAME.search(n.name) for n in ast.walk(module.tree)):
             return True
     return False
 
@@ -101,6 +101,8 @@ def _functions_handed_to_breakers(project: Project) -> set[str]:
     """Names of functions passed to ``breaker.call(fn, ...)`` anywhere in the code base."""
     names: set[str] = set()
     for module in project.modules:
+        if not BREAKER_NAME.search(module.text):
+            continue
         for node in ast.walk(module.tree):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr in ("call", "call_async", "call_with_retry") and node.args

@@ -85,6 +85,8 @@ def _uses_metrics(project: Project) -> bool:
             continue
         if any(module.imports_module(lib) for lib in METRICS_LIBRARIES):
             return True
+        if not any(hint in module.text for hint in (*METRICS_LIBRARIES, "etric", "tats")):
+            continue
         for node in ast.walk(module.tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and _names_library(node.value):
                 return True

@@ -83,6 +83,8 @@ URLLIB3_RETRY = {"urllib3.Retry", "urllib3.util.Retry", "urllib3.util.retry.Retr
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if is_test_file(module) or is_script_file(module):
         return  # one process retrying alone cannot stampede a dependency
+    if not any(hint in module.text for hint in ("sleep", "retry", "Retry", "backoff")):
+        return
     for node in ast.walk(module.tree):
         if isinstance(node, ast.Call):
             problem = _library_problem(module, node)
