@@ -83,7 +83,7 @@ def _selective_seq_scan(query: FoundQuery, node: Node, catalog: Catalog | None,
     return located(
         query,
         message=(f"sequential scan of {table['table']} (~{table['est_rows']} rows) keeps about "
-                 f"{fraction:.1%} of them: an index would read only those"),
+                 f"{fraction * table['est_rows']:.0f} of them ({fraction:.2%}): an index would read only those"),
         object=table["table"], columns=columns or None, evidence=describe(node), fix=fix,
         confidence=Confidence.high if query.analyzed else Confidence.medium,
         extra={"index_columns": columns},
