@@ -175,18 +175,24 @@ def source_tables(select: exp.Select) -> list[str]:
 
 
 def seeks_from_a_key(select: exp.Expression) -> bool:
-    """The WHERE already starts from a cursor on the leading ORDER BY column (``x > $1 ORDER BY x``).
+    """The WHERE already starts from a cursor on the leading ORDER BY column, in its direction.
 
-    An OFFSET on top of that skips a bounded batch from the cursor, not every earlier page.
+    ``x > $1 ORDER BY x`` or ``x < $1 ORDER BY x DESC``: an OFFSET on top skips a bounded
+    batch from the cursor, not every earlier page.
     """
     order = select.args.get("order")
     if order is None or not order.expressions or not isinstance(order.expressions[0].this, exp.Column):
         return False
     leading = order.expressions[0].this.name
+    descending = bool(order.expressions[0].args.get("desc"))
     where = select.args.get("where")
     for term in conjuncts(where.this if where is not None else None):
-        if isinstance(term, (exp.GT, exp.GTE, exp.LT, exp.LTE)):
-            for side, other in ((term.this, term.expression), (term.expression, term.this)):
-                if isinstance(side, exp.Column) and side.name == leading and is_value(other):
+        if not isinstance(term, (exp.GT, exp.GTE, exp.LT, exp.LTE)):
+            continue
+        lower_bound_when_left = isinstance(term, (exp.GT, exp.GTE))
+        for side, other, column_left in ((term.this, term.expression, True), (term.expression, term.this, False)):
+            if isinstance(side, exp.Column) and side.name == leading and is_value(other):
+                is_lower_bound = lower_bound_when_left == column_left
+                if is_lower_bound != descending:
                     return True
     return False
