@@ -30,6 +30,9 @@ Decisions:
 - `with psycopg2.connect(...) as conn` and `with sqlite3.connect(...) as conn` are
   reported: for these two drivers the `with` block only commits or rolls back, it
   does not close the connection.
+- `conn.close()` of an asyncio resource (asyncpg, aiohttp, httpx.AsyncClient, psycopg
+  async, aiosqlite, aiomysql, aiopg) without `await` closes nothing and is reported
+  with high confidence.
 - A resource used inline and dropped (`open(p).read()`, `json.load(open(p))`) is
   reported with low confidence for files (CPython's reference counting closes them at
   once; other interpreters do not) and medium confidence otherwise.
@@ -93,6 +96,10 @@ STORING_METHODS = {"append", "add", "put", "put_nowait", "insert", "setdefault",
                    "update", "set", "register"}
 # Drivers whose connection context manager ends a transaction but leaves the connection open.
 TRANSACTION_ONLY_WITH = {"psycopg2.connect", "sqlite3.connect"}
+# Resources whose close() is a coroutine: calling it without await closes nothing.
+ASYNC_CLOSE = {"asyncpg.connect", "asyncpg.create_pool", "aiohttp.ClientSession", "httpx.AsyncClient",
+               "psycopg.AsyncConnection.connect", "psycopg_pool.AsyncConnectionPool", "aiosqlite.connect",
+               "aiomysql.connect", "aiomysql.create_pool", "aiopg.connect", "aiopg.create_pool"}
 CONTAINERS = (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Starred, ast.keyword)
 # Functions that read or write a file object they are given and leave it open.
 READERS = {"json.load", "json.dump", "yaml.load", "yaml.safe_load", "yaml.full_load", "yaml.dump",
@@ -111,6 +118,7 @@ class Usage:
     yielded_at: int | None = None
     closes: list[tuple[ast.AST, str]] = field(default_factory=list)  # (close call, "finally"|"except"|"body")
     transaction_with: bool = False
+    unawaited_close: ast.Call | None = None  # ``conn.close()`` of an asyncio resource, never awaited
 
 
 @rule("R4.resource-not-closed", on="module", scope="code", severity="high")
@@ -176,6 +184,11 @@ def _judge_name(module: SourceModule, fn: ast.AST, call: ast.Call, kind: str, fa
     body_closes = sorted((c for c, where in usage.closes if where == "body"), key=lambda c: c.lineno)
     if finally_closes or (except_closes and body_closes):
         return None
+    if usage.unawaited_close is not None and not usage.closes:
+        return _finding(module, call, kind, factory, Confidence.high,
+                        f"{kind} from {factory}() is never closed: `{ast.unparse(usage.unawaited_close)}` on line "
+                        f"{usage.unawaited_close.lineno} is a coroutine that is not awaited",
+                        f"`await {ast.unparse(usage.unawaited_close)}` in a `finally` block")
     if usage.yielded_at is not None:
         if any(c.lineno > usage.yielded_at for c, _ in usage.closes):
             return None
@@ -246,7 +259,10 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
             grand = module.parents.get(parent)
             if parent.attr in CLOSE_METHODS:
                 if isinstance(grand, ast.Call) and grand.func is parent:
-                    usage.closes.append((grand, _where(module, grand)))
+                    if factory in ASYNC_CLOSE and not isinstance(module.parents.get(grand), ast.Await):
+                        usage.unawaited_close = usage.unawaited_close or grand
+                    else:
+                        usage.closes.append((grand, _where(module, grand)))
                 elif isinstance(grand, (ast.Call, ast.keyword)):
                     usage.owned = True  # its close is registered as a callback
             elif child is not use:
