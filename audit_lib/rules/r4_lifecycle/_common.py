@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 
-from audit_lib.pyast import FUNCTION_TYPES, call_name, decorator_names, dotted, qualified
+from audit_lib.pyast import FUNCTION_TYPES, call_name, dotted, qualified
 from audit_lib.source import Project, SourceModule
 
 # Calls that open a connection to a database server (network, authentication, backend process).
@@ -132,7 +132,3 @@ def dependency_functions(project: Project) -> set[ast.AST]:
                 if resolved is not None:
                     found.add(resolved[1])
     return found
-
-
-def is_fixture(module: SourceModule, fn: ast.AST) -> bool:
-    return any(n.endswith("fixture") for n in decorator_names(module, fn))

@@ -58,16 +58,26 @@ def get_order(order_id: int):
 from __future__ import annotations
 
 import ast
-from typing import Iterator
+from collections.abc import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.web import route_handlers
 from audit_lib.pyast import (
-    FUNCTION_TYPES, ancestors, call_name, enclosing_function, enclosing_loops, walk_function_body,
+    FUNCTION_TYPES,
+    ancestors,
+    call_name,
+    enclosing_function,
+    enclosing_loops,
+    walk_function_body,
 )
 from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
-    DB_CONNECT, DB_POOLS, ENGINES, dependency_functions, is_test_path, resolve_function,
+    DB_CONNECT,
+    DB_POOLS,
+    ENGINES,
+    dependency_functions,
+    is_test_path,
+    resolve_function,
 )
 from audit_lib.source import Project, SourceModule
 

@@ -75,16 +75,26 @@ asyncio.run(main())
 from __future__ import annotations
 
 import ast
-from typing import Iterator
+from collections.abc import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.web import shutdown_hooks
 from audit_lib.pyast import (
-    FUNCTION_TYPES, call_name, dotted, enclosing_function, method_name, qualified, walk_function_body,
+    FUNCTION_TYPES,
+    call_name,
+    dotted,
+    enclosing_function,
+    method_name,
+    qualified,
+    walk_function_body,
 )
 from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
-    DB_CONNECT, DB_POOLS, is_test_path, resolve_function, top_level_function,
+    DB_CONNECT,
+    DB_POOLS,
+    is_test_path,
+    resolve_function,
+    top_level_function,
 )
 from audit_lib.source import Project, SourceModule
 

@@ -75,14 +75,24 @@ def load_user(dsn, user_id):
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.pyast import FUNCTION_TYPES, ancestors, call_name, functions, walk_function_body
+from audit_lib.pyast import (
+    FUNCTION_TYPES,
+    ancestors,
+    call_name,
+    functions,
+    walk_function_body,
+)
 from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
-    CLOSE_METHODS, is_cursor_call, is_named_cursor, is_test_path, resource_kind,
+    CLOSE_METHODS,
+    is_cursor_call,
+    is_named_cursor,
+    is_test_path,
+    resource_kind,
 )
 from audit_lib.source import Project, SourceModule
 
@@ -166,9 +176,9 @@ def _judge(module: SourceModule, fn: ast.AST, call: ast.Call, kind: str) -> Find
         return _inline(module, call, kind, factory, f".{parent.attr}()")
     if isinstance(parent, (ast.Call, ast.keyword)):
         callee_call = parent if isinstance(parent, ast.Call) else module.parents.get(parent)
-        if isinstance(callee_call, ast.Call) and callee_call.func is not site:
-            if call_name(module, callee_call) in READERS:
-                return _inline(module, call, kind, factory, f"{call_name(module, callee_call)}()")
+        reader = call_name(module, callee_call) if isinstance(callee_call, ast.Call) else None
+        if reader in READERS and callee_call.func is not site:
+            return _inline(module, call, kind, factory, f"{reader}()")
         return None
     if isinstance(parent, ast.Expr):
         return _inline(module, call, kind, factory, "nothing")

@@ -69,12 +69,18 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.pyast import (
-    FUNCTION_TYPES, ancestors, call_name, decorator_names, enclosing_function, functions, keyword, qualified,
+    FUNCTION_TYPES,
+    ancestors,
+    call_name,
+    enclosing_function,
+    functions,
+    keyword,
+    qualified,
     walk_function_body,
 )
 from audit_lib.registry import rule
@@ -142,13 +148,13 @@ def _growing_containers(module: SourceModule) -> Iterator[Finding]:
             continue
         node, fn = growing[0]
         if container.owner is None:
-            where = "module-level"
+            where = f"module-level {container.kind} `{container.name}`"
         elif container.scope == "class":
-            where = f"class-level ({container.owner.name})"
+            where = f"class-level {container.kind} `{container.owner.name}.{container.name}`"
         else:
-            where = f"long-lived ({container.owner.name}.{container.name})"
+            where = f"{container.kind} `self.{container.name}` of {container.owner.name}"
         yield Finding(
-            message=f"{where} {container.kind} `{container.name}` only grows: {fn.name}() adds to it "
+            message=f"{where} only grows: {fn.name}() adds to it "
                     f"(line {node.lineno}) and nothing removes from it or bounds it",
             path=module.path, line=container.node.lineno,
             end_line=getattr(container.node, "end_lineno", container.node.lineno),
@@ -277,9 +283,7 @@ def _classify(module: SourceModule, ref: ast.AST, fn: ast.AST, container: Contai
                 container.bounded = True
         return
     if isinstance(parent, ast.Subscript) and parent.value is ref:
-        if isinstance(parent.slice, ast.Slice) and not isinstance(parent.ctx, ast.Load):
-            container.bounded = True
-        elif isinstance(parent.ctx, ast.Del):
+        if isinstance(parent.slice, ast.Slice) and not isinstance(parent.ctx, ast.Load) or isinstance(parent.ctx, ast.Del):
             container.bounded = True
         elif isinstance(parent.ctx, ast.Store) and container.kind in SEQUENCES:
             container.bounded = True  # `buffers[i] = []`: a slot is replaced (a list never grows by index)
@@ -453,9 +457,8 @@ def _has_positive_maxsize(call: ast.Call) -> bool:
         return False
     if isinstance(size, ast.Constant):
         return isinstance(size.value, int) and size.value > 0
-    if isinstance(size, ast.UnaryOp) and isinstance(size.op, ast.USub):
-        return False
-    return True  # a variable or expression: assume the author chose a bound
+    # A variable or expression: assume the author chose a bound, unless it is negative.
+    return not (isinstance(size, ast.UnaryOp) and isinstance(size.op, ast.USub))
 
 
 def _queue_home(module: SourceModule, call: ast.Call) -> tuple[str | None, bool]:
