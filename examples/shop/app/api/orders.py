@@ -1,4 +1,4 @@
-"""Orders: place, read, list, cancel, invoices."""
+"""Orders: checkout preview, place, list, export, read, cancel, tracking, invoices and statements."""
 
 import logging
 from collections.abc import Iterator
