@@ -48,20 +48,19 @@ def plan_queries(dsn: str, queries: Iterable[FoundQuery], settings: Settings) ->
             todo.append(query)
     if not todo:
         return
-    workers = max(1, min(settings.plan_workers, len(todo)))
-    pool = ConnectionPool(
-        kwargs={**connection_kwargs(dsn, settings), "autocommit": True},
-        min_size=1, max_size=workers, open=False, configure=verify_read_only,
-        timeout=30, name="posture-audit-plans",
-    )
+    kwargs = {**connection_kwargs(dsn, settings), "autocommit": True}
     try:
-        pool.open(wait=True, timeout=30)
-    except (PoolTimeout, psycopg.Error) as exc:
+        with psycopg.connect(**kwargs):  # fail fast, once, rather than per query after pool retries
+            pass
+    except psycopg.Error as exc:
         why = f"database unavailable for planning: {_one_line(exc)}"
         for query in todo:
             query.plan_error = why
-        pool.close()
         return
+    workers = max(1, min(settings.plan_workers, len(todo)))
+    pool = ConnectionPool(kwargs=kwargs, min_size=1, max_size=workers, open=False, configure=verify_read_only,
+                          timeout=30, name="posture-audit-plans")
+    pool.open(wait=False)
     with pool, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plan") as executor:
         list(executor.map(lambda q: _plan_with_pool(pool, q, settings), todo))
 
