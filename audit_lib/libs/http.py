@@ -297,8 +297,11 @@ class _ModuleIndex:
         return list(self.bindings().values())
 
     def _collect_bindings(self) -> None:
+        aliases: list[ast.Assign] = []
         for node in ast.walk(self.module.tree):
             if isinstance(node, ast.Assign):
+                if isinstance(node.value, (ast.Name, ast.Attribute)):
+                    aliases.append(node)
                 for target in node.targets:
                     self._bind(node, target, node.value)
             elif isinstance(node, ast.AnnAssign):
@@ -315,6 +318,15 @@ class _ModuleIndex:
                 for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
                     if arg.annotation is not None:
                         self._bind_annotation(node, ast.Name(id=arg.arg), arg.annotation, scope=node)
+        for node in aliases:  # self.session = session, once the local is known
+            source = self.resolve(node.value, node)
+            for target in node.targets:
+                name = dotted(target)
+                if source is not None and name is not None:
+                    key = self._binding_scope(node, name)
+                    self._bindings.setdefault(key, ClientBinding(
+                        name, source.library, source.kind, node, factory=source.factory, origin=source.origin,
+                        subclass=source.subclass, made_by=source.made_by, module=self.module))
 
     def _bind(self, node: ast.AST, target: ast.expr, value: ast.expr) -> None:
         call = _constructing_call(value)

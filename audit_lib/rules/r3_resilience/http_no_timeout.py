@@ -14,7 +14,9 @@ another module). A timeout on the call or on the session (aiohttp, urllib3) is
 enough; a `requests.Session` has no timeout of its own, so its calls are fine only
 when a mounted adapter or a `Session` subclass sets a default timeout.
 Calls that forward `**kwargs`, sessions of unknown configuration, gRPC channels with
-interceptors, server streams iterated to their end and test code are not reported;
+interceptors, server streams iterated to their end, calls under a deadline
+(`async with asyncio.timeout(...)`, `async_timeout`, anyio/trio cancel scopes,
+`asyncio.wait_for`) and test code are not reported;
 calls in scripts and CLIs are reported with low confidence.
 
 ## Why is this bad?
@@ -48,7 +50,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.http import ClientBinding, OutboundCall, client_for, outbound_calls, uses_http
-from audit_lib.pyast import call_name, has_kwargs_splat, is_none, keyword, qualified
+from audit_lib.pyast import FUNCTION_TYPES, ancestors, call_name, has_kwargs_splat, is_none, keyword, qualified
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import is_script_file, is_test_file
 from audit_lib.source import Project, SourceModule
@@ -56,6 +58,8 @@ from audit_lib.source import Project, SourceModule
 HTTP_CLIENT_CONNECTIONS = {"http.client.HTTPConnection", "http.client.HTTPSConnection"}
 HTTPX_CLIENTS = {"httpx.Client", "httpx.AsyncClient"}
 PLAIN_ADAPTERS = {"requests.adapters.HTTPAdapter", "requests.HTTPAdapter"}
+DEADLINE_SCOPES = {"asyncio.timeout", "asyncio.timeout_at", "async_timeout.timeout", "anyio.fail_after",
+                   "anyio.move_on_after", "trio.fail_after", "trio.move_on_after"}
 SESSION_DEFAULT_TIMEOUT = {"aiohttp", "urllib3"}  # libraries whose sessions carry a timeout for every call
 FIXES = {
     "requests": "pass timeout=(3.05, 27) (connect, read seconds), or mount an adapter that sets a default timeout",
@@ -123,7 +127,7 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
         return None  # judged where the connection is made
     if call.library == "urllib":
         return None if given or len(node.args) >= 3 else (f"{label} has no timeout", Confidence.high)
-    if given:
+    if given or _under_deadline(module, node):
         return None
     if call.library == "grpc":
         return _grpc_problem(module, call, label)
@@ -134,6 +138,22 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
             return None
         return f"{client.library} session call {label} has no timeout (neither on the call nor on the session)", Confidence.high
     return _requests_session_problem(project, client, label)
+
+
+def _under_deadline(module: SourceModule, node: ast.Call) -> bool:
+    """Inside ``async with asyncio.timeout(...)`` (or async_timeout, anyio, trio), or awaited through
+    ``asyncio.wait_for(..., timeout)``."""
+    for parent in ancestors(module, node):
+        if isinstance(parent, (ast.With, ast.AsyncWith)):
+            for item in parent.items:
+                expr = item.context_expr
+                if isinstance(expr, ast.Call) and (call_name(module, expr) or "") in DEADLINE_SCOPES:
+                    return True
+        if isinstance(parent, ast.Call) and call_name(module, parent) == "asyncio.wait_for":
+            return True
+        if isinstance(parent, FUNCTION_TYPES):
+            return False
+    return False
 
 
 def _label(module: SourceModule, call: OutboundCall) -> str:
