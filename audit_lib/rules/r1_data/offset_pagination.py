@@ -46,7 +46,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
-from audit_lib.pyast import dotted, functions, qualified, string_value
+from audit_lib.pyast import dotted, qualified, string_value, walk_function_body
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -67,7 +67,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
     django = module.imports_module("django") or module.imports_module("rest_framework") or ".objects." in module.text
     if not orm and not django:
         return
-    querysets = _queryset_names(module)
+    querysets: dict[int, set[str]] = {}
     for node in ast.walk(module.tree):
         if isinstance(node, ast.Call):
             finding = _call_finding(module, node, orm)
@@ -154,16 +154,13 @@ def _is_zero(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value == 0 and not isinstance(node.value, bool)
 
 
-def _queryset_names(module: SourceModule) -> dict[int, set[str]]:
-    """Per function, the names bound to a Django queryset or SQLAlchemy query."""
-    found: dict[int, set[str]] = {}
-    for fn in functions(module.tree):
-        names: set[str] = set()
-        for node in ast.walk(fn):
-            if isinstance(node, ast.Assign) and _is_queryset_expr(node.value, names):
-                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        found[id(fn)] = names
-    return found
+def _queryset_names(fn: ast.AST) -> set[str]:
+    """The names a function binds to a Django queryset or SQLAlchemy query."""
+    names: set[str] = set()
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Assign) and _is_queryset_expr(node.value, names):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
 
 
 def _is_queryset_expr(node: ast.AST, known: set[str]) -> bool:
@@ -186,7 +183,9 @@ def _slice_finding(module: SourceModule, node: ast.Subscript, querysets: dict[in
     if lower is None or isinstance(lower, ast.Constant):
         return None
     fn = db.function_of(module, node)
-    known = querysets.get(id(fn), set())
+    if id(fn) not in querysets:
+        querysets[id(fn)] = _queryset_names(fn)
+    known = querysets[id(fn)]
     value = node.value
     if not (_is_queryset_expr(value, known) or isinstance(value, ast.Name) and value.id in known):
         return None

@@ -72,7 +72,10 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         return
     for fn in functions(module.tree):
         ops = db.expanded_ops(module, project, fn)
-        reads = [op for op in ops if op.is_read and op.tables and not op.locking]
+        writing_calls = {id(op.call) for op in ops if op.is_write}
+        # a helper that also writes is not a lookup whose answer the caller acts on
+        reads = [op for op in ops if op.is_read and op.tables and not op.locking
+                 and not (op.through and id(op.call) in writing_calls)]
         writes = [op for op in ops if _is_act(op)]
         if not reads or not writes:
             continue

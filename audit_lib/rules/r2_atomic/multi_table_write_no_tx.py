@@ -16,7 +16,9 @@ Transaction blocks: `with conn.transaction()`, `async with conn.transaction()`,
 `with conn:` (psycopg, sqlite3), `session.begin()`, `engine.begin()`,
 `transaction.atomic()` and `@atomic`, and an explicit `BEGIN` ... `COMMIT`. A SQLAlchemy
 session or psycopg connection whose writes are followed by a single `commit()` is one
-transaction and is not reported.
+transaction and is not reported. Neither are deletes from two tables (independent
+clean-ups), Django projects with `ATOMIC_REQUESTS`, and Django model `save`/`delete`
+overrides and signal receivers, which run in the transaction of their caller.
 
 ## Why is this bad?
 If the process dies, the connection drops or the second statement fails after the first
@@ -60,7 +62,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
-from audit_lib.pyast import functions
+from audit_lib.pyast import decorator_names, functions
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -79,7 +81,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         ops = db.expanded_ops(module, project, fn)
         if sum(1 for op in ops if op.is_write) < 2:
             continue
-        finding = _split_writes(module, fn, ops, atomic_requests)
+        django_in_caller_tx = atomic_requests or _runs_in_callers_transaction(module, fn)
+        finding = _split_writes(module, fn, ops, django_in_caller_tx)
         if finding is not None:
             yield finding
 
@@ -93,7 +96,15 @@ def _atomic_requests(project: Project) -> bool:
     return any("ATOMIC_REQUESTS" in m.text and ATOMIC_REQUESTS.search(m.text) for m in project.modules)
 
 
-def _split_writes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], atomic_requests: bool) -> Finding | None:
+def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST) -> bool:
+    """Django model ``save``/``delete`` overrides and signal receivers run inside the transaction of
+    the code that saves the instance; whether that code opened one is not visible here."""
+    if fn.name in ("save", "delete") and isinstance(module.parents.get(fn), ast.ClassDef):
+        return True
+    return any(name.split(".")[-1] == "receiver" for name in decorator_names(module, fn))
+
+
+def _split_writes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], django_in_caller_tx: bool) -> Finding | None:
     spans = db.transaction_blocks(module, fn)
     commits_seen = 0
     last_commit_line = 0
@@ -110,7 +121,7 @@ def _split_writes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], atomic_
             continue
         if span is not None:
             units.append((op, ("block", span), "they run in separate transaction blocks"))
-        elif op.autocommit and not (atomic_requests and op.api == "django"):
+        elif op.autocommit and not (django_in_caller_tx and op.api == "django"):
             units.append((op, ("statement", index), f"{_library(op)} commits each statement on its own outside a "
                                                     f"transaction block"))
         else:
@@ -122,6 +133,8 @@ def _split_writes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], atomic_
                 continue
             if any(db.same_table(a, b) for a in earlier.tables for b in later.tables):
                 continue
+            if earlier.kind == later.kind == db.DELETE:
+                continue  # independent clean-ups (expired rows of two tables): nothing is half-done
             first, second = sorted(earlier.tables)[0], sorted(later.tables)[0]
             through = f" via {later.through}()" if later.through else ""
             return Finding(

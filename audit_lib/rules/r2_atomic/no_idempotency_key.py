@@ -3,7 +3,7 @@
 ## What it does
 Reports a POST or PUT request handler (FastAPI, Starlette, Flask, aiohttp, Django
 views, Django REST framework) that inserts rows -- SQL `INSERT`, ORM `add`/`create`/
-`save` of a new instance, a DRF serializer's or a Django form's `save()` -- directly or
+`save` of a new instance, `save()` of a DRF serializer built from request data only -- directly or
 through a helper of the code base, without reading an `Idempotency-Key` header and
 without making the insert an upsert.
 
@@ -63,7 +63,7 @@ from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
 IDEMPOTENCY = re.compile(r"idempot", re.I)
-SAVING_NAMES = re.compile(r"(serializer|form)$", re.I)
+SERIALIZER = re.compile(r"serializer$", re.I)
 FIX = ("accept an Idempotency-Key header, store it with the row under a unique constraint and insert with "
        "INSERT ... ON CONFLICT (idempotency_key) DO NOTHING, returning the stored result on a retry")
 
@@ -77,7 +77,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         return
     for handler in handlers:
         fn = handler.function
-        if _reads_key(fn):
+        if _reads_key(fn) or _in_serializer_class(module, fn):
             continue
         insert = _first_insert(module, project, fn)
         if insert is None:
@@ -97,6 +97,13 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             confidence=confidence,
             extra={"insert_line": line_node.lineno},
         )
+
+
+def _in_serializer_class(module: SourceModule, fn: ast.AST) -> bool:
+    """A serializer's ``create``/``update`` is called by a view; the view is the endpoint."""
+    owner = module.parents.get(fn)
+    return isinstance(owner, ast.ClassDef) and (
+        "Serializer" in owner.name or any("Serializer" in (dotted(b) or "") for b in owner.bases))
 
 
 def _is_write_method(handler) -> bool:
@@ -150,9 +157,25 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST) -> tuple[
         table = sorted(op.tables)[0] if op.tables else "a table"
         confidence = Confidence.medium if op.through or op.api != "sql" else Confidence.high
         return table, op.call, op.through, confidence
+    creating = _creating_serializers(fn)
     for node in walk_function_body(fn):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "save":
             owner = dotted(node.func.value)
-            if owner and SAVING_NAMES.search(owner.split(".")[-1]) and not node.args:
-                return f"the model of {owner}", node, None, Confidence.medium
+            if owner in creating and not node.args:
+                return f"the model of {creating[owner]}", node, None, Confidence.medium
     return None
+
+
+def _creating_serializers(fn: ast.AST) -> dict[str, str]:
+    """Names bound to ``XSerializer(data=...)`` without an instance: their ``save()`` inserts."""
+    found: dict[str, str] = {}
+    for node in walk_function_body(fn):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call)):
+            continue
+        target, call = dotted(node.targets[0]), node.value
+        called = dotted(call.func) or ""
+        if target and SERIALIZER.search(called.split(".")[-1]) and not call.args and any(
+            kw.arg == "data" for kw in call.keywords
+        ) and not any(kw.arg == "instance" for kw in call.keywords):
+            found[target] = called.split(".")[-1]
+    return found
