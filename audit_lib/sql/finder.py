@@ -238,7 +238,7 @@ def rows_used(module: SourceModule, call: ast.Call) -> str | None:
     position = (call.lineno, call.col_offset)
     later = [node for at, node in _reads_in(module, _scope(module, call)) if at > position]
     prepared = method_name(call) == "prepare"
-    return _read_later(module, later, names, prepared)
+    return _read_later(module, later, names, prepared, call)
 
 
 _READ_CACHE: dict[int, tuple[ast.AST, list[tuple[tuple[int, int], ast.AST]]]] = {}
@@ -291,15 +291,20 @@ def _iterates(parent: ast.AST | None, node: ast.AST) -> bool:
     return isinstance(parent, ast.comprehension) and parent.iter is node
 
 
-def _read_later(module: SourceModule, later: list[ast.AST], names: set[str], prepared: bool) -> str | None:
+def _read_later(module: SourceModule, later: list[ast.AST], names: set[str], prepared: bool,
+                call: ast.Call) -> str | None:
     """The first read of a result or cursor named in ``names``, before it runs another statement.
 
-    For an asyncpg prepared statement, ``stmt.fetch()``/``stmt.fetchrow()`` are the reads.
+    A statement run in the other branch of an ``if`` does not count (both branches then
+    share the read after the ``if``). For an asyncpg prepared statement,
+    ``stmt.fetch()``/``stmt.fetchrow()`` are the reads.
     """
     for node in later:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) in names:
             attr = node.func.attr
             if attr in SQL_METHODS:
+                if _other_branch(module, call, node):
+                    continue
                 return SQL_METHODS[attr] if prepared and SQL_METHODS[attr] in (ALL, ONE) else None
             if attr in ONE_ROW:
                 return ONE
@@ -313,11 +318,33 @@ def _read_later(module: SourceModule, later: list[ast.AST], names: set[str], pre
             return ALL
         if isinstance(node, ast.Call) and node.args and dotted(node.args[0]) in names:
             helper = (method_name(node) or "").lower()
-            if helper in ("list", "tuple") or "fetchall" in helper or "fetch_all" in helper:
+            if helper in ("list", "tuple", "dict", "set") or "fetchall" in helper or "fetch_all" in helper:
                 return ALL  # list(cur), Django's dictfetchall(cursor)
             if "fetchone" in helper or "fetch_one" in helper:
                 return ONE
     return None
+
+
+def _other_branch(module: SourceModule, first: ast.AST, second: ast.AST) -> bool:
+    """Whether the two nodes sit in different branches of one ``if`` (never both run)."""
+    branches: dict[int, str] = {}
+    child, parent = first, module.parents.get(first)
+    while parent is not None:
+        if isinstance(parent, ast.If):
+            branches[id(parent)] = _branch_of(parent, child)
+        child, parent = parent, module.parents.get(parent)
+    child, parent = second, module.parents.get(second)
+    while parent is not None:
+        if id(parent) in branches:
+            return branches[id(parent)] != _branch_of(parent, child)
+        child, parent = parent, module.parents.get(parent)
+    return False
+
+
+def _branch_of(statement: ast.If, child: ast.AST) -> str:
+    if child in statement.body:
+        return "body"
+    return "orelse" if child in statement.orelse else "test"
 
 
 def _scope(module: SourceModule, node: ast.AST) -> ast.AST:

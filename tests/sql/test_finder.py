@@ -357,3 +357,15 @@ def test_rows_read_through_a_helper_that_takes_the_cursor(tmp_path):
                 return dictfetchall(cursor)
     """})
     assert [s.returns for q in queries for s in q.sites] == ["all"]
+
+
+def test_rows_read_after_an_if_that_sends_one_of_two_queries(tmp_path):
+    queries = scan(tmp_path, {"app.py": """
+        def receipts(txn, room_id, since):
+            if since is None:
+                txn.execute("SELECT event_id FROM receipts WHERE room_id = ?", (room_id,))
+            else:
+                txn.execute("SELECT event_id FROM receipts WHERE room_id = ? AND stream_id > ?", (room_id, since))
+            return dict(txn)
+    """})
+    assert [s.returns for q in queries for s in q.sites] == ["all", "all"]
