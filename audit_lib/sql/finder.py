@@ -14,6 +14,15 @@ Each distinct statement (by its normalised text) becomes one :class:`FoundQuery`
 every call site; ids ``q1``, ``q2``, ... follow the first site's path and line. A value
 spliced into a name or clause position makes the query *dynamic*: it is kept with
 ``parse_error`` saying so. A statement sqlglot cannot parse is kept with the reason.
+
+Each site records the DB call (``method``) and, where the code shows it, how many rows
+it reads back (``returns``: from the method itself, a chained ``.fetchall()``/``.first()``,
+a later read of the same cursor or result, or iteration over it).
+
+Limits: a name assigned in both branches of an ``if`` resolves to the last assignment
+only; strings that start with a run-time value (``f"{verb} FROM t"``) and SQL built by
+helpers of the target's own (``self.query(sql)``) are not followed; ``.sql`` files over
+2 MB are skipped.
 """
 
 from __future__ import annotations
