@@ -1,7 +1,7 @@
 """R3.http-no-timeout: an outbound HTTP call that can wait forever.
 
 ## What it does
-Reports calls made with `requests` (module functions and `Session` methods),
+Reports outbound HTTP and gRPC calls that can wait forever. In detail: calls made with `requests` (module functions and `Session` methods),
 `urllib.request.urlopen`, `http.client` connections, `aiohttp` and `urllib3` sessions
 and gRPC stubs without a timeout (a gRPC deadline), and `httpx` calls or clients given
 `timeout=None`. httpx has a 5 second default, so an httpx call without a timeout

@@ -1,7 +1,8 @@
 """R3.log-no-context: service output that cannot be searched or tied to a request.
 
 ## What it does
-Reports two things in a code base that serves HTTP (it defines routes):
+Reports `print()` in service code and request-handler log lines that are only an
+interpolated string. In detail, in a code base that serves HTTP (it defines routes):
 
 - `print()` in service code. Scripts and CLIs are left alone: `if __name__ == "__main__":`
   blocks, files under `scripts/`, `bin/`, `cli/`, `tools/`, `management/commands/`,

@@ -1,9 +1,9 @@
 """R3.no-circuit-breaker: calls to other services with nothing to stop a failure cascade.
 
 ## What it does
-Finds outbound HTTP and gRPC calls (see `audit_lib.libs.http`) that no circuit breaker
-guards, and reports once per file: at the first unguarded call, with the count of the
-others. A call is guarded when its function is decorated with a breaker (`@breaker`,
+Reports outbound HTTP and gRPC calls that no circuit breaker guards, once per file. The
+calls are those `audit_lib.libs.http` recognises; the finding is at the first unguarded
+call, with the count of the others. A call is guarded when its function is decorated with a breaker (`@breaker`,
 `@circuit(...)`), when it runs inside `with breaker:`/`async with breaker...`, or when
 its function is handed to `breaker.call(...)`/`call_async(...)`. Breakers are those of
 pybreaker, aiobreaker, purgatory and circuitbreaker, or any local object or class whose

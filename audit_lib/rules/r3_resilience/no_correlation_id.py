@@ -1,7 +1,8 @@
 """R3.no-correlation-id: a service calls another without passing on the request's id.
 
 ## What it does
-In a code base that serves HTTP (it defines routes, see `audit_lib.libs.web`), reports
+Reports outbound HTTP calls made while handling a request that send no correlation id
+header. In detail: in a code base that serves HTTP (it defines routes, see `audit_lib.libs.web`), reports
 outbound HTTP calls (see `audit_lib.libs.http`) made while handling a request (in a
 route handler, or in a function or method a handler calls directly) that send no
 correlation header

@@ -1,8 +1,8 @@
 """R3.no-metrics: a service that nobody can measure.
 
 ## What it does
-Reports a code base that serves HTTP (it defines routes, see `audit_lib.libs.web`) but
-uses no metrics library: prometheus_client, prometheus-fastapi-instrumentator,
+Reports a service (it defines HTTP routes) that uses no metrics library. Routes are
+those `audit_lib.libs.web` recognises; the libraries looked for are prometheus_client, prometheus-fastapi-instrumentator,
 prometheus-flask-exporter, django-prometheus, starlette-exporter, starlette-prometheus,
 aioprometheus, OpenTelemetry (metrics or instrumentation), statsd/datadog/DogStatsD,
 ddtrace, New Relic or Elastic APM. A library counts when it is imported, or named in a

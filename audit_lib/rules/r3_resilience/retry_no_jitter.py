@@ -1,7 +1,7 @@
 """R3.retry-no-jitter: retries that wait the same time in every client.
 
 ## What it does
-Reports retries whose wait has no random component:
+Reports retries whose wait has no random component. They are:
 
 - a retry loop (a loop around `try`/`except` that sleeps in the handler, or that sleeps
   between attempts when the `try` leaves the loop on success) whose `sleep()` delay is
