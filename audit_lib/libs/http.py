@@ -35,7 +35,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from audit_lib.pyast import FUNCTION_TYPES, dotted, has_kwargs_splat, is_none, keyword, qualified
+from audit_lib.pyast import FUNCTION_TYPES, dotted, has_kwargs_splat, is_none, keyword, qualified, walk_function_body
 from audit_lib.source import Project, SourceModule
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
@@ -177,6 +177,7 @@ class _ModuleIndex:
         self._bindings: dict[tuple[ast.AST | None, str], ClientBinding] | None = None
         self._calls: list[OutboundCall] | None = None
         self._factory_locals: dict[tuple[int, str], ClientBinding] = {}
+        self._locals: dict[int, set[str]] = {}
         self._classes = {id(n): n for n in ast.walk(module.tree) if isinstance(n, ast.ClassDef)}
 
     # Pass 1: what the file defines (subclasses, factory functions), answerable to other files.
@@ -417,6 +418,8 @@ class _ModuleIndex:
         while scope is not None:
             if (scope, name) in bindings:
                 return bindings[(scope, name)]
+            if head in self._local_names(scope):
+                return None  # a parameter or local that shadows a global client (a DB session, say)
             scope = self._enclosing(scope, FUNCTION_TYPES)
         if (None, name) in bindings:
             return bindings[(None, name)]
@@ -426,6 +429,20 @@ class _ModuleIndex:
             if other is not None:
                 return other.bindings().get((None, attr))
         return None
+
+    def _local_names(self, fn: ast.AST) -> set[str]:
+        """Parameters of ``fn`` and names it assigns (unless declared global)."""
+        if id(fn) not in self._locals:
+            args = fn.args
+            names = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a}
+            declared_global: set[str] = set()
+            for node in walk_function_body(fn):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    names.add(node.id)
+                elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                    declared_global.update(node.names)
+            self._locals[id(fn)] = names - declared_global
+        return self._locals[id(fn)]
 
     def classify(self, call: ast.Call) -> OutboundCall | None:
         callee = qualified(self.module, call.func)
