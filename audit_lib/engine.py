@@ -95,6 +95,7 @@ class Audit:
             self.run_sql()
             self.run_database()
             self.run_plan_rules()
+            self.run_what_if()
         finally:
             self.close()
         return self.finish()
@@ -181,6 +182,19 @@ class Audit:
                         found.extend(self._guarded(rule, query.id, check.fn, query, self.catalog, self.settings))
             return self._add(found)
         return []
+
+    def run_what_if(self) -> None:
+        """Missing-index findings: plan cost before/after a hypothetical index (hypopg), where installed."""
+        if self._dsn is None or self.catalog is None:
+            return
+        with self._stage("what-if"):
+            from audit_lib.pg.hypothetical import what_if
+            from audit_lib.pg.usage import link_index_findings
+
+            link_index_findings(self.result.findings, self.result.queries)
+            why = what_if(self._dsn, self.result.findings, self.result.queries, self.settings)
+            if why:
+                self.result.skipped.append(Skipped("hypothetical indexes", why))
 
     def _no_plan_reason(self) -> str:
         for skipped in self.result.skipped:

@@ -81,6 +81,8 @@ def snapshot(dsn: str) -> dict:
 def shop_db(scratch_db):
     with psycopg.connect(scratch_db, autocommit=True) as conn:
         conn.execute(SCHEMA)
+        if conn.execute("SELECT count(*) FROM pg_available_extensions WHERE name = 'hypopg'").fetchone()[0]:
+            conn.execute("CREATE EXTENSION hypopg")  # the audit then also tries hypothetical indexes
     return scratch_db
 
 
