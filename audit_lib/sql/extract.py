@@ -256,35 +256,69 @@ class Evaluator:
 
     def _bound_in(self, scope: ast.AST, name: str, position: tuple[int, int] | None, depth: int):
         """The value ``name`` holds in ``scope`` at ``position`` (None: at its end), or _UNBOUND."""
-        base: tuple[ast.AST, ast.AST] | None = None
-        additions: list[ast.AST] = []
+        candidates = self._candidates(scope, name, position)
+        if candidates is _UNBOUND or candidates is None:
+            return candidates
+        return self._candidate_value(candidates[-1], depth)
+
+    def variants(self, node: ast.AST) -> list[SqlText]:
+        """Every text ``node`` may hold: one per branch of an ``if`` that assigns it differently."""
+        if not isinstance(node, ast.Name):
+            value = self.evaluate(node)
+            return [value] if value is not None else []
+        scope = _enclosing_scope(self.module, node)
+        candidates = self._candidates(scope, node.id, (node.lineno, node.col_offset))
+        if candidates is _UNBOUND or candidates is None or len(candidates) == 1:
+            value = self.evaluate(node)
+            return [value] if value is not None else []
+        values = [self._candidate_value(candidate, 1) for candidate in candidates]
+        return [value for value in values if value is not None]
+
+    def _candidates(self, scope: ast.AST, name: str, position: tuple[int, int] | None):
+        """The assignments to ``name`` that may be live at ``position``, each with its later ``+=``.
+
+        An assignment in one branch of an ``if`` does not replace one in the other branch.
+        None when the name is bound to something that is not text (a parameter, a loop
+        variable); _UNBOUND when ``scope`` does not bind it.
+        """
+        live: list[tuple[ast.AST, ast.AST | None, list[ast.AST]]] = []
         for node in _scope_statements(scope):
             if position is not None and _binding_end(node) > position:
                 continue
+            value: ast.AST | None = None
             if isinstance(node, ast.Assign) and any(_binds(t, name) for t in node.targets):
-                base, additions = (node, node.value if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) else None), []
+                single = len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                value = node.value if single else None
             elif isinstance(node, ast.AnnAssign) and _binds(node.target, name) and node.value is not None:
-                base, additions = (node, node.value), []
-            elif isinstance(node, ast.AugAssign) and _binds(node.target, name):
-                if isinstance(node.op, ast.Add):
-                    additions.append(node.value)
-                else:
-                    base, additions = (node, None), []
-            elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)) and _binds_loosely(node, name):
-                base, additions = (node, None), []
-            elif isinstance(node, (*FUNCTION_TYPES, ast.ClassDef)) and node.name == name:
-                base, additions = (node, None), []
-        if base is None:
+                value = node.value
+            elif isinstance(node, ast.AugAssign) and _binds(node.target, name) and isinstance(node.op, ast.Add):
+                for base, _, additions in live:
+                    if not exclusive_branches(self.module, base, node):
+                        additions.append(node.value)
+                continue
+            elif not (
+                isinstance(node, ast.AugAssign) and _binds(node.target, name)
+                or isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)) and _binds_loosely(node, name)
+                or isinstance(node, (*FUNCTION_TYPES, ast.ClassDef)) and node.name == name
+            ):
+                continue
+            live = [c for c in live if exclusive_branches(self.module, c[0], node)]
+            live.append((node, value, []))
+        if not live:
             if isinstance(scope, FUNCTION_TYPES) and name in _parameters(scope):
                 return None
             return _UNBOUND
-        if base[1] is None:
+        if any(value is None for _, value, _ in live):
             return None
-        value = self.evaluate(base[1], depth)
+        return live
+
+    def _candidate_value(self, candidate: tuple[ast.AST, ast.AST, list[ast.AST]], depth: int) -> SqlText | None:
+        _, value_node, additions = candidate
+        value = self.evaluate(value_node, depth)
         if value is None:
             return None
-        if isinstance(base[1], ast.Call) and is_text_call(self.module, base[1]):
-            self.text_calls_used.add(id(base[1]))
+        if isinstance(value_node, ast.Call) and is_text_call(self.module, value_node):
+            self.text_calls_used.add(id(value_node))
         for addition in additions:
             value = value + (self.evaluate(addition, depth) or hole(addition))
         return value
@@ -367,6 +401,28 @@ def _binds_loosely(node: ast.AST, name: str) -> bool:
     if isinstance(node, (ast.For, ast.AsyncFor)):
         return _binds(node.target, name)
     return any(item.optional_vars is not None and _binds(item.optional_vars, name) for item in node.items)
+
+
+def exclusive_branches(module: SourceModule, first: ast.AST, second: ast.AST) -> bool:
+    """Whether two nodes sit in different branches of one ``if`` (so never both run)."""
+    branches: dict[int, str] = {}
+    child, parent = first, module.parents.get(first)
+    while parent is not None:
+        if isinstance(parent, ast.If):
+            branches[id(parent)] = _branch_of(parent, child)
+        child, parent = parent, module.parents.get(parent)
+    child, parent = second, module.parents.get(second)
+    while parent is not None:
+        if id(parent) in branches:
+            return branches[id(parent)] != _branch_of(parent, child)
+        child, parent = parent, module.parents.get(parent)
+    return False
+
+
+def _branch_of(statement: ast.If, child: ast.AST) -> str:
+    if child in statement.body:
+        return "body"
+    return "orelse" if child in statement.orelse else "test"
 
 
 def _binding_end(node: ast.AST) -> tuple[int, int]:

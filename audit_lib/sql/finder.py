@@ -19,8 +19,8 @@ Each site records the DB call (``method``) and, where the code shows it, how man
 it reads back (``returns``: from the method itself, a chained ``.fetchall()``/``.first()``,
 a later read of the same cursor or result, or iteration over it).
 
-Limits: a name assigned in both branches of an ``if`` resolves to the last assignment
-only; strings that start with a run-time value (``f"{verb} FROM t"``) and SQL built by
+A name assigned differently in the branches of an ``if`` gives one query per branch at
+the same site. Limits: strings that start with a run-time value (``f"{verb} FROM t"``) and SQL built by
 helpers of the target's own (``self.query(sql)``) are not followed; ``.sql`` files over
 2 MB are skipped.
 """
@@ -35,7 +35,7 @@ from pathlib import Path
 
 from audit_lib.pyast import FUNCTION_TYPES, dotted, method_name, qualified
 from audit_lib.source import FileError, Project, SourceModule
-from audit_lib.sql.extract import Evaluator, SqlText, is_text_call
+from audit_lib.sql.extract import Evaluator, SqlText, exclusive_branches, is_text_call
 from audit_lib.sql.model import FoundQuery, QuerySite
 from audit_lib.sql.normalize import HOLE, normalize, place_holes
 from audit_lib.sql.parse import code_start, parse, split_statements
@@ -134,11 +134,10 @@ def module_occurrences(module: SourceModule, project: Project | None = None) -> 
             text_calls.append(call)
             continue
         for argument, method, returns in sql_arguments(module, call):
-            text = evaluator.evaluate(argument)
-            if text is None or not looks_like_sql(text):
-                continue
             site = QuerySite(module.path, call.lineno, function_name(module, call), method, returns)
-            found.extend(occurrences(text, site))
+            for text in evaluator.variants(argument):
+                if looks_like_sql(text):
+                    found.extend(occurrences(text, site))
     for call in text_calls:
         if id(call) in evaluator.text_calls_used or _sent_directly(module, call) or not call.args:
             continue
@@ -312,7 +311,7 @@ def _read_later(module: SourceModule, later: list[ast.AST], names: set[str], pre
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) in names:
             attr = node.func.attr
             if attr in SQL_METHODS:
-                if _other_branch(module, call, node):
+                if exclusive_branches(module, call, node):
                     continue
                 return SQL_METHODS[attr] if prepared and SQL_METHODS[attr] in (ALL, ONE) else None
             if attr in ONE_ROW:
@@ -332,28 +331,6 @@ def _read_later(module: SourceModule, later: list[ast.AST], names: set[str], pre
             if "fetchone" in helper or "fetch_one" in helper:
                 return ONE
     return None
-
-
-def _other_branch(module: SourceModule, first: ast.AST, second: ast.AST) -> bool:
-    """Whether the two nodes sit in different branches of one ``if`` (never both run)."""
-    branches: dict[int, str] = {}
-    child, parent = first, module.parents.get(first)
-    while parent is not None:
-        if isinstance(parent, ast.If):
-            branches[id(parent)] = _branch_of(parent, child)
-        child, parent = parent, module.parents.get(parent)
-    child, parent = second, module.parents.get(second)
-    while parent is not None:
-        if id(parent) in branches:
-            return branches[id(parent)] != _branch_of(parent, child)
-        child, parent = parent, module.parents.get(parent)
-    return False
-
-
-def _branch_of(statement: ast.If, child: ast.AST) -> str:
-    if child in statement.body:
-        return "body"
-    return "orelse" if child in statement.orelse else "test"
 
 
 def _scope(module: SourceModule, node: ast.AST) -> ast.AST:

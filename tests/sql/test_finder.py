@@ -369,3 +369,22 @@ def test_rows_read_after_an_if_that_sends_one_of_two_queries(tmp_path):
             return dict(txn)
     """})
     assert [s.returns for q in queries for s in q.sites] == ["all", "all"]
+
+
+def test_each_branch_of_an_if_gives_its_own_query(tmp_path):
+    queries = scan(tmp_path, {"app.py": """
+        def receipts(txn, room_id, since, limit):
+            if since is None:
+                sql = "SELECT event_id FROM receipts WHERE room_id = ?"
+                args = (room_id,)
+            else:
+                sql = "SELECT event_id FROM receipts WHERE room_id = ? AND stream_id > ?"
+                args = (room_id, since)
+            sql += " ORDER BY stream_id"
+            txn.execute(sql, args)
+            return txn.fetchall()
+    """})
+    assert [(q.normalized, [s.line for s in q.sites]) for q in queries] == [
+        ("SELECT event_id FROM receipts WHERE room_id = $1 AND stream_id > $2 ORDER BY stream_id", [10]),
+        ("SELECT event_id FROM receipts WHERE room_id = $1 ORDER BY stream_id", [10]),
+    ]
