@@ -145,7 +145,7 @@ ANALYZE;
 -- statistics look like those of a database that has served requests. Indexes no path
 -- uses (customers_country_idx, the redundant orders_status_idx) keep zero scans.
 SELECT count(*) FROM products WHERE category_id = 12;
-SELECT count(*) FROM (SELECT sku, name FROM products WHERE sku >= 'SKU-0042' ORDER BY sku, name LIMIT 20) AS search;
+SELECT count(*) FROM (SELECT sku, name FROM products WHERE sku >= 'SKU-000042' ORDER BY sku, name LIMIT 20) AS search;
 SELECT count(*) FROM (SELECT id FROM orders WHERE status = 'paid' ORDER BY placed_at DESC, id DESC LIMIT 20) AS page;
 SELECT count(*) FROM order_items WHERE product_id = 42;
 SELECT count(*) FROM payments WHERE order_id = 4242;
