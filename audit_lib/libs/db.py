@@ -295,6 +295,10 @@ _DJANGO_WRITES = {"create": INSERT, "acreate": INSERT, "bulk_create": INSERT, "a
                   "bulk_update": UPDATE, "abulk_update": UPDATE, "get_or_create": INSERT, "aget_or_create": INSERT,
                   "update_or_create": INSERT, "aupdate_or_create": INSERT}
 _DJANGO_UPSERTS = {"get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"}
+_LAZY_METHODS = {"filter", "exclude", "all", "order_by", "values", "values_list", "annotate", "select_related",
+                 "prefetch_related", "only", "defer", "distinct", "using", "none", "extra", "filter_by", "where",
+                 "join", "outerjoin", "options", "limit", "offset", "group_by", "having", "select_for_update",
+                 "with_for_update", "query"}
 _QUERY_TERMINAL_READS = {"all", "first", "one", "one_or_none", "scalar", "count", "get", "exists", "paginate",
                          "first_or_404", "get_or_404", "one_or_404", "all_or_404", "__iter__"}
 _LOCKING_METHODS = {"select_for_update", "with_for_update", "with_lockmode"}
@@ -321,6 +325,7 @@ class DbOp:
     deferred: bool = False  # session.add/delete: no round trip until flush or commit
     confidence: Confidence = Confidence.high
     through: str | None = None  # the local helper whose body holds this operation
+    lazy: bool = False  # builds a query without running it (Django filter(), session.query(...).filter())
 
     @property
     def is_read(self) -> bool:
@@ -346,7 +351,7 @@ def is_test_module(module: SourceModule) -> bool:
     parts = module.path.split("/")
     name = parts[-1]
     return (any(p in ("tests", "test", "testing") for p in parts[:-1]) or name.startswith("test_")
-            or name.endswith("_test.py") or name == "conftest.py")
+            or name.endswith("_test.py") or name in ("conftest.py", "test.py", "tests.py"))
 
 
 def is_migration_module(module: SourceModule) -> bool:
@@ -702,13 +707,14 @@ def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None,
         else:
             kind = READ
         return DbOp(call, kind, frozenset({query_model}), "sqlalchemy", method, receiver, locking=locking,
-                    confidence=Confidence.high if method in _QUERY_TERMINAL_READS | {"update", "delete"} else Confidence.medium)
+                    confidence=Confidence.high if method in _QUERY_TERMINAL_READS | {"update", "delete"} else Confidence.medium,
+                    lazy=kind == READ and method in _LAZY_METHODS)
     if method == "query" and receiver_is_db and call.args:
         if _is_chain_link(module, call):
             return None
         query_model = _model_in(call.args[0])
         return DbOp(call, READ, frozenset({query_model} if query_model else ()), "sqlalchemy", method, receiver,
-                    confidence=Confidence.medium)
+                    confidence=Confidence.medium, lazy=True)
 
     if not isinstance(func, ast.Attribute):
         return None
@@ -814,7 +820,7 @@ def _django_op(call: ast.Call, model: str, method: str, receiver: str | None = N
                     upsert=method in _DJANGO_UPSERTS, locking=locking, autocommit=True)
     if method in _DJANGO_READS or method in _LOCKING_METHODS:
         return DbOp(call, READ, frozenset({model}), "django", method, receiver, locking=locking,
-                    batch=method == "in_bulk" or batch_filter, autocommit=True)
+                    batch=method == "in_bulk" or batch_filter, autocommit=True, lazy=method in _LAZY_METHODS)
     return None
 
 

@@ -153,10 +153,17 @@ def _result_names(module: SourceModule, fn: ast.AST, read: db.DbOp) -> set[str]:
 
 
 def _test_uses(test: ast.AST, read: db.DbOp, names: set[str], receiver_fetch: bool) -> bool:
+    """Whether an ``if`` test decides on what the read found: the row itself, its presence, a count.
+
+    ``if user:``, ``if row is None``, ``if balance >= amount`` decide on the read; ``if
+    check.project != project`` inspects an attribute of a row that was only fetched to be
+    used, which is not the check of a check-then-act.
+    """
+    attribute_bases = {id(n.value) for n in ast.walk(test) if isinstance(n, (ast.Attribute, ast.Subscript))}
     for node in ast.walk(test):
         if node is read.call:
             return True
-        if isinstance(node, ast.Name) and node.id in names:
+        if isinstance(node, ast.Name) and node.id in names and id(node) not in attribute_bases:
             return True
         if receiver_fetch and isinstance(node, ast.Call) and method_name(node) in FETCH_METHODS and isinstance(
             node.func, ast.Attribute

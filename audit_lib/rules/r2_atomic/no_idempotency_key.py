@@ -86,6 +86,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         methods = "/".join(m for m in handler.methods if m in ("POST", "PUT")) or "POST"
         where = f" {handler.path}" if handler.path else ""
         via = f" (via {through}())" if through else ""
+        if _renders_html(fn):
+            confidence = Confidence.low  # a browser form: a double submit, not an API client's retry
         yield Finding(
             message=(f"{methods}{where} handler {fn.name}() inserts into {table}{via} without an Idempotency-Key "
                      f"or an upsert: a client retry creates a duplicate"),
@@ -97,6 +99,11 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             confidence=confidence,
             extra={"insert_line": line_node.lineno},
         )
+
+
+def _renders_html(fn: ast.AST) -> bool:
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("render", "redirect",
+               "render_template", "TemplateResponse") for n in walk_function_body(fn))
 
 
 def _in_serializer_class(module: SourceModule, fn: ast.AST) -> bool:
