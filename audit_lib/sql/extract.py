@@ -42,7 +42,7 @@ class SqlText:
     text: str
     holes: list[str] = field(default_factory=list)
 
-    def __add__(self, other: "SqlText") -> "SqlText":
+    def __add__(self, other: SqlText) -> SqlText:
         return SqlText(self.text + other.text, self.holes + other.holes)
 
     @property

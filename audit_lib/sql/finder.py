@@ -64,12 +64,12 @@ STATEMENT_START = re.compile(
     r"table|explain|analyze|vacuum|reindex|cluster|refresh|lock|do|call|set|reset|show|begin|start|commit|"
     r"rollback|end|abort|savepoint|release|prepare|execute|deallocate|declare|fetch|move|close|listen|notify|"
     r"unlisten|discard|pragma|replace|attach|detach)\b",
-    re.I,
+    re.IGNORECASE,
 )
-AIOSQL_NAME = re.compile(r"^--\s*name:\s*(?P<name>[\w.-]+?)(?P<suffix>[<*!#^$]*)\s*$", re.M)
+AIOSQL_NAME = re.compile(r"^--\s*name:\s*(?P<name>[\w.-]+?)(?P<suffix>[<*!#^$]*)\s*$", re.MULTILINE)
 AIOSQL_RETURNS = {"": ALL, "^": ONE, "$": ONE, "<!": ONE, "!": NONE, "*!": NONE, "#": NONE}
-PSQL_META = re.compile(r"^\\.*$", re.M)
-COPY_FROM_STDIN = re.compile(r"^COPY\b[^;]*\bFROM\s+stdin\b[^;]*;[ \t]*\n", re.I | re.M)
+PSQL_META = re.compile(r"^\\.*$", re.MULTILINE)
+COPY_FROM_STDIN = re.compile(r"^COPY\b[^;]*\bFROM\s+stdin\b[^;]*;[ \t]*\n", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass

@@ -6,7 +6,7 @@ import re
 
 from sqlglot import exp
 
-KEY_NAME = re.compile(r"^(id|pk|uuid|guid|\w+_(id|pk|uuid|guid))$", re.I)
+KEY_NAME = re.compile(r"^(id|pk|uuid|guid|\w+_(id|pk|uuid|guid))$", re.IGNORECASE)
 VALUE_TYPES = (exp.Literal, exp.Parameter, exp.Placeholder, exp.Null, exp.Boolean)
 
 

@@ -95,7 +95,7 @@ def test_finder_never_raises_on_mutated_code(noise):
 def test_normaliser_and_splitter_never_raise(text):
     normalized = normalize(text)
     assert isinstance(normalized, str)
-    filled, dynamic = place_holes(text)
+    _, dynamic = place_holes(text)
     assert dynamic is None or 0 <= dynamic < text.count(HOLE)
     for offset, piece in split_statements(text):
         assert text[offset : offset + len(piece)] == piece
