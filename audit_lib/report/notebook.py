@@ -22,7 +22,7 @@ from audit_lib.pg.model import Catalog
 from audit_lib.redact import redact_secrets
 from audit_lib.report.export import stylesheet
 from audit_lib.report.outputs import write_outputs
-from audit_lib.report.plan_tree import format_sql, plan_table, root_plan, walk
+from audit_lib.report.plan_tree import format_sql, plan_summary, plan_table, root_plan, walk
 from audit_lib.report.scorecard import GROUP_TITLES, scorecard_png, scorecard_table
 from audit_lib.report.schema_graph import schema_graph, schema_graph_png
 from audit_lib.report.tables import Cell, Html, anchor_id, esc, findings_table, html_table
@@ -205,7 +205,7 @@ def query_index(queries: list[FoundQuery], by_query: dict[str, list]) -> Html:
             Cell(Html(f'<a href="#{anchor_id("query", query.id)}">{esc(query.id)}</a>'), sort=_query_number(query.id)),
             query.kind,
             _sites(query),
-            "yes" if query.plan is not None else (query.plan_error or "no"),
+            plan_summary(query.plan) if query.plan is not None else (query.plan_error or "no plan"),
             Html("<br>".join(f'<span class="pa-flag">{esc(f)}</span>' for f in flags)),
             findings_summary(by_query.get(query.id, [])),
         ])

@@ -107,31 +107,47 @@ def _rows(value: object) -> str:
     return f"{value:,.0f}" if isinstance(value, (int, float)) else ""
 
 
+def format_cost(cost: object) -> str:
+    if not isinstance(cost, (int, float)):
+        return ""
+    return f"{cost:,.0f}" if cost >= 100 else f"{cost:,.2f}"
+
+
+def plan_summary(plan: object) -> str:
+    """The top node's cost and row estimate, e.g. ``cost 5,123, ~300,000 rows``."""
+    root = root_plan(plan)
+    if root is None:
+        return ""
+    rows = root.get("Actual Rows") if root.get("Actual Loops") else root.get("Plan Rows")
+    return f"cost {format_cost(root.get('Total Cost'))}, ~{_rows(rows)} rows"
+
+
 def plan_table(plan: object) -> Html:
-    """The plan as a table, one row per node, indented by depth."""
+    """The plan as a table, one row per node, indented by depth; actual rows when it was analyzed."""
     root = root_plan(plan)
     if root is None:
         return Html('<p class="pa-empty">no plan</p>')
+    steps = list(walk(root))
+    analyzed = any("Actual Rows" in step.node for step in steps)
     rows = []
-    for step in walk(root):
+    for step in steps:
         indent = "&nbsp;&nbsp;" * step.depth + ("&#x2514;&#x2500; " if step.depth else "")
         conditions = "".join(f'<br><span class="pa-note">{esc(c)}</span>' for c in step.conditions)
-        cost = step.node.get("Total Cost")
-        rows.append(
-            [
-                Html(f'<span class="pa-node">{indent}{esc(step.label)}</span>{conditions}'),
-                step.relation,
-                step.node.get("Index Name", ""),
-                Cell(_rows(step.node.get("Plan Rows")), css="pa-num"),
-                Cell(_rows(step.node.get("Actual Rows")), css="pa-num"),
-                Cell(f"{cost:,.2f}" if isinstance(cost, (int, float)) else "", css="pa-num"),
-                Html("<br>".join(f'<span class="pa-flag">{esc(f)}</span>' for f in step.flags)),
-            ]
-        )
-    return html_table(
-        ["Node", "Relation", "Index", "Est. rows", "Actual", "Cost", "Flags"],
-        rows,
-        css_class="pa-plan",
-        widths=["32%", "15%", "15%", "8%", "8%", "8%", "14%"],
-        sortable=False,
-    )
+        row = [
+            Html(f'<span class="pa-node">{indent}{esc(step.label)}</span>{conditions}'),
+            step.relation,
+            step.node.get("Index Name", ""),
+            Cell(_rows(step.node.get("Plan Rows")), css="pa-num"),
+        ]
+        if analyzed:
+            row.append(Cell(_rows(step.node.get("Actual Rows")), css="pa-num"))
+        row.append(Cell(format_cost(step.node.get("Total Cost")), css="pa-num"))
+        row.append(Html("<br>".join(f'<span class="pa-flag">{esc(f)}</span>' for f in step.flags)))
+        rows.append(row)
+    if analyzed:
+        headers = ["Node", "Relation", "Index", "Est. rows", "Actual rows", "Cost", "Flags"]
+        widths = ["29%", "14%", "14%", "9%", "9%", "9%", "16%"]
+    else:
+        headers = ["Node", "Relation", "Index", "Est. rows", "Cost", "Flags"]
+        widths = ["32%", "16%", "16%", "9%", "9%", "18%"]
+    return html_table(headers, rows, css_class="pa-plan", widths=widths, sortable=False)

@@ -59,7 +59,7 @@ def scorecard_table(findings: Sequence[Finding]) -> Html:
         ["Group", "Rules about", *[s.name for s in SEVERITIES], "suppressed", "active"],
         rows,
         css_class="pa-scorecard",
-        widths=["7%", "33%", "10%", "10%", "10%", "10%", "10%", "10%"],
+        widths=["9%", "34%", "9%", "9%", "9%", "9%", "12%", "9%"],
         sortable=False,
     )
 

@@ -156,7 +156,7 @@ def findings_table(findings: Sequence[Finding], *, empty: str = "no findings") -
         for f in findings
     ]
     return html_table(
-        ["Rule", "Severity", "Where", "Message and evidence", "Fix", "Query"],
+        ["Rule", "Severity", "Where", "Message and evidence", "Fix", "SQL"],
         rows,
         css_class="pa-findings",
         widths=["14%", "10%", "16%", "33%", "20%", "7%"],
