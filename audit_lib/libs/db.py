@@ -22,6 +22,7 @@ The API:
   the helper's operations (followed through the target's own modules, two levels);
 - :func:`is_transaction_with`, :func:`is_transaction_function`, :func:`in_transaction`,
   :func:`transaction_blocks` -- transaction scopes;
+- :func:`evaluated_in_place` -- whether a lazy query (``DbOp.lazy``) runs where it is written;
 - :func:`is_commit` -- ``conn.commit()``, ``session.commit()``, ``COMMIT`` statements;
 - :func:`resolve_function` -- the target's own function a call refers to;
 - :func:`skipped_module` -- tests and migrations, which the data-integrity rules leave alone;
@@ -904,6 +905,21 @@ def _function_ops(module: SourceModule, fn: ast.AST, project: Project | None) ->
     return ops
 
 
+_EVALUATING_CALLS = {"list", "len", "tuple", "set", "sorted", "sum", "any", "all", "bool", "dict", "max", "min"}
+
+
+def evaluated_in_place(module: SourceModule, call: ast.Call) -> bool:
+    """Whether a lazy query (``Model.objects.filter(...)``) runs where it is written: iterated by a
+    loop or comprehension, tested by ``if``, or handed to list()/len()/...; a lazy query that is
+    only assigned or returned runs where it is used."""
+    parent = module.parents.get(call)
+    if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is call:
+        return True
+    if isinstance(parent, (ast.If, ast.While, ast.UnaryOp)):
+        return True
+    return isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id in _EVALUATING_CALLS
+
+
 # -- following local helpers ------------------------------------------------------------
 
 
@@ -976,6 +992,7 @@ def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth:
         inner = _expanded(helper_module, project, helper, depth - 1, seen | {id(helper)})
         for op in inner:
             ops.append(replace(op, call=node, through=helper.name,
+                               lazy=op.lazy and not evaluated_in_place(helper_module, op.call),
                                confidence=min(op.confidence, Confidence.medium)))
     ops.sort(key=lambda o: (o.call.lineno, o.call.col_offset))
     return ops

@@ -71,7 +71,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     handlers = {id(h.function) for h in route_handlers(module)}
     for fn in functions(module.tree):
         ops = [op for op in db.expanded_ops(module, project, fn)
-               if op.round_trip and not op.batch and (not op.lazy or _evaluated_in_place(module, op.call))]
+               if op.round_trip and not op.batch and (not op.lazy or db.evaluated_in_place(module, op.call))]
         related = list(_related_manager_calls(module, fn))
         if not ops and not related:
             continue
@@ -107,20 +107,6 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 fix="add prefetch_related()/select_related() for that relation to the queryset the loop iterates",
                 confidence=Confidence.medium,
             )
-
-
-EVALUATING_CALLS = {"list", "len", "tuple", "set", "sorted", "sum", "any", "all", "bool", "dict", "max", "min"}
-
-
-def _evaluated_in_place(module: SourceModule, call: ast.Call) -> bool:
-    """Whether a lazy query (``Model.objects.filter(...)``) runs where it is written: iterated by a loop
-    or comprehension, or handed to list()/len()/... A lazy query only assigned runs where it is used."""
-    parent = module.parents.get(call)
-    if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is call:
-        return True
-    if isinstance(parent, (ast.If, ast.While, ast.UnaryOp)):
-        return True
-    return isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id in EVALUATING_CALLS
 
 
 def _imports_project_code(module: SourceModule, project: Project) -> bool:
