@@ -124,7 +124,9 @@ class Audit:
         with self._stage("sql"):
             from audit_lib.sql.finder import find_queries
 
+            known_errors = len(self.project.errors)
             self.result.queries = find_queries(self.project)
+            self.result.errors.extend(self.project.errors[known_errors:])
             found: list[Finding] = []
             for query in self.result.queries:
                 for rule in self.rules:
