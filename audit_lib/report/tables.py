@@ -37,12 +37,15 @@ def query_links(query_ids: Iterable[str]) -> Html:
     return Html(", ".join(f'<a href="#{anchor_id("query", q)}">{esc(q)}</a>' for q in query_ids))
 
 
-# Adds a filter box and click-to-sort headers to every sortable table not yet enhanced.
-# It runs in a browser or a trusted JupyterLab output; WeasyPrint ignores scripts, so
-# on paper the table stays a plain table with no controls.
+# Adds a filter box and click-to-sort headers to the sortable tables beside the script
+# (JupyterLab may run it before the output is attached to the page, so it looks in its
+# own parent). It runs in a browser or a trusted JupyterLab output; WeasyPrint ignores
+# scripts, so on paper the table stays a plain table with no controls.
 SORT_SCRIPT = """<script>
 (function () {
-  var tables = document.querySelectorAll("table.pa-sortable:not([data-pa-ready])");
+  var script = document.currentScript;
+  var scope = script && script.parentNode ? script.parentNode : document;
+  var tables = scope.querySelectorAll("table.pa-sortable:not([data-pa-ready])");
   Array.prototype.forEach.call(tables, function (table) {
     table.setAttribute("data-pa-ready", "1");
     var body = table.tBodies[0];
