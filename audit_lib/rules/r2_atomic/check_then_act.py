@@ -121,6 +121,8 @@ def _deciding_read(module: SourceModule, fn: ast.AST, reads: list[db.DbOp], writ
         if not any(db.same_table(a, b) for a in read.tables for b in write.tables):
             continue
         names = _result_names(module, fn, read)
+        if _copies_rows(module, names, write):
+            continue
         if _write_depends_on(module, fn, read, names, write):
             return read
     return None
@@ -185,7 +187,29 @@ def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: s
             continue
         if node.end_lineno and node.end_lineno >= write.call.lineno:
             continue
-        if _test_uses(node.test, read, names, receiver_fetch) and _leaves(node.body):
+        if _test_uses(node.test, read, names, receiver_fetch) and _leaves(node.body) and _runs_after(module, node, write.call):
+            return True
+    return False
+
+
+def _runs_after(module: SourceModule, guard: ast.If, node: ast.AST) -> bool:
+    """Whether ``node`` is in a statement that follows ``guard`` in the same block (so the guard's
+    early exit protects it), not in another branch."""
+    parent = module.parents.get(guard)
+    chain = {id(a) for a in ancestors(module, node)} | {id(node)}
+    for field_name in ("body", "orelse", "finalbody"):
+        block = getattr(parent, field_name, None)
+        if isinstance(block, list) and guard in block:
+            return any(id(statement) in chain for statement in block[block.index(guard) + 1:])
+    return False
+
+
+def _copies_rows(module: SourceModule, read_names: set[str], write: db.DbOp) -> bool:
+    """A write inside a loop over what was read copies or derives rows; it does not act on a check."""
+    for parent in ancestors(module, write.call):
+        if isinstance(parent, (ast.For, ast.AsyncFor)) and {
+            n.id for n in ast.walk(parent.iter) if isinstance(n, ast.Name)
+        } & read_names:
             return True
     return False
 

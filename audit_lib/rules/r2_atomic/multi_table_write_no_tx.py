@@ -17,7 +17,7 @@ Transaction blocks: `with conn.transaction()`, `async with conn.transaction()`,
 `transaction.atomic()` and `@atomic`, and an explicit `BEGIN` ... `COMMIT`. A SQLAlchemy
 session or psycopg connection whose writes are followed by a single `commit()` is one
 transaction and is not reported. Neither are deletes from two tables (independent
-clean-ups), Django projects with `ATOMIC_REQUESTS`, and Django model `save`/`delete`
+clean-ups), a get-or-create/upsert followed by another write (a retry reuses the row), Django projects with `ATOMIC_REQUESTS`, and Django model `save`/`delete`
 overrides and signal receivers, which run in the transaction of their caller.
 
 ## Why is this bad?
@@ -69,6 +69,7 @@ from audit_lib.source import Project, SourceModule
 FIX = ("put all the writes in one transaction and commit once after the last: `async with conn.transaction():` "
        "(asyncpg/psycopg 3), `with session.begin():` (SQLAlchemy), `with transaction.atomic():` (Django), or "
        "remove the commit() between the writes")
+UPSERT_HELPER = re.compile(r"get_or_create|get_or_add|upsert|create_or_update|create_or_get|ensure_")
 ATOMIC_REQUESTS = re.compile(r"""["']?ATOMIC_REQUESTS["']?\s*[:=]\s*True""")
 
 
@@ -135,6 +136,8 @@ def _split_writes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], django_
                 continue
             if earlier.kind == later.kind == db.DELETE:
                 continue  # independent clean-ups (expired rows of two tables): nothing is half-done
+            if earlier.upsert or UPSERT_HELPER.search(earlier.through or ""):
+                continue  # a row left by a get-or-create is reused by the retry: nothing is half-done
             first, second = sorted(earlier.tables)[0], sorted(later.tables)[0]
             through = f" via {later.through}()" if later.through else ""
             return Finding(

@@ -1,11 +1,12 @@
 """R2.no-idempotency-key: a create endpoint that a client retry turns into a duplicate.
 
 ## What it does
-Reports a POST or PUT request handler (FastAPI, Starlette, Flask, aiohttp, Django
-views, Django REST framework) that inserts rows -- SQL `INSERT`, ORM `add`/`create`/
-`save` of a new instance, `save()` of a DRF serializer built from request data only -- directly or
-through a helper of the code base, without reading an `Idempotency-Key` header and
-without making the insert an upsert.
+Reports a POST request handler (FastAPI, Starlette, Flask, aiohttp, Django views,
+Django REST framework), or a PUT on a collection, that inserts rows -- SQL `INSERT`,
+ORM `add`/`create`/`save` of a new instance, `save()` of a DRF serializer built from
+request data only -- directly or through a helper of the code base, without reading an
+`Idempotency-Key` header and without making the insert an upsert. A PUT to
+`/items/{id}` names its target, so repeating it rewrites the same resource.
 
 Not reported: handlers that look the row up by a natural key before inserting it (a
 retry is refused as "already exists"; the race in that check is R2.check-then-act's),
@@ -114,8 +115,11 @@ def _in_serializer_class(module: SourceModule, fn: ast.AST) -> bool:
 
 
 def _is_write_method(handler) -> bool:
-    if any(m in ("POST", "PUT") for m in handler.methods):
+    if "POST" in handler.methods:
         return True
+    if "PUT" in handler.methods:
+        # PUT /items/{id} names its target: repeating it rewrites the same resource
+        return not (handler.path and ("{" in handler.path or "<" in handler.path))
     if handler.methods:
         return False
     return _compares_method_to_post(handler.function)
@@ -152,8 +156,8 @@ def _project_middleware_handles_keys(project: Project) -> bool:
 def _deduplicated(insert: db.DbOp, ops: list[db.DbOp]) -> bool:
     """A read of the same table before the insert: a natural-key lookup (``email already registered``)
     turns a retry into a refusal, not a duplicate. Its race is R2.check-then-act's concern."""
-    return any(op.is_read and op.call.lineno < insert.call.lineno
-               and any(db.same_table(a, b) for a in op.tables for b in insert.tables) for op in ops)
+    earlier = ops[:next(i for i, op in enumerate(ops) if op is insert)]
+    return any(op.is_read and any(db.same_table(a, b) for a in op.tables for b in insert.tables) for op in earlier)
 
 
 def _first_insert(module: SourceModule, project: Project, fn: ast.AST) -> tuple[str, ast.AST, str | None, Confidence] | None:
