@@ -63,6 +63,7 @@ from audit_lib.pyast import FUNCTION_TYPES, call_name, keyword, method_name, qua
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
+WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", ".aread(", ".content", ".text")
 WHOLE_BODY_ATTRIBUTES = {"content", "text"}
 WHOLE_BODY_METHODS = {"read", "aread", "text"}
 FILE_SINK_METHODS = {"write", "write_bytes", "write_text", "writelines"}
@@ -80,7 +81,7 @@ PLACEHOLDERS = re.compile(r"%\(\w+\)s|%s\b|(?<![:\w]):[A-Za-z_]\w*|\?|\$\d+")
 
 @rule("R5.buffer-not-stream", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_test_module(module):
+    if is_test_module(module) or not any(marker in module.text for marker in WHOLE_READ_MARKERS):
         return
     scopes: list[ast.AST] = [n for n in ast.walk(module.tree) if isinstance(n, FUNCTION_TYPES)]
     reported: set[int] = set()

@@ -73,7 +73,7 @@ LINEAR_LIST_METHODS = {"index", "count", "remove"}
 
 @rule("R5.quadratic", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_test_module(module):
+    if is_test_module(module) or "for " not in module.text:
         return
     kinds_by_scope: dict[ast.AST, dict[str, set[str]]] = {}
 
@@ -95,17 +95,18 @@ def _findings(module: SourceModule, kinds) -> Iterator[Finding]:
         finding = _nested_loop(module, site)
         if finding:
             yield finding
-    for node in ast.walk(module.tree):
-        if isinstance(node, ast.Compare):
-            yield from _membership(module, node, kinds)
-        elif isinstance(node, ast.Call):
-            finding = _list_method(module, node, kinds)
-            if finding:
-                yield finding
-        elif isinstance(node, (ast.AugAssign, ast.Assign)):
-            finding = _string_growth(module, node, kinds)
-            if finding:
-                yield finding
+        for node in ast.walk(site.node) if site.clause == 0 else ():
+            if isinstance(node, ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops):
+                yield from _membership(module, node, kinds)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in LINEAR_LIST_METHODS:
+                finding = _list_method(module, node, kinds)
+                if finding:
+                    yield finding
+            elif isinstance(node, (ast.AugAssign, ast.Assign)):
+                finding = _string_growth(module, node, kinds)
+                if finding:
+                    yield finding
 
 
 def _outer_sites(module: SourceModule, site: LoopSite) -> list[LoopSite]:
