@@ -261,12 +261,15 @@ def show_schema_graph(report: AuditReport) -> None:
          e.get("name", "")]
         for e in graph.unindexed
     ]
+    unavailable = report.catalog.unavailable.get("foreign_keys")
+    counts = (
+        f"foreign keys were not collected ({unavailable}): tables only"
+        if unavailable
+        else f"{len(graph.edges)} foreign key(s), {len(graph.unindexed)} without a covering index"
+    )
     _display(
         png,
-        Html(
-            f'<p>{len(graph.tables)} table(s), {len(graph.edges)} foreign key(s), '
-            f"{len(graph.unindexed)} without a covering index.</p>"
-        ),
+        Html(f"<p>{len(graph.tables)} table(s); {esc(counts)}.</p>"),
         html_table(["Referencing (columns)", "Referenced", "Constraint"], rows, css_class="pa-fks",
                    widths=["40%", "35%", "25%"], empty="every foreign key has a covering index"),
     )

@@ -267,3 +267,51 @@ def test_run_info_and_empty_sections_render_without_database(monkeypatch):
     assert "This section could not be rendered" not in text
     assert "skipped: database: DATABASE_URL is not set" in text
     assert "requests.get() has no timeout" in text
+
+
+def test_nothing_runs_past_the_right_edge_of_an_a4_page(tmp_path):
+    """Long unbroken paths, SQL and identifiers wrap inside the tables on paper."""
+    import logging
+
+    from weasyprint import HTML
+
+    from audit_lib.report.export import html_to_pdf
+
+    long_name = "very_long_identifier_" * 12
+    findings = [finding(path=f"app/{long_name}/module.py", message=long_name, evidence=f"SELECT {long_name} FROM t",
+                        fix=long_name, queries=["q1", "q2", "q3"])]
+    plan = [{"Plan": {"Node Type": "Seq Scan", "Relation Name": long_name, "Filter": long_name, "Plan Rows": 300000000,
+                      "Total Cost": 123456789.5, "Index Name": long_name}}]
+    query = FoundQuery(id="q1", sql=f"SELECT {long_name}, {long_name} FROM {long_name}", normalized="",
+                       sites=[QuerySite(f"app/{long_name}.py", 1)], plan=plan)
+    outputs = [findings_table(findings), plan_table(plan), report.query_detail(query, findings),
+               scorecard_table(findings)]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("display_data", data={"text/html": f'<div class="pa-report">{html}</div>'})
+        for html in outputs
+    ])])
+    nbformat.write(notebook, str(tmp_path / "wide.ipynb"))
+    html_path = notebook_to_html(tmp_path / "wide.ipynb", tmp_path / "wide.html")
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    document = HTML(filename=str(html_path)).render()
+    leaves = ("TextBox", "TableCellBox", "InlineReplacedBox", "BlockReplacedBox", "LineBox")
+    for page in document.pages:
+        page_box = page._page_box
+        assert round(page_box.margin_width()) == 794 and round(page_box.margin_height()) == 1123  # A4 at 96 dpi
+        right_edge = page_box.content_box_x() + page_box.width
+        for box in page_box.descendants():
+            if type(box).__name__ in leaves:
+                assert box.position_x + box.margin_width() <= right_edge + 1, (type(box).__name__, getattr(box, "text", ""))
+    assert html_to_pdf(html_path, tmp_path / "wide.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_schema_graph_section_says_when_foreign_keys_were_not_collected(monkeypatch):
+    shown = []
+    monkeypatch.setattr(report, "_display", lambda *objects: shown.extend(objects))
+    partial = Catalog(database="local/shop", server_version=150000, datasets={"tables": [table_row("orders")]},
+                      unavailable={"foreign_keys": "permission denied for pg_constraint"})
+    audit = report.AuditReport(Settings(code_root="app"), AuditResult(code_root="app", database="local/shop"),
+                               partial, __import__("datetime").datetime.now(), 0.1, PROJECT_ROOT, {})
+    report.show_schema_graph(audit)
+    assert shown[0].startswith(b"\x89PNG")
+    assert "foreign keys were not collected (permission denied for pg_constraint): tables only" in shown[1]
