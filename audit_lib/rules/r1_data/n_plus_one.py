@@ -7,7 +7,8 @@ session lookups, asyncpg and aiosql calls, a Django related manager such as
 database rows or from the request, directly or through a helper function of the same
 code base that queries.
 
-Loops over literal constants, batch calls (`executemany`, `bulk_create`, `add_all`,
+Loops over literal constants, loops over chunks of rows (`range(0, len(rows), 500)`,
+`for batch in chunks(rows)`), batch calls (`executemany`, `bulk_create`, `add_all`,
 queries that take a whole list with `= ANY(...)`/`IN`) and `while` loops that page
 through results are not reported.
 
@@ -46,6 +47,7 @@ ORM batch it (`selectinload(...)`, `prefetch_related(...)`).
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
@@ -58,6 +60,7 @@ from audit_lib.source import Project, SourceModule
 ROW_METHODS = {"fetchall", "fetchmany", "all", "scalars", "mappings", "iterator", "values", "values_list", "unique",
                "partitions", "yield_per"}
 REQUEST_ROOTS = {"request", "req"}
+CHUNK_WORDS = re.compile(r"chunk|batch|partition|page")
 RELATED_MANAGER_READS = {"all", "count", "exists", "first", "last", "filter", "exclude", "get", "values_list", "order_by"}
 NOT_REQUEST_PARAMS = {"self", "cls", "request", "req", "response", "background_tasks", "current_user", "user"}
 FIX = ("load every row's data in one query: a JOIN, `WHERE key = ANY(%s)` with the list of keys, or the ORM's "
@@ -257,10 +260,22 @@ def _runs_once(module: SourceModule, node: ast.AST, loop: ast.AST) -> bool:
     return False
 
 
+def _is_chunked(loop: ast.AST) -> bool:
+    """``for i in range(0, len(rows), 500)``, ``for batch in chunks(rows)``: one query per batch of rows."""
+    for iterable in _loop_iterables(loop):
+        if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id == "range" \
+                and len(iterable.args) == 3:
+            return True
+        words = " ".join([ast.unparse(iterable), *(ast.unparse(t) for t in _loop_targets(loop))]).lower()
+        if CHUNK_WORDS.search(words):
+            return True
+    return False
+
+
 def _row_loop(module: SourceModule, call: ast.Call, sources: _RowSources) -> ast.AST | None:
     """The innermost enclosing for-loop or comprehension that iterates rows or request data."""
     for loop in loops_around(module, call):
-        if _runs_once(module, call, loop):
+        if _runs_once(module, call, loop) or _is_chunked(loop):
             return None
         if any(sources.source_of(iterable) for iterable in _loop_iterables(loop)):
             return loop

@@ -11,7 +11,8 @@ or an earlier `if` that leaves the function (`raise`, `return`) before the write
 Not reported: upserts (`INSERT ... ON CONFLICT`, `on_conflict_do_*`, `merge`, Django
 `get_or_create`/`update_or_create`), reads that lock (`SELECT ... FOR UPDATE`,
 `select_for_update()`, `with_for_update()`), and writes inside a `try` that handles the
-unique violation (`IntegrityError`, `UniqueViolation`).
+unique violation (`IntegrityError`, `UniqueViolation`). One-off code under a `scripts/`
+folder, tests and migrations are not checked: nothing runs them concurrently.
 
 ## Why is this bad?
 Between the read and the write another request can do the same read and get the same
@@ -68,7 +69,7 @@ FIX = ("make the write decide atomically: INSERT ... ON CONFLICT (key) DO NOTHIN
 
 @rule("R2.check-then-act", on="module", scope="code+sql", severity="high")
 def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if db.skipped_module(module) or not (db.uses_database(module) or _imports_project_code(module, project)):
+    if db.skipped_module(module) or module.path.split("/")[0] == "scripts" or "/scripts/" in module.path or not (db.uses_database(module) or _imports_project_code(module, project)):
         return
     for fn in functions(module.tree):
         ops = db.expanded_ops(module, project, fn)
