@@ -242,6 +242,7 @@ def test_html_export_loads_nothing_from_the_network(tmp_path):
     html = notebook_to_html(source, tmp_path / "out.html").read_text()
     assert "<p>kept</p>" in html and "posture-audit: section x" not in html
     assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert not re.search(r"url\(\s*['\"]?(?!data:)", html) and "@import" not in html
     assert "@page" in html and "size: A4" in html
 
 

@@ -175,6 +175,7 @@ def test_demo_html_hides_code_and_loads_nothing_from_the_network(demo_run):
     html = run.html()
     assert "run_audit(" not in html and "show_scorecard" not in html
     assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert not re.search(r"url\(\s*['\"]?(?!data:)", html) and "@import" not in html
     for heading in ("Scorecard", "R1 — EXPLAIN-first data design", "T — Types", "Query plans", "Schema graph",
                     "Skipped and errors"):
         assert heading in html
@@ -186,7 +187,9 @@ def test_demo_pdf_has_scorecard_plans_and_findings(demo_run):
     run, _ = demo_run
     from pypdf import PdfReader
 
-    assert len(PdfReader(str(run.out / "report.pdf")).pages) > 1
+    pages = PdfReader(str(run.out / "report.pdf")).pages
+    assert len(pages) > 1
+    assert [round(float(pages[0].mediabox.width)), round(float(pages[0].mediabox.height))] == [595, 842]  # A4
     text = normalised(run.pdf_text())
     assert "Scorecard" in text and "Schemagraph" in text
     data = run.json()
