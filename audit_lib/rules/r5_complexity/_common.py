@@ -129,7 +129,7 @@ OTHER = "other"
 def name_kinds(module: SourceModule, scope: ast.AST) -> dict[str, set[str]]:
     """For each simple name bound in ``scope`` (not in nested functions): what it is bound to.
 
-    ``list`` for list literals that the scope grows, ``list(...)``, list comprehensions,
+    ``list`` for list literals that the scope grows or that unpack other collections, ``list(...)``, list comprehensions,
     ``.fetchall()`` and parameters annotated ``list[...]``; ``str`` for string literals;
     ``other`` for anything else, so that a name rebound to a set stops counting as a list.
     """
@@ -195,8 +195,9 @@ def _grown_names(scope: ast.AST) -> set[str]:
 
 def _value_kind(value: ast.expr, grown: bool) -> str:
     if isinstance(value, ast.List):
-        constant = all(isinstance(e, ast.Constant) for e in value.elts)
-        return LIST if grown or not constant else OTHER
+        # A literal never grown keeps the few items written in it.
+        unpacks = any(isinstance(e, ast.Starred) for e in value.elts)
+        return LIST if grown or unpacks else OTHER
     if is_list_expression(value):
         return LIST
     if isinstance(value, (ast.JoinedStr,)) or string_value(value) is not None:
