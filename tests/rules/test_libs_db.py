@@ -1,0 +1,210 @@
+"""The database knowledge module: SQL facts, call classification, transaction scopes."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from audit_lib.libs import db
+from audit_lib.pyast import functions
+from audit_lib.source import Project, SourceModule
+
+
+def module_of(source: str, path: str = "app/service.py") -> SourceModule:
+    text = textwrap.dedent(source)
+    return SourceModule(path, text, ast.parse(text), text.splitlines())
+
+
+def ops_of(source: str, name: str, project: Project | None = None) -> list[db.DbOp]:
+    module = module_of(source)
+    fn = next(f for f in functions(module.tree) if f.name == name)
+    return db.function_ops(module, fn, project)
+
+
+@pytest.mark.parametrize(
+    ("sql", "kind", "reads", "writes"),
+    [
+        ("SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.id = %s", "SELECT",
+         {"orders", "customers"}, set()),
+        ("INSERT INTO public.orders (customer_id) VALUES (:customer) RETURNING id", "INSERT", set(), {"orders"}),
+        ("UPDATE stock SET qty = qty - $1 WHERE sku = $2", "UPDATE", set(), {"stock"}),
+        ("DELETE FROM sessions WHERE expires_at < now()", "DELETE", set(), {"sessions"}),
+        ("WITH moved AS (DELETE FROM queue WHERE id = ? RETURNING *) INSERT INTO done SELECT * FROM moved",
+         "INSERT", set(), {"queue", "done"}),
+    ],
+)
+def test_parse_sql_tables_and_kind(sql, kind, reads, writes):
+    facts = db.parse_sql(sql)
+    assert facts is not None
+    assert (facts.kind, set(facts.reads), set(facts.writes)) == (kind, reads, writes)
+
+
+def test_parse_sql_flags():
+    assert db.parse_sql("SELECT * FROM accounts WHERE id = %s FOR UPDATE").for_update
+    assert db.parse_sql("INSERT INTO tags (name) VALUES (%s) ON CONFLICT (name) DO NOTHING").on_conflict
+    assert db.parse_sql("SELECT * FROM items ORDER BY id LIMIT 20 OFFSET %(skip)s").offset == "param"
+    assert db.parse_sql("SELECT * FROM items ORDER BY id LIMIT 20 OFFSET 0").offset == "0"
+    assert db.parse_sql("SELECT * FROM items WHERE id = ANY(%s)").batch
+    assert db.parse_sql("BEGIN").kind == "BEGIN"
+    assert db.parse_sql("hello world") is None
+
+
+def test_f_string_holes_are_not_tables():
+    module = module_of('''
+        def f(cur, table):
+            cur.execute(f"SELECT * FROM {table} WHERE id = %s", (1,))
+    ''')
+    fn = next(functions(module.tree))
+    (op,) = db.function_ops(module, fn)
+    assert op.kind == db.READ and op.tables == frozenset()
+
+
+def test_driver_calls():
+    ops = ops_of('''
+        import asyncpg
+
+        async def f(pool, ids):
+            rows = await pool.fetch("SELECT id FROM users WHERE id = ANY($1)", ids)
+            async with pool.acquire() as conn:
+                await conn.execute("INSERT INTO audit (what) VALUES ($1)", "x")
+            return rows
+    ''', "f")
+    assert [(o.kind, set(o.tables), o.batch, o.autocommit) for o in ops] == [
+        (db.READ, {"users"}, True, True),
+        (db.INSERT, {"audit"}, False, True),
+    ]
+
+
+def test_cursor_writes_are_not_autocommit():
+    (op,) = ops_of('''
+        import psycopg2
+
+        def f(conn):
+            with conn.cursor() as cur:
+                cur.execute("UPDATE stock SET qty = 0")
+    ''', "f")
+    assert op.kind == db.UPDATE and not op.autocommit
+
+
+def test_sqlalchemy_calls():
+    ops = ops_of('''
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        def f(session: Session, email):
+            user = session.execute(select(User).where(User.email == email).with_for_update()).scalar_one()
+            session.add(Order(user_id=user.id))
+            legacy = session.query(Order).filter(Order.user_id == user.id).first()
+            session.commit()
+    ''', "f")
+    assert [(o.kind, set(o.tables), o.locking, o.deferred) for o in ops] == [
+        (db.READ, {"User"}, True, False),
+        (db.INSERT, {"Order"}, False, True),
+        (db.READ, {"Order"}, False, False),
+        (db.COMMIT, set(), False, False),
+    ]
+
+
+def test_django_calls():
+    ops = ops_of('''
+        def f(user):
+            if not Follow.objects.filter(user=user).exists():
+                Follow.objects.create(user=user)
+            Follow.objects.get_or_create(user=user)
+            Book.objects.filter(pk__in=[1, 2]).update(read=True)
+            order = Order.objects.get(pk=1)
+            order.save()
+    ''', "f")
+    assert [(o.kind, set(o.tables), o.upsert, o.batch) for o in ops] == [
+        (db.READ, {"Follow"}, False, False),
+        (db.INSERT, {"Follow"}, False, False),
+        (db.INSERT, {"Follow"}, True, False),
+        (db.UPDATE, {"Book"}, False, True),
+        (db.READ, {"Order"}, False, False),
+        (db.UPDATE, {"Order"}, False, False),
+    ]
+
+
+def test_lazy_querysets():
+    ops = ops_of('''
+        def f(tags):
+            qs = Book.objects.filter(published=True)
+            return qs.count()
+    ''', "f")
+    assert [(o.method, o.lazy) for o in ops] == [("filter", True), ("count", False)]
+
+
+def test_dict_get_on_a_session_named_object_is_not_a_query():
+    assert ops_of('''
+        def f(session):
+            return session.get("user_id")
+    ''', "f") == []
+
+
+def test_transaction_blocks():
+    module = module_of('''
+        from django.db import transaction
+
+        def a(conn):
+            with conn.transaction():
+                conn.execute("UPDATE t SET x = 1")
+
+        @transaction.atomic
+        def b():
+            pass
+
+        def c(cur):
+            cur.execute("BEGIN")
+            cur.execute("UPDATE t SET x = 1")
+            cur.execute("COMMIT")
+
+        def d(pool):
+            with pool.acquire() as conn:
+                conn.execute("UPDATE t SET x = 1")
+    ''')
+    spans = {fn.name: db.transaction_blocks(module, fn) for fn in functions(module.tree)}
+    assert spans["a"] == [(5, 6)]
+    assert spans["b"] == [(9, 10)]
+    assert spans["c"] == [(13, 15)]
+    assert spans["d"] == []
+
+
+def test_helpers_are_followed_across_modules(tmp_path: Path):
+    crud = module_of('''
+        from sqlalchemy import select
+
+        def get_user(session, email):
+            return session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+    ''', "app/crud.py")
+    routes = module_of('''
+        from app import crud
+
+        def register(session, email):
+            return crud.get_user(session, email)
+    ''', "app/routes.py")
+    project = Project(tmp_path, [crud, routes], [])
+    fn = next(functions(routes.tree))
+    (op,) = db.expanded_ops(routes, project, fn)
+    assert (op.kind, set(op.tables), op.through) == (db.READ, {"User"}, "get_user")
+
+
+def test_aiosql_queries_come_from_the_sql_files(tmp_path: Path):
+    sql = tmp_path / "queries.sql"
+    sql.write_text("-- name: create-order<!\nINSERT INTO orders (customer_id) VALUES (:customer_id) RETURNING id;\n")
+    module = module_of('''
+        async def f(conn, customer_id):
+            return await queries.create_order(conn, customer_id=customer_id)
+    ''')
+    project = Project(tmp_path, [module], [], [sql])
+    fn = next(functions(module.tree))
+    (op,) = db.function_ops(module, fn, project)
+    assert (op.api, op.kind, set(op.tables)) == ("aiosql", db.INSERT, {"orders"})
+
+
+def test_same_table():
+    assert db.same_table("OrderItem", "order_items")
+    assert db.same_table("Address", "public.addresses")
+    assert not db.same_table("Order", "order_lines")
