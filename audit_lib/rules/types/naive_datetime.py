@@ -11,7 +11,8 @@ Reports, in code:
   (`default=datetime.utcnow`, `default_factory=datetime.now`);
 - SQLAlchemy `DateTime`/`TIMESTAMP` columns without `timezone=True` (they create
   `timestamp without time zone`), including `Mapped[datetime]` columns that take their
-  type from the annotation when the code base sets no `type_annotation_map`;
+  type from the annotation when the code base sets no `type_annotation_map` (columns
+  in migration revisions are left to the database check);
 - a Django settings module that sets `USE_TZ = False`, which makes every
   `DateTimeField` naive.
 
@@ -61,6 +62,7 @@ def expired(order):
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
@@ -80,6 +82,8 @@ SQLALCHEMY_DATETIME_TYPES = {
     "sqlalchemy.dialects.postgresql.TIMESTAMP", "sqlmodel.DateTime",
 }
 COLUMN_FACTORIES = {"Column", "mapped_column"}
+# Old revisions record past schemas: the models and the database say what the columns are now.
+MIGRATION_PATH = re.compile(r"(^|/)(migrations|alembic|versions)/")
 FIX_CALL = "pass a zone: datetime.now(timezone.utc) / datetime.fromtimestamp(ts, tz=timezone.utc)"
 FIX_COLUMN = "use DateTime(timezone=True) (PostgreSQL timestamptz) and store aware UTC values"
 
@@ -101,11 +105,12 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
 def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
     flask_sqlalchemy = project.imports_anywhere("flask_sqlalchemy")
     annotation_map = _has_type_annotation_map(project)
+    migration = MIGRATION_PATH.search(module.path) is not None
     for node in ast.walk(module.tree):
         if isinstance(node, ast.Call):
             yield from _naive_call(module, node)
             yield from _naive_default(module, node)
-            if _is_column_call(module, node, flask_sqlalchemy):
+            if not migration and _is_column_call(module, node, flask_sqlalchemy):
                 yield from _naive_column(module, node, flask_sqlalchemy)
         elif isinstance(node, ast.AnnAssign) and not annotation_map:
             yield from _naive_mapped_annotation(module, node)
