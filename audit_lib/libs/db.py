@@ -786,12 +786,14 @@ def _aiosql_op(module: SourceModule, call: ast.Call, method: str, receiver: str 
                project: Project | None) -> DbOp:
     text = aiosql_statements(project).get(method)
     facts = parse_sql(text) if text else None
+    # aiosql.from_path(path, "asyncpg"): the asyncpg adapter runs each query in autocommit
+    autocommit = _autocommit(module, method, None, scope) or bool(re.search(r"""["']asyncpg["']""", module.text))
     if facts is not None:
         return DbOp(call, _kind_of_facts(facts), facts.tables, "aiosql", method, receiver, text, facts,
                     batch=facts.batch or method.endswith("_many"), upsert=facts.on_conflict, locking=facts.for_update,
-                    autocommit=_autocommit(module, method, None, scope))
+                    autocommit=autocommit)
     kind = next((k for pattern, k in _AIOSQL_KINDS if pattern.match(method)), EXECUTE)
-    return DbOp(call, kind, frozenset(), "aiosql", method, receiver, autocommit=_autocommit(module, method, None, scope),
+    return DbOp(call, kind, frozenset(), "aiosql", method, receiver, autocommit=autocommit,
                 confidence=Confidence.medium)
 
 
