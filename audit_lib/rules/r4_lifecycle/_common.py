@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 
-from audit_lib.pyast import FUNCTION_TYPES, call_name, dotted, qualified
+from audit_lib.pyast import FUNCTION_TYPES, call_name, dotted, method_name, qualified
 from audit_lib.source import Project, SourceModule
 
 # Calls that open a connection to a database server (network, authentication, backend process).
@@ -37,6 +37,8 @@ HTTP_CLIENTS = {
 FILE_OPENERS = {"open", "io.open", "builtins.open", "codecs.open", "gzip.open", "bz2.open", "lzma.open"}
 SOCKETS = {"socket.socket", "socket.create_connection"}
 
+RESOURCE_TAILS = {name.rsplit(".", 1)[-1] for name in (
+    *DB_CONNECT, *LOCAL_DB_CONNECT, *DB_POOLS, *ENGINES, *HTTP_CLIENTS, *FILE_OPENERS, *SOCKETS)}
 REEXPORT_DEPTH = 3  # package __init__ files re-exporting a function, followed this many times
 CLOSE_METHODS = {"close", "aclose", "terminate", "closeall", "dispose"}
 
@@ -57,6 +59,8 @@ def is_short_lived_path(path: str) -> bool:
 
 def resource_kind(module: SourceModule, call: ast.Call) -> str | None:
     """What ``call`` acquires: "database connection", "file", ... or None."""
+    if method_name(call) not in RESOURCE_TAILS:
+        return None
     name = call_name(module, call)
     if name is None:
         return None
@@ -124,8 +128,8 @@ def dependency_functions(project: Project) -> set[ast.AST]:
     for module in project.modules:
         if not module.imports_module("fastapi"):
             continue
-        for node in ast.walk(module.tree):
-            if isinstance(node, ast.Call) and node.args and \
+        for node in module.nodes_of(ast.Call):
+            if node.args and \
                     (qualified(module, node.func) or "") in ("fastapi.Depends", "fastapi.Security",
                                                              "fastapi.params.Depends"):
                 resolved = resolve_function(project, module, node.args[0])

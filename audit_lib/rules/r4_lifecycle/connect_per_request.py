@@ -68,6 +68,7 @@ from audit_lib.pyast import (
     call_name,
     enclosing_function,
     enclosing_loops,
+    method_name,
     walk_function_body,
 )
 from audit_lib.registry import rule
@@ -75,6 +76,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     DB_CONNECT,
     DB_POOLS,
     ENGINES,
+    RESOURCE_TAILS,
     dependency_functions,
     is_test_path,
     resolve_function,
@@ -88,25 +90,23 @@ HELPER_DEPTH = 3  # how many calls deep a helper called from a handler still cou
 @rule("R4.connect-per-request", on="project", scope="code", severity="medium")
 def check(project: Project) -> Iterator[Finding]:
     modules = [m for m in project.modules if not is_test_path(m.path)]
+    openers = [(module, call, fn) for module in modules for call in module.nodes_of(ast.Call)
+               if method_name(call) in RESOURCE_TAILS and call_name(module, call) in OPENERS and (fn := enclosing_function(module, call)) is not None]
+    if not openers:
+        return
     per_request = _per_request_functions(project, modules)
-    for module in modules:
-        for call in ast.walk(module.tree):
-            factory = call_name(module, call) if isinstance(call, ast.Call) else None
-            if factory not in OPENERS:
-                continue
-            fn = enclosing_function(module, call)
-            if fn is None:
-                continue
-            what = _what(factory)
-            if fn in per_request and not _lazy_guard(module, call, fn):
-                how, direct = per_request[fn]
-                where = f"in {how}" if direct else f"in {fn.name}(), called from {how}"
-                yield _finding(module, call, Confidence.high if direct else Confidence.medium,
-                               f"{factory}() opens a new {what} {where}: one per request")
-            elif _per_iteration(module, call):
-                yield _finding(module, call, Confidence.medium,
-                               f"{factory}() opens a new {what} on every loop iteration",
-                               f"open one {what} before the loop and reuse it in every iteration")
+    for module, call, fn in openers:
+        factory = call_name(module, call)
+        what = _what(factory)
+        if fn in per_request and not _lazy_guard(module, call, fn):
+            how, direct = per_request[fn]
+            where = f"in {how}" if direct else f"in {fn.name}(), called from {how}"
+            yield _finding(module, call, Confidence.high if direct else Confidence.medium,
+                           f"{factory}() opens a new {what} {where}: one per request")
+        elif _per_iteration(module, call):
+            yield _finding(module, call, Confidence.medium,
+                           f"{factory}() opens a new {what} on every loop iteration",
+                           f"open one {what} before the loop and reuse it in every iteration")
 
 
 def _what(factory: str) -> str:
@@ -130,7 +130,7 @@ def _per_request_functions(project: Project, modules: list[SourceModule]) -> dic
             owner[handler.function] = module
     dependencies = dependency_functions(project)
     for module in modules:
-        for node in ast.walk(module.tree):
+        for node in module.nodes_of(*FUNCTION_TYPES):
             if node in dependencies and node not in found:
                 found[node] = (f"per-request dependency {node.name}()", True)
                 owner[node] = module

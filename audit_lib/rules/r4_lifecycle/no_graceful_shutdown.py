@@ -92,6 +92,7 @@ from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
     DB_CONNECT,
     DB_POOLS,
+    RESOURCE_TAILS,
     is_test_path,
     resolve_function,
     top_level_function,
@@ -109,23 +110,33 @@ WAITING_METHODS = {"sleep", "get", "recv", "recvfrom", "accept", "poll", "consum
                    "brpop", "blpop", "brpoplpush", "xread", "xreadgroup", "get_message", "listen", "wait", "select",
                    "handle_request", "basic_get", "getmany", "receive_messages", "read", "readline"}
 KEYBOARD = {"input", "raw_input"}
+WEB_APP_TAILS = {name.rsplit(".", 1)[-1] for name in WEB_APPS}
 REQUEST_SCOPED = {"flask.g", "quart.g", "request", "flask.request", "starlette.requests.Request"}
 
 
 @rule("R4.no-graceful-shutdown", on="project", scope="code", severity="medium")
 def check(project: Project) -> Iterator[Finding]:
     modules = [m for m in project.modules if not is_test_path(m.path)]
+    entries = [(m, list(_web_apps(m)), list(_self_managed_loops(project, m))) for m in modules]
+    entries = [(m, apps, loops) for m, apps, loops in entries if apps or loops]
+    if not entries:
+        return
     graph = _import_graph(project, modules)
     by_path = {m.path: m for m in modules}
-    for module in modules:
+    hooks_of: dict[str, list] = {}
+    resources_of: dict[str, list[ast.Call]] = {}
+    for module, apps, loops in entries:
         related = _related(module, graph, by_path)
-        hooks = [h for m in related for h in shutdown_hooks(m)]
-        sigterm = [h for h in hooks if h.kind == "signal"]
-        for app_call, framework in _web_apps(module):
-            if hooks:
-                continue
-            resources = [(m, call) for m in related for call in _long_lived_resources(m)]
-            if resources:
+        for m in related:
+            if m.path not in hooks_of:
+                hooks_of[m.path] = shutdown_hooks(m)
+        hooks = [h for m in related for h in hooks_of[m.path]]
+        if apps and not hooks:
+            for m in related:
+                if m.path not in resources_of:
+                    resources_of[m.path] = list(_long_lived_resources(m))
+            resources = [(m, call) for m in related for call in resources_of[m.path]]
+            for app_call, framework in apps if resources else ():
                 owner, call = resources[0]
                 yield _finding(
                     module, app_call, Confidence.medium,
@@ -133,9 +144,9 @@ def check(project: Project) -> Iterator[Finding]:
                     f"({owner.path}:{call.lineno}) stays open for the process lifetime: its connections are "
                     "never closed when the server stops",
                     _app_fix(framework))
-        if sigterm:
+        if any(h.kind == "signal" for h in hooks):
             continue
-        for entry, description in _self_managed_loops(project, module):
+        for entry, description in loops:
             yield _finding(
                 module, entry, Confidence.medium,
                 f"{description} has no SIGTERM handler: the default action kills the process mid-work, "
@@ -198,8 +209,8 @@ def _related(module: SourceModule, graph: dict[str, set[str]], by_path: dict[str
 
 
 def _web_apps(module: SourceModule) -> Iterator[tuple[ast.Call, str]]:
-    for node in ast.walk(module.tree):
-        if isinstance(node, ast.Call):
+    for node in module.nodes_of(ast.Call):
+        if method_name(node) in WEB_APP_TAILS:
             framework = WEB_APPS.get(call_name(module, node) or "")
             if framework:
                 yield node, framework
@@ -207,8 +218,8 @@ def _web_apps(module: SourceModule) -> Iterator[tuple[ast.Call, str]]:
 
 def _long_lived_resources(module: SourceModule) -> Iterator[ast.Call]:
     """Pools, connections and clients created at module level or stored beyond their function."""
-    for node in ast.walk(module.tree):
-        if not isinstance(node, ast.Call) or call_name(module, node) not in LONG_LIVED:
+    for node in module.nodes_of(ast.Call):
+        if method_name(node) not in RESOURCE_TAILS or call_name(module, node) not in LONG_LIVED:
             continue
         fn = enclosing_function(module, node)
         parent = module.parents.get(node)
@@ -238,18 +249,17 @@ def _request_scoped(module: SourceModule, target: ast.expr) -> bool:
 
 
 def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tuple[ast.AST, str]]:
-    for node in ast.walk(module.tree):
-        if isinstance(node, ast.Call):
-            method = method_name(node)
-            name = call_name(module, node) or ""
-            if method == "serve_forever" and not isinstance(module.parents.get(node), ast.Await):
-                yield node, f"{dotted(node.func) or 'server.serve_forever'}() server"
-            elif method == "run_forever" and isinstance(node.func, ast.Attribute):
-                yield node, "event loop run_forever()"
-            elif name == "asyncio.run" and node.args and isinstance(node.args[0], ast.Call):
-                looping = _service_loop_in(project, module, node.args[0].func)
-                if looping is not None:
-                    yield node, f"asyncio.run() of the service loop in {looping}()"
+    for node in module.nodes_of(ast.Call):
+        method = method_name(node)
+        if method == "serve_forever" and not isinstance(module.parents.get(node), ast.Await):
+            yield node, f"{dotted(node.func) or 'server.serve_forever'}() server"
+        elif method == "run_forever" and isinstance(node.func, ast.Attribute):
+            yield node, "event loop run_forever()"
+        elif method == "run" and node.args and isinstance(node.args[0], ast.Call) \
+                and call_name(module, node) == "asyncio.run":
+            looping = _service_loop_in(project, module, node.args[0].func)
+            if looping is not None:
+                yield node, f"asyncio.run() of the service loop in {looping}()"
     for stmt in _main_statements(module):
         if isinstance(stmt, ast.While) and _is_service_loop(module, stmt):
             yield stmt, "module-level service loop"

@@ -83,7 +83,7 @@ from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
     call_name,
-    functions,
+    enclosing_function,
     walk_function_body,
 )
 from audit_lib.registry import rule
@@ -135,19 +135,24 @@ class Usage:
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if is_test_path(module.path):
         return
-    for fn in functions(module.tree):
-        own_connections = _connections_opened_in(module, fn)
-        cursors_matter = any(module.imports_module(d) for d in CURSOR_CONTEXT_DRIVERS)
-        for node in walk_function_body(fn):
-            if not isinstance(node, ast.Call):
+    cursors_matter = any(module.imports_module(d) for d in CURSOR_CONTEXT_DRIVERS)
+    own_connections: dict[ast.AST, set[str]] = {}
+    for node in module.nodes_of(ast.Call):
+        kind = resource_kind(module, node)
+        if kind is None and not (cursors_matter and is_cursor_call(node)):
+            continue
+        fn = enclosing_function(module, node)
+        if fn is None:
+            continue  # module level: lives as long as the process
+        if kind is None:
+            if fn not in own_connections:
+                own_connections[fn] = _connections_opened_in(module, fn)
+            if _cursor_of(node, own_connections[fn]):
                 continue
-            kind = resource_kind(module, node)
-            if kind is None and cursors_matter and is_cursor_call(node) and not _cursor_of(node, own_connections):
-                kind = "server-side cursor" if is_named_cursor(node) else "cursor"
-            if kind is not None:
-                finding = _judge(module, fn, node, kind)
-                if finding is not None:
-                    yield finding
+            kind = "server-side cursor" if is_named_cursor(node) else "cursor"
+        finding = _judge(module, fn, node, kind)
+        if finding is not None:
+            yield finding
 
 
 def _judge(module: SourceModule, fn: ast.AST, call: ast.Call, kind: str) -> Finding | None:

@@ -78,7 +78,6 @@ from audit_lib.pyast import (
     ancestors,
     call_name,
     enclosing_function,
-    functions,
     keyword,
     qualified,
     walk_function_body,
@@ -138,9 +137,8 @@ def _growing_containers(module: SourceModule) -> Iterator[Finding]:
     containers = _long_lived_containers(module)
     if not containers:
         return
-    import_time = _import_time_functions(module)
-    for fn in functions(module.tree):
-        _scan_function(module, fn, containers)
+    _scan_references(module, containers)
+    import_time = _import_time_functions(module) if any(c.adds for c in containers.values()) else set()
     for container in containers.values():
         growing = [(node, fn) for node, fn in container.adds if fn not in import_time
                    and not _keyed_by_class(node)]
@@ -190,23 +188,24 @@ def _long_lived_containers(module: SourceModule) -> dict[tuple, Container]:
             kind = _container_kind(module, value)
             if kind and isinstance(target, ast.Name):
                 found[("module", target.id)] = Container(target.id, kind, "module", stmt)
-    for cls in ast.walk(module.tree):
-        if not isinstance(cls, ast.ClassDef):
+    for cls in module.nodes_of(ast.ClassDef):
+        candidates = [(stmt, target.id, kind) for stmt in cls.body for target, value in _assignments(stmt)
+                      if isinstance(target, ast.Name) and (kind := _container_kind(module, value))]
+        if candidates:
+            instance_names = _instance_attributes(cls)
+            for stmt, name, kind in candidates:
+                if name not in instance_names:
+                    found[("class", cls, name)] = Container(name, kind, "class", stmt, cls)
+    for call in module.nodes_of(ast.Call):
+        stmt = module.parents.get(call)
+        if _container_kind(module, call) != "deque" or not isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             continue
-        instance_names = _instance_attributes(cls)
-        for stmt in cls.body:
-            for target, value in _assignments(stmt):
-                kind = _container_kind(module, value)
-                if kind and isinstance(target, ast.Name) and target.id not in instance_names:
-                    found[("class", cls, target.id)] = Container(target.id, kind, "class", stmt, cls)
-        for method in cls.body:
-            if not isinstance(method, FUNCTION_TYPES):
-                continue
-            for stmt in walk_function_body(method):
-                for target, value in _assignments(stmt):
-                    if _self_attribute(target) and _container_kind(module, value) == "deque":
-                        key = ("instance", cls, target.attr)
-                        found.setdefault(key, Container(target.attr, "deque", "instance", stmt, cls))
+        method = enclosing_function(module, call)
+        cls = module.parents.get(method) if method is not None else None
+        if isinstance(cls, ast.ClassDef):
+            for target, _ in _assignments(stmt):
+                if _self_attribute(target):
+                    found.setdefault(("instance", cls, target.attr), Container(target.attr, "deque", "instance", stmt, cls))
     return found
 
 
@@ -235,24 +234,35 @@ def _instance_attributes(cls: ast.ClassDef) -> set[str]:
     return {t.attr for n in ast.walk(cls) for t, _ in _assignments(n) if _self_attribute(t)}
 
 
-def _scan_function(module: SourceModule, fn: ast.AST, containers: dict[tuple, Container]) -> None:
+def _scan_references(module: SourceModule, containers: dict[tuple, Container]) -> None:
+    """Classify every use of the containers inside functions (module-level code fills at import time)."""
+    module_names = {k[1] for k in containers if k[0] == "module"}
+    attribute_names = {k[2] for k in containers if k[0] != "module"}
+    scopes: dict[ast.AST, tuple[set[str], set[str]]] = {}  # function -> (declared global, local names)
+    for node in module.nodes_of(ast.Name, ast.Attribute):
+        if isinstance(node, ast.Name) and node.id in module_names or \
+                isinstance(node, ast.Attribute) and node.attr in attribute_names and isinstance(node.value, ast.Name):
+            fn = enclosing_function(module, node)
+            if fn is None:
+                continue
+            if fn not in scopes:
+                declared_global = {n for s in walk_function_body(fn) if isinstance(s, ast.Global) for n in s.names}
+                scopes[fn] = (declared_global, _local_names(fn) - declared_global)
+            declared_global, local_names = scopes[fn]
+            container = containers.get(_container_key(module, node, fn, containers, local_names))
+            if container is not None:
+                _classify(module, node, fn, container, declared_global)
+
+
+def _container_key(module: SourceModule, node: ast.AST, fn: ast.AST, containers: dict[tuple, Container],
+                   local_names: set[str]) -> tuple | None:
+    if isinstance(node, ast.Name):
+        return ("module", node.id) if node.id not in local_names else None
+    owner_name = node.value.id
     cls = module.parents.get(fn)
-    cls = cls if isinstance(cls, ast.ClassDef) else None
-    declared_global = {n for s in walk_function_body(fn) if isinstance(s, ast.Global) for n in s.names}
-    local_names = _local_names(fn) - declared_global
-    for node in walk_function_body(fn):
-        key = None
-        if isinstance(node, ast.Name) and node.id not in local_names:
-            key = ("module", node.id)
-        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            owner_name = node.value.id
-            if cls is not None and owner_name in ("self", "cls", cls.name):
-                key = ("class", cls, node.attr) if ("class", cls, node.attr) in containers else ("instance", cls, node.attr)
-            else:
-                key = next((k for k in containers if k[0] == "class" and k[1].name == owner_name and k[2] == node.attr), None)
-        container = containers.get(key) if key else None
-        if container is not None:
-            _classify(module, node, fn, container, declared_global)
+    if isinstance(cls, ast.ClassDef) and owner_name in ("self", "cls", cls.name):
+        return ("class", cls, node.attr) if ("class", cls, node.attr) in containers else ("instance", cls, node.attr)
+    return next((k for k in containers if k[0] == "class" and k[1].name == owner_name and k[2] == node.attr), None)
 
 
 def _local_names(fn: ast.AST) -> set[str]:
@@ -310,14 +320,13 @@ def _classify(module: SourceModule, ref: ast.AST, fn: ast.AST, container: Contai
 def _import_time_functions(module: SourceModule) -> set[ast.AST]:
     """Functions whose additions happen while the program imports: decorators, registrars, init hooks."""
     decorators = {qualified(module, d.func if isinstance(d, ast.Call) else d)
-                  for fn in ast.walk(module.tree) if isinstance(fn, (*FUNCTION_TYPES, ast.ClassDef))
-                  for d in fn.decorator_list}
+                  for fn in module.nodes_of(*FUNCTION_TYPES, ast.ClassDef) for d in fn.decorator_list}
     call_sites: dict[str, list[ast.Call]] = {}
-    for node in ast.walk(module.tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+    for node in module.nodes_of(ast.Call):
+        if isinstance(node.func, ast.Name):
             call_sites.setdefault(node.func.id, []).append(node)
     found: set[ast.AST] = set()
-    for fn in functions(module.tree):
+    for fn in module.nodes_of(*FUNCTION_TYPES):
         chain = [fn, *(a for a in ancestors(module, fn) if isinstance(a, FUNCTION_TYPES))]
         calls = call_sites.get(fn.name, [])
         if any(f.name in decorators or "register" in f.name.lower() for f in chain) \
@@ -349,13 +358,15 @@ def _keyed_by_class(node: ast.AST) -> bool:
 
 
 def _unbounded_caches(module: SourceModule) -> Iterator[Finding]:
-    enums = {c.name for c in ast.walk(module.tree) if isinstance(c, ast.ClassDef)
-             and any((qualified(module, b) or "").endswith(("Enum", "IntEnum", "StrEnum", "Flag")) for b in c.bases)}
-    for fn in functions(module.tree):
+    enums: set[str] | None = None
+    for fn in module.nodes_of(*FUNCTION_TYPES):
         for dec in fn.decorator_list:
             what = _unbounded_cache_decorator(module, dec)
             if what is None:
                 continue
+            if enums is None:
+                enums = {c.name for c in module.nodes_of(ast.ClassDef)
+                         if any((qualified(module, b) or "").endswith(("Enum", "Flag")) for b in c.bases)}
             params = _cache_key_parameters(fn, enums)
             if not params:
                 continue
@@ -429,9 +440,7 @@ def _small_domain(param: ast.arg, default: ast.expr | None, enums: set[str]) -> 
 
 
 def _unbounded_queues(module: SourceModule) -> Iterator[Finding]:
-    for node in ast.walk(module.tree):
-        if not isinstance(node, ast.Call):
-            continue
+    for node in module.nodes_of(ast.Call):
         name = call_name(module, node) or ""
         if name in ALWAYS_UNBOUNDED_QUEUES:
             problem = f"{name}() has no size limit"
