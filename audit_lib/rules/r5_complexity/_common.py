@@ -4,17 +4,26 @@ hold lists, which values come from the request."""
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
+from audit_lib.libs.db import is_test_module
 from audit_lib.pyast import FUNCTION_TYPES, dotted, method_name, string_value
 from audit_lib.source import SourceModule
 
+# Migration revisions run once, offline: not the request path R5 is about.
+MIGRATION_PATH = re.compile(r"(^|/)(migrations|alembic|versions)/")
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 # Wrappers that walk their first argument in full: the loop walks that collection.
 PASS_THROUGH_CALLS = {"enumerate", "reversed", "sorted", "list", "tuple", "iter"}
 DICT_VIEWS = {"items", "keys", "values"}
 REQUEST_NAMES = {"request", "req"}
 REQUEST_BODY_READS = {"json", "get_json", "form", "args", "data", "POST", "GET", "FILES", "files", "query_params"}
+
+
+def is_offline_module(module: SourceModule) -> bool:
+    """Test code and migration revisions."""
+    return is_test_module(module) or MIGRATION_PATH.search(module.path) is not None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ Reports whole-payload reads where streaming fits:
 
 Bounded reads (`read(65536)`), `iter_content()`, `iter_bytes()`, `stream()`,
 `shutil.copyfileobj`, `fetchmany()`, server-side (named) cursors, small JSON bodies and
-queries with a filter or a limit are fine. Test code is not audited.
+queries with a filter or a limit are fine. Test code and migration revisions are not
+audited.
 
 ## Why is this bad?
 A buffered payload costs as much memory as it is large, per request: ten concurrent
@@ -58,9 +59,9 @@ from sqlglot import exp
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, http
-from audit_lib.libs.db import is_test_module
 from audit_lib.pyast import FUNCTION_TYPES, call_name, keyword, method_name, qualified, walk_function_body
 from audit_lib.registry import rule
+from audit_lib.rules.r5_complexity._common import is_offline_module
 from audit_lib.source import Project, SourceModule
 
 WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", ".aread(", ".content", ".text")
@@ -81,7 +82,7 @@ PLACEHOLDERS = re.compile(r"%\(\w+\)s|%s\b|(?<![:\w]):[A-Za-z_]\w*|\?|\$\d+")
 
 @rule("R5.buffer-not-stream", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_test_module(module) or not any(marker in module.text for marker in WHOLE_READ_MARKERS):
+    if is_offline_module(module) or not any(marker in module.text for marker in WHOLE_READ_MARKERS):
         return
     scopes: list[ast.AST] = [n for n in ast.walk(module.tree) if isinstance(n, FUNCTION_TYPES)]
     reported: set[int] = set()
@@ -283,6 +284,8 @@ def _fetchalls(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Itera
             execute = None
         if execute is None or not execute.args:
             continue
+        if _extended_later(execute.args[0], nodes):
+            continue
         sql = db.sql_text(module, execute.args[0], fn)
         table = _unbounded_table(sql) if sql else None
         if table is None:
@@ -293,6 +296,12 @@ def _fetchalls(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Itera
             fix="iterate the cursor or fetchmany(1000) in a loop (a server-side cursor for large tables), "
                 "or add a LIMIT and paginate by key",
         )
+
+
+def _extended_later(query: ast.expr, nodes: list[ast.AST]) -> bool:
+    """``sql += " WHERE ..."``: the text first bound to the name is not the whole query."""
+    return isinstance(query, ast.Name) and any(
+        isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and n.target.id == query.id for n in nodes)
 
 
 def _named_cursors(nodes: list[ast.AST]) -> set[str]:

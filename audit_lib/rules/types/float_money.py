@@ -4,7 +4,10 @@
 Reports money-named values typed as floats. A name is money-named when one of its
 words (snake_case or camelCase) is price, amount, cost, total, balance, fee, salary,
 freight, tax, charge, refund, payment or revenue (or a plural of these), and none says
-it measures something else: `tax_rate`, `fee_ratio`, `price_percent`, `total_count`,
+it measures something else. Amount, total, balance and charge also name plain
+quantities (the amount of flour in a recipe), so in code they count as money only in
+a file that speaks of money elsewhere (prices, costs, currency, `Decimal`, ...). Not
+money: `tax_rate`, `fee_ratio`, `price_percent`, `total_count`,
 `total_seconds`, `discount`, coordinates and scores are not money. In code it reports:
 
 - ORM columns and serializer fields of a float type assigned to a money name:
@@ -71,6 +74,14 @@ MONEY_WORDS = {
     "charge", "refund", "payment", "revenue", "prices", "amounts", "costs", "totals", "subtotals",
     "balances", "fees", "salaries", "taxes", "charges", "refunds", "payments", "revenues",
 }
+# Money words that also name plain quantities ("the amount of flour", "total of rows").
+AMBIGUOUS_WORDS = {"amount", "amounts", "total", "totals", "subtotal", "subtotals", "balance", "balances",
+                   "charge", "charges"}
+MONEY_CUES = {
+    "currency", "currencies", "price", "prices", "cost", "costs", "invoice", "invoices", "payment", "payments",
+    "billing", "money", "salary", "salaries", "refund", "refunds", "revenue", "revenues", "cent", "cents",
+    "dollar", "dollars", "euro", "euros", "usd", "eur", "decimal", "fee", "fees", "tax", "taxes",
+}
 # Words saying a money-named value measures something else than money.
 NOT_MONEY_WORDS = {
     "rate", "rates", "ratio", "ratios", "percent", "percentage", "pct", "count", "counts", "num",
@@ -103,11 +114,39 @@ def money_words(name: str) -> list[str]:
     return [w.lower() for part in name.split("_") for w in WORD.findall(part)]
 
 
-def is_money_name(name: str | None) -> bool:
+def is_money_name(name: str | None, money_context: bool = True) -> bool:
+    """Whether ``name`` names money; words that also name quantities (amount, total,
+    balance, charge) count only in a ``money_context``."""
     if not name:
         return False
     words = money_words(name)
-    return any(w in MONEY_WORDS for w in words) and not any(w in NOT_MONEY_WORDS for w in words)
+    if any(w in NOT_MONEY_WORDS for w in words):
+        return False
+    money = [w for w in words if w in MONEY_WORDS]
+    return bool(money) and (money_context or any(w not in AMBIGUOUS_WORDS for w in money))
+
+
+def mentions_money(tree: ast.AST) -> bool:
+    """Whether a file's names or strings (not its comments) speak of money beyond the
+    ambiguous words: prices, costs, currency, Decimal..."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            word = node.id
+        elif isinstance(node, ast.Attribute):
+            word = node.attr
+        elif isinstance(node, ast.arg):
+            word = node.arg
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            word = node.name
+        elif isinstance(node, ast.alias):
+            word = node.asname or node.name
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
+            word = node.value
+        else:
+            continue
+        if not MONEY_CUES.isdisjoint(money_words(word)):
+            return True
+    return False
 
 
 @rule("T.float-money", on="module", scope="code+db", severity="high")
@@ -116,49 +155,50 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         return
     flask_sqlalchemy = project.imports_anywhere("flask_sqlalchemy")
     reported: set[int] = set()
-    for finding in _findings(module, flask_sqlalchemy):
+    for finding in _findings(module, flask_sqlalchemy, mentions_money(module.tree)):
         if finding.line not in reported:
             reported.add(finding.line)
             yield finding
 
 
-def _findings(module: SourceModule, flask_sqlalchemy: bool) -> Iterator[Finding]:
+def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool) -> Iterator[Finding]:
+    """``money``: whether the file speaks of money, which makes "amount" or "total" money too."""
     for node in ast.walk(module.tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            yield from _assignment(module, _target_name(node.targets[0]), node.value, node, flask_sqlalchemy)
+            yield from _assignment(module, _target_name(node.targets[0]), node.value, node, flask_sqlalchemy, money)
         elif isinstance(node, ast.AnnAssign):
             name = _target_name(node.target)
-            if is_money_name(name) and _is_float_annotation(module, node.annotation):
+            if is_money_name(name, money) and _is_float_annotation(module, node.annotation):
                 yield _finding(module, node, f"money value {name!r} is annotated as float", FIX_ANNOTATION)
             elif node.value is not None:
-                yield from _assignment(module, name, node.value, node, flask_sqlalchemy)
+                yield from _assignment(module, name, node.value, node, flask_sqlalchemy, money)
         elif isinstance(node, FUNCTION_TYPES):
-            yield from _function(module, node)
+            yield from _function(module, node, money)
         elif isinstance(node, ast.Call) and _is_float_call(module, node):
-            subject = _money_subject(node.args[0])
+            subject = _money_subject(node.args[0], money)
             if subject:
                 yield _finding(module, node, f"float() of the money value {subject!r}", FIX_FLOAT_CALL)
 
 
 def _assignment(module: SourceModule, name: str | None, value: ast.expr, node: ast.stmt,
-                flask_sqlalchemy: bool) -> Iterator[Finding]:
+                flask_sqlalchemy: bool, money: bool) -> Iterator[Finding]:
     if not isinstance(value, ast.Call):
         return
     column_type = _float_column_type(module, value, flask_sqlalchemy)
-    if column_type and is_money_name(name or _column_name_argument(value)):
+    if column_type and is_money_name(name or _column_name_argument(value), money):
         shown = name or _column_name_argument(value)
         yield _finding(module, node, f"money column {shown!r} is a {column_type}", FIX_COLUMN)
-    elif is_money_name(name) and _is_float_call(module, value) and not _money_subject(value.args[0]):
+    elif is_money_name(name, money) and _is_float_call(module, value) and not _money_subject(value.args[0], money):
         yield _finding(module, node, f"money value {name!r} is converted with float()", FIX_FLOAT_CALL,
                        Confidence.medium)
 
 
-def _function(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[Finding]:
+def _function(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionDef, money: bool) -> Iterator[Finding]:
     arguments = fn.args
     for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
-        if arg.annotation is not None and is_money_name(arg.arg) and _is_float_annotation(module, arg.annotation):
+        if arg.annotation is not None and is_money_name(arg.arg, money) and _is_float_annotation(module, arg.annotation):
             yield _finding(module, arg, f"money parameter {arg.arg!r} is annotated as float", FIX_ANNOTATION)
-    if fn.returns is not None and is_money_name(fn.name) and _is_float_annotation(module, fn.returns):
+    if fn.returns is not None and is_money_name(fn.name, money) and _is_float_annotation(module, fn.returns):
         yield Finding(
             message=f"{fn.name}() returns money as float", path=module.path, line=fn.returns.lineno,
             end_line=fn.returns.end_lineno, evidence=module.evidence(fn.returns), fix=FIX_ANNOTATION,
@@ -182,14 +222,14 @@ def _target_name(target: ast.expr) -> str | None:
     return None
 
 
-def _money_subject(node: ast.expr) -> str | None:
+def _money_subject(node: ast.expr, money: bool) -> str | None:
     """The money name a value is read from: ``price``, ``order.total``, ``row["fee"]``, ``d.get("amount")``."""
     name: str | None = None
     if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
         name = _target_name(node)
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
         name = string_value(node.args[0])
-    return name if is_money_name(name) else None
+    return name if is_money_name(name, money) else None
 
 
 def _is_float_call(module: SourceModule, call: ast.Call) -> bool:

@@ -17,7 +17,8 @@ Reports, in code:
   `DateTimeField` naive.
 
 `datetime.now(timezone.utc)`, `now(tz=...)`, `fromtimestamp(ts, tz=...)`,
-`datetime.now().astimezone()`, `datetime.now().timestamp()` (a correct POSIX time),
+`datetime.now().astimezone()`, `make_aware(datetime.now())`, `datetime.now().timestamp()`
+(a correct POSIX time),
 `date.today()` (a date has no time of day),
 `DateTime(timezone=True)` and `django.utils.timezone.now()` are fine. Test code
 (`tests/`, `test_*.py`, `conftest.py`) is not audited.
@@ -81,6 +82,7 @@ SQLALCHEMY_DATETIME_TYPES = {
     "sqlalchemy.TIMESTAMP", "sqlalchemy.types.TIMESTAMP", "sqlalchemy.sql.sqltypes.TIMESTAMP",
     "sqlalchemy.dialects.postgresql.TIMESTAMP", "sqlmodel.DateTime",
 }
+AWARE_MAKERS = {"make_aware", "localize"}
 COLUMN_FACTORIES = {"Column", "mapped_column"}
 # Old revisions record past schemas: the models and the database say what the columns are now.
 MIGRATION_PATH = re.compile(r"(^|/)(migrations|alembic|versions)/")
@@ -154,15 +156,20 @@ def _naive_call(module: SourceModule, call: ast.Call) -> Iterator[Finding]:
 
 
 def _only_read_as_epoch(module: SourceModule, call: ast.Call) -> bool:
-    """``datetime.now().timestamp()``: a local reading turned into the right POSIX time."""
+    """``datetime.now().timestamp()`` / ``mktime(datetime.now().timetuple())``: a local
+    reading turned into the right POSIX time."""
     parent = module.parents.get(call)
-    return isinstance(parent, ast.Attribute) and parent.attr == "timestamp" \
+    return isinstance(parent, ast.Attribute) and parent.attr in ("timestamp", "timetuple") \
         and isinstance(module.parents.get(parent), ast.Call)
 
 
 def _made_aware_at_once(module: SourceModule, call: ast.Call) -> bool:
-    """``datetime.now().astimezone()`` or ``.replace(tzinfo=...)`` attaches a zone at once."""
+    """``datetime.now().astimezone()``, ``.replace(tzinfo=...)``, Django's
+    ``make_aware(...)`` or pytz's ``tz.localize(...)`` attach a zone at once."""
     parent = module.parents.get(call)
+    if isinstance(parent, ast.Call) and parent.args and parent.args[0] is call \
+            and (call_name(module, parent) or "").rsplit(".", 1)[-1] in AWARE_MAKERS:
+        return True
     if not (isinstance(parent, ast.Attribute) and parent.value is call):
         return False
     outer = module.parents.get(parent)
