@@ -6,9 +6,12 @@ neither closed in a `finally` block nor handed to an owner. Resources are files
 (`open`, `io.open`, `gzip.open`, ...), database connections (`psycopg.connect`,
 `psycopg2.connect`, `asyncpg.connect`, `sqlite3.connect`, `pymysql.connect`, ...),
 pools (`asyncpg.create_pool`, `psycopg_pool.ConnectionPool`, `psycopg2.pool.*`),
-cursors (`conn.cursor()`), sockets (`socket.socket`, `socket.create_connection`) and
+cursors (`conn.cursor()`), sockets (`socket.socket`, `socket.create_connection`),
 HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
-`aiohttp.ClientSession`).
+`aiohttp.ClientSession`), and connections checked out of a pool or engine
+(`pool.getconn()`, `await pool.acquire()` on a receiver named like a pool,
+`engine.connect()`, `engine.raw_connection()`), which must go back with
+`pool.putconn(conn)` / `await pool.release(conn)` or `close()`.
 
 Ownership moves are not leaks, so these stay silent: the resource is returned or
 yielded to the caller, stored on an attribute (`self.conn = ...`, `app.state.pool =
@@ -83,6 +86,7 @@ from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
     call_name,
+    dotted,
     enclosing_function,
     walk_function_body,
 )
@@ -104,6 +108,9 @@ CLEANUP_REGISTRARS = {"register", "callback", "push_async_callback", "addCleanup
 # Methods that store their argument in a container or owner.
 STORING_METHODS = {"append", "add", "put", "put_nowait", "insert", "setdefault", "extend", "appendleft",
                    "update", "set", "register"}
+# Calls that give a pooled connection back: ``pool.putconn(conn)``, ``await pool.release(conn)``.
+RELEASE_METHODS = {"putconn", "release"}
+CONNECTION_KINDS = {"database connection", "pooled connection", "engine connection"}
 # Drivers whose connection context manager ends a transaction but leaves the connection open.
 TRANSACTION_ONLY_WITH = {"psycopg2.connect", "sqlite3.connect"}
 # Resources whose close() is a coroutine: calling it without await closes nothing.
@@ -138,7 +145,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     cursors_matter = any(module.imports_module(d) for d in CURSOR_CONTEXT_DRIVERS)
     own_connections: dict[ast.AST, set[str]] = {}
     for node in module.nodes_of(ast.Call):
-        kind = resource_kind(module, node)
+        kind = _acquired_kind(module, node)
         if kind is None and not (cursors_matter and is_cursor_call(node)):
             continue
         fn = enclosing_function(module, node)
@@ -153,6 +160,21 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         finding = _judge(module, fn, node, kind)
         if finding is not None:
             yield finding
+
+
+def _acquired_kind(module: SourceModule, call: ast.Call) -> str | None:
+    """What ``call`` acquires: a resource it opens, or a connection it checks out of a pool or engine."""
+    kind = resource_kind(module, call)
+    if kind is not None or not isinstance(call.func, ast.Attribute):
+        return kind
+    receiver = (dotted(call.func.value) or "").rsplit(".", 1)[-1].lower()
+    method = call.func.attr
+    if method == "getconn" or method == "acquire" and "pool" in receiver \
+            and isinstance(module.parents.get(call), ast.Await):
+        return "pooled connection"
+    if method in ("connect", "raw_connection") and "engine" in receiver:
+        return "engine connection"
+    return None
 
 
 def _judge(module: SourceModule, fn: ast.AST, call: ast.Call, kind: str) -> Finding | None:
@@ -287,6 +309,9 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
             child, parent = parent, module.parents.get(parent)
             continue
         if isinstance(parent, ast.Call) and parent.func is not child:
+            if isinstance(parent.func, ast.Attribute) and parent.func.attr in RELEASE_METHODS:
+                usage.closes.append((parent, _where(module, parent)))
+                return
             verdict = _callee_verdict(module, parent)
             if verdict in ("owner", "sink") or _result_handed_over(module, parent):
                 usage.owned = True
@@ -369,7 +394,7 @@ def _connections_opened_in(module: SourceModule, fn: ast.AST) -> set[str]:
             value, targets = node.context_expr, [node.optional_vars]
         if isinstance(value, ast.Await):
             value = value.value
-        if isinstance(value, ast.Call) and resource_kind(module, value) == "database connection":
+        if isinstance(value, ast.Call) and _acquired_kind(module, value) in CONNECTION_KINDS:
             names.update(t.id for t in targets if isinstance(t, ast.Name))
     return names
 
@@ -403,6 +428,11 @@ def _finding(module: SourceModule, call: ast.Call, kind: str, factory: str, conf
 def _fix(kind: str, factory: str, name: str) -> str:
     if kind in ("cursor", "server-side cursor"):
         return f"use `with conn.cursor() as {name}:` (closes it on every path)"
+    if kind == "pooled connection":
+        return (f"`with pool.connection() as {name}:` (psycopg_pool), `async with pool.acquire() as {name}:` "
+                f"(asyncpg), or return it with `pool.putconn({name})` / `await pool.release({name})` in a `finally`")
+    if kind == "engine connection":
+        return f"`with engine.connect() as {name}:`"
     opener = "async with" if factory in ("aiohttp.ClientSession", "httpx.AsyncClient") else "with"
     if factory in ("asyncpg.connect", "asyncpg.create_pool"):
         return f"`try:` ... `finally: await {name}.close()` (or `async with asyncpg.create_pool(...) as pool`)"
