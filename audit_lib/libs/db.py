@@ -496,11 +496,15 @@ def _bind(module: SourceModule, scope: _Scope, name: str, value: ast.expr) -> No
         scope.models[name] = constructed
 
 
+_NOT_MODELS = re.compile(r"(Form|FormSet|Formset|Serializer|Schema|Client|Session|Request|Response|Writer|Buffer|"
+                         r"Error|Exception|Config|Settings|Builder|Factory|Pool|Engine|Connection|Cursor|Lock|Event)$")
+
+
 def _constructed_model(call: ast.Call) -> str | None:
     """``Order(...)``, ``Order.model_validate(...)``: a new model instance."""
     func = call.func
     if isinstance(func, ast.Name) and func.id[:1].isupper() and not func.id.isupper():
-        return func.id
+        return None if _NOT_MODELS.search(func.id) else func.id
     if isinstance(func, ast.Attribute) and func.attr in _MODEL_CONSTRUCTORS and isinstance(func.value, ast.Name):
         if func.value.id[:1].isupper():
             return func.value.id

@@ -63,6 +63,8 @@ KEYSET_FIX = ("page by keyset: WHERE (sort_col, id) > (:last_sort, :last_id) ORD
 
 @rule("R1.offset-pagination", on="module", scope="code+sql", severity="medium")
 def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
+    if db.skipped_module(module):
+        return
     orm = any(module.imports_module(lib) for lib in ORM_LIBRARIES)
     django = module.imports_module("django") or module.imports_module("rest_framework") or ".objects." in module.text
     if not orm and not django:
