@@ -215,14 +215,22 @@ def _value_kind(value: ast.expr, grown: bool) -> str:
 
 
 def is_list_expression(value: ast.expr) -> bool:
-    """An expression that builds a list of data: ``list(x)``, ``[... for ...]``, ``cur.fetchall()``."""
+    """An expression that builds a list of data: ``list(x)``, ``[... for ...]``, ``cur.fetchall()``.
+
+    Lists made from a class or a constant (``[k.value for k in Keyword]``, ``list(Status)``:
+    the members of an enum, a CONSTANT) hold a fixed handful of items, not data."""
     if isinstance(value, ast.ListComp):
-        return True
+        return not all(_is_fixed_source(g.iter) for g in value.generators)
     if isinstance(value, ast.Call):
         if isinstance(value.func, ast.Name) and value.func.id == "list" and value.args:
-            return True
+            return not _is_fixed_source(value.args[0])
         return method_name(value) == "fetchall"
     return False
+
+
+def _is_fixed_source(node: ast.expr) -> bool:
+    name = dotted(node)
+    return name is not None and name.rsplit(".", 1)[-1][:1].isupper()
 
 
 def _is_list_annotation(annotation: ast.expr | None) -> bool:
