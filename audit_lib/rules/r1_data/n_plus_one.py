@@ -1,7 +1,8 @@
 """R1.n-plus-one: one query per row, inside a loop over rows or request data.
 
 ## What it does
-Reports a database call (`execute`, `fetch*`, ORM `get`/`query`/`filter`/`scalars`,
+Reports a query run once per row, inside a loop over rows or request data. It looks for a
+database call (`execute`, `fetch*`, ORM `get`/`query`/`filter`/`scalars`,
 session lookups, asyncpg and aiosql calls, a Django related manager such as
 `order.items.all()`) made inside a `for` loop or a comprehension whose items come from
 database rows or from the request, directly or through a helper function of the same

@@ -1,9 +1,9 @@
 """R1.offset-pagination: pages fetched with OFFSET instead of a keyset.
 
 ## What it does
-Reports pagination that makes the database count and throw away every row before the
-page: `.offset(...)` with a variable or non-zero value on SQLAlchemy/SQLModel queries
-and selects (`.offset(skip)` fed by a `skip`/`page` request parameter is the common
+Reports pages fetched with OFFSET, in the code and in the SQL it sends. OFFSET makes the
+database count and throw away every row before the page. In code: `.offset(...)` with a
+variable or non-zero value on SQLAlchemy/SQLModel queries and selects (`.offset(skip)` fed by a `skip`/`page` request parameter is the common
 case), `.slice(start, ...)`, Flask-SQLAlchemy and peewee `.paginate(...)`, Django
 querysets sliced with a variable start (`qs[offset:offset + n]`), Django's `Paginator`
 and Django REST framework's page-number and limit-offset pagination classes.

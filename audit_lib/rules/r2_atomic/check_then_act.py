@@ -1,7 +1,8 @@
 """R2.check-then-act: read a row, decide, then insert or update it -- a race.
 
 ## What it does
-Reports a function that reads a table (a `SELECT`, `exists()`, `get`, `first`,
+Reports a read followed by an insert or update that depends on it. That is a function
+that reads a table (a `SELECT`, `exists()`, `get`, `first`,
 `count`, `filter(...).first()`, `objects.filter(...).exists()`, or a helper of the
 code base that does so) and then, depending on what it read, inserts into the same
 table (SQL `INSERT`, ORM `add`/`create`/`save` of a new instance) or runs a SQL

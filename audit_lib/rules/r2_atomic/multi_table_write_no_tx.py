@@ -1,7 +1,8 @@
 """R2.multi-table-write-no-tx: writes to several tables that can half-succeed.
 
 ## What it does
-Reports a function that writes (SQL `INSERT`/`UPDATE`/`DELETE`, ORM `add`, `delete`,
+Reports writes to several tables that do not share one transaction. That is a function
+that writes (SQL `INSERT`/`UPDATE`/`DELETE`, ORM `add`, `delete`,
 `save`, `create`, `update`, directly or through a helper of the code base) to two or
 more tables when those writes do not share one transaction:
 

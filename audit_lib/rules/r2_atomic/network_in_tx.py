@@ -1,7 +1,8 @@
 """R2.network-in-tx: an HTTP or gRPC call made while a database transaction is open.
 
 ## What it does
-Reports an outbound HTTP request (`requests`, `httpx`, `aiohttp`, `urllib`,
+Reports an HTTP or gRPC call made while a database transaction is open. That is an
+outbound HTTP request (`requests`, `httpx`, `aiohttp`, `urllib`,
 `urllib3`, `http.client`) or gRPC stub call made inside a transaction block -- `with
 conn.transaction()`, `async with conn.transaction()`, `with conn:` (psycopg, sqlite3),
 `session.begin()`, `engine.begin()`, `transaction.atomic()` or an `@atomic` function,

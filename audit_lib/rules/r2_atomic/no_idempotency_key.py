@@ -1,7 +1,8 @@
 """R2.no-idempotency-key: a create endpoint that a client retry turns into a duplicate.
 
 ## What it does
-Reports a POST request handler (FastAPI, Starlette, Flask, aiohttp, Django views,
+Reports a create endpoint without an Idempotency-Key or an upsert. That is a POST
+request handler (FastAPI, Starlette, Flask, aiohttp, Django views,
 Django REST framework), or a PUT on a collection, that inserts rows -- SQL `INSERT`,
 ORM `add`/`create`/`save` of a new instance, `save()` of a DRF serializer built from
 request data only -- directly or through a helper of the code base, without reading an

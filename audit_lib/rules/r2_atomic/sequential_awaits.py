@@ -1,7 +1,8 @@
 """R2.sequential-awaits: independent I/O awaited one after another.
 
 ## What it does
-Reports two or more consecutive statements of an `async def` that each await an I/O
+Reports independent I/O awaited one after another. That is two or more consecutive
+statements of an `async def` that each await an I/O
 read -- an HTTP GET/HEAD through `httpx`, `aiohttp` or another recognised client, a
 database read through a pool (`pool.fetch`, `pool.fetchrow`) or separate connections,
 or a helper of the code base that does such reads -- where no later call uses a value
