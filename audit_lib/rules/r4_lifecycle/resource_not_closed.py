@@ -11,7 +11,10 @@ HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
 `aiohttp.ClientSession`), and connections checked out of a pool or engine
 (`pool.getconn()`, `await pool.acquire()` on a receiver named like a pool,
 `engine.connect()`, `engine.raw_connection()`), which must go back with
-`pool.putconn(conn)` / `await pool.release(conn)` or `close()`.
+`pool.putconn(conn)` / `await pool.release(conn)` or `close()`, and SQLAlchemy
+sessions (`Session(engine)`, or a call of a module-level
+`SessionLocal = sessionmaker(...)` of this file or an imported one), which hold a
+pooled connection until closed.
 
 Ownership moves are not leaks, so these stay silent: the resource is returned or
 yielded to the caller, stored on an attribute (`self.conn = ...`, `app.state.pool =
@@ -88,6 +91,8 @@ from audit_lib.pyast import (
     call_name,
     dotted,
     enclosing_function,
+    method_name,
+    qualified,
     walk_function_body,
 )
 from audit_lib.registry import rule
@@ -110,6 +115,9 @@ STORING_METHODS = {"append", "add", "put", "put_nowait", "insert", "setdefault",
                    "update", "set", "register"}
 # Calls that give a pooled connection back: ``pool.putconn(conn)``, ``await pool.release(conn)``.
 RELEASE_METHODS = {"putconn", "release"}
+SESSIONMAKERS = {"sqlalchemy.orm.sessionmaker", "sqlalchemy.ext.asyncio.async_sessionmaker",
+                 "sqlalchemy.orm.session.sessionmaker"}
+SESSION_CLASSES = {"sqlalchemy.orm.Session", "sqlalchemy.ext.asyncio.AsyncSession", "sqlmodel.Session"}
 CONNECTION_KINDS = {"database connection", "pooled connection", "engine connection"}
 # Drivers whose connection context manager ends a transaction but leaves the connection open.
 TRANSACTION_ONLY_WITH = {"psycopg2.connect", "sqlite3.connect"}
@@ -143,9 +151,12 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if is_test_path(module.path):
         return
     cursors_matter = any(module.imports_module(d) for d in CURSOR_CONTEXT_DRIVERS)
+    sessionmakers: dict[str, set[str]] = {}
     own_connections: dict[ast.AST, set[str]] = {}
     for node in module.nodes_of(ast.Call):
         kind = _acquired_kind(module, node)
+        if kind is None and _is_session_factory(module, project, node, sessionmakers):
+            kind = "ORM session"
         if kind is None and not (cursors_matter and is_cursor_call(node)):
             continue
         fn = enclosing_function(module, node)
@@ -160,6 +171,34 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         finding = _judge(module, fn, node, kind)
         if finding is not None:
             yield finding
+
+
+def _is_session_factory(module: SourceModule, project: Project, call: ast.Call,
+                        sessionmakers: dict[str, set[str]]) -> bool:
+    """``Session(engine)``, or a call of ``SessionLocal = sessionmaker(...)`` bound in this or an imported file."""
+    if "session" not in (method_name(call) or "").lower():
+        return False
+    name = qualified(module, call.func) or ""
+    if name in SESSION_CLASSES:
+        return True
+    owner_name, _, attribute = name.rpartition(".")
+    owner = module if not owner_name else project.by_dotted_name.get(owner_name)
+    if owner is None:
+        return False
+    if owner.path not in sessionmakers:
+        sessionmakers[owner.path] = _sessionmakers_of(owner)
+    return attribute in sessionmakers[owner.path]
+
+
+def _sessionmakers_of(module: SourceModule) -> set[str]:
+    """Module-level names bound to ``sessionmaker(...)``/``async_sessionmaker(...)``."""
+    names: set[str] = set()
+    for stmt in module.tree.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Call) \
+                and call_name(module, stmt.value) in SESSIONMAKERS:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
 
 
 def _acquired_kind(module: SourceModule, call: ast.Call) -> str | None:
@@ -431,6 +470,9 @@ def _fix(kind: str, factory: str, name: str) -> str:
     if kind == "pooled connection":
         return (f"`with pool.connection() as {name}:` (psycopg_pool), `async with pool.acquire() as {name}:` "
                 f"(asyncpg), or return it with `pool.putconn({name})` / `await pool.release({name})` in a `finally`")
+    if kind == "ORM session":
+        opener = "async with" if "async" in factory.lower() else "with"
+        return f"`{opener} {factory}() as {name}:`, or `try: yield {name}` / `finally: {name}.close()` in a dependency"
     if kind == "engine connection":
         return f"`with engine.connect() as {name}:`"
     opener = "async with" if factory in ("aiohttp.ClientSession", "httpx.AsyncClient") else "with"
