@@ -31,7 +31,7 @@ TARGET = {
         "def stamp():\n"
         "    return datetime.now()  # posture: ignore[T.naive-datetime]\n"
     ),
-    "app/billing.py": "def charge(amount: float):\n    return amount\n",
+    "app/billing.py": "def charge(price: float):\n    return price\n",
     "app/broken.py": "def broken(:\n",
 }
 
