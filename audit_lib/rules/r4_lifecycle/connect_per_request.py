@@ -1,7 +1,9 @@
 """R4.connect-per-request: a new database connection for every request or loop turn.
 
 ## What it does
-Reports a call that opens a new database server connection (`psycopg.connect`,
+Reports a database connection, pool or engine opened once per request or once per loop
+iteration instead of being taken from a pool opened at startup. It looks at calls that
+open a new database server connection (`psycopg.connect`,
 `psycopg2.connect`, `asyncpg.connect`, `pymysql.connect`, `aiomysql.connect`, ...) or
 builds a new pool or SQLAlchemy engine (`asyncpg.create_pool`,
 `psycopg_pool.ConnectionPool`, `create_engine`, `create_async_engine`) where it runs

@@ -1,7 +1,8 @@
 """R4.no-graceful-shutdown: a service that cannot stop cleanly on SIGTERM.
 
 ## What it does
-Finds service entry points and checks that stopping them drains work and closes pools.
+Reports a service entry point that cannot stop cleanly on SIGTERM: a worker loop or
+server with no SIGTERM handler, or a web app holding pools with no shutdown hook.
 Two kinds of entry point are judged differently:
 
 - **Web applications** (`FastAPI()`, `Starlette()`, `Flask()`, `Quart()`, `Sanic()`,

@@ -1,7 +1,8 @@
 """R4.unbounded-state: in-memory state of a long-lived process that only grows.
 
 ## What it does
-Reports four kinds of state that live as long as the process and have no bound:
+Reports in-memory state of a long-lived process that grows without a bound. Four kinds
+are recognised:
 
 - a module-level or class-level `dict`/`list`/`set` (also `defaultdict`,
   `OrderedDict`, `Counter`, `deque`), or a `deque` stored on `self`, that functions
