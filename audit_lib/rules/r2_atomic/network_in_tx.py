@@ -6,8 +6,9 @@ outbound HTTP request (`requests`, `httpx`, `aiohttp`, `urllib`,
 `urllib3`, `http.client`) or gRPC stub call made inside a transaction block -- `with
 conn.transaction()`, `async with conn.transaction()`, `with conn:` (psycopg, sqlite3),
 `session.begin()`, `engine.begin()`, `transaction.atomic()` or an `@atomic` function,
-between an executed `BEGIN` and `COMMIT` -- directly or through a helper function of
-the code base that makes the call.
+between an executed `BEGIN` and `COMMIT`, or between a write and the `commit()` of a
+driver that opens transactions implicitly (psycopg, sqlite3, a SQLAlchemy session) --
+directly or through a helper function of the code base that makes the call.
 
 Calls made after the block closes, and callbacks deferred to the commit
 (`transaction.on_commit(lambda: ...)`), are not reported.
@@ -68,13 +69,16 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         return
     for fn in functions(module.tree):
         spans = db.transaction_blocks(module, fn)
-        if not spans:
+        implicit = _implicit_transactions(module, project, fn)
+        if not spans and not implicit:
             continue
         for node in walk_function_body(fn):
             if not isinstance(node, ast.Call):
                 continue
             span = next((s for s in spans if s[0] < node.lineno <= s[1] or _in_decorated(fn, s, node)), None)
-            if span is None:
+            implicit_span = None if span is not None else next(
+                (s for s in implicit if s[0] < node.lineno < s[1]), None)
+            if span is None and implicit_span is None:
                 continue
             direct = outbound_call(module, node, project)
             via = None if direct is not None else _helper_call(module, project, node, depth=2, seen={id(fn)})
@@ -82,13 +86,18 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 continue
             if direct is not None:
                 what = f"{direct.library} {direct.operation}() call"
-                confidence = Confidence.high
+                confidence = Confidence.high if span is not None else Confidence.medium
             else:
                 what = f"{via[0]}() makes a {via[1]} call and"
                 confidence = Confidence.medium
+            if span is not None:
+                opened = f"the transaction opened at line {span[0]} is open"
+            else:
+                opened = (f"the transaction that the write at line {implicit_span[0]} opened is open until the "
+                          f"commit at line {implicit_span[1]}")
             yield Finding(
-                message=(f"{what} runs while the transaction opened at line {span[0]} is open: locks and a pooled "
-                         f"connection are held for the network round trip"),
+                message=(f"{what} runs while {opened}: locks and a pooled connection are held for the network "
+                         f"round trip"),
                 path=module.path,
                 line=node.lineno,
                 end_line=getattr(node, "end_lineno", node.lineno),
@@ -96,6 +105,21 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 fix=FIX,
                 confidence=confidence,
             )
+
+
+def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) -> list[tuple[int, int]]:
+    """(write line, commit line) where a driver that opens transactions implicitly (psycopg,
+    sqlite3, SQLAlchemy) has written, so holds row locks, and the function commits later."""
+    spans: list[tuple[int, int]] = []
+    open_since: int | None = None
+    for op in db.function_ops(module, fn, project):
+        if op.kind == db.COMMIT:
+            if open_since is not None:
+                spans.append((open_since, op.call.lineno))
+            open_since = None
+        elif op.is_write and not op.deferred and not op.autocommit and open_since is None:
+            open_since = op.call.lineno
+    return spans
 
 
 def _in_decorated(fn: ast.AST, span: tuple[int, int], node: ast.AST) -> bool:
