@@ -45,7 +45,7 @@ CLOSE_METHODS = {"close", "aclose", "terminate", "closeall", "dispose"}
 TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|(^|/)conftest\.py$")
 
 
-SHORT_LIVED_PATH = re.compile(r"(^|/)(management/commands|migrations|alembic|scripts)/|(^|/)(setup|manage|noxfile)\.py$")
+SHORT_LIVED_PATH = re.compile(r"(^|/)(management/commands|migrations|alembic|scripts|bench|benchmarks|profiling)/|(^|/)(setup|manage|noxfile)\.py$")
 
 
 def is_test_path(path: str) -> bool:

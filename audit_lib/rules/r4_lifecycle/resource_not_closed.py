@@ -42,8 +42,8 @@ Decisions:
 - A resource used inline and dropped (`open(p).read()`, `json.load(open(p))`) is
   reported with low confidence for files (CPython's reference counting closes them at
   once; other interpreters do not) and medium confidence otherwise.
-- A cursor of a connection that this function itself opens is not reported
-  separately: closing the connection closes its cursors. Other client-side cursors get
+- A cursor of a connection that this function itself opens, or closes in a
+  `finally`, is not reported separately: closing the connection closes its cursors. Other client-side cursors get
   low confidence (freed when the name goes out of scope on CPython); server-side
   (named) cursors get high confidence, they hold a portal open on the server.
 - Test files (`tests/`, `test_*.py`, `conftest.py`) are not audited.
@@ -165,7 +165,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         if kind is None:
             if fn not in own_connections:
                 own_connections[fn] = _connections_opened_in(module, fn)
-            if _cursor_of(node, own_connections[fn]):
+            if _cursor_of(module, fn, node, own_connections[fn]):
                 continue
             kind = "server-side cursor" if is_named_cursor(node) else "cursor"
         finding = _judge(module, fn, node, kind)
@@ -438,9 +438,14 @@ def _connections_opened_in(module: SourceModule, fn: ast.AST) -> set[str]:
     return names
 
 
-def _cursor_of(call: ast.Call, own_connections: set[str]) -> bool:
+def _cursor_of(module: SourceModule, fn: ast.AST, call: ast.Call, own_connections: set[str]) -> bool:
+    """Whether the cursor's connection dies in this function: opened here, or closed in a ``finally`` here."""
     receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
-    return isinstance(receiver, ast.Name) and receiver.id in own_connections
+    if not isinstance(receiver, ast.Name):
+        return False
+    if receiver.id in own_connections:
+        return True
+    return any(where == "finally" for _, where in _usage(module, fn, receiver.id, "").closes)
 
 
 def _inline(module: SourceModule, call: ast.Call, kind: str, factory: str, used_by: str) -> Finding:

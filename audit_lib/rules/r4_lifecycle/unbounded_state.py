@@ -25,14 +25,15 @@ argument is a `bool` (annotated or defaulting to `True`/`False`), a `Literal[...
 `Enum` of the module, or a class (annotated `type[...]`, or named `*_class`, `klass`,
 `model`, `serializer`, ...): a process has few of those; constants (never
 mutated); registries filled at import time: additions made by module-level code, by
-functions used as decorators (or nested in one), by functions named `register...`,
-by `__init_subclass__`/`__set_name__`, by functions only called at module level, and
+functions used as decorators (or nested in one) or shaped as one (they return their
+first argument: `def register(cls): ...; return cls`), by functions named
+`register...`, by `__init_subclass__`/`__set_name__`, by functions only called at module level, and
 per-class singletons keyed by `cls`. A container that escapes the module (passed to
 another function, aliased or returned) is not judged: code elsewhere may bound it.
 Local state of a function, instance dicts and lists other than deques, test files and
 files of short-lived processes (Django management commands, migrations, `setup.py`,
-`manage.py`, `scripts/`) are not audited. Assigning to a list slot (`buffers[i] = []`)
-never grows the list and counts as a reset.
+`manage.py`, `scripts/`, benchmarks, profiling) are not audited. Assigning to a list
+slot (`buffers[i] = []`) never grows the list and counts as a reset.
 
 ## Why is this bad?
 A cache or buffer keyed by user ids, URLs or request data grows with traffic. Memory
@@ -331,10 +332,19 @@ def _import_time_functions(module: SourceModule) -> set[ast.AST]:
         chain = [fn, *(a for a in ancestors(module, fn) if isinstance(a, FUNCTION_TYPES))]
         calls = call_sites.get(fn.name, [])
         if any(f.name in decorators or "register" in f.name.lower() for f in chain) \
-                or fn.name in IMPORT_TIME_METHODS or _is_metaclass_method(module, fn) \
+                or _returns_its_argument(fn) or fn.name in IMPORT_TIME_METHODS or _is_metaclass_method(module, fn) \
                 or (calls and all(enclosing_function(module, c) is None for c in calls)):
             found.add(fn)
     return found
+
+
+def _returns_its_argument(fn: ast.AST) -> bool:
+    """``def register(cls): REGISTRY[...] = cls; return cls``: shaped as a class or function decorator."""
+    params = [*fn.args.posonlyargs, *fn.args.args]
+    if not params:
+        return False
+    returns = [n for n in walk_function_body(fn) if isinstance(n, ast.Return)]
+    return bool(returns) and all(isinstance(r.value, ast.Name) and r.value.id == params[0].arg for r in returns)
 
 
 def _is_metaclass_method(module: SourceModule, fn: ast.AST) -> bool:
