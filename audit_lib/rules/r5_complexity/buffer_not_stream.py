@@ -4,8 +4,9 @@
 Reports whole-payload reads where streaming fits:
 
 - an HTTP response body read whole (`response.content`, `.text`, `.read()`, requests or
-  httpx or urllib or aiohttp, without `stream=`) and then written to a file or handed
-  back as the body of a file response: a download buffered in memory;
+  httpx or urllib or aiohttp, without `stream=`, or of a parameter annotated as a
+  response) and then written to a file or handed back as the body of a file response:
+  a download buffered in memory;
 - an upload read whole: `await upload.read()` of a FastAPI/Starlette `UploadFile`,
   `request.files[...].read()` (Flask) and `request.FILES[...].read()` (Django) with no
   size;
@@ -71,6 +72,7 @@ FILE_SINK_METHODS = {"write", "write_bytes", "write_text", "writelines"}
 RESPONSE_SINKS = {"Response", "HttpResponse", "FileResponse", "send_file", "make_response", "StreamingHttpResponse"}
 BYTES_WRAPPERS = {"BytesIO", "StringIO"}
 UPLOAD_CLASSES = {"fastapi.UploadFile", "starlette.datastructures.UploadFile", "fastapi.datastructures.UploadFile"}
+RESPONSE_CLASSES = {"requests.Response", "requests.models.Response", "httpx.Response", "aiohttp.ClientResponse"}
 REQUEST_CLASSES = {"fastapi.Request", "starlette.requests.Request", "starlette.requests.HTTPConnection"}
 UPLOAD_CONTAINERS = {"files", "FILES"}
 REQUEST_NAMES = {"request", "req"}
@@ -88,7 +90,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     reported: set[int] = set()
     for fn in scopes:
         nodes = list(walk_function_body(fn))
-        for finding in [*_downloads(module, project, nodes), *_uploads(module, fn, nodes),
+        for finding in [*_downloads(module, project, fn, nodes), *_uploads(module, fn, nodes),
                         *_request_bodies(module, fn, nodes), *_fetchalls(module, fn, nodes)]:
             if finding.line not in reported:
                 reported.add(finding.line)
@@ -98,10 +100,10 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
 # -- downloads ----------------------------------------------------------------------------
 
 
-def _downloads(module: SourceModule, project: Project, nodes: list[ast.AST]) -> Iterator[Finding]:
+def _downloads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
     if not http.uses_http(module):
         return
-    responses: set[str] = set()
+    responses = {a.arg for a in _arguments(fn) if _annotated_as(module, a.annotation, RESPONSE_CLASSES)}
     for node in nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             value = node.value.value if isinstance(node.value, ast.Await) else node.value
