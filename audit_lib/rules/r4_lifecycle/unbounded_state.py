@@ -27,8 +27,8 @@ argument is a `bool` (annotated or defaulting to `True`/`False`), a `Literal[...
 mutated); registries filled at import time: additions made by module-level code, by
 functions used as decorators (or nested in one) or shaped as one (they return their
 first argument: `def register(cls): ...; return cls`), by functions named
-`register...`, by `__init_subclass__`/`__set_name__`, by functions only called at module level, and
-per-class singletons keyed by `cls`. A container that escapes the module (passed to
+`register...`, by `__init_subclass__`/`__set_name__`, by functions only called at
+module level, and per-class singletons keyed by `cls`. A container that escapes the module (passed to
 another function, aliased or returned) is not judged: code elsewhere may bound it.
 Local state of a function, instance dicts and lists other than deques, test files and
 files of short-lived processes (Django management commands, migrations, `setup.py`,
