@@ -1,6 +1,7 @@
 """The schema as a graph: tables are nodes, foreign keys are edges, unindexed keys in red.
 
-Drawn with matplotlib on a networkx layout into a PNG (no graphviz binary needed).
+Drawn with matplotlib on a networkx layout into a PNG (no graphviz binary needed); arrows
+run from the referencing table to the referenced one and stop at the label boxes.
 Partitions are folded into their partitioned parent, as the foreign-key rule judges them.
 """
 
@@ -51,7 +52,7 @@ def schema_graph(catalog: Catalog) -> SchemaGraph:
 
 
 def layout(graph: SchemaGraph) -> dict[str, tuple[float, float]]:
-    """Connected tables by a force layout, each component apart; isolated tables in a row below."""
+    """Connected tables by a force layout stretched over the square; isolated tables in rows below."""
     import networkx as nx
 
     g = nx.Graph()
@@ -61,9 +62,9 @@ def layout(graph: SchemaGraph) -> dict[str, tuple[float, float]]:
     connected = g.subgraph(n for n in g.nodes if g.degree(n) > 0)
     positions: dict[str, tuple[float, float]] = {}
     if connected.number_of_nodes():
-        spread = 1.6 / math.sqrt(connected.number_of_nodes())
-        raw = nx.spring_layout(connected, k=spread, iterations=300, seed=7)
-        positions.update({n: (float(x), float(y)) for n, (x, y) in raw.items()})
+        spread = 2.5 / math.sqrt(connected.number_of_nodes())
+        raw = nx.spring_layout(connected, k=spread, iterations=500, seed=7)
+        positions.update(zip(raw, _stretch([(float(x), float(y)) for x, y in raw.values()])))
     if isolated:
         per_row = max(4, math.ceil(math.sqrt(len(isolated)) * 2))
         bottom = min((y for _, y in positions.values()), default=0.0) - 0.3
@@ -74,6 +75,46 @@ def layout(graph: SchemaGraph) -> dict[str, tuple[float, float]]:
     return positions
 
 
+def _stretch(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Scale x and y each onto [-1, 1], so that the drawing uses the whole figure."""
+    def scale(values: list[float]) -> list[float]:
+        low, high = min(values), max(values)
+        return [0.0 if high == low else 2 * (v - low) / (high - low) - 1 for v in values]
+
+    xs, ys = scale([p[0] for p in points]), scale([p[1] for p in points])
+    return list(zip(xs, ys))
+
+
+def _separate(figure, axes, labels: list, rounds: int = 60) -> None:
+    """Push overlapping label boxes apart (along the axis where they overlap least)."""
+    figure.canvas.draw()
+    to_data = axes.transData.inverted()
+    sizes = []
+    for label in labels:
+        extent = label.get_bbox_patch().get_window_extent().expanded(1.08, 1.25)
+        (x0, y0), (x1, y1) = to_data.transform([(extent.x0, extent.y0), (extent.x1, extent.y1)])
+        sizes.append((x1 - x0, y1 - y0))
+    centres = [list(label.get_position()) for label in labels]
+    for _ in range(rounds):
+        moved = False
+        for i in range(len(labels)):
+            for j in range(i + 1, len(labels)):
+                dx, dy = centres[j][0] - centres[i][0], centres[j][1] - centres[i][1]
+                overlap_x = (sizes[i][0] + sizes[j][0]) / 2 - abs(dx)
+                overlap_y = (sizes[i][1] + sizes[j][1]) / 2 - abs(dy)
+                if overlap_x <= 0 or overlap_y <= 0:
+                    continue
+                moved = True
+                axis, overlap, delta = (1, overlap_y, dy) if overlap_y < overlap_x else (0, overlap_x, dx)
+                step = overlap / 2 * (1 if delta >= 0 else -1)
+                centres[i][axis] -= step
+                centres[j][axis] += step
+        if not moved:
+            break
+    for label, centre in zip(labels, centres):
+        label.set_position(tuple(centre))
+
+
 def schema_graph_png(catalog: Catalog) -> bytes | None:
     """The graph as a PNG; None when the catalog holds no tables."""
     graph = schema_graph(catalog)
@@ -82,7 +123,6 @@ def schema_graph_png(catalog: Catalog) -> bytes | None:
     import matplotlib
 
     matplotlib.use("Agg")
-    import networkx as nx
     from matplotlib import pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -93,29 +133,24 @@ def schema_graph_png(catalog: Catalog) -> bytes | None:
     font = 9 if count <= 25 else 8 if count <= 50 else 7
     figure, axes = plt.subplots(figsize=(side, side * 0.8), dpi=150)
     try:
-        g = nx.MultiDiGraph()
-        g.add_nodes_from(graph.tables)
-        for style, color, selected in (
-            ("solid", COVERED_COLOR, [e for e in graph.edges if e.get("covered")]),
-            ("dashed", UNINDEXED_COLOR, graph.unindexed),
-        ):
-            pairs = [(e["table"], e["ref_table"]) for e in selected]
-            if pairs:
-                nx.draw_networkx_edges(
-                    g, positions, edgelist=pairs, ax=axes, edge_color=color, style=style,
-                    width=1.8 if color == UNINDEXED_COLOR else 1.0, arrows=True, arrowsize=10,
-                    connectionstyle="arc3,rad=0.08", node_size=1400, min_target_margin=14,
-                )
-        for edge in graph.unindexed:
-            start, end = positions[edge["table"]], positions[edge["ref_table"]]
-            middle = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + (0.12 if start == end else 0))
-            axes.annotate(
-                ", ".join(edge.get("columns") or []), middle, fontsize=font - 1, color=UNINDEXED_COLOR,
-                ha="center", va="center", bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
-            )
+        axes.set_axis_off()
+        figure.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.92)
+        figure.legend(
+            handles=[
+                Line2D([0], [0], color=COVERED_COLOR, lw=1, label="foreign key (indexed)"),
+                Line2D([0], [0], color=UNINDEXED_COLOR, lw=1.6, ls="--", label="foreign key without index"),
+                Patch(fc=NODE_COLOR, ec="#2c3e50", label="table"),
+                Patch(fc=NO_KEY_COLOR, ec="#2c3e50", label="table without primary key"),
+            ],
+            loc="upper center", ncol=2, fontsize=8, frameon=False,
+        )
+        xs, ys = [p[0] for p in positions.values()], [p[1] for p in positions.values()]
+        axes.set_xlim(min(xs) - 0.15, max(xs) + 0.15)
+        axes.set_ylim(min(ys) - 0.1, max(ys) + 0.1)
+        boxes = {}
         for table in graph.tables:
             x, y = positions[table]
-            axes.text(
+            boxes[table] = axes.text(
                 x, y, graph.label(table), fontsize=font, ha="center", va="center", zorder=3,
                 bbox={
                     "boxstyle": "round,pad=0.3",
@@ -123,20 +158,39 @@ def schema_graph_png(catalog: Catalog) -> bytes | None:
                     "ec": "#2c3e50", "lw": 0.6,
                 },
             )
-        axes.legend(
-            handles=[
-                Line2D([0], [0], color=COVERED_COLOR, lw=1, label="foreign key (indexed)"),
-                Line2D([0], [0], color=UNINDEXED_COLOR, lw=1.8, ls="--", label="foreign key without index"),
-                Patch(fc=NODE_COLOR, ec="#2c3e50", label="table"),
-                Patch(fc=NO_KEY_COLOR, ec="#2c3e50", label="table without primary key"),
-            ],
-            loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False,
-        )
-        axes.set_axis_off()
-        axes.margins(0.08)
-        figure.tight_layout()
+        _separate(figure, axes, list(boxes.values()))
+        for table, box in boxes.items():
+            positions[table] = box.get_position()
+        xs, ys = [p[0] for p in positions.values()], [p[1] for p in positions.values()]
+        axes.set_xlim(min(xs) - 0.15, max(xs) + 0.15)
+        axes.set_ylim(min(ys) - 0.1, max(ys) + 0.1)
+        figure.canvas.draw()  # places the label boxes, which clip the arrows below
+        for edge in graph.edges:
+            unindexed = not edge.get("covered")
+            color = UNINDEXED_COLOR if unindexed else COVERED_COLOR
+            columns = ", ".join(edge.get("columns") or [])
+            source, target = boxes[edge["table"]], boxes[edge["ref_table"]]
+            if source is target:  # self-reference (adjacency list): a note under the table
+                x, y = positions[edge["table"]]
+                axes.annotate(f"\u21ba {columns}", (x, y), xytext=(0, -1.6 * font), textcoords="offset points",
+                              fontsize=font - 1, color=color, ha="center", va="center", zorder=4)
+                continue
+            axes.annotate(
+                "", xy=positions[edge["ref_table"]], xytext=positions[edge["table"]], zorder=2,
+                arrowprops={
+                    "arrowstyle": "-|>", "mutation_scale": 12, "color": color, "lw": 1.6 if unindexed else 0.9,
+                    "linestyle": "--" if unindexed else "-", "shrinkA": 1, "shrinkB": 1,
+                    "patchA": source.get_bbox_patch(), "patchB": target.get_bbox_patch(),
+                    "connectionstyle": "arc3,rad=0.06",
+                },
+            )
+            if unindexed:
+                (x1, y1), (x2, y2) = positions[edge["table"]], positions[edge["ref_table"]]
+                axes.text((x1 + x2) / 2, (y1 + y2) / 2, columns, fontsize=font - 1, color=color, ha="center",
+                          va="center", zorder=2.5,  # under the table boxes: a table's name is never hidden
+                          bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85})
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", bbox_inches="tight")
+        figure.savefig(buffer, format="png")  # not "tight": the arrows are clipped to the boxes as drawn
         return buffer.getvalue()
     finally:
         plt.close(figure)
