@@ -10,8 +10,9 @@ builds a new pool or SQLAlchemy engine (`asyncpg.create_pool`,
 once per request or once per loop iteration:
 
 - inside a request handler (route decorators, registered views, Django/DRF views,
-  aiohttp handlers, as recognised by `audit_lib.libs.web`) or a FastAPI per-request
-  dependency (`Depends(get_db)`);
+  aiohttp handlers, as recognised by `audit_lib.libs.web`), a FastAPI per-request
+  dependency (`Depends(get_db)`), or a background job function (Celery `@app.task` /
+  `@shared_task`, Dramatiq `@actor`, RQ `@job`, Huey tasks), which runs once per job;
 - inside a project function that a handler or dependency calls, up to three calls deep
   (`self.method()`, local and imported functions; the finding is on the connect call
   and names the handler, with medium confidence);
@@ -71,6 +72,7 @@ from audit_lib.pyast import (
     enclosing_function,
     enclosing_loops,
     method_name,
+    qualified,
     walk_function_body,
 )
 from audit_lib.registry import rule
@@ -86,6 +88,8 @@ from audit_lib.rules.r4_lifecycle._common import (
 from audit_lib.source import Project, SourceModule
 
 OPENERS = DB_CONNECT | DB_POOLS | ENGINES
+TASK_LIBRARIES = ("celery", "dramatiq", "rq", "huey", "arq")
+TASK_DECORATORS = {"task", "shared_task", "actor", "job", "periodic_task", "db_task"}
 HELPER_DEPTH = 3  # how many calls deep a helper called from a handler still counts as per-request
 
 
@@ -101,10 +105,10 @@ def check(project: Project) -> Iterator[Finding]:
         factory = call_name(module, call)
         what = _what(factory)
         if fn in per_request and not _lazy_guard(module, call, fn):
-            how, direct = per_request[fn]
+            how, direct, unit = per_request[fn]
             where = f"in {how}" if direct else f"in {fn.name}(), called from {how}"
             yield _finding(module, call, Confidence.high if direct else Confidence.medium,
-                           f"{factory}() opens a new {what} {where}: one per request")
+                           f"{factory}() opens a new {what} {where}: one per {unit}")
         elif _per_iteration(module, call):
             yield _finding(module, call, Confidence.medium,
                            f"{factory}() opens a new {what} on every loop iteration",
@@ -119,29 +123,35 @@ def _what(factory: str) -> str:
     return "database connection"
 
 
-def _per_request_functions(project: Project, modules: list[SourceModule]) -> dict[ast.AST, tuple[str, bool]]:
-    """Functions that run on every request -> (how they are reached, whether they are the handler itself).
+def _per_request_functions(project: Project, modules: list[SourceModule]) -> dict[ast.AST, tuple[str, bool, str]]:
+    """Functions that run on every request or job -> (how they are reached, whether they are the handler or
+    task itself, "request" or "job").
 
     Handlers and FastAPI dependencies, then the project functions they call, HELPER_DEPTH calls deep.
     """
     owner: dict[ast.AST, SourceModule] = {}
-    found: dict[ast.AST, tuple[str, bool]] = {}
+    found: dict[ast.AST, tuple[str, bool, str]] = {}
     for module in modules:
         for handler in route_handlers(module, project):
-            found[handler.function] = (f"request handler {handler.name}()", True)
+            found[handler.function] = (f"request handler {handler.name}()", True, "request")
             owner[handler.function] = module
     dependencies = dependency_functions(project)
     for module in modules:
         for node in module.nodes_of(*FUNCTION_TYPES):
-            if node in dependencies and node not in found:
-                found[node] = (f"per-request dependency {node.name}()", True)
+            if node in found:
+                continue
+            if node in dependencies:
+                found[node] = (f"per-request dependency {node.name}()", True, "request")
+                owner[node] = module
+            elif _is_task(module, node):
+                found[node] = (f"background task {node.name}()", True, "job")
                 owner[node] = module
     frontier = list(found)
     for _depth in range(HELPER_DEPTH):
         reached: list[ast.AST] = []
         for fn in frontier:
             module = owner[fn]
-            how = found[fn][0]
+            how, _, unit = found[fn]
             for node in walk_function_body(fn):
                 if not isinstance(node, ast.Call):
                     continue
@@ -150,11 +160,22 @@ def _per_request_functions(project: Project, modules: list[SourceModule]) -> dic
                     callee_module, callee = resolved
                     if is_test_path(callee_module.path):
                         continue
-                    found[callee] = (f"{how} at {module.path}:{node.lineno}", False)
+                    found[callee] = (f"{how} at {module.path}:{node.lineno}", False, unit)
                     owner[callee] = callee_module
                     reached.append(callee)
         frontier = reached
     return found
+
+
+def _is_task(module: SourceModule, fn: ast.AST) -> bool:
+    """A Celery/Dramatiq/RQ/Huey job function: it runs once per queued job."""
+    if not any(module.imports_module(lib) for lib in TASK_LIBRARIES):
+        return False
+    for dec in fn.decorator_list:
+        name = qualified(module, dec.func if isinstance(dec, ast.Call) else dec) or ""
+        if name.rsplit(".", 1)[-1] in TASK_DECORATORS:
+            return True
+    return False
 
 
 def _resolve_call(project: Project, module: SourceModule, call: ast.Call):
