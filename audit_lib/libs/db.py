@@ -327,6 +327,7 @@ class DbOp:
     confidence: Confidence = Confidence.high
     through: str | None = None  # the local helper whose body holds this operation
     lazy: bool = False  # builds a query without running it (Django filter(), session.query(...).filter())
+    helper_transaction: bool = False  # a helper's operation that runs inside a transaction the helper opens
 
     @property
     def is_read(self) -> bool:
@@ -645,9 +646,20 @@ def _is_chain_link(module: SourceModule, call: ast.Call) -> bool:
     return isinstance(parent, ast.Attribute) and isinstance(module.parents.get(parent), ast.Call)
 
 
-def _autocommit(module: SourceModule, method: str, receiver: str | None, scope: _Scope) -> bool:
-    """Whether this statement commits on its own when no transaction block is open."""
-    if re.search(r"\bautocommit\s*=\s*True\b", module.text):
+_AUTOCOMMIT_SETTING = re.compile(r"""\bautocommit["']?\s*[:=]\s*True\b""")
+
+
+def _autocommit(module: SourceModule, method: str, receiver: str | None, scope: _Scope,
+                project: Project | None = None) -> bool:
+    """Whether this statement commits on its own when no transaction block is open.
+
+    Connections opened with ``autocommit=True`` -- in this file, or, for psycopg, anywhere in
+    the project (a pool configured once with ``kwargs={"autocommit": True}``) -- do.
+    """
+    if _AUTOCOMMIT_SETTING.search(module.text):
+        return True
+    if (module.imports_module("psycopg") or module.imports_module("psycopg2")) and not _is_sqlalchemy_module(module) \
+            and _project_autocommit(project):
         return True
     if method in _AUTOCOMMIT_METHODS:
         return True
@@ -657,6 +669,22 @@ def _autocommit(module: SourceModule, method: str, receiver: str | None, scope: 
         _is_sqlalchemy_module(module) or module.imports_module("psycopg") or module.imports_module("psycopg2")
         or module.imports_module("sqlite3")
     )
+
+
+_project_autocommit_cache: dict[int, tuple["weakref.ref[Project]", bool]] = {}
+
+
+def _project_autocommit(project: Project | None) -> bool:
+    """Whether a psycopg connection or pool of the project is configured with autocommit."""
+    if project is None:
+        return False
+    cached = _project_autocommit_cache.get(id(project))
+    if cached is not None and cached[0]() is project:
+        return cached[1]
+    found = any(_AUTOCOMMIT_SETTING.search(m.text) and any(
+        m.imports_module(lib) for lib in ("psycopg", "psycopg_pool", "psycopg2")) for m in project.modules)
+    _project_autocommit_cache[id(project)] = (weakref.ref(project), found)
+    return found
 
 
 def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None,
@@ -745,7 +773,8 @@ def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None,
         )
         confidence = Confidence.high if facts is not None or kind != EXECUTE else Confidence.medium
         return DbOp(call, kind, frozenset(tables), api, method, receiver, text, facts, batch, upsert, locking,
-                    autocommit=api == "sql" and _autocommit(module, method, receiver, scope), confidence=confidence)
+                    autocommit=api == "sql" and _autocommit(module, method, receiver, scope, project),
+                    confidence=confidence)
     return None
 
 
@@ -753,7 +782,7 @@ _AIOSQL_NAME = re.compile(r"^-- name:\s*([\w-]+)([<!^*#$]*)\s*$", re.M)
 _AIOSQL_KINDS = [(re.compile(r"^(get|select|find|list|count|fetch|is|has|check|search|read)_"), READ),
                  (re.compile(r"^(create|insert|add|new)_"), INSERT), (re.compile(r"^(update|set|change)_"), UPDATE),
                  (re.compile(r"^(delete|remove)_"), DELETE)]
-_aiosql_cache: dict[int, tuple[Project, dict[str, str]]] = {}
+_aiosql_cache: dict[int, tuple["weakref.ref[Project]", dict[str, str]]] = {}
 
 
 def aiosql_statements(project: Project | None) -> dict[str, str]:
@@ -761,7 +790,7 @@ def aiosql_statements(project: Project | None) -> dict[str, str]:
     if project is None:
         return {}
     cached = _aiosql_cache.get(id(project))
-    if cached is not None and cached[0] is project:
+    if cached is not None and cached[0]() is project:
         return cached[1]
     statements: dict[str, str] = {}
     for path in project.sql_files:
@@ -774,7 +803,7 @@ def aiosql_statements(project: Project | None) -> dict[str, str]:
             end = marks[index + 1].start() if index + 1 < len(marks) else len(text)
             body = "\n".join(line for line in text[mark.end():end].splitlines() if not line.strip().startswith("--"))
             statements[mark.group(1).replace("-", "_")] = body.strip()
-    _aiosql_cache[id(project)] = (project, statements)
+    _aiosql_cache[id(project)] = (weakref.ref(project), statements)
     return statements
 
 
@@ -791,7 +820,7 @@ def _aiosql_op(module: SourceModule, call: ast.Call, method: str, receiver: str 
     text = aiosql_statements(project).get(method)
     facts = parse_sql(text) if text else None
     # aiosql.from_path(path, "asyncpg"): the asyncpg adapter runs each query in autocommit
-    autocommit = _autocommit(module, method, None, scope) or bool(re.search(r"""["']asyncpg["']""", module.text))
+    autocommit = _autocommit(module, method, None, scope, project) or bool(re.search(r"""["']asyncpg["']""", module.text))
     if facts is not None:
         return DbOp(call, _kind_of_facts(facts), facts.tables, "aiosql", method, receiver, text, facts,
                     batch=facts.batch or method.endswith("_many"), upsert=facts.on_conflict, locking=facts.for_update,
@@ -999,6 +1028,7 @@ def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth:
         for op in inner:
             ops.append(replace(op, call=node, through=helper.name,
                                lazy=op.lazy and not evaluated_in_place(helper_module, op.call),
+                               helper_transaction=op.helper_transaction or in_transaction(helper_module, op.call, helper),
                                confidence=min(op.confidence, Confidence.medium)))
     ops.sort(key=lambda o: (o.call.lineno, o.call.col_offset))
     return ops

@@ -8,7 +8,8 @@ session lookups, asyncpg and aiosql calls, a Django related manager such as
 database rows or from the request, directly or through a helper function of the same
 code base that queries.
 
-Loops over literal constants, loops over chunks of rows (`range(0, len(rows), 500)`,
+Loops over literal constants, writes in loops that also call another service for each
+item (per-item processing, not a query pattern), loops over chunks of rows (`range(0, len(rows), 500)`,
 `for batch in chunks(rows)`), batch calls (`executemany`, `bulk_create`, `add_all`,
 queries that take a whole list with `= ANY(...)`/`IN`) and `while` loops that page
 through results are not reported.
@@ -53,6 +54,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
+from audit_lib.libs.http import outbound_call
 from audit_lib.libs.web import route_handlers
 from audit_lib.pyast import ancestors, dotted, enclosing_loops, functions, method_name, walk_function_body
 from audit_lib.registry import rule
@@ -85,7 +87,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if id(op.call) in reported:
                 continue
             loop = _row_loop(module, op.call, sources)
-            if loop is None:
+            if loop is None or op.is_write and _calls_out(module, project, loop):
                 continue
             reported.add(id(op.call))
             what = f"{op.through}() runs a query" if op.through else f"{_call_text(op.call)} runs a query"
@@ -258,6 +260,23 @@ def _runs_once(module: SourceModule, node: ast.AST, loop: ast.AST) -> bool:
         if parent is loop:
             return False
         child = parent
+    return False
+
+
+def _calls_out(module: SourceModule, project: Project, loop: ast.AST) -> bool:
+    """Whether each iteration also calls another service (directly or through a helper of the code
+    base): the loop processes items one by one, and its per-item write belongs to that step."""
+    for node in ast.walk(loop):
+        if not isinstance(node, ast.Call):
+            continue
+        if outbound_call(module, node, project) is not None:
+            return True
+        resolved = db.resolve_function(module, project, node)
+        if resolved is not None and any(
+            isinstance(inner, ast.Call) and outbound_call(resolved[0], inner, project) is not None
+            for inner in walk_function_body(resolved[1])
+        ):
+            return True
     return False
 
 

@@ -9,7 +9,8 @@ table (SQL `INSERT`, ORM `add`/`create`/`save` of a new instance) or runs a SQL
 `UPDATE` of it. The decision is either an `if` on the read's result around the write,
 or an earlier `if` that leaves the function (`raise`, `return`) before the write.
 
-Not reported: upserts (`INSERT ... ON CONFLICT`, `on_conflict_do_*`, `merge`, Django
+Not reported: `UPDATE`s whose `WHERE` re-checks the condition (`... AND status =
+'pending'`, an atomic compare-and-set), upserts (`INSERT ... ON CONFLICT`, `on_conflict_do_*`, `merge`, Django
 `get_or_create`/`update_or_create`), reads that lock (`SELECT ... FOR UPDATE`,
 `select_for_update()`, `with_for_update()`), and writes inside a `try` that handles the
 unique violation (`IntegrityError`, `UniqueViolation`). One-off code under a `scripts/`
@@ -50,6 +51,7 @@ the row lock in the read: `SELECT ... FOR UPDATE` (`select_for_update()`,
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
@@ -113,7 +115,16 @@ def _is_act(op: db.DbOp) -> bool:
         return False
     if op.kind == db.INSERT:
         return True
-    return op.kind == db.UPDATE and op.api == "sql"  # ORM updates of a loaded row are judged by locking rules, not here
+    # ORM updates of a loaded row are left to locking rules; a SQL UPDATE whose WHERE re-checks a
+    # condition besides the key (``... AND status = 'pending'``) is an atomic compare-and-set
+    return op.kind == db.UPDATE and op.api == "sql" and not _rechecks_in_where(op.sql)
+
+
+def _rechecks_in_where(sql: str | None) -> bool:
+    if not sql:
+        return False
+    match = re.search(r"\bwhere\b(.*)", sql, re.I | re.S)
+    return bool(match and re.search(r"\b(and|or)\b", match.group(1), re.I))
 
 
 def _deciding_read(module: SourceModule, fn: ast.AST, reads: list[db.DbOp], write: db.DbOp) -> db.DbOp | None:
@@ -207,7 +218,10 @@ def _runs_after(module: SourceModule, guard: ast.If, node: ast.AST) -> bool:
 
 
 def _copies_rows(module: SourceModule, read_names: set[str], write: db.DbOp) -> bool:
-    """A write inside a loop over what was read copies or derives rows; it does not act on a check."""
+    """An insert inside a loop over what was read copies or derives rows; it does not act on a check.
+    (An update of the rows read is the claim race of a job queue, and stays reported.)"""
+    if write.kind != db.INSERT:
+        return False
     for parent in ancestors(module, write.call):
         if isinstance(parent, (ast.For, ast.AsyncFor)) and {
             n.id for n in ast.walk(parent.iter) if isinstance(n, ast.Name)

@@ -119,8 +119,8 @@ def _split_writes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], django_
                 commits_seen += 1
                 last_commit_line = line
             continue
-        if not op.is_write or not op.tables:
-            continue
+        if not op.is_write or not op.tables or op.helper_transaction:
+            continue  # a helper that wraps its own writes in a transaction made them one unit on purpose
         if span is not None:
             units.append((op, ("block", span), "they run in separate transaction blocks"))
         elif op.autocommit and not (django_in_caller_tx and op.api == "django"):

@@ -9,6 +9,9 @@ request data only -- directly or through a helper of the code base, without read
 `Idempotency-Key` header and without making the insert an upsert. A PUT to
 `/items/{id}` names its target, so repeating it rewrites the same resource.
 
+Inserts into audit, log, history, event and outbox tables do not make a create endpoint:
+they record an action (`POST /orders/{id}/cancel`) rather than create the resource.
+
 Not reported: handlers that look the row up by a natural key before inserting it (a
 retry is refused as "already exists"; the race in that check is R2.check-then-act's),
 handlers that read the key (`request.headers.get("Idempotency-Key")`, an
@@ -66,6 +69,7 @@ from audit_lib.source import Project, SourceModule
 
 IDEMPOTENCY = re.compile(r"idempot", re.I)
 SERIALIZER = re.compile(r"serializer$", re.I)
+LOG_TABLE = re.compile(r"audit|log$|logs$|_log|history|event|activit|outbox|notification", re.I)
 FIX = ("accept an Idempotency-Key header, store it with the row under a unique constraint and insert with "
        "INSERT ... ON CONFLICT (idempotency_key) DO NOTHING, returning the stored result on a retry")
 
@@ -163,7 +167,8 @@ def _deduplicated(insert: db.DbOp, ops: list[db.DbOp]) -> bool:
 
 def _first_insert(module: SourceModule, project: Project, fn: ast.AST) -> tuple[str, ast.AST, str | None, Confidence] | None:
     ops = db.expanded_ops(module, project, fn)
-    inserts = [op for op in ops if op.kind == db.INSERT and not op.upsert and not _deduplicated(op, ops)]
+    inserts = [op for op in ops if op.kind == db.INSERT and not op.upsert and not _deduplicated(op, ops)
+               and not any(LOG_TABLE.search(t) for t in op.tables)]
     if inserts:
         op = inserts[0]
         table = sorted(op.tables)[0] if op.tables else "a table"
