@@ -61,38 +61,7 @@ def test_annotations_name_known_rules():
     assert annotated_rule_ids() <= known, annotated_rule_ids() - known
 
 
-NOT_YET: set[str] = {
-    "R1.complex-query-no-plan",
-    "R1.duplicate-index",
-    "R1.fk-no-index",
-    "R1.n-plus-one",
-    "R1.no-primary-key",
-    "R1.offset-pagination",
-    "R1.plan-red-flag",
-    "R1.sort-no-index",
-    "R1.unused-index",
-    "R2.check-then-act",
-    "R2.multi-table-write-no-tx",
-    "R2.network-in-tx",
-    "R2.no-idempotency-key",
-    "R2.sequential-awaits",
-    "R2.upsert-no-unique",
-    "R3.log-no-context",
-    "R3.no-circuit-breaker",
-    "R3.no-correlation-id",
-    "R3.no-metrics",
-    "R3.retry-no-jitter",
-    "R4.connect-per-request",
-    "R4.idle-in-transaction",
-    "R4.no-graceful-shutdown",
-    "R4.resource-not-closed",
-    "R4.unbounded-state",
-    "R5.buffer-not-stream",
-    "R5.quadratic",
-    "R5.unbounded-query",
-    "T.float-money",
-    "T.naive-datetime",
-}
+NOT_YET: set[str] = set()
 
 
 def test_every_catalog_id_is_implemented_or_listed_as_not_yet():
