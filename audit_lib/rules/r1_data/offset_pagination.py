@@ -209,7 +209,7 @@ def _drf_finding(module: SourceModule, node: ast.AST) -> Finding | None:
         return _finding(module, node, f"pagination_class = {ast.unparse(node.value)} pages with OFFSET",
                         fix="use rest_framework.pagination.CursorPagination (keyset paging on an indexed ordering)")
     if isinstance(node.value, ast.Dict):
-        for key, value in zip(node.value.keys, node.value.values):
+        for key, value in zip(node.value.keys, node.value.values, strict=True):
             if string_value(key) == "DEFAULT_PAGINATION_CLASS" and string_value(value) in OFFSET_PAGINATION_CLASSES:
                 return _finding(module, value, f"DEFAULT_PAGINATION_CLASS {string_value(value)} pages with OFFSET",
                                 fix="set DEFAULT_PAGINATION_CLASS to rest_framework.pagination.CursorPagination")
