@@ -1,7 +1,7 @@
 """R5.buffer-not-stream: a whole payload read into memory where it could flow through.
 
 ## What it does
-Reports whole-payload reads where streaming fits:
+Reports whole payloads read into memory where streaming fits. That is:
 
 - an HTTP response body read whole (`response.content`, `.text`, `.read()`, requests or
   httpx or urllib or aiohttp, without `stream=`, or of a parameter annotated as a

@@ -1,8 +1,8 @@
 """R5.quadratic: work that grows with the square of the input.
 
 ## What it does
-Reports, inside loops that walk a collection (not a constant literal or a `range` of
-constants):
+Reports work inside loops that grows with the square of the input. Inside loops that
+walk a collection (not a constant literal or a `range` of constants), it reports:
 
 - a loop nested in another loop over the same collection (`for a in xs: for b in xs`,
   `range(len(xs))` twice, a comprehension inside a loop over the same list), or nested

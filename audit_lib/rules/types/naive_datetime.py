@@ -1,7 +1,7 @@
 """T.naive-datetime: a point in time stored or computed without its time zone.
 
 ## What it does
-Reports, in code:
+Reports datetimes made or stored without a time zone. In code:
 
 - `datetime.now()` and `datetime.fromtimestamp(ts)` called without a time zone, and
   `datetime.utcnow()`, `datetime.utcfromtimestamp(ts)` and `datetime.today()`, which
@@ -16,12 +16,13 @@ Reports, in code:
 - a Django settings module that sets `USE_TZ = False`, which makes every
   `DateTimeField` naive.
 
+In the database: `timestamp without time zone` columns (`date` columns are fine).
+
 `datetime.now(timezone.utc)`, `now(tz=...)`, `fromtimestamp(ts, tz=...)`,
-`datetime.now().astimezone()`, `make_aware(datetime.now())`, `datetime.now().timestamp()`
-(a correct POSIX time),
-`date.today()` (a date has no time of day),
-`DateTime(timezone=True)` and `django.utils.timezone.now()` are fine. Test code
-(`tests/`, `test_*.py`, `conftest.py`) is not audited.
+`datetime.now().astimezone()`, `make_aware(datetime.now())`,
+`datetime.now().timestamp()` (a correct POSIX time), `date.today()` (a date has no
+time of day), `DateTime(timezone=True)` and `django.utils.timezone.now()` are fine.
+Test code (`tests/`, `test_*.py`, `conftest.py`) is not audited.
 
 ## Why is this bad?
 A naive datetime is a wall-clock reading with no zone: the server's local time on one
