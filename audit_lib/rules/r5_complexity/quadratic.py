@@ -177,7 +177,7 @@ def _nested_loop(module: SourceModule, site: LoopSite) -> Finding | None:
 
 
 def _membership(module: SourceModule, compare: ast.Compare, kinds) -> Iterator[Finding]:
-    for op, container in zip(compare.ops, compare.comparators):
+    for op, container in zip(compare.ops, compare.comparators, strict=True):
         if not isinstance(op, (ast.In, ast.NotIn)):
             continue
         rebuilt = is_list_expression(container)
