@@ -450,7 +450,12 @@ def _cursor_of(module: SourceModule, fn: ast.AST, call: ast.Call, own_connection
 
 def _inline(module: SourceModule, call: ast.Call, kind: str, factory: str, used_by: str) -> Finding:
     confidence = Confidence.low if kind in ("file", "cursor") else Confidence.medium
-    consumer = "is dropped at once" if used_by == "nothing" else f"is handed to {used_by} and never closed"
+    if used_by == "nothing":
+        consumer = "is dropped at once"
+    elif used_by.startswith("."):
+        consumer = f"is used once (`{used_by}`) and never closed"
+    else:
+        consumer = f"is handed to {used_by} and never closed"
     return _finding(module, call, kind, factory, confidence, f"{kind} from {factory}() {consumer}",
                     _fix(kind, factory, "handle"))
 

@@ -23,7 +23,9 @@ Not reported: bounded caches (`lru_cache(maxsize=1024)`, cachetools
 `TTLCache`/`LRUCache`), caches of zero-argument functions or of functions whose every
 argument is a `bool` (annotated or defaulting to `True`/`False`), a `Literal[...]`, an
 `Enum` of the module, or a class (annotated `type[...]`, or named `*_class`, `klass`,
-`model`, `serializer`, ...): a process has few of those; constants (never
+`model`, `serializer`, ...), or named as one choice of a fixed set (`name`, `kind`,
+`mode`, `locale`, `lang`, `env`, `dataset`, `table`, `field`, `*_type`, `*_format`,
+...): a process has few of those; constants (never
 mutated); registries filled at import time: additions made by module-level code, by
 functions used as decorators (or nested in one) or shaped as one (they return their
 first argument: `def register(cls): ...; return cls`), by functions named
@@ -108,6 +110,10 @@ WORKER_STARTERS = {"asyncio.create_task", "asyncio.ensure_future", "asyncio.gath
                    "multiprocessing.Process", "create_task", "start_soon", "submit"}
 SEQUENCES = {"list", "deque"}
 CLASS_PARAMETER = re.compile(r"(^|_)(class|cls|klass|model|serializer|form)$")
+# Parameters named as one choice among a fixed set (a dataset name, a locale, a mode): few distinct values.
+CHOICE_PARAMETER = re.compile(
+    r"^(name|lang|language|locale|env|environment|dataset|table|field|attr|attribute|setting|option|dialect|"
+    r"backend|driver|unit|currency)$|(^|_)(kind|mode|level|format|fmt|type)$")
 IMPORT_TIME_METHODS = {"__init_subclass__", "__set_name__", "__class_getitem__"}
 
 
@@ -433,7 +439,7 @@ def _cache_key_parameters(fn: ast.AST, enums: set[str]) -> list[str]:
 
 def _small_domain(param: ast.arg, default: ast.expr | None, enums: set[str]) -> bool:
     """A flag, a literal choice, an Enum member or a class: few distinct values in one process."""
-    if CLASS_PARAMETER.search(param.arg):
+    if CLASS_PARAMETER.search(param.arg) or CHOICE_PARAMETER.search(param.arg):
         return True
     annotation = param.annotation
     if annotation is None:
