@@ -20,6 +20,7 @@ from audit_lib.settings import Settings
 from audit_lib.source import FileError, Project, load_project
 from audit_lib.sql.model import FoundQuery
 from audit_lib.suppress import (
+    ALL,
     Suppression,
     apply_baseline,
     apply_code_suppressions,
@@ -217,11 +218,19 @@ class Audit:
         if self.settings.baseline:
             apply_baseline(findings, load_baseline(self.settings.baseline))
         findings.sort(key=sort_key)
-        self.result.unused_suppressions = [s for s in self.suppressions if not s.used]
+        self.result.unused_suppressions = [s for s in self.suppressions if not s.used and self._could_have_used(s)]
         return self.result
 
     def close(self) -> None:
         self._resources.close()
+
+    def _could_have_used(self, suppression: Suppression) -> bool:
+        """A comment naming only rules this run did not select is not unused, only idle."""
+        from audit_lib.registry import all_rules
+
+        selected = {rule.id for rule in self.rules}
+        known = {rule.id for rule in all_rules()}
+        return any(i == ALL or i in selected or i not in known for i in suppression.ids)
 
     # -- helpers --------------------------------------------------------------
 

@@ -134,3 +134,16 @@ def test_fingerprints_stay_when_lines_move(tmp_path: Path):
     assert len(before) == 3  # two identical lines keep two fingerprints
     assert set(after) == set(before)
     assert all(after[fp] == before[fp] + 5 for fp in before)
+
+
+def test_a_suppression_of_an_unselected_rule_is_not_reported_unused(tmp_path):
+    from audit_lib.engine import Audit
+    from audit_lib.settings import Settings
+
+    (tmp_path / "app.py").write_text(
+        "import requests\n\n\ndef f(url):\n    return requests.get(url)  # posture: ignore[R3.http-no-timeout]\n"
+    )
+    only_types = Audit(Settings(code_root=str(tmp_path), database="none", rules=["T"])).run()
+    assert only_types.unused_suppressions == []
+    with_r3 = Audit(Settings(code_root=str(tmp_path), database="none", rules=["R3.http-no-timeout"])).run()
+    assert with_r3.unused_suppressions == [] and [f.suppressed for f in with_r3.findings] == [True]
