@@ -88,7 +88,7 @@ def test_unused_suppression_is_reported(tmp_path: Path):
         "a = datetime.now(timezone.utc)  # posture: ignore[T.naive-datetime]\n"
         "b = datetime.now()  # posture: ignore[R3.http-no-timeout]\n"
     ))
-    result = scan(tmp_path, [NAIVE])
+    result = scan(tmp_path, [NAIVE, TIMEOUT])
     assert [(s.path, s.line) for s in result.unused_suppressions] == [("clock.py", 2), ("clock.py", 3)]
     # line 3: an ignore of another rule does not hide it, nor does the trailing comment of line 2
     assert [f.line for f in result.active()] == [3]
