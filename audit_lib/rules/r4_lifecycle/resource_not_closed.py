@@ -19,10 +19,13 @@ pooled connection until closed.
 Ownership moves are not leaks, so these stay silent: the resource is returned or
 yielded to the caller, stored on an attribute (`self.conn = ...`, `app.state.pool =
 ...`) or in a container (`pools[name] = ...`, `conns.append(...)`), passed to a class
-constructor that takes it over (`Repository(conn)`) or to a call whose result is
-returned (`return send_file(handle)`), entered into an
+constructor that takes it over (`Repository(conn)`), to a method of `self` or a
+setter (`self.set_socket(sock)`, `loop.add_reader(sock, ...)`), or to a call whose
+result is returned or stored (`return send_file(handle)`, `transport =
+make_transport(sock); return transport`), entered into an
 `ExitStack`/`AsyncExitStack` (`stack.enter_context(...)`), wrapped in
-`contextlib.closing(...)`, its `close` registered as a callback (`atexit.register(
+`contextlib.closing(...)`, given back by a cleanup helper (`pool.putconn(conn)`, `_sync_close(f)`), its
+`close` registered as a callback (`atexit.register(
 conn.close)`, `stack.callback(f.close)`, `request.addfinalizer(...)`), or captured by a
 nested function. A generator that yields the resource and closes it after the `yield`
 (pytest fixtures, FastAPI dependencies) is fine. Module-level and class-level
@@ -118,6 +121,10 @@ RELEASE_METHODS = {"putconn", "release"}
 SESSIONMAKERS = {"sqlalchemy.orm.sessionmaker", "sqlalchemy.ext.asyncio.async_sessionmaker",
                  "sqlalchemy.orm.session.sessionmaker"}
 SESSION_CLASSES = {"sqlalchemy.orm.Session", "sqlalchemy.ext.asyncio.AsyncSession", "sqlmodel.Session"}
+# Helpers whose name says they give a resource back (``_sync_close(f)``, ``cleanup(conn)``).
+CLEANUP_WORDS = ("close", "cleanup", "dispose", "release")
+# Methods that keep what they are given: ``server.set_socket(sock)``, ``loop.add_reader(sock, ...)``.
+OWNING_PREFIXES = ("set_", "add_", "attach", "register")
 CONNECTION_KINDS = {"database connection", "pooled connection", "engine connection"}
 # Drivers whose connection context manager ends a transaction but leaves the connection open.
 TRANSACTION_ONLY_WITH = {"psycopg2.connect", "sqlite3.connect"}
@@ -348,7 +355,7 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
             child, parent = parent, module.parents.get(parent)
             continue
         if isinstance(parent, ast.Call) and parent.func is not child:
-            if isinstance(parent.func, ast.Attribute) and parent.func.attr in RELEASE_METHODS:
+            if _is_cleanup_call(parent):
                 usage.closes.append((parent, _where(module, parent)))
                 return
             verdict = _callee_verdict(module, parent)
@@ -383,19 +390,44 @@ def _callee_verdict(module: SourceModule, call: ast.Call) -> str:
     last = name.rsplit(".", 1)[-1]
     if last in OWNERSHIP_SINKS:
         return "sink"
-    if last in STORING_METHODS and isinstance(call.func, ast.Attribute):
-        return "owner"
+    if isinstance(call.func, ast.Attribute) and (
+            last in STORING_METHODS or last.startswith(OWNING_PREFIXES)
+            or isinstance(call.func.value, ast.Name) and call.func.value.id == "self"):
+        return "owner"  # a container, a setter, or the object's own method keeps it
     if last[:1].isupper():
         return "constructor"
     return "uses"
 
 
+def _is_cleanup_call(call: ast.Call) -> bool:
+    """``pool.putconn(conn)``, ``await pool.release(conn)``, ``_sync_close(f)``: gives the resource back."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    return name in RELEASE_METHODS or any(word in name.lower() for word in CLEANUP_WORDS)
+
+
 def _result_handed_over(module: SourceModule, call: ast.Call) -> bool:
-    """``return send_file(handle)``: what the call builds goes to the caller, with the resource."""
+    """``return send_file(handle)``, ``transport = make_transport(sock); return transport``: what the call
+    builds leaves the function (returned, yielded or stored), and takes the resource along."""
+    if call_name(module, call) in READERS:
+        return False
+    site: ast.AST = call
     parent = module.parents.get(call)
     if isinstance(parent, ast.Await):
-        parent = module.parents.get(parent)
-    return isinstance(parent, (ast.Return, ast.Yield, ast.YieldFrom))
+        site, parent = parent, module.parents.get(parent)
+    if isinstance(parent, (ast.Return, ast.Yield, ast.YieldFrom)):
+        return True
+    if not isinstance(parent, (ast.Assign, ast.AnnAssign)) or parent.value is not site:
+        return False
+    targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+    if any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets):
+        return True
+    names = {t.id for t in targets if isinstance(t, ast.Name)}
+    fn = enclosing_function(module, call)
+    return fn is not None and any(
+        isinstance(node, (ast.Return, ast.Yield)) and node.value is not None
+        and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node.value))
+        for node in walk_function_body(fn))
 
 
 def _where(module: SourceModule, node: ast.AST) -> str:

@@ -305,8 +305,8 @@ def _classify(module: SourceModule, ref: ast.AST, fn: ast.AST, container: Contai
             container.bounded = True
         elif isinstance(parent.ctx, ast.Store) and container.kind in SEQUENCES:
             container.bounded = True  # `buffers[i] = []`: a slot is replaced (a list never grows by index)
-        elif isinstance(parent.ctx, ast.Store) or isinstance(module.parents.get(parent), ast.AugAssign):
-            container.adds.append((parent, fn))
+        elif isinstance(parent.ctx, ast.Store):
+            container.adds.append((parent, fn))  # `cache[key] = value`, `counts[key] += 1`
         else:
             grand = module.parents.get(parent)
             if isinstance(grand, ast.Attribute) and grand.attr in ADD_METHODS:
@@ -336,12 +336,29 @@ def _import_time_functions(module: SourceModule) -> set[ast.AST]:
     found: set[ast.AST] = set()
     for fn in module.nodes_of(*FUNCTION_TYPES):
         chain = [fn, *(a for a in ancestors(module, fn) if isinstance(a, FUNCTION_TYPES))]
-        calls = call_sites.get(fn.name, [])
         if any(f.name in decorators or "register" in f.name.lower() for f in chain) \
-                or _returns_its_argument(fn) or fn.name in IMPORT_TIME_METHODS or _is_metaclass_method(module, fn) \
-                or (calls and all(enclosing_function(module, c) is None for c in calls)):
+                or _returns_its_argument(fn) or fn.name in IMPORT_TIME_METHODS or _is_metaclass_method(module, fn):
             found.add(fn)
+    # Functions called only while importing: from module level, or from functions that are.
+    callers = {name: [_calling_scope(module, c) for c in calls] for name, calls in call_sites.items()}
+    changed = True
+    while changed:
+        changed = False
+        for fn in module.nodes_of(*FUNCTION_TYPES):
+            sites = callers.get(fn.name)
+            if fn not in found and sites and all(s is None or s in found for s in sites):
+                found.add(fn)
+                changed = True
     return found
+
+
+def _calling_scope(module: SourceModule, call: ast.Call) -> ast.AST | None:
+    """The function a call runs in; None at import time; the main-guard ``If`` when the program runs."""
+    fn = enclosing_function(module, call)
+    if fn is not None:
+        return fn
+    return next((a for a in ancestors(module, call) if isinstance(a, ast.If) and "__main__" in ast.unparse(a.test)),
+                None)
 
 
 def _returns_its_argument(fn: ast.AST) -> bool:
