@@ -52,8 +52,8 @@ class Settings:
             raise ValueError(f"unknown parameter(s): {', '.join(unknown)}")
         settings = cls()
         for name, value in values.items():
-            if value is None and name not in ("baseline",):
-                continue
+            if value is None:
+                continue  # None stands for the default
             setattr(settings, name, _coerce(name, known[name].type, value))
         settings.validate()
         return settings
