@@ -29,7 +29,8 @@ argument is a `bool` (annotated or defaulting to `True`/`False`), a `Literal[...
 mutated); registries filled at import time: additions made by module-level code, by
 functions used as decorators (or nested in one) or shaped as one (they return their
 first argument: `def register(cls): ...; return cls`), by functions named
-`register...`, by `__init_subclass__`/`__set_name__`, by functions only called at
+`register...`, by helpers the module deletes once imported (`del def_op`), by
+`__init_subclass__`/`__set_name__`, by functions only called at
 module level, and per-class singletons keyed by `cls`. A container that escapes the module (passed to
 another function, aliased or returned) is not judged: code elsewhere may bound it.
 Local state of a function, instance dicts and lists other than deques, test files and
@@ -339,6 +340,9 @@ def _import_time_functions(module: SourceModule) -> set[ast.AST]:
         if any(f.name in decorators or "register" in f.name.lower() for f in chain) \
                 or _returns_its_argument(fn) or fn.name in IMPORT_TIME_METHODS or _is_metaclass_method(module, fn):
             found.add(fn)
+    deleted_after_import = {t.id for stmt in module.tree.body if isinstance(stmt, ast.Delete)
+                            for t in stmt.targets if isinstance(t, ast.Name)}
+    found.update(fn for fn in module.tree.body if isinstance(fn, FUNCTION_TYPES) and fn.name in deleted_after_import)
     # Functions called only while importing: from module level, or from functions that are.
     callers = {name: [_calling_scope(module, c) for c in calls] for name, calls in call_sites.items()}
     changed = True
