@@ -27,7 +27,8 @@ The API:
 - :func:`resolve_function` -- the target's own function a call refers to;
 - :func:`skipped_module` -- tests and migrations, which the data-integrity rules leave alone;
 - :func:`handles`, :func:`db_like_name` -- names holding connections, cursors, sessions, pools;
-- :func:`same_table` -- whether an ORM model name and a table name are one table.
+- :func:`same_table` -- whether an ORM model name and a table name are one table;
+- :func:`is_log_table` -- audit/event/history tables, which record rather than hold state.
 """
 
 from __future__ import annotations
@@ -249,6 +250,14 @@ def normalize_table(name: str) -> str:
 
 def same_table(a: str, b: str) -> bool:
     return normalize_table(a) == normalize_table(b)
+
+
+_LOG_TABLE = re.compile(r"audit|log$|logs$|_log|history|event|activit|outbox|notification|timeline", re.I)
+
+
+def is_log_table(name: str) -> bool:
+    """Tables that record what happened (audit logs, events, history, outbox), not domain state."""
+    return bool(_LOG_TABLE.search(name))
 
 
 # -- database calls ---------------------------------------------------------------------
@@ -497,8 +506,8 @@ def _bind(module: SourceModule, scope: _Scope, name: str, value: ast.expr) -> No
         scope.models[name] = constructed
 
 
-_NOT_MODELS = re.compile(r"(Form|FormSet|Formset|Serializer|Schema|Client|Session|Request|Response|Writer|Buffer|"
-                         r"Error|Exception|Config|Settings|Builder|Factory|Pool|Engine|Connection|Cursor|Lock|Event)$")
+_NOT_MODELS = re.compile(r"(Form|FormSet|Formset|Serializer|Schema|Client|Session|Response|Writer|Buffer|"
+                         r"Error|Exception|Builder|Factory|Pool|Engine|Connection|Cursor|Lock)$")
 
 
 def _constructed_model(call: ast.Call) -> str | None:

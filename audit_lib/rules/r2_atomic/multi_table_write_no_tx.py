@@ -141,6 +141,12 @@ def _split_writes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], django_
                 continue  # a row left by a get-or-create is reused by the retry: nothing is half-done
             first, second = sorted(earlier.tables)[0], sorted(later.tables)[0]
             through = f" via {later.through}()" if later.through else ""
+            if db.is_log_table(first) or db.is_log_table(second):
+                confidence = Confidence.low  # a lost audit/event row, not inconsistent domain state
+            elif earlier.through or later.through:
+                confidence = Confidence.medium
+            else:
+                confidence = Confidence.high
             return Finding(
                 message=(f"writes to {first} (line {earlier.call.lineno}) and {second} (line {later.call.lineno}"
                          f"{through}) are not one transaction: {why}; a failure between them leaves half the change"),
@@ -149,7 +155,7 @@ def _split_writes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], django_
                 end_line=getattr(later.call, "end_lineno", later.call.lineno),
                 evidence=module.evidence(later.call),
                 fix=FIX,
-                confidence=Confidence.high if not (earlier.through or later.through) else Confidence.medium,
+                confidence=confidence,
             )
     return None
 

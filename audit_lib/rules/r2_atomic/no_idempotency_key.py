@@ -69,7 +69,6 @@ from audit_lib.source import Project, SourceModule
 
 IDEMPOTENCY = re.compile(r"idempot", re.I)
 SERIALIZER = re.compile(r"serializer$", re.I)
-LOG_TABLE = re.compile(r"audit|log$|logs$|_log|history|event|activit|outbox|notification", re.I)
 FIX = ("accept an Idempotency-Key header, store it with the row under a unique constraint and insert with "
        "INSERT ... ON CONFLICT (idempotency_key) DO NOTHING, returning the stored result on a retry")
 
@@ -168,7 +167,7 @@ def _deduplicated(insert: db.DbOp, ops: list[db.DbOp]) -> bool:
 def _first_insert(module: SourceModule, project: Project, fn: ast.AST) -> tuple[str, ast.AST, str | None, Confidence] | None:
     ops = db.expanded_ops(module, project, fn)
     inserts = [op for op in ops if op.kind == db.INSERT and not op.upsert and not _deduplicated(op, ops)
-               and not any(LOG_TABLE.search(t) for t in op.tables)]
+               and not any(db.is_log_table(t) for t in op.tables)]
     if inserts:
         op = inserts[0]
         table = sorted(op.tables)[0] if op.tables else "a table"
