@@ -82,6 +82,9 @@ class Occurrence:
     site: QuerySite
 
 
+QUERY_KEYWORDS = {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES", "MERGE", "TABLE"}
+
+
 def find_queries(project: Project) -> list[FoundQuery]:
     """Every distinct SQL statement the project sends, with all its call sites."""
     occurrences: list[Occurrence] = []
@@ -388,7 +391,15 @@ def sql_file_occurrences(path: Path, root: Path) -> list[Occurrence]:
     text = text.replace(HOLE, "\ufffd")
     if AIOSQL_NAME.search(text):
         return _aiosql_occurrences(text, rel)
-    return _statements_at(_without_psql_noise(text), 0, QuerySite(rel, 1, None, "sql-file", None))
+    statements = _statements_at(_without_psql_noise(text), 0, QuerySite(rel, 1, None, "sql-file", None))
+    return [o for o in statements if _is_query(o.sql)]
+
+
+def _is_query(sql: str) -> bool:
+    """A statement that reads or writes rows; schema DDL and utility commands of a plain
+    ``.sql`` file (migrations, seeds) are what the database's catalog shows, not queries."""
+    words = sql.lstrip("( \n\t").split(None, 1)
+    return bool(words) and words[0].upper() in QUERY_KEYWORDS
 
 
 def _aiosql_occurrences(text: str, rel: str) -> list[Occurrence]:
