@@ -151,10 +151,10 @@ def cmd_run(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from audit_lib.settings import EXAMPLE_CODE, Settings
+    from audit_lib.settings import DEMO_PARAMS, EXAMPLE_CODE, Settings
     from audit_lib.workbook import run_workbook
 
-    settings = Settings(code_root=str(EXAMPLE_CODE), database="embedded-example", out_dir=args.out)
+    settings = Settings.from_file(DEMO_PARAMS, {"code_root": str(EXAMPLE_CODE), "out_dir": args.out})
     result = run_workbook(settings, pdf=not args.no_pdf)
     print(f"report written to {result.out_dir}")
     return EXIT_OK

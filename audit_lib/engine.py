@@ -104,7 +104,7 @@ class Audit:
     def run_code(self) -> list[Finding]:
         """Parse the code base once and run every selected code rule on it."""
         with self._stage("code"):
-            self.project = load_project(self.settings.code_path())
+            self.project = load_project(self.settings.code_path(), exclude=self.settings.exclude)
             self.result.errors.extend(self.project.errors)
             found: list[Finding] = []
             for module in self.project.modules:

@@ -17,6 +17,7 @@ from audit_lib.findings import Severity
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_CODE = PROJECT_ROOT / "examples" / "shop"
+DEMO_PARAMS = PROJECT_ROOT / "params" / "demo.yaml"
 DATABASE_MODES = ("env", "embedded-example", "none")
 
 
@@ -26,6 +27,7 @@ class Settings:
     database: str = "env"
     dsn_env: str = "DATABASE_URL"
     rules: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)  # .gitignore-style paths under code_root not to audit
     severity: dict[str, str] = field(default_factory=dict)
     out_dir: str = "audit-report"
     baseline: str | None = None

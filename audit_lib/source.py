@@ -151,8 +151,13 @@ class Project:
         return name in self.imported_roots
 
 
-def load_project(root: str | os.PathLike, *, max_file_bytes: int = MAX_FILE_BYTES) -> Project:
-    """Walk ``root`` and parse every Python file; raise ValueError for a bad root."""
+def load_project(
+    root: str | os.PathLike, *, max_file_bytes: int = MAX_FILE_BYTES, exclude: list[str] | tuple[str, ...] = ()
+) -> Project:
+    """Walk ``root`` and parse every Python file; raise ValueError for a bad root.
+
+    ``exclude`` holds .gitignore-style patterns, relative to the root, of paths not to audit.
+    """
     root_path = Path(root)
     if not root_path.exists():
         raise ValueError(f"code root does not exist: {root}")
@@ -164,7 +169,7 @@ def load_project(root: str | os.PathLike, *, max_file_bytes: int = MAX_FILE_BYTE
     modules: list[SourceModule] = []
     errors: list[FileError] = []
     sql_files: list[Path] = []
-    for path, rel in iter_files(root_path, errors):
+    for path, rel in iter_files(root_path, errors, exclude):
         if path.suffix == ".sql":
             sql_files.append(path)
             continue
@@ -174,9 +179,9 @@ def load_project(root: str | os.PathLike, *, max_file_bytes: int = MAX_FILE_BYTE
     return Project(root_path, modules, errors, sql_files)
 
 
-def iter_files(root: Path, errors: list[FileError]) -> Iterator[tuple[Path, str]]:
+def iter_files(root: Path, errors: list[FileError], exclude: list[str] | tuple[str, ...] = ()) -> Iterator[tuple[Path, str]]:
     """Yield (path, relative posix path) of .py and .sql files, in a stable order."""
-    ignore = _gitignore(root)
+    ignore = _ignored(root, exclude)
     seen_dirs: set[tuple[int, int]] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=None):
         current = Path(dirpath)
@@ -212,15 +217,16 @@ def iter_files(root: Path, errors: list[FileError]) -> Iterator[tuple[Path, str]
             yield path, rel
 
 
-def _gitignore(root: Path) -> pathspec.PathSpec | None:
+def _ignored(root: Path, exclude: list[str] | tuple[str, ...]) -> pathspec.PathSpec | None:
+    """What the root's .gitignore ignores, plus the ``exclude`` patterns."""
+    lines = list(exclude)
     gitignore = root / ".gitignore"
-    if not gitignore.is_file():
-        return None
-    try:
-        text = gitignore.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    return pathspec.PathSpec.from_lines("gitignore", text.splitlines())
+    if gitignore.is_file():
+        try:
+            lines.extend(gitignore.read_text(encoding="utf-8", errors="replace").splitlines())
+        except OSError:
+            pass
+    return pathspec.PathSpec.from_lines("gitignore", lines) if lines else None
 
 
 def parse_file(path: Path, rel: str, errors: list[FileError], max_bytes: int = MAX_FILE_BYTES) -> SourceModule | None:

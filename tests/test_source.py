@@ -127,3 +127,12 @@ def test_import_table_resolves_aliases_and_relative_imports(tmp_path):
         "helpers": "pkg.api.helpers",
         "os": "os",
     }
+
+
+def test_exclude_patterns_leave_paths_out(tmp_path):
+    write(tmp_path, "app/main.py", "x = 1\n")
+    write(tmp_path, "db/seed.sql", "insert into t values (1);\n")
+    write(tmp_path, "tests/test_main.py", "x = 1\n")
+    project = load_project(tmp_path, exclude=["db/seed.sql", "tests/"])
+    assert [m.path for m in project.modules] == ["app/main.py"]
+    assert project.sql_files == []
