@@ -46,7 +46,10 @@ class SourceModule:
     def imports(self) -> dict[str, str]:
         """Local name -> what it was imported as (``r`` -> ``requests``, ``get`` -> ``requests.get``)."""
         table: dict[str, str] = {}
-        package = self.dotted_name.rsplit(".", 1)[0] if "." in self.dotted_name else ""
+        if self.path.endswith("__init__.py"):
+            package = self.dotted_name
+        else:
+            package = self.dotted_name.rsplit(".", 1)[0] if "." in self.dotted_name else ""
         for node in self.nodes_of(ast.Import, ast.ImportFrom):
             if isinstance(node, ast.Import):
                 for alias in node.names:

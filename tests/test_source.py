@@ -136,3 +136,9 @@ def test_exclude_patterns_leave_paths_out(tmp_path):
     project = load_project(tmp_path, exclude=["db/seed.sql", "tests/"])
     assert [m.path for m in project.modules] == ["app/main.py"]
     assert project.sql_files == []
+
+
+def test_relative_imports_in_a_package_init_resolve_inside_the_package(tmp_path):
+    write(tmp_path, "source/handlers/__init__.py", "from .create import CreateTask\nfrom ..db import pool\n")
+    module = next(m for m in load_project(tmp_path).modules if m.path == "source/handlers/__init__.py")
+    assert module.imports == {"CreateTask": "source.handlers.create.CreateTask", "pool": "source.db.pool"}
