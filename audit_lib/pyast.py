@@ -105,8 +105,7 @@ def enclosing_loops(module: SourceModule, node: ast.AST) -> list[ast.AST]:
         elif isinstance(parent, ast.While):
             loops.append(parent)
         elif isinstance(parent, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-            first_iter = parent.generators[0].iter
-            if child is not first_iter and not _is_within(module, child, first_iter):
+            if not _is_within(module, node, parent.generators[0].iter):
                 loops.append(parent)
         child = parent
     return loops

@@ -142,3 +142,15 @@ def test_relative_imports_in_a_package_init_resolve_inside_the_package(tmp_path)
     write(tmp_path, "source/handlers/__init__.py", "from .create import CreateTask\nfrom ..db import pool\n")
     module = next(m for m in load_project(tmp_path).modules if m.path == "source/handlers/__init__.py")
     assert module.imports == {"CreateTask": "source.handlers.create.CreateTask", "pool": "source.db.pool"}
+
+
+def test_enclosing_loops_skip_what_runs_once(tmp_path):
+    import ast
+
+    from audit_lib.pyast import enclosing_loops
+
+    write(tmp_path, "m.py", "def f(xs, db):\n    return [db.get(x) for x in db.rows(xs)]\n")
+    module = load_project(tmp_path).modules[0]
+    calls = {c.func.attr: c for c in module.nodes_of(ast.Call)}
+    assert enclosing_loops(module, calls["rows"]) == []
+    assert [type(loop) for loop in enclosing_loops(module, calls["get"])] == [ast.ListComp]

@@ -230,21 +230,9 @@ def _is_constant_collection(expr: ast.AST) -> bool:
 
 
 def loops_around(module: SourceModule, node: ast.AST) -> list[ast.AST]:
-    """For-loops and comprehensions that run ``node`` once per item, innermost first.
-
-    A comprehension's first iterable is evaluated once, so it does not repeat a call in
-    it; a ``while`` loop pages or polls rather than iterating rows.
-    """
-    loops = []
-    for loop in enclosing_loops(module, node):
-        if isinstance(loop, ast.While):
-            continue
-        if isinstance(loop, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-            first_iter = loop.generators[0].iter
-            if node is first_iter or any(a is first_iter for a in ancestors(module, node)):
-                continue
-        loops.append(loop)
-    return loops
+    """For-loops and comprehensions that run ``node`` once per item, innermost first;
+    a ``while`` loop pages or polls rather than iterating rows."""
+    return [loop for loop in enclosing_loops(module, node) if not isinstance(loop, ast.While)]
 
 
 def _runs_once(module: SourceModule, node: ast.AST, loop: ast.AST) -> bool:
