@@ -19,7 +19,7 @@ from typing import Iterable
 
 import psycopg
 from psycopg import pq
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool
 
 from audit_lib.pg.session import connection_kwargs, verify_read_only
 from audit_lib.redact import redact_secrets
