@@ -27,6 +27,7 @@ from audit_lib.suppress import (
     apply_object_suppressions,
     load_baseline,
     module_suppressions,
+    sql_file_suppressions,
 )
 
 STAGES = ("code", "sql", "database", "plans")
@@ -115,6 +116,13 @@ class Audit:
             for rule in self.rules:
                 for check in rule.checks_of("project"):
                     found.extend(self._guarded(rule, "(project)", check.fn, self.project))
+            for path in self.project.sql_files:
+                try:
+                    text = path.read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    continue
+                rel = path.relative_to(self.project.root).as_posix()
+                self.suppressions.extend(sql_file_suppressions(rel, text))
             return self._add(found)
         return []
 

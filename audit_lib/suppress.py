@@ -13,6 +13,7 @@ from audit_lib.findings import Finding
 from audit_lib.source import SourceModule
 
 COMMENT = re.compile(r"#\s*posture:\s*ignore(?:\[(?P<ids>[^\]]*)\])?(?P<why>.*)$")
+SQL_COMMENT = re.compile(r"--\s*posture:\s*ignore(?:\[(?P<ids>[^\]]*)\])?(?P<why>.*)$")
 ALL = "*"
 
 
@@ -42,11 +43,27 @@ def module_suppressions(module: SourceModule) -> list[Suppression]:
         match = COMMENT.search(tok.string)
         if not match:
             continue
-        ids = match.group("ids")
-        names = frozenset(i.strip() for i in ids.split(",") if i.strip()) if ids else frozenset({ALL})
         own_line = not tok.line[: tok.start[1]].strip()
-        found.append(Suppression(module.path, tok.start[0], names, own_line=own_line))
+        found.append(Suppression(module.path, tok.start[0], _ids(match), own_line=own_line))
     return found
+
+
+def sql_file_suppressions(rel: str, text: str) -> list[Suppression]:
+    """``-- posture: ignore[ID]`` comments of a ``.sql`` file, by the same line rules."""
+    found: list[Suppression] = []
+    if "posture:" not in text:
+        return found
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        match = SQL_COMMENT.search(line)
+        if match:
+            own_line = not line[: match.start()].strip()
+            found.append(Suppression(rel, lineno, _ids(match), own_line=own_line))
+    return found
+
+
+def _ids(match: re.Match) -> frozenset[str]:
+    ids = match.group("ids")
+    return frozenset(i.strip() for i in ids.split(",") if i.strip()) if ids else frozenset({ALL})
 
 
 def apply_code_suppressions(findings: list[Finding], suppressions: list[Suppression]) -> None:

@@ -147,3 +147,17 @@ def test_a_suppression_of_an_unselected_rule_is_not_reported_unused(tmp_path):
     assert only_types.unused_suppressions == []
     with_r3 = Audit(Settings(code_root=str(tmp_path), database="none", rules=["R3.http-no-timeout"])).run()
     assert with_r3.unused_suppressions == [] and [f.suppressed for f in with_r3.findings] == [True]
+
+
+def test_sql_file_comments_suppress_findings_on_their_statement(tmp_path):
+    from audit_lib.engine import Audit
+    from audit_lib.settings import Settings
+
+    (tmp_path / "report.sql").write_text(
+        "-- posture: ignore[R1.complex-query-no-plan] planned by the nightly job's own check\n"
+        "SELECT a.id, count(*) FROM a JOIN b ON b.a_id = a.id JOIN c ON c.b_id = b.id JOIN d ON d.c_id = c.id GROUP BY a.id;\n"
+        "SELECT x.id, count(*) FROM x JOIN y ON y.x_id = x.id JOIN z ON z.y_id = y.id JOIN w ON w.z_id = z.id GROUP BY x.id;\n"
+    )
+    result = Audit(Settings(code_root=str(tmp_path), database="none", rules=["R1.complex-query-no-plan"])).run()
+    assert sorted((f.line, f.suppressed) for f in result.findings) == [(2, True), (3, False)]
+    assert result.unused_suppressions == []
