@@ -135,6 +135,7 @@ class Project:
     modules: list[SourceModule]
     errors: list[FileError]
     sql_files: list[Path] = field(default_factory=list)
+    facts: dict[str, object] = field(default_factory=dict, repr=False, compare=False)  # cross-file facts rules compute once
 
     @cached_property
     def by_dotted_name(self) -> dict[str, SourceModule]:

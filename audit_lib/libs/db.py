@@ -680,20 +680,14 @@ def _autocommit(module: SourceModule, method: str, receiver: str | None, scope: 
     )
 
 
-_project_autocommit_cache: dict[int, tuple["weakref.ref[Project]", bool]] = {}
-
-
 def _project_autocommit(project: Project | None) -> bool:
     """Whether a psycopg connection or pool of the project is configured with autocommit."""
     if project is None:
         return False
-    cached = _project_autocommit_cache.get(id(project))
-    if cached is not None and cached[0]() is project:
-        return cached[1]
-    found = any(_AUTOCOMMIT_SETTING.search(m.text) and any(
-        m.imports_module(lib) for lib in ("psycopg", "psycopg_pool", "psycopg2")) for m in project.modules)
-    _project_autocommit_cache[id(project)] = (weakref.ref(project), found)
-    return found
+    if "db.autocommit" not in project.facts:
+        project.facts["db.autocommit"] = any(_AUTOCOMMIT_SETTING.search(m.text) and any(
+            m.imports_module(lib) for lib in ("psycopg", "psycopg_pool", "psycopg2")) for m in project.modules)
+    return project.facts["db.autocommit"]
 
 
 def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None,
@@ -791,17 +785,16 @@ _AIOSQL_NAME = re.compile(r"^-- name:\s*([\w-]+)([<!^*#$]*)\s*$", re.M)
 _AIOSQL_KINDS = [(re.compile(r"^(get|select|find|list|count|fetch|is|has|check|search|read)_"), READ),
                  (re.compile(r"^(create|insert|add|new)_"), INSERT), (re.compile(r"^(update|set|change)_"), UPDATE),
                  (re.compile(r"^(delete|remove)_"), DELETE)]
-_aiosql_cache: dict[int, tuple["weakref.ref[Project]", dict[str, str]]] = {}
 
 
 def aiosql_statements(project: Project | None) -> dict[str, str]:
     """aiosql query name (as Python calls it) -> its SQL, from the project's ``.sql`` files."""
     if project is None:
         return {}
-    cached = _aiosql_cache.get(id(project))
-    if cached is not None and cached[0]() is project:
-        return cached[1]
+    if "db.aiosql" in project.facts:
+        return project.facts["db.aiosql"]
     statements: dict[str, str] = {}
+    project.facts["db.aiosql"] = statements
     for path in project.sql_files:
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
@@ -812,7 +805,6 @@ def aiosql_statements(project: Project | None) -> dict[str, str]:
             end = marks[index + 1].start() if index + 1 < len(marks) else len(text)
             body = "\n".join(line for line in text[mark.end():end].splitlines() if not line.strip().startswith("--"))
             statements[mark.group(1).replace("-", "_")] = body.strip()
-    _aiosql_cache[id(project)] = (weakref.ref(project), statements)
     return statements
 
 
