@@ -8,7 +8,9 @@ result, Django `.raw()`, `pandas.read_sql`, aiosql queries without a suffix.
 
 Not reported: lookups by a key (`WHERE id = $1`, `WHERE order_id = ANY($1)`; without the
 database uniqueness is unknown, so a column named `id`, `*_id`, `uuid`, `*_uuid` or
-`pk` compared with values counts as a key), aggregates without `GROUP BY` (one row),
+`pk` compared with values counts as a key, and so do the natural keys `sku`, `slug`,
+`email`, `username` and `idempotency_key`: `WHERE sku = ANY($1)` returns one row per
+SKU the caller asked for), aggregates without `GROUP BY` (one row),
 `GROUP BY` on non-key columns (one row per status or day), selects without a `FROM`
 (`SELECT EXISTS (...)`, `SELECT now()`), and sites that read one row (`fetchone`,
 `fetchrow`, `fetchval`, `.first()`, `.scalar_one()`), a bounded batch (`fetchmany`) or
@@ -53,9 +55,11 @@ from audit_lib.registry import rule
 from audit_lib.source import Project
 from audit_lib.sql.keyset import (
     aggregates_only,
+    conjuncts,
     from_clause,
     is_key_name,
     is_limited,
+    is_value,
     key_filter,
     keyset_rewrite,
     source_tables,
@@ -64,6 +68,7 @@ from audit_lib.sql.model import FoundQuery
 from audit_lib.sql.sites import site_evidence
 
 SET_OPERATIONS = (exp.Union, exp.Intersect, exp.Except)
+NATURAL_KEYS = frozenset({"sku", "slug", "email", "username", "idempotency_key"})  # unique in nearly every schema
 
 
 @rule("R5.unbounded-query", on="query", scope="sql", severity="low")
@@ -105,10 +110,29 @@ def unbounded(node: exp.Expression) -> bool:
     group = node.args.get("group")
     if group is not None:
         return any(isinstance(g, exp.Column) and is_key_name(g.name) for g in group.expressions)
-    if aggregates_only(node) or key_filter(node) is not None:
+    if aggregates_only(node) or key_filter(node) is not None or _natural_key_filter(node):
         return False
     inner = _bounded_source(node, source)
     return not inner
+
+
+def _natural_key_filter(select: exp.Select) -> bool:
+    """Whether the WHERE pins a natural key to given values: ``sku = $1``, ``sku = ANY($1)``, ``email IN ($1, $2)``."""
+    where = select.args.get("where")
+    for term in conjuncts(where.this if where is not None else None):
+        if not isinstance(term, (exp.EQ, exp.In)) or not isinstance(term.this, exp.Column):
+            continue
+        if term.this.name.lower() not in NATURAL_KEYS:
+            continue
+        if isinstance(term, exp.In):
+            values = [] if term.args.get("query") else term.expressions
+        elif isinstance(term.expression, exp.Any):
+            values = [term.expression.this]
+        else:
+            values = [term.expression]
+        if values and all(is_value(v) for v in values):
+            return True
+    return False
 
 
 def _bounded_source(select: exp.Select, source: exp.Expression) -> bool:

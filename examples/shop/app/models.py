@@ -16,6 +16,12 @@ class NewOrder(BaseModel):
     lines: list[OrderLine] = Field(min_length=1, max_length=50)
 
 
+class BankTransfer(BaseModel):
+    """A payment support saw arrive on the shop's bank account."""
+
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+
+
 class NewCustomer(BaseModel):
     email: EmailStr
     full_name: str = Field(min_length=1, max_length=200)

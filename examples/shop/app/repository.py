@@ -4,6 +4,7 @@ Connections come from the pool in autocommit mode (app/db.py): every statement
 commits on its own unless it runs inside `with conn.transaction()`.
 """
 
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -144,11 +145,11 @@ def create_order(conn: psycopg.Connection, customer_id: int, lines: list[tuple[i
 
 
 def cancel_order(conn: psycopg.Connection, order_id: int) -> bool:
-    # posture-demo: violates R2.multi-table-write-no-tx (a crash between the statements leaves a cancelled order with a live payment)
     cancelled = conn.execute(
         "UPDATE orders SET status = 'cancelled' WHERE id = %s AND status IN ('pending', 'paid')", (order_id,)
     ).rowcount
     if cancelled:
+        # posture-demo: violates R2.multi-table-write-no-tx (autocommit pool: a crash after the first UPDATE leaves a cancelled order with a live payment)
         conn.execute("UPDATE payments SET status = 'refund_requested' WHERE order_id = %s AND status = 'captured'", (order_id,))
         conn.execute(
             "INSERT INTO audit_log (actor, action, detail) VALUES ('api', 'order.cancelled', jsonb_build_object('order_id', %s::bigint))",
@@ -174,10 +175,10 @@ def export_orders(conn: psycopg.Connection, since: datetime) -> Iterator[Row]:
 
 
 def register_customer(conn: psycopg.Connection, email: str, full_name: str, country: str) -> int:
-    # posture-demo: violates R2.check-then-act (two concurrent sign-ups both see no row; one fails on the unique key)
     existing = conn.execute("SELECT id FROM customers WHERE email = %s", (email,)).fetchone()
     if existing:
         return existing["id"]
+    # posture-demo: violates R2.check-then-act (two concurrent sign-ups both see no row; one fails on the unique key)
     return conn.execute(
         "INSERT INTO customers (email, full_name, country) VALUES (%s, %s, %s) RETURNING id",
         (email, full_name, country),
@@ -193,6 +194,14 @@ def add_to_cart(conn: psycopg.Connection, customer_id: int, product_id: int, qua
         """,
         (customer_id, product_id, quantity),
     )
+
+
+def record_bank_transfer(conn: psycopg.Connection, order_id: int, amount: Decimal) -> int:
+    """A payment that support saw arrive on the bank account; the reference is made up here."""
+    return conn.execute(
+        "INSERT INTO payments (order_id, provider_ref, status, amount, fee) VALUES (%s, %s, 'captured', %s, 0) RETURNING id",
+        (order_id, f"bank-{uuid.uuid4()}", amount),
+    ).fetchone()["id"]
 
 
 def restock(conn: psycopg.Connection, product_id: int, warehouse: str, quantity: int) -> None:

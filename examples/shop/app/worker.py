@@ -38,14 +38,14 @@ def capture_pending(conn: psycopg.Connection, payments: PaymentsClient) -> None:
         # posture-demo: violates R1.n-plus-one (one query per order)
         customer = conn.execute("SELECT email, country FROM customers WHERE id = %s", (order["customer_id"],)).fetchone()
         capture = payments.capture(order["id"], order["total"], order["currency"])
-        # posture-demo: violates R2.network-in-tx (the webhook holds the transaction and its row locks open)
-        # posture-demo: violates R3.no-circuit-breaker (the ERP webhook has no breaker)
         with conn.transaction():
             conn.execute("UPDATE orders SET status = 'paid' WHERE id = %s AND status = 'pending'", (order["id"],))
             conn.execute(
                 "INSERT INTO payments (order_id, provider_ref, status, amount, fee) VALUES (%s, %s, 'captured', %s, %s)",
                 (order["id"], capture["id"], order["total"], card_fee(order["total"])),
             )
+            # posture-demo: violates R2.network-in-tx (the webhook holds the transaction and its row locks open)
+            # posture-demo: violates R3.no-circuit-breaker (the ERP webhook has no breaker)
             httpx.post(
                 config.ORDER_WEBHOOK_URL,
                 json={"order_id": order["id"], "status": "paid", "email": customer["email"]},

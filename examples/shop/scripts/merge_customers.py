@@ -11,9 +11,9 @@ import psycopg
 
 
 def merge(conn: psycopg.Connection, keep: int, duplicate: int) -> None:
-    # posture-demo: violates R2.multi-table-write-no-tx (autocommit: a failure halfway leaves the orders split between two accounts)
     # posture-demo: violates R1.plan-red-flag (the same missing index on orders.customer_id)
     conn.execute("UPDATE orders SET customer_id = %s WHERE customer_id = %s", (keep, duplicate))
+    # posture-demo: violates R2.multi-table-write-no-tx (autocommit: a failure here leaves the orders moved and the cart and account behind)
     conn.execute("UPDATE cart_items SET customer_id = %s WHERE customer_id = %s", (keep, duplicate))
     conn.execute("DELETE FROM customers WHERE id = %s", (duplicate,))
 

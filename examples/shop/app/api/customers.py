@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/customers", tags=["customers"])
 
 
-# posture-demo: violates R2.no-idempotency-key (the insert is no upsert; ON CONFLICT (email) would fix this and the check-then-act)
+# posture-demo: ok R2.no-idempotency-key (a retried sign-up finds the customer by email; the race in that lookup is R2.check-then-act in repository.register_customer)
 @router.post("", status_code=201)
 def sign_up(body: NewCustomer, conn: psycopg.Connection = Depends(get_conn)) -> dict:
     customer_id = repository.register_customer(conn, body.email, body.full_name, body.country)

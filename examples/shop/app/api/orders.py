@@ -12,17 +12,17 @@ from fastapi.responses import StreamingResponse
 from app import repository
 from app.clients import shipping
 from app.db import get_conn, pool
-from app.models import NewOrder
+from app.models import BankTransfer, NewOrder
 from app.money import apply_discount, estimated_fee, line_total
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 
+# posture-demo: ok R2.no-idempotency-key (a retried POST with the same Idempotency-Key returns the first order)
 @router.post("", status_code=201)
 def place_order(
     order: NewOrder,
-    # posture-demo: ok R2.no-idempotency-key (a retried POST returns the first order)
     idempotency_key: str = Header(alias="Idempotency-Key", min_length=8, max_length=100),
     conn: psycopg.Connection = Depends(get_conn),
 ) -> dict:
@@ -111,6 +111,14 @@ def cancel_order(order_id: int, conn: psycopg.Connection = Depends(get_conn)) ->
     # posture-demo: violates R3.log-no-context (print in service code)
     print(f"order {order_id} cancelled")
     return {"id": order_id, "status": "cancelled"}
+
+
+# posture-demo: violates R2.no-idempotency-key (a retried POST records the same bank transfer twice)
+@router.post("/{order_id}/payments", status_code=201)
+def record_bank_transfer(order_id: int, body: BankTransfer, conn: psycopg.Connection = Depends(get_conn)) -> dict:
+    payment_id = repository.record_bank_transfer(conn, order_id, body.amount)
+    log.info("bank transfer recorded", extra={"order_id": order_id, "payment_id": payment_id})
+    return {"id": payment_id}
 
 
 @router.get("/{order_id}/tracking")
