@@ -57,8 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_INTERRUPTED = 130
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
 def main(argv: list[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _terminate)
+    previous = {signum: signal.signal(signum, _terminate) for signum in STOP_SIGNALS}
     try:
         args = build_parser().parse_args(argv)
         if args.command is None:
@@ -68,16 +72,37 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc), EXIT_USAGE)
     except ValueError as exc:
         return _fail(str(exc), EXIT_USAGE)
-    except KeyboardInterrupt:
-        return _fail("interrupted", 130)
+    except KeyboardInterrupt as exc:
+        name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+        return _fail(f"interrupted by {name}: stopped and cleaned up (a report folder left is marked INCOMPLETE)",
+                     EXIT_INTERRUPTED)
     except Exception as exc:  # the contract: one line, exit 3, never a traceback
         from audit_lib.redact import redact_secrets
 
-        return _fail(f"internal error: {type(exc).__name__}: {redact_secrets(str(exc))}", EXIT_INTERNAL)
+        return _fail(f"internal error: {type(exc).__name__}: {redact_secrets(_first_line(exc))}", EXIT_INTERNAL)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGINT: unwinds like Ctrl-C so that every ``finally`` cleans up."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signal_name = signal.Signals(signum).name
 
 
 def _terminate(signum, frame):
-    raise KeyboardInterrupt
+    # A second signal must not cut the cleanup of the first one short.
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def _fail(message: str, code: int) -> int:
@@ -92,6 +117,13 @@ def _settings(args, **overrides):
     if getattr(args, "params", None):
         return Settings.from_file(args.params, values)
     return Settings.from_mapping(values)
+
+
+def _check_rules(settings) -> None:
+    """Unknown rule ids in a params file: exit 2 here, before a kernel is started for nothing."""
+    from audit_lib.registry import select
+
+    select(settings.rules)
 
 
 def _fail_on(text: str | None):
@@ -145,6 +177,7 @@ def cmd_run(args) -> int:
     settings = _settings(
         args, code_root=str(code.resolve()), dsn_env=args.dsn_env, out_dir=args.out, baseline=args.baseline
     )
+    _check_rules(settings)
     result = run_workbook(settings, pdf=not args.no_pdf)
     print(f"report written to {result.out_dir}")
     return EXIT_FINDINGS if fail_on is not None and result.at_or_above(fail_on) else EXIT_OK

@@ -4,6 +4,10 @@ The notebook does the audit (and writes findings.json and findings.sarif); this 
 starts it with the parameters of one :class:`Settings`, then turns the executed copy
 into report.html and report.pdf. The embedded example database, when asked for, is
 started here rather than in the kernel, so it is stopped whatever becomes of the kernel.
+
+While a run is under way its folder holds a file ``INCOMPLETE`` saying so; it is removed
+only once every output is written, so an interrupted or failed run (or one killed
+outright) leaves a folder that says its outputs are partial or stale.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from audit_lib.settings import PROJECT_ROOT, Settings
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "audit.ipynb"
 KERNEL_NAME = "posture-audit-python"
 EMBEDDED_DSN_ENV = "POSTURE_AUDIT_EMBEDDED_DSN"
+INCOMPLETE_MARKER = "INCOMPLETE"
+KERNEL_STOP_SECONDS = 5
 
 
 class WorkbookError(Exception):
@@ -56,6 +62,18 @@ def run_workbook(settings: Settings, pdf: bool = True, *,
     """Execute notebooks/audit.ipynb into ``settings.out_dir`` and export report.html (and .pdf)."""
     out_dir = Path(settings.out_dir).expanduser().resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
+    marker = out_dir / INCOMPLETE_MARKER
+    _mark_incomplete(marker, "the run is under way, or stopped before writing every output")
+    try:
+        result = _run_workbook(settings, out_dir, pdf, progress)
+    except BaseException as exc:
+        _mark_incomplete(marker, _stop_reason(exc))
+        raise
+    marker.unlink(missing_ok=True)
+    return result
+
+
+def _run_workbook(settings: Settings, out_dir: Path, pdf: bool, progress: Callable[[str], None]) -> WorkbookResult:
     files = {"notebook": out_dir / "report.ipynb", "html": out_dir / "report.html"}
     timings: dict[str, float] = {}
     parameters = settings.as_params()
@@ -114,6 +132,16 @@ class _Closing:
         self.thread.join()
         if self.error is not None:
             raise self.error
+
+
+def _mark_incomplete(marker: Path, why: str) -> None:
+    marker.write_text(f"posture-audit: the outputs in this folder are incomplete: {why}\n", encoding="utf-8")
+
+
+def _stop_reason(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return f"interrupted ({_first_line(exc) or 'SIGINT'})"
+    return _first_line(exc)
 
 
 def _start_embedded(stack: ExitStack, progress, timings) -> str | None:
