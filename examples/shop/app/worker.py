@@ -39,6 +39,7 @@ def capture_pending(conn: psycopg.Connection, payments: PaymentsClient) -> None:
         customer = conn.execute("SELECT email, country FROM customers WHERE id = %s", (order["customer_id"],)).fetchone()
         capture = payments.capture(order["id"], order["total"], order["currency"])
         with conn.transaction():
+            # posture-demo: ok R1.n-plus-one (this order's own write, after its own payment capture: nothing to batch)
             conn.execute("UPDATE orders SET status = 'paid' WHERE id = %s AND status = 'pending'", (order["id"],))
             conn.execute(
                 "INSERT INTO payments (order_id, provider_ref, status, amount, fee) VALUES (%s, %s, 'captured', %s, %s)",

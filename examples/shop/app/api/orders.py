@@ -104,6 +104,7 @@ def read_order(order_id: int, conn: psycopg.Connection = Depends(get_conn)) -> d
     return {**order, "lines": repository.order_lines(conn, order_id)}
 
 
+# posture-demo: ok R2.no-idempotency-key (a guarded state change, not a create: calling it again returns 409)
 @router.post("/{order_id}/cancel")
 def cancel_order(order_id: int, conn: psycopg.Connection = Depends(get_conn)) -> dict:
     if not repository.cancel_order(conn, order_id):
