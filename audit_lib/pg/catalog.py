@@ -15,7 +15,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from audit_lib.pg.model import Catalog
-from audit_lib.pg.session import connection_label
+from audit_lib.pg.session import can_read_all_stats, connection_label
 from audit_lib.redact import redact_secrets
 from audit_lib.settings import Settings
 
@@ -30,6 +30,11 @@ def dataset_query(name: str) -> str:
     return (resources.files("audit_lib.pg") / "sql" / f"{name}.sql").read_text(encoding="utf-8")
 
 
+# Datasets a role reads without an error but only in part: without this role, other
+# sessions' state and query are hidden, and a rule would judge rows it cannot see.
+ROLE_NEEDED = {"activity": "pg_read_all_stats"}
+
+
 def collect(conn: psycopg.Connection, needs: Iterable[str], settings: Settings) -> Catalog:
     """Read each needed dataset; never raises for a dataset that fails."""
     catalog = Catalog(database=connection_label(conn), server_version=conn.info.server_version)
@@ -37,6 +42,13 @@ def collect(conn: psycopg.Connection, needs: Iterable[str], settings: Settings) 
     for name in sorted(set(needs)):
         if name not in known:
             catalog.unavailable[name] = "no collector for this dataset"
+            continue
+        role = ROLE_NEEDED.get(name)
+        if role and not can_read_all_stats(conn):
+            catalog.unavailable[name] = (
+                f"the audit's role is not a member of {role}, so other sessions are hidden from it "
+                f"(GRANT {role} TO the role to audit them)"
+            )
             continue
         try:
             catalog.datasets[name] = _read(conn, dataset_query(name))

@@ -104,6 +104,16 @@ def verify_read_only(conn: psycopg.Connection) -> None:
         conn.execute("SET default_transaction_read_only = on")
 
 
+def can_read_all_stats(conn: psycopg.Connection) -> bool:
+    """Whether the session sees every session's state and query (superuser or pg_read_all_stats)."""
+    try:
+        with conn.transaction():
+            row = conn.execute("SELECT pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')").fetchone()
+    except psycopg.Error:
+        return False
+    return bool(row and row[0])
+
+
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return redact_secrets(text[0] if text else type(exc).__name__)
