@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-pdf", action="store_true", help="skip report.pdf")
     run.add_argument("--fail-on", default=None, help="exit 1 when a finding has this severity or higher")
     run.add_argument("--baseline", default=None, help="findings.json of an earlier run: hide the findings it holds")
+    run.add_argument("--jobs", type=int, default=None, help="processes for the code rules (default 1); same output")
 
     scan = sub.add_parser("scan", help="the analyses without notebooks, findings on stdout")
     scan.add_argument("path", help="root of the Python code base to audit")
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--rules", default=None, help="comma-separated rule ids or groups (R3, T.naive-datetime)")
     scan.add_argument("--fail-on", default=None, help="exit 1 when a finding has this severity or higher")
     scan.add_argument("--baseline", default=None, help="findings.json of an earlier run: hide the findings it holds")
+    scan.add_argument("--jobs", type=int, default=None, help="processes for the code rules (default 1); same output")
 
     sub.add_parser("rules", help="list every rule")
     return parser
@@ -149,7 +151,8 @@ def cmd_scan(args) -> int:
 
     fail_on = _fail_on(args.fail_on)
     settings = _settings(
-        args, code_root=str(Path(args.path)), dsn_env=args.dsn_env, rules=args.rules, baseline=args.baseline
+        args, code_root=str(Path(args.path)), dsn_env=args.dsn_env, rules=args.rules, baseline=args.baseline,
+        jobs=args.jobs,
     )
     result = Audit(settings).run()
     if args.format == "json":
@@ -175,7 +178,8 @@ def cmd_run(args) -> int:
     if not code.is_dir():
         raise UsageError(f"code root {'does not exist' if not code.exists() else 'is not a directory'}: {args.code}")
     settings = _settings(
-        args, code_root=str(code.resolve()), dsn_env=args.dsn_env, out_dir=args.out, baseline=args.baseline
+        args, code_root=str(code.resolve()), dsn_env=args.dsn_env, out_dir=args.out, baseline=args.baseline,
+        jobs=args.jobs,
     )
     _check_rules(settings)
     result = run_workbook(settings, pdf=not args.no_pdf)

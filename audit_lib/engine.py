@@ -107,15 +107,13 @@ class Audit:
         with self._stage("code"):
             self.project = load_project(self.settings.code_path(), exclude=self.settings.exclude)
             self.result.errors.extend(self.project.errors)
-            found: list[Finding] = []
             for module in self.project.modules:
                 self.suppressions.extend(module_suppressions(module))
-                for rule in self.rules:
-                    for check in rule.checks_of("module"):
-                        found.extend(self._guarded(rule, module.path, check.fn, module, self.project))
-            for rule in self.rules:
-                for check in rule.checks_of("project"):
-                    found.extend(self._guarded(rule, "(project)", check.fn, self.project))
+            if self.settings.jobs > 1 and len(self.project.modules) > 1 and _can_fork():
+                found = self._code_rules_in_processes(self.settings.jobs)
+            else:
+                found = self._module_rules(0, len(self.project.modules))[0]
+                found.extend(self._project_rules())
             for path in self.project.sql_files:
                 try:
                     text = path.read_text(encoding="utf-8", errors="replace")
@@ -125,6 +123,50 @@ class Audit:
                 self.suppressions.extend(sql_file_suppressions(rel, text))
             return self._add(found)
         return []
+
+    def _module_rules(self, start: int, stop: int) -> tuple[list[Finding], list[FileError]]:
+        """The per-module checks on modules[start:stop], and the rule failures they recorded."""
+        known_errors = len(self.result.errors)
+        found: list[Finding] = []
+        for module in self.project.modules[start:stop]:
+            for rule in self.rules:
+                for check in rule.checks_of("module"):
+                    found.extend(self._guarded(rule, module.path, check.fn, module, self.project))
+        return found, self.result.errors[known_errors:]
+
+    def _project_rules(self) -> list[Finding]:
+        found: list[Finding] = []
+        for rule in self.rules:
+            for check in rule.checks_of("project"):
+                found.extend(self._guarded(rule, "(project)", check.fn, self.project))
+        return found
+
+    def _code_rules_in_processes(self, jobs: int) -> list[Finding]:
+        """The per-module checks in ``jobs`` forked processes, the project checks here meanwhile.
+
+        The children inherit the parsed project (fork), so nothing is parsed twice; results
+        come back in module order, so the output is the one of a single process.
+        """
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        global _FORKED_AUDIT
+        _FORKED_AUDIT = self
+        try:
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+                pending = pool.map(_module_rules_in_child, _chunks(self.project.modules, jobs * CHUNKS_PER_JOB))
+                known_errors = len(self.result.errors)
+                project_found = self._project_rules()
+                project_errors = self.result.errors[known_errors:]
+                del self.result.errors[known_errors:]
+                found: list[Finding] = []
+                for chunk_found, chunk_errors in pending:
+                    found.extend(chunk_found)
+                    self.result.errors.extend(chunk_errors)
+        finally:
+            _FORKED_AUDIT = None
+        self.result.errors.extend(project_errors)
+        return found + project_found
 
     def run_sql(self) -> list[Finding]:
         """Find the SQL the code sends and run the SQL rules on each query."""
@@ -310,6 +352,36 @@ class Audit:
 
     def _stage(self, name: str) -> "Audit._StageGuard":
         return Audit._StageGuard(self, name)
+
+
+CHUNKS_PER_JOB = 4  # several chunks per process even out files of unequal cost
+_FORKED_AUDIT: Audit | None = None  # the audit a forked child works for
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _chunks(modules: list, count: int) -> list[tuple[int, int]]:
+    """Contiguous (start, stop) ranges of about equal source size, in module order."""
+    sizes = [len(m.text) for m in modules]
+    target = sum(sizes) / max(1, count)
+    ranges: list[tuple[int, int]] = []
+    start, filled = 0, 0
+    for index, size in enumerate(sizes):
+        filled += size
+        if filled >= target and len(ranges) < count - 1:
+            ranges.append((start, index + 1))
+            start, filled = index + 1, 0
+    if start < len(modules):
+        ranges.append((start, len(modules)))
+    return ranges
+
+
+def _module_rules_in_child(bounds: tuple[int, int]) -> tuple[list[Finding], list[FileError]]:
+    return _FORKED_AUDIT._module_rules(*bounds)
 
 
 def link_findings_to_queries(findings: list[Finding], queries: list[FoundQuery]) -> None:

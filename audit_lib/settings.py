@@ -44,6 +44,8 @@ class Settings:
     explain_analyze: bool = False
     explain_analyze_writes: bool = False
     plan_workers: int = 4
+    # code analyses
+    jobs: int = 1  # processes for the code rules; output is the same whatever the number
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any] | None) -> "Settings":
@@ -82,6 +84,8 @@ class Settings:
             raise ValueError(f"database must be one of {', '.join(DATABASE_MODES)}, not {self.database!r}")
         for rule_id, sev in self.severity.items():
             Severity.parse(sev)
+        if not isinstance(self.jobs, int) or self.jobs < 1:
+            raise ValueError(f"jobs must be a whole number of processes, 1 or more, not {self.jobs!r}")
         if not self.dsn_env.replace("_", "").isalnum():
             raise ValueError(f"dsn_env must name an environment variable, not {self.dsn_env!r}")
 
