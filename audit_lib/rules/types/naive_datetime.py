@@ -11,8 +11,9 @@ Reports datetimes made or stored without a time zone. In code:
   (`default=datetime.utcnow`, `default_factory=datetime.now`);
 - SQLAlchemy `DateTime`/`TIMESTAMP` columns without `timezone=True` (they create
   `timestamp without time zone`), including `Mapped[datetime]` columns that take their
-  type from the annotation when the code base sets no `type_annotation_map` (columns
-  in migration revisions are left to the database check);
+  type from the annotation when the code base sets no `type_annotation_map` and the
+  model is not built on an advanced-alchemy base (its registry maps `datetime` to the
+  aware `DateTimeUTC`); columns in migration revisions are left to the database check;
 - a Django settings module that sets `USE_TZ = False`, which makes every
   `DateTimeField` naive.
 
@@ -255,7 +256,7 @@ def _naive_mapped_annotation(module: SourceModule, node: ast.AnnAssign) -> Itera
         return
     inner = annotation.slice
     inner_names = {qualified(module, n) for n in ast.walk(inner) if isinstance(n, (ast.Name, ast.Attribute))}
-    if DATETIME_CLASS not in inner_names:
+    if DATETIME_CLASS not in inner_names or _on_advanced_alchemy_base(module, node):
         return
     value = node.value
     if isinstance(value, ast.Call) and (call_name(module, value) or "").endswith("mapped_column"):
@@ -270,6 +271,13 @@ def _naive_mapped_annotation(module: SourceModule, node: ast.AnnAssign) -> Itera
         fix="mapped_column(DateTime(timezone=True)), or map datetime to DateTime(timezone=True) in "
             "the declarative base's type_annotation_map",
     )
+
+
+def _on_advanced_alchemy_base(module: SourceModule, node: ast.AnnAssign) -> bool:
+    """A column of a class built on an advanced-alchemy declarative base (``UUIDAuditBase``...)."""
+    owner = module.parents.get(node)
+    return isinstance(owner, ast.ClassDef) and any(
+        (qualified(module, base) or "").startswith("advanced_alchemy.") for base in owner.bases)
 
 
 def _has_type_annotation_map(project: Project) -> bool:
