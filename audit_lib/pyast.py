@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ast
-from typing import Iterator
+from collections import deque
+from typing import Iterable, Iterator
 
 from audit_lib.source import SourceModule
 
@@ -69,8 +70,41 @@ def is_none(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
+_MODULE_WALK = "_posture_walk"  # a module tree's nodes in walk order, kept on the tree itself
+_BODY_WALK = "_posture_body"  # a function's body nodes, kept on the function node
+
+
+def walk_nodes(node: ast.AST) -> Iterable[ast.AST]:
+    """``ast.walk(node)``: the same nodes in the same (breadth-first) order, faster.
+
+    A whole module's walk is computed once and shared by every rule that asks for it.
+    """
+    if isinstance(node, ast.Module):
+        cached = node.__dict__.get(_MODULE_WALK)
+        if cached is None:
+            cached = node.__dict__[_MODULE_WALK] = list(_breadth_first(node))
+        return cached
+    return _breadth_first(node)
+
+
+def _breadth_first(node: ast.AST) -> Iterator[ast.AST]:
+    todo = deque([node])
+    popleft, append = todo.popleft, todo.append
+    while todo:
+        node = popleft()
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                append(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        append(item)
+        yield node
+
+
 def functions(tree: ast.AST) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
-    for node in ast.walk(tree):
+    for node in walk_nodes(tree):
         if isinstance(node, FUNCTION_TYPES):
             yield node
 
@@ -116,7 +150,17 @@ def _is_within(module: SourceModule, node: ast.AST, container: ast.AST) -> bool:
 
 
 def walk_function_body(fn: ast.AST) -> Iterator[ast.AST]:
-    """Every node of a function's body without descending into nested functions or classes."""
+    """Every node of a function's body without descending into nested functions or classes.
+
+    Computed once per function (several rules walk the same bodies).
+    """
+    cached = fn.__dict__.get(_BODY_WALK)
+    if cached is None:
+        cached = fn.__dict__[_BODY_WALK] = list(_body_nodes(fn))
+    return iter(cached)
+
+
+def _body_nodes(fn: ast.AST) -> Iterator[ast.AST]:
     stack = list(reversed(getattr(fn, "body", [])))
     while stack:
         node = stack.pop()

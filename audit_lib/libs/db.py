@@ -53,6 +53,7 @@ from audit_lib.pyast import (
     qualified,
     string_value,
     walk_function_body,
+    walk_nodes,
 )
 from audit_lib.source import Project, SourceModule
 
@@ -427,7 +428,7 @@ def _scope_of(module: SourceModule, fn: ast.AST) -> _Scope:
                 scope.handles.add(arg.arg)
             elif isinstance(arg.annotation, ast.Subscript) and any(
                 isinstance(n, (ast.Name, ast.Attribute)) and (dotted(n) or "").split(".")[-1] in _HANDLE_ANNOTATIONS
-                for n in ast.walk(arg.annotation)
+                for n in walk_nodes(arg.annotation)
             ):
                 scope.handles.add(arg.arg)
     nodes = walk_function_body(fn) if fn is not module.tree else _module_level(module.tree)
@@ -892,7 +893,7 @@ def _takes_a_list(statement: ast.AST | None, scope: _Scope) -> bool:
     if isinstance(statement, ast.Name):
         statement = scope.statements.get(statement.id)
     return statement is not None and any(
-        isinstance(n, ast.Call) and method_name(n) in ("in_", "any_") for n in ast.walk(statement))
+        isinstance(n, ast.Call) and method_name(n) in ("in_", "any_") for n in walk_nodes(statement))
 
 
 def _added_models(node: ast.AST | None, scope: _Scope) -> set[str]:

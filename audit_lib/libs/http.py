@@ -35,7 +35,16 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from audit_lib.pyast import FUNCTION_TYPES, dotted, has_kwargs_splat, is_none, keyword, qualified, walk_function_body
+from audit_lib.pyast import (
+    FUNCTION_TYPES,
+    dotted,
+    has_kwargs_splat,
+    is_none,
+    keyword,
+    qualified,
+    walk_function_body,
+    walk_nodes,
+)
 from audit_lib.source import Project, SourceModule
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
@@ -178,7 +187,7 @@ class _ModuleIndex:
         self._calls: list[OutboundCall] | None = None
         self._factory_locals: dict[tuple[int, str], ClientBinding] = {}
         self._locals: dict[int, set[str]] = {}
-        self._classes = {id(n): n for n in ast.walk(module.tree) if isinstance(n, ast.ClassDef)}
+        self._classes = {id(n): n for n in walk_nodes(module.tree) if isinstance(n, ast.ClassDef)}
 
     # Pass 1: what the file defines (subclasses, factory functions), answerable to other files.
 
@@ -214,7 +223,7 @@ class _ModuleIndex:
 
     def _returned_client(self, fn: ast.AST) -> ClientBinding | None:
         local: dict[str, ast.Call] = {}
-        for node in ast.walk(fn):
+        for node in walk_nodes(fn):
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
                 for target in node.targets:
                     if isinstance(target, ast.Name):
@@ -299,7 +308,7 @@ class _ModuleIndex:
 
     def _collect_bindings(self) -> None:
         aliases: list[ast.Assign] = []
-        for node in ast.walk(self.module.tree):
+        for node in walk_nodes(self.module.tree):
             if isinstance(node, ast.Assign):
                 if isinstance(node.value, (ast.Name, ast.Attribute)):
                     aliases.append(node)
@@ -374,7 +383,7 @@ class _ModuleIndex:
     def _collect_configuration(self) -> None:
         """Statements that change a bound client after construction."""
         self.factories()
-        for node in ast.walk(self.module.tree):
+        for node in walk_nodes(self.module.tree):
             subject: ast.expr | None = None
             if isinstance(node, (ast.Assign, ast.AugAssign)):
                 target = node.targets[0] if isinstance(node, ast.Assign) else node.target
@@ -470,7 +479,7 @@ class _ModuleIndex:
             if not uses_http(self.module) and not self._imports_project_clients():
                 self._calls = []
             else:
-                found = (self.classify(n) for n in ast.walk(self.module.tree) if isinstance(n, ast.Call))
+                found = (self.classify(n) for n in walk_nodes(self.module.tree) if isinstance(n, ast.Call))
                 self._calls = sorted((c for c in found if c is not None), key=lambda c: (c.node.lineno, c.node.col_offset))
         return self._calls
 
@@ -505,7 +514,7 @@ def _is_rpc_name(name: str) -> bool:
 
 def _configures(statement: ast.AST, client_name: str, setting: str) -> bool:
     """Whether a configuration statement of ``client_name`` touches ``setting``."""
-    for node in ast.walk(statement):
+    for node in walk_nodes(statement):
         if isinstance(node, ast.Attribute) and node.attr == setting and dotted(node.value) == client_name:
             return True
     if setting == "adapter" and isinstance(statement, ast.Expr):
@@ -516,6 +525,6 @@ def _configures(statement: ast.AST, client_name: str, setting: str) -> bool:
 
 def iter_keyword_strings(node: ast.AST) -> Iterator[str]:
     """Every string constant below ``node`` (header names in dict literals and the like)."""
-    for child in ast.walk(node):
+    for child in walk_nodes(node):
         if isinstance(child, ast.Constant) and isinstance(child.value, str):
             yield child.value

@@ -34,7 +34,14 @@ import weakref
 from dataclasses import dataclass
 from typing import Iterator
 
-from audit_lib.pyast import FUNCTION_TYPES, dotted, keyword, qualified, string_value
+from audit_lib.pyast import (
+    FUNCTION_TYPES,
+    dotted,
+    keyword,
+    qualified,
+    string_value,
+    walk_nodes,
+)
 from audit_lib.source import Project, SourceModule
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
@@ -167,7 +174,7 @@ def _module_handlers(module: SourceModule) -> list[RouteHandler]:
         found: list[RouteHandler] = []
         if imports_web_framework(module) or _is_django_views_file(module):
             apps = _app_names(module)
-            for node in ast.walk(module.tree):
+            for node in walk_nodes(module.tree):
                 if isinstance(node, FUNCTION_TYPES):
                     found.extend(_decorated_handlers(module, node, apps))
                 elif isinstance(node, ast.ClassDef):
@@ -183,7 +190,7 @@ def _module_handlers(module: SourceModule) -> list[RouteHandler]:
 def _app_names(module: SourceModule) -> dict[str, str]:
     """Names bound to an application or router object -> framework."""
     names: dict[str, str] = {}
-    for node in ast.walk(module.tree):
+    for node in walk_nodes(module.tree):
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
             framework = APP_FACTORIES.get(qualified(module, node.value.func) or "")
             if framework:
@@ -332,7 +339,7 @@ def _project_registered(project: Project) -> dict[str, list[RouteHandler]]:
 
 def _registrations(module: SourceModule) -> Iterator[tuple[ast.Call, ast.expr, str, tuple[str, ...], str | None]]:
     """(call, handler expression, framework, methods, path) of each registration call."""
-    for call in ast.walk(module.tree):
+    for call in walk_nodes(module.tree):
         if not isinstance(call, ast.Call):
             continue
         name = qualified(module, call.func) or ""
@@ -402,7 +409,7 @@ AIOHTTP_SHUTDOWN_SIGNALS = {"on_shutdown", "on_cleanup", "cleanup_ctx"}
 
 
 def _iter_shutdown_hooks(module: SourceModule) -> Iterator[ShutdownHook]:
-    for node in ast.walk(module.tree):
+    for node in walk_nodes(module.tree):
         if isinstance(node, FUNCTION_TYPES):
             for dec in node.decorator_list:
                 yield from _decorator_hook(module, dec)

@@ -33,7 +33,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from audit_lib.pyast import FUNCTION_TYPES, dotted, method_name, qualified
+from audit_lib.pyast import FUNCTION_TYPES, dotted, method_name, qualified, walk_nodes
 from audit_lib.source import FileError, Project, SourceModule
 from audit_lib.sql.extract import Evaluator, SqlText, exclusive_branches, is_text_call
 from audit_lib.sql.model import FoundQuery, QuerySite
@@ -129,7 +129,7 @@ def group(occurrences: list[Occurrence]) -> list[FoundQuery]:
 
 def module_occurrences(module: SourceModule, project: Project | None = None) -> list[Occurrence]:
     evaluator = Evaluator(module, project)
-    calls = sorted((n for n in ast.walk(module.tree) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
+    calls = sorted((n for n in walk_nodes(module.tree) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
     found: list[Occurrence] = []
     text_calls: list[ast.Call] = []
     for call in calls:
@@ -261,7 +261,7 @@ def _reads_in(module: SourceModule, scope: ast.AST) -> list[tuple[tuple[int, int
     if cached is not None and cached[0] is scope:
         return cached[1]
     reads: list[tuple[tuple[int, int], ast.AST]] = []
-    for node in ast.walk(scope):
+    for node in walk_nodes(scope):
         if isinstance(node, (ast.Call, ast.For, ast.AsyncFor)):
             reads.append(((node.lineno, node.col_offset), node))
         elif isinstance(node, ast.comprehension):

@@ -56,7 +56,15 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.libs.http import outbound_call
 from audit_lib.libs.web import route_handlers
-from audit_lib.pyast import ancestors, dotted, enclosing_loops, functions, method_name, walk_function_body
+from audit_lib.pyast import (
+    ancestors,
+    dotted,
+    enclosing_loops,
+    functions,
+    method_name,
+    walk_function_body,
+    walk_nodes,
+)
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -141,7 +149,7 @@ def _loop_targets(loop: ast.AST) -> list[ast.expr]:
 
 
 def _names(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    return {n.id for n in walk_nodes(node) if isinstance(n, ast.Name)}
 
 
 class _RowSources:
@@ -174,7 +182,7 @@ class _RowSources:
         """'database rows' or 'request data' when ``expr`` draws on them, else None."""
         if _is_constant_collection(expr):
             return None
-        for node in ast.walk(expr):
+        for node in walk_nodes(expr):
             if isinstance(node, ast.Name) and node.id in self.kind:
                 return self.kind[node.id]
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in REQUEST_ROOTS:
@@ -194,7 +202,7 @@ class _RowSources:
         return None
 
     def _from_db(self, node: ast.AST) -> bool:
-        for inner in ast.walk(node):
+        for inner in walk_nodes(node):
             if isinstance(inner, ast.Call) and db.classify(self.module, inner, self.fn, self.project) is not None:
                 return True
             if isinstance(inner, ast.Name) and (inner.id in self.handles or db.db_like_name(inner.id)):
@@ -254,7 +262,7 @@ def _runs_once(module: SourceModule, node: ast.AST, loop: ast.AST) -> bool:
 def _calls_out(module: SourceModule, project: Project, loop: ast.AST) -> bool:
     """Whether each iteration also calls another service (directly or through a helper of the code
     base): the loop processes items one by one, and its per-item write belongs to that step."""
-    for node in ast.walk(loop):
+    for node in walk_nodes(loop):
         if not isinstance(node, ast.Call):
             continue
         if outbound_call(module, node, project) is not None:

@@ -46,7 +46,13 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
-from audit_lib.pyast import dotted, qualified, string_value, walk_function_body
+from audit_lib.pyast import (
+    dotted,
+    qualified,
+    string_value,
+    walk_function_body,
+    walk_nodes,
+)
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -70,7 +76,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
     if not orm and not django:
         return
     querysets: dict[int, set[str]] = {}
-    for node in ast.walk(module.tree):
+    for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
             finding = _call_finding(module, node, orm)
         elif isinstance(node, ast.Subscript) and django:

@@ -56,7 +56,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
-from audit_lib.pyast import ancestors, functions, method_name, qualified
+from audit_lib.pyast import ancestors, functions, method_name, qualified, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -154,16 +154,16 @@ def _result_names(module: SourceModule, fn: ast.AST, read: db.DbOp) -> set[str]:
     statement = _statement_of(module, read.call)
     if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-        names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        names |= {n.id for t in targets for n in walk_nodes(t) if isinstance(n, ast.Name)}
     receiver = read.receiver
     if receiver:
-        for node in ast.walk(fn):
+        for node in walk_nodes(fn):
             if isinstance(node, ast.Assign) and node.lineno >= read.call.lineno and any(
                 isinstance(c, ast.Call) and method_name(c) in FETCH_METHODS and isinstance(c.func, ast.Attribute)
                 and ast.unparse(c.func.value) == receiver
-                for c in ast.walk(node.value)
+                for c in walk_nodes(node.value)
             ):
-                names |= {n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+                names |= {n.id for t in node.targets for n in walk_nodes(t) if isinstance(n, ast.Name)}
     return names
 
 
@@ -174,8 +174,8 @@ def _test_uses(test: ast.AST, read: db.DbOp, names: set[str], receiver_fetch: bo
     check.project != project`` inspects an attribute of a row that was only fetched to be
     used, which is not the check of a check-then-act.
     """
-    attribute_bases = {id(n.value) for n in ast.walk(test) if isinstance(n, (ast.Attribute, ast.Subscript))}
-    for node in ast.walk(test):
+    attribute_bases = {id(n.value) for n in walk_nodes(test) if isinstance(n, (ast.Attribute, ast.Subscript))}
+    for node in walk_nodes(test):
         if node is read.call:
             return True
         if isinstance(node, ast.Name) and node.id in names and id(node) not in attribute_bases:
@@ -195,7 +195,7 @@ def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: s
         if isinstance(parent, (ast.If, ast.IfExp, ast.While)) and parent.lineno >= read.call.lineno:
             if _test_uses(parent.test, read, names, receiver_fetch):
                 return True
-    for node in ast.walk(fn):
+    for node in walk_nodes(fn):
         if not isinstance(node, ast.If) or not (read.call.lineno <= node.lineno < write.call.lineno):
             continue
         if node.end_lineno and node.end_lineno >= write.call.lineno:
@@ -224,7 +224,7 @@ def _copies_rows(module: SourceModule, read_names: set[str], write: db.DbOp) -> 
         return False
     for parent in ancestors(module, write.call):
         if isinstance(parent, (ast.For, ast.AsyncFor)) and {
-            n.id for n in ast.walk(parent.iter) if isinstance(n, ast.Name)
+            n.id for n in walk_nodes(parent.iter) if isinstance(n, ast.Name)
         } & read_names:
             return True
     return False

@@ -63,7 +63,7 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.libs.web import route_handlers
-from audit_lib.pyast import dotted, walk_function_body
+from audit_lib.pyast import dotted, walk_function_body, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -147,7 +147,7 @@ def _project_middleware_handles_keys(project: Project) -> bool:
     for module in project.modules:
         if not IDEMPOTENCY.search(module.text) or not re.search(r"idempotency[-_]key", module.text, re.I):
             continue
-        for node in ast.walk(module.tree):
+        for node in walk_nodes(module.tree):
             if isinstance(node, ast.ClassDef) and ("Middleware" in node.name or any(
                 isinstance(f, ast.AsyncFunctionDef | ast.FunctionDef) and f.name in ("dispatch", "__call__", "process_request")
                 for f in node.body

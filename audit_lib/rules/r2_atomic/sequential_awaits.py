@@ -51,7 +51,7 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.libs.http import outbound_call
-from audit_lib.pyast import FUNCTION_TYPES, dotted, walk_function_body
+from audit_lib.pyast import FUNCTION_TYPES, dotted, walk_function_body, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -72,7 +72,7 @@ class _Await:
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if db.skipped_module(module):
         return
-    for fn in ast.walk(module.tree):
+    for fn in walk_nodes(module.tree):
         if not isinstance(fn, ast.AsyncFunctionDef):
             continue
         spans = db.transaction_blocks(module, fn)
@@ -111,7 +111,7 @@ def _can_join(run: list[_Await], current: _Await) -> bool:
     produced = set()
     for earlier in run:
         produced |= _targets(earlier.statement)
-    used = {n.id for n in ast.walk(current.call) if isinstance(n, ast.Name)}
+    used = {n.id for n in walk_nodes(current.call) if isinstance(n, ast.Name)}
     if produced & used:
         return False
     return current.serial_on is None or all(earlier.serial_on != current.serial_on for earlier in run)
@@ -123,12 +123,12 @@ def _targets(statement: ast.stmt) -> set[str]:
         targets = statement.targets
     elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)):
         targets = [statement.target]
-    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return {n.id for t in targets for n in walk_nodes(t) if isinstance(n, ast.Name)}
 
 
 def _awaited_call(statement: ast.stmt) -> ast.Call | None:
     if isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign)) and statement.value is not None:
-        awaits = [n for n in ast.walk(statement.value) if isinstance(n, ast.Await)]
+        awaits = [n for n in walk_nodes(statement.value) if isinstance(n, ast.Await)]
         if len(awaits) == 1 and isinstance(awaits[0].value, ast.Call):
             return awaits[0].value
     return None

@@ -49,8 +49,23 @@ import ast
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.libs.http import ClientBinding, OutboundCall, client_for, outbound_calls, uses_http
-from audit_lib.pyast import FUNCTION_TYPES, ancestors, call_name, has_kwargs_splat, is_none, keyword, qualified
+from audit_lib.libs.http import (
+    ClientBinding,
+    OutboundCall,
+    client_for,
+    outbound_calls,
+    uses_http,
+)
+from audit_lib.pyast import (
+    FUNCTION_TYPES,
+    ancestors,
+    call_name,
+    has_kwargs_splat,
+    is_none,
+    keyword,
+    qualified,
+    walk_nodes,
+)
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import is_script_file, is_test_file
 from audit_lib.source import Project, SourceModule
@@ -83,7 +98,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             message, confidence = problem
             yield _finding(module, call.node, message, call.library, Confidence.low if script else confidence)
     if uses_http(module):
-        for node in ast.walk(module.tree):
+        for node in walk_nodes(module.tree):
             if isinstance(node, ast.Call):
                 problem = _constructor_problem(module, node)
                 if problem:
@@ -229,7 +244,7 @@ def _find_class(module: SourceModule, project: Project, name: str) -> ast.ClassD
 
 
 def _mentions_timeout(cls: ast.ClassDef) -> bool:
-    for node in ast.walk(cls):
+    for node in walk_nodes(cls):
         if isinstance(node, ast.Constant) and node.value == "timeout":
             return True
         if isinstance(node, ast.keyword) and node.arg == "timeout":

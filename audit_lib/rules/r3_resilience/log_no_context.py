@@ -52,9 +52,23 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.web import handler_of, route_handlers
-from audit_lib.pyast import FUNCTION_TYPES, ancestors, call_name, dotted, keyword, qualified, string_value
+from audit_lib.pyast import (
+    FUNCTION_TYPES,
+    ancestors,
+    call_name,
+    dotted,
+    keyword,
+    qualified,
+    string_value,
+    walk_nodes,
+)
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import in_main_block, is_script_file, is_test_file, service_routes
+from audit_lib.rules.r3_resilience._common import (
+    in_main_block,
+    is_script_file,
+    is_test_file,
+    service_routes,
+)
 from audit_lib.source import Project, SourceModule
 
 CLI_LIBRARIES = ("argparse", "click", "typer", "fire", "docopt", "optparse")
@@ -82,7 +96,7 @@ def check(project: Project) -> Iterator[Finding]:
 
 
 def _prints(module: SourceModule) -> Iterator[Finding]:
-    for node in ast.walk(module.tree):
+    for node in walk_nodes(module.tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"):
             continue
         if "print" in module.imports or in_main_block(module, node) or _in_exempt_function(module, node):
@@ -115,7 +129,7 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]
         return
     stdlib_loggers = _bound_names(module, STDLIB_GET_LOGGER)
     adapters = _bound_names(module, {"logging.LoggerAdapter"})
-    for node in ast.walk(module.tree):
+    for node in walk_nodes(module.tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in LOG_METHODS):
             continue
         receiver = dotted(node.func.value)
@@ -145,7 +159,7 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]
 def _bound_names(module: SourceModule, factories: set[str]) -> set[str]:
     """Names the file binds to a call of one of ``factories`` (``audit_log = logging.getLogger(...)``)."""
     names: set[str] = set()
-    for node in ast.walk(module.tree):
+    for node in walk_nodes(module.tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and call_name(module, node.value) in factories:
             names.update(n for n in (dotted(t) for t in node.targets) if n)
     return names
@@ -166,7 +180,7 @@ def _eager_interpolation(message: ast.expr | None) -> str | None:
 
 
 def _has_string(node: ast.AST) -> bool:
-    return any(string_value(n) is not None or isinstance(n, ast.JoinedStr) for n in ast.walk(node))
+    return any(string_value(n) is not None or isinstance(n, ast.JoinedStr) for n in walk_nodes(node))
 
 
 def _context_added_everywhere(project: Project) -> bool:
@@ -174,7 +188,7 @@ def _context_added_everywhere(project: Project) -> bool:
     for module in project.modules:
         if any(module.imports_module(lib) for lib in CONTEXT_LIBRARIES):
             return True
-        for node in ast.walk(module.tree):
+        for node in walk_nodes(module.tree):
             if isinstance(node, ast.ClassDef) and any(qualified(module, b) == "logging.Filter" for b in node.bases):
                 return True
             if isinstance(node, ast.Call) and call_name(module, node) == "logging.setLogRecordFactory":

@@ -48,9 +48,13 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.http import OutboundCall, outbound_calls
-from audit_lib.pyast import FUNCTION_TYPES, ancestors, dotted
+from audit_lib.pyast import FUNCTION_TYPES, ancestors, dotted, walk_nodes
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import is_script_file, is_test_file, targets_localhost
+from audit_lib.rules.r3_resilience._common import (
+    is_script_file,
+    is_test_file,
+    targets_localhost,
+)
 from audit_lib.source import Project, SourceModule
 
 BREAKER_LIBRARIES = ("pybreaker", "aiobreaker", "purgatory", "circuitbreaker", "pycircuitbreaker", "breakers", "hystrix")
@@ -92,7 +96,7 @@ def _uses_breakers(project: Project) -> bool:
     for module in project.modules:
         if any(module.imports_module(lib) for lib in BREAKER_LIBRARIES):
             return True
-        if BREAKER_NAME.search(module.text) and any(isinstance(n, ast.ClassDef) and BREAKER_NAME.search(n.name) for n in ast.walk(module.tree)):
+        if BREAKER_NAME.search(module.text) and any(isinstance(n, ast.ClassDef) and BREAKER_NAME.search(n.name) for n in walk_nodes(module.tree)):
             return True
     return False
 
@@ -103,7 +107,7 @@ def _functions_handed_to_breakers(project: Project) -> set[str]:
     for module in project.modules:
         if not BREAKER_NAME.search(module.text):
             continue
-        for node in ast.walk(module.tree):
+        for node in walk_nodes(module.tree):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr in ("call", "call_async", "call_with_retry") and node.args
                     and BREAKER_NAME.search(dotted(node.func.value) or "")):
@@ -126,7 +130,7 @@ def _guarded(module: SourceModule, call: OutboundCall, guarded_functions: set[st
 
 def _names_breaker(node: ast.expr) -> bool:
     """Whether an expression (decorator, context manager) names a circuit breaker."""
-    for child in ast.walk(node):
+    for child in walk_nodes(node):
         name = child.id if isinstance(child, ast.Name) else child.attr if isinstance(child, ast.Attribute) else None
         if name and BREAKER_NAME.search(name):
             return True

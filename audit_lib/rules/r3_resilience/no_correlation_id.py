@@ -53,9 +53,22 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.http import ClientBinding, OutboundCall, outbound_calls
 from audit_lib.libs.web import RouteHandler
-from audit_lib.pyast import call_name, dotted, enclosing_function, keyword, string_value, walk_function_body
+from audit_lib.pyast import (
+    call_name,
+    dotted,
+    enclosing_function,
+    keyword,
+    string_value,
+    walk_function_body,
+    walk_nodes,
+)
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import is_script_file, is_test_file, service_routes, targets_localhost
+from audit_lib.rules.r3_resilience._common import (
+    is_script_file,
+    is_test_file,
+    service_routes,
+    targets_localhost,
+)
 from audit_lib.source import Project, SourceModule
 
 CORRELATION_HEADER = re.compile(
@@ -161,7 +174,7 @@ def _headers_carry_id(module: SourceModule, headers: ast.expr | None, at: ast.AS
 def _mentions_correlation(node: ast.AST) -> bool:
     """Whether a correlation header name is written anywhere in ``node``."""
     return any(isinstance(n, ast.Constant) and isinstance(n.value, str) and CORRELATION_HEADER.search(n.value)
-               for n in ast.walk(node))
+               for n in walk_nodes(node))
 
 
 def _client_propagates(client: ClientBinding) -> bool:
@@ -191,7 +204,7 @@ def _statement_propagates(statement: ast.AST) -> bool:
     """A later configuration of the client that adds a correlation header, a hook or an adapter."""
     if _mentions_correlation(statement):
         return True
-    touched = {n.attr for n in ast.walk(statement) if isinstance(n, ast.Attribute)}
+    touched = {n.attr for n in walk_nodes(statement) if isinstance(n, ast.Attribute)}
     if touched & set(CLIENT_HOOKS) or "mount" in touched:
         return True
     if "headers" in touched and isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):

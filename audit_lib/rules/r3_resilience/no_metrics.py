@@ -44,7 +44,7 @@ import ast
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.pyast import FUNCTION_TYPES
+from audit_lib.pyast import FUNCTION_TYPES, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import is_test_file, service_routes
 from audit_lib.source import Project
@@ -87,7 +87,7 @@ def _uses_metrics(project: Project) -> bool:
             return True
         if not any(hint in module.text for hint in (*METRICS_LIBRARIES, "etric", "tats")):
             continue
-        for node in ast.walk(module.tree):
+        for node in walk_nodes(module.tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and _names_library(node.value):
                 return True
             if isinstance(node, ast.ClassDef) and _is_metrics_facade(node):

@@ -60,7 +60,15 @@ import ast
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.pyast import FUNCTION_TYPES, call_name, enclosing_function, is_none, keyword, walk_function_body
+from audit_lib.pyast import (
+    FUNCTION_TYPES,
+    call_name,
+    enclosing_function,
+    is_none,
+    keyword,
+    walk_function_body,
+    walk_nodes,
+)
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import is_script_file, is_test_file
 from audit_lib.source import Project, SourceModule
@@ -85,7 +93,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         return  # one process retrying alone cannot stampede a dependency
     if not any(hint in module.text for hint in ("sleep", "retry", "Retry", "backoff")):
         return
-    for node in ast.walk(module.tree):
+    for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
             problem = _library_problem(module, node)
             if problem:
@@ -216,7 +224,7 @@ def _retry_sleep(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While)
 
 def _first_sleep(module: SourceModule, statements: list[ast.stmt]) -> ast.Call | None:
     for statement in statements:
-        for node in ast.walk(statement):
+        for node in walk_nodes(statement):
             if isinstance(node, FUNCTION_TYPES + (ast.Lambda, ast.For, ast.AsyncFor, ast.While)):
                 break  # a nested loop or function has its own story
             if isinstance(node, ast.Call) and call_name(module, node) in SLEEPS:
@@ -225,7 +233,7 @@ def _first_sleep(module: SourceModule, statements: list[ast.stmt]) -> ast.Call |
 
 
 def _leaves_loop(statements: list[ast.stmt]) -> bool:
-    return any(isinstance(n, (ast.Return, ast.Break)) for s in statements for n in ast.walk(s))
+    return any(isinstance(n, (ast.Return, ast.Break)) for s in statements for n in walk_nodes(s))
 
 
 def _deterministic(module: SourceModule, sleep: ast.Call, loop: ast.AST) -> bool:
@@ -239,8 +247,8 @@ def _deterministic(module: SourceModule, sleep: ast.Call, loop: ast.AST) -> bool
 def _randomness(module: SourceModule, expr: ast.expr, fn: ast.AST | None, seen: set[str]) -> str:
     """"random", "fixed", or "unknown" for a delay expression."""
     verdicts: set[str] = set()
-    callees = {id(n.func) for n in ast.walk(expr) if isinstance(n, ast.Call)}
-    for node in ast.walk(expr):
+    callees = {id(n.func) for n in walk_nodes(expr) if isinstance(n, ast.Call)}
+    for node in walk_nodes(expr):
         if id(node) in callees:
             continue
         if isinstance(node, ast.Name) and "jitter" in node.id.lower() or isinstance(node, ast.Attribute) and "jitter" in node.attr.lower():
@@ -263,13 +271,13 @@ def _call_randomness(module: SourceModule, call: ast.Call) -> str:
         return "fixed"
     local = _local_function(module, name)
     if local is not None:
-        return "random" if any(_call_randomness(module, c) == "random" for c in ast.walk(local) if isinstance(c, ast.Call)) else "fixed"
+        return "random" if any(_call_randomness(module, c) == "random" for c in walk_nodes(local) if isinstance(c, ast.Call)) else "fixed"
     return "unknown"
 
 
 def _name_randomness(module: SourceModule, name: str, fn: ast.AST | None, seen: set[str]) -> str:
     """What the assignments of ``name`` in the function (or module) make of it."""
-    scope_nodes = list(walk_function_body(fn)) if fn is not None else list(ast.walk(module.tree))
+    scope_nodes = list(walk_function_body(fn)) if fn is not None else list(walk_nodes(module.tree))
     values: list[ast.expr] = []
     for node in scope_nodes:
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and node.value is not None:
@@ -294,7 +302,7 @@ def _local_function(module: SourceModule, name: str) -> ast.AST | None:
     """A module function (``backoff_delay``) or a method called on self (``self._backoff``)."""
     if name.startswith(("self.", "cls.")) and name.count(".") == 1:
         attr = name.split(".", 1)[1]
-        return next((n for n in ast.walk(module.tree) if isinstance(n, FUNCTION_TYPES) and n.name == attr), None)
+        return next((n for n in walk_nodes(module.tree) if isinstance(n, FUNCTION_TYPES) and n.name == attr), None)
     return next((n for n in module.tree.body if isinstance(n, FUNCTION_TYPES) and n.name == name), None)
 
 

@@ -74,6 +74,7 @@ from audit_lib.pyast import (
     method_name,
     qualified,
     walk_function_body,
+    walk_nodes,
 )
 from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
@@ -199,7 +200,7 @@ def _lazy_guard(module: SourceModule, call: ast.Call, stop: ast.AST) -> bool:
 
 
 def _is_guard_test(test: ast.expr) -> bool:
-    for node in ast.walk(test):
+    for node in walk_nodes(test):
         if isinstance(node, ast.Compare) and any(_is_none(c) for c in node.comparators):
             return True
         if isinstance(node, ast.Attribute) and node.attr in ("closed", "broken", "is_closed"):
@@ -222,11 +223,11 @@ def _per_iteration(module: SourceModule, call: ast.Call) -> bool:
 def _uses_loop_variable(call: ast.Call, loop: ast.AST) -> bool:
     targets: set[str] = set()
     if isinstance(loop, (ast.For, ast.AsyncFor)):
-        targets = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+        targets = {n.id for n in walk_nodes(loop.target) if isinstance(n, ast.Name)}
     elif isinstance(loop, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-        targets = {n.id for g in loop.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+        targets = {n.id for g in loop.generators for n in walk_nodes(g.target) if isinstance(n, ast.Name)}
     arguments = [*call.args, *(kw.value for kw in call.keywords)]
-    return any(isinstance(n, ast.Name) and n.id in targets for a in arguments for n in ast.walk(a))
+    return any(isinstance(n, ast.Name) and n.id in targets for a in arguments for n in walk_nodes(a))
 
 
 def _is_none(node: ast.AST) -> bool:
@@ -235,7 +236,7 @@ def _is_none(node: ast.AST) -> bool:
 
 def _retry_loop(module: SourceModule, call: ast.Call, loop: ast.AST) -> bool:
     """The connect is attempted in a ``try`` and the loop ends once it succeeds."""
-    in_try = any(isinstance(p, ast.Try) and any(call is n for s in p.body for n in ast.walk(s))
+    in_try = any(isinstance(p, ast.Try) and any(call is n for s in p.body for n in walk_nodes(s))
                  for p in _ancestors_until(module, call, loop))
     if not in_try or not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
         return False

@@ -97,6 +97,7 @@ from audit_lib.pyast import (
     method_name,
     qualified,
     walk_function_body,
+    walk_nodes,
 )
 from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
@@ -311,7 +312,7 @@ def _usage(module: SourceModule, fn: ast.AST, name: str, factory: str) -> Usage:
         if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
             usage.owned = True
         elif isinstance(node, FUNCTION_TYPES + (ast.Lambda,)) and any(
-                isinstance(n, ast.Name) and n.id in names for n in ast.walk(node)):
+                isinstance(n, ast.Name) and n.id in names for n in walk_nodes(node)):
             usage.owned = True  # captured by a nested function: its lifetime is not this function's
     for node in body_nodes:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in names:
@@ -426,7 +427,7 @@ def _result_handed_over(module: SourceModule, call: ast.Call) -> bool:
     fn = enclosing_function(module, call)
     return fn is not None and any(
         isinstance(node, (ast.Return, ast.Yield)) and node.value is not None
-        and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node.value))
+        and any(isinstance(n, ast.Name) and n.id in names for n in walk_nodes(node.value))
         for node in walk_function_body(fn))
 
 

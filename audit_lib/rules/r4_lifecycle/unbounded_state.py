@@ -86,6 +86,7 @@ from audit_lib.pyast import (
     keyword,
     qualified,
     walk_function_body,
+    walk_nodes,
 )
 from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import is_short_lived_path, is_test_path
@@ -240,7 +241,7 @@ def _self_attribute(node: ast.AST) -> bool:
 
 def _instance_attributes(cls: ast.ClassDef) -> set[str]:
     """Names assigned as ``self.name = ...`` in the class: they shadow class attributes."""
-    return {t.attr for n in ast.walk(cls) for t, _ in _assignments(n) if _self_attribute(t)}
+    return {t.attr for n in walk_nodes(cls) for t, _ in _assignments(n) if _self_attribute(t)}
 
 
 def _scan_references(module: SourceModule, containers: dict[tuple, Container]) -> None:

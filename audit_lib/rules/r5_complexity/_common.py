@@ -8,7 +8,13 @@ import re
 from dataclasses import dataclass
 
 from audit_lib.libs.db import is_test_module
-from audit_lib.pyast import FUNCTION_TYPES, dotted, method_name, string_value
+from audit_lib.pyast import (
+    FUNCTION_TYPES,
+    dotted,
+    method_name,
+    string_value,
+    walk_nodes,
+)
 from audit_lib.source import SourceModule
 
 # Migration revisions run once, offline: not the request path R5 is about.
@@ -89,7 +95,7 @@ def is_constant_iterable(node: ast.expr) -> bool:
 
 def loop_sites(tree: ast.AST) -> list[LoopSite]:
     sites: list[LoopSite] = []
-    for node in ast.walk(tree):
+    for node in walk_nodes(tree):
         if isinstance(node, (ast.For, ast.AsyncFor)):
             sites.append(LoopSite(node, node.iter))
         elif isinstance(node, COMPREHENSIONS):
@@ -159,14 +165,14 @@ def name_kinds(module: SourceModule, scope: ast.AST) -> dict[str, set[str]]:
                 if isinstance(target, ast.Name):
                     kinds.setdefault(target.id, set()).add(_value_kind(node.value, target.id in grown))
                 else:
-                    for name in ast.walk(target):
+                    for name in walk_nodes(target):
                         if isinstance(name, ast.Name):
                             kinds.setdefault(name.id, set()).add(OTHER)
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.NamedExpr)):
             bound = [node.target] if isinstance(node, (ast.For, ast.AsyncFor, ast.NamedExpr)) else \
                 [i.optional_vars for i in node.items if i.optional_vars is not None]
             for target in bound:
-                for name in ast.walk(target):
+                for name in walk_nodes(target):
                     if isinstance(name, ast.Name):
                         kinds.setdefault(name.id, set()).add(OTHER)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):

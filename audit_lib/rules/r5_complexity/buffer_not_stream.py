@@ -60,7 +60,15 @@ from sqlglot import exp
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, http
-from audit_lib.pyast import FUNCTION_TYPES, call_name, keyword, method_name, qualified, walk_function_body
+from audit_lib.pyast import (
+    FUNCTION_TYPES,
+    call_name,
+    keyword,
+    method_name,
+    qualified,
+    walk_function_body,
+    walk_nodes,
+)
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import is_offline_module
 from audit_lib.source import Project, SourceModule
@@ -86,7 +94,7 @@ PLACEHOLDERS = re.compile(r"%\(\w+\)s|%s\b|(?<![:\w]):[A-Za-z_]\w*|\?|\$\d+")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if is_offline_module(module) or not any(marker in module.text for marker in WHOLE_READ_MARKERS):
         return
-    scopes: list[ast.AST] = [n for n in ast.walk(module.tree) if isinstance(n, FUNCTION_TYPES)]
+    scopes: list[ast.AST] = [n for n in walk_nodes(module.tree) if isinstance(n, FUNCTION_TYPES)]
     reported: set[int] = set()
     for fn in scopes:
         nodes = list(walk_function_body(fn))
@@ -252,7 +260,7 @@ def _consumed_whole(module: SourceModule, read: ast.Await, nodes: list[ast.AST])
         name = parent.targets[0].id
         for node in nodes:
             if isinstance(node, ast.Call) and _needs_whole(module, node) and any(
-                    isinstance(n, ast.Name) and n.id == name for a in [*node.args, *node.keywords] for n in ast.walk(a)):
+                    isinstance(n, ast.Name) and n.id == name for a in [*node.args, *node.keywords] for n in walk_nodes(a)):
                 return True
     return False
 
@@ -353,5 +361,5 @@ def _arguments(fn: ast.AST) -> list[ast.arg]:
 def _annotated_as(module: SourceModule, annotation: ast.expr | None, classes: set[str]) -> bool:
     if annotation is None:
         return False
-    names = {qualified(module, n) for n in ast.walk(annotation) if isinstance(n, (ast.Name, ast.Attribute))}
+    names = {qualified(module, n) for n in walk_nodes(annotation) if isinstance(n, (ast.Name, ast.Attribute))}
     return bool(names & classes)

@@ -51,15 +51,15 @@ import ast
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.pyast import FUNCTION_TYPES, dotted
+from audit_lib.pyast import FUNCTION_TYPES, dotted, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import (
     LIST,
     STR,
     LoopSite,
     enclosing_loop_sites,
-    is_offline_module,
     is_list_expression,
+    is_offline_module,
     is_request_derived,
     loop_sites,
     name_kinds,
@@ -96,7 +96,7 @@ def _findings(module: SourceModule, kinds) -> Iterator[Finding]:
         finding = _nested_loop(module, site)
         if finding:
             yield finding
-        for node in ast.walk(site.node) if site.clause == 0 else ():
+        for node in walk_nodes(site.node) if site.clause == 0 else ():
             if isinstance(node, ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops):
                 yield from _membership(module, node, kinds)
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
@@ -130,15 +130,15 @@ def _bound_in(loop: LoopSite, names: set[str]) -> bool:
     assignment in its body; ``s += x`` and ``s = s + x`` grow the value, they do not renew it)."""
     if not isinstance(loop.node, (ast.For, ast.AsyncFor)):
         generator = loop.node.generators[loop.clause]
-        return bool(names & {n.id for n in ast.walk(generator.target) if isinstance(n, ast.Name)})
-    bound = {n.id for n in ast.walk(loop.node.target) if isinstance(n, ast.Name)}
+        return bool(names & {n.id for n in walk_nodes(generator.target) if isinstance(n, ast.Name)})
+    bound = {n.id for n in walk_nodes(loop.node.target) if isinstance(n, ast.Name)}
     for statement in loop.node.body:
-        for node in ast.walk(statement):
+        for node in walk_nodes(statement):
             if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 bound |= {t.id for t in targets if isinstance(t, ast.Name) and dotted(_left_of(node.value)) != t.id}
             elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-                bound |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+                bound |= {n.id for n in walk_nodes(node.target) if isinstance(n, ast.Name)}
     return bool(bound & names)
 
 
@@ -148,9 +148,9 @@ def _left_of(value: ast.expr) -> ast.expr:
 
 def _varies_per_item(loops: list[LoopSite], expression: ast.expr) -> bool:
     """The expression reads a name the innermost loop binds: it is a different list on each pass."""
-    own = {n.id for c in ast.walk(expression) if isinstance(c, ast.comprehension)
-           for n in ast.walk(c.target) if isinstance(n, ast.Name)}
-    read = {n.id for n in ast.walk(expression) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    own = {n.id for c in walk_nodes(expression) if isinstance(c, ast.comprehension)
+           for n in walk_nodes(c.target) if isinstance(n, ast.Name)}
+    read = {n.id for n in walk_nodes(expression) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return _bound_in(loops[0], read - own)
 
 

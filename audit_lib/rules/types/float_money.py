@@ -65,7 +65,13 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.db import is_test_module
-from audit_lib.pyast import FUNCTION_TYPES, call_name, qualified, string_value
+from audit_lib.pyast import (
+    FUNCTION_TYPES,
+    call_name,
+    qualified,
+    string_value,
+    walk_nodes,
+)
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -129,7 +135,7 @@ def is_money_name(name: str | None, money_context: bool = True) -> bool:
 def mentions_money(tree: ast.AST) -> bool:
     """Whether a file's names or strings (not its comments) speak of money beyond the
     ambiguous words: prices, costs, currency, Decimal..."""
-    for node in ast.walk(tree):
+    for node in walk_nodes(tree):
         if isinstance(node, ast.Name):
             word = node.id
         elif isinstance(node, ast.Attribute):
@@ -163,7 +169,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
 
 def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool) -> Iterator[Finding]:
     """``money``: whether the file speaks of money, which makes "amount" or "total" money too."""
-    for node in ast.walk(module.tree):
+    for node in walk_nodes(module.tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             yield from _assignment(module, _target_name(node.targets[0]), node.value, node, flask_sqlalchemy, money)
         elif isinstance(node, ast.AnnAssign):

@@ -70,7 +70,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.db import is_test_module
-from audit_lib.pyast import call_name, is_none, keyword, qualified
+from audit_lib.pyast import call_name, is_none, keyword, qualified, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -110,7 +110,7 @@ def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
     flask_sqlalchemy = project.imports_anywhere("flask_sqlalchemy")
     annotation_map = _has_type_annotation_map(project)
     migration = MIGRATION_PATH.search(module.path) is not None
-    for node in ast.walk(module.tree):
+    for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
             yield from _naive_call(module, node)
             yield from _naive_default(module, node)
@@ -255,7 +255,7 @@ def _naive_mapped_annotation(module: SourceModule, node: ast.AnnAssign) -> Itera
             and module.imports_module("sqlalchemy")):
         return
     inner = annotation.slice
-    inner_names = {qualified(module, n) for n in ast.walk(inner) if isinstance(n, (ast.Name, ast.Attribute))}
+    inner_names = {qualified(module, n) for n in walk_nodes(inner) if isinstance(n, (ast.Name, ast.Attribute))}
     if DATETIME_CLASS not in inner_names or _on_advanced_alchemy_base(module, node):
         return
     value = node.value
