@@ -98,7 +98,7 @@ def check(project: Project) -> Iterator[Finding]:
         if is_test_file(module) or is_script_file(module):
             continue
         for call in outbound_calls(module, project):
-            if call.protocol != "http" or targets_localhost(call) or _third_party(call):
+            if call.protocol != "http" or targets_localhost(call) or _third_party(module, call):
                 continue
             fn = enclosing_function(module, call.node)
             if fn is None or (id(fn) not in handlers and fn.name not in called) or _propagates(module, call):
@@ -128,13 +128,37 @@ def _names_called_by_handlers(routes: list[tuple[SourceModule, RouteHandler]]) -
     return names
 
 
-def _third_party(call: OutboundCall) -> bool:
-    """A literal URL of a public SaaS API: it will not read our correlation header."""
+def _third_party(module: SourceModule, call: OutboundCall) -> bool:
+    """A URL of a public SaaS API, literal or in a constant: it will not read our correlation header."""
     first = call.node.args[0] if call.node.args else keyword(call.node, "url")
     if isinstance(first, ast.JoinedStr) and first.values:
         first = first.values[0]
+    if isinstance(first, ast.FormattedValue):
+        first = first.value
+    if first is not None:
+        first = _constant_value(module, call.node, first)
     text = string_value(first) if first is not None else None
     return bool(text and THIRD_PARTY_HOSTS.match(text))
+
+
+def _constant_value(module: SourceModule, at: ast.AST, node: ast.expr) -> ast.expr:
+    """The string a module constant (``TOKEN_URL``) or a class constant (``self.TOKEN_URL``) is bound to."""
+    if isinstance(node, ast.Name):
+        name, scope = node.id, module.tree
+    elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+        name, scope = node.attr, module.parents.get(at)
+        while scope is not None and not isinstance(scope, ast.ClassDef):
+            scope = module.parents.get(scope)
+        if scope is None:
+            return node
+    else:
+        return node
+    for statement in scope.body:
+        targets = statement.targets if isinstance(statement, ast.Assign) else \
+            [statement.target] if isinstance(statement, ast.AnnAssign) else []
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets) and string_value(statement.value):
+            return statement.value
+    return node
 
 
 def _propagates(module: SourceModule, call: OutboundCall) -> bool:
