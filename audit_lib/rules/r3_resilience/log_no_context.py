@@ -8,7 +8,7 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   blocks, files under `scripts/`, `bin/`, `cli/`, `tools/`, `management/commands/`,
   `setup.py`, `manage.py`, `__main__.py`, migrations, modules that build a command line
   (argparse, click, typer, fire), files with a `__main__` block and no route handler,
-  functions named `main`, and test code; so are prints
+  functions named `main`, `print_*`/`pprint_*` helpers (for the shell), and test code; so are prints
   into a file or buffer (`file=buf`) and prints in a logging handler's `emit()`;
 - log calls inside request handlers whose only content is a string interpolated on the
   spot (an f-string, `"..." % x`, `"...".format(x)`, string concatenation) with no
@@ -120,8 +120,11 @@ def _is_runnable_script(module: SourceModule, project: Project) -> bool:
 
 
 def _in_exempt_function(module: SourceModule, node: ast.AST) -> bool:
-    """``main()``, and a logging handler's ``emit``/``handleError``, where logging cannot log its own failure."""
-    return any(isinstance(p, FUNCTION_TYPES) and p.name in ("main", "emit", "handleError") for p in ancestors(module, node))
+    """``main()``; a logging handler's ``emit``/``handleError``, where logging cannot log its own failure;
+    ``print_*``/``pprint_*`` helpers (for the shell or a debugger), whose output is the printing."""
+    return any(isinstance(p, FUNCTION_TYPES) and (p.name in ("main", "emit", "handleError")
+                                                  or p.name.startswith(("print_", "pprint_")))
+               for p in ancestors(module, node))
 
 
 def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]:
