@@ -83,13 +83,21 @@ class SourceModule:
         by_type: dict[type, list[ast.AST]] = {}
         parents: dict[ast.AST, ast.AST] = {}
         stack: list[ast.AST] = [self.tree]
+        node_type = ast.AST
         while stack:
             node = stack.pop()
             by_type.setdefault(type(node), []).append(node)
-            children = list(ast.iter_child_nodes(node))
+            children: list[ast.AST] = []
+            for name in node._fields:  # ast.iter_child_nodes, inlined: this loop visits every node
+                value = getattr(node, name, None)
+                if isinstance(value, node_type):
+                    children.append(value)
+                elif isinstance(value, list):
+                    children.extend(item for item in value if isinstance(item, node_type))
             for child in children:
                 parents[child] = node
-            stack.extend(reversed(children))
+            children.reverse()
+            stack.extend(children)
         return by_type, parents
 
     def nodes_of(self, *types: type) -> list[ast.AST]:

@@ -95,7 +95,10 @@ def _imports_project_code(module: SourceModule, project: Project) -> bool:
 
 def _atomic_requests(project: Project) -> bool:
     """Django's ATOMIC_REQUESTS wraps every view in a transaction."""
-    return any("ATOMIC_REQUESTS" in m.text and ATOMIC_REQUESTS.search(m.text) for m in project.modules)
+    if "django.atomic_requests" not in project.facts:
+        project.facts["django.atomic_requests"] = any(
+            "ATOMIC_REQUESTS" in m.text and ATOMIC_REQUESTS.search(m.text) for m in project.modules)
+    return project.facts["django.atomic_requests"]
 
 
 def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST) -> bool:

@@ -144,6 +144,12 @@ def _reads_key(fn: ast.AST) -> bool:
 
 def _project_middleware_handles_keys(project: Project) -> bool:
     """A middleware or dependency of the code base that deals with Idempotency-Key headers."""
+    if "http.idempotency_middleware" not in project.facts:
+        project.facts["http.idempotency_middleware"] = _find_idempotency_middleware(project)
+    return project.facts["http.idempotency_middleware"]
+
+
+def _find_idempotency_middleware(project: Project) -> bool:
     for module in project.modules:
         if not IDEMPOTENCY.search(module.text) or not re.search(r"idempotency[-_]key", module.text, re.I):
             continue

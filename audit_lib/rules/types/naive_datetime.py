@@ -21,7 +21,8 @@ In the database: `timestamp without time zone` columns (`date` columns are fine)
 
 `datetime.now(timezone.utc)`, `now(tz=...)`, `fromtimestamp(ts, tz=...)`,
 `datetime.now().astimezone()`, `make_aware(datetime.now())`,
-`datetime.now().timestamp()` (a correct POSIX time), `date.today()` (a date has no
+`datetime.now().timestamp()` (a correct POSIX time), `datetime.now().strftime(...)` (a
+local wall-clock text for people, like a banner or a log line), `date.today()` (a date has no
 time of day), `DateTime(timezone=True)` and `django.utils.timezone.now()` are fine.
 Test code (`tests/`, `test_*.py`, `conftest.py`) is not audited.
 
@@ -146,7 +147,7 @@ def _naive_call(module: SourceModule, call: ast.Call) -> Iterator[Finding]:
             return
         if any(kw.arg is None for kw in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
             return
-        if _made_aware_at_once(module, call) or _only_read_as_epoch(module, call):
+        if _made_aware_at_once(module, call) or _only_read_as_epoch(module, call) or _formatted_at_once(module, call):
             return
         message = f"datetime.{function}() without a time zone returns a naive datetime"
     else:
@@ -155,6 +156,13 @@ def _naive_call(module: SourceModule, call: ast.Call) -> Iterator[Finding]:
         message = f"datetime.{function}() returns a naive datetime"
     yield Finding(message=message, path=module.path, line=call.lineno, end_line=call.end_lineno,
                   evidence=module.evidence(call), fix=FIX_CALL)
+
+
+def _formatted_at_once(module: SourceModule, call: ast.Call) -> bool:
+    """``datetime.now().strftime(...)``: local wall-clock text for people, never compared or stored as a time."""
+    parent = module.parents.get(call)
+    return isinstance(parent, ast.Attribute) and parent.attr == "strftime" \
+        and isinstance(module.parents.get(parent), ast.Call)
 
 
 def _only_read_as_epoch(module: SourceModule, call: ast.Call) -> bool:
@@ -281,7 +289,9 @@ def _on_advanced_alchemy_base(module: SourceModule, node: ast.AnnAssign) -> bool
 
 
 def _has_type_annotation_map(project: Project) -> bool:
-    return any("type_annotation_map" in m.text for m in project.modules)
+    if "sqlalchemy.type_annotation_map" not in project.facts:
+        project.facts["sqlalchemy.type_annotation_map"] = any("type_annotation_map" in m.text for m in project.modules)
+    return project.facts["sqlalchemy.type_annotation_map"]
 
 
 def _is_django_settings(module: SourceModule, project: Project) -> bool:
