@@ -358,12 +358,15 @@ class DbOp:
         return f"{text} via {self.through}()" if self.through else text
 
 
+TEST_DIRS = frozenset({"tests", "test", "testing", "locust", "loadtests", "load_tests"})
+
+
 def is_test_module(module: SourceModule) -> bool:
-    """Test code and fixtures: ``tests/``, ``test_*.py``, ``*_test.py``, ``conftest.py``."""
+    """Test code and fixtures: ``tests/``, ``test_*.py``, ``*_test.py``, ``conftest.py``, load tests (``locust/``)."""
     parts = module.path.split("/")
     name = parts[-1]
-    return (any(p in ("tests", "test", "testing") for p in parts[:-1]) or name.startswith("test_")
-            or name.endswith("_test.py") or name in ("conftest.py", "test.py", "tests.py"))
+    return (any(p in TEST_DIRS for p in parts[:-1]) or name.startswith("test_")
+            or name.endswith("_test.py") or name in ("conftest.py", "test.py", "tests.py", "locustfile.py"))
 
 
 def is_migration_module(module: SourceModule) -> bool:

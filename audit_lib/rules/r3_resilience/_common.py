@@ -12,7 +12,7 @@ from audit_lib.source import Project, SourceModule
 
 SCRIPT_DIRS = {"scripts", "script", "bin", "cli", "tools", "commands", "examples", "example", "docs", "benchmarks", "bench",
                "docker", "deploy", "ops", "dev"}
-TEST_DIRS = {"tests", "test", "testing"}
+TEST_DIRS = {"tests", "test", "testing", "locust", "loadtests", "load_tests"}  # load tests are tests too
 LOCAL_TARGET = re.compile(r"^\w+://(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])([:/]|$)")
 
 
@@ -23,7 +23,7 @@ def is_test_file(module: SourceModule) -> bool:
         any(p in TEST_DIRS for p in parts[:-1])
         or name.startswith("test_")
         or name.endswith("_test.py")
-        or name in ("conftest.py", "tests.py")
+        or name in ("conftest.py", "tests.py", "locustfile.py")
     )
 
 
