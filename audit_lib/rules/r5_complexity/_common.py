@@ -224,7 +224,8 @@ def is_list_expression(value: ast.expr) -> bool:
     """An expression that builds a list of data: ``list(x)``, ``[... for ...]``, ``cur.fetchall()``.
 
     Lists made from a class or a constant (``[k.value for k in Keyword]``, ``list(Status)``:
-    the members of an enum, a CONSTANT) hold a fixed handful of items, not data."""
+    the members of an enum, a CONSTANT) or from a table's, query's or model's columns
+    (``[c.name for c in stmt.columns]``) hold a fixed handful of items, not data."""
     if isinstance(value, ast.ListComp):
         return not all(_is_fixed_source(g.iter) for g in value.generators)
     if isinstance(value, ast.Call):
@@ -234,7 +235,12 @@ def is_list_expression(value: ast.expr) -> bool:
     return False
 
 
+SCHEMA_ATTRIBUTES = frozenset({"columns", "c", "column_descriptions", "model_fields", "__fields__"})
+
+
 def _is_fixed_source(node: ast.expr) -> bool:
+    if isinstance(node, ast.Attribute) and node.attr in SCHEMA_ATTRIBUTES:
+        return True
     name = dotted(node)
     return name is not None and name.rsplit(".", 1)[-1][:1].isupper()
 
