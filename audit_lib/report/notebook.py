@@ -56,6 +56,9 @@ class AuditReport:
 
 def settings_from_parameters(namespace: dict[str, Any]) -> Settings:
     """The Settings from the notebook's parameter variables (its ``globals()``)."""
+    unknown = injected_unknown_parameters(namespace)
+    if unknown:
+        raise ValueError(f"unknown parameter(s): {', '.join(unknown)} (every parameter is in params/default.yaml)")
     values = {
         f.name: namespace[f.name]
         for f in dataclasses.fields(Settings)
@@ -64,6 +67,29 @@ def settings_from_parameters(namespace: dict[str, Any]) -> Settings:
     if not values.get("code_root"):
         raise ValueError("code_root is required: the root of the code base to audit")
     return Settings.from_mapping(values)
+
+
+def injected_unknown_parameters(namespace: dict[str, Any]) -> list[str]:
+    """Names a parameters cell (papermill's injected one included) sets that are no parameter.
+
+    Papermill only warns about an unknown ``-p name value`` and runs on; the kernel's input
+    history (``In``) still holds the injected cell, which is read here, never run again.
+    """
+    import ast
+
+    known = {f.name for f in dataclasses.fields(Settings)}
+    assigned: set[str] = set()
+    for source in namespace.get("In") or []:
+        if not isinstance(source, str) or not source.lstrip().startswith("# Parameters"):
+            continue
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Assign):
+                assigned.update(target.id for target in node.targets if isinstance(target, ast.Name))
+    return sorted(assigned - known)
 
 
 def run_audit(settings: Settings) -> AuditReport:
