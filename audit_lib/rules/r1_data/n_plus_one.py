@@ -84,8 +84,11 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         return
     handlers = {id(h.function) for h in route_handlers(module)}
     for fn in functions(module.tree):
-        ops = [op for op in db.expanded_ops(module, project, fn)
-               if op.round_trip and not op.batch and (not op.lazy or db.evaluated_in_place(module, op.call))]
+        expanded = db.expanded_ops(module, project, fn)
+        units = _units_of_work(expanded)
+        ops = [op for op in expanded
+               if op.round_trip and not op.batch and (not op.lazy or db.evaluated_in_place(module, op.call))
+               and id(op.call) not in units]
         related = list(_related_manager_calls(module, fn))
         if not ops and not related:
             continue
@@ -121,6 +124,15 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 fix="add prefetch_related()/select_related() for that relation to the queryset the loop iterates",
                 confidence=Confidence.medium,
             )
+
+
+def _units_of_work(ops: list[db.DbOp]) -> set[int]:
+    """Calls of helpers that write and commit (``delete_file(f.id)``, ``set_config(k, v)``): each call
+    saves one item, and its lookups serve that write. Per-item units of work are not the N+1 reads
+    this rule is about (a batch would change their failure semantics, not only their speed)."""
+    committing = {id(op.call) for op in ops if op.through and op.kind == db.COMMIT}
+    writing = {id(op.call) for op in ops if op.through and op.is_write}
+    return committing & writing
 
 
 def _imports_project_code(module: SourceModule, project: Project) -> bool:
