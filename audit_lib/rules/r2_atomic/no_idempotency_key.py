@@ -172,8 +172,14 @@ def _deduplicated(insert: db.DbOp, ops: list[db.DbOp]) -> bool:
 
 def _first_insert(module: SourceModule, project: Project, fn: ast.AST) -> tuple[str, ast.AST, str | None, Confidence] | None:
     ops = db.expanded_ops(module, project, fn)
-    inserts = [op for op in ops if op.kind == db.INSERT and not op.upsert and not _deduplicated(op, ops)
-               and not any(db.is_log_table(t) for t in op.tables)]
+    inserts, guarded = [], False
+    for op in ops:
+        if op.kind != db.INSERT or op.upsert or any(db.is_log_table(t) for t in op.tables):
+            continue
+        if _deduplicated(op, ops):
+            guarded = True  # the rows inserted after it belong to it: a retry is refused before reaching them
+        elif not guarded:
+            inserts.append(op)
     if inserts:
         op = inserts[0]
         table = sorted(op.tables)[0] if op.tables else "a table"
