@@ -6,6 +6,7 @@ one broken part degrades one section of the report, never the whole audit.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import traceback
@@ -301,6 +302,9 @@ class Audit:
                 self.result.skipped.append(Skipped("database", f"embedded PostgreSQL did not start: {exc}"))
                 return None
             return self._dsn
+        if not os.environ.get(self.settings.dsn_env):  # said here: a scan without a database never imports psycopg
+            self.result.skipped.append(Skipped("database", f"{self.settings.dsn_env} is not set"))
+            return None
         from audit_lib.pg.session import DatabaseUnavailable, dsn_from_env
 
         try:
