@@ -308,12 +308,19 @@ def _has_service_loop(module: SourceModule, fn: ast.AST) -> bool:
     return False
 
 
+def _retries_until_success(loop: ast.While) -> bool:
+    """``while True: try: connect(); break; except ...: sleep(1)``: a wait-for loop that ends once a try
+    succeeds (waiting for the database at start-up), not a service loop."""
+    return any(isinstance(stmt, ast.Try) and any(isinstance(s, ast.Break) for s in [*stmt.body, *stmt.orelse])
+               for stmt in loop.body)
+
+
 def _is_service_loop(module: SourceModule, loop: ast.While) -> bool:
     test = loop.test
     endless = isinstance(test, ast.Constant) and test.value is True
     flagged = isinstance(test, (ast.Name, ast.Attribute)) or \
         isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, (ast.Name, ast.Attribute, ast.Call))
-    if not (endless or flagged):
+    if not (endless or flagged) or _retries_until_success(loop):
         return False
     waits = False
     for node in walk_function_body(loop):
