@@ -255,3 +255,23 @@ def test_a_schema_with_three_thousand_tables(scratch_db):
     assert len(audit.catalog.datasets["tables"]) == 3000
     unindexed = [f for f in audit.result.findings if f.rule == "R1.fk-no-index"]
     assert len(unindexed) == 3000
+
+
+@pytest.mark.slow
+def test_full_run_against_a_database_that_is_not_there(code, tmp_path):
+    """The whole report: code sections as usual, the database named as not audited and why."""
+    dsn = f"postgresql://auditor:{SECRET}@127.0.0.1:{closed_port()}/shop?connect_timeout=3"
+    out = tmp_path / "report"
+    stderr = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stderr(stderr):
+        patch.setenv("DATABASE_URL", dsn)
+        exit_code = cli.main(["run", "--code", str(code), "--no-pdf", "--out", str(out)])
+    assert exit_code == 0, stderr.getvalue()
+    data = json.loads((out / "findings.json").read_text())
+    assert_only_the_database_part_degrades(exit_code, data, database_skip(data))
+    report = (out / "report.html").read_text()
+    assert "R3.http-no-timeout" in report and "Connection refused" in report
+    assert "could not be rendered" not in report, "no section failed"
+    for name in ("report.html", "report.ipynb", "findings.json", "findings.sarif"):
+        assert SECRET not in (out / name).read_text(), name
+    assert SECRET not in stderr.getvalue()
