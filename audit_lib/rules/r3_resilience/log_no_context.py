@@ -114,9 +114,12 @@ def _prints(module: SourceModule) -> Iterator[Finding]:
 
 
 def _is_runnable_script(module: SourceModule, project: Project) -> bool:
-    """A file with a ``__main__`` block and no route handlers is run by hand, not served."""
+    """A file with a ``__main__`` block and no route handlers is run by hand, not served; so is a file
+    at the code root, beside the service's packages, that no module imports (``ping.py``, ``export.py``)."""
     has_main_block = any(isinstance(n, ast.If) and in_main_block(module, n.body[0]) for n in module.tree.body)
-    return has_main_block and not route_handlers(module, project)
+    loose_root_file = "/" not in module.path and any("/" in m.path for m in project.modules) \
+        and module.path[:-3] not in project.imported_roots
+    return (has_main_block or loose_root_file) and not route_handlers(module, project)
 
 
 def _in_exempt_function(module: SourceModule, node: ast.AST) -> bool:
