@@ -14,7 +14,8 @@ correlation header
 Headers built somewhere the rule cannot see (`headers=self._headers()`, `**kwargs`),
 clients received as parameters, code bases whose HTTP clients are instrumented by
 OpenTelemetry or ddtrace (they inject `traceparent`), calls to well-known public APIs
-(GitHub, Slack, Google, Stripe, ...), background jobs, test code, scripts and calls to
+(GitHub, Slack, Google, Stripe, ...) and to public domains written in the code (an update
+check, an OAuth provider's default endpoint), background jobs, test code, scripts and calls to
 localhost are not reported.
 
 ## Why is this bad?
@@ -82,6 +83,8 @@ THIRD_PARTY_HOSTS = re.compile(
     r"^\w+://([\w.-]+\.)?(googleapis\.com|google\.com|github\.com|slack\.com|discord(app)?\.com|stripe\.com|twilio\.com|"
     r"sendgrid\.com|mailgun\.net|amazonaws\.com|microsoft\.com|office\.com|atlassian\.net|pagerduty\.com|"
     r"opsgenie\.com|zoom\.us|telegram\.org|facebook\.com|twitter\.com|paypal\.com|openai\.com|sentry\.io)([:/]|$)")
+URL_HOST = re.compile(r"^https?://(?:[^/@]*@)?([^/:?#]+)")
+INTERNAL_SUFFIXES = (".internal", ".local", ".localdomain", ".svc", ".lan", ".corp", ".intranet", ".consul", ".home.arpa")
 GENERIC_NAMES = {"get", "post", "put", "patch", "delete", "head", "options", "request", "send", "json", "run", "execute",
                  "call", "__call__", "__init__", "close"}
 UNKNOWN = None
@@ -135,10 +138,38 @@ def _third_party(module: SourceModule, call: OutboundCall) -> bool:
         first = first.values[0]
     if isinstance(first, ast.FormattedValue):
         first = first.value
-    if first is not None:
-        first = _constant_value(module, call.node, first)
-    text = string_value(first) if first is not None else None
+    if first is None:
+        return False
+    if _public_url_in_code(module, call.node, first):
+        return True
+    first = _constant_value(module, call.node, first)
+    text = string_value(first)
     return bool(text and THIRD_PARTY_HOSTS.match(text))
+
+
+def _public_url_in_code(module: SourceModule, at: ast.AST, node: ast.expr) -> bool:
+    """A public domain written at the call or in the calling function (``url = config("X") or
+    "https://api.vendor.example/user"``): another service of ours is reached through its configured
+    address or an internal name; a public domain in the code is someone else's API."""
+    if isinstance(node, ast.Name):
+        node = _local_value(module, at, node.id)
+    candidates = node.values if isinstance(node, ast.BoolOp) else [node]
+    return any(_public_host(string_value(c)) for c in candidates if c is not None)
+
+
+def _public_host(url: str | None) -> bool:
+    match = URL_HOST.match(url or "")
+    host = match[1].lower() if match else ""
+    return "." in host and not host.replace(".", "").isdigit() and not host.endswith(INTERNAL_SUFFIXES)
+
+
+def _local_value(module: SourceModule, at: ast.AST, name: str) -> ast.expr | None:
+    """The value of the one assignment to ``name`` in the function around ``at``."""
+    fn = enclosing_function(module, at)
+    values = [node.value for node in walk_function_body(fn) if isinstance(node, ast.Assign)
+              and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and node.targets[0].id == name] \
+        if fn is not None else []
+    return values[0] if len(values) == 1 else None
 
 
 def _constant_value(module: SourceModule, at: ast.AST, node: ast.expr) -> ast.expr:
