@@ -373,7 +373,8 @@ def is_migration_module(module: SourceModule) -> bool:
     """Schema/data migrations (Django ``migrations/``, Alembic ``versions/``): one-off, and run in a
     transaction by their framework on PostgreSQL."""
     parts = module.path.split("/")
-    return "migrations" in parts[:-1] or ("versions" in parts[:-1] and "alembic" in module.text[:2000].lower())
+    return "migrations" in parts[:-1] or parts[-1] == "migrations.py" \
+        or ("versions" in parts[:-1] and "alembic" in module.text[:2000].lower())
 
 
 def skipped_module(module: SourceModule) -> bool:

@@ -28,8 +28,9 @@ REQUEST_BODY_READS = {"json", "get_json", "form", "args", "data", "POST", "GET",
 
 
 def is_offline_module(module: SourceModule) -> bool:
-    """Test code and migration revisions."""
-    return is_test_module(module) or MIGRATION_PATH.search(module.path) is not None
+    """Test code and migration revisions (a ``migrations/`` folder, or one ``migrations.py`` of them)."""
+    return is_test_module(module) or MIGRATION_PATH.search(module.path) is not None \
+        or module.path.rsplit("/", 1)[-1] == "migrations.py"
 
 
 @dataclass(frozen=True)

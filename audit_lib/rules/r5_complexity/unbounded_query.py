@@ -14,7 +14,8 @@ SKU the caller asked for), aggregates without `GROUP BY` (one row),
 `GROUP BY` on non-key columns (one row per status or day), selects without a `FROM`
 (`SELECT EXISTS (...)`, `SELECT now()`), and sites that read one row (`fetchone`,
 `fetchrow`, `fetchval`, `.first()`, `.scalar_one()`), a bounded batch (`fetchmany`) or
-a stream (asyncpg `cursor()`, psycopg `stream()`, databases `iterate()`).
+a stream (asyncpg `cursor()`, psycopg `stream()`, databases `iterate()`), and sites in tests and
+migrations (run once).
 Sites whose use of the rows the code does not show are not judged.
 
 ## Why is this bad?
@@ -64,6 +65,7 @@ from audit_lib.sql.keyset import (
     keyset_rewrite,
     source_tables,
 )
+from audit_lib.rules.r5_complexity._common import is_offline_module
 from audit_lib.sql.model import FoundQuery
 from audit_lib.sql.sites import site_evidence
 
@@ -79,8 +81,9 @@ def check(query: FoundQuery, project: Project) -> Iterator[Finding]:
     tables = _tables(statement)
     what = f"SELECT from {', '.join(tables)}" if tables else "SELECT"
     grouped_by_key = isinstance(statement, exp.Select) and statement.args.get("group") is not None
+    offline = {m.path for m in project.modules if is_offline_module(m)}
     for site in query.sites:
-        if site.returns != "all":
+        if site.returns != "all" or site.path in offline:
             continue
         how = f"{site.method}()" if site.method not in ("aiosql", None) else f"aiosql query {site.function}"
         yield Finding(
