@@ -63,6 +63,7 @@ from audit_lib.pyast import (
     has_kwargs_splat,
     is_none,
     keyword,
+    method_name,
     qualified,
     walk_nodes,
 )
@@ -137,7 +138,9 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
     client = call.client
     label = _label(module, call)
     if call.library == "httpx":
-        return (f"{label} disables httpx's default timeout (timeout=None)", Confidence.high) if is_none(timeout) else None
+        if not is_none(timeout) or _event_stream(module, node):
+            return None
+        return f"{label} disables httpx's default timeout (timeout=None)", Confidence.high
     if call.library == "http.client":
         return None  # judged where the connection is made
     if call.library == "urllib":
@@ -153,6 +156,19 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
             return None
         return f"{client.library} session call {label} has no timeout (neither on the call nor on the session)", Confidence.high
     return _requests_session_problem(project, client, label)
+
+
+def _event_stream(module: SourceModule, node: ast.Call) -> bool:
+    """``async with client.stream("GET", url, timeout=None) as r: async for line in r.aiter_lines()``:
+    a long-lived event stream (server-sent events, a long poll) that waits for events by design."""
+    item = module.parents.get(node)
+    if not (isinstance(item, ast.withitem) and isinstance(item.optional_vars, ast.Name) and method_name(node) == "stream"):
+        return False
+    owner = module.parents.get(item)
+    response = item.optional_vars.id
+    return any(isinstance(n, ast.Call) and method_name(n) in ("aiter_lines", "iter_lines")
+               and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == response
+               for stmt in owner.body for n in walk_nodes(stmt))
 
 
 def _under_deadline(module: SourceModule, node: ast.Call) -> bool:
