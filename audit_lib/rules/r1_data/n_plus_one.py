@@ -80,8 +80,9 @@ FIX = ("load every row's data in one query: a JOIN, `WHERE key = ANY(%s)` with t
 
 @rule("R1.n-plus-one", on="module", scope="code", severity="high")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if db.skipped_module(module) or not (db.uses_database(module) or _imports_project_code(module, project)):
-        return
+    if db.skipped_module(module) or module.path.startswith("tools/") \
+            or not (db.uses_database(module) or _imports_project_code(module, project)):
+        return  # tests, migrations and the one-off developer tools of a top-level tools/ folder
     handlers = {id(h.function) for h in route_handlers(module)}
     for fn in functions(module.tree):
         expanded = db.expanded_ops(module, project, fn)

@@ -28,9 +28,10 @@ REQUEST_BODY_READS = {"json", "get_json", "form", "args", "data", "POST", "GET",
 
 
 def is_offline_module(module: SourceModule) -> bool:
-    """Test code and migration revisions (a ``migrations/`` folder, or one ``migrations.py`` of them)."""
+    """Test code, migration revisions (a ``migrations/`` folder, or one ``migrations.py`` of them) and
+    the developer tools of a top-level ``tools/`` folder (converters, generators): code run once, by hand."""
     return is_test_module(module) or MIGRATION_PATH.search(module.path) is not None \
-        or module.path.rsplit("/", 1)[-1] == "migrations.py"
+        or module.path.rsplit("/", 1)[-1] == "migrations.py" or module.path.startswith("tools/")
 
 
 @dataclass(frozen=True)
