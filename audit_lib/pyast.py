@@ -6,9 +6,10 @@ import ast
 from collections import deque
 from typing import Iterable, Iterator
 
-from audit_lib.source import SourceModule
+from audit_lib.source import SourceModule, child_nodes
 
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SCOPE_TYPES = (*FUNCTION_TYPES, ast.ClassDef, ast.Lambda)  # a function body's walk stops at these
 LOOP_TYPES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
@@ -156,18 +157,22 @@ def walk_function_body(fn: ast.AST) -> Iterator[ast.AST]:
     """
     cached = fn.__dict__.get(_BODY_WALK)
     if cached is None:
-        cached = fn.__dict__[_BODY_WALK] = list(_body_nodes(fn))
+        cached = fn.__dict__[_BODY_WALK] = _body_nodes(fn)
     return iter(cached)
 
 
-def _body_nodes(fn: ast.AST) -> Iterator[ast.AST]:
+def _body_nodes(fn: ast.AST) -> list[ast.AST]:
+    found: list[ast.AST] = []
     stack = list(reversed(getattr(fn, "body", [])))
     while stack:
         node = stack.pop()
-        yield node
-        if isinstance(node, FUNCTION_TYPES + (ast.ClassDef, ast.Lambda)):
+        found.append(node)
+        if isinstance(node, _SCOPE_TYPES):
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        children = child_nodes(node)
+        children.reverse()
+        stack.extend(children)
+    return found
 
 
 def string_value(node: ast.AST | None) -> str | None:

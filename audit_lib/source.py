@@ -83,17 +83,10 @@ class SourceModule:
         by_type: dict[type, list[ast.AST]] = {}
         parents: dict[ast.AST, ast.AST] = {}
         stack: list[ast.AST] = [self.tree]
-        node_type = ast.AST
         while stack:
             node = stack.pop()
             by_type.setdefault(type(node), []).append(node)
-            children: list[ast.AST] = []
-            for name in node._fields:  # ast.iter_child_nodes, inlined: this loop visits every node
-                value = getattr(node, name, None)
-                if isinstance(value, node_type):
-                    children.append(value)
-                elif isinstance(value, list):
-                    children.extend(item for item in value if isinstance(item, node_type))
+            children = child_nodes(node)
             for child in children:
                 parents[child] = node
             children.reverse()
@@ -133,6 +126,18 @@ class SourceModule:
     def imports_module(self, name: str) -> bool:
         """Whether the file imports ``name`` or anything below it."""
         return name in self.imported_roots
+
+
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """``list(ast.iter_child_nodes(node))``, faster: the walks over every node call it."""
+    children: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            children.append(value)
+        elif isinstance(value, list):
+            children.extend(item for item in value if isinstance(item, ast.AST))
+    return children
 
 
 @dataclass
