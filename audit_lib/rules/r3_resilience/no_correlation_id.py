@@ -83,6 +83,8 @@ THIRD_PARTY_HOSTS = re.compile(
     r"^\w+://([\w.-]+\.)?(googleapis\.com|google\.com|github\.com|slack\.com|discord(app)?\.com|stripe\.com|twilio\.com|"
     r"sendgrid\.com|mailgun\.net|amazonaws\.com|microsoft\.com|office\.com|atlassian\.net|pagerduty\.com|"
     r"opsgenie\.com|zoom\.us|telegram\.org|facebook\.com|twitter\.com|paypal\.com|openai\.com|sentry\.io)([:/]|$)")
+VENDOR_NAME = re.compile(r"paypal|stripe|github|gitlab|google|slack|twilio|sendgrid|mailgun|aws|azure|facebook|"
+                         r"twitter|discord|telegram|openai|sentry|oauth|webhook|callback")
 URL_HOST = re.compile(r"^https?://(?:[^/@]*@)?([^/:?#]+)")
 INTERNAL_SUFFIXES = (".internal", ".local", ".localdomain", ".svc", ".lan", ".corp", ".intranet", ".consul", ".home.arpa")
 GENERIC_NAMES = {"get", "post", "put", "patch", "delete", "head", "options", "request", "send", "json", "run", "execute",
@@ -101,7 +103,7 @@ def check(project: Project) -> Iterator[Finding]:
         if is_test_file(module) or is_script_file(module):
             continue
         for call in outbound_calls(module, project):
-            if call.protocol != "http" or targets_localhost(call) or _third_party(module, call):
+            if call.protocol != "http" or targets_localhost(call) or not _addresses_our_service(module, call):
                 continue
             fn = enclosing_function(module, call.node)
             if fn is None or (id(fn) not in handlers and fn.name not in called) or _propagates(module, call):
@@ -129,6 +131,47 @@ def _names_called_by_handlers(routes: list[tuple[SourceModule, RouteHandler]]) -
                 if name and name not in GENERIC_NAMES:
                     names.add(name)
     return names
+
+
+def _addresses_our_service(module: SourceModule, call: OutboundCall) -> bool:
+    """Whether the call visibly targets another service of ours: a configured or constant address
+    (``settings.STOCK_URL``, ``STOCK_URL``, ``self.BASE_URL``), an internal host, or a path on a client
+    whose ``base_url`` is one. A URL from a parameter or from response data (a link, a webhook, a
+    user's callback) is not judged, nor an address named after a public vendor."""
+    if _third_party(module, call):
+        return False
+    target = call.node.args[0] if call.node.args else keyword(call.node, "url")
+    leading = target.values[0] if isinstance(target, ast.JoinedStr) and target.values else target
+    text = string_value(leading) if leading is not None else None
+    if text is not None and text.startswith("/"):
+        base = call.client.keyword("base_url") if call.client is not None else None
+        return base is not None and _configured_address(module, call.node, base)
+    return target is not None and _configured_address(module, call.node, target)
+
+
+def _configured_address(module: SourceModule, at: ast.AST, node: ast.expr, depth: int = 0) -> bool:
+    if isinstance(node, ast.JoinedStr) and node.values:
+        node = node.values[0]
+    if isinstance(node, ast.FormattedValue):
+        node = node.value
+    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        node = node.left
+    if string_value(node) is not None:
+        return bool(re.match(r"^\w+://", string_value(node)))
+    if isinstance(node, ast.Name):
+        local = _local_value(module, at, node.id)
+        if local is not None:
+            return depth < 2 and _configured_address(module, at, local, depth + 1)
+        return node.id in module.imports or _assigned_at_module_level(module, node.id)
+    if isinstance(node, ast.Attribute):
+        return not VENDOR_NAME.search((dotted(node) or node.attr).lower())
+    return False
+
+
+def _assigned_at_module_level(module: SourceModule, name: str) -> bool:
+    return any(isinstance(t, ast.Name) and t.id == name for statement in module.tree.body
+               for t in (statement.targets if isinstance(statement, ast.Assign) else
+                         [statement.target] if isinstance(statement, ast.AnnAssign) else []))
 
 
 def _third_party(module: SourceModule, call: OutboundCall) -> bool:
