@@ -15,7 +15,11 @@ Headers built somewhere the rule cannot see (`headers=self._headers()`, `**kwarg
 clients received as parameters, code bases whose HTTP clients are instrumented by
 OpenTelemetry or ddtrace (they inject `traceparent`), calls to well-known public APIs
 (GitHub, Slack, Google, Stripe, ...) and to public domains written in the code (an update
-check, an OAuth provider's default endpoint), background jobs, test code, scripts and calls to
+check, an OAuth provider's default endpoint), calls whose URL comes from a parameter or
+from response data (a link, a webhook, a user's callback) or from a setting named after a
+vendor (`settings.paypal_api_endpoint`): only calls that visibly address a service of ours
+(a configured or constant address, an internal host name, a path on such a `base_url`)
+are judged. Background jobs, test code, scripts and calls to
 localhost are not reported.
 
 ## Why is this bad?
