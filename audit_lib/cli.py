@@ -178,7 +178,7 @@ def cmd_run(args) -> int:
     if not code.is_dir():
         raise UsageError(f"code root {'does not exist' if not code.exists() else 'is not a directory'}: {args.code}")
     settings = _settings(
-        args, code_root=str(code.resolve()), dsn_env=args.dsn_env, out_dir=args.out, baseline=args.baseline,
+        args, code_root=args.code, dsn_env=args.dsn_env, out_dir=args.out, baseline=args.baseline,
         jobs=args.jobs,
     )
     _check_rules(settings)

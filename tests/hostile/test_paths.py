@@ -71,6 +71,11 @@ def test_paths_are_relative_to_the_root_whatever_the_form_of_code(absolute_run, 
         assert str(tree) not in text
 
 
+def test_target_code_is_the_path_as_given(absolute_run, relative_run, tree):
+    assert absolute_run["target"]["code"] == str(tree / "code")
+    assert relative_run["target"]["code"] == "../../code"
+
+
 def test_links_out_of_the_root_are_not_followed(absolute_run):
     assert not [p for p in output_paths(absolute_run) if "linked" in p or "secret" in p]
     errors = {e["path"]: e["why"] for e in absolute_run["errors"]}
