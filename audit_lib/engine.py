@@ -19,7 +19,7 @@ from audit_lib import __version__
 from audit_lib.findings import Finding, Severity, assign_fingerprints, sort_key
 from audit_lib.registry import Rule, select
 from audit_lib.settings import Settings
-from audit_lib.source import FileError, Project, load_project
+from audit_lib.source import FileError, Project, is_test_path, load_project
 from audit_lib.sql.model import FoundQuery
 from audit_lib.suppress import (
     ALL,
@@ -184,7 +184,7 @@ class Audit:
             self.result.queries = find_queries(self.project)
             self.result.errors.extend(self.project.errors[known_errors:])
             found: list[Finding] = []
-            for query in self.result.queries:
+            for query in judged_queries(self.result.queries):
                 for rule in self.rules:
                     for check in rule.checks_of("query"):
                         found.extend(self._guarded(rule, query.id, check.fn, query, self.project))
@@ -235,6 +235,7 @@ class Audit:
             for query in self.result.queries:
                 if query.plan is None and query.plan_error is None:
                     query.plan_error = no_plan_reason
+            for query in judged_queries(self.result.queries):
                 for rule in self.rules:
                     for check in rule.checks_of("plan"):
                         found.extend(self._guarded(rule, query.id, check.fn, query, self.catalog, self.settings))
@@ -411,6 +412,12 @@ def _chunks(modules: list, count: int) -> list[tuple[int, int]]:
 
 def _module_rules_in_child(bounds: tuple[int, int]) -> tuple[list[Finding], list[FileError]]:
     return _FORKED_AUDIT._module_rules(*bounds)
+
+
+def judged_queries(queries: list[FoundQuery]) -> list[FoundQuery]:
+    """The queries the SQL and plan rules judge: those sent from outside test code (as the
+    code rules leave tests alone). Test-only queries are still found and planned."""
+    return [q for q in queries if any(not is_test_path(site.path) for site in q.sites)]
 
 
 def link_findings_to_queries(findings: list[Finding], queries: list[FoundQuery]) -> None:

@@ -22,6 +22,16 @@ SKIPPED_DIRS = {
     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "htmlcov",
 }
 MAX_FILE_BYTES = 2_000_000
+TEST_DIRS = frozenset({"tests", "test", "testing", "locust", "loadtests", "load_tests"})  # load tests are tests too
+TEST_FILES = frozenset({"conftest.py", "test.py", "tests.py", "locustfile.py"})
+
+
+def is_test_path(path: str) -> bool:
+    """Test code and fixtures: ``tests/``, ``test_*.py``, ``*_test.py``, ``conftest.py``, load tests."""
+    parts = path.split("/")
+    name = parts[-1]
+    return (any(p in TEST_DIRS for p in parts[:-1]) or name.startswith("test_")
+            or name.endswith("_test.py") or name in TEST_FILES)
 
 
 @dataclass

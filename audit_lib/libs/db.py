@@ -55,7 +55,7 @@ from audit_lib.pyast import (
     walk_function_body,
     walk_nodes,
 )
-from audit_lib.source import Project, SourceModule
+from audit_lib.source import Project, SourceModule, is_test_path
 
 READ, INSERT, UPDATE, DELETE, WRITE, EXECUTE, COMMIT = "read", "insert", "update", "delete", "write", "execute", "commit"
 WRITE_KINDS = frozenset({INSERT, UPDATE, DELETE, WRITE})
@@ -358,15 +358,9 @@ class DbOp:
         return f"{text} via {self.through}()" if self.through else text
 
 
-TEST_DIRS = frozenset({"tests", "test", "testing", "locust", "loadtests", "load_tests"})
-
-
 def is_test_module(module: SourceModule) -> bool:
     """Test code and fixtures: ``tests/``, ``test_*.py``, ``*_test.py``, ``conftest.py``, load tests (``locust/``)."""
-    parts = module.path.split("/")
-    name = parts[-1]
-    return (any(p in TEST_DIRS for p in parts[:-1]) or name.startswith("test_")
-            or name.endswith("_test.py") or name in ("conftest.py", "test.py", "tests.py", "locustfile.py"))
+    return is_test_path(module.path)
 
 
 def is_migration_module(module: SourceModule) -> bool:

@@ -8,23 +8,15 @@ import re
 from audit_lib.libs.http import OutboundCall
 from audit_lib.libs.web import RouteHandler, project_routes
 from audit_lib.pyast import string_value
-from audit_lib.source import Project, SourceModule
+from audit_lib.source import Project, SourceModule, is_test_path
 
 SCRIPT_DIRS = {"scripts", "script", "bin", "cli", "tools", "commands", "examples", "example", "docs", "benchmarks", "bench",
                "docker", "deploy", "ops", "dev"}
-TEST_DIRS = {"tests", "test", "testing", "locust", "loadtests", "load_tests"}  # load tests are tests too
 LOCAL_TARGET = re.compile(r"^\w+://(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])([:/]|$)")
 
 
 def is_test_file(module: SourceModule) -> bool:
-    parts = module.path.split("/")
-    name = parts[-1]
-    return (
-        any(p in TEST_DIRS for p in parts[:-1])
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-        or name in ("conftest.py", "tests.py", "locustfile.py")
-    )
+    return is_test_path(module.path)
 
 
 def is_script_file(module: SourceModule) -> bool:
