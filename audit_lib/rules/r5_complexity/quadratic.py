@@ -14,6 +14,12 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   rebuilds the list on every pass;
 - a string built with `+=` (or `s = s + ...`) on each pass of the loop.
 
+Only where the sizes are the data's: inside a request handler, or when one of the
+collections is read from the request or from query rows in the same function
+(`fetchall()`, `.all()`, `.filter(...)`, `request.json[...]`). Collections of unknown
+origin (a helper's parameters, configuration, a model's columns) are not judged: O(n²)
+is a hard stop for client-provided inputs, and most other lists are small by design.
+
 Membership tests on sets, dicts, strings (substring tests) and list literals that are
 never grown, loops over constants, lists made afresh for each item, and code that runs
 once (at import, in migration revisions, in tests) are fine.
@@ -27,6 +33,7 @@ strings once (Backend Posture R5).
 
 ## Example
 ```python
+@app.post("/invites")
 def dedupe(emails: list[str]) -> list[str]:
     unique = []
     for email in emails:
@@ -37,6 +44,7 @@ def dedupe(emails: list[str]) -> list[str]:
 
 ## Use instead
 ```python
+@app.post("/invites")
 def dedupe(emails: list[str]) -> list[str]:
     return list(dict.fromkeys(emails))   # O(n), keeps the order
 ```
@@ -52,6 +60,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.pyast import FUNCTION_TYPES, dotted, walk_nodes
+from audit_lib.libs.web import handler_of
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import (
     LIST,
@@ -70,6 +79,10 @@ from audit_lib.rules.r5_complexity._common import (
 from audit_lib.source import Project, SourceModule
 
 LINEAR_LIST_METHODS = {"index", "count", "remove"}
+ROW_READS = {  # calls that hand back query rows: their number is the data's, not the code's
+    "fetchall", "fetchmany", "fetch", "all", "scalars", "values_list", "values", "iterator",
+    "filter", "filter_by", "exclude", "order_by", "select_related", "prefetch_related",
+}
 
 
 @rule("R5.quadratic", on="module", scope="code", severity="medium")
@@ -85,29 +98,84 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         return kinds_by_scope[scope]
 
     reported: set[int] = set()
-    for finding in _findings(module, kinds):
-        if finding.line not in reported:
+    for finding, node, expressions in _findings(module, kinds):
+        if finding.line not in reported and _data_driven(module, project, node, expressions):
             reported.add(finding.line)
             yield finding
 
 
-def _findings(module: SourceModule, kinds) -> Iterator[Finding]:
+def _findings(module: SourceModule, kinds) -> Iterator[tuple[Finding, ast.AST, list[ast.expr]]]:
+    """Each candidate finding with its node and the expressions whose size makes it quadratic."""
     for site in loop_sites(module.tree):
         finding = _nested_loop(module, site)
         if finding:
-            yield finding
+            yield finding, site.node, [site.iter, *(o.iter for o in _outer_sites(module, site))]
         for node in walk_nodes(site.node) if site.clause == 0 else ():
             if isinstance(node, ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops):
-                yield from _membership(module, node, kinds)
+                for finding in _membership(module, node, kinds):
+                    yield finding, node, [*node.comparators, *_loop_iters(module, node)]
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                     and node.func.attr in LINEAR_LIST_METHODS:
                 finding = _list_method(module, node, kinds)
                 if finding:
-                    yield finding
+                    yield finding, node, [node.func.value, *_loop_iters(module, node)]
             elif isinstance(node, (ast.AugAssign, ast.Assign)):
                 finding = _string_growth(module, node, kinds)
                 if finding:
-                    yield finding
+                    yield finding, node, _loop_iters(module, node)
+
+
+def _loop_iters(module: SourceModule, node: ast.AST) -> list[ast.expr]:
+    return [s.iter for s in enclosing_loop_sites(module, node)]
+
+
+def _data_driven(module: SourceModule, project: Project, node: ast.AST, expressions: list[ast.expr]) -> bool:
+    """Whether the sizes come from the client or the database, where O(n²) is a hard stop.
+
+    A request handler's inputs are the client's; otherwise one of the collections must be
+    read from the request or from query rows in the same function. Collections of unknown
+    origin (a helper's parameters, configuration, a model's fields) are not judged.
+    """
+    function = scope_of(module, node)
+    if not isinstance(function, FUNCTION_TYPES):
+        return False
+    if handler_of(module, node, project) is not None:
+        return True
+    return any(_from_data(function, expression, set()) for expression in expressions)
+
+
+def _from_data(function: ast.AST, expression: ast.expr, seen: set[str]) -> bool:
+    for node in walk_nodes(expression):
+        if is_request_derived(node) if isinstance(node, ast.expr) else False:
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ROW_READS:
+            return True
+        if isinstance(node, ast.Name) and node.id not in seen:
+            seen.add(node.id)
+            if any(_from_data(function, source, seen) for source in _sources_of(function, node.id)):
+                return True
+    return False
+
+
+def _sources_of(function: ast.AST, name: str) -> Iterator[ast.expr]:
+    """What ``name`` is made from in the function: assigned values, iterables it walks, what
+    it is grown from (``name.append(x)`` in a loop over ``items``: ``items``)."""
+    for node in walk_nodes(function):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            yield node.value
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name) \
+                and node.target.id == name and node.value is not None:
+            yield node.value
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) \
+                and any(isinstance(n, ast.Name) and n.id == name for n in walk_nodes(node.target)):
+            yield node.iter
+        elif isinstance(node, (ast.For, ast.AsyncFor)) and _grows(node, name):
+            yield node.iter
+
+
+def _grows(loop: ast.For | ast.AsyncFor, name: str) -> bool:
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("append", "extend", "add")
+               and isinstance(n.func.value, ast.Name) and n.func.value.id == name for n in walk_nodes(loop))
 
 
 def _outer_sites(module: SourceModule, site: LoopSite) -> list[LoopSite]:
@@ -162,6 +230,8 @@ def _nested_loop(module: SourceModule, site: LoopSite) -> Finding | None:
     if collection is None and not from_request:
         return None
     for outer in _outer_sites(module, site):
+        if not walks_a_collection(outer):
+            continue  # `while xs:` drains or polls xs; it does not walk it
         if collection is not None and walked_collection(outer.iter) == collection:
             message = f"nested loop over {collection} inside a loop over the same collection: O(n²)"
             fix = f"index {collection} once in a dict or set keyed by what the inner loop looks for"
