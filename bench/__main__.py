@@ -1,4 +1,4 @@
-"""posture-audit benchmarks: `python -m bench [--only code,growth,database,report]`.
+"""posture-audit benchmarks: `python -m bench [--only code,growth,startup,memory,database,report]`.
 
 Every figure of one run is measured on the same machine in the same minute, so the
 ratios are what to read (absolute times on a shared machine are noise). Results are
@@ -19,6 +19,8 @@ from bench.measure import RESULTS, Row, format_table
 SUITES = {
     "code": code_scan.run_code_vs_peers,
     "growth": code_scan.run_growth,
+    "startup": code_scan.run_startup,
+    "memory": code_scan.run_memory,
     "database": database.run,
     "report": report.run,
 }
