@@ -64,7 +64,7 @@ def _compare(conn: psycopg.Connection, finding: Finding, queries: list[FoundQuer
         finding.message += f" (plan cost with this index, by hypopg: {text})"
 
 
-def _cost(conn: psycopg.Connection, query: FoundQuery) -> float | None:
+def _cost(conn: psycopg.Connection, query: FoundQuery) -> float | None:  # posture: ignore[T.float-money] EXPLAIN cost units, not money
     probe = dataclasses.replace(query, plan=None, plan_error=None, analyzed=False)
     plans.plan_query(conn, probe, Settings(explain_analyze=False))
     return probe.plan["Plan"].get("Total Cost") if probe.plan else None
