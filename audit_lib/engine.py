@@ -147,23 +147,24 @@ class Audit:
         return found
 
     def _code_rules_in_processes(self, jobs: int) -> list[Finding]:
-        """The per-module checks in ``jobs`` forked processes, the project checks here meanwhile.
+        """The project checks here, then the per-module checks in ``jobs`` forked processes.
 
-        The children inherit the parsed project (fork), so nothing is parsed twice; results
-        come back in module order, so the output is the one of a single process.
+        The children inherit the parsed project and what the project checks learnt about
+        every module (fork), so nothing is parsed or worked out twice; results come back in
+        module order, so the output is the one of a single process.
         """
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        known_errors = len(self.result.errors)
+        project_found = self._project_rules()
+        project_errors = self.result.errors[known_errors:]
+        del self.result.errors[known_errors:]
         global _FORKED_AUDIT
         _FORKED_AUDIT = self
         try:
             with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
                 pending = pool.map(_module_rules_in_child, _chunks(self.project.modules, jobs * CHUNKS_PER_JOB))
-                known_errors = len(self.result.errors)
-                project_found = self._project_rules()
-                project_errors = self.result.errors[known_errors:]
-                del self.result.errors[known_errors:]
                 found: list[Finding] = []
                 for chunk_found, chunk_errors in pending:
                     found.extend(chunk_found)
