@@ -6,7 +6,7 @@ import ast
 from collections import deque
 from typing import Iterable, Iterator
 
-from audit_lib.source import SourceModule, child_nodes
+from audit_lib.source import MODULE_WALK_ATTRIBUTE, SourceModule, child_nodes
 
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SCOPE_TYPES = (*FUNCTION_TYPES, ast.ClassDef, ast.Lambda)  # a function body's walk stops at these
@@ -71,7 +71,6 @@ def is_none(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
-_MODULE_WALK = "_posture_walk"  # a module tree's nodes in walk order, kept on the tree itself
 _BODY_WALK = "_posture_body"  # a function's body nodes, kept on the function node
 
 
@@ -81,9 +80,9 @@ def walk_nodes(node: ast.AST) -> Iterable[ast.AST]:
     A whole module's walk is computed once and shared by every rule that asks for it.
     """
     if isinstance(node, ast.Module):
-        cached = node.__dict__.get(_MODULE_WALK)
+        cached = node.__dict__.get(MODULE_WALK_ATTRIBUTE)
         if cached is None:
-            cached = node.__dict__[_MODULE_WALK] = list(_breadth_first(node))
+            cached = node.__dict__[MODULE_WALK_ATTRIBUTE] = list(_breadth_first(node))
         return cached
     return _breadth_first(node)
 

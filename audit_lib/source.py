@@ -89,18 +89,26 @@ class SourceModule:
 
     @cached_property
     def _index(self) -> tuple[dict[type, list[ast.AST]], dict[ast.AST, ast.AST]]:
-        """One walk of the tree: every node by type (in source order), every node's parent."""
+        """One walk of the tree: every node by type (in source order), every node's parent.
+
+        The same walk gives ``ast.walk``'s breadth-first order (the source order of each
+        depth, one depth after the other), kept for :func:`audit_lib.pyast.walk_nodes`.
+        """
         by_type: dict[type, list[ast.AST]] = {}
         parents: dict[ast.AST, ast.AST] = {}
-        stack: list[ast.AST] = [self.tree]
+        levels: list[list[ast.AST]] = []
+        stack: list[tuple[ast.AST, int]] = [(self.tree, 0)]
         while stack:
-            node = stack.pop()
+            node, depth = stack.pop()
             by_type.setdefault(type(node), []).append(node)
+            if depth == len(levels):
+                levels.append([])
+            levels[depth].append(node)
             children = child_nodes(node)
             for child in children:
                 parents[child] = node
-            children.reverse()
-            stack.extend(children)
+            stack.extend((child, depth + 1) for child in reversed(children))
+        self.tree.__dict__.setdefault(MODULE_WALK_ATTRIBUTE, [node for level in levels for node in level])
         return by_type, parents
 
     def nodes_of(self, *types: type) -> list[ast.AST]:
@@ -136,6 +144,9 @@ class SourceModule:
     def imports_module(self, name: str) -> bool:
         """Whether the file imports ``name`` or anything below it."""
         return name in self.imported_roots
+
+
+MODULE_WALK_ATTRIBUTE = "_posture_walk"  # a module tree's nodes in ast.walk order, kept on the tree itself
 
 
 def child_nodes(node: ast.AST) -> list[ast.AST]:
