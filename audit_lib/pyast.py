@@ -9,6 +9,7 @@ from typing import Iterable, Iterator
 from audit_lib.source import MODULE_WALK_ATTRIBUTE, SourceModule, child_nodes
 
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
+_WALKS_KEPT = (ast.Module, *FUNCTION_TYPES)  # walked by many rules, and over again
 _SCOPE_TYPES = (*FUNCTION_TYPES, ast.ClassDef, ast.Lambda)  # a function body's walk stops at these
 LOOP_TYPES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
@@ -77,9 +78,10 @@ _BODY_WALK = "_posture_body"  # a function's body nodes, kept on the function no
 def walk_nodes(node: ast.AST) -> Iterable[ast.AST]:
     """``ast.walk(node)``: the same nodes in the same (breadth-first) order, faster.
 
-    A whole module's walk is computed once and shared by every rule that asks for it.
+    The walk of a whole module or function is computed once and shared by every rule
+    that asks for it.
     """
-    if isinstance(node, ast.Module):
+    if isinstance(node, _WALKS_KEPT):
         cached = node.__dict__.get(MODULE_WALK_ATTRIBUTE)
         if cached is None:
             cached = node.__dict__[MODULE_WALK_ATTRIBUTE] = list(_breadth_first(node))

@@ -146,7 +146,7 @@ class SourceModule:
         return name in self.imported_roots
 
 
-MODULE_WALK_ATTRIBUTE = "_posture_walk"  # a module tree's nodes in ast.walk order, kept on the tree itself
+MODULE_WALK_ATTRIBUTE = "_posture_walk"  # a module's (or function's) nodes in ast.walk order, kept on the node
 
 
 def child_nodes(node: ast.AST) -> list[ast.AST]:
