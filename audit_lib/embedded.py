@@ -178,7 +178,7 @@ def _loaded_example_data() -> Path | None:
             if stale != cached:
                 shutil.rmtree(stale, ignore_errors=True)
         return cached
-    except Exception:
+    except Exception:  # the caller's own load then runs, and says what went wrong
         return None
     finally:
         shutil.rmtree(building, ignore_errors=True)
