@@ -983,10 +983,18 @@ def resolve_function(module: SourceModule, project: Project | None, call: ast.Ca
 
 
 def _top_level_function(holder: ast.AST, name: str) -> ast.AST | None:
-    for node in getattr(holder, "body", []):
-        if isinstance(node, FUNCTION_TYPES) and node.name == name:
-            return node
-    return None
+    """The first function named ``name`` in ``holder``'s body (a module or a class)."""
+    table = holder.__dict__.get(_DEFINED_FUNCTIONS)
+    if table is None:  # asked once per call of every analysed function: index the body once
+        table = {}
+        for node in getattr(holder, "body", []):
+            if isinstance(node, FUNCTION_TYPES):
+                table.setdefault(node.name, node)
+        holder.__dict__[_DEFINED_FUNCTIONS] = table
+    return table.get(name)
+
+
+_DEFINED_FUNCTIONS = "_posture_defined_functions"  # kept on the module or class node
 
 
 def _project_function(project: Project | None, dotted_target: str) -> tuple[SourceModule, ast.AST] | None:
