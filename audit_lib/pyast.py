@@ -73,6 +73,7 @@ def is_none(node: ast.AST | None) -> bool:
 
 
 _BODY_WALK = "_posture_body"  # a function's body nodes, kept on the function node
+_FUNCTIONS = "_posture_functions"  # the functions defined in a module or function, kept on its node
 
 
 def walk_nodes(node: ast.AST) -> Iterable[ast.AST]:
@@ -106,9 +107,13 @@ def _breadth_first(node: ast.AST) -> Iterator[ast.AST]:
 
 
 def functions(tree: ast.AST) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
-    for node in walk_nodes(tree):
-        if isinstance(node, FUNCTION_TYPES):
-            yield node
+    """Every function defined in ``tree``, in ``ast.walk`` order (a module's list is kept)."""
+    if not isinstance(tree, _WALKS_KEPT):
+        return (node for node in walk_nodes(tree) if isinstance(node, FUNCTION_TYPES))
+    cached = tree.__dict__.get(_FUNCTIONS)
+    if cached is None:
+        cached = tree.__dict__[_FUNCTIONS] = [node for node in walk_nodes(tree) if isinstance(node, FUNCTION_TYPES)]
+    return iter(cached)
 
 
 def ancestors(module: SourceModule, node: ast.AST) -> Iterator[ast.AST]:
