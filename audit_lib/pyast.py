@@ -130,6 +130,11 @@ def enclosing_function(module: SourceModule, node: ast.AST) -> ast.FunctionDef |
     return None
 
 
+def scope_of(module: SourceModule, node: ast.AST) -> ast.AST:
+    """The function around ``node``, or the module."""
+    return enclosing_function(module, node) or module.tree
+
+
 def enclosing_loops(module: SourceModule, node: ast.AST) -> list[ast.AST]:
     """Loops around ``node`` within its function, innermost first.
 

@@ -33,7 +33,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from audit_lib.pyast import FUNCTION_TYPES, dotted, method_name, qualified, walk_nodes
+from audit_lib.pyast import FUNCTION_TYPES, dotted, method_name, qualified, scope_of, walk_nodes
 from audit_lib.source import FileError, Project, SourceModule
 from audit_lib.sql.extract import Evaluator, SqlText, exclusive_branches, is_text_call
 from audit_lib.sql.model import FoundQuery, QuerySite
@@ -247,7 +247,7 @@ def rows_used(module: SourceModule, call: ast.Call) -> str | None:
     if not names:
         return None
     position = (call.lineno, call.col_offset)
-    later = [node for at, node in _reads_in(module, _scope(module, call)) if at > position]
+    later = [node for at, node in _reads_in(module, scope_of(module, call)) if at > position]
     prepared = method_name(call) == "prepare"
     return _read_later(module, later, names, prepared, call)
 
@@ -334,15 +334,6 @@ def _read_later(module: SourceModule, later: list[ast.AST], names: set[str], pre
             if "fetchone" in helper or "fetch_one" in helper:
                 return ONE
     return None
-
-
-def _scope(module: SourceModule, node: ast.AST) -> ast.AST:
-    parent = module.parents.get(node)
-    while parent is not None:
-        if isinstance(parent, FUNCTION_TYPES):
-            return parent
-        parent = module.parents.get(parent)
-    return module.tree
 
 
 def occurrences(text: SqlText, site: QuerySite) -> list[Occurrence]:

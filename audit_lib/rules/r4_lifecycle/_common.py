@@ -42,14 +42,7 @@ RESOURCE_TAILS = {name.rsplit(".", 1)[-1] for name in (
 REEXPORT_DEPTH = 3  # package __init__ files re-exporting a function, followed this many times
 CLOSE_METHODS = {"close", "aclose", "terminate", "closeall", "dispose"}
 
-TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|(^|/)conftest\.py$")
-
-
 SHORT_LIVED_PATH = re.compile(r"(^|/)(management/commands|migrations|alembic|scripts|bench|benchmarks|profiling)/|(^|/)(setup|manage|noxfile)\.py$")
-
-
-def is_test_path(path: str) -> bool:
-    return bool(TEST_PATH.search(path))
 
 
 def is_short_lived_path(path: str) -> bool:

@@ -83,10 +83,9 @@ from audit_lib.rules.r4_lifecycle._common import (
     ENGINES,
     RESOURCE_TAILS,
     dependency_functions,
-    is_test_path,
     resolve_function,
 )
-from audit_lib.source import Project, SourceModule
+from audit_lib.source import Project, SourceModule, is_test_path
 
 OPENERS = DB_CONNECT | DB_POOLS | ENGINES
 TASK_LIBRARIES = ("celery", "dramatiq", "rq", "huey", "arq")

@@ -94,11 +94,10 @@ from audit_lib.rules.r4_lifecycle._common import (
     DB_CONNECT,
     DB_POOLS,
     RESOURCE_TAILS,
-    is_test_path,
     resolve_function,
     top_level_function,
 )
-from audit_lib.source import Project, SourceModule
+from audit_lib.source import Project, SourceModule, is_test_path
 
 WEB_APPS = {
     "fastapi.FastAPI": "FastAPI", "starlette.applications.Starlette": "Starlette", "flask.Flask": "Flask",

@@ -104,10 +104,9 @@ from audit_lib.rules.r4_lifecycle._common import (
     CLOSE_METHODS,
     is_cursor_call,
     is_named_cursor,
-    is_test_path,
     resource_kind,
 )
-from audit_lib.source import Project, SourceModule
+from audit_lib.source import Project, SourceModule, is_test_path
 
 # Callees that take over closing what they are given.
 OWNERSHIP_SINKS = {"enter_context", "enter_async_context", "closing", "aclosing", "push", "push_async_exit"}

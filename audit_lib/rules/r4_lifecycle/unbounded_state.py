@@ -89,8 +89,8 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.registry import rule
-from audit_lib.rules.r4_lifecycle._common import is_short_lived_path, is_test_path
-from audit_lib.source import Project, SourceModule
+from audit_lib.rules.r4_lifecycle._common import is_short_lived_path
+from audit_lib.source import Project, SourceModule, is_test_path
 
 CONTAINER_FACTORIES = {
     "dict": "dict", "list": "list", "set": "set", "collections.defaultdict": "defaultdict",

@@ -43,16 +43,6 @@ class LoopSite:
     clause: int = 0  # index of the comprehension's generator
 
 
-def scope_of(module: SourceModule, node: ast.AST) -> ast.AST:
-    """The function around ``node``, or the module."""
-    parent = module.parents.get(node)
-    while parent is not None:
-        if isinstance(parent, FUNCTION_TYPES):
-            return parent
-        parent = module.parents.get(parent)
-    return module.tree
-
-
 def walked_collection(iter_node: ast.expr) -> str | None:
     """The dotted name of the collection a loop walks: ``xs`` for ``enumerate(xs)``,
     ``xs[1:]``, ``d.items()``, ``range(len(xs))``; None for anything else."""

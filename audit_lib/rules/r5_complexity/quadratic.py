@@ -59,7 +59,7 @@ import ast
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.pyast import FUNCTION_TYPES, dotted, walk_nodes
+from audit_lib.pyast import FUNCTION_TYPES, dotted, scope_of, walk_nodes
 from audit_lib.libs.web import handler_of
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import (
@@ -72,7 +72,6 @@ from audit_lib.rules.r5_complexity._common import (
     is_request_derived,
     loop_sites,
     name_kinds,
-    scope_of,
     walked_collection,
     walks_a_collection,
 )
