@@ -266,9 +266,6 @@ class Audit:
         """Fingerprint, apply suppressions and the baseline, sort."""
         findings = self.result.findings
         link_findings_to_queries(findings, self.result.queries)
-        from audit_lib.pg.usage import link_index_findings
-
-        link_index_findings(findings, self.result.queries)
         assign_fingerprints(findings)
         apply_code_suppressions(findings, self.suppressions)
         apply_object_suppressions(findings, self.settings.suppress_objects)
