@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import os
-import sys
 import time
 import traceback
 from contextlib import ExitStack, contextmanager
@@ -433,7 +432,3 @@ def redact(text: str) -> str:
     from audit_lib.redact import redact_secrets
 
     return redact_secrets(text)
-
-
-def stderr_progress(message: str) -> None:
-    print(f"posture-audit: {message}", file=sys.stderr, flush=True)
