@@ -200,3 +200,13 @@ def decorator_names(module: SourceModule, fn: ast.AST) -> list[str]:
         if name:
             names.append(name)
     return names
+
+
+def annotation_expr(annotation: ast.expr | None) -> ast.expr | None:
+    """An annotation as an expression: a string annotation (``"list[int]"``) parsed, None if it does not parse."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            return ast.parse(annotation.value, mode="eval").body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+    return annotation

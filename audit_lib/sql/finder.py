@@ -279,12 +279,8 @@ def _chained(module: SourceModule, node: ast.AST) -> str | None:
     while isinstance(parent, ast.Attribute) and isinstance(module.parents.get(parent), ast.Call):
         attr = parent.attr
         outer = module.parents.get(parent)
-        if attr in ONE_ROW:
-            return ONE
-        if attr in ALL_ROWS:
-            return ALL
-        if attr in SOME_ROWS:
-            return BOUNDED
+        if _rows_read_by(attr):
+            return _rows_read_by(attr)
         if attr not in PASS_THROUGH:
             return None
         node = outer
@@ -294,6 +290,15 @@ def _chained(module: SourceModule, node: ast.AST) -> str | None:
         if _iterates(parent, node):
             return ALL
     return None
+
+
+def _rows_read_by(method: str) -> str | None:
+    """How many rows a row-reading method takes: ONE, ALL, BOUNDED, or None for other methods."""
+    if method in ONE_ROW:
+        return ONE
+    if method in ALL_ROWS:
+        return ALL
+    return BOUNDED if method in SOME_ROWS else None
 
 
 def _iterates(parent: ast.AST | None, node: ast.AST) -> bool:
@@ -317,12 +322,8 @@ def _read_later(module: SourceModule, later: list[ast.AST], names: set[str], pre
                 if exclusive_branches(module, call, node):
                     continue
                 return SQL_METHODS[attr] if prepared and SQL_METHODS[attr] in (ALL, ONE) else None
-            if attr in ONE_ROW:
-                return ONE
-            if attr in ALL_ROWS:
-                return ALL
-            if attr in SOME_ROWS:
-                return BOUNDED
+            if _rows_read_by(attr):
+                return _rows_read_by(attr)
             if attr in PASS_THROUGH:
                 return _chained(module, node)
         if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and dotted(node.iter) in names:

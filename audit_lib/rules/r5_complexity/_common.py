@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from audit_lib.libs.db import is_test_module
 from audit_lib.pyast import (
     FUNCTION_TYPES,
+    annotation_expr,
     dotted,
     method_name,
     string_value,
@@ -238,13 +239,7 @@ def _is_fixed_source(node: ast.expr) -> bool:
 
 
 def _is_list_annotation(annotation: ast.expr | None) -> bool:
-    if annotation is None:
-        return False
-    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        try:
-            annotation = ast.parse(annotation.value, mode="eval").body
-        except SyntaxError:
-            return False
+    annotation = annotation_expr(annotation)
     if isinstance(annotation, ast.Subscript):
         head = dotted(annotation.value) or ""
         return head.rsplit(".", 1)[-1] in ("list", "List")

@@ -67,6 +67,7 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.db import is_test_module
 from audit_lib.pyast import (
     FUNCTION_TYPES,
+    annotation_expr,
     call_name,
     qualified,
     string_value,
@@ -244,11 +245,7 @@ def _is_float_call(module: SourceModule, call: ast.Call) -> bool:
 
 def _is_float_annotation(module: SourceModule, annotation: ast.expr) -> bool:
     """``float``, ``Optional[float]``, ``float | None``, ``Mapped[float]``, ``"float"``."""
-    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        try:
-            annotation = ast.parse(annotation.value, mode="eval").body
-        except SyntaxError:
-            return False
+    annotation = annotation_expr(annotation)
     if isinstance(annotation, ast.Name):
         return annotation.id == "float"
     if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
