@@ -146,7 +146,7 @@ def name_kinds(module: SourceModule, scope: ast.AST) -> dict[str, set[str]]:
     if isinstance(scope, FUNCTION_TYPES):
         arguments = scope.args
         for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
-            kinds.setdefault(arg.arg, set()).add(LIST if _is_list_annotation(arg.annotation) else OTHER)
+            kinds.setdefault(arg.arg, set()).add(LIST if is_list_annotation(arg.annotation) else OTHER)
     for node in _scope_nodes(scope):
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -238,7 +238,7 @@ def _is_fixed_source(node: ast.expr) -> bool:
     return name is not None and name.rsplit(".", 1)[-1][:1].isupper()
 
 
-def _is_list_annotation(annotation: ast.expr | None) -> bool:
+def is_list_annotation(annotation: ast.expr | None) -> bool:
     annotation = annotation_expr(annotation)
     if isinstance(annotation, ast.Subscript):
         head = dotted(annotation.value) or ""

@@ -14,15 +14,23 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   rebuilds the list on every pass;
 - a string built with `+=` (or `s = s + ...`) on each pass of the loop.
 
-Only where the sizes are the data's: inside a request handler, or when one of the
-collections is read from the request or from query rows in the same function
-(`fetchall()`, `.all()`, `.filter(...)`, `request.json[...]`). Collections of unknown
-origin (a helper's parameters, configuration, a model's columns) are not judged: O(n²)
-is a hard stop for client-provided inputs, and most other lists are small by design.
+Only where every size that multiplies is the data's: a collection read from the request
+body (a request handler's `list[...]` parameters, `request.json[...]`) or from query rows
+in the same function (`fetchall()`, `.all()`, `.filter(...)`), followed through the names
+it is assigned to and grown from, as they stand where they are read (a name rebound
+later, or in the other branch of an `if`, does not count). A scan of a list that the
+loop around it grows itself (`if x not in seen: seen.append(x)`) needs only that loop's
+collection to be the data's; any other scan needs both the list and a loop around it to
+be. Collections of unknown origin (a helper's parameters, another function's result,
+configuration, settings, a model's columns, request headers) are not judged, even in a
+handler: O(n²) is a hard stop for client-provided inputs, and most other lists (custom
+fields, installed plugins, one object's children) are small by design. The rule reports
+only what it can be sure of, and misses quadratic work over such collections.
 
 Membership tests on sets, dicts, strings (substring tests) and list literals that are
 never grown, loops over constants, lists made afresh for each item, and code that runs
-once (at import, in migration revisions, in tests) are fine.
+once or by hand (at import, in migration revisions, in tests, in Django management
+commands) are fine.
 
 ## Why is this bad?
 Each of these turns an O(n) pass into O(n²): with 10 000 items that is 100 million
@@ -56,6 +64,7 @@ def dedupe(emails: list[str]) -> list[str]:
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
@@ -67,6 +76,7 @@ from audit_lib.rules.r5_complexity._common import (
     STR,
     LoopSite,
     enclosing_loop_sites,
+    is_list_annotation,
     is_list_expression,
     is_offline_module,
     is_request_derived,
@@ -77,6 +87,8 @@ from audit_lib.rules.r5_complexity._common import (
 )
 from audit_lib.source import Project, SourceModule
 
+# Django management commands: run by an operator from a shell, not on a request.
+MANAGEMENT_COMMAND = re.compile(r"(^|/)management/commands/")
 LINEAR_LIST_METHODS = {"index", "count", "remove"}
 ROW_READS = {  # calls that hand back query rows: their number is the data's, not the code's
     "fetchall", "fetchmany", "fetch", "all", "scalars", "values_list", "values", "iterator",
@@ -86,7 +98,7 @@ ROW_READS = {  # calls that hand back query rows: their number is the data's, no
 
 @rule("R5.quadratic", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_offline_module(module) or "for " not in module.text:
+    if is_offline_module(module) or MANAGEMENT_COMMAND.search(module.path) or "for " not in module.text:
         return
     kinds_by_scope: dict[ast.AST, dict[str, set[str]]] = {}
 
@@ -97,84 +109,137 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         return kinds_by_scope[scope]
 
     reported: set[int] = set()
-    for finding, node, expressions in _findings(module, kinds):
-        if finding.line not in reported and _data_driven(module, project, node, expressions):
+    for finding, node, groups in _findings(module, kinds):
+        if finding.line not in reported and _data_sized(module, project, node, groups):
             reported.add(finding.line)
             yield finding
 
 
-def _findings(module: SourceModule, kinds) -> Iterator[tuple[Finding, ast.AST, list[ast.expr]]]:
-    """Each candidate finding with its node and the expressions whose size makes it quadratic."""
+def _findings(module: SourceModule, kinds) -> Iterator[tuple[Finding, ast.AST, list[list[ast.expr]]]]:
+    """Each candidate finding with its node and the groups of expressions whose sizes make
+    it quadratic: each group must hold one collection that grows with the data."""
     for site in loop_sites(module.tree):
         finding = _nested_loop(module, site)
         if finding:
-            yield finding, site.node, [site.iter, *(o.iter for o in _outer_sites(module, site))]
+            yield finding, site.node, [[site.iter]]
         for node in walk_nodes(site.node) if site.clause == 0 else ():
             if isinstance(node, ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops):
-                for finding in _membership(module, node, kinds):
-                    yield finding, node, [*node.comparators, *_loop_iters(module, node)]
+                for finding, container in _membership(module, node, kinds):
+                    yield finding, node, _scan_groups(module, node, container)
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                     and node.func.attr in LINEAR_LIST_METHODS:
                 finding = _list_method(module, node, kinds)
                 if finding:
-                    yield finding, node, [node.func.value, *_loop_iters(module, node)]
+                    yield finding, node, _scan_groups(module, node, node.func.value)
             elif isinstance(node, (ast.AugAssign, ast.Assign)):
                 finding = _string_growth(module, node, kinds)
                 if finding:
-                    yield finding, node, _loop_iters(module, node)
+                    yield finding, node, [_loop_iters(module, node)]
+
+
+def _scan_groups(module: SourceModule, node: ast.AST, scanned: ast.expr) -> list[list[ast.expr]]:
+    """A list scanned once per item costs len(list) x len(loop). When a loop around the scan
+    grows the list itself (``if x not in seen: seen.append(x)``), its length follows that
+    loop's: that one collection decides. Otherwise both the list and a loop must be large."""
+    if isinstance(scanned, ast.Name):
+        for site in _collection_loops(module, node):
+            if isinstance(site.node, (ast.For, ast.AsyncFor)) and _grows(site.node, scanned.id):
+                return [[site.iter]]
+    return [[scanned], _loop_iters(module, node)]
 
 
 def _loop_iters(module: SourceModule, node: ast.AST) -> list[ast.expr]:
     return [s.iter for s in enclosing_loop_sites(module, node)]
 
 
-def _data_driven(module: SourceModule, project: Project, node: ast.AST, expressions: list[ast.expr]) -> bool:
-    """Whether the sizes come from the client or the database, where O(n²) is a hard stop.
-
-    A request handler's inputs are the client's; otherwise one of the collections must be
-    read from the request or from query rows in the same function. Collections of unknown
-    origin (a helper's parameters, configuration, a model's fields) are not judged.
-    """
+def _data_sized(module: SourceModule, project: Project, node: ast.AST, groups: list[list[ast.expr]]) -> bool:
+    """Whether every size that multiplies is the data's, where O(n²) is a hard stop: a
+    collection read from the request body (a handler's ``list[...]`` parameters, ``request.json[...]``)
+    or from query rows in the same function. Collections of unknown origin (a helper's
+    parameters, configuration, settings, a model's fields, another function's result) are
+    not judged: most such lists are small by design."""
     function = scope_of(module, node)
     if not isinstance(function, FUNCTION_TYPES):
         return False
+    body_lists = set()
     if handler_of(module, node, project) is not None:
-        return True
-    return any(_from_data(function, expression, set()) for expression in expressions)
+        arguments = function.args
+        body_lists = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+                      if is_list_annotation(a.annotation)}
+    return all(any(_from_data(function, expression, set(), body_lists, module.parents) for expression in group)
+               for group in groups)
 
 
-def _from_data(function: ast.AST, expression: ast.expr, seen: set[str]) -> bool:
+def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int]], body_lists: set[str],
+               parents: dict) -> bool:
     for node in walk_nodes(expression):
         if is_request_derived(node) if isinstance(node, ast.expr) else False:
             return True
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ROW_READS:
             return True
-        if isinstance(node, ast.Name) and node.id not in seen:
-            seen.add(node.id)
-            if any(_from_data(function, source, seen) for source in _sources_of(function, node.id)):
+        if isinstance(node, ast.Name) and node.id in body_lists:
+            return True
+        if isinstance(node, ast.Name) and (node.id, node.lineno) not in seen:
+            seen.add((node.id, node.lineno))
+            if any(_from_data(function, source, seen, body_lists, parents)
+                   for source in _sources_of(function, node, parents)):
                 return True
     return False
 
 
-def _sources_of(function: ast.AST, name: str) -> Iterator[ast.expr]:
-    """What ``name`` is made from in the function: assigned values, iterables it walks, what
-    it is grown from (``name.append(x)`` in a loop over ``items``: ``items``)."""
+def _sources_of(function: ast.AST, read: ast.Name, parents: dict) -> list[ast.expr]:
+    """What ``name`` holds when read on ``line``: the value of its last binding before that
+    line (an assignment, or the iterable a loop binds it from) and what it was grown from
+    since (``name += xs``; ``name.append(x)`` in a loop over ``items``: ``items``).
+    Line order stands in for the flow: a name rebound to other data later, or bound in the
+    other branch of an ``if``, does not count."""
+    name, line, read_branches = read.id, read.lineno, _branches(read, parents)
+    binds: list[tuple[int, ast.expr]] = []
+    grows: list[tuple[int, ast.expr]] = []
     for node in walk_nodes(function):
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
-            yield node.value
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name) \
+        if not isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension)) \
+                or _exclusive(read_branches, _branches(node, parents)):
+            continue
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets) \
+                or isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
                 and node.target.id == name and node.value is not None:
-            yield node.value
+            if node.lineno < line:
+                binds.append((node.lineno, node.value))
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
+            if node.lineno < line:
+                grows.append((node.lineno, node.value))
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) \
                 and any(isinstance(n, ast.Name) and n.id == name for n in walk_nodes(node.target)):
-            yield node.iter
-        elif isinstance(node, (ast.For, ast.AsyncFor)) and _grows(node, name):
-            yield node.iter
+            # a comprehension's element is written before its `for`, on the same line
+            if node.target.lineno < line or isinstance(node, ast.comprehension) and node.target.lineno == line:
+                binds.append((node.target.lineno, node.iter))
+        if isinstance(node, (ast.For, ast.AsyncFor)) and node.lineno < line and _grows(node, name):
+            grows.append((node.lineno, node.iter))
+    last = max((at for at, _ in binds), default=0)
+    return [value for at, value in binds if at == last] + [value for at, value in grows if at >= last]
+
+
+def _branches(node: ast.AST, parents: dict) -> dict[int, bool]:
+    """For each ``if`` around ``node``: whether ``node`` is in its ``else``."""
+    branches: dict[int, bool] = {}
+    child, parent = node, parents.get(node)
+    while parent is not None and not isinstance(parent, FUNCTION_TYPES):
+        if isinstance(parent, ast.If) and child is not parent.test:
+            branches[id(parent)] = child in parent.orelse
+        child, parent = parent, parents.get(parent)
+    return branches
+
+
+def _exclusive(a: dict[int, bool], b: dict[int, bool]) -> bool:
+    return any(a[key] != b[key] for key in a.keys() & b.keys())
 
 
 def _grows(loop: ast.For | ast.AsyncFor, name: str) -> bool:
-    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("append", "extend", "add")
-               and isinstance(n.func.value, ast.Name) and n.func.value.id == name for n in walk_nodes(loop))
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+               and n.func.attr in ("append", "extend", "add", "insert")
+               and isinstance(n.func.value, ast.Name) and n.func.value.id == name
+               or isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and n.target.id == name
+               for n in walk_nodes(loop))
 
 
 def _outer_sites(module: SourceModule, site: LoopSite) -> list[LoopSite]:
@@ -261,7 +326,7 @@ def _membership(module: SourceModule, compare: ast.Compare, kinds) -> Iterator[F
             message = f"membership test on the list {container.id} inside a loop: O(n·m)"
             fix = f"make {container.id} a set (or keep a set beside it) for the membership test"
         yield Finding(message=message, path=module.path, line=compare.lineno, end_line=compare.end_lineno,
-                      evidence=module.evidence(compare), fix=fix)
+                      evidence=module.evidence(compare), fix=fix), container
 
 
 def _list_method(module: SourceModule, call: ast.Call, kinds) -> Finding | None:
