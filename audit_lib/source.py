@@ -27,11 +27,17 @@ TEST_FILES = frozenset({"conftest.py", "test.py", "tests.py", "locustfile.py"})
 
 
 def is_test_path(path: str) -> bool:
-    """Test code and fixtures: ``tests/``, ``test_*.py``, ``*_test.py``, ``conftest.py``, load tests."""
+    """Test code and fixtures: ``tests/``, ``test_*.py``, ``*_test.py``, ``conftest.py``, load tests,
+    behave acceptance tests (``features/steps/``, ``features/environment.py``)."""
     parts = path.split("/")
     name = parts[-1]
     return (any(p in TEST_DIRS for p in parts[:-1]) or name.startswith("test_")
-            or name.endswith("_test.py") or name in TEST_FILES)
+            or name.endswith("_test.py") or name in TEST_FILES or _is_behave_path(parts))
+
+
+def _is_behave_path(parts: list[str]) -> bool:
+    folders = parts[:-1]
+    return "features" in folders and (parts[-1] == "environment.py" or "steps" in folders[folders.index("features"):])
 
 
 @dataclass

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from audit_lib.source import load_project
+from audit_lib.source import is_test_path, load_project
 
 
 def write(root: Path, rel: str, content: str | bytes) -> Path:
@@ -154,3 +154,15 @@ def test_enclosing_loops_skip_what_runs_once(tmp_path):
     calls = {c.func.attr: c for c in module.nodes_of(ast.Call)}
     assert enclosing_loops(module, calls["rows"]) == []
     assert [type(loop) for loop in enclosing_loops(module, calls["get"])] == [ast.ListComp]
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("tests/test_api.py", True),
+    ("app/orders_test.py", True),
+    ("features/steps/failover.py", True),
+    ("features/environment.py", True),
+    ("app/features/flags.py", False),
+    ("app/steps/wizard.py", False),
+])
+def test_test_paths_include_behave_acceptance_tests(path, expected):
+    assert is_test_path(path) is expected
