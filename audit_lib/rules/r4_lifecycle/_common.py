@@ -18,6 +18,7 @@ DB_CONNECT = {
     "psycopg2.connect", "asyncpg.connect", "pymysql.connect", "MySQLdb.connect",
     "aiomysql.connect", "mysql.connector.connect", "aiopg.connect", "pg8000.connect",
     "pg8000.native.Connection",
+    "dataset.connect",  # a dataset.Database: its own engine and connection, closed by db.close()
 }
 # Local file databases: opening one is a file open, not a network round trip.
 LOCAL_DB_CONNECT = {"sqlite3.connect", "aiosqlite.connect"}
@@ -34,20 +35,33 @@ HTTP_CLIENTS = {
     "httpx.Client": "httpx client", "httpx.AsyncClient": "httpx client",
     "aiohttp.ClientSession": "aiohttp session",
 }
-FILE_OPENERS = {"open", "io.open", "builtins.open", "codecs.open", "gzip.open", "bz2.open", "lzma.open"}
-SOCKETS = {"socket.socket", "socket.create_connection"}
+FILE_OPENERS = {"open", "io.open", "builtins.open", "codecs.open", "gzip.open", "bz2.open", "lzma.open",
+                "tempfile.NamedTemporaryFile", "tempfile.TemporaryFile", "tempfile.SpooledTemporaryFile",
+                "django.core.files.temp.NamedTemporaryFile"}
+# websocket-client's create_connection returns a connected WebSocket (a socket), closed by ws.close().
+SOCKETS = {"socket.socket", "socket.create_connection", "websocket.create_connection"}
 
 RESOURCE_TAILS = {name.rsplit(".", 1)[-1] for name in (
     *DB_CONNECT, *LOCAL_DB_CONNECT, *DB_POOLS, *ENGINES, *HTTP_CLIENTS, *FILE_OPENERS, *SOCKETS)}
 REEXPORT_DEPTH = 3  # package __init__ files re-exporting a function, followed this many times
 CLOSE_METHODS = {"close", "aclose", "terminate", "closeall", "dispose"}
 
-SHORT_LIVED_PATH = re.compile(r"(^|/)(management/commands|migrations|alembic|scripts|bench|benchmarks|profiling)/|(^|/)(setup|manage|noxfile)\.py$")
+# A package named ``migrations`` whose ``__init__.py`` holds code is a library of the application, not a
+# migration; the top-level ``tools/`` folder holds developer tools, like ``scripts/``.
+SHORT_LIVED_PATH = re.compile(r"(^|/)(management/commands|alembic|scripts|bench|benchmarks|profiling)/"
+                              r"|(^|/)migrations/(?!__init__\.py$)|^tools/|(^|/)(setup|manage|noxfile)\.py$")
+COMMANDS_PATH = re.compile(r"(^|/)management/commands/")
 
 
 def is_short_lived_path(path: str) -> bool:
     """Files that run as one-off commands, whose in-memory state dies with the command."""
     return bool(SHORT_LIVED_PATH.search(path))
+
+
+def is_one_shot_path(path: str) -> bool:
+    """Short-lived files that always run once and exit: not Django management commands, some of which run
+    as long-lived workers."""
+    return is_short_lived_path(path) and not COMMANDS_PATH.search(path)
 
 
 def resource_kind(module: SourceModule, call: ast.Call) -> str | None:
@@ -57,6 +71,8 @@ def resource_kind(module: SourceModule, call: ast.Call) -> str | None:
     name = call_name(module, call)
     if name is None:
         return None
+    if "." in name and (dotted(call.func) or "").partition(".")[0] not in module.imports:
+        return None  # ``dataset.connect()`` on a local variable named ``dataset``, not the library
     if name in DB_CONNECT or name in LOCAL_DB_CONNECT:
         return "database connection"
     if name in DB_POOLS:

@@ -3,10 +3,13 @@
 ## What it does
 Inside a function, reports a resource acquired outside `with`/`async with` that is
 neither closed in a `finally` block nor handed to an owner. Resources are files
-(`open`, `io.open`, `gzip.open`, ...), database connections (`psycopg.connect`,
-`psycopg2.connect`, `asyncpg.connect`, `sqlite3.connect`, `pymysql.connect`, ...),
+(`open`, `io.open`, `gzip.open`, `Path(p).open()`, `tempfile.NamedTemporaryFile`,
+`TemporaryFile`, `SpooledTemporaryFile`, ...), database connections (`psycopg.connect`,
+`psycopg2.connect`, `asyncpg.connect`, `sqlite3.connect`, `pymysql.connect`,
+`dataset.connect`, ...),
 pools (`asyncpg.create_pool`, `psycopg_pool.ConnectionPool`, `psycopg2.pool.*`),
-cursors (`conn.cursor()`), sockets (`socket.socket`, `socket.create_connection`),
+cursors (`conn.cursor()`), sockets (`socket.socket`, `socket.create_connection`,
+websocket-client's `create_connection`),
 HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
 `aiohttp.ClientSession`), and connections checked out of a pool or engine
 (`pool.getconn()`, `await pool.acquire()` on a receiver named like a pool,
@@ -27,7 +30,11 @@ make_transport(sock); return transport`), entered into an
 `contextlib.closing(...)`, given back by a cleanup helper (`pool.putconn(conn)`, `_sync_close(f)`), its
 `close` registered as a callback (`atexit.register(
 conn.close)`, `stack.callback(f.close)`, `request.addfinalizer(...)`), or captured by a
-nested function. A generator that yields the resource and closes it after the `yield`
+nested function that outlives the call (decorated, returned, passed on). A nested
+function that is only called in place is part of the function: its uses and closes
+count as the function's. A wrapper built around the resource and kept in a local
+(`wrapped = File(handle)`) stands for it: closing or handing over the wrapper counts,
+and a wrapper that is dropped leaks the resource. A generator that yields the resource and closes it after the `yield`
 (pytest fixtures, FastAPI dependencies) is fine. Module-level and class-level
 resources live as long as the process and are judged by R4.no-graceful-shutdown.
 
@@ -42,14 +49,21 @@ Decisions:
 - `conn.close()` of an asyncio resource (asyncpg, aiohttp, httpx.AsyncClient, psycopg
   async, aiosqlite, aiomysql, aiopg) without `await` closes nothing and is reported
   with high confidence.
-- A resource used inline and dropped (`open(p).read()`, `json.load(open(p))`) is
+- A resource used inline and dropped (`open(p).read()`, `json.load(open(p))`,
+  `for line in open(p)`, `NamedTemporaryFile(delete=False).name`) is
   reported with low confidence for files (CPython's reference counting closes them at
   once; other interpreters do not) and medium confidence otherwise.
 - A cursor of a connection that this function itself opens, or closes in a
   `finally`, is not reported separately: closing the connection closes its cursors. Other client-side cursors get
   low confidence (freed when the name goes out of scope on CPython); server-side
   (named) cursors get high confidence, they hold a portal open on the server.
-- Test files (`tests/`, `test_*.py`, `conftest.py`) are not audited.
+- Test files (`tests/`, `test_*.py`, `conftest.py`) and files of one-shot processes
+  (migrations, `scripts/`, the top-level `tools/` folder, `setup.py`, `manage.py`,
+  benchmarks) are not audited: what they leave open dies with the process at once.
+  Django management commands stay audited (some run as long-lived workers), and so
+  does the `__init__.py` of a package named `migrations` (application code).
+- A dotted factory counts only when its first part is an import: `dataset.connect()`
+  on a local variable named `dataset` is not the dataset library.
 
 ## Why is this bad?
 Every unclosed connection holds a PostgreSQL backend process (and its memory) until the
@@ -103,6 +117,7 @@ from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
     CLOSE_METHODS,
     is_cursor_call,
+    is_one_shot_path,
     is_named_cursor,
     resource_kind,
 )
@@ -138,6 +153,7 @@ READERS = {"json.load", "json.dump", "yaml.load", "yaml.safe_load", "yaml.full_l
            "yaml.safe_dump", "pickle.load", "pickle.dump", "tomllib.load", "toml.load", "csv.reader",
            "csv.writer", "csv.DictReader", "csv.DictWriter", "shutil.copyfileobj", "print",
            "hashlib.file_digest", "configparser.ConfigParser.read_file"}
+PATH_CLASSES = {"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.WindowsPath"}
 # Drivers whose cursors support `with` (sqlite3 cursors do not).
 CURSOR_CONTEXT_DRIVERS = ("psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql", "django.db")
 
@@ -155,7 +171,7 @@ class Usage:
 
 @rule("R4.resource-not-closed", on="module", scope="code", severity="high")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_test_path(module.path):
+    if is_test_path(module.path) or is_one_shot_path(module.path):
         return
     cursors_matter = any(module.imports_module(d) for d in CURSOR_CONTEXT_DRIVERS)
     sessionmakers: dict[str, set[str]] = {}
@@ -215,6 +231,8 @@ def _acquired_kind(module: SourceModule, call: ast.Call) -> str | None:
         return kind
     receiver = (dotted(call.func.value) or "").rsplit(".", 1)[-1].lower()
     method = call.func.attr
+    if method == "open" and _is_path(module, call.func.value):
+        return "file"
     if method == "getconn" or method == "acquire" and "pool" in receiver \
             and isinstance(module.parents.get(call), ast.Await):
         return "pooled connection"
@@ -223,8 +241,15 @@ def _acquired_kind(module: SourceModule, call: ast.Call) -> str | None:
     return None
 
 
+def _is_path(module: SourceModule, node: ast.expr) -> bool:
+    """``Path(p)``, ``Path(root) / name``: a pathlib path built in place (``Path(p).open()``)."""
+    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        node = node.left
+    return isinstance(node, ast.Call) and call_name(module, node) in PATH_CLASSES
+
+
 def _judge(module: SourceModule, fn: ast.AST, call: ast.Call, kind: str) -> Finding | None:
-    factory = call_name(module, call) or f"{ast.unparse(call.func)}"
+    factory = call_name(module, call) or ("Path.open" if method_name(call) == "open" else ast.unparse(call.func))
     site: ast.AST = call
     parent = module.parents.get(call)
     if isinstance(parent, ast.Await):
@@ -246,7 +271,8 @@ def _judge(module: SourceModule, fn: ast.AST, call: ast.Call, kind: str) -> Find
     if isinstance(parent, ast.Attribute):
         if parent.attr in CLOSE_METHODS or parent.attr.startswith("__"):
             return None
-        return _inline(module, call, kind, factory, f".{parent.attr}()")
+        called = isinstance(module.parents.get(parent), ast.Call) and module.parents[parent].func is parent
+        return _inline(module, call, kind, factory, f".{parent.attr}()" if called else f".{parent.attr}")
     if isinstance(parent, (ast.Call, ast.keyword)):
         callee_call = parent if isinstance(parent, ast.Call) else module.parents.get(parent)
         reader = call_name(module, callee_call) if isinstance(callee_call, ast.Call) else None
@@ -255,6 +281,8 @@ def _judge(module: SourceModule, fn: ast.AST, call: ast.Call, kind: str) -> Find
         return None
     if isinstance(parent, ast.Expr):
         return _inline(module, call, kind, factory, "nothing")
+    if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is site:
+        return _inline(module, call, kind, factory, "a for loop")
     return None
 
 
@@ -307,24 +335,31 @@ def _usage(module: SourceModule, fn: ast.AST, name: str, factory: str) -> Usage:
     usage = Usage()
     names = {name}
     body_nodes = list(walk_function_body(fn))
-    for node in body_nodes:
+    for node in list(body_nodes):
         if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
             usage.owned = True
         elif isinstance(node, FUNCTION_TYPES + (ast.Lambda,)) and any(
                 isinstance(n, ast.Name) and n.id in names for n in walk_nodes(node)):
-            usage.owned = True  # captured by a nested function: its lifetime is not this function's
-    for node in body_nodes:
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in names:
-            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            if _called_in_place(fn, node):
+                body_nodes.extend(walk_function_body(node))  # its uses are this function's uses
+            else:
+                usage.owned = True  # captured by a nested function: its lifetime is not this function's
+    aliases_before = 0
+    while len(names) != aliases_before:  # ``other = conn``, ``wrapper = File(handle)``: the same resource
+        aliases_before = len(names)
+        for node in body_nodes:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and (_is_name_in(node.value, names) or _wraps(module, node.value, names)):
+                names.add(node.targets[0].id)
     cursors = {t.id for node in body_nodes if isinstance(node, ast.Assign) and _is_cursor_of(node.value, names)
                for t in node.targets if isinstance(t, ast.Name)}
     cursor_usage = Usage()
     for node in body_nodes:
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if node.id in names:
-                _classify_use(module, node, usage, factory)
+                _classify_use(module, node, usage, factory, names)
             elif node.id in cursors:
-                _classify_use(module, node, cursor_usage, factory)
+                _classify_use(module, node, cursor_usage, factory, names)
     usage.owned = usage.owned or cursor_usage.owned  # a cursor handed over carries its connection along
     return usage
 
@@ -334,7 +369,26 @@ def _is_cursor_of(value: ast.AST, names: set[str]) -> bool:
         isinstance(value.func.value, ast.Name) and value.func.value.id in names
 
 
-def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: str) -> None:
+def _is_name_in(node: ast.AST, names: set[str]) -> bool:
+    return isinstance(node, ast.Name) and node.id in names
+
+
+def _wraps(module: SourceModule, value: ast.AST, names: set[str]) -> bool:
+    """``File(handle)``, ``Wrapper(conn=conn)``: a class built around the resource, closed with it."""
+    return isinstance(value, ast.Call) and _callee_verdict(module, value) == "constructor" and \
+        any(_is_name_in(a, names) for a in [*value.args, *(k.value for k in value.keywords)])
+
+
+def _called_in_place(fn: ast.AST, nested: ast.AST) -> bool:
+    """A nested ``def`` without decorators that the function only calls: its captures die with the call."""
+    if not isinstance(nested, FUNCTION_TYPES) or nested.decorator_list:
+        return False
+    uses = [n for n in walk_function_body(fn) if isinstance(n, ast.Name) and n.id == nested.name]
+    calls = {id(n.func) for n in walk_function_body(fn) if isinstance(n, ast.Call)}
+    return bool(uses) and all(id(n) in calls for n in uses)
+
+
+def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: str, names: set[str]) -> None:
     child: ast.AST = use
     parent = module.parents.get(use)
     while True:
@@ -380,8 +434,9 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
         usage.yielded_at = parent.lineno if usage.yielded_at is None else min(usage.yielded_at, parent.lineno)
     elif isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is child:
         targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
-        if any(not isinstance(t, ast.Name) for t in targets) or child is not use:
-            usage.owned = True
+        if any(not isinstance(t, ast.Name) for t in targets) or \
+                child is not use and not all(t.id in names for t in targets):
+            usage.owned = True  # stored elsewhere, or wrapped in an object that is not followed
 
 
 def _callee_verdict(module: SourceModule, call: ast.Call) -> str:
@@ -484,6 +539,8 @@ def _inline(module: SourceModule, call: ast.Call, kind: str, factory: str, used_
     confidence = Confidence.low if kind in ("file", "cursor") else Confidence.medium
     if used_by == "nothing":
         consumer = "is dropped at once"
+    elif used_by == "a for loop":
+        consumer = "is iterated by a for loop and never closed"
     elif used_by.startswith("."):
         consumer = f"is used once (`{used_by}`) and never closed"
     else:
