@@ -17,9 +17,23 @@ Transaction blocks: `with conn.transaction()`, `async with conn.transaction()`,
 `with conn:` (psycopg, sqlite3), `session.begin()`, `engine.begin()`,
 `transaction.atomic()` and `@atomic`, and an explicit `BEGIN` ... `COMMIT`. A SQLAlchemy
 session or psycopg connection whose writes are followed by a single `commit()` is one
-transaction and is not reported. Neither are deletes from two tables (independent
-clean-ups), a get-or-create/upsert followed by another write (a retry reuses the row), Django projects with `ATOMIC_REQUESTS`, and Django model `save`/`delete`
-overrides and signal receivers, which run in the transaction of their caller.
+transaction and is not reported. Neither are:
+
+- deletes from two tables (independent clean-ups);
+- a get-or-create/upsert followed by another write, also written inline (`if row is None:
+  row = Model(...)`, `except DoesNotExist: create`): a retry reuses the row;
+- an audit, log, history or notification row written after the change it records (an
+  outbox row is still reported: it must commit with its change);
+- writes that no run reaches both of (two branches of one `if`, or an error path that
+  saves and raises), and writes in sibling `if` blocks of optional, independent steps
+  (`if options.reset_pages: ...`) where the later step uses nothing the earlier wrote;
+- writes to the row that tracks a background job or task (`job.save(update_fields=
+  ["status"])`, a model built on a `Job`/`Task` base), committed apart on purpose so that
+  progress is visible;
+- commands and scripts that seed or generate sample data (`seed.py`, `initdb`,
+  `dummy-generator-*`, `populate_demo`);
+- Django projects with `ATOMIC_REQUESTS`, and Django model `save`/`delete` overrides and
+  signal receivers, which run in the transaction of their caller.
 
 ## Why is this bad?
 If the process dies, the connection drops or the second statement fails after the first
@@ -63,7 +77,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
-from audit_lib.pyast import decorator_names, functions
+from audit_lib.pyast import ancestors, decorator_names, dotted, functions
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -71,12 +85,16 @@ FIX = ("put all the writes in one transaction and commit once after the last: `a
        "(asyncpg/psycopg 3), `with session.begin():` (SQLAlchemy), `with transaction.atomic():` (Django), or "
        "remove the commit() between the writes")
 UPSERT_HELPER = re.compile(r"get_or_create|get_or_add|upsert|create_or_update|create_or_get|ensure_")
+SAMPLE_DATA = re.compile(r"^(seed|seeds|seeding|dummy|fake|initdb|init_db|populate|sample_data|demo_data)"
+                         r"([-_]\w+)*\.py$|[-_](seed|seeds|dummy|fake|sample|demo)(\.py$|[-_])", re.I)
+JOB_ROW = re.compile(r"(\w*_)?(job|task)s?|\w*(Job|Task)s?$", re.I)
 ATOMIC_REQUESTS = re.compile(r"""["']?ATOMIC_REQUESTS["']?\s*[:=]\s*True""")
 
 
 @rule("R2.multi-table-write-no-tx", on="module", scope="code+sql", severity="high")
 def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if db.skipped_module(module) or not (db.uses_database(module) or _imports_project_code(module, project)):
+    if db.skipped_module(module) or _makes_sample_data(module) or not (
+            db.uses_database(module) or _imports_project_code(module, project)):
         return
     atomic_requests = _atomic_requests(project)
     for fn in functions(module.tree):
@@ -84,13 +102,20 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         if sum(1 for op in ops if op.is_write) < 2:
             continue
         django_in_caller_tx = atomic_requests or _runs_in_callers_transaction(module, fn)
-        finding = _split_writes(module, fn, ops, django_in_caller_tx)
+        finding = _split_writes(module, project, fn, ops, django_in_caller_tx)
         if finding is not None:
             yield finding
 
 
 def _imports_project_code(module: SourceModule, project: Project) -> bool:
     return any(target.rsplit(".", 1)[0] in project.by_dotted_name for target in module.imports.values())
+
+
+def _makes_sample_data(module: SourceModule) -> bool:
+    """A command or script that seeds or generates development data (``seed.py``, ``initdb``,
+    ``dummy-generator-users``, ``populate_demo``): run by hand on an empty or disposable database,
+    and run again if it stops half-way."""
+    return bool(SAMPLE_DATA.search(module.path.rsplit("/", 1)[-1]))
 
 
 def _atomic_requests(project: Project) -> bool:
@@ -109,7 +134,7 @@ def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST) -> bool:
     return any(name.split(".")[-1] == "receiver" for name in decorator_names(module, fn))
 
 
-def _split_writes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], django_in_caller_tx: bool) -> Finding | None:
+def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp], django_in_caller_tx: bool) -> Finding | None:
     spans = db.transaction_blocks(module, fn)
     commits_seen = 0
     last_commit_line = 0
@@ -140,12 +165,19 @@ def _split_writes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], django_
                 continue
             if earlier.kind == later.kind == db.DELETE:
                 continue  # independent clean-ups (expired rows of two tables): nothing is half-done
-            if earlier.upsert or UPSERT_HELPER.search(earlier.through or ""):
+            if earlier.upsert or UPSERT_HELPER.search(earlier.through or "") or _created_if_missing(module, fn, earlier):
                 continue  # a row left by a get-or-create is reused by the retry: nothing is half-done
+            if _tracks_a_job(project, earlier) or _tracks_a_job(project, later):
+                continue  # a background job's status commits on its own so that others see the progress
             first, second = sorted(earlier.tables)[0], sorted(later.tables)[0]
+            if _records_the_change(second):
+                continue  # a lost trailing audit/notification row, not half a domain change
+            if _never_both(module, fn, earlier.call, later.call) or _independent_options(module, fn, ops, earlier.call,
+                                                                                           later.call):
+                continue
             through = f" via {later.through}()" if later.through else ""
-            if db.is_log_table(first) or db.is_log_table(second):
-                confidence = Confidence.low  # a lost audit/event row, not inconsistent domain state
+            if db.is_log_table(first):
+                confidence = Confidence.low  # a record written first, then the domain write
             elif earlier.through or later.through:
                 confidence = Confidence.medium
             else:
@@ -161,6 +193,142 @@ def _split_writes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], django_
                 confidence=confidence,
             )
     return None
+
+
+def _records_the_change(table: str) -> bool:
+    """An audit, history, log or notification row written after the change it records. An outbox
+    row is not one: it is the change's message to other systems and must commit with it."""
+    return db.is_log_table(table) and "outbox" not in table.lower()
+
+
+def _tracks_a_job(project: Project, write: db.DbOp) -> bool:
+    """A write to the row that tracks a background job or task (``job.status = "active";
+    job.save()``, an ``ImportJob``, a model built on a ``ChildJob`` base, ``task.save(...)``): it
+    is committed on its own on purpose, so that other processes see the job's progress while it
+    runs."""
+    receiver = (write.receiver or "").split(".")[-1] if not write.through else ""
+    return bool(JOB_ROW.fullmatch(receiver)) or any(
+        JOB_ROW.fullmatch(t) or any(JOB_ROW.fullmatch(b) for b in _model_bases(project).get(t, ()))
+        for t in write.tables)
+
+
+def _model_bases(project: Project) -> dict[str, list[str]]:
+    """Class name -> the last part of each of its bases, over the project."""
+    if "r2.class_bases" not in project.facts:
+        bases: dict[str, list[str]] = {}
+        for module in project.modules:
+            for node in module.nodes_of(ast.ClassDef):
+                bases.setdefault(node.name, []).extend((dotted(b) or "").split(".")[-1] for b in node.bases)
+        project.facts["r2.class_bases"] = bases
+    return project.facts["r2.class_bases"]
+
+
+def _path(module: SourceModule, fn: ast.AST, node: ast.AST) -> list[tuple[ast.AST, str, ast.AST]]:
+    """(parent, field, child) steps from ``fn`` down to ``node``."""
+    steps, child = [], node
+    for parent in ancestors(module, node):
+        for field_name, value in ast.iter_fields(parent):
+            if value is child or (isinstance(value, list) and any(v is child for v in value)):
+                steps.append((parent, field_name, child))
+                break
+        if parent is fn:
+            break
+        child = parent
+    return steps[::-1]
+
+
+def _split_point(module: SourceModule, fn: ast.AST, earlier: ast.AST, later: ast.AST) -> tuple[list, list, int]:
+    """Both paths from ``fn`` and the index of their first different step."""
+    first, second = _path(module, fn, earlier), _path(module, fn, later)
+    common = 0
+    while common < min(len(first), len(second)) and first[common][2] is second[common][2]:
+        common += 1
+    return first, second, common
+
+
+def _never_both(module: SourceModule, fn: ast.AST, earlier: ast.AST, later: ast.AST) -> bool:
+    """Whether no run reaches both writes: they sit in different branches of one ``if`` (or of one
+    ``try``), or the earlier one is in a block that ends by leaving the function (an error path that
+    saves and raises, a branch that writes and returns)."""
+    first, second, common = _split_point(module, fn, earlier, later)
+    if common < min(len(first), len(second)):
+        parent, field_a, _ = first[common]
+        _, field_b, _ = second[common]
+        if field_a != field_b and isinstance(parent, (ast.If, ast.Try, ast.ExceptHandler)) and {field_a, field_b} != {
+                "body", "finalbody"}:
+            return True
+        if isinstance(parent, ast.Try) and field_a == field_b == "handlers":
+            return True  # two different except clauses
+    for parent, field_name, _ in first[common + 1:]:
+        block = getattr(parent, field_name)
+        if isinstance(block, list) and block and isinstance(block[-1], (ast.Raise, ast.Return)):
+            return True
+    return False
+
+
+def _created_if_missing(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bool:
+    """An inline get-or-create: the row is inserted under ``if x is None`` / ``if not x`` (or in an
+    ``except ...DoesNotExist``), where ``x`` names the row the insert creates; a retry finds the
+    row and goes on with it."""
+    if write.kind == db.DELETE or write.through:
+        return False
+    statement = next((a for a in [write.call, *ancestors(module, write.call)] if isinstance(a, ast.stmt)), None)
+    created = _bound_names(statement) | {a.id for a in write.call.args if isinstance(a, ast.Name)}
+    if isinstance(write.call.func, ast.Attribute) and isinstance(write.call.func.value, ast.Name):
+        created.add(write.call.func.value.id)  # booklist.save()
+    for parent in ancestors(module, write.call):
+        if parent is fn:
+            break
+        if isinstance(parent, ast.If) and created & _missing_tested(parent.test):
+            return True
+        if isinstance(parent, ast.ExceptHandler) and parent.type is not None and any(
+                name.endswith(("DoesNotExist", "NoResultFound")) for name in
+                (dotted(t) or "" for t in (parent.type.elts if isinstance(parent.type, ast.Tuple) else [parent.type]))):
+            return True
+    return False
+
+
+def _bound_names(statement: ast.AST | None) -> set[str]:
+    if isinstance(statement, ast.Assign):
+        return {n.id for t in statement.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    if isinstance(statement, ast.AnnAssign):
+        return {n.id for n in ast.walk(statement.target) if isinstance(n, ast.Name)}
+    return set()
+
+
+def _missing_tested(test: ast.AST) -> set[str]:
+    """Names an ``if`` test finds missing: ``not x``, ``x is None``."""
+    names: set[str] = set()
+    for node in ast.walk(test):
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) and isinstance(node.operand, ast.Name):
+            names.add(node.operand.id)
+        elif isinstance(node, ast.Compare) and isinstance(node.left, ast.Name) and len(node.ops) == 1 and isinstance(
+                node.ops[0], ast.Is) and isinstance(node.comparators[0], ast.Constant) and node.comparators[0].value is None:
+            names.add(node.left.id)
+    return names
+
+
+def _independent_options(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], earlier: ast.AST,
+                         later: ast.AST) -> bool:
+    """Writes in two sibling ``if`` blocks that each run one optional step (``if options.reset_users:
+    ...``, ``if options.reset_pages: ...``) where the later step uses nothing the earlier block made
+    and no row written in the function: a failure leaves some steps done, each whole, and running
+    it again does the rest. Parts of one entity (the tags of the challenge just created) stay
+    reported."""
+    first, second, common = _split_point(module, fn, earlier, later)
+    if common >= min(len(first), len(second)):
+        return False
+    branch_a, branch_b = first[common][2], second[common][2]
+    if not (isinstance(branch_a, ast.If) and isinstance(branch_b, ast.If)):
+        return False
+    made = {n.id for n in ast.walk(branch_a) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    inside_b = {id(n) for n in ast.walk(branch_b)}
+    for op in ops:
+        if op.is_write and op.call.lineno < later.lineno and id(op.call) not in inside_b:
+            statement = next((a for a in [op.call, *ancestors(module, op.call)] if isinstance(a, ast.stmt)), None)
+            made |= _bound_names(statement) | {a.id for a in op.call.args if isinstance(a, ast.Name)}
+    used = {n.id for n in ast.walk(branch_b) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return not used & made
 
 
 def _outermost_span(spans: list[tuple[int, int]], line: int) -> tuple[int, int] | None:
