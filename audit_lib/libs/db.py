@@ -958,11 +958,13 @@ def evaluated_in_place(module: SourceModule, call: ast.Call) -> bool:
 # -- following local helpers ------------------------------------------------------------
 
 
-def resolve_function(module: SourceModule, project: Project | None, call: ast.Call) -> tuple[SourceModule, ast.AST] | None:
+def resolve_function(module: SourceModule, project: Project | None, call: ast.Call,
+                     reexports: bool = False) -> tuple[SourceModule, ast.AST] | None:
     """The audited code's own function that ``call`` invokes, when that is certain.
 
     ``helper()`` defined at module level in the same file, ``self.helper()`` in the same
-    class, ``helper()`` or ``pkg.mod.helper()`` imported from a module of the project.
+    class, ``helper()`` or ``pkg.mod.helper()`` imported from a module of the project
+    (with ``reexports``, also through a package that imports it from one of its modules).
     """
     func = call.func
     if isinstance(func, ast.Name):
@@ -970,7 +972,7 @@ def resolve_function(module: SourceModule, project: Project | None, call: ast.Ca
         if local is not None:
             return module, local
         target = module.imports.get(func.id)
-        return _project_function(project, target) if target else None
+        return _project_function(project, target, reexports) if target else None
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
         if func.value.id in ("self", "cls"):
             cls = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
@@ -978,7 +980,7 @@ def resolve_function(module: SourceModule, project: Project | None, call: ast.Ca
             return (module, method) if method is not None else None
         target = qualified(module, func)
         if target and func.value.id in module.imports:
-            return _project_function(project, target)
+            return _project_function(project, target, reexports)
     return None
 
 
@@ -997,7 +999,8 @@ def _top_level_function(holder: ast.AST, name: str) -> ast.AST | None:
 _DEFINED_FUNCTIONS = "_posture_defined_functions"  # kept on the module or class node
 
 
-def _project_function(project: Project | None, dotted_target: str) -> tuple[SourceModule, ast.AST] | None:
+def _project_function(project: Project | None, dotted_target: str,
+                      reexports: bool = False) -> tuple[SourceModule, ast.AST] | None:
     if project is None or "." not in dotted_target:
         return None
     module_name, _, function_name = dotted_target.rpartition(".")
@@ -1005,6 +1008,8 @@ def _project_function(project: Project | None, dotted_target: str) -> tuple[Sour
     if target_module is None:
         return None
     fn = _top_level_function(target_module.tree, function_name)
+    if fn is None and reexports and target_module.imports.get(function_name, dotted_target) != dotted_target:
+        return _project_function(project, target_module.imports[function_name])  # one hop: `from .mod import f`
     return (target_module, fn) if fn is not None else None
 
 

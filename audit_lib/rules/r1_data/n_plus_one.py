@@ -8,11 +8,18 @@ session lookups, asyncpg and aiosql calls, a Django related manager such as
 database rows or from the request, directly or through a helper function of the same
 code base that queries.
 
-Loops over literal constants, writes in loops that also call another service for each
-item (per-item processing, not a query pattern), loops over chunks of rows (`range(0, len(rows), 500)`,
+Loops over literal constants, loops over chunks of rows (`range(0, len(rows), 500)`,
 `for batch in chunks(rows)`), batch calls (`executemany`, `bulk_create`, `add_all`,
 queries that take a whole list with `= ANY(...)`/`IN`) and `while` loops that page
-through results are not reported.
+through results are not reported. Nor are per-item units of work, which are not a query
+pattern: writes in loops that also call another service or move a file in storage for each
+item, calls inside a transaction opened for each item (`with transaction.atomic():` in
+the loop), lookups made by a helper that fetches from another service (a remote lookup
+whose query only caches the answer), and inserts whose new row the same iteration hands
+on to more processing (`job = Job.objects.create(...); job.start()`). Tests, migrations,
+the developer tools of a top-level `tools/` folder and Django management commands
+(operator-run scripts: a nightly mailer, a clean-up, a fake-data generator) are not
+checked.
 
 ## Why is this bad?
 A page that shows 50 orders then runs 51 queries: each one pays a network round trip
@@ -73,6 +80,7 @@ ROW_METHODS = {"fetchall", "fetchmany", "all", "scalars", "mappings", "iterator"
 REQUEST_ROOTS = {"request", "req"}
 CHUNK_WORDS = re.compile(r"chunk|batch|partition|page")
 RELATED_MANAGER_READS = {"all", "count", "exists", "first", "last", "filter", "exclude", "get", "values_list", "order_by"}
+STORAGE_METHODS = {"save", "open", "delete", "exists", "listdir", "size"}
 NOT_REQUEST_PARAMS = {"self", "cls", "request", "req", "response", "background_tasks", "current_user", "user"}
 FIX = ("load every row's data in one query: a JOIN, `WHERE key = ANY(%s)` with the list of keys, or the ORM's "
        "batch loading (selectinload/joinedload, select_related/prefetch_related); executemany/bulk_create for writes")
@@ -80,9 +88,9 @@ FIX = ("load every row's data in one query: a JOIN, `WHERE key = ANY(%s)` with t
 
 @rule("R1.n-plus-one", on="module", scope="code", severity="high")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if db.skipped_module(module) or module.path.startswith("tools/") \
+    if db.skipped_module(module) or _operator_script(module) \
             or not (db.uses_database(module) or _imports_project_code(module, project)):
-        return  # tests, migrations and the one-off developer tools of a top-level tools/ folder
+        return  # tests, migrations, developer tools and management commands
     handlers = {id(h.function) for h in route_handlers(module)}
     for fn in functions(module.tree):
         expanded = db.expanded_ops(module, project, fn)
@@ -99,7 +107,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if id(op.call) in reported:
                 continue
             loop = _row_loop(module, op.call, sources)
-            if loop is None or op.is_write and _calls_out(module, project, loop):
+            if loop is None or op.is_write and _calls_out(module, project, loop) \
+                    or _per_item_unit(module, project, fn, op, loop):
                 continue
             reported.add(id(op.call))
             what = f"{op.through}() runs a query" if op.through else f"{_call_text(op.call)} runs a query"
@@ -134,6 +143,58 @@ def _units_of_work(ops: list[db.DbOp]) -> set[int]:
     committing = {id(op.call) for op in ops if op.through and op.kind == db.COMMIT}
     writing = {id(op.call) for op in ops if op.through and op.is_write}
     return committing & writing
+
+
+def _operator_script(module: SourceModule) -> bool:
+    """The one-off developer tools of a top-level ``tools/`` folder and Django management commands:
+    scripts an operator runs (fake-data generators, clean-ups, nightly mailers), where a query per
+    row costs a batch run seconds rather than every user request its latency."""
+    return module.path.startswith("tools/") or "/management/commands/" in f"/{module.path}"
+
+
+def _per_item_unit(module: SourceModule, project: Project, fn: ast.AST, op: db.DbOp, loop: ast.AST) -> bool:
+    """Whether the call belongs to a per-item unit of work rather than to a query pattern:
+    - it runs in a transaction opened for each item (``for s in rows: with atomic(): ...``);
+    - it goes through a helper of the code base that calls another service (a remote lookup
+      per item, such as a webfinger or an API fetch, whose query only caches the answer);
+    - it inserts a row that the same iteration then hands on, one by one, to more processing
+      (``job = Job.objects.create(...); job.start()``, ``log_created(obj)``)."""
+    for parent in ancestors(module, op.call):
+        if parent is loop:
+            break
+        if isinstance(parent, (ast.With, ast.AsyncWith)) and db.is_transaction_with(module, parent):
+            return True
+    if op.through and _calls_out(module, project, op.call):
+        return True
+    return op.is_write and _handed_on(module, project, fn, op.call, loop)
+
+
+def _handed_on(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, loop: ast.AST) -> bool:
+    """Whether the row ``call`` creates is then passed to a per-item step in the same loop: a method
+    of the row that is not a query, or a helper of the code base that takes the row."""
+    parent = module.parents.get(call)
+    if isinstance(parent, ast.Await):
+        parent = module.parents.get(parent)
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0]
+    elif isinstance(parent, (ast.AnnAssign, ast.NamedExpr)):
+        target = parent.target
+    else:
+        return False
+    if not isinstance(target, ast.Name):
+        return False
+    name = target.id
+    for node in walk_nodes(loop):
+        if not isinstance(node, ast.Call) or node is call:
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == name:
+            if db.classify(module, node, fn, project) is None:
+                return True
+        elif any(isinstance(a, ast.Name) and a.id == name for a in node.args) \
+                and db.classify(module, node, fn, project) is None and db.resolve_function(module, project, node):
+            return True
+    return False
 
 
 def _imports_project_code(module: SourceModule, project: Project) -> bool:
@@ -272,21 +333,37 @@ def _runs_once(module: SourceModule, node: ast.AST, loop: ast.AST) -> bool:
     return False
 
 
-def _calls_out(module: SourceModule, project: Project, loop: ast.AST) -> bool:
-    """Whether each iteration also calls another service (directly or through a helper of the code
-    base): the loop processes items one by one, and its per-item write belongs to that step."""
-    for node in walk_nodes(loop):
-        if not isinstance(node, ast.Call):
+def _calls_out(module: SourceModule, project: Project, node: ast.AST, depth: int = 3) -> bool:
+    """Whether ``node`` (a loop's body, or one call) calls another service, directly or through
+    helpers of the code base (three levels deep): the loop processes items one by one, and its
+    per-item write belongs to that step."""
+    function = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    known = node.__dict__.setdefault("_calls_out", {}) if function else {}
+    if depth in known:
+        return known[depth]
+    known[depth] = False  # recursion guard
+    for inner in walk_function_body(node) if function else walk_nodes(node):
+        if not isinstance(inner, ast.Call):
             continue
-        if outbound_call(module, node, project) is not None:
-            return True
-        resolved = db.resolve_function(module, project, node)
-        if resolved is not None and any(
-            isinstance(inner, ast.Call) and outbound_call(resolved[0], inner, project) is not None
-            for inner in walk_function_body(resolved[1])
-        ):
-            return True
-    return False
+        if outbound_call(module, inner, project) is not None or _file_storage_call(inner):
+            known[depth] = True
+            break
+        if depth:
+            resolved = db.resolve_function(module, project, inner, reexports=True)
+            if resolved is not None and _calls_out(resolved[0], project, resolved[1], depth - 1):
+                known[depth] = True
+                break
+    return known[depth]
+
+
+def _file_storage_call(call: ast.Call) -> bool:
+    """``storage.save(name, f)``, ``default_storage.open(name)``: file I/O on a storage backend
+    (often an object store), one file per item."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or func.attr not in STORAGE_METHODS:
+        return False
+    receiver = dotted(func.value) or ""
+    return receiver.split(".")[-1].lower().endswith("storage")
 
 
 def _is_chunked(loop: ast.AST) -> bool:
