@@ -6,7 +6,10 @@ Reports whole payloads read into memory where streaming fits. That is:
 - an HTTP response body read whole (`response.content`, `.text`, `.read()`, requests or
   httpx or urllib or aiohttp, without `stream=`, or of a parameter annotated as a
   response) and then written to a file or handed back as the body of a file response:
-  a download buffered in memory;
+  a download buffered in memory. A response handed to a function of the project
+  (`save_image(response)`) is followed into that function's parameter. A download of an address written in the code (a string
+  literal, a module constant, a class attribute) is one known document whose size the
+  authors chose, and is not reported;
 - an upload read whole: `await upload.read()` of a FastAPI/Starlette `UploadFile`,
   `request.files[...].read()` (Flask) and `request.FILES[...].read()` (Django) with no
   size;
@@ -109,19 +112,13 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
 
 
 def _downloads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
-    if not http.uses_http(module):
+    handed = _handed_responses(project).get(getattr(fn, "name", ""), set())
+    if not http.uses_http(module) and not handed:
         return
     responses = {a.arg for a in _arguments(fn) if _annotated_as(module, a.annotation, RESPONSE_CLASSES)}
-    for node in nodes:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            value = node.value.value if isinstance(node.value, ast.Await) else node.value
-            if isinstance(value, ast.Call) and _unstreamed_request(module, value, project):
-                responses.add(node.targets[0].id)
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                if isinstance(item.optional_vars, ast.Name) and isinstance(item.context_expr, ast.Call) \
-                        and _unstreamed_request(module, item.context_expr, project):
-                    responses.add(item.optional_vars.id)
+    responses |= {name for i, name in enumerate(_own_parameters(fn)) if i in handed or name in handed}
+    if http.uses_http(module):
+        responses |= _response_names(module, project, nodes)
     payload_names: dict[str, ast.expr] = {}
     for node in nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -146,11 +143,105 @@ def _downloads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[
             )
 
 
+def _response_names(module: SourceModule, project: Project, nodes: list[ast.AST]) -> set[str]:
+    """Names a function binds to the response of an unstreamed HTTP request."""
+    responses: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value.value if isinstance(node.value, ast.Await) else node.value
+            if isinstance(value, ast.Call) and _unstreamed_request(module, value, project):
+                responses.add(node.targets[0].id)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if isinstance(item.optional_vars, ast.Name) and isinstance(item.context_expr, ast.Call) \
+                        and _unstreamed_request(module, item.context_expr, project):
+                    responses.add(item.optional_vars.id)
+    return responses
+
+
+HANDED_RESPONSES = "R5.buffer-not-stream:handed-responses"
+
+
+def _handed_responses(project: Project) -> dict[str, set[int | str]]:
+    """Functions the code hands an unstreamed response to (``save_image(response)`` after
+    ``response = requests.get(url)``, and on through the functions that pass it along):
+    function name -> the positions (after ``self``/``cls``) and keyword names of the
+    parameters that receive it, across the project."""
+    if HANDED_RESPONSES in project.facts:
+        return project.facts[HANDED_RESPONSES]
+    functions = []
+    for module in project.modules:
+        if is_offline_module(module):
+            continue
+        for fn in walk_nodes(module.tree):
+            if isinstance(fn, FUNCTION_TYPES):
+                nodes = list(walk_function_body(fn))
+                own = _own_parameters(fn)
+                bound = _response_names(module, project, nodes) if http.uses_http(module) else set()
+                calls = [n for n in nodes if isinstance(n, ast.Call) and n.args or isinstance(n, ast.Call) and n.keywords]
+                functions.append((fn.name, own, bound, calls))
+    handed: dict[str, set[int | str]] = {}
+    for _ in range(4):  # a response is rarely handed on further than that
+        changed = False
+        for name, own, bound, calls in functions:
+            received = handed.get(name, set())
+            responses = bound | {p for i, p in enumerate(own) if i in received or p in received}
+            for call in calls if responses else ():
+                callee = call.func.attr if isinstance(call.func, ast.Attribute) else \
+                    call.func.id if isinstance(call.func, ast.Name) else None
+                slots = {i for i, a in enumerate(call.args) if isinstance(a, ast.Name) and a.id in responses} | \
+                    {k.arg for k in call.keywords if k.arg and isinstance(k.value, ast.Name) and k.value.id in responses}
+                if callee is not None and not slots <= handed.get(callee, set()):
+                    handed.setdefault(callee, set()).update(slots)
+                    changed = True
+        if not changed:
+            break
+    project.facts[HANDED_RESPONSES] = handed
+    return handed
+
+
+def _own_parameters(fn: ast.AST) -> list[str]:
+    """The parameters a caller passes, in order: without ``self``/``cls``."""
+    own = [a.arg for a in _arguments(fn)]
+    return own[1:] if own[:1] in (["self"], ["cls"]) else own
+
+
 def _unstreamed_request(module: SourceModule, call: ast.Call, project: Project) -> bool:
     outbound = http.outbound_call(module, call, project)
     if outbound is None or outbound.protocol != "http" or outbound.operation == "stream":
         return False
+    if _fixed_address(module, call, outbound.operation):
+        return False
     return keyword(call, "stream") is None and not any(kw.arg is None for kw in call.keywords)
+
+
+def _fixed_address(module: SourceModule, call: ast.Call, operation: str) -> bool:
+    """The address is written in the code (a string literal, a module constant, a class
+    attribute read through ``self``/``cls``): one known document, whose size the authors
+    chose, not a payload whose size comes from data, a caller or configuration."""
+    position = 1 if operation == "request" else 0
+    url = keyword(call, "url")
+    if url is None and len(call.args) > position:
+        url = call.args[position]
+    if url is None:
+        return False
+    if isinstance(url, ast.Constant):
+        return isinstance(url.value, str)
+    if isinstance(url, ast.Name):
+        return _string_constant_in(module.tree.body, url.id)
+    if isinstance(url, ast.Attribute) and isinstance(url.value, ast.Name) and url.value.id in ("self", "cls"):
+        owner = module.parents.get(call)
+        while owner is not None and not isinstance(owner, ast.ClassDef):
+            owner = module.parents.get(owner)
+        return owner is not None and _string_constant_in(owner.body, url.attr)
+    return False
+
+
+def _string_constant_in(statements: list[ast.stmt], name: str) -> bool:
+    values = [st.value for st in statements if isinstance(st, (ast.Assign, ast.AnnAssign)) and st.value is not None
+              and any(isinstance(t, ast.Name) and t.id == name
+                      for t in (st.targets if isinstance(st, ast.Assign) else [st.target]))]
+    return len(values) == 1 and isinstance(values[0], ast.Constant) and isinstance(values[0].value, str)
 
 
 def _whole_body(module: SourceModule, project: Project, node: ast.expr, responses: set[str]) -> ast.expr | None:
