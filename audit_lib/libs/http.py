@@ -23,7 +23,8 @@ What is recognised:
   ``self.x`` attributes set anywhere in a class (typically ``__init__``), class
   attributes, parameters annotated with a client class, and module-level factory
   functions returning a client (``def make_client(): return httpx.AsyncClient(...)``),
-  also when imported from another module of the project.
+  also when imported from another module of the project, and methods of the same class
+  returning one (``self.client = self._create_client()``).
 
 The audited code is only read, never imported.
 """
@@ -186,6 +187,7 @@ class _ModuleIndex:
         self._bindings: dict[tuple[ast.AST | None, str], ClientBinding] | None = None
         self._calls: list[OutboundCall] | None = None
         self._factory_locals: dict[tuple[int, str], ClientBinding] = {}
+        self._method_factories: dict[int, ClientBinding | None] = {}
         self._locals: dict[int, set[str]] = {}
         self._classes = {id(n): n for n in walk_nodes(module.tree) if isinstance(n, ast.ClassDef)}
 
@@ -278,6 +280,8 @@ class _ModuleIndex:
         template = None
         if isinstance(call.func, ast.Name) and call.func.id in self.factories():
             template = self.factories()[call.func.id]
+        elif callee is not None and callee.startswith(("self.", "cls.")) and callee.count(".") == 1:
+            template = self._method_factory(call, callee.split(".", 1)[1])
         elif callee is not None:
             other, attr = self._other_module(callee)
             if other is not None and ("factory", other.module.path, attr) not in seen:
@@ -290,6 +294,18 @@ class _ModuleIndex:
                                  origin="factory-function", subclass=template.subclass, made_by=template,
                                  module=self.module)
         return None
+
+    def _method_factory(self, call: ast.Call, name: str) -> ClientBinding | None:
+        """The client a method of the caller's class returns (``self.client = self._create_client()``)."""
+        cls = self._enclosing(call, (ast.ClassDef,))
+        method = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == name), None) \
+            if cls is not None else None
+        if method is None:
+            return None
+        if id(method) not in self._method_factories:
+            self._method_factories[id(method)] = None  # a method that returns its own call
+            self._method_factories[id(method)] = self._returned_client(method)
+        return self._method_factories[id(method)]
 
     def _knows_grpc(self, callee: str) -> bool:
         return "grpc" in callee or self.module.imports_module("grpc")

@@ -86,6 +86,11 @@ DJANGO_METHOD_DECORATORS = {
     "django.views.decorators.http.require_safe": ("GET", "HEAD"),
 }
 
+LITESTAR_HANDLERS = {f"litestar.{m.lower()}": (m,) for m in HTTP_METHODS if m != "TRACE"} \
+    | {f"litestar.handlers.{m.lower()}": (m,) for m in HTTP_METHODS if m != "TRACE"} \
+    | {"litestar.route": (), "litestar.handlers.route": (), "litestar.websocket": (), "litestar.handlers.websocket": ()}
+# Litestar's handler decorators are plain functions (``from litestar import get``), on functions or Controller methods.
+
 REGISTRATION_METHODS = {"add_url_rule", "add_api_route", "add_route", "add_get", "add_post", "add_put",
                         "add_patch", "add_delete", "add_head", "add_view", "add_api_websocket_route"}
 AIOHTTP_ROUTE_FUNCTIONS = {f"aiohttp.web.{m.lower()}": (m,) for m in HTTP_METHODS} | {"aiohttp.web.route": (), "aiohttp.web.view": ()}
@@ -220,6 +225,11 @@ def _decorated_handlers(module: SourceModule, fn: ast.AST, apps: dict[str, str])
             methods = DJANGO_METHOD_DECORATORS.get(name) or (_string_list(dec.args[0]) if isinstance(dec, ast.Call) and dec.args else ())
             yield RouteHandler(fn, "django", tuple(m.upper() for m in methods), None, dec)
             continue
+        if name in LITESTAR_HANDLERS:
+            path = string_value(dec.args[0]) if isinstance(dec, ast.Call) and dec.args else \
+                string_value(keyword(dec, "path")) if isinstance(dec, ast.Call) else None
+            yield RouteHandler(fn, "litestar", LITESTAR_HANDLERS[name], path, dec)
+            return
         if not isinstance(dec, ast.Call) or not isinstance(dec.func, ast.Attribute):
             continue
         verb = dec.func.attr

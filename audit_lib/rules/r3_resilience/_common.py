@@ -6,12 +6,13 @@ import ast
 import re
 
 from audit_lib.libs.http import OutboundCall
-from audit_lib.libs.web import RouteHandler, project_routes
+from audit_lib.libs.web import RouteHandler, project_routes, route_handlers
 from audit_lib.pyast import string_value
 from audit_lib.source import Project, SourceModule, is_test_path
 
 SCRIPT_DIRS = {"scripts", "script", "bin", "cli", "tools", "commands", "examples", "example", "docs", "benchmarks", "bench",
                "docker", "deploy", "ops", "dev"}
+CLI_LIBRARIES = ("argparse", "click", "typer", "fire", "docopt", "optparse")
 LOCAL_TARGET = re.compile(r"^\w+://(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])([:/]|$)")
 
 
@@ -23,8 +24,10 @@ def is_script_file(module: SourceModule) -> bool:
     """Scripts, CLIs, migrations and tooling: not the running service."""
     parts = module.path.split("/")
     name = parts[-1]
-    if name in ("setup.py", "manage.py", "noxfile.py", "tasks.py", "fabfile.py", "__main__.py", "cli.py", "conf.py"):
+    if name in ("setup.py", "manage.py", "noxfile.py", "fabfile.py", "__main__.py", "cli.py", "conf.py"):
         return True
+    if name == "tasks.py" and any(module.imports_module(lib) for lib in ("invoke", "fabric")):
+        return True  # invoke's tasks.py; a Celery or arq tasks.py is the service's worker code
     if any(p in SCRIPT_DIRS for p in parts[:-1]):
         return True
     if "management/commands" in module.path or "/migrations/" in f"/{module.path}":
@@ -65,5 +68,41 @@ def targets_localhost(call: OutboundCall) -> bool:
 
 
 def service_routes(project: Project) -> list[tuple[SourceModule, RouteHandler]]:
-    """The project's route handlers, leaving out apps that tests build for themselves."""
-    return [(m, h) for m, h in project_routes(project) if not is_test_file(m)]
+    """The project's route handlers, leaving out apps that tests, examples and scripts build for themselves."""
+    return [(m, h) for m, h in project_routes(project) if not is_test_file(m) and not is_script_file(m)]
+
+
+def is_offline_file(module: SourceModule, project: Project) -> bool:
+    """Code that an operator runs by hand rather than the service: scripts and tooling
+    (:func:`is_script_file`), runnable files outside the service's packages, command-line modules
+    without route handlers, and the helpers of Django management commands. (A runnable module inside
+    a package, ``python -m app.worker``, may well be a service process: it stays.)"""
+    if is_script_file(module) or in_management_package(module, project):
+        return True
+    if is_runnable_script(module, project) and not _in_package(module, project):
+        return True
+    return any(module.imports_module(lib) for lib in CLI_LIBRARIES) and not route_handlers(module, project)
+
+
+def _in_package(module: SourceModule, project: Project) -> bool:
+    folder = module.path.rpartition("/")[0]
+    return bool(folder) and any(m.path == f"{folder}/__init__.py" for m in project.modules)
+
+
+def is_runnable_script(module: SourceModule, project: Project) -> bool:
+    """A file with a ``__main__`` block and no route handlers is run by hand, not served; so is a file
+    at the code root, beside the service's packages, that no module imports (``ping.py``, ``export.py``)."""
+    has_main_block = any(isinstance(n, ast.If) and in_main_block(module, n.body[0]) for n in module.tree.body)
+    loose_root_file = "/" not in module.path and any("/" in m.path for m in project.modules) \
+        and module.path[:-3] not in project.imported_roots
+    return (has_main_block or loose_root_file) and not route_handlers(module, project)
+
+
+def in_management_package(module: SourceModule, project: Project) -> bool:
+    """A module of a Django ``management`` package (one with a ``commands/`` folder): the commands'
+    shared base classes and helpers, run from the command line like the commands themselves."""
+    parts = module.path.split("/")[:-1]
+    if "management" not in parts:
+        return False
+    prefix = "/".join(parts[:parts.index("management") + 1]) + "/commands/"
+    return any(m.path.startswith(prefix) for m in project.modules)

@@ -16,8 +16,8 @@ when a mounted adapter or a `Session` subclass sets a default timeout.
 Calls that forward `**kwargs`, sessions of unknown configuration, gRPC channels with
 interceptors, server streams iterated to their end, calls under a deadline
 (`async with asyncio.timeout(...)`, `async_timeout`, anyio/trio cancel scopes,
-`asyncio.wait_for`) and test code are not reported;
-calls in scripts and CLIs are reported with low confidence.
+`asyncio.wait_for`), test code, and scripts, CLIs and Django management commands (run by
+hand, where a hung call is seen and interrupted) are not reported.
 
 ## Why is this bad?
 A peer that stops answering holds the calling worker for as long as the socket stays
@@ -68,7 +68,7 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import is_script_file, is_test_file
+from audit_lib.rules.r3_resilience._common import is_offline_file, is_test_file
 from audit_lib.source import Project, SourceModule
 
 HTTP_CLIENT_CONNECTIONS = {"http.client.HTTPConnection", "http.client.HTTPSConnection"}
@@ -90,14 +90,13 @@ FIXES = {
 
 @rule("R3.http-no-timeout", on="module", scope="code", severity="high")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_test_file(module):
+    if is_test_file(module) or is_offline_file(module, project):
         return
-    script = is_script_file(module)
     for call in outbound_calls(module, project):
         problem = _problem(module, project, call)
         if problem:
             message, confidence = problem
-            yield _finding(module, call.node, message, call.library, Confidence.low if script else confidence)
+            yield _finding(module, call.node, message, call.library, confidence)
     if uses_http(module):
         for node in walk_nodes(module.tree):
             if isinstance(node, ast.Call):

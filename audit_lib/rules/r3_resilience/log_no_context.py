@@ -5,10 +5,12 @@ Reports `print()` in service code and request-handler log lines that are only an
 interpolated string. In detail, in a code base that serves HTTP (it defines routes):
 
 - `print()` in service code. Scripts and CLIs are left alone: `if __name__ == "__main__":`
-  blocks, files under `scripts/`, `bin/`, `cli/`, `tools/`, `management/commands/`,
+  blocks, files under `scripts/`, `bin/`, `cli/`, `tools/`, Django `management/` packages
+  (the commands and their shared helpers),
   `setup.py`, `manage.py`, `__main__.py`, migrations, modules that build a command line
   (argparse, click, typer, fire), files with a `__main__` block and no route handler,
-  functions named `main`, `print_*`/`pprint_*` helpers (for the shell), and test code; so are prints
+  functions named `main`, `print_*`/`pprint_*`/`debug_*` helpers (for the shell or a debugger),
+  and test code; so are prints
   into a file or buffer (`file=buf`) and prints in a logging handler's `emit()`;
 - log calls inside request handlers whose only content is a string interpolated on the
   spot (an f-string, `"..." % x`, `"...".format(x)`, string concatenation) with no
@@ -64,14 +66,16 @@ from audit_lib.pyast import (
 )
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import (
+    CLI_LIBRARIES,
     in_main_block,
+    in_management_package,
+    is_runnable_script,
     is_script_file,
     is_test_file,
     service_routes,
 )
 from audit_lib.source import Project, SourceModule
 
-CLI_LIBRARIES = ("argparse", "click", "typer", "fire", "docopt", "optparse")
 LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
 LOGGER_NAMES = {"logger", "log", "logging", "_logger", "_log", "LOGGER", "LOG", "app.logger", "current_app.logger",
                 "self.logger", "self.log", "self._logger", "self._log", "cls.logger"}
@@ -87,9 +91,9 @@ def check(project: Project) -> Iterator[Finding]:
         return
     context_everywhere = _context_added_everywhere(project)
     for module in project.modules:
-        if is_test_file(module) or is_script_file(module):
+        if is_test_file(module) or is_script_file(module) or in_management_package(module, project):
             continue
-        if not any(module.imports_module(lib) for lib in CLI_LIBRARIES) and not _is_runnable_script(module, project):
+        if not any(module.imports_module(lib) for lib in CLI_LIBRARIES) and not is_runnable_script(module, project):
             yield from _prints(module)
         if not context_everywhere and not any(module.imports_module(lib) for lib in STRUCTURED_LOGGERS):
             yield from _bare_log_calls(module, project)
@@ -113,20 +117,12 @@ def _prints(module: SourceModule) -> Iterator[Finding]:
         )
 
 
-def _is_runnable_script(module: SourceModule, project: Project) -> bool:
-    """A file with a ``__main__`` block and no route handlers is run by hand, not served; so is a file
-    at the code root, beside the service's packages, that no module imports (``ping.py``, ``export.py``)."""
-    has_main_block = any(isinstance(n, ast.If) and in_main_block(module, n.body[0]) for n in module.tree.body)
-    loose_root_file = "/" not in module.path and any("/" in m.path for m in project.modules) \
-        and module.path[:-3] not in project.imported_roots
-    return (has_main_block or loose_root_file) and not route_handlers(module, project)
-
-
 def _in_exempt_function(module: SourceModule, node: ast.AST) -> bool:
     """``main()``; a logging handler's ``emit``/``handleError``, where logging cannot log its own failure;
-    ``print_*``/``pprint_*`` helpers (for the shell or a debugger), whose output is the printing."""
+    ``print_*``/``pprint_*``/``debug_*`` helpers (for the shell or a debugger, such as a worker's
+    ``debug_task``), whose output is the printing."""
     return any(isinstance(p, FUNCTION_TYPES) and (p.name in ("main", "emit", "handleError")
-                                                  or p.name.startswith(("print_", "pprint_")))
+                                                  or p.name.startswith(("print_", "pprint_", "debug_")))
                for p in ancestors(module, node))
 
 

@@ -7,7 +7,9 @@ call, with the count of the others. A call is guarded when its function is decor
 `@circuit(...)`), when it runs inside `with breaker:`/`async with breaker...`, or when
 its function is handed to `breaker.call(...)`/`call_async(...)`. Breakers are those of
 pybreaker, aiobreaker, purgatory and circuitbreaker, or any local object or class whose
-name says breaker/circuit. Calls to localhost, test code and scripts are left out.
+name says breaker/circuit. Calls to localhost, health probes (`/health`, `/ready`,
+`/ping`, ...: they are there to see the failure), test code, scripts, CLIs and Django
+management commands are left out.
 The confidence is medium when the code base uses no breaker at all, low when it uses
 breakers elsewhere (the file may be guarded further up the call chain).
 
@@ -48,10 +50,10 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.http import OutboundCall, outbound_calls
-from audit_lib.pyast import FUNCTION_TYPES, ancestors, dotted, walk_nodes
+from audit_lib.pyast import FUNCTION_TYPES, ancestors, dotted, string_value, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import (
-    is_script_file,
+    is_offline_file,
     is_test_file,
     targets_localhost,
 )
@@ -59,6 +61,7 @@ from audit_lib.source import Project, SourceModule
 
 BREAKER_LIBRARIES = ("pybreaker", "aiobreaker", "purgatory", "circuitbreaker", "pycircuitbreaker", "breakers", "hystrix")
 BREAKER_NAME = re.compile(r"breaker|circuit", re.IGNORECASE)
+HEALTH_PATH = re.compile(r"/(health|healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|ping)/?$")
 
 
 @rule("R3.no-circuit-breaker", on="project", scope="code", severity="low")
@@ -66,10 +69,10 @@ def check(project: Project) -> Iterator[Finding]:
     breakers_used = _uses_breakers(project)
     guarded_functions = _functions_handed_to_breakers(project)
     for module in project.modules:
-        if is_test_file(module) or is_script_file(module):
+        if is_test_file(module) or is_offline_file(module, project):
             continue
         unguarded = [c for c in outbound_calls(module, project)
-                     if not targets_localhost(c) and not _guarded(module, c, guarded_functions)]
+                     if not targets_localhost(c) and not _health_probe(c) and not _guarded(module, c, guarded_functions)]
         if not unguarded:
             continue
         first = unguarded[0]
@@ -86,6 +89,16 @@ def check(project: Project) -> Iterator[Finding]:
             confidence=Confidence.low if breakers_used else Confidence.medium,
             extra={"calls": [c.line for c in unguarded]},
         )
+
+
+def _health_probe(call: OutboundCall) -> bool:
+    """A call to a health endpoint (``f"{base}/health"``): it is there to see the failure, which a
+    breaker would hide."""
+    target = call.node.args[0] if call.node.args else None
+    if isinstance(target, ast.JoinedStr) and target.values:
+        target = target.values[-1]
+    text = string_value(target) if target is not None else None
+    return bool(text and HEALTH_PATH.search(text))
 
 
 def _label(call: OutboundCall) -> str:

@@ -16,8 +16,11 @@ clients received as parameters, code bases whose HTTP clients are instrumented b
 OpenTelemetry or ddtrace (they inject `traceparent`), calls to well-known public APIs
 (GitHub, Slack, Google, Stripe, ...) and to public domains written in the code (an update
 check, an OAuth provider's default endpoint), calls whose URL comes from a parameter or
-from response data (a link, a webhook, a user's callback) or from a setting named after a
-vendor (`settings.paypal_api_endpoint`): only calls that visibly address a service of ours
+from response data (a link, a webhook, a user's callback), from a setting named after a
+vendor (`settings.paypal_api_endpoint`) or from a setting whose shipped default is a public
+address (`reviews_url: str = Field(default="https://reviews.vendor.example/api")`, like
+`os.getenv("X") or "https://..."`: the vendor's hosted service that every installation
+calls): only calls that visibly address a service of ours
 (a configured or constant address, an internal host name, a path on such a `base_url`)
 are judged. Background jobs, test code, scripts and calls to
 localhost are not reported.
@@ -69,7 +72,7 @@ from audit_lib.pyast import (
 )
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import (
-    is_script_file,
+    is_offline_file,
     is_test_file,
     service_routes,
     targets_localhost,
@@ -103,11 +106,12 @@ def check(project: Project) -> Iterator[Finding]:
         return
     handlers = {id(h.function) for _, h in routes}
     called = _names_called_by_handlers(routes)
+    public_settings = _settings_with_public_defaults(project)
     for module in project.modules:
-        if is_test_file(module) or is_script_file(module):
+        if is_test_file(module) or is_offline_file(module, project):
             continue
         for call in outbound_calls(module, project):
-            if call.protocol != "http" or targets_localhost(call) or not _addresses_our_service(module, call):
+            if call.protocol != "http" or targets_localhost(call) or not _addresses_our_service(module, call, public_settings):
                 continue
             fn = enclosing_function(module, call.node)
             if fn is None or (id(fn) not in handlers and fn.name not in called) or _propagates(module, call):
@@ -137,29 +141,79 @@ def _names_called_by_handlers(routes: list[tuple[SourceModule, RouteHandler]]) -
     return names
 
 
-def _addresses_our_service(module: SourceModule, call: OutboundCall) -> bool:
+def _addresses_our_service(module: SourceModule, call: OutboundCall, public_settings: set[str]) -> bool:
     """Whether the call visibly targets another service of ours: a configured or constant address
     (``settings.STOCK_URL``, ``STOCK_URL``, ``self.BASE_URL``), an internal host, or a path on a client
     whose ``base_url`` is one. A URL from a parameter or from response data (a link, a webhook, a
-    user's callback) is not judged, nor an address named after a public vendor."""
+    user's callback) is not judged, nor an address named after a public vendor, nor a setting whose
+    default is a public address."""
     if _third_party(module, call):
         return False
     target = call.node.args[0] if call.node.args else keyword(call.node, "url")
     leading = target.values[0] if isinstance(target, ast.JoinedStr) and target.values else target
     text = string_value(leading) if leading is not None else None
     if text is not None and text.startswith("/"):
-        base = call.client.keyword("base_url") if call.client is not None else None
-        return base is not None and _configured_address(module, call.node, base)
-    return target is not None and _configured_address(module, call.node, target)
+        target = call.client.keyword("base_url") if call.client is not None else None
+        if target is None:
+            return False
+    if target is None or _setting_name(target) in public_settings:
+        return False
+    return _configured_address(module, call.node, target)
 
 
-def _configured_address(module: SourceModule, at: ast.AST, node: ast.expr, depth: int = 0) -> bool:
+def _leading_part(node: ast.expr) -> ast.expr:
+    """What a URL expression starts with: ``settings.X`` in ``settings.X + "/tags"`` or ``f"{settings.X}/path"``."""
     if isinstance(node, ast.JoinedStr) and node.values:
         node = node.values[0]
     if isinstance(node, ast.FormattedValue):
         node = node.value
     while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         node = node.left
+    return node
+
+
+def _setting_name(node: ast.expr) -> str | None:
+    """``reviews_url`` in ``settings.reviews_url + "/tags"``."""
+    node = _leading_part(node)
+    return node.attr if isinstance(node, ast.Attribute) else None
+
+
+def _settings_with_public_defaults(project: Project) -> set[str]:
+    """Names of configurable settings (class fields or module globals) whose default is a public address:
+    ``reviews_url: str = Field(default="https://reviews.vendor.example/api")``,
+    ``REVIEWS_URL = env("REVIEWS_URL", default="https://...")``. Like a public domain written at the
+    call, an address that every installation is shipped with is the vendor's hosted service, not a
+    service of the deployment (those are configured per deployment, or named by an internal host)."""
+    names: set[str] = set()
+    for module in project.modules:
+        if is_test_file(module) or "://" not in module.text:
+            continue
+        bodies = [module.tree.body, *(n.body for n in walk_nodes(module.tree) if isinstance(n, ast.ClassDef))]
+        for body in bodies:
+            for statement in body:
+                target = statement.targets[0] if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                    else statement.target if isinstance(statement, ast.AnnAssign) else None
+                if not isinstance(target, ast.Name) or statement.value is None:
+                    continue
+                if any(_public_host(string_value(n)) for n in _default_strings(statement.value)):
+                    names.add(target.id)
+    return names
+
+
+def _default_strings(value: ast.expr) -> list[ast.expr]:
+    """The literal a configurable setting falls back to: a string argument of the call that reads it
+    (``Field(default=...)``, ``env("X", "...")``, ``field(default_factory=get_env("X", "..."))``) or the
+    alternative of ``os.getenv("X") or "..."``. A plain constant is no setting: it is not looked at."""
+    if isinstance(value, ast.BoolOp):
+        return [v for v in value.values if string_value(v) is not None]
+    if isinstance(value, ast.Call):
+        found = [*value.args, *(kw.value for kw in value.keywords)]
+        return [n for a in found for n in ([a] if string_value(a) is not None else _default_strings(a))]
+    return []
+
+
+def _configured_address(module: SourceModule, at: ast.AST, node: ast.expr, depth: int = 0) -> bool:
+    node = _leading_part(node)
     if string_value(node) is not None:
         return bool(re.match(r"^\w+://", string_value(node)))
     if isinstance(node, ast.Name):

@@ -4,12 +4,15 @@
 Reports a service (it defines HTTP routes) that uses no metrics library. Routes are
 those `audit_lib.libs.web` recognises; the libraries looked for are prometheus_client, prometheus-fastapi-instrumentator,
 prometheus-flask-exporter, django-prometheus, starlette-exporter, starlette-prometheus,
-aioprometheus, OpenTelemetry (metrics or instrumentation), statsd/datadog/DogStatsD,
+aioprometheus, Litestar's Prometheus and OpenTelemetry plugins, OpenTelemetry (metrics or
+instrumentation), statsd/datadog/DogStatsD,
 ddtrace, New Relic or Elastic APM. A library counts when it is imported, or named in a
-string such as Django's `INSTALLED_APPS`/`MIDDLEWARE`; a local metrics facade (a
+string such as Django's `INSTALLED_APPS`/`MIDDLEWARE` (not as a key of a logging
+configuration, which only names a logger); a local metrics facade (a
 `Metrics`/`Stats` class or a `metrics.py` module defining two or more of `counter`,
 `gauge`, `timer`, `histogram`, `increment`, ...) counts too. Test code is ignored on
-both sides. One finding, at the first route.
+both sides, and routes of examples and scripts do not make a service. One finding, at the
+first route.
 
 ## Why is this bad?
 Without request rates, error rates and latency percentiles, nobody sees a slowdown
@@ -54,7 +57,8 @@ INSTRUMENT_NAMES = {"counter", "gauge", "timer", "timing", "histogram", "increme
 METRICS_LIBRARIES = (
     "prometheus_client", "prometheus_fastapi_instrumentator", "prometheus_flask_exporter", "django_prometheus",
     "starlette_exporter", "starlette_prometheus", "aioprometheus", "opentelemetry", "statsd", "datadog", "ddtrace",
-    "aiodogstatsd", "newrelic", "elasticapm", "markus", "pyformance",
+    "aiodogstatsd", "newrelic", "elasticapm", "markus", "pyformance", "litestar.contrib.prometheus",
+    "litestar.plugins.prometheus", "litestar.contrib.opentelemetry", "litestar.plugins.opentelemetry",
 )
 
 
@@ -87,8 +91,10 @@ def _uses_metrics(project: Project) -> bool:
             return True
         if not any(hint in module.text for hint in (*METRICS_LIBRARIES, "etric", "tats")):
             continue
+        keys = {id(k) for n in walk_nodes(module.tree) if isinstance(n, ast.Dict) for k in n.keys if k is not None}
         for node in walk_nodes(module.tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and _names_library(node.value):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and _names_library(node.value) \
+                    and id(node) not in keys:  # a dict key names a logger to configure, not a library in use
                 return True
             if isinstance(node, ast.ClassDef) and _is_metrics_facade(node):
                 return True

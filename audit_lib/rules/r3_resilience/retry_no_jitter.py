@@ -17,7 +17,15 @@ Reports retries whose wait has no random component. They are:
 
 Sleeps whose delay comes from `random`, a `jitter` value or a helper that uses
 `random`, `asyncio.sleep(0)`, loops that only poll (no retry on failure), test code and
-scripts/CLIs are not reported.
+scripts, CLIs and Django management commands are not reported. Nor is a `while` loop
+that runs its `try` again whether it failed or not: one that never leaves on success (no
+`return`/`break` of the loop, nothing in its test set by the body), as a listener that
+reopens a stream or socket and consumes it, or a worker that takes the next job and pauses
+after an error, and one whose `try` yields each event of an inner loop (a generator
+listener); nor a retry decorator on a function that is one endless `while True:` listener.
+Such a loop keeps one connection or one worker per process: its synchronised retries
+number the processes, not the requests, and no dependency falls over from that (the
+pacing of the reconnects is another matter).
 
 ## Why is this bad?
 When a dependency fails, every client fails at the same moment. With the same fixed or
@@ -70,7 +78,7 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import is_script_file, is_test_file
+from audit_lib.rules.r3_resilience._common import is_offline_file, is_test_file
 from audit_lib.source import Project, SourceModule
 
 SLEEPS = {"time.sleep", "asyncio.sleep", "gevent.sleep", "trio.sleep", "anyio.sleep", "eventlet.sleep"}
@@ -89,7 +97,7 @@ URLLIB3_RETRY = {"urllib3.Retry", "urllib3.util.Retry", "urllib3.util.retry.Retr
 
 @rule("R3.retry-no-jitter", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_test_file(module) or is_script_file(module):
+    if is_test_file(module) or is_offline_file(module, project):
         return  # one process retrying alone cannot stampede a dependency
     if not any(hint in module.text for hint in ("sleep", "retry", "Retry", "backoff")):
         return
@@ -153,6 +161,9 @@ def _library_problem(module: SourceModule, call: ast.Call) -> tuple[str, str, Co
 def _tenacity_problem(module: SourceModule, call: ast.Call, name: str) -> tuple[str, str, Confidence] | None:
     if any(kw.arg is None for kw in call.keywords):
         return None  # options come from elsewhere
+    decorated = module.parents.get(call)
+    if isinstance(decorated, FUNCTION_TYPES) and call in decorated.decorator_list and _runs_forever(decorated):
+        return None  # reconnects a listener
     wait = keyword(call, "wait")
     fix = "use wait=wait_random_exponential(multiplier=1, max=30) or add + wait_random(0, 1)"
     short = name.rsplit(".", 1)[-1]
@@ -210,6 +221,8 @@ def _retry_sleep(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While)
     for statement in loop.body:
         if not isinstance(statement, ast.Try) or not statement.handlers:
             continue
+        if isinstance(loop, ast.While) and _perpetual(loop, statement):
+            return None  # a listener's reconnect loop or a worker's pause after an error
         for handler in statement.handlers:
             sleep = _first_sleep(module, handler.body)
             if sleep is not None:
@@ -220,6 +233,46 @@ def _retry_sleep(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While)
             if sleep is not None:
                 return sleep if _deterministic(module, sleep, loop) else None
     return None
+
+
+def _perpetual(loop: ast.While, attempt: ast.Try) -> bool:
+    """A ``while`` loop that runs its ``try`` again whether it failed or not: it never leaves on
+    success (no ``return``/``break`` of the loop, nothing in its test set by the body), as a listener
+    that reopens a stream and consumes it or a worker that takes the next job does; or a generator
+    loop that yields each event of what it opened. One per process: nothing to retry in lockstep."""
+    if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for inner in _walk_same_loop(attempt.body)
+           if isinstance(inner, (ast.For, ast.AsyncFor, ast.While)) for n in walk_nodes(inner)):
+        return True
+    if any(isinstance(n, (ast.Return, ast.Break)) for n in _walk_same_loop(attempt.body)):
+        return False
+    tested = {n.id for n in walk_nodes(loop.test) if isinstance(n, ast.Name)}
+    return not any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in tested
+                   for statement in loop.body for n in walk_nodes(statement))
+
+
+def _walk_same_loop(statements: list[ast.stmt]) -> Iterator[ast.AST]:
+    """The nodes of ``statements``, leaving out the ``break``s of inner loops (they end the inner loop
+    only) and nested functions."""
+    stack: list[tuple[ast.AST, bool]] = [(s, False) for s in reversed(statements)]
+    while stack:
+        node, nested = stack.pop()
+        if isinstance(node, ast.Break) and nested:
+            continue
+        yield node
+        if isinstance(node, FUNCTION_TYPES + (ast.Lambda,)):
+            continue
+        inner = nested or isinstance(node, (ast.For, ast.AsyncFor, ast.While))
+        stack.extend((child, inner) for child in reversed(list(ast.iter_child_nodes(node))))
+
+
+def _runs_forever(fn: ast.AST) -> bool:
+    """A function whose body is an endless ``while True:`` loop (no ``break`` of it, no ``return``):
+    a listener. A retry decorator on it only reconnects the listener, once per process."""
+    if any(isinstance(n, ast.Return) for n in walk_function_body(fn)):
+        return False
+    return any(isinstance(statement, ast.While) and isinstance(statement.test, ast.Constant) and statement.test.value
+               and not any(isinstance(n, ast.Break) for n in _walk_same_loop(statement.body))
+               for statement in fn.body)
 
 
 def _first_sleep(module: SourceModule, statements: list[ast.stmt]) -> ast.Call | None:
