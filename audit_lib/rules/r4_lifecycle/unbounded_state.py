@@ -15,7 +15,13 @@ are recognised:
 - `asyncio.Queue()`, `queue.Queue()`, `multiprocessing.Queue()` (and the Lifo/Priority
   variants) without a positive `maxsize`, and `queue.SimpleQueue()`, when the queue
   is long-lived (module level, class level, `self.` attribute) or created by a function
-  that starts workers or runs a `while True` loop;
+  that starts workers, registers it (`register_listener(q)`, `subscribe(q)`), or runs
+  a service loop, itself or in a nested function that uses the queue (`while True`,
+  `while running`, `while not self.stopped`; not `while not q.empty()`, which drains
+  a local queue), and something puts into it: a queue that nothing `put`s into and
+  that is never handed anywhere cannot grow (puts are matched by the name it is bound
+  to: `self.X.put` of the same class, `X.put`/`obj.X.put` elsewhere; a module-level
+  queue imported by another file counts as filled);
 - `collections.deque()` without `maxlen` stored at module level, class level or on
   `self`, when nothing removes from it.
 
@@ -35,7 +41,9 @@ module level, and per-class singletons keyed by `cls`. A container that escapes 
 another function, aliased or returned) is not judged: code elsewhere may bound it.
 Local state of a function, instance dicts and lists other than deques, test files and
 files of short-lived processes (Django management commands, migrations, `setup.py`,
-`manage.py`, `scripts/`, benchmarks, profiling) are not audited. Assigning to a list
+`manage.py`, `scripts/`, the top-level `tools/` folder, benchmarks, profiling) are not
+audited. A dict filled under a parameter named as one choice of a fixed set
+(`tasks_by_name[name] = task`, same names as for caches) is bounded by that set. Assigning to a list
 slot (`buffers[i] = []`) never grows the list and counts as a reset.
 
 ## Why is this bad?
@@ -111,6 +119,10 @@ ALWAYS_UNBOUNDED_QUEUES = {"queue.SimpleQueue", "multiprocessing.SimpleQueue"}
 WORKER_STARTERS = {"asyncio.create_task", "asyncio.ensure_future", "asyncio.gather", "threading.Thread",
                    "multiprocessing.Process", "create_task", "start_soon", "submit"}
 SEQUENCES = {"list", "deque"}
+QUEUE_PUTS = {"put", "put_nowait"}
+QUEUE_STATE_METHODS = {"empty", "qsize", "full"}
+# Calls that keep a queue they are given: ``register_listener(q)``, ``subscribe(q)``, ``add_listener(q)``.
+REGISTRAR = re.compile(r"register|subscribe|listener|add_consumer")
 CLASS_PARAMETER = re.compile(r"(^|_)(class|cls|klass|model|serializer|form)$")
 # Parameters named as one choice among a fixed set (a dataset name, a locale, a mode): few distinct values.
 CHOICE_PARAMETER = re.compile(
@@ -137,7 +149,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         return
     yield from _growing_containers(module)
     yield from _unbounded_caches(module)
-    yield from _unbounded_queues(module)
+    yield from _unbounded_queues(module, project)
 
 
 # --- containers that only grow ----------------------------------------------------------
@@ -151,7 +163,7 @@ def _growing_containers(module: SourceModule) -> Iterator[Finding]:
     import_time = _import_time_functions(module) if any(c.adds for c in containers.values()) else set()
     for container in containers.values():
         growing = [(node, fn) for node, fn in container.adds if fn not in import_time
-                   and not _keyed_by_class(node)]
+                   and not _keyed_by_class(node) and not _keyed_by_choice(node, fn)]
         if container.bounded or container.escapes or not growing:
             continue
         node, fn = growing[0]
@@ -393,6 +405,18 @@ def _keyed_by_class(node: ast.AST) -> bool:
     return isinstance(key, ast.Call) and isinstance(key.func, ast.Name) and key.func.id == "type"
 
 
+def _keyed_by_choice(node: ast.AST, fn: ast.AST) -> bool:
+    """``tasks_by_name[name] = task`` where ``name`` is a parameter named as one choice of a fixed set (see
+    CHOICE_PARAMETER): the same few keys are replaced, not accumulated."""
+    key = node.slice if isinstance(node, ast.Subscript) else \
+        node.args[0] if isinstance(node, ast.Call) and node.args and \
+        isinstance(node.func, ast.Attribute) and node.func.attr == "setdefault" else None
+    if not isinstance(key, ast.Name):
+        return False
+    params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+    return key.id in params and bool(CHOICE_PARAMETER.search(key.id) or CLASS_PARAMETER.search(key.id))
+
+
 # --- caches without a size limit --------------------------------------------------------
 
 
@@ -478,7 +502,7 @@ def _small_domain(param: ast.arg, default: ast.expr | None, enums: set[str]) -> 
 # --- queues without maxsize ---------------------------------------------------------------
 
 
-def _unbounded_queues(module: SourceModule) -> Iterator[Finding]:
+def _unbounded_queues(module: SourceModule, project: Project) -> Iterator[Finding]:
     for node in module.nodes_of(ast.Call):
         name = call_name(module, node) or ""
         if name in ALWAYS_UNBOUNDED_QUEUES:
@@ -488,7 +512,7 @@ def _unbounded_queues(module: SourceModule) -> Iterator[Finding]:
         else:
             continue
         where, long_lived = _queue_home(module, node)
-        if where is None:
+        if where is None or _never_filled(module, project, node):
             continue
         yield Finding(
             message=f"{problem} ({where}): a consumer slower than its producer exhausts memory",
@@ -520,14 +544,105 @@ def _queue_home(module: SourceModule, call: ast.Call) -> tuple[str | None, bool]
         targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
         if any(_self_attribute(t) for t in targets):
             return "stored on self", True
-    for node in walk_function_body(fn):
-        if isinstance(node, ast.While) and isinstance(node.test, ast.Constant) and node.test.value is True:
-            return f"created by {fn.name}(), which runs a `while True` loop", False
-        if isinstance(node, ast.Call):
-            starter = call_name(module, node) or ""
-            if starter in WORKER_STARTERS or starter.rsplit(".", 1)[-1] in ("create_task", "start_soon"):
-                return f"shared with workers started by {fn.name}()", False
+    local = _queue_name(module, call)
+    nested = [n for n in walk_function_body(fn) if isinstance(n, FUNCTION_TYPES) and local and
+              any(isinstance(u, ast.Name) and u.id == local for u in walk_function_body(n))]
+    for scope in [fn, *nested]:  # the function, and the nested functions that use the queue
+        runner = scope.name
+        for node in walk_function_body(scope):
+            if isinstance(node, ast.While) and _is_service_loop_test(node.test):
+                return f"consumed by the service loop of {runner}()", False
+            if isinstance(node, ast.Call):
+                starter = call_name(module, node) or ""
+                if starter in WORKER_STARTERS or starter.rsplit(".", 1)[-1] in ("create_task", "start_soon"):
+                    return f"shared with workers started by {runner}()", False
+                if local and REGISTRAR.search(starter.rsplit(".", 1)[-1]) and \
+                        any(isinstance(a, ast.Name) and a.id == local for a in node.args):
+                    return f"registered with {starter}() by {fn.name}()", False
     return None, False
+
+
+def _is_service_loop_test(test: ast.expr) -> bool:
+    """``while True``, ``while running``, ``while not self.stopped``, ``while settings.running``: a loop that
+    lasts as long as the service (not ``while not q.empty()``, which drains a local queue)."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test = test.operand
+    if isinstance(test, ast.Constant):
+        return test.value is True
+    if isinstance(test, ast.Call) and not test.args and isinstance(test.func, ast.Attribute):
+        return test.func.attr not in QUEUE_STATE_METHODS  # ``while not self._is_shutting_down()``
+    return isinstance(test, (ast.Name, ast.Attribute))
+
+
+def _queue_name(module: SourceModule, call: ast.Call) -> str | None:
+    """The name a queue is bound to: ``jobs`` for ``jobs = Queue()`` and for ``self.jobs = Queue()``."""
+    parent = module.parents.get(call)
+    if not isinstance(parent, (ast.Assign, ast.AnnAssign)) or parent.value is not call:
+        return None
+    targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+    if len(targets) != 1:
+        return None
+    target = targets[0]
+    return target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else None
+
+
+def _never_filled(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    """Nothing puts into the queue, and it is never handed anywhere: it cannot grow.
+
+    Puts are matched by the name the queue is bound to: ``self.X.put`` of the same class, ``X.put`` /
+    ``obj.X.put`` anywhere in the project (not another class's ``self.X``, unless the queue is a module-level
+    one, which other objects may keep under the same name). A module-level queue imported by another file
+    counts as filled.
+    """
+    name = _queue_name(module, call)
+    if name is None:
+        return False
+    cls = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
+    on_self = _self_attribute(module.parents[call].targets[0] if isinstance(module.parents[call], ast.Assign)
+                              else module.parents[call].target)
+    for put_module, put_class, through_self in _queue_puts(project).get(name, ()):
+        if not on_self or not through_self or put_module is module and put_class is cls:
+            return False  # a module-level queue may be kept on another object's self under its own name
+    if not on_self and enclosing_function(module, call) is None and any(
+            m.imports.get(name) == f"{module.dotted_name}.{name}" for m in project.modules if m is not module):
+        return False  # imported elsewhere: filled or handed on there
+    return not _used_as_value(module, name, on_self)
+
+
+def _queue_puts(project: Project) -> dict[str, list[tuple[SourceModule, ast.ClassDef | None, bool]]]:
+    """Name a ``.put()``/``.put_nowait()`` receiver ends with -> (module, class, whether through ``self``)."""
+    puts = project.facts.get("R4.queue-puts")
+    if puts is None:
+        puts = project.facts["R4.queue-puts"] = {}
+        for module in project.modules:
+            if is_test_path(module.path):
+                continue
+            for node in module.nodes_of(ast.Call):
+                if not (isinstance(node.func, ast.Attribute) and node.func.attr in QUEUE_PUTS):
+                    continue
+                receiver = node.func.value
+                while isinstance(receiver, ast.Subscript):
+                    receiver = receiver.value
+                if isinstance(receiver, ast.Name):
+                    puts.setdefault(receiver.id, []).append((module, None, False))
+                elif isinstance(receiver, ast.Attribute):
+                    cls = next((a for a in ancestors(module, node) if isinstance(a, ast.ClassDef)), None)
+                    puts.setdefault(receiver.attr, []).append((module, cls, _self_attribute(receiver)))
+    return puts
+
+
+def _used_as_value(module: SourceModule, name: str, on_self: bool) -> bool:
+    """Whether the queue is passed, returned, stored or aliased anywhere in its file (code elsewhere may fill it)."""
+    for node in module.nodes_of(ast.Attribute if on_self else ast.Name):
+        if (node.attr if on_self else node.id) != name or not isinstance(node.ctx, ast.Load):
+            continue
+        parent = module.parents.get(node)
+        if isinstance(parent, ast.Attribute) and parent.value is node:
+            continue  # ``q.get()``, ``q.qsize()``: used in place
+        if isinstance(parent, (ast.Compare, ast.If, ast.While, ast.BoolOp, ast.UnaryOp, ast.Expr)):
+            continue
+        return True
+    return False
 
 
 def _is_none(node: ast.AST | None) -> bool:
