@@ -9,7 +9,12 @@ querysets sliced with a variable start (`qs[offset:offset + n]`), Django's `Pagi
 and Django REST framework's page-number and limit-offset pagination classes.
 
 `.limit(n)` alone, `.offset(0)`, slices that start at a constant (`qs[:20]`) and slices
-of plain lists are not reported.
+of plain lists are not reported. Nor is a `Paginator` whose pages cost no deep OFFSET: over
+a Python list (`sorted(...)`, `[...]`), read only for its `count`/`num_pages`, over a
+queryset ordered by a value computed per row (`annotate(rank=...).order_by("-rank")`:
+every page ranks all the matches anyway, a keyset would not make deep pages cheaper), or
+over the requesting user's own rows (`filter(user=request.user)`, `request.user.lists`,
+when not in one branch only).
 
 ## Why is this bad?
 `OFFSET 100000 LIMIT 20` reads 100020 rows to return 20: page N costs O(N), deep pages
@@ -63,6 +68,7 @@ QUERY_LINKS = {"select", "query", "filter", "filter_by", "where", "order_by", "l
 OFFSET_PAGINATION_CLASSES = {"rest_framework.pagination.PageNumberPagination",
                              "rest_framework.pagination.LimitOffsetPagination"}
 DJANGO_PAGINATOR = {"django.core.paginator.Paginator"}
+PAGINATOR_COUNTS = {"count", "num_pages", "page_range"}
 KEYSET_FIX = ("page by keyset: WHERE (sort_col, id) > (:last_sort, :last_id) ORDER BY sort_col, id LIMIT n, with an "
               "index on (sort_col, id); hand the last row's key back as the next-page cursor")
 
@@ -108,6 +114,8 @@ def _call_finding(module: SourceModule, call: ast.Call, orm: bool) -> Finding | 
     func = call.func
     name = qualified(module, func) or ""
     if name in DJANGO_PAGINATOR:
+        if _paginator_reads_no_deep_offset(module, call):
+            return None
         return _finding(module, call, "Django Paginator pages with OFFSET: page N reads and discards N-1 pages of rows",
                         fix=KEYSET_FIX + " (Django: filter on the last key, or DRF CursorPagination)",
                         confidence=Confidence.medium)
@@ -131,6 +139,115 @@ def _call_finding(module: SourceModule, call: ast.Call, orm: bool) -> Finding | 
         return _finding(module, call, ".paginate() pages with LIMIT/OFFSET (and a count query per page)",
                         confidence=Confidence.medium)
     return None
+
+
+def _paginator_reads_no_deep_offset(module: SourceModule, call: ast.Call) -> bool:
+    """Django ``Paginator`` calls whose pages cost no deep OFFSET:
+
+    - over a Python list (``sorted(...)``, ``[...]``, ``list(...)``): the page is a list slice;
+    - used only for ``count``/``num_pages``: no page is fetched;
+    - over a queryset ordered by a value computed per row (``annotate(rank=...).order_by("-rank")``:
+      relevance, similarity, counts): every page computes and sorts all the matches whatever
+      the paging, so a keyset would not make deep pages cheaper;
+    - over the requesting user's own rows (``filter(user=request.user)``, ``request.user.lists``):
+      one person's records, paged by that person.
+    """
+    listed = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "object_list"), None)
+    if listed is None:
+        return False
+    fn = db.function_of(module, call)
+    exprs = _bound_expressions(fn, listed)
+    if any(_is_plain_list(e) for e in exprs) or _count_only(module, fn, call):
+        return True
+    annotated: set[str] = set()
+    order_keys: list[str] = []
+    for expr in exprs:
+        root, links = _chain(expr)
+        always = expr is listed or module.parents.get(module.parents.get(expr)) is fn  # not in one branch only
+        if always and (_is_request_user(root) or any(_is_request_user(k.value) for k in _keywords(links))):
+            return True  # request.user.saved_lists..., .filter(user=request.user)
+        for link in links:
+            if link.func.attr == "annotate":
+                annotated.update(k.arg for k in link.keywords if k.arg)
+            elif link.func.attr == "order_by" and link.args:
+                order_keys.append((string_value(link.args[0]) or "").lstrip("-"))
+    return bool(order_keys) and all(key in annotated for key in order_keys)
+
+
+def _keywords(links: list[ast.Call]) -> Iterator[ast.keyword]:
+    for link in links:
+        yield from link.keywords
+
+
+def _chain(expr: ast.AST) -> tuple[ast.AST, list[ast.Call]]:
+    """The root of a method chain and its method calls: ``qs`` and ``[.order_by(), .filter()]``
+    for ``qs.filter(...).order_by(...)``; ``request.user`` for ``request.user.lists.all()``."""
+    links: list[ast.Call] = []
+    node = expr
+    while True:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            links.append(node)
+            node = node.func.value
+        elif isinstance(node, ast.Attribute) and not _is_request_user(node):
+            node = node.value
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        else:
+            return node, links
+
+
+def _bound_expressions(fn: ast.AST, expr: ast.expr) -> list[ast.expr]:
+    """``expr`` and, through the name at the root of its method chain, every value assigned to
+    that name in ``fn`` (``qs = ...; qs = qs.filter(...)`` gives both right-hand sides)."""
+    found: list[ast.expr] = [expr]
+    seen: set[str] = set()
+    pending = [expr]
+    while pending:
+        root, _ = _chain(pending.pop())
+        if not isinstance(root, ast.Name) or root.id in seen \
+                or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        seen.add(root.id)
+        for stmt in walk_function_body(fn):
+            if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == root.id for t in stmt.targets):
+                found.append(stmt.value)
+                pending.append(stmt.value)
+    return found
+
+
+def _is_plain_list(expr: ast.expr) -> bool:
+    if isinstance(expr, (ast.List, ast.ListComp)):
+        return True
+    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in ("list", "sorted", "tuple")
+
+
+def _count_only(module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:
+    """``p = Paginator(qs, n)`` read only for ``p.count``/``p.num_pages``/``p.page_range``."""
+    parent = module.parents.get(call)
+    if isinstance(parent, ast.Attribute):
+        return parent.attr in PAGINATOR_COUNTS
+    if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
+        return False
+    name = parent.targets[0].id
+    uses = [n for n in walk_nodes(fn) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+    return bool(uses) and all(isinstance(module.parents.get(n), ast.Attribute)
+                              and module.parents[n].attr in PAGINATOR_COUNTS for n in uses)
+
+
+def _is_request_user(node: ast.AST) -> bool:
+    return dotted(node) in ("request.user", "self.request.user")
+
+
+def _chain_root_attribute(expr: ast.AST) -> ast.AST | None:
+    """The innermost attribute of a call chain: ``request.user.lists`` in ``request.user.lists.order_by(...)``."""
+    node, last = expr, None
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        if isinstance(node, ast.Attribute):
+            last = node
+            node = node.value
+        else:
+            node = node.func
+    return last
 
 
 def _paginate_is_query(module: SourceModule, func: ast.Attribute) -> bool:
