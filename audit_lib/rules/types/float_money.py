@@ -6,9 +6,11 @@ words (snake_case or camelCase) is price, amount, cost, total, balance, fee, sal
 freight, tax, charge, refund, payment or revenue (or a plural of these), and none says
 it measures something else. Amount, total, balance and charge also name plain
 quantities (the amount of flour in a recipe), so in code they count as money only in
-a file that speaks of money elsewhere (prices, costs, currency, `Decimal`, ...). Not
-money: `tax_rate`, `fee_ratio`, `price_percent`, `total_count`,
-`total_seconds`, `discount`, coordinates and scores are not money. In code it reports:
+a file that speaks of money elsewhere (prices, costs, currency, fees, ...; `Decimal` alone
+does not, it holds grams as often as cents), and not as a field of a class whose name
+says it counts or measures something else (`total` of a `PaymentCountStat`). Not
+money: `tax_rate`, `fee_ratio`, `price_percent`, `total_count`, `total_seconds`,
+`balance_ts`, `payment_date`, `discount`, coordinates and scores. In code it reports:
 
 - ORM columns and serializer fields of a float type assigned to a money name:
   SQLAlchemy `Column(Float)` / `mapped_column(Float)` / `REAL` / `DOUBLE_PRECISION`,
@@ -87,8 +89,8 @@ AMBIGUOUS_WORDS = {"amount", "amounts", "total", "totals", "subtotal", "subtotal
 MONEY_CUES = {
     "currency", "currencies", "price", "prices", "cost", "costs", "invoice", "invoices", "payment", "payments",
     "billing", "money", "salary", "salaries", "refund", "refunds", "revenue", "revenues", "cent", "cents",
-    "dollar", "dollars", "euro", "euros", "usd", "eur", "decimal", "fee", "fees", "tax", "taxes",
-}
+    "dollar", "dollars", "euro", "euros", "usd", "eur", "fee", "fees", "tax", "taxes",
+}  # not `Decimal`: it holds any exact quantity (grams, nutrients) as often as money
 # Words saying a money-named value measures something else than money.
 NOT_MONEY_WORDS = {
     "rate", "rates", "ratio", "ratios", "percent", "percentage", "pct", "count", "counts", "num",
@@ -98,7 +100,8 @@ NOT_MONEY_WORDS = {
     "distance", "size", "length", "bytes", "memory", "ram", "cpu", "tokens", "items", "id", "ids",
     "index", "idx", "version", "probability", "prob", "confidence", "threshold", "limit",
     "width", "height", "pixels", "steps", "epochs", "loss", "accuracy", "energy", "calories",
-    "battery", "load", "progress", "level",
+    "battery", "load", "progress", "level", "ts", "timestamp", "timestamps", "epoch", "date", "dates",
+    "datetime",
 }
 FLOAT_COLUMN_TYPES = {"Float", "REAL", "DOUBLE", "DOUBLE_PRECISION", "Double", "FLOAT"}
 SQLALCHEMY_PREFIXES = ("sqlalchemy.", "sqlmodel.")
@@ -175,7 +178,8 @@ def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool) -> Iter
             yield from _assignment(module, _target_name(node.targets[0]), node.value, node, flask_sqlalchemy, money)
         elif isinstance(node, ast.AnnAssign):
             name = _target_name(node.target)
-            if is_money_name(name, money) and _is_float_annotation(module, node.annotation):
+            if is_money_name(name, money and not _field_of_measure(module, node)) \
+                    and _is_float_annotation(module, node.annotation):
                 yield _finding(module, node, f"money value {name!r} is annotated as float", FIX_ANNOTATION)
             elif node.value is not None:
                 yield from _assignment(module, name, node.value, node, flask_sqlalchemy, money)
@@ -185,6 +189,13 @@ def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool) -> Iter
             subject = _money_subject(node.args[0], money)
             if subject:
                 yield _finding(module, node, f"float() of the money value {subject!r}", FIX_FLOAT_CALL)
+
+
+def _field_of_measure(module: SourceModule, node: ast.stmt) -> bool:
+    """A field of a class whose name says it counts or measures something else
+    (``PaymentCountStat``, ``WeightLog``): its "total" or "amount" is of that."""
+    owner = module.parents.get(node)
+    return isinstance(owner, ast.ClassDef) and any(w in NOT_MONEY_WORDS for w in money_words(owner.name))
 
 
 def _assignment(module: SourceModule, name: str | None, value: ast.expr, node: ast.stmt,
