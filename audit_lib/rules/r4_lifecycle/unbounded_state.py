@@ -5,8 +5,10 @@ Reports in-memory state of a long-lived process that grows without a bound. Four
 are recognised:
 
 - a module-level or class-level `dict`/`list`/`set` (also `defaultdict`,
-  `OrderedDict`, `Counter`, `deque`), or a `deque` stored on `self`, that functions
-  add to (`x[k] = v`, `append`, `add`, `update`, `setdefault`, ...) while nothing ever
+  `OrderedDict`, `Counter`, `deque`), a `deque` stored on `self`, or any of these
+  created in `__init__` of a long-lived class (one instance is made at module level,
+  `book = PriceBook()`, or a method runs a service loop, `while self.running: await
+  ...`), that functions other than `__init__` add to (`x[k] = v`, `append`, `add`, `update`, `setdefault`, ...) while nothing ever
   removes from it or bounds it (`pop`, `del`, `clear`, `remove`, `discard`,
   `popleft`, reassignment, slice reset, or a `len(x)` comparison);
 - `functools.lru_cache(maxsize=None)` / `functools.cache` on a function that takes
@@ -39,7 +41,8 @@ first argument: `def register(cls): ...; return cls`), by functions named
 `__init_subclass__`/`__set_name__`, by functions only called at
 module level, and per-class singletons keyed by `cls`. A container that escapes the module (passed to
 another function, aliased or returned) is not judged: code elsewhere may bound it.
-Local state of a function, instance dicts and lists other than deques, test files and
+Local state of a function, instance dicts and lists of other classes (per-request
+objects, builders: their state dies with them), test files and
 files of short-lived processes (Django management commands, migrations, `setup.py`,
 `manage.py`, `scripts/`, the top-level `tools/` folder, benchmarks, profiling) are not
 audited. A dict filled under a parameter named as one choice of a fixed set
@@ -163,6 +166,7 @@ def _growing_containers(module: SourceModule) -> Iterator[Finding]:
     import_time = _import_time_functions(module) if any(c.adds for c in containers.values()) else set()
     for container in containers.values():
         growing = [(node, fn) for node, fn in container.adds if fn not in import_time
+                   and not (container.scope == "instance" and fn.name == "__init__")  # once per instance
                    and not _keyed_by_class(node) and not _keyed_by_choice(node, fn)]
         if container.bounded or container.escapes or not growing:
             continue
@@ -218,6 +222,13 @@ def _long_lived_containers(module: SourceModule) -> dict[tuple, Container]:
             for stmt, name, kind in candidates:
                 if name not in instance_names:
                     found[("class", cls, name)] = Container(name, kind, "class", stmt, cls)
+    for cls in _long_lived_classes(module):
+        init = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "__init__"), None)
+        for stmt in walk_function_body(init) if init is not None else ():
+            for target, value in _assignments(stmt):
+                kind = _container_kind(module, value)
+                if kind and _self_attribute(target):
+                    found.setdefault(("instance", cls, target.attr), Container(target.attr, kind, "instance", stmt, cls))
     for call in module.nodes_of(ast.Call):
         stmt = module.parents.get(call)
         if _container_kind(module, call) != "deque" or not isinstance(stmt, (ast.Assign, ast.AnnAssign)):
@@ -229,6 +240,18 @@ def _long_lived_containers(module: SourceModule) -> dict[tuple, Container]:
                 if _self_attribute(target):
                     found.setdefault(("instance", cls, target.attr), Container(target.attr, "deque", "instance", stmt, cls))
     return found
+
+
+def _long_lived_classes(module: SourceModule) -> list[ast.ClassDef]:
+    """Classes whose instances live as long as the process: one is created at module level
+    (``manager = ConnectionManager()``), or a method runs a service loop (``while self.running: await ...``)."""
+    singletons = {stmt.value.func.id for stmt in _top_level_statements(module.tree.body)
+                  if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Call)
+                  and isinstance(stmt.value.func, ast.Name)}
+    return [cls for cls in module.nodes_of(ast.ClassDef) if cls.name in singletons or any(
+        isinstance(node, ast.While) and _is_service_loop_test(node.test)
+        and any(isinstance(n, (ast.Await, ast.Yield)) for n in walk_nodes(node))
+        for method in cls.body if isinstance(method, FUNCTION_TYPES) for node in walk_function_body(method))]
 
 
 def _top_level_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
