@@ -12,8 +12,10 @@ Reports retries whose wait has no random component. They are:
 - backoff `on_exception`/`on_predicate` given `jitter=None`;
 - retrying `@retry(wait_fixed=...)`/`wait_exponential_multiplier` without
   `wait_jitter_max` or `wait_random_*`;
-- urllib3 `Retry(backoff_factor=...)` without `backoff_jitter`, and Celery tasks with
-  `retry_jitter=False`.
+- urllib3 `Retry(backoff_factor=...)` without `backoff_jitter`, Celery tasks with
+  `retry_jitter=False`, and manual retries of bound Celery tasks
+  (`self.retry(exc=exc, countdown=5)` in a function decorated with `bind=True`) whose
+  countdown has no random part.
 
 Sleeps whose delay comes from `random`, a `jitter` value or a helper that uses
 `random`, `asyncio.sleep(0)`, loops that only poll (no retry on failure), test code and
@@ -103,7 +105,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         return
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
-            problem = _library_problem(module, node)
+            problem = _library_problem(module, node) or _task_retry_problem(module, node)
             if problem:
                 message, fix, confidence = problem
                 yield _finding(module, node, message, fix, confidence)
@@ -156,6 +158,33 @@ def _library_problem(module: SourceModule, call: ast.Call) -> tuple[str, str, Co
             return ("Celery task retries with backoff but retry_jitter=False",
                     "drop retry_jitter=False: Celery jitters the backoff by default", Confidence.high)
     return None
+
+
+def _task_retry_problem(module: SourceModule, call: ast.Call) -> tuple[str, str, Confidence] | None:
+    """``self.retry(exc=exc, countdown=5)`` in a bound Celery task (a function whose first parameter is
+    ``self``, decorated with ``bind=True``): a manual retry waits exactly ``countdown`` seconds, so the
+    tasks that failed together run again together (Celery jitters only ``retry_backoff`` autoretries)."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "retry" and isinstance(call.func.value, ast.Name)
+            and call.func.value.id == "self"):
+        return None
+    countdown = keyword(call, "countdown")
+    fn = enclosing_function(module, call)
+    if countdown is None or _is_zero(countdown) or fn is None or not _bound_task(fn):
+        return None
+    if _randomness(module, countdown, fn, set()) != "fixed":
+        return None
+    return (f"task retry waits countdown={ast.unparse(countdown)} with no jitter",
+            "randomise the countdown: countdown=random.uniform(0, base * 2 ** self.request.retries), or use "
+            "autoretry_for with retry_backoff (jittered by default)", Confidence.high)
+
+
+def _bound_task(fn: ast.AST) -> bool:
+    args = fn.args.posonlyargs + fn.args.args
+    if not args or args[0].arg != "self":
+        return False
+    return any(isinstance(d, ast.Call) and any(kw.arg == "bind" and isinstance(kw.value, ast.Constant)
+                                               and kw.value.value is True for kw in d.keywords)
+               for d in fn.decorator_list)
 
 
 def _tenacity_problem(module: SourceModule, call: ast.Call, name: str) -> tuple[str, str, Confidence] | None:
