@@ -85,7 +85,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             continue
         reported: set[int] = set()
         for write in writes:
-            if id(write.call) in reported or _handles_unique_violation(module, write.call, fn):
+            if id(write.call) in reported or handles_unique_violation(module, write.call, fn):
                 continue
             read = _deciding_read(module, fn, reads, write)
             if read is None:
@@ -242,7 +242,7 @@ def _leaves(body: list[ast.stmt]) -> bool:
     return False
 
 
-def _handles_unique_violation(module: SourceModule, node: ast.AST, fn: ast.AST) -> bool:
+def handles_unique_violation(module: SourceModule, node: ast.AST, fn: ast.AST) -> bool:
     child = node
     for parent in ancestors(module, node):
         if parent is fn:

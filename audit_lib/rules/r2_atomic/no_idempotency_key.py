@@ -5,15 +5,25 @@ Reports a create endpoint without an Idempotency-Key or an upsert. That is a POS
 request handler (FastAPI, Starlette, Flask, aiohttp, Django views,
 Django REST framework), or a PUT on a collection, that inserts rows -- SQL `INSERT`,
 ORM `add`/`create`/`save` of a new instance, `save()` of a DRF serializer built from
-request data only -- directly or through a helper of the code base, without reading an
+request data only or of a model form of the code base (`class Meta: model = ...`) built
+without `instance=` -- directly or through a helper of the code base, without reading an
 `Idempotency-Key` header and without making the insert an upsert. A PUT to
 `/items/{id}` names its target, so repeating it rewrites the same resource.
 
 Inserts into audit, log, history, event and outbox tables do not make a create endpoint:
 they record an action (`POST /orders/{id}/cancel`) rather than create the resource.
 
+Inserts into session and token tables do not either: a login or token endpoint mints a
+new credential on each call by design.
+
 Not reported: handlers that look the row up by a natural key before inserting it (a
 retry is refused as "already exists"; the race in that check is R2.check-then-act's),
+inserts that cannot run twice for one target -- a model with a unique key on client data
+(`unique_together`, `UniqueConstraint`, `OneToOneField`, `unique=True` without a generated
+default), a `try` that catches the unique violation, `if not owner.relation:` around the
+insert that fills it, a one-to-one guard `if hasattr(user, "profile"): raise`, an early
+exit answering 409 or 429, a delete of the same rows first (a replace), a set-up wizard
+under `if not is_setup():` --
 handlers that read the key (`request.headers.get("Idempotency-Key")`, an
 `idempotency_key` header parameter), handlers under a decorator or a middleware of the
 code base that handles idempotency keys, and handlers whose inserts are all upserts
@@ -63,11 +73,16 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.libs.web import route_handlers
-from audit_lib.pyast import dotted, walk_function_body, walk_nodes
+from audit_lib.pyast import ancestors, dotted, is_none, walk_function_body, walk_nodes
+from audit_lib.rules.r2_atomic.check_then_act import handles_unique_violation
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
 IDEMPOTENCY = re.compile(r"idempot", re.I)
+REPEAT_STATUS = re.compile(r"409|429|CONFLICT|TOO_MANY_REQUESTS|^Conflict$|^TooManyRequests$", re.I)
+# a login or token endpoint mints a new credential on each call by design
+CREDENTIAL = re.compile(r"session|token$|tokens$|_token", re.I)
+INSTALLATION_STATE = re.compile(r"(^|\.)(is|has_been)_(setup|set_up|installed|initiali[sz]ed|configured|bootstrapped)$")
 SERIALIZER = re.compile(r"serializer$", re.I)
 FIX = ("accept an Idempotency-Key header, store it with the row under a unique constraint and insert with "
        "INSERT ... ON CONFLICT (idempotency_key) DO NOTHING, returning the stored result on a retry")
@@ -170,13 +185,146 @@ def _deduplicated(insert: db.DbOp, ops: list[db.DbOp]) -> bool:
     return any(op.is_read and any(db.same_table(a, b) for a in op.tables for b in insert.tables) for op in earlier)
 
 
+def _natural_unique(project: Project, model: str) -> bool:
+    """Whether a model class of the code base declares a unique key on data the client sends:
+    ``unique_together``, a ``UniqueConstraint``, a ``OneToOneField``, or a field with
+    ``unique=True`` and no generated ``default``. A retried insert then fails on the constraint
+    instead of creating a duplicate (whether the error is handled well is another matter)."""
+    if "r2.natural_unique" not in project.facts:
+        project.facts["r2.natural_unique"] = _unique_models(project)
+    declared, bases = project.facts["r2.natural_unique"]
+    seen, todo = set(), [model.split(".")[-1]]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in declared:
+            return True
+        todo.extend(bases.get(name, ()))
+    return False
+
+
+def _unique_models(project: Project) -> tuple[set[str], dict[str, list[str]]]:
+    declared: set[str] = set()
+    bases: dict[str, list[str]] = {}
+    for module in project.modules:
+        if "unique" not in module.text.lower() and "OneToOne" not in module.text:
+            bases.update({c.name: [(dotted(b) or "").split(".")[-1] for b in c.bases]
+                          for c in module.nodes_of(ast.ClassDef)})
+            continue
+        for cls in module.nodes_of(ast.ClassDef):
+            bases[cls.name] = [(dotted(b) or "").split(".")[-1] for b in cls.bases]
+            if any(_declares_unique(n) for n in ast.walk(cls) if n is not cls and not isinstance(n, ast.FunctionDef)):
+                declared.add(cls.name)
+    return declared, bases
+
+
+def _declares_unique(node: ast.AST) -> bool:
+    if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "unique_together" for t in node.targets):
+        return True
+    if not isinstance(node, ast.Call):
+        return False
+    name = (dotted(node.func) or "").split(".")[-1]
+    if name in ("UniqueConstraint", "OneToOneField"):
+        return True
+    keywords = {k.arg: k.value for k in node.keywords}
+    flag = keywords.get("unique")
+    return isinstance(flag, ast.Constant) and flag.value is True and "default" not in keywords and name.endswith(
+        ("Field", "Column")) and "primary_key" not in keywords
+
+
+def _replaced(insert: db.DbOp, ops: list[db.DbOp]) -> bool:
+    """A delete of the same table before the insert: the handler replaces the row (a new reset code
+    for the user), so a retry leaves one row, not two."""
+    earlier = ops[:next(i for i, op in enumerate(ops) if op is insert)]
+    return any(op.kind == db.DELETE and any(db.same_table(a, b) for a in op.tables for b in insert.tables)
+               for op in earlier)
+
+
+def _created_once(module: SourceModule, project: Project, fn: ast.AST, insert: db.DbOp) -> bool:
+    """The insert cannot run twice for the same target: it is in a ``try`` that catches the unique
+    violation, under ``if not owner.relation:`` that it fills (``owner.relation = create(...)``),
+    behind a one-to-one guard (``if hasattr(user, "profile"): raise``, here or in the helper that
+    inserts), or in a set-up step that only runs until the installation is set up."""
+    if handles_unique_violation(module, insert.call, fn) or _fills_missing_relation(module, fn, insert.call):
+        return True
+    if _installation_step(module, fn, insert.call) or _one_to_one_guard(fn, insert.call.lineno) or _refuses_repeats(
+            fn, insert.call.lineno):
+        return True
+    if insert.through:
+        resolved = db.resolve_function(module, project, insert.call)
+        return resolved is not None and _one_to_one_guard(resolved[1], None)
+    return False
+
+
+def _fills_missing_relation(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool:
+    statement = next((a for a in ancestors(module, call) if isinstance(a, ast.stmt)), None)
+    if not isinstance(statement, ast.Assign):
+        return False
+    filled = {dotted(t) for t in statement.targets if isinstance(t, ast.Attribute)} - {None}
+    for parent in ancestors(module, call):
+        if parent is fn:
+            break
+        if isinstance(parent, ast.If):
+            test = parent.test
+            missing = test.operand if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) else (
+                test.left if isinstance(test, ast.Compare) and isinstance(test.ops[0], ast.Is) and is_none(
+                    test.comparators[0]) else None)
+            if missing is not None and dotted(missing) in filled:
+                return True
+    return False
+
+
+def _one_to_one_guard(fn: ast.AST, before_line: int | None) -> bool:
+    """``if hasattr(user, "two_factor"): raise/return`` -- Django's reverse one-to-one accessor
+    raises when the row is missing, so ``hasattr`` is how code asks whether it exists."""
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.If) and (before_line is None or node.lineno < before_line) and isinstance(
+                node.test, ast.Call) and isinstance(node.test.func, ast.Name) and node.test.func.id == "hasattr" \
+                and node.body and isinstance(node.body[-1], (ast.Raise, ast.Return)):
+            return True
+    return False
+
+
+def _refuses_repeats(fn: ast.AST, before_line: int) -> bool:
+    """An early exit before the insert that answers 409 Conflict or 429 Too Many Requests: the
+    handler checks for a repeat (whatever the check reads) and refuses it."""
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.If) and node.lineno < before_line and node.body and isinstance(
+                node.body[-1], (ast.Raise, ast.Return)) and any(_repeat_status(n) for n in ast.walk(node.body[-1])):
+            return True
+    return False
+
+
+def _repeat_status(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return node.value in (409, 429) and not isinstance(node.value, bool)
+    name = dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+    return bool(name and REPEAT_STATUS.search(name.split(".")[-1]))
+
+
+def _installation_step(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool:
+    """Under ``if not is_setup():`` (``installed``, ``initialized``, ``configured``): a set-up wizard
+    that turns itself off once it has run."""
+    for parent in ancestors(module, call):
+        if parent is fn:
+            break
+        test = getattr(parent, "test", None) if isinstance(parent, ast.If) else None
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Call) \
+                and not test.operand.args and INSTALLATION_STATE.search(dotted(test.operand.func) or ""):
+            return True
+    return False
+
+
 def _first_insert(module: SourceModule, project: Project, fn: ast.AST) -> tuple[str, ast.AST, str | None, Confidence] | None:
     ops = db.expanded_ops(module, project, fn)
     inserts, guarded = [], False
     for op in ops:
-        if op.kind != db.INSERT or op.upsert or any(db.is_log_table(t) for t in op.tables):
+        if op.kind != db.INSERT or op.upsert or any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables):
             continue
-        if _deduplicated(op, ops):
+        if _deduplicated(op, ops) or _replaced(op, ops) or _created_once(module, project, fn, op) or (
+                op.tables and all(_natural_unique(project, t) for t in op.tables)):
             guarded = True  # the rows inserted after it belong to it: a retry is refused before reaching them
         elif not guarded:
             inserts.append(op)
@@ -186,12 +334,50 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST) -> tuple[
         confidence = Confidence.medium if op.through or op.api != "sql" else Confidence.high
         return table, op.call, op.through, confidence
     creating = _creating_serializers(fn)
+    forms = _creating_model_forms(project, fn)
     for node in walk_function_body(fn):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "save":
             owner = dotted(node.func.value)
             if owner in creating and not node.args:
                 return f"the model of {creating[owner]}", node, None, Confidence.medium
+            if owner in forms and not any(k.arg == "commit" for k in node.keywords) and not _natural_unique(
+                    project, forms[owner]) and not _created_once(module, project, fn, db.DbOp(call=node, kind=db.INSERT)):
+                return forms[owner], node, None, Confidence.medium
     return None
+
+
+def _creating_model_forms(project: Project, fn: ast.AST) -> dict[str, str]:
+    """Names bound to ``SomeForm(request.POST)`` without ``instance=``, where ``SomeForm`` is a
+    model form of the code base (``class Meta: model = Group``): their ``save()`` inserts."""
+    found: dict[str, str] = {}
+    for node in walk_function_body(fn):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call)):
+            continue
+        target, call = dotted(node.targets[0]), node.value
+        form = (dotted(call.func) or "").split(".")[-1]
+        if target and form.endswith("Form") and call.args and not any(k.arg == "instance" for k in call.keywords):
+            model = _form_models(project).get(form)
+            if model:
+                found[target] = model
+    return found
+
+
+def _form_models(project: Project) -> dict[str, str]:
+    """Form class -> the model of its ``Meta``, over the code base."""
+    if "r2.form_models" not in project.facts:
+        models: dict[str, str] = {}
+        for module in project.modules:
+            if "class Meta" not in module.text:
+                continue
+            for cls in module.nodes_of(ast.ClassDef):
+                if not cls.name.endswith("Form"):
+                    continue
+                for meta in (n for n in cls.body if isinstance(n, ast.ClassDef) and n.name == "Meta"):
+                    for assign in (n for n in meta.body if isinstance(n, ast.Assign)):
+                        if any(isinstance(t, ast.Name) and t.id == "model" for t in assign.targets):
+                            models[cls.name] = (dotted(assign.value) or "").split(".")[-1]
+        project.facts["r2.form_models"] = models
+    return project.facts["r2.form_models"]
 
 
 def _creating_serializers(fn: ast.AST) -> dict[str, str]:
