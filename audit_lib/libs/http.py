@@ -228,12 +228,13 @@ class _ModuleIndex:
         for node in walk_nodes(fn):
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
                 for target in node.targets:
-                    if isinstance(target, ast.Name):
-                        local[target.id] = node.value
+                    if isinstance(target, (ast.Name, ast.Attribute)) and dotted(target):
+                        local[dotted(target)] = node.value  # client = ..., or a cache: _local.client = ...
+        for node in walk_nodes(fn):  # a return may come before the (nested) assignment in the walk
             if isinstance(node, ast.Return) and node.value is not None:
                 value, name = node.value, fn.name
-                if isinstance(value, ast.Name) and value.id in local:
-                    value, name = local[value.id], value.id
+                if isinstance(value, (ast.Name, ast.Attribute)) and dotted(value) in local:
+                    value, name = local[dotted(value)], dotted(value)
                 if isinstance(value, ast.Call):
                     made = self._make(value, set(), name=name, node=node)
                     if made is not None:

@@ -5,7 +5,9 @@ Reports outbound HTTP and gRPC calls that can wait forever. In detail: calls mad
 `urllib.request.urlopen`, `http.client` connections, `aiohttp` and `urllib3` sessions
 and gRPC stubs without a timeout (a gRPC deadline), and `httpx` calls or clients given
 `timeout=None`. httpx has a 5 second default, so an httpx call without a timeout
-argument is fine.
+argument is fine. A call that passes on a `timeout` parameter defaulting to None
+(`def fetch(url, timeout=None): client.get(url, timeout=timeout)`, never set in the
+function) is judged as given None: it waits forever whenever its caller gives no timeout.
 
 The session that makes a call is followed wherever it lives: a local, a `with` target,
 a module global, `self.session` set in `__init__`, a parameter annotated with the
@@ -60,11 +62,13 @@ from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
     call_name,
+    enclosing_function,
     has_kwargs_splat,
     is_none,
     keyword,
     method_name,
     qualified,
+    walk_function_body,
     walk_nodes,
 )
 from audit_lib.registry import rule
@@ -133,9 +137,17 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
     timeout = keyword(node, "timeout")
     if timeout is None and has_kwargs_splat(node):
         return None  # the caller's options may carry the timeout
+    defaulted = _none_by_default(module, node, timeout)
+    if defaulted:
+        timeout = ast.Constant(value=None)  # what the call passes when its caller gives no timeout
     given = timeout is not None and not is_none(timeout)
     client = call.client
     label = _label(module, call)
+    if defaulted:
+        if _event_stream(module, node) or _under_deadline(module, node):
+            return None
+        return (f"{label} passes timeout={defaulted}, None unless the caller gives one: no timeout at all "
+                f"({'it overrides the client default' if call.library == 'httpx' else 'the default'})"), Confidence.high
     if call.library == "httpx":
         if not is_none(timeout) or _event_stream(module, node):
             return None
@@ -155,6 +167,26 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
             return None
         return f"{client.library} session call {label} has no timeout (neither on the call nor on the session)", Confidence.high
     return _requests_session_problem(project, client, label)
+
+
+def _none_by_default(module: SourceModule, node: ast.Call, timeout: ast.expr | None) -> str | None:
+    """The parameter passed as ``timeout=`` when it defaults to None and the function never sets it:
+    ``def fetch(url, timeout=None): client.get(url, timeout=timeout)`` sends no timeout (httpx: none
+    rather than the client's) whenever the caller leaves it out."""
+    if not isinstance(timeout, ast.Name):
+        return None
+    fn = enclosing_function(module, node)
+    if fn is None:
+        return None
+    args = fn.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]], args.defaults))
+    defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+    if timeout.id not in defaults or not is_none(defaults[timeout.id]):
+        return None
+    if any(isinstance(n, ast.Name) and n.id == timeout.id and isinstance(n.ctx, ast.Store) for n in walk_function_body(fn)):
+        return None  # timeout = timeout or DEFAULT
+    return timeout.id
 
 
 def _event_stream(module: SourceModule, node: ast.Call) -> bool:
