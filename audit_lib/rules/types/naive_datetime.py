@@ -13,7 +13,9 @@ Reports datetimes made or stored without a time zone. In code:
   `timestamp without time zone`), including `Mapped[datetime]` columns that take their
   type from the annotation when the code base sets no `type_annotation_map` and the
   model is not built on an advanced-alchemy base (its registry maps `datetime` to the
-  aware `DateTimeUTC`); columns in migration revisions are left to the database check;
+  aware `DateTimeUTC`); `datetime` fields of SQLModel tables (and of the base classes in
+  the same file they inherit from) without `sa_type=`/`sa_column=`; columns in migration
+  revisions are left to the database check;
 - a Django settings module that sets `USE_TZ = False`, which makes every
   `DateTimeField` naive.
 
@@ -21,10 +23,14 @@ In the database: `timestamp without time zone` columns (`date` columns are fine)
 
 `datetime.now(timezone.utc)`, `now(tz=...)`, `fromtimestamp(ts, tz=...)`,
 `datetime.now().astimezone()`, `make_aware(datetime.now())`,
-`datetime.now().timestamp()` (a correct POSIX time), `datetime.now().strftime(...)` (a
-local wall-clock text for people, like a banner or a log line), `date.today()` (a date has no
+`datetime.now().timestamp()` (a correct POSIX time, also through a name read only that
+way), `datetime.now().strftime(...)` (a local wall-clock text for people, like a banner or a
+log line), `freeze_time(datetime.utcfromtimestamp(ts))` (freezegun reads naive values as
+UTC), `date.today()` and date-only fields (`DateField(default=datetime.now)`: a date has no
 time of day), `DateTime(timezone=True)` and `django.utils.timezone.now()` are fine.
-Test code (`tests/`, `test_*.py`, `conftest.py`) is not audited.
+Test code (`tests/`, `test_*.py`, `conftest.py`), scripts run by hand (a file at the code
+root that nothing imports, a `__main__` block) and the defaults recorded in migration
+revisions (the models say what they are now) are not audited.
 
 ## Why is this bad?
 A naive datetime is a wall-clock reading with no zone: the server's local time on one
@@ -67,12 +73,14 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.db import is_test_module
 from audit_lib.pyast import call_name, is_none, keyword, qualified, walk_nodes
 from audit_lib.registry import rule
+from audit_lib.rules.r3_resilience._common import is_runnable_script
 from audit_lib.source import Project, SourceModule
 
 DATETIME_CLASS = "datetime.datetime"
@@ -85,6 +93,7 @@ SQLALCHEMY_DATETIME_TYPES = {
     "sqlalchemy.TIMESTAMP", "sqlalchemy.types.TIMESTAMP", "sqlalchemy.sql.sqltypes.TIMESTAMP",
     "sqlalchemy.dialects.postgresql.TIMESTAMP", "sqlmodel.DateTime",
 }
+DATE_ONLY_FIELDS = (".DateField",)
 AWARE_MAKERS = {"make_aware", "localize"}
 COLUMN_FACTORIES = {"Column", "mapped_column"}
 # Old revisions record past schemas: the models and the database say what the columns are now.
@@ -111,14 +120,23 @@ def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
     flask_sqlalchemy = project.imports_anywhere("flask_sqlalchemy")
     annotation_map = _has_type_annotation_map(project)
     migration = MIGRATION_PATH.search(module.path) is not None
+    sqlmodel_fields = _sqlmodel_table_fields(module) if module.imports_module("sqlmodel") else set()
+    if is_runnable_script(module, project):
+        return  # run by hand (a data generator at the code root): what it writes follows the models
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
             yield from _naive_call(module, node)
-            yield from _naive_default(module, node)
-            if not migration and _is_column_call(module, node, flask_sqlalchemy):
-                yield from _naive_column(module, node, flask_sqlalchemy)
+            defaults = [] if migration else list(_naive_default(module, node))
+            columns = list(_naive_column(module, node, flask_sqlalchemy)) \
+                if not migration and _is_column_call(module, node, flask_sqlalchemy) else []
+            # a naive column with a naive default: one finding that names both
+            yield from (replace(c, message=f"{c.message}, and its {defaults[0].message}") if defaults else c
+                        for c in columns)
+            yield from defaults
         elif isinstance(node, ast.AnnAssign) and not annotation_map:
             yield from _naive_mapped_annotation(module, node)
+        if isinstance(node, ast.AnnAssign) and not migration and node in sqlmodel_fields:
+            yield from _naive_sqlmodel_field(module, node)
     if _is_django_settings(module, project):
         yield from _use_tz_false(module)
 
@@ -147,11 +165,12 @@ def _naive_call(module: SourceModule, call: ast.Call) -> Iterator[Finding]:
             return
         if any(kw.arg is None for kw in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
             return
-        if _made_aware_at_once(module, call) or _only_read_as_epoch(module, call) or _formatted_at_once(module, call):
+        if _made_aware_at_once(module, call) or _only_read_as_epoch(module, call) or _formatted_at_once(module, call) \
+                or _name_only_read_as_epoch(module, call):
             return
         message = f"datetime.{function}() without a time zone returns a naive datetime"
     else:
-        if _made_aware_at_once(module, call):
+        if _made_aware_at_once(module, call) or _read_as_utc(module, call):
             return
         message = f"datetime.{function}() returns a naive datetime"
     yield Finding(message=message, path=module.path, line=call.lineno, end_line=call.end_lineno,
@@ -171,6 +190,26 @@ def _only_read_as_epoch(module: SourceModule, call: ast.Call) -> bool:
     parent = module.parents.get(call)
     return isinstance(parent, ast.Attribute) and parent.attr in ("timestamp", "timetuple") \
         and isinstance(module.parents.get(parent), ast.Call)
+
+
+def _name_only_read_as_epoch(module: SourceModule, call: ast.Call) -> bool:
+    """``now = datetime.now()`` read only as ``now.timestamp()``: the right POSIX time."""
+    parent = module.parents.get(call)
+    if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
+        return False
+    name = parent.targets[0].id
+    scope = parent
+    while scope is not None and not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+        scope = module.parents.get(scope)
+    reads = [n for n in walk_nodes(scope or module.tree) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+    return bool(reads) and all(_only_read_as_epoch(module, n) for n in reads)
+
+
+def _read_as_utc(module: SourceModule, call: ast.Call) -> bool:
+    """``freeze_time(datetime.utcfromtimestamp(ts))``: freezegun reads a naive datetime as UTC."""
+    parent = module.parents.get(call)
+    return isinstance(parent, ast.Call) and call in parent.args \
+        and (call_name(module, parent) or "").rsplit(".", 1)[-1] == "freeze_time"
 
 
 def _made_aware_at_once(module: SourceModule, call: ast.Call) -> bool:
@@ -194,6 +233,8 @@ def _made_aware_at_once(module: SourceModule, call: ast.Call) -> bool:
 
 
 def _naive_default(module: SourceModule, call: ast.Call) -> Iterator[Finding]:
+    if (call_name(module, call) or "").endswith(DATE_ONLY_FIELDS):
+        return  # a date column keeps the day only
     for kw in call.keywords:
         if kw.arg not in DEFAULT_KEYWORDS:
             continue
@@ -278,6 +319,39 @@ def _naive_mapped_annotation(module: SourceModule, node: ast.AnnAssign) -> Itera
         evidence=module.evidence(node), confidence=Confidence.medium,
         fix="mapped_column(DateTime(timezone=True)), or map datetime to DateTime(timezone=True) in "
             "the declarative base's type_annotation_map",
+    )
+
+
+def _sqlmodel_table_fields(module: SourceModule) -> set[ast.AnnAssign]:
+    """The annotated fields of SQLModel table classes (``class Order(SQLModel, table=True)``)
+    and of the classes of this file they inherit from (``OrderBase``)."""
+    classes = {n.name: n for n in module.tree.body if isinstance(n, ast.ClassDef)}
+    tables = [c for c in classes.values() if any(
+        k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value is True for k in c.keywords)]
+    seen: set[str] = set()
+    while tables:
+        cls = tables.pop()
+        if cls.name in seen:
+            continue
+        seen.add(cls.name)
+        tables.extend(classes[b.id] for b in cls.bases if isinstance(b, ast.Name) and b.id in classes)
+    return {st for name in seen for st in classes[name].body if isinstance(st, ast.AnnAssign)}
+
+
+def _naive_sqlmodel_field(module: SourceModule, node: ast.AnnAssign) -> Iterator[Finding]:
+    """``expires_at: datetime = Field(...)`` on a SQLModel table: without ``sa_type`` or
+    ``sa_column`` SQLModel maps ``datetime`` to ``DateTime()``, without time zone."""
+    inner_names = {qualified(module, n) for n in walk_nodes(node.annotation) if isinstance(n, (ast.Name, ast.Attribute))}
+    if DATETIME_CLASS not in inner_names or any((name or "").endswith("Mapped") for name in inner_names):
+        return
+    value = node.value
+    if isinstance(value, ast.Call) and (call_name(module, value) or "").endswith("Field") \
+            and (keyword(value, "sa_type") is not None or keyword(value, "sa_column") is not None):
+        return
+    yield Finding(
+        message="SQLModel datetime field without sa_type=DateTime(timezone=True) is a timestamp without time zone",
+        path=module.path, line=node.lineno, end_line=node.end_lineno,
+        evidence=module.evidence(node), fix="Field(sa_type=DateTime(timezone=True), ...) and store aware UTC values",
     )
 
 
