@@ -3,10 +3,14 @@
 ## What it does
 Reports a query run once per row, inside a loop over rows or request data. It looks for a
 database call (`execute`, `fetch*`, ORM `get`/`query`/`filter`/`scalars`,
-session lookups, asyncpg and aiosql calls, a Django related manager such as
-`order.items.all()`) made inside a `for` loop or a comprehension whose items come from
-database rows or from the request, directly or through a helper function of the same
-code base that queries.
+session lookups, asyncpg and aiosql calls) made inside a `for` loop or a comprehension
+whose items come from database rows or from the request, directly or through a helper
+function of the same code base that queries. For Django it also reads the relations of
+the project's models: a related manager used on each row (`order.lines.all()`,
+`day.slots.filter(...).count()`) or a foreign key loaded on each row (`line.order.customer`)
+of a loop over a queryset (`Model.objects...` or a related manager such as
+`routine.days.all()`) that does not `prefetch_related`/`select_related` that relation
+(`select_related()` without names joins foreign keys only, not reverse sets).
 
 Loops over literal constants, loops over chunks of rows (`range(0, len(rows), 500)`,
 `for batch in chunks(rows)`), batch calls (`executemany`, `bulk_create`, `add_all`,
@@ -14,7 +18,7 @@ queries that take a whole list with `= ANY(...)`/`IN`) and `while` loops that pa
 through results are not reported. Nor are per-item units of work, which are not a query
 pattern: writes in loops that also call another service or move a file in storage for each
 item, calls inside a transaction opened for each item (`with transaction.atomic():` in
-the loop), lookups made by a helper that fetches from another service (a remote lookup
+the loop), calls of a helper that writes to two or more tables (one aggregate per item), lookups made by a helper that fetches from another service (a remote lookup
 whose query only caches the answer), and inserts whose new row the same iteration hands
 on to more processing (`job = Job.objects.create(...); job.start()`). Tests, migrations,
 the developer tools of a top-level `tools/` folder and Django management commands
@@ -66,6 +70,7 @@ from audit_lib.libs.web import route_handlers
 from audit_lib.pyast import (
     ancestors,
     dotted,
+    string_value,
     enclosing_loops,
     functions,
     method_name,
@@ -80,6 +85,10 @@ ROW_METHODS = {"fetchall", "fetchmany", "all", "scalars", "mappings", "iterator"
 REQUEST_ROOTS = {"request", "req"}
 CHUNK_WORDS = re.compile(r"chunk|batch|partition|page")
 RELATED_MANAGER_READS = {"all", "count", "exists", "first", "last", "filter", "exclude", "get", "values_list", "order_by"}
+RELATED_MANAGER_WRITES = {"add", "remove", "set", "clear", "create", "get_or_create", "update_or_create", "bulk_create",
+                          "update", "delete"}
+RELATION_FIELDS = {"ForeignKey": "one", "OneToOneField": "one", "ParentalKey": "one", "TreeForeignKey": "one",
+                   "ManyToManyField": "many", "ParentalManyToManyField": "many", "TreeManyToManyField": "many"}
 STORAGE_METHODS = {"save", "open", "delete", "exists", "listdir", "size"}
 NOT_REQUEST_PARAMS = {"self", "cls", "request", "req", "response", "background_tasks", "current_user", "user"}
 FIX = ("load every row's data in one query: a JOIN, `WHERE key = ANY(%s)` with the list of keys, or the ORM's "
@@ -98,7 +107,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         ops = [op for op in expanded
                if op.round_trip and not op.batch and (not op.lazy or db.evaluated_in_place(module, op.call))
                and id(op.call) not in units]
-        related = list(_related_manager_calls(module, fn))
+        related = list(_related_manager_calls(module, project, fn))
         if not ops and not related:
             continue
         sources = _RowSources(module, project, fn, id(fn) in handlers)
@@ -121,28 +130,45 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 fix=FIX,
                 confidence=op.confidence,
             )
-        for call, loop in related:
-            if id(call) in reported:
+        for node, loop, kind in related:
+            if id(node) in reported:
                 continue
-            reported.add(id(call))
+            reported.add(id(node))
+            rows = sources.describe(loop)
+            if rows == "rows":
+                text = ast.unparse(_loop_iterables(loop)[0])
+                rows = f"rows ({text if len(text) <= 60 else text[:57] + '...'})"
+            if kind == "many":
+                message = f"{_call_text(node)} queries a related table once per row of {rows}"
+                fix = "add prefetch_related() for that relation to the queryset the loop iterates"
+            else:
+                message = f"{ast.unparse(node.value)} loads a related row (one query) once per row of {rows}"
+                fix = (f"add select_related({node.value.attr!r}) to the queryset the loop iterates "
+                       f"(or read {node.value.attr}_id when only the key is needed)")
             yield Finding(
-                message=f"{_call_text(call)} queries a related table once per row of {sources.describe(loop)}",
+                message=message,
                 path=module.path,
-                line=call.lineno,
-                end_line=getattr(call, "end_lineno", call.lineno),
-                evidence=module.evidence(call),
-                fix="add prefetch_related()/select_related() for that relation to the queryset the loop iterates",
+                line=node.lineno,
+                end_line=getattr(node, "end_lineno", node.lineno),
+                evidence=module.evidence(node),
+                fix=fix,
                 confidence=Confidence.medium,
             )
 
 
 def _units_of_work(ops: list[db.DbOp]) -> set[int]:
-    """Calls of helpers that write and commit (``delete_file(f.id)``, ``set_config(k, v)``): each call
-    saves one item, and its lookups serve that write. Per-item units of work are not the N+1 reads
+    """Calls of helpers that write and commit (``delete_file(f.id)``, ``set_config(k, v)``), or that
+    write to two or more tables (``create_translation(data)`` inserting a row and its children): each
+    call saves one item, and its lookups serve that write. Per-item units of work are not the N+1 reads
     this rule is about (a batch would change their failure semantics, not only their speed)."""
     committing = {id(op.call) for op in ops if op.through and op.kind == db.COMMIT}
     writing = {id(op.call) for op in ops if op.through and op.is_write}
-    return committing & writing
+    tables: dict[int, set[str]] = {}
+    for op in ops:
+        if op.through and op.is_write:
+            tables.setdefault(id(op.call), set()).update(op.tables or {"?"})
+    aggregates = {call for call, written in tables.items() if len(written) > 1}
+    return committing & writing | aggregates
 
 
 def _operator_script(module: SourceModule) -> bool:
@@ -388,40 +414,132 @@ def _row_loop(module: SourceModule, call: ast.Call, sources: _RowSources) -> ast
     return None
 
 
-def _related_manager_calls(module: SourceModule, fn: ast.AST) -> Iterator[tuple[ast.Call, ast.AST]]:
-    """``order.lines.all()`` in a loop over a Django queryset that does not prefetch."""
+def _related_manager_calls(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[tuple[ast.AST, ast.AST, str]]:
+    """Django relations used once per row of a loop over a queryset that does not prefetch them:
+    ``order.lines.all()`` / ``order.lines.filter(...).count()`` (a related manager) and
+    ``line.order.customer`` (a foreign key loaded on first access). Yields (node, loop, relation)."""
     if not (module.imports_module("django") or ".objects." in module.text):
         return
+    to_many, to_one = _django_relations(project)
+    loaded: set[tuple[int, str]] = set()
     for node in walk_function_body(fn):
-        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
-            continue
-        attr = node.func.attr
-        if attr in ("filter", "exclude", "get"):
-            if node.args or not node.keywords:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and not isinstance(module.parents.get(node), ast.Attribute):  # the outer call of a chain
+            found = _manager_of(node, to_many)
+            if found is None:
                 continue
-        elif attr not in RELATED_MANAGER_READS or node.args or node.keywords:
+            instance, relation = found
+            kind = "many"
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) \
+                and isinstance(node.value.value, ast.Name) and node.value.attr in to_one \
+                and not node.attr.startswith("_") and not isinstance(module.parents.get(node), ast.Attribute):
+            instance, relation = node.value.value.id, node.value.attr
+            kind = "one"
+        else:
             continue
-        manager = node.func.value
-        if not (isinstance(manager, ast.Attribute) and isinstance(manager.value, ast.Name)):
-            continue
-        if isinstance(module.parents.get(node), ast.Attribute):
-            continue  # an inner link of a longer chain; the outer call is the query
-        instance = manager.value.id
         for loop in loops_around(module, node):
-            if instance in {n for t in _loop_targets(loop) for n in _names(t)} and _unprefetched_queryset(module, fn, loop, manager.attr):
-                yield node, loop
-                break
+            if instance not in {n for t in _loop_targets(loop) for n in _names(t)}:
+                continue
+            if (id(loop), relation) not in loaded and _unprefetched_queryset(module, fn, loop, relation, to_many):
+                loaded.add((id(loop), relation))
+                yield node, loop, kind
+            break
 
 
-def _unprefetched_queryset(module: SourceModule, fn: ast.AST, loop: ast.AST, relation: str) -> bool:
-    """Whether the loop iterates a Django queryset that does not prefetch ``relation``."""
+def _manager_of(call: ast.Call, to_many: frozenset[str]) -> tuple[str, str] | None:
+    """``(instance, relation)`` when ``call`` reads through a related manager: the chain starts at
+    ``instance.relation`` and is a known to-many relation, or a bare ``instance.x.all()``-style read."""
+    links: list[ast.Call] = []
+    node: ast.AST = call
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        links.append(node)
+        node = node.func.value
+    if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+        return None
+    first = links[-1]
+    if first.func.attr in RELATED_MANAGER_WRITES:
+        return None
+    if node.attr in to_many:
+        return node.value.id, node.attr
+    # no model definitions to go by: a bare read of a manager-looking attribute
+    if len(links) == 1 and (first.func.attr in RELATED_MANAGER_READS and not first.args and not first.keywords
+                            or first.func.attr in ("filter", "exclude", "get") and first.keywords and not first.args):
+        return node.value.id, node.attr
+    return None
+
+
+def _unprefetched_queryset(module: SourceModule, fn: ast.AST, loop: ast.AST, relation: str,
+                           to_many: frozenset[str]) -> bool:
+    """Whether the loop iterates a Django queryset (``Model.objects...`` or a related manager such as
+    ``order.lines.all()``) that does not prefetch or join ``relation``."""
     for iterable in _loop_iterables(loop):
-        expr = iterable
-        if isinstance(expr, ast.Name):
-            expr = db.single_binding(fn, expr.id) or expr
-        text = ast.unparse(expr)
-        if ".objects." not in text and not text.endswith(".objects"):
+        exprs = [iterable]
+        if isinstance(iterable, ast.Name):
+            exprs = _bindings(fn, iterable.id) or exprs
+        texts = [ast.unparse(e) for e in exprs]
+        if not any(_is_queryset_text(e, t, to_many) for e, t in zip(exprs, texts)):
             continue
-        return "prefetch_related" not in text and "select_related" not in text
+        if any(re.search(r"\.values(_list)?\(", t) for t in texts):
+            return False  # dicts or tuples, not model instances
+        return not any(_loads_relation(t, relation, relation not in to_many) for t in texts)
     return False
 
+
+def _bindings(fn: ast.AST, name: str) -> list[ast.expr]:
+    return [stmt.value for stmt in walk_function_body(fn)
+            if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets)]
+
+
+def _is_queryset_text(expr: ast.AST, text: str, to_many: frozenset[str]) -> bool:
+    if ".objects." in text or text.endswith(".objects"):
+        return True
+    node = expr  # a related manager's read: order.lines.all(), self.sessions.filter(...)
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        node = node.func.value
+    return node is not expr and isinstance(node, ast.Attribute) and node.attr in to_many
+
+
+def _loads_relation(text: str, relation: str, to_one: bool) -> bool:
+    """``prefetch_related("lines")``, ``select_related("customer__region")``, or, for a foreign key,
+    ``select_related()`` (every foreign key; it does not load to-many relations)."""
+    if to_one and "select_related()" in text:
+        return True
+    for call in re.finditer(r"(?:prefetch|select)_related\(([^)]*)\)", text):
+        if re.search(rf"['\"]{re.escape(relation)}(__|['\"])", call.group(1)) or "Prefetch(" in call.group(1):
+            return True
+    return False
+
+
+def _django_relations(project: Project) -> tuple[frozenset[str], frozenset[str]]:
+    """The relation names of the project's Django models: (to-many, to-one).
+
+    To-many: ``ManyToManyField`` names, reverse accessors of foreign keys (``related_name`` or
+    ``<model>_set``) and of many-to-many fields. To-one: ``ForeignKey``/``OneToOneField`` names
+    and reverse one-to-one accessors (``related_name`` or ``<model>``)."""
+    cached = project.facts.get("r1.django_relations")
+    if cached is not None:
+        return cached
+    to_many: set[str] = set()
+    to_one: set[str] = set()
+    for module in project.modules:
+        if not module.imports_module("django") or db.skipped_module(module):
+            continue
+        for cls in module.nodes_of(ast.ClassDef):
+            for stmt in cls.body:
+                if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                        and isinstance(stmt.value, ast.Call)):
+                    continue
+                field_type = (dotted(stmt.value.func) or "").rsplit(".", 1)[-1]
+                kind = RELATION_FIELDS.get(field_type)
+                if kind is None:
+                    continue
+                related = next((string_value(k.value) for k in stmt.value.keywords if k.arg == "related_name"), None)
+                (to_one if kind == "one" else to_many).add(stmt.targets[0].id)
+                reverse = related or (cls.name.lower() if kind == "one" and field_type.startswith("OneToOne")
+                                      else f"{cls.name.lower()}_set")
+                if reverse.endswith("+") or "%" in reverse:
+                    continue
+                (to_one if field_type.startswith("OneToOne") else to_many).add(reverse)
+    result = frozenset(to_many), frozenset(to_one - to_many)
+    project.facts["r1.django_relations"] = result
+    return result
