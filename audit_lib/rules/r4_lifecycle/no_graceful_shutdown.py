@@ -17,13 +17,18 @@ Two kinds of entry point are judged differently:
   not count) and no shutdown hook exists there:
   FastAPI/Starlette `lifespan=` or `on_shutdown=`, `@app.on_event("shutdown")`,
   `add_event_handler("shutdown", ...)`, aiohttp `on_shutdown`/`on_cleanup`/`cleanup_ctx`,
-  Quart/Sanic after-serving hooks, `atexit.register(...)`, or a SIGTERM handler.
+  Quart/Sanic after-serving hooks, `atexit.register(...)`, a SIGTERM handler, or a
+  gunicorn exit hook (`worker_exit`, `on_exit`, `worker_int` defined in a `gunicorn*.py`
+  config file, which gunicorn loads itself: it counts for every app of the project).
 - **Self-managed loops**: `.serve_forever()`, `loop.run_forever()`, `asyncio.run(main())`
   where `main` (or a function of the same file that it calls) runs a service loop, and a
   service loop run from module level or the `if __name__ == "__main__":` block. A
   service loop is `while True` (or `while <flag>`) whose body waits for work or time
   (an `await`, `sleep`, `get`, `recv`, `accept`, `poll`, `consume`, `fetch`, `brpop`,
-  `xread`, ...), and does not read the keyboard. Nothing catches SIGTERM for these, and
+  `xread`, ...), and does not read the keyboard. A Django management command
+  (`class Command(BaseCommand)`) whose `handle()`, or a method or function of its file
+  that `handle()` calls, runs a service loop is such an entry point too: `manage.py`
+  installs no SIGTERM handler. Nothing catches SIGTERM for these, and
   `atexit` handlers do not run when a signal kills the process, so only a SIGTERM
   handler counts: `signal.signal(signal.SIGTERM, ...)` or
   `loop.add_signal_handler(signal.SIGTERM, ...)`.
@@ -112,6 +117,8 @@ WAITING_METHODS = {"sleep", "get", "recv", "recvfrom", "accept", "poll", "consum
 KEYBOARD = {"input", "raw_input"}
 WEB_APP_TAILS = {name.rsplit(".", 1)[-1] for name in WEB_APPS}
 REQUEST_SCOPED = {"flask.g", "quart.g", "request", "flask.request", "starlette.requests.Request"}
+GUNICORN_EXIT_HOOKS = {"worker_exit", "on_exit", "worker_int"}
+COMMAND_BASES = {"django.core.management.base.BaseCommand", "django.core.management.BaseCommand"}
 
 
 @rule("R4.no-graceful-shutdown", on="project", scope="code", severity="medium")
@@ -125,13 +132,14 @@ def check(project: Project) -> Iterator[Finding]:
     by_path = {m.path: m for m in modules}
     hooks_of: dict[str, list] = {}
     resources_of: dict[str, list[ast.Call]] = {}
+    server_hooks = _gunicorn_exit_hooks(modules)
     for module, apps, loops in entries:
         related = _related(module, graph, by_path)
         for m in related:
             if m.path not in hooks_of:
                 hooks_of[m.path] = shutdown_hooks(m)
         hooks = [h for m in related for h in hooks_of[m.path]]
-        if apps and not hooks:
+        if apps and not hooks and not server_hooks:
             for m in related:
                 if m.path not in resources_of:
                     resources_of[m.path] = list(_long_lived_resources(m))
@@ -170,6 +178,13 @@ def _app_fix(framework: str) -> str:
     if framework in ("Quart", "Sanic"):
         return "close the pools in an @app.after_serving / @app.after_server_stop hook"
     return "register the pools' close with atexit.register(pool.close) (gunicorn runs it on SIGTERM)"
+
+
+def _gunicorn_exit_hooks(modules: list[SourceModule]) -> list[ast.AST]:
+    """``def worker_exit(server, worker)`` / ``def on_exit(server)`` in a gunicorn config file: gunicorn
+    loads that file itself (nothing imports it) and runs the hook when a worker or the server stops."""
+    return [stmt for m in modules if "gunicorn" in m.path.rsplit("/", 1)[-1]
+            for stmt in m.tree.body if isinstance(stmt, FUNCTION_TYPES) and stmt.name in GUNICORN_EXIT_HOOKS]
 
 
 # --- which files belong together ----------------------------------------------------------
@@ -260,6 +275,12 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
             looping = _service_loop_in(project, module, node.args[0].func)
             if looping is not None:
                 yield node, f"asyncio.run() of the service loop in {looping}()"
+    for cls in module.nodes_of(ast.ClassDef):
+        if any(qualified(module, b) in COMMAND_BASES for b in cls.bases):
+            handle = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "handle"), None)
+            looping = _command_loop(module, cls, handle) if handle is not None else None
+            if looping is not None:
+                yield handle, f"Django management command {cls.name}, whose {looping}() runs a service loop,"
     for stmt in _main_statements(module):
         if isinstance(stmt, ast.While) and _is_service_loop(module, stmt):
             yield stmt, "module-level service loop"
@@ -295,6 +316,26 @@ def _service_loop_in(project: Project, module: SourceModule, func: ast.expr) -> 
             callee = top_level_function(owner, node.id)
             if callee is not None and callee is not fn and _has_service_loop(owner, callee):
                 return callee.name
+    return None
+
+
+def _command_loop(module: SourceModule, cls: ast.ClassDef, handle: ast.AST) -> str | None:
+    """The name of ``handle`` or of a method or top-level function it calls that runs a service loop."""
+    if _has_service_loop(module, handle):
+        return handle.name
+    methods = {n.name: n for n in cls.body if isinstance(n, FUNCTION_TYPES)}
+    for node in walk_function_body(handle):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+            callee = methods.get(func.attr)
+        elif isinstance(func, ast.Name):
+            callee = top_level_function(module, func.id)
+        else:
+            callee = None
+        if callee is not None and callee is not handle and _has_service_loop(module, callee):
+            return callee.name
     return None
 
 
