@@ -14,9 +14,11 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   into a file or buffer (`file=buf`) and prints in a logging handler's `emit()`;
 - log calls inside request handlers whose only content is a string interpolated on the
   spot (an f-string, `"..." % x`, `"...".format(x)`, string concatenation) with no
-  structured context: no `extra=`, not a structlog/loguru or otherwise bound logger,
-  not a name bound to a `LoggerAdapter`. Lazy `%s` arguments (`log.info("paid %s", order_id)`) are not
-  reported, nor is anything when a logging filter or a request-context library
+  structured context: no `extra=`, not a structlog or otherwise bound logger (a
+  `LoggerAdapter`, `logger.bind(...)`), no loguru keyword arguments (loguru keeps them in
+  the record; a loguru call with only an f-string has no more context than the stdlib's). Lazy `%s` arguments (`log.info("paid %s", order_id)`) are not
+  reported, nor is anything when a logging filter, a record factory, loguru's
+  `contextualize()`/`patch()`/`configure(patcher=...)` or a request-context library
   (asgi-correlation-id, django-guid, log-request-id, starlette-context) adds the request's
   context to every record.
 
@@ -76,13 +78,15 @@ from audit_lib.rules.r3_resilience._common import (
 )
 from audit_lib.source import Project, SourceModule
 
-LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
+LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "trace", "success"}
 LOGGER_NAMES = {"logger", "log", "logging", "_logger", "_log", "LOGGER", "LOG", "app.logger", "current_app.logger",
                 "self.logger", "self.log", "self._logger", "self._log", "cls.logger"}
-STRUCTURED_LOGGERS = ("structlog", "loguru", "eliot", "logbook")
+STRUCTURED_LOGGERS = ("structlog", "eliot")  # their log calls take key-value context, not a message
 CONTEXT_LIBRARIES = ("asgi_correlation_id", "django_guid", "log_request_id", "starlette_context", "flask_log_request_id",
                      "opentelemetry.instrumentation.logging")
 STDLIB_GET_LOGGER = {"logging.getLogger", "logging.get_logger"}
+CONTEXT_CALLS = {"logging.setLogRecordFactory", "loguru.logger.contextualize", "loguru.logger.patch"}
+# a record factory, or loguru's per-request context (middleware) and patchers, add context to every record
 
 
 @rule("R3.log-no-context", on="project", scope="code", severity="low")
@@ -130,7 +134,8 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]
     if not route_handlers(module, project):
         return
     stdlib_loggers = _bound_names(module, STDLIB_GET_LOGGER)
-    adapters = _bound_names(module, {"logging.LoggerAdapter"})
+    adapters = _bound_names(module, {"logging.LoggerAdapter"}) | _bound_loggers(module)
+    loguru = module.imports_module("loguru")
     for node in walk_nodes(module.tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in LOG_METHODS):
             continue
@@ -144,6 +149,8 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]
         style = _eager_interpolation(message)
         if style is None or rest or keyword(node, "extra") is not None or any(kw.arg is None for kw in node.keywords):
             continue
+        if loguru and node.keywords:
+            continue  # loguru keeps a call's keyword arguments in the record's extra
         handler = handler_of(module, node, project)
         if handler is None:
             continue
@@ -165,6 +172,14 @@ def _bound_names(module: SourceModule, factories: set[str]) -> set[str]:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and call_name(module, node.value) in factories:
             names.update(n for n in (dotted(t) for t in node.targets) if n)
     return names
+
+
+def _bound_loggers(module: SourceModule) -> set[str]:
+    """Names bound to a logger with context: ``log = logger.bind(order_id=order.id)``."""
+    return {n for node in walk_nodes(module.tree)
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "bind"
+            for n in (dotted(t) for t in node.targets) if n}
 
 
 def _eager_interpolation(message: ast.expr | None) -> str | None:
@@ -193,6 +208,9 @@ def _context_added_everywhere(project: Project) -> bool:
         for node in walk_nodes(module.tree):
             if isinstance(node, ast.ClassDef) and any(qualified(module, b) == "logging.Filter" for b in node.bases):
                 return True
-            if isinstance(node, ast.Call) and call_name(module, node) == "logging.setLogRecordFactory":
+            if isinstance(node, ast.Call) and call_name(module, node) in CONTEXT_CALLS:
+                return True
+            if isinstance(node, ast.Call) and call_name(module, node) == "loguru.logger.configure" \
+                    and keyword(node, "patcher") is not None:
                 return True
     return False
