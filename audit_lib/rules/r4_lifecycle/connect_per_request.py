@@ -4,7 +4,8 @@
 Reports a database connection, pool or engine opened once per request or once per loop
 iteration instead of being taken from a pool opened at startup. It looks at calls that
 open a new database server connection (`psycopg.connect`,
-`psycopg2.connect`, `asyncpg.connect`, `pymysql.connect`, `aiomysql.connect`, ...) or
+`psycopg2.connect`, `asyncpg.connect`, `pymysql.connect`, `aiomysql.connect`,
+`dataset.connect`, which also builds an engine, ...) or
 builds a new pool or SQLAlchemy engine (`asyncpg.create_pool`,
 `psycopg_pool.ConnectionPool`, `create_engine`, `create_async_engine`) where it runs
 once per request or once per loop iteration:
