@@ -9,12 +9,19 @@ table (SQL `INSERT`, ORM `add`/`create`/`save` of a new instance) or runs a SQL
 `UPDATE` of it. The decision is either an `if` on the read's result around the write,
 or an earlier `if` that leaves the function (`raise`, `return`) before the write.
 
+It also reports an ORM read-modify-write: a row read without a lock (`row =
+Model.objects.get(...)`, `get_object_or_404(Model, ...)`, `query.first()`), a field
+changed from its own value (`row.balance -= amount`, `row.n = row.n + 1`), then written
+back (`row.save()`, a write given the row, or the `commit()` that flushes a SQLAlchemy
+row): a lost update.
+
 Not reported: `UPDATE`s whose `WHERE` re-checks the condition (`... AND status =
 'pending'`, an atomic compare-and-set), upserts (`INSERT ... ON CONFLICT`, `on_conflict_do_*`, `merge`, Django
 `get_or_create`/`update_or_create`), reads that lock (`SELECT ... FOR UPDATE`,
 `select_for_update()`, `with_for_update()`), and writes inside a `try` that handles the
 unique violation (`IntegrityError`, `UniqueViolation`). One-off code under a `scripts/`
-folder, tests and migrations are not checked: nothing runs them concurrently.
+folder or in Django management commands (`management/commands/`), tests and migrations
+are not checked: nothing runs them concurrently.
 
 ## Why is this bad?
 Between the read and the write another request can do the same read and get the same
@@ -39,7 +46,9 @@ def subscribe(conn, email):
         "INSERT INTO subscribers (email) VALUES (%s) ON CONFLICT (email) DO NOTHING", (email,)
     )
 ```
-with a unique index on `subscribers(email)`. For read-modify-write of one row, take
+with a unique index on `subscribers(email)`. For a counter or balance, let the database
+compute it: `Account.objects.filter(pk=pk).update(balance=F("balance") - amount)`. For
+read-modify-write of one row, take
 the row lock in the read: `SELECT ... FOR UPDATE` (`select_for_update()`,
 `with_for_update()`), or write the condition into the `UPDATE ... WHERE`.
 
@@ -56,7 +65,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
-from audit_lib.pyast import ancestors, functions, method_name, qualified, walk_nodes
+from audit_lib.pyast import ancestors, dotted, functions, method_name, qualified, walk_function_body, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -64,6 +73,11 @@ UNIQUE_VIOLATIONS = {"IntegrityError", "UniqueViolation", "UniqueViolationError"
                      "UniqueConstraintError"}
 FETCH_METHODS = {"fetchone", "fetchall", "fetchmany", "fetchval", "fetchrow", "first", "one", "one_or_none",
                  "scalar", "scalar_one", "scalar_one_or_none", "all"}
+ROW_READS = {"get", "aget", "first", "last", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "get_one",
+             "get_one_or_none", "earliest", "latest", "afirst", "alast"}
+RMW_FIX = ("let the database compute the new value: an atomic UPDATE (`Model.objects.filter(pk=...).update(n=F(\"n\") + 1)`, "
+           "`UPDATE t SET n = n + 1 WHERE ...`), or read the row with `select_for_update()` / `with_for_update()` / "
+           "`SELECT ... FOR UPDATE` inside the transaction that saves it")
 EXITS = (ast.Raise, ast.Return, ast.Continue, ast.Break)
 FIX = ("make the write decide atomically: INSERT ... ON CONFLICT (key) DO NOTHING / DO UPDATE over a unique index "
        "(SQLAlchemy insert().on_conflict_do_nothing(), Django get_or_create/update_or_create), or lock the row "
@@ -72,7 +86,8 @@ FIX = ("make the write decide atomically: INSERT ... ON CONFLICT (key) DO NOTHIN
 
 @rule("R2.check-then-act", on="module", scope="code+sql", severity="high")
 def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if db.skipped_module(module) or module.path.split("/")[0] == "scripts" or "/scripts/" in module.path or not (db.uses_database(module) or _imports_project_code(module, project)):
+    if db.skipped_module(module) or _one_off(module.path) or not (
+            db.uses_database(module) or _imports_project_code(module, project)):
         return
     for fn in functions(module.tree):
         ops = db.expanded_ops(module, project, fn)
@@ -81,9 +96,12 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         reads = [op for op in ops if op.is_read and op.tables and not op.locking
                  and not (op.through and id(op.call) in writing_calls)]
         writes = [op for op in ops if _is_act(op)]
+        reported: set[int] = set()
+        for finding, write_call in _read_modify_writes(module, fn, ops):
+            reported.add(id(write_call))
+            yield finding
         if not reads or not writes:
             continue
-        reported: set[int] = set()
         for write in writes:
             if id(write.call) in reported or handles_unique_violation(module, write.call, fn):
                 continue
@@ -93,17 +111,99 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             reported.add(id(write.call))
             table = sorted(write.tables)[0]
             through = f" (via {write.through}())" if write.through else ""
-            yield Finding(
-                message=(f"check-then-act on {table}: line {read.call.lineno} reads it ({read.describe()}), then "
-                         f"this {write.kind}{through} depends on the answer; concurrent requests can both pass the check"),
-                path=module.path,
-                line=write.call.lineno,
-                end_line=getattr(write.call, "end_lineno", write.call.lineno),
-                evidence=module.evidence(write.call),
-                fix=FIX,
-                confidence=Confidence.high if not (read.through or write.through) and read.api == "sql"
-                else Confidence.medium,
-            )
+            message = (f"check-then-act on {table}: line {read.call.lineno} reads it ({read.describe()}), then "
+                       f"this {write.kind}{through} depends on the answer; concurrent requests can both pass the check")
+            yield _finding(module, write.call, message, FIX, Confidence.high if not (
+                read.through or write.through) and read.api == "sql" else Confidence.medium)
+
+
+def _finding(module: SourceModule, node: ast.AST, message: str, fix: str, confidence: Confidence) -> Finding:
+    return Finding(message=message, path=module.path, line=node.lineno, evidence=module.evidence(node),
+                   end_line=getattr(node, "end_lineno", node.lineno), fix=fix, confidence=confidence)
+
+
+def _read_modify_writes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp]) -> Iterator[tuple[Finding, ast.AST]]:
+    """``row = Model.objects.get(...)``, ``row.balance -= amount`` (or ``row.n = row.n + 1``),
+    ``row.save()``: the save writes back a value computed from a read that did not lock the row,
+    so two concurrent requests both start from the same value and one change is lost."""
+    loaded = _rows_read(module, fn, ops)
+    if not loaded:
+        return
+    changed: dict[str, tuple[ast.stmt, str]] = {}
+    for node in walk_function_body(fn):
+        target = attribute = None
+        if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
+            target = node.target
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.BinOp):
+            target = node.targets[0]
+            if not any(isinstance(n, ast.Attribute) and dotted(n) == dotted(target) for n in ast.walk(node.value)):
+                target = None
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id in loaded:
+            attribute = target.attr
+            changed.setdefault(target.value.id, (node, attribute))
+    for name, (statement, attribute) in changed.items():
+        read = loaded[name]
+        write = _writes_back(module, fn, ops, name, statement.lineno, read.api == "sqlalchemy")
+        if write is None:
+            continue
+        table = sorted(read.tables)[0]
+        message = (f"read-modify-write of {table}.{attribute}: line {read.call.lineno} reads the row without a lock, "
+                   f"line {statement.lineno} computes the new value from it and this save writes it back; concurrent "
+                   f"requests start from the same value and one change is lost")
+        yield _finding(module, write, message, RMW_FIX, Confidence.medium), write
+
+
+def _rows_read(module: SourceModule, fn: ast.AST, ops: list[db.DbOp]) -> dict[str, db.DbOp]:
+    """Names bound to one row read without a lock: ``x = Model.objects.get(...)``, ``x =
+    get_object_or_404(Model, ...)``, ``x, _ = Model.objects.get_or_create(...)``, ``x = query.first()``."""
+    by_call = {id(op.call): op for op in ops if op.tables and (op.is_read or op.upsert)}
+    loaded: dict[str, db.DbOp] = {}
+    for node in walk_function_body(fn):
+        if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+            continue
+        value = node.value.value if isinstance(node.value, ast.Await) else node.value
+        if not isinstance(value, ast.Call):
+            continue
+        op = by_call.get(id(value)) or _shortcut_read(value)
+        if op is None or op.locking or (op.is_read and op.method not in ROW_READS):
+            continue
+        target = node.targets[0]
+        if isinstance(target, ast.Tuple) and op.upsert and target.elts:
+            target = target.elts[0]
+        if isinstance(target, ast.Name):
+            loaded[target.id] = op
+    return loaded
+
+
+def _shortcut_read(call: ast.Call) -> db.DbOp | None:
+    """Django's ``get_object_or_404(Model, ...)``."""
+    if (dotted(call.func) or "").split(".")[-1] in ("get_object_or_404", "aget_object_or_404") and call.args:
+        model = (dotted(call.args[0]) or "").split(".")[-1]
+        if model[:1].isupper():
+            return db.DbOp(call, db.READ, frozenset({model}), "django", "get")
+    return None
+
+
+def _writes_back(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], name: str, after: int,
+                 flushed_on_commit: bool) -> ast.AST | None:
+    """The first ``name.save()`` (or a write that passes ``name``'s fields, or for a SQLAlchemy
+    row the ``commit()`` that flushes it) after line ``after``."""
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Call) and node.lineno >= after and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in ("save", "asave") and isinstance(node.func.value, ast.Name) and node.func.value.id == name:
+            return node
+    for op in ops:
+        if op.call.lineno >= after and (op.is_write and any(
+                isinstance(n, ast.Name) and n.id == name for n in ast.walk(op.call)) or (
+                flushed_on_commit and op.kind == db.COMMIT)):
+            return op.call
+    return None
+
+
+def _one_off(path: str) -> bool:
+    """Scripts and Django management commands, run by hand one at a time (``initdb``, a data
+    upgrade): nothing runs them concurrently with themselves."""
+    return path.split("/")[0] == "scripts" or "/scripts/" in path or "/management/commands/" in f"/{path}"
 
 
 def _imports_project_code(module: SourceModule, project: Project) -> bool:
