@@ -175,7 +175,7 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
     for node in walk_nodes(expression):
         if is_request_derived(node) if isinstance(node, ast.expr) else False:
             return True
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ROW_READS:
+        if isinstance(node, ast.Call) and _reads_rows(node):
             return True
         if isinstance(node, ast.Name) and node.id in body_lists:
             return True
@@ -185,6 +185,18 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
                    for source in _sources_of(function, node, parents)):
                 return True
     return False
+
+
+def _reads_rows(call: ast.Call) -> bool:
+    """A call that hands back query rows. ``d.values()`` with no argument is a dict's view
+    unless it is read from a query (``Book.objects.values()``, ``qs.filter(...).values()``)."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr in ROW_READS):
+        return False
+    if call.func.attr != "values" or call.args or call.keywords:
+        return True
+    receiver = call.func.value
+    return isinstance(receiver, ast.Attribute) and receiver.attr == "objects" \
+        or isinstance(receiver, ast.Call) and _reads_rows(receiver)
 
 
 def _sources_of(function: ast.AST, read: ast.Name, parents: dict) -> list[ast.expr]:
