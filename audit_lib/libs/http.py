@@ -24,7 +24,13 @@ What is recognised:
   attributes, parameters annotated with a client class, and module-level factory
   functions returning a client (``def make_client(): return httpx.AsyncClient(...)``),
   also when imported from another module of the project, and methods of the same class
-  returning one (``self.client = self._create_client()``).
+  returning one (``self.client = self._create_client()``);
+- clients reached through other objects: ``self.bot.session.get(...)``, ``ctx.session.get(...)``
+  (a property returning the bot's session) or ``self.http`` of a project base class, when every
+  binding of that attribute name in the project is one kind of client (see
+  :class:`_AttributeClients`); the call must look like a request (a URL, not ``.get("key")``),
+  and attributes of web requests (``request.session``), of library objects (``db.session`` of
+  ``db = SQLAlchemy()``) and of library base classes are not followed.
 
 The audited code is only read, never imported.
 """
@@ -38,11 +44,14 @@ from typing import Iterator
 
 from audit_lib.pyast import (
     FUNCTION_TYPES,
+    annotation_expr,
+    decorator_names,
     dotted,
     has_kwargs_splat,
     is_none,
     keyword,
     qualified,
+    string_value,
     walk_function_body,
     walk_nodes,
 )
@@ -89,6 +98,15 @@ CLIENT_METHODS: dict[str, frozenset[str]] = {
     "http.client": frozenset({"request"}),
 }
 GRPC_CALL_VARIANTS = frozenset({"future", "with_call"})
+METHOD_FIRST = frozenset({"request", "urlopen", "request_encode_url", "request_encode_body", "stream"})
+MAX_POSITIONAL = {"get": 1, "head": 1, "options": 1, "delete": 1, "put": 2, "patch": 2, "post": 3, "ws_connect": 1}
+# requests.Session.post(url, data, json) takes the most; aiohttp and httpx take the URL alone.
+WEB_REQUEST_NAMES = frozenset({"request", "req"})  # request.session, request.client: the framework's
+NEUTRAL_BASES = frozenset({"object", "ABC", "Generic", "Protocol", "NamedTuple", "TypedDict", "Enum"})
+PROPERTY_DECORATORS = frozenset({"property", "cached_property", "cache_readonly", "reify"})
+PLAIN_METHOD_DECORATORS = frozenset({"staticmethod", "classmethod", "abstractmethod", "overload", "override"})
+# x.<name>.get(...) on a method is no call on a client: such a method does not make <name> ambiguous.
+_ATTRIBUTE_CLIENTS = "libs.http.attribute_clients"  # Project.facts key
 # Wrappers a gRPC stub method can be called through: stub.Method.future(req, timeout=...).
 
 
@@ -324,7 +342,7 @@ class _ModuleIndex:
         return list(self.bindings().values())
 
     def _collect_bindings(self) -> None:
-        aliases: list[ast.Assign] = []
+        aliases: list[ast.Assign | ast.AnnAssign] = []
         for node in walk_nodes(self.module.tree):
             if isinstance(node, ast.Assign):
                 if isinstance(node.value, (ast.Name, ast.Attribute)):
@@ -332,7 +350,9 @@ class _ModuleIndex:
                 for target in node.targets:
                     self._bind(node, target, node.value)
             elif isinstance(node, ast.AnnAssign):
-                if node.value is not None:
+                if isinstance(node.value, (ast.Name, ast.Attribute)):
+                    aliases.append(node)  # self.session: ClientSession = session
+                elif node.value is not None:
                     self._bind(node, node.target, node.value)
                 else:
                     self._bind_annotation(node, node.target, node.annotation)
@@ -347,7 +367,9 @@ class _ModuleIndex:
                         self._bind_annotation(node, ast.Name(id=arg.arg), arg.annotation, scope=node)
         for node in aliases:  # self.session = session, once the local is known
             source = self.resolve(node.value, node)
-            for target in node.targets:
+            if source is None and isinstance(node, ast.AnnAssign):
+                self._bind_annotation(node, node.target, node.annotation)
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
                 name = dotted(target)
                 if source is not None and name is not None:
                     key = self._binding_scope(node, name)
@@ -368,17 +390,29 @@ class _ModuleIndex:
 
     def _bind_annotation(self, node: ast.AST, target: ast.expr, annotation: ast.expr, scope: ast.AST | None = None) -> None:
         name = dotted(target)
-        hint = annotation.value if isinstance(annotation, ast.Subscript) else annotation  # Optional[...]
-        if isinstance(annotation, ast.BinOp):  # Session | None
-            hint = annotation.left
-        known = self._constructor(qualified(self.module, hint), set()) if name else None
-        if known is None and name and qualified(self.module, hint) in self.subclasses():
-            known = self.subclasses()[qualified(self.module, hint)]
+        known = self._annotated_client(annotation) if name else None
         if known is None:
             return
         key = (scope, name) if scope is not None else self._binding_scope(node, name)
         self._bindings.setdefault(key, ClientBinding(name, known[0], known[1], node, origin="parameter", subclass=known[2],
                                                      module=self.module))
+
+    def _annotated_client(self, annotation: ast.expr | None) -> tuple[str, str, ast.ClassDef | None] | None:
+        """(library, kind, local subclass) when an annotation names a client class (also ``Optional[...]``,
+        ``X | None`` and a string annotation)."""
+        annotation = annotation_expr(annotation)
+        if annotation is None:
+            return None
+        hint = annotation.value if isinstance(annotation, ast.Subscript) else annotation  # Optional[...]
+        if isinstance(annotation, ast.BinOp):  # Session | None
+            hint = annotation.left
+        if isinstance(annotation, ast.Subscript) and dotted(hint) in ("Optional", "typing.Optional", "t.Optional"):
+            hint = annotation.slice
+        name = qualified(self.module, hint)
+        known = self._constructor(name, set())
+        if known is None and name in self.subclasses():
+            known = self.subclasses()[name]
+        return known
 
     def _binding_scope(self, node: ast.AST, name: str) -> tuple[ast.AST | None, str]:
         """Locals live in their function, ``self.x`` and class attributes in their class."""
@@ -479,26 +513,117 @@ class _ModuleIndex:
         if not isinstance(func, ast.Attribute):
             return None
         if func.attr in GRPC_CALL_VARIANTS and isinstance(func.value, ast.Attribute):
-            stub = self.resolve(func.value.value, call)
+            stub = self.resolve(func.value.value, call) or self._through_attribute(func.value.value, call)
             if stub is not None and stub.kind == "stub" and _is_rpc_name(func.value.attr):
                 return OutboundCall(call, "grpc", "grpc", func.value.attr, stub)
         client = self.resolve(func.value, call)
+        followed = client is None
+        if followed:
+            client = self._through_attribute(func.value, call)
         if client is None:
             return None
         if client.kind == "stub":
             return OutboundCall(call, "grpc", "grpc", func.attr, client) if _is_rpc_name(func.attr) else None
-        if func.attr in CLIENT_METHODS.get(client.library, ()):
+        if func.attr in CLIENT_METHODS.get(client.library, ()) and (not followed or _shaped_like_request(call, func.attr)):
             return OutboundCall(call, client.library, "http", func.attr, client)
         return None
 
+    def _through_attribute(self, expr: ast.expr, at: ast.AST) -> ClientBinding | None:
+        """``<anything>.<name>`` (``self.bot.session``, ``ctx.session``) when the project gives the
+        attribute ``<name>`` one kind of client and nothing else (see :class:`_AttributeClients`).
+        Attributes of a web request (``request.session``) and of library objects (``db.session``
+        of a module-level ``db = SQLAlchemy()``) are the library's, not the project's."""
+        if self.project is None or not isinstance(expr, ast.Attribute):
+            return None
+        table = _attribute_clients(self.project)
+        if expr.attr not in table.candidates() or self._foreign_receiver(expr.value, at):
+            return None
+        return table.entry(expr.attr)
+
+    def _foreign_receiver(self, receiver: ast.expr, at: ast.AST) -> bool:
+        name = dotted(receiver)
+        if name is None:
+            return True  # a call's or a subscript's result: nothing says what it is
+        parts = name.split(".")
+        if any(part in WEB_REQUEST_NAMES for part in parts):
+            return True
+        head = parts[0]
+        if head in ("self", "cls"):
+            cls = self._enclosing(at, (ast.ClassDef,))
+            return len(parts) == 1 and cls is not None and self._library_base(self.module, cls, 0)
+        scope = self._enclosing(at, FUNCTION_TYPES)
+        while scope is not None:
+            if head in self._local_names(scope):
+                return False
+            scope = self._enclosing(scope, FUNCTION_TYPES)
+        return self._library_object(self.module, head)
+
+    def _library_base(self, module: SourceModule, cls: ast.ClassDef, depth: int) -> bool:
+        """Whether a class derives from a library class (other than ``object``, ``ABC``, ``Generic``...):
+        an attribute its methods read but do not set may be the library's (``self.http`` of a
+        ``etcd.Client`` subclass)."""
+        for base in cls.bases:
+            base = base.value if isinstance(base, ast.Subscript) else base
+            name = qualified(module, base)
+            if name is None or name.rsplit(".", 1)[-1] in NEUTRAL_BASES:
+                continue
+            owner = module
+            if "." in name:
+                owner_name, _, name = name.rpartition(".")
+                owner = self.project.by_dotted_name.get(owner_name) if self._in_project(owner_name) else None
+                owner = None if owner is module else owner  # import etcd in dcs/etcd.py: the library, not itself
+            found = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == name), None) \
+                if owner is not None else None
+            if found is None:
+                if owner is None:
+                    return True
+                continue  # a class made some other way in the project: not known to be a library's
+            if depth < 5 and self._library_base(owner, found, depth + 1):
+                return True
+        return False
+
+    def _library_object(self, module: SourceModule, name: str) -> bool:
+        """Whether a module-level name is imported from a library or made by a library call
+        (``db = SQLAlchemy()``), also through a project module it is imported from."""
+        target = module.imports.get(name)
+        if target is not None:
+            if self._in_project(target):
+                owner, _, attr = target.rpartition(".")
+                other = self.project.by_dotted_name.get(owner)
+                return other is not None and target not in self.project.by_dotted_name \
+                    and other is not module and self._library_object_here(other, attr)
+            return True
+        return self._library_object_here(module, name)
+
+    def _library_object_here(self, module: SourceModule, name: str) -> bool:
+        for node in module.tree.body:
+            value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+            targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            if isinstance(value, ast.Call) and any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                callee = qualified(module, value.func)
+                head = (dotted(value.func) or "").split(".", 1)[0]
+                return head in module.imports and callee is not None and not self._in_project(callee)
+        return False
+
+    def _in_project(self, name: str) -> bool:
+        parts = name.split(".")
+        return any(".".join(parts[:i]) in self.project.by_dotted_name for i in range(len(parts), 0, -1))
+
     def calls(self) -> list[OutboundCall]:
         if self._calls is None:
-            if not uses_http(self.module) and not self._imports_project_clients():
+            if not uses_http(self.module) and not self._imports_project_clients() and not self._reads_client_attributes():
                 self._calls = []
             else:
                 found = (self.classify(n) for n in walk_nodes(self.module.tree) if isinstance(n, ast.Call))
                 self._calls = sorted((c for c in found if c is not None), key=lambda c: (c.node.lineno, c.node.col_offset))
         return self._calls
+
+    def _reads_client_attributes(self) -> bool:
+        """Whether the file reads ``X.<name>.`` for an attribute the project gives one kind of client."""
+        if self.project is None:
+            return False
+        table = _attribute_clients(self.project)
+        return any(f".{name}." in self.module.text and table.entry(name) is not None for name in table.candidates())
 
     def _imports_project_clients(self) -> bool:
         """Whether the file imports a client or client factory from another project module."""
@@ -509,6 +634,203 @@ class _ModuleIndex:
             if other is not None and (attr in other.factories() or (None, attr) in other.bindings() or attr in other.subclasses()):
                 return True
         return False
+
+
+class _AttributeClients:
+    """The clients a project keeps in attributes of its objects, by attribute name.
+
+    ``self.session = aiohttp.ClientSession()`` in one class makes ``self.bot.session.get(...)`` and
+    ``ctx.session.get(...)`` elsewhere calls on that session, provided every binding of an
+    attribute ``session`` in the project is that kind of client: a constructor or factory call, a
+    parameter or annotation of the client class (``self.session: ClientSession = session``), a
+    copy of another such attribute (``self.session = bot.session``), ``None``, or a property
+    returning one. Any other binding (``self.session = Session()`` of SQLAlchemy, an unknown
+    parameter) makes the name ambiguous: not followed. The settings are those of the one
+    constructor call when the project builds it in one place (parameters pass on a client made
+    elsewhere); with several constructors the client's settings are unknown (``opaque``).
+    """
+
+    def __init__(self, project: Project):
+        self.project = project
+        self._candidates: set[str] | None = None
+        self._entries: dict[str, ClientBinding | None] = {}
+
+    def candidates(self) -> set[str]:
+        """Attribute names some binding gives a client (the only ones worth an entry)."""
+        if self._candidates is None:
+            self._candidates = set()
+            for module in self.project.modules:
+                index = _index(module, self.project)
+                if not uses_http(module) and not index._imports_project_clients():
+                    continue
+                for binding in index.bindings().values():
+                    if isinstance(binding.node, FUNCTION_TYPES):
+                        continue  # a parameter
+                    if "." in binding.name or isinstance(module.parents.get(binding.node), ast.ClassDef):
+                        self._candidates.add(binding.name.rsplit(".", 1)[-1])
+            self._candidates |= self._client_properties(self._candidates)
+        return self._candidates
+
+    def _client_properties(self, attributes: set[str]) -> set[str]:
+        """Properties of the project's classes that return a client: annotated with a client class
+        or returning one of ``attributes`` (``return self.bot.session``)."""
+        found: set[str] = set()
+        for module in self.project.modules:
+            if not uses_http(module) and not any(f".{name}" in module.text for name in attributes):
+                continue
+            for node in module.nodes_of(*FUNCTION_TYPES):
+                if not (isinstance(module.parents.get(node), ast.ClassDef) and _property_like(module, node)):
+                    continue
+                returns = [n.value for n in walk_function_body(node) if isinstance(n, ast.Return)]
+                if _index(module, self.project)._annotated_client(node.returns) is not None \
+                        or any(isinstance(r, ast.Attribute) and r.attr in attributes for r in returns):
+                    found.add(node.name)
+        return found
+
+    def entry(self, name: str, pending: frozenset[str] = frozenset()) -> ClientBinding | None:
+        if name in self._entries:
+            return self._entries[name]
+        if name in pending:
+            return None  # properties and attributes copying each other in a loop
+        kinds: set[tuple[str, str]] = set()
+        made: list[ClientBinding] = []
+        opaque, first, clear = False, None, True
+        for module, verdict, found in self._sites(name):
+            if verdict == "unknown":
+                clear = False
+                break
+            if verdict == "alias":
+                found = self.entry(found, pending | {name})
+                if found is None:
+                    clear = False
+                    break
+                opaque = opaque or found.factory is None
+            if verdict in ("client", "alias"):
+                kinds.add((found.library, found.kind))
+                if found.factory is not None and all(found is not m for m in made):
+                    made.append(found)
+                first = first or found
+            elif verdict == "declared":
+                kinds.add(found[:2])
+                first = first or ClientBinding(name, found[0], found[1], found[3], origin="parameter", subclass=found[2],
+                                               module=module)
+        result = None
+        if clear and len(kinds) == 1 and first is not None:
+            if len(made) == 1 and not opaque:
+                result = made[0]
+            else:
+                result = ClientBinding(name, first.library, first.kind, first.node, origin="parameter",
+                                       subclass=first.subclass, module=first.module)
+        if not pending:
+            self._entries[name] = result
+        return result
+
+    def _sites(self, name: str) -> Iterator[tuple[SourceModule, str, object]]:
+        """(module, verdict, detail) for every binding of an attribute ``name`` in the project:
+        client (detail: the binding), declared ((library, kind, subclass, node)), alias (the
+        attribute copied), none, unknown."""
+        for module in self.project.modules:
+            if name not in module.text:
+                continue
+            index = _index(module, self.project)
+            made = {}
+            for binding in index.bindings().values():
+                made.setdefault(id(binding.node), []).append(binding)
+            for node in walk_nodes(module.tree):
+                cls = module.parents.get(node) if isinstance(module.parents.get(node), ast.ClassDef) else None
+                for target, value in _attribute_assignments(node, name, cls is not None):
+                    yield module, *self._judge(index, node, target, value, made.get(id(node), []), name)
+                if cls is not None and isinstance(node, FUNCTION_TYPES) and node.name == name \
+                        and any(d.rsplit(".", 1)[-1] not in PLAIN_METHOD_DECORATORS for d in decorator_names(module, node)):
+                    yield from ((module, *v) for v in self._judge_property(index, node))
+
+    def _judge(self, index: "_ModuleIndex", node: ast.AST, target: ast.expr, value: ast.expr | None,
+               made: list[ClientBinding], name: str) -> tuple[str, object]:
+        if not isinstance(target, (ast.Attribute, ast.Name)) or isinstance(node, ast.AugAssign):
+            return "unknown", None  # a, self.session = ...
+        if isinstance(node, ast.AnnAssign):
+            known = index._annotated_client(node.annotation)
+            if known is not None:
+                return "declared", (*known, node)
+            if value is None or is_none(value):
+                return "unknown", None  # session: AsyncSession
+        if value is not None and is_none(value):
+            return "none", None
+        binding = next((b for b in made if b.name == dotted(target) or b.name.endswith(f".{name}")), None)
+        if binding is None and isinstance(value, (ast.Name, ast.Attribute)):
+            binding = index.resolve(value, node)
+        elif binding is None and value is not None and _constructing_call(value) is not None:
+            binding = index._make(_constructing_call(value), set(), name=dotted(target) or name, node=node)
+        if binding is not None:
+            return "client", binding  # (a second construction of the same attribute is not kept in bindings())
+        if isinstance(value, ast.Attribute):
+            return ("none", None) if value.attr == name else ("alias", value.attr)
+        return "unknown", None
+
+    def _judge_property(self, index: "_ModuleIndex", fn: ast.AST) -> Iterator[tuple[str, object]]:
+        if not _property_like(index.module, fn):
+            yield "unknown", None  # a decorator that may turn the method into anything
+            return
+        known = index._annotated_client(fn.returns)
+        if known is not None:
+            yield "declared", (*known, fn)
+            return
+        for node in walk_function_body(fn):
+            if isinstance(node, ast.Return):
+                binding = index.resolve(node.value, node) if node.value is not None else None
+                if binding is not None:
+                    yield "client", binding
+                elif isinstance(node.value, ast.Attribute) and node.value.attr != fn.name:
+                    yield "alias", node.value.attr
+                elif not is_none(node.value):
+                    yield "unknown", None
+
+
+def _attribute_clients(project: Project) -> _AttributeClients:
+    table = project.facts.get(_ATTRIBUTE_CLIENTS)
+    if table is None:
+        table = project.facts[_ATTRIBUTE_CLIENTS] = _AttributeClients(project)
+    return table
+
+
+def _attribute_assignments(node: ast.AST, name: str, in_class_body: bool) -> Iterator[tuple[ast.expr, ast.expr | None]]:
+    """(target, value) for each binding of an attribute ``name`` made by ``node``: ``x.name = ...``,
+    ``x.name: T = ...``, ``with ... as x.name``, and ``name = ...`` in a class body."""
+    def named(target: ast.expr) -> bool:
+        if isinstance(target, ast.Attribute):
+            return target.attr == name
+        if isinstance(target, ast.Name):
+            return in_class_body and target.id == name
+        if isinstance(target, (ast.Tuple, ast.List)):
+            return any(named(t) for t in target.elts)
+        if isinstance(target, ast.Starred):
+            return named(target.value)
+        return False
+
+    if isinstance(node, ast.Assign):
+        yield from ((t, node.value) for t in node.targets if named(t))
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and named(node.target):
+        yield node.target, node.value
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        yield from ((i.optional_vars, i.context_expr) for i in node.items if i.optional_vars is not None and named(i.optional_vars))
+
+
+def _property_like(module: SourceModule, fn: ast.AST) -> bool:
+    return any(name.rsplit(".", 1)[-1] in PROPERTY_DECORATORS for name in decorator_names(module, fn))
+
+
+def _shaped_like_request(call: ast.Call, operation: str) -> bool:
+    """Whether a call's arguments fit the client method it names: a URL (or method and URL), no
+    more positional arguments than the libraries take, and a literal URL that looks like one.
+    ``request.session.get("cart")`` or ``db.session.get(User, 1)`` do not."""
+    if any(isinstance(a, ast.Starred) for a in call.args) or has_kwargs_splat(call):
+        return True
+    url_at = 1 if operation in METHOD_FIRST else 0
+    url = call.args[url_at] if len(call.args) > url_at else keyword(call, "url") or keyword(call, "str_or_url")
+    if url is None or len(call.args) > MAX_POSITIONAL.get(operation, len(call.args)):
+        return False
+    text = string_value(url)
+    return text is None or not text or "/" in text or ":" in text
 
 
 def _constructing_call(value: ast.expr) -> ast.Call | None:

@@ -180,3 +180,123 @@ def test_local_metrics_facade_counts_as_metrics(tmp_path):
     assert findings(tmp_path, "R3.no-metrics") == []
     (tmp_path / "metrics.py").unlink()
     assert findings(tmp_path, "R3.no-metrics") == [("app.py", 5)]
+
+
+def test_client_kept_in_an_attribute_is_followed_through_other_objects(tmp_path):
+    project = make_project(tmp_path, {
+        "bot.py": """
+            import aiohttp
+
+            class Bot:
+                async def setup_hook(self):
+                    self.session = aiohttp.ClientSession()
+        """,
+        "context.py": """
+            from aiohttp import ClientSession
+
+            class Context:
+                def __init__(self, bot):
+                    self.bot = bot
+
+                @property
+                def session(self) -> ClientSession:
+                    return self.bot.session
+        """,
+        "cogs.py": """
+            class Weather:
+                def __init__(self, bot):
+                    self.bot = bot
+
+                async def today(self, ctx, city):
+                    await self.bot.session.get(f"https://weather.example.com/{city}")
+                    await ctx.session.post("https://weather.example.com/subscribe", json={"city": city})
+                    ctx.session.get("city")  # a key, not a URL
+                    ctx.session.get(city, 2)  # no client's get takes two positional arguments
+        """,
+    })
+    calls = outbound_calls(module(project, "cogs.py"), project)
+    assert [(c.line, c.library, c.operation) for c in calls] == [(7, "aiohttp", "get"), (8, "aiohttp", "post")]
+    assert calls[0].client.module.path == "bot.py" and calls[0].client.factory is not None  # its settings are known
+    assert findings(tmp_path, "R3.http-no-timeout") == [("cogs.py", 7), ("cogs.py", 8)]
+
+
+def test_attribute_followed_only_when_the_project_gives_it_one_kind_of_client(tmp_path):
+    files = {
+        "clients.py": """
+            import requests
+            from flask_sqlalchemy import SQLAlchemy
+
+            db = SQLAlchemy()
+
+            class Rates:
+                def __init__(self):
+                    self.session = requests.Session()
+        """,
+        "views.py": """
+            from clients import db
+
+            CART = "cart"
+
+            def cart(request, user_id, rates):
+                request.session.get(CART)  # the web framework's session
+                db.session.delete(db.session.get(User, user_id))  # the ORM's session
+                return rates.session.get("https://rates.example.com/today")
+        """,
+    }
+    project = make_project(tmp_path, files)
+    assert [c.line for c in outbound_calls(module(project, "views.py"), project)] == [9]
+    files["orders.py"] = """
+        class Orders:
+            def __init__(self, session):
+                self.session = session  # a database session, say: the name is ambiguous
+    """
+    project = make_project(tmp_path, files)
+    assert outbound_calls(module(project, "views.py"), project) == []
+
+
+def test_attribute_built_in_several_places_has_unknown_settings(tmp_path):
+    project = make_project(tmp_path, {
+        "wallets.py": """
+            import httpx
+
+            class Alpha:
+                def __init__(self):
+                    self.client = httpx.AsyncClient(timeout=None)
+
+            class Beta:
+                def __init__(self):
+                    self.client = httpx.AsyncClient(base_url="https://beta.example.com")
+        """,
+        "status.py": """
+            async def balances(wallets):
+                return [await w.client.get("/balance") for w in wallets]
+        """,
+    })
+    [call] = outbound_calls(module(project, "status.py"), project)
+    assert call.library == "httpx" and call.client.opaque
+
+
+def test_inherited_client_attribute_is_followed_unless_a_library_base_may_own_it(tmp_path):
+    project = make_project(tmp_path, {
+        "consul.py": """
+            import urllib3
+
+            class ConsulClient:
+                def __init__(self):
+                    self.http = urllib3.PoolManager(timeout=urllib3.Timeout(total=5))
+        """,
+        "members.py": """
+            import etcd
+            from consul import ConsulClient
+
+            class Checked(ConsulClient):
+                def leader(self):
+                    return self.http.request("GET", "https://consul:8500/v1/status/leader")
+
+            class EtcdStore(etcd.Client):
+                def machines(self):
+                    return self.http.request("GET", "https://etcd:2379/v2/machines")  # etcd.Client's pool
+        """,
+    })
+    [call] = outbound_calls(module(project, "members.py"), project)
+    assert call.line == 7 and call.client.sets("timeout")
