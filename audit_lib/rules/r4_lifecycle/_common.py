@@ -68,11 +68,9 @@ def resource_kind(module: SourceModule, call: ast.Call) -> str | None:
     """What ``call`` acquires: "database connection", "file", ... or None."""
     if method_name(call) not in RESOURCE_TAILS:
         return None
-    name = call_name(module, call)
+    name = library_call_name(module, call)
     if name is None:
         return None
-    if "." in name and (dotted(call.func) or "").partition(".")[0] not in module.imports:
-        return None  # ``dataset.connect()`` on a local variable named ``dataset``, not the library
     if name in DB_CONNECT or name in LOCAL_DB_CONNECT:
         return "database connection"
     if name in DB_POOLS:
@@ -84,6 +82,15 @@ def resource_kind(module: SourceModule, call: ast.Call) -> str | None:
     if name in SOCKETS:
         return "socket"
     return None
+
+
+def library_call_name(module: SourceModule, call: ast.Call) -> str | None:
+    """``call_name``, or None for a dotted call whose first part is not an import: ``dataset.connect()`` on a
+    local variable named ``dataset`` is not the dataset library."""
+    name = call_name(module, call)
+    if name is not None and "." in name and (dotted(call.func) or "").partition(".")[0] not in module.imports:
+        return None
+    return name
 
 
 def is_cursor_call(call: ast.Call) -> bool:

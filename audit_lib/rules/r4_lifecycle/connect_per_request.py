@@ -84,6 +84,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     ENGINES,
     RESOURCE_TAILS,
     dependency_functions,
+    library_call_name,
     resolve_function,
 )
 from audit_lib.source import Project, SourceModule, is_test_path
@@ -98,7 +99,7 @@ HELPER_DEPTH = 3  # how many calls deep a helper called from a handler still cou
 def check(project: Project) -> Iterator[Finding]:
     modules = [m for m in project.modules if not is_test_path(m.path)]
     openers = [(module, call, fn) for module in modules for call in module.nodes_of(ast.Call)
-               if method_name(call) in RESOURCE_TAILS and call_name(module, call) in OPENERS and (fn := enclosing_function(module, call)) is not None]
+               if method_name(call) in RESOURCE_TAILS and library_call_name(module, call) in OPENERS and (fn := enclosing_function(module, call)) is not None]
     if not openers:
         return
     per_request = _per_request_functions(project, modules)

@@ -99,6 +99,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     DB_CONNECT,
     DB_POOLS,
     RESOURCE_TAILS,
+    library_call_name,
     resolve_function,
     top_level_function,
 )
@@ -234,7 +235,7 @@ def _web_apps(module: SourceModule) -> Iterator[tuple[ast.Call, str]]:
 def _long_lived_resources(module: SourceModule) -> Iterator[ast.Call]:
     """Pools, connections and clients created at module level or stored beyond their function."""
     for node in module.nodes_of(ast.Call):
-        if method_name(node) not in RESOURCE_TAILS or call_name(module, node) not in LONG_LIVED:
+        if method_name(node) not in RESOURCE_TAILS or library_call_name(module, node) not in LONG_LIVED:
             continue
         fn = enclosing_function(module, node)
         parent = module.parents.get(node)
