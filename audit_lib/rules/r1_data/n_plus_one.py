@@ -4,8 +4,11 @@
 Reports a query run once per row, inside a loop over rows or request data. It looks for a
 database call (`execute`, `fetch*`, ORM `get`/`query`/`filter`/`scalars`,
 session lookups, asyncpg and aiosql calls) made inside a `for` loop or a comprehension
-whose items come from database rows or from the request, directly or through a helper
-function of the same code base that queries. For Django it also reads the relations of
+whose items come from database rows, from the request or from the rows of an imported file
+(`csv.reader`/`csv.DictReader`), directly or through a helper function of the same code base
+that queries. In Django code a queryset chain counts as rows and as a query wherever it is
+run, even when its model is not known (`books.filter(...).distinct()`,
+`results.filter(work=w).first()`, `helper(user).first()`). For Django it also reads the relations of
 the project's models: a related manager used on each row (`order.lines.all()`,
 `day.slots.filter(...).count()`) or a foreign key loaded on each row (`line.order.customer`)
 of a loop over a queryset (`Model.objects...` or a related manager such as
@@ -70,6 +73,7 @@ from audit_lib.libs.web import route_handlers
 from audit_lib.pyast import (
     ancestors,
     dotted,
+    qualified,
     string_value,
     enclosing_loops,
     functions,
@@ -85,6 +89,10 @@ ROW_METHODS = {"fetchall", "fetchmany", "all", "scalars", "mappings", "iterator"
 REQUEST_ROOTS = {"request", "req"}
 CHUNK_WORDS = re.compile(r"chunk|batch|partition|page")
 RELATED_MANAGER_READS = {"all", "count", "exists", "first", "last", "filter", "exclude", "get", "values_list", "order_by"}
+QUERYSET_BUILDERS = {"filter", "exclude", "annotate", "order_by", "distinct", "select_related", "prefetch_related",
+                     "values", "values_list", "only", "defer", "select_for_update"}
+QUERYSET_EVALUATIONS = {"first", "last", "get", "count", "exists", "aggregate", "latest", "earliest", "in_bulk"}
+FILE_ROW_READERS = {"csv.reader", "csv.DictReader"}
 RELATED_MANAGER_WRITES = {"add", "remove", "set", "clear", "create", "get_or_create", "update_or_create", "bulk_create",
                           "update", "delete"}
 RELATION_FIELDS = {"ForeignKey": "one", "OneToOneField": "one", "ParentalKey": "one", "TreeForeignKey": "one",
@@ -101,12 +109,17 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             or not (db.uses_database(module) or _imports_project_code(module, project)):
         return  # tests, migrations, developer tools and management commands
     handlers = {id(h.function) for h in route_handlers(module)}
+    django = module.imports_module("django") or ".objects." in module.text
     for fn in functions(module.tree):
         expanded = db.expanded_ops(module, project, fn)
         units = _units_of_work(expanded)
         ops = [op for op in expanded
-               if op.round_trip and not op.batch and (not op.lazy or db.evaluated_in_place(module, op.call))
+               if op.round_trip and not op.batch
+               and (not op.lazy or db.evaluated_in_place(module, op.call) or _evaluated_by_chain(module, op.call))
                and id(op.call) not in units]
+        if django:
+            known = {id(op.call) for op in expanded}
+            ops += [op for op in _queryset_evaluations(module, fn) if id(op.call) not in known]
         related = list(_related_manager_calls(module, project, fn))
         if not ops and not related:
             continue
@@ -154,6 +167,41 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 fix=fix,
                 confidence=Confidence.medium,
             )
+
+
+def _evaluated_by_chain(module: SourceModule, call: ast.Call) -> bool:
+    """Whether a lazy query is run by the chain it starts: ``helper(...).first()``, ``qs.filter(...).count()``."""
+    node: ast.AST = call
+    while isinstance(module.parents.get(node), ast.Attribute):
+        attribute = module.parents[node]
+        outer = module.parents.get(attribute)
+        if not (isinstance(outer, ast.Call) and outer.func is attribute):
+            return False
+        if attribute.attr in QUERYSET_EVALUATIONS:
+            return True
+        node = outer
+    return node is not call and db.evaluated_in_place(module, node)
+
+
+def _builds_queryset(call: ast.Call) -> bool:
+    """A Django queryset chain: a call of ``filter``/``exclude``/``annotate``/... on anything but a
+    literal (``books.filter(...).distinct()``, ``Edition.viewer_aware_objects(user).filter(...)``)."""
+    node: ast.AST = call
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr in QUERYSET_BUILDERS and (node.args or node.keywords or node.func.attr not in ("values",)):
+            return True  # a bare .values() is as likely a dict's
+        node = node.func.value
+    return False
+
+
+def _queryset_evaluations(module: SourceModule, fn: ast.AST) -> Iterator[db.DbOp]:
+    """``results.filter(parent=x).order_by("-rank").first()``: a Django queryset chain the database
+    layer does not know the model of, run by an evaluating method (first, count, exists, get...)."""
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in QUERYSET_EVALUATIONS and isinstance(node.func.value, ast.Call) \
+                and _builds_queryset(node.func.value) and not isinstance(module.parents.get(node), ast.Attribute):
+            yield db.DbOp(call=node, kind=db.READ, api="django", method=node.func.attr, confidence=Confidence.medium)
 
 
 def _units_of_work(ops: list[db.DbOp]) -> set[int]:
@@ -257,6 +305,7 @@ class _RowSources:
 
     def __init__(self, module: SourceModule, project: Project, fn: ast.AST, is_handler: bool):
         self.module, self.project, self.fn = module, project, fn
+        self.django = module.imports_module("django") or ".objects." in module.text
         self.kind: dict[str, str] = {}
         self.handles = db.handles(module, fn)
         if is_handler:
@@ -299,6 +348,10 @@ class _RowSources:
                     return "database rows"
             if isinstance(node, ast.Name) and node.id in self.handles and expr is node:
                 return "database rows"  # iterating a cursor
+            if self.django and isinstance(node, ast.Call) and _builds_queryset(node):
+                return "database rows"  # qs.filter(...).distinct(), Model.viewer_objects(user).exclude(...)
+            if isinstance(node, ast.Call) and (qualified(self.module, node.func) or "") in FILE_ROW_READERS:
+                return "file rows"  # csv.reader(upload): one record per row of an imported file
         return None
 
     def _from_db(self, node: ast.AST) -> bool:
