@@ -49,7 +49,6 @@ def check(catalog: Catalog, settings: Settings) -> Iterator[Finding]:
     for indexes in by_table.values():
         reported: set[str] = set()
         for index in indexes:
-            # posture: ignore[R5.quadratic] the indexes of one table: a handful
             for other in indexes:
                 if other is index or other["name"] in reported or index["name"] in reported:
                     continue
