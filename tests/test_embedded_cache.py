@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
 import psycopg
+import pytest
 
 from audit_lib import embedded
 
@@ -18,8 +23,18 @@ def _facts(dsn: str) -> list[int]:
         return [conn.execute(sql).fetchone()[0] for sql in FACTS]
 
 
-def test_second_run_starts_from_the_cached_load_and_sees_the_same_database(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+@pytest.fixture
+def cache_home():
+    """A fresh cache home that the server's own user can reach, as a user's ~/.cache is (pytest's
+    tmp_path sits in a root-only folder, which a server dropped to its own user cannot enter)."""
+    home = Path(tempfile.mkdtemp(prefix="posture-cache-"))
+    home.chmod(0o755)
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def test_second_run_starts_from_the_cached_load_and_sees_the_same_database(cache_home, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
     cached = embedded.cache_root() / f"{embedded.CACHE_PREFIX}{embedded.example_cache_key()}"
     assert not cached.exists()
 
