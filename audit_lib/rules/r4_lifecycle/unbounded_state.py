@@ -374,7 +374,7 @@ def _import_time_functions(module: SourceModule) -> set[ast.AST]:
     for fn in module.nodes_of(*FUNCTION_TYPES):
         chain = [fn, *(a for a in ancestors(module, fn) if isinstance(a, FUNCTION_TYPES))]
         if any(f.name in decorators or "register" in f.name.lower() for f in chain) \
-                or _returns_its_argument(fn) or fn.name in IMPORT_TIME_METHODS or _is_metaclass_method(module, fn):
+                or _returns_its_argument(module, fn) or fn.name in IMPORT_TIME_METHODS or _is_metaclass_method(module, fn):
             found.add(fn)
     deleted_after_import = {t.id for stmt in module.tree.body if isinstance(stmt, ast.Delete)
                             for t in stmt.targets if isinstance(t, ast.Name)}
@@ -401,9 +401,13 @@ def _calling_scope(module: SourceModule, call: ast.Call) -> ast.AST | None:
                 None)
 
 
-def _returns_its_argument(fn: ast.AST) -> bool:
-    """``def register(cls): REGISTRY[...] = cls; return cls``: shaped as a class or function decorator."""
+def _returns_its_argument(module: SourceModule, fn: ast.AST) -> bool:
+    """``def register(cls): REGISTRY[...] = cls; return cls``: shaped as a class or function decorator (for a
+    method, the first argument after ``self``: ``def on(self, handler): ...; return handler``)."""
     params = [*fn.args.posonlyargs, *fn.args.args]
+    if params and isinstance(module.parents.get(fn), ast.ClassDef) and not any(
+            isinstance(d, ast.Name) and d.id == "staticmethod" for d in fn.decorator_list):
+        params = params[1:]
     if not params:
         return False
     returns = [n for n in walk_function_body(fn) if isinstance(n, ast.Return)]
@@ -633,17 +637,18 @@ def _never_filled(module: SourceModule, project: Project, call: ast.Call) -> boo
 
 
 def _queue_puts(project: Project) -> dict[str, list[tuple[SourceModule, ast.ClassDef | None, bool]]]:
-    """Name a ``.put()``/``.put_nowait()`` receiver ends with -> (module, class, whether through ``self``)."""
+    """Name the receiver of a ``.put``/``.put_nowait`` (called or passed as a callback) ends with ->
+    (module, class, whether through ``self``)."""
     puts = project.facts.get("R4.queue-puts")
     if puts is None:
         puts = project.facts["R4.queue-puts"] = {}
         for module in project.modules:
             if is_test_path(module.path):
                 continue
-            for node in module.nodes_of(ast.Call):
-                if not (isinstance(node.func, ast.Attribute) and node.func.attr in QUEUE_PUTS):
+            for node in module.nodes_of(ast.Attribute):  # called, or handed on: call_soon_threadsafe(q.put_nowait, x)
+                if node.attr not in QUEUE_PUTS:
                     continue
-                receiver = node.func.value
+                receiver = node.value
                 while isinstance(receiver, ast.Subscript):
                     receiver = receiver.value
                 if isinstance(receiver, ast.Name):
