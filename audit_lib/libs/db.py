@@ -47,8 +47,10 @@ from audit_lib.findings import Confidence
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
+    annotation_expr,
     decorator_names,
     dotted,
+    is_none,
     method_name,
     qualified,
     string_value,
@@ -215,6 +217,8 @@ def _string_of(module: SourceModule, node: ast.AST | None, scope: ast.AST | None
             if holder is None:
                 continue
             bound = single_binding(holder, node.id)
+            if bound is None and holder is scope and isinstance(holder, FUNCTION_TYPES):
+                bound = reaching_binding(module, holder, node)
             if bound is not None:
                 return _string_of(module, bound, None, depth + 1)
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
@@ -232,6 +236,51 @@ def single_binding(holder: ast.AST, name: str) -> ast.expr | None:
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name and stmt.value:
             values.append(stmt.value)
     return values[0] if len(values) == 1 else None
+
+
+def reaching_binding(module: SourceModule, fn: ast.AST, use: ast.Name) -> ast.expr | None:
+    """The value of the assignment to ``use``'s name that certainly reaches ``use`` in ``fn``.
+
+    A name rebound along a function (``query = "SELECT ..."; ...; query = "INSERT ..."``)
+    holds, at each use, the last assignment before it on the straight-line path: one in the
+    same block as the use or in a block that encloses it. None when another assignment could
+    reach the use instead: one in a branch between the two, or one later in a loop around the use.
+    """
+    assignments = [stmt for stmt in walk_function_body(fn) if _assigns(stmt, use.id)]
+    if len(assignments) < 2:
+        return None
+    path = {id(a) for a in ancestors(module, use)}
+    before = sorted((a for a in assignments if (a.end_lineno or a.lineno) < use.lineno), key=lambda a: a.lineno)
+    if not before:
+        return None
+    reaching = before[-1]
+    parent = module.parents.get(reaching)
+    if id(parent) not in path or not _same_block(parent, reaching, path):
+        return None  # the last assignment before the use sits in a branch that does not enclose it
+    for loop in ancestors(module, use):
+        if loop is fn:
+            break
+        if isinstance(loop, (ast.For, ast.AsyncFor, ast.While)) and any(
+            a.lineno > use.lineno and loop.lineno <= a.lineno <= (loop.end_lineno or a.lineno) for a in assignments
+        ):
+            return None  # rebound later in the loop: the next iteration sees that value
+    return reaching.value
+
+
+def _assigns(stmt: ast.AST, name: str) -> bool:
+    if isinstance(stmt, ast.Assign):
+        return any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets)
+    return isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name \
+        and stmt.value is not None
+
+
+def _same_block(parent: ast.AST, stmt: ast.stmt, path: set[int]) -> bool:
+    """Whether ``stmt``'s block (a list field of ``parent``) also holds the use (one of ``path``)."""
+    for field_name in ("body", "orelse", "finalbody"):
+        block = getattr(parent, field_name, None)
+        if isinstance(block, list) and any(s is stmt for s in block):
+            return any(id(s) in path for s in block)
+    return False
 
 
 # -- table names ------------------------------------------------------------------------
@@ -338,6 +387,9 @@ class DbOp:
     through: str | None = None  # the local helper whose body holds this operation
     lazy: bool = False  # builds a query without running it (Django filter(), session.query(...).filter())
     helper_transaction: bool = False  # a helper's operation that runs inside a transaction the helper opens
+    # where an unknown statement or object comes from, in the module of ``call`` (a helper's parameter,
+    # bound by its caller's argument)
+    pending: ast.expr | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_read(self) -> bool:
@@ -583,12 +635,16 @@ def _query_model(module: SourceModule, call: ast.AST, scope: _Scope) -> str | No
     return None
 
 
-def _model_in(node: ast.AST) -> str | None:
-    """``User`` for ``User``, ``User.id``, ``func.count(User.id)``."""
+def _model_in(node: ast.AST, attributes: dict[str, str] | None = None) -> str | None:
+    """``User`` for ``User``, ``User.id``, ``func.count(User.id)`` (``self.model`` with ``attributes``)."""
     if isinstance(node, ast.Name) and node.id[:1].isupper():
         return node.id
     if isinstance(node, ast.Attribute):
         base = dotted(node)
+        if attributes and base:
+            head = ".".join(base.split(".")[:2])
+            if head in attributes:
+                return attributes[head]
         if base:
             parts = base.split(".")
             for part in reversed(parts[:-1] if len(parts) > 1 else parts):
@@ -597,7 +653,7 @@ def _model_in(node: ast.AST) -> str | None:
             return None
     if isinstance(node, ast.Call):
         for arg in node.args:
-            found = _model_in(arg)
+            found = _model_in(arg, attributes)
             if found:
                 return found
     return None
@@ -610,8 +666,11 @@ def _is_sqlalchemy_function(module: SourceModule, call: ast.Call) -> bool:
     )
 
 
-def _statement_facts(module: SourceModule, node: ast.AST, scope: _Scope, fn: ast.AST) -> tuple[str, set[str], bool, bool, SqlFacts | None, str | None]:
-    """(kind, models, locking, upsert, facts, sql) of a SQLAlchemy statement or SQL text argument."""
+def _statement_facts(module: SourceModule, node: ast.AST, scope: _Scope, fn: ast.AST,
+                     attributes: dict[str, str] | None = None) -> tuple[str, set[str], bool, bool, SqlFacts | None, str | None]:
+    """(kind, models, locking, upsert, facts, sql) of a SQLAlchemy statement or SQL text argument.
+
+    ``attributes``: ``self.model``-like names -> the model they hold in the class the code runs for."""
     if isinstance(node, ast.Name) and node.id in scope.statements:
         node = scope.statements[node.id]
     text = sql_text(module, node, fn)
@@ -627,10 +686,10 @@ def _statement_facts(module: SourceModule, node: ast.AST, scope: _Scope, fn: ast
     if root is None:
         return EXECUTE, set(), False, False, None, None
     root_name = method_name(root)
-    models = {m for m in (_model_in(a) for a in root.args) if m}
+    models = {m for m in (_model_in(a, attributes) for a in root.args) if m}
     for link in chain:
         if method_name(link) in ("join", "outerjoin", "select_from") and link.args:
-            joined = _model_in(link.args[0])
+            joined = _model_in(link.args[0], attributes)
             if joined:
                 models.add(joined)
     locking = bool(methods & _LOCKING_METHODS)
@@ -638,7 +697,7 @@ def _statement_facts(module: SourceModule, node: ast.AST, scope: _Scope, fn: ast
     if root_name == "select":
         return READ, models, locking, upsert, None, None
     if root_name in ("insert", "update", "delete"):
-        target = {m for m in (dotted(a) for a in root.args[:1]) if m}
+        target = {(attributes or {}).get(m, m) for m in (dotted(a) for a in root.args[:1]) if m}
         return {"insert": INSERT, "update": UPDATE, "delete": DELETE}[root_name], {t.split(".")[-1] for t in target}, locking, upsert, None, None
     return EXECUTE, set(), locking, upsert, None, None
 
@@ -963,37 +1022,82 @@ def resolve_function(module: SourceModule, project: Project | None, call: ast.Ca
     """The audited code's own function that ``call`` invokes, when that is certain.
 
     ``helper()`` defined at module level in the same file, ``self.helper()`` in the same
-    class, ``helper()`` or ``pkg.mod.helper()`` imported from a module of the project
-    (with ``reexports``, also through a package that imports it from one of its modules).
+    class or a base class of the project, ``helper()`` or ``pkg.mod.helper()`` imported
+    from a module of the project (with ``reexports``, also through a package that imports
+    it from one of its modules), and ``x.method()`` on an object whose class of the
+    project is certain (see :func:`receiver_class`), the method found on that class or on
+    its project bases.
     """
+    found = _resolve(module, project, call, function_of(module, call), None, reexports)
+    return (found[0], found[1]) if found is not None else None
+
+
+_ClassRef = tuple[SourceModule, ast.ClassDef]
+
+
+def _resolve(module: SourceModule, project: Project | None, call: ast.Call, fn: ast.AST, self_class: _ClassRef | None,
+             reexports: bool = False) -> tuple[SourceModule, ast.AST, _ClassRef | None, bool] | None:
+    """(module, function, class of its ``self``, whether its ``self`` is the caller's ``self``)."""
     func = call.func
     if isinstance(func, ast.Name):
         local = _top_level_function(module.tree, func.id)
         if local is not None:
-            return module, local
+            return module, local, None, False
         target = module.imports.get(func.id)
-        return _project_function(project, target, reexports) if target else None
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-        if func.value.id in ("self", "cls"):
-            cls = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
-            method = _top_level_function(cls, func.attr) if cls is not None else None
-            return (module, method) if method is not None else None
+        found = _project_function(project, target, reexports) if target else None
+        return (*found, None, False) if found is not None else None
+    if not isinstance(func, ast.Attribute):
+        return None
+    if isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
+        cls = self_class or _enclosing_class(module, call)
+        if cls is None:
+            return None
+        found = _method_of(project, cls, func.attr)
+        return (*found, cls, True) if found is not None else None
+    if isinstance(func.value, ast.Name) and func.value.id in module.imports:
         target = qualified(module, func)
-        if target and func.value.id in module.imports:
-            return _project_function(project, target, reexports)
-    return None
+        found = _project_function(project, target, reexports) if target else None
+        if found is not None:
+            return (*found, None, False)
+    cls = _receiver_class(module, project, func.value, fn, self_class)
+    if cls is None:
+        return None
+    found = _method_of(project, cls, func.attr)
+    if found is None or _is_static(found[1]):
+        return None
+    return (*found, cls, False)
+
+
+def _enclosing_class(module: SourceModule, node: ast.AST) -> _ClassRef | None:
+    cls = next((a for a in ancestors(module, node) if isinstance(a, ast.ClassDef)), None)
+    return (module, cls) if cls is not None else None
+
+
+def _is_static(fn: ast.AST) -> bool:
+    return any(isinstance(d, ast.Name) and d.id in ("staticmethod", "property") for d in getattr(fn, "decorator_list", []))
 
 
 def _top_level_function(holder: ast.AST, name: str) -> ast.AST | None:
     """The first function named ``name`` in ``holder``'s body (a module or a class)."""
+    return _defined(holder)[0].get(name)
+
+
+def _top_level_class(holder: ast.AST, name: str) -> ast.ClassDef | None:
+    return _defined(holder)[1].get(name)
+
+
+def _defined(holder: ast.AST) -> tuple[dict[str, ast.AST], dict[str, ast.ClassDef]]:
     table = holder.__dict__.get(_DEFINED_FUNCTIONS)
     if table is None:  # asked once per call of every analysed function: index the body once
-        table = {}
+        by_name: dict[str, ast.AST] = {}
+        classes: dict[str, ast.ClassDef] = {}
         for node in getattr(holder, "body", []):
             if isinstance(node, FUNCTION_TYPES):
-                table.setdefault(node.name, node)
-        holder.__dict__[_DEFINED_FUNCTIONS] = table
-    return table.get(name)
+                by_name.setdefault(node.name, node)
+            elif isinstance(node, ast.ClassDef):
+                classes.setdefault(node.name, node)
+        table = holder.__dict__[_DEFINED_FUNCTIONS] = (by_name, classes)
+    return table
 
 
 _DEFINED_FUNCTIONS = "_posture_defined_functions"  # kept on the module or class node
@@ -1001,50 +1105,440 @@ _DEFINED_FUNCTIONS = "_posture_defined_functions"  # kept on the module or class
 
 def _project_function(project: Project | None, dotted_target: str,
                       reexports: bool = False) -> tuple[SourceModule, ast.AST] | None:
+    return _project_definition(project, dotted_target, 0, 1 if reexports else 0)
+
+
+def _project_definition(project: Project | None, dotted_target: str, kind: int, hops: int) -> tuple | None:
+    """(module, top-level function (kind 0) or class (kind 1)) of the project that a dotted name
+    refers to, following ``hops`` re-exports (``from .mod import f`` in a package)."""
     if project is None or "." not in dotted_target:
         return None
-    module_name, _, function_name = dotted_target.rpartition(".")
-    target_module = project.by_dotted_name.get(module_name)
-    if target_module is None:
+    module_name, _, name = dotted_target.rpartition(".")
+    owner = project.by_dotted_name.get(module_name)
+    if owner is None:
         return None
-    fn = _top_level_function(target_module.tree, function_name)
-    if fn is None and reexports and target_module.imports.get(function_name, dotted_target) != dotted_target:
-        return _project_function(project, target_module.imports[function_name])  # one hop: `from .mod import f`
-    return (target_module, fn) if fn is not None else None
+    found = _defined(owner.tree)[kind].get(name)
+    if found is not None:
+        return owner, found
+    again = owner.imports.get(name)
+    return _project_definition(project, again, kind, hops - 1) if hops > 0 and again and again != dotted_target \
+        else None
+
+
+# -- the classes of the audited code ----------------------------------------------------
+
+
+def project_class(module: SourceModule, project: Project | None, node: ast.AST | None) -> _ClassRef | None:
+    """The audited code's own class that ``node`` names: ``Repo``, ``mod.Repo``, ``Repo[Model]``,
+    defined in ``module`` or imported from a module of the project (also through a package's
+    re-export)."""
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    if isinstance(node, ast.Name):
+        local = _top_level_class(module.tree, node.id)
+        if local is not None:
+            return module, local
+        target = module.imports.get(node.id)
+    elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in module.imports:
+        target = qualified(module, node)
+    else:
+        return None
+    return _project_definition(project, target, 1, 2) if target else None
+
+
+def _annotated_class(module: SourceModule, project: Project | None, annotation: ast.AST | None) -> _ClassRef | None:
+    """The project class an annotation names: ``Repo``, ``Optional[Repo]``, ``Repo | None``,
+    ``Annotated[Repo, Depends(...)]``."""
+    node = annotation_expr(annotation)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        sides = [side for side in (node.left, node.right) if not is_none(side)]
+        return _annotated_class(module, project, sides[0]) if len(sides) == 1 else None
+    if isinstance(node, ast.Subscript):
+        wrapper = (dotted(node.value) or "").split(".")[-1]
+        inner = node.slice
+        if wrapper == "Annotated" and isinstance(inner, ast.Tuple) and inner.elts:
+            return _annotated_class(module, project, inner.elts[0])
+        if wrapper == "Optional":
+            return _annotated_class(module, project, inner)
+        if wrapper == "Union" and isinstance(inner, ast.Tuple):
+            sides = [side for side in inner.elts if not is_none(side)]
+            return _annotated_class(module, project, sides[0]) if len(sides) == 1 else None
+    return project_class(module, project, node)
+
+
+def _dependency_class(module: SourceModule, project: Project | None, call: ast.AST | None) -> _ClassRef | None:
+    """The class of what ``Depends(Repo)`` / ``Depends(get_repo)`` injects."""
+    if not isinstance(call, ast.Call) or method_name(call) not in ("Depends", "Security") or not call.args:
+        return None
+    target = call.args[0]
+    cls = project_class(module, project, target)
+    if cls is not None:
+        return cls
+    if isinstance(target, (ast.Name, ast.Attribute)):
+        found = _resolve(module, project, ast.Call(func=target, args=[], keywords=[]), module.tree, None, True)
+        if found is not None and found[2] is None:
+            return _returned_class(found[0], project, found[1])
+    return None
+
+
+def _returned_class(module: SourceModule, project: Project | None, fn: ast.AST) -> _ClassRef | None:
+    """The class a function returns: its return annotation, or the constructor every ``return`` calls."""
+    cache = _cache_of(module)
+    key = ("returns", id(fn), id(project))
+    if key in cache:
+        return cache[key]
+    cache[key] = None  # a dependency that depends on itself
+    cls = _annotated_class(module, project, getattr(fn, "returns", None))
+    if cls is None:
+        returned = [_value_class(module, project, n.value) for n in walk_function_body(fn)
+                    if isinstance(n, ast.Return) and n.value is not None]
+        if returned and all(r is not None and r[1] is returned[0][1] for r in returned):
+            cls = returned[0]
+    cache[key] = cls
+    return cls
+
+
+def _table(module: SourceModule, key: tuple) -> tuple[dict, bool]:
+    """The cached table under ``key``, and whether it is new (empty, to be filled; kept in the cache
+    at once so that a recursive question gets the empty table instead of looping)."""
+    cache = _cache_of(module)
+    table = cache.get(key)
+    if table is not None:
+        return table, False
+    table = cache[key] = {}
+    return table, True
+
+
+def _value_class(module: SourceModule, project: Project | None, value: ast.AST | None) -> _ClassRef | None:
+    """``Repo(session)`` (awaited or not): an instance of the project class ``Repo``."""
+    value = value.value if isinstance(value, ast.Await) else value
+    return project_class(module, project, value.func) if isinstance(value, ast.Call) else None
+
+
+def _local_classes(module: SourceModule, project: Project | None, fn: ast.AST) -> dict[str, _ClassRef]:
+    """Names of ``fn`` whose project class is certain: parameters by annotation or ``Depends``
+    default, and names bound once to ``Repo(...)``. Computed once per function."""
+    table, fresh = _table(module, ("classes", id(fn), id(project)))
+    if not fresh or not isinstance(fn, FUNCTION_TYPES):
+        return table
+    args = fn.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]], args.defaults))
+    defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+    for arg in _arguments(fn):
+        cls = _annotated_class(module, project, arg.annotation) or _dependency_class(module, project,
+                                                                                     defaults.get(arg.arg))
+        if cls is not None:
+            table[arg.arg] = cls
+    bound: dict[str, list[_ClassRef | None]] = {}
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                for name in (n for n in walk_nodes(target) if isinstance(n, ast.Name)):
+                    bound.setdefault(name.id, []).append(
+                        _value_class(module, project, node.value) if target is name else None)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            bound.setdefault(node.target.id, []).append(
+                _annotated_class(module, project, node.annotation) or _value_class(module, project, node.value))
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.AugAssign, ast.NamedExpr)):
+            targets = [node.target] if not isinstance(node, (ast.With, ast.AsyncWith)) else \
+                [i.optional_vars for i in node.items if i.optional_vars is not None]
+            for target in targets:
+                for name in (n for n in walk_nodes(target) if isinstance(n, ast.Name)):
+                    bound.setdefault(name.id, []).append(None)
+    for name, classes in bound.items():
+        if name in table or len(classes) != 1 or classes[0] is None:
+            table.pop(name, None)  # a parameter rebound, or a name bound more than once: not certain
+        else:
+            table[name] = classes[0]
+    return table
+
+
+def _receiver_class(module: SourceModule, project: Project | None, node: ast.AST, fn: ast.AST,
+                    self_class: _ClassRef | None) -> _ClassRef | None:
+    """The project class of the object a method is called on, when certain (``repo``, ``self.repo``,
+    ``Repo(session)``)."""
+    if isinstance(node, ast.Name):
+        return _local_classes(module, project, fn).get(node.id)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+        cls = self_class or _enclosing_class(module, node)
+        return _attribute_classes(project, cls).get(node.attr) if cls is not None else None
+    if isinstance(node, ast.Call):
+        return _value_class(module, project, node)
+    return None
+
+
+def receiver_class(module: SourceModule, project: Project | None, node: ast.AST) -> _ClassRef | None:
+    """The audited code's own class of the object ``node`` holds, when certain: a parameter
+    annotated with it (``Optional[...]``, ``Annotated[..., Depends(...)]`` too) or injected with
+    ``Depends(Repo)`` / ``Depends(get_repo)`` (the dependency's return annotation or constructor),
+    a name bound once to ``Repo(...)``, ``self.repo`` assigned ``Repo(...)`` or an annotated
+    parameter in its class (or annotated in the class body), ``Repo(...)`` itself."""
+    if project is None:
+        return None
+    return _receiver_class(module, project, node, function_of(module, node), None)
+
+
+def _attribute_classes(project: Project | None, cls: _ClassRef) -> dict[str, _ClassRef]:
+    """``self.<name>`` -> its project class, for a class and its project bases."""
+    module, node = cls
+    table, fresh = _table(module, ("attributes", id(node), id(project)))
+    if not fresh:
+        return table
+    for base in reversed(_mro(project, cls)[1:]):
+        table.update(_attribute_classes(project, base))
+    own: dict[str, list[_ClassRef | None]] = {}
+    for statement in node.body:
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            own.setdefault(statement.target.id, []).append(_annotated_class(module, project, statement.annotation))
+        elif isinstance(statement, FUNCTION_TYPES):
+            parameters = None
+            for inner in walk_function_body(statement):
+                if not isinstance(inner, (ast.Assign, ast.AnnAssign)) or inner.value is None or is_none(inner.value):
+                    continue
+                for target in (inner.targets if isinstance(inner, ast.Assign) else [inner.target]):
+                    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
+                            and target.value.id == "self":
+                        found = _value_class(module, project, inner.value)
+                        if found is None and isinstance(inner.value, ast.Name):
+                            if parameters is None:
+                                parameters = _local_classes(module, project, statement)
+                            found = parameters.get(inner.value.id)
+                        if found is None and isinstance(inner, ast.AnnAssign):
+                            found = _annotated_class(module, project, inner.annotation)
+                        own.setdefault(target.attr, []).append(found)
+    for name, classes in own.items():
+        if all(c is not None and c[1] is classes[0][1] for c in classes):
+            table[name] = classes[0]
+        else:
+            table.pop(name, None)
+    return table
+
+
+def _mro(project: Project | None, cls: _ClassRef) -> list[_ClassRef]:
+    """The class and its bases within the project, in method resolution order (bases outside the
+    project, such as ``Generic`` or a framework's, are left out)."""
+    module, node = cls
+    cache = _cache_of(module)
+    key = ("mro", id(node), id(project))
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    cache[key] = [cls]  # a cycle of bases stops here
+    order: list[_ClassRef] = [cls]
+    for base in node.bases:
+        found = project_class(module, project, base)
+        if found is not None and found[1] is not node:
+            order.extend(_mro(project, found))
+    unique: list[_ClassRef] = []
+    for index, entry in enumerate(order):  # depth first, each class at its last place (C3 for the usual shapes)
+        if not any(later[1] is entry[1] for later in order[index + 1:]):
+            unique.append(entry)
+    if unique[0][1] is not node:
+        unique.insert(0, cls)
+    cache[key] = unique
+    return unique
+
+
+def _method_of(project: Project | None, cls: _ClassRef, name: str) -> tuple[SourceModule, ast.AST] | None:
+    for owner_module, owner in _mro(project, cls):
+        method = _top_level_function(owner, name)
+        if method is not None:
+            return owner_module, method
+    return None
+
+
+def _class_models(project: Project | None, cls: _ClassRef | None) -> dict[str, str]:
+    """``self.<attr>``/``cls.<attr>`` -> the model a class attribute names (``model = User``), and each
+    type parameter of a generic base -> the model the class binds it to (``Repo(Base[User])``)."""
+    if cls is None:
+        return {}
+    module, node = cls
+    table, fresh = _table(module, ("models", id(node), id(project)))
+    if not fresh:
+        return table
+    for owner_module, owner in reversed(_mro(project, cls)):
+        for statement in owner.body:
+            targets = statement.targets if isinstance(statement, ast.Assign) else \
+                [statement.target] if isinstance(statement, ast.AnnAssign) and statement.value is not None else []
+            value = getattr(statement, "value", None)
+            if isinstance(value, ast.Name) and value.id[:1].isupper() and not value.id.isupper():
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        table[f"self.{target.id}"] = table[f"cls.{target.id}"] = value.id
+        for base in owner.bases:
+            if not isinstance(base, ast.Subscript):
+                continue
+            generic = project_class(owner_module, project, base.value)
+            arguments = base.slice.elts if isinstance(base.slice, ast.Tuple) else [base.slice]
+            parameters = _type_parameters(generic[1]) if generic is not None else []
+            for parameter, argument in zip(parameters, arguments):
+                name = argument.id if isinstance(argument, ast.Name) else None
+                name = table.get(name, name) if name else None
+                if name and name[:1].isupper() and parameter not in table:
+                    table[parameter] = name
+    return table
+
+
+def _type_parameters(node: ast.ClassDef) -> list[str]:
+    """``M`` for ``class Base(Generic[M])`` or ``class Base(Protocol[M])``."""
+    for base in node.bases:
+        if isinstance(base, ast.Subscript) and (dotted(base.value) or "").split(".")[-1] in ("Generic", "Protocol"):
+            arguments = base.slice.elts if isinstance(base.slice, ast.Tuple) else [base.slice]
+            return [a.id for a in arguments if isinstance(a, ast.Name)]
+    return []
+
+
+# -- following helpers ------------------------------------------------------------------
 
 
 def expanded_ops(module: SourceModule, project: Project | None, fn: ast.AST, depth: int = 2) -> list[DbOp]:
-    """:func:`function_ops` plus, at each call of a local helper, the helper's own operations.
+    """:func:`function_ops` plus, at each call of a helper of the audited code, the helper's own
+    operations (see :func:`resolve_function`; ``depth`` levels, calls on the helper's own ``self``
+    not counted, five at most).
+
+    A helper's statement or object that is one of its parameters (``session.execute(statement)``,
+    ``session.add(obj)``) is read from the caller's argument; ``self.model`` in a method called on
+    an object of a known class is that class's model (``model = User``, ``Base[User]``).
 
     The list is shared between callers: read it, do not change it.
     """
     cache = _cache_of(module)
     key = ("expanded", id(fn), id(project), depth)
     if key not in cache:
-        cache[key] = _expanded(module, project, fn, depth, {id(fn)})
+        cache[key] = _expanded(module, project, fn, depth, (id(fn),), None)
     return cache[key]
 
 
-def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth: int, seen: set[int]) -> list[DbOp]:
+_MAX_FRAMES = 5
+_OBJECT_METHODS = {"add", "add_all", "delete", "merge"}
+
+
+def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth: int, seen: tuple[int, ...],
+              self_class: _ClassRef | None) -> list[DbOp]:
     ops = list(function_ops(module, fn, project))
-    if depth <= 0:
+    models = _class_models(project, self_class)
+    if models:
+        ops = [_with_class_models(module, fn, op, models) for op in ops]
+    if depth <= 0 and len(seen) >= _MAX_FRAMES:
         return ops
     anchored = {id(op.call) for op in ops}
     for node in walk_function_body(fn):
         if not isinstance(node, ast.Call) or id(node) in anchored:
             continue
-        resolved = resolve_function(module, project, node)
+        if depth <= 0 and not _on_self(node):
+            continue  # past the last level only the object's own methods are followed
+        resolved = _resolve(module, project, node, fn, self_class)
         if resolved is None or id(resolved[1]) in seen:
             continue
-        helper_module, helper = resolved
-        inner = _expanded(helper_module, project, helper, depth - 1, seen | {id(helper)})
+        helper_module, helper, helper_class, same_object = resolved
+        if same_object and len(seen) >= _MAX_FRAMES:
+            continue
+        inner = _expanded(helper_module, project, helper, depth - (0 if same_object else 1), (*seen, id(helper)),
+                          helper_class)
+        helper_models = _class_models(project, helper_class)
         for op in inner:
+            op = _bind_argument(module, fn, node, helper_module, helper, op, helper_models, models)
             ops.append(replace(op, call=node, through=helper.name,
                                lazy=op.lazy and not evaluated_in_place(helper_module, op.call),
                                helper_transaction=op.helper_transaction or in_transaction(helper_module, op.call, helper),
                                confidence=min(op.confidence, Confidence.medium)))
     ops.sort(key=lambda o: (o.call.lineno, o.call.col_offset))
     return ops
+
+
+def _on_self(call: ast.Call) -> bool:
+    func = call.func
+    return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls")
+
+
+def _unknown_subject(op: DbOp) -> ast.expr | None:
+    """The statement or object of a helper's own operation when it is not known there."""
+    if op.through is not None:
+        return op.pending
+    if not op.call.args or op.tables and not (op.kind == EXECUTE):
+        return None
+    if op.kind == EXECUTE or op.method in _OBJECT_METHODS:
+        return op.call.args[0]
+    return None
+
+
+def _with_class_models(module: SourceModule, fn: ast.AST, op: DbOp, models: dict[str, str]) -> DbOp:
+    """A method's own statement on ``self.model`` read with the model of the class it runs for."""
+    if op.through is not None or not op.call.args or op.api != "sqlalchemy" or op.method in _OBJECT_METHODS:
+        return op
+    if op.tables and not all(f"self.{t}" in models for t in op.tables):
+        return op
+    kind, tables, locking, upsert, facts, text = _statement_facts(module, op.call.args[0], _scope_of(module, fn), fn,
+                                                                  models)
+    if not tables:
+        return op
+    return replace(op, kind=kind, tables=frozenset(tables), locking=op.locking or locking, upsert=op.upsert or upsert)
+
+
+def _bind_argument(module: SourceModule, fn: ast.AST, call: ast.Call, helper_module: SourceModule, helper: ast.AST,
+                   op: DbOp, helper_models: dict[str, str], models: dict[str, str]) -> DbOp:
+    """A helper's operation whose statement or object is one of the helper's parameters, read from
+    ``call``'s argument in the caller (or, for an object, from the helper's type parameter)."""
+    subject = _unknown_subject(op)
+    if not isinstance(subject, ast.Name):
+        return replace(op, pending=None) if op.pending is not None else op
+    argument = _argument_for(call, helper, subject.id)
+    scope = _scope_of(module, fn)
+    if op.method in _OBJECT_METHODS:
+        found, loaded = _argument_models(module, fn, scope, argument)
+        if found:
+            kind = DELETE if op.method == "delete" else UPDATE if loaded else INSERT if op.method != "merge" else WRITE
+            return replace(op, kind=kind, tables=frozenset(found), pending=None)
+        bound = _parameter_model(helper, subject.id, helper_models)
+        if bound is not None:
+            return replace(op, kind=DELETE if op.method == "delete" else WRITE, tables=frozenset({bound}), pending=None)
+        return replace(op, pending=argument)
+    if op.kind != EXECUTE or argument is None:
+        return replace(op, pending=None)
+    kind, tables, locking, upsert, facts, text = _statement_facts(module, argument, scope, fn, models)
+    if kind == EXECUTE:
+        return replace(op, pending=argument)
+    return replace(op, kind=kind, tables=frozenset(tables), locking=locking, upsert=upsert, facts=facts, sql=text,
+                   batch=op.batch or bool(facts and facts.batch) or _takes_a_list(argument, scope),
+                   confidence=Confidence.medium, pending=None)
+
+
+def _argument_models(module: SourceModule, fn: ast.AST, scope: _Scope, argument: ast.expr | None) -> tuple[set[str], bool]:
+    """(models, whether loaded from the database) of an object a caller hands to a helper that
+    adds or deletes it. A name bound several times is read from the binding that reaches the call."""
+    if argument is None:
+        return set(), False
+    if isinstance(argument, ast.Name) and isinstance(fn, FUNCTION_TYPES) and \
+            sum(1 for stmt in walk_function_body(fn) if _assigns(stmt, argument.id)) > 1:
+        value = reaching_binding(module, fn, argument)
+        value = value.value if isinstance(value, ast.Await) else value
+        constructed = _constructed_model(value) if isinstance(value, ast.Call) else None
+        return ({constructed} if constructed else set()), False
+    return _added_models(argument, scope), isinstance(argument, ast.Name) and argument.id in scope.loaded
+
+
+def _argument_for(call: ast.Call, helper: ast.AST, parameter: str) -> ast.expr | None:
+    """The argument ``call`` passes for ``helper``'s ``parameter`` (``self`` skipped for a method call)."""
+    for keyword_argument in call.keywords:
+        if keyword_argument.arg == parameter:
+            return keyword_argument.value
+    args = helper.args
+    positional = [a.arg for a in [*args.posonlyargs, *args.args]]
+    if isinstance(call.func, ast.Attribute) and positional and positional[0] in ("self", "cls"):
+        positional = positional[1:]
+    if parameter not in positional or any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    index = positional.index(parameter)
+    return call.args[index] if index < len(call.args) else None
+
+
+def _parameter_model(helper: ast.AST, parameter: str, models: dict[str, str]) -> str | None:
+    """The model a parameter annotated with a type parameter (``obj: M``) stands for in the class."""
+    for arg in _arguments(helper):
+        if arg.arg == parameter and isinstance(arg.annotation, ast.Name):
+            return models.get(arg.annotation.id)
+    return None
 
 
 # -- transactions -----------------------------------------------------------------------

@@ -208,3 +208,158 @@ def test_same_table():
     assert db.same_table("OrderItem", "order_items")
     assert db.same_table("Address", "public.addresses")
     assert not db.same_table("Order", "order_lines")
+
+
+def test_a_reused_sql_variable_is_read_at_each_call():
+    ops = ops_of('''
+        import asyncpg
+
+        async def f(pool, name, flag):
+            query = "SELECT id FROM feeds WHERE name = $1"
+            row = await pool.fetchrow(query, name)
+            query = "INSERT INTO feeds (name) VALUES ($1)"
+            await pool.execute(query, name)
+            if flag:
+                query = "DELETE FROM tags WHERE name = $1"
+                await pool.execute(query, name)
+            await pool.execute(query, name)
+    ''', "f")
+    assert [(o.kind, set(o.tables)) for o in ops] == [
+        (db.READ, {"feeds"}), (db.INSERT, {"feeds"}), (db.DELETE, {"tags"}),
+        (db.EXECUTE, set()),  # after the branch either statement can reach it
+    ]
+
+
+def test_a_sql_variable_rebound_later_in_a_loop_is_not_certain():
+    ops = ops_of('''
+        import asyncpg
+
+        async def f(pool, names):
+            query = "SELECT 1 FROM feeds WHERE name = $1"
+            for name in names:
+                await pool.fetchrow(query, name)
+                query = "SELECT 1 FROM tags WHERE name = $1"
+    ''', "f")
+    assert [(o.kind, set(o.tables)) for o in ops] == [(db.EXECUTE, set())]
+
+
+REPOSITORIES = '''
+    from typing import Generic, TypeVar
+    from sqlalchemy import delete, select
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    M = TypeVar("M")
+
+
+    class BaseRepository(Generic[M]):
+        model: type[M]
+
+        def __init__(self, session: AsyncSession):
+            self.session = session
+
+        async def get_one_or_none(self, statement):
+            result = await self._run(statement)
+            return result.scalar_one_or_none()
+
+        async def get_by_id(self, id):
+            return await self.get_one_or_none(select(self.model).where(self.model.id == id))
+
+        async def create(self, obj: M) -> M:
+            self.session.add(obj)
+            await self.session.commit()
+            return obj
+
+        async def purge(self):
+            await self.session.execute(delete(self.model))
+            await self.session.commit()
+
+        async def _run(self, statement):
+            return await self.session.execute(statement)
+
+
+    class TagRepository(BaseRepository[Tag]):
+        model = Tag
+
+        async def get_by_name(self, name):
+            return await self.get_one_or_none(select(Tag).where(Tag.name == name))
+'''
+
+
+def _project_with(tmp_path: Path, routes: str) -> tuple[Project, SourceModule]:
+    repositories = module_of(REPOSITORIES, "app/repositories/base.py")
+    package = module_of("from app.repositories.base import BaseRepository, TagRepository\n", "app/repositories/__init__.py")
+    module = module_of(routes, "app/routes.py")
+    return Project(tmp_path, [repositories, package, module], []), module
+
+
+def _expanded_of(project: Project, module: SourceModule, name: str) -> list[tuple]:
+    fn = next(f for f in functions(module.tree) if f.name == name)
+    return [(o.kind, set(o.tables), o.through) for o in db.expanded_ops(module, project, fn)]
+
+
+def test_repository_methods_are_followed_through_their_class_and_bases(tmp_path: Path):
+    project, module = _project_with(tmp_path, '''
+        from typing import Annotated, Optional
+        from fastapi import Depends
+        from app.repositories import TagRepository
+
+        async def create_tag(name: str, repo: TagRepository = Depends(TagRepository)):
+            if await repo.get_by_name(name) is None:
+                await repo.create(Tag(name=name))
+
+        async def by_ids(ids: list[int], repo: Annotated[TagRepository, Depends(TagRepository)]):
+            return [await repo.get_by_id(i) for i in ids]
+
+        async def maybe(repo: Optional[TagRepository], tag):
+            await repo.create(tag)
+
+        async def purge(session):
+            repository = TagRepository(session)
+            await repository.purge()
+    ''')
+    assert _expanded_of(project, module, "create_tag") == [
+        (db.READ, {"Tag"}, "get_by_name"), (db.INSERT, {"Tag"}, "create"), (db.COMMIT, set(), "create")]
+    assert _expanded_of(project, module, "by_ids") == [(db.READ, {"Tag"}, "get_by_id")]
+    # the object's model is unknown in the caller: the repository's type parameter says which table
+    assert _expanded_of(project, module, "maybe") == [(db.WRITE, {"Tag"}, "create"), (db.COMMIT, set(), "create")]
+    assert _expanded_of(project, module, "purge") == [(db.DELETE, {"Tag"}, "purge"), (db.COMMIT, set(), "purge")]
+
+
+def test_services_holding_a_repository_and_dependency_functions(tmp_path: Path):
+    project, module = _project_with(tmp_path, '''
+        from fastapi import Depends
+        from app.repositories.base import TagRepository
+
+        class Tagger:
+            def __init__(self, tags: TagRepository):
+                self.tags = tags
+
+            async def tag(self, name):
+                return await self.tags.get_by_name(name)
+
+        def get_tag_repository(session) -> TagRepository:
+            return TagRepository(session)
+
+        def get_tagger(tags: TagRepository = Depends(get_tag_repository)):
+            return Tagger(tags)
+
+        async def route(tagger: Tagger = Depends(get_tagger), other=Depends(get_tag_repository)):
+            await tagger.tag("x")
+            await other.get_by_id(1)
+    ''')
+    assert _expanded_of(project, module, "tag") == [(db.READ, {"Tag"}, "get_by_name")]
+    assert _expanded_of(project, module, "route") == [(db.READ, {"Tag"}, "tag"), (db.READ, {"Tag"}, "get_by_id")]
+
+
+def test_receivers_of_uncertain_class_are_not_followed(tmp_path: Path):
+    project, module = _project_with(tmp_path, '''
+        from app.repositories import TagRepository
+
+        async def f(session, flag, repo):
+            other = TagRepository(session)
+            if flag:
+                other = make()
+            await other.get_by_name("x")
+            await repo.get_by_name("y")
+    ''')
+    assert _expanded_of(project, module, "f") == []
