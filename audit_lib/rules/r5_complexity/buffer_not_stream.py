@@ -18,7 +18,9 @@ Reports whole payloads read into memory where streaming fits. That is:
 - `fetchall()` of a literal `SELECT` with no `LIMIT`, no `WHERE` and no `GROUP BY`:
   the whole table in one list.
 
-Bounded reads (`read(65536)`), `iter_content()`, `iter_bytes()`, `stream()`,
+Uploads and request bodies in handlers only administrators reach (`@admins_only`,
+`@staff_member_required`, `Depends(check_admin)`) are the operator's to size and are not
+reported. Bounded reads (`read(65536)`), `iter_content()`, `iter_bytes()`, `stream()`,
 `shutil.copyfileobj`, `fetchmany()`, server-side (named) cursors, small JSON bodies and
 queries with a filter or a limit are fine. Test code and migration revisions are not
 audited.
@@ -277,6 +279,8 @@ def _is_sink(module: SourceModule, call: ast.Call) -> bool:
 
 
 def _uploads(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
+    if _admin_only(fn):
+        return
     uploads = {a.arg for a in _arguments(fn) if _annotated_as(module, a.annotation, UPLOAD_CLASSES)}
     for node in nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
@@ -318,6 +322,8 @@ def _is_request_file(module: SourceModule, node: ast.expr) -> bool:
 
 
 def _request_bodies(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
+    if _admin_only(fn):
+        return
     requests = {a.arg for a in _arguments(fn) if _annotated_as(module, a.annotation, REQUEST_CLASSES)} | REQUEST_NAMES
     for node in nodes:
         if not (isinstance(node, ast.Await) and isinstance(node.value, ast.Call)):
@@ -442,6 +448,27 @@ def _unbounded_table(sql: str) -> str | None:
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+ADMIN_GUARD = re.compile(r"(^|_)(admins?|staff|superusers?)(_|$)", re.I)
+
+
+def _admin_only(fn: ast.AST) -> bool:
+    """A handler only administrators reach (``@admins_only``, ``@staff_member_required``,
+    ``Depends(check_admin)``, ``user_passes_test(lambda u: u.is_superuser)``): the size of
+    what they send is the operator's choice, not a stranger's. The route decorator's own
+    receiver (``@admin.route``, a blueprint's name) says nothing about who may call it."""
+    guards: list[ast.AST] = []
+    for decorator in getattr(fn, "decorator_list", []):
+        if isinstance(decorator, ast.Call):
+            guards.append(ast.Name(id=(decorator.func.attr if isinstance(decorator.func, ast.Attribute)
+                                       else getattr(decorator.func, "id", ""))))
+            guards.extend([*decorator.args, *(k.value for k in decorator.keywords)])
+        else:
+            guards.append(decorator)
+    guards.extend(d for d in [*fn.args.defaults, *fn.args.kw_defaults] if d is not None)
+    return any(ADMIN_GUARD.search(n.id if isinstance(n, ast.Name) else n.attr)
+               for guard in guards for n in walk_nodes(guard) if isinstance(n, (ast.Name, ast.Attribute)))
 
 
 def _arguments(fn: ast.AST) -> list[ast.arg]:
