@@ -30,7 +30,11 @@ What is recognised:
   binding of that attribute name in the project is one kind of client (see
   :class:`_AttributeClients`); the call must look like a request (a URL, not ``.get("key")``),
   and attributes of web requests (``request.session``), of library objects (``db.session`` of
-  ``db = SQLAlchemy()``) and of library base classes are not followed.
+  ``db = SQLAlchemy()``) and of library base classes are not followed;
+- a client parameter (``def translate(text, *, session: ClientSession)``, also kept as
+  ``self.session`` by ``__init__``) is the client every caller in the project passes, when they all
+  pass the same one with known settings (see :meth:`_ModuleIndex._passed_client`); otherwise its
+  settings are unknown.
 
 The audited code is only read, never imported.
 """
@@ -124,6 +128,7 @@ class ClientBinding:
     configured: list[ast.AST] = field(default_factory=list)  # later statements that configure it
     made_by: "ClientBinding | None" = None  # the factory function's client, for factory-made ones
     module: SourceModule | None = field(default=None, repr=False)  # the file that binds it
+    parameter: tuple[ast.AST, str] | None = field(default=None, repr=False)  # (function, argument) it was passed as
 
     def keyword(self, name: str) -> ast.expr | None:
         """The value given to ``name=`` when the client was constructed."""
@@ -206,6 +211,7 @@ class _ModuleIndex:
         self._calls: list[OutboundCall] | None = None
         self._factory_locals: dict[tuple[int, str], ClientBinding] = {}
         self._method_factories: dict[int, ClientBinding | None] = {}
+        self._passed: dict[tuple[int, str], ClientBinding | None] = {}
         self._locals: dict[int, set[str]] = {}
         self._classes = {id(n): n for n in walk_nodes(module.tree) if isinstance(n, ast.ClassDef)}
 
@@ -375,7 +381,7 @@ class _ModuleIndex:
                     key = self._binding_scope(node, name)
                     self._bindings.setdefault(key, ClientBinding(
                         name, source.library, source.kind, node, factory=source.factory, origin=source.origin,
-                        subclass=source.subclass, made_by=source.made_by, module=self.module))
+                        subclass=source.subclass, made_by=source.made_by, module=self.module, parameter=source.parameter))
 
     def _bind(self, node: ast.AST, target: ast.expr, value: ast.expr) -> None:
         call = _constructing_call(value)
@@ -395,6 +401,7 @@ class _ModuleIndex:
             return
         key = (scope, name) if scope is not None else self._binding_scope(node, name)
         self._bindings.setdefault(key, ClientBinding(name, known[0], known[1], node, origin="parameter", subclass=known[2],
+                                                     parameter=(node, name) if scope is not None else None,
                                                      module=self.module))
 
     def _annotated_client(self, annotation: ast.expr | None) -> tuple[str, str, ast.ClassDef | None] | None:
@@ -522,11 +529,68 @@ class _ModuleIndex:
             client = self._through_attribute(func.value, call)
         if client is None:
             return None
+        if client.parameter is not None:
+            client = self._passed_client(client) or client
         if client.kind == "stub":
             return OutboundCall(call, "grpc", "grpc", func.attr, client) if _is_rpc_name(func.attr) else None
         if func.attr in CLIENT_METHODS.get(client.library, ()) and (not followed or _shaped_like_request(call, func.attr)):
             return OutboundCall(call, client.library, "http", func.attr, client)
         return None
+
+    def _passed_client(self, parameter: ClientBinding) -> ClientBinding | None:
+        """The client every caller in the project passes for a client parameter, when they all pass
+        the same one built with known settings: ``get_cells(self.bot.session, q)``,
+        ``SplatNet(token, session=self.bot.session)`` for ``__init__(self, token, *, session)``.
+        Only module-level functions and classes' ``__init__`` are followed (a method's callers are not
+        known by name)."""
+        fn, name = parameter.parameter
+        key = (id(fn), name)
+        if key not in self._passed:
+            self._passed[key] = None
+            self._passed[key] = self._find_passed_client(fn, name)
+        return self._passed[key]
+
+    def _find_passed_client(self, fn: ast.AST, name: str) -> ClientBinding | None:
+        owner = self.module.parents.get(fn)
+        arguments = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+        if isinstance(owner, ast.ClassDef) and fn.name == "__init__" and isinstance(self.module.parents.get(owner), ast.Module):
+            callee, arguments = owner.name, arguments[1:]
+        elif isinstance(owner, ast.Module):
+            callee = fn.name
+        else:
+            return None
+        at = arguments.index(name) if name in arguments else None
+        found: ClientBinding | None = None
+        for module in self.project.modules if self.project is not None else [self.module]:
+            if callee not in module.text:
+                continue
+            caller = _index(module, self.project)
+            for node in [*module.nodes_of(ast.Name), *module.nodes_of(ast.Attribute)]:
+                if not self._names_function(module, node, callee) or _in_annotation(module, node):
+                    continue
+                call = module.parents.get(node)
+                if not (isinstance(call, ast.Call) and call.func is node):
+                    return None  # handed on as a value (a callback, a partial, a base class): callers unknown
+                if any(isinstance(a, ast.Starred) for a in call.args) or has_kwargs_splat(call):
+                    return None
+                arg = keyword(call, name) or (call.args[at] if at is not None and len(call.args) > at else None)
+                if arg is None:
+                    return None  # not passed: the default (None, or a client made in place)
+                client = caller.resolve(arg, call) or caller._through_attribute(arg, call)
+                if client is None or client.factory is None or (found is not None and client is not found):
+                    return None
+                found = client
+        return found
+
+    def _names_function(self, module: SourceModule, node: ast.AST, callee: str) -> bool:
+        """Whether a Name or Attribute refers to the module-level ``callee`` of this index's file."""
+        if (node.id if isinstance(node, ast.Name) else node.attr) != callee:
+            return False
+        if module is self.module and isinstance(node, ast.Name):
+            return True
+        target = qualified(module, node) or ""
+        owner = self.project.by_dotted_name.get(target.rpartition(".")[0]) if self.project is not None else None
+        return owner is self.module and target.endswith(f".{callee}")
 
     def _through_attribute(self, expr: ast.expr, at: ast.AST) -> ClientBinding | None:
         """``<anything>.<name>`` (``self.bot.session``, ``ctx.session``) when the project gives the
@@ -813,6 +877,15 @@ def _attribute_assignments(node: ast.AST, name: str, in_class_body: bool) -> Ite
         yield node.target, node.value
     elif isinstance(node, (ast.With, ast.AsyncWith)):
         yield from ((i.optional_vars, i.context_expr) for i in node.items if i.optional_vars is not None and named(i.optional_vars))
+
+
+def _in_annotation(module: SourceModule, node: ast.AST) -> bool:
+    """Whether an expression is (part of) a type annotation: ``x: Optional[Client]``, ``-> Client``."""
+    child, parent = node, module.parents.get(node)
+    while isinstance(parent, (ast.Subscript, ast.Tuple, ast.BinOp, ast.Attribute, ast.List)):
+        child, parent = parent, module.parents.get(parent)
+    return (isinstance(parent, (ast.arg, ast.AnnAssign)) and parent.annotation is child) \
+        or (isinstance(parent, FUNCTION_TYPES) and parent.returns is child)
 
 
 def _property_like(module: SourceModule, fn: ast.AST) -> bool:

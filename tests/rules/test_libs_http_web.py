@@ -300,3 +300,51 @@ def test_inherited_client_attribute_is_followed_unless_a_library_base_may_own_it
     })
     [call] = outbound_calls(module(project, "members.py"), project)
     assert call.line == 7 and call.client.sets("timeout")
+
+
+def test_client_parameter_takes_the_client_every_caller_passes(tmp_path):
+    files = {
+        "bot.py": """
+            import aiohttp
+
+            class Bot:
+                async def start(self):
+                    self.session = aiohttp.ClientSession()
+        """,
+        "nintendo.py": """
+            from typing import Optional
+            from aiohttp import ClientSession
+
+            class Nintendo:
+                def __init__(self, token, *, session: ClientSession):
+                    self.session: ClientSession = session
+
+                async def version(self):
+                    return await self.session.get("https://apps.example.com/version")
+
+            async def translate(text, *, session: ClientSession):
+                return await session.get("https://translate.example.com/", params={"q": text})
+
+            class Cog:
+                def __init__(self, bot):
+                    self.bot = bot
+                    self.api: Optional[Nintendo] = None
+
+                async def setup(self, text):
+                    self.api = Nintendo("token", session=self.bot.session)
+                    text.translate({})  # str.translate is another function
+                    return await translate(text, session=self.bot.session)
+        """,
+    }
+    project = make_project(tmp_path, files)
+    calls = outbound_calls(module(project, "nintendo.py"), project)
+    assert [(c.line, c.client.module.path, c.client.factory is not None) for c in calls] == [
+        (10, "bot.py", True), (13, "bot.py", True)]
+    files["menu.py"] = """
+        from nintendo import translate
+
+        HANDLERS = {"translate": translate}  # called from elsewhere, with whatever session
+    """
+    project = make_project(tmp_path, files)
+    calls = outbound_calls(module(project, "nintendo.py"), project)
+    assert [(c.line, c.client.origin) for c in calls] == [(10, "constructed"), (13, "parameter")]
