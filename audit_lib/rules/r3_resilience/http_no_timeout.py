@@ -16,7 +16,9 @@ another module). A timeout on the call or on the session (aiohttp, urllib3) is
 enough; a `requests.Session` has no timeout of its own, so its calls are fine only
 when a mounted adapter or a `Session` subclass sets a default timeout.
 Calls that forward `**kwargs`, sessions of unknown configuration, gRPC channels with
-interceptors, server streams iterated to their end, calls under a deadline
+interceptors, server streams iterated to their end, httpx `stream(..., timeout=None)`
+event streams (read line by line, or chunk by chunk with each chunk decoded as an event:
+they wait for events by design), calls under a deadline
 (`async with asyncio.timeout(...)`, `async_timeout`, anyio/trio cancel scopes,
 `asyncio.wait_for`), test code, and scripts, CLIs and Django management commands (run by
 hand, where a hung call is seen and interrupted) are not reported.
@@ -197,9 +199,26 @@ def _event_stream(module: SourceModule, node: ast.Call) -> bool:
         return False
     owner = module.parents.get(item)
     response = item.optional_vars.id
-    return any(isinstance(n, ast.Call) and method_name(n) in ("aiter_lines", "iter_lines")
-               and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == response
-               for stmt in owner.body for n in walk_nodes(stmt))
+    for stmt in owner.body:
+        for n in walk_nodes(stmt):
+            if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
+                    and n.func.value.id == response):
+                continue
+            if method_name(n) in ("aiter_lines", "iter_lines"):
+                return True
+            if method_name(n) in ("aiter_text", "iter_text") and _decodes_each_chunk(module, n):
+                return True  # chunks read one by one as events (progress updates of a long operation)
+    return False
+
+
+def _decodes_each_chunk(module: SourceModule, chunks: ast.Call) -> bool:
+    """``async for chunk in response.aiter_text(): event = json.loads(chunk)``."""
+    loop = module.parents.get(chunks)
+    if not (isinstance(loop, (ast.For, ast.AsyncFor)) and loop.iter is chunks and isinstance(loop.target, ast.Name)):
+        return False
+    return any(isinstance(n, ast.Call) and call_name(module, n) == "json.loads" and n.args
+               and isinstance(n.args[0], ast.Name) and n.args[0].id == loop.target.id
+               for stmt in loop.body for n in walk_nodes(stmt))
 
 
 def _under_deadline(module: SourceModule, node: ast.Call) -> bool:
