@@ -40,9 +40,11 @@ FILE_OPENERS = {"open", "io.open", "builtins.open", "codecs.open", "gzip.open", 
                 "django.core.files.temp.NamedTemporaryFile"}
 # websocket-client's create_connection returns a connected WebSocket (a socket), closed by ws.close().
 SOCKETS = {"socket.socket", "socket.create_connection", "websocket.create_connection"}
+# Child processes: reaped by wait()/communicate() (or `with`), else a zombie and open pipes remain.
+PROCESSES = {"subprocess.Popen", "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell"}
 
 RESOURCE_TAILS = {name.rsplit(".", 1)[-1] for name in (
-    *DB_CONNECT, *LOCAL_DB_CONNECT, *DB_POOLS, *ENGINES, *HTTP_CLIENTS, *FILE_OPENERS, *SOCKETS)}
+    *DB_CONNECT, *LOCAL_DB_CONNECT, *DB_POOLS, *ENGINES, *HTTP_CLIENTS, *FILE_OPENERS, *SOCKETS, *PROCESSES)}
 REEXPORT_DEPTH = 3  # package __init__ files re-exporting a function, followed this many times
 CLOSE_METHODS = {"close", "aclose", "terminate", "closeall", "dispose"}
 
@@ -81,6 +83,8 @@ def resource_kind(module: SourceModule, call: ast.Call) -> str | None:
         return "file"
     if name in SOCKETS:
         return "socket"
+    if name in PROCESSES:
+        return "process"
     return None
 
 

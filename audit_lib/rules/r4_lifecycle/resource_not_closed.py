@@ -10,6 +10,10 @@ neither closed in a `finally` block nor handed to an owner. Resources are files
 pools (`asyncpg.create_pool`, `psycopg_pool.ConnectionPool`, `psycopg2.pool.*`),
 cursors (`conn.cursor()`), sockets (`socket.socket`, `socket.create_connection`,
 websocket-client's `create_connection`),
+child processes (`subprocess.Popen`, `asyncio.create_subprocess_exec`/`_shell`), which
+must be reaped by `wait()`/`communicate()` (a `poll()` loop or `kill()` count too, and so
+does a reap later in the body, without a `finally`; a `Popen(...)` statement whose
+result is dropped is a detached child, on purpose, and is not reported),
 HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
 `aiohttp.ClientSession`), and connections checked out of a pool or engine
 (`pool.getconn()`, `await pool.acquire()` on a receiver named like a pool,
@@ -22,7 +26,7 @@ pooled connection until closed.
 Ownership moves are not leaks, so these stay silent: the resource is returned or
 yielded to the caller, stored on an attribute (`self.conn = ...`, `app.state.pool =
 ...`) or in a container (`pools[name] = ...`, `conns.append(...)`), passed to a class
-constructor that takes it over (`Repository(conn)`), to a method of `self` or a
+constructor whose object is returned or stored (`return Repository(conn)`), to a method of `self` or a
 setter (`self.set_socket(sock)`, `loop.add_reader(sock, ...)`), or to a call whose
 result is returned or stored (`return send_file(handle)`, `transport =
 make_transport(sock); return transport`), entered into an
@@ -116,6 +120,7 @@ from audit_lib.pyast import (
 from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
     CLOSE_METHODS,
+    PROCESSES,
     is_cursor_call,
     is_one_shot_path,
     is_named_cursor,
@@ -146,7 +151,10 @@ TRANSACTION_ONLY_WITH = {"psycopg2.connect", "sqlite3.connect"}
 # Resources whose close() is a coroutine: calling it without await closes nothing.
 ASYNC_CLOSE = {"asyncpg.connect", "asyncpg.create_pool", "aiohttp.ClientSession", "httpx.AsyncClient",
                "psycopg.AsyncConnection.connect", "psycopg_pool.AsyncConnectionPool", "aiosqlite.connect",
-               "aiomysql.connect", "aiomysql.create_pool", "aiopg.connect", "aiopg.create_pool"}
+               "aiomysql.connect", "aiomysql.create_pool", "aiopg.connect", "aiopg.create_pool",
+               "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell"}
+# What reaps a child process: ``proc.wait()``, ``proc.communicate()``, a ``poll()`` loop, ``kill()``.
+PROCESS_WAITS = {"wait", "communicate", "poll", "kill"}
 CONTAINERS = (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Starred, ast.keyword)
 # Functions that read or write a file object they are given and leave it open.
 READERS = {"json.load", "json.dump", "yaml.load", "yaml.safe_load", "yaml.full_load", "yaml.dump",
@@ -268,8 +276,10 @@ def _judge(module: SourceModule, fn: ast.AST, call: ast.Call, kind: str) -> Find
         return _judge_name(module, fn, call, kind, factory, targets[0].id)
     if isinstance(parent, (ast.Return, ast.Yield, ast.YieldFrom, ast.Lambda)):
         return None
+    if kind == "process" and isinstance(parent, ast.Expr):
+        return None  # started and let go: a detached child, on purpose
     if isinstance(parent, ast.Attribute):
-        if parent.attr in CLOSE_METHODS or parent.attr.startswith("__"):
+        if parent.attr in _closers(factory) or parent.attr.startswith("__"):
             return None
         called = isinstance(module.parents.get(parent), ast.Call) and module.parents[parent].func is parent
         return _inline(module, call, kind, factory, f".{parent.attr}()" if called else f".{parent.attr}")
@@ -293,8 +303,8 @@ def _judge_name(module: SourceModule, fn: ast.AST, call: ast.Call, kind: str, fa
     finally_closes = [c for c, where in usage.closes if where == "finally"]
     except_closes = [c for c, where in usage.closes if where == "except"]
     body_closes = sorted((c for c, where in usage.closes if where == "body"), key=lambda c: c.lineno)
-    if finally_closes or (except_closes and body_closes):
-        return None
+    if finally_closes or (except_closes and body_closes) or kind == "process" and usage.closes:
+        return None  # a child process reaped later in the body: nobody asks for a finally around it
     if usage.unawaited_close is not None and not usage.closes:
         return _finding(module, call, kind, factory, Confidence.high,
                         f"{kind} from {factory}() is never closed: `{ast.unparse(usage.unawaited_close)}` on line "
@@ -322,6 +332,10 @@ def _judge_name(module: SourceModule, fn: ast.AST, call: ast.Call, kind: str, fa
         return _finding(module, call, kind, factory, Confidence.medium,
                         f"`with {name}:` only ends the transaction: the {kind} from {factory}() stays open",
                         f"close it in a finally block, or use `with contextlib.closing({factory}(...)) as {name}`")
+    if kind == "process":
+        return _finding(module, call, kind, factory, Confidence.medium,
+                        f"child process from {factory}() is never waited for: it stays a zombie, its pipes open",
+                        _fix(kind, factory, name))
     confidence = Confidence.high
     if kind == "file":
         confidence = Confidence.medium
@@ -394,7 +408,7 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
     while True:
         if isinstance(parent, ast.Attribute):
             grand = module.parents.get(parent)
-            if parent.attr in CLOSE_METHODS:
+            if parent.attr in _closers(factory):
                 if isinstance(grand, ast.Call) and grand.func is parent:
                     if factory in ASYNC_CLOSE and not isinstance(module.parents.get(grand), ast.Await):
                         usage.unawaited_close = usage.unawaited_close or grand
@@ -437,6 +451,10 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
         if any(not isinstance(t, ast.Name) for t in targets) or \
                 child is not use and not all(t.id in names for t in targets):
             usage.owned = True  # stored elsewhere, or wrapped in an object that is not followed
+
+
+def _closers(factory: str) -> set[str]:
+    return CLOSE_METHODS | PROCESS_WAITS if factory in PROCESSES else CLOSE_METHODS
 
 
 def _callee_verdict(module: SourceModule, call: ast.Call) -> str:
@@ -564,6 +582,10 @@ def _finding(module: SourceModule, call: ast.Call, kind: str, factory: str, conf
 
 
 def _fix(kind: str, factory: str, name: str) -> str:
+    if kind == "process":
+        if factory.startswith("asyncio"):
+            return f"`await {name}.wait()` (or `await {name}.communicate()`) before the function returns"
+        return f"`with subprocess.Popen(...) as {name}:`, or `{name}.wait()` / `{name}.communicate()`"
     if kind in ("cursor", "server-side cursor"):
         return f"use `with conn.cursor() as {name}:` (closes it on every path)"
     if kind == "pooled connection":
