@@ -8,7 +8,8 @@ conn.transaction()`, `async with conn.transaction()`, `with conn:` (psycopg, sql
 `session.begin()`, `engine.begin()`, `transaction.atomic()` or an `@atomic` function,
 between an executed `BEGIN` and `COMMIT`, or between a write and the `commit()` of a
 driver that opens transactions implicitly (psycopg, sqlite3, a SQLAlchemy session) --
-directly or through a helper function of the code base that makes the call.
+directly or through a helper function of the code base that makes the call (also one
+imported through a package that re-exports it).
 
 Calls made after the block closes, and callbacks deferred to the commit
 (`transaction.on_commit(lambda: ...)`), are not reported.
@@ -131,7 +132,7 @@ def _helper_call(module: SourceModule, project: Project, call: ast.Call, depth: 
     """(helper name, library) when ``call`` invokes a function of the code base that calls out."""
     if depth <= 0:
         return None
-    resolved = db.resolve_function(module, project, call)
+    resolved = db.resolve_function(module, project, call, reexports=True)
     if resolved is None or id(resolved[1]) in seen:
         return None
     helper_module, helper = resolved

@@ -5,8 +5,9 @@ Reports independent I/O awaited one after another. That is two or more consecuti
 statements of an `async def` that each await an I/O
 read -- an HTTP GET/HEAD through `httpx`, `aiohttp` or another recognised client, a
 database read through a pool (`pool.fetch`, `pool.fetchrow`) or separate connections,
-or a helper of the code base that does such reads -- where no later call uses a value
-an earlier one produced.
+or a helper of the code base that does such reads (followed through plain `def`
+wrappers that return a helper's coroutine, and through `request(method, ...)` helpers
+called with `"GET"`) -- where no later call uses a value an earlier one produced.
 
 Not reported: awaits inside one transaction block, dependent awaits (the second uses
 the first's result), awaits of non-I/O (`asyncio.sleep`, locks, queues, events),
@@ -157,19 +158,10 @@ def _io_await(module: SourceModule, project: Project, fn: ast.AST, statement: as
 
 def _helper_await(module: SourceModule, project: Project, statement: ast.stmt, call: ast.Call) -> _Await | None:
     """An awaited helper of the code base whose body only reads (HTTP GET or database)."""
-    resolved = db.resolve_function(module, project, call)
-    if resolved is None or not isinstance(resolved[1], ast.AsyncFunctionDef):
+    found = _read_helper(module, project, call, depth=3)
+    if found is None or not found[3]:
         return None
-    helper_module, helper = resolved
-    ops = db.function_ops(helper_module, helper, project)
-    http_calls = [c for c in (outbound_call(helper_module, n, project) for n in walk_function_body(helper)
-                              if isinstance(n, ast.Call)) if c is not None]
-    if any(not op.is_read for op in ops if op.kind != db.EXECUTE) or any(op.kind == db.EXECUTE for op in ops):
-        return None
-    if any(c.protocol != "http" or c.operation.lower() not in HTTP_READS for c in http_calls):
-        return None
-    if not ops and not http_calls:
-        return None
+    name, ops, helper, _ = found
     serial_on = None
     if ops:
         handle_args = [dotted(a) for a in call.args if db.db_like_name(dotted(a))]
@@ -177,7 +169,76 @@ def _helper_await(module: SourceModule, project: Project, statement: ast.stmt, c
         serial_on = handle_args[0] if handle_args else None
         if serial_on is None and not all("pool" in (op.receiver or "") for op in ops):
             serial_on = f"(connection used by {helper.name})"
-    return _Await(statement, call, f"{helper.name}()", serial_on, Confidence.medium)
+    return _Await(statement, call, f"{name}()", serial_on, Confidence.medium)
+
+
+def _read_helper(module: SourceModule, project: Project, call: ast.Call,
+                 depth: int) -> tuple[str, list[db.DbOp], ast.AST, bool] | None:
+    """(helper name, its database reads, the helper, whether it does I/O) when ``call`` runs a
+    function of the code base that does no I/O but reads: HTTP GET/HEAD (also through a
+    ``request(method, ...)`` helper called with ``"GET"``), database reads, or other such helpers
+    (an abstract method counts as no I/O). A plain ``def`` that returns another helper's coroutine
+    (``def get(self, path): return self.request("GET", path)``) is followed. None: it may write."""
+    resolved = db.resolve_function(module, project, call)
+    if resolved is None or depth < 0:
+        return None
+    helper_module, helper = resolved
+    if any((dotted(d) or "").split(".")[-1] == "abstractmethod" for d in helper.decorator_list):
+        return helper.name, [], helper, False
+    if not isinstance(helper, ast.AsyncFunctionDef):
+        returned = _returned_call(helper)
+        inner = _read_helper(helper_module, project, returned, depth) if returned is not None else None
+        return (helper.name, inner[1], inner[2], inner[3]) if inner is not None else None
+    ops = db.function_ops(helper_module, helper, project)
+    if any(not op.is_read for op in ops):
+        return None
+    reads, nested = bool(ops), []
+    for node in walk_function_body(helper):
+        if not isinstance(node, ast.Call):
+            continue
+        outbound = outbound_call(helper_module, node, project)
+        if outbound is not None:
+            if outbound.protocol != "http" or _verb(outbound, helper, call) not in HTTP_READS:
+                return None
+            reads = True
+        elif depth > 0 and isinstance(helper_module.parents.get(node), ast.Await):
+            deeper = _read_helper(helper_module, project, node, depth - 1)
+            if deeper is None and db.resolve_function(helper_module, project, node) is not None:
+                return None  # awaits a helper of the code base that writes or does something else
+            if deeper is not None:
+                nested.extend(deeper[1])
+                reads = reads or deeper[3]
+    return helper.name, [*ops, *nested], helper, reads
+
+
+def _returned_call(helper: ast.AST) -> ast.Call | None:
+    body = [s for s in helper.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    if len(body) == 1 and isinstance(body[0], ast.Return) and isinstance(body[0].value, ast.Call):
+        return body[0].value
+    return None
+
+
+def _verb(outbound, helper: ast.AST, call: ast.Call) -> str:
+    """The HTTP method of a call: its verb (``client.get``), or for ``client.request(method, ...)``
+    the method given, looked up at ``call`` when the helper takes it as a parameter."""
+    if outbound.operation.lower() != "request":
+        return outbound.operation.lower()
+    node = outbound.node
+    given = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "method"), None)
+    if isinstance(given, ast.Name):
+        given = _argument(call, helper, given.id)
+    return given.value.lower() if isinstance(given, ast.Constant) and isinstance(given.value, str) else "request"
+
+
+def _argument(call: ast.Call, helper: ast.AST, parameter: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == parameter:
+            return keyword.value
+    positional = [a.arg for a in [*helper.args.posonlyargs, *helper.args.args]]
+    if positional and positional[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
+        positional = positional[1:]
+    index = positional.index(parameter) if parameter in positional else -1
+    return call.args[index] if 0 <= index < len(call.args) else None
 
 
 def _finding(module: SourceModule, run: list[_Await]) -> Finding:
