@@ -10,7 +10,9 @@ a file that speaks of money elsewhere (prices, costs, currency, fees, ...; `Deci
 does not, it holds grams as often as cents), and not as a field of a class whose name
 says it counts or measures something else (`total` of a `PaymentCountStat`). Not
 money: `tax_rate`, `fee_ratio`, `price_percent`, `total_count`, `total_seconds`,
-`balance_ts`, `payment_date`, `discount`, coordinates and scores. In code it reports:
+`balance_ts`, `payment_date`, `discount`, coordinates and scores; nor is a field the code
+itself reads into such a name (`fee_percent = settings.service_fee`: a percentage). In
+code it reports:
 
 - ORM columns and serializer fields of a float type assigned to a money name:
   SQLAlchemy `Column(Float)` / `mapped_column(Float)` / `REAL` / `DOUBLE_PRECISION`,
@@ -165,19 +167,23 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         return
     flask_sqlalchemy = project.imports_anywhere("flask_sqlalchemy")
     reported: set[int] = set()
-    for finding in _findings(module, flask_sqlalchemy, mentions_money(module.tree)):
+    for finding in _findings(module, flask_sqlalchemy, mentions_money(module.tree), _renamed_as_measures(project)):
         if finding.line not in reported:
             reported.add(finding.line)
             yield finding
 
 
-def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool) -> Iterator[Finding]:
-    """``money``: whether the file speaks of money, which makes "amount" or "total" money too."""
+def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool,
+              measures: frozenset[str] = frozenset()) -> Iterator[Finding]:
+    """``money``: whether the file speaks of money, which makes "amount" or "total" money too.
+    ``measures``: attribute names the code itself renames to a rate or a percentage."""
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             yield from _assignment(module, _target_name(node.targets[0]), node.value, node, flask_sqlalchemy, money)
         elif isinstance(node, ast.AnnAssign):
             name = _target_name(node.target)
+            if name in measures:
+                continue
             if is_money_name(name, money and not _field_of_measure(module, node)) \
                     and _is_float_annotation(module, node.annotation):
                 yield _finding(module, node, f"money value {name!r} is annotated as float", FIX_ANNOTATION)
@@ -189,6 +195,26 @@ def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool) -> Iter
             subject = _money_subject(node.args[0], money)
             if subject:
                 yield _finding(module, node, f"float() of the money value {subject!r}", FIX_FLOAT_CALL)
+
+
+RENAMED_AS_MEASURES = "T.float-money:renamed-as-measures"
+
+
+def _renamed_as_measures(project: Project) -> frozenset[str]:
+    """Money-named attributes the project reads into a name that says what they measure:
+    ``fee_percent = settings.service_fee`` shows that ``service_fee`` is a percentage."""
+    if RENAMED_AS_MEASURES not in project.facts:
+        renamed: set[str] = set()
+        for module in project.modules:
+            if is_test_module(module):
+                continue
+            for node in walk_nodes(module.tree):
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                        and isinstance(node.value, ast.Attribute) and is_money_name(node.value.attr) \
+                        and any(w in NOT_MONEY_WORDS for w in money_words(node.targets[0].id)):
+                    renamed.add(node.value.attr)
+        project.facts[RENAMED_AS_MEASURES] = frozenset(renamed)
+    return project.facts[RENAMED_AS_MEASURES]
 
 
 def _field_of_measure(module: SourceModule, node: ast.stmt) -> bool:
