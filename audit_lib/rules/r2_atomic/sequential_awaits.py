@@ -179,7 +179,7 @@ def _read_helper(module: SourceModule, project: Project, call: ast.Call,
     ``request(method, ...)`` helper called with ``"GET"``), database reads, or other such helpers
     (an abstract method counts as no I/O). A plain ``def`` that returns another helper's coroutine
     (``def get(self, path): return self.request("GET", path)``) is followed. None: it may write."""
-    resolved = db.resolve_function(module, project, call)
+    resolved = db.resolve_function(module, project, call, reexports=True)
     if resolved is None or depth < 0:
         return None
     helper_module, helper = resolved
@@ -203,7 +203,7 @@ def _read_helper(module: SourceModule, project: Project, call: ast.Call,
             reads = True
         elif depth > 0 and isinstance(helper_module.parents.get(node), ast.Await):
             deeper = _read_helper(helper_module, project, node, depth - 1)
-            if deeper is None and db.resolve_function(helper_module, project, node) is not None:
+            if deeper is None and db.resolve_function(helper_module, project, node, reexports=True) is not None:
                 return None  # awaits a helper of the code base that writes or does something else
             if deeper is not None:
                 nested.extend(deeper[1])
