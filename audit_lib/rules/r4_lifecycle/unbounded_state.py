@@ -19,8 +19,9 @@ are recognised:
   is long-lived (module level, class level, `self.` attribute) or created by a function
   that starts workers, registers it (`register_listener(q)`, `subscribe(q)`), or runs
   a service loop, itself or in a nested function that uses the queue (`while True`,
-  `while running`, `while not self.stopped`; not `while not q.empty()`, which drains
-  a local queue), and something puts into it: a queue that nothing `put`s into and
+  or a flag named for a lifetime: `while running`, `while not self.stopped`,
+  `while not self._is_shutting_down()`; not `while not q.empty()` or `while
+  self.tasks`, which drain a container), and something puts into it: a queue that nothing `put`s into and
   that is never handed anywhere cannot grow (puts are matched by the name it is bound
   to: `self.X.put` of the same class, `X.put`/`obj.X.put` elsewhere; a module-level
   queue imported by another file counts as filled);
@@ -46,7 +47,8 @@ objects, builders: their state dies with them), test files and
 files of short-lived processes (Django management commands, migrations, `setup.py`,
 `manage.py`, `scripts/`, the top-level `tools/` folder, benchmarks, profiling) are not
 audited. A dict filled under a parameter named as one choice of a fixed set
-(`tasks_by_name[name] = task`, same names as for caches) is bounded by that set. Assigning to a list
+(`tasks_by_name[name] = task`, `seen.add(name)`, same names as for caches) is bounded by
+that set. Assigning to a list
 slot (`buffers[i] = []`) never grows the list and counts as a reset.
 
 ## Why is this bad?
@@ -123,7 +125,8 @@ WORKER_STARTERS = {"asyncio.create_task", "asyncio.ensure_future", "asyncio.gath
                    "multiprocessing.Process", "create_task", "start_soon", "submit"}
 SEQUENCES = {"list", "deque"}
 QUEUE_PUTS = {"put", "put_nowait"}
-QUEUE_STATE_METHODS = {"empty", "qsize", "full"}
+# Names of the flags that keep a service loop going: running, alive, stopped, shutting_down, should_exit, ...
+LIFETIME_FLAG = re.compile(r"(?i)run|alive|stop|shut|exit|quit|clos|cancel|terminat|active|enabled|keep_going|serving")
 # Calls that keep a queue they are given: ``register_listener(q)``, ``subscribe(q)``, ``add_listener(q)``.
 REGISTRAR = re.compile(r"register|subscribe|listener|add_consumer")
 CLASS_PARAMETER = re.compile(r"(^|_)(class|cls|klass|model|serializer|form)$")
@@ -433,11 +436,11 @@ def _keyed_by_class(node: ast.AST) -> bool:
 
 
 def _keyed_by_choice(node: ast.AST, fn: ast.AST) -> bool:
-    """``tasks_by_name[name] = task`` where ``name`` is a parameter named as one choice of a fixed set (see
-    CHOICE_PARAMETER): the same few keys are replaced, not accumulated."""
+    """``tasks_by_name[name] = task`` / ``seen.add(name)`` where ``name`` is a parameter named as one choice of a
+    fixed set (see CHOICE_PARAMETER): the same few keys are replaced, not accumulated."""
     key = node.slice if isinstance(node, ast.Subscript) else \
         node.args[0] if isinstance(node, ast.Call) and node.args and \
-        isinstance(node.func, ast.Attribute) and node.func.attr == "setdefault" else None
+        isinstance(node.func, ast.Attribute) and node.func.attr in ("setdefault", "add") else None
     if not isinstance(key, ast.Name):
         return False
     params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
@@ -590,15 +593,17 @@ def _queue_home(module: SourceModule, call: ast.Call) -> tuple[str | None, bool]
 
 
 def _is_service_loop_test(test: ast.expr) -> bool:
-    """``while True``, ``while running``, ``while not self.stopped``, ``while settings.running``: a loop that
-    lasts as long as the service (not ``while not q.empty()``, which drains a local queue)."""
+    """``while True``, ``while running``, ``while not self.stopped``, ``while settings.app_running``,
+    ``while not self._is_shutting_down()``: a loop that lasts as long as the service. Its flag is named for a
+    lifetime (not ``while self.tasks`` or ``while not q.empty()``, which drain a container)."""
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         test = test.operand
     if isinstance(test, ast.Constant):
         return test.value is True
     if isinstance(test, ast.Call) and not test.args and isinstance(test.func, ast.Attribute):
-        return test.func.attr not in QUEUE_STATE_METHODS  # ``while not self._is_shutting_down()``
-    return isinstance(test, (ast.Name, ast.Attribute))
+        test = test.func
+    name = test.id if isinstance(test, ast.Name) else test.attr if isinstance(test, ast.Attribute) else ""
+    return bool(LIFETIME_FLAG.search(name))
 
 
 def _queue_name(module: SourceModule, call: ast.Call) -> str | None:
