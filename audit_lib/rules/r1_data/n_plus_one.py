@@ -6,7 +6,9 @@ database call (`execute`, `fetch*`, ORM `get`/`query`/`filter`/`scalars`,
 session lookups, asyncpg and aiosql calls) made inside a `for` loop or a comprehension
 whose items come from database rows, from the request or from the rows of an imported file
 (`csv.reader`/`csv.DictReader`), directly or through a helper function of the same code base
-that queries. In Django code a queryset chain counts as rows and as a query wherever it is
+that queries (or returns the rows of a query it assembles through several names). In
+Django code a `@property` of the model that returns a queryset is followed, and a queryset
+chain counts as rows and as a query wherever it is
 run, even when its model is not known (`books.filter(...).distinct()`,
 `results.filter(work=w).first()`, `helper(user).first()`). For Django it also reads the relations of
 the project's models: a related manager used on each row (`order.lines.all()`,
@@ -367,7 +369,8 @@ class _RowSources:
         if resolved is None:
             return False
         helper_module, helper = resolved
-        return any(op.is_read for op in db.function_ops(helper_module, helper, self.project))
+        return any(op.is_read for op in db.function_ops(helper_module, helper, self.project)) \
+            or _returns_query_rows(helper)
 
     def describe(self, loop: ast.AST) -> str:
         for iterable in _loop_iterables(loop):
@@ -467,6 +470,26 @@ def _row_loop(module: SourceModule, call: ast.Call, sources: _RowSources) -> ast
     return None
 
 
+def _returns_query_rows(fn: ast.AST) -> bool:
+    """Whether a helper returns the rows of a query built in its body
+    (``rows = session.query(...).filter(...); return rows.all()``) that the database layer could not
+    classify (a chain assembled through several names)."""
+    returned = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Return) and n.value is not None]
+    exprs, seen = list(returned), set()
+    fetched = False
+    while exprs:
+        expr = exprs.pop()
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in ROW_METHODS:
+            fetched = True
+        for name in _names(expr) - seen:
+            seen.add(name)
+            exprs.extend(_bindings(fn, name))
+    if not fetched:
+        return False
+    texts = [ast.unparse(e) for e in returned] + [ast.unparse(v) for name in seen for v in _bindings(fn, name)]
+    return any(re.search(r"\bsession\.query\(|\.query\.(filter|order_by|join|all)|\bselect\(", t) for t in texts)
+
+
 def _related_manager_calls(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[tuple[ast.AST, ast.AST, str]]:
     """Django relations used once per row of a loop over a queryset that does not prefetch them:
     ``order.lines.all()`` / ``order.lines.filter(...).count()`` (a related manager) and
@@ -529,6 +552,8 @@ def _unprefetched_queryset(module: SourceModule, fn: ast.AST, loop: ast.AST, rel
         exprs = [iterable]
         if isinstance(iterable, ast.Name):
             exprs = _bindings(fn, iterable.id) or exprs
+        elif isinstance(iterable, ast.Attribute) and isinstance(iterable.value, ast.Name) and iterable.value.id == "self":
+            exprs = _property_returns(module, fn, iterable.attr) or exprs  # for r in self.books: a @property
         texts = [ast.unparse(e) for e in exprs]
         if not any(_is_queryset_text(e, t, to_many) for e, t in zip(exprs, texts)):
             continue
@@ -536,6 +561,16 @@ def _unprefetched_queryset(module: SourceModule, fn: ast.AST, loop: ast.AST, rel
             return False  # dicts or tuples, not model instances
         return not any(_loads_relation(t, relation, relation not in to_many) for t in texts)
     return False
+
+
+def _property_returns(module: SourceModule, fn: ast.AST, name: str) -> list[ast.expr]:
+    """What the ``@property`` ``name`` of ``fn``'s class returns."""
+    cls = next((a for a in ancestors(module, fn) if isinstance(a, ast.ClassDef)), None)
+    for item in cls.body if cls is not None else []:
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == name \
+                and any((dotted(d) or "").endswith("property") for d in item.decorator_list):
+            return [n.value for n in walk_function_body(item) if isinstance(n, ast.Return) and n.value is not None]
+    return []
 
 
 def _bindings(fn: ast.AST, name: str) -> list[ast.expr]:
