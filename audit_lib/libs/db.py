@@ -558,7 +558,8 @@ def _bind(module: SourceModule, scope: _Scope, name: str, value: ast.expr) -> No
 
 
 _NOT_MODELS = re.compile(r"(Form|FormSet|Formset|Serializer|Schema|Client|Session|Response|Writer|Buffer|"
-                         r"Error|Exception|Builder|Factory|Pool|Engine|Connection|Cursor|Lock)$")
+                         r"Error|Exception|Builder|Factory|Pool|Engine|Connection|Cursor|Lock|"
+                         r"Repository|Repo|Service|Dao|DAO|Gateway|Manager|Initializer)$")
 
 
 def _constructed_model(call: ast.Call) -> str | None:
@@ -1432,7 +1433,7 @@ def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth:
         if resolved is None or id(resolved[1]) in seen:
             continue
         helper_module, helper, helper_class, same_object = resolved
-        if same_object and len(seen) >= _MAX_FRAMES:
+        if same_object and len(seen) >= _MAX_FRAMES or not _runs_in_place(module, node, helper):
             continue
         inner = _expanded(helper_module, project, helper, depth - (0 if same_object else 1), (*seen, id(helper)),
                           helper_class)
@@ -1445,6 +1446,17 @@ def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth:
                                confidence=min(op.confidence, Confidence.medium)))
     ops.sort(key=lambda o: (o.call.lineno, o.call.col_offset))
     return ops
+
+
+def _runs_in_place(module: SourceModule, call: ast.Call, helper: ast.AST) -> bool:
+    """Whether the helper's body runs at the call: an ``async def`` helper's runs where its coroutine is
+    awaited (``await helper()``, ``asyncio.gather(helper(), ...)``), not where it is handed to
+    ``create_task`` or a scheduler."""
+    if not isinstance(helper, ast.AsyncFunctionDef):
+        return True
+    parent = module.parents.get(call)
+    return isinstance(parent, ast.Await) or isinstance(parent, ast.Call) and method_name(parent) in (
+        "gather", "wait_for", "shield", "run_until_complete", "run")
 
 
 def _on_self(call: ast.Call) -> bool:

@@ -363,3 +363,25 @@ def test_receivers_of_uncertain_class_are_not_followed(tmp_path: Path):
             await repo.get_by_name("y")
     ''')
     assert _expanded_of(project, module, "f") == []
+
+
+def test_an_async_helper_handed_to_a_task_does_not_run_at_the_call(tmp_path: Path):
+    project, module = _project_with(tmp_path, '''
+        import asyncio
+        from app.repositories import TagRepository
+
+        class Reminders:
+            def __init__(self, tags: TagRepository):
+                self.tags = tags
+
+            async def run(self):
+                await self.tags.get_by_name("due")
+
+            def reschedule(self):
+                self.task = asyncio.create_task(self.run())
+
+            async def now(self):
+                await asyncio.gather(self.run(), self.run())
+    ''')
+    assert _expanded_of(project, module, "reschedule") == []
+    assert _expanded_of(project, module, "now") == [(db.READ, {"Tag"}, "run"), (db.READ, {"Tag"}, "run")]

@@ -267,18 +267,23 @@ def _result_names(module: SourceModule, fn: ast.AST, read: db.DbOp) -> set[str]:
     return names
 
 
-def _test_uses(test: ast.AST, read: db.DbOp, names: set[str], receiver_fetch: bool) -> bool:
+def _test_uses(module: SourceModule, fn: ast.AST, test: ast.AST, read: db.DbOp, names: set[str],
+               receiver_fetch: bool) -> bool:
     """Whether an ``if`` test decides on what the read found: the row itself, its presence, a count.
 
     ``if user:``, ``if row is None``, ``if balance >= amount`` decide on the read; ``if
     check.project != project`` inspects an attribute of a row that was only fetched to be
-    used, which is not the check of a check-then-act.
+    used, which is not the check of a check-then-act; nor does a name reused for the result
+    of another query by the time of the test (``record = await conn.fetchrow(other)``).
     """
     attribute_bases = {id(n.value) for n in walk_nodes(test) if isinstance(n, (ast.Attribute, ast.Subscript))}
     for node in walk_nodes(test):
         if node is read.call:
             return True
         if isinstance(node, ast.Name) and node.id in names and id(node) not in attribute_bases:
+            bound = db.reaching_binding(module, fn, node)
+            if bound is not None and not any(n is read.call for n in walk_nodes(bound)):
+                continue
             return True
         if receiver_fetch and isinstance(node, ast.Call) and method_name(node) in FETCH_METHODS and isinstance(
             node.func, ast.Attribute
@@ -293,14 +298,15 @@ def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: s
         if parent is fn:
             break
         if isinstance(parent, (ast.If, ast.IfExp, ast.While)) and parent.lineno >= read.call.lineno:
-            if _test_uses(parent.test, read, names, receiver_fetch):
+            if _test_uses(module, fn, parent.test, read, names, receiver_fetch):
                 return True
     for node in walk_nodes(fn):
         if not isinstance(node, ast.If) or not (read.call.lineno <= node.lineno < write.call.lineno):
             continue
         if node.end_lineno and node.end_lineno >= write.call.lineno:
             continue
-        if _test_uses(node.test, read, names, receiver_fetch) and _leaves(node.body) and _runs_after(module, node, write.call):
+        if _test_uses(module, fn, node.test, read, names, receiver_fetch) and _leaves(node.body) and \
+                _runs_after(module, node, write.call):
             return True
     return False
 
