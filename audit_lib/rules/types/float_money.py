@@ -11,8 +11,8 @@ does not, it holds grams as often as cents), and not as a field of a class whose
 says it counts or measures something else (`total` of a `PaymentCountStat`). Not
 money: `tax_rate`, `fee_ratio`, `price_percent`, `total_count`, `total_seconds`,
 `balance_ts`, `payment_date`, `discount`, coordinates and scores; nor is a field the code
-itself reads into such a name (`fee_percent = settings.service_fee`: a percentage). In
-code it reports:
+itself reads into such a name (`fee_percent = settings.service_fee`: a percentage), or
+fills from one (`Public(serviceFee=settings.service_fee)`). In code it reports:
 
 - ORM columns and serializer fields of a float type assigned to a money name:
   SQLAlchemy `Column(Float)` / `mapped_column(Float)` / `REAL` / `DOUBLE_PRECISION`,
@@ -73,6 +73,7 @@ from audit_lib.pyast import (
     FUNCTION_TYPES,
     annotation_expr,
     call_name,
+    keyword,
     qualified,
     string_value,
     walk_nodes,
@@ -182,8 +183,8 @@ def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool,
             yield from _assignment(module, _target_name(node.targets[0]), node.value, node, flask_sqlalchemy, money)
         elif isinstance(node, ast.AnnAssign):
             name = _target_name(node.target)
-            if name in measures:
-                continue
+            if name in measures and isinstance(module.parents.get(node), ast.ClassDef):
+                continue  # a field known to hold a rate; a local variable of that name is another value
             if is_money_name(name, money and not _field_of_measure(module, node)) \
                     and _is_float_annotation(module, node.annotation):
                 yield _finding(module, node, f"money value {name!r} is annotated as float", FIX_ANNOTATION)
@@ -201,19 +202,25 @@ RENAMED_AS_MEASURES = "T.float-money:renamed-as-measures"
 
 
 def _renamed_as_measures(project: Project) -> frozenset[str]:
-    """Money-named attributes the project reads into a name that says what they measure:
-    ``fee_percent = settings.service_fee`` shows that ``service_fee`` is a percentage."""
+    """Money-named attributes the project reads into a name that says what they measure
+    (``fee_percent = settings.service_fee`` shows that ``service_fee`` is a percentage), and
+    the fields it fills from them (``Public(serviceFee=settings.service_fee)`` fills the field
+    ``service_fee: float = Field(alias="serviceFee")`` with that percentage)."""
     if RENAMED_AS_MEASURES not in project.facts:
+        trees = [m.tree for m in project.modules if not is_test_module(m)]
         renamed: set[str] = set()
-        for module in project.modules:
-            if is_test_module(module):
-                continue
-            for node in walk_nodes(module.tree):
-                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                        and isinstance(node.value, ast.Attribute) and is_money_name(node.value.attr) \
-                        and any(w in NOT_MONEY_WORDS for w in money_words(node.targets[0].id)):
-                    renamed.add(node.value.attr)
-        project.facts[RENAMED_AS_MEASURES] = frozenset(renamed)
+        for node in (n for tree in trees for n in walk_nodes(tree)):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and isinstance(node.value, ast.Attribute) and is_money_name(node.value.attr) \
+                    and any(w in NOT_MONEY_WORDS for w in money_words(node.targets[0].id)):
+                renamed.add(node.value.attr)
+        filled = {kw.arg for tree in trees for n in walk_nodes(tree) if isinstance(n, ast.Call) for kw in n.keywords
+                  if kw.arg and isinstance(kw.value, ast.Attribute) and kw.value.attr in renamed}
+        for node in (n for tree in trees for n in walk_nodes(tree)):
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
+                    and isinstance(node.value, ast.Call) and string_value(keyword(node.value, "alias")) in filled:
+                renamed.add(node.target.id)
+        project.facts[RENAMED_AS_MEASURES] = frozenset(renamed | filled)
     return project.facts[RENAMED_AS_MEASURES]
 
 
