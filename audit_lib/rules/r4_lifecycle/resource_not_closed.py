@@ -33,7 +33,8 @@ make_transport(sock); return transport`), entered into an
 `ExitStack`/`AsyncExitStack` (`stack.enter_context(...)`), wrapped in
 `contextlib.closing(...)`, given back by a cleanup helper (`pool.putconn(conn)`, `_sync_close(f)`), its
 `close` registered as a callback (`atexit.register(
-conn.close)`, `stack.callback(f.close)`, `request.addfinalizer(...)`), or captured by a
+conn.close)`, `stack.callback(f.close)`, `request.addfinalizer(...)`), an I/O method of it
+handed on (`tracer.set_writer(log.write)`: the callee keeps it alive), or captured by a
 nested function that outlives the call (decorated, returned, passed on). A nested
 function that is only called in place is part of the function: its uses and closes
 count as the function's. A wrapper built around the resource and kept in a local
@@ -155,6 +156,9 @@ ASYNC_CLOSE = {"asyncpg.connect", "asyncpg.create_pool", "aiohttp.ClientSession"
                "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell"}
 # What reaps a child process: ``proc.wait()``, ``proc.communicate()``, a ``poll()`` loop, ``kill()``.
 PROCESS_WAITS = {"wait", "communicate", "poll", "kill"}
+# Bound methods that, handed to a callee, keep the resource alive there: ``set_writer(handle.write)``.
+IO_METHODS = {"write", "writelines", "read", "readline", "readlines", "send", "sendall", "recv", "execute",
+              "executemany", "flush"}
 CONTAINERS = (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Starred, ast.keyword)
 # Functions that read or write a file object they are given and leave it open.
 READERS = {"json.load", "json.dump", "yaml.load", "yaml.safe_load", "yaml.full_load", "yaml.dump",
@@ -418,6 +422,9 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
                     usage.owned = True  # its close is registered as a callback
             elif child is not use:
                 usage.owned = True  # the object it was handed to is used on: that object owns it now
+            elif parent.attr in IO_METHODS and (
+                    isinstance(grand, ast.keyword) or isinstance(grand, ast.Call) and grand.func is not parent):
+                usage.owned = True  # a bound method handed on (``set_writer(handle.write)``) keeps it alive
             return
         if isinstance(parent, CONTAINERS):
             child, parent = parent, module.parents.get(parent)
