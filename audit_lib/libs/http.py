@@ -614,13 +614,31 @@ class _ModuleIndex:
         head = parts[0]
         if head in ("self", "cls"):
             cls = self._enclosing(at, (ast.ClassDef,))
-            return len(parts) == 1 and cls is not None and self._library_base(self.module, cls, 0)
+            if cls is None or len(parts) > 2:
+                return False
+            return self._library_base(self.module, cls, 0) if len(parts) == 1 else self._made_by_library(cls, name)
         scope = self._enclosing(at, FUNCTION_TYPES)
         while scope is not None:
             if head in self._local_names(scope):
-                return False
+                return len(parts) == 1 and self._made_by_library(scope, head)
             scope = self._enclosing(scope, FUNCTION_TYPES)
         return self._library_object(self.module, head)
+
+    def _made_by_library(self, owner: ast.AST, name: str) -> bool:
+        """Whether ``owner`` (a class or function) sets ``name`` (``r``, ``self.redis``) to what a library
+        call returns (``self.redis = redis.Redis()``): its attributes are the library's."""
+        for node in walk_nodes(owner):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets, value = (node.targets if isinstance(node, ast.Assign) else [node.target]), node.value
+                value = value.value if isinstance(value, ast.Await) else value
+                if isinstance(value, ast.Call) and any(dotted(t) == name for t in targets) and self._library_call(self.module, value):
+                    return True
+        return False
+
+    def _library_call(self, module: SourceModule, call: ast.Call) -> bool:
+        head = (dotted(call.func) or "").split(".", 1)[0]
+        callee = qualified(module, call.func)
+        return head in module.imports and callee is not None and not self._in_project(callee)
 
     def _library_base(self, module: SourceModule, cls: ast.ClassDef, depth: int) -> bool:
         """Whether a class derives from a library class (other than ``object``, ``ABC``, ``Generic``...):
@@ -664,9 +682,7 @@ class _ModuleIndex:
             value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
             targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
             if isinstance(value, ast.Call) and any(isinstance(t, ast.Name) and t.id == name for t in targets):
-                callee = qualified(module, value.func)
-                head = (dotted(value.func) or "").split(".", 1)[0]
-                return head in module.imports and callee is not None and not self._in_project(callee)
+                return self._library_call(module, value)
         return False
 
     def _in_project(self, name: str) -> bool:

@@ -268,8 +268,17 @@ def test_attribute_built_in_several_places_has_unknown_settings(tmp_path):
                     self.client = httpx.AsyncClient(base_url="https://beta.example.com")
         """,
         "status.py": """
+            import elasticsearch
+
             async def balances(wallets):
                 return [await w.client.get("/balance") for w in wallets]
+
+            class Status:
+                def __init__(self):
+                    self.search = elasticsearch.Elasticsearch()
+
+                def forget(self, key):
+                    self.search.client.delete(key)  # the library's own client
         """,
     })
     [call] = outbound_calls(module(project, "status.py"), project)
@@ -348,3 +357,4 @@ def test_client_parameter_takes_the_client_every_caller_passes(tmp_path):
     project = make_project(tmp_path, files)
     calls = outbound_calls(module(project, "nintendo.py"), project)
     assert [(c.line, c.client.origin) for c in calls] == [(10, "constructed"), (13, "parameter")]
+
