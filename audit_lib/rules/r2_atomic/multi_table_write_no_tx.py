@@ -8,7 +8,9 @@ more tables when those writes do not share one transaction:
 
 - with drivers that commit every statement on their own (asyncpg, encode/databases,
   the Django ORM in its default autocommit mode, connections opened with
-  `autocommit=True`), writes outside a transaction block;
+  `autocommit=True`, a database wrapper of the code base whose `execute`/`insert`/`update`
+  methods commit, used as `(conn or db).insert("accounts", row)`), writes outside a
+  transaction block;
 - with drivers that open a transaction implicitly (psycopg 2 and 3, sqlite3, SQLAlchemy
   sessions and connections), writes separated by a `commit()`;
 - writes in two different transaction blocks.
@@ -21,7 +23,9 @@ transaction and is not reported. Neither are:
 
 - deletes from two tables (independent clean-ups);
 - a get-or-create/upsert followed by another write, also written inline (`if row is None:
-  row = Model(...)`, `except DoesNotExist: create`): a retry reuses the row;
+  row = Model(...)`, `except DoesNotExist: create`): a retry reuses the row; and a write
+  made by a getter (`get_user(...)` creating a missing default wallet), made again on the
+  next read;
 - an audit, log, history or notification row written after the change it records (an
   outbox row is still reported: it must commit with its change);
 - writes that no run reaches both of (two branches of one `if`, or an error path that
@@ -77,7 +81,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
-from audit_lib.pyast import ancestors, decorator_names, dotted, functions
+from audit_lib.pyast import ancestors, decorator_names, dotted, functions, walk_function_body
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -85,6 +89,9 @@ FIX = ("put all the writes in one transaction and commit once after the last: `a
        "(asyncpg/psycopg 3), `with session.begin():` (SQLAlchemy), `with transaction.atomic():` (Django), or "
        "remove the commit() between the writes")
 UPSERT_HELPER = re.compile(r"get_or_create|get_or_add|upsert|create_or_update|create_or_get|ensure_")
+GETTER = re.compile(r"(a?get|load|fetch|find)_")
+WRAPPED_LIBRARIES = ("psycopg", "psycopg2", "asyncpg", "sqlite3", "aiosqlite", "sqlalchemy", "sqlmodel",
+                     "flask_sqlalchemy", "django", "databases", "peewee", "tortoise", "pymysql", "mysql")
 SAMPLE_DATA = re.compile(r"^(seed|seeds|seeding|dummy|fake|initdb|init_db|populate|sample_data|demo_data)"
                          r"([-_]\w+)*\.py$|[-_](seed|seeds|dummy|fake|sample|demo)(\.py$|[-_])", re.I)
 JOB_ROW = re.compile(r"(\w*_)?(job|task)s?|\w*(Job|Task)s?$", re.I)
@@ -98,7 +105,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         return
     atomic_requests = _atomic_requests(project)
     for fn in functions(module.tree):
-        ops = db.expanded_ops(module, project, fn)
+        ops = _with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
         if sum(1 for op in ops if op.is_write) < 2:
             continue
         django_in_caller_tx = atomic_requests or _runs_in_callers_transaction(module, fn)
@@ -109,6 +116,51 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
 
 def _imports_project_code(module: SourceModule, project: Project) -> bool:
     return any(target.rsplit(".", 1)[0] in project.by_dotted_name for target in module.imports.values())
+
+
+def _with_wrapper_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
+    """Add the writes made through the code base's own database wrapper when that wrapper commits
+    each statement (``async def insert(self, table, row): ...; await self.conn.commit()``):
+    ``(conn or db).insert("accounts", account)``, ``db.update("wallets", wallet)``, and mark the
+    SQL statements of modules that talk to the database only through it as committing on their own."""
+    if not _wrapper_commits(project) or any(module.imports_module(lib) for lib in WRAPPED_LIBRARIES):
+        return ops
+    found = [db.DbOp(**{**op.__dict__, "autocommit": True}) if op.api == "sql" and op.is_write else op for op in ops]
+    found += _wrapper_writes(module, project, fn, 2, {id(fn)})
+    return sorted(found, key=lambda o: (o.call.lineno, o.call.col_offset))
+
+
+def _wrapper_writes(module: SourceModule, project: Project, fn: ast.AST, depth: int, seen: set[int]) -> list[db.DbOp]:
+    writes: list[db.DbOp] = []
+    for node in walk_function_body(fn):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in ("insert", "update") and node.args and isinstance(
+                node.args[0], ast.Constant) and isinstance(node.args[0].value, str) and node.args[0].value.isidentifier():
+            handles = func.value.values if isinstance(func.value, ast.BoolOp) else [func.value]
+            if all(db.db_like_name(dotted(h)) for h in handles):
+                writes.append(db.DbOp(node, db.INSERT if func.attr == "insert" else db.UPDATE,
+                                      frozenset({node.args[0].value}), "sql", func.attr, autocommit=True,
+                                      confidence=Confidence.medium))
+            continue
+        resolved = db.resolve_function(module, project, node, reexports=True) if depth > 0 else None
+        if resolved is not None and id(resolved[1]) not in seen:
+            for op in _wrapper_writes(resolved[0], project, resolved[1], depth - 1, seen | {id(resolved[1])}):
+                writes.append(db.DbOp(**{**op.__dict__, "call": node, "through": resolved[1].name}))
+    return writes
+
+
+def _wrapper_commits(project: Project) -> bool:
+    """Whether a class of the code base wraps the driver with statement methods that commit."""
+    if "r2.wrapper_commits" not in project.facts:
+        project.facts["r2.wrapper_commits"] = any(
+            isinstance(method, ast.AsyncFunctionDef | ast.FunctionDef) and method.name in ("execute", "insert", "update")
+            and any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "commit"
+                    for n in ast.walk(method))
+            for module in project.modules if "commit" in module.text and not db.skipped_module(module)
+            for cls in module.nodes_of(ast.ClassDef) for method in cls.body)
+    return project.facts["r2.wrapper_commits"]
 
 
 def _makes_sample_data(module: SourceModule) -> bool:
@@ -167,6 +219,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue  # independent clean-ups (expired rows of two tables): nothing is half-done
             if earlier.upsert or UPSERT_HELPER.search(earlier.through or "") or _created_if_missing(module, fn, earlier):
                 continue  # a row left by a get-or-create is reused by the retry: nothing is half-done
+            if GETTER.match(later.through or ""):
+                continue  # a getter that creates a missing default row does so again on the next read
             if _tracks_a_job(project, earlier) or _tracks_a_job(project, later):
                 continue  # a background job's status commits on its own so that others see the progress
             first, second = sorted(earlier.tables)[0], sorted(later.tables)[0]
