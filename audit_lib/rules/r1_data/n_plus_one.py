@@ -15,7 +15,11 @@ the project's models: a related manager used on each row (`order.lines.all()`,
 `day.slots.filter(...).count()`) or a foreign key loaded on each row (`line.order.customer`)
 of a loop over a queryset (`Model.objects...` or a related manager such as
 `routine.days.all()`) that does not `prefetch_related`/`select_related` that relation
-(`select_related()` without names joins foreign keys only, not reverse sets).
+(`select_related()` without names joins foreign keys only, not reverse sets). For
+SQLAlchemy it reads the models' `relationship()` declarations: a lazy relationship (the
+default `lazy="select"`, `backref`s included) used on each row of a loop over a query's
+rows (`solve.challenge.value`) that the query does not load eagerly
+(`joinedload`/`selectinload`/...).
 
 Loops over literal constants, loops over chunks of rows (`range(0, len(rows), 500)`,
 `for batch in chunks(rows)`), batch calls (`executemany`, `bulk_create`, `add_all`,
@@ -122,7 +126,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         if django:
             known = {id(op.call) for op in expanded}
             ops += [op for op in _queryset_evaluations(module, fn) if id(op.call) not in known]
-        related = list(_related_manager_calls(module, project, fn))
+        related = list(_related_manager_calls(module, project, fn)) + list(_lazy_relation_loads(module, project, fn))
         if not ops and not related:
             continue
         sources = _RowSources(module, project, fn, id(fn) in handlers)
@@ -156,6 +160,11 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if kind == "many":
                 message = f"{_call_text(node)} queries a related table once per row of {rows}"
                 fix = "add prefetch_related() for that relation to the queryset the loop iterates"
+            elif kind == "lazy":
+                message = (f"{ast.unparse(node.value)} is a lazy relationship: loading it runs a query once per "
+                           f"row of {rows}")
+                fix = (f"load it with the rows: .options(selectinload(...{node.value.attr})) or joinedload, or "
+                       f"read the foreign key column when only the key is needed")
             else:
                 message = f"{ast.unparse(node.value)} loads a related row (one query) once per row of {rows}"
                 fix = (f"add select_related({node.value.attr!r}) to the queryset the loop iterates "
@@ -561,6 +570,108 @@ def _unprefetched_queryset(module: SourceModule, fn: ast.AST, loop: ast.AST, rel
             return False  # dicts or tuples, not model instances
         return not any(_loads_relation(t, relation, relation not in to_many) for t in texts)
     return False
+
+
+EAGER_OPTIONS = re.compile(r"(joinedload|selectinload|subqueryload|immediateload|contains_eager)\(([^)]*)\)")
+NOT_LAZY = {"joined", "selectin", "subquery", "immediate", "raise", "raise_on_sql", "noload", "write_only"}
+
+
+def _lazy_relation_loads(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[tuple[ast.AST, ast.AST, str]]:
+    """SQLAlchemy ``relationship()`` attributes loaded lazily (the default ``lazy="select"``) on each
+    row of a loop over a query's rows: ``solve.challenge.value`` runs one SELECT per row whose
+    related object is not yet in the session, unless the query loads it eagerly
+    (``joinedload``/``selectinload``/...)."""
+    if not any(module.imports_module(lib) for lib in ("sqlalchemy", "flask_sqlalchemy", "sqlmodel")) \
+            and ".query." not in module.text:
+        return
+    relations = _sqlalchemy_relations(project)
+    if not relations:
+        return
+    loaded: set[tuple[int, str]] = set()
+    for node in walk_function_body(fn):
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
+                and isinstance(node.value.value, ast.Name) and not node.attr.startswith("_")):
+            continue
+        instance, relation = node.value.value.id, node.value.attr
+        for loop in loops_around(module, node):
+            if instance not in {n for t in _loop_targets(loop) for n in _names(t)}:
+                continue
+            if (id(loop), relation) not in loaded and _lazily_loaded(fn, loop, relation, relations):
+                loaded.add((id(loop), relation))
+                yield node, loop, "lazy"
+            break
+
+
+def _lazily_loaded(fn: ast.AST, loop: ast.AST, relation: str, relations: dict[str, dict[str, bool]]) -> bool:
+    """Whether the loop iterates the rows of a query (of a known model, when it can be read) whose
+    ``relation`` is lazy and not loaded eagerly by the query's options."""
+    for iterable in _loop_iterables(loop):
+        exprs = [iterable]
+        if isinstance(iterable, ast.Name):
+            exprs += _bindings(fn, iterable.id)
+            for expr in list(exprs):
+                root = expr
+                while isinstance(root, (ast.Call, ast.Attribute)):
+                    root = root.func if isinstance(root, ast.Call) else root.value
+                if isinstance(root, ast.Name) and root.id != iterable.id:
+                    exprs += _bindings(fn, root.id)
+        texts = [ast.unparse(e) for e in exprs]
+        models = {m for t in texts for m in re.findall(r"\b([A-Z]\w*)\.query\b|query\(\s*([A-Z]\w*)\b", t) for m in m if m}
+        if not models or not any(re.search(r"\.(all|fetchall|scalars|unique)\(\)", t) for t in texts):
+            continue  # not the rows of a query of a known model
+        flags = [relations[m][relation] for m in models if relation in relations.get(m, {})]
+        if not flags or not all(flags):
+            return False
+        return not any(re.search(rf"\.{re.escape(relation)}\b|['\"]{re.escape(relation)}['\"]", call.group(2))
+                       for t in texts for call in EAGER_OPTIONS.finditer(t))
+    return False
+
+
+def _sqlalchemy_relations(project: Project) -> dict[str, dict[str, bool]]:
+    """Model class -> {relationship attribute: whether it loads lazily}, bases' attributes included
+    (by class name); ``backref="name"`` adds a lazy attribute to the other side."""
+    cached = project.facts.get("r1.sqlalchemy_relations")
+    if cached is not None:
+        return cached
+    own: dict[str, dict[str, bool]] = {}
+    bases: dict[str, list[str]] = {}
+    for module in project.modules:
+        if db.skipped_module(module) or "relationship(" not in module.text:
+            continue
+        for cls in module.nodes_of(ast.ClassDef):
+            bases[cls.name] = [(dotted(b) or "").rsplit(".", 1)[-1] for b in cls.bases]
+            for stmt in cls.body:
+                target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else \
+                    stmt.target if isinstance(stmt, ast.AnnAssign) else None
+                value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
+                if not (isinstance(target, ast.Name) and isinstance(value, ast.Call)
+                        and (dotted(value.func) or "").rsplit(".", 1)[-1] == "relationship"):
+                    continue
+                lazy = next((k.value for k in value.keywords if k.arg == "lazy"), None)
+                own.setdefault(cls.name, {})[target.id] = lazy is None or string_value(lazy) in ("select", "dynamic") \
+                    or isinstance(lazy, ast.Constant) and lazy.value is True
+                backref = next((string_value(k.value) for k in value.keywords if k.arg == "backref"), None)
+                other = string_value(value.args[0]) if value.args else None
+                if backref and other:
+                    own.setdefault(other.rsplit(".", 1)[-1], {}).setdefault(backref, True)
+    result: dict[str, dict[str, bool]] = {}
+
+    def collect(name: str, seen: set[str]) -> dict[str, bool]:
+        if name in result:
+            return result[name]
+        merged: dict[str, bool] = {}
+        for base in bases.get(name, []):
+            if base not in seen and (base in own or base in bases):
+                merged.update(collect(base, seen | {base}))
+        merged.update(own.get(name, {}))
+        result[name] = merged
+        return merged
+
+    for name in set(own) | set(bases):
+        collect(name, {name})
+    result = {name: rels for name, rels in result.items() if rels}
+    project.facts["r1.sqlalchemy_relations"] = result
+    return result
 
 
 def _property_returns(module: SourceModule, fn: ast.AST, name: str) -> list[ast.expr]:
