@@ -450,7 +450,8 @@ def _unbounded_table(sql: str) -> str | None:
 # -- helpers ------------------------------------------------------------------------------
 
 
-ADMIN_GUARD = re.compile(r"(^|_)(admins?|staff|superusers?)(_|$)", re.I)
+# `require_admin_key`: an account's admin API key, held by any user for their own data, is no site admin.
+ADMIN_GUARD = re.compile(r"(^|_)(admins?|staff|superusers?)(_(?!key)|$)", re.I)
 
 
 def _admin_only(fn: ast.AST) -> bool:
