@@ -33,8 +33,8 @@ Not reported: bounded caches (`lru_cache(maxsize=1024)`, cachetools
 argument is a `bool` (annotated or defaulting to `True`/`False`), a `Literal[...]`, an
 `Enum` of the module, or a class (annotated `type[...]`, or named `*_class`, `klass`,
 `model`, `serializer`, ...), or named as one choice of a fixed set (`name`, `kind`,
-`mode`, `locale`, `lang`, `env`, `dataset`, `table`, `field`, `*_type`, `*_format`,
-...): a process has few of those; constants (never
+`mode`, `locale`, `lang`, `env`, `dataset`, `table`, `field`, `feature`, `role`, `status`,
+`*_type`, `*_format`, ...): a process has few of those; constants (never
 mutated); registries filled at import time: additions made by module-level code, by
 functions used as decorators (or nested in one) or shaped as one (they return their
 first argument: `def register(cls): ...; return cls`), by functions named
@@ -133,7 +133,7 @@ CLASS_PARAMETER = re.compile(r"(^|_)(class|cls|klass|model|serializer|form)$")
 # Parameters named as one choice among a fixed set (a dataset name, a locale, a mode): few distinct values.
 CHOICE_PARAMETER = re.compile(
     r"^(name|lang|language|locale|env|environment|dataset|table|field|attr|attribute|setting|option|dialect|"
-    r"backend|driver|unit|currency)$|(^|_)(kind|mode|level|format|fmt|type)$")
+    r"backend|driver|unit|currency|feature|capability|permission|role|status)$|(^|_)(kind|mode|level|format|fmt|type)$")
 IMPORT_TIME_METHODS = {"__init_subclass__", "__set_name__", "__class_getitem__"}
 
 
