@@ -26,8 +26,10 @@ In the database: `timestamp without time zone` columns (`date` columns are fine)
 `datetime.now().timestamp()` (a correct POSIX time, also through a name read only that
 way), `datetime.now().strftime(...)` (a local wall-clock text for people, like a banner or a
 log line), `freeze_time(datetime.utcfromtimestamp(ts))` (freezegun reads naive values as
-UTC), `date.today()` and date-only fields (`DateField(default=datetime.now)`: a date has no
-time of day), `DateTime(timezone=True)` and `django.utils.timezone.now()` are fine.
+UTC), a UTC reading handed to a project function that subtracts the naive epoch
+(`unix_time(datetime.utcnow())` where `unix_time` returns
+`(dt - datetime(1970, 1, 1)).total_seconds()`), `date.today()` and date-only fields
+(`DateField(default=datetime.now)`: a date has no time of day), `DateTime(timezone=True)` and `django.utils.timezone.now()` are fine.
 Test code (`tests/`, `test_*.py`, `conftest.py`), scripts run by hand (a file at the code
 root that nothing imports, a `__main__` block) and the defaults recorded in migration
 revisions (the models say what they are now) are not audited.
@@ -78,7 +80,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.db import is_test_module
-from audit_lib.pyast import call_name, is_none, keyword, qualified, walk_nodes
+from audit_lib.pyast import call_name, dotted, is_none, keyword, qualified, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import is_runnable_script
 from audit_lib.source import Project, SourceModule
@@ -125,7 +127,7 @@ def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
         return  # run by hand (a data generator at the code root): what it writes follows the models
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
-            yield from _naive_call(module, node)
+            yield from _naive_call(module, node, project)
             defaults = [] if migration else list(_naive_default(module, node))
             columns = list(_naive_column(module, node, flask_sqlalchemy)) \
                 if not migration and _is_column_call(module, node, flask_sqlalchemy) else []
@@ -152,7 +154,7 @@ def _datetime_function(module: SourceModule, node: ast.expr) -> str | None:
     return None
 
 
-def _naive_call(module: SourceModule, call: ast.Call) -> Iterator[Finding]:
+def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Iterator[Finding]:
     function = _datetime_function(module, call.func)
     if function is None:
         return
@@ -170,7 +172,7 @@ def _naive_call(module: SourceModule, call: ast.Call) -> Iterator[Finding]:
             return
         message = f"datetime.{function}() without a time zone returns a naive datetime"
     else:
-        if _made_aware_at_once(module, call) or _read_as_utc(module, call):
+        if _made_aware_at_once(module, call) or _read_as_utc(module, call, function, project):
             return
         message = f"datetime.{function}() returns a naive datetime"
     yield Finding(message=message, path=module.path, line=call.lineno, end_line=call.end_lineno,
@@ -205,11 +207,44 @@ def _name_only_read_as_epoch(module: SourceModule, call: ast.Call) -> bool:
     return bool(reads) and all(_only_read_as_epoch(module, n) for n in reads)
 
 
-def _read_as_utc(module: SourceModule, call: ast.Call) -> bool:
-    """``freeze_time(datetime.utcfromtimestamp(ts))``: freezegun reads a naive datetime as UTC."""
+def _read_as_utc(module: SourceModule, call: ast.Call, function: str, project: Project) -> bool:
+    """A naive value handed at once to a reader that takes it as UTC:
+    ``freeze_time(datetime.utcfromtimestamp(ts))`` (freezegun reads naive values as UTC), or a
+    UTC reading (``utcnow()``, ``utcfromtimestamp()``) handed to a function of the project that
+    turns its argument into POSIX time by subtracting the naive epoch, ``dt - datetime(1970, 1, 1)``."""
     parent = module.parents.get(call)
-    return isinstance(parent, ast.Call) and call in parent.args \
-        and (call_name(module, parent) or "").rsplit(".", 1)[-1] == "freeze_time"
+    if not (isinstance(parent, ast.Call) and call in parent.args):
+        return False
+    callee = (call_name(module, parent) or dotted(parent.func) or "").rsplit(".", 1)[-1]
+    if callee == "freeze_time":
+        return True
+    return function.startswith("utc") and parent.args[0] is call and callee in _epoch_converters(project)
+
+
+EPOCH_CONVERTERS = "T.naive-datetime:epoch-converters"
+
+
+def _epoch_converters(project: Project) -> frozenset[str]:
+    """Functions of the project that subtract ``datetime(1970, 1, 1)`` from their first parameter."""
+    if EPOCH_CONVERTERS not in project.facts:
+        found: set[str] = set()
+        for module in project.modules:
+            if "1970" not in module.text:
+                continue
+            for fn in walk_nodes(module.tree):
+                if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or not fn.args.args:
+                    continue
+                first = fn.args.args[0].arg
+                if any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub) and isinstance(n.left, ast.Name)
+                       and n.left.id == first and _is_naive_epoch(module, n.right) for n in walk_nodes(fn)):
+                    found.add(fn.name)
+        project.facts[EPOCH_CONVERTERS] = frozenset(found)
+    return project.facts[EPOCH_CONVERTERS]
+
+
+def _is_naive_epoch(module: SourceModule, node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and qualified(module, node.func) == DATETIME_CLASS and not node.keywords \
+        and [a.value for a in node.args if isinstance(a, ast.Constant)] == [1970, 1, 1] and len(node.args) == 3
 
 
 def _made_aware_at_once(module: SourceModule, call: ast.Call) -> bool:
