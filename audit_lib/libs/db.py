@@ -25,7 +25,7 @@ The API:
 - :func:`evaluated_in_place` -- whether a lazy query (``DbOp.lazy``) runs where it is written;
 - :func:`is_commit` -- ``conn.commit()``, ``session.commit()``, ``COMMIT`` statements;
 - :func:`resolve_function` -- the target's own function a call refers to;
-- :func:`skipped_module` -- tests and migrations, which the data-integrity rules leave alone;
+- :func:`skipped_module` -- tests, migrations and set-up code, which the data-integrity rules leave alone;
 - :func:`handles`, :func:`db_like_name` -- names holding connections, cursors, sessions, pools;
 - :func:`same_table` -- whether an ORM model name and a table name are one table;
 - :func:`is_log_table` -- audit/event/history tables, which record rather than hold state.
@@ -423,9 +423,19 @@ def is_migration_module(module: SourceModule) -> bool:
         or ("versions" in parts[:-1] and "alembic" in module.text[:2000].lower())
 
 
+_SETUP_MODULE = re.compile(r"^(initiali[sz]ers?|bootstrap|init_?db|seeds?|seed_\w+)\.py$", re.I)
+
+
+def is_setup_module(module: SourceModule) -> bool:
+    """Set-up code run once at installation or start-up, before the service takes requests
+    (``initializer.py``, ``bootstrap.py``, ``initdb.py``, ``seed.py``): like a migration, it creates
+    what is missing (a default tenant, its templates) and is run again if it stops half-way."""
+    return bool(_SETUP_MODULE.match(module.path.rsplit("/", 1)[-1]))
+
+
 def skipped_module(module: SourceModule) -> bool:
-    """Code the data-integrity rules leave alone: tests and migrations."""
-    return is_test_module(module) or is_migration_module(module)
+    """Code the data-integrity rules leave alone: tests, migrations and set-up code."""
+    return is_test_module(module) or is_migration_module(module) or is_setup_module(module)
 
 
 def uses_database(module: SourceModule) -> bool:

@@ -385,3 +385,12 @@ def test_an_async_helper_handed_to_a_task_does_not_run_at_the_call(tmp_path: Pat
     ''')
     assert _expanded_of(project, module, "reschedule") == []
     assert _expanded_of(project, module, "now") == [(db.READ, {"Tag"}, "run"), (db.READ, {"Tag"}, "run")]
+
+
+@pytest.mark.parametrize(("path", "skipped"), [
+    ("app/services/initializer.py", True), ("app/bootstrap.py", True), ("app/init_db.py", True),
+    ("app/seed.py", True), ("app/seed_users.py", True), ("tests/test_orders.py", True),
+    ("app/initialize_payment.py", False), ("app/seedling.py", False), ("app/services/orders.py", False),
+])
+def test_set_up_code_is_left_to_its_one_run(path, skipped):
+    assert db.skipped_module(module_of("x = 1\n", path)) is skipped
