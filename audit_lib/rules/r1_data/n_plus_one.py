@@ -15,7 +15,10 @@ the project's models: a related manager used on each row (`order.lines.all()`,
 `day.slots.filter(...).count()`) or a foreign key loaded on each row (`line.order.customer`)
 of a loop over a queryset (`Model.objects...` or a related manager such as
 `routine.days.all()`) that does not `prefetch_related`/`select_related` that relation
-(`select_related()` without names joins foreign keys only, not reverse sets). For
+(`select_related()` without names joins foreign keys only, not reverse sets). A model
+`@property` defined by a single model class is followed: one that returns a queryset is
+iterated rows (`for v in exercise.variations:`), one that returns a query's result
+(`return self.editions.order_by(...).first()`) is a query on each row that reads it. For
 SQLAlchemy it reads the models' `relationship()` declarations: a lazy relationship (the
 default `lazy="select"`, `backref`s included) used on each row of a loop over a query's
 rows (`solve.challenge.value`) that the query does not load eagerly
@@ -160,6 +163,10 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if kind == "many":
                 message = f"{_call_text(node)} queries a related table once per row of {rows}"
                 fix = "add prefetch_related() for that relation to the queryset the loop iterates"
+            elif kind == "property":
+                message = (f"{ast.unparse(node)} is a model property that runs a query, once per row of {rows}")
+                fix = ("annotate or prefetch the value on the queryset the loop iterates "
+                       "(Subquery/Prefetch with to_attr) instead of a per-row property query")
             elif kind == "lazy":
                 message = (f"{ast.unparse(node.value)} is a lazy relationship: loading it runs a query once per "
                            f"row of {rows}")
@@ -520,15 +527,37 @@ def _related_manager_calls(module: SourceModule, project: Project, fn: ast.AST) 
                 and not node.attr.startswith("_") and not isinstance(module.parents.get(node), ast.Attribute):
             instance, relation = node.value.value.id, node.value.attr
             kind = "one"
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and _queries_in_property(project, node.attr, to_many):
+            instance, relation = node.value.id, node.attr
+            kind = "property"
         else:
             continue
         for loop in loops_around(module, node):
             if instance not in {n for t in _loop_targets(loop) for n in _names(t)}:
                 continue
-            if (id(loop), relation) not in loaded and _unprefetched_queryset(module, fn, loop, relation, to_many):
+            if (id(loop), relation) not in loaded and _unprefetched_queryset(module, project, fn, loop, relation, to_many):
                 loaded.add((id(loop), relation))
                 yield node, loop, kind
             break
+
+
+def _queries_in_property(project: Project, name: str, to_many: frozenset[str]) -> bool:
+    """Whether ``name`` is the ``@property`` of a single model class of the project, and it returns a
+    query's result (``return self.editions.order_by("-rank").first()``): one query per access."""
+    defined = _model_properties(project).get(name, [])
+    if len(defined) != 1:
+        return False
+    for value in _returns(defined[0]):
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                and value.func.attr in QUERYSET_EVALUATIONS and isinstance(value.func.value, (ast.Call, ast.Attribute)):
+            text = ast.unparse(value.func.value)
+            root = value.func.value
+            while isinstance(root, ast.Call) and isinstance(root.func, ast.Attribute):
+                root = root.func.value
+            if ".objects" in text or isinstance(root, ast.Attribute) and root.attr in to_many:
+                return True
+    return False
 
 
 def _manager_of(call: ast.Call, to_many: frozenset[str]) -> tuple[str, str] | None:
@@ -553,7 +582,7 @@ def _manager_of(call: ast.Call, to_many: frozenset[str]) -> tuple[str, str] | No
     return None
 
 
-def _unprefetched_queryset(module: SourceModule, fn: ast.AST, loop: ast.AST, relation: str,
+def _unprefetched_queryset(module: SourceModule, project: Project, fn: ast.AST, loop: ast.AST, relation: str,
                            to_many: frozenset[str]) -> bool:
     """Whether the loop iterates a Django queryset (``Model.objects...`` or a related manager such as
     ``order.lines.all()``) that does not prefetch or join ``relation``."""
@@ -561,8 +590,8 @@ def _unprefetched_queryset(module: SourceModule, fn: ast.AST, loop: ast.AST, rel
         exprs = [iterable]
         if isinstance(iterable, ast.Name):
             exprs = _bindings(fn, iterable.id) or exprs
-        elif isinstance(iterable, ast.Attribute) and isinstance(iterable.value, ast.Name) and iterable.value.id == "self":
-            exprs = _property_returns(module, fn, iterable.attr) or exprs  # for r in self.books: a @property
+        elif isinstance(iterable, ast.Attribute):  # for r in self.books / x.exercise.variations: a @property
+            exprs = _property_returns(module, project, fn, iterable) or exprs
         texts = [ast.unparse(e) for e in exprs]
         if not any(_is_queryset_text(e, t, to_many) for e, t in zip(exprs, texts)):
             continue
@@ -674,14 +703,41 @@ def _sqlalchemy_relations(project: Project) -> dict[str, dict[str, bool]]:
     return result
 
 
-def _property_returns(module: SourceModule, fn: ast.AST, name: str) -> list[ast.expr]:
-    """What the ``@property`` ``name`` of ``fn``'s class returns."""
-    cls = next((a for a in ancestors(module, fn) if isinstance(a, ast.ClassDef)), None)
-    for item in cls.body if cls is not None else []:
-        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == name \
-                and any((dotted(d) or "").endswith("property") for d in item.decorator_list):
-            return [n.value for n in walk_function_body(item) if isinstance(n, ast.Return) and n.value is not None]
-    return []
+def _property_returns(module: SourceModule, project: Project, fn: ast.AST, node: ast.Attribute) -> list[ast.expr]:
+    """What the ``@property`` read by ``node`` returns: ``self.books`` in ``fn``'s class, or
+    ``x.variations`` when a single model class of the project defines that property."""
+    if isinstance(node.value, ast.Name) and node.value.id == "self":
+        cls = next((a for a in ancestors(module, fn) if isinstance(a, ast.ClassDef)), None)
+        for item in cls.body if cls is not None else []:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == node.attr and _is_property(item):
+                return _returns(item)
+    defined = _model_properties(project).get(node.attr, [])
+    return _returns(defined[0]) if len(defined) == 1 else []
+
+
+def _is_property(fn: ast.AST) -> bool:
+    return any((dotted(d) or "").endswith("property") for d in fn.decorator_list)
+
+
+def _returns(fn: ast.AST) -> list[ast.expr]:
+    return [n.value for n in walk_function_body(fn) if isinstance(n, ast.Return) and n.value is not None]
+
+
+def _model_properties(project: Project) -> dict[str, list[ast.AST]]:
+    """``@property`` methods of the project's Django model classes, by name."""
+    cached = project.facts.get("r1.model_properties")
+    if cached is not None:
+        return cached
+    found: dict[str, list[ast.AST]] = {}
+    for module in project.modules:
+        if db.skipped_module(module) or not module.imports_module("django"):
+            continue
+        for cls in module.nodes_of(ast.ClassDef):
+            for item in cls.body:
+                if isinstance(item, ast.FunctionDef) and _is_property(item):
+                    found.setdefault(item.name, []).append(item)
+    project.facts["r1.model_properties"] = found
+    return found
 
 
 def _bindings(fn: ast.AST, name: str) -> list[ast.expr]:
