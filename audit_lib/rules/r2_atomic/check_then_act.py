@@ -6,8 +6,9 @@ that reads a table (a `SELECT`, `exists()`, `get`, `first`,
 `count`, `filter(...).first()`, `objects.filter(...).exists()`, or a helper of the
 code base that does so) and then, depending on what it read, inserts into the same
 table (SQL `INSERT`, ORM `add`/`create`/`save` of a new instance) or runs a SQL
-`UPDATE` of it. The decision is either an `if` on the read's result around the write,
-or an earlier `if` that leaves the function (`raise`, `return`) before the write.
+`UPDATE` of it. The decision is an `if` on the read's result around the write, an
+earlier `if` that leaves the function (`raise`, `return`) before the write, or an
+`except DoesNotExist` (`NoResultFound`) handler of the read that creates the row.
 
 It also reports an ORM read-modify-write: a row read without a lock (`row =
 Model.objects.get(...)`, `get_object_or_404(Model, ...)`, `query.first()`), a field
@@ -78,6 +79,7 @@ ROW_READS = {"get", "aget", "first", "last", "one", "one_or_none", "scalar_one",
 RMW_FIX = ("let the database compute the new value: an atomic UPDATE (`Model.objects.filter(pk=...).update(n=F(\"n\") + 1)`, "
            "`UPDATE t SET n = n + 1 WHERE ...`), or read the row with `select_for_update()` / `with_for_update()` / "
            "`SELECT ... FOR UPDATE` inside the transaction that saves it")
+MISSING_ROW = ("DoesNotExist", "NoResultFound", "ObjectNotFound")
 EXITS = (ast.Raise, ast.Return, ast.Continue, ast.Break)
 FIX = ("make the write decide atomically: INSERT ... ON CONFLICT (key) DO NOTHING / DO UPDATE over a unique index "
        "(SQLAlchemy insert().on_conflict_do_nothing(), Django get_or_create/update_or_create), or lock the row "
@@ -297,6 +299,9 @@ def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: s
     for parent in ancestors(module, write.call):
         if parent is fn:
             break
+        if isinstance(parent, ast.ExceptHandler) and _catches_missing_row(parent) and _within(
+                module, read.call, module.parents.get(parent), "body"):
+            return True  # try: row = get(...) / except DoesNotExist: create(...)
         if isinstance(parent, (ast.If, ast.IfExp, ast.While)) and parent.lineno >= read.call.lineno:
             if _test_uses(module, fn, parent.test, read, names, receiver_fetch):
                 return True
@@ -309,6 +314,20 @@ def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: s
                 _runs_after(module, node, write.call):
             return True
     return False
+
+
+def _catches_missing_row(handler: ast.ExceptHandler) -> bool:
+    caught = handler.type
+    types = caught.elts if isinstance(caught, ast.Tuple) else [caught] if caught is not None else []
+    return any((dotted(t) or "").endswith(MISSING_ROW) for t in types)
+
+
+def _within(module: SourceModule, node: ast.AST, holder: ast.AST | None, field_name: str) -> bool:
+    block = getattr(holder, field_name, None) if holder is not None else None
+    if not isinstance(block, list):
+        return False
+    chain = {id(a) for a in ancestors(module, node)} | {id(node)}
+    return any(id(statement) in chain for statement in block)
 
 
 def _runs_after(module: SourceModule, guard: ast.If, node: ast.AST) -> bool:
