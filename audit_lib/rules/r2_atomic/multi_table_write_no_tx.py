@@ -28,6 +28,8 @@ transaction and is not reported. Neither are:
   next read;
 - an audit, log, history or notification row written after the change it records (an
   outbox row is still reported: it must commit with its change);
+- the sign-in session (a `SessionToken`/`session_tokens` row) opened with the change: a failure
+  between them leaves the user signed out, not half a change;
 - writes that no run reaches both of (two branches of one `if`, or an error path that
   saves and raises), and writes in sibling `if` blocks of optional, independent steps
   (`if options.reset_pages: ...`) where the later step uses nothing the earlier wrote;
@@ -94,6 +96,7 @@ WRAPPED_LIBRARIES = ("psycopg", "psycopg2", "asyncpg", "sqlite3", "aiosqlite", "
                      "flask_sqlalchemy", "django", "databases", "peewee", "tortoise", "pymysql", "mysql")
 SAMPLE_DATA = re.compile(r"^(seed|seeds|seeding|dummy|fake|initdb|init_db|populate|sample_data|demo_data)"
                          r"([-_]\w+)*\.py$|[-_](seed|seeds|dummy|fake|sample|demo)(\.py$|[-_])", re.I)
+SIGN_IN_SESSION = re.compile(r"session_?tokens?$", re.I)
 JOB_ROW = re.compile(r"(\w*_)?(job|task)s?|\w*(Job|Task)s?$", re.I)
 ATOMIC_REQUESTS = re.compile(r"""["']?ATOMIC_REQUESTS["']?\s*[:=]\s*True""")
 
@@ -226,6 +229,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
             first, second = sorted(earlier.tables)[0], sorted(later.tables)[0]
             if _records_the_change(second):
                 continue  # a lost trailing audit/notification row, not half a domain change
+            if SIGN_IN_SESSION.search(first) or SIGN_IN_SESSION.search(second):
+                continue  # the browser's sign-in session, opened or rotated with the change
             if _never_both(module, fn, earlier.call, later.call) or _independent_options(module, fn, ops, earlier.call,
                                                                                            later.call):
                 continue
@@ -315,9 +320,16 @@ def _never_both(module: SourceModule, fn: ast.AST, earlier: ast.AST, later: ast.
             return True  # two different except clauses
     for parent, field_name, _ in first[common + 1:]:
         block = getattr(parent, field_name)
-        if isinstance(block, list) and block and isinstance(block[-1], (ast.Raise, ast.Return)):
+        if isinstance(block, list) and _ends_by_leaving(block):
             return True
+        if isinstance(parent, ast.Try) and field_name == "body" and parent.handlers and all(
+                _ends_by_leaving(b) for b in [parent.orelse, *(h.body for h in parent.handlers)]):
+            return True  # try: write / except: return / else: return -- every way out of the try leaves
     return False
+
+
+def _ends_by_leaving(block: list[ast.stmt]) -> bool:
+    return bool(block) and isinstance(block[-1], (ast.Raise, ast.Return))
 
 
 def _created_if_missing(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bool:

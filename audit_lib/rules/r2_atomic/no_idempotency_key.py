@@ -13,8 +13,8 @@ without `instance=` -- directly or through a helper of the code base, without re
 Inserts into audit, log, history, event and outbox tables do not make a create endpoint:
 they record an action (`POST /orders/{id}/cancel`) rather than create the resource.
 
-Inserts into session and token tables do not either: a login or token endpoint mints a
-new credential on each call by design.
+Inserts into session, token and OAuth authorization-code tables do not either: a login,
+token or consent endpoint mints a new credential on each call by design.
 
 Not reported: handlers that look the row up by a natural key before inserting it (a
 retry is refused as "already exists"; the race in that check is R2.check-then-act's),
@@ -81,7 +81,7 @@ from audit_lib.source import Project, SourceModule
 IDEMPOTENCY = re.compile(r"idempot", re.I)
 REPEAT_STATUS = re.compile(r"409|429|CONFLICT|TOO_MANY_REQUESTS|^Conflict$|^TooManyRequests$", re.I)
 # a login or token endpoint mints a new credential on each call by design
-CREDENTIAL = re.compile(r"session|token$|tokens$|_token", re.I)
+CREDENTIAL = re.compile(r"session|token$|tokens$|_token|authorization_?codes?$", re.I)  # OAuth codes: one per consent
 INSTALLATION_STATE = re.compile(r"(^|\.)(is|has_been)_(setup|set_up|installed|initiali[sz]ed|configured|bootstrapped)$")
 SERIALIZER = re.compile(r"serializer$", re.I)
 FIX = ("accept an Idempotency-Key header, store it with the row under a unique constraint and insert with "
