@@ -161,7 +161,7 @@ def _data_sized(module: SourceModule, project: Project, node: ast.AST, groups: l
     function = scope_of(module, node)
     if not isinstance(function, FUNCTION_TYPES):
         return False
-    body_lists = set()
+    body_lists: set[str] = set()
     if handler_of(module, node, project) is not None:
         arguments = function.args
         body_lists = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
@@ -200,8 +200,8 @@ def _reads_rows(call: ast.Call) -> bool:
 
 
 def _sources_of(function: ast.AST, read: ast.Name, parents: dict) -> list[ast.expr]:
-    """What ``name`` holds when read on ``line``: the value of its last binding before that
-    line (an assignment, or the iterable a loop binds it from) and what it was grown from
+    """What the name ``read`` holds where it is read: the value of its last binding on an
+    earlier line (an assignment, or the iterable a loop binds it from) and what it was grown from
     since (``name += xs``; ``name.append(x)`` in a loop over ``items``: ``items``).
     Line order stands in for the flow: a name rebound to other data later, or bound in the
     other branch of an ``if``, does not count."""
