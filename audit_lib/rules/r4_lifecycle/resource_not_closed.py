@@ -422,9 +422,8 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
                     usage.owned = True  # its close is registered as a callback
             elif child is not use:
                 usage.owned = True  # the object it was handed to is used on: that object owns it now
-            elif parent.attr in IO_METHODS and (
-                    isinstance(grand, ast.keyword) or isinstance(grand, ast.Call) and grand.func is not parent):
-                usage.owned = True  # a bound method handed on (``set_writer(handle.write)``) keeps it alive
+            elif parent.attr in IO_METHODS and _keeps_callback(module, grand, parent):
+                usage.owned = True  # a bound method handed to a setter (``set_writer(handle.write)``) keeps it alive
             return
         if isinstance(parent, CONTAINERS):
             child, parent = parent, module.parents.get(parent)
@@ -458,6 +457,17 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
         if any(not isinstance(t, ast.Name) for t in targets) or \
                 child is not use and not all(t.id in names for t in targets):
             usage.owned = True  # stored elsewhere, or wrapped in an object that is not followed
+
+
+def _keeps_callback(module: SourceModule, call: ast.AST, method: ast.Attribute) -> bool:
+    """``tracer.setwriter(log.write)``, ``handler=sock.send``: a setter or owner keeps the bound method; a plain
+    function given it (``detect_encoding(f.readline)``) only calls it."""
+    if isinstance(call, ast.keyword):
+        call = module.parents.get(call)
+    if not isinstance(call, ast.Call) or call.func is method:
+        return False
+    name = (call_name(module, call) or "").rsplit(".", 1)[-1]
+    return name.startswith("set") or _callee_verdict(module, call) in ("owner", "sink")
 
 
 def _closers(factory: str) -> set[str]:

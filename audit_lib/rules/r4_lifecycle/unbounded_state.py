@@ -6,9 +6,8 @@ are recognised:
 
 - a module-level or class-level `dict`/`list`/`set` (also `defaultdict`,
   `OrderedDict`, `Counter`, `deque`), a `deque` stored on `self`, or any of these
-  created in `__init__` of a long-lived class (one instance is made at module level,
-  `book = PriceBook()`, or a method runs a service loop, `while self.running: await
-  ...`), that functions other than `__init__` add to (`x[k] = v`, `append`, `add`, `update`, `setdefault`, ...) while nothing ever
+  created in `__init__` of a long-lived class (a method runs a service loop that
+  awaits, `while self.running: await ...`), that functions other than `__init__` add to (`x[k] = v`, `append`, `add`, `update`, `setdefault`, ...) while nothing ever
   removes from it or bounds it (`pop`, `del`, `clear`, `remove`, `discard`,
   `popleft`, reassignment, slice reset, or a `len(x)` comparison);
 - `functools.lru_cache(maxsize=None)` / `functools.cache` on a function that takes
@@ -43,7 +42,8 @@ first argument: `def register(cls): ...; return cls`), by functions named
 module level, and per-class singletons keyed by `cls`. A container that escapes the module (passed to
 another function, aliased or returned) is not judged: code elsewhere may bound it.
 Local state of a function, instance dicts and lists of other classes (per-request
-objects, builders: their state dies with them), test files and
+objects, builders: their state dies with them; module-level singletons too, which on
+library code were mostly registries of a fixed set of names), test files and
 files of short-lived processes (Django management commands, migrations, `setup.py`,
 `manage.py`, `scripts/`, the top-level `tools/` folder, benchmarks, profiling) are not
 audited. A dict filled under a parameter named as one choice of a fixed set
@@ -246,14 +246,12 @@ def _long_lived_containers(module: SourceModule) -> dict[tuple, Container]:
 
 
 def _long_lived_classes(module: SourceModule) -> list[ast.ClassDef]:
-    """Classes whose instances live as long as the process: one is created at module level
-    (``manager = ConnectionManager()``), or a method runs a service loop (``while self.running: await ...``)."""
-    singletons = {stmt.value.func.id for stmt in _top_level_statements(module.tree.body)
-                  if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Call)
-                  and isinstance(stmt.value.func, ast.Name)}
-    return [cls for cls in module.nodes_of(ast.ClassDef) if cls.name in singletons or any(
+    """Classes whose instances live as long as the service: a method runs a service loop that awaits
+    (``while self.running: await ...``). A module-level instance alone is no sign: library singletons are
+    mostly registries of a fixed set of names."""
+    return [cls for cls in module.nodes_of(ast.ClassDef) if any(
         isinstance(node, ast.While) and _is_service_loop_test(node.test)
-        and any(isinstance(n, (ast.Await, ast.Yield)) for n in walk_nodes(node))
+        and any(isinstance(n, (ast.Await, ast.AsyncFor)) for n in walk_nodes(node))
         for method in cls.body if isinstance(method, FUNCTION_TYPES) for node in walk_function_body(method))]
 
 
