@@ -604,16 +604,18 @@ def _is_service_loop_test(test: ast.expr) -> bool:
     return bool(LIFETIME_FLAG.search(name))
 
 
-def _queue_name(module: SourceModule, call: ast.Call) -> str | None:
-    """The name a queue is bound to: ``jobs`` for ``jobs = Queue()`` and for ``self.jobs = Queue()``."""
+def _queue_target(module: SourceModule, call: ast.Call) -> ast.expr | None:
+    """What a queue is bound to: ``jobs`` in ``jobs = Queue()``, ``self.jobs`` in ``self.jobs = Queue()``."""
     parent = module.parents.get(call)
     if not isinstance(parent, (ast.Assign, ast.AnnAssign)) or parent.value is not call:
         return None
     targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
-    if len(targets) != 1:
-        return None
-    target = targets[0]
-    return target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else None
+    return targets[0] if len(targets) == 1 and isinstance(targets[0], (ast.Name, ast.Attribute)) else None
+
+
+def _queue_name(module: SourceModule, call: ast.Call) -> str | None:
+    target = _queue_target(module, call)
+    return target.id if isinstance(target, ast.Name) else target.attr if target is not None else None
 
 
 def _never_filled(module: SourceModule, project: Project, call: ast.Call) -> bool:
@@ -628,11 +630,10 @@ def _never_filled(module: SourceModule, project: Project, call: ast.Call) -> boo
     if name is None:
         return False
     cls = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
-    on_self = _self_attribute(module.parents[call].targets[0] if isinstance(module.parents[call], ast.Assign)
-                              else module.parents[call].target)
+    on_self = _self_attribute(_queue_target(module, call))
     for put_module, put_class, through_self in _queue_puts(project).get(name, ()):
         if not on_self or not through_self or put_module is module and put_class is cls:
-            return False  # a module-level queue may be kept on another object's self under its own name
+            return False  # a put that can reach this queue
     if not on_self and enclosing_function(module, call) is None and any(
             m.imports.get(name) == f"{module.dotted_name}.{name}" for m in project.modules if m is not module):
         return False  # imported elsewhere: filled or handed on there
