@@ -4,7 +4,10 @@
 Reports pages fetched with OFFSET, in the code and in the SQL it sends. OFFSET makes the
 database count and throw away every row before the page. In code: `.offset(...)` with a
 variable or non-zero value on SQLAlchemy/SQLModel queries and selects (`.offset(skip)` fed by a `skip`/`page` request parameter is the common
-case), `.slice(start, ...)`, Flask-SQLAlchemy and peewee `.paginate(...)`, Django
+case), `.slice(start, ...)`, Flask-SQLAlchemy and peewee `.paginate(...)` (also in modules
+that import only the models, `Model.query...paginate()`, and on a name bound to such a
+query), SQL fragments that append a variable OFFSET (`f"LIMIT {n} OFFSET {self.offset}"` in a
+paging helper; whole statements are read by the SQL side), Django
 querysets sliced with a variable start (`qs[offset:offset + n]`), Django's `Paginator`
 and Django REST framework's page-number and limit-offset pagination classes.
 
@@ -14,7 +17,7 @@ a Python list (`sorted(...)`, `[...]`), read only for its `count`/`num_pages`, o
 queryset ordered by a value computed per row (`annotate(rank=...).order_by("-rank")`:
 every page ranks all the matches anyway, a keyset would not make deep pages cheaper), or
 over the requesting user's own rows (`filter(user=request.user)`, `request.user.lists`,
-when not in one branch only).
+when not in one branch only). Code under hidden folders (`.agents/examples`) is not checked.
 
 ## Why is this bad?
 `OFFSET 100000 LIMIT 20` reads 100020 rows to return 20: page N costs O(N), deep pages
@@ -47,6 +50,7 @@ For Django REST framework use `CursorPagination`.
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
@@ -75,10 +79,12 @@ KEYSET_FIX = ("page by keyset: WHERE (sort_col, id) > (:last_sort, :last_id) ORD
 
 @rule("R1.offset-pagination", on="module", scope="code+sql", severity="medium")
 def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if db.skipped_module(module):
+    if db.skipped_module(module) or _hidden_folder(module):
         return
-    orm = any(module.imports_module(lib) for lib in ORM_LIBRARIES)
+    orm = any(module.imports_module(lib) for lib in ORM_LIBRARIES) or ".query." in module.text  # Model.query...
     django = module.imports_module("django") or module.imports_module("rest_framework") or ".objects." in module.text
+    if "OFFSET" in module.text:
+        yield from _offset_fragments(module)
     if not orm and not django:
         return
     querysets: dict[int, set[str]] = {}
@@ -250,8 +256,39 @@ def _chain_root_attribute(expr: ast.AST) -> ast.AST | None:
     return last
 
 
+def _offset_fragments(module: SourceModule) -> Iterator[Finding]:
+    """``f"LIMIT {n} OFFSET {self.offset}"``: a SQL fragment (no SELECT of its own) that a paging
+    helper appends to queries. The SQL side reads whole statements only, so the fragment is
+    reported here; whole statements are left to it."""
+    for node in walk_nodes(module.tree):
+        if not isinstance(node, ast.JoinedStr):
+            continue
+        for before, after in zip(node.values, node.values[1:]):
+            text = before.value if isinstance(before, ast.Constant) and isinstance(before.value, str) else ""
+            if re.search(r"\bOFFSET\s*$", text) and isinstance(after, ast.FormattedValue):
+                whole = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+                if not re.search(r"\bSELECT\b", whole, re.I):
+                    yield _finding(module, node, f"SQL fragment appends OFFSET {{{ast.unparse(after.value)}}}: every "
+                                                 f"query paged with it reads and discards the rows before the page")
+                break
+
+
+def _hidden_folder(module: SourceModule) -> bool:
+    """Code under a hidden folder (``.agents/examples``, ``.github``): tooling and examples, not the application."""
+    return any(part.startswith(".") for part in module.path.split("/")[:-1])
+
+
 def _paginate_is_query(module: SourceModule, func: ast.Attribute) -> bool:
-    """Flask-SQLAlchemy ``Model.query.paginate``/``db.paginate(select)``, peewee ``query.paginate``."""
+    """Flask-SQLAlchemy ``Model.query.paginate``/``db.paginate(select)``, peewee ``query.paginate``
+    (also on a name bound to such a query: ``q = Model.query.filter(...); q.paginate(...)``)."""
+    if isinstance(func.value, ast.Name):
+        fn = db.function_of(module, func)
+        bound = [stmt.value for stmt in walk_function_body(fn) if isinstance(stmt, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == func.value.id for t in stmt.targets)] \
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+        if any(_paginate_is_query(module, ast.Attribute(value=value, attr="paginate")) for value in bound
+               if not (isinstance(value, ast.Name) and value.id == func.value.id)):
+            return True
     node: ast.AST = func.value
     while isinstance(node, (ast.Call, ast.Attribute)):
         if isinstance(node, ast.Attribute) and node.attr == "query":
