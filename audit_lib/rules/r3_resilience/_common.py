@@ -13,6 +13,7 @@ from audit_lib.source import Project, SourceModule, is_test_path
 SCRIPT_DIRS = {"scripts", "script", "bin", "cli", "tools", "commands", "examples", "example", "docs", "benchmarks", "bench",
                "docker", "deploy", "ops", "dev"}
 CLI_LIBRARIES = ("argparse", "click", "typer", "fire", "docopt", "optparse")
+ANSIBLE_ROLE_FILE = re.compile(r"(^|/)roles/[^/]+/(files|templates)/")
 LOCAL_TARGET = re.compile(r"^\w+://(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])([:/]|$)")
 
 
@@ -30,6 +31,10 @@ def is_script_file(module: SourceModule) -> bool:
         return True  # invoke's tasks.py; a Celery or arq tasks.py is the service's worker code
     if any(p in SCRIPT_DIRS for p in parts[:-1]):
         return True
+    if not name[:-3].isidentifier():
+        return True  # no import can name it (upload-screenshots.py): it can only be run
+    if ANSIBLE_ROLE_FILE.search(module.path):
+        return True  # copied onto a host by the deployment and run there by cron or by hand
     if "management/commands" in module.path or "/migrations/" in f"/{module.path}":
         return True
     return module.imports_module("alembic")  # alembic migrations and env.py
@@ -77,7 +82,7 @@ def is_offline_file(module: SourceModule, project: Project) -> bool:
     (:func:`is_script_file`), runnable files outside the service's packages, command-line modules
     without route handlers, and the helpers of Django management commands. (A runnable module inside
     a package, ``python -m app.worker``, may well be a service process: it stays.)"""
-    if is_script_file(module) or in_management_package(module, project):
+    if is_script_file(module) or in_management_package(module, project) or is_command_line_helper(module, project):
         return True
     if is_runnable_script(module, project) and not _in_package(module, project):
         return True
@@ -96,6 +101,47 @@ def is_runnable_script(module: SourceModule, project: Project) -> bool:
     loose_root_file = "/" not in module.path and any("/" in m.path for m in project.modules) \
         and module.path[:-3] not in project.imported_roots
     return (has_main_block or loose_root_file) and not route_handlers(module, project)
+
+
+def is_command_line_helper(module: SourceModule, project: Project) -> bool:
+    """A module that only scripts, command lines and tests import (``manage.py`` importing
+    ``management/run.py``): it runs when an operator runs them, never in the service. (A package's
+    ``__main__.py`` may start the service: what only it imports stays.)"""
+    importers = _importers(project)
+    parts = module.dotted_name.split(".")
+    names = {".".join(parts[i:]) for i in range(len(parts) - 1)} or {module.dotted_name}
+    users = {id(m): m for name in names for m in importers.get(name, ()) if m is not module}.values()
+    by_hand = [m for m in users if not is_test_file(m)]
+    return bool(by_hand) and all(is_script_file(m) and not is_shipped_command(m, project) for m in by_hand)
+
+
+def _importers(project: Project) -> dict[str, list[SourceModule]]:
+    """Imported dotted name -> the modules that import it (computed once per project)."""
+    table = project.facts.get("r3_importers")
+    if table is None:
+        table = {}
+        for module in project.modules:
+            for name in module.imported_roots:
+                table.setdefault(name, []).append(module)
+        project.facts["r3_importers"] = table
+    return table  # type: ignore[return-value]
+
+
+def is_shipped_command(module: SourceModule, project: Project) -> bool:
+    """One of the product's own commands: a package's ``__main__.py`` (``python -m app``, the service's
+    entry point when the package is the service), or a module of a scripts folder that is itself a
+    subpackage of the product's package (``app/scripts/restore.py`` beside ``app/scripts/__init__.py``
+    and ``app/__init__.py``). Those are installed with the product and run on each of its hosts, by the
+    service, its automation or its operators, not once from a checkout; a hang or a retry there happens
+    on every host. (Django ``management/commands`` are one-off jobs by convention: not these.)"""
+    parts = module.path.split("/")
+    if parts[-1] == "__main__.py":
+        return _in_package(module, project)
+    index = next((i for i, part in enumerate(parts[:-1]) if part in SCRIPT_DIRS), None)
+    if not index or "management" in parts:
+        return False
+    packages = {m.path.rpartition("/")[0] for m in project.modules if m.path.endswith("/__init__.py")}
+    return "/".join(parts[:index + 1]) in packages and "/".join(parts[:index]) in packages
 
 
 def in_management_package(module: SourceModule, project: Project) -> bool:

@@ -21,7 +21,9 @@ event streams (read line by line, or chunk by chunk with each chunk decoded as a
 they wait for events by design), calls under a deadline
 (`async with asyncio.timeout(...)`, `async_timeout`, anyio/trio cancel scopes,
 `asyncio.wait_for`), test code, and scripts, CLIs and Django management commands (run by
-hand, where a hung call is seen and interrupted) are not reported.
+hand, where a hung call is seen and interrupted) are not reported. The product's own
+commands are: a package's `__main__.py` and the modules of a scripts folder that is a
+subpackage of the product's package (`app/scripts/backup.py`) run unattended on its hosts.
 
 ## Why is this bad?
 A peer that stops answering holds the calling worker for as long as the socket stays
@@ -74,7 +76,7 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import is_offline_file, is_test_file
+from audit_lib.rules.r3_resilience._common import is_offline_file, is_shipped_command, is_test_file
 from audit_lib.source import Project, SourceModule
 
 HTTP_CLIENT_CONNECTIONS = {"http.client.HTTPConnection", "http.client.HTTPSConnection"}
@@ -96,7 +98,7 @@ FIXES = {
 
 @rule("R3.http-no-timeout", on="module", scope="code", severity="high")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_test_file(module) or is_offline_file(module, project):
+    if is_test_file(module) or is_offline_file(module, project) and not is_shipped_command(module, project):
         return
     for call in outbound_calls(module, project):
         problem = _problem(module, project, call)

@@ -7,11 +7,14 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
 - `print()` in service code. Scripts and CLIs are left alone: `if __name__ == "__main__":`
   blocks, files under `scripts/`, `bin/`, `cli/`, `tools/`, Django `management/` packages
   (the commands and their shared helpers),
-  `setup.py`, `manage.py`, `__main__.py`, migrations, modules that build a command line
+  `setup.py`, `manage.py`, `__main__.py`, migrations, files whose name is no Python identifier
+  (`upload-assets.py`: no import can name them), files an Ansible role copies onto hosts
+  (`roles/*/files/`), modules that build a command line
   (argparse, click, typer, fire), files with a `__main__` block and no route handler,
   functions named `main`, `print_*`/`pprint_*`/`debug_*` helpers (for the shell or a debugger),
-  and test code; so are prints
-  into a file or buffer (`file=buf`) and prints in a logging handler's `emit()`;
+  and test code, and modules that only such scripts import (`manage.py`'s helpers); so are prints
+  into a file or buffer (`file=buf`), prints in a logging handler's `emit()`, and a print
+  to stderr beside a log call of the same message (an error echoed to the console, also logged);
 - log calls inside request handlers whose only content is a string interpolated on the
   spot (an f-string, `"..." % x`, `"...".format(x)`, string concatenation) with no
   structured context: no `extra=`, not a structlog or otherwise bound logger (a
@@ -71,6 +74,7 @@ from audit_lib.rules.r3_resilience._common import (
     CLI_LIBRARIES,
     in_main_block,
     in_management_package,
+    is_command_line_helper,
     is_runnable_script,
     is_script_file,
     is_test_file,
@@ -95,7 +99,8 @@ def check(project: Project) -> Iterator[Finding]:
         return
     context_everywhere = _context_added_everywhere(project)
     for module in project.modules:
-        if is_test_file(module) or is_script_file(module) or in_management_package(module, project):
+        if is_test_file(module) or is_script_file(module) or in_management_package(module, project) \
+                or is_command_line_helper(module, project):
             continue
         if not any(module.imports_module(lib) for lib in CLI_LIBRARIES) and not is_runnable_script(module, project):
             yield from _prints(module)
@@ -107,7 +112,8 @@ def _prints(module: SourceModule) -> Iterator[Finding]:
     for node in walk_nodes(module.tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"):
             continue
-        if "print" in module.imports or in_main_block(module, node) or _in_exempt_function(module, node):
+        if "print" in module.imports or in_main_block(module, node) or _in_exempt_function(module, node) \
+                or _mirrors_log_call(module, node):
             continue
         target = keyword(node, "file")
         if target is not None and dotted(target) not in ("sys.stdout", "sys.stderr"):
@@ -119,6 +125,29 @@ def _prints(module: SourceModule) -> Iterator[Finding]:
             fix='log instead: logger.info("what happened", extra={"key": value})',
             confidence=Confidence.medium,
         )
+
+
+def _mirrors_log_call(module: SourceModule, call: ast.Call) -> bool:
+    """A print to stderr beside a log call of the same message (``print(msg, file=sys.stderr)`` then
+    ``logger.error(msg)``): the logging pipeline has the line; the print echoes the error to the console
+    (a print to stdout beside a debug log shows what the log level hides: reported)."""
+    target = keyword(call, "file")
+    if target is None or dotted(target) != "sys.stderr":
+        return False
+    statement = module.parents.get(call)
+    parent = module.parents.get(statement) if isinstance(statement, ast.Expr) else None
+    block = next((b for b in (getattr(parent, f, None) for f in ("body", "orelse", "finalbody"))
+                  if isinstance(b, list) and any(s is statement for s in b)), None)
+    if block is None or not call.args:
+        return False
+    index = next(i for i, s in enumerate(block) if s is statement)
+    printed = ast.dump(call.args[0])
+    for neighbour in block[max(index - 1, 0):index] + block[index + 1:index + 2]:
+        logged = neighbour.value if isinstance(neighbour, ast.Expr) else None
+        if (isinstance(logged, ast.Call) and isinstance(logged.func, ast.Attribute) and logged.func.attr in LOG_METHODS
+                and logged.args and ast.dump(logged.args[0]) == printed):
+            return True
+    return False
 
 
 def _in_exempt_function(module: SourceModule, node: ast.AST) -> bool:

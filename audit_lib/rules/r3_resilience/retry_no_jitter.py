@@ -4,8 +4,12 @@
 Reports retries whose wait has no random component. They are:
 
 - a retry loop (a loop around `try`/`except` that sleeps in the handler, or that sleeps
-  between attempts when the `try` leaves the loop on success) whose `sleep()` delay is
-  a constant or a deterministic backoff (`2 ** attempt`);
+  after the attempt when the `try` leaves the loop on success; a `try` under an `if` of the
+  loop counts too) whose `sleep()` delay is a constant or a deterministic backoff
+  (`2 ** attempt`); a loop with no `except` counts when its header counts attempts
+  (`for attempt in range(retries)`, `while tries < n`) and it leaves on a result
+  (`if code == OK: break`);
+- a retry written as recursion: a fixed sleep, then `return [await] self.<same function>(...)`;
 - tenacity `@retry`/`Retrying` with `wait=wait_fixed/wait_exponential/...` and no
   `wait_random*`/`wait_exponential_jitter`/`wait_random_exponential` part, or with no
   wait at all;
@@ -18,10 +22,16 @@ Reports retries whose wait has no random component. They are:
   countdown has no random part.
 
 Sleeps whose delay comes from `random`, a `jitter` value or a helper that uses
-`random`, `asyncio.sleep(0)`, loops that only poll (no retry on failure), test code and
-scripts, CLIs and Django management commands are not reported. Nor is a `while` loop
+`random`, `asyncio.sleep(0)`, loops that only poll (no retry on failure; a sleep at the
+top of the loop, before the first attempt, paces a poll), test code and
+scripts, CLIs and Django management commands are not reported. The product's own commands
+are reported like the service: a package's `__main__.py` and the modules of a scripts folder
+that is a subpackage of the product's package (`app/scripts/restore.py`) run on every host.
+Nor is a `while` loop
 that runs its `try` again whether it failed or not: one that never leaves on success (no
-`return`/`break` of the loop, nothing in its test set by the body), as a listener that
+`return`/`break` of the loop outside its handlers, nothing in its test set by the body, no
+test reading state that what it calls can set: `while not self._session` is a retry, `while
+self.running` a lifetime), as a listener that
 reopens a stream or socket and consumes it, or a worker that takes the next job and pauses
 after an error, and one whose `try` yields each event of an inner loop (a generator
 listener); nor a retry decorator on a function that is one endless `while True:` listener.
@@ -67,6 +77,7 @@ def fetch_rates(): ...
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
@@ -80,7 +91,7 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import is_offline_file, is_test_file
+from audit_lib.rules.r3_resilience._common import is_offline_file, is_shipped_command, is_test_file
 from audit_lib.source import Project, SourceModule
 
 SLEEPS = {"time.sleep", "asyncio.sleep", "gevent.sleep", "trio.sleep", "anyio.sleep", "eventlet.sleep"}
@@ -91,15 +102,18 @@ BACKOFF_DECORATORS = {"backoff.on_exception", "backoff.on_predicate"}
 RETRYING_DETERMINISTIC = {"wait_fixed", "wait_exponential_multiplier", "wait_exponential_max", "wait_incrementing_start",
                           "wait_incrementing_increment"}
 RETRYING_RANDOM = {"wait_random_min", "wait_random_max", "wait_jitter_max"}
-FIXED_FUNCTIONS = {"min", "max", "float", "int", "round", "abs", "pow", "range", "len", "math.pow", "math.exp",
+FIXED_FUNCTIONS = {"getattr", "min", "max", "float", "int", "round", "abs", "pow", "range", "len", "math.pow", "math.exp",
                    "math.ceil", "math.floor"}
+ATTEMPT_NAME = re.compile(r"(?i)attempt|retr|tries|tried")
+# flags that keep a loop going for the life of the process: running, alive, stopped, shutting_down, closed, ...
+LIFETIME_FLAG = re.compile(r"(?i)run|alive|stop|shut|exit|quit|clos|cancel|terminat|active|enabled|serving")
 URLLIB3_RETRY = {"urllib3.Retry", "urllib3.util.Retry", "urllib3.util.retry.Retry", "requests.packages.urllib3.util.retry.Retry",
                  "requests.adapters.Retry"}
 
 
 @rule("R3.retry-no-jitter", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_test_file(module) or is_offline_file(module, project):
+    if is_test_file(module) or is_offline_file(module, project) and not is_shipped_command(module, project):
         return  # one process retrying alone cannot stampede a dependency
     if not any(hint in module.text for hint in ("sleep", "retry", "Retry", "backoff")):
         return
@@ -109,6 +123,15 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if problem:
                 message, fix, confidence = problem
                 yield _finding(module, node, message, fix, confidence)
+        elif isinstance(node, FUNCTION_TYPES):
+            for sleep in _recursive_retry_sleeps(module, node):
+                yield _finding(
+                    module, sleep,
+                    f"retry by recursion sleeps {ast.unparse(sleep.args[0]) if sleep.args else 'a fixed time'} "
+                    "with no jitter",
+                    "randomise the delay: sleep(random.uniform(0, base * 2 ** retries)) (full jitter)",
+                    Confidence.high,
+                )
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
             sleep = _retry_sleep(module, node)
             if sleep is not None:
@@ -247,21 +270,82 @@ def _is_zero(node: ast.expr) -> bool:
 
 def _retry_sleep(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While) -> ast.Call | None:
     """The deterministic sleep of a retry loop, or None when ``loop`` is no such loop."""
-    for statement in loop.body:
-        if not isinstance(statement, ast.Try) or not statement.handlers:
-            continue
+    tries = _attempts(loop.body)
+    for statement in tries:
         if isinstance(loop, ast.While) and _perpetual(loop, statement):
             return None  # a listener's reconnect loop or a worker's pause after an error
         for handler in statement.handlers:
             sleep = _first_sleep(module, handler.body)
             if sleep is not None:
                 return sleep if _deterministic(module, sleep, loop) else None
-        if _leaves_loop(statement.body) or _leaves_loop(statement.orelse):
-            after = [s for s in loop.body if s is not statement]
+        if statement in loop.body and (_leaves_loop(statement.body) or _leaves_loop(statement.orelse)):
+            # the pause after the attempt; one before it (at the top of the loop) runs before the first
+            # attempt too: the loop polls for a state to come about, nothing failed is being retried
+            after = loop.body[loop.body.index(statement) + 1:]
             sleep = _first_sleep(module, after)
             if sleep is not None:
                 return sleep if _deterministic(module, sleep, loop) else None
+    if not tries and _counts_attempts(loop) and _leaves_loop(loop.body):
+        sleep = _first_sleep(module, loop.body)
+        if sleep is not None and _deterministic(module, sleep, loop):
+            return sleep  # a bounded retry on a result: for attempt in range(retries): ...; if ok: break; sleep(5)
     return None
+
+
+def _recursive_retry_sleeps(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Call]:
+    """Retries written as recursion: a fixed sleep, then ``return [await] self.<this function>(...)``."""
+    for node in walk_function_body(fn):
+        if not (isinstance(node, ast.Return) and _calls_itself(node.value, fn)):
+            continue
+        block = _block_of(module, node)
+        index = block.index(node) if block else 0
+        if index == 0 or not isinstance(block[index - 1], ast.Expr):
+            continue
+        sleep = _first_sleep(module, [block[index - 1]])
+        if sleep is not None and _deterministic(module, sleep, sleep):
+            yield sleep
+
+
+def _calls_itself(value: ast.expr | None, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    call = value.value if isinstance(value, ast.Await) else value
+    if not isinstance(call, ast.Call):
+        return False
+    target = call.func
+    if isinstance(target, ast.Name):
+        return target.id == fn.name
+    return (isinstance(target, ast.Attribute) and target.attr == fn.name and isinstance(target.value, ast.Name)
+            and target.value.id in ("self", "cls"))
+
+
+def _block_of(module: SourceModule, statement: ast.stmt) -> list[ast.stmt] | None:
+    """The statement list that holds ``statement`` (a body, an ``else``, a handler's body)."""
+    parent = module.parents.get(statement)
+    for field in ("body", "orelse", "finalbody"):
+        block = getattr(parent, field, None)
+        if isinstance(block, list) and any(s is statement for s in block):
+            return block
+    return None
+
+
+def _attempts(body: list[ast.stmt]) -> list[ast.Try]:
+    """The ``try`` statements of a loop's body, also those under an ``if``/``with`` of it (not those of
+    inner loops or functions)."""
+    found: list[ast.Try] = []
+    for statement in body:
+        if isinstance(statement, ast.Try) and statement.handlers:
+            found.append(statement)
+        elif isinstance(statement, (ast.If, ast.With, ast.AsyncWith)):
+            found.extend(_attempts(statement.body + getattr(statement, "orelse", [])))
+    return found
+
+
+def _counts_attempts(loop: ast.For | ast.AsyncFor | ast.While) -> bool:
+    """Whether the loop's header counts attempts (``for attempt in range(...)``, ``range(max_retries)``,
+    ``while tries < 5``): the code itself says it tries again, even with no ``except`` (the failure is a
+    result code)."""
+    header = [loop.target, loop.iter] if isinstance(loop, (ast.For, ast.AsyncFor)) else [loop.test]
+    return any(ATTEMPT_NAME.search(n.id if isinstance(n, ast.Name) else n.attr)
+               for part in header for n in walk_nodes(part) if isinstance(n, (ast.Name, ast.Attribute)))
 
 
 def _perpetual(loop: ast.While, attempt: ast.Try) -> bool:
@@ -272,11 +356,39 @@ def _perpetual(loop: ast.While, attempt: ast.Try) -> bool:
     if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for inner in _walk_same_loop(attempt.body)
            if isinstance(inner, (ast.For, ast.AsyncFor, ast.While)) for n in walk_nodes(inner)):
         return True
-    if any(isinstance(n, (ast.Return, ast.Break)) for n in _walk_same_loop(attempt.body)):
+    if _leaves_on_success(loop.body):
         return False
     tested = {n.id for n in walk_nodes(loop.test) if isinstance(n, ast.Name)}
-    return not any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in tested
-                   for statement in loop.body for n in walk_nodes(statement))
+    if any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in tested
+           for statement in loop.body for n in walk_nodes(statement)):
+        return False
+    return not _awaits_state(loop.test)
+
+
+def _leaves_on_success(statements: list[ast.stmt]) -> bool:
+    """Whether a ``return`` or ``break`` leaves the loop outside its ``except`` handlers (after the attempt
+    succeeded), through ``if``/``with``/``try`` blocks but not inner loops or functions."""
+    for statement in statements:
+        if isinstance(statement, (ast.Return, ast.Break)):
+            return True
+        if isinstance(statement, ast.Try) and _leaves_on_success(statement.body + statement.orelse + statement.finalbody):
+            return True
+        if isinstance(statement, (ast.If, ast.With, ast.AsyncWith)) \
+                and _leaves_on_success(statement.body + getattr(statement, "orelse", [])):
+            return True
+        if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)) \
+                and any(isinstance(n, ast.Return) for n in _walk_same_loop(statement.body)):
+            return True  # a return from an inner loop leaves this one too
+    return False
+
+
+def _awaits_state(test: ast.expr) -> bool:
+    """A loop test that reads state what the body calls can change (``while not self._session:``,
+    ``while not client.connected()``): the loop ends when the attempt succeeds. A flag named for a
+    lifetime (``while self.running``, ``while not stopping()``) lasts as long as the process instead."""
+    names = [n.id if isinstance(n, ast.Name) else n.attr for n in walk_nodes(test) if isinstance(n, (ast.Name, ast.Attribute))]
+    reads_state = any(isinstance(n, (ast.Attribute, ast.Call)) for n in walk_nodes(test))
+    return reads_state and not any(LIFETIME_FLAG.search(name) for name in names)
 
 
 def _walk_same_loop(statements: list[ast.stmt]) -> Iterator[ast.AST]:
