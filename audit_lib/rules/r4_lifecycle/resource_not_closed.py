@@ -351,8 +351,8 @@ def _judge_name(module: SourceModule, fn: ast.AST, call: ast.Call, kind: str, fa
 
 def _usage(module: SourceModule, fn: ast.AST, name: str, factory: str) -> Usage:
     usage = Usage()
-    names = {name}
     body_nodes = list(walk_function_body(fn))
+    names = _aliases(module, body_nodes, {name})
     for node in list(body_nodes):
         if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
             usage.owned = True
@@ -362,13 +362,7 @@ def _usage(module: SourceModule, fn: ast.AST, name: str, factory: str) -> Usage:
                 body_nodes.extend(walk_function_body(node))  # its uses are this function's uses
             else:
                 usage.owned = True  # captured by a nested function: its lifetime is not this function's
-    aliases_before = 0
-    while len(names) != aliases_before:  # ``other = conn``, ``wrapper = File(handle)``: the same resource
-        aliases_before = len(names)
-        for node in body_nodes:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                    and (_is_name_in(node.value, names) or _wraps(module, node.value, names)):
-                names.add(node.targets[0].id)
+    names = _aliases(module, body_nodes, names)
     cursors = {t.id for node in body_nodes if isinstance(node, ast.Assign) and _is_cursor_of(node.value, names)
                for t in node.targets if isinstance(t, ast.Name)}
     cursor_usage = Usage()
@@ -380,6 +374,19 @@ def _usage(module: SourceModule, fn: ast.AST, name: str, factory: str) -> Usage:
                 _classify_use(module, node, cursor_usage, factory, names)
     usage.owned = usage.owned or cursor_usage.owned  # a cursor handed over carries its connection along
     return usage
+
+
+def _aliases(module: SourceModule, body_nodes: list[ast.AST], names: set[str]) -> set[str]:
+    """``other = conn``, ``wrapper = File(handle)``: names that stand for the same resource."""
+    names = set(names)
+    size = 0
+    while len(names) != size:
+        size = len(names)
+        for node in body_nodes:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and (_is_name_in(node.value, names) or _wraps(module, node.value, names)):
+                names.add(node.targets[0].id)
+    return names
 
 
 def _is_cursor_of(value: ast.AST, names: set[str]) -> bool:
