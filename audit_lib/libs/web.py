@@ -20,7 +20,7 @@ Recognised handlers:
   ``@app.api_route``, ``@routes.get`` (``web.RouteTableDef``), ``@app.websocket``;
 - registrations: ``app.add_url_rule``, ``app.add_api_route``, ``app.router.add_get/...``,
   ``web.get("/", handler)``, Starlette ``Route("/", endpoint)``, Django ``path``/``re_path``/``url``;
-- class-based views: Flask ``MethodView``, Django ``View`` and generic views, DRF
+- class-based views: Flask ``MethodView``, Flask-RESTX/Flask-RESTful ``Resource``, Django ``View`` and generic views, DRF
   ``APIView``/``ViewSet`` (HTTP-method methods, ViewSet actions, ``@action``), Starlette
   ``HTTPEndpoint``, aiohttp ``web.View``;
 - Django function views: top-level functions of ``views.py`` (or a ``views/`` package) whose
@@ -75,6 +75,9 @@ VIEW_BASES: dict[str, str] = {
     "starlette.endpoints.HTTPEndpoint": "starlette",
     "aiohttp.web.View": "aiohttp",
     "tornado.web.RequestHandler": "tornado",
+    "flask_restx.Resource": "flask",
+    "flask_restx.resource.Resource": "flask",
+    "flask_restful.Resource": "flask",
 }
 VIEW_BASE_PACKAGES = {"django.views": "django", "rest_framework": "drf"}
 VIEW_METHOD_NAMES = {m.lower() for m in HTTP_METHODS}
