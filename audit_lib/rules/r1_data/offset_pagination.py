@@ -267,10 +267,24 @@ def _offset_fragments(module: SourceModule) -> Iterator[Finding]:
             text = before.value if isinstance(before, ast.Constant) and isinstance(before.value, str) else ""
             if re.search(r"\bOFFSET\s*$", text) and isinstance(after, ast.FormattedValue):
                 whole = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
-                if not re.search(r"\bSELECT\b", whole, re.I):
+                if not re.search(r"\bSELECT\b", whole, re.I) and _builds_paging_sql(module, node, whole):
                     yield _finding(module, node, f"SQL fragment appends OFFSET {{{ast.unparse(after.value)}}}: every "
                                                  f"query paged with it reads and discards the rows before the page")
                 break
+
+
+def _builds_paging_sql(module: SourceModule, node: ast.JoinedStr, text: str) -> bool:
+    """Whether the fragment is paging SQL: it holds LIMIT too, or its function builds a LIMIT clause
+    in another string (``stmt = f"LIMIT {n} "; stmt += f"OFFSET {o}"``); a message that names
+    OFFSET is not."""
+    if re.search(r"\bLIMIT\b", text):
+        return True
+    fn = db.function_of(module, node)
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    docstring = fn.body[0].value if fn.body and isinstance(fn.body[0], ast.Expr) else None
+    return any(isinstance(other, ast.Constant) and isinstance(other.value, str) and other is not docstring
+               and re.search(r"\bLIMIT\b", other.value) for other in walk_function_body(fn))
 
 
 def _hidden_folder(module: SourceModule) -> bool:
