@@ -28,9 +28,11 @@ What is recognised:
 - clients reached through other objects: ``self.bot.session.get(...)``, ``ctx.session.get(...)``
   (a property returning the bot's session) or ``self.http`` of a project base class, when every
   binding of that attribute name in the project is one kind of client (see
-  :class:`_AttributeClients`); the call must look like a request (a URL, not ``.get("key")``),
-  and attributes of web requests (``request.session``), of library objects (``db.session`` of
-  ``db = SQLAlchemy()``) and of library base classes are not followed;
+  :class:`_AttributeClients`); the call must look like a request (a URL, not ``.get("key")``;
+  ``delete`` only with a URL-like argument, ``session.delete(instance)`` being an ORM's), and
+  attributes of web requests (``request.session``; ``request.app.state.http`` is the project's),
+  of library objects (``db.session`` of ``db = SQLAlchemy()`` or of a project subclass of it) and
+  of library base classes are not followed; clients built in test code do not define an attribute;
 - a client parameter (``def translate(text, *, session: ClientSession)``, also kept as
   ``self.session`` by ``__init__``) is the client every caller in the project passes, when they all
   pass the same one with known settings (see :meth:`_ModuleIndex._passed_client`); otherwise its
@@ -59,7 +61,7 @@ from audit_lib.pyast import (
     walk_function_body,
     walk_nodes,
 )
-from audit_lib.source import Project, SourceModule
+from audit_lib.source import Project, SourceModule, is_test_path
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
 
@@ -107,6 +109,7 @@ MAX_POSITIONAL = {"get": 1, "head": 1, "options": 1, "delete": 1, "put": 2, "pat
 # requests.Session.post(url, data, json) takes the most; aiohttp and httpx take the URL alone.
 WEB_REQUEST_NAMES = frozenset({"request", "req"})  # request.session, request.client: the framework's
 NEUTRAL_BASES = frozenset({"object", "ABC", "Generic", "Protocol", "NamedTuple", "TypedDict", "Enum"})
+URL_WORDS = ("url", "uri", "path", "endpoint", "href", "link", "route", "location", "join", "format")
 PROPERTY_DECORATORS = frozenset({"property", "cached_property", "cache_readonly", "reify"})
 PLAIN_METHOD_DECORATORS = frozenset({"staticmethod", "classmethod", "abstractmethod", "overload", "override"})
 # x.<name>.get(...) on a method is no call on a client: such a method does not make <name> ambiguous.
@@ -609,8 +612,8 @@ class _ModuleIndex:
         if name is None:
             return True  # a call's or a subscript's result: nothing says what it is
         parts = name.split(".")
-        if any(part in WEB_REQUEST_NAMES for part in parts):
-            return True
+        if parts[-1] in WEB_REQUEST_NAMES:
+            return True  # request.session, self.request.client (request.app.state.http is the project's)
         head = parts[0]
         if head in ("self", "cls"):
             cls = self._enclosing(at, (ast.ClassDef,))
@@ -622,7 +625,7 @@ class _ModuleIndex:
             if head in self._local_names(scope):
                 return len(parts) == 1 and self._made_by_library(scope, head)
             scope = self._enclosing(scope, FUNCTION_TYPES)
-        return self._library_object(self.module, head)
+        return len(parts) == 1 and self._library_object(self.module, head)
 
     def _made_by_library(self, owner: ast.AST, name: str) -> bool:
         """Whether ``owner`` (a class or function) sets ``name`` (``r``, ``self.redis``) to what a library
@@ -631,36 +634,43 @@ class _ModuleIndex:
             if isinstance(node, (ast.Assign, ast.AnnAssign)):
                 targets, value = (node.targets if isinstance(node, ast.Assign) else [node.target]), node.value
                 value = value.value if isinstance(value, ast.Await) else value
-                if isinstance(value, ast.Call) and any(dotted(t) == name for t in targets) and self._library_call(self.module, value):
+                if isinstance(value, ast.Call) and any(dotted(t) == name for t in targets) \
+                        and self._library_made(self.module, value):
                     return True
         return False
 
-    def _library_call(self, module: SourceModule, call: ast.Call) -> bool:
-        head = (dotted(call.func) or "").split(".", 1)[0]
-        callee = qualified(module, call.func)
-        return head in module.imports and callee is not None and not self._in_project(callee)
+    def _library_made(self, module: SourceModule, call: ast.Call) -> bool:
+        """Whether a call makes a library's object: a library function or class, or a project subclass
+        of a library class (``db = MyAlchemy()`` with ``class MyAlchemy(SQLAlchemy)``)."""
+        kind, found = self._named_class(module, call.func)
+        return kind == "library" or (kind == "project" and self._library_base(*found, 0))
+
+    def _named_class(self, module: SourceModule, expr: ast.expr) -> tuple[str, tuple[SourceModule, ast.ClassDef] | None]:
+        """("library", None) for a name imported from outside the project, ("project", (module, class))
+        for a class of the project, ("unknown", None) otherwise (``object``, ``ABC``, a local function)."""
+        expr = expr.value if isinstance(expr, ast.Subscript) else expr
+        name = qualified(module, expr)
+        if name is None or name.rsplit(".", 1)[-1] in NEUTRAL_BASES:
+            return "unknown", None
+        owner: SourceModule | None = module
+        if "." in name:
+            owner_name, _, name = name.rpartition(".")
+            owner = self.project.by_dotted_name.get(owner_name) if self._in_project(owner_name) else None
+            owner = None if owner is module else owner  # import etcd in dcs/etcd.py: the library, not itself
+        elif name not in module.imports and not any(isinstance(n, ast.ClassDef) and n.name == name for n in module.tree.body):
+            return "unknown", None  # a builtin or a local function
+        if owner is None:
+            return "library", None
+        found = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == name), None)
+        return ("project", (owner, found)) if found is not None else ("unknown", None)
 
     def _library_base(self, module: SourceModule, cls: ast.ClassDef, depth: int) -> bool:
         """Whether a class derives from a library class (other than ``object``, ``ABC``, ``Generic``...):
         an attribute its methods read but do not set may be the library's (``self.http`` of a
         ``etcd.Client`` subclass)."""
         for base in cls.bases:
-            base = base.value if isinstance(base, ast.Subscript) else base
-            name = qualified(module, base)
-            if name is None or name.rsplit(".", 1)[-1] in NEUTRAL_BASES:
-                continue
-            owner = module
-            if "." in name:
-                owner_name, _, name = name.rpartition(".")
-                owner = self.project.by_dotted_name.get(owner_name) if self._in_project(owner_name) else None
-                owner = None if owner is module else owner  # import etcd in dcs/etcd.py: the library, not itself
-            found = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == name), None) \
-                if owner is not None else None
-            if found is None:
-                if owner is None:
-                    return True
-                continue  # a class made some other way in the project: not known to be a library's
-            if depth < 5 and self._library_base(owner, found, depth + 1):
+            kind, found = self._named_class(module, base)
+            if kind == "library" or (kind == "project" and depth < 5 and self._library_base(*found, depth + 1)):
                 return True
         return False
 
@@ -682,7 +692,7 @@ class _ModuleIndex:
             value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
             targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
             if isinstance(value, ast.Call) and any(isinstance(t, ast.Name) and t.id == name for t in targets):
-                return self._library_call(module, value)
+                return self._library_made(module, value)
         return False
 
     def _in_project(self, name: str) -> bool:
@@ -741,8 +751,8 @@ class _AttributeClients:
             self._candidates = set()
             for module in self.project.modules:
                 index = _index(module, self.project)
-                if not uses_http(module) and not index._imports_project_clients():
-                    continue
+                if is_test_path(module.path) or (not uses_http(module) and not index._imports_project_clients()):
+                    continue  # (a test's client does not say what the service's attributes hold)
                 for binding in index.bindings().values():
                     if isinstance(binding.node, FUNCTION_TYPES):
                         continue  # a parameter
@@ -919,7 +929,20 @@ def _shaped_like_request(call: ast.Call, operation: str) -> bool:
     if url is None or len(call.args) > MAX_POSITIONAL.get(operation, len(call.args)):
         return False
     text = string_value(url)
-    return text is None or not text or "/" in text or ":" in text
+    if text is not None:
+        return not text or "/" in text or ":" in text
+    return operation != "delete" or _url_like(url)  # session.delete(instance) of an ORM
+
+
+def _url_like(expr: ast.expr) -> bool:
+    """An expression that builds or names a URL: ``f"{base}/items/{id}"``, ``base + path``,
+    ``urljoin(...)``, ``item_url``, ``self.endpoint``."""
+    if isinstance(expr, (ast.JoinedStr, ast.BinOp)):
+        return True
+    if isinstance(expr, ast.Call):
+        expr = expr.func
+    name = (dotted(expr) or "").rsplit(".", 1)[-1].lower()
+    return any(word in name for word in URL_WORDS)
 
 
 def _constructing_call(value: ast.expr) -> ast.Call | None:

@@ -226,25 +226,32 @@ def test_attribute_followed_only_when_the_project_gives_it_one_kind_of_client(tm
             import requests
             from flask_sqlalchemy import SQLAlchemy
 
+            class Alchemy(SQLAlchemy):
+                pass
+
             db = SQLAlchemy()
+            store = Alchemy()
 
             class Rates:
                 def __init__(self):
                     self.session = requests.Session()
         """,
         "views.py": """
-            from clients import db
+            from clients import db, store
 
             CART = "cart"
 
-            def cart(request, user_id, rates):
+            def cart(request, user_id, rates, users):
                 request.session.get(CART)  # the web framework's session
                 db.session.delete(db.session.get(User, user_id))  # the ORM's session
+                store.session.delete(user_id)
+                users.session.delete(users.current)  # an ORM instance, not a URL
+                rates.session.delete(f"https://rates.example.com/alerts/{user_id}")
                 return rates.session.get("https://rates.example.com/today")
         """,
     }
     project = make_project(tmp_path, files)
-    assert [c.line for c in outbound_calls(module(project, "views.py"), project)] == [9]
+    assert [c.line for c in outbound_calls(module(project, "views.py"), project)] == [11, 12]
     files["orders.py"] = """
         class Orders:
             def __init__(self, session):
@@ -358,3 +365,25 @@ def test_client_parameter_takes_the_client_every_caller_passes(tmp_path):
     calls = outbound_calls(module(project, "nintendo.py"), project)
     assert [(c.line, c.client.origin) for c in calls] == [(10, "constructed"), (13, "parameter")]
 
+
+
+def test_client_kept_on_app_state_is_followed_from_the_request(tmp_path):
+    project = make_project(tmp_path, {
+        "main.py": """
+            import httpx
+            from fastapi import FastAPI
+
+            app = FastAPI()
+
+            @app.on_event("startup")
+            async def start():
+                app.state.payments = httpx.AsyncClient(timeout=None)
+        """,
+        "routes.py": """
+            async def pay(request, order):
+                return await request.app.state.payments.post("https://pay.example.com/charge", json=order)
+        """,
+    })
+    [call] = outbound_calls(module(project, "routes.py"), project)
+    assert call.client.keyword("timeout") is not None
+    assert ("routes.py", 3) in findings(tmp_path, "R3.no-circuit-breaker")
