@@ -1039,16 +1039,18 @@ def resolve_function(module: SourceModule, project: Project | None, call: ast.Ca
     project is certain (see :func:`receiver_class`), the method found on that class or on
     its project bases.
     """
-    found = _resolve(module, project, call, function_of(module, call), None, reexports)
+    found = _resolve(module, project, call, None, None, reexports)
     return (found[0], found[1]) if found is not None else None
 
 
 _ClassRef = tuple[SourceModule, ast.ClassDef]
 
 
-def _resolve(module: SourceModule, project: Project | None, call: ast.Call, fn: ast.AST, self_class: _ClassRef | None,
-             reexports: bool = False) -> tuple[SourceModule, ast.AST, _ClassRef | None, bool] | None:
-    """(module, function, class of its ``self``, whether its ``self`` is the caller's ``self``)."""
+def _resolve(module: SourceModule, project: Project | None, call: ast.Call, fn: ast.AST | None,
+             self_class: _ClassRef | None, reexports: bool = False
+             ) -> tuple[SourceModule, ast.AST, _ClassRef | None, bool] | None:
+    """(module, function, class of its ``self``, whether its ``self`` is the caller's ``self``);
+    ``fn``: the function around ``call`` (looked up when needed)."""
     func = call.func
     if isinstance(func, ast.Name):
         local = _top_level_function(module.tree, func.id)
@@ -1070,13 +1072,27 @@ def _resolve(module: SourceModule, project: Project | None, call: ast.Call, fn: 
         found = _project_function(project, target, reexports) if target else None
         if found is not None:
             return (*found, None, False)
-    cls = _receiver_class(module, project, func.value, fn, self_class)
+    if func.attr not in _method_names(module, project):
+        return None  # no class of the code base defines a method of that name
+    cls = _receiver_class(module, project, func.value, fn if fn is not None else function_of(module, call), self_class)
     if cls is None:
         return None
     found = _method_of(project, cls, func.attr)
     if found is None or _is_static(found[1]):
         return None
     return (*found, cls, False)
+
+
+def _method_names(module: SourceModule, project: Project | None) -> frozenset[str]:
+    """Names of the methods the classes of the code base define (of ``module``'s without a project)."""
+    if project is None:
+        return frozenset(n.name for c in module.nodes_of(ast.ClassDef) for n in c.body if isinstance(n, FUNCTION_TYPES))
+    names = project.facts.get("db.method_names")
+    if names is None:
+        names = project.facts["db.method_names"] = frozenset(
+            n.name for m in project.modules for c in m.nodes_of(ast.ClassDef) for n in c.body
+            if isinstance(n, FUNCTION_TYPES))
+    return names
 
 
 def _enclosing_class(module: SourceModule, node: ast.AST) -> _ClassRef | None:
