@@ -1,9 +1,15 @@
 """R3.no-circuit-breaker: calls to other services with nothing to stop a failure cascade.
 
 ## What it does
-Reports outbound HTTP and gRPC calls that no circuit breaker guards, once per file. The
-calls are those `audit_lib.libs.http` recognises; the finding is at the first unguarded
-call, with the count of the others. A call is guarded when its function is decorated with a breaker (`@breaker`,
+Reports outbound calls to other services that no circuit breaker guards, once per file. The
+calls are the HTTP and gRPC calls `audit_lib.libs.http` recognises, and calls made through a
+service's SDK: methods of an httpx-oauth provider that reach the provider
+(`get_access_token`, `refresh_token`, `get_id_email`, ...), of a Postmark, SendGrid, boto3,
+Twilio or Slack client (not local ones such as `generate_presigned_url`), and calls that open a
+connection (`smtplib.SMTP(host)`, `websockets.connect(url)`, `websocket.create_connection`). An
+SDK client is followed through a name or `self` attribute bound to its constructor, to a
+project function annotated to return one or returning one it built, or to an annotated
+parameter. The finding is at the first unguarded call, with the count of the others. A call is guarded when its function is decorated with a breaker (`@breaker`,
 `@circuit(...)`), when it runs inside `with breaker:`/`async with breaker...`, or when
 its function is handed to `breaker.call(...)`/`call_async(...)`. Breakers are those of
 pybreaker, aiobreaker, purgatory and circuitbreaker, or any local object or class whose
@@ -12,6 +18,12 @@ name says breaker/circuit. Calls to localhost, health probes (`/health`, `/ready
 management commands are left out.
 The confidence is medium when the code base uses no breaker at all, low when it uses
 breakers elsewhere (the file may be guarded further up the call chain).
+
+Clients of a coordination service (Consul, etcd, the Kubernetes API) are reported like any
+other: the catalog asks for a breaker around outbound calls to external services, and a
+deadline-bounded retry with jitter and failover, however good, is a retry policy, not a
+breaker. Whether a component that must see every failure (a leader lock's liveness) should
+fail fast is the reader's call; the finding is low severity.
 
 ## Why is this bad?
 When a dependency is down or slow, every request keeps calling it, waits for the
@@ -50,7 +62,16 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.http import OutboundCall, outbound_calls
-from audit_lib.pyast import FUNCTION_TYPES, ancestors, dotted, string_value, walk_nodes
+from audit_lib.pyast import (
+    FUNCTION_TYPES,
+    ancestors,
+    call_name,
+    dotted,
+    qualified,
+    string_value,
+    walk_function_body,
+    walk_nodes,
+)
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import (
     is_offline_file,
@@ -61,6 +82,27 @@ from audit_lib.source import Project, SourceModule
 
 BREAKER_LIBRARIES = ("pybreaker", "aiobreaker", "purgatory", "circuitbreaker", "pycircuitbreaker", "breakers", "hystrix")
 BREAKER_NAME = re.compile(r"breaker|circuit", re.IGNORECASE)
+# Service SDKs: the client (a class, or a factory) by qualified-name prefix, and the methods that reach the
+# service (None: every method call on the client, bar those in SDK_LOCAL_METHODS). A client whose
+# constructor connects (SMTP) is itself the call.
+SDK_CLIENTS: dict[str, frozenset[str] | None] = {
+    "httpx_oauth.clients.": frozenset({"get_access_token", "refresh_token", "revoke_token", "get_id_email", "get_profile"}),
+    "httpx_oauth.oauth2.": frozenset({"get_access_token", "refresh_token", "revoke_token", "get_id_email", "get_profile"}),
+    "postmarker.core.PostmarkClient": None,
+    "sendgrid.SendGridAPIClient": None,
+    "sendgrid.sendgrid.SendGridAPIClient": None,
+    "boto3.client": None,
+    "boto3.resource": None,
+    "boto3.session.Session.client": None,
+    "twilio.rest.Client": None,
+    "slack_sdk.WebClient": None,
+    "slack_sdk.web.async_client.AsyncWebClient": None,
+}
+SDK_LOCAL_METHODS = {"generate_presigned_url", "generate_presigned_post", "get_paginator", "can_paginate", "get_waiter",
+                     "close", "Bucket", "Object"}
+CONNECTING_CALLS = {"smtplib.SMTP": "smtp", "smtplib.SMTP_SSL": "smtp", "aiosmtplib.send": "smtp",
+                    "websockets.connect": "websocket", "websockets.client.connect": "websocket",
+                    "websockets.asyncio.client.connect": "websocket", "websocket.create_connection": "websocket"}
 HEALTH_PATH = re.compile(r"/(health|healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|ping)/?$")
 
 
@@ -71,8 +113,10 @@ def check(project: Project) -> Iterator[Finding]:
     for module in project.modules:
         if is_test_file(module) or is_offline_file(module, project):
             continue
-        unguarded = [c for c in outbound_calls(module, project)
-                     if not targets_localhost(c) and not _health_probe(c) and not _guarded(module, c, guarded_functions)]
+        calls = [c for c in outbound_calls(module, project) if not targets_localhost(c) and not _health_probe(c)]
+        known = {id(c.node) for c in calls}
+        calls += [c for c in _sdk_calls(module, project) if id(c.node) not in known]
+        unguarded = sorted((c for c in calls if not _guarded(module, c, guarded_functions)), key=lambda c: c.line)
         if not unguarded:
             continue
         first = unguarded[0]
@@ -89,6 +133,155 @@ def check(project: Project) -> Iterator[Finding]:
             confidence=Confidence.low if breakers_used else Confidence.medium,
             extra={"calls": [c.line for c in unguarded]},
         )
+
+
+def _sdk_calls(module: SourceModule, project: Project) -> list[OutboundCall]:
+    """Calls that reach another service through its SDK: methods of a client built from a service SDK
+    (``PostmarkClient(...)``, ``boto3.client("s3")``, an httpx-oauth provider), on a name or ``self``
+    attribute bound to one (by its constructor, a project function annotated to return one, or an
+    annotation), and calls that open a connection (``smtplib.SMTP(host)``, ``websockets.connect(url)``)."""
+    if not any(project.imports_anywhere(prefix.split(".", 1)[0]) for prefix in [*SDK_CLIENTS, *CONNECTING_CALLS]):
+        return []  # (a file may get its client from another file: one that imports the SDK is enough)
+    clients = _sdk_bindings(module, project)
+    found: list[OutboundCall] = []
+    for node in walk_nodes(module.tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = call_name(module, node) or ""
+        if name in CONNECTING_CALLS and (node.args or node.keywords):
+            found.append(OutboundCall(node=node, library=name.split(".", 1)[0], protocol=CONNECTING_CALLS[name],
+                                      operation=name.rsplit(".", 1)[-1]))
+            continue
+        if not isinstance(node.func, ast.Attribute) or node.func.attr in SDK_LOCAL_METHODS:
+            continue
+        receiver = node.func.value
+        while isinstance(receiver, ast.Attribute) and dotted(receiver) not in clients:
+            receiver = receiver.value  # client.emails.send(...): a call through the client's parts
+        sdk = clients.get(dotted(receiver) or "")
+        if sdk is None:
+            continue
+        methods = SDK_CLIENTS[sdk]
+        if methods is None or node.func.attr in methods:
+            found.append(OutboundCall(node=node, library=sdk.split(".", 1)[0], protocol="api",
+                                      operation=node.func.attr))
+    return found
+
+
+def _sdk_bindings(module: SourceModule, project: Project) -> dict[str, str]:
+    """Names (``client``, ``self._client``) bound to a service SDK's client -> its SDK_CLIENTS key. Names are
+    taken file-wide: a name bound to a client in one function and to something else in another is dropped."""
+    kinds: dict[str, set[str | None]] = {}
+    for node in walk_nodes(module.tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value, annotation = node.targets[0], node.value, None
+        elif isinstance(node, ast.AnnAssign):
+            target, value, annotation = node.target, node.value, node.annotation
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None and isinstance(item.context_expr, ast.Call):
+                    name = dotted(item.optional_vars)
+                    if name:
+                        kinds.setdefault(name, set()).add(_sdk_of_value(module, project, item.context_expr))
+            continue
+        elif isinstance(node, ast.arg) and node.annotation is not None:
+            sdk = _sdk_of_type(module, node.annotation)
+            if sdk:
+                kinds.setdefault(node.arg, set()).add(sdk)
+            continue
+        else:
+            continue
+        name = dotted(target)
+        if not name:
+            continue
+        sdk = _sdk_of_type(module, annotation) if annotation is not None else None
+        if sdk is None and value is not None:
+            sdk = _sdk_of_value(module, project, value)
+        if sdk is None and value is not None and isinstance(value, ast.Name) and value.id in kinds:
+            continue  # self.client = client: decided below with the parameter
+        kinds.setdefault(name, set()).add(sdk)
+    bindings = {name: next(iter(found)) for name, found in kinds.items() if len(found) == 1 and None not in found}
+    for node in walk_nodes(module.tree):  # self.client = client, where client is an SDK parameter
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Name) \
+                and node.value.id in bindings:
+            name = dotted(node.targets[0])
+            if name and name.startswith("self.") and kinds.get(name, {None}) <= {None}:
+                bindings[name] = bindings[node.value.id]
+    return bindings
+
+
+def _sdk_of_value(module: SourceModule, project: Project, value: ast.expr) -> str | None:
+    value = value.value if isinstance(value, ast.Await) else value
+    if not isinstance(value, ast.Call):
+        return None
+    name = call_name(module, value) or ""
+    sdk = _sdk_key(name)
+    if sdk:
+        return sdk
+    function = _project_function(module, project, value, name)
+    if function is None:
+        return None
+    owner, fn = function
+    if fn.returns is not None:
+        return _sdk_of_type(owner, fn.returns)
+    return _sdk_returned(owner, fn)
+
+
+def _sdk_returned(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The SDK client a factory without a return annotation builds and returns (``client =
+    boto3.client("s3", ...); return client``), when every return gives the same one."""
+    built: dict[str, set[str | None]] = {}
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            made = node.value if isinstance(node.value, ast.Call) else None
+            built.setdefault(node.targets[0].id, set()).add(_sdk_key(call_name(module, made) or "") if made else None)
+    kinds: set[str | None] = set()
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Return) and node.value is not None:
+            if isinstance(node.value, ast.Call):
+                kinds.add(_sdk_key(call_name(module, node.value) or ""))
+            elif isinstance(node.value, ast.Name):
+                kinds |= built.get(node.value.id, {None})
+            else:
+                kinds.add(None)
+    return next(iter(kinds)) if len(kinds) == 1 else None
+
+
+def _sdk_of_type(module: SourceModule, annotation: ast.expr) -> str | None:
+    """The SDK client named by a type annotation (``BaseOAuth2``, ``Optional[PostmarkClient]``, ``"Client"``)."""
+    for node in walk_nodes(annotation):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                inner = ast.parse(node.value, mode="eval").body
+            except SyntaxError:
+                continue
+            sdk = _sdk_key(qualified(module, inner) or "")
+        elif isinstance(node, (ast.Name, ast.Attribute)):
+            sdk = _sdk_key(qualified(module, node) or "")
+        else:
+            continue
+        if sdk:
+            return sdk
+    return None
+
+
+def _sdk_key(name: str) -> str | None:
+    return next((key for key in SDK_CLIENTS if name == key or key.endswith(".") and name.startswith(key)), None)
+
+
+def _project_function(module: SourceModule, project: Project, call: ast.Call,
+                      name: str) -> tuple[SourceModule, ast.FunctionDef | ast.AsyncFunctionDef] | None:
+    """The project's function a call reaches: ``self._client()`` in this file, or an imported function."""
+    if name.startswith("self.") and name.count(".") == 1:
+        owner, wanted = module, name.split(".", 1)[1]
+        candidates = walk_nodes(module.tree)
+    else:
+        owner_name, _, wanted = name.rpartition(".")
+        owner = project.by_dotted_name.get(owner_name) if owner_name else module
+        if owner is None:
+            return None
+        candidates = owner.tree.body
+    function = next((n for n in candidates if isinstance(n, FUNCTION_TYPES) and n.name == wanted), None)
+    return (owner, function) if function is not None else None
 
 
 def _health_probe(call: OutboundCall) -> bool:
