@@ -1530,7 +1530,9 @@ def _bind_argument(module: SourceModule, fn: ast.AST, call: ast.Call, helper_mod
             return replace(op, kind=kind, tables=frozenset(found), pending=None)
         bound = _parameter_model(helper, subject.id, helper_models)
         if bound is not None:
-            return replace(op, kind=DELETE if op.method == "delete" else WRITE, tables=frozenset({bound}), pending=None)
+            kind = DELETE if op.method == "delete" else INSERT if op.method != "merge" and _constructs(
+                module, fn, argument, bound) else WRITE
+            return replace(op, kind=kind, tables=frozenset({bound}), pending=None)
         return replace(op, pending=argument)
     if op.kind != EXECUTE or argument is None:
         return replace(op, pending=None)
@@ -1554,6 +1556,15 @@ def _argument_models(module: SourceModule, fn: ast.AST, scope: _Scope, argument:
         constructed = _constructed_model(value) if isinstance(value, ast.Call) else None
         return ({constructed} if constructed else set()), False
     return _added_models(argument, scope), isinstance(argument, ast.Name) and argument.id in scope.loaded
+
+
+def _constructs(module: SourceModule, fn: ast.AST, argument: ast.expr | None, model: str) -> bool:
+    """Whether the caller's argument is a new ``model(...)`` instance (built there or in the name's
+    binding that reaches the call)."""
+    if isinstance(argument, ast.Name) and isinstance(fn, FUNCTION_TYPES):
+        argument = single_binding(fn, argument.id) or reaching_binding(module, fn, argument)
+    argument = argument.value if isinstance(argument, ast.Await) else argument
+    return isinstance(argument, ast.Call) and (dotted(argument.func) or "").split(".")[-1] == model
 
 
 def _argument_for(call: ast.Call, helper: ast.AST, parameter: str) -> ast.expr | None:

@@ -394,3 +394,20 @@ def test_an_async_helper_handed_to_a_task_does_not_run_at_the_call(tmp_path: Pat
 ])
 def test_set_up_code_is_left_to_its_one_run(path, skipped):
     assert db.skipped_module(module_of("x = 1\n", path)) is skipped
+
+
+def test_a_new_instance_of_the_repository_model_is_an_insert(tmp_path: Path):
+    project, module = _project_with(tmp_path, '''
+        from app.repositories.base import BaseRepository
+
+        class ClientRepository(BaseRepository[Client]):
+            model = Client
+
+        async def create_client(session, name, existing):
+            client = Client(name=name)
+            await ClientRepository(session).create(client)
+            await ClientRepository(session).create(existing)
+    ''')
+    assert _expanded_of(project, module, "create_client") == [
+        (db.INSERT, {"Client"}, "create"), (db.COMMIT, set(), "create"),
+        (db.WRITE, {"Client"}, "create"), (db.COMMIT, set(), "create")]
