@@ -602,7 +602,6 @@ def _unprefetched_queryset(module: SourceModule, project: Project, fn: ast.AST, 
 
 
 EAGER_OPTIONS = re.compile(r"(joinedload|selectinload|subqueryload|immediateload|contains_eager)\(([^)]*)\)")
-NOT_LAZY = {"joined", "selectin", "subquery", "immediate", "raise", "raise_on_sql", "noload", "write_only"}
 
 
 def _lazy_relation_loads(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[tuple[ast.AST, ast.AST, str]]:

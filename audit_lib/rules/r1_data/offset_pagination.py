@@ -244,18 +244,6 @@ def _is_request_user(node: ast.AST) -> bool:
     return dotted(node) in ("request.user", "self.request.user")
 
 
-def _chain_root_attribute(expr: ast.AST) -> ast.AST | None:
-    """The innermost attribute of a call chain: ``request.user.lists`` in ``request.user.lists.order_by(...)``."""
-    node, last = expr, None
-    while isinstance(node, (ast.Call, ast.Attribute)):
-        if isinstance(node, ast.Attribute):
-            last = node
-            node = node.value
-        else:
-            node = node.func
-    return last
-
-
 def _offset_fragments(module: SourceModule) -> Iterator[Finding]:
     """``f"LIMIT {n} OFFSET {self.offset}"``: a SQL fragment (no SELECT of its own) that a paging
     helper appends to queries. The SQL side reads whole statements only, so the fragment is
