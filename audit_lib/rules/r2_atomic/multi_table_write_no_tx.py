@@ -91,6 +91,7 @@ FIX = ("put all the writes in one transaction and commit once after the last: `a
        "(asyncpg/psycopg 3), `with session.begin():` (SQLAlchemy), `with transaction.atomic():` (Django), or "
        "remove the commit() between the writes")
 UPSERT_HELPER = re.compile(r"get_or_create|get_or_add|upsert|create_or_update|create_or_get|ensure_")
+WRAPPER_READS = ("fetchone", "fetchall", "fetch_page")  # wrapper methods given a SELECT
 GETTER = re.compile(r"(a?get|load|fetch|find)_")
 WRAPPED_LIBRARIES = ("psycopg", "psycopg2", "asyncpg", "sqlite3", "aiosqlite", "sqlalchemy", "sqlmodel",
                      "flask_sqlalchemy", "django", "databases", "peewee", "tortoise", "pymysql", "mysql")
@@ -108,7 +109,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         return
     atomic_requests = _atomic_requests(project)
     for fn in functions(module.tree):
-        ops = _with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
+        ops = with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
         if sum(1 for op in ops if op.is_write) < 2:
             continue
         django_in_caller_tx = atomic_requests or _runs_in_callers_transaction(module, fn)
@@ -121,7 +122,7 @@ def _imports_project_code(module: SourceModule, project: Project) -> bool:
     return any(target.rsplit(".", 1)[0] in project.by_dotted_name for target in module.imports.values())
 
 
-def _with_wrapper_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
+def with_wrapper_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
     """Add the writes made through the code base's own database wrapper when that wrapper commits
     each statement (``async def insert(self, table, row): ...; await self.conn.commit()``):
     ``(conn or db).insert("accounts", account)``, ``db.update("wallets", wallet)``, and mark the
@@ -147,10 +148,22 @@ def _wrapper_writes(module: SourceModule, project: Project, fn: ast.AST, depth: 
                                       frozenset({node.args[0].value}), "sql", func.attr, autocommit=True,
                                       confidence=Confidence.medium))
             continue
+        if isinstance(func, ast.Attribute) and func.attr in WRAPPER_READS and node.args:
+            facts = db.parse_sql(db.sql_text(module, node.args[0], fn) or "")
+            if facts is not None and facts.kind == "SELECT" and facts.reads:
+                writes.append(db.DbOp(node, db.READ, facts.reads, "sql", func.attr, sql=None, facts=facts,
+                                      locking=facts.for_update, confidence=Confidence.medium))
+            continue
         resolved = db.resolve_function(module, project, node, reexports=True) if depth > 0 else None
         if resolved is not None and id(resolved[1]) not in seen:
-            for op in _wrapper_writes(resolved[0], project, resolved[1], depth - 1, seen | {id(resolved[1])}):
-                writes.append(db.DbOp(**{**op.__dict__, "call": node, "through": resolved[1].name}))
+            helper_module, helper = resolved
+            inner = _wrapper_writes(helper_module, project, helper, depth - 1, seen | {id(helper)})
+            if db.resolve_function(module, project, node) is None:
+                # imported through a package re-export: db.expanded_ops did not follow it
+                inner = [*db.function_ops(helper_module, helper, project), *inner]
+            for op in inner:
+                writes.append(db.DbOp(**{**op.__dict__, "call": node, "through": helper.name,
+                                         "autocommit": op.autocommit or (op.api == "sql" and op.is_write)}))
     return writes
 
 
@@ -231,7 +244,7 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue  # a lost trailing audit/notification row, not half a domain change
             if SIGN_IN_SESSION.search(first) or SIGN_IN_SESSION.search(second):
                 continue  # the browser's sign-in session, opened or rotated with the change
-            if _never_both(module, fn, earlier.call, later.call) or _independent_options(module, fn, ops, earlier.call,
+            if never_both(module, fn, earlier.call, later.call) or _independent_options(module, fn, ops, earlier.call,
                                                                                            later.call):
                 continue
             through = f" via {later.through}()" if later.through else ""
@@ -305,7 +318,7 @@ def _split_point(module: SourceModule, fn: ast.AST, earlier: ast.AST, later: ast
     return first, second, common
 
 
-def _never_both(module: SourceModule, fn: ast.AST, earlier: ast.AST, later: ast.AST) -> bool:
+def never_both(module: SourceModule, fn: ast.AST, earlier: ast.AST, later: ast.AST) -> bool:
     """Whether no run reaches both writes: they sit in different branches of one ``if`` (or of one
     ``try``), or the earlier one is in a block that ends by leaving the function (an error path that
     saves and raises, a branch that writes and returns)."""

@@ -75,6 +75,7 @@ from audit_lib.libs import db
 from audit_lib.libs.web import route_handlers
 from audit_lib.pyast import ancestors, dotted, is_none, walk_function_body, walk_nodes
 from audit_lib.rules.r2_atomic.check_then_act import handles_unique_violation
+from audit_lib.rules.r2_atomic.multi_table_write_no_tx import never_both, with_wrapper_writes
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -178,18 +179,22 @@ def _find_idempotency_middleware(project: Project) -> bool:
     return False
 
 
-def _deduplicated(insert: db.DbOp, ops: list[db.DbOp]) -> bool:
+def _deduplicated(module: SourceModule, fn: ast.AST, insert: db.DbOp, ops: list[db.DbOp]) -> bool:
     """A read of the same table before the insert: a natural-key lookup (``email already registered``)
-    turns a retry into a refusal, not a duplicate. Its race is R2.check-then-act's concern."""
+    turns a retry into a refusal, not a duplicate. Its race is R2.check-then-act's concern. A read in
+    another branch that returns (``if shared: return create_shared(...)``) does not guard the insert."""
     earlier = ops[:next(i for i, op in enumerate(ops) if op is insert)]
-    return any(op.is_read and any(db.same_table(a, b) for a in op.tables for b in insert.tables) for op in earlier)
+    return any(op.is_read and any(db.same_table(a, b) for a in op.tables for b in insert.tables)
+               and (op.call is insert.call or not never_both(module, fn, op.call, insert.call)) for op in earlier)
 
 
 def _natural_unique(project: Project, model: str) -> bool:
     """Whether a model class of the code base declares a unique key on data the client sends:
     ``unique_together``, a ``UniqueConstraint``, a ``OneToOneField``, or a field with
     ``unique=True`` and no generated ``default``. A retried insert then fails on the constraint
-    instead of creating a duplicate (whether the error is handled well is another matter)."""
+    instead of creating a duplicate (whether the error is handled well is another matter). A unique
+    value the code computes before the insert (a generated file name) is taken for a natural key:
+    a known miss."""
     if "r2.natural_unique" not in project.facts:
         project.facts["r2.natural_unique"] = _unique_models(project)
     declared, bases = project.facts["r2.natural_unique"]
@@ -231,7 +236,7 @@ def _declares_unique(node: ast.AST) -> bool:
     keywords = {k.arg: k.value for k in node.keywords}
     flag = keywords.get("unique")
     return isinstance(flag, ast.Constant) and flag.value is True and "default" not in keywords and name.endswith(
-        ("Field", "Column")) and "primary_key" not in keywords
+        ("Field", "Column", "ForeignKey")) and "primary_key" not in keywords
 
 
 def _replaced(insert: db.DbOp, ops: list[db.DbOp]) -> bool:
@@ -318,12 +323,12 @@ def _installation_step(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool
 
 
 def _first_insert(module: SourceModule, project: Project, fn: ast.AST) -> tuple[str, ast.AST, str | None, Confidence] | None:
-    ops = db.expanded_ops(module, project, fn)
+    ops = with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
     inserts, guarded = [], False
     for op in ops:
         if op.kind != db.INSERT or op.upsert or any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables):
             continue
-        if _deduplicated(op, ops) or _replaced(op, ops) or _created_once(module, project, fn, op) or (
+        if _deduplicated(module, fn, op, ops) or _replaced(op, ops) or _created_once(module, project, fn, op) or (
                 op.tables and all(_natural_unique(project, t) for t in op.tables)):
             guarded = True  # the rows inserted after it belong to it: a retry is refused before reaching them
         elif not guarded:
