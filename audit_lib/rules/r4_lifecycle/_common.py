@@ -49,9 +49,11 @@ REEXPORT_DEPTH = 3  # package __init__ files re-exporting a function, followed t
 CLOSE_METHODS = {"close", "aclose", "terminate", "closeall", "dispose"}
 
 # A package named ``migrations`` whose ``__init__.py`` holds code is a library of the application, not a
-# migration; the top-level ``tools/`` folder holds developer tools, like ``scripts/``.
+# migration; the top-level ``tools/`` folder holds developer tools, like ``scripts/``; the top-level ``docs/``
+# folder and a Sphinx ``docs/conf.py`` run while the documentation builds, not in the service.
 SHORT_LIVED_PATH = re.compile(r"(^|/)(management/commands|alembic|scripts|bench|benchmarks|profiling)/"
-                              r"|(^|/)migrations/(?!__init__\.py$)|^tools/|(^|/)(setup|manage|noxfile)\.py$")
+                              r"|(^|/)migrations/(?!__init__\.py$)|^(tools|docs?)/|(^|/)docs?/(source/)?conf\.py$"
+                              r"|(^|/)(setup|manage|noxfile)\.py$")
 COMMANDS_PATH = re.compile(r"(^|/)management/commands/")
 
 

@@ -7,7 +7,9 @@ are recognised:
 - a module-level or class-level `dict`/`list`/`set` (also `defaultdict`,
   `OrderedDict`, `Counter`, `deque`), a `deque` stored on `self`, or any of these
   created in `__init__` of a long-lived class (a method runs a service loop that
-  awaits, `while self.running: await ...`), that functions other than `__init__` add to (`x[k] = v`, `append`, `add`, `update`, `setdefault`, ...) while nothing ever
+  awaits, `while self.running: await ...`), that functions other than `__init__` (and,
+  for instance state, the set-up hooks run once per object: `setup`, `cog_load`,
+  `on_startup`, ..., and the methods only they call) add to (`x[k] = v`, `append`, `add`, `update`, `setdefault`, ...) while nothing ever
   removes from it or bounds it (`pop`, `del`, `clear`, `remove`, `discard`,
   `popleft`, reassignment, slice reset, or a `len(x)` comparison);
 - `functools.lru_cache(maxsize=None)` / `functools.cache` on a function that takes
@@ -23,7 +25,11 @@ are recognised:
   self.tasks`, which drain a container), and something puts into it: a queue that nothing `put`s into and
   that is never handed anywhere cannot grow (puts are matched by the name it is bound
   to: `self.X.put` of the same class, `X.put`/`obj.X.put` elsewhere; a module-level
-  queue imported by another file counts as filled);
+  queue imported by another file counts as filled). A queue bounded after construction
+  (`handler.queue.maxsize = config[...]`, matched by the same name) is bounded, and so
+  is a queue whose every put enqueues only parameters naming one value of a fixed set
+  (the choice names below, a configured peer `host`/`port`, a retry counter
+  `attempt`): configuration-driven work, not traffic;
 - `collections.deque()` without `maxlen` stored at module level, class level or on
   `self`, when nothing removes from it.
 
@@ -45,7 +51,8 @@ Local state of a function, instance dicts and lists of other classes (per-reques
 objects, builders: their state dies with them; module-level singletons too, which on
 library code were mostly registries of a fixed set of names), test files and
 files of short-lived processes (Django management commands, migrations, `setup.py`,
-`manage.py`, `scripts/`, the top-level `tools/` folder, benchmarks, profiling) are not
+`manage.py`, `scripts/`, the top-level `tools/` folder, benchmarks, profiling) and the
+documentation build (the top-level `docs/` folder, Sphinx `docs/conf.py`) are not
 audited. A dict filled under a parameter named as one choice of a fixed set
 (`tasks_by_name[name] = task`, `seen.add(name)`, same names as for caches) is bounded by
 that set. Assigning to a list
@@ -134,6 +141,11 @@ CLASS_PARAMETER = re.compile(r"(^|_)(class|cls|klass|model|serializer|form)$")
 CHOICE_PARAMETER = re.compile(
     r"^(name|lang|language|locale|env|environment|dataset|table|field|attr|attribute|setting|option|dialect|"
     r"backend|driver|unit|currency|feature|capability|permission|role|status)$|(^|_)(kind|mode|level|format|fmt|type)$")
+# What a queue may carry and stay bounded by configuration: a choice, a configured peer, a retry counter.
+FIXED_SET_ITEM = re.compile(CHOICE_PARAMETER.pattern + r"|^(host|hostname|port|attempt|attempts|retry|retries|tries)$")
+# Methods run once per instance: the constructor and the hooks frameworks call once when they load an object.
+SETUP_HOOKS = {"__init__", "__post_init__", "setup", "setup_hook", "cog_load", "startup", "on_startup",
+               "initialize", "async_init"}
 IMPORT_TIME_METHODS = {"__init_subclass__", "__set_name__", "__class_getitem__"}
 
 
@@ -169,7 +181,7 @@ def _growing_containers(module: SourceModule) -> Iterator[Finding]:
     import_time = _import_time_functions(module) if any(c.adds for c in containers.values()) else set()
     for container in containers.values():
         growing = [(node, fn) for node, fn in container.adds if fn not in import_time
-                   and not (container.scope == "instance" and fn.name == "__init__")  # once per instance
+                   and not (container.scope == "instance" and fn in _setup_methods(container.owner))  # once
                    and not _keyed_by_class(node) and not _keyed_by_choice(node, fn)]
         if container.bounded or container.escapes or not growing:
             continue
@@ -242,6 +254,26 @@ def _long_lived_containers(module: SourceModule) -> dict[tuple, Container]:
             for target, _ in _assignments(stmt):
                 if _self_attribute(target):
                     found.setdefault(("instance", cls, target.attr), Container(target.attr, "deque", "instance", stmt, cls))
+    return found
+
+
+def _setup_methods(cls: ast.ClassDef) -> set[ast.AST]:
+    """Methods that run once per instance: ``__init__``, the set-up hooks a framework calls once when it loads
+    the object (``setup``, ``cog_load``, ``on_startup``, ...), and the methods only they call."""
+    methods = {n.name: n for n in cls.body if isinstance(n, FUNCTION_TYPES)}
+    found = {m for name, m in methods.items() if name in SETUP_HOOKS}
+    callers: dict[str, set[ast.AST]] = {}
+    for method in methods.values():
+        for node in walk_function_body(method):
+            if isinstance(node, ast.Attribute) and _self_attribute(node) and node.attr in methods:
+                callers.setdefault(node.attr, set()).add(method)
+    changed = True
+    while changed:
+        changed = False
+        for name, method in methods.items():
+            if method not in found and callers.get(name) and callers[name] <= found:
+                found.add(method)
+                changed = True
     return found
 
 
@@ -540,7 +572,8 @@ def _unbounded_queues(module: SourceModule, project: Project) -> Iterator[Findin
         else:
             continue
         where, long_lived = _queue_home(module, node)
-        if where is None or _never_filled(module, project, node):
+        if where is None or _never_filled(module, project, node) or _bounded_later(project, module, node) \
+                or _fed_from_a_fixed_set(module, project, node):
             continue
         yield Finding(
             message=f"{problem} ({where}): a consumer slower than its producer exhausts memory",
@@ -621,28 +654,37 @@ def _queue_name(module: SourceModule, call: ast.Call) -> str | None:
 def _never_filled(module: SourceModule, project: Project, call: ast.Call) -> bool:
     """Nothing puts into the queue, and it is never handed anywhere: it cannot grow.
 
-    Puts are matched by the name the queue is bound to: ``self.X.put`` of the same class, ``X.put`` /
-    ``obj.X.put`` anywhere in the project (not another class's ``self.X``, unless the queue is a module-level
-    one, which other objects may keep under the same name). A module-level queue imported by another file
-    counts as filled.
+    Puts are matched by the name the queue is bound to (see ``_reaching_puts``). A module-level queue imported
+    by another file counts as filled.
     """
     name = _queue_name(module, call)
     if name is None:
         return False
-    cls = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
+    if _reaching_puts(module, project, call):
+        return False
     on_self = _self_attribute(_queue_target(module, call))
-    for put_module, put_class, through_self in _queue_puts(project).get(name, ()):
-        if not on_self or not through_self or put_module is module and put_class is cls:
-            return False  # a put that can reach this queue
     if not on_self and enclosing_function(module, call) is None and any(
             m.imports.get(name) == f"{module.dotted_name}.{name}" for m in project.modules if m is not module):
         return False  # imported elsewhere: filled or handed on there
     return not _used_as_value(module, name, on_self)
 
 
-def _queue_puts(project: Project) -> dict[str, list[tuple[SourceModule, ast.ClassDef | None, bool]]]:
+def _reaching_puts(module: SourceModule, project: Project, call: ast.Call) -> list[tuple[SourceModule, ast.Attribute]]:
+    """The ``.put``/``.put_nowait`` sites that can reach the queue made by ``call``: ``self.X.put`` of the same
+    class, ``X.put`` / ``obj.X.put`` anywhere in the project (not another class's ``self.X``, unless the queue is
+    a module-level one, which other objects may keep under the same name)."""
+    name = _queue_name(module, call)
+    if name is None:
+        return []
+    cls = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
+    on_self = _self_attribute(_queue_target(module, call))
+    return [(put_module, node) for put_module, put_class, through_self, node in _queue_puts(project).get(name, ())
+            if not on_self or not through_self or put_module is module and put_class is cls]
+
+
+def _queue_puts(project: Project) -> dict[str, list[tuple[SourceModule, ast.ClassDef | None, bool, ast.Attribute]]]:
     """Name the receiver of a ``.put``/``.put_nowait`` (called or passed as a callback) ends with ->
-    (module, class, whether through ``self``)."""
+    (module, class, whether through ``self``, the ``.put`` attribute)."""
     puts = project.facts.get("R4.queue-puts")
     if puts is None:
         puts = project.facts["R4.queue-puts"] = {}
@@ -656,11 +698,59 @@ def _queue_puts(project: Project) -> dict[str, list[tuple[SourceModule, ast.Clas
                 while isinstance(receiver, ast.Subscript):
                     receiver = receiver.value
                 if isinstance(receiver, ast.Name):
-                    puts.setdefault(receiver.id, []).append((module, None, False))
+                    puts.setdefault(receiver.id, []).append((module, None, False, node))
                 elif isinstance(receiver, ast.Attribute):
                     cls = next((a for a in ancestors(module, node) if isinstance(a, ast.ClassDef)), None)
-                    puts.setdefault(receiver.attr, []).append((module, cls, _self_attribute(receiver)))
+                    puts.setdefault(receiver.attr, []).append((module, cls, _self_attribute(receiver), node))
     return puts
+
+
+def _bounded_later(project: Project, module: SourceModule, call: ast.Call) -> bool:
+    """``handler.queue.maxsize = config["max_queue_size"]``: the queue gets its bound after construction (a
+    ``maxsize`` assigned on a receiver ending with the queue's name, anywhere in the project)."""
+    name = _queue_name(module, call)
+    sizes = project.facts.get("R4.queue-maxsize")
+    if sizes is None:
+        sizes = project.facts["R4.queue-maxsize"] = set()
+        for other in project.modules:
+            if is_test_path(other.path):
+                continue
+            for node in other.nodes_of(ast.Attribute):
+                if node.attr != "maxsize" or not isinstance(node.ctx, ast.Store):
+                    continue
+                receiver = node.value
+                stmt = other.parents.get(node)
+                value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
+                if isinstance(value, ast.Constant) and not (isinstance(value.value, int) and value.value > 0):
+                    continue  # ``q.maxsize = 0``: unbounded on purpose
+                if isinstance(receiver, ast.Name):
+                    sizes.add(receiver.id)
+                elif isinstance(receiver, ast.Attribute):
+                    sizes.add(receiver.attr)
+    return name is not None and name in sizes
+
+
+def _fed_from_a_fixed_set(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    """Every put into the queue enqueues values of a fixed set: parameters named as one choice (see
+    CHOICE_PARAMETER), configured peers (``host``, ``port``) and a retry counter (``attempt``), as in
+    ``def resolve_async(self, host, port, attempt=0): self._queue.put(((host, port), attempt))``. The queue
+    holds configuration-driven work, not traffic."""
+    puts = _reaching_puts(module, project, call)
+    if not puts:
+        return False
+    for put_module, attribute in puts:
+        put = put_module.parents.get(attribute)
+        fn = enclosing_function(put_module, attribute)
+        if not isinstance(put, ast.Call) or put.func is not attribute or fn is None or not put.args:
+            return False  # handed on as a callback: what it is given is unknown
+        params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+        for argument in put.args:
+            for leaf in walk_nodes(argument):
+                if isinstance(leaf, (ast.Tuple, ast.Load, ast.Constant)):
+                    continue
+                if not (isinstance(leaf, ast.Name) and leaf.id in params and FIXED_SET_ITEM.search(leaf.id)):
+                    return False
+    return True
 
 
 def _used_as_value(module: SourceModule, name: str, on_self: bool) -> bool:
