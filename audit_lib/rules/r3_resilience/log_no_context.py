@@ -12,6 +12,7 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   (`roles/*/files/`), modules that build a command line
   (argparse, click, typer, fire), files with a `__main__` block and no route handler,
   functions named `main`, `print_*`/`pprint_*`/`debug_*` helpers (for the shell or a debugger),
+  functions that read an answer from the terminal (`input()`, `getpass`: their prints are the question),
   and test code, and modules that only such scripts import (`manage.py`'s helpers); so are prints
   into a file or buffer (`file=buf`), prints in a logging handler's `emit()`, and a print
   to stderr beside a log call of the same message (an error echoed to the console, also logged);
@@ -155,8 +156,17 @@ def _in_exempt_function(module: SourceModule, node: ast.AST) -> bool:
     ``print_*``/``pprint_*``/``debug_*`` helpers (for the shell or a debugger, such as a worker's
     ``debug_task``), whose output is the printing."""
     return any(isinstance(p, FUNCTION_TYPES) and (p.name in ("main", "emit", "handleError")
-                                                  or p.name.startswith(("print_", "pprint_", "debug_")))
+                                                  or p.name.startswith(("print_", "pprint_", "debug_"))
+                                                  or _asks_terminal(module, p))
                for p in ancestors(module, node))
+
+
+def _asks_terminal(module: SourceModule, fn: ast.AST) -> bool:
+    """A function that reads an answer from the terminal (``input()``, ``getpass``): its prints are the
+    question put to the operator at the console."""
+    return any(isinstance(n, ast.Call) and (isinstance(n.func, ast.Name) and n.func.id == "input"
+                                            or call_name(module, n) in ("getpass.getpass", "click.prompt", "click.confirm"))
+               for n in walk_nodes(fn))
 
 
 def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]:

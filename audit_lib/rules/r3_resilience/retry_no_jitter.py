@@ -9,7 +9,8 @@ Reports retries whose wait has no random component. They are:
   (`2 ** attempt`); a loop with no `except` counts when its header counts attempts
   (`for attempt in range(retries)`, `while tries < n`) and it leaves on a result
   (`if code == OK: break`);
-- a retry written as recursion: a fixed sleep, then `return [await] self.<same function>(...)`;
+- a retry written as recursion: a fixed sleep, then `return [await] self.<same function>(...)`
+  (not in a function named for restarting a crashed background task: `run_and_restart`);
 - tenacity `@retry`/`Retrying` with `wait=wait_fixed/wait_exponential/...` and no
   `wait_random*`/`wait_exponential_jitter`/`wait_random_exponential` part, or with no
   wait at all;
@@ -104,6 +105,7 @@ RETRYING_DETERMINISTIC = {"wait_fixed", "wait_exponential_multiplier", "wait_exp
 RETRYING_RANDOM = {"wait_random_min", "wait_random_max", "wait_jitter_max"}
 FIXED_FUNCTIONS = {"getattr", "min", "max", "float", "int", "round", "abs", "pow", "range", "len", "math.pow", "math.exp",
                    "math.ceil", "math.floor"}
+SUPERVISOR_NAME = re.compile(r"(?i)restart|supervis|forever|keep_?alive")
 ATTEMPT_NAME = re.compile(r"(?i)attempt|retr|tries|tried")
 # flags that keep a loop going for the life of the process: running, alive, stopped, shutting_down, closed, ...
 LIFETIME_FLAG = re.compile(r"(?i)run|alive|stop|shut|exit|quit|clos|cancel|terminat|active|enabled|serving")
@@ -293,7 +295,11 @@ def _retry_sleep(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While)
 
 
 def _recursive_retry_sleeps(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Call]:
-    """Retries written as recursion: a fixed sleep, then ``return [await] self.<this function>(...)``."""
+    """Retries written as recursion: a fixed sleep, then ``return [await] self.<this function>(...)``. A
+    function named for restarting (``catch_and_restart``, ``supervise``) restarts a background task
+    after it crashed, once per process, like a listener's reconnect loop: not a retry."""
+    if SUPERVISOR_NAME.search(fn.name):
+        return
     for node in walk_function_body(fn):
         if not (isinstance(node, ast.Return) and _calls_itself(node.value, fn)):
             continue
