@@ -32,7 +32,9 @@ pattern: writes in loops that also call another service or move a file in storag
 item, calls inside a transaction opened for each item (`with transaction.atomic():` in
 the loop), calls of a helper that writes to two or more tables (one aggregate per item), lookups made by a helper that fetches from another service (a remote lookup
 whose query only caches the answer), and inserts whose new row the same iteration hands
-on to more processing (`job = Job.objects.create(...); job.start()`). Tests, migrations,
+on to more processing (`job = Job.objects.create(...); job.start()`), and saves of Django
+models that override `save()` (or inherit a project class that does): each row runs that
+logic, which `bulk_create` would skip. Tests, migrations,
 the developer tools of a top-level `tools/` folder and Django management commands
 (operator-run scripts: a nightly mailer, a clean-up, a fake-data generator) are not
 checked.
@@ -102,6 +104,7 @@ QUERYSET_BUILDERS = {"filter", "exclude", "annotate", "order_by", "distinct", "s
                      "values", "values_list", "only", "defer", "select_for_update"}
 QUERYSET_EVALUATIONS = {"first", "last", "get", "count", "exists", "aggregate", "latest", "earliest", "in_bulk"}
 FILE_ROW_READERS = {"csv.reader", "csv.DictReader"}
+SAVING_METHODS = {"create", "save", "get_or_create", "update_or_create", "acreate", "asave"}
 RELATED_MANAGER_WRITES = {"add", "remove", "set", "clear", "create", "get_or_create", "update_or_create", "bulk_create",
                           "update", "delete"}
 RELATION_FIELDS = {"ForeignKey": "one", "OneToOneField": "one", "ParentalKey": "one", "TreeForeignKey": "one",
@@ -250,7 +253,9 @@ def _per_item_unit(module: SourceModule, project: Project, fn: ast.AST, op: db.D
     - it goes through a helper of the code base that calls another service (a remote lookup
       per item, such as a webfinger or an API fetch, whose query only caches the answer);
     - it inserts a row that the same iteration then hands on, one by one, to more processing
-      (``job = Job.objects.create(...); job.start()``, ``log_created(obj)``)."""
+      (``job = Job.objects.create(...); job.start()``, ``log_created(obj)``);
+    - it saves a Django model whose class (or a project base) overrides ``save()``: each row runs
+      that logic (broadcasting, derived fields), which ``bulk_create`` would skip."""
     for parent in ancestors(module, op.call):
         if parent is loop:
             break
@@ -258,7 +263,40 @@ def _per_item_unit(module: SourceModule, project: Project, fn: ast.AST, op: db.D
             return True
     if op.through and _calls_out(module, project, op.call):
         return True
-    return op.is_write and _handed_on(module, project, fn, op.call, loop)
+    return op.is_write and (_handed_on(module, project, fn, op.call, loop) or _custom_save(project, op))
+
+
+def _custom_save(project: Project, op: db.DbOp) -> bool:
+    if op.api != "django" or op.method not in SAVING_METHODS or not op.tables:
+        return False
+    overrides = _models_overriding_save(project)
+    return all(table.rsplit(".", 1)[-1] in overrides for table in op.tables)
+
+
+def _models_overriding_save(project: Project) -> frozenset[str]:
+    """Names of the project's classes that define ``save()`` or inherit it from a project class."""
+    cached = project.facts.get("r1.custom_save")
+    if cached is not None:
+        return cached
+    bases: dict[str, list[str]] = {}
+    saving: set[str] = set()
+    for module in project.modules:
+        if db.skipped_module(module) or not module.imports_module("django"):
+            continue
+        for cls in module.nodes_of(ast.ClassDef):
+            bases.setdefault(cls.name, []).extend((dotted(b) or "").rsplit(".", 1)[-1] for b in cls.bases)
+            if any(isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "save" for item in cls.body):
+                saving.add(cls.name)
+    changed = True
+    while changed:
+        changed = False
+        for name, parents in bases.items():
+            if name not in saving and any(parent in saving for parent in parents):
+                saving.add(name)
+                changed = True
+    result = frozenset(saving)
+    project.facts["r1.custom_save"] = result
+    return result
 
 
 def _handed_on(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, loop: ast.AST) -> bool:
