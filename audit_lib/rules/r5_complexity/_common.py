@@ -7,7 +7,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from audit_lib.libs.db import is_test_module
+from audit_lib.libs.db import is_setup_module, is_test_module
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     annotation_expr,
@@ -16,10 +16,13 @@ from audit_lib.pyast import (
     string_value,
     walk_nodes,
 )
-from audit_lib.source import SourceModule
+from audit_lib.libs.web import route_handlers
+from audit_lib.rules.r3_resilience._common import in_main_block
+from audit_lib.source import Project, SourceModule
 
 # Migration revisions run once, offline: not the request path R5 is about.
 MIGRATION_PATH = re.compile(r"(^|/)(migrations|alembic|versions)/")
+DOCUMENTATION_DIRS = {"docs", "doc", "examples", "example"}
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 # Wrappers that walk their first argument in full: the loop walks that collection.
 PASS_THROUGH_CALLS = {"enumerate", "reversed", "sorted", "list", "tuple", "iter"}
@@ -31,8 +34,43 @@ REQUEST_BODY_READS = {"json", "get_json", "form", "args", "data", "POST", "GET",
 def is_offline_module(module: SourceModule) -> bool:
     """Test code, migration revisions (a ``migrations/`` folder, or one ``migrations.py`` of them) and
     the developer tools of a top-level ``tools/`` folder (converters, generators): code run once, by hand."""
-    return is_test_module(module) or MIGRATION_PATH.search(module.path) is not None \
-        or module.path.rsplit("/", 1)[-1] == "migrations.py" or module.path.startswith("tools/")
+    return is_test_module(module) or is_migration_path(module.path) or module.path.startswith("tools/")
+
+
+def runs_offline(module: SourceModule, project: Project) -> bool:
+    """Code run once or by hand, not on the service's path: :func:`is_offline_module`, documentation
+    and examples (``docs/``, ``examples/``), set-up code run once at installation (``seed.py``,
+    ``bootstrap.py``) and :func:`is_hand_run_script` (a demo-data loader)."""
+    return is_offline_module(module) or in_documentation(module.path) or is_setup_module(module) \
+        or is_hand_run_script(module, project)
+
+
+def is_hand_run_script(module: SourceModule, project: Project) -> bool:
+    """A file outside the service's packages with a ``__main__`` block, that no module imports and
+    that declares no routes: it only runs when someone runs it (``python loaddata.py``). A runnable
+    module of a package (``python -m app.worker``, a package's ``__main__.py``) may well be a service
+    process: not one of these."""
+    if "__main__" not in module.text:
+        return False
+    folder = module.path.rpartition("/")[0]
+    if folder and any(m.path == f"{folder}/__init__.py" for m in project.modules):
+        return False
+    if not any(isinstance(n, ast.If) and in_main_block(module, n.body[0]) for n in module.tree.body):
+        return False
+    parts = module.dotted_name.split(".")
+    imported = project.imported_roots
+    if any(".".join(parts[i:]) in imported for i in range(len(parts))):
+        return False
+    return not route_handlers(module, project)
+
+
+def is_migration_path(path: str) -> bool:
+    return MIGRATION_PATH.search(path) is not None or path.rsplit("/", 1)[-1] == "migrations.py"
+
+
+def in_documentation(path: str) -> bool:
+    """A file of a ``docs/`` or ``examples/`` folder: documentation and sample code (Sphinx's ``conf.py``)."""
+    return any(part in DOCUMENTATION_DIRS for part in path.split("/")[:-1])
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.registry import rule
-from audit_lib.rules.r5_complexity._common import is_offline_module
+from audit_lib.rules.r5_complexity._common import runs_offline
 from audit_lib.source import Project, SourceModule
 
 WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", ".aread(", ".content", ".text")
@@ -97,7 +97,7 @@ PLACEHOLDERS = re.compile(r"%\(\w+\)s|%s\b|(?<![:\w]):[A-Za-z_]\w*|\?|\$\d+")
 
 @rule("R5.buffer-not-stream", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_offline_module(module) or not any(marker in module.text for marker in WHOLE_READ_MARKERS):
+    if runs_offline(module, project) or not any(marker in module.text for marker in WHOLE_READ_MARKERS):
         return
     scopes: list[ast.AST] = [n for n in walk_nodes(module.tree) if isinstance(n, FUNCTION_TYPES)]
     reported: set[int] = set()
@@ -173,7 +173,7 @@ def _handed_responses(project: Project) -> dict[str, set[int | str]]:
         return project.facts[HANDED_RESPONSES]
     functions = []
     for module in project.modules:
-        if is_offline_module(module):
+        if runs_offline(module, project):
             continue
         for fn in walk_nodes(module.tree):
             if isinstance(fn, FUNCTION_TYPES):

@@ -78,10 +78,10 @@ from audit_lib.rules.r5_complexity._common import (
     enclosing_loop_sites,
     is_list_annotation,
     is_list_expression,
-    is_offline_module,
     is_request_derived,
     loop_sites,
     name_kinds,
+    runs_offline,
     walked_collection,
     walks_a_collection,
 )
@@ -98,7 +98,7 @@ ROW_READS = {  # calls that hand back query rows: their number is the data's, no
 
 @rule("R5.quadratic", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_offline_module(module) or MANAGEMENT_COMMAND.search(module.path) or "for " not in module.text:
+    if runs_offline(module, project) or MANAGEMENT_COMMAND.search(module.path) or "for " not in module.text:
         return
     kinds_by_scope: dict[ast.AST, dict[str, set[str]]] = {}
 

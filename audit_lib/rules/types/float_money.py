@@ -69,6 +69,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.db import is_test_module
+from audit_lib.rules.r5_complexity._common import runs_offline
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     annotation_expr,
@@ -164,7 +165,7 @@ def mentions_money(tree: ast.AST) -> bool:
 
 @rule("T.float-money", on="module", scope="code+db", severity="high")
 def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_test_module(module) or not FLOAT_SPELLINGS.search(module.text):
+    if runs_offline(module, project) or not FLOAT_SPELLINGS.search(module.text):
         return
     flask_sqlalchemy = project.imports_anywhere("flask_sqlalchemy")
     reported: set[int] = set()

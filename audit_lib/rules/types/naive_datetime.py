@@ -74,15 +74,14 @@ def expired(order):
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import replace
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.db import is_test_module
-from audit_lib.pyast import call_name, dotted, is_none, keyword, qualified, walk_nodes
+from audit_lib.pyast import call_name, dotted, is_none, keyword, qualified, string_value, walk_nodes
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import is_runnable_script
+from audit_lib.rules.r5_complexity._common import in_documentation, is_hand_run_script, is_offline_module
 from audit_lib.source import Project, SourceModule
 
 DATETIME_CLASS = "datetime.datetime"
@@ -98,8 +97,6 @@ SQLALCHEMY_DATETIME_TYPES = {
 DATE_ONLY_FIELDS = (".DateField",)
 AWARE_MAKERS = {"make_aware", "localize"}
 COLUMN_FACTORIES = {"Column", "mapped_column"}
-# Old revisions record past schemas: the models and the database say what the columns are now.
-MIGRATION_PATH = re.compile(r"(^|/)(migrations|alembic|versions)/")
 FIX_CALL = "pass a zone: datetime.now(timezone.utc) / datetime.fromtimestamp(ts, tz=timezone.utc)"
 FIX_COLUMN = "use DateTime(timezone=True) (PostgreSQL timestamptz) and store aware UTC values"
 
@@ -121,23 +118,24 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
 def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
     flask_sqlalchemy = project.imports_anywhere("flask_sqlalchemy")
     annotation_map = _has_type_annotation_map(project)
-    migration = MIGRATION_PATH.search(module.path) is not None
     sqlmodel_fields = _sqlmodel_table_fields(module) if module.imports_module("sqlmodel") else set()
-    if is_runnable_script(module, project):
-        return  # run by hand (a data generator at the code root): what it writes follows the models
+    if is_offline_module(module) or in_documentation(module.path) or is_hand_run_script(module, project):
+        # run once or by hand (a migration revision, a data generator at the code root, sample code):
+        # what it writes follows the models, which are audited
+        return
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
             yield from _naive_call(module, node, project)
-            defaults = [] if migration else list(_naive_default(module, node))
+            defaults = list(_naive_default(module, node))
             columns = list(_naive_column(module, node, flask_sqlalchemy)) \
-                if not migration and _is_column_call(module, node, flask_sqlalchemy) else []
+                if _is_column_call(module, node, flask_sqlalchemy) else []
             # a naive column with a naive default: one finding that names both
             yield from (replace(c, message=f"{c.message}, and its {defaults[0].message}") if defaults else c
                         for c in columns)
             yield from defaults
         elif isinstance(node, ast.AnnAssign) and not annotation_map:
             yield from _naive_mapped_annotation(module, node)
-        if isinstance(node, ast.AnnAssign) and not migration and node in sqlmodel_fields:
+        if isinstance(node, ast.AnnAssign) and node in sqlmodel_fields:
             yield from _naive_sqlmodel_field(module, node)
     if _is_django_settings(module, project):
         yield from _use_tz_false(module)
@@ -167,23 +165,150 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
             return
         if any(kw.arg is None for kw in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
             return
-        if _made_aware_at_once(module, call) or _only_read_as_epoch(module, call) or _formatted_at_once(module, call) \
+        if _made_aware_at_once(module, call) or _only_read_as_epoch(module, call) or _rendered_as_text(module, call, project) \
                 or _name_only_read_as_epoch(module, call):
             return
         message = f"datetime.{function}() without a time zone returns a naive datetime"
     else:
-        if _made_aware_at_once(module, call) or _read_as_utc(module, call, function, project):
+        if _made_aware_at_once(module, call) or _read_as_utc(module, call, function, project) \
+                or _rendered_as_text(module, call, project):
             return
         message = f"datetime.{function}() returns a naive datetime"
     yield Finding(message=message, path=module.path, line=call.lineno, end_line=call.end_lineno,
                   evidence=module.evidence(call), fix=FIX_CALL)
 
 
-def _formatted_at_once(module: SourceModule, call: ast.Call) -> bool:
-    """``datetime.now().strftime(...)``: local wall-clock text for people, never compared or stored as a time."""
+# Turn a datetime into text: the text says what it is (a local wall clock for people, a label).
+TEXT_METHODS = {"strftime", "isoformat", "ctime", "__str__", "__format__"}
+# ... and into text made only for people to read, wherever it goes afterwards.
+HUMAN_TEXT_METHODS = {"strftime", "ctime"}
+# Calls that show text to people: a log line, a console line, a prompt.
+SHOWING_CALLS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "log",
+                 "print", "echo", "secho", "prompt", "confirm", "flash"}
+# str methods that cut a piece out of the text (the date part of ``str(now)``).
+CUTTING_METHODS = {"split", "rsplit", "partition", "rpartition"}
+
+
+def _rendered_as_text(module: SourceModule, call: ast.Call, project: Project) -> bool:
+    """A naive reading that is only turned into text for people, never kept or compared as a
+    time: ``datetime.now().strftime(...)``, ``(datetime.now() + timedelta(hours=1)).strftime(...)``
+    (an example for a prompt), ``datetime.ctime(datetime.utcnow())`` in a log banner,
+    ``f"... {datetime.now()}"``, ``"backup-" + datetime.now().isoformat()``, also through a name
+    read only that way, or a function returning the text whose callers all compose it into
+    other text (a file name). An ISO string that is returned, stored or sent is still reported:
+    its reader cannot tell its zone."""
     parent = module.parents.get(call)
-    return isinstance(parent, ast.Attribute) and parent.attr == "strftime" \
-        and isinstance(module.parents.get(parent), ast.Call)
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+        reads = _reads_of(module, parent, parent.targets[0].id)
+        return bool(reads) and all(_value_as_text(module, n, project) for n in reads)
+    return _value_as_text(module, call, project)
+
+
+def _value_as_text(module: SourceModule, node: ast.expr, project: Project) -> bool:
+    node = _through_arithmetic(module, node)
+    parent = module.parents.get(node)
+    text: ast.expr | None = None
+    method = None
+    if isinstance(parent, ast.Attribute) and parent.value is node and parent.attr in TEXT_METHODS:
+        outer = module.parents.get(parent)
+        if isinstance(outer, ast.Call) and outer.func is parent:
+            text, method = outer, parent.attr
+    elif isinstance(parent, ast.Call) and parent.args and parent.args[0] is node:
+        name = qualified(module, parent.func) or dotted(parent.func) or ""
+        owner, _, last = name.rpartition(".")
+        if name == "str" or (owner == DATETIME_CLASS and last in TEXT_METHODS):  # datetime.ctime(now)
+            text, method = parent, last if owner else "__str__"
+    if text is None:
+        return _composed(module, node)
+    return method in HUMAN_TEXT_METHODS or _text_for_people(module, text, project, follow=True)
+
+
+def _through_arithmetic(module: SourceModule, node: ast.expr) -> ast.expr:
+    """``now() + timedelta(hours=1)``: the sum is still the reading, moved."""
+    parent = module.parents.get(node)
+    while isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Add, ast.Sub)):
+        node, parent = parent, module.parents.get(parent)
+    return node
+
+
+def _composed(module: SourceModule, node: ast.expr) -> bool:
+    """The value is written into a larger text: an f-string with other text, ``"..." + text``,
+    ``"... %s" % value``, ``"... {}".format(value)``, ``"".join([...])``."""
+    parent = module.parents.get(node)
+    if isinstance(parent, ast.FormattedValue):
+        joined = module.parents.get(parent)
+        return isinstance(joined, ast.JoinedStr) and any(isinstance(v, ast.Constant) for v in joined.values)
+    if isinstance(parent, ast.Tuple):
+        node, parent = parent, module.parents.get(parent)
+    if isinstance(parent, ast.BinOp):
+        if isinstance(parent.op, ast.Mod):
+            return parent.right is node and string_value(parent.left) is not None
+        if isinstance(parent.op, ast.Add):
+            while isinstance(module.parents.get(parent), ast.BinOp) and isinstance(module.parents[parent].op, ast.Add):
+                parent = module.parents[parent]
+            return _is_text(module, parent)  # some piece of the sum is text: ``name + stamp + ".csv"``
+        return False
+    if isinstance(parent, ast.Call) and node in parent.args and isinstance(parent.func, ast.Attribute):
+        return parent.func.attr == "format" and string_value(parent.func.value) is not None
+    return False
+
+
+def _is_text(module: SourceModule, node: ast.expr) -> bool:
+    """A string literal, an f-string, or a sum of text."""
+    if string_value(node) is not None or isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _is_text(module, node.left) or _is_text(module, node.right)
+    return False
+
+
+def _text_for_people(module: SourceModule, text: ast.expr, project: Project, follow: bool) -> bool:
+    """Whether the text made from a reading only reaches people: composed into other text, shown
+    (a log line, a prompt), cut into pieces, or held in a name or returned by a function that is
+    only read that way."""
+    if _composed(module, text) or _shown(module, text):
+        return True
+    parent = module.parents.get(text)
+    if isinstance(parent, ast.Attribute) and parent.value is text and parent.attr in CUTTING_METHODS:
+        return True
+    if not follow:
+        return False
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+        reads = _reads_of(module, parent, parent.targets[0].id)
+        return bool(reads) and all(_text_for_people(module, n, project, follow=False) for n in reads)
+    if isinstance(parent, ast.Return):
+        function = module.parents.get(parent)
+        while function is not None and not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            function = module.parents.get(function)
+        calls = _calls_of(project, function.name) if function is not None else []
+        return bool(calls) and all(_text_for_people(m, c, project, follow=False) for m, c in calls)
+    return False
+
+
+def _shown(module: SourceModule, node: ast.expr) -> bool:
+    parent = module.parents.get(node)
+    if isinstance(parent, ast.Tuple):
+        node, parent = parent, module.parents.get(parent)
+    if not (isinstance(parent, ast.Call) and node in parent.args):
+        return False
+    return (dotted(parent.func) or "").rsplit(".", 1)[-1] in SHOWING_CALLS
+
+
+def _reads_of(module: SourceModule, statement: ast.AST, name: str) -> list[ast.Name]:
+    scope = statement
+    while scope is not None and not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+        scope = module.parents.get(scope)
+    return [n for n in walk_nodes(scope or module.tree) if isinstance(n, ast.Name) and n.id == name
+            and isinstance(n.ctx, ast.Load)]
+
+
+def _calls_of(project: Project, function: str) -> list[tuple[SourceModule, ast.Call]]:
+    """The calls to a function of this name anywhere in the project (``_now()``, ``util._now()``)."""
+    if function.startswith("__"):
+        return []
+    return [(m, n) for m in project.modules if function in m.text and not is_test_module(m)
+            for n in walk_nodes(m.tree) if isinstance(n, ast.Call)
+            and (dotted(n.func) or "").rsplit(".", 1)[-1] == function]
 
 
 def _only_read_as_epoch(module: SourceModule, call: ast.Call) -> bool:
