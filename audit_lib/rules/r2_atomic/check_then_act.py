@@ -16,7 +16,8 @@ changed from its own value (`row.balance -= amount`, `row.n = row.n + 1`), then 
 back (`row.save()`, a write given the row, or the `commit()` that flushes a SQLAlchemy
 row): a lost update.
 
-Not reported: `UPDATE`s whose `WHERE` re-checks the condition (`... AND status =
+Not reported: an `UPDATE` after a mere existence check of a row read by key (`if row is
+None: raise NotFound`) that sets columns the read did not select on; `UPDATE`s whose `WHERE` re-checks the condition (`... AND status =
 'pending'`, an atomic compare-and-set), upserts (`INSERT ... ON CONFLICT`, `on_conflict_do_*`, `merge`, Django
 `get_or_create`/`update_or_create`), reads that lock (`SELECT ... FOR UPDATE`,
 `select_for_update()`, `with_for_update()`), and writes inside a `try` that handles the
@@ -66,8 +67,9 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
-from audit_lib.pyast import ancestors, dotted, functions, method_name, qualified, walk_function_body, walk_nodes
+from audit_lib.pyast import ancestors, dotted, functions, is_none, method_name, qualified, walk_function_body, walk_nodes
 from audit_lib.registry import rule
+from audit_lib.rules.r2_atomic.multi_table_write_no_tx import with_wrapper_writes
 from audit_lib.source import Project, SourceModule
 
 UNIQUE_VIOLATIONS = {"IntegrityError", "UniqueViolation", "UniqueViolationError", "DuplicateKeyError",
@@ -92,7 +94,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             db.uses_database(module) or _imports_project_code(module, project)):
         return
     for fn in functions(module.tree):
-        ops = db.expanded_ops(module, project, fn)
+        ops = with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
         writing_calls = {id(op.call) for op in ops if op.is_write}
         # a helper that also writes is not a lookup whose answer the caller acts on
         reads = [op for op in ops if op.is_read and op.tables and not op.locking
@@ -303,7 +305,7 @@ def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: s
                 module, read.call, module.parents.get(parent), "body"):
             return True  # try: row = get(...) / except DoesNotExist: create(...)
         if isinstance(parent, (ast.If, ast.IfExp, ast.While)) and parent.lineno >= read.call.lineno:
-            if _test_uses(module, fn, parent.test, read, names, receiver_fetch):
+            if _test_uses(module, fn, parent.test, read, names, receiver_fetch) and _decides(parent.test, read, write):
                 return True
     for node in walk_nodes(fn):
         if not isinstance(node, ast.If) or not (read.call.lineno <= node.lineno < write.call.lineno):
@@ -311,9 +313,36 @@ def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: s
         if node.end_lineno and node.end_lineno >= write.call.lineno:
             continue
         if _test_uses(module, fn, node.test, read, names, receiver_fetch) and _leaves(node.body) and \
-                _runs_after(module, node, write.call):
+                _runs_after(module, node, write.call) and _decides(node.test, read, write):
             return True
     return False
+
+
+def _decides(test: ast.AST, read: db.DbOp, write: db.DbOp) -> bool:
+    """An UPDATE after a mere existence check (``if row is None: raise NotFound``) of a row read by
+    key only races if it moves the state the read selected on (``SELECT ... WHERE status = 'paid'``
+    then ``UPDATE ... SET status = 'shipped'``: two workers claim the same rows); setting other
+    columns of a row that exists is not a decision on what was read."""
+    if write.kind != db.UPDATE or not _existence_only(test) or not read.sql or not write.sql:
+        return True
+    where = re.search(r"\bwhere\b(.*)", read.sql, re.I | re.S)
+    assigned = re.search(r"\bset\b(.*?)(\bwhere\b|$)", write.sql, re.I | re.S)
+    if not where or not assigned:
+        return True
+    filtered = {c.lower() for c in re.findall(r"(\w+)\s*(?:=|<|>|!=|\bin\b|\bis\b)", where.group(1), re.I)}
+    changed = {c.lower() for c in re.findall(r"(\w+)\s*=", assigned.group(1))}
+    return bool(filtered & changed)
+
+
+def _existence_only(test: ast.AST) -> bool:
+    """``x``, ``not x``, ``x is None``, ``x is not None`` (and their ``and``/``or``): presence, not value."""
+    if isinstance(test, ast.BoolOp):
+        return all(_existence_only(v) for v in test.values)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _existence_only(test.operand)
+    if isinstance(test, ast.Compare):
+        return len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot)) and is_none(test.comparators[0])
+    return isinstance(test, (ast.Name, ast.Attribute, ast.Call))
 
 
 def _catches_missing_row(handler: ast.ExceptHandler) -> bool:

@@ -145,13 +145,14 @@ def _wrapper_writes(module: SourceModule, project: Project, fn: ast.AST, depth: 
             handles = func.value.values if isinstance(func.value, ast.BoolOp) else [func.value]
             if all(db.db_like_name(dotted(h)) for h in handles):
                 writes.append(db.DbOp(node, db.INSERT if func.attr == "insert" else db.UPDATE,
-                                      frozenset({node.args[0].value}), "sql", func.attr, autocommit=True,
+                                      frozenset({node.args[0].value}), "wrapper", func.attr, autocommit=True,
                                       confidence=Confidence.medium))
             continue
         if isinstance(func, ast.Attribute) and func.attr in WRAPPER_READS and node.args:
-            facts = db.parse_sql(db.sql_text(module, node.args[0], fn) or "")
+            text = db.sql_text(module, node.args[0], fn) or ""
+            facts = db.parse_sql(text)
             if facts is not None and facts.kind == "SELECT" and facts.reads:
-                writes.append(db.DbOp(node, db.READ, facts.reads, "sql", func.attr, sql=None, facts=facts,
+                writes.append(db.DbOp(node, db.READ, facts.reads, "sql", func.attr, sql=text, facts=facts,
                                       locking=facts.for_update, confidence=Confidence.medium))
             continue
         resolved = db.resolve_function(module, project, node, reexports=True) if depth > 0 else None
@@ -416,4 +417,5 @@ def _outermost_span(spans: list[tuple[int, int]], line: int) -> tuple[int, int] 
 
 
 def _library(op: db.DbOp) -> str:
-    return {"django": "the Django ORM (autocommit)", "aiosql": "the driver"}.get(op.api, "the driver (autocommit)")
+    return {"django": "the Django ORM (autocommit)", "aiosql": "the driver",
+            "wrapper": "the code base's database wrapper"}.get(op.api, "the driver (autocommit)")
