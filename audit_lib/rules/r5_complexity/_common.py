@@ -252,7 +252,8 @@ def _value_kind(value: ast.expr, grown: bool) -> str:
 
 
 def is_list_expression(value: ast.expr) -> bool:
-    """An expression that builds a list of data: ``list(x)``, ``[... for ...]``, ``cur.fetchall()``.
+    """An expression that builds a list of data: ``list(x)``, ``[... for ...]``, ``cur.fetchall()``,
+    ``request.form.getlist("ids")``.
 
     Lists made from a class or a constant (``[k.value for k in Keyword]``, ``list(Status)``:
     the members of an enum, a CONSTANT) or from a table's, query's or model's columns
@@ -262,7 +263,7 @@ def is_list_expression(value: ast.expr) -> bool:
     if isinstance(value, ast.Call):
         if isinstance(value.func, ast.Name) and value.func.id == "list" and value.args:
             return not _is_fixed_source(value.args[0])
-        return method_name(value) == "fetchall"
+        return method_name(value) in ("fetchall", "getlist")  # getlist: every value of a form or query field
     return False
 
 

@@ -22,8 +22,9 @@ Uploads and request bodies in handlers only administrators reach (`@admins_only`
 `@staff_member_required`, `Depends(check_admin)`) are the operator's to size and are not
 reported. Bounded reads (`read(65536)`), `iter_content()`, `iter_bytes()`, `stream()`,
 `shutil.copyfileobj`, `fetchmany()`, server-side (named) cursors, small JSON bodies and
-queries with a filter or a limit are fine. Test code and migration revisions are not
-audited.
+queries with a filter or a limit are fine. Test code, migration revisions, `docs/` and
+`examples/`, set-up modules (`seed.py`) and scripts outside the service's packages that only a
+`__main__` block runs are not audited.
 
 ## Why is this bad?
 A buffered payload costs as much memory as it is large, per request: ten concurrent

@@ -10,13 +10,16 @@ walk a collection (not a constant literal or a `range` of constants), it reports
 - a linear scan of a list: `x in seen` / `x not in seen`, `seen.index(x)`,
   `seen.count(x)`, `seen.remove(x)`, where `seen` is known to be a list (a list
   literal that the function grows, `list(...)`, a list comprehension, a `.fetchall()`
-  result, a parameter annotated `list[...]`), and `x in [y.id for y in ys]`, which
+  or `.getlist()` result, a parameter annotated `list[...]`), and `x in [y.id for y in ys]`, which
   rebuilds the list on every pass;
 - a string built with `+=` (or `s = s + ...`) on each pass of the loop.
 
 Only where every size that multiplies is the data's: a collection read from the request
-body (a request handler's `list[...]` parameters, `request.json[...]`) or from query rows
-in the same function (`fetchall()`, `.all()`, `.filter(...)`), followed through the names
+body (a request handler's `list[...]` parameters, the lists of a handler's pydantic body
+parameter, `request.json[...]`, `request.form.getlist(...)`), from query rows in the same
+function (`fetchall()`, `.all()`, `.filter(...)`), or a model's children (an SQLAlchemy
+`relationship()` or `backref` collection such as `source.submissions`, or a model property
+that gathers them), followed through the names
 it is assigned to and grown from, as they stand where they are read (a name rebound
 later, or in the other branch of an `if`, does not count). A scan of a list that the
 loop around it grows itself (`if x not in seen: seen.append(x)`) needs only that loop's
@@ -30,7 +33,8 @@ only what it can be sure of, and misses quadratic work over such collections.
 Membership tests on sets, dicts, strings (substring tests) and list literals that are
 never grown, loops over constants, lists made afresh for each item, and code that runs
 once or by hand (at import, in migration revisions, in tests, in Django management
-commands) are fine.
+commands, in `docs/` and `examples/`, in set-up modules such as `seed.py`, in scripts outside the
+service's packages that only a `__main__` block runs) are fine.
 
 ## Why is this bad?
 Each of these turns an O(n) pass into O(n²): with 10 000 items that is 100 million
@@ -68,7 +72,7 @@ import re
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.pyast import FUNCTION_TYPES, dotted, scope_of, walk_nodes
+from audit_lib.pyast import FUNCTION_TYPES, annotation_expr, dotted, scope_of, walk_nodes
 from audit_lib.libs.web import handler_of
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import (
@@ -76,6 +80,7 @@ from audit_lib.rules.r5_complexity._common import (
     STR,
     LoopSite,
     enclosing_loop_sites,
+    is_offline_module,
     is_list_annotation,
     is_list_expression,
     is_request_derived,
@@ -164,14 +169,18 @@ def _data_sized(module: SourceModule, project: Project, node: ast.AST, groups: l
     body_lists: set[str] = set()
     if handler_of(module, node, project) is not None:
         arguments = function.args
+        models = _body_models(project)
         body_lists = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
-                      if is_list_annotation(a.annotation)}
-    return all(any(_from_data(function, expression, set(), body_lists, module.parents) for expression in group)
+                      if is_list_annotation(a.annotation)
+                      or (dotted(annotation_expr(a.annotation)) or "").rsplit(".", 1)[-1] in models}
+    collections = _model_collections(project)
+    return all(any(_from_data(function, expression, set(), body_lists, module.parents, collections)
+                   for expression in group)
                for group in groups)
 
 
 def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int]], body_lists: set[str],
-               parents: dict) -> bool:
+               parents: dict, collections: frozenset[str] = frozenset()) -> bool:
     for node in walk_nodes(expression):
         if is_request_derived(node) if isinstance(node, ast.expr) else False:
             return True
@@ -179,12 +188,88 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
             return True
         if isinstance(node, ast.Name) and node.id in body_lists:
             return True
+        if isinstance(node, ast.Attribute) and node.attr in collections and not isinstance(parents.get(node), ast.Attribute) \
+                and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+            return True  # source.submissions: one row per child in the database
         if isinstance(node, ast.Name) and (node.id, node.lineno) not in seen:
             seen.add((node.id, node.lineno))
-            if any(_from_data(function, source, seen, body_lists, parents)
+            if any(_from_data(function, source, seen, body_lists, parents, collections)
                    for source in _sources_of(function, node, parents)):
                 return True
     return False
+
+
+BODY_MODEL_BASES = {"BaseModel", "Schema", "Struct"}  # pydantic (and django-ninja's Schema), msgspec
+BODY_MODELS = "R5.quadratic:body-models"
+MODEL_COLLECTIONS = "R5.quadratic:model-collections"
+
+
+def _body_models(project: Project) -> frozenset[str]:
+    """The project's request-body classes: built on pydantic's ``BaseModel`` (django-ninja's
+    ``Schema``, msgspec's ``Struct``), directly or through other classes of the project. A handler's
+    parameter of such a class is the parsed request body: its lists are the client's."""
+    if BODY_MODELS not in project.facts:
+        bases: dict[str, set[str]] = {}
+        for module in project.modules:
+            if "class " in module.text and not is_offline_module(module):
+                for cls in walk_nodes(module.tree):
+                    if isinstance(cls, ast.ClassDef):
+                        bases.setdefault(cls.name, set()).update(
+                            (dotted(b) or "").rsplit(".", 1)[-1] for b in cls.bases)
+        models: set[str] = set()
+        while True:
+            more = {name for name, of in bases.items() if name not in models and of & (BODY_MODEL_BASES | models)}
+            if not more:
+                break
+            models |= more
+        project.facts[BODY_MODELS] = frozenset(models)
+    return project.facts[BODY_MODELS]
+
+
+def _model_collections(project: Project) -> frozenset[str]:
+    """Attributes that hold a model's children, one row each: SQLAlchemy ``relationship()``
+    attributes and the ``backref`` names they add to the other side, and model properties that
+    return them (``@property def collection(self)`` that gathers ``self.submissions``) or a query's rows.
+    A loop over one of them (not through ``self``) walks rows of the database."""
+    if MODEL_COLLECTIONS not in project.facts:
+        relations: set[str] = set()
+        properties: list[ast.AST] = []
+        for module in project.modules:
+            if is_offline_module(module):
+                continue
+            if "relationship(" in module.text:
+                for node in walk_nodes(module.tree):
+                    if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
+                            and (dotted(node.value.func) or "").rsplit(".", 1)[-1] == "relationship":
+                        relations.update(t.id for t in node.targets if isinstance(t, ast.Name))
+                        relations.update(_backref_names(node.value))
+            if "@property" in module.text:
+                properties.extend(fn for fn in walk_nodes(module.tree) if isinstance(fn, FUNCTION_TYPES)
+                                  and any(dotted(d) == "property" for d in fn.decorator_list))
+        found = set(relations)
+        for fn in properties:
+            reads = {n.attr for n in walk_nodes(fn) if isinstance(n, ast.Attribute)
+                     and isinstance(n.value, ast.Name) and n.value.id == "self"}
+            returns = [r.value for r in walk_nodes(fn) if isinstance(r, ast.Return) and r.value is not None]
+            if returns and (reads & relations or any(isinstance(c, ast.Call) and _reads_rows(c)
+                                                     for r in returns for c in walk_nodes(r))):
+                found.add(fn.name)
+        project.facts[MODEL_COLLECTIONS] = frozenset(found)
+    return project.facts[MODEL_COLLECTIONS]
+
+
+def _backref_names(call: ast.Call) -> set[str]:
+    """``backref="orders"`` / ``backref=backref("orders", ...)``: the attribute made on the other side."""
+    names: set[str] = set()
+    for kw in call.keywords:
+        if kw.arg != "backref":
+            continue
+        value = kw.value
+        if isinstance(value, ast.Call) and value.args:
+            value = value.args[0]
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            names.add(value.value)
+    return names
 
 
 def _reads_rows(call: ast.Call) -> bool:

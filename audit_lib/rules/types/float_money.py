@@ -24,7 +24,9 @@ fills from one (`Public(serviceFee=settings.service_fee)`). In code it reports:
   `float(order.total)`) or assigned to a money name.
 
 Test code (`tests/`, `test_*.py`, `conftest.py`), which often compares amounts with the
-floats of a JSON response, is not audited. The database side (`real` / `double
+floats of a JSON response, is not audited; neither is code run once or by hand: migration
+revisions, `docs/` and `examples/`, set-up modules (`seed.py`) and scripts outside the
+service's packages that only a `__main__` block runs (demo-data generators). The database side (`real` / `double
 precision` columns) is checked separately.
 
 ## Why is this bad?

@@ -24,15 +24,20 @@ In the database: `timestamp without time zone` columns (`date` columns are fine)
 `datetime.now(timezone.utc)`, `now(tz=...)`, `fromtimestamp(ts, tz=...)`,
 `datetime.now().astimezone()`, `make_aware(datetime.now())`,
 `datetime.now().timestamp()` (a correct POSIX time, also through a name read only that
-way), `datetime.now().strftime(...)` (a local wall-clock text for people, like a banner or a
-log line), `freeze_time(datetime.utcfromtimestamp(ts))` (freezegun reads naive values as
+way), a reading only turned into text for people (`datetime.now().strftime(...)`,
+`datetime.ctime(datetime.utcnow())` in a log banner, `(datetime.now() + timedelta(hours=1))
+.strftime(...)` as an example in a prompt, `f"generated on {datetime.utcnow()} UTC"`,
+`"backup-" + datetime.now().isoformat()`, `str(datetime.now()).split(" ")[0]`; also through a
+name read only that way, or returned by a function whose callers all compose it into other
+text; an ISO string that is stored, sent or returned elsewhere is still reported), `freeze_time(datetime.utcfromtimestamp(ts))` (freezegun reads naive values as
 UTC), a UTC reading handed to a project function that subtracts the naive epoch
 (`unix_time(datetime.utcnow())` where `unix_time` returns
 `(dt - datetime(1970, 1, 1)).total_seconds()`), `date.today()` and date-only fields
 (`DateField(default=datetime.now)`: a date has no time of day), `DateTime(timezone=True)` and `django.utils.timezone.now()` are fine.
-Test code (`tests/`, `test_*.py`, `conftest.py`), scripts run by hand (a file at the code
-root that nothing imports, a `__main__` block) and the defaults recorded in migration
-revisions (the models say what they are now) are not audited.
+Test code (`tests/`, `test_*.py`, `conftest.py`), scripts run by hand (a file outside the
+service's packages with a `__main__` block that nothing imports: a demo-data loader),
+documentation and sample code (`docs/`, `examples/`) and migration revisions (they run once;
+the models say what the columns are now) are not audited.
 
 ## Why is this bad?
 A naive datetime is a wall-clock reading with no zone: the server's local time on one
