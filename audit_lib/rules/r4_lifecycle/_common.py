@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 
-from audit_lib.pyast import FUNCTION_TYPES, call_name, dotted, method_name, qualified
+from audit_lib.pyast import FUNCTION_TYPES, call_name, dotted, is_none, method_name, qualified, walk_function_body
 from audit_lib.source import Project, SourceModule
 
 # Calls that open a connection to a database server (network, authentication, backend process).
@@ -46,6 +46,7 @@ PROCESSES = {"subprocess.Popen", "asyncio.create_subprocess_exec", "asyncio.crea
 RESOURCE_TAILS = {name.rsplit(".", 1)[-1] for name in (
     *DB_CONNECT, *LOCAL_DB_CONNECT, *DB_POOLS, *ENGINES, *HTTP_CLIENTS, *FILE_OPENERS, *SOCKETS, *PROCESSES)}
 REEXPORT_DEPTH = 3  # package __init__ files re-exporting a function, followed this many times
+FACTORY_DEPTH = 3  # project functions returning a resource made by another such function, followed this deep
 CLOSE_METHODS = {"close", "aclose", "terminate", "closeall", "dispose"}
 
 # A package named ``migrations`` whose ``__init__.py`` holds code is a library of the application, not a
@@ -70,8 +71,8 @@ def is_one_shot_path(path: str) -> bool:
 
 def resource_kind(module: SourceModule, call: ast.Call) -> str | None:
     """What ``call`` acquires: "database connection", "file", ... or None."""
-    if method_name(call) not in RESOURCE_TAILS:
-        return None
+    if method_name(call) not in RESOURCE_TAILS and not (isinstance(call.func, ast.Name) and call.func.id in module.imports):
+        return None  # not a factory's name, nor imported under another (``from psycopg2 import connect as _connect``)
     name = library_call_name(module, call)
     if name is None:
         return None
@@ -87,6 +88,72 @@ def resource_kind(module: SourceModule, call: ast.Call) -> str | None:
         return "socket"
     if name in PROCESSES:
         return "process"
+    return None
+
+
+def project_resource(project: Project, module: SourceModule, call: ast.Call) -> tuple[str, str, str] | None:
+    """(kind, library factory, project function) when ``call`` runs a project function that returns a resource
+    it acquires: ``def connect(**kw): conn = psycopg2.connect(**kw); conn.autocommit = True; return conn``, or
+    ``def create_main_engine(): return create_engine(settings.url)`` over another such function. The kind is
+    what ``resource_kind`` says, or "engine" for a SQLAlchemy engine."""
+    if not isinstance(call.func, (ast.Name, ast.Attribute)):
+        return None
+    resolved = resolve_function(project, module, call.func)
+    if resolved is None:
+        return None
+    found = _factory_of(project, *resolved, FACTORY_DEPTH)
+    return (*found, resolved[1].name) if found is not None else None
+
+
+def _factory_of(project: Project, module: SourceModule, fn: ast.AST, depth: int) -> tuple[str, str] | None:
+    """(kind, library factory) of what every non-None ``return`` of ``fn`` gives back, if it is a resource that
+    ``fn`` acquires itself. Generators, decorated functions (cached singletons, context managers) and names kept
+    in a global are not factories."""
+    cache = project.facts.setdefault("R4.factories", {})
+    if fn in cache:
+        return cache[fn]
+    cache[fn] = None  # recursion guard
+    body = list(walk_function_body(fn))
+    if fn.decorator_list or any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in body):
+        return None
+    shared = {name for n in body if isinstance(n, (ast.Global, ast.Nonlocal)) for name in n.names}
+    bound: dict[str, list[ast.expr]] = {}
+    for node in body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if isinstance(target, ast.Name):
+                    bound.setdefault(target.id, []).append(node.value)
+    kinds: set[tuple[str, str]] = set()
+    for node in body:
+        if not isinstance(node, ast.Return) or node.value is None or is_none(node.value):
+            continue
+        value = node.value
+        if isinstance(value, ast.Name):
+            values = bound.get(value.id, [])
+            if value.id in shared or len(values) != 1:
+                return None
+            value = values[0]
+        if isinstance(value, ast.Await):
+            value = value.value
+        found = _acquires(project, module, value, depth) if isinstance(value, ast.Call) else None
+        if found is None:
+            return None
+        kinds.add(found)
+    cache[fn] = next(iter(kinds)) if len(kinds) == 1 else None
+    return cache[fn]
+
+
+def _acquires(project: Project, module: SourceModule, call: ast.Call, depth: int) -> tuple[str, str] | None:
+    kind = resource_kind(module, call)
+    if kind is not None:
+        return kind, call_name(module, call) or ""
+    name = library_call_name(module, call)
+    if name in ENGINES:
+        return "engine", name
+    if depth and isinstance(call.func, (ast.Name, ast.Attribute)):
+        resolved = resolve_function(project, module, call.func)
+        if resolved is not None:
+            return _factory_of(project, *resolved, depth - 1)
     return None
 
 

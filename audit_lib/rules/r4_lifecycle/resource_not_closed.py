@@ -21,7 +21,13 @@ HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
 `pool.putconn(conn)` / `await pool.release(conn)` or `close()`, and SQLAlchemy
 sessions (`Session(engine)`, or a call of a module-level
 `SessionLocal = sessionmaker(...)` of this file or an imported one), which hold a
-pooled connection until closed.
+pooled connection until closed. A project function that returns what it opens
+(`def connect(**kw): conn = psycopg2.connect(**kw); ...; return conn`, also over a few
+such functions, and under an import alias) is a factory of the same resource: its
+callers are judged. SQLAlchemy engines (`create_engine`, `create_async_engine`, or such a
+factory) are judged only when the function disposes of them itself (a per-use engine);
+an engine made and dropped is R4.connect-per-request's concern, and a `Session(engine)`
+borrows the engine, it does not own it.
 
 Ownership moves are not leaks, so these stay silent: the resource is returned or
 yielded to the caller, stored on an attribute (`self.conn = ...`, `app.state.pool =
@@ -39,8 +45,14 @@ nested function that outlives the call (decorated, returned, passed on). A neste
 function that is only called in place is part of the function: its uses and closes
 count as the function's. A wrapper built around the resource and kept in a local
 (`wrapped = File(handle)`) stands for it: closing or handing over the wrapper counts,
-and a wrapper that is dropped leaks the resource. A generator that yields the resource and closes it after the `yield`
-(pytest fixtures, FastAPI dependencies) is fine. Module-level and class-level
+and a wrapper that is dropped leaks the resource. A plain generator that yields the
+resource and closes it after the `yield` (pytest fixtures, which resume the generator
+normally) is fine, and so is an application lifespan (passed as `lifespan=`, named
+`lifespan`, or taking the app) that closes after its `yield`: that code runs at
+shutdown. A `@contextmanager`/`@asynccontextmanager` generator or a FastAPI dependency
+that closes after the `yield` but not in a `finally` is reported (medium): an
+exception in the caller's block is thrown in at the `yield` and skips the close.
+Module-level and class-level
 resources live as long as the process and are judged by R4.no-graceful-shutdown.
 
 Decisions:
@@ -55,7 +67,11 @@ Decisions:
   async, aiosqlite, aiomysql, aiopg) without `await` closes nothing and is reported
   with high confidence.
 - A resource used inline and dropped (`open(p).read()`, `json.load(open(p))`,
-  `for line in open(p)`, `NamedTemporaryFile(delete=False).name`) is
+  `for line in open(p)`, `NamedTemporaryFile(delete=False).name`, handed to a builtin
+  that consumes it, `list(open(p))`, or to a library function that only uses it and
+  whose result is not handed on, `subprocess.call(cmd, stdout=open(os.devnull, "w"))`;
+  not to a project function, a constructor, a setter, or a call whose result is
+  returned or stored, which may own it) is
   reported with low confidence for files (CPython's reference counting closes them at
   once; other interpreters do not) and medium confidence otherwise.
 - A cursor of a connection that this function itself opens, or closes in a
@@ -63,8 +79,8 @@ Decisions:
   low confidence (freed when the name goes out of scope on CPython); server-side
   (named) cursors get high confidence, they hold a portal open on the server.
 - Test files (`tests/`, `test_*.py`, `conftest.py`) and files of one-shot processes
-  (migrations, `scripts/`, the top-level `tools/` folder, `setup.py`, `manage.py`,
-  benchmarks) are not audited: what they leave open dies with the process at once.
+  (migrations, `scripts/`, the top-level `tools/` and `docs/` folders, `setup.py`,
+  `manage.py`, benchmarks) are not audited: what they leave open dies with the process at once.
   Django management commands stay audited (some run as long-lived workers), and so
   does the `__init__.py` of a package named `migrations` (application code).
 - A dotted factory counts only when its first part is an import: `dataset.connect()`
@@ -121,10 +137,14 @@ from audit_lib.pyast import (
 from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
     CLOSE_METHODS,
+    ENGINES,
     PROCESSES,
+    dependency_functions,
     is_cursor_call,
-    is_one_shot_path,
     is_named_cursor,
+    is_one_shot_path,
+    library_call_name,
+    project_resource,
     resource_kind,
 )
 from audit_lib.source import Project, SourceModule, is_test_path
@@ -153,7 +173,8 @@ TRANSACTION_ONLY_WITH = {"psycopg2.connect", "sqlite3.connect"}
 ASYNC_CLOSE = {"asyncpg.connect", "asyncpg.create_pool", "aiohttp.ClientSession", "httpx.AsyncClient",
                "psycopg.AsyncConnection.connect", "psycopg_pool.AsyncConnectionPool", "aiosqlite.connect",
                "aiomysql.connect", "aiomysql.create_pool", "aiopg.connect", "aiopg.create_pool",
-               "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell"}
+               "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell",
+               "sqlalchemy.ext.asyncio.create_async_engine"}
 # What reaps a child process: ``proc.wait()``, ``proc.communicate()``, a ``poll()`` loop, ``kill()``.
 PROCESS_WAITS = {"wait", "communicate", "poll", "kill"}
 # Bound methods that, handed to a callee, keep the resource alive there: ``set_writer(handle.write)``.
@@ -166,6 +187,9 @@ READERS = {"json.load", "json.dump", "yaml.load", "yaml.safe_load", "yaml.full_l
            "csv.writer", "csv.DictReader", "csv.DictWriter", "shutil.copyfileobj", "print",
            "hashlib.file_digest", "configparser.ConfigParser.read_file"}
 PATH_CLASSES = {"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.WindowsPath"}
+# Builtins that consume an iterable (a file's lines) at once and keep nothing of it: ``list(open(p))``.
+CONSUMING_BUILTINS = {"list", "tuple", "set", "frozenset", "sorted", "sum", "next"}
+CONTEXT_MANAGER_DECORATORS = {"contextlib.contextmanager", "contextlib.asynccontextmanager"}
 # Drivers whose cursors support `with` (sqlite3 cursors do not).
 CURSOR_CONTEXT_DRIVERS = ("psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql", "django.db")
 
@@ -190,8 +214,13 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     own_connections: dict[ast.AST, set[str]] = {}
     for node in module.nodes_of(ast.Call):
         kind = _acquired_kind(module, node)
+        factory = via = None
         if kind is None and _is_session_factory(module, project, node, sessionmakers):
             kind = "ORM session"
+        if kind is None and isinstance(node.func, (ast.Name, ast.Attribute)) and \
+                (made := project_resource(project, module, node)) is not None:
+            kind, factory, via = made  # a project function that returns what it opens: ``conn = get_conn()``
+            via = dotted(node.func) or via
         if kind is None and not (cursors_matter and is_cursor_call(node)):
             continue
         fn = enclosing_function(module, node)
@@ -203,8 +232,11 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if _cursor_of(module, fn, node, own_connections[fn]):
                 continue
             kind = "server-side cursor" if is_named_cursor(node) else "cursor"
-        finding = _judge(module, fn, node, kind)
+        finding = _judge(module, project, fn, node, kind, factory)
         if finding is not None:
+            if via is not None:
+                finding.message = finding.message.replace(f"{factory}()", f"{via}() (which opens it with {factory}())", 1)
+                finding.extra["factory"] = call_name(module, node) or via
             yield finding
 
 
@@ -239,6 +271,8 @@ def _sessionmakers_of(module: SourceModule) -> set[str]:
 def _acquired_kind(module: SourceModule, call: ast.Call) -> str | None:
     """What ``call`` acquires: a resource it opens, or a connection it checks out of a pool or engine."""
     kind = resource_kind(module, call)
+    if kind is None and library_call_name(module, call) in ENGINES:
+        return "engine"
     if kind is not None or not isinstance(call.func, ast.Attribute):
         return kind
     receiver = (dotted(call.func.value) or "").rsplit(".", 1)[-1].lower()
@@ -260,8 +294,10 @@ def _is_path(module: SourceModule, node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and call_name(module, node) in PATH_CLASSES
 
 
-def _judge(module: SourceModule, fn: ast.AST, call: ast.Call, kind: str) -> Finding | None:
-    factory = call_name(module, call) or ("Path.open" if method_name(call) == "open" else ast.unparse(call.func))
+def _judge(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, kind: str,
+           factory: str | None = None) -> Finding | None:
+    factory = factory or call_name(module, call) or \
+        ("Path.open" if method_name(call) == "open" else ast.unparse(call.func))
     site: ast.AST = call
     parent = module.parents.get(call)
     if isinstance(parent, ast.Await):
@@ -277,8 +313,8 @@ def _judge(module: SourceModule, fn: ast.AST, call: ast.Call, kind: str) -> Find
         targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
         if len(targets) != 1 or not isinstance(targets[0], ast.Name):
             return None  # stored on an attribute, in a container, or unpacked: ownership moved
-        return _judge_name(module, fn, call, kind, factory, targets[0].id)
-    if isinstance(parent, (ast.Return, ast.Yield, ast.YieldFrom, ast.Lambda)):
+        return _judge_name(module, project, fn, call, kind, factory, targets[0].id)
+    if isinstance(parent, (ast.Return, ast.Yield, ast.YieldFrom, ast.Lambda)) or kind == "engine":
         return None
     if kind == "process" and isinstance(parent, ast.Expr):
         return None  # started and let go: a detached child, on purpose
@@ -290,7 +326,8 @@ def _judge(module: SourceModule, fn: ast.AST, call: ast.Call, kind: str) -> Find
     if isinstance(parent, (ast.Call, ast.keyword)):
         callee_call = parent if isinstance(parent, ast.Call) else module.parents.get(parent)
         reader = call_name(module, callee_call) if isinstance(callee_call, ast.Call) else None
-        if reader in READERS and callee_call.func is not site:
+        if reader is not None and callee_call.func is not site and kind != "process" and \
+                (reader in READERS or _library_user(module, project, callee_call, reader)):
             return _inline(module, call, kind, factory, f"{reader}()")
         return None
     if isinstance(parent, ast.Expr):
@@ -300,10 +337,62 @@ def _judge(module: SourceModule, fn: ast.AST, call: ast.Call, kind: str) -> Find
     return None
 
 
-def _judge_name(module: SourceModule, fn: ast.AST, call: ast.Call, kind: str, factory: str, name: str) -> Finding | None:
+def _context_generator(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """A generator run as a context manager (``@contextmanager``, ``@asynccontextmanager``) or as a FastAPI
+    dependency: an exception in the caller's block is thrown in at its ``yield``. Not an application lifespan
+    (``lifespan=`` of the app, named ``lifespan``, or taking the app): the server ends it without an exception."""
+    decorators = {qualified(module, d.func if isinstance(d, ast.Call) else d) for d in fn.decorator_list}
+    return bool(decorators & CONTEXT_MANAGER_DECORATORS or fn in dependency_functions(project)) and \
+        not _is_lifespan(project, fn)
+
+
+def _is_lifespan(project: Project, fn: ast.AST) -> bool:
+    """An application lifespan: passed as ``lifespan=``, named ``lifespan``, or a generator taking the app. Its
+    code after the ``yield`` runs at shutdown; an exception before it fails the start-up and ends the process."""
+    params = [*fn.args.posonlyargs, *fn.args.args]
+    return "lifespan" in fn.name.lower() or fn.name in _lifespans(project) or \
+        bool(params) and params[0].arg in ("app", "application") and \
+        any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in walk_function_body(fn))
+
+
+def _lifespans(project: Project) -> set[str]:
+    """Names passed as ``lifespan=`` anywhere in the project."""
+    names = project.facts.get("R4.lifespans")
+    if names is None:
+        names = project.facts["R4.lifespans"] = set()
+        for other in project.modules:
+            if "lifespan" not in other.text:
+                continue
+            for node in other.nodes_of(ast.keyword):
+                if node.arg == "lifespan" and (name := dotted(node.value)) is not None:
+                    names.add(name.rsplit(".", 1)[-1])
+    return names
+
+
+def _library_user(module: SourceModule, project: Project, call: ast.Call, name: str) -> bool:
+    """``subprocess.call(cmd, stdout=open(os.devnull, "w"))``, ``list(open(p))``: a builtin that consumes what it
+    is given, or a library function (imported, not the project's; not a constructor, setter or container) whose
+    result is not handed on (``return send_file(open(p))`` hands the file over)."""
+    if name in CONSUMING_BUILTINS:
+        return True  # what they give back holds the lines, not the file
+    if library_call_name(module, call) is None or "." not in name or \
+            name.split(".")[0] in _project_packages(project):
+        return False
+    return _callee_verdict(module, call) == "uses" and not _result_handed_over(module, call)
+
+
+def _project_packages(project: Project) -> set[str]:
+    packages = project.facts.get("R4.project-packages")
+    if packages is None:
+        packages = project.facts["R4.project-packages"] = {name.split(".")[0] for name in project.by_dotted_name}
+    return packages
+
+
+def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, kind: str, factory: str,
+                name: str) -> Finding | None:
     usage = _usage(module, fn, name, factory)
-    if usage.owned:
-        return None
+    if usage.owned or kind == "engine" and not usage.closes and usage.unawaited_close is None:
+        return None  # an engine made and dropped is a new engine per call: R4.connect-per-request judges that
     finally_closes = [c for c, where in usage.closes if where == "finally"]
     except_closes = [c for c, where in usage.closes if where == "except"]
     body_closes = sorted((c for c, where in usage.closes if where == "body"), key=lambda c: c.lineno)
@@ -314,8 +403,19 @@ def _judge_name(module: SourceModule, fn: ast.AST, call: ast.Call, kind: str, fa
                         f"{kind} from {factory}() is never closed: `{ast.unparse(usage.unawaited_close)}` on line "
                         f"{usage.unawaited_close.lineno} is a coroutine that is not awaited",
                         f"`await {ast.unparse(usage.unawaited_close)}` in a `finally` block")
-    if usage.yielded_at is not None:
-        if any(c.lineno > usage.yielded_at for c, _ in usage.closes):
+    if body_closes and _context_generator(module, project, fn):
+        yields = [n.lineno for n in walk_function_body(fn) if isinstance(n, (ast.Yield, ast.YieldFrom))
+                  and call.lineno < n.lineno < body_closes[-1].lineno]
+        if yields:
+            return _finding(module, call, kind, factory, Confidence.medium,
+                            f"{kind} from {factory}() is closed on line {body_closes[-1].lineno}, after the yield "
+                            f"on line {yields[0]}, not in a `finally`: an exception raised in the caller's block is "
+                            "thrown in at the yield and skips the close",
+                            f"wrap the yield: `try: yield ...` then `finally: {name}.close()`")
+    if usage.yielded_at is not None or body_closes and _is_lifespan(project, fn) and any(
+            isinstance(n, (ast.Yield, ast.YieldFrom)) and n.lineno < body_closes[-1].lineno
+            for n in walk_function_body(fn)):
+        if any(c.lineno > (usage.yielded_at or 0) for c, _ in usage.closes):
             return None
         return _finding(module, call, kind, factory, Confidence.medium,
                         f"{kind} from {factory}() is yielded but never closed after the yield",
@@ -436,6 +536,8 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
             child, parent = parent, module.parents.get(parent)
             continue
         if isinstance(parent, ast.Call) and parent.func is not child:
+            if call_name(module, parent) in SESSION_CLASSES | SESSIONMAKERS:
+                return  # ``Session(engine)``: sessions borrow the engine's connections, they do not dispose it
             if _is_cleanup_call(parent):
                 usage.closes.append((parent, _where(module, parent)))
                 return
@@ -620,6 +722,9 @@ def _fix(kind: str, factory: str, name: str) -> str:
         return f"`{opener} {factory}() as {name}:`, or `try: yield {name}` / `finally: {name}.close()` in a dependency"
     if kind == "engine connection":
         return f"`with engine.connect() as {name}:`"
+    if kind == "engine":
+        dispose = f"await {name}.dispose()" if "async" in factory else f"{name}.dispose()"
+        return f"create the engine once at startup and reuse it, or `{dispose}` in a `finally` block"
     opener = "async with" if factory in ("aiohttp.ClientSession", "httpx.AsyncClient") else "with"
     if factory in ("asyncpg.connect", "asyncpg.create_pool"):
         return f"`try:` ... `finally: await {name}.close()` (or `async with asyncpg.create_pool(...) as pool`)"
