@@ -281,11 +281,11 @@ def _tracks_a_job(project: Project, write: db.DbOp) -> bool:
     runs."""
     receiver = (write.receiver or "").split(".")[-1] if not write.through else ""
     return bool(JOB_ROW.fullmatch(receiver)) or any(
-        JOB_ROW.fullmatch(t) or any(JOB_ROW.fullmatch(b) for b in _model_bases(project).get(t, ()))
+        JOB_ROW.fullmatch(t) or any(JOB_ROW.fullmatch(b) for b in class_bases(project).get(t, ()))
         for t in write.tables)
 
 
-def _model_bases(project: Project) -> dict[str, list[str]]:
+def class_bases(project: Project) -> dict[str, list[str]]:
     """Class name -> the last part of each of its bases, over the project."""
     if "r2.class_bases" not in project.facts:
         bases: dict[str, list[str]] = {}

@@ -10,6 +10,12 @@ without `instance=` -- directly or through a helper of the code base, without re
 `Idempotency-Key` header and without making the insert an upsert. A PUT to
 `/items/{id}` names its target, so repeating it rewrites the same resource.
 
+A DRF view that leaves POST to the framework (`ModelViewSet`, `CreateModelMixin`,
+`ListCreateAPIView`, without a `create` of its own) is reported at its class: DRF's
+`create()` saves the serializer, inserting a row of its `Meta.model`. Not when that model
+has a natural unique key or a UUID primary key with a default (DRF accepts the id from the
+client: an offline-first client sends the same id again), or `perform_create` upserts.
+
 Inserts into audit, log, history, event and outbox tables do not make a create endpoint:
 they record an action (`POST /orders/{id}/cancel`) rather than create the resource.
 
@@ -75,11 +81,12 @@ from audit_lib.libs import db
 from audit_lib.libs.web import route_handlers
 from audit_lib.pyast import ancestors, dotted, is_none, walk_function_body, walk_nodes
 from audit_lib.rules.r2_atomic.check_then_act import handles_unique_violation
-from audit_lib.rules.r2_atomic.multi_table_write_no_tx import never_both, with_wrapper_writes
+from audit_lib.rules.r2_atomic.multi_table_write_no_tx import class_bases, never_both, with_wrapper_writes
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
 IDEMPOTENCY = re.compile(r"idempot", re.I)
+IMPLICIT_CREATE = {"ModelViewSet", "CreateModelMixin", "CreateAPIView", "ListCreateAPIView"}
 REPEAT_STATUS = re.compile(r"409|429|CONFLICT|TOO_MANY_REQUESTS|^Conflict$|^TooManyRequests$", re.I)
 # a login or token endpoint mints a new credential on each call by design
 CREDENTIAL = re.compile(r"session|token$|tokens$|_token|authorization_?codes?$", re.I)  # OAuth codes: one per consent
@@ -94,8 +101,9 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if db.skipped_module(module):
         return
     handlers = [h for h in route_handlers(module, project) if _is_write_method(h)]
-    if not handlers or _project_middleware_handles_keys(project):
+    if _project_middleware_handles_keys(project):
         return
+    yield from _implicit_creates(module, project)
     for handler in handlers:
         fn = handler.function
         if _reads_key(fn) or _in_serializer_class(module, fn):
@@ -120,6 +128,78 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             confidence=confidence,
             extra={"insert_line": line_node.lineno},
         )
+
+
+def _implicit_creates(module: SourceModule, project: Project) -> Iterator[Finding]:
+    """DRF views whose POST runs the framework's own ``create()`` (``ModelViewSet``,
+    ``CreateModelMixin``, ``ListCreateAPIView``): ``serializer.save()`` inserts a row of the
+    serializer's model, with no handler of the code base to read a key."""
+    if not module.imports_module("rest_framework"):
+        return
+    for cls in module.nodes_of(ast.ClassDef):
+        if not _creates_implicitly(project, cls) or _reads_key(cls):
+            continue
+        methods = _assigned(cls, "http_method_names")
+        if methods is not None and "post" not in {getattr(e, "value", None) for e in getattr(methods, "elts", [])}:
+            continue
+        serializer = (dotted(_assigned(cls, "serializer_class")) or "").split(".")[-1]
+        model = _meta_models(project).get(serializer)
+        if not model or _natural_unique(project, model) or _client_keyed(project, model) or db.is_log_table(
+                model) or CREDENTIAL.search(model):
+            continue
+        hook = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "perform_create"), None)
+        if hook is not None and any(isinstance(n, ast.Call) and (dotted(n.func) or "").endswith(
+                ("get_or_create", "update_or_create")) for n in ast.walk(hook)):
+            continue
+        yield Finding(
+            message=(f"POST to {cls.name} runs DRF's create(), which inserts into {model} through "
+                     f"{serializer}.save() without an Idempotency-Key or an upsert: a client retry creates a duplicate"),
+            path=module.path, line=cls.lineno, end_line=cls.lineno, evidence=module.evidence(cls), fix=FIX,
+            confidence=Confidence.medium,
+        )
+
+
+def _client_keyed(project: Project, model: str) -> bool:
+    """A model whose primary key is a UUID with a default (``id = UUIDField(primary_key=True,
+    default=uuid7)``): DRF accepts the id from the client, so an offline-first client that
+    generates it sends the same id on a retry and the second insert is refused."""
+    if "r2.client_keyed" not in project.facts:
+        keyed = set()
+        for module in project.modules:
+            if "UUIDField" not in module.text:
+                continue
+            for cls in module.nodes_of(ast.ClassDef):
+                for call in (n for n in ast.walk(cls) if isinstance(n, ast.Call)):
+                    words = {k.arg: k.value for k in call.keywords}
+                    if (dotted(call.func) or "").endswith("UUIDField") and "default" in words and isinstance(
+                            words.get("primary_key"), ast.Constant) and words["primary_key"].value is True:
+                        keyed.add(cls.name)
+        project.facts["r2.client_keyed"] = keyed
+    return model in project.facts["r2.client_keyed"]
+
+
+def _creates_implicitly(project: Project, cls: ast.ClassDef) -> bool:
+    """A class built on DRF's create mixins (directly or through a base of the code base) that does
+    not write its own ``create`` (an explicit one is a handler of its own)."""
+    if any(isinstance(f, ast.FunctionDef) and f.name in ("create", "post") for f in cls.body):
+        return False
+    todo, seen = [(dotted(b) or "").split(".")[-1] for b in cls.bases], set()
+    while todo:
+        base = todo.pop()
+        if base in seen or base.startswith("ReadOnly"):
+            continue
+        seen.add(base)
+        if base in IMPLICIT_CREATE:
+            return True
+        todo.extend(class_bases(project).get(base, ()))
+    return False
+
+
+def _assigned(cls: ast.ClassDef, name: str) -> ast.expr | None:
+    for statement in cls.body:
+        if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets):
+            return statement.value
+    return None
 
 
 def _renders_html(fn: ast.AST) -> bool:
@@ -361,21 +441,21 @@ def _creating_model_forms(project: Project, fn: ast.AST) -> dict[str, str]:
         target, call = dotted(node.targets[0]), node.value
         form = (dotted(call.func) or "").split(".")[-1]
         if target and form.endswith("Form") and call.args and not any(k.arg == "instance" for k in call.keywords):
-            model = _form_models(project).get(form)
+            model = _meta_models(project).get(form)
             if model:
                 found[target] = model
     return found
 
 
-def _form_models(project: Project) -> dict[str, str]:
-    """Form class -> the model of its ``Meta``, over the code base."""
+def _meta_models(project: Project) -> dict[str, str]:
+    """Model form or serializer class -> the model of its ``Meta``, over the code base."""
     if "r2.form_models" not in project.facts:
         models: dict[str, str] = {}
         for module in project.modules:
             if "class Meta" not in module.text:
                 continue
             for cls in module.nodes_of(ast.ClassDef):
-                if not cls.name.endswith("Form"):
+                if not cls.name.endswith(("Form", "Serializer")):
                     continue
                 for meta in (n for n in cls.body if isinstance(n, ast.ClassDef) and n.name == "Meta"):
                     for assign in (n for n in meta.body if isinstance(n, ast.Assign)):
