@@ -98,6 +98,7 @@ SDK_CLIENTS: dict[str, frozenset[str] | None] = {
     "slack_sdk.WebClient": None,
     "slack_sdk.web.async_client.AsyncWebClient": None,
 }
+HOLDS = "holds:"  # marks a name bound to a container of SDK clients
 SDK_LOCAL_METHODS = {"generate_presigned_url", "generate_presigned_post", "get_paginator", "can_paginate", "get_waiter",
                      "close", "Bucket", "Object"}
 CONNECTING_CALLS = {"smtplib.SMTP": "smtp", "smtplib.SMTP_SSL": "smtp", "aiosmtplib.send": "smtp",
@@ -158,7 +159,7 @@ def _sdk_calls(module: SourceModule, project: Project) -> list[OutboundCall]:
         while isinstance(receiver, ast.Attribute) and dotted(receiver) not in clients:
             receiver = receiver.value  # client.emails.send(...): a call through the client's parts
         sdk = clients.get(dotted(receiver) or "")
-        if sdk is None:
+        if sdk is None or sdk.startswith(HOLDS):
             continue
         methods = SDK_CLIENTS[sdk]
         if methods is None or node.func.attr in methods:
@@ -206,7 +207,26 @@ def _sdk_bindings(module: SourceModule, project: Project) -> dict[str, str]:
             name = dotted(node.targets[0])
             if name and name.startswith("self.") and kinds.get(name, {None}) <= {None}:
                 bindings[name] = bindings[node.value.id]
+    taken: dict[str, set[str | None]] = {}  # client = clients.get(provider) / clients[provider]: one of a mapping's
+    for node in walk_nodes(module.tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            taken.setdefault(node.targets[0].id, set()).add(_container_sdk(node.value, bindings))
+    bindings.update({name: next(iter(found)) for name, found in taken.items()
+                     if name not in bindings and len(found) == 1 and None not in found})
     return bindings
+
+
+def _container_sdk(value: ast.expr, bindings: dict[str, str]) -> str | None:
+    """The SDK of the clients a mapping holds, for ``mapping.get(key)`` or ``mapping[key]`` on a mapping whose
+    annotation names an SDK client (``dict[str, GitHubOAuth2 | GoogleOAuth2]``)."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "get":
+        value = value.func.value
+    elif isinstance(value, ast.Subscript):
+        value = value.value
+    else:
+        return None
+    held = bindings.get(dotted(value) or "", "")
+    return held[len(HOLDS):] if held.startswith(HOLDS) else None
 
 
 def _sdk_of_value(module: SourceModule, project: Project, value: ast.expr) -> str | None:
@@ -247,20 +267,27 @@ def _sdk_returned(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionD
 
 
 def _sdk_of_type(module: SourceModule, annotation: ast.expr) -> str | None:
-    """The SDK client named by a type annotation (``BaseOAuth2``, ``Optional[PostmarkClient]``, ``"Client"``)."""
-    for node in walk_nodes(annotation):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            try:
-                inner = ast.parse(node.value, mode="eval").body
-            except SyntaxError:
-                continue
-            sdk = _sdk_key(qualified(module, inner) or "")
-        elif isinstance(node, (ast.Name, ast.Attribute)):
-            sdk = _sdk_key(qualified(module, node) or "")
-        else:
-            continue
-        if sdk:
-            return sdk
+    """The SDK client named by a type annotation (``BaseOAuth2``, ``Optional[PostmarkClient]``, ``"Client"``,
+    ``A | B``); ``HOLDS`` + the SDK for a container of clients (``dict[str, GitHubOAuth2]``)."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return None
+    if isinstance(annotation, ast.BinOp):
+        return _sdk_of_type(module, annotation.left) or _sdk_of_type(module, annotation.right)
+    if isinstance(annotation, (ast.Name, ast.Attribute)):
+        return _sdk_key(qualified(module, annotation) or "")
+    if isinstance(annotation, ast.Subscript):
+        generic = _sdk_of_type(module, annotation.value)
+        if generic:
+            return generic  # BaseOAuth2[OAuth2Token]: the client itself
+        outer = (qualified(module, annotation.value) or "").rsplit(".", 1)[-1]
+        parts = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+        found = next((sdk for sdk in (_sdk_of_type(module, part) for part in parts) if sdk), None)
+        if found is None or outer in ("Optional", "Union", "Annotated"):
+            return found
+        return found if found.startswith(HOLDS) else HOLDS + found
     return None
 
 

@@ -1,4 +1,4 @@
-"""The carrier's API: labels and tracking."""
+"""Our shipping gateway (in front of the carriers' APIs): quotes, labels and tracking."""
 
 import time
 from pathlib import Path
@@ -22,7 +22,7 @@ def carrier_session() -> requests.Session:
 
 
 def quote(country: str, weight_kg: float) -> dict:
-    # posture-demo: violates R3.no-correlation-id (called while handling a request; the carrier's logs cannot be joined to ours)
+    # posture-demo: violates R3.no-correlation-id (called while handling a request; our shipping gateway's logs cannot be joined to the request)
     # posture-demo: violates R3.no-circuit-breaker (no breaker around the carrier's API in this file)
     response = requests.get(
         f"{config.SHIPPING_URL}/quotes",
