@@ -33,7 +33,8 @@ text; an ISO string that is stored, sent or returned elsewhere is still reported
 UTC), a UTC reading handed to a project function that subtracts the naive epoch
 (`unix_time(datetime.utcnow())` where `unix_time` returns
 `(dt - datetime(1970, 1, 1)).total_seconds()`), `date.today()` and date-only fields
-(`DateField(default=datetime.now)`: a date has no time of day), `DateTime(timezone=True)` and `django.utils.timezone.now()` are fine.
+(`DateField(default=datetime.now)`, a Django `DateField` given the value as a view's initial data or
+as a keyword of its model, `Photo.objects.create(taken=datetime.now())`: a date has no time of day), `DateTime(timezone=True)` and `django.utils.timezone.now()` are fine.
 Test code (`tests/`, `test_*.py`, `conftest.py`), scripts run by hand (a file outside the
 service's packages with a `__main__` block that nothing imports: a demo-data loader),
 documentation and sample code (`docs/`, `examples/`) and migration revisions (they run once;
@@ -171,12 +172,12 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
         if any(kw.arg is None for kw in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
             return
         if _made_aware_at_once(module, call) or _only_read_as_epoch(module, call) or _rendered_as_text(module, call, project) \
-                or _name_only_read_as_epoch(module, call):
+                or _name_only_read_as_epoch(module, call) or _given_to_date_field(module, call, project):
             return
         message = f"datetime.{function}() without a time zone returns a naive datetime"
     else:
         if _made_aware_at_once(module, call) or _read_as_utc(module, call, function, project) \
-                or _rendered_as_text(module, call, project):
+                or _rendered_as_text(module, call, project) or _given_to_date_field(module, call, project):
             return
         message = f"datetime.{function}() returns a naive datetime"
     yield Finding(message=message, path=module.path, line=call.lineno, end_line=call.end_lineno,
@@ -314,6 +315,54 @@ def _calls_of(project: Project, function: str) -> list[tuple[SourceModule, ast.C
     return [(m, n) for m in project.modules if function in m.text and not is_test_module(m)
             for n in walk_nodes(m.tree) if isinstance(n, ast.Call)
             and (dotted(n.func) or "").rsplit(".", 1)[-1] == function]
+
+
+def _given_to_date_field(module: SourceModule, call: ast.Call, project: Project) -> bool:
+    """A reading given to a Django ``DateField``, which keeps the day only: the initial data of a
+    class-based view of that model (``model = Photo`` and ``get_initial`` returning
+    ``{"taken": datetime.today()}``), or a keyword of the model's constructor or manager
+    (``Photo(taken=datetime.now())``, ``Photo.objects.create(taken=...)``)."""
+    parent = module.parents.get(call)
+    key = model = None
+    if isinstance(parent, ast.Dict) and call in parent.values:
+        key = string_value(parent.keys[parent.values.index(call)])
+        owner = parent
+        while owner is not None and not isinstance(owner, ast.ClassDef):
+            owner = module.parents.get(owner)
+        if owner is not None:
+            model = next((dotted(st.value) for st in owner.body if isinstance(st, ast.Assign)
+                          and any(isinstance(t, ast.Name) and t.id == "model" for t in st.targets)), None)
+    elif isinstance(parent, ast.keyword) and parent.arg:
+        key, receiver = parent.arg, module.parents.get(parent)
+        if isinstance(receiver, ast.Call):
+            name = dotted(receiver.func) or ""
+            model = name.rsplit(".objects.", 1)[0] if ".objects." in name else name
+    if not (key and model):
+        return False
+    return _django_field_kinds(project).get(model.rsplit(".", 1)[-1], {}).get(key) == "date"
+
+
+DJANGO_FIELD_KINDS = "T.naive-datetime:django-field-kinds"
+
+
+def _django_field_kinds(project: Project) -> dict[str, dict[str, str]]:
+    """Django model -> {field: "date" | "datetime"} for its ``DateField``/``DateTimeField`` fields."""
+    if DJANGO_FIELD_KINDS not in project.facts:
+        kinds: dict[str, dict[str, str]] = {}
+        for module in project.modules:
+            if "DateField" not in module.text or is_test_module(module) or is_offline_module(module):
+                continue
+            for cls in walk_nodes(module.tree):
+                if not isinstance(cls, ast.ClassDef):
+                    continue
+                for st in cls.body:
+                    if isinstance(st, ast.Assign) and isinstance(st.value, ast.Call) and len(st.targets) == 1 \
+                            and isinstance(st.targets[0], ast.Name):
+                        field = (dotted(st.value.func) or "").rsplit(".", 1)[-1]
+                        if field in ("DateField", "DateTimeField"):
+                            kinds.setdefault(cls.name, {})[st.targets[0].id] = "date" if field == "DateField" else "datetime"
+        project.facts[DJANGO_FIELD_KINDS] = kinds
+    return project.facts[DJANGO_FIELD_KINDS]
 
 
 def _only_read_as_epoch(module: SourceModule, call: ast.Call) -> bool:
