@@ -38,8 +38,11 @@ transaction and is not reported. Neither are:
   progress is visible;
 - commands and scripts that seed or generate sample data (`seed.py`, `initdb`,
   `dummy-generator-*`, `populate_demo`);
-- Django projects with `ATOMIC_REQUESTS`, and Django model `save`/`delete` overrides and
-  signal receivers, which run in the transaction of their caller.
+- in a background task (`@app.task`, `@shared_task`), the save of the row the task was
+  handed (`item = ImportItem.objects.get(id=item_id)`), which records the task's outcome;
+- Django projects with `ATOMIC_REQUESTS`, and Django model `save`/`delete` overrides,
+  signal receivers and the `create`/`update` of a DRF serializer nested in a serializer
+  whose own `create`/`update` is atomic, which run in the transaction of their caller.
 
 ## Why is this bad?
 If the process dies, the connection drops or the second statement fails after the first
@@ -92,6 +95,7 @@ FIX = ("put all the writes in one transaction and commit once after the last: `a
        "remove the commit() between the writes")
 UPSERT_HELPER = re.compile(r"get_or_create|get_or_add|upsert|create_or_update|create_or_get|ensure_")
 WRAPPER_READS = ("fetchone", "fetchall", "fetch_page")  # wrapper methods given a SELECT
+TASK_DECORATORS = {"task", "shared_task", "actor", "periodic_task"}
 GETTER = re.compile(r"(a?get|load|fetch|find)_")
 WRAPPED_LIBRARIES = ("psycopg", "psycopg2", "asyncpg", "sqlite3", "aiosqlite", "sqlalchemy", "sqlmodel",
                      "flask_sqlalchemy", "django", "databases", "peewee", "tortoise", "pymysql", "mysql")
@@ -112,7 +116,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         ops = with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
         if sum(1 for op in ops if op.is_write) < 2:
             continue
-        django_in_caller_tx = atomic_requests or _runs_in_callers_transaction(module, fn)
+        django_in_caller_tx = atomic_requests or _runs_in_callers_transaction(module, fn, project)
         finding = _split_writes(module, project, fn, ops, django_in_caller_tx)
         if finding is not None:
             yield finding
@@ -195,12 +199,34 @@ def _atomic_requests(project: Project) -> bool:
     return project.facts["django.atomic_requests"]
 
 
-def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST) -> bool:
+def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST, project: Project) -> bool:
     """Django model ``save``/``delete`` overrides and signal receivers run inside the transaction of
-    the code that saves the instance; whether that code opened one is not visible here."""
-    if fn.name in ("save", "delete") and isinstance(module.parents.get(fn), ast.ClassDef):
+    the code that saves the instance; whether that code opened one is not visible here. So does the
+    ``create``/``update`` of a DRF serializer nested in another serializer whose own ``create``/
+    ``update`` is atomic: DRF leaves nested writes to the parent, which calls it."""
+    owner = module.parents.get(fn)
+    if fn.name in ("save", "delete") and isinstance(owner, ast.ClassDef):
+        return True
+    if fn.name in ("create", "update") and isinstance(owner, ast.ClassDef) and owner.name in _nested_in_atomic(project):
         return True
     return any(name.split(".")[-1] == "receiver" for name in decorator_names(module, fn))
+
+
+def _nested_in_atomic(project: Project) -> set[str]:
+    """Serializer classes used as a field of a serializer whose ``create``/``update`` is atomic."""
+    if "r2.nested_in_atomic" not in project.facts:
+        nested: set[str] = set()
+        for module in project.modules:
+            if "Serializer" not in module.text or "atomic" not in module.text:
+                continue
+            for cls in module.nodes_of(ast.ClassDef):
+                if not any(isinstance(f, ast.FunctionDef) and f.name in ("create", "update")
+                           and db.is_transaction_function(module, f) for f in cls.body):
+                    continue
+                nested |= {(dotted(s.value.func) or "").split(".")[-1] for s in cls.body if isinstance(
+                    s, ast.Assign) and isinstance(s.value, ast.Call) and (dotted(s.value.func) or "").endswith("Serializer")}
+        project.facts["r2.nested_in_atomic"] = nested
+    return project.facts["r2.nested_in_atomic"]
 
 
 def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp], django_in_caller_tx: bool) -> Finding | None:
@@ -238,7 +264,7 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue  # a row left by a get-or-create is reused by the retry: nothing is half-done
             if GETTER.match(later.through or ""):
                 continue  # a getter that creates a missing default row does so again on the next read
-            if _tracks_a_job(project, earlier) or _tracks_a_job(project, later):
+            if _tracks_a_job(project, earlier) or _tracks_a_job(project, later) or _task_subject(module, fn, later):
                 continue  # a background job's status commits on its own so that others see the progress
             first, second = sorted(earlier.tables)[0], sorted(later.tables)[0]
             if _records_the_change(second):
@@ -283,6 +309,19 @@ def _tracks_a_job(project: Project, write: db.DbOp) -> bool:
     return bool(JOB_ROW.fullmatch(receiver)) or any(
         JOB_ROW.fullmatch(t) or any(JOB_ROW.fullmatch(b) for b in class_bases(project).get(t, ()))
         for t in write.tables)
+
+
+def _task_subject(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bool:
+    """In a background task (``@app.task``, ``@shared_task``, ``@actor``), a save of the row the
+    task was handed (``item = ImportItem.objects.get(id=item_id)``) records the task's outcome."""
+    if write.through or not write.receiver or not any(
+            name.split(".")[-1] in TASK_DECORATORS for name in decorator_names(module, fn)):
+        return False
+    parameters = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Assign) and [dotted(t) for t in node.targets] == [write.receiver]:
+            return any(isinstance(n, ast.Name) and n.id in parameters for n in ast.walk(node.value))
+    return False
 
 
 def class_bases(project: Project) -> dict[str, list[str]]:
