@@ -14,7 +14,9 @@ parameter. The finding is at the first unguarded call, with the count of the oth
 its function is handed to `breaker.call(...)`/`call_async(...)`. Breakers are those of
 pybreaker, aiobreaker, purgatory and circuitbreaker, or any local object or class whose
 name says breaker/circuit. Calls to localhost, health probes (`/health`, `/ready`,
-`/ping`, ...: they are there to see the failure), test code, scripts, CLIs and Django
+`/ping`, ...: they are there to see the failure), calls made once at start-up (in a Django
+`AppConfig.ready()`, discord.py's `cog_load`/`setup_hook`, or a function of the file only those
+call: nothing repeats them while the dependency is down), test code, scripts, CLIs and Django
 management commands are left out.
 The confidence is medium when the code base uses no breaker at all, low when it uses
 breakers elsewhere (the file may be guarded further up the call chain).
@@ -117,6 +119,7 @@ def check(project: Project) -> Iterator[Finding]:
         calls = [c for c in outbound_calls(module, project) if not targets_localhost(c) and not _health_probe(c)]
         known = {id(c.node) for c in calls}
         calls += [c for c in _sdk_calls(module, project) if id(c.node) not in known]
+        calls = [c for c in calls if not _start_up_only(module, c)]
         unguarded = sorted((c for c in calls if not _guarded(module, c, guarded_functions)), key=lambda c: c.line)
         if not unguarded:
             continue
@@ -309,6 +312,29 @@ def _project_function(module: SourceModule, project: Project, call: ast.Call,
         candidates = owner.tree.body
     function = next((n for n in candidates if isinstance(n, FUNCTION_TYPES) and n.name == wanted), None)
     return (owner, function) if function is not None else None
+
+
+def _start_up_only(module: SourceModule, call: OutboundCall) -> bool:
+    """A call made once, when the process starts: in a start-up hook (a Django ``AppConfig.ready()``,
+    discord.py's ``cog_load``/``setup_hook``), or in a function of this file that only such hooks call.
+    Nothing calls it again while the dependency is down: there is no cascade for a breaker to stop."""
+    function = next((p for p in ancestors(module, call.node) if isinstance(p, FUNCTION_TYPES)), None)
+    if function is None:
+        return False
+    if _is_start_up_hook(module, function):
+        return True
+    callers = [node for node in walk_nodes(module.tree) if isinstance(node, ast.Call)
+               and (dotted(node.func) or "").rsplit(".", 1)[-1] == function.name and node is not call.node]
+    hooks = [next((p for p in ancestors(module, c) if isinstance(p, FUNCTION_TYPES)), None) for c in callers]
+    return bool(hooks) and all(h is not None and _is_start_up_hook(module, h) for h in hooks)
+
+
+def _is_start_up_hook(module: SourceModule, function: ast.AST) -> bool:
+    if function.name in ("cog_load", "setup_hook"):
+        return True
+    owner = module.parents.get(function)
+    return function.name == "ready" and isinstance(owner, ast.ClassDef) \
+        and any((qualified(module, base) or "").endswith("AppConfig") for base in owner.bases)
 
 
 def _health_probe(call: OutboundCall) -> bool:
