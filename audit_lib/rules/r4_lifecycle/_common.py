@@ -30,6 +30,12 @@ DB_POOLS = {
     "aiomysql.create_pool", "aiopg.create_pool",
 }
 ENGINES = {"sqlalchemy.create_engine", "sqlalchemy.ext.asyncio.create_async_engine"}
+# Redis clients: each one builds its own connection pool (redis-py, redis.asyncio, aioredis).
+REDIS_CLIENTS = {
+    "redis.Redis", "redis.StrictRedis", "redis.from_url", "redis.Redis.from_url", "redis.StrictRedis.from_url",
+    "redis.client.Redis", "redis.asyncio.Redis", "redis.asyncio.from_url", "redis.asyncio.Redis.from_url",
+    "redis.asyncio.client.Redis", "aioredis.Redis", "aioredis.from_url", "aioredis.Redis.from_url",
+}
 HTTP_CLIENTS = {
     "requests.Session": "requests session", "requests.session": "requests session",
     "httpx.Client": "httpx client", "httpx.AsyncClient": "httpx client",
@@ -44,8 +50,10 @@ SOCKETS = {"socket.socket", "socket.create_connection", "websocket.create_connec
 PROCESSES = {"subprocess.Popen", "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell"}
 
 RESOURCE_TAILS = {name.rsplit(".", 1)[-1] for name in (
-    *DB_CONNECT, *LOCAL_DB_CONNECT, *DB_POOLS, *ENGINES, *HTTP_CLIENTS, *FILE_OPENERS, *SOCKETS, *PROCESSES)}
+    *DB_CONNECT, *LOCAL_DB_CONNECT, *DB_POOLS, *ENGINES, *REDIS_CLIENTS, *HTTP_CLIENTS, *FILE_OPENERS, *SOCKETS,
+    *PROCESSES)}
 REEXPORT_DEPTH = 3  # package __init__ files re-exporting a function, followed this many times
+CONTEXT_MANAGER_DECORATORS = {"contextlib.contextmanager", "contextlib.asynccontextmanager"}
 FACTORY_DEPTH = 3  # project functions returning a resource made by another such function, followed this deep
 CLOSE_METHODS = {"close", "aclose", "terminate", "closeall", "dispose"}
 
@@ -105,6 +113,11 @@ def project_resource(project: Project, module: SourceModule, call: ast.Call) -> 
     return (*found, resolved[1].name) if found is not None else None
 
 
+def returned_resource(project: Project, module: SourceModule, fn: ast.AST) -> tuple[str, str] | None:
+    """(kind, library factory) when ``fn`` is a factory: it returns a resource it acquires itself."""
+    return _factory_of(project, module, fn, FACTORY_DEPTH)
+
+
 def _factory_of(project: Project, module: SourceModule, fn: ast.AST, depth: int) -> tuple[str, str] | None:
     """(kind, library factory) of what every non-None ``return`` of ``fn`` gives back, if it is a resource that
     ``fn`` acquires itself. Generators, decorated functions (cached singletons, context managers) and names kept
@@ -150,11 +163,45 @@ def _acquires(project: Project, module: SourceModule, call: ast.Call, depth: int
     name = library_call_name(module, call)
     if name in ENGINES:
         return "engine", name
+    if name in REDIS_CLIENTS:
+        return "Redis client", name
     if depth and isinstance(call.func, (ast.Name, ast.Attribute)):
         resolved = resolve_function(project, module, call.func)
         if resolved is not None:
             return _factory_of(project, *resolved, depth - 1)
     return None
+
+
+def context_generator(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """A generator run as a context manager (``@contextmanager``, ``@asynccontextmanager``) or as a FastAPI
+    dependency: it runs once per ``with`` block or request, and an exception in the caller's block is thrown in
+    at its ``yield``. Not an application lifespan (see ``is_lifespan``)."""
+    decorators = {qualified(module, d.func if isinstance(d, ast.Call) else d) for d in fn.decorator_list}
+    return bool(decorators & CONTEXT_MANAGER_DECORATORS or fn in dependency_functions(project)) and \
+        not is_lifespan(project, fn)
+
+
+def is_lifespan(project: Project, fn: ast.AST) -> bool:
+    """An application lifespan: passed as ``lifespan=``, named ``lifespan``, or a generator taking the app. Its
+    code after the ``yield`` runs at shutdown; an exception before it fails the start-up and ends the process."""
+    params = [*fn.args.posonlyargs, *fn.args.args]
+    return "lifespan" in fn.name.lower() or fn.name in _lifespans(project) or \
+        bool(params) and params[0].arg in ("app", "application") and \
+        any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in walk_function_body(fn))
+
+
+def _lifespans(project: Project) -> set[str]:
+    """Names passed as ``lifespan=`` anywhere in the project."""
+    names = project.facts.get("R4.lifespans")
+    if names is None:
+        names = project.facts["R4.lifespans"] = set()
+        for other in project.modules:
+            if "lifespan" not in other.text:
+                continue
+            for node in other.nodes_of(ast.keyword):
+                if node.arg == "lifespan" and (name := dotted(node.value)) is not None:
+                    names.add(name.rsplit(".", 1)[-1])
+    return names
 
 
 def library_call_name(module: SourceModule, call: ast.Call) -> str | None:
@@ -213,7 +260,10 @@ def top_level_function(module: SourceModule, name: str):
 
 def dependency_functions(project: Project) -> set[ast.AST]:
     """Functions that FastAPI calls once per request: ``Depends(fn)`` / ``Security(fn)`` targets."""
-    found: set[ast.AST] = set()
+    cached = project.facts.get("R4.dependencies")
+    if cached is not None:
+        return cached
+    found: set[ast.AST] = project.facts.setdefault("R4.dependencies", set())
     for module in project.modules:
         if not module.imports_module("fastapi"):
             continue

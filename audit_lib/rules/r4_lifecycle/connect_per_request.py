@@ -5,9 +5,13 @@ Reports a database connection, pool or engine opened once per request or once pe
 iteration instead of being taken from a pool opened at startup. It looks at calls that
 open a new database server connection (`psycopg.connect`,
 `psycopg2.connect`, `asyncpg.connect`, `pymysql.connect`, `aiomysql.connect`,
-`dataset.connect`, which also builds an engine, ...) or
-builds a new pool or SQLAlchemy engine (`asyncpg.create_pool`,
-`psycopg_pool.ConnectionPool`, `create_engine`, `create_async_engine`) where it runs
+`dataset.connect`, which also builds an engine, ...),
+build a new pool or SQLAlchemy engine (`asyncpg.create_pool`,
+`psycopg_pool.ConnectionPool`, `create_engine`, `create_async_engine`) or a new Redis
+client, which builds its own connection pool (`redis.Redis(...)`, `Redis.from_url`,
+`redis.asyncio`, `aioredis`), and calls of project functions that return what they
+open (`def create_main_engine(): return create_async_engine(url)`, also over a few such
+functions; the finding is where the factory is called, not inside it), where they run
 once per request or once per loop iteration:
 
 - inside a request handler (route decorators, registered views, Django/DRF views,
@@ -17,7 +21,12 @@ once per request or once per loop iteration:
 - inside a project function that a handler or dependency calls, up to three calls deep
   (`self.method()`, local and imported functions; the finding is on the connect call
   and names the handler, with medium confidence);
-- inside a loop body.
+- inside a loop body;
+- for pools, engines and Redis clients: inside a generator run as a context manager
+  (`@contextmanager`/`@asynccontextmanager`, not an application lifespan) that does not
+  keep it, like `async with get_single_session()` building an engine, yielding a session
+  and disposing of the engine: one pool per `with` block, thrown away after one unit of
+  work. A single connection per `with` block is judged where the block runs.
 
 Not reported: connections and pools opened at module level, at startup (lifespan,
 `__init__`, `main()`), and in functions that are neither handlers nor loops; lazy
@@ -69,7 +78,7 @@ from audit_lib.libs.web import route_handlers
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
-    call_name,
+    dotted,
     enclosing_function,
     enclosing_loops,
     method_name,
@@ -82,14 +91,22 @@ from audit_lib.rules.r4_lifecycle._common import (
     DB_CONNECT,
     DB_POOLS,
     ENGINES,
+    REDIS_CLIENTS,
     RESOURCE_TAILS,
+    context_generator,
     dependency_functions,
     library_call_name,
+    project_resource,
     resolve_function,
+    returned_resource,
 )
 from audit_lib.source import Project, SourceModule, is_test_path
 
-OPENERS = DB_CONNECT | DB_POOLS | ENGINES
+OPENERS = DB_CONNECT | DB_POOLS | ENGINES | REDIS_CLIENTS
+# What a project factory may hand back and still be a new connection (or pool) when called.
+FACTORY_KINDS = {"database connection", "connection pool", "engine", "Redis client"}
+# Openers that build a pool: one per `with` block of a context manager is already one too many.
+POOLED = DB_POOLS | ENGINES | REDIS_CLIENTS
 TASK_LIBRARIES = ("celery", "dramatiq", "rq", "huey", "arq")
 TASK_DECORATORS = {"task", "shared_task", "actor", "job", "periodic_task", "db_task"}
 HELPER_DEPTH = 3  # how many calls deep a helper called from a handler still counts as per-request
@@ -98,28 +115,68 @@ HELPER_DEPTH = 3  # how many calls deep a helper called from a handler still cou
 @rule("R4.connect-per-request", on="project", scope="code", severity="medium")
 def check(project: Project) -> Iterator[Finding]:
     modules = [m for m in project.modules if not is_test_path(m.path)]
-    openers = [(module, call, fn) for module in modules for call in module.nodes_of(ast.Call)
-               if method_name(call) in RESOURCE_TAILS and library_call_name(module, call) in OPENERS and (fn := enclosing_function(module, call)) is not None]
+    openers = [(module, call, fn, factory) for module in modules for call in module.nodes_of(ast.Call)
+               if (fn := enclosing_function(module, call)) is not None
+               and (factory := _opener(project, module, call)) is not None and not _is_factory(project, module, fn)]
     if not openers:
         return
     per_request = _per_request_functions(project, modules)
-    for module, call, fn in openers:
-        factory = call_name(module, call)
+    for module, call, fn, factory in openers:
         what = _what(factory)
+        name = dotted(call.func) or factory
         if fn in per_request and not _lazy_guard(module, call, fn):
             how, direct, unit = per_request[fn]
             where = f"in {how}" if direct else f"in {fn.name}(), called from {how}"
             yield _finding(module, call, Confidence.high if direct else Confidence.medium,
-                           f"{factory}() opens a new {what} {where}: one per {unit}")
+                           f"{name}() opens a new {what} {where}: one per {unit}", factory=factory)
         elif _per_iteration(module, call):
             yield _finding(module, call, Confidence.medium,
-                           f"{factory}() opens a new {what} on every loop iteration",
-                           f"open one {what} before the loop and reuse it in every iteration")
+                           f"{name}() opens a new {what} on every loop iteration",
+                           f"open one {what} before the loop and reuse it in every iteration", factory=factory)
+        elif factory in POOLED and context_generator(module, project, fn) and not _lazy_guard(module, call, fn) \
+                and not _kept(module, call):
+            yield _finding(module, call, Confidence.medium,
+                           f"{name}() builds a new {what} in context manager {fn.name}(): one per `with` block "
+                           "that uses it, and the pool is thrown away after one unit of work", factory=factory)
+
+
+def _opener(project: Project, module: SourceModule, call: ast.Call) -> str | None:
+    """The library factory of the connection, pool, engine or Redis client ``call`` opens: directly, or through
+    a project function that returns what it opens (``create_main_engine()`` over ``create_async_engine()``)."""
+    if method_name(call) in RESOURCE_TAILS:
+        name = library_call_name(module, call)
+        if name in OPENERS:
+            return name
+    if isinstance(call.func, (ast.Name, ast.Attribute)):
+        made = project_resource(project, module, call)
+        if made is not None and made[0] in FACTORY_KINDS and made[1] in OPENERS:
+            return made[1]
+    return None
+
+
+def _is_factory(project: Project, module: SourceModule, fn: ast.AST) -> bool:
+    """A top-level project function that returns what it opens: its callers are judged, where they call it."""
+    return isinstance(module.parents.get(fn), ast.Module) and returned_resource(project, module, fn) is not None
+
+
+def _kept(module: SourceModule, call: ast.Call) -> bool:
+    """Stored beyond the call: ``self.engine = ...``, ``app.state.pool = ...``, a global."""
+    site = module.parents.get(call)
+    parent = module.parents.get(site) if isinstance(site, ast.Await) else site
+    if not isinstance(parent, (ast.Assign, ast.AnnAssign)):
+        return False
+    targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+    fn = enclosing_function(module, call)
+    shared = {n for s in walk_function_body(fn) if isinstance(s, ast.Global) for n in s.names} if fn else set()
+    return any(isinstance(t, (ast.Attribute, ast.Subscript)) or isinstance(t, ast.Name) and t.id in shared
+               for t in targets)
 
 
 def _what(factory: str) -> str:
     if factory in DB_POOLS:
         return "connection pool"
+    if factory in REDIS_CLIENTS:
+        return "Redis client (and its connection pool)"
     if factory in ENGINES:
         return "engine (and its pool)"
     return "database connection"
@@ -259,13 +316,16 @@ def _innermost_loop(module: SourceModule, node: ast.AST) -> ast.AST | None:
     return None
 
 
-def _finding(module: SourceModule, call: ast.Call, confidence: Confidence, message: str, fix: str = "") -> Finding:
+def _finding(module: SourceModule, call: ast.Call, confidence: Confidence, message: str, fix: str = "",
+             factory: str = "") -> Finding:
     return Finding(message=message, path=module.path, line=call.lineno,
                    end_line=getattr(call, "end_lineno", call.lineno), evidence=module.evidence(call),
-                   fix=fix or _pool_fix(call_name(module, call) or ""), confidence=confidence)
+                   fix=fix or _pool_fix(factory), confidence=confidence)
 
 
 def _pool_fix(factory: str) -> str:
+    if factory in REDIS_CLIENTS:
+        return "create one Redis client (or ConnectionPool) at startup and share it; it is safe to share"
     if factory in ENGINES:
         return "create the engine once at module level or at startup and reuse it (it pools connections)"
     if factory in DB_POOLS:

@@ -139,8 +139,9 @@ from audit_lib.rules.r4_lifecycle._common import (
     CLOSE_METHODS,
     ENGINES,
     PROCESSES,
-    dependency_functions,
+    context_generator,
     is_cursor_call,
+    is_lifespan,
     is_named_cursor,
     is_one_shot_path,
     library_call_name,
@@ -189,7 +190,6 @@ READERS = {"json.load", "json.dump", "yaml.load", "yaml.safe_load", "yaml.full_l
 PATH_CLASSES = {"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.WindowsPath"}
 # Builtins that consume an iterable (a file's lines) at once and keep nothing of it: ``list(open(p))``.
 CONSUMING_BUILTINS = {"list", "tuple", "set", "frozenset", "sorted", "sum", "next"}
-CONTEXT_MANAGER_DECORATORS = {"contextlib.contextmanager", "contextlib.asynccontextmanager"}
 # Drivers whose cursors support `with` (sqlite3 cursors do not).
 CURSOR_CONTEXT_DRIVERS = ("psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql", "django.db")
 
@@ -337,38 +337,6 @@ def _judge(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, 
     return None
 
 
-def _context_generator(module: SourceModule, project: Project, fn: ast.AST) -> bool:
-    """A generator run as a context manager (``@contextmanager``, ``@asynccontextmanager``) or as a FastAPI
-    dependency: an exception in the caller's block is thrown in at its ``yield``. Not an application lifespan
-    (``lifespan=`` of the app, named ``lifespan``, or taking the app): the server ends it without an exception."""
-    decorators = {qualified(module, d.func if isinstance(d, ast.Call) else d) for d in fn.decorator_list}
-    return bool(decorators & CONTEXT_MANAGER_DECORATORS or fn in dependency_functions(project)) and \
-        not _is_lifespan(project, fn)
-
-
-def _is_lifespan(project: Project, fn: ast.AST) -> bool:
-    """An application lifespan: passed as ``lifespan=``, named ``lifespan``, or a generator taking the app. Its
-    code after the ``yield`` runs at shutdown; an exception before it fails the start-up and ends the process."""
-    params = [*fn.args.posonlyargs, *fn.args.args]
-    return "lifespan" in fn.name.lower() or fn.name in _lifespans(project) or \
-        bool(params) and params[0].arg in ("app", "application") and \
-        any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in walk_function_body(fn))
-
-
-def _lifespans(project: Project) -> set[str]:
-    """Names passed as ``lifespan=`` anywhere in the project."""
-    names = project.facts.get("R4.lifespans")
-    if names is None:
-        names = project.facts["R4.lifespans"] = set()
-        for other in project.modules:
-            if "lifespan" not in other.text:
-                continue
-            for node in other.nodes_of(ast.keyword):
-                if node.arg == "lifespan" and (name := dotted(node.value)) is not None:
-                    names.add(name.rsplit(".", 1)[-1])
-    return names
-
-
 def _library_user(module: SourceModule, project: Project, call: ast.Call, name: str) -> bool:
     """``subprocess.call(cmd, stdout=open(os.devnull, "w"))``, ``list(open(p))``: a builtin that consumes what it
     is given, or a library function (imported, not the project's; not a constructor, setter or container) whose
@@ -403,7 +371,7 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
                         f"{kind} from {factory}() is never closed: `{ast.unparse(usage.unawaited_close)}` on line "
                         f"{usage.unawaited_close.lineno} is a coroutine that is not awaited",
                         f"`await {ast.unparse(usage.unawaited_close)}` in a `finally` block")
-    if body_closes and _context_generator(module, project, fn):
+    if body_closes and context_generator(module, project, fn):
         yields = [n.lineno for n in walk_function_body(fn) if isinstance(n, (ast.Yield, ast.YieldFrom))
                   and call.lineno < n.lineno < body_closes[-1].lineno]
         if yields:
@@ -412,7 +380,7 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
                             f"on line {yields[0]}, not in a `finally`: an exception raised in the caller's block is "
                             "thrown in at the yield and skips the close",
                             f"wrap the yield: `try: yield ...` then `finally: {name}.close()`")
-    if usage.yielded_at is not None or body_closes and _is_lifespan(project, fn) and any(
+    if usage.yielded_at is not None or body_closes and is_lifespan(project, fn) and any(
             isinstance(n, (ast.Yield, ast.YieldFrom)) and n.lineno < body_closes[-1].lineno
             for n in walk_function_body(fn)):
         if any(c.lineno > (usage.yielded_at or 0) for c, _ in usage.closes):
