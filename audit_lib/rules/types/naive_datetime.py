@@ -29,7 +29,8 @@ way), a reading only turned into text for people (`datetime.now().strftime(...)`
 .strftime(...)` as an example in a prompt, `f"generated on {datetime.utcnow()} UTC"`,
 `"backup-" + datetime.now().isoformat()`, `str(datetime.now()).split(" ")[0]`; also through a
 name read only that way, or returned by a function whose callers all compose it into other
-text; an ISO string that is stored, sent or returned elsewhere is still reported), `freeze_time(datetime.utcfromtimestamp(ts))` (freezegun reads naive values as
+text; an ISO string that is stored, sent or returned elsewhere, and any text written into an SQL
+statement, are still reported), `freeze_time(datetime.utcfromtimestamp(ts))` (freezegun reads naive values as
 UTC), a UTC reading handed to a project function that subtracts the naive epoch
 (`unix_time(datetime.utcnow())` where `unix_time` returns
 `(dt - datetime(1970, 1, 1)).total_seconds()`), `date.today()` and date-only fields
@@ -84,7 +85,7 @@ from dataclasses import replace
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.libs.db import is_test_module
+from audit_lib.libs.db import is_test_module, looks_like_sql
 from audit_lib.pyast import call_name, dotted, is_none, keyword, qualified, string_value, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import in_documentation, is_hand_run_script, is_offline_module
@@ -226,7 +227,9 @@ def _value_as_text(module: SourceModule, node: ast.expr, project: Project) -> bo
             text, method = parent, last if owner else "__str__"
     if text is None:
         return _composed(module, node)
-    return method in HUMAN_TEXT_METHODS or _text_for_people(module, text, project, follow=True)
+    if method in HUMAN_TEXT_METHODS:
+        return not _written_into_sql(module, text)
+    return _text_for_people(module, text, project, follow=True)
 
 
 def _through_arithmetic(module: SourceModule, node: ast.expr) -> ast.expr:
@@ -239,24 +242,51 @@ def _through_arithmetic(module: SourceModule, node: ast.expr) -> ast.expr:
 
 def _composed(module: SourceModule, node: ast.expr) -> bool:
     """The value is written into a larger text: an f-string with other text, ``"..." + text``,
-    ``"... %s" % value``, ``"... {}".format(value)``, ``"".join([...])``."""
+    ``"... %s" % value``, ``"... {}".format(value)``. Not SQL: a time written into a statement
+    is stored or compared there."""
     parent = module.parents.get(node)
     if isinstance(parent, ast.FormattedValue):
         joined = module.parents.get(parent)
-        return isinstance(joined, ast.JoinedStr) and any(isinstance(v, ast.Constant) for v in joined.values)
+        return isinstance(joined, ast.JoinedStr) and any(isinstance(v, ast.Constant) for v in joined.values) \
+            and not _sql_text(joined)
     if isinstance(parent, ast.Tuple):
         node, parent = parent, module.parents.get(parent)
     if isinstance(parent, ast.BinOp):
         if isinstance(parent.op, ast.Mod):
-            return parent.right is node and string_value(parent.left) is not None
+            return parent.right is node and string_value(parent.left) is not None and not _sql_text(parent.left)
         if isinstance(parent.op, ast.Add):
             while isinstance(module.parents.get(parent), ast.BinOp) and isinstance(module.parents[parent].op, ast.Add):
                 parent = module.parents[parent]
-            return _is_text(module, parent)  # some piece of the sum is text: ``name + stamp + ".csv"``
+            # some piece of the sum is text: ``name + stamp + ".csv"``
+            return _is_text(module, parent) and not _sql_text(parent)
         return False
     if isinstance(parent, ast.Call) and node in parent.args and isinstance(parent.func, ast.Attribute):
-        return parent.func.attr == "format" and string_value(parent.func.value) is not None
+        return parent.func.attr == "format" and string_value(parent.func.value) is not None \
+            and not _sql_text(parent.func.value)
     return False
+
+
+def _written_into_sql(module: SourceModule, text: ast.expr) -> bool:
+    """``"... WHERE at < '%s'" % now.strftime(...)``: the text is part of a statement."""
+    node, parent = text, module.parents.get(text)
+    for _ in range(4):
+        if isinstance(parent, ast.FormattedValue):
+            node, parent = parent, module.parents.get(parent)
+        if isinstance(parent, (ast.JoinedStr, ast.BinOp)) and _sql_text(parent):
+            return True
+        if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute) and parent.func.attr == "format" \
+                and _sql_text(parent.func.value):
+            return True
+        if not isinstance(parent, (ast.Tuple, ast.BinOp, ast.JoinedStr)):
+            return False
+        node, parent = parent, module.parents.get(parent)
+    return False
+
+
+def _sql_text(node: ast.expr) -> bool:
+    """Whether the literal pieces of a text, put together, read as SQL."""
+    pieces = [n.value for n in walk_nodes(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return looks_like_sql(" ".join(pieces).strip())
 
 
 def _is_text(module: SourceModule, node: ast.expr) -> bool:
