@@ -12,7 +12,10 @@ querysets sliced with a variable start (`qs[offset:offset + n]`), Django's `Pagi
 and Django REST framework's page-number and limit-offset pagination classes.
 
 `.limit(n)` alone, `.offset(0)`, slices that start at a constant (`qs[:20]`) and slices
-of plain lists are not reported. Nor is a `Paginator` whose pages cost no deep OFFSET: over
+of plain lists are not reported, nor is an OFFSET that picks one row at random
+(`OFFSET FLOOR(RANDOM() * (SELECT COUNT(*) ...)) LIMIT 1`, `.offset(random.randint(0, n - 1))`)
+or one with no LIMIT that fetches every row after the first N (`.offset(keep).all()`): neither
+is a page. Nor is a `Paginator` whose pages cost no deep OFFSET: over
 a Python list (`sorted(...)`, `[...]`), read only for its `count`/`num_pages`, over a
 queryset ordered by a value computed per row (`annotate(rank=...).order_by("-rank")`:
 every page ranks all the matches anyway, a keyset would not make deep pages cheaper), or
@@ -131,7 +134,8 @@ def _call_finding(module: SourceModule, call: ast.Call, orm: bool) -> Finding | 
         return None
     if func.attr == "offset":
         value = call.args[0] if call.args else (call.keywords[0].value if call.keywords else None)
-        if value is None or _is_zero(value) or isinstance(value, ast.Constant) and value.value is None:
+        if value is None or _is_zero(value) or isinstance(value, ast.Constant) and value.value is None \
+                or _random_offset(module, call, value) or _skips_without_limit(module, call):
             return None
         shown = ast.unparse(value)
         what = "a variable" if not isinstance(value, ast.Constant) else "a constant"
@@ -145,6 +149,46 @@ def _call_finding(module: SourceModule, call: ast.Call, orm: bool) -> Finding | 
         return _finding(module, call, ".paginate() pages with LIMIT/OFFSET (and a count query per page)",
                         confidence=Confidence.medium)
     return None
+
+
+RANDOM_FUNCTIONS = {"random", "rand", "randint", "randrange", "choice", "uniform", "randbelow"}
+
+
+def _random_offset(module: SourceModule, call: ast.Call, value: ast.expr) -> bool:
+    """``.offset(random.randint(0, n - 1)).limit(1)``, ``.offset(func.floor(func.random() * n))``, or
+    an offset bound to such a value in the function: one row picked at random, not a page (a keyset
+    has no page to continue from)."""
+    exprs = [value]
+    fn = db.function_of(module, call)
+    if isinstance(value, ast.Name) and isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        exprs += [stmt.value for stmt in walk_function_body(fn) if isinstance(stmt, ast.Assign)
+                  and any(isinstance(t, ast.Name) and t.id == value.id for t in stmt.targets)]
+    for expr in exprs:
+        for node in walk_nodes(expr):
+            if isinstance(node, ast.Call):
+                parts = (qualified(module, node.func) or dotted(node.func) or "").split(".")
+                if parts[-1] in RANDOM_FUNCTIONS \
+                        and (len(parts) == 1 or parts[0] in ("random", "secrets") or "func" in parts[:-1]):
+                    return True  # random.randint(...), func.random(), sa.func.rand()
+    return False
+
+
+def _skips_without_limit(module: SourceModule, call: ast.Call) -> bool:
+    """``Model.query.filter_by(...).order_by(...).offset(keep).all()``: every row but the first ``keep``,
+    fetched at once (no LIMIT in the chain, run where it is built): a skip, not a page."""
+    links: set[str] = set()
+    node: ast.AST = call
+    while isinstance(module.parents.get(node), ast.Attribute) \
+            and isinstance(module.parents.get(module.parents[node]), ast.Call) \
+            and module.parents[module.parents[node]].func is module.parents[node]:
+        node = module.parents[module.parents[node]]
+        links.add(node.func.attr)
+    inner: ast.AST = call.func.value
+    while isinstance(inner, (ast.Call, ast.Attribute)):
+        if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
+            links.add(inner.func.attr)
+        inner = inner.func if isinstance(inner, ast.Call) else inner.value
+    return node is not call and node.func.attr == "all" and not links & {"limit", "slice", "paginate", "fetch"}
 
 
 def _paginator_reads_no_deep_offset(module: SourceModule, call: ast.Call) -> bool:
@@ -393,11 +437,14 @@ def check_sql(query: FoundQuery, project: Project) -> Iterator[Finding]:
     """``OFFSET $1``, ``OFFSET :skip``, ``OFFSET 100`` in a query the code sends.
 
     Not ``OFFSET 0``, nor an offset taken from a keyset cursor (``WHERE id > $1 ORDER BY id
-    LIMIT 1 OFFSET 1000`` finds the end of the next batch: it reads one batch, not every page).
+    LIMIT 1 OFFSET 1000`` finds the end of the next batch: it reads one batch, not every page),
+    nor a random pick (``OFFSET FLOOR(RANDOM() * (SELECT COUNT(*) ...)) LIMIT 1``), nor an OFFSET
+    with no LIMIT (every row after the first N: a skip, not a page).
     """
     if query.statement is None:
         return
-    paging = [(o, o.parent or query.statement) for o in query.statement.find_all(exp.Offset) if _skips_rows(o.expression)]
+    paging = [(o, o.parent or query.statement) for o in query.statement.find_all(exp.Offset) if _skips_rows(o.expression)
+              and not o.expression.find(exp.Rand) and (o.parent or query.statement).args.get("limit") is not None]
     offset, paged = next(((o, p) for o, p in paging if not seeks_from_a_key(p)), (None, None))
     if offset is None:
         return
