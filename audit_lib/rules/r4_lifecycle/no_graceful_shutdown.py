@@ -25,7 +25,13 @@ Two kinds of entry point are judged differently:
   service loop run from module level or the `if __name__ == "__main__":` block. A
   service loop is `while True` (or `while <flag>`) whose body waits for work or time
   (an `await`, `sleep`, `get`, `recv`, `accept`, `poll`, `consume`, `fetch`, `brpop`,
-  `xread`, ...), and does not read the keyboard. A Django management command
+  `xread`, ...), and does not read the keyboard. `asyncio.run(main())` also counts when
+  `main` (or a function of its file that it calls) awaits something that runs until
+  stopped: a discord.py client's `start()`/`connect()` (a `discord.Client`/`commands.Bot`
+  or a project class derived from one; discord.py installs no SIGTERM handler for
+  these), or the run-forever idiom `await asyncio.Future()` / `await
+  asyncio.Event().wait()`; wherever `asyncio.run` is called from (a click command, a
+  `main()` function). A Django management command
   (`class Command(BaseCommand)`) whose `handle()`, or a method or function of its file
   that `handle()` calls, runs a service loop is such an entry point too: `manage.py`
   installs no SIGTERM handler. Nothing catches SIGTERM for these, and
@@ -119,6 +125,10 @@ KEYBOARD = {"input", "raw_input"}
 WEB_APP_TAILS = {name.rsplit(".", 1)[-1] for name in WEB_APPS}
 REQUEST_SCOPED = {"flask.g", "quart.g", "request", "flask.request", "starlette.requests.Request"}
 GUNICORN_EXIT_HOOKS = {"worker_exit", "on_exit", "worker_int"}
+# discord.py (and its forks') clients: ``start()`` runs until ``close()``; discord.py installs no SIGTERM handler.
+DISCORD_CLIENTS = {"discord.Client", "discord.AutoShardedClient", "discord.Bot", "discord.AutoShardedBot",
+                   "discord.ext.commands.Bot", "discord.ext.commands.AutoShardedBot"}
+CLASS_DEPTH = 3  # project classes derived from a client class, followed this many bases up
 COMMAND_BASES = {"django.core.management.base.BaseCommand", "django.core.management.BaseCommand"}
 
 
@@ -276,6 +286,8 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
             looping = _service_loop_in(project, module, node.args[0].func)
             if looping is not None:
                 yield node, f"asyncio.run() of the service loop in {looping}()"
+            elif (forever := _runs_forever_in(project, module, node.args[0].func)) is not None:
+                yield node, f"asyncio.run() of {forever}"
     for cls in module.nodes_of(ast.ClassDef):
         if any(qualified(module, b) in COMMAND_BASES for b in cls.bases):
             handle = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "handle"), None)
@@ -318,6 +330,62 @@ def _service_loop_in(project: Project, module: SourceModule, func: ast.expr) -> 
             if callee is not None and callee is not fn and _has_service_loop(owner, callee):
                 return callee.name
     return None
+
+
+def _runs_forever_in(project: Project, module: SourceModule, func: ast.expr) -> str | None:
+    """What the coroutine ``func`` (or a function of its file that it calls) awaits that runs until stopped: a
+    discord.py client's ``start()``/``connect()`` (``async with MyBot() as bot: await bot.start()``; discord.py
+    installs no SIGTERM handler for it), or the run-forever idiom ``await asyncio.Future()`` /
+    ``await asyncio.Event().wait()``."""
+    resolved = resolve_function(project, module, func)
+    if resolved is None:
+        return None
+    owner, fn = resolved
+    callees = [fn] + [c for n in walk_function_body(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                      and (c := top_level_function(owner, n.func.id)) is not None and c is not fn]
+    for scope in callees:
+        clients = _discord_clients(project, owner, scope)
+        for node in walk_function_body(scope):
+            if not isinstance(node, ast.Await) or not isinstance(node.value, ast.Call):
+                continue
+            call = node.value
+            func_name = call_name(owner, call) or ""
+            if func_name == "asyncio.Future" or method_name(call) == "wait" and isinstance(call.func, ast.Attribute) \
+                    and isinstance(call.func.value, ast.Call) and call_name(owner, call.func.value) == "asyncio.Event":
+                return f"{scope.name}(), which waits forever (`{ast.unparse(call)}`),"
+            if method_name(call) in ("start", "connect") and isinstance(call.func, ast.Attribute) \
+                    and isinstance(call.func.value, ast.Name) and call.func.value.id in clients:
+                return f"the discord.py client started in {scope.name}() (`{ast.unparse(call.func)}()` runs until closed)"
+    return None
+
+
+def _discord_clients(project: Project, module: SourceModule, fn: ast.AST) -> set[str]:
+    """Names bound in ``fn`` to a discord.py client: ``bot = MyBot()``, ``async with MyBot() as bot``."""
+    names: set[str] = set()
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.withitem) and isinstance(node.context_expr, ast.Call) and node.optional_vars:
+            targets, value = [node.optional_vars], node.context_expr
+        else:
+            continue
+        if _is_discord_client_class(project, module, value.func, CLASS_DEPTH):
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def _is_discord_client_class(project: Project, module: SourceModule, node: ast.expr, depth: int) -> bool:
+    """A discord.py client class, or a project class derived from one (``class RoboBot(commands.AutoShardedBot)``)."""
+    name = qualified(module, node) or ""
+    if name in DISCORD_CLIENTS:
+        return True
+    if not depth or not isinstance(node, (ast.Name, ast.Attribute)):
+        return False
+    owner_name, _, class_name = name.rpartition(".")
+    owner = project.by_dotted_name.get(owner_name) if owner_name else module
+    cls = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == class_name), None) \
+        if owner is not None else None
+    return cls is not None and any(_is_discord_client_class(project, owner, b, depth - 1) for b in cls.bases)
 
 
 def _command_loop(module: SourceModule, cls: ast.ClassDef, handle: ast.AST) -> str | None:
