@@ -361,14 +361,25 @@ def _within(module: SourceModule, node: ast.AST, holder: ast.AST | None, field_n
 
 def _runs_after(module: SourceModule, guard: ast.If, node: ast.AST) -> bool:
     """Whether ``node`` is in a statement that follows ``guard`` in the same block (so the guard's
-    early exit protects it), not in another branch."""
-    parent = module.parents.get(guard)
+    early exit protects it), not in another branch. A guard that leaves the function (``raise``,
+    ``return``) also protects what follows the blocks around it (``if account: if taken: raise``
+    ... ``create(account)``)."""
     chain = {id(a) for a in ancestors(module, node)} | {id(node)}
-    for field_name in ("body", "orelse", "finalbody"):
-        block = getattr(parent, field_name, None)
-        if isinstance(block, list) and guard in block:
-            return any(id(statement) in chain for statement in block[block.index(guard) + 1:])
-    return False
+    leaves_function = isinstance(guard.body[-1], (ast.Raise, ast.Return)) or _leaves(guard.body) and not isinstance(
+        guard.body[-1], (ast.Continue, ast.Break))
+    current = guard
+    while True:
+        parent = module.parents.get(current)
+        if parent is None:
+            return False
+        for field_name in ("body", "orelse", "finalbody"):
+            block = getattr(parent, field_name, None)
+            if isinstance(block, list) and current in block:
+                if any(id(statement) in chain for statement in block[block.index(current) + 1:]):
+                    return True
+        if not leaves_function or isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) or id(parent) in chain:
+            return False
+        current = parent
 
 
 def _copies_rows(module: SourceModule, read_names: set[str], write: db.DbOp) -> bool:
