@@ -33,7 +33,8 @@ text; an ISO string that is stored, sent or returned elsewhere, and any text wri
 statement, are still reported), `freeze_time(datetime.utcfromtimestamp(ts))` (freezegun reads naive values as
 UTC), a UTC reading handed to a project function that subtracts the naive epoch
 (`unix_time(datetime.utcnow())` where `unix_time` returns
-`(dt - datetime(1970, 1, 1)).total_seconds()`), `date.today()` and date-only fields
+`(dt - datetime(1970, 1, 1)).total_seconds()`), `date.today()`, today's date read off a reading (`datetime.now().date()`, `.year`, `.weekday()`, also
+through a name read only that way) and date-only fields
 (`DateField(default=datetime.now)`, a Django `DateField` given the value as a view's initial data or
 as a keyword of its model, `Photo.objects.create(taken=datetime.now())`: a date has no time of day), `DateTime(timezone=True)` and `django.utils.timezone.now()` are fine.
 Test code (`tests/`, `test_*.py`, `conftest.py`), scripts run by hand (a file outside the
@@ -173,12 +174,14 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
         if any(kw.arg is None for kw in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
             return
         if _made_aware_at_once(module, call) or _only_read_as_epoch(module, call) or _rendered_as_text(module, call, project) \
-                or _name_only_read_as_epoch(module, call) or _given_to_date_field(module, call, project):
+                or _name_only_read_as_epoch(module, call) or _given_to_date_field(module, call, project) \
+                or _only_read_as_date(module, call):
             return
         message = f"datetime.{function}() without a time zone returns a naive datetime"
     else:
         if _made_aware_at_once(module, call) or _read_as_utc(module, call, function, project) \
-                or _rendered_as_text(module, call, project) or _given_to_date_field(module, call, project):
+                or _rendered_as_text(module, call, project) or _given_to_date_field(module, call, project) \
+                or _only_read_as_date(module, call):
             return
         message = f"datetime.{function}() returns a naive datetime"
     yield Finding(message=message, path=module.path, line=call.lineno, end_line=call.end_lineno,
@@ -393,6 +396,31 @@ def _django_field_kinds(project: Project) -> dict[str, dict[str, str]]:
                             kinds.setdefault(cls.name, {})[st.targets[0].id] = "date" if field == "DateField" else "datetime"
         project.facts[DJANGO_FIELD_KINDS] = kinds
     return project.facts[DJANGO_FIELD_KINDS]
+
+
+DATE_PARTS = {"year", "month", "day"}
+DATE_METHODS = {"date", "weekday", "isoweekday", "isocalendar"}
+
+
+def _only_read_as_date(module: SourceModule, call: ast.Call) -> bool:
+    """``datetime.now().date()``, ``datetime.now().year`` (also after ``± timedelta`` and through a
+    name read only that way): today's date, like ``date.today()``; no time of day is kept."""
+    parent = module.parents.get(call)
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+        reads = _reads_of(module, parent, parent.targets[0].id)
+        return bool(reads) and all(_read_as_date(module, n) for n in reads)
+    return _read_as_date(module, call)
+
+
+def _read_as_date(module: SourceModule, node: ast.expr) -> bool:
+    node = _through_arithmetic(module, node)
+    parent = module.parents.get(node)
+    if not (isinstance(parent, ast.Attribute) and parent.value is node):
+        return False
+    if parent.attr in DATE_PARTS:
+        return True
+    outer = module.parents.get(parent)
+    return parent.attr in DATE_METHODS and isinstance(outer, ast.Call) and outer.func is parent
 
 
 def _only_read_as_epoch(module: SourceModule, call: ast.Call) -> bool:
