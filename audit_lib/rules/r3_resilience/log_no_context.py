@@ -16,7 +16,10 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   and test code, and modules that only such scripts import (`manage.py`'s helpers); so are prints
   into a file or buffer (`file=buf`), prints in a logging handler's `emit()`, and a print
   to stderr beside a log call of the same message (an error echoed to the console, also logged);
-- log calls inside request handlers whose only content is a string interpolated on the
+- log calls inside request handlers, or in helpers that only request handlers call (every
+  call of the helper's name in service code is in a handler, a Flask `before_request`-style
+  hook, or another such helper, up to three levels; a helper also called by a job or a
+  command is not one), whose only content is a string interpolated on the
   spot (an f-string, `"..." % x`, `"...".format(x)`, string concatenation) with no
   structured context: no `extra=`, not a structlog or otherwise bound logger (a
   `LoggerAdapter`, `logger.bind(...)`), no loguru keyword arguments (loguru keeps them in
@@ -89,6 +92,7 @@ LOGGER_NAMES = {"logger", "log", "logging", "_logger", "_log", "LOGGER", "LOG", 
 STRUCTURED_LOGGERS = ("structlog", "eliot")  # their log calls take key-value context, not a message
 CONTEXT_LIBRARIES = ("asgi_correlation_id", "django_guid", "log_request_id", "starlette_context", "flask_log_request_id",
                      "opentelemetry.instrumentation.logging")
+REQUEST_HOOKS = {"before_request", "before_app_request", "after_request", "after_app_request", "teardown_request"}
 STDLIB_GET_LOGGER = {"logging.getLogger", "logging.get_logger"}
 CONTEXT_CALLS = {"logging.setLogRecordFactory", "loguru.logger.contextualize", "loguru.logger.patch"}
 # a record factory, or loguru's per-request context (middleware) and patchers, add context to every record
@@ -170,7 +174,7 @@ def _asks_terminal(module: SourceModule, fn: ast.AST) -> bool:
 
 
 def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if not route_handlers(module, project):
+    if not route_handlers(module, project) and not _defines_request_path_helpers(module, project):
         return
     stdlib_loggers = _bound_names(module, STDLIB_GET_LOGGER)
     adapters = _bound_names(module, {"logging.LoggerAdapter"}) | _bound_loggers(module)
@@ -191,10 +195,15 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]
         if loguru and node.keywords:
             continue  # loguru keeps a call's keyword arguments in the record's extra
         handler = handler_of(module, node, project)
-        if handler is None:
-            continue
+        if handler is not None:
+            where = f"request handler {handler.name}()"
+        else:
+            helper = _enclosing(module, node)
+            if helper is None or not _request_path_helper(helper, project, set()):
+                continue
+            where = f"{helper.name}(), which only request handlers call,"
         yield Finding(
-            message=f"{receiver}.{node.func.attr}() in request handler {handler.name}() logs only an {style}: "
+            message=f"{receiver}.{node.func.attr}() in {where} logs only an {style}: "
                     "no structured context",
             path=module.path, line=node.lineno, end_line=getattr(node, "end_lineno", node.lineno),
             evidence=module.evidence(node),
@@ -202,6 +211,58 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]
                 "(or a structlog logger: log.info(\"order_created\", order_id=order.id))",
             confidence=Confidence.medium,
         )
+
+
+def _defines_request_path_helpers(module: SourceModule, project: Project) -> bool:
+    return any(isinstance(n, FUNCTION_TYPES) and _request_path_helper(n, project, set()) for n in walk_nodes(module.tree))
+
+
+def _request_path_helper(fn: ast.AST, project: Project, seen: set[int]) -> bool:
+    """A function that runs only while a request is handled: every call of its name in the project's
+    service code is in a route handler, or in a function that is itself such a helper (two levels).
+    Found by name (``validate_user(...)``, ``utils.validate_user(...)``, ``Source.get_one(...)``): a
+    name also called elsewhere (a job, a command, start-up) is not one."""
+    if id(fn) in seen or len(seen) > 2 or fn.name.startswith("__"):
+        return False  # (dunder methods are called implicitly, not by name)
+    seen = seen | {id(fn)}
+    callers = [(m, call, _enclosing(m, call)) for m, call in _calls_by_name(project).get(fn.name, [])]
+    callers = [c for c in callers if c[2] is not fn]  # recursion
+    if not callers:
+        return False
+    for caller_module, call, outer in callers:
+        if handler_of(caller_module, call, project) is not None or _request_hook(outer):
+            continue
+        if outer is None or not _request_path_helper(outer, project, seen):
+            return False
+    return True
+
+
+def _request_hook(fn: ast.AST | None) -> bool:
+    """A function the framework runs around each request (Flask ``@app.before_request`` and kin)."""
+    return fn is not None and any((dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1]
+                                  in REQUEST_HOOKS for d in fn.decorator_list)
+
+
+def _enclosing(module: SourceModule, node: ast.AST) -> ast.AST | None:
+    return next((p for p in ancestors(module, node) if isinstance(p, FUNCTION_TYPES)), None)
+
+
+def _calls_by_name(project: Project) -> dict[str, list[tuple[SourceModule, ast.Call]]]:
+    """Called name -> the calls of it in the project's service code (computed once per project)."""
+    table = project.facts.get("r3_calls_by_name")
+    if table is None:
+        table = {}
+        for module in project.modules:
+            if is_test_file(module):
+                continue
+            for node in walk_nodes(module.tree):
+                if isinstance(node, ast.Call):
+                    name = node.func.id if isinstance(node.func, ast.Name) else \
+                        node.func.attr if isinstance(node.func, ast.Attribute) else None
+                    if name:
+                        table.setdefault(name, []).append((module, node))
+        project.facts["r3_calls_by_name"] = table
+    return table  # type: ignore[return-value]
 
 
 def _bound_names(module: SourceModule, factories: set[str]) -> set[str]:
