@@ -688,7 +688,7 @@ def _statement_facts(module: SourceModule, node: ast.AST, scope: _Scope, fn: ast
     if text is not None and looks_like_sql(text):
         facts = parse_sql(text)
         if facts:
-            return _kind_of_facts(facts), set(facts.tables), facts.for_update, facts.on_conflict, facts, text
+            return _kind_of_facts(facts), set(_touched(facts)), facts.for_update, facts.on_conflict, facts, text
     if not isinstance(node, ast.Call):
         return EXECUTE, set(), False, False, None, text
     chain = _chain(node)
@@ -711,6 +711,12 @@ def _statement_facts(module: SourceModule, node: ast.AST, scope: _Scope, fn: ast
         target = {(attributes or {}).get(m, m) for m in (dotted(a) for a in root.args[:1]) if m}
         return {"insert": INSERT, "update": UPDATE, "delete": DELETE}[root_name], {t.split(".")[-1] for t in target}, locking, upsert, None, None
     return EXECUTE, set(), locking, upsert, None, None
+
+
+def _touched(facts: SqlFacts) -> frozenset[str]:
+    """The tables an operation is about: those a write changes (not the ``USING``/``FROM``/``SELECT``
+    tables it only reads), or those a read reads."""
+    return facts.writes if facts.kind in ("INSERT", "UPDATE", "DELETE") and facts.writes else facts.tables
 
 
 def _kind_of_facts(facts: SqlFacts) -> str:
@@ -892,7 +898,7 @@ def _aiosql_op(module: SourceModule, call: ast.Call, method: str, receiver: str 
     # aiosql.from_path(path, "asyncpg"): the asyncpg adapter runs each query in autocommit
     autocommit = _autocommit(module, method, None, scope, project) or bool(re.search(r"""["']asyncpg["']""", module.text))
     if facts is not None:
-        return DbOp(call, _kind_of_facts(facts), facts.tables, "aiosql", method, receiver, text, facts,
+        return DbOp(call, _kind_of_facts(facts), _touched(facts), "aiosql", method, receiver, text, facts,
                     batch=facts.batch or method.endswith("_many"), upsert=facts.on_conflict, locking=facts.for_update,
                     autocommit=autocommit)
     kind = next((k for pattern, k in _AIOSQL_KINDS if pattern.match(method)), EXECUTE)

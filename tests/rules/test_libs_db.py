@@ -411,3 +411,15 @@ def test_a_new_instance_of_the_repository_model_is_an_insert(tmp_path: Path):
     assert _expanded_of(project, module, "create_client") == [
         (db.INSERT, {"Client"}, "create"), (db.COMMIT, set(), "create"),
         (db.WRITE, {"Client"}, "create"), (db.COMMIT, set(), "create")]
+
+
+def test_a_write_is_about_the_table_it_changes():
+    ops = ops_of('''
+        import asyncpg
+
+        async def f(conn, message_id):
+            await conn.fetchrow("DELETE FROM starrers USING entries WHERE entries.id = starrers.entry_id "
+                                "AND entries.message_id = $1 RETURNING starrers.entry_id", message_id)
+            await conn.execute("INSERT INTO archive SELECT * FROM orders WHERE id = $1", message_id)
+    ''', "f")
+    assert [(o.kind, set(o.tables)) for o in ops] == [(db.DELETE, {"starrers"}), (db.INSERT, {"archive"})]
