@@ -13,7 +13,9 @@ websocket-client's `create_connection`),
 child processes (`subprocess.Popen`, `asyncio.create_subprocess_exec`/`_shell`), which
 must be reaped by `wait()`/`communicate()` (a `poll()` loop or `kill()` count too, and so
 does a reap later in the body, without a `finally`; a `Popen(...)` statement whose
-result is dropped is a detached child, on purpose, and is not reported),
+result is dropped is a detached child, on purpose, and is not reported, nor is one
+started in a session of its own: `start_new_session=True`, `preexec_fn=os.setsid`, or
+`os.setsid()` called first by the process that starts it),
 HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
 `aiohttp.ClientSession`), and connections checked out of a pool or engine
 (`pool.getconn()`, `await pool.acquire()` on a receiver named like a pool,
@@ -188,6 +190,8 @@ READERS = {"json.load", "json.dump", "yaml.load", "yaml.safe_load", "yaml.full_l
            "csv.writer", "csv.DictReader", "csv.DictWriter", "shutil.copyfileobj", "print",
            "hashlib.file_digest", "configparser.ConfigParser.read_file"}
 PATH_CLASSES = {"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.WindowsPath"}
+# Calls that put a process in a session or group of its own: its children are detached from the caller.
+DETACHING_CALLS = {"os.setsid", "os.setpgrp"}
 # Builtins that consume an iterable (a file's lines) at once and keep nothing of it: ``list(open(p))``.
 CONSUMING_BUILTINS = {"list", "tuple", "set", "frozenset", "sorted", "sum", "next"}
 # Drivers whose cursors support `with` (sqlite3 cursors do not).
@@ -337,6 +341,19 @@ def _judge(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, 
     return None
 
 
+def _detached(module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:
+    """A child started in its own session, a daemon on purpose: ``Popen(..., start_new_session=True)``,
+    ``preexec_fn=os.setsid``, or ``os.setsid()`` called first by the (intermediate) process that starts it."""
+    for kw in call.keywords:
+        if kw.arg in ("start_new_session", "process_group") and not (
+                isinstance(kw.value, ast.Constant) and kw.value.value in (False, None)):
+            return True
+        if kw.arg == "preexec_fn" and qualified(module, kw.value) in DETACHING_CALLS:
+            return True
+    return any(isinstance(n, ast.Call) and call_name(module, n) in DETACHING_CALLS and n.lineno <= call.lineno
+               for n in walk_function_body(fn))
+
+
 def _library_user(module: SourceModule, project: Project, call: ast.Call, name: str) -> bool:
     """``subprocess.call(cmd, stdout=open(os.devnull, "w"))``, ``list(open(p))``: a builtin that consumes what it
     is given, or a library function (imported, not the project's; not a constructor, setter or container) whose
@@ -366,6 +383,8 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
     body_closes = sorted((c for c, where in usage.closes if where == "body"), key=lambda c: c.lineno)
     if finally_closes or (except_closes and body_closes) or kind == "process" and usage.closes:
         return None  # a child process reaped later in the body: nobody asks for a finally around it
+    if kind == "process" and _detached(module, fn, call):
+        return None
     if usage.unawaited_close is not None and not usage.closes:
         return _finding(module, call, kind, factory, Confidence.high,
                         f"{kind} from {factory}() is never closed: `{ast.unparse(usage.unawaited_close)}` on line "
