@@ -201,6 +201,13 @@ def _read_helper(module: SourceModule, project: Project, call: ast.Call,
             if outbound.protocol != "http" or _verb(outbound, helper, call) not in HTTP_READS:
                 return None
             reads = True
+        elif depth > 0 and isinstance(helper_module.parents.get(node), ast.Await) and (
+                dotted(node.func) or "").split(".")[-1] == "gather":
+            gathered = [_read_helper(helper_module, project, a, depth - 1) for a in node.args if isinstance(a, ast.Call)]
+            if any(g is None for g in gathered):
+                return None  # gathers a helper that may write
+            nested.extend(op for g in gathered for op in g[1])
+            reads = reads or any(g[3] for g in gathered)
         elif depth > 0 and isinstance(helper_module.parents.get(node), ast.Await):
             deeper = _read_helper(helper_module, project, node, depth - 1)
             if deeper is None and db.resolve_function(helper_module, project, node, reexports=True) is not None:
