@@ -18,8 +18,9 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   to stderr beside a log call of the same message (an error echoed to the console, also logged);
 - log calls inside request handlers, or in helpers that only request handlers call (every
   call of the helper's name in service code is in a handler, a Flask `before_request`-style
-  hook, or another such helper, up to three levels; a helper also called by a job or a
-  command is not one), whose only content is a string interpolated on the
+  hook, or another such helper, up to three levels; a FastAPI `Depends(...)` dependency is
+  one; a helper also called by a job or a command is not one), on the usual logger names or
+  a project's named logger (`logger_api`, `audit_logger`),, whose only content is a string interpolated on the
   spot (an f-string, `"..." % x`, `"...".format(x)`, string concatenation) with no
   structured context: no `extra=`, not a structlog or otherwise bound logger (a
   `LoggerAdapter`, `logger.bind(...)`), no loguru keyword arguments (loguru keeps them in
@@ -59,6 +60,7 @@ def create_order(order: Order):
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
@@ -92,6 +94,7 @@ LOGGER_NAMES = {"logger", "log", "logging", "_logger", "_log", "LOGGER", "LOG", 
 STRUCTURED_LOGGERS = ("structlog", "eliot")  # their log calls take key-value context, not a message
 CONTEXT_LIBRARIES = ("asgi_correlation_id", "django_guid", "log_request_id", "starlette_context", "flask_log_request_id",
                      "opentelemetry.instrumentation.logging")
+NAMED_LOGGER = re.compile(r"^_?(logger_\w+|\w+_logger)$")  # logger_api, audit_logger: the project's named loggers
 REQUEST_HOOKS = {"before_request", "before_app_request", "after_request", "after_app_request", "teardown_request"}
 STDLIB_GET_LOGGER = {"logging.getLogger", "logging.get_logger"}
 CONTEXT_CALLS = {"logging.setLogRecordFactory", "loguru.logger.contextualize", "loguru.logger.patch"}
@@ -183,7 +186,8 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in LOG_METHODS):
             continue
         receiver = dotted(node.func.value)
-        if receiver not in LOGGER_NAMES and receiver not in stdlib_loggers or receiver in adapters:
+        if receiver not in LOGGER_NAMES and receiver not in stdlib_loggers and not NAMED_LOGGER.match(receiver or "") \
+                or receiver in adapters:
             continue
         if receiver == "logging" and qualified(module, node.func.value) != "logging":
             continue
@@ -225,6 +229,8 @@ def _request_path_helper(fn: ast.AST, project: Project, seen: set[int]) -> bool:
     if id(fn) in seen or len(seen) > 2 or fn.name.startswith("__"):
         return False  # (dunder methods are called implicitly, not by name)
     seen = seen | {id(fn)}
+    if fn.name in _dependencies(project):
+        return True  # FastAPI runs a Depends(...) dependency for a request only
     callers = [(m, call, _enclosing(m, call)) for m, call in _calls_by_name(project).get(fn.name, [])]
     callers = [c for c in callers if c[2] is not fn]  # recursion
     if not callers:
@@ -245,6 +251,24 @@ def _request_hook(fn: ast.AST | None) -> bool:
 
 def _enclosing(module: SourceModule, node: ast.AST) -> ast.AST | None:
     return next((p for p in ancestors(module, node) if isinstance(p, FUNCTION_TYPES)), None)
+
+
+def _dependencies(project: Project) -> frozenset[str]:
+    """Names of the functions handed to FastAPI's ``Depends(...)``/``Security(...)`` in the project."""
+    names = project.facts.get("r3_dependencies")
+    if names is None:
+        found = set()
+        for module in project.modules:
+            if is_test_file(module) or not module.imports_module("fastapi"):
+                continue
+            for node in walk_nodes(module.tree):
+                if isinstance(node, ast.Call) and (call_name(module, node) or "").rsplit(".", 1)[-1] in ("Depends", "Security"):
+                    target = node.args[0] if node.args else keyword(node, "dependency")
+                    name = dotted(target) if target is not None else None
+                    if name:
+                        found.add(name.rsplit(".", 1)[-1])
+        names = project.facts["r3_dependencies"] = frozenset(found)
+    return names  # type: ignore[return-value]
 
 
 def _calls_by_name(project: Project) -> dict[str, list[tuple[SourceModule, ast.Call]]]:
