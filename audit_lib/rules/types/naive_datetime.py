@@ -31,7 +31,9 @@ way), a reading only turned into text for people (`datetime.now().strftime(...)`
 name read only that way, or returned by a function whose callers all compose it into other
 text; an ISO string that is stored, sent or returned elsewhere, and any text written into an SQL
 statement, are still reported), `freeze_time(datetime.utcfromtimestamp(ts))` (freezegun reads naive values as
-UTC), a UTC reading handed to a project function that subtracts the naive epoch
+UTC), a UTC reading written as a JWT `exp`/`iat`/`nbf` claim (`{"exp": datetime.utcnow() + delta}`: PyJWT,
+python-jose and Authlib read naive claims as UTC; a local `now()` there is reported), a UTC reading
+handed to a project function that subtracts the naive epoch
 (`unix_time(datetime.utcnow())` where `unix_time` returns
 `(dt - datetime(1970, 1, 1)).total_seconds()`), `date.today()`, today's date read off a reading (`datetime.now().date()`, `.year`, `.weekday()`, also
 through a name read only that way) and date-only fields
@@ -181,7 +183,7 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
     else:
         if _made_aware_at_once(module, call) or _read_as_utc(module, call, function, project) \
                 or _rendered_as_text(module, call, project) or _given_to_date_field(module, call, project) \
-                or _only_read_as_date(module, call):
+                or _only_read_as_date(module, call) or (function.startswith("utc") and _jwt_claim(module, call)):
             return
         message = f"datetime.{function}() returns a naive datetime"
     yield Finding(message=message, path=module.path, line=call.lineno, end_line=call.end_lineno,
@@ -207,11 +209,17 @@ def _rendered_as_text(module: SourceModule, call: ast.Call, project: Project) ->
     read only that way, or a function returning the text whose callers all compose it into
     other text (a file name). An ISO string that is returned, stored or sent is still reported:
     its reader cannot tell its zone."""
-    parent = module.parents.get(call)
+    return _each_use(module, call, lambda node: _value_as_text(module, node, project))
+
+
+def _each_use(module: SourceModule, call: ast.Call, test) -> bool:
+    """Whether the reading (also ``± timedelta``) passes ``test`` or, when it is assigned to a name,
+    every read of that name does."""
+    parent = module.parents.get(_through_arithmetic(module, call))
     if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
         reads = _reads_of(module, parent, parent.targets[0].id)
-        return bool(reads) and all(_value_as_text(module, n, project) for n in reads)
-    return _value_as_text(module, call, project)
+        return bool(reads) and all(test(n) for n in reads)
+    return test(call)
 
 
 def _value_as_text(module: SourceModule, node: ast.expr, project: Project) -> bool:
@@ -405,11 +413,7 @@ DATE_METHODS = {"date", "weekday", "isoweekday", "isocalendar"}
 def _only_read_as_date(module: SourceModule, call: ast.Call) -> bool:
     """``datetime.now().date()``, ``datetime.now().year`` (also after ``± timedelta`` and through a
     name read only that way): today's date, like ``date.today()``; no time of day is kept."""
-    parent = module.parents.get(call)
-    if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
-        reads = _reads_of(module, parent, parent.targets[0].id)
-        return bool(reads) and all(_read_as_date(module, n) for n in reads)
-    return _read_as_date(module, call)
+    return _each_use(module, call, lambda node: _read_as_date(module, node))
 
 
 def _read_as_date(module: SourceModule, node: ast.expr) -> bool:
@@ -421,6 +425,29 @@ def _read_as_date(module: SourceModule, node: ast.expr) -> bool:
         return True
     outer = module.parents.get(parent)
     return parent.attr in DATE_METHODS and isinstance(outer, ast.Call) and outer.func is parent
+
+
+# Registered JWT claims: PyJWT, python-jose and Authlib turn a datetime into POSIX time with
+# calendar.timegm(value.utctimetuple()), which reads a naive value as UTC.
+JWT_TIME_CLAIMS = {"exp", "iat", "nbf"}
+
+
+def _jwt_claim(module: SourceModule, call: ast.Call) -> bool:
+    """A UTC reading (also ``+ timedelta``, also through a name) written as a token's ``exp``/``iat``/``nbf``
+    claim: ``{"exp": datetime.utcnow() + timedelta(minutes=15)}``. The JWT libraries read a naive
+    value as UTC, so the claim is right. A local ``datetime.now()`` there is wrong and stays reported."""
+    return _each_use(module, call, lambda node: _claim_value(module, node))
+
+
+def _claim_value(module: SourceModule, node: ast.expr) -> bool:
+    node = _through_arithmetic(module, node)
+    parent = module.parents.get(node)
+    if isinstance(parent, ast.Dict) and node in parent.values:
+        return string_value(parent.keys[parent.values.index(node)]) in JWT_TIME_CLAIMS
+    if isinstance(parent, ast.Assign) and parent.value is node and len(parent.targets) == 1 \
+            and isinstance(parent.targets[0], ast.Subscript):
+        return string_value(parent.targets[0].slice) in JWT_TIME_CLAIMS  # payload["exp"] = ...
+    return False
 
 
 def _only_read_as_epoch(module: SourceModule, call: ast.Call) -> bool:
