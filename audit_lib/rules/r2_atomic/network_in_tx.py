@@ -8,8 +8,9 @@ conn.transaction()`, `async with conn.transaction()`, `with conn:` (psycopg, sql
 `session.begin()`, `engine.begin()`, `transaction.atomic()` or an `@atomic` function,
 between an executed `BEGIN` and `COMMIT`, or between a write and the `commit()` of a
 driver that opens transactions implicitly (psycopg, sqlite3, a SQLAlchemy session) --
-directly or through a helper function of the code base that makes the call (also one
-imported through a package that re-exports it).
+directly or through helper functions of the code base that make the call (up to four
+calls deep, also through a package that re-exports a helper, and through the overrides in
+subclasses when the helper called is an abstract method).
 
 Calls made after the block closes, and callbacks deferred to the commit
 (`transaction.on_commit(lambda: ...)`), are not reported.
@@ -56,7 +57,8 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.libs.http import outbound_call
-from audit_lib.pyast import functions, walk_function_body
+from audit_lib.pyast import FUNCTION_TYPES, dotted, functions, walk_function_body
+from audit_lib.rules.r2_atomic.multi_table_write_no_tx import class_bases
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -82,7 +84,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if span is None and implicit_span is None:
                 continue
             direct = outbound_call(module, node, project)
-            via = None if direct is not None else _helper_call(module, project, node, depth=2, seen={id(fn)})
+            via = None if direct is not None else _helper_call(module, project, node, depth=4, seen={id(fn)})
             if direct is None and via is None:
                 continue
             if direct is not None:
@@ -136,13 +138,45 @@ def _helper_call(module: SourceModule, project: Project, call: ast.Call, depth: 
     if resolved is None or id(resolved[1]) in seen:
         return None
     helper_module, helper = resolved
-    for node in walk_function_body(helper):
-        if not isinstance(node, ast.Call):
-            continue
-        outbound = outbound_call(helper_module, node, project)
-        if outbound is not None:
-            return helper.name, outbound.library
-        deeper = _helper_call(helper_module, project, node, depth - 1, seen | {id(helper)})
-        if deeper is not None:
-            return helper.name, deeper[1]
+    bodies = _implementations(project, helper_module, helper) if _is_abstract(helper) else [(helper_module, helper)]
+    for body_module, body in bodies:
+        for node in walk_function_body(body):
+            if not isinstance(node, ast.Call):
+                continue
+            outbound = outbound_call(body_module, node, project)
+            if outbound is not None:
+                return helper.name, outbound.library
+            deeper = _helper_call(body_module, project, node, depth - 1, seen | {id(helper), id(body)})
+            if deeper is not None:
+                return helper.name, deeper[1]
     return None
+
+
+def _is_abstract(fn: ast.AST) -> bool:
+    """``@abstractmethod``, or a body that only documents, passes or raises NotImplementedError."""
+    if any((dotted(d) or "").split(".")[-1] == "abstractmethod" for d in fn.decorator_list):
+        return True
+    body = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    return all(isinstance(s, ast.Pass) or (isinstance(s, ast.Raise) and "NotImplementedError" in ast.unparse(s))
+               for s in body)
+
+
+def _implementations(project: Project, module: SourceModule, method: ast.AST) -> list[tuple[SourceModule, ast.AST]]:
+    """The overrides of an abstract method in the code base's subclasses of its class: ``self.x()``
+    in the base runs one of them."""
+    owner = module.parents.get(method)
+    if not isinstance(owner, ast.ClassDef):
+        return []
+    found = []
+    for other in project.modules:
+        if method.name not in other.text:
+            continue
+        for cls in other.nodes_of(ast.ClassDef):
+            if cls is not owner and _derives_from(project, cls.name, owner.name):
+                found += [(other, f) for f in cls.body if isinstance(f, FUNCTION_TYPES) and f.name == method.name]
+    return found
+
+
+def _derives_from(project: Project, name: str, base: str, depth: int = 5) -> bool:
+    bases = class_bases(project).get(name, [])
+    return base in bases or (depth > 0 and any(_derives_from(project, b, base, depth - 1) for b in bases if b != name))
