@@ -4,8 +4,9 @@
 Reports a query run once per row, inside a loop over rows or request data. It looks for a
 database call (`execute`, `fetch*`, ORM `get`/`query`/`filter`/`scalars`,
 session lookups, asyncpg and aiosql calls) made inside a `for` loop or a comprehension
-whose items come from database rows, from the request or from the rows of an imported file
-(`csv.reader`/`csv.DictReader`), directly or through a helper function of the same code base
+whose items come from database rows, from the request, from the rows of an imported file
+(`csv.reader`/`csv.DictReader`) or from a list of keys the function is handed
+(`ids: List[str]`, `names: list[int]`: one lookup per key where one `IN` would do), directly or through a helper function of the same code base
 that queries (or returns the rows of a query it assembles through several names). In
 Django code a `@property` of the model that returns a queryset is followed, and a queryset
 chain counts as rows and as a query wherever it is
@@ -26,12 +27,18 @@ rows (`solve.challenge.value`) that the query does not load eagerly
 
 Loops over literal constants, loops over chunks of rows (`range(0, len(rows), 500)`,
 `for batch in chunks(rows)`), batch calls (`executemany`, `bulk_create`, `add_all`,
-queries that take a whole list with `= ANY(...)`/`IN`) and `while` loops that page
-through results are not reported. Nor are per-item units of work, which are not a query
-pattern: writes in loops that also call another service or move a file in storage for each
-item, calls inside a transaction opened for each item (`with transaction.atomic():` in
-the loop), calls of a helper that writes to two or more tables (one aggregate per item), lookups made by a helper that fetches from another service (a remote lookup
-whose query only caches the answer), and inserts whose new row the same iteration hands
+queries that take a whole list with `= ANY(...)`/`IN`), statements that call a server
+function and read no table (`SELECT pg_advisory_unlock(%s)`: nothing to join or fetch by
+key) and `while` loops that page through results are not reported. Nor are per-item units
+of work, which are not a query pattern: writes in loops that also call another service or
+move a file in storage for each item (in the loop or in a helper it calls, whose write then
+records that call's outcome), calls inside a transaction opened for each item
+(`with transaction.atomic():` in the loop or in the helper it calls), calls of a helper that writes and commits along with a lookup or another
+write (`delete_attachment(id)`: read, delete, commit; a helper whose only statement is one
+keyed write, `repository.delete_by_role(id)`, is a statement per item and stays reported),
+calls of a helper that writes to two or more tables (one aggregate per item), lookups
+made by a helper that fetches from another service (a remote lookup whose query only caches
+the answer), and inserts whose new row the same iteration hands
 on to more processing (`job = Job.objects.create(...); job.start()`), and saves of Django
 models that override `save()` (or inherit a project class that does): each row runs that
 logic, which `bulk_create` would skip. Tests, migrations,
@@ -127,8 +134,9 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         units = _units_of_work(expanded)
         ops = [op for op in expanded
                if op.round_trip and not op.batch
-               and (not op.lazy or db.evaluated_in_place(module, op.call) or _evaluated_by_chain(module, op.call))
-               and id(op.call) not in units]
+               and (not op.lazy or db.evaluated_in_place(module, op.call) or _evaluated_by_chain(module, op.call)
+                    or _extends_a_list(module, op.call))
+               and id(op.call) not in units and not _server_function_call(op)]
         if django:
             known = {id(op.call) for op in expanded}
             ops += [op for op in _queryset_evaluations(module, fn) if id(op.call) not in known]
@@ -204,6 +212,20 @@ def _evaluated_by_chain(module: SourceModule, call: ast.Call) -> bool:
     return node is not call and db.evaluated_in_place(module, node)
 
 
+def _extends_a_list(module: SourceModule, call: ast.Call) -> bool:
+    """``found += Model.query.filter(...).all()``: adding a query to a list iterates it there."""
+    parent = module.parents.get(call)
+    return isinstance(parent, ast.AugAssign) and parent.value is call and isinstance(parent.op, ast.Add)
+
+
+def _server_function_call(op: db.DbOp) -> bool:
+    """``SELECT pg_replication_slot_advance(%s, %s)``: a statement that reads no table calls a server
+    function for one item (with its own outcome per item); there are no rows to join or fetch by key."""
+    facts = op.facts
+    return op.api == "sql" and facts is not None and facts.parsed and facts.kind == "SELECT" and not facts.tables \
+        and bool(op.sql) and not re.search(r"\bFROM\b", op.sql, re.I)
+
+
 def _builds_queryset(call: ast.Call) -> bool:
     """A Django queryset chain: a call of ``filter``/``exclude``/``annotate``/... on anything but a
     literal (``books.filter(...).distinct()``, ``Edition.viewer_aware_objects(user).filter(...)``)."""
@@ -232,6 +254,13 @@ def _units_of_work(ops: list[db.DbOp]) -> set[int]:
     this rule is about (a batch would change their failure semantics, not only their speed)."""
     committing = {id(op.call) for op in ops if op.through and op.kind == db.COMMIT}
     writing = {id(op.call) for op in ops if op.through and op.is_write}
+    # a helper that only runs one keyed write and commits it (a repository's delete_by_x) is a
+    # statement per item, not a unit of work: one ``DELETE ... WHERE x IN (...)`` does the same
+    statements: dict[int, int] = {}
+    for op in ops:
+        if op.through and op.kind != db.COMMIT:
+            statements[id(op.call)] = statements.get(id(op.call), 0) + 1
+    writing = {call for call in writing if statements.get(call, 0) > 1}
     tables: dict[int, set[str]] = {}
     for op in ops:
         if op.through and op.is_write:
@@ -249,7 +278,8 @@ def _operator_script(module: SourceModule) -> bool:
 
 def _per_item_unit(module: SourceModule, project: Project, fn: ast.AST, op: db.DbOp, loop: ast.AST) -> bool:
     """Whether the call belongs to a per-item unit of work rather than to a query pattern:
-    - it runs in a transaction opened for each item (``for s in rows: with atomic(): ...``);
+    - it runs in a transaction opened for each item (``for s in rows: with atomic(): ...``, or
+      by the helper the loop calls);
     - it goes through a helper of the code base that calls another service (a remote lookup
       per item, such as a webfinger or an API fetch, whose query only caches the answer);
     - it inserts a row that the same iteration then hands on, one by one, to more processing
@@ -261,6 +291,8 @@ def _per_item_unit(module: SourceModule, project: Project, fn: ast.AST, op: db.D
             break
         if isinstance(parent, (ast.With, ast.AsyncWith)) and db.is_transaction_with(module, parent):
             return True
+    if op.helper_transaction:
+        return True  # the helper opens a transaction (or savepoint) for its item
     if op.through and _calls_out(module, project, op.call):
         return True
     return op.is_write and (_handed_on(module, project, fn, op.call, loop) or _custom_save(project, op))
@@ -364,10 +396,12 @@ class _RowSources:
         self.django = module.imports_module("django") or ".objects." in module.text
         self.kind: dict[str, str] = {}
         self.handles = db.handles(module, fn)
-        if is_handler:
-            for arg in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]:
-                if arg.arg not in NOT_REQUEST_PARAMS and not db.db_like_name(arg.arg) and not _scalar_annotation(arg):
-                    self.kind[arg.arg] = "request data"
+        for arg in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]:
+            if is_handler and arg.arg not in NOT_REQUEST_PARAMS and not db.db_like_name(arg.arg) \
+                    and not _scalar_annotation(arg):
+                self.kind[arg.arg] = "request data"
+            elif _keys_annotation(arg.annotation):
+                self.kind[arg.arg] = "keys passed in"  # ids: List[str], ids: list[UUID]
         for _ in range(2):
             for node in walk_function_body(fn):
                 if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
@@ -433,6 +467,19 @@ class _RowSources:
                 text = ast.unparse(iterable)
                 return f"{source} ({text if len(text) <= 60 else text[:57] + '...'})"
         return "rows"
+
+
+KEY_TYPES = {"int", "str", "UUID", "UUID4", "uuid.UUID"}
+SEQUENCE_TYPES = {"list", "List", "Sequence", "Iterable", "set", "Set", "frozenset", "FrozenSet", "Collection"}
+
+
+def _keys_annotation(annotation: ast.AST | None) -> bool:
+    """``List[str]``, ``list[int]``, ``Sequence[UUID]``: a parameter that holds a list of keys (ids,
+    names) the caller collected, of a size the function cannot know."""
+    if not isinstance(annotation, ast.Subscript):
+        return False
+    outer = (dotted(annotation.value) or "").rsplit(".", 1)[-1]
+    return outer in SEQUENCE_TYPES and (dotted(annotation.slice) or "") in KEY_TYPES
 
 
 def _scalar_annotation(arg: ast.arg) -> bool:
