@@ -22,23 +22,23 @@ Reports retries whose wait has no random component. They are:
   (`self.retry(exc=exc, countdown=5)` in a function decorated with `bind=True`) whose
   countdown has no random part.
 
-Sleeps whose delay comes from `random`, a `jitter` value or a helper that uses
-`random`, `asyncio.sleep(0)`, loops that only poll (no retry on failure; a sleep at the
-top of the loop, before the first attempt, paces a poll), test code and
-scripts, CLIs and Django management commands are not reported. The product's own commands
-are reported like the service: a package's `__main__.py` and the modules of a scripts folder
-that is a subpackage of the product's package (`app/scripts/restore.py`) run on every host.
-Nor is a `while` loop
-that runs its `try` again whether it failed or not: one that never leaves on success (no
-`return`/`break` of the loop outside its handlers, nothing in its test set by the body, no
-test reading state that what it calls can set: `while not self._session` is a retry, `while
-self.running` a lifetime), as a listener that
-reopens a stream or socket and consumes it, or a worker that takes the next job and pauses
-after an error, and one whose `try` yields each event of an inner loop (a generator
-listener); nor a retry decorator on a function that is one endless `while True:` listener.
-Such a loop keeps one connection or one worker per process: its synchronised retries
-number the processes, not the requests, and no dependency falls over from that (the
-pacing of the reconnects is another matter).
+Not reported: sleeps whose delay comes from `random`, a `jitter` value or a helper that
+uses `random`; `asyncio.sleep(0)`; loops that only poll (no retry on failure; a sleep at
+the top of the loop, before the first attempt, paces a poll); test code, scripts, CLIs and
+Django management commands. The product's own commands are judged like the service: a
+package's `__main__.py` and the modules of a scripts folder that is a subpackage of the
+product's package (`app/scripts/restore.py`) run on every host.
+
+Nor is a `while` loop that runs its `try` again whether it failed or not: one that never
+leaves on success (no `return`/`break` of the loop outside its handlers, nothing in its
+test set by the body, no test reading state that what it calls can set: `while not
+self._session` is a retry, `while self.running` a lifetime), as a listener that reopens a
+stream or socket and consumes it, or a worker that takes the next job and pauses after an
+error; nor one whose `try` yields each event of an inner loop (a generator listener); nor
+a retry decorator on a function that is one endless `while True:` listener. Such a loop
+keeps one connection or one worker per process: its synchronised retries number the
+processes, not the requests, and no dependency falls over from that (the pacing of the
+reconnects is another matter).
 
 ## Why is this bad?
 When a dependency fails, every client fails at the same moment. With the same fixed or
