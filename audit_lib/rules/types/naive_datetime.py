@@ -27,7 +27,8 @@ In the database: `timestamp without time zone` columns (`date` columns are fine)
 way), a reading only turned into text for people (`datetime.now().strftime(...)`,
 `datetime.ctime(datetime.utcnow())` in a log banner, `(datetime.now() + timedelta(hours=1))
 .strftime(...)` as an example in a prompt, `f"generated on {datetime.utcnow()} UTC"`,
-`"backup-" + datetime.now().isoformat()`, `str(datetime.now()).split(" ")[0]`; also through a
+`"backup-" + datetime.now().isoformat()`, `str(datetime.now()).split(" ")[0]`,
+`log.info("checkpoint at %s", datetime.now())`; also through a
 name read only that way, or returned by a function whose callers all compose it into other
 text; an ISO string that is stored, sent or returned elsewhere, and any text written into an SQL
 statement, are still reported), `freeze_time(datetime.utcfromtimestamp(ts))` (freezegun reads naive values as
@@ -237,7 +238,7 @@ def _value_as_text(module: SourceModule, node: ast.expr, project: Project) -> bo
         if name == "str" or (owner == DATETIME_CLASS and last in TEXT_METHODS):  # datetime.ctime(now)
             text, method = parent, last if owner else "__str__"
     if text is None:
-        return _composed(module, node)
+        return _composed(module, node) or _shown(module, node)  # print(now), log.info("at %s", now)
     if method in HUMAN_TEXT_METHODS:
         return not _written_into_sql(module, text)
     return _text_for_people(module, text, project, follow=True)
