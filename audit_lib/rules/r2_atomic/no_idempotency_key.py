@@ -26,7 +26,7 @@ Not reported: handlers that look the row up by a natural key before inserting it
 retry is refused as "already exists"; the race in that check is R2.check-then-act's),
 inserts that cannot run twice for one target -- a model with a unique key on client data
 (`unique_together`, `UniqueConstraint`, `OneToOneField`, `unique=True` without a generated
-default), a `try` that catches the unique violation, `if not owner.relation:` around the
+default, unless the insert fills it with a computed value such as a generated file name), a `try` that catches the unique violation, `if not owner.relation:` around the
 insert that fills it, a one-to-one guard `if hasattr(user, "profile"): raise`, an early
 exit answering 409 or 429, a delete of the same rows first (a replace), a set-up wizard
 under `if not is_setup():` --
@@ -272,9 +272,8 @@ def _natural_unique(project: Project, model: str) -> bool:
     """Whether a model class of the code base declares a unique key on data the client sends:
     ``unique_together``, a ``UniqueConstraint``, a ``OneToOneField``, or a field with
     ``unique=True`` and no generated ``default``. A retried insert then fails on the constraint
-    instead of creating a duplicate (whether the error is handled well is another matter). A unique
-    value the code computes before the insert (a generated file name) is taken for a natural key:
-    a known miss."""
+    instead of creating a duplicate (whether the error is handled well is another matter). See
+    :func:`_generated_key` for a unique field the code fills itself."""
     if "r2.natural_unique" not in project.facts:
         project.facts["r2.natural_unique"] = _unique_models(project)
     declared, bases = project.facts["r2.natural_unique"]
@@ -293,6 +292,7 @@ def _natural_unique(project: Project, model: str) -> bool:
 def _unique_models(project: Project) -> tuple[set[str], dict[str, list[str]]]:
     declared: set[str] = set()
     bases: dict[str, list[str]] = {}
+    single: dict[str, set[str]] = {}  # models unique only through single fields: those fields
     for module in project.modules:
         if "unique" not in module.text.lower() and "OneToOne" not in module.text:
             bases.update({c.name: [(dotted(b) or "").split(".")[-1] for b in c.bases]
@@ -300,9 +300,41 @@ def _unique_models(project: Project) -> tuple[set[str], dict[str, list[str]]]:
             continue
         for cls in module.nodes_of(ast.ClassDef):
             bases[cls.name] = [(dotted(b) or "").split(".")[-1] for b in cls.bases]
-            if any(_declares_unique(n) for n in ast.walk(cls) if n is not cls and not isinstance(n, ast.FunctionDef)):
-                declared.add(cls.name)
+            found = [n for n in ast.walk(cls) if n is not cls and not isinstance(n, ast.FunctionDef) and _declares_unique(n)]
+            if not found:
+                continue
+            declared.add(cls.name)
+            fields = {t.id for statement in cls.body if isinstance(statement, ast.Assign) and any(
+                n in found for n in ast.walk(statement.value)) for t in statement.targets if isinstance(t, ast.Name)}
+            if all(isinstance(n, ast.Call) and (dotted(n.func) or "").split(".")[-1] not in (
+                    "UniqueConstraint", "OneToOneField") for n in found) and len(fields) == len(found):
+                single[cls.name] = fields
+    project.facts["r2.single_unique"] = single
     return declared, bases
+
+
+def _generated_key(module: SourceModule, project: Project, fn: ast.AST, insert: db.DbOp) -> bool:
+    """The insert gives every unique field of its model a value the code computes
+    (``File(file_name=file_generate_name(name))``): the key is new on each call, so it does not
+    turn a retry into a refusal."""
+    _natural_unique(project, "")
+    single = project.facts.get("r2.single_unique", {})
+    model = sorted(insert.tables)[0] if insert.tables else ""
+    fields = single.get(model)
+    if not fields:
+        return False
+    bodies = [(module, fn)]
+    resolved = db.resolve_function(module, project, insert.call, reexports=True) if insert.through else None
+    if resolved is not None:
+        bodies.append(resolved)
+    for _, body in bodies:
+        for node in walk_function_body(body):
+            called = dotted(node.func) if isinstance(node, ast.Call) else None
+            if called and (called.split(".")[-1] == model or called.endswith(f"{model}.objects.create")):
+                given = {k.arg: k.value for k in node.keywords}
+                if all(isinstance(given.get(f), ast.Call) for f in fields):
+                    return True
+    return False
 
 
 def _declares_unique(node: ast.AST) -> bool:
@@ -409,7 +441,8 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST) -> tuple[
         if op.kind != db.INSERT or op.upsert or any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables):
             continue
         if _deduplicated(module, fn, op, ops) or _replaced(op, ops) or _created_once(module, project, fn, op) or (
-                op.tables and all(_natural_unique(project, t) for t in op.tables)):
+                op.tables and all(_natural_unique(project, t) for t in op.tables)
+                and not _generated_key(module, project, fn, op)):
             guarded = True  # the rows inserted after it belong to it: a retry is refused before reaching them
         elif not guarded:
             inserts.append(op)
