@@ -255,7 +255,8 @@ def _resolve_dotted(project: Project, dotted_name: str, depth: int):
 
 
 def top_level_function(module: SourceModule, name: str):
-    return next((n for n in module.tree.body if isinstance(n, FUNCTION_TYPES) and n.name == name), None)
+    """The module's top-level ``def name``: the last one, which is what runs (``@overload`` stubs come first)."""
+    return next((n for n in reversed(module.tree.body) if isinstance(n, FUNCTION_TYPES) and n.name == name), None)
 
 
 def dependency_functions(project: Project) -> set[ast.AST]:

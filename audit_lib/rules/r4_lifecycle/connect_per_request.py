@@ -19,8 +19,10 @@ once per request or once per loop iteration:
   dependency (`Depends(get_db)`), or a background job function (Celery `@app.task` /
   `@shared_task`, Dramatiq `@actor`, RQ `@job`, Huey tasks), which runs once per job;
 - inside a project function that a handler or dependency calls, up to three calls deep
-  (`self.method()`, local and imported functions; the finding is on the connect call
-  and names the handler, with medium confidence);
+  (`self.method()`, local and imported functions, the last `def` of a name rather than
+  its `@overload` stubs, and `obj.method()` on a local of unknown type when exactly one
+  project class defines a method of that compound name, like `get_results`; the finding
+  is on the connect call and names the handler, with medium confidence);
 - inside a loop body;
 - for pools, engines and Redis clients: inside a generator run as a context manager
   (`@contextmanager`/`@asynccontextmanager`, not an application lifespan) that does not
@@ -214,10 +216,9 @@ def _per_request_functions(project: Project, modules: list[SourceModule]) -> dic
             for node in walk_function_body(fn):
                 if not isinstance(node, ast.Call):
                     continue
-                resolved = _resolve_call(project, module, node)
-                if resolved is not None and resolved[1] not in found:
+                for resolved in _resolve_calls(project, module, node):
                     callee_module, callee = resolved
-                    if is_test_path(callee_module.path):
+                    if callee in found or is_test_path(callee_module.path):
                         continue
                     found[callee] = (f"{how} at {module.path}:{node.lineno}", False, unit)
                     owner[callee] = callee_module
@@ -237,14 +238,36 @@ def _is_task(module: SourceModule, fn: ast.AST) -> bool:
     return False
 
 
-def _resolve_call(project: Project, module: SourceModule, call: ast.Call):
-    """The project function a call runs: a top-level function, imported or local, or ``self.method``."""
+def _resolve_calls(project: Project, module: SourceModule, call: ast.Call) -> list:
+    """The project functions a call may run: a top-level function, imported or local (the last ``def`` of the
+    name, not its ``@overload`` stubs), ``self.method``, or ``obj.method(...)`` on a local of unknown type when exactly one project class defines a method of that
+    compound name (``connector.get_results(...)``: one ``get_results`` in the project)."""
     func = call.func
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
         cls = next((p for p in ancestors(module, call) if isinstance(p, ast.ClassDef)), None)
         method = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == func.attr), None) if cls else None
-        return (module, method) if method is not None else None
-    return resolve_function(project, module, func)
+        return [(module, method)] if method is not None else []
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id not in module.imports \
+            and "_" in func.attr.strip("_") and resolve_function(project, module, func) is None:
+        defined = _methods_by_name(project).get(func.attr, [])
+        return defined if len(defined) == 1 else []
+    resolved = resolve_function(project, module, func)
+    return [resolved] if resolved is not None else []
+
+
+def _methods_by_name(project: Project) -> dict[str, list[tuple[SourceModule, ast.AST]]]:
+    """Method name -> the (module, method) of every project class that defines it (tests left out)."""
+    methods = project.facts.get("R4.methods-by-name")
+    if methods is None:
+        methods = project.facts["R4.methods-by-name"] = {}
+        for module in project.modules:
+            if is_test_path(module.path):
+                continue
+            for cls in module.nodes_of(ast.ClassDef):
+                for node in cls.body:
+                    if isinstance(node, FUNCTION_TYPES):
+                        methods.setdefault(node.name, []).append((module, node))
+    return methods
 
 
 def _lazy_guard(module: SourceModule, call: ast.Call, stop: ast.AST) -> bool:
