@@ -119,7 +119,7 @@ def check(project: Project) -> Iterator[Finding]:
         calls = [c for c in outbound_calls(module, project) if not targets_localhost(c) and not _health_probe(c)]
         known = {id(c.node) for c in calls}
         calls += [c for c in _sdk_calls(module, project) if id(c.node) not in known]
-        calls = [c for c in calls if not _start_up_only(module, c)]
+        calls = [c for c in calls if not _start_up_only(module, project, c)]
         unguarded = sorted((c for c in calls if not _guarded(module, c, guarded_functions)), key=lambda c: c.line)
         if not unguarded:
             continue
@@ -314,7 +314,7 @@ def _project_function(module: SourceModule, project: Project, call: ast.Call,
     return (owner, function) if function is not None else None
 
 
-def _start_up_only(module: SourceModule, call: OutboundCall) -> bool:
+def _start_up_only(module: SourceModule, project: Project, call: OutboundCall) -> bool:
     """A call made once, when the process starts: in a start-up hook (a Django ``AppConfig.ready()``,
     discord.py's ``cog_load``/``setup_hook``), or in a function of this file that only such hooks call.
     Nothing calls it again while the dependency is down: there is no cascade for a breaker to stop."""
@@ -323,6 +323,8 @@ def _start_up_only(module: SourceModule, call: OutboundCall) -> bool:
         return False
     if _is_start_up_hook(module, function):
         return True
+    if any(f"{function.name}(" in m.text for m in project.modules if m is not module and not is_test_file(m)):
+        return False  # called from other files too
     callers = [node for node in walk_nodes(module.tree) if isinstance(node, ast.Call)
                and (dotted(node.func) or "").rsplit(".", 1)[-1] == function.name and node is not call.node]
     hooks = [next((p for p in ancestors(module, c) if isinstance(p, FUNCTION_TYPES)), None) for c in callers]
