@@ -6,11 +6,12 @@ database call (`execute`, `fetch*`, ORM `get`/`query`/`filter`/`scalars`,
 session lookups, asyncpg and aiosql calls) made inside a `for` loop or a comprehension
 whose items come from database rows, from the request, from the rows of an imported file
 (`csv.reader`/`csv.DictReader`) or from a list of keys the function is handed
-(`ids: List[str]`, `names: list[int]`: one lookup per key where one `IN` would do), directly or through a helper function of the same code base
-that queries (or returns the rows of a query it assembles through several names). In
-Django code a `@property` of the model that returns a queryset is followed, and a queryset
-chain counts as rows and as a query wherever it is
-run, even when its model is not known (`books.filter(...).distinct()`,
+(`ids: List[str]`, `names: list[int]`: one lookup per key where one `IN` would do),
+directly or through a helper function of the same code base that queries (or returns the
+rows of a query it assembles through several names, or hands the query it builds to another
+function that runs it: `return one_or_abort(query)`, three helpers deep). In Django code
+a `@property` of the model that returns a queryset is followed, and a queryset chain counts
+as rows and as a query wherever it is run, even when its model is not known (`books.filter(...).distinct()`,
 `results.filter(work=w).first()`, `helper(user).first()`). For Django it also reads the relations of
 the project's models: a related manager used on each row (`order.lines.all()`,
 `day.slots.filter(...).count()`) or a foreign key loaded on each row (`line.order.customer`)
@@ -135,7 +136,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         ops = [op for op in expanded
                if op.round_trip and not op.batch
                and (not op.lazy or db.evaluated_in_place(module, op.call) or _evaluated_by_chain(module, op.call)
-                    or _extends_a_list(module, op.call))
+                    or _extends_a_list(module, op.call) or _run_by_helper(module, project, op))
                and id(op.call) not in units and not _server_function_call(op)]
         if django:
             known = {id(op.call) for op in expanded}
@@ -216,6 +217,56 @@ def _extends_a_list(module: SourceModule, call: ast.Call) -> bool:
     """``found += Model.query.filter(...).all()``: adding a query to a list iterates it there."""
     parent = module.parents.get(call)
     return isinstance(parent, ast.AugAssign) and parent.value is call and isinstance(parent.op, ast.Add)
+
+
+QUERY_RUNNERS = QUERYSET_EVALUATIONS | {"one", "one_or_none", "all", "scalar", "scalars", "scalar_one",
+                                        "scalar_one_or_none"}
+
+
+def _run_by_helper(module: SourceModule, project: Project, op: db.DbOp) -> bool:
+    """Whether a query a helper builds (``query = Source.query.filter(...)``) is run further down,
+    by a function of the code base it is handed to (``return get_one_or_else(query)``, which calls
+    ``query.one()``), through up to three helpers."""
+    return bool(op.through) and _run_by_helper_at(module, project, op.call, 3)
+
+
+def _runs_its_queries(module: SourceModule, project: Project, fn: ast.AST, depth: int) -> bool:
+    for op in db.expanded_ops(module, project, fn):
+        if not (op.is_read and op.lazy):
+            continue
+        if op.through:
+            if depth > 1 and _run_by_helper_at(module, project, op.call, depth - 1):
+                return True
+            continue
+        names = {target.id for stmt in walk_function_body(fn) if isinstance(stmt, ast.Assign)
+                 and any(node is op.call for node in walk_nodes(stmt.value))
+                 for target in stmt.targets if isinstance(target, ast.Name)}
+        for call in (n for n in walk_function_body(fn) if isinstance(n, ast.Call)):
+            handed = [i for i, arg in enumerate(call.args) if isinstance(arg, ast.Name) and arg.id in names]
+            if handed and _evaluates_parameter(module, project, call, handed):
+                return True
+    return False
+
+
+def _run_by_helper_at(module: SourceModule, project: Project, call: ast.Call, depth: int) -> bool:
+    resolved = db.resolve_function(module, project, call, reexports=True)
+    return resolved is not None and _runs_its_queries(resolved[0], project, resolved[1], depth)
+
+
+def _evaluates_parameter(module: SourceModule, project: Project, call: ast.Call, positions: list[int]) -> bool:
+    """Whether the function ``call`` invokes runs a query handed in at one of ``positions``
+    (``def get_one_or_else(query, ...): return query.one()``)."""
+    resolved = db.resolve_function(module, project, call, reexports=True)
+    if resolved is None:
+        return False
+    helper = resolved[1]
+    params = [a.arg for a in [*helper.args.posonlyargs, *helper.args.args]]
+    if params and params[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
+        params = params[1:]
+    wanted = {params[i] for i in positions if i < len(params)}
+    return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in QUERY_RUNNERS
+               and isinstance(node.func.value, ast.Name) and node.func.value.id in wanted
+               for node in walk_function_body(helper))
 
 
 def _server_function_call(op: db.DbOp) -> bool:
