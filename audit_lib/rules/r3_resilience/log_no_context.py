@@ -71,6 +71,7 @@ from audit_lib.pyast import (
     call_name,
     dotted,
     keyword,
+    method_name,
     qualified,
     string_value,
     walk_nodes,
@@ -273,20 +274,13 @@ def _dependencies(project: Project) -> frozenset[str]:
 
 def _calls_by_name(project: Project) -> dict[str, list[tuple[SourceModule, ast.Call]]]:
     """Called name -> the calls of it in the project's service code (computed once per project)."""
-    table = project.facts.get("r3_calls_by_name")
-    if table is None:
-        table = {}
-        for module in project.modules:
-            if is_test_file(module):
-                continue
-            for node in walk_nodes(module.tree):
-                if isinstance(node, ast.Call):
-                    name = node.func.id if isinstance(node.func, ast.Name) else \
-                        node.func.attr if isinstance(node.func, ast.Attribute) else None
-                    if name:
-                        table.setdefault(name, []).append((module, node))
+    if "r3_calls_by_name" not in project.facts:
+        table: dict[str, list[tuple[SourceModule, ast.Call]]] = {}
+        for module in (m for m in project.modules if not is_test_file(m)):
+            for call in module.nodes_of(ast.Call):
+                table.setdefault(method_name(call) or "", []).append((module, call))
         project.facts["r3_calls_by_name"] = table
-    return table  # type: ignore[return-value]
+    return project.facts["r3_calls_by_name"]  # type: ignore[return-value]
 
 
 def _bound_names(module: SourceModule, factories: set[str]) -> set[str]:
