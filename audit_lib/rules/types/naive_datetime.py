@@ -36,7 +36,7 @@ UTC), a UTC reading written as a JWT `exp`/`iat`/`nbf` claim (`{"exp": datetime.
 python-jose and Authlib read naive claims as UTC; a local `now()` there is reported), a UTC reading
 handed to a project function that subtracts the naive epoch
 (`unix_time(datetime.utcnow())` where `unix_time` returns
-`(dt - datetime(1970, 1, 1)).total_seconds()`), `date.today()`, today's date read off a reading (`datetime.now().date()`, `.year`, `.weekday()`, also
+`(dt - datetime(1970, 1, 1)).total_seconds()`), `calendar.timegm(datetime.utcnow().utctimetuple())`, `date.today()`, today's date read off a reading (`datetime.now().date()`, `.year`, `.weekday()`, also
 through a name read only that way) and date-only fields
 (`DateField(default=datetime.now)`, a Django `DateField` given the value as a view's initial data or
 as a keyword of its model, `Photo.objects.create(taken=datetime.now())`: a date has no time of day), `DateTime(timezone=True)` and `django.utils.timezone.now()` are fine.
@@ -476,8 +476,14 @@ def _read_as_utc(module: SourceModule, call: ast.Call, function: str, project: P
     """A naive value handed at once to a reader that takes it as UTC:
     ``freeze_time(datetime.utcfromtimestamp(ts))`` (freezegun reads naive values as UTC), or a
     UTC reading (``utcnow()``, ``utcfromtimestamp()``) handed to a function of the project that
-    turns its argument into POSIX time by subtracting the naive epoch, ``dt - datetime(1970, 1, 1)``."""
+    turns its argument into POSIX time by subtracting the naive epoch, ``dt - datetime(1970, 1, 1)``,
+    or to ``calendar.timegm(datetime.utcnow().utctimetuple())``, which reads the fields as UTC."""
     parent = module.parents.get(call)
+    if function.startswith("utc") and isinstance(parent, ast.Attribute) and parent.attr in ("timetuple", "utctimetuple"):
+        tuple_call = module.parents.get(parent)
+        reader = module.parents.get(tuple_call)
+        return isinstance(tuple_call, ast.Call) and isinstance(reader, ast.Call) and tuple_call in reader.args \
+            and (call_name(module, reader) or dotted(reader.func) or "").rsplit(".", 1)[-1] == "timegm"
     if not (isinstance(parent, ast.Call) and call in parent.args):
         return False
     callee = (call_name(module, parent) or dotted(parent.func) or "").rsplit(".", 1)[-1]
