@@ -20,10 +20,13 @@ HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
 `aiohttp.ClientSession`), and connections checked out of a pool or engine
 (`pool.getconn()`, `await pool.acquire()` on a receiver named like a pool,
 `engine.connect()`, `engine.raw_connection()`), which must go back with
-`pool.putconn(conn)` / `await pool.release(conn)` or `close()`, and SQLAlchemy
+`pool.putconn(conn)` / `await pool.release(conn)` or `close()`, SQLAlchemy
 sessions (`Session(engine)`, or a call of a module-level
 `SessionLocal = sessionmaker(...)` of this file or an imported one), which hold a
-pooled connection until closed. A project function that returns what it opens
+pooled connection until closed, and Django field files opened in place through a
+local bound to a `FileField`/`ImageField` of a project model (`archive =
+job.archive_file; archive.open("rb")`, closed by `archive.close()`; an upload handed in
+as a parameter is not followed). A project function that returns what it opens
 (`def connect(**kw): conn = psycopg2.connect(**kw); ...; return conn`, also over a few
 such functions, and under an import alias) is a factory of the same resource: its
 callers are judged. SQLAlchemy engines (`create_engine`, `create_async_engine`, or such a
@@ -225,6 +228,13 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 (made := project_resource(project, module, node)) is not None:
             kind, factory, via = made  # a project function that returns what it opens: ``conn = get_conn()``
             via = dotted(node.func) or via
+        if kind is None and (field := _field_file_local(module, project, node)) is not None:
+            kind, factory = "file", "FieldFile.open"
+            if isinstance(module.parents.get(node), ast.Expr):  # ``archive.open("rb")``: opened in place
+                finding = _judge_name(module, project, enclosing_function(module, node), node, kind, factory, field)
+                if finding is not None:
+                    yield finding
+                continue
         if kind is None and not (cursors_matter and is_cursor_call(node)):
             continue
         fn = enclosing_function(module, node)
@@ -270,6 +280,40 @@ def _sessionmakers_of(module: SourceModule) -> set[str]:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             names.update(t.id for t in targets if isinstance(t, ast.Name))
     return names
+
+
+def _field_file_local(module: SourceModule, project: Project, call: ast.Call) -> str | None:
+    """The local a Django ``FieldFile`` is opened through: ``archive = job.archive_file; archive.open("rb")``,
+    where ``archive_file`` is a ``FileField``/``ImageField`` of a model of the project. ``open()`` opens the
+    field's file in place (and returns the same object): ``archive.close()`` must follow."""
+    if method_name(call) != "open" or not isinstance(call.func, ast.Attribute) or \
+            not isinstance(call.func.value, ast.Name):
+        return None
+    fields = _file_fields(project)
+    fn = enclosing_function(module, call)
+    if not fields or fn is None:
+        return None
+    name = call.func.value.id
+    values = [node.value for node in walk_function_body(fn) if isinstance(node, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
+    return name if len(values) == 1 and isinstance(values[0], ast.Attribute) and values[0].attr in fields else None
+
+
+def _file_fields(project: Project) -> set[str]:
+    """Names of the Django ``FileField``/``ImageField`` model fields declared in the project."""
+    fields = project.facts.get("R4.file-fields")
+    if fields is None:
+        fields = project.facts["R4.file-fields"] = set()
+        for module in project.modules:
+            if is_test_path(module.path) or not module.imports_module("django"):
+                continue
+            for cls in module.nodes_of(ast.ClassDef):
+                for stmt in cls.body:
+                    if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call) and \
+                            (qualified(module, stmt.value.func) or "").startswith("django.") and \
+                            (qualified(module, stmt.value.func) or "").endswith((".FileField", ".ImageField")):
+                        fields.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+    return fields
 
 
 def _acquired_kind(module: SourceModule, call: ast.Call) -> str | None:
