@@ -5,7 +5,9 @@ Reports a query run once per row, inside a loop over rows or request data. It lo
 database call (`execute`, `fetch*`, ORM `get`/`query`/`filter`/`scalars`,
 session lookups, asyncpg and aiosql calls) made inside a `for` loop or a comprehension
 whose items come from database rows, from the request, from the rows of an imported file
-(`csv.reader`/`csv.DictReader`) or from a list of keys the function is handed
+(`csv.reader`/`csv.DictReader`; also handed to a function a request handler picks from a
+dispatch table, `loaders[kind](reader)`, whose parameters are the request's data) or from a
+list of keys the function is handed
 (`ids: List[str]`, `names: list[int]`: one lookup per key where one `IN` would do),
 directly or through a helper function of the same code base that queries (or returns the
 rows of a query it assembles through several names, or hands the query it builds to another
@@ -88,7 +90,7 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.libs.http import outbound_call
-from audit_lib.libs.web import route_handlers
+from audit_lib.libs.web import project_routes, route_handlers
 from audit_lib.pyast import (
     ancestors,
     dotted,
@@ -128,7 +130,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if db.skipped_module(module) or _operator_script(module) \
             or not (db.uses_database(module) or _imports_project_code(module, project)):
         return  # tests, migrations, developer tools and management commands
-    handlers = {id(h.function) for h in route_handlers(module)}
+    handlers = {id(h.function) for h in route_handlers(module)} | _dispatched_actions(project)
     django = module.imports_module("django") or ".objects." in module.text
     for fn in functions(module.tree):
         expanded = db.expanded_ops(module, project, fn)
@@ -408,6 +410,43 @@ def _handed_on(module: SourceModule, project: Project, fn: ast.AST, call: ast.Ca
                 and db.classify(module, node, fn, project) is None and db.resolve_function(module, project, node):
             return True
     return False
+
+
+def _dispatched_actions(project: Project) -> frozenset[int]:
+    """Functions of the code base that a request handler picks from a dispatch table
+    (``actions = {"star": col_star, ...}; return actions[action](selected)``): they take what the
+    handler hands them, the request's data."""
+    cached = project.facts.get("r1.dispatched_actions")
+    if cached is not None:
+        return cached
+    found: set[int] = set()
+    for module, handler in project_routes(project):
+        for node in walk_nodes(handler.function):
+            if not isinstance(node, ast.Dict):
+                continue
+            for value in node.values:
+                if isinstance(value, ast.Name):
+                    function = _top_level_function(module, project, value.id)
+                    if function is not None:
+                        found.add(id(function))
+    result = frozenset(found)
+    project.facts["r1.dispatched_actions"] = result
+    return result
+
+
+def _top_level_function(module: SourceModule, project: Project, name: str) -> ast.AST | None:
+    """The module-level function ``name`` means in ``module``: defined there or imported from the code base."""
+    for stmt in module.tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name:
+            return stmt
+    target = module.imports.get(name)
+    if not target or "." not in target:
+        return None
+    owner = project.by_dotted_name.get(target.rsplit(".", 1)[0])
+    if owner is None:
+        return None
+    return next((stmt for stmt in owner.tree.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and stmt.name == target.rsplit(".", 1)[1]), None)
 
 
 def _imports_project_code(module: SourceModule, project: Project) -> bool:
