@@ -29,6 +29,11 @@ The API:
 - :func:`handles`, :func:`db_like_name` -- names holding connections, cursors, sessions, pools;
 - :func:`same_table` -- whether an ORM model name and a table name are one table;
 - :func:`is_log_table` -- audit/event/history tables, which record rather than hold state.
+- :func:`with_wrapper_writes` -- add the writes made through the code base's own committing database
+  wrapper (``(conn or db).insert("t", row)``);
+- :func:`class_bases` -- class name -> the names of its bases, over the project;
+- :func:`never_both` -- whether no run reaches both of two calls (exclusive branches, a leaving block);
+- :func:`handles_unique_violation` -- whether a ``try`` around a call catches the unique violation.
 """
 
 from __future__ import annotations
@@ -1683,3 +1688,147 @@ def in_transaction(module: SourceModule, node: ast.AST, fn: ast.AST | None = Non
 
 def is_commit(op: DbOp) -> bool:
     return op.kind == COMMIT
+
+
+# -- shared by the R2 rules: the code base's committing wrapper, class bases, exclusive branches,
+#    unique-violation handlers
+
+WRAPPER_READS = ("fetchone", "fetchall", "fetch_page")  # wrapper methods given a SELECT
+WRAPPED_LIBRARIES = ("psycopg", "psycopg2", "asyncpg", "sqlite3", "aiosqlite", "sqlalchemy", "sqlmodel",
+                     "flask_sqlalchemy", "django", "databases", "peewee", "tortoise", "pymysql", "mysql")
+UNIQUE_VIOLATIONS = frozenset({"IntegrityError", "UniqueViolation", "UniqueViolationError", "DuplicateKeyError",
+                               "UniqueConstraintError"})
+
+
+def with_wrapper_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list[DbOp]) -> list[DbOp]:
+    """Add the writes made through the code base's own database wrapper when that wrapper commits
+    each statement (``async def insert(self, table, row): ...; await self.conn.commit()``):
+    ``(conn or db).insert("accounts", account)``, ``update("wallets", wallet)``, and mark the
+    SQL statements of modules that talk to the database only through it as committing on their own."""
+    if not _wrapper_commits(project) or any(module.imports_module(lib) for lib in WRAPPED_LIBRARIES):
+        return ops
+    found = [DbOp(**{**op.__dict__, "autocommit": True}) if op.api == "sql" and op.is_write else op for op in ops]
+    found += _wrapper_writes(module, project, fn, 2, {id(fn)})
+    return sorted(found, key=lambda o: (o.call.lineno, o.call.col_offset))
+
+
+def _wrapper_writes(module: SourceModule, project: Project, fn: ast.AST, depth: int, seen: set[int]) -> list[DbOp]:
+    writes: list[DbOp] = []
+    for node in walk_function_body(fn):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in ("insert", "update") and node.args and isinstance(
+                node.args[0], ast.Constant) and isinstance(node.args[0].value, str) and node.args[0].value.isidentifier():
+            handles = func.value.values if isinstance(func.value, ast.BoolOp) else [func.value]
+            if all(db_like_name(dotted(h)) for h in handles):
+                writes.append(DbOp(node, INSERT if func.attr == "insert" else UPDATE,
+                                      frozenset({node.args[0].value}), "wrapper", func.attr, autocommit=True,
+                                      confidence=Confidence.medium))
+            continue
+        if isinstance(func, ast.Attribute) and func.attr in WRAPPER_READS and node.args:
+            text = sql_text(module, node.args[0], fn) or ""
+            facts = parse_sql(text)
+            if facts is not None and facts.kind == "SELECT" and facts.reads:
+                writes.append(DbOp(node, READ, facts.reads, "sql", func.attr, sql=text, facts=facts,
+                                      locking=facts.for_update, confidence=Confidence.medium))
+            continue
+        resolved = resolve_function(module, project, node, reexports=True) if depth > 0 else None
+        if resolved is not None and id(resolved[1]) not in seen:
+            helper_module, helper = resolved
+            inner = _wrapper_writes(helper_module, project, helper, depth - 1, seen | {id(helper)})
+            if resolve_function(module, project, node) is None:
+                # imported through a package re-export: expanded_ops did not follow it
+                inner = [*function_ops(helper_module, helper, project), *inner]
+            for op in inner:
+                writes.append(DbOp(**{**op.__dict__, "call": node, "through": helper.name,
+                                         "autocommit": op.autocommit or (op.api == "sql" and op.is_write)}))
+    return writes
+
+
+def _wrapper_commits(project: Project) -> bool:
+    """Whether a class of the code base wraps the driver with statement methods that commit."""
+    if "db.wrapper_commits" not in project.facts:
+        project.facts["db.wrapper_commits"] = any(
+            isinstance(method, ast.AsyncFunctionDef | ast.FunctionDef) and method.name in ("execute", "insert", "update")
+            and any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "commit"
+                    for n in ast.walk(method))
+            for module in project.modules if "commit" in module.text and not skipped_module(module)
+            for cls in module.nodes_of(ast.ClassDef) for method in cls.body)
+    return project.facts["db.wrapper_commits"]
+
+
+def class_bases(project: Project) -> dict[str, list[str]]:
+    """Class name -> the last part of each of its bases, over the project."""
+    if "db.class_bases" not in project.facts:
+        bases: dict[str, list[str]] = {}
+        for module in project.modules:
+            for node in module.nodes_of(ast.ClassDef):
+                bases.setdefault(node.name, []).extend((dotted(b) or "").split(".")[-1] for b in node.bases)
+        project.facts["db.class_bases"] = bases
+    return project.facts["db.class_bases"]
+
+
+def _path(module: SourceModule, fn: ast.AST, node: ast.AST) -> list[tuple[ast.AST, str, ast.AST]]:
+    """(parent, field, child) steps from ``fn`` down to ``node``."""
+    steps, child = [], node
+    for parent in ancestors(module, node):
+        for field_name, value in ast.iter_fields(parent):
+            if value is child or (isinstance(value, list) and any(v is child for v in value)):
+                steps.append((parent, field_name, child))
+                break
+        if parent is fn:
+            break
+        child = parent
+    return steps[::-1]
+
+
+def split_point(module: SourceModule, fn: ast.AST, earlier: ast.AST, later: ast.AST) -> tuple[list, list, int]:
+    """Both paths from ``fn`` and the index of their first different step."""
+    first, second = _path(module, fn, earlier), _path(module, fn, later)
+    common = 0
+    while common < min(len(first), len(second)) and first[common][2] is second[common][2]:
+        common += 1
+    return first, second, common
+
+
+def never_both(module: SourceModule, fn: ast.AST, earlier: ast.AST, later: ast.AST) -> bool:
+    """Whether no run reaches both writes: they sit in different branches of one ``if`` (or of one
+    ``try``), or the earlier one is in a block that ends by leaving the function (an error path that
+    saves and raises, a branch that writes and returns)."""
+    first, second, common = split_point(module, fn, earlier, later)
+    if common < min(len(first), len(second)):
+        parent, field_a, _ = first[common]
+        _, field_b, _ = second[common]
+        if field_a != field_b and isinstance(parent, (ast.If, ast.Try, ast.ExceptHandler)) and {field_a, field_b} != {
+                "body", "finalbody"}:
+            return True
+        if isinstance(parent, ast.Try) and field_a == field_b == "handlers":
+            return True  # two different except clauses
+    for parent, field_name, _ in first[common + 1:]:
+        block = getattr(parent, field_name)
+        if isinstance(block, list) and _ends_by_leaving(block):
+            return True
+        if isinstance(parent, ast.Try) and field_name == "body" and parent.handlers and all(
+                _ends_by_leaving(b) for b in [parent.orelse, *(h.body for h in parent.handlers)]):
+            return True  # try: write / except: return / else: return -- every way out of the try leaves
+    return False
+
+
+def _ends_by_leaving(block: list[ast.stmt]) -> bool:
+    return bool(block) and isinstance(block[-1], (ast.Raise, ast.Return))
+
+
+def handles_unique_violation(module: SourceModule, node: ast.AST, fn: ast.AST) -> bool:
+    child = node
+    for parent in ancestors(module, node):
+        if parent is fn:
+            break
+        if isinstance(parent, ast.Try) and any(child is stmt for stmt in parent.body):
+            for handler in parent.handlers:
+                caught = handler.type
+                types = caught.elts if isinstance(caught, ast.Tuple) else [caught] if caught is not None else []
+                if any((qualified(module, t) or "").split(".")[-1] in UNIQUE_VIOLATIONS for t in types):
+                    return True
+        child = parent
+    return False

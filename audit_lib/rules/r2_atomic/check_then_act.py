@@ -67,13 +67,10 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
-from audit_lib.pyast import ancestors, dotted, functions, is_none, method_name, qualified, walk_function_body, walk_nodes
+from audit_lib.pyast import ancestors, dotted, functions, is_none, method_name, walk_function_body, walk_nodes
 from audit_lib.registry import rule
-from audit_lib.rules.r2_atomic.multi_table_write_no_tx import with_wrapper_writes
 from audit_lib.source import Project, SourceModule
 
-UNIQUE_VIOLATIONS = {"IntegrityError", "UniqueViolation", "UniqueViolationError", "DuplicateKeyError",
-                     "UniqueConstraintError"}
 FETCH_METHODS = {"fetchone", "fetchall", "fetchmany", "fetchval", "fetchrow", "first", "one", "one_or_none",
                  "scalar", "scalar_one", "scalar_one_or_none", "all"}
 ROW_READS = {"get", "aget", "first", "last", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "get_one",
@@ -94,7 +91,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             db.uses_database(module) or _imports_project_code(module, project)):
         return
     for fn in functions(module.tree):
-        ops = with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
+        ops = db.with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
         writing_calls = {id(op.call) for op in ops if op.is_write}
         # a helper that also writes is not a lookup whose answer the caller acts on
         reads = [op for op in ops if op.is_read and op.tables and not op.locking
@@ -107,7 +104,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         if not reads or not writes:
             continue
         for write in writes:
-            if id(write.call) in reported or handles_unique_violation(module, write.call, fn):
+            if id(write.call) in reported or db.handles_unique_violation(module, write.call, fn):
                 continue
             read = _deciding_read(module, fn, reads, write)
             if read is None:
@@ -404,19 +401,4 @@ def _leaves(body: list[ast.stmt]) -> bool:
         return True
     if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
         return method_name(last.value) in ("abort", "abort_json")
-    return False
-
-
-def handles_unique_violation(module: SourceModule, node: ast.AST, fn: ast.AST) -> bool:
-    child = node
-    for parent in ancestors(module, node):
-        if parent is fn:
-            break
-        if isinstance(parent, ast.Try) and any(child is stmt for stmt in parent.body):
-            for handler in parent.handlers:
-                caught = handler.type
-                types = caught.elts if isinstance(caught, ast.Tuple) else [caught] if caught is not None else []
-                if any((qualified(module, t) or "").split(".")[-1] in UNIQUE_VIOLATIONS for t in types):
-                    return True
-        child = parent
     return False

@@ -94,11 +94,8 @@ FIX = ("put all the writes in one transaction and commit once after the last: `a
        "(asyncpg/psycopg 3), `with session.begin():` (SQLAlchemy), `with transaction.atomic():` (Django), or "
        "remove the commit() between the writes")
 UPSERT_HELPER = re.compile(r"get_or_create|get_or_add|upsert|create_or_update|create_or_get|ensure_")
-WRAPPER_READS = ("fetchone", "fetchall", "fetch_page")  # wrapper methods given a SELECT
 TASK_DECORATORS = {"task", "shared_task", "actor", "periodic_task"}
 GETTER = re.compile(r"(a?get|load|fetch|find)_")
-WRAPPED_LIBRARIES = ("psycopg", "psycopg2", "asyncpg", "sqlite3", "aiosqlite", "sqlalchemy", "sqlmodel",
-                     "flask_sqlalchemy", "django", "databases", "peewee", "tortoise", "pymysql", "mysql")
 SAMPLE_DATA = re.compile(r"^(seed|seeds|seeding|dummy|fake|initdb|init_db|populate|sample_data|demo_data)"
                          r"([-_]\w+)*\.py$|[-_](seed|seeds|dummy|fake|sample|demo)(\.py$|[-_])", re.I)
 SIGN_IN_SESSION = re.compile(r"session_?tokens?$", re.I)
@@ -113,7 +110,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         return
     atomic_requests = _atomic_requests(project)
     for fn in functions(module.tree):
-        ops = with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
+        ops = db.with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
         if sum(1 for op in ops if op.is_write) < 2:
             continue
         django_in_caller_tx = atomic_requests or _runs_in_callers_transaction(module, fn, project)
@@ -124,64 +121,6 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
 
 def _imports_project_code(module: SourceModule, project: Project) -> bool:
     return any(target.rsplit(".", 1)[0] in project.by_dotted_name for target in module.imports.values())
-
-
-def with_wrapper_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
-    """Add the writes made through the code base's own database wrapper when that wrapper commits
-    each statement (``async def insert(self, table, row): ...; await self.conn.commit()``):
-    ``(conn or db).insert("accounts", account)``, ``db.update("wallets", wallet)``, and mark the
-    SQL statements of modules that talk to the database only through it as committing on their own."""
-    if not _wrapper_commits(project) or any(module.imports_module(lib) for lib in WRAPPED_LIBRARIES):
-        return ops
-    found = [db.DbOp(**{**op.__dict__, "autocommit": True}) if op.api == "sql" and op.is_write else op for op in ops]
-    found += _wrapper_writes(module, project, fn, 2, {id(fn)})
-    return sorted(found, key=lambda o: (o.call.lineno, o.call.col_offset))
-
-
-def _wrapper_writes(module: SourceModule, project: Project, fn: ast.AST, depth: int, seen: set[int]) -> list[db.DbOp]:
-    writes: list[db.DbOp] = []
-    for node in walk_function_body(fn):
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr in ("insert", "update") and node.args and isinstance(
-                node.args[0], ast.Constant) and isinstance(node.args[0].value, str) and node.args[0].value.isidentifier():
-            handles = func.value.values if isinstance(func.value, ast.BoolOp) else [func.value]
-            if all(db.db_like_name(dotted(h)) for h in handles):
-                writes.append(db.DbOp(node, db.INSERT if func.attr == "insert" else db.UPDATE,
-                                      frozenset({node.args[0].value}), "wrapper", func.attr, autocommit=True,
-                                      confidence=Confidence.medium))
-            continue
-        if isinstance(func, ast.Attribute) and func.attr in WRAPPER_READS and node.args:
-            text = db.sql_text(module, node.args[0], fn) or ""
-            facts = db.parse_sql(text)
-            if facts is not None and facts.kind == "SELECT" and facts.reads:
-                writes.append(db.DbOp(node, db.READ, facts.reads, "sql", func.attr, sql=text, facts=facts,
-                                      locking=facts.for_update, confidence=Confidence.medium))
-            continue
-        resolved = db.resolve_function(module, project, node, reexports=True) if depth > 0 else None
-        if resolved is not None and id(resolved[1]) not in seen:
-            helper_module, helper = resolved
-            inner = _wrapper_writes(helper_module, project, helper, depth - 1, seen | {id(helper)})
-            if db.resolve_function(module, project, node) is None:
-                # imported through a package re-export: db.expanded_ops did not follow it
-                inner = [*db.function_ops(helper_module, helper, project), *inner]
-            for op in inner:
-                writes.append(db.DbOp(**{**op.__dict__, "call": node, "through": helper.name,
-                                         "autocommit": op.autocommit or (op.api == "sql" and op.is_write)}))
-    return writes
-
-
-def _wrapper_commits(project: Project) -> bool:
-    """Whether a class of the code base wraps the driver with statement methods that commit."""
-    if "r2.wrapper_commits" not in project.facts:
-        project.facts["r2.wrapper_commits"] = any(
-            isinstance(method, ast.AsyncFunctionDef | ast.FunctionDef) and method.name in ("execute", "insert", "update")
-            and any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "commit"
-                    for n in ast.walk(method))
-            for module in project.modules if "commit" in module.text and not db.skipped_module(module)
-            for cls in module.nodes_of(ast.ClassDef) for method in cls.body)
-    return project.facts["r2.wrapper_commits"]
 
 
 def _makes_sample_data(module: SourceModule) -> bool:
@@ -271,7 +210,7 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue  # a lost trailing audit/notification row, not half a domain change
             if SIGN_IN_SESSION.search(first) or SIGN_IN_SESSION.search(second):
                 continue  # the browser's sign-in session, opened or rotated with the change
-            if never_both(module, fn, earlier.call, later.call) or _independent_options(module, fn, ops, earlier.call,
+            if db.never_both(module, fn, earlier.call, later.call) or _independent_options(module, fn, ops, earlier.call,
                                                                                            later.call):
                 continue
             through = f" via {later.through}()" if later.through else ""
@@ -307,7 +246,7 @@ def _tracks_a_job(project: Project, write: db.DbOp) -> bool:
     runs."""
     receiver = (write.receiver or "").split(".")[-1] if not write.through else ""
     return bool(JOB_ROW.fullmatch(receiver)) or any(
-        JOB_ROW.fullmatch(t) or any(JOB_ROW.fullmatch(b) for b in class_bases(project).get(t, ()))
+        JOB_ROW.fullmatch(t) or any(JOB_ROW.fullmatch(b) for b in db.class_bases(project).get(t, ()))
         for t in write.tables)
 
 
@@ -322,67 +261,6 @@ def _task_subject(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bool:
         if isinstance(node, ast.Assign) and [dotted(t) for t in node.targets] == [write.receiver]:
             return any(isinstance(n, ast.Name) and n.id in parameters for n in ast.walk(node.value))
     return False
-
-
-def class_bases(project: Project) -> dict[str, list[str]]:
-    """Class name -> the last part of each of its bases, over the project."""
-    if "r2.class_bases" not in project.facts:
-        bases: dict[str, list[str]] = {}
-        for module in project.modules:
-            for node in module.nodes_of(ast.ClassDef):
-                bases.setdefault(node.name, []).extend((dotted(b) or "").split(".")[-1] for b in node.bases)
-        project.facts["r2.class_bases"] = bases
-    return project.facts["r2.class_bases"]
-
-
-def _path(module: SourceModule, fn: ast.AST, node: ast.AST) -> list[tuple[ast.AST, str, ast.AST]]:
-    """(parent, field, child) steps from ``fn`` down to ``node``."""
-    steps, child = [], node
-    for parent in ancestors(module, node):
-        for field_name, value in ast.iter_fields(parent):
-            if value is child or (isinstance(value, list) and any(v is child for v in value)):
-                steps.append((parent, field_name, child))
-                break
-        if parent is fn:
-            break
-        child = parent
-    return steps[::-1]
-
-
-def _split_point(module: SourceModule, fn: ast.AST, earlier: ast.AST, later: ast.AST) -> tuple[list, list, int]:
-    """Both paths from ``fn`` and the index of their first different step."""
-    first, second = _path(module, fn, earlier), _path(module, fn, later)
-    common = 0
-    while common < min(len(first), len(second)) and first[common][2] is second[common][2]:
-        common += 1
-    return first, second, common
-
-
-def never_both(module: SourceModule, fn: ast.AST, earlier: ast.AST, later: ast.AST) -> bool:
-    """Whether no run reaches both writes: they sit in different branches of one ``if`` (or of one
-    ``try``), or the earlier one is in a block that ends by leaving the function (an error path that
-    saves and raises, a branch that writes and returns)."""
-    first, second, common = _split_point(module, fn, earlier, later)
-    if common < min(len(first), len(second)):
-        parent, field_a, _ = first[common]
-        _, field_b, _ = second[common]
-        if field_a != field_b and isinstance(parent, (ast.If, ast.Try, ast.ExceptHandler)) and {field_a, field_b} != {
-                "body", "finalbody"}:
-            return True
-        if isinstance(parent, ast.Try) and field_a == field_b == "handlers":
-            return True  # two different except clauses
-    for parent, field_name, _ in first[common + 1:]:
-        block = getattr(parent, field_name)
-        if isinstance(block, list) and _ends_by_leaving(block):
-            return True
-        if isinstance(parent, ast.Try) and field_name == "body" and parent.handlers and all(
-                _ends_by_leaving(b) for b in [parent.orelse, *(h.body for h in parent.handlers)]):
-            return True  # try: write / except: return / else: return -- every way out of the try leaves
-    return False
-
-
-def _ends_by_leaving(block: list[ast.stmt]) -> bool:
-    return bool(block) and isinstance(block[-1], (ast.Raise, ast.Return))
 
 
 def _created_if_missing(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bool:
@@ -434,7 +312,7 @@ def _independent_options(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], 
     and no row written in the function: a failure leaves some steps done, each whole, and running
     it again does the rest. Parts of one entity (the tags of the challenge just created) stay
     reported."""
-    first, second, common = _split_point(module, fn, earlier, later)
+    first, second, common = db.split_point(module, fn, earlier, later)
     if common >= min(len(first), len(second)):
         return False
     branch_a, branch_b = first[common][2], second[common][2]

@@ -58,7 +58,6 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.libs.http import outbound_call
 from audit_lib.pyast import FUNCTION_TYPES, dotted, functions, walk_function_body
-from audit_lib.rules.r2_atomic.multi_table_write_no_tx import class_bases
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -178,5 +177,5 @@ def _implementations(project: Project, module: SourceModule, method: ast.AST) ->
 
 
 def _derives_from(project: Project, name: str, base: str, depth: int = 5) -> bool:
-    bases = class_bases(project).get(name, [])
+    bases = db.class_bases(project).get(name, [])
     return base in bases or (depth > 0 and any(_derives_from(project, b, base, depth - 1) for b in bases if b != name))

@@ -80,8 +80,6 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.libs.web import route_handlers
 from audit_lib.pyast import ancestors, dotted, is_none, walk_function_body, walk_nodes
-from audit_lib.rules.r2_atomic.check_then_act import handles_unique_violation
-from audit_lib.rules.r2_atomic.multi_table_write_no_tx import class_bases, never_both, with_wrapper_writes
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -191,7 +189,7 @@ def _creates_implicitly(project: Project, cls: ast.ClassDef) -> bool:
         seen.add(base)
         if base in IMPLICIT_CREATE:
             return True
-        todo.extend(class_bases(project).get(base, ()))
+        todo.extend(db.class_bases(project).get(base, ()))
     return False
 
 
@@ -265,7 +263,7 @@ def _deduplicated(module: SourceModule, fn: ast.AST, insert: db.DbOp, ops: list[
     another branch that returns (``if shared: return create_shared(...)``) does not guard the insert."""
     earlier = ops[:next(i for i, op in enumerate(ops) if op is insert)]
     return any(op.is_read and any(db.same_table(a, b) for a in op.tables for b in insert.tables)
-               and (op.call is insert.call or not never_both(module, fn, op.call, insert.call)) for op in earlier)
+               and (op.call is insert.call or not db.never_both(module, fn, op.call, insert.call)) for op in earlier)
 
 
 def _natural_unique(project: Project, model: str) -> bool:
@@ -364,7 +362,7 @@ def _created_once(module: SourceModule, project: Project, fn: ast.AST, insert: d
     violation, under ``if not owner.relation:`` that it fills (``owner.relation = create(...)``),
     behind a one-to-one guard (``if hasattr(user, "profile"): raise``, here or in the helper that
     inserts), or in a set-up step that only runs until the installation is set up."""
-    if handles_unique_violation(module, insert.call, fn) or _fills_missing_relation(module, fn, insert.call):
+    if db.handles_unique_violation(module, insert.call, fn) or _fills_missing_relation(module, fn, insert.call):
         return True
     if _installation_step(module, fn, insert.call) or _one_to_one_guard(fn, insert.call.lineno) or _refuses_repeats(
             fn, insert.call.lineno):
@@ -435,7 +433,7 @@ def _installation_step(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool
 
 
 def _first_insert(module: SourceModule, project: Project, fn: ast.AST) -> tuple[str, ast.AST, str | None, Confidence] | None:
-    ops = with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
+    ops = db.with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
     inserts, guarded = [], False
     for op in ops:
         if op.kind != db.INSERT or op.upsert or any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables):
