@@ -77,6 +77,7 @@ from audit_lib.libs.web import handler_of
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import (
     LIST,
+    PASS_THROUGH_CALLS,
     STR,
     LoopSite,
     enclosing_loop_sites,
@@ -188,7 +189,7 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
             return True
         if isinstance(node, ast.Name) and node.id in body_lists:
             return True
-        if isinstance(node, ast.Attribute) and node.attr in collections and not isinstance(parents.get(node), ast.Attribute) \
+        if isinstance(node, ast.Attribute) and node.attr in collections and _walked_whole(node, expression, parents) \
                 and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
             return True  # source.submissions: one row per child in the database
         if isinstance(node, ast.Name) and (node.id, node.lineno) not in seen:
@@ -197,6 +198,14 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
                    for source in _sources_of(function, node, parents)):
                 return True
     return False
+
+
+def _walked_whole(node: ast.expr, expression: ast.expr, parents: dict) -> bool:
+    """``node`` is the collection itself, not something read off it or handed to a helper: the whole
+    expression, the iterable of a comprehension in it, or the argument of ``list()``/``sorted()``..."""
+    parent = parents.get(node)
+    return node is expression or isinstance(parent, ast.comprehension) and parent.iter is node \
+        or isinstance(parent, ast.Call) and node in parent.args and dotted(parent.func) in PASS_THROUGH_CALLS
 
 
 BODY_MODEL_BASES = {"BaseModel", "Schema", "Struct"}  # pydantic (and django-ninja's Schema), msgspec
