@@ -22,7 +22,9 @@ are recognised:
   a service loop, itself or in a nested function that uses the queue (`while True`,
   or a flag named for a lifetime: `while running`, `while not self.stopped`,
   `while not self._is_shutting_down()`; not `while not q.empty()` or `while
-  self.tasks`, which drain a container), and something puts into it: a queue that nothing `put`s into and
+  self.tasks`, which drain a container), or handed as a keyword to a constructor
+  (`Connection(inbox=asyncio.Queue())`) and put into under that name by a service loop
+  (`while running: conn.inbox.put_nowait(msg)`), and something puts into it: a queue that nothing `put`s into and
   that is never handed anywhere cannot grow (puts are matched by the name it is bound
   to: `self.X.put` of the same class, `X.put`/`obj.X.put` elsewhere; a module-level
   queue imported by another file counts as filled). A queue bounded after construction
@@ -572,6 +574,8 @@ def _unbounded_queues(module: SourceModule, project: Project) -> Iterator[Findin
         else:
             continue
         where, long_lived = _queue_home(module, node)
+        if where is None:
+            where = _kept_by_object_fed_by_loop(module, project, node)
         if where is None or _never_filled(module, project, node) or _bounded_later(project, module, node) \
                 or _fed_from_a_fixed_set(module, project, node):
             continue
@@ -621,6 +625,27 @@ def _queue_home(module: SourceModule, call: ast.Call) -> tuple[str | None, bool]
                         any(isinstance(a, ast.Name) and a.id == local for a in node.args):
                     return f"registered with {starter}() by {fn.name}()", False
     return None, False
+
+
+def _kept_by_object_fed_by_loop(module: SourceModule, project: Project, call: ast.Call) -> str | None:
+    """``WebsocketConnection(receive_queue=Queue())``: a queue handed to a constructor as a keyword, and put into
+    under that name by a service loop (``while settings.running: conn.receive_queue.put_nowait(data)``): it
+    lives as long as the object and fills as long as the loop runs."""
+    keyword_node = module.parents.get(call)
+    owner = module.parents.get(keyword_node)
+    if not isinstance(keyword_node, ast.keyword) or keyword_node.arg is None or not isinstance(owner, ast.Call):
+        return None
+    constructor = (call_name(module, owner) or "").rsplit(".", 1)[-1]
+    if not constructor[:1].isupper():
+        return None
+    for put_module, _cls, _through_self, attribute in _queue_puts(project).get(keyword_node.arg, ()):
+        loop = next((a for a in ancestors(put_module, attribute) if isinstance(a, ast.While)
+                     or isinstance(a, FUNCTION_TYPES)), None)
+        if isinstance(loop, ast.While) and _is_service_loop_test(loop.test):
+            fn = enclosing_function(put_module, attribute)
+            return f"kept as `{keyword_node.arg}` of {constructor}, filled by the service loop of " \
+                   f"{fn.name if fn is not None else 'the module'}()"
+    return None
 
 
 def _is_service_loop_test(test: ast.expr) -> bool:
