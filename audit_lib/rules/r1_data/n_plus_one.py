@@ -28,26 +28,26 @@ default `lazy="select"`, `backref`s included) used on each row of a loop over a 
 rows (`solve.challenge.value`) that the query does not load eagerly
 (`joinedload`/`selectinload`/...).
 
-Loops over literal constants, loops over chunks of rows (`range(0, len(rows), 500)`,
-`for batch in chunks(rows)`), batch calls (`executemany`, `bulk_create`, `add_all`,
-queries that take a whole list with `= ANY(...)`/`IN`), statements that call a server
-function and read no table (`SELECT pg_advisory_unlock(%s)`: nothing to join or fetch by
-key) and `while` loops that page through results are not reported. Nor are per-item units
-of work, which are not a query pattern: writes in loops that also call another service or
-move a file in storage for each item (in the loop or in a helper it calls, whose write then
-records that call's outcome), calls inside a transaction opened for each item
-(`with transaction.atomic():` in the loop or in the helper it calls), calls of a helper that writes and commits along with a lookup or another
-write (`delete_attachment(id)`: read, delete, commit; a helper whose only statement is one
-keyed write, `repository.delete_by_role(id)`, is a statement per item and stays reported),
-calls of a helper that writes to two or more tables (one aggregate per item), lookups
-made by a helper that fetches from another service (a remote lookup whose query only caches
-the answer), and inserts whose new row the same iteration hands
-on to more processing (`job = Job.objects.create(...); job.start()`), and saves of Django
-models that override `save()` (or inherit a project class that does): each row runs that
-logic, which `bulk_create` would skip. Tests, migrations,
-the developer tools of a top-level `tools/` folder and Django management commands
-(operator-run scripts: a nightly mailer, a clean-up, a fake-data generator) are not
-checked.
+Loops over literal constants, loops over chunks of rows (`range(0, len(rows), 500)`, `for
+batch in chunks(rows)`), batch calls (`executemany`, `bulk_create`, `add_all`, queries that
+take a whole list with `= ANY(...)`/`IN`), statements that call a server function and read
+no table (`SELECT pg_advisory_unlock(%s)`: nothing to join or fetch by key) and `while`
+loops that page through results are not reported. Nor are per-item units of work, which are
+not a query pattern: writes in loops that also call another service or move a file in
+storage for each item (in the loop or in a helper it calls, whose write then records that
+call's outcome), calls inside a transaction opened for each item (`with
+transaction.atomic():` in the loop or in the helper it calls), calls of a helper that writes
+and commits along with a lookup or another write, whichever branch it takes
+(`delete_attachment(id)`: read, delete, commit; a helper whose only statement is one keyed
+write, `repository.delete_by_role(id)`, or that commits only in the branch creating a
+missing row, stays reported), calls of a helper that writes to two or more tables (one
+aggregate per item), lookups made by a helper that fetches from another service (a remote
+lookup whose query only caches the answer), and inserts whose new row the same iteration
+hands on to more processing (`job = Job.objects.create(...); job.start()`), and saves of
+Django models that override `save()` (or inherit a project class that does): each row runs
+that logic, which `bulk_create` would skip. Tests, migrations, the developer tools of a
+top-level `tools/` folder and Django management commands (operator-run scripts: a nightly
+mailer, a clean-up, a fake-data generator) are not checked.
 
 ## Why is this bad?
 A page that shows 50 orders then runs 51 queries: each one pays a network round trip
@@ -119,7 +119,8 @@ RELATED_MANAGER_WRITES = {"add", "remove", "set", "clear", "create", "get_or_cre
                           "update", "delete"}
 RELATION_FIELDS = {"ForeignKey": "one", "OneToOneField": "one", "ParentalKey": "one", "TreeForeignKey": "one",
                    "ManyToManyField": "many", "ParentalManyToManyField": "many", "TreeManyToManyField": "many"}
-STORAGE_METHODS = {"save", "open", "delete", "exists", "listdir", "size"}
+STORAGE_METHODS = ("save", "open", "delete", "exists", "listdir", "size", "move", "copy", "remove", "upload",
+                   "download")
 NOT_REQUEST_PARAMS = {"self", "cls", "request", "req", "response", "background_tasks", "current_user", "user"}
 FIX = ("load every row's data in one query: a JOIN, `WHERE key = ANY(%s)` with the list of keys, or the ORM's "
        "batch loading (selectinload/joinedload, select_related/prefetch_related); executemany/bulk_create for writes")
@@ -134,7 +135,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     django = module.imports_module("django") or ".objects." in module.text
     for fn in functions(module.tree):
         expanded = db.expanded_ops(module, project, fn)
-        units = _units_of_work(expanded)
+        units = _units_of_work(module, project, expanded)
         ops = [op for op in expanded
                if op.round_trip and not op.batch
                and (not op.lazy or db.evaluated_in_place(module, op.call) or _evaluated_by_chain(module, op.call)
@@ -300,11 +301,12 @@ def _queryset_evaluations(module: SourceModule, fn: ast.AST) -> Iterator[db.DbOp
             yield db.DbOp(call=node, kind=db.READ, api="django", method=node.func.attr, confidence=Confidence.medium)
 
 
-def _units_of_work(ops: list[db.DbOp]) -> set[int]:
+def _units_of_work(module: SourceModule, project: Project, ops: list[db.DbOp]) -> set[int]:
     """Calls of helpers that write and commit (``delete_file(f.id)``, ``set_config(k, v)``), or that
     write to two or more tables (``create_translation(data)`` inserting a row and its children): each
     call saves one item, and its lookups serve that write. Per-item units of work are not the N+1 reads
     this rule is about (a batch would change their failure semantics, not only their speed)."""
+    calls = {id(op.call): op.call for op in ops}
     committing = {id(op.call) for op in ops if op.through and op.kind == db.COMMIT}
     writing = {id(op.call) for op in ops if op.through and op.is_write}
     # a helper that only runs one keyed write and commits it (a repository's delete_by_x) is a
@@ -319,7 +321,43 @@ def _units_of_work(ops: list[db.DbOp]) -> set[int]:
         if op.through and op.is_write:
             tables.setdefault(id(op.call), set()).update(op.tables or {"?"})
     aggregates = {call for call, written in tables.items() if len(written) > 1}
-    return committing & writing | aggregates
+    return {call for call in committing & writing if _commits_on_every_path(project, module, calls[call])} | aggregates
+
+
+def _commits_on_every_path(project: Project, module: SourceModule, call: ast.Call) -> bool:
+    """Whether the helper ``call`` invokes commits whichever way it goes (``if found: ...; commit()
+    else: add(...); commit()``); a commit only in the branch that creates a missing row leaves the
+    other calls without one, so the calls are not units of work."""
+    resolved = db.resolve_function(module, project, call, reexports=True)
+    if resolved is None:
+        return True
+    helper_module, helper = resolved
+    commits = {id(op.call) for op in db.expanded_ops(helper_module, project, helper) if op.kind == db.COMMIT}
+    return _always(helper.body, commits)
+
+
+def _always(block: list[ast.stmt], commits: set[int]) -> bool:
+    for stmt in block:
+        if isinstance(stmt, ast.If):
+            if _always(stmt.body, commits) and _always(stmt.orelse, commits):
+                return True
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            if _always(stmt.body, commits):
+                return True
+        elif isinstance(stmt, ast.Try):
+            if _always(stmt.finalbody, commits) or _always(stmt.body, commits) \
+                    and all(_always(h.body, commits) or _leaves(h.body) for h in stmt.handlers):
+                return True
+        elif not isinstance(stmt, (ast.For, ast.AsyncFor, ast.While, ast.FunctionDef, ast.AsyncFunctionDef,
+                                   ast.ClassDef)) and any(id(n) in commits for n in walk_nodes(stmt)):
+            return True
+        if _leaves([stmt]):
+            return False
+    return False
+
+
+def _leaves(block: list[ast.stmt]) -> bool:
+    return any(isinstance(stmt, (ast.Return, ast.Raise)) for stmt in block)
 
 
 def _operator_script(module: SourceModule) -> bool:
@@ -630,13 +668,13 @@ def _calls_out(module: SourceModule, project: Project, node: ast.AST, depth: int
 
 
 def _file_storage_call(call: ast.Call) -> bool:
-    """``storage.save(name, f)``, ``default_storage.open(name)``: file I/O on a storage backend
-    (often an object store), one file per item."""
+    """``storage.save(name, f)``, ``default_storage.open(name)``, ``Storage.get_default().move_to(path)``:
+    file I/O on a storage backend (often an object store), one file per item."""
     func = call.func
-    if not isinstance(func, ast.Attribute) or func.attr not in STORAGE_METHODS:
+    if not isinstance(func, ast.Attribute) or not func.attr.startswith(STORAGE_METHODS):
         return False
-    receiver = dotted(func.value) or ""
-    return receiver.split(".")[-1].lower().endswith("storage")
+    receiver = func.value.func if isinstance(func.value, ast.Call) else func.value  # Storage.get_default().move(...)
+    return any(part.lower().endswith("storage") for part in (dotted(receiver) or "").split("."))
 
 
 def _is_chunked(loop: ast.AST) -> bool:
