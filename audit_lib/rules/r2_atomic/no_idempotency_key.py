@@ -26,8 +26,10 @@ Not reported: handlers that look the row up by a natural key before inserting it
 retry is refused as "already exists"; the race in that check is R2.check-then-act's),
 inserts that cannot run twice for one target -- a model with a unique key on client data
 (`unique_together`, `UniqueConstraint`, `OneToOneField`, `unique=True` without a generated
-default, unless the insert fills it with a computed value such as a generated file name), a `try` that catches the unique violation, `if not owner.relation:` around the
-insert that fills it, a one-to-one guard `if hasattr(user, "profile"): raise`, an early
+default, unless the insert or the model's own `__init__` fills it with a generated value such as a
+file name or `uuid4()`), a `try` that catches the unique violation, `if not owner.relation:` around the
+insert that fills it, a set-state action that creates the owner's row only in the branch where the
+owner has none (`if source.star: source.star.starred = True` / `else: add(SourceStar(source))`), a one-to-one guard `if hasattr(user, "profile"): raise`, an early
 exit answering 409 or 429, a delete of the same rows first (a replace), a set-up wizard
 under `if not is_setup():` --
 handlers that read the key (`request.headers.get("Idempotency-Key")`, an
@@ -89,6 +91,7 @@ REPEAT_STATUS = re.compile(r"409|429|CONFLICT|TOO_MANY_REQUESTS|^Conflict$|^TooM
 # a login or token endpoint mints a new credential on each call by design
 CREDENTIAL = re.compile(r"session|token$|tokens$|_token|authorization_?codes?$", re.I)  # OAuth codes: one per consent
 INSTALLATION_STATE = re.compile(r"(^|\.)(is|has_been)_(setup|set_up|installed|initiali[sz]ed|configured|bootstrapped)$")
+GENERATOR = re.compile(r"(^|\.)(uuid\d|token_(hex|urlsafe|bytes)|urandom|randbytes|getrandbits|choices|now|utcnow|time_ns)$")
 SERIALIZER = re.compile(r"serializer$", re.I)
 FIX = ("accept an Idempotency-Key header, store it with the row under a unique constraint and insert with "
        "INSERT ... ON CONFLICT (idempotency_key) DO NOTHING, returning the stored result on a retry")
@@ -304,11 +307,27 @@ def _unique_models(project: Project) -> tuple[set[str], dict[str, list[str]]]:
             declared.add(cls.name)
             fields = {t.id for statement in cls.body if isinstance(statement, ast.Assign) and any(
                 n in found for n in ast.walk(statement.value)) for t in statement.targets if isinstance(t, ast.Name)}
+            generated = _generated_in_class(cls) & fields
+            if generated and generated == fields and len(fields) == len(found):
+                declared.discard(cls.name)  # every unique field is filled by the model itself: no natural key
+                continue
             if all(isinstance(n, ast.Call) and (dotted(n.func) or "").split(".")[-1] not in (
                     "UniqueConstraint", "OneToOneField") for n in found) and len(fields) == len(found):
                 single[cls.name] = fields
     project.facts["r2.single_unique"] = single
     return declared, bases
+
+
+def _generated_in_class(cls: ast.ClassDef) -> set[str]:
+    """Fields a method of the model fills with a generated value (``self.uuid = str(uuid.uuid4())``
+    in ``__init__``): unique on every insert, so not a key a retry would repeat."""
+    found = set()
+    for method in (f for f in cls.body if isinstance(f, ast.FunctionDef)):
+        for node in ast.walk(method):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and any(
+                    GENERATOR.search(dotted(n.func) or "") for n in ast.walk(node.value) if isinstance(n, ast.Call)):
+                found |= {t.attr for t in node.targets if isinstance(t, ast.Attribute) and dotted(t.value) == "self"}
+    return found
 
 
 def _generated_key(module: SourceModule, project: Project, fn: ast.AST, insert: db.DbOp) -> bool:
@@ -367,9 +386,40 @@ def _created_once(module: SourceModule, project: Project, fn: ast.AST, insert: d
     if _installation_step(module, fn, insert.call) or _one_to_one_guard(fn, insert.call.lineno) or _refuses_repeats(
             fn, insert.call.lineno):
         return True
+    if _fills_missing_row(module, fn, insert.call):
+        return True
     if insert.through:
         resolved = db.resolve_function(module, project, insert.call)
-        return resolved is not None and _one_to_one_guard(resolved[1], None)
+        return resolved is not None and (_one_to_one_guard(resolved[1], None) or _fills_missing_row(*resolved, None))
+    return False
+
+
+def _fills_missing_row(module: SourceModule, fn: ast.AST, call: ast.AST | None) -> bool:
+    """A set-state action: the row of an owner's relation is created only in the branch where the
+    owner has none (``if source.star: source.star.starred = True / else: add(SourceStar(source))``,
+    ``if not user.settings: add(Settings(user_id=user.id))``); the next call finds it and changes it
+    instead. ``call`` is the insert, or None to accept any such branch of a helper."""
+    inside = {id(a) for a in ancestors(module, call)} | {id(call)} if call is not None else None
+    for node in walk_function_body(fn):
+        if not isinstance(node, ast.If) or (inside is not None and id(node) not in inside):
+            continue
+        test, missing_branch = node.test, node.orelse
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test, missing_branch = test.operand, node.body
+        elif isinstance(test, ast.Compare) and len(test.ops) == 1 and is_none(test.comparators[0]):
+            missing_branch = node.body if isinstance(test.ops[0], ast.Is) else node.orelse
+            test = test.left
+        if not (isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name)) or not missing_branch:
+            continue
+        owner = test.value.id
+        branch = ast.Module(body=missing_branch, type_ignores=[])
+        if inside is not None and not any(id(s) in inside for s in missing_branch):
+            continue
+        for made in (n for n in ast.walk(branch) if isinstance(n, ast.Call) and (dotted(n.func) or "").split(".")[-1][:1].isupper()):
+            given = [*made.args, *(k.value for k in made.keywords)]
+            if any(isinstance(g, ast.Name) and g.id == owner or isinstance(g, ast.Attribute) and dotted(g.value) == owner
+                   for g in given):
+                return True
     return False
 
 
