@@ -29,9 +29,9 @@ are recognised:
   to: `self.X.put` of the same class, `X.put`/`obj.X.put` elsewhere; a module-level
   queue imported by another file counts as filled). A queue bounded after construction
   (`handler.queue.maxsize = config[...]`, matched by the same name) is bounded, and so
-  is a queue whose every put enqueues only parameters naming one value of a fixed set
-  (the choice names below, a configured peer `host`/`port`, a retry counter
-  `attempt`): configuration-driven work, not traffic;
+  is a queue whose every put enqueues only a configured peer (`host`/`port` parameters)
+  and at most a retry counter (`attempt`): work driven by the cluster's configuration,
+  not by traffic (a queue of event kinds is still reported);
 - `collections.deque()` without `maxlen` stored at module level, class level or on
   `self`, when nothing removes from it.
 
@@ -144,7 +144,8 @@ CHOICE_PARAMETER = re.compile(
     r"^(name|lang|language|locale|env|environment|dataset|table|field|attr|attribute|setting|option|dialect|"
     r"backend|driver|unit|currency|feature|capability|permission|role|status)$|(^|_)(kind|mode|level|format|fmt|type)$")
 # What a queue may carry and stay bounded by configuration: a choice, a configured peer, a retry counter.
-FIXED_SET_ITEM = re.compile(CHOICE_PARAMETER.pattern + r"|^(host|hostname|port|attempt|attempts|retry|retries|tries)$")
+PEER_ITEM = re.compile(r"^(host|hostname|port)$")
+FIXED_SET_ITEM = re.compile(PEER_ITEM.pattern + r"|^(attempt|attempts|retry|retries|tries)$")
 # Methods run once per instance: the constructor and the hooks frameworks call once when they load an object.
 SETUP_HOOKS = {"__init__", "__post_init__", "setup", "setup_hook", "cog_load", "startup", "on_startup",
                "initialize", "async_init"}
@@ -756,10 +757,10 @@ def _bounded_later(project: Project, module: SourceModule, call: ast.Call) -> bo
 
 
 def _fed_from_a_fixed_set(module: SourceModule, project: Project, call: ast.Call) -> bool:
-    """Every put into the queue enqueues values of a fixed set: parameters named as one choice (see
-    CHOICE_PARAMETER), configured peers (``host``, ``port``) and a retry counter (``attempt``), as in
-    ``def resolve_async(self, host, port, attempt=0): self._queue.put(((host, port), attempt))``. The queue
-    holds configuration-driven work, not traffic."""
+    """Every put into the queue enqueues a configured peer (``host``, ``port`` parameters), with at most a retry
+    counter (``attempt``), as in ``def resolve_async(self, host, port, attempt=0): self._queue.put(((host,
+    port), attempt))``: work driven by the cluster's configuration, not by traffic. (A queue of event names or
+    kinds is not: a fixed set of values can still be queued once per request.)"""
     puts = _reaching_puts(module, project, call)
     if not puts:
         return False
@@ -775,6 +776,8 @@ def _fed_from_a_fixed_set(module: SourceModule, project: Project, call: ast.Call
                     continue
                 if not (isinstance(leaf, ast.Name) and leaf.id in params and FIXED_SET_ITEM.search(leaf.id)):
                     return False
+        if not any(isinstance(leaf, ast.Name) and PEER_ITEM.search(leaf.id) for a in put.args for leaf in walk_nodes(a)):
+            return False
     return True
 
 
