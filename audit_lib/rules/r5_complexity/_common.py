@@ -16,7 +16,7 @@ from audit_lib.pyast import (
     string_value,
     walk_nodes,
 )
-from audit_lib.libs.web import route_handlers
+from audit_lib.libs.web import imports_web_framework, route_handlers
 from audit_lib.rules.r3_resilience._common import in_main_block
 from audit_lib.source import Project, SourceModule
 
@@ -46,8 +46,8 @@ def runs_offline(module: SourceModule, project: Project) -> bool:
 
 
 def is_hand_run_script(module: SourceModule, project: Project) -> bool:
-    """A file outside the service's packages with a ``__main__`` block, that no module imports and
-    that declares no routes: it only runs when someone runs it (``python loaddata.py``). A runnable
+    """A file outside the service's packages with a ``__main__`` block, that no module imports,
+    that declares no routes and does not import a web framework: it only runs when someone runs it (``python loaddata.py``). A runnable
     module of a package (``python -m app.worker``, a package's ``__main__.py``) may well be a service
     process: not one of these."""
     if "__main__" not in module.text:
@@ -61,7 +61,8 @@ def is_hand_run_script(module: SourceModule, project: Project) -> bool:
     imported = project.imported_roots
     if any(".".join(parts[i:]) in imported for i in range(len(parts))):
         return False
-    return not route_handlers(module, project)
+    # a module that builds the web app (``app = Flask(__name__)`` ... ``app.run()``) is the service's entry
+    return not route_handlers(module, project) and not imports_web_framework(module)
 
 
 def is_migration_path(path: str) -> bool:
