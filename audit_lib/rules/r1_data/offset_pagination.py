@@ -183,11 +183,13 @@ def _skips_without_limit(module: SourceModule, call: ast.Call) -> bool:
             and module.parents[module.parents[node]].func is module.parents[node]:
         node = module.parents[module.parents[node]]
         links.add(node.func.attr)
-    inner: ast.AST = call.func.value
-    while isinstance(inner, (ast.Call, ast.Attribute)):
-        if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
-            links.add(inner.func.attr)
-        inner = inner.func if isinstance(inner, ast.Call) else inner.value
+    fn = db.function_of(module, call)
+    for expr in _bound_expressions(fn, call.func.value):  # q = q.limit(n) ... q.offset(skip).all()
+        inner: ast.AST = expr
+        while isinstance(inner, (ast.Call, ast.Attribute)):
+            if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
+                links.add(inner.func.attr)
+            inner = inner.func if isinstance(inner, ast.Call) else inner.value
     return node is not call and node.func.attr == "all" and not links & {"limit", "slice", "paginate", "fetch"}
 
 
