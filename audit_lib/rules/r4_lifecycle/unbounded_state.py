@@ -8,8 +8,8 @@ are recognised:
   `OrderedDict`, `Counter`, `deque`), a `deque` stored on `self`, or any of these
   created in `__init__` of a long-lived class (a method runs a service loop that
   awaits, `while self.running: await ...`), that functions other than `__init__` (and,
-  for instance state, the set-up hooks run once per object: `setup`, `cog_load`,
-  `on_startup`, ..., and the methods only they call) add to (`x[k] = v`, `append`, `add`, `update`, `setdefault`, ...) while nothing ever
+  for instance state, the set-up hooks run once per object: `on_startup`, `cog_load`,
+  `setup_hook`, `initialize`, ..., and the methods only they call) add to (`x[k] = v`, `append`, `add`, `update`, `setdefault`, ...) while nothing ever
   removes from it or bounds it (`pop`, `del`, `clear`, `remove`, `discard`,
   `popleft`, reassignment, slice reset, or a `len(x)` comparison);
 - `functools.lru_cache(maxsize=None)` / `functools.cache` on a function that takes
@@ -147,8 +147,8 @@ CHOICE_PARAMETER = re.compile(
 PEER_ITEM = re.compile(r"^(host|hostname|port)$")
 FIXED_SET_ITEM = re.compile(PEER_ITEM.pattern + r"|^(attempt|attempts|retry|retries|tries)$")
 # Methods run once per instance: the constructor and the hooks frameworks call once when they load an object.
-SETUP_HOOKS = {"__init__", "__post_init__", "setup", "setup_hook", "cog_load", "startup", "on_startup",
-               "initialize", "async_init"}
+SETUP_HOOKS = {"__init__", "__post_init__", "setup_hook", "cog_load", "startup", "on_startup", "initialize",
+               "async_init"}
 IMPORT_TIME_METHODS = {"__init_subclass__", "__set_name__", "__class_getitem__"}
 
 
@@ -262,7 +262,8 @@ def _long_lived_containers(module: SourceModule) -> dict[tuple, Container]:
 
 def _setup_methods(cls: ast.ClassDef) -> set[ast.AST]:
     """Methods that run once per instance: ``__init__``, the set-up hooks a framework calls once when it loads
-    the object (``setup``, ``cog_load``, ``on_startup``, ...), and the methods only they call."""
+    the object (``on_startup``, ``cog_load``, ``setup_hook``, ...), and the methods only they call. Not a plain
+    ``setup``: Django views run theirs once per request."""
     methods = {n.name: n for n in cls.body if isinstance(n, FUNCTION_TYPES)}
     found = {m for name, m in methods.items() if name in SETUP_HOOKS}
     callers: dict[str, set[ast.AST]] = {}
