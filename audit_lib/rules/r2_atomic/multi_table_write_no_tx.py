@@ -21,7 +21,9 @@ Transaction blocks: `with conn.transaction()`, `async with conn.transaction()`,
 session or psycopg connection whose writes are followed by a single `commit()` is one
 transaction and is not reported. Neither are:
 
-- deletes from two tables (independent clean-ups);
+- deletes from two tables (independent clean-ups), unless the second is given what the first
+  returned (`DELETE FROM aliases ... RETURNING tag_id`, then `DELETE FROM tags WHERE id = $1`
+  with it): those are parts of one removal;
 - a get-or-create/upsert followed by another write, also written inline (`if row is None:
   row = Model(...)`, `except DoesNotExist: create`): a retry reuses the row; and a write
   made by a getter (`get_user(...)` creating a missing default wallet), made again on the
@@ -37,7 +39,7 @@ transaction and is not reported. Neither are:
   ["status"])`, a model built on a `Job`/`Task` base), committed apart on purpose so that
   progress is visible;
 - commands and scripts that seed or generate sample data (`seed.py`, `initdb`,
-  `dummy-generator-*`, `populate_demo`);
+  `dummy-generator-*`, `populate_demo`, a module documented as "Loads test data into ...");
 - in a background task (`@app.task`, `@shared_task`), the save of the row the task was
   handed (`item = ImportItem.objects.get(id=item_id)`), which records the task's outcome;
 - Django projects with `ATOMIC_REQUESTS`, and Django model `save`/`delete` overrides,
@@ -98,6 +100,8 @@ TASK_DECORATORS = {"task", "shared_task", "actor", "periodic_task"}
 GETTER = re.compile(r"(a?get|load|fetch|find)_")
 SAMPLE_DATA = re.compile(r"^(seed|seeds|seeding|dummy|fake|initdb|init_db|populate|sample_data|demo_data)"
                          r"([-_]\w+)*\.py$|[-_](seed|seeds|dummy|fake|sample|demo)(\.py$|[-_])", re.I)
+SAMPLE_DOCSTRING = re.compile(r"^\W*(loads?|generates?|creates?|populates?|seeds?)\b[^.\n]{0,40}\b(test|sample|demo|dummy|fake)"
+                              r" (data|records|rows|content)\b", re.I)
 SIGN_IN_SESSION = re.compile(r"session_?tokens?$", re.I)
 JOB_ROW = re.compile(r"(\w*_)?(job|task)s?|\w*(Job|Task)s?$", re.I)
 ATOMIC_REQUESTS = re.compile(r"""["']?ATOMIC_REQUESTS["']?\s*[:=]\s*True""")
@@ -125,9 +129,11 @@ def _imports_project_code(module: SourceModule, project: Project) -> bool:
 
 def _makes_sample_data(module: SourceModule) -> bool:
     """A command or script that seeds or generates development data (``seed.py``, ``initdb``,
-    ``dummy-generator-users``, ``populate_demo``): run by hand on an empty or disposable database,
+    ``dummy-generator-users``, ``populate_demo``, a module whose docstring opens with "Loads test
+    data into the database"): run by hand on an empty or disposable database,
     and run again if it stops half-way."""
-    return bool(SAMPLE_DATA.search(module.path.rsplit("/", 1)[-1]))
+    docstring = ast.get_docstring(module.tree) or ""
+    return bool(SAMPLE_DATA.search(module.path.rsplit("/", 1)[-1]) or SAMPLE_DOCSTRING.search(docstring))
 
 
 def _atomic_requests(project: Project) -> bool:
@@ -197,7 +203,7 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue
             if any(db.same_table(a, b) for a in earlier.tables for b in later.tables):
                 continue
-            if earlier.kind == later.kind == db.DELETE:
+            if earlier.kind == later.kind == db.DELETE and not _uses_result_of(module, fn, earlier.call, later.call):
                 continue  # independent clean-ups (expired rows of two tables): nothing is half-done
             if earlier.upsert or UPSERT_HELPER.search(earlier.through or "") or _created_if_missing(module, fn, earlier):
                 continue  # a row left by a get-or-create is reused by the retry: nothing is half-done
@@ -231,6 +237,28 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 confidence=confidence,
             )
     return None
+
+
+def _uses_result_of(module: SourceModule, fn: ast.AST, earlier: ast.AST, later: ast.AST) -> bool:
+    """Whether the later call is given what the earlier one returned (``deleted = await
+    conn.fetchrow("DELETE ... RETURNING tag_id")``, then ``args.append(deleted[0])`` and the second
+    DELETE with ``*args``), also through names built from it: the two statements are parts of one
+    removal, not independent clean-ups."""
+    statement = next((a for a in [earlier, *ancestors(module, earlier)] if isinstance(a, ast.stmt)), None)
+    derived = _bound_names(statement)
+    if not derived:
+        return False
+    for node in walk_function_body(fn):  # names built from the result, in source order
+        if getattr(node, "lineno", 0) <= earlier.lineno or getattr(node, "lineno", 0) >= later.lineno:
+            continue
+        used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        if isinstance(node, ast.Assign) and used & derived:
+            derived |= _bound_names(node)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(
+                node.func.value, ast.Name) and node.func.attr in ("append", "extend", "insert", "add", "update") and used & (
+                derived - {node.func.value.id}):
+            derived.add(node.func.value.id)
+    return any(isinstance(n, ast.Name) and n.id in derived for n in ast.walk(later))
 
 
 def _records_the_change(table: str) -> bool:
