@@ -604,9 +604,13 @@ SEQUENCE_TYPES = {"list", "List", "Sequence", "Iterable", "set", "Set", "frozens
 def _keys_annotation(annotation: ast.AST | None) -> bool:
     """``List[str]``, ``list[int]``, ``Sequence[UUID]``: a parameter that holds a list of keys (ids,
     names) the caller collected, of a size the function cannot know."""
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):  # list[int] | None
+        return any(_keys_annotation(side) for side in (annotation.left, annotation.right))
     if not isinstance(annotation, ast.Subscript):
         return False
     outer = (dotted(annotation.value) or "").rsplit(".", 1)[-1]
+    if outer == "Optional":
+        return _keys_annotation(annotation.slice)
     return outer in SEQUENCE_TYPES and (dotted(annotation.slice) or "") in KEY_TYPES
 
 
