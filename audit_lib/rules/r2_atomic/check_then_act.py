@@ -17,7 +17,9 @@ back (`row.save()`, a write given the row, or the `commit()` that flushes a SQLA
 row): a lost update.
 
 Not reported: an `UPDATE` after a mere existence check of a row read by key (`if row is
-None: raise NotFound`) that sets columns the read did not select on; `UPDATE`s whose `WHERE` re-checks the condition (`... AND status =
+None: raise NotFound`) that sets columns the read did not select on and the check did not test
+(`if config.webhook_url is not None: return` before `UPDATE ... SET webhook_url = $2` is a
+decision); `UPDATE`s whose `WHERE` re-checks the condition (`... AND status =
 'pending'`, an atomic compare-and-set), upserts (`INSERT ... ON CONFLICT`, `on_conflict_do_*`, `merge`, Django
 `get_or_create`/`update_or_create`), reads that lock (`SELECT ... FOR UPDATE`,
 `select_for_update()`, `with_for_update()`), and writes inside a `try` that handles the
@@ -104,7 +106,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         if not reads or not writes:
             continue
         for write in writes:
-            if id(write.call) in reported or db.handles_unique_violation(module, write.call, fn):
+            if id(write.call) in reported or db.handles_unique_violation(module, write.call, fn) or (
+                    write.through and _helper_handles_unique(module, project, write)):
                 continue
             read = _deciding_read(module, fn, reads, write)
             if read is None:
@@ -116,6 +119,18 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
                        f"this {write.kind}{through} depends on the answer; concurrent requests can both pass the check")
             yield _finding(module, write.call, message, FIX, Confidence.high if not (
                 read.through or write.through) and read.api == "sql" else Confidence.medium)
+
+
+def _helper_handles_unique(module: SourceModule, project: Project, write: db.DbOp) -> bool:
+    """The helper that inserts catches the unique violation around its insert (``try: INSERT ...
+    except UniqueViolationError: "already exists"``): the database decides, the caller's check only
+    gives a friendlier answer first."""
+    resolved = db.resolve_function(module, project, write.call, reexports=True)
+    if resolved is None:
+        return False
+    helper_module, helper = resolved
+    return any(op.is_write and op.tables & write.tables and db.handles_unique_violation(helper_module, op.call, helper)
+               for op in db.function_ops(helper_module, helper, project))
 
 
 def _finding(module: SourceModule, node: ast.AST, message: str, fix: str, confidence: Confidence) -> Finding:
@@ -328,7 +343,16 @@ def _decides(test: ast.AST, read: db.DbOp, write: db.DbOp) -> bool:
         return True
     filtered = {c.lower() for c in re.findall(r"(\w+)\s*(?:=|<|>|!=|\bin\b|\bis\b)", where.group(1), re.I)}
     changed = {c.lower() for c in re.findall(r"(\w+)\s*=", assigned.group(1))}
-    return bool(filtered & changed)
+    return bool(filtered & changed or _tested_columns(test) & changed)
+
+
+def _tested_columns(test: ast.AST) -> set[str]:
+    """Columns of the read row an ``if`` tests (``config.webhook_url is not None``,
+    ``row["owner_id"]``): a NULL check of a column the UPDATE then sets is a decision on its state
+    (create the webhook only if none is stored yet), not a check that the row exists."""
+    columns = {n.attr.lower() for n in ast.walk(test) if isinstance(n, ast.Attribute)}
+    return columns | {n.slice.value.lower() for n in ast.walk(test) if isinstance(n, ast.Subscript) and isinstance(
+        n.slice, ast.Constant) and isinstance(n.slice.value, str)}
 
 
 def _existence_only(test: ast.AST) -> bool:
