@@ -1,13 +1,18 @@
 """R2.sequential-awaits: independent I/O awaited one after another.
 
 ## What it does
-Reports independent I/O awaited one after another. That is two or more consecutive
-statements of an `async def` that each await an I/O
+Reports independent I/O awaited one after another. That is two or more statements of
+one block of an `async def` -- consecutive, or separated only by statements that await
+nothing and cannot leave the block (`query = "..."`, formatting the reply, a local `def`)
+-- that each await an I/O
 read -- an HTTP GET/HEAD through `httpx`, `aiohttp` or another recognised client, a
-database read through a pool (`pool.fetch`, `pool.fetchrow`) or separate connections,
+database read through a pool (`pool.fetch`, `pool.fetchrow`, a property of the code base
+that returns the pool: `ctx.db.fetch`) or separate connections,
 or a helper of the code base that does such reads (followed through plain `def`
 wrappers that return a helper's coroutine, and through `request(method, ...)` helpers
-called with `"GET"`) -- where no later call uses a value an earlier one produced.
+called with `"GET"`) -- where no later call uses a value an earlier one produced, directly or through what the
+statements in between built from it, and no statement in between may leave on its answer
+(`if not rows: return`).
 
 Not reported: awaits inside one transaction block, dependent awaits (the second uses
 the first's result), awaits of non-I/O (`asyncio.sleep`, locks, queues, events),
@@ -98,20 +103,53 @@ def _statement_lists(fn: ast.AST) -> Iterator[list[ast.stmt]]:
 def _runs(module: SourceModule, project: Project, fn: ast.AST, block: list[ast.stmt],
           spans: list[tuple[int, int]]) -> Iterator[Finding]:
     run: list[_Await] = []
+    produced: set[str] = set()  # names holding or built from what the run's awaits returned
     for statement in [*block, None]:
         current = _io_await(module, project, fn, statement, spans) if statement is not None else None
-        if current is not None and run and _can_join(run, current):
+        if current is not None and run and _can_join(run, current, produced):
             run.append(current)
+            produced |= _targets(statement)
+            continue
+        if current is None and run and statement is not None and _in_between(statement):
+            # work on the earlier results between the awaits (``query = "..."``, formatting a
+            # reply): the next await is still independent unless it uses what this built from them
+            used = {n.id for n in walk_nodes(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            if used & produced:
+                produced |= _stored(statement)
             continue
         if len(run) >= 2:
             yield _finding(module, run)
         run = [current] if current is not None else []
+        produced = _targets(statement) if current is not None else set()
 
 
-def _can_join(run: list[_Await], current: _Await) -> bool:
-    produced = set()
-    for earlier in run:
-        produced |= _targets(earlier.statement)
+def _in_between(statement: ast.stmt) -> bool:
+    """A statement that awaits nothing and cannot leave the block (no ``return``, ``raise``,
+    ``break``, ``continue``), or a local ``def`` (defining it runs nothing): the awaits around it
+    run in every case."""
+    if isinstance(statement, (*FUNCTION_TYPES, ast.ClassDef)):
+        return True
+    return not isinstance(statement, (ast.Return, ast.Raise, ast.Break, ast.Continue)) \
+        and not any(isinstance(n, (ast.Await, ast.Return, ast.Raise, ast.Break, ast.Continue, ast.Yield, ast.YieldFrom,
+                                   ast.AsyncFor, ast.AsyncWith)) for n in walk_nodes(statement))
+
+
+def _stored(statement: ast.stmt) -> set[str]:
+    """Names a statement binds or changes (``embed`` of ``embed.description = ...``)."""
+    names = set()
+    for node in walk_nodes(statement):
+        target = node
+        while isinstance(target, (ast.Attribute, ast.Subscript)) and isinstance(target.ctx, ast.Store | ast.Load):
+            target = target.value
+        if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Store) and isinstance(
+                target, ast.Name):
+            names.add(target.id)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+            names.add(node.func.value.id)  # records.extend(...), embed.add_field(...)
+    return names
+
+
+def _can_join(run: list[_Await], current: _Await, produced: set[str]) -> bool:
     used = {n.id for n in walk_nodes(current.call) if isinstance(n, ast.Name)}
     if produced & used:
         return False
@@ -150,10 +188,27 @@ def _io_await(module: SourceModule, project: Project, fn: ast.AST, statement: as
         if not op.is_read:
             return None
         receiver = op.receiver or ""
-        pooled = "pool" in receiver.split(".")[-1].lower()
+        pooled = "pool" in receiver.split(".")[-1].lower() or receiver.split(".")[-1] in _pool_properties(project)
         return _Await(statement, call, f"database read ({op.describe()})", None if pooled else receiver or "?",
                       Confidence.medium)
     return _helper_await(module, project, statement, call)
+
+
+def _pool_properties(project: Project) -> set[str]:
+    """Properties of the code base that hand out the connection pool (``@property def db(self):
+    return self.pool``): ``ctx.db.fetch(...)`` takes a connection of its own from the pool."""
+    if "r2.pool_properties" not in project.facts:
+        found = set()
+        for module in project.modules:
+            if "property" not in module.text or "pool" not in module.text:
+                continue
+            for fn in module.nodes_of(ast.FunctionDef):
+                body = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+                if any((dotted(d) or "") == "property" for d in fn.decorator_list) and len(body) == 1 and isinstance(
+                        body[0], ast.Return) and "pool" in (dotted(body[0].value) or "").split(".")[-1].lower():
+                    found.add(fn.name)
+        project.facts["r2.pool_properties"] = found
+    return project.facts["r2.pool_properties"]
 
 
 def _helper_await(module: SourceModule, project: Project, statement: ast.stmt, call: ast.Call) -> _Await | None:
