@@ -13,7 +13,9 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   (argparse, click, typer, fire), files with a `__main__` block and no route handler,
   functions named `main`, `print_*`/`pprint_*`/`debug_*` helpers (for the shell or a debugger),
   functions that read an answer from the terminal (`input()`, `getpass`: their prints are the question),
-  and test code, and modules that only such scripts import (`manage.py`'s helpers); so are prints
+  and test code, and modules that only such scripts import (`manage.py`'s helpers), functions
+  that only command-line code names (a CLI subcommand's helper or the test job it enqueues, kept in
+  a library module), and prints under a test of `sys.argv` (`if "test" in sys.argv:`); so are prints
   into a file or buffer (`file=buf`), prints in a logging handler's `emit()`, and a print
   to stderr beside a log call of the same message (an error echoed to the console, also logged);
 - log calls inside request handlers, or in helpers that only request handlers call (every
@@ -82,6 +84,7 @@ from audit_lib.rules.r3_resilience._common import (
     in_main_block,
     in_management_package,
     is_command_line_helper,
+    is_offline_file,
     is_runnable_script,
     is_script_file,
     is_test_file,
@@ -112,17 +115,18 @@ def check(project: Project) -> Iterator[Finding]:
                 or is_command_line_helper(module, project):
             continue
         if not any(module.imports_module(lib) for lib in CLI_LIBRARIES) and not is_runnable_script(module, project):
-            yield from _prints(module)
+            yield from _prints(module, project)
         if not context_everywhere and not any(module.imports_module(lib) for lib in STRUCTURED_LOGGERS):
             yield from _bare_log_calls(module, project)
 
 
-def _prints(module: SourceModule) -> Iterator[Finding]:
+def _prints(module: SourceModule, project: Project) -> Iterator[Finding]:
     for node in walk_nodes(module.tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"):
             continue
         if "print" in module.imports or in_main_block(module, node) or _in_exempt_function(module, node) \
-                or _mirrors_log_call(module, node):
+                or _mirrors_log_call(module, node) or _under_argv_test(module, node) \
+                or _in_command_line_function(module, node, project):
             continue
         target = keyword(node, "file")
         if target is not None and dotted(target) not in ("sys.stdout", "sys.stderr"):
@@ -134,6 +138,37 @@ def _prints(module: SourceModule) -> Iterator[Finding]:
             fix='log instead: logger.info("what happened", extra={"key": value})',
             confidence=Confidence.medium,
         )
+
+
+def _under_argv_test(module: SourceModule, node: ast.AST) -> bool:
+    """A print under a test of the process's command line (``if "test" in sys.argv:``): it answers
+    whoever typed the command, like a ``__main__`` block."""
+    return any(isinstance(p, ast.If) and any(dotted(n) == "sys.argv" for n in walk_nodes(p.test))
+               for p in ancestors(module, node))
+
+
+def _in_command_line_function(module: SourceModule, node: ast.AST, project: Project) -> bool:
+    """A print in a function that only command-line code names (a CLI subcommand's helper or a job it
+    enqueues, kept in a library module: ``from app.search import check`` in ``cli/search.py``): it runs
+    when an operator runs the command. Found by name; a name also used in service code stays reported."""
+    for fn in (p for p in ancestors(module, node) if isinstance(p, FUNCTION_TYPES)):
+        users = _references_by_name(project).get(fn.name, [])
+        if users and all(is_offline_file(m, project) for m in users):
+            return True
+    return False
+
+
+def _references_by_name(project: Project) -> dict[str, list[SourceModule]]:
+    """Name -> the non-test modules that use it (``name`` or ``x.name``, not its own definition;
+    computed once per project)."""
+    if "r3_references_by_name" not in project.facts:
+        table: dict[str, list[SourceModule]] = {}
+        for module in (m for m in project.modules if not is_test_file(m)):
+            names = {n.id for n in module.nodes_of(ast.Name)} | {n.attr for n in module.nodes_of(ast.Attribute)}
+            for name in names:
+                table.setdefault(name, []).append(module)
+        project.facts["r3_references_by_name"] = table
+    return project.facts["r3_references_by_name"]  # type: ignore[return-value]
 
 
 def _mirrors_log_call(module: SourceModule, call: ast.Call) -> bool:
