@@ -77,6 +77,12 @@ def is_one_shot_path(path: str) -> bool:
     return is_short_lived_path(path) and not COMMANDS_PATH.search(path)
 
 
+def over_given_pool(call: ast.Call) -> bool:
+    """``Redis(connection_pool=pool)``: a client over a pool it is given opens nothing of its own; the pool's
+    owner closes the connections."""
+    return any(k.arg == "connection_pool" for k in call.keywords)
+
+
 def resource_kind(module: SourceModule, call: ast.Call) -> str | None:
     """What ``call`` acquires: "database connection", "file", ... or None."""
     if method_name(call) not in RESOURCE_TAILS and not (isinstance(call.func, ast.Name) and call.func.id in module.imports):
@@ -163,7 +169,7 @@ def _acquires(project: Project, module: SourceModule, call: ast.Call, depth: int
     name = library_call_name(module, call)
     if name in ENGINES:
         return "engine", name
-    if name in REDIS_CLIENTS:
+    if name in REDIS_CLIENTS and not over_given_pool(call):
         return "Redis client", name
     if depth and isinstance(call.func, (ast.Name, ast.Attribute)):
         resolved = resolve_function(project, module, call.func)

@@ -98,6 +98,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     context_generator,
     dependency_functions,
     library_call_name,
+    over_given_pool,
     project_resource,
     resolve_function,
     returned_resource,
@@ -147,7 +148,7 @@ def _opener(project: Project, module: SourceModule, call: ast.Call) -> str | Non
     a project function that returns what it opens (``create_main_engine()`` over ``create_async_engine()``)."""
     if method_name(call) in RESOURCE_TAILS:
         name = library_call_name(module, call)
-        if name in OPENERS:
+        if name in OPENERS and not (name in REDIS_CLIENTS and over_given_pool(call)):
             return name
     if isinstance(call.func, (ast.Name, ast.Attribute)):
         made = project_resource(project, module, call)

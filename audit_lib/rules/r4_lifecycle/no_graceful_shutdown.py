@@ -105,6 +105,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     DB_CONNECT,
     DB_POOLS,
     RESOURCE_TAILS,
+    is_one_shot_path,
     library_call_name,
     resolve_function,
     top_level_function,
@@ -294,13 +295,32 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
             looping = _command_loop(module, cls, handle) if handle is not None else None
             if looping is not None:
                 yield handle, f"Django management command {cls.name}, whose {looping}() runs a service loop,"
+    one_shot = is_one_shot_path(module.path)
     for stmt in _main_statements(module):
         if isinstance(stmt, ast.While) and _is_service_loop(module, stmt):
-            yield stmt, "module-level service loop"
+            if not (one_shot and _ends_itself(stmt)):
+                yield stmt, "module-level service loop"
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             looping = _service_loop_in(project, module, stmt.value.func)
             if looping is not None and call_name(module, stmt.value) != "asyncio.run":
                 yield stmt, f"the service loop in {looping}(), started from module level,"
+
+
+def _ends_itself(loop: ast.While) -> bool:
+    """A loop that leaves by itself: a ``break`` of its own, or its flag cleared inside it (paging through an API
+    until the last page). In a one-off script (``scripts/``, ``tools/``) it is a batch run, not a service."""
+    flag = loop.test.operand if isinstance(loop.test, ast.UnaryOp) else loop.test
+    stack: list[ast.AST] = list(loop.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Break) or isinstance(flag, ast.Name) and isinstance(node, ast.Name) \
+                and node.id == flag.id and isinstance(node.ctx, ast.Store):
+            return True
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            stack.extend(n for n in ast.walk(node) if isinstance(n, ast.Name))  # their breaks are their own
+        elif not isinstance(node, (*FUNCTION_TYPES, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _main_statements(module: SourceModule) -> Iterator[ast.stmt]:

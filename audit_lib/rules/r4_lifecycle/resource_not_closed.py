@@ -323,7 +323,10 @@ def _acquired_kind(module: SourceModule, call: ast.Call) -> str | None:
         return "engine"
     if kind is not None or not isinstance(call.func, ast.Attribute):
         return kind
-    receiver = (dotted(call.func.value) or "").rsplit(".", 1)[-1].lower()
+    owner = call.func.value
+    if isinstance(owner, ast.Call):
+        owner = owner.func  # ``backend.get_write_engine().connect()``: named by the getter
+    receiver = (dotted(owner) or "").rsplit(".", 1)[-1].lower()
     method = call.func.attr
     if method == "open" and _is_path(module, call.func.value):
         return "file"
