@@ -9,7 +9,7 @@ Twilio or Slack client (not local ones such as `generate_presigned_url`), and ca
 connection (`smtplib.SMTP(host)`, `websockets.connect(url)`, `websocket.create_connection`). An
 SDK client is followed through a name or `self` attribute bound to its constructor, to a
 project function annotated to return one or returning one it built, or to an annotated
-parameter. The finding is at the first unguarded call, with the count of the others. A call is guarded when its function is decorated with a breaker (`@breaker`,
+parameter, and through a property of the class that builds one (`self.sms_client.messages.create(...)`). The finding is at the first unguarded call, with the count of the others. A call is guarded when its function is decorated with a breaker (`@breaker`,
 `@circuit(...)`), when it runs inside `with breaker:`/`async with breaker...`, or when
 its function is handed to `breaker.call(...)`/`call_async(...)`. Breakers are those of
 pybreaker, aiobreaker, purgatory and circuitbreaker, or any local object or class whose
@@ -192,6 +192,12 @@ def _sdk_bindings(module: SourceModule, project: Project) -> dict[str, str]:
             if sdk:
                 kinds.setdefault(node.arg, set()).add(sdk)
             continue
+        elif isinstance(node, FUNCTION_TYPES) and _is_property(node) \
+                and isinstance(module.parents.get(node), ast.ClassDef):
+            sdk = _sdk_of_type(module, node.returns) if node.returns is not None else _sdk_returned(module, node)
+            if sdk:  # a property that builds the client: self.twilio_client.messages.create(...)
+                kinds.setdefault(f"self.{node.name}", set()).add(sdk)
+            continue
         else:
             continue
         name = dotted(target)
@@ -217,6 +223,10 @@ def _sdk_bindings(module: SourceModule, project: Project) -> dict[str, str]:
     bindings.update({name: next(iter(found)) for name, found in taken.items()
                      if name not in bindings and len(found) == 1 and None not in found})
     return bindings
+
+
+def _is_property(fn: ast.AST) -> bool:
+    return any((dotted(d) or "").rsplit(".", 1)[-1] in ("property", "cached_property") for d in fn.decorator_list)
 
 
 def _container_sdk(value: ast.expr, bindings: dict[str, str]) -> str | None:
