@@ -19,7 +19,14 @@ the project's models: a related manager used on each row (`order.lines.all()`,
 `day.slots.filter(...).count()`) or a foreign key loaded on each row (`line.order.customer`)
 of a loop over a queryset (`Model.objects...` or a related manager such as
 `routine.days.all()`) that does not `prefetch_related`/`select_related` that relation
-(`select_related()` without names joins foreign keys only, not reverse sets). A model
+(`select_related()` without names joins foreign keys only, not reverse sets). A nested path
+counts for a loop over a related manager inside a loop over the outer rows
+(`prefetch_related("stories__board")` covers `story.board` for `story in epic.stories.all()`),
+and so does such a path in an eager-loading list the enclosing class declares
+(`PREFETCH_RELATED = [...]` on a serializer). A bare attribute of a Django row iterated
+without `.all()` (`template.reminders`) is a field's value (a JSON list), not a related
+manager, and `a - b` holds only the items of `a` (`set(DEFAULTS) - set(stored)` is a
+constant set). A model
 `@property` defined by a single model class is followed: one that returns a queryset is
 iterated rows (`for v in exercise.variations:`), one that returns a query's result
 (`return self.editions.order_by(...).first()`) is a query on each row that reads it. For
@@ -522,6 +529,7 @@ class _RowSources:
     def __init__(self, module: SourceModule, project: Project, fn: ast.AST, is_handler: bool):
         self.module, self.project, self.fn = module, project, fn
         self.django = module.imports_module("django") or ".objects." in module.text
+        self.sqlalchemy = any(module.imports_module(lib) for lib in ("sqlalchemy", "flask_sqlalchemy", "sqlmodel"))
         self.kind: dict[str, str] = {}
         self.handles = db.handles(module, fn)
         for arg in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]:
@@ -549,6 +557,10 @@ class _RowSources:
         """'database rows' or 'request data' when ``expr`` draws on them, else None."""
         if _is_constant_collection(expr):
             return None
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Sub):
+            return self.source_of(expr.left)  # a - b holds only items of a
+        if self._django_field_value(expr):
+            return None
         for node in walk_nodes(expr):
             if isinstance(node, ast.Name) and node.id in self.kind:
                 return self.kind[node.id]
@@ -571,6 +583,14 @@ class _RowSources:
             if isinstance(node, ast.Call) and (qualified(self.module, node.func) or "") in FILE_ROW_READERS:
                 return "file rows"  # csv.reader(upload): one record per row of an imported file
         return None
+
+    def _django_field_value(self, expr: ast.AST) -> bool:
+        """``template.due_dates`` on a Django row: a related manager is not iterable without
+        ``.all()``, so a bare attribute of a row is a field's value (a JSON or array column),
+        unless a model ``@property`` of that name returns rows."""
+        return self.django and not self.sqlalchemy and isinstance(expr, ast.Attribute) \
+            and isinstance(expr.value, ast.Name) and self.kind.get(expr.value.id) == "database rows" \
+            and expr.attr not in _model_properties(self.project)
 
     def _from_db(self, node: ast.AST) -> bool:
         for inner in walk_nodes(node):
@@ -814,7 +834,39 @@ def _unprefetched_queryset(module: SourceModule, project: Project, fn: ast.AST, 
             continue
         if any(re.search(r"\.values(_list)?\(", t) for t in texts):
             return False  # dicts or tuples, not model instances
-        return not any(_loads_relation(t, relation, relation not in to_many) for t in texts)
+        if any(_loads_relation(t, relation, relation not in to_many) for t in texts):
+            return False
+        return not any(_prefetched_through(module, fn, loop, e, relation) for e in exprs)
+    return False
+
+
+def _prefetched_through(module: SourceModule, fn: ast.AST, loop: ast.AST, expr: ast.AST, relation: str) -> bool:
+    """Whether the related manager the loop iterates (``epic.stories.all()``) was prefetched with
+    ``relation`` by a nested path (``prefetch_related("stories__project")``): on the queryset of
+    an enclosing loop over ``epic``, or in an eager-loading list the enclosing class declares
+    (``PREFETCH_RELATED = ["stories__project"]`` on a serializer the views load with)."""
+    node = expr
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        node = node.func.value
+    if node is expr or not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+        return False
+    instance, path = node.value.id, f"{node.attr}__{relation}"
+    pattern = re.compile(rf"['\"]{re.escape(path)}(__|['\"])")
+    for outer in loops_around(module, loop):
+        if instance not in {n for t in _loop_targets(outer) for n in _names(t)}:
+            continue
+        for iterable in _loop_iterables(outer):
+            exprs = _bindings(fn, iterable.id) if isinstance(iterable, ast.Name) else [iterable]
+            if any(pattern.search(m.group(1)) for e in exprs
+                   for m in re.finditer(r"(?:prefetch|select)_related\(([^)]*)\)", ast.unparse(e))):
+                return True
+    cls = module.parents.get(fn)
+    if isinstance(cls, ast.ClassDef):
+        for stmt in cls.body:
+            if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and re.search(r"(?i)prefetch|select_related", t.id)
+                                                    for t in stmt.targets) \
+                    and pattern.search(ast.unparse(stmt.value)):
+                return True
     return False
 
 

@@ -4,12 +4,15 @@
 Reports pages fetched with OFFSET, in the code and in the SQL it sends. OFFSET makes the
 database count and throw away every row before the page. In code: `.offset(...)` with a
 variable or non-zero value on SQLAlchemy/SQLModel queries and selects (`.offset(skip)` fed by a `skip`/`page` request parameter is the common
-case), `.slice(start, ...)`, Flask-SQLAlchemy and peewee `.paginate(...)` (also in modules
-that import only the models, `Model.query...paginate()`, and on a name bound to such a
-query), SQL fragments that append a variable OFFSET (`f"LIMIT {n} OFFSET {self.offset}"` in a
-paging helper; whole statements are read by the SQL side), Django
-querysets sliced with a variable start (`qs[offset:offset + n]`), Django's `Paginator`
-and Django REST framework's page-number and limit-offset pagination classes.
+case; also `rows.limit(n).offset(k)` on a query a module that imports no ORM is handed),
+`.slice(start, ...)`, Flask-SQLAlchemy and peewee `.paginate(...)` (also in modules
+that import only the models, `Model.query...paginate()`, on a name bound to such a
+query, and any `.paginate(..., error_out=...)`, a keyword only Flask-SQLAlchemy takes), SQL
+fragments that append a variable OFFSET (`f"LIMIT {n} OFFSET {self.offset}"` in a paging
+helper, or a `str.format` template `"{where} LIMIT {limit} OFFSET {offset}"`; whole
+statements are read by the SQL side), Django querysets sliced with a variable start
+(`qs[offset:offset + n]`), Django's `Paginator` (called, or set as a class's
+`paginator_class`) and Django REST framework's page-number and limit-offset pagination classes.
 
 `.limit(n)` alone, `.offset(0)`, slices that start at a constant (`qs[:20]`) and slices
 of plain lists are not reported, nor is an OFFSET that picks one row at random
@@ -88,11 +91,12 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
     django = module.imports_module("django") or module.imports_module("rest_framework") or ".objects." in module.text
     if "OFFSET" in module.text:
         yield from _offset_fragments(module)
-    if not orm and not django:
+    if not orm and not django and ".offset(" not in module.text:
         return
     querysets: dict[int, set[str]] = {}
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
+            # a module that imports no ORM still pages a query it is handed: rows.limit(n).offset(k)
             finding = _call_finding(module, node, orm)
         elif isinstance(node, ast.Subscript) and django:
             finding = _slice_finding(module, node, querysets)
@@ -145,7 +149,7 @@ def _call_finding(module: SourceModule, call: ast.Call, orm: bool) -> Finding | 
         if not call.args or _is_zero(call.args[0]) or not _looks_like_query(func.value):
             return None
         return _finding(module, call, f".slice({ast.unparse(call.args[0])}, ...) pages with OFFSET")
-    if _paginate_is_query(module, func):
+    if _paginate_is_query(module, func) or any(k.arg == "error_out" for k in call.keywords):  # Flask-SQLAlchemy's
         return _finding(module, call, ".paginate() pages with LIMIT/OFFSET (and a count query per page)",
                         confidence=Confidence.medium)
     return None
@@ -305,9 +309,16 @@ def _offset_fragments(module: SourceModule) -> Iterator[Finding]:
                     yield _finding(module, node, f"SQL fragment appends OFFSET {{{ast.unparse(after.value)}}}: every "
                                                  f"query paged with it reads and discards the rows before the page")
                 break
+    for node in walk_nodes(module.tree):  # str.format templates: "{where} LIMIT {limit} OFFSET {offset}"
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and not isinstance(module.parents.get(node), (ast.JoinedStr, ast.Expr)):
+            found = re.search(r"\bOFFSET\s+\{(\w*)\}", node.value)
+            if found and not re.search(r"\bSELECT\b", node.value, re.I) and _builds_paging_sql(module, node, node.value):
+                yield _finding(module, node, f"SQL template appends OFFSET {{{found.group(1)}}}: every query paged "
+                                             f"with it reads and discards the rows before the page")
 
 
-def _builds_paging_sql(module: SourceModule, node: ast.JoinedStr, text: str) -> bool:
+def _builds_paging_sql(module: SourceModule, node: ast.expr, text: str) -> bool:
     """Whether the fragment is paging SQL: it holds LIMIT too, or its function builds a LIMIT clause
     in another string (``stmt = f"LIMIT {n} "; stmt += f"OFFSET {o}"``); a message that names
     OFFSET is not."""
@@ -413,6 +424,12 @@ def _drf_finding(module: SourceModule, node: ast.AST) -> Finding | None:
     if len(node.targets) != 1:
         return None
     target = dotted(node.targets[0])
+    if target in ("paginator_class", "django_paginator_class") and qualified(module, node.value) in DJANGO_PAGINATOR \
+            and isinstance(module.parents.get(node), ast.ClassDef):
+        return _finding(module, node, f"{target} = {ast.unparse(node.value)}: the class pages its lists with "
+                                      f"Django's Paginator, which pages with OFFSET",
+                        fix=KEYSET_FIX + " (Django: filter on the last key, or DRF CursorPagination)",
+                        confidence=Confidence.medium)
     if target == "pagination_class" and qualified(module, node.value) in OFFSET_PAGINATION_CLASSES:
         return _finding(module, node, f"pagination_class = {ast.unparse(node.value)} pages with OFFSET",
                         fix="use rest_framework.pagination.CursorPagination (keyset paging on an indexed ordering)")
