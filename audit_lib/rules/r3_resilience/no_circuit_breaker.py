@@ -5,7 +5,8 @@ Reports outbound calls to other services that no circuit breaker guards, once pe
 calls are the HTTP and gRPC calls `audit_lib.libs.http` recognises, and calls made through a
 service's SDK: methods of an httpx-oauth provider that reach the provider
 (`get_access_token`, `refresh_token`, `get_id_email`, ...), of a Postmark, SendGrid, boto3,
-Twilio or Slack client (not local ones such as `generate_presigned_url`), and calls that open a
+Twilio, Slack or Telegram client, also a project class extending one (`class ChatClient(WebClient)`)
+(not local ones such as `generate_presigned_url`), and calls that open a
 connection (`smtplib.SMTP(host)`, `websockets.connect(url)`, `websocket.create_connection`). An
 SDK client is followed through a name or `self` attribute bound to its constructor, to a
 project function annotated to return one or returning one it built, or to an annotated
@@ -98,6 +99,9 @@ SDK_CLIENTS: dict[str, frozenset[str] | None] = {
     "boto3.session.Session.client": None,
     "twilio.rest.Client": None,
     "slack_sdk.WebClient": None,
+    "slack_sdk.web.WebClient": None,
+    "slack_sdk.web.client.WebClient": None,
+    "telegram.Bot": None,
     "slack_sdk.web.async_client.AsyncWebClient": None,
 }
 HOLDS = "holds:"  # marks a name bound to a container of SDK clients
@@ -247,7 +251,7 @@ def _sdk_of_value(module: SourceModule, project: Project, value: ast.expr) -> st
     if not isinstance(value, ast.Call):
         return None
     name = call_name(module, value) or ""
-    sdk = _sdk_key(name)
+    sdk = _sdk_key(name) or _sdk_subclass(module, project, name)
     if sdk:
         return sdk
     function = _project_function(module, project, value, name)
@@ -257,6 +261,18 @@ def _sdk_of_value(module: SourceModule, project: Project, value: ast.expr) -> st
     if fn.returns is not None:
         return _sdk_of_type(owner, fn.returns)
     return _sdk_returned(owner, fn)
+
+
+def _sdk_subclass(module: SourceModule, project: Project, name: str) -> str | None:
+    """The SDK whose client a project class extends (``class ChatClient(WebClient)``): its instances
+    are that client."""
+    owner_name, _, wanted = name.rpartition(".")
+    owner = project.by_dotted_name.get(owner_name) if owner_name else module
+    cls = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == wanted), None) \
+        if owner is not None else None
+    if cls is None:
+        return None
+    return next((sdk for sdk in (_sdk_key(qualified(owner, base) or "") for base in cls.bases) if sdk), None)
 
 
 def _sdk_returned(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
