@@ -25,13 +25,16 @@ later, or in the other branch of an `if`, does not count). A scan of a list that
 loop around it grows itself (`if x not in seen: seen.append(x)`) needs only that loop's
 collection to be the data's; any other scan needs both the list and a loop around it to
 be. Collections of unknown origin (a helper's parameters, another function's result,
-configuration, settings, a model's columns, request headers) are not judged, even in a
+configuration, settings, a model's columns, request headers, the query string
+(`request.args`, `request.GET`: servers cut the request line at a few kilobytes)) are not judged, even in a
 handler: O(n²) is a hard stop for client-provided inputs, and most other lists (custom
 fields, installed plugins, one object's children) are small by design. The rule reports
 only what it can be sure of, and misses quadratic work over such collections.
 
 Membership tests on sets, dicts, strings (substring tests) and list literals that are
-never grown, loops over constants, lists made afresh for each item, and code that runs
+never grown, loops over constants, lists made afresh for each item, a string grown only under a
+length cap (`if len(text + piece) <= 3000: text += piece`) or once on the way out of the loop
+(`text += "..."; break`), and code that runs
 once or by hand (at import, in migration revisions, in tests, in Django management
 commands, in `docs/` and `examples/`, in set-up modules such as `seed.py`, in scripts outside the
 service's packages that only a `__main__` block runs) are fine.
@@ -463,9 +466,45 @@ def _string_growth(module: SourceModule, node: ast.AugAssign | ast.Assign, kinds
             return None
         name = node.targets[0].id
     loops = _collection_loops(module, node) if kinds(node).get(name) == {STR} else []
-    if not loops or _bound_in(loops[0], {name}):
+    if not loops or _bound_in(loops[0], {name}) or _leaves_loop_after(module, node, loops[0]) \
+            or _length_capped(module, node, loops[0]):
         return None
     return Finding(message=f"string {name} is built with + on every pass of the loop: O(n²) copying",
                    path=module.path, line=node.lineno, end_line=node.end_lineno,
                    evidence=module.evidence(node), confidence=Confidence.medium,
                    fix="collect the parts in a list and ''.join() them once after the loop")
+
+
+def _leaves_loop_after(module: SourceModule, node: ast.stmt, loop: LoopSite) -> bool:
+    """``text += "..."; break``: the growth runs once, on the way out of the loop."""
+    parent = module.parents.get(node)
+    while parent is not None and parent is not loop.node:
+        for body in (getattr(parent, "body", None), getattr(parent, "orelse", None)):
+            if isinstance(body, list) and node in body:
+                return any(isinstance(st, (ast.Break, ast.Return, ast.Raise)) for st in body[body.index(node) + 1:])
+        node, parent = parent, module.parents.get(parent)
+    return False
+
+
+def _length_capped(module: SourceModule, node: ast.stmt, loop: LoopSite) -> bool:
+    """``if len(text + piece) <= 3000: text += piece``: the text never outgrows a fixed cap, so
+    the copying is bounded whatever the loop walks."""
+    child, parent = node, module.parents.get(node)
+    while parent is not None and parent is not loop.node:
+        if isinstance(parent, ast.If) and child in parent.body and _caps_length(parent.test):
+            return True
+        child, parent = parent, module.parents.get(parent)
+    return False
+
+
+def _caps_length(test: ast.expr) -> bool:
+    """``len(x) <= N`` / ``len(x) < LIMIT`` (also inside ``and``): the length stays under a constant."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_caps_length(v) for v in test.values)
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Lt, ast.LtE))):
+        return False
+    left, right = test.left, test.comparators[0]
+    is_len = isinstance(left, ast.Call) and dotted(left.func) == "len"
+    constant = isinstance(right, ast.Constant) and isinstance(right.value, int) \
+        or (dotted(right) or "").rsplit(".", 1)[-1].isupper()
+    return is_len and constant

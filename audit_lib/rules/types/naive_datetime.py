@@ -13,7 +13,10 @@ Reports datetimes made or stored without a time zone. In code:
   `timestamp without time zone`), including `Mapped[datetime]` columns that take their
   type from the annotation when the code base sets no `type_annotation_map` and the
   model is not built on an advanced-alchemy base (its registry maps `datetime` to the
-  aware `DateTimeUTC`); `datetime` fields of SQLModel tables (and of the base classes in
+  aware `DateTimeUTC`) and the class is not mapped from a `Table` (a bare `Mapped[datetime]`
+  annotation of a class with `__table__ = Table(...)` or mapped by `map_imperatively`, or of
+  its generic base, only types the attribute: the Table's column is judged); a column that also
+  has a naive default is one finding; `datetime` fields of SQLModel tables (and of the base classes in
   the same file they inherit from) without `sa_type=`/`sa_column=`; columns in migration
   revisions are left to the database check;
 - a Django settings module that sets `USE_TZ = False`, which makes every
@@ -24,10 +27,11 @@ In the database: `timestamp without time zone` columns (`date` columns are fine)
 `datetime.now(timezone.utc)`, `now(tz=...)`, `fromtimestamp(ts, tz=...)`,
 `datetime.now().astimezone()`, `make_aware(datetime.now())`,
 `datetime.now().timestamp()` (a correct POSIX time, also through a name read only that
-way), a reading only turned into text for people (`datetime.now().strftime(...)`,
+way, or handed to a project function whose parameter is read only that way), a reading only turned into text for people (`datetime.now().strftime(...)`,
 `datetime.ctime(datetime.utcnow())` in a log banner, `(datetime.now() + timedelta(hours=1))
 .strftime(...)` as an example in a prompt, `f"generated on {datetime.utcnow()} UTC"`,
-`"backup-" + datetime.now().isoformat()`, `str(datetime.now()).split(" ")[0]`,
+`"backup-" + datetime.now().isoformat()`, `str(datetime.utcnow()) + upload.filename`,
+`str(datetime.now()).split(" ")[0]`,
 `log.info("checkpoint at %s", datetime.now())`; also through a
 name read only that way, or returned by a function whose callers all compose it into other
 text; an ISO string that is stored, sent or returned elsewhere, and any text written into an SQL
@@ -36,10 +40,13 @@ UTC), a UTC reading written as a JWT `exp`/`iat`/`nbf` claim (`{"exp": datetime.
 python-jose and Authlib read naive claims as UTC; a local `now()` there is reported), a UTC reading
 handed to a project function that subtracts the naive epoch
 (`unix_time(datetime.utcnow())` where `unix_time` returns
-`(dt - datetime(1970, 1, 1)).total_seconds()`), `calendar.timegm(datetime.utcnow().utctimetuple())`, `date.today()`, today's date read off a reading (`datetime.now().date()`, `.year`, `.weekday()`, also
+`(dt - datetime(1970, 1, 1)).total_seconds()`), `calendar.timegm(datetime.utcnow().utctimetuple())`, a UTC reading handed to a project function that
+attaches UTC to it (`make_utc(datetime.utcnow())` where `make_utc` calls `make_aware(dt, timezone=utc)` or
+`dt.replace(tzinfo=timezone.utc)`), `date.today()`, today's date read off a reading (`datetime.now().date()`, `.year`, `.weekday()`, also
 through a name read only that way) and date-only fields
-(`DateField(default=datetime.now)`, a Django `DateField` given the value as a view's initial data or
-as a keyword of its model, `Photo.objects.create(taken=datetime.now())`: a date has no time of day), `DateTime(timezone=True)` and `django.utils.timezone.now()` are fine.
+(`DateField(default=datetime.now)`, `db.Column(db.Date, default=datetime.now)`, a Django `DateField`
+or SQLAlchemy `Date` column given the value as a view's initial data or as a keyword of its model,
+`Photo.objects.create(taken=datetime.now())`, `Bill(date=datetime.today())`: a date has no time of day), `DateTime(timezone=True)` and `django.utils.timezone.now()` are fine.
 Test code (`tests/`, `test_*.py`, `conftest.py`), scripts run by hand (a file outside the
 service's packages with a `__main__` block that nothing imports: a demo-data loader),
 documentation and sample code (`docs/`, `examples/`) and migration revisions (they run once;
@@ -137,14 +144,17 @@ def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
             yield from _naive_call(module, node, project)
+            is_column = _is_column_call(module, node, flask_sqlalchemy)
+            if is_column and _column_kind(module, node, flask_sqlalchemy) == "date":
+                continue  # a date column keeps the day only, whatever its default
             defaults = list(_naive_default(module, node))
-            columns = list(_naive_column(module, node, flask_sqlalchemy)) \
-                if _is_column_call(module, node, flask_sqlalchemy) else []
+            columns = list(_naive_column(module, node, flask_sqlalchemy)) if is_column else []
             # a naive column with a naive default: one finding that names both
             yield from (replace(c, message=f"{c.message}, and its {defaults[0].message}") if defaults else c
                         for c in columns)
-            yield from defaults
-        elif isinstance(node, ast.AnnAssign) and not annotation_map:
+            if not columns:
+                yield from defaults
+        elif isinstance(node, ast.AnnAssign) and not annotation_map and not _typing_only(module, node):
             yield from _naive_mapped_annotation(module, node)
         if isinstance(node, ast.AnnAssign) and node in sqlmodel_fields:
             yield from _naive_sqlmodel_field(module, node)
@@ -177,7 +187,7 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
         if any(kw.arg is None for kw in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
             return
         if _made_aware_at_once(module, call) or _only_read_as_epoch(module, call) or _rendered_as_text(module, call, project) \
-                or _name_only_read_as_epoch(module, call) or _given_to_date_field(module, call, project) \
+                or _name_only_read_as_epoch(module, call, project) or _given_to_date_field(module, call, project) \
                 or _only_read_as_date(module, call):
             return
         message = f"datetime.{function}() without a time zone returns a naive datetime"
@@ -305,6 +315,8 @@ def _is_text(module: SourceModule, node: ast.expr) -> bool:
     """A string literal, an f-string, or a sum of text."""
     if string_value(node) is not None or isinstance(node, ast.JoinedStr):
         return True
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str":
+        return True  # str(stamp) + name: a sum with a str is text
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         return _is_text(module, node.left) or _is_text(module, node.right)
     return False
@@ -360,10 +372,11 @@ def _calls_of(project: Project, function: str) -> list[tuple[SourceModule, ast.C
 
 
 def _given_to_date_field(module: SourceModule, call: ast.Call, project: Project) -> bool:
-    """A reading given to a Django ``DateField``, which keeps the day only: the initial data of a
-    class-based view of that model (``model = Photo`` and ``get_initial`` returning
-    ``{"taken": datetime.today()}``), or a keyword of the model's constructor or manager
-    (``Photo(taken=datetime.now())``, ``Photo.objects.create(taken=...)``)."""
+    """A reading given to a Django ``DateField`` or an SQLAlchemy ``Date`` column, which keep the day
+    only: the initial data of a class-based view of that model (``model = Photo`` and ``get_initial``
+    returning ``{"taken": datetime.today()}``), or a keyword of the model's constructor or manager
+    (``Photo(taken=datetime.now())``, ``Photo.objects.create(taken=...)``, ``Bill(date=datetime.today())``
+    with ``date = db.Column(db.Date)``)."""
     parent = module.parents.get(call)
     key = model = None
     if isinstance(parent, ast.Dict) and call in parent.values:
@@ -381,18 +394,20 @@ def _given_to_date_field(module: SourceModule, call: ast.Call, project: Project)
             model = name.rsplit(".objects.", 1)[0] if ".objects." in name else name
     if not (key and model):
         return False
-    return _django_field_kinds(project).get(model.rsplit(".", 1)[-1], {}).get(key) == "date"
+    return _model_field_kinds(project).get(model.rsplit(".", 1)[-1], {}).get(key) == "date"
 
 
-DJANGO_FIELD_KINDS = "T.naive-datetime:django-field-kinds"
+DJANGO_FIELD_KINDS = "T.naive-datetime:model-field-kinds"
 
 
-def _django_field_kinds(project: Project) -> dict[str, dict[str, str]]:
-    """Django model -> {field: "date" | "datetime"} for its ``DateField``/``DateTimeField`` fields."""
+def _model_field_kinds(project: Project) -> dict[str, dict[str, str]]:
+    """Model -> {field: "date" | "datetime"} for its Django ``DateField``/``DateTimeField`` fields and
+    its SQLAlchemy ``Date``/``DateTime`` columns (``date = db.Column(db.Date)``)."""
     if DJANGO_FIELD_KINDS not in project.facts:
         kinds: dict[str, dict[str, str]] = {}
+        flask_sqlalchemy = project.imports_anywhere("flask_sqlalchemy")
         for module in project.modules:
-            if "DateField" not in module.text or is_test_module(module) or is_offline_module(module):
+            if "Date" not in module.text or is_test_module(module) or is_offline_module(module):
                 continue
             for cls in walk_nodes(module.tree):
                 if not isinstance(cls, ast.ClassDef):
@@ -403,6 +418,10 @@ def _django_field_kinds(project: Project) -> dict[str, dict[str, str]]:
                         field = (dotted(st.value.func) or "").rsplit(".", 1)[-1]
                         if field in ("DateField", "DateTimeField"):
                             kinds.setdefault(cls.name, {})[st.targets[0].id] = "date" if field == "DateField" else "datetime"
+                        elif _is_column_call(module, st.value, flask_sqlalchemy):
+                            kind = _column_kind(module, st.value, flask_sqlalchemy)
+                            if kind:
+                                kinds.setdefault(cls.name, {})[st.targets[0].id] = kind
         project.facts[DJANGO_FIELD_KINDS] = kinds
     return project.facts[DJANGO_FIELD_KINDS]
 
@@ -459,8 +478,10 @@ def _only_read_as_epoch(module: SourceModule, call: ast.Call) -> bool:
         and isinstance(module.parents.get(parent), ast.Call)
 
 
-def _name_only_read_as_epoch(module: SourceModule, call: ast.Call) -> bool:
-    """``now = datetime.now()`` read only as ``now.timestamp()``: the right POSIX time."""
+def _name_only_read_as_epoch(module: SourceModule, call: ast.Call, project: Project) -> bool:
+    """``now = datetime.now()`` read only as ``now.timestamp()``, also by a function of the project
+    it is handed to (``thread_index(msg_id, now)`` whose parameter is read only as ``.timestamp()``):
+    the right POSIX time."""
     parent = module.parents.get(call)
     if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
         return False
@@ -469,7 +490,29 @@ def _name_only_read_as_epoch(module: SourceModule, call: ast.Call) -> bool:
     while scope is not None and not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
         scope = module.parents.get(scope)
     reads = [n for n in walk_nodes(scope or module.tree) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
-    return bool(reads) and all(_only_read_as_epoch(module, n) for n in reads)
+    return bool(reads) and all(_only_read_as_epoch(module, n) or _epoch_parameter(module, n, project) for n in reads)
+
+
+def _epoch_parameter(module: SourceModule, node: ast.expr, project: Project) -> bool:
+    """The value is handed by position to a function of the project (defined once) whose parameter
+    is read only as ``.timestamp()``/``.timetuple()``."""
+    call = module.parents.get(node)
+    if not (isinstance(call, ast.Call) and node in call.args) or any(isinstance(a, ast.Starred) for a in call.args):
+        return False
+    name = (dotted(call.func) or "").rsplit(".", 1)[-1]
+    definitions = [(m, fn) for m in project.modules if name and f"def {name}(" in m.text and not is_test_module(m)
+                   for fn in walk_nodes(m.tree) if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.name == name]
+    if len(definitions) != 1:
+        return False
+    owner, fn = definitions[0]
+    parameters = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+    if parameters[:1] in (["self"], ["cls"]) and isinstance(call.func, ast.Attribute):
+        parameters = parameters[1:]
+    index = call.args.index(node)
+    if index >= len(parameters):
+        return False
+    reads = [n for n in walk_nodes(fn) if isinstance(n, ast.Name) and n.id == parameters[index] and isinstance(n.ctx, ast.Load)]
+    return bool(reads) and all(_only_read_as_epoch(owner, n) for n in reads)
 
 
 def _read_as_utc(module: SourceModule, call: ast.Call, function: str, project: Project) -> bool:
@@ -477,7 +520,9 @@ def _read_as_utc(module: SourceModule, call: ast.Call, function: str, project: P
     ``freeze_time(datetime.utcfromtimestamp(ts))`` (freezegun reads naive values as UTC), or a
     UTC reading (``utcnow()``, ``utcfromtimestamp()``) handed to a function of the project that
     turns its argument into POSIX time by subtracting the naive epoch, ``dt - datetime(1970, 1, 1)``,
-    or to ``calendar.timegm(datetime.utcnow().utctimetuple())``, which reads the fields as UTC."""
+    or to ``calendar.timegm(datetime.utcnow().utctimetuple())``, which reads the fields as UTC,
+    or to a function of the project that attaches UTC to its first parameter
+    (``make_aware(dt, timezone=utc)``, ``dt.replace(tzinfo=timezone.utc)``)."""
     parent = module.parents.get(call)
     if function.startswith("utc") and isinstance(parent, ast.Attribute) and parent.attr in ("timetuple", "utctimetuple"):
         tuple_call = module.parents.get(parent)
@@ -489,7 +534,8 @@ def _read_as_utc(module: SourceModule, call: ast.Call, function: str, project: P
     callee = (call_name(module, parent) or dotted(parent.func) or "").rsplit(".", 1)[-1]
     if callee == "freeze_time":
         return True
-    return function.startswith("utc") and parent.args[0] is call and callee in _epoch_converters(project)
+    return function.startswith("utc") and parent.args[0] is call \
+        and (callee in _epoch_converters(project) or callee in _utc_attachers(project))
 
 
 EPOCH_CONVERTERS = "T.naive-datetime:epoch-converters"
@@ -511,6 +557,46 @@ def _epoch_converters(project: Project) -> frozenset[str]:
                     found.add(fn.name)
         project.facts[EPOCH_CONVERTERS] = frozenset(found)
     return project.facts[EPOCH_CONVERTERS]
+
+
+UTC_ATTACHERS = "T.naive-datetime:utc-attachers"
+
+
+def _utc_attachers(project: Project) -> frozenset[str]:
+    """Functions of the project that attach UTC to their first parameter:
+    ``make_aware(dt, timezone=utc)``, ``utc.localize(dt)``, ``dt.replace(tzinfo=timezone.utc)``."""
+    if UTC_ATTACHERS not in project.facts:
+        found: set[str] = set()
+        for module in project.modules:
+            if "utc" not in module.text.lower() or is_test_module(module):
+                continue
+            for fn in walk_nodes(module.tree):
+                if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.args.args \
+                        and any(_attaches_utc(n, fn.args.args[0].arg) for n in walk_nodes(fn)):
+                    found.add(fn.name)
+        project.facts[UTC_ATTACHERS] = frozenset(found)
+    return project.facts[UTC_ATTACHERS]
+
+
+def _attaches_utc(node: ast.AST, name: str) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr == "replace" and isinstance(func.value, ast.Name) \
+            and func.value.id == name:
+        return _names_utc(keyword(node, "tzinfo"))
+    last = (dotted(func) or "").rsplit(".", 1)[-1]
+    if last not in AWARE_MAKERS or not (node.args and isinstance(node.args[0], ast.Name) and node.args[0].id == name):
+        return False
+    zone = [*node.args[1:], *(kw.value for kw in node.keywords)]
+    if last == "localize" and isinstance(func, ast.Attribute):
+        zone.append(func.value)  # pytz.utc.localize(dt)
+    return any(_names_utc(z) for z in zone)
+
+
+def _names_utc(node: ast.expr | None) -> bool:
+    """``utc``, ``timezone.utc``, ``pytz.UTC``, ``datetime.UTC``."""
+    return node is not None and (dotted(node) or "").rsplit(".", 1)[-1].lower() == "utc"
 
 
 def _is_naive_epoch(module: SourceModule, node: ast.expr) -> bool:
@@ -588,6 +674,47 @@ def _naive_column(module: SourceModule, call: ast.Call, flask_sqlalchemy: bool) 
             path=module.path, line=call.lineno, end_line=call.end_lineno,
             evidence=module.evidence(call), fix=FIX_COLUMN,
         )
+
+
+SQLALCHEMY_DATE_TYPES = {"sqlalchemy.Date", "sqlalchemy.types.Date", "sqlalchemy.sql.sqltypes.Date", "sqlmodel.Date"}
+
+
+def _column_kind(module: SourceModule, call: ast.Call, flask_sqlalchemy: bool) -> str | None:
+    """``"date"`` for ``Column(Date)`` / ``db.Column(db.Date, ...)`` / ``mapped_column(Date)``, ``"datetime"``
+    for a DateTime/TIMESTAMP column, else None."""
+    candidates = list(call.args[:2])
+    type_keyword = keyword(call, "type_")
+    if type_keyword is not None:
+        candidates.append(type_keyword)
+    for arg in candidates:
+        node = arg.func if isinstance(arg, ast.Call) else arg
+        if _datetime_type(module, node, flask_sqlalchemy):
+            return "datetime"
+        name = qualified(module, node) or ""
+        owner, _, last = name.rpartition(".")
+        if name in SQLALCHEMY_DATE_TYPES or (flask_sqlalchemy and last == "Date" and owner and owner not in module.imports):
+            return "date"
+    return None
+
+
+def _typing_only(module: SourceModule, node: ast.AnnAssign) -> bool:
+    """A bare ``created: Mapped[datetime]`` in a class mapped from a ``Table`` (``__table__ = Table(...)``,
+    ``registry.map_imperatively(Cls, table)``, ``mapper(Cls, table)``): the annotation only types the
+    attribute; the column is the Table's, judged there."""
+    owner = module.parents.get(node)
+    if node.value is not None or not isinstance(owner, ast.ClassDef):
+        return False
+    if any(isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__table__" for t in st.targets)
+           for st in owner.body):
+        return True
+    mapped = {n.args[0].id for n in walk_nodes(module.tree) if isinstance(n, ast.Call) and n.args
+              and isinstance(n.args[0], ast.Name)
+              and (dotted(n.func) or "").rsplit(".", 1)[-1] in ("map_imperatively", "mapper")}
+    # the class itself, or its subclasses in this file (a generic base typing what they share)
+    return owner.name in mapped or any(
+        isinstance(c, ast.ClassDef) and c.name in mapped
+        and any((dotted(b.value if isinstance(b, ast.Subscript) else b) or "") == owner.name for b in c.bases)
+        for c in module.tree.body)
 
 
 def _datetime_type(module: SourceModule, node: ast.expr, flask_sqlalchemy: bool) -> str | None:
