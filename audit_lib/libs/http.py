@@ -16,7 +16,8 @@ What is recognised:
 
 - module functions: ``requests.get/post/...``, ``httpx.get/...``, ``aiohttp.request``,
   ``urllib.request.urlopen``;
-- clients: ``requests.Session``, ``httpx.Client/AsyncClient``, ``aiohttp.ClientSession``,
+- clients: ``requests.Session`` (and requests-oauthlib's ``OAuth1Session``/``OAuth2Session``, whose
+  ``fetch_*token`` calls are requests), ``httpx.Client/AsyncClient``, ``aiohttp.ClientSession``,
   ``urllib3.PoolManager``, ``http.client.HTTP(S)Connection``, gRPC channels and stubs
   (``FooStub(channel)``); local subclasses of those classes;
 - where clients live: local variables, ``with``/``async with`` targets, module globals,
@@ -79,6 +80,10 @@ CLIENT_CLASSES: dict[str, tuple[str, str]] = {
     "requests.Session": ("requests", "session"),
     "requests.session": ("requests", "session"),
     "requests.sessions.Session": ("requests", "session"),
+    "requests_oauthlib.OAuth1Session": ("requests", "session"),  # requests.Session subclasses
+    "requests_oauthlib.OAuth2Session": ("requests", "session"),
+    "requests_oauthlib.oauth1_session.OAuth1Session": ("requests", "session"),
+    "requests_oauthlib.oauth2_session.OAuth2Session": ("requests", "session"),
     "httpx.Client": ("httpx", "client"),
     "httpx.AsyncClient": ("httpx", "client"),
     "aiohttp.ClientSession": ("aiohttp", "session"),
@@ -97,7 +102,8 @@ CLIENT_CLASSES: dict[str, tuple[str, str]] = {
 }
 
 CLIENT_METHODS: dict[str, frozenset[str]] = {
-    "requests": frozenset({*HTTP_VERBS, "request", "send"}),
+    "requests": frozenset({*HTTP_VERBS, "request", "send",
+                           "fetch_request_token", "fetch_access_token", "fetch_token"}),  # requests-oauthlib's
     "httpx": frozenset({*HTTP_VERBS, "request", "send", "stream"}),
     "aiohttp": frozenset({*HTTP_VERBS, "request", "ws_connect"}),
     "urllib3": frozenset({"request", "urlopen", "request_encode_url", "request_encode_body"}),
@@ -187,7 +193,8 @@ def client_bindings(module: SourceModule, project: Project | None = None) -> lis
 def uses_http(module: SourceModule) -> bool:
     """Cheap pre-filter: the file imports an HTTP or gRPC library, or a *_grpc module."""
     return any(
-        module.imports_module(lib) for lib in ("requests", "httpx", "aiohttp", "urllib", "urllib2", "urllib3", "http.client", "grpc")
+        module.imports_module(lib)
+        for lib in ("requests", "requests_oauthlib", "httpx", "aiohttp", "urllib", "urllib2", "urllib3", "http.client", "grpc")
     ) or any("_grpc" in target for target in module.imports.values())
 
 
