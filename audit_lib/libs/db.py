@@ -567,7 +567,7 @@ def _bind(module: SourceModule, scope: _Scope, name: str, value: ast.expr) -> No
         scope.models[name] = model
         scope.loaded.add(name)
         return
-    constructed = _constructed_model(value)
+    constructed = _constructed_model(value, module)
     if constructed:
         scope.models[name] = constructed
 
@@ -577,14 +577,27 @@ _NOT_MODELS = re.compile(r"(Form|FormSet|Formset|Serializer|Schema|Client|Sessio
                          r"Repository|Repo|Service|Dao|DAO|Gateway|Manager|Initializer)$")
 
 
-def _constructed_model(call: ast.Call) -> str | None:
-    """``Order(...)``, ``Order.model_validate(...)``: a new model instance."""
+_MODELS_MODULE = re.compile(r"^(\w+_)?(models?|entities|tables)$")
+
+
+def _constructed_model(call: ast.Call, module: SourceModule | None = None) -> str | None:
+    """``Order(...)``, ``Order.model_validate(...)``, ``models.Order(...)`` (a class of a models
+    module), ``cls(...)`` in a classmethod of a model (with ``module``): a new model instance."""
     func = call.func
     if isinstance(func, ast.Name) and func.id[:1].isupper() and not func.id.isupper():
         return None if _NOT_MODELS.search(func.id) else func.id
     if isinstance(func, ast.Attribute) and func.attr in _MODEL_CONSTRUCTORS and isinstance(func.value, ast.Name):
         if func.value.id[:1].isupper():
             return func.value.id
+    if isinstance(func, ast.Attribute) and func.attr[:1].isupper() and not func.attr.isupper() and isinstance(
+            func.value, ast.Name) and _MODELS_MODULE.match(func.value.id):
+        return None if _NOT_MODELS.search(func.attr) else func.attr
+    if isinstance(func, ast.Name) and func.id == "cls" and module is not None:
+        method = next((a for a in ancestors(module, call) if isinstance(a, FUNCTION_TYPES)), None)
+        owner = module.parents.get(method) if method is not None else None
+        if isinstance(owner, ast.ClassDef) and "classmethod" in {dotted(d) for d in method.decorator_list} and not \
+                _NOT_MODELS.search(owner.name):
+            return owner.name
     return None
 
 
@@ -663,6 +676,8 @@ def _model_in(node: ast.AST, attributes: dict[str, str] | None = None) -> str | 
                 return attributes[head]
         if base:
             parts = base.split(".")
+            if len(parts) == 2 and _MODELS_MODULE.match(parts[0]) and parts[1][:1].isupper():
+                return parts[1]  # models.Source
             for part in reversed(parts[:-1] if len(parts) > 1 else parts):
                 if part[:1].isupper():
                     return part
@@ -732,7 +747,8 @@ def _kind_of_facts(facts: SqlFacts) -> str:
 def _is_chain_link(module: SourceModule, call: ast.Call) -> bool:
     """Whether ``call`` is an inner link of a longer method chain (``x.filter()`` in ``x.filter().first()``)."""
     parent = module.parents.get(call)
-    return isinstance(parent, ast.Attribute) and isinstance(module.parents.get(parent), ast.Call)
+    grand = module.parents.get(parent)
+    return isinstance(parent, ast.Attribute) and isinstance(grand, ast.Call) and grand.func is parent
 
 
 _AUTOCOMMIT_SETTING = re.compile(r"""\bautocommit["']?\s*[:=]\s*True\b""")
@@ -960,7 +976,13 @@ def _session_op(module: SourceModule, call: ast.Call, method: str, receiver: str
         models = _added_models(first, scope)
         kind = DELETE if method == "delete" else INSERT if models and method != "merge" else WRITE
         if method == "add" and isinstance(first, ast.Name) and first.id in scope.loaded:
-            kind = UPDATE
+            # a name first loaded, then bound to a new instance when the row was missing
+            # (``row = query.one_or_none()`` / ``if row is None: row = Model(...)``) inserts it
+            value = reaching_binding(module, fn, first) if isinstance(fn, FUNCTION_TYPES) else None
+            value = value.value if isinstance(value, ast.Await) else value
+            constructed = _constructed_model(value, module) if isinstance(value, ast.Call) else None
+            kind = INSERT if constructed else UPDATE
+            models = {constructed} if constructed else models
         return DbOp(call, kind, frozenset(models), "sqlalchemy", method, receiver,
                     batch=method in _BATCH_METHODS, upsert=method == "merge",
                     deferred=method in ("add", "add_all", "delete"), confidence=Confidence.medium)

@@ -8,7 +8,9 @@ code base that does so) and then, depending on what it read, inserts into the sa
 table (SQL `INSERT`, ORM `add`/`create`/`save` of a new instance) or runs a SQL
 `UPDATE` of it. The decision is an `if` on the read's result around the write, an
 earlier `if` that leaves the function (`raise`, `return`) before the write, or an
-`except DoesNotExist` (`NoResultFound`) handler of the read that creates the row.
+`except DoesNotExist` (`NoResultFound`) handler of the read that creates the row. The
+decision may go through a name set on the read's answer (`if taken is None: chosen =
+alias; break` ... `if chosen is None: raise` before the insert).
 
 It also reports an ORM read-modify-write: a row read without a lock (`row =
 Model.objects.get(...)`, `get_object_or_404(Model, ...)`, `query.first()`), a field
@@ -252,7 +254,8 @@ def _deciding_read(module: SourceModule, fn: ast.AST, reads: list[db.DbOp], writ
         names = _result_names(module, fn, read)
         if _copies_rows(module, names, write):
             continue
-        if _write_depends_on(module, fn, read, names, write):
+        if _write_depends_on(module, fn, read, names, write) or _write_depends_on(
+                module, fn, read, _flags(module, fn, read, names, write), write, flags=True):
             return read
     return None
 
@@ -283,8 +286,25 @@ def _result_names(module: SourceModule, fn: ast.AST, read: db.DbOp) -> set[str]:
     return names
 
 
+def _flags(module: SourceModule, fn: ast.AST, read: db.DbOp, names: set[str], write: db.DbOp) -> set[str]:
+    """Names set in a branch taken on the read's answer (``if taken is None: chosen = alias; break``):
+    a later ``if chosen is None: raise`` before the write decides on the read through them."""
+    flags: set[str] = set()
+    receiver_fetch = read.receiver is not None and read.api == "sql"
+    for node in walk_nodes(fn):
+        if isinstance(node, ast.If) and read.call.lineno <= node.lineno < write.call.lineno and not _within_node(
+                module, write.call, node) and _test_uses(module, fn, node.test, read, names, receiver_fetch):
+            flags |= {t.id for statement in walk_nodes(node) if isinstance(statement, ast.Assign)
+                      for t in statement.targets if isinstance(t, ast.Name)}
+    return flags - names
+
+
+def _within_node(module: SourceModule, node: ast.AST, holder: ast.AST) -> bool:
+    return any(a is holder for a in ancestors(module, node))
+
+
 def _test_uses(module: SourceModule, fn: ast.AST, test: ast.AST, read: db.DbOp, names: set[str],
-               receiver_fetch: bool) -> bool:
+               receiver_fetch: bool, flags: bool = False) -> bool:
     """Whether an ``if`` test decides on what the read found: the row itself, its presence, a count.
 
     ``if user:``, ``if row is None``, ``if balance >= amount`` decide on the read; ``if
@@ -297,6 +317,8 @@ def _test_uses(module: SourceModule, fn: ast.AST, test: ast.AST, read: db.DbOp, 
         if node is read.call:
             return True
         if isinstance(node, ast.Name) and node.id in names and id(node) not in attribute_bases:
+            if flags:
+                return True  # set from the read's answer (see _flags)
             bound = db.reaching_binding(module, fn, node)
             if bound is not None and not any(n is read.call for n in walk_nodes(bound)):
                 continue
@@ -308,8 +330,9 @@ def _test_uses(module: SourceModule, fn: ast.AST, test: ast.AST, read: db.DbOp, 
     return False
 
 
-def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: set[str], write: db.DbOp) -> bool:
-    receiver_fetch = read.receiver is not None and read.api == "sql"
+def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: set[str], write: db.DbOp,
+                      flags: bool = False) -> bool:
+    receiver_fetch = read.receiver is not None and read.api == "sql" and not flags
     for parent in ancestors(module, write.call):
         if parent is fn:
             break
@@ -317,14 +340,14 @@ def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: s
                 module, read.call, module.parents.get(parent), "body"):
             return True  # try: row = get(...) / except DoesNotExist: create(...)
         if isinstance(parent, (ast.If, ast.IfExp, ast.While)) and parent.lineno >= read.call.lineno:
-            if _test_uses(module, fn, parent.test, read, names, receiver_fetch) and _decides(parent.test, read, write):
+            if _test_uses(module, fn, parent.test, read, names, receiver_fetch, flags) and _decides(parent.test, read, write):
                 return True
     for node in walk_nodes(fn):
         if not isinstance(node, ast.If) or not (read.call.lineno <= node.lineno < write.call.lineno):
             continue
         if node.end_lineno and node.end_lineno >= write.call.lineno:
             continue
-        if _test_uses(module, fn, node.test, read, names, receiver_fetch) and _leaves(node.body) and \
+        if _test_uses(module, fn, node.test, read, names, receiver_fetch, flags) and _leaves(node.body) and \
                 _runs_after(module, node, write.call) and _decides(node.test, read, write):
             return True
     return False
