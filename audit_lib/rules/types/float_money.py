@@ -21,7 +21,8 @@ fills from one (`Public(serviceFee=settings.service_fee)`). In code it reports:
 - `float` annotations of money names: `Mapped[float]`, dataclass, pydantic and SQLModel
   fields, attributes, parameters and the return type of money-named functions;
 - `float(...)` applied to a money-named value (`float(row["price"])`,
-  `float(order.total)`) or assigned to a money name.
+  `float(order.total)`, a form field's `float(form.amount.data)`) or assigned to a money
+  name, also as a keyword (`Bill(amount=float(raw))`).
 
 Test code (`tests/`, `test_*.py`, `conftest.py`), which often compares amounts with the
 floats of a JSON response, is not audited; neither is code run once or by hand: migration
@@ -195,6 +196,8 @@ def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool,
                 yield from _assignment(module, name, node.value, node, flask_sqlalchemy, money)
         elif isinstance(node, FUNCTION_TYPES):
             yield from _function(module, node, money)
+        elif isinstance(node, ast.keyword) and node.arg and isinstance(module.parents.get(node), ast.Call):
+            yield from _assignment(module, node.arg, node.value, node.value, flask_sqlalchemy, money)  # Bill(amount=float(x))
         elif isinstance(node, ast.Call) and _is_float_call(module, node):
             subject = _money_subject(node.args[0], money)
             if subject:
@@ -277,8 +280,11 @@ def _target_name(target: ast.expr) -> str | None:
 
 
 def _money_subject(node: ast.expr, money: bool) -> str | None:
-    """The money name a value is read from: ``price``, ``order.total``, ``row["fee"]``, ``d.get("amount")``."""
+    """The money name a value is read from: ``price``, ``order.total``, ``row["fee"]``, ``d.get("amount")``,
+    a form field's value ``form.amount.data``."""
     name: str | None = None
+    if isinstance(node, ast.Attribute) and node.attr == "data" and isinstance(node.value, ast.Attribute):
+        node = node.value  # WTForms: the field is named for what it holds
     if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
         name = _target_name(node)
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
