@@ -12,6 +12,7 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   (`roles/*/files/`), modules that build a command line
   (argparse, click, typer, fire), files with a `__main__` block and no route handler,
   functions named `main`, `print_*`/`pprint_*`/`debug_*` helpers (for the shell or a debugger),
+  classes documented as samples not intended for real use (a demo SMS provider that prints),
   functions that read an answer from the terminal (`input()`, `getpass`: their prints are the question),
   and test code, and modules that only such scripts import (`manage.py`'s helpers), functions
   that only command-line code names (a CLI subcommand's helper or the test job it enqueues, kept in
@@ -101,6 +102,7 @@ CONTEXT_LIBRARIES = ("asgi_correlation_id", "django_guid", "log_request_id", "st
 NAMED_LOGGER = re.compile(r"^_?(logger_\w+|\w+_logger)$")  # logger_api, audit_logger: the project's named loggers
 REQUEST_HOOKS = {"before_request", "before_app_request", "after_request", "after_app_request", "teardown_request"}
 STDLIB_GET_LOGGER = {"logging.getLogger", "logging.get_logger"}
+DEMO_ONLY = re.compile(r"\bnot (intended|meant|to be used) for (real|production)|\b(demo|example) only\b", re.IGNORECASE)
 CONTEXT_CALLS = {"logging.setLogRecordFactory", "loguru.logger.contextualize", "loguru.logger.patch"}
 # a record factory, or loguru's per-request context (middleware) and patchers, add context to every record
 
@@ -197,10 +199,12 @@ def _mirrors_log_call(module: SourceModule, call: ast.Call) -> bool:
 def _in_exempt_function(module: SourceModule, node: ast.AST) -> bool:
     """``main()``; a logging handler's ``emit``/``handleError``, where logging cannot log its own failure;
     ``print_*``/``pprint_*``/``debug_*`` helpers (for the shell or a debugger, such as a worker's
-    ``debug_task``), whose output is the printing."""
+    ``debug_task``), whose output is the printing; a class documented as a sample not meant for real use
+    (a demo provider that "sends" by printing)."""
     return any(isinstance(p, FUNCTION_TYPES) and (p.name in ("main", "emit", "handleError")
                                                   or p.name.startswith(("print_", "pprint_", "debug_"))
                                                   or _asks_terminal(module, p))
+               or isinstance(p, ast.ClassDef) and DEMO_ONLY.search(ast.get_docstring(p) or "")
                for p in ancestors(module, node))
 
 
