@@ -155,6 +155,9 @@ from audit_lib.rules.r4_lifecycle._common import (
 )
 from audit_lib.source import Project, SourceModule, is_test_path
 
+COMMAND_BASES = {"django.core.management.base.BaseCommand", "django.core.management.BaseCommand"}
+# Methods that configure a resource and return the same object: ``conn.execution_options(...)`` (SQLAlchemy).
+RETURNS_ITSELF = {"execution_options"}
 # Callees that take over closing what they are given.
 OWNERSHIP_SINKS = {"enter_context", "enter_async_context", "closing", "aclosing", "push", "push_async_exit"}
 # Callees that register a cleanup callback (``atexit.register(conn.close)``).
@@ -240,6 +243,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         fn = enclosing_function(module, node)
         if fn is None:
             continue  # module level: lives as long as the process
+        if _once_per_command_run(module, fn, node):
+            continue
         if kind is None:
             if fn not in own_connections:
                 own_connections[fn] = _connections_opened_in(module, fn)
@@ -252,6 +257,24 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 finding.message = finding.message.replace(f"{factory}()", f"{via}() (which opens it with {factory}())", 1)
                 finding.extra["factory"] = call_name(module, node) or via
             yield finding
+
+
+def _once_per_command_run(module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:
+    """Opened once by a command-line entry point: the ``handle()`` of a Django management command or a
+    click/typer command function, outside any loop. There is one per run of the process, and it dies with it."""
+    command = isinstance(fn, ast.FunctionDef) and (
+        fn.name == "handle" and isinstance(cls := module.parents.get(fn), ast.ClassDef)
+        and any((qualified(module, b) or "") in COMMAND_BASES for b in cls.bases)
+        or any((dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] == "command"
+               for d in fn.decorator_list))
+    if not command:
+        return False
+    for outer in ancestors(module, call):
+        if outer is fn:
+            return True
+        if isinstance(outer, (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            return False  # one per item
+    return False
 
 
 def _is_session_factory(module: SourceModule, project: Project, call: ast.Call,
@@ -373,6 +396,9 @@ def _judge(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, 
         if parent.attr in _closers(factory) or parent.attr.startswith("__"):
             return None
         called = isinstance(module.parents.get(parent), ast.Call) and module.parents[parent].func is parent
+        if called and parent.attr in RETURNS_ITSELF and isinstance(module.parents.get(module.parents[parent]),
+                                                                      ast.withitem):
+            return None  # ``with engine.connect().execution_options(...) as conn``: the `with` closes it
         return _inline(module, call, kind, factory, f".{parent.attr}()" if called else f".{parent.attr}")
     if isinstance(parent, (ast.Call, ast.keyword)):
         callee_call = parent if isinstance(parent, ast.Call) else module.parents.get(parent)

@@ -104,6 +104,7 @@ from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
     call_name,
+    dotted,
     enclosing_function,
     keyword,
     qualified,
@@ -143,6 +144,8 @@ CLASS_PARAMETER = re.compile(r"(^|_)(class|cls|klass|model|serializer|form)$")
 CHOICE_PARAMETER = re.compile(
     r"^(name|lang|language|locale|env|environment|dataset|table|field|attr|attribute|setting|option|dialect|"
     r"backend|driver|unit|currency|feature|capability|permission|role|status)$|(^|_)(kind|mode|level|format|fmt|type)$")
+# Names of the process configuration: ``config``, ``app.config``, ``settings``, ``os.environ``.
+CONFIG_OWNER = re.compile(r"(?i)^(\w+_)?(config|conf|settings|environ)$")
 # What a queue may carry and stay bounded by configuration: a choice, a configured peer, a retry counter.
 PEER_ITEM = re.compile(r"^(host|hostname|port)$")
 FIXED_SET_ITEM = re.compile(PEER_ITEM.pattern + r"|^(attempt|attempts|retry|retries|tries)$")
@@ -168,7 +171,7 @@ class Container:
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if is_test_path(module.path) or is_short_lived_path(module.path):
         return
-    yield from _growing_containers(module)
+    yield from _growing_containers(module, project)
     yield from _unbounded_caches(module)
     yield from _unbounded_queues(module, project)
 
@@ -176,19 +179,28 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
 # --- containers that only grow ----------------------------------------------------------
 
 
-def _growing_containers(module: SourceModule) -> Iterator[Finding]:
+def _growing_containers(module: SourceModule, project: Project) -> Iterator[Finding]:
     containers = _long_lived_containers(module)
     if not containers:
         return
     _scan_references(module, containers)
-    import_time = _import_time_functions(module) if any(c.adds for c in containers.values()) else set()
+    importers = _scan_importers(module, project, containers)
+    import_time = set()
+    module_of: dict[ast.AST, SourceModule] = {}
+    for m in [module, *importers] if any(c.adds for c in containers.values()) else ():
+        import_time |= _import_time_functions(m)
+        if m is not module:
+            module_of.update((node, m) for c in containers.values() for node, fn in c.adds if fn in m.parents)
     for container in containers.values():
         growing = [(node, fn) for node, fn in container.adds if fn not in import_time
                    and not (container.scope == "instance" and fn in _setup_methods(container.owner))  # once
-                   and not _keyed_by_class(node) and not _keyed_by_choice(node, fn)]
+                   and not _keyed_by_class(node) and not _keyed_by_choice(node, fn)
+                   and not _filled_once(module_of.get(node, module), node, fn)
+                   and not _from_configuration(node, fn)]
         if container.bounded or container.escapes or not growing:
             continue
         node, fn = growing[0]
+        elsewhere = module_of.get(node)
         if container.owner is None:
             where = f"module-level {container.kind} `{container.name}`"
         elif container.scope == "class":
@@ -197,7 +209,8 @@ def _growing_containers(module: SourceModule) -> Iterator[Finding]:
             where = f"{container.kind} `self.{container.name}` of {container.owner.name}"
         yield Finding(
             message=f"{where} only grows: {fn.name}() adds to it "
-                    f"(line {node.lineno}) and nothing removes from it or bounds it",
+                    f"({f'{elsewhere.path}:' if elsewhere else 'line '}{node.lineno}) "
+                    "and nothing removes from it or bounds it",
             path=module.path, line=container.node.lineno,
             end_line=getattr(container.node, "end_lineno", container.node.lineno),
             evidence=module.evidence(container.node),
@@ -206,6 +219,32 @@ def _growing_containers(module: SourceModule) -> Iterator[Finding]:
             confidence=Confidence.medium,
             extra={"added_at": node.lineno},
         )
+
+
+def _scan_importers(module: SourceModule, project: Project, containers: dict[tuple, Container]) -> list[SourceModule]:
+    """Classify the uses of module-level containers in the project files that import them by name
+    (``from .cache import _users_cache``): a cache declared in one file and filled in another grows all the same."""
+    importers: list[SourceModule] = []
+    for other, local, name in _name_importers(project).get(module.dotted_name, ()):
+        if ("module", name) in containers and not is_test_path(other.path) and not is_short_lived_path(other.path):
+            _scan_references(other, {("module", local): containers[("module", name)]})
+            if other not in importers:
+                importers.append(other)
+    return importers
+
+
+def _name_importers(project: Project) -> dict[str, list[tuple[SourceModule, str, str]]]:
+    """Dotted module name -> (importing file, local name, imported name) for every ``from module import name``."""
+    table = project.facts.get("R4.name-importers")
+    if table is None:
+        table = project.facts["R4.name-importers"] = {}
+        known = {m.dotted_name for m in project.modules}
+        for other in project.modules:
+            for local, imported in other.imports.items():
+                source, _, name = imported.rpartition(".")
+                if source in known and source != other.dotted_name:
+                    table.setdefault(source, []).append((other, local, name))
+    return table
 
 
 def _container_kind(module: SourceModule, value: ast.AST | None) -> str | None:
@@ -411,7 +450,8 @@ def _import_time_functions(module: SourceModule) -> set[ast.AST]:
     for fn in module.nodes_of(*FUNCTION_TYPES):
         chain = [fn, *(a for a in ancestors(module, fn) if isinstance(a, FUNCTION_TYPES))]
         if any(f.name in decorators or "register" in f.name.lower() for f in chain) \
-                or _returns_its_argument(module, fn) or fn.name in IMPORT_TIME_METHODS or _is_metaclass_method(module, fn):
+                or _returns_its_argument(module, fn) or fn.name in IMPORT_TIME_METHODS or _is_metaclass_method(module, fn) \
+                or _is_app_ready_hook(module, fn):
             found.add(fn)
     deleted_after_import = {t.id for stmt in module.tree.body if isinstance(stmt, ast.Delete)
                             for t in stmt.targets if isinstance(t, ast.Name)}
@@ -451,6 +491,63 @@ def _returns_its_argument(module: SourceModule, fn: ast.AST) -> bool:
     return bool(returns) and all(isinstance(r.value, ast.Name) and r.value.id == params[0].arg for r in returns)
 
 
+def _is_app_ready_hook(module: SourceModule, fn: ast.AST) -> bool:
+    """``AppConfig.ready()``: Django runs it once while the process starts, after the apps are loaded."""
+    cls = module.parents.get(fn)
+    return isinstance(cls, ast.ClassDef) and fn.name == "ready" and \
+        any((dotted(b) or "").endswith("AppConfig") for b in cls.bases)
+
+
+def _filled_once(module: SourceModule, node: ast.AST, fn: ast.AST) -> bool:
+    """``if not _types: for row in load(): _types[row.oid] = row.name; _names.add(row.name)``: filled under a
+    guard that the block itself makes false (a load-once of a fixed table), not on every call."""
+    for outer in ancestors(module, node):
+        if outer is fn:
+            return False
+        if isinstance(outer, ast.If) and isinstance(outer.test, ast.UnaryOp) and \
+                isinstance(outer.test.op, ast.Not) and isinstance(outer.test.operand, ast.Name):
+            guard = outer.test.operand.id
+            for inner in (n for stmt in outer.body for n in ast.walk(stmt)):
+                target = inner.func.value if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) \
+                    and inner.func.attr in ADD_METHODS else inner.value if isinstance(inner, ast.Subscript) \
+                    and isinstance(inner.ctx, ast.Store) else None
+                if isinstance(target, ast.Name) and target.id == guard:
+                    return True
+    return False
+
+
+def _from_configuration(node: ast.AST, fn: ast.AST) -> bool:
+    """What the configuration holds, copied in: ``cache[key] = config.get(key)`` (keyed by a configuration
+    option's name) or ``routes.update(mappings)`` with ``mappings = config.get("app.route_mappings")``. The
+    configuration is fixed for the process: the same keys are written again, not new ones."""
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Name):
+        key = node.slice.id
+        return any(_config_read(n) and _read_key(n) == key for n in walk_function_body(fn))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "update" \
+            and len(node.args) == 1:
+        value = node.args[0]
+        while isinstance(value, ast.Call) and len(value.args) == 1:  # ``json.loads(mappings)``
+            value = value.args[0]
+        if isinstance(value, ast.Name):
+            bound = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Assign)
+                     and any(isinstance(t, ast.Name) and t.id == value.id for t in n.targets)]
+            return len(bound) == 1 and _config_read(bound[0])
+        return _config_read(value)
+    return False
+
+
+def _config_read(node: ast.AST) -> bool:
+    """``config.get(k)``, ``settings[k]``, ``os.environ.get(k)``: a read of the process configuration."""
+    owner = node.func.value if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and node.func.attr == "get" else node.value if isinstance(node, ast.Subscript) else None
+    return owner is not None and bool(CONFIG_OWNER.search((dotted(owner) or "").rsplit(".", 1)[-1]))
+
+
+def _read_key(node: ast.AST) -> str | None:
+    key = node.args[0] if isinstance(node, ast.Call) and node.args else getattr(node, "slice", None)
+    return key.id if isinstance(key, ast.Name) else None
+
+
 def _is_metaclass_method(module: SourceModule, fn: ast.AST) -> bool:
     cls = module.parents.get(fn)
     return isinstance(cls, ast.ClassDef) and fn.name in ("__new__", "__init__") and \
@@ -478,7 +575,14 @@ def _keyed_by_choice(node: ast.AST, fn: ast.AST) -> bool:
     if not isinstance(key, ast.Name):
         return False
     params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
-    return key.id in params and bool(CHOICE_PARAMETER.search(key.id) or CLASS_PARAMETER.search(key.id))
+    if key.id not in params:
+        # ``fullname = add_prefix(name); _queues[fullname] = ...``: a key made from choices only is one too
+        values = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Assign)
+                  and any(isinstance(t, ast.Name) and t.id == key.id for t in n.targets)]
+        used = {n.id for n in ast.walk(values[0]) if isinstance(n, ast.Name) and n.id in params} \
+            if len(values) == 1 else set()
+        return bool(used) and all(CHOICE_PARAMETER.search(p) or CLASS_PARAMETER.search(p) for p in used)
+    return bool(CHOICE_PARAMETER.search(key.id) or CLASS_PARAMETER.search(key.id))
 
 
 # --- caches without a size limit --------------------------------------------------------
