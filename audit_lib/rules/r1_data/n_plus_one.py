@@ -11,7 +11,8 @@ list of keys the function is handed
 (`ids: List[str]`, `names: list[int]`: one lookup per key where one `IN` would do),
 directly or through a helper function of the same code base that queries (or returns the
 rows of a query it assembles through several names, or hands the query it builds to another
-function that runs it: `return one_or_abort(query)`, three helpers deep). In Django code
+function that runs it: `return one_or_abort(query)`, three helpers deep, or returns a SQLAlchemy
+1.x `Query` that runs when iterated: `return self.ordered(Model.query.filter(...))`). In Django code
 a `@property` of the model that returns a queryset is followed, and a queryset chain counts
 as rows and as a query wherever it is run, even when its model is not known (`books.filter(...).distinct()`,
 `results.filter(work=w).first()`, `helper(user).first()`). For Django it also reads the relations of
@@ -38,7 +39,8 @@ rows (`solve.challenge.value`) that the query does not load eagerly
 Loops over literal constants, loops over chunks of rows (`range(0, len(rows), 500)`, `for
 batch in chunks(rows)`), batch calls (`executemany`, `bulk_create`, `add_all`, queries that
 take a whole list with `= ANY(...)`/`IN`), statements that call a server function and read
-no table (`SELECT pg_advisory_unlock(%s)`: nothing to join or fetch by key) and `while`
+no table (`SELECT pg_advisory_unlock(%s)`: nothing to join or fetch by key), schema changes
+per object (`DROP INDEX {name}`, a `CREATE INDEX` template: nothing a JOIN or `IN` batches) and `while`
 loops that page through results are not reported. Nor are per-item units of work, which are
 not a query pattern: writes in loops that also call another service or move a file in
 storage for each item (in the loop or in a helper it calls, whose write then records that
@@ -147,7 +149,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                if op.round_trip and not op.batch
                and (not op.lazy or db.evaluated_in_place(module, op.call) or _evaluated_by_chain(module, op.call)
                     or _extends_a_list(module, op.call) or _run_by_helper(module, project, op))
-               and id(op.call) not in units and not _server_function_call(op)]
+               and id(op.call) not in units and not _server_function_call(op) and not _schema_change(op, fn)]
         if django:
             known = {id(op.call) for op in expanded}
             ops += [op for op in _queryset_evaluations(module, fn) if id(op.call) not in known]
@@ -285,6 +287,32 @@ def _server_function_call(op: db.DbOp) -> bool:
     facts = op.facts
     return op.api == "sql" and facts is not None and facts.parsed and facts.kind == "SELECT" and not facts.tables \
         and bool(op.sql) and not re.search(r"\bFROM\b", op.sql, re.I)
+
+
+DDL = re.compile(r"^\s*((CREATE|DROP|ALTER)\s+(\S+\s+)?(INDEX|TABLE|VIEW|SCHEMA|SEQUENCE|TRIGGER|FUNCTION|EXTENSION|"
+                 r"TYPE|MATERIALIZED|ROLE|DATABASE|CONSTRAINT)|(TRUNCATE|REINDEX|VACUUM|ANALYZE)\s|(GRANT|REVOKE)\s+\w+"
+                 r"\s+ON)\b", re.I)
+
+
+def _schema_change(op: db.DbOp, fn: ast.AST) -> bool:
+    """``DROP INDEX {name}``, ``CREATE INDEX ... ({fields})`` per index: a schema change for each
+    object, which no JOIN or ``IN`` list can batch. The SQL is the statement's text or a string
+    the call's arguments are built from (through names bound in the function, three steps deep)."""
+    if op.sql:
+        return bool(DDL.match(op.sql))
+    pending: list[ast.AST] = list(op.call.args)
+    seen: set[str] = set()
+    for _ in range(4):
+        following: list[ast.AST] = []
+        for expr in pending:
+            for node in walk_nodes(expr):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and DDL.match(node.value):
+                    return True
+                if isinstance(node, ast.Name) and node.id not in seen:
+                    seen.add(node.id)
+                    following += _bindings(fn, node.id)
+        pending = following
+    return False
 
 
 def _builds_queryset(call: ast.Call) -> bool:
@@ -606,7 +634,7 @@ class _RowSources:
             return False
         helper_module, helper = resolved
         return any(op.is_read for op in db.function_ops(helper_module, helper, self.project)) \
-            or _returns_query_rows(helper)
+            or _returns_query_rows(helper) or _returns_legacy_query(helper_module, self.project, helper, 2)
 
     def describe(self, loop: ast.AST) -> str:
         for iterable in _loop_iterables(loop):
@@ -741,6 +769,22 @@ def _returns_query_rows(fn: ast.AST) -> bool:
         return False
     texts = [ast.unparse(e) for e in returned] + [ast.unparse(v) for name in seen for v in _bindings(fn, name)]
     return any(re.search(r"\bsession\.query\(|\.query\.(filter|order_by|join|all)|\bselect\(", t) for t in texts)
+
+
+def _returns_legacy_query(module: SourceModule, project: Project, fn: ast.AST, depth: int) -> bool:
+    """Whether a helper returns a SQLAlchemy 1.x ``Query`` (``Model.query.filter(...)``,
+    ``session.query(M)...``), which runs when iterated, also through helpers that order or filter
+    the query another helper built (``return self.order(self.base_query())``)."""
+    for value in _returns(fn):
+        if re.search(r"(^|[^\w.])[A-Z]\w*\.query\.\w|\bsession\.query\(", ast.unparse(value)):
+            return True
+        if depth and isinstance(value, ast.Call):
+            for call in [value, *(a for a in value.args if isinstance(a, ast.Call))]:
+                resolved = db.resolve_function(module, project, call)
+                if resolved is not None and resolved[1] is not fn \
+                        and _returns_legacy_query(resolved[0], project, resolved[1], depth - 1):
+                    return True
+    return False
 
 
 def _related_manager_calls(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[tuple[ast.AST, ast.AST, str]]:
