@@ -20,7 +20,9 @@ Reports retries whose wait has no random component. They are:
 - urllib3 `Retry(backoff_factor=...)` without `backoff_jitter`, Celery tasks with
   `retry_jitter=False`, and manual retries of bound Celery tasks
   (`self.retry(exc=exc, countdown=5)` in a function decorated with `bind=True`) whose
-  countdown has no random part.
+  countdown has no random part, and tasks that retry by queueing themselves again with an
+  attempt count (`send_hook.apply_async(..., kwargs={"retry_num": n + 1}, countdown=10)` inside
+  `send_hook`; re-queued with no attempt count, a task polls or reschedules: not reported).
 
 Not reported: sleeps whose delay comes from `random`, a `jitter` value or a helper that
 uses `random`; `asyncio.sleep(0)`; loops that only poll (no retry on failure; a sleep at
@@ -88,6 +90,7 @@ from audit_lib.pyast import (
     enclosing_function,
     is_none,
     keyword,
+    string_value,
     walk_function_body,
     walk_nodes,
 )
@@ -121,7 +124,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         return
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
-            problem = _library_problem(module, node) or _task_retry_problem(module, node)
+            problem = _library_problem(module, node) or _task_retry_problem(module, node) \
+                or _requeue_retry_problem(module, node)
             if problem:
                 message, fix, confidence = problem
                 yield _finding(module, node, message, fix, confidence)
@@ -201,6 +205,38 @@ def _task_retry_problem(module: SourceModule, call: ast.Call) -> tuple[str, str,
     return (f"task retry waits countdown={ast.unparse(countdown)} with no jitter",
             "randomise the countdown: countdown=random.uniform(0, base * 2 ** self.request.retries), or use "
             "autoretry_for with retry_backoff (jittered by default)", Confidence.high)
+
+
+def _requeue_retry_problem(module: SourceModule, call: ast.Call) -> tuple[str, str, Confidence] | None:
+    """A task that retries by queueing itself again, counting the attempt
+    (``send_hook.apply_async(args, kwargs={"retry_num": n + 1}, countdown=10)`` inside ``send_hook``):
+    the runs that failed together come back together, like ``self.retry(countdown=10)``. (A task
+    re-queued with no attempt count polls or reschedules: not a retry.)"""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "apply_async"
+            and isinstance(call.func.value, ast.Name)):
+        return None
+    fn = enclosing_function(module, call)
+    countdown = keyword(call, "countdown")
+    if fn is None or fn.name != call.func.value.id or not fn.decorator_list or countdown is None or _is_zero(countdown):
+        return None
+    if not _passes_attempt_count(call) or _randomness(module, countdown, fn, set()) != "fixed":
+        return None
+    return (f"task re-queues itself as a retry with countdown={ast.unparse(countdown)} and no jitter",
+            "randomise the countdown: countdown=random.uniform(0, base * 2 ** attempt), or use "
+            "autoretry_for with retry_backoff (jittered by default)", Confidence.high)
+
+
+def _passes_attempt_count(call: ast.Call) -> bool:
+    """The call hands on an attempt counter: a keyword, a ``kwargs={...}`` key or a name like ``retry_num``."""
+    for kw in call.keywords:
+        if kw.arg and kw.arg != "countdown" and ATTEMPT_NAME.search(kw.arg):
+            return True
+    for node in walk_nodes(call):
+        if isinstance(node, ast.Dict) and any(ATTEMPT_NAME.search(string_value(k) or "") for k in node.keys if k):
+            return True
+        if isinstance(node, ast.Name) and node is not call.func.value and ATTEMPT_NAME.search(node.id):
+            return True
+    return False
 
 
 def _bound_task(fn: ast.AST) -> bool:
