@@ -9,7 +9,9 @@ table (SQL `INSERT`, ORM `add`/`create`/`save` of a new instance) or runs a SQL
 `UPDATE` of it. The decision is an `if` on the read's result around the write, an
 earlier `if` that leaves the function (`raise`, `return`) before the write, or an
 `except DoesNotExist` (`NoResultFound`) handler of the read that creates the row. The
-decision may go through a name set on the read's answer (`if taken is None: chosen =
+decision may also be a `try` whose body reads and raises "already exists" and whose
+`except ...DoesNotExist`/`...NotFoundError` handler lets the code go on to the insert; or it
+may go through a name set on the read's answer (`if taken is None: chosen =
 alias; break` ... `if chosen is None: raise` before the insert).
 
 It also reports an ORM read-modify-write: a row read without a lock (`row =
@@ -82,7 +84,7 @@ ROW_READS = {"get", "aget", "first", "last", "one", "one_or_none", "scalar_one",
 RMW_FIX = ("let the database compute the new value: an atomic UPDATE (`Model.objects.filter(pk=...).update(n=F(\"n\") + 1)`, "
            "`UPDATE t SET n = n + 1 WHERE ...`), or read the row with `select_for_update()` / `with_for_update()` / "
            "`SELECT ... FOR UPDATE` inside the transaction that saves it")
-MISSING_ROW = ("DoesNotExist", "NoResultFound", "ObjectNotFound")
+MISSING_ROW = re.compile(r"(DoesNotExist|NoResultFound|ObjectNotFound|NotFound)(Error|Exception)?$")
 EXITS = (ast.Raise, ast.Return, ast.Continue, ast.Break)
 FIX = ("make the write decide atomically: INSERT ... ON CONFLICT (key) DO NOTHING / DO UPDATE over a unique index "
        "(SQLAlchemy insert().on_conflict_do_nothing(), Django get_or_create/update_or_create), or lock the row "
@@ -343,6 +345,10 @@ def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: s
             if _test_uses(module, fn, parent.test, read, names, receiver_fetch, flags) and _decides(parent.test, read, write):
                 return True
     for node in walk_nodes(fn):
+        if isinstance(node, ast.Try) and node.body and isinstance(node.body[-1], ast.Raise) and _within(
+                module, read.call, node, "body") and any(_catches_missing_row(h) for h in node.handlers) and (
+                node.end_lineno or node.lineno) < write.call.lineno and _runs_after(module, node, write.call):
+            return True  # try: get_by_email(...); raise AlreadyExists / except DoesNotExist: pass -- then create
         if not isinstance(node, ast.If) or not (read.call.lineno <= node.lineno < write.call.lineno):
             continue
         if node.end_lineno and node.end_lineno >= write.call.lineno:
@@ -392,7 +398,7 @@ def _existence_only(test: ast.AST) -> bool:
 def _catches_missing_row(handler: ast.ExceptHandler) -> bool:
     caught = handler.type
     types = caught.elts if isinstance(caught, ast.Tuple) else [caught] if caught is not None else []
-    return any((dotted(t) or "").endswith(MISSING_ROW) for t in types)
+    return any(MISSING_ROW.search(dotted(t) or "") for t in types)
 
 
 def _within(module: SourceModule, node: ast.AST, holder: ast.AST | None, field_name: str) -> bool:
@@ -403,7 +409,7 @@ def _within(module: SourceModule, node: ast.AST, holder: ast.AST | None, field_n
     return any(id(statement) in chain for statement in block)
 
 
-def _runs_after(module: SourceModule, guard: ast.If, node: ast.AST) -> bool:
+def _runs_after(module: SourceModule, guard: ast.If | ast.Try, node: ast.AST) -> bool:
     """Whether ``node`` is in a statement that follows ``guard`` in the same block (so the guard's
     early exit protects it), not in another branch. A guard that leaves the function (``raise``,
     ``return``) also protects what follows the blocks around it (``if account: if taken: raise``
