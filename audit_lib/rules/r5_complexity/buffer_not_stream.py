@@ -6,7 +6,10 @@ Reports whole payloads read into memory where streaming fits. That is:
 - an HTTP response body read whole (`response.content`, `.text`, `.read()`, requests or
   httpx or urllib or aiohttp, without `stream=`, or of a parameter annotated as a
   response) and then written to a file or handed back as the body of a file response:
-  a download buffered in memory. A response handed to a function of the project
+  a download buffered in memory (also stored through Django's `field.save(name, ContentFile(data))`,
+  except into a logo, avatar, icon or thumbnail field: a small picture the provider scaled down).
+  A function of the project that returns such a body whole (`return response.content`) is a
+  download too, at each call. A response handed to a function of the project
   (`save_image(response)`) is followed into that function's parameter. A download of an address written in the code (a string
   literal, a module constant, a class attribute) is one known document whose size the
   authors chose, and is not reported;
@@ -69,6 +72,7 @@ from audit_lib.libs import db, http
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     call_name,
+    dotted,
     keyword,
     method_name,
     qualified,
@@ -83,8 +87,9 @@ WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", ".aread(", ".content", ".t
 WHOLE_BODY_ATTRIBUTES = {"content", "text"}
 WHOLE_BODY_METHODS = {"read", "aread", "text"}
 FILE_SINK_METHODS = {"write", "write_bytes", "write_text", "writelines"}
+SMALL_PICTURE_FIELDS = re.compile(r"logo|avatar|icon|thumbnail", re.I)
 RESPONSE_SINKS = {"Response", "HttpResponse", "FileResponse", "send_file", "make_response", "StreamingHttpResponse"}
-BYTES_WRAPPERS = {"BytesIO", "StringIO"}
+BYTES_WRAPPERS = {"BytesIO", "StringIO", "ContentFile"}  # ContentFile: Django's in-memory file to store
 UPLOAD_CLASSES = {"fastapi.UploadFile", "starlette.datastructures.UploadFile", "fastapi.datastructures.UploadFile"}
 RESPONSE_CLASSES = {"requests.Response", "requests.models.Response", "httpx.Response", "aiohttp.ClientResponse"}
 REQUEST_CLASSES = {"fastapi.Request", "starlette.requests.Request", "starlette.requests.HTTPConnection"}
@@ -139,7 +144,7 @@ def _downloads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[
                 continue
             yield Finding(
                 message="a downloaded body is read whole into memory before it is "
-                        + ("written out" if method_name(node) in FILE_SINK_METHODS else "sent back"),
+                        + ("written out" if method_name(node) in FILE_SINK_METHODS | {"save"} else "sent back"),
                 path=module.path, line=read.lineno, end_line=read.end_lineno, evidence=module.evidence(read),
                 fix="request with stream=True and copy response.iter_content(65536) (httpx: client.stream() and "
                     "iter_bytes()) to the file or a StreamingResponse",
@@ -248,8 +253,11 @@ def _string_constant_in(statements: list[ast.stmt], name: str) -> bool:
 
 
 def _whole_body(module: SourceModule, project: Project, node: ast.expr, responses: set[str]) -> ast.expr | None:
-    """``resp.content``, ``resp.text``, ``resp.read()``, ``await resp.read()``, ``requests.get(u).content``."""
+    """``resp.content``, ``resp.text``, ``resp.read()``, ``await resp.read()``, ``requests.get(u).content``,
+    or a call to a function of the project that returns one (``client.download(url)``)."""
     expr = node.value if isinstance(node, ast.Await) else node
+    if isinstance(expr, ast.Call) and _callee(expr) in _download_functions(project):
+        return node
     if isinstance(expr, ast.Attribute) and expr.attr in WHOLE_BODY_ATTRIBUTES:
         owner = expr.value
     elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in WHOLE_BODY_METHODS \
@@ -264,6 +272,40 @@ def _whole_body(module: SourceModule, project: Project, node: ast.expr, response
     return None
 
 
+def _callee(call: ast.Call) -> str | None:
+    return call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id if isinstance(call.func, ast.Name) else None
+
+
+DOWNLOAD_FUNCTIONS = "R5.buffer-not-stream:download-functions"
+
+
+def _download_functions(project: Project) -> frozenset[str]:
+    """Functions of the project that return a downloaded body whole (``return response.content``
+    after an unstreamed ``requests.get``), every definition of that name, every return."""
+    if DOWNLOAD_FUNCTIONS in project.facts:
+        return project.facts[DOWNLOAD_FUNCTIONS]
+    project.facts[DOWNLOAD_FUNCTIONS] = frozenset()  # a function returning another's call: no recursion
+    verdicts: dict[str, bool] = {}
+    for module in project.modules:
+        if runs_offline(module, project):
+            continue
+        downloads = http.uses_http(module) and any(m in module.text for m in (".content", ".read(", ".text"))
+        for fn in walk_nodes(module.tree):
+            if not isinstance(fn, FUNCTION_TYPES):
+                continue
+            if not downloads:
+                verdicts[fn.name] = False
+                continue
+            nodes = list(walk_function_body(fn))
+            returns = [n.value for n in nodes if isinstance(n, ast.Return) and n.value is not None]
+            responses = _response_names(module, project, nodes)
+            whole = bool(returns) and bool(responses) and all(_whole_body(module, project, r, responses) is not None
+                                                              for r in returns)
+            verdicts[fn.name] = verdicts.get(fn.name, True) and whole
+    project.facts[DOWNLOAD_FUNCTIONS] = frozenset(name for name, whole in verdicts.items() if whole)
+    return project.facts[DOWNLOAD_FUNCTIONS]
+
+
 def _unwrap_bytes(module: SourceModule, node: ast.expr) -> ast.expr:
     if isinstance(node, ast.Call) and (call_name(module, node) or "").rsplit(".", 1)[-1] in BYTES_WRAPPERS and node.args:
         return node.args[0]
@@ -273,6 +315,12 @@ def _unwrap_bytes(module: SourceModule, node: ast.expr) -> ast.expr:
 def _is_sink(module: SourceModule, call: ast.Call) -> bool:
     if method_name(call) in FILE_SINK_METHODS and isinstance(call.func, ast.Attribute):
         return True
+    if method_name(call) == "save" and any(isinstance(a, ast.Call) and (call_name(module, a) or dotted(a.func) or "")
+                                           .rsplit(".", 1)[-1] == "ContentFile" for a in call.args):
+        # Django storage: field.save(name, ContentFile(data)) writes the file; not a logo or avatar
+        # field, a small picture the provider has already scaled down
+        field = call.func.value if isinstance(call.func, ast.Attribute) else None
+        return not (isinstance(field, ast.Attribute) and SMALL_PICTURE_FIELDS.search(field.attr))
     return (call_name(module, call) or "").rsplit(".", 1)[-1] in RESPONSE_SINKS
 
 
