@@ -355,11 +355,22 @@ def _shown(module: SourceModule, node: ast.expr) -> bool:
 
 
 def _reads_of(module: SourceModule, statement: ast.AST, name: str) -> list[ast.Name]:
+    """The reads of the name this statement binds, in its function. When the function binds the
+    name more than once, in straight-line order (``now = timezone.now()`` ... ``now = datetime.now()``),
+    the reads between this binding and the next."""
     scope = statement
     while scope is not None and not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
         scope = module.parents.get(scope)
-    return [n for n in walk_nodes(scope or module.tree) if isinstance(n, ast.Name) and n.id == name
-            and isinstance(n.ctx, ast.Load)]
+    nodes = list(walk_nodes(scope or module.tree))
+    reads = [n for n in nodes if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+    stores = sorted(n.lineno for n in nodes if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store))
+    line = getattr(statement, "end_lineno", None) or getattr(statement, "lineno", 0)
+    if len(stores) < 2 or any(isinstance(n, (ast.For, ast.AsyncFor, ast.While)) and n.lineno <= line <= (n.end_lineno or 0)
+                              for n in nodes):
+        return reads  # bound once, or rebound in a loop: every read may see it
+    end = min((s for s in stores if s > line), default=None)
+    # a read on the line of the next binding (``now = now + delta``) still reads this one
+    return [n for n in reads if line < n.lineno and (end is None or n.lineno <= end)]
 
 
 def _calls_of(project: Project, function: str) -> list[tuple[SourceModule, ast.Call]]:
@@ -485,11 +496,7 @@ def _name_only_read_as_epoch(module: SourceModule, call: ast.Call, project: Proj
     parent = module.parents.get(call)
     if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
         return False
-    name = parent.targets[0].id
-    scope = parent
-    while scope is not None and not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
-        scope = module.parents.get(scope)
-    reads = [n for n in walk_nodes(scope or module.tree) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+    reads = _reads_of(module, parent, parent.targets[0].id)
     return bool(reads) and all(_only_read_as_epoch(module, n) or _epoch_parameter(module, n, project) for n in reads)
 
 
