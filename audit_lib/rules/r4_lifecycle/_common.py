@@ -49,9 +49,12 @@ SOCKETS = {"socket.socket", "socket.create_connection", "websocket.create_connec
 # Child processes: reaped by wait()/communicate() (or `with`), else a zombie and open pipes remain.
 PROCESSES = {"subprocess.Popen", "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell"}
 
+# Archives opened for writing: close() writes the central directory; without it the archive is unreadable.
+WRITTEN_ARCHIVES = {"zipfile.ZipFile"}
+
 RESOURCE_TAILS = {name.rsplit(".", 1)[-1] for name in (
     *DB_CONNECT, *LOCAL_DB_CONNECT, *DB_POOLS, *ENGINES, *REDIS_CLIENTS, *HTTP_CLIENTS, *FILE_OPENERS, *SOCKETS,
-    *PROCESSES)}
+    *PROCESSES, *WRITTEN_ARCHIVES)}
 REEXPORT_DEPTH = 3  # package __init__ files re-exporting a function, followed this many times
 CONTEXT_MANAGER_DECORATORS = {"contextlib.contextmanager", "contextlib.asynccontextmanager"}
 FACTORY_DEPTH = 3  # project functions returning a resource made by another such function, followed this deep
@@ -98,11 +101,19 @@ def resource_kind(module: SourceModule, call: ast.Call) -> str | None:
         return HTTP_CLIENTS[name]
     if name in FILE_OPENERS:
         return "file"
+    if name in WRITTEN_ARCHIVES and _writing_mode(call):
+        return "zip archive"
     if name in SOCKETS:
         return "socket"
     if name in PROCESSES:
         return "process"
     return None
+
+
+def _writing_mode(call: ast.Call) -> bool:
+    """``ZipFile(path, "w")``, ``ZipFile(path, mode="a")``: opened to write (reading needs no close to be valid)."""
+    mode = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "mode"), None)
+    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and mode.value[:1] in ("w", "a", "x")
 
 
 def project_resource(project: Project, module: SourceModule, call: ast.Call) -> tuple[str, str, str] | None:

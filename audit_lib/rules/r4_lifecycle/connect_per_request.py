@@ -9,7 +9,7 @@ open a new database server connection (`psycopg.connect`,
 build a new pool or SQLAlchemy engine (`asyncpg.create_pool`,
 `psycopg_pool.ConnectionPool`, `create_engine`, `create_async_engine`) or a new Redis
 client, which builds its own connection pool (`redis.Redis(...)`, `Redis.from_url`,
-`redis.asyncio`, `aioredis`), and calls of project functions that return what they
+`redis.asyncio`, `aioredis`; not one over a pool it is given, `Redis(connection_pool=pool)`), and calls of project functions that return what they
 open (`def create_main_engine(): return create_async_engine(url)`, also over a few such
 functions; the finding is where the factory is called, not inside it), where they run
 once per request or once per loop iteration:

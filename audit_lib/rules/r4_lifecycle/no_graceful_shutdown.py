@@ -25,7 +25,9 @@ Two kinds of entry point are judged differently:
   service loop run from module level or the `if __name__ == "__main__":` block. A
   service loop is `while True` (or `while <flag>`) whose body waits for work or time
   (an `await`, `sleep`, `get`, `recv`, `accept`, `poll`, `consume`, `fetch`, `brpop`,
-  `xread`, ...), and does not read the keyboard. `asyncio.run(main())` also counts when
+  `xread`, ...), and does not read the keyboard. In a one-off script (`scripts/`, the
+  top-level `tools/` folder) a module-level loop that ends by itself (a `break` of its own,
+  or its flag cleared inside it: paging through an API) is a batch run, not a service. `asyncio.run(main())` also counts when
   `main` (or a function of its file that it calls) awaits something that runs until
   stopped: a discord.py client's `start()`/`connect()` (a `discord.Client`/`commands.Bot`
   or a project class derived from one; discord.py installs no SIGTERM handler for

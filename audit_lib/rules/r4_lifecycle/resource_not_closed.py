@@ -10,6 +10,8 @@ neither closed in a `finally` block nor handed to an owner. Resources are files
 pools (`asyncpg.create_pool`, `psycopg_pool.ConnectionPool`, `psycopg2.pool.*`),
 cursors (`conn.cursor()`), sockets (`socket.socket`, `socket.create_connection`,
 websocket-client's `create_connection`),
+zip archives opened to write (`zipfile.ZipFile(p, "w")`, also `"a"`/`"x"`: `close()` writes the
+central directory; an archive opened to read is not reported),
 child processes (`subprocess.Popen`, `asyncio.create_subprocess_exec`/`_shell`), which
 must be reaped by `wait()`/`communicate()` (a `poll()` loop or `kill()` count too, and so
 does a reap later in the body, without a `finally`; a `Popen(...)` statement whose
@@ -19,7 +21,8 @@ started in a session of its own: `start_new_session=True`, `preexec_fn=os.setsid
 HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
 `aiohttp.ClientSession`), and connections checked out of a pool or engine
 (`pool.getconn()`, `await pool.acquire()` on a receiver named like a pool,
-`engine.connect()`, `engine.raw_connection()`), which must go back with
+`engine.connect()`, `engine.raw_connection()`, also on an engine from a getter,
+`backend.get_write_engine().connect()`), which must go back with
 `pool.putconn(conn)` / `await pool.release(conn)` or `close()`, SQLAlchemy
 sessions (`Session(engine)`, or a call of a module-level
 `SessionLocal = sessionmaker(...)` of this file or an imported one), which hold a
@@ -29,7 +32,8 @@ job.archive_file; archive.open("rb")`, closed by `archive.close()`; an upload ha
 as a parameter is not followed). A project function that returns what it opens
 (`def connect(**kw): conn = psycopg2.connect(**kw); ...; return conn`, also over a few
 such functions, and under an import alias) is a factory of the same resource: its
-callers are judged. SQLAlchemy engines (`create_engine`, `create_async_engine`, or such a
+callers are judged; a Redis client built over a pool it is given
+(`Redis(connection_pool=pool)`) opens nothing of its own and is not such a resource. SQLAlchemy engines (`create_engine`, `create_async_engine`, or such a
 factory) are judged only when the function disposes of them itself (a per-use engine);
 an engine made and dropped is R4.connect-per-request's concern, and a `Session(engine)`
 borrows the engine, it does not own it.
@@ -87,7 +91,12 @@ Decisions:
   (migrations, `scripts/`, the top-level `tools/` and `docs/` folders, `setup.py`,
   `manage.py`, benchmarks) are not audited: what they leave open dies with the process at once.
   Django management commands stay audited (some run as long-lived workers), and so
-  does the `__init__.py` of a package named `migrations` (application code).
+  does the `__init__.py` of a package named `migrations` (application code). But a
+  resource opened once by a command's entry point (the `handle()` of a management
+  command, a click/typer `@...command` function), outside any loop, is not reported:
+  there is one per run, and it dies with the process.
+- `with engine.connect().execution_options(...) as conn`: `execution_options` returns the
+  same connection, so the `with` closes it.
 - A dotted factory counts only when its first part is an import: `dataset.connect()`
   on a local variable named `dataset` is not the dataset library.
 
@@ -505,7 +514,9 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
         confidence = Confidence.medium
     elif kind == "cursor":
         confidence = Confidence.low
-    return _finding(module, call, kind, factory, confidence, f"{kind} from {factory}() is never closed",
+    unreadable = ": close() writes its central directory, without it the archive is unreadable" \
+        if kind == "zip archive" else ""
+    return _finding(module, call, kind, factory, confidence, f"{kind} from {factory}() is never closed{unreadable}",
                     _fix(kind, factory, name))
 
 

@@ -11,7 +11,9 @@ are recognised:
   for instance state, the set-up hooks run once per object: `on_startup`, `cog_load`,
   `setup_hook`, `initialize`, ..., and the methods only they call) add to (`x[k] = v`, `append`, `add`, `update`, `setdefault`, ...) while nothing ever
   removes from it or bounds it (`pop`, `del`, `clear`, `remove`, `discard`,
-  `popleft`, reassignment, slice reset, or a `len(x)` comparison);
+  `popleft`, reassignment, slice reset, or a `len(x)` comparison). A module-level
+  container imported by name into another project file (`from .cache import
+  _statuses`) is followed there too: its additions and removals in that file count;
 - `functools.lru_cache(maxsize=None)` / `functools.cache` on a function that takes
   arguments (a method's `self` counts: the cache also keeps every instance alive), and
   `cachetools.cached` given a plain `dict`;
@@ -46,8 +48,8 @@ mutated); registries filled at import time: additions made by module-level code,
 functions used as decorators (or nested in one) or shaped as one (they return their
 first argument: `def register(cls): ...; return cls`), by functions named
 `register...`, by helpers the module deletes once imported (`del def_op`), by
-`__init_subclass__`/`__set_name__`, by functions only called at
-module level, and per-class singletons keyed by `cls`. A container that escapes the module (passed to
+`__init_subclass__`/`__set_name__`, by a Django `AppConfig.ready()` (run once at start-up),
+by functions only called at module level, and per-class singletons keyed by `cls`. A container that escapes the module (passed to
 another function, aliased or returned) is not judged: code elsewhere may bound it.
 Local state of a function, instance dicts and lists of other classes (per-request
 objects, builders: their state dies with them; module-level singletons too, which on
@@ -55,9 +57,14 @@ library code were mostly registries of a fixed set of names), test files and
 files of short-lived processes (Django management commands, migrations, `setup.py`,
 `manage.py`, `scripts/`, the top-level `tools/` folder, benchmarks, profiling) and the
 documentation build (the top-level `docs/` folder, Sphinx `docs/conf.py`) are not
-audited. A dict filled under a parameter named as one choice of a fixed set
+audited. A key written in the code (`classes["dynamic"] = ...`, `seen.add("ready")`) adds one entry at
+most. A dict filled under a parameter named as one choice of a fixed set
 (`tasks_by_name[name] = task`, `seen.add(name)`, same names as for caches) is bounded by
-that set. Assigning to a list
+that set, and so is one keyed by a local made only from such parameters (`fullname =
+prefix(name); queues[fullname] = ...`). Also bounded: additions under a load-once guard
+that the block itself fills (`if not _types: ... _types[oid] = n; _names.add(n)`), and
+copies of the configuration: `cache[key] = config.get(key)` (keyed by option names) or
+`aliases.update(mappings)` with `mappings = config.get(...)`. Assigning to a list
 slot (`buffers[i] = []`) never grows the list and counts as a reset.
 
 ## Why is this bad?
@@ -194,7 +201,7 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
     for container in containers.values():
         growing = [(node, fn) for node, fn in container.adds if fn not in import_time
                    and not (container.scope == "instance" and fn in _setup_methods(container.owner))  # once
-                   and not _keyed_by_class(node) and not _keyed_by_choice(node, fn)
+                   and not _keyed_by_class(node) and not _keyed_by_choice(node, fn) and not _literal_key(node)
                    and not _filled_once(module_of.get(node, module), node, fn)
                    and not _from_configuration(node, fn)]
         if container.bounded or container.escapes or not growing:
@@ -566,12 +573,27 @@ def _keyed_by_class(node: ast.AST) -> bool:
     return isinstance(key, ast.Call) and isinstance(key.func, ast.Name) and key.func.id == "type"
 
 
+def _added_key(node: ast.AST) -> ast.expr | None:
+    """The key of an addition: ``x[key] = v``, ``x.setdefault(key, v)``, ``x.add(key)``."""
+    if isinstance(node, ast.Subscript):
+        return node.slice
+    if isinstance(node, ast.Call) and node.args and isinstance(node.func, ast.Attribute) and \
+            node.func.attr in ("setdefault", "add"):
+        return node.args[0]
+    return None
+
+
+def _literal_key(node: ast.AST) -> bool:
+    """``CLASSES["dynamic"] = DynamicChallenge`` / ``seen.add("ready")``: a key written in the code is replaced
+    on every call, it adds one entry at most."""
+    key = _added_key(node)
+    return isinstance(key, ast.Constant) or isinstance(key, ast.Tuple) and all(isinstance(e, ast.Constant) for e in key.elts)
+
+
 def _keyed_by_choice(node: ast.AST, fn: ast.AST) -> bool:
     """``tasks_by_name[name] = task`` / ``seen.add(name)`` where ``name`` is a parameter named as one choice of a
     fixed set (see CHOICE_PARAMETER): the same few keys are replaced, not accumulated."""
-    key = node.slice if isinstance(node, ast.Subscript) else \
-        node.args[0] if isinstance(node, ast.Call) and node.args and \
-        isinstance(node.func, ast.Attribute) and node.func.attr in ("setdefault", "add") else None
+    key = _added_key(node)
     if not isinstance(key, ast.Name):
         return False
     params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
