@@ -85,7 +85,6 @@ from audit_lib.rules.r3_resilience._common import (
     in_main_block,
     in_management_package,
     is_command_line_helper,
-    is_offline_file,
     is_runnable_script,
     is_script_file,
     is_test_file,
@@ -155,18 +154,28 @@ def _in_command_line_function(module: SourceModule, node: ast.AST, project: Proj
     when an operator runs the command. Found by name; a name also used in service code stays reported."""
     for fn in (p for p in ancestors(module, node) if isinstance(p, FUNCTION_TYPES)):
         users = _references_by_name(project).get(fn.name, [])
-        if users and all(is_offline_file(m, project) for m in users):
+        if users and all(_command_line_module(m, project) for m in users):
             return True
     return False
 
 
+def _command_line_module(module: SourceModule, project: Project) -> bool:
+    """Scripts, CLIs and Django management code. (Not a loose runnable file at the code root: ``wsgi.py``
+    calling ``create_app()`` may be how the service starts.)"""
+    return is_script_file(module) or in_management_package(module, project) \
+        or is_command_line_helper(module, project) \
+        or any(module.imports_module(lib) for lib in CLI_LIBRARIES) and not route_handlers(module, project)
+
+
 def _references_by_name(project: Project) -> dict[str, list[SourceModule]]:
-    """Name -> the non-test modules that use it (``name`` or ``x.name``, not its own definition;
+    """Name -> the non-test modules that use it (``name``, ``x.name`` or the name as a string: a dispatch
+    key or a command the service runs, ``["manage.py", "import_data"]``; not its own definition;
     computed once per project)."""
     if "r3_references_by_name" not in project.facts:
         table: dict[str, list[SourceModule]] = {}
         for module in (m for m in project.modules if not is_test_file(m)):
             names = {n.id for n in module.nodes_of(ast.Name)} | {n.attr for n in module.nodes_of(ast.Attribute)}
+            names |= {n.value for n in module.nodes_of(ast.Constant) if isinstance(n.value, str) and n.value.isidentifier()}
             for name in names:
                 table.setdefault(name, []).append(module)
         project.facts["r3_references_by_name"] = table
