@@ -23,11 +23,12 @@ Inserts into session, token and OAuth authorization-code tables do not either: a
 token or consent endpoint mints a new credential on each call by design.
 
 Not reported: handlers that look the row up by a natural key before inserting it (a
-retry is refused as "already exists"; the race in that check is R2.check-then-act's),
+retry is refused as "already exists"; the race in that check is R2.check-then-act's; a
+lookup whose result becomes a value of the new row, such as a free slug, refuses nothing),
 inserts that cannot run twice for one target -- a model with a unique key on client data
 (`unique_together`, `UniqueConstraint`, `OneToOneField`, `unique=True` without a generated
 default, unless the insert or the model's own `__init__` fills it with a generated value such as a
-file name or `uuid4()`), a `try` that catches the unique violation, `if not owner.relation:` around the
+file name, `uuid4()` or a helper's slug with a random suffix), a `try` that catches the unique violation, `if not owner.relation:` around the
 insert that fills it, a set-state action that creates the owner's row only in the branch where the
 owner has none (`if source.star: source.star.starred = True` / `else: add(SourceStar(source))`), a one-to-one guard `if hasattr(user, "profile"): raise`, an early
 exit answering 409 or 429, a delete of the same rows first (a replace), a set-up wizard
@@ -266,7 +267,24 @@ def _deduplicated(module: SourceModule, fn: ast.AST, insert: db.DbOp, ops: list[
     another branch that returns (``if shared: return create_shared(...)``) does not guard the insert."""
     earlier = ops[:next(i for i, op in enumerate(ops) if op is insert)]
     return any(op.is_read and any(db.same_table(a, b) for a in op.tables for b in insert.tables)
-               and (op.call is insert.call or not db.never_both(module, fn, op.call, insert.call)) for op in earlier)
+               and (op.call is insert.call or not db.never_both(module, fn, op.call, insert.call))
+               and not _feeds_insert(module, fn, op, insert) for op in earlier)
+
+
+def _feeds_insert(module: SourceModule, fn: ast.AST, read: db.DbOp, insert: db.DbOp) -> bool:
+    """The read's result is a value of the inserted row (``slug = await get_available_slug(name)``
+    then ``create(Tenant(slug=slug))``): the lookup chose an input, it did not refuse a repeat."""
+    statement = next((a for a in [read.call, *ancestors(module, read.call)] if isinstance(a, ast.stmt)), None)
+    if not isinstance(statement, ast.Assign) or read.call is insert.call:
+        return False
+    names = {t.id for t in statement.targets if isinstance(t, ast.Name)}
+    given = [insert.call]
+    for argument in insert.call.args:
+        if isinstance(argument, ast.Name):
+            bound = db.reaching_binding(module, fn, argument) or db.single_binding(fn, argument.id)
+            given += [bound] if bound is not None else []
+    after = statement.end_lineno or statement.lineno  # a use of the name bound by the read, not an earlier one
+    return any(isinstance(n, ast.Name) and n.id in names and n.lineno > after for g in given for n in ast.walk(g))
 
 
 def _natural_unique(project: Project, model: str) -> bool:
@@ -349,9 +367,23 @@ def _generated_key(module: SourceModule, project: Project, fn: ast.AST, insert: 
             called = dotted(node.func) if isinstance(node, ast.Call) else None
             if called and (called.split(".")[-1] == model or called.endswith(f"{model}.objects.create")):
                 given = {k.arg: k.value for k in node.keywords}
-                if all(isinstance(given.get(f), ast.Call) for f in fields):
+                if all(isinstance(given.get(f), ast.Call) or _generated_name(module, project, fn, given.get(f))
+                       for f in fields):
                     return True
     return False
+
+
+def _generated_name(module: SourceModule, project: Project, fn: ast.AST, value: ast.AST | None) -> bool:
+    """A name bound to what a helper of the code base returns when that helper draws a random or
+    unique value (``slug = await repository.get_available_slug(name)``, which appends
+    ``random.choices(...)`` when the plain slug is taken)."""
+    if not isinstance(value, ast.Name):
+        return False
+    bound = db.reaching_binding(module, fn, value) or db.single_binding(fn, value.id)
+    bound = bound.value if isinstance(bound, ast.Await) else bound
+    resolved = db.resolve_function(module, project, bound, reexports=True) if isinstance(bound, ast.Call) else None
+    return resolved is not None and any(isinstance(n, ast.Call) and GENERATOR.search(dotted(n.func) or "")
+                                        for n in walk_function_body(resolved[1]))
 
 
 def _declares_unique(node: ast.AST) -> bool:
