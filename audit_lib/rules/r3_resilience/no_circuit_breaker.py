@@ -17,7 +17,9 @@ pybreaker, aiobreaker, purgatory and circuitbreaker, or any local object or clas
 name says breaker/circuit. Calls to localhost, health probes (`/health`, `/ready`,
 `/ping`, ...: they are there to see the failure), calls made once at start-up (in a Django
 `AppConfig.ready()`, discord.py's `cog_load`/`setup_hook`, or a function of the file only those
-call: nothing repeats them while the dependency is down), test code, scripts, CLIs and Django
+call: nothing repeats them while the dependency is down), calls in a memoized function
+(`@cached(TTLCache(...))`, `@lru_cache`) that turns their failure into a value (a `try` whose
+handlers do not raise: the fallback is cached, so a down dependency is asked once per cache period), test code, scripts, CLIs and Django
 management commands are left out.
 The confidence is medium when the code base uses no breaker at all, low when it uses
 breakers elsewhere (the file may be guarded further up the call chain).
@@ -110,6 +112,7 @@ SDK_LOCAL_METHODS = {"generate_presigned_url", "generate_presigned_post", "get_p
 CONNECTING_CALLS = {"smtplib.SMTP": "smtp", "smtplib.SMTP_SSL": "smtp", "aiosmtplib.send": "smtp",
                     "websockets.connect": "websocket", "websockets.client.connect": "websocket",
                     "websockets.asyncio.client.connect": "websocket", "websocket.create_connection": "websocket"}
+MEMOIZERS = {"cached", "lru_cache", "cache", "ttl_cache", "memoize", "memoized"}
 HEALTH_PATH = re.compile(r"/(health|healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|ping)/?$")
 
 
@@ -123,7 +126,7 @@ def check(project: Project) -> Iterator[Finding]:
         calls = [c for c in outbound_calls(module, project) if not targets_localhost(c) and not _health_probe(c)]
         known = {id(c.node) for c in calls}
         calls += [c for c in _sdk_calls(module, project) if id(c.node) not in known]
-        calls = [c for c in calls if not _start_up_only(module, project, c)]
+        calls = [c for c in calls if not _start_up_only(module, project, c) and not _cached_fallback(module, c)]
         unguarded = sorted((c for c in calls if not _guarded(module, c, guarded_functions)), key=lambda c: c.line)
         if not unguarded:
             continue
@@ -355,6 +358,23 @@ def _start_up_only(module: SourceModule, project: Project, call: OutboundCall) -
                and (dotted(node.func) or "").rsplit(".", 1)[-1] == function.name and node is not call.node]
     hooks = [next((p for p in ancestors(module, c) if isinstance(p, FUNCTION_TYPES)), None) for c in callers]
     return bool(hooks) and all(h is not None and _is_start_up_hook(module, h) for h in hooks)
+
+
+def _cached_fallback(module: SourceModule, call: OutboundCall) -> bool:
+    """A call in a memoized function (``@cached(TTLCache(...))``, ``@lru_cache``) that turns the failure
+    into a value (a ``try`` whose handlers do not raise): the fallback is cached like an answer, so while
+    the dependency is down it is asked once per cache period, as a breaker would."""
+    fn = next((p for p in ancestors(module, call.node) if isinstance(p, FUNCTION_TYPES)), None)
+    if fn is None or not any((dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] in MEMOIZERS
+                             for d in fn.decorator_list):
+        return False
+    for parent in ancestors(module, call.node):
+        if parent is fn:
+            return False
+        if isinstance(parent, ast.Try) and any(call.node is n for stmt in parent.body for n in walk_nodes(stmt)):
+            return bool(parent.handlers) and not any(isinstance(n, ast.Raise) for h in parent.handlers
+                                                     for n in walk_nodes(h))
+    return False
 
 
 def _is_start_up_hook(module: SourceModule, function: ast.AST) -> bool:
