@@ -277,8 +277,9 @@ def _feeds_insert(module: SourceModule, fn: ast.AST, read: db.DbOp, insert: db.D
     statement = next((a for a in [read.call, *ancestors(module, read.call)] if isinstance(a, ast.stmt)), None)
     if not isinstance(statement, ast.Assign) or read.call is insert.call:
         return False
-    names = {t.id for t in statement.targets if isinstance(t, ast.Name)}
-    given = [insert.call]
+    names = {t.id for t in statement.targets if isinstance(t, ast.Name)} | {
+        t.value.id for t in statement.targets if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)}
+    given = [insert.call]  # tenant.slug = await get_available_slug(...) then create(tenant) counts too
     for argument in insert.call.args:
         if isinstance(argument, ast.Name):
             bound = db.reaching_binding(module, fn, argument) or db.single_binding(fn, argument.id)
