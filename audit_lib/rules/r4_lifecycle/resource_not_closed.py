@@ -11,7 +11,8 @@ pools (`asyncpg.create_pool`, `psycopg_pool.ConnectionPool`, `psycopg2.pool.*`),
 cursors (`conn.cursor()`), sockets (`socket.socket`, `socket.create_connection`,
 websocket-client's `create_connection`),
 zip archives opened to write (`zipfile.ZipFile(p, "w")`, also `"a"`/`"x"`: `close()` writes the
-central directory; an archive opened to read is not reported),
+central directory; only a missing close is reported, not one outside `finally`: an archive
+abandoned by an exception is not delivered; an archive opened to read is not reported),
 child processes (`subprocess.Popen`, `asyncio.create_subprocess_exec`/`_shell`), which
 must be reaped by `wait()`/`communicate()` (a `poll()` loop or `kill()` count too, and so
 does a reap later in the body, without a `finally`; a `Popen(...)` statement whose
@@ -491,8 +492,8 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
                         f"wrap the yield: `try: yield {name}` then `finally: {name}.close()`")
     if body_closes:
         first_close = body_closes[0]
-        if not _can_raise_between(fn, call, first_close):
-            return None
+        if not _can_raise_between(fn, call, first_close) or kind == "zip archive":
+            return None  # an archive left unfinished on an exception is not delivered: nothing is lost
         return _finding(module, call, kind, factory, Confidence.low,
                         f"{kind} from {factory}() is closed on line {first_close.lineno} but not in a `finally`: "
                         "an exception before that line leaks it",
