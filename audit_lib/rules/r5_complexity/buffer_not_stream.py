@@ -15,7 +15,9 @@ Reports whole payloads read into memory where streaming fits. That is:
   authors chose, and is not reported;
 - an upload read whole: `await upload.read()` of a FastAPI/Starlette `UploadFile`,
   `request.files[...].read()` (Flask) and `request.FILES[...].read()` (Django) with no
-  size;
+  size, and `.read()` of a value the code checks to be an uploaded file
+  (`isinstance(storage, FileStorage)`: werkzeug, Django, Starlette), of its stream, or of the
+  name or attribute it binds them to (`self.upload_file = storage.stream`);
 - `await request.body()` (Starlette/FastAPI), unless the body is parsed as JSON or
   checked against a signature, which need it whole, or returned to a caller;
 - `fetchall()` of a literal `SELECT` with no `LIMIT`, no `WHERE` and no `GROUP BY`:
@@ -335,6 +337,7 @@ def _uploads(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterato
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
                 and _is_request_file(module, node.value):
             uploads.add(node.targets[0].id)
+    uploads |= _checked_uploads(module, nodes)
     if not uploads and "files" not in module.text.lower():
         return
     for node in nodes:
@@ -342,9 +345,9 @@ def _uploads(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterato
                 and not node.args and not node.keywords):
             continue
         owner = node.func.value
-        if isinstance(owner, ast.Attribute) and owner.attr in ("file", "stream"):
+        if isinstance(owner, ast.Attribute) and owner.attr in ("file", "stream") and dotted(owner) not in uploads:
             owner = owner.value
-        if (isinstance(owner, ast.Name) and owner.id in uploads) or _is_request_file(module, owner):
+        if dotted(owner) in uploads or _is_request_file(module, owner):
             yield Finding(
                 message="an uploaded file is read whole into memory",
                 path=module.path, line=node.lineno, end_line=node.end_lineno, evidence=module.evidence(node),
@@ -352,6 +355,32 @@ def _uploads(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterato
                 fix="copy it in chunks (shutil.copyfileobj(upload.file, out, 65536) or a loop of read(65536)) "
                     "and cap its size",
             )
+
+
+# Classes of an uploaded file: werkzeug's (Flask's request.files values), Django's, Starlette's.
+UPLOADED_FILE_CLASSES = {"werkzeug.datastructures.FileStorage", "werkzeug.FileStorage",
+                         "werkzeug.datastructures.file_storage.FileStorage",
+                         "django.core.files.uploadedfile.UploadedFile",
+                         "django.core.files.uploadedfile.InMemoryUploadedFile", *UPLOAD_CLASSES}
+
+
+def _checked_uploads(module: SourceModule, nodes: list[ast.AST]) -> set[str]:
+    """Names the function checks to be an uploaded file (``isinstance(storage, FileStorage)``), and
+    the names and attributes it binds to it or its stream (``self.upload_file = storage.stream``)."""
+    checked = {dotted(n.args[0]) for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+               and n.func.id == "isinstance" and len(n.args) == 2
+               and any(qualified(module, c) in UPLOADED_FILE_CLASSES
+                       for c in (n.args[1].elts if isinstance(n.args[1], ast.Tuple) else [n.args[1]]))}
+    checked.discard(None)
+    bound: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            value = node.value.value if isinstance(node.value, ast.Attribute) and node.value.attr in ("stream", "file") \
+                else node.value
+            target = dotted(node.targets[0])
+            if target and dotted(value) in checked:
+                bound.add(target)
+    return checked | bound
 
 
 def _is_request_file(module: SourceModule, node: ast.expr) -> bool:
