@@ -34,6 +34,9 @@ What is recognised:
   attributes of web requests (``request.session``; ``request.app.state.http`` is the project's),
   of library objects (``db.session`` of ``db = SQLAlchemy()`` or of a project subclass of it) and
   of library base classes are not followed; clients built in test code do not define an attribute;
+- a request function passed as a parameter (``self.call_api(url, requests.get)`` for
+  ``def call_api(self, url, http_method): http_method(url, ...)``), when every call of that function in
+  the file passes one of the same library;
 - a client parameter (``def translate(text, *, session: ClientSession)``, also kept as
   ``self.session`` by ``__init__``) is the client every caller in the project passes, when they all
   pass the same one with known settings (see :meth:`_ModuleIndex._passed_client`); otherwise its
@@ -527,6 +530,9 @@ class _ModuleIndex:
             operation = callee.rsplit(".", 1)[-1]
             return OutboundCall(call, MODULE_FUNCTIONS[callee], "http", operation)
         func = call.func
+        if isinstance(func, ast.Name):
+            passed = self._passed_function(call, func.id)
+            return OutboundCall(call, MODULE_FUNCTIONS[passed], "http", passed.rsplit(".", 1)[-1]) if passed else None
         if not isinstance(func, ast.Attribute):
             return None
         if func.attr in GRPC_CALL_VARIANTS and isinstance(func.value, ast.Attribute):
@@ -546,6 +552,36 @@ class _ModuleIndex:
         if func.attr in CLIENT_METHODS.get(client.library, ()) and (not followed or _shaped_like_request(call, func.attr)):
             return OutboundCall(call, client.library, "http", func.attr, client)
         return None
+
+    def _passed_function(self, call: ast.Call, name: str) -> str | None:
+        """The request function a parameter is, when every call of its function in this file passes one
+        of the same library: ``def call_api(self, url, http_method): http_method(url)`` called as
+        ``self.call_api(url, requests.get)``. The first such function, for the call's operation."""
+        fn = self._enclosing(call, FUNCTION_TYPES)
+        if fn is None:
+            return None
+        params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+        if name not in params + [a.arg for a in fn.args.kwonlyargs]:
+            return None
+        method = isinstance(self.module.parents.get(fn), ast.ClassDef)
+        at = params.index(name) - (1 if method else 0) if name in params else None
+        passed: list[str] = []
+        for node in self.module.nodes_of(ast.Call):
+            target = node.func
+            if not (method and isinstance(target, ast.Attribute) and target.attr == fn.name
+                    and dotted(target.value) in ("self", "cls")
+                    or not method and isinstance(target, ast.Name) and target.id == fn.name):
+                continue
+            value = keyword(node, name)
+            if value is None and at is not None and 0 <= at < len(node.args):
+                value = node.args[at]
+            if value is None or any(isinstance(a, ast.Starred) for a in node.args[:(at or 0) + 1]):
+                return None
+            passed.append(qualified(self.module, value) or "")
+        if not passed or any(p not in MODULE_FUNCTIONS for p in passed) \
+                or len({MODULE_FUNCTIONS[p] for p in passed}) > 1:
+            return None
+        return passed[0]
 
     def _passed_client(self, parameter: ClientBinding) -> ClientBinding | None:
         """The client every caller in the project passes for a client parameter, when they all pass
