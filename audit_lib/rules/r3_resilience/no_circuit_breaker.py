@@ -10,7 +10,9 @@ Twilio, Slack or Telegram client, also a project class extending one (`class Cha
 connection (`smtplib.SMTP(host)`, `websockets.connect(url)`, `websocket.create_connection`). An
 SDK client is followed through a name or `self` attribute bound to its constructor, to a
 project function annotated to return one or returning one it built, or to an annotated
-parameter, and through a property of the class that builds one (`self.sms_client.messages.create(...)`). The finding is at the first unguarded call, with the count of the others. A call is guarded when its function is decorated with a breaker (`@breaker`,
+parameter, through a property of the class that builds one (`self.sms_client.messages.create(...)`),
+a class attribute declared with the client's type (`_client: WebClient`), and a `self` attribute that
+the project base class (in another file) sets in its `__init__`. The finding is at the first unguarded call, with the count of the others. A call is guarded when its function is decorated with a breaker (`@breaker`,
 `@circuit(...)`), when it runs inside `with breaker:`/`async with breaker...`, or when
 its function is handed to `breaker.call(...)`/`call_async(...)`. Breakers are those of
 pybreaker, aiobreaker, purgatory and circuitbreaker, or any local object or class whose
@@ -178,9 +180,33 @@ def _sdk_calls(module: SourceModule, project: Project) -> list[OutboundCall]:
     return found
 
 
-def _sdk_bindings(module: SourceModule, project: Project) -> dict[str, str]:
+def _sdk_bindings(module: SourceModule, project: Project, seen: frozenset[str] = frozenset()) -> dict[str, str]:
     """Names (``client``, ``self._client``) bound to a service SDK's client -> its SDK_CLIENTS key. Names are
-    taken file-wide: a name bound to a client in one function and to something else in another is dropped."""
+    taken file-wide: a name bound to a client in one function and to something else in another is dropped.
+    A class attribute declared with an SDK client type (``_client: WebClient``) is that client, and a
+    class of the project's base class in another file inherits the base's ``self`` clients."""
+    bindings = _own_sdk_bindings(module, project)
+    for node in module.tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for statement in node.body:  # _client: WebClient
+            if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+                sdk = _sdk_of_type(module, statement.annotation)
+                if sdk and not sdk.startswith(HOLDS):
+                    bindings[f"self.{statement.target.id}"] = sdk
+        for base in node.bases:
+            owner_name = (qualified(module, base) or "").rpartition(".")[0]
+            owner = project.by_dotted_name.get(owner_name)
+            if owner is None or owner is module or owner.path in seen:
+                continue
+            inherited = _sdk_bindings(owner, project, seen | {module.path})
+            for name, sdk in inherited.items():
+                if name.startswith("self.") and not sdk.startswith(HOLDS):
+                    bindings.setdefault(name, sdk)
+    return bindings
+
+
+def _own_sdk_bindings(module: SourceModule, project: Project) -> dict[str, str]:
     kinds: dict[str, set[str | None]] = {}
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
