@@ -8,7 +8,12 @@ code base that does so) and then, depending on what it read, inserts into the sa
 table (SQL `INSERT`, ORM `add`/`create`/`save` of a new instance) or runs a SQL
 `UPDATE` of it. The decision is an `if` on the read's result around the write, an
 earlier `if` that leaves the function (`raise`, `return`) before the write, or an
-`except DoesNotExist` (`NoResultFound`) handler of the read that creates the row. The
+`except DoesNotExist` (`NoResultFound`) handler of the read that creates the row. An ORM
+update of a row (`save()`, a repository's `update(obj)`) is reported after a lookup of
+another row of its table that refuses when it finds one (`taken = get_by_slug(new); if
+taken is not None: raise` ... `tag.slug = new; tag.save()`): two renames to one value both
+pass; not after a check that the row exists, nor when it updates the row it found or has
+just inserted. The
 decision may also be a `try` whose body reads and raises "already exists" and whose
 `except ...DoesNotExist`/`...NotFoundError` handler lets the code go on to the insert; or it
 may go through a name set on the read's answer (`if taken is None: chosen =
@@ -102,7 +107,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         # a helper that also writes is not a lookup whose answer the caller acts on
         reads = [op for op in ops if op.is_read and op.tables and not op.locking
                  and not (op.through and id(op.call) in writing_calls)]
-        writes = [op for op in ops if _is_act(op)]
+        writes = [op for op in ops if _is_act(op) or _orm_update(op)]
         reported: set[int] = set()
         for finding, write_call in _read_modify_writes(module, fn, ops):
             reported.add(id(write_call))
@@ -113,7 +118,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             if id(write.call) in reported or db.handles_unique_violation(module, write.call, fn) or (
                     write.through and _helper_handles_unique(module, project, write)):
                 continue
-            read = _deciding_read(module, fn, reads, write)
+            read = _deciding_read(module, fn, reads, write) if _is_act(write) else _uniqueness_check(
+                module, fn, reads, write, ops)
             if read is None:
                 continue
             reported.add(id(write.call))
@@ -123,6 +129,55 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
                        f"this {write.kind}{through} depends on the answer; concurrent requests can both pass the check")
             yield _finding(module, write.call, message, FIX, Confidence.high if not (
                 read.through or write.through) and read.api == "sql" else Confidence.medium)
+
+
+def _orm_update(op: db.DbOp) -> bool:
+    return op.kind in (db.UPDATE, db.WRITE) and op.api != "sql" and bool(op.tables) and not op.upsert
+
+
+def _uniqueness_check(module: SourceModule, fn: ast.AST, reads: list[db.DbOp], write: db.DbOp,
+                      ops: list[db.DbOp]) -> db.DbOp | None:
+    """An ORM update of a row after a lookup of another row of its table that refuses when it
+    finds one (``existing = get_by_codename(new); if existing is not None: raise AlreadyExists``
+    ... ``update(permission)``): two requests renaming to the same value both pass. An ORM update
+    after a check that the row exists (``if row is None: raise NotFound``) is not one."""
+    for read in reads:
+        if read.call.lineno >= write.call.lineno or not any(
+                db.same_table(a, b) for a in read.tables for b in write.tables):
+            continue
+        names = _result_names(module, fn, read)
+        if _written_object_names(write) & names or any(
+                op.kind == db.INSERT and read.call.lineno < op.call.lineno < write.call.lineno
+                and op.tables & write.tables for op in ops):
+            continue  # it updates the row it found, or the row this function has just inserted
+        for node in walk_nodes(fn):
+            if isinstance(node, ast.If) and read.call.lineno <= node.lineno < write.call.lineno and (
+                    node.end_lineno or node.lineno) < write.call.lineno and _refuses_found(module, fn, read, node.test, names) and _leaves(
+                    node.body) and _runs_after(module, node, write.call):
+                return read
+    return None
+
+
+def _written_object_names(write: db.DbOp) -> set[str]:
+    """Names of the objects a write is given (``update(account)``, ``account.save()``)."""
+    call = write.call
+    given = [*call.args, *(k.value for k in call.keywords)]
+    if isinstance(call.func, ast.Attribute):
+        given.append(call.func.value)
+    return {n.id for n in given if isinstance(n, ast.Name)}
+
+
+def _refuses_found(module: SourceModule, fn: ast.AST, read: db.DbOp, test: ast.AST, names: set[str]) -> bool:
+    """``x is not None`` or a bare ``x`` (also within ``and``), ``x`` holding what ``read`` found:
+    the branch runs when the row was found."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_refuses_found(module, fn, read, v, names) for v in test.values)
+    name = test if isinstance(test, ast.Name) else test.left if isinstance(test, ast.Compare) and len(
+        test.ops) == 1 and isinstance(test.ops[0], ast.IsNot) and is_none(test.comparators[0]) else None
+    if not isinstance(name, ast.Name) or name.id not in names:
+        return False
+    bound = db.reaching_binding(module, fn, name)
+    return bound is None or any(n is read.call for n in walk_nodes(bound))
 
 
 def _helper_handles_unique(module: SourceModule, project: Project, write: db.DbOp) -> bool:
