@@ -14,7 +14,8 @@ called with `"GET"`) -- where no later call uses a value an earlier one produced
 statements in between built from it, and no statement in between may leave on its answer
 (`if not rows: return`).
 
-Not reported: awaits inside one transaction block, dependent awaits (the second uses
+Not reported: awaits of a memoising helper (`if self.version is None: <fetch, store
+self.version>` ... `return self.version`: the I/O runs once), awaits inside one transaction block, dependent awaits (the second uses
 the first's result), awaits of non-I/O (`asyncio.sleep`, locks, queues, events),
 writes (their order may matter), and several queries on one connection or session
 (asyncpg and SQLAlchemy's `AsyncSession` run one query at a time per connection).
@@ -238,7 +239,7 @@ def _read_helper(module: SourceModule, project: Project, call: ast.Call,
     if resolved is None or depth < 0:
         return None
     helper_module, helper = resolved
-    if any((dotted(d) or "").split(".")[-1] == "abstractmethod" for d in helper.decorator_list):
+    if any((dotted(d) or "").split(".")[-1] == "abstractmethod" for d in helper.decorator_list) or _memoised(helper):
         return helper.name, [], helper, False
     if not isinstance(helper, ast.AsyncFunctionDef):
         returned = _returned_call(helper)
@@ -271,6 +272,24 @@ def _read_helper(module: SourceModule, project: Project, call: ast.Call,
                 nested.extend(deeper[1])
                 reads = reads or deeper[3]
     return helper.name, [*ops, *nested], helper, reads
+
+
+def _memoised(helper: ast.AST) -> bool:
+    """``if self.version is None: <fetch and store self.version>`` ... ``return self.version``: the
+    I/O runs once per object, later calls return the stored value without waiting."""
+    body = [s for s in helper.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    if len(body) < 2 or not isinstance(body[0], ast.If) or body[0].orelse or not isinstance(body[-1], ast.Return):
+        return False
+    test = body[0].test
+    tested = test.operand if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) else test.left if (
+        isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is)
+        and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None) else None
+    attribute = dotted(tested) if isinstance(tested, ast.Attribute) else None
+    if not attribute or not attribute.startswith("self.") or dotted(body[-1].value) != attribute:
+        return False
+    stored = any(isinstance(n, (ast.Assign, ast.AnnAssign)) and any(
+        dotted(t) == attribute for t in (n.targets if isinstance(n, ast.Assign) else [n.target])) for n in ast.walk(body[0]))
+    return stored and not any(isinstance(n, ast.Await) for s in body[1:] for n in ast.walk(s))
 
 
 def _returned_call(helper: ast.AST) -> ast.Call | None:
