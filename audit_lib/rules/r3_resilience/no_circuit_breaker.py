@@ -191,7 +191,8 @@ def _sdk_bindings(module: SourceModule, project: Project, seen: frozenset[str] =
             continue
         for statement in node.body:  # _client: WebClient
             if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-                sdk = _sdk_of_type(module, statement.annotation)
+                sdk = _sdk_of_type(module, statement.annotation) \
+                    or _sdk_subclass(module, project, qualified(module, statement.annotation) or "")
                 if sdk and not sdk.startswith(HOLDS):
                     bindings[f"self.{statement.target.id}"] = sdk
         for base in node.bases:
