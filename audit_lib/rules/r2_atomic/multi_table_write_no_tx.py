@@ -31,7 +31,9 @@ transaction and is not reported. Neither are:
 - an audit, log, history or notification row written after the change it records (an
   outbox row is still reported: it must commit with its change);
 - the sign-in session (a `SessionToken`/`session_tokens` row) opened with the change: a failure
-  between them leaves the user signed out, not half a change;
+  between them leaves the user signed out, not half a change; nor the delete of a finished
+  login or registration session (`LoginSession`, `login_sessions`) after the change: it
+  expires on its own;
 - writes that no run reaches both of (two branches of one `if`, or an error path that
   saves and raises), and writes in sibling `if` blocks of optional, independent steps
   (`if options.reset_pages: ...`) where the later step uses nothing the earlier wrote;
@@ -103,6 +105,7 @@ SAMPLE_DATA = re.compile(r"^(seed|seeds|seeding|dummy|fake|initdb|init_db|popula
 SAMPLE_DOCSTRING = re.compile(r"^\W*(loads?|generates?|creates?|populates?|seeds?)\b[^.\n]{0,40}\b(test|sample|demo|dummy|fake)"
                               r" (data|records|rows|content)\b", re.I)
 SIGN_IN_SESSION = re.compile(r"session_?tokens?$", re.I)
+TRANSIENT_SESSION = re.compile(r"(Session|_sessions?)$")
 JOB_ROW = re.compile(r"(\w*_)?(job|task)s?|\w*(Job|Task)s?$", re.I)
 ATOMIC_REQUESTS = re.compile(r"""["']?ATOMIC_REQUESTS["']?\s*[:=]\s*True""")
 
@@ -216,6 +219,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue  # a lost trailing audit/notification row, not half a domain change
             if SIGN_IN_SESSION.search(first) or SIGN_IN_SESSION.search(second):
                 continue  # the browser's sign-in session, opened or rotated with the change
+            if later.kind == db.DELETE and TRANSIENT_SESSION.search(second):
+                continue  # a finished login/registration session cleared after the change: it expires anyway
             if db.never_both(module, fn, earlier.call, later.call) or _independent_options(module, fn, ops, earlier.call,
                                                                                            later.call):
                 continue
