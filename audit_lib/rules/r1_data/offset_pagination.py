@@ -7,7 +7,8 @@ variable or non-zero value on SQLAlchemy/SQLModel queries and selects (`.offset(
 case; also `rows.limit(n).offset(k)` on a query a module that imports no ORM is handed),
 `.slice(start, ...)`, Flask-SQLAlchemy and peewee `.paginate(...)` (also in modules
 that import only the models, `Model.query...paginate()`, on a name bound to such a
-query, and any `.paginate(..., error_out=...)`, a keyword only Flask-SQLAlchemy takes), SQL
+query, `db.paginate(stmt, ...)` on a `db` imported from the project module that makes it with
+`SQLAlchemy()`, and any `.paginate(..., error_out=...)`, a keyword only Flask-SQLAlchemy takes), SQL
 fragments that append a variable OFFSET (`f"LIMIT {n} OFFSET {self.offset}"` in a paging
 helper, or a `str.format` template `"{where} LIMIT {limit} OFFSET {offset}"`; whole
 statements are read by the SQL side), Django querysets sliced with a variable start
@@ -91,13 +92,13 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
     django = module.imports_module("django") or module.imports_module("rest_framework") or ".objects." in module.text
     if "OFFSET" in module.text:
         yield from _offset_fragments(module)
-    if not orm and not django and ".offset(" not in module.text:
+    if not orm and not django and ".offset(" not in module.text and ".paginate(" not in module.text:
         return
     querysets: dict[int, set[str]] = {}
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
             # a module that imports no ORM still pages a query it is handed: rows.limit(n).offset(k)
-            finding = _call_finding(module, node, orm)
+            finding = _call_finding(module, node, orm, project)
         elif isinstance(node, ast.Subscript) and django:
             finding = _slice_finding(module, node, querysets)
         elif isinstance(node, (ast.ClassDef, ast.Assign)) and django:
@@ -123,7 +124,7 @@ def _method_line(node: ast.AST) -> int:
     return node.lineno
 
 
-def _call_finding(module: SourceModule, call: ast.Call, orm: bool) -> Finding | None:
+def _call_finding(module: SourceModule, call: ast.Call, orm: bool, project: Project) -> Finding | None:
     func = call.func
     name = qualified(module, func) or ""
     if name in DJANGO_PAGINATOR:
@@ -134,7 +135,8 @@ def _call_finding(module: SourceModule, call: ast.Call, orm: bool) -> Finding | 
                         confidence=Confidence.medium)
     if not isinstance(func, ast.Attribute) or func.attr not in ("offset", "slice", "paginate"):
         return None
-    if not (orm or _looks_like_query(func.value)):
+    project_db = func.attr == "paginate" and _project_flask_db(module, project, func.value)
+    if not (orm or project_db or _looks_like_query(func.value)):
         return None
     if func.attr == "offset":
         value = call.args[0] if call.args else (call.keywords[0].value if call.keywords else None)
@@ -149,7 +151,7 @@ def _call_finding(module: SourceModule, call: ast.Call, orm: bool) -> Finding | 
         if not call.args or _is_zero(call.args[0]) or not _looks_like_query(func.value):
             return None
         return _finding(module, call, f".slice({ast.unparse(call.args[0])}, ...) pages with OFFSET")
-    if _paginate_is_query(module, func) or any(k.arg == "error_out" for k in call.keywords):  # Flask-SQLAlchemy's
+    if project_db or _paginate_is_query(module, func) or any(k.arg == "error_out" for k in call.keywords):  # Flask-SQLAlchemy's
         return _finding(module, call, ".paginate() pages with LIMIT/OFFSET (and a count query per page)",
                         confidence=Confidence.medium)
     return None
@@ -357,6 +359,22 @@ def _paginate_is_query(module: SourceModule, func: ast.Attribute) -> bool:
     if receiver in ("db", "self.db") and module.imports_module("flask_sqlalchemy"):
         return True
     return _looks_like_query(func.value) and (module.imports_module("flask_sqlalchemy") or module.imports_module("peewee"))
+
+
+def _project_flask_db(module: SourceModule, project: Project, receiver: ast.AST) -> bool:
+    """``db.paginate(...)`` on a ``db`` imported from a project module that makes it with Flask-SQLAlchemy
+    (``from app.extensions import db`` where ``extensions`` has ``db = SQLAlchemy(...)``)."""
+    if not isinstance(receiver, ast.Name):
+        return False
+    owner_name, _, attr = module.imports.get(receiver.id, "").rpartition(".")
+    owner = project.by_dotted_name.get(owner_name) if owner_name else None
+    if owner is None or owner is module or not owner.imports_module("flask_sqlalchemy"):
+        return False
+    for node in owner.tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
+                and any(isinstance(t, ast.Name) and t.id == attr for t in node.targets):
+            return (qualified(owner, node.value.func) or "").startswith("flask_sqlalchemy.")
+    return False
 
 
 def _looks_like_query(node: ast.AST) -> bool:
