@@ -18,8 +18,9 @@ What is recognised:
   ``urllib.request.urlopen``;
 - clients: ``requests.Session`` (and requests-oauthlib's ``OAuth1Session``/``OAuth2Session``, whose
   ``fetch_*token`` calls are requests), ``httpx.Client/AsyncClient``, ``aiohttp.ClientSession``,
-  ``urllib3.PoolManager``, ``http.client.HTTP(S)Connection``, gRPC channels and stubs
-  (``FooStub(channel)``); local subclasses of those classes;
+  ``urllib3.PoolManager``, ``http.client.HTTP(S)Connection``, tornado's ``AsyncHTTPClient``/``HTTPClient``
+  (``fetch``; also the one a ``tornado.auth`` mixin's ``self.get_auth_http_client()`` returns), gRPC
+  channels and stubs (``FooStub(channel)``); local subclasses of those classes;
 - where clients live: local variables, ``with``/``async with`` targets, module globals,
   ``self.x`` attributes set anywhere in a class (typically ``__init__``), class
   attributes, parameters annotated with a client class, and module-level factory
@@ -97,6 +98,8 @@ CLIENT_CLASSES: dict[str, tuple[str, str]] = {
     "urllib3.connection_from_url": ("urllib3", "pool"),
     "http.client.HTTPConnection": ("http.client", "connection"),
     "http.client.HTTPSConnection": ("http.client", "connection"),
+    "tornado.httpclient.AsyncHTTPClient": ("tornado", "client"),
+    "tornado.httpclient.HTTPClient": ("tornado", "client"),
     "grpc.insecure_channel": ("grpc", "channel"),
     "grpc.secure_channel": ("grpc", "channel"),
     "grpc.intercept_channel": ("grpc", "channel"),
@@ -111,7 +114,11 @@ CLIENT_METHODS: dict[str, frozenset[str]] = {
     "aiohttp": frozenset({*HTTP_VERBS, "request", "ws_connect"}),
     "urllib3": frozenset({"request", "urlopen", "request_encode_url", "request_encode_body"}),
     "http.client": frozenset({"request"}),
+    "tornado": frozenset({"fetch"}),
 }
+# A method that tornado.auth's OAuth mixins provide: it returns the AsyncHTTPClient they fetch with.
+TORNADO_AUTH_CLIENT = "get_auth_http_client"
+
 GRPC_CALL_VARIANTS = frozenset({"future", "with_call"})
 METHOD_FIRST = frozenset({"request", "urlopen", "request_encode_url", "request_encode_body", "stream"})
 MAX_POSITIONAL = {"get": 1, "head": 1, "options": 1, "delete": 1, "put": 2, "patch": 2, "post": 3, "ws_connect": 1}
@@ -131,7 +138,7 @@ class ClientBinding:
     """A name bound to an HTTP session/client, a gRPC channel or stub."""
 
     name: str  # as written at the use site: "session", "self.client", "cls.http"
-    library: str  # requests, httpx, aiohttp, urllib3, http.client, grpc
+    library: str  # requests, httpx, aiohttp, urllib3, http.client, tornado, grpc
     kind: str  # session, client, pool, connection, channel, stub
     node: ast.AST  # the binding statement (assignment, with, parameter) or the inline call
     factory: ast.Call | None = None  # the constructor call, None for annotated parameters
@@ -197,7 +204,8 @@ def uses_http(module: SourceModule) -> bool:
     """Cheap pre-filter: the file imports an HTTP or gRPC library, or a *_grpc module."""
     return any(
         module.imports_module(lib)
-        for lib in ("requests", "requests_oauthlib", "httpx", "aiohttp", "urllib", "urllib2", "urllib3", "http.client", "grpc")
+        for lib in ("requests", "requests_oauthlib", "httpx", "aiohttp", "urllib", "urllib2", "urllib3", "http.client", "grpc",
+                    "tornado.httpclient", "tornado.auth")
     ) or any("_grpc" in target for target in module.imports.values())
 
 
@@ -318,6 +326,8 @@ class _ModuleIndex:
         template = None
         if isinstance(call.func, ast.Name) and call.func.id in self.factories():
             template = self.factories()[call.func.id]
+        elif callee == f"self.{TORNADO_AUTH_CLIENT}" and self._tornado_auth_class(call):
+            return ClientBinding(name, "tornado", "client", node, factory=call, module=self.module)
         elif callee is not None and callee.startswith(("self.", "cls.")) and callee.count(".") == 1:
             template = self._method_factory(call, callee.split(".", 1)[1])
         elif callee is not None:
@@ -344,6 +354,14 @@ class _ModuleIndex:
             self._method_factories[id(method)] = None  # a method that returns its own call
             self._method_factories[id(method)] = self._returned_client(method)
         return self._method_factories[id(method)]
+
+    def _tornado_auth_class(self, call: ast.Call) -> bool:
+        """Whether the call is in a class that mixes in a ``tornado.auth`` mixin and does not define the
+        method itself."""
+        cls = self._enclosing(call, (ast.ClassDef,))
+        if cls is None or any(isinstance(n, FUNCTION_TYPES) and n.name == TORNADO_AUTH_CLIENT for n in cls.body):
+            return False
+        return any((qualified(self.module, base) or "").startswith("tornado.auth.") for base in cls.bases)
 
     def _knows_grpc(self, callee: str) -> bool:
         return "grpc" in callee or self.module.imports_module("grpc")

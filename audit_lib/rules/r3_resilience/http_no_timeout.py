@@ -5,7 +5,8 @@ Reports outbound HTTP and gRPC calls that can wait forever. In detail: calls mad
 `urllib.request.urlopen`, `http.client` connections, `aiohttp` and `urllib3` sessions
 and gRPC stubs without a timeout (a gRPC deadline), and `httpx` calls or clients given
 `timeout=None`. httpx has a 5 second default, so an httpx call without a timeout
-argument is fine. A call that passes on a `timeout` parameter defaulting to None
+argument is fine; so does tornado's `AsyncHTTPClient.fetch` (20 seconds): it is reported only
+given `request_timeout=None` or `0` (on the call or the `HTTPRequest` it fetches). A call that passes on a `timeout` parameter defaulting to None
 (`def fetch(url, timeout=None): client.get(url, timeout=timeout)`, never set in the
 function) is judged as given None: it waits forever whenever its caller gives no timeout.
 
@@ -93,6 +94,7 @@ FIXES = {
     "urllib": "pass timeout=10",
     "http.client": "pass timeout=10 to the connection",
     "grpc": "pass timeout=<seconds> (the call's deadline) to the stub call",
+    "tornado": "drop request_timeout=None/0 (tornado's default is 20 seconds) or pass request_timeout=10",
 }
 
 
@@ -138,6 +140,8 @@ def _constructor_problem(module: SourceModule, call: ast.Call) -> tuple[str, str
 
 def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tuple[str, Confidence] | None:
     node = call.node
+    if call.library == "tornado":
+        return _tornado_problem(module, call)
     timeout = keyword(node, "timeout")
     if timeout is None and has_kwargs_splat(node):
         return None  # the caller's options may carry the timeout
@@ -171,6 +175,19 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
             return None
         return f"{client.library} session call {label} has no timeout (neither on the call nor on the session)", Confidence.high
     return _requests_session_problem(project, client, label)
+
+
+def _tornado_problem(module: SourceModule, call: OutboundCall) -> tuple[str, Confidence] | None:
+    """tornado's ``fetch`` has a 20 second ``request_timeout`` by default: only ``request_timeout=None``
+    or ``0`` given to the call (or to the ``HTTPRequest`` it fetches) turns it off."""
+    requests = [call.node, *(a for a in call.node.args[:1] if isinstance(a, ast.Call)
+                             and (call_name(module, a) or "").endswith("HTTPRequest"))]
+    for request in requests:
+        value = keyword(request, "request_timeout")
+        if value is not None and (is_none(value) or isinstance(value, ast.Constant) and value.value == 0):
+            return f"{_label(module, call)} disables tornado's default request timeout (request_timeout={value.value})", \
+                Confidence.high
+    return None
 
 
 def _none_by_default(module: SourceModule, node: ast.Call, timeout: ast.expr | None) -> str | None:
