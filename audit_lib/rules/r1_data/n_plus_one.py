@@ -4,7 +4,8 @@
 Reports a query run once per row, inside a loop over rows or request data. It looks for a
 database call (`execute`, `fetch*`, ORM `get`/`query`/`filter`/`scalars`,
 session lookups, asyncpg and aiosql calls) made inside a `for` loop or a comprehension
-whose items come from database rows, from the request, from the rows of an imported file
+whose items come from database rows (`for row in self:` in a method of a Django `QuerySet`
+subclass too), from the request, from the rows of an imported file
 (`csv.reader`/`csv.DictReader`; also handed to a function a request handler picks from a
 dispatch table, `loaders[kind](reader)`, whose parameters are the request's data) or from a
 list of keys the function is handed
@@ -18,8 +19,8 @@ as rows and as a query wherever it is run, even when its model is not known (`bo
 `results.filter(work=w).first()`, `helper(user).first()`). For Django it also reads the relations of
 the project's models: a related manager used on each row (`order.lines.all()`,
 `day.slots.filter(...).count()`) or a foreign key loaded on each row (`line.order.customer`)
-of a loop over a queryset (`Model.objects...` or a related manager such as
-`routine.days.all()`) that does not `prefetch_related`/`select_related` that relation
+of a loop over a queryset (`Model.objects...`, a related manager such as
+`routine.days.all()`, or `self` in a method of a `QuerySet` subclass: `for order in self:`) that does not `prefetch_related`/`select_related` that relation
 (`select_related()` without names joins foreign keys only, not reverse sets). A nested path
 counts for a loop over a related manager inside a loop over the outer rows
 (`prefetch_related("stories__board")` covers `story.board` for `story in epic.stories.all()`),
@@ -566,6 +567,8 @@ class _RowSources:
                 self.kind[arg.arg] = "request data"
             elif _keys_annotation(arg.annotation):
                 self.kind[arg.arg] = "keys passed in"  # ids: List[str], ids: list[UUID]
+        if self.django and _queryset_method(module, fn):
+            self.kind["self"] = "database rows"  # for row in self: inside a QuerySet subclass's method
         for _ in range(2):
             for node in walk_function_body(fn):
                 if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
@@ -643,6 +646,16 @@ class _RowSources:
                 text = ast.unparse(iterable)
                 return f"{source} ({text if len(text) <= 60 else text[:57] + '...'})"
         return "rows"
+
+
+def _queryset_method(module: SourceModule, fn: ast.AST) -> bool:
+    """Whether ``fn`` is a method of a Django ``QuerySet`` subclass, whose ``self`` is the rows it selects."""
+    args = fn.args.posonlyargs + fn.args.args
+    if not args or args[0].arg != "self" or any(dotted(d) in ("staticmethod", "classmethod") for d in getattr(fn, "decorator_list", [])):
+        return False
+    cls = next(iter(ancestors(module, fn)), None)
+    return isinstance(cls, ast.ClassDef) and any(
+        (qualified(module, base) or dotted(base) or "").rsplit(".", 1)[-1] == "QuerySet" for base in cls.bases)
 
 
 KEY_TYPES = {"int", "str", "UUID", "UUID4", "uuid.UUID"}
