@@ -24,7 +24,8 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   hook, or another such helper, up to three levels; a FastAPI `Depends(...)` dependency is
   one; a helper also called by a job or a command is not one), on the usual logger names or
   a project's named logger (`logger_api`, `audit_logger`),, whose only content is a string interpolated on the
-  spot (an f-string, `"..." % x`, `"...".format(x)`, string concatenation) with no
+  spot (an f-string, `"..." % x`, `"...".format(x)`, string concatenation; also through a local
+  the function assigns once, `msg = f"failed: {e}"; logger.error(msg)`) with no
   structured context: no `extra=`, not a structlog or otherwise bound logger (a
   `LoggerAdapter`, `logger.bind(...)`), no loguru keyword arguments (loguru keeps them in
   the record; a loguru call with only an f-string has no more context than the stdlib's). Lazy `%s` arguments (`log.info("paid %s", order_id)`) are not
@@ -242,7 +243,7 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]
             continue
         message = node.args[1] if node.func.attr == "log" and len(node.args) > 1 else node.args[0] if node.args else None
         rest = node.args[2:] if node.func.attr == "log" else node.args[1:]
-        style = _eager_interpolation(message)
+        style = _eager_interpolation(message) or _eager_interpolation(_only_value(module, node, message))
         if style is None or rest or keyword(node, "extra") is not None or any(kw.arg is None for kw in node.keywords):
             continue
         if loguru and node.keywords:
@@ -359,6 +360,23 @@ def _eager_interpolation(message: ast.expr | None) -> str | None:
         return "str.format() string"
     if isinstance(message, ast.BinOp) and isinstance(message.op, ast.Add) and _has_string(message):
         return "concatenated string"
+    return None
+
+
+def _only_value(module: SourceModule, at: ast.AST, name: ast.expr | None) -> ast.expr | None:
+    """The value a local name holds when its function assigns it once, by a plain ``msg = ...``
+    (``msg = f"failed: {e}"; logger.error(msg)`` logs the f-string); None for a parameter or a name
+    bound more than once or otherwise (a loop, a ``with``)."""
+    fn = _enclosing(module, at)
+    if not isinstance(name, ast.Name) or fn is None \
+            or name.id in {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}:
+        return None
+    stores = [n for n in walk_nodes(fn) if isinstance(n, ast.Name) and n.id == name.id and not isinstance(n.ctx, ast.Load)]
+    if len(stores) != 1:
+        return None
+    statement = module.parents.get(stores[0])
+    if isinstance(statement, ast.Assign) and statement.targets == [stores[0]]:
+        return statement.value
     return None
 
 
