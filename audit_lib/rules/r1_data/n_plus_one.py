@@ -5,7 +5,9 @@ Reports a query run once per row, inside a loop over rows or request data. It lo
 database call (`execute`, `fetch*`, ORM `get`/`query`/`filter`/`scalars`,
 session lookups, asyncpg and aiosql calls) made inside a `for` loop or a comprehension
 whose items come from database rows (`for row in self:` in a method of a Django `QuerySet`
-subclass too), from the request, from the rows of an imported file
+subclass too), from the request (also a parameter of a function of the same file that a
+request handler passes its request data to: `self.add_tags(instance, validated_data.pop("tags"))`),
+from the rows of an imported file
 (`csv.reader`/`csv.DictReader`; also handed to a function a request handler picks from a
 dispatch table, `loaders[kind](reader)`, whose parameters are the request's data) or from a
 list of keys the function is handed
@@ -106,6 +108,7 @@ from audit_lib.pyast import (
     dotted,
     qualified,
     string_value,
+    enclosing_function,
     enclosing_loops,
     functions,
     method_name,
@@ -157,7 +160,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         related = list(_related_manager_calls(module, project, fn)) + list(_lazy_relation_loads(module, project, fn))
         if not ops and not related:
             continue
-        sources = _RowSources(module, project, fn, id(fn) in handlers)
+        sources = _RowSources(module, project, fn, id(fn) in handlers, handlers)
         reported: set[int] = set()
         for op in ops:
             if id(op.call) in reported:
@@ -555,7 +558,8 @@ def _names(node: ast.AST) -> set[str]:
 class _RowSources:
     """Which names of a function hold database rows or request data."""
 
-    def __init__(self, module: SourceModule, project: Project, fn: ast.AST, is_handler: bool):
+    def __init__(self, module: SourceModule, project: Project, fn: ast.AST, is_handler: bool,
+                 handlers: set[int] | frozenset[int] = frozenset()):
         self.module, self.project, self.fn = module, project, fn
         self.django = module.imports_module("django") or ".objects." in module.text
         self.sqlalchemy = any(module.imports_module(lib) for lib in ("sqlalchemy", "flask_sqlalchemy", "sqlmodel"))
@@ -567,6 +571,9 @@ class _RowSources:
                 self.kind[arg.arg] = "request data"
             elif _keys_annotation(arg.annotation):
                 self.kind[arg.arg] = "keys passed in"  # ids: List[str], ids: list[UUID]
+        if not is_handler and handlers:
+            for name in _handed_request_data(module, project, fn, handlers):
+                self.kind.setdefault(name, "request data")
         if self.django and _queryset_method(module, fn):
             self.kind["self"] = "database rows"  # for row in self: inside a QuerySet subclass's method
         for _ in range(2):
@@ -646,6 +653,32 @@ class _RowSources:
                 text = ast.unparse(iterable)
                 return f"{source} ({text if len(text) <= 60 else text[:57] + '...'})"
         return "rows"
+
+
+def _handed_request_data(module: SourceModule, project: Project, fn: ast.AST, handlers: set[int] | frozenset[int]) -> set[str]:
+    """Parameters of ``fn`` that a request handler of the same file passes its request data to
+    (``self.add_tags(instance, validated_data.pop("tags"))`` in a serializer's ``update``)."""
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return set()
+    params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+    found: set[str] = set()
+    for call in module.nodes_of(ast.Call):
+        func = call.func
+        if isinstance(func, ast.Name) and func.id == fn.name:
+            positional = params
+        elif isinstance(func, ast.Attribute) and func.attr == fn.name and dotted(func.value) in ("self", "cls"):
+            static = any(dotted(d) == "staticmethod" for d in fn.decorator_list)
+            positional = params if static else params[1:]
+        else:
+            continue
+        caller = enclosing_function(module, call)
+        if caller is None or caller is fn or id(caller) not in handlers:
+            continue
+        sources = _RowSources(module, project, caller, True)
+        pairs = list(zip(positional, call.args)) + [(k.arg, k.value) for k in call.keywords if k.arg]
+        found |= {name for name, value in pairs if not isinstance(value, ast.Starred)
+                  and sources.source_of(value) == "request data"}
+    return found
 
 
 def _queryset_method(module: SourceModule, fn: ast.AST) -> bool:
