@@ -591,7 +591,8 @@ def _constructed_model(call: ast.Call, module: SourceModule | None = None) -> st
             return func.value.id
     if isinstance(func, ast.Attribute) and func.attr[:1].isupper() and not func.attr.isupper() and isinstance(
             func.value, ast.Name) and _MODELS_MODULE.match(func.value.id):
-        return None if _NOT_MODELS.search(func.attr) else func.attr
+        # ``models.ForeignKey(...)``, ``models.CharField(...)``: Django's field declarations, not rows
+        return None if _NOT_MODELS.search(func.attr) or func.attr.endswith(("Field", "ForeignKey")) else func.attr
     if isinstance(func, ast.Name) and func.id == "cls" and module is not None:
         method = next((a for a in ancestors(module, call) if isinstance(a, FUNCTION_TYPES)), None)
         owner = module.parents.get(method) if method is not None else None
@@ -1242,7 +1243,8 @@ def _dependency_class(module: SourceModule, project: Project | None, call: ast.A
 
 
 def _returned_class(module: SourceModule, project: Project | None, fn: ast.AST) -> _ClassRef | None:
-    """The class a function returns: its return annotation, or the constructor every ``return`` calls."""
+    """The class a function returns: its return annotation, or the constructor every ``return`` calls
+    (``return None`` aside)."""
     cache = _cache_of(module)
     key = ("returns", id(fn), id(project))
     if key in cache:
@@ -1251,7 +1253,7 @@ def _returned_class(module: SourceModule, project: Project | None, fn: ast.AST) 
     cls = _annotated_class(module, project, getattr(fn, "returns", None))
     if cls is None:
         returned = [_value_class(module, project, n.value) for n in walk_function_body(fn)
-                    if isinstance(n, ast.Return) and n.value is not None]
+                    if isinstance(n, ast.Return) and n.value is not None and not is_none(n.value)]
         if returned and all(r is not None and r[1] is returned[0][1] for r in returned):
             cls = returned[0]
     cache[key] = cls
@@ -1269,10 +1271,88 @@ def _table(module: SourceModule, key: tuple) -> tuple[dict, bool]:
     return table, True
 
 
-def _value_class(module: SourceModule, project: Project | None, value: ast.AST | None) -> _ClassRef | None:
-    """``Repo(session)`` (awaited or not): an instance of the project class ``Repo``."""
+def _value_class(module: SourceModule, project: Project | None, value: ast.AST | None,
+                 owner: _ClassRef | None = None) -> _ClassRef | None:
+    """``Repo(session)`` (awaited or not): an instance of the project class ``Repo``; also the one
+    row a query of a project model returns (``User.query.get(pk)``, ``User.query.filter_by(...).first()``,
+    ``session.get(User, pk)``, ``User.objects.get(...)``) and, with the ``owner`` class of the
+    method, ``self.form(...)`` where the class body says ``form = ProjectForm`` or the method ``form``
+    builds the object in every ``return`` (``return ProjectForm()``; a getter's annotation is not enough)."""
     value = value.value if isinstance(value, ast.Await) else value
-    return project_class(module, project, value.func) if isinstance(value, ast.Call) else None
+    if not isinstance(value, ast.Call):
+        return None
+    func = value.func
+    if owner is not None and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+            and func.value.id == "self":
+        method = _method_of(project, owner, func.attr)
+        if method is not None:  # a factory method: every ``return`` builds the object (``return TopicForm()``)
+            built = [project_class(method[0], project, n.value.func) if isinstance(n.value, ast.Call) else None
+                     for n in walk_function_body(method[1])
+                     if isinstance(n, ast.Return) and n.value is not None and not is_none(n.value)]
+            return built[0] if built and all(b is not None and b[1] is built[0][1] for b in built) else None
+        return _class_valued_attributes(project, owner).get(func.attr)
+    return project_class(module, project, func) or _row_class(module, project, value)
+
+
+_SINGLE_ROW = {"get", "first", "one", "one_or_none", "get_or_404", "first_or_404", "one_or_404"}
+
+
+def _row_class(module: SourceModule, project: Project | None, call: ast.Call) -> _ClassRef | None:
+    """The project model of the single row ``call`` fetches: ``Model.query[...].get/first/one(...)``,
+    ``Model.objects[...].get(...)``, ``<session or db>.get(Model, pk)`` / ``db.get_or_404(Model, pk)``."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or func.attr not in _SINGLE_ROW:
+        return None
+    if func.attr in ("get", "get_or_404") and call.args:
+        receiver = (dotted(func.value) or "").split(".")[-1]
+        if receiver.endswith("session") or receiver == "db":
+            return project_class(module, project, call.args[0])
+    node = func.value
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        if isinstance(node, ast.Attribute) and node.attr in ("query", "objects") and isinstance(node.value, ast.Name):
+            return project_class(module, project, node.value)
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "query" and len(node.args) == 1 \
+                    and (dotted(node.func.value) or "").split(".")[-1].endswith("session"):
+                return project_class(module, project, node.args[0])  # session.query(Model)...first()
+            if not isinstance(node.func, ast.Attribute) or node.func.attr not in _ROW_FILTERS:
+                return None  # a join, a column selection, ...: the row may be of another shape
+            node = node.func.value
+        else:
+            node = node.value
+    return None
+
+
+_ROW_FILTERS = {"filter", "filter_by", "where", "order_by", "select_related", "prefetch_related", "exclude",
+                "options", "with_for_update", "using"}
+
+
+def _inherited_table(project: Project | None, cls: _ClassRef, kind: str, of) -> tuple[dict, bool]:
+    """The cached table ``kind`` of a class (see :func:`_table`), when new filled first with its
+    project bases' (``of(project, base)``), the nearest base last."""
+    table, fresh = _table(cls[0], (kind, id(cls[1]), id(project)))
+    if fresh:
+        for base in reversed(_mro(project, cls)[1:]):
+            table.update(of(project, base))
+    return table, fresh
+
+
+def _class_valued_attributes(project: Project | None, cls: _ClassRef) -> dict[str, _ClassRef]:
+    """``self.<name>`` -> the project class a class body (or a project base's) binds to ``name``
+    (``form = TopicForm``)."""
+    table, fresh = _inherited_table(project, cls, "class attributes", _class_valued_attributes)
+    if not fresh:
+        return table
+    for statement in cls[1].body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                and isinstance(statement.targets[0], ast.Name):
+            found = project_class(cls[0], project, statement.value) \
+                if isinstance(statement.value, (ast.Name, ast.Attribute)) else None
+            if found is not None:
+                table[statement.targets[0].id] = found
+            else:
+                table.pop(statement.targets[0].id, None)
+    return table
 
 
 def _local_classes(module: SourceModule, project: Project | None, fn: ast.AST) -> dict[str, _ClassRef]:
@@ -1291,15 +1371,17 @@ def _local_classes(module: SourceModule, project: Project | None, fn: ast.AST) -
         if cls is not None:
             table[arg.arg] = cls
     bound: dict[str, list[_ClassRef | None]] = {}
+    owner = _enclosing_class(module, fn)
     for node in walk_function_body(fn):
         if isinstance(node, ast.Assign):
-            for target in node.targets:
-                for name in (n for n in walk_nodes(target) if isinstance(n, ast.Name)):
+            for target in node.targets:  # ``form.field.data = ...`` sets an attribute, it does not rebind ``form``
+                for name in (n for n in walk_nodes(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)):
                     bound.setdefault(name.id, []).append(
-                        _value_class(module, project, node.value) if target is name else None)
+                        _value_class(module, project, node.value, owner) if target is name else None)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             bound.setdefault(node.target.id, []).append(
-                _annotated_class(module, project, node.annotation) or _value_class(module, project, node.value))
+                _annotated_class(module, project, node.annotation) or _value_class(module, project, node.value,
+                                                                                   owner))
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.AugAssign, ast.NamedExpr)):
             targets = [node.target] if not isinstance(node, (ast.With, ast.AsyncWith)) else \
                 [i.optional_vars for i in node.items if i.optional_vars is not None]
@@ -1317,14 +1399,14 @@ def _local_classes(module: SourceModule, project: Project | None, fn: ast.AST) -
 def _receiver_class(module: SourceModule, project: Project | None, node: ast.AST, fn: ast.AST,
                     self_class: _ClassRef | None) -> _ClassRef | None:
     """The project class of the object a method is called on, when certain (``repo``, ``self.repo``,
-    ``Repo(session)``)."""
+    ``Repo(session)``, ``Model.query.get(pk)``, ``self.form_class()``)."""
     if isinstance(node, ast.Name):
         return _local_classes(module, project, fn).get(node.id)
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
         cls = self_class or _enclosing_class(module, node)
         return _attribute_classes(project, cls).get(node.attr) if cls is not None else None
     if isinstance(node, ast.Call):
-        return _value_class(module, project, node)
+        return _value_class(module, project, node, self_class or _enclosing_class(module, node))
     return None
 
 
@@ -1333,7 +1415,9 @@ def receiver_class(module: SourceModule, project: Project | None, node: ast.AST)
     annotated with it (``Optional[...]``, ``Annotated[..., Depends(...)]`` too) or injected with
     ``Depends(Repo)`` / ``Depends(get_repo)`` (the dependency's return annotation or constructor),
     a name bound once to ``Repo(...)``, ``self.repo`` assigned ``Repo(...)`` or an annotated
-    parameter in its class (or annotated in the class body), ``Repo(...)`` itself."""
+    parameter in its class (or annotated in the class body), ``Repo(...)`` itself; a name bound once to
+    the single row a query of a project model fetches (``User.query.get(pk)``, ``session.get(User, pk)``,
+    ``User.objects.get(...)``) or to ``self.form(...)`` where the class body binds ``form = ProjectForm``."""
     if project is None:
         return None
     return _receiver_class(module, project, node, function_of(module, node), None)
@@ -1341,12 +1425,10 @@ def receiver_class(module: SourceModule, project: Project | None, node: ast.AST)
 
 def _attribute_classes(project: Project | None, cls: _ClassRef) -> dict[str, _ClassRef]:
     """``self.<name>`` -> its project class, for a class and its project bases."""
-    module, node = cls
-    table, fresh = _table(module, ("attributes", id(node), id(project)))
+    table, fresh = _inherited_table(project, cls, "attributes", _attribute_classes)
     if not fresh:
         return table
-    for base in reversed(_mro(project, cls)[1:]):
-        table.update(_attribute_classes(project, base))
+    module, node = cls
     own: dict[str, list[_ClassRef | None]] = {}
     for statement in node.body:
         if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
@@ -1527,8 +1609,12 @@ def _unknown_subject(op: DbOp) -> ast.expr | None:
     """The statement or object of a helper's own operation when it is not known there."""
     if op.through is not None:
         return op.pending
-    if not op.call.args or op.tables and not (op.kind == EXECUTE):
+    if not op.call.args:
         return None
+    if op.tables and op.kind != EXECUTE:  # a model's own ``add(self)``: new or loaded is the caller's object
+        first = op.call.args[0]
+        return first if op.kind == WRITE and op.method in ("add", "delete") and isinstance(first, ast.Name) \
+            and first.id == "self" else None
     if op.kind == EXECUTE or op.method in _OBJECT_METHODS:
         return op.call.args[0]
     return None
@@ -1601,13 +1687,17 @@ def _constructs(module: SourceModule, fn: ast.AST, argument: ast.expr | None, mo
 
 
 def _argument_for(call: ast.Call, helper: ast.AST, parameter: str) -> ast.expr | None:
-    """The argument ``call`` passes for ``helper``'s ``parameter`` (``self`` skipped for a method call)."""
+    """The argument ``call`` passes for ``helper``'s ``parameter`` (for a method call, ``self`` is the
+    object it is called on: ``topic`` of ``topic.save()``)."""
     for keyword_argument in call.keywords:
         if keyword_argument.arg == parameter:
             return keyword_argument.value
     args = helper.args
     positional = [a.arg for a in [*args.posonlyargs, *args.args]]
     if isinstance(call.func, ast.Attribute) and positional and positional[0] in ("self", "cls"):
+        if parameter == positional[0] == "self" and not any(d for d in getattr(helper, "decorator_list", ())
+                                                            if dotted(d) in ("staticmethod", "classmethod")):
+            return call.func.value
         positional = positional[1:]
     if parameter not in positional or any(isinstance(a, ast.Starred) for a in call.args):
         return None

@@ -423,3 +423,97 @@ def test_a_write_is_about_the_table_it_changes():
             await conn.execute("INSERT INTO archive SELECT * FROM orders WHERE id = $1", message_id)
     ''', "f")
     assert [(o.kind, set(o.tables)) for o in ops] == [(db.DELETE, {"starrers"}), (db.INSERT, {"archive"})]
+
+
+MODELS = '''
+from app.extensions import db
+
+
+class CRUDMixin:
+    def save(self):
+        db.session.add(self)
+        db.session.commit()
+        return self
+
+
+class Member(CRUDMixin, db.Model):
+    def leave(self, group_id):
+        db.session.execute(delete(Membership).where(Membership.member_id == self.id,
+                                                    Membership.group_id == group_id))
+
+
+class NoteForm:
+    def save(self, author):
+        note = Note(author=author)
+        return note.save()
+
+
+class Note(CRUDMixin, db.Model):
+    pass
+'''
+
+
+def _model_project(tmp_path: Path, views: str) -> tuple[Project, SourceModule]:
+    models = module_of(MODELS, "app/models.py")
+    module = module_of(views, "app/views.py")
+    return Project(tmp_path, [models, module], []), module
+
+
+def test_methods_on_a_fetched_row_or_a_built_form_are_followed(tmp_path: Path):
+    project, module = _model_project(tmp_path, '''
+        from app.models import Member, NoteForm
+
+        def leave(member_id, group_id):
+            member = Member.query.filter_by(id=member_id).first_or_404()
+            member.leave(group_id)
+
+        def leave_too(session, member_id, group_id):
+            session.get(Member, member_id).leave(group_id)
+
+        def typed(member: Member, group_id):
+            member.leave(group_id)
+
+        class AddNote(MethodView):
+            form = NoteForm
+
+            def post(self, user):
+                form = self.form()
+                form.author.data = user  # an attribute set on the form does not rebind it
+                form.save(user)
+
+        class AddNoteToo(MethodView):
+            def put(self, user):
+                self.form().save(user)
+
+            def form(self):
+                if not allowed():
+                    return None
+                return NoteForm()
+    ''')
+    assert _expanded_of(project, module, "leave") == [(db.READ, {"Member"}, None), (db.DELETE, {"Membership"}, "leave")]
+    assert _expanded_of(project, module, "leave_too") == [(db.READ, {"Member"}, None),
+                                                          (db.DELETE, {"Membership"}, "leave")]
+    assert _expanded_of(project, module, "typed") == [(db.DELETE, {"Membership"}, "leave")]
+    # the form's save() builds a Note and calls the mixin's save() on it: ``self`` there is that new row
+    saved = [(db.INSERT, {"Note"}, "save"), (db.COMMIT, set(), "save")]
+    assert [op for op in _expanded_of(project, module, "post") if op[2]] == saved
+    assert _expanded_of(project, module, "put") == saved
+
+
+def test_a_loaded_row_saved_through_its_mixin_is_an_update_and_unknown_rows_are_not_followed(tmp_path: Path):
+    project, module = _model_project(tmp_path, '''
+        from app.models import Member
+
+        def rename(member_id, name):
+            member = Member.query.get(member_id)
+            member.name = name
+            member.save()
+
+        def unknown(rows, group_id):
+            for member in rows:
+                member.leave(group_id)
+            cache.get(Member).leave(group_id)
+    ''')
+    assert [op for op in _expanded_of(project, module, "rename") if op[2]] == [
+        (db.UPDATE, {"Member"}, "save"), (db.COMMIT, set(), "save")]
+    assert _expanded_of(project, module, "unknown") == []
