@@ -7,7 +7,7 @@ import re
 
 from audit_lib.libs.http import OutboundCall
 from audit_lib.libs.web import RouteHandler, project_routes, route_handlers
-from audit_lib.pyast import string_value
+from audit_lib.pyast import qualified, string_value
 from audit_lib.source import Project, SourceModule, is_test_path
 
 SCRIPT_DIRS = {"scripts", "script", "bin", "cli", "tools", "commands", "examples", "example", "docs", "benchmarks", "bench",
@@ -96,11 +96,27 @@ def _in_package(module: SourceModule, project: Project) -> bool:
 
 def is_runnable_script(module: SourceModule, project: Project) -> bool:
     """A file with a ``__main__`` block and no route handlers is run by hand, not served; so is a file
-    at the code root, beside the service's packages, that no module imports (``ping.py``, ``export.py``)."""
+    at the code root, beside the service's packages, that no module imports (``ping.py``, ``export.py``),
+    and one whose top-level code takes a command-line argument (``sys.argv[1]``): importing it would
+    need one."""
     has_main_block = any(isinstance(n, ast.If) and in_main_block(module, n.body[0]) for n in module.tree.body)
     loose_root_file = "/" not in module.path and any("/" in m.path for m in project.modules) \
         and module.path[:-3] not in project.imported_roots
-    return (has_main_block or loose_root_file) and not route_handlers(module, project)
+    return (has_main_block or loose_root_file or _takes_arguments_at_import(module)) \
+        and not route_handlers(module, project)
+
+
+def _takes_arguments_at_import(module: SourceModule) -> bool:
+    """Top-level code (outside functions and classes) that reads an argument: ``sys.argv[1]``, ``sys.argv[1:]``."""
+    pending = [n for n in module.tree.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Subscript) and qualified(module, node.value) == "sys.argv" \
+                and string_value(node.slice) is None and not (isinstance(node.slice, ast.Constant) and node.slice.value == 0):
+            return True  # sys.argv[0] is the program's name: any process has one
+        pending.extend(n for n in ast.iter_child_nodes(node)
+                       if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)))
+    return False
 
 
 def is_command_line_helper(module: SourceModule, project: Project) -> bool:
