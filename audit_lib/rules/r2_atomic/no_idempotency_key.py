@@ -27,7 +27,8 @@ retry is refused as "already exists"; the race in that check is R2.check-then-ac
 lookup whose result becomes a value of the new row, such as a free slug, refuses nothing),
 inserts that cannot run twice for one target -- a model with a unique key on client data
 (`unique_together`, `UniqueConstraint`, `OneToOneField`, `unique=True` without a generated
-default, unless the insert or the model's own `__init__` fills it with a generated value such as a
+default, a primary key the client supplies -- `primary_key=True` without a default on a Django field
+that is not an `AutoField` or on a SQLAlchemy column of a non-integer type --, unless the insert or the model's own `__init__` fills it with a generated value such as a
 file name, `uuid4()` or a helper's slug with a random suffix), a `try` that catches the unique violation, `if not owner.relation:` around the
 insert that fills it, a set-state action that creates the owner's row only in the branch where the
 owner has none (`if source.star: source.star.starred = True` / `else: add(SourceStar(source))`), a one-to-one guard `if hasattr(user, "profile"): raise`, an early
@@ -314,7 +315,7 @@ def _unique_models(project: Project) -> tuple[set[str], dict[str, list[str]]]:
     bases: dict[str, list[str]] = {}
     single: dict[str, set[str]] = {}  # models unique only through single fields: those fields
     for module in project.modules:
-        if "unique" not in module.text.lower() and "OneToOne" not in module.text:
+        if "unique" not in module.text.lower() and "OneToOne" not in module.text and "primary_key" not in module.text:
             bases.update({c.name: [(dotted(b) or "").split(".")[-1] for b in c.bases]
                           for c in module.nodes_of(ast.ClassDef)})
             continue
@@ -397,8 +398,26 @@ def _declares_unique(node: ast.AST) -> bool:
         return True
     keywords = {k.arg: k.value for k in node.keywords}
     flag = keywords.get("unique")
+    if _natural_primary_key(name, node, keywords):
+        return True
     return isinstance(flag, ast.Constant) and flag.value is True and "default" not in keywords and name.endswith(
         ("Field", "Column", "ForeignKey")) and "primary_key" not in keywords
+
+
+def _natural_primary_key(name: str, node: ast.Call, keywords: dict[str, ast.expr]) -> bool:
+    """A primary key the client supplies: ``primary_key=True`` on a Django field that is not an
+    ``AutoField`` (a Discord id, a package name), or on a SQLAlchemy column of a non-integer type,
+    without a default. The database does not number the row, so a retry repeats the key."""
+    flag = keywords.get("primary_key")
+    if not (isinstance(flag, ast.Constant) and flag.value is True) or {"default", "server_default"} & set(keywords):
+        return False
+    if name.endswith(("Field", "ForeignKey")):
+        return not name.endswith("AutoField")
+    if name in ("Column", "mapped_column") and node.args:
+        kind = node.args[0].func if isinstance(node.args[0], ast.Call) else node.args[0]
+        kind_name = (dotted(kind) or "").split(".")[-1]
+        return bool(kind_name) and "Integer" not in kind_name and kind_name not in ("int", "ForeignKey")
+    return False
 
 
 def _replaced(insert: db.DbOp, ops: list[db.DbOp]) -> bool:
@@ -537,7 +556,9 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST) -> tuple[
     for node in walk_function_body(fn):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "save":
             owner = dotted(node.func.value)
-            if owner in creating and not node.args:
+            model = _meta_models(project).get(creating.get(owner, ""), "")
+            if owner in creating and not node.args and not (model and (
+                    _natural_unique(project, model) or _client_keyed(project, model))):
                 return f"the model of {creating[owner]}", node, None, Confidence.medium
             if owner in forms and not any(k.arg == "commit" for k in node.keywords) and not _natural_unique(
                     project, forms[owner]) and not _created_once(module, project, fn, db.DbOp(call=node, kind=db.INSERT)):
