@@ -976,6 +976,10 @@ def _session_op(module: SourceModule, call: ast.Call, method: str, receiver: str
     if method in ("add", "add_all", "delete", "merge", "bulk_save_objects", "bulk_insert_mappings", "bulk_update_mappings"):
         models = _added_models(first, scope)
         kind = DELETE if method == "delete" else INSERT if models and method != "merge" else WRITE
+        owner = module.parents.get(fn)
+        if method in ("add", "delete") and isinstance(first, ast.Name) and first.id == "self" and isinstance(owner, ast.ClassDef) \
+                and not owner.name.endswith(("Mixin", "Base")):
+            models = {owner.name}  # a mapped model's own save()/delete(): the row is new or loaded, its table is known
         if method == "add" and isinstance(first, ast.Name) and first.id in scope.loaded:
             # a name first loaded, then bound to a new instance when the row was missing
             # (``row = query.one_or_none()`` / ``if row is None: row = Model(...)``) inserts it
