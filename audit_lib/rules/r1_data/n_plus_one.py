@@ -21,13 +21,16 @@ as rows and as a query wherever it is run, even when its model is not known (`bo
 `results.filter(work=w).first()`, `helper(user).first()`). For Django it also reads the relations of
 the project's models: a related manager used on each row (`order.lines.all()`,
 `day.slots.filter(...).count()`) or a foreign key loaded on each row (`line.order.customer`)
-of a loop over a queryset (`Model.objects...`, a related manager such as
-`routine.days.all()`, or `self` in a method of a `QuerySet` subclass: `for order in self:`) that does not `prefetch_related`/`select_related` that relation
+of a loop over a queryset (`Model.objects...` or a related manager such as
+`routine.days.all()`) that does not `prefetch_related`/`select_related` that relation
 (`select_related()` without names joins foreign keys only, not reverse sets). A nested path
 counts for a loop over a related manager inside a loop over the outer rows
 (`prefetch_related("stories__board")` covers `story.board` for `story in epic.stories.all()`),
 and so does such a path in an eager-loading list the enclosing class declares
-(`PREFETCH_RELATED = [...]` on a serializer). A bare attribute of a Django row iterated
+(`PREFETCH_RELATED = [...]` on a serializer), or that every other file importing the serializer
+prefetches on its querysets, directly or through a project method that does
+(`Epic.objects.with_boards()` whose body is `prefetch_related("stories__board")`). A bare
+attribute of a Django row iterated
 without `.all()` (`template.reminders`) is a field's value (a JSON list), not a related
 manager, and `a - b` holds only the items of `a` (`set(DEFAULTS) - set(stored)` is a
 constant set). A model
@@ -926,11 +929,12 @@ def _unprefetched_queryset(module: SourceModule, project: Project, fn: ast.AST, 
             return False  # dicts or tuples, not model instances
         if any(_loads_relation(t, relation, relation not in to_many) for t in texts):
             return False
-        return not any(_prefetched_through(module, fn, loop, e, relation) for e in exprs)
+        return not any(_prefetched_through(module, project, fn, loop, e, relation) for e in exprs)
     return False
 
 
-def _prefetched_through(module: SourceModule, fn: ast.AST, loop: ast.AST, expr: ast.AST, relation: str) -> bool:
+def _prefetched_through(module: SourceModule, project: Project, fn: ast.AST, loop: ast.AST, expr: ast.AST,
+                        relation: str) -> bool:
     """Whether the related manager the loop iterates (``epic.stories.all()``) was prefetched with
     ``relation`` by a nested path (``prefetch_related("stories__project")``): on the queryset of
     an enclosing loop over ``epic``, or in an eager-loading list the enclosing class declares
@@ -957,7 +961,26 @@ def _prefetched_through(module: SourceModule, fn: ast.AST, loop: ast.AST, expr: 
                                                     for t in stmt.targets) \
                     and pattern.search(ast.unparse(stmt.value)):
                 return True
+        return _callers_prefetch(module, project, fn, cls, instance, pattern)
     return False
+
+
+def _callers_prefetch(module: SourceModule, project: Project, fn: ast.AST, cls: ast.ClassDef, instance: str,
+                      pattern: re.Pattern) -> bool:
+    """Whether every other file that imports the class (a serializer whose method reads ``instance``,
+    the object it is handed) prefetches the nested path, on a queryset or through a method of the
+    project's that prefetches it (``Incident.objects.with_tags()``)."""
+    if instance not in {a.arg for a in fn.args.args[1:]}:
+        return False
+    users = [m for m in project.modules if m is not module and not db.skipped_module(m)
+             and any(project.by_dotted_name.get(target.rpartition(".")[0]) is module
+                     and target.rpartition(".")[2] == cls.name for target in m.imports.values())]
+    if not users:
+        return False
+    prefetching = {f.name for m in project.modules if "prefetch_related" in m.text for f in functions(m.tree)
+                   if any(pattern.search(g.group(1)) for g in re.finditer(r"prefetch_related\(([^)]*)\)", ast.unparse(f)))}
+    return all(any(pattern.search(g.group(1)) for g in re.finditer(r"prefetch_related\(([^)]*)\)", m.text))
+               or any(f".{name}(" in m.text for name in prefetching) for m in users)
 
 
 EAGER_OPTIONS = re.compile(r"(joinedload|selectinload|subqueryload|immediateload|contains_eager)\(([^)]*)\)")
