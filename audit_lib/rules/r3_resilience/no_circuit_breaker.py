@@ -17,7 +17,9 @@ the project base class (in another file) sets in its `__init__`. The finding is 
 its function is handed to `breaker.call(...)`/`call_async(...)`. Breakers are those of
 pybreaker, aiobreaker, purgatory and circuitbreaker, or any local object or class whose
 name says breaker/circuit. Calls to localhost, health probes (`/health`, `/ready`,
-`/ping`, ...: they are there to see the failure), calls made once at start-up (in a Django
+`/ping`, ...: they are there to see the failure), fetches of a URL a user gave (the call's URL is a parameter, and every
+caller passes on a field of an object, `form.avatar.data`, never a literal, a built URL, a constant or
+a setting: no one dependency for a breaker to watch), calls made once at start-up (in a Django
 `AppConfig.ready()`, discord.py's `cog_load`/`setup_hook`, or a function of the file only those
 call: nothing repeats them while the dependency is down), calls in a memoized function
 (`@cached(TTLCache(...))`, `@lru_cache`) that turns their failure into a value (a `try` whose
@@ -68,7 +70,7 @@ import re
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.libs.http import OutboundCall, outbound_calls
+from audit_lib.libs.http import METHOD_FIRST, OutboundCall, outbound_calls
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
@@ -115,6 +117,7 @@ CONNECTING_CALLS = {"smtplib.SMTP": "smtp", "smtplib.SMTP_SSL": "smtp", "aiosmtp
                     "websockets.connect": "websocket", "websockets.client.connect": "websocket",
                     "websockets.asyncio.client.connect": "websocket", "websocket.create_connection": "websocket"}
 MEMOIZERS = {"cached", "lru_cache", "cache", "ttl_cache", "memoize", "memoized"}
+CONFIGURATION = re.compile(r"settings|config|conf\b|options|environ|\bENV\b", re.IGNORECASE)
 HEALTH_PATH = re.compile(r"/(health|healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|ping)/?$")
 
 
@@ -125,7 +128,8 @@ def check(project: Project) -> Iterator[Finding]:
     for module in project.modules:
         if is_test_file(module) or is_offline_file(module, project):
             continue
-        calls = [c for c in outbound_calls(module, project) if not targets_localhost(c) and not _health_probe(c)]
+        calls = [c for c in outbound_calls(module, project) if not targets_localhost(c) and not _health_probe(c)
+                 and not _user_supplied_url(module, project, c)]
         known = {id(c.node) for c in calls}
         calls += [c for c in _sdk_calls(module, project) if id(c.node) not in known]
         calls = [c for c in calls if not _start_up_only(module, project, c) and not _cached_fallback(module, c)]
@@ -420,6 +424,65 @@ def _health_probe(call: OutboundCall) -> bool:
         target = target.values[-1]
     text = string_value(target) if target is not None else None
     return bool(text and HEALTH_PATH.search(text))
+
+
+def _user_supplied_url(module: SourceModule, project: Project, call: OutboundCall) -> bool:
+    """A fetch of whatever URL a user gave (an avatar or a webhook address typed into a form): the call's
+    URL is a parameter of its function, and every call of that function in the project passes on a value
+    read from an object's field (``field.data``, ``details.avatar``) or a parameter passed on the same way,
+    never a literal, a built URL, a constant or a setting. There is no one dependency for a breaker to
+    watch: each call may go to another host."""
+    url_at = 1 if call.operation in METHOD_FIRST else 0
+    url = call.node.args[url_at] if len(call.node.args) > url_at else next(
+        (kw.value for kw in call.node.keywords if kw.arg == "url"), None)
+    return call.protocol == "http" and isinstance(url, ast.Name) and _passed_user_data(module, project, call.node, url, 3)
+
+
+def _passed_user_data(module: SourceModule, project: Project, at: ast.AST, value: ast.expr, depth: int) -> bool:
+    if isinstance(value, ast.Attribute):
+        name = dotted(value) or ""
+        return bool(name) and name.split(".", 1)[0] not in ("self", "cls") and not name.isupper() \
+            and not name.rsplit(".", 1)[-1].isupper() and not CONFIGURATION.search(name)
+    if not isinstance(value, ast.Name) or depth == 0:
+        return False
+    fn = next((p for p in ancestors(module, at) if isinstance(p, FUNCTION_TYPES)), None)
+    if fn is None:
+        return False
+    params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+    if value.id not in params and value.id not in [a.arg for a in fn.args.kwonlyargs]:
+        return False
+    if any(isinstance(n, ast.Name) and n.id == value.id and not isinstance(n.ctx, ast.Load) for n in walk_nodes(fn)):
+        return False  # reassigned in the function
+    position = params.index(value.id) if value.id in params else None
+    if position is not None and params and params[0] in ("self", "cls"):
+        position -= 1
+    callers = [(m, c) for m, c in _calls_named(project).get(fn.name, ()) if not is_test_file(m)]
+    if not callers:
+        return False
+    for caller_module, caller in callers:
+        given = next((kw.value for kw in caller.keywords if kw.arg == value.id), None)
+        if given is None and position is not None and 0 <= position < len(caller.args):
+            given = caller.args[position]
+        if given is None or isinstance(given, ast.Starred) \
+                or not _passed_user_data(caller_module, project, caller, given, depth - 1):
+            return False
+    return True
+
+
+def _calls_named(project: Project) -> dict[str, list[tuple[SourceModule, ast.Call]]]:
+    """Function name -> the calls of that name (``f(...)``, ``x.f(...)``) in the project."""
+    table = project.facts.get("r3_breaker_calls")
+    if table is None:
+        table = {}
+        for module in project.modules:
+            for node in walk_nodes(module.tree):
+                if isinstance(node, ast.Call):
+                    name = node.func.id if isinstance(node.func, ast.Name) else \
+                        node.func.attr if isinstance(node.func, ast.Attribute) else None
+                    if name:
+                        table.setdefault(name, []).append((module, node))
+        project.facts["r3_breaker_calls"] = table
+    return table  # type: ignore[return-value]
 
 
 def _label(call: OutboundCall) -> str:
