@@ -401,7 +401,7 @@ def _declares_unique(node: ast.AST) -> bool:
     if _natural_primary_key(name, node, keywords):
         return True
     return isinstance(flag, ast.Constant) and flag.value is True and "default" not in keywords and name.endswith(
-        ("Field", "Column", "ForeignKey")) and "primary_key" not in keywords
+        ("Field", "Column", "ForeignKey", "mapped_column")) and "primary_key" not in keywords
 
 
 def _natural_primary_key(name: str, node: ast.Call, keywords: dict[str, ast.expr]) -> bool:
