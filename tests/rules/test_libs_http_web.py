@@ -387,3 +387,29 @@ def test_client_kept_on_app_state_is_followed_from_the_request(tmp_path):
     [call] = outbound_calls(module(project, "routes.py"), project)
     assert call.client.keyword("timeout") is not None
     assert ("routes.py", 3) in findings(tmp_path, "R3.no-circuit-breaker")
+
+
+def test_tornado_fetches_are_outbound_calls(tmp_path):
+    project = make_project(tmp_path, {
+        "handlers.py": """
+            import tornado.auth
+            import tornado.web
+            from tornado import httpclient
+
+            class LoginHandler(tornado.web.RequestHandler, tornado.auth.OAuth2Mixin):
+                async def get(self):
+                    await self.get_auth_http_client().fetch("https://id.example.com/me")
+
+            class PlainHandler(tornado.web.RequestHandler):
+                async def get(self):
+                    self.get_auth_http_client().fetch("https://id.example.com/me")
+                    self.cache.fetch("key")
+
+            async def depth(url):
+                return await httpclient.AsyncHTTPClient().fetch(url, request_timeout=None)
+        """,
+    })
+    source = module(project, "handlers.py")
+    assert [(c.library, c.operation, c.line) for c in outbound_calls(source, project)] == \
+        [("tornado", "fetch", 8), ("tornado", "fetch", 16)]
+    assert findings(tmp_path, "R3.http-no-timeout") == [("handlers.py", 16)]

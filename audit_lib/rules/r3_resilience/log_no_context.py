@@ -10,7 +10,8 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   `setup.py`, `manage.py`, `__main__.py`, migrations, files whose name is no Python identifier
   (`upload-assets.py`: no import can name them), files an Ansible role copies onto hosts
   (`roles/*/files/`), modules that build a command line
-  (argparse, click, typer, fire), files with a `__main__` block and no route handler,
+  (argparse, click, typer, fire), files with a `__main__` block or whose top-level code reads a
+  command-line argument (`sys.argv[1]`) and no route handler,
   functions named `main`, `print_*`/`pprint_*`/`debug_*` helpers (for the shell or a debugger),
   classes documented as samples not intended for real use (a demo SMS provider that prints),
   functions that read an answer from the terminal (`input()`, `getpass`: their prints are the question),
