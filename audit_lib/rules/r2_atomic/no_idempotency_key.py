@@ -322,6 +322,10 @@ def _unique_models(project: Project) -> tuple[set[str], dict[str, list[str]]]:
         for cls in module.nodes_of(ast.ClassDef):
             bases[cls.name] = [(dotted(b) or "").split(".")[-1] for b in cls.bases]
             found = [n for n in ast.walk(cls) if n is not cls and not isinstance(n, ast.FunctionDef) and _declares_unique(n)]
+            keys = [s.value for s in cls.body if isinstance(s, (ast.Assign, ast.AnnAssign)) and isinstance(
+                s.value, ast.Call) and any(k.arg == "primary_key" and isinstance(k.value, ast.Constant) and k.value.value is True
+                                           for k in s.value.keywords)]
+            found += keys if len(keys) > 1 else []  # a composite primary key: (user_id, forum_id) is a natural key
             if not found:
                 continue
             declared.add(cls.name)
