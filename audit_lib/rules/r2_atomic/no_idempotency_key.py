@@ -28,7 +28,8 @@ lookup whose result becomes a value of the new row, such as a free slug, refuses
 inserts that cannot run twice for one target -- a model with a unique key on client data
 (`unique_together`, `UniqueConstraint`, `OneToOneField`, `unique=True` without a generated
 default, a primary key the client supplies -- `primary_key=True` without a default on a Django field
-that is not an `AutoField` or on a SQLAlchemy column of a non-integer type --, unless the insert or the model's own `__init__` fills it with a generated value such as a
+that is not an `AutoField` or on a SQLAlchemy column of a non-integer type, or a primary key of
+several columns --, unless the insert or the model's own `__init__` fills it with a generated value such as a
 file name, `uuid4()` or a helper's slug with a random suffix), a `try` that catches the unique violation, `if not owner.relation:` around the
 insert that fills it, a set-state action that creates the owner's row only in the branch where the
 owner has none (`if source.star: source.star.starred = True` / `else: add(SourceStar(source))`), a one-to-one guard `if hasattr(user, "profile"): raise`, an early
