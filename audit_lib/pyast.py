@@ -210,3 +210,22 @@ def annotation_expr(annotation: ast.expr | None) -> ast.expr | None:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
     return annotation
+
+
+def in_main_block(module: SourceModule, node: ast.AST) -> bool:
+    """Whether ``node`` sits under ``if __name__ == "__main__":``."""
+    return any(isinstance(parent, ast.If) and _is_main_test(parent.test) for parent in ancestors(module, node))
+
+
+def has_main_block(module: SourceModule) -> bool:
+    """Whether the module's top level has an ``if __name__ == "__main__":`` block."""
+    return any(isinstance(node, ast.If) and _is_main_test(node.test) for node in module.tree.body)
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    if not isinstance(test, ast.Compare) or len(test.comparators) != 1:
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = {s.id for s in sides if isinstance(s, ast.Name)}
+    values = {s.value for s in sides if isinstance(s, ast.Constant)}
+    return "__name__" in names and "__main__" in values

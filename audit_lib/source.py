@@ -194,6 +194,15 @@ class Project:
     def imports_anywhere(self, name: str) -> bool:
         return name in self.imported_roots
 
+    @cached_property
+    def package_folders(self) -> frozenset[str]:
+        """Folders holding an ``__init__.py``: the packages of the code base."""
+        return frozenset(m.path.rpartition("/")[0] for m in self.modules if m.path.endswith("/__init__.py"))
+
+    def in_package(self, module: SourceModule) -> bool:
+        """Whether ``module`` sits in a package folder (not loose at the root or in a plain folder)."""
+        return module.path.rpartition("/")[0] in self.package_folders
+
 
 def load_project(
     root: str | os.PathLike, *, max_file_bytes: int = MAX_FILE_BYTES, exclude: list[str] | tuple[str, ...] = ()

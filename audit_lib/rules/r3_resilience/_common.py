@@ -7,7 +7,7 @@ import re
 
 from audit_lib.libs.http import OutboundCall
 from audit_lib.libs.web import RouteHandler, project_routes, route_handlers
-from audit_lib.pyast import qualified, string_value
+from audit_lib.pyast import has_main_block, qualified, string_value
 from audit_lib.source import Project, SourceModule, is_test_path
 
 SCRIPT_DIRS = {"scripts", "script", "bin", "cli", "tools", "commands", "examples", "example", "docs", "benchmarks", "bench",
@@ -40,25 +40,6 @@ def is_script_file(module: SourceModule) -> bool:
     return module.imports_module("alembic")  # alembic migrations and env.py
 
 
-def in_main_block(module: SourceModule, node: ast.AST) -> bool:
-    """Whether ``node`` sits under ``if __name__ == "__main__":``."""
-    parent = module.parents.get(node)
-    while parent is not None:
-        if isinstance(parent, ast.If) and _is_main_test(parent.test):
-            return True
-        parent = module.parents.get(parent)
-    return False
-
-
-def _is_main_test(test: ast.expr) -> bool:
-    if not isinstance(test, ast.Compare) or len(test.comparators) != 1:
-        return False
-    sides = [test.left, test.comparators[0]]
-    names = {s.id for s in sides if isinstance(s, ast.Name)}
-    values = {s.value for s in sides if isinstance(s, ast.Constant)}
-    return "__name__" in names and "__main__" in values
-
-
 def targets_localhost(call: OutboundCall) -> bool:
     """Whether the call's URL is written as a literal pointing at this machine."""
     node = call.node
@@ -84,14 +65,9 @@ def is_offline_file(module: SourceModule, project: Project) -> bool:
     a package, ``python -m app.worker``, may well be a service process: it stays.)"""
     if is_script_file(module) or in_management_package(module, project) or is_command_line_helper(module, project):
         return True
-    if is_runnable_script(module, project) and not _in_package(module, project):
+    if is_runnable_script(module, project) and not project.in_package(module):
         return True
     return any(module.imports_module(lib) for lib in CLI_LIBRARIES) and not route_handlers(module, project)
-
-
-def _in_package(module: SourceModule, project: Project) -> bool:
-    folder = module.path.rpartition("/")[0]
-    return bool(folder) and any(m.path == f"{folder}/__init__.py" for m in project.modules)
 
 
 def is_runnable_script(module: SourceModule, project: Project) -> bool:
@@ -99,10 +75,9 @@ def is_runnable_script(module: SourceModule, project: Project) -> bool:
     at the code root, beside the service's packages, that no module imports (``ping.py``, ``export.py``),
     and one whose top-level code takes a command-line argument (``sys.argv[1]``): importing it would
     need one."""
-    has_main_block = any(isinstance(n, ast.If) and in_main_block(module, n.body[0]) for n in module.tree.body)
     loose_root_file = "/" not in module.path and any("/" in m.path for m in project.modules) \
         and module.path[:-3] not in project.imported_roots
-    return (has_main_block or loose_root_file or _takes_arguments_at_import(module)) \
+    return (has_main_block(module) or loose_root_file or _takes_arguments_at_import(module)) \
         and not route_handlers(module, project)
 
 
@@ -152,11 +127,11 @@ def is_shipped_command(module: SourceModule, project: Project) -> bool:
     on every host. (Django ``management/commands`` are one-off jobs by convention: not these.)"""
     parts = module.path.split("/")
     if parts[-1] == "__main__.py":
-        return _in_package(module, project)
+        return project.in_package(module)
     index = next((i for i, part in enumerate(parts[:-1]) if part in SCRIPT_DIRS), None)
     if not index or "management" in parts:
         return False
-    packages = {m.path.rpartition("/")[0] for m in project.modules if m.path.endswith("/__init__.py")}
+    packages = project.package_folders
     return "/".join(parts[:index + 1]) in packages and "/".join(parts[:index]) in packages
 
 

@@ -75,6 +75,7 @@ from audit_lib.pyast import (
     ancestors,
     call_name,
     dotted,
+    in_main_block,
     keyword,
     method_name,
     qualified,
@@ -84,7 +85,6 @@ from audit_lib.pyast import (
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import (
     CLI_LIBRARIES,
-    in_main_block,
     in_management_package,
     is_command_line_helper,
     is_runnable_script,

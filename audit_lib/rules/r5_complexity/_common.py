@@ -12,12 +12,12 @@ from audit_lib.pyast import (
     FUNCTION_TYPES,
     annotation_expr,
     dotted,
+    has_main_block,
     method_name,
     string_value,
     walk_nodes,
 )
 from audit_lib.libs.web import imports_web_framework, route_handlers
-from audit_lib.rules.r3_resilience._common import in_main_block
 from audit_lib.source import Project, SourceModule
 
 # Migration revisions run once, offline: not the request path R5 is about.
@@ -52,12 +52,7 @@ def is_hand_run_script(module: SourceModule, project: Project) -> bool:
     that declares no routes and does not import a web framework: it only runs when someone runs it (``python loaddata.py``). A runnable
     module of a package (``python -m app.worker``, a package's ``__main__.py``) may well be a service
     process: not one of these."""
-    if "__main__" not in module.text:
-        return False
-    folder = module.path.rpartition("/")[0]
-    if folder and any(m.path == f"{folder}/__init__.py" for m in project.modules):
-        return False
-    if not any(isinstance(n, ast.If) and in_main_block(module, n.body[0]) for n in module.tree.body):
+    if "__main__" not in module.text or project.in_package(module) or not has_main_block(module):
         return False
     parts = module.dotted_name.split(".")
     imported = project.imported_roots
