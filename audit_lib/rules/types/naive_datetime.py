@@ -186,15 +186,18 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
             return
         if any(kw.arg is None for kw in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
             return
-        if _made_aware_at_once(module, call) or _only_read_as_epoch(module, call) or _rendered_as_text(module, call, project) \
+        if _made_aware_at_once(module, call) or _made_aware_when_rebound(module, call) \
+                or _only_read_as_epoch(module, call) or _rendered_as_text(module, call, project) \
                 or _name_only_read_as_epoch(module, call, project) or _given_to_date_field(module, call, project) \
                 or _only_read_as_date(module, call):
             return
         message = f"datetime.{function}() without a time zone returns a naive datetime"
     else:
-        if _made_aware_at_once(module, call) or _read_as_utc(module, call, function, project) \
+        if _made_aware_at_once(module, call) or _made_aware_when_rebound(module, call) \
+                or _read_as_utc(module, call, function, project) \
                 or _rendered_as_text(module, call, project) or _given_to_date_field(module, call, project) \
-                or _only_read_as_date(module, call) or (function.startswith("utc") and _jwt_claim(module, call)):
+                or _only_read_as_date(module, call) or (function.startswith("utc") and (
+                    _jwt_claim(module, call) or _scheduled_time(module, call, project))):
             return
         message = f"datetime.{function}() returns a naive datetime"
     yield Finding(message=message, path=module.path, line=call.lineno, end_line=call.end_lineno,
@@ -629,6 +632,97 @@ def _made_aware_at_once(module: SourceModule, call: ast.Call) -> bool:
         tzinfo = keyword(outer, "tzinfo")
         return tzinfo is not None and not is_none(tzinfo)
     return False
+
+
+def _made_aware_when_rebound(module: SourceModule, call: ast.Call) -> bool:
+    """``stamp = datetime.utcfromtimestamp(ts)`` and then ``stamp = stamp.replace(tzinfo=utc)``
+    (``.astimezone()``, ``make_aware(stamp)``) before any other read of ``stamp``: the naive value
+    never leaves the function. The rebinding may sit under ``if <parameter>:`` whose default is
+    ``True`` (``dt_from_timestamp(ts, tz_aware=True)``): the default path attaches the zone."""
+    parent = module.parents.get(call)
+    if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
+        return False
+    name = parent.targets[0].id
+    reads = _reads_of(module, parent, name)
+    if not reads:
+        return False
+    for read in reads:
+        made = _aware_rebinding(module, read, name)
+        if made is None or not _on_default_path(module, made):
+            return False
+    return True
+
+
+def _aware_rebinding(module: SourceModule, read: ast.Name, name: str) -> ast.Assign | None:
+    """The statement ``name = name.replace(tzinfo=...)`` (or ``.astimezone()``, ``make_aware(name)``)
+    whose right side is this read of ``name``."""
+    call = module.parents.get(read)
+    if isinstance(call, ast.Attribute):
+        call = module.parents.get(call)
+    if not isinstance(call, ast.Call) or not _made_aware_at_once(module, read):
+        return None
+    statement = module.parents.get(call)
+    if isinstance(statement, ast.Assign) and statement.value is call and len(statement.targets) == 1 \
+            and isinstance(statement.targets[0], ast.Name) and statement.targets[0].id == name:
+        return statement
+    return None
+
+
+def _on_default_path(module: SourceModule, statement: ast.stmt) -> bool:
+    """The statement runs unconditionally in its function, or only under ``if flag:`` where ``flag``
+    is a parameter that defaults to ``True``."""
+    node, parent = statement, module.parents.get(statement)
+    while parent is not None and not isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+        if isinstance(parent, ast.If):
+            if node not in parent.body or not isinstance(parent.test, ast.Name):
+                return False
+            flag = parent.test.id
+            function = parent
+            while function is not None and not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                function = module.parents.get(function)
+            if function is None or not _defaults_to_true(function, flag):
+                return False
+        elif not isinstance(parent, (ast.With, ast.AsyncWith)):
+            return False  # a loop, a try: the rebinding may not run
+        node, parent = parent, module.parents.get(parent)
+    return True
+
+
+def _defaults_to_true(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    positional = [*function.args.posonlyargs, *function.args.args]
+    defaults = dict(zip([a.arg for a in positional][len(positional) - len(function.args.defaults):],
+                        function.args.defaults))
+    defaults.update((a.arg, d) for a, d in zip(function.args.kwonlyargs, function.args.kw_defaults) if d is not None)
+    value = defaults.get(name)
+    return isinstance(value, ast.Constant) and value.value is True
+
+
+# rq-scheduler turns the time a job is scheduled for into POSIX time with
+# calendar.timegm(value.utctimetuple()): a naive value is read as UTC (its documented contract).
+SCHEDULER_TIME_ARGUMENTS = {"schedule": "scheduled_time", "enqueue_at": "scheduled_time"}
+
+
+def _scheduled_time(module: SourceModule, call: ast.Call, project: Project) -> bool:
+    """A UTC reading (also ``+ timedelta``, also through a name) handed to rq-scheduler as the time a
+    job runs: ``scheduler.schedule(scheduled_time=datetime.utcnow(), ...)``,
+    ``scheduler.enqueue_at(datetime.utcnow() + delta, job)``."""
+    if not project.imports_anywhere("rq_scheduler"):
+        return False
+    return _each_use(module, call, lambda node: _scheduler_argument(module, node))
+
+
+def _scheduler_argument(module: SourceModule, node: ast.expr) -> bool:
+    node = _through_arithmetic(module, node)
+    parent = module.parents.get(node)
+    if isinstance(parent, ast.keyword):
+        call, argument = module.parents.get(parent), parent.arg
+    elif isinstance(parent, ast.Call) and parent.args and parent.args[0] is node:
+        call, argument = parent, "scheduled_time"
+    else:
+        return False
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
+        return False
+    return SCHEDULER_TIME_ARGUMENTS.get(call.func.attr) == argument
 
 
 def _naive_default(module: SourceModule, call: ast.Call) -> Iterator[Finding]:
