@@ -73,6 +73,7 @@ HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
 MODULE_FUNCTIONS: dict[str, str] = {
     **{f"requests.{verb}": "requests" for verb in (*HTTP_VERBS, "request")},
     **{f"requests.api.{verb}": "requests" for verb in (*HTTP_VERBS, "request")},
+    **{f"advocate.{verb}": "requests" for verb in (*HTTP_VERBS, "request")},  # requests behind an SSRF guard
     **{f"httpx.{verb}": "httpx" for verb in (*HTTP_VERBS, "request", "stream")},
     "aiohttp.request": "aiohttp",
     "urllib.request.urlopen": "urllib",
@@ -84,6 +85,7 @@ CLIENT_CLASSES: dict[str, tuple[str, str]] = {
     "requests.Session": ("requests", "session"),
     "requests.session": ("requests", "session"),
     "requests.sessions.Session": ("requests", "session"),
+    "advocate.Session": ("requests", "session"),
     "requests_oauthlib.OAuth1Session": ("requests", "session"),  # requests.Session subclasses
     "requests_oauthlib.OAuth2Session": ("requests", "session"),
     "requests_oauthlib.oauth1_session.OAuth1Session": ("requests", "session"),
@@ -200,13 +202,34 @@ def client_bindings(module: SourceModule, project: Project | None = None) -> lis
     return _index(module, project).all_bindings()
 
 
+def uses_http_name(name: str) -> bool:
+    """Whether a qualified name belongs to an HTTP or gRPC library."""
+    return name.split(".", 1)[0] in HTTP_LIBRARIES or name.startswith("http.client")
+
+
 def uses_http(module: SourceModule) -> bool:
     """Cheap pre-filter: the file imports an HTTP or gRPC library, or a *_grpc module."""
     return any(
         module.imports_module(lib)
-        for lib in ("requests", "requests_oauthlib", "httpx", "aiohttp", "urllib", "urllib2", "urllib3", "http.client", "grpc",
+        for lib in ("requests", "requests_oauthlib", "advocate", "httpx", "aiohttp", "urllib", "urllib2", "urllib3", "http.client", "grpc",
                     "tornado.httpclient", "tornado.auth")
     ) or any("_grpc" in target for target in module.imports.values())
+
+
+HTTP_LIBRARIES = frozenset({"requests", "requests_oauthlib", "advocate", "httpx", "aiohttp", "urllib", "urllib2", "urllib3",
+                            "grpc", "tornado"})
+
+
+def _defines(module: SourceModule, name: str) -> bool:
+    """Whether a module binds ``name`` at its top level by other means than an import."""
+    for node in module.tree.body:
+        if isinstance(node, (*FUNCTION_TYPES, ast.ClassDef)) and node.name == name:
+            return True
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return True
+    return False
 
 
 # --- implementation ---------------------------------------------------------------
@@ -292,6 +315,7 @@ class _ModuleIndex:
         """(library, kind, local subclass) for a constructor or client subclass name."""
         if name is None:
             return None
+        name = self._reexported(name)
         if name in CLIENT_CLASSES:
             library, kind = CLIENT_CLASSES[name]
             return library, kind, None
@@ -302,6 +326,26 @@ class _ModuleIndex:
             seen.add(("class", other.module.path, attr))
             return other.subclasses().get(attr)
         return None
+
+    def _reexported(self, name: str | None) -> str | None:
+        """The library name behind a project module's import: ``app.http.requests.get`` is
+        ``requests.get`` when ``app/http.py`` does ``import requests`` (or ``import advocate as
+        requests``, a drop-in), and code imports the module from there. A few hops at most."""
+        for _ in range(3):
+            if self.project is None or name is None or "." not in name or name in MODULE_FUNCTIONS:
+                return name
+            parts = name.split(".")
+            for cut in range(len(parts) - 1, 0, -1):
+                owner = self.project.by_dotted_name.get(".".join(parts[:cut]))
+                if owner is not None:
+                    break
+            else:
+                return name
+            target = owner.imports.get(parts[cut])
+            if target is None or owner is self.module or _defines(owner, parts[cut]):
+                return name
+            name = ".".join([target, *parts[cut + 1:]])
+        return name
 
     def _other_module(self, name: str) -> tuple["_ModuleIndex | None", str]:
         if self.project is None or "." not in name:
@@ -543,7 +587,7 @@ class _ModuleIndex:
         return self._locals[id(fn)]
 
     def classify(self, call: ast.Call) -> OutboundCall | None:
-        callee = qualified(self.module, call.func)
+        callee = self._reexported(qualified(self.module, call.func))
         if callee in MODULE_FUNCTIONS:
             operation = callee.rsplit(".", 1)[-1]
             return OutboundCall(call, MODULE_FUNCTIONS[callee], "http", operation)
@@ -781,6 +825,8 @@ class _ModuleIndex:
         if self.project is None:
             return False
         for target in self.module.imports.values():
+            if self._reexported(target) != target and uses_http_name(self._reexported(target)):
+                return True  # a library re-exported by a project module: from app.http import requests
             other, attr = self._other_module(target)
             if other is not None and (attr in other.factories() or (None, attr) in other.bindings() or attr in other.subclasses()):
                 return True
