@@ -19,7 +19,14 @@ pybreaker, aiobreaker, purgatory and circuitbreaker, or any local object or clas
 name says breaker/circuit. Calls to localhost, health probes (`/health`, `/ready`,
 `/ping`, ...: they are there to see the failure), fetches of a URL a user gave (the call's URL is a parameter, and every
 caller passes on a field of an object, `form.avatar.data`, never a literal, a built URL, a constant or
-a setting: no one dependency for a breaker to watch), calls made once at start-up (in a Django
+a setting: no one dependency for a breaker to watch), calls to an integration each tenant configures
+(a data source or an alert destination: the function reads the object's own configuration mapping,
+`self.configuration["url"]` or `options.get("token")`, handed to the constructor or the method and
+never filled from the settings; or sets a `self` attribute from it, calls a method of its class that
+reads it, builds its client through one, or is called only by functions of its file that read it),
+calls the code itself treats as going to anyone's URL (through an SSRF guard: `advocate`, a client
+built with a safe/SSRF `transport=`; or to each URL of a list in turn, `for url in subscriber_urls`),
+calls made once at start-up (in a Django
 `AppConfig.ready()`, discord.py's `cog_load`/`setup_hook`, or a function of the file only those
 call: nothing repeats them while the dependency is down), calls in a memoized function
 (`@cached(TTLCache(...))`, `@lru_cache`) that turns their failure into a value (a `try` whose
@@ -118,6 +125,9 @@ CONNECTING_CALLS = {"smtplib.SMTP": "smtp", "smtplib.SMTP_SSL": "smtp", "aiosmtp
                     "websockets.asyncio.client.connect": "websocket", "websocket.create_connection": "websocket"}
 MEMOIZERS = {"cached", "lru_cache", "cache", "ttl_cache", "memoize", "memoized"}
 CONFIGURATION = re.compile(r"settings|config|conf\b|options|environ|\bENV\b", re.IGNORECASE)
+TENANT_CONFIG = re.compile(r"^_?(options|opts|configuration|config|conf|params|credentials|creds)$")
+SSRF_GUARD = re.compile(r"advocate|ssrf|safe_?(http|transport|session|client)|SafeTransport", re.IGNORECASE)
+GLOBAL_CONFIG = {"app.config", "current_app.config", "os.environ", "settings"}
 HEALTH_PATH = re.compile(r"/(health|healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|ping)/?$")
 
 
@@ -132,7 +142,8 @@ def check(project: Project) -> Iterator[Finding]:
                  and not _user_supplied_url(module, project, c)]
         known = {id(c.node) for c in calls}
         calls += [c for c in _sdk_calls(module, project) if id(c.node) not in known]
-        calls = [c for c in calls if not _start_up_only(module, project, c) and not _cached_fallback(module, c)]
+        calls = [c for c in calls if not _start_up_only(module, project, c) and not _cached_fallback(module, c)
+                 and not _tenant_configured(module, project, c.node) and not _many_destinations(module, c)]
         unguarded = sorted((c for c in calls if not _guarded(module, c, guarded_functions)), key=lambda c: c.line)
         if not unguarded:
             continue
@@ -531,4 +542,181 @@ def _names_breaker(node: ast.expr) -> bool:
         name = child.id if isinstance(child, ast.Name) else child.attr if isinstance(child, ast.Attribute) else None
         if name and BREAKER_NAME.search(name):
             return True
+    return False
+
+
+def _tenant_configured(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    """A call made for one of many user-configured integrations (a data source, an alert destination):
+    its function reads the object's own configuration (``self.configuration["url"]``, ``options.get("token")``,
+    a mapping handed to the constructor or to the method, never the process's settings), or is called only
+    by functions of this file that do, or goes through a client that such a method builds
+    (``client = self._get_client()``). Each tenant configures its own endpoint: there is no one dependency
+    for a breaker to watch, and a failure stays with that tenant's query or alert."""
+    fn = next((p for p in ancestors(module, call) if isinstance(p, FUNCTION_TYPES)), None)
+    if fn is None:
+        return False
+    if _reads_tenant_config(module, project, fn):
+        return True
+    built_by = {node.targets[0].id: node.value for node in walk_function_body(fn)
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)}
+    root = call.func.value if isinstance(call.func, ast.Attribute) else None
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    maker = built_by.get(root.id) if isinstance(root, ast.Name) else None
+    if isinstance(maker, ast.Call) and (dotted(maker.func) or "").startswith("self."):
+        method = _own_method(module, fn, maker.func.attr if isinstance(maker.func, ast.Attribute) else "")
+        if method is not None and _reads_tenant_config(module, project, method):
+            return True
+    callers = [node for node in walk_nodes(module.tree) if isinstance(node, ast.Call)
+               and (dotted(node.func) or "") in (fn.name, f"self.{fn.name}", f"cls.{fn.name}")]
+    outer = [next((p for p in ancestors(module, c) if isinstance(p, FUNCTION_TYPES)), None) for c in callers]
+    return bool(outer) and len(_calls_named(project).get(fn.name, ())) == len(callers) \
+        and all(o is not None and o is not fn and _reads_tenant_config(module, project, o) for o in outer)
+
+
+def _own_method(module: SourceModule, fn: ast.AST, name: str) -> ast.AST | None:
+    owner = next((p for p in ancestors(module, fn) if isinstance(p, ast.ClassDef)), None)
+    if owner is None:
+        return None
+    return next((n for n in owner.body if isinstance(n, FUNCTION_TYPES) and n.name == name), None)
+
+
+def _reads_tenant_config(module: SourceModule, project: Project, fn: ast.AST, depth: int = 1) -> bool:
+    """Whether ``fn`` reads a key of a per-object configuration mapping: a parameter named like one
+    (``options``, ``configuration``) that no caller fills from the settings, or a ``self`` attribute so
+    named that is only ever set from a constructor's parameter; or a ``self`` attribute that its class
+    sets from such a key (``self.base_url = self.configuration["url"]``), or calls a method of its class
+    that reads one (``auth = self.get_auth()``)."""
+    if _own_config_reads(module, project, fn):
+        return True
+    if depth == 0:
+        return False
+    derived = _config_derived_attributes(module, project, fn)
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name) \
+                and node.value.id == "self" and node.attr in derived:
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
+                and node.func.value.id == "self":
+            method = _own_method(module, fn, node.func.attr)
+            if method is not None and method is not fn and _own_config_reads(module, project, method):
+                return True
+    return False
+
+
+def _config_derived_attributes(module: SourceModule, project: Project, fn: ast.AST) -> set[str]:
+    """The ``self`` attributes that the class of ``fn`` sets from its configuration's keys."""
+    owner = next((p for p in ancestors(module, fn) if isinstance(p, ast.ClassDef)), None)
+    if owner is None:
+        return set()
+    found: set[str] = set()
+    for method in (n for n in owner.body if isinstance(n, FUNCTION_TYPES)):
+        for node in walk_function_body(method):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and dotted(t.value) == "self"
+                                                    for t in node.targets) \
+                    and _config_reads(project, method, node.value):
+                found.update(t.attr for t in node.targets if isinstance(t, ast.Attribute))
+    return found
+
+
+def _own_config_reads(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    return any(_config_reads(project, fn, node) for node in fn.body)
+
+
+def _config_reads(project: Project, fn: ast.AST, tree: ast.AST) -> bool:
+    params = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)} - {"self", "cls"}
+    for node in walk_nodes(tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            mapping = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" \
+                and node.args:
+            mapping = node.func.value
+        else:
+            continue
+        if isinstance(mapping, ast.Name) and mapping.id in params and TENANT_CONFIG.match(mapping.id) \
+                and not _filled_from_settings(project, fn, mapping.id):
+            return True
+        if isinstance(mapping, ast.Attribute) and isinstance(mapping.value, ast.Name) and mapping.value.id == "self" \
+                and TENANT_CONFIG.match(mapping.attr) and _set_from_constructor(project, mapping.attr):
+            return True
+    return False
+
+
+def _filled_from_settings(project: Project, fn: ast.AST, param: str) -> bool:
+    """Whether some call of ``fn`` (by name) passes the process's settings for ``param``: a name the
+    caller imports or defines at module level (``settings``, ``config``), ``app.config``, ``os.environ``."""
+    names = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+    position = names.index(param) if param in names else None
+    if position is not None and names and names[0] in ("self", "cls"):
+        position -= 1
+    for caller_module, caller in _calls_named(project).get(fn.name, ()):
+        given = next((kw.value for kw in caller.keywords if kw.arg == param), None)
+        if given is None and position is not None and 0 <= position < len(caller.args):
+            given = caller.args[position]
+        if given is not None and _is_settings(caller_module, given):
+            return True
+    return False
+
+
+def _is_settings(module: SourceModule, value: ast.expr) -> bool:
+    name = dotted(value) or ""
+    root = name.split(".", 1)[0]
+    if not root or root in ("self", "cls"):
+        return False
+    top_level = {t.id for n in module.tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    return name in GLOBAL_CONFIG or name.endswith(".config") or root.isupper() or root in module.imports \
+        or root in top_level
+
+
+def _set_from_constructor(project: Project, attribute: str) -> bool:
+    """Whether every ``self.<attribute> = ...`` in the project stores a parameter of the function doing it
+    (``def __init__(self, configuration): self.configuration = configuration``): each object carries its own."""
+    table = project.facts.get("r3_self_assignments")
+    if table is None:
+        table = {}
+        for module in (m for m in project.modules if not is_test_file(m)):
+            for node in walk_nodes(module.tree):
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute) \
+                        and isinstance(node.targets[0].value, ast.Name) and node.targets[0].value.id == "self":
+                    fn = next((p for p in ancestors(module, node) if isinstance(p, FUNCTION_TYPES)), None)
+                    params = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)} if fn is not None else set()
+                    from_parameter = isinstance(node.value, ast.Name) and node.value.id in params
+                    table.setdefault(node.targets[0].attr, []).append(from_parameter)
+        project.facts["r3_self_assignments"] = table
+    found = table.get(attribute, [])
+    return bool(found) and all(found)
+
+
+def _many_destinations(module: SourceModule, call: OutboundCall) -> bool:
+    """A call whose URL the code itself treats as anyone's: it goes through an SSRF guard (``advocate``, a
+    client built in the function with a ``transport=`` named safe/SSRF), or it posts to each URL of a
+    list in turn (``for url in subscriber_urls: requests.post(url, ...)``). Many hosts, chosen by users:
+    no one dependency for a breaker to watch."""
+    if SSRF_GUARD.search(dotted(call.node.func) or "") or SSRF_GUARD.search(call.library or ""):
+        return True
+    fn = next((p for p in ancestors(module, call.node) if isinstance(p, FUNCTION_TYPES)), None)
+    receiver = call.node.func.value if isinstance(call.node.func, ast.Attribute) else None
+    name = dotted(receiver) if receiver is not None else None
+    scopes = [p for p in ancestors(module, call.node) if isinstance(p, FUNCTION_TYPES)]
+    for scope in scopes[:2]:  # the function, and the one it is nested in (async def do(client, url) inside a fetcher)
+        for node in walk_function_body(scope):
+            items = node.items if isinstance(node, (ast.With, ast.AsyncWith)) else []
+            for item in items:
+                made = item.context_expr
+                if name and dotted(item.optional_vars) == name and isinstance(made, ast.Call) \
+                        and any(kw.arg == "transport" and SSRF_GUARD.search(ast.unparse(kw.value)) for kw in made.keywords):
+                    return True
+            if isinstance(node, ast.Assign) and name and any(dotted(t) == name for t in node.targets) \
+                    and isinstance(node.value, ast.Call) \
+                    and any(kw.arg == "transport" and SSRF_GUARD.search(ast.unparse(kw.value)) for kw in node.value.keywords):
+                return True
+    url_at = 1 if call.operation in METHOD_FIRST else 0
+    url = call.node.args[url_at] if len(call.node.args) > url_at else next(
+        (kw.value for kw in call.node.keywords if kw.arg == "url"), None)
+    if fn is None or not isinstance(url, ast.Name):
+        return False
+    for loop in (p for p in ancestors(module, call.node) if isinstance(p, (ast.For, ast.AsyncFor))):
+        if isinstance(loop.target, ast.Name) and loop.target.id == url.id:
+            source = dotted(loop.iter) or ""
+            return bool(source) and not source.rsplit(".", 1)[-1].isupper() and not CONFIGURATION.search(source)
     return False
