@@ -22,7 +22,10 @@ as rows and as a query wherever it is run, even when its model is not known (`bo
 the project's models: a related manager used on each row (`order.lines.all()`,
 `day.slots.filter(...).count()`) or a foreign key loaded on each row (`line.order.customer`)
 of a loop over a queryset (`Model.objects...` or a related manager such as
-`routine.days.all()`) that does not `prefetch_related`/`select_related` that relation
+`routine.days.all()`, or what a queryset method of the project returns: `events = qs.close(actor)`,
+`Incident.objects.open()`, `user.incidents()`; a bare `event.incident` counts on such a loop, not on one
+row's related manager, nor when another model has a plain column of that name) that does not
+`prefetch_related`/`select_related` that relation
 (`select_related()` without names joins foreign keys only, not reverse sets). A nested path
 counts for a loop over a related manager inside a loop over the outer rows
 (`prefetch_related("stories__board")` covers `story.board` for `story in epic.stories.all()`),
@@ -204,9 +207,10 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 fix = (f"load it with the rows: .options(selectinload(...{node.value.attr})) or joinedload, or "
                        f"read the foreign key column when only the key is needed")
             else:
-                message = f"{ast.unparse(node.value)} loads a related row (one query) once per row of {rows}"
-                fix = (f"add select_related({node.value.attr!r}) to the queryset the loop iterates "
-                       f"(or read {node.value.attr}_id when only the key is needed)")
+                fk = node if isinstance(node.value, ast.Name) else node.value  # event.incident / line.order.customer
+                message = f"{ast.unparse(fk)} loads a related row (one query) once per row of {rows}"
+                fix = (f"add select_related({fk.attr!r}) to the queryset the loop iterates "
+                       f"(or read {fk.attr}_id when only the key is needed)")
             yield Finding(
                 message=message,
                 path=module.path,
@@ -857,6 +861,11 @@ def _related_manager_calls(module: SourceModule, project: Project, fn: ast.AST) 
                 and not node.attr.startswith("_") and not isinstance(module.parents.get(node), ast.Attribute):
             instance, relation = node.value.value.id, node.value.attr
             kind = "one"
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in to_one \
+                and node.attr not in _django_plain_fields(project) \
+                and isinstance(node.ctx, ast.Load) and not isinstance(module.parents.get(node), ast.Attribute):
+            instance, relation = node.value.id, node.attr  # event = ack.event, found.append(event.incident)
+            kind = "bare"
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
                 and _queries_in_property(project, node.attr, to_many):
             instance, relation = node.value.id, node.attr
@@ -866,9 +875,12 @@ def _related_manager_calls(module: SourceModule, project: Project, fn: ast.AST) 
         for loop in loops_around(module, node):
             if instance not in {n for t in _loop_targets(loop) for n in _names(t)}:
                 continue
-            if (id(loop), relation) not in loaded and _unprefetched_queryset(module, project, fn, loop, relation, to_many):
+            if _runs_once(module, node, loop):
+                break  # for t in tokens: if match(t): found = t.account; break
+            if (id(loop), relation) not in loaded \
+                    and _unprefetched_queryset(module, project, fn, loop, relation, to_many, children=kind != "bare"):
                 loaded.add((id(loop), relation))
-                yield node, loop, kind
+                yield node, loop, "one" if kind == "bare" else kind
             break
 
 
@@ -913,9 +925,11 @@ def _manager_of(call: ast.Call, to_many: frozenset[str]) -> tuple[str, str] | No
 
 
 def _unprefetched_queryset(module: SourceModule, project: Project, fn: ast.AST, loop: ast.AST, relation: str,
-                           to_many: frozenset[str]) -> bool:
-    """Whether the loop iterates a Django queryset (``Model.objects...`` or a related manager such as
-    ``order.lines.all()``) that does not prefetch or join ``relation``."""
+                           to_many: frozenset[str], children: bool = True) -> bool:
+    """Whether the loop iterates a Django queryset (``Model.objects...``, a related manager such as
+    ``order.lines.all()``, or what a queryset method of the project returns: ``qs.create_acks(...)``)
+    that does not prefetch or join ``relation``. Without ``children``, a loop over one row's related
+    manager (its children, often a few) does not count."""
     for iterable in _loop_iterables(loop):
         exprs = [iterable]
         if isinstance(iterable, ast.Name):
@@ -923,14 +937,133 @@ def _unprefetched_queryset(module: SourceModule, project: Project, fn: ast.AST, 
         elif isinstance(iterable, ast.Attribute):  # for r in self.books / x.exercise.variations: a @property
             exprs = _property_returns(module, project, fn, iterable) or exprs
         texts = [ast.unparse(e) for e in exprs]
-        if not any(_is_queryset_text(e, t, to_many) for e, t in zip(exprs, texts)):
-            continue
+        if not any(".objects" in t if not children else _is_queryset_text(e, t, to_many) for e, t in zip(exprs, texts)):
+            built = [_project_queryset(module, project, e, to_many, 3) for e in exprs]
+            if not any(b is not None for b in built):
+                continue
+            texts += [t for b in built if b for t in b]
         if any(re.search(r"\.values(_list)?\(", t) for t in texts):
             return False  # dicts or tuples, not model instances
         if any(_loads_relation(t, relation, relation not in to_many) for t in texts):
             return False
         return not any(_prefetched_through(module, project, fn, loop, e, relation) for e in exprs)
     return False
+
+
+QUERYSET_CLASS = re.compile(r"QuerySet$|Manager$")
+
+
+def _project_queryset(module: SourceModule, project: Project, expr: ast.AST, to_many: frozenset[str],
+                      depth: int) -> list[str] | None:
+    """The texts of what a queryset method of the project returns, when ``expr`` calls one (then maybe
+    narrows it: ``qs.close(actor).filter(...)``): a method of a ``QuerySet``/``Manager`` subclass
+    (``events = qs.create_events(...)``, ``Incident.objects.open()``) or of a model
+    (``user.incidents()``), found by the call (``self.get_queryset()``) or, when the receiver's class is
+    unknown, by a name only such methods define, each returning a queryset. None otherwise."""
+    node = expr
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr in QUERYSET_BUILDERS | {"all"}:
+        node = node.func.value
+    if depth == 0 or not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return None
+    resolved = db.resolve_function(module, project, node, reexports=True)
+    if resolved is not None:
+        candidates = [resolved]
+    elif isinstance(node.func.value, ast.Name) and node.func.value.id in ("self", "cls") \
+            or isinstance(node.func.value, ast.Call) and dotted(node.func.value.func) == "super":
+        return None  # a method of a framework base (Django's own get_queryset)
+    else:
+        candidates = _queryset_methods(project).get(node.func.attr, [])
+    texts: list[str] = []
+    for owner, method in candidates:
+        found = _returned_queryset(owner, project, method, to_many, depth)
+        if found is None:
+            return None
+        texts += found
+    return [ast.unparse(expr), *texts] if texts else None
+
+
+def _returned_queryset(module: SourceModule, project: Project, fn: ast.AST, to_many: frozenset[str],
+                       depth: int) -> list[str] | None:
+    """The texts of the querysets ``fn`` returns (names followed to their bindings), None when one of
+    its returns is not a queryset."""
+    cls = module.parents.get(fn)
+    in_queryset = isinstance(cls, ast.ClassDef) and any(
+        QUERYSET_CLASS.search(base) for base in _project_bases(project, cls.name))
+    texts: list[str] = []
+    returns = _returns(fn)
+    for value in returns:
+        exprs = _bindings(fn, value.id) if isinstance(value, ast.Name) and value.id != "self" else [value]
+        if not exprs:
+            return None
+        for expr in exprs:
+            text = ast.unparse(expr)
+            root = expr
+            while isinstance(root, ast.Call) and isinstance(root.func, ast.Attribute):
+                root = root.func.value
+            if re.search(r"\.values(_list)?\(|\.(first|last|get|count|exists|aggregate)\(\)?", text):
+                return None  # values, not model instances
+            if _is_queryset_text(expr, text, to_many) \
+                    or in_queryset and (isinstance(root, ast.Name) and root.id == "self"
+                                        or isinstance(root, ast.Call) and dotted(root.func) == "super"):
+                texts.append(text)
+                continue
+            inner = _project_queryset(module, project, expr, to_many, depth - 1)
+            if inner is None:
+                return None
+            texts += inner
+    return texts if returns else None
+
+
+def _project_bases(project: Project, name: str) -> set[str]:
+    """``name`` and the names of its bases, transitively, over the project's classes."""
+    bases = db.class_bases(project)
+    seen, pending = {name}, [name]
+    while pending:
+        for base in bases.get(pending.pop(), []):
+            if base not in seen:
+                seen.add(base)
+                pending.append(base)
+    return seen
+
+
+def _queryset_methods(project: Project) -> dict[str, list[tuple[SourceModule, ast.AST]]]:
+    """Methods of the project's Django ``QuerySet``/``Manager`` subclasses and models, by name, for the
+    names that no other class of the project defines (so a call by that name is one of them)."""
+    cached = project.facts.get("r1.queryset_methods")
+    if cached is not None:
+        return cached
+    found: dict[str, list[tuple[SourceModule, ast.AST]]] = {}
+    others: set[str] = set()
+    models = _django_model_classes(project)
+    for module in project.modules:
+        if db.skipped_module(module):
+            continue
+        for cls in module.nodes_of(ast.ClassDef):
+            django = module.imports_module("django") and (
+                cls.name in models or any(QUERYSET_CLASS.search(b) for b in _project_bases(project, cls.name)))
+            for item in cls.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and not item.name.startswith("__"):
+                    if django and not _is_property(item):
+                        found.setdefault(item.name, []).append((module, item))
+                    else:
+                        others.add(item.name)
+    result = {name: defs for name, defs in found.items()
+              if name not in others and name not in QUERYSET_BUILDERS | ROW_METHODS | QUERYSET_EVALUATIONS}
+    project.facts["r1.queryset_methods"] = result
+    return result
+
+
+def _django_model_classes(project: Project) -> frozenset[str]:
+    """Names of the project's classes that derive (through project classes) from ``Model``."""
+    cached = project.facts.get("r1.django_models")
+    if cached is not None:
+        return cached
+    names = frozenset(name for name in db.class_bases(project)
+                      if any(b.endswith("Model") and b not in db.class_bases(project) or b == "Model"
+                             for b in _project_bases(project, name) - {name}))
+    project.facts["r1.django_models"] = names
+    return names
 
 
 def _prefetched_through(module: SourceModule, project: Project, fn: ast.AST, loop: ast.AST, expr: ast.AST,
@@ -1146,6 +1279,32 @@ def _loads_relation(text: str, relation: str, to_one: bool) -> bool:
     return False
 
 
+def _django_plain_fields(project: Project) -> frozenset[str]:
+    """Names of the project's Django model fields that hold a value, not a relation
+    (``value = models.CharField(...)``): a bare ``row.value`` of such a name may be that field, even
+    when another model has a foreign key of the same name."""
+    cached = project.facts.get("r1.django_plain_fields")
+    if cached is not None:
+        return cached
+    result = frozenset(name for _, name, _, field_type in _model_field_calls(project)
+                       if field_type.endswith("Field") and field_type not in RELATION_FIELDS)
+    project.facts["r1.django_plain_fields"] = result
+    return result
+
+
+def _model_field_calls(project: Project) -> Iterator[tuple[ast.ClassDef, str, ast.Call, str]]:
+    """``name = Something(...)`` in the body of a class of the project's Django modules:
+    (class, name, call, the called name's last part)."""
+    for module in project.modules:
+        if not module.imports_module("django") or db.skipped_module(module):
+            continue
+        for cls in module.nodes_of(ast.ClassDef):
+            for stmt in cls.body:
+                if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                        and isinstance(stmt.value, ast.Call):
+                    yield cls, stmt.targets[0].id, stmt.value, (dotted(stmt.value.func) or "").rsplit(".", 1)[-1]
+
+
 def _django_relations(project: Project) -> tuple[frozenset[str], frozenset[str]]:
     """The relation names of the project's Django models: (to-many, to-one).
 
@@ -1157,25 +1316,17 @@ def _django_relations(project: Project) -> tuple[frozenset[str], frozenset[str]]
         return cached
     to_many: set[str] = set()
     to_one: set[str] = set()
-    for module in project.modules:
-        if not module.imports_module("django") or db.skipped_module(module):
+    for cls, name, call, field_type in _model_field_calls(project):
+        kind = RELATION_FIELDS.get(field_type)
+        if kind is None:
             continue
-        for cls in module.nodes_of(ast.ClassDef):
-            for stmt in cls.body:
-                if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
-                        and isinstance(stmt.value, ast.Call)):
-                    continue
-                field_type = (dotted(stmt.value.func) or "").rsplit(".", 1)[-1]
-                kind = RELATION_FIELDS.get(field_type)
-                if kind is None:
-                    continue
-                related = next((string_value(k.value) for k in stmt.value.keywords if k.arg == "related_name"), None)
-                (to_one if kind == "one" else to_many).add(stmt.targets[0].id)
-                reverse = related or (cls.name.lower() if kind == "one" and field_type.startswith("OneToOne")
-                                      else f"{cls.name.lower()}_set")
-                if reverse.endswith("+") or "%" in reverse:
-                    continue
-                (to_one if field_type.startswith("OneToOne") else to_many).add(reverse)
+        related = next((string_value(k.value) for k in call.keywords if k.arg == "related_name"), None)
+        (to_one if kind == "one" else to_many).add(name)
+        reverse = related or (cls.name.lower() if kind == "one" and field_type.startswith("OneToOne")
+                              else f"{cls.name.lower()}_set")
+        if reverse.endswith("+") or "%" in reverse:
+            continue
+        (to_one if field_type.startswith("OneToOne") else to_many).add(reverse)
     result = frozenset(to_many), frozenset(to_one - to_many)
     project.facts["r1.django_relations"] = result
     return result
