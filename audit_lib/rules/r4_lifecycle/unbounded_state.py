@@ -203,7 +203,8 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
                    and not (container.scope == "instance" and fn in _setup_methods(container.owner))  # once
                    and not _keyed_by_class(node) and not _keyed_by_choice(node, fn) and not _literal_key(node)
                    and not _filled_once(module_of.get(node, module), node, fn)
-                   and not _from_configuration(node, fn)]
+                   and not _from_configuration(node, fn)
+                   and not (container.kind in ("dict", "OrderedDict") and _replaces_present_key(node, fn))]
         if container.bounded or container.escapes or not growing:
             continue
         node, fn = growing[0]
@@ -521,6 +522,36 @@ def _filled_once(module: SourceModule, node: ast.AST, fn: ast.AST) -> bool:
                 if isinstance(target, ast.Name) and target.id == guard:
                     return True
     return False
+
+
+def _replaces_present_key(node: ast.AST, fn: ast.AST) -> bool:
+    """``label, cls = TRANSPORTS[kind]`` ... ``TRANSPORTS[kind] = (label, imported)``: the function has already
+    read the same key with a plain subscript (a missing key raised ``KeyError``), or left when the key is
+    absent (``if kind not in TRANSPORTS: raise ...``), in a statement that runs first whatever happens. The
+    write replaces an entry of a fixed registry (a lazy import resolved in place); it adds none."""
+    if not (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and isinstance(node.value, ast.Name)):
+        return False
+    owner, key = node.value.id, ast.dump(node.slice)
+    line = getattr(node, "lineno", 0)
+    for stmt in getattr(fn, "body", []):
+        if stmt.lineno >= line:
+            break
+        if isinstance(stmt, ast.If) and _leaves_when_absent(stmt, owner, key):
+            return True
+        first = stmt.test if isinstance(stmt, (ast.If, ast.While)) else stmt  # what runs whatever happens
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.Expr, ast.If, ast.While)) and any(
+                isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load) and isinstance(n.value, ast.Name)
+                and n.value.id == owner and ast.dump(n.slice) == key for n in ast.walk(first)):
+            return True
+    return False
+
+
+def _leaves_when_absent(stmt: ast.If, owner: str, key: str) -> bool:
+    """``if key not in registry: raise ...`` (or ``return``)."""
+    test = stmt.test
+    return isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotIn) \
+        and ast.dump(test.left) == key and isinstance(test.comparators[0], ast.Name) \
+        and test.comparators[0].id == owner and isinstance(stmt.body[-1], (ast.Raise, ast.Return))
 
 
 def _from_configuration(node: ast.AST, fn: ast.AST) -> bool:
