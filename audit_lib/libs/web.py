@@ -12,6 +12,8 @@ Read-only API:
   handler of the code base, by file then line.
 - :func:`shutdown_hooks` ``(module) -> list[ShutdownHook]``: framework shutdown hooks,
   lifespans, SIGTERM handlers and ``atexit`` registrations in a file.
+- :func:`answers_browser` ``(module, function) -> bool``: whether a handler is a server-rendered
+  page or form (it renders a template or redirects, and never answers JSON).
 
 Recognised handlers:
 
@@ -40,6 +42,7 @@ from audit_lib.pyast import (
     keyword,
     qualified,
     string_value,
+    walk_function_body,
     walk_nodes,
 )
 from audit_lib.source import Project, SourceModule
@@ -412,6 +415,38 @@ def _resolve_function(project: Project, module: SourceModule, target: ast.expr):
 
 def _top_level_function(module: SourceModule, name: str):
     return next((n for n in module.tree.body if isinstance(n, FUNCTION_TYPES) and n.name == name), None)
+
+
+# --- what a handler answers ------------------------------------------------------------
+
+PAGE_RESPONSES = {"render", "render_template", "render_template_string", "render_to_response", "TemplateResponse",
+                  "redirect", "HttpResponseRedirect", "HttpResponsePermanentRedirect", "RedirectResponse",
+                  "HTMLResponse"}
+JSON_RESPONSES = {"jsonify", "JsonResponse", "JSONResponse", "ORJSONResponse", "UJSONResponse", "json_response"}
+
+
+def answers_browser(module: SourceModule, fn: ast.AST) -> bool:
+    """A server-rendered page or form handler: its body renders a template or redirects
+    (``render(...)``, ``render_template(...)``, ``templates.TemplateResponse(...)``, ``redirect(...)``,
+    ``HttpResponseRedirect``, ``RedirectResponse``, a helper of the code base named ``redirect_*``)
+    and nowhere answers JSON (``jsonify``, ``JsonResponse``, DRF's ``Response``, a returned dict,
+    list or ``json.dumps``). A browser posts its forms; API clients get JSON."""
+    page = False
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Return) and (isinstance(node.value, (ast.Dict, ast.List, ast.DictComp, ast.ListComp)) or (
+                isinstance(node.value, ast.Call) and qualified(module, node.value.func) in ("json.dumps", "orjson.dumps"))):
+            return False
+        if not isinstance(node, ast.Call):
+            continue
+        name = qualified(module, node.func) or ""
+        last = name.rsplit(".", 1)[-1]
+        if last in JSON_RESPONSES or name.startswith("rest_framework."):
+            return False
+        if isinstance(node.func, ast.Name) and (last in PAGE_RESPONSES or last.startswith("redirect_")) or (
+                last in PAGE_RESPONSES and (last == "TemplateResponse" or name.startswith(
+                    ("django.", "flask.", "quart.", "starlette.", "fastapi.", "werkzeug.")))):
+            page = True
+    return page
 
 
 # --- shutdown hooks --------------------------------------------------------------------

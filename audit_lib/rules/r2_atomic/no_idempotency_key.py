@@ -22,6 +22,12 @@ they record an action (`POST /orders/{id}/cancel`) rather than create the resour
 Inserts into session, token and OAuth authorization-code tables do not either: a login,
 token or consent endpoint mints a new credential on each call by design.
 
+Server-rendered page and form handlers are not API endpoints: a handler that renders a
+template or redirects (`render`, `render_template`, `TemplateResponse`, `redirect`,
+`HttpResponseRedirect`, `RedirectResponse`) and never answers JSON is posted by a browser form
+(CSRF token, POST-redirect-GET), which cannot send an Idempotency-Key header; its double submit
+is no client retry.
+
 Not reported: handlers that look the row up by a natural key before inserting it (a
 retry is refused as "already exists"; the race in that check is R2.check-then-act's; a
 lookup whose result becomes a value of the new row, such as a free slug, refuses nothing),
@@ -83,7 +89,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
-from audit_lib.libs.web import route_handlers
+from audit_lib.libs.web import answers_browser, route_handlers
 from audit_lib.pyast import ancestors, dotted, is_none, walk_function_body, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
@@ -110,8 +116,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     yield from _implicit_creates(module, project)
     for handler in handlers:
         fn = handler.function
-        if _reads_key(fn) or _in_serializer_class(module, fn):
-            continue
+        if _reads_key(fn) or _in_serializer_class(module, fn) or answers_browser(module, fn):
+            continue  # a browser posts a form: it sends no Idempotency-Key; its double submit is no API retry
         insert = _first_insert(module, project, fn)
         if insert is None:
             continue
@@ -119,8 +125,6 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         methods = "/".join(m for m in handler.methods if m in ("POST", "PUT")) or "POST"
         where = f" {handler.path}" if handler.path else ""
         via = f" (via {through}())" if through else ""
-        if _renders_html(fn):
-            confidence = Confidence.low  # a browser form: a double submit, not an API client's retry
         yield Finding(
             message=(f"{methods}{where} handler {fn.name}() inserts into {table}{via} without an Idempotency-Key "
                      f"or an upsert: a client retry creates a duplicate"),
@@ -204,11 +208,6 @@ def _assigned(cls: ast.ClassDef, name: str) -> ast.expr | None:
         if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets):
             return statement.value
     return None
-
-
-def _renders_html(fn: ast.AST) -> bool:
-    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("render", "redirect",
-               "render_template", "TemplateResponse") for n in walk_function_body(fn))
 
 
 def _in_serializer_class(module: SourceModule, fn: ast.AST) -> bool:
