@@ -35,6 +35,13 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   (asgi-correlation-id, django-guid, log-request-id, starlette-context) adds the request's
   context to every record.
 
+When the code base logs plain text throughout (no `extra=`, no `LoggerAdapter` or bound logger, no
+structlog or JSON log formatter anywhere in service code), those log lines are reported once, for the
+code base, at the first of them with the count and the places: asking each line for `extra=` makes
+no sense while nothing reads it, the choice is the code base's. Prints stay one finding each. A print
+in a block that then stops the process (`raise SystemExit(1)`, `sys.exit()`: a start-up refusing its
+configuration) is not reported.
+
 ## Why is this bad?
 `print()` bypasses the logging pipeline: no level, no timestamp, no logger name, no
 request id, and it is lost or interleaved under a process manager. A log line that is
@@ -98,6 +105,7 @@ LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critic
 LOGGER_NAMES = {"logger", "log", "logging", "_logger", "_log", "LOGGER", "LOG", "app.logger", "current_app.logger",
                 "self.logger", "self.log", "self._logger", "self._log", "cls.logger"}
 STRUCTURED_LOGGERS = ("structlog", "eliot")  # their log calls take key-value context, not a message
+JSON_FORMATTERS = ("pythonjsonlogger", "json_log_formatter", "ecs_logging", "jsonlogger")
 CONTEXT_LIBRARIES = ("asgi_correlation_id", "django_guid", "log_request_id", "starlette_context", "flask_log_request_id",
                      "opentelemetry.instrumentation.logging")
 NAMED_LOGGER = re.compile(r"^_?(logger_\w+|\w+_logger)$")  # logger_api, audit_logger: the project's named loggers
@@ -113,6 +121,7 @@ def check(project: Project) -> Iterator[Finding]:
     if not service_routes(project):
         return
     context_everywhere = _context_added_everywhere(project)
+    bare: list[Finding] = []
     for module in project.modules:
         if is_test_file(module) or is_script_file(module) or in_management_package(module, project) \
                 or is_command_line_helper(module, project):
@@ -120,7 +129,47 @@ def check(project: Project) -> Iterator[Finding]:
         if not any(module.imports_module(lib) for lib in CLI_LIBRARIES) and not is_runnable_script(module, project):
             yield from _prints(module, project)
         if not context_everywhere and not any(module.imports_module(lib) for lib in STRUCTURED_LOGGERS):
-            yield from _bare_log_calls(module, project)
+            bare.extend(_bare_log_calls(module, project))
+    if bare and not _structured_logging_in_use(project):
+        yield _plain_text_logging(bare)
+    else:
+        yield from bare
+
+
+def _plain_text_logging(bare: list[Finding]) -> Finding:
+    """One finding for a code base whose logging is plain text throughout: asking each line for
+    ``extra=`` makes no sense while nothing in the code base reads it; the choice is the code base's."""
+    first = min(bare, key=lambda f: (f.path or "", f.line or 0))
+    places = [f"{f.path}:{f.line}" for f in sorted(bare, key=lambda f: (f.path or "", f.line or 0))]
+    shown = ", ".join(places[1:4]) + (", ..." if len(places) > 4 else "")
+    others = f" and {len(bare) - 1} more ({shown})" if len(bare) > 1 else ""
+    return Finding(
+        message=f"logging is plain text throughout the code base (no extra=, no bound or structured logger "
+                f"anywhere): request-path log lines such as this one{others} carry their values only inside "
+                "the message, so they can be grepped but not filtered, aggregated or tied to the request",
+        path=first.path, line=first.line, end_line=first.end_line, evidence=first.evidence,
+        fix="adopt structured logging once for the service (structlog, or a JSON formatter plus "
+            "logger.info(\"event\", extra={...}) and a filter that adds the request id), then move these lines to it",
+        confidence=Confidence.low,
+        extra={"calls": places},
+    )
+
+
+def _structured_logging_in_use(project: Project) -> bool:
+    """Whether any service code logs with context: a structured logger (structlog, eliot), a JSON log
+    formatter, a ``LoggerAdapter`` or a bound logger (``logger.bind(...)``), or a log call given ``extra=``."""
+    for module in project.modules:
+        if is_test_file(module):
+            continue
+        if any(module.imports_module(lib) for lib in (*STRUCTURED_LOGGERS, *JSON_FORMATTERS)):
+            return True
+        if _bound_names(module, {"logging.LoggerAdapter"}) or _bound_loggers(module):
+            return True
+        if "extra" in module.text and any(
+                isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in LOG_METHODS
+                and keyword(n, "extra") is not None for n in module.nodes_of(ast.Call)):
+            return True
+    return False
 
 
 def _prints(module: SourceModule, project: Project) -> Iterator[Finding]:
@@ -129,7 +178,7 @@ def _prints(module: SourceModule, project: Project) -> Iterator[Finding]:
             continue
         if "print" in module.imports or in_main_block(module, node) or _in_exempt_function(module, node) \
                 or _mirrors_log_call(module, node) or _under_argv_test(module, node) \
-                or _in_command_line_function(module, node, project):
+                or _in_command_line_function(module, node, project) or _before_exit(module, node):
             continue
         target = keyword(node, "file")
         if target is not None and dotted(target) not in ("sys.stdout", "sys.stderr"):
@@ -141,6 +190,27 @@ def _prints(module: SourceModule, project: Project) -> Iterator[Finding]:
             fix='log instead: logger.info("what happened", extra={"key": value})',
             confidence=Confidence.medium,
         )
+
+
+def _before_exit(module: SourceModule, call: ast.Call) -> bool:
+    """A print in a block that then stops the process (``raise SystemExit(1)``, ``sys.exit(...)``): the
+    last words of a start-up that refuses a configuration, written to the console of whoever started it,
+    often before logging is set up. No request, nothing to give context to."""
+    statement = module.parents.get(call)
+    parent = module.parents.get(statement) if isinstance(statement, ast.Expr) else None
+    block = next((b for b in (getattr(parent, f, None) for f in ("body", "orelse", "finalbody"))
+                  if isinstance(b, list) and any(s is statement for s in b)), None)
+    if block is None:
+        return False
+    after = block[next(i for i, s in enumerate(block) if s is statement) + 1:]
+    for later in after:
+        if isinstance(later, ast.Raise) and later.exc is not None and \
+                (dotted(later.exc.func if isinstance(later.exc, ast.Call) else later.exc) or "") == "SystemExit":
+            return True
+        if isinstance(later, ast.Expr) and isinstance(later.value, ast.Call) \
+                and call_name(module, later.value) in ("sys.exit", "exit", "os._exit", "quit"):
+            return True
+    return False
 
 
 def _under_argv_test(module: SourceModule, node: ast.AST) -> bool:
