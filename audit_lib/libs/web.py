@@ -24,7 +24,8 @@ Recognised handlers:
   ``web.get("/", handler)``, Starlette ``Route("/", endpoint)``, Django ``path``/``re_path``/``url``;
 - class-based views: Flask ``MethodView``, Flask-RESTX/Flask-RESTful ``Resource``, Django ``View`` and generic views, DRF
   ``APIView``/``ViewSet`` (HTTP-method methods, ViewSet actions, ``@action``), Starlette
-  ``HTTPEndpoint``, aiohttp ``web.View``;
+  ``HTTPEndpoint``, aiohttp ``web.View``; with ``project``, also through a base class of the code
+  base defined in another file (``class Groups(BaseResource)``, ``BaseResource(Resource)`` in ``base.py``);
 - Django function views: top-level functions of ``views.py`` (or a ``views/`` package) whose
   first parameter is ``request``, and DRF ``@api_view([...])`` functions.
 """
@@ -145,7 +146,8 @@ def route_handlers(module: SourceModule, project: Project | None = None) -> list
         return own
     seen = {id(h.function) for h in own}
     registered = [h for h in _project_registered(project).get(module.path, []) if id(h.function) not in seen]
-    return sorted([*own, *registered], key=lambda h: (h.function.lineno, h.line))
+    inherited = [h for h in _inherited_views(project, module) if id(h.function) not in seen]
+    return sorted([*own, *registered, *inherited], key=lambda h: (h.function.lineno, h.line))
 
 
 def handler_of(module: SourceModule, node: ast.AST, project: Project | None = None) -> RouteHandler | None:
@@ -271,8 +273,8 @@ def _string_list(node: ast.AST) -> tuple[str, ...]:
     return (value,) if value else ()
 
 
-def _class_view_handlers(module: SourceModule, cls: ast.ClassDef) -> Iterator[RouteHandler]:
-    framework = _view_framework(module, cls, set())
+def _class_view_handlers(module: SourceModule, cls: ast.ClassDef, framework: str | None = None) -> Iterator[RouteHandler]:
+    framework = framework or _view_framework(module, cls, set())
     if framework is None:
         return
     for fn in cls.body:
@@ -314,6 +316,44 @@ def _view_framework(module: SourceModule, cls: ast.ClassDef, seen: set[str]) -> 
         short = name.rsplit(".", 1)[-1]
         if "." in name and short.endswith(("APIView", "ViewSet")) and module.imports_module("rest_framework"):
             return "drf"  # a project base class such as core.views.BaseAPIView
+    return None
+
+
+def _inherited_views(project: Project, module: SourceModule) -> list[RouteHandler]:
+    """Handlers of class views whose view base is a class of another file of the code base
+    (``class GroupListResource(BaseResource)`` with ``BaseResource(flask_restful.Resource)`` in
+    ``handlers/base.py``)."""
+    cache = project.facts.setdefault("web.inherited_views", {})
+    if module.path not in cache:
+        found: list[RouteHandler] = []
+        if "class " in module.text:
+            for cls in module.nodes_of(ast.ClassDef):
+                if _view_framework(module, cls, set()) is None:
+                    framework = _imported_view_framework(project, module, cls, 4)
+                    if framework is not None:
+                        found.extend(_class_view_handlers(module, cls, framework))
+        for handler in found:
+            handler.declared_in = module
+        cache[module.path] = found
+    return cache[module.path]
+
+
+def _imported_view_framework(project: Project, module: SourceModule, cls: ast.ClassDef, depth: int) -> str | None:
+    """The framework of a view base imported from another file of the code base, followed
+    through that file's own bases (``depth`` files deep)."""
+    if depth <= 0:
+        return None
+    for base in cls.bases:
+        owner_name, _, class_name = (qualified(module, base) or "").rpartition(".")
+        owner = project.by_dotted_name.get(owner_name) if owner_name else None
+        if owner is None or owner is module:
+            continue
+        parent = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == class_name), None)
+        if parent is None:
+            continue
+        found = _view_framework(owner, parent, set()) or _imported_view_framework(project, owner, parent, depth - 1)
+        if found is not None:
+            return found
     return None
 
 
