@@ -446,12 +446,40 @@ def _retries_until_success(loop: ast.While) -> bool:
                for stmt in loop.body)
 
 
+def _counts_attempts(loop: ast.While) -> bool:
+    """``while True: if connect(): break; retries -= 1; if retries == 0: raise ...; sleep(1)``: a loop with an
+    attempt budget (a counter stepped in the loop body and compared where the loop raises, breaks or
+    returns) and never set back in it runs a bounded number of times: waiting for a dependency at start-up,
+    not serving."""
+    stepped = {stmt.target.id for stmt in loop.body
+               if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name)}
+    # a counter set back inside the loop (``failures = 0`` after a success) bounds a run of failures, not the loop
+    stepped -= {t.id for node in ast.walk(loop) if isinstance(node, ast.Assign)
+                for t in node.targets if isinstance(t, ast.Name)}
+    for node in _own_nodes(loop):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Compare) \
+                and isinstance(node.body[-1], (ast.Raise, ast.Break, ast.Return)) \
+                and any(isinstance(n, ast.Name) and n.id in stepped for n in ast.walk(node.test)):
+            return True
+    return False
+
+
+def _own_nodes(loop: ast.While) -> Iterator[ast.AST]:
+    """The nodes of the loop's body, not those of loops or functions nested in it."""
+    stack: list[ast.AST] = list(loop.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.For, ast.AsyncFor, ast.While, *FUNCTION_TYPES, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
 def _is_service_loop(module: SourceModule, loop: ast.While) -> bool:
     test = loop.test
     endless = isinstance(test, ast.Constant) and test.value is True
     flagged = isinstance(test, (ast.Name, ast.Attribute)) or \
         isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, (ast.Name, ast.Attribute, ast.Call))
-    if not (endless or flagged) or _retries_until_success(loop):
+    if not (endless or flagged) or _retries_until_success(loop) or _counts_attempts(loop):
         return False
     waits = False
     for node in walk_function_body(loop):
