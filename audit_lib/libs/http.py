@@ -55,9 +55,11 @@ from typing import Iterator
 
 from audit_lib.pyast import (
     FUNCTION_TYPES,
+    ancestors,
     annotation_expr,
     decorator_names,
     dotted,
+    enclosing_function,
     has_kwargs_splat,
     is_none,
     keyword,
@@ -230,6 +232,228 @@ def _defines(module: SourceModule, name: str) -> bool:
             if any(isinstance(t, ast.Name) and t.id == name for t in targets):
                 return True
     return False
+
+
+# --- project request wrappers and pycurl -------------------------------------------
+
+PYCURL_TIMEOUTS = frozenset({"TIMEOUT", "TIMEOUT_MS", "LOW_SPEED_TIME"})  # CONNECTTIMEOUT bounds the connect only
+PYCURL_PERFORM = frozenset({"perform", "perform_rb", "perform_rs"})
+_WRAPPERS = "libs.http.request_wrappers"  # Project.facts key
+
+
+@dataclass(eq=False)
+class PycurlRequest:
+    """``handle.perform()`` of a ``pycurl.Curl()`` handle made in the same function, with the values
+    its ``setopt(pycurl.TIMEOUT | TIMEOUT_MS | LOW_SPEED_TIME, value)`` calls give."""
+
+    node: ast.Call
+    timeouts: list[ast.expr]
+
+
+@dataclass(eq=False)
+class RequestWrapper:
+    """A project function that sends an HTTP request whose only timeout is its ``parameter``, which
+    defaults to None: ``def get(url, timeout=None): return requests.get(url, timeout=timeout)``, a
+    pycurl function that sets ``pycurl.TIMEOUT`` only from it, or a function passing its own such
+    parameter on to another wrapper (``def post(url, timeout=None): return request("post", url,
+    timeout=timeout)``). A caller that gives no value gets no timeout at all."""
+
+    function: ast.FunctionDef | ast.AsyncFunctionDef
+    module: SourceModule
+    parameter: str
+    position: int | None  # where callers write it positionally (self/cls left out); None: keyword-only
+    sends: ast.Call  # the call in its body that passes the parameter on (a request, perform(), a wrapper)
+    library: str  # of the request finally made: requests, httpx, pycurl...
+    outbound: OutboundCall | None = None  # when ``sends`` is a request of a known client
+
+    @property
+    def name(self) -> str:
+        owner = self.module.parents.get(self.function)
+        prefix = f"{owner.name}." if isinstance(owner, ast.ClassDef) else f"{self.module.dotted_name}."
+        return prefix + self.function.name
+
+
+def pycurl_requests(module: SourceModule) -> list[PycurlRequest]:
+    """Every pycurl request of the file (a ``perform()`` of a handle the same function makes)."""
+    if not module.imports_module("pycurl"):
+        return []
+    found: list[PycurlRequest] = []
+    for fn in module.nodes_of(*FUNCTION_TYPES):
+        handles = {dotted(t) for n in walk_function_body(fn) if isinstance(n, ast.Assign)
+                   and isinstance(n.value, ast.Call) and qualified(module, n.value.func) == "pycurl.Curl"
+                   for t in n.targets} - {None}
+        if not handles:
+            continue
+        performs, timeouts = [], []
+        for n in walk_function_body(fn):
+            if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and dotted(n.func.value) in handles):
+                continue
+            if n.func.attr in PYCURL_PERFORM:
+                performs.append(n)
+            elif n.func.attr == "setopt" and len(n.args) == 2 and isinstance(n.args[0], ast.Attribute) \
+                    and n.args[0].attr in PYCURL_TIMEOUTS:
+                timeouts.append(n.args[1])
+        found.extend(PycurlRequest(call, timeouts) for call in performs)
+    return found
+
+
+def none_default_parameter(fn: ast.AST, name: str) -> bool:
+    """Whether ``name`` is a parameter of ``fn`` that defaults to None and that ``fn`` never rebinds
+    (``timeout = timeout or DEFAULT`` would give it a value)."""
+    args = fn.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]], args.defaults))
+    defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+    if name not in defaults or not is_none(defaults[name]):
+        return False
+    return not any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in walk_function_body(fn))
+
+
+def wrapper_calls(module: SourceModule, project: Project) -> list[tuple[ast.Call, RequestWrapper]]:
+    """The calls in this file of the project's request wrappers (see :class:`RequestWrapper`)."""
+    table = _wrapper_table(project)
+    return [(call, wrapper) for call, wrapper in table.calls.get(module.path, [])]
+
+
+def wrapper_callers(project: Project, wrapper: RequestWrapper) -> list[tuple[SourceModule, ast.Call]]:
+    """Every call of ``wrapper`` in the project outside test code."""
+    return _wrapper_table(project).callers.get(id(wrapper.function), [])
+
+
+def request_wrapper(project: Project, fn: ast.AST) -> RequestWrapper | None:
+    return _wrapper_table(project).by_function.get(id(fn))
+
+
+class _WrapperTable:
+    """The project's request wrappers, found in rounds (a wrapper of a wrapper on a later round),
+    and the calls of them."""
+
+    def __init__(self, project: Project):
+        self.project = project
+        self.by_function: dict[int, RequestWrapper] = {}
+        self.by_name: dict[tuple[str, str], RequestWrapper] = {}  # (module path, name or Class.name)
+        candidates: list[tuple[SourceModule, ast.AST, set[str]]] = []
+        for module in project.modules:
+            for fn in _wrapper_candidates(module):
+                params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
+                          if none_default_parameter(fn, a.arg)}
+                if params:
+                    candidates.append((module, fn, params))
+        for module, fn, params in candidates:
+            self._add(self._direct(module, fn, params))
+        for _ in range(3):
+            added = [self._add(self._forwarding(module, fn, params)) for module, fn, params in candidates
+                     if id(fn) not in self.by_function]
+            if not any(added):
+                break
+        self.calls: dict[str, list[tuple[ast.Call, RequestWrapper]]] = {}
+        self.callers: dict[int, list[tuple[SourceModule, ast.Call]]] = {}
+        names = {key[1].rsplit(".", 1)[-1] for key in self.by_name}
+        for module in project.modules if self.by_function else []:
+            if not any(name in module.text for name in names):
+                continue
+            for call in module.nodes_of(ast.Call):
+                if (call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)) not in names:
+                    continue
+                wrapper = self.target(module, call)
+                if wrapper is None or wrapper.function is enclosing_function(module, call):
+                    continue
+                self.calls.setdefault(module.path, []).append((call, wrapper))
+                if not is_test_path(module.path):
+                    self.callers.setdefault(id(wrapper.function), []).append((module, call))
+
+    def _add(self, wrapper: RequestWrapper | None) -> bool:
+        if wrapper is None:
+            return False
+        self.by_function[id(wrapper.function)] = wrapper
+        owner = wrapper.module.parents.get(wrapper.function)
+        name = f"{owner.name}.{wrapper.function.name}" if isinstance(owner, ast.ClassDef) else wrapper.function.name
+        self.by_name[(wrapper.module.path, name)] = wrapper
+        return True
+
+    def _direct(self, module: SourceModule, fn: ast.AST, params: set[str]) -> RequestWrapper | None:
+        """A request of a known client given ``timeout=<param>``, or pycurl timed only by the parameter."""
+        for node in walk_function_body(fn):
+            if isinstance(node, ast.Call) and isinstance(keyword(node, "timeout"), ast.Name) \
+                    and keyword(node, "timeout").id in params:
+                outbound = outbound_call(module, node, self.project)
+                if outbound is not None and outbound.library != "tornado":
+                    return _wrapper(module, fn, keyword(node, "timeout").id, node, outbound.library, outbound)
+        for request in pycurl_requests(module):
+            if enclosing_function(module, request.node) is fn and request.timeouts \
+                    and all(isinstance(t, ast.Name) and t.id in params for t in request.timeouts) \
+                    and len({t.id for t in request.timeouts}) == 1:
+                return _wrapper(module, fn, request.timeouts[0].id, request.node, "pycurl")
+        return None
+
+    def _forwarding(self, module: SourceModule, fn: ast.AST, params: set[str]) -> RequestWrapper | None:
+        """A call of a wrapper that passes one of ``fn``'s None-default parameters as its timeout."""
+        for node in walk_function_body(fn):
+            if not isinstance(node, ast.Call):
+                continue
+            wrapper = self.target(module, node)
+            if wrapper is None or wrapper.function is fn:
+                continue
+            given = passed_argument(node, wrapper)
+            if isinstance(given, ast.Name) and given.id in params:
+                return _wrapper(module, fn, given.id, node, wrapper.library)
+        return None
+
+    def target(self, module: SourceModule, call: ast.Call) -> RequestWrapper | None:
+        """The wrapper a call calls: a function of the same file or imported from a project module
+        (``curl.post(...)`` after ``from app.lib import curl``), or ``self.method(...)`` of the
+        caller's own class."""
+        func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
+            cls = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
+            return self.by_name.get((module.path, f"{cls.name}.{func.attr}")) if cls is not None else None
+        if isinstance(func, ast.Name) and func.id not in module.imports:
+            fn = enclosing_function(module, call)
+            if fn is not None and func.id in {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}:
+                return None
+            return self.by_name.get((module.path, func.id))
+        name = qualified(module, func)
+        if name is None or "." not in name:
+            return None
+        owner_name, _, attr = name.rpartition(".")
+        owner = self.project.by_dotted_name.get(owner_name)
+        return self.by_name.get((owner.path, attr)) if owner is not None else None
+
+
+def passed_argument(call: ast.Call, wrapper: RequestWrapper) -> ast.expr | None:
+    """What a call of ``wrapper`` gives its timeout parameter (by keyword or position), None if nothing."""
+    value = keyword(call, wrapper.parameter)
+    if value is None and wrapper.position is not None and len(call.args) > wrapper.position \
+            and not any(isinstance(a, ast.Starred) for a in call.args[:wrapper.position + 1]):
+        value = call.args[wrapper.position]
+    return value
+
+
+def _wrapper(module: SourceModule, fn: ast.AST, parameter: str, sends: ast.Call, library: str,
+             outbound: OutboundCall | None = None) -> RequestWrapper:
+    positional = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+    if isinstance(module.parents.get(fn), ast.ClassDef) and positional and positional[0] in ("self", "cls"):
+        positional = positional[1:]
+    position = positional.index(parameter) if parameter in positional else None
+    return RequestWrapper(fn, module, parameter, position, sends, library, outbound)
+
+
+def _wrapper_candidates(module: SourceModule) -> Iterator[ast.AST]:
+    """Module-level functions and methods of module-level classes that may wrap a request."""
+    if "timeout" not in module.text.lower() and "TIMEOUT" not in module.text:
+        return
+    for node in module.tree.body:
+        if isinstance(node, FUNCTION_TYPES):
+            yield node
+        elif isinstance(node, ast.ClassDef):
+            yield from (n for n in node.body if isinstance(n, FUNCTION_TYPES))
+
+
+def _wrapper_table(project: Project) -> _WrapperTable:
+    table = project.facts.get(_WRAPPERS)
+    if table is None:
+        table = project.facts[_WRAPPERS] = _WrapperTable(project)
+    return table
 
 
 # --- implementation ---------------------------------------------------------------

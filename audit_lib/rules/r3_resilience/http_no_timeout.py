@@ -9,6 +9,13 @@ argument is fine; so does tornado's `AsyncHTTPClient.fetch` (20 seconds): it is 
 given `request_timeout=None` or `0` (on the call or the `HTTPRequest` it fetches). A call that passes on a `timeout` parameter defaulting to None
 (`def fetch(url, timeout=None): client.get(url, timeout=timeout)`, never set in the
 function) is judged as given None: it waits forever whenever its caller gives no timeout.
+When the project calls such a wrapper (also a pycurl function that sets `pycurl.TIMEOUT` only
+from that parameter, a function passing its own such parameter on to a wrapper, or a method
+called as `self._call(...)` in its class), each call that leaves the timeout out is reported
+instead, and the wrapper is not. A pycurl `perform()` on a handle given no `pycurl.TIMEOUT`
+(or `TIMEOUT_MS`, `LOW_SPEED_TIME`) is reported: curl has no overall limit by default. A
+library imported from a project module that imports it (`from app.net import requests_alias`,
+also `advocate`, the SSRF-guarded drop-in for requests) is the library.
 
 The session that makes a call is followed wherever it lives: a local, a `with` target,
 a module global, `self.session` set in `__init__`, a parameter annotated with the
@@ -59,14 +66,22 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.http import (
     ClientBinding,
     OutboundCall,
+    RequestWrapper,
     client_for,
+    none_default_parameter,
     outbound_calls,
+    passed_argument,
+    pycurl_requests,
+    request_wrapper,
     uses_http,
+    wrapper_callers,
+    wrapper_calls,
 )
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
     call_name,
+    dotted,
     enclosing_function,
     has_kwargs_splat,
     is_none,
@@ -95,6 +110,8 @@ FIXES = {
     "http.client": "pass timeout=10 to the connection",
     "grpc": "pass timeout=<seconds> (the call's deadline) to the stub call",
     "tornado": "drop request_timeout=None/0 (tornado's default is 20 seconds) or pass request_timeout=10",
+    "pycurl": "set c.setopt(pycurl.TIMEOUT, 30) (and CONNECTTIMEOUT) on the handle",
+    "wrapper": "pass a timeout to the wrapper, or give its timeout parameter a default in seconds",
 }
 
 
@@ -107,6 +124,14 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         if problem:
             message, confidence = problem
             yield _finding(module, call.node, message, call.library, confidence)
+    for call, wrapper in wrapper_calls(module, project):
+        message = _wrapper_problem(module, call, wrapper)
+        if message:
+            yield _finding(module, call, message, "wrapper", Confidence.high)
+    for request in pycurl_requests(module):
+        message = _pycurl_problem(module, project, request)
+        if message:
+            yield _finding(module, request.node, message, "pycurl", Confidence.high)
     if uses_http(module):
         for node in walk_nodes(module.tree):
             if isinstance(node, ast.Call):
@@ -125,6 +150,34 @@ def _finding(module: SourceModule, node: ast.Call, message: str, library: str, c
         fix=FIXES[library],
         confidence=confidence,
     )
+
+
+def _wrapper_problem(module: SourceModule, call: ast.Call, wrapper: RequestWrapper) -> str | None:
+    """A call of a project request wrapper that leaves its None-default timeout parameter out."""
+    if any(isinstance(a, ast.Starred) for a in call.args) or has_kwargs_splat(call):
+        return None  # the caller's options may carry the timeout
+    given = passed_argument(call, wrapper)
+    if given is not None and not is_none(given) or _under_deadline(module, call):
+        return None
+    if wrapper.outbound is not None and _event_stream(wrapper.module, wrapper.outbound.node):
+        return None
+    how = "given None" if given is not None else "left out"
+    return (f"{dotted(call.func) or wrapper.name}() sends a {wrapper.library} request through the project's "
+            f"wrapper {wrapper.name}(), whose {wrapper.parameter}= defaults to None and is {how} here: no timeout at all")
+
+
+def _pycurl_problem(module: SourceModule, project: Project, request) -> str | None:
+    """pycurl waits without limit unless TIMEOUT (or a low-speed limit) is set on the handle."""
+    if _under_deadline(module, request.node):
+        return None
+    if not request.timeouts:
+        return "pycurl request (perform()) has no timeout: no pycurl.TIMEOUT is set on the handle"
+    fn = enclosing_function(module, request.node)
+    wrapper = request_wrapper(project, fn) if fn is not None else None
+    if wrapper is None or wrapper.sends is not request.node or wrapper_callers(project, wrapper):
+        return None  # a timeout of its own, or one its callers give (they are judged)
+    return (f"pycurl request (perform()) sets pycurl.TIMEOUT only from {wrapper.parameter}=, "
+            f"None unless the caller gives one: no timeout at all")
 
 
 def _constructor_problem(module: SourceModule, call: ast.Call) -> tuple[str, str] | None:
@@ -154,6 +207,9 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
     if defaulted:
         if _event_stream(module, node) or _under_deadline(module, node):
             return None
+        wrapper = request_wrapper(project, enclosing_function(module, node))
+        if wrapper is not None and wrapper.sends is node and wrapper_callers(project, wrapper):
+            return None  # the project's calls of the wrapper are judged, each where it leaves the timeout out
         return (f"{label} passes timeout={defaulted}, None unless the caller gives one: no timeout at all "
                 f"({'it overrides the client default' if call.library == 'httpx' else 'the default'})"), Confidence.high
     if call.library == "httpx":
@@ -197,16 +253,8 @@ def _none_by_default(module: SourceModule, node: ast.Call, timeout: ast.expr | N
     if not isinstance(timeout, ast.Name):
         return None
     fn = enclosing_function(module, node)
-    if fn is None:
-        return None
-    args = fn.args
-    positional = [*args.posonlyargs, *args.args]
-    defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]], args.defaults))
-    defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
-    if timeout.id not in defaults or not is_none(defaults[timeout.id]):
-        return None
-    if any(isinstance(n, ast.Name) and n.id == timeout.id and isinstance(n.ctx, ast.Store) for n in walk_function_body(fn)):
-        return None  # timeout = timeout or DEFAULT
+    if fn is None or not none_default_parameter(fn, timeout.id):
+        return None  # (timeout = timeout or DEFAULT gives it a value)
     return timeout.id
 
 
