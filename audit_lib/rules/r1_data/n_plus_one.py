@@ -45,6 +45,15 @@ default `lazy="select"`, `backref`s included) used on each row of a loop over a 
 rows (`solve.challenge.value`) that the query does not load eagerly
 (`joinedload`/`selectinload`/...).
 
+Methods the framework calls once per row of a list count as loops: a Django admin method named in
+`list_display` (the change list calls it for every row) and a DRF serializer's `get_<field>` of a
+`SerializerMethodField` or its `to_representation`, when the serializer renders lists (`many=True`, the
+`serializer_class` of a list view). A related manager read on the row (`obj.comments.count()`), a
+foreign key followed from it (`obj.assignee.username`), a model property of the row that queries and a
+query the method runs itself are reported, unless the admin's `get_queryset`/`list_select_related`
+(for a serializer: some queryset of the project) loads that relation, or the read is the fallback of
+an `if hasattr(obj, "n"):` guard for a value the list's queryset annotates.
+
 Loops over literal constants, loops over chunks of rows (`range(0, len(rows), 500)`, `for
 batch in chunks(rows)`), batch calls (`executemany`, `bulk_create`, `add_all`, queries that
 take a whole list with `= ANY(...)`/`IN`), statements that call a server function and read
@@ -164,6 +173,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             known = {id(op.call) for op in expanded}
             ops += [op for op in _queryset_evaluations(module, fn) if id(op.call) not in known]
         related = list(_related_manager_calls(module, project, fn)) + list(_lazy_relation_loads(module, project, fn))
+        if django:
+            yield from _per_row_method_findings(module, project, fn, ops)
         if not ops and not related:
             continue
         sources = _RowSources(module, project, fn, id(fn) in handlers, handlers)
@@ -882,6 +893,191 @@ def _related_manager_calls(module: SourceModule, project: Project, fn: ast.AST) 
                 loaded.add((id(loop), relation))
                 yield node, loop, "one" if kind == "bare" else kind
             break
+
+
+ADMIN_BASES = re.compile(r"ModelAdmin$")
+SERIALIZER_BASES = re.compile(r"Serializer$")
+LIST_VIEW_BASES = re.compile(r"^(ModelViewSet|ReadOnlyModelViewSet|ListAPIView|ListCreateAPIView|ListModelMixin)$")
+PREFETCH_IGNORING_READS = {"filter", "exclude", "get", "order_by", "values", "values_list", "aggregate", "annotate",
+                           "latest", "earliest"}
+
+
+def _per_row_method_findings(module: SourceModule, project: Project, fn: ast.AST,
+                             ops: list[db.DbOp]) -> Iterator[Finding]:
+    """Queries made by a method the framework calls once per row of a list: a Django admin method named
+    in ``list_display`` (once per row of the change list) or a DRF serializer's ``get_<field>`` of a
+    ``SerializerMethodField`` / ``to_representation`` when the serializer renders lists (``many=True``,
+    the ``serializer_class`` of a list view). Reported: a related manager read on the row
+    (``obj.tags.count()``), a foreign key followed from it (``obj.owner.name``), a model property of
+    the row that queries, and a query the method runs itself, unless the admin's ``get_queryset``/
+    ``list_select_related`` (or, for a serializer, a queryset of the project) loads that relation."""
+    per_row = _per_row_method(module, project, fn)
+    if per_row is None:
+        return
+    row, where, loaded = per_row
+    to_many, to_one = _django_relations(project)
+    seen: set[int] = set()
+    said: set[str] = set()
+    for node in walk_function_body(fn):
+        if loops_around(module, node) or _behind_hasattr(module, fn, node, row):
+            continue  # inside a loop of its own (the loop rules judge it); a fallback for an annotated value
+        what = None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and not isinstance(module.parents.get(node), ast.Attribute):
+            found = _manager_of(node, to_many)
+            if found and found[0] == row and found[1] in to_many:
+                links = [c.func.attr for c in walk_nodes(node) if isinstance(c, ast.Call)
+                         and isinstance(c.func, ast.Attribute)]
+                if found[1] not in loaded or PREFETCH_IGNORING_READS & set(links):
+                    what = f"{_call_text(node)} queries a related table"
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) \
+                and isinstance(node.value.value, ast.Name) and node.value.value.id == row \
+                and node.value.attr in to_one and node.value.attr not in loaded and not node.attr.startswith("_") \
+                and not isinstance(module.parents.get(node), ast.Attribute) and node.attr != "pk":
+            what = f"{ast.unparse(node.value)} loads a related row"
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == row \
+                and _queries_in_property(project, node.attr, to_many):
+            what = f"{ast.unparse(node)} is a model property that runs a query"
+        if what and id(node) not in seen and what not in said:
+            seen.add(id(node))
+            said.add(what)
+            yield _per_row_finding(module, node, what, where)
+    for op in ops:
+        if op.is_read and not op.through and id(op.call) not in seen and row in _names(op.call) \
+                and not loops_around(module, op.call) and not _behind_hasattr(module, fn, op.call, row):
+            seen.add(id(op.call))
+            yield _per_row_finding(module, op.call, f"a query ({op.describe()})", where)
+
+
+def _behind_hasattr(module: SourceModule, fn: ast.AST, node: ast.AST, row: str) -> bool:
+    """``if hasattr(obj, "alerts_count"): return obj.alerts_count`` / ``else: obj.alerts.count()``:
+    the list's queryset annotates the value, the query is the fallback for a lone object."""
+    def guard(stmt: ast.AST) -> bool:
+        return isinstance(stmt, (ast.If, ast.IfExp)) and any(
+            isinstance(n, ast.Call) and dotted(n.func) == "hasattr" and n.args
+            and isinstance(n.args[0], ast.Name) and n.args[0].id == row for n in walk_nodes(stmt.test))
+
+    child = node
+    for parent in ancestors(module, node):
+        if guard(parent):
+            return True
+        for block in (getattr(parent, f, None) for f in ("body", "orelse", "finalbody")):
+            if isinstance(block, list) and child in block \
+                    and any(guard(stmt) and _leaves(stmt.body) for stmt in block[:block.index(child)]):
+                return True  # if hasattr(obj, "n"): return obj.n  ... then the query
+        if parent is fn:
+            return False
+        child = parent
+    return False
+
+
+def _per_row_finding(module: SourceModule, node: ast.AST, what: str, where: str) -> Finding:
+    return Finding(
+        message=f"{what} once per row {where}",
+        path=module.path,
+        line=node.lineno,
+        end_line=getattr(node, "end_lineno", node.lineno),
+        evidence=module.evidence(node),
+        fix=("load it with the list's queryset (select_related/prefetch_related, or annotate a count/Subquery) "
+             "and read the loaded value here"),
+        confidence=Confidence.medium,
+    )
+
+
+def _per_row_method(module: SourceModule, project: Project, fn: ast.AST) -> tuple[str, str, set[str]] | None:
+    """(the row's parameter, where the framework calls it, relation names the list's queryset loads)
+    for a ``list_display`` method of a ModelAdmin or a per-object method of a serializer that renders
+    lists; None for any other function."""
+    cls = module.parents.get(fn)
+    args = fn.args.args if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+    if not isinstance(cls, ast.ClassDef) or len(args) != 2 or args[0].arg != "self":
+        return None
+    bases = _project_bases(project, cls.name) - {cls.name}
+    if any(ADMIN_BASES.search(b) for b in bases):
+        shown = _class_strings(cls, "list_display")
+        if fn.name not in shown:
+            return None
+        texts = [ast.unparse(item) for item in cls.body
+                 if isinstance(item, ast.FunctionDef) and item.name == "get_queryset"
+                 or isinstance(item, ast.Assign) and "list_select_related" in _names(item)]
+        loaded = {seg for t in texts for seg in _loaded_segments(t)}
+        _, to_one = _django_relations(project)
+        if shown & to_one or any(isinstance(item, ast.Assign) and "list_select_related" in _names(item)
+                                 and isinstance(item.value, ast.Constant) and item.value.value is True
+                                 for item in cls.body):
+            loaded |= to_one  # the change list joins every foreign key (select_related())
+        return args[1].arg, f"of the admin change list ({cls.name}.list_display)", loaded
+    if any(SERIALIZER_BASES.search(b) for b in bases):
+        method_fields = {f"get_{t.id}" for item in cls.body if isinstance(item, ast.Assign)
+                         and isinstance(item.value, ast.Call) and dotted(item.value.func or "")
+                         and (dotted(item.value.func) or "").endswith("SerializerMethodField")
+                         for t in item.targets if isinstance(t, ast.Name)}
+        method_fields |= {string_value(k.value) for item in cls.body if isinstance(item, ast.Assign)
+                          and isinstance(item.value, ast.Call)
+                          and (dotted(item.value.func) or "").endswith("SerializerMethodField")
+                          for k in item.value.keywords if k.arg == "method_name"}
+        if fn.name not in method_fields | {"to_representation"} or not _renders_lists(project, cls.name):
+            return None
+        return args[1].arg, f"of the list {cls.name} renders", _project_loaded(project)
+    return None
+
+
+def _class_strings(cls: ast.ClassDef, name: str) -> set[str]:
+    for item in cls.body:
+        if isinstance(item, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in item.targets) \
+                and isinstance(item.value, (ast.Tuple, ast.List)):
+            return {v for v in (string_value(e) for e in item.value.elts) if v}
+    return set()
+
+
+def _loaded_segments(text: str) -> set[str]:
+    """Relation names a text's ``select_related``/``prefetch_related`` calls (or a
+    ``list_select_related`` tuple) load, each segment of their paths."""
+    found: set[str] = set()
+    for call in re.finditer(r"(?:prefetch|select)_related\(([^)]*)\)|list_select_related\s*=\s*(.*)", text):
+        for path in re.findall(r"['\"]([\w_]+)['\"]", call.group(1) or call.group(2) or ""):
+            found.update(path.split("__"))
+        if "Prefetch(" in (call.group(1) or ""):
+            found.update(re.findall(r"Prefetch\(\s*['\"]([\w_]+)", text))
+    return found
+
+
+def _project_loaded(project: Project) -> set[str]:
+    """Relation names that some queryset of the project loads (``select_related``/``prefetch_related``
+    or a declared eager-loading list): a serializer's view may load them for it."""
+    cached = project.facts.get("r1.project_loaded")
+    if cached is None:
+        cached = set()
+        for module in project.modules:
+            if "_related" in module.text and not db.skipped_module(module):
+                cached |= _loaded_segments(module.text)
+                for match in re.finditer(r"(?i)(?:prefetch|select)_related\w*\s*=\s*[\[(]([^\])]*)", module.text):
+                    cached |= {seg for p in re.findall(r"['\"]([\w_]+)['\"]", match.group(1)) for seg in p.split("__")}
+        project.facts["r1.project_loaded"] = cached
+    return cached
+
+
+def _renders_lists(project: Project, name: str) -> bool:
+    """Whether the serializer ``name`` renders lists: built with ``many=True`` somewhere, nested with
+    ``many=True`` in another serializer, or the ``serializer_class`` of a list view."""
+    listed = project.facts.get("r1.list_serializers")
+    if listed is None:
+        listed = set()
+        for module in project.modules:
+            if "Serializer" not in module.text or db.skipped_module(module):
+                continue
+            for call in module.nodes_of(ast.Call):
+                if any(k.arg == "many" and isinstance(k.value, ast.Constant) and k.value.value is True
+                       for k in call.keywords):
+                    listed.add((dotted(call.func) or "").rsplit(".", 1)[-1])
+            for cls in module.nodes_of(ast.ClassDef):
+                if any(LIST_VIEW_BASES.search(b) for b in _project_bases(project, cls.name)):
+                    for item in cls.body:
+                        if isinstance(item, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "serializer_class"
+                                                                for t in item.targets):
+                            listed.add((dotted(item.value) or "").rsplit(".", 1)[-1])
+        project.facts["r1.list_serializers"] = listed
+    return name in listed
 
 
 def _queries_in_property(project: Project, name: str, to_many: frozenset[str]) -> bool:
