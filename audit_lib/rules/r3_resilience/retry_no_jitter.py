@@ -9,7 +9,13 @@ Reports retries whose wait has no random component. They are:
   (`2 ** attempt`); a loop with no `except` counts when its header counts attempts
   (`for attempt in range(retries)`, `while tries < n`) and it leaves on a result
   (`if code == OK: break`);
-- a retry written as recursion: a fixed sleep, then `return [await] self.<same function>(...)`
+- a bounded retry loop that tries again at once, with no wait at all: a `try` that leaves the loop on
+  success, a handler that counts the attempt (`tries_left -= 1`, or a header `for attempt in range(3)`)
+  and lets the loop go round (`continue`), no sleep in the loop (not for failures retried at once by
+  design: a unique-key collision, `IntegrityError`, bad input);
+- a retry written as recursion: a fixed sleep, then `return [await] self.<same function>(...)`, after
+  a failure (in an `except` handler, passing on an attempt count, or under a test of one or of a status
+  code; a function calling itself again while a job is not done, `if not reply["jobComplete"]:`, polls)
   (not in a function named for restarting a crashed background task: `run_and_restart`);
 - tenacity `@retry`/`Retrying` with `wait=wait_fixed/wait_exponential/...` and no
   `wait_random*`/`wait_exponential_jitter`/`wait_random_exponential` part, or with no
@@ -29,7 +35,8 @@ uses `random`; `asyncio.sleep(0)`; loops that only poll (no retry on failure; a 
 the top of the loop, before the first attempt, paces a poll); test code, scripts, CLIs and
 Django management commands. The product's own commands are judged like the service: a
 package's `__main__.py` and the modules of a scripts folder that is a subpackage of the
-product's package (`app/scripts/restore.py`) run on every host.
+product's package (`app/scripts/restore.py`) run on every host; but not its command-line interface
+(a `cli`/`commands` folder, click or Flask CLI commands): an operator types those, one process.
 
 Nor is a `while` loop that runs its `try` again whether it failed or not: one that never
 leaves on success (no `return`/`break` of the loop outside its handlers, nothing in its
@@ -118,7 +125,8 @@ URLLIB3_RETRY = {"urllib3.Retry", "urllib3.util.Retry", "urllib3.util.retry.Retr
 
 @rule("R3.retry-no-jitter", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_test_file(module) or is_offline_file(module, project) and not is_shipped_command(module, project):
+    if is_test_file(module) or is_offline_file(module, project) \
+            and (not is_shipped_command(module, project) or _operator_command_line(module)):
         return  # one process retrying alone cannot stampede a dependency
     if not any(hint in module.text for hint in ("sleep", "retry", "Retry", "backoff")):
         return
@@ -140,6 +148,15 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 )
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
             sleep = _retry_sleep(module, node)
+            immediate = _immediate_retry(module, node) if sleep is None else None
+            if immediate is not None:
+                yield _finding(
+                    module, immediate,
+                    "retry loop tries again at once: no wait, no jitter",
+                    "wait before the next attempt, with jitter: sleep(random.uniform(0, base * 2 ** attempt)), "
+                    "or use tenacity wait_random_exponential",
+                    Confidence.medium,
+                )
             if sleep is not None:
                 yield _finding(
                     module, sleep,
@@ -344,7 +361,7 @@ def _recursive_retry_sleeps(module: SourceModule, fn: ast.FunctionDef | ast.Asyn
         if index == 0 or not isinstance(block[index - 1], ast.Expr):
             continue
         sleep = _first_sleep(module, [block[index - 1]])
-        if sleep is not None and _deterministic(module, sleep, sleep):
+        if sleep is not None and _deterministic(module, sleep, sleep) and _retries_failure(module, node):
             yield sleep
 
 
@@ -545,3 +562,81 @@ def _local_function(module: SourceModule, name: str) -> ast.AST | None:
 def _is_parameter(fn: ast.AST, name: str) -> bool:
     args = fn.args
     return any(a.arg == name for a in [*args.posonlyargs, *args.args, *args.kwonlyargs])
+
+
+CLI_FOLDERS = {"cli", "commands"}
+CLI_DECORATOR = re.compile(r"(^|\.)(command|group)$")
+# failures a loop retries at once by design: a unique-key collision (try the next slug), bad input, a stale read
+LOCAL_FAILURES = re.compile(r"Integrity|Unique|Duplicate|Conflict|ValueError|KeyError|IndexError|StopIteration|"
+                            r"Validation|Stale|Deadlock|Serializ")
+
+
+def _operator_command_line(module: SourceModule) -> bool:
+    """A module of the product's command-line interface (a ``cli``/``commands`` folder, or one that
+    declares click or Flask CLI commands): an operator types these, one process at a time, even when they
+    ship with the product."""
+    if any(part in CLI_FOLDERS for part in module.path.split("/")[:-1]):
+        return True
+    return any(isinstance(n, FUNCTION_TYPES) and any(
+        CLI_DECORATOR.search(call_name(module, d) or "") for d in n.decorator_list if isinstance(d, ast.Call))
+        for n in walk_nodes(module.tree)) and any(module.imports_module(lib) for lib in ("click", "flask", "typer"))
+
+
+def _retries_failure(module: SourceModule, statement: ast.Return) -> bool:
+    """Whether a ``sleep(); return self.f(...)`` runs again after a failure: in an ``except`` handler, or
+    passing on an attempt count (``retries=retries + 1``), or under a test of one or of a status code.
+    A function that calls itself again while a job is not done (``if not reply["jobComplete"]:``) polls."""
+    if any(isinstance(p, ast.ExceptHandler) for p in _ancestors_in_function(module, statement)):
+        return True
+    call = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
+    if isinstance(call, ast.Call) and any(
+            isinstance(n, ast.Name) and ATTEMPT_NAME.search(n.id) or isinstance(n, ast.keyword) and n.arg
+            and ATTEMPT_NAME.search(n.arg) for n in walk_nodes(call)):
+        return True
+    tests = [p.test for p in _ancestors_in_function(module, statement) if isinstance(p, ast.If)]
+    return any(ATTEMPT_NAME.search(n.id if isinstance(n, ast.Name) else n.attr) or
+               isinstance(n, ast.Attribute) and "status" in n.attr
+               for test in tests for n in walk_nodes(test) if isinstance(n, (ast.Name, ast.Attribute)))
+
+
+def _ancestors_in_function(module: SourceModule, node: ast.AST) -> Iterator[ast.AST]:
+    parent = module.parents.get(node)
+    while parent is not None and not isinstance(parent, FUNCTION_TYPES):
+        yield parent
+        parent = module.parents.get(parent)
+
+
+def _immediate_retry(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While) -> ast.AST | None:
+    """A bounded retry loop that tries again at once: a ``try`` that leaves the loop on success, a handler
+    that counts the attempt (``tries_left -= 1``, or a header ``for attempt in range(3)``) and lets the
+    loop go round again, and no sleep anywhere in the loop. Failures a loop retries at once by design (a
+    unique-key collision, bad input) are left out. The finding is at the handler."""
+    if _first_sleep(module, loop.body) is not None or _contains_inner_sleep(module, loop):
+        return None
+    for statement in _attempts(loop.body):
+        if not (_leaves_loop(statement.body) or _leaves_loop(statement.orelse)):
+            continue
+        if isinstance(loop, ast.While) and _perpetual(loop, statement):
+            return None
+        for handler in statement.handlers:
+            caught = ast.unparse(handler.type) if handler.type is not None else ""
+            if LOCAL_FAILURES.search(caught) or not _goes_round(handler):
+                continue
+            counted = any(isinstance(n, (ast.AugAssign, ast.Assign)) and any(
+                isinstance(t, ast.Name) and ATTEMPT_NAME.search(t.id)
+                for t in (n.targets if isinstance(n, ast.Assign) else [n.target])) for n in walk_nodes(handler))
+            if counted or _counts_attempts(loop):
+                return handler
+    return None
+
+
+def _goes_round(handler: ast.ExceptHandler) -> bool:
+    """Whether the loop may go round again after the handler: it ``continue``s, or does not end in a
+    ``raise``/``return``/``break``."""
+    if any(isinstance(n, ast.Continue) for n in _walk_same_loop(handler.body)):
+        return True
+    return bool(handler.body) and not isinstance(handler.body[-1], (ast.Raise, ast.Return, ast.Break))
+
+
+def _contains_inner_sleep(module: SourceModule, loop: ast.AST) -> bool:
+    return any(isinstance(n, ast.Call) and call_name(module, n) in SLEEPS for n in walk_nodes(loop))
