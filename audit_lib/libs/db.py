@@ -509,6 +509,9 @@ def _scope_of(module: SourceModule, fn: ast.AST) -> _Scope:
                 name = dotted(item.optional_vars) if item.optional_vars is not None else None
                 if name:
                     _bind(module, scope, name, item.context_expr)
+    owner = module.parents.get(fn) if fn is not module.tree else None
+    if isinstance(owner, ast.ClassDef):  # ``qs = cls.objects.filter(...)`` in a classmethod of the model
+        scope.models.update({name: owner.name for name, model in scope.models.items() if model == "cls"})
     cache[("scope", id(fn))] = scope
     return scope
 
@@ -806,6 +809,8 @@ def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None,
 
     # Django: Model.objects...<method>()
     model = _django_model(call)
+    if model == "cls" and isinstance(module.parents.get(fn), ast.ClassDef):
+        model = module.parents[fn].name  # cls.objects.filter(...) in a classmethod of the model
     if model and isinstance(func, ast.Attribute):
         if _is_chain_link(module, call):
             return None
@@ -825,6 +830,14 @@ def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None,
         if method in ("delete", "adelete") and receiver not in scope.loaded:
             return None
         return _django_op(call, held, method, receiver)
+
+    # a Django model's own method: self.save(update_fields=[...]) / self.delete()
+    if receiver == "self" and method in ("save", "asave", "delete", "adelete"):
+        own_model = _django_model_class(module, fn)
+        if own_model is not None:
+            kind = DELETE if method in ("delete", "adelete") else UPDATE
+            return DbOp(call, kind, frozenset({own_model}), "django", method, receiver, autocommit=True,
+                        confidence=Confidence.medium)
 
     # SQLAlchemy 1.x session.query(M)... and Flask-SQLAlchemy M.query...
     query_model = _query_model(module, call, scope)
@@ -934,6 +947,23 @@ def _receiver_is_handle_call(func: ast.Attribute, scope: _Scope) -> bool:
     return (isinstance(value, ast.Call) and method_name(value) in _HANDLE_METHODS
             and isinstance(value.func, ast.Attribute)
             and (dotted(value.func.value) in scope.handles or db_like_name(dotted(value.func.value))))
+
+
+_DJANGO_MODEL_BASE = re.compile(r"(^|\.)(\w*Model|AbstractUser|AbstractBaseUser)$")
+
+
+def _django_model_class(module: SourceModule, fn: ast.AST) -> str | None:
+    """The Django model whose method ``fn`` is (``class Incident(models.Model)``, a base named
+    ``...Model``, or a class body declaring ``models.XField(...)``): its ``self.save()`` writes that
+    model's table."""
+    owner = module.parents.get(fn)
+    if not isinstance(owner, ast.ClassDef) or not isinstance(fn, FUNCTION_TYPES) or not _django_module(module):
+        return None
+    if any(_DJANGO_MODEL_BASE.search(dotted(base) or "") for base in owner.bases) or any(
+            isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call) and (
+                dotted(statement.value.func) or "").startswith("models.") for statement in owner.body):
+        return owner.name
+    return None
 
 
 def _django_module(module: SourceModule) -> bool:
@@ -1112,6 +1142,13 @@ def _resolve(module: SourceModule, project: Project | None, call: ast.Call, fn: 
             return (*found, None, False)
     if func.attr not in _method_names(module, project):
         return None  # no class of the code base defines a method of that name
+    named = project_class(module, project, func.value) if isinstance(func.value, (ast.Name, ast.Attribute)) else None
+    if named is not None:  # ``ChangeEvent.change_level(...)``: a classmethod or staticmethod of a project class
+        found = _method_of(project, named, func.attr)
+        if found is None or not {dotted(d) for d in getattr(found[1], "decorator_list", ())} & {
+                "classmethod", "staticmethod"}:
+            return None
+        return (*found, named, False)
     cls = _receiver_class(module, project, func.value, fn if fn is not None else function_of(module, call), self_class)
     if cls is None:
         return None
@@ -1584,6 +1621,8 @@ def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth:
                           helper_class)
         helper_models = _class_models(project, helper_class)
         for op in inner:
+            if _creates_missing(helper_module, op):
+                continue
             op = _bind_argument(module, fn, node, helper_module, helper, op, helper_models, models)
             ops.append(replace(op, call=node, through=helper.name,
                                lazy=op.lazy and not evaluated_in_place(helper_module, op.call),
@@ -1591,6 +1630,26 @@ def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth:
                                confidence=min(op.confidence, Confidence.medium)))
     ops.sort(key=lambda o: (o.call.lineno, o.call.col_offset))
     return ops
+
+
+_MISSING_ROW = re.compile(r"(DoesNotExist|NoResultFound)$")
+
+
+def _creates_missing(module: SourceModule, op: DbOp) -> bool:
+    """A helper's insert in the ``except Model.DoesNotExist`` (``NoResultFound``) handler of its lookup
+    (``try: return cls.objects.get(id=1) / except cls.DoesNotExist: SiteSettings(id=1).save()``): a
+    getter's get-or-create of a default row, made again on the next read; not a change its callers
+    make (the helper itself is still checked where it is defined)."""
+    if op.kind != INSERT or op.through is not None:
+        return False
+    for parent in ancestors(module, op.call):
+        if isinstance(parent, FUNCTION_TYPES):
+            return False
+        if isinstance(parent, ast.ExceptHandler) and parent.type is not None and any(
+                _MISSING_ROW.search(dotted(t) or "") for t in (
+                    parent.type.elts if isinstance(parent.type, ast.Tuple) else [parent.type])):
+            return True
+    return False
 
 
 def _runs_in_place(module: SourceModule, call: ast.Call, helper: ast.AST) -> bool:

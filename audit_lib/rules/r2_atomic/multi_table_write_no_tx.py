@@ -86,6 +86,7 @@ from __future__ import annotations
 
 import ast
 import re
+from itertools import takewhile
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
@@ -107,6 +108,8 @@ SAMPLE_DOCSTRING = re.compile(r"^\W*(loads?|generates?|creates?|populates?|seeds
 SIGN_IN_SESSION = re.compile(r"session_?tokens?$", re.I)
 TRANSIENT_SESSION = re.compile(r"(Session|_sessions?)$")
 JOB_ROW = re.compile(r"(\w*_)?(job|task)s?|\w*(Job|Task)s?$", re.I)
+DOMAIN_EVENT = re.compile(r"^(?!.*(audit|log|histor|activit|notif|timeline|track|analytic)).*event", re.I)
+CACHE_ROW = re.compile(r"cache[sd]?$", re.I)
 ATOMIC_REQUESTS = re.compile(r"""["']?ATOMIC_REQUESTS["']?\s*[:=]\s*True""")
 
 
@@ -210,13 +213,15 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue  # independent clean-ups (expired rows of two tables): nothing is half-done
             if earlier.upsert or UPSERT_HELPER.search(earlier.through or "") or _created_if_missing(module, fn, earlier):
                 continue  # a row left by a get-or-create is reused by the retry: nothing is half-done
-            if GETTER.match(later.through or ""):
+            if GETTER.match(later.through or "") or GETTER.match(earlier.through or ""):
                 continue  # a getter that creates a missing default row does so again on the next read
             if _tracks_a_job(project, earlier) or _tracks_a_job(project, later) or _task_subject(module, fn, later):
                 continue  # a background job's status commits on its own so that others see the progress
             first, second = sorted(earlier.tables)[0], sorted(later.tables)[0]
             if _records_the_change(second):
                 continue  # a lost trailing audit/notification row, not half a domain change
+            if CACHE_ROW.search(first) or CACHE_ROW.search(second):
+                continue  # a cache row is rebuilt from the data: losing it is no half change
             if SIGN_IN_SESSION.search(first) or SIGN_IN_SESSION.search(second):
                 continue  # the browser's sign-in session, opened or rotated with the change
             if later.kind == db.DELETE and TRANSIENT_SESSION.search(second):
@@ -268,8 +273,10 @@ def _uses_result_of(module: SourceModule, fn: ast.AST, earlier: ast.AST, later: 
 
 def _records_the_change(table: str) -> bool:
     """An audit, history, log or notification row written after the change it records. An outbox
-    row is not one: it is the change's message to other systems and must commit with it."""
-    return db.is_log_table(table) and "outbox" not in table.lower()
+    row is not one: it is the change's message to other systems and must commit with it; nor is a
+    domain event (``Event``, ``ChangeEvent``, ``order_events``): the state change itself, which the
+    code base reads back (the incident's open/close/ack history) and acts on."""
+    return db.is_log_table(table) and "outbox" not in table.lower() and not DOMAIN_EVENT.search(table)
 
 
 def _tracks_a_job(project: Project, write: db.DbOp) -> bool:
@@ -300,8 +307,11 @@ def _created_if_missing(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bo
     """An inline get-or-create: the row is inserted under ``if x is None`` / ``if not x`` (or in an
     ``except ...DoesNotExist``), where ``x`` names the row the insert creates; a retry finds the
     row and goes on with it."""
-    if write.kind == db.DELETE or write.through:
+    if write.kind == db.DELETE:
         return False
+    if write.through:  # ``if not org.table_columns: org.update_table_columns(default)``: a lazy default
+        return any(isinstance(parent, ast.If) and any(len(t) > 3 and write.through.endswith(t) for t in _missing_tested(
+            parent.test)) for parent in takewhile(lambda a: a is not fn, ancestors(module, write.call)))
     statement = next((a for a in [write.call, *ancestors(module, write.call)] if isinstance(a, ast.stmt)), None)
     created = _bound_names(statement) | {a.id for a in write.call.args if isinstance(a, ast.Name)}
     if isinstance(write.call.func, ast.Attribute) and isinstance(write.call.func.value, ast.Name):
@@ -309,8 +319,9 @@ def _created_if_missing(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bo
     for parent in ancestors(module, write.call):
         if parent is fn:
             break
-        if isinstance(parent, ast.If) and created & _missing_tested(parent.test):
-            return True
+        if isinstance(parent, ast.If) and any(t == c or t.endswith(f"_{c}") for t in _missing_tested(parent.test)
+                                              for c in created):
+            return True  # also ``if channel.default_channel_filter is None: channel_filter = ...create(...)``
         if isinstance(parent, ast.ExceptHandler) and parent.type is not None and any(
                 name.endswith(("DoesNotExist", "NoResultFound")) for name in
                 (dotted(t) or "" for t in (parent.type.elts if isinstance(parent.type, ast.Tuple) else [parent.type]))):
@@ -327,14 +338,16 @@ def _bound_names(statement: ast.AST | None) -> set[str]:
 
 
 def _missing_tested(test: ast.AST) -> set[str]:
-    """Names an ``if`` test finds missing: ``not x``, ``x is None``."""
+    """Names an ``if`` test finds missing: ``not x``, ``x is None`` (for ``owner.x``, ``x``)."""
     names: set[str] = set()
     for node in ast.walk(test):
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) and isinstance(node.operand, ast.Name):
-            names.add(node.operand.id)
-        elif isinstance(node, ast.Compare) and isinstance(node.left, ast.Name) and len(node.ops) == 1 and isinstance(
-                node.ops[0], ast.Is) and isinstance(node.comparators[0], ast.Constant) and node.comparators[0].value is None:
-            names.add(node.left.id)
+        tested = node.operand if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) else \
+            node.left if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Is) and \
+            isinstance(node.comparators[0], ast.Constant) and node.comparators[0].value is None else None
+        if isinstance(tested, ast.Name):
+            names.add(tested.id)
+        elif isinstance(tested, ast.Attribute):
+            names.add(tested.attr)
     return names
 
 
