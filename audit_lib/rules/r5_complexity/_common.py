@@ -167,6 +167,7 @@ def walks_a_collection(site: LoopSite) -> bool:
 
 LIST = "list"
 STR = "str"
+BYTES = "bytes"
 OTHER = "other"
 
 
@@ -174,7 +175,7 @@ def name_kinds(module: SourceModule, scope: ast.AST) -> dict[str, set[str]]:
     """For each simple name bound in ``scope`` (not in nested functions): what it is bound to.
 
     ``list`` for list literals that the scope grows or that unpack other collections, ``list(...)``, list comprehensions,
-    ``.fetchall()`` and parameters annotated ``list[...]``; ``str`` for string literals;
+    ``.fetchall()`` and parameters annotated ``list[...]``; ``str`` for string literals, ``bytes`` for bytes literals;
     ``other`` for anything else, so that a name rebound to a set stops counting as a list.
     """
     kinds: dict[str, set[str]] = {}
@@ -246,6 +247,8 @@ def _value_kind(value: ast.expr, grown: bool) -> str:
         return LIST
     if isinstance(value, (ast.JoinedStr,)) or string_value(value) is not None:
         return STR
+    if isinstance(value, ast.Constant) and isinstance(value.value, bytes):
+        return BYTES
     return OTHER
 
 

@@ -12,12 +12,13 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   literal that the function grows, `list(...)`, a list comprehension, a `.fetchall()`
   or `.getlist()` result, a parameter annotated `list[...]`), and `x in [y.id for y in ys]`, which
   rebuilds the list on every pass;
-- a string built with `+=` (or `s = s + ...`) on each pass of the loop.
+- a string (or `bytes`) built with `+=` (or `s = s + ...`) on each pass of the loop.
 
 Only where every size that multiplies is the data's: a collection read from the request
 body (a request handler's `list[...]` parameters, the lists of a handler's pydantic body
 parameter, `request.json[...]`, `request.form.getlist(...)`), from query rows in the same
-function (`fetchall()`, `.all()`, `.filter(...)`), or a model's children (an SQLAlchemy
+function (`fetchall()`, `.all()`, `.filter(...)`), the chunks or lines of an HTTP body read as a stream
+(`resp.aiter_bytes()`, `r.iter_content()`, `r.iter_lines()`: as long as the sender makes it), or a model's children (an SQLAlchemy
 `relationship()` or `backref` collection such as `source.submissions`, or a model property
 that gathers them), followed through the names
 it is assigned to and grown from, as they stand where they are read (a name rebound
@@ -79,6 +80,7 @@ from audit_lib.pyast import FUNCTION_TYPES, annotation_expr, dotted, scope_of, w
 from audit_lib.libs.web import handler_of
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import (
+    BYTES,
     LIST,
     PASS_THROUGH_CALLS,
     STR,
@@ -188,7 +190,7 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
     for node in walk_nodes(expression):
         if is_request_derived(node) if isinstance(node, ast.expr) else False:
             return True
-        if isinstance(node, ast.Call) and _reads_rows(node):
+        if isinstance(node, ast.Call) and (_reads_rows(node) or _streams_body(node)):
             return True
         if isinstance(node, ast.Name) and node.id in body_lists:
             return True
@@ -282,6 +284,17 @@ def _backref_names(call: ast.Call) -> set[str]:
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
             names.add(value.value)
     return names
+
+
+# Chunks of an HTTP body read as a stream (requests, httpx, aiohttp, urllib3): as many as the sender sends.
+BODY_CHUNKS = {"iter_content", "iter_bytes", "aiter_bytes", "iter_raw", "aiter_raw", "iter_text", "aiter_text",
+               "iter_lines", "aiter_lines", "iter_chunked", "iter_any", "iter_chunks"}
+
+
+def _streams_body(call: ast.Call) -> bool:
+    """``resp.aiter_bytes(1024)``, ``r.iter_content(8192)``, ``resp.content.iter_chunked(n)``: the pieces of a
+    body whose length is the sender's."""
+    return isinstance(call.func, ast.Attribute) and call.func.attr in BODY_CHUNKS
 
 
 def _reads_rows(call: ast.Call) -> bool:
@@ -465,10 +478,16 @@ def _string_growth(module: SourceModule, node: ast.AugAssign | ast.Assign, kinds
                 and dotted(node.value.left) == node.targets[0].id):
             return None
         name = node.targets[0].id
-    loops = _collection_loops(module, node) if kinds(node).get(name) == {STR} else []
+    kind = kinds(node).get(name)
+    loops = _collection_loops(module, node) if kind in ({STR}, {BYTES}) else []
     if not loops or _bound_in(loops[0], {name}) or _leaves_loop_after(module, node, loops[0]) \
             or _length_capped(module, node, loops[0]):
         return None
+    if kind == {BYTES}:
+        return Finding(message=f"bytes {name} are built with + on every pass of the loop: O(n²) copying",
+                       path=module.path, line=node.lineno, end_line=node.end_lineno,
+                       evidence=module.evidence(node), confidence=Confidence.medium,
+                       fix="append the chunks to a bytearray (or a list joined once with b''.join()) after the loop")
     return Finding(message=f"string {name} is built with + on every pass of the loop: O(n²) copying",
                    path=module.path, line=node.lineno, end_line=node.end_lineno,
                    evidence=module.evidence(node), confidence=Confidence.medium,
