@@ -23,7 +23,9 @@ session class, or a client returned by a factory function (also one imported fro
 another module). A timeout on the call or on the session (aiohttp, urllib3) is
 enough; a `requests.Session` has no timeout of its own, so its calls are fine only
 when a mounted adapter or a `Session` subclass sets a default timeout.
-Calls that forward `**kwargs`, sessions of unknown configuration, gRPC channels with
+Calls that forward `**kwargs` (unless every splat is a dict the function builds itself with
+no timeout key: a literal, or a local set only to such dicts or to what a method of its class
+returning only such dicts gives, and never updated), sessions of unknown configuration, gRPC channels with
 interceptors, server streams iterated to their end, httpx `stream(..., timeout=None)`
 event streams (read line by line, or chunk by chunk with each chunk decoded as an event:
 they wait for events by design), calls under a deadline
@@ -196,7 +198,7 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
     if call.library == "tornado":
         return _tornado_problem(module, call)
     timeout = keyword(node, "timeout")
-    if timeout is None and has_kwargs_splat(node):
+    if timeout is None and has_kwargs_splat(node) and not _splats_without_timeout(module, node):
         return None  # the caller's options may carry the timeout
     defaulted = _none_by_default(module, node, timeout)
     if defaulted:
@@ -231,6 +233,62 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
             return None
         return f"{client.library} session call {label} has no timeout (neither on the call nor on the session)", Confidence.high
     return _requests_session_problem(project, client, label)
+
+
+def _splats_without_timeout(module: SourceModule, call: ast.Call) -> bool:
+    """Whether every ``**options`` of a call is a dict the function builds itself with no timeout
+    key: a literal, or a local assigned only such dicts or the result of a method of its class (or
+    a function of its file) that returns only such dicts, and never given keys it cannot see."""
+    fn = enclosing_function(module, call)
+    return fn is not None and all(_timeout_free(module, fn, kw.value, 0) for kw in call.keywords if kw.arg is None)
+
+
+def _timeout_free(module: SourceModule, fn: ast.AST, value: ast.expr, depth: int) -> bool:
+    if isinstance(value, ast.Dict):
+        return all(k is not None and isinstance(k, ast.Constant) and k.value != "timeout" for k in value.keys)
+    if isinstance(value, ast.Call) and (call_name(module, value) == "dict") and not value.args:
+        return all(kw.arg is not None and kw.arg != "timeout" for kw in value.keywords)
+    if depth > 2:
+        return False
+    if isinstance(value, ast.Call):
+        helper = _local_function(module, fn, value)
+        returns = [n.value for n in walk_function_body(helper) if isinstance(n, ast.Return)] if helper else []
+        return bool(returns) and all(r is not None and _timeout_free(module, helper, r, depth + 1) for r in returns)
+    if not isinstance(value, ast.Name):
+        return False
+    args = fn.args
+    if value.id in {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a}:
+        return False  # the caller's options
+    assigned = []
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == value.id for t in node.targets):
+            assigned.append(node.value)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.NamedExpr, ast.withitem)) \
+                and any(isinstance(n, ast.Name) and n.id == value.id and isinstance(n.ctx, ast.Store)
+                        for n in walk_nodes(node.optional_vars if isinstance(node, ast.withitem) else node.target)
+                        if n is not None):
+            return False  # bound some other way: options |= extra, for options in ..., with ... as options
+        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Subscript) and dotted(t.value) == value.id
+                                                  and not (isinstance(t.slice, ast.Constant) and t.slice.value != "timeout")
+                                                  for t in node.targets):
+            return False  # options[key] = ..., options["timeout"] = ...
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == value.id \
+                and node.func.attr in ("update", "setdefault", "__setitem__", "__ior__"):
+            return False
+    return bool(assigned) and all(_timeout_free(module, fn, v, depth + 1) for v in assigned)
+
+
+def _local_function(module: SourceModule, fn: ast.AST, call: ast.Call) -> ast.AST | None:
+    """The function of this file a call calls: ``helper()`` at module level, ``self.helper()`` of the class."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        owner = module.tree
+    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
+        owner = next((a for a in ancestors(module, fn) if isinstance(a, ast.ClassDef)), None)
+    else:
+        return None
+    name = func.id if isinstance(func, ast.Name) else func.attr
+    return next((n for n in (owner.body if owner is not None else []) if isinstance(n, FUNCTION_TYPES) and n.name == name), None)
 
 
 def _tornado_problem(module: SourceModule, call: OutboundCall) -> tuple[str, Confidence] | None:
