@@ -15,7 +15,8 @@ called as `self._call(...)` in its class), each call that leaves the timeout out
 instead, and the wrapper is not. A pycurl `perform()` on a handle given no `pycurl.TIMEOUT`
 (or `TIMEOUT_MS`, `LOW_SPEED_TIME`) is reported: curl has no overall limit by default. A
 library imported from a project module that imports it (`from app.net import requests_alias`,
-also `advocate`, the SSRF-guarded drop-in for requests) is the library.
+also `advocate`, the SSRF-guarded drop-in for requests) is the library. A thrift HTTP
+transport (`THttpClient.THttpClient(uri)`) is reported unless `setTimeout(ms)` is called on it.
 
 The session that makes a call is followed wherever it lives: a local, a `with` target,
 a module global, `self.session` set in `__init__`, a parameter annotated with the
@@ -99,6 +100,7 @@ from audit_lib.source import Project, SourceModule
 
 HTTP_CLIENT_CONNECTIONS = {"http.client.HTTPConnection", "http.client.HTTPSConnection"}
 HTTPX_CLIENTS = {"httpx.Client", "httpx.AsyncClient"}
+THRIFT_HTTP = {"thrift.transport.THttpClient.THttpClient"}  # no timeout unless setTimeout(ms) is called
 PLAIN_ADAPTERS = {"requests.adapters.HTTPAdapter", "requests.HTTPAdapter"}
 DEADLINE_SCOPES = {"asyncio.timeout", "asyncio.timeout_at", "async_timeout.timeout", "anyio.fail_after",
                    "anyio.move_on_after", "trio.fail_after", "trio.move_on_after"}
@@ -113,6 +115,7 @@ FIXES = {
     "grpc": "pass timeout=<seconds> (the call's deadline) to the stub call",
     "tornado": "drop request_timeout=None/0 (tornado's default is 20 seconds) or pass request_timeout=10",
     "pycurl": "set c.setopt(pycurl.TIMEOUT, 30) (and CONNECTTIMEOUT) on the handle",
+    "thrift": "call transport.setTimeout(30_000) (milliseconds) before opening it",
     "wrapper": "pass a timeout to the wrapper, or give its timeout parameter a default in seconds",
 }
 
@@ -134,6 +137,11 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         message = _pycurl_problem(module, project, request)
         if message:
             yield _finding(module, request.node, message, "pycurl", Confidence.high)
+    if module.imports_module("thrift.transport"):
+        for node in module.nodes_of(ast.Call):
+            if call_name(module, node) in THRIFT_HTTP and not _thrift_timeout_set(module, node):
+                yield _finding(module, node, "thrift THttpClient() transport has no timeout (no setTimeout())", "thrift",
+                               Confidence.high)
     if uses_http(module):
         for node in walk_nodes(module.tree):
             if isinstance(node, ast.Call):
@@ -152,6 +160,19 @@ def _finding(module: SourceModule, node: ast.Call, message: str, library: str, c
         fix=FIXES[library],
         confidence=confidence,
     )
+
+
+def _thrift_timeout_set(module: SourceModule, call: ast.Call) -> bool:
+    """Whether the transport a ``THttpClient(...)`` call makes is given ``setTimeout(...)``: on the
+    name it is assigned to, in its function (in the file for an attribute)."""
+    parent = module.parents.get(call)
+    if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and dotted(parent.targets[0])):
+        return False
+    name = dotted(parent.targets[0])
+    scope = enclosing_function(module, call) if "." not in name else None
+    nodes = walk_function_body(scope) if scope is not None else walk_nodes(module.tree)
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "setTimeout"
+               and dotted(n.func.value) == name for n in nodes)
 
 
 def _wrapper_problem(module: SourceModule, call: ast.Call, wrapper: RequestWrapper) -> str | None:
