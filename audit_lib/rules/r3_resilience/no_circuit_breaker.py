@@ -4,8 +4,9 @@
 Reports outbound calls to other services that no circuit breaker guards, once per file. The
 calls are the HTTP and gRPC calls `audit_lib.libs.http` recognises, and calls made through a
 service's SDK: methods of an httpx-oauth provider that reach the provider
-(`get_access_token`, `refresh_token`, `get_id_email`, ...), of a Postmark, SendGrid, boto3,
-Twilio, Slack or Telegram client, also a project class extending one (`class ChatClient(WebClient)`)
+(`get_access_token`, `refresh_token`, `get_id_email`, ...), of a Postmark, SendGrid, boto3, MinIO,
+OpenAI, Anthropic, Twilio, Slack or Telegram client (also one a project factory returns, `client().put_object(...)`,
+or a factory lambda on `self` builds, `self.get_client = lambda: AsyncOpenAI(...)`), also a project class extending one (`class ChatClient(WebClient)`)
 (not local ones such as `generate_presigned_url`), and calls that open a
 connection (`smtplib.SMTP(host)`, `websockets.connect(url)`, `websocket.create_connection`). An
 SDK client is followed through a name or `self` attribute bound to its constructor, to a
@@ -14,7 +15,9 @@ parameter, through a property of the class that builds one (`self.sms_client.mes
 a class attribute declared with the client's type (`_client: WebClient`), and a `self` attribute that
 the project base class (in another file) sets in its `__init__`. The finding is at the first unguarded call, with the count of the others. A call is guarded when its function is decorated with a breaker (`@breaker`,
 `@circuit(...)`), when it runs inside `with breaker:`/`async with breaker...`, or when
-its function is handed to `breaker.call(...)`/`call_async(...)`. Breakers are those of
+its function is handed to `breaker.call(...)`/`call_async(...)`, or when a home-grown breaker gates
+it: an `if` testing a health or breaker check that leaves first (`if not s3_is_healthy(): raise ...`),
+in its function or in every function calling it. Breakers are those of
 pybreaker, aiobreaker, purgatory and circuitbreaker, or any local object or class whose
 name says breaker/circuit. Calls to localhost, health probes (`/health`, `/ready`,
 `/ping`, ...: they are there to see the failure), fetches of a URL a user gave (the call's URL is a parameter, and every
@@ -98,6 +101,7 @@ from audit_lib.source import Project, SourceModule
 
 BREAKER_LIBRARIES = ("pybreaker", "aiobreaker", "purgatory", "circuitbreaker", "pycircuitbreaker", "breakers", "hystrix")
 BREAKER_NAME = re.compile(r"breaker|circuit", re.IGNORECASE)
+HEALTH_GATE = re.compile(r"health|breaker|circuit", re.IGNORECASE)
 # Service SDKs: the client (a class, or a factory) by qualified-name prefix, and the methods that reach the
 # service (None: every method call on the client, bar those in SDK_LOCAL_METHODS). A client whose
 # constructor connects (SMTP) is itself the call.
@@ -116,10 +120,18 @@ SDK_CLIENTS: dict[str, frozenset[str] | None] = {
     "slack_sdk.web.client.WebClient": None,
     "telegram.Bot": None,
     "slack_sdk.web.async_client.AsyncWebClient": None,
+    "minio.Minio": None,
+    "openai.OpenAI": None,
+    "openai.AsyncOpenAI": None,
+    "openai.AzureOpenAI": None,
+    "openai.AsyncAzureOpenAI": None,
+    "anthropic.Anthropic": None,
+    "anthropic.AsyncAnthropic": None,
 }
 HOLDS = "holds:"  # marks a name bound to a container of SDK clients
 SDK_LOCAL_METHODS = {"generate_presigned_url", "generate_presigned_post", "get_paginator", "can_paginate", "get_waiter",
-                     "close", "Bucket", "Object"}
+                     "close", "Bucket", "Object", "presigned_get_object", "presigned_put_object", "presigned_url",
+                     "with_options", "copy"}
 CONNECTING_CALLS = {"smtplib.SMTP": "smtp", "smtplib.SMTP_SSL": "smtp", "aiosmtplib.send": "smtp",
                     "websockets.connect": "websocket", "websockets.client.connect": "websocket",
                     "websockets.asyncio.client.connect": "websocket", "websocket.create_connection": "websocket"}
@@ -144,7 +156,7 @@ def check(project: Project) -> Iterator[Finding]:
         calls += [c for c in _sdk_calls(module, project) if id(c.node) not in known]
         calls = [c for c in calls if not _start_up_only(module, project, c) and not _cached_fallback(module, c)
                  and not _tenant_configured(module, project, c.node) and not _many_destinations(module, c)]
-        unguarded = sorted((c for c in calls if not _guarded(module, c, guarded_functions)), key=lambda c: c.line)
+        unguarded = sorted((c for c in calls if not _guarded(module, c, guarded_functions, project)), key=lambda c: c.line)
         if not unguarded:
             continue
         first = unguarded[0]
@@ -185,7 +197,8 @@ def _sdk_calls(module: SourceModule, project: Project) -> list[OutboundCall]:
         receiver = node.func.value
         while isinstance(receiver, ast.Attribute) and dotted(receiver) not in clients:
             receiver = receiver.value  # client.emails.send(...): a call through the client's parts
-        sdk = clients.get(dotted(receiver) or "")
+        sdk = clients.get(dotted(receiver) or "") if not isinstance(receiver, ast.Call) \
+            else _sdk_of_value(module, project, receiver)  # client().put_object(...): a factory's client
         if sdk is None or sdk.startswith(HOLDS):
             continue
         methods = SDK_CLIENTS[sdk]
@@ -301,7 +314,7 @@ def _sdk_of_value(module: SourceModule, project: Project, value: ast.expr) -> st
         return sdk
     function = _project_function(module, project, value, name)
     if function is None:
-        return None
+        return _lambda_factory_sdk(module, project, name)
     owner, fn = function
     if fn.returns is not None:
         return _sdk_of_type(owner, fn.returns)
@@ -525,7 +538,9 @@ def _functions_handed_to_breakers(project: Project) -> set[str]:
     return names
 
 
-def _guarded(module: SourceModule, call: OutboundCall, guarded_functions: set[str]) -> bool:
+def _guarded(module: SourceModule, call: OutboundCall, guarded_functions: set[str], project: Project | None = None) -> bool:
+    if project is not None and _health_gated(module, project, call.node):
+        return True
     for parent in ancestors(module, call.node):
         if isinstance(parent, FUNCTION_TYPES):
             if parent.name in guarded_functions or any(_names_breaker(d) for d in parent.decorator_list):
@@ -719,4 +734,45 @@ def _many_destinations(module: SourceModule, call: OutboundCall) -> bool:
         if isinstance(loop.target, ast.Name) and loop.target.id == url.id:
             source = dotted(loop.iter) or ""
             return bool(source) and not source.rsplit(".", 1)[-1].isupper() and not CONFIGURATION.search(source)
+    return False
+
+
+def _lambda_factory_sdk(module: SourceModule, project: Project, name: str) -> str | None:
+    """The SDK client that a ``self`` attribute holding a factory lambda builds
+    (``self.get_client = lambda: AsyncOpenAI(...)``, then ``client = self.get_client()``)."""
+    if not name.startswith("self.") or name.count(".") != 1:
+        return None
+    made = {_sdk_of_value(module, project, node.value.body) for node in walk_nodes(module.tree)
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and dotted(node.targets[0]) == name
+            and isinstance(node.value, ast.Lambda)}
+    return next(iter(made)) if len(made) == 1 else None
+
+
+def _health_gated(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    """A call that a home-grown breaker gates: it runs only after a check of the dependency's recent
+    failures (``if not TokenBucket.s3_is_healthy(): raise ...`` before it, or ``if breaker_open(): return``),
+    in its own function or in every function that calls it."""
+    fn = next((p for p in ancestors(module, call) if isinstance(p, FUNCTION_TYPES)), None)
+    if fn is None:
+        return False
+    if _gate_before(module, fn, call):
+        return True
+    callers = [(m, c) for m, c in _calls_named(project).get(fn.name, ()) if not is_test_file(m) and c is not call]
+    return bool(callers) and all(
+        _gate_before(m, next((p for p in ancestors(m, c) if isinstance(p, FUNCTION_TYPES)), None), c) for m, c in callers)
+
+
+def _gate_before(module: SourceModule, fn: ast.AST | None, call: ast.Call) -> bool:
+    """An ``if`` testing a health/breaker check that leaves the function, before ``call``; or one that
+    holds ``call`` in its body."""
+    if fn is None:
+        return False
+    for node in walk_function_body(fn):
+        if not isinstance(node, ast.If) or not any(
+                isinstance(n, ast.Call) and HEALTH_GATE.search(dotted(n.func) or "") for n in walk_nodes(node.test)):
+            continue
+        if any(n is call for stmt in node.body for n in walk_nodes(stmt)):
+            return True
+        if node.lineno < call.lineno and any(isinstance(stmt, (ast.Raise, ast.Return)) for stmt in node.body):
+            return True
     return False
