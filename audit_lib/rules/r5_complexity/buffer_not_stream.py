@@ -9,7 +9,9 @@ Reports whole payloads read into memory where streaming fits. That is:
   a download buffered in memory (also stored through Django's `field.save(name, ContentFile(data))`,
   except into a logo, avatar, icon or thumbnail field: a small picture the provider scaled down).
   A function of the project that returns such a body whole (`return response.content`) is a
-  download too, at each call. A response handed to a function of the project
+  download too, at each call, and so is a body handed to a function of the project that writes
+  that parameter to a file (`self.write_image(r.read(), ext)` where `write_image` does
+  `f.write(file_data)`). A response handed to a function of the project
   (`save_image(response)`) is followed into that function's parameter. A download of an address written in the code (a string
   literal, a module constant, a class attribute) is one known document whose size the
   authors chose, and is not reported;
@@ -142,11 +144,16 @@ def _downloads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[
             read = _whole_body(module, project, payload, responses)
             if read is None and isinstance(payload, ast.Name) and payload.id in payload_names:
                 read = payload_names[payload.id]
-            if read is None or not _is_sink(module, node):
+            if read is None:
                 continue
+            handed_to_writer = not _is_sink(module, node) and _writes_argument(project, node, arg)
+            if not (handed_to_writer or _is_sink(module, node)):
+                continue
+            written = handed_to_writer or method_name(node) in FILE_SINK_METHODS | {"save"}
             yield Finding(
                 message="a downloaded body is read whole into memory before it is "
-                        + ("written out" if method_name(node) in FILE_SINK_METHODS | {"save"} else "sent back"),
+                        + ("written out" if written else "sent back")
+                        + (f" (by {_callee(node)}())" if handed_to_writer else ""),
                 path=module.path, line=read.lineno, end_line=read.end_lineno, evidence=module.evidence(read),
                 fix="request with stream=True and copy response.iter_content(65536) (httpx: client.stream() and "
                     "iter_bytes()) to the file or a StreamingResponse",
@@ -324,6 +331,41 @@ def _is_sink(module: SourceModule, call: ast.Call) -> bool:
         field = call.func.value if isinstance(call.func, ast.Attribute) else None
         return not (isinstance(field, ast.Attribute) and SMALL_PICTURE_FIELDS.search(field.attr))
     return (call_name(module, call) or "").rsplit(".", 1)[-1] in RESPONSE_SINKS
+
+
+FILE_WRITERS = "R5.buffer-not-stream:file-writers"
+
+
+def _writes_argument(project: Project, call: ast.Call, arg: ast.expr) -> bool:
+    """``self.write_image(r.read(), suffix)`` where every ``write_image`` of the project writes that
+    parameter to a file (``f.write(file_data)``) or sends it back: the body is a download all the same."""
+    slots = _file_writers(project).get(_callee(call) or "")
+    if not slots:
+        return False
+    if arg in call.args:
+        return call.args.index(arg) in slots
+    return any(kw.value is arg and kw.arg in slots for kw in call.keywords)
+
+
+def _file_writers(project: Project) -> dict[str, set[int | str]]:
+    """Function name -> the positions (after ``self``/``cls``) and names of the parameters that every
+    definition of that name in the project hands to a file sink (``out.write(data)``, ``write_bytes(data)``)."""
+    if FILE_WRITERS in project.facts:
+        return project.facts[FILE_WRITERS]
+    writers: dict[str, set[int | str]] = {}
+    for module in project.modules:
+        if runs_offline(module, project):
+            continue
+        for fn in walk_nodes(module.tree):
+            if not isinstance(fn, FUNCTION_TYPES):
+                continue
+            own = _own_parameters(fn)
+            written = {dotted(_unwrap_bytes(module, a)) for n in walk_function_body(fn)
+                       if isinstance(n, ast.Call) and _is_sink(module, n) for a in n.args} if own else set()
+            slots = {i for i, name in enumerate(own) if name in written} | {name for name in own if name in written}
+            writers[fn.name] = writers[fn.name] & slots if fn.name in writers else slots
+    project.facts[FILE_WRITERS] = {name: slots for name, slots in writers.items() if slots}
+    return project.facts[FILE_WRITERS]
 
 
 # -- uploads ------------------------------------------------------------------------------
