@@ -560,8 +560,12 @@ def _bind(module: SourceModule, scope: _Scope, name: str, value: ast.expr) -> No
         scope.aiosql.add(name)
         return
     root = _chain_root(value)
+    innermost = _chain(value)[-1]
     if isinstance(root, ast.Call) and method_name(root) in ("select", "insert", "update", "delete", "text") or (
         called.split(".")[-1] in ("select", "insert", "update", "delete") and _is_sqlalchemy_function(module, value)
+    ) or (  # ``stmt = db.update(User).where(...).values(...)``: Flask-SQLAlchemy's db (or ``sa``) builds it
+        method_name(innermost) in ("select", "insert", "update", "delete") and isinstance(innermost.func, ast.Attribute)
+        and dotted(innermost.func.value) in ("db", "sa", "sqlalchemy") and _is_sqlalchemy_module(module)
     ):
         scope.statements[name] = value
         return
