@@ -29,7 +29,8 @@ never filled from the settings; or sets a `self` attribute from it, calls a meth
 reads it, builds its client through one, or is called only by functions of its file that read it),
 calls the code itself treats as going to anyone's URL (through an SSRF guard: `advocate`, a client
 built with a safe/SSRF `transport=`; or to each URL of a list in turn, `for url in subscriber_urls`),
-calls made once at start-up (in a Django
+checks for a new release of the product itself (in a function named for one: `run_version_check`,
+`check_for_updates`, `get_latest_release`; daily or cached, for an admin's banner), calls made once at start-up (in a Django
 `AppConfig.ready()`, discord.py's `cog_load`/`setup_hook`, or a function of the file only those
 call: nothing repeats them while the dependency is down), calls in a memoized function
 (`@cached(TTLCache(...))`, `@lru_cache`) that turns their failure into a value (a `try` whose
@@ -101,6 +102,8 @@ from audit_lib.source import Project, SourceModule
 
 BREAKER_LIBRARIES = ("pybreaker", "aiobreaker", "purgatory", "circuitbreaker", "pycircuitbreaker", "breakers", "hystrix")
 BREAKER_NAME = re.compile(r"breaker|circuit", re.IGNORECASE)
+RELEASE_CHECK = re.compile(r"(?i)version_?check|check_?(for_?)?(new_?)?(version|update|release)s?|update_?check|"
+                           r"latest_?(\w+_)?(release|version)")
 HEALTH_GATE = re.compile(r"health|breaker|circuit", re.IGNORECASE)
 # Service SDKs: the client (a class, or a factory) by qualified-name prefix, and the methods that reach the
 # service (None: every method call on the client, bar those in SDK_LOCAL_METHODS). A client whose
@@ -155,6 +158,7 @@ def check(project: Project) -> Iterator[Finding]:
         known = {id(c.node) for c in calls}
         calls += [c for c in _sdk_calls(module, project) if id(c.node) not in known]
         calls = [c for c in calls if not _start_up_only(module, project, c) and not _cached_fallback(module, c)
+                 and not _release_check(module, c.node)
                  and not _tenant_configured(module, project, c.node) and not _many_destinations(module, c)]
         unguarded = sorted((c for c in calls if not _guarded(module, c, guarded_functions, project)), key=lambda c: c.line)
         if not unguarded:
@@ -776,3 +780,11 @@ def _gate_before(module: SourceModule, fn: ast.AST | None, call: ast.Call) -> bo
         if node.lineno < call.lineno and any(isinstance(stmt, (ast.Raise, ast.Return)) for stmt in node.body):
             return True
     return False
+
+
+def _release_check(module: SourceModule, call: ast.Call) -> bool:
+    """A check for a new release of the product itself, in a function named for it (``run_version_check``,
+    ``check_for_updates``, ``get_latest_github_release``): run daily or cached, for an admin's banner. When
+    it fails nothing waits on it and nothing cascades: no dependency for a breaker to guard."""
+    fn = next((p for p in ancestors(module, call) if isinstance(p, FUNCTION_TYPES)), None)
+    return fn is not None and bool(RELEASE_CHECK.search(fn.name))
