@@ -49,6 +49,7 @@ import sqlglot
 from sqlglot import exp
 
 from audit_lib.findings import Confidence
+from audit_lib.libs import repositories as _repositories
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
@@ -1445,14 +1446,15 @@ def _receiver_class(module: SourceModule, project: Project | None, node: ast.AST
                     self_class: _ClassRef | None) -> _ClassRef | None:
     """The project class of the object a method is called on, when certain (``repo``, ``self.repo``,
     ``Repo(session)``, ``Model.query.get(pk)``, ``self.form_class()``)."""
+    found = None
     if isinstance(node, ast.Name):
-        return _local_classes(module, project, fn).get(node.id)
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+        found = _local_classes(module, project, fn).get(node.id)
+    elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
         cls = self_class or _enclosing_class(module, node)
-        return _attribute_classes(project, cls).get(node.attr) if cls is not None else None
-    if isinstance(node, ast.Call):
-        return _value_class(module, project, node, self_class or _enclosing_class(module, node))
-    return None
+        found = _attribute_classes(project, cls).get(node.attr) if cls is not None else None
+    elif isinstance(node, ast.Call):
+        found = _value_class(module, project, node, self_class or _enclosing_class(module, node))
+    return found or _repositories.receiver(module, project, node, fn, self_class)  # repository layers
 
 
 def receiver_class(module: SourceModule, project: Project | None, node: ast.AST) -> _ClassRef | None:
@@ -1604,7 +1606,7 @@ _OBJECT_METHODS = {"add", "add_all", "delete", "merge"}
 def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth: int, seen: tuple[int, ...],
               self_class: _ClassRef | None) -> list[DbOp]:
     ops = list(function_ops(module, fn, project))
-    models = _class_models(project, self_class)
+    models = _repositories.bound_models(project, self_class, _class_models(project, self_class))
     if models:
         ops = [_with_class_models(module, fn, op, models) for op in ops]
     if depth <= 0 and len(seen) >= _MAX_FRAMES:
@@ -1623,7 +1625,8 @@ def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth:
             continue
         inner = _expanded(helper_module, project, helper, depth - (0 if same_object else 1), (*seen, id(helper)),
                           helper_class)
-        helper_models = _class_models(project, helper_class)
+        helper_models = _repositories.bound_models(project, helper_class, _class_models(project, helper_class))
+        start = len(ops)
         for op in inner:
             if _creates_missing(helper_module, op):
                 continue
@@ -1632,6 +1635,7 @@ def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth:
                                lazy=op.lazy and not evaluated_in_place(helper_module, op.call),
                                helper_transaction=op.helper_transaction or in_transaction(helper_module, op.call, helper),
                                confidence=min(op.confidence, Confidence.medium)))
+        ops[start:] = _repositories.refine(helper, ops[start:], helper_models)
     ops.sort(key=lambda o: (o.call.lineno, o.call.col_offset))
     return ops
 

@@ -517,3 +517,127 @@ def test_a_loaded_row_saved_through_its_mixin_is_an_update_and_unknown_rows_are_
     assert [op for op in _expanded_of(project, module, "rename") if op[2]] == [
         (db.UPDATE, {"Member"}, "save"), (db.COMMIT, set(), "save")]
     assert _expanded_of(project, module, "unknown") == []
+
+
+# -- a generic repository layer (audit_lib/libs/repositories.py) ----------------------------
+
+GENERIC_REPOSITORIES = '''
+    from functools import cached_property
+    from typing import Generic, TypeVar
+    from sqlalchemy import select
+
+    S = TypeVar("S")
+    Model = TypeVar("Model")
+
+
+    class Repo(Generic[S, Model]):
+        def __init__(self, session, key, sql_model: type[Model], schema: type[S]):
+            self.session = session
+            self.key = key
+            self.model = sql_model
+
+        def _query(self):
+            return select(self.model)
+
+        def get_one(self, value):
+            q = self._query().filter_by(**{self.key: value})
+            return self.session.execute(q).scalars().one_or_none()
+
+        def update(self, value, data):
+            entry = self.session.execute(self._query().filter_by(id=value)).scalars().one()
+            entry.apply(data)
+            self.session.commit()
+            return entry
+
+
+    class GroupRepo(Repo[S, Model]):
+        def __init__(self, session, key, sql_model: type[Model], schema: type[S], *, group):
+            super().__init__(session, key, sql_model, schema)
+
+
+    class UserRepo(GroupRepo[UserOut, User]):
+        def update(self, value, data):
+            return super().update(value, data)
+
+
+    class Repos:
+        def __init__(self, session):
+            self.session = session
+
+        @cached_property
+        def users(self) -> UserRepo:
+            return UserRepo(self.session, "id", User, UserOut, group=None)
+
+        @property
+        def tags(self):
+            return GroupRepo(self.session, "slug", Tag, TagOut, group=None)
+
+
+    def get_repos(session):
+        return Repos(session)
+'''
+
+
+def test_repositories_built_by_a_registry_read_and_write_their_model(tmp_path: Path):
+    layer = module_of(GENERIC_REPOSITORIES, "app/repos.py")
+    module = module_of('''
+        from app.repos import Repos, get_repos
+
+        class Service:
+            def __init__(self, repos: Repos):
+                self.repos = repos
+
+            def tag(self, slug):
+                return self.repos.tags.get_one(slug)
+
+        def bump(session, user_id):
+            repos = get_repos(session)
+            user = repos.users.get_one(user_id)
+            repos.users.update(user_id, user)
+    ''', "app/service.py")
+    project = Project(tmp_path, [layer, module], [])
+    assert _expanded_of(project, module, "tag") == [(db.READ, {"Tag"}, "get_one")]
+    ops = [(kind, tables, through) for kind, tables, through in _expanded_of(project, module, "bump")]
+    # the update loads the row (a read), changes it in Python and commits: an UPDATE of users
+    assert ops == [(db.READ, {"User"}, "get_one"), (db.READ, {"User"}, "update"), (db.UPDATE, {"User"}, "update"),
+                   (db.COMMIT, set(), "update")]
+    fn = next(f for f in functions(module.tree) if f.name == "bump")
+    read = db.expanded_ops(module, project, fn)[0]
+    assert read.method == "one_or_none"  # one row, which the caller may change and write back
+
+
+def test_a_repository_method_read_on_its_own_does_not_follow_super(tmp_path: Path):
+    layer = module_of(GENERIC_REPOSITORIES, "app/repos.py")
+    project = Project(tmp_path, [layer], [])
+    # Repo.update on its own: the statement of its query builder, the model unknown
+    assert _expanded_of(project, layer, "update") == [(db.EXECUTE, set(), None), (db.COMMIT, set(), None)]
+    user_update = [f for f in functions(layer.tree) if f.name == "update"][1]
+    assert db.expanded_ops(layer, project, user_update) == []
+
+
+def test_a_registry_with_an_uncertain_model_binds_none(tmp_path: Path):
+    layer = module_of('''
+        from functools import cached_property
+
+        class Repo:
+            def __init__(self, session, first, second):
+                self.session = session
+                self.model = first
+                self.other_model = second
+
+            def get_one(self, value):
+                return self.session.execute(self.query(value)).scalars().one()
+
+        class Repos:
+            @property
+            def pairs(self):
+                return Repo(self.session, User, Tag)
+    ''', "app/repos.py")
+    module = module_of('''
+        from app.repos import Repos
+
+        def f(repos: Repos):
+            return repos.pairs.get_one(1)
+    ''', "app/service.py")
+    project = Project(tmp_path, [layer, module], [])
+    assert _expanded_of(project, module, "f") == [(db.EXECUTE, set(), "get_one")]
