@@ -11,7 +11,8 @@ from the rows of an imported file
 (`csv.reader`/`csv.DictReader`; also handed to a function a request handler picks from a
 dispatch table, `loaders[kind](reader)`, whose parameters are the request's data) or from a
 list of keys the function is handed
-(`ids: List[str]`, `names: list[int]`: one lookup per key where one `IN` would do),
+(`ids: List[str]`, `names: list[int]`: one lookup per key where one `IN` would do) or of rows of a
+model of the project it is handed (`users: list[User]`, `topics: Iterable["Topic"]`),
 directly or through a helper function of the same code base that queries (or returns the
 rows of a query it assembles through several names, or hands the query it builds to another
 function that runs it: `return one_or_abort(query)`, three helpers deep, or returns a SQLAlchemy
@@ -589,6 +590,8 @@ class _RowSources:
                 self.kind[arg.arg] = "request data"
             elif _keys_annotation(arg.annotation):
                 self.kind[arg.arg] = "keys passed in"  # ids: List[str], ids: list[UUID]
+            elif _rows_annotation(project, arg.annotation):
+                self.kind[arg.arg] = "rows passed in"  # topics: list[Topic], users: Iterable[User]
         if not is_handler and handlers:
             for name in _handed_request_data(module, project, fn, handlers):
                 self.kind.setdefault(name, "request data")
@@ -711,6 +714,35 @@ def _queryset_method(module: SourceModule, fn: ast.AST) -> bool:
 
 KEY_TYPES = {"int", "str", "UUID", "UUID4", "uuid.UUID"}
 SEQUENCE_TYPES = {"list", "List", "Sequence", "Iterable", "set", "Set", "frozenset", "FrozenSet", "Collection"}
+
+
+def _rows_annotation(project: Project, annotation: ast.AST | None) -> bool:
+    """``list[Topic]``, ``Iterable["User"]``, ``QuerySet[Order]``: a parameter that holds rows of a
+    model of the project, as many as the caller loaded."""
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return any(_rows_annotation(project, side) for side in (annotation.left, annotation.right))
+    if not isinstance(annotation, ast.Subscript):
+        return False
+    outer = (dotted(annotation.value) or "").rsplit(".", 1)[-1]
+    if outer == "Optional":
+        return _rows_annotation(project, annotation.slice)
+    inner = string_value(annotation.slice) or dotted(annotation.slice) or ""
+    return outer in SEQUENCE_TYPES | {"QuerySet"} and inner.rsplit(".", 1)[-1] in _model_classes(project)
+
+
+def _model_classes(project: Project) -> frozenset[str]:
+    """Names of the project's ORM model classes: Django models (deriving from ``Model``), SQLAlchemy
+    and Flask-SQLAlchemy models (``db.Model``, a class with ``__tablename__``, or deriving from one)."""
+    cached = project.facts.get("r1.model_classes")
+    if cached is not None:
+        return cached
+    tabled = {cls.name for m in project.modules if "__tablename__" in m.text for cls in m.nodes_of(ast.ClassDef)
+              if any(isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__tablename__"
+                                                       for t in s.targets) for s in cls.body)}
+    result = frozenset(name for name in db.class_bases(project)
+                       if "Model" in _project_bases(project, name) - {name} or _project_bases(project, name) & tabled)
+    project.facts["r1.model_classes"] = result
+    return result
 
 
 def _keys_annotation(annotation: ast.AST | None) -> bool:
