@@ -36,7 +36,9 @@ inserts that cannot run twice for one target -- a model with a unique key on cli
 default, a primary key the client supplies -- `primary_key=True` without a default on a Django field
 that is not an `AutoField` or on a SQLAlchemy column of a non-integer type, or a primary key of
 several columns --, unless the insert or the model's own `__init__` fills it with a generated value such as a
-file name, `uuid4()` or a helper's slug with a random suffix), a `try` that catches the unique violation, `if not owner.relation:` around the
+file name, `uuid4()` or a helper's slug with a random suffix), a raw SQL insert into a table
+that a migration or schema file gives a key of several columns (Alembic `op.create_primary_key`
+over two columns, a `UniqueConstraint("a", "b")`, `CREATE TABLE ... PRIMARY KEY (a, b)`), a `try` that catches the unique violation, `if not owner.relation:` around the
 insert that fills it, a set-state action that creates the owner's row only in the branch where the
 owner has none (`if source.star: source.star.starred = True` / `else: add(SourceStar(source))`), a one-to-one guard `if hasattr(user, "profile"): raise`, an early
 exit answering 409 or 429, a delete of the same rows first (a replace), a set-up wizard
@@ -342,6 +344,65 @@ def _unique_models(project: Project) -> tuple[set[str], dict[str, list[str]]]:
     return declared, bases
 
 
+MIGRATION_KEYS = ("create_table", "create_primary_key", "create_unique_constraint", "create_index")
+SQL_TABLE = re.compile(r"create\s+table\s+(?:if\s+not\s+exists\s+)?([\w.\"]+)\s*\((.*?)\)\s*;", re.I | re.S)
+SQL_KEY = re.compile(r"(primary\s+key|\bunique)\s*\([^)]*,[^)]*\)", re.I)
+SQL_UNIQUE_INDEX = re.compile(
+    r"create\s+unique\s+index\s+(?:if\s+not\s+exists\s+)?\w*\s*on\s+(?:only\s+)?([\w.\"]+)\s*(?:using\s+\w+\s*)?\([^)]*,", re.I)
+
+
+def _migration_keyed(project: Project, table: str) -> bool:
+    """Whether a migration or schema file gives ``table`` a key on client data (see
+    :func:`_migration_keys`). Used for raw SQL inserts, which have no model class to read."""
+    if "r2.migration_keys" not in project.facts:
+        project.facts["r2.migration_keys"] = {db.normalize_table(t) for t in _migration_keys(project)}
+    return db.normalize_table(table) in project.facts["r2.migration_keys"]
+
+
+def _migration_keys(project: Project) -> set[str]:
+    """Tables a migration gives a key of several columns (a link row such as
+    ``(follower_id, following_id)``, which the same action repeats): an Alembic ``op.create_table``
+    with two primary-key columns, a ``PrimaryKeyConstraint`` or ``UniqueConstraint`` of several
+    columns, ``op.create_primary_key``/``op.create_unique_constraint``/a unique
+    ``op.create_index`` over several columns; in ``.sql`` files ``PRIMARY KEY (a, b)``,
+    ``UNIQUE (a, b)`` or ``CREATE UNIQUE INDEX ... ON t (a, b)``. A single unique column is left to
+    the model or to the reader: a retried insert then fails instead of returning the first result."""
+    keyed: set[str] = set()
+    for module in project.modules:
+        if not any(name in module.text for name in MIGRATION_KEYS):
+            continue
+        for call in module.nodes_of(ast.Call):
+            verb = (dotted(call.func) or "").split(".")[-1]
+            if verb not in MIGRATION_KEYS or not call.args:
+                continue
+            table = call.args[0] if verb == "create_table" else call.args[1] if len(call.args) > 1 else None
+            name = table.value if isinstance(table, ast.Constant) and isinstance(table.value, str) else None
+            if name is None:
+                continue
+            if verb == "create_table":
+                parts = [a for a in call.args[1:] if isinstance(a, ast.Call)]
+                keys = [a for a in parts if any(k.arg == "primary_key" and isinstance(k.value, ast.Constant)
+                                                and k.value.value is True for k in a.keywords)]
+                if len(keys) > 1 or any((dotted(a.func) or "").endswith(("UniqueConstraint", "PrimaryKeyConstraint"))
+                                        and len(a.args) > 1 for a in parts):
+                    keyed.add(name)
+                continue
+            columns = call.args[2] if len(call.args) > 2 else None
+            if not (isinstance(columns, (ast.List, ast.Tuple)) and len(columns.elts) > 1):
+                continue
+            if verb != "create_index" or any(k.arg == "unique" and isinstance(k.value, ast.Constant)
+                                             and k.value.value is True for k in call.keywords):
+                keyed.add(name)
+    for path in project.sql_files:
+        try:
+            text = path.read_text(errors="replace")
+        except OSError:
+            continue
+        keyed |= {m.group(1) for m in SQL_TABLE.finditer(text) if SQL_KEY.search(m.group(2))}
+        keyed |= {m.group(1) for m in SQL_UNIQUE_INDEX.finditer(text)}
+    return keyed
+
+
 def _generated_in_class(cls: ast.ClassDef) -> set[str]:
     """Fields a method of the model fills with a generated value (``self.uuid = str(uuid.uuid4())``
     in ``__init__``): unique on every insert, so not a key a retry would repeat."""
@@ -546,7 +607,8 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST) -> tuple[
             continue
         if _deduplicated(module, fn, op, ops) or _replaced(op, ops) or _created_once(module, project, fn, op) or (
                 op.tables and all(_natural_unique(project, t) for t in op.tables)
-                and not _generated_key(module, project, fn, op)):
+                and not _generated_key(module, project, fn, op)) or (
+                op.sql is not None and op.tables and all(_migration_keyed(project, t) for t in op.tables)):
             guarded = True  # the rows inserted after it belong to it: a retry is refused before reaching them
         elif not guarded:
             inserts.append(op)
