@@ -9,7 +9,16 @@ from __future__ import annotations
 import ast
 import re
 
-from audit_lib.pyast import FUNCTION_TYPES, call_name, dotted, is_none, method_name, qualified, walk_function_body
+from audit_lib.pyast import (
+    FUNCTION_TYPES,
+    call_name,
+    dotted,
+    enclosing_function,
+    is_none,
+    method_name,
+    qualified,
+    walk_function_body,
+)
 from audit_lib.source import Project, SourceModule
 
 # Calls that open a connection to a database server (network, authentication, backend process).
@@ -49,12 +58,27 @@ SOCKETS = {"socket.socket", "socket.create_connection", "websocket.create_connec
 # Child processes: reaped by wait()/communicate() (or `with`), else a zombie and open pipes remain.
 PROCESSES = {"subprocess.Popen", "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell"}
 
+# Clients of other servers (and image files) that hold sockets, threads or a file until closed: close(), an
+# LDAP connection's unbind(), a Cassandra cluster's shutdown().
+SERVICE_CLIENTS = {
+    "ldap3.Connection": "LDAP connection", "ldap.initialize": "LDAP connection",
+    "pymongo.MongoClient": "MongoDB client", "pymongo.mongo_client.MongoClient": "MongoDB client",
+    "motor.motor_asyncio.AsyncIOMotorClient": "MongoDB client",
+    "cassandra.cluster.Cluster": "Cassandra cluster",
+    "openai.OpenAI": "OpenAI client", "openai.AsyncOpenAI": "OpenAI client",
+    "PIL.Image.open": "image file",
+}
+IMAGE_OPENERS = {"PIL.Image.open"}
+PATH_MAKERS = {"Path", "PurePath", "join", "abspath", "realpath", "str", "fspath"}
+PATH_TYPES = {"Path", "PurePath", "str", "PathLike", "StrPath"}
+SERVICE_CLIENT_CLOSERS = {"unbind", "unbind_s", "unbind_ext", "unbind_ext_s", "shutdown"}
+
 # Archives opened for writing: close() writes the central directory; without it the archive is unreadable.
 WRITTEN_ARCHIVES = {"zipfile.ZipFile"}
 
 RESOURCE_TAILS = {name.rsplit(".", 1)[-1] for name in (
     *DB_CONNECT, *LOCAL_DB_CONNECT, *DB_POOLS, *ENGINES, *REDIS_CLIENTS, *HTTP_CLIENTS, *FILE_OPENERS, *SOCKETS,
-    *PROCESSES, *WRITTEN_ARCHIVES)}
+    *PROCESSES, *WRITTEN_ARCHIVES, *SERVICE_CLIENTS)}
 REEXPORT_DEPTH = 3  # package __init__ files re-exporting a function, followed this many times
 CONTEXT_MANAGER_DECORATORS = {"contextlib.contextmanager", "contextlib.asynccontextmanager"}
 FACTORY_DEPTH = 3  # project functions returning a resource made by another such function, followed this deep
@@ -107,7 +131,29 @@ def resource_kind(module: SourceModule, call: ast.Call) -> str | None:
         return "socket"
     if name in PROCESSES:
         return "process"
-    return None
+    if name in IMAGE_OPENERS and not _names_a_path(module, call):
+        return None  # Pillow leaves a file object it is given to its owner
+    return SERVICE_CLIENTS.get(name)
+
+
+def _names_a_path(module: SourceModule, call: ast.Call) -> bool:
+    """Whether the first argument of ``Image.open(...)`` is a path (Pillow opens and owns the file) rather
+    than a file object: a string, ``base / name``, ``Path(...)``/``os.path.join(...)``, a parameter annotated
+    ``Path``/``str``, or a name or attribute called like one (``image_path``, ``self.filename``)."""
+    arg = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "fp"), None)
+    if isinstance(arg, (ast.JoinedStr, ast.BinOp)) or isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return True
+    if isinstance(arg, ast.Call):
+        return (call_name(module, arg) or "").rsplit(".", 1)[-1] in PATH_MAKERS
+    name = (dotted(arg) or "").rsplit(".", 1)[-1]
+    if any(word in name.lower() for word in ("path", "filename")):
+        return True
+    fn = enclosing_function(module, call)
+    if fn is None or not isinstance(arg, ast.Name):
+        return False
+    params = [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
+    hint = next((a.annotation for a in params if a.arg == arg.id and a.annotation is not None), None)
+    return (dotted(hint) or "").rsplit(".", 1)[-1] in PATH_TYPES
 
 
 def _writing_mode(call: ast.Call) -> bool:

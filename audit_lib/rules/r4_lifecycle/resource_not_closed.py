@@ -20,7 +20,10 @@ result is dropped is a detached child, on purpose, and is not reported, nor is o
 started in a session of its own: `start_new_session=True`, `preexec_fn=os.setsid`, or
 `os.setsid()` called first by the process that starts it),
 HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
-`aiohttp.ClientSession`), and connections checked out of a pool or engine
+`aiohttp.ClientSession`), clients of other servers (ldap3's `Connection` and python-ldap's
+`ldap.initialize`, closed by `unbind()`/`unbind_s()`; `pymongo.MongoClient`; a Cassandra
+`Cluster`, closed by `shutdown()`; `openai.OpenAI`/`AsyncOpenAI`), Pillow's `Image.open` of a
+path (given a file object, Pillow leaves it to its owner), and connections checked out of a pool or engine
 (`pool.getconn()`, `await pool.acquire()` on a receiver named like a pool,
 `engine.connect()`, `engine.raw_connection()`, also on an engine from a getter,
 `backend.get_write_engine().connect()`), which must go back with
@@ -94,7 +97,8 @@ Decisions:
   Django management commands stay audited (some run as long-lived workers), and so
   does the `__init__.py` of a package named `migrations` (application code). But a
   resource opened once by a command's entry point (the `handle()` of a management
-  command, a click/typer `@...command` function), outside any loop, is not reported:
+  command, a click/typer `@...command` function, or a command method that only `handle()`
+  calls), outside any loop, is not reported:
   there is one per run, and it dies with the process.
 - `with engine.connect().execution_options(...) as conn`: `execution_options` returns the
   same connection, so the `with` closes it.
@@ -152,8 +156,11 @@ from audit_lib.pyast import (
 from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
     CLOSE_METHODS,
+    COMMANDS_PATH,
     ENGINES,
     PROCESSES,
+    SERVICE_CLIENT_CLOSERS,
+    SERVICE_CLIENTS,
     context_generator,
     is_cursor_call,
     is_lifespan,
@@ -277,14 +284,31 @@ def _once_per_command_run(module: SourceModule, fn: ast.AST, call: ast.Call) -> 
         and any((qualified(module, b) or "") in COMMAND_BASES for b in cls.bases)
         or any((dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] == "command"
                for d in fn.decorator_list))
-    if not command:
+    if not command and not _run_once_by_handle(module, fn):
         return False
-    for outer in ancestors(module, call):
+    return _outside_loops(module, fn, call)
+
+
+def _outside_loops(module: SourceModule, fn: ast.AST, node: ast.AST) -> bool:
+    for outer in ancestors(module, node):
         if outer is fn:
             return True
         if isinstance(outer, (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
             return False  # one per item
     return False
+
+
+def _run_once_by_handle(module: SourceModule, fn: ast.AST) -> bool:
+    """A method of a management command that only its ``handle()`` calls, outside any loop
+    (``def handle(self, **options): self.import_dump(...)``)."""
+    cls = module.parents.get(fn)
+    if not (isinstance(cls, ast.ClassDef) and COMMANDS_PATH.search(module.path)):
+        return False
+    handle = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "handle"), None)
+    calls = [n for n in walk_nodes(cls) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+             and n.func.attr == fn.name and dotted(n.func.value) == "self"]
+    return handle is not None and bool(calls) and \
+        all(enclosing_function(module, c) is handle and _outside_loops(module, handle, c) for c in calls)
 
 
 def _is_session_factory(module: SourceModule, project: Project, call: ast.Call,
@@ -652,6 +676,8 @@ def _keeps_callback(module: SourceModule, call: ast.AST, method: ast.Attribute) 
 
 
 def _closers(factory: str) -> set[str]:
+    if factory in SERVICE_CLIENTS:
+        return CLOSE_METHODS | SERVICE_CLIENT_CLOSERS
     return CLOSE_METHODS | PROCESS_WAITS if factory in PROCESSES else CLOSE_METHODS
 
 
