@@ -628,13 +628,23 @@ def _config_derived_attributes(module: SourceModule, project: Project, fn: ast.A
     owner = next((p for p in ancestors(module, fn) if isinstance(p, ast.ClassDef)), None)
     if owner is None:
         return set()
+    classes = {n.name: n for n in module.tree.body if isinstance(n, ast.ClassDef)}
+    lineage, pending = [], [owner]
+    while pending:  # the class and its bases of the same file (Kibana(BaseElasticSearch))
+        cls = pending.pop()
+        if cls not in lineage:
+            lineage.append(cls)
+            pending.extend(classes[b.id] for b in cls.bases if isinstance(b, ast.Name) and b.id in classes)
     found: set[str] = set()
-    for method in (n for n in owner.body if isinstance(n, FUNCTION_TYPES)):
-        for node in walk_function_body(method):
-            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and dotted(t.value) == "self"
-                                                    for t in node.targets) \
-                    and _config_reads(project, method, node.value):
-                found.update(t.attr for t in node.targets if isinstance(t, ast.Attribute))
+    for method in (n for cls in lineage for n in cls.body if isinstance(n, FUNCTION_TYPES)):
+        local: set[str] = set()  # user = self.configuration.get("user"); self.auth = Auth(user, ...)
+        for node in sorted((n for n in walk_function_body(method) if isinstance(n, ast.Assign)), key=lambda n: n.lineno):
+            derived = _config_reads(project, method, node.value) or any(
+                isinstance(n, ast.Name) and n.id in local for n in walk_nodes(node.value))
+            if not derived:
+                continue
+            local.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            found.update(t.attr for t in node.targets if isinstance(t, ast.Attribute) and dotted(t.value) == "self")
     return found
 
 
