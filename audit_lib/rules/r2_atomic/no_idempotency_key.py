@@ -41,7 +41,8 @@ that a migration or schema file gives a key of several columns (Alembic `op.crea
 over two columns, a `UniqueConstraint("a", "b")`, `CREATE TABLE ... PRIMARY KEY (a, b)`), a `try` that catches the unique violation, `if not owner.relation:` around the
 insert that fills it, a set-state action that creates the owner's row only in the branch where the
 owner has none (`if source.star: source.star.starred = True` / `else: add(SourceStar(source))`), a one-to-one guard `if hasattr(user, "profile"): raise`, an early
-exit answering 409 or 429, a delete of the same rows first (a replace), a set-up wizard
+exit answering 409 or 429, a delete of the same rows first (a replace, also a restore that empties a table object and
+refills it: `execute(table.delete())` then `execute(insert(table), rows)`), a set-up wizard
 under `if not is_setup():` --
 handlers that read the key (`request.headers.get("Idempotency-Key")`, an
 `idempotency_key` header parameter), handlers under a decorator or a middleware of the
@@ -485,12 +486,36 @@ def _natural_primary_key(name: str, node: ast.Call, keywords: dict[str, ast.expr
     return False
 
 
-def _replaced(insert: db.DbOp, ops: list[db.DbOp]) -> bool:
+def _replaced(module: SourceModule, project: Project, insert: db.DbOp, ops: list[db.DbOp]) -> bool:
     """A delete of the same table before the insert: the handler replaces the row (a new reset code
-    for the user), so a retry leaves one row, not two."""
+    for the user), so a retry leaves one row, not two. Also a helper that empties a table object and
+    refills it (``conn.execute(table.delete())`` then ``conn.execute(insert(table), rows)``: a restore)."""
     earlier = ops[:next(i for i, op in enumerate(ops) if op is insert)]
-    return any(op.kind == db.DELETE and any(db.same_table(a, b) for a in op.tables for b in insert.tables)
-               for op in earlier)
+    if any(op.kind == db.DELETE and any(db.same_table(a, b) for a in op.tables for b in insert.tables)
+           for op in earlier):
+        return True
+    return bool(insert.through and earlier and earlier[-1].kind == db.DELETE and not earlier[-1].tables
+                and _refills_table(module, project, insert.call, 3, set()))
+
+
+def _refills_table(module: SourceModule, project: Project, call: ast.Call, depth: int, seen: set[int]) -> bool:
+    """Whether the helper ``call`` runs (or one it calls, ``depth`` deep) deletes the rows of a table
+    object and then inserts into the same object: ``X.delete()`` before ``insert(X)``."""
+    resolved = db.resolve_function(module, project, call, reexports=True) if depth > 0 else None
+    if resolved is None or id(resolved[1]) in seen:
+        return False
+    helper_module, helper = resolved
+    seen.add(id(helper))
+    emptied: set[str] = set()
+    for node in walk_function_body(helper):
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "delete" and not node.args:
+            emptied.add(dotted(node.func.value) or "")
+        elif (dotted(node.func) or "").split(".")[-1] == "insert" and node.args and dotted(node.args[0]) in emptied - {""}:
+            return True
+    return any(_refills_table(helper_module, project, node, depth - 1, seen)
+               for node in walk_function_body(helper) if isinstance(node, ast.Call))
 
 
 def _created_once(module: SourceModule, project: Project, fn: ast.AST, insert: db.DbOp) -> bool:
@@ -605,7 +630,7 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST) -> tuple[
     for op in ops:
         if op.kind != db.INSERT or op.upsert or any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables):
             continue
-        if _deduplicated(module, fn, op, ops) or _replaced(op, ops) or _created_once(module, project, fn, op) or (
+        if _deduplicated(module, fn, op, ops) or _replaced(module, project, op, ops) or _created_once(module, project, fn, op) or (
                 op.tables and all(_natural_unique(project, t) for t in op.tables)
                 and not _generated_key(module, project, fn, op)) or (
                 op.sql is not None and op.tables and all(_migration_keyed(project, t) for t in op.tables)):
