@@ -671,14 +671,15 @@ def _config_reads(project: Project, fn: ast.AST, tree: ast.AST) -> bool:
     return False
 
 
-def _filled_from_settings(project: Project, fn: ast.AST, param: str) -> bool:
-    """Whether some call of ``fn`` (by name) passes the process's settings for ``param``: a name the
-    caller imports or defines at module level (``settings``, ``config``), ``app.config``, ``os.environ``."""
+def _filled_from_settings(project: Project, fn: ast.AST, param: str, called_as: str | None = None) -> bool:
+    """Whether some call of ``fn`` (by name, or by ``called_as``: the class, for a constructor) passes the
+    process's settings for ``param``: a name the caller imports or defines at module level (``settings``,
+    ``config``), ``app.config``, ``os.environ``."""
     names = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
     position = names.index(param) if param in names else None
     if position is not None and names and names[0] in ("self", "cls"):
         position -= 1
-    for caller_module, caller in _calls_named(project).get(fn.name, ()):
+    for caller_module, caller in _calls_named(project).get(called_as or fn.name, ()):
         given = next((kw.value for kw in caller.keywords if kw.arg == param), None)
         if given is None and position is not None and 0 <= position < len(caller.args):
             given = caller.args[position]
@@ -710,6 +711,11 @@ def _set_from_constructor(project: Project, attribute: str) -> bool:
                     fn = next((p for p in ancestors(module, node) if isinstance(p, FUNCTION_TYPES)), None)
                     params = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)} if fn is not None else set()
                     from_parameter = isinstance(node.value, ast.Name) and node.value.id in params
+                    owner = module.parents.get(fn) if fn is not None else None
+                    # a constructor that some caller hands the settings (Client(settings.API)) holds the settings
+                    if from_parameter and fn.name == "__init__" and isinstance(owner, ast.ClassDef) \
+                            and _filled_from_settings(project, fn, node.value.id, owner.name):
+                        from_parameter = False
                     table.setdefault(node.targets[0].attr, []).append(from_parameter)
         project.facts["r3_self_assignments"] = table
     found = table.get(attribute, [])
