@@ -119,7 +119,9 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
                     write.through and _helper_handles_unique(module, project, write)):
                 continue
             read = _deciding_read(module, fn, reads, write) if _is_act(write) else _uniqueness_check(
-                module, fn, reads, write, ops)
+                module, fn, reads, write, ops) or next((r for r in reads if r.call.lineno < write.call.lineno and any(
+                    db.same_table(a, b) for a in r.tables for b in write.tables) and _built_when_missing(
+                    module, fn, r, _result_names(module, fn, r), write)), None)
             if read is None:
                 continue
             reported.add(id(write.call))
@@ -312,9 +314,37 @@ def _deciding_read(module: SourceModule, fn: ast.AST, reads: list[db.DbOp], writ
         if _copies_rows(module, names, write):
             continue
         if _write_depends_on(module, fn, read, names, write) or _write_depends_on(
-                module, fn, read, _flags(module, fn, read, names, write), write, flags=True):
+                module, fn, read, _flags(module, fn, read, names, write), write, flags=True) or _built_when_missing(
+                module, fn, read, names, write):
             return read
     return None
+
+
+def _built_when_missing(module: SourceModule, fn: ast.AST, read: db.DbOp, names: set[str], write: db.DbOp) -> bool:
+    """An inline get-or-create whose insert follows the branch: ``row = query.first()``, ``if not
+    row: row = Model(...)``, then ``session.add(row)`` (or ``row.save()``) after the ``if``: the new
+    instance is built only when the read found nothing."""
+    given = _written_object_names(write) & names
+    for node in walk_nodes(fn):
+        if not isinstance(node, ast.If) or not (read.call.lineno <= node.lineno < write.call.lineno) or (
+                node.end_lineno or node.lineno) >= write.call.lineno or not _missing_test(node.test, given):
+            continue
+        for statement in node.body:
+            value = statement.value.value if isinstance(statement, ast.Assign) and isinstance(
+                statement.value, ast.Await) else getattr(statement, "value", None)
+            if isinstance(statement, ast.Assign) and isinstance(value, ast.Call) and any(
+                    isinstance(t, ast.Name) and t.id in given for t in statement.targets) and (
+                    dotted(value.func) or "").split(".")[-1][:1].isupper():
+                return _runs_after(module, node, write.call)
+    return False
+
+
+def _missing_test(test: ast.AST, names: set[str]) -> bool:
+    """``not x`` or ``x is None`` for one of ``names``."""
+    tested = test.operand if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) else \
+        test.left if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is) and \
+        is_none(test.comparators[0]) else None
+    return isinstance(tested, ast.Name) and tested.id in names
 
 
 def _statement_of(module: SourceModule, node: ast.AST) -> ast.stmt | None:
