@@ -21,12 +21,15 @@ from audit_lib.pyast import (
 )
 from audit_lib.source import Project, SourceModule
 
-# Calls that open a connection to a database server (network, authentication, backend process).
+# Calls that open a connection to a database server (network, authentication, backend process). Not the
+# HTTP-based DB-API clients (pyhive.presto, trino): their "connection" holds no socket of its own.
 DB_CONNECT = {
     "psycopg.connect", "psycopg.Connection.connect", "psycopg.AsyncConnection.connect",
     "psycopg2.connect", "asyncpg.connect", "pymysql.connect", "MySQLdb.connect",
     "aiomysql.connect", "mysql.connector.connect", "aiopg.connect", "pg8000.connect",
     "pg8000.native.Connection",
+    "pyodbc.connect", "pymssql.connect", "cx_Oracle.connect", "oracledb.connect", "ibm_db_dbi.connect",
+    "pyhive.hive.connect", "impala.dbapi.connect", "snowflake.connector.connect",
     "dataset.connect",  # a dataset.Database: its own engine and connection, closed by db.close()
 }
 # Local file databases: opening one is a file open, not a network round trip.

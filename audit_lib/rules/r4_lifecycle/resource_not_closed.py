@@ -6,7 +6,8 @@ neither closed in a `finally` block nor handed to an owner. Resources are files
 (`open`, `io.open`, `gzip.open`, `Path(p).open()`, `tempfile.NamedTemporaryFile`,
 `TemporaryFile`, `SpooledTemporaryFile`, ...), database connections (`psycopg.connect`,
 `psycopg2.connect`, `asyncpg.connect`, `sqlite3.connect`, `pymysql.connect`,
-`dataset.connect`, ...),
+`dataset.connect`, `pyodbc.connect`, `pymssql.connect`, `oracledb.connect`, pyhive's
+`hive.connect`, ...),
 pools (`asyncpg.create_pool`, `psycopg_pool.ConnectionPool`, `psycopg2.pool.*`),
 cursors (`conn.cursor()`), sockets (`socket.socket`, `socket.create_connection`,
 websocket-client's `create_connection`),
