@@ -11,7 +11,8 @@ Reports whole payloads read into memory where streaming fits. That is:
   A function of the project that returns such a body whole (`return response.content`) is a
   download too, at each call, and so is a body handed to a function of the project that writes
   that parameter to a file (`self.write_image(r.read(), ext)` where `write_image` does
-  `f.write(file_data)`). A response handed to a function of the project
+  `f.write(file_data)`). A pycurl transfer written into a `BytesIO` (`setopt(pycurl.WRITEDATA, buffer)`)
+  with no `MAXFILESIZE` cap buffers the body the same way. A response handed to a function of the project
   (`save_image(response)`) is followed into that function's parameter. A download of an address written in the code (a string
   literal, a module constant, a class attribute) is one known document whose size the
   authors chose, and is not reported;
@@ -87,7 +88,7 @@ from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import runs_offline
 from audit_lib.source import Project, SourceModule
 
-WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", ".aread(", ".content", ".text")
+WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", ".aread(", ".content", ".text", "WRITEDATA", "WRITEFUNCTION")
 WHOLE_BODY_ATTRIBUTES = {"content", "text"}
 WHOLE_BODY_METHODS = {"read", "aread", "text"}
 FILE_SINK_METHODS = {"write", "write_bytes", "write_text", "writelines"}
@@ -113,8 +114,9 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     reported: set[int] = set()
     for fn in scopes:
         nodes = list(walk_function_body(fn))
-        for finding in [*_downloads(module, project, fn, nodes), *_uploads(module, fn, nodes),
-                        *_request_bodies(module, fn, nodes), *_fetchalls(module, fn, nodes)]:
+        for finding in [*_downloads(module, project, fn, nodes), *_curl_buffers(module, nodes),
+                        *_uploads(module, fn, nodes), *_request_bodies(module, fn, nodes),
+                        *_fetchalls(module, fn, nodes)]:
             if finding.line not in reported:
                 reported.add(finding.line)
                 yield finding
@@ -333,6 +335,37 @@ def _is_sink(module: SourceModule, call: ast.Call) -> bool:
     return (call_name(module, call) or "").rsplit(".", 1)[-1] in RESPONSE_SINKS
 
 
+CURL_WRITE_OPTIONS = {"WRITEDATA", "WRITEFUNCTION", "FILE"}
+CURL_SIZE_CAPS = {"MAXFILESIZE", "MAXFILESIZE_LARGE"}
+
+
+def _curl_buffers(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``c.setopt(pycurl.WRITEDATA, buffer)`` with ``buffer = BytesIO()`` (or ``WRITEFUNCTION, buffer.write``)
+    and no ``MAXFILESIZE`` set in the function: pycurl writes the whole response body into memory, however
+    large the server makes it. An address written in the code (``setopt(pycurl.URL, "https://...")``) is one
+    known document and is not reported."""
+    if not module.imports_module("pycurl"):
+        return
+    options = [(n, (dotted(n.args[0]) or "").rsplit(".", 1)[-1], n.args[1]) for n in nodes
+               if isinstance(n, ast.Call) and method_name(n) == "setopt" and len(n.args) == 2]
+    if any(option in CURL_SIZE_CAPS for _, option, _ in options) \
+            or any(option == "URL" and isinstance(value, ast.Constant) for _, option, value in options):
+        return
+    memory = {node.targets[0].id for node in nodes if isinstance(node, ast.Assign) and len(node.targets) == 1
+              and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call)
+              and (call_name(module, node.value) or "").rsplit(".", 1)[-1] in ("BytesIO", "StringIO")}
+    for call, option, value in options:
+        if option not in CURL_WRITE_OPTIONS:
+            continue
+        target = value.value if isinstance(value, ast.Attribute) and value.attr == "write" else value
+        if isinstance(target, ast.Name) and target.id in memory:
+            yield _medium_finding(
+                module, call, "pycurl writes the whole response body into an in-memory buffer with no MAXFILESIZE cap",
+                "cap the body with c.setopt(pycurl.MAXFILESIZE, limit) (and a WRITEFUNCTION that stops past "
+                "the limit), or write it to a file in chunks",
+            )
+
+
 FILE_WRITERS = "R5.buffer-not-stream:file-writers"
 
 
@@ -390,12 +423,10 @@ def _uploads(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterato
         if isinstance(owner, ast.Attribute) and owner.attr in ("file", "stream") and dotted(owner) not in uploads:
             owner = owner.value
         if dotted(owner) in uploads or _is_request_file(module, owner):
-            yield Finding(
-                message="an uploaded file is read whole into memory",
-                path=module.path, line=node.lineno, end_line=node.end_lineno, evidence=module.evidence(node),
-                confidence=Confidence.medium,
-                fix="copy it in chunks (shutil.copyfileobj(upload.file, out, 65536) or a loop of read(65536)) "
-                    "and cap its size",
+            yield _medium_finding(
+                module, node, "an uploaded file is read whole into memory",
+                "copy it in chunks (shutil.copyfileobj(upload.file, out, 65536) or a loop of read(65536)) "
+                "and cap its size",
             )
 
 
@@ -454,12 +485,10 @@ def _request_bodies(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> 
             continue
         if _consumed_whole(module, node, nodes):
             continue
-        yield Finding(
-            message="await request.body() reads the whole request body into memory",
-            path=module.path, line=node.lineno, end_line=node.end_lineno, evidence=module.evidence(node),
-            confidence=Confidence.medium,
-            fix="iterate `async for chunk in request.stream()` and cap the size (or reject large "
-                "Content-Length up front)",
+        yield _medium_finding(
+            module, node, "await request.body() reads the whole request body into memory",
+            "iterate `async for chunk in request.stream()` and cap the size (or reject large "
+            "Content-Length up front)",
         )
 
 
@@ -590,6 +619,11 @@ def _admin_only(fn: ast.AST) -> bool:
     guards.extend(d for d in [*fn.args.defaults, *fn.args.kw_defaults] if d is not None)
     return any(ADMIN_GUARD.search(n.id if isinstance(n, ast.Name) else n.attr)
                for guard in guards for n in walk_nodes(guard) if isinstance(n, (ast.Name, ast.Attribute)))
+
+
+def _medium_finding(module: SourceModule, node: ast.AST, message: str, fix: str) -> Finding:
+    return Finding(message=message, path=module.path, line=node.lineno, end_line=node.end_lineno,
+                   evidence=module.evidence(node), confidence=Confidence.medium, fix=fix)
 
 
 def _arguments(fn: ast.AST) -> list[ast.arg]:
