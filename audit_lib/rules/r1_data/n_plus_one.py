@@ -55,6 +55,12 @@ query the method runs itself are reported, unless the admin's `get_queryset`/`li
 (for a serializer: some queryset of the project) loads that relation, or the read is the fallback of
 an `if hasattr(obj, "n"):` guard for a value the list's queryset annotates.
 
+A DRF list view (`ListAPIView`, `ModelViewSet`, `ListModelMixin`...) is reported when its
+`serializer_class` renders relations of each row (a nested serializer, a related field with
+`many=True`, a many-to-many name in `Meta.fields`; nested serializers two levels deep) that the view's
+queryset does not load, neither in `queryset`/`get_queryset` nor in the project methods and helpers
+these call nor in the serializer's declared eager-loading lists (write-only fields do not count).
+
 Loops over literal constants, loops over chunks of rows (`range(0, len(rows), 500)`, `for
 batch in chunks(rows)`), batch calls (`executemany`, `bulk_create`, `add_all`, queries that
 take a whole list with `= ANY(...)`/`IN`), statements that call a server function and read
@@ -162,6 +168,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         return  # tests, migrations, developer tools and management commands
     handlers = {id(h.function) for h in route_handlers(module)} | _dispatched_actions(project)
     django = module.imports_module("django") or ".objects." in module.text
+    if django:
+        yield from _list_view_findings(module, project)
     for fn in functions(module.tree):
         expanded = db.expanded_ops(module, project, fn)
         units = _units_of_work(module, project, expanded)
@@ -1052,6 +1060,149 @@ def _per_row_method(module: SourceModule, project: Project, fn: ast.AST) -> tupl
             return None
         return args[1].arg, f"of the list {cls.name} renders", _project_loaded(project)
     return None
+
+
+RELATED_FIELDS_READING_ROWS = {"StringRelatedField", "SlugRelatedField"}
+
+
+def _list_view_findings(module: SourceModule, project: Project) -> Iterator[Finding]:
+    """A DRF list view (``ListAPIView``, ``ModelViewSet``, ``ListModelMixin``...) whose serializer
+    renders a relation of each row (a nested serializer, a related field with ``many=True``, a
+    many-to-many name in ``Meta.fields``) that the view's queryset does not load
+    (``select_related``/``prefetch_related``, also in the project queryset methods it calls, or the
+    serializer's declared eager-loading lists): one query per row of every page."""
+    for cls in module.nodes_of(ast.ClassDef):
+        if not any(LIST_VIEW_BASES.search(b) for b in _project_bases(project, cls.name)):
+            continue
+        chain = _project_class_chain(project, cls)
+        assigned = next((item for _, c in chain for item in c.body if isinstance(item, ast.Assign)
+                         and any(isinstance(t, ast.Name) and t.id == "serializer_class" for t in item.targets)), None)
+        serializer = _project_class(project, (dotted(assigned.value) or "").rsplit(".", 1)[-1]) if assigned else None
+        sources = [(m, item) for m, c in chain for item in c.body
+                   if isinstance(item, ast.FunctionDef) and item.name == "get_queryset"
+                   or isinstance(item, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "queryset" for t in item.targets)]
+        if serializer is None or not sources or not any(isinstance(i, ast.FunctionDef) or ".none()" not in ast.unparse(i)
+                                                        for _, i in sources):
+            continue
+        texts = [ast.unparse(item) for _, item in sources]
+        for owner, item in sources:
+            if isinstance(item, ast.FunctionDef):
+                texts += [t for value in _returns(item)
+                          for t in _project_queryset(owner, project, value, _django_relations(project)[0], 3) or []]
+                for call in (n for n in walk_function_body(item) if isinstance(n, ast.Call)):
+                    resolved = db.resolve_function(owner, project, call, reexports=True)
+                    helpers = [resolved] if resolved else _queryset_methods(project).get(method_name(call) or "", [])
+                    texts += [ast.unparse(helper) for _, helper in helpers]  # a helper that loads for the view
+        loaded = {seg for t in texts for seg in _loaded_segments(t)}
+        if any(re.search(r"(?i)eager|setup_\w*load", t) for t in texts):
+            continue  # the queryset is handed to the serializer's own eager-loading set-up
+        missing: dict[str, str] = {}
+        for relation, field in _rendered_relations(project, serializer, 2):
+            if relation not in loaded:
+                missing.setdefault(relation, field)
+        if missing:
+            fields = ", ".join(f"{field} ({relation})" for relation, field in missing.items())
+            where = assigned if assigned in cls.body else cls
+            yield Finding(
+                message=(f"{cls.name} lists {serializer[1].name} rows, whose fields render relations of each row "
+                         f"that the view's queryset does not load: {fields}; one query per row and relation "
+                         f"on every page"),
+                path=module.path,
+                line=where.lineno,
+                end_line=where.lineno,
+                evidence=module.evidence(where),
+                fix=(f"add select_related/prefetch_related({', '.join(repr(r) for r in missing)}) to the view's "
+                     f"queryset (or a Prefetch of what the serializer reads)"),
+                confidence=Confidence.medium,
+            )
+
+
+def _rendered_relations(project: Project, serializer: tuple[SourceModule, ast.ClassDef],
+                        depth: int) -> list[tuple[str, str]]:
+    """(relation, field) for each relation the serializer renders per row that reads the related rows,
+    nested serializers followed ``depth`` levels; relations its declared eager-loading lists load are left
+    out."""
+    to_many, to_one = _django_relations(project)
+    to_one = to_one - _django_plain_fields(project)
+    many_to_many = _django_many_to_many(project)
+    chain = _project_class_chain(project, serializer[1])
+    eager = {seg for _, c in chain for item in c.body if isinstance(item, ast.Assign)
+             and any(isinstance(t, ast.Name) and re.search(r"(?i)prefetch|select_related", t.id) for t in item.targets)
+             for p in re.findall(r"['\"]([\w_]+)['\"]", ast.unparse(item.value)) for seg in p.split("__")}
+    found: list[tuple[str, str]] = []
+    declared: set[str] = set()
+    for _, c in chain:
+        for item in c.body:
+            if not (isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name)):
+                continue
+            name = item.targets[0].id
+            declared.add(name)
+            if not isinstance(item.value, ast.Call):
+                continue
+            call = item.value
+            kind = (dotted(call.func) or "").rsplit(".", 1)[-1]
+            keywords = {k.arg: k.value for k in call.keywords if k.arg}
+            if "write_only" in keywords and isinstance(keywords["write_only"], ast.Constant) \
+                    and keywords["write_only"].value is True:
+                continue
+            many = isinstance(keywords.get("many"), ast.Constant) and keywords["many"].value is True
+            nested = kind.endswith("Serializer") and kind != "SerializerMethodField"
+            if not (nested or kind in RELATED_FIELDS_READING_ROWS or many and kind.endswith("RelatedField")):
+                continue
+            source = string_value(keywords["source"]) if "source" in keywords else name
+            relation = (source or "").split(".")[0]
+            if relation in eager or not (relation in to_many or relation in to_one):
+                continue
+            found.append((relation, f"{c.name}.{name}"))
+            inner = _project_class(project, kind) if nested and depth > 1 else None
+            if inner is not None and inner[1] is not serializer[1]:
+                found += [(r, f) for r, f in _rendered_relations(project, inner, depth - 1)]
+    for _, c in chain:  # many-to-many names a ModelSerializer renders as lists of keys (a query per row)
+        for meta in (i for i in c.body if isinstance(i, ast.ClassDef) and i.name == "Meta"):
+            for name in _class_strings(meta, "fields") & many_to_many - declared - eager:
+                found.append((name, f"{c.name}.Meta.fields[{name!r}]"))
+    return found
+
+
+def _django_many_to_many(project: Project) -> frozenset[str]:
+    return frozenset(name for _, name, _, field_type in _model_field_calls(project)
+                     if RELATION_FIELDS.get(field_type) == "many")
+
+
+def _project_class(project: Project, name: str) -> tuple[SourceModule, ast.ClassDef] | None:
+    """The project's class of that name, when only one module defines it."""
+    classes = project.facts.get("r1.classes_by_name")
+    if classes is None:
+        classes = {}
+        for module in project.modules:
+            if not db.skipped_module(module):
+                for cls in module.nodes_of(ast.ClassDef):
+                    classes.setdefault(cls.name, []).append((module, cls))
+        project.facts["r1.classes_by_name"] = classes
+    found = classes.get(name, [])
+    return found[0] if len(found) == 1 else None
+
+
+def _project_class_chain(project: Project, cls: ast.ClassDef) -> list[tuple[SourceModule, ast.ClassDef]]:
+    """``cls`` and its project bases (each found by a unique name), nearest first."""
+    chain: list[tuple[SourceModule, ast.ClassDef]] = []
+    seen: set[str] = set()
+    pending = [cls.name]
+    while pending:
+        name = pending.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        found = _project_class(project, name)
+        if found is None:
+            if name == cls.name:
+                module = next(m for m in project.modules if cls in m.nodes_of(ast.ClassDef))
+                found = (module, cls)
+            else:
+                continue
+        chain.append(found)
+        pending += [(dotted(b) or "").rsplit(".", 1)[-1] for b in found[1].bases]
+    return chain
 
 
 def _class_strings(cls: ast.ClassDef, name: str) -> set[str]:
