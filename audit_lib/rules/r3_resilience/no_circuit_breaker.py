@@ -29,7 +29,8 @@ never filled from the settings; or sets a `self` attribute from it, calls a meth
 reads it, builds its client through one, or is called only by functions of its file that read it),
 calls the code itself treats as going to anyone's URL (through an SSRF guard: `advocate`, a client
 built with a safe/SSRF `transport=`; or to each URL of a list in turn, `for url in subscriber_urls`),
-checks for a new release of the product itself (in a function named for one: `run_version_check`,
+fetches whose result the function keeps for the life of the process (stored into a cache mapping,
+`get_public_keys.key_cache[url] = keys`: a signing key set, asked once per key), checks for a new release of the product itself (in a function named for one: `run_version_check`,
 `check_for_updates`, `get_latest_release`; daily or cached, for an admin's banner), calls made once at start-up (in a Django
 `AppConfig.ready()`, discord.py's `cog_load`/`setup_hook`, or a function of the file only those
 call: nothing repeats them while the dependency is down), calls in a memoized function
@@ -158,7 +159,7 @@ def check(project: Project) -> Iterator[Finding]:
         known = {id(c.node) for c in calls}
         calls += [c for c in _sdk_calls(module, project) if id(c.node) not in known]
         calls = [c for c in calls if not _start_up_only(module, project, c) and not _cached_fallback(module, c)
-                 and not _release_check(module, c.node)
+                 and not _release_check(module, c.node) and not _kept_for_the_process(module, c.node)
                  and not _tenant_configured(module, project, c.node) and not _many_destinations(module, c)]
         unguarded = sorted((c for c in calls if not _guarded(module, c, guarded_functions, project)), key=lambda c: c.line)
         if not unguarded:
@@ -804,3 +805,23 @@ def _release_check(module: SourceModule, call: ast.Call) -> bool:
     it fails nothing waits on it and nothing cascades: no dependency for a breaker to guard."""
     fn = next((p for p in ancestors(module, call) if isinstance(p, FUNCTION_TYPES)), None)
     return fn is not None and bool(RELEASE_CHECK.search(fn.name))
+
+
+def _kept_for_the_process(module: SourceModule, call: ast.Call) -> bool:
+    """A fetch whose result its function stores into a process-wide cache mapping (``key_cache[url] = keys``
+    on a module-level name or a function attribute named for a cache): asked once per key for the life of
+    the process (a signing key set, a discovery document), not per request."""
+    fn = next((p for p in ancestors(module, call) if isinstance(p, FUNCTION_TYPES)), None)
+    if fn is None:
+        return False
+    module_names = {t.id for n in module.tree.body if isinstance(n, (ast.Assign, ast.AnnAssign))
+                    for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
+    functions = {n.name for n in module.tree.body if isinstance(n, FUNCTION_TYPES)}
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Subscript) for t in node.targets):
+            for target in (t for t in node.targets if isinstance(t, ast.Subscript)):
+                name = dotted(target.value) or ""
+                root = name.split(".", 1)[0]
+                if "cache" in name.rsplit(".", 1)[-1].lower() and (root in module_names or root in functions):
+                    return True
+    return False
