@@ -23,7 +23,11 @@ once per request or once per loop iteration:
   its `@overload` stubs, and `obj.method()` on a local of unknown type when exactly one
   project class defines a method of that compound name, like `get_results`; the finding
   is on the connect call and names the handler, with medium confidence);
-- inside a loop body;
+- inside a loop body, also through methods: `for table in tables: self._run_query_internal(...)`
+  where that method (of the class or a project base class) reaches, up to three `self.` calls
+  deep and dispatched on the looping class, a method that opens a connection with its object's
+  settings (not with its own arguments, which may name another database each turn); the finding
+  is on the call in the loop, with medium confidence;
 - for pools, engines and Redis clients: inside a generator run as a context manager
   (`@contextmanager`/`@asynccontextmanager`, not an application lifespan) that does not
   keep it, like `async with get_single_session()` building an engine, yielding a session
@@ -141,6 +145,77 @@ def check(project: Project) -> Iterator[Finding]:
             yield _finding(module, call, Confidence.medium,
                            f"{name}() builds a new {what} in context manager {fn.name}(): one per `with` block "
                            "that uses it, and the pool is thrown away after one unit of work", factory=factory)
+    yield from _per_iteration_through_methods(project, modules, openers)
+
+
+def _per_iteration_through_methods(project: Project, modules: list[SourceModule], openers: list) -> Iterator[Finding]:
+    """``for table in tables: self._run_query_internal(...)`` where that method (in the class or a project base
+    class) reaches, through ``self.`` calls dispatched on the looping class, a method that opens a connection
+    with its object's settings (not with its own arguments, which may name another database each turn)."""
+    opening = {fn: (module, call, factory) for module, call, fn, factory in openers
+               if isinstance(module.parents.get(fn), ast.ClassDef) and not _lazy_guard(module, call, fn)
+               and not _opens_with_arguments(call, fn) and not _per_iteration(module, call)}
+    if not opening:
+        return
+    for module in modules:
+        for call in module.nodes_of(ast.Call):
+            func = call.func
+            if not (isinstance(func, ast.Attribute) and dotted(func.value) == "self") or not enclosing_loops(module, call):
+                continue
+            loop = enclosing_loops(module, call)[0]
+            cls = next((p for p in ancestors(module, call) if isinstance(p, ast.ClassDef)), None)
+            if cls is None or _retry_loop(module, call, loop):
+                continue
+            reached = _reach_opener(project, module, cls, func.attr, opening, HELPER_DEPTH, set())
+            if reached is not None:
+                via, (opener_module, opener, factory) = reached
+                yield _finding(module, call, Confidence.medium,
+                               f"self.{func.attr}() opens a new {_what(factory)} on every loop iteration "
+                               f"({dotted(opener.func) or factory}() in {via}(), {opener_module.path}:{opener.lineno})",
+                               "open one connection before the loop and run every query of the loop on it",
+                               factory=factory)
+
+
+def _opens_with_arguments(call: ast.Call, fn: ast.AST) -> bool:
+    params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]} - {"self", "cls"}
+    return any(isinstance(n, ast.Name) and n.id in params
+               for a in [*call.args, *(k.value for k in call.keywords)] for n in walk_nodes(a))
+
+
+def _reach_opener(project: Project, module: SourceModule, cls: ast.ClassDef, name: str, opening: dict, depth: int,
+                  seen: set) -> tuple[str, tuple] | None:
+    """(method, opener) when ``self.<name>()`` on an instance of ``cls`` opens a connection, ``depth`` calls deep."""
+    found = _method_in_hierarchy(project, module, cls, name, 4)
+    if found is None or found[1] in seen:
+        return None
+    seen.add(found[1])
+    if found[1] in opening:
+        return name, opening[found[1]]
+    if depth == 0:
+        return None
+    for node in walk_function_body(found[1]):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == "self":
+            reached = _reach_opener(project, module, cls, node.func.attr, opening, depth - 1, seen)
+            if reached is not None:
+                return reached
+    return None
+
+
+def _method_in_hierarchy(project: Project, module: SourceModule, cls: ast.ClassDef, name: str, depth: int):
+    """(module, method) of ``cls.<name>``: defined in the class or, first base first, in a project base class."""
+    method = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == name), None)
+    if method is not None:
+        return module, method
+    for base in cls.bases if depth else []:
+        target = qualified(module, base) or ""
+        owner_name, _, class_name = target.rpartition(".")
+        owner = project.by_dotted_name.get(owner_name) if owner_name else module
+        parent = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == class_name), None) \
+            if owner is not None else None
+        found = _method_in_hierarchy(project, owner, parent, name, depth - 1) if parent is not None else None
+        if found is not None:
+            return found
+    return None
 
 
 def _opener(project: Project, module: SourceModule, call: ast.Call) -> str | None:
