@@ -19,7 +19,9 @@ function that runs it: `return one_or_abort(query)`, three helpers deep, or retu
 1.x `Query` that runs when iterated: `return self.ordered(Model.query.filter(...))`). In Django code
 a `@property` of the model that returns a queryset is followed, and a queryset chain counts
 as rows and as a query wherever it is run, even when its model is not known (`books.filter(...).distinct()`,
-`results.filter(work=w).first()`, `helper(user).first()`). For Django it also reads the relations of
+`results.filter(work=w).first()`, `helper(user).first()`), and a method of the project's models that
+queries and writes nothing, called on each row (`for c in couriers: c.open_parcel_count()`), is a query
+even when the row's class is not known (the method's name is one only models define). For Django it also reads the relations of
 the project's models: a related manager used on each row (`order.lines.all()`,
 `day.slots.filter(...).count()`) or a foreign key loaded on each row (`line.order.customer`)
 of a loop over a queryset (`Model.objects...` or a related manager such as
@@ -181,6 +183,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         if django:
             known = {id(op.call) for op in expanded}
             ops += [op for op in _queryset_evaluations(module, fn) if id(op.call) not in known]
+            known |= {id(op.call) for op in ops}
+            ops += [op for op in _reading_model_methods(module, project, fn) if id(op.call) not in known]
         related = list(_related_manager_calls(module, project, fn)) + list(_lazy_relation_loads(module, project, fn))
         if django:
             yield from _per_row_method_findings(module, project, fn, ops)
@@ -355,6 +359,43 @@ def _builds_queryset(call: ast.Call) -> bool:
             return True  # a bare .values() is as likely a dict's
         node = node.func.value
     return False
+
+
+def _reading_model_methods(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[db.DbOp]:
+    """``for record in records: record.rendered_line()``: a method of the project's Django models (or
+    querysets), called on an object whose class the database layer cannot tell, whose name no other
+    class defines and whose body runs queries and writes nothing (a read per object; a method that
+    writes is a per-item unit of work, judged with the writes)."""
+    methods = _queryset_methods(project)
+    for node in walk_function_body(fn):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name) and node.func.value.id not in ("self", "cls")
+                and node.func.attr in methods):
+            continue
+        reads = _method_reads(project, node.func.attr)
+        if reads:
+            yield db.DbOp(call=node, kind=db.READ, api="django", method=node.func.attr, tables=reads,
+                          through=node.func.attr, confidence=Confidence.medium)
+
+
+def _method_reads(project: Project, name: str) -> frozenset[str]:
+    """The tables the project's model methods named ``name`` read, when each of them runs a query and
+    none writes, commits or calls another service; empty otherwise."""
+    cache = project.facts.setdefault("r1.method_reads", {})
+    if name in cache:
+        return cache[name]
+    cache[name] = frozenset()  # recursion guard
+    tables: set[str] = set()
+    for owner, method in _queryset_methods(project).get(name, []):
+        ops = db.expanded_ops(owner, project, method)
+        reads = [op for op in ops if op.is_read and op.round_trip and not op.batch
+                 and (not op.lazy or db.evaluated_in_place(owner, op.call) or _evaluated_by_chain(owner, op.call))]
+        if not reads or any(op.is_write or op.kind in (db.COMMIT, db.EXECUTE) for op in ops) \
+                or _calls_out(owner, project, method):
+            return cache[name]
+        tables |= {t for op in reads for t in op.tables} or {"?"}
+    cache[name] = frozenset(tables)
+    return cache[name]
 
 
 def _queryset_evaluations(module: SourceModule, fn: ast.AST) -> Iterator[db.DbOp]:
