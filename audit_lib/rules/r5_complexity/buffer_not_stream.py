@@ -24,7 +24,9 @@ Reports whole payloads read into memory where streaming fits. That is:
 - `await request.body()` (Starlette/FastAPI), unless the body is parsed as JSON or
   checked against a signature, which need it whole, or returned to a caller;
 - `fetchall()` of a literal `SELECT` with no `LIMIT`, no `WHERE` and no `GROUP BY`:
-  the whole table in one list.
+  the whole table in one list; so is a SQLAlchemy Core `table.select()` with nothing chained to
+  it whose rows are read into a list (`.fetchall()`, `.all()`, a list comprehension over the
+  result or its `.mappings()`): a database dump that holds every table at once.
 
 Uploads and request bodies in handlers only administrators reach (`@admins_only`,
 `@staff_member_required`, `Depends(check_admin)`) are the operator's to size and are not
@@ -88,7 +90,8 @@ from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import runs_offline
 from audit_lib.source import Project, SourceModule
 
-WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", ".aread(", ".content", ".text", "WRITEDATA", "WRITEFUNCTION")
+WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", ".aread(", ".content", ".text", "WRITEDATA", "WRITEFUNCTION",
+                      ".select()")
 WHOLE_BODY_ATTRIBUTES = {"content", "text"}
 WHOLE_BODY_METHODS = {"read", "aread", "text"}
 FILE_SINK_METHODS = {"write", "write_bytes", "write_text", "writelines"}
@@ -116,7 +119,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         nodes = list(walk_function_body(fn))
         for finding in [*_downloads(module, project, fn, nodes), *_curl_buffers(module, nodes),
                         *_uploads(module, fn, nodes), *_request_bodies(module, fn, nodes),
-                        *_fetchalls(module, fn, nodes)]:
+                        *_fetchalls(module, fn, nodes), *_whole_tables(module, nodes)]:
             if finding.line not in reported:
                 reported.add(finding.line)
                 yield finding
@@ -552,6 +555,51 @@ def _fetchalls(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Itera
             fix="iterate the cursor or fetchmany(1000) in a loop (a server-side cursor for large tables), "
                 "or add a LIMIT and paginate by key",
         )
+
+
+# What hands a Core result's rows over one by one (``.mappings()``, ``.scalars()``) or all at once.
+RESULT_VIEWS = {"mappings", "scalars", "columns", "tuples", "unique"}
+RESULT_LISTS = {"fetchall", "all"}
+
+
+def _whole_tables(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``[dict(row) for row in conn.execute(table.select()).mappings()]``, ``conn.execute(table.select()).fetchall()``:
+    a SQLAlchemy Core ``Table.select()`` with nothing chained to it (no ``where``, no ``limit``) read into
+    one list, the whole table in memory (a database dump that holds every table at once)."""
+    if not module.imports_module("sqlalchemy"):
+        return
+    for node in nodes:
+        if not (isinstance(node, ast.Call) and method_name(node) == "execute" and node.args
+                and _whole_table_select(module, node.args[0])):
+            continue
+        result, parent = node, module.parents.get(node)
+        while isinstance(parent, ast.Attribute) and parent.attr in RESULT_VIEWS:
+            call = module.parents.get(parent)
+            if not (isinstance(call, ast.Call) and call.func is parent):
+                break
+            result, parent = call, module.parents.get(call)
+        listed = isinstance(parent, ast.Attribute) and parent.attr in RESULT_LISTS \
+            or isinstance(parent, ast.comprehension) and parent.iter is result \
+            and isinstance(module.parents.get(parent), (ast.ListComp, ast.DictComp, ast.SetComp)) \
+            or isinstance(parent, ast.Call) and result in parent.args and dotted(parent.func) in ("list", "tuple")
+        if listed:
+            table = dotted(node.args[0].func.value) or "the table"
+            yield _medium_finding(
+                module, node, f"every row of {table} (select() with no where, no limit) is read into one list",
+                "iterate the result row by row (yield_per / stream_results=True) and write each row out, "
+                "or page through the table by key")
+
+
+def _whole_table_select(module: SourceModule, query: ast.expr) -> bool:
+    """``table.select()`` / ``Model.__table__.select()`` with no argument and nothing chained: not
+    ``sqlalchemy.select()``, and not an instance's relationship (``self.groups.select()`` is filtered by
+    its owner's key)."""
+    if not (isinstance(query, ast.Call) and isinstance(query.func, ast.Attribute) and query.func.attr == "select"
+            and not query.args and not query.keywords):
+        return False
+    table = query.func.value
+    return (isinstance(table, ast.Name) or isinstance(table, ast.Attribute) and table.attr == "__table__") \
+        and not (qualified(module, table) or "").startswith("sqlalchemy")
 
 
 def _extended_later(query: ast.expr, nodes: list[ast.AST]) -> bool:
