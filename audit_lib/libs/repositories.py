@@ -385,10 +385,10 @@ def refine(helper: ast.AST, ops: list, models: dict[str, str]) -> list:
     for op in ops:
         if op.kind == db.READ and verb in writes and op.method in _SINGLE_ROW:
             op = replace(op, method="execute")  # the row a change loads for itself is not one handed to the caller
-        if op.kind == db.COMMIT or op.tables:
+        if op.kind == db.COMMIT or op.tables and (op.tables != {model} or op.kind != db.EXECUTE):
             refined.append(op)
             continue
-        kind = op.kind
+        kind = op.kind  # also a statement a deeper helper of the repository left undecided
         if kind == db.EXECUTE and (verb == db.READ or verb in writes and any(
                 o is not op and (o.kind == db.COMMIT or o.kind in writes or o.kind == db.WRITE) for o in ops)):
             kind = db.READ  # a statement of the repository's own query builder (``self._query()``) loading rows
