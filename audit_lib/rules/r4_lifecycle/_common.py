@@ -29,7 +29,7 @@ DB_CONNECT = {
     "aiomysql.connect", "mysql.connector.connect", "aiopg.connect", "pg8000.connect",
     "pg8000.native.Connection",
     "pyodbc.connect", "pymssql.connect", "cx_Oracle.connect", "oracledb.connect", "ibm_db_dbi.connect",
-    "pyhive.hive.connect", "impala.dbapi.connect", "snowflake.connector.connect",
+    "pyhive.hive.connect", "impala.dbapi.connect", "snowflake.connector.connect", "memsql.common.database.connect",
     "dataset.connect",  # a dataset.Database: its own engine and connection, closed by db.close()
 }
 # Local file databases: opening one is a file open, not a network round trip.
