@@ -273,8 +273,29 @@ QUERY_RUNNERS = QUERYSET_EVALUATIONS | {"one", "one_or_none", "all", "scalar", "
 def _run_by_helper(module: SourceModule, project: Project, op: db.DbOp) -> bool:
     """Whether a query a helper builds (``query = Source.query.filter(...)``) is run further down,
     by a function of the code base it is handed to (``return get_one_or_else(query)``, which calls
-    ``query.one()``), through up to three helpers."""
-    return bool(op.through) and _run_by_helper_at(module, project, op.call, 3)
+    ``query.one()``), through up to three helpers, or by the helper itself, which iterates it
+    (``qs = Profile.objects.filter(...)``; ``for p in qs.select_related("user"):``)."""
+    return bool(op.through) and (_run_by_helper_at(module, project, op.call, 3) or _iterated_by_helper(module, project, op))
+
+
+def _iterated_by_helper(module: SourceModule, project: Project, op: db.DbOp) -> bool:
+    resolved = db.resolve_function(module, project, op.call, reexports=True)
+    if resolved is None:
+        return False
+    owner, helper = resolved
+    lazy = [inner.call for inner in db.function_ops(owner, helper, project) if inner.is_read and inner.lazy]
+    names = {target.id for stmt in walk_function_body(helper) if isinstance(stmt, ast.Assign)
+             and any(node is call for call in lazy for node in walk_nodes(stmt.value))
+             for target in stmt.targets if isinstance(target, ast.Name)}
+    for node in walk_function_body(helper):
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            root = node.iter
+            while isinstance(root, ast.Call) and isinstance(root.func, ast.Attribute) \
+                    and root.func.attr in QUERYSET_BUILDERS | {"all", "iterator"}:
+                root = root.func.value
+            if isinstance(root, ast.Name) and root.id in names or any(root is call for call in lazy):
+                return True
+    return False
 
 
 def _runs_its_queries(module: SourceModule, project: Project, fn: ast.AST, depth: int) -> bool:
