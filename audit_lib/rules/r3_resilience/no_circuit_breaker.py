@@ -29,7 +29,8 @@ never filled from the settings; or sets a `self` attribute from it, calls a meth
 reads it, builds its client through one, or is called only by functions of its file that read it),
 calls the code itself treats as going to anyone's URL (through an SSRF guard: `advocate`, a client
 built with a safe/SSRF `transport=`; or to each URL of a list in turn, `for url in subscriber_urls`),
-fetches whose result the function keeps for the life of the process (stored into a cache mapping,
+availability probes (a predicate, `enabled()`/`is_*()`/`has_*()`, whose `except` answers False:
+the failure is the answer), fetches whose result the function keeps for the life of the process (stored into a cache mapping,
 `get_public_keys.key_cache[url] = keys`: a signing key set, asked once per key), checks for a new release of the product itself (in a function named for one: `run_version_check`,
 `check_for_updates`, `get_latest_release`; daily or cached, for an admin's banner), calls made once at start-up (in a Django
 `AppConfig.ready()`, discord.py's `cog_load`/`setup_hook`, or a function of the file only those
@@ -105,6 +106,7 @@ BREAKER_LIBRARIES = ("pybreaker", "aiobreaker", "purgatory", "circuitbreaker", "
 BREAKER_NAME = re.compile(r"breaker|circuit", re.IGNORECASE)
 RELEASE_CHECK = re.compile(r"(?i)version_?check|check_?(for_?)?(new_?)?(version|update|release)s?|update_?check|"
                            r"latest_?(\w+_)?(release|version)")
+PREDICATE = re.compile(r"^_?(enabled|available|reachable|(is|has|can)_\w+)$")
 HEALTH_GATE = re.compile(r"health|breaker|circuit", re.IGNORECASE)
 # Service SDKs: the client (a class, or a factory) by qualified-name prefix, and the methods that reach the
 # service (None: every method call on the client, bar those in SDK_LOCAL_METHODS). A client whose
@@ -160,6 +162,7 @@ def check(project: Project) -> Iterator[Finding]:
         calls += [c for c in _sdk_calls(module, project) if id(c.node) not in known]
         calls = [c for c in calls if not _start_up_only(module, project, c) and not _cached_fallback(module, c)
                  and not _release_check(module, c.node) and not _kept_for_the_process(module, c.node)
+                 and not _availability_probe(module, c.node)
                  and not _tenant_configured(module, project, c.node) and not _many_destinations(module, c)]
         unguarded = sorted((c for c in calls if not _guarded(module, c, guarded_functions, project)), key=lambda c: c.line)
         if not unguarded:
@@ -824,4 +827,21 @@ def _kept_for_the_process(module: SourceModule, call: ast.Call) -> bool:
                 root = name.split(".", 1)[0]
                 if "cache" in name.rsplit(".", 1)[-1].lower() and (root in module_names or root in functions):
                     return True
+    return False
+
+
+def _availability_probe(module: SourceModule, call: ast.Call) -> bool:
+    """A call in a predicate (``enabled()``, ``is_on_cloud()``) inside a ``try`` whose handlers answer
+    False: it asks whether the other side is there at all, and its failure is the answer a breaker
+    would hide."""
+    fn = next((p for p in ancestors(module, call) if isinstance(p, FUNCTION_TYPES)), None)
+    if fn is None or not PREDICATE.match(fn.name):
+        return False
+    for parent in ancestors(module, call):
+        if parent is fn:
+            return False
+        if isinstance(parent, ast.Try) and any(call is n for stmt in parent.body for n in walk_nodes(stmt)):
+            return bool(parent.handlers) and all(
+                any(isinstance(n, ast.Return) and isinstance(n.value, ast.Constant) and n.value.value is False
+                    for n in walk_nodes(h)) for h in parent.handlers)
     return False
