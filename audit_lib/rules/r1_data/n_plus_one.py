@@ -1045,7 +1045,8 @@ def _per_row_method_findings(module: SourceModule, project: Project, fn: ast.AST
             said.add(what)
             yield _per_row_finding(module, node, what, where)
     for op in ops:
-        if op.is_read and not op.through and id(op.call) not in seen and row in _names(op.call) \
+        on_row = isinstance(op.call.func, ast.Attribute) and dotted(op.call.func.value) == row  # obj.open_count()
+        if op.is_read and (not op.through or on_row) and id(op.call) not in seen and row in _names(op.call) \
                 and not loops_around(module, op.call) and not _behind_hasattr(module, fn, op.call, row):
             seen.add(id(op.call))
             yield _per_row_finding(module, op.call, f"a query ({op.describe()})", where)
@@ -1221,7 +1222,7 @@ def _rendered_relations(project: Project, serializer: tuple[SourceModule, ast.Cl
                 found += [(r, f) for r, f in _rendered_relations(project, inner, depth - 1)]
     for _, c in chain:  # many-to-many names a ModelSerializer renders as lists of keys (a query per row)
         for meta in (i for i in c.body if isinstance(i, ast.ClassDef) and i.name == "Meta"):
-            for name in _class_strings(meta, "fields") & many_to_many - declared - eager:
+            for name in sorted(_class_strings(meta, "fields") & many_to_many - declared - eager):
                 found.append((name, f"{c.name}.Meta.fields[{name!r}]"))
     return found
 
