@@ -6,7 +6,7 @@ import ast
 from collections import deque
 from typing import Iterable, Iterator
 
-from audit_lib.source import MODULE_WALK_ATTRIBUTE, SourceModule, child_nodes
+from audit_lib.source import MODULE_WALK_ATTRIBUTE, Project, SourceModule, child_nodes
 
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
 _WALKS_KEPT = (ast.Module, *FUNCTION_TYPES)  # walked by many rules, and over again
@@ -229,3 +229,21 @@ def _is_main_test(test: ast.expr) -> bool:
     names = {s.id for s in sides if isinstance(s, ast.Name)}
     values = {s.value for s in sides if isinstance(s, ast.Constant)}
     return "__name__" in names and "__main__" in values
+
+
+def method_in_hierarchy(project: Project, module: SourceModule, cls: ast.ClassDef, name: str, depth: int = 4):
+    """(module, method) that ``self.<name>`` runs on an instance of ``cls``: defined in the class or,
+    first base first, in a project base class (``depth`` levels up); None for a library base's method."""
+    method = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == name), None)
+    if method is not None:
+        return module, method
+    for base in cls.bases if depth else []:
+        target = qualified(module, base) or ""
+        owner_name, _, class_name = target.rpartition(".")
+        owner = project.by_dotted_name.get(owner_name) if owner_name else module
+        parent = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == class_name), None) \
+            if owner is not None else None
+        found = method_in_hierarchy(project, owner, parent, name, depth - 1) if parent is not None else None
+        if found is not None:
+            return found
+    return None

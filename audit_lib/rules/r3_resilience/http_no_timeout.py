@@ -26,7 +26,9 @@ enough; a `requests.Session` has no timeout of its own, so its calls are fine on
 when a mounted adapter or a `Session` subclass sets a default timeout.
 Calls that forward `**kwargs` (unless every splat is a dict the function builds itself with
 no timeout key: a literal, or a local set only to such dicts or to what a method of its class
-returning only such dicts gives, and never updated), sessions of unknown configuration, gRPC channels with
+returning only such dicts gives, and never updated; or a method forwarding its own untouched
+`**options`, when a class whose `self.method` it is calls it with no timeout and no splat: the
+finding names that caller), sessions of unknown configuration, gRPC channels with
 interceptors, server streams iterated to their end, httpx `stream(..., timeout=None)`
 event streams (read line by line, or chunk by chunk with each chunk decoded as an event:
 they wait for events by design), calls under a deadline
@@ -89,6 +91,7 @@ from audit_lib.pyast import (
     has_kwargs_splat,
     is_none,
     keyword,
+    method_in_hierarchy,
     method_name,
     qualified,
     walk_function_body,
@@ -220,7 +223,13 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
         return _tornado_problem(module, call)
     timeout = keyword(node, "timeout")
     if timeout is None and has_kwargs_splat(node) and not _splats_without_timeout(module, node):
-        return None  # the caller's options may carry the timeout
+        caller = _caller_without_timeout(module, project, node)
+        if caller is None:
+            return None  # the caller's options may carry the timeout
+        problem = _problem(module, project, OutboundCall(_without_splats(node), call.library, call.protocol,
+                                                         call.operation, call.client))
+        return (f"{problem[0]}: it forwards its **options, and {caller} calls it with no timeout", problem[1]) \
+            if problem else None
     defaulted = _none_by_default(module, node, timeout)
     if defaulted:
         timeout = ast.Constant(value=None)  # what the call passes when its caller gives no timeout
@@ -297,6 +306,45 @@ def _timeout_free(module: SourceModule, fn: ast.AST, value: ast.expr, depth: int
                 and node.func.attr in ("update", "setdefault", "__setitem__", "__ior__"):
             return False
     return bool(assigned) and all(_timeout_free(module, fn, v, depth + 1) for v in assigned)
+
+
+def _without_splats(call: ast.Call) -> ast.Call:
+    copy = ast.Call(func=call.func, args=call.args, keywords=[k for k in call.keywords if k.arg is not None])
+    return ast.copy_location(copy, call)
+
+
+def _caller_without_timeout(module: SourceModule, project: Project, call: ast.Call) -> str | None:
+    """Where a method that forwards its own ``**options`` untouched to the call is called as ``self.method(...)``
+    with no timeout and no splat, by a class whose ``self.method`` is that method (the class or a subclass
+    that does not override it): ``def get_response(self, url, **kwargs): session.request("get", url, **kwargs)``
+    called as ``self.get_response(url)``."""
+    fn = enclosing_function(module, call)
+    splats = [k.value for k in call.keywords if k.arg is None]
+    if fn is None or fn.args.kwarg is None or len(splats) != 1 or not isinstance(splats[0], ast.Name) \
+            or splats[0].id != fn.args.kwarg.arg or not isinstance(module.parents.get(fn), ast.ClassDef):
+        return None
+    name = fn.args.kwarg.arg
+    for n in walk_function_body(fn):
+        if isinstance(n, (ast.Name, ast.Subscript)) and isinstance(n.ctx, ast.Store) \
+                and (dotted(n) if isinstance(n, ast.Name) else dotted(n.value)) == name:
+            return None  # options = ..., options["timeout"] = ...
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and dotted(n.func.value) == name \
+                and n.func.attr in ("update", "setdefault", "__setitem__"):
+            return None
+    for other in project.modules:
+        if is_test_file(other) or fn.name not in other.text:
+            continue
+        for site in other.nodes_of(ast.Call):
+            func = site.func
+            if not (isinstance(func, ast.Attribute) and func.attr == fn.name and dotted(func.value) == "self") \
+                    or any(isinstance(a, ast.Starred) for a in site.args) or has_kwargs_splat(site) \
+                    or keyword(site, "timeout") is not None:
+                continue
+            cls = next((a for a in ancestors(other, site) if isinstance(a, ast.ClassDef)), None)
+            found = method_in_hierarchy(project, other, cls, fn.name) if cls is not None else None
+            if found is not None and found[1] is fn:
+                return f"{other.path}:{site.lineno}"
+    return None
 
 
 def _local_function(module: SourceModule, fn: ast.AST, call: ast.Call) -> ast.AST | None:

@@ -87,6 +87,7 @@ from audit_lib.pyast import (
     dotted,
     enclosing_function,
     enclosing_loops,
+    method_in_hierarchy,
     method_name,
     qualified,
     walk_function_body,
@@ -185,7 +186,7 @@ def _opens_with_arguments(call: ast.Call, fn: ast.AST) -> bool:
 def _reach_opener(project: Project, module: SourceModule, cls: ast.ClassDef, name: str, opening: dict, depth: int,
                   seen: set) -> tuple[str, tuple] | None:
     """(method, opener) when ``self.<name>()`` on an instance of ``cls`` opens a connection, ``depth`` calls deep."""
-    found = _method_in_hierarchy(project, module, cls, name, 4)
+    found = method_in_hierarchy(project, module, cls, name)
     if found is None or found[1] in seen:
         return None
     seen.add(found[1])
@@ -198,23 +199,6 @@ def _reach_opener(project: Project, module: SourceModule, cls: ast.ClassDef, nam
             reached = _reach_opener(project, module, cls, node.func.attr, opening, depth - 1, seen)
             if reached is not None:
                 return reached
-    return None
-
-
-def _method_in_hierarchy(project: Project, module: SourceModule, cls: ast.ClassDef, name: str, depth: int):
-    """(module, method) of ``cls.<name>``: defined in the class or, first base first, in a project base class."""
-    method = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == name), None)
-    if method is not None:
-        return module, method
-    for base in cls.bases if depth else []:
-        target = qualified(module, base) or ""
-        owner_name, _, class_name = target.rpartition(".")
-        owner = project.by_dotted_name.get(owner_name) if owner_name else module
-        parent = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == class_name), None) \
-            if owner is not None else None
-        found = _method_in_hierarchy(project, owner, parent, name, depth - 1) if parent is not None else None
-        if found is not None:
-            return found
     return None
 
 
