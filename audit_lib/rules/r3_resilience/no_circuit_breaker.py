@@ -29,8 +29,8 @@ never filled from the settings; or sets a `self` attribute from it, calls a meth
 reads it, builds its client through one, or is called only by functions of its file that read it),
 calls the code itself treats as going to anyone's URL (through an SSRF guard: `advocate`, a client
 built with a safe/SSRF `transport=`; or to each URL of a list in turn, `for url in subscriber_urls`),
-availability probes (a predicate, `enabled()`/`is_*()`/`has_*()`, whose `except` answers False:
-the failure is the answer), fetches whose result the function keeps for the life of the process (stored into a cache mapping,
+availability probes (a predicate, `enabled()`/`is_*()`/`has_*()`, whose `except` of a connection
+failure answers False: the failure is the answer), fetches whose result the function keeps for the life of the process (stored into a cache mapping,
 `get_public_keys.key_cache[url] = keys`: a signing key set, asked once per key), checks for a new release of the product itself (in a function named for one: `run_version_check`,
 `check_for_updates`, `get_latest_release`; daily or cached, for an admin's banner), calls made once at start-up (in a Django
 `AppConfig.ready()`, discord.py's `cog_load`/`setup_hook`, or a function of the file only those
@@ -106,6 +106,7 @@ BREAKER_LIBRARIES = ("pybreaker", "aiobreaker", "purgatory", "circuitbreaker", "
 BREAKER_NAME = re.compile(r"breaker|circuit", re.IGNORECASE)
 RELEASE_CHECK = re.compile(r"(?i)version_?check|check_?(for_?)?(new_?)?(version|update|release)s?|update_?check|"
                            r"latest_?(\w+_)?(release|version)")
+UNREACHABLE = re.compile(r"Connection|Timeout|RequestException|URLError|OSError|socket|\bException\b")
 PREDICATE = re.compile(r"^_?(enabled|available|reachable|(is|has|can)_\w+)$")
 HEALTH_GATE = re.compile(r"health|breaker|circuit", re.IGNORECASE)
 # Service SDKs: the client (a class, or a factory) by qualified-name prefix, and the methods that reach the
@@ -843,5 +844,6 @@ def _availability_probe(module: SourceModule, call: ast.Call) -> bool:
         if isinstance(parent, ast.Try) and any(call is n for stmt in parent.body for n in walk_nodes(stmt)):
             return bool(parent.handlers) and all(
                 any(isinstance(n, ast.Return) and isinstance(n.value, ast.Constant) and n.value.value is False
-                    for n in walk_nodes(h)) for h in parent.handlers)
+                    for n in walk_nodes(h)) for h in parent.handlers) and any(
+                h.type is None or UNREACHABLE.search(ast.unparse(h.type)) for h in parent.handlers)
     return False
