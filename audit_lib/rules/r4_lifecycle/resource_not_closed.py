@@ -31,7 +31,8 @@ path (given a file object, Pillow leaves it to its owner), and connections check
 `pool.putconn(conn)` / `await pool.release(conn)` or `close()`, SQLAlchemy
 sessions (`Session(engine)`, or a call of a module-level
 `SessionLocal = sessionmaker(...)` of this file or an imported one), which hold a
-pooled connection until closed, and Django field files opened in place through a
+pooled connection until closed (not one bound to a connection already checked out,
+`Session(bind=session.connection())`), and Django field files opened in place through a
 local bound to a `FileField`/`ImageField` of a project model (`archive =
 job.archive_file; archive.open("rb")`, closed by `archive.close()`; an upload handed in
 as a parameter is not followed). A project function that returns what it opens
@@ -149,6 +150,7 @@ from audit_lib.pyast import (
     call_name,
     dotted,
     enclosing_function,
+    keyword,
     method_name,
     qualified,
     walk_function_body,
@@ -317,6 +319,9 @@ def _is_session_factory(module: SourceModule, project: Project, call: ast.Call,
     """``Session(engine)``, or a call of ``SessionLocal = sessionmaker(...)`` bound in this or an imported file."""
     if "session" not in (method_name(call) or "").lower():
         return False
+    bind = keyword(call, "bind") or (call.args[0] if call.args else None)
+    if isinstance(bind, ast.Call) and method_name(bind) == "connection":
+        return False  # Session(bind=session.connection()): borrows a connection already checked out
     name = qualified(module, call.func) or ""
     if name in SESSION_CLASSES:
         return True
