@@ -513,8 +513,51 @@ def _scope_of(module: SourceModule, fn: ast.AST) -> _Scope:
     owner = module.parents.get(fn) if fn is not module.tree else None
     if isinstance(owner, ast.ClassDef):  # ``qs = cls.objects.filter(...)`` in a classmethod of the model
         scope.models.update({name: owner.name for name, model in scope.models.items() if model == "cls"})
+    if fn is not module.tree and _django_module(module):
+        _bind_django_instances(module, scope, fn, owner)
     cache[("scope", id(fn))] = scope
     return scope
+
+
+def _bind_django_instances(module: SourceModule, scope: _Scope, fn: ast.AST, owner: ast.AST | None) -> None:
+    """Django model instances a function holds without loading them itself: a parameter annotated with
+    a model (``incident: Incident``, the class defined here as a model or imported from a ``models``
+    module) and, in a DRF/Django class-based view, ``obj = self.get_object()`` where the class says
+    ``queryset = Model.objects...`` or ``model = Model``. Their ``save()`` updates that model's table."""
+    for arg in _arguments(fn):
+        model = _annotated_model(module, arg.annotation)
+        if model is not None and arg.arg not in scope.models:
+            scope.models[arg.arg] = model
+            scope.loaded.add(arg.arg)
+    if not isinstance(owner, ast.ClassDef):
+        return
+    viewed = None
+    for statement in owner.body:
+        if isinstance(statement, ast.Assign) and [dotted(t) for t in statement.targets] in (["queryset"], ["model"]):
+            viewed = _objects_model(statement.value) if isinstance(statement.value, ast.Call) else (
+                dotted(statement.value) or "").split(".")[-1] or None
+    if viewed is None or not viewed[:1].isupper():
+        return
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and \
+                isinstance(node.value, ast.Call) and dotted(node.value.func) == "self.get_object":
+            scope.models[node.targets[0].id] = viewed
+            scope.loaded.add(node.targets[0].id)
+
+
+def _annotated_model(module: SourceModule, annotation: ast.AST | None) -> str | None:
+    """The Django model a parameter annotation names, when it certainly is one."""
+    name = dotted(annotation) if isinstance(annotation, (ast.Name, ast.Attribute)) else None
+    if not name or not name.split(".")[-1][:1].isupper():
+        return None
+    if "." in name:
+        head, _, last = name.rpartition(".")
+        return last if _MODELS_MODULE.match(head.split(".")[-1]) else None
+    local = next((c for c in module.tree.body if isinstance(c, ast.ClassDef) and c.name == name), None)
+    if local is not None:
+        return name if _is_django_model(local) else None
+    target = module.imports.get(name) or ""
+    return name if any(_MODELS_MODULE.match(part) for part in target.split(".")[:-1]) else None
 
 
 def handles(module: SourceModule, fn: ast.AST) -> set[str]:
@@ -964,11 +1007,13 @@ def _django_model_class(module: SourceModule, fn: ast.AST) -> str | None:
     owner = module.parents.get(fn)
     if not isinstance(owner, ast.ClassDef) or not isinstance(fn, FUNCTION_TYPES) or not _django_module(module):
         return None
-    if any(_DJANGO_MODEL_BASE.search(dotted(base) or "") for base in owner.bases) or any(
-            isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call) and (
-                dotted(statement.value.func) or "").startswith("models.") for statement in owner.body):
-        return owner.name
-    return None
+    return owner.name if _is_django_model(owner) else None
+
+
+def _is_django_model(cls: ast.ClassDef) -> bool:
+    return any(_DJANGO_MODEL_BASE.search(dotted(base) or "") for base in cls.bases) or any(
+        isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call) and (
+            dotted(statement.value.func) or "").startswith("models.") for statement in cls.body)
 
 
 def _django_module(module: SourceModule) -> bool:

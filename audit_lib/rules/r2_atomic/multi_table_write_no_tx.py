@@ -215,6 +215,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue  # a row left by a get-or-create is reused by the retry: nothing is half-done
             if GETTER.match(later.through or "") or GETTER.match(earlier.through or ""):
                 continue  # a getter that creates a missing default row does so again on the next read
+            if _claims(earlier):
+                continue  # a compare-and-set claim commits first on purpose: others see the row taken
             if _tracks_a_job(project, earlier) or _tracks_a_job(project, later) or _task_subject(module, fn, later):
                 continue  # a background job's status commits on its own so that others see the progress
             first, second = sorted(earlier.tables)[0], sorted(later.tables)[0]
@@ -269,6 +271,28 @@ def _uses_result_of(module: SourceModule, fn: ast.AST, earlier: ast.AST, later: 
                 derived - {node.func.value.id}):
             derived.add(node.func.value.id)
     return any(isinstance(n, ast.Name) and n.id in derived for n in ast.walk(later))
+
+
+def _claims(write: db.DbOp) -> bool:
+    """An at-most-once claim: a Django update of a row picked by other columns that flips a boolean flag
+    its filter tests (``filter(pk=pk, message_sent=False).update(message_sent=True)``). It is committed
+    before the work on purpose, so that a concurrent worker sees the row taken. (A state change such as
+    ``status IN ('pending', 'paid')`` to ``'cancelled'`` is a domain change, and stays one.)"""
+    if write.kind != db.UPDATE or write.through or write.api != "django" or write.method not in ("update", "aupdate"):
+        return False
+    flipped = {k.arg: k.value.value for k in write.call.keywords
+               if k.arg and isinstance(k.value, ast.Constant) and isinstance(k.value.value, bool)}
+    tested: dict[str, object] = {}
+    node = write.call.func.value if isinstance(write.call.func, ast.Attribute) else None
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "filter":
+                tested.update({k.arg: k.value.value if isinstance(k.value, ast.Constant) else None
+                               for k in node.keywords if k.arg})
+            node = node.func
+        else:
+            node = node.value
+    return any(tested.get(name) is (not value) for name, value in flipped.items()) and len(tested) > 1
 
 
 def _records_the_change(table: str) -> bool:
