@@ -1157,6 +1157,8 @@ def _list_view_findings(module: SourceModule, project: Project) -> Iterator[Find
                     helpers = [resolved] if resolved else _queryset_methods(project).get(method_name(call) or "", [])
                     texts += [ast.unparse(helper) for _, helper in helpers]  # a helper that loads for the view
         loaded = {seg for t in texts for seg in _loaded_segments(t)}
+        if any("select_related()" in t for t in texts):
+            loaded |= _django_relations(project)[1]  # every foreign key joined
         if any(re.search(r"(?i)eager|setup_\w*load", t) for t in texts):
             continue  # the queryset is handed to the serializer's own eager-loading set-up
         missing: dict[str, str] = {}
@@ -1728,8 +1730,10 @@ def _django_plain_fields(project: Project) -> frozenset[str]:
     cached = project.facts.get("r1.django_plain_fields")
     if cached is not None:
         return cached
-    result = frozenset(name for _, name, _, field_type in _model_field_calls(project)
-                       if field_type.endswith("Field") and field_type not in RELATION_FIELDS)
+    models = _django_model_classes(project)
+    result = frozenset(name for cls, name, call, field_type in _model_field_calls(project)
+                       if field_type.endswith("Field") and field_type not in RELATION_FIELDS
+                       and (cls.name in models or (dotted(call.func) or "").startswith("models.")))
     project.facts["r1.django_plain_fields"] = result
     return result
 
