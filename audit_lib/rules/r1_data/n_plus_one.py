@@ -709,6 +709,10 @@ class _RowSources:
                 return "database rows"  # iterating a cursor
             if self.django and isinstance(node, ast.Call) and _builds_queryset(node):
                 return "database rows"  # qs.filter(...).distinct(), Model.viewer_objects(user).exclude(...)
+            if self.django and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in _queryset_methods(self.project) \
+                    and _project_queryset(self.module, self.project, node, _django_relations(self.project)[0], 3):
+                return "database rows"  # qs.close(actor): a queryset method of the project
             if isinstance(node, ast.Call) and (qualified(self.module, node.func) or "") in FILE_ROW_READERS:
                 return "file rows"  # csv.reader(upload): one record per row of an imported file
         return None
