@@ -3,7 +3,9 @@
 ## What it does
 Reports writes to several tables that do not share one transaction. That is a function
 that writes (SQL `INSERT`/`UPDATE`/`DELETE`, ORM `add`, `delete`,
-`save`, `create`, `update`, directly or through a helper of the code base) to two or
+`save`, `create`, `update`, directly or through a helper of the code base -- a Django model's
+own `self.save(update_fields=...)`, a classmethod such as `ChangeEvent.record(...)`, attributes
+set on a SQLAlchemy object that the next `commit()` flushes) to two or
 more tables when those writes do not share one transaction:
 
 - with drivers that commit every statement on their own (asyncpg, encode/databases,
@@ -29,7 +31,10 @@ transaction and is not reported. Neither are:
   made by a getter (`get_user(...)` creating a missing default wallet), made again on the
   next read;
 - an audit, log, history or notification row written after the change it records (an
-  outbox row is still reported: it must commit with its change);
+  outbox row is still reported: it must commit with its change, and so is a domain event,
+  `Event`/`ChangeEvent`, that the code base reads back as the state of the row it follows);
+- writes to a cache table (`LabelKeyCache`), rebuilt from the data; and an at-most-once claim
+  (`filter(pk=pk, sent=False).update(sent=True)`) committed before the work on purpose;
 - the sign-in session (a `SessionToken`/`session_tokens` row) opened with the change: a failure
   between them leaves the user signed out, not half a change; nor the delete of a finished
   login or registration session (`LoginSession`, `login_sessions`) after the change: it
@@ -91,7 +96,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
-from audit_lib.pyast import ancestors, decorator_names, dotted, functions, walk_function_body
+from audit_lib.pyast import ancestors, annotation_expr, decorator_names, dotted, functions, is_none, walk_function_body
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -110,6 +115,9 @@ TRANSIENT_SESSION = re.compile(r"(Session|_sessions?)$")
 JOB_ROW = re.compile(r"(\w*_)?(job|task)s?|\w*(Job|Task)s?$", re.I)
 DOMAIN_EVENT = re.compile(r"^(?!.*(audit|log|histor|activit|notif|timeline|track|analytic)).*event", re.I)
 CACHE_ROW = re.compile(r"cache[sd]?$", re.I)
+SQLALCHEMY = ("sqlalchemy", "flask_sqlalchemy", "sqlmodel")
+MAPPED_BASE = re.compile(r"(^|\.)(Model|Base|DeclarativeBase|SQLModel)$")
+NOT_MODELS = {"Any", "Optional", "Request", "Response", "Session", "AsyncSession", "Connection", "Engine"}
 ATOMIC_REQUESTS = re.compile(r"""["']?ATOMIC_REQUESTS["']?\s*[:=]\s*True""")
 
 
@@ -119,14 +127,78 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             db.uses_database(module) or _imports_project_code(module, project)):
         return
     atomic_requests = _atomic_requests(project)
+    mapped = db.uses_database(module) and any(module.imports_module(lib) for lib in SQLALCHEMY)
     for fn in functions(module.tree):
         ops = db.with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
+        if mapped and any(op.kind == db.COMMIT for op in ops):
+            ops = _with_flushed_changes(module, fn, ops)
         if sum(1 for op in ops if op.is_write) < 2:
             continue
         django_in_caller_tx = atomic_requests or _runs_in_callers_transaction(module, fn, project)
         finding = _split_writes(module, project, fn, ops, django_in_caller_tx)
         if finding is not None:
             yield finding
+
+
+def _with_flushed_changes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
+    """SQLAlchemy: attributes set on a mapped object (``self.x = ...`` in a model's method, or an object
+    of a model the function is handed, ``new_forum: Forum``, ``for user in users`` of ``users: list[User]``)
+    are written by the next ``commit()``: an UPDATE of that model there, put just before the commit."""
+    held = _handed_models(module, fn)
+    owner = module.parents.get(fn)
+    if isinstance(owner, ast.ClassDef) and any(MAPPED_BASE.search(dotted(b) or "") for b in owner.bases):
+        held["self"] = owner.name
+    if not held:
+        return ops
+    dirty: list[tuple[int, str]] = []
+    for node in walk_function_body(fn):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign) else []
+        for target in targets:
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id in held:
+                dirty.append((node.lineno, held[target.value.id]))
+    if not dirty:
+        return ops
+    result: list[db.DbOp] = []
+    last_commit = 0
+    for op in ops:
+        if op.kind == db.COMMIT and not op.through:
+            line = op.call.lineno
+            for model in sorted({m for at, m in dirty if last_commit < at < line}):
+                result.append(db.DbOp(op.call, db.UPDATE, frozenset({model}), "sqlalchemy", "commit", op.receiver,
+                                      deferred=True, confidence=Confidence.medium))
+            last_commit = line
+        result.append(op)
+    return result
+
+
+def _handed_models(module: SourceModule, fn: ast.AST) -> dict[str, str]:
+    """Names of ``fn`` holding objects of a model class by the annotation of a parameter (``forum:
+    "Forum"``, ``Forum | None``), and loop names over a parameter annotated ``list[User]``."""
+    held: dict[str, str] = {}
+    listed: dict[str, str] = {}
+    for arg in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]:
+        node = annotation_expr(arg.annotation)
+        if isinstance(node, ast.BinOp):  # X | None
+            node = node.left if not is_none(node.left) else node.right
+        if isinstance(node, ast.Subscript) and (dotted(node.value) or "").split(".")[-1] in ("list", "List", "Sequence",
+                                                                                           "Iterable"):
+            inner = annotation_expr(node.slice)
+            if isinstance(inner, ast.Constant) and isinstance(inner.value, str):
+                inner = annotation_expr(inner)
+            name = (dotted(inner) or "").split(".")[-1] if isinstance(inner, (ast.Name, ast.Attribute)) else ""
+            if name[:1].isupper() and not name.isupper():
+                listed[arg.arg] = name
+        elif isinstance(node, (ast.Name, ast.Attribute)):
+            name = (dotted(node) or "").split(".")[-1]
+            if name[:1].isupper() and not name.isupper() and name not in NOT_MODELS:
+                held[arg.arg] = name
+    for node in walk_function_body(fn):
+        rows = node.iter.values[0] if isinstance(node, ast.For) and isinstance(node.iter, ast.BoolOp) else getattr(
+            node, "iter", None)  # for user in users or []
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and isinstance(rows, ast.Name) and \
+                rows.id in listed:
+            held[node.target.id] = listed[rows.id]
+    return held
 
 
 def _imports_project_code(module: SourceModule, project: Project) -> bool:
