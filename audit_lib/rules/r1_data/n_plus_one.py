@@ -1144,7 +1144,9 @@ def _list_view_findings(module: SourceModule, project: Project) -> Iterator[Find
         chain = _project_class_chain(project, cls)
         assigned = next((item for _, c in chain for item in c.body if isinstance(item, ast.Assign)
                          and any(isinstance(t, ast.Name) and t.id == "serializer_class" for t in item.targets)), None)
-        serializer = _project_class(project, (dotted(assigned.value) or "").rsplit(".", 1)[-1]) if assigned else None
+        owner = next((m for m, c in chain if assigned in c.body), module)
+        serializer = _project_class(project, (dotted(assigned.value) or "").rsplit(".", 1)[-1], owner) \
+            if assigned else None
         sources = [(m, item) for m, c in chain for item in c.body
                    if isinstance(item, ast.FunctionDef) and item.name == "get_queryset"
                    or isinstance(item, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "queryset" for t in item.targets)]
@@ -1200,7 +1202,7 @@ def _rendered_relations(project: Project, serializer: tuple[SourceModule, ast.Cl
              for p in re.findall(r"['\"]([\w_]+)['\"]", ast.unparse(item.value)) for seg in p.split("__")}
     found: list[tuple[str, str]] = []
     declared: set[str] = set()
-    for _, c in chain:
+    for where, c in chain:
         for item in c.body:
             if not (isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name)):
                 continue
@@ -1223,7 +1225,7 @@ def _rendered_relations(project: Project, serializer: tuple[SourceModule, ast.Cl
             if relation in eager or not (relation in to_many or relation in to_one):
                 continue
             found.append((relation, f"{c.name}.{name}"))
-            inner = _project_class(project, kind) if nested and depth > 1 else None
+            inner = _project_class(project, kind, where) if nested and depth > 1 else None
             if inner is not None and inner[1] is not serializer[1]:
                 found += [(r, f) for r, f in _rendered_relations(project, inner, depth - 1)]
     for _, c in chain:  # many-to-many names a ModelSerializer renders as lists of keys (a query per row)
@@ -1238,8 +1240,20 @@ def _django_many_to_many(project: Project) -> frozenset[str]:
                      if RELATION_FIELDS.get(field_type) == "many")
 
 
-def _project_class(project: Project, name: str) -> tuple[SourceModule, ast.ClassDef] | None:
-    """The project's class of that name, when only one module defines it."""
+def _project_class(project: Project, name: str, module: SourceModule | None = None
+                   ) -> tuple[SourceModule, ast.ClassDef] | None:
+    """The project's class ``name`` means in ``module`` (defined there, or imported from a module of
+    the project), else the class of that name when only one module defines it."""
+    if module is not None:
+        for cls in module.tree.body:
+            if isinstance(cls, ast.ClassDef) and cls.name == name:
+                return module, cls
+        target = module.imports.get(name)
+        owner = project.by_dotted_name.get(target.rsplit(".", 1)[0]) if target and "." in target else None
+        if owner is not None:
+            for cls in owner.tree.body:
+                if isinstance(cls, ast.ClassDef) and cls.name == target.rsplit(".", 1)[1]:
+                    return owner, cls
     classes = project.facts.get("r1.classes_by_name")
     if classes is None:
         classes = {}
@@ -1254,23 +1268,18 @@ def _project_class(project: Project, name: str) -> tuple[SourceModule, ast.Class
 
 def _project_class_chain(project: Project, cls: ast.ClassDef) -> list[tuple[SourceModule, ast.ClassDef]]:
     """``cls`` and its project bases (each found by a unique name), nearest first."""
-    chain: list[tuple[SourceModule, ast.ClassDef]] = []
-    seen: set[str] = set()
-    pending = [cls.name]
+    module = next(m for m in project.modules if cls in m.nodes_of(ast.ClassDef))
+    chain: list[tuple[SourceModule, ast.ClassDef]] = [(module, cls)]
+    seen: set[int] = {id(cls)}
+    pending = [(module, (dotted(b) or "").rsplit(".", 1)[-1]) for b in cls.bases]
     while pending:
-        name = pending.pop(0)
-        if name in seen:
+        where, name = pending.pop(0)
+        found = _project_class(project, name, where)
+        if found is None or id(found[1]) in seen:
             continue
-        seen.add(name)
-        found = _project_class(project, name)
-        if found is None:
-            if name == cls.name:
-                module = next(m for m in project.modules if cls in m.nodes_of(ast.ClassDef))
-                found = (module, cls)
-            else:
-                continue
+        seen.add(id(found[1]))
         chain.append(found)
-        pending += [(dotted(b) or "").rsplit(".", 1)[-1] for b in found[1].bases]
+        pending += [(found[0], (dotted(b) or "").rsplit(".", 1)[-1]) for b in found[1].bases]
     return chain
 
 
