@@ -515,6 +515,13 @@ def _scope_of(module: SourceModule, fn: ast.AST) -> _Scope:
         scope.models.update({name: owner.name for name, model in scope.models.items() if model == "cls"})
     if fn is not module.tree and _django_module(module):
         _bind_django_instances(module, scope, fn, owner)
+        rows_of = _queryset_model(module, owner) if isinstance(owner, ast.ClassDef) else None
+        for node in walk_function_body(fn) if rows_of is not None else ():
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and \
+                    isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute) and dotted(
+                    node.value.func.value) == "self" and node.value.func.attr not in _QUERYSET_TERMINALS:
+                scope.models[node.targets[0].id] = rows_of  # qs = self.open(): rows of the model
+                scope.loaded.add(node.targets[0].id)
     cache[("scope", id(fn))] = scope
     return scope
 
@@ -543,6 +550,29 @@ def _bind_django_instances(module: SourceModule, scope: _Scope, fn: ast.AST, own
                 isinstance(node.value, ast.Call) and dotted(node.value.func) == "self.get_object":
             scope.models[node.targets[0].id] = viewed
             scope.loaded.add(node.targets[0].id)
+
+
+_QUERYSET_TERMINALS = {"get", "first", "last", "count", "exists", "aggregate", "values_list", "values", "in_bulk",
+                       "iterator", "latest", "earliest", "update", "delete", "create", "bulk_create", "bulk_update",
+                       "get_or_create", "update_or_create", "contains", "explain"}
+
+
+def _queryset_model(module: SourceModule, cls: ast.ClassDef) -> str | None:
+    """The model whose rows a Django ``QuerySet`` subclass selects: the class of the same module that
+    says ``objects = IncidentQuerySet.as_manager()`` (or ``Manager.from_queryset(IncidentQuerySet)()``)."""
+    if not any((dotted(base) or "").endswith("QuerySet") for base in cls.bases):
+        return None
+    for holder in module.tree.body:
+        if not isinstance(holder, ast.ClassDef):
+            continue
+        for statement in holder.body:
+            value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
+            for call in (n for n in walk_nodes(value) if isinstance(n, ast.Call)) if value is not None else ():
+                if method_name(call) == "as_manager" and isinstance(call.func, ast.Attribute) and dotted(
+                        call.func.value) == cls.name or method_name(call) == "from_queryset" and any(
+                        dotted(a) == cls.name for a in call.args):
+                    return holder.name
+    return None
 
 
 def _annotated_model(module: SourceModule, annotation: ast.AST | None) -> str | None:
@@ -886,6 +916,12 @@ def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None,
             kind = DELETE if method in ("delete", "adelete") else UPDATE
             return DbOp(call, kind, frozenset({own_model}), "django", method, receiver, autocommit=True,
                         confidence=Confidence.medium)
+
+    # a Django QuerySet subclass's own bulk write: self.update(...) / self.delete() in IncidentQuerySet.close()
+    if receiver == "self" and method in _DJANGO_WRITES and isinstance(module.parents.get(fn), ast.ClassDef):
+        rows_of = _queryset_model(module, module.parents[fn])
+        if rows_of is not None:
+            return _django_op(call, rows_of, method, receiver)
 
     # SQLAlchemy 1.x session.query(M)... and Flask-SQLAlchemy M.query...
     query_model = _query_model(module, call, scope)
@@ -1375,6 +1411,8 @@ def _value_class(module: SourceModule, project: Project | None, value: ast.AST |
     func = value.func
     if owner is not None and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
             and func.value.id == "self":
+        if func.attr not in _QUERYSET_TERMINALS and _queryset_model(owner[0], owner[1]) is not None:
+            return owner  # ``qs = self.open()`` in a QuerySet subclass: a queryset of the same class
         method = _method_of(project, owner, func.attr)
         if method is not None:  # a factory method: every ``return`` builds the object (``return TopicForm()``)
             built = [project_class(method[0], project, n.value.func) if isinstance(n.value, ast.Call) else None
@@ -1480,8 +1518,8 @@ def _local_classes(module: SourceModule, project: Project | None, fn: ast.AST) -
                 for name in (n for n in walk_nodes(target) if isinstance(n, ast.Name)):
                     bound.setdefault(name.id, []).append(None)
     for name, classes in bound.items():
-        if name in table or len(classes) != 1 or classes[0] is None:
-            table.pop(name, None)  # a parameter rebound, or a name bound more than once: not certain
+        if name in table or classes[0] is None or any(c is None or c[1] is not classes[0][1] for c in classes):
+            table.pop(name, None)  # a parameter rebound, or a name bound to objects of different classes
         else:
             table[name] = classes[0]
     return table
