@@ -426,7 +426,17 @@ def is_migration_module(module: SourceModule) -> bool:
     transaction by their framework on PostgreSQL."""
     parts = module.path.split("/")
     return "migrations" in parts[:-1] or parts[-1] == "migrations.py" \
-        or ("versions" in parts[:-1] and "alembic" in module.text[:2000].lower())
+        or ("versions" in parts[:-1] and "alembic" in module.text[:2000].lower()) \
+        or is_alembic_revision(module)
+
+
+_REVISION_IDENTIFIERS = re.compile(r"^revision\s*=.*^down_revision\s*=", re.M | re.S)
+
+
+def is_alembic_revision(module: SourceModule) -> bool:
+    """An Alembic revision script wherever its folder is (``database/revisions/tenant/versions/``):
+    module-level ``revision`` and ``down_revision`` identifiers, as Alembic writes them."""
+    return "down_revision" in module.text and _REVISION_IDENTIFIERS.search(module.text) is not None
 
 
 _SETUP_MODULE = re.compile(r"^(initiali[sz]ers?|bootstrap|init_?db|seeds?|seed_\w+)\.py$", re.I)

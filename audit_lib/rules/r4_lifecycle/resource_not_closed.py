@@ -156,6 +156,7 @@ from audit_lib.pyast import (
     walk_function_body,
     walk_nodes,
 )
+from audit_lib.libs.db import is_alembic_revision
 from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
     CLOSE_METHODS,
@@ -237,7 +238,7 @@ class Usage:
 
 @rule("R4.resource-not-closed", on="module", scope="code", severity="high")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_test_path(module.path) or is_one_shot_path(module.path):
+    if is_test_path(module.path) or is_one_shot_path(module.path) or is_alembic_revision(module):
         return
     cursors_matter = any(module.imports_module(d) for d in CURSOR_CONTEXT_DRIVERS)
     sessionmakers: dict[str, set[str]] = {}

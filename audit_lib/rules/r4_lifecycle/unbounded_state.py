@@ -118,6 +118,7 @@ from audit_lib.pyast import (
     walk_function_body,
     walk_nodes,
 )
+from audit_lib.libs.db import is_alembic_revision
 from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import is_short_lived_path
 from audit_lib.source import Project, SourceModule, is_test_path
@@ -176,7 +177,7 @@ class Container:
 
 @rule("R4.unbounded-state", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_test_path(module.path) or is_short_lived_path(module.path):
+    if is_test_path(module.path) or is_short_lived_path(module.path) or is_alembic_revision(module):
         return
     yield from _growing_containers(module, project)
     yield from _unbounded_caches(module)
