@@ -49,7 +49,8 @@ rows (`solve.challenge.value`) that the query does not load eagerly
 (`joinedload`/`selectinload`/...).
 
 Methods the framework calls once per row of a list count as loops: a Django admin method named in
-`list_display` (the change list calls it for every row) and a DRF serializer's `get_<field>` of a
+`list_display` (the change list calls it for every row; a model property or method named there that
+queries is reported at its `list_display` entry) and a DRF serializer's `get_<field>` of a
 `SerializerMethodField` or its `to_representation`, when the serializer renders lists (`many=True`, the
 `serializer_class` of a list view). A related manager read on the row (`obj.comments.count()`), a
 foreign key followed from it (`obj.assignee.username`), a model property of the row that queries and a
@@ -172,6 +173,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     django = module.imports_module("django") or ".objects." in module.text
     if django:
         yield from _list_view_findings(module, project)
+        yield from _admin_model_member_findings(module, project)
     for fn in functions(module.tree):
         expanded = db.expanded_ops(module, project, fn)
         units = _units_of_work(module, project, expanded)
@@ -1130,6 +1132,28 @@ def _per_row_method(module: SourceModule, project: Project, fn: ast.AST) -> tupl
 
 
 RELATED_FIELDS_READING_ROWS = {"StringRelatedField", "SlugRelatedField"}
+
+
+def _admin_model_member_findings(module: SourceModule, project: Project) -> Iterator[Finding]:
+    """``list_display = ("name", "member_count")`` where ``member_count`` is not the admin's own method
+    but a model property or method that runs a query: the change list calls it for every row."""
+    to_many, _ = _django_relations(project)
+    for cls in module.nodes_of(ast.ClassDef):
+        if not any(ADMIN_BASES.search(b) for b in _project_bases(project, cls.name) - {cls.name}):
+            continue
+        own = {item.name for item in cls.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        shown = next((item for item in cls.body if isinstance(item, ast.Assign) and isinstance(item.value, (ast.Tuple, ast.List))
+                      and any(isinstance(t, ast.Name) and t.id == "list_display" for t in item.targets)), None)
+        if shown is None:
+            continue
+        for element in shown.value.elts:
+            name = string_value(element)
+            if not name or name in own:
+                continue
+            if _queries_in_property(project, name, to_many) or name in _queryset_methods(project) \
+                    and _method_reads(project, name):
+                yield _per_row_finding(module, element, f"{name}, a model member that runs a query,",
+                                       f"of the admin change list ({cls.name}.list_display)")
 
 
 def _list_view_findings(module: SourceModule, project: Project) -> Iterator[Finding]:
