@@ -132,6 +132,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         ops = db.with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
         if mapped and any(op.kind == db.COMMIT for op in ops):
             ops = _with_flushed_changes(module, fn, ops)
+        if "serializer" in module.text:
+            ops = _with_serializer_saves(module, project, fn, ops)
         if sum(1 for op in ops if op.is_write) < 2:
             continue
         django_in_caller_tx = atomic_requests or _runs_in_callers_transaction(module, fn, project)
@@ -169,6 +171,44 @@ def _with_flushed_changes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp])
             last_commit = line
         result.append(op)
     return result
+
+
+def _with_serializer_saves(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
+    """DRF: ``serializer.save(...)`` in ``perform_create``/``perform_update`` (or ``create``/``update``) of
+    a view writes the ``Meta.model`` of the serializer -- the parameter's annotation (``serializer:
+    EventSerializer``) or the view's ``serializer_class``."""
+    kind = db.INSERT if fn.name in ("perform_create", "create") else db.UPDATE if fn.name in (
+        "perform_update", "update") else None
+    owner = module.parents.get(fn)
+    if kind is None or not isinstance(owner, ast.ClassDef):
+        return ops
+    declared = {a.arg: a.annotation for a in fn.args.args if a.annotation is not None}
+    default = next((s.value for s in owner.body if isinstance(s, ast.Assign) and [dotted(t) for t in s.targets] == [
+        "serializer_class"]), None)
+    added = []
+    for node in walk_function_body(fn):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "save"
+                and isinstance(node.func.value, ast.Name) and "serializer" in node.func.value.id):
+            continue
+        named = declared.get(node.func.value.id, default)
+        model = _serializer_models(project).get((dotted(named) or "").split(".")[-1]) if named is not None else None
+        if model and not any(op.call is node for op in ops):
+            added.append(db.DbOp(node, kind, frozenset({model}), "django", "save", node.func.value.id, autocommit=True,
+                                 confidence=Confidence.medium))
+    return sorted([*ops, *added], key=lambda o: (o.call.lineno, o.call.col_offset)) if added else ops
+
+
+def _serializer_models(project: Project) -> dict[str, str]:
+    """DRF serializer class -> the model of its ``Meta``, over the code base."""
+    if "r2.serializer_models" not in project.facts:
+        found: dict[str, str] = {}
+        for module in (m for m in project.modules if "Serializer" in m.text and "class Meta" in m.text):
+            for cls in (c for c in module.nodes_of(ast.ClassDef) if c.name.endswith("Serializer")):
+                for meta in (n for n in cls.body if isinstance(n, ast.ClassDef) and n.name == "Meta"):
+                    found.update({cls.name: (dotted(a.value) or "").split(".")[-1] for a in meta.body if isinstance(
+                        a, ast.Assign) and [dotted(t) for t in a.targets] == ["model"]})
+        project.facts["r2.serializer_models"] = found
+    return project.facts["r2.serializer_models"]
 
 
 def _handed_models(module: SourceModule, fn: ast.AST) -> dict[str, str]:
