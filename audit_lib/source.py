@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import io
 import os
+import sys
 import tokenize
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -317,13 +318,21 @@ def parse_text(text: str, rel: str, errors: list[FileError]) -> ast.Module | Non
     try:
         return ast.parse(text, filename=rel)
     except SyntaxError as exc:
-        hint = " (Python 2?)" if _looks_like_python2(text) else ""
-        errors.append(FileError(rel, f"SyntaxError: line {exc.lineno}: {exc.msg}{hint}"))
+        errors.append(FileError(rel, f"SyntaxError: line {exc.lineno}: {exc.msg}{_syntax_hint(text, exc)}"))
     except (RecursionError, MemoryError):
         errors.append(FileError(rel, "nested too deeply for the parser: skipped"))
     except ValueError as exc:
         errors.append(FileError(rel, f"unparsable: {exc}"))
     return None
+
+
+def _syntax_hint(text: str, exc: SyntaxError) -> str:
+    if _looks_like_python2(text):
+        return " (Python 2?)"
+    if sys.version_info < (3, 12) and (exc.msg or "").startswith("f-string"):
+        running = f"{sys.version_info.major}.{sys.version_info.minor}"
+        return f" (an f-string of Python 3.12+? posture-audit runs on Python {running}: run it on the Python the code targets)"
+    return ""
 
 
 def _looks_like_python2(text: str) -> bool:

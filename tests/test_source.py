@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,13 @@ def test_a_bad_file_is_an_error_entry_and_the_rest_is_read(tmp_path, content, ex
     project = load_project(tmp_path)
     assert [m.path for m in project.modules] == ["good.py"]
     assert expected in errors_by_path(project)["bad.py"]
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="Python 3.12 parses f-strings that reuse their quotes")
+def test_a_newer_f_string_names_the_python_the_audit_runs_on(tmp_path):
+    write(tmp_path, "feed.py", 'title = f"{", ".join(["a", "b"])}"\n')
+    message = errors_by_path(load_project(tmp_path))["feed.py"]
+    assert "Python 3.12+" in message and f"Python {sys.version_info.major}.{sys.version_info.minor}" in message
 
 
 def test_declared_encoding_is_honoured(tmp_path):
