@@ -1353,7 +1353,9 @@ def _renders_lists(project: Project, name: str) -> bool:
                 continue
             for call in module.nodes_of(ast.Call):
                 if any(k.arg == "many" and isinstance(k.value, ast.Constant) and k.value.value is True
-                       for k in call.keywords):
+                       for k in call.keywords) and not any(
+                        isinstance(a, ast.Call) and re.search(r"(?i)schema|swagger|openapi", dotted(a.func) or "")
+                        for a in ancestors(module, call)):  # a response documented in an OpenAPI decorator
                     listed.add((dotted(call.func) or "").rsplit(".", 1)[-1])
             for cls in module.nodes_of(ast.ClassDef):
                 if any(LIST_VIEW_BASES.search(b) for b in _project_bases(project, cls.name)):
