@@ -10,7 +10,10 @@ ddtrace, New Relic or Elastic APM. A library counts when it is imported, or name
 string such as Django's `INSTALLED_APPS`/`MIDDLEWARE` (not as a key of a logging
 configuration, which only names a logger); a local metrics facade (a
 `Metrics`/`Stats` class or a `metrics.py` module defining two or more of `counter`,
-`gauge`, `timer`, `histogram`, `increment`, ...) counts too. Test code is ignored on
+`gauge`, `timer`, `histogram`, `increment`, ...) counts too, and so does a third-party
+metrics wrapper: a module named `metrics` imported from an outside package
+(`from brainzutils import metrics`) whose recording calls are made (`metrics.init(...)`,
+`metrics.set(...)`, `metrics.increment(...)`). Test code is ignored on
 both sides, and routes of examples and scripts do not make a service. One finding, at the
 first route.
 
@@ -100,7 +103,37 @@ def _uses_metrics(project: Project) -> bool:
                 return True
         if "metric" in module.path.rsplit("/", 1)[-1].lower() and _defines_instruments(module.tree.body):
             return True
+        if _records_through_wrapper(module, project):
+            return True
     return False
+
+
+WRAPPER_CALLS = INSTRUMENT_NAMES | {"init", "set", "inc", "decr", "count", "record", "time", "gauge_set"}
+
+
+def _records_through_wrapper(module, project: Project) -> bool:
+    """``from brainzutils import metrics`` ... ``metrics.set("writer", listens=n)``: an outside metrics wrapper in use.
+
+    Only a module whose own name says metrics, imported from a package the code base does not hold (its own
+    ``metrics`` module is judged by what it defines), and only recording calls: ``sklearn.metrics`` and the like
+    are called for scores (``metrics.accuracy_score``), never ``set``/``increment``.
+    """
+    wrappers = {local for local, target in module.imports.items()
+                if target.rsplit(".", 1)[-1].lower() in ("metrics", "stats_metrics", "app_metrics")
+                and "." in target and target.split(".", 1)[0] not in _project_roots(project)}
+    if not wrappers:
+        return False
+    return any(isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+               and node.func.value.id in wrappers and node.func.attr in WRAPPER_CALLS
+               for node in module.nodes_of(ast.Call))
+
+
+def _project_roots(project: Project) -> frozenset[str]:
+    roots = project.facts.get("no_metrics.roots")
+    if roots is None:
+        roots = frozenset(name.split(".", 1)[0] for name in project.by_dotted_name)
+        project.facts["no_metrics.roots"] = roots
+    return roots  # type: ignore[return-value]
 
 
 def _is_metrics_facade(cls: ast.ClassDef) -> bool:
