@@ -32,7 +32,10 @@ Reports retries whose wait has no random component. They are:
 
 Not reported: sleeps whose delay comes from `random`, a `jitter` value or a helper that
 uses `random`; `asyncio.sleep(0)`; loops that only poll (no retry on failure; a sleep at
-the top of the loop, before the first attempt, paces a poll); test code, scripts, CLIs and
+the top of the loop, before the first attempt, paces a poll; a loop with no `except` that leaves
+on a plain truth test, `if record_found: break`, waits for a state such as a DNS record's
+propagation; a sleep in `except queue.Empty:` waits for work); a retry loop around
+`create_engine()` alone (lazy: it connects nothing, the handler never runs); test code, scripts, CLIs and
 Django management commands. The product's own commands are judged like the service: a
 package's `__main__.py` and the modules of a scripts folder that is a subpackage of the
 product's package (`app/scripts/restore.py`) run on every host; but not its command-line interface
@@ -329,7 +332,11 @@ def _retry_sleep(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While)
     for statement in tries:
         if isinstance(loop, ast.While) and _perpetual(loop, statement):
             return None  # a listener's reconnect loop or a worker's pause after an error
+        if _cannot_fail(module, statement):
+            continue  # engine = create_engine(url): lazy, it connects nothing, so the handler never runs
         for handler in statement.handlers:
+            if _idle_handler(module, handler):
+                continue  # except queue.Empty: sleep(5): nothing to do yet, an idle poll, nothing failed
             sleep = _first_sleep(module, handler.body)
             if sleep is not None:
                 return sleep if _deterministic(module, sleep, loop) else None
@@ -340,11 +347,65 @@ def _retry_sleep(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While)
             sleep = _first_sleep(module, after)
             if sleep is not None:
                 return sleep if _deterministic(module, sleep, loop) else None
-    if not tries and _counts_attempts(loop) and _leaves_loop(loop.body):
+    if not tries and _counts_attempts(loop) and _leaves_loop(loop.body) and not _leaves_when_found(loop.body):
         sleep = _first_sleep(module, loop.body)
         if sleep is not None and _deterministic(module, sleep, loop):
             return sleep  # a bounded retry on a result: for attempt in range(retries): ...; if ok: break; sleep(5)
     return None
+
+
+LAZY_FACTORIES = {"sqlalchemy.create_engine", "sqlalchemy.ext.asyncio.create_async_engine", "create_engine",
+                  "create_async_engine"}
+IDLE_EXCEPTIONS = {"Empty", "QueueEmpty", "StopIteration", "StopAsyncIteration"}
+SUCCESS_NAME = re.compile(r"(?i)\bok\b|^ok$|success|succeed")
+
+
+def _cannot_fail(module: SourceModule, attempt: ast.Try) -> bool:
+    """A ``try`` whose only call builds a SQLAlchemy engine: ``create_engine()`` is lazy and opens no connection,
+    so the ``except OperationalError`` of a retry loop around it never runs (the loop is dead code)."""
+    calls = [n for s in attempt.body for n in walk_nodes(s) if isinstance(n, ast.Call)]
+    outer = [c for c in calls if not any(c in walk_nodes(arg) for other in calls if other is not c
+                                         for arg in [*other.args, *(k.value for k in other.keywords)])]
+    return bool(outer) and all(call_name(module, c) in LAZY_FACTORIES for c in outer)
+
+
+def _idle_handler(module: SourceModule, handler: ast.ExceptHandler) -> bool:
+    """``except queue.Empty:`` (or ``QueueEmpty``, ``StopIteration``): the source had nothing yet; a sleep
+    there paces an idle poll for work, it retries nothing that failed."""
+    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type] if handler.type else []
+    names = [t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else "" for t in types]
+    return bool(names) and all(name in IDLE_EXCEPTIONS for name in names)
+
+
+def _leaves_when_found(body: list[ast.stmt]) -> bool:
+    """A loop with no ``except`` that leaves when a plain truth test holds (``if record_found: break``,
+    ``if status: break``, ``if job.done(): return``) waits for a state to come about (a DNS record to
+    propagate, a job to end): it polls. One that compares a result code (``if code != "retry-later":
+    break``) or tests success (``if resp.ok: break``) tries a failed operation again."""
+    tests = [s.test for s in _own_statements(body) if isinstance(s, ast.If)
+             and any(isinstance(n, (ast.Break, ast.Return)) for n in s.body)]
+    if not tests:
+        return False
+    for test in tests:
+        inner = test.operand if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) else test
+        if not isinstance(inner, (ast.Name, ast.Attribute, ast.Call)):
+            return False
+        named = inner.func if isinstance(inner, ast.Call) else inner
+        names = [n.id if isinstance(n, ast.Name) else n.attr for n in walk_nodes(named)
+                 if isinstance(n, (ast.Name, ast.Attribute))]
+        if any(SUCCESS_NAME.search(name) for name in names):
+            return False
+    return True
+
+
+def _own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of a loop's body and of its ``if``/``with``/``try`` blocks, not those of inner loops
+    (``for txt in records: if txt == token: found = True; break`` ends the inner loop only)."""
+    for statement in body:
+        yield statement
+        if isinstance(statement, (ast.If, ast.With, ast.AsyncWith, ast.Try)):
+            inner = [*statement.body, *getattr(statement, "orelse", []), *getattr(statement, "finalbody", [])]
+            yield from _own_statements(inner)
 
 
 def _recursive_retry_sleeps(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Call]:
