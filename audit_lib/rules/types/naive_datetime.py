@@ -22,6 +22,14 @@ Reports datetimes made or stored without a time zone. In code:
 - a Django settings module that sets `USE_TZ = False`, which makes every
   `DateTimeField` naive.
 
+A code base that keeps naive UTC throughout (at least three DateTime columns without a zone,
+not one with `timezone=True`, and at least five `utcnow()`/`utcfromtimestamp()` readings) gets
+one finding for that choice, at its first naive column, naming the places: each of those lines
+is right by the convention, and changing one alone would break its comparisons. What breaks the
+convention stays a finding of its own: a local reading (`datetime.now()`, `fromtimestamp(ts)`,
+`today()`, a `default=datetime.now`), a naive column filled by the database's `now()` (the
+database session's zone), and `datetime.utcnow().timestamp()` (read as local time: a wrong epoch).
+
 In the database: `timestamp without time zone` columns (`date` columns are fine).
 
 `datetime.now(timezone.utc)`, `now(tz=...)`, `fromtimestamp(ts, tz=...)`,
@@ -92,6 +100,7 @@ def expired(order):
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import replace
 from typing import Iterator
 
@@ -119,8 +128,36 @@ FIX_CALL = "pass a zone: datetime.now(timezone.utc) / datetime.fromtimestamp(ts,
 FIX_COLUMN = "use DateTime(timezone=True) (PostgreSQL timestamptz) and store aware UTC values"
 
 
-@rule("T.naive-datetime", on="module", scope="code+db", severity="medium")
-def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
+@rule("T.naive-datetime", on="project", scope="code+db", severity="medium")
+def check_code(project: Project) -> Iterator[Finding]:
+    _KIND.clear()
+    found: list[Finding] = []
+    aware_columns = 0
+    for module in project.modules:
+        found.extend(_module_findings(module, project))
+        if module.imports_module("sqlalchemy") or module.imports_module("sqlmodel"):
+            aware_columns += _aware_column_count(module, project)
+    convention = _naive_utc_convention(found, aware_columns)
+    if convention is None:
+        for finding in found:
+            finding.extra.pop("kind", None)
+            finding.extra.pop("utc_epoch", None)
+        yield from found
+        return
+    kept, collapsed = convention
+    yield _naive_utc_code_base(collapsed)
+    for finding in kept:
+        finding.extra.pop("kind", None)
+        finding.extra.pop("utc_epoch", None)
+        if _KIND.get(id(finding)) == "local":
+            finding = replace(finding, message=f"{finding.message}, a local wall-clock reading in a code base "
+                              "that keeps naive UTC everywhere else: mixed with those values it is off by the "
+                              "host's UTC offset", fix="datetime.utcnow() like the rest of the code base (or, "
+                              "better, aware UTC everywhere: datetime.now(timezone.utc))")
+        yield finding
+
+
+def _module_findings(module: SourceModule, project: Project) -> Iterator[Finding]:
     if is_test_module(module):
         return
     if not (module.imports_module("datetime") or module.imports_module("sqlalchemy")
@@ -131,6 +168,86 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         if finding.line not in reported:
             reported.add(finding.line)
             yield finding
+
+
+# The kind of each finding, for the code-base convention: "utc" (a utcnow()/utcfromtimestamp() reading
+# or default), "column" (a naive column with no default or a UTC one), "local" (a local wall-clock
+# reading: now(), fromtimestamp(), today()), "keep" (always its own finding: a UTC reading turned into
+# an epoch by .timestamp(), a naive column filled by the database's now(), USE_TZ = False).
+_KIND: dict[int, str] = {}
+CONVENTION_MIN_READINGS = 5   # utcnow()/utcfromtimestamp() readings
+CONVENTION_MIN_COLUMNS = 3    # naive DateTime columns, and not one aware column
+DATABASE_NOW = re.compile(r"(?<![\w.])now\(\)|func\.now\(|current_timestamp|localtimestamp|getdate\(|sysdate",
+                          re.IGNORECASE)
+LOCAL_READING = re.compile(r"\b(now|today)\(\s*\)")  # a local default beside the column: lambda: datetime.now()
+
+
+def _kind(finding: Finding) -> str:
+    if finding.extra.get("kind"):
+        return finding.extra["kind"]
+    message = finding.message
+    if message.startswith(("DateTime column", "TIMESTAMP column", "Mapped[datetime]", "SQLModel datetime")):
+        evidence = finding.evidence or ""
+        if DATABASE_NOW.search(evidence):
+            return "keep"  # the database's clock, in its session's zone
+        local = re.search(r"datetime\.(now|today)\b", message) or LOCAL_READING.search(evidence)
+        return "local" if local else "column"
+    if re.match(r"\w+=datetime\.utc", message):
+        return "utc"
+    if re.match(r"\w+=datetime\.(now|today)", message):
+        return "local"
+    return "keep"
+
+
+def _naive_utc_convention(found: list[Finding], aware_columns: int) -> tuple[list[Finding], list[Finding]] | None:
+    """A code base that keeps naive UTC throughout (every DateTime column without a zone, the readings
+    utcnow()): each of those lines is right by the convention, and one finding says what the code base
+    chose; the local readings mixed into it (now(), fromtimestamp()) and the other naive values stay
+    findings of their own. None when the code base has no such convention."""
+    for finding in found:
+        _KIND[id(finding)] = _kind(finding)
+    utc = [f for f in found if _KIND[id(f)] == "utc" or f.extra.get("utc_epoch")]
+    columns = [f for f in found if _KIND[id(f)] == "column"]
+    if aware_columns or len(utc) < CONVENTION_MIN_READINGS or len(columns) < CONVENTION_MIN_COLUMNS:
+        return None
+    collapsed = [f for f in found if _KIND[id(f)] in ("utc", "column")]
+    return [f for f in found if _KIND[id(f)] not in ("utc", "column")], collapsed
+
+
+def _naive_utc_code_base(collapsed: list[Finding]) -> Finding:
+    ordered = sorted(collapsed, key=lambda f: (f.path or "", f.line or 0))
+    columns = [f for f in ordered if _KIND[id(f)] == "column"]
+    readings = len(ordered) - len(columns)
+    first = columns[0]
+    places = [f"{f.path}:{f.line}" for f in ordered]
+    shown = ", ".join(p for p in places if p != f"{first.path}:{first.line}")
+    shown = ", ".join(shown.split(", ")[:3]) + (", ..." if len(places) > 4 else "")
+    return Finding(
+        message=f"the code base keeps datetimes as naive UTC throughout: {len(columns)} DateTime columns without "
+                f"timezone=True and {readings} utcnow()/utcfromtimestamp() readings (this column, {shown}); "
+                "consistent while every value is UTC, but nothing in the values says so: a local reading, an "
+                "aware value from a library or .astimezone() mixed in is silently off by the host's offset or "
+                "raises TypeError, and utcnow() is deprecated since Python 3.12",
+        path=first.path, line=first.line, end_line=first.end_line, evidence=first.evidence,
+        fix="move to aware UTC in one change: DateTime(timezone=True) columns (a migration that reads the "
+            "stored values AT TIME ZONE 'UTC') and datetime.now(timezone.utc) for every reading",
+        confidence=Confidence.low,
+        extra={"places": places},
+    )
+
+
+def _aware_column_count(module: SourceModule, project: Project) -> int:
+    """``Column(DateTime(timezone=True))`` columns of the module (migrations, tests and docs aside)."""
+    if is_test_module(module) or is_offline_module(module) or in_documentation(module.path):
+        return 0
+    flask_sqlalchemy = project.imports_anywhere("flask_sqlalchemy")
+    count = 0
+    for node in walk_nodes(module.tree):
+        if isinstance(node, ast.Call) and _is_column_call(module, node, flask_sqlalchemy) \
+                and _column_kind(module, node, flask_sqlalchemy) == "datetime" \
+                and not list(_naive_column(module, node, flask_sqlalchemy)):
+            count += 1
+    return count
 
 
 def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
@@ -200,8 +317,18 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
                     _jwt_claim(module, call) or _scheduled_time(module, call, project))):
             return
         message = f"datetime.{function}() returns a naive datetime"
+    kind = "utc" if function.startswith("utc") else "local"
+    if kind == "utc" and _turned_into_epoch(module, call):
+        kind = "keep"
+        message += ", and .timestamp() reads a naive value as the host's local time: the epoch is off by its UTC offset"
     yield Finding(message=message, path=module.path, line=call.lineno, end_line=call.end_lineno,
-                  evidence=module.evidence(call), fix=FIX_CALL)
+                  evidence=module.evidence(call), fix=FIX_CALL, extra={"kind": kind, "utc_epoch": kind == "keep"})
+
+
+def _turned_into_epoch(module: SourceModule, call: ast.Call) -> bool:
+    """``datetime.utcnow().timestamp()`` (also ``± timedelta``)."""
+    parent = module.parents.get(_through_arithmetic(module, call))
+    return isinstance(parent, ast.Attribute) and parent.attr == "timestamp"
 
 
 # Turn a datetime into text: the text says what it is (a local wall clock for people, a label).
