@@ -1046,6 +1046,10 @@ def _per_row_method_findings(module: SourceModule, project: Project, fn: ast.AST
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == row \
                 and _queries_in_property(project, node.attr, to_many):
             what = f"{ast.unparse(node)} is a model property that runs a query"
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == row \
+                and node.attr in to_one and node.attr not in loaded and node.attr not in _django_plain_fields(project) \
+                and isinstance(node.ctx, ast.Load) and not isinstance(module.parents.get(node), ast.Attribute):
+            what = f"{ast.unparse(node)} loads a related row"  # UserSerializer(obj.owner).data
         if what and id(node) not in seen and what not in said:
             seen.add(id(node))
             said.add(what)
