@@ -134,6 +134,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             ops = _with_flushed_changes(module, fn, ops)
         if "serializer" in module.text:
             ops = _with_serializer_saves(module, project, fn, ops)
+        if "save_m2m" in module.text:
+            ops = _with_form_saves(fn, ops)
         if sum(1 for op in ops if op.is_write) < 2:
             continue
         django_in_caller_tx = atomic_requests or _runs_in_callers_transaction(module, fn, project)
@@ -195,6 +197,37 @@ def _with_serializer_saves(module: SourceModule, project: Project, fn: ast.AST, 
         if model and not any(op.call is node for op in ops):
             added.append(db.DbOp(node, kind, frozenset({model}), "django", "save", node.func.value.id, autocommit=True,
                                  confidence=Confidence.medium))
+    return sorted([*ops, *added], key=lambda o: (o.call.lineno, o.call.col_offset)) if added else ops
+
+
+def _with_form_saves(fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
+    """Django model forms: ``obj = form.save(commit=False)``, ``obj.save()``, then ``form.save_m2m()``
+    writes the object's row, then its many-to-many rows (each in its own autocommit statement)."""
+    built: dict[str, str] = {}  # obj name -> the form it came from
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call) and isinstance(
+                node.value.func, ast.Attribute) and node.value.func.attr == "save" and any(
+                k.arg == "commit" and isinstance(k.value, ast.Constant) and k.value.value is False
+                for k in node.value.keywords):
+            target, form = dotted(node.targets[0]), dotted(node.value.func.value)
+            if target and form:
+                built[target] = form
+    if not built:
+        return ops
+    added = []
+    for node in walk_function_body(fn):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute) or any(
+                op.call is node for op in ops):
+            continue
+        holder = dotted(node.func.value) or ""
+        if node.func.attr == "save" and holder in built:
+            table = f"the {holder.split('.')[-1]} row"
+        elif node.func.attr == "save_m2m" and holder in built.values():
+            table = f"the {next(k for k, v in built.items() if v == holder).split('.')[-1]} many-to-many rows"
+        else:
+            continue
+        added.append(db.DbOp(node, db.WRITE, frozenset({table}), "django", node.func.attr, holder, autocommit=True,
+                             confidence=Confidence.medium))
     return sorted([*ops, *added], key=lambda o: (o.call.lineno, o.call.col_offset)) if added else ops
 
 
