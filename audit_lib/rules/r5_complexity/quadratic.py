@@ -12,7 +12,10 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   literal that the function grows, `list(...)`, a list comprehension, a `.fetchall()`
   or `.getlist()` result, a parameter annotated `list[...]`), and `x in [y.id for y in ys]`, which
   rebuilds the list on every pass;
-- a string (or `bytes`) built with `+=` (or `s = s + ...`) on each pass of the loop.
+- a string (or `bytes`) built with `+=` (or `s = s + ...`) on each pass of the loop (only the
+  loops inside the one that starts it afresh count: `for w in rows: links = ""; for a in
+  w.artifacts: links += ...` grows with one row's artifacts; an attribute of a loop's item is
+  that item's, not the loop's collection).
 
 Only where every size that multiplies is the data's: a collection read from the request
 body (a request handler's `list[...]` parameters, the lists of a handler's pydantic body
@@ -20,7 +23,8 @@ parameter, `request.json[...]`, `request.form.getlist(...)`), from query rows in
 function (`fetchall()`, `.all()`, `.filter(...)`), the chunks or lines of an HTTP body read as a stream
 (`resp.aiter_bytes()`, `r.iter_content()`, `r.iter_lines()`: as long as the sender makes it), or a model's children (an SQLAlchemy
 `relationship()` or `backref` collection such as `source.submissions`, or a model property
-that gathers them), followed through the names
+that gathers them; not a many-to-many set through an association table, `relationship("Tag",
+secondary=...)`: one object's tags or destinations are a handful), followed through the names
 it is assigned to and grown from, as they stand where they are read (a name rebound
 later, or in the other branch of an `if`, does not count). A scan of a list that the
 loop around it grows itself (`if x not in seen: seen.append(x)`) needs only that loop's
@@ -76,7 +80,7 @@ import re
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.pyast import FUNCTION_TYPES, annotation_expr, dotted, scope_of, walk_nodes
+from audit_lib.pyast import FUNCTION_TYPES, annotation_expr, dotted, keyword, scope_of, walk_nodes
 from audit_lib.libs.web import handler_of
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import (
@@ -145,7 +149,7 @@ def _findings(module: SourceModule, kinds) -> Iterator[tuple[Finding, ast.AST, l
             elif isinstance(node, (ast.AugAssign, ast.Assign)):
                 finding = _string_growth(module, node, kinds)
                 if finding:
-                    yield finding, node, [_loop_iters(module, node)]
+                    yield finding, node, [_growing_loop_iters(module, node)]
 
 
 def _scan_groups(module: SourceModule, node: ast.AST, scanned: ast.expr) -> list[list[ast.expr]]:
@@ -161,6 +165,19 @@ def _scan_groups(module: SourceModule, node: ast.AST, scanned: ast.expr) -> list
 
 def _loop_iters(module: SourceModule, node: ast.AST) -> list[ast.expr]:
     return [s.iter for s in enclosing_loop_sites(module, node)]
+
+
+def _growing_loop_iters(module: SourceModule, node: ast.AugAssign | ast.Assign) -> list[ast.expr]:
+    """The loops that grow the string: those inside the loop that starts it afresh for each of its
+    items (``for w in workflows: links = ""; for a in w.artifacts: links += ...`` grows with one
+    workflow's artifacts, not with the workflows)."""
+    target = node.target if isinstance(node, ast.AugAssign) else node.targets[0]
+    iters: list[ast.expr] = []
+    for site in enclosing_loop_sites(module, node):
+        if isinstance(target, ast.Name) and _bound_in(site, {target.id}):
+            break
+        iters.append(site.iter)
+    return iters
 
 
 def _data_sized(module: SourceModule, project: Project, node: ast.AST, groups: list[list[ast.expr]]) -> bool:
@@ -187,7 +204,13 @@ def _data_sized(module: SourceModule, project: Project, node: ast.AST, groups: l
 
 def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int]], body_lists: set[str],
                parents: dict, collections: frozenset[str] = frozenset()) -> bool:
+    item_reads: set[int] = set()
     for node in walk_nodes(expression):
+        if id(node) in item_reads:
+            continue
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr not in collections \
+                and _loop_item(function, node.value):
+            item_reads.add(id(node.value))  # w.artifacts of each w in rows: one item's attribute, not the rows
         if is_request_derived(node) if isinstance(node, ast.expr) else False:
             return True
         if isinstance(node, ast.Call) and (_reads_rows(node) or _streams_body(node)):
@@ -203,6 +226,18 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
                    for source in _sources_of(function, node, parents)):
                 return True
     return False
+
+
+def _loop_item(function: ast.AST, read: ast.Name) -> bool:
+    """Whether ``read`` is only ever bound in the function as the item of a loop (``for w in workflows``)."""
+    loops = assigned = False
+    for node in walk_nodes(function):
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            loops |= any(isinstance(n, ast.Name) and n.id == read.id for n in walk_nodes(node.target))
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            assigned |= any(isinstance(n, ast.Name) and n.id == read.id for t in targets for n in walk_nodes(t))
+    return loops and not assigned
 
 
 def _walked_whole(node: ast.expr, expression: ast.expr, parents: dict) -> bool:
@@ -255,7 +290,8 @@ def _model_collections(project: Project) -> frozenset[str]:
                 for node in walk_nodes(module.tree):
                     if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
                             and (dotted(node.value.func) or "").rsplit(".", 1)[-1] == "relationship":
-                        relations.update(t.id for t in node.targets if isinstance(t, ast.Name))
+                        if not _through_association_table(node.value):  # signal.tags: a handful per object
+                            relations.update(t.id for t in node.targets if isinstance(t, ast.Name))
                         relations.update(_backref_names(node.value))
             if "@property" in module.text:
                 properties.extend(fn for fn in walk_nodes(module.tree) if isinstance(fn, FUNCTION_TYPES)
@@ -270,6 +306,13 @@ def _model_collections(project: Project) -> frozenset[str]:
                 found.add(fn.name)
         project.facts[MODEL_COLLECTIONS] = frozenset(found)
     return project.facts[MODEL_COLLECTIONS]
+
+
+def _through_association_table(call: ast.Call) -> bool:
+    """``relationship("Tag", secondary=assoc_signal_tags)`` (or the table as second argument): the
+    object's links to shared entries (its tags, destinations, workflows), a handful per object, not
+    rows that grow with the data like a one-to-many's children. Its backref, the entry's objects, is."""
+    return keyword(call, "secondary") is not None or len(call.args) >= 2
 
 
 def _backref_names(call: ast.Call) -> set[str]:
