@@ -1172,6 +1172,11 @@ def _list_view_findings(module: SourceModule, project: Project) -> Iterator[Find
         chain = _project_class_chain(project, cls)
         assigned = next((item for _, c in chain for item in c.body if isinstance(item, ast.Assign)
                          and any(isinstance(t, ast.Name) and t.id == "serializer_class" for t in item.targets)), None)
+        custom_list = next((item for _, c in chain for item in c.body
+                            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "list"), None)
+        if custom_list is not None and not re.search(r"super\(\)\.list\(|get_serializer\(|serializer_class\b",
+                                                     ast.unparse(custom_list)):
+            continue  # a list action of its own that does not render the serializer
         owner = next((m for m, c in chain if assigned in c.body), module)
         serializer = _project_class(project, (dotted(assigned.value) or "").rsplit(".", 1)[-1], owner) \
             if assigned else None
