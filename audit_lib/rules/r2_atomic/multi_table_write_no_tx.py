@@ -134,7 +134,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             ops = _with_flushed_changes(module, fn, ops)
         if "serializer" in module.text:
             ops = _with_serializer_saves(module, project, fn, ops)
-        if "save_m2m" in module.text:
+        if "commit=False" in module.text:
             ops = _with_form_saves(fn, ops)
         if sum(1 for op in ops if op.is_write) < 2:
             continue
@@ -214,6 +214,9 @@ def _with_form_saves(fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
                 built[target] = form
     if not built:
         return ops
+    for node in walk_function_body(fn):  # for recurrence in formset.save(commit=False) rows: recurrence.save()
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and dotted(node.iter) in built:
+            built.setdefault(node.target.id, "")
     added = []
     for node in walk_function_body(fn):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute) or any(
@@ -222,7 +225,7 @@ def _with_form_saves(fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
         holder = dotted(node.func.value) or ""
         if node.func.attr == "save" and holder in built:
             table = f"the {holder.split('.')[-1]} row"
-        elif node.func.attr == "save_m2m" and holder in built.values():
+        elif node.func.attr == "save_m2m" and holder and holder in built.values():
             table = f"the {next(k for k, v in built.items() if v == holder).split('.')[-1]} many-to-many rows"
         else:
             continue
