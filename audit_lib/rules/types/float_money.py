@@ -24,6 +24,12 @@ fills from one (`Public(serviceFee=settings.service_fee)`). In code it reports:
   `float(order.total)`, a form field's `float(form.amount.data)`) or assigned to a money
   name, also as a keyword (`Bill(amount=float(raw))`).
 
+A code base that stores its money exactly (money-named `Numeric`/`DECIMAL` columns or
+`DecimalField`s, and not one float money column) and carries it as float in its schemas,
+parameters and arithmetic gets one finding for that choice, at the first place, naming the
+others: the column rounds whatever it is given, so the floats are one decision to revisit
+(Decimal through the schemas and sums), not a stored error on each line.
+
 Test code (`tests/`, `test_*.py`, `conftest.py`), which often compares amounts with the
 floats of a JSON response, is not audited; neither is code run once or by hand: migration
 revisions, `docs/` and `examples/`, set-up modules (`seed.py`) and scripts outside the
@@ -83,6 +89,7 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.registry import rule
+from audit_lib.rules.types._common import code_base_finding, shown_places
 from audit_lib.source import Project, SourceModule
 
 MONEY_WORDS = {
@@ -166,8 +173,72 @@ def mentions_money(tree: ast.AST) -> bool:
     return False
 
 
-@rule("T.float-money", on="module", scope="code+db", severity="high")
-def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
+@rule("T.float-money", on="project", scope="code+db", severity="high")
+def check_code(project: Project) -> Iterator[Finding]:
+    found = [f for module in project.modules for f in _module_findings(module, project)]
+    exact = _exact_money_columns(project)
+    if not exact or not found or any(f.message.startswith("money column") for f in found):
+        yield from found
+        return
+    yield _handled_as_float(found, exact)
+
+
+def _handled_as_float(found: list[Finding], exact: list[str]) -> Finding:
+    """One finding for a code base that stores its money exactly (``Numeric`` columns, no float
+    column) and handles it as float in its schemas and arithmetic: the column rounds every value it
+    is given, so the floats are one choice of the code base, not a stored error per line."""
+    ordered = sorted(found, key=lambda f: (f.path or "", f.line or 0))
+    first = ordered[0]
+    places = [f"{f.path}:{f.line}" for f in ordered]
+    others = f" and {len(places) - 1} more places ({shown_places(places[1:])})" if len(places) > 1 else ""
+    return code_base_finding(
+        first, places,
+        f"money is stored exactly ({len(exact)} Numeric column(s): {shown_places(exact)}) but the code handles "
+        f"it as float here{others}: {first.message}; sums and conversions in float drift by fractions of a cent "
+        "before the column rounds them",
+        "carry Decimal from the columns through the schemas (condecimal / Decimal fields) and the arithmetic; "
+        "convert to float only for display",
+    )
+
+
+EXACT_COLUMN_TYPES = {"Numeric", "NUMERIC", "DECIMAL", "Decimal"}
+
+
+def _exact_money_columns(project: Project) -> list[str]:
+    """Money-named ORM columns of an exact type: SQLAlchemy ``Numeric``/``DECIMAL``, Django ``DecimalField``."""
+    flask_sqlalchemy = project.imports_anywhere("flask_sqlalchemy")
+    places: list[str] = []
+    for module in project.modules:
+        if runs_offline(module, project) or not re.search(r"Numeric|NUMERIC|DECIMAL|DecimalField", module.text):
+            continue
+        for node in walk_nodes(module.tree):
+            if not (isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call)):
+                continue
+            target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+            name = _target_name(target) or _column_name_argument(node.value)
+            if is_money_name(name) and _exact_column(module, node.value, flask_sqlalchemy):
+                places.append(f"{module.path}:{node.lineno}")
+    return places
+
+
+def _exact_column(module: SourceModule, call: ast.Call, flask_sqlalchemy: bool) -> bool:
+    name = call_name(module, call) or ""
+    owner, _, last = name.rpartition(".")
+    if last == "DecimalField" and name.startswith(("django.", "peewee.")):
+        return True
+    if last not in ("Column", "mapped_column") or not (
+            name.startswith(SQLALCHEMY_PREFIXES) or (flask_sqlalchemy and owner and owner not in module.imports)):
+        return False
+    for arg in call.args:
+        type_name = qualified(module, arg.func if isinstance(arg, ast.Call) else arg) or ""
+        type_owner, _, type_last = type_name.rpartition(".")
+        if type_last in EXACT_COLUMN_TYPES and (type_name.startswith(SQLALCHEMY_PREFIXES) or (
+                flask_sqlalchemy and type_owner and type_owner not in module.imports)):
+            return True
+    return False
+
+
+def _module_findings(module: SourceModule, project: Project) -> Iterator[Finding]:
     if runs_offline(module, project) or not FLOAT_SPELLINGS.search(module.text):
         return
     flask_sqlalchemy = project.imports_anywhere("flask_sqlalchemy")

@@ -109,6 +109,7 @@ from audit_lib.libs.db import is_test_module, looks_like_sql
 from audit_lib.pyast import call_name, dotted, is_none, keyword, qualified, string_value, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import in_documentation, is_hand_run_script, is_offline_module
+from audit_lib.rules.types._common import code_base_finding, shown_places
 from audit_lib.source import Project, SourceModule
 
 DATETIME_CLASS = "datetime.datetime"
@@ -217,22 +218,18 @@ def _naive_utc_convention(found: list[Finding], aware_columns: int) -> tuple[lis
 def _naive_utc_code_base(collapsed: list[Finding]) -> Finding:
     ordered = sorted(collapsed, key=lambda f: (f.path or "", f.line or 0))
     columns = [f for f in ordered if _KIND[id(f)] == "column"]
-    readings = len(ordered) - len(columns)
     first = columns[0]
     places = [f"{f.path}:{f.line}" for f in ordered]
-    shown = ", ".join(p for p in places if p != f"{first.path}:{first.line}")
-    shown = ", ".join(shown.split(", ")[:3]) + (", ..." if len(places) > 4 else "")
-    return Finding(
-        message=f"the code base keeps datetimes as naive UTC throughout: {len(columns)} DateTime columns without "
-                f"timezone=True and {readings} utcnow()/utcfromtimestamp() readings (this column, {shown}); "
-                "consistent while every value is UTC, but nothing in the values says so: a local reading, an "
-                "aware value from a library or .astimezone() mixed in is silently off by the host's offset or "
-                "raises TypeError, and utcnow() is deprecated since Python 3.12",
-        path=first.path, line=first.line, end_line=first.end_line, evidence=first.evidence,
-        fix="move to aware UTC in one change: DateTime(timezone=True) columns (a migration that reads the "
-            "stored values AT TIME ZONE 'UTC') and datetime.now(timezone.utc) for every reading",
-        confidence=Confidence.low,
-        extra={"places": places},
+    shown = shown_places(places, skip=f"{first.path}:{first.line}")
+    return code_base_finding(
+        first, places,
+        f"the code base keeps datetimes as naive UTC throughout: {len(columns)} DateTime columns without "
+        f"timezone=True and {len(ordered) - len(columns)} utcnow()/utcfromtimestamp() readings (this column, "
+        f"{shown}); consistent while every value is UTC, but nothing in the values says so: a local reading, an "
+        "aware value from a library or .astimezone() mixed in is silently off by the host's offset or raises "
+        "TypeError, and utcnow() is deprecated since Python 3.12",
+        "move to aware UTC in one change: DateTime(timezone=True) columns (a migration that reads the stored "
+        "values AT TIME ZONE 'UTC') and datetime.now(timezone.utc) for every reading",
     )
 
 
