@@ -35,8 +35,10 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   (asgi-correlation-id, django-guid, log-request-id, starlette-context) adds the request's
   context to every record.
 
-When the code base logs plain text throughout (no `extra=`, no `LoggerAdapter` or bound logger, no
-structlog or JSON log formatter anywhere in service code), those log lines are reported once, for the
+When the code base logs plain text throughout (no `LoggerAdapter` or bound logger, no
+structlog or JSON log formatter anywhere in service code, and no `extra=`, or only extras that nothing
+writes out: no log-shipping handler, no formatter class or factory of the project's own, no format
+string naming a field a LogRecord does not have, as under `logging.basicConfig(level=...)`), those log lines are reported once, for the
 code base, at the first of them with the count and the places: asking each line for `extra=` makes
 no sense while nothing reads it, the choice is the code base's. Prints stay one finding each. A print
 in a block that then stops the process (`raise SystemExit(1)`, `sys.exit()`: a start-up refusing its
@@ -112,6 +114,12 @@ NAMED_LOGGER = re.compile(r"^_?(logger_\w+|\w+_logger)$")  # logger_api, audit_l
 REQUEST_HOOKS = {"before_request", "before_app_request", "after_request", "after_app_request", "teardown_request"}
 STDLIB_GET_LOGGER = {"logging.getLogger", "logging.get_logger"}
 DEMO_ONLY = re.compile(r"\bnot (intended|meant|to be used) for (real|production)|\b(demo|example) only\b", re.IGNORECASE)
+LOG_SHIPPERS = ("logstash", "logstash_async", "logging_loki", "fluent", "graypy", "pygelf", "watchtower",
+                "google.cloud.logging", "opentelemetry.sdk._logs", "seqlog")
+LOG_FIELD = re.compile(r"%\((\w+)\)")
+RECORD_FIELDS = {"name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module", "exc_info", "exc_text",
+                 "stack_info", "lineno", "funcName", "created", "msecs", "relativeCreated", "thread", "threadName",
+                 "processName", "process", "message", "asctime", "taskName"}
 CONTEXT_CALLS = {"logging.setLogRecordFactory", "loguru.logger.contextualize", "loguru.logger.patch"}
 # a record factory, or loguru's per-request context (middleware) and patchers, add context to every record
 
@@ -131,21 +139,24 @@ def check(project: Project) -> Iterator[Finding]:
         if not context_everywhere and not any(module.imports_module(lib) for lib in STRUCTURED_LOGGERS):
             bare.extend(_bare_log_calls(module, project))
     if bare and not _structured_logging_in_use(project):
-        yield _plain_text_logging(bare)
+        yield _plain_text_logging(bare, _extras_given(project))
     else:
         yield from bare
 
 
-def _plain_text_logging(bare: list[Finding]) -> Finding:
+def _plain_text_logging(bare: list[Finding], extras: int = 0) -> Finding:
     """One finding for a code base whose logging is plain text throughout: asking each line for
     ``extra=`` makes no sense while nothing in the code base reads it; the choice is the code base's."""
     first = min(bare, key=lambda f: (f.path or "", f.line or 0))
     places = [f"{f.path}:{f.line}" for f in sorted(bare, key=lambda f: (f.path or "", f.line or 0))]
     shown = ", ".join(places[1:4]) + (", ..." if len(places) > 4 else "")
     others = f" and {len(bare) - 1} more ({shown})" if len(bare) > 1 else ""
+    how = "no extra=, no bound or structured logger anywhere" if not extras else \
+        f"no bound or structured logger; {f'the {extras} extra= values' if extras > 1 else 'the one extra= value'} " \
+        f"given {'are' if extras > 1 else 'is'} written out by no formatter or handler"
     return Finding(
-        message=f"logging is plain text throughout the code base (no extra=, no bound or structured logger "
-                f"anywhere): request-path log lines such as this one{others} carry their values only inside "
+        message=f"logging is plain text throughout the code base ({how}): "
+                f"request-path log lines such as this one{others} carry their values only inside "
                 "the message, so they can be grepped but not filtered, aggregated or tied to the request",
         path=first.path, line=first.line, end_line=first.end_line, evidence=first.evidence,
         fix="adopt structured logging once for the service (structlog, or a JSON formatter plus "
@@ -165,10 +176,37 @@ def _structured_logging_in_use(project: Project) -> bool:
             return True
         if _bound_names(module, {"logging.LoggerAdapter"}) or _bound_loggers(module):
             return True
-        if "extra" in module.text and any(
-                isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in LOG_METHODS
-                and keyword(n, "extra") is not None for n in module.nodes_of(ast.Call)):
+    return bool(_extras_given(project)) and _extras_written(project)
+
+
+def _extras_given(project: Project) -> int:
+    """How many log calls of service code pass ``extra=``."""
+    return sum(1 for module in project.modules if not is_test_file(module) and "extra" in module.text
+               for n in module.nodes_of(ast.Call)
+               if isinstance(n.func, ast.Attribute) and n.func.attr in LOG_METHODS and keyword(n, "extra") is not None)
+
+
+def _extras_written(project: Project) -> bool:
+    """Whether anything can write a record's ``extra=`` values out: a log-shipping handler (logstash, Loki,
+    Fluent, GELF, CloudWatch, Google Cloud Logging, OpenTelemetry logs), a formatter class of the project's
+    own or a factory (``"()"``) in a logging configuration, or a format string naming a field no LogRecord
+    has (``"%(levelname)s %(request_id)s %(message)s"``). Under ``logging.basicConfig(level=...)`` and
+    format strings of the standard fields only, the extras are dropped: the lines are plain text."""
+    for module in project.modules:
+        if is_test_file(module):
+            continue
+        if any(module.imports_module(lib) for lib in LOG_SHIPPERS):
             return True
+        for node in walk_nodes(module.tree):
+            if isinstance(node, ast.ClassDef) and any((dotted(b) or "").endswith("Formatter") for b in node.bases):
+                return True
+            if isinstance(node, ast.Dict) and any(string_value(k) == "()" for k in node.keys if k is not None):
+                return True
+            text = string_value(node) if isinstance(node, ast.Constant) else None
+            if text and "%(" in text:
+                fields = set(LOG_FIELD.findall(text))
+                if fields & {"message", "levelname", "asctime"} and fields - RECORD_FIELDS:
+                    return True
     return False
 
 
@@ -417,7 +455,8 @@ def _bound_loggers(module: SourceModule) -> set[str]:
     return {n for node in walk_nodes(module.tree)
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
             and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "bind"
-            for n in (dotted(t) for t in node.targets) if n}
+            for n in (dotted(t) for t in node.targets)
+            if n and "log" in f"{n} {dotted(node.value.func.value) or ''}".lower()}  # not url_map.bind(server)
 
 
 def _eager_interpolation(message: ast.expr | None) -> str | None:
