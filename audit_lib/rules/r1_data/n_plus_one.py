@@ -1177,7 +1177,14 @@ def _list_view_findings(module: SourceModule, project: Project) -> Iterator[Find
         if custom_list is not None and not re.search(r"super\(\)\.list\(|get_serializer\(|serializer_class\b",
                                                      ast.unparse(custom_list)):
             continue  # a list action of its own that does not render the serializer
-        owner = next((m for m, c in chain if assigned in c.body), module)
+        if assigned is None:  # def get_serializer_class(self): if writing: return A; return B (B renders lists)
+            chooser = next((item for _, c in chain for item in c.body if isinstance(item, ast.FunctionDef)
+                            and item.name == "get_serializer_class"), None)
+            last = chooser.body[-1] if chooser is not None and chooser.body else None
+            if isinstance(last, ast.Return) and isinstance(last.value, (ast.Name, ast.Attribute)):
+                assigned = ast.Assign(targets=[], value=last.value, lineno=last.lineno)
+        owner = next((m for m, c in chain if assigned is not None
+                      and any(x is assigned.value for x in walk_nodes(c))), module)
         serializer = _project_class(project, (dotted(assigned.value) or "").rsplit(".", 1)[-1], owner) \
             if assigned else None
         sources = [(m, item) for m, c in chain for item in c.body
@@ -1188,9 +1195,10 @@ def _list_view_findings(module: SourceModule, project: Project) -> Iterator[Find
             continue
         texts = [ast.unparse(item) for _, item in sources]
         for owner, item in sources:
+            values = _returns(item) if isinstance(item, ast.FunctionDef) else [item.value]
+            texts += [t for value in values
+                      for t in _project_queryset(owner, project, value, _django_relations(project)[0], 3) or []]
             if isinstance(item, ast.FunctionDef):
-                texts += [t for value in _returns(item)
-                          for t in _project_queryset(owner, project, value, _django_relations(project)[0], 3) or []]
                 for call in (n for n in walk_function_body(item) if isinstance(n, ast.Call)):
                     resolved = db.resolve_function(owner, project, call, reexports=True)
                     helpers = [resolved] if resolved else _queryset_methods(project).get(method_name(call) or "", [])
