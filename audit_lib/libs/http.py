@@ -41,7 +41,12 @@ What is recognised:
 - a client parameter (``def translate(text, *, session: ClientSession)``, also kept as
   ``self.session`` by ``__init__``) is the client every caller in the project passes, when they all
   pass the same one with known settings (see :meth:`_ModuleIndex._passed_client`); otherwise its
-  settings are unknown.
+  settings are unknown;
+- an unannotated parameter (``def get_id(session, url): session.get(url)``), or an attribute of one
+  (``def get_token(tenant, self): self.session.post(...)``), that every call in the service code hands
+  the same client: calls of a module-level function, or ``self.method(...)``/``super().method(...)``
+  calls within the method's class family when nothing else names the method (see
+  :meth:`_ModuleIndex._handed_client`).
 
 The audited code is only read, never imported.
 """
@@ -123,6 +128,7 @@ CLIENT_METHODS: dict[str, frozenset[str]] = {
 # A method that tornado.auth's OAuth mixins provide: it returns the AsyncHTTPClient they fetch with.
 TORNADO_AUTH_CLIENT = "get_auth_http_client"
 
+ALL_CLIENT_METHODS = frozenset().union(*CLIENT_METHODS.values())
 GRPC_CALL_VARIANTS = frozenset({"future", "with_call"})
 METHOD_FIRST = frozenset({"request", "urlopen", "request_encode_url", "request_encode_body", "stream"})
 MAX_POSITIONAL = {"get": 1, "head": 1, "options": 1, "delete": 1, "put": 2, "patch": 2, "post": 3, "ws_connect": 1}
@@ -480,6 +486,7 @@ class _ModuleIndex:
         self._factory_locals: dict[tuple[int, str], ClientBinding] = {}
         self._method_factories: dict[int, ClientBinding | None] = {}
         self._passed: dict[tuple[int, str], ClientBinding | None] = {}
+        self._handed: dict[tuple[int, str, str | None], ClientBinding | None] = {}
         self._locals: dict[int, set[str]] = {}
         self._classes = {id(n): n for n in walk_nodes(module.tree) if isinstance(n, ast.ClassDef)}
 
@@ -827,7 +834,9 @@ class _ModuleIndex:
                 return OutboundCall(call, "grpc", "grpc", func.value.attr, stub)
         client = self.resolve(func.value, call)
         followed = client is None
-        if followed:
+        if followed and func.attr in ALL_CLIENT_METHODS and _shaped_like_request(call, func.attr):
+            client = self._handed_client(func.value, call)
+        if client is None and followed:
             client = self._through_attribute(func.value, call)
         if client is None:
             return None
@@ -912,6 +921,105 @@ class _ModuleIndex:
                 if client is None or client.factory is None or (found is not None and client is not found):
                     return None
                 found = client
+        return found
+
+    def _handed_client(self, expr: ast.expr, at: ast.AST, depth: int = 0) -> ClientBinding | None:
+        """The client an unannotated parameter holds (``session``), or an attribute of one (``plugin.session``),
+        when every call of its function in the project's service code hands it the same client built with
+        known settings: ``get_certificate_id(self.session, url)``, ``self.fetch_page(session, page)`` of a
+        method called only as ``self.fetch_page`` by its class, ``get_token(tenant, self)`` for
+        ``def get_token(tenant, self): self.session.post(...)``. A caller passing on its own parameter is
+        followed the same way, a few calls up."""
+        if self.project is None or depth > 3:
+            return None
+        attr = None
+        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+            expr, attr = expr.value, expr.attr
+        if not isinstance(expr, ast.Name):
+            return None
+        fn = self._enclosing(at, FUNCTION_TYPES)
+        if fn is None:
+            return None
+        method = isinstance(self.module.parents.get(fn), ast.ClassDef)
+        positional = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+        if method and positional and positional[0] == expr.id or expr.id not in positional + [a.arg for a in fn.args.kwonlyargs] \
+                or any(isinstance(n, ast.Name) and n.id == expr.id and isinstance(n.ctx, ast.Store) for n in walk_function_body(fn)):
+            return None  # the instance itself, not a parameter, or a parameter the function rebinds
+        key = (id(fn), expr.id, attr)
+        if key not in self._handed:
+            self._handed[key] = None  # a call cycle
+            self._handed[key] = self._find_handed_client(fn, method, expr.id, attr, depth)
+        return self._handed[key]
+
+    def _find_handed_client(self, fn: ast.AST, method: bool, name: str, attr: str | None,
+                            depth: int) -> ClientBinding | None:
+        calls = self._method_calls(fn) if method else self._function_calls(fn)
+        if not calls:
+            return None
+        positional = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]][1 if method else 0:]
+        at = positional.index(name) if name in positional else None
+        found: ClientBinding | None = None
+        for module, call in calls:
+            if any(isinstance(a, ast.Starred) for a in call.args) or has_kwargs_splat(call):
+                return None
+            arg = keyword(call, name) or (call.args[at] if at is not None and len(call.args) > at else None)
+            if arg is None:
+                return None  # left to its default
+            if method and _passes_through(module, call, arg, fn.name):
+                continue  # an override handing its own parameter to super(): its callers are these calls
+            if attr is not None:
+                arg = ast.copy_location(ast.Attribute(value=arg, attr=attr, ctx=ast.Load()), arg)
+            caller = _index(module, self.project)
+            client = caller.resolve(arg, call) or caller._through_attribute(arg, call) \
+                or caller._handed_client(arg, call, depth + 1)
+            if client is not None and client.parameter is not None:
+                client = caller._passed_client(client)
+            if client is None or client.factory is None or (found is not None and client is not found):
+                return None
+            found = client
+        return found
+
+    def _function_calls(self, fn: ast.AST) -> list[tuple[SourceModule, ast.Call]] | None:
+        """Every call of a module-level function in the project's service code; None when it is also
+        handed on as a value (a callback, a partial), its callers then being unknown."""
+        if not isinstance(self.module.parents.get(fn), ast.Module):
+            return None
+        found = []
+        for module in self.project.modules:
+            if fn.name not in module.text or is_test_path(module.path):
+                continue
+            for node in [*module.nodes_of(ast.Name), *module.nodes_of(ast.Attribute)]:
+                if not self._names_function(module, node, fn.name) or _in_annotation(module, node):
+                    continue
+                call = module.parents.get(node)
+                if not (isinstance(call, ast.Call) and call.func is node):
+                    return None
+                found.append((module, call))
+        return found
+
+    def _method_calls(self, fn: ast.AST) -> list[tuple[SourceModule, ast.Call]] | None:
+        """The ``self.method(...)`` (and ``super().method(...)``) calls of a method in its class and the
+        project classes it derives from or that derive from it, when nothing else in the project's service
+        code names a method of that name (an outside caller could hand it anything)."""
+        cls = self.module.parents.get(fn)
+        if any(isinstance(n, FUNCTION_TYPES) and n.name == fn.name and n is not fn for n in cls.body):
+            return None
+        family = _class_family(self.project, cls)
+        found = []
+        for module in self.project.modules:
+            if f".{fn.name}" not in module.text or is_test_path(module.path):
+                continue
+            for node in module.nodes_of(ast.Attribute):
+                if node.attr != fn.name:
+                    continue
+                call = module.parents.get(node)
+                owner = next((a for a in ancestors(module, node) if isinstance(a, ast.ClassDef)), None)
+                receiver = node.value
+                own = dotted(receiver) in ("self", "cls") or isinstance(receiver, ast.Call) \
+                    and isinstance(receiver.func, ast.Name) and receiver.func.id == "super"
+                if not (own and id(owner) in family and isinstance(call, ast.Call) and call.func is node):
+                    return None
+                found.append((module, call))
         return found
 
     def _names_function(self, module: SourceModule, node: ast.AST, callee: str) -> bool:
@@ -1205,6 +1313,39 @@ class _AttributeClients:
                     yield "alias", node.value.attr
                 elif not is_none(node.value):
                     yield "unknown", None
+
+
+def _passes_through(module: SourceModule, call: ast.Call, arg: ast.expr, name: str) -> bool:
+    """``def fetch(self, session, page): return super().fetch(session, page)``: an override of the method
+    handing on its own parameter."""
+    fn = next((a for a in ancestors(module, call) if isinstance(a, FUNCTION_TYPES)), None)
+    return fn is not None and fn.name == name and isinstance(arg, ast.Name) \
+        and arg.id in {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+
+
+_CLASSES = "libs.http.classes"  # Project.facts key
+
+
+def _class_family(project: Project, cls: ast.ClassDef) -> set[int]:
+    """ids of the project classes connected to ``cls`` by inheritance, up and down (bases matched by
+    name): where a ``self.method(...)`` call may run a method of ``cls``."""
+    classes = project.facts.get(_CLASSES)
+    if classes is None:
+        classes = project.facts[_CLASSES] = [
+            (node, {(dotted(b.value if isinstance(b, ast.Subscript) else b) or "").rsplit(".", 1)[-1] for b in node.bases})
+            for module in project.modules if not is_test_path(module.path)
+            for node in module.nodes_of(ast.ClassDef)]
+    family, names, changed = {id(cls)}, {cls.name}, True
+    bases = {(dotted(b.value if isinstance(b, ast.Subscript) else b) or "").rsplit(".", 1)[-1] for b in cls.bases}
+    while changed:
+        changed = False
+        for node, node_bases in classes:
+            if id(node) not in family and (node_bases & names or node.name in bases):
+                family.add(id(node))
+                names.add(node.name)
+                bases |= node_bases
+                changed = True
+    return family
 
 
 def _attribute_clients(project: Project) -> _AttributeClients:

@@ -21,9 +21,13 @@ transport (`THttpClient.THttpClient(uri)`) is reported unless `setTimeout(ms)` i
 The session that makes a call is followed wherever it lives: a local, a `with` target,
 a module global, `self.session` set in `__init__`, a parameter annotated with the
 session class, or a client returned by a factory function (also one imported from
-another module). A timeout on the call or on the session (aiohttp, urllib3) is
-enough; a `requests.Session` has no timeout of its own, so its calls are fine only
-when a mounted adapter or a `Session` subclass sets a default timeout.
+another module). A session handed to a function or method as a plain parameter
+(`get_entries(self.session, id)`, `self.fetch_page(session, page)`) is the one every caller in
+the service code hands it, when they all hand the same one. A timeout on the call or on the
+session (aiohttp, urllib3) is enough; a `requests.Session` has no timeout of its own, so its
+calls are fine only when a mounted adapter or a `Session` subclass sets a default timeout (an
+`HTTPAdapter(max_retries=Retry(...))`, mounted inline or through the name it was assigned to,
+retries but sets none).
 Calls that forward `**kwargs` (unless every splat is a dict the function builds itself with
 no timeout key: a literal, or a local set only to such dicts or to what a method of its class
 returning only such dicts gives, and never updated; or a method forwarding its own untouched
@@ -482,6 +486,8 @@ def _mounted_adapters_may_time_out(project: Project, session: ClientBinding) -> 
             if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "mount"):
                 continue
             adapter = call.args[1] if len(call.args) >= 2 else keyword(call, "adapter")
+            if isinstance(adapter, (ast.Name, ast.Attribute)) and dotted(adapter):
+                adapter = _assigned_once(owner.module, statement, dotted(adapter)) or adapter
             if adapter is None:
                 continue
             if not isinstance(adapter, ast.Call):
@@ -493,6 +499,27 @@ def _mounted_adapters_may_time_out(project: Project, session: ClientBinding) -> 
             if cls is None or _mentions_timeout(cls):
                 return True
     return False
+
+
+def _assigned_once(module: SourceModule, at: ast.AST, name: str) -> ast.expr | None:
+    """The value of a local (or module global) or a ``self.`` attribute of the class bound once, by a
+    plain assignment, where ``at`` is: ``adapter = HTTPAdapter(max_retries=retry)`` before
+    ``session.mount("https://", adapter)``, ``self.adapter = HTTPAdapter(...)`` in ``__init__``."""
+    fn = enclosing_function(module, at)
+    if name.startswith("self."):
+        owner = next((a for a in ancestors(module, at) if isinstance(a, ast.ClassDef)), None)
+        if owner is None:
+            return None
+        stores = [n for n in walk_nodes(owner) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
+                  and dotted(n) == name]
+    else:
+        stores = [n for n in (walk_function_body(fn) if fn is not None else walk_nodes(module.tree))
+                  if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+                  and (fn is not None or enclosing_function(module, n) is None)]
+    if len(stores) != 1:
+        return None
+    parent = module.parents.get(stores[0])
+    return parent.value if isinstance(parent, ast.Assign) and parent.targets == stores else None
 
 
 def _find_class(module: SourceModule, project: Project, name: str) -> ast.ClassDef | None:
