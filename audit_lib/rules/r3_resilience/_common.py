@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
+from audit_lib.entry_points import is_plugin_module
 from audit_lib.libs.http import OutboundCall
 from audit_lib.libs.web import RouteHandler, project_routes, route_handlers
 from audit_lib.pyast import has_main_block, qualified, string_value
@@ -62,7 +63,10 @@ def is_offline_file(module: SourceModule, project: Project) -> bool:
     """Code that an operator runs by hand rather than the service: scripts and tooling
     (:func:`is_script_file`), runnable files outside the service's packages, command-line modules
     without route handlers, and the helpers of Django management commands. (A runnable module inside
-    a package, ``python -m app.worker``, may well be a service process: it stays.)"""
+    a package, ``python -m app.worker``, may well be a service process: it stays; so does a plugin the
+    packaging metadata registers as an entry point, loaded by the running product.)"""
+    if is_plugin_module(module, project):
+        return False
     if is_script_file(module) or in_management_package(module, project) or is_command_line_helper(module, project):
         return True
     if is_runnable_script(module, project) and not project.in_package(module):
@@ -97,7 +101,10 @@ def _takes_arguments_at_import(module: SourceModule) -> bool:
 def is_command_line_helper(module: SourceModule, project: Project) -> bool:
     """A module that only scripts, command lines and tests import (``manage.py`` importing
     ``management/run.py``): it runs when an operator runs them, never in the service. (A package's
-    ``__main__.py`` may start the service: what only it imports stays.)"""
+    ``__main__.py`` may start the service: what only it imports stays; so does a plugin registered as
+    an entry point, which the product loads without an import.)"""
+    if is_plugin_module(module, project):
+        return False
     importers = _importers(project)
     parts = module.dotted_name.split(".")
     names = {".".join(parts[i:]) for i in range(len(parts) - 1)} or {module.dotted_name}
