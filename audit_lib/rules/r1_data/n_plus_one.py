@@ -21,8 +21,8 @@ a `@property` of the model that returns a queryset is followed, and a queryset c
 as rows and as a query wherever it is run, even when its model is not known (`books.filter(...).distinct()`,
 `results.filter(work=w).first()`, `helper(user).first()`), and a method of the project's models that
 queries and writes nothing, called on each row (`for c in couriers: c.open_parcel_count()`), is a query
-even when the row's class is not known (the method's name is one only models define). For Django it also reads the relations of
-the project's models: a related manager used on each row (`order.lines.all()`,
+even when the row's class is not known (the method's name is one only models define). For Django it
+also reads the relations of the project's models: a related manager used on each row (`order.lines.all()`,
 `day.slots.filter(...).count()`) or a foreign key loaded on each row (`line.order.customer`)
 of a loop over a queryset (`Model.objects...` or a related manager such as
 `routine.days.all()`, or what a queryset method of the project returns: `events = qs.close(actor)`,
@@ -59,7 +59,7 @@ query the method runs itself are reported, unless the admin's `get_queryset`/`li
 an `if hasattr(obj, "n"):` guard for a value the list's queryset annotates.
 
 A DRF list view (`ListAPIView`, `ModelViewSet`, `ListModelMixin`...) is reported when its
-`serializer_class` renders relations of each row (a nested serializer, a related field with
+`serializer_class` (or the default that `get_serializer_class` returns last) renders relations of each row (a nested serializer, a related field with
 `many=True`, a many-to-many name in `Meta.fields`; nested serializers two levels deep) that the view's
 queryset does not load, neither in `queryset`/`get_queryset` nor in the project methods and helpers
 these call nor in the serializer's declared eager-loading lists (write-only fields do not count).
