@@ -115,6 +115,7 @@ TRANSIENT_SESSION = re.compile(r"(Session|_sessions?)$")
 JOB_ROW = re.compile(r"(\w*_)?(job|task)s?|\w*(Job|Task)s?$", re.I)
 DOMAIN_EVENT = re.compile(r"^(?!.*(audit|log|histor|activit|notif|timeline|track|analytic)).*event", re.I)
 CACHE_ROW = re.compile(r"cache[sd]?$", re.I)
+INSTALLS_SCHEMA = re.compile(r"create_all|drop_all|create_(\w+_)?db|init_?db|create_(\w+_)?database")
 SQLALCHEMY = ("sqlalchemy", "flask_sqlalchemy", "sqlmodel")
 MAPPED_BASE = re.compile(r"(^|\.)(Model|Base|DeclarativeBase|SQLModel)$")
 NOT_MODELS = {"Any", "Optional", "Request", "Response", "Session", "AsyncSession", "Connection", "Engine"}
@@ -138,10 +139,20 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             ops = _with_form_saves(fn, ops)
         if sum(1 for op in ops if op.is_write) < 2:
             continue
+        if _installs_schema(fn):
+            continue
         django_in_caller_tx = atomic_requests or _runs_in_callers_transaction(module, fn, project)
         finding = _split_writes(module, project, fn, ops, django_in_caller_tx)
         if finding is not None:
             yield finding
+
+
+def _installs_schema(fn: ast.AST) -> bool:
+    """An installer that creates the schema in the same run (``db.create_all()``, ``drop_all()``,
+    ``create_latest_db()``, ``init_db()``) before filling it: run by hand on an empty database, and
+    run again from scratch if it stops half-way."""
+    return any(isinstance(n, ast.Call) and INSTALLS_SCHEMA.fullmatch((dotted(n.func) or "").split(".")[-1])
+               for n in walk_function_body(fn))
 
 
 def _with_flushed_changes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
