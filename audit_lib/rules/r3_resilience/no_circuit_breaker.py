@@ -1,7 +1,10 @@
 """R3.no-circuit-breaker: calls to other services with nothing to stop a failure cascade.
 
 ## What it does
-Reports outbound calls to other services that no circuit breaker guards, once per file. The
+Reports outbound calls to other services that no circuit breaker guards, once per file; calls made
+through a service's SDK (Slack, AWS's boto3, Twilio, Telegram, MinIO, OpenAI, Anthropic, Postmark,
+SendGrid) and SMTP connections once per service for the whole code base, at the first site, listing
+the others (a breaker belongs around the dependency: ten files calling Slack lack one breaker). The
 calls are the HTTP and gRPC calls `audit_lib.libs.http` recognises, and calls made through a
 service's SDK: methods of an httpx-oauth provider that reach the provider
 (`get_access_token`, `refresh_token`, `get_id_email`, ...), of a Postmark, SendGrid, boto3, MinIO,
@@ -135,6 +138,10 @@ SDK_CLIENTS: dict[str, frozenset[str] | None] = {
     "anthropic.Anthropic": None,
     "anthropic.AsyncAnthropic": None,
 }
+# SDKs whose every client reaches the same service: their call sites across the code base are one dependency
+SHARED_DEPENDENCIES = {"slack_sdk": "Slack", "boto3": "AWS (boto3)", "twilio": "Twilio", "telegram": "Telegram",
+                       "minio": "the object store (MinIO)", "openai": "OpenAI", "anthropic": "Anthropic",
+                       "postmarker": "Postmark", "sendgrid": "SendGrid"}
 HOLDS = "holds:"  # marks a name bound to a container of SDK clients
 SDK_LOCAL_METHODS = {"generate_presigned_url", "generate_presigned_post", "get_paginator", "can_paginate", "get_waiter",
                      "close", "Bucket", "Object", "presigned_get_object", "presigned_put_object", "presigned_url",
@@ -154,23 +161,29 @@ HEALTH_PATH = re.compile(r"/(health|healthz|healthcheck|ready|readyz|readiness|l
 def check(project: Project) -> Iterator[Finding]:
     breakers_used = _uses_breakers(project)
     guarded_functions = _functions_handed_to_breakers(project)
+    context = "the code base uses none" if not breakers_used else "the code base uses breakers, but not here"
+    shared: dict[str, list[tuple[SourceModule, OutboundCall]]] = {}
     for module in project.modules:
         if is_test_file(module) or is_offline_file(module, project):
             continue
         calls = [c for c in outbound_calls(module, project) if not targets_localhost(c) and not _health_probe(c)
                  and not _user_supplied_url(module, project, c)]
         known = {id(c.node) for c in calls}
-        calls += [c for c in _sdk_calls(module, project) if id(c.node) not in known]
+        sdk_calls = [c for c in _sdk_calls(module, project) if id(c.node) not in known]
+        calls += sdk_calls
+        through_sdk = {id(c.node) for c in sdk_calls}
         calls = [c for c in calls if not _start_up_only(module, project, c) and not _cached_fallback(module, c)
                  and not _release_check(module, c.node) and not _kept_for_the_process(module, c.node)
                  and not _availability_probe(module, c.node)
                  and not _tenant_configured(module, project, c.node) and not _many_destinations(module, c)]
         unguarded = sorted((c for c in calls if not _guarded(module, c, guarded_functions, project)), key=lambda c: c.line)
+        for call in [c for c in unguarded if id(c.node) in through_sdk and _dependency(c)]:
+            shared.setdefault(_dependency(call) or "", []).append((module, call))
+            unguarded.remove(call)
         if not unguarded:
             continue
         first = unguarded[0]
         others = f" and {len(unguarded) - 1} more in this file" if len(unguarded) > 1 else ""
-        context = "the code base uses none" if not breakers_used else "the code base uses breakers, but not here"
         yield Finding(
             message=f"outbound {first.protocol} call {_label(first)}{others} has no circuit breaker ({context})",
             path=module.path,
@@ -182,6 +195,46 @@ def check(project: Project) -> Iterator[Finding]:
             confidence=Confidence.low if breakers_used else Confidence.medium,
             extra={"calls": [c.line for c in unguarded]},
         )
+    for dependency, sites in sorted(shared.items()):
+        yield _dependency_finding(dependency, sites, context, breakers_used)
+
+
+def _dependency(call: OutboundCall) -> str | None:
+    """The one service an SDK's calls go to, wherever in the code base they are made (Slack, AWS, the SMTP relay);
+    None for SDKs whose calls go to a different service per client (OAuth providers, websockets)."""
+    return "the SMTP server" if call.protocol == "smtp" else SHARED_DEPENDENCIES.get(call.library)
+
+
+def _dependency_finding(dependency: str, sites: list[tuple[SourceModule, OutboundCall]], context: str,
+                        breakers_used: bool) -> Finding:
+    """One finding per service reached through its SDK, listing the call sites: the breaker belongs around the
+    dependency (one breaker for Slack), so ten files calling Slack are one missing breaker, not ten."""
+    per_file: dict[str, int] = {}
+    for m, _ in sites:
+        per_file[m.path] = per_file.get(m.path, 0) + 1
+    # at the file calling it most (the client's home, not a one-off elsewhere), then in path order
+    sites = sorted(sites, key=lambda site: (-per_file[site[0].path], site[0].path, site[1].line))
+    module, first = sites[0]
+    files = sorted(per_file, key=lambda path: (-per_file[path], path))
+    if len(sites) == 1:
+        where = f"{_label(first)} has"
+    elif len(files) == 1:
+        where = f"{_label(first)} and {len(sites) - 1} more in this file have"
+    else:
+        shown = ", ".join(files[1:4]) + (", ..." if len(files) > 4 else "")
+        where = f"{_label(first)} and {len(sites) - 1} more in {len(files)} files (also {shown}) have"
+    return Finding(
+        message=f"outbound {first.protocol} calls to {dependency}: {where} no circuit breaker around the "
+                f"dependency ({context})",
+        path=module.path,
+        line=first.line,
+        end_line=getattr(first.node, "end_lineno", first.line),
+        evidence=module.evidence(first.node),
+        fix=f"put the calls to {dependency} behind one circuit breaker (pybreaker.CircuitBreaker / aiobreaker / "
+            "purgatory), for instance in the wrapper that builds the client, so they fail fast while it is down",
+        confidence=Confidence.low if breakers_used else Confidence.medium,
+        extra={"calls": [f"{m.path}:{c.line}" for m, c in sites]},
+    )
 
 
 def _sdk_calls(module: SourceModule, project: Project) -> list[OutboundCall]:
