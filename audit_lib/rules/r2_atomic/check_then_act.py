@@ -8,7 +8,9 @@ code base that does so) and then, depending on what it read, inserts into the sa
 table (SQL `INSERT`, ORM `add`/`create`/`save` of a new instance) or runs a SQL
 `UPDATE` of it. The decision is an `if` on the read's result around the write, an
 earlier `if` that leaves the function (`raise`, `return`) before the write, or an
-`except DoesNotExist` (`NoResultFound`) handler of the read that creates the row. An ORM
+`except DoesNotExist` (`NoResultFound`) handler of the read that creates the row, or an
+inline get-or-create whose insert follows the branch (`row = query.first()`, `if not row: row =
+Model(...)`, then `session.add(row)` or `row.save()` after the `if`). An ORM
 update of a row (`save()`, a repository's `update(obj)`) is reported after a lookup of
 another row of its table that refuses when it finds one (`taken = get_by_slug(new); if
 taken is not None: raise` ... `tag.slug = new; tag.save()`): two renames to one value both
