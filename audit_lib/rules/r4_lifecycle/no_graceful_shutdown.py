@@ -36,7 +36,11 @@ Two kinds of entry point are judged differently:
   `main()` function). A Django management command
   (`class Command(BaseCommand)`) whose `handle()`, or a method or function of its file
   that `handle()` calls, runs a service loop is such an entry point too: `manage.py`
-  installs no SIGTERM handler. Nothing catches SIGTERM for these, and
+  installs no SIGTERM handler. So is a click/typer command (`@group.command("process")`)
+  whose body, or a top-level function of its file that it calls, runs an endless
+  `while True` loop (one that never breaks or returns by itself and does not read the
+  keyboard): a worker started from the command line; a SIGTERM handler installed by
+  another command of the same file does not cover it. Nothing catches SIGTERM for these, and
   `atexit` handlers do not run when a signal kills the process, so only a SIGTERM
   handler counts: `signal.signal(signal.SIGTERM, ...)` or
   `loop.add_signal_handler(signal.SIGTERM, ...)`.
@@ -137,6 +141,7 @@ COMMAND_BASES = {"django.core.management.base.BaseCommand", "django.core.managem
 
 @rule("R4.no-graceful-shutdown", on="project", scope="code", severity="medium")
 def check(project: Project) -> Iterator[Finding]:
+    _CLI_WORKERS.clear()
     modules = [m for m in project.modules if not is_test_path(m.path)]
     entries = [(m, list(_web_apps(m)), list(_self_managed_loops(project, m))) for m in modules]
     entries = [(m, apps, loops) for m, apps, loops in entries if apps or loops]
@@ -166,9 +171,14 @@ def check(project: Project) -> Iterator[Finding]:
                     f"({owner.path}:{call.lineno}) stays open for the process lifetime: its connections are "
                     "never closed when the server stops",
                     _app_fix(framework))
-        if any(h.kind == "signal" for h in hooks):
+        signals = [h for h in hooks if h.kind == "signal"]
+        own_hooks = {id(h.node) for h in hooks_of[module.path]}
+        if signals and not any(isinstance(entry, FUNCTION_TYPES) and entry in _CLI_WORKERS for entry, _ in loops):
             continue
         for entry, description in loops:
+            if signals and not (entry in _CLI_WORKERS
+                                and not any(_handles_for(module, h.node, entry, own_hooks) for h in signals)):
+                continue
             yield _finding(
                 module, entry, Confidence.medium,
                 f"{description} has no SIGTERM handler: the default action kills the process mid-work, "
@@ -297,6 +307,9 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
             looping = _command_loop(module, cls, handle) if handle is not None else None
             if looping is not None:
                 yield handle, f"Django management command {cls.name}, whose {looping}() runs a service loop,"
+    for fn in _cli_workers(module):
+        _CLI_WORKERS.add(fn)
+        yield fn, f"command-line worker {fn.name}(), whose endless loop runs until the process is stopped,"
     one_shot = is_one_shot_path(module.path)
     for stmt in _main_statements(module):
         if isinstance(stmt, ast.While) and _is_service_loop(module, stmt):
@@ -306,6 +319,49 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
             looping = _service_loop_in(project, module, stmt.value.func)
             if looping is not None and call_name(module, stmt.value) != "asyncio.run":
                 yield stmt, f"the service loop in {looping}(), started from module level,"
+
+
+_CLI_WORKERS: set[ast.AST] = set()  # click/typer command functions found running an endless loop
+CLI_LIBRARIES = ("click", "typer")
+
+
+def _cli_workers(module: SourceModule) -> Iterator[ast.AST]:
+    """A click/typer command (``@group.command("process")``) whose body, or a top-level function of its file
+    that it calls, runs an endless loop (``while True`` that never breaks out by itself and does not read the
+    keyboard): a worker started from the command line. Nothing catches SIGTERM for it."""
+    if not any(module.imports_module(lib) for lib in CLI_LIBRARIES):
+        return
+    for fn in module.nodes_of(ast.FunctionDef):
+        if not any((dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] == "command"
+                   for d in fn.decorator_list):
+            continue
+        callees = [fn] + [callee for node in walk_function_body(fn) if isinstance(node, ast.Call)
+                          and isinstance(node.func, ast.Name)
+                          and (callee := top_level_function(module, node.func.id)) is not None and callee is not fn]
+        if any(_endless_loop(module, callee) for callee in callees):
+            yield fn
+
+
+def _endless_loop(module: SourceModule, fn: ast.AST) -> bool:
+    for loop in walk_function_body(fn):
+        if isinstance(loop, ast.While) and isinstance(loop.test, ast.Constant) and loop.test.value is True \
+                and not _ends_itself(loop) and not _retries_until_success(loop) and not _counts_attempts(loop) \
+                and not any(isinstance(n, ast.Return) for n in _own_nodes(loop)) \
+                and not any(isinstance(n, ast.Call) and method_name(n) in KEYBOARD for n in ast.walk(loop)):
+            return True
+    return False
+
+
+def _handles_for(module: SourceModule, hook: ast.AST, worker: ast.AST, own_hooks: set[int]) -> bool:
+    """Whether a SIGTERM handler installed at ``hook`` covers the command ``worker``: installed in another
+    file, at module level, or by the command itself (or a function nested in it), not by another command of
+    its file."""
+    if id(hook) not in own_hooks:
+        return True
+    owner = enclosing_function(module, hook)
+    while owner is not None and owner is not worker:
+        owner = enclosing_function(module, owner)
+    return owner is worker or enclosing_function(module, hook) is None
 
 
 def _ends_itself(loop: ast.While) -> bool:
