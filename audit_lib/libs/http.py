@@ -17,7 +17,7 @@ What is recognised:
 - module functions: ``requests.get/post/...``, ``httpx.get/...``, ``aiohttp.request``,
   ``urllib.request.urlopen``;
 - clients: ``requests.Session`` (and requests-oauthlib's ``OAuth1Session``/``OAuth2Session``, whose
-  ``fetch_*token`` calls are requests), ``httpx.Client/AsyncClient``, ``aiohttp.ClientSession``,
+  ``fetch_*token`` and ``refresh_token`` calls are requests), ``httpx.Client/AsyncClient``, ``aiohttp.ClientSession``,
   ``urllib3.PoolManager``, ``http.client.HTTP(S)Connection``, tornado's ``AsyncHTTPClient``/``HTTPClient``
   (``fetch``; also the one a ``tornado.auth`` mixin's ``self.get_auth_http_client()`` returns), gRPC
   channels and stubs (``FooStub(channel)``); local subclasses of those classes;
@@ -118,7 +118,8 @@ CLIENT_CLASSES: dict[str, tuple[str, str]] = {
 
 CLIENT_METHODS: dict[str, frozenset[str]] = {
     "requests": frozenset({*HTTP_VERBS, "request", "send",
-                           "fetch_request_token", "fetch_access_token", "fetch_token"}),  # requests-oauthlib's
+                           "fetch_request_token", "fetch_access_token", "fetch_token",  # requests-oauthlib's
+                           "refresh_token"}),
     "httpx": frozenset({*HTTP_VERBS, "request", "send", "stream"}),
     "aiohttp": frozenset({*HTTP_VERBS, "request", "ws_connect"}),
     "urllib3": frozenset({"request", "urlopen", "request_encode_url", "request_encode_body"}),

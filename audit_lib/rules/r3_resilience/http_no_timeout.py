@@ -16,7 +16,8 @@ instead, and the wrapper is not. A pycurl `perform()` on a handle given no `pycu
 (or `TIMEOUT_MS`, `LOW_SPEED_TIME`) is reported: curl has no overall limit by default. A
 library imported from a project module that imports it (`from app.net import requests_alias`,
 also `advocate`, the SSRF-guarded drop-in for requests) is the library. A thrift HTTP
-transport (`THttpClient.THttpClient(uri)`) is reported unless `setTimeout(ms)` is called on it.
+transport (`THttpClient.THttpClient(uri)`) is reported unless `setTimeout(ms)` is called on it;
+so is a `jira.JIRA(...)` client built without `timeout=` (the SDK sends its requests with none).
 
 The session that makes a call is followed wherever it lives: a local, a `with` target,
 a module global, `self.session` set in `__init__`, a parameter annotated with the
@@ -107,6 +108,8 @@ from audit_lib.source import Project, SourceModule
 
 HTTP_CLIENT_CONNECTIONS = {"http.client.HTTPConnection", "http.client.HTTPSConnection"}
 HTTPX_CLIENTS = {"httpx.Client", "httpx.AsyncClient"}
+SDK_CLIENTS = {"jira.JIRA": 14, "jira.client.JIRA": 14}  # requests-based SDK clients whose timeout defaults
+# to None -> how many positional arguments may come before ``timeout`` (15th in jira 2, 16th in jira 3)
 THRIFT_HTTP = {"thrift.transport.THttpClient.THttpClient"}  # no timeout unless setTimeout(ms) is called
 PLAIN_ADAPTERS = {"requests.adapters.HTTPAdapter", "requests.HTTPAdapter"}
 DEADLINE_SCOPES = {"asyncio.timeout", "asyncio.timeout_at", "async_timeout.timeout", "anyio.fail_after",
@@ -123,6 +126,7 @@ FIXES = {
     "tornado": "drop request_timeout=None/0 (tornado's default is 20 seconds) or pass request_timeout=10",
     "pycurl": "set c.setopt(pycurl.TIMEOUT, 30) (and CONNECTTIMEOUT) on the handle",
     "thrift": "call transport.setTimeout(30_000) (milliseconds) before opening it",
+    "jira": "pass timeout=30 (seconds) to JIRA(...): its requests have none by default",
     "wrapper": "pass a timeout to the wrapper, or give its timeout parameter a default in seconds",
 }
 
@@ -149,6 +153,12 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if call_name(module, node) in THRIFT_HTTP and not _thrift_timeout_set(module, node):
                 yield _finding(module, node, "thrift THttpClient() transport has no timeout (no setTimeout())", "thrift",
                                Confidence.high)
+    if module.imports_module("jira"):
+        for node in module.nodes_of(ast.Call):
+            name = call_name(module, node)
+            if name in SDK_CLIENTS and _sdk_client_untimed(node, SDK_CLIENTS[name]):
+                yield _finding(module, node, f"{name}() client has no timeout: each request it sends can wait "
+                               "forever (the library's default is None)", "jira", Confidence.high)
     if uses_http(module):
         for node in walk_nodes(module.tree):
             if isinstance(node, ast.Call):
@@ -208,6 +218,13 @@ def _pycurl_problem(module: SourceModule, project: Project, request) -> str | No
         return None  # a timeout of its own, or one its callers give (they are judged)
     return (f"pycurl request (perform()) sets pycurl.TIMEOUT only from {wrapper.parameter}=, "
             f"None unless the caller gives one: no timeout at all")
+
+
+def _sdk_client_untimed(call: ast.Call, position: int) -> bool:
+    if has_kwargs_splat(call) or any(isinstance(a, ast.Starred) for a in call.args) or len(call.args) > position:
+        return False
+    timeout = keyword(call, "timeout")
+    return timeout is None or is_none(timeout)
 
 
 def _constructor_problem(module: SourceModule, call: ast.Call) -> tuple[str, str] | None:
