@@ -476,13 +476,15 @@ def check_sql(query: FoundQuery, project: Project) -> Iterator[Finding]:
     Not ``OFFSET 0``, nor an offset taken from a keyset cursor (``WHERE id > $1 ORDER BY id
     LIMIT 1 OFFSET 1000`` finds the end of the next batch: it reads one batch, not every page),
     nor a random pick (``OFFSET FLOOR(RANDOM() * (SELECT COUNT(*) ...)) LIMIT 1``), nor an OFFSET
-    with no LIMIT (every row after the first N: a skip, not a page).
+    with no LIMIT (every row after the first N: a skip, not a page), nor a page of rows picked by a list
+    of keys the caller passes (``WHERE a.gid IN %s``, ``id = ANY(:ids)``): the set is as small as the list.
     """
     if query.statement is None:
         return
     paging = [(o, o.parent or query.statement) for o in query.statement.find_all(exp.Offset) if _skips_rows(o.expression)
               and not o.expression.find(exp.Rand) and (o.parent or query.statement).args.get("limit") is not None]
-    offset, paged = next(((o, p) for o, p in paging if not seeks_from_a_key(p)), (None, None))
+    offset, paged = next(((o, p) for o, p in paging if not seeks_from_a_key(p) and not _bounded_by_keys(p)),
+                         (None, None))
     if offset is None:
         return
     constant = isinstance(offset.expression, exp.Literal)
@@ -498,6 +500,29 @@ def check_sql(query: FoundQuery, project: Project) -> Iterator[Finding]:
             confidence=Confidence.medium if constant else Confidence.high,
             queries=[query.id],
         )
+
+
+KEY_COLUMN = re.compile(r"(?i)^(id|gid|uuid|guid|pk|key|slug)$")  # the table's own key, not a foreign one
+
+
+def _bounded_by_keys(select: exp.Expression) -> bool:
+    """A WHERE that keeps only the rows whose key is in a list the caller binds (``a.gid IN %s``,
+    ``id IN (:a, :b)``, ``id = ANY(:ids)``): the rows paged are at most the keys given (times a grouping),
+    never a table to walk page by page."""
+    where = select.args.get("where")
+    if where is None:
+        return False
+    for condition in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
+        column, values = None, []
+        if isinstance(condition, exp.In) and not condition.args.get("query"):
+            column, values = condition.this, [condition.args.get("field"), *condition.expressions]
+        elif isinstance(condition, exp.EQ) and isinstance(condition.expression, exp.Any):
+            column, values = condition.this, [condition.expression.this]
+        values = [v for v in values if v is not None]
+        if isinstance(column, exp.Column) and KEY_COLUMN.search(column.name) and values \
+                and all(v.find(exp.Placeholder, exp.Parameter) and not v.find(exp.Select) for v in values):
+            return True
+    return False
 
 
 def _skips_rows(value: exp.Expression | None) -> bool:
