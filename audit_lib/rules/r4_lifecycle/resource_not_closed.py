@@ -101,7 +101,11 @@ Decisions:
   resource opened once by a command's entry point (the `handle()` of a management
   command, a click/typer `@...command` function, or a command method that only `handle()`
   calls), outside any loop, is not reported:
-  there is one per run, and it dies with the process.
+  there is one per run, and it dies with the process; unless the command goes on into an
+  endless `while True` loop (a worker): then it is held for the worker's life.
+- An ORM session made inline and handed to a project function that only queries through
+  its parameter (`get_all(db_session=SessionLocal())`, the callee never closes, stores,
+  returns or passes on the session) is reported: nobody closes it.
 - `with engine.connect().execution_options(...) as conn`: `execution_options` returns the
   same connection, so the `with` closes it.
 - A dotted factory counts only when its first part is an import: `dataset.connect()`
@@ -172,6 +176,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     is_one_shot_path,
     library_call_name,
     project_resource,
+    resolve_function,
     resource_kind,
 )
 from audit_lib.source import Project, SourceModule, is_test_path
@@ -290,6 +295,9 @@ def _once_per_command_run(module: SourceModule, fn: ast.AST, call: ast.Call) -> 
                for d in fn.decorator_list))
     if not command and not _run_once_by_handle(module, fn):
         return False
+    if any(isinstance(n, ast.While) and isinstance(n.test, ast.Constant) and n.test.value is True
+           for n in walk_function_body(fn)):
+        return False  # a worker: what it opens before its endless loop is held for the process's life
     return _outside_loops(module, fn, call)
 
 
@@ -445,7 +453,8 @@ def _judge(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, 
         callee_call = parent if isinstance(parent, ast.Call) else module.parents.get(parent)
         reader = call_name(module, callee_call) if isinstance(callee_call, ast.Call) else None
         if reader is not None and callee_call.func is not site and kind != "process" and \
-                (reader in READERS or _library_user(module, project, callee_call, reader)):
+                (reader in READERS or _library_user(module, project, callee_call, reader)
+                 or kind == "ORM session" and _project_user(module, project, callee_call, parent)):
             return _inline(module, call, kind, factory, f"{reader}()")
         return None
     if isinstance(parent, ast.Expr):
@@ -478,6 +487,32 @@ def _library_user(module: SourceModule, project: Project, call: ast.Call, name: 
             name.split(".")[0] in _project_packages(project):
         return False
     return _callee_verdict(module, call) == "uses" and not _result_handed_over(module, call)
+
+
+def _project_user(module: SourceModule, project: Project, call: ast.Call, given: ast.AST) -> bool:
+    """``get_all(db_session=SessionLocal())``: a project function that only queries through the session
+    it is given (method calls on its parameter), never closes it, stores it or hands it back or on."""
+    resolved = resolve_function(project, module, call.func)
+    if resolved is None:
+        return False
+    _, callee = resolved
+    params = [*callee.args.posonlyargs, *callee.args.args, *callee.args.kwonlyargs]
+    if isinstance(given, ast.keyword):
+        param = given.arg
+    else:
+        index = call.args.index(given) if given in call.args else -1
+        positional = [*callee.args.posonlyargs, *callee.args.args]
+        param = positional[index].arg if 0 <= index < len(positional) else None
+    if param is None or param not in {a.arg for a in params}:
+        return False
+    reads = [n for n in walk_nodes(callee) if isinstance(n, ast.Name) and n.id == param]
+    parents = {id(child): node for node in walk_nodes(callee) for child in ast.iter_child_nodes(node)}
+    for read in reads:
+        parent = parents.get(id(read))
+        if not (isinstance(parent, ast.Attribute) and parent.value is read
+                and parent.attr not in CLOSE_METHODS | {"__exit__", "__enter__"}):
+            return False  # closed, returned, stored or handed on: the callee may own it
+    return bool(reads)
 
 
 def _project_packages(project: Project) -> set[str]:
