@@ -35,7 +35,9 @@ uses `random`; `asyncio.sleep(0)`; loops that only poll (no retry on failure; a 
 the top of the loop, before the first attempt, paces a poll; a loop with no `except` that leaves
 on a plain truth test, `if record_found: break`, waits for a state such as a DNS record's
 propagation; a sleep in `except queue.Empty:` waits for work); a retry loop around
-`create_engine()` alone (lazy: it connects nothing, the handler never runs); test code, scripts, CLIs and
+`create_engine()` alone (lazy: it connects nothing, the handler never runs); a start-up wait (a retry
+loop in `init_*`/`setup_*`/`wait_for_*` that only an application factory, `create_app`, calls: one wait
+per process start); test code, scripts, CLIs and
 Django management commands. The product's own commands are judged like the service: a
 package's `__main__.py` and the modules of a scripts folder that is a subpackage of the
 product's package (`app/scripts/restore.py`) run on every host; but not its command-line interface
@@ -150,6 +152,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                     Confidence.high,
                 )
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            if _start_up_wait(module, project, node):
+                continue
             sleep = _retry_sleep(module, node)
             immediate = _immediate_retry(module, node) if sleep is None else None
             if immediate is not None:
@@ -396,6 +400,39 @@ def _leaves_when_found(body: list[ast.stmt]) -> bool:
         if any(SUCCESS_NAME.search(name) for name in names):
             return False
     return True
+
+
+APP_FACTORY = re.compile(r"^(create|make|build|setup|init|get)_?(app|application|wsgi_app|asgi_app)$")
+START_UP_WAIT = re.compile(r"^_?(init|initialize|initialise|setup|wait_for)_\w+$")
+
+
+def _start_up_wait(module: SourceModule, project: Project, loop: ast.AST) -> bool:
+    """A retry loop in a start-up helper (``init_redis_connection``, ``wait_for_db``) that only an application
+    factory (``create_app``) calls: each process waits once for its dependency as it starts. Its synchronised
+    retries number the processes, not the requests, like a listener's reconnects."""
+    fn = enclosing_function(module, loop)
+    if fn is None or not START_UP_WAIT.match(fn.name):
+        return False
+    callers = _callers(project).get(fn.name, [])
+    return bool(callers) and all(caller is not None and APP_FACTORY.match(caller) for caller in callers)
+
+
+def _callers(project: Project) -> dict[str, list[str | None]]:
+    """Function name -> the names of the functions calling it in service code (None: module level)."""
+    table = project.facts.get("retry_no_jitter.callers")
+    if table is None:
+        table = {}
+        for other in project.modules:
+            if is_test_file(other):
+                continue
+            for call in other.nodes_of(ast.Call):
+                name = call.func.id if isinstance(call.func, ast.Name) else \
+                    call.func.attr if isinstance(call.func, ast.Attribute) else None
+                if name and START_UP_WAIT.match(name):
+                    caller = enclosing_function(other, call)
+                    table.setdefault(name, []).append(caller.name if caller else None)
+        project.facts["retry_no_jitter.callers"] = table
+    return table  # type: ignore[return-value]
 
 
 def _own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
