@@ -40,7 +40,11 @@ Two kinds of entry point are judged differently:
   whose body, or a top-level function of its file that it calls, runs an endless
   `while True` loop (one that never breaks or returns by itself and does not read the
   keyboard): a worker started from the command line; a SIGTERM handler installed by
-  another command of the same file does not cover it. Nothing catches SIGTERM for these, and
+  another command of the same file does not cover it. So is a method of a project class
+  (or of its project base classes) that runs a service loop, called on an object the
+  `__main__` block (or module-level code, also inside `with`) makes: `bt = BackgroundTasks();
+  with app.app_context(): bt.start()`; one finding per such loop, however many runner files
+  start it. Nothing catches SIGTERM for these, and
   `atexit` handlers do not run when a signal kills the process, so only a SIGTERM
   handler counts: `signal.signal(signal.SIGTERM, ...)` or
   `loop.add_signal_handler(signal.SIGTERM, ...)`.
@@ -142,6 +146,7 @@ COMMAND_BASES = {"django.core.management.base.BaseCommand", "django.core.managem
 @rule("R4.no-graceful-shutdown", on="project", scope="code", severity="medium")
 def check(project: Project) -> Iterator[Finding]:
     _CLI_WORKERS.clear()
+    _STARTED_LOOPS.clear()
     modules = [m for m in project.modules if not is_test_path(m.path)]
     entries = [(m, list(_web_apps(m)), list(_self_managed_loops(project, m))) for m in modules]
     entries = [(m, apps, loops) for m, apps, loops in entries if apps or loops]
@@ -310,6 +315,7 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
     for fn in _cli_workers(module):
         _CLI_WORKERS.add(fn)
         yield fn, f"command-line worker {fn.name}(), whose endless loop runs until the process is stopped,"
+    yield from _main_object_loops(project, module)
     one_shot = is_one_shot_path(module.path)
     for stmt in _main_statements(module):
         if isinstance(stmt, ast.While) and _is_service_loop(module, stmt):
@@ -322,6 +328,7 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
 
 
 _CLI_WORKERS: set[ast.AST] = set()  # click/typer command functions found running an endless loop
+_STARTED_LOOPS: set[int] = set()  # methods whose service loop a __main__ block starts, already reported
 CLI_LIBRARIES = ("click", "typer")
 
 
@@ -379,6 +386,59 @@ def _ends_itself(loop: ast.While) -> bool:
         elif not isinstance(node, (*FUNCTION_TYPES, ast.ClassDef, ast.Lambda)):
             stack.extend(ast.iter_child_nodes(node))
     return False
+
+
+def _main_object_loops(project: Project, module: SourceModule) -> Iterator[tuple[ast.AST, str]]:
+    """``bt = BackgroundTasks(); with app.app_context(): bt.start()`` in the ``__main__`` block (or at module
+    level): a method of a project class (or of its project base classes) that runs a service loop."""
+    objects: dict[str, tuple[SourceModule, ast.ClassDef]] = {}
+    pending = list(_main_statements(module))
+    while pending:
+        stmt = pending.pop(0)
+        if isinstance(stmt, (ast.With, ast.AsyncWith, ast.Try)):
+            pending[:0] = stmt.body
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and isinstance(stmt.value, ast.Call):
+            found = _project_class(project, module, stmt.value.func)
+            if found is not None:
+                objects[stmt.targets[0].id] = found
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
+                and isinstance(stmt.value.func, ast.Attribute) and isinstance(stmt.value.func.value, ast.Name) \
+                and stmt.value.func.value.id in objects:
+            owner, cls = objects[stmt.value.func.value.id]
+            method = _method_of(project, owner, cls, stmt.value.func.attr, CLASS_DEPTH)
+            if method is not None and id(method[1]) not in _STARTED_LOOPS and _has_service_loop(method[0], method[1]):
+                _STARTED_LOOPS.add(id(method[1]))  # one finding per loop, however many runners start it
+                yield stmt, f"the service loop in {cls.name}.{method[1].name}(), started when the file is run,"
+
+
+def _project_class(project: Project, module: SourceModule, node: ast.expr) -> tuple[SourceModule, ast.ClassDef] | None:
+    """The project class a name refers to: defined in ``module`` or imported from a project module."""
+    name = dotted(node)
+    if name is None:
+        return None
+    if "." not in name:
+        local = next((c for c in module.tree.body if isinstance(c, ast.ClassDef) and c.name == name), None)
+        if local is not None:
+            return module, local
+    owner_name, _, class_name = (qualified(module, node) or name).rpartition(".")
+    owner = project.by_dotted_name.get(owner_name)
+    if owner is None:
+        return None
+    cls = next((c for c in owner.tree.body if isinstance(c, ast.ClassDef) and c.name == class_name), None)
+    return (owner, cls) if cls is not None else None
+
+
+def _method_of(project: Project, module: SourceModule, cls: ast.ClassDef, name: str,
+               depth: int) -> tuple[SourceModule, ast.AST] | None:
+    method = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == name), None)
+    if method is not None:
+        return module, method
+    for base in cls.bases if depth else ():
+        found = _project_class(project, module, base)
+        if found is not None and (inherited := _method_of(project, found[0], found[1], name, depth - 1)):
+            return inherited
+    return None
 
 
 def _main_statements(module: SourceModule) -> Iterator[ast.stmt]:
