@@ -42,7 +42,7 @@ string naming a field a LogRecord does not have, as under `logging.basicConfig(l
 code base, at the first of them with the count and the places: asking each line for `extra=` makes
 no sense while nothing reads it, the choice is the code base's. Prints stay one finding each. A print
 in a block that then stops the process (`raise SystemExit(1)`, `sys.exit()`: a start-up refusing its
-configuration) is not reported.
+configuration) is not reported, nor is a print right after another (the next line of one notice).
 
 ## Why is this bad?
 `print()` bypasses the logging pipeline: no level, no timestamp, no logger name, no
@@ -216,7 +216,8 @@ def _prints(module: SourceModule, project: Project) -> Iterator[Finding]:
             continue
         if "print" in module.imports or in_main_block(module, node) or _in_exempt_function(module, node) \
                 or _mirrors_log_call(module, node) or _under_argv_test(module, node) \
-                or _in_command_line_function(module, node, project) or _before_exit(module, node):
+                or _in_command_line_function(module, node, project) or _before_exit(module, node) \
+                or _continues_print(module, node):
             continue
         target = keyword(node, "file")
         if target is not None and dotted(target) not in ("sys.stdout", "sys.stderr"):
@@ -228,6 +229,23 @@ def _prints(module: SourceModule, project: Project) -> Iterator[Finding]:
             fix='log instead: logger.info("what happened", extra={"key": value})',
             confidence=Confidence.medium,
         )
+
+
+def _continues_print(module: SourceModule, call: ast.Call) -> bool:
+    """A print right after another print statement: the next line of one notice (three prints of one
+    deprecation message), reported once, at its first line."""
+    statement = module.parents.get(call)
+    container = module.parents.get(statement) if isinstance(statement, ast.Expr) else None
+    if container is None:
+        return False
+    for field in ("body", "orelse", "finalbody", "handlers"):
+        block = getattr(container, field, None)
+        if isinstance(block, list) and statement in block:
+            index = block.index(statement)
+            previous = block[index - 1] if index else None
+            return isinstance(previous, ast.Expr) and isinstance(previous.value, ast.Call) \
+                and isinstance(previous.value.func, ast.Name) and previous.value.func.id == "print"
+    return False
 
 
 def _before_exit(module: SourceModule, call: ast.Call) -> bool:
