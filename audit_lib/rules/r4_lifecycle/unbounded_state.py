@@ -7,7 +7,8 @@ are recognised:
 - a module-level or class-level `dict`/`list`/`set` (also `defaultdict`,
   `OrderedDict`, `Counter`, `deque`), a `deque` stored on `self`, or any of these
   created in `__init__` of a long-lived class (a method runs a service loop that
-  awaits, `while self.running: await ...`), that functions other than `__init__` (and,
+  awaits, `while self.running: await ...`, or an `if __name__ == "__main__":` block of
+  the project makes an instance: a worker's own object, `handler = CrawlerHandler(app)`), that functions other than `__init__` (and,
   for instance state, the set-up hooks run once per object: `on_startup`, `cog_load`,
   `setup_hook`, `initialize`, ..., and the methods only they call) add to (`x[k] = v`, `append`, `add`, `update`, `setdefault`, ...) while nothing ever
   removes from it or bounds it (`pop`, `del`, `clear`, `remove`, `discard`,
@@ -188,7 +189,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
 
 
 def _growing_containers(module: SourceModule, project: Project) -> Iterator[Finding]:
-    containers = _long_lived_containers(module)
+    containers = _long_lived_containers(module, project)
     if not containers:
         return
     _scan_references(module, containers)
@@ -272,7 +273,7 @@ def _container_kind(module: SourceModule, value: ast.AST | None) -> str | None:
     return None
 
 
-def _long_lived_containers(module: SourceModule) -> dict[tuple, Container]:
+def _long_lived_containers(module: SourceModule, project: Project | None = None) -> dict[tuple, Container]:
     """("module", name) / ("class", ClassDef, name) / ("instance", ClassDef, name) -> Container."""
     found: dict[tuple, Container] = {}
     for stmt in _top_level_statements(module.tree.body):
@@ -288,7 +289,7 @@ def _long_lived_containers(module: SourceModule) -> dict[tuple, Container]:
             for stmt, name, kind in candidates:
                 if name not in instance_names:
                     found[("class", cls, name)] = Container(name, kind, "class", stmt, cls)
-    for cls in _long_lived_classes(module):
+    for cls in _long_lived_classes(module, project):
         init = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "__init__"), None)
         for stmt in walk_function_body(init) if init is not None else ():
             for target, value in _assignments(stmt):
@@ -329,14 +330,36 @@ def _setup_methods(cls: ast.ClassDef) -> set[ast.AST]:
     return found
 
 
-def _long_lived_classes(module: SourceModule) -> list[ast.ClassDef]:
+def _long_lived_classes(module: SourceModule, project: Project | None = None) -> list[ast.ClassDef]:
     """Classes whose instances live as long as the service: a method runs a service loop that awaits
-    (``while self.running: await ...``). A module-level instance alone is no sign: library singletons are
-    mostly registries of a fixed set of names."""
-    return [cls for cls in module.nodes_of(ast.ClassDef) if any(
+    (``while self.running: await ...``), or the ``__main__`` block of a file of the project makes one (``handler =
+    CrawlerHandler(app)`` in a worker's runner: the process's own object). A module-level instance alone is no
+    sign: library singletons are mostly registries of a fixed set of names."""
+    main_made = _made_by_main_blocks(project) if project is not None else frozenset()
+    return [cls for cls in module.nodes_of(ast.ClassDef) if cls.name in main_made or any(
         isinstance(node, ast.While) and _is_service_loop_test(node.test)
         and any(isinstance(n, (ast.Await, ast.AsyncFor)) for n in walk_nodes(node))
         for method in cls.body if isinstance(method, FUNCTION_TYPES) for node in walk_function_body(method))]
+
+
+def _made_by_main_blocks(project: Project) -> frozenset[str]:
+    """Names of the classes that ``if __name__ == "__main__":`` blocks of the project instantiate (also inside
+    ``with``/``try``), tests and short-lived paths (scripts, tools) aside."""
+    key = "R4.unbounded-state:main-made"
+    if key not in project.facts:
+        names: set[str] = set()
+        for module in project.modules:
+            if "__main__" not in module.text or is_test_path(module.path) or is_short_lived_path(module.path):
+                continue
+            for stmt in module.tree.body:
+                if isinstance(stmt, ast.If) and "__main__" in ast.unparse(stmt.test):
+                    for node in walk_nodes(stmt):
+                        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                            name = (dotted(node.value.func) or "").rsplit(".", 1)[-1]
+                            if name[:1].isupper():
+                                names.add(name)
+        project.facts[key] = frozenset(names)
+    return project.facts[key]
 
 
 def _top_level_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
