@@ -8,7 +8,7 @@ import re
 from audit_lib.entry_points import is_plugin_module
 from audit_lib.libs.http import OutboundCall
 from audit_lib.libs.web import RouteHandler, project_routes, route_handlers
-from audit_lib.pyast import has_main_block, qualified, string_value
+from audit_lib.pyast import call_name, has_main_block, qualified, string_value
 from audit_lib.source import Project, SourceModule, is_test_path
 
 SCRIPT_DIRS = {"scripts", "script", "bin", "cli", "tools", "commands", "examples", "example", "docs", "benchmarks", "bench",
@@ -150,3 +150,16 @@ def in_management_package(module: SourceModule, project: Project) -> bool:
         return False
     prefix = "/".join(parts[:parts.index("management") + 1]) + "/commands/"
     return any(m.path.startswith(prefix) for m in project.modules)
+
+
+LAZY_ENGINE_FACTORIES = {"sqlalchemy.create_engine", "sqlalchemy.ext.asyncio.create_async_engine", "create_engine",
+                         "create_async_engine"}
+
+
+def only_builds_engine(module: SourceModule, attempt: ast.Try) -> bool:
+    """A ``try`` whose only call builds a SQLAlchemy engine: ``create_engine()`` is lazy and opens no connection,
+    so an ``except OperationalError`` around it never runs (a retry loop or an error print there is dead code)."""
+    calls = [n for s in attempt.body for n in ast.walk(s) if isinstance(n, ast.Call)]
+    inner = {id(n) for c in calls for arg in [*c.args, *(k.value for k in c.keywords)] for n in ast.walk(arg)}
+    outer = [c for c in calls if id(c) not in inner]
+    return bool(outer) and all(call_name(module, c) in LAZY_ENGINE_FACTORIES for c in outer)

@@ -42,7 +42,8 @@ string naming a field a LogRecord does not have, as under `logging.basicConfig(l
 code base, at the first of them with the count and the places: asking each line for `extra=` makes
 no sense while nothing reads it, the choice is the code base's. Prints stay one finding each. A print
 in a block that then stops the process (`raise SystemExit(1)`, `sys.exit()`: a start-up refusing its
-configuration) is not reported, nor is a print right after another (the next line of one notice).
+configuration) is not reported, nor is a print right after another (the next line of one notice), nor one in the `except` of a `try`
+that only calls `create_engine()` (lazy: the handler never runs).
 
 ## Why is this bad?
 `print()` bypasses the logging pipeline: no level, no timestamp, no logger name, no
@@ -99,6 +100,7 @@ from audit_lib.rules.r3_resilience._common import (
     is_runnable_script,
     is_script_file,
     is_test_file,
+    only_builds_engine,
     service_routes,
 )
 from audit_lib.source import Project, SourceModule
@@ -217,7 +219,7 @@ def _prints(module: SourceModule, project: Project) -> Iterator[Finding]:
         if "print" in module.imports or in_main_block(module, node) or _in_exempt_function(module, node) \
                 or _mirrors_log_call(module, node) or _under_argv_test(module, node) \
                 or _in_command_line_function(module, node, project) or _before_exit(module, node) \
-                or _continues_print(module, node):
+                or _continues_print(module, node) or _in_dead_handler(module, node):
             continue
         target = keyword(node, "file")
         if target is not None and dotted(target) not in ("sys.stdout", "sys.stderr"):
@@ -229,6 +231,18 @@ def _prints(module: SourceModule, project: Project) -> Iterator[Finding]:
             fix='log instead: logger.info("what happened", extra={"key": value})',
             confidence=Confidence.medium,
         )
+
+
+def _in_dead_handler(module: SourceModule, call: ast.Call) -> bool:
+    """A print in an ``except`` of a ``try`` that only builds a SQLAlchemy engine (lazy: it connects nothing,
+    the handler never runs)."""
+    for parent in ancestors(module, call):
+        if isinstance(parent, FUNCTION_TYPES):
+            return False
+        if isinstance(parent, ast.ExceptHandler):
+            attempt = module.parents.get(parent)
+            return isinstance(attempt, ast.Try) and only_builds_engine(module, attempt)
+    return False
 
 
 def _continues_print(module: SourceModule, call: ast.Call) -> bool:

@@ -107,7 +107,12 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import is_offline_file, is_shipped_command, is_test_file
+from audit_lib.rules.r3_resilience._common import (
+    is_offline_file,
+    is_shipped_command,
+    is_test_file,
+    only_builds_engine,
+)
 from audit_lib.source import Project, SourceModule
 
 SLEEPS = {"time.sleep", "asyncio.sleep", "gevent.sleep", "trio.sleep", "anyio.sleep", "eventlet.sleep"}
@@ -336,7 +341,7 @@ def _retry_sleep(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While)
     for statement in tries:
         if isinstance(loop, ast.While) and _perpetual(loop, statement):
             return None  # a listener's reconnect loop or a worker's pause after an error
-        if _cannot_fail(module, statement):
+        if only_builds_engine(module, statement):
             continue  # engine = create_engine(url): lazy, it connects nothing, so the handler never runs
         for handler in statement.handlers:
             if _idle_handler(module, handler):
@@ -358,19 +363,8 @@ def _retry_sleep(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While)
     return None
 
 
-LAZY_FACTORIES = {"sqlalchemy.create_engine", "sqlalchemy.ext.asyncio.create_async_engine", "create_engine",
-                  "create_async_engine"}
 IDLE_EXCEPTIONS = {"Empty", "QueueEmpty", "StopIteration", "StopAsyncIteration"}
 SUCCESS_NAME = re.compile(r"(?i)\bok\b|^ok$|success|succeed")
-
-
-def _cannot_fail(module: SourceModule, attempt: ast.Try) -> bool:
-    """A ``try`` whose only call builds a SQLAlchemy engine: ``create_engine()`` is lazy and opens no connection,
-    so the ``except OperationalError`` of a retry loop around it never runs (the loop is dead code)."""
-    calls = [n for s in attempt.body for n in walk_nodes(s) if isinstance(n, ast.Call)]
-    outer = [c for c in calls if not any(c in walk_nodes(arg) for other in calls if other is not c
-                                         for arg in [*other.args, *(k.value for k in other.keywords)])]
-    return bool(outer) and all(call_name(module, c) in LAZY_FACTORIES for c in outer)
 
 
 def _idle_handler(module: SourceModule, handler: ast.ExceptHandler) -> bool:
