@@ -611,7 +611,7 @@ def _claim_value(module: SourceModule, node: ast.expr) -> bool:
 def _only_read_as_epoch(module: SourceModule, call: ast.Call) -> bool:
     """``datetime.now().timestamp()`` / ``mktime(datetime.now().timetuple())``: a local
     reading turned into the right POSIX time."""
-    parent = module.parents.get(call)
+    parent = module.parents.get(_through_arithmetic(module, call))  # also (now() + timedelta(days=1)).timestamp()
     return isinstance(parent, ast.Attribute) and parent.attr in ("timestamp", "timetuple") \
         and isinstance(module.parents.get(parent), ast.Call)
 
@@ -619,8 +619,8 @@ def _only_read_as_epoch(module: SourceModule, call: ast.Call) -> bool:
 def _name_only_read_as_epoch(module: SourceModule, call: ast.Call, project: Project) -> bool:
     """``now = datetime.now()`` read only as ``now.timestamp()``, also by a function of the project
     it is handed to (``thread_index(msg_id, now)`` whose parameter is read only as ``.timestamp()``):
-    the right POSIX time."""
-    parent = module.parents.get(call)
+    the right POSIX time (also ``expires = datetime.now() + timedelta(days=7)``)."""
+    parent = module.parents.get(_through_arithmetic(module, call))
     if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
         return False
     reads = _reads_of(module, parent, parent.targets[0].id)
