@@ -342,3 +342,64 @@ def dependency_functions(project: Project) -> set[ast.AST]:
                 if resolved is not None:
                     found.add(resolved[1])
     return found
+
+
+CLI_ENTRY_LIBRARIES = ("click", "typer", "argparse")
+
+
+def command_line_only(project: Project) -> frozenset[str]:
+    """Paths of the modules that only a command-line program runs: its entry files (``manage.py``, or a
+    file with a ``__main__`` block built on click/typer/argparse, serving no routes) and the modules
+    that only those, or other such modules, import. Empty when one of them runs an endless loop (a
+    worker started from the command line lives as long as a service)."""
+    key = "R4:command-line-only"
+    if key in project.facts:
+        return project.facts[key]
+    from audit_lib.libs.web import route_handlers  # noqa: PLC0415 (web imports this package's helpers)
+    from audit_lib.source import is_test_path  # noqa: PLC0415
+
+    modules = [m for m in project.modules if not is_test_path(m.path)]
+    entries = {m.path for m in modules
+               if (m.path.rsplit("/", 1)[-1] == "manage.py" or "__main__" in m.text
+                   and any(m.imports_module(lib) for lib in CLI_ENTRY_LIBRARIES))
+               and not route_handlers(m, project)}
+    importers: dict[str, set[str]] = {}
+    for m in modules:
+        for name in m.imported_roots:
+            importers.setdefault(name, set()).add(m.path)
+    found = set(entries)
+    changed = True
+    while changed:
+        changed = False
+        for m in modules:
+            if m.path in found:
+                continue
+            parts = m.dotted_name.split(".")
+            names = {".".join(parts[i:]) for i in range(len(parts))}
+            users = {p for name in names for p in importers.get(name, ()) if p != m.path}
+            if users and users <= found:
+                found.add(m.path)
+                changed = True
+    by_path = {m.path: m for m in modules}
+    if any(_runs_endlessly(by_path[p]) for p in found):
+        found = set()
+    project.facts[key] = frozenset(found)
+    return project.facts[key]
+
+
+def _runs_endlessly(module: SourceModule) -> bool:
+    """A ``while True`` loop with no ``break``/``return`` of its own."""
+    for loop in module.nodes_of(ast.While):
+        if not (isinstance(loop.test, ast.Constant) and loop.test.value is True):
+            continue
+        stack: list[ast.AST] = list(loop.body)
+        leaves = False
+        while stack and not leaves:
+            node = stack.pop()
+            leaves = isinstance(node, (ast.Break, ast.Return, ast.Raise))
+            if not isinstance(node, (ast.For, ast.AsyncFor, ast.While, ast.FunctionDef, ast.AsyncFunctionDef,
+                                     ast.ClassDef, ast.Lambda)):
+                stack.extend(ast.iter_child_nodes(node))
+        if not leaves:
+            return True
+    return False

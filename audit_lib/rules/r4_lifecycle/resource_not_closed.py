@@ -103,6 +103,11 @@ Decisions:
   calls), outside any loop, is not reported:
   there is one per run, and it dies with the process; unless the command goes on into an
   endless `while True` loop (a worker): then it is held for the worker's life.
+- Modules that only a command-line program runs (its entry file: `manage.py`, or a file with a
+  `__main__` block built on click/typer/argparse that serves no routes; and the modules only such
+  files, or other such modules, import) are one-shot jobs: what they open once, outside any loop,
+  dies with the process and is not reported (a connection per item of a loop still is). Not when
+  one of those modules runs an endless `while True` loop: then the program is a worker.
 - An ORM session made inline and handed to a project function that only queries through
   its parameter (`get_all(db_session=SessionLocal())`, the callee never closes, stores,
   returns or passes on the session) is reported: nobody closes it.
@@ -169,6 +174,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     PROCESSES,
     SERVICE_CLIENT_CLOSERS,
     SERVICE_CLIENTS,
+    command_line_only,
     context_generator,
     is_cursor_call,
     is_lifespan,
@@ -269,8 +275,9 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         fn = enclosing_function(module, node)
         if fn is None:
             continue  # module level: lives as long as the process
-        if _once_per_command_run(module, fn, node):
-            continue
+        if _once_per_command_run(module, fn, node) or (
+                module.path in command_line_only(project) and _outside_loops(module, fn, node)):
+            continue  # one per run of a command-line program: it dies with the process
         if kind is None:
             if fn not in own_connections:
                 own_connections[fn] = _connections_opened_in(module, fn)
