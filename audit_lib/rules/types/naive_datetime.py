@@ -41,7 +41,8 @@ way, or handed to a project function whose parameter is read only that way), a r
 `"backup-" + datetime.now().isoformat()`, `str(datetime.utcnow()) + upload.filename`,
 `str(datetime.now()).split(" ")[0]`,
 `log.info("checkpoint at %s", datetime.now())`; also through a
-name read only that way, or returned by a function whose callers all compose it into other
+name read only that way, handed to a project function whose parameter is only formatted with
+`strftime()` (`certificate_name(cn, issuer, datetime.now(), ...)` putting the day into a name), or returned by a function whose callers all compose it into other
 text; an ISO string that is stored, sent or returned elsewhere, and any text written into an SQL
 statement, are still reported), `freeze_time(datetime.utcfromtimestamp(ts))` (freezegun reads naive values as
 UTC), a UTC reading written as a JWT `exp`/`iat`/`nbf` claim (`{"exp": datetime.utcnow() + delta}`: PyJWT,
@@ -303,6 +304,7 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
         if _made_aware_at_once(module, call) or _made_aware_when_rebound(module, call) \
                 or _only_read_as_epoch(module, call) or _rendered_as_text(module, call, project) \
                 or _name_only_read_as_epoch(module, call, project) or _given_to_date_field(module, call, project) \
+                or _text_parameter(module, call, project) \
                 or _only_read_as_date(module, call):
             return
         message = f"datetime.{function}() without a time zone returns a naive datetime"
@@ -630,6 +632,23 @@ def _name_only_read_as_epoch(module: SourceModule, call: ast.Call, project: Proj
 def _epoch_parameter(module: SourceModule, node: ast.expr, project: Project) -> bool:
     """The value is handed by position to a function of the project (defined once) whose parameter
     is read only as ``.timestamp()``/``.timetuple()``."""
+    return _parameter_read_only(module, node, project, _only_read_as_epoch)
+
+
+def _text_parameter(module: SourceModule, node: ast.expr, project: Project) -> bool:
+    """The reading is handed by position to a function of the project (defined once) whose parameter
+    is read only as ``.strftime(...)``: ``certificate_name(cn, issuer, datetime.now(), ...)`` that puts
+    the day into a name."""
+    return _parameter_read_only(module, node, project, _only_formatted)
+
+
+def _only_formatted(module: SourceModule, node: ast.expr) -> bool:
+    parent = module.parents.get(node)
+    return isinstance(parent, ast.Attribute) and parent.attr in HUMAN_TEXT_METHODS \
+        and isinstance(module.parents.get(parent), ast.Call)
+
+
+def _parameter_read_only(module: SourceModule, node: ast.expr, project: Project, test) -> bool:
     call = module.parents.get(node)
     if not (isinstance(call, ast.Call) and node in call.args) or any(isinstance(a, ast.Starred) for a in call.args):
         return False
@@ -646,7 +665,7 @@ def _epoch_parameter(module: SourceModule, node: ast.expr, project: Project) -> 
     if index >= len(parameters):
         return False
     reads = [n for n in walk_nodes(fn) if isinstance(n, ast.Name) and n.id == parameters[index] and isinstance(n.ctx, ast.Load)]
-    return bool(reads) and all(_only_read_as_epoch(owner, n) for n in reads)
+    return bool(reads) and all(test(owner, n) for n in reads)
 
 
 def _read_as_utc(module: SourceModule, call: ast.Call, function: str, project: Project) -> bool:
