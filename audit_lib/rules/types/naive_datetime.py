@@ -45,7 +45,8 @@ name read only that way, handed to a project function whose parameter is only fo
 `strftime()` (`certificate_name(cn, issuer, datetime.now(), ...)` putting the day into a name), or returned by a function whose callers all compose it into other
 text; an ISO string that is stored, sent or returned elsewhere, and any text written into an SQL
 statement, are still reported), `freeze_time(datetime.utcfromtimestamp(ts))` (freezegun reads naive values as
-UTC), a UTC reading written as a JWT `exp`/`iat`/`nbf` claim (`{"exp": datetime.utcnow() + delta}`: PyJWT,
+UTC), a local deadline handed to the acme client (`client.poll_authorizations(order,
+datetime.now() + timedelta(seconds=90))`: it compares with the naive local `now()`), a UTC reading written as a JWT `exp`/`iat`/`nbf` claim (`{"exp": datetime.utcnow() + delta}`: PyJWT,
 python-jose and Authlib read naive claims as UTC; a local `now()` there is reported), a UTC reading
 handed to a project function that subtracts the naive epoch
 (`unix_time(datetime.utcnow())` where `unix_time` returns
@@ -304,7 +305,7 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
         if _made_aware_at_once(module, call) or _made_aware_when_rebound(module, call) \
                 or _only_read_as_epoch(module, call) or _rendered_as_text(module, call, project) \
                 or _name_only_read_as_epoch(module, call, project) or _given_to_date_field(module, call, project) \
-                or _text_parameter(module, call, project) \
+                or _text_parameter(module, call, project) or (function == "now" and _acme_deadline(module, call, project)) \
                 or _only_read_as_date(module, call):
             return
         message = f"datetime.{function}() without a time zone returns a naive datetime"
@@ -852,6 +853,30 @@ def _scheduled_time(module: SourceModule, call: ast.Call, project: Project) -> b
     if not project.imports_anywhere("rq_scheduler"):
         return False
     return _each_use(module, call, lambda node: _scheduler_argument(module, node))
+
+
+# The acme client (certbot's ``acme`` package) compares the deadline of its polls with the naive local
+# ``datetime.datetime.now()``: its contract is a local naive deadline (an aware one raises TypeError).
+ACME_DEADLINE_METHODS = {"poll_authorizations": 1, "finalize_order": 1, "poll_and_finalize": 1}
+
+
+def _acme_deadline(module: SourceModule, call: ast.Call, project: Project) -> bool:
+    """A local reading (also ``+ timedelta``, also through a name) handed to the acme client as a deadline:
+    ``deadline = datetime.now() + timedelta(seconds=90); client.poll_authorizations(order, deadline)``."""
+    if not project.imports_anywhere("acme"):
+        return False
+    return _each_use(module, call, lambda node: _deadline_argument(module, node))
+
+
+def _deadline_argument(module: SourceModule, node: ast.expr) -> bool:
+    node = _through_arithmetic(module, node)
+    parent = module.parents.get(node)
+    if isinstance(parent, ast.keyword):
+        return parent.arg == "deadline" and isinstance(outer := module.parents.get(parent), ast.Call) \
+            and isinstance(outer.func, ast.Attribute) and outer.func.attr in ACME_DEADLINE_METHODS
+    return isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute) \
+        and parent.func.attr in ACME_DEADLINE_METHODS and node in parent.args \
+        and parent.args.index(node) == ACME_DEADLINE_METHODS[parent.func.attr]
 
 
 def _scheduler_argument(module: SourceModule, node: ast.expr) -> bool:
