@@ -16,7 +16,10 @@ Reports datetimes made or stored without a time zone. In code:
   aware `DateTimeUTC`) and the class is not mapped from a `Table` (a bare `Mapped[datetime]`
   annotation of a class with `__table__ = Table(...)` or mapped by `map_imperatively`, or of
   its generic base, only types the attribute: the Table's column is judged); a column that also
-  has a naive default is one finding; `datetime` fields of SQLModel tables (and of the base classes in
+  has a naive default is one finding; sqlalchemy_utils `ArrowType` columns without
+  `timezone=True` filled by the database's `now()` (`DefaultClause(func.now())`,
+  `server_default=text("now()")`: the database session's zone; the code writes UTC arrow
+  values into the others); `datetime` fields of SQLModel tables (and of the base classes in
   the same file they inherit from) without `sa_type=`/`sa_column=`; columns in migration
   revisions are left to the database check;
 - a Django settings module that sets `USE_TZ = False`, which makes every
@@ -189,7 +192,8 @@ def _kind(finding: Finding) -> str:
     if finding.extra.get("kind"):
         return finding.extra["kind"]
     message = finding.message
-    if message.startswith(("DateTime column", "TIMESTAMP column", "Mapped[datetime]", "SQLModel datetime")):
+    if message.startswith(("DateTime column", "TIMESTAMP column", "ArrowType column", "Mapped[datetime]",
+                           "SQLModel datetime")):
         evidence = finding.evidence or ""
         if DATABASE_NOW.search(evidence):
             return "keep"  # the database's clock, in its session's zone
@@ -930,6 +934,8 @@ def _naive_column(module: SourceModule, call: ast.Call, flask_sqlalchemy: bool) 
     for arg in candidates:
         type_node = arg.func if isinstance(arg, ast.Call) else arg
         type_name = _datetime_type(module, type_node, flask_sqlalchemy)
+        if type_name is None and (qualified(module, type_node) or "") in ARROW_TYPES and _database_now_default(call):
+            type_name = "ArrowType"  # naive too, and filled by the database's clock in its session's zone
         if type_name is None:
             continue
         if isinstance(arg, ast.Call):
@@ -938,11 +944,24 @@ def _naive_column(module: SourceModule, call: ast.Call, flask_sqlalchemy: bool) 
                 timezone = arg.args[0]
             if timezone is not None and not (isinstance(timezone, ast.Constant) and timezone.value is False):
                 continue
+        filled = ", filled by the database's now() in its session's time zone" if _database_now_default(call) else ""
         yield Finding(
-            message=f"{type_name} column without timezone=True is a timestamp without time zone",
+            message=f"{type_name} column without timezone=True is a timestamp without time zone{filled}",
             path=module.path, line=call.lineno, end_line=call.end_lineno,
             evidence=module.evidence(call), fix=FIX_COLUMN,
         )
+
+
+# sqlalchemy_utils' ArrowType stores a `timestamp without time zone` unless given timezone=True; its values
+# written by the code are UTC arrow objects, so only a column filled by the database's now() is judged.
+ARROW_TYPES = {"sqlalchemy_utils.ArrowType", "sqlalchemy_utils.types.ArrowType", "sqlalchemy_utils.types.arrow.ArrowType"}
+
+
+def _database_now_default(call: ast.Call) -> bool:
+    """``DefaultClause(func.now())``, ``server_default=func.now()`` / ``text("now()")``."""
+    defaults = [a for a in call.args if isinstance(a, ast.Call) and (dotted(a.func) or "").endswith("DefaultClause")]
+    defaults += [k.value for k in call.keywords if k.arg == "server_default"]
+    return any(DATABASE_NOW.search(ast.unparse(d)) for d in defaults)
 
 
 SQLALCHEMY_DATE_TYPES = {"sqlalchemy.Date", "sqlalchemy.types.Date", "sqlalchemy.sql.sqltypes.Date", "sqlmodel.Date"}
