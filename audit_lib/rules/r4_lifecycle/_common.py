@@ -72,6 +72,11 @@ SERVICE_CLIENTS = {
     "PIL.Image.open": "image file",
 }
 IMAGE_OPENERS = {"PIL.Image.open"}
+# Image methods that read the pixels (they run ``load()``): Pillow then closes the file it opened from a path
+# (single-frame images), so a loaded image holds no file. ``verify()`` closes it too.
+IMAGE_LOADERS = {"load", "convert", "copy", "crop", "resize", "thumbnail", "transpose", "rotate", "save",
+                 "getdata", "tobytes", "split", "getpixel", "filter", "quantize", "reduce", "transform",
+                 "verify", "getextrema", "histogram", "getbbox", "getcolors", "point", "paste"}
 PATH_MAKERS = {"Path", "PurePath", "join", "abspath", "realpath", "str", "fspath"}
 PATH_TYPES = {"Path", "PurePath", "str", "PathLike", "StrPath"}
 SERVICE_CLIENT_CLOSERS = {"unbind", "unbind_s", "unbind_ext", "unbind_ext_s", "shutdown"}

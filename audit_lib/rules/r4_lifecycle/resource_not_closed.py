@@ -24,7 +24,10 @@ HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
 `aiohttp.ClientSession`), clients of other servers (ldap3's `Connection` and python-ldap's
 `ldap.initialize`, closed by `unbind()`/`unbind_s()`; `pymongo.MongoClient`; a Cassandra
 `Cluster`, closed by `shutdown()`; `openai.OpenAI`/`AsyncOpenAI`), Pillow's `Image.open` of a
-path (given a file object, Pillow leaves it to its owner), and connections checked out of a pool or engine
+path (given a file object, Pillow leaves it to its owner; an image whose pixels are loaded,
+`Image.open(p).convert(...)`, `img.save(...)`, `img.thumbnail(...)`, `ImageOps.exif_transpose(img)` or a
+project function that crops or resizes its parameter, has its file closed by Pillow after loading, for
+single-frame images; one never loaded is reported, medium: it waits for the garbage collector), and connections checked out of a pool or engine
 (`pool.getconn()`, `await pool.acquire()` on a receiver named like a pool,
 `engine.connect()`, `engine.raw_connection()`, also on an engine from a getter,
 `backend.get_write_engine().connect()`), which must go back with
@@ -166,11 +169,14 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.libs.db import is_alembic_revision
+from audit_lib.libs.db import resolve_function as resolve_callee
 from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
     CLOSE_METHODS,
     COMMANDS_PATH,
     ENGINES,
+    IMAGE_LOADERS,
+    IMAGE_OPENERS,
     PROCESSES,
     SERVICE_CLIENT_CLOSERS,
     SERVICE_CLIENTS,
@@ -531,14 +537,15 @@ def _project_packages(project: Project) -> set[str]:
 
 def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, kind: str, factory: str,
                 name: str) -> Finding | None:
-    usage = _usage(module, fn, name, factory)
+    usage = _usage(module, fn, name, factory, project)
     if usage.owned or kind == "engine" and not usage.closes and usage.unawaited_close is None:
         return None  # an engine made and dropped is a new engine per call: R4.connect-per-request judges that
     finally_closes = [c for c, where in usage.closes if where == "finally"]
     except_closes = [c for c, where in usage.closes if where == "except"]
     body_closes = sorted((c for c, where in usage.closes if where == "body"), key=lambda c: c.lineno)
-    if finally_closes or (except_closes and body_closes) or kind == "process" and usage.closes:
-        return None  # a child process reaped later in the body: nobody asks for a finally around it
+    if finally_closes or (except_closes and body_closes) or usage.closes and (
+            kind == "process" or factory in IMAGE_OPENERS):
+        return None  # a child process reaped, an image loaded later in the body: nobody asks for a finally
     if kind == "process" and _detached(module, fn, call):
         return None
     if usage.unawaited_close is not None and not usage.closes:
@@ -584,8 +591,8 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
                         f"child process from {factory}() is never waited for: it stays a zombie, its pipes open",
                         _fix(kind, factory, name))
     confidence = Confidence.high
-    if kind == "file":
-        confidence = Confidence.medium
+    if kind in ("file", "image file"):
+        confidence = Confidence.medium  # CPython's reference counting closes it when the function returns
     elif kind == "cursor":
         confidence = Confidence.low
     unreadable = ": close() writes its central directory, without it the archive is unreadable" \
@@ -594,7 +601,7 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
                     _fix(kind, factory, name))
 
 
-def _usage(module: SourceModule, fn: ast.AST, name: str, factory: str) -> Usage:
+def _usage(module: SourceModule, fn: ast.AST, name: str, factory: str, project: Project | None = None) -> Usage:
     usage = Usage()
     body_nodes = list(walk_function_body(fn))
     names = _aliases(module, body_nodes, {name})
@@ -614,9 +621,9 @@ def _usage(module: SourceModule, fn: ast.AST, name: str, factory: str) -> Usage:
     for node in body_nodes:
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if node.id in names:
-                _classify_use(module, node, usage, factory, names)
+                _classify_use(module, node, usage, factory, names, project)
             elif node.id in cursors:
-                _classify_use(module, node, cursor_usage, factory, names)
+                _classify_use(module, node, cursor_usage, factory, names, project)
     usage.owned = usage.owned or cursor_usage.owned  # a cursor handed over carries its connection along
     return usage
 
@@ -658,7 +665,8 @@ def _called_in_place(fn: ast.AST, nested: ast.AST) -> bool:
     return bool(uses) and all(id(n) in calls for n in uses)
 
 
-def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: str, names: set[str]) -> None:
+def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: str, names: set[str],
+                  project: Project | None = None) -> None:
     child: ast.AST = use
     parent = module.parents.get(use)
     while True:
@@ -683,7 +691,7 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
         if isinstance(parent, ast.Call) and parent.func is not child:
             if call_name(module, parent) in SESSION_CLASSES | SESSIONMAKERS:
                 return  # ``Session(engine)``: sessions borrow the engine's connections, they do not dispose it
-            if _is_cleanup_call(parent):
+            if _is_cleanup_call(parent) or factory in IMAGE_OPENERS and _loads_image(module, project, parent, child):
                 usage.closes.append((parent, _where(module, parent)))
                 return
             verdict = _callee_verdict(module, parent)
@@ -725,9 +733,34 @@ def _keeps_callback(module: SourceModule, call: ast.AST, method: ast.Attribute) 
 
 
 def _closers(factory: str) -> set[str]:
+    if factory in IMAGE_OPENERS:
+        return CLOSE_METHODS | IMAGE_LOADERS  # loading the pixels closes the file Pillow opened
     if factory in SERVICE_CLIENTS:
         return CLOSE_METHODS | SERVICE_CLIENT_CLOSERS
     return CLOSE_METHODS | PROCESS_WAITS if factory in PROCESSES else CLOSE_METHODS
+
+
+def _loads_image(module: SourceModule, project: Project | None, call: ast.Call, given: ast.AST) -> bool:
+    """``ImageOps.exif_transpose(img)``, ``crop_center(img)`` where the project function runs ``img.crop(...)``:
+    the callee loads the image it is given, and Pillow then closes the file."""
+    if (call_name(module, call) or "").startswith("PIL.ImageOps.") and call.args and call.args[0] is given:
+        return True
+    if given not in call.args:
+        return False
+    resolved = resolve_callee(module, project, call)
+    if resolved is None:
+        return False
+    callee = resolved[1]
+    positional = [*callee.args.posonlyargs, *callee.args.args]
+    if positional and positional[0].arg in ("self", "cls") and isinstance(call.func, ast.Attribute) and \
+            not any(dotted(d) == "staticmethod" for d in callee.decorator_list):
+        positional = positional[1:]
+    index = call.args.index(given)
+    if index >= len(positional):
+        return False
+    param = positional[index].arg
+    return any(isinstance(n, ast.Attribute) and n.attr in IMAGE_LOADERS and isinstance(n.value, ast.Name)
+               and n.value.id == param for n in walk_nodes(callee))
 
 
 def _callee_verdict(module: SourceModule, call: ast.Call) -> str:
