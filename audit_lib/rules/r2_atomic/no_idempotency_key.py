@@ -31,6 +31,12 @@ is no client retry.
 Not reported: handlers that look the row up by a natural key before inserting it (a
 retry is refused as "already exists"; the race in that check is R2.check-then-act's; a
 lookup whose result becomes a value of the new row, such as a free slug, refuses nothing),
+also in a helper of the code base that creates only in the branch where the lookup of the
+same model found nothing (`scene = Entity.get_by(name=name)` / `if scene is None:
+Entity.create(...)`, a singleton's `Organisation.query.first()`, a dict of the existing links,
+a model's own `get_or_create` classmethod) -- not when the branch that finds the row adds to it
+(`found.duration + duration`: a retry counts twice) or the key is a number counted up
+(`revision = last + 1`),
 inserts that cannot run twice for one target -- a model with a unique key on client data
 (`unique_together`, `UniqueConstraint`, `OneToOneField`, `unique=True` without a generated
 default, a primary key the client supplies -- `primary_key=True` without a default on a Django field
@@ -528,11 +534,114 @@ def _created_once(module: SourceModule, project: Project, fn: ast.AST, insert: d
     if _installation_step(module, fn, insert.call) or _one_to_one_guard(fn, insert.call.lineno) or _refuses_repeats(
             fn, insert.call.lineno):
         return True
-    if _fills_missing_row(module, fn, insert.call):
+    if _fills_missing_row(module, fn, insert.call) or _looked_up_first(module, project, fn, insert.call, 2):
         return True
     if insert.through:
         resolved = db.resolve_function(module, project, insert.call)
         return resolved is not None and (_one_to_one_guard(resolved[1], None) or _fills_missing_row(*resolved, None))
+    return False
+
+
+LOOKUP = re.compile(r"^(get_by\w*|first|one_or_none|scalar_one_or_none|scalar|one|get|get_or_none|find_one|exists)$")
+CREATE = re.compile(r"^(create\w*|add|save|insert\w*)$")
+
+
+def _looked_up_first(module: SourceModule, project: Project, fn: ast.AST, call: ast.AST, depth: int) -> bool:
+    """The insert is decided by a lookup of the same model filtered by the caller's values
+    (``scene = Entity.get_by(name=name, ...)`` then ``if scene is None: scene = Entity.create(...)``,
+    or ``if found: raise`` before it), here or in the helper that inserts (``depth`` deep): a
+    sequential retry finds the row and changes nothing. Not when the branch that finds it adds to
+    the row (``found.duration + duration``): a retry counts twice."""
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in (
+            "get_or_create", "first_or_create", "get_or_insert"):
+        return True  # a project's own get-or-create: the lookup and the insert in one helper
+    model = _created_model(module, fn, call)
+    if model and _lookup_guards(module, fn, call, model):
+        return True
+    resolved = db.resolve_function(module, project, call, reexports=True) if depth > 0 and isinstance(call, ast.Call) else None
+    if resolved is None or model:
+        return False
+    helper_module, helper = resolved
+    inserts = [op for op in db.expanded_ops(helper_module, project, helper) if op.kind == db.INSERT and not op.upsert
+               and not any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables)]
+    return bool(inserts) and all(_looked_up_first(helper_module, project, helper, op.call, depth - 1) for op in inserts)
+
+
+def _created_model(module: SourceModule, fn: ast.AST, call: ast.AST) -> str | None:
+    """``Entity`` of ``Entity.create(...)``, ``Entity.objects.create(...)``, ``session.add(Entity(...))``
+    or ``session.add(link)`` after ``link = Entity(...)``."""
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute) or not CREATE.match(call.func.attr):
+        return None
+    if call.func.attr == "add" and call.args:
+        made = call.args[0]
+        if isinstance(made, ast.Name):
+            made = db.reaching_binding(module, fn, made) or db.single_binding(fn, made.id)
+        return _model_name(made.func) if isinstance(made, ast.Call) else None
+    return _model_name(call.func.value)
+
+
+def _model_name(node: ast.AST) -> str | None:
+    name = (dotted(node) or "").split(".")
+    name = [part for part in name if part != "objects"]
+    return name[-1] if name and name[-1][:1].isupper() else None
+
+
+def _lookup_model(value: ast.AST, fn: ast.AST | None = None) -> str | None:
+    """The model a lookup call reads: ``Entity.get_by(name=name)``, ``Entity.query.filter_by(...).first()``,
+    ``Entity.objects.filter(...).first()``, ``session.scalar(select(Entity).where(...))``, also an
+    unfiltered ``Organisation.query.first()`` before creating the one row of a singleton, and
+    ``existing.get(key)`` from a dict built over such a read (``{l.kind_id: l for l in Link.query...}``)."""
+    value = value.value if isinstance(value, ast.Await) else value
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and LOOKUP.match(value.func.attr)):
+        return None
+    if isinstance(value.func.value, ast.Name) and fn is not None:  # existing.get(key) over {k: row for row in M.query...}
+        rows = db.single_binding(fn, value.func.value.id)
+        if isinstance(rows, ast.DictComp):
+            value = rows.generators[0].iter
+    for node in ast.walk(value):
+        if isinstance(node, ast.Name) and node.id[:1].isupper():
+            return node.id
+    return None
+
+
+def _counted_key(fn: ast.AST, lookup: ast.AST) -> bool:
+    """The lookup filters by a number the function counts up (``revision = last["revision"] + 1``):
+    a retry computes the next number and finds nothing, so the lookup refuses no repeat."""
+    names = {n.id for n in ast.walk(lookup) if isinstance(n, ast.Name)}
+    return any(isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and n.target.id in names
+               or isinstance(n, ast.Assign) and isinstance(n.value, ast.BinOp) and isinstance(n.value.op, ast.Add)
+               and any(isinstance(t, ast.Name) and t.id in names for t in n.targets) for n in walk_function_body(fn))
+
+
+def _lookup_guards(module: SourceModule, fn: ast.AST, call: ast.AST, model: str) -> bool:
+    found: set[str] = set()
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and node.lineno < call.lineno and _lookup_model(node.value, fn) == model and not _counted_key(fn, node.value):
+            found.add(node.targets[0].id)
+    if not found:
+        return False
+    inside = {id(a) for a in ancestors(module, call)}
+    for node in walk_function_body(fn):
+        if not isinstance(node, ast.If) or node.lineno >= call.lineno:
+            continue
+        test, present, missing = node.test, node.body, node.orelse
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test, present, missing = test.operand, node.orelse, node.body
+        elif isinstance(test, ast.Compare) and len(test.ops) == 1 and is_none(test.comparators[0]):
+            if isinstance(test.ops[0], ast.Is):
+                present, missing = node.orelse, node.body
+            test = test.left
+        if not (isinstance(test, ast.Name) and test.id in found):
+            continue
+        branch = ast.Module(body=present, type_ignores=[])
+        if any(isinstance(n, ast.AugAssign) or isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Add, ast.Sub)) and any(
+                isinstance(m, ast.Name) and m.id == test.id for m in ast.walk(n)) for n in ast.walk(branch)):
+            continue  # the found row is added to: a retry counts twice
+        if id(node) in inside and any(id(s) in inside for s in missing):
+            return True
+        if id(node) not in inside and present and isinstance(present[-1], (ast.Raise, ast.Return)) and not missing:
+            return True
     return False
 
 
