@@ -26,7 +26,9 @@ Reports datetimes made or stored without a time zone. In code:
   `DateTimeField` naive.
 
 A code base that keeps naive UTC throughout (at least three DateTime columns without a zone,
-not one with `timezone=True`, and at least five `utcnow()`/`utcfromtimestamp()` readings) gets
+not one with `timezone=True`, and at least five `utcnow()`/`utcfromtimestamp()` readings, counting
+the calls and column defaults of a project helper that returns one, `def get_utc_now(): return
+datetime.utcnow()` or `datetime.now(timezone.utc).replace(tzinfo=None)`) gets
 one finding for that choice, at its first naive column, naming the places: each of those lines
 is right by the convention, and changing one alone would break its comparisons. What breaks the
 convention stays a finding of its own: a local reading (`datetime.now()`, `fromtimestamp(ts)`,
@@ -143,7 +145,8 @@ def check_code(project: Project) -> Iterator[Finding]:
         found.extend(_module_findings(module, project))
         if module.imports_module("sqlalchemy") or module.imports_module("sqlmodel"):
             aware_columns += _aware_column_count(module, project)
-    convention = _naive_utc_convention(found, aware_columns)
+    helper_readings = _naive_utc_helper_readings(project)
+    convention = _naive_utc_convention(found, aware_columns, sum(helper_readings.values()))
     if convention is None:
         for finding in found:
             finding.extra.pop("kind", None)
@@ -151,7 +154,7 @@ def check_code(project: Project) -> Iterator[Finding]:
         yield from found
         return
     kept, collapsed = convention
-    yield _naive_utc_code_base(collapsed)
+    yield _naive_utc_code_base(collapsed, helper_readings)
     for finding in kept:
         finding.extra.pop("kind", None)
         finding.extra.pop("utc_epoch", None)
@@ -206,37 +209,97 @@ def _kind(finding: Finding) -> str:
     return "keep"
 
 
-def _naive_utc_convention(found: list[Finding], aware_columns: int) -> tuple[list[Finding], list[Finding]] | None:
+def _naive_utc_convention(found: list[Finding], aware_columns: int, helper_readings: int = 0
+                          ) -> tuple[list[Finding], list[Finding]] | None:
     """A code base that keeps naive UTC throughout (every DateTime column without a zone, the readings
-    utcnow()): each of those lines is right by the convention, and one finding says what the code base
-    chose; the local readings mixed into it (now(), fromtimestamp()) and the other naive values stay
-    findings of their own. None when the code base has no such convention."""
+    utcnow(), or a project helper returning it: ``helper_readings`` calls of those): each of those lines is
+    right by the convention, and one finding says what the code base chose; the local readings mixed into
+    it (now(), fromtimestamp()) and the other naive values stay findings of their own. None when the code
+    base has no such convention."""
     for finding in found:
         _KIND[id(finding)] = _kind(finding)
     utc = [f for f in found if _KIND[id(f)] == "utc" or f.extra.get("utc_epoch")]
     columns = [f for f in found if _KIND[id(f)] == "column"]
-    if aware_columns or len(utc) < CONVENTION_MIN_READINGS or len(columns) < CONVENTION_MIN_COLUMNS:
+    if aware_columns or len(utc) + helper_readings < CONVENTION_MIN_READINGS or \
+            len(columns) < CONVENTION_MIN_COLUMNS:
         return None
     collapsed = [f for f in found if _KIND[id(f)] in ("utc", "column")]
     return [f for f in found if _KIND[id(f)] not in ("utc", "column")], collapsed
 
 
-def _naive_utc_code_base(collapsed: list[Finding]) -> Finding:
+def _naive_utc_code_base(collapsed: list[Finding], helper_readings: dict[str, int]) -> Finding:
     ordered = sorted(collapsed, key=lambda f: (f.path or "", f.line or 0))
     columns = [f for f in ordered if _KIND[id(f)] == "column"]
     first = columns[0]
     places = [f"{f.path}:{f.line}" for f in ordered]
     shown = shown_places(places, skip=f"{first.path}:{first.line}")
+    direct = len(ordered) - len(columns)
+    readings = [f"{direct} utcnow()/utcfromtimestamp() readings"] if direct or not any(helper_readings.values()) \
+        else []
+    readings += [f"{count} uses of {name}() (a project helper returning naive UTC)"
+                 for name, count in sorted(helper_readings.items()) if count]
     return code_base_finding(
         first, places,
         f"the code base keeps datetimes as naive UTC throughout: {len(columns)} DateTime columns without "
-        f"timezone=True and {len(ordered) - len(columns)} utcnow()/utcfromtimestamp() readings (this column, "
-        f"{shown}); consistent while every value is UTC, but nothing in the values says so: a local reading, an "
+        f"timezone=True and {', '.join(readings)} (this column, {shown}); consistent while every value is UTC, "
+        "but nothing in the values says so: a local reading, an "
         "aware value from a library or .astimezone() mixed in is silently off by the host's offset or raises "
         "TypeError, and utcnow() is deprecated since Python 3.12",
         "move to aware UTC in one change: DateTime(timezone=True) columns (a migration that reads the stored "
         "values AT TIME ZONE 'UTC') and datetime.now(timezone.utc) for every reading",
     )
+
+
+def _naive_utc_helper_readings(project: Project) -> dict[str, int]:
+    """Uses of the project's own functions that return the naive UTC time (``def get_utc_now(): return
+    datetime.utcnow()``, or ``datetime.now(timezone.utc).replace(tzinfo=None)``): calls and column defaults
+    (``default=get_utc_now``), outside tests, migrations and documentation; by helper name. Each is a reading
+    of the naive-UTC convention that the rule does not report itself."""
+    helpers: dict[str, str] = {}  # dotted name -> function name
+    for module in project.modules:
+        if is_offline_module(module) or in_documentation(module.path) or not module.imports_module("datetime"):
+            continue
+        for fn in module.tree.body:
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or fn.decorator_list:
+                continue
+            returns = [n.value for n in walk_nodes(fn) if isinstance(n, ast.Return)]
+            if returns and all(r is not None and _naive_utc_reading(module, r) for r in returns):
+                helpers[f"{module.dotted_name}.{fn.name}"] = fn.name
+    if not helpers:
+        return {}
+    counts = dict.fromkeys(helpers.values(), 0)
+    for module in project.modules:
+        if is_offline_module(module) or in_documentation(module.path):
+            continue
+        for node in module.nodes_of(ast.Name, ast.Attribute):
+            if not isinstance(node.ctx, ast.Load):
+                continue
+            parent = module.parents.get(node)
+            if not (isinstance(parent, ast.Call) and parent.func is node
+                    or isinstance(parent, ast.keyword) and parent.arg in DEFAULT_KEYWORDS):
+                continue
+            name = qualified(module, node) or ""
+            if "." not in name:
+                name = f"{module.dotted_name}.{name}"  # a helper called in its own module
+            helper = helpers.get(name) or next((f for d, f in helpers.items() if d.endswith("." + name)), None)
+            if helper is not None and name.rsplit(".", 1)[-1] == helper:
+                counts[helper] += 1
+    return counts
+
+
+def _naive_utc_reading(module: SourceModule, node: ast.expr) -> bool:
+    """``datetime.utcnow()``, ``datetime.utcfromtimestamp(ts)``, ``datetime.now(timezone.utc).replace(tzinfo=None)``."""
+    if not isinstance(node, ast.Call):
+        return False
+    if _datetime_function(module, node.func) in ("utcnow", "utcfromtimestamp"):
+        return True
+    if isinstance(node.func, ast.Attribute) and node.func.attr == "replace" and \
+            is_none(keyword(node, "tzinfo")) and isinstance(node.func.value, ast.Call):
+        inner = node.func.value
+        return _datetime_function(module, inner.func) in ("utcnow", "utcfromtimestamp") or \
+            _datetime_function(module, inner.func) == "now" and \
+            "utc" in ast.unparse(inner.args[0] if inner.args else keyword(inner, "tz") or ast.Constant("")).lower()
+    return False
 
 
 def _aware_column_count(module: SourceModule, project: Project) -> int:
