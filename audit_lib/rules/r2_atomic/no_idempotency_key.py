@@ -546,7 +546,8 @@ LOOKUP = re.compile(r"^(get_by\w*|first|one_or_none|scalar_one_or_none|scalar|on
 CREATE = re.compile(r"^(create\w*|add|save|insert\w*)$")
 
 
-def _looked_up_first(module: SourceModule, project: Project, fn: ast.AST, call: ast.AST, depth: int) -> bool:
+def _looked_up_first(module: SourceModule, project: Project, fn: ast.AST, call: ast.AST, depth: int,
+                     caller: ast.Call | None = None) -> bool:
     """The insert is decided by a lookup of the same model filtered by the caller's values
     (``scene = Entity.get_by(name=name, ...)`` then ``if scene is None: scene = Entity.create(...)``,
     or ``if found: raise`` before it), here or in the helper that inserts (``depth`` deep): a
@@ -556,7 +557,7 @@ def _looked_up_first(module: SourceModule, project: Project, fn: ast.AST, call: 
             "get_or_create", "first_or_create", "get_or_insert"):
         return True  # a project's own get-or-create: the lookup and the insert in one helper
     model = _created_model(module, fn, call)
-    if model and _lookup_guards(module, fn, call, model):
+    if model and _lookup_guards(module, fn, call, model, caller):
         return True
     resolved = db.resolve_function(module, project, call, reexports=True) if depth > 0 and isinstance(call, ast.Call) else None
     if resolved is None or model:
@@ -564,7 +565,8 @@ def _looked_up_first(module: SourceModule, project: Project, fn: ast.AST, call: 
     helper_module, helper = resolved
     inserts = [op for op in db.expanded_ops(helper_module, project, helper) if op.kind == db.INSERT and not op.upsert
                and not any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables)]
-    return bool(inserts) and all(_looked_up_first(helper_module, project, helper, op.call, depth - 1) for op in inserts)
+    return bool(inserts) and all(_looked_up_first(helper_module, project, helper, op.call, depth - 1, call)
+                                 for op in inserts)
 
 
 def _created_model(module: SourceModule, fn: ast.AST, call: ast.AST) -> str | None:
@@ -613,7 +615,44 @@ def _counted_key(fn: ast.AST, lookup: ast.AST) -> bool:
                and any(isinstance(t, ast.Name) and t.id in names for t in n.targets) for n in walk_function_body(fn))
 
 
-def _lookup_guards(module: SourceModule, fn: ast.AST, call: ast.AST, model: str) -> bool:
+def _adds_to(module: SourceModule, fn: ast.AST, present: list[ast.stmt], found: str, caller: ast.Call | None) -> bool:
+    """The branch that finds the row adds to it (``found.duration + duration``, ``+=``), unless that
+    step sits under ``if add:`` on a parameter the caller leaves false (``add=False`` by default)."""
+    for node in ast.walk(ast.Module(body=present, type_ignores=[])):
+        if not (isinstance(node, ast.AugAssign) or isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub))
+                and any(isinstance(m, ast.Name) and m.id == found for m in ast.walk(node))):
+            continue
+        flags = [a.test.id for a in ancestors(module, node) if isinstance(a, ast.If) and isinstance(a.test, ast.Name)
+                 and any(n is node for n in ast.walk(ast.Module(body=a.body, type_ignores=[])))]
+        if not any(_left_false(fn, flag, caller) for flag in flags):
+            return True
+    return False
+
+
+def _left_false(fn: ast.AST, name: str, caller: ast.Call | None) -> bool:
+    """Whether parameter ``name`` of ``fn`` is false for ``caller``: not passed and false by default,
+    or passed as a false constant."""
+    arguments = getattr(fn, "args", None)
+    if caller is None or arguments is None:
+        return False
+    positional = [*arguments.posonlyargs, *arguments.args]
+    names = [a.arg for a in positional]
+    if name not in names and name not in [a.arg for a in arguments.kwonlyargs]:
+        return False
+    given = next((k.value for k in caller.keywords if k.arg == name), None)
+    if given is None and name in names:
+        index = names.index(name) - (1 if names and names[0] in ("self", "cls") else 0)
+        given = caller.args[index] if 0 <= index < len(caller.args) else None
+        if any(isinstance(a, ast.Starred) for a in caller.args[:index + 1]) or any(k.arg is None for k in caller.keywords):
+            return False
+    if given is None:
+        defaults = dict(zip(names[len(names) - len(arguments.defaults):], arguments.defaults))
+        defaults.update({a.arg: d for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None})
+        given = defaults.get(name)
+    return isinstance(given, ast.Constant) and not given.value
+
+
+def _lookup_guards(module: SourceModule, fn: ast.AST, call: ast.AST, model: str, caller: ast.Call | None) -> bool:
     found: set[str] = set()
     for node in walk_function_body(fn):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
@@ -634,9 +673,7 @@ def _lookup_guards(module: SourceModule, fn: ast.AST, call: ast.AST, model: str)
             test = test.left
         if not (isinstance(test, ast.Name) and test.id in found):
             continue
-        branch = ast.Module(body=present, type_ignores=[])
-        if any(isinstance(n, ast.AugAssign) or isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Add, ast.Sub)) and any(
-                isinstance(m, ast.Name) and m.id == test.id for m in ast.walk(n)) for n in ast.walk(branch)):
+        if _adds_to(module, fn, present, test.id, caller):
             continue  # the found row is added to: a retry counts twice
         if id(node) in inside and any(id(s) in inside for s in missing):
             return True
