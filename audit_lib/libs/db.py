@@ -1723,6 +1723,7 @@ def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth:
         for op in inner:
             if _creates_missing(helper_module, op):
                 continue
+            op = _for_subclass(helper_module, helper, helper_class, op)
             op = _bind_argument(module, fn, node, helper_module, helper, op, helper_models, models)
             ops.append(replace(op, call=node, through=helper.name,
                                lazy=op.lazy and not evaluated_in_place(helper_module, op.call),
@@ -1731,6 +1732,18 @@ def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth:
         ops[start:] = _repositories.refine(helper, ops[start:], helper_models)
     ops.sort(key=lambda o: (o.call.lineno, o.call.col_offset))
     return ops
+
+
+def _for_subclass(module: SourceModule, helper: ast.AST, cls: _ClassRef | None, op: DbOp) -> DbOp:
+    """A classmethod inherited from a base (``Task.create(...)`` running ``BaseMixin.create``'s
+    ``cls(**kw)``) writes the table of the class it was called on, not the base's."""
+    defining = module.parents.get(helper)
+    if cls is None or not isinstance(defining, ast.ClassDef) or defining is cls[1] or defining.name not in op.tables:
+        return op
+    return replace(op, tables=frozenset(cls[1].name if t == defining.name else t for t in op.tables))
+
+
+_MISSING_ROW = re.compile(r"(DoesNotExist|NoResultFound)$")
 
 
 _MISSING_ROW = re.compile(r"(DoesNotExist|NoResultFound)$")
