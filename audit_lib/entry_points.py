@@ -15,8 +15,13 @@ from __future__ import annotations
 import ast
 import configparser
 import os
-import tomllib
+import sys
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from PyPI
+    import tomli as tomllib
 
 from audit_lib.pyast import string_value
 from audit_lib.source import SKIPPED_DIRS, TEST_DIRS, Project, SourceModule

@@ -97,3 +97,16 @@ def assign_fingerprints(findings: list[Finding]) -> None:
 
 def sort_key(finding: Finding) -> tuple:
     return (-finding.severity, finding.rule, finding.path or "", finding.line or 0, finding.object or "")
+
+
+def code_base_finding(at: Finding, places: list[str], message: str, fix: str) -> Finding:
+    """One finding for a choice the whole code base made, located at ``at`` and standing for every
+    place in ``places`` (kept in ``extra``)."""
+    return Finding(message=message, path=at.path, line=at.line, end_line=at.end_line, evidence=at.evidence,
+                   fix=fix, confidence=Confidence.low, extra={"places": places})
+
+
+def shown_places(places: list[str], skip: str | None = None, limit: int = 3) -> str:
+    """The first ``limit`` places (not ``skip``), then ``...`` when there are more."""
+    rest = [p for p in places if p != skip]
+    return ", ".join(rest[:limit]) + (", ..." if len(rest) > limit else "")

@@ -1309,7 +1309,11 @@ def _project_class(project: Project, name: str, module: SourceModule | None = No
 
 def _project_class_chain(project: Project, cls: ast.ClassDef) -> list[tuple[SourceModule, ast.ClassDef]]:
     """``cls`` and its project bases (each found by a unique name), nearest first."""
-    module = next(m for m in project.modules if cls in m.nodes_of(ast.ClassDef))
+    owners = project.facts.get("r1.class_modules")
+    if owners is None:
+        owners = project.facts["r1.class_modules"] = {
+            id(c): m for m in project.modules for c in m.nodes_of(ast.ClassDef)}
+    module = owners[id(cls)]
     chain: list[tuple[SourceModule, ast.ClassDef]] = [(module, cls)]
     seen: set[int] = {id(cls)}
     pending = [(module, (dotted(b) or "").rsplit(".", 1)[-1]) for b in cls.bases]
@@ -1610,10 +1614,23 @@ def _callers_prefetch(module: SourceModule, project: Project, fn: ast.AST, cls: 
                      and target.rpartition(".")[2] == cls.name for target in m.imports.values())]
     if not users:
         return False
-    prefetching = {f.name for m in project.modules if "prefetch_related" in m.text for f in functions(m.tree)
-                   if any(pattern.search(g.group(1)) for g in re.finditer(r"prefetch_related\(([^)]*)\)", ast.unparse(f)))}
-    return all(any(pattern.search(g.group(1)) for g in re.finditer(r"prefetch_related\(([^)]*)\)", m.text))
+    prefetching = {name for name, paths in _prefetching_functions(project) if any(pattern.search(p) for p in paths)}
+    return all(any(pattern.search(g.group(1)) for g in PREFETCH_CALL.finditer(m.text))
                or any(f".{name}(" in m.text for name in prefetching) for m in users)
+
+
+PREFETCH_CALL = re.compile(r"prefetch_related\(([^)]*)\)")
+
+
+def _prefetching_functions(project: Project) -> list[tuple[str, list[str]]]:
+    """Each project function calling ``prefetch_related``, with the arguments' text of each call
+    (unparsed once per project, not once per serializer method judged)."""
+    found = project.facts.get("r1.prefetching_functions")
+    if found is None:
+        found = project.facts["r1.prefetching_functions"] = [
+            (f.name, [g.group(1) for g in PREFETCH_CALL.finditer(ast.unparse(f))])
+            for m in project.modules if "prefetch_related" in m.text for f in functions(m.tree)]
+    return found
 
 
 EAGER_OPTIONS = re.compile(r"(joinedload|selectinload|subqueryload|immediateload|contains_eager)\(([^)]*)\)")

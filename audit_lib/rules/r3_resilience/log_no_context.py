@@ -78,7 +78,7 @@ import ast
 import re
 from typing import Iterator
 
-from audit_lib.findings import Confidence, Finding
+from audit_lib.findings import Confidence, Finding, code_base_finding, shown_places
 from audit_lib.libs.web import handler_of, route_handlers
 from audit_lib.pyast import (
     FUNCTION_TYPES,
@@ -151,20 +151,17 @@ def _plain_text_logging(bare: list[Finding], extras: int = 0) -> Finding:
     ``extra=`` makes no sense while nothing in the code base reads it; the choice is the code base's."""
     first = min(bare, key=lambda f: (f.path or "", f.line or 0))
     places = [f"{f.path}:{f.line}" for f in sorted(bare, key=lambda f: (f.path or "", f.line or 0))]
-    shown = ", ".join(places[1:4]) + (", ..." if len(places) > 4 else "")
-    others = f" and {len(bare) - 1} more ({shown})" if len(bare) > 1 else ""
+    others = f" and {len(bare) - 1} more ({shown_places(places[1:])})" if len(bare) > 1 else ""
     how = "no extra=, no bound or structured logger anywhere" if not extras else \
         f"no bound or structured logger; {f'the {extras} extra= values' if extras > 1 else 'the one extra= value'} " \
         f"given {'are' if extras > 1 else 'is'} written out by no formatter or handler"
-    return Finding(
-        message=f"logging is plain text throughout the code base ({how}): "
-                f"request-path log lines such as this one{others} carry their values only inside "
-                "the message, so they can be grepped but not filtered, aggregated or tied to the request",
-        path=first.path, line=first.line, end_line=first.end_line, evidence=first.evidence,
-        fix="adopt structured logging once for the service (structlog, or a JSON formatter plus "
-            "logger.info(\"event\", extra={...}) and a filter that adds the request id), then move these lines to it",
-        confidence=Confidence.low,
-        extra={"calls": places},
+    return code_base_finding(
+        first, places,
+        f"logging is plain text throughout the code base ({how}): "
+        f"request-path log lines such as this one{others} carry their values only inside "
+        "the message, so they can be grepped but not filtered, aggregated or tied to the request",
+        "adopt structured logging once for the service (structlog, or a JSON formatter plus "
+        "logger.info(\"event\", extra={...}) and a filter that adds the request id), then move these lines to it",
     )
 
 

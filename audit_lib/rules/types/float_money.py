@@ -76,7 +76,7 @@ import ast
 import re
 from typing import Iterator
 
-from audit_lib.findings import Confidence, Finding
+from audit_lib.findings import Confidence, Finding, code_base_finding, shown_places
 from audit_lib.libs.db import is_test_module
 from audit_lib.rules.r5_complexity._common import runs_offline
 from audit_lib.pyast import (
@@ -89,7 +89,6 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.registry import rule
-from audit_lib.rules.types._common import code_base_finding, shown_places
 from audit_lib.source import Project, SourceModule
 
 MONEY_WORDS = {

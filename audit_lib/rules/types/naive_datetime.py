@@ -111,12 +111,11 @@ import re
 from dataclasses import replace
 from typing import Iterator
 
-from audit_lib.findings import Confidence, Finding
+from audit_lib.findings import Confidence, Finding, code_base_finding, shown_places
 from audit_lib.libs.db import is_test_module, looks_like_sql
 from audit_lib.pyast import call_name, dotted, is_none, keyword, qualified, string_value, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import in_documentation, is_hand_run_script, is_offline_module
-from audit_lib.rules.types._common import code_base_finding, shown_places
 from audit_lib.source import Project, SourceModule
 
 DATETIME_CLASS = "datetime.datetime"
