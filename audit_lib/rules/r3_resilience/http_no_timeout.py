@@ -18,6 +18,10 @@ library imported from a project module that imports it (`from app.net import req
 also `advocate`, the SSRF-guarded drop-in for requests) is the library. A thrift HTTP
 transport (`THttpClient.THttpClient(uri)`) is reported unless `setTimeout(ms)` is called on it;
 so is a `jira.JIRA(...)` client built without `timeout=` (the SDK sends its requests with none).
+Mail, FTP and search clients built without a timeout are reported too: `smtplib`, `imaplib`,
+`poplib` and `ftplib` clients wait on the process-wide socket default, which is none unless the
+project calls `socket.setdefaulttimeout()`; `imap_tools` mailboxes hand their None to imaplib, and a
+`meilisearch.Client` sends its requests with `timeout=None`.
 
 The session that makes a call is followed wherever it lives: a local, a `with` target,
 a module global, `self.session` set in `__init__`, a parameter annotated with the
@@ -110,6 +114,20 @@ HTTP_CLIENT_CONNECTIONS = {"http.client.HTTPConnection", "http.client.HTTPSConne
 HTTPX_CLIENTS = {"httpx.Client", "httpx.AsyncClient"}
 SDK_CLIENTS = {"jira.JIRA": 14, "jira.client.JIRA": 14}  # requests-based SDK clients whose timeout defaults
 # to None -> how many positional arguments may come before ``timeout`` (15th in jira 2, 16th in jira 3)
+# Mail, FTP and search clients whose timeout defaults to waiting forever -> how many positional arguments may
+# come before ``timeout`` (in the oldest Python that takes it positionally). The standard library's wait on
+# the process-wide socket default (none, unless socket.setdefaulttimeout() is called); imap_tools hands its
+# None to imaplib; meilisearch sends its requests with timeout=None.
+BLOCKING_CLIENTS = {
+    "smtplib.SMTP": 3, "smtplib.SMTP_SSL": 5, "smtplib.LMTP": 4,
+    "imaplib.IMAP4": 2, "imaplib.IMAP4_SSL": 5, "poplib.POP3": 2, "poplib.POP3_SSL": 4,
+    "ftplib.FTP": 4, "ftplib.FTP_TLS": 7,
+    "imap_tools.MailBox": 2, "imap_tools.MailBoxUnencrypted": 2, "imap_tools.MailBoxStartTls": 2,
+    "imap_tools.mailbox.MailBox": 2, "imap_tools.mailbox.MailBoxUnencrypted": 2,
+    "imap_tools.mailbox.MailBoxStartTls": 2,
+    "meilisearch.Client": 2, "meilisearch.client.Client": 2,
+}
+SOCKET_DEFAULT_LIBRARIES = ("smtplib", "imaplib", "poplib", "ftplib", "imap_tools")  # obey socket.setdefaulttimeout
 THRIFT_HTTP = {"thrift.transport.THttpClient.THttpClient"}  # no timeout unless setTimeout(ms) is called
 PLAIN_ADAPTERS = {"requests.adapters.HTTPAdapter", "requests.HTTPAdapter"}
 DEADLINE_SCOPES = {"asyncio.timeout", "asyncio.timeout_at", "async_timeout.timeout", "anyio.fail_after",
@@ -127,6 +145,7 @@ FIXES = {
     "pycurl": "set c.setopt(pycurl.TIMEOUT, 30) (and CONNECTTIMEOUT) on the handle",
     "thrift": "call transport.setTimeout(30_000) (milliseconds) before opening it",
     "jira": "pass timeout=30 (seconds) to JIRA(...): its requests have none by default",
+    "client": "pass timeout=<seconds> to the client's constructor: by default it waits forever",
     "wrapper": "pass a timeout to the wrapper, or give its timeout parameter a default in seconds",
 }
 
@@ -159,6 +178,13 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if name in SDK_CLIENTS and _sdk_client_untimed(node, SDK_CLIENTS[name]):
                 yield _finding(module, node, f"{name}() client has no timeout: each request it sends can wait "
                                "forever (the library's default is None)", "jira", Confidence.high)
+    if any(module.imports_module(root) for root in (*SOCKET_DEFAULT_LIBRARIES, "meilisearch")):
+        for node in module.nodes_of(ast.Call):
+            name = call_name(module, node)
+            if name in BLOCKING_CLIENTS and _sdk_client_untimed(node, BLOCKING_CLIENTS[name]) \
+                    and not (name.startswith(SOCKET_DEFAULT_LIBRARIES) and _sets_socket_default(project)):
+                yield _finding(module, node, f"{name}() has no timeout: connecting and every command after it "
+                               "can wait forever (the library's default)", "client", Confidence.high)
     if uses_http(module):
         for node in walk_nodes(module.tree):
             if isinstance(node, ast.Call):
@@ -218,6 +244,13 @@ def _pycurl_problem(module: SourceModule, project: Project, request) -> str | No
         return None  # a timeout of its own, or one its callers give (they are judged)
     return (f"pycurl request (perform()) sets pycurl.TIMEOUT only from {wrapper.parameter}=, "
             f"None unless the caller gives one: no timeout at all")
+
+
+def _sets_socket_default(project: Project) -> bool:
+    """Whether the service code calls ``socket.setdefaulttimeout(...)``, the timeout of every socket
+    opened without one."""
+    return any(call_name(m, n) == "socket.setdefaulttimeout" for m in project.modules
+               if m.imports_module("socket") and not is_test_file(m) for n in m.nodes_of(ast.Call))
 
 
 def _sdk_client_untimed(call: ast.Call, position: int) -> bool:
