@@ -1430,7 +1430,91 @@ def _value_class(module: SourceModule, project: Project | None, value: ast.AST |
                      if isinstance(n, ast.Return) and n.value is not None and not is_none(n.value)]
             return built[0] if built and all(b is not None and b[1] is built[0][1] for b in built) else None
         return _class_valued_attributes(project, owner).get(func.attr)
-    return project_class(module, project, func) or _row_class(module, project, value)
+    return project_class(module, project, func) or _row_class(module, project, value) or _helper_row(
+        module, project, value, {}, 0)
+
+
+_MAX_ROW_HOPS = 3
+
+
+def _helper_row(module: SourceModule, project: Project | None, call: ast.Call, bound: dict[str, _ClassRef],
+                hops: int) -> _ClassRef | None:
+    """The project model instance a project helper returns: ``Task.get_by(...)`` / ``Task.create(...)``
+    (a base's classmethod returning ``cls.query...first()``, ``session.get(cls, pk)`` or ``cls(**kw)``
+    for the class it is called on), ``get_instance(Task, pk)`` (a function returning its model
+    parameter's row) and ``get_task_raw(pk)`` returning one of those. ``bound``: names of the
+    calling helper standing for a class (``cls``, a model parameter)."""
+    if hops > _MAX_ROW_HOPS or project is None or not isinstance(call.func, (ast.Name, ast.Attribute)):
+        return None
+    func = call.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in bound:
+        owner = bound[func.value.id]  # ``cls.get_by(...)``, ``model.get(pk)`` for a bound class
+        found = _method_of(project, owner, func.attr)
+        if found is None or not _is_classmethod(found[1]):
+            return None
+        return _returned_row(found[0], project, found[1], {_first_parameter(found[1]): owner}, hops + 1)
+    resolved = _resolve(module, project, call, None, None)
+    if resolved is None:
+        return None
+    helper_module, helper, helper_class, same_object = resolved
+    if same_object:
+        return None
+    if helper_class is not None:  # ``Task.get_by(...)``: the class it is called on
+        return _returned_row(helper_module, project, helper, {_first_parameter(helper): helper_class}, hops + 1) \
+            if _is_classmethod(helper) else None
+    parameters: dict[str, _ClassRef] = {}
+    for parameter in _arguments(helper):
+        argument = _argument_for(call, helper, parameter.arg)
+        named = project_class(module, project, argument) if isinstance(argument, (ast.Name, ast.Attribute)) else None
+        if named is None and isinstance(argument, ast.Name) and argument.id in bound:
+            named = bound[argument.id]
+        if named is not None:
+            parameters[parameter.arg] = named
+    return _returned_row(helper_module, project, helper, parameters, hops + 1)
+
+
+def _returned_row(module: SourceModule, project: Project | None, helper: ast.AST, bound: dict[str, _ClassRef],
+                  hops: int) -> _ClassRef | None:
+    """The class of the model instance every ``return`` of ``helper`` gives (``return None`` aside),
+    directly or through a name bound once, with ``bound`` naming the classes its parameters stand for."""
+    returned = []
+    for node in walk_function_body(helper):
+        if not isinstance(node, ast.Return) or node.value is None or is_none(node.value):
+            continue
+        value = node.value
+        if isinstance(value, ast.Name):
+            value = single_binding(helper, value.id)
+        returned.append(_row_of(module, project, value, bound, hops) if isinstance(value, ast.Call) else None)
+    return returned[0] if returned and all(r is not None and r[1] is returned[0][1] for r in returned) else None
+
+
+def _row_of(module: SourceModule, project: Project | None, call: ast.Call, bound: dict[str, _ClassRef],
+            hops: int) -> _ClassRef | None:
+    """The model instance ``call`` gives in a helper whose ``bound`` names stand for classes:
+    ``cls(**kw)``, ``cls.query...first()``, ``session.get(cls, pk)``, a classmethod or helper returning one."""
+    func = call.func
+    if isinstance(func, ast.Name) and func.id in bound:
+        return bound[func.id]
+    if isinstance(func, ast.Attribute) and func.attr in _SINGLE_ROW:
+        if func.attr == "get" and call.args and isinstance(call.args[0], ast.Name) and call.args[0].id in bound \
+                and (dotted(func.value) or "").split(".")[-1] in ("session", "db"):
+            return bound[call.args[0].id]
+        node = func.value
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _ROW_FILTERS:
+            node = node.func.value
+        if isinstance(node, ast.Attribute) and node.attr == "query" and isinstance(node.value, ast.Name) \
+                and node.value.id in bound:
+            return bound[node.value.id]
+    return _row_class(module, project, call) or _helper_row(module, project, call, bound, hops)
+
+
+def _is_classmethod(fn: ast.AST) -> bool:
+    return any(dotted(d) == "classmethod" for d in getattr(fn, "decorator_list", ()))
+
+
+def _first_parameter(fn: ast.AST) -> str:
+    positional = [*fn.args.posonlyargs, *fn.args.args]
+    return positional[0].arg if positional else "cls"
 
 
 _SINGLE_ROW = {"get", "first", "one", "one_or_none", "get_or_404", "first_or_404", "one_or_404"}
@@ -1724,7 +1808,7 @@ def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth:
             if _creates_missing(helper_module, op):
                 continue
             op = _for_subclass(helper_module, helper, helper_class, op)
-            op = _bind_argument(module, fn, node, helper_module, helper, op, helper_models, models)
+            op = _bind_argument(module, project, fn, node, helper, op, helper_models, models)
             ops.append(replace(op, call=node, through=helper.name,
                                lazy=op.lazy and not evaluated_in_place(helper_module, op.call),
                                helper_transaction=op.helper_transaction or in_transaction(helper_module, op.call, helper),
@@ -1741,9 +1825,6 @@ def _for_subclass(module: SourceModule, helper: ast.AST, cls: _ClassRef | None, 
     if cls is None or not isinstance(defining, ast.ClassDef) or defining is cls[1] or defining.name not in op.tables:
         return op
     return replace(op, tables=frozenset(cls[1].name if t == defining.name else t for t in op.tables))
-
-
-_MISSING_ROW = re.compile(r"(DoesNotExist|NoResultFound)$")
 
 
 _MISSING_ROW = re.compile(r"(DoesNotExist|NoResultFound)$")
@@ -1810,7 +1891,7 @@ def _with_class_models(module: SourceModule, fn: ast.AST, op: DbOp, models: dict
     return replace(op, kind=kind, tables=frozenset(tables), locking=op.locking or locking, upsert=op.upsert or upsert)
 
 
-def _bind_argument(module: SourceModule, fn: ast.AST, call: ast.Call, helper_module: SourceModule, helper: ast.AST,
+def _bind_argument(module: SourceModule, project: Project | None, fn: ast.AST, call: ast.Call, helper: ast.AST,
                    op: DbOp, helper_models: dict[str, str], models: dict[str, str]) -> DbOp:
     """A helper's operation whose statement or object is one of the helper's parameters, read from
     ``call``'s argument in the caller (or, for an object, from the helper's type parameter)."""
@@ -1824,6 +1905,11 @@ def _bind_argument(module: SourceModule, fn: ast.AST, call: ast.Call, helper_mod
         if found:
             kind = DELETE if op.method == "delete" else UPDATE if loaded else INSERT if op.method != "merge" else WRITE
             return replace(op, kind=kind, tables=frozenset(found), pending=None)
+        held = _receiver_class(module, project, argument, fn, None) \
+            if subject.id == "self" and isinstance(argument, ast.Name) else None
+        if held is not None and not _NOT_MODELS.search(held[1].name):
+            kind = DELETE if op.method == "delete" else UPDATE  # ``task.update(data)``: a model's own method
+            return replace(op, kind=kind, tables=frozenset({held[1].name}), pending=None)
         bound = _parameter_model(helper, subject.id, helper_models)
         if bound is not None:
             kind = DELETE if op.method == "delete" else INSERT if op.method != "merge" and _constructs(

@@ -4,7 +4,9 @@
 Reports writes to several tables that do not share one transaction. That is a function
 that writes (SQL `INSERT`/`UPDATE`/`DELETE`, ORM `add`, `delete`,
 `save`, `create`, `update`, directly or through a helper of the code base -- a Django model's
-own `self.save(update_fields=...)`, a classmethod such as `ChangeEvent.record(...)`, attributes
+own `self.save(update_fields=...)`, a classmethod such as `ChangeEvent.record(...)`, a model
+mixin's shorthand that commits inside (`task.update(data)`, `link.delete()` on a row fetched by
+`Task.get_by(...)` or a project getter such as `get_task_raw(pk)`), attributes
 set on a SQLAlchemy object that the next `commit()` flushes) to two or
 more tables when those writes do not share one transaction:
 
@@ -27,7 +29,8 @@ transaction and is not reported. Neither are:
   returned (`DELETE FROM aliases ... RETURNING tag_id`, then `DELETE FROM tags WHERE id = $1`
   with it): those are parts of one removal;
 - a get-or-create/upsert followed by another write, also written inline (`if row is None:
-  row = Model(...)`, `except DoesNotExist: create`): a retry reuses the row; and a write
+  row = Model(...)`, `except DoesNotExist: create`) or in a helper that inserts only when its own
+  lookup finds nothing (`department = save_department(data)`): a retry reuses the row; and a write
   made by a getter (`get_user(...)` creating a missing default wallet), made again on the
   next read;
 - an audit, log, history or notification row written after the change it records (an
@@ -370,7 +373,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue
             if earlier.kind == later.kind == db.DELETE and not _uses_result_of(module, fn, earlier.call, later.call):
                 continue  # independent clean-ups (expired rows of two tables): nothing is half-done
-            if earlier.upsert or UPSERT_HELPER.search(earlier.through or "") or _created_if_missing(module, fn, earlier):
+            if earlier.upsert or UPSERT_HELPER.search(earlier.through or "") or _created_if_missing(module, fn, earlier) \
+                    or _helper_creates_if_missing(module, project, earlier):
                 continue  # a row left by a get-or-create is reused by the retry: nothing is half-done
             if GETTER.match(later.through or "") or GETTER.match(earlier.through or ""):
                 continue  # a getter that creates a missing default row does so again on the next read
@@ -495,11 +499,17 @@ def _created_if_missing(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bo
     if write.through:  # ``if not org.table_columns: org.update_table_columns(default)``: a lazy default
         return any(isinstance(parent, ast.If) and any(len(t) > 3 and write.through.endswith(t) for t in _missing_tested(
             parent.test)) for parent in takewhile(lambda a: a is not fn, ancestors(module, write.call)))
-    statement = next((a for a in [write.call, *ancestors(module, write.call)] if isinstance(a, ast.stmt)), None)
-    created = _bound_names(statement) | {a.id for a in write.call.args if isinstance(a, ast.Name)}
-    if isinstance(write.call.func, ast.Attribute) and isinstance(write.call.func.value, ast.Name):
-        created.add(write.call.func.value.id)  # booklist.save()
-    for parent in ancestors(module, write.call):
+    return _made_if_missing(module, fn, write.call)
+
+
+def _made_if_missing(module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:
+    """Whether ``call`` runs under ``if x is None`` / ``if not x`` (or in an ``except ...DoesNotExist``)
+    where ``x`` names the row it writes (bound by its statement, passed to it, or its receiver)."""
+    statement = next((a for a in [call, *ancestors(module, call)] if isinstance(a, ast.stmt)), None)
+    created = _bound_names(statement) | {a.id for a in call.args if isinstance(a, ast.Name)}
+    if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
+        created.add(call.func.value.id)  # booklist.save()
+    for parent in ancestors(module, call):
         if parent is fn:
             break
         if isinstance(parent, ast.If) and any(t == c or t.endswith(f"_{c}") for t in _missing_tested(parent.test)
@@ -510,6 +520,19 @@ def _created_if_missing(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bo
                 (dotted(t) or "" for t in (parent.type.elts if isinstance(parent.type, ast.Tuple) else [parent.type]))):
             return True
     return False
+
+
+def _helper_creates_if_missing(module: SourceModule, project: Project, write: db.DbOp) -> bool:
+    """A write through a helper that is a get-or-create of its own (``save_department(data)``: the
+    helper looks the row up and inserts it under ``if department is None``): a retry finds the row."""
+    if not write.through or write.kind != db.INSERT:
+        return False
+    resolved = db.resolve_function(module, project, write.call)
+    if resolved is None:
+        return False
+    helper_module, helper = resolved
+    inserts = [op for op in db.expanded_ops(helper_module, project, helper, depth=1) if op.kind == db.INSERT]
+    return bool(inserts) and all(_made_if_missing(helper_module, helper, op.call) for op in inserts)
 
 
 def _bound_names(statement: ast.AST | None) -> set[str]:
