@@ -17,6 +17,8 @@ from typing import Iterator
 
 import pathspec
 
+from audit_lib.newer_syntax import parse_newer_syntax
+
 SKIPPED_DIRS = {
     ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", ".env", "virtualenv",
     "node_modules", "__pycache__", "build", "dist", ".eggs", "site-packages",
@@ -315,9 +317,13 @@ def decode_source(raw: bytes, rel: str, errors: list[FileError]) -> str | None:
 
 
 def parse_text(text: str, rel: str, errors: list[FileError]) -> ast.Module | None:
+    """The file's tree; code written for a newer Python is read through its downgrade (see :mod:`audit_lib.newer_syntax`)."""
     try:
         return ast.parse(text, filename=rel)
     except SyntaxError as exc:
+        tree = parse_newer_syntax(text, rel)
+        if tree is not None:
+            return tree
         errors.append(FileError(rel, f"SyntaxError: line {exc.lineno}: {exc.msg}{_syntax_hint(text, exc)}"))
     except (RecursionError, MemoryError):
         errors.append(FileError(rel, "nested too deeply for the parser: skipped"))
