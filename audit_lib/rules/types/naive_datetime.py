@@ -55,11 +55,15 @@ datetime.now() + timedelta(seconds=90))`: it compares with the naive local `now(
 python-jose and Authlib read naive claims as UTC; a local `now()` there is reported), a UTC reading
 handed to a project function that subtracts the naive epoch
 (`unix_time(datetime.utcnow())` where `unix_time` returns
-`(dt - datetime(1970, 1, 1)).total_seconds()`), `calendar.timegm(datetime.utcnow().utctimetuple())`, a UTC reading handed to a project function that
+`(dt - datetime(1970, 1, 1)).total_seconds()`), `calendar.timegm(datetime.utcnow().utctimetuple())`, a reading only subtracted from or compared with
+another reading of the same clock in one expression (`datetime.now() - datetime.fromtimestamp(started)`,
+`datetime.fromtimestamp(exp) < datetime.now()`; `datetime.utcnow() - worker.last_heartbeat` in a code base
+that pins rq below 2.0, whose job and worker times are naive UTC), a UTC reading handed to a project function that
 attaches UTC to it (`make_utc(datetime.utcnow())` where `make_utc` calls `make_aware(dt, timezone=utc)` or
 `dt.replace(tzinfo=timezone.utc)`), `date.today()`, today's date read off a reading (`datetime.now().date()`, `.year`, `.weekday()`, also
 through a name read only that way) and date-only fields
-(`DateField(default=datetime.now)`, `db.Column(db.Date, default=datetime.now)`, a Django `DateField`
+(`DateField(default=datetime.now)`, `db.Column(db.Date, default=datetime.now)`, a DateTime column named for
+a day of the calendar (`birthday`, `date_of_birth`, `due_date`: kept at midnight, no moment to lose), a Django `DateField`
 or SQLAlchemy `Date` column given the value as a view's initial data or as a keyword of its model,
 `Photo.objects.create(taken=datetime.now())`, `Bill(date=datetime.today())`: a date has no time of day), `DateTime(timezone=True)` and `django.utils.timezone.now()` are fine.
 Test code (`tests/`, `test_*.py`, `conftest.py`), scripts run by hand (a file outside the
@@ -327,7 +331,8 @@ def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
         if isinstance(node, ast.Call):
             yield from _naive_call(module, node, project)
             is_column = _is_column_call(module, node, flask_sqlalchemy)
-            if is_column and _column_kind(module, node, flask_sqlalchemy) == "date":
+            if is_column and (_column_kind(module, node, flask_sqlalchemy) == "date"
+                              or _calendar_date_name(_column_name(module, node))):
                 continue  # a date column keeps the day only, whatever its default
             defaults = list(_naive_default(module, node))
             columns = list(_naive_column(module, node, flask_sqlalchemy)) if is_column else []
@@ -336,12 +341,35 @@ def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
                         for c in columns)
             if not columns:
                 yield from defaults
-        elif isinstance(node, ast.AnnAssign) and not annotation_map and not _typing_only(module, node):
+        elif isinstance(node, ast.AnnAssign) and not annotation_map and not _typing_only(module, node) \
+                and not _calendar_date_name(_column_name(module, node)):
             yield from _naive_mapped_annotation(module, node)
         if isinstance(node, ast.AnnAssign) and node in sqlmodel_fields:
             yield from _naive_sqlmodel_field(module, node)
     if _is_django_settings(module, project):
         yield from _use_tz_false(module)
+
+
+# Names of calendar days, not moments: a birthday or a due date is kept at midnight, with no zone to lose.
+CALENDAR_DATE_WORDS = {"birthday", "birthdate", "dob", "birth", "anniversary"}
+WORDS = re.compile(r"[a-z]+|[A-Z][a-z]*")
+
+
+def _calendar_date_name(name: str | None) -> bool:
+    """``birthday``, ``date_of_birth``, ``due_date``: a day of the calendar stored in a DateTime column."""
+    words = [w.lower() for w in WORDS.findall(name or "")]
+    return bool(CALENDAR_DATE_WORDS.intersection(words)) or "due" in words and "date" in words
+
+
+def _column_name(module: SourceModule, node: ast.AST) -> str | None:
+    """The attribute a column is assigned to (``birthday = Column(DateTime)``) or the name it is given
+    (``Column("due_date", DateTime)``)."""
+    if isinstance(node, ast.Call) and node.args and string_value(node.args[0]):
+        return string_value(node.args[0])
+    statement = node if isinstance(node, ast.AnnAssign) else module.parents.get(node)
+    targets = statement.targets if isinstance(statement, ast.Assign) else \
+        [statement.target] if isinstance(statement, ast.AnnAssign) else []
+    return next((t.id for t in targets if isinstance(t, ast.Name)), None)
 
 
 def _datetime_function(module: SourceModule, node: ast.expr) -> str | None:
@@ -369,6 +397,7 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
         if any(kw.arg is None for kw in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
             return
         if _made_aware_at_once(module, call) or _made_aware_when_rebound(module, call) \
+                or _against_same_clock(module, call, project) \
                 or _only_read_as_epoch(module, call) or _rendered_as_text(module, call, project) \
                 or _name_only_read_as_epoch(module, call, project) or _given_to_date_field(module, call, project) \
                 or _text_parameter(module, call, project) or (function == "now" and _acme_deadline(module, call, project)) \
@@ -377,7 +406,7 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
         message = f"datetime.{function}() without a time zone returns a naive datetime"
     else:
         if _made_aware_at_once(module, call) or _made_aware_when_rebound(module, call) \
-                or _read_as_utc(module, call, function, project) \
+                or _read_as_utc(module, call, function, project) or _against_same_clock(module, call, project) \
                 or _rendered_as_text(module, call, project) or _given_to_date_field(module, call, project) \
                 or _only_read_as_date(module, call) or (function.startswith("utc") and (
                     _jwt_claim(module, call) or _scheduled_time(module, call, project))):
@@ -389,6 +418,64 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
         message += ", and .timestamp() reads a naive value as the host's local time: the epoch is off by its UTC offset"
     yield Finding(message=message, path=module.path, line=call.lineno, end_line=call.end_lineno,
                   evidence=module.evidence(call), fix=FIX_CALL, extra={"kind": kind, "utc_epoch": kind == "keep"})
+
+
+def _clock_of(module: SourceModule, node: ast.expr, project: Project) -> str | None:
+    """``"local"`` for a local naive reading (``now()``, ``today()``, ``fromtimestamp(ts)`` without a zone),
+    ``"utc"`` for a naive UTC one (``utcnow()``, ``utcfromtimestamp(ts)``, the naive UTC times of rq before
+    2.0), also moved by a ``timedelta``; None for anything else."""
+    while isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        node = node.left  # fromtimestamp(issued) + timedelta(days=ttl)
+    if isinstance(node, ast.Attribute) and node.attr in RQ_NAIVE_UTC_ATTRIBUTES:
+        return "utc" if module.imports_module("rq") and _rq_naive_utc(project) else None
+    if not isinstance(node, ast.Call):
+        return None
+    function = _datetime_function(module, node.func)
+    if function is None or node.keywords or len(node.args) > TZ_POSITION.get(function, 9):
+        return None  # a zone given
+    return "utc" if function.startswith("utc") else "local"
+
+
+def _against_same_clock(module: SourceModule, call: ast.Call, project: Project) -> bool:
+    """A naive reading only subtracted from or compared with another reading of the same clock, in one
+    expression: ``datetime.now() - datetime.fromtimestamp(started)``, ``datetime.fromtimestamp(exp) <
+    datetime.now()``, ``datetime.utcnow() - worker.last_heartbeat`` (rq before 2.0 keeps naive UTC): both
+    sides are the host's wall clock (or both UTC), so the difference is right; neither value is kept."""
+    node = call
+    parent = module.parents.get(node)
+    while isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Add):
+        node, parent = parent, module.parents.get(parent)  # now() + timedelta(...)
+    if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Sub):
+        other = parent.right if parent.left is node else parent.left
+    elif isinstance(parent, ast.Compare) and len(parent.ops) == 1:
+        other = parent.comparators[0] if parent.left is node else parent.left
+    else:
+        return False
+    clock = _clock_of(module, call, project)
+    return clock is not None and _clock_of(module, other, project) == clock
+
+
+# rq keeps a job's and a worker's times as naive UTC before 2.0 (aware UTC since).
+RQ_NAIVE_UTC_ATTRIBUTES = {"last_heartbeat", "enqueued_at", "started_at", "ended_at", "birth_date"}
+# ``rq==1.16.1`` (requirements, PEP 621 lists), ``rq = "^1.16"`` (Poetry): the operator and the major version
+RQ_VERSION = re.compile(r"""^\s*["']?rq\s*(==|~=|<=|<|=\s*["'][\^~]?)\s*([0-9]+)""", re.MULTILINE)
+DEPENDENCY_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "requirements.txt",
+                    "requirements/base.txt", "requirements/main.txt", "requirements/prod.txt")
+RQ_NAIVE = "T.naive-datetime:rq-naive-utc"
+
+
+def _rq_naive_utc(project: Project) -> bool:
+    """Whether the project pins rq below 2.0 (``rq==1.16.1``, ``rq<2``), whose times are naive UTC."""
+    if RQ_NAIVE not in project.facts:
+        pinned = []
+        for name in DEPENDENCY_FILES:
+            path = project.root / name
+            if path.is_file():
+                text = path.read_text(errors="replace")
+                pinned += [(op, int(major)) for op, major in RQ_VERSION.findall(text)]
+        project.facts[RQ_NAIVE] = bool(pinned) and all(
+            major < 2 or op == "<" and major == 2 for op, major in pinned)
+    return project.facts[RQ_NAIVE]
 
 
 def _turned_into_epoch(module: SourceModule, call: ast.Call) -> bool:
