@@ -3,9 +3,10 @@
 ## What it does
 Reports money-named values typed as floats. A name is money-named when one of its
 words (snake_case or camelCase) is price, amount, cost, total, balance, fee, salary,
-freight, tax, charge, refund, payment or revenue (or a plural of these), and none says
-it measures something else. Amount, total, balance and charge also name plain
-quantities (the amount of flour in a recipe), so in code they count as money only in
+freight, tax, charge, refund, payment, revenue, budget, donation, wage, income, expense,
+payout, profit, earnings, deposit or withdrawal (or a plural of these), and none says
+it measures something else. Amount, total, balance, charge, budget and deposit also name plain
+quantities (the amount of flour in a recipe, a time budget), so in code they count as money only in
 a file that speaks of money elsewhere (prices, costs, currency, fees, ...; `Decimal` alone
 does not, it holds grams as often as cents), and not as a field of a class whose name
 says it counts or measures something else (`total` of a `PaymentCountStat`). Not
@@ -22,7 +23,11 @@ fills from one (`Public(serviceFee=settings.service_fee)`). In code it reports:
   fields, attributes, parameters and the return type of money-named functions;
 - `float(...)` applied to a money-named value (`float(row["price"])`,
   `float(order.total)`, a form field's `float(form.amount.data)`) or assigned to a money
-  name, also as a keyword (`Bill(amount=float(raw))`).
+  name, also as a keyword (`Bill(amount=float(raw))`); not a value only shown or serialized
+  for output, never computed with: a value of a dict literal (a response body, a chart's
+  data, a template's context; still reported when the dict is handed to a call that sends it,
+  `requests.post(url, json={"amount": float(order.total)})`), an f-string, `"%.2f" % float(x)`,
+  an argument of a log, `print`, `format`, template or JSON-response call.
 
 A code base that stores its money exactly (money-named `Numeric`/`DECIMAL` columns or
 `DecimalField`s, and not one float money column) and carries it as float in its schemas,
@@ -83,6 +88,7 @@ from audit_lib.pyast import (
     FUNCTION_TYPES,
     annotation_expr,
     call_name,
+    dotted,
     keyword,
     qualified,
     string_value,
@@ -95,14 +101,17 @@ MONEY_WORDS = {
     "price", "amount", "cost", "total", "subtotal", "balance", "fee", "salary", "freight", "tax",
     "charge", "refund", "payment", "revenue", "prices", "amounts", "costs", "totals", "subtotals",
     "balances", "fees", "salaries", "taxes", "charges", "refunds", "payments", "revenues",
+    "budget", "budgets", "donation", "donations", "wage", "wages", "income", "incomes", "expense", "expenses",
+    "payout", "payouts", "profit", "profits", "earnings", "deposit", "deposits", "withdrawal", "withdrawals",
 }
-# Money words that also name plain quantities ("the amount of flour", "total of rows").
+# Money words that also name plain quantities ("the amount of flour", "total of rows", a time budget).
 AMBIGUOUS_WORDS = {"amount", "amounts", "total", "totals", "subtotal", "subtotals", "balance", "balances",
-                   "charge", "charges"}
+                   "charge", "charges", "budget", "budgets", "deposit", "deposits"}
 MONEY_CUES = {
     "currency", "currencies", "price", "prices", "cost", "costs", "invoice", "invoices", "payment", "payments",
     "billing", "money", "salary", "salaries", "refund", "refunds", "revenue", "revenues", "cent", "cents",
-    "dollar", "dollars", "euro", "euros", "usd", "eur", "fee", "fees", "tax", "taxes",
+    "dollar", "dollars", "euro", "euros", "usd", "eur", "fee", "fees", "tax", "taxes", "donation", "donations",
+    "wage", "wages", "income", "expense", "expenses", "payout", "payouts", "profit", "profits",
 }  # not `Decimal`: it holds any exact quantity (grams, nutrients) as often as money
 # Words saying a money-named value measures something else than money.
 NOT_MONEY_WORDS = {
@@ -270,7 +279,7 @@ def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool,
             yield from _assignment(module, node.arg, node.value, node.value, flask_sqlalchemy, money)  # Bill(amount=float(x))
         elif isinstance(node, ast.Call) and _is_float_call(module, node):
             subject = _money_subject(node.args[0], money)
-            if subject:
+            if subject and not _for_display(module, node):
                 yield _finding(module, node, f"float() of the money value {subject!r}", FIX_FLOAT_CALL)
 
 
@@ -360,6 +369,35 @@ def _money_subject(node: ast.expr, money: bool) -> str | None:
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
         name = string_value(node.args[0])
     return name if is_money_name(name, money) else None
+
+
+# Calls that show a value to people or serialize it as a response: logs, prints, templates, JSON responses.
+DISPLAY_CALLS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "print", "format",
+                 "render", "render_template", "render_to_response", "TemplateResponse", "jsonify", "JsonResponse",
+                 "Response", "make_response"}
+
+
+def _for_display(module: SourceModule, call: ast.Call) -> bool:
+    """``float(x)`` whose value is only shown or serialized for output, never computed with: a value of a
+    dict literal (a response, a chart's data, a template's context) unless the dict is handed to a call
+    that sends it elsewhere (``requests.post(url, json={...})``), an f-string, ``"%.2f" % float(x)``, an
+    argument of a log, ``print``, ``format`` or template call."""
+    node, parent = call, module.parents.get(call)
+    if isinstance(parent, ast.FormattedValue) or isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mod) \
+            and parent.right is node and string_value(parent.left) is not None:
+        return True
+    if isinstance(parent, ast.Tuple):
+        node, parent = parent, module.parents.get(parent)  # "%s %s" % (a, float(x)), log.info("%s", (...))
+    if isinstance(parent, ast.Dict) and node in parent.values:
+        node, parent = parent, module.parents.get(parent)
+        if not isinstance(parent, (ast.Call, ast.keyword)):
+            return True
+    if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mod) and string_value(parent.left) is not None:
+        return True
+    if isinstance(parent, ast.keyword):
+        node, parent = parent, module.parents.get(parent)
+    return isinstance(parent, ast.Call) and node is not parent.func \
+        and (dotted(parent.func) or "").rsplit(".", 1)[-1] in DISPLAY_CALLS
 
 
 def _is_float_call(module: SourceModule, call: ast.Call) -> bool:
