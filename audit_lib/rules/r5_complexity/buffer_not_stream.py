@@ -18,7 +18,8 @@ Reports whole payloads read into memory where streaming fits. That is:
   authors chose, and is not reported;
 - an upload read whole: `await upload.read()` of a FastAPI/Starlette `UploadFile`,
   `request.files[...].read()` (Flask) and `request.FILES[...].read()` (Django) with no
-  size, and `.read()` of a value the code checks to be an uploaded file
+  size, the file a DRF serializer's `validate_<field>(self, value)` is given for a `FileField`
+  (`value.file.read()`: the file Django spooled to disk, back in memory whole), and `.read()` of a value the code checks to be an uploaded file
   (`isinstance(storage, FileStorage)`: werkzeug, Django, Starlette), of its stream, or of the
   name or attribute it binds them to (`self.upload_file = storage.stream`);
 - `await request.body()` (Starlette/FastAPI), unless the body is parsed as JSON or
@@ -415,7 +416,7 @@ def _uploads(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterato
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
                 and _is_request_file(module, node.value):
             uploads.add(node.targets[0].id)
-    uploads |= _checked_uploads(module, nodes)
+    uploads |= _checked_uploads(module, nodes) | _validated_upload(module, fn)
     if not uploads and "files" not in module.text.lower():
         return
     for node in nodes:
@@ -457,6 +458,24 @@ def _checked_uploads(module: SourceModule, nodes: list[ast.AST]) -> set[str]:
             if target and dotted(value) in checked:
                 bound.add(target)
     return checked | bound
+
+
+FILE_FIELDS = {"FileField"}  # DRF's and Django forms' upload fields (an ImageField holds a picture, sized down)
+
+
+def _validated_upload(module: SourceModule, fn: ast.AST) -> set[str]:
+    """The value a DRF serializer's ``validate_<field>(self, value)`` gets for a ``FileField`` of its class
+    (``document = serializers.FileField()``): the uploaded file itself."""
+    owner = module.parents.get(fn)
+    if not (isinstance(owner, ast.ClassDef) and fn.name.startswith("validate_") and len(fn.args.args) == 2):
+        return set()
+    field = fn.name.removeprefix("validate_")
+    for statement in owner.body:
+        if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == field for t in statement.targets) \
+                and isinstance(statement.value, ast.Call) and not SMALL_PICTURE_FIELDS.search(field) \
+                and (dotted(statement.value.func) or "").rsplit(".", 1)[-1] in FILE_FIELDS:
+            return {fn.args.args[1].arg}
+    return set()
 
 
 def _is_request_file(module: SourceModule, node: ast.expr) -> bool:
