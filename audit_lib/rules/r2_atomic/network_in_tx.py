@@ -6,8 +6,13 @@ outbound HTTP request (`requests`, `httpx`, `aiohttp`, `urllib`,
 `urllib3`, `http.client`) or gRPC stub call made inside a transaction block -- `with
 conn.transaction()`, `async with conn.transaction()`, `with conn:` (psycopg, sqlite3),
 `session.begin()`, `engine.begin()`, `transaction.atomic()` or an `@atomic` function,
-between an executed `BEGIN` and `COMMIT`, or between a write and the `commit()` of a
-driver that opens transactions implicitly (psycopg, sqlite3, a SQLAlchemy session) --
+between an executed `BEGIN` and `COMMIT`, between a write and the `commit()` of a
+driver that opens transactions implicitly (psycopg, sqlite3, a SQLAlchemy or
+Flask-SQLAlchemy session, including writes made by the code base's helpers), or between a
+write and the end of a `with` block of the code base's own session context manager that
+commits on exit (`with session_scope() as session:`). An ORM change staged with
+`session.add()` counts from the `flush()` or, with autoflush on, the next query that sends
+it; staged changes nothing has sent yet hold no lock. The call is found
 directly or through helper functions of the code base that make the call (up to four
 calls deep, also through a package that re-exports a helper, and through the overrides in
 subclasses when the helper called is an abstract method).
@@ -52,12 +57,13 @@ commit (`transaction.on_commit(...)`, a worker reading the outbox).
 from __future__ import annotations
 
 import ast
-from typing import Iterator
+import re
+from typing import Iterator, NamedTuple
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.libs.http import outbound_call
-from audit_lib.pyast import FUNCTION_TYPES, dotted, functions, walk_function_body
+from audit_lib.pyast import FUNCTION_TYPES, decorator_names, dotted, functions, method_name, walk_function_body
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -78,8 +84,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if not isinstance(node, ast.Call):
                 continue
             span = next((s for s in spans if s[0] < node.lineno <= s[1] or _in_decorated(fn, s, node)), None)
-            implicit_span = None if span is not None else next(
-                (s for s in implicit if s[0] < node.lineno < s[1]), None)
+            implicit_span = None if span is not None else next((s for s in implicit if s.holds(node.lineno)), None)
             if span is None and implicit_span is None:
                 continue
             direct = outbound_call(module, node, project)
@@ -95,8 +100,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if span is not None:
                 opened = f"the transaction opened at line {span[0]} is open"
             else:
-                opened = (f"the transaction that the write at line {implicit_span[0]} opened is open until the "
-                          f"commit at line {implicit_span[1]}")
+                opened = implicit_span.describe()
             yield Finding(
                 message=(f"{what} runs while {opened}: locks and a pooled connection are held for the network "
                          f"round trip"),
@@ -109,19 +113,109 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             )
 
 
-def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) -> list[tuple[int, int]]:
-    """(write line, commit line) where a driver that opens transactions implicitly (psycopg,
-    sqlite3, SQLAlchemy) has written, so holds row locks, and the function commits later."""
-    spans: list[tuple[int, int]] = []
+class _Implicit(NamedTuple):
+    """A transaction opened by a write, without a ``with ...begin()`` block: open from the write
+    (``opened``) until ``closed`` (the commit's line, or the last line of a block committing on exit)."""
+
+    opened: int
+    closed: int
+    by_block: str | None  # the project's context manager whose exit commits, else None: an explicit commit
+
+    def holds(self, line: int) -> bool:
+        return self.opened < line < self.closed or (self.by_block is not None and line == self.closed)
+
+    def describe(self) -> str:
+        until = (f"the {self.by_block}() block commits on exit after line {self.closed}" if self.by_block
+                 else f"the commit at line {self.closed}")
+        return f"the transaction that the write at line {self.opened} opened is open until {until}"
+
+
+def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) -> list[_Implicit]:
+    """Where a driver that opens transactions implicitly (psycopg, sqlite3, SQLAlchemy) has written,
+    so holds row locks, and the function commits later -- by an explicit ``commit()`` or at the end
+    of a ``with`` block of the project's own session context manager that commits on exit.
+
+    An ORM change staged with ``session.add()``/``delete()`` reaches the database, and takes its
+    locks, at the next ``flush()`` or, with autoflush on, at the next query of the session.
+    """
+    blocks = _committing_blocks(module, project, fn)
+    autoflush = _autoflush(project)
+    events: list[tuple[int, int, str, object]] = [
+        (op.call.lineno, op.call.col_offset, "op", op) for op in db.expanded_ops(module, project, fn)]
+    events += [(node.lineno, node.col_offset, "flush", node) for node in walk_function_body(fn)
+               if isinstance(node, ast.Call) and method_name(node) == "flush" and isinstance(node.func, ast.Attribute)
+               and _session_like(dotted(node.func.value))]
+    events += [(block.end_lineno + 1, -1, "exit", block) for block, _ in blocks]
+    events.sort(key=lambda e: (e[0], e[1]))
+    names = {id(block): name for block, name in blocks}
+    spans: list[_Implicit] = []
     open_since: int | None = None
-    for op in db.function_ops(module, fn, project):
+    staged_since: int | None = None
+    for line, _, kind, item in events:
+        if kind == "exit":
+            if open_since is not None and item.lineno < open_since <= item.end_lineno:
+                spans.append(_Implicit(open_since, item.end_lineno, names[id(item)]))
+                open_since = staged_since = None
+            continue
+        if kind == "flush":
+            open_since = open_since if open_since is not None else staged_since
+            continue
+        op = item
         if op.kind == db.COMMIT:
             if open_since is not None:
-                spans.append((open_since, op.call.lineno))
-            open_since = None
-        elif op.is_write and not op.deferred and not op.autocommit and open_since is None:
-            open_since = op.call.lineno
+                spans.append(_Implicit(open_since, line, None))
+            open_since = staged_since = None
+        elif op.autocommit or op.helper_transaction:
+            continue
+        elif op.is_write and op.deferred:
+            staged_since = staged_since if staged_since is not None else line
+        elif op.is_write:
+            open_since = open_since if open_since is not None else line
+        elif autoflush and op.api == "sqlalchemy" and staged_since is not None and op.round_trip and not op.lazy:
+            open_since = open_since if open_since is not None else staged_since
     return spans
+
+
+def _session_like(receiver: str | None) -> bool:
+    return receiver is not None and "session" in receiver.split(".")[-1].lower()
+
+
+def _autoflush(project: Project) -> bool:
+    """SQLAlchemy sessions flush staged changes before each query unless the project turns it off."""
+    if "network_in_tx.autoflush" not in project.facts:
+        project.facts["network_in_tx.autoflush"] = not any(
+            _AUTOFLUSH_OFF.search(m.text) for m in project.modules if "autoflush" in m.text)
+    return project.facts["network_in_tx.autoflush"]
+
+
+_AUTOFLUSH_OFF = re.compile(r"\bautoflush\s*=\s*False\b")
+
+
+def _committing_blocks(module: SourceModule, project: Project, fn: ast.AST) -> list[tuple[ast.With, str]]:
+    """``with session_scope() as session:`` blocks of ``fn`` whose context manager, a generator of
+    the code base, commits after its ``yield``."""
+    found = []
+    for node in walk_function_body(fn):
+        if not isinstance(node, (ast.With, ast.AsyncWith)):
+            continue
+        for item in node.items:
+            if isinstance(item.context_expr, ast.Call) and _commits_on_exit(module, project, item.context_expr):
+                found.append((node, method_name(item.context_expr) or "session"))
+                break
+    return found
+
+
+def _commits_on_exit(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    resolved = db.resolve_function(module, project, call)
+    if resolved is None:
+        return False
+    helper_module, helper = resolved
+    if not any(name.split(".")[-1] in ("contextmanager", "asynccontextmanager")
+               for name in decorator_names(helper_module, helper)):
+        return False
+    yields = [n.lineno for n in walk_function_body(helper) if isinstance(n, (ast.Yield, ast.YieldFrom))]
+    return bool(yields) and any(op.kind == db.COMMIT and op.call.lineno > min(yields)
+                                for op in db.function_ops(helper_module, helper, project))
 
 
 def _in_decorated(fn: ast.AST, span: tuple[int, int], node: ast.AST) -> bool:
