@@ -16,14 +16,18 @@ Reports retries whose wait has no random component. They are:
 - a retry written as recursion: a fixed sleep, then `return [await] self.<same function>(...)`, after
   a failure (in an `except` handler, passing on an attempt count, or under a test of one or of a status
   code; a function calling itself again while a job is not done, `if not reply["jobComplete"]:`, polls)
-  (not in a function named for restarting a crashed background task: `run_and_restart`);
+  (not in a function named for restarting a crashed background task: `run_and_restart`); or with no
+  wait at all: an `except` handler that calls the function again at once with a changed attempt count
+  (`return self.send(event, retries=retries - 1)`; a call again with a flag, `retry=False`, counts
+  nothing: one more try after refreshing a token);
 - tenacity `@retry`/`Retrying` with `wait=wait_fixed/wait_exponential/...` and no
   `wait_random*`/`wait_exponential_jitter`/`wait_random_exponential` part, or with no
   wait at all;
 - backoff `on_exception`/`on_predicate` given `jitter=None`;
 - retrying `@retry(wait_fixed=...)`/`wait_exponential_multiplier` without
   `wait_jitter_max` or `wait_random_*`;
-- urllib3 `Retry(backoff_factor=...)` without `backoff_jitter`, Celery tasks with
+- urllib3 `Retry(backoff_factor=...)` without `backoff_jitter` (low confidence: the backoff is
+  exponential, only the jitter is missing, and it matters only for many clients), Celery tasks with
   `retry_jitter=False`, and manual retries of bound Celery tasks
   (`self.retry(exc=exc, countdown=5)` in a function decorated with `bind=True`) whose
   countdown has no random part, and tasks that retry by queueing themselves again with an
@@ -156,6 +160,14 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                     "randomise the delay: sleep(random.uniform(0, base * 2 ** retries)) (full jitter)",
                     Confidence.high,
                 )
+            for again in _recursive_immediate_retries(module, node):
+                yield _finding(
+                    module, again,
+                    "retry by recursion tries again at once: no wait, no jitter",
+                    "wait before calling again, with jitter: sleep(random.uniform(0, base * 2 ** retries)), "
+                    "or use tenacity wait_random_exponential",
+                    Confidence.medium,
+                )
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
             if _start_up_wait(module, project, node):
                 continue
@@ -207,8 +219,9 @@ def _library_problem(module: SourceModule, call: ast.Call) -> tuple[str, str, Co
     if name in URLLIB3_RETRY:
         factor = keyword(call, "backoff_factor")
         if factor is not None and not _is_zero(factor) and keyword(call, "backoff_jitter") is None:
-            return ("urllib3 Retry backs off on a fixed exponential schedule (no backoff_jitter)",
-                    "pass backoff_jitter=0.5 (urllib3 >= 2.0) so clients do not retry in lockstep", Confidence.medium)
+            return ("urllib3 Retry backs off exponentially but with no jitter (no backoff_jitter): clients that "
+                    "failed together retry together",
+                    "pass backoff_jitter=0.5 (urllib3 >= 2.0) so clients do not retry in lockstep", Confidence.low)
         return None
     if name.rsplit(".", 1)[-1] in ("task", "shared_task") and module.imports_module("celery"):
         jitter = keyword(call, "retry_jitter")
@@ -440,21 +453,45 @@ def _own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
 
 
 def _recursive_retry_sleeps(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Call]:
-    """Retries written as recursion: a fixed sleep, then ``return [await] self.<this function>(...)``. A
-    function named for restarting (``catch_and_restart``, ``supervise``) restarts a background task
-    after it crashed, once per process, like a listener's reconnect loop: not a retry."""
+    """Retries written as recursion: a fixed sleep, then (in the same block) ``return [await]
+    self.<this function>(...)``. A function named for restarting (``catch_and_restart``, ``supervise``)
+    restarts a background task after it crashed, once per process, like a listener's reconnect loop:
+    not a retry."""
     if SUPERVISOR_NAME.search(fn.name):
         return
     for node in walk_function_body(fn):
         if not (isinstance(node, ast.Return) and _calls_itself(node.value, fn)):
             continue
-        block = _block_of(module, node)
-        index = block.index(node) if block else 0
-        if index == 0 or not isinstance(block[index - 1], ast.Expr):
-            continue
-        sleep = _first_sleep(module, [block[index - 1]])
+        block = _block_of(module, node) or []
+        before = block[:block.index(node)] if block else []
+        sleep = _first_sleep(module, [s for s in before if isinstance(s, ast.Expr)])
         if sleep is not None and _deterministic(module, sleep, sleep) and _retries_failure(module, node):
             yield sleep
+
+
+def _recursive_immediate_retries(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Call]:
+    """Retries written as recursion with no wait: an ``except`` handler that calls the function again at
+    once, counting the attempt (``return self.send(event, retries=retries - 1)``), with no sleep in the
+    handler. A call again with a flag (``retry=False``: refresh a token, try once more) counts nothing;
+    failures retried at once by design (a unique-key collision, bad input) are left out."""
+    if SUPERVISOR_NAME.search(fn.name):
+        return
+    for handler in walk_function_body(fn):
+        if not isinstance(handler, ast.ExceptHandler) or handler.type is not None \
+                and LOCAL_FAILURES.search(ast.unparse(handler.type)) or _first_sleep(module, handler.body):
+            continue
+        for statement in _own_statements(handler.body):
+            value = statement.value if isinstance(statement, (ast.Return, ast.Expr)) else None
+            call = value.value if isinstance(value, ast.Await) else value
+            if _calls_itself(call, fn) and _counts_on(call):
+                yield call
+
+
+def _counts_on(call: ast.Call) -> bool:
+    """The call hands on a changed attempt count: ``retries + 1``, ``attempts=attempts - 1``."""
+    return any(isinstance(arg, ast.BinOp) and isinstance(arg.op, (ast.Add, ast.Sub))
+               and any(isinstance(n, ast.Name) and ATTEMPT_NAME.search(n.id) for n in walk_nodes(arg))
+               for arg in [*call.args, *(kw.value for kw in call.keywords)])
 
 
 def _calls_itself(value: ast.expr | None, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
