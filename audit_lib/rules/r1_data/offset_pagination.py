@@ -13,13 +13,17 @@ fragments that append a variable OFFSET (`f"LIMIT {n} OFFSET {self.offset}"` in 
 helper, or a `str.format` template `"{where} LIMIT {limit} OFFSET {offset}"`; whole
 statements are read by the SQL side), Django querysets sliced with a variable start
 (`qs[offset:offset + n]`), Django's `Paginator` (called, or set as a class's
-`paginator_class`) and Django REST framework's page-number and limit-offset pagination classes.
+`paginator_class`), Django REST framework's page-number and limit-offset pagination classes, and
+the page classes of the `paginate` family given a page number: `paginate_sqlalchemy`'s
+`SqlalchemyOrmPage(query, page=request.params.get("page"))`, `paginate.Page` over a query, and
+project classes extending them.
 
 `.limit(n)` alone, `.offset(0)`, slices that start at a constant (`qs[:20]`) and slices
 of plain lists are not reported, nor is an OFFSET that picks one row at random
 (`OFFSET FLOOR(RANDOM() * (SELECT COUNT(*) ...)) LIMIT 1`, `.offset(random.randint(0, n - 1))`)
 or one with no LIMIT that fetches every row after the first N (`.offset(keep).all()`): neither
-is a page. Nor is a `Paginator` whose pages cost no deep OFFSET: over
+is a page. Nor is a page class given no page number or a constant one (the first page only), nor
+`paginate.Page` over a list or with its own `wrapper_class` (a search engine's hits). Nor is a `Paginator` whose pages cost no deep OFFSET: over
 a Python list (`sorted(...)`, `[...]`), read only for its `count`/`num_pages`, over a
 queryset ordered by a value computed per row (`annotate(rank=...).order_by("-rank")`:
 every page ranks all the matches anyway, a keyset would not make deep pages cheaper), or
@@ -79,6 +83,9 @@ QUERY_LINKS = {"select", "query", "filter", "filter_by", "where", "order_by", "l
 OFFSET_PAGINATION_CLASSES = {"rest_framework.pagination.PageNumberPagination",
                              "rest_framework.pagination.LimitOffsetPagination"}
 DJANGO_PAGINATOR = {"django.core.paginator.Paginator"}
+# page classes of the paginate family: the page is ``collection[first:last]``, a SQL OFFSET on a query
+QUERY_PAGE_CLASSES = {"paginate_sqlalchemy.SqlalchemyOrmPage", "paginate_sqlalchemy.SqlalchemySelectPage"}
+SLICING_PAGE_CLASSES = {"paginate.Page", "webhelpers.paginate.Page"}  # any collection: a list is sliced in memory
 PAGINATOR_COUNTS = {"count", "num_pages", "page_range"}
 KEYSET_FIX = ("page by keyset: WHERE (sort_col, id) > (:last_sort, :last_id) ORDER BY sort_col, id LIMIT n, with an "
               "index on (sort_col, id); hand the last row's key back as the next-page cursor")
@@ -92,7 +99,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
     django = module.imports_module("django") or module.imports_module("rest_framework") or ".objects." in module.text
     if "OFFSET" in module.text:
         yield from _offset_fragments(module)
-    if not orm and not django and ".offset(" not in module.text and ".paginate(" not in module.text:
+    if not orm and not django and ".offset(" not in module.text and ".paginate(" not in module.text \
+            and "Page(" not in module.text:
         return
     querysets: dict[int, set[str]] = {}
     for node in walk_nodes(module.tree):
@@ -133,6 +141,9 @@ def _call_finding(module: SourceModule, call: ast.Call, orm: bool, project: Proj
         return _finding(module, call, "Django Paginator pages with OFFSET: page N reads and discards N-1 pages of rows",
                         fix=KEYSET_FIX + " (Django: filter on the last key, or DRF CursorPagination)",
                         confidence=Confidence.medium)
+    page_class = _page_library_class(module, project, func)
+    if page_class is not None:
+        return _page_finding(module, call, page_class)
     if not isinstance(func, ast.Attribute) or func.attr not in ("offset", "slice", "paginate"):
         return None
     project_db = func.attr == "paginate" and _project_flask_db(module, project, func.value)
@@ -155,6 +166,70 @@ def _call_finding(module: SourceModule, call: ast.Call, orm: bool, project: Proj
         return _finding(module, call, ".paginate() pages with LIMIT/OFFSET (and a count query per page)",
                         confidence=Confidence.medium)
     return None
+
+
+def _page_finding(module: SourceModule, call: ast.Call, page_class: str) -> Finding | None:
+    """``SqlalchemyOrmPage(query, page=request.params.get("page"), ...)``, ``paginate.Page(query, page=n)``
+    and project subclasses of them: page N is ``query[(N-1)*size:N*size]``, a LIMIT/OFFSET. Not when
+    the page number is a constant or not given (the first page only), nor ``paginate.Page`` over a
+    collection that is not a query (a list is sliced in memory) or with its own ``wrapper_class``."""
+    page = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "page"), None)
+    if page is None or isinstance(page, ast.Constant):
+        return None
+    if page_class in SLICING_PAGE_CLASSES:
+        collection = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "collection"), None)
+        fn = db.function_of(module, call)
+        known = _queryset_names(fn) if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) else set()
+        if collection is None or any(k.arg == "wrapper_class" for k in call.keywords) \
+                or not any(_looks_like_query(e) or _is_queryset_expr(e, known) for e in _bound_expressions(fn, collection)):
+            return None
+    shown = ast.unparse(call.func)
+    return _finding(module, call, f"{shown}(..., page={ast.unparse(page)}) pages the query with LIMIT/OFFSET "
+                                  f"({page_class}): page N reads and discards N-1 pages of rows")
+
+
+def _page_library_class(module: SourceModule, project: Project, func: ast.expr) -> str | None:
+    """The paginate-family class that ``func`` makes: itself, or the library class a project class extends."""
+    key = _class_key(module, project, func)
+    if isinstance(key, str):
+        return key if key in QUERY_PAGE_CLASSES | SLICING_PAGE_CLASSES else None
+    return _project_page_classes(project).get(key) if key else None
+
+
+def _class_key(module: SourceModule, project: Project, node: ast.expr) -> str | tuple[str, str] | None:
+    """A library class by its qualified name, or a project class by (module path, class name)."""
+    name = qualified(module, node)
+    if name is None:
+        return None
+    if isinstance(node, ast.Name) and node.id not in module.imports:
+        return module.path, node.id
+    owner_name, _, class_name = name.rpartition(".")
+    owner = project.by_dotted_name.get(owner_name) if owner_name else None
+    return (owner.path, class_name) if owner is not None else name
+
+
+def _project_page_classes(project: Project) -> dict[tuple[str, str], str]:
+    """Project classes extending a paginate-family page class (at any depth), with the library class."""
+    found = project.facts.get("offset_pagination.page_classes")
+    if found is None:
+        found = {}
+        classes = [(m, c) for m in project.modules for c in m.nodes_of(ast.ClassDef)]
+        grew = True
+        while grew:
+            grew = False
+            for module, cls in classes:
+                if (module.path, cls.name) in found:
+                    continue
+                for base in cls.bases:
+                    key = _class_key(module, project, base)
+                    library = key if isinstance(key, str) and key in QUERY_PAGE_CLASSES | SLICING_PAGE_CLASSES \
+                        else found.get(key) if isinstance(key, tuple) else None
+                    if library:
+                        found[(module.path, cls.name)] = library
+                        grew = True
+                        break
+        project.facts["offset_pagination.page_classes"] = found
+    return found
 
 
 RANDOM_FUNCTIONS = {"random", "rand", "randint", "randrange", "choice", "uniform", "randbelow"}
