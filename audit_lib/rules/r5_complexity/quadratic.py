@@ -20,7 +20,10 @@ walk a collection (not a constant literal or a `range` of constants), it reports
 Only where every size that multiplies is the data's: a collection read from the request
 body (a request handler's `list[...]` parameters, the lists of a handler's pydantic body
 parameter, `request.json[...]`, `request.form.getlist(...)`), from query rows in the same
-function (`fetchall()`, `.all()`, `.filter(...)`), the chunks or lines of an HTTP body read as a stream
+function (`fetchall()`, `.all()`, `.filter(...)`), from a whole Redis key or pattern (`smembers()`,
+`lrange(key, 0, -1)`, `keys("lock:*")`, rq's `get_job_ids()`; also returned by a plain function of the
+project called there, `jobs = list(rq_job_ids())`, followed one call deep: a service function's query
+rows are not, they are as often a configuration table's as the data's), the chunks or lines of an HTTP body read as a stream
 (`resp.aiter_bytes()`, `r.iter_content()`, `r.iter_lines()`: as long as the sender makes it), or a model's children (an SQLAlchemy
 `relationship()` or `backref` collection such as `source.submissions`, or a model property
 that gathers them; not a many-to-many set through an association table, `relationship("Tag",
@@ -77,10 +80,11 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import partial
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.pyast import FUNCTION_TYPES, annotation_expr, dotted, keyword, scope_of, walk_nodes
+from audit_lib.pyast import FUNCTION_TYPES, annotation_expr, dotted, keyword, qualified, scope_of, walk_nodes
 from audit_lib.libs.web import handler_of
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import (
@@ -197,13 +201,37 @@ def _data_sized(module: SourceModule, project: Project, node: ast.AST, groups: l
                       if is_list_annotation(a.annotation)
                       or (dotted(annotation_expr(a.annotation)) or "").rsplit(".", 1)[-1] in models}
     collections = _model_collections(project)
-    return all(any(_from_data(function, expression, set(), body_lists, module.parents, collections)
+    helpers = partial(_helper_returns, project, module)
+    return all(any(_from_data(function, expression, set(), body_lists, module.parents, collections, helpers)
                    for expression in group)
                for group in groups)
 
 
+def _helper_returns(project: Project, module: SourceModule, call: ast.Call
+                    ) -> list[tuple[ast.AST, ast.expr, dict]]:
+    """What a plain function of the project called here returns (``rq_job_ids()`` defined once at the top of
+    this module or of the module it is imported from): each return value, with its function and the parents
+    of its module. Empty for methods, functions defined more than once and anything not the project's."""
+    name = qualified(module, call.func) or ""
+    if not name or isinstance(call.func, ast.Attribute) and name == dotted(call.func):
+        return []  # obj.method(): a method of something the rule does not type
+    owner_name, _, function_name = name.rpartition(".")
+    owner = project.by_dotted_name.get(owner_name) if owner_name else module
+    if owner is None or is_offline_module(owner):
+        return []
+    definitions = [fn for fn in owner.tree.body if isinstance(fn, FUNCTION_TYPES) and fn.name == function_name]
+    if len(definitions) != 1:
+        return []
+    fn = definitions[0]
+    return [(fn, r.value, owner.parents) for r in walk_nodes(fn) if isinstance(r, ast.Return) and r.value is not None]
+
+
 def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int]], body_lists: set[str],
-               parents: dict, collections: frozenset[str] = frozenset()) -> bool:
+               parents: dict, collections: frozenset[str] = frozenset(), helpers=None, in_helper: bool = False) -> bool:
+    """Whether ``expression`` grows with the data (see :func:`_data_sized`). ``helpers`` gives the return
+    values of a project function called in it, followed one call deep (``in_helper``): there only reads of
+    a whole store count (``smembers()``, rq's ``get_job_ids()``); a service function's query rows are as
+    often a configuration table's (a project's active plugins) as the data's."""
     item_reads: set[int] = set()
     for node in walk_nodes(expression):
         if id(node) in item_reads:
@@ -213,8 +241,13 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
             item_reads.add(id(node.value))  # w.artifacts of each w in rows: one item's attribute, not the rows
         if is_request_derived(node) if isinstance(node, ast.expr) else False:
             return True
-        if isinstance(node, ast.Call) and (_reads_rows(node) or _streams_body(node)):
+        if isinstance(node, ast.Call) and (_reads_whole_store(node) or not in_helper and (
+                _reads_rows(node) or _streams_body(node))):
             return True
+        if isinstance(node, ast.Call) and helpers is not None and any(
+                _from_data(fn, value, seen, set(), owner_parents, frozenset(), in_helper=True)
+                for fn, value, owner_parents in helpers(node)):
+            return True  # rq_job_ids(): a project function returning every job id
         if isinstance(node, ast.Name) and node.id in body_lists:
             return True
         if isinstance(node, ast.Attribute) and node.attr in collections and _walked_whole(node, expression, parents) \
@@ -222,7 +255,7 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
             return True  # source.submissions: one row per child in the database
         if isinstance(node, ast.Name) and (node.id, node.lineno) not in seen:
             seen.add((node.id, node.lineno))
-            if any(_from_data(function, source, seen, body_lists, parents, collections)
+            if any(_from_data(function, source, seen, body_lists, parents, collections, helpers, in_helper)
                    for source in _sources_of(function, node, parents)):
                 return True
     return False
@@ -338,6 +371,20 @@ def _streams_body(call: ast.Call) -> bool:
     """``resp.aiter_bytes(1024)``, ``r.iter_content(8192)``, ``resp.content.iter_chunked(n)``: the pieces of a
     body whose length is the sender's."""
     return isinstance(call.func, ast.Attribute) and call.func.attr in BODY_CHUNKS
+
+
+# Redis reads that hand back every member of a key, or every key of a pattern (redis-py), and rq's
+# registries of job ids: as many as the data has.
+WHOLE_STORE_READS = {"smembers", "hgetall", "hkeys", "hvals", "lrange", "zrange", "zrangebyscore", "zrevrange",
+                     "scan_iter", "sscan_iter", "hscan_iter", "zscan_iter", "get_job_ids"}
+
+
+def _reads_whole_store(call: ast.Call) -> bool:
+    """``redis.smembers(key)``, ``redis.keys("lock:*")`` (a pattern: ``dict.keys()`` takes none),
+    ``registry.get_job_ids()``."""
+    if not isinstance(call.func, ast.Attribute):
+        return False
+    return call.func.attr in WHOLE_STORE_READS or call.func.attr == "keys" and len(call.args) == 1
 
 
 def _reads_rows(call: ast.Call) -> bool:
