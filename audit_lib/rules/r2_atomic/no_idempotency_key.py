@@ -35,7 +35,8 @@ also in a helper of the code base that creates only in the branch where the look
 same model found nothing (`scene = Entity.get_by(name=name)` / `if scene is None:
 Entity.create(...)`, a singleton's `Organisation.query.first()`, a dict of the existing links,
 a model's own `get_or_create` classmethod) -- not when the branch that finds the row adds to it
-(`found.duration + duration`: a retry counts twice) or the key is a number counted up
+(`found.duration + duration`, also under a flag the caller sets: a retry counts twice, whatever
+unique key refuses a second insert) or the key is a number counted up
 (`revision = last + 1`),
 inserts that cannot run twice for one target -- a model with a unique key on client data
 (`unique_together`, `UniqueConstraint`, `OneToOneField`, `unique=True` without a generated
@@ -130,12 +131,14 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         insert = _first_insert(module, project, fn)
         if insert is None:
             continue
-        table, line_node, through, confidence = insert
+        table, line_node, through, confidence, counts_again = insert
         methods = "/".join(m for m in handler.methods if m in ("POST", "PUT")) or "POST"
         where = f" {handler.path}" if handler.path else ""
         via = f" (via {through}())" if through else ""
         yield Finding(
-            message=(f"{methods}{where} handler {fn.name}() inserts into {table}{via} without an Idempotency-Key "
+            message=(f"{methods}{where} handler {fn.name}() adds to the {table} row it finds{via}, or inserts it, "
+                     f"without an Idempotency-Key: a client retry adds the same amount again" if counts_again else
+                     f"{methods}{where} handler {fn.name}() inserts into {table}{via} without an Idempotency-Key "
                      f"or an upsert: a client retry creates a duplicate"),
             path=module.path,
             line=fn.lineno,
@@ -653,14 +656,54 @@ def _left_false(fn: ast.AST, name: str, caller: ast.Call | None) -> bool:
 
 
 def _lookup_guards(module: SourceModule, fn: ast.AST, call: ast.AST, model: str, caller: ast.Call | None) -> bool:
+    inside = {id(a) for a in ancestors(module, call)}
+    for node, present, missing, found in _lookup_branches(fn, call, model):
+        if _adds_to(module, fn, present, found, caller):
+            continue  # the found row is added to: a retry counts twice
+        if id(node) in inside and any(id(s) in inside for s in missing):
+            return True
+        if id(node) not in inside and present and isinstance(present[-1], (ast.Raise, ast.Return)) and not missing:
+            return True
+    return False
+
+
+def _counts_again(module: SourceModule, project: Project, fn: ast.AST, insert: db.DbOp) -> bool:
+    """The insert is the missing branch of a get-or-update whose found branch adds to the row
+    (``found.duration + duration`` under ``if add:`` that the caller sets), here or in the helper
+    that inserts: a retry finds the row and counts the same amount again, whatever unique key
+    refuses a second insert."""
+    if insert.through is None:
+        model = _created_model(module, fn, insert.call)
+        return bool(model) and _adds_to_found(module, fn, insert.call, model, None)
+    resolved = db.resolve_function(module, project, insert.call, reexports=True)
+    if resolved is None:
+        return False
+    helper_module, helper = resolved
+    for inner in db.function_ops(helper_module, helper, project) + [
+            op for op in db.expanded_ops(helper_module, project, helper, depth=1) if op.through]:
+        model = _created_model(helper_module, helper, inner.call) if inner.kind == db.INSERT else None
+        if model and _adds_to_found(helper_module, helper, inner.call, model, insert.call):
+            return True
+    return False
+
+
+def _adds_to_found(module: SourceModule, fn: ast.AST, call: ast.AST, model: str, caller: ast.Call | None) -> bool:
+    inside = {id(a) for a in ancestors(module, call)}
+    return any(id(node) in inside and any(id(s) in inside for s in missing) and _adds_to(
+        module, fn, present, found, caller) for node, present, missing, found in _lookup_branches(fn, call, model))
+
+
+def _lookup_branches(fn: ast.AST, call: ast.AST, model: str) -> Iterator[tuple[ast.If, list[ast.stmt], list[ast.stmt], str]]:
+    """The ``if`` statements before ``call`` that test a row looked up of ``model`` (``found =
+    Entity.get_by(...)``): (the ``if``, the branch where it was found, the branch where it was not,
+    its name)."""
     found: set[str] = set()
     for node in walk_function_body(fn):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
                 and node.lineno < call.lineno and _lookup_model(node.value, fn) == model and not _counted_key(fn, node.value):
             found.add(node.targets[0].id)
     if not found:
-        return False
-    inside = {id(a) for a in ancestors(module, call)}
+        return
     for node in walk_function_body(fn):
         if not isinstance(node, ast.If) or node.lineno >= call.lineno:
             continue
@@ -671,15 +714,8 @@ def _lookup_guards(module: SourceModule, fn: ast.AST, call: ast.AST, model: str,
             if isinstance(test.ops[0], ast.Is):
                 present, missing = node.orelse, node.body
             test = test.left
-        if not (isinstance(test, ast.Name) and test.id in found):
-            continue
-        if _adds_to(module, fn, present, test.id, caller):
-            continue  # the found row is added to: a retry counts twice
-        if id(node) in inside and any(id(s) in inside for s in missing):
-            return True
-        if id(node) not in inside and present and isinstance(present[-1], (ast.Raise, ast.Return)) and not missing:
-            return True
-    return False
+        if isinstance(test, ast.Name) and test.id in found:
+            yield node, present, missing, test.id
 
 
 def _fills_missing_row(module: SourceModule, fn: ast.AST, call: ast.AST | None) -> bool:
@@ -770,13 +806,20 @@ def _installation_step(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool
     return False
 
 
-def _first_insert(module: SourceModule, project: Project, fn: ast.AST) -> tuple[str, ast.AST, str | None, Confidence] | None:
+def _first_insert(module: SourceModule, project: Project, fn: ast.AST
+                  ) -> tuple[str, ast.AST, str | None, Confidence, bool] | None:
+    """(table, node, helper, confidence, whether the write is a get-or-update that adds to the row it
+    finds) of the first insert a retry repeats."""
     ops = db.with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
-    inserts, guarded = [], False
+    inserts, guarded, counting = [], False, set()
     for op in ops:
         if op.kind != db.INSERT or op.upsert or any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables):
             continue
-        if _deduplicated(module, fn, op, ops) or _replaced(module, project, op, ops) or _created_once(module, project, fn, op) or (
+        if _counts_again(module, project, fn, op):
+            if not guarded:
+                inserts.append(op)
+                counting.add(id(op))
+        elif _deduplicated(module, fn, op, ops) or _replaced(module, project, op, ops) or _created_once(module, project, fn, op) or (
                 op.tables and all(_natural_unique(project, t) for t in op.tables)
                 and not _generated_key(module, project, fn, op)) or (
                 op.sql is not None and op.tables and all(_migration_keyed(project, t) for t in op.tables)):
@@ -787,7 +830,7 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST) -> tuple[
         op = inserts[0]
         table = sorted(op.tables)[0] if op.tables else "a table"
         confidence = Confidence.medium if op.through or op.api != "sql" else Confidence.high
-        return table, op.call, op.through, confidence
+        return table, op.call, op.through, confidence, id(op) in counting
     creating = _creating_serializers(fn)
     forms = _creating_model_forms(project, fn)
     for node in walk_function_body(fn):
@@ -796,10 +839,10 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST) -> tuple[
             model = _meta_models(project).get(creating.get(owner, ""), "")
             if owner in creating and not node.args and not (model and (
                     _natural_unique(project, model) or _client_keyed(project, model))):
-                return f"the model of {creating[owner]}", node, None, Confidence.medium
+                return f"the model of {creating[owner]}", node, None, Confidence.medium, False
             if owner in forms and not any(k.arg == "commit" for k in node.keywords) and not _natural_unique(
                     project, forms[owner]) and not _created_once(module, project, fn, db.DbOp(call=node, kind=db.INSERT)):
-                return forms[owner], node, None, Confidence.medium
+                return forms[owner], node, None, Confidence.medium, False
     return None
 
 
