@@ -19,10 +19,13 @@ check, an OAuth provider's default endpoint), calls whose URL comes from a param
 from response data (a link, a webhook, a user's callback), from a setting named after a
 vendor (`settings.paypal_api_endpoint`) or from a setting whose shipped default is a public
 address (`reviews_url: str = Field(default="https://reviews.vendor.example/api")`, like
-`os.getenv("X") or "https://..."`: the vendor's hosted service that every installation
-calls): only calls that visibly address a service of ours
-(a configured or constant address, an internal host name, a path on such a `base_url`)
-are judged. Background jobs, test code, scripts and calls to
+`os.getenv("X") or "https://..."`, or a configuration key a project module binds to a public
+address outright: the vendor's hosted service that every installation calls), and calls to an
+identity provider (an OAuth token exchange, `fetch_token`/`refresh_token`, or an address named for
+a token, user-info, introspection, OIDC/SAML/SSO endpoint: the provider is no service of ours): only
+calls that visibly address a service of ours (a configured or constant address, also read from the
+application's configuration, `current_app.config["CATALOG_SERVICE_URL"]`, `settings.get(...)`; an
+internal host name; a path on such a `base_url`) are judged. Background jobs, test code, scripts and calls to
 localhost are not reported.
 
 ## Why is this bad?
@@ -92,6 +95,11 @@ THIRD_PARTY_HOSTS = re.compile(
     r"opsgenie\.com|zoom\.us|telegram\.org|facebook\.com|twitter\.com|paypal\.com|openai\.com|sentry\.io)([:/]|$)")
 VENDOR_NAME = re.compile(r"paypal|stripe|github|gitlab|google|slack|twilio|sendgrid|mailgun|aws|azure|facebook|"
                          r"twitter|discord|telegram|openai|sentry|oauth|webhook|callback")
+# an identity provider's endpoints (token exchange, user info, introspection): the provider's, however configured
+IDENTITY_ENDPOINT = re.compile(r"oauth|token|userinfo|user_info|introspect|authori[sz]|jwks|openid|oidc|saml|"
+                               r"(^|[^a-z])sso", re.IGNORECASE)
+OAUTH_OPERATIONS = {"fetch_token", "refresh_token", "fetch_access_token", "fetch_request_token", "revoke_token"}
+CONFIG_MAPPINGS = ("config", "settings", "conf")  # app.config["X"], current_app.config.get("X"), settings["X"]
 URL_HOST = re.compile(r"^https?://(?:[^/@]*@)?([^/:?#]+)")
 INTERNAL_SUFFIXES = (".internal", ".local", ".localdomain", ".svc", ".lan", ".corp", ".intranet", ".consul", ".home.arpa")
 GENERIC_NAMES = {"get", "post", "put", "patch", "delete", "head", "options", "request", "send", "json", "run", "execute",
@@ -106,7 +114,7 @@ def check(project: Project) -> Iterator[Finding]:
         return
     handlers = {id(h.function) for _, h in routes}
     called = _names_called_by_handlers(routes)
-    public_settings = _settings_with_public_defaults(project)
+    public_settings = _settings_with_public_defaults(project) | _settings_with_public_values(project)
     for module in project.modules:
         if is_test_file(module) or is_offline_file(module, project):
             continue
@@ -147,8 +155,8 @@ def _addresses_our_service(module: SourceModule, call: OutboundCall, public_sett
     whose ``base_url`` is one. A URL from a parameter or from response data (a link, a webhook, a
     user's callback) is not judged, nor an address named after a public vendor, nor a setting whose
     default is a public address."""
-    if _third_party(module, call):
-        return False
+    if _third_party(module, call) or call.operation in OAUTH_OPERATIONS:
+        return False  # a token exchange goes to the identity provider
     target = call.node.args[0] if call.node.args else keyword(call.node, "url")
     leading = target.values[0] if isinstance(target, ast.JoinedStr) and target.values else target
     text = string_value(leading) if leading is not None else None
@@ -173,9 +181,37 @@ def _leading_part(node: ast.expr) -> ast.expr:
 
 
 def _setting_name(node: ast.expr) -> str | None:
-    """``reviews_url`` in ``settings.reviews_url + "/tags"``."""
+    """``reviews_url`` in ``settings.reviews_url + "/tags"``, ``STOCK_URL`` in ``app.config["STOCK_URL"]``."""
     node = _leading_part(node)
-    return node.attr if isinstance(node, ast.Attribute) else None
+    return node.attr if isinstance(node, ast.Attribute) else _config_key(node)
+
+
+def _config_key(node: ast.expr) -> str | None:
+    """The key a configuration mapping is read with: ``current_app.config["STOCK_URL"]``,
+    ``app.config.get("STOCK_URL")``, ``settings["STOCK_URL"]``."""
+    if isinstance(node, ast.Subscript):
+        mapping, key = node.value, node.slice
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
+        mapping, key = node.func.value, node.args[0]
+    else:
+        return None
+    owner = (dotted(mapping) or "").rsplit(".", 1)[-1].lower()
+    return string_value(key) if owner in CONFIG_MAPPINGS else None
+
+
+def _settings_with_public_values(project: Project) -> set[str]:
+    """Names a module of the project binds to a public address outright (``LASTFM_API_URL =
+    "https://ws.audioscrobbler.com/2.0/"`` in a Flask config module): read through ``app.config[...]``,
+    that is a vendor's service like a setting with a public default."""
+    names: set[str] = set()
+    for module in project.modules:
+        if is_test_file(module) or "://" not in module.text:
+            continue
+        for statement in module.tree.body:
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                    and isinstance(statement.targets[0], ast.Name) and _public_host(string_value(statement.value)):
+                names.add(statement.targets[0].id)
+    return names
 
 
 def _settings_with_public_defaults(project: Project) -> set[str]:
@@ -220,10 +256,13 @@ def _configured_address(module: SourceModule, at: ast.AST, node: ast.expr, depth
         local = _local_value(module, at, node.id)
         if local is not None:
             return depth < 2 and _configured_address(module, at, local, depth + 1)
-        return node.id in module.imports or _assigned_at_module_level(module, node.id)
+        return (node.id in module.imports or _assigned_at_module_level(module, node.id)) \
+            and not IDENTITY_ENDPOINT.search(node.id)
     if isinstance(node, ast.Attribute):
-        return not VENDOR_NAME.search((dotted(node) or node.attr).lower())
-    return False
+        name = dotted(node) or node.attr
+        return not VENDOR_NAME.search(name.lower()) and not IDENTITY_ENDPOINT.search(node.attr)
+    key = _config_key(node)
+    return key is not None and not VENDOR_NAME.search(key.lower()) and not IDENTITY_ENDPOINT.search(key)
 
 
 def _assigned_at_module_level(module: SourceModule, name: str) -> bool:
