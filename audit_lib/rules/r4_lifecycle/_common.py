@@ -70,6 +70,8 @@ SERVICE_CLIENTS = {
     "cassandra.cluster.Cluster": "Cassandra cluster",
     "openai.OpenAI": "OpenAI client", "openai.AsyncOpenAI": "OpenAI client",
     "PIL.Image.open": "image file",
+    "pikepdf.open": "PDF file", "pikepdf.Pdf.open": "PDF file",
+    "fitz.open": "PDF document", "pymupdf.open": "PDF document",
 }
 IMAGE_OPENERS = {"PIL.Image.open"}
 # Image methods that read the pixels (they run ``load()``): Pillow then closes the file it opened from a path
@@ -81,12 +83,19 @@ PATH_MAKERS = {"Path", "PurePath", "join", "abspath", "realpath", "str", "fspath
 PATH_TYPES = {"Path", "PurePath", "str", "PathLike", "StrPath"}
 SERVICE_CLIENT_CLOSERS = {"unbind", "unbind_s", "unbind_ext", "unbind_ext_s", "shutdown"}
 
+# Calls returning an OS-level file descriptor (an int, never closed by the garbage collector) in a tuple, with
+# the descriptor's position: ``fd, path = tempfile.mkstemp()``. Closed by ``os.close(fd)`` or by the file object
+# ``os.fdopen(fd)`` wraps it in.
+DESCRIPTOR_FACTORIES = {"tempfile.mkstemp": 0}
+# Calls that wrap a descriptor in a file object, which closes it: ``os.fdopen(fd, "w")``, ``open(fd)``.
+DESCRIPTOR_WRAPPERS = {"os.fdopen", "open", "io.open", "builtins.open"}
+
 # Archives opened for writing: close() writes the central directory; without it the archive is unreadable.
 WRITTEN_ARCHIVES = {"zipfile.ZipFile"}
 
 RESOURCE_TAILS = {name.rsplit(".", 1)[-1] for name in (
     *DB_CONNECT, *LOCAL_DB_CONNECT, *DB_POOLS, *ENGINES, *REDIS_CLIENTS, *HTTP_CLIENTS, *FILE_OPENERS, *SOCKETS,
-    *PROCESSES, *WRITTEN_ARCHIVES, *SERVICE_CLIENTS)}
+    *PROCESSES, *WRITTEN_ARCHIVES, *SERVICE_CLIENTS, *DESCRIPTOR_FACTORIES)}
 REEXPORT_DEPTH = 3  # package __init__ files re-exporting a function, followed this many times
 CONTEXT_MANAGER_DECORATORS = {"contextlib.contextmanager", "contextlib.asynccontextmanager"}
 FACTORY_DEPTH = 3  # project functions returning a resource made by another such function, followed this deep
@@ -139,6 +148,8 @@ def resource_kind(module: SourceModule, call: ast.Call) -> str | None:
         return "socket"
     if name in PROCESSES:
         return "process"
+    if name in DESCRIPTOR_FACTORIES:
+        return "file descriptor"
     if name in IMAGE_OPENERS and not _names_a_path(module, call):
         return None  # Pillow leaves a file object it is given to its owner
     return SERVICE_CLIENTS.get(name)

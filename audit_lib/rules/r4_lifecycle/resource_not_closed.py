@@ -4,7 +4,10 @@
 Inside a function, reports a resource acquired outside `with`/`async with` that is
 neither closed in a `finally` block nor handed to an owner. Resources are files
 (`open`, `io.open`, `gzip.open`, `Path(p).open()`, `tempfile.NamedTemporaryFile`,
-`TemporaryFile`, `SpooledTemporaryFile`, ...), database connections (`psycopg.connect`,
+`TemporaryFile`, `SpooledTemporaryFile`, ...), the descriptor of `fd, path = tempfile.mkstemp()` (an int the
+garbage collector never closes: dropped as `_` or `mkstemp()[1]`, or never closed by `os.close(fd)` or by the
+file object `os.fdopen(fd)` wraps it in), PDF documents opened from a file (`pikepdf.open`, PyMuPDF's
+`fitz.open`), database connections (`psycopg.connect`,
 `psycopg2.connect`, `asyncpg.connect`, `sqlite3.connect`, `pymysql.connect`,
 `dataset.connect`, `pyodbc.connect`, `pymssql.connect`, `oracledb.connect`, pyhive's
 `hive.connect`, ...),
@@ -78,9 +81,12 @@ Decisions:
   confidence when a call, `await` or `raise` between the acquisition and the close can
   skip it; silent when nothing in between can raise, or when an `except` handler closes
   it too.
-- `with psycopg2.connect(...) as conn` and `with sqlite3.connect(...) as conn` are
-  reported: for these two drivers the `with` block only commits or rolls back, it
-  does not close the connection.
+- `with psycopg2.connect(...) as conn` and `with sqlite3.connect(...) as conn` only commit or
+  roll back; they do not close the connection. Both drivers close it when the object is freed,
+  so a local of an ordinary function is closed when the function returns (CPython's reference
+  counting): not reported; the connection opened per call is R4.connect-per-request's concern.
+  In a generator the frame, and the connection, stay alive while it is suspended: reported
+  (medium).
 - `conn.close()` of an asyncio resource (asyncpg, aiohttp, httpx.AsyncClient, psycopg
   async, aiosqlite, aiomysql, aiopg) without `await` closes nothing and is reported
   with high confidence.
@@ -174,6 +180,8 @@ from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
     CLOSE_METHODS,
     COMMANDS_PATH,
+    DESCRIPTOR_FACTORIES,
+    DESCRIPTOR_WRAPPERS,
     ENGINES,
     IMAGE_LOADERS,
     IMAGE_OPENERS,
@@ -440,11 +448,15 @@ def _judge(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, 
         site, parent = parent, module.parents.get(parent)
 
     if isinstance(parent, ast.withitem):
-        if factory in TRANSACTION_ONLY_WITH:
+        if factory in TRANSACTION_ONLY_WITH and any(isinstance(n, (ast.Yield, ast.YieldFrom))
+                                                    for n in walk_function_body(fn)):
             return _finding(module, call, kind, factory, Confidence.medium,
-                            f"`with {factory}()` only ends the transaction: the {kind} stays open",
+                            f"`with {factory}()` only ends the transaction: the {kind} stays open while the "
+                            "generator is suspended, until it is garbage-collected",
                             f"wrap it as `with contextlib.closing({factory}(...)) as conn, conn:`")
-        return None
+        return None  # an ordinary function's local: the driver closes the connection when it is freed, on return
+    if factory in DESCRIPTOR_FACTORIES:
+        return _judge_descriptor(module, project, fn, call, parent, factory)
     if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and parent.value is site:
         targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
         if len(targets) != 1 or not isinstance(targets[0], ast.Name):
@@ -475,6 +487,31 @@ def _judge(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, 
     if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is site:
         return _inline(module, call, kind, factory, "a for loop")
     return None
+
+
+def _judge_descriptor(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, parent: ast.AST | None,
+                      factory: str) -> Finding | None:
+    """``fd, path = tempfile.mkstemp()``: the descriptor is an int, nothing closes it but ``os.close(fd)`` or the
+    file object it is wrapped in (``os.fdopen(fd)``). Dropped (``_, path = ...``, ``mkstemp()[1]``) it leaks one
+    descriptor per call until the process reaches its limit."""
+    position = DESCRIPTOR_FACTORIES[factory]
+    target = None
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Tuple) \
+            and len(parent.targets[0].elts) > position:
+        target = parent.targets[0].elts[position]
+    elif not (isinstance(parent, ast.Subscript) and parent.value is call):
+        return None  # returned, stored or handed on whole: its owner closes the descriptor
+    if isinstance(target, ast.Name) and target.id != "_":
+        if any(isinstance(n, ast.Name) and n.id == target.id and isinstance(n.ctx, ast.Load)
+               for n in walk_function_body(fn)):
+            return _judge_name(module, project, fn, call, "file descriptor", factory, target.id)
+    elif target is not None and not isinstance(target, ast.Name):
+        return None  # unpacked onto an attribute or into a container: kept
+    fate = f"bound to `{target.id}`, never used" if isinstance(target, ast.Name) and target.id != "_" else "dropped"
+    return _finding(module, call, "file descriptor", factory, Confidence.high,
+                    f"file descriptor from {factory}() is {fate} and never closed: only `os.close()` frees it, "
+                    "one descriptor leaks per call",
+                    f"`fd, path = {factory}()` then `os.close(fd)` (or `with os.fdopen(fd, \"wb\") as handle:`)")
 
 
 def _detached(module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:
@@ -591,7 +628,7 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
                         f"child process from {factory}() is never waited for: it stays a zombie, its pipes open",
                         _fix(kind, factory, name))
     confidence = Confidence.high
-    if kind in ("file", "image file"):
+    if kind in ("file", "image file", "PDF file", "PDF document"):
         confidence = Confidence.medium  # CPython's reference counting closes it when the function returns
     elif kind == "cursor":
         confidence = Confidence.low
@@ -651,8 +688,10 @@ def _is_name_in(node: ast.AST, names: set[str]) -> bool:
 
 
 def _wraps(module: SourceModule, value: ast.AST, names: set[str]) -> bool:
-    """``File(handle)``, ``Wrapper(conn=conn)``: a class built around the resource, closed with it."""
-    return isinstance(value, ast.Call) and _callee_verdict(module, value) == "constructor" and \
+    """``File(handle)``, ``Wrapper(conn=conn)``: a class built around the resource, closed with it; a file
+    object over a descriptor (``os.fdopen(fd)``)."""
+    return isinstance(value, ast.Call) and (
+        _callee_verdict(module, value) == "constructor" or call_name(module, value) in DESCRIPTOR_WRAPPERS) and \
         any(_is_name_in(a, names) for a in [*value.args, *(k.value for k in value.keywords)])
 
 
@@ -697,7 +736,7 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
             verdict = _callee_verdict(module, parent)
             if verdict in ("owner", "sink") or _result_handed_over(module, parent):
                 usage.owned = True
-            elif verdict == "constructor":
+            elif verdict == "constructor" or call_name(module, parent) in DESCRIPTOR_WRAPPERS:
                 child, parent = parent, module.parents.get(parent)
                 continue
             return
