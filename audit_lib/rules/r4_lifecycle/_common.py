@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 
 from audit_lib.pyast import (
     FUNCTION_TYPES,
@@ -19,7 +20,7 @@ from audit_lib.pyast import (
     qualified,
     walk_function_body,
 )
-from audit_lib.source import Project, SourceModule
+from audit_lib.source import Project, SourceModule, is_test_path
 
 # Calls that open a connection to a database server (network, authentication, backend process). Not the
 # HTTP-based DB-API clients (pyhive.presto, trino): their "connection" holds no socket of its own.
@@ -336,6 +337,30 @@ def _resolve_dotted(project: Project, dotted_name: str, depth: int):
     return None
 
 
+def project_index(project: Project, key: str, add: Callable[[SourceModule, dict], None]) -> dict:
+    """A project-wide index, built once per project: ``add(module, index)`` files each project (not test)
+    file's entries."""
+    index = project.facts.get(key)
+    if index is None:
+        index = project.facts[key] = {}
+        for module in project.modules:
+            if not is_test_path(module.path):
+                add(module, index)
+    return index
+
+
+def methods_by_name(project: Project) -> dict[str, list[tuple[SourceModule, ast.ClassDef, ast.AST]]]:
+    """Method name -> (module, class, method) of every project class that defines it (tests left out)."""
+    return project_index(project, "R4.methods-by-name", _add_methods)
+
+
+def _add_methods(module: SourceModule, methods: dict) -> None:
+    for cls in module.nodes_of(ast.ClassDef):
+        for node in cls.body:
+            if isinstance(node, FUNCTION_TYPES):
+                methods.setdefault(node.name, []).append((module, cls, node))
+
+
 def top_level_function(module: SourceModule, name: str):
     """The module's top-level ``def name``: the last one, which is what runs (``@overload`` stubs come first)."""
     return next((n for n in reversed(module.tree.body) if isinstance(n, FUNCTION_TYPES) and n.name == name), None)
@@ -372,7 +397,6 @@ def command_line_only(project: Project) -> frozenset[str]:
     if key in project.facts:
         return project.facts[key]
     from audit_lib.libs.web import route_handlers  # noqa: PLC0415 (web imports this package's helpers)
-    from audit_lib.source import is_test_path  # noqa: PLC0415
 
     modules = [m for m in project.modules if not is_test_path(m.path)]
     entries = {m.path for m in modules

@@ -103,6 +103,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     context_generator,
     dependency_functions,
     library_call_name,
+    methods_by_name,
     over_given_pool,
     project_resource,
     resolve_function,
@@ -309,25 +310,10 @@ def _resolve_calls(project: Project, module: SourceModule, call: ast.Call) -> li
         return [(module, method)] if method is not None else []
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id not in module.imports \
             and "_" in func.attr.strip("_") and resolve_function(project, module, func) is None:
-        defined = _methods_by_name(project).get(func.attr, [])
-        return defined if len(defined) == 1 else []
+        defined = methods_by_name(project).get(func.attr, [])
+        return [(owner, method) for owner, _, method in defined] if len(defined) == 1 else []
     resolved = resolve_function(project, module, func)
     return [resolved] if resolved is not None else []
-
-
-def _methods_by_name(project: Project) -> dict[str, list[tuple[SourceModule, ast.AST]]]:
-    """Method name -> the (module, method) of every project class that defines it (tests left out)."""
-    methods = project.facts.get("R4.methods-by-name")
-    if methods is None:
-        methods = project.facts["R4.methods-by-name"] = {}
-        for module in project.modules:
-            if is_test_path(module.path):
-                continue
-            for cls in module.nodes_of(ast.ClassDef):
-                for node in cls.body:
-                    if isinstance(node, FUNCTION_TYPES):
-                        methods.setdefault(node.name, []).append((module, node))
-    return methods
 
 
 def _lazy_guard(module: SourceModule, call: ast.Call, stop: ast.AST) -> bool:

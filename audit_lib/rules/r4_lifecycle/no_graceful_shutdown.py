@@ -34,13 +34,17 @@ Two kinds of entry point are judged differently:
   these), or the run-forever idiom `await asyncio.Future()` / `await
   asyncio.Event().wait()`; wherever `asyncio.run` is called from (a click command, a
   `main()` function). A Django management command
-  (`class Command(BaseCommand)`) whose `handle()`, or a method or function of its file
-  that `handle()` calls, runs a service loop is such an entry point too: `manage.py`
-  installs no SIGTERM handler. So is a click/typer command (`@group.command("process")`)
-  whose body, or a top-level function of its file that it calls, runs an endless
-  `while True` loop (one that never breaks or returns by itself and does not read the
-  keyboard): a worker started from the command line; a SIGTERM handler installed by
-  another command of the same file does not cover it. So is a method of a project class
+  (`class Command(BaseCommand)`) whose `handle()`, or a method of the command or a project
+  function (of its file or imported) that `handle()` calls, runs a service loop is such an
+  entry point too: `manage.py` installs no SIGTERM handler. So is a click/typer command
+  (`@group.command("process")`) whose body, or a top-level function of its file that it
+  calls, runs an endless `while True` loop (one that never breaks or returns by itself and
+  does not read the keyboard): a worker started from the command line; a SIGTERM handler
+  installed by another command of the same file does not cover it. Both also count when
+  they call a plugin's method on an object of no known class (`plugin.instance.consume()`),
+  where a project base class declares that method abstract (`raise NotImplementedError`)
+  and every class implementing it polls in an endless loop (an SQS, Kafka or Redis
+  consumer). So is a method of a project class
   (or of its project base classes) that runs a service loop, called on an object the
   `__main__` block (or module-level code, also inside `with`) makes: `bt = BackgroundTasks();
   with app.app_context(): bt.start()`; one finding per such loop, however many runner files
@@ -117,6 +121,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     RESOURCE_TAILS,
     is_one_shot_path,
     library_call_name,
+    methods_by_name,
     resolve_function,
     top_level_function,
 )
@@ -309,12 +314,14 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
     for cls in module.nodes_of(ast.ClassDef):
         if any(qualified(module, b) in COMMAND_BASES for b in cls.bases):
             handle = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "handle"), None)
-            looping = _command_loop(module, cls, handle) if handle is not None else None
+            looping = _command_loop(project, module, cls, handle) if handle is not None else None
             if looping is not None:
-                yield handle, f"Django management command {cls.name}, whose {looping}() runs a service loop,"
-    for fn in _cli_workers(module):
+                yield handle, f"Django management command {cls.name}, whose {looping} runs a service loop,"
+    for fn, plugin_loop in _cli_workers(project, module):
         _CLI_WORKERS.add(fn)
-        yield fn, f"command-line worker {fn.name}(), whose endless loop runs until the process is stopped,"
+        runs = f"plugin method {plugin_loop} runs an endless loop" if plugin_loop else \
+            "endless loop runs until the process is stopped"
+        yield fn, f"command-line worker {fn.name}(), whose {runs},"
     yield from _main_object_loops(project, module)
     one_shot = is_one_shot_path(module.path)
     for stmt in _main_statements(module):
@@ -332,10 +339,12 @@ _STARTED_LOOPS: set[int] = set()  # methods whose service loop a __main__ block 
 CLI_LIBRARIES = ("click", "typer")
 
 
-def _cli_workers(module: SourceModule) -> Iterator[ast.AST]:
+def _cli_workers(project: Project, module: SourceModule) -> Iterator[tuple[ast.AST, str | None]]:
     """A click/typer command (``@group.command("process")``) whose body, or a top-level function of its file
     that it calls, runs an endless loop (``while True`` that never breaks out by itself and does not read the
-    keyboard): a worker started from the command line. Nothing catches SIGTERM for it."""
+    keyboard): a worker started from the command line. Nothing catches SIGTERM for it. Also one that calls a
+    plugin's method (``plugin.instance.consume(...)``, see ``_plugin_loop``) that runs such a loop: yielded with
+    that method's name."""
     if not any(module.imports_module(lib) for lib in CLI_LIBRARIES):
         return
     for fn in module.nodes_of(ast.FunctionDef):
@@ -346,7 +355,41 @@ def _cli_workers(module: SourceModule) -> Iterator[ast.AST]:
                           and isinstance(node.func, ast.Name)
                           and (callee := top_level_function(module, node.func.id)) is not None and callee is not fn]
         if any(_endless_loop(module, callee) for callee in callees):
-            yield fn
+            yield fn, None
+            continue
+        plugin_loop = next((found for node in walk_function_body(fn) if isinstance(node, ast.Call)
+                            and (found := _plugin_loop(project, module, node)) is not None), None)
+        if plugin_loop is not None:
+            yield fn, plugin_loop
+
+
+def _plugin_loop(project: Project, module: SourceModule, call: ast.Call) -> str | None:
+    """``plugin.instance.consume(db_session=session)``: a method called on an object of no known class (not
+    ``self``, not an imported name), where the project declares it abstract in a base class (a plugin
+    interface: ``raise NotImplementedError``) and every other class defining it runs an endless loop in it
+    (an SQS/Kafka/Redis consumer polling forever). ``Class.method() (path:line)`` of the first such loop."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or isinstance(func.value, ast.Name) and (
+            func.value.id in ("self", "cls") or func.value.id in module.imports):
+        return None
+    definitions = methods_by_name(project).get(func.attr, ())
+    loops = [(owner, cls, method) for owner, cls, method in definitions if _endless_loop(owner, method)]
+    abstract = [method for _, _, method in definitions if _abstract(method)]
+    if not loops or not abstract or len(loops) + len(abstract) != len(definitions):
+        return None
+    owner, cls, method = loops[0]
+    return f"{cls.name}.{method.name}() ({owner.path}:{method.lineno})"
+
+
+def _abstract(fn: ast.AST) -> bool:
+    """A body of only a docstring, ``pass``, ``...`` or ``raise NotImplementedError``."""
+    for stmt in fn.body:
+        if isinstance(stmt, ast.Pass) or isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue
+        if isinstance(stmt, ast.Raise) and "NotImplementedError" in ast.unparse(stmt.exc or stmt):
+            continue
+        return False
+    return True
 
 
 def _endless_loop(module: SourceModule, fn: ast.AST) -> bool:
@@ -526,23 +569,25 @@ def _is_discord_client_class(project: Project, module: SourceModule, node: ast.e
     return cls is not None and any(_is_discord_client_class(project, owner, b, depth - 1) for b in cls.bases)
 
 
-def _command_loop(module: SourceModule, cls: ast.ClassDef, handle: ast.AST) -> str | None:
-    """The name of ``handle`` or of a method or top-level function it calls that runs a service loop."""
+def _command_loop(project: Project, module: SourceModule, cls: ast.ClassDef, handle: ast.AST) -> str | None:
+    """The name of ``handle`` or of what it calls that runs a service loop: a method of the command, a project
+    function (``run_consumer()``, imported or of its file), or a plugin's method (``_plugin_loop``)."""
     if _has_service_loop(module, handle):
-        return handle.name
+        return f"{handle.name}()"
     methods = {n.name: n for n in cls.body if isinstance(n, FUNCTION_TYPES)}
     for node in walk_function_body(handle):
         if not isinstance(node, ast.Call):
             continue
         func = node.func
+        owner, callee = module, None
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
             callee = methods.get(func.attr)
-        elif isinstance(func, ast.Name):
-            callee = top_level_function(module, func.id)
-        else:
-            callee = None
-        if callee is not None and callee is not handle and _has_service_loop(module, callee):
-            return callee.name
+        elif isinstance(func, (ast.Name, ast.Attribute)):
+            owner, callee = resolve_function(project, module, func) or (module, None)
+        if callee is not None and callee is not handle and _has_service_loop(owner, callee):
+            return f"{callee.name}()"
+        if callee is None and (plugin_loop := _plugin_loop(project, module, node)) is not None:
+            return f"plugin method {plugin_loop}"
     return None
 
 
