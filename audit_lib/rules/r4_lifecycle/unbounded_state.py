@@ -62,7 +62,11 @@ audited. A key written in the code (`classes["dynamic"] = ...`, `seen.add("ready
 most. A dict filled under a parameter named as one choice of a fixed set
 (`tasks_by_name[name] = task`, `seen.add(name)`, same names as for caches) is bounded by
 that set, and so is one keyed by a local made only from such parameters (`fullname =
-prefix(name); queues[fullname] = ...`). Also bounded: additions under a load-once guard
+prefix(name); queues[fullname] = ...`). So is a dict of a module-level function keyed by its
+parameters (alone, or a tuple of them: `key = (db_index, raw); _clients[key] = ...`) when
+every call of that function in the project passes, for each of them, a literal, a setting
+(`config.KV_DB_INDEX`, `settings.X`, `app.config["X"]`) or a named constant or enum member
+(`JOBS_DB`, `Store.JOBS`), or leaves its default: a handful of keys the code names. Also bounded: additions under a load-once guard
 that the block itself fills (`if not _types: ... _types[oid] = n; _names.add(n)`), and
 copies of the configuration: `cache[key] = config.get(key)` (keyed by option names) or
 `aliases.update(mappings)` with `mappings = config.get(...)`. Assigning to a list
@@ -121,7 +125,7 @@ from audit_lib.pyast import (
 )
 from audit_lib.libs.db import is_alembic_revision
 from audit_lib.registry import rule
-from audit_lib.rules.r4_lifecycle._common import is_short_lived_path
+from audit_lib.rules.r4_lifecycle._common import is_short_lived_path, project_index, resolve_function
 from audit_lib.source import Project, SourceModule, is_test_path
 
 CONTAINER_FACTORIES = {
@@ -204,6 +208,7 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
         growing = [(node, fn) for node, fn in container.adds if fn not in import_time
                    and not (container.scope == "instance" and fn in _setup_methods(container.owner))  # once
                    and not _keyed_by_class(node) and not _keyed_by_choice(node, fn) and not _literal_key(node)
+                   and not _keyed_by_fixed_arguments(project, module_of.get(node, module), node, fn)
                    and not _filled_once(module_of.get(node, module), node, fn)
                    and not _from_configuration(node, fn)
                    and not (container.kind in ("dict", "OrderedDict") and _replaces_present_key(node, fn))]
@@ -662,6 +667,73 @@ def _keyed_by_choice(node: ast.AST, fn: ast.AST) -> bool:
     return bool(CHOICE_PARAMETER.search(key.id) or CLASS_PARAMETER.search(key.id))
 
 
+def _keyed_by_fixed_arguments(project: Project, module: SourceModule, node: ast.AST, fn: ast.AST) -> bool:
+    """``_clients[(db_index, decode)] = Redis(db=db_index, ...)`` where every caller in the project passes a
+    constant, a setting (``config.KV_DB_INDEX``, ``settings.X``) or an enum member (``Store.JOBS``) for each
+    parameter the key is made of, or leaves it to its default: the keys are the handful the code names."""
+    key = _added_key(node)
+    params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
+    if key is None or not isinstance(fn, FUNCTION_TYPES) or fn.args.vararg or fn.args.kwarg:
+        return False
+    if isinstance(key, ast.Name) and key.id not in params:
+        values = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Assign)
+                  and any(isinstance(t, ast.Name) and t.id == key.id for t in n.targets)]
+        if len(values) != 1:
+            return False
+        key = values[0]
+    parts = key.elts if isinstance(key, ast.Tuple) else [key]
+    if not parts or not all(isinstance(p, ast.Constant) or isinstance(p, ast.Name) and p.id in params for p in parts):
+        return False
+    callers = _callers(project, module, fn)
+    return bool(callers) and all(
+        _fixed_value(_argument(call, fn, p.id)) for call in callers for p in parts if isinstance(p, ast.Name))
+
+
+def _callers(project: Project, module: SourceModule, fn: ast.AST) -> list[ast.Call]:
+    """The calls of the module-level function ``fn`` in the project's own (not test) files."""
+    if module.parents.get(fn) is not module.tree:
+        return []
+    calls = project_index(project, "R4.calls-by-name", _add_calls).get(fn.name, ())
+    return [call for other, call in calls if (resolve_function(project, other, call.func) or (None, None))[1] is fn]
+
+
+def _add_calls(module: SourceModule, calls: dict) -> None:
+    for call in module.nodes_of(ast.Call):
+        name = dotted(call.func)
+        if name is not None:
+            calls.setdefault(name.rsplit(".", 1)[-1], []).append((module, call))
+
+
+def _argument(call: ast.Call, fn: ast.AST, param: str) -> ast.expr | None:
+    """What ``call`` passes for ``param`` of ``fn`` (None when it leaves the default); a ``*args``/``**kw``
+    spread is returned as is (not a fixed value)."""
+    positional = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+    index = positional.index(param) if param in positional else None
+    if index is not None and index < len(call.args):
+        return call.args[index]
+    if any(isinstance(a, ast.Starred) for a in call.args):
+        return next(a for a in call.args if isinstance(a, ast.Starred))
+    for kw in call.keywords:
+        if kw.arg == param or kw.arg is None:
+            return kw.value
+    return None
+
+
+def _fixed_value(value: ast.expr | None) -> bool:
+    """A default, a literal, a setting (``config.X``, ``settings.X``, ``app.config["X"]``) or a named constant
+    or enum member (``JOBS_DB``, ``Store.JOBS``)."""
+    if value is None or isinstance(value, ast.Constant):
+        return True
+    if isinstance(value, ast.Subscript):
+        return isinstance(value.slice, ast.Constant) and bool(CONFIG_OWNER.search(
+            (dotted(value.value) or "").rsplit(".", 1)[-1]))
+    name = dotted(value)
+    if name is None:
+        return False
+    owner, _, last = name.rpartition(".")
+    return last.isupper() or bool(owner) and bool(CONFIG_OWNER.search(owner.rsplit(".", 1)[-1]))
+
+
 # --- caches without a size limit --------------------------------------------------------
 
 
@@ -893,24 +965,21 @@ def _reaching_puts(module: SourceModule, project: Project, call: ast.Call) -> li
 def _queue_puts(project: Project) -> dict[str, list[tuple[SourceModule, ast.ClassDef | None, bool, ast.Attribute]]]:
     """Name the receiver of a ``.put``/``.put_nowait`` (called or passed as a callback) ends with ->
     (module, class, whether through ``self``, the ``.put`` attribute)."""
-    puts = project.facts.get("R4.queue-puts")
-    if puts is None:
-        puts = project.facts["R4.queue-puts"] = {}
-        for module in project.modules:
-            if is_test_path(module.path):
-                continue
-            for node in module.nodes_of(ast.Attribute):  # called, or handed on: call_soon_threadsafe(q.put_nowait, x)
-                if node.attr not in QUEUE_PUTS:
-                    continue
-                receiver = node.value
-                while isinstance(receiver, ast.Subscript):
-                    receiver = receiver.value
-                if isinstance(receiver, ast.Name):
-                    puts.setdefault(receiver.id, []).append((module, None, False, node))
-                elif isinstance(receiver, ast.Attribute):
-                    cls = next((a for a in ancestors(module, node) if isinstance(a, ast.ClassDef)), None)
-                    puts.setdefault(receiver.attr, []).append((module, cls, _self_attribute(receiver), node))
-    return puts
+    return project_index(project, "R4.queue-puts", _add_queue_puts)
+
+
+def _add_queue_puts(module: SourceModule, puts: dict) -> None:
+    for node in module.nodes_of(ast.Attribute):  # called, or handed on: call_soon_threadsafe(q.put_nowait, x)
+        if node.attr not in QUEUE_PUTS:
+            continue
+        receiver = node.value
+        while isinstance(receiver, ast.Subscript):
+            receiver = receiver.value
+        if isinstance(receiver, ast.Name):
+            puts.setdefault(receiver.id, []).append((module, None, False, node))
+        elif isinstance(receiver, ast.Attribute):
+            cls = next((a for a in ancestors(module, node) if isinstance(a, ast.ClassDef)), None)
+            puts.setdefault(receiver.attr, []).append((module, cls, _self_attribute(receiver), node))
 
 
 def _bounded_later(project: Project, module: SourceModule, call: ast.Call) -> bool:
