@@ -13,7 +13,9 @@ fragments that append a variable OFFSET (`f"LIMIT {n} OFFSET {self.offset}"` in 
 helper, or a `str.format` template `"{where} LIMIT {limit} OFFSET {offset}"`; whole
 statements are read by the SQL side), Django querysets sliced with a variable start
 (`qs[offset:offset + n]`), Django's `Paginator` (called, or set as a class's
-`paginator_class`), Django REST framework's page-number and limit-offset pagination classes, and
+`paginator_class`), Django REST framework's page-number and limit-offset pagination classes (set
+as `DEFAULT_PAGINATION_CLASS`, as a view's `pagination_class`, or extended by a project class: one
+finding at the setting or class, naming the list views it pages), and
 the page classes of the `paginate` family given a page number: `paginate_sqlalchemy`'s
 `SqlalchemyOrmPage(query, page=request.params.get("page"))`, `paginate.Page` over a query, and
 project classes extending them.
@@ -62,9 +64,10 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from typing import Iterator
 
-from audit_lib.findings import Confidence, Finding
+from audit_lib.findings import Confidence, Finding, code_base_finding, shown_places
 from audit_lib.libs import db
 from audit_lib.pyast import (
     dotted,
@@ -96,7 +99,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
     if db.skipped_module(module) or _hidden_folder(module):
         return
     orm = any(module.imports_module(lib) for lib in ORM_LIBRARIES) or ".query." in module.text  # Model.query...
-    django = module.imports_module("django") or module.imports_module("rest_framework") or ".objects." in module.text
+    django = module.imports_module("django") or module.imports_module("rest_framework") or ".objects." in module.text \
+        or DEFAULT in module.text  # a settings module that imports nothing
     if "OFFSET" in module.text:
         yield from _offset_fragments(module)
     if not orm and not django and ".offset(" not in module.text and ".paginate(" not in module.text \
@@ -110,7 +114,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         elif isinstance(node, ast.Subscript) and django:
             finding = _slice_finding(module, node, querysets)
         elif isinstance(node, (ast.ClassDef, ast.Assign)) and django:
-            finding = _drf_finding(module, node)
+            finding = _drf_finding(module, node, project)
         else:
             finding = None
         if finding is not None:
@@ -198,6 +202,8 @@ def _page_library_class(module: SourceModule, project: Project, func: ast.expr) 
 
 def _class_key(module: SourceModule, project: Project, node: ast.expr) -> str | tuple[str, str] | None:
     """A library class by its qualified name, or a project class by (module path, class name)."""
+    if isinstance(node, ast.Subscript):  # a generic base: ModelViewSet[Tag]
+        node = node.value
     name = qualified(module, node)
     if name is None:
         return None
@@ -213,7 +219,7 @@ def _project_page_classes(project: Project) -> dict[tuple[str, str], str]:
     found = project.facts.get("offset_pagination.page_classes")
     if found is None:
         found = {}
-        classes = [(m, c) for m in project.modules for c in m.nodes_of(ast.ClassDef)]
+        classes = list(_project_classes(project).values())
         grew = True
         while grew:
             grew = False
@@ -506,13 +512,18 @@ def _slice_finding(module: SourceModule, node: ast.Subscript, querysets: dict[in
     return _finding(module, node, f"queryset sliced from a variable start [{ast.unparse(lower)}:...] pages with OFFSET")
 
 
-def _drf_finding(module: SourceModule, node: ast.AST) -> Finding | None:
+def _drf_finding(module: SourceModule, node: ast.AST, project: Project) -> Finding | None:
     if isinstance(node, ast.ClassDef):
         for base in node.bases:
             if qualified(module, base) in OFFSET_PAGINATION_CLASSES:
-                return _finding(module, node, f"pagination class {node.name} extends "
-                                              f"{qualified(module, base).rsplit('.', 1)[-1]}, which pages with OFFSET",
-                                fix="extend rest_framework.pagination.CursorPagination (keyset paging on an indexed ordering)")
+                views = _drf_list_views(project)
+                places = views.get((module.path, node.name), [])
+                if _names_class(_default_pagination(project), module, node):
+                    places = sorted({*places, *views.get(DEFAULT, [])}, key=_place_order)
+                return _with_list_views(_finding(
+                    module, node, f"pagination class {node.name} extends "
+                                  f"{qualified(module, base).rsplit('.', 1)[-1]}, which pages with OFFSET",
+                    fix="extend rest_framework.pagination.CursorPagination (keyset paging on an indexed ordering)"), places)
         return None
     if len(node.targets) != 1:
         return None
@@ -529,9 +540,121 @@ def _drf_finding(module: SourceModule, node: ast.AST) -> Finding | None:
     if isinstance(node.value, ast.Dict):
         for key, value in zip(node.value.keys, node.value.values, strict=True):
             if string_value(key) == "DEFAULT_PAGINATION_CLASS" and string_value(value) in OFFSET_PAGINATION_CLASSES:
-                return _finding(module, value, f"DEFAULT_PAGINATION_CLASS {string_value(value)} pages with OFFSET",
-                                fix="set DEFAULT_PAGINATION_CLASS to rest_framework.pagination.CursorPagination")
+                return _with_list_views(
+                    _finding(module, value, f"DEFAULT_PAGINATION_CLASS {string_value(value)} pages with OFFSET",
+                             fix="set DEFAULT_PAGINATION_CLASS to rest_framework.pagination.CursorPagination"),
+                    _drf_list_views(project).get(DEFAULT, []))
     return None
+
+
+def _with_list_views(finding: Finding, places: list[str]) -> Finding:
+    """The finding of a pagination class, standing for the list views it pages (kept in ``extra``)."""
+    if not places:
+        return finding
+    views = "one list view" if len(places) == 1 else f"{len(places)} list views"
+    return replace(code_base_finding(finding, places, f"{finding.message}: {views} page with it "
+                                                      f"({shown_places(places)})", finding.fix),
+                   confidence=finding.confidence)
+
+
+DEFAULT = "DEFAULT_PAGINATION_CLASS"
+DRF_LIST_VIEWS = {"rest_framework.generics.ListAPIView", "rest_framework.generics.ListCreateAPIView",
+                  "rest_framework.viewsets.ModelViewSet", "rest_framework.viewsets.ReadOnlyModelViewSet",
+                  "rest_framework.mixins.ListModelMixin"}
+
+
+def _default_pagination(project: Project) -> str | None:
+    """The dotted name set as ``DEFAULT_PAGINATION_CLASS`` in the project's REST framework settings."""
+    for module in project.modules:
+        if DEFAULT in module.text:
+            for node in module.nodes_of(ast.Dict):
+                for key, value in zip(node.keys, node.values, strict=True):
+                    if string_value(key) == DEFAULT and string_value(value):
+                        return string_value(value)
+    return None
+
+
+def _names_class(name: str | None, module: SourceModule, cls: ast.ClassDef) -> bool:
+    owner, _, class_name = (name or "").rpartition(".")
+    return class_name == cls.name and f".{module.dotted_name}".endswith(f".{owner}")
+
+
+def _drf_list_views(project: Project) -> dict[object, list[str]]:
+    """The places that page a list through DRF, by the pagination they use: a project class's
+    (path, name), or ``DEFAULT``. A list view is a generic list view or viewset (or one calling
+    ``self.paginate_queryset``) and its place is its class; a view reading
+    ``api_settings.DEFAULT_PAGINATION_CLASS`` itself is placed at its ``paginate_queryset`` calls."""
+    found = project.facts.get("offset_pagination.drf_list_views")
+    if found is not None:
+        return found
+    found = {}
+    classes = _project_classes(project)
+    for (path, name), (module, cls) in classes.items():
+        if not module.imports_module("rest_framework") or not _is_list_view(project, module, cls):
+            continue
+        pagination = _pagination_class_of(project, module, cls)
+        if pagination is None:
+            key: object = DEFAULT
+        elif isinstance(pagination, ast.Constant):
+            continue  # pagination_class = None
+        else:
+            key = _class_key(*pagination)
+            key = DEFAULT if isinstance(key, str) and key.endswith(f".{DEFAULT}") else key
+        found.setdefault(key, []).append(f"{path}:{cls.lineno}")
+    for module in project.modules:
+        if DEFAULT not in module.text or not module.imports_module("rest_framework"):
+            continue
+        for fn in module.nodes_of(ast.FunctionDef, ast.AsyncFunctionDef):
+            body = list(walk_function_body(fn))
+            if any(isinstance(n, ast.Attribute) and n.attr == DEFAULT for n in body):
+                found.setdefault(DEFAULT, []).extend(
+                    f"{module.path}:{n.lineno}" for n in body if isinstance(n, ast.Call)
+                    and isinstance(n.func, ast.Attribute) and n.func.attr == "paginate_queryset")
+    found = {key: sorted(set(places), key=_place_order) for key, places in found.items()}
+    project.facts["offset_pagination.drf_list_views"] = found
+    return found
+
+
+def _place_order(place: str) -> tuple[str, int]:
+    path, _, line = place.rpartition(":")
+    return path, int(line)
+
+
+def _is_list_view(project: Project, module: SourceModule, cls: ast.ClassDef, depth: int = 4) -> bool:
+    if any(isinstance(n, ast.Call) and dotted(n.func) == "self.paginate_queryset" for n in walk_nodes(cls)):
+        return True
+    for base in cls.bases:
+        key = _class_key(module, project, base)
+        if key in DRF_LIST_VIEWS:
+            return True
+        parent = _project_classes(project).get(key) if isinstance(key, tuple) and depth else None
+        if parent is not None and _is_list_view(project, *parent, depth - 1):
+            return True
+    return False
+
+
+def _pagination_class_of(project: Project, module: SourceModule, cls: ast.ClassDef,
+                         depth: int = 4) -> tuple[SourceModule, Project, ast.expr] | ast.Constant | None:
+    """What ``pagination_class`` a view sets, in its body or a project base's: the arguments
+    ``_class_key`` resolves it with, the constant it sets (None), or None when it sets none."""
+    for stmt in cls.body:
+        if isinstance(stmt, ast.Assign) and any(dotted(t) == "pagination_class" for t in stmt.targets):
+            return stmt.value if isinstance(stmt.value, ast.Constant) else (module, project, stmt.value)
+    for base in cls.bases if depth else []:
+        parent = _project_classes(project).get(_class_key(module, project, base))
+        found = _pagination_class_of(project, *parent, depth - 1) if parent is not None else None
+        if found is not None:
+            return found
+    return None
+
+
+def _project_classes(project: Project) -> dict[tuple[str, str], tuple[SourceModule, ast.ClassDef]]:
+    """Every module-level class of the project by (module path, class name)."""
+    found = project.facts.get("offset_pagination.classes")
+    if found is None:
+        found = {(m.path, n.name): (m, n) for m in project.modules for n in m.tree.body if isinstance(n, ast.ClassDef)}
+        project.facts["offset_pagination.classes"] = found
+    return found
 
 
 # -- SQL side: OFFSET in the SQL text the code sends ----------------------------------------
