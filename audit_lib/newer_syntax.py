@@ -342,6 +342,8 @@ def _blanked_brackets(tokens: list[tokenize.TokenInfo], open_index: int, text: s
             depth -= 1
             if depth == 0:
                 break
+    if depth or tokens[close].string != "]":
+        raise ValueError("a type parameter list without its closing bracket")
     start, end = tokens[open_index].start, tokens[close].end
     lines = _lines(text)
     if start[0] == end[0]:
