@@ -24,8 +24,10 @@ project classes extending them.
 of plain lists are not reported, nor is an OFFSET that picks one row at random
 (`OFFSET FLOOR(RANDOM() * (SELECT COUNT(*) ...)) LIMIT 1`, `.offset(random.randint(0, n - 1))`)
 or one with no LIMIT that fetches every row after the first N (`.offset(keep).all()`): neither
-is a page. Nor is a page class given no page number or a constant one (the first page only), nor
-`paginate.Page` over a list or with its own `wrapper_class` (a search engine's hits). Nor is a `Paginator` whose pages cost no deep OFFSET: over
+is a page. Nor is a queryset sliced after `len(qs)`/`list(qs)` ran it (Django slices the cached
+rows in memory: no OFFSET is sent), a page class given no page number or a constant one (the
+first page only), or `paginate.Page` over a list or with its own `wrapper_class` (a search
+engine's hits). Nor is a `Paginator` whose pages cost no deep OFFSET: over
 a Python list (`sorted(...)`, `[...]`), read only for its `count`/`num_pages`, over a
 queryset ordered by a value computed per row (`annotate(rank=...).order_by("-rank")`:
 every page ranks all the matches anyway, a keyset would not make deep pages cheaper), or
@@ -70,6 +72,7 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding, code_base_finding, shown_places
 from audit_lib.libs import db
 from audit_lib.pyast import (
+    ancestors,
     dotted,
     qualified,
     string_value,
@@ -509,7 +512,33 @@ def _slice_finding(module: SourceModule, node: ast.Subscript, querysets: dict[in
     value = node.value
     if not (_is_queryset_expr(value, known) or isinstance(value, ast.Name) and value.id in known):
         return None
+    if isinstance(value, ast.Name) and _evaluated_before(module, fn, value.id, node):
+        return None
     return _finding(module, node, f"queryset sliced from a variable start [{ast.unparse(lower)}:...] pages with OFFSET")
+
+
+EVALUATING_CALLS = {"len", "list", "tuple", "sorted"}
+
+
+def _evaluated_before(module: SourceModule, fn: ast.AST, name: str, sliced: ast.Subscript) -> bool:
+    """Whether the queryset ``name`` is run whole (``len(qs)``, ``list(qs)``) before it is sliced,
+    with no new value bound in between: Django then slices its result cache in memory, no OFFSET
+    is sent (``for i in range(0, len(pks), n): pks[i:i + n]``)."""
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    first_iters = [gen.generators[0].iter for gen in ancestors(module, sliced)
+                   if isinstance(gen, (ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp))]
+    rebinds = [stmt.lineno for stmt in walk_function_body(fn) if isinstance(stmt, ast.Assign)
+               and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets)]
+    for call in walk_function_body(fn):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in EVALUATING_CALLS
+                and len(call.args) == 1 and isinstance(call.args[0], ast.Name) and call.args[0].id == name):
+            continue
+        in_first_iter = any(call is n for it in first_iters for n in walk_nodes(it))
+        if in_first_iter or call.lineno < sliced.lineno \
+                and not any(call.lineno < line <= sliced.lineno for line in rebinds):
+            return True
+    return False
 
 
 def _drf_finding(module: SourceModule, node: ast.AST, project: Project) -> Finding | None:
