@@ -10,7 +10,9 @@ between an executed `BEGIN` and `COMMIT`, between a write and the `commit()` of 
 driver that opens transactions implicitly (psycopg, sqlite3, a SQLAlchemy or
 Flask-SQLAlchemy session, including writes made by the code base's helpers), or between a
 write and the end of a `with` block of the code base's own session context manager that
-commits on exit (`with session_scope() as session:`). An ORM change staged with
+commits on exit (`with session_scope() as session:`), or between a write and the return of a
+FastAPI handler given its session by a dependency of the code base that commits after its
+`yield` (`session: Session = Depends(get_db)`, also through an `Annotated` alias). An ORM change staged with
 `session.add()` counts from the `flush()` or, with autoflush on, the next query that sends
 it; staged changes nothing has sent yet hold no lock. The call is found
 directly or through helper functions of the code base that make the call (up to four
@@ -115,63 +117,66 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
 
 class _Implicit(NamedTuple):
     """A transaction opened by a write, without a ``with ...begin()`` block: open from the write
-    (``opened``) until ``closed`` (the commit's line, or the last line of a block committing on exit)."""
+    (``opened``) until ``closed``, the line of the commit or the line past a scope committing on exit."""
 
     opened: int
     closed: int
-    by_block: str | None  # the project's context manager whose exit commits, else None: an explicit commit
+    until: str
 
     def holds(self, line: int) -> bool:
-        return self.opened < line < self.closed or (self.by_block is not None and line == self.closed)
+        return self.opened < line < self.closed
 
     def describe(self) -> str:
-        until = (f"the {self.by_block}() block commits on exit after line {self.closed}" if self.by_block
-                 else f"the commit at line {self.closed}")
-        return f"the transaction that the write at line {self.opened} opened is open until {until}"
+        return f"the transaction that the write at line {self.opened} opened is open until {self.until}"
+
+
+class _CommittingScope(NamedTuple):
+    """Lines of ``fn`` at whose end the code base's own code commits: a ``with session_scope()``
+    block, or the whole handler when a dependency it is given commits after the handler returns."""
+
+    first: int
+    last: int
+    until: str
 
 
 def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) -> list[_Implicit]:
     """Where a driver that opens transactions implicitly (psycopg, sqlite3, SQLAlchemy) has written,
-    so holds row locks, and the function commits later -- by an explicit ``commit()`` or at the end
-    of a ``with`` block of the project's own session context manager that commits on exit.
+    so holds row locks, and a commit comes later -- an explicit ``commit()``, the end of a ``with``
+    block of the project's own session context manager that commits on exit, or the return of a
+    handler whose injected session the dependency commits after its ``yield``.
 
     An ORM change staged with ``session.add()``/``delete()`` reaches the database, and takes its
     locks, at the next ``flush()`` or, with autoflush on, at the next query of the session.
     """
-    blocks = _committing_blocks(module, project, fn)
     autoflush = _autoflush(project)
-    events: list[tuple[int, int, str, object]] = [
-        (op.call.lineno, op.call.col_offset, "op", op) for op in db.expanded_ops(module, project, fn)]
-    events += [(node.lineno, node.col_offset, "flush", node) for node in walk_function_body(fn)
+    events: list[tuple[int, int, object]] = [
+        (op.call.lineno, op.call.col_offset, op) for op in db.expanded_ops(module, project, fn)]
+    events += [(node.lineno, node.col_offset, node) for node in walk_function_body(fn)
                if isinstance(node, ast.Call) and method_name(node) == "flush" and isinstance(node.func, ast.Attribute)
                and _session_like(dotted(node.func.value))]
-    events += [(block.end_lineno + 1, -1, "exit", block) for block, _ in blocks]
+    events += [(scope.last + 1, -1, scope) for scope in _committing_scopes(module, project, fn)]
     events.sort(key=lambda e: (e[0], e[1]))
-    names = {id(block): name for block, name in blocks}
     spans: list[_Implicit] = []
     open_since: int | None = None
     staged_since: int | None = None
-    for line, _, kind, item in events:
-        if kind == "exit":
-            if open_since is not None and item.lineno < open_since <= item.end_lineno:
-                spans.append(_Implicit(open_since, item.end_lineno, names[id(item)]))
+    for line, _, item in events:
+        if isinstance(item, _CommittingScope):
+            if open_since is not None and item.first <= open_since <= item.last:
+                spans.append(_Implicit(open_since, item.last + 1, item.until))
                 open_since = staged_since = None
-            continue
-        if kind == "flush":
+        elif isinstance(item, ast.Call):  # session.flush()
             open_since = open_since if open_since is not None else staged_since
-            continue
-        op = item
-        if op.kind == db.COMMIT:
+        elif item.kind == db.COMMIT:
             if open_since is not None:
-                spans.append(_Implicit(open_since, line, None))
+                spans.append(_Implicit(open_since, line, f"the commit at line {line}"))
             open_since = staged_since = None
-        elif op.autocommit or op.helper_transaction:
+        elif item.autocommit or item.helper_transaction:
             continue
-        elif op.is_write and op.deferred:
+        elif item.is_write and item.deferred:
             staged_since = staged_since if staged_since is not None else line
-        elif op.is_write:
+        elif item.is_write:
             open_since = open_since if open_since is not None else line
-        elif autoflush and op.api == "sqlalchemy" and staged_since is not None and op.round_trip and not op.lazy:
+        elif autoflush and item.api == "sqlalchemy" and staged_since is not None and item.round_trip and not item.lazy:
             open_since = open_since if open_since is not None else staged_since
     return spans
 
@@ -191,31 +196,76 @@ def _autoflush(project: Project) -> bool:
 _AUTOFLUSH_OFF = re.compile(r"\bautoflush\s*=\s*False\b")
 
 
-def _committing_blocks(module: SourceModule, project: Project, fn: ast.AST) -> list[tuple[ast.With, str]]:
-    """``with session_scope() as session:`` blocks of ``fn`` whose context manager, a generator of
-    the code base, commits after its ``yield``."""
-    found = []
+def _committing_scopes(module: SourceModule, project: Project, fn: ast.AST) -> list[_CommittingScope]:
+    scopes = []
     for node in walk_function_body(fn):
         if not isinstance(node, (ast.With, ast.AsyncWith)):
             continue
         for item in node.items:
-            if isinstance(item.context_expr, ast.Call) and _commits_on_exit(module, project, item.context_expr):
-                found.append((node, method_name(item.context_expr) or "session"))
+            expr = item.context_expr
+            if isinstance(expr, ast.Call) and _is_context_manager(module, project, expr.func) \
+                    and _commits_after_yield(module, project, expr.func):
+                scopes.append(_CommittingScope(node.lineno, node.end_lineno,
+                                               f"the {method_name(expr)}() block commits on exit"))
                 break
-    return found
+    dependency = next((d for owner, d in _injected(module, project, fn) if _commits_after_yield(owner, project, d)), None)
+    if dependency is not None:
+        scopes.append(_CommittingScope(fn.lineno, fn.end_lineno, f"the {dotted(dependency)}() dependency commits "
+                                                                 f"after the handler returns"))
+    return scopes
 
 
-def _commits_on_exit(module: SourceModule, project: Project, call: ast.Call) -> bool:
-    resolved = db.resolve_function(module, project, call)
-    if resolved is None:
+def _generator(module: SourceModule, project: Project, target: ast.expr) -> tuple[SourceModule, ast.AST] | None:
+    """The code base's function named by ``target`` (``session_scope``, ``deps.get_db``)."""
+    if not isinstance(target, (ast.Name, ast.Attribute)):
+        return None
+    return db.resolve_function(module, project, ast.Call(func=target, args=[], keywords=[]))
+
+
+def _is_context_manager(module: SourceModule, project: Project, target: ast.expr) -> bool:
+    found = _generator(module, project, target)
+    return found is not None and any(name.split(".")[-1] in ("contextmanager", "asynccontextmanager")
+                                     for name in decorator_names(found[0], found[1]))
+
+
+def _commits_after_yield(module: SourceModule, project: Project, target: ast.expr) -> bool:
+    found = _generator(module, project, target)
+    if found is None:
         return False
-    helper_module, helper = resolved
-    if not any(name.split(".")[-1] in ("contextmanager", "asynccontextmanager")
-               for name in decorator_names(helper_module, helper)):
-        return False
+    helper_module, helper = found
     yields = [n.lineno for n in walk_function_body(helper) if isinstance(n, (ast.Yield, ast.YieldFrom))]
     return bool(yields) and any(op.kind == db.COMMIT and op.call.lineno > min(yields)
                                 for op in db.function_ops(helper_module, helper, project))
+
+
+def _injected(module: SourceModule, project: Project, fn: ast.AST) -> list[tuple[SourceModule, ast.expr]]:
+    """The dependencies of a FastAPI handler's parameters (with the module that names them):
+    ``Depends(get_db)`` as the default, in an ``Annotated[Session, Depends(get_db)]`` annotation, or
+    in an alias of one defined at the top of this module or of the module it is imported from."""
+    if not isinstance(fn, FUNCTION_TYPES):
+        return []
+    places = [(module, d) for d in [*fn.args.defaults, *fn.args.kw_defaults] if d is not None]
+    for argument in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]:
+        owner, annotation = module, argument.annotation
+        if isinstance(annotation, ast.Name):
+            owner, annotation = _alias(module, project, annotation.id) or (owner, annotation)
+        if isinstance(annotation, ast.Subscript) and (dotted(annotation.value) or "").endswith("Annotated"):
+            places.append((owner, annotation.slice))
+    return [(owner, node.args[0]) for owner, place in places for node in ast.walk(place)
+            if isinstance(node, ast.Call) and (dotted(node.func) or "").split(".")[-1] == "Depends" and node.args]
+
+
+def _alias(module: SourceModule, project: Project, name: str, hops: int = 3) -> tuple[SourceModule, ast.expr] | None:
+    """``DbSession = Annotated[Session, Depends(get_db)]`` at the top of the module, or of the module
+    of the project ``name`` is imported from."""
+    target = module.imports.get(name)
+    if target is not None:
+        source = project.by_dotted_name.get(target.rpartition(".")[0])
+        return _alias(source, project, target.rpartition(".")[2], hops - 1) if source is not None and hops > 0 else None
+    for statement in module.tree.body:
+        if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets):
+            return module, statement.value
+    return None
 
 
 def _in_decorated(fn: ast.AST, span: tuple[int, int], node: ast.AST) -> bool:
