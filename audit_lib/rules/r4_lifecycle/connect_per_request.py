@@ -19,9 +19,11 @@ once per request or once per loop iteration:
   dependency (`Depends(get_db)`), or a background job function (Celery `@app.task` /
   `@shared_task`, Dramatiq `@actor`, RQ `@job`, Huey tasks), which runs once per job;
 - inside a project function that a handler or dependency calls, up to three calls deep
-  (`self.method()`, local and imported functions, the last `def` of a name rather than
-  its `@overload` stubs, and `obj.method()` on a local of unknown type when exactly one
-  project class defines a method of that compound name, like `get_results`; the finding
+  (`self.method()`, also one a project base class defines, local and imported functions, the last
+  `def` of a name rather than its `@overload` stubs, the `__init__` of a project class the
+  function builds (`BackupService()` whose `__init__` makes an engine, one per object), and
+  `obj.method()` on a local of unknown type when exactly one project class defines a method
+  of that compound name, like `get_results`; the finding
   is on the connect call and names the handler, with medium confidence);
 - inside a loop body, also through methods: `for table in tables: self._run_query_internal(...)`
   where that method (of the class or a project base class) reaches, up to three `self.` calls
@@ -35,7 +37,8 @@ once per request or once per loop iteration:
   work. A single connection per `with` block is judged where the block runs.
 
 Not reported: connections and pools opened at module level, at startup (lifespan,
-`__init__`, `main()`), and in functions that are neither handlers nor loops; lazy
+`main()`, the `__init__` of an object made there), and in functions that are neither
+handlers nor loops; lazy
 creation reused afterwards (`if _pool is None: _pool = create_pool(...)`); loops
 that connect to a different database each turn (the loop variable is in the connect
 arguments); retry loops (the connect sits in a `try` and the loop `break`s or
@@ -80,6 +83,7 @@ import ast
 from collections.abc import Iterator
 
 from audit_lib.findings import Confidence, Finding
+from audit_lib.libs.db import project_class
 from audit_lib.libs.web import route_handlers
 from audit_lib.pyast import (
     FUNCTION_TYPES,
@@ -301,19 +305,24 @@ def _is_task(module: SourceModule, fn: ast.AST) -> bool:
 
 def _resolve_calls(project: Project, module: SourceModule, call: ast.Call) -> list:
     """The project functions a call may run: a top-level function, imported or local (the last ``def`` of the
-    name, not its ``@overload`` stubs), ``self.method``, or ``obj.method(...)`` on a local of unknown type when exactly one project class defines a method of that
+    name, not its ``@overload`` stubs), ``self.method`` (of the class or a project base class), the ``__init__`` of a project class it
+    builds (``Exporter(url)``), or ``obj.method(...)`` on a local of unknown type when exactly one project class defines a method of that
     compound name (``connector.get_results(...)``: one ``get_results`` in the project)."""
     func = call.func
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
         cls = next((p for p in ancestors(module, call) if isinstance(p, ast.ClassDef)), None)
-        method = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == func.attr), None) if cls else None
-        return [(module, method)] if method is not None else []
+        found = method_in_hierarchy(project, module, cls, func.attr) if cls is not None else None
+        return [found] if found is not None else []
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id not in module.imports \
             and "_" in func.attr.strip("_") and resolve_function(project, module, func) is None:
         defined = methods_by_name(project).get(func.attr, [])
         return [(owner, method) for owner, _, method in defined] if len(defined) == 1 else []
     resolved = resolve_function(project, module, func)
-    return [resolved] if resolved is not None else []
+    if resolved is not None:
+        return [resolved]
+    made = project_class(module, project, func)  # ``Exporter(url)``: its ``__init__`` runs per call
+    init = method_in_hierarchy(project, made[0], made[1], "__init__") if made is not None else None
+    return [init] if init is not None else []
 
 
 def _lazy_guard(module: SourceModule, call: ast.Call, stop: ast.AST) -> bool:
