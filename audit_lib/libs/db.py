@@ -1792,13 +1792,17 @@ def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth:
     for node in walk_function_body(fn):
         if not isinstance(node, ast.Call) or id(node) in anchored:
             continue
-        if depth <= 0 and not _on_self(node):
-            continue  # past the last level only the object's own methods are followed
+        if depth <= 0 and not _on_self(node) and method_name(node) != "commit":
+            continue  # past the last level only the object's own methods (and commit helpers) are followed
         resolved = _resolve(module, project, node, fn, self_class)
         if resolved is None or id(resolved[1]) in seen:
             continue
         helper_module, helper, helper_class, same_object = resolved
         if same_object and len(seen) >= _MAX_FRAMES or not _runs_in_place(module, node, helper):
+            continue
+        if depth <= 0 and not same_object:  # ``commit()`` of the code base: its commit, nothing else
+            ops.extend(replace(op, call=node, through=helper.name) for op in function_ops(helper_module, helper, project)
+                       if op.kind == COMMIT)
             continue
         inner = _expanded(helper_module, project, helper, depth - (0 if same_object else 1), (*seen, id(helper)),
                           helper_class)
