@@ -247,22 +247,23 @@ class _FStringLexer:
     def _strings_placeholder(self, start: int) -> tuple[int, str]:
         """A name standing for the plain string literals (implicitly joined) from ``start``, their line breaks kept."""
         text = self.text
-        end = start
+        end = self._plain_literal_end(start)
         while True:
-            quote_at = end + len(_string_prefix_after(text, end))
-            if quote_at >= len(text) or text[quote_at] not in QUOTE_CHARS:
+            next_start = end
+            while next_start < len(text) and text[next_start] in " \t\n":
+                next_start += 1
+            prefix = _string_prefix_after(text, next_start)
+            if "f" in prefix.lower() or text[next_start + len(prefix):next_start + len(prefix) + 1] not in ("'", '"'):
                 break
-            end = self._plain_end(quote_at + len(self._quote_at(quote_at)), self._quote_at(quote_at))
-            after_space = end
-            while after_space < len(text) and text[after_space] in " \t\n":
-                after_space += 1
-            next_prefix = _string_prefix_after(text, after_space)
-            if "f" in next_prefix.lower() or text[after_space + len(next_prefix):][:1] not in QUOTE_CHARS:
-                break
-            end = after_space
+            end = self._plain_literal_end(next_start)
         source = text[start:end]
         constant = ast.Constant(ast.literal_eval("(" + source + ")"), kind="u" if source[0] in "uU" else None)
         return end, self._placeholder(constant, source.count("\n"))
+
+    def _plain_literal_end(self, start: int) -> int:
+        quote_at = start + len(_string_prefix_after(self.text, start))
+        quote = self._quote_at(quote_at)
+        return self._plain_end(quote_at + len(quote), quote)
 
 
 def _string_prefix_after(text: str, i: int) -> str:

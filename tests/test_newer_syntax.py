@@ -130,10 +130,15 @@ def test_findings_point_at_their_lines_in_files_of_every_newer_construct(tmp_pat
 
             def fetch(self, url):
                 return requests.get(f"{url}/{"feed"}")
+
+            def summary(self, url):
+                return f"{
+                    requests.get(url).text  # the page's text
+                }"
         """)
     result = Audit(Settings(code_root=str(tmp_path), database="none", rules=["R3.http-no-timeout"])).run()
     assert result.errors == []
-    assert sorted((f.path, f.line) for f in result.findings) == [("app/sync.py", 10), ("app/sync.py", 18)]
+    assert sorted((f.path, f.line) for f in result.findings) == [("app/sync.py", n) for n in (10, 18, 22)]
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="Python 3.12 reads these f-strings natively")
