@@ -6,7 +6,7 @@ again:
 
 - ``except A, B:`` (Python 3.14) becomes ``except (A, B):``;
 - ``type Alias = ...`` (3.12) becomes ``Alias = ...``, and type parameter lists
-  (``def f[T](x: T)``, ``class Box[T]:``) are blanked;
+  (``def f[T](x: T)``, ``class Box[T]:``; defaults ``[T = int]`` are 3.13) are blanked;
 - f-strings of Python 3.12 (quotes reused inside a replacement field, backslashes,
   comments or line breaks there) are rewritten: each plain string literal inside a
   replacement field, and each f-string nested there, becomes a placeholder name, turned
@@ -278,9 +278,11 @@ def _string_prefix_after(text: str, i: int) -> str:
 
 
 def downgrade_statements(text: str) -> str:
-    """``text`` with ``except A, B:``, ``type`` aliases, type parameters (and on 3.10 ``except*``) rewritten."""
+    """``text`` with ``except A, B:`` rewritten, and what the running Python cannot read of ``type``
+    aliases and type parameters (3.12, their defaults 3.13) and ``except*`` (on 3.10)."""
     tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     edits: list[tuple[tuple[int, int], tuple[int, int], str]] = []
+    reads_type_parameters = sys.version_info >= (3, 13)  # with their defaults
     statement_start = True
     for index, token in enumerate(tokens):
         if token.type in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.NEWLINE):
@@ -291,6 +293,8 @@ def downgrade_statements(text: str) -> str:
             continue
         if token.string == "except":
             edits.extend(_except_edits(tokens, index))
+        elif reads_type_parameters:
+            continue
         elif token.string == "type" and starts_statement and _is(tokens, index + 1, tokenize.NAME):
             if _is(tokens, index + 2, tokenize.OP, "="):
                 edits.append((token.start, tokens[index + 1].start, ""))
