@@ -64,6 +64,11 @@ A DRF list view (`ListAPIView`, `ModelViewSet`, `ListModelMixin`...) is reported
 queryset does not load, neither in `queryset`/`get_queryset` nor in the project methods and helpers
 these call nor in the serializer's declared eager-loading lists (write-only fields do not count).
 
+A helper called for each of one row's related children (`for action in workflow.actions.all():
+apply(action, doc)`, a certificate's destinations, a user's roles) is not reported: a parent's
+children are few and each call is a step of processing; a query or relationship read written in
+such a loop itself is reported with low confidence.
+
 Loops over literal constants, loops over chunks of rows (`range(0, len(rows), 500)`, `for
 batch in chunks(rows)`), batch calls (`executemany`, `bulk_create`, `add_all`, queries that
 take a whole list with `= ANY(...)`/`IN`), statements that call a server function and read
@@ -201,6 +206,9 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if loop is None or op.is_write and _calls_out(module, project, loop) \
                     or _per_item_unit(module, project, fn, op, loop):
                 continue
+            children = _one_rows_children(project, loop)
+            if children and op.through:
+                continue  # a helper run for each of a workflow's actions: per-item processing of a few
             reported.add(id(op.call))
             what = f"{op.through}() runs a query" if op.through else f"{_call_text(op.call)} runs a query"
             yield Finding(
@@ -210,7 +218,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 end_line=getattr(op.call, "end_lineno", op.call.lineno),
                 evidence=module.evidence(op.call),
                 fix=FIX,
-                confidence=op.confidence,
+                confidence=Confidence.low if children else op.confidence,
             )
         for node, loop, kind in related:
             if id(node) in reported:
@@ -244,7 +252,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 end_line=getattr(node, "end_lineno", node.lineno),
                 evidence=module.evidence(node),
                 fix=fix,
-                confidence=Confidence.medium,
+                confidence=Confidence.low if _one_rows_children(project, loop) else Confidence.medium,
             )
 
 
@@ -921,6 +929,23 @@ def _row_loop(module: SourceModule, call: ast.Call, sources: _RowSources) -> ast
         if any(sources.source_of(iterable) for iterable in _loop_iterables(loop)):
             return loop
     return None
+
+
+def _one_rows_children(project: Project, loop: ast.AST) -> bool:
+    """Whether the loop iterates one row's related collection (``workflow.actions.order_by("order")``,
+    ``certificate.destinations``, ``self.roles``): a parent's children, which the domain keeps few (a
+    workflow's actions, an account's rules), unlike a query over a table or a list the request sends."""
+    iterables = _loop_iterables(loop)
+    if len(iterables) != 1:
+        return False
+    node = iterables[0]
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr in QUERYSET_BUILDERS | {"all", "iterator"}:
+        node = node.func.value
+    if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+        return False
+    relations = {name for rels in _sqlalchemy_relations(project).values() for name in rels}
+    return node.attr in relations | _django_relations(project)[0]
 
 
 def _returns_query_rows(fn: ast.AST) -> bool:
