@@ -18,7 +18,7 @@ Reports whole payloads read into memory where streaming fits. That is:
   authors chose, and is not reported;
 - an upload read whole: `await upload.read()` of a FastAPI/Starlette `UploadFile`,
   `request.files[...].read()` (Flask) and `request.FILES[...].read()` (Django) with no
-  size, the file a DRF serializer's `validate_<field>(self, value)` is given for a `FileField`
+  size, each file of `request.FILES.getlist(...)` / `request.files.values()` read in a loop, the file a DRF serializer's `validate_<field>(self, value)` is given for a `FileField`
   (`value.file.read()`: the file Django spooled to disk, back in memory whole), and `.read()` of a value the code checks to be an uploaded file
   (`isinstance(storage, FileStorage)`: werkzeug, Django, Starlette), of its stream, or of the
   name or attribute it binds them to (`self.upload_file = storage.stream`);
@@ -416,6 +416,9 @@ def _uploads(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterato
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
                 and _is_request_file(module, node.value):
             uploads.add(node.targets[0].id)
+        elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name) \
+                and _request_file_list(module, node.iter):
+            uploads.add(node.target.id)  # for upload in request.FILES.getlist("scans")
     uploads |= _checked_uploads(module, nodes) | _validated_upload(module, fn)
     if not uploads and "files" not in module.text.lower():
         return
@@ -478,6 +481,19 @@ def _validated_upload(module: SourceModule, fn: ast.AST) -> set[str]:
     return set()
 
 
+def _request_file_list(module: SourceModule, node: ast.expr) -> bool:
+    """``request.FILES.getlist("scans")``, ``request.files.values()``: every file of a multi-file upload."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and node.func.attr in ("getlist", "values") and _is_request_files(module, node.func.value)
+
+
+def _is_request_files(module: SourceModule, container: ast.expr) -> bool:
+    """``request.files`` (Flask, Quart), ``request.FILES`` (Django)."""
+    return isinstance(container, ast.Attribute) and container.attr in UPLOAD_CONTAINERS \
+        and isinstance(container.value, ast.Name) and (
+            container.value.id in REQUEST_NAMES or qualified(module, container.value) in GLOBAL_REQUESTS)
+
+
 def _is_request_file(module: SourceModule, node: ast.expr) -> bool:
     """``request.files["doc"]``, ``request.files.get("doc")``, ``request.FILES["doc"]``."""
     if isinstance(node, ast.Subscript):
@@ -486,9 +502,7 @@ def _is_request_file(module: SourceModule, node: ast.expr) -> bool:
         container = node.func.value
     else:
         return False
-    return isinstance(container, ast.Attribute) and container.attr in UPLOAD_CONTAINERS \
-        and isinstance(container.value, ast.Name) and (
-            container.value.id in REQUEST_NAMES or qualified(module, container.value) in GLOBAL_REQUESTS)
+    return _is_request_files(module, container)
 
 
 # -- request bodies -----------------------------------------------------------------------
