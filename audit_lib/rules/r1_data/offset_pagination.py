@@ -25,7 +25,8 @@ of plain lists are not reported, nor is an OFFSET that picks one row at random
 (`OFFSET FLOOR(RANDOM() * (SELECT COUNT(*) ...)) LIMIT 1`, `.offset(random.randint(0, n - 1))`)
 or one with no LIMIT that fetches every row after the first N (`.offset(keep).all()`): neither
 is a page. Nor is a queryset sliced after `len(qs)`/`list(qs)` ran it (Django slices the cached
-rows in memory: no OFFSET is sent), a page class given no page number or a constant one (the
+rows in memory: no OFFSET is sent), a pagination class whose paginator's `count` returns a
+small constant (`return 50`: no page starts past it), a page class given no page number or a constant one (the
 first page only), or `paginate.Page` over a list or with its own `wrapper_class` (a search
 engine's hits). Nor is a `Paginator` whose pages cost no deep OFFSET: over
 a Python list (`sorted(...)`, `[...]`), read only for its `count`/`num_pages`, over a
@@ -543,6 +544,8 @@ def _evaluated_before(module: SourceModule, fn: ast.AST, name: str, sliced: ast.
 
 def _drf_finding(module: SourceModule, node: ast.AST, project: Project) -> Finding | None:
     if isinstance(node, ast.ClassDef):
+        if _counts_a_fixed_few(module, project, node):
+            return None
         for base in node.bases:
             if qualified(module, base) in OFFSET_PAGINATION_CLASSES:
                 views = _drf_list_views(project)
@@ -574,6 +577,23 @@ def _drf_finding(module: SourceModule, node: ast.AST, project: Project) -> Findi
                              fix="set DEFAULT_PAGINATION_CLASS to rest_framework.pagination.CursorPagination"),
                     _drf_list_views(project).get(DEFAULT, []))
     return None
+
+
+FEW_ROWS = 1000
+
+
+def _counts_a_fixed_few(module: SourceModule, project: Project, cls: ast.ClassDef) -> bool:
+    """A pagination class whose ``django_paginator_class`` has a ``count`` returning a small constant
+    (``return 50``): no page starts past that many rows, whatever the page number."""
+    for stmt in cls.body:
+        if isinstance(stmt, ast.Assign) and any(dotted(t) == "django_paginator_class" for t in stmt.targets):
+            paginator = _project_classes(project).get(_class_key(module, project, stmt.value))
+            count = next((n for n in paginator[1].body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                          and n.name == "count"), None) if paginator else None
+            returns = [n.value for n in walk_function_body(count) if isinstance(n, ast.Return)] if count else []
+            return bool(returns) and all(isinstance(r, ast.Constant) and isinstance(r.value, int)
+                                         and 0 <= r.value <= FEW_ROWS for r in returns)
+    return False
 
 
 def _with_list_views(finding: Finding, places: list[str]) -> Finding:
