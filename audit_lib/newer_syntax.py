@@ -321,7 +321,7 @@ def _except_edits(tokens: list[tokenize.TokenInfo], index: int) -> list[tuple[tu
     depth = 0
     has_comma = binds_name = False
     last = first
-    while last < len(tokens) and not (depth == 0 and tokens[last].string == ":"):
+    while last < len(tokens) and tokens[last].type != tokenize.NEWLINE and not (depth == 0 and tokens[last].string == ":"):
         string = tokens[last].string
         if string in ("(", "[", "{"):
             depth += 1
@@ -331,7 +331,7 @@ def _except_edits(tokens: list[tokenize.TokenInfo], index: int) -> list[tuple[tu
             has_comma = has_comma or string == ","
             binds_name = binds_name or string == "as"
         last += 1
-    if has_comma and not binds_name and last < len(tokens):
+    if has_comma and not binds_name and _is(tokens, last, tokenize.OP, ":"):
         edits.append((tokens[first].start, tokens[first].start, "("))
         edits.append((tokens[last - 1].end, tokens[last - 1].end, ")"))
     return edits

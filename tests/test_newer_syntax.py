@@ -110,6 +110,10 @@ def test_unparenthesised_exceptions_are_caught_as_a_tuple(clause):
     assert [h.lineno for h in handlers] == [3, 5]
 
 
+def test_unparenthesised_exceptions_over_two_lines_stay_unreadable_as_on_python_3_14():
+    assert parse_newer_syntax("try:\n    pass\nexcept ValueError,\n    KeyError:\n    pass\n", "split.py") is None
+
+
 def test_findings_point_at_their_lines_in_files_of_every_newer_construct(tmp_path):
     write(tmp_path, "app/sync.py", """\
         import requests
