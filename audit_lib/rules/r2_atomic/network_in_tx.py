@@ -12,7 +12,9 @@ Flask-SQLAlchemy session, including writes made by the code base's helpers), or 
 write and the end of a `with` block of the code base's own session context manager that
 commits on exit (`with session_scope() as session:`), or between a write and the return of a
 FastAPI handler given its session by a dependency of the code base that commits after its
-`yield` (`session: Session = Depends(get_db)`, also through an `Annotated` alias). An ORM change staged with
+`yield` (`session: Session = Depends(get_db)`, also through an `Annotated` alias), or
+between a write and the return of a Django view when the settings set `ATOMIC_REQUESTS`
+(views marked `@transaction.non_atomic_requests` excepted). An ORM change staged with
 `session.add()` counts from the `flush()` or, with autoflush on, the next query that sends
 it; staged changes nothing has sent yet hold no lock. The call is found
 directly or through helper functions of the code base that make the call (up to four
@@ -63,7 +65,7 @@ import re
 from typing import Iterator, NamedTuple
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.libs import db
+from audit_lib.libs import db, web
 from audit_lib.libs.http import outbound_call
 from audit_lib.pyast import FUNCTION_TYPES, decorator_names, dotted, functions, method_name, walk_function_body
 from audit_lib.registry import rule
@@ -137,13 +139,15 @@ class _CommittingScope(NamedTuple):
     first: int
     last: int
     until: str
+    django: bool = False  # a Django view under ATOMIC_REQUESTS: its ORM writes do not commit on their own
 
 
 def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) -> list[_Implicit]:
     """Where a driver that opens transactions implicitly (psycopg, sqlite3, SQLAlchemy) has written,
     so holds row locks, and a commit comes later -- an explicit ``commit()``, the end of a ``with``
     block of the project's own session context manager that commits on exit, or the return of a
-    handler whose injected session the dependency commits after its ``yield``.
+    handler whose injected session the dependency commits after its ``yield``, or of a Django view
+    when ``ATOMIC_REQUESTS`` runs every view in a transaction.
 
     An ORM change staged with ``session.add()``/``delete()`` reaches the database, and takes its
     locks, at the next ``flush()`` or, with autoflush on, at the next query of the session.
@@ -154,7 +158,9 @@ def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) 
     events += [(node.lineno, node.col_offset, node) for node in walk_function_body(fn)
                if isinstance(node, ast.Call) and method_name(node) == "flush" and isinstance(node.func, ast.Attribute)
                and _session_like(dotted(node.func.value))]
-    events += [(scope.last + 1, -1, scope) for scope in _committing_scopes(module, project, fn)]
+    scopes = _committing_scopes(module, project, fn)
+    events += [(scope.last + 1, -1, scope) for scope in scopes]
+    django_atomic = any(scope.django for scope in scopes)
     events.sort(key=lambda e: (e[0], e[1]))
     spans: list[_Implicit] = []
     open_since: int | None = None
@@ -170,7 +176,7 @@ def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) 
             if open_since is not None:
                 spans.append(_Implicit(open_since, line, f"the commit at line {line}"))
             open_since = staged_since = None
-        elif item.autocommit or item.helper_transaction:
+        elif item.helper_transaction or item.autocommit and not (django_atomic and item.api == "django"):
             continue
         elif item.is_write and item.deferred:
             staged_since = staged_since if staged_since is not None else line
@@ -212,7 +218,31 @@ def _committing_scopes(module: SourceModule, project: Project, fn: ast.AST) -> l
     if dependency is not None:
         scopes.append(_CommittingScope(fn.lineno, fn.end_lineno, f"the {dotted(dependency)}() dependency commits "
                                                                  f"after the handler returns"))
+    if _atomic_requests(project) and _atomic_view(module, project, fn):
+        scopes.append(_CommittingScope(fn.lineno, fn.end_lineno, "the view returns (ATOMIC_REQUESTS runs each "
+                                                                 "request in one transaction)", django=True))
     return scopes
+
+
+_ATOMIC_REQUESTS = re.compile(r"""["']?ATOMIC_REQUESTS["']?\s*[:=]\s*True\b""")
+
+
+def _atomic_requests(project: Project) -> bool:
+    """Whether the Django settings wrap every view in a transaction."""
+    if "network_in_tx.atomic_requests" not in project.facts:
+        project.facts["network_in_tx.atomic_requests"] = any(
+            _ATOMIC_REQUESTS.search(m.text) for m in project.modules if "ATOMIC_REQUESTS" in m.text
+            and not db.is_test_module(m))
+    return project.facts["network_in_tx.atomic_requests"]
+
+
+def _atomic_view(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """A Django or DRF view not opted out with ``@transaction.non_atomic_requests``."""
+    if not isinstance(fn, FUNCTION_TYPES) or not fn.body:
+        return False
+    handler = web.handler_of(module, fn.body[0], project)
+    return handler is not None and handler.function is fn and handler.framework in ("django", "drf") and not any(
+        name.split(".")[-1] == "non_atomic_requests" for name in decorator_names(module, fn))
 
 
 def _generator(module: SourceModule, project: Project, target: ast.expr) -> tuple[SourceModule, ast.AST] | None:
