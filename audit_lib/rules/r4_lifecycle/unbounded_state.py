@@ -66,7 +66,10 @@ prefix(name); queues[fullname] = ...`). So is a dict of a module-level function 
 parameters (alone, or a tuple of them: `key = (db_index, raw); _clients[key] = ...`) when
 every call of that function in the project passes, for each of them, a literal, a setting
 (`config.KV_DB_INDEX`, `settings.X`, `app.config["X"]`) or a named constant or enum member
-(`JOBS_DB`, `Store.JOBS`), or leaves its default: a handful of keys the code names. Also bounded: additions under a load-once guard
+(`JOBS_DB`, `Store.JOBS`), or leaves its default: a handful of keys the code names. And
+a cache of the application's own files: the key names a file under the package's folder
+(`__file__`, Flask's `root_path`), built into a path before the addition (a name with no
+such file raises first), so it holds at most the files the application ships. Also bounded: additions under a load-once guard
 that the block itself fills (`if not _types: ... _types[oid] = n; _names.add(n)`), and
 copies of the configuration: `cache[key] = config.get(key)` (keyed by option names) or
 `aliases.update(mappings)` with `mappings = config.get(...)`. Assigning to a list
@@ -209,6 +212,7 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
                    and not (container.scope == "instance" and fn in _setup_methods(container.owner))  # once
                    and not _keyed_by_class(node) and not _keyed_by_choice(node, fn) and not _literal_key(node)
                    and not _keyed_by_fixed_arguments(project, module_of.get(node, module), node, fn)
+                   and not _caches_a_shipped_file(node, fn)
                    and not _filled_once(module_of.get(node, module), node, fn)
                    and not _from_configuration(node, fn)
                    and not (container.kind in ("dict", "OrderedDict") and _replaces_present_key(node, fn))]
@@ -687,6 +691,22 @@ def _keyed_by_fixed_arguments(project: Project, module: SourceModule, node: ast.
     callers = _callers(project, module, fn)
     return bool(callers) and all(
         _fixed_value(_argument(call, fn, p.id)) for call in callers for p in parts if isinstance(p, ast.Name))
+
+
+def _caches_a_shipped_file(node: ast.AST, fn: ast.AST) -> bool:
+    """``path = os.path.join(app.root_path, "trees", f"{name}.json"); tree = json.load(open(path));
+    _trees[name] = tree``: the key names a file of the application's own folder (``__file__``, Flask's
+    ``root_path``), built into a path before the addition; a name with no such file raises first. The cache
+    holds at most the files the application ships."""
+    key = _added_key(node)
+    if not isinstance(key, ast.Name):
+        return False
+    line = getattr(node, "lineno", 0)
+    return any(isinstance(n, (ast.Call, ast.BinOp, ast.JoinedStr)) and getattr(n, "lineno", line) < line
+               and any(isinstance(m, ast.Name) and m.id == key.id for m in ast.walk(n))
+               and any(isinstance(m, ast.Name) and m.id == "__file__" or isinstance(m, ast.Attribute)
+                       and m.attr == "root_path" for m in ast.walk(n))
+               for n in walk_function_body(fn))
 
 
 def _callers(project: Project, module: SourceModule, fn: ast.AST) -> list[ast.Call]:
