@@ -56,9 +56,11 @@ python-jose and Authlib read naive claims as UTC; a local `now()` there is repor
 handed to a project function that subtracts the naive epoch
 (`unix_time(datetime.utcnow())` where `unix_time` returns
 `(dt - datetime(1970, 1, 1)).total_seconds()`), `calendar.timegm(datetime.utcnow().utctimetuple())`, a reading only subtracted from or compared with
-another reading of the same clock in one expression (`datetime.now() - datetime.fromtimestamp(started)`,
-`datetime.fromtimestamp(exp) < datetime.now()`; `datetime.utcnow() - worker.last_heartbeat` in a code base
-that pins rq below 2.0, whose job and worker times are naive UTC), a UTC reading handed to a project function that
+another reading of the same clock, directly or through a name bound once (`datetime.now() -
+datetime.fromtimestamp(started)`, `datetime.fromtimestamp(exp) < datetime.now()`, `reset =
+datetime.utcfromtimestamp(ts)` ... `reset - datetime.utcnow()`, `datetime.utcnow() - parsed` where `parsed =
+datetime.strptime(header, "%a, %d %b %Y %H:%M:%S GMT")`; `datetime.utcnow() - worker.last_heartbeat` in a
+code base that pins rq below 2.0, whose job and worker times are naive UTC), a UTC reading handed to a project function that
 attaches UTC to it (`make_utc(datetime.utcnow())` where `make_utc` calls `make_aware(dt, timezone=utc)` or
 `dt.replace(tzinfo=timezone.utc)`), `date.today()`, today's date read off a reading (`datetime.now().date()`, `.year`, `.weekday()`, also
 through a name read only that way) and date-only fields
@@ -422,37 +424,72 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
 
 def _clock_of(module: SourceModule, node: ast.expr, project: Project) -> str | None:
     """``"local"`` for a local naive reading (``now()``, ``today()``, ``fromtimestamp(ts)`` without a zone),
-    ``"utc"`` for a naive UTC one (``utcnow()``, ``utcfromtimestamp(ts)``, the naive UTC times of rq before
-    2.0), also moved by a ``timedelta``; None for anything else."""
+    ``"utc"`` for a naive UTC one (``utcnow()``, ``utcfromtimestamp(ts)``, an HTTP date parsed with a literal
+    ``GMT``, the naive UTC times of rq before 2.0), also moved by a ``timedelta`` or through a name bound once
+    to one; None for anything else."""
     while isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
         node = node.left  # fromtimestamp(issued) + timedelta(days=ttl)
+    if isinstance(node, ast.Name):
+        value = _single_binding(module, node)
+        return None if value is None or isinstance(value, ast.Name) else _clock_of(module, value, project)
     if isinstance(node, ast.Attribute) and node.attr in RQ_NAIVE_UTC_ATTRIBUTES:
         return "utc" if module.imports_module("rq") and _rq_naive_utc(project) else None
     if not isinstance(node, ast.Call):
         return None
+    if qualified(module, node.func) == f"{DATETIME_CLASS}.strptime" and len(node.args) == 2 \
+            and UTC_FORMAT.search(string_value(node.args[1]) or ""):
+        return "utc"  # strptime(value, "%a, %d %b %Y %H:%M:%S GMT")
     function = _datetime_function(module, node.func)
     if function is None or node.keywords or len(node.args) > TZ_POSITION.get(function, 9):
         return None  # a zone given
     return "utc" if function.startswith("utc") else "local"
 
 
+UTC_FORMAT = re.compile(r"(?<!%)\b(GMT|UTC)\b|(?<!%)Z$")  # a literal zone in a strptime format
+
+
+def _single_binding(module: SourceModule, name: ast.Name) -> ast.expr | None:
+    """The value of the one assignment to ``name`` in its function (None when it is bound otherwise or more)."""
+    scope = module.parents.get(name)
+    while scope is not None and not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        scope = module.parents.get(scope)
+    if scope is None:
+        return None
+    stores = [n for n in walk_nodes(scope) if isinstance(n, ast.Name) and n.id == name.id and isinstance(n.ctx, ast.Store)]
+    statement = module.parents.get(stores[0]) if len(stores) == 1 else None
+    return statement.value if isinstance(statement, ast.Assign) and len(statement.targets) == 1 else None
+
+
 def _against_same_clock(module: SourceModule, call: ast.Call, project: Project) -> bool:
-    """A naive reading only subtracted from or compared with another reading of the same clock, in one
-    expression: ``datetime.now() - datetime.fromtimestamp(started)``, ``datetime.fromtimestamp(exp) <
-    datetime.now()``, ``datetime.utcnow() - worker.last_heartbeat`` (rq before 2.0 keeps naive UTC): both
-    sides are the host's wall clock (or both UTC), so the difference is right; neither value is kept."""
-    node = call
-    parent = module.parents.get(node)
+    """A naive reading only subtracted from or compared with another reading of the same clock, directly or
+    through a name: ``datetime.now() - datetime.fromtimestamp(started)``, ``datetime.fromtimestamp(exp) <
+    datetime.now()``, ``reset = datetime.utcfromtimestamp(ts)`` ... ``reset - datetime.utcnow()``,
+    ``datetime.utcnow() - worker.last_heartbeat`` (rq before 2.0 keeps naive UTC): both sides are the host's
+    wall clock (or both UTC), so the difference is right; neither value is kept."""
+    clock = _clock_of(module, call, project)
+    if clock is None:
+        return False
+    node, parent = call, module.parents.get(call)
     while isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Add):
         node, parent = parent, module.parents.get(parent)  # now() + timedelta(...)
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+        reads = _reads_of(module, parent, parent.targets[0].id)
+        return bool(reads) and all(_compared_on_clock(module, read, clock, project) for read in reads)
+    return _compared_on_clock(module, node, clock, project)
+
+
+def _compared_on_clock(module: SourceModule, node: ast.expr, clock: str, project: Project) -> bool:
+    """``node`` (also ``+ timedelta``) is subtracted from or compared with a reading of ``clock``."""
+    parent = module.parents.get(node)
+    while isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Add):
+        node, parent = parent, module.parents.get(parent)
     if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Sub):
         other = parent.right if parent.left is node else parent.left
     elif isinstance(parent, ast.Compare) and len(parent.ops) == 1:
         other = parent.comparators[0] if parent.left is node else parent.left
     else:
         return False
-    clock = _clock_of(module, call, project)
-    return clock is not None and _clock_of(module, other, project) == clock
+    return _clock_of(module, other, project) == clock
 
 
 # rq keeps a job's and a worker's times as naive UTC before 2.0 (aware UTC since).
