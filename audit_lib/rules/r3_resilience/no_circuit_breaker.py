@@ -39,8 +39,11 @@ failure answers False: the failure is the answer), fetches whose result the func
 `AppConfig.ready()`, discord.py's `cog_load`/`setup_hook`, or a function of the file only those
 call: nothing repeats them while the dependency is down), calls in a memoized function
 (`@cached(TTLCache(...))`, `@lru_cache`) that turns their failure into a value (a `try` whose
-handlers do not raise: the fallback is cached, so a down dependency is asked once per cache period), test code, scripts, CLIs and Django
-management commands are left out.
+handlers do not raise: the fallback is cached, so a down dependency is asked once per cache period), calls
+only an operator or a cron job makes (in an admin-only view, `@admins_only`/`@staff_member_required`, or a
+Django admin action; in a function every use of which is a call from a command-line module or a script's
+`__main__` block, directly or through such functions: one process now and then, no cascade), test code,
+scripts, CLIs and Django management commands are left out.
 The confidence is medium when the code base uses no breaker at all, low when it uses
 breakers elsewhere (the file may be guarded further up the call chain).
 
@@ -154,6 +157,9 @@ CONFIGURATION = re.compile(r"settings|config|conf\b|options|environ|\bENV\b", re
 TENANT_CONFIG = re.compile(r"^_?(options|opts|configuration|config|conf|params|credentials|creds)$")
 SSRF_GUARD = re.compile(r"advocate|ssrf|safe_?(http|transport|session|client)|SafeTransport", re.IGNORECASE)
 GLOBAL_CONFIG = {"app.config", "current_app.config", "os.environ", "settings"}
+ADMIN_ONLY = re.compile(r"(?i)(^|\.)(admins?_only|admin_required|require_admin|staff_member_required|superuser_required)$")
+COMMON_METHOD_NAMES = {"get", "post", "put", "patch", "delete", "run", "send", "execute", "call", "request", "main",
+                       "process", "handle", "update", "create", "save", "fetch", "start"}
 HEALTH_PATH = re.compile(r"/(health|healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|ping)/?$")
 
 
@@ -175,7 +181,8 @@ def check(project: Project) -> Iterator[Finding]:
         calls = [c for c in calls if not _start_up_only(module, project, c) and not _cached_fallback(module, c)
                  and not _release_check(module, c.node) and not _kept_for_the_process(module, c.node)
                  and not _availability_probe(module, c.node)
-                 and not _tenant_configured(module, project, c.node) and not _many_destinations(module, c)]
+                 and not _tenant_configured(module, project, c.node) and not _many_destinations(module, c)
+                 and not _operator_only(module, project, _function_of(module, c.node))]
         unguarded = sorted((c for c in calls if not _guarded(module, c, guarded_functions, project)), key=lambda c: c.line)
         for call in [c for c in unguarded if id(c.node) in through_sdk and _dependency(c)]:
             shared.setdefault(_dependency(call) or "", []).append((module, call))
@@ -569,6 +576,83 @@ def _calls_named(project: Project) -> dict[str, list[tuple[SourceModule, ast.Cal
                         table.setdefault(name, []).append((module, node))
         project.facts["r3_breaker_calls"] = table
     return table  # type: ignore[return-value]
+
+
+def _function_of(module: SourceModule, node: ast.AST) -> ast.AST | None:
+    return next((p for p in ancestors(module, node) if isinstance(p, FUNCTION_TYPES)), None)
+
+
+def _operator_only(module: SourceModule, project: Project, fn: ast.AST | None, depth: int = 0) -> bool:
+    """Whether a function runs only when an operator or a cron job asks for it: an admin action, a
+    command of a command-line module that the service code never calls, or a function every use of
+    which is a call from a script's ``if __name__ == "__main__":`` block or from such a function. One process calling a dependency now and then has no cascade for a breaker
+    to stop. A service function nothing calls (a route, a task, a signal receiver: the framework calls
+    it), or handed on as a value (a job table, a thread's target), is on the service's path."""
+    if fn is None:
+        return False
+    if _admin_action(module, fn):
+        return True
+    method = isinstance(module.parents.get(fn), ast.ClassDef)
+    if depth > 4 or fn.name.startswith("__") or method and fn.name in COMMON_METHOD_NAMES:
+        return False
+    command_line = is_offline_file(module, project)
+    uses = [(m, node, called) for m, node, called in
+            _function_uses(project).get(f".{fn.name}" if method else f"{module.dotted_name}.{fn.name}", [])
+            if _function_of(m, node) is not fn]
+    if not uses:
+        return command_line  # run by the command-line framework, or by the service's
+    for user, node, called in uses:
+        if not called:
+            return False
+        if _in_main_block(user, project, node):
+            continue
+        caller = _function_of(user, node)
+        if not (is_offline_file(user, project) if caller is None else _operator_only(user, project, caller, depth + 1)):
+            return False
+    return True
+
+
+def _function_uses(project: Project) -> dict[str, list[tuple[SourceModule, ast.AST, bool]]]:
+    """Where the service code names a function: its qualified name (``app.jobs.sync``, through any
+    import alias) or ``.name`` for a method -> (module, node, whether it is called there)."""
+    table = project.facts.get("r3_breaker_function_uses")
+    if table is None:
+        table = {}
+        for module in project.modules:
+            if is_test_file(module):
+                continue
+            called = {id(n.func) for n in module.nodes_of(ast.Call)}
+            for node in walk_nodes(module.tree):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    keys = [module.imports.get(node.id) or f"{module.dotted_name}.{node.id}"]
+                elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                    keys = [f".{node.attr}", qualified(module, node)]
+                else:
+                    continue
+                for key in filter(None, keys):
+                    table.setdefault(key, []).append((module, node, id(node) in called))
+        project.facts["r3_breaker_function_uses"] = table
+    return table  # type: ignore[return-value]
+
+
+def _admin_action(module: SourceModule, fn: ast.AST) -> bool:
+    """A view only administrators reach (``@admins_only``, ``@staff_member_required``), or a Django admin
+    action (a function of an ``admin.py``, a method of a ``ModelAdmin``)."""
+    if any(ADMIN_ONLY.search(dotted(d.func if isinstance(d, ast.Call) else d) or "") for d in fn.decorator_list):
+        return True
+    if module.path.rsplit("/", 1)[-1] == "admin.py" and module.imports_module("django"):
+        return True
+    owner = module.parents.get(fn)
+    return isinstance(owner, ast.ClassDef) and any((dotted(b) or "").endswith("ModelAdmin") for b in owner.bases)
+
+
+def _in_main_block(module: SourceModule, project: Project, node: ast.AST) -> bool:
+    """In the ``__main__`` block of a script run by hand or by cron (a command-line module, or one named for
+    cron: ``cron_job.py``); a package module's ``__main__`` may start a service worker (``python -m app.worker``)."""
+    if "cron" not in module.path.rsplit("/", 1)[-1] and not is_offline_file(module, project):
+        return False
+    return any(isinstance(p, ast.If) and "__main__" in ast.unparse(p.test) and "__name__" in ast.unparse(p.test)
+               for p in ancestors(module, node))
 
 
 def _label(call: OutboundCall) -> str:
