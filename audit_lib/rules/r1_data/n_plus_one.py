@@ -46,7 +46,14 @@ iterated rows (`for v in exercise.variations:`), one that returns a query's resu
 SQLAlchemy it reads the models' `relationship()` declarations: a lazy relationship (the
 default `lazy="select"`, `backref`s included) used on each row of a loop over a query's
 rows (`solve.challenge.value`) that the query does not load eagerly
-(`joinedload`/`selectinload`/...).
+(`joinedload`/`selectinload`/...). Rows rendered one by one through project code count too: a
+model method (`[t.to_dict() for t in Task.query.all()]`), a model `@property` or a function handed the
+row (`serialize_task(t)`) that reads a lazy relationship of the row or runs a query, followed through the
+methods and helpers it hands the row to (two calls deep), unless the rows' query (or the model
+classmethod that builds it: `Alert.all(org)`) loads that relationship eagerly, the loop body reads it
+itself, the read sits under an `if relations:` flag the call leaves at its False default, or the call is
+a statement whose value is not used (a unit of work on the row: `user.ban()`) or writes, commits or
+calls another service.
 
 Methods the framework calls once per row of a list count as loops: a Django admin method named in
 `list_display` (the change list calls it for every row; a model property or method named there that
@@ -126,6 +133,7 @@ ORM batch it (`selectinload(...)`, `prefetch_related(...)`).
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 import re
 from typing import Iterator
 
@@ -193,9 +201,10 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             known |= {id(op.call) for op in ops}
             ops += [op for op in _reading_model_methods(module, project, fn) if id(op.call) not in known]
         related = list(_related_manager_calls(module, project, fn)) + list(_lazy_relation_loads(module, project, fn))
+        serialized = list(_per_row_serializer_reads(module, project, fn))
         if django:
             yield from _per_row_method_findings(module, project, fn, ops)
-        if not ops and not related:
+        if not ops and not related and not serialized:
             continue
         sources = _RowSources(module, project, fn, id(fn) in handlers, handlers)
         reported: set[int] = set()
@@ -211,15 +220,16 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 continue  # a helper run for each of a workflow's actions: per-item processing of a few
             reported.add(id(op.call))
             what = f"{op.through}() runs a query" if op.through else f"{_call_text(op.call)} runs a query"
-            yield Finding(
-                message=f"{what} ({op.describe()}) once per item of a loop over {sources.describe(loop)}",
-                path=module.path,
-                line=op.call.lineno,
-                end_line=getattr(op.call, "end_lineno", op.call.lineno),
-                evidence=module.evidence(op.call),
-                fix=FIX,
-                confidence=Confidence.low if children else op.confidence,
-            )
+            yield _finding_at(module, op.call, f"{what} ({op.describe()}) once per item of a loop over "
+                              f"{sources.describe(loop)}", FIX, Confidence.low if children else op.confidence)
+        for node, loop, what in serialized:
+            if id(node) in reported or any(n is node for n, _, _ in related):
+                continue
+            reported.add(id(node))
+            yield _finding_at(module, node, f"{ast.unparse(node)} {what}, once per row of {sources.describe(loop)}",
+                              "load what it reads with the rows (.options(selectinload(...)) or joinedload for "
+                              "relationships), or query it once for every row (WHERE key IN (...)) before the loop",
+                              Confidence.low if _one_rows_children(project, loop) else Confidence.medium)
         for node, loop, kind in related:
             if id(node) in reported:
                 continue
@@ -245,15 +255,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 message = f"{ast.unparse(fk)} loads a related row (one query) once per row of {rows}"
                 fix = (f"add select_related({fk.attr!r}) to the queryset the loop iterates "
                        f"(or read {fk.attr}_id when only the key is needed)")
-            yield Finding(
-                message=message,
-                path=module.path,
-                line=node.lineno,
-                end_line=getattr(node, "end_lineno", node.lineno),
-                evidence=module.evidence(node),
-                fix=fix,
-                confidence=Confidence.low if _one_rows_children(project, loop) else Confidence.medium,
-            )
+            yield _finding_at(module, node, message, fix,
+                              Confidence.low if _one_rows_children(project, loop) else Confidence.medium)
 
 
 def _evaluated_by_chain(module: SourceModule, call: ast.Call) -> bool:
@@ -1110,16 +1113,15 @@ def _behind_hasattr(module: SourceModule, fn: ast.AST, node: ast.AST, row: str) 
 
 
 def _per_row_finding(module: SourceModule, node: ast.AST, what: str, where: str) -> Finding:
-    return Finding(
-        message=f"{what} once per row {where}",
-        path=module.path,
-        line=node.lineno,
-        end_line=getattr(node, "end_lineno", node.lineno),
-        evidence=module.evidence(node),
-        fix=("load it with the list's queryset (select_related/prefetch_related, or annotate a count/Subquery) "
-             "and read the loaded value here"),
-        confidence=Confidence.medium,
-    )
+    return _finding_at(module, node, f"{what} once per row {where}",
+                       "load it with the list's queryset (select_related/prefetch_related, or annotate a "
+                       "count/Subquery) and read the loaded value here", Confidence.medium)
+
+
+def _finding_at(module: SourceModule, node: ast.AST, message: str, fix: str, confidence: Confidence) -> Finding:
+    return Finding(message=message, path=module.path, line=node.lineno,
+                   end_line=getattr(node, "end_lineno", node.lineno), evidence=module.evidence(node), fix=fix,
+                   confidence=confidence)
 
 
 def _per_row_method(module: SourceModule, project: Project, fn: ast.AST) -> tuple[str, str, set[str]] | None:
@@ -1691,25 +1693,258 @@ def _lazily_loaded(fn: ast.AST, loop: ast.AST, relation: str, relations: dict[st
     """Whether the loop iterates the rows of a query (of a known model, when it can be read) whose
     ``relation`` is lazy and not loaded eagerly by the query's options."""
     for iterable in _loop_iterables(loop):
-        exprs = [iterable]
-        if isinstance(iterable, ast.Name):
-            exprs += _bindings(fn, iterable.id)
-            for expr in list(exprs):
-                root = expr
-                while isinstance(root, (ast.Call, ast.Attribute)):
-                    root = root.func if isinstance(root, ast.Call) else root.value
-                if isinstance(root, ast.Name) and root.id != iterable.id:
-                    exprs += _bindings(fn, root.id)
-        texts = [ast.unparse(e) for e in exprs]
-        models = {m for t in texts for m in re.findall(r"\b([A-Z]\w*)\.query\b|query\(\s*([A-Z]\w*)\b", t) for m in m if m}
+        texts = _iterable_texts(fn, iterable)
+        models = _queried_models(texts)
         if not models or not any(re.search(r"\.(all|fetchall|scalars|unique)\(\)", t) for t in texts):
             continue  # not the rows of a query of a known model
         flags = [relations[m][relation] for m in models if relation in relations.get(m, {})]
         if not flags or not all(flags):
             return False
-        return not any(re.search(rf"\.{re.escape(relation)}\b|['\"]{re.escape(relation)}['\"]", call.group(2))
-                       for t in texts for call in EAGER_OPTIONS.finditer(t))
+        return not _eagerly_loaded(texts, relation)
     return False
+
+
+def _iterable_texts(fn: ast.AST, iterable: ast.expr) -> list[str]:
+    """The source of a loop's iterable and of the names it is built from in ``fn``
+    (``rows = base.all()``, ``base = Model.query.options(...)``)."""
+    exprs = [iterable]
+    if isinstance(iterable, ast.Name):
+        exprs += _bindings(fn, iterable.id)
+        for expr in list(exprs):
+            root = expr
+            while isinstance(root, (ast.Call, ast.Attribute)):
+                root = root.func if isinstance(root, ast.Call) else root.value
+            if isinstance(root, ast.Name) and root.id != iterable.id:
+                exprs += _bindings(fn, root.id)
+    return [ast.unparse(e) for e in exprs]
+
+
+def _queried_models(texts: list[str]) -> set[str]:
+    return {m for t in texts for m in re.findall(r"\b([A-Z]\w*)\.query\b|query\(\s*([A-Z]\w*)\b", t) for m in m if m}
+
+
+def _eagerly_loaded(texts: list[str], relation: str) -> bool:
+    return any(re.search(rf"\.{re.escape(relation)}\b|['\"]{re.escape(relation)}['\"]", call.group(2))
+               for t in texts for call in EAGER_OPTIONS.finditer(t))
+
+
+def _per_row_serializer_reads(module: SourceModule, project: Project, fn: ast.AST
+                              ) -> Iterator[tuple[ast.AST, ast.AST, str]]:
+    """SQLAlchemy rows rendered one by one through project code that queries for each of them:
+    ``[t.to_dict() for t in Task.query.all()]`` whose ``to_dict`` reads ``self.owner.name`` (a lazy
+    relationship) or runs a query, ``serialize_task(t)`` doing the same with its parameter, a model
+    ``@property`` that does, followed through the methods and helpers these call with the row (two
+    calls deep). Relationships the loop's query loads eagerly do not count. Yields (the per-row call
+    or read, the loop, what it does)."""
+    relations = _sqlalchemy_relations(project)
+    if not relations or not any(module.imports_module(lib) for lib in ("sqlalchemy", "flask_sqlalchemy", "sqlmodel")) \
+            and ".query" not in module.text and not _imports_project_code(module, project):
+        return
+    sources: _RowSources | None = None
+    judged: set[tuple[int, str, str]] = set()  # (loop, row, member): the first use loads what it reads
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Call) and isinstance(module.parents.get(node), ast.Expr):
+            continue  # called for its effect, not rendered: a unit of work on the row, not a serializer
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+            row, member = node.func.value.id, node.func.attr
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and isinstance(node.ctx, ast.Load) \
+                and not (isinstance(module.parents.get(node), ast.Call) and module.parents[node].func is node):
+            row, member = node.value.id, node.attr  # a property read and used as a value
+        elif isinstance(node, ast.Call):
+            row, member = "", ""
+        else:
+            continue
+        handed = [i for i, arg in enumerate(node.args) if isinstance(arg, ast.Name)] \
+            if isinstance(node, ast.Call) and not member else []
+        for loop in loops_around(module, node):
+            targets = {n for t in _loop_targets(loop) for n in _names(t)}
+            rows = [row] if row in targets else [node.args[i].id for i in handed if node.args[i].id in targets]
+            if not rows:
+                continue
+            if sources is None:
+                sources = _RowSources(module, project, fn, False)
+            if _is_chunked(loop) or _runs_once(module, node, loop) or _returned_from(module, node, loop) \
+                    or not any(sources.source_of(i) == "database rows" for i in _loop_iterables(loop)) \
+                    or member and (id(loop), rows[0], member) in judged:
+                break
+            judged.add((id(loop), rows[0], member))
+            texts = [t for i in _loop_iterables(loop) for t in _iterable_texts(fn, i)]
+            texts += _query_helper_texts(module, project, _loop_iterables(loop))
+            query = _RowsQuery(models={m for m in _queried_models(texts) | _called_models(texts) if m in relations},
+                               texts=texts, read_in_loop={a.attr for a in walk_nodes(loop) if a is not node
+                                                          and isinstance(a, ast.Attribute)
+                                                          and isinstance(a.value, ast.Name) and a.value.id == rows[0]})
+            if member:
+                what = _member_reads(project, query, member, node)
+            else:
+                resolved = db.resolve_function(module, project, node, reexports=True)
+                params = _parameters_for(resolved[1], node) if resolved else []
+                index = next(i for i in handed if node.args[i].id == rows[0])
+                what = resolved and index < len(params) and _renders_only(resolved[0], project, resolved[1]) \
+                    and _row_reads(resolved[0], project, resolved[1], params[index], node, query, 2)
+            if what:
+                yield node, loop, what
+            break
+
+
+def _renders_only(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """Whether a function called per row only reads (a serializer): one that writes, commits or calls
+    another service is a unit of work on each row (``user.ban()``, ``rotate(endpoint)``), judged with
+    the writes."""
+    return not any(op.is_write or op.kind == db.COMMIT for op in db.expanded_ops(module, project, fn)) \
+        and not _calls_out(module, project, fn)
+
+
+def _switched_off(module: SourceModule, fn: ast.AST, call: ast.Call | None, node: ast.AST) -> bool:
+    """Whether ``node`` sits under ``if flag:`` for a parameter ``flag`` that defaults to False/None
+    and that ``call`` leaves out (``serialize(self, relations=False)`` called as ``row.serialize()``)."""
+    if not isinstance(call, ast.Call):
+        return False
+    args = [*fn.args.posonlyargs, *fn.args.args]
+    defaults = dict(zip([a.arg for a in args][len(args) - len(fn.args.defaults):], fn.args.defaults))
+    defaults.update({a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None})
+    passed = {k.arg for k in call.keywords} | set(_parameters_for(fn, call)[:len(call.args)])
+    off = {name for name, default in defaults.items()
+           if isinstance(default, ast.Constant) and default.value in (False, None) and name not in passed}
+    child = node
+    for parent in ancestors(module, node):
+        if parent is fn:
+            return False
+        if isinstance(parent, ast.If) and child in parent.body and isinstance(parent.test, ast.Name) \
+                and parent.test.id in off:
+            return True
+        child = parent
+    return False
+
+
+def _returned_from(module: SourceModule, node: ast.AST, loop: ast.AST) -> bool:
+    """``for row in rows: return row.to_dict()``: the loop ends at its first row."""
+    for parent in ancestors(module, node):
+        if parent is loop:
+            return False
+        if isinstance(parent, ast.Return):
+            return True
+    return False
+
+
+def _parameters_for(helper: ast.AST, call: ast.Call) -> list[str]:
+    params = [a.arg for a in [*helper.args.posonlyargs, *helper.args.args]]
+    if params and params[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
+        params = params[1:]
+    return params
+
+
+def _called_models(texts: list[str]) -> set[str]:
+    """Model classes a loop's rows come from through their own methods: ``models.Alert.all(org)``."""
+    return {m for t in texts for m in re.findall(r"\b([A-Z]\w*)\.\w+\(", t)}
+
+
+def _query_helper_texts(module: SourceModule, project: Project, iterables: list[ast.expr]) -> list[str]:
+    """What the project functions a loop's iterable calls return (``Alert.all(org)`` returning
+    ``cls.query.options(joinedload(Alert.user))``): where the rows' eager loads are written."""
+    texts = []
+    for iterable in iterables:
+        for call in (n for n in walk_nodes(iterable) if isinstance(n, ast.Call)):
+            resolved = db.resolve_function(module, project, call, reexports=True)
+            if resolved is not None:
+                texts += [ast.unparse(value) for value in _returns(resolved[1])]
+    return texts
+
+
+@dataclass(frozen=True)
+class _RowsQuery:
+    """What is known of the query a loop's rows come from: its model classes (when the source
+    names them), its source text (for eager-loading options) and the row's attributes the loop
+    body reads itself (a relationship read there is loaded there, not in the helper)."""
+    models: set[str]
+    texts: list[str]
+    read_in_loop: set[str]
+
+    def loads_lazily(self, relations: dict[str, dict[str, bool]], attribute: str) -> bool:
+        flags = [relations[m][attribute] for m in self.models if attribute in relations.get(m, {})]
+        return bool(flags) and all(flags) and attribute not in self.read_in_loop \
+            and not _eagerly_loaded(self.texts, attribute)
+
+
+def _member_reads(project: Project, query: _RowsQuery, member: str, node: ast.AST) -> str | None:
+    """What ``row.member(...)`` (a method) or ``row.member`` (a ``@property``) of the rows' model runs
+    per row; with no model known, of the model class that defines ``member`` when no other class of
+    the project has an attribute of that name."""
+    called = isinstance(node, ast.Call)
+    candidates = sorted(query.models) or [name for name in _sqlalchemy_relations(project)
+                                          if _model_member(project, name, member, called) is not None]
+    if not query.models and not (len(candidates) == 1 and _class_member_counts(project).get(member) == 1):
+        return None
+    for name in candidates:
+        found = _model_member(project, name, member, called)
+        if found is not None and _renders_only(found[0], project, found[1]):
+            what = _row_reads(found[0], project, found[1], "self", node, _RowsQuery({name}, query.texts,
+                                                                                   query.read_in_loop), 2)
+            if what:
+                return what
+    return None
+
+
+def _class_member_counts(project: Project) -> dict[str, int]:
+    """How many classes of the project define each attribute name (a method, a column, a relationship)."""
+    counts = project.facts.get("r1.class_member_counts")
+    if counts is None:
+        counts = project.facts["r1.class_member_counts"] = {}
+        for module in project.modules:
+            for cls in module.nodes_of(ast.ClassDef):
+                names = {item.name for item in cls.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
+                names |= {t.id for item in cls.body if isinstance(item, (ast.Assign, ast.AnnAssign))
+                          for t in (item.targets if isinstance(item, ast.Assign) else [item.target])
+                          if isinstance(t, ast.Name)}
+                for name in names:
+                    counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _model_member(project: Project, model: str, member: str, called: bool) -> tuple[SourceModule, ast.AST] | None:
+    """The method (``called``) or ``@property`` ``member`` of the model class ``model`` or of its bases."""
+    cache = project.facts.setdefault("r1.model_members", {})
+    key = (model, member, called)
+    if key not in cache:
+        found = _project_class(project, model)
+        cache[key] = next(((owner, item) for owner, cls in (_project_class_chain(project, found[1]) if found else [])
+                           for item in cls.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+                           and item.name == member and _is_property(item) != called), None)
+    return cache[key]
+
+
+def _row_reads(module: SourceModule, project: Project, fn: ast.AST, row: str, call: ast.AST, query: _RowsQuery,
+               depth: int) -> str | None:
+    """What ``fn``, run by ``call``, does with the row it holds as ``row`` that queries: reads a lazy
+    relationship of the rows' model that their query does not load eagerly, runs a query, or hands
+    the row to a method or helper of the project that does (``depth`` calls deeper)."""
+    relations = _sqlalchemy_relations(project)
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == row \
+                and isinstance(node.ctx, ast.Load) and not _switched_off(module, fn, call, node) \
+                and query.loads_lazily(relations, node.attr):
+            return f"reads {ast.unparse(node)} (a lazy relationship: one query per row)"
+    ops = [op for op in db.function_ops(module, fn, project) if op.is_read and op.round_trip and not op.batch
+           and (not op.lazy or db.evaluated_in_place(module, op.call) or _evaluated_by_chain(module, op.call))
+           and not _switched_off(module, fn, call, op.call)]
+    if ops:
+        return f"runs {_call_text(ops[0].call)} ({ops[0].describe()})"
+    if depth <= 1:
+        return None
+    for call in (n for n in walk_function_body(fn) if isinstance(n, ast.Call)):
+        if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) and call.func.value.id == row:
+            found = next((f for m in sorted(query.models) if (f := _model_member(project, m, call.func.attr, True))),
+                         None)
+            what = found and _row_reads(found[0], project, found[1], "self", call, query, depth - 1)
+        else:
+            handed = [i for i, arg in enumerate(call.args) if isinstance(arg, ast.Name) and arg.id == row]
+            resolved = db.resolve_function(module, project, call, reexports=True) if handed else None
+            params = _parameters_for(resolved[1], call) if resolved else []
+            what = resolved and handed[0] < len(params) \
+                and _row_reads(resolved[0], project, resolved[1], params[handed[0]], call, query, depth - 1)
+        if what:
+            return f"calls {_call_text(call)}, which {what}"
+    return None
 
 
 def _sqlalchemy_relations(project: Project) -> dict[str, dict[str, bool]]:
