@@ -8,7 +8,9 @@ case; also `rows.limit(n).offset(k)` on a query a module that imports no ORM is 
 `.slice(start, ...)`, Flask-SQLAlchemy and peewee `.paginate(...)` (also in modules
 that import only the models, `Model.query...paginate()`, on a name bound to such a
 query, `db.paginate(stmt, ...)` on a `db` imported from the project module that makes it with
-`SQLAlchemy()`, and any `.paginate(..., error_out=...)`, a keyword only Flask-SQLAlchemy takes), SQL
+`SQLAlchemy()`, any `.paginate(..., error_out=...)`, a keyword only Flask-SQLAlchemy takes, and
+`query_set.paginate(page, page_size)` on a query a helper is handed, in a project that uses
+Flask-SQLAlchemy), SQL
 fragments that append a variable OFFSET (`f"LIMIT {n} OFFSET {self.offset}"` in a paging
 helper, or a `str.format` template `"{where} LIMIT {limit} OFFSET {offset}"`; whole
 statements are read by the SQL side), Django querysets sliced with a variable start
@@ -170,7 +172,8 @@ def _call_finding(module: SourceModule, call: ast.Call, orm: bool, project: Proj
         if not call.args or _is_zero(call.args[0]) or not _looks_like_query(func.value):
             return None
         return _finding(module, call, f".slice({ast.unparse(call.args[0])}, ...) pages with OFFSET")
-    if project_db or _paginate_is_query(module, func) or any(k.arg == "error_out" for k in call.keywords):  # Flask-SQLAlchemy's
+    if project_db or _paginate_is_query(module, func) or any(k.arg == "error_out" for k in call.keywords) \
+            or _pages_by_number(call) and project.imports_anywhere("flask_sqlalchemy"):
         return _finding(module, call, ".paginate() pages with LIMIT/OFFSET (and a count query per page)",
                         confidence=Confidence.medium)
     return None
@@ -240,6 +243,15 @@ def _project_page_classes(project: Project) -> dict[tuple[str, str], str]:
                         break
         project.facts["offset_pagination.page_classes"] = found
     return found
+
+
+def _pages_by_number(call: ast.Call) -> bool:
+    """``.paginate(page, per_page)`` or ``.paginate(page=n, per_page=m)``: Flask-SQLAlchemy's (and
+    peewee's) arguments, on a query a helper is handed (``def paginate(query_set, page, size)``);
+    a boto3 paginator's ``paginate`` takes the API call's own keywords."""
+    keywords = {k.arg for k in call.keywords}
+    return len(call.args) == 2 and not keywords or bool(keywords) and keywords <= {"page", "per_page", "max_per_page",
+                                                                                  "count"} and "page" in keywords
 
 
 RANDOM_FUNCTIONS = {"random", "rand", "randint", "randrange", "choice", "uniform", "randbelow"}
