@@ -7,7 +7,9 @@ that writes (SQL `INSERT`/`UPDATE`/`DELETE`, ORM `add`, `delete`,
 own `self.save(update_fields=...)`, a classmethod such as `ChangeEvent.record(...)`, a model
 mixin's shorthand that commits inside (`task.update(data)`, `link.delete()` on a row fetched by
 `Task.get_by(...)` or a project getter such as `get_task_raw(pk)`), attributes
-set on a SQLAlchemy object that the next `commit()` flushes) to two or
+set on a SQLAlchemy object that the next `commit()` flushes, a Django many-to-many field's
+`set`/`add`/`remove`/`clear` on an object the function writes or a DRF serializer's `update` is
+handed, which writes the field's link table) to two or
 more tables when those writes do not share one transaction:
 
 - with drivers that commit every statement on their own (asyncpg, encode/databases,
@@ -42,6 +44,8 @@ transaction and is not reported. Neither are:
   between them leaves the user signed out, not half a change; nor the delete of a finished
   login or registration session (`LoginSession`, `login_sessions`) after the change: it
   expires on its own;
+- a many-to-many change followed by a `save()` of its object when the function sets none of the
+  object's fields (`user.aliases.add(alias)`, then `user.save()` to notify): nothing new is saved;
 - writes that no run reaches both of (two branches of one `if`, or an error path that
   saves and raises), and writes in sibling `if` blocks of optional, independent steps
   (`if options.reset_pages: ...`) where the later step uses nothing the earlier wrote;
@@ -122,6 +126,7 @@ INSTALLS_SCHEMA = re.compile(r"create_all|drop_all|create_(\w+_)?db|init_?db|cre
 SQLALCHEMY = ("sqlalchemy", "flask_sqlalchemy", "sqlmodel")
 MAPPED_BASE = re.compile(r"(^|\.)(Model|Base|DeclarativeBase|SQLModel)$")
 NOT_MODELS = {"Any", "Optional", "Request", "Response", "Session", "AsyncSession", "Connection", "Engine"}
+RELATION_WRITES = {"set", "add", "remove", "clear"}
 ATOMIC_REQUESTS = re.compile(r"""["']?ATOMIC_REQUESTS["']?\s*[:=]\s*True""")
 
 
@@ -140,6 +145,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             ops = _with_serializer_saves(module, project, fn, ops)
         if "commit=False" in module.text:
             ops = _with_form_saves(fn, ops)
+        if ".set(" in module.text or ".add(" in module.text or ".clear(" in module.text:
+            ops = _with_relation_sets(module, project, fn, ops)
         if sum(1 for op in ops if op.is_write) < 2:
             continue
         if _installs_schema(fn):
@@ -246,6 +253,83 @@ def _with_form_saves(fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
         added.append(db.DbOp(node, db.WRITE, frozenset({table}), "django", node.func.attr, holder, autocommit=True,
                              confidence=Confidence.medium))
     return sorted([*ops, *added], key=lambda o: (o.call.lineno, o.call.col_offset)) if added else ops
+
+
+def _with_relation_sets(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
+    """Django: ``user.groups.set(groups)``, ``book.tags.add(tag)``, ``.remove(...)``, ``.clear()`` on a
+    many-to-many field of a model instance the function writes (``user = User.objects.create(...)``,
+    ``book.save()``) or a DRF serializer's ``update`` is handed (``instance`` of its ``Meta.model``):
+    a write of the field's link rows, its own autocommit statements."""
+    held: dict[str, str] = {}
+    for op in ops:
+        if op.api != "django" or op.through or len(op.tables) != 1:
+            continue
+        statement = module.parents.get(op.call)
+        if op.is_write and isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(
+                statement.targets[0], ast.Name):
+            held[statement.targets[0].id] = next(iter(op.tables))  # user = User.objects.create(...)
+        elif op.is_write and op.receiver and "." not in op.receiver:
+            held[op.receiver] = next(iter(op.tables))  # book.save()
+    owner = module.parents.get(fn)
+    handed = fn.args.args[1].arg if fn.name == "update" and isinstance(owner, ast.ClassDef) and len(
+        fn.args.args) > 1 else None
+    if handed and _serializer_models(project).get(owner.name):
+        held.setdefault(handed, _serializer_models(project)[owner.name])
+    if not held:
+        return ops
+    fields = _many_to_many_fields(project)
+    written = {id(op.call) for op in ops}
+    added = []
+    for node in walk_function_body(fn):
+        if handed in held and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr == "save" and dotted(node.func.value) == handed and id(node) not in written:
+            added.append(db.DbOp(node, db.UPDATE, frozenset({held[handed]}), "django", "save", handed, autocommit=True,
+                                 confidence=Confidence.medium))  # instance.save() in the serializer's update
+            continue
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in RELATION_WRITES
+                and isinstance(node.func.value, ast.Attribute) and isinstance(node.func.value.value, ast.Name)):
+            continue
+        holder, field = node.func.value.value.id, node.func.value.attr
+        if holder in held and field in fields.get(held[holder], ()) and id(node) not in written:
+            added.append(db.DbOp(node, db.WRITE, frozenset({f"{held[holder]}.{field} links"}), "django", node.func.attr,
+                                 f"{holder}.{field}", autocommit=True, confidence=Confidence.medium))
+    return sorted([*ops, *added], key=lambda o: (o.call.lineno, o.call.col_offset)) if added else ops
+
+
+def _relinks_unchanged_row(module: SourceModule, fn: ast.AST, earlier: db.DbOp, later: db.DbOp) -> bool:
+    """A many-to-many change of an object paired with a ``save()`` of that object when the function
+    sets none of its fields (``user.also_known_as.add(alias)``, then ``user.save(broadcast=True)``):
+    the save rewrites the row unchanged, so a failure between them leaves no half change."""
+    links = next((op for op in (earlier, later) if op.method in RELATION_WRITES and op.api == "django"), None)
+    saved = later if links is earlier else earlier
+    if links is None or saved.method != "save" or not saved.receiver or links.receiver.split(".")[0] != saved.receiver:
+        return False
+    return not any(isinstance(target, ast.Attribute) and dotted(target.value) == saved.receiver
+                   for node in walk_function_body(fn) if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+                   for target in (node.targets if isinstance(node, ast.Assign) else [node.target])) and not any(
+        isinstance(node, ast.Call) and dotted(node.func) == "setattr" and node.args
+        and dotted(node.args[0]) == saved.receiver for node in walk_function_body(fn))
+
+
+def _many_to_many_fields(project: Project) -> dict[str, set[str]]:
+    """Django model -> its many-to-many fields: declared (``tags = models.ManyToManyField(Tag)``), also
+    on an abstract base of the code base, and Django's own on users and groups."""
+    if "r2.many_to_many" not in project.facts:
+        declared: dict[str, set[str]] = {"User": {"groups", "user_permissions"}, "Group": {"permissions"}}
+        bases: dict[str, list[str]] = {}
+        for module in (m for m in project.modules if "ManyToManyField" in m.text):
+            for cls in module.nodes_of(ast.ClassDef):
+                bases[cls.name] = [(dotted(b) or "").split(".")[-1] for b in cls.bases]
+                for statement in cls.body:
+                    if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call) and (
+                            dotted(statement.value.func) or "").endswith("ManyToManyField"):
+                        declared.setdefault(cls.name, set()).update(
+                            t.id for t in statement.targets if isinstance(t, ast.Name))
+        for name, parents in bases.items():
+            for parent in parents:
+                declared.setdefault(name, set()).update(declared.get(parent, ()))
+        project.facts["r2.many_to_many"] = declared
+    return project.facts["r2.many_to_many"]
 
 
 def _serializer_models(project: Project) -> dict[str, str]:
@@ -391,6 +475,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue  # the browser's sign-in session, opened or rotated with the change
             if later.kind == db.DELETE and TRANSIENT_SESSION.search(second):
                 continue  # a finished login/registration session cleared after the change: it expires anyway
+            if _relinks_unchanged_row(module, fn, earlier, later):
+                continue  # the links are the change; the row's save() after them writes nothing new
             if db.never_both(module, fn, earlier.call, later.call) or _independent_options(module, fn, ops, earlier.call,
                                                                                            later.call):
                 continue
