@@ -15,7 +15,8 @@ functions; the finding is where the factory is called, not inside it), where the
 once per request or once per loop iteration:
 
 - inside a request handler (route decorators, registered views, Django/DRF views,
-  aiohttp handlers, as recognised by `audit_lib.libs.web`), a FastAPI per-request
+  aiohttp handlers, as recognised by `audit_lib.libs.web`, and the `fetch()` of a
+  datasethoster `Query`, which the dataset host runs per API request), a FastAPI per-request
   dependency (`Depends(get_db)`), or a background job function (Celery `@app.task` /
   `@shared_task`, Dramatiq `@actor`, RQ `@job`, Huey tasks), which runs once per job;
 - inside a project function that a handler or dependency calls, up to three calls deep
@@ -123,6 +124,8 @@ POOLED = DB_POOLS | ENGINES | REDIS_CLIENTS
 TASK_LIBRARIES = ("celery", "dramatiq", "rq", "huey", "arq")
 TASK_DECORATORS = {"task", "shared_task", "actor", "job", "periodic_task", "db_task"}
 HELPER_DEPTH = 3  # how many calls deep a helper called from a handler still counts as per-request
+# Base classes of frameworks that serve a request by calling one method of the project's subclass.
+QUERY_HANDLER_BASES = {"datasethoster.Query": "fetch", "datasethoster.main.Query": "fetch"}
 
 
 @rule("R4.connect-per-request", on="project", scope="code", severity="medium")
@@ -261,6 +264,10 @@ def _per_request_functions(project: Project, modules: list[SourceModule]) -> dic
         for handler in route_handlers(module, project):
             found[handler.function] = (f"request handler {handler.name}()", True, "request")
             owner[handler.function] = module
+    for module in modules:
+        for cls, method in _query_handlers(module):
+            found[method] = (f"request handler {cls.name}.{method.name}()", True, "request")
+            owner[method] = module
     dependencies = dependency_functions(project)
     for module in modules:
         for node in module.nodes_of(*FUNCTION_TYPES):
@@ -290,6 +297,17 @@ def _per_request_functions(project: Project, modules: list[SourceModule]) -> dic
                     reached.append(callee)
         frontier = reached
     return found
+
+
+def _query_handlers(module: SourceModule) -> Iterator[tuple[ast.ClassDef, ast.AST]]:
+    """``class ArtistQuery(datasethoster.Query): def fetch(self, params, ...)``: the dataset host calls
+    ``fetch()`` on every API request to the query's endpoint."""
+    for cls in module.nodes_of(ast.ClassDef):
+        for base in cls.bases:
+            name = QUERY_HANDLER_BASES.get(qualified(module, base) or "")
+            method = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == name), None)
+            if method is not None:
+                yield cls, method
 
 
 def _is_task(module: SourceModule, fn: ast.AST) -> bool:
