@@ -19,7 +19,10 @@ between a write and the return of a Django view when the settings set `ATOMIC_RE
 it; staged changes nothing has sent yet hold no lock. The call is found
 directly or through helper functions of the code base that make the call (up to four
 calls deep, also through a package that re-exports a helper, and through the overrides in
-subclasses when the helper called is an abstract method).
+subclasses when the helper called is an abstract method). Inside a transaction block, a
+Django `save()`/`create()`/`delete()` is reported when a `pre_`/`post_save` or
+`pre_`/`post_delete` receiver registered for that model as sender makes the call: Django runs
+receivers synchronously, inside the caller's transaction.
 
 Calls made after the block closes, and callbacks deferred to the commit
 (`transaction.on_commit(lambda: ...)`), are not reported.
@@ -93,6 +96,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 continue
             direct = outbound_call(module, node, project)
             via = None if direct is not None else _helper_call(module, project, node, depth=4, seen={id(fn)})
+            if direct is None and via is None and span is not None:
+                via = _receiver_call(module, project, fn, node)
             if direct is None and via is None:
                 continue
             if direct is not None:
@@ -296,6 +301,68 @@ def _alias(module: SourceModule, project: Project, name: str, hops: int = 3) -> 
         if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets):
             return module, statement.value
     return None
+
+
+_SIGNALS_OF = {"save": ("pre_save", "post_save"), "asave": ("pre_save", "post_save"),
+               "create": ("pre_save", "post_save"), "acreate": ("pre_save", "post_save"),
+               "get_or_create": ("pre_save", "post_save"), "update_or_create": ("pre_save", "post_save"),
+               "delete": ("pre_delete", "post_delete"), "adelete": ("pre_delete", "post_delete")}
+
+
+def _receiver_call(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call) -> tuple[str, str] | None:
+    """(``the post_save receiver <name>``, library) when ``call`` saves or deletes a Django model
+    whose signal receiver, registered for that model as sender, makes an outbound call: Django runs
+    receivers synchronously, inside the caller's transaction."""
+    op = next((o for o in db.function_ops(module, fn, project) if o.call is call), None)
+    if op is None or op.api != "django" or not op.is_write or op.method not in _SIGNALS_OF:
+        return None
+    for model in op.tables:
+        for signal, receiver_module, receiver in _receivers(project).get(model, []):
+            if signal not in _SIGNALS_OF[op.method]:
+                continue
+            for node in walk_function_body(receiver):
+                if not isinstance(node, ast.Call):
+                    continue
+                outbound = outbound_call(receiver_module, node, project)
+                deeper = None if outbound is not None else _helper_call(receiver_module, project, node, 3, {id(receiver)})
+                if outbound is not None or deeper is not None:
+                    return f"the {signal} receiver {receiver.name}", outbound.library if outbound else deeper[1]
+    return None
+
+
+def _receivers(project: Project) -> dict[str, list[tuple[str, SourceModule, ast.AST]]]:
+    """Model name -> (signal, module, function) of the Django signal receivers registered for it as
+    sender: ``@receiver(post_save, sender=Order)`` or ``post_save.connect(handler, sender=Order)``."""
+    if "network_in_tx.receivers" in project.facts:
+        return project.facts["network_in_tx.receivers"]
+    found: dict[str, list[tuple[str, SourceModule, ast.AST]]] = {}
+    for module in project.modules:
+        if "_save" not in module.text and "_delete" not in module.text or db.skipped_module(module):
+            continue
+        for fn in functions(module.tree):
+            for decorator in getattr(fn, "decorator_list", []):
+                if isinstance(decorator, ast.Call) and (dotted(decorator.func) or "").split(".")[-1] == "receiver":
+                    _register(found, decorator, decorator.args[:1], module, fn)
+        for call in module.nodes_of(ast.Call):
+            if method_name(call) == "connect" and isinstance(call.func, ast.Attribute) and call.args:
+                target = call.args[0]
+                handler = db.resolve_function(module, project, ast.Call(func=target, args=[], keywords=[])) \
+                    if isinstance(target, (ast.Name, ast.Attribute)) else None
+                if handler is not None:
+                    _register(found, call, [call.func.value], handler[0], handler[1])
+    project.facts["network_in_tx.receivers"] = found
+    return found
+
+
+def _register(found: dict, registration: ast.Call, signals: list[ast.expr], module: SourceModule, fn: ast.AST) -> None:
+    sender = next((k.value for k in registration.keywords if k.arg == "sender"), None)
+    model = (dotted(sender) or "").split(".")[-1] if sender is not None else ""
+    for signal in signals:
+        names = signal.elts if isinstance(signal, (ast.List, ast.Tuple)) else [signal]
+        for name in names:
+            signal_name = (dotted(name) or "").split(".")[-1]
+            if model and signal_name in ("pre_save", "post_save", "pre_delete", "post_delete"):
+                found.setdefault(model, []).append((signal_name, module, fn))
 
 
 def _in_decorated(fn: ast.AST, span: tuple[int, int], node: ast.AST) -> bool:
