@@ -11,7 +11,8 @@ again:
   comments or line breaks there) are rewritten: each plain string literal inside a
   replacement field, and each f-string nested there, becomes a placeholder name, turned
   back into its constant (or the nested f-string, read on its own) once parsed; comments
-  become spaces; an f-string whose fields span lines gets triple quotes;
+  are dropped (as 3.12 drops them from a ``{value=}`` field's text); an f-string whose
+  fields span lines gets triple quotes;
 - ``except*`` (3.11) becomes ``except`` on Python 3.10.
 
 The text is only rewritten and parsed, never run.
@@ -211,9 +212,7 @@ class _FStringLexer:
                 i, spec, _ = self._fstring_body(i + 1, quote, raw, in_spec=True)
                 out.append(":" + spec)
             elif char == "#":
-                end = _line_end(text, i)
-                out.append(" " * (end - i))
-                i = end
+                i = _line_end(text, i)
             elif char in QUOTE_CHARS:
                 prefix = _string_prefix(text, i)
                 del out[len(out) - len(prefix):]

@@ -55,6 +55,7 @@ FSTRINGS_AND_OLDER_EQUIVALENTS = {
         'text = f"""{\n    total  # before tax\n    + 1\n}"""\nafter = 2\n',
         'text = f"""{\n    total\n    + 1\n}"""\nafter = 2\n',
     ),
+    "comment-in-a-self-documenting-field": ('text = f"{total=  # before tax\n}"\n', 'text = f"""{total=  \n}"""\n'),
     "fine-next-to-newer": (
         'a = f"{x!r}"; b = f\'{y["q"]}\'\nc = "#" + f"{\'#\'}"  # f"{"\n',
         'a = f"{x!r}"; b = f\'{y["q"]}\'\nc = "#" + f"{\'#\'}"  # f"{"\n',
