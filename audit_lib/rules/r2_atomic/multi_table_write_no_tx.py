@@ -51,7 +51,7 @@ transaction and is not reported. Neither are:
   (`if options.reset_pages: ...`) where the later step uses nothing the earlier wrote;
 - writes to the row that tracks a background job or task (`job.save(update_fields=
   ["status"])`, a model built on a `Job`/`Task` base), committed apart on purpose so that
-  progress is visible;
+  progress is visible (a `Task` model with `assignees` is a work item people are given, not a job);
 - commands and scripts that seed or generate sample data (`seed.py`, `initdb`,
   `dummy-generator-*`, `populate_demo`, a module documented as "Loads test data into ...");
 - in a background task (`@app.task`, `@shared_task`), the save of the row the task was
@@ -556,11 +556,28 @@ def _tracks_a_job(project: Project, write: db.DbOp) -> bool:
     """A write to the row that tracks a background job or task (``job.status = "active";
     job.save()``, an ``ImportJob``, a model built on a ``ChildJob`` base, ``task.save(...)``): it
     is committed on its own on purpose, so that other processes see the job's progress while it
-    runs."""
+    runs. Not a task people are assigned (a model with an ``assignees`` field): that is a work item
+    of the domain, not a job's progress."""
+    if any(t in _assigned_work_items(project) for t in write.tables):
+        return False
     receiver = (write.receiver or "").split(".")[-1] if not write.through else ""
     return bool(JOB_ROW.fullmatch(receiver)) or any(
         JOB_ROW.fullmatch(t) or any(JOB_ROW.fullmatch(b) for b in db.class_bases(project).get(t, ()))
         for t in write.tables)
+
+
+def _assigned_work_items(project: Project) -> set[str]:
+    """Model classes named like a job or task that declare ``assignees`` (or ``assignee``): work
+    items people are given (a production task, an incident's follow-up), not background jobs."""
+    if "r2.assigned_work_items" not in project.facts:
+        project.facts["r2.assigned_work_items"] = {
+            cls.name for module in project.modules if "assignee" in module.text
+            for cls in module.nodes_of(ast.ClassDef) if JOB_ROW.fullmatch(cls.name) and any(
+                isinstance(statement, (ast.Assign, ast.AnnAssign)) and any(
+                    isinstance(t, ast.Name) and t.id in ("assignees", "assignee", "assignee_id") for t in (
+                        statement.targets if isinstance(statement, ast.Assign) else [statement.target]))
+                for statement in cls.body)}
+    return project.facts["r2.assigned_work_items"]
 
 
 def _task_subject(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bool:
