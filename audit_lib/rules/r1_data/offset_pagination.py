@@ -710,10 +710,11 @@ def _pagination_class_of(project: Project, module: SourceModule, cls: ast.ClassD
 
 
 def _project_classes(project: Project) -> dict[tuple[str, str], tuple[SourceModule, ast.ClassDef]]:
-    """Every module-level class of the project by (module path, class name)."""
+    """Every module-level class of the checked modules (not tests, not migrations) by (module path, class name)."""
     found = project.facts.get("offset_pagination.classes")
     if found is None:
-        found = {(m.path, n.name): (m, n) for m in project.modules for n in m.tree.body if isinstance(n, ast.ClassDef)}
+        found = {(m.path, n.name): (m, n) for m in project.modules if not db.skipped_module(m)
+                 for n in m.tree.body if isinstance(n, ast.ClassDef)}
         project.facts["offset_pagination.classes"] = found
     return found
 
