@@ -25,7 +25,8 @@ Reports whole payloads read into memory where streaming fits. That is:
 - `await request.body()` (Starlette/FastAPI), unless the body is parsed as JSON or
   checked against a signature, which need it whole, or returned to a caller;
 - `fetchall()` of a literal `SELECT` with no `LIMIT`, no `WHERE` and no `GROUP BY`:
-  the whole table in one list; so is a SQLAlchemy Core `table.select()` with nothing chained to
+  the whole table in one list (the database's own catalog, `pg_collation`,
+  `information_schema.tables`, `sqlite_master`, is sized by the schema and is not reported); so is a SQLAlchemy Core `table.select()` with nothing chained to
   it whose rows are read into a list (`.fetchall()`, `.all()`, a list comprehension over the
   result or its `.mappings()`): a database dump that holds every table at once.
 
@@ -674,7 +675,20 @@ def _unbounded_table(sql: str) -> str | None:
     table = source.find(exp.Table) if source is not None else None
     if table is None or statement.args.get("joins") or not isinstance(table.this, exp.Identifier):
         return None  # a join, or a set-returning function such as generate_series()
+    if _system_catalog(table):
+        return None
     return table.sql(dialect="postgres")
+
+
+SYSTEM_SCHEMAS = {"pg_catalog", "information_schema", "mysql", "performance_schema", "sys"}
+
+
+def _system_catalog(table: exp.Table) -> bool:
+    """``pg_collation``, ``information_schema.tables``, ``sqlite_master``: the database's own catalog,
+    sized by its schema and installation, not by the data."""
+    if table.db:
+        return table.db.lower() in SYSTEM_SCHEMAS
+    return table.name.lower().startswith(("pg_", "sqlite_"))
 
 
 # -- helpers ------------------------------------------------------------------------------
