@@ -11,8 +11,10 @@ Reports datetimes made or stored without a time zone. In code:
   (`default=datetime.utcnow`, `default_factory=datetime.now`);
 - SQLAlchemy `DateTime`/`TIMESTAMP` columns without `timezone=True` (they create
   `timestamp without time zone`), including `Mapped[datetime]` columns that take their
-  type from the annotation when the code base sets no `type_annotation_map` and the
-  model is not built on an advanced-alchemy base (its registry maps `datetime` to the
+  type from the annotation (directly or through a project alias `datetime_now =
+  Annotated[datetime, mapped_column(server_default=func.now())]` whose `mapped_column` gives no type)
+  when no `type_annotation_map` of the code base maps `datetime` (a map of enums only leaves it
+  naive) and the model is not built on an advanced-alchemy base (its registry maps `datetime` to the
   aware `DateTimeUTC`) and the class is not mapped from a `Table` (a bare `Mapped[datetime]`
   annotation of a class with `__table__ = Table(...)` or mapped by `map_imperatively`, or of
   its generic base, only types the attribute: the Table's column is judged); a column that also
@@ -345,7 +347,7 @@ def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
                 yield from defaults
         elif isinstance(node, ast.AnnAssign) and not annotation_map and not _typing_only(module, node) \
                 and not _calendar_date_name(_column_name(module, node)):
-            yield from _naive_mapped_annotation(module, node)
+            yield from _naive_mapped_annotation(module, node, project)
         if isinstance(node, ast.AnnAssign) and node in sqlmodel_fields:
             yield from _naive_sqlmodel_field(module, node)
     if _is_django_settings(module, project):
@@ -1203,8 +1205,9 @@ def _datetime_type(module: SourceModule, node: ast.expr, flask_sqlalchemy: bool)
     return None
 
 
-def _naive_mapped_annotation(module: SourceModule, node: ast.AnnAssign) -> Iterator[Finding]:
-    """``created: Mapped[datetime] = mapped_column()``: SQLAlchemy picks a naive DateTime."""
+def _naive_mapped_annotation(module: SourceModule, node: ast.AnnAssign, project: Project) -> Iterator[Finding]:
+    """``created: Mapped[datetime] = mapped_column()``: SQLAlchemy picks a naive DateTime; so it does for
+    ``Mapped[datetime_now]`` where ``datetime_now = Annotated[datetime, mapped_column(server_default=func.now())]``."""
     annotation = node.annotation
     if not (isinstance(annotation, ast.Subscript)
             and (qualified(module, annotation.value) or "").endswith("Mapped")
@@ -1212,7 +1215,10 @@ def _naive_mapped_annotation(module: SourceModule, node: ast.AnnAssign) -> Itera
         return
     inner = annotation.slice
     inner_names = {qualified(module, n) for n in walk_nodes(inner) if isinstance(n, (ast.Name, ast.Attribute))}
-    if DATETIME_CLASS not in inner_names or _on_advanced_alchemy_base(module, node):
+    aliases = _naive_datetime_aliases(project)
+    local_names = {f"{module.dotted_name}.{name}" for name in inner_names if name}
+    alias = next((name for name in inner_names | local_names if name in aliases), None)
+    if (DATETIME_CLASS not in inner_names and alias is None) or _on_advanced_alchemy_base(module, node):
         return
     value = node.value
     if isinstance(value, ast.Call) and (call_name(module, value) or "").endswith("mapped_column"):
@@ -1220,8 +1226,12 @@ def _naive_mapped_annotation(module: SourceModule, node: ast.AnnAssign) -> Itera
             return  # the type is given explicitly and judged as a column
     elif value is not None:
         return
+    message = "Mapped[datetime] without an explicit type maps to DateTime() without time zone"
+    if alias is not None:
+        message = f"{alias.rsplit('.', 1)[1]} is an Annotated datetime without an explicit type: it maps to " \
+                  f"DateTime() without time zone{aliases[alias]}"
     yield Finding(
-        message="Mapped[datetime] without an explicit type maps to DateTime() without time zone",
+        message=message,
         path=module.path, line=node.lineno, end_line=node.end_lineno,
         evidence=module.evidence(node), confidence=Confidence.medium,
         fix="mapped_column(DateTime(timezone=True)), or map datetime to DateTime(timezone=True) in "
@@ -1270,9 +1280,64 @@ def _on_advanced_alchemy_base(module: SourceModule, node: ast.AnnAssign) -> bool
 
 
 def _has_type_annotation_map(project: Project) -> bool:
+    """A declarative base's ``type_annotation_map`` that may map ``datetime``: one that is not a
+    dict literal, or a dict literal with a ``datetime`` key (a map of enums only leaves datetime naive)."""
     if "sqlalchemy.type_annotation_map" not in project.facts:
-        project.facts["sqlalchemy.type_annotation_map"] = any("type_annotation_map" in m.text for m in project.modules)
+        project.facts["sqlalchemy.type_annotation_map"] = any(
+            _maps_datetime(module, value) for module in project.modules if "type_annotation_map" in module.text
+            for value in _annotation_map_values(module))
     return project.facts["sqlalchemy.type_annotation_map"]
+
+
+def _annotation_map_values(module: SourceModule) -> Iterator[ast.expr | None]:
+    for node in walk_nodes(module.tree):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "type_annotation_map"
+                                                for t in node.targets):
+            yield node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
+                and node.target.id == "type_annotation_map":
+            yield node.value
+        elif isinstance(node, ast.keyword) and node.arg == "type_annotation_map":
+            yield node.value
+
+
+def _maps_datetime(module: SourceModule, value: ast.expr | None) -> bool:
+    if not isinstance(value, ast.Dict):
+        return True
+    return any(key is None or qualified(module, key) in (DATETIME_CLASS, "datetime") for key in value.keys)
+
+
+def _naive_datetime_aliases(project: Project) -> dict[str, str]:
+    """Module-level ``Annotated[datetime, mapped_column(...)]`` aliases whose ``mapped_column`` gives no type,
+    by qualified name, each with the words its finding adds (a database ``now()`` default)."""
+    if "sqlalchemy.naive_datetime_aliases" not in project.facts:
+        aliases: dict[str, str] = {}
+        for module in project.modules:
+            if "Annotated" not in module.text or "mapped_column" not in module.text:
+                continue
+            for node in module.tree.body:
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    column = _annotated_datetime_column(module, node.value)
+                    if column is not None:
+                        database_now = any(isinstance(n, ast.Call) and (dotted(n.func) or "").endswith("now")
+                                           for n in walk_nodes(column))
+                        aliases[f"{module.dotted_name}.{node.targets[0].id}"] = \
+                            ", filled by the database's now() in its session's zone" if database_now else ""
+        project.facts["sqlalchemy.naive_datetime_aliases"] = aliases
+    return project.facts["sqlalchemy.naive_datetime_aliases"]
+
+
+def _annotated_datetime_column(module: SourceModule, value: ast.expr) -> ast.Call | None:
+    """The untyped ``mapped_column(...)`` of ``Annotated[datetime.datetime, mapped_column(...)]``."""
+    if not (isinstance(value, ast.Subscript) and (qualified(module, value.value) or "").endswith("Annotated")
+            and isinstance(value.slice, ast.Tuple) and len(value.slice.elts) >= 2
+            and qualified(module, value.slice.elts[0]) == DATETIME_CLASS):
+        return None
+    column = next((e for e in value.slice.elts[1:] if isinstance(e, ast.Call)
+                   and (call_name(module, e) or "").endswith("mapped_column")), None)
+    if column is None or column.args or keyword(column, "type_") is not None:
+        return None
+    return column
 
 
 def _is_django_settings(module: SourceModule, project: Project) -> bool:
