@@ -612,8 +612,8 @@ def _with_list_views(finding: Finding, places: list[str]) -> Finding:
     """The finding of a pagination class, standing for the list views it pages (kept in ``extra``)."""
     if not places:
         return finding
-    views = "one list view" if len(places) == 1 else f"{len(places)} list views"
-    return replace(code_base_finding(finding, places, f"{finding.message}: {views} page with it "
+    views = "one list view pages" if len(places) == 1 else f"{len(places)} list views page"
+    return replace(code_base_finding(finding, places, f"{finding.message}: {views} with it "
                                                       f"({shown_places(places)})", finding.fix),
                    confidence=finding.confidence)
 
