@@ -14,12 +14,16 @@ commits on exit (`with session_scope() as session:`), or between a write and the
 FastAPI handler given its session by a dependency of the code base that commits after its
 `yield` (`session: Session = Depends(get_db)`, also through an `Annotated` alias), or
 between a write and the return of a Django view when the settings set `ATOMIC_REQUESTS`
-(views marked `@transaction.non_atomic_requests` excepted). An ORM change staged with
+(views marked `@transaction.non_atomic_requests` excepted), of a Pyramid `@view_config` view
+when the configuration includes `pyramid_tm`, or of a Celery task when the code base's task
+base class runs each task inside `with request.tm:` (or `transaction.manager`). An ORM change staged with
 `session.add()` counts from the `flush()` or, with autoflush on, the next query that sends
 it; staged changes nothing has sent yet hold no lock. The call is found
 directly or through helper functions of the code base that make the call (up to four
-calls deep, also through a package that re-exports a helper, and through the overrides in
-subclasses when the helper called is an abstract method). Inside a transaction block, a
+calls deep, also through a package that re-exports a helper, through the overrides in
+subclasses when the helper called is an abstract method, and through a service looked up by
+its interface, `request.find_service(IMailer).send(...)`, when a class declared
+`@implementer(IMailer)` calls out in that method). Inside a transaction block, a
 Django `save()`/`create()`/`delete()` is reported when a `pre_`/`post_save` or
 `pre_`/`post_delete` receiver registered for that model as sender makes the call: Django runs
 receivers synchronously, inside the caller's transaction.
@@ -95,7 +99,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if span is None and implicit_span is None:
                 continue
             direct = outbound_call(module, node, project)
-            via = None if direct is not None else _helper_call(module, project, node, depth=4, seen={id(fn)})
+            via = None if direct is not None else _helper_call(module, project, node, depth=4, seen={id(fn)}) \
+                or _service_call(module, project, fn, node)
             if direct is None and via is None and span is not None:
                 via = _receiver_call(module, project, fn, node)
             if direct is None and via is None:
@@ -193,7 +198,8 @@ def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) 
 
 
 def _session_like(receiver: str | None) -> bool:
-    return receiver is not None and "session" in receiver.split(".")[-1].lower()
+    name = receiver.split(".")[-1].lower() if receiver is not None else ""
+    return "session" in name or name == "db"
 
 
 def _autoflush(project: Project) -> bool:
@@ -226,7 +232,46 @@ def _committing_scopes(module: SourceModule, project: Project, fn: ast.AST) -> l
     if _atomic_requests(project) and _atomic_view(module, project, fn):
         scopes.append(_CommittingScope(fn.lineno, fn.end_lineno, "the view returns (ATOMIC_REQUESTS runs each "
                                                                  "request in one transaction)", django=True))
+    if _pyramid_tm(project) and _pyramid_view(module, fn):
+        scopes.append(_CommittingScope(fn.lineno, fn.end_lineno, "the view returns (pyramid_tm runs each request "
+                                                                 "in one transaction)"))
+    if _task_in_transaction(project) and _celery_task(module, fn):
+        scopes.append(_CommittingScope(fn.lineno, fn.end_lineno, "the task returns (the task base class runs it in "
+                                                                 "the request's transaction manager)"))
     return scopes
+
+
+def _pyramid_tm(project: Project) -> bool:
+    """Whether the Pyramid configuration includes pyramid_tm, which commits once per request."""
+    return _configured(project, "pyramid_tm", _INCLUDES_PYRAMID_TM)
+
+
+_INCLUDES_PYRAMID_TM = re.compile(r"""\.include\(\s*["']pyramid_tm["']""")
+
+
+def _pyramid_view(module: SourceModule, fn: ast.AST) -> bool:
+    return any(name.split(".")[-1] == "view_config" for name in decorator_names(module, fn))
+
+
+def _task_in_transaction(project: Project) -> bool:
+    """Whether the code base's Celery task base class runs each task inside ``with request.tm:``
+    or ``with transaction.manager:``, so a task's writes commit when it returns."""
+    if "network_in_tx.task_tm" not in project.facts:
+        project.facts["network_in_tx.task_tm"] = any(
+            _runs_in_transaction_manager(cls) for m in project.modules if "Task" in m.text and not db.is_test_module(m)
+            for cls in m.nodes_of(ast.ClassDef)
+            if any((dotted(b) or "").split(".")[-1] == "Task" for b in cls.bases))
+    return project.facts["network_in_tx.task_tm"]
+
+
+def _runs_in_transaction_manager(cls: ast.ClassDef) -> bool:
+    return any(isinstance(node, ast.With) and any(
+        (dotted(item.context_expr) or "").split(".")[-1] == "tm" or dotted(item.context_expr) == "transaction.manager"
+        for item in node.items) for node in ast.walk(cls))
+
+
+def _celery_task(module: SourceModule, fn: ast.AST) -> bool:
+    return any(name.split(".")[-1] in ("task", "shared_task") for name in decorator_names(module, fn))
 
 
 _ATOMIC_REQUESTS = re.compile(r"""["']?ATOMIC_REQUESTS["']?\s*[:=]\s*True\b""")
@@ -234,11 +279,16 @@ _ATOMIC_REQUESTS = re.compile(r"""["']?ATOMIC_REQUESTS["']?\s*[:=]\s*True\b""")
 
 def _atomic_requests(project: Project) -> bool:
     """Whether the Django settings wrap every view in a transaction."""
-    if "network_in_tx.atomic_requests" not in project.facts:
-        project.facts["network_in_tx.atomic_requests"] = any(
-            _ATOMIC_REQUESTS.search(m.text) for m in project.modules if "ATOMIC_REQUESTS" in m.text
-            and not db.is_test_module(m))
-    return project.facts["network_in_tx.atomic_requests"]
+    return _configured(project, "ATOMIC_REQUESTS", _ATOMIC_REQUESTS)
+
+
+def _configured(project: Project, setting: str, pattern: re.Pattern) -> bool:
+    """Whether a module of the code base outside its tests matches ``pattern``, which names ``setting``."""
+    key = f"network_in_tx.{setting}"
+    if key not in project.facts:
+        project.facts[key] = any(pattern.search(m.text) for m in project.modules
+                                 if setting in m.text and not db.is_test_module(m))
+    return project.facts[key]
 
 
 def _atomic_view(module: SourceModule, project: Project, fn: ast.AST) -> bool:
@@ -379,17 +429,55 @@ def _helper_call(module: SourceModule, project: Project, call: ast.Call, depth: 
         return None
     helper_module, helper = resolved
     bodies = _implementations(project, helper_module, helper) if _is_abstract(helper) else [(helper_module, helper)]
+    return _calls_out(project, helper.name, bodies, depth, seen | {id(helper)})
+
+
+def _calls_out(project: Project, name: str, bodies: list[tuple[SourceModule, ast.AST]], depth: int,
+               seen: set[int]) -> tuple[str, str] | None:
     for body_module, body in bodies:
         for node in walk_function_body(body):
             if not isinstance(node, ast.Call):
                 continue
             outbound = outbound_call(body_module, node, project)
             if outbound is not None:
-                return helper.name, outbound.library
-            deeper = _helper_call(body_module, project, node, depth - 1, seen | {id(helper), id(body)})
+                return name, outbound.library
+            deeper = _helper_call(body_module, project, node, depth - 1, seen | {id(body)}) \
+                or _service_call(body_module, project, body, node, depth - 1)
             if deeper is not None:
-                return helper.name, deeper[1]
+                return name, deeper[1]
     return None
+
+
+def _service_call(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call,
+                  depth: int = 3) -> tuple[str, str] | None:
+    """(method name, library) when ``call`` runs a method of a service looked up by its interface
+    (``request.find_service(IMailer).send(...)``, also through a local name bound to the lookup) and
+    a class of the code base declared ``@implementer(IMailer)`` calls out in that method."""
+    if depth <= 0 or not isinstance(call.func, ast.Attribute):
+        return None
+    interface = _looked_up_interface(fn, call.func.value)
+    if interface is None:
+        return None
+    bodies = [(other, method) for other in project.modules if interface in other.text
+              for cls in other.nodes_of(ast.ClassDef) if _implements(cls, interface)
+              for method in cls.body if isinstance(method, FUNCTION_TYPES) and method.name == call.func.attr]
+    return _calls_out(project, call.func.attr, bodies, depth, {id(fn)})
+
+
+def _looked_up_interface(fn: ast.AST, receiver: ast.expr) -> str | None:
+    if isinstance(receiver, ast.Name):
+        bound = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == receiver.id for t in n.targets)]
+        receiver = bound[0] if len(bound) == 1 else receiver
+    if not (isinstance(receiver, ast.Call) and method_name(receiver) == "find_service"):
+        return None
+    interface = receiver.args[0] if receiver.args else next((k.value for k in receiver.keywords if k.arg == "iface"), None)
+    return (dotted(interface) or "").split(".")[-1] or None if interface is not None else None
+
+
+def _implements(cls: ast.ClassDef, interface: str) -> bool:
+    return any(isinstance(d, ast.Call) and (dotted(d.func) or "").split(".")[-1] == "implementer"
+               and any((dotted(a) or "").split(".")[-1] == interface for a in d.args) for d in cls.decorator_list)
 
 
 def _is_abstract(fn: ast.AST) -> bool:
