@@ -74,6 +74,8 @@ class Finding:
         data["severity"] = self.severity.name
         data["confidence"] = self.confidence.name
         data.pop("extra")
+        if self.extra.get("places"):
+            data["places"] = self.extra["places"]  # every place a code-base finding stands for
         if not data["suppressed_by"]:
             data.pop("suppressed_by")
         return data
