@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import Callable
 
 from audit_lib.entry_points import is_plugin_module
 from audit_lib.libs.http import OutboundCall
 from audit_lib.libs.web import RouteHandler, project_routes, route_handlers
-from audit_lib.pyast import call_name, has_main_block, qualified, string_value
+from audit_lib.pyast import FUNCTION_TYPES, ancestors, call_name, has_main_block, qualified, string_value, walk_nodes
 from audit_lib.source import Project, SourceModule, is_test_path
 
 SCRIPT_DIRS = {"scripts", "script", "bin", "cli", "tools", "commands", "examples", "example", "docs", "benchmarks", "bench",
@@ -163,3 +164,82 @@ def only_builds_engine(module: SourceModule, attempt: ast.Try) -> bool:
     inner = {id(n) for c in calls for arg in [*c.args, *(k.value for k in c.keywords)] for n in ast.walk(arg)}
     outer = [c for c in calls if id(c) not in inner]
     return bool(outer) and all(call_name(module, c) in LAZY_ENGINE_FACTORIES for c in outer)
+
+
+COMMON_METHOD_NAMES = {"get", "post", "put", "patch", "delete", "run", "send", "execute", "call", "request", "main",
+                       "process", "handle", "update", "create", "save", "fetch", "start"}
+
+
+def function_of(module: SourceModule, node: ast.AST) -> ast.AST | None:
+    """The innermost function around ``node``."""
+    return next((p for p in ancestors(module, node) if isinstance(p, FUNCTION_TYPES)), None)
+
+
+def run_by_operators(module: SourceModule, project: Project, fn: ast.AST | None,
+                     also: Callable[[SourceModule, ast.AST], bool] | None = None, depth: int = 0) -> bool:
+    """Whether a function runs only when an operator or a cron job asks for it: a command of a
+    command-line module that the service code never calls, or a function every use of which is a call
+    from a script's ``if __name__ == "__main__":`` block or from such a function (or one ``also``
+    accepts), up to five calls deep. A service function nothing calls (a route, a task, a signal
+    receiver: the framework calls it), or one handed on as a value (a job table, a thread's target), is
+    on the service's path. Functions are found by qualified name through any import alias, methods by
+    name (not the common ones: ``get``, ``run``, ...)."""
+    if fn is None:
+        return False
+    if also is not None and also(module, fn):
+        return True
+    method = isinstance(module.parents.get(fn), ast.ClassDef)
+    if depth > 4 or fn.name.startswith("__") or method and fn.name in COMMON_METHOD_NAMES:
+        return False
+    uses = [(m, node, called) for m, node, called in
+            _function_uses(project).get(f".{fn.name}" if method else f"{module.dotted_name}.{fn.name}", [])
+            if function_of(m, node) is not fn]
+    if not uses:
+        return _command_line(module, project)  # run by the command-line framework, or by the service's
+    for user, node, called in uses:
+        if not called:
+            return False
+        if _in_script_main_block(user, project, node):
+            continue
+        caller = function_of(user, node)
+        if not (_command_line(user, project) if caller is None
+                else run_by_operators(user, project, caller, also, depth + 1)):
+            return False
+    return True
+
+
+def _command_line(module: SourceModule, project: Project) -> bool:
+    """Code an operator runs; not a ``wsgi.py``/``asgi.py`` at the code root, how the service starts."""
+    return is_offline_file(module, project) and module.path.rsplit("/", 1)[-1] not in ("wsgi.py", "asgi.py")
+
+
+def _function_uses(project: Project) -> dict[str, list[tuple[SourceModule, ast.AST, bool]]]:
+    """Where the service code names a function: its qualified name (``app.jobs.sync``, through any
+    import alias) or ``.name`` for a method -> (module, node, whether it is called there)."""
+    table = project.facts.get("r3_function_uses")
+    if table is None:
+        table = {}
+        for module in project.modules:
+            if is_test_file(module):
+                continue
+            called = {id(n.func) for n in module.nodes_of(ast.Call)}
+            for node in walk_nodes(module.tree):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    keys = [module.imports.get(node.id) or f"{module.dotted_name}.{node.id}"]
+                elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                    keys = [f".{node.attr}", qualified(module, node)]
+                else:
+                    continue
+                for key in filter(None, keys):
+                    table.setdefault(key, []).append((module, node, id(node) in called))
+        project.facts["r3_function_uses"] = table
+    return table  # type: ignore[return-value]
+
+
+def _in_script_main_block(module: SourceModule, project: Project, node: ast.AST) -> bool:
+    """In the ``__main__`` block of a script run by hand or by cron (a command-line module, or one named for
+    cron: ``cron_job.py``); a package module's ``__main__`` may start a service worker (``python -m app.worker``)."""
+    if "cron" not in module.path.rsplit("/", 1)[-1] and not _command_line(module, project):
+        return False
+    return any(isinstance(p, ast.If) and "__main__" in ast.unparse(p.test) and "__name__" in ast.unparse(p.test)
+               for p in ancestors(module, node))

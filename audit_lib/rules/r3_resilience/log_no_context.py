@@ -17,7 +17,11 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   functions that read an answer from the terminal (`input()`, `getpass`: their prints are the question),
   and test code, and modules that only such scripts import (`manage.py`'s helpers), functions
   that only command-line code names (a CLI subcommand's helper or the test job it enqueues, kept in
-  a library module), and prints under a test of `sys.argv` (`if "test" in sys.argv:`); so are prints
+  a library module), functions every use of which is a call from command-line code or from such
+  functions, up to five calls deep (a service module's batch job that only a CLI command runs; not
+  when service code names the function in a string: a command it spawns itself), prints under a test
+  of `sys.argv` (`if "test" in sys.argv:`) and prints under a debug or verbosity switch
+  (`if app.config["MAIL_DEBUG_BODY"]:`, `if self.verbose:`: off in production); so are prints
   into a file or buffer (`file=buf`), prints in a logging handler's `emit()`, and a print
   to stderr beside a log call of the same message (an error echoed to the console, also logged);
 - log calls inside request handlers, or in helpers that only request handlers call (every
@@ -101,6 +105,7 @@ from audit_lib.rules.r3_resilience._common import (
     is_script_file,
     is_test_file,
     only_builds_engine,
+    run_by_operators,
     service_routes,
 )
 from audit_lib.source import Project, SourceModule
@@ -119,6 +124,7 @@ DEMO_ONLY = re.compile(r"\bnot (intended|meant|to be used) for (real|production)
 LOG_SHIPPERS = ("logstash", "logstash_async", "logging_loki", "fluent", "graypy", "pygelf", "watchtower",
                 "google.cloud.logging", "opentelemetry.sdk._logs", "seqlog")
 LOG_FIELD = re.compile(r"%\((\w+)\)")
+DEBUG_SWITCH = re.compile(r"(?i)debug|verbose")
 RECORD_FIELDS = {"name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module", "exc_info", "exc_text",
                  "stack_info", "lineno", "funcName", "created", "msecs", "relativeCreated", "thread", "threadName",
                  "processName", "process", "message", "asctime", "taskName"}
@@ -216,7 +222,7 @@ def _prints(module: SourceModule, project: Project) -> Iterator[Finding]:
         if "print" in module.imports or in_main_block(module, node) or _in_exempt_function(module, node) \
                 or _mirrors_log_call(module, node) or _under_argv_test(module, node) \
                 or _in_command_line_function(module, node, project) or _before_exit(module, node) \
-                or _continues_print(module, node) or _in_dead_handler(module, node):
+                or _continues_print(module, node) or _in_dead_handler(module, node) or _under_debug_flag(module, node):
             continue
         target = keyword(node, "file")
         if target is not None and dotted(target) not in ("sys.stdout", "sys.stderr"):
@@ -295,7 +301,26 @@ def _in_command_line_function(module: SourceModule, node: ast.AST, project: Proj
         users = _references_by_name(project).get(fn.name, [])
         if users and all(_command_line_module(m, project) for m in users):
             return True
+        if run_by_operators(module, project, fn) and not _named_in_service_strings(project, fn.name):
+            return True
     return False
+
+
+def _named_in_service_strings(project: Project, name: str) -> bool:
+    """Whether service code writes the function's name as a string: a command it runs itself
+    (``subprocess.Popen([python, "manage.py", "import_archive", path])``), whose output is the service's."""
+    return any(isinstance(n.value, str) and n.value == name for m in _references_by_name(project).get(name, [])
+               if not _command_line_module(m, project) for n in m.nodes_of(ast.Constant))
+
+
+def _under_debug_flag(module: SourceModule, node: ast.AST) -> bool:
+    """A print under a test of a debug or verbosity switch (``if app.config["MAIL_DEBUG_BODY"]:``,
+    ``if self.verbose:``): output a developer turns on to watch, off in production."""
+    return any(isinstance(p, ast.If) and any(
+        DEBUG_SWITCH.search(n.id if isinstance(n, ast.Name) else n.attr if isinstance(n, ast.Attribute)
+                            else n.value if isinstance(n, ast.Constant) and isinstance(n.value, str) else "")
+        for n in walk_nodes(p.test)) and any(node is n for stmt in p.body for n in walk_nodes(stmt))
+        for p in ancestors(module, node))
 
 
 def _command_line_module(module: SourceModule, project: Project) -> bool:

@@ -102,8 +102,10 @@ from audit_lib.pyast import (
 )
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import (
+    function_of,
     is_offline_file,
     is_test_file,
+    run_by_operators,
     targets_localhost,
 )
 from audit_lib.source import Project, SourceModule
@@ -158,8 +160,6 @@ TENANT_CONFIG = re.compile(r"^_?(options|opts|configuration|config|conf|params|c
 SSRF_GUARD = re.compile(r"advocate|ssrf|safe_?(http|transport|session|client)|SafeTransport", re.IGNORECASE)
 GLOBAL_CONFIG = {"app.config", "current_app.config", "os.environ", "settings"}
 ADMIN_ONLY = re.compile(r"(?i)(^|\.)(admins?_only|admin_required|require_admin|staff_member_required|superuser_required)$")
-COMMON_METHOD_NAMES = {"get", "post", "put", "patch", "delete", "run", "send", "execute", "call", "request", "main",
-                       "process", "handle", "update", "create", "save", "fetch", "start"}
 HEALTH_PATH = re.compile(r"/(health|healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|ping)/?$")
 
 
@@ -182,7 +182,7 @@ def check(project: Project) -> Iterator[Finding]:
                  and not _release_check(module, c.node) and not _kept_for_the_process(module, c.node)
                  and not _availability_probe(module, c.node)
                  and not _tenant_configured(module, project, c.node) and not _many_destinations(module, c)
-                 and not _operator_only(module, project, _function_of(module, c.node))]
+                 and not _operator_only(module, project, function_of(module, c.node))]
         unguarded = sorted((c for c in calls if not _guarded(module, c, guarded_functions, project)), key=lambda c: c.line)
         for call in [c for c in unguarded if id(c.node) in through_sdk and _dependency(c)]:
             shared.setdefault(_dependency(call) or "", []).append((module, call))
@@ -578,61 +578,15 @@ def _calls_named(project: Project) -> dict[str, list[tuple[SourceModule, ast.Cal
     return table  # type: ignore[return-value]
 
 
-def _function_of(module: SourceModule, node: ast.AST) -> ast.AST | None:
+def function_of(module: SourceModule, node: ast.AST) -> ast.AST | None:
     return next((p for p in ancestors(module, node) if isinstance(p, FUNCTION_TYPES)), None)
 
 
-def _operator_only(module: SourceModule, project: Project, fn: ast.AST | None, depth: int = 0) -> bool:
-    """Whether a function runs only when an operator or a cron job asks for it: an admin action, a
-    command of a command-line module that the service code never calls, or a function every use of
-    which is a call from a script's ``if __name__ == "__main__":`` block or from such a function. One process calling a dependency now and then has no cascade for a breaker
-    to stop. A service function nothing calls (a route, a task, a signal receiver: the framework calls
-    it), or handed on as a value (a job table, a thread's target), is on the service's path."""
-    if fn is None:
-        return False
-    if _admin_action(module, fn):
-        return True
-    method = isinstance(module.parents.get(fn), ast.ClassDef)
-    if depth > 4 or fn.name.startswith("__") or method and fn.name in COMMON_METHOD_NAMES:
-        return False
-    command_line = is_offline_file(module, project)
-    uses = [(m, node, called) for m, node, called in
-            _function_uses(project).get(f".{fn.name}" if method else f"{module.dotted_name}.{fn.name}", [])
-            if _function_of(m, node) is not fn]
-    if not uses:
-        return command_line  # run by the command-line framework, or by the service's
-    for user, node, called in uses:
-        if not called:
-            return False
-        if _in_main_block(user, project, node):
-            continue
-        caller = _function_of(user, node)
-        if not (is_offline_file(user, project) if caller is None else _operator_only(user, project, caller, depth + 1)):
-            return False
-    return True
-
-
-def _function_uses(project: Project) -> dict[str, list[tuple[SourceModule, ast.AST, bool]]]:
-    """Where the service code names a function: its qualified name (``app.jobs.sync``, through any
-    import alias) or ``.name`` for a method -> (module, node, whether it is called there)."""
-    table = project.facts.get("r3_breaker_function_uses")
-    if table is None:
-        table = {}
-        for module in project.modules:
-            if is_test_file(module):
-                continue
-            called = {id(n.func) for n in module.nodes_of(ast.Call)}
-            for node in walk_nodes(module.tree):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                    keys = [module.imports.get(node.id) or f"{module.dotted_name}.{node.id}"]
-                elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-                    keys = [f".{node.attr}", qualified(module, node)]
-                else:
-                    continue
-                for key in filter(None, keys):
-                    table.setdefault(key, []).append((module, node, id(node) in called))
-        project.facts["r3_breaker_function_uses"] = table
-    return table  # type: ignore[return-value]
+def _operator_only(module: SourceModule, project: Project, fn: ast.AST | None) -> bool:
+    """Whether a function runs only when an operator or a cron job asks for it (see
+    :func:`run_by_operators`), counting admin actions as such: one process calling a dependency now and
+    then has no cascade for a breaker to stop."""
+    return run_by_operators(module, project, fn, also=_admin_action)
 
 
 def _admin_action(module: SourceModule, fn: ast.AST) -> bool:
@@ -644,15 +598,6 @@ def _admin_action(module: SourceModule, fn: ast.AST) -> bool:
         return True
     owner = module.parents.get(fn)
     return isinstance(owner, ast.ClassDef) and any((dotted(b) or "").endswith("ModelAdmin") for b in owner.bases)
-
-
-def _in_main_block(module: SourceModule, project: Project, node: ast.AST) -> bool:
-    """In the ``__main__`` block of a script run by hand or by cron (a command-line module, or one named for
-    cron: ``cron_job.py``); a package module's ``__main__`` may start a service worker (``python -m app.worker``)."""
-    if "cron" not in module.path.rsplit("/", 1)[-1] and not is_offline_file(module, project):
-        return False
-    return any(isinstance(p, ast.If) and "__main__" in ast.unparse(p.test) and "__name__" in ast.unparse(p.test)
-               for p in ancestors(module, node))
 
 
 def _label(call: OutboundCall) -> str:
