@@ -18,7 +18,10 @@ once per request or once per loop iteration:
   aiohttp handlers, as recognised by `audit_lib.libs.web`, and the `fetch()` of a
   datasethoster `Query`, which the dataset host runs per API request), a FastAPI per-request
   dependency (`Depends(get_db)`), or a background job function (Celery `@app.task` /
-  `@shared_task`, Dramatiq `@actor`, RQ `@job`, Huey tasks), which runs once per job;
+  `@shared_task`, Dramatiq `@actor`, RQ `@job`, Huey tasks, also through the project's own
+  wrapper of one, `@tasks.task(bind=True)` over a `def task(**options)` of a module that
+  imports celery), which runs once per job; not a task put on a beat schedule
+  (`add_periodic_task(crontab(hour=6), reindex)`), one client per nightly run;
 - inside a project function that a handler or dependency calls, up to three calls deep
   (`self.method()`, also one a project base class defines, local and imported functions, the last
   `def` of a name rather than its `@overload` stubs, the `__init__` of a project class the
@@ -110,6 +113,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     library_call_name,
     methods_by_name,
     over_given_pool,
+    project_index,
     project_resource,
     resolve_function,
     returned_resource,
@@ -276,7 +280,7 @@ def _per_request_functions(project: Project, modules: list[SourceModule]) -> dic
             if node in dependencies:
                 found[node] = (f"per-request dependency {node.name}()", True, "request")
                 owner[node] = module
-            elif _is_task(module, node):
+            elif _is_task(project, module, node) and node not in _periodic_tasks(project):
                 found[node] = (f"background task {node.name}()", True, "job")
                 owner[node] = module
     frontier = list(found)
@@ -310,15 +314,41 @@ def _query_handlers(module: SourceModule) -> Iterator[tuple[ast.ClassDef, ast.AS
                 yield cls, method
 
 
-def _is_task(module: SourceModule, fn: ast.AST) -> bool:
-    """A Celery/Dramatiq/RQ/Huey job function: it runs once per queued job."""
-    if not any(module.imports_module(lib) for lib in TASK_LIBRARIES):
-        return False
+def _is_task(project: Project, module: SourceModule, fn: ast.AST) -> bool:
+    """A Celery/Dramatiq/RQ/Huey job function: it runs once per queued job. The decorator is the library's, or
+    the project's own wrapper of it (``@tasks.task(bind=True)`` over a ``def task(**kwargs)`` in a module that
+    imports celery)."""
     for dec in fn.decorator_list:
-        name = qualified(module, dec.func if isinstance(dec, ast.Call) else dec) or ""
-        if name.rsplit(".", 1)[-1] in TASK_DECORATORS:
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        if (qualified(module, target) or "").rsplit(".", 1)[-1] not in TASK_DECORATORS:
+            continue
+        if _imports_task_library(module):
+            return True
+        wrapper = resolve_function(project, module, target)
+        if wrapper is not None and _imports_task_library(wrapper[0]):
             return True
     return False
+
+
+def _imports_task_library(module: SourceModule) -> bool:
+    return any(module.imports_module(lib) for lib in TASK_LIBRARIES)
+
+
+def _periodic_tasks(project: Project) -> dict:
+    """Tasks put on a beat schedule (``add_periodic_task(crontab(hour=6), reindex)``): a daily or hourly run
+    opening its own client once is one connection per run, not one per request."""
+    return project_index(project, "R4.periodic-tasks", lambda module, index: _add_periodic(project, module, index))
+
+
+def _add_periodic(project: Project, module: SourceModule, index: dict) -> None:
+    for call in module.nodes_of(ast.Call):
+        if method_name(call) == "add_periodic_task" and len(call.args) > 1:
+            task = call.args[1]
+            if isinstance(task, ast.Call) and isinstance(task.func, ast.Attribute):  # reindex.s() signature
+                task = task.func.value
+            resolved = resolve_function(project, module, task)
+            if resolved is not None:
+                index[resolved[1]] = resolved[0]
 
 
 def _resolve_calls(project: Project, module: SourceModule, call: ast.Call) -> list:
