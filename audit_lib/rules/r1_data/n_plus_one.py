@@ -49,11 +49,11 @@ rows (`solve.challenge.value`) that the query does not load eagerly
 (`joinedload`/`selectinload`/...). Rows rendered one by one through project code count too: a
 model method (`[t.to_dict() for t in Task.query.all()]`), a model `@property` or a function handed the
 row (`serialize_task(t)`) that reads a lazy relationship of the row or runs a query, followed through the
-methods and helpers it hands the row to (two calls deep), unless the rows' query (or the model
-classmethod that builds it: `Alert.all(org)`) loads that relationship eagerly, the loop body reads it
-itself, the read sits under an `if relations:` flag the call leaves at its False default, or the call is
-a statement whose value is not used (a unit of work on the row: `user.ban()`) or writes, commits or
-calls another service.
+methods and helpers it hands the row to (two calls deep), unless the rows' query (or the project
+function that returns them: `Alert.all(org)`, `cards = open_cards()`) loads that relationship eagerly,
+the loop body reads it itself, the read sits under an `if relations:` flag the call leaves at its False
+default, or the call is a statement whose value is not used (a unit of work on the row: `user.ban()`)
+or changes the row, writes, commits or calls another service.
 
 Methods the framework calls once per row of a list count as loops: a Django admin method named in
 `list_display` (the change list calls it for every row; a model property or method named there that
@@ -165,6 +165,7 @@ QUERYSET_BUILDERS = {"filter", "exclude", "annotate", "order_by", "distinct", "s
                      "values", "values_list", "only", "defer", "select_for_update"}
 QUERYSET_EVALUATIONS = {"first", "last", "get", "count", "exists", "aggregate", "latest", "earliest", "in_bulk"}
 FILE_ROW_READERS = {"csv.reader", "csv.DictReader"}
+MUTATORS = {"append", "remove", "extend", "add", "discard", "clear", "pop", "insert", "update", "setdefault"}
 SAVING_METHODS = {"create", "save", "get_or_create", "update_or_create", "acreate", "asave"}
 RELATED_MANAGER_WRITES = {"add", "remove", "set", "clear", "create", "get_or_create", "update_or_create", "bulk_create",
                           "update", "delete"}
@@ -1769,7 +1770,7 @@ def _per_row_serializer_reads(module: SourceModule, project: Project, fn: ast.AS
                 break
             judged.add((id(loop), rows[0], member))
             texts = [t for i in _loop_iterables(loop) for t in _iterable_texts(fn, i)]
-            texts += _query_helper_texts(module, project, _loop_iterables(loop))
+            texts += _query_helper_texts(module, project, fn, _loop_iterables(loop))
             query = _RowsQuery(models={m for m in _queried_models(texts) | _called_models(texts) if m in relations},
                                texts=texts, read_in_loop={a.attr for a in walk_nodes(loop) if a is not node
                                                           and isinstance(a, ast.Attribute)
@@ -1780,17 +1781,26 @@ def _per_row_serializer_reads(module: SourceModule, project: Project, fn: ast.AS
                 resolved = db.resolve_function(module, project, node, reexports=True)
                 params = _parameters_for(resolved[1], node) if resolved else []
                 index = next(i for i in handed if node.args[i].id == rows[0])
-                what = resolved and index < len(params) and _renders_only(resolved[0], project, resolved[1]) \
+                what = resolved and index < len(params) \
+                    and _renders_only(resolved[0], project, resolved[1], params[index]) \
                     and _row_reads(resolved[0], project, resolved[1], params[index], node, query, 2)
             if what:
                 yield node, loop, what
             break
 
 
-def _renders_only(module: SourceModule, project: Project, fn: ast.AST) -> bool:
-    """Whether a function called per row only reads (a serializer): one that writes, commits or calls
-    another service is a unit of work on each row (``user.ban()``, ``rotate(endpoint)``), judged with
-    the writes."""
+def _renders_only(module: SourceModule, project: Project, fn: ast.AST, row: str) -> bool:
+    """Whether a function called per row, holding it as ``row``, only reads (a serializer): one that
+    changes the row (``row.state = ...``, ``row.sources.remove(s)``), writes, commits or calls another
+    service is a unit of work on each row (``user.ban()``, ``clean(certificate)``), judged with the writes."""
+    for node in walk_function_body(fn):
+        target = node.func.value if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr in MUTATORS else node if isinstance(node, ast.Attribute) \
+            and isinstance(node.ctx, ast.Store) else None
+        while isinstance(target, ast.Attribute):
+            target = target.value
+        if isinstance(target, ast.Name) and target.id == row:
+            return False
     return not any(op.is_write or op.kind == db.COMMIT for op in db.expanded_ops(module, project, fn)) \
         and not _calls_out(module, project, fn)
 
@@ -1839,12 +1849,13 @@ def _called_models(texts: list[str]) -> set[str]:
     return {m for t in texts for m in re.findall(r"\b([A-Z]\w*)\.\w+\(", t)}
 
 
-def _query_helper_texts(module: SourceModule, project: Project, iterables: list[ast.expr]) -> list[str]:
-    """What the project functions a loop's iterable calls return (``Alert.all(org)`` returning
-    ``cls.query.options(joinedload(Alert.user))``): where the rows' eager loads are written."""
+def _query_helper_texts(module: SourceModule, project: Project, fn: ast.AST, iterables: list[ast.expr]) -> list[str]:
+    """What the project functions a loop's iterable (or the name it iterates: ``alerts = Alert.all(org)``)
+    calls return (``cls.query.options(joinedload(Alert.user))``): where the rows' eager loads are written."""
     texts = []
     for iterable in iterables:
-        for call in (n for n in walk_nodes(iterable) if isinstance(n, ast.Call)):
+        built = _bindings(fn, iterable.id) if isinstance(iterable, ast.Name) else [iterable]
+        for call in (n for expr in built for n in walk_nodes(expr) if isinstance(n, ast.Call)):
             resolved = db.resolve_function(module, project, call, reexports=True)
             if resolved is not None:
                 texts += [ast.unparse(value) for value in _returns(resolved[1])]
@@ -1877,7 +1888,7 @@ def _member_reads(project: Project, query: _RowsQuery, member: str, node: ast.AS
         return None
     for name in candidates:
         found = _model_member(project, name, member, called)
-        if found is not None and _renders_only(found[0], project, found[1]):
+        if found is not None and _renders_only(found[0], project, found[1], "self"):
             what = _row_reads(found[0], project, found[1], "self", node, _RowsQuery({name}, query.texts,
                                                                                    query.read_in_loop), 2)
             if what:
