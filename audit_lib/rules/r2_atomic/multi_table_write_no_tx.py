@@ -457,8 +457,9 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue
             if earlier.kind == later.kind == db.DELETE and not _uses_result_of(module, fn, earlier.call, later.call):
                 continue  # independent clean-ups (expired rows of two tables): nothing is half-done
-            if earlier.upsert or UPSERT_HELPER.search(earlier.through or "") or _created_if_missing(module, fn, earlier) \
-                    or _helper_creates_if_missing(module, project, earlier):
+            if (earlier.upsert or UPSERT_HELPER.search(earlier.through or "") or _created_if_missing(module, fn, earlier)
+                    or _helper_creates_if_missing(module, project, earlier)) and not _follows_only_creation(
+                    module, fn, earlier, later):
                 continue  # a row left by a get-or-create is reused by the retry: nothing is half-done
             if GETTER.match(later.through or "") or GETTER.match(earlier.through or ""):
                 continue  # a getter that creates a missing default row does so again on the next read
@@ -599,14 +600,19 @@ def _created_if_missing(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bo
     row and goes on with it."""
     if write.kind == db.DELETE:
         return False
-    if write.through:  # ``if not org.table_columns: org.update_table_columns(default)``: a lazy default
-        return any(isinstance(parent, ast.If) and any(len(t) > 3 and write.through.endswith(t) for t in _missing_tested(
-            parent.test)) for parent in takewhile(lambda a: a is not fn, ancestors(module, write.call)))
-    return _made_if_missing(module, fn, write.call)
+    if write.through and any(isinstance(parent, ast.If) and any(len(t) > 3 and write.through.endswith(t) for t in
+                                                                _missing_tested(parent.test))
+                             for parent in takewhile(lambda a: a is not fn, ancestors(module, write.call))):
+        return True  # ``if not org.table_columns: org.update_table_columns(default)``: a lazy default
+    return (not write.through or write.kind == db.INSERT) and _made_if_missing(module, fn, write.call)
 
 
 def _made_if_missing(module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:
-    """Whether ``call`` runs under ``if x is None`` / ``if not x`` (or in an ``except ...DoesNotExist``)
+    return _missing_branch(module, fn, call) is not None
+
+
+def _missing_branch(module: SourceModule, fn: ast.AST, call: ast.Call) -> ast.AST | None:
+    """The ``if x is None`` / ``if not x`` (or ``except ...DoesNotExist``) that ``call`` runs under,
     where ``x`` names the row it writes (bound by its statement, passed to it, or its receiver)."""
     statement = next((a for a in [call, *ancestors(module, call)] if isinstance(a, ast.stmt)), None)
     created = _bound_names(statement) | {a.id for a in call.args if isinstance(a, ast.Name)}
@@ -617,12 +623,20 @@ def _made_if_missing(module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:
             break
         if isinstance(parent, ast.If) and any(t == c or t.endswith(f"_{c}") for t in _missing_tested(parent.test)
                                               for c in created):
-            return True  # also ``if channel.default_channel_filter is None: channel_filter = ...create(...)``
+            return parent  # also ``if channel.default_channel_filter is None: channel_filter = ...create(...)``
         if isinstance(parent, ast.ExceptHandler) and parent.type is not None and any(
                 name.endswith(("DoesNotExist", "NoResultFound")) for name in
                 (dotted(t) or "" for t in (parent.type.elts if isinstance(parent.type, ast.Tuple) else [parent.type]))):
-            return True
-    return False
+            return parent
+    return None
+
+
+def _follows_only_creation(module: SourceModule, fn: ast.AST, created: db.DbOp, later: db.DbOp) -> bool:
+    """The later write sits in the same ``if link is None:`` branch as the insert of a get-or-create
+    (the episode's count raised after its link is made): a retry finds the row, skips the branch and
+    never makes the later write."""
+    branch = _missing_branch(module, fn, created.call) if created.kind != db.DELETE else None
+    return branch is not None and any(node is later.call for node in ast.walk(branch))
 
 
 def _helper_creates_if_missing(module: SourceModule, project: Project, write: db.DbOp) -> bool:
