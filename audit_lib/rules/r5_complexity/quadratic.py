@@ -6,7 +6,9 @@ walk a collection (not a constant literal or a `range` of constants), it reports
 
 - a loop nested in another loop over the same collection (`for a in xs: for b in xs`,
   `range(len(xs))` twice, a comprehension inside a loop over the same list), or nested
-  loops over two collections that both come from the request body;
+  loops over two collections that both come from the request body, also through the names they
+  are bound to, or are the rows a Django query picks by such a list
+  (`Media.objects.filter(token__in=request.data["media_ids"])`: as many as the client names);
 - a linear scan of a list: `x in seen` / `x not in seen`, `seen.index(x)`,
   `seen.count(x)`, `seen.remove(x)`, where `seen` is known to be a list (a list
   literal that the function grows, `list(...)`, a list comprehension, a `.fetchall()`
@@ -502,7 +504,8 @@ def _nested_loop(module: SourceModule, site: LoopSite) -> Finding | None:
     if not walks_a_collection(site) or not isinstance(scope_of(module, site.node), FUNCTION_TYPES):
         return None
     collection = walked_collection(site.iter)
-    from_request = is_request_derived(site.iter)
+    function = scope_of(module, site.node)
+    from_request = _client_sized(function, site.iter, module.parents, set())
     if collection is None and not from_request:
         return None
     for outer in _outer_sites(module, site):
@@ -512,7 +515,7 @@ def _nested_loop(module: SourceModule, site: LoopSite) -> Finding | None:
             message = f"nested loop over {collection} inside a loop over the same collection: O(n²)"
             fix = f"index {collection} once in a dict or set keyed by what the inner loop looks for"
             break
-        if from_request and is_request_derived(outer.iter):
+        if from_request and _client_sized(function, outer.iter, module.parents, set()):
             message = "nested loops over two collections from the request body: O(n·m) in client input"
             fix = "index one collection in a dict or set, then walk the other once"
             break
@@ -520,6 +523,26 @@ def _nested_loop(module: SourceModule, site: LoopSite) -> Finding | None:
         return None
     return Finding(message=message, path=module.path, line=site.iter.lineno, end_line=site.iter.end_lineno,
                    evidence=module.evidence(site.iter), fix=fix)
+
+
+def _client_sized(function: ast.AST, expression: ast.expr, parents: dict, seen: set[tuple[str, int]]) -> bool:
+    """A collection read from the request body (``request.data["ids"]``), also through the names it is
+    bound to, or the query rows picked by such a list (``Media.objects.filter(token__in=ids)``):
+    no more rows than the client named."""
+    if is_request_derived(expression):
+        return True
+    if isinstance(expression, ast.Name) and (expression.id, expression.lineno) not in seen:
+        seen.add((expression.id, expression.lineno))
+        return any(_client_sized(function, source, parents, seen)
+                   for source in _sources_of(function, expression, parents))
+    call = expression
+    while isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
+        if call.func.attr == "filter" and any((k.arg or "").endswith("__in")
+                                              and _client_sized(function, k.value, parents, seen)
+                                              for k in call.keywords):
+            return True
+        call = call.func.value
+    return False
 
 
 def _membership(module: SourceModule, compare: ast.Compare, kinds) -> Iterator[Finding]:
