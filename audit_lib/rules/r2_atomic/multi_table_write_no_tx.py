@@ -32,7 +32,8 @@ transaction and is not reported. Neither are:
   with it): those are parts of one removal;
 - a get-or-create/upsert followed by another write, also written inline (`if row is None:
   row = Model(...)`, `except DoesNotExist: create`) or in a helper that inserts only when its own
-  lookup finds nothing (`department = save_department(data)`): a retry reuses the row; and a write
+  lookup finds nothing (`department = save_department(data)`): a retry reuses the row (a later write
+  inside the branch that creates it is still reported: the retry skips it); and a write
   made by a getter (`get_user(...)` creating a missing default wallet), made again on the
   next read;
 - an audit, log, history or notification row written after the change it records (an
