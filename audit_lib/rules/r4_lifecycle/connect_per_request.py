@@ -17,7 +17,9 @@ once per request or once per loop iteration:
 - inside a request handler (route decorators, registered views, Django/DRF views,
   aiohttp handlers, as recognised by `audit_lib.libs.web`, and the `fetch()` of a
   datasethoster `Query`, which the dataset host runs per API request), a FastAPI per-request
-  dependency (`Depends(get_db)`), or a background job function (Celery `@app.task` /
+  dependency (`Depends(get_db)`), a Pyramid service factory
+  (`config.register_service_factory(RedisCache.create_service, ICache)`, also through a local
+  naming one of several classes; pyramid_services calls it once per request), or a background job function (Celery `@app.task` /
   `@shared_task`, Dramatiq `@actor`, RQ `@job`, Huey tasks, also through the project's own
   wrapper of one, `@tasks.task(bind=True)` over a `def task(**options)` of a module that
   imports celery), which runs once per job; not a task put on a beat schedule
@@ -25,7 +27,8 @@ once per request or once per loop iteration:
 - inside a project function that a handler or dependency calls, up to three calls deep
   (`self.method()`, also one a project base class defines, local and imported functions, the last
   `def` of a name rather than its `@overload` stubs, the `__init__` of a project class the
-  function builds (`BackupService()` whose `__init__` makes an engine, one per object), and
+  function builds (`BackupService()`, or `cls(url)` in a classmethod, whose `__init__` makes an
+  engine, one per object), and
   `obj.method()` on a local of unknown type when exactly one project class defines a method
   of that compound name, like `get_results`; the finding
   is on the connect call and names the handler, with medium confidence);
@@ -272,6 +275,9 @@ def _per_request_functions(project: Project, modules: list[SourceModule]) -> dic
         for cls, method in _query_handlers(module):
             found[method] = (f"request handler {cls.name}.{method.name}()", True, "request")
             owner[method] = module
+    for factory, module in _service_factories(project, modules).items():
+        found.setdefault(factory, (f"per-request service factory {factory.name}()", True, "request"))
+        owner.setdefault(factory, module)
     dependencies = dependency_functions(project)
     for module in modules:
         for node in module.nodes_of(*FUNCTION_TYPES):
@@ -301,6 +307,37 @@ def _per_request_functions(project: Project, modules: list[SourceModule]) -> dic
                     reached.append(callee)
         frontier = reached
     return found
+
+
+def _service_factories(project: Project, modules: list[SourceModule]) -> dict[ast.AST, SourceModule]:
+    """``config.register_service_factory(RedisCache.create_service, ICache)``: pyramid_services calls the factory
+    the first time each request (or task) asks for the service, so what it builds is built once per request."""
+    found: dict[ast.AST, SourceModule] = {}
+    for module in modules:
+        for call in module.nodes_of(ast.Call):
+            if method_name(call) != "register_service_factory" or not call.args:
+                continue
+            target = call.args[0]
+            resolved = [resolve_function(project, module, target)]
+            if isinstance(target, ast.Attribute):
+                resolved += [method_in_hierarchy(project, made[0], made[1], target.attr)
+                             for made in _named_classes(project, module, call, target.value)]
+            found.update((fn, owner) for owner, fn in filter(None, resolved))
+    return found
+
+
+def _named_classes(project: Project, module: SourceModule, site: ast.AST, node: ast.expr) -> list:
+    """The project classes ``node`` names at ``site``: the class itself, or each class a local of the enclosing
+    function is assigned (``cache_class = RedisCache`` in one branch, ``NullCache`` in another)."""
+    named = project_class(module, project, node)
+    if named is not None:
+        return [named]
+    fn = enclosing_function(module, site)
+    if not isinstance(node, ast.Name) or fn is None:
+        return []
+    assigned = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == node.id for t in n.targets)]
+    return [made for value in assigned if (made := project_class(module, project, value)) is not None]
 
 
 def _query_handlers(module: SourceModule) -> Iterator[tuple[ast.ClassDef, ast.AST]]:
@@ -368,9 +405,17 @@ def _resolve_calls(project: Project, module: SourceModule, call: ast.Call) -> li
     resolved = resolve_function(project, module, func)
     if resolved is not None:
         return [resolved]
-    made = project_class(module, project, func)  # ``Exporter(url)``: its ``__init__`` runs per call
+    made = project_class(module, project, func) or _own_class(module, call)  # ``Exporter(url)``, ``cls(url)``
     init = method_in_hierarchy(project, made[0], made[1], "__init__") if made is not None else None
     return [init] if init is not None else []
+
+
+def _own_class(module: SourceModule, call: ast.Call) -> tuple[SourceModule, ast.ClassDef] | None:
+    """The class a classmethod builds with ``cls(...)``."""
+    if not (isinstance(call.func, ast.Name) and call.func.id == "cls"):
+        return None
+    cls = next((p for p in ancestors(module, call) if isinstance(p, ast.ClassDef)), None)
+    return (module, cls) if cls is not None else None
 
 
 def _lazy_guard(module: SourceModule, call: ast.Call, stop: ast.AST) -> bool:
