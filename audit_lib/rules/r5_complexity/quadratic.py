@@ -22,7 +22,8 @@ walk a collection (not a constant literal or a `range` of constants), it reports
 Only where every size that multiplies is the data's: a collection read from the request
 body (a request handler's `list[...]` parameters, the lists of a handler's pydantic body
 parameter, `request.json[...]`, `request.form.getlist(...)`), from query rows in the same
-function (`fetchall()`, `.all()`, `.filter(...)`), from a whole Redis key or pattern (`smembers()`,
+function (`fetchall()`, `.all()`, `.filter(...)`; not the rows read off a loop's item, `m.encodings.all()`
+of each `m`: one item's children), from a whole Redis key or pattern (`smembers()`,
 `lrange(key, 0, -1)`, `keys("lock:*")`, rq's `get_job_ids()`; also returned by a plain function of the
 project called there, `jobs = list(rq_job_ids())`, followed one call deep: a service function's query
 rows are not, they are as often a configuration table's as the data's), the chunks or lines of an HTTP body read as a stream
@@ -244,7 +245,7 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
         if is_request_derived(node) if isinstance(node, ast.expr) else False:
             return True
         if isinstance(node, ast.Call) and (_reads_whole_store(node) or not in_helper and (
-                _reads_rows(node) or _streams_body(node))):
+                _reads_rows(node) and not _item_children(function, node, collections) or _streams_body(node))):
             return True
         if isinstance(node, ast.Call) and helpers is not None and any(
                 _from_data(fn, value, seen, set(), owner_parents, frozenset(), in_helper=True)
@@ -273,6 +274,16 @@ def _loop_item(function: ast.AST, read: ast.Name) -> bool:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             assigned |= any(isinstance(n, ast.Name) and n.id == read.id for t in targets for n in walk_nodes(t))
     return loops and not assigned
+
+
+def _item_children(function: ast.AST, call: ast.Call, collections: frozenset[str]) -> bool:
+    """``m.encodings.all()`` of each ``m`` in a loop: one item's related rows, not the table's."""
+    receiver = call.func
+    while isinstance(receiver, (ast.Attribute, ast.Call)):
+        outer = receiver
+        receiver = receiver.value if isinstance(receiver, ast.Attribute) else receiver.func
+    return isinstance(receiver, ast.Name) and isinstance(outer, ast.Attribute) and outer.attr not in collections \
+        and _loop_item(function, receiver)
 
 
 def _walked_whole(node: ast.expr, expression: ast.expr, parents: dict) -> bool:
