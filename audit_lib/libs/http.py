@@ -513,14 +513,19 @@ class _ModuleIndex:
         return self._subclasses
 
     def factories(self) -> dict[str, ClientBinding]:
-        """Module-level function name -> the client it returns."""
+        """Module-level function name (``Class.method`` for a static or class method of a module-level
+        class: ``HttpClients.build()``) -> the client it returns."""
         if self._factories is None:
             self._factories = {}
-            for fn in self.module.tree.body:
-                if isinstance(fn, FUNCTION_TYPES):
+            for node in self.module.tree.body:
+                functions = [(node.name, node)] if isinstance(node, FUNCTION_TYPES) else \
+                    [(f"{node.name}.{fn.name}", fn) for fn in node.body if isinstance(fn, FUNCTION_TYPES)
+                     and {dotted(d) for d in fn.decorator_list} & {"staticmethod", "classmethod"}] \
+                    if isinstance(node, ast.ClassDef) else []
+                for name, fn in functions:
                     made = self._returned_client(fn)
                     if made is not None:
-                        self._factories[fn.name] = made
+                        self._factories[name] = made
         return self._factories
 
     def _returned_client(self, fn: ast.AST) -> ClientBinding | None:
@@ -600,14 +605,18 @@ class _ModuleIndex:
         if callee is not None and callee.rsplit(".", 1)[-1].endswith("Stub") and call.args and self._knows_grpc(callee):
             return ClientBinding(name, "grpc", "stub", node, factory=call, module=self.module)
         template = None
-        if isinstance(call.func, ast.Name) and call.func.id in self.factories():
-            template = self.factories()[call.func.id]
+        if isinstance(call.func, (ast.Name, ast.Attribute)) and dotted(call.func) in self.factories():
+            template = self.factories()[dotted(call.func)]
         elif callee == f"self.{TORNADO_AUTH_CLIENT}" and self._tornado_auth_class(call):
             return ClientBinding(name, "tornado", "client", node, factory=call, module=self.module)
         elif callee is not None and callee.startswith(("self.", "cls.")) and callee.count(".") == 1:
             template = self._method_factory(call, callee.split(".", 1)[1])
         elif callee is not None:
             other, attr = self._other_module(callee)
+            if other is None and callee.count(".") >= 2:  # app.net.HttpClients.build: a class's factory method
+                owner, _, method = callee.rpartition(".")
+                other, attr = self._other_module(owner)
+                attr = f"{attr}.{method}"
             if other is not None and ("factory", other.module.path, attr) not in seen:
                 seen.add(("factory", other.module.path, attr))
                 template = other.factories().get(attr)
@@ -1154,14 +1163,16 @@ class _ModuleIndex:
         return any(f".{name}." in self.module.text and table.entry(name) is not None for name in table.candidates())
 
     def _imports_project_clients(self) -> bool:
-        """Whether the file imports a client or client factory from another project module."""
+        """Whether the file imports a client or client factory (or a class with a factory method) from another
+        project module."""
         if self.project is None:
             return False
         for target in self.module.imports.values():
             if self._reexported(target) != target and uses_http_name(self._reexported(target)):
                 return True  # a library re-exported by a project module: from app.http import requests
             other, attr = self._other_module(target)
-            if other is not None and (attr in other.factories() or (None, attr) in other.bindings() or attr in other.subclasses()):
+            if other is not None and (attr in other.factories() or (None, attr) in other.bindings() or attr in other.subclasses()
+                                      or any(name.startswith(f"{attr}.") for name in other.factories())):
                 return True
         return False
 

@@ -25,8 +25,8 @@ project calls `socket.setdefaulttimeout()`; `imap_tools` mailboxes hand their No
 
 The session that makes a call is followed wherever it lives: a local, a `with` target,
 a module global, `self.session` set in `__init__`, a parameter annotated with the
-session class, or a client returned by a factory function (also one imported from
-another module). A session handed to a function or method as a plain parameter
+session class, or a client returned by a factory function or a static or class method
+(`HttpPools.mirror_session()`; also one imported from another module). A session handed to a function or method as a plain parameter
 (`get_entries(self.session, id)`, `self.fetch_page(session, page)`) is the one every caller in
 the service code hands it, when they all hand the same one. A timeout on the call or on the
 session (aiohttp, urllib3) is enough; a `requests.Session` has no timeout of its own, so its
