@@ -87,6 +87,9 @@ Decisions:
   counting): not reported; the connection opened per call is R4.connect-per-request's concern.
   In a generator the frame, and the connection, stay alive while it is suspended: reported
   (medium).
+- A temporary file made for its path only (`tf = NamedTemporaryFile(delete=False)`, used
+  as nothing but `tf.name`) is closed the same way when the function returns: not reported,
+  except in a generator.
 - `conn.close()` of an asyncio resource (asyncpg, aiohttp, httpx.AsyncClient, psycopg
   async, aiosqlite, aiomysql, aiopg) without `await` closes nothing and is reported
   with high confidence.
@@ -627,6 +630,8 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
         return _finding(module, call, kind, factory, Confidence.medium,
                         f"child process from {factory}() is never waited for: it stays a zombie, its pipes open",
                         _fix(kind, factory, name))
+    if kind == "file" and _only_path_read(fn, name):
+        return None  # a temporary file made for its path: dropped, and so closed, when the function returns
     confidence = Confidence.high
     if kind in ("file", "image file", "PDF file", "PDF document"):
         confidence = Confidence.medium  # CPython's reference counting closes it when the function returns
@@ -636,6 +641,17 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
         if kind == "zip archive" else ""
     return _finding(module, call, kind, factory, confidence, f"{kind} from {factory}() is never closed{unreadable}",
                     _fix(kind, factory, name))
+
+
+def _only_path_read(fn: ast.AST, name: str) -> bool:
+    """``tf = NamedTemporaryFile(delete=False)`` whose only use is ``tf.name``, in a function that is no
+    generator (a suspended frame would keep the handle open)."""
+    body = list(walk_function_body(fn))
+    if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in body):
+        return False
+    parents = {child: node for node in body for child in ast.iter_child_nodes(node)}
+    uses = [n for n in body if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+    return bool(uses) and all(isinstance(parents.get(u), ast.Attribute) and parents[u].attr == "name" for u in uses)
 
 
 def _usage(module: SourceModule, fn: ast.AST, name: str, factory: str, project: Project | None = None) -> Usage:
