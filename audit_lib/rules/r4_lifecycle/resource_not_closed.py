@@ -864,12 +864,15 @@ def _result_handed_over(module: SourceModule, call: ast.Call) -> bool:
         for node in walk_function_body(fn))
 
 
+TRY_STATEMENTS = (ast.Try, getattr(ast, "TryStar", ast.Try))  # try/except* exists from Python 3.11
+
+
 def _where(module: SourceModule, node: ast.AST) -> str:
     child = node
     for parent in ancestors(module, node):
         if isinstance(parent, FUNCTION_TYPES):
             break
-        if isinstance(parent, (ast.Try, ast.TryStar)) and any(child is s for s in parent.finalbody):
+        if isinstance(parent, TRY_STATEMENTS) and any(child is s for s in parent.finalbody):
             return "finally"
         if isinstance(parent, ast.ExceptHandler):
             return "except"
