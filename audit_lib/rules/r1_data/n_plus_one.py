@@ -95,8 +95,10 @@ lookup whose query only caches the answer), and inserts whose new row the same i
 hands on to more processing (`job = Job.objects.create(...); job.start()`), and saves of
 Django models that override `save()` (or inherit a project class that does): each row runs
 that logic, which `bulk_create` would skip. Tests, migrations, the developer tools of a
-top-level `tools/` folder and Django management commands (operator-run scripts: a nightly
-mailer, a clean-up, a fake-data generator) are not checked.
+top-level `tools/` folder and Django management commands (operator-run scripts: a clean-up, a
+fake-data generator) are not checked; a management command the product runs itself (a Procfile
+process other than `release:`, a cron entry or docs running it daily, `call_command()` from
+service code) is checked like the service: it walks the whole data set, unattended.
 
 ## Why is this bad?
 A page that shows 50 orders then runs 51 queries: each one pays a network round trip
@@ -154,6 +156,7 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.registry import rule
+from audit_lib.scheduled_commands import is_scheduled_command
 from audit_lib.source import Project, SourceModule
 
 ROW_METHODS = {"fetchall", "fetchmany", "all", "scalars", "mappings", "iterator", "values", "values_list", "unique",
@@ -180,7 +183,7 @@ FIX = ("load every row's data in one query: a JOIN, `WHERE key = ANY(%s)` with t
 
 @rule("R1.n-plus-one", on="module", scope="code", severity="high")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if db.skipped_module(module) or _operator_script(module) \
+    if db.skipped_module(module) or _operator_script(module, project) \
             or not (db.uses_database(module) or _imports_project_code(module, project)):
         return  # tests, migrations, developer tools and management commands
     handlers = {id(h.function) for h in route_handlers(module)} | _dispatched_actions(project)
@@ -502,11 +505,14 @@ def _leaves(block: list[ast.stmt]) -> bool:
     return any(isinstance(stmt, (ast.Return, ast.Raise)) for stmt in block)
 
 
-def _operator_script(module: SourceModule) -> bool:
+def _operator_script(module: SourceModule, project: Project) -> bool:
     """The one-off developer tools of a top-level ``tools/`` folder and Django management commands:
-    scripts an operator runs (fake-data generators, clean-ups, nightly mailers), where a query per
-    row costs a batch run seconds rather than every user request its latency."""
-    return module.path.startswith("tools/") or "/management/commands/" in f"/{module.path}"
+    scripts an operator runs (fake-data generators, clean-ups), where a query per row costs a batch
+    run seconds rather than every user request its latency. A command the product runs itself
+    (a Procfile process, a cron entry, ``call_command()`` from service code) is judged like the service."""
+    if module.path.startswith("tools/"):
+        return True
+    return "/management/commands/" in f"/{module.path}" and not is_scheduled_command(module, project)
 
 
 def _per_item_unit(module: SourceModule, project: Project, fn: ast.AST, op: db.DbOp, loop: ast.AST) -> bool:
