@@ -13,7 +13,10 @@ configuration, which only names a logger); a local metrics facade (a
 `gauge`, `timer`, `histogram`, `increment`, ...) counts too, and so does a third-party
 metrics wrapper: a module named `metrics` imported from an outside package
 (`from brainzutils import metrics`) whose recording calls are made (`metrics.init(...)`,
-`metrics.set(...)`, `metrics.increment(...)`). Test code is ignored on
+`metrics.set(...)`, `metrics.increment(...)`). An APM agent wrapped around the process counts
+as well: a Procfile, Dockerfile, compose file or shell script that starts the service under
+`newrelic-admin run-program`, `ddtrace-run` or `opentelemetry-instrument` (not in a comment).
+Test code is ignored on
 both sides, and routes of examples and scripts do not make a service. One finding, at the
 first route.
 
@@ -47,13 +50,16 @@ Instrumentator().instrument(app).expose(app)  # request count, latency histogram
 from __future__ import annotations
 
 import ast
+import os
+import re
+from pathlib import Path
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.pyast import FUNCTION_TYPES, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import is_test_file, service_routes
-from audit_lib.source import Project
+from audit_lib.source import SKIPPED_DIRS, Project, is_test_path
 
 INSTRUMENT_NAMES = {"counter", "gauge", "timer", "timing", "histogram", "increment", "incr", "observe", "distribution",
                     "summary"}
@@ -68,7 +74,7 @@ METRICS_LIBRARIES = (
 @rule("R3.no-metrics", on="project", scope="code", severity="low")
 def check(project: Project) -> Iterator[Finding]:
     routes = service_routes(project)
-    if not routes or _uses_metrics(project):
+    if not routes or _uses_metrics(project) or _runs_under_apm_agent(project.root):
         return
     _, first = routes[0]
     module = first.declared_in
@@ -149,3 +155,34 @@ def _defines_instruments(body: list[ast.stmt]) -> bool:
 def _names_library(text: str) -> bool:
     """``"django_prometheus"`` in INSTALLED_APPS, ``"django_prometheus.middleware...."`` in MIDDLEWARE."""
     return any(text == lib or text.startswith(lib + ".") for lib in METRICS_LIBRARIES)
+
+
+APM_LAUNCHER = re.compile(r"^[^#\n]*\b(?:newrelic-admin\s+run-(?:program|python)|ddtrace-run|opentelemetry-instrument)\b",
+                          re.MULTILINE)
+MAX_LAUNCH_FILE_BYTES = 200_000
+
+
+def _runs_under_apm_agent(root: Path) -> bool:
+    """``web: newrelic-admin run-program gunicorn app.wsgi``: the agent reports request and worker metrics."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        relative = Path(dirpath).relative_to(root).as_posix()
+        dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS and not d.startswith(".")
+                       and not is_test_path(f"{relative}/{d}/x")]
+        for filename in filenames:
+            if _is_launch_file(filename.lower()) and APM_LAUNCHER.search(_small_text(Path(dirpath, filename))):
+                return True
+    return False
+
+
+def _is_launch_file(name: str) -> bool:
+    return name.startswith(("procfile", "dockerfile")) or name.endswith(".sh") \
+        or ("compose" in name and name.endswith((".yml", ".yaml")))
+
+
+def _small_text(path: Path) -> str:
+    try:
+        if path.stat().st_size > MAX_LAUNCH_FILE_BYTES:
+            return ""
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
