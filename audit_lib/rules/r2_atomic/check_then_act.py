@@ -34,9 +34,14 @@ decision); `UPDATE`s whose `WHERE` re-checks the condition (`... AND status =
 'pending'`, an atomic compare-and-set), upserts (`INSERT ... ON CONFLICT`, `on_conflict_do_*`, `merge`, Django
 `get_or_create`/`update_or_create`), reads that lock (`SELECT ... FOR UPDATE`,
 `select_for_update()`, `with_for_update()`), and writes inside a `try` that handles the
-unique violation (`IntegrityError`, `UniqueViolation`). One-off code under a `scripts/`
-folder or in Django management commands (`management/commands/`), tests and migrations
-are not checked: nothing runs them concurrently.
+unique violation (`IntegrityError`, `UniqueViolation`). Nor an insert into a model with a
+unique key (`UniqueConstraint`, `unique=True`, `unique_together`) when the code base handles
+the unique violation for every request (`pyramid_retry.mark_error_retryable(IntegrityError)`,
+whose retried request reads again and finds the row; a Flask `errorhandler(IntegrityError)`, a
+FastAPI `exception_handler(IntegrityError)`), except in a background task (`@app.task`,
+`@shared_task`), which no request handler covers. One-off code under a `scripts/`
+folder, in Django management commands (`management/commands/`) or click/Typer commands
+(`@cli.command()`), tests and migrations are not checked: nothing runs them concurrently.
 
 ## Why is this bad?
 Between the read and the write another request can do the same read and get the same
@@ -82,6 +87,7 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.pyast import ancestors, dotted, functions, is_none, method_name, walk_function_body, walk_nodes
 from audit_lib.registry import rule
+from audit_lib.rules.r2_atomic.no_idempotency_key import natural_unique
 from audit_lib.source import Project, SourceModule
 
 FETCH_METHODS = {"fetchone", "fetchall", "fetchmany", "fetchval", "fetchrow", "first", "one", "one_or_none",
@@ -92,6 +98,8 @@ RMW_FIX = ("let the database compute the new value: an atomic UPDATE (`Model.obj
            "`UPDATE t SET n = n + 1 WHERE ...`), or read the row with `select_for_update()` / `with_for_update()` / "
            "`SELECT ... FOR UPDATE` inside the transaction that saves it")
 MISSING_ROW = re.compile(r"(DoesNotExist|NoResultFound|ObjectNotFound|NotFound)(Error|Exception)?$")
+PER_REQUEST_HANDLERS = {"mark_error_retryable", "errorhandler", "register_error_handler", "exception_handler",
+                        "add_exception_handler"}
 EXITS = (ast.Raise, ast.Return, ast.Continue, ast.Break)
 FIX = ("make the write decide atomically: INSERT ... ON CONFLICT (key) DO NOTHING / DO UPDATE over a unique index "
        "(SQLAlchemy insert().on_conflict_do_nothing(), Django get_or_create/update_or_create), or lock the row "
@@ -104,6 +112,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             db.uses_database(module) or _imports_project_code(module, project)):
         return
     for fn in functions(module.tree):
+        if _command_line_command(fn):
+            continue
         ops = db.with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
         writing_calls = {id(op.call) for op in ops if op.is_write}
         # a helper that also writes is not a lookup whose answer the caller acts on
@@ -118,7 +128,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             continue
         for write in writes:
             if id(write.call) in reported or db.handles_unique_violation(module, write.call, fn) or (
-                    write.through and _helper_handles_unique(module, project, write)):
+                    write.through and _helper_handles_unique(module, project, write)) or (
+                    _request_retried_on_conflict(project, fn, write)):
                 continue
             read = _deciding_read(module, fn, reads, write) if _is_act(write) else _uniqueness_check(
                 module, fn, reads, write, ops) or next((r for r in reads if r.call.lineno < write.call.lineno and any(
@@ -279,10 +290,42 @@ def _writes_back(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], name: st
     return None
 
 
+def _request_retried_on_conflict(project: Project, fn: ast.AST, write: db.DbOp) -> bool:
+    """The code base handles a unique violation for every request (see
+    :func:`_unique_violation_handled_per_request`), the written model declares a unique key, and
+    ``fn`` is not a background task, which no request handler covers."""
+    if not _unique_violation_handled_per_request(project) or any(
+            "task" in (dotted(d.func if isinstance(d, ast.Call) else d) or "").split(".")[-1]
+            for d in getattr(fn, "decorator_list", ())):
+        return False
+    return bool(write.tables) and all(natural_unique(project, table) for table in write.tables)
+
+
+def _unique_violation_handled_per_request(project: Project) -> bool:
+    """Whether the code base retries or answers every request that fails on a unique violation:
+    ``pyramid_retry.mark_error_retryable(IntegrityError)`` (the retried request reads again and finds
+    the row), a Flask ``errorhandler(IntegrityError)``/``register_error_handler(IntegrityError, ...)``
+    or a FastAPI/Starlette ``exception_handler(IntegrityError)``/``add_exception_handler``."""
+    if "r2.unique_violation_handler" not in project.facts:
+        project.facts["r2.unique_violation_handler"] = any(
+            (dotted(call.func) or "").split(".")[-1] in PER_REQUEST_HANDLERS and call.args
+            and (dotted(call.args[0]) or "").split(".")[-1] in db.UNIQUE_VIOLATIONS
+            for module in project.modules if "IntegrityError" in module.text or "UniqueViolation" in module.text
+            for call in module.nodes_of(ast.Call))
+    return project.facts["r2.unique_violation_handler"]
+
+
 def _one_off(path: str) -> bool:
     """Scripts and Django management commands, run by hand one at a time (``initdb``, a data
     upgrade): nothing runs them concurrently with themselves."""
     return path.split("/")[0] == "scripts" or "/scripts/" in path or "/management/commands/" in f"/{path}"
+
+
+def _command_line_command(fn: ast.AST) -> bool:
+    """A click or Typer command (``@cli.command()``, ``@sponsors.command(name=...)``): someone
+    runs it by hand, one at a time, like a script."""
+    return any((dotted(d.func if isinstance(d, ast.Call) else d) or "").split(".")[-1] == "command"
+               for d in getattr(fn, "decorator_list", ()))
 
 
 def _imports_project_code(module: SourceModule, project: Project) -> bool:

@@ -164,7 +164,7 @@ def _implicit_creates(module: SourceModule, project: Project) -> Iterator[Findin
             continue
         serializer = (dotted(_assigned(cls, "serializer_class")) or "").split(".")[-1]
         model = _meta_models(project).get(serializer)
-        if not model or _natural_unique(project, model) or _client_keyed(project, model) or db.is_log_table(
+        if not model or natural_unique(project, model) or _client_keyed(project, model) or db.is_log_table(
                 model) or CREDENTIAL.search(model):
             continue
         hook = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "perform_create"), None)
@@ -301,7 +301,7 @@ def _feeds_insert(module: SourceModule, fn: ast.AST, read: db.DbOp, insert: db.D
     return any(isinstance(n, ast.Name) and n.id in names and n.lineno > after for g in given for n in ast.walk(g))
 
 
-def _natural_unique(project: Project, model: str) -> bool:
+def natural_unique(project: Project, model: str) -> bool:
     """Whether a model class of the code base declares a unique key on data the client sends:
     ``unique_together``, a ``UniqueConstraint``, a ``OneToOneField``, or a field with
     ``unique=True`` and no generated ``default``. A retried insert then fails on the constraint
@@ -429,7 +429,7 @@ def _generated_key(module: SourceModule, project: Project, fn: ast.AST, insert: 
     """The insert gives every unique field of its model a value the code computes
     (``File(file_name=file_generate_name(name))``): the key is new on each call, so it does not
     turn a retry into a refusal."""
-    _natural_unique(project, "")
+    natural_unique(project, "")
     single = project.facts.get("r2.single_unique", {})
     model = sorted(insert.tables)[0] if insert.tables else ""
     fields = single.get(model)
@@ -820,7 +820,7 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
                 inserts.append(op)
                 counting.add(id(op))
         elif _deduplicated(module, fn, op, ops) or _replaced(module, project, op, ops) or _created_once(module, project, fn, op) or (
-                op.tables and all(_natural_unique(project, t) for t in op.tables)
+                op.tables and all(natural_unique(project, t) for t in op.tables)
                 and not _generated_key(module, project, fn, op)) or (
                 op.sql is not None and op.tables and all(_migration_keyed(project, t) for t in op.tables)):
             guarded = True  # the rows inserted after it belong to it: a retry is refused before reaching them
@@ -838,9 +838,9 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
             owner = dotted(node.func.value)
             model = _meta_models(project).get(creating.get(owner, ""), "")
             if owner in creating and not node.args and not (model and (
-                    _natural_unique(project, model) or _client_keyed(project, model))):
+                    natural_unique(project, model) or _client_keyed(project, model))):
                 return f"the model of {creating[owner]}", node, None, Confidence.medium, False
-            if owner in forms and not any(k.arg == "commit" for k in node.keywords) and not _natural_unique(
+            if owner in forms and not any(k.arg == "commit" for k in node.keywords) and not natural_unique(
                     project, forms[owner]) and not _created_once(module, project, fn, db.DbOp(call=node, kind=db.INSERT)):
                 return forms[owner], node, None, Confidence.medium, False
     return None
