@@ -58,7 +58,8 @@ transaction and is not reported. Neither are:
 - in a background task (`@app.task`, `@shared_task`), the save of the row the task was
   handed (`item = ImportItem.objects.get(id=item_id)`), which records the task's outcome;
 - Django projects with `ATOMIC_REQUESTS`, and Django model `save`/`delete` overrides,
-  signal receivers and the `create`/`update` of a DRF serializer nested in a serializer
+  signal receivers, a `ModelAdmin`'s `save_model`/`save_formset`/`save_related`/`delete_model`
+  (the admin's change and delete views run them inside `transaction.atomic()`) and the `create`/`update` of a DRF serializer nested in a serializer
   whose own `create`/`update` is atomic, which run in the transaction of their caller.
 
 ## Why is this bad?
@@ -129,6 +130,7 @@ MAPPED_BASE = re.compile(r"(^|\.)(Model|Base|DeclarativeBase|SQLModel)$")
 NOT_MODELS = {"Any", "Optional", "Request", "Response", "Session", "AsyncSession", "Connection", "Engine"}
 RELATION_WRITES = {"set", "add", "remove", "clear"}
 ATOMIC_REQUESTS = re.compile(r"""["']?ATOMIC_REQUESTS["']?\s*[:=]\s*True""")
+ADMIN_SAVE_HOOKS = {"save_model", "save_formset", "save_related", "delete_model"}
 
 
 @rule("R2.multi-table-write-no-tx", on="module", scope="code+sql", severity="high")
@@ -399,15 +401,57 @@ def _atomic_requests(project: Project) -> bool:
 
 def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST, project: Project) -> bool:
     """Django model ``save``/``delete`` overrides and signal receivers run inside the transaction of
-    the code that saves the instance; whether that code opened one is not visible here. So does the
+    the code that saves the instance; whether that code opened one is not visible here. The Django
+    admin's change and delete views run a ``ModelAdmin``'s ``save_model``/``save_formset``/
+    ``save_related``/``delete_model`` inside their own ``transaction.atomic()``. So does the
     ``create``/``update`` of a DRF serializer nested in another serializer whose own ``create``/
     ``update`` is atomic: DRF leaves nested writes to the parent, which calls it."""
     owner = module.parents.get(fn)
     if fn.name in ("save", "delete") and isinstance(owner, ast.ClassDef):
         return True
+    if fn.name in ADMIN_SAVE_HOOKS and isinstance(owner, ast.ClassDef) and _admin_class(owner):
+        return True
     if fn.name in ("create", "update") and isinstance(owner, ast.ClassDef) and owner.name in _nested_in_atomic(project):
         return True
-    return any(name.split(".")[-1] == "receiver" for name in decorator_names(module, fn))
+    return any(name.split(".")[-1] == "receiver" for name in decorator_names(module, fn)) or (
+        _every_caller_in_transaction(project, fn))
+
+
+def _every_caller_in_transaction(project: Project, fn: ast.AST, levels: int = 2) -> bool:
+    """Every call of ``fn``'s name in the code base (tests aside) runs inside a transaction: under
+    ``@transaction.atomic``, in a ``with transaction.atomic():`` block, in a Django admin hook
+    that the admin runs inside one, or, one level up, in a function whose own calls all do
+    (``Translation.approve()`` called only from an atomic view). A name also read without being
+    called (handed on as a callback, ``{"replace": replace_translations}``) leaves the callers
+    unknown."""
+    if "r2.uses_by_name" not in project.facts:
+        uses: dict[str, list[tuple[SourceModule, ast.AST | None]]] = {}
+        for module in project.modules:
+            if db.skipped_module(module):
+                continue
+            called = {id(call.func) for call in module.nodes_of(ast.Call)}
+            for node in module.nodes_of(ast.Name, ast.Attribute):
+                if isinstance(node.ctx, ast.Load):
+                    name = node.id if isinstance(node, ast.Name) else node.attr
+                    uses.setdefault(name, []).append((module, node if id(node) in called else None))
+        project.facts["r2.uses_by_name"] = uses
+    found = project.facts["r2.uses_by_name"].get(getattr(fn, "name", ""), [])
+    return bool(found) and all(call is not None and _called_in_transaction(module, project, call, levels)
+                               for module, call in found)
+
+
+def _called_in_transaction(module: SourceModule, project: Project, call: ast.AST, levels: int) -> bool:
+    caller = db.function_of(module, call)
+    if caller is module.tree:
+        return False
+    owner = module.parents.get(caller)
+    return db.in_transaction(module, call, caller) or (
+        caller.name in ADMIN_SAVE_HOOKS and isinstance(owner, ast.ClassDef) and _admin_class(owner)) or (
+        levels > 1 and _every_caller_in_transaction(project, caller, levels - 1))
+
+
+def _admin_class(cls: ast.ClassDef) -> bool:
+    return any((dotted(base) or "").endswith("Admin") for base in cls.bases)
 
 
 def _nested_in_atomic(project: Project) -> set[str]:
