@@ -45,7 +45,9 @@ they wait for events by design), calls under a deadline
 `asyncio.wait_for`), test code, and scripts, CLIs and Django management commands (run by
 hand, where a hung call is seen and interrupted) are not reported. The product's own
 commands are: a package's `__main__.py` and the modules of a scripts folder that is a
-subpackage of the product's package (`app/scripts/backup.py`) run unattended on its hosts.
+subpackage of the product's package (`app/scripts/backup.py`) run unattended on its hosts,
+and a management command the product runs itself (a Procfile process, a cron entry or CronJob,
+the docs scheduling it, `call_command()` from service code): a hang there blocks every later run.
 
 ## Why is this bad?
 A peer that stops answering holds the calling worker for as long as the socket stays
@@ -108,6 +110,7 @@ from audit_lib.pyast import (
 )
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import is_offline_file, is_shipped_command, is_test_file
+from audit_lib.scheduled_commands import is_scheduled_command
 from audit_lib.source import Project, SourceModule
 
 HTTP_CLIENT_CONNECTIONS = {"http.client.HTTPConnection", "http.client.HTTPSConnection"}
@@ -152,7 +155,8 @@ FIXES = {
 
 @rule("R3.http-no-timeout", on="module", scope="code", severity="high")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_test_file(module) or is_offline_file(module, project) and not is_shipped_command(module, project):
+    if is_test_file(module) or is_offline_file(module, project) and not is_shipped_command(module, project) \
+            and not is_scheduled_command(module, project):
         return
     for call in outbound_calls(module, project):
         problem = _problem(module, project, call)
