@@ -98,7 +98,9 @@ that logic, which `bulk_create` would skip. Tests, migrations, the developer too
 top-level `tools/` folder and Django management commands (operator-run scripts: a clean-up, a
 fake-data generator) are not checked; a management command the product runs itself (a Procfile
 process other than `release:`, a cron entry or docs running it daily, `call_command()` from
-service code) is checked like the service: it walks the whole data set, unattended.
+service code) is checked like the service: it walks the whole data set, unattended. A Celery
+task its own code marks unused (`# Experimental - unused` before its first statement) and that
+no other code names, neither a caller nor a beat schedule, is dead code: not checked.
 
 ## Why is this bad?
 A page that shows 50 orders then runs 51 queries: each one pays a network round trip
@@ -145,6 +147,7 @@ from audit_lib.libs.http import outbound_call
 from audit_lib.libs.web import project_routes, route_handlers
 from audit_lib.pyast import (
     ancestors,
+    decorator_names,
     dotted,
     qualified,
     string_value,
@@ -157,7 +160,7 @@ from audit_lib.pyast import (
 )
 from audit_lib.registry import rule
 from audit_lib.scheduled_commands import is_scheduled_command
-from audit_lib.source import Project, SourceModule
+from audit_lib.source import Project, SourceModule, is_test_path
 
 ROW_METHODS = {"fetchall", "fetchmany", "all", "scalars", "mappings", "iterator", "values", "values_list", "unique",
                "partitions", "yield_per"}
@@ -177,6 +180,8 @@ RELATION_FIELDS = {"ForeignKey": "one", "OneToOneField": "one", "ParentalKey": "
 STORAGE_METHODS = ("save", "open", "delete", "exists", "listdir", "size", "move", "copy", "remove", "upload",
                    "download")
 NOT_REQUEST_PARAMS = {"self", "cls", "request", "req", "response", "background_tasks", "current_user", "user"}
+CELERY_TASK_DECORATORS = {"task", "shared_task"}
+UNUSED_MARK = re.compile(r"#.*\b(?:unused|not used|dead code)\b", re.IGNORECASE)
 FIX = ("load every row's data in one query: a JOIN, `WHERE key = ANY(%s)` with the list of keys, or the ORM's "
        "batch loading (selectinload/joinedload, select_related/prefetch_related); executemany/bulk_create for writes")
 
@@ -192,6 +197,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         yield from _list_view_findings(module, project)
         yield from _admin_model_member_findings(module, project)
     for fn in functions(module.tree):
+        if _unused_task(module, project, fn):
+            continue
         expanded = db.expanded_ops(module, project, fn)
         units = _units_of_work(module, project, expanded)
         ops = [op for op in expanded
@@ -503,6 +510,22 @@ def _always(block: list[ast.stmt], commits: set[int]) -> bool:
 
 def _leaves(block: list[ast.stmt]) -> bool:
     return any(isinstance(stmt, (ast.Return, ast.Raise)) for stmt in block)
+
+
+def _unused_task(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """A Celery task its own code marks unused (``# Experimental - unused`` before its first statement)
+    that no other code names, neither a caller nor a beat schedule: dead code, never run."""
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or not any(
+            name.rsplit(".", 1)[-1] in CELERY_TASK_DECORATORS for name in decorator_names(module, fn)):
+        return False
+    lines = module.text.splitlines()
+    if not any(UNUSED_MARK.search(line) for line in lines[fn.lineno:fn.body[0].lineno - 1]):
+        return False
+    first = min(d.lineno for d in fn.decorator_list)
+    elsewhere = [other.text if other is not module else "\n".join(lines[:first - 1] + lines[fn.lineno:])
+                 for other in project.modules if not is_test_path(other.path)]
+    mention = re.compile(rf"\b{re.escape(fn.name)}\b")
+    return not any(mention.search(text) for text in elsewhere)
 
 
 def _operator_script(module: SourceModule, project: Project) -> bool:
