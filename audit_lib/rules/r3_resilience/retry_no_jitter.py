@@ -40,8 +40,9 @@ the top of the loop, before the first attempt, paces a poll; a loop with no `exc
 on a plain truth test, `if record_found: break`, waits for a state such as a DNS record's
 propagation; a sleep in `except queue.Empty:` waits for work); a retry loop around
 `create_engine()` alone (lazy: it connects nothing, the handler never runs); a start-up wait (a retry
-loop in `init_*`/`setup_*`/`wait_for_*` that only an application factory, `create_app`, calls: one wait
-per process start); test code, scripts, CLIs and
+loop, or a retry decorator, on `init`/`init_*`/`setup_*`/`wait_for_*` that only an application factory,
+`create_app`, or the `main()` of a pre-start script run by its `__main__` block calls: one wait per process
+start); test code, scripts, CLIs and
 Django management commands. The product's own commands are judged like the service: a
 package's `__main__.py` and the modules of a scripts folder that is a subpackage of the
 product's package (`app/scripts/restore.py`) run on every host; but not its command-line interface
@@ -148,7 +149,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         if isinstance(node, ast.Call):
             problem = _library_problem(module, node) or _task_retry_problem(module, node) \
                 or _requeue_retry_problem(module, node)
-            if problem:
+            if problem and not _decorates_start_up_wait(module, project, node):
                 message, fix, confidence = problem
                 yield _finding(module, node, message, fix, confidence)
         elif isinstance(node, FUNCTION_TYPES):
@@ -410,22 +411,34 @@ def _leaves_when_found(body: list[ast.stmt]) -> bool:
 
 
 APP_FACTORY = re.compile(r"^(create|make|build|setup|init|get)_?(app|application|wsgi_app|asgi_app)$")
-START_UP_WAIT = re.compile(r"^_?(init|initialize|initialise|setup|wait_for)_\w+$")
+START_UP_WAIT = re.compile(r"^_?(init|initialize|initialise|setup|wait_for)(_\w+)?$")
 
 
 def _start_up_wait(module: SourceModule, project: Project, loop: ast.AST) -> bool:
     """A retry loop in a start-up helper (``init_redis_connection``, ``wait_for_db``) that only an application
-    factory (``create_app``) calls: each process waits once for its dependency as it starts. Its synchronised
+    factory (``create_app``) calls, or only the ``main()`` of a pre-start script (``python app/pre_start.py``
+    before the server starts): each process waits once for its dependency as it starts. Its synchronised
     retries number the processes, not the requests, like a listener's reconnects."""
-    fn = enclosing_function(module, loop)
+    return _waits_at_start_up(project, enclosing_function(module, loop))
+
+
+def _decorates_start_up_wait(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    """``@retry(wait=wait_fixed(1))`` on ``init(engine)``, which only a pre-start script's ``main()`` calls."""
+    fn = module.parents.get(call)
+    return isinstance(fn, FUNCTION_TYPES) and call in fn.decorator_list and _waits_at_start_up(project, fn)
+
+
+def _waits_at_start_up(project: Project, fn: ast.AST | None) -> bool:
     if fn is None or not START_UP_WAIT.match(fn.name):
         return False
     callers = _callers(project).get(fn.name, [])
-    return bool(callers) and all(caller is not None and APP_FACTORY.match(caller) for caller in callers)
+    return bool(callers) and all(caller is not None and (APP_FACTORY.match(caller.name) or script_main)
+                                 for caller, script_main in callers)
 
 
-def _callers(project: Project) -> dict[str, list[str | None]]:
-    """Function name -> the names of the functions calling it in service code (None: module level)."""
+def _callers(project: Project) -> dict[str, list[tuple[ast.AST | None, bool]]]:
+    """Function name -> the functions calling it in service code (None: module level), each with whether it
+    is the ``main()`` that its module's ``if __name__ == "__main__":`` block runs."""
     table = project.facts.get("retry_no_jitter.callers")
     if table is None:
         table = {}
@@ -435,11 +448,19 @@ def _callers(project: Project) -> dict[str, list[str | None]]:
             for call in other.nodes_of(ast.Call):
                 name = call.func.id if isinstance(call.func, ast.Name) else \
                     call.func.attr if isinstance(call.func, ast.Attribute) else None
-                if name and START_UP_WAIT.match(name):
-                    caller = enclosing_function(other, call)
-                    table.setdefault(name, []).append(caller.name if caller else None)
+                if name and START_UP_WAIT.match(name) and not (isinstance(call.func, ast.Attribute) and "_" not in name):
+                    caller = enclosing_function(other, call)  # (sentry_sdk.init(), django.setup(): a library's)
+                    script_main = caller is not None and caller.name == "main" and _main_block_calls_main(other)
+                    table.setdefault(name, []).append((caller, script_main))
         project.facts["retry_no_jitter.callers"] = table
     return table  # type: ignore[return-value]
+
+
+def _main_block_calls_main(module: SourceModule) -> bool:
+    return any(isinstance(statement, ast.If) and "__main__" in ast.unparse(statement.test)
+               and any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "main"
+                       for s in statement.body for n in ast.walk(s))
+               for statement in module.tree.body)
 
 
 def _own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
