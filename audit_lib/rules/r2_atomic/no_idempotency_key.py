@@ -40,7 +40,8 @@ unique key refuses a second insert) or the key is a number counted up
 (`revision = last + 1`),
 inserts that cannot run twice for one target -- a model with a unique key on client data
 (`unique_together`, `UniqueConstraint`, `OneToOneField`, `unique=True` without a generated
-default, a primary key the client supplies -- `primary_key=True` without a default on a Django field
+default, a primary key the client supplies -- `primary_key=True` without a default (`default`,
+`default_factory`, `server_default`) on a Django or SQLModel field
 that is not an `AutoField` or on a SQLAlchemy column of a non-integer type, or a primary key of
 several columns --, unless the insert or the model's own `__init__` fills it with a generated value such as a
 file name, `uuid4()` or a helper's slug with a random suffix), a raw SQL insert into a table
@@ -112,6 +113,7 @@ CREDENTIAL = re.compile(r"session|token$|tokens$|_token|authorization_?codes?$",
 INSTALLATION_STATE = re.compile(r"(^|\.)(is|has_been)_(setup|set_up|installed|initiali[sz]ed|configured|bootstrapped)$")
 GENERATOR = re.compile(r"(^|\.)(uuid\d|token_(hex|urlsafe|bytes)|urandom|randbytes|getrandbits|choices|now|utcnow|time_ns)$")
 SERIALIZER = re.compile(r"serializer$", re.I)
+GENERATED_DEFAULTS = {"default", "default_factory", "server_default"}  # a primary key the database or model fills
 FIX = ("accept an Idempotency-Key header, store it with the row under a unique constraint and insert with "
        "INSERT ... ON CONFLICT (idempotency_key) DO NOTHING, returning the stored result on a retry")
 
@@ -475,7 +477,7 @@ def _declares_unique(node: ast.AST) -> bool:
     flag = keywords.get("unique")
     if _natural_primary_key(name, node, keywords):
         return True
-    return isinstance(flag, ast.Constant) and flag.value is True and "default" not in keywords and name.endswith(
+    return isinstance(flag, ast.Constant) and flag.value is True and not {"default", "default_factory"} & set(keywords) and name.endswith(
         ("Field", "Column", "ForeignKey", "mapped_column")) and "primary_key" not in keywords
 
 
@@ -484,7 +486,7 @@ def _natural_primary_key(name: str, node: ast.Call, keywords: dict[str, ast.expr
     ``AutoField`` (a Discord id, a package name), or on a SQLAlchemy column of a non-integer type,
     without a default. The database does not number the row, so a retry repeats the key."""
     flag = keywords.get("primary_key")
-    if not (isinstance(flag, ast.Constant) and flag.value is True) or {"default", "server_default"} & set(keywords):
+    if not (isinstance(flag, ast.Constant) and flag.value is True) or GENERATED_DEFAULTS & set(keywords):
         return False
     if name.endswith(("Field", "ForeignKey")):
         return not name.endswith("AutoField")
