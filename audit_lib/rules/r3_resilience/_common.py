@@ -9,7 +9,16 @@ from typing import Callable
 from audit_lib.entry_points import is_plugin_module
 from audit_lib.libs.http import OutboundCall
 from audit_lib.libs.web import RouteHandler, project_routes, route_handlers
-from audit_lib.pyast import FUNCTION_TYPES, ancestors, call_name, has_main_block, qualified, string_value, walk_nodes
+from audit_lib.pyast import (
+    FUNCTION_TYPES,
+    ancestors,
+    call_name,
+    dotted,
+    has_main_block,
+    qualified,
+    string_value,
+    walk_nodes,
+)
 from audit_lib.source import Project, SourceModule, is_test_path
 
 SCRIPT_DIRS = {"scripts", "script", "bin", "cli", "tools", "commands", "examples", "example", "docs", "benchmarks", "bench",
@@ -42,17 +51,41 @@ def is_script_file(module: SourceModule) -> bool:
     return module.imports_module("alembic")  # alembic migrations and env.py
 
 
-def targets_localhost(call: OutboundCall) -> bool:
-    """Whether the call's URL is written as a literal pointing at this machine."""
+def targets_own_service(module: SourceModule, call: OutboundCall) -> bool:
+    """Whether the call's URL is written as a literal pointing at this machine, or starts with the service's
+    own public address (``f"{SITE_URL}/api/v2/entities/{pk}/"``, directly, through a local, or returned by a
+    helper of the same module): a call to itself crosses no service boundary."""
     node = call.node
     candidates = [*node.args[:2], *(kw.value for kw in node.keywords if kw.arg == "url")]
     for arg in candidates:
-        if isinstance(arg, ast.JoinedStr) and arg.values:
-            arg = arg.values[0]
-        text = string_value(arg)
-        if text and LOCAL_TARGET.match(text):
-            return True
+        for url in _url_expressions(module, node, arg):
+            head = url.values[0] if isinstance(url, ast.JoinedStr) and url.values else url
+            head = head.value if isinstance(head, ast.FormattedValue) else head
+            text = string_value(head)
+            if text and LOCAL_TARGET.match(text) or (dotted(head) or "").rsplit(".", 1)[-1] in OWN_ADDRESS_SETTINGS:
+                return True
     return False
+
+
+OWN_ADDRESS_SETTINGS = {"SITE_URL", "SITE_ROOT", "SITE_ROOT_URL"}
+
+
+def _url_expressions(module: SourceModule, call: ast.Call, arg: ast.expr) -> list[ast.expr]:
+    """``arg``, or for a local name the values the enclosing function assigns it, and for a call of a function of
+    the same module the values it returns."""
+    values = [arg]
+    fn = function_of(module, call)
+    if isinstance(arg, ast.Name) and fn is not None:
+        values = [n.value for n in walk_nodes(fn) if isinstance(n, ast.Assign)
+                  and any(isinstance(t, ast.Name) and t.id == arg.id for t in n.targets)] or [arg]
+    helpers = {n.name: n for n in module.tree.body if isinstance(n, FUNCTION_TYPES)}
+    found: list[ast.expr] = []
+    for value in values:
+        helper = helpers.get(value.func.id) if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
+            else None
+        found += [n.value for n in walk_nodes(helper) if isinstance(n, ast.Return) and n.value is not None] \
+            if helper is not None else [value]
+    return found
 
 
 def service_routes(project: Project) -> list[tuple[SourceModule, RouteHandler]]:

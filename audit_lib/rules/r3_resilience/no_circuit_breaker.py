@@ -22,7 +22,8 @@ its function is handed to `breaker.call(...)`/`call_async(...)`, or when a home-
 it: an `if` testing a health or breaker check that leaves first (`if not s3_is_healthy(): raise ...`),
 in its function or in every function calling it. Breakers are those of
 pybreaker, aiobreaker, purgatory and circuitbreaker, or any local object or class whose
-name says breaker/circuit. Calls to localhost, health probes (`/health`, `/ready`,
+name says breaker/circuit. Calls to localhost or to the service's own public address
+(`f"{SITE_URL}/api/..."`: the service calling itself), health probes (`/health`, `/ready`,
 `/ping`, ...: they are there to see the failure), fetches of a URL a user gave (the call's URL is a parameter, and every
 caller passes on a field of an object, `form.avatar.data`, never a literal, a built URL, a constant or
 a setting: no one dependency for a breaker to watch), calls to an integration each tenant configures
@@ -106,7 +107,7 @@ from audit_lib.rules.r3_resilience._common import (
     is_offline_file,
     is_test_file,
     run_by_operators,
-    targets_localhost,
+    targets_own_service,
 )
 from audit_lib.source import Project, SourceModule
 
@@ -172,7 +173,7 @@ def check(project: Project) -> Iterator[Finding]:
     for module in project.modules:
         if is_test_file(module) or is_offline_file(module, project):
             continue
-        calls = [c for c in outbound_calls(module, project) if not targets_localhost(c) and not _health_probe(c)
+        calls = [c for c in outbound_calls(module, project) if not targets_own_service(module, c) and not _health_probe(c)
                  and not _user_supplied_url(module, project, c)]
         known = {id(c.node) for c in calls}
         sdk_calls = [c for c in _sdk_calls(module, project) if id(c.node) not in known]

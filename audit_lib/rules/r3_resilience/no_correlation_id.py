@@ -26,7 +26,8 @@ a token, user-info, introspection, OIDC/SAML/SSO endpoint: the provider is no se
 calls that visibly address a service of ours (a configured or constant address, also read from the
 application's configuration, `current_app.config["CATALOG_SERVICE_URL"]`, `settings.get(...)`; an
 internal host name; a path on such a `base_url`) are judged. Background jobs, test code, scripts and calls to
-localhost are not reported.
+localhost or to the service's own public address (`f"{SITE_URL}/api/v2/..."`, also through a
+local or a helper of the module that returns it: the service calling its own API) are not reported.
 
 ## Why is this bad?
 When a request fans out to other services, the only way to follow it through their
@@ -78,7 +79,7 @@ from audit_lib.rules.r3_resilience._common import (
     is_offline_file,
     is_test_file,
     service_routes,
-    targets_localhost,
+    targets_own_service,
 )
 from audit_lib.source import Project, SourceModule
 
@@ -119,7 +120,7 @@ def check(project: Project) -> Iterator[Finding]:
         if is_test_file(module) or is_offline_file(module, project):
             continue
         for call in outbound_calls(module, project):
-            if call.protocol != "http" or targets_localhost(call) or not _addresses_our_service(module, call, public_settings):
+            if call.protocol != "http" or targets_own_service(module, call) or not _addresses_our_service(module, call, public_settings):
                 continue
             fn = enclosing_function(module, call.node)
             if fn is None or (id(fn) not in handlers and fn.name not in called) or _propagates(module, call):
