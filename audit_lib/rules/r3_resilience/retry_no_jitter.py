@@ -30,8 +30,8 @@ Reports retries whose wait has no random component. They are:
   exponential, only the jitter is missing, and it matters only for many clients), Celery tasks with
   `retry_jitter=False`, and manual retries of bound Celery tasks
   (`self.retry(exc=exc, countdown=5)` in a function decorated with `bind=True`) whose
-  countdown has no random part, and tasks that retry by queueing themselves again with an
-  attempt count (`send_hook.apply_async(..., kwargs={"retry_num": n + 1}, countdown=10)` inside
+  countdown has no random part (not a single retry, `max_retries=1`: no second synchronised
+  wave), and tasks that retry by queueing themselves again with an attempt count (`send_hook.apply_async(..., kwargs={"retry_num": n + 1}, countdown=10)` inside
   `send_hook`; re-queued with no attempt count, a task polls or reschedules: not reported).
 
 Not reported: sleeps whose delay comes from `random`, a `jitter` value or a helper that
@@ -241,13 +241,19 @@ def _task_retry_problem(module: SourceModule, call: ast.Call) -> tuple[str, str,
         return None
     countdown = keyword(call, "countdown")
     fn = enclosing_function(module, call)
-    if countdown is None or _is_zero(countdown) or fn is None or not _bound_task(fn):
+    if countdown is None or _is_zero(countdown) or fn is None or not _bound_task(fn) or _single_retry(call):
         return None
     if _randomness(module, countdown, fn, set()) != "fixed":
         return None
     return (f"task retry waits countdown={ast.unparse(countdown)} with no jitter",
             "randomise the countdown: countdown=random.uniform(0, base * 2 ** self.request.retries), or use "
             "autoretry_for with retry_backoff (jittered by default)", Confidence.high)
+
+
+def _single_retry(call: ast.Call) -> bool:
+    """``self.retry(exc=e, countdown=5, max_retries=1)``: one more run at most, no second synchronised wave."""
+    limit = keyword(call, "max_retries")
+    return isinstance(limit, ast.Constant) and isinstance(limit.value, int) and limit.value <= 1
 
 
 def _requeue_retry_problem(module: SourceModule, call: ast.Call) -> tuple[str, str, Confidence] | None:
