@@ -31,7 +31,8 @@ Reports retries whose wait has no random component. They are:
   `retry_jitter=False`, and manual retries of bound Celery tasks
   (`self.retry(exc=exc, countdown=5)` in a function decorated with `bind=True`) whose
   countdown has no random part (not a single retry, `max_retries=1`: no second synchronised
-  wave), and tasks that retry by queueing themselves again with an attempt count (`send_hook.apply_async(..., kwargs={"retry_num": n + 1}, countdown=10)` inside
+  wave; nor a task that only a periodic schedule starts, `add_periodic_task(crontab(hour=6), reindex)`
+  and never `reindex.delay()`: one run at a time), and tasks that retry by queueing themselves again with an attempt count (`send_hook.apply_async(..., kwargs={"retry_num": n + 1}, countdown=10)` inside
   `send_hook`; re-queued with no attempt count, a task polls or reschedules: not reported).
 
 Not reported: sleeps whose delay comes from `random`, a `jitter` value or a helper that
@@ -104,6 +105,7 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     call_name,
+    dotted,
     enclosing_function,
     is_none,
     keyword,
@@ -147,7 +149,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         return
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
-            problem = _library_problem(module, node) or _task_retry_problem(module, node) \
+            problem = _library_problem(module, node) or _task_retry_problem(module, project, node) \
                 or _requeue_retry_problem(module, node)
             if problem and not _decorates_start_up_wait(module, project, node):
                 message, fix, confidence = problem
@@ -232,7 +234,7 @@ def _library_problem(module: SourceModule, call: ast.Call) -> tuple[str, str, Co
     return None
 
 
-def _task_retry_problem(module: SourceModule, call: ast.Call) -> tuple[str, str, Confidence] | None:
+def _task_retry_problem(module: SourceModule, project: Project, call: ast.Call) -> tuple[str, str, Confidence] | None:
     """``self.retry(exc=exc, countdown=5)`` in a bound Celery task (a function whose first parameter is
     ``self``, decorated with ``bind=True``): a manual retry waits exactly ``countdown`` seconds, so the
     tasks that failed together run again together (Celery jitters only ``retry_backoff`` autoretries)."""
@@ -241,13 +243,37 @@ def _task_retry_problem(module: SourceModule, call: ast.Call) -> tuple[str, str,
         return None
     countdown = keyword(call, "countdown")
     fn = enclosing_function(module, call)
-    if countdown is None or _is_zero(countdown) or fn is None or not _bound_task(fn) or _single_retry(call):
+    if countdown is None or _is_zero(countdown) or fn is None or not _bound_task(fn) or _single_retry(call) \
+            or fn.name in _periodic_only_tasks(project):
         return None
     if _randomness(module, countdown, fn, set()) != "fixed":
         return None
     return (f"task retry waits countdown={ast.unparse(countdown)} with no jitter",
             "randomise the countdown: countdown=random.uniform(0, base * 2 ** self.request.retries), or use "
             "autoretry_for with retry_backoff (jittered by default)", Confidence.high)
+
+
+def _periodic_only_tasks(project: Project) -> frozenset[str]:
+    """Tasks only a periodic schedule starts (``config.add_periodic_task(crontab(hour=6), reindex)``, never
+    ``reindex.delay()``): one run at a time, whose fixed retry has no herd to synchronise."""
+    names = project.facts.get("retry_no_jitter.periodic_only")
+    if names is None:
+        scheduled: set[str] = set()
+        queued: set[str] = set()
+        for module in project.modules:
+            if is_test_file(module) or "periodic_task" not in module.text and ".delay" not in module.text \
+                    and "apply_async" not in module.text:
+                continue
+            for call in module.nodes_of(ast.Call):
+                if not isinstance(call.func, ast.Attribute):
+                    continue
+                if call.func.attr == "add_periodic_task" and len(call.args) >= 2:
+                    scheduled.add((dotted(call.args[1]) or "").rsplit(".", 1)[-1])
+                elif call.func.attr in ("delay", "apply_async", "s", "si", "signature"):
+                    queued.add((dotted(call.func.value) or "").rsplit(".", 1)[-1])
+        names = frozenset(scheduled - queued - {""})
+        project.facts["retry_no_jitter.periodic_only"] = names
+    return names  # type: ignore[return-value]
 
 
 def _single_retry(call: ast.Call) -> bool:
