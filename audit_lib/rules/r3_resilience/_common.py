@@ -276,3 +276,26 @@ def _in_script_main_block(module: SourceModule, project: Project, node: ast.AST)
         return False
     return any(isinstance(p, ast.If) and "__main__" in ast.unparse(p.test) and "__name__" in ast.unparse(p.test)
                for p in ancestors(module, node))
+
+
+def periodic_only_tasks(project: Project) -> frozenset[str]:
+    """Tasks only a periodic schedule starts (``config.add_periodic_task(crontab(hour=6), reindex)``, never
+    ``reindex.delay()``): one run at a time, whose fixed retry has no herd to synchronise."""
+    names = project.facts.get("r3.periodic_only_tasks")
+    if names is None:
+        scheduled: set[str] = set()
+        queued: set[str] = set()
+        for module in project.modules:
+            if is_test_file(module) or "periodic_task" not in module.text and ".delay" not in module.text \
+                    and "apply_async" not in module.text:
+                continue
+            for call in module.nodes_of(ast.Call):
+                if not isinstance(call.func, ast.Attribute):
+                    continue
+                if call.func.attr == "add_periodic_task" and len(call.args) >= 2:
+                    scheduled.add((dotted(call.args[1]) or "").rsplit(".", 1)[-1])
+                elif call.func.attr in ("delay", "apply_async", "s", "si", "signature"):
+                    queued.add((dotted(call.func.value) or "").rsplit(".", 1)[-1])
+        names = frozenset(scheduled - queued - {""})
+        project.facts["r3.periodic_only_tasks"] = names
+    return names  # type: ignore[return-value]

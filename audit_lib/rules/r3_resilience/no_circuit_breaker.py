@@ -43,7 +43,9 @@ call: nothing repeats them while the dependency is down), calls in a memoized fu
 handlers do not raise: the fallback is cached, so a down dependency is asked once per cache period), calls
 only an operator or a cron job makes (in an admin-only view, `@admins_only`/`@staff_member_required`, or a
 Django admin action; in a function every use of which is a call from a command-line module or a script's
-`__main__` block, directly or through such functions: one process now and then, no cascade), test code,
+`__main__` block, directly or through such functions; a Celery task only a periodic schedule starts,
+`add_periodic_task(crontab(minute=10), sync_sponsors)` and never `.delay()`: one process now and then, no
+cascade), test code,
 scripts, CLIs and Django management commands are left out.
 The confidence is medium when the code base uses no breaker at all, low when it uses
 breakers elsewhere (the file may be guarded further up the call chain).
@@ -106,6 +108,7 @@ from audit_lib.rules.r3_resilience._common import (
     function_of,
     is_offline_file,
     is_test_file,
+    periodic_only_tasks,
     run_by_operators,
     targets_own_service,
 )
@@ -586,8 +589,9 @@ def function_of(module: SourceModule, node: ast.AST) -> ast.AST | None:
 def _operator_only(module: SourceModule, project: Project, fn: ast.AST | None) -> bool:
     """Whether a function runs only when an operator or a cron job asks for it (see
     :func:`run_by_operators`), counting admin actions as such: one process calling a dependency now and
-    then has no cascade for a breaker to stop."""
-    return run_by_operators(module, project, fn, also=_admin_action)
+    then has no cascade for a breaker to stop. So is a task only a periodic schedule starts: one run at a time."""
+    return run_by_operators(module, project, fn, also=lambda owner, f: _admin_action(owner, f)
+                            or isinstance(owner.parents.get(f), ast.Module) and f.name in periodic_only_tasks(project))
 
 
 def _admin_action(module: SourceModule, fn: ast.AST) -> bool:

@@ -119,6 +119,7 @@ from audit_lib.rules.r3_resilience._common import (
     is_shipped_command,
     is_test_file,
     only_builds_engine,
+    periodic_only_tasks,
 )
 from audit_lib.source import Project, SourceModule
 
@@ -244,36 +245,13 @@ def _task_retry_problem(module: SourceModule, project: Project, call: ast.Call) 
     countdown = keyword(call, "countdown")
     fn = enclosing_function(module, call)
     if countdown is None or _is_zero(countdown) or fn is None or not _bound_task(fn) or _single_retry(call) \
-            or fn.name in _periodic_only_tasks(project):
+            or fn.name in periodic_only_tasks(project):
         return None
     if _randomness(module, countdown, fn, set()) != "fixed":
         return None
     return (f"task retry waits countdown={ast.unparse(countdown)} with no jitter",
             "randomise the countdown: countdown=random.uniform(0, base * 2 ** self.request.retries), or use "
             "autoretry_for with retry_backoff (jittered by default)", Confidence.high)
-
-
-def _periodic_only_tasks(project: Project) -> frozenset[str]:
-    """Tasks only a periodic schedule starts (``config.add_periodic_task(crontab(hour=6), reindex)``, never
-    ``reindex.delay()``): one run at a time, whose fixed retry has no herd to synchronise."""
-    names = project.facts.get("retry_no_jitter.periodic_only")
-    if names is None:
-        scheduled: set[str] = set()
-        queued: set[str] = set()
-        for module in project.modules:
-            if is_test_file(module) or "periodic_task" not in module.text and ".delay" not in module.text \
-                    and "apply_async" not in module.text:
-                continue
-            for call in module.nodes_of(ast.Call):
-                if not isinstance(call.func, ast.Attribute):
-                    continue
-                if call.func.attr == "add_periodic_task" and len(call.args) >= 2:
-                    scheduled.add((dotted(call.args[1]) or "").rsplit(".", 1)[-1])
-                elif call.func.attr in ("delay", "apply_async", "s", "si", "signature"):
-                    queued.add((dotted(call.func.value) or "").rsplit(".", 1)[-1])
-        names = frozenset(scheduled - queued - {""})
-        project.facts["retry_no_jitter.periodic_only"] = names
-    return names  # type: ignore[return-value]
 
 
 def _single_retry(call: ast.Call) -> bool:
