@@ -116,6 +116,7 @@ from audit_lib.source import Project, SourceModule
 
 BREAKER_LIBRARIES = ("pybreaker", "aiobreaker", "purgatory", "circuitbreaker", "pycircuitbreaker", "breakers", "hystrix")
 BREAKER_NAME = re.compile(r"breaker|circuit", re.IGNORECASE)
+BREAKER_CLASS = re.compile(r"breaker", re.IGNORECASE)  # a class named Circuit is often the domain's (a proxy's circuits)
 RELEASE_CHECK = re.compile(r"(?i)version_?check|check_?(for_?)?(new_?)?(version|update|release)s?|update_?check|"
                            r"latest_?(\w+_)?(release|version)")
 UNREACHABLE = re.compile(r"Connection|Timeout|RequestException|URLError|OSError|socket|\bException\b")
@@ -613,7 +614,7 @@ def _uses_breakers(project: Project) -> bool:
     for module in project.modules:
         if any(module.imports_module(lib) for lib in BREAKER_LIBRARIES):
             return True
-        if BREAKER_NAME.search(module.text) and any(isinstance(n, ast.ClassDef) and BREAKER_NAME.search(n.name) for n in walk_nodes(module.tree)):
+        if BREAKER_CLASS.search(module.text) and any(isinstance(n, ast.ClassDef) and BREAKER_CLASS.search(n.name) for n in walk_nodes(module.tree)):
             return True
     return False
 
