@@ -33,7 +33,8 @@ The API:
   wrapper (``(conn or db).insert("t", row)``);
 - :func:`class_bases` -- class name -> the names of its bases, over the project;
 - :func:`never_both` -- whether no run reaches both of two calls (exclusive branches, a leaving block);
-- :func:`handles_unique_violation` -- whether a ``try`` around a call catches the unique violation.
+- :func:`handles_unique_violation` -- whether a ``try`` around a call catches the unique violation;
+- :func:`natural_unique` -- whether a model class declares a unique key on data the client sends.
 """
 
 from __future__ import annotations
@@ -2211,3 +2212,109 @@ def handles_unique_violation(module: SourceModule, node: ast.AST, fn: ast.AST) -
                     return True
         child = parent
     return False
+
+
+# -- shared by the R2 rules: natural keys of the model classes
+
+GENERATOR = re.compile(r"(^|\.)(uuid\d|token_(hex|urlsafe|bytes)|urandom|randbytes|getrandbits|choices|now|utcnow|time_ns)$")
+GENERATED_DEFAULTS = {"default", "default_factory", "server_default"}  # a primary key the database or model fills
+
+
+def natural_unique(project: Project, model: str) -> bool:
+    """Whether a model class of the code base declares a unique key on data the client sends:
+    ``unique_together``, a ``UniqueConstraint``, a ``OneToOneField``, or a field with
+    ``unique=True`` and no generated ``default``. A retried insert then fails on the constraint
+    instead of creating a duplicate (whether the error is handled well is another matter). See
+    ``_generated_key`` of the R2 no-idempotency-key rule for a unique field the code fills itself."""
+    if "r2.natural_unique" not in project.facts:
+        project.facts["r2.natural_unique"] = _unique_models(project)
+    declared, bases = project.facts["r2.natural_unique"]
+    seen, todo = set(), [model.split(".")[-1]]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in declared:
+            return True
+        todo.extend(bases.get(name, ()))
+    return False
+
+
+def _unique_models(project: Project) -> tuple[set[str], dict[str, list[str]]]:
+    """The model classes that declare a natural key (see :func:`natural_unique`) and class name ->
+    the names of its bases; also stores under ``project.facts["r2.single_unique"]`` the models
+    unique only through single fields, with those fields."""
+    declared: set[str] = set()
+    bases: dict[str, list[str]] = {}
+    single: dict[str, set[str]] = {}  # models unique only through single fields: those fields
+    for module in project.modules:
+        if "unique" not in module.text.lower() and "OneToOne" not in module.text and "primary_key" not in module.text:
+            bases.update({c.name: [(dotted(b) or "").split(".")[-1] for b in c.bases]
+                          for c in module.nodes_of(ast.ClassDef)})
+            continue
+        for cls in module.nodes_of(ast.ClassDef):
+            bases[cls.name] = [(dotted(b) or "").split(".")[-1] for b in cls.bases]
+            found = [n for n in ast.walk(cls) if n is not cls and not isinstance(n, ast.FunctionDef) and _declares_unique(n)]
+            keys = [s.value for s in cls.body if isinstance(s, (ast.Assign, ast.AnnAssign)) and isinstance(
+                s.value, ast.Call) and any(k.arg == "primary_key" and isinstance(k.value, ast.Constant) and k.value.value is True
+                                           for k in s.value.keywords)]
+            found += keys if len(keys) > 1 else []  # a composite primary key: (user_id, forum_id) is a natural key
+            if not found:
+                continue
+            declared.add(cls.name)
+            fields = {t.id for statement in cls.body if isinstance(statement, ast.Assign) and any(
+                n in found for n in ast.walk(statement.value)) for t in statement.targets if isinstance(t, ast.Name)}
+            generated = _generated_in_class(cls) & fields
+            if generated and generated == fields and len(fields) == len(found):
+                declared.discard(cls.name)  # every unique field is filled by the model itself: no natural key
+                continue
+            if all(isinstance(n, ast.Call) and (dotted(n.func) or "").split(".")[-1] not in (
+                    "UniqueConstraint", "OneToOneField") for n in found) and len(fields) == len(found):
+                single[cls.name] = fields
+    project.facts["r2.single_unique"] = single
+    return declared, bases
+
+
+def _declares_unique(node: ast.AST) -> bool:
+    if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "unique_together" for t in node.targets):
+        return True
+    if not isinstance(node, ast.Call):
+        return False
+    name = (dotted(node.func) or "").split(".")[-1]
+    if name in ("UniqueConstraint", "OneToOneField"):
+        return True
+    keywords = {k.arg: k.value for k in node.keywords}
+    flag = keywords.get("unique")
+    if _natural_primary_key(name, node, keywords):
+        return True
+    return isinstance(flag, ast.Constant) and flag.value is True and not {"default", "default_factory"} & set(keywords) and name.endswith(
+        ("Field", "Column", "ForeignKey", "mapped_column")) and "primary_key" not in keywords
+
+
+def _natural_primary_key(name: str, node: ast.Call, keywords: dict[str, ast.expr]) -> bool:
+    """A primary key the client supplies: ``primary_key=True`` on a Django field that is not an
+    ``AutoField`` (a Discord id, a package name), or on a SQLAlchemy column of a non-integer type,
+    without a default. The database does not number the row, so a retry repeats the key."""
+    flag = keywords.get("primary_key")
+    if not (isinstance(flag, ast.Constant) and flag.value is True) or GENERATED_DEFAULTS & set(keywords):
+        return False
+    if name.endswith(("Field", "ForeignKey")):
+        return not name.endswith("AutoField")
+    if name in ("Column", "mapped_column") and node.args:
+        kind = node.args[0].func if isinstance(node.args[0], ast.Call) else node.args[0]
+        kind_name = (dotted(kind) or "").split(".")[-1]
+        return bool(kind_name) and "Integer" not in kind_name and kind_name not in ("int", "ForeignKey")
+    return False
+
+
+def _generated_in_class(cls: ast.ClassDef) -> set[str]:
+    """Fields a method of the model fills with a generated value (``self.uuid = str(uuid.uuid4())``
+    in ``__init__``): unique on every insert, so not a key a retry would repeat."""
+    found = set()
+    for method in (f for f in cls.body if isinstance(f, ast.FunctionDef)):
+        for node in ast.walk(method):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and any(
+                    GENERATOR.search(dotted(n.func) or "") for n in ast.walk(node.value) if isinstance(n, ast.Call)):
+                found |= {t.attr for t in node.targets if isinstance(t, ast.Attribute) and dotted(t.value) == "self"}
+    return found

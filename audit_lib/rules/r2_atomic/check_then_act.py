@@ -87,7 +87,6 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.pyast import ancestors, dotted, functions, is_none, method_name, walk_function_body, walk_nodes
 from audit_lib.registry import rule
-from audit_lib.rules.r2_atomic.no_idempotency_key import natural_unique
 from audit_lib.source import Project, SourceModule
 
 FETCH_METHODS = {"fetchone", "fetchall", "fetchmany", "fetchval", "fetchrow", "first", "one", "one_or_none",
@@ -298,7 +297,7 @@ def _request_retried_on_conflict(project: Project, fn: ast.AST, write: db.DbOp) 
             "task" in (dotted(d.func if isinstance(d, ast.Call) else d) or "").split(".")[-1]
             for d in getattr(fn, "decorator_list", ())):
         return False
-    return bool(write.tables) and all(natural_unique(project, table) for table in write.tables)
+    return bool(write.tables) and all(db.natural_unique(project, table) for table in write.tables)
 
 
 def _unique_violation_handled_per_request(project: Project) -> bool:

@@ -111,9 +111,7 @@ REPEAT_STATUS = re.compile(r"409|429|CONFLICT|TOO_MANY_REQUESTS|^Conflict$|^TooM
 # a login or token endpoint mints a new credential on each call by design
 CREDENTIAL = re.compile(r"session|token$|tokens$|_token|authorization_?codes?$", re.I)  # OAuth codes: one per consent
 INSTALLATION_STATE = re.compile(r"(^|\.)(is|has_been)_(setup|set_up|installed|initiali[sz]ed|configured|bootstrapped)$")
-GENERATOR = re.compile(r"(^|\.)(uuid\d|token_(hex|urlsafe|bytes)|urandom|randbytes|getrandbits|choices|now|utcnow|time_ns)$")
 SERIALIZER = re.compile(r"serializer$", re.I)
-GENERATED_DEFAULTS = {"default", "default_factory", "server_default"}  # a primary key the database or model fills
 FIX = ("accept an Idempotency-Key header, store it with the row under a unique constraint and insert with "
        "INSERT ... ON CONFLICT (idempotency_key) DO NOTHING, returning the stored result on a retry")
 
@@ -166,7 +164,7 @@ def _implicit_creates(module: SourceModule, project: Project) -> Iterator[Findin
             continue
         serializer = (dotted(_assigned(cls, "serializer_class")) or "").split(".")[-1]
         model = _meta_models(project).get(serializer)
-        if not model or natural_unique(project, model) or _client_keyed(project, model) or db.is_log_table(
+        if not model or db.natural_unique(project, model) or _client_keyed(project, model) or db.is_log_table(
                 model) or CREDENTIAL.search(model):
             continue
         hook = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "perform_create"), None)
@@ -303,59 +301,6 @@ def _feeds_insert(module: SourceModule, fn: ast.AST, read: db.DbOp, insert: db.D
     return any(isinstance(n, ast.Name) and n.id in names and n.lineno > after for g in given for n in ast.walk(g))
 
 
-def natural_unique(project: Project, model: str) -> bool:
-    """Whether a model class of the code base declares a unique key on data the client sends:
-    ``unique_together``, a ``UniqueConstraint``, a ``OneToOneField``, or a field with
-    ``unique=True`` and no generated ``default``. A retried insert then fails on the constraint
-    instead of creating a duplicate (whether the error is handled well is another matter). See
-    :func:`_generated_key` for a unique field the code fills itself."""
-    if "r2.natural_unique" not in project.facts:
-        project.facts["r2.natural_unique"] = _unique_models(project)
-    declared, bases = project.facts["r2.natural_unique"]
-    seen, todo = set(), [model.split(".")[-1]]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if name in declared:
-            return True
-        todo.extend(bases.get(name, ()))
-    return False
-
-
-def _unique_models(project: Project) -> tuple[set[str], dict[str, list[str]]]:
-    declared: set[str] = set()
-    bases: dict[str, list[str]] = {}
-    single: dict[str, set[str]] = {}  # models unique only through single fields: those fields
-    for module in project.modules:
-        if "unique" not in module.text.lower() and "OneToOne" not in module.text and "primary_key" not in module.text:
-            bases.update({c.name: [(dotted(b) or "").split(".")[-1] for b in c.bases]
-                          for c in module.nodes_of(ast.ClassDef)})
-            continue
-        for cls in module.nodes_of(ast.ClassDef):
-            bases[cls.name] = [(dotted(b) or "").split(".")[-1] for b in cls.bases]
-            found = [n for n in ast.walk(cls) if n is not cls and not isinstance(n, ast.FunctionDef) and _declares_unique(n)]
-            keys = [s.value for s in cls.body if isinstance(s, (ast.Assign, ast.AnnAssign)) and isinstance(
-                s.value, ast.Call) and any(k.arg == "primary_key" and isinstance(k.value, ast.Constant) and k.value.value is True
-                                           for k in s.value.keywords)]
-            found += keys if len(keys) > 1 else []  # a composite primary key: (user_id, forum_id) is a natural key
-            if not found:
-                continue
-            declared.add(cls.name)
-            fields = {t.id for statement in cls.body if isinstance(statement, ast.Assign) and any(
-                n in found for n in ast.walk(statement.value)) for t in statement.targets if isinstance(t, ast.Name)}
-            generated = _generated_in_class(cls) & fields
-            if generated and generated == fields and len(fields) == len(found):
-                declared.discard(cls.name)  # every unique field is filled by the model itself: no natural key
-                continue
-            if all(isinstance(n, ast.Call) and (dotted(n.func) or "").split(".")[-1] not in (
-                    "UniqueConstraint", "OneToOneField") for n in found) and len(fields) == len(found):
-                single[cls.name] = fields
-    project.facts["r2.single_unique"] = single
-    return declared, bases
-
-
 MIGRATION_KEYS = ("create_table", "create_primary_key", "create_unique_constraint", "create_index")
 SQL_TABLE = re.compile(r"create\s+table\s+(?:if\s+not\s+exists\s+)?([\w.\"]+)\s*\((.*?)\)\s*;", re.I | re.S)
 SQL_KEY = re.compile(r"(primary\s+key|\bunique)\s*\([^)]*,[^)]*\)", re.I)
@@ -415,23 +360,11 @@ def _migration_keys(project: Project) -> set[str]:
     return keyed
 
 
-def _generated_in_class(cls: ast.ClassDef) -> set[str]:
-    """Fields a method of the model fills with a generated value (``self.uuid = str(uuid.uuid4())``
-    in ``__init__``): unique on every insert, so not a key a retry would repeat."""
-    found = set()
-    for method in (f for f in cls.body if isinstance(f, ast.FunctionDef)):
-        for node in ast.walk(method):
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and any(
-                    GENERATOR.search(dotted(n.func) or "") for n in ast.walk(node.value) if isinstance(n, ast.Call)):
-                found |= {t.attr for t in node.targets if isinstance(t, ast.Attribute) and dotted(t.value) == "self"}
-    return found
-
-
 def _generated_key(module: SourceModule, project: Project, fn: ast.AST, insert: db.DbOp) -> bool:
     """The insert gives every unique field of its model a value the code computes
     (``File(file_name=file_generate_name(name))``): the key is new on each call, so it does not
     turn a retry into a refusal."""
-    natural_unique(project, "")
+    db.natural_unique(project, "")
     single = project.facts.get("r2.single_unique", {})
     model = sorted(insert.tables)[0] if insert.tables else ""
     fields = single.get(model)
@@ -461,40 +394,8 @@ def _generated_name(module: SourceModule, project: Project, fn: ast.AST, value: 
     bound = db.reaching_binding(module, fn, value) or db.single_binding(fn, value.id)
     bound = bound.value if isinstance(bound, ast.Await) else bound
     resolved = db.resolve_function(module, project, bound, reexports=True) if isinstance(bound, ast.Call) else None
-    return resolved is not None and any(isinstance(n, ast.Call) and GENERATOR.search(dotted(n.func) or "")
+    return resolved is not None and any(isinstance(n, ast.Call) and db.GENERATOR.search(dotted(n.func) or "")
                                         for n in walk_function_body(resolved[1]))
-
-
-def _declares_unique(node: ast.AST) -> bool:
-    if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "unique_together" for t in node.targets):
-        return True
-    if not isinstance(node, ast.Call):
-        return False
-    name = (dotted(node.func) or "").split(".")[-1]
-    if name in ("UniqueConstraint", "OneToOneField"):
-        return True
-    keywords = {k.arg: k.value for k in node.keywords}
-    flag = keywords.get("unique")
-    if _natural_primary_key(name, node, keywords):
-        return True
-    return isinstance(flag, ast.Constant) and flag.value is True and not {"default", "default_factory"} & set(keywords) and name.endswith(
-        ("Field", "Column", "ForeignKey", "mapped_column")) and "primary_key" not in keywords
-
-
-def _natural_primary_key(name: str, node: ast.Call, keywords: dict[str, ast.expr]) -> bool:
-    """A primary key the client supplies: ``primary_key=True`` on a Django field that is not an
-    ``AutoField`` (a Discord id, a package name), or on a SQLAlchemy column of a non-integer type,
-    without a default. The database does not number the row, so a retry repeats the key."""
-    flag = keywords.get("primary_key")
-    if not (isinstance(flag, ast.Constant) and flag.value is True) or GENERATED_DEFAULTS & set(keywords):
-        return False
-    if name.endswith(("Field", "ForeignKey")):
-        return not name.endswith("AutoField")
-    if name in ("Column", "mapped_column") and node.args:
-        kind = node.args[0].func if isinstance(node.args[0], ast.Call) else node.args[0]
-        kind_name = (dotted(kind) or "").split(".")[-1]
-        return bool(kind_name) and "Integer" not in kind_name and kind_name not in ("int", "ForeignKey")
-    return False
 
 
 def _replaced(module: SourceModule, project: Project, insert: db.DbOp, ops: list[db.DbOp]) -> bool:
@@ -822,7 +723,7 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
                 inserts.append(op)
                 counting.add(id(op))
         elif _deduplicated(module, fn, op, ops) or _replaced(module, project, op, ops) or _created_once(module, project, fn, op) or (
-                op.tables and all(natural_unique(project, t) for t in op.tables)
+                op.tables and all(db.natural_unique(project, t) for t in op.tables)
                 and not _generated_key(module, project, fn, op)) or (
                 op.sql is not None and op.tables and all(_migration_keyed(project, t) for t in op.tables)):
             guarded = True  # the rows inserted after it belong to it: a retry is refused before reaching them
@@ -840,9 +741,9 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
             owner = dotted(node.func.value)
             model = _meta_models(project).get(creating.get(owner, ""), "")
             if owner in creating and not node.args and not (model and (
-                    natural_unique(project, model) or _client_keyed(project, model))):
+                    db.natural_unique(project, model) or _client_keyed(project, model))):
                 return f"the model of {creating[owner]}", node, None, Confidence.medium, False
-            if owner in forms and not any(k.arg == "commit" for k in node.keywords) and not natural_unique(
+            if owner in forms and not any(k.arg == "commit" for k in node.keywords) and not db.natural_unique(
                     project, forms[owner]) and not _created_once(module, project, fn, db.DbOp(call=node, kind=db.INSERT)):
                 return forms[owner], node, None, Confidence.medium, False
     return None
