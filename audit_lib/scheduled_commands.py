@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from audit_lib.pyast import qualified, string_value
-from audit_lib.source import SKIPPED_DIRS, Project, SourceModule, is_test_path
+from audit_lib.source import SKIPPED_DIRS, TEST_DIRS, Project, SourceModule, is_test_path
 
 MAX_TEXT_BYTES = 1_000_000
 COMMAND_SUFFIXES = (".yml", ".yaml", ".json", ".toml", ".ini", ".conf", ".sh", ".cron", ".md", ".rst", ".txt")
@@ -47,7 +47,7 @@ def scheduled_command_names(project: Project) -> frozenset[str]:
     names = project.facts.get("scheduled_commands")
     if names is None:
         own = {name for name in map(command_name, project.modules) if name}
-        names = frozenset(own & (_called_by_code(project) | _run_by_deployment(project.root)))
+        names = frozenset(own & (_called_by_code(project) | _run_by_deployment(project.root))) if own else frozenset()
         project.facts["scheduled_commands"] = names
     return names  # type: ignore[return-value]
 
@@ -98,9 +98,7 @@ def _procfile_commands(text: str) -> set[str]:
 
 def _deployment_files(root: Path):
     for dirpath, dirnames, filenames in os.walk(root):
-        relative = Path(dirpath).relative_to(root).as_posix()
-        dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS and not d.startswith(".")
-                       and not is_test_path(f"{relative}/{d}/x")]
+        dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS and d not in TEST_DIRS and not d.startswith(".")]
         for filename in filenames:
             lowered = filename.lower()
             if lowered.startswith(("procfile", "crontab", "dockerfile")) or "cron" in lowered \
