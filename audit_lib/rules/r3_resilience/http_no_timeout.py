@@ -29,7 +29,10 @@ session class, or a client returned by a factory function or a static or class m
 (`HttpPools.mirror_session()`; also one imported from another module). A session handed to a function or method as a plain parameter
 (`get_entries(self.session, id)`, `self.fetch_page(session, page)`) is the one every caller in
 the service code hands it, when they all hand the same one. A timeout on the call or on the
-session (aiohttp, urllib3) is enough; a `requests.Session` has no timeout of its own, so its
+session (aiohttp, urllib3) is enough, except an aiohttp `ClientTimeout` that sets no finite
+`total` and no finite `sock_read` (`ClientTimeout(total=None, sock_read=None)`, `ClientTimeout()`;
+inline, or bound once to a local or module global): it turns reading without limit on, unlike
+aiohttp's default (total=300), so calls through it are reported; a `requests.Session` has no timeout of its own, so its
 calls are fine only when a mounted adapter or a `Session` subclass sets a default timeout (an
 `HTTPAdapter(max_retries=Retry(...))`, mounted inline or through the name it was assigned to,
 retries but sets none).
@@ -135,6 +138,7 @@ THRIFT_HTTP = {"thrift.transport.THttpClient.THttpClient"}  # no timeout unless 
 PLAIN_ADAPTERS = {"requests.adapters.HTTPAdapter", "requests.HTTPAdapter"}
 DEADLINE_SCOPES = {"asyncio.timeout", "asyncio.timeout_at", "async_timeout.timeout", "anyio.fail_after",
                    "anyio.move_on_after", "trio.fail_after", "trio.move_on_after"}
+AIOHTTP_TIMEOUTS = {"aiohttp.ClientTimeout", "aiohttp.client.ClientTimeout", "aiohttp.timeout.ClientTimeout"}
 SESSION_DEFAULT_TIMEOUT = {"aiohttp", "urllib3"}  # libraries whose sessions carry a timeout for every call
 FIXES = {
     "requests": "pass timeout=(3.05, 27) (connect, read seconds), or mount an adapter that sets a default timeout",
@@ -310,6 +314,10 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
         return None  # judged where the connection is made
     if call.library == "urllib":
         return None if given or len(node.args) >= 3 else (f"{label} has no timeout", Confidence.high)
+    if call.library == "aiohttp" and not _under_deadline(module, node):
+        disabled = _disabled_client_timeout(module, timeout if given else client.keyword("timeout") if client else None)
+        if disabled:
+            return f"{label} has no read timeout: its {disabled} sets no finite total or sock_read", Confidence.high
     if given or _under_deadline(module, node):
         return None
     if call.library == "grpc":
@@ -321,6 +329,28 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
             return None
         return f"{client.library} session call {label} has no timeout (neither on the call nor on the session)", Confidence.high
     return _requests_session_problem(project, client, label)
+
+
+def _disabled_client_timeout(module: SourceModule, timeout: ast.expr | None) -> str | None:
+    """``aiohttp.ClientTimeout(total=None, sock_read=None)`` (inline or bound once to a name where it is
+    used): an explicit timeout that leaves reading without limit. aiohttp's own default (total=300) is not."""
+    if isinstance(timeout, ast.Name):
+        timeout = _assigned_once(module, timeout, timeout.id) or _module_constant(module, timeout.id)
+    if not (isinstance(timeout, ast.Call) and call_name(module, timeout) in AIOHTTP_TIMEOUTS) \
+            or timeout.args or has_kwargs_splat(timeout):
+        return None
+    limits = {kw.arg: kw.value for kw in timeout.keywords}
+    if any(name in limits and not is_none(limits[name]) for name in ("total", "sock_read")):
+        return None
+    given = ", ".join(f"{name}=None" for name in limits if is_none(limits[name]))
+    return f"ClientTimeout({given})"
+
+
+def _module_constant(module: SourceModule, name: str) -> ast.expr | None:
+    """The value a module global is bound to by its one top-level assignment."""
+    values = [n.value for n in module.tree.body if isinstance(n, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
+    return values[0] if len(values) == 1 else None
 
 
 def _splats_without_timeout(module: SourceModule, call: ast.Call) -> bool:
