@@ -38,8 +38,9 @@ unique violation (`IntegrityError`, `UniqueViolation`). Nor an insert into a mod
 unique key (`UniqueConstraint`, `unique=True`, `unique_together`) when the code base handles
 the unique violation for every request (`pyramid_retry.mark_error_retryable(IntegrityError)`,
 whose retried request reads again and finds the row; a Flask `errorhandler(IntegrityError)`, a
-FastAPI `exception_handler(IntegrityError)`), except in a background task (`@app.task`,
-`@shared_task`), which no request handler covers. One-off code under a `scripts/`
+FastAPI `exception_handler(IntegrityError)`), or when the view class's own or inherited
+`handle_exception`/`dispatch` catches it (a DRF base view answering `IntegrityError` with a 400),
+except in a background task (`@app.task`, `@shared_task`), which no request handler covers. One-off code under a `scripts/`
 folder, in Django management commands (`management/commands/`) or click/Typer commands
 (`@cli.command()`), tests and migrations are not checked: nothing runs them concurrently.
 
@@ -97,6 +98,7 @@ RMW_FIX = ("let the database compute the new value: an atomic UPDATE (`Model.obj
            "`UPDATE t SET n = n + 1 WHERE ...`), or read the row with `select_for_update()` / `with_for_update()` / "
            "`SELECT ... FOR UPDATE` inside the transaction that saves it")
 MISSING_ROW = re.compile(r"(DoesNotExist|NoResultFound|ObjectNotFound|NotFound)(Error|Exception)?$")
+VIEW_EXCEPTION_HOOKS = {"handle_exception", "dispatch"}
 PER_REQUEST_HANDLERS = {"mark_error_retryable", "errorhandler", "register_error_handler", "exception_handler",
                         "add_exception_handler"}
 EXITS = (ast.Raise, ast.Return, ast.Continue, ast.Break)
@@ -128,7 +130,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         for write in writes:
             if id(write.call) in reported or db.handles_unique_violation(module, write.call, fn) or (
                     write.through and _helper_handles_unique(module, project, write)) or (
-                    _request_retried_on_conflict(project, fn, write)):
+                    _request_retried_on_conflict(project, fn, write)) or (
+                    _base_view_answers_conflict(module, project, fn) and _inserts_unique(project, write)):
                 continue
             read = _deciding_read(module, fn, reads, write) if _is_act(write) else _uniqueness_check(
                 module, fn, reads, write, ops) or next((r for r in reads if r.call.lineno < write.call.lineno and any(
@@ -297,7 +300,60 @@ def _request_retried_on_conflict(project: Project, fn: ast.AST, write: db.DbOp) 
             "task" in (dotted(d.func if isinstance(d, ast.Call) else d) or "").split(".")[-1]
             for d in getattr(fn, "decorator_list", ())):
         return False
+    return _inserts_unique(project, write)
+
+
+def _inserts_unique(project: Project, write: db.DbOp) -> bool:
     return bool(write.tables) and all(db.natural_unique(project, table) for table in write.tables)
+
+
+def _base_view_answers_conflict(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """``fn`` is a method of a view class whose own or inherited ``handle_exception``/``dispatch``
+    catches the unique violation (a DRF base view answering ``IntegrityError`` with a 400), so a
+    concurrent duplicate fails on the constraint and the client gets an answer."""
+    cls = next((a for a in ancestors(module, fn) if isinstance(a, ast.ClassDef)), None)
+    if cls is None:
+        return False
+    if "r2.conflict_answering_views" not in project.facts:
+        project.facts["r2.conflict_answering_views"] = _conflict_answering_views(project)
+    bases, answering = project.facts["r2.conflict_answering_views"]
+    seen, pending = set(), [cls.name]
+    while pending:
+        name = pending.pop()
+        if name in answering:
+            return True
+        if name not in seen:
+            seen.add(name)
+            pending.extend(bases.get(name, ()))
+    return False
+
+
+def _conflict_answering_views(project: Project) -> tuple[dict[str, set[str]], set[str]]:
+    """Base class names of every class of the code base, and the names of the classes whose
+    ``handle_exception``/``dispatch`` catches a unique violation (``except IntegrityError`` or
+    ``isinstance(exc, IntegrityError)``); a name counts only when every class so named does."""
+    bases: dict[str, set[str]] = {}
+    catching: dict[str, list[bool]] = {}
+    for module in project.modules:
+        for cls in module.nodes_of(ast.ClassDef):
+            bases.setdefault(cls.name, set()).update((dotted(b) or "").split(".")[-1] for b in cls.bases)
+            catching.setdefault(cls.name, []).append(any(
+                isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name in VIEW_EXCEPTION_HOOKS
+                and _catches_unique_violation(item) for item in cls.body))
+    return bases, {name for name, flags in catching.items() if all(flags)}
+
+
+def _catches_unique_violation(fn: ast.AST) -> bool:
+    for node in ast.walk(fn):
+        if isinstance(node, ast.ExceptHandler) and node.type is not None:
+            caught = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+        elif isinstance(node, ast.Call) and dotted(node.func) == "isinstance" and len(node.args) == 2:
+            caught = node.args[1].elts if isinstance(node.args[1], ast.Tuple) else [node.args[1]]
+        else:
+            continue
+        if any((dotted(t) or "").split(".")[-1] in db.UNIQUE_VIOLATIONS for t in caught):
+            return True
+    return False
 
 
 def _unique_violation_handled_per_request(project: Project) -> bool:
