@@ -40,8 +40,9 @@ the unique violation for every request (`pyramid_retry.mark_error_retryable(Inte
 whose retried request reads again and finds the row; a Flask `errorhandler(IntegrityError)`, a
 FastAPI `exception_handler(IntegrityError)`), or when the view class's own or inherited
 `handle_exception`/`dispatch` catches it (a DRF base view answering `IntegrityError` with a 400),
-except in a background task (`@app.task`, `@shared_task`), which no request handler covers. One-off code under a `scripts/`
-folder, in Django management commands (`management/commands/`) or click/Typer commands
+or a DRF view when the `REST_FRAMEWORK["EXCEPTION_HANDLER"]` function catches it, except in a
+background task (`@app.task`, `@shared_task`), which no request handler covers. One-off code
+under a `scripts/` folder, in Django management commands (`management/commands/`) or click/Typer commands
 (`@cli.command()`), tests and migrations are not checked: nothing runs them concurrently.
 
 ## Why is this bad?
@@ -86,7 +87,8 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
-from audit_lib.pyast import ancestors, dotted, functions, is_none, method_name, walk_function_body, walk_nodes
+from audit_lib.pyast import (ancestors, dotted, functions, is_none, method_name, string_value, walk_function_body,
+                             walk_nodes)
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -99,6 +101,9 @@ RMW_FIX = ("let the database compute the new value: an atomic UPDATE (`Model.obj
            "`SELECT ... FOR UPDATE` inside the transaction that saves it")
 MISSING_ROW = re.compile(r"(DoesNotExist|NoResultFound|ObjectNotFound|NotFound)(Error|Exception)?$")
 VIEW_EXCEPTION_HOOKS = {"handle_exception", "dispatch"}
+DRF_VIEWS = {"APIView", "GenericAPIView", "ViewSet", "GenericViewSet", "ModelViewSet", "ReadOnlyModelViewSet",
+             "CreateAPIView", "ListCreateAPIView", "RetrieveUpdateAPIView", "RetrieveUpdateDestroyAPIView",
+             "UpdateAPIView"}
 PER_REQUEST_HANDLERS = {"mark_error_retryable", "errorhandler", "register_error_handler", "exception_handler",
                         "add_exception_handler"}
 EXITS = (ast.Raise, ast.Return, ast.Continue, ast.Break)
@@ -340,7 +345,23 @@ def _conflict_answering_views(project: Project) -> tuple[dict[str, set[str]], se
             catching.setdefault(cls.name, []).append(any(
                 isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name in VIEW_EXCEPTION_HOOKS
                 and _catches_unique_violation(item) for item in cls.body))
-    return bases, {name for name, flags in catching.items() if all(flags)}
+    answering = {name for name, flags in catching.items() if all(flags)}
+    return bases, answering | (DRF_VIEWS if _drf_exception_handler_catches(project) else set())
+
+
+def _drf_exception_handler_catches(project: Project) -> bool:
+    """``REST_FRAMEWORK = {"EXCEPTION_HANDLER": "pkg.module.function"}`` names a function of the
+    code base that catches the unique violation: it answers for every DRF view."""
+    for module in project.modules:
+        for mapping in module.nodes_of(ast.Dict):
+            for key, value in zip(mapping.keys, mapping.values):
+                target = string_value(value) if string_value(key) == "EXCEPTION_HANDLER" else None
+                handler_module = project.by_dotted_name.get(target.rsplit(".", 1)[0]) if target and "." in target else None
+                if handler_module is not None and any(
+                        fn.name == target.rsplit(".", 1)[1] and _catches_unique_violation(fn)
+                        for fn in handler_module.nodes_of(ast.FunctionDef)):
+                    return True
+    return False
 
 
 def _catches_unique_violation(fn: ast.AST) -> bool:
