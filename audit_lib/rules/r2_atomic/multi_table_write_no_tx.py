@@ -612,18 +612,27 @@ def _tracks_a_job(project: Project, write: db.DbOp) -> bool:
         for t in write.tables)
 
 
+ASSIGNEE_FIELDS = frozenset({"assignees", "assignee", "assignee_id"})
+
+
 def _assigned_work_items(project: Project) -> set[str]:
     """Model classes named like a job or task that declare ``assignees`` (or ``assignee``): work
     items people are given (a production task, an incident's follow-up), not background jobs."""
     if "r2.assigned_work_items" not in project.facts:
         project.facts["r2.assigned_work_items"] = {
             cls.name for module in project.modules if "assignee" in module.text
-            for cls in module.nodes_of(ast.ClassDef) if JOB_ROW.fullmatch(cls.name) and any(
-                isinstance(statement, (ast.Assign, ast.AnnAssign)) and any(
-                    isinstance(t, ast.Name) and t.id in ("assignees", "assignee", "assignee_id") for t in (
-                        statement.targets if isinstance(statement, ast.Assign) else [statement.target]))
-                for statement in cls.body)}
+            for cls in module.nodes_of(ast.ClassDef) if JOB_ROW.fullmatch(cls.name) and ASSIGNEE_FIELDS & _field_names(cls)}
     return project.facts["r2.assigned_work_items"]
+
+
+def _field_names(cls: ast.ClassDef) -> set[str]:
+    """Names a class body assigns (``assignees = relationship(...)``, ``assignee_id: Mapped[int]``)."""
+    names: set[str] = set()
+    for statement in cls.body:
+        targets = statement.targets if isinstance(statement, ast.Assign) else \
+            [statement.target] if isinstance(statement, ast.AnnAssign) else []
+        names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
 
 
 def _task_subject(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bool:

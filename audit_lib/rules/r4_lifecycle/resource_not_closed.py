@@ -204,6 +204,7 @@ from audit_lib.rules.r4_lifecycle._common import (
 )
 from audit_lib.source import Project, SourceModule, is_test_path
 
+TRY_STATEMENTS = (ast.Try, getattr(ast, "TryStar", ast.Try))  # try/except* exists from Python 3.11
 COMMAND_BASES = {"django.core.management.base.BaseCommand", "django.core.management.BaseCommand"}
 # Methods that configure a resource and return the same object: ``conn.execution_options(...)`` (SQLAlchemy).
 RETURNS_ITSELF = {"execution_options"}
@@ -862,9 +863,6 @@ def _result_handed_over(module: SourceModule, call: ast.Call) -> bool:
         isinstance(node, (ast.Return, ast.Yield)) and node.value is not None
         and any(isinstance(n, ast.Name) and n.id in names for n in walk_nodes(node.value))
         for node in walk_function_body(fn))
-
-
-TRY_STATEMENTS = (ast.Try, getattr(ast, "TryStar", ast.Try))  # try/except* exists from Python 3.11
 
 
 def _where(module: SourceModule, node: ast.AST) -> str:
