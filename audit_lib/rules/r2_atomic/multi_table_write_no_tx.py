@@ -38,8 +38,11 @@ transaction and is not reported. Neither are:
   next read;
 - an audit, log, history or notification row written after the change it records (an
   outbox row is still reported: it must commit with its change, and so is a domain event,
-  `Event`/`ChangeEvent`, that the code base reads back as the state of the row it follows);
-- writes to a cache table (`LabelKeyCache`), rebuilt from the data; and an at-most-once claim
+  `Event`/`ChangeEvent`, that the code base reads back as the state of the row it follows), and any
+  row written through a helper named for a log (`log_incident_event(...)`), before or after;
+- writes to a cache table (`LabelKeyCache`), rebuilt from the data, or through a helper that counts
+  totals again from the rows (`update_stats(project)`); a user's favourite, bookmark or recent
+  visit of the row (`UserFavorite`), made or cleared with it; and an at-most-once claim
   (`filter(pk=pk, sent=False).update(sent=True)`) committed before the work on purpose;
 - the sign-in session (a `SessionToken`/`session_tokens` row) opened with the change: a failure
   between them leaves the user signed out, not half a change; nor the delete of a finished
@@ -124,6 +127,10 @@ TRANSIENT_SESSION = re.compile(r"(Session|_sessions?)$")
 JOB_ROW = re.compile(r"(\w*_)?(job|task)s?|\w*(Job|Task)s?$", re.I)
 DOMAIN_EVENT = re.compile(r"^(?!.*(audit|log|histor|activit|notif|timeline|track|analytic)).*event", re.I)
 CACHE_ROW = re.compile(r"cache[sd]?$", re.I)
+FAVOURITE_ROW = re.compile(r"(favou?rite|bookmark|star|recent_?visit)s?$", re.I)
+LOG_HELPER = re.compile(r"(log|audit)_\w+|\w+_(log|audit)")
+RECOMPUTES_TOTALS = re.compile(r"(update|refresh|recalculate|recompute|calculate)_\w*(stats|statistics|counts?|totals?)")
+AGGREGATE = re.compile(r"\b(count|sum)\s*\(|\.count\(\)|\baggregate\(|\bannotate\(|\bCount\(|\bSum\(", re.I)
 INSTALLS_SCHEMA = re.compile(r"create_all|drop_all|create_(\w+_)?db|init_?db|create_(\w+_)?database")
 SQLALCHEMY = ("sqlalchemy", "flask_sqlalchemy", "sqlmodel")
 MAPPED_BASE = re.compile(r"(^|\.)(Model|Base|DeclarativeBase|SQLModel)$")
@@ -513,10 +520,14 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
             if _tracks_a_job(project, earlier) or _tracks_a_job(project, later) or _task_subject(module, fn, later):
                 continue  # a background job's status commits on its own so that others see the progress
             first, second = sorted(earlier.tables)[0], sorted(later.tables)[0]
-            if _records_the_change(second):
+            if _records_the_change(second) or _logged(earlier) or _logged(later):
                 continue  # a lost trailing audit/notification row, not half a domain change
             if CACHE_ROW.search(first) or CACHE_ROW.search(second):
                 continue  # a cache row is rebuilt from the data: losing it is no half change
+            if FAVOURITE_ROW.search(first) or FAVOURITE_ROW.search(second):
+                continue  # a user's favourite or recent visit of the row, made or cleared with it: not the data
+            if _recomputes_totals(module, project, earlier) or _recomputes_totals(module, project, later):
+                continue  # totals counted again from the rows: the next recount repairs a lost one
             if SIGN_IN_SESSION.search(first) or SIGN_IN_SESSION.search(second):
                 continue  # the browser's sign-in session, opened or rotated with the change
             if later.kind == db.DELETE and TRANSIENT_SESSION.search(second):
@@ -596,6 +607,27 @@ def _records_the_change(table: str) -> bool:
     domain event (``Event``, ``ChangeEvent``, ``order_events``): the state change itself, which the
     code base reads back (the incident's open/close/ack history) and acts on."""
     return db.is_log_table(table) and "outbox" not in table.lower() and not DOMAIN_EVENT.search(table)
+
+
+def _logged(write: db.DbOp) -> bool:
+    """A row written through a helper named for a log (``log_incident_event(...)``, ``audit_change(...)``):
+    a record of a change, whatever its table is called -- the code base itself says it logs. Losing it,
+    or keeping it when the next write fails, leaves a timeline entry wrong, not half the data."""
+    return bool(write.through) and bool(LOG_HELPER.fullmatch(write.through.split(".")[-1]))
+
+
+def _recomputes_totals(module: SourceModule, project: Project, write: db.DbOp) -> bool:
+    """A write through a helper that counts totals again from the rows (``update_stats(project)``
+    running ``UPDATE ... SET total = agg.total FROM (SELECT COUNT(*) ...)``, ``update_project_stats()``
+    saving ``Entity.objects.filter(...).count()``): derived numbers, which the next recount puts
+    right. Not a helper that adds a delta to a counter: nothing recounts that."""
+    if not write.through or not RECOMPUTES_TOTALS.fullmatch(write.through.split(".")[-1]):
+        return False
+    resolved = db.resolve_function(module, project, write.call)
+    if resolved is None:
+        return False
+    helper_module, helper = resolved
+    return bool(AGGREGATE.search(ast.get_source_segment(helper_module.text, helper) or ""))
 
 
 def _tracks_a_job(project: Project, write: db.DbOp) -> bool:
