@@ -90,6 +90,7 @@ from audit_lib.libs import db
 from audit_lib.pyast import (ancestors, dotted, functions, is_none, method_name, string_value, walk_function_body,
                              walk_nodes)
 from audit_lib.registry import rule
+from audit_lib.rules.r3_resilience._common import run_by_operators
 from audit_lib.source import Project, SourceModule
 
 FETCH_METHODS = {"fetchone", "fetchall", "fetchmany", "fetchval", "fetchrow", "first", "one", "one_or_none",
@@ -120,37 +121,51 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
     for fn in functions(module.tree):
         if _command_line_command(fn):
             continue
-        ops = db.with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
-        writing_calls = {id(op.call) for op in ops if op.is_write}
-        # a helper that also writes is not a lookup whose answer the caller acts on
-        reads = [op for op in ops if op.is_read and op.tables and not op.locking
-                 and not (op.through and id(op.call) in writing_calls)]
-        writes = [op for op in ops if _is_act(op) or _orm_update(op)]
-        reported: set[int] = set()
-        for finding, write_call in _read_modify_writes(module, fn, ops):
-            reported.add(id(write_call))
-            yield finding
-        if not reads or not writes:
+        yield from _unless_run_by_operators(module, project, fn, _function_findings(module, project, fn))
+
+
+def _unless_run_by_operators(module: SourceModule, project: Project, fn: ast.AST,
+                             findings: Iterator[Finding]) -> Iterator[Finding]:
+    """A function only a command line or a script's main block runs (``init_db`` of a ``manage.py``
+    command, a dev-data seeder, an LDAP import) is run by one operator at a time: no concurrent twin.
+    A decorated function is a framework's entry point (a view, a task), whoever imports the module."""
+    found = list(findings)
+    if found and (getattr(fn, "decorator_list", None) or not run_by_operators(module, project, fn)):
+        yield from found
+
+
+def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[Finding]:
+    ops = db.with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
+    writing_calls = {id(op.call) for op in ops if op.is_write}
+    # a helper that also writes is not a lookup whose answer the caller acts on
+    reads = [op for op in ops if op.is_read and op.tables and not op.locking
+             and not (op.through and id(op.call) in writing_calls)]
+    writes = [op for op in ops if _is_act(op) or _orm_update(op)]
+    reported: set[int] = set()
+    for finding, write_call in _read_modify_writes(module, fn, ops):
+        reported.add(id(write_call))
+        yield finding
+    if not reads or not writes:
+        return
+    for write in writes:
+        if id(write.call) in reported or db.handles_unique_violation(module, write.call, fn) or (
+                write.through and _helper_handles_unique(module, project, write)) or (
+                _request_retried_on_conflict(project, fn, write)) or (
+                _base_view_answers_conflict(module, project, fn) and _inserts_unique(project, write)):
             continue
-        for write in writes:
-            if id(write.call) in reported or db.handles_unique_violation(module, write.call, fn) or (
-                    write.through and _helper_handles_unique(module, project, write)) or (
-                    _request_retried_on_conflict(project, fn, write)) or (
-                    _base_view_answers_conflict(module, project, fn) and _inserts_unique(project, write)):
-                continue
-            read = _deciding_read(module, fn, reads, write) if _is_act(write) else _uniqueness_check(
-                module, fn, reads, write, ops) or next((r for r in reads if r.call.lineno < write.call.lineno and any(
-                    db.same_table(a, b) for a in r.tables for b in write.tables) and _built_when_missing(
-                    module, fn, r, _result_names(module, fn, r), write)), None)
-            if read is None:
-                continue
-            reported.add(id(write.call))
-            table = sorted(write.tables)[0]
-            through = f" (via {write.through}())" if write.through else ""
-            message = (f"check-then-act on {table}: line {read.call.lineno} reads it ({read.describe()}), then "
-                       f"this {write.kind}{through} depends on the answer; concurrent requests can both pass the check")
-            yield _finding(module, write.call, message, FIX, Confidence.high if not (
-                read.through or write.through) and read.api == "sql" else Confidence.medium)
+        read = _deciding_read(module, fn, reads, write) if _is_act(write) else _uniqueness_check(
+            module, fn, reads, write, ops) or next((r for r in reads if r.call.lineno < write.call.lineno and any(
+                db.same_table(a, b) for a in r.tables for b in write.tables) and _built_when_missing(
+                module, fn, r, _result_names(module, fn, r), write)), None)
+        if read is None:
+            continue
+        reported.add(id(write.call))
+        table = sorted(write.tables)[0]
+        through = f" (via {write.through}())" if write.through else ""
+        message = (f"check-then-act on {table}: line {read.call.lineno} reads it ({read.describe()}), then "
+                   f"this {write.kind}{through} depends on the answer; concurrent requests can both pass the check")
+        yield _finding(module, write.call, message, FIX, Confidence.high if not (
+            read.through or write.through) and read.api == "sql" else Confidence.medium)
 
 
 def _orm_update(op: db.DbOp) -> bool:
