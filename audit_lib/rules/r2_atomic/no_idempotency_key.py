@@ -165,7 +165,7 @@ def _implicit_creates(module: SourceModule, project: Project) -> Iterator[Findin
         serializer = (dotted(_assigned(cls, "serializer_class")) or "").split(".")[-1]
         model = _meta_models(project).get(serializer)
         if not model or db.natural_unique(project, model) or _client_keyed(project, model) or db.is_log_table(
-                model) or CREDENTIAL.search(model):
+                model) or CREDENTIAL.search(model) or _refuses_existing(project, serializer, model):
             continue
         hook = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "perform_create"), None)
         if hook is not None and any(isinstance(n, ast.Call) and (dotted(n.func) or "").endswith(
@@ -280,8 +280,24 @@ def _deduplicated(module: SourceModule, fn: ast.AST, insert: db.DbOp, ops: list[
     another branch that returns (``if shared: return create_shared(...)``) does not guard the insert."""
     earlier = ops[:next(i for i, op in enumerate(ops) if op is insert)]
     return any(op.is_read and any(db.same_table(a, b) for a in op.tables for b in insert.tables)
-               and (op.call is insert.call or not db.never_both(module, fn, op.call, insert.call))
+               and (op.call is insert.call or not db.never_both(module, fn, op.call, insert.call)
+                    or _where_not_found(module, op.call, insert.call))
                and not _feeds_insert(module, fn, op, insert) for op in earlier)
+
+
+NOT_FOUND = re.compile(r"(DoesNotExist|NoResultFound)$")
+
+
+def _where_not_found(module: SourceModule, read: ast.AST, insert: ast.AST) -> bool:
+    """The insert runs in ``except Issue.DoesNotExist:`` (or ``NoResultFound``) of the ``try`` that
+    looks the row up: it runs only when the lookup found nothing."""
+    for handler in (a for a in ancestors(module, insert) if isinstance(a, ast.ExceptHandler)):
+        caught = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        attempt = module.parents.get(handler)
+        if any(NOT_FOUND.search(dotted(t) or "") for t in caught) and isinstance(attempt, ast.Try) and any(
+                a in attempt.body for a in ancestors(module, read)):
+            return True
+    return False
 
 
 def _feeds_insert(module: SourceModule, fn: ast.AST, read: db.DbOp, insert: db.DbOp) -> bool:
@@ -430,6 +446,61 @@ def _refills_table(module: SourceModule, project: Project, call: ast.Call, depth
                for node in walk_function_body(helper) if isinstance(node, ast.Call))
 
 
+def _pending_placeholder(project: Project, fn: ast.AST, insert: db.DbOp) -> bool:
+    """The row is a pending placeholder that a sweep of the code base deletes once it is old
+    (``FileAsset.objects.filter(created_at__lt=cutoff, is_uploaded=False).delete()``) and that the
+    handler leaves pending (``is_uploaded`` is not set): a retry's extra row is never completed and
+    goes away with the sweep."""
+    if insert.through is not None:
+        return False
+    flags = set().union(*(_swept_flags(project).get(t, set()) for t in insert.tables))
+    if not flags:
+        return False
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.keyword) and node.arg in flags and not (
+                isinstance(node.value, ast.Constant) and node.value.value is False):
+            return False
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr in flags for t in node.targets):
+            return False
+    return True
+
+
+def _swept_flags(project: Project) -> dict[str, set[str]]:
+    """Model -> its flags a sweep deletes the old unfinished rows by: a ``delete()`` of rows filtered
+    on the flag being false and on an age (``created_at__lt=...``; in SQLAlchemy
+    ``Model.flag.is_(False)`` or ``== False`` with a ``<`` comparison)."""
+    if "r2.swept_flags" not in project.facts:
+        swept: dict[str, set[str]] = {}
+        for module in project.modules:
+            if "delete(" not in module.text:
+                continue
+            for call in module.nodes_of(ast.Call):
+                if isinstance(call.func, ast.Attribute) and call.func.attr == "delete" and not call.args:
+                    for model, flag in _unfinished_and_old(call):
+                        swept.setdefault(model, set()).add(flag)
+        project.facts["r2.swept_flags"] = swept
+    return project.facts["r2.swept_flags"]
+
+
+def _unfinished_and_old(delete: ast.Call) -> set[tuple[str, str]]:
+    nodes = list(ast.walk(delete.func))
+    model = next((n.id for n in nodes if isinstance(n, ast.Name) and n.id[:1].isupper() and n.id != "Q"), None)
+    aged = any(isinstance(n, ast.keyword) and n.arg and n.arg.endswith(("__lt", "__lte")) or isinstance(
+        n, ast.Compare) and isinstance(n.ops[0], (ast.Lt, ast.LtE)) for n in nodes)
+    if model is None or not aged:
+        return set()
+    found = {(model, n.arg) for n in nodes if isinstance(n, ast.keyword) and n.arg and "__" not in n.arg
+             and isinstance(n.value, ast.Constant) and n.value.value is False}
+    for n in nodes:
+        if isinstance(n, ast.Compare) and isinstance(n.left, ast.Attribute) and isinstance(n.ops[0], (ast.Eq, ast.Is)) \
+                and isinstance(n.comparators[0], ast.Constant) and n.comparators[0].value is False:
+            found.add((model, n.left.attr))
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "is_" and isinstance(
+                n.func.value, ast.Attribute) and n.args and isinstance(n.args[0], ast.Constant) and n.args[0].value is False:
+            found.add((model, n.func.value.attr))
+    return found
+
+
 def _created_once(module: SourceModule, project: Project, fn: ast.AST, insert: db.DbOp) -> bool:
     """The insert cannot run twice for the same target: it is in a ``try`` that catches the unique
     violation, under ``if not owner.relation:`` that it fills (``owner.relation = create(...)``),
@@ -506,6 +577,8 @@ def _lookup_model(value: ast.AST, fn: ast.AST | None = None) -> str | None:
         rows = db.single_binding(fn, value.func.value.id)
         if isinstance(rows, ast.DictComp):
             value = rows.generators[0].iter
+        elif isinstance(rows, ast.Call):  # links = Link.objects.filter(...) then links.exists()
+            value = rows
     for node in ast.walk(value):
         if isinstance(node, ast.Name) and node.id[:1].isupper():
             return node.id
@@ -718,6 +791,8 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
     for op in ops:
         if op.kind != db.INSERT or op.upsert or any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables):
             continue
+        if _pending_placeholder(project, fn, op):
+            continue
         if _counts_again(module, project, fn, op):
             if not guarded:
                 inserts.append(op)
@@ -734,19 +809,48 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
         table = sorted(op.tables)[0] if op.tables else "a table"
         confidence = Confidence.medium if op.through or op.api != "sql" else Confidence.high
         return table, op.call, op.through, confidence, id(op) in counting
-    creating = _creating_serializers(fn)
     forms = _creating_model_forms(project, fn)
     for node in walk_function_body(fn):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "save":
             owner = dotted(node.func.value)
-            model = _meta_models(project).get(creating.get(owner, ""), "")
-            if owner in creating and not node.args and not (model and (
-                    db.natural_unique(project, model) or _client_keyed(project, model))):
-                return f"the model of {creating[owner]}", node, None, Confidence.medium, False
-            if owner in forms and not any(k.arg == "commit" for k in node.keywords) and not db.natural_unique(
-                    project, forms[owner]) and not _created_once(module, project, fn, db.DbOp(call=node, kind=db.INSERT)):
+            serializer = _created_serializer(module, fn, node) if not node.args else None
+            if serializer:
+                model = _meta_models(project).get(serializer, "")
+                if not _saved_once(module, project, fn, node, model, ops) and not _refuses_existing(
+                        project, serializer, model):
+                    return f"the model of {serializer}", node, None, Confidence.medium, False
+            if owner in forms and not any(k.arg == "commit" for k in node.keywords) and not _saved_once(
+                    module, project, fn, node, forms[owner], ops):
                 return forms[owner], node, None, Confidence.medium, False
     return None
+
+
+def _saved_once(module: SourceModule, project: Project, fn: ast.AST, save: ast.Call, model: str,
+                ops: list[db.DbOp]) -> bool:
+    """A serializer's or model form's ``save()`` that a retry cannot repeat: its model has a unique
+    key on client data, or the handler refuses a repeat before it (an early 409, a lookup of the same
+    model, such as ``Issue.objects.get(external_id=...)`` with the save in ``except Issue.DoesNotExist``)."""
+    if model and (db.natural_unique(project, model) or _client_keyed(project, model)):
+        return True
+    insert = db.DbOp(call=save, kind=db.INSERT, tables=frozenset({model} if model else ()))
+    in_order = sorted([*ops, insert], key=lambda op: (op.call.lineno, op.call.col_offset))
+    return _created_once(module, project, fn, insert) or bool(model) and _deduplicated(module, fn, insert, in_order)
+
+
+def _refuses_existing(project: Project, serializer: str, model: str) -> bool:
+    """The serializer's own ``create``/``validate`` refuses a row that exists (``if
+    IssueLink.objects.filter(url=url, issue_id=issue_id).exists(): raise ValidationError``): a
+    retry is answered 400, not saved twice."""
+    cls = _serializer_classes(project).get(serializer)
+    if cls is None or not model:
+        return False
+    for method in (f for f in cls.body if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+                   and (f.name == "create" or f.name.startswith("validate"))):
+        for node in walk_function_body(method):
+            if isinstance(node, ast.If) and node.body and isinstance(node.body[-1], ast.Raise) \
+                    and _lookup_model(node.test, method) == model:
+                return True
+    return False
 
 
 def _creating_model_forms(project: Project, fn: ast.AST) -> dict[str, str]:
@@ -767,32 +871,62 @@ def _creating_model_forms(project: Project, fn: ast.AST) -> dict[str, str]:
 
 def _meta_models(project: Project) -> dict[str, str]:
     """Model form or serializer class -> the model of its ``Meta``, over the code base."""
-    if "r2.form_models" not in project.facts:
-        models: dict[str, str] = {}
-        for module in project.modules:
-            if "class Meta" not in module.text:
-                continue
-            for cls in module.nodes_of(ast.ClassDef):
-                if not cls.name.endswith(("Form", "Serializer")):
-                    continue
-                for meta in (n for n in cls.body if isinstance(n, ast.ClassDef) and n.name == "Meta"):
-                    for assign in (n for n in meta.body if isinstance(n, ast.Assign)):
-                        if any(isinstance(t, ast.Name) and t.id == "model" for t in assign.targets):
-                            models[cls.name] = (dotted(assign.value) or "").split(".")[-1]
-        project.facts["r2.form_models"] = models
+    _collect_meta_classes(project)
     return project.facts["r2.form_models"]
 
 
-def _creating_serializers(fn: ast.AST) -> dict[str, str]:
-    """Names bound to ``XSerializer(data=...)`` without an instance: their ``save()`` inserts."""
-    found: dict[str, str] = {}
-    for node in walk_function_body(fn):
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call)):
+def _serializer_classes(project: Project) -> dict[str, ast.ClassDef]:
+    """Model form or serializer class name -> its class, for those with a ``Meta.model``."""
+    _collect_meta_classes(project)
+    return project.facts["r2.form_classes"]
+
+
+def _collect_meta_classes(project: Project) -> None:
+    if "r2.form_models" in project.facts:
+        return
+    models: dict[str, str] = {}
+    classes: dict[str, ast.ClassDef] = {}
+    for module in project.modules:
+        if "class Meta" not in module.text:
             continue
-        target, call = dotted(node.targets[0]), node.value
-        called = dotted(call.func) or ""
-        if target and SERIALIZER.search(called.split(".")[-1]) and not call.args and any(
-            kw.arg == "data" for kw in call.keywords
-        ) and not any(kw.arg == "instance" for kw in call.keywords):
-            found[target] = called.split(".")[-1]
-    return found
+        for cls in module.nodes_of(ast.ClassDef):
+            if not cls.name.endswith(("Form", "Serializer")):
+                continue
+            for meta in (n for n in cls.body if isinstance(n, ast.ClassDef) and n.name == "Meta"):
+                for assign in (n for n in meta.body if isinstance(n, ast.Assign)):
+                    if any(isinstance(t, ast.Name) and t.id == "model" for t in assign.targets):
+                        models[cls.name] = (dotted(assign.value) or "").split(".")[-1]
+                        classes[cls.name] = cls
+    project.facts["r2.form_models"] = models
+    project.facts["r2.form_classes"] = classes
+
+
+def _created_serializer(module: SourceModule, fn: ast.AST, save: ast.Call) -> str | None:
+    """The serializer class of ``serializer.save()`` when the name holds one built from request data
+    without an instance (``XSerializer(data=...)``, ``self.get_serializer(data=...)``, also in one
+    branch of a conditional): that ``save()`` inserts. The assignment that reaches the call decides
+    when there is one (``IssueSerializer(issue, data=...)`` in the branch that found the row updates)."""
+    owner = save.func.value
+    if not isinstance(owner, ast.Name):
+        return None
+    bound = db.reaching_binding(module, fn, owner)
+    values = [bound] if bound is not None else [
+        s.value for s in walk_function_body(fn)
+        if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == owner.id for t in s.targets)]
+    for value in values:
+        for built in (value.body, value.orelse) if isinstance(value, ast.IfExp) else (value,):
+            serializer = _built_serializer(module, fn, built)
+            if serializer:
+                return serializer
+    return None
+
+
+def _built_serializer(module: SourceModule, fn: ast.AST, call: ast.expr) -> str | None:
+    if not isinstance(call, ast.Call) or call.args or not any(k.arg == "data" for k in call.keywords) or any(
+            k.arg == "instance" for k in call.keywords):
+        return None
+    called = dotted(call.func) or ""
+    owner = module.parents.get(fn)
+    if called == "self.get_serializer" and isinstance(owner, ast.ClassDef):
+        return (dotted(_assigned(owner, "serializer_class")) or called).split(".")[-1]
+    return called.split(".")[-1] if SERIALIZER.search(called.split(".")[-1]) else None
