@@ -1,9 +1,12 @@
-"""R2.network-in-tx: an HTTP or gRPC call made while a database transaction is open.
+"""R2.network-in-tx: a call to another service made while a database transaction is open.
 
 ## What it does
-Reports an HTTP or gRPC call made while a database transaction is open. That is an
+Reports a call to another service made while a database transaction is open. That is an
 outbound HTTP request (`requests`, `httpx`, `aiohttp`, `urllib`,
-`urllib3`, `http.client`) or gRPC stub call made inside a transaction block -- `with
+`urllib3`, `http.client`), a gRPC stub call, or a call through a service's SDK (Stripe, boto3,
+Backblaze B2, SendGrid, Twilio, Slack, OpenAI, an SMTP connection: the calls that
+`audit_lib.libs.http.external_call` knows, also a client or the `stripe` module handed to a class's
+constructor) made inside a transaction block -- `with
 conn.transaction()`, `async with conn.transaction()`, `with conn:` (psycopg, sqlite3),
 `session.begin()`, `engine.begin()`, `transaction.atomic()` or an `@atomic` function,
 between an executed `BEGIN` and `COMMIT`, between a write and the `commit()` of a
@@ -22,7 +25,8 @@ it; staged changes nothing has sent yet hold no lock. The call is found
 directly or through helper functions of the code base that make the call (up to four
 calls deep, also through a package that re-exports a helper, through the overrides in
 subclasses when the helper called is an abstract method, and through a service looked up by
-its interface, `request.find_service(IMailer).send(...)`, when a class declared
+its interface, `request.find_service(IMailer).send(...)` or a view class's `self.mailer` set to such a
+lookup in its `__init__`, when a class declared
 `@implementer(IMailer)` calls out in that method). Inside a transaction block, a
 Django `save()`/`create()`/`delete()` is reported when a `pre_`/`post_save` or
 `pre_`/`post_delete` receiver registered for that model as sender makes the call: Django runs
@@ -73,7 +77,7 @@ from typing import Iterator, NamedTuple
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, web
-from audit_lib.libs.http import outbound_call
+from audit_lib.libs.http import external_call
 from audit_lib.pyast import FUNCTION_TYPES, decorator_names, dotted, functions, method_name, walk_function_body
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
@@ -98,7 +102,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             implicit_span = None if span is not None else next((s for s in implicit if s.holds(node.lineno)), None)
             if span is None and implicit_span is None:
                 continue
-            direct = outbound_call(module, node, project)
+            direct = external_call(module, node, project)
             via = None if direct is not None else _helper_call(module, project, node, depth=4, seen={id(fn)}) \
                 or _service_call(module, project, fn, node)
             if direct is None and via is None and span is not None:
@@ -373,7 +377,7 @@ def _receiver_call(module: SourceModule, project: Project, fn: ast.AST, call: as
             for node in walk_function_body(receiver):
                 if not isinstance(node, ast.Call):
                     continue
-                outbound = outbound_call(receiver_module, node, project)
+                outbound = external_call(receiver_module, node, project)
                 deeper = None if outbound is not None else _helper_call(receiver_module, project, node, 3, {id(receiver)})
                 if outbound is not None or deeper is not None:
                     return f"the {signal} receiver {receiver.name}", outbound.library if outbound else deeper[1]
@@ -438,7 +442,7 @@ def _calls_out(project: Project, name: str, bodies: list[tuple[SourceModule, ast
         for node in walk_function_body(body):
             if not isinstance(node, ast.Call):
                 continue
-            outbound = outbound_call(body_module, node, project)
+            outbound = external_call(body_module, node, project)
             if outbound is not None:
                 return name, outbound.library
             deeper = _helper_call(body_module, project, node, depth - 1, seen | {id(body)}) \
@@ -455,7 +459,7 @@ def _service_call(module: SourceModule, project: Project, fn: ast.AST, call: ast
     a class of the code base declared ``@implementer(IMailer)`` calls out in that method."""
     if depth <= 0 or not isinstance(call.func, ast.Attribute):
         return None
-    interface = _looked_up_interface(fn, call.func.value)
+    interface = _looked_up_interface(fn, call.func.value) or _attribute_interface(module, fn, call.func.value)
     if interface is None:
         return None
     bodies = [(other, method) for other in project.modules if interface in other.text
@@ -473,6 +477,21 @@ def _looked_up_interface(fn: ast.AST, receiver: ast.expr) -> str | None:
         return None
     interface = receiver.args[0] if receiver.args else next((k.value for k in receiver.keywords if k.arg == "iface"), None)
     return (dotted(interface) or "").split(".")[-1] or None if interface is not None else None
+
+
+def _attribute_interface(module: SourceModule, fn: ast.AST, receiver: ast.expr) -> str | None:
+    """The interface of a service a view class looks up once and keeps (``self.billing_service =
+    request.find_service(IBillingService)`` in its ``__init__``), for ``self.billing_service.x(...)``."""
+    if not (isinstance(receiver, ast.Attribute) and dotted(receiver.value) == "self"):
+        return None
+    owner = module.parents.get(fn)
+    init = next((n for n in owner.body if isinstance(n, FUNCTION_TYPES) and n.name == "__init__"), None) \
+        if isinstance(owner, ast.ClassDef) else None
+    if init is None:
+        return None
+    bound = [n.value for n in walk_function_body(init) if isinstance(n, ast.Assign)
+             and any(dotted(t) == dotted(receiver) for t in n.targets)]
+    return _looked_up_interface(init, bound[0]) if len(bound) == 1 else None
 
 
 def _implements(cls: ast.ClassDef, interface: str) -> bool:

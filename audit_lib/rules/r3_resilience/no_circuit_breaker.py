@@ -3,12 +3,13 @@
 ## What it does
 Reports outbound calls to other services that no circuit breaker guards, once per file; calls made
 through a service's SDK (Slack, AWS's boto3, Twilio, Telegram, MinIO, OpenAI, Anthropic, Postmark,
-SendGrid) and SMTP connections once per service for the whole code base, at the first site, listing
+SendGrid, Stripe, Backblaze B2) and SMTP connections once per service for the whole code base, at the first site, listing
 the others (a breaker belongs around the dependency: ten files calling Slack lack one breaker). The
 calls are the HTTP and gRPC calls `audit_lib.libs.http` recognises, and calls made through a
 service's SDK: methods of an httpx-oauth provider that reach the provider
 (`get_access_token`, `refresh_token`, `get_id_email`, ...), of a Postmark, SendGrid, boto3, MinIO,
-OpenAI, Anthropic, Twilio, Slack or Telegram client (also one a project factory returns, `client().put_object(...)`,
+OpenAI, Anthropic, Twilio, Slack, Telegram, Stripe or B2 client or of the `stripe` module (also one handed to a
+class's constructor, `cls(stripe, ...)` kept as `self.api`, or one a project factory returns, `client().put_object(...)`,
 or a factory lambda on `self` builds, `self.get_client = lambda: AsyncOpenAI(...)`), also a project class extending one (`class ChatClient(WebClient)`)
 (not local ones such as `generate_presigned_url`), and calls that open a
 connection (`smtplib.SMTP(host)`, `websockets.connect(url)`, `websocket.create_connection`). An
@@ -92,11 +93,10 @@ import re
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.libs.http import METHOD_FIRST, OutboundCall, outbound_calls
+from audit_lib.libs.http import METHOD_FIRST, SHARED_DEPENDENCIES, OutboundCall, outbound_calls, sdk_calls
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
-    call_name,
     dotted,
     qualified,
     string_value,
@@ -122,43 +122,6 @@ RELEASE_CHECK = re.compile(r"(?i)version_?check|check_?(for_?)?(new_?)?(version|
 UNREACHABLE = re.compile(r"Connection|Timeout|RequestException|URLError|OSError|socket|\bException\b")
 PREDICATE = re.compile(r"^_?(enabled|available|reachable|(is|has|can)_\w+)$")
 HEALTH_GATE = re.compile(r"health|breaker|circuit", re.IGNORECASE)
-# Service SDKs: the client (a class, or a factory) by qualified-name prefix, and the methods that reach the
-# service (None: every method call on the client, bar those in SDK_LOCAL_METHODS). A client whose
-# constructor connects (SMTP) is itself the call.
-SDK_CLIENTS: dict[str, frozenset[str] | None] = {
-    "httpx_oauth.clients.": frozenset({"get_access_token", "refresh_token", "revoke_token", "get_id_email", "get_profile"}),
-    "httpx_oauth.oauth2.": frozenset({"get_access_token", "refresh_token", "revoke_token", "get_id_email", "get_profile"}),
-    "postmarker.core.PostmarkClient": None,
-    "sendgrid.SendGridAPIClient": None,
-    "sendgrid.sendgrid.SendGridAPIClient": None,
-    "boto3.client": None,
-    "boto3.resource": None,
-    "boto3.session.Session.client": None,
-    "twilio.rest.Client": None,
-    "slack_sdk.WebClient": None,
-    "slack_sdk.web.WebClient": None,
-    "slack_sdk.web.client.WebClient": None,
-    "telegram.Bot": None,
-    "slack_sdk.web.async_client.AsyncWebClient": None,
-    "minio.Minio": None,
-    "openai.OpenAI": None,
-    "openai.AsyncOpenAI": None,
-    "openai.AzureOpenAI": None,
-    "openai.AsyncAzureOpenAI": None,
-    "anthropic.Anthropic": None,
-    "anthropic.AsyncAnthropic": None,
-}
-# SDKs whose every client reaches the same service: their call sites across the code base are one dependency
-SHARED_DEPENDENCIES = {"slack_sdk": "Slack", "boto3": "AWS (boto3)", "twilio": "Twilio", "telegram": "Telegram",
-                       "minio": "the object store (MinIO)", "openai": "OpenAI", "anthropic": "Anthropic",
-                       "postmarker": "Postmark", "sendgrid": "SendGrid"}
-HOLDS = "holds:"  # marks a name bound to a container of SDK clients
-SDK_LOCAL_METHODS = {"generate_presigned_url", "generate_presigned_post", "get_paginator", "can_paginate", "get_waiter",
-                     "close", "Bucket", "Object", "presigned_get_object", "presigned_put_object", "presigned_url",
-                     "with_options", "copy"}
-CONNECTING_CALLS = {"smtplib.SMTP": "smtp", "smtplib.SMTP_SSL": "smtp", "aiosmtplib.send": "smtp",
-                    "websockets.connect": "websocket", "websockets.client.connect": "websocket",
-                    "websockets.asyncio.client.connect": "websocket", "websocket.create_connection": "websocket"}
 MEMOIZERS = {"cached", "lru_cache", "cache", "ttl_cache", "memoize", "memoized"}
 CONFIGURATION = re.compile(r"settings|config|conf\b|options|environ|\bENV\b", re.IGNORECASE)
 TENANT_CONFIG = re.compile(r"^_?(options|opts|configuration|config|conf|params|credentials|creds)$")
@@ -180,9 +143,9 @@ def check(project: Project) -> Iterator[Finding]:
         calls = [c for c in outbound_calls(module, project) if not targets_own_service(module, c) and not _health_probe(c)
                  and not _user_supplied_url(module, project, c)]
         known = {id(c.node) for c in calls}
-        sdk_calls = [c for c in _sdk_calls(module, project) if id(c.node) not in known]
-        calls += sdk_calls
-        through_sdk = {id(c.node) for c in sdk_calls}
+        via_sdk = [c for c in sdk_calls(module, project) if id(c.node) not in known]
+        calls += via_sdk
+        through_sdk = {id(c.node) for c in via_sdk}
         calls = [c for c in calls if not _start_up_only(module, project, c) and not _cached_fallback(module, c)
                  and not _release_check(module, c.node) and not _kept_for_the_process(module, c.node)
                  and not _availability_probe(module, c.node)
@@ -247,229 +210,6 @@ def _dependency_finding(dependency: str, sites: list[tuple[SourceModule, Outboun
         confidence=Confidence.low if breakers_used else Confidence.medium,
         extra={"calls": [f"{m.path}:{c.line}" for m, c in sites]},
     )
-
-
-def _sdk_calls(module: SourceModule, project: Project) -> list[OutboundCall]:
-    """Calls that reach another service through its SDK: methods of a client built from a service SDK
-    (``PostmarkClient(...)``, ``boto3.client("s3")``, an httpx-oauth provider), on a name or ``self``
-    attribute bound to one (by its constructor, a project function annotated to return one, or an
-    annotation), and calls that open a connection (``smtplib.SMTP(host)``, ``websockets.connect(url)``)."""
-    if not any(project.imports_anywhere(prefix.split(".", 1)[0]) for prefix in [*SDK_CLIENTS, *CONNECTING_CALLS]):
-        return []  # (a file may get its client from another file: one that imports the SDK is enough)
-    clients = _sdk_bindings(module, project)
-    found: list[OutboundCall] = []
-    for node in walk_nodes(module.tree):
-        if not isinstance(node, ast.Call):
-            continue
-        name = call_name(module, node) or ""
-        if name in CONNECTING_CALLS and (node.args or node.keywords):
-            found.append(OutboundCall(node=node, library=name.split(".", 1)[0], protocol=CONNECTING_CALLS[name],
-                                      operation=name.rsplit(".", 1)[-1]))
-            continue
-        if not isinstance(node.func, ast.Attribute) or node.func.attr in SDK_LOCAL_METHODS:
-            continue
-        receiver = node.func.value
-        while isinstance(receiver, ast.Attribute) and dotted(receiver) not in clients:
-            receiver = receiver.value  # client.emails.send(...): a call through the client's parts
-        sdk = clients.get(dotted(receiver) or "") if not isinstance(receiver, ast.Call) \
-            else _sdk_of_value(module, project, receiver)  # client().put_object(...): a factory's client
-        if sdk is None or sdk.startswith(HOLDS):
-            continue
-        methods = SDK_CLIENTS[sdk]
-        if methods is None or node.func.attr in methods:
-            found.append(OutboundCall(node=node, library=sdk.split(".", 1)[0], protocol="api",
-                                      operation=node.func.attr))
-    return found
-
-
-def _sdk_bindings(module: SourceModule, project: Project, seen: frozenset[str] = frozenset()) -> dict[str, str]:
-    """Names (``client``, ``self._client``) bound to a service SDK's client -> its SDK_CLIENTS key. Names are
-    taken file-wide: a name bound to a client in one function and to something else in another is dropped.
-    A class attribute declared with an SDK client type (``_client: WebClient``) is that client, and a
-    class of the project's base class in another file inherits the base's ``self`` clients."""
-    bindings = _own_sdk_bindings(module, project)
-    for node in module.tree.body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        for statement in node.body:  # _client: WebClient
-            if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-                sdk = _sdk_of_type(module, statement.annotation) \
-                    or _sdk_subclass(module, project, qualified(module, statement.annotation) or "")
-                if sdk and not sdk.startswith(HOLDS):
-                    bindings[f"self.{statement.target.id}"] = sdk
-        for base in node.bases:
-            owner_name = (qualified(module, base) or "").rpartition(".")[0]
-            owner = project.by_dotted_name.get(owner_name)
-            if owner is None or owner is module or owner.path in seen:
-                continue
-            inherited = _sdk_bindings(owner, project, seen | {module.path})
-            for name, sdk in inherited.items():
-                if name.startswith("self.") and not sdk.startswith(HOLDS):
-                    bindings.setdefault(name, sdk)
-    return bindings
-
-
-def _own_sdk_bindings(module: SourceModule, project: Project) -> dict[str, str]:
-    kinds: dict[str, set[str | None]] = {}
-    for node in walk_nodes(module.tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value, annotation = node.targets[0], node.value, None
-        elif isinstance(node, ast.AnnAssign):
-            target, value, annotation = node.target, node.value, node.annotation
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                if item.optional_vars is not None and isinstance(item.context_expr, ast.Call):
-                    name = dotted(item.optional_vars)
-                    if name:
-                        kinds.setdefault(name, set()).add(_sdk_of_value(module, project, item.context_expr))
-            continue
-        elif isinstance(node, ast.arg) and node.annotation is not None:
-            sdk = _sdk_of_type(module, node.annotation)
-            if sdk:
-                kinds.setdefault(node.arg, set()).add(sdk)
-            continue
-        elif isinstance(node, FUNCTION_TYPES) and _is_property(node) \
-                and isinstance(module.parents.get(node), ast.ClassDef):
-            sdk = _sdk_of_type(module, node.returns) if node.returns is not None else _sdk_returned(module, node)
-            if sdk:  # a property that builds the client: self.twilio_client.messages.create(...)
-                kinds.setdefault(f"self.{node.name}", set()).add(sdk)
-            continue
-        else:
-            continue
-        name = dotted(target)
-        if not name:
-            continue
-        sdk = _sdk_of_type(module, annotation) if annotation is not None else None
-        if sdk is None and value is not None:
-            sdk = _sdk_of_value(module, project, value)
-        if sdk is None and value is not None and isinstance(value, ast.Name) and value.id in kinds:
-            continue  # self.client = client: decided below with the parameter
-        kinds.setdefault(name, set()).add(sdk)
-    bindings = {name: next(iter(found)) for name, found in kinds.items() if len(found) == 1 and None not in found}
-    for node in walk_nodes(module.tree):  # self.client = client, where client is an SDK parameter
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Name) \
-                and node.value.id in bindings:
-            name = dotted(node.targets[0])
-            if name and name.startswith("self.") and kinds.get(name, {None}) <= {None}:
-                bindings[name] = bindings[node.value.id]
-    taken: dict[str, set[str | None]] = {}  # client = clients.get(provider) / clients[provider]: one of a mapping's
-    for node in walk_nodes(module.tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            taken.setdefault(node.targets[0].id, set()).add(_container_sdk(node.value, bindings))
-    bindings.update({name: next(iter(found)) for name, found in taken.items()
-                     if name not in bindings and len(found) == 1 and None not in found})
-    return bindings
-
-
-def _is_property(fn: ast.AST) -> bool:
-    return any((dotted(d) or "").rsplit(".", 1)[-1] in ("property", "cached_property") for d in fn.decorator_list)
-
-
-def _container_sdk(value: ast.expr, bindings: dict[str, str]) -> str | None:
-    """The SDK of the clients a mapping holds, for ``mapping.get(key)`` or ``mapping[key]`` on a mapping whose
-    annotation names an SDK client (``dict[str, GitHubOAuth2 | GoogleOAuth2]``)."""
-    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "get":
-        value = value.func.value
-    elif isinstance(value, ast.Subscript):
-        value = value.value
-    else:
-        return None
-    held = bindings.get(dotted(value) or "", "")
-    return held[len(HOLDS):] if held.startswith(HOLDS) else None
-
-
-def _sdk_of_value(module: SourceModule, project: Project, value: ast.expr) -> str | None:
-    value = value.value if isinstance(value, ast.Await) else value
-    if not isinstance(value, ast.Call):
-        return None
-    name = call_name(module, value) or ""
-    sdk = _sdk_key(name) or _sdk_subclass(module, project, name)
-    if sdk:
-        return sdk
-    function = _project_function(module, project, value, name)
-    if function is None:
-        return _lambda_factory_sdk(module, project, name)
-    owner, fn = function
-    if fn.returns is not None:
-        return _sdk_of_type(owner, fn.returns)
-    return _sdk_returned(owner, fn)
-
-
-def _sdk_subclass(module: SourceModule, project: Project, name: str) -> str | None:
-    """The SDK whose client a project class extends (``class ChatClient(WebClient)``): its instances
-    are that client."""
-    owner_name, _, wanted = name.rpartition(".")
-    owner = project.by_dotted_name.get(owner_name) if owner_name else module
-    cls = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == wanted), None) \
-        if owner is not None else None
-    if cls is None:
-        return None
-    return next((sdk for sdk in (_sdk_key(qualified(owner, base) or "") for base in cls.bases) if sdk), None)
-
-
-def _sdk_returned(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
-    """The SDK client a factory without a return annotation builds and returns (``client =
-    boto3.client("s3", ...); return client``), when every return gives the same one."""
-    built: dict[str, set[str | None]] = {}
-    for node in walk_function_body(fn):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            made = node.value if isinstance(node.value, ast.Call) else None
-            built.setdefault(node.targets[0].id, set()).add(_sdk_key(call_name(module, made) or "") if made else None)
-    kinds: set[str | None] = set()
-    for node in walk_function_body(fn):
-        if isinstance(node, ast.Return) and node.value is not None:
-            if isinstance(node.value, ast.Call):
-                kinds.add(_sdk_key(call_name(module, node.value) or ""))
-            elif isinstance(node.value, ast.Name):
-                kinds |= built.get(node.value.id, {None})
-            else:
-                kinds.add(None)
-    return next(iter(kinds)) if len(kinds) == 1 else None
-
-
-def _sdk_of_type(module: SourceModule, annotation: ast.expr) -> str | None:
-    """The SDK client named by a type annotation (``BaseOAuth2``, ``Optional[PostmarkClient]``, ``"Client"``,
-    ``A | B``); ``HOLDS`` + the SDK for a container of clients (``dict[str, GitHubOAuth2]``)."""
-    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        try:
-            annotation = ast.parse(annotation.value, mode="eval").body
-        except SyntaxError:
-            return None
-    if isinstance(annotation, ast.BinOp):
-        return _sdk_of_type(module, annotation.left) or _sdk_of_type(module, annotation.right)
-    if isinstance(annotation, (ast.Name, ast.Attribute)):
-        return _sdk_key(qualified(module, annotation) or "")
-    if isinstance(annotation, ast.Subscript):
-        generic = _sdk_of_type(module, annotation.value)
-        if generic:
-            return generic  # BaseOAuth2[OAuth2Token]: the client itself
-        outer = (qualified(module, annotation.value) or "").rsplit(".", 1)[-1]
-        parts = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
-        found = next((sdk for sdk in (_sdk_of_type(module, part) for part in parts) if sdk), None)
-        if found is None or outer in ("Optional", "Union", "Annotated"):
-            return found
-        return found if found.startswith(HOLDS) else HOLDS + found
-    return None
-
-
-def _sdk_key(name: str) -> str | None:
-    return next((key for key in SDK_CLIENTS if name == key or key.endswith(".") and name.startswith(key)), None)
-
-
-def _project_function(module: SourceModule, project: Project, call: ast.Call,
-                      name: str) -> tuple[SourceModule, ast.FunctionDef | ast.AsyncFunctionDef] | None:
-    """The project's function a call reaches: ``self._client()`` in this file, or an imported function."""
-    if name.startswith("self.") and name.count(".") == 1:
-        owner, wanted = module, name.split(".", 1)[1]
-        candidates = walk_nodes(module.tree)
-    else:
-        owner_name, _, wanted = name.rpartition(".")
-        owner = project.by_dotted_name.get(owner_name) if owner_name else module
-        if owner is None:
-            return None
-        candidates = owner.tree.body
-    function = next((n for n in candidates if isinstance(n, FUNCTION_TYPES) and n.name == wanted), None)
-    return (owner, function) if function is not None else None
 
 
 def _start_up_only(module: SourceModule, project: Project, call: OutboundCall) -> bool:
@@ -848,17 +588,6 @@ def _many_destinations(module: SourceModule, call: OutboundCall) -> bool:
             source = dotted(loop.iter) or ""
             return bool(source) and not source.rsplit(".", 1)[-1].isupper() and not CONFIGURATION.search(source)
     return False
-
-
-def _lambda_factory_sdk(module: SourceModule, project: Project, name: str) -> str | None:
-    """The SDK client that a ``self`` attribute holding a factory lambda builds
-    (``self.get_client = lambda: AsyncOpenAI(...)``, then ``client = self.get_client()``)."""
-    if not name.startswith("self.") or name.count(".") != 1:
-        return None
-    made = {_sdk_of_value(module, project, node.value.body) for node in walk_nodes(module.tree)
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and dotted(node.targets[0]) == name
-            and isinstance(node.value, ast.Lambda)}
-    return next(iter(made)) if len(made) == 1 else None
 
 
 def _health_gated(module: SourceModule, project: Project, call: ast.Call) -> bool:
