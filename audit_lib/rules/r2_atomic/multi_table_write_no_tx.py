@@ -513,6 +513,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                     or _helper_creates_if_missing(module, project, earlier)) and not _follows_only_creation(
                     module, fn, earlier, later):
                 continue  # a row left by a get-or-create is reused by the retry: nothing is half-done
+            if _ensures_unrelated_row(module, fn, earlier, later):
+                continue  # a row made if missing, keyed on nothing the first write made: the next run makes it
             if GETTER.match(later.through or "") or GETTER.match(earlier.through or ""):
                 continue  # a getter that creates a missing default row does so again on the next read
             if _claims(earlier):
@@ -723,6 +725,20 @@ def _follows_only_creation(module: SourceModule, fn: ast.AST, created: db.DbOp, 
     never makes the later write."""
     branch = _missing_branch(module, fn, created.call) if created.kind != db.DELETE else None
     return branch is not None and any(node is later.call for node in ast.walk(branch))
+
+
+def _ensures_unrelated_row(module: SourceModule, fn: ast.AST, earlier: db.DbOp, later: db.DbOp) -> bool:
+    """A later ``get_or_create`` whose lookup takes nothing from the earlier write (a comment saved,
+    then ``ProjectPublicMember.objects.get_or_create(project_id=..., member=request.user)``): the two
+    rows do not refer to each other, and the next run of the same path makes the missing one. Not
+    one keyed on the row just written (``get_or_create(series=series)`` after ``series = ...create()``),
+    nor on the serializer or object whose ``save()`` wrote it."""
+    if later.through or later.method not in ("get_or_create", "aget_or_create"):
+        return False
+    if _uses_result_of(module, fn, earlier.call, later.call):
+        return False
+    saved = (earlier.receiver or "").split(".")[0] if earlier.method in ("save", "asave") else ""
+    return not any(isinstance(n, ast.Name) and n.id == saved for n in ast.walk(later.call))
 
 
 def _helper_creates_if_missing(module: SourceModule, project: Project, write: db.DbOp) -> bool:
