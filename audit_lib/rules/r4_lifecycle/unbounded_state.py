@@ -44,13 +44,20 @@ argument is a `bool` (annotated or defaulting to `True`/`False`), a `Literal[...
 `Enum` of the module, or a class (annotated `type[...]`, or named `*_class`, `klass`,
 `model`, `serializer`, ...), or named as one choice of a fixed set (`name`, `kind`,
 `mode`, `locale`, `lang`, `env`, `dataset`, `table`, `field`, `feature`, `role`, `status`,
-`*_type`, `*_format`, ...): a process has few of those; constants (never
+`provider`, `issuer`, `*_type`, `*_format`, ...): a process has few of those; constants (never
 mutated); registries filled at import time: additions made by module-level code, by
 functions used as decorators (or nested in one) or shaped as one (they return their
 first argument: `def register(cls): ...; return cls`), by functions named
 `register...`, by helpers the module deletes once imported (`del def_op`), by
 `__init_subclass__`/`__set_name__`, by a Django `AppConfig.ready()` (run once at start-up),
-by functions only called at module level, and per-class singletons keyed by `cls`. A container that escapes the module (passed to
+by functions only called at module level, and per-class singletons keyed by `cls`. Registries filled
+at start-up across the project: by start-up hooks (Pyramid's `includeme`, app factories
+`create_app`/`make_app`, `on_startup`, plugin loading, a module-level `main`/`setup` that runs no
+loop), by the function a decorator factory returns (`def wrapper(klass)`), and, to a fixed point, by
+any function (for a class, its `__init__`: `SERVICES.append(self)`) whose every call in the project
+runs at import time or in one of those, outside a `while` loop, and that is never handed on as a
+value (a view or callback is called per request). A class-level list filled through `self` in the
+object's `start()`, outside a `while` loop, is that object's own start-up state. A container that escapes the module (passed to
 another function, aliased or returned) is not judged: code elsewhere may bound it.
 Local state of a function, instance dicts and lists of other classes (per-request
 objects, builders: their state dies with them; module-level singletons too, which on
@@ -121,6 +128,8 @@ from audit_lib.pyast import (
     call_name,
     dotted,
     enclosing_function,
+    enclosing_loops,
+    in_main_block,
     keyword,
     qualified,
     walk_function_body,
@@ -159,14 +168,19 @@ CLASS_PARAMETER = re.compile(r"(^|_)(class|cls|klass|model|serializer|form)$")
 # Parameters named as one choice among a fixed set (a dataset name, a locale, a mode): few distinct values.
 CHOICE_PARAMETER = re.compile(
     r"^(name|lang|language|locale|env|environment|dataset|table|field|attr|attribute|setting|option|dialect|"
-    r"backend|driver|unit|currency|feature|capability|permission|role|status)$|(^|_)(kind|mode|level|format|fmt|type)$")
+    r"backend|driver|provider|issuer|unit|currency|feature|capability|permission|role|status)$|(^|_)(kind|mode|level|format|fmt|type)$")
 # Names of the process configuration: ``config``, ``app.config``, ``settings``, ``os.environ``.
 CONFIG_OWNER = re.compile(r"(?i)^(\w+_)?(config|conf|settings|environ)$")
 # What a queue may carry and stay bounded by configuration: a choice, a configured peer, a retry counter.
 PEER_ITEM = re.compile(r"^(host|hostname|port)$")
 FIXED_SET_ITEM = re.compile(PEER_ITEM.pattern + r"|^(attempt|attempts|retry|retries|tries)$")
 # Methods run once per instance: the constructor and the hooks frameworks call once when they load an object.
-SETUP_HOOKS = {"__init__", "__post_init__", "setup_hook", "cog_load", "startup", "on_startup", "initialize",
+# Hooks run once while the service starts: Pyramid's ``includeme``, app factories, plugin loading.
+START_UP_HOOK = re.compile(r"^(includeme|app_factory|on_startup|load_plugins?|install_plugins?|"
+                           r"(create|make|build|setup|configure|init)_(app|application|wsgi_app|asgi_app))$")
+# The parameter of a decorator: the class or function it decorates.
+DECORATED_PARAMETER = re.compile(r"^(cls|klass|class_|func|function|fn|f|method|view|wrapped|target)$")
+SETUP_HOOKS = {"__init__", "__post_init__", "setup_hook", "cog_load", "start", "startup", "on_startup", "initialize",
                "async_init"}
 IMPORT_TIME_METHODS = {"__init_subclass__", "__set_name__", "__class_getitem__"}
 
@@ -207,9 +221,11 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
         import_time |= _import_time_functions(m)
         if m is not module:
             module_of.update((node, m) for c in containers.values() for node, fn in c.adds if fn in m.parents)
+    start_up = _start_up_functions(project) if any(c.adds for c in containers.values()) else frozenset()
     for container in containers.values():
         growing = [(node, fn) for node, fn in container.adds if fn not in import_time
-                   and not (container.scope == "instance" and fn in _setup_methods(container.owner))  # once
+                   and not (fn in start_up and not _in_while_loop(module_of.get(node, module), node))
+                   and not _once_per_object(module_of.get(node, module), container, node, fn)
                    and not _keyed_by_class(node) and not _keyed_by_choice(node, fn) and not _literal_key(node)
                    and not _keyed_by_fixed_arguments(project, module_of.get(node, module), node, fn)
                    and not _caches_a_shipped_file(node, fn)
@@ -316,6 +332,20 @@ def _long_lived_containers(module: SourceModule, project: Project | None = None)
                 if _self_attribute(target):
                     found.setdefault(("instance", cls, target.attr), Container(target.attr, "deque", "instance", stmt, cls))
     return found
+
+
+def _once_per_object(module: SourceModule, container: Container, node: ast.AST, fn: ast.AST) -> bool:
+    """An addition the object makes to its own state once, while it is set up (outside a ``while`` loop of the
+    hook). A class-level container filled through ``self`` in a start-up hook (``async def start(self): for port
+    in range(first, last): self.tasks.append(...)``) is that object's state too; in ``__init__`` it is not: every
+    instance made adds to the one class-level container."""
+    if container.scope == "module" or fn not in _setup_methods(container.owner) or _in_while_loop(module, node):
+        return False
+    if container.scope == "instance":
+        return True
+    target = node.func.value if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else \
+        getattr(node, "value", None)
+    return fn.name != "__init__" and _self_attribute(target)
 
 
 def _setup_methods(cls: ast.ClassDef) -> set[ast.AST]:
@@ -508,6 +538,95 @@ def _import_time_functions(module: SourceModule) -> set[ast.AST]:
                 found.add(fn)
                 changed = True
     return found
+
+
+def _start_up_functions(project: Project) -> frozenset[ast.AST]:
+    """Functions of the project that run only while the service starts: the start-up hooks frameworks call once
+    (Pyramid's ``includeme``, an app factory ``main``/``create_app``, a module-level ``setup``, plugin loading,
+    ``on_startup``), and, to a fixed point, every function (for a class, its ``__init__``) whose calls in the
+    project all run at import time or in one of them, outside a ``while`` loop, and that is never handed on as a
+    value (a view or callback the framework calls per request). A registry they fill is as large as the code
+    and its configuration make it."""
+    key = "R4.unbounded-state:start-up"
+    if key not in project.facts:
+        calls = project_index(project, "R4.start-up-references", _add_references)
+        found: set[ast.AST] = set()
+        modules = [m for m in project.modules if not is_test_path(m.path)]
+        candidates = [(m, fn) for m in modules for fn in m.nodes_of(*FUNCTION_TYPES)]
+        for module in modules:
+            found |= _import_time_functions(module)
+        found.update(fn for module, fn in candidates if _is_start_up_hook(module, fn))
+        changed = True
+        while changed:
+            changed = False
+            for module, fn in candidates:
+                if fn in found:
+                    continue
+                sites = calls.get(_called_as(module, fn) or "", ())
+                if sites and all(call is not None and _runs_at_start_up(site, call, found) for site, call in sites):
+                    found.add(fn)
+                    changed = True
+        project.facts[key] = frozenset(found)
+    return project.facts[key]
+
+
+def _is_start_up_hook(module: SourceModule, fn: ast.AST) -> bool:
+    """A hook run once at start-up: ``includeme``, an app factory, ``on_startup``; a module-level ``main`` or
+    ``setup`` only when it runs no loop of its own (a worker's ``main`` that loops over jobs is not)."""
+    if START_UP_HOOK.search(fn.name) or _decorator_of_a_factory(module, fn):
+        return True
+    return fn.name in ("main", "setup") and module.parents.get(fn) is module.tree and \
+        not any(isinstance(n, (ast.While, ast.For, ast.AsyncFor)) for n in walk_function_body(fn))
+
+
+def _decorator_of_a_factory(module: SourceModule, fn: ast.AST) -> bool:
+    """``def resource(**kw): def wrapper(klass): return add_resource(klass, **kw); return wrapper``: the function
+    a decorator factory returns, taking the decorated class or function; it runs where that is defined."""
+    outer = enclosing_function(module, fn)
+    params = [*fn.args.posonlyargs, *fn.args.args]
+    return outer is not None and len(params) == 1 and bool(DECORATED_PARAMETER.search(params[0].arg)) and any(
+        isinstance(n, ast.Return) and isinstance(n.value, ast.Name) and n.value.id == fn.name
+        for n in walk_function_body(outer))
+
+
+def _called_as(module: SourceModule, fn: ast.AST) -> str | None:
+    """The name calls of ``fn`` end with: its own, or its class's for ``__init__``."""
+    if fn.name != "__init__":
+        return fn.name
+    cls = module.parents.get(fn)
+    return cls.name if isinstance(cls, ast.ClassDef) else None
+
+
+def _runs_at_start_up(module: SourceModule, call: ast.Call, start_up: set[ast.AST]) -> bool:
+    """At import time or in a start-up function, outside a ``while`` loop; not in the ``__main__`` block, which
+    runs the program itself."""
+    if _in_while_loop(module, call):
+        return False
+    fn = enclosing_function(module, call)
+    return fn in start_up if fn is not None else not in_main_block(module, call)
+
+
+def _in_while_loop(module: SourceModule, node: ast.AST) -> bool:
+    """Inside a ``while`` (or ``async for``) loop of its function: repeated for as long as the loop runs."""
+    return any(isinstance(loop, (ast.While, ast.AsyncFor)) for loop in enclosing_loops(module, node))
+
+
+def _add_references(module: SourceModule, references: dict) -> None:
+    """Last name -> (module, call) for every call, and (module, None) for every use as a value handed on (an
+    argument, an assigned or returned value, an element of a literal): code elsewhere may call it at any time."""
+    for node in module.nodes_of(ast.Name, ast.Attribute):
+        if not isinstance(node.ctx, ast.Load):
+            continue
+        name = node.id if isinstance(node, ast.Name) else node.attr
+        parent = module.parents.get(node)
+        if isinstance(parent, ast.Call) and parent.func is node:
+            references.setdefault(name, []).append((module, parent))
+        elif isinstance(parent, ast.Call) and node in parent.args and \
+                (dotted(parent.func) or "") in ("isinstance", "issubclass", "getattr", "hasattr"):
+            continue
+        elif isinstance(parent, (ast.Call, ast.keyword, ast.Assign, ast.Return, ast.List, ast.Tuple, ast.Set,
+                                 ast.Dict, ast.NamedExpr)):
+            references.setdefault(name, []).append((module, None))
 
 
 def _calling_scope(module: SourceModule, call: ast.Call) -> ast.AST | None:
