@@ -157,7 +157,7 @@ def _implicit_creates(module: SourceModule, project: Project) -> Iterator[Findin
     if not module.imports_module("rest_framework"):
         return
     for cls in module.nodes_of(ast.ClassDef):
-        if not _creates_implicitly(project, cls) or _reads_key(cls):
+        if not _creates_implicitly(project, cls) or _reads_key(cls) or not _routes_create(project, cls.name):
             continue
         methods = _assigned(cls, "http_method_names")
         if methods is not None and "post" not in {getattr(e, "value", None) for e in getattr(methods, "elts", [])}:
@@ -177,6 +177,28 @@ def _implicit_creates(module: SourceModule, project: Project) -> Iterator[Findin
             path=module.path, line=cls.lineno, end_line=cls.lineno, evidence=module.evidence(cls), fix=FIX,
             confidence=Confidence.medium,
         )
+
+
+def _routes_create(project: Project, view: str) -> bool:
+    """Whether a POST can reach the viewset's ``create``: it is registered with a router, or never
+    mapped by hand, or one of its ``as_view({...})`` mappings names ``create``. Mapped only as
+    ``as_view({"get": "list"})`` or ``{"post": "archive"}``, the inherited ``create`` is never routed."""
+    if "r2.viewset_actions" not in project.facts:
+        actions: dict[str, set[str]] = {}
+        for module in project.modules:
+            if "as_view(" not in module.text and "register(" not in module.text:
+                continue
+            for call in module.nodes_of(ast.Call):
+                if not isinstance(call.func, ast.Attribute):
+                    continue
+                if call.func.attr == "as_view" and call.args and isinstance(call.args[0], ast.Dict):
+                    mapped = {v.value for v in call.args[0].values if isinstance(v, ast.Constant)}
+                    actions.setdefault((dotted(call.func.value) or "").split(".")[-1], set()).update(mapped)
+                elif call.func.attr == "register" and len(call.args) > 1:
+                    actions.setdefault((dotted(call.args[1]) or "").split(".")[-1], set()).add("create")
+        project.facts["r2.viewset_actions"] = actions
+    mapped = project.facts["r2.viewset_actions"].get(view)
+    return mapped is None or "create" in mapped
 
 
 def _client_keyed(project: Project, model: str) -> bool:
@@ -302,7 +324,9 @@ def _where_not_found(module: SourceModule, read: ast.AST, insert: ast.AST) -> bo
 
 def _feeds_insert(module: SourceModule, fn: ast.AST, read: db.DbOp, insert: db.DbOp) -> bool:
     """The read's result is a value of the inserted row (``slug = await get_available_slug(name)``
-    then ``create(Tenant(slug=slug))``): the lookup chose an input, it did not refuse a repeat."""
+    then ``create(Tenant(slug=slug))``): the lookup chose an input, it did not refuse a repeat. Not
+    when it only filters the rows out that exist (``[e for e in entries if e.key not in existing]``):
+    that refuses the repeat."""
     statement = next((a for a in [read.call, *ancestors(module, read.call)] if isinstance(a, ast.stmt)), None)
     if not isinstance(statement, ast.Assign) or read.call is insert.call:
         return False
@@ -314,7 +338,10 @@ def _feeds_insert(module: SourceModule, fn: ast.AST, read: db.DbOp, insert: db.D
             bound = db.reaching_binding(module, fn, argument) or db.single_binding(fn, argument.id)
             given += [bound] if bound is not None else []
     after = statement.end_lineno or statement.lineno  # a use of the name bound by the read, not an earlier one
-    return any(isinstance(n, ast.Name) and n.id in names and n.lineno > after for g in given for n in ast.walk(g))
+    skipping = {id(c) for g in given for n in ast.walk(g) if isinstance(n, ast.Compare)
+                and isinstance(n.ops[-1], ast.NotIn) for c in n.comparators[-1:]}
+    return any(isinstance(n, ast.Name) and n.id in names and n.lineno > after and id(n) not in skipping
+               for g in given for n in ast.walk(g))
 
 
 MIGRATION_KEYS = ("create_table", "create_primary_key", "create_unique_constraint", "create_index")
