@@ -13,7 +13,11 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   `seen.count(x)`, `seen.remove(x)`, where `seen` is known to be a list (a list
   literal that the function grows, `list(...)`, a list comprehension, a `.fetchall()`
   or `.getlist()` result, a parameter annotated `list[...]`), and `x in [y.id for y in ys]`, which
-  rebuilds the list on every pass;
+  rebuilds the list on every pass; also `x in rows` where `rows` holds a Django or SQLAlchemy query
+  (or a list made of it) as large as the data: a whole table, rows picked by flags or by a list the
+  client sent (a QuerySet caches its rows in a list and `in` scans it), tested in a loop over a
+  model's query or the request's list. One parent's rows (`filter(issue_id=issue_id)`) and rows
+  picked by one object's relation (`encoding__in=media.encodings.all()`) are a handful: not reported;
 - a string (or `bytes`) built with `+=` (or `s = s + ...`) on each pass of the loop (only the
   loops inside the one that starts it afresh count: `for w in rows: links = ""; for a in
   w.artifacts: links += ...` grows with one row's artifacts; an attribute of a loop's item is
@@ -562,17 +566,152 @@ def _membership(module: SourceModule, compare: ast.Compare, kinds) -> Iterator[F
             continue
         rebuilt = is_list_expression(container)
         known_list = isinstance(container, ast.Name) and kinds(compare).get(container.id) == {LIST}
-        loops = _collection_loops(module, compare) if rebuilt or known_list else []
+        table_rows = isinstance(container, ast.Name) and not known_list and _holds_table_rows(module, container)
+        loops = _collection_loops(module, compare) if rebuilt or known_list or table_rows else []
         if not loops or _varies_per_item(loops, container):
             continue
+        if table_rows and not any(_walks_model_rows(module, compare, s.iter) for s in loops):
+            continue  # one document's tags checked against the inbox tags: a handful against a handful
         if rebuilt:
             message = "membership test against a list rebuilt on every pass of the loop: O(n·m)"
             fix = "build a set once before the loop and test membership in it"
+        elif table_rows:
+            message = f"membership test on the query rows {container.id} inside a loop scans them as a list: O(n·m)"
+            fix = f"build a set of {container.id} once before the loop (set(query.values_list(..., flat=True)))"
         else:
             message = f"membership test on the list {container.id} inside a loop: O(n·m)"
             fix = f"make {container.id} a set (or keep a set beside it) for the membership test"
         yield Finding(message=message, path=module.path, line=compare.lineno, end_line=compare.end_lineno,
                       evidence=module.evidence(compare), fix=fix), container
+
+
+def _holds_table_rows(module: SourceModule, read: ast.Name) -> bool:
+    """The name holds, where it is read, the rows of a query that is as large as the data (see
+    :func:`_unbounded_query`), as a query or as a list made of it: ``in`` walks them one by one
+    (a Django QuerySet caches its rows in a list and scans it; a SQLAlchemy query runs again)."""
+    function = scope_of(module, read)
+    return isinstance(function, FUNCTION_TYPES) and _table_rows(function, read, module.parents, set())
+
+
+def _walks_model_rows(module: SourceModule, node: ast.AST, iterable: ast.expr) -> bool:
+    """The loop walks the rows of a model's query (any filter: ``Entity.objects.filter(project=p)``, ``self.exclude(...)``
+    in a QuerySet class) or a list from the request body, not one object's relation (``instance.tags.all()``)."""
+    function = scope_of(module, node)
+    return _client_sized(function, iterable, module.parents, set()) \
+        or _table_rows(function, iterable, module.parents, set(), _model_query)
+
+
+def _table_rows(function: ast.AST, expression: ast.expr, parents: dict, seen: set[tuple[str, int]],
+                judge=None) -> bool:
+    """``expression`` holds the rows of a query that ``judge`` accepts (:func:`_unbounded_query` unless
+    given), as a query or as a list made of it, also through the names it is bound to."""
+    judge = judge or _unbounded_query
+    if isinstance(expression, ast.Name):
+        if (expression.id, expression.lineno) in seen:
+            return False
+        seen.add((expression.id, expression.lineno))
+        sources = _sources_of(function, expression, parents)
+        return bool(sources) and all(_table_rows(function, s, parents, seen, judge) for s in sources)
+    if isinstance(expression, ast.Call) and dotted(expression.func) in PASS_THROUGH_CALLS and expression.args:
+        return _table_rows(function, expression.args[0], parents, seen, judge)
+    if isinstance(expression, ast.ListComp) and len(expression.generators) == 1:
+        return _table_rows(function, expression.generators[0].iter, parents, seen, judge)
+    return judge(function, expression, parents)
+
+
+def _model_query(function: ast.AST, query: ast.expr, parents: dict) -> bool:
+    return _query_rows(function, query, parents) is not None
+
+
+def _query_rows(function: ast.AST, query: ast.expr, parents: dict,
+                seen: set[tuple[str, int]] | None = None) -> list[ast.Call] | None:
+    """The filter calls of a query that hands back rows of a model, also of the query a name holds that
+    it refines (``entities = entities.prefetch_related(...)``), or None for anything else."""
+    filters: list[ast.Call] = []
+    node = query
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr in QUERY_ROW_METHODS | {"iterator"}:
+        if node.func.attr in QUERY_FILTERS:
+            filters.append(node)
+        node = node.func.value
+    if node is not query and (_query_root(node) or _queryset_self(function, node, parents)):
+        return filters
+    seen = set() if seen is None else seen
+    if node is query or not isinstance(node, ast.Name) or (node.id, node.lineno) in seen:
+        return None
+    seen.add((node.id, node.lineno))
+    refined = [_query_rows(function, source, parents, seen) for source in _sources_of(function, node, parents)]
+    if not refined or None in refined:
+        return None
+    return filters + [f for found in refined for f in found]
+
+
+# What a query can chain and still hand back its rows, and the calls among them that filter.
+QUERY_ROW_METHODS = {"values_list", "values", "all", "filter", "exclude", "order_by", "distinct", "annotate",
+                     "only", "defer", "select_related", "prefetch_related", "using", "filter_by", "options"}
+QUERY_FILTERS = {"filter", "filter_by"}
+# Django look-ups that compare otherwise than by equality (``resource__project`` ends with a field name).
+DJANGO_LOOKUPS = {"in", "gt", "gte", "lt", "lte", "range", "isnull", "contains", "icontains", "startswith",
+                  "istartswith", "endswith", "iendswith", "regex", "iregex", "year", "month", "day", "date",
+                  "week_day", "search", "overlap", "contained_by", "has_key", "has_any_keys", "ne"}
+
+
+def _unbounded_query(function: ast.AST, query: ast.expr, parents: dict) -> bool:
+    """A Django (``Model.objects....``) or SQLAlchemy (``session.query(Model)...``, ``Model.query...``) query
+    whose rows are as many as the data: the whole table or a subset picked by flags
+    (``Entity.objects.filter(obsolete=False)``), or the rows of a list the client sent
+    (``filter(pk__in=request.data["ids"])``). One parent's rows (a filter equal to a variable:
+    ``filter(issue_id=issue_id)``, ``filter(Assignee.issue_id == issue.id)``) are a handful and are not."""
+    filters = _query_rows(function, query, parents)
+    if filters is None:
+        return False
+    lists = [value for f in filters for value in _in_lists(f)]
+    if any(_client_sized(function, value, parents, set()) for value in lists):
+        return True
+    return not any(_pins_a_parent(f) for f in filters) and not any(_one_objects(value) for value in lists)
+
+
+def _queryset_self(function: ast.AST, node: ast.expr, parents: dict) -> bool:
+    """``self`` in a method of a QuerySet or Manager class: the query itself."""
+    owner = parents.get(function)
+    return isinstance(node, ast.Name) and node.id == "self" and isinstance(owner, ast.ClassDef) \
+        and any((dotted(b.value if isinstance(b, ast.Subscript) else b) or "").endswith(("QuerySet", "Manager"))
+                for b in owner.bases)
+
+
+def _one_objects(values: ast.expr) -> bool:
+    """A literal list, or one object's relation (``media.encodings.filter(...)``): a few keys to pick rows by."""
+    if isinstance(values, (ast.List, ast.Tuple, ast.Set)):
+        return True
+    node = values
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        node = node.func.value
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id[:1].islower()
+
+
+def _query_root(node: ast.expr) -> bool:
+    """``Model.objects`` (any Django manager named ``*objects``), ``session.query(Model)``, ``Model.query``."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id[:1].isupper():
+        return node.attr.endswith("objects") or node.attr == "query"
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "query" \
+        and bool(node.args) and all((dotted(a) or "").rsplit(".", 1)[-1][:1].isupper() for a in node.args)
+
+
+def _in_lists(query_filter: ast.Call) -> list[ast.expr]:
+    """The lists a filter picks rows by: ``pk__in=ids`` (Django), ``Model.id.in_(ids)`` (SQLAlchemy)."""
+    lists = [k.value for k in query_filter.keywords if (k.arg or "").endswith("__in")]
+    return lists + [c.args[0] for a in query_filter.args for c in walk_nodes(a) if isinstance(c, ast.Call)
+                    and isinstance(c.func, ast.Attribute) and c.func.attr == "in_" and c.args]
+
+
+def _pins_a_parent(query_filter: ast.Call) -> bool:
+    """A filter equal to a variable (``issue_id=issue_id``, ``Model.owner_id == user.id``): the rows of one parent."""
+    for k in query_filter.keywords:
+        lookup = (k.arg or "").rsplit("__", 1)[-1] if "__" in (k.arg or "") else None
+        if k.arg and lookup not in DJANGO_LOOKUPS and not isinstance(k.value, ast.Constant):
+            return True
+    return any(isinstance(a, ast.Compare) and len(a.ops) == 1 and isinstance(a.ops[0], ast.Eq)
+               and not isinstance(a.comparators[0], ast.Constant) for a in query_filter.args)
 
 
 def _list_method(module: SourceModule, call: ast.Call, kinds) -> Finding | None:
