@@ -563,7 +563,10 @@ def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: s
                 module, read.call, module.parents.get(parent), "body"):
             return True  # try: row = get(...) / except DoesNotExist: create(...)
         if isinstance(parent, (ast.If, ast.IfExp, ast.While)) and parent.lineno >= read.call.lineno:
-            if _test_uses(module, fn, parent.test, read, names, receiver_fetch, flags) and _decides(parent.test, read, write):
+            runs_when_true = None if flags else not isinstance(parent, ast.If) or _within(
+                module, write.call, parent, "body")
+            if _test_uses(module, fn, parent.test, read, names, receiver_fetch, flags) and _decides(
+                    parent.test, read, write, names, runs_when_true):
                 return True
     for node in walk_nodes(fn):
         if isinstance(node, ast.Try) and node.body and isinstance(node.body[-1], ast.Raise) and _within(
@@ -575,16 +578,24 @@ def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: s
         if node.end_lineno and node.end_lineno >= write.call.lineno:
             continue
         if _test_uses(module, fn, node.test, read, names, receiver_fetch, flags) and _leaves(node.body) and \
-                _runs_after(module, node, write.call) and _decides(node.test, read, write):
+                _runs_after(module, node, write.call) and _decides(node.test, read, write, names, None if flags else False):
             return True
     return False
 
 
-def _decides(test: ast.AST, read: db.DbOp, write: db.DbOp) -> bool:
-    """An UPDATE after a mere existence check (``if row is None: raise NotFound``) of a row read by
+def _decides(test: ast.AST, read: db.DbOp, write: db.DbOp, names: set[str], runs_when_true: bool | None) -> bool:
+    """Whether the write, run when ``test`` is ``runs_when_true`` (None: a test of a flag set from the
+    read, whose sense is not the read's), acts on what the read decided.
+
+    An INSERT run only when the row was found (``if original is None: return 404`` ... ``copy =
+    Asset.objects.create(...)``; ``if updates: write(updates)``) adds a new row beside an existing
+    one: two concurrent requests each add theirs, as each asked; no check is bypassed.
+    An UPDATE after a mere existence check (``if row is None: raise NotFound``) of a row read by
     key only races if it moves the state the read selected on (``SELECT ... WHERE status = 'paid'``
     then ``UPDATE ... SET status = 'shipped'``: two workers claim the same rows); setting other
     columns of a row that exists is not a decision on what was read."""
+    if write.kind == db.INSERT:
+        return runs_when_true is None or not _implies_found(test, runs_when_true, read, names)
     if write.kind != db.UPDATE or not _existence_only(test) or not read.sql or not write.sql:
         return True
     where = re.search(r"\bwhere\b(.*)", read.sql, re.I | re.S)
@@ -603,6 +614,26 @@ def _tested_columns(test: ast.AST) -> set[str]:
     columns = {n.attr.lower() for n in ast.walk(test) if isinstance(n, ast.Attribute)}
     return columns | {n.slice.value.lower() for n in ast.walk(test) if isinstance(n, ast.Subscript) and isinstance(
         n.slice, ast.Constant) and isinstance(n.slice.value, str)}
+
+
+def _implies_found(test: ast.AST, holds: bool, read: db.DbOp, names: set[str]) -> bool:
+    """Whether ``test`` being ``holds`` means the row ``read`` looked for was found: true for ``row``,
+    ``row is not None``, ``qs.exists()`` (also within ``and``); false for ``not row``, ``row is None``
+    (also within ``or``)."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _implies_found(test.operand, not holds, read, names)
+    if isinstance(test, ast.BoolOp):
+        return isinstance(test.op, ast.And if holds else ast.Or) and any(
+            _implies_found(v, holds, read, names) for v in test.values)
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and is_none(test.comparators[0]) and isinstance(
+            test.ops[0], (ast.Is, ast.IsNot)):
+        return _names_the_row(test.left, read, names) and isinstance(test.ops[0], ast.IsNot) is holds
+    return holds and _names_the_row(test, read, names)
+
+
+def _names_the_row(node: ast.AST, read: db.DbOp, names: set[str]) -> bool:
+    """``row`` for a name in ``names`` holding what ``read`` found, or the read itself (``qs.exists()``)."""
+    return isinstance(node, ast.Name) and node.id in names or node is read.call
 
 
 def _existence_only(test: ast.AST) -> bool:
