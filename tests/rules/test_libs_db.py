@@ -10,7 +10,7 @@ import pytest
 
 from audit_lib.libs import db
 from audit_lib.pyast import functions
-from audit_lib.source import Project, SourceModule
+from audit_lib.source import Project, SourceModule, load_project
 
 
 def module_of(source: str, path: str = "app/service.py") -> SourceModule:
@@ -641,3 +641,27 @@ def test_a_registry_with_an_uncertain_model_binds_none(tmp_path: Path):
     ''', "app/service.py")
     project = Project(tmp_path, [layer, module], [])
     assert _expanded_of(project, module, "f") == [(db.EXECUTE, set(), "get_one")]
+
+
+def test_imports_under_the_namespace_the_project_is_installed_in_name_its_files(tmp_path: Path):
+    files = {
+        "common/types.py": "class RouteInfo: ...\n",
+        "coordinator/models/__init__.py": "from .circuit import *  # noqa\n",
+        "coordinator/models/circuit.py": "class Circuit: ...\n",
+        "coordinator/api.py": "from acme.proxy.common.types import RouteInfo\n"
+                              "from acme.proxy.coordinator.models import Circuit\n"
+                              "from acme.proxy.coordinator import models\n"
+                              "from acme.common.types import Other\n"  # a sibling distribution
+                              "from django.core.files import File\n",
+        "files/core.py": "",
+    }
+    for path, text in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    project = load_project(tmp_path)
+    assert db.project_module(project, "acme.proxy.coordinator.models").path == "coordinator/models/__init__.py"
+    assert db.project_module(project, "acme.common.types") is None
+    assert db.project_module(project, "django.core.files") is None
+    api = next(m for m in project.modules if m.path == "coordinator/api.py")
+    circuit = db.project_class(api, project, ast.Name(id="Circuit"))
+    assert circuit is not None and circuit[0].path == "coordinator/models/circuit.py"

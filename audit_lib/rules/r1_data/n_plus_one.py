@@ -651,7 +651,7 @@ def _top_level_function(module: SourceModule, project: Project, name: str) -> as
     target = module.imports.get(name)
     if not target or "." not in target:
         return None
-    owner = project.by_dotted_name.get(target.rsplit(".", 1)[0])
+    owner = db.project_module(project, target.rsplit(".", 1)[0])
     if owner is None:
         return None
     return next((stmt for stmt in owner.tree.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -659,7 +659,7 @@ def _top_level_function(module: SourceModule, project: Project, name: str) -> as
 
 
 def _imports_project_code(module: SourceModule, project: Project) -> bool:
-    return any(target.rsplit(".", 1)[0] in project.by_dotted_name for target in module.imports.values())
+    return any(db.project_module(project, target.rsplit(".", 1)[0]) for target in module.imports.values())
 
 
 def _call_text(call: ast.Call) -> str:
@@ -1347,7 +1347,7 @@ def _project_class(project: Project, name: str, module: SourceModule | None = No
             if isinstance(cls, ast.ClassDef) and cls.name == name:
                 return module, cls
         target = module.imports.get(name)
-        owner = project.by_dotted_name.get(target.rsplit(".", 1)[0]) if target and "." in target else None
+        owner = db.project_module(project, target.rsplit(".", 1)[0]) if target and "." in target else None
         if owner is not None:
             for cls in owner.tree.body:
                 if isinstance(cls, ast.ClassDef) and cls.name == target.rsplit(".", 1)[1]:
@@ -1667,7 +1667,7 @@ def _callers_prefetch(module: SourceModule, project: Project, fn: ast.AST, cls: 
     if instance not in {a.arg for a in fn.args.args[1:]}:
         return False
     users = [m for m in project.modules if m is not module and not db.skipped_module(m)
-             and any(project.by_dotted_name.get(target.rpartition(".")[0]) is module
+             and any(db.project_module(project, target.rpartition(".")[0]) is module
                      and target.rpartition(".")[2] == cls.name for target in m.imports.values())]
     if not users:
         return False
