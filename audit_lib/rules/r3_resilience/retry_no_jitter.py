@@ -27,9 +27,14 @@ Reports retries whose wait has no random component. They are:
 - retrying `@retry(wait_fixed=...)`/`wait_exponential_multiplier` without
   `wait_jitter_max` or `wait_random_*`;
 - urllib3 `Retry(backoff_factor=...)` without `backoff_jitter` (low confidence: the backoff is
-  exponential, only the jitter is missing, and it matters only for many clients), Celery tasks with
-  `retry_jitter=False`, and manual retries of bound Celery tasks
-  (`self.retry(exc=exc, countdown=5)` in a function decorated with `bind=True`) whose
+  exponential, only the jitter is missing, and it matters only for many clients), Celery tasks
+  (decorator keywords or `Task` subclass attributes) with `autoretry_for` and `retry_backoff` but
+  `retry_jitter=False`, or with `autoretry_for` and no `retry_backoff` (every retry waits the same
+  `retry_kwargs` countdown, `default_retry_delay` or Celery's 180 s; `retry_backoff` alone is
+  jittered by default), kombu/Celery `retry_policy` dicts (`publish(..., retry=True,
+  retry_policy={"max_retries": 5})`: kombu's intervals have no random part), and manual retries of
+  bound Celery tasks (`self.retry(exc=exc, countdown=5)` in a function decorated with `bind=True`,
+  or `self.retry(exc=exc)` with no countdown, which waits the fixed `default_retry_delay`) whose
   countdown has no random part (not a single retry, `max_retries=1`: no second synchronised
   wave; nor a task that only a periodic schedule starts, `add_periodic_task(crontab(hour=6), reindex)`
   and never `reindex.delay()`: one run at a time), and tasks that retry by queueing themselves again with an attempt count (`send_hook.apply_async(..., kwargs={"retry_num": n + 1}, countdown=10)` inside
@@ -137,6 +142,7 @@ SUPERVISOR_NAME = re.compile(r"(?i)restart|supervis|forever|keep_?alive")
 ATTEMPT_NAME = re.compile(r"(?i)attempt|retr|tries|tried")
 # flags that keep a loop going for the life of the process: running, alive, stopped, shutting_down, closed, ...
 LIFETIME_FLAG = re.compile(r"(?i)run|alive|stop|shut|exit|quit|clos|cancel|terminat|active|enabled|serving")
+CELERY_TASK_OPTIONS = {"autoretry_for", "retry_backoff", "retry_jitter", "retry_kwargs", "bind", "acks_late"}
 URLLIB3_RETRY = {"urllib3.Retry", "urllib3.util.Retry", "urllib3.util.retry.Retry", "requests.packages.urllib3.util.retry.Retry",
                  "requests.adapters.Retry"}
 
@@ -151,7 +157,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
             problem = _library_problem(module, node) or _task_retry_problem(module, project, node) \
-                or _requeue_retry_problem(module, node)
+                or _requeue_retry_problem(module, node) or _retry_policy_problem(module, project, node)
             if problem and not _decorates_start_up_wait(module, project, node):
                 message, fix, confidence = problem
                 yield _finding(module, node, message, fix, confidence)
@@ -172,6 +178,13 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                     "or use tenacity wait_random_exponential",
                     Confidence.medium,
                 )
+        elif isinstance(node, ast.ClassDef):
+            problem = _celery_task_class_problem(node)
+            if problem:
+                statement = next(n for n in node.body if isinstance(n, (ast.Assign, ast.AnnAssign)) and any(
+                    isinstance(t, ast.Name) and t.id == "autoretry_for"
+                    for t in (n.targets if isinstance(n, ast.Assign) else [n.target])))
+                yield _finding(module, statement, *problem)
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
             if _start_up_wait(module, project, node):
                 continue
@@ -227,12 +240,83 @@ def _library_problem(module: SourceModule, call: ast.Call) -> tuple[str, str, Co
                     "failed together retry together",
                     "pass backoff_jitter=0.5 (urllib3 >= 2.0) so clients do not retry in lockstep", Confidence.low)
         return None
-    if name.rsplit(".", 1)[-1] in ("task", "shared_task") and module.imports_module("celery"):
-        jitter = keyword(call, "retry_jitter")
-        if keyword(call, "retry_backoff") is not None and isinstance(jitter, ast.Constant) and jitter.value is False:
+    if name.rsplit(".", 1)[-1] in ("task", "shared_task") \
+            and (module.imports_module("celery") or any(kw.arg in CELERY_TASK_OPTIONS for kw in call.keywords)):
+        if keyword(call, "base") is not None and keyword(call, "retry_backoff") is None:
+            return None  # the base class may set the backoff
+        return _celery_autoretry_problem({kw.arg: kw.value for kw in call.keywords if kw.arg})
+    return None
+
+
+def _celery_autoretry_problem(options: dict[str, ast.expr]) -> tuple[str, str, Confidence] | None:
+    """A Celery task's automatic retries (decorator keywords or ``Task`` class attributes): ``autoretry_for``
+    with ``retry_backoff`` but ``retry_jitter=False``, or with no ``retry_backoff`` at all, when every retry
+    waits the same ``countdown`` (``retry_kwargs``), the task's ``default_retry_delay`` or Celery's 180 s.
+    (``retry_backoff`` alone is jittered: Celery's ``retry_jitter`` defaults to True.)"""
+    if "autoretry_for" not in options or _at_most_one_retry(options):
+        return None
+    backoff, jitter = options.get("retry_backoff"), options.get("retry_jitter")
+    if backoff is not None and not _is_false(backoff):
+        if _is_false(jitter):
             return ("Celery task retries with backoff but retry_jitter=False",
                     "drop retry_jitter=False: Celery jitters the backoff by default", Confidence.high)
+        return None
+    countdown = _dict_value(options.get("retry_kwargs"), "countdown") or options.get("default_retry_delay")
+    delay = f"countdown={ast.unparse(countdown)}" if countdown is not None else "Celery's default_retry_delay (180 s)"
+    return (f"Celery task autoretries (autoretry_for) with no backoff: every retry waits {delay}, with no jitter",
+            "add retry_backoff=True (exponential, jittered by default: retry_jitter=True) and retry_backoff_max",
+            Confidence.high)
+
+
+def _at_most_one_retry(options: dict[str, ast.expr]) -> bool:
+    limit = options.get("max_retries") or _dict_value(options.get("retry_kwargs"), "max_retries")
+    return isinstance(limit, ast.Constant) and isinstance(limit.value, int) and limit.value <= 1
+
+
+def _dict_value(mapping: ast.expr | None, key: str) -> ast.expr | None:
+    """The value of ``key`` in a dict literal (``{"countdown": 5}``) or ``dict(countdown=5)``."""
+    if isinstance(mapping, ast.Dict):
+        return next((v for k, v in zip(mapping.keys, mapping.values) if k is not None and string_value(k) == key), None)
+    if isinstance(mapping, ast.Call) and dotted(mapping.func) == "dict":
+        return keyword(mapping, key)
     return None
+
+
+def _is_false(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value in (False, 0, None) and node.value is not True
+
+
+def _celery_task_class_problem(cls: ast.ClassDef) -> tuple[str, str, Confidence] | None:
+    """A ``Task`` subclass whose class attributes set ``autoretry_for`` (``class _Retrying(Task):
+    autoretry_for = (Exception,)``): judged like the decorator's keywords."""
+    if not any((dotted(b) or "").rsplit(".", 1)[-1] == "Task" for b in cls.bases):
+        return None
+    options = {t.id: n.value for n in cls.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    options.update({n.target.id: n.value for n in cls.body if isinstance(n, ast.AnnAssign)
+                    and isinstance(n.target, ast.Name) and n.value is not None})
+    return _celery_autoretry_problem(options)
+
+
+def _retry_policy_problem(module: SourceModule, project: Project, call: ast.Call) -> tuple[str, str, Confidence] | None:
+    """``producer.publish(..., retry=True, retry_policy={...})`` (kombu, Celery's ``apply_async``): kombu waits
+    ``interval_start``, then ``interval_step`` more each time, up to ``interval_max``, the same in every
+    process: no jitter. Not with one retry at most (``max_retries`` 0 or 1)."""
+    policy = keyword(call, "retry_policy")
+    if isinstance(policy, ast.Name):
+        policy = _module_constant(module, policy.id) or _imported_constant(module, project, policy.id)
+    if not isinstance(policy, ast.Dict) or _at_most_one_retry({"max_retries": _dict_value(policy, "max_retries")}):
+        return None
+    return ("kombu retry_policy retries at fixed intervals (interval_start + n * interval_step): publishers that "
+            "failed together retry together",
+            "kombu has no jitter option: keep its retries few and short, and retry the publish in the caller with "
+            "jitter (tenacity wait_random_exponential)", Confidence.medium)
+
+
+def _imported_constant(module: SourceModule, project: Project, name: str) -> ast.expr | None:
+    """A module-level constant of the code base imported by name (``from app.tasks import RETRY_POLICY``)."""
+    owner_name, _, attr = (module.imports.get(name) or "").rpartition(".")
+    owner = project.by_dotted_name.get(owner_name)
+    return _module_constant(owner, attr) if owner is not None else None
 
 
 def _task_retry_problem(module: SourceModule, project: Project, call: ast.Call) -> tuple[str, str, Confidence] | None:
@@ -244,9 +328,15 @@ def _task_retry_problem(module: SourceModule, project: Project, call: ast.Call) 
         return None
     countdown = keyword(call, "countdown")
     fn = enclosing_function(module, call)
-    if countdown is None or _is_zero(countdown) or fn is None or not _bound_task(fn) or _single_retry(call) \
-            or fn.name in periodic_only_tasks(project):
+    if countdown is not None and _is_zero(countdown) or keyword(call, "eta") is not None or fn is None \
+            or not _bound_task(fn) or _single_retry(call, fn) or fn.name in periodic_only_tasks(project):
         return None
+    if countdown is None:
+        delay = _task_option(fn, "default_retry_delay")
+        waits = f"default_retry_delay={ast.unparse(delay)}" if delay is not None else "Celery's default_retry_delay (180 s)"
+        return (f"task retry (no countdown) waits the fixed {waits} with no jitter",
+                "pass a randomised countdown: countdown=random.uniform(0, base * 2 ** self.request.retries), or use "
+                "autoretry_for with retry_backoff (jittered by default)", Confidence.high)
     if _randomness(module, countdown, fn, set()) != "fixed":
         return None
     return (f"task retry waits countdown={ast.unparse(countdown)} with no jitter",
@@ -254,10 +344,16 @@ def _task_retry_problem(module: SourceModule, project: Project, call: ast.Call) 
             "autoretry_for with retry_backoff (jittered by default)", Confidence.high)
 
 
-def _single_retry(call: ast.Call) -> bool:
-    """``self.retry(exc=e, countdown=5, max_retries=1)``: one more run at most, no second synchronised wave."""
-    limit = keyword(call, "max_retries")
-    return isinstance(limit, ast.Constant) and isinstance(limit.value, int) and limit.value <= 1
+def _single_retry(call: ast.Call, fn: ast.AST) -> bool:
+    """``self.retry(exc=e, countdown=5, max_retries=1)`` (or ``max_retries=1`` on the task): one more run at
+    most, no second synchronised wave."""
+    return _at_most_one_retry({"max_retries": keyword(call, "max_retries") or _task_option(fn, "max_retries")})
+
+
+def _task_option(fn: ast.AST, name: str) -> ast.expr | None:
+    """The value a task's decorator gives ``name`` (``@app.task(bind=True, default_retry_delay=30)``)."""
+    return next((keyword(d, name) for d in fn.decorator_list if isinstance(d, ast.Call) and keyword(d, name) is not None),
+                None)
 
 
 def _requeue_retry_problem(module: SourceModule, call: ast.Call) -> tuple[str, str, Confidence] | None:
