@@ -32,7 +32,8 @@ transaction and is not reported. Neither are:
   with it): those are parts of one removal;
 - a get-or-create/upsert followed by another write, also written inline (`if row is None:
   row = Model(...)`, `except DoesNotExist: create`) or in a helper that inserts only when its own
-  lookup finds nothing (`department = save_department(data)`): a retry reuses the row (a later write
+  lookup finds nothing (`department = save_department(data)`) or is named so
+  (`_maybe_create_default_organization()`, `create_if_missing`): a retry reuses the row (a later write
   inside the branch that creates it is still reported: the retry skips it); and a write
   made by a getter (`get_user(...)` creating a missing default wallet), made again on the
   next read;
@@ -115,7 +116,8 @@ from audit_lib.source import Project, SourceModule
 FIX = ("put all the writes in one transaction and commit once after the last: `async with conn.transaction():` "
        "(asyncpg/psycopg 3), `with session.begin():` (SQLAlchemy), `with transaction.atomic():` (Django), or "
        "remove the commit() between the writes")
-UPSERT_HELPER = re.compile(r"get_or_create|get_or_add|upsert|create_or_update|create_or_get|ensure_")
+UPSERT_HELPER = re.compile(r"get_or_create|get_or_add|upsert|create_or_update|create_or_get|ensure_|maybe_create|"
+                           r"create_if_(missing|absent|not_exists?)")
 TASK_DECORATORS = {"task", "shared_task", "actor", "periodic_task"}
 GETTER = re.compile(r"(a?get|load|fetch|find)_")
 SAMPLE_DATA = re.compile(r"^(seed|seeds|seeding|dummy|fake|initdb|init_db|populate|sample_data|demo_data)"
