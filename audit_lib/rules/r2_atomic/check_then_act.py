@@ -148,7 +148,8 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
     if not reads or not writes:
         return
     for write in writes:
-        if id(write.call) in reported or db.handles_unique_violation(module, write.call, fn) or (
+        if id(write.call) in reported or db.handles_unique_violation(module, write.call, fn) or _flushed_under_handler(
+                module, fn, write) or (
                 write.through and _helper_handles_unique(module, project, write)) or (
                 _request_retried_on_conflict(project, fn, write)) or (
                 _base_view_answers_conflict(module, project, fn) and _inserts_unique(project, write)):
@@ -166,6 +167,15 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
                    f"this {write.kind}{through} depends on the answer; concurrent requests can both pass the check")
         yield _finding(module, write.call, message, FIX, Confidence.high if not (
             read.through or write.through) and read.api == "sql" else Confidence.medium)
+
+
+def _flushed_under_handler(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bool:
+    """``session.add(row)`` whose INSERT a later ``session.flush()``/``commit()`` sends inside a ``try``
+    that catches the unique violation (``except IntegrityError: raise ConcurrentUpdateError``): the
+    database decides, and the code answers the loser."""
+    return write.kind == db.INSERT and method_name(write.call) == "add" and any(
+        isinstance(node, ast.Call) and method_name(node) in ("flush", "commit") and node.lineno > write.call.lineno
+        and db.handles_unique_violation(module, node, fn) for node in walk_nodes(fn))
 
 
 def _orm_update(op: db.DbOp) -> bool:
