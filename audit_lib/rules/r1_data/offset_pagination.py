@@ -14,7 +14,10 @@ Flask-SQLAlchemy), SQL
 fragments that append a variable OFFSET (`f"LIMIT {n} OFFSET {self.offset}"` in a paging
 helper, or a `str.format` template `"{where} LIMIT {limit} OFFSET {offset}"`; whole
 statements are read by the SQL side), Django querysets sliced with a variable start
-(`qs[offset:offset + n]`), Django's `Paginator` (called, or set as a class's
+(`qs[offset:offset + n]`), a code base's own paginator class (a method that slices the queryset it
+was given, `self.queryset`, from a start computed from its `cursor`/`page` parameter: one finding at
+its first such slice, naming the views that page with it, also through a helper's default
+`paginator_cls=`), Django's `Paginator` (called, or set as a class's
 `paginator_class`), Django REST framework's page-number and limit-offset pagination classes (set
 as `DEFAULT_PAGINATION_CLASS`, as a view's `pagination_class`, or extended by a project class: one
 finding at the setting or class, naming the list views it pages), and
@@ -118,7 +121,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             # a module that imports no ORM still pages a query it is handed: rows.limit(n).offset(k)
             finding = _call_finding(module, node, orm, project)
         elif isinstance(node, ast.Subscript) and django:
-            finding = _slice_finding(module, node, querysets)
+            finding = _slice_finding(module, project, node, querysets)
         elif isinstance(node, (ast.ClassDef, ast.Assign)) and django:
             finding = _drf_finding(module, node, project)
         else:
@@ -512,7 +515,8 @@ def _is_queryset_expr(node: ast.AST, known: set[str]) -> bool:
     return False
 
 
-def _slice_finding(module: SourceModule, node: ast.Subscript, querysets: dict[int, set[str]]) -> Finding | None:
+def _slice_finding(module: SourceModule, project: Project, node: ast.Subscript,
+                   querysets: dict[int, set[str]]) -> Finding | None:
     if not isinstance(node.slice, ast.Slice):
         return None
     lower = node.slice.lower
@@ -524,10 +528,112 @@ def _slice_finding(module: SourceModule, node: ast.Subscript, querysets: dict[in
     known = querysets[id(fn)]
     value = node.value
     if not (_is_queryset_expr(value, known) or isinstance(value, ast.Name) and value.id in known):
-        return None
+        return _shared_paginator_finding(module, project, fn, node)
     if isinstance(value, ast.Name) and _evaluated_before(module, fn, value.id, node):
         return None
     return _finding(module, node, f"queryset sliced from a variable start [{ast.unparse(lower)}:...] pages with OFFSET")
+
+
+# What a paginator is given to page (``self.queryset``, a ``queryset`` parameter), and what says which page.
+PAGED_COLLECTION = re.compile(r"^(queryset|qs|query|object_list)$")
+PAGE_PARAMETER = re.compile(r"^(cursor|page|page_number|offset|start|skip)$")
+
+
+def _shared_paginator_finding(module: SourceModule, project: Project, fn: ast.AST,
+                              sliced: ast.Subscript) -> Finding | None:
+    """A code base's own paginator: a method of a module-level class that slices the queryset it was given
+    (``queryset = self.queryset.order_by(...)``) from a start computed from its page parameter (``offset =
+    cursor.offset * limit; queryset[offset:stop]``). One finding, at the method's first such slice, naming the
+    views that page with the class."""
+    cls = module.parents.get(fn)
+    if not (isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and isinstance(cls, ast.ClassDef)
+            and module.parents.get(cls) is module.tree):
+        return None
+    params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+    if not any(_is_given_collection(e, params) for e in _bound_expressions(fn, sliced.value)) \
+            or not _from_page_parameter(fn, sliced.slice.lower, params):
+        return None
+    first = next(n for n in walk_function_body(fn) if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Slice)
+                 and n.slice.lower is not None and not isinstance(n.slice.lower, ast.Constant)
+                 and ast.dump(n.value) == ast.dump(sliced.value))
+    if first is not sliced:
+        return None
+    finding = _finding(module, sliced, f"paginator {cls.name}.{fn.name}() slices the queryset from a variable start "
+                                       f"[{ast.unparse(sliced.slice.lower)}:...]: every page it serves is a LIMIT/"
+                                       "OFFSET that reads and discards the rows before it")
+    return _with_list_views(finding, _paginator_users(project, cls.name))
+
+
+def _is_given_collection(expr: ast.AST, params: set[str]) -> bool:
+    """``self.queryset``, ``queryset`` (a parameter) or a method chain on one of them."""
+    while isinstance(expr, (ast.Call, ast.Attribute, ast.Subscript)):
+        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
+            return bool(PAGED_COLLECTION.search(expr.attr))
+        expr = expr.func if isinstance(expr, ast.Call) else expr.value
+    return isinstance(expr, ast.Name) and expr.id in params and bool(PAGED_COLLECTION.search(expr.id))
+
+
+def _from_page_parameter(fn: ast.AST, start: ast.expr, params: set[str]) -> bool:
+    """Whether the slice's start is computed (through the function's assignments) from a page parameter."""
+    names = {n.id for n in walk_nodes(start) if isinstance(n, ast.Name)}
+    seen: set[str] = set()
+    while names - seen:
+        name = (names - seen).pop()
+        seen.add(name)
+        if name in params and PAGE_PARAMETER.search(name):
+            return True
+        for stmt in walk_function_body(fn):
+            if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
+                names.update(n.id for n in walk_nodes(stmt.value) if isinstance(n, ast.Name))
+    return False
+
+
+def _paginator_users(project: Project, class_name: str) -> list[str]:
+    """The places that page with the paginator class: the classes (or functions) that name it, and, where it is
+    the default of a helper method's parameter (``def paginate(self, request, paginator_cls=OffsetPaginator)``),
+    the classes calling ``self.paginate(...)`` without passing another class for that parameter."""
+    places: set[str] = set()
+    for module in project.modules:
+        if class_name not in module.text or db.skipped_module(module):
+            continue
+        for name in module.nodes_of(ast.Name):
+            if name.id != class_name or not isinstance(name.ctx, ast.Load):
+                continue
+            owner = next((a for a in ancestors(module, name) if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef))),
+                         None)
+            if owner is None:
+                continue
+            parameter = _parameter_defaulting_to(owner, name)
+            if parameter is not None and isinstance(module.parents.get(owner), ast.ClassDef):
+                places.update(_self_callers(project, owner.name, parameter))
+            else:
+                places.add(_place_of(module, owner))
+    return sorted(places, key=_place_order)
+
+
+def _parameter_defaulting_to(fn: ast.AST, default: ast.expr) -> str | None:
+    args = fn.args
+    positional = [*args.posonlyargs, *args.args]
+    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    return next((a.arg for a, d in pairs if d is default), None)
+
+
+def _self_callers(project: Project, method: str, parameter: str) -> set[str]:
+    places = set()
+    for module in project.modules:
+        if f"self.{method}(" not in module.text or db.skipped_module(module):
+            continue
+        for call in module.nodes_of(ast.Call):
+            if dotted(call.func) == f"self.{method}" and not any(k.arg == parameter for k in call.keywords):
+                places.add(_place_of(module, call))
+    return places
+
+
+def _place_of(module: SourceModule, node: ast.AST) -> str:
+    """``path:line`` of the module-level class around ``node`` (else its outermost function)."""
+    outer = [a for a in ancestors(module, node) if isinstance(a, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))]
+    return f"{module.path}:{outer[-1].lineno if outer else node.lineno}"
 
 
 EVALUATING_CALLS = {"len", "list", "tuple", "sorted"}
