@@ -8,7 +8,10 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   `range(len(xs))` twice, a comprehension inside a loop over the same list), or nested
   loops over two collections that both come from the request body, also through the names they
   are bound to, or are the rows a Django query picks by such a list
-  (`Media.objects.filter(token__in=request.data["media_ids"])`: as many as the client names);
+  (`Media.objects.filter(token__in=request.data["media_ids"])`: as many as the client names), or an
+  inner loop that picks each outer item's matches by equality (`for pk in locale_pks: [e for e in rows
+  if e["locale"] == pk]`: a join done by scanning) where both walk a list from the request body or
+  the rows of a query as large as the data (not one parent's rows, not a sliced page);
 - a linear scan of a list: `x in seen` / `x not in seen`, `seen.index(x)`,
   `seen.count(x)`, `seen.remove(x)`, where `seen` is known to be a list (a list
   literal that the function grows, `list(...)`, a list comprehension, a `.fetchall()`
@@ -145,9 +148,9 @@ def _findings(module: SourceModule, kinds) -> Iterator[tuple[Finding, ast.AST, l
     """Each candidate finding with its node and the groups of expressions whose sizes make
     it quadratic: each group must hold one collection that grows with the data."""
     for site in loop_sites(module.tree):
-        finding = _nested_loop(module, site)
-        if finding:
-            yield finding, site.node, [[site.iter]]
+        nested = _nested_loop(module, site)
+        if nested:
+            yield nested[0], site.node, nested[1]
         for node in walk_nodes(site.node) if site.clause == 0 else ():
             if isinstance(node, ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops):
                 for finding, container in _membership(module, node, kinds):
@@ -515,7 +518,8 @@ def _varies_per_item(loops: list[LoopSite], expression: ast.expr) -> bool:
     return _bound_in(loops[0], read - own)
 
 
-def _nested_loop(module: SourceModule, site: LoopSite) -> Finding | None:
+def _nested_loop(module: SourceModule, site: LoopSite) -> tuple[Finding, list[list[ast.expr]]] | None:
+    """A nested loop that multiplies two sizes, with the groups of collections whose sizes do."""
     if not walks_a_collection(site) or not isinstance(scope_of(module, site.node), FUNCTION_TYPES):
         return None
     collection = walked_collection(site.iter)
@@ -523,6 +527,7 @@ def _nested_loop(module: SourceModule, site: LoopSite) -> Finding | None:
     from_request = _client_sized(function, site.iter, module.parents, set())
     if collection is None and not from_request:
         return None
+    groups = [[site.iter]]
     for outer in _outer_sites(module, site):
         if not walks_a_collection(outer):
             continue  # `while xs:` drains or polls xs; it does not walk it
@@ -534,10 +539,45 @@ def _nested_loop(module: SourceModule, site: LoopSite) -> Finding | None:
             message = "nested loops over two collections from the request body: O(n·m) in client input"
             fix = "index one collection in a dict or set, then walk the other once"
             break
+        if collection is not None and _joins_items(site, outer) and not _varies_per_item([outer], site.iter) \
+                and all(_whole_rows(function, loop.iter, module.parents) for loop in (site, outer)):
+            message = f"nested loop over {collection} matches each item of the outer loop by equality: " \
+                      "a join done by scanning, O(n·m)"
+            fix = f"group {collection} once in a dict keyed by the matched value, then look each item up"
+            groups = [[site.iter], [outer.iter]]
+            break
     else:
         return None
     return Finding(message=message, path=module.path, line=site.iter.lineno, end_line=site.iter.end_lineno,
-                   evidence=module.evidence(site.iter), fix=fix)
+                   evidence=module.evidence(site.iter), fix=fix), groups
+
+
+def _whole_rows(function: ast.AST, iterable: ast.expr, parents: dict) -> bool:
+    """A list from the request body, or the rows of a query as large as the data (:func:`_unbounded_query`)."""
+    return _client_sized(function, iterable, parents, set()) or _table_rows(function, iterable, parents, set())
+
+
+def _joins_items(inner: LoopSite, outer: LoopSite) -> bool:
+    """The inner loop tests its item equal to the outer loop's (``for r in receivers: [n for n in notes
+    if n.receiver_id == r]``): it looks one item's matches up by walking every row."""
+    inner_names, outer_names = _loop_targets(inner), _loop_targets(outer)
+    body = inner.node.body if isinstance(inner.node, (ast.For, ast.AsyncFor)) else [inner.node]
+    for statement in body:
+        for node in walk_nodes(statement):
+            if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq):
+                sides = [_names_read(node.left), _names_read(node.comparators[0])]
+                if sides[0] & inner_names and sides[1] & outer_names or sides[0] & outer_names and sides[1] & inner_names:
+                    return True
+    return False
+
+
+def _loop_targets(site: LoopSite) -> set[str]:
+    target = site.node.target if isinstance(site.node, (ast.For, ast.AsyncFor)) else site.node.generators[site.clause].target
+    return _names_read(target)
+
+
+def _names_read(node: ast.AST) -> set[str]:
+    return {n.id for n in walk_nodes(node) if isinstance(n, ast.Name)}
 
 
 def _client_sized(function: ast.AST, expression: ast.expr, parents: dict, seen: set[tuple[str, int]]) -> bool:
