@@ -149,7 +149,7 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
         return
     for write in writes:
         if id(write.call) in reported or db.handles_unique_violation(module, write.call, fn) or _flushed_under_handler(
-                module, fn, write) or (
+                module, fn, write) or (_inserts_unique(project, write) and _catches_every_error(module, write.call, fn)) or (
                 write.through and _helper_handles_unique(module, project, write)) or (
                 _request_retried_on_conflict(project, fn, write)) or (
                 _base_view_answers_conflict(module, project, fn) and _inserts_unique(project, write)):
@@ -176,6 +176,22 @@ def _flushed_under_handler(module: SourceModule, fn: ast.AST, write: db.DbOp) ->
     return write.kind == db.INSERT and method_name(write.call) == "add" and any(
         isinstance(node, ast.Call) and method_name(node) in ("flush", "commit") and node.lineno > write.call.lineno
         and db.handles_unique_violation(module, node, fn) for node in walk_nodes(fn))
+
+
+def _catches_every_error(module: SourceModule, node: ast.AST, fn: ast.AST) -> bool:
+    """``node`` sits in the body of a ``try`` whose handler catches any error (bare ``except:``,
+    ``except Exception``): an insert into a table with a unique key there has the database decide and
+    the loser of the race skipped (``try: Membership.objects.create(...) except Exception: pass``)."""
+    child = node
+    for parent in ancestors(module, node):
+        if parent is fn:
+            return False
+        if isinstance(parent, ast.Try) and any(child is statement for statement in parent.body) and any(
+                handler.type is None or dotted(handler.type) in ("Exception", "BaseException")
+                for handler in parent.handlers):
+            return True
+        child = parent
+    return False
 
 
 def _orm_update(op: db.DbOp) -> bool:
