@@ -43,7 +43,8 @@ transaction and is not reported. Neither are:
   row written through a helper named for a log (`log_incident_event(...)`), before or after;
 - writes to a cache table (`LabelKeyCache`), rebuilt from the data, or through a helper that counts
   totals again from the rows (`update_stats(project)`); a user's favourite, bookmark or recent
-  visit of the row (`UserFavorite`), made or cleared with it; and an at-most-once claim
+  visit of the row (`UserFavorite`), made or cleared with it; a write of nothing but a row's
+  last-changed time (`doc.save(update_fields=["modified"])`); and an at-most-once claim
   (`filter(pk=pk, sent=False).update(sent=True)`) committed before the work on purpose;
 - the sign-in session (a `SessionToken`/`session_tokens` row) opened with the change: a failure
   between them leaves the user signed out, not half a change; nor the delete of a finished
@@ -132,6 +133,8 @@ CACHE_ROW = re.compile(r"cache[sd]?$", re.I)
 FAVOURITE_ROW = re.compile(r"(favou?rite|bookmark|star|recent_?visit)s?$", re.I)
 LOG_HELPER = re.compile(r"(log|audit)_\w+|\w+_(log|audit)")
 RECOMPUTES_TOTALS = re.compile(r"(update|refresh|recalculate|recompute|calculate)_\w*(stats|statistics|counts?|totals?)")
+TIMESTAMP_FIELD = re.compile(r"(last_)?(modified|updated)(_(at|on|date|time))?|"
+                             r"last_(message|activity|active|seen|used|login)(_(at|on|date|time))?")
 AGGREGATE = re.compile(r"\b(count|sum)\s*\(|\.count\(\)|\baggregate\(|\bannotate\(|\bCount\(|\bSum\(", re.I)
 INSTALLS_SCHEMA = re.compile(r"create_all|drop_all|create_(\w+_)?db|init_?db|create_(\w+_)?database")
 SQLALCHEMY = ("sqlalchemy", "flask_sqlalchemy", "sqlmodel")
@@ -530,6 +533,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue  # a cache row is rebuilt from the data: losing it is no half change
             if FAVOURITE_ROW.search(first) or FAVOURITE_ROW.search(second):
                 continue  # a user's favourite or recent visit of the row, made or cleared with it: not the data
+            if _touches_timestamp(earlier) or _touches_timestamp(later):
+                continue  # a parent's "modified"/"last message" time bumped: a stale time is no half change
             if _recomputes_totals(module, project, earlier) or _recomputes_totals(module, project, later):
                 continue  # totals counted again from the rows: the next recount repairs a lost one
             if SIGN_IN_SESSION.search(first) or SIGN_IN_SESSION.search(second):
@@ -618,6 +623,26 @@ def _logged(write: db.DbOp) -> bool:
     a record of a change, whatever its table is called -- the code base itself says it logs. Losing it,
     or keeping it when the next write fails, leaves a timeline entry wrong, not half the data."""
     return bool(write.through) and bool(LOG_HELPER.fullmatch(write.through.split(".")[-1]))
+
+
+def _touches_timestamp(write: db.DbOp) -> bool:
+    """A write of nothing but a row's last-changed time (``doc.save(update_fields=["modified"])``,
+    ``filter(id=...).update(modified=now())``, ``chat.update({"last_message": message.created_at})``):
+    losing it, or keeping it when the other write fails, leaves a time a little off, not half a change."""
+    call = write.call
+    if not isinstance(call.func, ast.Attribute):
+        return False
+    fields: list[ast.expr] = []
+    if call.func.attr in ("save", "asave"):
+        listed = next((k.value for k in call.keywords if k.arg == "update_fields"), None)
+        fields = list(listed.elts) if isinstance(listed, (ast.List, ast.Tuple, ast.Set)) else []
+    elif call.func.attr in ("update", "aupdate"):
+        if call.keywords and not call.args:
+            fields = [ast.Constant(k.arg) for k in call.keywords]
+        elif len(call.args) == 1 and isinstance(call.args[0], ast.Dict) and not call.keywords:
+            fields = list(call.args[0].keys)
+    return bool(fields) and all(isinstance(f, ast.Constant) and isinstance(f.value, str)
+                                and TIMESTAMP_FIELD.fullmatch(f.value) for f in fields)
 
 
 def _recomputes_totals(module: SourceModule, project: Project, write: db.DbOp) -> bool:
