@@ -128,6 +128,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         fn = handler.function
         if _reads_key(fn) or _in_serializer_class(module, fn) or answers_browser(module, fn):
             continue  # a browser posts a form: it sends no Idempotency-Key; its double submit is no API retry
+        if _operators_only(module, project, fn):
+            continue
         insert = _first_insert(module, project, fn)
         if insert is None:
             continue
@@ -150,6 +152,69 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         )
 
 
+ADMIN_WORDS = {"admin", "admins", "superuser", "superusers", "staff"}
+TENANT_WORDS = {"work", "workspace", "space", "project", "org", "organization", "organisation", "team", "group",
+                "tenant", "household", "account", "channel", "community", "board"}
+OPERATOR_FLAGS = {"is_superuser", "is_staff", "is_admin"}
+
+
+def _operators_only(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """Only the site's operators reach the handler: a decorator or dependency that requires them
+    (``@staff_member_required``, ``Depends(get_admin_user)``, ``permission_classes = [IsAdminUser]``,
+    also on the handler's class or a base class of the code base), or an early exit unless the user
+    is staff (``if not request.user.is_superuser: return JsonResponse(..., status=403)``). An
+    operator's repeated click is seen and undone at once; it is no client retry. A tenant's own
+    administrators (``WorkspaceAdminPermission``) are users of the product and stay reported."""
+    requirements = [*fn.decorator_list, *_dependencies(fn)]
+    owner = module.parents.get(fn)
+    if isinstance(owner, ast.ClassDef):
+        requirements += _class_requirements(module, project, owner, depth=4)
+    if any(_names_operators(r) for r in requirements):
+        return True
+    return any(isinstance(node, ast.If) and node.body and isinstance(node.body[-1], (ast.Raise, ast.Return))
+               and any(isinstance(n, ast.Attribute) and n.attr in OPERATOR_FLAGS for n in ast.walk(node.test))
+               for node in walk_function_body(fn))
+
+
+def _dependencies(fn: ast.AST) -> list[ast.expr]:
+    """FastAPI dependencies of a handler: its parameters' ``Depends(x)``/``Security(x)`` defaults."""
+    arguments = fn.args
+    return [d for d in [*arguments.defaults, *arguments.kw_defaults] if isinstance(d, ast.Call)]
+
+
+def _class_requirements(module: SourceModule, project: Project, cls: ast.ClassDef, depth: int) -> list[ast.expr]:
+    """What a view class requires of every request: its ``permission_classes``, ``decorators``,
+    class-level ``Depends(...)`` attributes, and those of its bases in the code base."""
+    found: list[ast.expr] = []
+    for statement in cls.body:
+        if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            if any(isinstance(t, ast.Name) and t.id in ("permission_classes", "decorators") for t in targets) or (
+                    isinstance(statement.value, ast.Call)):
+                found.append(statement.value)
+    found += cls.decorator_list
+    for base in cls.bases if depth > 0 else []:
+        ref = db.project_class(module, project, base)
+        if ref is not None and ref[1] is not cls:
+            found += _class_requirements(ref[0], project, ref[1], depth - 1)
+    return found
+
+
+def _names_operators(node: ast.AST) -> bool:
+    """A requirement naming the site's operators: ``get_admin_user``, ``IsAdminUser``,
+    ``staff_member_required``, ``user_passes_test(lambda u: u.is_superuser)``."""
+    for part in ast.walk(node):
+        if isinstance(part, ast.Attribute) and part.attr in OPERATOR_FLAGS:
+            return True
+        name = part.id if isinstance(part, ast.Name) else part.attr if isinstance(part, ast.Attribute) else ""
+        if name.isupper():
+            continue  # a role constant (ROLE.ADMIN among the roles allowed) names no requirement
+        words = {w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", name)}
+        if words & ADMIN_WORDS and not words & TENANT_WORDS:
+            return True
+    return False
+
+
 def _implicit_creates(module: SourceModule, project: Project) -> Iterator[Finding]:
     """DRF views whose POST runs the framework's own ``create()`` (``ModelViewSet``,
     ``CreateModelMixin``, ``ListCreateAPIView``): ``serializer.save()`` inserts a row of the
@@ -157,7 +222,8 @@ def _implicit_creates(module: SourceModule, project: Project) -> Iterator[Findin
     if not module.imports_module("rest_framework"):
         return
     for cls in module.nodes_of(ast.ClassDef):
-        if not _creates_implicitly(project, cls) or _reads_key(cls) or not _routes_create(project, cls.name):
+        if not _creates_implicitly(project, cls) or _reads_key(cls) or not _routes_create(project, cls.name) or any(
+                _names_operators(r) for r in _class_requirements(module, project, cls, depth=4)):
             continue
         methods = _assigned(cls, "http_method_names")
         if methods is not None and "post" not in {getattr(e, "value", None) for e in getattr(methods, "elts", [])}:
@@ -909,7 +975,7 @@ def _serializer_classes(project: Project) -> dict[str, ast.ClassDef]:
 
 
 def _collect_meta_classes(project: Project) -> None:
-    if "r2.form_models" in project.facts:
+    if "r2.form_classes" in project.facts:
         return
     models: dict[str, str] = {}
     classes: dict[str, ast.ClassDef] = {}
