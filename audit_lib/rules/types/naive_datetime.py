@@ -47,10 +47,12 @@ way, or handed to a project function whose parameter is read only that way), a r
 .strftime(...)` as an example in a prompt, `f"generated on {datetime.utcnow()} UTC"`,
 `"backup-" + datetime.now().isoformat()`, `str(datetime.utcnow()) + upload.filename`,
 `str(datetime.now()).split(" ")[0]`,
-`log.info("checkpoint at %s", datetime.now())`; also through a
+`log.info("checkpoint at %s", datetime.now())`, a field of a log line (`request.log_context(time=stamp)`,
+`logger.bind(at=stamp)`); also through a
 name read only that way, handed to a project function whose parameter is only formatted with
 `strftime()` (`certificate_name(cn, issuer, datetime.now(), ...)` putting the day into a name), or returned by a function whose callers all compose it into other
-text; an ISO string that is stored, sent or returned elsewhere, and any text written into an SQL
+text or hand it to such a function (`date = fetch_git_date(ref); return pep440_version(date, ref)`: a
+day written into a version string); an ISO string that is stored, sent or returned elsewhere, and any text written into an SQL
 statement, are still reported), `freeze_time(datetime.utcfromtimestamp(ts))` (freezegun reads naive values as
 UTC), a local deadline handed to the acme client (`client.poll_authorizations(order,
 datetime.now() + timedelta(seconds=90))`: it compares with the naive local `now()`), a UTC reading written as a JWT `exp`/`iat`/`nbf` claim (`{"exp": datetime.utcnow() + delta}`: PyJWT,
@@ -121,7 +123,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding, code_base_finding, shown_places
 from audit_lib.libs.db import is_test_module, looks_like_sql
-from audit_lib.pyast import call_name, dotted, is_none, keyword, qualified, string_value, walk_nodes
+from audit_lib.pyast import call_name, dotted, enclosing_function, is_none, keyword, qualified, string_value, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import in_documentation, is_hand_run_script, is_offline_module
 from audit_lib.source import Project, SourceModule
@@ -530,6 +532,8 @@ HUMAN_TEXT_METHODS = {"strftime", "ctime"}
 # Calls that show text to people: a log line, a console line, a prompt.
 SHOWING_CALLS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "log",
                  "print", "echo", "secho", "prompt", "confirm", "flash"}
+# Calls that add fields to the log lines that follow (structlog's ``bind``, a request's ``log_context``).
+LOG_FIELD_CALLS = {"bind", "bind_contextvars"}
 # str methods that cut a piece out of the text (the date part of ``str(now)``).
 CUTTING_METHODS = {"split", "rsplit", "partition", "rpartition"}
 
@@ -542,7 +546,19 @@ def _rendered_as_text(module: SourceModule, call: ast.Call, project: Project) ->
     read only that way, or a function returning the text whose callers all compose it into
     other text (a file name). An ISO string that is returned, stored or sent is still reported:
     its reader cannot tell its zone."""
-    return _each_use(module, call, lambda node: _value_as_text(module, node, project))
+    return _each_use(module, call, lambda node: _value_as_text(module, node, project)
+                     or _text_parameter(module, node, project) or _returned_for_text(module, node, project))
+
+
+def _returned_for_text(module: SourceModule, node: ast.expr, project: Project) -> bool:
+    """``def fetch_git_date(ref): return datetime.fromtimestamp(int(output))`` whose every caller turns the value
+    into text, itself or through a function whose parameter is only formatted (``date = fetch_git_date(ref);
+    return pep440_version(date, ref)`` with ``date.strftime('%Y%m%d')``): a day written into a version string."""
+    parent = module.parents.get(_through_arithmetic(module, node))
+    function = enclosing_function(module, parent) if isinstance(parent, ast.Return) else None
+    calls = _calls_of(project, function.name) if function is not None else []
+    return bool(calls) and all(_each_use(m, c, lambda n, m=m: _value_as_text(m, n, project)
+                                         or _text_parameter(m, n, project)) for m, c in calls)
 
 
 def _each_use(module: SourceModule, call: ast.Call, test) -> bool:
@@ -668,9 +684,15 @@ def _text_for_people(module: SourceModule, text: ast.expr, project: Project, fol
 
 
 def _shown(module: SourceModule, node: ast.expr) -> bool:
+    """Handed to a call that shows it: ``log.info("at %s", now)``, ``print(now)``, or a field of a log line
+    (``request.log_context(time=stamp)``, ``logger.bind(at=stamp)``)."""
     parent = module.parents.get(node)
     if isinstance(parent, ast.Tuple):
         node, parent = parent, module.parents.get(parent)
+    if isinstance(parent, ast.keyword):
+        call = module.parents.get(parent)
+        callee = (dotted(call.func) or "").rsplit(".", 1)[-1] if isinstance(call, ast.Call) else ""
+        return callee in SHOWING_CALLS or callee.startswith("log_") or callee in LOG_FIELD_CALLS
     if not (isinstance(parent, ast.Call) and node in parent.args):
         return False
     return (dotted(parent.func) or "").rsplit(".", 1)[-1] in SHOWING_CALLS
