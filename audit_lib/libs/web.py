@@ -13,18 +13,28 @@ Read-only API:
 - :func:`shutdown_hooks` ``(module) -> list[ShutdownHook]``: framework shutdown hooks,
   lifespans, SIGTERM handlers and ``atexit`` registrations in a file.
 - :func:`answers_browser` ``(module, function) -> bool``: whether a handler is a server-rendered
-  page or form (it renders a template or redirects, and never answers JSON).
+  page or form (it renders a template or redirects, and never answers JSON; a Pyramid view configured
+  with a template renderer).
 
 Recognised handlers:
 
 - FastAPI/Starlette/Flask/Quart/Sanic/aiohttp decorators: ``@app.get("/x")``,
   ``@router.post(...)``, ``@app.route("/x", methods=[...])``, ``@bp.route``,
   ``@app.api_route``, ``@routes.get`` (``web.RouteTableDef``), ``@app.websocket``;
-- registrations: ``app.add_url_rule``, ``app.add_api_route``, ``app.router.add_get/...``,
-  ``web.get("/", handler)``, Starlette ``Route("/", endpoint)``, Django ``path``/``re_path``/``url``;
+- Pyramid ``@view_config`` (and the exception, not-found and forbidden forms), a decorator of the code base
+  that registers a view (``@api_config(...)`` calling ``config.add_view``, ``@json_view`` returning
+  ``view_config(...)``), Cornice services (``svc = Service(path="/x")``, ``@svc.get()``,
+  ``svc.add_view("GET", fn)``) and resource classes (Cornice ``@resource``, or a code base's resource
+  decorator: ``get``/``collection_get``/``plural_get``... responders, also inherited from project base classes);
+- registrations: ``app.add_url_rule``, ``app.add_api_route``, ``app.router.add_get/...``, aiohttp
+  ``resource.add_route("GET", handler)`` and ``add_route = app.router.add_route``, Pyramid ``config.add_view``
+  (and ``add_exception_view``...), ``web.get("/", handler)``, Starlette ``Route``/``WebSocketRoute``, Django
+  ``path``/``re_path``/``url``;
 - class-based views: Flask ``MethodView``, Flask-RESTX/Flask-RESTful ``Resource``, Django ``View`` and generic views, DRF
   ``APIView``/``ViewSet`` (HTTP-method methods, ViewSet actions, ``@action``), Starlette
-  ``HTTPEndpoint``, aiohttp ``web.View``; with ``project``, also through a base class of the code
+  ``HTTPEndpoint``, aiohttp ``web.View``, Tornado ``RequestHandler``, Sanic ``HTTPMethodView``, Falcon
+  resources (``on_get``, ``on_post_collection``, ... in a file importing falcon); with ``project``, also
+  through a base class of the code
   base defined in another file (``class Groups(BaseResource)``, ``BaseResource(Resource)`` in ``base.py``);
 - Django function views: top-level functions of ``views.py`` (or a ``views/`` package) whose
   first parameter is ``request``, and DRF ``@api_view([...])`` functions.
@@ -51,7 +61,7 @@ from audit_lib.source import Project, SourceModule
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
 ROUTE_DECORATORS = {m.lower() for m in HTTP_METHODS} | {"route", "api_route", "websocket", "websocket_route", "view_functions"}
 WEB_FRAMEWORKS = ("fastapi", "starlette", "flask", "quart", "sanic", "aiohttp.web", "django", "rest_framework",
-                  "litestar", "falcon", "tornado.web", "bottle", "connexion", "ninja")
+                  "litestar", "falcon", "tornado.web", "bottle", "connexion", "ninja", "pyramid", "cornice")
 
 APP_FACTORIES: dict[str, str] = {
     "fastapi.FastAPI": "fastapi",
@@ -82,6 +92,7 @@ VIEW_BASES: dict[str, str] = {
     "flask_restx.Resource": "flask",
     "flask_restx.resource.Resource": "flask",
     "flask_restful.Resource": "flask",
+    "sanic.views.HTTPMethodView": "sanic",
 }
 VIEW_BASE_PACKAGES = {"django.views": "django", "rest_framework": "drf"}
 VIEW_METHOD_NAMES = {m.lower() for m in HTTP_METHODS}
@@ -99,9 +110,19 @@ LITESTAR_HANDLERS = {f"litestar.{m.lower()}": (m,) for m in HTTP_METHODS if m !=
 # Litestar's handler decorators are plain functions (``from litestar import get``), on functions or Controller methods.
 
 REGISTRATION_METHODS = {"add_url_rule", "add_api_route", "add_route", "add_get", "add_post", "add_put",
-                        "add_patch", "add_delete", "add_head", "add_view", "add_api_websocket_route"}
+                        "add_patch", "add_delete", "add_head", "add_view", "add_api_websocket_route",
+                        "add_exception_view", "add_notfound_view", "add_forbidden_view"}
+PYRAMID_VIEW_REGISTRATIONS = {"add_view", "add_exception_view", "add_notfound_view", "add_forbidden_view"}
+PYRAMID_VIEW_DECORATORS = {"pyramid.view.view_config", "pyramid.view.exception_view_config",
+                           "pyramid.view.notfound_view_config", "pyramid.view.forbidden_view_config"}
+CORNICE_SERVICES = {"cornice.Service", "cornice.service.Service"}
+CORNICE_RESOURCES = {"cornice.resource", "cornice.resource.resource"}
+RESOURCE_METHOD_PREFIXES = ("", "collection_", "plural_")  # Cornice collection_get, Kinto plural_get
+FALCON_RESPONDER = "on_"  # Falcon resources answer in on_get, on_post, on_get_collection, ...
+VIEW_DECORATOR_DEPTH = 3  # project functions followed to find a view registration in a decorator
 AIOHTTP_ROUTE_FUNCTIONS = {f"aiohttp.web.{m.lower()}": (m,) for m in HTTP_METHODS} | {"aiohttp.web.route": (), "aiohttp.web.view": ()}
-ROUTE_CLASSES = {"starlette.routing.Route": "starlette", "fastapi.routing.APIRoute": "fastapi"}
+ROUTE_CLASSES = {"starlette.routing.Route": "starlette", "starlette.routing.WebSocketRoute": "starlette",
+                 "fastapi.routing.APIRoute": "fastapi"}
 DJANGO_URL_FUNCTIONS = {"django.urls.path", "django.urls.re_path", "django.conf.urls.url"}
 REGISTRATION_TOKENS = ("add_", "Route(", "path(", "url(", "web.")  # cheap test before walking a file
 
@@ -145,9 +166,13 @@ def route_handlers(module: SourceModule, project: Project | None = None) -> list
     if project is None:
         return own
     seen = {id(h.function) for h in own}
-    registered = [h for h in _project_registered(project).get(module.path, []) if id(h.function) not in seen]
-    inherited = [h for h in _inherited_views(project, module) if id(h.function) not in seen]
-    return sorted([*own, *registered, *inherited], key=lambda h: (h.function.lineno, h.line))
+    found = [*own]
+    for handler in [*_project_registered(project).get(module.path, []), *_inherited_views(project, module),
+                    *_project_decorated_views(project).get(module.path, [])]:
+        if id(handler.function) not in seen:
+            seen.add(id(handler.function))
+            found.append(handler)
+    return sorted(found, key=lambda h: (h.function.lineno, h.line))
 
 
 def handler_of(module: SourceModule, node: ast.AST, project: Project | None = None) -> RouteHandler | None:
@@ -192,6 +217,11 @@ def _module_handlers(module: SourceModule) -> list[RouteHandler]:
                     found.extend(_decorated_handlers(module, node, apps))
                 elif isinstance(node, ast.ClassDef):
                     found.extend(_class_view_handlers(module, node))
+                    if any(qualified(module, d.func if isinstance(d, ast.Call) else d) in CORNICE_RESOURCES
+                           for d in node.decorator_list):
+                        found.extend(_resource_methods(node, "cornice", set()))
+                    elif module.imports_module("falcon"):
+                        found.extend(_falcon_responders(node))
             found.extend(_django_function_views(module, {id(h.function) for h in found}))
         found.sort(key=lambda h: (h.function.lineno, h.line))
         for handler in found:
@@ -205,7 +235,8 @@ def _app_names(module: SourceModule) -> dict[str, str]:
     names: dict[str, str] = {}
     for node in walk_nodes(module.tree):
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
-            framework = APP_FACTORIES.get(qualified(module, node.value.func) or "")
+            framework = APP_FACTORIES.get(qualified(module, node.value.func) or "") \
+                or ("cornice" if _is_cornice_service(module, node.value) else None)
             if framework:
                 for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
                     name = dotted(target)
@@ -214,9 +245,19 @@ def _app_names(module: SourceModule) -> dict[str, str]:
     return names
 
 
+def _is_cornice_service(module: SourceModule, call: ast.Call) -> bool:
+    """``Service(name="heartbeat", path="/__heartbeat__")``: Cornice's service, or a project subclass or vendored
+    copy of it (a class named ``Service`` given a route path)."""
+    name = qualified(module, call.func) or ""
+    if name in CORNICE_SERVICES:
+        return True
+    path = keyword(call, "path") or (call.args[1] if len(call.args) >= 2 else None)
+    return name.rsplit(".", 1)[-1] == "Service" and (string_value(path) or "").startswith("/")
+
+
 def _framework_of(module: SourceModule) -> str:
     for name in ("fastapi", "starlette", "flask", "quart", "sanic", "aiohttp", "rest_framework", "django",
-                 "litestar", "bottle", "ninja", "falcon", "tornado"):
+                 "litestar", "bottle", "ninja", "falcon", "tornado", "cornice", "pyramid"):
         if module.imports_module(name):
             return "drf" if name == "rest_framework" else name
     return "unknown"
@@ -233,6 +274,9 @@ def _decorated_handlers(module: SourceModule, fn: ast.AST, apps: dict[str, str])
             methods = DJANGO_METHOD_DECORATORS.get(name) or (_string_list(dec.args[0]) if isinstance(dec, ast.Call) and dec.args else ())
             yield RouteHandler(fn, "django", tuple(m.upper() for m in methods), None, dec)
             continue
+        if name in PYRAMID_VIEW_DECORATORS:
+            yield RouteHandler(fn, "pyramid", _request_methods(dec), None, dec)
+            return
         if name in LITESTAR_HANDLERS:
             path = string_value(dec.args[0]) if isinstance(dec, ast.Call) and dec.args else \
                 string_value(keyword(dec, "path")) if isinstance(dec, ast.Call) else None
@@ -253,6 +297,12 @@ def _decorated_handlers(module: SourceModule, fn: ast.AST, apps: dict[str, str])
             framework = _framework_of(module)
         yield RouteHandler(fn, framework, _decorator_methods(dec, verb, framework), path, dec)
         return
+
+
+def _request_methods(dec: ast.expr) -> tuple[str, ...]:
+    """Pyramid's ``request_method="POST"`` (or a tuple of them) of a view configuration; () for any."""
+    listed = keyword(dec, "request_method") if isinstance(dec, ast.Call) else None
+    return tuple(m.upper() for m in _string_list(listed)) if listed is not None else ()
 
 
 def _decorator_methods(dec: ast.Call, verb: str, framework: str) -> tuple[str, ...]:
@@ -344,17 +394,124 @@ def _imported_view_framework(project: Project, module: SourceModule, cls: ast.Cl
     if depth <= 0:
         return None
     for base in cls.bases:
-        owner_name, _, class_name = (qualified(module, base) or "").rpartition(".")
-        owner = project.by_dotted_name.get(owner_name) if owner_name else None
-        if owner is None or owner is module:
+        resolved = _project_class(project, module, base)
+        if resolved is None or resolved[0] is module:
             continue
-        parent = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == class_name), None)
-        if parent is None:
-            continue
+        owner, parent = resolved
         found = _view_framework(owner, parent, set()) or _imported_view_framework(project, owner, parent, depth - 1)
         if found is not None:
             return found
     return None
+
+
+def _project_class(project: Project, module: SourceModule, node: ast.expr) -> tuple[SourceModule, ast.ClassDef] | None:
+    """(module, class) of a class of the code base named by ``node``: of this file or imported."""
+    name = dotted(node)
+    if name is not None and "." not in name:
+        local = next((n for n in module.tree.body if isinstance(n, ast.ClassDef) and n.name == name), None)
+        if local is not None:
+            return module, local
+    owner_name, _, class_name = (qualified(module, node) or "").rpartition(".")
+    owner = project.by_dotted_name.get(owner_name) if owner_name else None
+    cls = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == class_name), None) \
+        if owner is not None else None
+    return (owner, cls) if cls is not None else None
+
+
+def _resource_methods(cls: ast.ClassDef, framework: str, overridden: set[str]) -> Iterator[RouteHandler]:
+    """The responders of a Cornice-style resource class: ``get``, ``put``, ... and their collection forms
+    (Cornice ``collection_get``, Kinto ``plural_get``); names in ``overridden`` are a subclass's."""
+    for fn in cls.body:
+        if not isinstance(fn, FUNCTION_TYPES) or fn.name in overridden:
+            continue
+        verb = next((fn.name[len(prefix):] for prefix in RESOURCE_METHOD_PREFIXES
+                     if fn.name.startswith(prefix) and fn.name[len(prefix):] in VIEW_METHOD_NAMES), None)
+        if verb is not None:
+            yield RouteHandler(fn, framework, (verb.upper(),), None, fn)
+
+
+def _falcon_responders(cls: ast.ClassDef) -> Iterator[RouteHandler]:
+    """A Falcon resource's ``on_get``, ``on_post``, ``on_get_collection``, ... (Falcon resources need no base class)."""
+    for fn in cls.body:
+        if isinstance(fn, FUNCTION_TYPES) and fn.name.startswith(FALCON_RESPONDER):
+            verb = fn.name[len(FALCON_RESPONDER):].split("_", 1)[0]
+            if verb in VIEW_METHOD_NAMES:
+                yield RouteHandler(fn, "falcon", (verb.upper(),), None, fn)
+
+
+# --- Pyramid/Cornice views registered by a decorator of the code base ------------------
+
+
+def _project_decorated_views(project: Project) -> dict[str, list[RouteHandler]]:
+    """Path -> handlers that a decorator of the code base registers as Pyramid/Cornice views: functions under
+    ``@api_config(...)`` (which calls ``config.add_view``) or ``@json_view(...)`` (which returns
+    ``view_config(...)``), and the responders of resource classes under such a decorator (Kinto's
+    ``@resource.register()``) or Cornice's ``@resource(...)``, including those the class inherits from
+    project base classes (kept in the base's file)."""
+    if "web.decorated_views" in project.facts:
+        return project.facts["web.decorated_views"]  # type: ignore[return-value]
+    table: dict[str, list[RouteHandler]] = {}
+    if any(m.imports_module("pyramid") or m.imports_module("cornice") for m in project.modules):
+        registers: dict[int, bool] = {}
+        for module in project.modules:
+            if "@" not in module.text:
+                continue
+            for node in module.nodes_of(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+                dec = next((d for d in node.decorator_list if _registers_view(project, module, d, registers)), None)
+                if dec is None:
+                    continue
+                if isinstance(node, ast.ClassDef):
+                    for owner, handler in _resource_family(project, module, node):
+                        table.setdefault(owner.path, []).append(handler)
+                else:
+                    table.setdefault(module.path, []).append(
+                        RouteHandler(node, "pyramid", _request_methods(dec), None, dec, module))
+    project.facts["web.decorated_views"] = table
+    return table
+
+
+def _registers_view(project: Project, module: SourceModule, dec: ast.expr, registers: dict[int, bool]) -> bool:
+    target = dec.func if isinstance(dec, ast.Call) else dec
+    if qualified(module, target) in CORNICE_RESOURCES:
+        return True
+    resolved = _resolve_function(project, module, target)
+    return resolved is not None and _registers_views(project, *resolved, VIEW_DECORATOR_DEPTH, registers)
+
+
+def _registers_views(project: Project, module: SourceModule, fn: ast.AST, depth: int, registers: dict[int, bool]) -> bool:
+    """Whether a function of the code base (or one it calls, ``depth`` deep) registers a view: it calls
+    ``config.add_view(...)`` or a Pyramid view decorator (``view_config(...)``)."""
+    if id(fn) not in registers:
+        registers[id(fn)] = False  # (recursion)
+        found = False
+        for node in walk_nodes(fn):
+            if not isinstance(node, ast.Call):
+                continue
+            if isinstance(node.func, ast.Attribute) and node.func.attr in PYRAMID_VIEW_REGISTRATIONS \
+                    or qualified(module, node.func) in PYRAMID_VIEW_DECORATORS:
+                found = True
+                break
+            callee = _resolve_function(project, module, node.func) if depth > 1 else None
+            if callee is not None and _registers_views(project, *callee, depth - 1, registers):
+                found = True
+                break
+        registers[id(fn)] = found
+    return registers[id(fn)]
+
+
+def _resource_family(project: Project, module: SourceModule, cls: ast.ClassDef) -> Iterator[tuple[SourceModule, RouteHandler]]:
+    """The responders of a registered resource class and those it inherits from project base classes."""
+    overridden: set[str] = set()
+    owner, current = module, cls
+    for _ in range(VIEW_DECORATOR_DEPTH + 1):
+        for handler in _resource_methods(current, "cornice", overridden):
+            handler.declared_in = owner
+            yield owner, handler
+        overridden |= {n.name for n in current.body if isinstance(n, FUNCTION_TYPES)}
+        base = next((found for b in current.bases if (found := _project_class(project, owner, b)) is not None), None)
+        if base is None:
+            return
+        owner, current = base
 
 
 def _is_django_views_file(module: SourceModule) -> bool:
@@ -410,12 +567,21 @@ def _registrations(module: SourceModule) -> Iterator[tuple[ast.Call, ast.expr, s
         elif name in AIOHTTP_ROUTE_FUNCTIONS and len(call.args) >= 2:
             yield call, call.args[1], "aiohttp", AIOHTTP_ROUTE_FUNCTIONS[name], path
         elif isinstance(call.func, ast.Attribute) and call.func.attr in REGISTRATION_METHODS:
-            yield from _method_registration(module, call, path)
+            yield from _method_registration(module, call, call.func.attr, path)
+        elif isinstance(call.func, ast.Name) and call.func.id in _registration_aliases(module):
+            yield from _method_registration(module, call, call.func.id, path)
 
 
-def _method_registration(module: SourceModule, call: ast.Call, path: str | None):
-    attr = call.func.attr
+def _registration_aliases(module: SourceModule) -> set[str]:
+    """Names bound to a router's registration method: ``add_route = app.router.add_route``."""
+    return {t.id for node in module.nodes_of(ast.Assign) if isinstance(node.value, ast.Attribute)
+            and node.value.attr in REGISTRATION_METHODS
+            for t in node.targets if isinstance(t, ast.Name) and t.id == node.value.attr}
+
+
+def _method_registration(module: SourceModule, call: ast.Call, attr: str, path: str | None):
     framework = _framework_of(module)
+    first = string_value(call.args[0]).upper() if call.args and string_value(call.args[0]) else None
     if attr == "add_url_rule":
         target = keyword(call, "view_func") or (call.args[2] if len(call.args) >= 3 else None)
         methods = keyword(call, "methods")
@@ -426,9 +592,16 @@ def _method_registration(module: SourceModule, call: ast.Call, path: str | None)
         methods = keyword(call, "methods")
         if target is not None:
             yield call, target, framework, _string_list(methods) if methods is not None else (), path
-    elif attr == "add_route" and len(call.args) >= 3 and string_value(call.args[0]):
-        method = string_value(call.args[0]).upper()  # aiohttp: add_route("GET", "/x", handler)
-        yield call, call.args[2], framework, (method,) if method in HTTP_METHODS else (), string_value(call.args[1])
+    elif attr == "add_route" and len(call.args) >= 3 and first:
+        # aiohttp: add_route("GET", "/x", handler)
+        yield call, call.args[2], framework, (first,) if first in HTTP_METHODS else (), string_value(call.args[1])
+    elif attr in ("add_route", "add_view") and len(call.args) >= 2 and first in (*HTTP_METHODS, "*"):
+        # an aiohttp resource's add_route("GET", handler); a Cornice service's add_view("GET", view)
+        yield call, call.args[1], framework, (first,) if first in HTTP_METHODS else (), None
+    elif attr in PYRAMID_VIEW_REGISTRATIONS:
+        target = keyword(call, "view") or (call.args[0] if call.args else None)
+        if target is not None:
+            yield call, target, "pyramid", _request_methods(call), None
     elif attr == "add_route" and len(call.args) >= 2:
         yield call, call.args[1], framework, (), path  # starlette: add_route("/x", handler)
     elif attr.startswith("add_") and attr[4:].upper() in HTTP_METHODS and len(call.args) >= 2:
@@ -461,16 +634,21 @@ def _top_level_function(module: SourceModule, name: str):
 
 PAGE_RESPONSES = {"render", "render_template", "render_template_string", "render_to_response", "TemplateResponse",
                   "redirect", "HttpResponseRedirect", "HttpResponsePermanentRedirect", "RedirectResponse",
-                  "HTMLResponse"}
+                  "HTMLResponse", "HTTPFound", "HTTPSeeOther"}
+DATA_RENDERERS = {"json", "jsonp", "string"}  # Pyramid's built-in renderers that answer data, not a page
 JSON_RESPONSES = {"jsonify", "JsonResponse", "JSONResponse", "ORJSONResponse", "UJSONResponse", "json_response"}
 
 
 def answers_browser(module: SourceModule, fn: ast.AST) -> bool:
     """A server-rendered page or form handler: its body renders a template or redirects
     (``render(...)``, ``render_template(...)``, ``templates.TemplateResponse(...)``, ``redirect(...)``,
-    ``HttpResponseRedirect``, ``RedirectResponse``, a helper of the code base named ``redirect_*``)
-    and nowhere answers JSON (``jsonify``, ``JsonResponse``, DRF's ``Response``, a returned dict,
-    list or ``json.dumps``). A browser posts its forms; API clients get JSON."""
+    ``HttpResponseRedirect``, ``RedirectResponse``, Pyramid's ``HTTPFound``/``HTTPSeeOther``, a helper of the
+    code base named ``redirect_*``) and nowhere answers JSON (``jsonify``, ``JsonResponse``, DRF's ``Response``,
+    a returned dict, list or ``json.dumps``). A Pyramid view whose configuration (``@view_config`` or the
+    class's ``@view_defaults``) names a template renderer renders what it returns into a page. A browser
+    posts its forms; API clients get JSON."""
+    if _template_renderer(module, fn):
+        return True
     page = False
     for node in walk_function_body(fn):
         if isinstance(node, ast.Return) and (isinstance(node.value, (ast.Dict, ast.List, ast.DictComp, ast.ListComp)) or (
@@ -484,9 +662,22 @@ def answers_browser(module: SourceModule, fn: ast.AST) -> bool:
             return False
         if isinstance(node.func, ast.Name) and (last in PAGE_RESPONSES or last.startswith("redirect_")) or (
                 last in PAGE_RESPONSES and (last == "TemplateResponse" or name.startswith(
-                    ("django.", "flask.", "quart.", "starlette.", "fastapi.", "werkzeug.")))):
+                    ("django.", "flask.", "quart.", "starlette.", "fastapi.", "werkzeug.", "pyramid.")))):
             page = True
     return page
+
+
+def _template_renderer(module: SourceModule, fn: ast.AST) -> bool:
+    """``@view_config(renderer="admin/users.html.jinja2")`` on the view or ``@view_defaults(renderer=...)`` on its
+    class: what the view returns is rendered into a page."""
+    owners = [fn, *(p for p in [module.parents.get(fn)] if isinstance(p, ast.ClassDef))]
+    for owner in owners:
+        for dec in owner.decorator_list:
+            if isinstance(dec, ast.Call) and (qualified(module, dec.func) or "").startswith("pyramid.view."):
+                renderer = string_value(keyword(dec, "renderer"))
+                if renderer is not None and renderer not in DATA_RENDERERS:
+                    return True
+    return False
 
 
 # --- shutdown hooks --------------------------------------------------------------------

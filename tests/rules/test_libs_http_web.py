@@ -9,7 +9,7 @@ from pathlib import Path
 
 from audit_lib.engine import Audit
 from audit_lib.libs.http import client_bindings, outbound_calls
-from audit_lib.libs.web import handler_of, project_routes, shutdown_hooks
+from audit_lib.libs.web import answers_browser, handler_of, project_routes, shutdown_hooks
 from audit_lib.settings import Settings
 from audit_lib.source import Project, load_project
 
@@ -413,3 +413,195 @@ def test_tornado_fetches_are_outbound_calls(tmp_path):
     assert [(c.library, c.operation, c.line) for c in outbound_calls(source, project)] == \
         [("tornado", "fetch", 8), ("tornado", "fetch", 16)]
     assert findings(tmp_path, "R3.http-no-timeout") == [("handlers.py", 16)]
+
+
+def test_routes_of_pyramid_cornice_falcon_and_aiohttp_registrations(tmp_path):
+    project = make_project(tmp_path, {
+        "site/__init__.py": "",
+        "site/api_config.py": """
+            import venusian
+
+            def add_api_view(config, view, **settings):
+                config.add_view(view=view, renderer="json", **settings)
+
+            def api_config(**settings):
+                def callback(context, name, view):
+                    add_api_view(context.config, view=view, **settings)
+
+                def wrapper(wrapped):
+                    venusian.attach(wrapped, callback, category="pyramid")
+                    return wrapped
+                return wrapper
+
+            def cached(fn):
+                return fn
+        """,
+        "site/views.py": """
+            from pyramid.view import view_config, view_defaults
+            from site.api_config import api_config, cached
+
+            @view_config(route_name="home", renderer="home.jinja2")
+            def home(request): ...
+
+            @view_defaults(route_name="group")
+            class GroupViews:
+                def __init__(self, request):
+                    self.request = request
+
+                @view_config(request_method="POST")
+                @view_config(request_method=("PUT", "PATCH"))
+                def update(self): ...
+
+                def helper(self): ...
+
+            @api_config(route_name="api.search", request_method="GET")
+            def search(request): ...
+
+            @cached
+            def not_a_view(request): ...
+
+            def exception_view(exc, request): ...
+
+            def includeme(config):
+                config.add_view(exception_view, context=Exception)
+        """,
+        "site/resource.py": """
+            from pyramid.config import Configurator
+            from site.api_config import add_api_view
+
+            def register(**kwargs):
+                def wrapped(resource):
+                    register_resource(resource, **kwargs)
+                    return resource
+                return wrapped
+
+            def register_resource(resource, **kwargs):
+                for method, view in resource.views():
+                    add_api_view(Configurator(), view)
+
+            class Resource:
+                def plural_get(self): ...
+                def get(self): ...
+                def delete(self): ...
+                def process(self): ...
+        """,
+        "site/buckets.py": """
+            from pyramid.httpexceptions import HTTPNotFound
+            from cornice import Service
+            from site import resource
+
+            @resource.register(plural_path="/buckets")
+            class Bucket(resource.Resource):
+                def delete(self): ...
+
+            heartbeat = Service(name="heartbeat", path="/__heartbeat__")
+
+            @heartbeat.get(permission="public")
+            def get_heartbeat(request): ...
+
+            def flush(request): ...
+
+            heartbeat.add_view("POST", flush)
+        """,
+        "falcon_app.py": """
+            import falcon
+
+            class Things:
+                def on_get(self, req, resp): ...
+                def on_post_collection(self, req, resp): ...
+                def on_event(self, name): ...
+        """,
+        "aio/__init__.py": "",
+        "aio/handlers.py": """
+            async def list_slots(request): ...
+            async def get_slot(request): ...
+        """,
+        "aio/app.py": """
+            from aiohttp import web
+            from aio import handlers
+
+            add_route = web.Application().router.add_route
+            add_route("GET", "/{slot_id}", handlers.get_slot)
+            web.Application().router.add_resource("").add_route("GET", handlers.list_slots)
+        """,
+    })
+    routes = {(m.path, h.name, h.methods, h.framework) for m, h in project_routes(project)}
+    assert routes == {
+        ("site/views.py", "home", (), "pyramid"),
+        ("site/views.py", "update", ("POST",), "pyramid"),
+        ("site/views.py", "search", ("GET",), "pyramid"),
+        ("site/views.py", "exception_view", (), "pyramid"),
+        ("site/resource.py", "plural_get", ("GET",), "cornice"),
+        ("site/resource.py", "get", ("GET",), "cornice"),
+        ("site/buckets.py", "delete", ("DELETE",), "cornice"),
+        ("site/buckets.py", "get_heartbeat", ("GET",), "cornice"),
+        ("site/buckets.py", "flush", ("POST",), "cornice"),
+        ("falcon_app.py", "on_get", ("GET",), "falcon"),
+        ("falcon_app.py", "on_post_collection", ("POST",), "falcon"),
+        ("aio/handlers.py", "list_slots", ("GET",), "aiohttp"),
+        ("aio/handlers.py", "get_slot", ("GET",), "aiohttp"),
+    }
+
+
+def test_pyramid_template_views_answer_browsers(tmp_path):
+    project = make_project(tmp_path, {
+        "views.py": """
+            from pyramid import httpexceptions
+            from pyramid.view import view_config, view_defaults
+
+            @view_config(route_name="cohorts", request_method="POST", renderer="cohorts.html.jinja2")
+            def add_cohort(request):
+                return {"added": True}
+
+            @view_config(route_name="rename", request_method="POST")
+            def rename(request):
+                return httpexceptions.HTTPSeeOther(request.route_url("users"))
+
+            @view_config(route_name="api.rename", request_method="POST", renderer="json")
+            def api_rename(request):
+                return {"renamed": True}
+
+            @view_defaults(renderer="groups/edit.html.jinja2")
+            class GroupEdit:
+                @view_config(route_name="group_create", request_method="POST")
+                def create(self):
+                    return {"created": True}
+        """,
+    })
+    source = module(project, "views.py")
+    answers = {h.name: answers_browser(source, h.function) for _, h in project_routes(project)}
+    assert answers == {"add_cohort": True, "rename": True, "api_rename": False, "create": True}
+
+
+def test_pyramid_and_aiohttp_metrics_exporters_count_as_metrics(tmp_path):
+    make_project(tmp_path, {
+        "app.py": """
+            from pyramid.config import Configurator
+            from pyramid.view import view_config
+
+            @view_config(route_name="home", renderer="json")
+            def home(request):
+                return {}
+
+            def main():
+                config = Configurator()
+                config.include("pyramid_prometheus")
+                return config.make_wsgi_app()
+        """,
+    })
+    assert findings(tmp_path, "R3.no-metrics") == []
+    (tmp_path / "app.py").write_text(textwrap.dedent("""
+        from aiohttp import web
+        from aiohttp_prometheus_exporter.handler import metrics
+
+        async def index(request):
+            return web.json_response({})
+
+        app = web.Application()
+        app.router.add_get("/", index)
+        app.router.add_get("/metrics", metrics())
+    """), encoding="utf-8")
+    assert findings(tmp_path, "R3.no-metrics") == []
+    source = (tmp_path / "app.py").read_text(encoding="utf-8")
+    (tmp_path / "app.py").write_text(source.replace("from aiohttp_prometheus_exporter.handler import metrics\n", ""))
+    assert findings(tmp_path, "R3.no-metrics") == [("app.py", 8)]

@@ -2,12 +2,15 @@
 
 ## What it does
 Reports a service (it defines HTTP routes) that uses no metrics library. Routes are
-those `audit_lib.libs.web` recognises; the libraries looked for are prometheus_client, prometheus-fastapi-instrumentator,
+those `audit_lib.libs.web` recognises (Pyramid/Cornice views and aiohttp handlers too); the libraries looked
+for are prometheus_client, prometheus-fastapi-instrumentator,
 prometheus-flask-exporter, django-prometheus, starlette-exporter, starlette-prometheus,
-aioprometheus, Litestar's Prometheus and OpenTelemetry plugins, OpenTelemetry (metrics or
+aioprometheus, prometheus-async, pyramid_prometheus, pyramid_metrics, aiohttp-prometheus(-exporter),
+aiohttp-metrics, Litestar's Prometheus and OpenTelemetry plugins, OpenTelemetry (metrics or
 instrumentation), statsd/datadog/DogStatsD,
 ddtrace, New Relic or Elastic APM. A library counts when it is imported, or named in a
-string such as Django's `INSTALLED_APPS`/`MIDDLEWARE` (not as a key of a logging
+string such as Django's `INSTALLED_APPS`/`MIDDLEWARE` or Pyramid's `config.include("pyramid_prometheus")`
+(not as a key of a logging
 configuration, which only names a logger); a local metrics facade (a
 `Metrics`/`Stats` class or a `metrics.py` module defining two or more of `counter`,
 `gauge`, `timer`, `histogram`, `increment`, ...) counts too, and so does a third-party
@@ -68,6 +71,8 @@ METRICS_LIBRARIES = (
     "starlette_exporter", "starlette_prometheus", "aioprometheus", "opentelemetry", "statsd", "datadog", "ddtrace",
     "aiodogstatsd", "newrelic", "elasticapm", "markus", "pyformance", "litestar.contrib.prometheus",
     "litestar.plugins.prometheus", "litestar.contrib.opentelemetry", "litestar.plugins.opentelemetry",
+    "pyramid_prometheus", "pyramid_metrics", "prometheus_async", "aiohttp_prometheus", "aiohttp_prometheus_exporter",
+    "aiohttp_metrics",
 )
 
 
