@@ -15,7 +15,8 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   functions named `main`, `print_*`/`pprint_*`/`debug_*` helpers (for the shell or a debugger),
   classes documented as samples not intended for real use (a demo SMS provider that prints),
   functions that read an answer from the terminal (`input()`, `getpass`: their prints are the question),
-  and test code, and modules that only such scripts import (`manage.py`'s helpers), functions
+  and test code (also test support shipped in the package: a module importing `unittest` or `pytest`),
+  and modules that only such scripts import (`manage.py`'s helpers), functions
   that only command-line code names (a CLI subcommand's helper or the test job it enqueues, kept in
   a library module), functions every use of which is a call from command-line code or from such
   functions, up to five calls deep (a service module's batch job that only a CLI command runs; not
@@ -23,7 +24,9 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   of `sys.argv` (`if "test" in sys.argv:`) and prints under a debug or verbosity switch
   (`if app.config["MAIL_DEBUG_BODY"]:`, `if self.verbose:`: off in production); so are prints
   into a file or buffer (`file=buf`), prints in a logging handler's `emit()`, and a print
-  to stderr beside a log call of the same message (an error echoed to the console, also logged);
+  to stderr beside a log call of the same message (an error echoed to the console, also logged), and a
+  print the code base marks as intended for its print lint (`# noqa: T201`: the console output of a
+  development stand-in, a mail sender that prints instead of sending);
 - log calls inside request handlers, or in helpers that only request handlers call (every
   call of the helper's name in service code is in a handler, a Flask `before_request`-style
   hook, or another such helper, up to three levels; a FastAPI `Depends(...)` dependency is
@@ -113,6 +116,7 @@ from audit_lib.source import Project, SourceModule
 LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "trace", "success"}
 LOGGER_NAMES = {"logger", "log", "logging", "_logger", "_log", "LOGGER", "LOG", "app.logger", "current_app.logger",
                 "self.logger", "self.log", "self._logger", "self._log", "cls.logger"}
+TEST_FRAMEWORKS = ("unittest", "pytest")  # test support shipped in the package (``storage/testing.py``)
 STRUCTURED_LOGGERS = ("structlog", "eliot")  # their log calls take key-value context, not a message
 JSON_FORMATTERS = ("pythonjsonlogger", "json_log_formatter", "ecs_logging", "jsonlogger")
 CONTEXT_LIBRARIES = ("asgi_correlation_id", "django_guid", "log_request_id", "starlette_context", "flask_log_request_id",
@@ -125,6 +129,7 @@ LOG_SHIPPERS = ("logstash", "logstash_async", "logging_loki", "fluent", "graypy"
                 "google.cloud.logging", "opentelemetry.sdk._logs", "seqlog")
 LOG_FIELD = re.compile(r"%\((\w+)\)")
 DEBUG_SWITCH = re.compile(r"(?i)debug|verbose")
+PRINT_LINT_WAIVER = re.compile(r"#\s*noqa:[^#]*\bT20[13]?\b")
 RECORD_FIELDS = {"name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module", "exc_info", "exc_text",
                  "stack_info", "lineno", "funcName", "created", "msecs", "relativeCreated", "thread", "threadName",
                  "processName", "process", "message", "asctime", "taskName"}
@@ -142,7 +147,8 @@ def check(project: Project) -> Iterator[Finding]:
         if is_test_file(module) or is_script_file(module) or in_management_package(module, project) \
                 or is_command_line_helper(module, project):
             continue
-        if not any(module.imports_module(lib) for lib in CLI_LIBRARIES) and not is_runnable_script(module, project):
+        if not any(module.imports_module(lib) for lib in (*CLI_LIBRARIES, *TEST_FRAMEWORKS)) \
+                and not is_runnable_script(module, project):
             yield from _prints(module, project)
         if not context_everywhere and not any(module.imports_module(lib) for lib in STRUCTURED_LOGGERS):
             bare.extend(_bare_log_calls(module, project))
@@ -222,7 +228,8 @@ def _prints(module: SourceModule, project: Project) -> Iterator[Finding]:
         if "print" in module.imports or in_main_block(module, node) or _in_exempt_function(module, node) \
                 or _mirrors_log_call(module, node) or _under_argv_test(module, node) \
                 or _in_command_line_function(module, node, project) or _before_exit(module, node) \
-                or _continues_print(module, node) or _in_dead_handler(module, node) or _under_debug_flag(module, node):
+                or _continues_print(module, node) or _in_dead_handler(module, node) or _under_debug_flag(module, node) \
+                or _marked_deliberate(module, node):
             continue
         target = keyword(node, "file")
         if target is not None and dotted(target) not in ("sys.stdout", "sys.stderr"):
@@ -234,6 +241,13 @@ def _prints(module: SourceModule, project: Project) -> Iterator[Finding]:
             fix='log instead: logger.info("what happened", extra={"key": value})',
             confidence=Confidence.medium,
         )
+
+
+def _marked_deliberate(module: SourceModule, call: ast.Call) -> bool:
+    """A print the code base marks as intended for its print lint (``# noqa: T201``, flake8-print/ruff): the
+    console output of a development stand-in (a mail sender or help desk that prints instead of sending)."""
+    return any(PRINT_LINT_WAIVER.search(module.lines[n - 1])
+               for n in range(call.lineno, min(getattr(call, "end_lineno", call.lineno), len(module.lines)) + 1))
 
 
 def _in_dead_handler(module: SourceModule, call: ast.Call) -> bool:
