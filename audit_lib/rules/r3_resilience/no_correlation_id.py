@@ -2,7 +2,8 @@
 
 ## What it does
 Reports outbound HTTP calls made while handling a request that send no correlation id
-header. In detail: in a code base that serves HTTP (it defines routes, see `audit_lib.libs.web`), reports
+header. In detail: in a code base that serves HTTP (it defines routes, see `audit_lib.libs.web`: FastAPI,
+Flask, Django, Pyramid/Cornice, aiohttp, Falcon, ... handlers), reports
 outbound HTTP calls (see `audit_lib.libs.http`) made while handling a request (in a
 route handler, or in a function or method a handler calls directly) that send no
 correlation header
@@ -22,7 +23,8 @@ address (`reviews_url: str = Field(default="https://reviews.vendor.example/api")
 `os.getenv("X") or "https://..."`, or a configuration key a project module binds to a public
 address outright: the vendor's hosted service that every installation calls), and calls to an
 identity provider (an OAuth token exchange, `fetch_token`/`refresh_token`, or an address named for
-a token, user-info, introspection, OIDC/SAML/SSO endpoint: the provider is no service of ours): only
+a token, user-info, introspection, OIDC/SAML/SSO endpoint, or the host of the token/authorize endpoints an
+OAuth client class names in its constants, `USER_API_URL` beside `TOKEN_URL`: the provider is no service of ours): only
 calls that visibly address a service of ours (a configured or constant address, also read from the
 application's configuration, `current_app.config["CATALOG_SERVICE_URL"]`, `settings.get(...)`; an
 internal host name; a path on such a `base_url`) are judged. Background jobs, test code, scripts and calls to
@@ -66,6 +68,7 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.http import ClientBinding, OutboundCall, outbound_calls
 from audit_lib.libs.web import RouteHandler
 from audit_lib.pyast import (
+    ancestors,
     call_name,
     dotted,
     enclosing_function,
@@ -156,7 +159,7 @@ def _addresses_our_service(module: SourceModule, call: OutboundCall, public_sett
     whose ``base_url`` is one. A URL from a parameter or from response data (a link, a webhook, a
     user's callback) is not judged, nor an address named after a public vendor, nor a setting whose
     default is a public address."""
-    if _third_party(module, call) or call.operation in OAUTH_OPERATIONS:
+    if _third_party(module, call) or call.operation in OAUTH_OPERATIONS or _calls_identity_provider(module, call.node):
         return False  # a token exchange goes to the identity provider
     target = call.node.args[0] if call.node.args else keyword(call.node, "url")
     leading = target.values[0] if isinstance(target, ast.JoinedStr) and target.values else target
@@ -168,6 +171,25 @@ def _addresses_our_service(module: SourceModule, call: OutboundCall, public_sett
     if target is None or _setting_name(target) in public_settings:
         return False
     return _configured_address(module, call.node, target)
+
+
+def _calls_identity_provider(module: SourceModule, call: ast.Call) -> bool:
+    """A call, in a class that names an identity provider's endpoints in its constants (``TOKEN_URL =
+    "https://gitlab.example/oauth/token"``), to the host of those endpoints (its ``USER_API_URL`` too): an
+    OAuth/OIDC client talking to the provider."""
+    cls = next((p for p in ancestors(module, call) if isinstance(p, ast.ClassDef)), None)
+    target = call.args[0] if call.args else keyword(call, "url")
+    if cls is None or target is None:
+        return False
+    provider_hosts = {_host(string_value(statement.value)) for statement in cls.body
+                      if isinstance(statement, ast.Assign) and string_value(statement.value)
+                      and any(isinstance(t, ast.Name) and IDENTITY_ENDPOINT.search(t.id) for t in statement.targets)}
+    return _host(string_value(_constant_value(module, call, _leading_part(target)))) in provider_hosts - {None}
+
+
+def _host(url: str | None) -> str | None:
+    match = URL_HOST.match(url or "")
+    return match[1].lower() if match else None
 
 
 def _leading_part(node: ast.expr) -> ast.expr:
@@ -299,8 +321,7 @@ def _public_url_in_code(module: SourceModule, at: ast.AST, node: ast.expr) -> bo
 
 
 def _public_host(url: str | None) -> bool:
-    match = URL_HOST.match(url or "")
-    host = match[1].lower() if match else ""
+    host = _host(url) or ""
     return "." in host and not host.replace(".", "").isdigit() and not host.endswith(INTERNAL_SUFFIXES)
 
 
