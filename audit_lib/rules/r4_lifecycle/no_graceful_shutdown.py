@@ -55,7 +55,9 @@ Two kinds of entry point are judged differently:
 
 A hook counts when it is in the entry point's file, in a project file that file imports
 (transitively), or in a file that imports it directly. Whether the hook really closes
-every pool is not verified. Test files are not audited. Task runners that handle
+every pool is not verified. Test files are not audited, nor the top-level `dev/` folder (stand-ins
+a developer's docker-compose runs, such as a fake metrics sink). A loop that waits for a dependency
+(`while not conn: try: conn = connect() except ...: sleep(1)`) is a start-up wait, not a service loop. Task runners that handle
 signals themselves (Celery, RQ, Dramatiq, arq) start outside the audited code and are
 not judged.
 
@@ -101,6 +103,7 @@ asyncio.run(main())
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from audit_lib.findings import Confidence, Finding
@@ -146,13 +149,15 @@ DISCORD_CLIENTS = {"discord.Client", "discord.AutoShardedClient", "discord.Bot",
                    "discord.ext.commands.Bot", "discord.ext.commands.AutoShardedBot"}
 CLASS_DEPTH = 3  # project classes derived from a client class, followed this many bases up
 COMMAND_BASES = {"django.core.management.base.BaseCommand", "django.core.management.BaseCommand"}
+# the top-level dev/ folder: stand-ins a developer's docker-compose runs (a fake metrics sink), not the service
+DEVELOPMENT_TOOLING = re.compile(r"^(dev|devtools)/")
 
 
 @rule("R4.no-graceful-shutdown", on="project", scope="code", severity="medium")
 def check(project: Project) -> Iterator[Finding]:
     _CLI_WORKERS.clear()
     _STARTED_LOOPS.clear()
-    modules = [m for m in project.modules if not is_test_path(m.path)]
+    modules = [m for m in project.modules if not is_test_path(m.path) and not DEVELOPMENT_TOOLING.match(m.path)]
     entries = [(m, list(_web_apps(m)), list(_self_managed_loops(project, m))) for m in modules]
     entries = [(m, apps, loops) for m, apps, loops in entries if apps or loops]
     if not entries:
@@ -601,10 +606,14 @@ def _has_service_loop(module: SourceModule, fn: ast.AST) -> bool:
 
 
 def _retries_until_success(loop: ast.While) -> bool:
-    """``while True: try: connect(); break; except ...: sleep(1)``: a wait-for loop that ends once a try
-    succeeds (waiting for the database at start-up), not a service loop."""
-    return any(isinstance(stmt, ast.Try) and any(isinstance(s, ast.Break) for s in [*stmt.body, *stmt.orelse])
-               for stmt in loop.body)
+    """``while True: try: connect(); break; except ...: sleep(1)``, or ``while not conn: try: conn = connect()
+    except ...: sleep(1)``: a wait-for loop that ends once a try succeeds (waiting for the database at
+    start-up), not a service loop."""
+    flag = loop.test.operand if isinstance(loop.test, ast.UnaryOp) and isinstance(loop.test.op, ast.Not) else None
+    return any(isinstance(stmt, ast.Try) and any(
+        isinstance(s, ast.Break) or isinstance(flag, ast.Name) and isinstance(s, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == flag.id for t in s.targets)
+        for s in [*stmt.body, *stmt.orelse]) for stmt in loop.body)
 
 
 def _counts_attempts(loop: ast.While) -> bool:
