@@ -322,10 +322,18 @@ def _is_write_method(handler) -> bool:
         return True
     if "PUT" in handler.methods:
         # PUT /items/{id} names its target: repeating it rewrites the same resource
-        return not (handler.path and ("{" in handler.path or "<" in handler.path))
+        return not (handler.path and ("{" in handler.path or "<" in handler.path) or _takes_url_arguments(handler))
     if handler.methods:
         return False
     return _compares_method_to_post(handler.function)
+
+
+def _takes_url_arguments(handler) -> bool:
+    """A class-based view's method that takes arguments besides ``self`` and ``request``
+    (``def put(self, instance_id)``): the framework passes them from the URL, so its route names
+    the target (Flask-RESTful, MethodView, Django and DRF views)."""
+    arguments = [a.arg for a in [*handler.function.args.posonlyargs, *handler.function.args.args]]
+    return bool(arguments) and arguments[0] == "self" and bool(set(arguments[1:]) - {"request"})
 
 
 def _compares_method_to_post(fn: ast.AST) -> bool:
