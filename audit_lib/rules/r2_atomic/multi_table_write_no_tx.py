@@ -44,7 +44,9 @@ transaction and is not reported. Neither are:
 - writes to a cache table (`LabelKeyCache`), rebuilt from the data, or through a helper that counts
   totals again from the rows (`update_stats(project)`); a user's favourite, bookmark or recent
   visit of the row (`UserFavorite`), made or cleared with it; a write of nothing but a row's
-  last-changed time (`doc.save(update_fields=["modified"])`); and an at-most-once claim
+  last-changed time (`doc.save(update_fields=["modified"])`); a one-to-one companion row
+  (`Profile`) that another function makes on demand (`Profile.objects.get_or_create(user=user)`);
+  and an at-most-once claim
   (`filter(pk=pk, sent=False).update(sent=True)`) committed before the work on purpose;
 - the sign-in session (a `SessionToken`/`session_tokens` row) opened with the change: a failure
   between them leaves the user signed out, not half a change; nor the delete of a finished
@@ -518,6 +520,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                     or _helper_creates_if_missing(module, project, earlier)) and not _follows_only_creation(
                     module, fn, earlier, later):
                 continue  # a row left by a get-or-create is reused by the retry: nothing is half-done
+            if _made_on_demand(module, project, fn, earlier) or _made_on_demand(module, project, fn, later):
+                continue  # a companion row other code makes when it finds none: the next visit repairs it
             if _ensures_unrelated_row(module, fn, earlier, later):
                 continue  # a row made if missing, keyed on nothing the first write made: the next run makes it
             if GETTER.match(later.through or "") or GETTER.match(earlier.through or ""):
@@ -766,6 +770,39 @@ def _ensures_unrelated_row(module: SourceModule, fn: ast.AST, earlier: db.DbOp, 
         return False
     saved = (earlier.receiver or "").split(".")[0] if earlier.method in ("save", "asave") else ""
     return not any(isinstance(n, ast.Name) and n.id == saved for n in ast.walk(later.call))
+
+
+def _made_on_demand(module: SourceModule, project: Project, fn: ast.AST, write: db.DbOp) -> bool:
+    """A one-to-one companion row (the ``Profile`` of a ``user = models.OneToOneField(User)``) created
+    here and also made on demand in another function of the code base (``Profile.objects.get_or_create(
+    user=user)`` where a signed-in user is redirected): a user left without one gets it on the next
+    visit, so losing it is no half change."""
+    if write.through or write.api != "django" or write.method not in ("create", "acreate", "get_or_create",
+                                                                      "aget_or_create"):
+        return False
+    return any(made_in is not fn for table in write.tables for made_in in _on_demand_companions(project).get(table, ()))
+
+
+def _on_demand_companions(project: Project) -> dict[str, list[ast.AST]]:
+    """Django model -> the functions that ``get_or_create`` one by its one-to-one field alone."""
+    if "r2.on_demand_companions" not in project.facts:
+        one_to_one: dict[str, set[str]] = {}
+        for module in (m for m in project.modules if "OneToOneField" in m.text):
+            for cls in module.nodes_of(ast.ClassDef):
+                for statement in cls.body:
+                    if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call) and (
+                            dotted(statement.value.func) or "").endswith("OneToOneField"):
+                        one_to_one.setdefault(cls.name, set()).update(
+                            t.id for t in statement.targets if isinstance(t, ast.Name))
+        made: dict[str, list[ast.AST]] = {}
+        for module in (m for m in project.modules if "get_or_create" in m.text and not db.skipped_module(m)):
+            for call in module.nodes_of(ast.Call):
+                model = (dotted(call.func) or "").removesuffix(".objects.get_or_create")
+                lookup = [k.arg for k in call.keywords if k.arg != "defaults"]
+                if len(lookup) == 1 and lookup[0] in one_to_one.get(model, ()):
+                    made.setdefault(model, []).append(db.function_of(module, call))
+        project.facts["r2.on_demand_companions"] = made
+    return project.facts["r2.on_demand_companions"]
 
 
 def _helper_creates_if_missing(module: SourceModule, project: Project, write: db.DbOp) -> bool:
