@@ -58,7 +58,9 @@ setter (`self.set_socket(sock)`, `loop.add_reader(sock, ...)`), or to a call who
 result is returned or stored (`return send_file(handle)`, `transport =
 make_transport(sock); return transport`), entered into an
 `ExitStack`/`AsyncExitStack` (`stack.enter_context(...)`), wrapped in
-`contextlib.closing(...)`, given back by a cleanup helper (`pool.putconn(conn)`, `_sync_close(f)`), its
+`contextlib.closing(...)`, handed as `sock=` to the asyncio server or transport that takes it over
+(`asyncio.start_server(handle, sock=sock)`, `asyncio.open_connection(sock=sock)`,
+`loop.create_server(factory, sock=sock)`, aiohttp's `SockSite`), given back by a cleanup helper (`pool.putconn(conn)`, `_sync_close(f)`), its
 `close` registered as a callback (`atexit.register(
 conn.close)`, `stack.callback(f.close)`, `request.addfinalizer(...)`), an I/O method of it
 handed on (`tracer.set_writer(log.write)`: the callee keeps it alive), or captured by a
@@ -66,7 +68,9 @@ nested function that outlives the call (decorated, returned, passed on). A neste
 function that is only called in place is part of the function: its uses and closes
 count as the function's. A wrapper built around the resource and kept in a local
 (`wrapped = File(handle)`) stands for it: closing or handing over the wrapper counts,
-and a wrapper that is dropped leaks the resource. A plain generator that yields the
+and a wrapper that is dropped leaks the resource. A file opened in a cached function (`@lru_cache`,
+`@cache`, `@cached(...)`, or one that keeps what it read in a module-level dict it checks first) is
+opened once per key and freed as soon as it is read: not reported. A plain generator that yields the
 resource and closes it after the `yield` (pytest fixtures, which resume the generator
 normally) is fine, and so is an application lifespan (passed as `lifespan=`, named
 `lifespan`, or taking the app) that closes after its `yield`: that code runs at
@@ -239,6 +243,12 @@ PROCESS_WAITS = {"wait", "communicate", "poll", "kill"}
 # Bound methods that, handed to a callee, keep the resource alive there: ``set_writer(handle.write)``.
 IO_METHODS = {"write", "writelines", "read", "readline", "readlines", "send", "sendall", "recv", "execute",
               "executemany", "flush"}
+MEMOIZING_DECORATORS = {"functools.lru_cache", "functools.cache", "functools.cached_property", "cachetools.cached",
+                        "cachetools.func.lru_cache", "cachetools.func.ttl_cache"}
+# asyncio (and aiohttp) calls whose server or transport takes over the socket given as ``sock=``.
+SOCKET_TAKERS = {"start_server", "start_unix_server", "open_connection", "open_unix_connection", "create_server",
+                 "create_unix_server", "create_connection", "create_unix_connection", "create_datagram_endpoint",
+                 "connect_accepted_socket", "SockSite"}
 CONTAINERS = (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Starred, ast.keyword)
 # Functions that read or write a file object they are given and leave it open.
 READERS = {"json.load", "json.dump", "yaml.load", "yaml.safe_load", "yaml.full_load", "yaml.dump",
@@ -296,6 +306,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         if _once_per_command_run(module, fn, node) or (
                 module.path in command_line_only(project) and _outside_loops(module, fn, node)):
             continue  # one per run of a command-line program: it dies with the process
+        if kind == "file" and _memoized(module, fn) and _outside_loops(module, fn, node):
+            continue  # read once per key of the cache, and freed as soon as it is read
         if kind is None:
             if fn not in own_connections:
                 own_connections[fn] = _connections_opened_in(module, fn)
@@ -741,6 +753,9 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
             elif parent.attr in IO_METHODS and _keeps_callback(module, grand, parent):
                 usage.owned = True  # a bound method handed to a setter (``set_writer(handle.write)``) keeps it alive
             return
+        if isinstance(parent, ast.keyword) and parent.arg == "sock" and _takes_the_socket(module, parent):
+            usage.owned = True
+            return
         if isinstance(parent, CONTAINERS):
             child, parent = parent, module.parents.get(parent)
             continue
@@ -775,6 +790,29 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
         if any(not isinstance(t, ast.Name) for t in targets) or \
                 child is not use and not all(t.id in names for t in targets):
             usage.owned = True  # stored elsewhere, or wrapped in an object that is not followed
+
+
+def _memoized(module: SourceModule, fn: ast.AST) -> bool:
+    """A function whose result is cached: ``@lru_cache``/``@cache``/``@cached(...)``, or one that keeps what it
+    read in a module-level dict it checks first (``if name in _trees: return _trees[name]`` ...
+    ``_trees[name] = tree``). It opens its file once per key, not once per call."""
+    if any((qualified(module, d.func if isinstance(d, ast.Call) else d) or "") in MEMOIZING_DECORATORS
+           for d in fn.decorator_list):
+        return True
+    module_names = {t.id for stmt in module.tree.body if isinstance(stmt, (ast.Assign, ast.AnnAssign))
+                    for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]) if isinstance(t, ast.Name)}
+    body = list(walk_function_body(fn))
+    stored = {n.value.id for n in body if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store)
+              and isinstance(n.value, ast.Name) and n.value.id in module_names}
+    return any(isinstance(n, ast.Compare) and isinstance(n.ops[0], (ast.In, ast.NotIn))
+               and isinstance(n.comparators[0], ast.Name) and n.comparators[0].id in stored for n in body)
+
+
+def _takes_the_socket(module: SourceModule, keyword_node: ast.keyword) -> bool:
+    """``asyncio.start_server(handle, sock=sock)``, ``loop.create_connection(factory, sock=sock)``: the server or
+    transport built on the socket owns it and closes it with itself (``server.close()``, ``writer.close()``)."""
+    call = module.parents.get(keyword_node)
+    return isinstance(call, ast.Call) and (dotted(call.func) or "").rsplit(".", 1)[-1] in SOCKET_TAKERS
 
 
 def _keeps_callback(module: SourceModule, call: ast.AST, method: ast.Attribute) -> bool:
