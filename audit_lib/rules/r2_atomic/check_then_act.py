@@ -355,15 +355,67 @@ def _inserts_unique(project: Project, write: db.DbOp) -> bool:
 
 def _base_view_answers_conflict(module: SourceModule, project: Project, fn: ast.AST) -> bool:
     """``fn`` is a method of a view class whose own or inherited ``handle_exception``/``dispatch``
-    catches the unique violation (a DRF base view answering ``IntegrityError`` with a 400), so a
-    concurrent duplicate fails on the constraint and the client gets an answer."""
-    cls = next((a for a in ancestors(module, fn) if isinstance(a, ast.ClassDef)), None)
-    if cls is None:
+    catches the unique violation (a DRF base view answering ``IntegrityError`` with a 400), or of a
+    serializer only such views use, so a concurrent duplicate fails on the constraint and the client
+    gets an answer."""
+    cls = _class_of(module, fn)
+    return cls is not None and (_answers_conflict(project, cls.name) or _serializer_of_answering_views(project, cls))
+
+
+def _class_of(module: SourceModule, node: ast.AST) -> ast.ClassDef | None:
+    return next((a for a in ancestors(module, node) if isinstance(a, ast.ClassDef)), None)
+
+
+def _serializer_of_answering_views(project: Project, cls: ast.ClassDef) -> bool:
+    """A serializer (a class with a ``...Serializer`` base) that only views answering the unique
+    violation use, directly or through its subclasses: its ``create()`` runs inside their
+    ``serializer.save()``, so their ``handle_exception`` answers the duplicate with a 400."""
+    if not any((dotted(b) or "").endswith("Serializer") for b in cls.bases):
         return False
+    if "r2.class_name_uses" not in project.facts:
+        project.facts["r2.class_name_uses"] = _class_name_uses(project)
+    uses = project.facts["r2.class_name_uses"]
+    seen, pending = set(), [cls.name]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if not uses.get(name):
+            return False
+        for user_module, node in uses[name]:
+            owner = _class_of(user_module, node)
+            if owner is not None and any(node is b or node in ast.walk(b) for b in owner.bases):
+                pending.append(owner.name)  # a subclass inherits create(): its users count too
+            elif owner is None or not _answers_conflict(project, owner.name):
+                return False
+    return True
+
+
+def _class_name_uses(project: Project) -> dict[str, list[tuple[SourceModule, ast.AST]]]:
+    """Class name -> where the service code names it (``ModuleSerializer(...)``, ``serializers.X``);
+    reading one of its attributes (``ModuleSerializer.Meta.fields``) runs none of its methods."""
+    uses: dict[str, list[tuple[SourceModule, ast.AST]]] = {}
+    for module in project.modules:
+        if db.is_test_module(module):
+            continue
+        for node in walk_nodes(module.tree):
+            parent = module.parents.get(node)
+            if isinstance(parent, ast.Attribute) and parent.value is node:
+                continue
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id[:1].isupper():
+                uses.setdefault(node.id, []).append((module, node))
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and node.attr[:1].isupper():
+                uses.setdefault(node.attr, []).append((module, node))
+    return uses
+
+
+def _answers_conflict(project: Project, class_name: str) -> bool:
+    """Whether the class so named, or a class it inherits from, answers the unique violation."""
     if "r2.conflict_answering_views" not in project.facts:
         project.facts["r2.conflict_answering_views"] = _conflict_answering_views(project)
     bases, answering = project.facts["r2.conflict_answering_views"]
-    seen, pending = set(), [cls.name]
+    seen, pending = set(), [class_name]
     while pending:
         name = pending.pop()
         if name in answering:
