@@ -552,6 +552,7 @@ def _project_registered(project: Project) -> dict[str, list[RouteHandler]]:
 
 def _registrations(module: SourceModule) -> Iterator[tuple[ast.Call, ast.expr, str, tuple[str, ...], str | None]]:
     """(call, handler expression, framework, methods, path) of each registration call."""
+    aliases = _registration_aliases(module)
     for call in walk_nodes(module.tree):
         if not isinstance(call, ast.Call):
             continue
@@ -568,7 +569,7 @@ def _registrations(module: SourceModule) -> Iterator[tuple[ast.Call, ast.expr, s
             yield call, call.args[1], "aiohttp", AIOHTTP_ROUTE_FUNCTIONS[name], path
         elif isinstance(call.func, ast.Attribute) and call.func.attr in REGISTRATION_METHODS:
             yield from _method_registration(module, call, call.func.attr, path)
-        elif isinstance(call.func, ast.Name) and call.func.id in _registration_aliases(module):
+        elif isinstance(call.func, ast.Name) and call.func.id in aliases:
             yield from _method_registration(module, call, call.func.id, path)
 
 
