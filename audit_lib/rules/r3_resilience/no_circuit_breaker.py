@@ -23,8 +23,12 @@ its function is handed to `breaker.call(...)`/`call_async(...)`, or when a home-
 it: an `if` testing a health or breaker check that leaves first (`if not s3_is_healthy(): raise ...`),
 in its function or in every function calling it. Breakers are those of
 pybreaker, aiobreaker, purgatory and circuitbreaker, or any local object or class whose
-name says breaker/circuit. Calls to localhost or to the service's own public address
-(`f"{SITE_URL}/api/..."`: the service calling itself), health probes (`/health`, `/ready`,
+name says breaker/circuit; so is a failure handler that switches the destination off
+(`Webhook.objects.filter(pk=hook.id).update(is_active=False)`, `hook.enabled = False`: it opens for good).
+Calls to localhost or to the service's own public address
+(`f"{SITE_URL}/api/..."`: the service calling itself), calls to a sidecar (the URL or the session's
+`base_url` is a `self` attribute set from an `__init__` parameter that every construction of the class
+outside tests gives a literal local address, `ProxyControl(URL(f"http://localhost:{port}"))`), health probes (`/health`, `/ready`,
 `/ping`, ...: they are there to see the failure), fetches of a URL a user gave (the call's URL is a parameter, and every
 caller passes on a field of an object, `form.avatar.data`, never a literal, a built URL, a constant or
 a setting: no one dependency for a breaker to watch), calls to an integration each tenant configures
@@ -35,8 +39,10 @@ reads it, builds its client through one, or is called only by functions of its f
 calls the code itself treats as going to anyone's URL (through an SSRF guard: `advocate`, a client
 built with a safe/SSRF `transport=`; or to each URL of a list in turn, `for url in subscriber_urls`),
 availability probes (a predicate, `enabled()`/`is_*()`/`has_*()`, whose `except` of a connection
-failure answers False: the failure is the answer), fetches whose result the function keeps for the life of the process (stored into a cache mapping,
-`get_public_keys.key_cache[url] = keys`: a signing key set, asked once per key), checks for a new release of the product itself (in a function named for one: `run_version_check`,
+failure answers False: the failure is the answer), fetches whose result the function keeps for the life of the process (stored into a module-level cache
+mapping, `get_public_keys.key_cache[url] = keys`, or into a module-level mapping the function tests first,
+`if issuer not in _configs: _configs[issuer] = ...`: a signing key set or an OIDC discovery document, asked
+once per key), checks for a new release of the product itself (in a function named for one: `run_version_check`,
 `check_for_updates`, `get_latest_release`; daily or cached, for an admin's banner), calls made once at start-up (in a Django
 `AppConfig.ready()`, discord.py's `cog_load`/`setup_hook`, or a function of the file only those
 call: nothing repeats them while the dependency is down), calls in a memoized function
@@ -105,6 +111,7 @@ from audit_lib.pyast import (
 )
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import (
+    LOCAL_TARGET,
     function_of,
     is_offline_file,
     is_test_file,
@@ -128,6 +135,7 @@ TENANT_CONFIG = re.compile(r"^_?(options|opts|configuration|config|conf|params|c
 SSRF_GUARD = re.compile(r"advocate|ssrf|safe_?(http|transport|session|client)|SafeTransport", re.IGNORECASE)
 GLOBAL_CONFIG = {"app.config", "current_app.config", "os.environ", "settings"}
 ADMIN_ONLY = re.compile(r"(?i)(^|\.)(admins?_only|admin_required|require_admin|staff_member_required|superuser_required)$")
+SWITCH = re.compile(r"^(is_)?(active|enabled)$")  # a destination's on/off flag
 HEALTH_PATH = re.compile(r"/(health|healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|ping)/?$")
 
 
@@ -141,13 +149,14 @@ def check(project: Project) -> Iterator[Finding]:
         if is_test_file(module) or is_offline_file(module, project):
             continue
         calls = [c for c in outbound_calls(module, project) if not targets_own_service(module, c) and not _health_probe(c)
-                 and not _user_supplied_url(module, project, c)]
+                 and not _user_supplied_url(module, project, c) and not _local_sidecar(module, project, c)]
         known = {id(c.node) for c in calls}
         via_sdk = [c for c in sdk_calls(module, project) if id(c.node) not in known]
         calls += via_sdk
         through_sdk = {id(c.node) for c in via_sdk}
         calls = [c for c in calls if not _start_up_only(module, project, c) and not _cached_fallback(module, c)
                  and not _release_check(module, c.node) and not _kept_for_the_process(module, c.node)
+                 and not _disables_after_failures(module, c.node)
                  and not _availability_probe(module, c.node)
                  and not _tenant_configured(module, project, c.node) and not _many_destinations(module, c)
                  and not _operator_only(module, project, function_of(module, c.node))]
@@ -638,13 +647,75 @@ def _kept_for_the_process(module: SourceModule, call: ast.Call) -> bool:
     module_names = {t.id for n in module.tree.body if isinstance(n, (ast.Assign, ast.AnnAssign))
                     for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
     functions = {n.name for n in module.tree.body if isinstance(n, FUNCTION_TYPES)}
+    memo_tests = {dotted(n.comparators[0]) for n in walk_function_body(fn) if isinstance(n, ast.Compare)
+                  and len(n.ops) == 1 and isinstance(n.ops[0], (ast.In, ast.NotIn))}
     for node in walk_function_body(fn):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Subscript) for t in node.targets):
             for target in (t for t in node.targets if isinstance(t, ast.Subscript)):
                 name = dotted(target.value) or ""
                 root = name.split(".", 1)[0]
-                if "cache" in name.rsplit(".", 1)[-1].lower() and (root in module_names or root in functions):
+                if ("cache" in name.rsplit(".", 1)[-1].lower() or name in memo_tests) \
+                        and (root in module_names or root in functions):
                     return True
+    return False
+
+
+def _local_sidecar(module: SourceModule, project: Project, call: OutboundCall) -> bool:
+    """A call to a process beside this one: its URL, or the ``base_url`` of its session, is a ``self``
+    attribute that ``__init__`` sets from a parameter, and every construction of the class in the code base
+    hands a literal local address (``H2Backend(URL(f"http://localhost:{port}"), ...)``). A sidecar fails
+    with its host, not as a remote dependency whose outage a breaker would contain."""
+    url_at = 1 if call.operation in METHOD_FIRST else 0
+    url = call.node.args[url_at] if len(call.node.args) > url_at else next(
+        (kw.value for kw in call.node.keywords if kw.arg == "url"), None)
+    base = call.client.keyword("base_url") if call.client is not None else None
+    cls = next((p for p in ancestors(module, call.node) if isinstance(p, ast.ClassDef)), None)
+    init = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "__init__"), None) \
+        if cls is not None else None
+    if init is None:
+        return False
+    for expr in (url, base):
+        if not (isinstance(expr, ast.Attribute) and dotted(expr.value) == "self"):
+            continue
+        stored = [n.value.id for n in walk_function_body(init) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Name)
+                  and any(dotted(t) == dotted(expr) for t in n.targets)]
+        positional = [a.arg for a in [*init.args.posonlyargs, *init.args.args]][1:]
+        if len(stored) != 1 or stored[0] not in positional:
+            continue
+        at = positional.index(stored[0])
+        given = [c.args[at] if len(c.args) > at else next((k.value for k in c.keywords if k.arg == stored[0]), None)
+                 for m, c in _calls_named(project).get(cls.name, ()) if not is_test_file(m)]
+        if given and all(g is not None and _local_address(g) for g in given):
+            return True
+    return False
+
+
+def _local_address(expr: ast.expr) -> bool:
+    """A literal URL of this machine, also wrapped in a constructor (``URL("http://127.0.0.1:4000")``)."""
+    if isinstance(expr, ast.Call) and len(expr.args) == 1:
+        expr = expr.args[0]
+    head = expr.values[0] if isinstance(expr, ast.JoinedStr) and expr.values else expr
+    return bool(LOCAL_TARGET.match(string_value(head) or ""))
+
+
+def _is_false(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
+
+
+def _disables_after_failures(module: SourceModule, call: ast.Call) -> bool:
+    """A delivery whose failure handler switches the destination off (``Webhook.objects.filter(pk=hook.id)
+    .update(is_active=False)``, ``hook.enabled = False``), on every failure or after the retries run out:
+    a home-grown breaker that opens for good until someone turns the hook back on."""
+    for attempt in (p for p in ancestors(module, call) if isinstance(p, ast.Try)):
+        if not any(call is n for statement in attempt.body for n in walk_nodes(statement)):
+            continue
+        for node in (n for handler in attempt.handlers for n in walk_nodes(handler)):
+            if isinstance(node, ast.Call) and any(
+                    kw.arg and SWITCH.match(kw.arg) and _is_false(kw.value) for kw in node.keywords):
+                return True
+            if isinstance(node, ast.Assign) and _is_false(node.value) and any(
+                    isinstance(t, ast.Attribute) and SWITCH.match(t.attr) for t in node.targets):
+                return True
     return False
 
 
