@@ -14,6 +14,10 @@ methods; this module tells it
 - which model one instance stands for (:func:`bound_models`): the model handed to its
   constructor (``sql_model: type[Model]`` stored in ``self.model``) or named by its generic
   bases, also through an intermediate generic class (``Repo(GroupRepo[Schema, User])``);
+- which project class a service locator hands out (:func:`located_service`):
+  ``request.find_service(UserService)``, ``find_service(IUserService)`` or
+  ``find_service(name="user")`` of pyramid_services, through the factory the project registers
+  (``config.register_service_factory("app.services.user.factory", name="user")``);
 - what a call of a repository method does to that model's table (:func:`refine`): the
   method's statements built by the repository's own query builders read the model's
   table, an object it adds is a row of it, and a method named as a change
@@ -31,7 +35,7 @@ import re
 from dataclasses import replace
 
 from audit_lib.findings import Confidence
-from audit_lib.pyast import FUNCTION_TYPES, ancestors, dotted, is_none, walk_function_body
+from audit_lib.pyast import FUNCTION_TYPES, ancestors, dotted, is_none, method_name, string_value, walk_function_body
 from audit_lib.source import Project, SourceModule
 
 
@@ -179,6 +183,65 @@ def value_class(module: SourceModule, project: Project, value: ast.AST | None, f
         if found is not None and found[2] is None:
             return returned_class(found[0], project, found[1], None)
     return db._value_class(module, project, value, owner)
+
+
+def located_service(module: SourceModule, project: Project, call: ast.AST) -> tuple | None:
+    """The project class of the service ``request.find_service(...)`` returns (pyramid_services): the
+    class its registered factory builds (``register_service_factory(factory, IUserService)``,
+    ``..., iface=UserService)``, ``..., name="user")``), else the class the lookup names itself."""
+    if not (isinstance(call, ast.Call) and method_name(call) == "find_service"):
+        return None
+    keywords = {k.arg: k.value for k in call.keywords}
+    interface = call.args[0] if call.args else keywords.get("iface")
+    name = string_value(keywords["name"]) if "name" in keywords else None
+    key = ("name", name) if name else ("iface", (dotted(interface) or "").rsplit(".", 1)[-1]) if interface else None
+    registered = _registered_services(project).get(key) if key else None
+    if registered is not None:
+        return registered
+    return _db().project_class(module, project, interface) if interface is not None else None
+
+
+def _registered_services(project: Project) -> dict[tuple[str, str], tuple]:
+    """("name", "user") / ("iface", "IUserService") -> the project class the registered factory returns."""
+    cached = project.facts.get("repositories.registered_services")
+    if cached is not None:
+        return cached
+    db = _db()
+    table: dict[tuple[str, str], tuple] = {}
+    for module in project.modules:
+        if "register_service_factory" not in module.text:
+            continue
+        for call in module.nodes_of(ast.Call):
+            if method_name(call) != "register_service_factory" or not call.args:
+                continue
+            keywords = {k.arg: k.value for k in call.keywords}
+            interface = call.args[1] if len(call.args) > 1 else keywords.get("iface")
+            name = string_value(keywords["name"]) if "name" in keywords else None
+            key = ("name", name) if name else ("iface", (dotted(interface) or "").rsplit(".", 1)[-1]) \
+                if interface is not None else None
+            cls = _factory_class(module, project, call.args[0])
+            if key is not None and cls is not None:
+                table[key] = cls
+    project.facts["repositories.registered_services"] = table
+    return table
+
+
+def _factory_class(module: SourceModule, project: Project, factory: ast.expr) -> tuple | None:
+    """The class a service factory builds: a dotted path to a project function (``"app.user.factory"``),
+    a function or classmethod of the project, or a project class used as its own factory."""
+    db = _db()
+    path = string_value(factory)
+    if path:
+        path = path.replace(":", ".")
+        found = db._project_definition(project, path, 0, 1)
+        if found is None:
+            return db._project_definition(project, path, 1, 1)
+        return returned_class(found[0], project, found[1], None)
+    cls = db.project_class(module, project, factory)
+    if cls is not None:
+        return cls
+    found = db._resolve(module, project, ast.Call(func=factory, args=[], keywords=[]), module.tree, None, True)
+    return returned_class(found[0], project, found[1], None) if found is not None else None
 
 
 # -- which model an instance stands for --------------------------------------------------

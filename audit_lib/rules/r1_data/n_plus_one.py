@@ -137,12 +137,12 @@ ORM batch it (`selectinload(...)`, `prefetch_related(...)`).
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import re
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.libs import db
+from audit_lib.libs import db, repositories
 from audit_lib.libs.http import outbound_call
 from audit_lib.libs.web import project_routes, route_handlers
 from audit_lib.pyast import (
@@ -199,7 +199,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     for fn in functions(module.tree):
         if _unused_task(module, project, fn):
             continue
-        expanded = db.expanded_ops(module, project, fn)
+        expanded = db.expanded_ops(module, project, fn) + _located_service_ops(module, project, fn)
         units = _units_of_work(module, project, expanded)
         ops = [op for op in expanded
                if op.round_trip and not op.batch
@@ -268,6 +268,43 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                        f"(or read {fk.attr}_id when only the key is needed)")
             yield _finding_at(module, node, message, fix,
                               Confidence.low if _one_rows_children(project, loop) else Confidence.medium)
+
+
+def _located_service_ops(module: SourceModule, project: Project, fn: ast.AST) -> list[db.DbOp]:
+    """The database operations of the service methods ``fn`` calls on a service it looks up
+    (``request.find_service(name="user").fetch(userid)``, ``svc = request.find_service(CheckpointService)``,
+    ``self.user_svc`` set to such a lookup in the class), each anchored at the call."""
+    if "find_service" not in module.text:
+        return []
+    found: list[db.DbOp] = []
+    for call in walk_function_body(fn):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
+            continue
+        service = _located_service(module, project, fn, call.func.value)
+        method = db._method_of(project, service, call.func.attr) if service is not None else None
+        if method is None:
+            continue
+        found += [replace(op, call=call, through=method[1].name, confidence=min(op.confidence, Confidence.medium),
+                          lazy=op.lazy and not db.evaluated_in_place(method[0], op.call))
+                  for op in db.expanded_ops(method[0], project, method[1], depth=1)]
+    return found
+
+
+def _located_service(module: SourceModule, project: Project, fn: ast.AST, receiver: ast.expr) -> tuple | None:
+    """The project class of a service looked up with ``find_service``: the lookup itself, a name of
+    ``fn`` bound once to it, or ``self.<name>`` the class binds to it."""
+    if isinstance(receiver, ast.Name) and receiver.id != "self":
+        bound = _bindings(fn, receiver.id)
+        lookup = bound[0] if len(bound) == 1 else None
+    elif isinstance(receiver, ast.Attribute) and dotted(receiver.value) == "self":
+        cls = next((a for a in ancestors(module, fn) if isinstance(a, ast.ClassDef)), None)
+        bound = [stmt.value for stmt in walk_nodes(cls) if isinstance(stmt, ast.Assign) and any(
+            isinstance(t, ast.Attribute) and t.attr == receiver.attr and dotted(t.value) == "self"
+            for t in stmt.targets)] if cls is not None else []
+        lookup = bound[0] if len(bound) == 1 else None
+    else:
+        lookup = receiver
+    return repositories.located_service(module, project, lookup) if lookup is not None else None
 
 
 def _evaluated_by_chain(module: SourceModule, call: ast.Call) -> bool:
@@ -778,6 +815,9 @@ class _RowSources:
 
     def _helper_reads(self, call: ast.Call) -> bool:
         resolved = db.resolve_function(self.module, self.project, call)
+        if resolved is None and isinstance(call.func, ast.Attribute) and "find_service" in self.module.text:
+            service = _located_service(self.module, self.project, self.fn, call.func.value)
+            resolved = db._method_of(self.project, service, call.func.attr) if service is not None else None
         if resolved is None:
             return False
         helper_module, helper = resolved
