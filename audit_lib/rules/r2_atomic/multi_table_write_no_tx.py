@@ -58,7 +58,8 @@ transaction and is not reported. Neither are:
   saves and raises), and writes in sibling `if` blocks of optional, independent steps
   (`if options.reset_pages: ...`) where the later step uses nothing the earlier wrote;
 - writes to the row that tracks a background job or task (`job.save(update_fields=
-  ["status"])`, a model built on a `Job`/`Task` base), committed apart on purpose so that
+  ["status"])`, a model built on a `Job`/`Task` base, a status set to `"running"`/`"processing"`
+  and saved alone), committed apart on purpose so that
   progress is visible (a `Task` model with `assignees` is a work item people are given, not a job);
 - commands and scripts that seed or generate sample data (`seed.py`, `initdb`,
   `dummy-generator-*`, `populate_demo`, a module documented as "Loads test data into ...");
@@ -137,6 +138,8 @@ LOG_HELPER = re.compile(r"(log|audit)_\w+|\w+_(log|audit)")
 RECOMPUTES_TOTALS = re.compile(r"(update|refresh|recalculate|recompute|calculate)_\w*(stats|statistics|counts?|totals?)")
 TIMESTAMP_FIELD = re.compile(r"(last_)?(modified|updated)(_(at|on|date|time))?|"
                              r"last_(message|activity|active|seen|used|login)(_(at|on|date|time))?")
+STATUS_FIELDS = frozenset({"status", "state", "progress"})
+IN_PROGRESS = frozenset({"running", "processing", "in_progress", "started", "queued", "pending"})
 AGGREGATE = re.compile(r"\b(count|sum)\s*\(|\.count\(\)|\baggregate\(|\bannotate\(|\bCount\(|\bSum\(", re.I)
 INSTALLS_SCHEMA = re.compile(r"create_all|drop_all|create_(\w+_)?db|init_?db|create_(\w+_)?database")
 SQLALCHEMY = ("sqlalchemy", "flask_sqlalchemy", "sqlmodel")
@@ -528,7 +531,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue  # a getter that creates a missing default row does so again on the next read
             if _claims(earlier):
                 continue  # a compare-and-set claim commits first on purpose: others see the row taken
-            if _tracks_a_job(project, earlier) or _tracks_a_job(project, later) or _task_subject(module, fn, later):
+            if _tracks_a_job(project, earlier) or _tracks_a_job(project, later) or _task_subject(module, fn, later) or (
+                    _marks_in_progress(module, fn, earlier) or _marks_in_progress(module, fn, later)):
                 continue  # a background job's status commits on its own so that others see the progress
             first, second = sorted(earlier.tables)[0], sorted(later.tables)[0]
             if _records_the_change(second) or _logged(earlier) or _logged(later):
@@ -698,6 +702,28 @@ def _field_names(cls: ast.ClassDef) -> set[str]:
             [statement.target] if isinstance(statement, ast.AnnAssign) else []
         names.update(t.id for t in targets if isinstance(t, ast.Name))
     return names
+
+
+def _marks_in_progress(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bool:
+    """A write of nothing but a row's status, set to a literal that says work is under way (``request.status =
+    "running"; request.save(update_fields=["status"])``, ``.update(state="processing")``): the progress
+    marker of a job, committed on its own so that others see it."""
+    call = write.call
+    if not isinstance(call.func, ast.Attribute):
+        return False
+    if call.func.attr in ("update", "aupdate") and call.keywords and not call.args:
+        return all(k.arg in STATUS_FIELDS and isinstance(k.value, ast.Constant) and k.value.value in IN_PROGRESS
+                   for k in call.keywords)
+    listed = next((k.value for k in call.keywords if k.arg == "update_fields"), None) if call.func.attr == "save" else None
+    if not isinstance(listed, (ast.List, ast.Tuple)) or not listed.elts or not all(
+            isinstance(f, ast.Constant) and f.value in STATUS_FIELDS for f in listed.elts):
+        return False
+    receiver = dotted(call.func.value)
+    set_before = [node for node in walk_function_body(fn) if isinstance(node, ast.Assign) and node.lineno < call.lineno
+                  and any(isinstance(t, ast.Attribute) and t.attr in STATUS_FIELDS and dotted(t.value) == receiver
+                          for t in node.targets)]
+    latest = max(set_before, key=lambda node: node.lineno, default=None)
+    return latest is not None and isinstance(latest.value, ast.Constant) and latest.value.value in IN_PROGRESS
 
 
 def _task_subject(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bool:
