@@ -29,6 +29,11 @@ Reports whole payloads read into memory where streaming fits. That is:
   `information_schema.tables`, `sqlite_master`, is sized by the schema and is not reported); so is a SQLAlchemy Core `table.select()` with nothing chained to
   it whose rows are read into a list (`.fetchall()`, `.all()`, a list comprehension over the
   result or its `.mappings()`): a database dump that holds every table at once.
+- a CSV export built whole in memory: a request handler that gathers rows in a loop
+  (`csv_content.append(row)` for each result) and hands the list to a function of the project that
+  writes it with a `csv` writer into a `StringIO` and returns it (`build_csv_response(csv_content)`,
+  also through a wrapper that passes it on). Rows gathered from a slice with a fixed end
+  (`query[:10000]`) or from one object's children (`playlist["shots"]`) are few and are not reported.
 
 Uploads and request bodies in handlers only administrators reach (`@admins_only`,
 `@staff_member_required`, `Depends(check_admin)`) are the operator's to size and are not
@@ -88,12 +93,13 @@ from audit_lib.pyast import (
     walk_function_body,
     walk_nodes,
 )
+from audit_lib.libs.web import handler_of
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import runs_offline
 from audit_lib.source import Project, SourceModule
 
 WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", ".aread(", ".content", ".text", "WRITEDATA", "WRITEFUNCTION",
-                      ".select()")
+                      ".select()", "csv")
 WHOLE_BODY_ATTRIBUTES = {"content", "text"}
 WHOLE_BODY_METHODS = {"read", "aread", "text"}
 FILE_SINK_METHODS = {"write", "write_bytes", "write_text", "writelines"}
@@ -121,7 +127,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         nodes = list(walk_function_body(fn))
         for finding in [*_downloads(module, project, fn, nodes), *_curl_buffers(module, nodes),
                         *_uploads(module, fn, nodes), *_request_bodies(module, fn, nodes),
-                        *_fetchalls(module, fn, nodes), *_whole_tables(module, nodes)]:
+                        *_fetchalls(module, fn, nodes), *_whole_tables(module, nodes),
+                        *_memory_exports(module, project, fn, nodes)]:
             if finding.line not in reported:
                 reported.add(finding.line)
                 yield finding
@@ -689,6 +696,125 @@ def _system_catalog(table: exp.Table) -> bool:
     if table.db:
         return table.db.lower() in SYSTEM_SCHEMAS
     return table.name.lower().startswith(("pg_", "sqlite_"))
+
+
+# -- exports built in memory --------------------------------------------------------------
+
+
+CSV_WRITERS = {"csv.writer", "csv.DictWriter"}
+MEMORY_BUFFERS = {"StringIO", "BytesIO"}
+CSV_BUILDERS = "R5.buffer-not-stream:csv-builders"
+
+
+def _memory_exports(module: SourceModule, project: Project, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """A request handler that hands the rows it gathered in a loop (``csv_content.append(row)`` for each
+    result) to a function of the project that writes them with a ``csv`` writer into a ``StringIO`` and
+    sends the text back (``build_csv_response(csv_content)``): the whole export sits in memory twice, as
+    rows and as text, before the first byte leaves. Rows gathered from a sliced query (``[:10000]``) are capped,
+    and the children of one object (``playlist["shots"]``) are few."""
+    builders = _csv_builders(project)
+    if not builders or handler_of(module, fn.body[0], project) is None:
+        return
+    gathered = {name: loop for name, loop in _rows_gathered(nodes).items()
+                if not _capped(loop.iter, nodes) and not _one_objects_part(loop.iter)}
+    for node in nodes:
+        if not isinstance(node, ast.Call) or _callee(node) not in builders:
+            continue
+        slots = builders[_callee(node)]
+        for position, arg in enumerate(node.args):
+            if position in slots and isinstance(arg, ast.Name) and arg.id in gathered:
+                walked = dotted(gathered[arg.id].iter) or "a loop"
+                yield _medium_finding(
+                    module, node, f"the export's rows ({arg.id}, one per item of {walked}) are written whole "
+                                  f"into an in-memory CSV by {_callee(node)}() before it is sent",
+                    "yield the rows from a generator (query.yield_per(500) / .iterator()) and send them with a "
+                    "streaming response (Flask stream_with_context, Django StreamingHttpResponse)")
+
+
+def _rows_gathered(nodes: list[ast.AST]) -> dict[str, ast.For | ast.AsyncFor]:
+    """Lists the function grows in a loop over a collection that is not a literal: name -> that loop."""
+    gathered: dict[str, ast.For | ast.AsyncFor] = {}
+    for loop in nodes:
+        if isinstance(loop, (ast.For, ast.AsyncFor)) and not isinstance(loop.iter, (ast.List, ast.Tuple, ast.Constant)):
+            for node in walk_nodes(loop):
+                if isinstance(node, ast.Call) and method_name(node) in ("append", "extend") \
+                        and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+                    gathered.setdefault(node.func.value.id, loop)
+    return gathered
+
+
+def _one_objects_part(iterable: ast.expr) -> bool:
+    """``playlist["shots"]``, ``order.lines``: the children one object holds, a handful."""
+    return isinstance(iterable, (ast.Subscript, ast.Attribute)) and isinstance(iterable.value, ast.Name) \
+        and iterable.value.id != "self"
+
+
+def _capped(iterable: ast.expr, nodes: list[ast.AST]) -> bool:
+    """The loop walks a slice with a fixed end (``rows[:10000]``), also through the name bound to it."""
+    values = [iterable]
+    if isinstance(iterable, ast.Name):
+        values += [n.value for n in nodes if isinstance(n, ast.Assign)
+                   and any(isinstance(t, ast.Name) and t.id == iterable.id for t in n.targets)]
+    return any(isinstance(v, ast.Subscript) and isinstance(v.slice, ast.Slice) and isinstance(v.slice.upper, ast.Constant)
+               for v in values)
+
+
+def _csv_builders(project: Project) -> dict[str, set[int]]:
+    """Functions of the project that write the rows of a parameter with a ``csv`` writer into an in-memory
+    buffer and return it (``writerows(rows)`` into ``StringIO()``, ``return buffer.getvalue()``), and the
+    functions that hand their own parameter on to one (``build_csv_response(content)`` calling
+    ``build_csv_string(content)``): function name -> positions (after ``self``) of the rows parameter."""
+    if CSV_BUILDERS in project.facts:
+        return project.facts[CSV_BUILDERS]
+    functions: list[tuple[SourceModule, ast.AST]] = [
+        (module, fn) for module in project.modules if "csv" in module.text and not runs_offline(module, project)
+        for fn in walk_nodes(module.tree) if isinstance(fn, FUNCTION_TYPES)]
+    builders: dict[str, set[int]] = {}
+    for module, fn in functions:
+        slots = _csv_rows_parameters(module, fn)
+        if slots:
+            builders[fn.name] = slots
+    callers = [(module, fn) for module in project.modules if not runs_offline(module, project)
+               for fn in walk_nodes(module.tree) if isinstance(fn, FUNCTION_TYPES)] if builders else []
+    for _ in range(2):  # build_csv_response -> build_csv_string: a wrapper or two at most
+        for module, fn in callers:
+            own = _own_parameters(fn)
+            for call in walk_function_body(fn):
+                if isinstance(call, ast.Call) and _callee(call) in builders and fn.name not in builders:
+                    handed = {own.index(a.id) for i, a in enumerate(call.args)
+                              if i in builders[_callee(call)] and isinstance(a, ast.Name) and a.id in own}
+                    if handed:
+                        builders[fn.name] = handed
+    project.facts[CSV_BUILDERS] = builders
+    return builders
+
+
+def _csv_rows_parameters(module: SourceModule, fn: ast.AST) -> set[int]:
+    """Positions of the parameters whose rows ``fn`` writes with a ``csv`` writer over an in-memory buffer
+    that it returns (the buffer, or its ``getvalue()``)."""
+    nodes = list(walk_function_body(fn))
+    buffers = {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+               and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Call)
+               and (call_name(module, n.value) or "").rsplit(".", 1)[-1] in MEMORY_BUFFERS}
+    writers = {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+               and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Call)
+               and call_name(module, n.value) in CSV_WRITERS and n.value.args
+               and isinstance(n.value.args[0], ast.Name) and n.value.args[0].id in buffers}
+    returned = any(isinstance(n, ast.Return) and n.value is not None
+                   and any(isinstance(b, ast.Name) and b.id in buffers for b in walk_nodes(n.value)) for n in nodes)
+    if not writers or not returned:
+        return set()
+    own = _own_parameters(fn)
+    written: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Call) and method_name(node) == "writerows" and isinstance(node.func, ast.Attribute) \
+                and dotted(node.func.value) in writers and node.args:
+            written.add(dotted(node.args[0]) or "")
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and any(
+                isinstance(c, ast.Call) and method_name(c) == "writerow" and dotted(c.func.value) in writers
+                for c in walk_nodes(node if isinstance(node, ast.For | ast.AsyncFor) else module.parents.get(node))):
+            written.add(dotted(node.iter) or "")
+    return {i for i, name in enumerate(own) if name in written}
 
 
 # -- helpers ------------------------------------------------------------------------------
