@@ -902,7 +902,9 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
                 op.tables and all(db.natural_unique(project, t) for t in op.tables)
                 and not _generated_key(module, project, fn, op)) or (
                 op.sql is not None and op.tables and all(_migration_keyed(project, t) for t in op.tables)):
-            guarded = True  # the rows inserted after it belong to it: a retry is refused before reaching them
+            # the rows inserted after it belong to it: a retry is refused before reaching them; not after
+            # a get-or-create of a shared row (the triage state), which goes on to the inserts after it
+            guarded = guarded or not _made_when_missing(module, fn, op.call)
         elif not guarded:
             inserts.append(op)
     if inserts:
@@ -951,6 +953,25 @@ def _refuses_existing(project: Project, serializer: str, model: str) -> bool:
             if isinstance(node, ast.If) and node.body and isinstance(node.body[-1], ast.Raise) \
                     and _lookup_model(node.test, method) == model:
                 return True
+    return False
+
+
+def _made_when_missing(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool:
+    """The insert is the missing branch of a get-or-create that carries on (``state = ...first()`` /
+    ``if not state: state = State.objects.create(...)``, the branch not ending in a return or raise):
+    a retry finds the row and goes on, it is not refused there."""
+    child = call
+    for parent in ancestors(module, call):
+        if parent is fn:
+            return False
+        if isinstance(parent, ast.If):
+            branch = parent.body if any(s is child for s in parent.body) else parent.orelse
+            test = parent.test
+            missing = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and branch is parent.body or (
+                isinstance(test, ast.Compare) and len(test.ops) == 1 and is_none(test.comparators[0])
+                and isinstance(test.ops[0], ast.Is) == (branch is parent.body))
+            return missing and not isinstance(branch[-1], (ast.Raise, ast.Return))
+        child = parent
     return False
 
 
