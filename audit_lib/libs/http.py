@@ -40,6 +40,9 @@ What is recognised:
   attributes of web requests (``request.session``; ``request.app.state.http`` is the project's),
   of library objects (``db.session`` of ``db = SQLAlchemy()`` or of a project subclass of it) and
   of library base classes are not followed; clients built in test code do not define an attribute;
+- a client a Pyramid request method returns (``config.add_request_method(SessionFactory(), name="http")``:
+  ``request.http``), and a client kept from an ``__init__`` parameter named for one (``self._http = session``)
+  that every construction of the class outside tests hands the same client (``cls(session=request.http)``);
 - a request function passed as a parameter (``self.call_api(url, requests.get)`` for
   ``def call_api(self, url, http_method): http_method(url, ...)``), when every call of that function in
   the file passes one of the same library;
@@ -59,6 +62,7 @@ The audited code is only read, never imported.
 from __future__ import annotations
 
 import ast
+import re
 import weakref
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -140,6 +144,7 @@ GRPC_CALL_VARIANTS = frozenset({"future", "with_call"})
 METHOD_FIRST = frozenset({"request", "urlopen", "request_encode_url", "request_encode_body", "stream"})
 MAX_POSITIONAL = {"get": 1, "head": 1, "options": 1, "delete": 1, "put": 2, "patch": 2, "post": 3, "ws_connect": 1}
 # requests.Session.post(url, data, json) takes the most; aiohttp and httpx take the URL alone.
+CLIENT_PARAMETER = re.compile(r"(?i)session|http|client")  # __init__ parameters followed to their constructions
 WEB_REQUEST_NAMES = frozenset({"request", "req"})  # request.session, request.client: the framework's
 NEUTRAL_BASES = frozenset({"object", "ABC", "Generic", "Protocol", "NamedTuple", "TypedDict", "Enum"})
 URL_WORDS = ("url", "uri", "path", "endpoint", "href", "link", "route", "location", "join", "format")
@@ -1007,7 +1012,7 @@ class _ModuleIndex:
                     if arg.annotation is not None:
                         self._bind_annotation(node, ast.Name(id=arg.arg), arg.annotation, scope=node)
         for node in aliases:  # self.session = session, once the local is known
-            source = self.resolve(node.value, node)
+            source = self.resolve(node.value, node) or self._constructor_argument(node)
             if source is None and isinstance(node, ast.AnnAssign):
                 self._bind_annotation(node, node.target, node.annotation)
             for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
@@ -1017,6 +1022,19 @@ class _ModuleIndex:
                     self._bindings.setdefault(key, ClientBinding(
                         name, source.library, source.kind, node, factory=source.factory, origin=source.origin,
                         subclass=source.subclass, made_by=source.made_by, module=self.module, parameter=source.parameter))
+
+    def _constructor_argument(self, node: ast.Assign | ast.AnnAssign) -> ClientBinding | None:
+        """``self._http = session`` in ``__init__``, an unannotated parameter named for a client: the client
+        every construction of the class hands it (``cls(session=request.http)`` in its factory method)."""
+        fn = self._enclosing(node, FUNCTION_TYPES)
+        if self.project is None or fn is None or fn.name != "__init__" or not isinstance(node.value, ast.Name) \
+                or not CLIENT_PARAMETER.search(node.value.id) or node.value.id in self._rebound(fn) \
+                or node.value.id not in {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}:
+            return None
+        return self._passed_to(fn, node.value.id)
+
+    def _rebound(self, fn: ast.AST) -> set[str]:
+        return {n.id for n in walk_function_body(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
     def _bind(self, node: ast.AST, target: ast.expr, value: ast.expr) -> None:
         call = _constructing_call(value)
@@ -1166,7 +1184,7 @@ class _ModuleIndex:
         if followed and func.attr in ALL_CLIENT_METHODS and _shaped_like_request(call, func.attr):
             client = self._handed_client(func.value, call)
         if client is None and followed:
-            client = self._through_attribute(func.value, call)
+            client = self._through_attribute(func.value, call) or self._request_client(func.value)
         if client is None:
             return None
         if client.parameter is not None:
@@ -1213,7 +1231,9 @@ class _ModuleIndex:
         ``SplatNet(token, session=self.bot.session)`` for ``__init__(self, token, *, session)``.
         Only module-level functions and classes' ``__init__`` are followed (a method's callers are not
         known by name)."""
-        fn, name = parameter.parameter
+        return self._passed_to(*parameter.parameter)
+
+    def _passed_to(self, fn: ast.AST, name: str) -> ClientBinding | None:
         key = (id(fn), name)
         if key not in self._passed:
             self._passed[key] = None
@@ -1230,26 +1250,31 @@ class _ModuleIndex:
         else:
             return None
         at = arguments.index(name) if name in arguments else None
-        found: ClientBinding | None = None
+        calls: list[tuple[SourceModule, ast.Call]] = []
+        if isinstance(owner, ast.ClassDef):  # return cls(session=request.http) in its factory classmethod
+            calls += [(self.module, n) for n in walk_nodes(owner) if isinstance(n, ast.Call) and dotted(n.func) == "cls"]
         for module in self.project.modules if self.project is not None else [self.module]:
-            if callee not in module.text:
-                continue
-            caller = _index(module, self.project)
+            if callee not in module.text or is_test_path(module.path) and module is not self.module:
+                continue  # (a test hands its fakes)
             for node in [*module.nodes_of(ast.Name), *module.nodes_of(ast.Attribute)]:
                 if not self._names_function(module, node, callee) or _in_annotation(module, node):
                     continue
                 call = module.parents.get(node)
+                if isinstance(owner, ast.ClassDef) and isinstance(call, ast.Attribute) and call.value is node:
+                    continue  # Service.create_service: a class attribute, not a construction
                 if not (isinstance(call, ast.Call) and call.func is node):
                     return None  # handed on as a value (a callback, a partial, a base class): callers unknown
-                if any(isinstance(a, ast.Starred) for a in call.args) or has_kwargs_splat(call):
-                    return None
-                arg = keyword(call, name) or (call.args[at] if at is not None and len(call.args) > at else None)
-                if arg is None:
-                    return None  # not passed: the default (None, or a client made in place)
-                client = caller.resolve(arg, call) or caller._through_attribute(arg, call)
-                if client is None or client.factory is None or (found is not None and client is not found):
-                    return None
-                found = client
+                calls.append((module, call))
+        found: ClientBinding | None = None
+        for module, call in calls:
+            arg = _given_argument(call, name, at)
+            if arg is None:
+                return None  # not passed (the default: None, or a client made in place), or through a splat
+            caller = _index(module, self.project)
+            client = caller.resolve(arg, call) or caller._through_attribute(arg, call) or caller._request_client(arg)
+            if client is None or client.factory is None or (found is not None and client is not found):
+                return None
+            found = client
         return found
 
     def _handed_client(self, expr: ast.expr, at: ast.AST, depth: int = 0) -> ClientBinding | None:
@@ -1289,11 +1314,9 @@ class _ModuleIndex:
         at = positional.index(name) if name in positional else None
         found: ClientBinding | None = None
         for module, call in calls:
-            if any(isinstance(a, ast.Starred) for a in call.args) or has_kwargs_splat(call):
-                return None
-            arg = keyword(call, name) or (call.args[at] if at is not None and len(call.args) > at else None)
+            arg = _given_argument(call, name, at)
             if arg is None:
-                return None  # left to its default
+                return None  # left to its default, or passed through a splat
             if method and _passes_through(module, call, arg, fn.name):
                 continue  # an override handing its own parameter to super(): its callers are these calls
             if attr is not None:
@@ -1372,6 +1395,14 @@ class _ModuleIndex:
         if expr.attr not in table.candidates() or self._foreign_receiver(expr.value, at):
             return None
         return table.entry(expr.attr)
+
+    def _request_client(self, expr: ast.expr) -> ClientBinding | None:
+        """``request.http`` (also ``self.request.http``) when the project adds a request method ``http`` that
+        returns a client (see :func:`_request_method_clients`)."""
+        if self.project is None or not isinstance(expr, ast.Attribute) \
+                or (dotted(expr.value) or "").rsplit(".", 1)[-1] not in WEB_REQUEST_NAMES:
+            return None
+        return _request_method_clients(self.project).get(expr.attr)
 
     def _foreign_receiver(self, receiver: ast.expr, at: ast.AST) -> bool:
         name = dotted(receiver)
@@ -1480,11 +1511,15 @@ class _ModuleIndex:
         return self._calls
 
     def _reads_client_attributes(self) -> bool:
-        """Whether the file reads ``X.<name>.`` for an attribute the project gives one kind of client."""
+        """Whether the file reads ``X.<name>.`` for an attribute the project gives one kind of client, or for
+        a request method returning one (``request.http``); or keeps a client handed to its constructor."""
         if self.project is None:
             return False
         table = _attribute_clients(self.project)
-        return any(f".{name}." in self.module.text and table.entry(name) is not None for name in table.candidates())
+        return any(f".{name}." in self.module.text and table.entry(name) is not None for name in table.candidates()) \
+            or any(f".{name}." in self.module.text for name in _request_method_clients(self.project)) \
+            or any(b.node is not None and isinstance(b.node, (ast.Assign, ast.AnnAssign)) and b.name.startswith("self.")
+                   and b.factory is not None and b.module is self.module for b in self.bindings().values())
 
     def _imports_project_clients(self) -> bool:
         """Whether the file imports a client or client factory (or a class with a factory method) from another
@@ -1651,6 +1686,14 @@ class _AttributeClients:
                     yield "unknown", None
 
 
+def _given_argument(call: ast.Call, name: str, at: int | None) -> ast.expr | None:
+    """What a call passes for parameter ``name`` (by keyword, or at position ``at``); None when it leaves it
+    to its default or may pass it through ``*args``/``**kwargs``."""
+    if any(isinstance(a, ast.Starred) for a in call.args) or has_kwargs_splat(call):
+        return None
+    return keyword(call, name) or (call.args[at] if at is not None and len(call.args) > at else None)
+
+
 def _passes_through(module: SourceModule, call: ast.Call, arg: ast.expr, name: str) -> bool:
     """``def fetch(self, session, page): return super().fetch(session, page)``: an override of the method
     handing on its own parameter."""
@@ -1682,6 +1725,55 @@ def _class_family(project: Project, cls: ast.ClassDef) -> set[int]:
                 bases |= node_bases
                 changed = True
     return family
+
+
+_REQUEST_METHODS = "libs.http.request_method_clients"  # Project.facts key
+
+
+def _request_method_clients(project: Project) -> dict[str, ClientBinding]:
+    """Request attribute name -> the client a Pyramid request method returns:
+    ``config.add_request_method(ThreadLocalSessionFactory(...), name="http", reify=True)`` with a callable
+    class whose ``__call__`` returns the client it builds, or a module-level factory function. A name
+    registered twice with different factories is left out."""
+    table = project.facts.get(_REQUEST_METHODS)
+    if table is not None:
+        return table
+    made: dict[str, set[ClientBinding | None]] = {}
+    for module in project.modules:
+        if "add_request_method" not in module.text or is_test_path(module.path):
+            continue
+        for call in module.nodes_of(ast.Call):
+            if not (isinstance(call.func, ast.Attribute) and call.func.attr == "add_request_method"):
+                continue
+            factory = call.args[0] if call.args else keyword(call, "callable")
+            name = keyword(call, "name") or (call.args[1] if len(call.args) > 1 else None)
+            label = string_value(name) if name is not None else None
+            if factory is not None and label:
+                made.setdefault(label, set()).add(_made_by_request_method(module, project, factory))
+    table = project.facts[_REQUEST_METHODS] = {
+        name: next(iter(found)) for name, found in made.items() if len(found) == 1 and None not in found}
+    return table
+
+
+def _made_by_request_method(module: SourceModule, project: Project, factory: ast.expr) -> ClientBinding | None:
+    target = factory.func if isinstance(factory, ast.Call) else factory
+    name = qualified(module, target) or ""
+    owner_name, _, attr = name.rpartition(".")
+    owner = project.by_dotted_name.get(owner_name) if owner_name else module
+    if owner is None or not uses_http(owner):
+        return None
+    index = _index(owner, project)
+    if not isinstance(factory, ast.Call):
+        return index.factories().get(attr)
+    cls = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == attr), None)
+    call = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "__call__"), None) \
+        if cls is not None else None
+    client = index._returned_client(call) if call is not None else None
+    if client is not None:  # session.mount(...), session.headers.update(...) in __call__
+        client.configured += [n for n in walk_function_body(call) if isinstance(n, ast.Expr)
+                              and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Attribute)
+                              and dotted(n.value.func.value) == client.name]
+    return client
 
 
 def _attribute_clients(project: Project) -> _AttributeClients:

@@ -28,7 +28,11 @@ a module global, `self.session` set in `__init__`, a parameter annotated with th
 session class, or a client returned by a factory function or a static or class method
 (`HttpPools.mirror_session()`; also one imported from another module). A session handed to a function or method as a plain parameter
 (`get_entries(self.session, id)`, `self.fetch_page(session, page)`) is the one every caller in
-the service code hands it, when they all hand the same one. A timeout on the call or on the
+the service code hands it, when they all hand the same one; so is a client kept from a constructor
+parameter named for one (`self._http = session`) when every construction of the class outside tests
+(`cls(session=request.http)` in its factory method) hands the same one, and the client a Pyramid
+request method returns (`config.add_request_method(SessionFactory(), name="http")`, a factory or a
+callable class whose `__call__` builds it: `request.http.post(...)`). A timeout on the call or on the
 session (aiohttp, urllib3) is enough, except an aiohttp `ClientTimeout` that sets no finite
 `total` and no finite `sock_read` (`ClientTimeout(total=None, sock_read=None)`, `ClientTimeout()`;
 inline, or bound once to a local or module global): it turns reading without limit on, unlike
