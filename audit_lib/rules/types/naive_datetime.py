@@ -48,7 +48,8 @@ way, or handed to a project function whose parameter is read only that way), a r
 `"backup-" + datetime.now().isoformat()`, `str(datetime.utcnow()) + upload.filename`,
 `str(datetime.now()).split(" ")[0]`,
 `log.info("checkpoint at %s", datetime.now())`, a field of a log line (`request.log_context(time=stamp)`,
-`logger.bind(at=stamp)`); also through a
+`logger.bind(at=stamp)`), a label (`request.data["name"] = datetime.now().isoformat()`, `title=`,
+`{"filename": ...}`: a `name`/`title`/`label`/`description`/`filename`/`subject` field); also through a
 name read only that way, handed to a project function whose parameter is only formatted with
 `strftime()` (`certificate_name(cn, issuer, datetime.now(), ...)` putting the day into a name), or returned by a function whose callers all compose it into other
 text or hand it to such a function (`date = fetch_git_date(ref); return pep440_version(date, ref)`: a
@@ -532,6 +533,8 @@ HUMAN_TEXT_METHODS = {"strftime", "ctime"}
 # Calls that show text to people: a log line, a console line, a prompt.
 SHOWING_CALLS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "log",
                  "print", "echo", "secho", "prompt", "confirm", "flash"}
+# Fields that name or describe something for people: a time written there is part of a label.
+LABEL_KEYS = {"name", "title", "label", "description", "filename", "file_name", "subject", "comment", "note"}
 # Calls that add fields to the log lines that follow (structlog's ``bind``, a request's ``log_context``).
 LOG_FIELD_CALLS = {"bind", "bind_contextvars"}
 # str methods that cut a piece out of the text (the date part of ``str(now)``).
@@ -664,7 +667,7 @@ def _text_for_people(module: SourceModule, text: ast.expr, project: Project, fol
     """Whether the text made from a reading only reaches people: composed into other text, shown
     (a log line, a prompt), cut into pieces, or held in a name or returned by a function that is
     only read that way."""
-    if _composed(module, text) or _shown(module, text):
+    if _composed(module, text) or _shown(module, text) or _labels(module, text):
         return True
     parent = module.parents.get(text)
     if isinstance(parent, ast.Attribute) and parent.value is text and parent.attr in CUTTING_METHODS:
@@ -680,6 +683,22 @@ def _text_for_people(module: SourceModule, text: ast.expr, project: Project, fol
             function = module.parents.get(function)
         calls = _calls_of(project, function.name) if function is not None else []
         return bool(calls) and all(_text_for_people(m, c, project, follow=False) for m, c in calls)
+    return False
+
+
+def _labels(module: SourceModule, text: ast.expr) -> bool:
+    """The text becomes a label for people: ``request.data["name"] = datetime.now().isoformat()``,
+    ``Export(title=stamp)``, ``{"filename": stamp}``, ``job.description = stamp``."""
+    parent = module.parents.get(text)
+    if isinstance(parent, ast.keyword):
+        return parent.arg in LABEL_KEYS
+    if isinstance(parent, ast.Dict) and text in parent.values:
+        return string_value(parent.keys[parent.values.index(text)]) in LABEL_KEYS
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0]
+        key = target.attr if isinstance(target, ast.Attribute) else \
+            string_value(target.slice) if isinstance(target, ast.Subscript) else None
+        return key in LABEL_KEYS
     return False
 
 
