@@ -811,8 +811,9 @@ def _csv_rows_parameters(module: SourceModule, fn: ast.AST) -> set[int]:
                 and dotted(node.func.value) in writers and node.args:
             written.add(dotted(node.args[0]) or "")
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and any(
-                isinstance(c, ast.Call) and method_name(c) == "writerow" and dotted(c.func.value) in writers
-                for c in walk_nodes(node if isinstance(node, ast.For | ast.AsyncFor) else module.parents.get(node))):
+                isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr == "writerow"
+                and dotted(c.func.value) in writers
+                for c in walk_nodes(node if isinstance(node, (ast.For, ast.AsyncFor)) else module.parents.get(node, node))):
             written.add(dotted(node.iter) or "")
     return {i for i, name in enumerate(own) if name in written}
 
