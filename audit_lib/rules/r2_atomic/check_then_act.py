@@ -154,7 +154,7 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
                 _request_retried_on_conflict(project, fn, write)) or (
                 _base_view_answers_conflict(module, project, fn) and _inserts_unique(project, write)):
             continue
-        read = _deciding_read(module, fn, reads, write) if _is_act(write) else _uniqueness_check(
+        read = _deciding_read(module, project, fn, reads, write) if _is_act(write) else _uniqueness_check(
             module, fn, reads, write, ops) or next((r for r in reads if r.call.lineno < write.call.lineno and any(
                 db.same_table(a, b) for a in r.tables for b in write.tables) and _built_when_missing(
                 module, fn, r, _result_names(module, fn, r), write)), None)
@@ -518,7 +518,8 @@ def _rechecks_in_where(sql: str | None) -> bool:
     return bool(match and re.search(r"\b(and|or)\b", match.group(1), re.I))
 
 
-def _deciding_read(module: SourceModule, fn: ast.AST, reads: list[db.DbOp], write: db.DbOp) -> db.DbOp | None:
+def _deciding_read(module: SourceModule, project: Project, fn: ast.AST, reads: list[db.DbOp],
+                   write: db.DbOp) -> db.DbOp | None:
     for read in reads:
         if read.call is write.call or read.call.lineno > write.call.lineno:
             continue
@@ -529,9 +530,38 @@ def _deciding_read(module: SourceModule, fn: ast.AST, reads: list[db.DbOp], writ
             continue
         if _write_depends_on(module, fn, read, names, write) or _write_depends_on(
                 module, fn, read, _flags(module, fn, read, names, write), write, flags=True) or _built_when_missing(
-                module, fn, read, names, write):
+                module, fn, read, names, write) or _refused_in_helper(module, project, read, write):
             return read
     return None
+
+
+def _refused_in_helper(module: SourceModule, project: Project, read: db.DbOp, write: db.DbOp) -> bool:
+    """A validator helper that raises when its lookup finds the row (``ensure_free(team, user)``:
+    ``if Seat.objects.filter(...).exists(): raise Taken``), called before the insert: the check
+    and the act are in two functions, the race is the same."""
+    if not read.through or write.kind != db.INSERT or not _follows(module, read.call, write.call):
+        return False
+    resolved = db.resolve_function(module, project, read.call, reexports=True)
+    if resolved is None:
+        return False
+    helper_module, helper = resolved
+    for lookup in db.function_ops(helper_module, helper, project):
+        if not lookup.is_read or not any(db.same_table(a, b) for a in lookup.tables for b in read.tables):
+            continue
+        names = _result_names(helper_module, helper, lookup)
+        if any(isinstance(node, ast.If) and isinstance(node.body[-1], ast.Raise) and _implies_found(
+                node.test, True, lookup, names) for node in walk_nodes(helper)):
+            return True
+    return False
+
+
+def _follows(module: SourceModule, first: ast.AST, later: ast.AST) -> bool:
+    """Whether ``later`` is in a statement after the one holding ``first``, in its block or one around it."""
+    statement = _statement_of(module, first)
+    chain = {id(a) for a in ancestors(module, later)} | {id(later)}
+    block = next((getattr(module.parents.get(statement), f, None) for f in ("body", "orelse", "finalbody", "handlers")
+                  if statement in (getattr(module.parents.get(statement), f, None) or [])), None)
+    return block is not None and any(id(s) in chain for s in block[block.index(statement) + 1:])
 
 
 def _built_when_missing(module: SourceModule, fn: ast.AST, read: db.DbOp, names: set[str], write: db.DbOp) -> bool:
