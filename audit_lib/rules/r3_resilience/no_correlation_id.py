@@ -27,7 +27,12 @@ a token, user-info, introspection, OIDC/SAML/SSO endpoint, or the host of the to
 OAuth client class names in its constants, `USER_API_URL` beside `TOKEN_URL`: the provider is no service of ours): only
 calls that visibly address a service of ours (a configured or constant address, also read from the
 application's configuration, `current_app.config["CATALOG_SERVICE_URL"]`, `settings.get(...)`; an
-internal host name; a path on such a `base_url`) are judged. Background jobs, test code, scripts and calls to
+internal host name; a path on such a `base_url`; a URL normalised or joined from one by a function,
+`normalize_url(f"{settings.LIVE_URL}/convert/")`) are judged. A background task that a request handler
+enqueues (Celery `task.delay(...)`/`.apply_async(...)` of a function under a task decorator), and the
+functions of its file that it calls, are judged like the handler: the request's id is lost on the queue
+(there, an address held in a constant bound to a public URL is taken for a vendor's API). Other
+background jobs, test code, scripts and calls to
 localhost or to the service's own public address (`f"{SITE_URL}/api/v2/..."`, also through a
 local or a helper of the module that returns it: the service calling its own API) are not reported.
 
@@ -68,6 +73,7 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.http import ClientBinding, OutboundCall, outbound_calls
 from audit_lib.libs.web import RouteHandler
 from audit_lib.pyast import (
+    FUNCTION_TYPES,
     ancestors,
     call_name,
     dotted,
@@ -109,6 +115,9 @@ INTERNAL_SUFFIXES = (".internal", ".local", ".localdomain", ".svc", ".lan", ".co
 GENERIC_NAMES = {"get", "post", "put", "patch", "delete", "head", "options", "request", "send", "json", "run", "execute",
                  "call", "__call__", "__init__", "close"}
 UNKNOWN = None
+TASK_ENQUEUE = {"delay", "apply_async"}  # Celery
+ADDRESS_DEPTH = 3  # locals and wrapping calls followed to find where a URL starts
+TASK_DECORATORS = {"task", "shared_task", "actor", "job"}  # Celery, Dramatiq, RQ
 
 
 @rule("R3.no-correlation-id", on="project", scope="code", severity="medium")
@@ -117,6 +126,7 @@ def check(project: Project) -> Iterator[Finding]:
     if not routes or any(m.imports_module(name) for m in project.modules for name in INSTRUMENTATION):
         return
     handlers = {id(h.function) for _, h in routes}
+    task_code = {id(fn) for fn in _enqueued_task_code(project, routes)}
     called = _names_called_by_handlers(routes)
     public_settings = _settings_with_public_defaults(project) | _settings_with_public_values(project)
     for module in project.modules:
@@ -126,7 +136,10 @@ def check(project: Project) -> Iterator[Finding]:
             if call.protocol != "http" or targets_own_service(module, call) or not _addresses_our_service(module, call, public_settings):
                 continue
             fn = enclosing_function(module, call.node)
-            if fn is None or (id(fn) not in handlers and fn.name not in called) or _propagates(module, call):
+            if fn is None or _propagates(module, call):
+                continue
+            if id(fn) not in handlers and fn.name not in called \
+                    and (id(fn) not in task_code or _public_constant_address(module, call.node)):
                 continue
             yield Finding(
                 message=f"{dotted(call.node.func) or call.operation}() sends no correlation id header "
@@ -151,6 +164,33 @@ def _names_called_by_handlers(routes: list[tuple[SourceModule, RouteHandler]]) -
                 if name and name not in GENERIC_NAMES:
                     names.add(name)
     return names
+
+
+def _enqueued_task_code(project: Project, routes: list[tuple[SourceModule, RouteHandler]]) -> list[ast.AST]:
+    """The background tasks request handlers enqueue (``copy_assets.delay(...)``, ``.apply_async(...)``: a
+    top-level function of the code base under a task decorator, ``@shared_task``, ``@app.task``, ``@actor``)
+    and the functions of the task's file it calls by name: the request's id is lost on the queue unless the
+    message carries it, so their calls to our services are judged like the handler's own."""
+    enqueued = {(dotted(node.func.value) or "").rsplit(".", 1)[-1] for _, handler in routes
+                for node in walk_function_body(handler.function)
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in TASK_ENQUEUE}
+    found: list[ast.AST] = []
+    for module in project.modules:
+        top_level = {fn.name: fn for fn in module.tree.body if isinstance(fn, FUNCTION_TYPES)}
+        for name in enqueued & set(top_level) if not is_test_file(module) else ():
+            task = top_level[name]
+            if any((dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] in TASK_DECORATORS
+                   for d in task.decorator_list):
+                found += [task, *(top_level[n.func.id] for n in walk_function_body(task) if isinstance(n, ast.Call)
+                                  and isinstance(n.func, ast.Name) and n.func.id in top_level)]
+    return found
+
+
+def _public_constant_address(module: SourceModule, call: ast.Call) -> bool:
+    """A URL that starts with a constant bound to a public address (``READWISE_URL = "https://readwise.example/api"``):
+    from a task, where no request path vouches for it, a hosted vendor's API rather than a service of ours."""
+    target = call.args[0] if call.args else keyword(call, "url")
+    return target is not None and _public_host(string_value(_constant_value(module, call, _leading_part(target))))
 
 
 def _addresses_our_service(module: SourceModule, call: OutboundCall, public_settings: set[str]) -> bool:
@@ -278,13 +318,16 @@ def _configured_address(module: SourceModule, at: ast.AST, node: ast.expr, depth
     if isinstance(node, ast.Name):
         local = _local_value(module, at, node.id)
         if local is not None:
-            return depth < 2 and _configured_address(module, at, local, depth + 1)
+            return depth < ADDRESS_DEPTH and _configured_address(module, at, local, depth + 1)
         return (node.id in module.imports or _assigned_at_module_level(module, node.id)) \
             and not IDENTITY_ENDPOINT.search(node.id)
     if isinstance(node, ast.Attribute):
         name = dotted(node) or node.attr
         return not VENDOR_NAME.search(name.lower()) and not IDENTITY_ENDPOINT.search(node.attr)
     key = _config_key(node)
+    if key is None and isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args:
+        # a URL normalised or joined from an address: normalize_url(f"{settings.LIVE_URL}/convert/"), urljoin(X, path)
+        return depth < ADDRESS_DEPTH and _configured_address(module, at, node.args[0], depth + 1)
     return key is not None and not VENDOR_NAME.search(key.lower()) and not IDENTITY_ENDPOINT.search(key)
 
 
@@ -370,7 +413,7 @@ def _propagates(module: SourceModule, call: OutboundCall) -> bool:
 
 def _headers_carry_id(module: SourceModule, headers: ast.expr | None, at: ast.AST) -> bool | None:
     """True when the headers hold a correlation id, False when they visibly do not, None when unknown."""
-    if headers is None:
+    if headers is None or isinstance(headers, ast.Constant) and headers.value is None:
         return False
     if isinstance(headers, ast.Dict):
         return _literal_headers_verdict(headers)
