@@ -414,6 +414,11 @@ _VERBS = {
 }
 
 
+def names_a_read(name: str) -> bool:
+    """Whether a method's name says it reads (``get_user``, ``list_all``, ``count_all``)."""
+    return _verb(name) == "read"
+
+
 def _verb(name: str) -> str | None:
     head = name.lstrip("_").split("_", 1)[0].lower()
     return next((kind for kind, words in _VERBS.items() if head in words), None)

@@ -271,17 +271,14 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
 
 
 def _located_service_ops(module: SourceModule, project: Project, fn: ast.AST) -> list[db.DbOp]:
-    """The database operations of the service methods ``fn`` calls on a service it looks up
-    (``request.find_service(name="user").fetch(userid)``, ``svc = request.find_service(CheckpointService)``,
-    ``self.user_svc`` set to such a lookup in the class), each anchored at the call."""
-    if "find_service" not in module.text:
-        return []
+    """The database operations of the methods ``fn`` calls on a service whose class the database
+    layer does not know (see :func:`_service_method`), each anchored at the call."""
     found: list[db.DbOp] = []
     for call in walk_function_body(fn):
-        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)) \
+                or db.resolve_function(module, project, call) is not None:
             continue
-        service = _located_service(module, project, fn, call.func.value)
-        method = db._method_of(project, service, call.func.attr) if service is not None else None
+        method = _service_method(module, project, fn, call)
         if method is None:
             continue
         found += [replace(op, call=call, through=method[1].name, confidence=min(op.confidence, Confidence.medium),
@@ -290,21 +287,55 @@ def _located_service_ops(module: SourceModule, project: Project, fn: ast.AST) ->
     return found
 
 
-def _located_service(module: SourceModule, project: Project, fn: ast.AST, receiver: ast.expr) -> tuple | None:
-    """The project class of a service looked up with ``find_service``: the lookup itself, a name of
-    ``fn`` bound once to it, or ``self.<name>`` the class binds to it."""
+def _service_method(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call
+                    ) -> tuple[SourceModule, ast.AST] | None:
+    """The project method ``obj.method(...)`` runs when ``obj`` is a service looked up with pyramid_services'
+    ``find_service`` (the lookup itself, a name of ``fn`` bound once to it, or ``self.<name>`` the class
+    binds to it), or an object named after a class of the project whose method of that name queries
+    (``request.registry.storage.list_all(...)`` and a ``Storage`` backend running SQL in ``list_all``)."""
+    receiver = call.func.value
     if isinstance(receiver, ast.Name) and receiver.id != "self":
         bound = _bindings(fn, receiver.id)
-        lookup = bound[0] if len(bound) == 1 else None
     elif isinstance(receiver, ast.Attribute) and dotted(receiver.value) == "self":
         cls = next((a for a in ancestors(module, fn) if isinstance(a, ast.ClassDef)), None)
         bound = [stmt.value for stmt in walk_nodes(cls) if isinstance(stmt, ast.Assign) and any(
             isinstance(t, ast.Attribute) and t.attr == receiver.attr and dotted(t.value) == "self"
             for t in stmt.targets)] if cls is not None else []
-        lookup = bound[0] if len(bound) == 1 else None
     else:
-        lookup = receiver
-    return repositories.located_service(module, project, lookup) if lookup is not None else None
+        bound = [receiver]
+    service = repositories.located_service(module, project, bound[0]) if len(bound) == 1 else None
+    if service is not None:
+        return db._method_of(project, service, call.func.attr)
+    if isinstance(receiver, ast.Name) and any(receiver.id in _names(target) for loop in loops_around(module, call)
+                                              for target in [*_loop_targets(loop), *_assigned_in_loop(loop)]):
+        return None  # ``card.archive()``, ``created.calculate_stats()``: the item's own method, a step on each item
+    name = receiver.id if isinstance(receiver, ast.Name) else receiver.attr if isinstance(receiver, ast.Attribute) \
+        else None
+    return _querying_method_of_class_named(project, name, call.func.attr) if name else None
+
+
+def _assigned_in_loop(loop: ast.AST) -> list[ast.expr]:
+    return [target for node in walk_nodes(loop) if isinstance(node, ast.Assign) for target in node.targets]
+
+
+def _querying_method_of_class_named(project: Project, name: str, method: str) -> tuple[SourceModule, ast.AST] | None:
+    """``storage`` -> the project classes named ``Storage`` (a backend each): the first whose ``method``
+    reads (``list_all``; not ``purge_deleted``, whose statement the method builds out of sight)."""
+    title = "".join(part.title() for part in name.strip("_").split("_"))
+    _project_class(project, "")  # fills the index of classes by name
+    for owner in project.facts["r1.classes_by_name"].get(title, []):
+        found = db._method_of(project, owner, method)
+        if found is not None and _method_reads_rows(project, found):
+            return found
+    return None
+
+
+def _method_reads_rows(project: Project, method: tuple[SourceModule, ast.AST]) -> bool:
+    """Whether a service method runs a read, or a statement it builds out of sight (SQL text in a
+    module constant) while its name says it reads (``list_all``, not ``purge_deleted``)."""
+    ops = db.expanded_ops(method[0], project, method[1], depth=1)
+    return any(op.round_trip and op.is_read for op in ops) or repositories.names_a_read(method[1].name) and any(
+        op.round_trip and op.kind == db.EXECUTE for op in ops)
 
 
 def _evaluated_by_chain(module: SourceModule, call: ast.Call) -> bool:
@@ -815,9 +846,9 @@ class _RowSources:
 
     def _helper_reads(self, call: ast.Call) -> bool:
         resolved = db.resolve_function(self.module, self.project, call)
-        if resolved is None and isinstance(call.func, ast.Attribute) and "find_service" in self.module.text:
-            service = _located_service(self.module, self.project, self.fn, call.func.value)
-            resolved = db._method_of(self.project, service, call.func.attr) if service is not None else None
+        if resolved is None and isinstance(call.func, ast.Attribute):
+            service = _service_method(self.module, self.project, self.fn, call)
+            return service is not None and _method_reads_rows(self.project, service)
         if resolved is None:
             return False
         helper_module, helper = resolved
