@@ -30,7 +30,8 @@ transaction and is not reported. Neither are:
 - deletes from two tables (independent clean-ups), unless the second is given what the first
   returned (`DELETE FROM aliases ... RETURNING tag_id`, then `DELETE FROM tags WHERE id = $1`
   with it): those are parts of one removal;
-- a get-or-create/upsert followed by another write, also written inline (`if row is None:
+- a get-or-create/upsert (also Django's `bulk_create(..., ignore_conflicts=True)`) followed by
+  another write, also written inline (`if row is None:
   row = Model(...)`, `except DoesNotExist: create`) or in a helper that inserts only when its own
   lookup finds nothing (`department = save_department(data)`) or is named so
   (`_maybe_create_default_organization()`, `create_if_missing`): a retry reuses the row (a later write
@@ -519,7 +520,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue
             if earlier.kind == later.kind == db.DELETE and not _uses_result_of(module, fn, earlier.call, later.call):
                 continue  # independent clean-ups (expired rows of two tables): nothing is half-done
-            if (earlier.upsert or UPSERT_HELPER.search(earlier.through or "") or _created_if_missing(module, fn, earlier)
+            if (earlier.upsert or _inserts_ignoring_conflicts(earlier) or UPSERT_HELPER.search(earlier.through or "")
+                    or _created_if_missing(module, fn, earlier)
                     or _helper_creates_if_missing(module, project, earlier)) and not _follows_only_creation(
                     module, fn, earlier, later):
                 continue  # a row left by a get-or-create is reused by the retry: nothing is half-done
@@ -782,6 +784,14 @@ def _follows_only_creation(module: SourceModule, fn: ast.AST, created: db.DbOp, 
     never makes the later write."""
     branch = _missing_branch(module, fn, created.call) if created.kind != db.DELETE else None
     return branch is not None and any(node is later.call for node in ast.walk(branch))
+
+
+def _inserts_ignoring_conflicts(write: db.DbOp) -> bool:
+    """Django ``bulk_create(rows, ignore_conflicts=True)`` (or ``update_conflicts=True``): an
+    ``INSERT ... ON CONFLICT``, an upsert a retry runs again without duplicating a row."""
+    return not write.through and write.method in ("bulk_create", "abulk_create") and any(
+        k.arg in ("ignore_conflicts", "update_conflicts") and isinstance(k.value, ast.Constant) and k.value.value is True
+        for k in write.call.keywords)
 
 
 def _ensures_unrelated_row(module: SourceModule, fn: ast.AST, earlier: db.DbOp, later: db.DbOp) -> bool:
