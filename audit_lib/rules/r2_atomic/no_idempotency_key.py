@@ -372,13 +372,28 @@ def _find_idempotency_middleware(project: Project) -> bool:
 
 def _deduplicated(module: SourceModule, fn: ast.AST, insert: db.DbOp, ops: list[db.DbOp]) -> bool:
     """A read of the same table before the insert: a natural-key lookup (``email already registered``)
-    turns a retry into a refusal, not a duplicate. Its race is R2.check-then-act's concern. A read in
+    turns a retry into a refusal, not a duplicate. A helper's read counts when it is a lookup (``get``,
+    ``first``, ``exists``...) or its result decides a branch, not a listing on the way (a serializer
+    rendering the document's notes). Its race is R2.check-then-act's concern. A read in
     another branch that returns (``if shared: return create_shared(...)``) does not guard the insert."""
     earlier = ops[:next(i for i, op in enumerate(ops) if op is insert)]
     return any(op.is_read and any(db.same_table(a, b) for a in op.tables for b in insert.tables)
+               and (op.through is None or op.call is insert.call or LOOKUP.match(op.method) or _tested(module, fn, op.call))
                and (op.call is insert.call or not db.never_both(module, fn, op.call, insert.call)
                     or _where_not_found(module, op.call, insert.call))
                and not _feeds_insert(module, fn, op, insert) for op in earlier)
+
+
+def _tested(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool:
+    """The helper's result decides a branch (``existing = await find_wallet(user_id)`` / ``if
+    existing:``): a lookup, not a listing read on the way (``self.get_serializer(doc)``)."""
+    statement = next((a for a in ancestors(module, call) if isinstance(a, ast.stmt)), None)
+    if isinstance(statement, ast.If) and any(n is call for n in ast.walk(statement.test)):
+        return True
+    names = {t.id for t in getattr(statement, "targets", []) if isinstance(t, ast.Name)}
+    return bool(names) and any(isinstance(node, ast.If) and any(isinstance(n, ast.Name) and n.id in names
+                                                                for n in ast.walk(node.test))
+                               for node in walk_function_body(fn))
 
 
 NOT_FOUND = re.compile(r"(DoesNotExist|NoResultFound)$")
