@@ -19,7 +19,8 @@ just inserted. The
 decision may also be a `try` whose body reads and raises "already exists" and whose
 `except ...DoesNotExist`/`...NotFoundError` handler lets the code go on to the insert; or it
 may go through a name set on the read's answer (`if taken is None: chosen =
-alias; break` ... `if chosen is None: raise` before the insert).
+alias; break` ... `if chosen is None: raise` before the insert), or sit in a validator helper
+that raises when its own lookup finds the row (`ensure_free(code)` called before the insert).
 
 It also reports an ORM read-modify-write: a row read without a lock (`row =
 Model.objects.get(...)`, `get_object_or_404(Model, ...)`, `query.first()`), a field
@@ -34,16 +35,22 @@ decision); `UPDATE`s whose `WHERE` re-checks the condition (`... AND status =
 'pending'`, an atomic compare-and-set), upserts (`INSERT ... ON CONFLICT`, `on_conflict_do_*`, `merge`, Django
 `get_or_create`/`update_or_create`), reads that lock (`SELECT ... FOR UPDATE`,
 `select_for_update()`, `with_for_update()`), and writes inside a `try` that handles the
-unique violation (`IntegrityError`, `UniqueViolation`). Nor an insert into a model with a
+unique violation (`IntegrityError`, `UniqueViolation`), or whose `session.add` a later `flush()`
+sends inside such a `try`. Nor an insert that runs only when the read found its row (`if original
+is None: return 404` ... a copy of it): each request adds its own row, no check is bypassed. Nor an
+insert into a model with a unique key inside a `try` that catches any error (`except Exception:
+pass`). Nor an insert into a model with a
 unique key (`UniqueConstraint`, `unique=True`, `unique_together`) when the code base handles
 the unique violation for every request (`pyramid_retry.mark_error_retryable(IntegrityError)`,
 whose retried request reads again and finds the row; a Flask `errorhandler(IntegrityError)`, a
 FastAPI `exception_handler(IntegrityError)`), or when the view class's own or inherited
 `handle_exception`/`dispatch` catches it (a DRF base view answering `IntegrityError` with a 400),
-or a DRF view when the `REST_FRAMEWORK["EXCEPTION_HANDLER"]` function catches it, except in a
+or a DRF view when the `REST_FRAMEWORK["EXCEPTION_HANDLER"]` function catches it (also in a
+serializer only such views use), except in a
 background task (`@app.task`, `@shared_task`), which no request handler covers. One-off code
 under a `scripts/` folder, in Django management commands (`management/commands/`) or click/Typer commands
-(`@cli.command()`), tests and migrations are not checked: nothing runs them concurrently.
+(`@cli.command()`), functions only such commands or a script's main block call (a dev-data
+seeder, `init_database`), tests and migrations are not checked: nothing runs them concurrently.
 
 ## Why is this bad?
 Between the read and the write another request can do the same read and get the same
