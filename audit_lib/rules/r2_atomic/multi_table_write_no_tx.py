@@ -141,7 +141,7 @@ TIMESTAMP_FIELD = re.compile(r"(last_)?(modified|updated)(_(at|on|date|time))?|"
                              r"last_(message|activity|active|seen|used|login)(_(at|on|date|time))?")
 STATUS_FIELDS = frozenset({"status", "state", "progress"})
 IN_PROGRESS = frozenset({"running", "processing", "in_progress", "started", "queued", "pending"})
-AGGREGATE = re.compile(r"\b(count|sum)\s*\(|\.count\(\)|\baggregate\(|\bannotate\(|\bCount\(|\bSum\(", re.I)
+AGGREGATE = re.compile(r"\b(count|sum|aggregate|annotate)\s*\(", re.I)
 INSTALLS_SCHEMA = re.compile(r"create_all|drop_all|create_(\w+_)?db|init_?db|create_(\w+_)?database")
 SQLALCHEMY = ("sqlalchemy", "flask_sqlalchemy", "sqlmodel")
 MAPPED_BASE = re.compile(r"(^|\.)(Model|Base|DeclarativeBase|SQLModel)$")
