@@ -8,7 +8,8 @@ ORM `add`/`create`/`save` of a new instance, `save()` of a DRF serializer built 
 request data only or of a model form of the code base (`class Meta: model = ...`) built
 without `instance=` -- directly or through a helper of the code base, without reading an
 `Idempotency-Key` header and without making the insert an upsert. A PUT to
-`/items/{id}` names its target, so repeating it rewrites the same resource.
+`/items/{id}` names its target, so repeating it rewrites the same resource (also a class-based
+view's `def put(self, instance_id)`, whose argument comes from the URL).
 
 A DRF view that leaves POST to the framework (`ModelViewSet`, `CreateModelMixin`,
 `ListCreateAPIView`, without a `create` of its own) is reported at its class: DRF's
@@ -55,7 +56,15 @@ under `if not is_setup():` --
 handlers that read the key (`request.headers.get("Idempotency-Key")`, an
 `idempotency_key` header parameter), handlers under a decorator or a middleware of the
 code base that handles idempotency keys, and handlers whose inserts are all upserts
-(`ON CONFLICT`, `get_or_create`, `merge`).
+(`ON CONFLICT`, `get_or_create`, `merge`). Also not: a serializer whose own `create`/`validate`
+raises when the row exists; a read of the same model that only filters the existing rows out
+(`if (e.source, e.target) not in existing`); a pending placeholder (`FileAsset` of a presigned
+upload) whose flag the handler leaves unset and that a sweep of the code base deletes when old
+(`filter(created_at__lt=cutoff, is_uploaded=False).delete()`); handlers only the site's operators
+reach (`@staff_member_required`, `Depends(get_admin_user)`, `IsAdminUser`, an early exit unless
+`is_superuser`; a tenant's own administrators stay reported); a viewset whose `as_view({...})`
+mappings never name `create`. A get-or-create of a shared row (`if not triage: triage =
+State.objects.create(...)`) is not reported itself, but does not hide the inserts after it.
 
 ## Why is this bad?
 Networks drop responses, not only requests. A client whose `POST /payments` timed out
