@@ -36,8 +36,10 @@ def is_script_file(module: SourceModule) -> bool:
     """Scripts, CLIs, migrations and tooling: not the running service."""
     parts = module.path.split("/")
     name = parts[-1]
-    if name in ("setup.py", "manage.py", "noxfile.py", "fabfile.py", "__main__.py", "cli.py", "conf.py"):
+    if name in ("manage.py", "noxfile.py", "fabfile.py", "__main__.py", "cli.py", "conf.py"):
         return True
+    if name == "setup.py" and any(module.imports_module(lib) for lib in ("setuptools", "distutils")):
+        return True  # a package's setup.py; a service module may be named setup.py too (an API's setup endpoints)
     if name == "tasks.py" and any(module.imports_module(lib) for lib in ("invoke", "fabric")):
         return True  # invoke's tasks.py; a Celery or arq tasks.py is the service's worker code
     if any(p in SCRIPT_DIRS for p in parts[:-1]):
