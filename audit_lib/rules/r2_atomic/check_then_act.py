@@ -533,13 +533,32 @@ def _deciding_read(module: SourceModule, project: Project, fn: ast.AST, reads: l
         if not any(db.same_table(a, b) for a in read.tables for b in write.tables):
             continue
         names = _result_names(module, fn, read)
-        if _copies_rows(module, names, write):
+        if _copies_rows(module, names, write) or _appends_after_latest(module, fn, read, names, write):
             continue
         if _write_depends_on(module, fn, read, names, write) or _write_depends_on(
                 module, fn, read, _flags(module, fn, read, names, write), write, flags=True) or _built_when_missing(
                 module, fn, read, names, write) or _refused_in_helper(module, project, read, write):
             return read
     return None
+
+
+def _appends_after_latest(module: SourceModule, fn: ast.AST, read: db.DbOp, names: set[str], write: db.DbOp) -> bool:
+    """The newest row of a log (``order_by("-saved_at").first()``, ``latest()``) judged on its age or
+    author (``if version and version.owner == user and age < 600: amend it``) before an insert: the
+    insert appends a new entry, and two concurrent appends are two entries of the log, not a
+    duplicate of one key. (A bare ``if latest is None`` before the insert stays a get-or-create.)"""
+    ordered = read.method in ("latest", "earliest", "last") or any(
+        isinstance(n, ast.Call) and method_name(n) == "order_by" for n in ast.walk(read.call))
+    return ordered and write.kind == db.INSERT and any(
+        isinstance(node, ast.If) and read.call.lineno <= node.lineno < write.call.lineno
+        and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node.test))
+        and (not _existence_only(node.test) or _judged_by_call(node.test, names)) for node in walk_nodes(fn))
+
+
+def _judged_by_call(test: ast.AST, names: set[str]) -> bool:
+    """``should_amend(version=latest, user_id=...)``: a helper given the row judges it."""
+    return isinstance(test, ast.Call) and any(
+        isinstance(a, ast.Name) and a.id in names for a in [*test.args, *(k.value for k in test.keywords)])
 
 
 def _refused_in_helper(module: SourceModule, project: Project, read: db.DbOp, write: db.DbOp) -> bool:
