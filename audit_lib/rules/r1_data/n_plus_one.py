@@ -11,12 +11,17 @@ from the rows of an imported file
 (`csv.reader`/`csv.DictReader`; also handed to a function a request handler picks from a
 dispatch table, `loaders[kind](reader)`, whose parameters are the request's data) or from a
 list of keys the function is handed
-(`ids: List[str]`, `names: list[int]`: one lookup per key where one `IN` would do) or of rows of a
+(`ids: List[str]`, `names: list[int]`: one lookup per key where one `IN` would do), from the lists of
+a JSON payload decoded in a module of Celery tasks (`json.loads(requested_data).get("issues")`; not the
+payload's own keys, the fields of one change) or of rows of a
 model of the project it is handed (`users: list[User]`, `topics: Iterable["Topic"]`),
 directly or through a helper function of the same code base that queries (or returns the
 rows of a query it assembles through several names, or hands the query it builds to another
 function that runs it: `return one_or_abort(query)`, three helpers deep, or returns a SQLAlchemy
-1.x `Query` that runs when iterated: `return self.ordered(Model.query.filter(...))`). In Django code
+1.x `Query` that runs when iterated: `return self.ordered(Model.query.filter(...))`), also a method of a
+service looked up with pyramid_services (`request.find_service(name="user").fetch(userid)`, through the
+factory the project registers) or of an object named after a class of the project whose method of that
+name reads (`request.registry.storage.list_all(...)` and a `Storage` backend running SQL). In Django code
 a `@property` of the model that returns a queryset is followed, and a queryset chain counts
 as rows and as a query wherever it is run, even when its model is not known (`books.filter(...).distinct()`,
 `results.filter(work=w).first()`, `helper(user).first()`), and a method of the project's models that
@@ -182,6 +187,7 @@ STORAGE_METHODS = ("save", "open", "delete", "exists", "listdir", "size", "move"
 NOT_REQUEST_PARAMS = {"self", "cls", "request", "req", "response", "background_tasks", "current_user", "user"}
 CELERY_TASK_DECORATORS = {"task", "shared_task"}
 UNUSED_MARK = re.compile(r"#.*\b(?:unused|not used|dead code)\b", re.IGNORECASE)
+JSON_DECODERS = {"json.loads", "orjson.loads", "ujson.loads"}
 FIX = ("load every row's data in one query: a JOIN, `WHERE key = ANY(%s)` with the list of keys, or the ORM's "
        "batch loading (selectinload/joinedload, select_related/prefetch_related); executemany/bulk_create for writes")
 
@@ -726,6 +732,16 @@ def _top_level_function(module: SourceModule, project: Project, name: str) -> as
                  and stmt.name == target.rsplit(".", 1)[1]), None)
 
 
+def _db_arguments(fn: ast.AST) -> list[ast.arg]:
+    return [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs] if isinstance(
+        fn, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+
+
+def _defines_celery_tasks(module: SourceModule) -> bool:
+    return any(name.rsplit(".", 1)[-1] in CELERY_TASK_DECORATORS for fn in functions(module.tree)
+               if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) for name in decorator_names(module, fn))
+
+
 def _imports_project_code(module: SourceModule, project: Project) -> bool:
     return any(db.project_module(project, target.rsplit(".", 1)[0]) for target in module.imports.values())
 
@@ -795,7 +811,7 @@ class _RowSources:
 
     def source_of(self, expr: ast.AST) -> str | None:
         """'database rows' or 'request data' when ``expr`` draws on them, else None."""
-        if _is_constant_collection(expr):
+        if _is_constant_collection(expr) or self._decoded_object(expr):
             return None
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Sub):
             return self.source_of(expr.left)  # a - b holds only items of a
@@ -826,7 +842,26 @@ class _RowSources:
                 return "database rows"  # qs.close(actor): a queryset method of the project
             if isinstance(node, ast.Call) and (qualified(self.module, node.func) or "") in FILE_ROW_READERS:
                 return "file rows"  # csv.reader(upload): one record per row of an imported file
+            if self._decodes_task_payload(node):
+                return "message data"  # json.loads(requested_data) of a Celery task's module
         return None
+
+    def _decodes_task_payload(self, node: ast.AST) -> bool:
+        """``json.loads(current_instance)`` of a parameter, in a module that defines Celery tasks: the
+        payload a task was sent, whose lists (``current_instance.get("created_records")``) are as long
+        as the request or the rows that queued it."""
+        return isinstance(node, ast.Call) and (qualified(self.module, node.func) or "") in JSON_DECODERS \
+            and len(node.args) == 1 and isinstance(node.args[0], ast.Name) \
+            and node.args[0].id in {a.arg for a in _db_arguments(self.fn)} and _defines_celery_tasks(self.module)
+
+    def _decoded_object(self, expr: ast.AST) -> bool:
+        """The decoded payload itself, or its ``items()``/``keys()``/``values()``: its keys are the fields
+        of one change (``for key in requested_data:``), not a list of items."""
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and not expr.args \
+                and expr.func.attr in ("items", "keys", "values"):
+            expr = expr.func.value
+        return isinstance(expr, ast.Name) and any(
+            self._decodes_task_payload(node) for value in _bindings(self.fn, expr.id) for node in walk_nodes(value))
 
     def _django_field_value(self, expr: ast.AST) -> bool:
         """``template.due_dates`` on a Django row: a related manager is not iterable without
