@@ -37,7 +37,8 @@ decision); `UPDATE`s whose `WHERE` re-checks the condition (`... AND status =
 `select_for_update()`, `with_for_update()`), and writes inside a `try` that handles the
 unique violation (`IntegrityError`, `UniqueViolation`), or whose `session.add` a later `flush()`
 sends inside such a `try`. Nor an insert that runs only when the read found its row (`if original
-is None: return 404` ... a copy of it): each request adds its own row, no check is bypassed. Nor an
+is None: return 404` ... a copy of it): each request adds its own row, no check is bypassed; nor one
+appending to a log after its newest row was judged on age or author (amend it, else append). Nor an
 insert into a model with a unique key inside a `try` that catches any error (`except Exception:
 pass`). Nor an insert into a model with a
 unique key (`UniqueConstraint`, `unique=True`, `unique_together`) when the code base handles
