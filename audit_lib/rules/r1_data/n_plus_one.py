@@ -1187,6 +1187,9 @@ def _per_row_method_findings(module: SourceModule, project: Project, fn: ast.AST
     if per_row is None:
         return
     row, where, loaded = per_row
+    from_row = {row} | {target.id for stmt in walk_function_body(fn) if isinstance(stmt, ast.Assign)
+                        and isinstance(stmt.value, ast.Attribute) and dotted(stmt.value.value) == row
+                        for target in stmt.targets if isinstance(target, ast.Name)}  # key = obj.entity_identifier
     to_many, to_one = _django_relations(project)
     seen: set[int] = set()
     said: set[str] = set()
@@ -1220,7 +1223,7 @@ def _per_row_method_findings(module: SourceModule, project: Project, fn: ast.AST
             yield _per_row_finding(module, node, what, where)
     for op in ops:
         on_row = isinstance(op.call.func, ast.Attribute) and dotted(op.call.func.value) == row  # obj.open_count()
-        if op.is_read and (not op.through or on_row) and id(op.call) not in seen and row in _names(op.call) \
+        if op.is_read and (not op.through or on_row) and id(op.call) not in seen and _names(op.call) & from_row \
                 and not loops_around(module, op.call) and not _behind_hasattr(module, fn, op.call, row):
             seen.add(id(op.call))
             yield _per_row_finding(module, op.call, f"a query ({op.describe()})", where)
