@@ -481,20 +481,28 @@ def _builds_queryset(call: ast.Call) -> bool:
 
 
 def _reading_model_methods(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[db.DbOp]:
-    """``for record in records: record.rendered_line()``: a method of the project's Django models (or
-    querysets), called on an object whose class the database layer cannot tell, whose name no other
+    """``for record in records: record.rendered_line()``, ``Order.objects.open_total(c)``: a method of the
+    project's Django models (or querysets and managers), called on an object whose class the database layer
+    cannot tell or on a model's manager, whose name no other
     class defines and whose body runs queries and writes nothing (a read per object; a method that
     writes is a per-item unit of work, judged with the writes)."""
     methods = _queryset_methods(project)
     for node in walk_function_body(fn):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name) and node.func.value.id not in ("self", "cls")
-                and node.func.attr in methods):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in methods
+                and (isinstance(node.func.value, ast.Name) and node.func.value.id not in ("self", "cls")
+                     or _manager(node.func.value))):
             continue
         reads = _method_reads(project, node.func.attr)
         if reads:
             yield db.DbOp(call=node, kind=db.READ, api="django", method=node.func.attr, tables=reads,
                           through=node.func.attr, confidence=Confidence.medium)
+
+
+def _manager(node: ast.AST) -> bool:
+    """``Issue.objects``, ``Issue.issue_objects``: a model's manager, whose project methods
+    (``Issue.objects.open_count(project)``) are queryset methods."""
+    return isinstance(node, ast.Attribute) and node.attr.endswith("objects") and isinstance(node.value, ast.Name) \
+        and node.value.id[:1].isupper()
 
 
 def _method_reads(project: Project, name: str) -> frozenset[str]:
@@ -509,6 +517,7 @@ def _method_reads(project: Project, name: str) -> frozenset[str]:
         ops = db.expanded_ops(owner, project, method)
         reads = [op for op in ops if op.is_read and op.round_trip and not op.batch
                  and (not op.lazy or db.evaluated_in_place(owner, op.call) or _evaluated_by_chain(owner, op.call))]
+        reads += _queryset_evaluations(owner, method)  # self.filter(...).count() in a Manager
         if not reads or any(op.is_write or op.kind in (db.COMMIT, db.EXECUTE) for op in ops) \
                 or _calls_out(owner, project, method):
             return cache[name]
