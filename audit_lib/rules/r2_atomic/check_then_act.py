@@ -95,10 +95,10 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
+from audit_lib.operator_code import run_by_operators
 from audit_lib.pyast import (ancestors, dotted, functions, is_none, method_name, string_value, walk_function_body,
                              walk_nodes)
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import run_by_operators
 from audit_lib.source import Project, SourceModule
 
 FETCH_METHODS = {"fetchone", "fetchall", "fetchmany", "fetchval", "fetchrow", "first", "one", "one_or_none",

@@ -100,6 +100,7 @@ from audit_lib.libs.http import (
     wrapper_callers,
     wrapper_calls,
 )
+from audit_lib.operator_code import is_offline_file, is_shipped_command
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
@@ -116,7 +117,7 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import is_offline_file, is_shipped_command, is_test_file
+from audit_lib.rules.r3_resilience._common import is_test_file
 from audit_lib.scheduled_commands import is_scheduled_command
 from audit_lib.source import Project, SourceModule
 

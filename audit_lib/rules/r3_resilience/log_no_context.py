@@ -87,6 +87,14 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding, code_base_finding, shown_places
 from audit_lib.libs.web import handler_of, route_handlers
+from audit_lib.operator_code import (
+    CLI_LIBRARIES,
+    in_management_package,
+    is_command_line_helper,
+    is_runnable_script,
+    is_script_file,
+    run_by_operators,
+)
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
@@ -100,17 +108,7 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import (
-    CLI_LIBRARIES,
-    in_management_package,
-    is_command_line_helper,
-    is_runnable_script,
-    is_script_file,
-    is_test_file,
-    only_builds_engine,
-    run_by_operators,
-    service_routes,
-)
+from audit_lib.rules.r3_resilience._common import is_test_file, only_builds_engine, service_routes
 from audit_lib.source import Project, SourceModule
 
 LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "trace", "success"}

@@ -100,25 +100,19 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.http import METHOD_FIRST, SHARED_DEPENDENCIES, OutboundCall, outbound_calls, sdk_calls
+from audit_lib.operator_code import is_offline_file, run_by_operators
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
     dotted,
+    enclosing_function,
     qualified,
     string_value,
     walk_function_body,
     walk_nodes,
 )
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import (
-    LOCAL_TARGET,
-    function_of,
-    is_offline_file,
-    is_test_file,
-    periodic_only_tasks,
-    run_by_operators,
-    targets_own_service,
-)
+from audit_lib.rules.r3_resilience._common import LOCAL_TARGET, is_test_file, periodic_only_tasks, targets_own_service
 from audit_lib.source import Project, SourceModule
 
 BREAKER_LIBRARIES = ("pybreaker", "aiobreaker", "purgatory", "circuitbreaker", "pycircuitbreaker", "breakers", "hystrix")
@@ -159,7 +153,7 @@ def check(project: Project) -> Iterator[Finding]:
                  and not _disables_after_failures(module, c.node)
                  and not _availability_probe(module, c.node)
                  and not _tenant_configured(module, project, c.node) and not _many_destinations(module, c)
-                 and not _operator_only(module, project, function_of(module, c.node))]
+                 and not _operator_only(module, project, enclosing_function(module, c.node))]
         unguarded = sorted((c for c in calls if not _guarded(module, c, guarded_functions, project)), key=lambda c: c.line)
         for call in [c for c in unguarded if id(c.node) in through_sdk and _dependency(c)]:
             shared.setdefault(_dependency(call) or "", []).append((module, call))
@@ -331,9 +325,6 @@ def _calls_named(project: Project) -> dict[str, list[tuple[SourceModule, ast.Cal
         project.facts["r3_breaker_calls"] = table
     return table  # type: ignore[return-value]
 
-
-def function_of(module: SourceModule, node: ast.AST) -> ast.AST | None:
-    return next((p for p in ancestors(module, node) if isinstance(p, FUNCTION_TYPES)), None)
 
 
 def _operator_only(module: SourceModule, project: Project, fn: ast.AST | None) -> bool:

@@ -72,6 +72,7 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.http import ClientBinding, OutboundCall, outbound_calls
 from audit_lib.libs.web import RouteHandler
+from audit_lib.operator_code import is_offline_file
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
@@ -84,12 +85,7 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import (
-    is_offline_file,
-    is_test_file,
-    service_routes,
-    targets_own_service,
-)
+from audit_lib.rules.r3_resilience._common import is_test_file, service_routes, targets_own_service
 from audit_lib.source import Project, SourceModule
 
 CORRELATION_HEADER = re.compile(

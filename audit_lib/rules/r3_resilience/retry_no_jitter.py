@@ -107,6 +107,7 @@ import re
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
+from audit_lib.operator_code import is_offline_file, is_shipped_command
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     call_name,
@@ -119,13 +120,7 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import (
-    is_offline_file,
-    is_shipped_command,
-    is_test_file,
-    only_builds_engine,
-    periodic_only_tasks,
-)
+from audit_lib.rules.r3_resilience._common import is_test_file, only_builds_engine, periodic_only_tasks
 from audit_lib.source import Project, SourceModule
 
 SLEEPS = {"time.sleep", "asyncio.sleep", "gevent.sleep", "trio.sleep", "anyio.sleep", "eventlet.sleep"}
