@@ -56,7 +56,7 @@ from audit_lib.pyast import (
     walk_function_body,
     walk_nodes,
 )
-from audit_lib.source import Project, SourceModule
+from audit_lib.source import Project, SourceModule, is_test_path
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
 ROUTE_DECORATORS = {m.lower() for m in HTTP_METHODS} | {"route", "api_route", "websocket", "websocket_route", "view_functions"}
@@ -190,6 +190,31 @@ def handler_of(module: SourceModule, node: ast.AST, project: Project | None = No
 
 def project_routes(project: Project) -> list[tuple[SourceModule, RouteHandler]]:
     return [(m, h) for m in project.modules for h in route_handlers(m, project)]
+
+
+def django_atomic_requests(project: Project) -> bool:
+    """Whether the Django settings run every view in a transaction: ``ATOMIC_REQUESTS`` set in a database's
+    settings (``DATABASES = {"default": {..., "ATOMIC_REQUESTS": True}}``, ``DATABASES["default"]["ATOMIC_REQUESTS"]
+    = True``, ``.update(ATOMIC_REQUESTS=True)``). A top-level ``ATOMIC_REQUESTS = True`` is no setting: Django reads
+    the flag per database only."""
+    if "django.atomic_requests" not in project.facts:
+        project.facts["django.atomic_requests"] = any(
+            _sets_atomic_requests(node) for m in project.modules
+            if "ATOMIC_REQUESTS" in m.text and not is_test_path(m.path) for node in walk_nodes(m.tree))
+    return project.facts["django.atomic_requests"]
+
+
+def _sets_atomic_requests(node: ast.AST) -> bool:
+    if isinstance(node, ast.Dict):
+        values = [v for k, v in zip(node.keys, node.values) if k is not None and string_value(k) == "ATOMIC_REQUESTS"]
+    elif isinstance(node, ast.Assign):
+        values = [node.value] if any(isinstance(t, ast.Subscript) and string_value(t.slice) == "ATOMIC_REQUESTS"
+                                     for t in node.targets) else []
+    elif isinstance(node, ast.Call):
+        values = [k.value for k in node.keywords if k.arg == "ATOMIC_REQUESTS"]
+    else:
+        return False
+    return any(not (isinstance(v, ast.Constant) and not v.value) for v in values)
 
 
 def imports_web_framework(module: SourceModule) -> bool:

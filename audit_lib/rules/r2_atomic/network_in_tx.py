@@ -233,7 +233,7 @@ def _committing_scopes(module: SourceModule, project: Project, fn: ast.AST) -> l
     if dependency is not None:
         scopes.append(_CommittingScope(fn.lineno, fn.end_lineno, f"the {dotted(dependency)}() dependency commits "
                                                                  f"after the handler returns"))
-    if _atomic_requests(project) and _atomic_view(module, project, fn):
+    if web.django_atomic_requests(project) and _atomic_view(module, project, fn):
         scopes.append(_CommittingScope(fn.lineno, fn.end_lineno, "the view returns (ATOMIC_REQUESTS runs each "
                                                                  "request in one transaction)", django=True))
     if _pyramid_tm(project) and _pyramid_view(module, fn):
@@ -276,14 +276,6 @@ def _runs_in_transaction_manager(cls: ast.ClassDef) -> bool:
 
 def _celery_task(module: SourceModule, fn: ast.AST) -> bool:
     return any(name.split(".")[-1] in ("task", "shared_task") for name in decorator_names(module, fn))
-
-
-_ATOMIC_REQUESTS = re.compile(r"""["']?ATOMIC_REQUESTS["']?\s*[:=]\s*True\b""")
-
-
-def _atomic_requests(project: Project) -> bool:
-    """Whether the Django settings wrap every view in a transaction."""
-    return _configured(project, "ATOMIC_REQUESTS", _ATOMIC_REQUESTS)
 
 
 def _configured(project: Project, setting: str, pattern: re.Pattern) -> bool:
