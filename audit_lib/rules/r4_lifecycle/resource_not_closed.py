@@ -4,7 +4,9 @@
 Inside a function, reports a resource acquired outside `with`/`async with` that is
 neither closed in a `finally` block nor handed to an owner. Resources are files
 (`open`, `io.open`, `gzip.open`, `Path(p).open()`, `tempfile.NamedTemporaryFile`,
-`TemporaryFile`, `SpooledTemporaryFile`, ...), the descriptor of `fd, path = tempfile.mkstemp()` (an int the
+`TemporaryFile`, `SpooledTemporaryFile`, ..., and a file a Django storage opens, on a receiver named
+like one: `default_storage.open(name)`, `build_media_storage.open(path)`, a local file or a remote
+body such as S3's streaming response), the descriptor of `fd, path = tempfile.mkstemp()` (an int the
 garbage collector never closes: dropped as `_` or `mkstemp()[1]`, or never closed by `os.close(fd)` or by the
 file object `os.fdopen(fd)` wraps it in), PDF documents opened from a file (`pikepdf.open`, PyMuPDF's
 `fitz.open`), database connections (`psycopg.connect`,
@@ -437,8 +439,8 @@ def _acquired_kind(module: SourceModule, call: ast.Call) -> str | None:
         owner = owner.func  # ``backend.get_write_engine().connect()``: named by the getter
     receiver = (dotted(owner) or "").rsplit(".", 1)[-1].lower()
     method = call.func.attr
-    if method == "open" and _is_path(module, call.func.value):
-        return "file"
+    if method == "open" and (_is_path(module, call.func.value) or receiver.endswith("storage")):
+        return "file"  # ``Path(p).open()``, a Django storage's ``build_media_storage.open(name)``
     if method == "getconn" or method == "acquire" and "pool" in receiver \
             and isinstance(module.parents.get(call), ast.Await):
         return "pooled connection"
