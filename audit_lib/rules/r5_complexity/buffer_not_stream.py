@@ -21,12 +21,15 @@ Reports whole payloads read into memory where streaming fits. That is:
   size, each file of `request.FILES.getlist(...)` / `request.files.values()` read in a loop, the file a DRF serializer's `validate_<field>(self, value)` is given for a `FileField`
   (`value.file.read()`: the file Django spooled to disk, back in memory whole), and `.read()` of a value the code checks to be an uploaded file
   (`isinstance(storage, FileStorage)`: werkzeug, Django, Starlette), of its stream, or of the
-  name or attribute it binds them to (`self.upload_file = storage.stream`);
+  name or attribute it binds them to (`self.upload_file = storage.stream`). An upload whose content is
+  stored as a field of a model object (`event.stylesheet = f.read().decode()`) must be read whole: the
+  database keeps it whole;
 - `await request.body()` (Starlette/FastAPI), unless the body is parsed as JSON or
   checked against a signature, which need it whole, or returned to a caller;
 - `fetchall()` of a literal `SELECT` with no `LIMIT`, no `WHERE` and no `GROUP BY`:
   the whole table in one list (the database's own catalog, `pg_collation`,
-  `information_schema.tables`, `sqlite_master`, is sized by the schema and is not reported); so is a SQLAlchemy Core `table.select()` with nothing chained to
+  `information_schema.tables`, `sqlite_master`, and the migration tool's `alembic_version` are sized by the
+  schema and are not reported); so is a SQLAlchemy Core `table.select()` with nothing chained to
   it whose rows are read into a list (`.fetchall()`, `.all()`, a list comprehension over the
   result or its `.mappings()`): a database dump that holds every table at once.
 - a CSV export built whole in memory: a request handler that gathers rows in a loop
@@ -437,12 +440,24 @@ def _uploads(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterato
         owner = node.func.value
         if isinstance(owner, ast.Attribute) and owner.attr in ("file", "stream") and dotted(owner) not in uploads:
             owner = owner.value
-        if dotted(owner) in uploads or _is_request_file(module, owner):
+        if (dotted(owner) in uploads or _is_request_file(module, owner)) and not _stored_in_a_column(module, node):
             yield _medium_finding(
                 module, node, "an uploaded file is read whole into memory",
                 "copy it in chunks (shutil.copyfileobj(upload.file, out, 65536) or a loop of read(65536)) "
                 "and cap its size",
             )
+
+
+def _stored_in_a_column(module: SourceModule, read: ast.Call) -> bool:
+    """``self.event.stylesheet = f.read().decode().strip()``: the content becomes a field of a model object,
+    which the database stores and hands back whole; reading it whole is the only way to store it."""
+    node, parent = read, module.parents.get(read)
+    while isinstance(parent, (ast.Attribute, ast.Call)) and (isinstance(parent, ast.Call) or parent.value is node):
+        node, parent = parent, module.parents.get(parent)
+    if not (isinstance(parent, ast.Assign) and parent.value is node and len(parent.targets) == 1):
+        return False
+    target = parent.targets[0]
+    return isinstance(target, ast.Attribute) and not (isinstance(target.value, ast.Name) and target.value.id == "self")
 
 
 # Classes of an uploaded file: werkzeug's (Flask's request.files values), Django's, Starlette's.
@@ -688,14 +703,17 @@ def _unbounded_table(sql: str) -> str | None:
 
 
 SYSTEM_SCHEMAS = {"pg_catalog", "information_schema", "mysql", "performance_schema", "sys"}
+# The migration tools' own bookkeeping: the revision the schema is at (Alembic, Django, Rails-style tools).
+MIGRATION_TABLES = {"alembic_version", "django_migrations", "schema_migrations", "flyway_schema_history"}
 
 
 def _system_catalog(table: exp.Table) -> bool:
-    """``pg_collation``, ``information_schema.tables``, ``sqlite_master``: the database's own catalog,
-    sized by its schema and installation, not by the data."""
+    """``pg_collation``, ``information_schema.tables``, ``sqlite_master``: the database's own catalog, and
+    ``alembic_version``, the migration tool's record of the schema's revisions: sized by the schema and
+    its history, not by the data."""
     if table.db:
         return table.db.lower() in SYSTEM_SCHEMAS
-    return table.name.lower().startswith(("pg_", "sqlite_"))
+    return table.name.lower().startswith(("pg_", "sqlite_")) or table.name.lower() in MIGRATION_TABLES
 
 
 # -- exports built in memory --------------------------------------------------------------
