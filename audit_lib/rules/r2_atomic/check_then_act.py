@@ -91,6 +91,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
@@ -156,6 +157,9 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
     if not reads or not writes:
         return
     for write in writes:
+        origin = _origin(module, project, write) if write.through else (module, write)
+        if origin is not None and _saves_new_instance(*origin):
+            write = replace(write, kind=db.INSERT)  # save() stores an instance just built, not the row read
         if id(write.call) in reported or db.handles_unique_violation(module, write.call, fn) or _flushed_under_handler(
                 module, fn, write) or (_inserts_unique(project, write) and _catches_every_error(module, write.call, fn)) or (
                 write.through and _helper_handles_unique(module, project, write)) or (
@@ -163,18 +167,58 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
                 _base_view_answers_conflict(module, project, fn) and _inserts_unique(project, write)):
             continue
         read = _deciding_read(module, project, fn, reads, write) if _is_act(write) else _uniqueness_check(
-            module, fn, reads, write, ops) or next((r for r in reads if r.call.lineno < write.call.lineno and any(
+            module, fn, reads, write, ops)
+        if read is None and not _is_act(write):
+            read = next((r for r in reads if r.call.lineno < write.call.lineno and any(
                 db.same_table(a, b) for a in r.tables for b in write.tables) and _built_when_missing(
                 module, fn, r, _result_names(module, fn, r), write)), None)
+            if read is not None:
+                write = replace(write, kind=db.INSERT)  # the saved instance is built when the read found nothing
         if read is None:
             continue
         reported.add(id(write.call))
         table = sorted(write.tables)[0]
-        through = f" (via {write.through}())" if write.through else ""
         message = (f"check-then-act on {table}: line {read.call.lineno} reads it ({read.describe()}), then "
-                   f"this {write.kind}{through} depends on the answer; concurrent requests can both pass the check")
+                   f"{_act(write, origin)} depends on the answer; concurrent requests can both pass the check")
         yield _finding(module, write.call, message, FIX, Confidence.high if not (
             read.through or write.through) and read.api == "sql" else Confidence.medium)
+
+
+def _act(write: db.DbOp, origin: tuple[SourceModule, db.DbOp] | None) -> str:
+    """What the write does and, for a helper's, where: ``this insert``, ``this create_user() call,
+    which inserts into it at app/crud.py:40,``."""
+    if not write.through:
+        return f"this {write.kind}"
+    verb = "inserts into" if write.kind == db.INSERT else "updates" if write.kind == db.UPDATE else "writes"
+    where = f" at {origin[0].path}:{origin[1].call.lineno}" if origin is not None else ""
+    return f"this {write.through}() call, which {verb} it{where},"
+
+
+def _origin(module: SourceModule, project: Project, write: db.DbOp,
+            seen: tuple[int, ...] = ()) -> tuple[SourceModule, db.DbOp] | None:
+    """The helper's own operation behind a write made through it (followed through the helpers it
+    calls in turn), with its module."""
+    resolved = db.resolve_function(module, project, write.call, reexports=True)
+    if resolved is None or id(resolved[1]) in seen:
+        return None
+    helper_module, helper = resolved
+    for op in db.expanded_ops(helper_module, project, helper):
+        if op.kind == write.kind and op.tables == write.tables:
+            found = (helper_module, op) if not op.through else _origin(helper_module, project, op, (*seen, id(helper)))
+            if found is not None:
+                return found
+    return None
+
+
+def _saves_new_instance(module: SourceModule, op: db.DbOp) -> bool:
+    """``user.save()`` where ``user`` was last bound to a new model instance (``user = User(...)``
+    after a lookup found nothing): an INSERT, though the name also held a loaded row."""
+    call = op.call
+    if op.api != "django" or method_name(call) not in ("save", "asave") or not isinstance(call.func, ast.Attribute) \
+            or not isinstance(call.func.value, ast.Name):
+        return False
+    bound = db.reaching_binding(module, db.function_of(module, call), call.func.value)
+    return isinstance(bound, ast.Call) and (dotted(bound.func) or "").split(".")[-1][:1].isupper()
 
 
 def _flushed_under_handler(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bool:
