@@ -12,7 +12,8 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   (`roles/*/files/`), modules that build a command line
   (argparse, click, typer, fire), files with a `__main__` block or whose top-level code reads a
   command-line argument (`sys.argv[1]`) and no route handler,
-  functions named `main`, `print_*`/`pprint_*`/`debug_*` helpers (for the shell or a debugger),
+  functions named `main`, `print_*`/`pprint_*`/`debug_*` helpers, also private ones (`_print_schedule`: for
+  the shell, a debugger or a task's dry run),
   classes documented as samples not intended for real use (a demo SMS provider that prints),
   functions that read an answer from the terminal (`input()`, `getpass`: their prints are the question),
   and test code (also test support shipped in the package: a module importing `unittest` or `pytest`),
@@ -23,7 +24,8 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   when service code names the function in a string: a command it spawns itself), prints under a test
   of `sys.argv` (`if "test" in sys.argv:`) and prints under a debug or verbosity switch
   (`if app.config["MAIL_DEBUG_BODY"]:`, `if self.verbose:`: off in production); so are prints
-  into a file or buffer (`file=buf`), prints in a logging handler's `emit()`, and a print
+  into a file or buffer (`file=buf`), prints in a logging handler (`emit()`, any method of a `logging.Handler`
+  subclass: logging its own failure would recurse), and a print
   to stderr beside a log call of the same message (an error echoed to the console, also logged), and a
   print the code base marks as intended for its print lint (`# noqa: T201`: the console output of a
   development stand-in, a mail sender that prints instead of sending);
@@ -37,7 +39,8 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   structured context: no `extra=`, not a structlog or otherwise bound logger (a
   `LoggerAdapter`, `logger.bind(...)`), no loguru keyword arguments (loguru keeps them in
   the record; a loguru call with only an f-string has no more context than the stdlib's). Lazy `%s` arguments (`log.info("paid %s", order_id)`) are not
-  reported, nor is anything when a logging filter, a record factory, loguru's
+  reported, nor is anything when a logging filter that sets fields on the records (not one that only
+drops records), a record factory, loguru's
   `contextualize()`/`patch()`/`configure(patcher=...)` or a request-context library
   (asgi-correlation-id, django-guid, log-request-id, starlette-context) adds the request's
   context to every record.
@@ -382,15 +385,23 @@ def _mirrors_log_call(module: SourceModule, call: ast.Call) -> bool:
 
 
 def _in_exempt_function(module: SourceModule, node: ast.AST) -> bool:
-    """``main()``; a logging handler's ``emit``/``handleError``, where logging cannot log its own failure;
-    ``print_*``/``pprint_*``/``debug_*`` helpers (for the shell or a debugger, such as a worker's
-    ``debug_task``), whose output is the printing; a class documented as a sample not meant for real use
-    (a demo provider that "sends" by printing)."""
+    """``main()``; a logging handler's ``emit``/``handleError`` and any method of a ``logging.Handler``
+    subclass (its ``send`` path runs inside ``emit``), where logging cannot log its own failure without
+    recursing; ``print_*``/``pprint_*``/``debug_*`` helpers, also private ones (``_print_schedule``: for the
+    shell, a debugger or a dry run, such as a worker's ``debug_task``), whose output is the printing; a class
+    documented as a sample not meant for real use (a demo provider that "sends" by printing)."""
     return any(isinstance(p, FUNCTION_TYPES) and (p.name in ("main", "emit", "handleError")
-                                                  or p.name.startswith(("print_", "pprint_", "debug_"))
+                                                  or p.name.lstrip("_").startswith(("print_", "pprint_", "debug_"))
                                                   or _asks_terminal(module, p))
-               or isinstance(p, ast.ClassDef) and DEMO_ONLY.search(ast.get_docstring(p) or "")
+               or isinstance(p, ast.ClassDef) and (DEMO_ONLY.search(ast.get_docstring(p) or "")
+                                                   or _logging_handler_class(module, p))
                for p in ancestors(module, node))
+
+
+def _logging_handler_class(module: SourceModule, cls: ast.ClassDef) -> bool:
+    """A subclass of a standard logging handler (``logging.Handler``, ``logging.handlers.QueueHandler``)."""
+    return any((qualified(module, base) or "").startswith("logging.") and (dotted(base) or "").endswith("Handler")
+               for base in cls.bases)
 
 
 def _asks_terminal(module: SourceModule, fn: ast.AST) -> bool:
@@ -561,16 +572,35 @@ def _has_string(node: ast.AST) -> bool:
 
 
 def _context_added_everywhere(project: Project) -> bool:
-    """A request-context library or a logging.Filter subclass enriches every record."""
+    """A request-context library or a logging.Filter subclass that sets fields on the records enriches every
+    record (a filter that only drops records, ``return "database is locked" not in msg``, adds nothing)."""
     for module in project.modules:
         if any(module.imports_module(lib) for lib in CONTEXT_LIBRARIES):
             return True
         for node in walk_nodes(module.tree):
-            if isinstance(node, ast.ClassDef) and any(qualified(module, b) == "logging.Filter" for b in node.bases):
+            if isinstance(node, ast.ClassDef) and any(qualified(module, b) == "logging.Filter" for b in node.bases) \
+                    and _filter_adds_fields(node):
                 return True
             if isinstance(node, ast.Call) and call_name(module, node) in CONTEXT_CALLS:
                 return True
             if isinstance(node, ast.Call) and call_name(module, node) == "loguru.logger.configure" \
                     and keyword(node, "patcher") is not None:
+                return True
+    return False
+
+
+def _filter_adds_fields(cls: ast.ClassDef) -> bool:
+    """Whether a ``logging.Filter`` subclass writes on the records it passes (``record.request_id = ...``,
+    ``setattr(record, "user", ...)``)."""
+    for method in cls.body:
+        if not isinstance(method, FUNCTION_TYPES) or len(method.args.args) < 2:
+            continue
+        record = method.args.args[1].arg
+        for node in walk_nodes(method):
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) \
+                    and isinstance(node.value, ast.Name) and node.value.id == record:
+                return True
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr" \
+                    and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id == record:
                 return True
     return False
