@@ -170,7 +170,7 @@ from audit_lib.source import Project, SourceModule, is_test_path
 ROW_METHODS = {"fetchall", "fetchmany", "all", "scalars", "mappings", "iterator", "values", "values_list", "unique",
                "partitions", "yield_per"}
 REQUEST_ROOTS = {"request", "req"}
-CHUNK_WORDS = re.compile(r"chunk|batch|partition|page")
+CHUNK_WORDS = re.compile(r"chunk|batch|partition|page|segment")
 RELATED_MANAGER_READS = {"all", "count", "exists", "first", "last", "filter", "exclude", "get", "values_list", "order_by"}
 QUERYSET_BUILDERS = {"filter", "exclude", "annotate", "order_by", "distinct", "select_related", "prefetch_related",
                      "values", "values_list", "only", "defer", "select_for_update"}
@@ -1009,9 +1009,12 @@ def loops_around(module: SourceModule, node: ast.AST) -> list[ast.AST]:
 
 
 def _runs_once(module: SourceModule, node: ast.AST, loop: ast.AST) -> bool:
-    """Whether ``node`` is followed in its loop body by an unconditional raise/return/break."""
+    """Whether ``node`` is followed in its loop body by an unconditional raise/return/break, or sits
+    in the loop's ``else:`` clause (run once, after the last item)."""
     child = node
     for parent in ancestors(module, node):
+        if parent is loop and child in getattr(loop, "orelse", []):
+            return True
         for field_name in ("body", "orelse", "finalbody", "handlers"):
             block = getattr(parent, field_name, None)
             if isinstance(block, list) and child in block:
@@ -1808,7 +1811,7 @@ def _prefetching_functions(project: Project) -> list[tuple[str, list[str]]]:
     return found
 
 
-EAGER_OPTIONS = re.compile(r"(joinedload|selectinload|subqueryload|immediateload|contains_eager)\(([^)]*)\)")
+EAGER_OPTIONS = re.compile(r"(joinedload|selectinload|subqueryload|immediateload|contains_eager|preload\w*)\(([^)]*)\)")
 
 
 def _lazy_relation_loads(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[tuple[ast.AST, ast.AST, str]]:
@@ -1848,7 +1851,7 @@ def _lazily_loaded(fn: ast.AST, loop: ast.AST, relation: str, relations: dict[st
         flags = [relations[m][relation] for m in models if relation in relations.get(m, {})]
         if not flags or not all(flags):
             return False
-        return not _eagerly_loaded(texts, relation)
+        return not _loaded_with_rows(texts + _preloads_before(fn, loop), relation)
     return False
 
 
@@ -1871,9 +1874,25 @@ def _queried_models(texts: list[str]) -> set[str]:
     return {m for t in texts for m in re.findall(r"\b([A-Z]\w*)\.query\b|query\(\s*([A-Z]\w*)\b", t) for m in m if m}
 
 
-def _eagerly_loaded(texts: list[str], relation: str) -> bool:
-    return any(re.search(rf"\.{re.escape(relation)}\b|['\"]{re.escape(relation)}['\"]", call.group(2))
+def _loaded_with_rows(texts: list[str], relation: str) -> bool:
+    """Whether the rows' ``relation`` is in the session when the loop reads it: a loader option
+    (``selectinload(Task.owner)``) or a project's preloading call
+    (``Contribution.preload_relationships(query, "acl_entries")``, ``event.preload_all_acl_entries()``)
+    names it, or the query selects the children of that very parent (``Abstract.query.with_parent(self.event)``,
+    ``filter_by(event=event)``), whose many-to-one load finds it in the identity map."""
+    name = re.escape(relation)
+    parent = rf"with_parent\(\s*(?:\w+\.)*{name}\s*[,)]|filter_by\([^)]*\b{name}\s*=[^=]|\.{name}\s*==\s*(?:\w+\.)*{name}\b"
+    return any(re.search(parent, t) for t in texts) \
+        or any(re.search(rf"\.{name}\b|['\"]{name}['\"]", call.group(2)) or call.group(1).endswith("_" + relation)
                for t in texts for call in EAGER_OPTIONS.finditer(t))
+
+
+def _preloads_before(fn: ast.AST, loop: ast.AST) -> list[str]:
+    """The project's preloading calls ``fn`` makes before ``loop`` (``self.event.preload_all_acl_entries()``):
+    they load a relationship of every row into the session, where the loop's lazy loads find it."""
+    return [ast.unparse(node) for node in walk_function_body(fn)
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and node.lineno < loop.lineno
+            and (dotted(node.value.func) or "").rpartition(".")[2].startswith("preload")]
 
 
 def _per_row_serializer_reads(module: SourceModule, project: Project, fn: ast.AST
@@ -1919,7 +1938,7 @@ def _per_row_serializer_reads(module: SourceModule, project: Project, fn: ast.AS
             texts = [t for i in _loop_iterables(loop) for t in _iterable_texts(fn, i)]
             texts += _query_helper_texts(module, project, fn, _loop_iterables(loop))
             query = _RowsQuery(models={m for m in _queried_models(texts) | _called_models(texts) if m in relations},
-                               texts=texts, read_in_loop={a.attr for a in walk_nodes(loop) if a is not node
+                               texts=texts + _preloads_before(fn, loop), read_in_loop={a.attr for a in walk_nodes(loop) if a is not node
                                                           and isinstance(a, ast.Attribute)
                                                           and isinstance(a.value, ast.Name) and a.value.id == rows[0]})
             if member:
@@ -2021,7 +2040,7 @@ class _RowsQuery:
     def loads_lazily(self, relations: dict[str, dict[str, bool]], attribute: str) -> bool:
         flags = [relations[m][attribute] for m in self.models if attribute in relations.get(m, {})]
         return bool(flags) and all(flags) and attribute not in self.read_in_loop \
-            and not _eagerly_loaded(self.texts, attribute)
+            and not _loaded_with_rows(self.texts, attribute)
 
 
 def _member_reads(project: Project, query: _RowsQuery, member: str, node: ast.AST) -> str | None:
