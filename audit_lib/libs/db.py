@@ -1078,11 +1078,20 @@ def _django_op(call: ast.Call, model: str, method: str, receiver: str | None = N
     if method in _DJANGO_WRITES:
         return DbOp(call, _DJANGO_WRITES[method], frozenset({model}), "django", method, receiver,
                     batch=method in _BATCH_METHODS or method.startswith("abulk") or batch_filter,
-                    upsert=method in _DJANGO_UPSERTS, locking=locking, autocommit=True)
+                    upsert=method in _DJANGO_UPSERTS or _inserts_ignoring_conflicts(call, method), locking=locking,
+                    autocommit=True)
     if method in _DJANGO_READS or method in _LOCKING_METHODS:
         return DbOp(call, READ, frozenset({model}), "django", method, receiver, locking=locking,
                     batch=method == "in_bulk" or batch_filter, autocommit=True, lazy=method in _LAZY_METHODS)
     return None
+
+
+def _inserts_ignoring_conflicts(call: ast.Call, method: str) -> bool:
+    """``bulk_create(rows, ignore_conflicts=True)`` (or ``update_conflicts=True``): an ``INSERT ... ON
+    CONFLICT``, an upsert a retry runs again without duplicating a row."""
+    return method in ("bulk_create", "abulk_create") and any(
+        keyword.arg in ("ignore_conflicts", "update_conflicts") and isinstance(keyword.value, ast.Constant)
+        and keyword.value.value is True for keyword in call.keywords)
 
 
 def _session_op(module: SourceModule, call: ast.Call, method: str, receiver: str, scope: _Scope, fn: ast.AST) -> DbOp | None:

@@ -128,6 +128,18 @@ def test_django_calls():
     ]
 
 
+def test_bulk_create_ignoring_conflicts_is_an_upsert():
+    ops = ops_of('''
+        def f(rows):
+            Member.objects.bulk_create(rows, ignore_conflicts=True)
+            Member.objects.bulk_create(rows, update_conflicts=True, unique_fields=["email"])
+            Member.objects.bulk_create(rows, ignore_conflicts=False)
+            Member.objects.bulk_create(rows)
+    ''', "f")
+    assert [(o.kind, o.upsert, o.batch) for o in ops] == [
+        (db.INSERT, True, True), (db.INSERT, True, True), (db.INSERT, False, True), (db.INSERT, False, True)]
+
+
 def test_lazy_querysets():
     ops = ops_of('''
         def f(tags):

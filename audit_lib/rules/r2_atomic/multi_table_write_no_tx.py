@@ -520,7 +520,7 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue
             if earlier.kind == later.kind == db.DELETE and not _uses_result_of(module, fn, earlier.call, later.call):
                 continue  # independent clean-ups (expired rows of two tables): nothing is half-done
-            if (earlier.upsert or _inserts_ignoring_conflicts(earlier) or UPSERT_HELPER.search(earlier.through or "")
+            if (earlier.upsert or UPSERT_HELPER.search(earlier.through or "")
                     or _created_if_missing(module, fn, earlier)
                     or _helper_creates_if_missing(module, project, earlier)) and not _follows_only_creation(
                     module, fn, earlier, later):
@@ -784,14 +784,6 @@ def _follows_only_creation(module: SourceModule, fn: ast.AST, created: db.DbOp, 
     never makes the later write."""
     branch = _missing_branch(module, fn, created.call) if created.kind != db.DELETE else None
     return branch is not None and any(node is later.call for node in ast.walk(branch))
-
-
-def _inserts_ignoring_conflicts(write: db.DbOp) -> bool:
-    """Django ``bulk_create(rows, ignore_conflicts=True)`` (or ``update_conflicts=True``): an
-    ``INSERT ... ON CONFLICT``, an upsert a retry runs again without duplicating a row."""
-    return not write.through and write.method in ("bulk_create", "abulk_create") and any(
-        k.arg in ("ignore_conflicts", "update_conflicts") and isinstance(k.value, ast.Constant) and k.value.value is True
-        for k in write.call.keywords)
 
 
 def _ensures_unrelated_row(module: SourceModule, fn: ast.AST, earlier: db.DbOp, later: db.DbOp) -> bool:

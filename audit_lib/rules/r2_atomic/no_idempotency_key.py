@@ -56,9 +56,10 @@ under `if not is_setup():` --
 handlers that read the key (`request.headers.get("Idempotency-Key")`, an
 `idempotency_key` header parameter), handlers under a decorator or a middleware of the
 code base that handles idempotency keys, and handlers whose inserts are all upserts
-(`ON CONFLICT`, `get_or_create`, `merge`). Also not: a serializer whose own `create`/`validate`
-raises when the row exists; a read of the same model that only filters the existing rows out
-(`if (e.source, e.target) not in existing`); a pending placeholder (`FileAsset` of a presigned
+(`ON CONFLICT`, `get_or_create`, `merge`; but Django's `bulk_create(..., ignore_conflicts=True)`
+into a model that declares no unique key ignores nothing and still duplicates). Also not: a
+serializer whose own `create`/`validate` raises when the row exists; a read of the same model
+that only filters the existing rows out (`if (e.source, e.target) not in existing`); a pending placeholder (`FileAsset` of a presigned
 upload) whose flag the handler leaves unset and that a sweep of the code base deletes when old
 (`filter(created_at__lt=cutoff, is_uploaded=False).delete()`); handlers only the site's operators
 reach (`@staff_member_required`, `Depends(get_admin_user)`, `IsAdminUser`, an early exit unless
@@ -571,6 +572,14 @@ def _refills_table(module: SourceModule, project: Project, call: ast.Call, depth
                for node in walk_function_body(helper) if isinstance(node, ast.Call))
 
 
+def _conflicts_on_nothing(project: Project, insert: db.DbOp) -> bool:
+    """Django ``bulk_create(rows, ignore_conflicts=True)`` names no conflict target: into a model that
+    declares no unique key (invites keyed by a generated id) no row ever conflicts, and a retry inserts
+    them all again."""
+    return insert.api == "django" and insert.method in ("bulk_create", "abulk_create") and bool(insert.tables) and not any(
+        db.natural_unique(project, table) for table in insert.tables)
+
+
 def _pending_placeholder(project: Project, fn: ast.AST, insert: db.DbOp) -> bool:
     """The row is a pending placeholder that a sweep of the code base deletes once it is old
     (``FileAsset.objects.filter(created_at__lt=cutoff, is_uploaded=False).delete()``) and that the
@@ -914,7 +923,8 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
     ops = db.with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
     inserts, guarded, counting = [], False, set()
     for op in ops:
-        if op.kind != db.INSERT or op.upsert or any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables):
+        if op.kind != db.INSERT or op.upsert and not _conflicts_on_nothing(project, op) or any(
+                db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables):
             continue
         if _pending_placeholder(project, fn, op):
             continue
