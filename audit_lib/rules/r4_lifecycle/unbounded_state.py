@@ -50,10 +50,11 @@ functions used as decorators (or nested in one) or shaped as one (they return th
 first argument: `def register(cls): ...; return cls`), by functions named
 `register...`, by helpers the module deletes once imported (`del def_op`), by
 `__init_subclass__`/`__set_name__`, by a Django `AppConfig.ready()` (run once at start-up),
-by functions only called at module level, and per-class singletons keyed by `cls`. Registries filled
+by functions only called at module level, and per-class singletons keyed by `cls` (also a
+metaclass's `__call__` keyed by the class and what the instance is built with). Registries filled
 at start-up across the project: by start-up hooks (Pyramid's `includeme`, app factories
-`create_app`/`make_app`, `on_startup`, plugin loading, a module-level `main`/`setup` that runs no
-loop), by the function a decorator factory returns (`def wrapper(klass)`), and, to a fixed point, by
+`create_app`/`make_app`, `on_startup`, a FastAPI `lifespan=`, plugin loading, a module-level
+`main`/`setup` that runs no loop), by functions named `register...` or `configure...`, by the function a decorator factory returns (`def wrapper(klass)`), and, to a fixed point, by
 any function (for a class, its `__init__`: `SERVICES.append(self)`) whose every call in the project
 runs at import time or in one of those, outside a `while` loop, and that is never handed on as a
 value (a view or callback is called per request). A class-level list filled through `self` in the
@@ -80,7 +81,15 @@ such file raises first), so it holds at most the files the application ships. Al
 that the block itself fills (`if not _types: ... _types[oid] = n; _names.add(n)`), and
 copies of the configuration: `cache[key] = config.get(key)` (keyed by option names) or
 `aliases.update(mappings)` with `mappings = config.get(...)`. Assigning to a list
-slot (`buffers[i] = []`) never grows the list and counts as a reset.
+slot (`buffers[i] = []`) never grows the list and counts as a reset. Bounded as well: a key read from
+the configuration (`_configs[config.connection_url] = ...`), a file cached per modification time
+(`key = (path, os.path.getmtime(path))`), a `@functools.cache` on a method of `self` alone whose class
+is made only at module level or while the service starts (`config = SiteConfig()`), a local queue whose
+producer drains it once it reaches a size (`if queue.qsize() >= batch_size: await flush()`; a put in an
+`except` of the drain hands back what it took), and the class-level state of a test double no service
+file names (`class CapturingPublisher`). Additions and removals in functions written for the test suite
+(named `..._for_tests`, documented as a testing utility) do not count: a `reset()` only tests call does
+not bound a registry.
 
 ## Why is this bad?
 A cache or buffer keyed by user ids, URLs or request data grows with traffic. Memory
@@ -178,6 +187,14 @@ FIXED_SET_ITEM = re.compile(PEER_ITEM.pattern + r"|^(attempt|attempts|retry|retr
 # Hooks run once while the service starts: Pyramid's ``includeme``, app factories, plugin loading.
 START_UP_HOOK = re.compile(r"^(includeme|app_factory|on_startup|load_plugins?|install_plugins?|"
                            r"(create|make|build|setup|configure|init)_(app|application|wsgi_app|asgi_app))$")
+# A function written for the test suite: named for it, or documented as such.
+TEST_HELPER_NAME = re.compile(r"(?i)(^|_)(tests?|testing)(_|$)")
+TEST_HELPER_DOC = re.compile(r"(?i)\b(unit[- ]?)?testing (utility|helper|purposes?)|\b(for|in|by|during) (the )?(unit )?tests\b"
+                             r"|\btest (utility|helper)")
+# Test doubles shipped in the package: CapturingPublisher, FakeMailer, StubClient.
+TEST_DOUBLE_CLASS = re.compile(r"^(Capturing|Fake|Mock|Stub|Dummy|Spy)[A-Z]")
+# Functions that register or configure something: called while the program sets itself up.
+REGISTRAR_FUNCTION = re.compile(r"(?i)register|^_?configure")
 # The parameter of a decorator: the class or function it decorates.
 DECORATED_PARAMETER = re.compile(r"^(cls|klass|class_|func|function|fn|f|method|view|wrapped|target)$")
 SETUP_HOOKS = {"__init__", "__post_init__", "setup_hook", "cog_load", "start", "startup", "on_startup", "initialize",
@@ -202,7 +219,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if is_test_path(module.path) or is_short_lived_path(module.path) or is_alembic_revision(module):
         return
     yield from _growing_containers(module, project)
-    yield from _unbounded_caches(module)
+    yield from _unbounded_caches(module, project)
     yield from _unbounded_queues(module, project)
 
 
@@ -227,6 +244,8 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
                    and not (fn in start_up and not _in_while_loop(module_of.get(node, module), node))
                    and not _once_per_object(module_of.get(node, module), container, node, fn)
                    and not _keyed_by_class(node) and not _keyed_by_choice(node, fn) and not _literal_key(node)
+                   and not _singleton_per_class(module_of.get(node, module), node, fn)
+                   and not _keyed_by_configuration(node, fn) and not _keyed_by_file_version(node, fn)
                    and not _keyed_by_fixed_arguments(project, module_of.get(node, module), node, fn)
                    and not _caches_a_shipped_file(node, fn)
                    and not _filled_once(module_of.get(node, module), node, fn)
@@ -309,7 +328,7 @@ def _long_lived_containers(module: SourceModule, project: Project | None = None)
     for cls in module.nodes_of(ast.ClassDef):
         candidates = [(stmt, target.id, kind) for stmt in cls.body for target, value in _assignments(stmt)
                       if isinstance(target, ast.Name) and (kind := _container_kind(module, value))]
-        if candidates:
+        if candidates and not _unused_test_double(project, cls):
             instance_names = _instance_attributes(cls)
             for stmt, name, kind in candidates:
                 if name not in instance_names:
@@ -332,6 +351,15 @@ def _long_lived_containers(module: SourceModule, project: Project | None = None)
                 if _self_attribute(target):
                     found.setdefault(("instance", cls, target.attr), Container(target.attr, "deque", "instance", stmt, cls))
     return found
+
+
+def _unused_test_double(project: Project | None, cls: ast.ClassDef) -> bool:
+    """``class CapturingPublisher(Publisher): messages = []`` that no file of the service names (outside its own
+    definition): a test double shipped in the package, which only the test suite uses."""
+    if project is None or not TEST_DOUBLE_CLASS.search(cls.name):
+        return False
+    word = re.compile(rf"\b{cls.name}\b")
+    return sum(len(word.findall(m.text)) for m in project.modules if not is_test_path(m.path)) <= 1
 
 
 def _once_per_object(module: SourceModule, container: Container, node: ast.AST, fn: ast.AST) -> bool:
@@ -435,7 +463,7 @@ def _scan_references(module: SourceModule, containers: dict[tuple, Container]) -
         if isinstance(node, ast.Name) and node.id in module_names or \
                 isinstance(node, ast.Attribute) and node.attr in attribute_names and isinstance(node.value, ast.Name):
             fn = enclosing_function(module, node)
-            if fn is None:
+            if fn is None or _test_helper(fn):
                 continue
             if fn not in scopes:
                 declared_global = {n for s in walk_function_body(fn) if isinstance(s, ast.Global) for n in s.names}
@@ -444,6 +472,12 @@ def _scan_references(module: SourceModule, containers: dict[tuple, Container]) -
             container = containers.get(_container_key(module, node, fn, containers, local_names))
             if container is not None:
                 _classify(module, node, fn, container, declared_global)
+
+
+def _test_helper(fn: ast.AST) -> bool:
+    """``def reset(cls): \"\"\"A unit testing utility to reset the state\"\"\"``, ``def clear_for_tests()``: what
+    it adds or removes happens in the test suite, not in the service."""
+    return bool(TEST_HELPER_NAME.search(fn.name) or TEST_HELPER_DOC.search(ast.get_docstring(fn) or ""))
 
 
 def _container_key(module: SourceModule, node: ast.AST, fn: ast.AST, containers: dict[tuple, Container],
@@ -520,7 +554,7 @@ def _import_time_functions(module: SourceModule) -> set[ast.AST]:
     found: set[ast.AST] = set()
     for fn in module.nodes_of(*FUNCTION_TYPES):
         chain = [fn, *(a for a in ancestors(module, fn) if isinstance(a, FUNCTION_TYPES))]
-        if any(f.name in decorators or "register" in f.name.lower() for f in chain) \
+        if any(f.name in decorators or REGISTRAR_FUNCTION.search(f.name) for f in chain) \
                 or _returns_its_argument(module, fn) or fn.name in IMPORT_TIME_METHODS or _is_metaclass_method(module, fn) \
                 or _is_app_ready_hook(module, fn):
             found.add(fn)
@@ -573,10 +607,16 @@ def _start_up_functions(project: Project) -> frozenset[ast.AST]:
 def _is_start_up_hook(module: SourceModule, fn: ast.AST) -> bool:
     """A hook run once at start-up: ``includeme``, an app factory, ``on_startup``; a module-level ``main`` or
     ``setup`` only when it runs no loop of its own (a worker's ``main`` that loops over jobs is not)."""
-    if START_UP_HOOK.search(fn.name) or _decorator_of_a_factory(module, fn):
+    if START_UP_HOOK.search(fn.name) or _decorator_of_a_factory(module, fn) or _handed_as_lifespan(module, fn):
         return True
     return fn.name in ("main", "setup") and module.parents.get(fn) is module.tree and \
         not any(isinstance(n, (ast.While, ast.For, ast.AsyncFor)) for n in walk_function_body(fn))
+
+
+def _handed_as_lifespan(module: SourceModule, fn: ast.AST) -> bool:
+    """``FastAPI(lifespan=lifespan)``: the app runs its lifespan once, while it starts."""
+    return any(kw.arg == "lifespan" and isinstance(kw.value, ast.Name) and kw.value.id == fn.name
+               for kw in module.nodes_of(ast.keyword))
 
 
 def _decorator_of_a_factory(module: SourceModule, fn: ast.AST) -> bool:
@@ -744,6 +784,50 @@ def _is_metaclass_method(module: SourceModule, fn: ast.AST) -> bool:
         any(qualified(module, b) in ("type", "abc.ABCMeta") for b in cls.bases)
 
 
+def _singleton_per_class(module: SourceModule, node: ast.AST, fn: ast.AST) -> bool:
+    """``instance_key = (cls.__name__, database_config.unique_key()); cls._instances[instance_key] =
+    super().__call__(...)`` in a metaclass's ``__call__``: one instance per class that uses the metaclass (and
+    per set-up it is built with), a singleton registry."""
+    cls = module.parents.get(fn)
+    if not (isinstance(cls, ast.ClassDef) and fn.name == "__call__"
+            and any(qualified(module, b) in ("type", "abc.ABCMeta") for b in cls.bases)):
+        return False
+    key = _resolved_key(node, fn)
+    return key is not None and any(isinstance(n, ast.Name) and n.id == "cls" for n in ast.walk(key))
+
+
+def _keyed_by_configuration(node: ast.AST, fn: ast.AST) -> bool:
+    """``_configs[config.connection_url] = ...`` (also through a local: ``url = settings.DATABASE_URL``): every
+    part of the key is read from the process configuration (a name or attribute called ``config``,
+    ``database_config``, ``settings``, ...), which holds a handful of databases and services."""
+    key = _resolved_key(node, fn)
+    if key is None:
+        return False
+    parts = key.elts if isinstance(key, ast.Tuple) else [key]
+    return bool(parts) and all(any(isinstance(n, (ast.Name, ast.Attribute)) and CONFIG_OWNER.search(
+        n.id if isinstance(n, ast.Name) else n.attr) for n in ast.walk(part)) for part in parts)
+
+
+def _keyed_by_file_version(node: ast.AST, fn: ast.AST) -> bool:
+    """``key = (filepath, os.path.getmtime(filepath)); cache[key] = load(filepath)``: a file of the server's disk
+    (a build manifest, a template) cached per version; a new entry only when the deployment changes it."""
+    key = _resolved_key(node, fn)
+    return key is not None and any(
+        isinstance(n, ast.Call) and (dotted(n.func) or "").rsplit(".", 1)[-1] in ("getmtime", "getctime")
+        or isinstance(n, ast.Attribute) and n.attr in ("st_mtime", "st_mtime_ns") for n in ast.walk(key))
+
+
+def _resolved_key(node: ast.AST, fn: ast.AST) -> ast.expr | None:
+    """The key of an addition, or the value of the local it names when that is bound once in the function."""
+    key = _added_key(node)
+    if isinstance(key, ast.Name):
+        values = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Assign)
+                  and any(isinstance(t, ast.Name) and t.id == key.id for t in n.targets)]
+        if len(values) == 1:
+            return values[0]
+    return key
+
+
 def _keyed_by_class(node: ast.AST) -> bool:
     """``_instances[cls] = ...``: one entry per class, a bounded set."""
     if not isinstance(node, ast.Subscript):
@@ -876,7 +960,7 @@ def _fixed_value(value: ast.expr | None) -> bool:
 # --- caches without a size limit --------------------------------------------------------
 
 
-def _unbounded_caches(module: SourceModule) -> Iterator[Finding]:
+def _unbounded_caches(module: SourceModule, project: Project) -> Iterator[Finding]:
     enums: set[str] | None = None
     for fn in module.nodes_of(*FUNCTION_TYPES):
         for dec in fn.decorator_list:
@@ -887,7 +971,7 @@ def _unbounded_caches(module: SourceModule) -> Iterator[Finding]:
                 enums = {c.name for c in module.nodes_of(ast.ClassDef)
                          if any((qualified(module, b) or "").endswith(("Enum", "Flag")) for b in c.bases)}
             params = _cache_key_parameters(fn, enums)
-            if not params:
+            if not params or params == ["self"] and _module_level_singleton(project, module, fn):
                 continue
             keeps_instances = params[0] == "self"
             message = f"{what} on {fn.name}({', '.join(params)}) keeps one entry per distinct argument, never evicted"
@@ -899,6 +983,19 @@ def _unbounded_caches(module: SourceModule) -> Iterator[Finding]:
                 fix="give it a bound: @functools.lru_cache(maxsize=1024), or cachetools.TTLCache(maxsize=..., ttl=...)",
                 confidence=Confidence.medium,
             )
+
+
+def _module_level_singleton(project: Project, module: SourceModule, method: ast.AST) -> bool:
+    """``config = IndicoConfig()`` at module level, or in functions that run while the service starts (an app
+    factory), and nowhere else in the service: a cache keyed by ``self`` alone holds one entry per instance,
+    and the process makes a handful."""
+    cls = module.parents.get(method)
+    if not isinstance(cls, ast.ClassDef):
+        return False
+    made = [(other, call) for other, call in project_index(project, "R4.calls-by-name", _add_calls).get(cls.name, ())
+            if not is_test_path(other.path)]
+    start_up = _start_up_functions(project)
+    return bool(made) and all(_runs_at_start_up(other, call, start_up) for other, call in made)
 
 
 def _unbounded_cache_decorator(module: SourceModule, dec: ast.expr) -> str | None:
@@ -971,7 +1068,7 @@ def _unbounded_queues(module: SourceModule, project: Project) -> Iterator[Findin
         if where is None:
             where = _kept_by_object_fed_by_loop(module, project, node)
         if where is None or _never_filled(module, project, node) or _bounded_later(project, module, node) \
-                or _fed_from_a_fixed_set(module, project, node):
+                or _fed_from_a_fixed_set(module, project, node) or _drained_by_its_producers(module, node):
             continue
         yield Finding(
             message=f"{problem} ({where}): a consumer slower than its producer exhausts memory",
@@ -1169,6 +1266,37 @@ def _fed_from_a_fixed_set(module: SourceModule, project: Project, call: ast.Call
         if not any(isinstance(leaf, ast.Name) and PEER_ITEM.search(leaf.id) for a in put.args for leaf in walk_nodes(a)):
             return False
     return True
+
+
+def _drained_by_its_producers(module: SourceModule, call: ast.Call) -> bool:
+    """``await queue.put(event); if queue.qsize() >= batch_size: await flush()``: a queue local to a function
+    (with the functions nested in it) whose every put either hands back, when writing them failed, items a
+    drain took (a put in an ``except`` of a function that gets from the queue) or is followed by a drain once
+    the queue reaches a size: the producer empties it itself, so it stays near that size."""
+    name = _queue_name(module, call)
+    owner = enclosing_function(module, call)
+    if name is None or owner is None or _self_attribute(_queue_target(module, call)):
+        return False
+    puts = [n for n in walk_nodes(owner) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+            and n.func.attr in QUEUE_PUTS and isinstance(n.func.value, ast.Name) and n.func.value.id == name]
+    return bool(puts) and all(_hands_back(module, name, put) or _drains_at_size(name, enclosing_function(module, put))
+                              for put in puts)
+
+
+def _hands_back(module: SourceModule, name: str, put: ast.Call) -> bool:
+    fn = enclosing_function(module, put)
+    return fn is not None and any(isinstance(a, ast.ExceptHandler) for a in ancestors(module, put)) and any(
+        isinstance(n, ast.Attribute) and n.attr in ("get", "get_nowait") and isinstance(n.value, ast.Name)
+        and n.value.id == name for n in walk_function_body(fn))
+
+
+def _drains_at_size(name: str, fn: ast.AST | None) -> bool:
+    """``if queue.qsize() >= size: await flush()`` (or ``queue.full()``) in the function that puts."""
+    return fn is not None and any(
+        isinstance(n, ast.If) and any(isinstance(c, ast.Call) for stmt in n.body for c in ast.walk(stmt))
+        and any(isinstance(t, ast.Call) and isinstance(t.func, ast.Attribute) and t.func.attr in ("qsize", "full")
+                and isinstance(t.func.value, ast.Name) and t.func.value.id == name for t in ast.walk(n.test))
+        for n in walk_function_body(fn))
 
 
 def _used_as_value(module: SourceModule, name: str, on_self: bool) -> bool:
