@@ -19,8 +19,13 @@ Two kinds of entry point are judged differently:
   `add_event_handler("shutdown", ...)`, aiohttp `on_shutdown`/`on_cleanup`/`cleanup_ctx`,
   Quart/Sanic after-serving hooks, `atexit.register(...)`, a SIGTERM handler, or a
   gunicorn exit hook (`worker_exit`, `on_exit`, `worker_int` defined in a `gunicorn*.py`
-  config file, which gunicorn loads itself: it counts for every app of the project).
-- **Self-managed loops**: `.serve_forever()`, `loop.run_forever()`, `asyncio.run(main())`
+  config file, which gunicorn loads itself: it counts for every app of the project). An app in
+  a file that a framework program imports (a project class derived from mautrix's `Program` or
+  `Bridge`, whose `run()` turns SIGTERM into its stop sequence and stops the server it mounts the
+  app on) is not reported either.
+- **Self-managed loops**: `.serve_forever()`, `loop.run_forever()` (not a coroutine of that name
+  handed to `create_task`, which runs in a loop already running and is cancelled by its owner),
+  `asyncio.run(main())`
   where `main` (or a function of the same file that it calls) runs a service loop, and a
   service loop run from module level or the `if __name__ == "__main__":` block. A
   service loop is `while True` (or `while <flag>`) whose body waits for work or time
@@ -147,6 +152,9 @@ GUNICORN_EXIT_HOOKS = {"worker_exit", "on_exit", "worker_int"}
 # discord.py (and its forks') clients: ``start()`` runs until ``close()``; discord.py installs no SIGTERM handler.
 DISCORD_CLIENTS = {"discord.Client", "discord.AutoShardedClient", "discord.Bot", "discord.AutoShardedBot",
                    "discord.ext.commands.Bot", "discord.ext.commands.AutoShardedBot"}
+# Program classes whose run() installs a SIGTERM handler that runs the program's stop sequence.
+SIGNAL_HANDLING_PROGRAMS = {"mautrix.util.program.Program", "mautrix.bridge.Bridge", "mautrix.bridge.bridge.Bridge"}
+TASK_STARTERS = {"create_task", "ensure_future", "start_soon"}
 CLASS_DEPTH = 3  # project classes derived from a client class, followed this many bases up
 COMMAND_BASES = {"django.core.management.base.BaseCommand", "django.core.management.BaseCommand"}
 # the top-level dev/ folder: stand-ins a developer's docker-compose runs (a fake metrics sink), not the service
@@ -167,13 +175,14 @@ def check(project: Project) -> Iterator[Finding]:
     hooks_of: dict[str, list] = {}
     resources_of: dict[str, list[ast.Call]] = {}
     server_hooks = _gunicorn_exit_hooks(modules)
+    run_by_programs = _run_by_framework_programs(project, modules, graph)
     for module, apps, loops in entries:
         related = _related(module, graph, by_path)
         for m in related:
             if m.path not in hooks_of:
                 hooks_of[m.path] = shutdown_hooks(m)
         hooks = [h for m in related for h in hooks_of[m.path]]
-        if apps and not hooks and not server_hooks:
+        if apps and not hooks and not server_hooks and module.path not in run_by_programs:
             for m in related:
                 if m.path not in resources_of:
                     resources_of[m.path] = list(_long_lived_resources(m))
@@ -226,6 +235,23 @@ def _gunicorn_exit_hooks(modules: list[SourceModule]) -> list[ast.AST]:
             for stmt in m.tree.body if isinstance(stmt, FUNCTION_TYPES) and stmt.name in GUNICORN_EXIT_HOOKS]
 
 
+def _run_by_framework_programs(project: Project, modules: list[SourceModule], graph: dict[str, set[str]]) -> set[str]:
+    """Paths of the files that a file defining ``class MessengerBridge(mautrix.bridge.Bridge)`` imports (also
+    transitively), and its own: the service runs as a framework's program, which turns SIGTERM into its stop
+    sequence (``prepare_stop``, shutdown actions) and stops the web server it runs, with the sub-applications
+    the project mounts on it."""
+    return _imported_from([m.path for m in modules if any(_is_framework_program(project, m, base, CLASS_DEPTH)
+                                                          for cls in m.nodes_of(ast.ClassDef) for base in cls.bases)],
+                          graph)
+
+
+def _is_framework_program(project: Project, module: SourceModule, node: ast.expr, depth: int) -> bool:
+    if (qualified(module, node) or "") in SIGNAL_HANDLING_PROGRAMS:
+        return True
+    found = _project_class(project, module, node) if depth else None
+    return found is not None and any(_is_framework_program(project, found[0], b, depth - 1) for b in found[1].bases)
+
+
 # --- which files belong together ----------------------------------------------------------
 
 
@@ -246,15 +272,21 @@ def _import_graph(project: Project, modules: list[SourceModule]) -> dict[str, se
     return graph
 
 
-def _related(module: SourceModule, graph: dict[str, set[str]], by_path: dict[str, SourceModule]) -> list[SourceModule]:
-    """The file, what it imports (transitively), and the files that import it."""
-    seen = {module.path}
-    stack = [module.path]
+def _imported_from(paths: list[str], graph: dict[str, set[str]]) -> set[str]:
+    """The files at ``paths`` and what they import, transitively."""
+    seen = set(paths)
+    stack = list(paths)
     while stack:
         for target in graph.get(stack.pop(), ()):
             if target not in seen:
                 seen.add(target)
                 stack.append(target)
+    return seen
+
+
+def _related(module: SourceModule, graph: dict[str, set[str]], by_path: dict[str, SourceModule]) -> list[SourceModule]:
+    """The file, what it imports (transitively), and the files that import it."""
+    seen = _imported_from([module.path], graph)
     seen.update(path for path, targets in graph.items() if module.path in targets)
     return [by_path[path] for path in sorted(seen)]
 
@@ -307,7 +339,7 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
         method = method_name(node)
         if method == "serve_forever" and not isinstance(module.parents.get(node), ast.Await):
             yield node, f"{dotted(node.func) or 'server.serve_forever'}() server"
-        elif method == "run_forever" and isinstance(node.func, ast.Attribute):
+        elif method == "run_forever" and isinstance(node.func, ast.Attribute) and not _coroutine_call(module, node):
             yield node, "event loop run_forever()"
         elif method == "run" and node.args and isinstance(node.args[0], ast.Call) \
                 and call_name(module, node) == "asyncio.run":
@@ -337,6 +369,14 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
             looping = _service_loop_in(project, module, stmt.value.func)
             if looping is not None and call_name(module, stmt.value) != "asyncio.run":
                 yield stmt, f"the service loop in {looping}(), started from module level,"
+
+
+def _coroutine_call(module: SourceModule, call: ast.Call) -> bool:
+    """``asyncio.create_task(worker.run_forever())``: a coroutine run as a task of a loop that is already
+    running, which its owner cancels (a lifespan's ``finally``), not ``loop.run_forever()`` that runs the
+    process."""
+    parent = module.parents.get(call)
+    return isinstance(parent, ast.Call) and call in parent.args and method_name(parent) in TASK_STARTERS
 
 
 _CLI_WORKERS: set[ast.AST] = set()  # click/typer command functions found running an endless loop
