@@ -476,6 +476,9 @@ class _Scope:
     models: dict[str, str] = field(default_factory=dict)  # instance or queryset name -> model name
     loaded: set[str] = field(default_factory=set)  # instances read from the database (save() is an UPDATE)
     statements: dict[str, ast.expr] = field(default_factory=dict)  # name -> select()/insert()... expression
+    # statement name -> methods chained onto it after it was bound (``stmt = stmt.on_conflict_do_update(...)``)
+    extended: dict[str, set[str]] = field(default_factory=dict)
+    classes: dict[str, str] = field(default_factory=dict)  # local alias -> the model class (``tl = TaskLink``)
     aiosql: set[str] = field(default_factory=set)
 
 
@@ -626,6 +629,8 @@ def _arguments(fn: ast.AST) -> list[ast.arg]:
 
 def _bind(module: SourceModule, scope: _Scope, name: str, value: ast.expr) -> None:
     value = value.value if isinstance(value, ast.Await) else value
+    if isinstance(value, ast.Name) and value.id[:1].isupper() and not name[:1].isupper():
+        scope.classes[name] = value.id
     if not isinstance(value, ast.Call):
         return
     called = qualified(module, value.func) or ""
@@ -645,6 +650,10 @@ def _bind(module: SourceModule, scope: _Scope, name: str, value: ast.expr) -> No
         scope.aiosql.add(name)
         return
     root = _chain_root(value)
+    if isinstance(root, ast.Name) and root.id in scope.statements:
+        scope.extended[name] = scope.extended.get(root.id, set()) | {method_name(c) for c in _chain(value)}
+        scope.statements.setdefault(name, scope.statements[root.id])
+        return
     innermost = _chain(value)[-1]
     if isinstance(root, ast.Call) and method_name(root) in ("select", "insert", "update", "delete", "text") or (
         called.split(".")[-1] in ("select", "insert", "update", "delete") and _is_sqlalchemy_function(module, value)
@@ -758,7 +767,10 @@ def _query_model(module: SourceModule, call: ast.AST, scope: _Scope) -> str | No
 
 
 def _model_in(node: ast.AST, attributes: dict[str, str] | None = None) -> str | None:
-    """``User`` for ``User``, ``User.id``, ``func.count(User.id)`` (``self.model`` with ``attributes``)."""
+    """``User`` for ``User``, ``User.id``, ``func.count(User.id)`` (``self.model`` or a local alias of a
+    model class with ``attributes``)."""
+    if isinstance(node, ast.Name) and attributes and node.id in attributes:
+        return attributes[node.id]
     if isinstance(node, ast.Name) and node.id[:1].isupper():
         return node.id
     if isinstance(node, ast.Attribute):
@@ -767,6 +779,8 @@ def _model_in(node: ast.AST, attributes: dict[str, str] | None = None) -> str | 
             head = ".".join(base.split(".")[:2])
             if head in attributes:
                 return attributes[head]
+            if base.split(".")[0] in attributes:
+                return attributes[base.split(".")[0]]
         if base:
             parts = base.split(".")
             if len(parts) == 2 and _MODELS_MODULE.match(parts[0]) and parts[1][:1].isupper():
@@ -795,8 +809,14 @@ def _statement_facts(module: SourceModule, node: ast.AST, scope: _Scope, fn: ast
     """(kind, models, locking, upsert, facts, sql) of a SQLAlchemy statement or SQL text argument.
 
     ``attributes``: ``self.model``-like names -> the model they hold in the class the code runs for."""
-    if isinstance(node, ast.Name) and node.id in scope.statements:
-        node = scope.statements[node.id]
+    root = _chain_root(node) if isinstance(node, ast.Call) else node
+    if isinstance(root, ast.Name) and root.id in scope.statements:
+        kind, models, locking, upsert, facts, text = _statement_facts(
+            module, scope.statements[root.id], scope, fn, attributes)
+        chained = scope.extended.get(root.id, set()) | ({method_name(c) for c in _chain(node)} if root is not node else set())
+        return (kind, models, locking or bool(chained & _LOCKING_METHODS), upsert or bool(chained & _UPSERT_METHODS),
+                facts, text)
+    attributes = {**scope.classes, **(attributes or {})}
     text = sql_text(module, node, fn)
     if text is not None and looks_like_sql(text):
         facts = parse_sql(text)

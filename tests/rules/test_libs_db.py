@@ -140,6 +140,27 @@ def test_bulk_create_ignoring_conflicts_is_an_upsert():
         (db.INSERT, True, True), (db.INSERT, True, True), (db.INSERT, False, True), (db.INSERT, False, True)]
 
 
+def test_a_statement_extended_after_it_is_bound_keeps_its_table_and_what_is_chained_on():
+    ops = ops_of('''
+        from sqlalchemy import select
+        from sqlalchemy.dialects.postgresql import insert
+
+        def f(rows, session):
+            tl = TaskLink
+            stmt = insert(tl).from_select([tl.id], rows)
+            stmt = stmt.on_conflict_do_update(index_elements=["a"], set_={"x": stmt.excluded.x}).returning(tl.id)
+            session.execute(stmt)
+            plain = insert(Note).values(x=1)
+            session.execute(plain.on_conflict_do_nothing())
+            session.execute(plain)
+            query = select(tl)
+            session.execute(query.where(tl.id == 1).with_for_update())
+    ''', "f")
+    assert [(o.kind, set(o.tables), o.upsert, o.locking) for o in ops] == [
+        (db.INSERT, {"TaskLink"}, True, False), (db.INSERT, {"Note"}, True, False),
+        (db.INSERT, {"Note"}, False, False), (db.READ, {"TaskLink"}, False, True)]
+
+
 def test_lazy_querysets():
     ops = ops_of('''
         def f(tags):
