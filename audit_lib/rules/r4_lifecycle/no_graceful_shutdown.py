@@ -61,7 +61,9 @@ Two kinds of entry point are judged differently:
 A hook counts when it is in the entry point's file, in a project file that file imports
 (transitively), or in a file that imports it directly. Whether the hook really closes
 every pool is not verified. Test files are not audited, nor the top-level `dev/` folder (stand-ins
-a developer's docker-compose runs, such as a fake metrics sink). A loop that waits for a dependency
+a developer's docker-compose runs, such as a fake metrics sink) and the top-level `bin/` folder (a
+developer's and operator's command-line utilities beside the package, such as a terminal viewer of the
+SQL log the app sends over a socket). A loop that waits for a dependency
 (`while not conn: try: conn = connect() except ...: sleep(1)`) is a start-up wait, not a service loop. Task runners that handle
 signals themselves (Celery, RQ, Dramatiq, arq) start outside the audited code and are
 not judged.
@@ -157,8 +159,9 @@ SIGNAL_HANDLING_PROGRAMS = {"mautrix.util.program.Program", "mautrix.bridge.Brid
 TASK_STARTERS = {"create_task", "ensure_future", "start_soon"}
 CLASS_DEPTH = 3  # project classes derived from a client class, followed this many bases up
 COMMAND_BASES = {"django.core.management.base.BaseCommand", "django.core.management.BaseCommand"}
-# the top-level dev/ folder: stand-ins a developer's docker-compose runs (a fake metrics sink), not the service
-DEVELOPMENT_TOOLING = re.compile(r"^(dev|devtools)/")
+# the top-level dev/ folder: stand-ins a developer's docker-compose runs (a fake metrics sink), not the service;
+# the top-level bin/ folder: command-line utilities beside the package
+DEVELOPMENT_TOOLING = re.compile(r"^(dev|devtools|bin)/")
 
 
 @rule("R4.no-graceful-shutdown", on="project", scope="code", severity="medium")
