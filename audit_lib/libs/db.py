@@ -2342,7 +2342,9 @@ def _unique_models(project: Project) -> tuple[set[str], dict[str, list[str]]]:
             continue
         for cls in module.nodes_of(ast.ClassDef):
             bases[cls.name] = [(dotted(b) or "").split(".")[-1] for b in cls.bases]
-            found = [n for n in ast.walk(cls) if n is not cls and not isinstance(n, ast.FunctionDef) and _declares_unique(n)]
+            inherited_key = _polymorphic_subclass(cls)
+            found = [n for n in ast.walk(cls) if n is not cls and not isinstance(n, ast.FunctionDef) and _declares_unique(n)
+                     and not (inherited_key and _foreign_key_column(n))]
             keys = [s.value for s in cls.body if isinstance(s, (ast.Assign, ast.AnnAssign)) and isinstance(
                 s.value, ast.Call) and any(k.arg == "primary_key" and isinstance(k.value, ast.Constant) and k.value.value is True
                                            for k in s.value.keywords)]
@@ -2388,11 +2390,28 @@ def _natural_primary_key(name: str, node: ast.Call, keywords: dict[str, ast.expr
         return False
     if name.endswith(("Field", "ForeignKey")):
         return not name.endswith("AutoField")
+    if name in ("Column", "mapped_column") and _foreign_key_column(node):
+        return True  # the key of the row it extends (one activation per organization): a retry repeats it
     if name in ("Column", "mapped_column") and node.args:
         kind = node.args[0].func if isinstance(node.args[0], ast.Call) else node.args[0]
         kind_name = (dotted(kind) or "").split(".")[-1]
-        return bool(kind_name) and "Integer" not in kind_name and kind_name not in ("int", "ForeignKey")
+        return bool(kind_name) and "Integer" not in kind_name and kind_name != "int"
     return False
+
+
+def _foreign_key_column(node: ast.AST) -> bool:
+    """``Column(Integer, ForeignKey("users.id"), ...)`` / ``mapped_column(ForeignKey(...), ...)``."""
+    return isinstance(node, ast.Call) and any(
+        isinstance(arg, ast.Call) and (dotted(arg.func) or "").split(".")[-1] == "ForeignKey" for arg in node.args)
+
+
+def _polymorphic_subclass(cls: ast.ClassDef) -> bool:
+    """A joined-table inheritance subclass (``__mapper_args__ = {"polymorphic_identity": ...}``): its
+    foreign-key primary key is the id its parent row was just given, not a key a retry repeats."""
+    return any(isinstance(statement, ast.Assign) and any(dotted(t) == "__mapper_args__" for t in statement.targets)
+               and isinstance(statement.value, ast.Dict) and any(
+                   isinstance(k, ast.Constant) and k.value == "polymorphic_identity" for k in statement.value.keys)
+               for statement in cls.body)
 
 
 def _generated_in_class(cls: ast.ClassDef) -> set[str]:

@@ -698,3 +698,25 @@ def test_imports_under_the_namespace_the_project_is_installed_in_name_its_files(
     api = next(m for m in project.modules if m.path == "coordinator/api.py")
     circuit = db.project_class(api, project, ast.Name(id="Circuit"))
     assert circuit is not None and circuit[0].path == "coordinator/models/circuit.py"
+
+
+def test_a_foreign_key_primary_key_is_natural_unless_the_class_extends_a_parent_row(tmp_path: Path):
+    models = module_of('''
+        from sqlalchemy import ForeignKey
+        from sqlalchemy.orm import Mapped, mapped_column
+
+        class ManualActivation(Base):
+            organization_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+            seat_limit: Mapped[int] = mapped_column()
+
+        class Publisher(Base):
+            id: Mapped[UUID] = mapped_column(primary_key=True, server_default=text("gen_random_uuid()"))
+            __mapper_args__ = {"polymorphic_on": "discriminator"}
+
+        class GitHubPublisher(Publisher):
+            __mapper_args__ = {"polymorphic_identity": "github"}
+            id: Mapped[UUID] = mapped_column(ForeignKey(Publisher.id), primary_key=True)
+    ''', "app/models.py")
+    project = Project(tmp_path, [models], [])
+    assert [db.natural_unique(project, m) for m in ("ManualActivation", "Publisher", "GitHubPublisher")] == [
+        True, False, False]
