@@ -79,7 +79,13 @@ normally) is fine, and so is an application lifespan (passed as `lifespan=`, nam
 shutdown. A `@contextmanager`/`@asynccontextmanager` generator or a FastAPI dependency
 that closes after the `yield` but not in a `finally` is reported (medium): an
 exception in the caller's block is thrown in at the `yield` and skips the close.
-Module-level and class-level
+A resource stored on `self` whose attribute nothing in the project closes (no `.http.close()`, `with`,
+cleanup helper, or `getattr` by name) is reported when the object's end or a replacement is known:
+its class has a teardown that takes nothing but `self` (`close()`, `aclose()`, `delete()`, `dispose()`,
+`shutdown()`, `__exit__`, `__del__`; not `stop()`, after which an object may start again), reported
+there; or the method storing it is no `__init__`, is called again from other code
+(`api.setup_http()` on a proxy change) and does not test the attribute first (`if self.http is None:`),
+so each call drops the previous one unclosed. Module-level and class-level
 resources live as long as the process and are judged by R4.no-graceful-shutdown.
 
 Decisions:
@@ -204,6 +210,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     is_named_cursor,
     is_one_shot_path,
     library_call_name,
+    project_index,
     project_resource,
     resolve_function,
     resource_kind,
@@ -262,6 +269,10 @@ PATH_CLASSES = {"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathli
 DETACHING_CALLS = {"os.setsid", "os.setpgrp"}
 # Builtins that consume an iterable (a file's lines) at once and keep nothing of it: ``list(open(p))``.
 CONSUMING_BUILTINS = {"list", "tuple", "set", "frozenset", "sorted", "sum", "next"}
+# Methods that end an object's life for good (not ``stop()``: a stopped object may start again with what it
+# keeps): what it stored on ``self`` must be closed there or elsewhere.
+TEARDOWN_METHODS = {"close", "aclose", "delete", "dispose", "shutdown", "__exit__", "__aexit__", "__del__"}
+INIT_METHODS = {"__init__", "__post_init__", "__new__", "setUp"}
 # Drivers whose cursors support `with` (sqlite3 cursors do not).
 CURSOR_CONTEXT_DRIVERS = ("psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql", "django.db")
 
@@ -477,6 +488,8 @@ def _judge(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, 
         return _judge_descriptor(module, project, fn, call, parent, factory)
     if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and parent.value is site:
         targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        if len(targets) == 1 and _is_self_attribute(targets[0]):
+            return _judge_self_attribute(module, project, fn, call, kind, factory, targets[0].attr)
         if len(targets) != 1 or not isinstance(targets[0], ast.Name):
             return None  # stored on an attribute, in a container, or unpacked: ownership moved
         return _judge_name(module, project, fn, call, kind, factory, targets[0].id)
@@ -505,6 +518,107 @@ def _judge(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, 
     if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is site:
         return _inline(module, call, kind, factory, "a for loop")
     return None
+
+
+def _is_self_attribute(target: ast.AST) -> bool:
+    return isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"
+
+
+def _judge_self_attribute(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, kind: str,
+                          factory: str, attribute: str) -> Finding | None:
+    """``self.http = ClientSession()``: the object owns the resource, which is fine while it closes it somewhere.
+    Nothing in the project closes ``.http``, and the object's life is known to end or the resource to be replaced:
+    its class has a teardown method (``stop()``, ``delete()``, ``close()``, ...) that forgets it, or the method that
+    stores it runs again on a live object (called outside ``__init__``) and drops the previous one unclosed."""
+    cls = module.parents.get(fn)
+    if not isinstance(cls, ast.ClassDef) or kind == "engine" or attribute in _closed_attributes(project):
+        return None
+    teardown = next((m for m in cls.body if _is_teardown(m)), None)
+    if teardown is not None:
+        return Finding(
+            message=f"{cls.name}.{teardown.name}() ends the object but never closes `self.{attribute}`, the {kind} "
+                    f"from {factory}() stored on line {call.lineno}: nothing else closes it either",
+            path=module.path, line=teardown.lineno, end_line=teardown.lineno,
+            evidence=module.evidence(call), fix=f"close `self.{attribute}` in `{teardown.name}()`",
+            confidence=Confidence.medium, extra={"resource": kind, "factory": factory})
+    if fn.name in INIT_METHODS or _guarded_by(module, call, fn, attribute) or not _called_again(project, fn):
+        return None
+    return _finding(module, call, kind, factory, Confidence.medium,
+                    f"{kind} from {factory}() replaces `self.{attribute}` each time {fn.name}() runs again on the "
+                    "object, and nothing closes the one it replaces",
+                    f"close the previous `self.{attribute}` first, or create it once and reuse it")
+
+
+def _is_teardown(method: ast.AST) -> bool:
+    """``async def delete(self)``, ``def __exit__(self, *exc)``; not ``def delete(self, *args)``, an HTTP verb."""
+    if not isinstance(method, FUNCTION_TYPES) or method.name not in TEARDOWN_METHODS:
+        return False
+    arguments = method.args
+    return method.name.startswith("__") or len(arguments.posonlyargs + arguments.args) == 1 and \
+        not (arguments.vararg or arguments.kwarg or arguments.kwonlyargs)
+
+
+def _closed_attributes(project: Project) -> set[str]:
+    """Attribute names whose value something in the project closes: ``self.http.close()``, ``with self.conn:``,
+    ``stack.enter_context(self.file)``, ``session = self.http; await session.close()``, ``getattr(self, "http")``."""
+    return project_index(project, "R4.closed-attributes", _add_closed_attributes).keys()
+
+
+def _add_closed_attributes(module: SourceModule, closed: dict) -> None:
+    closers = CLOSE_METHODS | SERVICE_CLIENT_CLOSERS | PROCESS_WAITS
+    for fn in module.nodes_of(*FUNCTION_TYPES):
+        body = list(walk_function_body(fn))
+        bound: dict[str, set[str]] = {}
+        for node in body:
+            if isinstance(node, (ast.Assign, ast.For, ast.AsyncFor, ast.withitem)):
+                value = node.value if isinstance(node, ast.Assign) else \
+                    node.context_expr if isinstance(node, ast.withitem) else node.iter
+                targets = node.targets if isinstance(node, ast.Assign) else \
+                    [node.optional_vars] if isinstance(node, ast.withitem) else [node.target]
+                attributes = {n.attr for n in ast.walk(value) if isinstance(n, ast.Attribute)}
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        bound.setdefault(target.id, set()).update(attributes)
+        for node in body:
+            handed: list[ast.AST] = []
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in closers:
+                handed.append(node.func.value)
+            elif isinstance(node, ast.Call) and (_is_cleanup_call(node) or _callee_verdict(module, node) == "sink"):
+                handed.extend(node.args)
+            elif isinstance(node, ast.withitem):
+                handed.append(node.context_expr)
+            elif isinstance(node, ast.Call) and dotted(node.func) == "getattr" and len(node.args) > 1 and \
+                    isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
+                closed[node.args[1].value] = True
+            for value in handed:
+                if isinstance(value, ast.Attribute):
+                    closed[value.attr] = True
+                elif isinstance(value, ast.Name):
+                    closed.update(dict.fromkeys(bound.get(value.id, ()), True))
+
+
+def _guarded_by(module: SourceModule, call: ast.Call, fn: ast.AST, attribute: str) -> bool:
+    """``if self.http is None: self.http = ClientSession()``: made once, lazily, not replaced."""
+    for outer in ancestors(module, call):
+        if outer is fn:
+            return False
+        if isinstance(outer, (ast.If, ast.While)) and any(
+                isinstance(n, ast.Attribute) and n.attr == attribute for n in ast.walk(outer.test)):
+            return True
+    return False
+
+
+def _called_again(project: Project, method: ast.AST) -> bool:
+    """Whether some code other than an ``__init__`` calls ``.method()``: it runs again on a live object."""
+    for other in project.modules:
+        if is_test_path(other.path) or method.name not in other.text:
+            continue
+        for node in other.nodes_of(ast.Call):
+            if isinstance(node.func, ast.Attribute) and node.func.attr == method.name:
+                caller = enclosing_function(other, node)
+                if caller is not None and caller.name not in INIT_METHODS:
+                    return True
+    return False
 
 
 def _judge_descriptor(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, parent: ast.AST | None,
