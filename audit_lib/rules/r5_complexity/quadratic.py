@@ -21,6 +21,8 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   client sent (a QuerySet caches its rows in a list and `in` scans it), tested in a loop over a
   model's query or the request's list. One parent's rows (`filter(issue_id=issue_id)`) and rows
   picked by one object's relation (`encoding__in=media.encodings.all()`) are a handful: not reported;
+- a sort key that looks each item's place up in a list (`sorted(rows, key=lambda r: ids.index(r[0]))`, to keep
+  the order the client gave): the items are that list's own, so the list alone needs to be the data's;
 - a string (or `bytes`) built with `+=` (or `s = s + ...`) on each pass of the loop (only the
   loops inside the one that starts it afresh count: `for w in rows: links = ""; for a in
   w.artifacts: links += ...` grows with one row's artifacts; an attribute of a loop's item is
@@ -28,7 +30,8 @@ walk a collection (not a constant literal or a `range` of constants), it reports
 
 Only where every size that multiplies is the data's: a collection read from the request
 body (a request handler's `list[...]` parameters, the lists of a handler's pydantic body
-parameter, `request.json[...]`, `request.form.getlist(...)`), from query rows in the same
+parameter, the `fields.List` arguments of a webargs `@use_kwargs` read from the body, `request.json[...]`,
+`request.form.getlist(...)`), from query rows in the same
 function (`fetchall()`, `.all()`, `.filter(...)`; not the rows read off a loop's item, `m.encodings.all()`
 of each `m`: one item's children), from a whole Redis key or pattern (`smembers()`,
 `lrange(key, 0, -1)`, `keys("lock:*")`, rq's `get_job_ids()`; also returned by a plain function of the
@@ -94,7 +97,16 @@ from functools import partial
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.pyast import FUNCTION_TYPES, annotation_expr, dotted, keyword, qualified, scope_of, walk_nodes
+from audit_lib.pyast import (
+    FUNCTION_TYPES,
+    annotation_expr,
+    dotted,
+    keyword,
+    method_name,
+    qualified,
+    scope_of,
+    walk_nodes,
+)
 from audit_lib.libs.web import handler_of
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import (
@@ -164,6 +176,31 @@ def _findings(module: SourceModule, kinds) -> Iterator[tuple[Finding, ast.AST, l
                 finding = _string_growth(module, node, kinds)
                 if finding:
                     yield finding, node, [_growing_loop_iters(module, node)]
+    for node in walk_nodes(module.tree):
+        if isinstance(node, ast.Call):
+            for finding, positions in _sort_key_positions(module, node):
+                yield finding, node, [[positions]]
+
+
+SORTING_CALLS = {"sorted", "min", "max"}
+
+
+def _sort_key_positions(module: SourceModule, call: ast.Call) -> Iterator[tuple[Finding, ast.Name]]:
+    """``sorted(rows, key=lambda r: ids.index(r[0]))``: the key runs once per item and scans ``ids`` for its
+    position. Items ordered by their place in ``ids`` are ``ids``' own items, so that list's size decides."""
+    key = keyword(call, "key")
+    if not isinstance(key, ast.Lambda) or not (dotted(call.func) in SORTING_CALLS or method_name(call) == "sort"):
+        return
+    own = {a.arg for a in key.args.args}
+    for node in walk_nodes(key.body):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "index" \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id not in own:
+            name = node.func.value.id
+            yield Finding(message=f"the sort key scans {name} with {name}.index() for every item: O(n²)",
+                          path=module.path, line=node.lineno, end_line=node.end_lineno,
+                          evidence=module.evidence(node),
+                          fix=f"map each value to its position once ({{v: i for i, v in enumerate({name})}}) "
+                              "and sort by a look-up in that dict"), node.func.value
 
 
 def _scan_groups(module: SourceModule, node: ast.AST, scanned: ast.expr) -> list[list[ast.expr]]:
@@ -210,6 +247,7 @@ def _data_sized(module: SourceModule, project: Project, node: ast.AST, groups: l
         body_lists = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
                       if is_list_annotation(a.annotation)
                       or (dotted(annotation_expr(a.annotation)) or "").rsplit(".", 1)[-1] in models}
+    body_lists |= _webargs_lists(function)
     collections = _model_collections(project)
     helpers = partial(_helper_returns, project, module)
     return all(any(_from_data(function, expression, set(), body_lists, module.parents, collections, helpers)
@@ -299,6 +337,27 @@ def _walked_whole(node: ast.expr, expression: ast.expr, parents: dict) -> bool:
     parent = parents.get(node)
     return node is expression or isinstance(parent, ast.comprehension) and parent.iter is node \
         or isinstance(parent, ast.Call) and node in parent.args and dotted(parent.func) in PASS_THROUGH_CALLS
+
+
+# Where webargs reads arguments other than the body: the query string, headers, cookies, the URL.
+WEBARGS_NON_BODY = {"query", "querystring", "headers", "cookies", "view_args", "path"}
+
+
+def _webargs_lists(function: ast.AST) -> set[str]:
+    """Parameters a webargs ``@use_kwargs({"ids": fields.List(...)})`` fills from the request body (its
+    default location, unless ``location=`` names the query string, headers or the URL): the client's lists."""
+    lists: set[str] = set()
+    for decorator in function.decorator_list:
+        if not (isinstance(decorator, ast.Call) and (dotted(decorator.func) or "").endswith("use_kwargs")
+                and decorator.args and isinstance(decorator.args[0], ast.Dict)):
+            continue
+        location = keyword(decorator, "location")
+        if isinstance(location, ast.Constant) and location.value in WEBARGS_NON_BODY:
+            continue
+        lists |= {k.value for k, v in zip(decorator.args[0].keys, decorator.args[0].values, strict=True)
+                  if isinstance(k, ast.Constant) and isinstance(k.value, str) and isinstance(v, ast.Call)
+                  and (dotted(v.func) or "").rsplit(".", 1)[-1] == "List"}
+    return lists
 
 
 BODY_MODEL_BASES = {"BaseModel", "Schema", "Struct"}  # pydantic (and django-ninja's Schema), msgspec
