@@ -188,7 +188,7 @@ FIXED_SET_ITEM = re.compile(PEER_ITEM.pattern + r"|^(attempt|attempts|retry|retr
 START_UP_HOOK = re.compile(r"^(includeme|app_factory|on_startup|load_plugins?|install_plugins?|"
                            r"(create|make|build|setup|configure|init)_(app|application|wsgi_app|asgi_app))$")
 # A function written for the test suite: named for it, or documented as such.
-TEST_HELPER_NAME = re.compile(r"(?i)(^|_)(tests?|testing)(_|$)")
+TEST_HELPER_NAME = re.compile(r"(?i)^_?tests?_|_(for|in)_(unit_)?test(s|ing)?$")
 TEST_HELPER_DOC = re.compile(r"(?i)\b(unit[- ]?)?testing (utility|helper|purposes?)|\b(for|in|by|during) (the )?(unit )?tests\b"
                              r"|\btest (utility|helper)")
 # Test doubles shipped in the package: CapturingPublisher, FakeMailer, StubClient.
