@@ -1171,6 +1171,8 @@ def _added_models(node: ast.AST | None, scope: _Scope) -> set[str]:
         for element in node.elts:
             found |= _added_models(element, scope)
         return found
+    if isinstance(node, (ast.ListComp, ast.GeneratorExp)):  # add_all([Note(...) for t in tags])
+        return _added_models(node.elt, scope)
     return set()
 
 

@@ -720,3 +720,13 @@ def test_a_foreign_key_primary_key_is_natural_unless_the_class_extends_a_parent_
     project = Project(tmp_path, [models], [])
     assert [db.natural_unique(project, m) for m in ("ManualActivation", "Publisher", "GitHubPublisher")] == [
         True, False, False]
+
+
+def test_rows_added_from_a_comprehension_are_inserts_of_their_model():
+    ops = ops_of('''
+        def f(session, tags):
+            session.add_all([Note(tag=t) for t in tags])
+            session.add_all(Note(tag=t) for t in tags)
+            session.add_all([t for t in tags])
+    ''', "f")
+    assert [(o.kind, set(o.tables)) for o in ops] == [(db.INSERT, {"Note"}), (db.INSERT, {"Note"}), (db.WRITE, set())]
