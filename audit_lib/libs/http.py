@@ -26,14 +26,17 @@ What is recognised:
   ``urllib3.PoolManager``, ``http.client.HTTP(S)Connection``, tornado's ``AsyncHTTPClient``/``HTTPClient``
   (``fetch``; also the one a ``tornado.auth`` mixin's ``self.get_auth_http_client()`` returns), gRPC
   channels and stubs (``FooStub(channel)``); local subclasses of those classes;
-- where clients live: local variables, ``with``/``async with`` targets, module globals,
+- where clients live: local variables, ``with``/``async with`` targets, module globals (also set by a
+  function declaring them ``global``),
   ``self.x`` attributes set anywhere in a class (typically ``__init__``), class
   attributes, parameters annotated with a client class, and module-level factory
   functions returning a client (``def make_client(): return httpx.AsyncClient(...)``),
   also when imported from another module of the project, and methods of the same class
   returning one (``self.client = self._create_client()``);
 - clients reached through other objects: ``self.bot.session.get(...)``, ``ctx.session.get(...)``
-  (a property returning the bot's session) or ``self.http`` of a project base class, when every
+  (a property returning the bot's session, or the client a factory call makes:
+  ``@cached_property def session(self): return get_oauth2_client(self.account)``) or ``self.http`` of a
+  project base class, when every
   binding of that attribute name in the project is one kind of client (see
   :class:`_AttributeClients`); the call must look like a request (a URL, not ``.get("key")``;
   ``delete`` only with a URL-like argument, ``session.delete(instance)`` being an ORM's), and
@@ -1075,11 +1078,14 @@ class _ModuleIndex:
         return known
 
     def _binding_scope(self, node: ast.AST, name: str) -> tuple[ast.AST | None, str]:
-        """Locals live in their function, ``self.x`` and class attributes in their class."""
+        """Locals live in their function, ``self.x`` and class attributes in their class, and a name the
+        function declares ``global`` (``global http; http = ClientSession()`` in ``init()``) in the module."""
         head = name.split(".", 1)[0]
         fn = self._enclosing(node, FUNCTION_TYPES)
         if head in ("self", "cls") and fn is not None:
             return self._enclosing(fn, (ast.ClassDef,)), "self" + name[len(head):]
+        if fn is not None and any(isinstance(n, ast.Global) and head in n.names for n in walk_function_body(fn)):
+            return None, name
         parent = self.module.parents.get(node)
         if isinstance(parent, ast.ClassDef):
             return parent, f"self.{name}"
@@ -1572,18 +1578,22 @@ class _AttributeClients:
         return self._candidates
 
     def _client_properties(self, attributes: set[str]) -> set[str]:
-        """Properties of the project's classes that return a client: annotated with a client class
-        or returning one of ``attributes`` (``return self.bot.session``)."""
+        """Properties of the project's classes that return a client: annotated with a client class,
+        returning one of ``attributes`` (``return self.bot.session``) or the client a constructor or
+        factory call makes (``return get_oauth2_client(self.account)``)."""
         found: set[str] = set()
         for module in self.project.modules:
-            if not uses_http(module) and not any(f".{name}" in module.text for name in attributes):
+            index = _index(module, self.project)
+            if not uses_http(module) and not any(f".{name}" in module.text for name in attributes) \
+                    and not index._imports_project_clients():
                 continue
             for node in module.nodes_of(*FUNCTION_TYPES):
                 if not (isinstance(module.parents.get(node), ast.ClassDef) and _property_like(module, node)):
                     continue
                 returns = [n.value for n in walk_function_body(node) if isinstance(n, ast.Return)]
-                if _index(module, self.project)._annotated_client(node.returns) is not None \
-                        or any(isinstance(r, ast.Attribute) and r.attr in attributes for r in returns):
+                if index._annotated_client(node.returns) is not None \
+                        or any(isinstance(r, ast.Attribute) and r.attr in attributes for r in returns) \
+                        or any(isinstance(r, ast.Call) and index.resolve(r, node) is not None for r in returns):
                     found.add(node.name)
         return found
 

@@ -24,7 +24,9 @@ project calls `socket.setdefaulttimeout()`; `imap_tools` mailboxes hand their No
 `meilisearch.Client` sends its requests with `timeout=None`.
 
 The session that makes a call is followed wherever it lives: a local, a `with` target,
-a module global, `self.session` set in `__init__`, a parameter annotated with the
+a module global (also one a function sets after `global http`), `self.session` set in `__init__` or
+returned by a property (`@cached_property def session(self): return get_oauth2_client(self.account)`,
+in the class and its subclasses), a parameter annotated with the
 session class, or a client returned by a factory function or a static or class method
 (`HttpPools.mirror_session()`; also one imported from another module). A session handed to a function or method as a plain parameter
 (`get_entries(self.session, id)`, `self.fetch_page(session, page)`) is the one every caller in
@@ -42,7 +44,8 @@ calls are fine only when a mounted adapter or a `Session` subclass sets a defaul
 retries but sets none).
 Calls that forward `**kwargs` (unless every splat is a dict the function builds itself with
 no timeout key: a literal, or a local set only to such dicts or to what a method of its class
-returning only such dicts gives, and never updated; or a method forwarding its own untouched
+(or a function of its file or of a project module: `**make_request_hooks()`) returning only such
+dicts gives, and never updated; or a method forwarding its own untouched
 `**options`, when a class whose `self.method` it is calls it with no timeout and no splat: the
 finding names that caller), sessions of unknown configuration, gRPC channels with
 interceptors, server streams iterated to their end, httpx `stream(..., timeout=None)`
@@ -289,7 +292,7 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
     if call.library == "tornado":
         return _tornado_problem(module, call)
     timeout = keyword(node, "timeout")
-    if timeout is None and has_kwargs_splat(node) and not _splats_without_timeout(module, node):
+    if timeout is None and has_kwargs_splat(node) and not _splats_without_timeout(module, project, node):
         caller = _caller_without_timeout(module, project, node)
         if caller is None:
             return None  # the caller's options may carry the timeout
@@ -358,15 +361,17 @@ def _module_constant(module: SourceModule, name: str) -> ast.expr | None:
     return values[0] if len(values) == 1 else None
 
 
-def _splats_without_timeout(module: SourceModule, call: ast.Call) -> bool:
+def _splats_without_timeout(module: SourceModule, project: Project, call: ast.Call) -> bool:
     """Whether every ``**options`` of a call is a dict the function builds itself with no timeout
     key: a literal, or a local assigned only such dicts or the result of a method of its class (or
-    a function of its file) that returns only such dicts, and never given keys it cannot see."""
+    a function of its file, or one imported from a project module: ``**make_request_hooks()``) that
+    returns only such dicts, and never given keys it cannot see."""
     fn = enclosing_function(module, call)
-    return fn is not None and all(_timeout_free(module, fn, kw.value, 0) for kw in call.keywords if kw.arg is None)
+    return fn is not None and all(_timeout_free(module, project, fn, kw.value, 0)
+                                  for kw in call.keywords if kw.arg is None)
 
 
-def _timeout_free(module: SourceModule, fn: ast.AST, value: ast.expr, depth: int) -> bool:
+def _timeout_free(module: SourceModule, project: Project, fn: ast.AST, value: ast.expr, depth: int) -> bool:
     if isinstance(value, ast.Dict):
         return all(k is not None and isinstance(k, ast.Constant) and k.value != "timeout" for k in value.keys)
     if isinstance(value, ast.Call) and (call_name(module, value) == "dict") and not value.args:
@@ -374,9 +379,10 @@ def _timeout_free(module: SourceModule, fn: ast.AST, value: ast.expr, depth: int
     if depth > 2:
         return False
     if isinstance(value, ast.Call):
-        helper = _local_function(module, fn, value)
+        owner, helper = _called_function(module, project, fn, value)
         returns = [n.value for n in walk_function_body(helper) if isinstance(n, ast.Return)] if helper else []
-        return bool(returns) and all(r is not None and _timeout_free(module, helper, r, depth + 1) for r in returns)
+        return bool(returns) and all(r is not None and _timeout_free(owner, project, helper, r, depth + 1)
+                                     for r in returns)
     if not isinstance(value, ast.Name):
         return False
     args = fn.args
@@ -398,7 +404,7 @@ def _timeout_free(module: SourceModule, fn: ast.AST, value: ast.expr, depth: int
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == value.id \
                 and node.func.attr in ("update", "setdefault", "__setitem__", "__ior__"):
             return False
-    return bool(assigned) and all(_timeout_free(module, fn, v, depth + 1) for v in assigned)
+    return bool(assigned) and all(_timeout_free(module, project, fn, v, depth + 1) for v in assigned)
 
 
 def _without_splats(call: ast.Call) -> ast.Call:
@@ -438,6 +444,18 @@ def _caller_without_timeout(module: SourceModule, project: Project, call: ast.Ca
             if found is not None and found[1] is fn:
                 return f"{other.path}:{site.lineno}"
     return None
+
+
+def _called_function(module: SourceModule, project: Project, fn: ast.AST,
+                     call: ast.Call) -> tuple[SourceModule, ast.AST | None]:
+    """The file and function a call calls: one of this file (see :func:`_local_function`) or a module-level
+    function imported from a project module (``from app.net import request_hooks``)."""
+    helper = _local_function(module, fn, call)
+    owner_name, _, name = (call_name(module, call) or "").rpartition(".")
+    owner = project.by_dotted_name.get(owner_name) if helper is None and owner_name else None
+    if owner is None:
+        return module, helper
+    return owner, next((n for n in owner.tree.body if isinstance(n, FUNCTION_TYPES) and n.name == name), None)
 
 
 def _local_function(module: SourceModule, fn: ast.AST, call: ast.Call) -> ast.AST | None:
