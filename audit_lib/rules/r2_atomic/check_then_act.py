@@ -56,7 +56,10 @@ seeder, `init_database`), tests and migrations are not checked: nothing runs the
 ## Why is this bad?
 Between the read and the write another request can do the same read and get the same
 answer: both insert (a duplicate, or a unique-violation error surfacing as a 500), or
-both update from a stale value (a lost update, a double spend). The check gives no
+both update from a stale value (a lost update, a double spend). The message says which:
+when the written model declares a unique key over the checked columns the second request
+fails with `IntegrityError` (reported with low confidence: an error for the loser, no bad
+data); otherwise a duplicate row is stored. The check gives no
 guarantee; only the database can decide atomically (Backend Posture R2: check-then-act
 is a Tier 1 anti-pattern, reach for ON CONFLICT or upsert).
 
@@ -178,10 +181,42 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
             continue
         reported.add(id(write.call))
         table = sorted(write.tables)[0]
+        refused = _refused_by_unique_key(project, read, write)
         message = (f"check-then-act on {table}: line {read.call.lineno} reads it ({read.describe()}), then "
-                   f"{_act(write, origin)} depends on the answer; concurrent requests can both pass the check")
-        yield _finding(module, write.call, message, FIX, Confidence.high if not (
+                   f"{_act(write, origin)} depends on the answer; concurrent requests can both pass the check"
+                   f"{_consequence(write, table, refused)}")
+        yield _finding(module, write.call, message, FIX, Confidence.low if refused else Confidence.high if not (
             read.through or write.through) and read.api == "sql" else Confidence.medium)
+
+
+def _refused_by_unique_key(project: Project, read: db.DbOp, write: db.DbOp) -> bool:
+    """Whether the model written declares a unique key that the check's columns fall under, so the
+    database refuses the loser of the race: a model unique only through single fields counts when
+    the read filters on one of them (``filter(email=...)``, ``User.email == ...`` for ``email =
+    ...(unique=True)``) or its filter is not known."""
+    if write.api == "sql" or not _inserts_unique(project, write):
+        return False
+    unique_fields = set().union(*(project.facts.get("r2.single_unique", {}).get(t, set()) for t in write.tables))
+    filtered = _filtered_columns(read.call) if not read.through else set()
+    return not (unique_fields and filtered) or bool(unique_fields & filtered)
+
+
+def _filtered_columns(call: ast.Call) -> set[str]:
+    """Columns a query filters on: ``filter(email=..., org__slug=...)`` keywords, ``Model.col == ...``."""
+    keywords = {k.arg.split("__")[0] for n in ast.walk(call) if isinstance(n, ast.Call) for k in n.keywords if k.arg}
+    return keywords | {n.left.attr for n in ast.walk(call) if isinstance(n, ast.Compare) and isinstance(
+        n.left, ast.Attribute)}
+
+
+def _consequence(write: db.DbOp, table: str, refused: bool) -> str:
+    """What the second of two concurrent requests does, as far as the models of the code base tell."""
+    if refused:
+        return (f", and the second then fails with IntegrityError on {table}'s unique key (a 500 for a request "
+                f"unless something catches it)")
+    if write.api == "sql":
+        return ""  # the table's unique indexes are not in the code
+    outcome = "both insert: a duplicate row" if write.kind == db.INSERT else "both store the value"
+    return f"; {table}'s model declares no unique key over the checked columns, so {outcome}"
 
 
 def _act(write: db.DbOp, origin: tuple[SourceModule, db.DbOp] | None) -> str:
