@@ -322,7 +322,7 @@ def is_log_table(name: str) -> bool:
 _DB_NAME = re.compile(
     r"^(cur|cursor|curs|conn|connection|con|cnx|db|database|session|sess|dbsession|tx|txn|"
     r"transaction|pool|engine|pg|pgconn|sqlite|async_session|"
-    r"\w+_(cur|cursor|conn|connection|db|session|pool|engine|tx|txn))$"
+    r"\w+_(cur|cursor|conn|connection|db|session|sess|pool|engine|tx|txn))$"
 )
 _NOT_DB_NAME = re.compile(r"http|client|aiohttp|requests|redis|mongo|cache|elastic|kafka|amqp|rabbit|channel|"
                           r"socket|ssh|sftp|ftp|boto|s3|ws|celery|spark|browser|driver|aws|graph", re.I)

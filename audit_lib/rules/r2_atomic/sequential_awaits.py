@@ -17,8 +17,9 @@ statements in between built from it, and no statement in between may leave on it
 Not reported: awaits of a memoising helper (`if self.version is None: <fetch, store
 self.version>` ... `return self.version`: the I/O runs once), awaits inside one transaction block, dependent awaits (the second uses
 the first's result), awaits of non-I/O (`asyncio.sleep`, locks, queues, events),
-writes (their order may matter), and several queries on one connection or session
-(asyncpg and SQLAlchemy's `AsyncSession` run one query at a time per connection).
+writes (their order may matter), and several queries on one connection or session, also
+through helpers handed the same one (`list_circuits(db_sess)`, then `list_workers(db_sess)`):
+asyncpg and SQLAlchemy's `AsyncSession` run one query at a time per connection.
 
 ## Why is this bad?
 Each await waits for the previous one: three 100 ms calls take 300 ms when they could
@@ -192,7 +193,7 @@ def _io_await(module: SourceModule, project: Project, fn: ast.AST, statement: as
         pooled = "pool" in receiver.split(".")[-1].lower() or receiver.split(".")[-1] in _pool_properties(project)
         return _Await(statement, call, f"database read ({op.describe()})", None if pooled else receiver or "?",
                       Confidence.medium)
-    return _helper_await(module, project, statement, call)
+    return _helper_await(module, project, fn, statement, call)
 
 
 def _pool_properties(project: Project) -> set[str]:
@@ -212,16 +213,19 @@ def _pool_properties(project: Project) -> set[str]:
     return project.facts["r2.pool_properties"]
 
 
-def _helper_await(module: SourceModule, project: Project, statement: ast.stmt, call: ast.Call) -> _Await | None:
-    """An awaited helper of the code base whose body only reads (HTTP GET or database)."""
+def _helper_await(module: SourceModule, project: Project, fn: ast.AST, statement: ast.stmt,
+                  call: ast.Call) -> _Await | None:
+    """An awaited helper of the code base whose body only reads (HTTP GET or database); helpers
+    handed the same session or connection (``list_workers(db_sess)``) run on it one at a time."""
     found = _read_helper(module, project, call, depth=3)
     if found is None or not found[3]:
         return None
     name, ops, helper, _ = found
     serial_on = None
     if ops:
-        handle_args = [dotted(a) for a in call.args if db.db_like_name(dotted(a))]
-        handle_args += [dotted(k.value) for k in call.keywords if db.db_like_name(dotted(k.value))]
+        handles = db.handles(module, fn)
+        given = [dotted(a) for a in [*call.args, *(k.value for k in call.keywords)]]
+        handle_args = [name for name in given if db.db_like_name(name) or name in handles]
         serial_on = handle_args[0] if handle_args else None
         if serial_on is None and not all("pool" in (op.receiver or "") for op in ops):
             serial_on = f"(connection used by {helper.name})"
