@@ -1879,9 +1879,12 @@ def _loaded_with_rows(texts: list[str], relation: str) -> bool:
     (``selectinload(Task.owner)``) or a project's preloading call
     (``Contribution.preload_relationships(query, "acl_entries")``, ``event.preload_all_acl_entries()``)
     names it, or the query selects the children of that very parent (``Abstract.query.with_parent(self.event)``,
-    ``filter_by(event=event)``), whose many-to-one load finds it in the identity map."""
+    ``filter_by(event=event)``) or whose key is that of objects already loaded
+    (``Registration.user_id.in_(person.id for person in people)``): the many-to-one load finds
+    them in the identity map."""
     name = re.escape(relation)
-    parent = rf"with_parent\(\s*(?:\w+\.)*{name}\s*[,)]|filter_by\([^)]*\b{name}\s*=[^=]|\.{name}\s*==\s*(?:\w+\.)*{name}\b"
+    parent = (rf"with_parent\(\s*(?:\w+\.)*{name}\s*[,)]|filter_by\([^)]*\b{name}\s*=[^=]"
+              rf"|\.{name}\s*==\s*(?:\w+\.)*{name}\b|\.{name}_id(?:\s*==|\.in_\()[^)]*\.id\b")
     return any(re.search(parent, t) for t in texts) \
         or any(re.search(rf"\.{name}\b|['\"]{name}['\"]", call.group(2)) or call.group(1).endswith("_" + relation)
                for t in texts for call in EAGER_OPTIONS.finditer(t))
