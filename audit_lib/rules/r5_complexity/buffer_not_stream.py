@@ -25,13 +25,18 @@ Reports whole payloads read into memory where streaming fits. That is:
   stored as a field of a model object (`event.stylesheet = f.read().decode()`) must be read whole: the
   database keeps it whole;
 - `await request.body()` (Starlette/FastAPI), unless the body is parsed as JSON or
-  checked against a signature, which need it whole, or returned to a caller;
+  checked against a signature, which need it whole, or returned to a caller; and aiohttp's
+  `await request.read()` handed on as the body of an outbound HTTP request (a proxy that could
+  stream it: `data=request.content`);
 - `fetchall()` of a literal `SELECT` with no `LIMIT`, no `WHERE` and no `GROUP BY`:
   the whole table in one list (the database's own catalog, `pg_collation`,
   `information_schema.tables`, `sqlite_master`, and the migration tool's `alembic_version` are sized by the
   schema and are not reported); so is a SQLAlchemy Core `table.select()` with nothing chained to
   it whose rows are read into a list (`.fetchall()`, `.all()`, a list comprehension over the
   result or its `.mappings()`): a database dump that holds every table at once.
+- a file opened and read whole only to be copied into a zip archive (`zip_file.writestr(path, f.read())`
+  in `with file.open() as f`): `zip_file.write()` or `copyfileobj` into `zip_file.open(name, "w")` copy it
+  in chunks;
 - a CSV export built whole in memory: a request handler that gathers rows in a loop
   (`csv_content.append(row)` for each result) and hands the list to a function of the project that
   writes it with a `csv` writer into a `StringIO` and returns it (`build_csv_response(csv_content)`,
@@ -102,7 +107,7 @@ from audit_lib.rules.r5_complexity._common import runs_offline
 from audit_lib.source import Project, SourceModule
 
 WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", ".aread(", ".content", ".text", "WRITEDATA", "WRITEFUNCTION",
-                      ".select()", "csv")
+                      ".select()", "csv", "writestr")
 WHOLE_BODY_ATTRIBUTES = {"content", "text"}
 WHOLE_BODY_METHODS = {"read", "aread", "text"}
 FILE_SINK_METHODS = {"write", "write_bytes", "write_text", "writelines"}
@@ -129,8 +134,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     for fn in scopes:
         nodes = list(walk_function_body(fn))
         for finding in [*_downloads(module, project, fn, nodes), *_curl_buffers(module, nodes),
-                        *_uploads(module, fn, nodes), *_request_bodies(module, fn, nodes),
-                        *_fetchalls(module, fn, nodes), *_whole_tables(module, nodes),
+                        *_uploads(module, fn, nodes), *_request_bodies(module, project, fn, nodes),
+                        *_fetchalls(module, fn, nodes), *_whole_tables(module, nodes), *_zip_copies(module, nodes),
                         *_memory_exports(module, project, fn, nodes)]:
             if finding.line not in reported:
                 reported.add(finding.line)
@@ -531,7 +536,7 @@ def _is_request_file(module: SourceModule, node: ast.expr) -> bool:
 # -- request bodies -----------------------------------------------------------------------
 
 
-def _request_bodies(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
+def _request_bodies(module: SourceModule, project: Project, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
     if _admin_only(fn):
         return
     requests = {a.arg for a in _arguments(fn) if _annotated_as(module, a.annotation, REQUEST_CLASSES)} | REQUEST_NAMES
@@ -539,16 +544,37 @@ def _request_bodies(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> 
         if not (isinstance(node, ast.Await) and isinstance(node.value, ast.Call)):
             continue
         call = node.value
-        if not (method_name(call) == "body" and isinstance(call.func, ast.Attribute) and not call.args
+        if not (method_name(call) in ("body", "read") and isinstance(call.func, ast.Attribute) and not call.args
                 and isinstance(call.func.value, ast.Name) and call.func.value.id in requests):
             continue
-        if _consumed_whole(module, node, nodes):
-            continue
-        yield _medium_finding(
-            module, node, "await request.body() reads the whole request body into memory",
-            "iterate `async for chunk in request.stream()` and cap the size (or reject large "
-            "Content-Length up front)",
-        )
+        if method_name(call) == "read":  # aiohttp: reported where the body only passes through
+            if _forwarded(module, project, node, nodes):
+                yield _medium_finding(
+                    module, node, "await request.read() holds the whole request body in memory only to "
+                                  "forward it to another server",
+                    "pass the body through as a stream (aiohttp: data=request.content) and cap its size")
+        elif not _consumed_whole(module, node, nodes):
+            yield _medium_finding(
+                module, node, "await request.body() reads the whole request body into memory",
+                "iterate `async for chunk in request.stream()` and cap the size (or reject large "
+                "Content-Length up front)",
+            )
+
+
+FORWARDED_BODY_KEYWORDS = {"data", "content", "body"}
+
+
+def _forwarded(module: SourceModule, project: Project, read: ast.Await, nodes: list[ast.AST]) -> bool:
+    """``data = await request.read()`` then ``http.request(method, url, data=data)``: a proxy that buffers
+    the body it could stream to the upstream server."""
+    parent = module.parents.get(read)
+    if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
+        return False
+    name = parent.targets[0].id
+    return any(isinstance(node, ast.Call) and any(
+        k.arg in FORWARDED_BODY_KEYWORDS and isinstance(k.value, ast.Name) and k.value.id == name for k in node.keywords)
+        and (http.outbound_call(module, node, project) is not None or http.uses_http_name(qualified(module, node.func) or ""))
+        for node in nodes)
 
 
 def _consumed_whole(module: SourceModule, read: ast.Await, nodes: list[ast.AST]) -> bool:
@@ -714,6 +740,29 @@ def _system_catalog(table: exp.Table) -> bool:
     if table.db:
         return table.db.lower() in SYSTEM_SCHEMAS
     return table.name.lower().startswith(("pg_", "sqlite_")) or table.name.lower() in MIGRATION_TABLES
+
+
+# -- files copied into an archive -------------------------------------------------------
+
+
+def _zip_copies(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``with file.open() as f: zip_file.writestr(path, f.read())``: each file copied into the archive passes
+    through memory whole, however large the stored file is, where ``zip_file.write(path)`` or
+    ``shutil.copyfileobj(f, zip_file.open(name, "w"))`` copy it in chunks."""
+    opened = {item.optional_vars.id for node in nodes if isinstance(node, (ast.With, ast.AsyncWith))
+              for item in node.items if isinstance(item.optional_vars, ast.Name)
+              and isinstance(item.context_expr, ast.Call) and (dotted(item.context_expr.func) == "open"
+                                                               or method_name(item.context_expr) == "open")}
+    for node in nodes:
+        if not (isinstance(node, ast.Call) and method_name(node) == "writestr" and len(node.args) >= 2):
+            continue
+        data = node.args[1]
+        if isinstance(data, ast.Call) and method_name(data) == "read" and not data.args \
+                and isinstance(data.func, ast.Attribute) and dotted(data.func.value) in opened:
+            yield _medium_finding(
+                module, data, "a file is read whole into memory to be copied into a zip archive",
+                "copy it in chunks: zip_file.write(path, arcname) or "
+                "shutil.copyfileobj(f, zip_file.open(arcname, 'w'), 65536)")
 
 
 # -- exports built in memory --------------------------------------------------------------
