@@ -96,6 +96,7 @@ MODULE_FUNCTIONS: dict[str, str] = {
     **{f"advocate.{verb}": "requests" for verb in (*HTTP_VERBS, "request")},  # requests behind an SSRF guard
     **{f"httpx.{verb}": "httpx" for verb in (*HTTP_VERBS, "request", "stream")},
     "aiohttp.request": "aiohttp",
+    "aiohttp.client.request": "aiohttp",
     "urllib.request.urlopen": "urllib",
     "urllib2.urlopen": "urllib",
 }
