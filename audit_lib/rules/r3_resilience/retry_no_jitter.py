@@ -20,6 +20,11 @@ Reports retries whose wait has no random component. They are:
   wait at all: an `except` handler that calls the function again at once with a changed attempt count
   (`return self.send(event, retries=retries - 1)`; a call again with a flag, `retry=False`, counts
   nothing: one more try after refreshing a token);
+- a retry spread over two functions: one the module calls again with its attempt count raised
+  (`self.start(try_n + 1)`, from itself or a helper) that sleeps under a test of that count before the
+  attempt (`if try_n > 0: await asyncio.sleep(try_n * 10)`) (not a page number: `page + 1` paces a fetch);
+- docket `Retry(attempts=5, delay=timedelta(seconds=0.5))` and `Retry.forever(delay=...)` (a fixed delay;
+  not with two attempts at most, nor with no delay);
 - tenacity `@retry`/`Retrying` with `wait=wait_fixed/wait_exponential/...` and no
   `wait_random*`/`wait_exponential_jitter`/`wait_random_exponential` part, or with no
   wait at all;
@@ -33,7 +38,8 @@ Reports retries whose wait has no random component. They are:
   `retry_kwargs` countdown, `default_retry_delay` or Celery's 180 s; `retry_backoff` alone is
   jittered by default), kombu/Celery `retry_policy` dicts (`publish(..., retry=True,
   retry_policy={"max_retries": 5})`: kombu's intervals have no random part), and manual retries of
-  bound Celery tasks (`self.retry(exc=exc, countdown=5)` in a function decorated with `bind=True`,
+  bound Celery tasks (`self.retry(exc=exc, countdown=5)` in a function decorated with `bind=True`, whatever
+  its first parameter is called: `task.retry(countdown=DELAYS[task.request.retries])`,
   or `self.retry(exc=exc)` with no countdown, which waits the fixed `default_retry_delay`) whose
   countdown has no random part (not a single retry, `max_retries=1`: no second synchronised
   wave; nor a task that only a periodic schedule starts, `add_periodic_task(crontab(hour=6), reindex)`
@@ -44,12 +50,16 @@ Not reported: sleeps whose delay comes from `random`, a `jitter` value or a help
 uses `random`; `asyncio.sleep(0)`; loops that only poll (no retry on failure; a sleep at
 the top of the loop, before the first attempt, paces a poll; a loop with no `except` that leaves
 on a plain truth test, `if record_found: break`, waits for a state such as a DNS record's
-propagation; a sleep in `except queue.Empty:` waits for work); a retry loop around
+propagation; a sleep in `except queue.Empty:` waits for work; a `try` that calls a health or readiness
+endpoint, `client.get(f"{url}/health")`, waits for a process to come up); a `for` loop over items whose `try`
+does not leave the loop on success (`for email in queue: try: send(email) except: sleep(0.25)`: the next round
+handles the next item, nothing is tried again); a retry loop around
 `create_engine()` alone (lazy: it connects nothing, the handler never runs); a start-up wait (a retry
 loop, or a retry decorator, on `init`/`init_*`/`setup_*`/`wait_for_*` that only an application factory,
 `create_app`, or the `main()` of a pre-start script run by its `__main__` block calls: one wait per process
 start); test code, scripts, CLIs and
-Django management commands. The product's own commands are judged like the service: a
+Django management commands (but a module that defines Celery tasks is the workers' code, even when it
+imports a command-line library for a helper). The product's own commands are judged like the service: a
 package's `__main__.py` and the modules of a scripts folder that is a subpackage of the
 product's package (`app/scripts/restore.py`) run on every host; but not its command-line interface
 (a `cli`/`commands` folder, click or Flask CLI commands): an operator types those, one process.
@@ -135,16 +145,18 @@ FIXED_FUNCTIONS = {"getattr", "min", "max", "float", "int", "round", "abs", "pow
                    "math.ceil", "math.floor"}
 SUPERVISOR_NAME = re.compile(r"(?i)restart|supervis|forever|keep_?alive")
 ATTEMPT_NAME = re.compile(r"(?i)attempt|retr|tries|tried")
+TRY_COUNT = re.compile(r"(?i)(^|_)try(_?n|_?num|_?count)?$")  # try_n, try_count, try
 # flags that keep a loop going for the life of the process: running, alive, stopped, shutting_down, closed, ...
 LIFETIME_FLAG = re.compile(r"(?i)run|alive|stop|shut|exit|quit|clos|cancel|terminat|active|enabled|serving")
 CELERY_TASK_OPTIONS = {"autoretry_for", "retry_backoff", "retry_jitter", "retry_kwargs", "bind", "acks_late"}
+DOCKET_RETRY = {"docket.Retry", "docket.dependencies.Retry"}
 URLLIB3_RETRY = {"urllib3.Retry", "urllib3.util.Retry", "urllib3.util.retry.Retry", "requests.packages.urllib3.util.retry.Retry",
                  "requests.adapters.Retry"}
 
 
 @rule("R3.retry-no-jitter", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_test_file(module) or is_offline_file(module, project) \
+    if is_test_file(module) or is_offline_file(module, project) and not _defines_worker_tasks(module) \
             and (not is_shipped_command(module, project) or _operator_command_line(module)):
         return  # one process retrying alone cannot stampede a dependency
     if not any(hint in module.text for hint in ("sleep", "retry", "Retry", "backoff")):
@@ -163,6 +175,14 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                     f"retry by recursion sleeps {ast.unparse(sleep.args[0]) if sleep.args else 'a fixed time'} "
                     "with no jitter",
                     "randomise the delay: sleep(random.uniform(0, base * 2 ** retries)) (full jitter)",
+                    Confidence.high,
+                )
+            for sleep in _reentry_retry_sleeps(module, node):
+                yield _finding(
+                    module, sleep,
+                    f"retry by calling {node.name}() again with the attempt count raised sleeps "
+                    f"{ast.unparse(sleep.args[0]) if sleep.args else 'a fixed time'} with no jitter",
+                    "randomise the delay: sleep(random.uniform(0, base * 2 ** attempt)) (full jitter)",
                     Confidence.high,
                 )
             for again in _recursive_immediate_retries(module, node):
@@ -228,6 +248,8 @@ def _library_problem(module: SourceModule, call: ast.Call) -> tuple[str, str, Co
                     "add wait_jitter_max=1000 (milliseconds), or move to tenacity with wait_random_exponential",
                     Confidence.high)
         return None
+    if name in DOCKET_RETRY or name.removesuffix(".forever") in DOCKET_RETRY:
+        return _docket_retry_problem(call, forever=name.endswith(".forever"))
     if name in URLLIB3_RETRY:
         factor = keyword(call, "backoff_factor")
         if factor is not None and not _is_zero(factor) and keyword(call, "backoff_jitter") is None:
@@ -241,6 +263,21 @@ def _library_problem(module: SourceModule, call: ast.Call) -> tuple[str, str, Co
             return None  # the base class may set the backoff
         return _celery_autoretry_problem({kw.arg: kw.value for kw in call.keywords if kw.arg})
     return None
+
+
+def _docket_retry_problem(call: ast.Call, forever: bool) -> tuple[str, str, Confidence] | None:
+    """docket's ``Retry(attempts=5, delay=timedelta(seconds=0.5))`` (a task parameter's default) or
+    ``Retry.forever(delay=...)``: every failed run comes back after the same delay, in every worker. Not with
+    no delay, nor with two attempts at most (one retry: no second synchronised wave)."""
+    delay = keyword(call, "delay") or (call.args[0] if forever and call.args else call.args[1] if len(call.args) > 1 else None)
+    attempts = None if forever else keyword(call, "attempts") or (call.args[0] if call.args else None)
+    if delay is None or _is_zero(delay) or isinstance(delay, ast.Call) and all(_is_zero(a) for a in delay.args) \
+            and not delay.keywords or not forever and (attempts is None or _at_most_one_retry({"max_retries": attempts}, 2)):
+        return None
+    return (f"docket Retry{'.forever' if forever else ''}() waits the fixed delay={ast.unparse(delay)} between attempts: "
+            "runs that failed together run again together",
+            "give the delay a random part: reschedule the retry yourself with delay=timedelta(seconds=random.uniform(0, "
+            "base * 2 ** attempt)), or keep the attempts few", Confidence.medium)
 
 
 def _celery_autoretry_problem(options: dict[str, ast.expr]) -> tuple[str, str, Confidence] | None:
@@ -263,9 +300,11 @@ def _celery_autoretry_problem(options: dict[str, ast.expr]) -> tuple[str, str, C
             Confidence.high)
 
 
-def _at_most_one_retry(options: dict[str, ast.expr]) -> bool:
+def _at_most_one_retry(options: dict[str, ast.expr], one_retry: int = 1) -> bool:
+    """Whether the ``max_retries`` limit (or a count of attempts that makes ``one_retry`` one retry) allows a
+    single retry at most."""
     limit = options.get("max_retries") or _dict_value(options.get("retry_kwargs"), "max_retries")
-    return isinstance(limit, ast.Constant) and isinstance(limit.value, int) and limit.value <= 1
+    return isinstance(limit, ast.Constant) and isinstance(limit.value, int) and limit.value <= one_retry
 
 
 def _dict_value(mapping: ast.expr | None, key: str) -> ast.expr | None:
@@ -315,16 +354,15 @@ def _imported_constant(module: SourceModule, project: Project, name: str) -> ast
 
 
 def _task_retry_problem(module: SourceModule, project: Project, call: ast.Call) -> tuple[str, str, Confidence] | None:
-    """``self.retry(exc=exc, countdown=5)`` in a bound Celery task (a function whose first parameter is
-    ``self``, decorated with ``bind=True``): a manual retry waits exactly ``countdown`` seconds, so the
+    """``self.retry(exc=exc, countdown=5)`` in a bound Celery task (a function decorated with ``bind=True``,
+    the task bound to its first parameter, ``self`` or any name: ``task.retry(countdown=delay)``): a manual retry waits exactly ``countdown`` seconds, so the
     tasks that failed together run again together (Celery jitters only ``retry_backoff`` autoretries)."""
-    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "retry" and isinstance(call.func.value, ast.Name)
-            and call.func.value.id == "self"):
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "retry" and isinstance(call.func.value, ast.Name)):
         return None
     countdown = keyword(call, "countdown")
     fn = enclosing_function(module, call)
     if countdown is not None and _is_zero(countdown) or keyword(call, "eta") is not None or fn is None \
-            or not _bound_task(fn) or _single_retry(call, fn) or fn.name in periodic_only_tasks(project):
+            or _bound_task(fn) != call.func.value.id or _single_retry(call, fn) or fn.name in periodic_only_tasks(project):
         return None
     if countdown is None:
         delay = _task_option(fn, "default_retry_delay")
@@ -383,13 +421,14 @@ def _passes_attempt_count(call: ast.Call) -> bool:
     return False
 
 
-def _bound_task(fn: ast.AST) -> bool:
+def _bound_task(fn: ast.AST) -> str | None:
+    """The name a task decorated with ``bind=True`` gives the task in its first parameter (``self``, or
+    ``task`` in ``def send_email_task(task, email)``); None for any other function."""
     args = fn.args.posonlyargs + fn.args.args
-    if not args or args[0].arg != "self":
-        return False
-    return any(isinstance(d, ast.Call) and any(kw.arg == "bind" and isinstance(kw.value, ast.Constant)
-                                               and kw.value.value is True for kw in d.keywords)
-               for d in fn.decorator_list)
+    bound = any(isinstance(d, ast.Call) and any(kw.arg == "bind" and isinstance(kw.value, ast.Constant)
+                                                and kw.value.value is True for kw in d.keywords)
+                for d in fn.decorator_list)
+    return args[0].arg if args and bound else None
 
 
 def _tenacity_problem(module: SourceModule, call: ast.Call, name: str) -> tuple[str, str, Confidence] | None:
@@ -458,6 +497,10 @@ def _retry_sleep(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While)
             return None  # a listener's reconnect loop or a worker's pause after an error
         if only_builds_engine(module, statement):
             continue  # engine = create_engine(url): lazy, it connects nothing, so the handler never runs
+        if _moves_to_next_item(loop, statement):
+            continue  # for email in queue: try: send(email) except: sleep(0.25): the next round sends the next one
+        if _probes_readiness(statement):
+            return None  # client.get(f"{url}/health") until it answers: a wait for a process to come up
         for handler in statement.handlers:
             if _idle_handler(module, handler):
                 continue  # except queue.Empty: sleep(5): nothing to do yet, an idle poll, nothing failed
@@ -478,7 +521,27 @@ def _retry_sleep(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While)
     return None
 
 
+def _moves_to_next_item(loop: ast.For | ast.AsyncFor | ast.While, attempt: ast.Try) -> bool:
+    """A ``for`` loop over items (not ``range()``, not a header that counts attempts) whose ``try`` does not
+    leave the loop on success: each round handles the next item, so a pause after a failure moves on, it
+    tries nothing again."""
+    return isinstance(loop, (ast.For, ast.AsyncFor)) and not _counts_attempts(loop) \
+        and not (isinstance(loop.iter, ast.Call) and dotted(loop.iter.func) == "range") \
+        and not (_leaves_loop(attempt.body) or _leaves_loop(attempt.orelse))
+
+
+def _probes_readiness(attempt: ast.Try) -> bool:
+    """A ``try`` that calls a health or readiness endpoint (``client.get(f"{api_url}/health")``): the loop
+    waits for a process, often one it has just started, to come up; it polls, it retries no work."""
+    for node in (n for statement in attempt.body for n in walk_nodes(statement)):
+        parts = node.values if isinstance(node, ast.JoinedStr) else [node]
+        if any(READINESS_PATH.search(string_value(part) or "") for part in parts):
+            return True
+    return False
+
+
 IDLE_EXCEPTIONS = {"Empty", "QueueEmpty", "StopIteration", "StopAsyncIteration"}
+READINESS_PATH = re.compile(r"/(health|healthz|healthcheck|livez|readyz|ready|ping)\b")
 SUCCESS_NAME = re.compile(r"(?i)\bok\b|^ok$|success|succeed")
 
 
@@ -589,6 +652,34 @@ def _recursive_retry_sleeps(module: SourceModule, fn: ast.FunctionDef | ast.Asyn
         sleep = _first_sleep(module, [s for s in before if isinstance(s, ast.Expr)])
         if sleep is not None and _deterministic(module, sleep, sleep) and _retries_failure(module, node):
             yield sleep
+
+
+def _reentry_retry_sleeps(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Call]:
+    """A function that the module calls again with one of its parameters raised (``self.start(try_n + 1)``,
+    from itself or from the helper it hands the attempt to) and that sleeps under a test of that parameter
+    before the attempt (``if try_n > 0: await asyncio.sleep(try_n * 10)``): a retry spread over two
+    functions. Not reported where the sleep is a recursion retry already (``sleep(); return self.f(...)``)."""
+    if SUPERVISOR_NAME.search(fn.name):
+        return
+    raised = {a.arg for a in [*fn.args.args, *fn.args.kwonlyargs] if ATTEMPT_NAME.search(a.arg) or TRY_COUNT.search(a.arg)} \
+        & _raised_in_calls_of(module, fn.name)  # (not page + 1: a paginated fetch paced by a sleep)
+    recursion = {id(sleep) for sleep in _recursive_retry_sleeps(module, fn)}
+    for test in walk_function_body(fn):
+        if not isinstance(test, ast.If) or not raised & {n.id for n in walk_nodes(test.test) if isinstance(n, ast.Name)}:
+            continue
+        sleep = _first_sleep(module, test.body)
+        if sleep is not None and id(sleep) not in recursion and _deterministic(module, sleep, sleep):
+            yield sleep
+
+
+def _raised_in_calls_of(module: SourceModule, name: str) -> set[str]:
+    """Names passed to calls of ``name`` (``name(...)``, ``self.name(...)``) raised by an addition: ``try_n`` in
+    ``self.start(try_n + 1)``."""
+    return {arg.left.id for call in module.nodes_of(ast.Call)
+            if isinstance(call.func, ast.Name) and call.func.id == name or isinstance(call.func, ast.Attribute)
+            and call.func.attr == name and isinstance(call.func.value, ast.Name) and call.func.value.id in ("self", "cls")
+            for arg in [*call.args, *(kw.value for kw in call.keywords)]
+            if isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Add) and isinstance(arg.left, ast.Name)}
 
 
 def _recursive_immediate_retries(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Call]:
@@ -820,6 +911,14 @@ CLI_DECORATOR = re.compile(r"(^|\.)(command|group)$")
 # failures a loop retries at once by design: a unique-key collision (try the next slug), bad input, a stale read
 LOCAL_FAILURES = re.compile(r"Integrity|Unique|Duplicate|Conflict|ValueError|KeyError|IndexError|StopIteration|"
                             r"Validation|Stale|Deadlock|Serializ")
+
+
+def _defines_worker_tasks(module: SourceModule) -> bool:
+    """A module that defines Celery tasks (``@celery.task(bind=True)``, ``@shared_task``): the workers run them,
+    however many, even when the module also imports a command-line library for a helper (``click.echo``)."""
+    return any(isinstance(n, FUNCTION_TYPES) and any(
+        (dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] in ("task", "shared_task")
+        for d in n.decorator_list) for n in walk_nodes(module.tree))
 
 
 def _operator_command_line(module: SourceModule) -> bool:
