@@ -26,7 +26,8 @@ result is dropped is a detached child, on purpose, and is not reported, nor is o
 started in a session of its own: `start_new_session=True`, `preexec_fn=os.setsid`, or
 `os.setsid()` called first by the process that starts it),
 HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
-`aiohttp.ClientSession`), clients of other servers (ldap3's `Connection` and python-ldap's
+`aiohttp.ClientSession`), Redis clients (`redis.from_url`, `redis.Redis(...)`: each builds a
+connection pool of its own; not one over a pool it is given), clients of other servers (ldap3's `Connection` and python-ldap's
 `ldap.initialize`, closed by `unbind()`/`unbind_s()`; `pymongo.MongoClient`; a Cassandra
 `Cluster`, closed by `shutdown()`; `openai.OpenAI`/`AsyncOpenAI`), Pillow's `Image.open` of a
 path (given a file object, Pillow leaves it to its owner; an image whose pixels are loaded,
@@ -86,7 +87,8 @@ its class has a teardown that takes nothing but `self` (`close()`, `aclose()`, `
 there; or the method storing it is no `__init__`, is called again from other code
 (`api.setup_http()` on a proxy change) and does not test the attribute first (`if self.http is None:`),
 so each call drops the previous one unclosed. Module-level and class-level
-resources live as long as the process and are judged by R4.no-graceful-shutdown.
+resources, and those of a top-level function the project calls only from module-level code
+(`publisher_store.init()` in a module's body, run once at import), live as long as the process and are judged by R4.no-graceful-shutdown.
 
 Decisions:
 - `.close()` later in the function but not in a `finally`: reported with low
@@ -201,6 +203,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     IMAGE_LOADERS,
     IMAGE_OPENERS,
     PROCESSES,
+    REDIS_CLIENTS,
     SERVICE_CLIENT_CLOSERS,
     SERVICE_CLIENTS,
     command_line_only,
@@ -210,6 +213,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     is_named_cursor,
     is_one_shot_path,
     library_call_name,
+    over_given_pool,
     project_index,
     project_resource,
     resolve_function,
@@ -314,7 +318,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         if kind is None and not (cursors_matter and is_cursor_call(node)):
             continue
         fn = enclosing_function(module, node)
-        if fn is None:
+        if fn is None or _run_at_import_only(project, module, fn):
             continue  # module level: lives as long as the process
         if _once_per_command_run(module, fn, node) or (
                 module.path in command_line_only(project) and _outside_loops(module, fn, node)):
@@ -333,6 +337,17 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 finding.message = finding.message.replace(f"{factory}()", f"{via}() (which opens it with {factory}())", 1)
                 finding.extra["factory"] = call_name(module, node) or via
             yield finding
+
+
+def _run_at_import_only(project: Project, module: SourceModule, fn: ast.AST) -> bool:
+    """A top-level function that the project calls only from module-level code (``publisher_store.init()`` in
+    a module's body): it runs once per process, as module-level code does."""
+    if fn not in module.tree.body:
+        return False
+    calls = [(other, node) for other in project.modules if fn.name in other.text
+             for node in other.nodes_of(ast.Call) if method_name(node) == fn.name
+             and (resolve_function(project, other, node.func) or (None, None))[1] is fn]
+    return bool(calls) and all(enclosing_function(other, node) is None for other, node in calls)
 
 
 def _once_per_command_run(module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:
@@ -443,6 +458,8 @@ def _acquired_kind(module: SourceModule, call: ast.Call) -> str | None:
     kind = resource_kind(module, call)
     if kind is None and library_call_name(module, call) in ENGINES:
         return "engine"
+    if kind is None and library_call_name(module, call) in REDIS_CLIENTS and not over_given_pool(call):
+        return "Redis client"
     if kind is not None or not isinstance(call.func, ast.Attribute):
         return kind
     owner = call.func.value
