@@ -188,7 +188,33 @@ class Project:
             parts = module.dotted_name.split(".")
             for i in range(1, len(parts)):
                 table.setdefault(".".join(parts[i:]), module)
+        for namespace in self.installed_namespaces:
+            for name, module in list(table.items()):
+                table.setdefault(f"{namespace}.{name}", module)
         return table
+
+    @cached_property
+    def installed_namespaces(self) -> frozenset[str]:
+        """Dotted prefixes the project's own packages are imported under although its files sit at
+        the root (``ai.backend.appproxy`` for ``from ai.backend.appproxy.common.types import ...`` and
+        a ``common/types.py``): prefixes that 3+ imports put before a top-level package of the
+        project, and under which every import names a module of the project (``django.core`` is not
+        one for a project with a ``files`` app: ``django.core.cache`` is Django's; nor ``ai.backend``,
+        whose ``ai.backend.common`` is a sibling distribution)."""
+        names = {m.dotted_name for m in self.modules}
+        tops = {name.split(".", 1)[0] for name in names}
+        targets = {target for module in self.modules for target in module.imports.values()}
+        mapped: dict[str, int] = {}
+        for target in targets:
+            parts = target.split(".")
+            for i in range(1, len(parts) - 1):
+                rest = ".".join(parts[i:])
+                if parts[0] not in tops and parts[i] in tops and (rest in names or rest.rpartition(".")[0] in names):
+                    prefix = ".".join(parts[:i])
+                    mapped[prefix] = mapped.get(prefix, 0) + 1
+                    break
+        return frozenset(prefix for prefix, count in mapped.items() if count >= 3
+                         and count == sum(1 for target in targets if target.startswith(prefix + ".")))
 
     @cached_property
     def imported_roots(self) -> frozenset[str]:

@@ -137,6 +137,20 @@ def test_import_table_resolves_aliases_and_relative_imports(tmp_path):
     }
 
 
+def test_modules_are_also_named_under_the_namespace_the_project_is_installed_in(tmp_path):
+    write(tmp_path, "common/types.py", "class RouteInfo: ...\n")
+    write(tmp_path, "coordinator/__init__.py", "")
+    write(tmp_path, "coordinator/models.py", "class Circuit: ...\n")
+    write(tmp_path, "coordinator/api.py", "from acme.proxy.common.types import RouteInfo\n"
+                                          "from acme.proxy.coordinator.models import Circuit\n"
+                                          "from acme.proxy.coordinator import models\n"
+                                          "from acme.common.types import Other\n")
+    project = load_project(tmp_path)
+    assert project.installed_namespaces == {"acme.proxy"}
+    assert project.by_dotted_name["acme.proxy.coordinator.models"].path == "coordinator/models.py"
+    assert "acme.common.types" not in project.by_dotted_name
+
+
 def test_exclude_patterns_leave_paths_out(tmp_path):
     write(tmp_path, "app/main.py", "x = 1\n")
     write(tmp_path, "db/seed.sql", "insert into t values (1);\n")

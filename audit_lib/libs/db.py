@@ -1342,40 +1342,7 @@ def project_module(project: Project, dotted_name: str) -> SourceModule | None:
     """The module of the project that an import names: by its path (also below a ``src/`` folder),
     or with the namespace the project's packages are installed under left out
     (``ai.backend.appproxy.coordinator.models`` for the file ``coordinator/models.py``)."""
-    found = project.by_dotted_name.get(dotted_name)
-    if found is None:
-        for namespace in _installed_namespaces(project):
-            if dotted_name.startswith(namespace + "."):
-                return project.by_dotted_name.get(dotted_name[len(namespace) + 1:])
-    return found
-
-
-def _installed_namespaces(project: Project) -> frozenset[str]:
-    """Dotted prefixes the project's own packages are imported under although its files sit at the
-    root (``ai.backend.appproxy`` for ``from ai.backend.appproxy.common.types import ...`` and a
-    ``common/types.py``): prefixes that 3+ imports put before a top-level package of the project,
-    and under which every import names a module of the project (``django.core`` is not one for a
-    project with a ``files`` app: ``django.core.cache`` is Django's; nor ``ai.backend``, whose
-    ``ai.backend.common`` is a sibling distribution)."""
-    cached = project.facts.get("db.installed_namespaces")
-    if cached is not None:
-        return cached
-    names = {m.dotted_name for m in project.modules}
-    tops = {name.split(".", 1)[0] for name in names}
-    targets = {target for module in project.modules for target in module.imports.values()}
-    mapped: dict[str, int] = {}
-    for target in targets:
-        parts = target.split(".")
-        for i in range(1, len(parts) - 1):
-            rest = ".".join(parts[i:])
-            if parts[0] not in tops and parts[i] in tops and (rest in names or rest.rpartition(".")[0] in names):
-                prefix = ".".join(parts[:i])
-                mapped[prefix] = mapped.get(prefix, 0) + 1
-                break
-    result = frozenset(prefix for prefix, count in mapped.items() if count >= 3
-                       and count == sum(1 for target in targets if target.startswith(prefix + ".")))
-    project.facts["db.installed_namespaces"] = result
-    return result
+    return project.by_dotted_name.get(dotted_name)
 
 
 def _project_definition(project: Project | None, dotted_target: str, kind: int, hops: int) -> tuple | None:
