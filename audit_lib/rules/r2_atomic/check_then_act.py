@@ -22,6 +22,12 @@ may go through a name set on the read's answer (`if taken is None: chosen =
 alias; break` ... `if chosen is None: raise` before the insert), or sit in a validator helper
 that raises when its own lookup finds the row (`ensure_free(code)` called before the insert).
 
+It also reports a single-use mark claimed without a lock: a row read without a lock, a test of
+its `used`/`redeemed`/`consumed`/`claimed`/`spent` mark (also `used_at`, `is_used`), then the mark
+set and the row saved (`if invite.used: raise` ... `invite.used = True; invite.save()`): two
+requests redeem the same invite. A conditional `filter(pk=..., used=False).update(used=True)` is
+the safe form.
+
 It also reports an ORM read-modify-write: a row read without a lock (`row =
 Model.objects.get(...)`, `get_object_or_404(Model, ...)`, `query.first()`), a field
 changed from its own value (`row.balance -= amount`, `row.n = row.n + 1`), then written
@@ -120,6 +126,10 @@ DRF_VIEWS = {"APIView", "GenericAPIView", "ViewSet", "GenericViewSet", "ModelVie
 PER_REQUEST_HANDLERS = {"mark_error_retryable", "errorhandler", "register_error_handler", "exception_handler",
                         "add_exception_handler"}
 EXITS = (ast.Raise, ast.Return, ast.Continue, ast.Break)
+SINGLE_USE_MARK = re.compile(r"^(is_)?(used|redeemed|consumed|claimed|spent)(_at|_on)?$")
+CLAIM_FIX = ("claim the row in one statement that re-checks the mark: `claimed = Invite.objects.filter(pk=pk, "
+             "used=False).update(used=True)` and go on only when it returns 1 (`UPDATE ... SET used = true WHERE id = "
+             "%s AND NOT used`), or read the row with `select_for_update()` / `with_for_update()`")
 FIX = ("make the write decide atomically: INSERT ... ON CONFLICT (key) DO NOTHING / DO UPDATE over a unique index "
        "(SQLAlchemy insert().on_conflict_do_nothing(), Django get_or_create/update_or_create), or lock the row "
        "in the read (SELECT ... FOR UPDATE / select_for_update() / with_for_update()) inside one transaction")
@@ -154,7 +164,7 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
              and not (op.through and id(op.call) in writing_calls)]
     writes = [op for op in ops if _is_act(op) or _orm_update(op)]
     reported: set[int] = set()
-    for finding, write_call in _read_modify_writes(module, fn, ops):
+    for finding, write_call in [*_read_modify_writes(module, fn, ops), *_single_use_claims(module, fn, ops)]:
         reported.add(id(write_call))
         yield finding
     if not reads or not writes:
@@ -368,14 +378,45 @@ def _read_modify_writes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp]) -
             changed.setdefault(target.value.id, (node, attribute))
     for name, (statement, attribute) in changed.items():
         read = loaded[name]
-        write = _writes_back(module, fn, ops, name, statement.lineno, read.api == "sqlalchemy")
-        if write is None:
+        message = (f"read-modify-write of {sorted(read.tables)[0]}.{attribute}: line {read.call.lineno} reads the row "
+                   f"without a lock, line {statement.lineno} computes the new value from it and this save writes it "
+                   f"back; concurrent requests start from the same value and one change is lost")
+        yield from _saved_back(module, fn, ops, name, read, statement.lineno, message, RMW_FIX)
+
+
+def _saved_back(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], name: str, read: db.DbOp, after: int,
+                message: str, fix: str) -> Iterator[tuple[Finding, ast.AST]]:
+    """The finding at the save that writes back the row ``name`` holds, after line ``after``."""
+    write = _writes_back(module, fn, ops, name, after, read.api == "sqlalchemy")
+    if write is not None:
+        yield _finding(module, write, message, fix, Confidence.medium), write
+
+
+def _single_use_claims(module: SourceModule, fn: ast.AST, ops: list[db.DbOp]) -> Iterator[tuple[Finding, ast.AST]]:
+    """``invite = Invite.objects.get(code=code)``, ``if invite.used: raise``, ``invite.used = True``,
+    ``invite.save()``: a single-use mark tested on a row read without a lock, then set and saved;
+    two concurrent requests both find it unset and both use the invite, code or voucher."""
+    loaded = _rows_read(module, fn, ops)
+    for node in walk_function_body(fn):
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+        if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                and target.value.id in loaded and SINGLE_USE_MARK.match(target.attr)):
             continue
-        table = sorted(read.tables)[0]
-        message = (f"read-modify-write of {table}.{attribute}: line {read.call.lineno} reads the row without a lock, "
-                   f"line {statement.lineno} computes the new value from it and this save writes it back; concurrent "
-                   f"requests start from the same value and one change is lost")
-        yield _finding(module, write, message, RMW_FIX, Confidence.medium), write
+        name, read = target.value.id, loaded[target.value.id]
+        guard = next((test for test in walk_nodes(fn) if isinstance(test, ast.If)
+                      and read.call.lineno < test.lineno < node.lineno and _tests_mark(test.test, name, target.attr)
+                      and (_leaves(test.body) and _runs_after(module, test, node) or _within(module, node, test, "body"))),
+                     None)
+        if guard is not None:
+            message = (f"check-then-act on {sorted(read.tables)[0]}.{target.attr}: line {read.call.lineno} reads the "
+                       f"row without a lock, line {guard.lineno} tests the mark and this save sets it; two concurrent "
+                       f"requests both find it unset and both use the row")
+            yield from _saved_back(module, fn, ops, name, read, node.lineno, message, CLAIM_FIX)
+
+
+def _tests_mark(test: ast.AST, name: str, mark: str) -> bool:
+    return any(isinstance(n, ast.Attribute) and n.attr == mark and isinstance(n.value, ast.Name) and n.value.id == name
+               for n in ast.walk(test))
 
 
 def _rows_read(module: SourceModule, fn: ast.AST, ops: list[db.DbOp]) -> dict[str, db.DbOp]:
