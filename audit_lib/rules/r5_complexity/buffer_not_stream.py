@@ -13,7 +13,8 @@ Reports whole payloads read into memory where streaming fits. That is:
   that parameter to a file (`self.write_image(r.read(), ext)` where `write_image` does
   `f.write(file_data)`). A pycurl transfer written into a `BytesIO` (`setopt(pycurl.WRITEDATA, buffer)`)
   with no `MAXFILESIZE` cap buffers the body the same way. A response handed to a function of the project
-  (`save_image(response)`) is followed into that function's parameter. A download of an address written in the code (a string
+  (`save_image(response)`) is followed into that function's parameter. A body stored whole in a cache
+  (`cache.set(key, response.content)`) is held twice, in the worker and in the cache. A download of an address written in the code (a string
   literal, a module constant, a class attribute) is one known document whose size the
   authors chose, and is not reported;
 - an upload read whole: `await upload.read()` of a FastAPI/Starlette `UploadFile`,
@@ -169,17 +170,24 @@ def _downloads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[
             if read is None:
                 continue
             handed_to_writer = not _is_sink(module, node) and _writes_argument(project, node, arg)
-            if not (handed_to_writer or _is_sink(module, node)):
+            cached = _caches(node, arg)
+            if not (handed_to_writer or cached or _is_sink(module, node)):
                 continue
             written = handed_to_writer or method_name(node) in FILE_SINK_METHODS | {"save"}
             yield Finding(
                 message="a downloaded body is read whole into memory before it is "
-                        + ("written out" if written else "sent back")
+                        + ("stored in the cache" if cached else "written out" if written else "sent back")
                         + (f" (by {_callee(node)}())" if handed_to_writer else ""),
                 path=module.path, line=read.lineno, end_line=read.end_lineno, evidence=module.evidence(read),
                 fix="request with stream=True and copy response.iter_content(65536) (httpx: client.stream() and "
                     "iter_bytes()) to the file or a StreamingResponse",
             )
+
+
+def _caches(call: ast.Call, arg: ast.expr) -> bool:
+    """``cache.set(key, response.content)``: the whole body is held in memory and then again in the cache."""
+    return method_name(call) == "set" and isinstance(call.func, ast.Attribute) \
+        and (dotted(call.func.value) or "").rsplit(".", 1)[-1].endswith("cache") and arg in call.args[1:2]
 
 
 def _response_names(module: SourceModule, project: Project, nodes: list[ast.AST]) -> set[str]:
