@@ -10,7 +10,16 @@ from typing import Callable
 
 from audit_lib.entry_points import is_plugin_module
 from audit_lib.libs.web import route_handlers
-from audit_lib.pyast import ancestors, enclosing_function, has_main_block, qualified, string_value, walk_nodes
+from audit_lib.pyast import (
+    FUNCTION_TYPES,
+    ancestors,
+    dotted,
+    enclosing_function,
+    has_main_block,
+    qualified,
+    string_value,
+    walk_nodes,
+)
 from audit_lib.source import Project, SourceModule, is_test_path
 
 SCRIPT_DIRS = {"scripts", "script", "bin", "cli", "tools", "commands", "examples", "example", "docs", "benchmarks", "bench",
@@ -43,7 +52,7 @@ def is_script_file(module: SourceModule) -> bool:
 def is_offline_file(module: SourceModule, project: Project) -> bool:
     """Code that an operator runs by hand rather than the service: scripts and tooling
     (:func:`is_script_file`), runnable files outside the service's packages, command-line modules
-    without route handlers, and the helpers of Django management commands. (A runnable module inside
+    without route handlers or worker tasks, and the helpers of Django management commands. (A runnable module inside
     a package, ``python -m app.worker``, may well be a service process: it stays; so does a plugin the
     packaging metadata registers as an entry point, loaded by the running product.)"""
     if is_plugin_module(module, project):
@@ -52,7 +61,16 @@ def is_offline_file(module: SourceModule, project: Project) -> bool:
         return True
     if is_runnable_script(module, project) and not project.in_package(module):
         return True
-    return any(module.imports_module(lib) for lib in CLI_LIBRARIES) and not route_handlers(module, project)
+    return any(module.imports_module(lib) for lib in CLI_LIBRARIES) and not route_handlers(module, project) \
+        and not defines_worker_tasks(module)
+
+
+def defines_worker_tasks(module: SourceModule) -> bool:
+    """A module that defines Celery tasks (``@celery.task(bind=True)``, ``@shared_task``): the workers run them,
+    however many, even when the module also imports a command-line library for a helper (``click.echo``)."""
+    return any(isinstance(n, FUNCTION_TYPES) and any(
+        (dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] in ("task", "shared_task")
+        for d in n.decorator_list) for n in walk_nodes(module.tree))
 
 
 def is_runnable_script(module: SourceModule, project: Project) -> bool:

@@ -117,7 +117,7 @@ import re
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.operator_code import is_offline_file, is_shipped_command
+from audit_lib.operator_code import defines_worker_tasks, is_offline_file, is_shipped_command
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     call_name,
@@ -156,7 +156,7 @@ URLLIB3_RETRY = {"urllib3.Retry", "urllib3.util.Retry", "urllib3.util.retry.Retr
 
 @rule("R3.retry-no-jitter", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_test_file(module) or is_offline_file(module, project) and not _defines_worker_tasks(module) \
+    if is_test_file(module) or is_offline_file(module, project) and not defines_worker_tasks(module) \
             and (not is_shipped_command(module, project) or _operator_command_line(module)):
         return  # one process retrying alone cannot stampede a dependency
     if not any(hint in module.text for hint in ("sleep", "retry", "Retry", "backoff")):
@@ -911,14 +911,6 @@ CLI_DECORATOR = re.compile(r"(^|\.)(command|group)$")
 # failures a loop retries at once by design: a unique-key collision (try the next slug), bad input, a stale read
 LOCAL_FAILURES = re.compile(r"Integrity|Unique|Duplicate|Conflict|ValueError|KeyError|IndexError|StopIteration|"
                             r"Validation|Stale|Deadlock|Serializ")
-
-
-def _defines_worker_tasks(module: SourceModule) -> bool:
-    """A module that defines Celery tasks (``@celery.task(bind=True)``, ``@shared_task``): the workers run them,
-    however many, even when the module also imports a command-line library for a helper (``click.echo``)."""
-    return any(isinstance(n, FUNCTION_TYPES) and any(
-        (dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] in ("task", "shared_task")
-        for d in n.decorator_list) for n in walk_nodes(module.tree))
 
 
 def _operator_command_line(module: SourceModule) -> bool:
