@@ -88,7 +88,8 @@ there; or the method storing it is no `__init__`, is called again from other cod
 (`api.setup_http()` on a proxy change) and does not test the attribute first (`if self.http is None:`),
 so each call drops the previous one unclosed. Module-level and class-level
 resources, and those of a top-level function the project calls only from module-level code
-(`publisher_store.init()` in a module's body, run once at import), live as long as the process and are judged by R4.no-graceful-shutdown.
+(`publisher_store.init()` in a module's body, run once at import), live as long as the process
+(a function that only test code calls is a helper of the test suite: not audited either) and are judged by R4.no-graceful-shutdown.
 
 Decisions:
 - `.close()` later in the function but not in a `finally`: reported with low
@@ -318,8 +319,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         if kind is None and not (cursors_matter and is_cursor_call(node)):
             continue
         fn = enclosing_function(module, node)
-        if fn is None or _run_at_import_only(project, module, fn):
-            continue  # module level: lives as long as the process
+        if fn is None or _run_at_import_or_by_tests_only(project, module, fn):
+            continue  # module level: lives as long as the process; or a helper of the test suite
         if _once_per_command_run(module, fn, node) or (
                 module.path in command_line_only(project) and _outside_loops(module, fn, node)):
             continue  # one per run of a command-line program: it dies with the process
@@ -339,15 +340,18 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             yield finding
 
 
-def _run_at_import_only(project: Project, module: SourceModule, fn: ast.AST) -> bool:
+def _run_at_import_or_by_tests_only(project: Project, module: SourceModule, fn: ast.AST) -> bool:
     """A top-level function that the project calls only from module-level code (``publisher_store.init()`` in
-    a module's body): it runs once per process, as module-level code does."""
+    a module's body: it runs once per process, as module-level code does), or only from test code (a
+    ``delete_all_tables(db)`` that only a pytest fixture calls)."""
     if fn not in module.tree.body:
         return False
     calls = [(other, node) for other in project.modules if fn.name in other.text
              for node in other.nodes_of(ast.Call) if method_name(node) == fn.name
              and (resolve_function(project, other, node.func) or (None, None))[1] is fn]
-    return bool(calls) and all(enclosing_function(other, node) is None for other, node in calls)
+    named_in_service = [other for other in project.modules if fn.name in other.text and not is_test_path(other.path)]
+    return bool(calls) and (all(enclosing_function(other, node) is None for other, node in calls)
+                            or named_in_service == [module] and module.text.count(fn.name) == 1)
 
 
 def _once_per_command_run(module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:
