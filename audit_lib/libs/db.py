@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 import weakref
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -681,12 +682,19 @@ _NOT_MODELS = re.compile(r"(Form|FormSet|Formset|Serializer|Schema|Client|Sessio
 _MODELS_MODULE = re.compile(r"^(\w+_)?(models?|entities|tables)$")
 
 
+def _standard_library_class(module: SourceModule, name: str) -> bool:
+    """``Counter()``, ``OrderedDict()``, ``Decimal()`` imported from the standard library: a value, never a row."""
+    imported = module.imports.get(name)
+    return imported is not None and imported.split(".")[0] in sys.stdlib_module_names
+
+
 def _constructed_model(call: ast.Call, module: SourceModule | None = None) -> str | None:
     """``Order(...)``, ``Order.model_validate(...)``, ``models.Order(...)`` (a class of a models
     module), ``cls(...)`` in a classmethod of a model (with ``module``): a new model instance."""
     func = call.func
     if isinstance(func, ast.Name) and func.id[:1].isupper() and not func.id.isupper():
-        return None if _NOT_MODELS.search(func.id) else func.id
+        return None if _NOT_MODELS.search(func.id) or module is not None and _standard_library_class(module, func.id) \
+            else func.id
     if isinstance(func, ast.Attribute) and func.attr in _MODEL_CONSTRUCTORS and isinstance(func.value, ast.Name):
         if func.value.id[:1].isupper():
             return func.value.id

@@ -113,7 +113,7 @@ from itertools import takewhile
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.libs import db
+from audit_lib.libs import db, web
 from audit_lib.pyast import ancestors, annotation_expr, decorator_names, dotted, functions, is_none, walk_function_body
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
@@ -147,7 +147,6 @@ SQLALCHEMY = ("sqlalchemy", "flask_sqlalchemy", "sqlmodel")
 MAPPED_BASE = re.compile(r"(^|\.)(Model|Base|DeclarativeBase|SQLModel)$")
 NOT_MODELS = {"Any", "Optional", "Request", "Response", "Session", "AsyncSession", "Connection", "Engine"}
 RELATION_WRITES = {"set", "add", "remove", "clear"}
-ATOMIC_REQUESTS = re.compile(r"""["']?ATOMIC_REQUESTS["']?\s*[:=]\s*True""")
 ADMIN_SAVE_HOOKS = {"save_model", "save_formset", "save_related", "delete_model"}
 
 
@@ -156,7 +155,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
     if db.skipped_module(module) or _makes_sample_data(module) or not (
             db.uses_database(module) or _imports_project_code(module, project)):
         return
-    atomic_requests = _atomic_requests(project)
+    atomic_requests = web.django_atomic_requests(project)
     mapped = db.uses_database(module) and any(module.imports_module(lib) for lib in SQLALCHEMY)
     for fn in functions(module.tree):
         ops = db.with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
@@ -407,14 +406,6 @@ def _makes_sample_data(module: SourceModule) -> bool:
     and run again if it stops half-way."""
     docstring = ast.get_docstring(module.tree) or ""
     return bool(SAMPLE_DATA.search(module.path.rsplit("/", 1)[-1]) or SAMPLE_DOCSTRING.search(docstring))
-
-
-def _atomic_requests(project: Project) -> bool:
-    """Django's ATOMIC_REQUESTS wraps every view in a transaction."""
-    if "django.atomic_requests" not in project.facts:
-        project.facts["django.atomic_requests"] = any(
-            "ATOMIC_REQUESTS" in m.text and ATOMIC_REQUESTS.search(m.text) for m in project.modules)
-    return project.facts["django.atomic_requests"]
 
 
 def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST, project: Project) -> bool:
