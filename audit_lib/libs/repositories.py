@@ -206,7 +206,6 @@ def _registered_services(project: Project) -> dict[tuple[str, str], tuple]:
     cached = project.facts.get("repositories.registered_services")
     if cached is not None:
         return cached
-    db = _db()
     table: dict[tuple[str, str], tuple] = {}
     for module in project.modules:
         if "register_service_factory" not in module.text:
