@@ -11,10 +11,10 @@ from typing import Callable
 from audit_lib.entry_points import is_plugin_module
 from audit_lib.libs.web import route_handlers
 from audit_lib.pyast import (
-    FUNCTION_TYPES,
     ancestors,
-    dotted,
+    decorator_names,
     enclosing_function,
+    functions,
     has_main_block,
     qualified,
     string_value,
@@ -24,6 +24,7 @@ from audit_lib.source import Project, SourceModule, is_test_path
 
 SCRIPT_DIRS = {"scripts", "script", "bin", "cli", "tools", "commands", "examples", "example", "docs", "benchmarks", "bench",
                "docker", "deploy", "ops", "dev"}
+CELERY_TASK_DECORATORS = {"task", "shared_task"}
 CLI_LIBRARIES = ("argparse", "click", "typer", "fire", "docopt", "optparse")
 ANSIBLE_ROLE_FILE = re.compile(r"(^|/)roles/[^/]+/(files|templates)/")
 
@@ -65,12 +66,15 @@ def is_offline_file(module: SourceModule, project: Project) -> bool:
         and not defines_worker_tasks(module)
 
 
+def is_celery_task(module: SourceModule, fn: ast.AST) -> bool:
+    """``@app.task``, ``@celery.task(bind=True)``, ``@shared_task``: a function the Celery workers run."""
+    return any(name.rsplit(".", 1)[-1] in CELERY_TASK_DECORATORS for name in decorator_names(module, fn))
+
+
 def defines_worker_tasks(module: SourceModule) -> bool:
-    """A module that defines Celery tasks (``@celery.task(bind=True)``, ``@shared_task``): the workers run them,
-    however many, even when the module also imports a command-line library for a helper (``click.echo``)."""
-    return any(isinstance(n, FUNCTION_TYPES) and any(
-        (dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] in ("task", "shared_task")
-        for d in n.decorator_list) for n in walk_nodes(module.tree))
+    """A module that defines Celery tasks: the workers run them, however many, even when the module also
+    imports a command-line library for a helper (``click.echo``)."""
+    return any(is_celery_task(module, fn) for fn in functions(module.tree))
 
 
 def is_runnable_script(module: SourceModule, project: Project) -> bool:

@@ -1346,20 +1346,13 @@ def _project_function(project: Project | None, dotted_target: str,
     return _project_definition(project, dotted_target, 0, 1 if reexports else 0)
 
 
-def project_module(project: Project, dotted_name: str) -> SourceModule | None:
-    """The module of the project that an import names: by its path (also below a ``src/`` folder),
-    or with the namespace the project's packages are installed under left out
-    (``ai.backend.appproxy.coordinator.models`` for the file ``coordinator/models.py``)."""
-    return project.by_dotted_name.get(dotted_name)
-
-
 def _project_definition(project: Project | None, dotted_target: str, kind: int, hops: int) -> tuple | None:
     """(module, top-level function (kind 0) or class (kind 1)) of the project that a dotted name
     refers to, following ``hops`` re-exports (``from .mod import f`` in a package)."""
     if project is None or "." not in dotted_target:
         return None
     module_name, _, name = dotted_target.rpartition(".")
-    owner = project_module(project, module_name)
+    owner = project.by_dotted_name.get(module_name)
     if owner is None:
         return None
     found = _defined(owner.tree)[kind].get(name)

@@ -692,9 +692,9 @@ def test_imports_under_the_namespace_the_project_is_installed_in_name_its_files(
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(text)
     project = load_project(tmp_path)
-    assert db.project_module(project, "acme.proxy.coordinator.models").path == "coordinator/models/__init__.py"
-    assert db.project_module(project, "acme.common.types") is None
-    assert db.project_module(project, "django.core.files") is None
+    assert project.by_dotted_name.get("acme.proxy.coordinator.models").path == "coordinator/models/__init__.py"
+    assert project.by_dotted_name.get("acme.common.types") is None
+    assert project.by_dotted_name.get("django.core.files") is None
     api = next(m for m in project.modules if m.path == "coordinator/api.py")
     circuit = db.project_class(api, project, ast.Name(id="Circuit"))
     assert circuit is not None and circuit[0].path == "coordinator/models/circuit.py"

@@ -150,9 +150,9 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, repositories
 from audit_lib.libs.http import outbound_call
 from audit_lib.libs.web import project_routes, route_handlers
+from audit_lib.operator_code import defines_worker_tasks, is_celery_task
 from audit_lib.pyast import (
     ancestors,
-    decorator_names,
     dotted,
     qualified,
     string_value,
@@ -185,7 +185,6 @@ RELATION_FIELDS = {"ForeignKey": "one", "OneToOneField": "one", "ParentalKey": "
 STORAGE_METHODS = ("save", "open", "delete", "exists", "listdir", "size", "move", "copy", "remove", "upload",
                    "download")
 NOT_REQUEST_PARAMS = {"self", "cls", "request", "req", "response", "background_tasks", "current_user", "user"}
-CELERY_TASK_DECORATORS = {"task", "shared_task"}
 UNUSED_MARK = re.compile(r"#.*\b(?:unused|not used|dead code)\b", re.IGNORECASE)
 JSON_DECODERS = {"json.loads", "orjson.loads", "ujson.loads"}
 FIX = ("load every row's data in one query: a JOIN, `WHERE key = ANY(%s)` with the list of keys, or the ORM's "
@@ -598,8 +597,7 @@ def _leaves(block: list[ast.stmt]) -> bool:
 def _unused_task(module: SourceModule, project: Project, fn: ast.AST) -> bool:
     """A Celery task its own code marks unused (``# Experimental - unused`` before its first statement)
     that no other code names, neither a caller nor a beat schedule: dead code, never run."""
-    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or not any(
-            name.rsplit(".", 1)[-1] in CELERY_TASK_DECORATORS for name in decorator_names(module, fn)):
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or not is_celery_task(module, fn):
         return False
     lines = module.text.splitlines()
     if not any(UNUSED_MARK.search(line) for line in lines[fn.lineno:fn.body[0].lineno - 1]):
@@ -734,7 +732,7 @@ def _top_level_function(module: SourceModule, project: Project, name: str) -> as
     target = module.imports.get(name)
     if not target or "." not in target:
         return None
-    owner = db.project_module(project, target.rsplit(".", 1)[0])
+    owner = project.by_dotted_name.get(target.rsplit(".", 1)[0])
     if owner is None:
         return None
     return next((stmt for stmt in owner.tree.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -746,13 +744,8 @@ def _db_arguments(fn: ast.AST) -> list[ast.arg]:
         fn, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
 
 
-def _defines_celery_tasks(module: SourceModule) -> bool:
-    return any(name.rsplit(".", 1)[-1] in CELERY_TASK_DECORATORS for fn in functions(module.tree)
-               if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) for name in decorator_names(module, fn))
-
-
 def _imports_project_code(module: SourceModule, project: Project) -> bool:
-    return any(db.project_module(project, target.rsplit(".", 1)[0]) for target in module.imports.values())
+    return any(project.by_dotted_name.get(target.rsplit(".", 1)[0]) for target in module.imports.values())
 
 
 def _call_text(call: ast.Call) -> str:
@@ -861,7 +854,7 @@ class _RowSources:
         as the request or the rows that queued it."""
         return isinstance(node, ast.Call) and (qualified(self.module, node.func) or "") in JSON_DECODERS \
             and len(node.args) == 1 and isinstance(node.args[0], ast.Name) \
-            and node.args[0].id in {a.arg for a in _db_arguments(self.fn)} and _defines_celery_tasks(self.module)
+            and node.args[0].id in {a.arg for a in _db_arguments(self.fn)} and defines_worker_tasks(self.module)
 
     def _decoded_object(self, expr: ast.AST) -> bool:
         """The decoded payload itself, or its ``items()``/``keys()``/``values()``: its keys are the fields
@@ -1468,7 +1461,7 @@ def _project_class(project: Project, name: str, module: SourceModule | None = No
             if isinstance(cls, ast.ClassDef) and cls.name == name:
                 return module, cls
         target = module.imports.get(name)
-        owner = db.project_module(project, target.rsplit(".", 1)[0]) if target and "." in target else None
+        owner = project.by_dotted_name.get(target.rsplit(".", 1)[0]) if target and "." in target else None
         if owner is not None:
             for cls in owner.tree.body:
                 if isinstance(cls, ast.ClassDef) and cls.name == target.rsplit(".", 1)[1]:
@@ -1788,7 +1781,7 @@ def _callers_prefetch(module: SourceModule, project: Project, fn: ast.AST, cls: 
     if instance not in {a.arg for a in fn.args.args[1:]}:
         return False
     users = [m for m in project.modules if m is not module and not db.skipped_module(m)
-             and any(db.project_module(project, target.rpartition(".")[0]) is module
+             and any(project.by_dotted_name.get(target.rpartition(".")[0]) is module
                      and target.rpartition(".")[2] == cls.name for target in m.imports.values())]
     if not users:
         return False

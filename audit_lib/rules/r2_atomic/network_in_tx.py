@@ -78,6 +78,7 @@ from typing import Iterator, NamedTuple
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, web
 from audit_lib.libs.http import external_call
+from audit_lib.operator_code import is_celery_task
 from audit_lib.pyast import FUNCTION_TYPES, decorator_names, dotted, functions, method_name, walk_function_body
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
@@ -239,7 +240,7 @@ def _committing_scopes(module: SourceModule, project: Project, fn: ast.AST) -> l
     if _pyramid_tm(project) and _pyramid_view(module, fn):
         scopes.append(_CommittingScope(fn.lineno, fn.end_lineno, "the view returns (pyramid_tm runs each request "
                                                                  "in one transaction)"))
-    if _task_in_transaction(project) and _celery_task(module, fn):
+    if _task_in_transaction(project) and is_celery_task(module, fn):
         scopes.append(_CommittingScope(fn.lineno, fn.end_lineno, "the task returns (the task base class runs it in "
                                                                  "the request's transaction manager)"))
     return scopes
@@ -272,10 +273,6 @@ def _runs_in_transaction_manager(cls: ast.ClassDef) -> bool:
     return any(isinstance(node, ast.With) and any(
         (dotted(item.context_expr) or "").split(".")[-1] == "tm" or dotted(item.context_expr) == "transaction.manager"
         for item in node.items) for node in ast.walk(cls))
-
-
-def _celery_task(module: SourceModule, fn: ast.AST) -> bool:
-    return any(name.split(".")[-1] in ("task", "shared_task") for name in decorator_names(module, fn))
 
 
 def _configured(project: Project, setting: str, pattern: re.Pattern) -> bool:
