@@ -30,11 +30,12 @@ TEST_FILES = frozenset({"conftest.py", "test.py", "tests.py", "locustfile.py"})
 
 
 def is_test_path(path: str) -> bool:
-    """Test code and fixtures: ``tests/``, ``test_*.py``, ``*_test.py``, ``conftest.py``, load tests,
-    behave acceptance tests (``features/steps/``, ``features/environment.py``)."""
+    """Test code and fixtures: ``tests/`` (also a project's own ``<prefix>_tests/``), ``test_*.py``,
+    ``*_test.py``, ``conftest.py``, load tests, behave acceptance tests (``features/steps/``,
+    ``features/environment.py``)."""
     parts = path.split("/")
     name = parts[-1]
-    return (any(p in TEST_DIRS for p in parts[:-1]) or name.startswith("test_")
+    return (any(p in TEST_DIRS or p.endswith("_tests") for p in parts[:-1]) or name.startswith("test_")
             or name.endswith("_test.py") or name in TEST_FILES or _is_behave_path(parts))
 
 

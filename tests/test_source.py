@@ -181,6 +181,8 @@ def test_enclosing_loops_skip_what_runs_once(tmp_path):
 @pytest.mark.parametrize("path, expected", [
     ("tests/test_api.py", True),
     ("app/orders_test.py", True),
+    ("app/rtd_tests/utils.py", True),
+    ("app/contests/views.py", False),
     ("features/steps/failover.py", True),
     ("features/environment.py", True),
     ("app/features/flags.py", False),
