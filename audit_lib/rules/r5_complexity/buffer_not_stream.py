@@ -28,7 +28,9 @@ Reports whole payloads read into memory where streaming fits. That is:
 - `await request.body()` (Starlette/FastAPI), unless the body is parsed as JSON or
   checked against a signature, which need it whole, or returned to a caller; and aiohttp's
   `await request.read()` handed on as the body of an outbound HTTP request (a proxy that could
-  stream it: `data=request.content`);
+  stream it: `data=request.content`) or written to a file, directly (`out.write(content)`) or by a
+  function of the project that writes that parameter (`save_upload(content, name)`): an upload that
+  could be copied to the disk in chunks. Kept in memory (`BytesIO(content)`) it is not reported;
 - `fetchall()` of a literal `SELECT` with no `LIMIT`, no `WHERE` and no `GROUP BY`:
   the whole table in one list (the database's own catalog, `pg_collation`,
   `information_schema.tables`, `sqlite_master`, and the migration tool's `alembic_version` are sized by the
@@ -561,6 +563,11 @@ def _request_bodies(module: SourceModule, project: Project, fn: ast.AST, nodes: 
                     module, node, "await request.read() holds the whole request body in memory only to "
                                   "forward it to another server",
                     "pass the body through as a stream (aiohttp: data=request.content) and cap its size")
+            elif _written_to_file(module, project, node, nodes):
+                yield _medium_finding(
+                    module, node, "await request.read() holds a whole upload in memory only to write it to a file",
+                    "copy `request.content` to the file in chunks (`await request.content.read(65536)` in a "
+                    "loop, or `request.multipart()`) and cap its size")
         elif not _consumed_whole(module, node, nodes):
             yield _medium_finding(
                 module, node, "await request.body() reads the whole request body into memory",
@@ -583,6 +590,25 @@ def _forwarded(module: SourceModule, project: Project, read: ast.Await, nodes: l
         k.arg in FORWARDED_BODY_KEYWORDS and isinstance(k.value, ast.Name) and k.value.id == name for k in node.keywords)
         and (http.outbound_call(module, node, project) is not None or http.uses_http_name(qualified(module, node.func) or ""))
         for node in nodes)
+
+
+def _written_to_file(module: SourceModule, project: Project, read: ast.Await, nodes: list[ast.AST]) -> bool:
+    """``content = await request.read()`` then ``out.write(content)``, or ``save_upload(content, name)`` where
+    the project function writes that parameter to a file: the body only passes through memory on its way
+    to the disk."""
+    parent = module.parents.get(read)
+    if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
+        return False
+    name = parent.targets[0].id
+    for node in nodes:
+        if not isinstance(node, ast.Call):
+            continue
+        for arg in [*node.args, *(k.value for k in node.keywords)]:
+            if isinstance(arg, ast.Name) and arg.id == name and (
+                    _is_sink(module, node) and method_name(node) in FILE_SINK_METHODS
+                    or _writes_argument(project, node, arg)):
+                return True
+    return False
 
 
 def _consumed_whole(module: SourceModule, read: ast.Await, nodes: list[ast.AST]) -> bool:
