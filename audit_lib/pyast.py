@@ -72,6 +72,11 @@ def is_none(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
+def is_self_attribute(node: ast.AST) -> bool:
+    """``self.<name>``."""
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
+
+
 _BODY_WALK = "_posture_body"  # a function's body nodes, kept on the function node
 _FUNCTIONS = "_posture_functions"  # the functions defined in a module or function, kept on its node
 

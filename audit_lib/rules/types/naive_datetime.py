@@ -65,7 +65,12 @@ another reading of the same clock, directly or through a name bound once (`datet
 datetime.fromtimestamp(started)`, `datetime.fromtimestamp(exp) < datetime.now()`, `reset =
 datetime.utcfromtimestamp(ts)` ... `reset - datetime.utcnow()`, `datetime.utcnow() - parsed` where `parsed =
 datetime.strptime(header, "%a, %d %b %Y %H:%M:%S GMT")`; `datetime.utcnow() - worker.last_heartbeat` in a
-code base that pins rq below 2.0, whose job and worker times are naive UTC), a UTC reading handed to a project function that
+code base that pins rq below 2.0, whose job and worker times are naive UTC; also moved by a span either way,
+`datetime.fromtimestamp(seen) < datetime.now() - timedelta(hours=h)`, or kept in an instance attribute that its class
+only sets to `None` or readings of that clock and only tests or compares with them: `self.synced_at =
+datetime.now()` ... `now - self.synced_at > timedelta(hours=48)`), a local reading that every use converts
+with `.astimezone(zone)` (`now = datetime.now()` ... `now.astimezone(tz).utcoffset()`: a naive value is read as
+the host's local time, which it is), a UTC reading handed to a project function that
 attaches UTC to it (`make_utc(datetime.utcnow())` where `make_utc` calls `make_aware(dt, timezone=utc)` or
 `dt.replace(tzinfo=timezone.utc)`), `date.today()`, today's date read off a reading (`datetime.now().date()`, `.year`, `.weekday()`, also
 through a name read only that way) and date-only fields
@@ -124,7 +129,18 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding, code_base_finding, shown_places
 from audit_lib.libs.db import is_test_module, looks_like_sql
-from audit_lib.pyast import call_name, dotted, enclosing_function, is_none, keyword, qualified, string_value, walk_nodes
+from audit_lib.pyast import (
+    ancestors,
+    call_name,
+    dotted,
+    enclosing_function,
+    is_none,
+    is_self_attribute,
+    keyword,
+    qualified,
+    string_value,
+    walk_nodes,
+)
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import in_documentation, is_hand_run_script, is_offline_module
 from audit_lib.source import Project, SourceModule
@@ -403,8 +419,8 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
             return
         if any(kw.arg is None for kw in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
             return
-        if _made_aware_at_once(module, call) or _made_aware_when_rebound(module, call) \
-                or _against_same_clock(module, call, project) \
+        if _each_use(module, call, lambda node: _made_aware_at_once(module, node)) \
+                or _made_aware_when_rebound(module, call) or _against_same_clock(module, call, project) \
                 or _only_read_as_epoch(module, call) or _rendered_as_text(module, call, project) \
                 or _name_only_read_as_epoch(module, call, project) or _given_to_date_field(module, call, project) \
                 or _text_parameter(module, call, project) or (function == "now" and _acme_deadline(module, call, project)) \
@@ -437,6 +453,8 @@ def _clock_of(module: SourceModule, node: ast.expr, project: Project) -> str | N
     if isinstance(node, ast.Name):
         value = _single_binding(module, node)
         return None if value is None or isinstance(value, ast.Name) else _clock_of(module, value, project)
+    if is_self_attribute(node):
+        return _attribute_clock(module, node, project)
     if isinstance(node, ast.Attribute) and node.attr in RQ_NAIVE_UTC_ATTRIBUTES:
         return "utc" if module.imports_module("rq") and _rq_naive_utc(project) else None
     if not isinstance(node, ast.Call):
@@ -474,20 +492,93 @@ def _against_same_clock(module: SourceModule, call: ast.Call, project: Project) 
     clock = _clock_of(module, call, project)
     if clock is None:
         return False
-    node, parent = call, module.parents.get(call)
-    while isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Add):
-        node, parent = parent, module.parents.get(parent)  # now() + timedelta(...)
+    node, parent = _moved_by_spans(module, call)  # now() + timedelta(...), now() - timedelta(...)
     if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
         reads = _reads_of(module, parent, parent.targets[0].id)
         return bool(reads) and all(_compared_on_clock(module, read, clock, project) for read in reads)
     return _compared_on_clock(module, node, clock, project)
 
 
-def _compared_on_clock(module: SourceModule, node: ast.expr, clock: str, project: Project) -> bool:
-    """``node`` (also ``+ timedelta``) is subtracted from or compared with a reading of ``clock``."""
+def _moved_by_spans(module: SourceModule, node: ast.expr) -> tuple[ast.expr, ast.AST | None]:
+    """``node`` with the spans added to it or taken from it (``now() + ttl``, ``now() - timedelta(hours=1)``):
+    still a reading of the same clock, and what holds that."""
     parent = module.parents.get(node)
-    while isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Add):
+    while isinstance(parent, ast.BinOp) and (isinstance(parent.op, ast.Add) or isinstance(parent.op, ast.Sub)
+                                             and parent.left is node and _is_span(module, parent.right)):
         node, parent = parent, module.parents.get(parent)
+    return node, parent
+
+
+SPAN_CLASSES = {"timedelta", "relativedelta"}
+
+
+def _is_span(module: SourceModule, node: ast.expr) -> bool:
+    """``timedelta(hours=1)``, ``relativedelta(months=1)``, or a name bound once to one."""
+    if isinstance(node, ast.Name):
+        node = _single_binding(module, node)
+    return isinstance(node, ast.Call) and (call_name(module, node) or dotted(node.func) or "").rsplit(".", 1)[-1] \
+        in SPAN_CLASSES
+
+
+def _attribute_uses(module: SourceModule, attribute: ast.Attribute) -> tuple[list[ast.expr | None], list[ast.Attribute]]:
+    """The values stored into ``self.<attr>`` by the methods of its class, and its reads there."""
+    cls = next((a for a in ancestors(module, attribute) if isinstance(a, ast.ClassDef)), None)
+    stored: list[ast.expr | None] = []
+    reads: list[ast.Attribute] = []
+    for node in walk_nodes(cls) if cls is not None else ():
+        if not (is_self_attribute(node) and node.attr == attribute.attr):
+            continue
+        if isinstance(node.ctx, ast.Load):
+            reads.append(node)
+            continue
+        statement = module.parents.get(node)
+        if isinstance(statement, ast.Assign) and statement.targets == [node] \
+                or isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            stored.append(statement.value)
+        else:
+            stored.append(None)  # unpacked, augmented or deleted: something else
+    return stored, reads
+
+
+def _attribute_clock(module: SourceModule, attribute: ast.Attribute, project: Project) -> str | None:
+    """The clock of an instance attribute that its class only ever sets to ``None`` or to readings of one clock
+    (``self.last_sync = datetime.now()``, through a name bound once): a value kept in memory, never stored."""
+    stored, _ = _attribute_uses(module, attribute)
+    clocks = {None if value is None or is_self_attribute(value) else _clock_of(module, value, project)
+              for value in stored if not is_none(value)}
+    return clocks.pop() if len(clocks) == 1 else None
+
+
+def _kept_on_same_clock(module: SourceModule, statement: ast.AST, clock: str, project: Project) -> bool:
+    """``self.last_sync = now`` where the class keeps ``last_sync`` on ``clock`` alone and only tests it
+    (``if not self.last_sync``) or subtracts and compares it with readings of that clock."""
+    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1 and is_self_attribute(statement.targets[0])):
+        return False
+    attribute = statement.targets[0]
+    if _attribute_clock(module, attribute, project) != clock:
+        return False
+    _, reads = _attribute_uses(module, attribute)
+    return bool(reads) and all(_only_tested(module, read) or _compared_on_clock(module, read, clock, project)
+                               for read in reads)
+
+
+def _only_tested(module: SourceModule, node: ast.expr) -> bool:
+    """Read for its truth or against ``None``: ``if not self.x``, ``self.x and ...``, ``self.x is None``."""
+    parent = module.parents.get(node)
+    if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not) or isinstance(parent, ast.BoolOp):
+        return True
+    if isinstance(parent, (ast.If, ast.While, ast.IfExp)) and parent.test is node:
+        return True
+    return isinstance(parent, ast.Compare) and len(parent.ops) == 1 and isinstance(parent.ops[0], (ast.Is, ast.IsNot)) \
+        and is_none(parent.comparators[0])
+
+
+def _compared_on_clock(module: SourceModule, node: ast.expr, clock: str, project: Project) -> bool:
+    """``node`` (also ``± timedelta``) is subtracted from or compared with a reading of ``clock``, or kept in an
+    instance attribute that holds only readings of ``clock`` and is only compared with them."""
+    node, parent = _moved_by_spans(module, node)
+    if _kept_on_same_clock(module, parent, clock, project):
+        return True
     if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Sub):
         other = parent.right if parent.left is node else parent.left
     elif isinstance(parent, ast.Compare) and len(parent.ops) == 1:
