@@ -196,6 +196,61 @@ def project_resource(project: Project, module: SourceModule, call: ast.Call) -> 
     return (*found, resolved[1].name) if found is not None else None
 
 
+def tuple_resource(project: Project, module: SourceModule, call: ast.Call) -> tuple[int, str, str, str] | None:
+    """(position, kind, library factory, project function) when ``call`` runs a project function that returns a
+    tuple holding a resource it acquires, at the same position in every tuple it returns:
+    ``def read_archive(p): archive = ZipFile(p); ...; return archive, meta``. The caller that unpacks it owns
+    the resource as if it had opened it itself."""
+    if not isinstance(call.func, (ast.Name, ast.Attribute)):
+        return None
+    resolved = resolve_function(project, module, call.func)
+    if resolved is None:
+        return None
+    owner, fn = resolved
+    cache = project.facts.setdefault("R4.tuple-factories", {})
+    if fn not in cache:
+        cache[fn] = _tuple_factory_of(project, owner, fn)
+    found = cache[fn]
+    return (*found, fn.name) if found is not None else None
+
+
+def _tuple_factory_of(project: Project, module: SourceModule, fn: ast.AST) -> tuple[int, str, str] | None:
+    body = list(walk_function_body(fn))
+    if fn.decorator_list or any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in body):
+        return None
+    bound = _single_bindings(body)
+    common: set[tuple[int, str, str]] | None = None
+    for node in body:
+        if not isinstance(node, ast.Return) or node.value is None or is_none(node.value):
+            continue
+        if not isinstance(node.value, ast.Tuple):
+            return None
+        held: set[tuple[int, str, str]] = set()
+        for position, element in enumerate(node.value.elts):
+            value = bound.get(element.id) if isinstance(element, ast.Name) else element
+            if isinstance(value, ast.Await):
+                value = value.value
+            found = _acquires(project, module, value, FACTORY_DEPTH) if isinstance(value, ast.Call) else None
+            if found is not None:
+                held.add((position, *found))
+        common = held if common is None else common & held
+        if not common:
+            return None
+    return min(common) if common else None
+
+
+def _single_bindings(body: list[ast.AST]) -> dict[str, ast.expr]:
+    """Local names bound exactly once, to their value (names kept in a global are left out)."""
+    shared = {name for n in body if isinstance(n, (ast.Global, ast.Nonlocal)) for name in n.names}
+    bound: dict[str, list[ast.expr]] = {}
+    for node in body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if isinstance(target, ast.Name):
+                    bound.setdefault(target.id, []).append(node.value)
+    return {name: values[0] for name, values in bound.items() if len(values) == 1 and name not in shared}
+
+
 def returned_resource(project: Project, module: SourceModule, fn: ast.AST) -> tuple[str, str] | None:
     """(kind, library factory) when ``fn`` is a factory: it returns a resource it acquires itself."""
     return _factory_of(project, module, fn, FACTORY_DEPTH)
@@ -212,23 +267,16 @@ def _factory_of(project: Project, module: SourceModule, fn: ast.AST, depth: int)
     body = list(walk_function_body(fn))
     if fn.decorator_list or any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in body):
         return None
-    shared = {name for n in body if isinstance(n, (ast.Global, ast.Nonlocal)) for name in n.names}
-    bound: dict[str, list[ast.expr]] = {}
-    for node in body:
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
-                if isinstance(target, ast.Name):
-                    bound.setdefault(target.id, []).append(node.value)
+    bound = _single_bindings(body)
     kinds: set[tuple[str, str]] = set()
     for node in body:
         if not isinstance(node, ast.Return) or node.value is None or is_none(node.value):
             continue
         value = node.value
         if isinstance(value, ast.Name):
-            values = bound.get(value.id, [])
-            if value.id in shared or len(values) != 1:
+            if value.id not in bound:
                 return None
-            value = values[0]
+            value = bound[value.id]
         if isinstance(value, ast.Await):
             value = value.value
         found = _acquires(project, module, value, depth) if isinstance(value, ast.Call) else None

@@ -47,7 +47,10 @@ job.archive_file; archive.open("rb")`, closed by `archive.close()`; an upload ha
 as a parameter is not followed). A project function that returns what it opens
 (`def connect(**kw): conn = psycopg2.connect(**kw); ...; return conn`, also over a few
 such functions, and under an import alias) is a factory of the same resource: its
-callers are judged; a Redis client built over a pool it is given
+callers are judged; so is one that returns it inside a tuple, at the same position in every
+tuple it returns (`return archive, meta`): the caller that unpacks it (`archive, meta =
+read_archive(p)`) owns it, and one that drops it (`_, meta = ...`) leaks it (a tuple kept whole
+is not followed); a Redis client built over a pool it is given
 (`Redis(connection_pool=pool)`) opens nothing of its own and is not such a resource. SQLAlchemy engines (`create_engine`, `create_async_engine`, or such a
 factory) are judged only when the function disposes of them itself (a per-use engine);
 an engine made and dropped is R4.connect-per-request's concern, and a `Session(engine)`
@@ -219,6 +222,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     project_resource,
     resolve_function,
     resource_kind,
+    tuple_resource,
 )
 from audit_lib.source import Project, SourceModule, is_test_path
 
@@ -309,6 +313,11 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 (made := project_resource(project, module, node)) is not None:
             kind, factory, via = made  # a project function that returns what it opens: ``conn = get_conn()``
             via = dotted(node.func) or via
+        unpacked_at = None
+        if kind is None and isinstance(node.func, (ast.Name, ast.Attribute)) and \
+                (held := tuple_resource(project, module, node)) is not None:
+            unpacked_at, kind, factory, via = held  # ``archive, meta = read_archive(p)``
+            via = dotted(node.func) or via
         if kind is None and (field := _field_file_local(module, project, node)) is not None:
             kind, factory = "file", "FieldFile.open"
             if isinstance(module.parents.get(node), ast.Expr):  # ``archive.open("rb")``: opened in place
@@ -332,7 +341,10 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if _cursor_of(module, fn, node, own_connections[fn]):
                 continue
             kind = "server-side cursor" if is_named_cursor(node) else "cursor"
-        finding = _judge(module, project, fn, node, kind, factory)
+        if unpacked_at is not None:
+            finding = _judge_unpacked(module, project, fn, node, kind, factory, unpacked_at)
+        else:
+            finding = _judge(module, project, fn, node, kind, factory)
         if finding is not None:
             if via is not None:
                 finding.message = finding.message.replace(f"{factory}()", f"{via}() (which opens it with {factory}())", 1)
@@ -640,6 +652,26 @@ def _called_again(project: Project, method: ast.AST) -> bool:
                 if caller is not None and caller.name not in INIT_METHODS:
                     return True
     return False
+
+
+def _judge_unpacked(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, kind: str, factory: str,
+                    position: int) -> Finding | None:
+    """``archive, meta = read_archive(p)`` where the project function returns a resource it opens inside a
+    tuple: the name the caller unpacks it to owns it, and dropping it (``_, meta = ...``) leaks it. A tuple
+    kept whole (returned, stored, indexed later) is not followed."""
+    site: ast.AST = call
+    parent = module.parents.get(call)
+    if isinstance(parent, ast.Await):
+        site, parent = parent, module.parents.get(parent)
+    if not (isinstance(parent, ast.Assign) and parent.value is site and len(parent.targets) == 1
+            and isinstance(parent.targets[0], ast.Tuple) and len(parent.targets[0].elts) > position):
+        return None
+    target = parent.targets[0].elts[position]
+    if not isinstance(target, ast.Name):
+        return None  # unpacked onto an attribute or into a container: kept
+    if target.id == "_":
+        return _inline(module, call, kind, factory, "nothing")
+    return _judge_name(module, project, fn, call, kind, factory, target.id)
 
 
 def _judge_descriptor(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, parent: ast.AST | None,
