@@ -26,7 +26,8 @@ Recognised handlers:
   ``view_config(...)``), Cornice services (``svc = Service(path="/x")``, ``@svc.get()``,
   ``svc.add_view("GET", fn)``) and resource classes (Cornice ``@resource``, or a code base's resource
   decorator: ``get``/``collection_get``/``plural_get``... responders, also inherited from project base classes);
-- registrations: ``app.add_url_rule``, ``app.add_api_route``, ``app.router.add_get/...``, aiohttp
+- registrations: ``app.add_url_rule``, ``app.add_api_route``, ``app.router.add_get/...`` (also of a method of
+  the registering class: ``self.app.router.add_post("/login", self.login)``), aiohttp
   ``resource.add_route("GET", handler)`` and ``add_route = app.router.add_route``, Pyramid ``config.add_view``
   (and ``add_exception_view``...), ``web.get("/", handler)``, Starlette ``Route``/``WebSocketRoute``, Django
   ``path``/``re_path``/``url``;
@@ -49,8 +50,10 @@ from typing import Iterator
 
 from audit_lib.pyast import (
     FUNCTION_TYPES,
+    ancestors,
     dotted,
     keyword,
+    method_in_hierarchy,
     qualified,
     string_value,
     walk_function_body,
@@ -635,10 +638,14 @@ def _method_registration(module: SourceModule, call: ast.Call, attr: str, path: 
 
 
 def _resolve_function(project: Project, module: SourceModule, target: ast.expr):
-    """(module, function) a handler expression names: local, imported, or ``views.fn``."""
+    """(module, function) a handler expression names: local, imported, ``views.fn``, or a method of the
+    registering class (``self.app.router.add_post("/login", self.login)``)."""
     name = dotted(target)
     if name is None:
         return None
+    if name.startswith("self.") and name.count(".") == 1:
+        cls = next((a for a in ancestors(module, target) if isinstance(a, ast.ClassDef)), None)
+        return method_in_hierarchy(project, module, cls, name[5:]) if cls is not None else None
     if "." not in name:
         local = _top_level_function(module, name)
         if local is not None:

@@ -12,7 +12,7 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   (`roles/*/files/`), modules that build a command line
   (argparse, click, typer, fire), files with a `__main__` block or whose top-level code reads a
   command-line argument (`sys.argv[1]`) and no route handler,
-  functions named `main`, `print_*`/`pprint_*`/`debug_*` helpers, also private ones (`_print_schedule`: for
+  functions named `main`, `print_*`/`pprint_*`/`pretty_print*`/`debug_*` helpers, also private ones (`_print_schedule`: for
   the shell, a debugger or a task's dry run),
   classes documented as samples not intended for real use (a demo SMS provider that prints),
   functions that read an answer from the terminal (`input()`, `getpass`: their prints are the question),
@@ -130,6 +130,7 @@ LOG_SHIPPERS = ("logstash", "logstash_async", "logging_loki", "fluent", "graypy"
                 "google.cloud.logging", "opentelemetry.sdk._logs", "seqlog")
 LOG_FIELD = re.compile(r"%\((\w+)\)")
 DEBUG_SWITCH = re.compile(r"(?i)debug|verbose")
+PRINTING_HELPER = re.compile(r"^_*(print|pprint|pretty_?print|debug)(_|$)")  # print_schedule, pretty_print
 PRINT_LINT_WAIVER = re.compile(r"#\s*noqa:[^#]*\bT20[13]?\b")
 RECORD_FIELDS = {"name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module", "exc_info", "exc_text",
                  "stack_info", "lineno", "funcName", "created", "msecs", "relativeCreated", "thread", "threadName",
@@ -387,11 +388,11 @@ def _mirrors_log_call(module: SourceModule, call: ast.Call) -> bool:
 def _in_exempt_function(module: SourceModule, node: ast.AST) -> bool:
     """``main()``; a logging handler's ``emit``/``handleError`` and any method of a ``logging.Handler``
     subclass (its ``send`` path runs inside ``emit``), where logging cannot log its own failure without
-    recursing; ``print_*``/``pprint_*``/``debug_*`` helpers, also private ones (``_print_schedule``: for the
+    recursing; ``print_*``/``pprint_*``/``pretty_print*``/``debug_*`` helpers, also private ones (``_print_schedule``: for the
     shell, a debugger or a dry run, such as a worker's ``debug_task``), whose output is the printing; a class
     documented as a sample not meant for real use (a demo provider that "sends" by printing)."""
     return any(isinstance(p, FUNCTION_TYPES) and (p.name in ("main", "emit", "handleError")
-                                                  or p.name.lstrip("_").startswith(("print_", "pprint_", "debug_"))
+                                                  or PRINTING_HELPER.match(p.name)
                                                   or _asks_terminal(module, p))
                or isinstance(p, ast.ClassDef) and (DEMO_ONLY.search(ast.get_docstring(p) or "")
                                                    or _logging_handler_class(module, p))

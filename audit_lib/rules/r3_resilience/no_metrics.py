@@ -16,8 +16,9 @@ configuration, which only names a logger); a local metrics facade (a
 `gauge`, `timer`, `histogram`, `increment`, ...) counts too, and so does a third-party
 metrics wrapper: a module named `metrics` imported from an outside package
 (`from brainzutils import metrics`) whose recording calls are made (`metrics.init(...)`,
-`metrics.set(...)`, `metrics.increment(...)`). An APM agent wrapped around the process counts
-as well: a Procfile, Dockerfile, compose file or shell script that starts the service under
+`metrics.set(...)`, `metrics.increment(...)`), and instruments imported from a module named for Prometheus
+(`from toolkit.opt_prometheus import Summary`: a wrapper making prometheus_client optional). An APM agent
+wrapped around the process counts as well: a Procfile, Dockerfile, compose file or shell script that starts the service under
 `newrelic-admin run-program`, `ddtrace-run` or `opentelemetry-instrument` (not in a comment).
 Test code is ignored on
 both sides, and routes of examples and scripts do not make a service. One finding, at the
@@ -101,7 +102,7 @@ def _uses_metrics(project: Project) -> bool:
     for module in project.modules:
         if is_test_file(module):
             continue
-        if any(module.imports_module(lib) for lib in METRICS_LIBRARIES):
+        if any(module.imports_module(lib) for lib in METRICS_LIBRARIES) or _imports_prometheus_wrapper(module):
             return True
         if not any(hint in module.text for hint in (*METRICS_LIBRARIES, "etric", "tats")):
             continue
@@ -117,6 +118,12 @@ def _uses_metrics(project: Project) -> bool:
         if _records_through_wrapper(module, project):
             return True
     return False
+
+
+def _imports_prometheus_wrapper(module) -> bool:
+    """``from toolkit.opt_prometheus import Gauge``: a module named for Prometheus (a wrapper that makes
+    prometheus_client optional) is a metrics library in use."""
+    return any("prometheus" in part for target in module.imports.values() for part in target.lower().split(".")[:-1])
 
 
 WRAPPER_CALLS = INSTRUMENT_NAMES | {"init", "set", "inc", "decr", "count", "record", "time", "gauge_set"}
