@@ -18,10 +18,13 @@ FastAPI handler given its session by a dependency of the code base that commits 
 `yield` (`session: Session = Depends(get_db)`, also through an `Annotated` alias), or
 between a write and the return of a Django view when the settings set `ATOMIC_REQUESTS`
 (views marked `@transaction.non_atomic_requests` excepted), of a Pyramid `@view_config` view
-when the configuration includes `pyramid_tm`, or of a Celery task when the code base's task
-base class runs each task inside `with request.tm:` (or `transaction.manager`). An ORM change staged with
+when the configuration includes `pyramid_tm`, of a Celery task when the code base's task
+base class runs each task inside `with request.tm:` (or `transaction.manager`), or of a handler method
+that a base class of the code base runs and commits after (`def process(self): rv = self._process();
+db.session.commit()`, also through another of its methods). An ORM change staged with
 `session.add()` counts from the `flush()` or, with autoflush on, the next query that sends
-it; staged changes nothing has sent yet hold no lock. The call is found
+it, a helper of the code base that flushes the session from its call; staged changes nothing has sent
+yet hold no lock. The call is found
 directly or through helper functions of the code base that make the call (up to four
 calls deep, also through a package that re-exports a helper, through the overrides in
 subclasses when the helper called is an abstract method, and through a service looked up by
@@ -89,7 +92,7 @@ FIX = ("make the call before the transaction starts or after it commits (transac
 
 @rule("R2.network-in-tx", on="module", scope="code", severity="high")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if db.skipped_module(module) or not db.uses_database(module):
+    if db.skipped_module(module) or not _reaches_database(module, project):
         return
     for fn in functions(module.tree):
         spans = db.transaction_blocks(module, fn)
@@ -130,6 +133,16 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 fix=FIX,
                 confidence=confidence,
             )
+
+
+def _reaches_database(module: SourceModule, project: Project) -> bool:
+    """The file uses a database library, or takes the code base's database handle from a file that
+    does (``from app.core import db``)."""
+    if db.uses_database(module):
+        return True
+    owners = {target.rpartition(".")[0] for target in module.imports.values()}
+    return any(owner is not module and db.uses_database(owner)
+               for owner in (project.by_dotted_name.get(name) for name in owners) if owner is not None)
 
 
 class _Implicit(NamedTuple):
@@ -173,6 +186,8 @@ def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) 
     events += [(node.lineno, node.col_offset, node) for node in walk_function_body(fn)
                if isinstance(node, ast.Call) and method_name(node) == "flush" and isinstance(node.func, ast.Attribute)
                and _session_like(dotted(node.func.value))]
+    events += [(node.lineno, node.col_offset, _Flush(node.lineno)) for node in walk_function_body(fn)
+               if isinstance(node, ast.Call) and _flushing_helper(module, project, node, depth=2)]
     scopes = _committing_scopes(module, project, fn)
     events += [(scope.last + 1, -1, scope) for scope in scopes]
     django_atomic = any(scope.django for scope in scopes)
@@ -187,6 +202,8 @@ def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) 
                 open_since = staged_since = None
         elif isinstance(item, ast.Call):  # session.flush()
             open_since = open_since if open_since is not None else staged_since
+        elif isinstance(item, _Flush):  # a helper of the code base that flushes the changes it made
+            open_since = open_since if open_since is not None else line
         elif item.kind == db.COMMIT:
             if open_since is not None:
                 spans.append(_Implicit(open_since, line, f"the commit at line {line}"))
@@ -200,6 +217,30 @@ def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) 
         elif autoflush and item.api == "sqlalchemy" and staged_since is not None and item.round_trip and not item.lazy:
             open_since = open_since if open_since is not None else staged_since
     return spans
+
+
+class _Flush(NamedTuple):
+    line: int
+
+
+def _flushing_helper(module: SourceModule, project: Project, call: ast.Call, depth: int) -> bool:
+    """A function of the code base that flushes the session (``db.session.flush()``), directly or through
+    another: it makes changes (ORM objects built and linked to loaded rows) and sends them, so the
+    transaction holds their locks from then on."""
+    resolved = db.resolve_function(module, project, call, reexports=True)
+    if resolved is None:
+        return False
+    helper_module, helper = resolved
+    known = project.facts.setdefault("network_in_tx.flushing", {})
+    if (id(helper), depth) not in known:
+        known[(id(helper), depth)] = _flushes(helper_module, project, helper, depth)
+    return known[(id(helper), depth)]
+
+
+def _flushes(helper_module: SourceModule, project: Project, helper: ast.AST, depth: int) -> bool:
+    return any(isinstance(node, ast.Call) and (
+        isinstance(node.func, ast.Attribute) and method_name(node) == "flush" and _session_like(dotted(node.func.value))
+        or depth > 1 and _flushing_helper(helper_module, project, node, depth - 1)) for node in walk_function_body(helper))
 
 
 def _session_like(receiver: str | None) -> bool:
@@ -240,10 +281,58 @@ def _committing_scopes(module: SourceModule, project: Project, fn: ast.AST) -> l
     if _pyramid_tm(project) and _pyramid_view(module, fn):
         scopes.append(_CommittingScope(fn.lineno, fn.end_lineno, "the view returns (pyramid_tm runs each request "
                                                                  "in one transaction)"))
+    runner = _committing_runner(module, project, fn)
+    if runner is not None:
+        scopes.append(_CommittingScope(fn.lineno, fn.end_lineno, f"{runner}(), which runs it, commits after it "
+                                                                 f"returns"))
     if _task_in_transaction(project) and is_celery_task(module, fn):
         scopes.append(_CommittingScope(fn.lineno, fn.end_lineno, "the task returns (the task base class runs it in "
                                                                  "the request's transaction manager)"))
     return scopes
+
+
+def _committing_runner(module: SourceModule, project: Project, fn: ast.AST) -> str | None:
+    """``Base.process`` when a base class of the method's class runs it (``self.<name>()``, directly or
+    through another of its methods) and commits the session after: a request-handler base class that
+    commits once the subclass's handler returned, so the handler's writes stay uncommitted until then."""
+    owner = module.parents.get(fn)
+    if not isinstance(owner, ast.ClassDef):
+        return None
+    for base_module, base in _base_classes(module, project, owner):
+        methods = {m.name: m for m in base.body if isinstance(m, FUNCTION_TYPES) and m.name != fn.name}
+        for method in methods.values():
+            line = _line_running(method, fn.name, methods, depth=2)
+            if line is not None and any(op.kind == db.COMMIT and op.call.lineno > line
+                                        for op in db.function_ops(base_module, method, project)):
+                return f"{base.name}.{method.name}"
+    return None
+
+
+def _base_classes(module: SourceModule, project: Project, cls: ast.ClassDef) -> list[tuple[SourceModule, ast.ClassDef]]:
+    """The code base's own classes ``cls`` derives from, nearest first."""
+    found: list[tuple[SourceModule, ast.ClassDef]] = []
+    pending = [(module, cls)]
+    while pending:
+        owner_module, owner = pending.pop(0)
+        for base in owner.bases:
+            resolved = db.project_class(owner_module, project, base)
+            if resolved is not None and resolved[1] is not cls and all(resolved[1] is not f[1] for f in found):
+                found.append(resolved)
+                pending.append(resolved)
+    return found
+
+
+def _line_running(method: ast.AST, name: str, methods: dict[str, ast.AST], depth: int) -> int | None:
+    """The line of ``method`` that calls ``self.<name>()``, or calls another of ``methods`` that does."""
+    for node in walk_function_body(method):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == "self":
+            if node.func.attr == name:
+                return node.lineno
+            inner = methods.get(node.func.attr)
+            if depth > 0 and inner is not None and inner is not method \
+                    and _line_running(inner, name, methods, depth - 1) is not None:
+                return node.lineno
+    return None
 
 
 def _pyramid_tm(project: Project) -> bool:
