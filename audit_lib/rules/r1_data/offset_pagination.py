@@ -28,8 +28,9 @@ project classes extending them.
 `.limit(n)` alone, `.offset(0)`, slices that start at a constant (`qs[:20]`) and slices
 of plain lists are not reported, nor is an OFFSET that picks one row at random
 (`OFFSET FLOOR(RANDOM() * (SELECT COUNT(*) ...)) LIMIT 1`, `.offset(random.randint(0, n - 1))`)
-or one with no LIMIT that fetches every row after the first N (`.offset(keep).all()`): neither
-is a page. Nor is a queryset sliced after `len(qs)`/`list(qs)` ran it (Django slices the cached
+or one with no LIMIT that fetches every row after the first N (`.offset(keep).all()`, also nested
+as the subquery of a DELETE, `.offset(MAX_KEPT).scalar_subquery()`, or ending in a bulk `.delete()`): neither
+is a page, nor is `.paginate(show_all=True)`, a project paginate asked for every row. Nor is a queryset sliced after `len(qs)`/`list(qs)` ran it (Django slices the cached
 rows in memory: no OFFSET is sent), a pagination class whose paginator's `count` returns a
 small constant (`return 50`: no page starts past it), a page class given no page number or a constant one (the
 first page only), or `paginate.Page` over a list or with its own `wrapper_class` (a search
@@ -175,11 +176,22 @@ def _call_finding(module: SourceModule, call: ast.Call, orm: bool, project: Proj
         if not call.args or _is_zero(call.args[0]) or not _looks_like_query(func.value):
             return None
         return _finding(module, call, f".slice({ast.unparse(call.args[0])}, ...) pages with OFFSET")
+    if _asks_for_every_row(call):
+        return None
     if project_db or _paginate_is_query(module, func) or any(k.arg == "error_out" for k in call.keywords) \
             or _pages_by_number(call) and project.imports_anywhere("flask_sqlalchemy"):
         return _finding(module, call, ".paginate() pages with LIMIT/OFFSET (and a count query per page)",
                         confidence=Confidence.medium)
     return None
+
+
+EVERY_ROW_FLAG = re.compile(r"^(all|show_all|return_all|fetch_all|get_all)$")
+
+
+def _asks_for_every_row(call: ast.Call) -> bool:
+    """``query.paginate(show_all=True)``: a project's paginate told to return every row in one page (no OFFSET)."""
+    return any(k.arg and EVERY_ROW_FLAG.search(k.arg) and isinstance(k.value, ast.Constant) and k.value.value is True
+               for k in call.keywords)
 
 
 def _page_finding(module: SourceModule, call: ast.Call, page_class: str) -> Finding | None:
@@ -279,9 +291,15 @@ def _random_offset(module: SourceModule, call: ast.Call, value: ast.expr) -> boo
     return False
 
 
+# Where a chain is run or nested into another statement: an OFFSET without a LIMIT there is final.
+STATEMENT_ENDS = {"all", "subquery", "scalar_subquery", "cte", "delete", "update"}
+
+
 def _skips_without_limit(module: SourceModule, call: ast.Call) -> bool:
     """``Model.query.filter_by(...).order_by(...).offset(keep).all()``: every row but the first ``keep``,
-    fetched at once (no LIMIT in the chain, run where it is built): a skip, not a page."""
+    fetched at once (no LIMIT in the chain, run where it is built): a skip, not a page. So is such a chain
+    nested into another statement (``.offset(keep).scalar_subquery()`` picking the rows a DELETE removes)
+    or ending in a bulk ``.delete()``/``.update()``: no page is read, the rows past the first ``keep`` are."""
     links: set[str] = set()
     node: ast.AST = call
     while isinstance(module.parents.get(node), ast.Attribute) \
@@ -296,7 +314,8 @@ def _skips_without_limit(module: SourceModule, call: ast.Call) -> bool:
             if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
                 links.add(inner.func.attr)
             inner = inner.func if isinstance(inner, ast.Call) else inner.value
-    return node is not call and node.func.attr == "all" and not links & {"limit", "slice", "paginate", "fetch"}
+    return node is not call and node.func.attr in STATEMENT_ENDS \
+        and not links & {"limit", "slice", "paginate", "fetch"}
 
 
 def _paginator_reads_no_deep_offset(module: SourceModule, call: ast.Call) -> bool:
