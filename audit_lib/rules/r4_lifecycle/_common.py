@@ -16,6 +16,7 @@ from audit_lib.pyast import (
     dotted,
     enclosing_function,
     is_none,
+    keyword,
     method_name,
     qualified,
     walk_function_body,
@@ -84,6 +85,11 @@ PATH_MAKERS = {"Path", "PurePath", "join", "abspath", "realpath", "str", "fspath
 PATH_TYPES = {"Path", "PurePath", "str", "PathLike", "StrPath"}
 SERVICE_CLIENT_CLOSERS = {"unbind", "unbind_s", "unbind_ext", "unbind_ext_s", "shutdown"}
 
+# requests calls that return a response, which holds its pooled connection when made with ``stream=True`` until it
+# is closed or read to the end (``iter_content()``/``iter_lines()`` run out, ``.content``/``.text``/``.json()``).
+STREAMING_VERBS = {"get", "post", "put", "patch", "delete", "head", "options", "request"}
+STREAM_DRAINS = {"iter_content", "iter_lines", "content", "text", "json"}
+
 # Calls returning an OS-level file descriptor (an int, never closed by the garbage collector) in a tuple, with
 # the descriptor's position: ``fd, path = tempfile.mkstemp()``. Closed by ``os.close(fd)`` or by the file object
 # ``os.fdopen(fd)`` wraps it in.
@@ -130,6 +136,8 @@ def over_given_pool(call: ast.Call) -> bool:
 
 def resource_kind(module: SourceModule, call: ast.Call) -> str | None:
     """What ``call`` acquires: "database connection", "file", ... or None."""
+    if streamed_response(module, call):
+        return "streamed HTTP response"
     if method_name(call) not in RESOURCE_TAILS and not (isinstance(call.func, ast.Name) and call.func.id in module.imports):
         return None  # not a factory's name, nor imported under another (``from psycopg2 import connect as _connect``)
     name = library_call_name(module, call)
@@ -154,6 +162,21 @@ def resource_kind(module: SourceModule, call: ast.Call) -> str | None:
     if name in IMAGE_OPENERS and not _names_a_path(module, call):
         return None  # Pillow leaves a file object it is given to its owner
     return SERVICE_CLIENTS.get(name)
+
+
+def streamed_response(module: SourceModule, call: ast.Call) -> bool:
+    """``requests.get(url, stream=True)``, ``session.post(url, stream=True)`` in a file that uses requests: the
+    body is left on the connection, which goes back to the pool only when the response is closed or read to
+    the end."""
+    stream = keyword(call, "stream")
+    return isinstance(stream, ast.Constant) and stream.value is True and method_name(call) in STREAMING_VERBS \
+        and isinstance(call.func, ast.Attribute) and module.imports_module("requests")
+
+
+def is_streamed_request_factory(factory: str) -> bool:
+    """Whether a factory name (``requests.get``, ``self.session.get``) is an HTTP verb: what it made is a
+    streamed response (no other resource factory is named like one)."""
+    return factory.rsplit(".", 1)[-1] in STREAMING_VERBS
 
 
 def _names_a_path(module: SourceModule, call: ast.Call) -> bool:

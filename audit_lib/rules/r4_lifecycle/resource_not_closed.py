@@ -26,7 +26,10 @@ result is dropped is a detached child, on purpose, and is not reported, nor is o
 started in a session of its own: `start_new_session=True`, `preexec_fn=os.setsid`, or
 `os.setsid()` called first by the process that starts it),
 HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
-`aiohttp.ClientSession`), Redis clients (`redis.from_url`, `redis.Redis(...)`: each builds a
+`aiohttp.ClientSession`), HTTP responses requested with `stream=True` (`requests.get(url, stream=True)`,
+`session.post(..., stream=True)`), which hold their pooled connection until closed or read to the end
+(`for chunk in r.iter_content()` run to its end, `.content`, `.json()`: a release; a loop that may `break` or
+`return` first is not; an iterator handed on, `StreamingHttpResponse(r.iter_content())`, is drained by its taker), Redis clients (`redis.from_url`, `redis.Redis(...)`: each builds a
 connection pool of its own; not one over a pool it is given), clients of other servers (ldap3's `Connection` and python-ldap's
 `ldap.initialize`, closed by `unbind()`/`unbind_s()`; `pymongo.MongoClient`; a Cassandra
 `Cluster`, closed by `shutdown()`; `openai.OpenAI`/`AsyncOpenAI`), Pillow's `Image.open` of a
@@ -221,6 +224,8 @@ from audit_lib.rules.r4_lifecycle._common import (
     project_index,
     project_resource,
     resolve_function,
+    STREAM_DRAINS,
+    is_streamed_request_factory,
     resource_kind,
     tuple_resource,
 )
@@ -796,8 +801,9 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
         first_close = body_closes[0]
         if not _can_raise_between(fn, call, first_close) or kind == "zip archive":
             return None  # an archive left unfinished on an exception is not delivered: nothing is lost
+        closed = "released (read to the end or closed)" if kind == "streamed HTTP response" else "closed"
         return _finding(module, call, kind, factory, Confidence.low,
-                        f"{kind} from {factory}() is closed on line {first_close.lineno} but not in a `finally`: "
+                        f"{kind} from {factory}() is {closed} on line {first_close.lineno} but not in a `finally`: "
                         "an exception before that line leaks it",
                         _fix(kind, factory, name))
     if except_closes:
@@ -815,7 +821,7 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
     if kind == "file" and _only_path_read(fn, name):
         return None  # a temporary file made for its path: dropped, and so closed, when the function returns
     confidence = Confidence.high
-    if kind in ("file", "image file", "PDF file", "PDF document"):
+    if kind in ("file", "image file", "PDF file", "PDF document", "streamed HTTP response"):
         confidence = Confidence.medium  # CPython's reference counting closes it when the function returns
     elif kind == "cursor":
         confidence = Confidence.low
@@ -909,7 +915,9 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
     while True:
         if isinstance(parent, ast.Attribute):
             grand = module.parents.get(parent)
-            if parent.attr in _closers(factory):
+            if child is use and is_streamed_request_factory(factory) and parent.attr in STREAM_DRAINS:
+                _classify_drain(module, parent, usage)
+            elif parent.attr in _closers(factory):
                 if isinstance(grand, ast.Call) and grand.func is parent:
                     if factory in ASYNC_CLOSE and not isinstance(module.parents.get(grand), ast.Await):
                         usage.unawaited_close = usage.unawaited_close or grand
@@ -959,6 +967,26 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
         if any(not isinstance(t, ast.Name) for t in targets) or \
                 child is not use and not all(t.id in names for t in targets):
             usage.owned = True  # stored elsewhere, or wrapped in an object that is not followed
+
+
+def _classify_drain(module: SourceModule, read: ast.Attribute, usage: Usage) -> None:
+    """``response.iter_content()``, ``response.content`` of a streamed response: read to the end, the response
+    gives its connection back (a release, like a close); not by a loop that may stop early. An iterator handed on (``StreamingResponse(
+    response.iter_content())``, ``return response.iter_lines()``) is drained by whoever takes it."""
+    call = module.parents.get(read)
+    site = call if isinstance(call, ast.Call) and call.func is read else read
+    holder = module.parents.get(site)
+    if site is not read and read.attr.startswith("iter_") and (
+            isinstance(holder, (ast.Call, ast.keyword, ast.Return, ast.Yield, ast.YieldFrom))
+            or isinstance(holder, (ast.Assign, ast.AnnAssign)) and _result_handed_over(module, site)):
+        usage.owned = True
+    elif not (isinstance(holder, (ast.For, ast.AsyncFor)) and holder.iter is site and _leaves_early(holder)):
+        usage.closes.append((site, _where(module, site)))
+
+
+def _leaves_early(loop: ast.For | ast.AsyncFor) -> bool:
+    """A loop that may stop before its iterator runs out: a ``break`` or ``return`` in its body."""
+    return any(isinstance(n, (ast.Break, ast.Return)) for statement in loop.body for n in walk_nodes(statement))
 
 
 def _memoized(module: SourceModule, fn: ast.AST) -> bool:
