@@ -210,7 +210,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                if op.round_trip and not op.batch
                and (not op.lazy or db.evaluated_in_place(module, op.call) or _evaluated_by_chain(module, op.call)
                     or _extends_a_list(module, op.call) or _run_by_helper(module, project, op))
-               and id(op.call) not in units and not _server_function_call(op) and not _schema_change(op, fn)]
+               and id(op.call) not in units and not _server_function_call(op) and not _schema_change(op, fn)
+               and not _sends_notification(module, project, op) and not _runs_loop_item(module, op)]
         if django:
             known = {id(op.call) for op in expanded}
             ops += [op for op in _queryset_evaluations(module, fn) if id(op.call) not in known]
@@ -440,6 +441,42 @@ def _server_function_call(op: db.DbOp) -> bool:
     facts = op.facts
     return op.api == "sql" and facts is not None and facts.parsed and facts.kind == "SELECT" and not facts.tables \
         and bool(op.sql) and not re.search(r"\bFROM\b", op.sql, re.I)
+
+
+def _runs_loop_item(module: SourceModule, op: db.DbOp) -> bool:
+    """``for (stmt,) in conn.execute("SELECT 'DROP FUNCTION ' || ..."): conn.execute(stmt)``: the statement
+    run is the item itself, a statement a query (or a list) generated; each is its own command, with
+    no key to fetch in one query."""
+    if op.through or op.kind != db.EXECUTE or not op.call.args or not isinstance(op.call.args[0], ast.Name):
+        return False
+    statement = op.call.args[0].id
+    return any(statement in _names(target) for loop in loops_around(module, op.call) for target in _loop_targets(loop))
+
+
+NOTIFICATION = re.compile(r"^\s*(NOTIFY|LISTEN|UNLISTEN)\b|\bpg_notify\s*\(", re.I)
+
+
+def _sends_notification(module: SourceModule, project: Project, op: db.DbOp) -> bool:
+    """``NOTIFY channel, payload`` (or ``SELECT pg_notify(...)``) for each item, directly or as the only
+    statement of the helper the loop calls (``await _notify(session, automation, "deleted")``): a message
+    per item to the listeners, which reads no table; there is nothing to join or fetch by key."""
+    if op.sql:
+        return bool(NOTIFICATION.search(op.sql))
+    if not op.through:
+        return _notification_text(op.call)
+    resolved = db.resolve_function(module, project, op.call, reexports=True)
+    if resolved is None or op.kind != db.EXECUTE:
+        return False
+    statements = [inner for inner in db.function_ops(resolved[0], resolved[1], project) if inner.round_trip]
+    return bool(statements) and all(inner.kind == db.EXECUTE and (
+        bool(NOTIFICATION.search(inner.sql)) if inner.sql else _notification_text(inner.call)) for inner in statements)
+
+
+def _notification_text(call: ast.Call) -> bool:
+    """Whether the statement a call runs is written in its arguments as a notification
+    (``sa.text(f"NOTIFY {CHANNEL}, '{payload}'")``: the literal parts of an f-string count)."""
+    return any(isinstance(node, ast.Constant) and isinstance(node.value, str) and NOTIFICATION.search(node.value)
+               for arg in call.args for node in walk_nodes(arg))
 
 
 DDL = re.compile(r"^\s*((CREATE|DROP|ALTER)\s+(\S+\s+)?(INDEX|TABLE|VIEW|SCHEMA|SEQUENCE|TRIGGER|FUNCTION|EXTENSION|"
@@ -761,6 +798,14 @@ def _loop_iterables(loop: ast.AST) -> list[ast.expr]:
     return []
 
 
+def _row_iterables(loop: ast.AST, row: str) -> list[ast.expr]:
+    """The iterables of ``loop`` that bind ``row``: in ``(h.fits(d) for d in days(...) for h in hours)``
+    the rows ``h`` come from ``hours``, not from ``days(...)``."""
+    if isinstance(loop, (ast.For, ast.AsyncFor)):
+        return [loop.iter]
+    return [g.iter for g in getattr(loop, "generators", []) if row in _names(g.target)]
+
+
 def _loop_targets(loop: ast.AST) -> list[ast.expr]:
     if isinstance(loop, (ast.For, ast.AsyncFor)):
         return [loop.target]
@@ -938,6 +983,7 @@ def _queryset_method(module: SourceModule, fn: ast.AST) -> bool:
 
 
 KEY_TYPES = {"int", "str", "UUID", "UUID4", "uuid.UUID"}
+ID_TYPE = re.compile(r"(^|\.)[A-Z]\w*(ID|Id)$")  # UserID, RoomID: a NewType of an identifier
 SEQUENCE_TYPES = {"list", "List", "Sequence", "Iterable", "set", "Set", "frozenset", "FrozenSet", "Collection"}
 
 
@@ -971,8 +1017,8 @@ def _model_classes(project: Project) -> frozenset[str]:
 
 
 def _keys_annotation(annotation: ast.AST | None) -> bool:
-    """``List[str]``, ``list[int]``, ``Sequence[UUID]``: a parameter that holds a list of keys (ids,
-    names) the caller collected, of a size the function cannot know."""
+    """``List[str]``, ``list[int]``, ``Sequence[UUID]``, ``set[UserID]``: a parameter that holds a list of
+    keys (ids, names) the caller collected, of a size the function cannot know."""
     if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):  # list[int] | None
         return any(_keys_annotation(side) for side in (annotation.left, annotation.right))
     if not isinstance(annotation, ast.Subscript):
@@ -980,7 +1026,8 @@ def _keys_annotation(annotation: ast.AST | None) -> bool:
     outer = (dotted(annotation.value) or "").rsplit(".", 1)[-1]
     if outer == "Optional":
         return _keys_annotation(annotation.slice)
-    return outer in SEQUENCE_TYPES and (dotted(annotation.slice) or "") in KEY_TYPES
+    key = dotted(annotation.slice) or ""
+    return outer in SEQUENCE_TYPES and (key in KEY_TYPES or bool(ID_TYPE.search(key)))
 
 
 def _scalar_annotation(arg: ast.arg) -> bool:
@@ -1805,6 +1852,9 @@ def _prefetching_functions(project: Project) -> list[tuple[str, list[str]]]:
 
 
 EAGER_OPTIONS = re.compile(r"(joinedload|selectinload|subqueryload|immediateload|contains_eager|preload\w*)\(([^)]*)\)")
+# ``.options(*self._query_options(level))``, ``.options(*cls.OPTIONS)``, ``.options(strategy)``: loader
+# options built out of sight, which may load any relationship
+OPAQUE_OPTIONS = re.compile(r"\.options\(\s*(?:\*|[\w.]+\s*[,)]|(?:self|cls)\.\w+\()")
 
 
 def _lazy_relation_loads(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[tuple[ast.AST, ast.AST, str]]:
@@ -1874,11 +1924,12 @@ def _loaded_with_rows(texts: list[str], relation: str) -> bool:
     names it, or the query selects the children of that very parent (``Abstract.query.with_parent(self.event)``,
     ``filter_by(event=event)``) or whose key is that of objects already loaded
     (``Registration.user_id.in_(person.id for person in people)``): the many-to-one load finds
-    them in the identity map."""
+    them in the identity map. Loader options the query takes from elsewhere
+    (``.options(*self._query_options(level))``) may load it too: not known to be lazy."""
     name = re.escape(relation)
     parent = (rf"with_parent\(\s*(?:\w+\.)*{name}\s*[,)]|filter_by\([^)]*\b{name}\s*=[^=]"
               rf"|\.{name}\s*==\s*(?:\w+\.)*{name}\b|\.{name}_id(?:\s*==|\.in_\()[^)]*\.id\b")
-    return any(re.search(parent, t) for t in texts) \
+    return any(re.search(parent, t) or OPAQUE_OPTIONS.search(t) for t in texts) \
         or any(re.search(rf"\.{name}\b|['\"]{name}['\"]", call.group(2)) or call.group(1).endswith("_" + relation)
                for t in texts for call in EAGER_OPTIONS.finditer(t))
 
@@ -1931,8 +1982,9 @@ def _per_row_serializer_reads(module: SourceModule, project: Project, fn: ast.AS
                     or member and (id(loop), rows[0], member) in judged:
                 break
             judged.add((id(loop), rows[0], member))
-            texts = [t for i in _loop_iterables(loop) for t in _iterable_texts(fn, i)]
-            texts += _query_helper_texts(module, project, fn, _loop_iterables(loop))
+            iterables = _row_iterables(loop, rows[0])
+            texts = [t for i in iterables for t in _iterable_texts(fn, i)]
+            texts += _query_helper_texts(module, project, fn, iterables)
             query = _RowsQuery(models={m for m in _queried_models(texts) | _called_models(texts) if m in relations},
                                texts=texts + _preloads_before(fn, loop), read_in_loop={a.attr for a in walk_nodes(loop) if a is not node
                                                           and isinstance(a, ast.Attribute)
