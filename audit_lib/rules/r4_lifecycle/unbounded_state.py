@@ -34,7 +34,9 @@ are recognised:
   (`handler.queue.maxsize = config[...]`, matched by the same name) is bounded, and so
   is a queue whose every put enqueues only a configured peer (`host`/`port` parameters)
   and at most a retry counter (`attempt`): work driven by the cluster's configuration,
-  not by traffic (a queue of event kinds is still reported);
+  not by traffic (a queue of event kinds is still reported). A queue an object makes anew under the
+  same attribute (`self.outgoing = asyncio.Queue()` again after a cancel or a reconnect) is the one queue,
+  reported once, where the class first makes it;
 - `collections.deque()` without `maxlen` stored at module level, class level or on
   `self`, when nothing removes from it.
 
@@ -139,6 +141,7 @@ from audit_lib.pyast import (
     enclosing_function,
     enclosing_loops,
     in_main_block,
+    is_self_attribute,
     keyword,
     qualified,
     walk_function_body,
@@ -338,7 +341,7 @@ def _long_lived_containers(module: SourceModule, project: Project | None = None)
         for stmt in walk_function_body(init) if init is not None else ():
             for target, value in _assignments(stmt):
                 kind = _container_kind(module, value)
-                if kind and _self_attribute(target):
+                if kind and is_self_attribute(target):
                     found.setdefault(("instance", cls, target.attr), Container(target.attr, kind, "instance", stmt, cls))
     for call in module.nodes_of(ast.Call):
         stmt = module.parents.get(call)
@@ -348,7 +351,7 @@ def _long_lived_containers(module: SourceModule, project: Project | None = None)
         cls = module.parents.get(method) if method is not None else None
         if isinstance(cls, ast.ClassDef):
             for target, _ in _assignments(stmt):
-                if _self_attribute(target):
+                if is_self_attribute(target):
                     found.setdefault(("instance", cls, target.attr), Container(target.attr, "deque", "instance", stmt, cls))
     return found
 
@@ -373,7 +376,7 @@ def _once_per_object(module: SourceModule, container: Container, node: ast.AST, 
         return True
     target = node.func.value if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else \
         getattr(node, "value", None)
-    return fn.name != "__init__" and _self_attribute(target)
+    return fn.name != "__init__" and is_self_attribute(target)
 
 
 def _setup_methods(cls: ast.ClassDef) -> set[ast.AST]:
@@ -385,7 +388,7 @@ def _setup_methods(cls: ast.ClassDef) -> set[ast.AST]:
     callers: dict[str, set[ast.AST]] = {}
     for method in methods.values():
         for node in walk_function_body(method):
-            if isinstance(node, ast.Attribute) and _self_attribute(node) and node.attr in methods:
+            if isinstance(node, ast.Attribute) and is_self_attribute(node) and node.attr in methods:
                 callers.setdefault(node.attr, set()).add(method)
     changed = True
     while changed:
@@ -445,13 +448,9 @@ def _assignments(stmt: ast.AST) -> Iterator[tuple[ast.expr, ast.expr]]:
         yield stmt.target, stmt.value
 
 
-def _self_attribute(node: ast.AST) -> bool:
-    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
-
-
 def _instance_attributes(cls: ast.ClassDef) -> set[str]:
     """Names assigned as ``self.name = ...`` in the class: they shadow class attributes."""
-    return {t.attr for n in walk_nodes(cls) for t, _ in _assignments(n) if _self_attribute(t)}
+    return {t.attr for n in walk_nodes(cls) for t, _ in _assignments(n) if is_self_attribute(t)}
 
 
 def _scan_references(module: SourceModule, containers: dict[tuple, Container]) -> None:
@@ -1056,7 +1055,8 @@ def _small_domain(param: ast.arg, default: ast.expr | None, enums: set[str]) -> 
 
 
 def _unbounded_queues(module: SourceModule, project: Project) -> Iterator[Finding]:
-    for node in module.nodes_of(ast.Call):
+    reported_attributes: set[tuple[int, str]] = set()
+    for node in sorted(module.nodes_of(ast.Call), key=lambda n: (n.lineno, n.col_offset)):
         name = call_name(module, node) or ""
         if name in ALWAYS_UNBOUNDED_QUEUES:
             problem = f"{name}() has no size limit"
@@ -1070,6 +1070,11 @@ def _unbounded_queues(module: SourceModule, project: Project) -> Iterator[Findin
         if where is None or _never_filled(module, project, node) or _bounded_later(project, module, node) \
                 or _fed_from_a_fixed_set(module, project, node) or _drained_by_its_producers(module, node):
             continue
+        attribute = _instance_attribute(module, node)
+        if attribute in reported_attributes:
+            continue  # the object's queue made anew (after a cancel, a reconnect): the queue already reported
+        if attribute is not None:
+            reported_attributes.add(attribute)
         yield Finding(
             message=f"{problem} ({where}): a consumer slower than its producer exhausts memory",
             path=module.path, line=node.lineno, end_line=getattr(node, "end_lineno", node.lineno),
@@ -1077,6 +1082,13 @@ def _unbounded_queues(module: SourceModule, project: Project) -> Iterator[Findin
             fix=f"pass maxsize=N so that producers wait (back-pressure): {name.rsplit('.', 1)[0]}.Queue(maxsize=1000)",
             confidence=Confidence.medium if long_lived else Confidence.low,
         )
+
+
+def _instance_attribute(module: SourceModule, call: ast.Call) -> tuple[int, str] | None:
+    """(its class, the attribute name) for a queue stored as ``self.<name>`` in a method."""
+    target = _queue_target(module, call)
+    cls = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
+    return (id(cls), target.attr) if is_self_attribute(target) and cls is not None else None
 
 
 def _has_positive_maxsize(call: ast.Call) -> bool:
@@ -1098,7 +1110,7 @@ def _queue_home(module: SourceModule, call: ast.Call) -> tuple[str | None, bool]
     parent = module.parents.get(call)
     if isinstance(parent, (ast.Assign, ast.AnnAssign)):
         targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
-        if any(_self_attribute(t) for t in targets):
+        if any(is_self_attribute(t) for t in targets):
             return "stored on self", True
     local = _queue_name(module, call)
     nested = [n for n in walk_function_body(fn) if isinstance(n, FUNCTION_TYPES) and local and
@@ -1178,7 +1190,7 @@ def _never_filled(module: SourceModule, project: Project, call: ast.Call) -> boo
         return False
     if _reaching_puts(module, project, call):
         return False
-    on_self = _self_attribute(_queue_target(module, call))
+    on_self = is_self_attribute(_queue_target(module, call))
     if not on_self and enclosing_function(module, call) is None and any(
             m.imports.get(name) == f"{module.dotted_name}.{name}" for m in project.modules if m is not module):
         return False  # imported elsewhere: filled or handed on there
@@ -1193,7 +1205,7 @@ def _reaching_puts(module: SourceModule, project: Project, call: ast.Call) -> li
     if name is None:
         return []
     cls = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
-    on_self = _self_attribute(_queue_target(module, call))
+    on_self = is_self_attribute(_queue_target(module, call))
     return [(put_module, node) for put_module, put_class, through_self, node in _queue_puts(project).get(name, ())
             if not on_self or not through_self or put_module is module and put_class is cls]
 
@@ -1215,7 +1227,7 @@ def _add_queue_puts(module: SourceModule, puts: dict) -> None:
             puts.setdefault(receiver.id, []).append((module, None, False, node))
         elif isinstance(receiver, ast.Attribute):
             cls = next((a for a in ancestors(module, node) if isinstance(a, ast.ClassDef)), None)
-            puts.setdefault(receiver.attr, []).append((module, cls, _self_attribute(receiver), node))
+            puts.setdefault(receiver.attr, []).append((module, cls, is_self_attribute(receiver), node))
 
 
 def _bounded_later(project: Project, module: SourceModule, call: ast.Call) -> bool:
@@ -1275,7 +1287,7 @@ def _drained_by_its_producers(module: SourceModule, call: ast.Call) -> bool:
     the queue reaches a size: the producer empties it itself, so it stays near that size."""
     name = _queue_name(module, call)
     owner = enclosing_function(module, call)
-    if name is None or owner is None or _self_attribute(_queue_target(module, call)):
+    if name is None or owner is None or is_self_attribute(_queue_target(module, call)):
         return False
     puts = [n for n in walk_nodes(owner) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
             and n.func.attr in QUEUE_PUTS and isinstance(n.func.value, ast.Name) and n.func.value.id == name]
