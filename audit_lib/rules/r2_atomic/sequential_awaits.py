@@ -8,6 +8,8 @@ nothing and cannot leave the block (`query = "..."`, formatting the reply, a loc
 read -- an HTTP GET/HEAD through `httpx`, `aiohttp` or another recognised client, a
 database read through a pool (`pool.fetch`, `pool.fetchrow`, a property of the code base
 that returns the pool: `ctx.db.fetch`) or separate connections,
+a read method (`get_*`, `fetch_*`, `list_*`, `read_*`) of a service's client library on an object
+named a client or an API that the code base does not define (`self.client.get_state_event(...)`),
 or a helper of the code base that does such reads (followed through plain `def`
 wrappers that return a helper's coroutine, and through `request(method, ...)` helpers
 called with `"GET"`) -- where no later call uses a value an earlier one produced, directly or through what the
@@ -53,6 +55,7 @@ or `async with asyncio.TaskGroup() as tg:` (Python 3.11+).
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -64,6 +67,8 @@ from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
 HTTP_READS = {"get", "head", "options"}
+SDK_READ_PREFIXES = ("get_", "fetch_", "list_", "read_")
+_CLIENT_NAME = re.compile(r"(^|_)(client|api)$", re.IGNORECASE)
 FIX = "start the independent calls together: `a, b = await asyncio.gather(call_a(...), call_b(...))` or an asyncio.TaskGroup"
 
 
@@ -193,7 +198,22 @@ def _io_await(module: SourceModule, project: Project, fn: ast.AST, statement: as
         pooled = "pool" in receiver.split(".")[-1].lower() or receiver.split(".")[-1] in _pool_properties(project)
         return _Await(statement, call, f"database read ({op.describe()})", None if pooled else receiver or "?",
                       Confidence.medium)
-    return _helper_await(module, project, fn, statement, call)
+    return _helper_await(module, project, fn, statement, call) or _sdk_read(module, project, statement, call)
+
+
+def _sdk_read(module: SourceModule, project: Project, statement: ast.stmt, call: ast.Call) -> _Await | None:
+    """A read through a service's client library: a ``get_``/``fetch_``/``list_``/``read_`` method of an
+    object named a client or an API (``self.client.get_state_event(...)``, ``api.fetch_profile(...)``) that
+    no function of the code base defines (an SDK's request over a pooled HTTP connection)."""
+    if not isinstance(call.func, ast.Attribute):
+        return None
+    receiver, method = dotted(call.func.value), call.func.attr
+    if receiver is None or not _CLIENT_NAME.search(receiver.split(".")[-1]) or db.db_like_name(receiver):
+        return None
+    if not method.startswith(SDK_READ_PREFIXES) or "_or_" in method \
+            or db.resolve_function(module, project, call, reexports=True) is not None:
+        return None
+    return _Await(statement, call, f"{receiver}.{method}()", None, Confidence.medium)
 
 
 def _pool_properties(project: Project) -> set[str]:
