@@ -13,7 +13,8 @@ Reports retries whose wait has no random component. They are:
   success, a handler that counts the attempt (`tries_left -= 1`, or a header `for attempt in range(3)`)
   and lets the loop go round (`continue`), no sleep in the loop (not for failures retried at once by
   design: a unique-key collision, `IntegrityError`, bad input);
-- a retry written as recursion: a fixed sleep, then `return [await] self.<same function>(...)`, after
+- a retry written as recursion: a fixed sleep, then `return [await] self.<same function>(...)` (or the call
+  as a statement that hands on a changed attempt count, `await self.reload(event_id, retries - 1)`), after
   a failure (in an `except` handler, passing on an attempt count, or under a test of one or of a status
   code; a function calling itself again while a job is not done, `if not reply["jobComplete"]:`, polls)
   (not in a function named for restarting a crashed background task: `run_and_restart`); or with no
@@ -39,7 +40,8 @@ Reports retries whose wait has no random component. They are:
   jittered by default), kombu/Celery `retry_policy` dicts (`publish(..., retry=True,
   retry_policy={"max_retries": 5})`: kombu's intervals have no random part), and manual retries of
   bound Celery tasks (`self.retry(exc=exc, countdown=5)` in a function decorated with `bind=True`, whatever
-  its first parameter is called: `task.retry(countdown=DELAYS[task.request.retries])`,
+  its first parameter is called: `task.retry(countdown=DELAYS[task.request.retries])`; also a task calling
+  `retry` on its own name, `send_hook.retry(exc=exc, countdown=10)` inside `send_hook`,
   or `self.retry(exc=exc)` with no countdown, which waits the fixed `default_retry_delay`) whose
   countdown has no random part (not a single retry, `max_retries=1`: no second synchronised
   wave; nor a task that only a periodic schedule starts, `add_periodic_task(crontab(hour=6), reindex)`
@@ -117,7 +119,7 @@ import re
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.operator_code import defines_worker_tasks, is_offline_file, is_shipped_command
+from audit_lib.operator_code import defines_worker_tasks, is_celery_task, is_offline_file, is_shipped_command
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     call_name,
@@ -355,14 +357,16 @@ def _imported_constant(module: SourceModule, project: Project, name: str) -> ast
 
 def _task_retry_problem(module: SourceModule, project: Project, call: ast.Call) -> tuple[str, str, Confidence] | None:
     """``self.retry(exc=exc, countdown=5)`` in a bound Celery task (a function decorated with ``bind=True``,
-    the task bound to its first parameter, ``self`` or any name: ``task.retry(countdown=delay)``): a manual retry waits exactly ``countdown`` seconds, so the
+    the task bound to its first parameter, ``self`` or any name: ``task.retry(countdown=delay)``), or a task
+    retrying through its own name (``send_hook.retry(countdown=10)`` inside ``send_hook``): a manual retry waits exactly ``countdown`` seconds, so the
     tasks that failed together run again together (Celery jitters only ``retry_backoff`` autoretries)."""
     if not (isinstance(call.func, ast.Attribute) and call.func.attr == "retry" and isinstance(call.func.value, ast.Name)):
         return None
     countdown = keyword(call, "countdown")
     fn = enclosing_function(module, call)
     if countdown is not None and _is_zero(countdown) or keyword(call, "eta") is not None or fn is None \
-            or _bound_task(fn) != call.func.value.id or _single_retry(call, fn) or fn.name in periodic_only_tasks(project):
+            or call.func.value.id not in (_bound_task(fn), _task_name(module, fn)) or _single_retry(call, fn) \
+            or fn.name in periodic_only_tasks(project):
         return None
     if countdown is None:
         delay = _task_option(fn, "default_retry_delay")
@@ -375,6 +379,11 @@ def _task_retry_problem(module: SourceModule, project: Project, call: ast.Call) 
     return (f"task retry waits countdown={ast.unparse(countdown)} with no jitter",
             "randomise the countdown: countdown=random.uniform(0, base * 2 ** self.request.retries), or use "
             "autoretry_for with retry_backoff (jittered by default)", Confidence.high)
+
+
+def _task_name(module: SourceModule, fn: ast.AST) -> str | None:
+    """The module-level name of a Celery task function (``send_hook.retry(countdown=10)`` inside ``send_hook``)."""
+    return fn.name if is_celery_task(module, fn) and module.parents.get(fn) is module.tree else None
 
 
 def _single_retry(call: ast.Call, fn: ast.AST) -> bool:
@@ -639,13 +648,15 @@ def _own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
 
 def _recursive_retry_sleeps(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Call]:
     """Retries written as recursion: a fixed sleep, then (in the same block) ``return [await]
-    self.<this function>(...)``. A function named for restarting (``catch_and_restart``, ``supervise``)
+    self.<this function>(...)``, or a call of it as a statement handing on a changed attempt count
+    (``await self.reload(event_id, retries - 1)``). A function named for restarting (``catch_and_restart``, ``supervise``)
     restarts a background task after it crashed, once per process, like a listener's reconnect loop:
     not a retry."""
     if SUPERVISOR_NAME.search(fn.name):
         return
     for node in walk_function_body(fn):
-        if not (isinstance(node, ast.Return) and _calls_itself(node.value, fn)):
+        again = node.value if isinstance(node, (ast.Return, ast.Expr)) else None
+        if not _calls_itself(again, fn) or isinstance(node, ast.Expr) and not _counts_on(_awaited(again)):
             continue
         block = _block_of(module, node) or []
         before = block[:block.index(node)] if block else []
@@ -695,7 +706,7 @@ def _recursive_immediate_retries(module: SourceModule, fn: ast.FunctionDef | ast
             continue
         for statement in _own_statements(handler.body):
             value = statement.value if isinstance(statement, (ast.Return, ast.Expr)) else None
-            call = value.value if isinstance(value, ast.Await) else value
+            call = _awaited(value)
             if _calls_itself(call, fn) and _counts_on(call):
                 yield call
 
@@ -707,8 +718,12 @@ def _counts_on(call: ast.Call) -> bool:
                for arg in [*call.args, *(kw.value for kw in call.keywords)])
 
 
+def _awaited(value: ast.expr | None) -> ast.expr | None:
+    return value.value if isinstance(value, ast.Await) else value
+
+
 def _calls_itself(value: ast.expr | None, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    call = value.value if isinstance(value, ast.Await) else value
+    call = _awaited(value)
     if not isinstance(call, ast.Call):
         return False
     target = call.func
@@ -924,13 +939,13 @@ def _operator_command_line(module: SourceModule) -> bool:
         for n in walk_nodes(module.tree)) and any(module.imports_module(lib) for lib in ("click", "flask", "typer"))
 
 
-def _retries_failure(module: SourceModule, statement: ast.Return) -> bool:
+def _retries_failure(module: SourceModule, statement: ast.Return | ast.Expr) -> bool:
     """Whether a ``sleep(); return self.f(...)`` runs again after a failure: in an ``except`` handler, or
     passing on an attempt count (``retries=retries + 1``), or under a test of one or of a status code.
     A function that calls itself again while a job is not done (``if not reply["jobComplete"]:``) polls."""
     if any(isinstance(p, ast.ExceptHandler) for p in _ancestors_in_function(module, statement)):
         return True
-    call = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
+    call = _awaited(statement.value)
     if isinstance(call, ast.Call) and any(
             isinstance(n, ast.Name) and ATTEMPT_NAME.search(n.id) or isinstance(n, ast.keyword) and n.arg
             and ATTEMPT_NAME.search(n.arg) for n in walk_nodes(call)):
