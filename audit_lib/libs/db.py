@@ -660,7 +660,7 @@ def _bind(module: SourceModule, scope: _Scope, name: str, value: ast.expr) -> No
         called.split(".")[-1] in ("select", "insert", "update", "delete") and _is_sqlalchemy_function(module, value)
     ) or (  # ``stmt = db.update(User).where(...).values(...)``: Flask-SQLAlchemy's db (or ``sa``) builds it
         method_name(innermost) in ("select", "insert", "update", "delete") and isinstance(innermost.func, ast.Attribute)
-        and dotted(innermost.func.value) in ("db", "sa", "sqlalchemy") and _is_sqlalchemy_module(module)
+        and _builds_statements(dotted(innermost.func.value)) and _is_sqlalchemy_module(module)
     ):
         scope.statements[name] = value
         return
@@ -674,11 +674,19 @@ def _bind(module: SourceModule, scope: _Scope, name: str, value: ast.expr) -> No
         scope.models[name] = constructed
 
 
+def _builds_statements(receiver: str | None) -> bool:
+    """``db.update(...)`` (Flask-SQLAlchemy), ``sa.select(...)``, ``db.queries.insert(...)`` (a query
+    builder the database object carries)."""
+    return receiver in ("db", "sa", "sqlalchemy") or bool(receiver) and db_like_name(receiver.split(".")[0])
+
+
 _NOT_MODELS = re.compile(r"(Form|FormSet|Formset|Serializer|Schema|Client|Session|Response|Writer|Buffer|"
                          r"Error|Exception|Builder|Factory|Pool|Engine|Connection|Cursor|Lock|"
                          r"Repository|Repo|Service|Dao|DAO|Gateway|Manager|Initializer)$")
 
 
+_SCHEMA_CONSTRUCTS = re.compile(r"(Model|Column|Table|ForeignKey|Index|Constraint|Enum|String|Integer|Text|Boolean|"
+                                r"DateTime|Date|Time|Float|Numeric|JSON|Binary|Interval|Sequence|MetaData)$")
 _MODELS_MODULE = re.compile(r"^(\w+_)?(models?|entities|tables)$")
 
 
@@ -702,12 +710,29 @@ def _constructed_model(call: ast.Call, module: SourceModule | None = None) -> st
             func.value, ast.Name) and _MODELS_MODULE.match(func.value.id):
         # ``models.ForeignKey(...)``, ``models.CharField(...)``: Django's field declarations, not rows
         return None if _NOT_MODELS.search(func.attr) or func.attr.endswith(("Field", "ForeignKey")) else func.attr
+    if isinstance(func, ast.Attribute) and func.attr[:1].isupper() and not func.attr.isupper() and isinstance(
+            func.value, ast.Name) and db_like_name(func.value.id):
+        # ``db.WorkQueue(...)``: a model class reached through the database object (an injected
+        # interface exposing the mapped classes); ``db.Column(...)`` and ``db.String(...)`` declare schema
+        return None if _NOT_MODELS.search(func.attr) or _SCHEMA_CONSTRUCTS.search(func.attr) else func.attr
     if isinstance(func, ast.Name) and func.id == "cls" and module is not None:
-        method = next((a for a in ancestors(module, call) if isinstance(a, FUNCTION_TYPES)), None)
-        owner = module.parents.get(method) if method is not None else None
-        if isinstance(owner, ast.ClassDef) and "classmethod" in {dotted(d) for d in method.decorator_list} and not \
-                _NOT_MODELS.search(owner.name):
-            return owner.name
+        return _classmethod_model(module, call)
+    return None
+
+
+def constructed_model(call: ast.Call, module: SourceModule) -> str | None:
+    """The model class ``call`` builds a new instance of (``Order(...)``, ``db.Order(...)``, ``cls(...)``
+    in a classmethod of the model), or None."""
+    return _constructed_model(call, module)
+
+
+def _classmethod_model(module: SourceModule, node: ast.AST) -> str | None:
+    """The class whose classmethod holds ``node`` (what ``cls`` names there), unless it is no model."""
+    method = next((a for a in ancestors(module, node) if isinstance(a, FUNCTION_TYPES)), None)
+    owner = module.parents.get(method) if method is not None else None
+    if isinstance(owner, ast.ClassDef) and "classmethod" in {dotted(d) for d in method.decorator_list} and not \
+            _NOT_MODELS.search(owner.name):
+        return owner.name
     return None
 
 
@@ -770,6 +795,8 @@ def _query_model(module: SourceModule, call: ast.AST, scope: _Scope) -> str | No
         if isinstance(node, ast.Attribute) and node.attr == "query" and isinstance(node.value, ast.Name):
             if node.value.id[:1].isupper():
                 return node.value.id
+            if node.value.id == "cls":  # ``cls.query`` in a classmethod of the model
+                return _classmethod_model(module, node)
         node = node.func if isinstance(node, ast.Call) else node.value
     return None
 
@@ -791,8 +818,8 @@ def _model_in(node: ast.AST, attributes: dict[str, str] | None = None) -> str | 
                 return attributes[base.split(".")[0]]
         if base:
             parts = base.split(".")
-            if len(parts) == 2 and _MODELS_MODULE.match(parts[0]) and parts[1][:1].isupper():
-                return parts[1]  # models.Source
+            if len(parts) == 2 and (_MODELS_MODULE.match(parts[0]) or db_like_name(parts[0])) and parts[1][:1].isupper():
+                return parts[1]  # models.Source, db.Source
             for part in reversed(parts[:-1] if len(parts) > 1 else parts):
                 if part[:1].isupper():
                     return part

@@ -10,7 +10,15 @@ table (SQL `INSERT`, ORM `add`/`create`/`save` of a new instance) or runs a SQL
 earlier `if` that leaves the function (`raise`, `return`) before the write, or an
 `except DoesNotExist` (`NoResultFound`) handler of the read that creates the row, or an
 inline get-or-create whose insert follows the branch (`row = query.first()`, `if not row: row =
-Model(...)`, then `session.add(row)` or `row.save()` after the `if`). An ORM
+Model(...)` or `if row: row.value = v` / `else: row = Model(...)`, then `session.add(row)` or
+`row.save()` after the `if`). The row may be fetched from the result of the read (`result = await
+session.execute(select(...))`, `row = result.scalar()`), and the model reached through an injected
+database object (`db.Setting(...)`, `select(db.Setting)`, `db.queries.insert(db.Setting)`). A
+SQLAlchemy get-or-create that hands the new instance back (`note = cls.query.filter_by(page=page).first()`,
+`if note is None: note = cls(page=page)`, `return note`; `return found or Folder(owner=owner)`) counts
+as an insert: given a related row, the instance joins the session through the relationship's cascade
+(or the caller adds it) and the request's commit inserts it; an instance built of constants only (a
+transient default) does not. An ORM
 update of a row (`save()`, a repository's `update(obj)`) is reported after a lookup of
 another row of its table that refuses when it finds one (`taken = get_by_slug(new); if
 taken is not None: raise` ... `tag.slug = new; tag.save()`): two renames to one value both
@@ -125,6 +133,7 @@ DRF_VIEWS = {"APIView", "GenericAPIView", "ViewSet", "GenericViewSet", "ModelVie
              "UpdateAPIView"}
 PER_REQUEST_HANDLERS = {"mark_error_retryable", "errorhandler", "register_error_handler", "exception_handler",
                         "add_exception_handler"}
+HANDED_BACK = "__init__"  # the method of a get-or-create's new instance, taken as an insert
 EXITS = (ast.Raise, ast.Return, ast.Continue, ast.Break)
 SINGLE_USE_MARK = re.compile(r"^(is_)?(used|redeemed|consumed|claimed|spent)(_at|_on)?$")
 CLAIM_FIX = ("claim the row in one statement that re-checks the mark: `claimed = Invite.objects.filter(pk=pk, "
@@ -162,7 +171,7 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
     # a helper that also writes is not a lookup whose answer the caller acts on
     reads = [op for op in ops if op.is_read and op.tables and not op.locking
              and not (op.through and id(op.call) in writing_calls)]
-    writes = [op for op in ops if _is_act(op) or _orm_update(op)]
+    writes = [op for op in ops if _is_act(op) or _orm_update(op)] + _instances_handed_back(module, fn, reads, ops)
     reported: set[int] = set()
     for finding, write_call in [*_read_modify_writes(module, fn, ops), *_single_use_claims(module, fn, ops)]:
         reported.add(id(write_call))
@@ -199,6 +208,54 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
             read.through or write.through) and read.api == "sql" else Confidence.medium)
 
 
+def _instances_handed_back(module: SourceModule, fn: ast.AST, reads: list[db.DbOp], ops: list[db.DbOp]) -> list[db.DbOp]:
+    """A SQLAlchemy get-or-create that leaves the insert to the session: ``note =
+    cls.query.filter_by(object=obj).first()``, ``if note is None: note = cls(object=obj)``, ``return
+    note`` (or ``return folder or Folder(object=obj)``). The new instance is handed back to the caller
+    and, given a related object, joins that object's session through the relationship's cascade:
+    the request's commit inserts it. Taken as an insert of the model read, at its construction; an
+    instance built only of constants (a transient default) is not."""
+    written = {n.id for op in ops if op.is_write for n in ast.walk(op.call) if isinstance(n, ast.Name)}
+    handed_back: list[db.DbOp] = []
+    for node in walk_nodes(fn):
+        if not isinstance(node, ast.Call) or not any(k.arg and _names_an_object(k.value) for k in node.keywords):
+            continue
+        model = db.constructed_model(node, module)
+        read = next((r for r in reads if r.api == "sqlalchemy" and r.call.lineno < node.lineno and model and any(
+            db.same_table(model, t) for t in r.tables)), None)
+        if read is None:
+            continue
+        statement = _statement_of(module, node)
+        if isinstance(statement, ast.Return) or isinstance(statement, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id not in written and _returned_later(module, fn, statement, t.id)
+                for t in statement.targets):
+            handed_back.append(db.DbOp(node, db.INSERT, frozenset({model}), "sqlalchemy", HANDED_BACK,
+                                       deferred=True, confidence=Confidence.medium))
+    return handed_back
+
+
+def _names_an_object(value: ast.AST) -> bool:
+    """``linked_object``, ``self.event``: a variable, maybe a related row; not ``Title.none`` (a constant)."""
+    root = value
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    return isinstance(root, ast.Name) and not root.id[:1].isupper()
+
+
+def _returned_later(module: SourceModule, fn: ast.AST, statement: ast.stmt, name: str) -> bool:
+    """Whether ``return name`` follows ``statement`` (in its block or one around it)."""
+    returns = [node for node in walk_nodes(fn) if isinstance(node, ast.Return) and isinstance(
+        node.value, ast.Name) and node.value.id == name and node.lineno > statement.lineno]
+    current: ast.AST = statement
+    while returns and current is not fn:
+        if any(_follows(module, current, node) for node in returns):
+            return True
+        current = module.parents.get(current)
+        if isinstance(current, ast.ExceptHandler) or current is None:
+            return False
+    return False
+
+
 def _refused_by_unique_key(project: Project, read: db.DbOp, write: db.DbOp) -> bool:
     """Whether the model written declares a unique key that the check's columns fall under, so the
     database refuses the loser of the race: a model unique only through single fields counts when
@@ -232,6 +289,8 @@ def _consequence(write: db.DbOp, table: str, refused: bool) -> str:
 def _act(write: db.DbOp, origin: tuple[SourceModule, db.DbOp] | None) -> str:
     """What the write does and, for a helper's, where: ``this insert``, ``this create_user() call,
     which inserts into it at app/crud.py:40,``."""
+    if write.method == HANDED_BACK:
+        return "this new instance, handed back for the session to insert,"
     if not write.through:
         return f"this {write.kind}"
     verb = "inserts into" if write.kind == db.INSERT else "updates" if write.kind == db.UPDATE else "writes"
@@ -337,7 +396,7 @@ def _refuses_found(module: SourceModule, fn: ast.AST, read: db.DbOp, test: ast.A
     if not isinstance(name, ast.Name) or name.id not in names:
         return False
     bound = db.reaching_binding(module, fn, name)
-    return bound is None or any(n is read.call for n in walk_nodes(bound))
+    return bound is None or _holds_read(module, fn, bound, read)
 
 
 def _helper_handles_unique(module: SourceModule, project: Project, write: db.DbOp) -> bool:
@@ -718,9 +777,11 @@ def _built_when_missing(module: SourceModule, fn: ast.AST, read: db.DbOp, names:
     given = _written_object_names(write) & names
     for node in walk_nodes(fn):
         if not isinstance(node, ast.If) or not (read.call.lineno <= node.lineno < write.call.lineno) or (
-                node.end_lineno or node.lineno) >= write.call.lineno or not _missing_test(node.test, given):
+                node.end_lineno or node.lineno) >= write.call.lineno:
             continue
-        for statement in node.body:
+        missing_branch = node.body if _missing_test(node.test, given) else node.orelse if _found_test(
+            node.test, given) else []
+        for statement in missing_branch:
             value = statement.value.value if isinstance(statement, ast.Assign) and isinstance(
                 statement.value, ast.Await) else getattr(statement, "value", None)
             if isinstance(statement, ast.Assign) and isinstance(value, ast.Call) and any(
@@ -738,6 +799,13 @@ def _missing_test(test: ast.AST, names: set[str]) -> bool:
     return isinstance(tested, ast.Name) and tested.id in names
 
 
+def _found_test(test: ast.AST, names: set[str]) -> bool:
+    """``x`` or ``x is not None`` for one of ``names`` (its ``else`` runs when the row is missing)."""
+    tested = test.left if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(
+        test.ops[0], ast.IsNot) and is_none(test.comparators[0]) else test
+    return isinstance(tested, ast.Name) and tested.id in names
+
+
 def _statement_of(module: SourceModule, node: ast.AST) -> ast.stmt | None:
     for parent in [node, *ancestors(module, node)]:
         if isinstance(parent, ast.stmt):
@@ -752,6 +820,7 @@ def _result_names(module: SourceModule, fn: ast.AST, read: db.DbOp) -> set[str]:
     if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
         names |= {n.id for t in targets for n in walk_nodes(t) if isinstance(n, ast.Name)}
+    names |= _fetched_from(module, fn, read, names)
     receiver = read.receiver
     if receiver:
         for node in walk_nodes(fn):
@@ -762,6 +831,40 @@ def _result_names(module: SourceModule, fn: ast.AST, read: db.DbOp) -> set[str]:
             ):
                 names |= {n.id for t in node.targets for n in walk_nodes(t) if isinstance(n, ast.Name)}
     return names
+
+
+def _fetched_from(module: SourceModule, fn: ast.AST, read: db.DbOp, results: set[str]) -> set[str]:
+    """Names bound to a row or value fetched from a result the read returned (``result = await
+    session.execute(query)``, then ``row = result.scalar()`` or ``result.scalars().first()``)."""
+    fetched: set[str] = set()
+    for node in walk_nodes(fn):
+        if isinstance(node, ast.Assign) and node.lineno > read.call.lineno and _fetches_from(
+                module, fn, node.value, read, results):
+            fetched |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return fetched
+
+
+def _fetches_from(module: SourceModule, fn: ast.AST, value: ast.AST, read: db.DbOp, results: set[str] | None) -> bool:
+    """``result.scalar()`` (``result.scalars().first()``) where ``result`` holds what ``read`` returned
+    (one of ``results``, when given)."""
+    value = value.value if isinstance(value, ast.Await) else value
+    root = value
+    while isinstance(root, ast.Call) and isinstance(root.func, ast.Attribute) and method_name(root) in FETCH_METHODS | {
+            "scalars", "mappings", "unique", "tuples"}:
+        root = root.func.value
+    if root is value or not isinstance(root, ast.Name) or results is not None and root.id not in results:
+        return False
+    bound = db.reaching_binding(module, fn, root)
+    if bound is None:
+        statement = _statement_of(module, read.call)
+        return isinstance(statement, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == root.id for t in statement.targets)
+    return any(n is read.call for n in walk_nodes(bound))
+
+
+def _holds_read(module: SourceModule, fn: ast.AST, bound: ast.AST, read: db.DbOp) -> bool:
+    """Whether the value bound to a name is what ``read`` returned, directly or fetched from its result."""
+    return any(n is read.call for n in walk_nodes(bound)) or _fetches_from(module, fn, bound, read, None)
 
 
 def _flags(module: SourceModule, fn: ast.AST, read: db.DbOp, names: set[str], write: db.DbOp) -> set[str]:
@@ -798,7 +901,7 @@ def _test_uses(module: SourceModule, fn: ast.AST, test: ast.AST, read: db.DbOp, 
             if flags:
                 return True  # set from the read's answer (see _flags)
             bound = db.reaching_binding(module, fn, node)
-            if bound is not None and not any(n is read.call for n in walk_nodes(bound)):
+            if bound is not None and not _holds_read(module, fn, bound, read):
                 continue
             return True
         if receiver_fetch and isinstance(node, ast.Call) and method_name(node) in FETCH_METHODS and isinstance(
@@ -817,6 +920,9 @@ def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: s
         if isinstance(parent, ast.ExceptHandler) and _catches_missing_row(parent) and _within(
                 module, read.call, module.parents.get(parent), "body"):
             return True  # try: row = get(...) / except DoesNotExist: create(...)
+        if isinstance(parent, ast.BoolOp) and isinstance(parent.op, ast.Or) and isinstance(
+                parent.values[0], ast.Name) and parent.values[0].id in names and not flags:
+            return True  # ``found or Model(...)``: built when the read found nothing
         if isinstance(parent, (ast.If, ast.IfExp, ast.While)) and parent.lineno >= read.call.lineno:
             runs_when_true = None if flags else not isinstance(parent, ast.If) or _within(
                 module, write.call, parent, "body")
