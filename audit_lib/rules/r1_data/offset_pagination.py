@@ -30,7 +30,9 @@ of plain lists are not reported, nor is an OFFSET that picks one row at random
 (`OFFSET FLOOR(RANDOM() * (SELECT COUNT(*) ...)) LIMIT 1`, `.offset(random.randint(0, n - 1))`)
 or one with no LIMIT that fetches every row after the first N (`.offset(keep).all()`, also nested
 as the subquery of a DELETE, `.offset(MAX_KEPT).scalar_subquery()`, or ending in a bulk `.delete()`): neither
-is a page, nor is `.paginate(show_all=True)`, a project paginate asked for every row. Nor is a queryset sliced after `len(qs)`/`list(qs)` ran it (Django slices the cached
+is a page, nor is `.paginate(show_all=True)`, a project paginate asked for every row. Nor is a
+pagination class that extends a DRF one but replaces its `paginate_queryset` without calling `super()` and
+refuses pages past a window (`if end > self.max_result_window: raise ...`): no page starts deeper than that. Nor is a queryset sliced after `len(qs)`/`list(qs)` ran it (Django slices the cached
 rows in memory: no OFFSET is sent), a pagination class whose paginator's `count` returns a
 small constant (`return 50`: no page starts past it), a page class given no page number or a constant one (the
 first page only), or `paginate.Page` over a list or with its own `wrapper_class` (a search
@@ -681,7 +683,7 @@ def _evaluated_before(module: SourceModule, fn: ast.AST, name: str, sliced: ast.
 
 def _drf_finding(module: SourceModule, node: ast.AST, project: Project) -> Finding | None:
     if isinstance(node, ast.ClassDef):
-        if _counts_a_fixed_few(module, project, node):
+        if _counts_a_fixed_few(module, project, node) or _replaces_paging(node):
             return None
         for base in node.bases:
             if qualified(module, base) in OFFSET_PAGINATION_CLASSES:
@@ -717,6 +719,21 @@ def _drf_finding(module: SourceModule, node: ast.AST, project: Project) -> Findi
 
 
 FEW_ROWS = 1000
+
+
+def _replaces_paging(cls: ast.ClassDef) -> bool:
+    """A pagination class whose own ``paginate_queryset`` never calls the base's (``super()``) and refuses
+    pages past a limit (``if end > self.max_result_window: raise ...``): no page starts deeper than that
+    window, so no OFFSET grows with the page number (a search engine's capped hits)."""
+    own = next((n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and n.name == "paginate_queryset"), None)
+    if own is None:
+        return False
+    body = list(walk_function_body(own))
+    calls_base = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "super" for n in body)
+    refuses_deep_pages = any(isinstance(n, ast.If) and isinstance(n.test, ast.Compare)
+                             and any(isinstance(s, ast.Raise) for s in n.body) for n in body)
+    return not calls_base and refuses_deep_pages
 
 
 def _counts_a_fixed_few(module: SourceModule, project: Project, cls: ast.ClassDef) -> bool:
