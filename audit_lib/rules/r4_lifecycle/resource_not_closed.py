@@ -98,6 +98,9 @@ resources, and those of a top-level function the project calls only from module-
 (a function that only test code calls is a helper of the test suite: not audited either) and are judged by R4.no-graceful-shutdown.
 
 Decisions:
+- A close in a `finally` covers only its own `try`: a `raise` or `return` between the acquisition and
+  that `try` (`log = open(p)`, `if not enabled: raise Unavailable()`, then `try: ... finally: log.close()`)
+  leaves with the resource open, and is reported (medium), unless a close of its own precedes it.
 - `.close()` later in the function but not in a `finally`: reported with low
   confidence when a call, `await` or `raise` between the acquisition and the close can
   skip it; silent when nothing in between can raise, or when an `except` handler closes
@@ -765,11 +768,19 @@ def _project_packages(project: Project) -> set[str]:
 def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, kind: str, factory: str,
                 name: str) -> Finding | None:
     usage = _usage(module, fn, name, factory, project)
-    if usage.owned or kind == "engine" and not usage.closes and usage.unawaited_close is None:
-        return None  # an engine made and dropped is a new engine per call: R4.connect-per-request judges that
     finally_closes = [c for c, where in usage.closes if where == "finally"]
     except_closes = [c for c, where in usage.closes if where == "except"]
     body_closes = sorted((c for c, where in usage.closes if where == "body"), key=lambda c: c.lineno)
+    # closed here in a finally: handed to a callee (``self.render(src, log)``) only for use, still this function's
+    if finally_closes and (exit_first := _leaves_before_try(
+            module, fn, call, name, finally_closes, [*except_closes, *body_closes])) is not None:
+        leaves = "raise" if isinstance(exit_first, ast.Raise) else "return"
+        return _finding(module, call, kind, factory, Confidence.medium,
+                        f"{kind} from {factory}() is closed in a `finally`, but the `{leaves}` on line "
+                        f"{exit_first.lineno} leaves the function before that `try` begins and leaks it",
+                        "open it just before the `try` (after the checks), or use `with`")
+    if usage.owned or kind == "engine" and not usage.closes and usage.unawaited_close is None:
+        return None  # an engine made and dropped is a new engine per call: R4.connect-per-request judges that
     if finally_closes or (except_closes and body_closes) or usage.closes and (
             kind == "process" or factory in IMAGE_OPENERS):
         return None  # a child process reaped, an image loaded later in the body: nobody asks for a finally
@@ -829,6 +840,24 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
         if kind == "zip archive" else ""
     return _finding(module, call, kind, factory, confidence, f"{kind} from {factory}() is never closed{unreadable}",
                     _fix(kind, factory, name))
+
+
+def _leaves_before_try(module: SourceModule, fn: ast.AST, acquire: ast.Call, name: str, closes: list[ast.AST],
+                       other_closes: list[ast.AST]) -> ast.Raise | ast.Return | None:
+    """The first ``raise`` or ``return`` between the acquisition and the ``try`` whose ``finally`` closes the
+    resource (``f = open(p)``, ``if not allowed: raise Forbidden()``, then ``try: ... finally: f.close()``): the
+    ``finally`` covers only its own ``try``, and that path leaves with the resource open. Not one that a close
+    of its own precedes (``f.close(); raise``), nor a ``return`` that hands the resource over."""
+    tries = [t for close in closes for t in ancestors(module, close)
+             if isinstance(t, TRY_STATEMENTS) and any(close in walk_nodes(s) for s in t.finalbody)]
+    if not tries:
+        return None
+    start, first_try = getattr(acquire, "end_lineno", acquire.lineno), min(t.lineno for t in tries)
+    exits = [n for n in walk_function_body(fn) if isinstance(n, (ast.Raise, ast.Return)) and start < n.lineno < first_try
+             and not any(start < c.lineno < n.lineno for c in other_closes)
+             and not (isinstance(n, ast.Return) and n.value is not None
+                      and any(isinstance(v, ast.Name) and v.id == name for v in walk_nodes(n.value)))]
+    return min(exits, key=lambda n: n.lineno) if exits else None
 
 
 def _only_path_read(fn: ast.AST, name: str) -> bool:
