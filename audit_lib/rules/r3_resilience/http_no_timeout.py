@@ -46,7 +46,8 @@ Calls that forward `**kwargs` (unless every splat is a dict the function builds 
 no timeout key: a literal, or a local set only to such dicts or to what a method of its class
 (or a function of its file or of a project module: `**make_request_hooks()`) returning only such
 dicts gives, and never updated; or a method forwarding its own untouched
-`**options`, when a class whose `self.method` it is calls it with no timeout and no splat: the
+`**options`, when a class whose `self.method` it is calls it with no timeout and no splat, or, for a
+method whose name no other function of the service code has, any call of that name does: the
 finding names that caller), sessions of unknown configuration, gRPC channels with
 interceptors, server streams iterated to their end, httpx `stream(..., timeout=None)`
 event streams (read line by line, or chunk by chunk with each chunk decoded as an event:
@@ -416,7 +417,8 @@ def _caller_without_timeout(module: SourceModule, project: Project, call: ast.Ca
     """Where a method that forwards its own ``**options`` untouched to the call is called as ``self.method(...)``
     with no timeout and no splat, by a class whose ``self.method`` is that method (the class or a subclass
     that does not override it): ``def get_response(self, url, **kwargs): session.request("get", url, **kwargs)``
-    called as ``self.get_response(url)``."""
+    called as ``self.get_response(url)``; or called on any object when no other function of the service code
+    has its name (``source.client.get_response(url)``)."""
     fn = enclosing_function(module, call)
     splats = [k.value for k in call.keywords if k.arg is None]
     if fn is None or fn.args.kwarg is None or len(splats) != 1 or not isinstance(splats[0], ast.Name) \
@@ -430,20 +432,33 @@ def _caller_without_timeout(module: SourceModule, project: Project, call: ast.Ca
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and dotted(n.func.value) == name \
                 and n.func.attr in ("update", "setdefault", "__setitem__"):
             return None
+    only_one = _only_method_named(project, fn.name)
     for other in project.modules:
         if is_test_file(other) or fn.name not in other.text:
             continue
         for site in other.nodes_of(ast.Call):
             func = site.func
-            if not (isinstance(func, ast.Attribute) and func.attr == fn.name and dotted(func.value) == "self") \
+            if not (isinstance(func, ast.Attribute) and func.attr == fn.name) \
                     or any(isinstance(a, ast.Starred) for a in site.args) or has_kwargs_splat(site) \
                     or keyword(site, "timeout") is not None:
+                continue
+            if dotted(func.value) != "self":
+                if only_one:
+                    return f"{other.path}:{site.lineno}"
                 continue
             cls = next((a for a in ancestors(other, site) if isinstance(a, ast.ClassDef)), None)
             found = method_in_hierarchy(project, other, cls, fn.name) if cls is not None else None
             if found is not None and found[1] is fn:
                 return f"{other.path}:{site.lineno}"
     return None
+
+
+def _only_method_named(project: Project, name: str) -> bool:
+    """Whether the service code defines one function of this name, a method: its calls on any object
+    (``source.client.raw_get(url)``) are calls of it."""
+    defined = [n for m in project.modules if not is_test_file(m) and name in m.text
+               for n in walk_nodes(m.tree) if isinstance(n, FUNCTION_TYPES) and n.name == name]
+    return len(defined) == 1
 
 
 def _called_function(module: SourceModule, project: Project, fn: ast.AST,
