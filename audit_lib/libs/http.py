@@ -12,6 +12,8 @@ Read-only API:
   (SMTP, websockets).
 - :func:`external_call` ``(module, call, project) -> OutboundCall | None``: an outbound call to an
   external service, by HTTP, gRPC or a service's SDK.
+- :func:`mail_call` ``(module, call) -> OutboundCall | None``: a call of Django's mail API that
+  sends mail (``send_mail(...)``, ``EmailMessage(...).send()``).
 - :func:`client_for` ``(module, expr, at, project=None) -> ClientBinding | None``: the
   session/client/stub/channel an expression refers to at node ``at``.
 - :func:`client_bindings` ``(module, project=None) -> list[ClientBinding]``: every name the
@@ -222,6 +224,34 @@ def external_call(module: SourceModule, call: ast.Call, project: Project) -> Out
     """Whether one ``ast.Call`` reaches an external service over the network: an HTTP or gRPC call
     (:func:`outbound_call`) or a call through a service's SDK (:func:`sdk_calls`: Stripe, boto3, SMTP...)."""
     return outbound_call(module, call, project) or _index(module, project).sdk_call(call)
+
+
+# Django's mail API: with the SMTP backend each of these connects to the mail server and sends
+DJANGO_MAIL_FUNCTIONS = frozenset({"django.core.mail.send_mail", "django.core.mail.send_mass_mail",
+                                   "django.core.mail.mail_admins", "django.core.mail.mail_managers"})
+DJANGO_MAIL_MESSAGES = frozenset({"django.core.mail.EmailMessage", "django.core.mail.EmailMultiAlternatives",
+                                  "django.core.mail.message.EmailMessage",
+                                  "django.core.mail.message.EmailMultiAlternatives"})
+
+
+def mail_call(module: SourceModule, call: ast.Call) -> OutboundCall | None:
+    """A call of Django's mail API that sends mail: ``send_mail(...)``, ``mail_admins(...)``, or
+    ``send()`` of a message built in the same function (``EmailMessage(...).send()``, ``message =
+    EmailMultiAlternatives(...)`` ... ``message.send()``)."""
+    name = call_name(module, call) or ""
+    if name in DJANGO_MAIL_FUNCTIONS:
+        return OutboundCall(node=call, library="django.core.mail", protocol="smtp", operation=name.rsplit(".", 1)[-1])
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "send"):
+        return None
+    message = call.func.value
+    if isinstance(message, ast.Name):
+        fn = enclosing_function(module, call)
+        bound = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Assign) and len(n.targets) == 1
+                 and isinstance(n.targets[0], ast.Name) and n.targets[0].id == message.id] if fn is not None else []
+        message = bound[0] if len(bound) == 1 else message
+    if isinstance(message, ast.Call) and call_name(module, message) in DJANGO_MAIL_MESSAGES:
+        return OutboundCall(node=call, library="django.core.mail", protocol="smtp", operation="send")
+    return None
 
 
 def client_for(module: SourceModule, expr: ast.expr, at: ast.AST, project: Project | None = None) -> ClientBinding | None:

@@ -6,7 +6,7 @@ outbound HTTP request (`requests`, `httpx`, `aiohttp`, `urllib`,
 `urllib3`, `http.client`), a gRPC stub call, or a call through a service's SDK (Stripe, boto3,
 Backblaze B2, SendGrid, Twilio, Slack, OpenAI, an SMTP connection: the calls that
 `audit_lib.libs.http.external_call` knows, also a client or the `stripe` module handed to a class's
-constructor) made inside a transaction block -- `with
+constructor), or mail sent through Django's mail API (`send_mail(...)`, `EmailMessage(...).send()`) made inside a transaction block -- `with
 conn.transaction()`, `async with conn.transaction()`, `with conn:` (psycopg, sqlite3),
 `session.begin()`, `engine.begin()`, `transaction.atomic()` or an `@atomic` function,
 between an executed `BEGIN` and `COMMIT`, between a write and the `commit()` of a
@@ -33,7 +33,8 @@ lookup in its `__init__`, when a class declared
 `@implementer(IMailer)` calls out in that method). Inside a transaction block, a
 Django `save()`/`create()`/`delete()` is reported when a `pre_`/`post_save` or
 `pre_`/`post_delete` receiver registered for that model as sender makes the call: Django runs
-receivers synchronously, inside the caller's transaction.
+receivers synchronously, inside the caller's transaction; so is the `send()` of a signal the code
+base defines (`parcel_shipped = Signal()`) when a receiver connected to it makes the call.
 
 Calls made after the block closes, and callbacks deferred to the commit
 (`transaction.on_commit(lambda: ...)`), are not reported.
@@ -80,9 +81,9 @@ from typing import Iterator, NamedTuple
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, web
-from audit_lib.libs.http import external_call
+from audit_lib.libs.http import OutboundCall, external_call, mail_call
 from audit_lib.operator_code import is_celery_task
-from audit_lib.pyast import FUNCTION_TYPES, decorator_names, dotted, functions, method_name, walk_function_body
+from audit_lib.pyast import FUNCTION_TYPES, call_name, decorator_names, dotted, functions, method_name, walk_function_body
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -106,11 +107,11 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             implicit_span = None if span is not None else next((s for s in implicit if s.holds(node.lineno)), None)
             if span is None and implicit_span is None:
                 continue
-            direct = external_call(module, node, project)
+            direct = _network_call(module, node, project)
             via = None if direct is not None else _helper_call(module, project, node, depth=4, seen={id(fn)}) \
                 or _service_call(module, project, fn, node)
             if direct is None and via is None and span is not None:
-                via = _receiver_call(module, project, fn, node)
+                via = _receiver_call(module, project, fn, node) or _sent_signal_call(module, project, node)
             if direct is None and via is None:
                 continue
             if direct is not None:
@@ -143,6 +144,10 @@ def _reaches_database(module: SourceModule, project: Project) -> bool:
     owners = {target.rpartition(".")[0] for target in module.imports.values()}
     return any(owner is not module and db.uses_database(owner)
                for owner in (project.by_dotted_name.get(name) for name in owners) if owner is not None)
+
+
+def _network_call(module: SourceModule, call: ast.Call, project: Project) -> OutboundCall | None:
+    return external_call(module, call, project) or mail_call(module, call)
 
 
 class _Implicit(NamedTuple):
@@ -285,6 +290,10 @@ def _committing_scopes(module: SourceModule, project: Project, fn: ast.AST) -> l
     if runner is not None:
         scopes.append(_CommittingScope(fn.lineno, fn.end_lineno, f"{runner}(), which runs it, commits after it "
                                                                  f"returns"))
+    handler = _helpers_of_handlers(project).get(id(fn))
+    if runner is None and handler is not None:
+        scopes.append(_CommittingScope(fn.lineno, fn.end_lineno, f"{handler[0]}(), which calls it, returns and "
+                                                                 f"{handler[1]}() commits"))
     if _task_in_transaction(project) and is_celery_task(module, fn):
         scopes.append(_CommittingScope(fn.lineno, fn.end_lineno, "the task returns (the task base class runs it in "
                                                                  "the request's transaction manager)"))
@@ -298,14 +307,45 @@ def _committing_runner(module: SourceModule, project: Project, fn: ast.AST) -> s
     owner = module.parents.get(fn)
     if not isinstance(owner, ast.ClassDef):
         return None
+    known = project.facts.setdefault("network_in_tx.runners", {})
+    if (id(owner), fn.name) not in known:
+        known[(id(owner), fn.name)] = _runner_of(module, project, owner, fn.name)
+    return known[(id(owner), fn.name)]
+
+
+def _runner_of(module: SourceModule, project: Project, owner: ast.ClassDef, name: str) -> str | None:
     for base_module, base in _base_classes(module, project, owner):
-        methods = {m.name: m for m in base.body if isinstance(m, FUNCTION_TYPES) and m.name != fn.name}
+        methods = {m.name: m for m in base.body if isinstance(m, FUNCTION_TYPES) and m.name != name}
         for method in methods.values():
-            line = _line_running(method, fn.name, methods, depth=2)
+            line = _line_running(method, name, methods, depth=2)
             if line is not None and any(op.kind == db.COMMIT and op.call.lineno > line
                                         for op in db.function_ops(base_module, method, project)):
                 return f"{base.name}.{method.name}"
     return None
+
+
+def _helpers_of_handlers(project: Project) -> dict[int, tuple[str, str]]:
+    """Functions of the code base that a handler method under a committing runner calls (id -> the
+    handler, the runner): they run inside the handler's transaction, which commits after the handler."""
+    if "network_in_tx.helpers_of_handlers" not in project.facts:
+        found: dict[int, tuple[str, str]] = {}
+        for module in project.modules:
+            if db.skipped_module(module):
+                continue
+            for cls in module.nodes_of(ast.ClassDef):
+                if not cls.bases:
+                    continue
+                for method in cls.body:
+                    runner = _committing_runner(module, project, method) if isinstance(method, FUNCTION_TYPES) else None
+                    if runner is None:
+                        continue
+                    for node in walk_function_body(method):
+                        resolved = db.resolve_function(module, project, node, reexports=True) \
+                            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else None
+                        if resolved is not None:
+                            found.setdefault(id(resolved[1]), (f"{cls.name}.{method.name}", runner))
+        project.facts["network_in_tx.helpers_of_handlers"] = found
+    return project.facts["network_in_tx.helpers_of_handlers"]
 
 
 def _base_classes(module: SourceModule, project: Project, cls: ast.ClassDef) -> list[tuple[SourceModule, ast.ClassDef]]:
@@ -450,26 +490,64 @@ def _receiver_call(module: SourceModule, project: Project, fn: ast.AST, call: as
         return None
     for model in op.tables:
         for signal, receiver_module, receiver in _receivers(project).get(model, []):
-            if signal not in _SIGNALS_OF[op.method]:
-                continue
-            for node in walk_function_body(receiver):
-                if not isinstance(node, ast.Call):
-                    continue
-                outbound = external_call(receiver_module, node, project)
-                deeper = None if outbound is not None else _helper_call(receiver_module, project, node, 3, {id(receiver)})
-                if outbound is not None or deeper is not None:
-                    return f"the {signal} receiver {receiver.name}", outbound.library if outbound else deeper[1]
+            library = _receiver_library(project, receiver_module, receiver) if signal in _SIGNALS_OF[op.method] else None
+            if library is not None:
+                return f"the {signal} receiver {receiver.name}", library
     return None
+
+
+def _sent_signal_call(module: SourceModule, project: Project, call: ast.Call) -> tuple[str, str] | None:
+    """(``the <signal> receiver <name>``, library) when ``call`` sends a signal the code base defines
+    (``document_added = Signal()`` ... ``document_added.send(sender=...)``) and a receiver connected to
+    it makes an outbound call: Django runs the receivers synchronously, inside the caller's transaction."""
+    if method_name(call) not in ("send", "send_robust") or not isinstance(call.func, ast.Attribute):
+        return None
+    signal = (dotted(call.func.value) or "").split(".")[-1]
+    if signal not in _defined_signals(project):
+        return None
+    for _, receiver_module, receiver in _receivers(project).get(_SENT + signal, []):
+        library = _receiver_library(project, receiver_module, receiver)
+        if library is not None:
+            return f"the {signal} receiver {receiver.name}", library
+    return None
+
+
+def _defined_signals(project: Project) -> set[str]:
+    """Names the code base binds at module level to a Django ``Signal()``."""
+    if "network_in_tx.signals" not in project.facts:
+        project.facts["network_in_tx.signals"] = {
+            target.id for module in project.modules if "Signal" in module.text and not db.skipped_module(module)
+            for statement in module.tree.body if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call)
+            and (call_name(module, statement.value) or "").startswith("django.dispatch")
+            and (call_name(module, statement.value) or "").endswith(".Signal")
+            for target in statement.targets if isinstance(target, ast.Name)}
+    return project.facts["network_in_tx.signals"]
+
+
+def _receiver_library(project: Project, module: SourceModule, receiver: ast.AST) -> str | None:
+    """The library of an outbound call a signal receiver makes, directly or through helpers."""
+    for node in walk_function_body(receiver):
+        if not isinstance(node, ast.Call):
+            continue
+        outbound = _network_call(module, node, project)
+        deeper = None if outbound is not None else _helper_call(module, project, node, 3, {id(receiver)})
+        if outbound is not None or deeper is not None:
+            return outbound.library if outbound else deeper[1]
+    return None
+
+
+_SENT = "sent:"  # marks the receivers of a signal the code base sends itself
 
 
 def _receivers(project: Project) -> dict[str, list[tuple[str, SourceModule, ast.AST]]]:
     """Model name -> (signal, module, function) of the Django signal receivers registered for it as
-    sender: ``@receiver(post_save, sender=Order)`` or ``post_save.connect(handler, sender=Order)``."""
+    sender: ``@receiver(post_save, sender=Order)`` or ``post_save.connect(handler, sender=Order)``; and
+    ``_SENT + name`` -> the receivers of the code base's own signal ``name``, whatever the sender."""
     if "network_in_tx.receivers" in project.facts:
         return project.facts["network_in_tx.receivers"]
     found: dict[str, list[tuple[str, SourceModule, ast.AST]]] = {}
     for module in project.modules:
-        if "_save" not in module.text and "_delete" not in module.text or db.skipped_module(module):
+        if "connect" not in module.text and "receiver" not in module.text or db.skipped_module(module):
             continue
         for fn in functions(module.tree):
             for decorator in getattr(fn, "decorator_list", []):
@@ -495,6 +573,8 @@ def _register(found: dict, registration: ast.Call, signals: list[ast.expr], modu
             signal_name = (dotted(name) or "").split(".")[-1]
             if model and signal_name in ("pre_save", "post_save", "pre_delete", "post_delete"):
                 found.setdefault(model, []).append((signal_name, module, fn))
+            elif signal_name:
+                found.setdefault(_SENT + signal_name, []).append((signal_name, module, fn))
 
 
 def _in_decorated(fn: ast.AST, span: tuple[int, int], node: ast.AST) -> bool:
@@ -520,7 +600,7 @@ def _calls_out(project: Project, name: str, bodies: list[tuple[SourceModule, ast
         for node in walk_function_body(body):
             if not isinstance(node, ast.Call):
                 continue
-            outbound = external_call(body_module, node, project)
+            outbound = _network_call(body_module, node, project)
             if outbound is not None:
                 return name, outbound.library
             deeper = _helper_call(body_module, project, node, depth - 1, seen | {id(body)}) \
