@@ -14,7 +14,13 @@ Reports whole payloads read into memory where streaming fits. That is:
   `f.write(file_data)`). A pycurl transfer written into a `BytesIO` (`setopt(pycurl.WRITEDATA, buffer)`)
   with no `MAXFILESIZE` cap buffers the body the same way. A response handed to a function of the project
   (`save_image(response)`) is followed into that function's parameter. A body stored whole in a cache
-  (`cache.set(key, response.content)`) is held twice, in the worker and in the cache. A download of an address written in the code (a string
+  (`cache.set(key, response.content)`) is held twice, in the worker and in the cache, and one handed whole
+  to an upload (`upload_media(data)`, `upload_file(...)`) is relayed through memory, unless the function
+  compares the announced size with a cap first (`resp.headers["Content-Length"]`, `resp.content_length`).
+  A function of the project that makes a request and hands its response back unread (`return
+  self.http.get(url, headers=headers)`, a context-manager generator yielding one, or a wrapper of such a
+  function; not one named like a generic verb, `get`, `send`) is a request at each call
+  (`async with api.fetch_raw(url) as resp`). A download of an address written in the code (a string
   literal, a module constant, a class attribute) is one known document whose size the
   authors chose, and is not reported;
 - an upload read whole: `await upload.read()` of a FastAPI/Starlette `UploadFile`,
@@ -98,6 +104,7 @@ from audit_lib.pyast import (
     FUNCTION_TYPES,
     call_name,
     dotted,
+    is_none,
     keyword,
     method_name,
     qualified,
@@ -116,6 +123,7 @@ WHOLE_BODY_METHODS = {"read", "aread", "text"}
 FILE_SINK_METHODS = {"write", "write_bytes", "write_text", "writelines"}
 SMALL_PICTURE_FIELDS = re.compile(r"logo|avatar|icon|thumbnail", re.I)
 RESPONSE_SINKS = {"Response", "HttpResponse", "FileResponse", "send_file", "make_response", "StreamingHttpResponse"}
+UPLOAD_PREFIX = "upload"  # ``upload_media(data)``, ``upload_file(...)``: the body goes whole to another store
 BYTES_WRAPPERS = {"BytesIO", "StringIO", "ContentFile"}  # ContentFile: Django's in-memory file to store
 UPLOAD_CLASSES = {"fastapi.UploadFile", "starlette.datastructures.UploadFile", "fastapi.datastructures.UploadFile"}
 RESPONSE_CLASSES = {"requests.Response", "requests.models.Response", "httpx.Response", "aiohttp.ClientResponse"}
@@ -150,11 +158,12 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
 
 def _downloads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
     handed = _handed_responses(project).get(getattr(fn, "name", ""), set())
-    if not http.uses_http(module) and not handed:
+    requests_made = _makes_requests(module, project)
+    if not requests_made and not handed:
         return
     responses = {a.arg for a in _arguments(fn) if _annotated_as(module, a.annotation, RESPONSE_CLASSES)}
     responses |= {name for i, name in enumerate(_own_parameters(fn)) if i in handed or name in handed}
-    if http.uses_http(module):
+    if requests_made:
         responses |= _response_names(module, project, nodes)
     payload_names: dict[str, ast.expr] = {}
     for node in nodes:
@@ -173,17 +182,91 @@ def _downloads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[
                 continue
             handed_to_writer = not _is_sink(module, node) and _writes_argument(project, node, arg)
             cached = _caches(node, arg)
-            if not (handed_to_writer or cached or _is_sink(module, node)):
+            relayed = (method_name(node) or "").startswith(UPLOAD_PREFIX) and not _size_checked(nodes)
+            if not (handed_to_writer or cached or relayed or _is_sink(module, node)):
                 continue
             written = handed_to_writer or method_name(node) in FILE_SINK_METHODS | {"save"}
             yield Finding(
                 message="a downloaded body is read whole into memory before it is "
-                        + ("stored in the cache" if cached else "written out" if written else "sent back")
+                        + ("stored in the cache" if cached else "written out" if written
+                           else f"uploaded again (by {method_name(node)}())" if relayed else "sent back")
                         + (f" (by {_callee(node)}())" if handed_to_writer else ""),
                 path=module.path, line=read.lineno, end_line=read.end_lineno, evidence=module.evidence(read),
                 fix="request with stream=True and copy response.iter_content(65536) (httpx: client.stream() and "
                     "iter_bytes()) to the file or a StreamingResponse",
             )
+
+
+def _size_checked(nodes: list[ast.AST]) -> bool:
+    """The function compares the response's announced size with a cap before reading it
+    (``if int(resp.headers["Content-Length"]) > limit: raise``, ``resp.content_length``): a bounded body."""
+    sized = {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+             and isinstance(n.targets[0], ast.Name) and _announced_size(n.value)}
+    return any(isinstance(n, ast.Compare) and any(
+        _announced_size(side) or isinstance(side, ast.Name) and side.id in sized for side in [n.left, *n.comparators])
+        for n in nodes)
+
+
+def _announced_size(node: ast.expr) -> bool:
+    """``resp.headers["Content-Length"]`` (also inside ``int(...)``), ``resp.content_length``."""
+    return any(isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.lower() == "content-length"
+               or isinstance(n, ast.Attribute) and n.attr == "content_length" for n in walk_nodes(node))
+
+
+def _makes_requests(module: SourceModule, project: Project) -> bool:
+    """The file uses an HTTP library, or calls a function of the project that makes a request and hands its
+    response back (``source.client.raw_http_get(url)``)."""
+    return http.uses_http(module) or any(f"{name}(" in module.text for name in _request_functions(project))
+
+
+REQUEST_FUNCTIONS = "R5.buffer-not-stream:request-functions"
+# Names too common to stand for one request function of the project: ``config.get(...)`` is no request.
+GENERIC_NAMES = {"get", "post", "put", "patch", "delete", "head", "options", "request", "send", "fetch", "open"}
+
+
+def _request_functions(project: Project) -> frozenset[str]:
+    """Functions of the project that make an HTTP request and hand its response back unread: every ``return``
+    (for a context-manager generator, every ``yield``) is a request (``return self.http.get(url,
+    headers=headers)``), a response a ``with`` binds to one, or a call of another such function; every
+    definition of that name. Generic names (``get``, ``send``) are left out."""
+    if REQUEST_FUNCTIONS in project.facts:
+        return project.facts[REQUEST_FUNCTIONS]
+    functions = [(module, fn) for module in project.modules if not runs_offline(module, project)
+                 for fn in walk_nodes(module.tree) if isinstance(fn, FUNCTION_TYPES) and fn.name not in GENERIC_NAMES]
+    found: frozenset[str] = frozenset()
+    for _ in range(3):  # a wrapper of a wrapper: a few rounds
+        verdicts: dict[str, bool] = {}
+        for module, fn in functions:
+            verdicts[fn.name] = verdicts.get(fn.name, True) and _hands_back_request(module, project, fn, found)
+        now = frozenset(name for name, made in verdicts.items() if made)
+        if now == found:
+            break
+        found = now
+    project.facts[REQUEST_FUNCTIONS] = found
+    return found
+
+
+def _hands_back_request(module: SourceModule, project: Project, fn: ast.AST, known: frozenset[str]) -> bool:
+    nodes = list(walk_function_body(fn))
+    given = [n.value for n in nodes if isinstance(n, (ast.Return, ast.Yield)) and n.value is not None
+             and not is_none(n.value)]
+    bound = {item.optional_vars.id: item.context_expr for n in nodes if isinstance(n, (ast.With, ast.AsyncWith))
+             for item in n.items if isinstance(item.optional_vars, ast.Name)}
+
+    def request(value: ast.expr | None) -> bool:
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Name):
+            value = bound.get(value.id)
+        if not isinstance(value, ast.Call):
+            return False
+        if _callee(value) in known:
+            return True
+        outbound = http.outbound_call(module, value, project) if http.uses_http(module) else None
+        return outbound is not None and outbound.protocol == "http" and outbound.operation != "stream" \
+            and keyword(value, "stream") is None
+
+    return bool(given) and all(request(v) for v in given)
 
 
 def _caches(call: ast.Call, arg: ast.expr) -> bool:
@@ -257,6 +340,8 @@ def _own_parameters(fn: ast.AST) -> list[str]:
 
 def _unstreamed_request(module: SourceModule, call: ast.Call, project: Project) -> bool:
     outbound = http.outbound_call(module, call, project)
+    if outbound is None and _callee(call) in _request_functions(project):
+        return keyword(call, "stream") is None and not any(kw.arg is None for kw in call.keywords)
     if outbound is None or outbound.protocol != "http" or outbound.operation == "stream":
         return False
     if _fixed_address(module, call, outbound.operation):
