@@ -2,7 +2,8 @@
 
 ## What it does
 Reports outbound HTTP and gRPC calls that can wait forever. In detail: calls made with `requests` (module functions and `Session` methods),
-`urllib.request.urlopen`, `http.client` connections, `aiohttp` and `urllib3` sessions
+`urllib.request.urlopen` and `open()` of an opener from `build_opener()`, `urlretrieve` (it takes no timeout:
+reported unless the project calls `socket.setdefaulttimeout()`), `http.client` connections, `aiohttp` and `urllib3` sessions
 and gRPC stubs without a timeout (a gRPC deadline), and `httpx` calls or clients given
 `timeout=None`. httpx has a 5 second default, so an httpx call without a timeout
 argument is fine; so does tornado's `AsyncHTTPClient.fetch` (20 seconds): it is reported only
@@ -38,7 +39,8 @@ callable class whose `__call__` builds it: `request.http.post(...)`). A timeout 
 session (aiohttp, urllib3) is enough, except an aiohttp `ClientTimeout` that sets no finite
 `total` and no finite `sock_read` (`ClientTimeout(total=None, sock_read=None)`, `ClientTimeout()`;
 inline, or bound once to a local or module global): it turns reading without limit on, unlike
-aiohttp's default (total=300), so calls through it are reported; a `requests.Session` has no timeout of its own, so its
+aiohttp's default (total=300), so calls through it are reported (also a call on a client of unknown
+origin given one: `client.get(url, timeout=ClientTimeout(total=None))` is an aiohttp call); a `requests.Session` has no timeout of its own, so its
 calls are fine only when a mounted adapter or a `Session` subclass sets a default timeout (an
 `HTTPAdapter(max_retries=Retry(...))`, mounted inline or through the name it was assigned to,
 retries but sets none).
@@ -147,6 +149,8 @@ THRIFT_HTTP = {"thrift.transport.THttpClient.THttpClient"}  # no timeout unless 
 PLAIN_ADAPTERS = {"requests.adapters.HTTPAdapter", "requests.HTTPAdapter"}
 DEADLINE_SCOPES = {"asyncio.timeout", "asyncio.timeout_at", "async_timeout.timeout", "anyio.fail_after",
                    "anyio.move_on_after", "trio.fail_after", "trio.move_on_after"}
+URLLIB_RETRIEVE = {"urllib.request.urlretrieve", "urllib.urlretrieve"}  # no timeout parameter at all
+URLLIB_OPENERS = {"urllib.request.build_opener", "urllib2.build_opener"}
 AIOHTTP_TIMEOUTS = {"aiohttp.ClientTimeout", "aiohttp.client.ClientTimeout", "aiohttp.timeout.ClientTimeout"}
 SESSION_DEFAULT_TIMEOUT = {"aiohttp", "urllib3"}  # libraries whose sessions carry a timeout for every call
 FIXES = {
@@ -154,7 +158,7 @@ FIXES = {
     "httpx": "drop timeout=None or pass httpx.Timeout(10.0, connect=3.0)",
     "aiohttp": "pass timeout=aiohttp.ClientTimeout(total=30) to the call or the ClientSession",
     "urllib3": "pass timeout=urllib3.Timeout(connect=3.0, read=27.0) to the call or the PoolManager",
-    "urllib": "pass timeout=10",
+    "urllib": "pass timeout=10 (urlretrieve takes none: download with urlopen(url, timeout=10))",
     "http.client": "pass timeout=10 to the connection",
     "grpc": "pass timeout=<seconds> (the call's deadline) to the stub call",
     "tornado": "drop request_timeout=None/0 (tornado's default is 20 seconds) or pass request_timeout=10",
@@ -171,11 +175,25 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if is_test_file(module) or is_offline_file(module, project) and not is_shipped_command(module, project) \
             and not is_scheduled_command(module, project):
         return
+    seen: set[int] = set()
     for call in outbound_calls(module, project):
+        seen.add(id(call.node))
         problem = _problem(module, project, call)
         if problem:
             message, confidence = problem
             yield _finding(module, call.node, message, call.library, confidence)
+    if module.imports_module("aiohttp"):
+        for node in module.nodes_of(ast.Call):
+            disabled = _disabled_client_timeout(module, keyword(node, "timeout")) if id(node) not in seen else None
+            if disabled and isinstance(node.func, ast.Attribute) and not _under_deadline(module, node) \
+                    and not (call_name(module, node) or "").startswith("aiohttp."):  # the session it configures
+                yield _finding(module, node, f"{dotted(node.func) or node.func.attr}() has no read timeout: its "
+                               f"{disabled} sets no finite total or sock_read", "aiohttp", Confidence.high)
+    if module.imports_module("urllib.request") or module.imports_module("urllib2"):
+        for node in module.nodes_of(ast.Call):
+            message = _urllib_problem(module, project, node)
+            if message:
+                yield _finding(module, node, message, "urllib", Confidence.high)
     for call, wrapper in wrapper_calls(module, project):
         message = _wrapper_problem(module, call, wrapper)
         if message:
@@ -220,6 +238,26 @@ def _finding(module: SourceModule, node: ast.Call, message: str, library: str, c
         fix=FIXES[library],
         confidence=confidence,
     )
+
+
+def _urllib_problem(module: SourceModule, project: Project, call: ast.Call) -> str | None:
+    """``urlretrieve(url, path)`` (it takes no timeout: the socket default, none unless the project sets one)
+    and ``open(url)`` of an opener from ``build_opener()`` (inline or bound once) with no timeout."""
+    if _under_deadline(module, call):
+        return None
+    name = call_name(module, call)
+    if name in URLLIB_RETRIEVE:
+        return None if _sets_socket_default(project) else \
+            f"{name}() has no timeout (it takes none): the download can wait forever"
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "open") or keyword(call, "timeout") is not None \
+            or len(call.args) >= 3 or has_kwargs_splat(call):
+        return None
+    opener = call.func.value
+    if isinstance(opener, ast.Name):
+        opener = _assigned_once(module, call, opener.id) or _module_constant(module, opener.id)
+    if isinstance(opener, ast.Call) and call_name(module, opener) in URLLIB_OPENERS:
+        return f"{dotted(call.func) or 'open'}() of a urllib opener has no timeout"
+    return None
 
 
 def _thrift_timeout_set(module: SourceModule, call: ast.Call) -> bool:
