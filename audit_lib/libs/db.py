@@ -1298,7 +1298,9 @@ def _resolve(module: SourceModule, project: Project | None, call: ast.Call, fn: 
             return None
         found = _method_of(project, cls, func.attr)
         return (*found, cls, True) if found is not None else None
-    if isinstance(func.value, ast.Name) and func.value.id in module.imports:
+    head = _chain_root(func.value)
+    if isinstance(head, ast.Name) and head.id in module.imports and dotted(func.value):
+        # ``models.helper()``, ``models.artifacts.create_artifact()``: a package's module reached by attribute
         target = qualified(module, func)
         found = _project_function(project, target, reexports) if target else None
         if found is not None:
