@@ -50,7 +50,11 @@ job.archive_file; archive.open("rb")`, closed by `archive.close()`; an upload ha
 as a parameter is not followed). A project function that returns what it opens
 (`def connect(**kw): conn = psycopg2.connect(**kw); ...; return conn`, also over a few
 such functions, and under an import alias) is a factory of the same resource: its
-callers are judged; so is one that returns it inside a tuple, at the same position in every
+callers are judged; so is a project class whose construction opens a client of another server and keeps
+it (`self.http = ClientSession()` in `__init__` or in a method `__init__` calls) but offers no way to close
+it (no teardown method in the class or its project bases, and nothing in the project closes that attribute):
+each instance (`self.client = RemoteApi(state)` on every login) holds a client only the garbage collector
+ends; so is one that returns it inside a tuple, at the same position in every
 tuple it returns (`return archive, meta`): the caller that unpacks it (`archive, meta =
 read_archive(p)`) owns it, and one that drops it (`_, meta = ...`) leaks it (a tuple kept whole
 is not followed); a Redis client built over a pool it is given
@@ -201,7 +205,7 @@ from audit_lib.pyast import (
     walk_function_body,
     walk_nodes,
 )
-from audit_lib.libs.db import is_alembic_revision
+from audit_lib.libs.db import is_alembic_revision, project_class
 from audit_lib.libs.db import resolve_function as resolve_callee
 from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
@@ -210,6 +214,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     DESCRIPTOR_FACTORIES,
     DESCRIPTOR_WRAPPERS,
     ENGINES,
+    HTTP_CLIENTS,
     IMAGE_LOADERS,
     IMAGE_OPENERS,
     PROCESSES,
@@ -256,6 +261,9 @@ CLEANUP_WORDS = ("close", "cleanup", "dispose", "release")
 # Methods that keep what they are given: ``server.set_socket(sock)``, ``loop.add_reader(sock, ...)``.
 OWNING_PREFIXES = ("set_", "add_", "attach", "register")
 CONNECTION_KINDS = {"database connection", "pooled connection", "engine connection"}
+# What an object may open in its constructor and keep: clients of other servers.
+NETWORK_CLIENT_KINDS = {*HTTP_CLIENTS.values(), "Redis client", "connection pool", "database connection",
+                        "LDAP connection", "MongoDB client", "Cassandra cluster", "OpenAI client"}
 # Drivers whose connection context manager ends a transaction but leaves the connection open.
 TRANSACTION_ONLY_WITH = {"psycopg2.connect", "sqlite3.connect"}
 # Resources whose close() is a coroutine: calling it without await closes nothing.
@@ -321,6 +329,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 (made := project_resource(project, module, node)) is not None:
             kind, factory, via = made  # a project function that returns what it opens: ``conn = get_conn()``
             via = dotted(node.func) or via
+        if kind is None and (held := _client_holder(project, module, node)) is not None:
+            kind, factory, via = held  # ``api = RemoteApi(state)``, whose constructor opens a session
         unpacked_at = None
         if kind is None and isinstance(node.func, (ast.Name, ast.Attribute)) and \
                 (held := tuple_resource(project, module, node)) is not None:
@@ -358,6 +368,60 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 finding.message = finding.message.replace(f"{factory}()", f"{via}() (which opens it with {factory}())", 1)
                 finding.extra["factory"] = call_name(module, node) or via
             yield finding
+
+
+def _client_holder(project: Project, module: SourceModule, call: ast.Call) -> tuple[str, str, str] | None:
+    """(kind, library factory, class) when ``call`` builds a project class whose construction opens a network
+    client it keeps (``self.http = ClientSession()`` in ``__init__``, or in a method ``__init__`` calls) and that
+    offers no way to close it: no teardown method (``close()``, ``aclose()``, ``__aexit__``, ...) in the class or
+    its project bases, and nothing in the project closes that attribute. Each instance is then a client that
+    only the garbage collector ends."""
+    if not (method_name(call) or "")[:1].isupper() or not isinstance(call.func, (ast.Name, ast.Attribute)):
+        return None
+    found = project_class(module, project, call.func)
+    if found is None:
+        return None
+    cache = project.facts.setdefault("R4.client-holders", {})
+    if found[1] not in cache:
+        cache[found[1]] = _held_client(project, *found)
+    return cache[found[1]]
+
+
+def _held_client(project: Project, module: SourceModule, cls: ast.ClassDef) -> tuple[str, str, str] | None:
+    hierarchy = _class_hierarchy(project, module, cls)
+    methods: dict[str, tuple[SourceModule, ast.AST]] = {}
+    for owner, klass in hierarchy:
+        for member in klass.body:
+            if isinstance(member, FUNCTION_TYPES):
+                if _is_teardown(member):
+                    return None
+                methods.setdefault(member.name, (owner, member))
+    if "__init__" not in methods:
+        return None
+    init_module, init = methods["__init__"]
+    run = [(init_module, init)] + [methods[n.func.attr] for n in walk_function_body(init) if isinstance(n, ast.Call)
+                                   and isinstance(n.func, ast.Attribute) and dotted(n.func.value) == "self"
+                                   and n.func.attr in methods]
+    for owner, method in run:
+        for node in walk_function_body(method):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and _is_self_attribute(node.targets[0]) \
+                    and isinstance(node.value, ast.Call) and node.targets[0].attr not in _closed_attributes(project):
+                kind = _acquired_kind(owner, node.value)
+                if kind in NETWORK_CLIENT_KINDS:
+                    return kind, call_name(owner, node.value) or "", cls.name
+    return None
+
+
+def _class_hierarchy(project: Project, module: SourceModule, cls: ast.ClassDef,
+                     depth: int = 4) -> list[tuple[SourceModule, ast.ClassDef]]:
+    """The class and its project bases, nearest first (a depth-first walk of the bases, as Python's method
+    resolution order is for classes without shared bases)."""
+    found = [(module, cls)]
+    for base in cls.bases if depth else ():
+        resolved = project_class(module, project, base)
+        if resolved is not None and resolved[1] is not cls:
+            found.extend(_class_hierarchy(project, *resolved, depth - 1))
+    return found
 
 
 def _run_at_import_or_by_tests_only(project: Project, module: SourceModule, fn: ast.AST) -> bool:
