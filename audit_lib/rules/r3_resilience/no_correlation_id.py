@@ -12,7 +12,10 @@ correlation header
 `session.headers.update(...)`, httpx `event_hooks=`/`transport=`, aiohttp
 `trace_configs=`, a mounted custom adapter, a client subclass).
 
-Headers built somewhere the rule cannot see (`headers=self._headers()`, `**kwargs`),
+Headers a function of the same file builds and returns (`headers=self._headers()`,
+`headers=_service_headers(token)`) are judged by what it returns: a dict literal with string keys, or
+a local only ever bound to one, sends no id unless the function names a correlation header. Headers
+built somewhere the rule cannot see (another file's helper, `**kwargs`),
 clients received as parameters, code bases whose HTTP clients are instrumented by
 OpenTelemetry or ddtrace (they inject `traceparent`), calls to well-known public APIs
 (GitHub, Slack, Google, Stripe, ...) and to public domains written in the code (an update
@@ -419,12 +422,49 @@ def _headers_carry_id(module: SourceModule, headers: ast.expr | None, at: ast.AS
             return UNKNOWN
         if _mentions_correlation(fn):
             return True
-        values = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Assign)
-                  and any(isinstance(t, ast.Name) and t.id == headers.id for t in n.targets)]
-        if values and all(isinstance(v, ast.Dict) and all(k is not None and string_value(k) for k in v.keys) for v in values):
-            return False
-        return UNKNOWN
+        return False if _bound_to_plain_dicts(fn, headers.id) else UNKNOWN
+    if isinstance(headers, ast.Call):
+        return _built_headers_verdict(_same_file_function(module, headers, at))
     return UNKNOWN
+
+
+def _bound_to_plain_dicts(fn: ast.AST, name: str) -> bool:
+    """Whether every assignment to ``name`` in ``fn`` is a dict literal with string keys."""
+    values = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
+    return bool(values) and all(isinstance(v, ast.Dict) and all(k is not None and string_value(k) for k in v.keys)
+                                for v in values)
+
+
+def _built_headers_verdict(helper: ast.AST | None) -> bool | None:
+    """The verdict on headers a function of the file builds and returns (``headers=_service_headers(token)``,
+    ``headers=self._headers()``): True when it names a correlation header, False when each return is a dict
+    literal with string keys or a local only ever bound to one, None when unknown."""
+    if helper is None:
+        return UNKNOWN
+    if _mentions_correlation(helper):
+        return True
+    returned = [n.value for n in walk_function_body(helper) if isinstance(n, ast.Return)]
+    visible = bool(returned) and all(
+        isinstance(value, ast.Dict) and _literal_headers_verdict(value) is False
+        or isinstance(value, ast.Name) and _bound_to_plain_dicts(helper, value.id) for value in returned)
+    return False if visible else UNKNOWN
+
+
+def _same_file_function(module: SourceModule, call: ast.Call, at: ast.AST) -> ast.AST | None:
+    """The function of this file a call runs: a top-level ``def`` by name, or ``self.<method>()`` of the
+    class around ``at``."""
+    if isinstance(call.func, ast.Name):
+        body = module.tree.body
+        name = call.func.id
+    elif isinstance(call.func, ast.Attribute) and dotted(call.func.value) == "self":
+        cls = next((p for p in ancestors(module, at) if isinstance(p, ast.ClassDef)), None)
+        body = cls.body if cls is not None else []
+        name = call.func.attr
+    else:
+        return None
+    found = [f for f in body if isinstance(f, FUNCTION_TYPES) and f.name == name]
+    return found[0] if len(found) == 1 else None
 
 
 def _mentions_correlation(node: ast.AST) -> bool:
