@@ -7,7 +7,7 @@ Reports retries whose wait has no random component. They are:
   after the attempt when the `try` leaves the loop on success; a `try` under an `if` of the
   loop counts too) whose `sleep()` delay is a constant or a deterministic backoff
   (`2 ** attempt`); a loop with no `except` counts when its header counts attempts
-  (`for attempt in range(retries)`, `while tries < n`) and it leaves on a result
+  (`for attempt in range(retries)`, `for _ in range(3)`, `while tries < n`) and it leaves on a result
   (`if code == OK: break`);
 - a bounded retry loop that tries again at once, with no wait at all: a `try` that leaves the loop on
   success, a handler that counts the attempt (`tries_left -= 1`, or a header `for attempt in range(3)`)
@@ -757,8 +757,11 @@ def _attempts(body: list[ast.stmt]) -> list[ast.Try]:
 
 def _counts_attempts(loop: ast.For | ast.AsyncFor | ast.While) -> bool:
     """Whether the loop's header counts attempts (``for attempt in range(...)``, ``range(max_retries)``,
-    ``while tries < 5``): the code itself says it tries again, even with no ``except`` (the failure is a
-    result code)."""
+    ``for _ in range(3)``, ``while tries < 5``): the code itself says it tries again, even with no ``except``
+    (the failure is a result code)."""
+    if isinstance(loop, (ast.For, ast.AsyncFor)) and isinstance(loop.target, ast.Name) and loop.target.id.startswith("_") \
+            and isinstance(loop.iter, ast.Call) and dotted(loop.iter.func) == "range":
+        return True  # for _ in range(3): the same thing, a number of times
     header = [loop.target, loop.iter] if isinstance(loop, (ast.For, ast.AsyncFor)) else [loop.test]
     return any(ATTEMPT_NAME.search(n.id if isinstance(n, ast.Name) else n.attr)
                for part in header for n in walk_nodes(part) if isinstance(n, (ast.Name, ast.Attribute)))
