@@ -37,7 +37,9 @@ Reports whole payloads read into memory where streaming fits. That is:
   stream it: `data=request.content`) or written to a file, directly (`out.write(content)`) or by a
   function of the project that writes that parameter (`save_upload(content, name)`): an upload that
   could be copied to the disk in chunks. Kept in memory (`BytesIO(content)`) it is not reported;
-- `fetchall()` of a literal `SELECT` with no `LIMIT`, no `WHERE` and no `GROUP BY`:
+- `fetchall()` of a literal `SELECT` with no `LIMIT`, no `WHERE` and no `GROUP BY` (also one whose `WHERE`
+  is appended only when a parameter that defaults to None is given, `if where: sql += " WHERE " + where`
+  after `where = build_where(filters)` with `filters=None`: a caller that passes nothing reads it whole):
   the whole table in one list (the database's own catalog, `pg_collation`,
   `information_schema.tables`, `sqlite_master`, and the migration tool's `alembic_version` are sized by the
   schema and are not reported); so is a SQLAlchemy Core `table.select()` with nothing chained to
@@ -744,7 +746,7 @@ def _fetchalls(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Itera
             execute = None
         if execute is None or not execute.args:
             continue
-        if _extended_later(execute.args[0], nodes):
+        if _extended_later(module, fn, execute.args[0], nodes):
             continue
         sql = db.sql_text(module, execute.args[0], fn)
         table = _unbounded_table(sql) if sql else None
@@ -803,10 +805,37 @@ def _whole_table_select(module: SourceModule, query: ast.expr) -> bool:
         and not (qualified(module, table) or "").startswith("sqlalchemy")
 
 
-def _extended_later(query: ast.expr, nodes: list[ast.AST]) -> bool:
-    """``sql += " WHERE ..."``: the text first bound to the name is not the whole query."""
+def _extended_later(module: SourceModule, fn: ast.AST, query: ast.expr, nodes: list[ast.AST]) -> bool:
+    """``sql += " WHERE ..."``: the text first bound to the name is not the whole query. Not when every
+    extension is optional by the function's own signature (``if where: sql += " WHERE " + where`` where
+    ``where`` comes from a parameter that defaults to None): a caller that passes nothing reads the whole table."""
     return isinstance(query, ast.Name) and any(
-        isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and n.target.id == query.id for n in nodes)
+        isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and n.target.id == query.id
+        and not _optional_extension(module, fn, n, nodes) for n in nodes)
+
+
+def _optional_extension(module: SourceModule, fn: ast.AST, statement: ast.stmt, nodes: list[ast.AST]) -> bool:
+    """``statement`` runs under an ``if`` whose test reads a parameter defaulting to None, directly or through a
+    name bound from it (``where, params = build_where(filters)`` with ``filters=None``)."""
+    optional = _none_default_parameters(fn)
+    derived = {t.id for n in nodes if isinstance(n, ast.Assign)
+               and any(isinstance(v, ast.Name) and v.id in optional for v in walk_nodes(n.value))
+               for target in n.targets for t in walk_nodes(target) if isinstance(t, ast.Name)}
+    node = module.parents.get(statement)
+    while node is not None and node is not fn:
+        if isinstance(node, ast.If) and any(isinstance(v, ast.Name) and v.id in optional | derived
+                                            for v in walk_nodes(node.test)):
+            return True
+        node = module.parents.get(node)
+    return False
+
+
+def _none_default_parameters(fn: ast.AST) -> set[str]:
+    arguments = fn.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults = [*([None] * (len(positional) - len(arguments.defaults))), *arguments.defaults]
+    pairs = [*zip(positional, defaults), *zip(arguments.kwonlyargs, arguments.kw_defaults)]
+    return {a.arg for a, default in pairs if default is not None and is_none(default)}
 
 
 def _named_cursors(nodes: list[ast.AST]) -> set[str]:
