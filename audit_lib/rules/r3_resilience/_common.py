@@ -95,3 +95,19 @@ def periodic_only_tasks(project: Project) -> frozenset[str]:
         names = frozenset(scheduled - queued - {""})
         project.facts["r3.periodic_only_tasks"] = names
     return names  # type: ignore[return-value]
+
+
+CLI_FOLDERS = {"cli", "commands"}
+CLI_DECORATOR = re.compile(r"(^|\.)(command|group)$")
+CLI_COMMAND_LIBRARIES = ("click", "flask", "typer")
+
+
+def operator_command_line(module: SourceModule) -> bool:
+    """A module of the product's command-line interface (a ``cli``/``commands`` folder, or one that
+    declares click or Flask CLI commands): an operator types these, one process at a time, even when they
+    ship with the product."""
+    if any(part in CLI_FOLDERS for part in module.path.split("/")[:-1]):
+        return True
+    return any(isinstance(n, FUNCTION_TYPES) and any(
+        CLI_DECORATOR.search(call_name(module, d) or "") for d in n.decorator_list if isinstance(d, ast.Call))
+        for n in walk_nodes(module.tree)) and any(module.imports_module(lib) for lib in CLI_COMMAND_LIBRARIES)

@@ -60,7 +60,9 @@ hand, where a hung call is seen and interrupted) are not reported. The product's
 commands are: a package's `__main__.py` and the modules of a scripts folder that is a
 subpackage of the product's package (`app/scripts/backup.py`) run unattended on its hosts,
 and a management command the product runs itself (a Procfile process, a cron entry or CronJob,
-the docs scheduling it, `call_command()` from service code): a hang there blocks every later run.
+the docs scheduling it, `call_command()` from service code): a hang there blocks every later run. Not
+its command-line interface (a `cli`/`commands` folder, click, typer or Flask CLI commands): an operator
+types those and watches them.
 
 ## Why is this bad?
 A peer that stops answering holds the calling worker for as long as the socket stays
@@ -123,7 +125,7 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import is_test_file
+from audit_lib.rules.r3_resilience._common import is_test_file, operator_command_line
 from audit_lib.scheduled_commands import is_scheduled_command
 from audit_lib.source import Project, SourceModule
 
@@ -172,9 +174,9 @@ FIXES = {
 
 @rule("R3.http-no-timeout", on="module", scope="code", severity="high")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_test_file(module) or is_offline_file(module, project) and not is_shipped_command(module, project) \
-            and not is_scheduled_command(module, project):
-        return
+    if is_test_file(module) or is_offline_file(module, project) and not is_scheduled_command(module, project) \
+            and (not is_shipped_command(module, project) or operator_command_line(module)):
+        return  # run by hand: a hung call is seen and interrupted
     seen: set[int] = set()
     for call in outbound_calls(module, project):
         seen.add(id(call.node))

@@ -132,7 +132,12 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import is_test_file, only_builds_engine, periodic_only_tasks
+from audit_lib.rules.r3_resilience._common import (
+    is_test_file,
+    only_builds_engine,
+    operator_command_line,
+    periodic_only_tasks,
+)
 from audit_lib.source import Project, SourceModule
 
 SLEEPS = {"time.sleep", "asyncio.sleep", "gevent.sleep", "trio.sleep", "anyio.sleep", "eventlet.sleep"}
@@ -159,7 +164,7 @@ URLLIB3_RETRY = {"urllib3.Retry", "urllib3.util.Retry", "urllib3.util.retry.Retr
 @rule("R3.retry-no-jitter", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if is_test_file(module) or is_offline_file(module, project) and not defines_worker_tasks(module) \
-            and (not is_shipped_command(module, project) or _operator_command_line(module)):
+            and (not is_shipped_command(module, project) or operator_command_line(module)):
         return  # one process retrying alone cannot stampede a dependency
     if not any(hint in module.text for hint in ("sleep", "retry", "Retry", "backoff")):
         return
@@ -924,22 +929,9 @@ def _is_parameter(fn: ast.AST, name: str) -> bool:
     return any(a.arg == name for a in [*args.posonlyargs, *args.args, *args.kwonlyargs])
 
 
-CLI_FOLDERS = {"cli", "commands"}
-CLI_DECORATOR = re.compile(r"(^|\.)(command|group)$")
 # failures a loop retries at once by design: a unique-key collision (try the next slug), bad input, a stale read
 LOCAL_FAILURES = re.compile(r"Integrity|Unique|Duplicate|Conflict|ValueError|KeyError|IndexError|StopIteration|"
                             r"Validation|Stale|Deadlock|Serializ")
-
-
-def _operator_command_line(module: SourceModule) -> bool:
-    """A module of the product's command-line interface (a ``cli``/``commands`` folder, or one that
-    declares click or Flask CLI commands): an operator types these, one process at a time, even when they
-    ship with the product."""
-    if any(part in CLI_FOLDERS for part in module.path.split("/")[:-1]):
-        return True
-    return any(isinstance(n, FUNCTION_TYPES) and any(
-        CLI_DECORATOR.search(call_name(module, d) or "") for d in n.decorator_list if isinstance(d, ast.Call))
-        for n in walk_nodes(module.tree)) and any(module.imports_module(lib) for lib in ("click", "flask", "typer"))
 
 
 def _retries_failure(module: SourceModule, statement: ast.Return | ast.Expr) -> bool:
