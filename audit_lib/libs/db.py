@@ -1126,10 +1126,20 @@ def _is_sqlalchemy_module(module: SourceModule) -> bool:
     return any(module.imports_module(lib) for lib in ("sqlalchemy", "sqlmodel", "flask_sqlalchemy"))
 
 
+def _written_filter(lookup: str, value: ast.expr) -> bool:
+    """``provider__in=[GitHub.id, GitLab.id]``, ``status__in=("open", "new")``: a few values of a column
+    other than a key, written in the code: a filter, not a batch of the keys the caller collected
+    (``pk__in=[1, 2]`` and ``user_id__in=ids`` stay batches)."""
+    field = lookup[:-len("__in")].rsplit("__", 1)[-1]
+    return isinstance(value, (ast.List, ast.Tuple, ast.Set)) and not any(isinstance(e, ast.Starred) for e in value.elts) \
+        and field not in ("pk", "id") and not field.endswith("_id")
+
+
 def _django_op(call: ast.Call, model: str, method: str, receiver: str | None = None) -> DbOp | None:
     chain_methods = {method_name(c) for c in _chain(call)}
     locking = bool(chain_methods & _LOCKING_METHODS)
-    batch_filter = any(kw.arg and kw.arg.endswith("__in") for c in _chain(call) for kw in c.keywords)
+    batch_filter = any(kw.arg and kw.arg.endswith("__in") and not _written_filter(kw.arg, kw.value)
+                       for c in _chain(call) for kw in c.keywords)
     if method in _DJANGO_WRITES:
         return DbOp(call, _DJANGO_WRITES[method], frozenset({model}), "django", method, receiver,
                     batch=method in _BATCH_METHODS or method.startswith("abulk") or batch_filter,

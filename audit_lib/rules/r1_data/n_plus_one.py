@@ -867,10 +867,10 @@ class _RowSources:
         for node in walk_nodes(expr):
             if isinstance(node, ast.Name) and node.id in self.kind:
                 return self.kind[node.id]
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in REQUEST_ROOTS:
-                if node.attr in ("json", "args", "form", "data", "POST", "GET", "query_params", "files", "values",
-                                 "get_json", "body", "query", "match_info", "path_params", "FILES"):
-                    return "request data"
+            if _reads_request(node):
+                return "request data"
+            if isinstance(node, ast.Call) and _returns_request_data(self.module, self.project, node):
+                return "request data"  # body = validate_request_body(Schema): the request's body, checked
             if isinstance(node, ast.Call):
                 op = db.classify(self.module, node, self.fn, self.project)
                 if op is not None and op.is_read:
@@ -935,7 +935,8 @@ class _RowSources:
             return False
         helper_module, helper = resolved
         return any(op.is_read for op in db.function_ops(helper_module, helper, self.project)) \
-            or _returns_query_rows(helper) or _returns_legacy_query(helper_module, self.project, helper, 2)
+            or _returns_query_rows(helper) or _returns_legacy_query(helper_module, self.project, helper, 2) \
+            or self.django and any(isinstance(value, ast.Call) and _builds_queryset(value) for value in _returns(helper))
 
     def describe(self, loop: ast.AST) -> str:
         for iterable in _loop_iterables(loop):
@@ -944,6 +945,34 @@ class _RowSources:
                 text = ast.unparse(iterable)
                 return f"{source} ({text if len(text) <= 60 else text[:57] + '...'})"
         return "rows"
+
+
+REQUEST_DATA_ATTRS = {"json", "args", "form", "data", "POST", "GET", "query_params", "files", "values", "get_json",
+                      "body", "query", "match_info", "path_params", "FILES"}
+
+
+def _reads_request(node: ast.AST) -> bool:
+    """``request.json``, ``request.get_json()``, ``req.query_params``: what the client sent."""
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in REQUEST_ROOTS \
+        and node.attr in REQUEST_DATA_ATTRS
+
+
+def _returns_request_data(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    """Whether ``call`` runs a function of the code base that returns what it reads from the request
+    (``payload = request.get_json(); return Schema.model_validate(payload)``): its value is the request's
+    data, as long as the client makes its lists."""
+    resolved = db.resolve_function(module, project, call, reexports=True)
+    if resolved is None:
+        return False
+    helper = resolved[1]
+    cache = project.facts.setdefault("r1.request_readers", {})
+    if id(helper) not in cache:
+        read = {target.id for stmt in walk_function_body(helper) if isinstance(stmt, ast.Assign)
+                and any(_reads_request(node) for node in walk_nodes(stmt.value))
+                for target in stmt.targets if isinstance(target, ast.Name)}
+        cache[id(helper)] = any(_reads_request(node) or isinstance(node, ast.Name) and node.id in read
+                                for value in _returns(helper) for node in walk_nodes(value))
+    return cache[id(helper)]
 
 
 def _handed_request_data(module: SourceModule, project: Project, fn: ast.AST, handlers: set[int] | frozenset[int]) -> set[str]:
@@ -1349,8 +1378,37 @@ def _per_row_method(module: SourceModule, project: Project, fn: ast.AST) -> tupl
                           for k in item.value.keywords if k.arg == "method_name"}
         if fn.name not in method_fields | {"to_representation"} or not _renders_lists(project, cls.name):
             return None
-        return args[1].arg, f"of the list {cls.name} renders", _project_loaded(project)
+        return args[1].arg, f"of the list {cls.name} renders", _project_loaded(project) | _parent_links(project, cls)
     return None
+
+
+def _parent_links(project: Project, cls: ast.ClassDef) -> set[str]:
+    """The foreign keys back to the parent row, for a serializer used only as a nested field of other
+    serializers (``commands = CommandSerializer(many=True)``): it renders the rows of the parent's related
+    manager, and Django fills their foreign key to that parent (``build``, declared with
+    ``related_name="commands"``) from the parent itself, so reading it runs no query."""
+    nested: set[str] = set()
+    for module in project.modules:
+        if db.skipped_module(module):
+            continue
+        for node in module.nodes_of(ast.Name):
+            if node.id != cls.name:
+                continue
+            call = module.parents.get(node)
+            field = module.parents.get(call)
+            if not (isinstance(call, ast.Call) and call.func is node and isinstance(field, ast.Assign)
+                    and isinstance(module.parents.get(field), ast.ClassDef) and len(field.targets) == 1
+                    and isinstance(field.targets[0], ast.Name)):
+                return set()  # also rendered on its own (a view's serializer_class, a call, a subclass)
+            source = next((string_value(k.value) for k in call.keywords if k.arg == "source"), None)
+            nested.add(source or field.targets[0].id)
+    models = {dotted(stmt.value) for _, c in _project_class_chain(project, cls) for meta in c.body
+              if isinstance(meta, ast.ClassDef) and meta.name == "Meta" for stmt in meta.body
+              if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "model" for t in stmt.targets)}
+    models = {(m or "").rsplit(".", 1)[-1] for m in models}
+    return {name for owner, name, call, kind in _model_field_calls(project)
+            if nested and owner.name in models and RELATION_FIELDS.get(kind) == "one"
+            and next((string_value(k.value) for k in call.keywords if k.arg == "related_name"), None) in nested}
 
 
 RELATED_FIELDS_READING_ROWS = {"StringRelatedField", "SlugRelatedField"}
