@@ -774,14 +774,15 @@ def _counts_attempts(loop: ast.For | ast.AsyncFor | ast.While) -> bool:
 
 def _perpetual(loop: ast.While, attempt: ast.Try) -> bool:
     """A ``while`` loop that runs its ``try`` again whether it failed or not: it never leaves on
-    success (no ``return``/``break`` of the loop, nothing in its test set by the body), as a listener
+    success (no ``return``/``break`` of the loop from the attempt on, nothing in its test set by the body), as a listener
     that reopens a stream and consumes it or a worker that takes the next job does; or a generator
     loop that yields each event of what it opened. One per process: nothing to retry in lockstep."""
     if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for inner in _walk_same_loop(attempt.body)
            if isinstance(inner, (ast.For, ast.AsyncFor, ast.While)) for n in walk_nodes(inner)):
         return True
-    if _leaves_on_success(loop.body):
-        return False
+    start = next(i for i, s in enumerate(loop.body) if any(n is attempt for n in walk_nodes(s)))
+    if _leaves_on_success(loop.body[start:]):
+        return False  # (a return before the attempt, when nothing is left to do, ends the worker's life)
     tested = {n.id for n in walk_nodes(loop.test) if isinstance(n, ast.Name)}
     if any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in tested
            for statement in loop.body for n in walk_nodes(statement)):
