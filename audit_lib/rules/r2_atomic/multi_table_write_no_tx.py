@@ -7,7 +7,8 @@ that writes (SQL `INSERT`/`UPDATE`/`DELETE`, ORM `add`, `delete`,
 own `self.save(update_fields=...)`, a classmethod such as `ChangeEvent.record(...)`, a model
 mixin's shorthand that commits inside (`task.update(data)`, `link.delete()` on a row fetched by
 `Task.get_by(...)` or a project getter such as `get_task_raw(pk)`), attributes
-set on a SQLAlchemy object that the next `commit()` flushes, a Django many-to-many field's
+set on a SQLAlchemy object that the next `commit()` flushes, a settings proxy written in a
+function that commits the session (`site_settings.set(...)`, `user.settings.set(...)`), a Django many-to-many field's
 `set`/`add`/`remove`/`clear` on an object the function writes or a DRF serializer's `update` is
 handed, which writes the field's link table) to two or
 more tables when those writes do not share one transaction:
@@ -148,6 +149,8 @@ MAPPED_BASE = re.compile(r"(^|\.)(Model|Base|DeclarativeBase|SQLModel)$")
 NOT_MODELS = {"Any", "Optional", "Request", "Response", "Session", "AsyncSession", "Connection", "Engine"}
 RELATION_WRITES = {"set", "add", "remove", "clear"}
 ADMIN_SAVE_HOOKS = {"save_model", "save_formset", "save_related", "delete_model"}
+SETTINGS_PROXY = re.compile(r"(\w+_)?settings")
+SETTINGS_WRITES = {"set", "set_multi", "delete", "delete_all"}
 
 
 @rule("R2.multi-table-write-no-tx", on="module", scope="code+sql", severity="high")
@@ -161,6 +164,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         ops = db.with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
         if mapped and any(op.kind == db.COMMIT for op in ops):
             ops = _with_flushed_changes(module, fn, ops)
+        if "settings." in module.text and any(op.kind == db.COMMIT and not op.through for op in ops):
+            ops = _with_settings_writes(fn, ops)
         if "serializer" in module.text:
             ops = _with_serializer_saves(module, project, fn, ops)
         if "commit=False" in module.text:
@@ -214,6 +219,22 @@ def _with_flushed_changes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp])
             last_commit = line
         result.append(op)
     return result
+
+
+def _with_settings_writes(fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
+    """A settings proxy written in a function that commits the session (``core_settings.set('name', value)``,
+    ``user.settings.set('lang', lang)``, ``event_settings.set_multi(event, {...})``, then ``db.session.commit()``)
+    writes rows of a settings table in that session: the commit ends or follows them like any other
+    write. All settings proxies count as one table."""
+    added = []
+    written = {id(op.call) for op in ops}
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SETTINGS_WRITES \
+                and SETTINGS_PROXY.fullmatch((dotted(node.func.value) or "").split(".")[-1]) and id(node) not in written:
+            receiver = dotted(node.func.value)
+            added.append(db.DbOp(node, db.WRITE, frozenset({"settings"}), "sqlalchemy", node.func.attr, receiver,
+                                 deferred=True, confidence=Confidence.medium))
+    return sorted([*ops, *added], key=lambda o: (o.call.lineno, o.call.col_offset)) if added else ops
 
 
 def _with_serializer_saves(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
