@@ -23,7 +23,8 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   functions, up to five calls deep (a service module's batch job that only a CLI command runs; not
   when service code names the function in a string: a command it spawns itself), prints under a test
   of `sys.argv` (`if "test" in sys.argv:`) and prints under a debug or verbosity switch
-  (`if app.config["MAIL_DEBUG_BODY"]:`, `if self.verbose:`: off in production); so are prints
+  (`if app.config["MAIL_DEBUG_BODY"]:`, `if self.verbose:`, `print(trace) if settings.DEBUG else ...`: off in
+  production); so are prints
   into a file or buffer (`file=buf`), prints in a logging handler (`emit()`, any method of a `logging.Handler`
   subclass: logging its own failure would recurse), and a print
   to stderr beside a log call of the same message (an error echoed to the console, also logged), and a
@@ -32,7 +33,7 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
 - log calls inside request handlers, or in helpers that only request handlers call (every
   call of the helper's name in service code is in a handler, a Flask `before_request`-style
   hook, or another such helper, up to three levels; a FastAPI `Depends(...)` dependency is
-  one; a helper also called by a job or a command is not one), on the usual logger names or
+  one; a helper also called by a job or a command is not one, nor a Celery task: its worker runs it), on the usual logger names or
   a project's named logger (`logger_api`, `audit_logger`),, whose only content is a string interpolated on the
   spot (an f-string, `"..." % x`, `"...".format(x)`, string concatenation; also through a local
   the function assigns once, `msg = f"failed: {e}"; logger.error(msg)`) with no
@@ -91,6 +92,7 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding, code_base_finding, shown_places
 from audit_lib.libs.web import handler_of, route_handlers
 from audit_lib.operator_code import (
+    CELERY_TASK_DECORATORS,
     CLI_LIBRARIES,
     in_management_package,
     is_command_line_helper,
@@ -331,11 +333,13 @@ def _named_in_service_strings(project: Project, name: str) -> bool:
 
 def _under_debug_flag(module: SourceModule, node: ast.AST) -> bool:
     """A print under a test of a debug or verbosity switch (``if app.config["MAIL_DEBUG_BODY"]:``,
-    ``if self.verbose:``): output a developer turns on to watch, off in production."""
-    return any(isinstance(p, ast.If) and any(
+    ``if self.verbose:``, ``print(trace) if settings.DEBUG else ...``): output a developer turns on to
+    watch, off in production. (The ``else`` branch is what production prints.)"""
+    return any(isinstance(p, (ast.If, ast.IfExp)) and any(
         DEBUG_SWITCH.search(n.id if isinstance(n, ast.Name) else n.attr if isinstance(n, ast.Attribute)
                             else n.value if isinstance(n, ast.Constant) and isinstance(n.value, str) else "")
-        for n in walk_nodes(p.test)) and any(node is n for stmt in p.body for n in walk_nodes(stmt))
+        for n in walk_nodes(p.test)) and any(node is n for stmt in (p.body if isinstance(p, ast.If) else [p.body])
+                                             for n in walk_nodes(stmt))
         for p in ancestors(module, node))
 
 
@@ -463,8 +467,8 @@ def _request_path_helper(fn: ast.AST, project: Project, seen: set[int]) -> bool:
     service code is in a route handler, or in a function that is itself such a helper (two levels).
     Found by name (``validate_user(...)``, ``utils.validate_user(...)``, ``Source.get_one(...)``): a
     name also called elsewhere (a job, a command, start-up) is not one."""
-    if id(fn) in seen or len(seen) > 2 or fn.name.startswith("__"):
-        return False  # (dunder methods are called implicitly, not by name)
+    if id(fn) in seen or len(seen) > 2 or fn.name.startswith("__") or _is_task(fn):
+        return False  # (dunder methods are called implicitly, not by name; a task is a job whoever calls it)
     seen = seen | {id(fn)}
     if fn.name in _dependencies(project):
         return True  # FastAPI runs a Depends(...) dependency for a request only
@@ -478,6 +482,13 @@ def _request_path_helper(fn: ast.AST, project: Project, seen: set[int]) -> bool:
         if outer is None or not _request_path_helper(outer, project, seen):
             return False
     return True
+
+
+def _is_task(fn: ast.AST) -> bool:
+    """A Celery task (``@shared_task``, ``@app.task(bind=True)``): the worker runs it, started by a beat schedule
+    or a queue through its dotted name, calls the name lookup cannot see."""
+    return any((dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] in CELERY_TASK_DECORATORS
+               for d in fn.decorator_list)
 
 
 def _request_hook(fn: ast.AST | None) -> bool:
