@@ -774,7 +774,8 @@ def _missing_branch(module: SourceModule, fn: ast.AST, call: ast.Call) -> ast.AS
     """The ``if x is None`` / ``if not x`` (or ``except ...DoesNotExist``) that ``call`` runs under,
     where ``x`` names the row it writes (bound by its statement, passed to it, or its receiver)."""
     statement = next((a for a in [call, *ancestors(module, call)] if isinstance(a, ast.stmt)), None)
-    created = _bound_names(statement) | {a.id for a in call.args if isinstance(a, ast.Name)}
+    created = _bound_names(statement) | {a.id for a in [*call.args, *(k.value for k in call.keywords)]
+                                         if isinstance(a, ast.Name)}  # create_tag(session=session, tag=tag)
     if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
         created.add(call.func.value.id)  # booklist.save()
     for parent in ancestors(module, call):
@@ -847,15 +848,24 @@ def _on_demand_companions(project: Project) -> dict[str, list[ast.AST]]:
 
 def _helper_creates_if_missing(module: SourceModule, project: Project, write: db.DbOp) -> bool:
     """A write through a helper that is a get-or-create of its own (``save_department(data)``: the
-    helper looks the row up and inserts it under ``if department is None``): a retry finds the row."""
-    if not write.through or write.kind != db.INSERT:
+    helper looks the row up and inserts it under ``if department is None``), or a create-or-update
+    whose updates sit in the ``else`` of that test (``register_plugin(session, plugin)``: update the
+    row found, else create it): a retry finds the row and writes the same values again."""
+    if not write.through or write.kind not in (db.INSERT, db.UPDATE):
         return False
     resolved = db.resolve_function(module, project, write.call)
     if resolved is None:
         return False
     helper_module, helper = resolved
-    inserts = [op for op in db.expanded_ops(helper_module, project, helper, depth=1) if op.kind == db.INSERT]
-    return bool(inserts) and all(_made_if_missing(helper_module, helper, op.call) for op in inserts)
+    writes = [op for op in db.expanded_ops(helper_module, project, helper, depth=1) if op.is_write]
+    branches = [_missing_branch(helper_module, helper, op.call) for op in writes if op.kind == db.INSERT]
+    if not branches or None in branches:
+        return False
+    if write.kind == db.INSERT:
+        return True
+    tests = [branch for branch in branches if isinstance(branch, ast.If)]
+    return all(any(node is op.call for test in tests for alternative in test.orelse for node in ast.walk(alternative))
+               for op in writes if op.kind == db.UPDATE)
 
 
 def _bound_names(statement: ast.AST | None) -> set[str]:
