@@ -39,8 +39,9 @@ Reports retries whose wait has no random component. They are:
   `retry_kwargs` countdown, `default_retry_delay` or Celery's 180 s; `retry_backoff` alone is
   jittered by default), kombu/Celery `retry_policy` dicts (`publish(..., retry=True,
   retry_policy={"max_retries": 5})`: kombu's intervals have no random part), and manual retries of
-  bound Celery tasks (`self.retry(exc=exc, countdown=5)` in a function decorated with `bind=True`, whatever
-  its first parameter is called: `task.retry(countdown=DELAYS[task.request.retries])`; also a task calling
+  bound Celery tasks (`self.retry(exc=exc, countdown=5)` in a method of a `Task` subclass or in a function
+  decorated with `bind=True`, whatever its first parameter is called:
+  `task.retry(countdown=DELAYS[task.request.retries])`; also a task calling
   `retry` on its own name, `send_hook.retry(exc=exc, countdown=10)` inside `send_hook`,
   or `self.retry(exc=exc)` with no countdown, which waits the fixed `default_retry_delay`) whose
   countdown has no random part (not a single retry, `max_retries=1`: no second synchronised
@@ -127,6 +128,7 @@ from audit_lib.pyast import (
     enclosing_function,
     is_none,
     keyword,
+    qualified,
     string_value,
     walk_function_body,
     walk_nodes,
@@ -332,10 +334,7 @@ def _celery_task_class_problem(cls: ast.ClassDef) -> tuple[str, str, Confidence]
     autoretry_for = (Exception,)``): judged like the decorator's keywords."""
     if not any((dotted(b) or "").rsplit(".", 1)[-1] == "Task" for b in cls.bases):
         return None
-    options = {t.id: n.value for n in cls.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
-    options.update({n.target.id: n.value for n in cls.body if isinstance(n, ast.AnnAssign)
-                    and isinstance(n.target, ast.Name) and n.value is not None})
-    return _celery_autoretry_problem(options)
+    return _celery_autoretry_problem(_class_options(cls))
 
 
 def _retry_policy_problem(module: SourceModule, project: Project, call: ast.Call) -> tuple[str, str, Confidence] | None:
@@ -370,11 +369,11 @@ def _task_retry_problem(module: SourceModule, project: Project, call: ast.Call) 
     countdown = keyword(call, "countdown")
     fn = enclosing_function(module, call)
     if countdown is not None and _is_zero(countdown) or keyword(call, "eta") is not None or fn is None \
-            or call.func.value.id not in (_bound_task(fn), _task_name(module, fn)) or _single_retry(call, fn) \
+            or call.func.value.id not in (_bound_task(module, fn), _task_name(module, fn)) or _single_retry(module, call, fn) \
             or fn.name in periodic_only_tasks(project):
         return None
     if countdown is None:
-        delay = _task_option(fn, "default_retry_delay")
+        delay = _task_option(module, fn, "default_retry_delay")
         waits = f"default_retry_delay={ast.unparse(delay)}" if delay is not None else "Celery's default_retry_delay (180 s)"
         return (f"task retry (no countdown) waits the fixed {waits} with no jitter",
                 "pass a randomised countdown: countdown=random.uniform(0, base * 2 ** self.request.retries), or use "
@@ -391,16 +390,38 @@ def _task_name(module: SourceModule, fn: ast.AST) -> str | None:
     return fn.name if is_celery_task(module, fn) and module.parents.get(fn) is module.tree else None
 
 
-def _single_retry(call: ast.Call, fn: ast.AST) -> bool:
+def _single_retry(module: SourceModule, call: ast.Call, fn: ast.AST) -> bool:
     """``self.retry(exc=e, countdown=5, max_retries=1)`` (or ``max_retries=1`` on the task): one more run at
     most, no second synchronised wave."""
-    return _at_most_one_retry({"max_retries": keyword(call, "max_retries") or _task_option(fn, "max_retries")})
+    return _at_most_one_retry({"max_retries": keyword(call, "max_retries") or _task_option(module, fn, "max_retries")})
 
 
-def _task_option(fn: ast.AST, name: str) -> ast.expr | None:
-    """The value a task's decorator gives ``name`` (``@app.task(bind=True, default_retry_delay=30)``)."""
-    return next((keyword(d, name) for d in fn.decorator_list if isinstance(d, ast.Call) and keyword(d, name) is not None),
-                None)
+def _task_option(module: SourceModule, fn: ast.AST, name: str) -> ast.expr | None:
+    """The value a task's decorator gives ``name`` (``@app.task(bind=True, default_retry_delay=30)``), or the
+    class attribute of a class-based task (``class SyncTask(Task): max_retries = 5``)."""
+    decorated = next((keyword(d, name) for d in fn.decorator_list if isinstance(d, ast.Call)
+                      and keyword(d, name) is not None), None)
+    cls = _task_class(module, fn) if decorated is None else None
+    return _class_options(cls).get(name) if cls is not None else decorated
+
+
+def _task_class(module: SourceModule, fn: ast.AST) -> ast.ClassDef | None:
+    """The Celery ``Task`` subclass whose method ``fn`` is (``class SyncTask(Task): def run(self, item_id)``)."""
+    cls = module.parents.get(fn)
+    return cls if isinstance(cls, ast.ClassDef) and _is_task_class(module, cls) else None
+
+
+def _is_task_class(module: SourceModule, cls: ast.ClassDef) -> bool:
+    return any((dotted(b) or "").rsplit(".", 1)[-1] == "Task" and (qualified(module, b) or "").startswith("celery")
+               for b in cls.bases)
+
+
+def _class_options(cls: ast.ClassDef) -> dict[str, ast.expr]:
+    """A class's attributes and the values its body assigns them."""
+    options = {t.id: n.value for n in cls.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    options.update({n.target.id: n.value for n in cls.body if isinstance(n, ast.AnnAssign)
+                    and isinstance(n.target, ast.Name) and n.value is not None})
+    return options
 
 
 def _requeue_retry_problem(module: SourceModule, call: ast.Call) -> tuple[str, str, Confidence] | None:
@@ -435,11 +456,12 @@ def _passes_attempt_count(call: ast.Call) -> bool:
     return False
 
 
-def _bound_task(fn: ast.AST) -> str | None:
+def _bound_task(module: SourceModule, fn: ast.AST) -> str | None:
     """The name a task decorated with ``bind=True`` gives the task in its first parameter (``self``, or
-    ``task`` in ``def send_email_task(task, email)``); None for any other function."""
+    ``task`` in ``def send_email_task(task, email)``), or ``self`` in a method of a Celery ``Task`` subclass;
+    None for any other function."""
     args = fn.args.posonlyargs + fn.args.args
-    bound = any(isinstance(d, ast.Call) and any(kw.arg == "bind" and isinstance(kw.value, ast.Constant)
+    bound = _task_class(module, fn) is not None or any(isinstance(d, ast.Call) and any(kw.arg == "bind" and isinstance(kw.value, ast.Constant)
                                                 and kw.value.value is True for kw in d.keywords)
                 for d in fn.decorator_list)
     return args[0].arg if args and bound else None
