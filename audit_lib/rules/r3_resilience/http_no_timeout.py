@@ -2,8 +2,9 @@
 
 ## What it does
 Reports outbound HTTP and gRPC calls that can wait forever. In detail: calls made with `requests` (module functions and `Session` methods),
-`urllib.request.urlopen` and `open()` of an opener from `build_opener()`, `urlretrieve` (it takes no timeout:
-reported unless the project calls `socket.setdefaulttimeout()`), `http.client` connections, `aiohttp` and `urllib3` sessions
+`urllib.request.urlopen` and `open()` of an opener from `build_opener()`, `urlretrieve` (it takes no timeout),
+`http.client` connections (these four wait on the process-wide socket default: not reported when the
+project calls `socket.setdefaulttimeout()`), `aiohttp` and `urllib3` sessions
 and gRPC stubs without a timeout (a gRPC deadline), and `httpx` calls or clients given
 `timeout=None`. httpx has a 5 second default, so an httpx call without a timeout
 argument is fine; so does tornado's `AsyncHTTPClient.fetch` (20 seconds): it is reported only
@@ -225,7 +226,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if uses_http(module):
         for node in walk_nodes(module.tree):
             if isinstance(node, ast.Call):
-                problem = _constructor_problem(module, node)
+                problem = _constructor_problem(module, project, node)
                 if problem:
                     yield _finding(module, node, *problem, Confidence.high)
 
@@ -248,9 +249,10 @@ def _urllib_problem(module: SourceModule, project: Project, call: ast.Call) -> s
     if _under_deadline(module, call):
         return None
     name = call_name(module, call)
+    if _sets_socket_default(project):
+        return None  # the process-wide default bounds every socket opened without a timeout
     if name in URLLIB_RETRIEVE:
-        return None if _sets_socket_default(project) else \
-            f"{name}() has no timeout (it takes none): the download can wait forever"
+        return f"{name}() has no timeout (it takes none): the download can wait forever"
     if not (isinstance(call.func, ast.Attribute) and call.func.attr == "open") or keyword(call, "timeout") is not None \
             or len(call.args) >= 3 or has_kwargs_splat(call):
         return None
@@ -306,8 +308,11 @@ def _pycurl_problem(module: SourceModule, project: Project, request) -> str | No
 def _sets_socket_default(project: Project) -> bool:
     """Whether the service code calls ``socket.setdefaulttimeout(...)``, the timeout of every socket
     opened without one."""
-    return any(call_name(m, n) == "socket.setdefaulttimeout" for m in project.modules
-               if m.imports_module("socket") and not is_test_file(m) for n in m.nodes_of(ast.Call))
+    if "r3.sets_socket_default" not in project.facts:
+        project.facts["r3.sets_socket_default"] = any(
+            call_name(m, n) == "socket.setdefaulttimeout" for m in project.modules
+            if m.imports_module("socket") and not is_test_file(m) for n in m.nodes_of(ast.Call))
+    return project.facts["r3.sets_socket_default"]
 
 
 def _sdk_client_untimed(call: ast.Call, position: int) -> bool:
@@ -317,13 +322,14 @@ def _sdk_client_untimed(call: ast.Call, position: int) -> bool:
     return timeout is None or is_none(timeout)
 
 
-def _constructor_problem(module: SourceModule, call: ast.Call) -> tuple[str, str] | None:
+def _constructor_problem(module: SourceModule, project: Project, call: ast.Call) -> tuple[str, str] | None:
     """Timeouts that belong to the constructor: httpx clients and http.client connections."""
     name = call_name(module, call)
     timeout = keyword(call, "timeout")
     if name in HTTPX_CLIENTS and is_none(timeout):
         return f"{name}() disables httpx's default timeout (timeout=None)", "httpx"
-    if name in HTTP_CLIENT_CONNECTIONS and timeout is None and len(call.args) < 3 and not has_kwargs_splat(call):
+    if name in HTTP_CLIENT_CONNECTIONS and timeout is None and len(call.args) < 3 and not has_kwargs_splat(call) \
+            and not _sets_socket_default(project):
         return f"{name}() has no timeout", "http.client"
     return None
 
@@ -362,7 +368,8 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
     if call.library == "http.client":
         return None  # judged where the connection is made
     if call.library == "urllib":
-        return None if given or len(node.args) >= 3 else (f"{label} has no timeout", Confidence.high)
+        return None if given or len(node.args) >= 3 or _sets_socket_default(project) \
+            else (f"{label} has no timeout", Confidence.high)
     if call.library == "aiohttp" and not _under_deadline(module, node):
         disabled = _disabled_client_timeout(module, timeout if given else client.keyword("timeout") if client else None)
         if disabled:
