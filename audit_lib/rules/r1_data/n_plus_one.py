@@ -6,12 +6,15 @@ database call (`execute`, `fetch*`, ORM `get`/`query`/`filter`/`scalars`,
 session lookups, asyncpg and aiosql calls) made inside a `for` loop or a comprehension
 whose items come from database rows (`for row in self:` in a method of a Django `QuerySet`
 subclass too), from the request (also a parameter of a function of the same file that a
-request handler passes its request data to: `self.add_tags(instance, validated_data.pop("tags"))`),
+request handler passes its request data to: `self.add_tags(instance, validated_data.pop("tags"))`, and what
+a function of the code base returns from the request: `body = validate_request_body(Schema)`),
 from the rows of an imported file
 (`csv.reader`/`csv.DictReader`; also handed to a function a request handler picks from a
 dispatch table, `loaders[kind](reader)`, whose parameters are the request's data) or from a
 list of keys the function is handed
-(`ids: List[str]`, `names: list[int]`: one lookup per key where one `IN` would do), from the lists of
+(`ids: List[str]`, `names: list[int]`, `users: set[UserID]`: one lookup per key where one `IN` would do),
+or of records another service sent, decoded into a class of the project (`receipts: list[ReadReceipt]` of a
+pydantic or serializable class), from the lists of
 a JSON payload decoded in a module of Celery tasks (`json.loads(requested_data).get("issues")`; not the
 payload's own keys, the fields of one change) or of rows of a
 model of the project it is handed (`users: list[User]`, `topics: Iterable["Topic"]`),
@@ -51,7 +54,8 @@ iterated rows (`for v in exercise.variations:`), one that returns a query's resu
 SQLAlchemy it reads the models' `relationship()` declarations: a lazy relationship (the
 default `lazy="select"`, `backref`s included) used on each row of a loop over a query's
 rows (`solve.challenge.value`) that the query does not load eagerly
-(`joinedload`/`selectinload`/...). Rows rendered one by one through project code count too: a
+(`joinedload`/`selectinload`/...; loader options built elsewhere, `.options(*self._options())`, may
+load it and count as loading). Rows rendered one by one through project code count too: a
 model method (`[t.to_dict() for t in Task.query.all()]`), a model `@property` or a function handed the
 row (`serialize_task(t)`) that reads a lazy relationship of the row or runs a query, followed through the
 methods and helpers it hands the row to (two calls deep), unless the rows' query (or the project
@@ -68,7 +72,9 @@ queries is reported at its `list_display` entry) and a DRF serializer's `get_<fi
 foreign key followed from it (`obj.assignee.username`), a model property of the row that queries and a
 query the method runs itself are reported, unless the admin's `get_queryset`/`list_select_related`
 (for a serializer: some queryset of the project) loads that relation, or the read is the fallback of
-an `if hasattr(obj, "n"):` guard for a value the list's queryset annotates.
+an `if hasattr(obj, "n"):` guard for a value the list's queryset annotates, or the serializer is only
+nested as a field of other serializers and the foreign key leads back to that parent (its `related_name` is
+the field's name: Django fills it from the parent).
 
 A DRF list view (`ListAPIView`, `ModelViewSet`, `ListModelMixin`...) is reported when its
 `serializer_class` (or the default that `get_serializer_class` returns last) renders relations of each row (a nested serializer, a related field with
@@ -84,13 +90,15 @@ such a loop itself is reported with low confidence.
 Loops over literal constants, loops over chunks of rows (`range(0, len(rows), 500)`, `for
 batch in chunks(rows)`), batch calls (`executemany`, `bulk_create`, `add_all`, queries that
 take a whole list with `= ANY(...)`/`IN`), statements that call a server function and read
-no table (`SELECT pg_advisory_unlock(%s)`: nothing to join or fetch by key), schema changes
+no table (`SELECT pg_advisory_unlock(%s)`: nothing to join or fetch by key) or notify listeners
+(`NOTIFY channel, payload`, also as the only statement of a helper), the loop's item run as a statement
+(`for (stmt,) in rows: conn.execute(stmt)`), schema changes
 per object (`DROP INDEX {name}`, a `CREATE INDEX` template: nothing a JOIN or `IN` batches) and `while`
 loops that page through results are not reported. Nor are per-item units of work, which are
-not a query pattern: writes in loops that also call another service or move a file in
-storage for each item (in the loop or in a helper it calls, whose write then records that
-call's outcome), calls inside a transaction opened for each item (`with
-transaction.atomic():` in the loop or in the helper it calls), calls of a helper that writes
+not a query pattern: writes in loops that also call another service, move a file in
+storage or hand a job to the task queue (`apply_async`) for each item (in the loop or in a helper it
+calls, whose write then records that call's outcome), calls inside a transaction opened for each
+item (`with transaction.atomic():` in the loop or in the helper it calls), calls of a helper that writes
 and commits along with a lookup or another write, whichever branch it takes
 (`delete_attachment(id)`: read, delete, commit; a helper whose only statement is one keyed
 write, `repository.delete_by_role(id)`, or that commits only in the branch creating a
@@ -836,6 +844,8 @@ class _RowSources:
                 self.kind[arg.arg] = "keys passed in"  # ids: List[str], ids: list[UUID]
             elif _rows_annotation(project, arg.annotation):
                 self.kind[arg.arg] = "rows passed in"  # topics: list[Topic], users: Iterable[User]
+            elif _records_annotation(project, arg.annotation):
+                self.kind[arg.arg] = "records passed in"  # receipts: list[api.ReadReceipt]
         if not is_handler and handlers:
             for name in _handed_request_data(module, project, fn, handlers):
                 self.kind.setdefault(name, "request data")
@@ -1016,18 +1026,41 @@ ID_TYPE = re.compile(r"(^|\.)[A-Z]\w*(ID|Id)$")  # UserID, RoomID: a NewType of 
 SEQUENCE_TYPES = {"list", "List", "Sequence", "Iterable", "set", "Set", "frozenset", "FrozenSet", "Collection"}
 
 
+def _collections(annotation: ast.AST | None) -> list[tuple[str, ast.expr]]:
+    """(collection type, item annotation) of ``list[User]``, ``Optional[Sequence[UUID]]``,
+    ``list[int] | None``: the collections a parameter's annotation allows."""
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return _collections(annotation.left) + _collections(annotation.right)
+    if not isinstance(annotation, ast.Subscript):
+        return []
+    outer = (dotted(annotation.value) or "").rsplit(".", 1)[-1]
+    return _collections(annotation.slice) if outer == "Optional" else [(outer, annotation.slice)]
+
+
 def _rows_annotation(project: Project, annotation: ast.AST | None) -> bool:
     """``list[Topic]``, ``Iterable["User"]``, ``QuerySet[Order]``: a parameter that holds rows of a
     model of the project, as many as the caller loaded."""
-    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
-        return any(_rows_annotation(project, side) for side in (annotation.left, annotation.right))
-    if not isinstance(annotation, ast.Subscript):
-        return False
-    outer = (dotted(annotation.value) or "").rsplit(".", 1)[-1]
-    if outer == "Optional":
-        return _rows_annotation(project, annotation.slice)
-    inner = string_value(annotation.slice) or dotted(annotation.slice) or ""
-    return outer in SEQUENCE_TYPES | {"QuerySet"} and inner.rsplit(".", 1)[-1] in _model_classes(project)
+    return any(outer in SEQUENCE_TYPES | {"QuerySet"}
+               and (string_value(item) or dotted(item) or "").rsplit(".", 1)[-1] in _model_classes(project)
+               for outer, item in _collections(annotation))
+
+
+WIRE_RECORD_BASES = re.compile(r"^(Serializable\w*|\w*SerializableAttrs|BaseModel|Struct|ThriftObject)$")
+ENUM_BASES = {"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag"}
+
+
+def _records_annotation(project: Project, annotation: ast.AST | None) -> bool:
+    """``list[graphql.ReadReceipt]``, ``Sequence[Message]``: a parameter that holds records another service
+    sent, decoded into a class of the project (a pydantic ``BaseModel``, mautrix ``SerializableAttrs``, a
+    Thrift or msgspec struct), as many as that service returned; not the project's own value objects."""
+    _project_class(project, "")  # fills the index of classes by name
+    for outer, item in _collections(annotation):
+        name = (string_value(item) or dotted(item) or "").rsplit(".", 1)[-1]
+        bases = _project_bases(project, name)
+        if outer in ("list", "List", "Sequence") and project.facts["r1.classes_by_name"].get(name) \
+                and any(WIRE_RECORD_BASES.search(base) for base in bases - {name}) and not bases & ENUM_BASES:
+            return True
+    return False
 
 
 def _model_classes(project: Project) -> frozenset[str]:
@@ -1048,15 +1081,8 @@ def _model_classes(project: Project) -> frozenset[str]:
 def _keys_annotation(annotation: ast.AST | None) -> bool:
     """``List[str]``, ``list[int]``, ``Sequence[UUID]``, ``set[UserID]``: a parameter that holds a list of
     keys (ids, names) the caller collected, of a size the function cannot know."""
-    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):  # list[int] | None
-        return any(_keys_annotation(side) for side in (annotation.left, annotation.right))
-    if not isinstance(annotation, ast.Subscript):
-        return False
-    outer = (dotted(annotation.value) or "").rsplit(".", 1)[-1]
-    if outer == "Optional":
-        return _keys_annotation(annotation.slice)
-    key = dotted(annotation.slice) or ""
-    return outer in SEQUENCE_TYPES and (key in KEY_TYPES or bool(ID_TYPE.search(key)))
+    keys = [dotted(item) or "" for outer, item in _collections(annotation) if outer in SEQUENCE_TYPES]
+    return any(key in KEY_TYPES or ID_TYPE.search(key) for key in keys)
 
 
 def _scalar_annotation(arg: ast.arg) -> bool:
@@ -1108,7 +1134,7 @@ def _calls_out(module: SourceModule, project: Project, node: ast.AST, depth: int
     for inner in walk_function_body(node) if function else walk_nodes(node):
         if not isinstance(inner, ast.Call):
             continue
-        if outbound_call(module, inner, project) is not None or _file_storage_call(inner):
+        if outbound_call(module, inner, project) is not None or _file_storage_call(inner) or _queues_task(inner):
             known[depth] = True
             break
         if depth:
@@ -1117,6 +1143,12 @@ def _calls_out(module: SourceModule, project: Project, node: ast.AST, depth: int
                 known[depth] = True
                 break
     return known[depth]
+
+
+def _queues_task(call: ast.Call) -> bool:
+    """``build_task.apply_async(args=..., queue=q)``, ``app.send_task("sync", ...)``: hands a job to the task
+    queue's broker, another service, for each item."""
+    return isinstance(call.func, ast.Attribute) and call.func.attr in ("apply_async", "send_task")
 
 
 def _file_storage_call(call: ast.Call) -> bool:
