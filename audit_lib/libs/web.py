@@ -30,7 +30,8 @@ Recognised handlers:
   the registering class: ``self.app.router.add_post("/login", self.login)``), aiohttp
   ``resource.add_route("GET", handler)`` and ``add_route = app.router.add_route``, Pyramid ``config.add_view``
   (and ``add_exception_view``...), ``web.get("/", handler)``, Starlette ``Route``/``WebSocketRoute``, Django
-  ``path``/``re_path``/``url``;
+  ``path``/``re_path``/``url``; a class of the code base registered as the view itself (``bp.add_url_rule(
+  '/x', 'x', RHCreate, methods=('POST',))``) answers through its ``post``/``_process_POST`` or ``_process`` method;
 - class-based views: Flask ``MethodView``, Flask-RESTX/Flask-RESTful ``Resource``, Django ``View`` and generic views, DRF
   ``APIView``/``ViewSet`` (HTTP-method methods, ViewSet actions, ``@action``), Starlette
   ``HTTPEndpoint``, aiohttp ``web.View``, Tornado ``RequestHandler``, Sanic ``HTTPMethodView``, Falcon
@@ -112,6 +113,7 @@ LITESTAR_HANDLERS = {f"litestar.{m.lower()}": (m,) for m in HTTP_METHODS if m !=
     | {"litestar.route": (), "litestar.handlers.route": (), "litestar.websocket": (), "litestar.handlers.websocket": ()}
 # Litestar's handler decorators are plain functions (``from litestar import get``), on functions or Controller methods.
 
+CLASS_VIEW_PROCESSORS = ("_process", "process", "dispatch_request")
 REGISTRATION_METHODS = {"add_url_rule", "add_api_route", "add_route", "add_get", "add_post", "add_put",
                         "add_patch", "add_delete", "add_head", "add_view", "add_api_websocket_route",
                         "add_exception_view", "add_notfound_view", "add_forbidden_view"}
@@ -574,8 +576,30 @@ def _project_registered(project: Project) -> dict[str, list[RouteHandler]]:
             if resolved is not None:
                 owner, fn = resolved
                 table.setdefault(owner.path, []).append(RouteHandler(fn, framework, methods, path, call, module))
+            for owner, fn, verbs in _registered_class_methods(project, module, target, methods):
+                table.setdefault(owner.path, []).append(RouteHandler(fn, framework, verbs, path, call, module))
     _PROJECT_CACHE[id(project)] = (weakref.ref(project), table)
     return table
+
+
+def _registered_class_methods(project: Project, module: SourceModule, target: ast.expr, methods: tuple[str, ...]):
+    """A class of the code base registered itself as the view (``bp.add_url_rule('/x', 'x', RHCreate,
+    methods=('POST',))``), which the code base's blueprint instantiates per request: each registered HTTP
+    method is answered by the class's method named for it (``post``, ``_process_POST``), else by its one
+    processing method (``_process``, ``process``, ``dispatch_request``), also inherited from a project base.
+    Yields (module, method, the HTTP methods it answers)."""
+    found = _project_class(project, module, target) if isinstance(target, (ast.Name, ast.Attribute)) else None
+    if found is None:
+        return
+    owner, cls = found
+    answering: dict[int, tuple[SourceModule, ast.AST, list[str]]] = {}
+    for verb in methods or ("GET",):
+        method = next((m for name in (verb.lower(), f"_process_{verb}", *CLASS_VIEW_PROCESSORS)
+                       if (m := method_in_hierarchy(project, owner, cls, name)) is not None), None)
+        if method is not None:
+            answering.setdefault(id(method[1]), (*method, []))[2].append(verb)
+    for method_module, method, verbs in answering.values():
+        yield method_module, method, tuple(verbs)
 
 
 def _registrations(module: SourceModule) -> Iterator[tuple[ast.Call, ast.expr, str, tuple[str, ...], str | None]]:

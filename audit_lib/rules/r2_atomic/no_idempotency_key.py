@@ -181,9 +181,40 @@ def _operators_only(module: SourceModule, project: Project, fn: ast.AST) -> bool
         requirements += _class_requirements(module, project, owner, depth=4)
     if any(_names_operators(r) for r in requirements):
         return True
+    if isinstance(owner, ast.ClassDef) and any(_guards_operators(check) for check in _access_checks(
+            module, project, owner, depth=4)):
+        return True
     return any(isinstance(node, ast.If) and node.body and isinstance(node.body[-1], (ast.Raise, ast.Return))
                and any(isinstance(n, ast.Attribute) and n.attr in OPERATOR_FLAGS for n in ast.walk(node.test))
                for node in walk_function_body(fn))
+
+
+ACCESS_CHECK = re.compile(r"_*(check_(access|permissions?)|has_permission|authori[sz]e)")
+
+
+def _access_checks(module: SourceModule, project: Project, cls: ast.ClassDef, depth: int) -> list[ast.AST]:
+    """The access-check methods a view class runs before every request (``_check_access``,
+    ``check_permissions``, ``has_permission``), its own and those of its bases in the code base."""
+    return [n for _, member in _class_family(module, project, cls, depth) for n in member.body
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and ACCESS_CHECK.fullmatch(n.name)]
+
+
+def _class_family(module: SourceModule, project: Project, cls: ast.ClassDef,
+                  depth: int) -> Iterator[tuple[SourceModule, ast.ClassDef]]:
+    """The class and its bases in the code base (``depth`` levels up), each with its module."""
+    yield module, cls
+    for base in cls.bases if depth > 0 else []:
+        ref = db.project_class(module, project, base)
+        if ref is not None and ref[1] is not cls:
+            yield from _class_family(ref[0], project, ref[1], depth - 1)
+
+
+def _guards_operators(check: ast.AST) -> bool:
+    """An access check that turns away all but operators: ``if not session.user.is_admin: raise Forbidden``,
+    ``if not is_site_admin(user): raise PermissionDenied``."""
+    return any(isinstance(node, ast.If) and node.body and isinstance(node.body[-1], (ast.Raise, ast.Return))
+               and isinstance(node.test, (ast.UnaryOp, ast.BoolOp)) and _names_operators(node.test)
+               for node in walk_function_body(check))
 
 
 def _dependencies(fn: ast.AST) -> list[ast.expr]:
@@ -196,17 +227,14 @@ def _class_requirements(module: SourceModule, project: Project, cls: ast.ClassDe
     """What a view class requires of every request: its ``permission_classes``, ``decorators``,
     class-level ``Depends(...)`` attributes, and those of its bases in the code base."""
     found: list[ast.expr] = []
-    for statement in cls.body:
-        if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
-            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-            if any(isinstance(t, ast.Name) and t.id in ("permission_classes", "decorators") for t in targets) or (
-                    isinstance(statement.value, ast.Call)):
-                found.append(statement.value)
-    found += cls.decorator_list
-    for base in cls.bases if depth > 0 else []:
-        ref = db.project_class(module, project, base)
-        if ref is not None and ref[1] is not cls:
-            found += _class_requirements(ref[0], project, ref[1], depth - 1)
+    for _, member in _class_family(module, project, cls, depth):
+        for statement in member.body:
+            if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
+                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                if any(isinstance(t, ast.Name) and t.id in ("permission_classes", "decorators") for t in targets) or (
+                        isinstance(statement.value, ast.Call)):
+                    found.append(statement.value)
+        found += member.decorator_list
     return found
 
 
