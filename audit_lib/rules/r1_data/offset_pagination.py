@@ -13,7 +13,10 @@ query, `db.paginate(stmt, ...)` on a `db` imported from the project module that 
 Flask-SQLAlchemy), SQL
 fragments that append a variable OFFSET (`f"LIMIT {n} OFFSET {self.offset}"` in a paging
 helper, or a `str.format` template `"{where} LIMIT {limit} OFFSET {offset}"`; whole
-statements are read by the SQL side), Django querysets sliced with a variable start
+statements are read by the SQL side) and every call that hands such a helper a page start for the
+parameter it appends (`self._fetchall(q, v, limit=size, offset=(page - 1) * size)`: one finding per
+paged listing, not `offset=0`), MongoDB cursors paged with `.find(q).skip(start).limit(n)` and
+aggregation stages `{'$skip': start}` in a pipeline with a `$limit`, Django querysets sliced with a variable start
 (`qs[offset:offset + n]`), a code base's own paginator class (a method that slices the queryset it
 was given, `self.queryset`, from a start computed from its `cursor`/`page` parameter: one finding at
 its first such slice, naming the views that page with it, also through a helper's default
@@ -93,6 +96,7 @@ from audit_lib.source import Project, SourceModule
 
 ORM_LIBRARIES = ("sqlalchemy", "sqlmodel", "flask_sqlalchemy", "peewee", "tortoise", "ormar", "piccolo", "databases",
                  "gino", "pony")
+MONGO_LIBRARIES = ("pymongo", "motor", "mongoengine", "beanie", "odmantic", "flask_pymongo")
 QUERY_LINKS = {"select", "query", "filter", "filter_by", "where", "order_by", "limit", "join", "options", "all",
                "objects", "exclude", "values", "distinct", "group_by"}
 OFFSET_PAGINATION_CLASSES = {"rest_framework.pagination.PageNumberPagination",
@@ -115,6 +119,14 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         or DEFAULT in module.text  # a settings module that imports nothing
     if "OFFSET" in module.text:
         yield from _offset_fragments(module)
+    if "skip" in module.text and any(module.imports_module(lib) for lib in MONGO_LIBRARIES):
+        yield from _mongo_skips(module)
+    helpers = _offset_helpers(project)
+    if any(name in module.text for name in helpers):
+        for node in walk_nodes(module.tree):
+            finding = _offset_helper_call_finding(module, node, project) if isinstance(node, ast.Call) else None
+            if finding is not None:
+                yield finding
     if not orm and not django and ".offset(" not in module.text and ".paginate(" not in module.text \
             and "Page(" not in module.text:
         return
@@ -302,13 +314,7 @@ def _skips_without_limit(module: SourceModule, call: ast.Call) -> bool:
     fetched at once (no LIMIT in the chain, run where it is built): a skip, not a page. So is such a chain
     nested into another statement (``.offset(keep).scalar_subquery()`` picking the rows a DELETE removes)
     or ending in a bulk ``.delete()``/``.update()``: no page is read, the rows past the first ``keep`` are."""
-    links: set[str] = set()
-    node: ast.AST = call
-    while isinstance(module.parents.get(node), ast.Attribute) \
-            and isinstance(module.parents.get(module.parents[node]), ast.Call) \
-            and module.parents[module.parents[node]].func is module.parents[node]:
-        node = module.parents[module.parents[node]]
-        links.add(node.func.attr)
+    node, links = _chain_end(module, call)
     fn = db.function_of(module, call)
     for expr in _bound_expressions(fn, call.func.value):  # q = q.limit(n) ... q.offset(skip).all()
         inner: ast.AST = expr
@@ -421,6 +427,15 @@ def _offset_fragments(module: SourceModule) -> Iterator[Finding]:
     """``f"LIMIT {n} OFFSET {self.offset}"``: a SQL fragment (no SELECT of its own) that a paging
     helper appends to queries. The SQL side reads whole statements only, so the fragment is
     reported here; whole statements are left to it."""
+    for node, offset in _paging_fragments(module):
+        kind = "fragment" if isinstance(node, ast.JoinedStr) else "template"
+        yield _finding(module, node, f"SQL {kind} appends OFFSET {{{offset}}}: every query paged with it reads and "
+                                     f"discards the rows before the page")
+
+
+def _paging_fragments(module: SourceModule) -> Iterator[tuple[ast.expr, str]]:
+    """Each paging SQL fragment of the module and the source of the value it puts after OFFSET
+    (an f-string's expression, a ``str.format`` template's field name)."""
     for node in walk_nodes(module.tree):
         if not isinstance(node, ast.JoinedStr):
             continue
@@ -429,16 +444,100 @@ def _offset_fragments(module: SourceModule) -> Iterator[Finding]:
             if re.search(r"\bOFFSET\s*$", text) and isinstance(after, ast.FormattedValue):
                 whole = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
                 if not re.search(r"\bSELECT\b", whole, re.I) and _builds_paging_sql(module, node, whole):
-                    yield _finding(module, node, f"SQL fragment appends OFFSET {{{ast.unparse(after.value)}}}: every "
-                                                 f"query paged with it reads and discards the rows before the page")
+                    yield node, ast.unparse(after.value)
                 break
     for node in walk_nodes(module.tree):  # str.format templates: "{where} LIMIT {limit} OFFSET {offset}"
         if isinstance(node, ast.Constant) and isinstance(node.value, str) \
                 and not isinstance(module.parents.get(node), (ast.JoinedStr, ast.Expr)):
             found = re.search(r"\bOFFSET\s+\{(\w*)\}", node.value)
             if found and not re.search(r"\bSELECT\b", node.value, re.I) and _builds_paging_sql(module, node, node.value):
-                yield _finding(module, node, f"SQL template appends OFFSET {{{found.group(1)}}}: every query paged "
-                                             f"with it reads and discards the rows before the page")
+                yield node, found.group(1)
+
+
+def _mongo_skips(module: SourceModule) -> Iterator[Finding]:
+    """MongoDB pages: ``collection.find(q).skip((page - 1) * size).limit(size)`` and an aggregation
+    stage ``{'$skip': start}`` in a pipeline with a ``$limit``: the server walks and drops every
+    document before the page, like OFFSET."""
+    for node in walk_nodes(module.tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "skip" \
+                and len(node.args) == 1 and _pages_from(node.args[0]) and "limit" in _chain_links(module, node):
+            yield _finding(module, node, f".skip({ast.unparse(node.args[0])}) pages a MongoDB cursor: each page walks "
+                                         f"and drops every document before it")
+        elif isinstance(node, ast.Dict) and len(node.keys) == 1 and string_value(node.keys[0]) == "$skip" \
+                and _pages_from(node.values[0]) and _has_limit_stage(db.function_of(module, node)):
+            yield _finding(module, node, f"aggregation stage $skip: {ast.unparse(node.values[0])} pages the pipeline: "
+                                         f"each page walks and drops every document before it")
+
+
+def _pages_from(value: ast.expr) -> bool:
+    return not _is_zero(value) and not (isinstance(value, ast.Constant) and value.value is None)
+
+
+def _chain_links(module: SourceModule, call: ast.Call) -> set[str]:
+    """The method names of the whole chain ``call`` is a link of, before and after it."""
+    return {link.func.attr for link in _chain(call)[1]} | _chain_end(module, call)[1]
+
+
+def _chain_end(module: SourceModule, call: ast.Call) -> tuple[ast.Call, set[str]]:
+    """The last call of the method chain ``call`` starts, and the method names called after ``call``."""
+    links: set[str] = set()
+    node = call
+    while isinstance(module.parents.get(node), ast.Attribute) \
+            and isinstance(module.parents.get(module.parents[node]), ast.Call) \
+            and module.parents[module.parents[node]].func is module.parents[node]:
+        node = module.parents[module.parents[node]]
+        links.add(node.func.attr)
+    return node, links
+
+
+def _has_limit_stage(fn: ast.AST) -> bool:
+    return any(isinstance(node, ast.Dict) and any(string_value(k) == "$limit" for k in node.keys if k is not None)
+               for node in walk_function_body(fn))
+
+
+_OFFSET_HELPERS = "offset_pagination.offset_helpers"
+
+
+def _offset_helpers(project: Project) -> dict[str, tuple[str, int, str]]:
+    """Project functions that append ``OFFSET {param}`` to the queries they run, where ``param`` is
+    one of their own parameters (``def _fetchall(self, query, vars, limit=None, offset=0)``): by
+    name, the parameter, its position among the arguments a caller passes, and the fragment's place."""
+    helpers = project.facts.get(_OFFSET_HELPERS)
+    if helpers is None:
+        helpers = project.facts[_OFFSET_HELPERS] = {}
+        for module in project.modules:
+            if "OFFSET" not in module.text:
+                continue
+            for node, offset in _paging_fragments(module):
+                fn = db.function_of(module, node)
+                if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                given = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+                if given and given[0] in ("self", "cls"):
+                    given = given[1:]
+                keyword_only = [a.arg for a in fn.args.kwonlyargs]
+                if offset in given or offset in keyword_only:
+                    position = given.index(offset) if offset in given else -1
+                    helpers[fn.name] = (offset, position, f"{module.path}:{node.lineno}")
+    return helpers
+
+
+def _offset_helper_call_finding(module: SourceModule, call: ast.Call, project: Project) -> Finding | None:
+    """``self._fetchall(select, vars, limit=page_size, offset=(page - 1) * page_size)``: a caller
+    handing a page start to a helper that appends it as OFFSET pages with OFFSET where it picks the page."""
+    name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)
+    helper = _offset_helpers(project).get(name) if name else None
+    if helper is None:
+        return None
+    parameter, position, fragment = helper
+    value = next((k.value for k in call.keywords if k.arg == parameter), None)
+    if value is None and 0 <= position < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args):
+        value = call.args[position]
+    if value is None or _is_zero(value) or isinstance(value, ast.Constant) and value.value is None \
+            or getattr(db.function_of(module, call), "name", None) == name:  # the helper calling itself or its base
+        return None
+    return _finding(module, call, f"{name}() is handed the page start {ast.unparse(value)}, which it appends as "
+                                  f"OFFSET (at {fragment}): this page reads and discards every row before it")
 
 
 def _builds_paging_sql(module: SourceModule, node: ast.expr, text: str) -> bool:
