@@ -111,7 +111,7 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.libs.web import answers_browser, route_handlers
-from audit_lib.pyast import ancestors, dotted, is_none, walk_function_body, walk_nodes
+from audit_lib.pyast import ancestors, dotted, is_none, qualified, walk_function_body, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -138,7 +138,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         fn = handler.function
         if _reads_key(fn) or _in_serializer_class(module, fn) or answers_browser(module, fn):
             continue  # a browser posts a form: it sends no Idempotency-Key; its double submit is no API retry
-        if _operators_only(module, project, fn):
+        if _operators_only(module, project, fn) or _signs_in(handler):
             continue
         insert = _first_insert(module, project, fn)
         if insert is None:
@@ -160,6 +160,16 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             confidence=confidence,
             extra={"insert_line": line_node.lineno},
         )
+
+
+SIGN_IN = re.compile(r"(^|[/_.-])(log_?in|sign_?in|token|oauth2?|authori[sz]e|callback|sso|saml|oidc)([/_.-]|$)", re.I)
+
+
+def _signs_in(handler) -> bool:
+    """A login or token-exchange endpoint (``POST /ldap/login``, ``POST /oauth/token``): a user created
+    on the first login or a grant recorded for the exchange is no resource the client asked to create,
+    and a repeated login finds the same user."""
+    return bool(SIGN_IN.search(handler.path or "") or SIGN_IN.search(handler.function.name))
 
 
 ADMIN_WORDS = {"admin", "admins", "superuser", "superusers", "staff"}
@@ -269,7 +279,8 @@ def _implicit_creates(module: SourceModule, project: Project) -> Iterator[Findin
         serializer = (dotted(_assigned(cls, "serializer_class")) or "").split(".")[-1]
         model = _meta_models(project).get(serializer)
         if not model or db.natural_unique(project, model) or _client_keyed(project, model) or db.is_log_table(
-                model) or CREDENTIAL.search(model) or _refuses_existing(project, serializer, model):
+                model) or CREDENTIAL.search(model) or _refuses_existing(project, serializer, model) or (
+                _own_create_refuses_repeats(project, serializer, model)):
             continue
         hook = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "perform_create"), None)
         if hook is not None and any(isinstance(n, ast.Call) and (dotted(n.func) or "").endswith(
@@ -670,6 +681,8 @@ def _created_once(module: SourceModule, project: Project, fn: ast.AST, insert: d
     inserts), or in a set-up step that only runs until the installation is set up."""
     if db.handles_unique_violation(module, insert.call, fn) or _fills_missing_relation(module, fn, insert.call):
         return True
+    if _flushed_under_unique_catch(module, fn, insert.call) or _upsert_offered(module, project, fn, insert.call):
+        return True
     if _installation_step(module, fn, insert.call) or _one_to_one_guard(fn, insert.call.lineno) or _refuses_repeats(
             fn, insert.call.lineno):
         return True
@@ -695,6 +708,8 @@ def _looked_up_first(module: SourceModule, project: Project, fn: ast.AST, call: 
     if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in (
             "get_or_create", "first_or_create", "get_or_insert"):
         return True  # a project's own get-or-create: the lookup and the insert in one helper
+    if _made_when_not_in(module, fn, call):
+        return True
     model = _created_model(module, fn, call)
     if model and _lookup_guards(module, fn, call, model, caller):
         return True
@@ -706,6 +721,31 @@ def _looked_up_first(module: SourceModule, project: Project, fn: ast.AST, call: 
                and not any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables)]
     return bool(inserts) and all(_looked_up_first(helper_module, project, helper, op.call, depth - 1, call)
                                  for op in inserts)
+
+
+def _made_when_not_in(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool:
+    """The insert runs only for a key missing from the rows the function holds (``if user.id in
+    member_by_user_id: <update the role>`` / ``else: add_member(...)``): a retry finds the member
+    and updates it. The collection is bound once from what exists, not a constant (``if kind in
+    ALLOWED:``) nor a set the request fills as it goes (``seen = set()``)."""
+    child = call
+    for parent in ancestors(module, call):
+        if parent is fn:
+            return False
+        test = parent.test if isinstance(parent, ast.If) else None
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.comparators[0], ast.Name) \
+                and _holds_existing(db.single_binding(fn, test.comparators[0].id)):
+            in_body = any(s is child for s in parent.body)
+            if isinstance(test.ops[0], ast.NotIn) and in_body or isinstance(test.ops[0], ast.In) and not in_body:
+                return True
+        child = parent
+    return False
+
+
+def _holds_existing(bound: ast.expr | None) -> bool:
+    if isinstance(bound, (ast.DictComp, ast.SetComp, ast.ListComp)):
+        return True
+    return isinstance(bound, ast.Call) and bool(bound.args or bound.keywords) or isinstance(bound, ast.Await)
 
 
 def _created_model(module: SourceModule, fn: ast.AST, call: ast.AST) -> str | None:
@@ -903,6 +943,46 @@ def _fills_missing_relation(module: SourceModule, fn: ast.AST, call: ast.AST) ->
     return False
 
 
+FLUSHES = {"flush", "commit", "save", "full_clean"}
+
+
+def _flushed_under_unique_catch(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool:
+    """The pending insert is flushed in a ``try`` that catches the unique violation (``session.add(label)``
+    then ``try: await session.flush()`` / ``except IntegrityError: raise HTTPException(409)``): a unique
+    key on the name refuses the retry, and the handler answers it as a conflict."""
+    for node in walk_function_body(fn):
+        if not isinstance(node, ast.Try) or node.lineno <= call.lineno:
+            continue
+        caught = [t for h in node.handlers if h.type is not None
+                  for t in (h.type.elts if isinstance(h.type, ast.Tuple) else [h.type])]
+        if any((qualified(module, t) or dotted(t) or "").split(".")[-1] in db.UNIQUE_VIOLATIONS for t in caught) and any(
+                isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in FLUSHES
+                for statement in node.body for n in ast.walk(statement)):
+            return True
+    return False
+
+
+UPSERT_CALL = re.compile(r"upsert|on_conflict|update_or_create|get_or_create", re.I)
+
+
+def _upsert_offered(module: SourceModule, project: Project, fn: ast.AST, call: ast.AST) -> bool:
+    """The insert is the other branch of an upsert the client chooses (``if body.identifier:
+    insert_on_conflict(...)`` / ``else: insert(...)``): a client that wants retries to be safe sends
+    its identifier, and appending without one is the endpoint's documented behaviour."""
+    upserts = {id(op.call) for op in db.function_ops(module, fn, project) if op.upsert}
+    child = call
+    for parent in ancestors(module, call):
+        if parent is fn:
+            return False
+        if isinstance(parent, ast.If) and parent.orelse:
+            other = parent.orelse if any(s is child for s in parent.body) else parent.body
+            if any(isinstance(n, ast.Call) and (id(n) in upserts or UPSERT_CALL.search(dotted(n.func) or ""))
+                   for statement in other for n in ast.walk(statement)):
+                return True
+        child = parent
+    return False
+
+
 def _one_to_one_guard(fn: ast.AST, before_line: int | None) -> bool:
     """``if hasattr(user, "two_factor"): raise/return`` -- Django's reverse one-to-one accessor
     raises when the row is missing, so ``hasattr`` is how code asks whether it exists."""
@@ -1002,6 +1082,25 @@ def _saved_once(module: SourceModule, project: Project, fn: ast.AST, save: ast.C
     return _created_once(module, project, fn, insert) or bool(model) and _deduplicated(module, fn, insert, in_order)
 
 
+def _own_create_refuses_repeats(project: Project, serializer: str, model: str) -> bool:
+    """The serializer's own ``create`` looks the row up before it writes it, itself or in the helpers
+    it calls (``return get_or_create_tag(name, user)``, a helper that updates the bookmark it finds
+    by URL): a retry finds the row the first call made. Not a read that is no lookup (the highest
+    ``order`` so far)."""
+    cls = _serializer_classes(project).get(serializer)
+    create = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "create"), None) if cls else None
+    if create is None or any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "create"
+                             and isinstance(n.func.value, ast.Call) and dotted(n.func.value.func) == "super"
+                             for n in walk_function_body(create)):
+        return False
+    module = project.facts["r2.form_modules"][serializer]
+    for op in db.expanded_ops(module, project, create):
+        if model not in op.tables:
+            continue
+        return op.is_read and bool(LOOKUP.match(op.method) or op.method == "filter")
+    return False
+
+
 def _refuses_existing(project: Project, serializer: str, model: str) -> bool:
     """The serializer's own ``create``/``validate`` refuses a row that exists (``if
     IssueLink.objects.filter(url=url, issue_id=issue_id).exists(): raise ValidationError``): a
@@ -1070,6 +1169,7 @@ def _collect_meta_classes(project: Project) -> None:
         return
     models: dict[str, str] = {}
     classes: dict[str, ast.ClassDef] = {}
+    modules: dict[str, SourceModule] = {}
     for module in project.modules:
         if "class Meta" not in module.text:
             continue
@@ -1081,7 +1181,9 @@ def _collect_meta_classes(project: Project) -> None:
                     if any(isinstance(t, ast.Name) and t.id == "model" for t in assign.targets):
                         models[cls.name] = (dotted(assign.value) or "").split(".")[-1]
                         classes[cls.name] = cls
+                        modules[cls.name] = module
     project.facts["r2.form_models"] = models
+    project.facts["r2.form_modules"] = modules
     project.facts["r2.form_classes"] = classes
 
 
