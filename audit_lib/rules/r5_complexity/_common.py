@@ -62,6 +62,14 @@ def is_hand_run_script(module: SourceModule, project: Project) -> bool:
     return not route_handlers(module, project) and not imports_web_framework(module)
 
 
+# Django management commands: run by an operator from a shell, not on a request.
+MANAGEMENT_COMMAND = re.compile(r"(^|/)management/commands/")
+
+
+def is_management_command(path: str) -> bool:
+    return MANAGEMENT_COMMAND.search(path) is not None
+
+
 def is_migration_path(path: str) -> bool:
     return MIGRATION_PATH.search(path) is not None or path.rsplit("/", 1)[-1] == "migrations.py"
 

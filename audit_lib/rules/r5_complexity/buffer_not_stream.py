@@ -46,20 +46,28 @@ Reports whole payloads read into memory where streaming fits. That is:
   it whose rows are read into a list (`.fetchall()`, `.all()`, a list comprehension over the
   result or its `.mappings()`): a database dump that holds every table at once.
 - a file opened and read whole only to be copied into a zip archive (`zip_file.writestr(path, f.read())`
-  in `with file.open() as f`): `zip_file.write()` or `copyfileobj` into `zip_file.open(name, "w")` copy it
-  in chunks;
+  in `with file.open() as f`, `zip_file.writestr(name, user_file.file.read())` of a stored file field):
+  `zip_file.write()` or `copyfileobj` into `zip_file.open(name, "w")` copy it in chunks;
+- a stored file read whole to be sent back as a response body (`HttpResponse(f.read())` in `with open(path)
+  as f`, also through a function of the project that returns it, `HttpResponse(_read_asset(asset))`):
+  `FileResponse(open(path, "rb"))` or `send_file(path)` stream it. A file at a path written in the code (a
+  bundled template) is one known document and is not reported;
 - a CSV export built whole in memory: a request handler that gathers rows in a loop
   (`csv_content.append(row)` for each result) and hands the list to a function of the project that
   writes it with a `csv` writer into a `StringIO` and returns it (`build_csv_response(csv_content)`,
   also through a wrapper that passes it on). Rows gathered from a slice with a fixed end
-  (`query[:10000]`) or from one object's children (`playlist["shots"]`) are few and are not reported.
+  (`query[:10000]`) or from one object's children (`playlist["shots"]`) are few and are not reported;
+- a GraphQL connection whose page is cut from a list of every row the query returns
+  (`connection_from_list([Node(r) for r in (await session.scalars(query)).all()], args)`,
+  graphql-relay's `connection_from_array`): each page loads the whole result; a query with a `.limit()`
+  in the resolver, or `connection_from_array_slice` of a page the database cut, is fine.
 
 Uploads and request bodies in handlers only administrators reach (`@admins_only`,
 `@staff_member_required`, `Depends(check_admin)`) are the operator's to size and are not
 reported. Bounded reads (`read(65536)`), `iter_content()`, `iter_bytes()`, `stream()`,
 `shutil.copyfileobj`, `fetchmany()`, server-side (named) cursors, small JSON bodies and
-queries with a filter or a limit are fine. Test code, migration revisions, `docs/` and
-`examples/`, set-up modules (`seed.py`) and scripts outside the service's packages that only a
+queries with a filter or a limit are fine. Test code, migration revisions, Django management commands
+(run by an operator from a shell), `docs/` and `examples/`, set-up modules (`seed.py`) and scripts outside the service's packages that only a
 `__main__` block runs are not audited.
 
 ## Why is this bad?
@@ -115,11 +123,11 @@ from audit_lib.pyast import (
 )
 from audit_lib.libs.web import handler_of
 from audit_lib.registry import rule
-from audit_lib.rules.r5_complexity._common import runs_offline
+from audit_lib.rules.r5_complexity._common import is_management_command, runs_offline
 from audit_lib.source import Project, SourceModule
 
-WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", ".aread(", ".content", ".text", "WRITEDATA", "WRITEFUNCTION",
-                      ".select()", "csv", "writestr")
+WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", "Response", ".aread(", ".content", ".text", "WRITEDATA", "WRITEFUNCTION",
+                      ".select()", "csv", "writestr", "connection_from_")
 WHOLE_BODY_ATTRIBUTES = {"content", "text"}
 WHOLE_BODY_METHODS = {"read", "aread", "text"}
 FILE_SINK_METHODS = {"write", "write_bytes", "write_text", "writelines"}
@@ -140,7 +148,8 @@ PLACEHOLDERS = re.compile(r"%\(\w+\)s|%s\b|(?<![:\w]):[A-Za-z_]\w*|\?|\$\d+")
 
 @rule("R5.buffer-not-stream", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if runs_offline(module, project) or not any(marker in module.text for marker in WHOLE_READ_MARKERS):
+    if runs_offline(module, project) or is_management_command(module.path) \
+            or not any(marker in module.text for marker in WHOLE_READ_MARKERS):
         return
     scopes: list[ast.AST] = [n for n in walk_nodes(module.tree) if isinstance(n, FUNCTION_TYPES)]
     reported: set[int] = set()
@@ -149,7 +158,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         for finding in [*_downloads(module, project, fn, nodes), *_curl_buffers(module, nodes),
                         *_uploads(module, fn, nodes), *_request_bodies(module, project, fn, nodes),
                         *_fetchalls(module, fn, nodes), *_whole_tables(module, nodes), *_zip_copies(module, nodes),
-                        *_memory_exports(module, project, fn, nodes)]:
+                        *_files_sent_whole(module, project, nodes),
+                        *_memory_exports(module, project, fn, nodes), *_pages_cut_in_memory(module, nodes)]:
             if finding.line not in reported:
                 reported.add(finding.line)
                 yield finding
@@ -894,23 +904,103 @@ def _system_catalog(table: exp.Table) -> bool:
 
 
 def _zip_copies(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
-    """``with file.open() as f: zip_file.writestr(path, f.read())``: each file copied into the archive passes
-    through memory whole, however large the stored file is, where ``zip_file.write(path)`` or
+    """``with file.open() as f: zip_file.writestr(path, f.read())``, ``zip_file.writestr(name,
+    user_file.file.read())`` (a stored file field's file): each file copied into the archive passes through
+    memory whole, however large the stored file is, where ``zip_file.write(path)`` or
     ``shutil.copyfileobj(f, zip_file.open(name, "w"))`` copy it in chunks."""
-    opened = {item.optional_vars.id for node in nodes if isinstance(node, (ast.With, ast.AsyncWith))
-              for item in node.items if isinstance(item.optional_vars, ast.Name)
-              and isinstance(item.context_expr, ast.Call) and (dotted(item.context_expr.func) == "open"
-                                                               or method_name(item.context_expr) == "open")}
+    opened = _opened_files(nodes)
     for node in nodes:
         if not (isinstance(node, ast.Call) and method_name(node) == "writestr" and len(node.args) >= 2):
             continue
         data = node.args[1]
-        if isinstance(data, ast.Call) and method_name(data) == "read" and not data.args \
-                and isinstance(data.func, ast.Attribute) and dotted(data.func.value) in opened:
+        if _whole_file_read(data, opened) or _whole_read(data) and isinstance(data.func.value, ast.Attribute) \
+                and data.func.value.attr == "file":
             yield _medium_finding(
                 module, data, "a file is read whole into memory to be copied into a zip archive",
                 "copy it in chunks: zip_file.write(path, arcname) or "
                 "shutil.copyfileobj(f, zip_file.open(arcname, 'w'), 65536)")
+
+
+def _opened_files(nodes: list[ast.AST]) -> set[str]:
+    """Names a ``with`` binds to a file it opens (``open(path)``, ``gzip.open(path)``, ``field.open()``), unless
+    the path is the code's own: written in it, or next to it (``os.path.join(os.path.dirname(__file__), ...)``):
+    a template or a bundled file is one known document."""
+    bindings = {n.targets[0].id: n.value for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+                and isinstance(n.targets[0], ast.Name)}
+
+    def bundled(path: ast.expr) -> bool:
+        path = bindings.get(path.id, path) if isinstance(path, ast.Name) else path
+        return isinstance(path, ast.Constant) or any(isinstance(n, ast.Name) and n.id == "__file__"
+                                                     for n in walk_nodes(path))
+
+    return {item.optional_vars.id for node in nodes if isinstance(node, (ast.With, ast.AsyncWith))
+            for item in node.items if isinstance(item.optional_vars, ast.Name)
+            and isinstance(item.context_expr, ast.Call) and method_name(item.context_expr) == "open"
+            and not (item.context_expr.args and bundled(item.context_expr.args[0]))}
+
+
+def _whole_read(node: ast.AST) -> bool:
+    """``owner.read()`` with no size."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "read" \
+        and not node.args and not node.keywords
+
+
+def _whole_file_read(node: ast.AST, opened: set[str]) -> bool:
+    return _whole_read(node) and dotted(node.func.value) in opened
+
+
+# -- files sent back whole ----------------------------------------------------------------
+
+
+def _files_sent_whole(module: SourceModule, project: Project, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``HttpResponse(content)`` where ``content = f.read()`` of a file opened in the function, or the result of
+    a function of the project that returns one (``content = _get_asset_content(asset)``): the whole stored file
+    sits in the worker's memory while it is sent, where ``FileResponse(open(path, "rb"))`` /
+    ``send_file(path)`` stream it from the disk."""
+    opened = _opened_files(nodes)
+    readers = _file_reading_functions(project)
+
+    def whole_file(value: ast.expr) -> bool:
+        return _whole_file_read(value, opened) or isinstance(value, ast.Call) and _callee(value) in readers
+
+    contents = {node.targets[0].id for node in nodes if isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name) and whole_file(node.value)}
+    for node in nodes:
+        if not (isinstance(node, ast.Call) and (call_name(module, node) or _callee(node) or "").rsplit(".", 1)[-1]
+                in RESPONSE_SINKS):
+            continue
+        body = node.args[0] if node.args else keyword(node, "content")
+        if body is not None and (whole_file(body) or isinstance(body, ast.Name) and body.id in contents):
+            yield _medium_finding(
+                module, node, "a stored file is read whole into memory to be sent back",
+                "stream it from the disk: FileResponse(open(path, 'rb')) (Django, Starlette) or send_file(path) "
+                "(Flask)")
+
+
+FILE_READERS = "R5.buffer-not-stream:file-readers"
+
+
+def _file_reading_functions(project: Project) -> frozenset[str]:
+    """Functions of the project every return of which is a file it opened read whole (``return f.read()``,
+    ``content = f.read()`` ... ``return content``), every definition of that name."""
+    if FILE_READERS in project.facts:
+        return project.facts[FILE_READERS]
+    verdicts: dict[str, bool] = {}
+    for module in project.modules:
+        if runs_offline(module, project) or ".read()" not in module.text:
+            continue
+        for fn in walk_nodes(module.tree):
+            if isinstance(fn, FUNCTION_TYPES):
+                nodes = list(walk_function_body(fn))
+                opened = _opened_files(nodes)
+                contents = {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+                            and isinstance(n.targets[0], ast.Name) and _whole_file_read(n.value, opened)}
+                returns = [n.value for n in nodes if isinstance(n, ast.Return)]
+                whole = bool(returns) and all(r is not None and (_whole_file_read(r, opened) or isinstance(r, ast.Name)
+                                                                 and r.id in contents) for r in returns)
+                verdicts[fn.name] = verdicts.get(fn.name, True) and whole
+    project.facts[FILE_READERS] = frozenset(name for name, whole in verdicts.items() if whole)
+    return project.facts[FILE_READERS]
 
 
 # -- exports built in memory --------------------------------------------------------------
@@ -1031,6 +1121,51 @@ def _csv_rows_parameters(module: SourceModule, fn: ast.AST) -> set[int]:
                 for c in walk_nodes(node if isinstance(node, (ast.For, ast.AsyncFor)) else module.parents.get(node, node))):
             written.add(dotted(node.iter) or "")
     return {i for i, name in enumerate(own) if name in written}
+
+
+# -- pages cut from every row -------------------------------------------------------------
+
+
+# Relay helpers that cut one page out of a complete list (graphql-relay's, and the projects' own of that name).
+IN_MEMORY_PAGERS = {"connection_from_list", "connection_from_array"}
+# Calls that run a query and hand back all of its rows (SQLAlchemy sessions and results, DB-API cursors).
+ROW_FETCHES = {"all", "fetchall", "scalars", "stream_scalars", "stream", "execute"}
+ROW_PASSING_BUILTINS = {"list", "sorted", "reversed", "enumerate", "zip", "cast"}
+
+
+def _pages_cut_in_memory(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``connection_from_list(data=[Node(r) for r in await session.stream_scalars(query)], args=args)``: a
+    resolver reads every row of the query to hand back the one page the client asked for (``first: 50``); the
+    page could be cut by the database (LIMIT/OFFSET, keyset). A resolver that limits its query is fine."""
+    if any(isinstance(n, ast.Call) and method_name(n) == "limit" for n in nodes):
+        return
+    bindings: dict[str, list[ast.expr]] = {}
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            bindings.setdefault(node.targets[0].id, []).append(node.value)
+    for node in nodes:
+        if not (isinstance(node, ast.Call) and _callee(node) in IN_MEMORY_PAGERS):
+            continue
+        data = node.args[0] if node.args else keyword(node, "data") or keyword(node, "array")
+        if data is not None and _all_query_rows(data, bindings, depth=3):
+            yield _medium_finding(
+                module, node, f"{_callee(node)}() cuts one page out of every row the query returned",
+                "page in the query (.limit(first + 1).offset(...) or a keyset filter on the cursor) and build the "
+                "connection from that page")
+
+
+def _all_query_rows(value: ast.expr, bindings: dict[str, list[ast.expr]], depth: int) -> bool:
+    """``value`` holds every row a query returned: ``.all()``, ``await session.scalars(q)``, a list or a
+    comprehension over one, also through the names they are bound to."""
+    if isinstance(value, ast.Await):
+        value = value.value
+    if isinstance(value, ast.Name):
+        return depth > 0 and any(_all_query_rows(v, bindings, depth - 1) for v in bindings.get(value.id, []))
+    if isinstance(value, (ast.ListComp, ast.GeneratorExp)):
+        return any(_all_query_rows(g.iter, bindings, depth) for g in value.generators)
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ROW_PASSING_BUILTINS:
+        return any(_all_query_rows(a, bindings, depth) for a in value.args)
+    return isinstance(value, ast.Call) and method_name(value) in ROW_FETCHES and isinstance(value.func, ast.Attribute)
 
 
 # -- helpers ------------------------------------------------------------------------------

@@ -92,7 +92,6 @@ def dedupe(emails: list[str]) -> list[str]:
 from __future__ import annotations
 
 import ast
-import re
 from functools import partial
 from typing import Iterator
 
@@ -116,6 +115,7 @@ from audit_lib.rules.r5_complexity._common import (
     STR,
     LoopSite,
     enclosing_loop_sites,
+    is_management_command,
     is_offline_module,
     is_list_annotation,
     is_list_expression,
@@ -128,8 +128,6 @@ from audit_lib.rules.r5_complexity._common import (
 )
 from audit_lib.source import Project, SourceModule
 
-# Django management commands: run by an operator from a shell, not on a request.
-MANAGEMENT_COMMAND = re.compile(r"(^|/)management/commands/")
 LINEAR_LIST_METHODS = {"index", "count", "remove"}
 ROW_READS = {  # calls that hand back query rows: their number is the data's, not the code's
     "fetchall", "fetchmany", "fetch", "all", "scalars", "values_list", "values", "iterator",
@@ -139,7 +137,7 @@ ROW_READS = {  # calls that hand back query rows: their number is the data's, no
 
 @rule("R5.quadratic", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if runs_offline(module, project) or MANAGEMENT_COMMAND.search(module.path) or "for " not in module.text:
+    if runs_offline(module, project) or is_management_command(module.path) or "for " not in module.text:
         return
     kinds_by_scope: dict[ast.AST, dict[str, set[str]]] = {}
 
