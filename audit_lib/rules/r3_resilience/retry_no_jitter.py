@@ -56,7 +56,12 @@ on a plain truth test, `if record_found: break`, waits for a state such as a DNS
 propagation; a sleep in `except queue.Empty:` waits for work; a `try` that calls a health or readiness
 endpoint, `client.get(f"{url}/health")`, waits for a process to come up); a `for` loop over items whose `try`
 does not leave the loop on success (`for email in queue: try: send(email) except: sleep(0.25)`: the next round
-handles the next item, nothing is tried again); a retry loop around
+handles the next item, nothing is tried again); a loop whose `try` uses the next item, `for offer in offers:`
+or `offer = next(offers, None)` (a failover to another target); a loop that runs at most twice,
+`for _ in range(2)` (one more try); a loop whose `try` only calls methods of its own class that touch nothing
+but the object (`self.refill(); self.take_token()`: a local token bucket, no remote call) or that waits on a
+rate limiter before each attempt (`self._throttler.wait_until_ready()`: the limiter paces it); a loop with
+no `except` that leaves when a value is there, `if report is not None: return report` (a poll); a retry loop around
 `create_engine()` alone (lazy: it connects nothing, the handler never runs); a start-up wait (a retry
 loop, or a retry decorator, on `init`/`init_*`/`setup_*`/`wait_for_*` that only an application factory,
 `create_app`, or the `main()` of a pre-start script run by its `__main__` block calls: one wait per process
@@ -123,6 +128,7 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.operator_code import defines_worker_tasks, is_celery_task, is_offline_file, is_shipped_command
 from audit_lib.pyast import (
     FUNCTION_TYPES,
+    ancestors,
     call_name,
     dotted,
     enclosing_function,
@@ -527,15 +533,17 @@ def _is_zero(node: ast.expr) -> bool:
 
 def _retry_sleep(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While) -> ast.Call | None:
     """The deterministic sleep of a retry loop, or None when ``loop`` is no such loop."""
+    if _at_most_two_rounds(loop):
+        return None  # for _ in range(2): one more try, no second synchronised wave
     tries = _attempts(loop.body)
     for statement in tries:
         if isinstance(loop, ast.While) and _perpetual(loop, statement):
             return None  # a listener's reconnect loop or a worker's pause after an error
         if only_builds_engine(module, statement):
             continue  # engine = create_engine(url): lazy, it connects nothing, so the handler never runs
-        if _moves_to_next_item(loop, statement):
+        if _moves_to_next_item(loop, statement) or _tries_each_item(loop, statement):
             continue  # for email in queue: try: send(email) except: sleep(0.25): the next round sends the next one
-        if _probes_readiness(statement):
+        if _probes_readiness(statement) or _waits_on_local_state(module, statement):
             return None  # client.get(f"{url}/health") until it answers: a wait for a process to come up
         for handler in statement.handlers:
             if _idle_handler(module, handler):
@@ -564,6 +572,66 @@ def _moves_to_next_item(loop: ast.For | ast.AsyncFor | ast.While, attempt: ast.T
     return isinstance(loop, (ast.For, ast.AsyncFor)) and not _counts_attempts(loop) \
         and not (isinstance(loop.iter, ast.Call) and dotted(loop.iter.func) == "range") \
         and not (_leaves_loop(attempt.body) or _leaves_loop(attempt.orelse))
+
+
+def _tries_each_item(loop: ast.For | ast.AsyncFor | ast.While, attempt: ast.Try) -> bool:
+    """A loop over items whose ``try`` uses the item (``for offer in offers: try: return launch(offer)
+    except SkipOffer: continue``, or ``while ...: offer = next(offers, None)``): after a failure the next
+    round tries another target, a failover, not the same call again (even when the loop counts the
+    targets tried). A ``for`` over ``range()`` or over attempts is no such loop."""
+    if isinstance(loop, (ast.For, ast.AsyncFor)) and (
+            _counts_attempts(loop) or isinstance(loop.iter, ast.Call) and dotted(loop.iter.func) == "range"):
+        return False
+    items = {n.id for n in walk_nodes(loop.target) if isinstance(n, ast.Name)} \
+        if isinstance(loop, (ast.For, ast.AsyncFor)) else set()
+    for statement in loop.body:
+        if statement is attempt:
+            break
+        if isinstance(statement, ast.Assign) and any(
+                isinstance(n, ast.Name) and n.id in items or isinstance(n, ast.Call) and dotted(n.func) == "next"
+                for n in walk_nodes(statement.value)):
+            items |= {n.id for t in statement.targets for n in walk_nodes(t) if isinstance(n, ast.Name)}
+    return any(isinstance(n, ast.Name) and n.id in items for statement in attempt.body for n in walk_nodes(statement))
+
+
+def _at_most_two_rounds(loop: ast.For | ast.AsyncFor | ast.While) -> bool:
+    """``for _ in range(2)``: the attempt and one retry at most."""
+    return isinstance(loop, (ast.For, ast.AsyncFor)) and isinstance(loop.iter, ast.Call) \
+        and dotted(loop.iter.func) == "range" and len(loop.iter.args) == 1 \
+        and isinstance(loop.iter.args[0], ast.Constant) and loop.iter.args[0].value in (1, 2)
+
+
+def _waits_on_local_state(module: SourceModule, attempt: ast.Try) -> bool:
+    """A ``try`` that only calls methods of its own class which touch nothing but the object's state
+    (``self.refill(); self.take_token()`` of a token bucket): the loop waits for a local limiter or lock to
+    let it through, it retries no remote call."""
+    cls = next((p for p in ancestors(module, attempt) if isinstance(p, ast.ClassDef)), None)
+    calls = [n for statement in attempt.body for n in walk_nodes(statement) if isinstance(n, ast.Call)]
+    return cls is not None and bool(calls) and all(_local_state_call(module, cls, call, set()) for call in calls)
+
+
+PURE_CALLS = {"time.time", "time.monotonic", "time.perf_counter", "min", "max", "abs", "len", "int", "float",
+              "round", "math.floor", "math.ceil", "math.exp", "math.log", "math.sqrt"}
+
+
+def _local_state_call(module: SourceModule, cls: ast.ClassDef, call: ast.Call, seen: set[str]) -> bool:
+    """Whether ``call`` is a pure helper or a synchronous method of ``cls`` that only reads and writes the
+    object (its own calls being such calls too)."""
+    if call_name(module, call) in PURE_CALLS:
+        return True
+    name = dotted(call.func) or ""
+    if not name.startswith("self.") or name.count(".") != 1:
+        return False
+    method_name = name.split(".", 1)[1]
+    if method_name in seen:
+        return True
+    seen.add(method_name)
+    method = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == method_name), None)
+    if method is None:
+        return False
+    raised = {id(n) for raise_ in walk_function_body(method) if isinstance(raise_, ast.Raise) for n in walk_nodes(raise_)}
+    return all(_local_state_call(module, cls, inner, seen) for inner in walk_function_body(method)
+               if isinstance(inner, ast.Call) and id(inner) not in raised)
 
 
 def _probes_readiness(attempt: ast.Try) -> bool:
@@ -600,6 +668,9 @@ def _leaves_when_found(body: list[ast.stmt]) -> bool:
         return False
     for test in tests:
         inner = test.operand if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) else test
+        if isinstance(inner, ast.Compare) and len(inner.ops) == 1 and isinstance(inner.ops[0], (ast.Is, ast.IsNot)) \
+                and is_none(inner.comparators[0]):
+            inner = inner.left  # if reply is not None: return reply: the same presence test
         if not isinstance(inner, (ast.Name, ast.Attribute, ast.Call)):
             return False
         named = inner.func if isinstance(inner, ast.Call) else inner
@@ -986,10 +1057,11 @@ def _immediate_retry(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.Wh
     that counts the attempt (``tries_left -= 1``, or a header ``for attempt in range(3)``) and lets the
     loop go round again, and no sleep anywhere in the loop. Failures a loop retries at once by design (a
     unique-key collision, bad input) are left out. The finding is at the handler."""
-    if _first_sleep(module, loop.body) is not None or _contains_inner_sleep(module, loop):
+    if _first_sleep(module, loop.body) is not None or _contains_inner_sleep(module, loop) \
+            or _at_most_two_rounds(loop) or _waits_on_limiter(loop):
         return None
     for statement in _attempts(loop.body):
-        if not (_leaves_loop(statement.body) or _leaves_loop(statement.orelse)):
+        if not (_leaves_loop(statement.body) or _leaves_loop(statement.orelse)) or _tries_each_item(loop, statement):
             continue
         if isinstance(loop, ast.While) and _perpetual(loop, statement):
             return None
@@ -1003,6 +1075,16 @@ def _immediate_retry(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.Wh
             if counted or _counts_attempts(loop):
                 return handler
     return None
+
+
+LIMITER_NAME = re.compile(r"(?i)throttl|limiter|token_?bucket|rate_?limit")
+
+
+def _waits_on_limiter(loop: ast.AST) -> bool:
+    """A loop that waits on a rate limiter before each attempt (``self._throttler.wait_until_ready()``,
+    ``await limiter.acquire()``): the limiter paces the retries, they do not go again at once."""
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+               and LIMITER_NAME.search(ast.unparse(n.func.value)) for n in walk_nodes(loop))
 
 
 def _goes_round(handler: ast.ExceptHandler) -> bool:
