@@ -1441,6 +1441,27 @@ def project_class(module: SourceModule, project: Project | None, node: ast.AST |
     return _project_definition(project, target, 1, 2) if target else None
 
 
+_VALUE_TYPE_DECORATOR = re.compile(r"(^|\.)(type|input|interface|dataclass|define|frozen|attrs|s)$")
+_VALUE_TYPE_PACKAGES = {"pydantic", "strawberry", "graphene", "msgspec", "marshmallow", "enum", "typing",
+                        "typing_extensions", "attrs", "attr", "dataclasses"}
+
+
+def value_type(module: SourceModule, project: Project | None, node: ast.AST) -> bool:
+    """Whether ``node`` names a class of the code base that holds a value, not a mapped row: a GraphQL
+    type (``@strawberry.type``), a dataclass, a pydantic model, or a subclass of one. Building one
+    (``return Trace(id=row.id, db_record=row)`` in a resolver) answers a request; nothing is inserted."""
+    cls = project_class(module, project, node)
+    if cls is None:
+        return False
+    for owner_module, owner in _mro(project, cls):
+        decorators = [dotted(d.func if isinstance(d, ast.Call) else d) or "" for d in owner.decorator_list]
+        bases = [qualified(owner_module, b) or "" for b in owner.bases]
+        if any(_VALUE_TYPE_DECORATOR.search(d) for d in decorators) or any(
+                b.split(".")[0] in _VALUE_TYPE_PACKAGES for b in bases):
+            return True
+    return False
+
+
 def _annotated_class(module: SourceModule, project: Project | None, annotation: ast.AST | None) -> _ClassRef | None:
     """The project class an annotation names: ``Repo``, ``Optional[Repo]``, ``Repo | None``,
     ``Annotated[Repo, Depends(...)]``."""

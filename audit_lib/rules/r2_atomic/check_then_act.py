@@ -48,7 +48,10 @@ None: raise NotFound`) that sets columns the read did not select on and the chec
 decision); `UPDATE`s whose `WHERE` re-checks the condition (`... AND status =
 'pending'`, an atomic compare-and-set), upserts (`INSERT ... ON CONFLICT`, `on_conflict_do_*`, `merge`, Django
 `get_or_create`/`update_or_create`), reads that lock (`SELECT ... FOR UPDATE`,
-`select_for_update()`, `with_for_update()`), and writes inside a `try` that handles the
+`select_for_update()`, `with_for_update()`), checks made under a lock taken before them (a Postgres
+advisory lock, `pg_advisory_xact_lock(...)`; a `with`/`async with` block of a lock; a locking read of
+the parent row; or, for a helper's insert, the helper's own check of the table under such a lock),
+and writes inside a `try` that handles the
 unique violation (`IntegrityError`, `UniqueViolation`), or whose `session.add` a later `flush()`
 sends inside such a `try`. Nor an insert that runs only when the read found its row (`if original
 is None: return 404` ... a copy of it): each request adds its own row, no check is bypassed; nor one
@@ -66,6 +69,13 @@ background task (`@app.task`, `@shared_task`), which no request handler covers. 
 under a `scripts/` folder, in Django management commands (`management/commands/`) or click/Typer commands
 (`@cli.command()`), functions only such commands or a script's main block call (a dev-data
 seeder, `init_database`), tests and migrations are not checked: nothing runs them concurrently.
+When every `isolation_level` the code base sets is `REPEATABLE READ` or stricter, read-modify-writes
+and single-use claims are not reported (the database aborts the second of two updates of one row); at
+`SERIALIZABLE` nothing is (it aborts one of two transactions that write on the same read). A response
+type named like a table (`return Trace(id=row.id, db_record=row)`, a `@strawberry.type`, dataclass
+or pydantic model) is no new row. Of the writes one read decides, the first is reported; a later
+update of the same table on the same run (a second `save()` of the row just stored, a task enqueued
+to fill it in) follows from it.
 
 ## Why is this bad?
 Between the read and the write another request can do the same read and get the same
@@ -114,8 +124,8 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.operator_code import run_by_operators
-from audit_lib.pyast import (ancestors, dotted, functions, is_none, method_name, string_value, walk_function_body,
-                             walk_nodes)
+from audit_lib.pyast import (ancestors, dotted, enclosing_function, functions, is_none, method_name, string_value,
+                             walk_function_body, walk_nodes)
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -139,6 +149,9 @@ SINGLE_USE_MARK = re.compile(r"^(is_)?(used|redeemed|consumed|claimed|spent)(_at
 CLAIM_FIX = ("claim the row in one statement that re-checks the mark: `claimed = Invite.objects.filter(pk=pk, "
              "used=False).update(used=True)` and go on only when it returns 1 (`UPDATE ... SET used = true WHERE id = "
              "%s AND NOT used`), or read the row with `select_for_update()` / `with_for_update()`")
+Act = tuple[db.DbOp, db.DbOp, "tuple[SourceModule, db.DbOp] | None"]  # the deciding read, the write, its origin
+ADVISORY_LOCK = re.compile(r"advisory_(xact_)?lock", re.I)
+LOCK_NAME = re.compile(r"(^|_)[Rr]?[Ll]ocks?(et)?(_ctx)?$|[a-z]Lock$|^[Ll]ock")
 FIX = ("make the write decide atomically: INSERT ... ON CONFLICT (key) DO NOTHING / DO UPDATE over a unique index "
        "(SQLAlchemy insert().on_conflict_do_nothing(), Django get_or_create/update_or_create), or lock the row "
        "in the read (SELECT ... FOR UPDATE / select_for_update() / with_for_update()) inside one transaction")
@@ -158,11 +171,32 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
 def _unless_run_by_operators(module: SourceModule, project: Project, fn: ast.AST,
                              findings: Iterator[Finding]) -> Iterator[Finding]:
     """A function only a command line or a script's main block runs (``init_db`` of a ``manage.py``
-    command, a dev-data seeder, an LDAP import) is run by one operator at a time: no concurrent twin.
-    A decorated function is a framework's entry point (a view, a task), whoever imports the module."""
+    command, a dev-data seeder, an LDAP import), or only a start-up hook (``@app.on_event("startup")``,
+    the ``lifespan`` of an ASGI app) runs, is run once, not by concurrent requests. A decorated function
+    is a framework's entry point (a view, a task), whoever imports the module; one nested in the
+    function that calls it (a transaction wrapper's body) runs when that function does."""
     found = list(findings)
-    if found and (getattr(fn, "decorator_list", None) or not run_by_operators(module, project, fn)):
+    fn = _caller_of_nested(module, fn)
+    if found and not _startup_hook(module, fn) and (getattr(fn, "decorator_list", None) or not run_by_operators(
+            module, project, fn, also=_startup_hook)):
         yield from found
+
+
+def _caller_of_nested(module: SourceModule, fn: ast.AST) -> ast.AST:
+    """The outermost function that defines ``fn`` and calls it by name (``def import_file(): @managed_tx
+    def import_tx(db): ...; import_tx()``), or ``fn``."""
+    outer = enclosing_function(module, fn)
+    while outer is not None and any(isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                                    and node.func.id == fn.name for node in walk_nodes(outer)):
+        fn, outer = outer, enclosing_function(module, outer)
+    return fn
+
+
+def _startup_hook(module: SourceModule, fn: ast.AST) -> bool:
+    """``@app.on_event("startup")`` or an ASGI app's ``lifespan``: run once as the process starts."""
+    return getattr(fn, "name", "").endswith("lifespan") or any(
+        isinstance(d, ast.Call) and method_name(d) == "on_event" and d.args and string_value(d.args[0]) == "startup"
+        for d in getattr(fn, "decorator_list", []))
 
 
 def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[Finding]:
@@ -171,13 +205,17 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
     # a helper that also writes is not a lookup whose answer the caller acts on
     reads = [op for op in ops if op.is_read and op.tables and not op.locking
              and not (op.through and id(op.call) in writing_calls)]
-    writes = [op for op in ops if _is_act(op) or _orm_update(op)] + _instances_handed_back(module, fn, reads, ops)
+    writes = [op for op in ops if _is_act(op) or _orm_update(op)] + _instances_handed_back(module, project, fn, reads, ops)
     reported: set[int] = set()
+    read_apis = {op.api for op in ops if op.is_read}
+    updates_refused = bool(read_apis) and all(_isolation(project, api) for api in read_apis)  # by the isolation level
     for finding, write_call in [*_read_modify_writes(module, fn, ops), *_single_use_claims(module, fn, ops)]:
         reported.add(id(write_call))
-        yield finding
+        if not updates_refused:
+            yield finding
     if not reads or not writes:
         return
+    acts: list[Act] = []
     for write in writes:
         origin = _origin(module, project, write) if write.through else (module, write)
         if origin is not None and _saves_new_instance(*origin):
@@ -196,9 +234,12 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
                 module, fn, r, _result_names(module, fn, r), write)), None)
             if read is not None:
                 write = replace(write, kind=db.INSERT)  # the saved instance is built when the read found nothing
-        if read is None:
+        if read is None or _isolation(project, read.api) == "SERIALIZABLE" or _serialized(module, fn, read.call, ops) \
+                or write.through and origin is not None and _helper_checks_under_lock(project, *origin):
             continue
         reported.add(id(write.call))
+        acts.append((read, write, origin))
+    for read, write, origin in _race_points(module, fn, acts):
         table = sorted(write.tables)[0]
         refused = _refused_by_unique_key(project, read, write)
         message = (f"check-then-act on {table}: line {read.call.lineno} reads it ({read.describe()}), then "
@@ -208,13 +249,91 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
             read.through or write.through) and read.api == "sql" else Confidence.medium)
 
 
-def _instances_handed_back(module: SourceModule, fn: ast.AST, reads: list[db.DbOp], ops: list[db.DbOp]) -> list[db.DbOp]:
+def _race_points(module: SourceModule, fn: ast.AST, acts: list[Act]) -> list[Act]:
+    """The acts to report: the first write of a table decided on a read is where the race is; the later
+    updates of that table on the same run (a second ``save()`` of the new row, a task enqueued to fill
+    it in) follow from it and are not races of their own. An insert, or a write in another branch, is."""
+    kept: list[Act] = []
+    for read, write, origin in sorted(acts, key=lambda act: act[1].call.lineno):
+        if write.kind == db.INSERT or not any(earlier_read is read and earlier.tables & write.tables and not db.never_both(
+                module, fn, earlier.call, write.call) for earlier_read, earlier, _ in kept):
+            kept.append((read, write, origin))
+    return kept
+
+
+def _isolation(project: Project, api: str | None) -> str | None:
+    """``REPEATABLE READ`` or ``SERIALIZABLE`` when every ``isolation_level`` the code base sets for the
+    database API ``api`` uses is at least that (SQLAlchemy's ``create_engine(url, isolation_level="REPEATABLE
+    READ")``, Django's ``OPTIONS`` entry): the database then refuses the second of two concurrent updates
+    of one row (a serialization failure, not a lost update), and at SERIALIZABLE also the second of two
+    inserts decided on the same read. A raw connection keeps the server's default."""
+    if "r2.isolation" not in project.facts:
+        levels: dict[str, set[str]] = {}
+        for module in project.modules:
+            if "isolation_level" not in module.text or db.skipped_module(module):
+                continue
+            for node in walk_nodes(module.tree):
+                if isinstance(node, ast.Call):
+                    levels.setdefault("sqlalchemy", set()).update(
+                        (string_value(k.value) or "").upper() for k in node.keywords if k.arg == "isolation_level")
+                elif isinstance(node, ast.Dict):
+                    levels.setdefault("django", set()).update((string_value(v) or "").upper() for k, v in zip(
+                        node.keys, node.values) if string_value(k) == "isolation_level")
+        project.facts["r2.isolation"] = {  # "REPEATABLE READ" sorts before "SERIALIZABLE"
+            name: min(found) for name, found in levels.items() if found and found <= {"REPEATABLE READ", "SERIALIZABLE"}}
+    return project.facts["r2.isolation"].get(api)
+
+
+def _serialized(module: SourceModule, fn: ast.AST, node: ast.AST, ops: list[db.DbOp]) -> bool:
+    """Whether a lock taken before ``node`` makes concurrent runs of its check wait for each other: an
+    advisory lock (``func.pg_advisory_xact_lock(...)``, ``SELECT pg_advisory_lock(...)``, a helper named
+    for one), a ``with``/``async with`` block of a lock around it, or a locking read of another row
+    (``select_for_update()`` of the parent) earlier in the function."""
+    if any(isinstance(parent, (ast.With, ast.AsyncWith)) and any(
+            _names_lock(item.context_expr) for item in parent.items)
+            for parent in ancestors(module, node)):
+        return True
+    return any(_locks_row(op) and op.call.lineno < node.lineno for op in ops) or any(
+        getattr(other, "lineno", node.lineno) < node.lineno and (
+            isinstance(other, ast.Call) and ADVISORY_LOCK.search(dotted(other.func) or "")
+            or ADVISORY_LOCK.search(string_value(other) or ""))
+        for other in walk_nodes(fn))
+
+
+def _locks_row(op: db.DbOp) -> bool:
+    """A read that locks its rows: ``select_for_update()`` here, or a helper asked to
+    (``read_team(session, team_id, for_update=True)``), not one that merely can."""
+    return op.locking and (not op.through or any(
+        k.arg and re.search(r"lock|for_update", k.arg) and not (isinstance(k.value, ast.Constant) and not k.value.value)
+        for k in op.call.keywords))
+
+
+def _names_lock(expression: ast.AST) -> bool:
+    """Whether a ``with`` item names a lock: ``lock``, ``self._lock``, ``advisory_lock_ctx(...)``,
+    ``name_locks.setdefault(key, Lock())``."""
+    expression = expression.func if isinstance(expression, ast.Call) else expression
+    return any(LOCK_NAME.search(part) for part in (dotted(expression) or "").split("."))
+
+
+def _helper_checks_under_lock(project: Project, helper_module: SourceModule, insert: db.DbOp) -> bool:
+    """The helper that inserts reads the table again under a lock before it (``async with lock:``,
+    ``if await get_by_name(...) is not None: raise`` ... ``session.add(model)``): its own check is the
+    guard, and the caller's earlier read only answers sooner."""
+    helper = db.function_of(helper_module, insert.call)
+    ops = db.expanded_ops(helper_module, project, helper)
+    return any(op.is_read and op.tables & insert.tables and op.call.lineno < insert.call.lineno
+               and _serialized(helper_module, helper, op.call, ops) for op in ops)
+
+
+def _instances_handed_back(module: SourceModule, project: Project, fn: ast.AST, reads: list[db.DbOp],
+                           ops: list[db.DbOp]) -> list[db.DbOp]:
     """A SQLAlchemy get-or-create that leaves the insert to the session: ``note =
     cls.query.filter_by(object=obj).first()``, ``if note is None: note = cls(object=obj)``, ``return
     note`` (or ``return folder or Folder(object=obj)``). The new instance is handed back to the caller
     and, given a related object, joins that object's session through the relationship's cascade:
     the request's commit inserts it. Taken as an insert of the model read, at its construction; an
-    instance built only of constants (a transient default) is not."""
+    instance built only of constants (a transient default) is not, nor a response type of the same
+    name (``return Trace(id=row.id, db_record=row)`` of a GraphQL resolver)."""
     written = {n.id for op in ops if op.is_write for n in ast.walk(op.call) if isinstance(n, ast.Name)}
     handed_back: list[db.DbOp] = []
     for node in walk_nodes(fn):
@@ -223,7 +342,7 @@ def _instances_handed_back(module: SourceModule, fn: ast.AST, reads: list[db.DbO
         model = db.constructed_model(node, module)
         read = next((r for r in reads if r.api == "sqlalchemy" and r.call.lineno < node.lineno and model and any(
             db.same_table(model, t) for t in r.tables)), None)
-        if read is None:
+        if read is None or db.value_type(module, project, node.func):
             continue
         statement = _statement_of(module, node)
         if isinstance(statement, ast.Return) or isinstance(statement, ast.Assign) and any(
