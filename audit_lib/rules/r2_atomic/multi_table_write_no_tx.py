@@ -10,7 +10,8 @@ mixin's shorthand that commits inside (`task.update(data)`, `link.delete()` on a
 set on a SQLAlchemy object that the next `commit()` flushes, a settings proxy written in a
 function that commits the session (`site_settings.set(...)`, `user.settings.set(...)`), a Django many-to-many field's
 `set`/`add`/`remove`/`clear` on an object the function writes or a DRF serializer's `update` is
-handed, which writes the field's link table) to two or
+handed, also in a helper the object is handed to (`bookmark.save()`, then `update_tags(bookmark,
+names)` running `bookmark.tags.set(...)`), which writes the field's link table) to two or
 more tables when those writes do not share one transaction:
 
 - with drivers that commit every statement on their own (asyncpg, encode/databases,
@@ -47,7 +48,8 @@ transaction and is not reported. Neither are:
   totals again from the rows (`update_stats(project)`); a user's favourite, bookmark or recent
   visit of the row (`UserFavorite`), made or cleared with it; a write of nothing but a row's
   last-changed time (`doc.save(update_fields=["modified"])`); a one-to-one companion row
-  (`Profile`) that another function makes on demand (`Profile.objects.get_or_create(user=user)`);
+  (`Profile`) that another function makes on demand (`Profile.objects.get_or_create(user=user)`)
+  (a `Bookmark` model and its own `tags` links are the data, not a favourite);
   and an at-most-once claim
   (`filter(pk=pk, sent=False).update(sent=True)`) committed before the work on purpose;
 - the sign-in session (a `SessionToken`/`session_tokens` row) opened with the change: a failure
@@ -56,9 +58,20 @@ transaction and is not reported. Neither are:
   expires on its own;
 - a many-to-many change followed by a `save()` of its object when the function sets none of the
   object's fields (`user.aliases.add(alias)`, then `user.save()` to notify): nothing new is saved;
-- writes that no run reaches both of (two branches of one `if`, or an error path that
-  saves and raises), and writes in sibling `if` blocks of optional, independent steps
-  (`if options.reset_pages: ...`) where the later step uses nothing the earlier wrote;
+- writes that no run reaches both of (two branches of one `if`, sibling `if`s comparing one
+  subject with different values, `if storage.kind == DROPBOX:` / `if storage.kind == LOCAL:`, or
+  an error path that saves and raises), and writes in sibling `if` blocks of optional,
+  independent steps (`if options.reset_pages: ...`, `if "save_theme" in request.POST: ...`) where
+  the later step uses nothing the earlier wrote; a `commit()` in a branch that returns does not
+  split the writes after that branch;
+- a savepoint (`async with session.begin_nested():`), released without committing; a helper that
+  commits only when asked (`if commit: session.commit()`) called with `commit=False`;
+- writes through a helper that takes or releases a lease on rows (`lock_related_jobs(...)`,
+  `unlock_instances(...)`, `claim_batch(...)`, also one level down): committed apart on purpose,
+  before the work and apart from its result; a prerequisite filled in when missing (`if not
+  user.ssh_key: refresh_ssh_key(user)` setting `user.ssh_key`, `if not project:
+  create_project_model(...)`); and a loop that runs each item in its own transaction and goes on
+  when one fails (an import that counts its errors), which keeps what succeeded on purpose;
 - writes to the row that tracks a background job or task (`job.save(update_fields=
   ["status"])`, a model built on a `Job`/`Task` base, a status set to `"running"`/`"processing"`
   and saved alone), committed apart on purpose so that
@@ -136,6 +149,9 @@ JOB_ROW = re.compile(r"(\w*_)?(job|task)s?|\w*(Job|Task)s?$", re.I)
 DOMAIN_EVENT = re.compile(r"^(?!.*(audit|log|histor|activit|notif|timeline|track|analytic)).*event", re.I)
 CACHE_ROW = re.compile(r"cache[sd]?$", re.I)
 FAVOURITE_ROW = re.compile(r"(favou?rite|bookmark|star|recent_?visit)s?$", re.I)
+CREATES = re.compile(r"_*(create|make|add|insert|new)_")
+LEASE_HELPER = re.compile(r"_*((un)?lock|claim|lease|(acquire|release)_(\w+_)?(lock|lease))(_\w+)?")  # not run_with_lock
+REQUEST_PARAMETER = re.compile(r"req(uest)?")
 LOG_HELPER = re.compile(r"(log|audit)_\w+|\w+_(log|audit)")
 RECOMPUTES_TOTALS = re.compile(r"(update|refresh|recalculate|recompute|calculate)_\w*(stats|statistics|counts?|totals?)")
 TIMESTAMP_FIELD = re.compile(r"(last_)?(modified|updated)(_(at|on|date|time))?|"
@@ -169,7 +185,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         if "serializer" in module.text:
             ops = _with_serializer_saves(module, project, fn, ops)
         if "commit=False" in module.text:
-            ops = _with_form_saves(fn, ops)
+            ops = _with_form_saves(fn, _without_declined_commits(module, project, ops))
         if ".set(" in module.text or ".add(" in module.text or ".clear(" in module.text:
             ops = _with_relation_sets(module, project, fn, ops)
         if sum(1 for op in ops if op.is_write) < 2:
@@ -296,6 +312,51 @@ def _with_form_saves(fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
     return sorted([*ops, *added], key=lambda o: (o.call.lineno, o.call.col_offset)) if added else ops
 
 
+def _without_declined_commits(module: SourceModule, project: Project, ops: list[db.DbOp]) -> list[db.DbOp]:
+    """A helper that commits only when asked (``def set_default(session, ..., commit: bool = True): ...
+    if commit: await session.commit()``), called with ``commit=False``: the caller's own commit
+    ends the transaction, not the helper."""
+    declined: dict[int, bool] = {}
+    for op in ops:
+        if op.kind == db.COMMIT and op.through and id(op.call) not in declined:
+            declined[id(op.call)] = _declines_commit(module, project, op.call)
+    return [op for op in ops if not (op.kind == db.COMMIT and declined.get(id(op.call)))]
+
+
+def _declines_commit(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    resolved = db.resolve_function(module, project, call)
+    if resolved is None:
+        return False
+    helper_module, helper = resolved
+    switches = {name for name, value in _passed_arguments(helper, call).items()
+                if isinstance(value, ast.Constant) and value.value is False}
+    commits = [node for node in walk_function_body(helper) if isinstance(node, ast.Call)
+               and isinstance(node.func, ast.Attribute) and node.func.attr == "commit"]
+    return bool(commits) and all(_guarded_by(helper_module, helper, node, switches) for node in commits)
+
+
+def _passed_arguments(helper: ast.AST, call: ast.Call) -> dict[str, ast.expr]:
+    """The helper's parameter -> the caller's argument for it."""
+    positional = [a.arg for a in [*helper.args.posonlyargs, *helper.args.args]]
+    passed = {k.arg: k.value for k in call.keywords if k.arg}
+    offset = 1 if positional[:1] in (["self"], ["cls"]) and isinstance(call.func, ast.Attribute) else 0
+    passed.update((positional[i + offset], value) for i, value in enumerate(call.args) if i + offset < len(positional))
+    return passed
+
+
+def _guarded_by(module: SourceModule, fn: ast.AST, node: ast.AST, switches: set[str]) -> bool:
+    """Whether ``node`` runs only under ``if <switch>:`` for one of the named parameters."""
+    child = node
+    for parent in ancestors(module, node):
+        if parent is fn:
+            return False
+        if isinstance(parent, ast.If) and isinstance(parent.test, ast.Name) and parent.test.id in switches and any(
+                child is statement for statement in parent.body):
+            return True
+        child = parent
+    return False
+
+
 def _with_relation_sets(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
     """Django: ``user.groups.set(groups)``, ``book.tags.add(tag)``, ``.remove(...)``, ``.clear()`` on a
     many-to-many field of a model instance the function writes (``user = User.objects.create(...)``,
@@ -334,7 +395,37 @@ def _with_relation_sets(module: SourceModule, project: Project, fn: ast.AST, ops
         if holder in held and field in fields.get(held[holder], ()) and id(node) not in written:
             added.append(db.DbOp(node, db.WRITE, frozenset({f"{held[holder]}.{field} links"}), "django", node.func.attr,
                                  f"{holder}.{field}", autocommit=True, confidence=Confidence.medium))
+    linked = {id(op.call) for op in ops if any(t.endswith(" links") for t in op.tables)}
+    added.extend(_helper_relation_writes(module, project, fn, held, fields, linked))
     return sorted([*ops, *added], key=lambda o: (o.call.lineno, o.call.col_offset)) if added else ops
+
+
+def _helper_relation_writes(module: SourceModule, project: Project, fn: ast.AST, held: dict[str, str],
+                            fields: dict[str, set[str]], linked: set[int]) -> list[db.DbOp]:
+    """A helper of the code base handed an object the function writes (``bookmark.save()``, then
+    ``update_tags(bookmark, names)``) that changes a many-to-many field of its parameter
+    (``bookmark.tags.set(tags)``): the link rows are written at the call."""
+    added = []
+    for node in walk_function_body(fn):
+        if not isinstance(node, ast.Call) or id(node) in linked or not any(
+                isinstance(a, ast.Name) and a.id in held for a in [*node.args, *(k.value for k in node.keywords)]):
+            continue
+        resolved = db.resolve_function(module, project, node)
+        if resolved is None:
+            continue
+        handed = {parameter: argument.id for parameter, argument in _passed_arguments(resolved[1], node).items()
+                  if isinstance(argument, ast.Name) and argument.id in held}
+        for inner in walk_function_body(resolved[1]):
+            if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr in \
+                    RELATION_WRITES and isinstance(inner.func.value, ast.Attribute) and isinstance(
+                    inner.func.value.value, ast.Name) and inner.func.value.value.id in handed:
+                holder, field = handed[inner.func.value.value.id], inner.func.value.attr
+                if field in fields.get(held[holder], ()):
+                    added.append(db.DbOp(node, db.WRITE, frozenset({f"{held[holder]}.{field} links"}), "django",
+                                         inner.func.attr, f"{holder}.{field}", through=getattr(resolved[1], "name", None),
+                                         autocommit=True, confidence=Confidence.medium))
+                    break
+    return added
 
 
 def _relinks_unchanged_row(module: SourceModule, fn: ast.AST, earlier: db.DbOp, later: db.DbOp) -> bool:
@@ -502,17 +593,18 @@ def _nested_in_atomic(project: Project) -> set[str]:
 
 
 def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp], django_in_caller_tx: bool) -> Finding | None:
-    spans = db.transaction_blocks(module, fn)
-    commits_seen = 0
-    last_commit_line = 0
+    if _commits_per_item(module, fn):
+        return None
+    savepoints = _savepoint_blocks(module, fn)
+    spans = [span for span in db.transaction_blocks(module, fn) if span not in savepoints]
+    commits: list[ast.AST] = []
     units: list[tuple[db.DbOp, tuple, str]] = []  # (write, unit, why a unit ends there)
     for index, op in enumerate(ops):
         line = op.call.lineno
         span = _outermost_span(spans, line)
         if op.kind == db.COMMIT:
             if span is None:
-                commits_seen += 1
-                last_commit_line = line
+                commits.append(op.call)
             continue
         if not op.is_write or not op.tables or op.helper_transaction:
             continue  # a helper that wraps its own writes in a transaction made them one unit on purpose
@@ -522,8 +614,11 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
             units.append((op, ("statement", index), f"{_library(op)} commits each statement on its own outside a "
                                                     f"transaction block"))
         else:
-            why = f"the commit() at line {last_commit_line} ends the transaction between them"
-            units.append((op, ("implicit", commits_seen), why))
+            # a commit in a branch that returns (or in another branch) is not on this write's path
+            before = tuple(c for c in commits if not db.never_both(module, fn, c, op.call))
+            why = f"the commit() at line {before[-1].lineno} ends the transaction between them" if before else \
+                "the transaction block before it commits on its own"
+            units.append((op, ("implicit", tuple(id(c) for c in before)), why))
     for later_index, (later, later_unit, why) in enumerate(units):
         for earlier, earlier_unit, _ in units[:later_index]:
             if earlier_unit == later_unit or earlier.call is later.call:
@@ -534,7 +629,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue  # independent clean-ups (expired rows of two tables): nothing is half-done
             if (earlier.upsert or UPSERT_HELPER.search(earlier.through or "")
                     or _created_if_missing(module, fn, earlier)
-                    or _helper_creates_if_missing(module, project, earlier)) and not _follows_only_creation(
+                    or _helper_creates_if_missing(module, project, earlier)
+                    or _fills_missing_field(module, project, fn, earlier)) and not _follows_only_creation(
                     module, fn, earlier, later):
                 continue  # a row left by a get-or-create is reused by the retry: nothing is half-done
             if _made_on_demand(module, project, fn, earlier) or _made_on_demand(module, project, fn, later):
@@ -543,7 +639,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue  # a row made if missing, keyed on nothing the first write made: the next run makes it
             if GETTER.match(later.through or "") or GETTER.match(earlier.through or ""):
                 continue  # a getter that creates a missing default row does so again on the next read
-            if _claims(earlier):
+            if _claims(earlier) or _takes_or_releases_lock(module, project, earlier) or _takes_or_releases_lock(
+                    module, project, later):
                 continue  # a compare-and-set claim commits first on purpose: others see the row taken
             if _tracks_a_job(project, earlier) or _tracks_a_job(project, later) or _task_subject(module, fn, later) or (
                     _marks_in_progress(module, fn, earlier) or _marks_in_progress(module, fn, later)):
@@ -553,7 +650,7 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue  # a lost trailing audit/notification row, not half a domain change
             if CACHE_ROW.search(first) or CACHE_ROW.search(second):
                 continue  # a cache row is rebuilt from the data: losing it is no half change
-            if FAVOURITE_ROW.search(first) or FAVOURITE_ROW.search(second):
+            if (FAVOURITE_ROW.search(first) or FAVOURITE_ROW.search(second)) and not _same_model(first, second):
                 continue  # a user's favourite or recent visit of the row, made or cleared with it: not the data
             if _touches_timestamp(earlier) or _touches_timestamp(later):
                 continue  # a parent's "modified"/"last message" time bumped: a stale time is no half change
@@ -566,7 +663,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
             if _relinks_unchanged_row(module, fn, earlier, later):
                 continue  # the links are the change; the row's save() after them writes nothing new
             if db.never_both(module, fn, earlier.call, later.call) or _independent_options(module, fn, ops, earlier.call,
-                                                                                           later.call):
+                                                                                           later.call) or _exclusive_cases(
+                    module, fn, earlier.call, later.call):
                 continue
             through = f" via {later.through}()" if later.through else ""
             if db.is_log_table(first):
@@ -586,6 +684,11 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 confidence=confidence,
             )
     return None
+
+
+def _same_model(first: str, second: str) -> bool:
+    """A model's row and its own many-to-many links (``Bookmark``, ``Bookmark.tags links``)."""
+    return first.split(".")[0] == second.split(".")[0]
 
 
 def _uses_result_of(module: SourceModule, fn: ast.AST, earlier: ast.AST, later: ast.AST) -> bool:
@@ -759,11 +862,18 @@ def _created_if_missing(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bo
     row and goes on with it."""
     if write.kind == db.DELETE:
         return False
-    if write.through and any(isinstance(parent, ast.If) and any(len(t) > 3 and write.through.endswith(t) for t in
+    if write.through and any(isinstance(parent, ast.If) and any(len(t) > 3 and _makes_named(write.through, t) for t in
                                                                 _missing_tested(parent.test))
                              for parent in takewhile(lambda a: a is not fn, ancestors(module, write.call))):
         return True  # ``if not org.table_columns: org.update_table_columns(default)``: a lazy default
     return (not write.through or write.kind == db.INSERT) and _made_if_missing(module, fn, write.call)
+
+
+def _makes_named(helper: str, missing: str) -> bool:
+    """``update_table_columns`` for a missing ``table_columns``, ``create_project_model`` for a
+    missing ``project``."""
+    name = helper.split(".")[-1]
+    return name.endswith(missing) or bool(CREATES.match(name)) and missing in name.split("_")
 
 
 def _made_if_missing(module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:
@@ -904,13 +1014,96 @@ def _independent_options(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], 
     if not (isinstance(branch_a, ast.If) and isinstance(branch_b, ast.If)):
         return False
     made = {n.id for n in ast.walk(branch_a) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    request_parameters = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
+                          if REQUEST_PARAMETER.fullmatch(a.arg)}  # the submitted form each step reads, no row
     inside_b = {id(n) for n in ast.walk(branch_b)}
     for op in ops:
         if op.is_write and op.call.lineno < later.lineno and id(op.call) not in inside_b:
             statement = next((a for a in [op.call, *ancestors(module, op.call)] if isinstance(a, ast.stmt)), None)
-            made |= _bound_names(statement) | {a.id for a in op.call.args if isinstance(a, ast.Name)}
+            made |= _bound_names(statement) | {a.id for a in op.call.args if isinstance(a, ast.Name)
+                                               and a.id not in request_parameters}
     used = {n.id for n in ast.walk(branch_b) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return not used & made
+
+
+def _exclusive_cases(module: SourceModule, fn: ast.AST, earlier: ast.AST, later: ast.AST) -> bool:
+    """Writes in two sibling ``if`` blocks that compare one subject with different values (``if
+    storage.kind == DROPBOX: ...``, ``if storage.kind == LOCAL: ...``): cases of one switch written
+    without ``elif``, so no run takes both."""
+    first, second, common = db.split_point(module, fn, earlier, later)
+    if common >= min(len(first), len(second)):
+        return False
+    case_a, case_b = (_compared_case(path[common][2]) for path in (first, second))
+    return case_a is not None and case_b is not None and case_a[0] == case_b[0] and case_a[1] != case_b[1]
+
+
+def _compared_case(statement: ast.AST) -> tuple[str, str] | None:
+    """(subject, value) of ``if subject == value:``."""
+    if not isinstance(statement, ast.If) or not isinstance(statement.test, ast.Compare):
+        return None
+    test = statement.test
+    if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return None
+    return ast.dump(test.left), ast.dump(test.comparators[0])
+
+
+def _commits_per_item(module: SourceModule, fn: ast.AST) -> bool:
+    """A loop that runs each item in its own transaction and goes on when one fails (``for item in
+    rows: try: with transaction.atomic(): ... except IntegrityError: errors += 1``): the function
+    keeps what succeeded on purpose, an import that counts its errors, not one change."""
+    for node in walk_function_body(fn):
+        if not isinstance(node, (ast.With, ast.AsyncWith)) or not db.is_transaction_with(module, node):
+            continue
+        enclosing = list(takewhile(lambda parent: parent is not fn, ancestors(module, node)))
+        loop = next((i for i, parent in enumerate(enclosing) if isinstance(parent, (ast.For, ast.AsyncFor, ast.While))),
+                    None)
+        if loop is not None and any(isinstance(parent, ast.Try) and parent.handlers and not any(
+                _ends_by_raising(handler.body) for handler in parent.handlers) for parent in enclosing[:loop]):
+            return True
+    return False
+
+
+def _ends_by_raising(block: list[ast.stmt]) -> bool:
+    return any(isinstance(statement, ast.Raise) for statement in block)
+
+
+def _savepoint_blocks(module: SourceModule, fn: ast.AST) -> list[tuple[int, int]]:
+    """(first line, last line) of each ``with session.begin_nested():`` block: a savepoint inside the
+    session's transaction, released without committing; its writes commit with the others."""
+    return [(node.lineno, node.end_lineno or node.lineno) for node in walk_function_body(fn)
+            if isinstance(node, (ast.With, ast.AsyncWith)) and any(
+                isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
+                and item.context_expr.func.attr == "begin_nested" for item in node.items)]
+
+
+def _takes_or_releases_lock(module: SourceModule, project: Project, write: db.DbOp) -> bool:
+    """A write through a helper named for taking or releasing a lock or lease on rows
+    (``lock_related_jobs(...)``, ``unlock_instances(...)``, ``claim_batch(...)``), also one level
+    down (``load_context()`` whose writes of the table are all its ``lock_related_jobs()``): the
+    lease is committed on its own on purpose, before the work it guards and apart from its result;
+    it expires if the work fails."""
+    if not write.through:
+        return False
+    if LEASE_HELPER.fullmatch(write.through.split(".")[-1]):
+        return True
+    resolved = db.resolve_function(module, project, write.call)
+    if resolved is None:
+        return False
+    inner = [op for op in db.expanded_ops(resolved[0], project, resolved[1]) if op.is_write and op.tables & write.tables]
+    return bool(inner) and all(op.through and LEASE_HELPER.fullmatch(op.through.split(".")[-1]) for op in inner)
+
+
+def _fills_missing_field(module: SourceModule, project: Project, fn: ast.AST, write: db.DbOp) -> bool:
+    """A helper called under ``if not user.ssh_public_key:`` that sets that field (``user.ssh_public_key
+    = ...``): a missing prerequisite filled in; a retry finds it set and goes on."""
+    tested = {name for parent in takewhile(lambda a: a is not fn, ancestors(module, write.call))
+              if isinstance(parent, ast.If) for name in _missing_tested(parent.test)}
+    resolved = db.resolve_function(module, project, write.call) if tested and write.through else None
+    if resolved is None:
+        return False
+    assigned = {target.attr for node in walk_function_body(resolved[1]) if isinstance(node, ast.Assign)
+                for target in node.targets if isinstance(target, ast.Attribute)}
+    return bool(tested & assigned)
 
 
 def _outermost_span(spans: list[tuple[int, int]], line: int) -> tuple[int, int] | None:
