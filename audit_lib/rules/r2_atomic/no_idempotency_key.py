@@ -419,7 +419,7 @@ def _find_idempotency_middleware(project: Project) -> bool:
     return False
 
 
-def _deduplicated(module: SourceModule, fn: ast.AST, insert: db.DbOp, ops: list[db.DbOp]) -> bool:
+def _deduplicated(module: SourceModule, project: Project, fn: ast.AST, insert: db.DbOp, ops: list[db.DbOp]) -> bool:
     """A read of the same table before the insert: a natural-key lookup (``email already registered``)
     turns a retry into a refusal, not a duplicate. A helper's read counts when it is a lookup (``get``,
     ``first``, ``exists``...) or its result decides a branch, not a listing on the way (a serializer
@@ -430,7 +430,40 @@ def _deduplicated(module: SourceModule, fn: ast.AST, insert: db.DbOp, ops: list[
                and (op.through is None or op.call is insert.call or LOOKUP.match(op.method) or _tested(module, fn, op.call))
                and (op.call is insert.call or not db.never_both(module, fn, op.call, insert.call)
                     or _where_not_found(module, op.call, insert.call))
-               and not _feeds_insert(module, fn, op, insert) for op in earlier)
+               and not _feeds_insert(module, fn, op, insert) and not _looked_up_on_one_branch(module, fn, op.call, insert.call)
+               and not (op.call is insert.call and _helper_lookup_on_one_branch(module, project, insert))
+               for op in earlier)
+
+
+def _helper_lookup_on_one_branch(module: SourceModule, project: Project, insert: db.DbOp) -> bool:
+    """The helper that inserts looks the row up on one branch only (see :func:`_looked_up_on_one_branch`)."""
+    resolved = db.resolve_function(module, project, insert.call, reexports=True) if insert.through else None
+    if resolved is None:
+        return False
+    helper_module, helper = resolved
+    ops = db.function_ops(helper_module, helper, project)
+    inserts = [op for op in ops if op.kind == db.INSERT and op.tables & insert.tables]
+    reads = [op for op in db.expanded_ops(helper_module, project, helper, depth=1)
+             if op.is_read and op.tables & insert.tables]
+    return bool(inserts and reads) and all(_looked_up_on_one_branch(helper_module, helper, read.call, made.call)
+                                           or _feeds_insert(helper_module, helper, read, made)
+                                           for read in reads for made in inserts)
+
+
+def _looked_up_on_one_branch(module: SourceModule, fn: ast.AST, read: ast.AST, insert: ast.AST) -> bool:
+    """The lookup runs on one branch only, and the insert after both (``if body.name is not None:
+    <refuse an existing name>`` / ``else: body.name = generate_name()``): a request without a name
+    gets a fresh one on every retry, so nothing refuses the repeat."""
+    child = read
+    for parent in ancestors(module, read):
+        if parent is fn or any(n is insert for n in ast.walk(parent)):
+            return False
+        if isinstance(parent, ast.If):
+            other = parent.orelse if any(s is child for s in parent.body) else parent.body
+            return bool(other) and not isinstance(other[-1], (ast.Raise, ast.Return)) and any(
+                isinstance(s, ast.Assign) and isinstance(s.value, (ast.Call, ast.Await)) for s in other)
+        child = parent
+    return False
 
 
 def _tested(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool:
@@ -835,7 +868,7 @@ def _left_false(fn: ast.AST, name: str, caller: ast.Call | None) -> bool:
 
 def _lookup_guards(module: SourceModule, fn: ast.AST, call: ast.AST, model: str, caller: ast.Call | None) -> bool:
     inside = {id(a) for a in ancestors(module, call)}
-    for node, present, missing, found in _lookup_branches(fn, call, model):
+    for node, present, missing, found in _lookup_branches(module, fn, call, model):
         if _adds_to(module, fn, present, found, caller):
             continue  # the found row is added to: a retry counts twice
         if id(node) in inside and any(id(s) in inside for s in missing):
@@ -868,17 +901,18 @@ def _counts_again(module: SourceModule, project: Project, fn: ast.AST, insert: d
 def _adds_to_found(module: SourceModule, fn: ast.AST, call: ast.AST, model: str, caller: ast.Call | None) -> bool:
     inside = {id(a) for a in ancestors(module, call)}
     return any(id(node) in inside and any(id(s) in inside for s in missing) and _adds_to(
-        module, fn, present, found, caller) for node, present, missing, found in _lookup_branches(fn, call, model))
+        module, fn, present, found, caller) for node, present, missing, found in _lookup_branches(module, fn, call, model))
 
 
-def _lookup_branches(fn: ast.AST, call: ast.AST, model: str) -> Iterator[tuple[ast.If, list[ast.stmt], list[ast.stmt], str]]:
+def _lookup_branches(module: SourceModule, fn: ast.AST, call: ast.AST, model: str) -> Iterator[tuple[ast.If, list[ast.stmt], list[ast.stmt], str]]:
     """The ``if`` statements before ``call`` that test a row looked up of ``model`` (``found =
     Entity.get_by(...)``): (the ``if``, the branch where it was found, the branch where it was not,
     its name)."""
     found: set[str] = set()
     for node in walk_function_body(fn):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                and node.lineno < call.lineno and _lookup_model(node.value, fn) == model and not _counted_key(fn, node.value):
+                and node.lineno < call.lineno and _lookup_model(node.value, fn) == model and not _counted_key(fn, node.value) \
+                and not _looked_up_on_one_branch(module, fn, node.value, call):
             found.add(node.targets[0].id)
     if not found:
         return
@@ -1040,7 +1074,7 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
             if not guarded:
                 inserts.append(op)
                 counting.add(id(op))
-        elif _deduplicated(module, fn, op, ops) or _replaced(module, project, op, ops) or _created_once(module, project, fn, op) or (
+        elif _deduplicated(module, project, fn, op, ops) or _replaced(module, project, op, ops) or _created_once(module, project, fn, op) or (
                 op.tables and all(db.natural_unique(project, t) for t in op.tables)
                 and not _generated_key(module, project, fn, op)) or (
                 op.sql is not None and op.tables and all(_migration_keyed(project, t) for t in op.tables)):
@@ -1079,7 +1113,7 @@ def _saved_once(module: SourceModule, project: Project, fn: ast.AST, save: ast.C
         return True
     insert = db.DbOp(call=save, kind=db.INSERT, tables=frozenset({model} if model else ()))
     in_order = sorted([*ops, insert], key=lambda op: (op.call.lineno, op.call.col_offset))
-    return _created_once(module, project, fn, insert) or bool(model) and _deduplicated(module, fn, insert, in_order)
+    return _created_once(module, project, fn, insert) or bool(model) and _deduplicated(module, project, fn, insert, in_order)
 
 
 def _own_create_refuses_repeats(project: Project, serializer: str, model: str) -> bool:
