@@ -12,11 +12,13 @@ from collections.abc import Callable
 
 from audit_lib.pyast import (
     FUNCTION_TYPES,
+    ancestors,
     call_name,
     dotted,
     enclosing_function,
     is_none,
     keyword,
+    method_in_hierarchy,
     method_name,
     qualified,
     walk_function_body,
@@ -365,6 +367,40 @@ def library_call_name(module: SourceModule, call: ast.Call) -> str | None:
     if name is not None and "." in name and (dotted(call.func) or "").partition(".")[0] not in module.imports:
         return None
     return name
+
+
+REQUEST_GLOBALS = {"flask.g", "quart.g"}
+
+
+def kept_for_the_request(module: SourceModule, call: ast.Call) -> bool:
+    """``g.db = connect()``: what the call returns is kept on the framework's per-request globals (``flask.g``),
+    which live for one request (the app context) and are dropped, usually closed by a teardown, at its end."""
+    site = module.parents.get(call)
+    parent = module.parents.get(site) if isinstance(site, ast.Await) else site
+    if not isinstance(parent, (ast.Assign, ast.AnnAssign)):
+        return False
+    targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+    return any(isinstance(t, ast.Attribute) and qualified(module, t.value) in REQUEST_GLOBALS for t in targets)
+
+
+def request_scoped_accessor(project: Project, module: SourceModule, call: ast.Call) -> bool:
+    """``self.get_db()`` or ``get_db()`` where that function keeps what it opens on ``flask.g``: one object per
+    request, which the request's teardown ends."""
+    resolved = called_function(project, module, call)
+    if resolved is None:
+        return False
+    owner, fn = resolved
+    return any(isinstance(n, ast.Call) and kept_for_the_request(owner, n) for n in walk_function_body(fn))
+
+
+def called_function(project: Project, module: SourceModule, call: ast.Call):
+    """(module, function) that ``call`` runs: ``self.method()`` of the enclosing class or a project base class,
+    or a local or imported project function; None otherwise."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and dotted(func.value) in ("self", "cls"):
+        cls = next((p for p in ancestors(module, call) if isinstance(p, ast.ClassDef)), None)
+        return method_in_hierarchy(project, module, cls, func.attr) if cls is not None else None
+    return resolve_function(project, module, func) if isinstance(func, (ast.Name, ast.Attribute)) else None
 
 
 def is_cursor_call(call: ast.Call) -> bool:

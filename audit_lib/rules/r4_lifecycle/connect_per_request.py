@@ -37,6 +37,10 @@ once per request or once per loop iteration:
   deep and dispatched on the looping class, a method that opens a connection with its object's
   settings (not with its own arguments, which may name another database each turn); the finding
   is on the call in the loop, with medium confidence;
+- a connection kept on the framework's per-request globals (`if "db" not in g: g.db = self.connect()`, also
+  through a method or function that opens it, or a subclass's override of a base class's stub): it lives one
+  request and the teardown closes it, so each request opens its own; the finding is on the call stored on
+  `flask.g`, not on the loops and helpers that take it from there (they share the request's connection);
 - for pools, engines and Redis clients: inside a generator run as a context manager
   (`@contextmanager`/`@asynccontextmanager`, not an application lifespan) that does not
   keep it, like `async with get_single_session()` building an engine, yielding a session
@@ -109,10 +113,12 @@ from audit_lib.rules.r4_lifecycle._common import (
     DB_CONNECT,
     DB_POOLS,
     ENGINES,
+    called_function,
     REDIS_CLIENTS,
     RESOURCE_TAILS,
     context_generator,
     dependency_functions,
+    kept_for_the_request,
     library_call_name,
     methods_by_name,
     over_given_pool,
@@ -147,6 +153,8 @@ def check(project: Project) -> Iterator[Finding]:
     for module, call, fn, factory in openers:
         what = _what(factory)
         name = dotted(call.func) or factory
+        if kept_for_the_request(module, call):
+            continue  # judged below, with what the connection is kept on
         if fn in per_request and not _lazy_guard(module, call, fn):
             how, direct, unit = per_request[fn]
             where = f"in {how}" if direct else f"in {fn.name}(), called from {how}"
@@ -162,15 +170,67 @@ def check(project: Project) -> Iterator[Finding]:
                            f"{name}() builds a new {what} in context manager {fn.name}(): one per `with` block "
                            "that uses it, and the pool is thrown away after one unit of work", factory=factory)
     yield from _per_iteration_through_methods(project, modules, openers)
+    yield from _kept_on_request_globals(project, modules, openers)
+
+
+def _kept_on_request_globals(project: Project, modules: list[SourceModule], openers: list) -> Iterator[Finding]:
+    """``if "db" not in g: g.db = self.connect()``: the connection lives on ``flask.g`` for one request and the
+    teardown closes it, so every request opens a new one; the ``if`` saves only the second connect of a request.
+    The call may open it itself or through a method or function that does (``connect()`` over
+    ``psycopg2.connect()``)."""
+    opening = _opening_methods(openers)
+    for module in modules:
+        for call in module.nodes_of(ast.Call):
+            if not kept_for_the_request(module, call):
+                continue
+            factory = _opener(project, module, call)
+            found = None if factory is not None else _reached_from(project, module, call, opening)
+            if factory is None and found is None:
+                continue
+            name = dotted(call.func) or factory
+            where = ""
+            if found is not None:
+                via, (opener_module, opener, factory) = found
+                where = f" ({dotted(opener.func) or factory}() in {via}(), {opener_module.path}:{opener.lineno})"
+            what = _what(factory)
+            yield _finding(module, call, Confidence.medium,
+                           f"{name}() opens a new {what} for every request{where}: kept on flask.g, it lasts one "
+                           "request and is closed at its teardown, with no pool behind it",
+                           "open a pool at startup and take a connection from it per request", factory=factory)
+
+
+def _reached_from(project: Project, module: SourceModule, call: ast.Call, opening: dict) -> tuple[str, tuple] | None:
+    """(function, opener) when ``call`` runs a project function, or a method of the class (``self.connect()``,
+    also through its own ``self.`` calls), that opens a connection with its object's or module's settings."""
+    resolved = called_function(project, module, call)
+    if resolved is not None and resolved[1] in opening:
+        return resolved[1].name, opening[resolved[1]]
+    cls = next((p for p in ancestors(module, call) if isinstance(p, ast.ClassDef)), None)
+    if cls is None or not (isinstance(call.func, ast.Attribute) and dotted(call.func.value) == "self"):
+        return None
+    name = call.func.attr
+    reached = _reach_opener(project, module, cls, name, opening, HELPER_DEPTH, set())
+    if reached is None and resolved is not None and _abstract(resolved[1]):
+        # a base class's stub (raise NotImplementedError): the subclasses' overrides run
+        reached = next(((name, found) for fn, found in opening.items() if fn.name == name and any(
+            (dotted(base) or "").rpartition(".")[2] == cls.name
+            for base in getattr(found[0].parents.get(fn), "bases", []))), None)
+    return reached
+
+
+def _abstract(fn: ast.AST) -> bool:
+    """A method whose body only raises ``NotImplementedError`` (after its docstring), or is ``...``/``pass``."""
+    body = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    return not body or all(isinstance(s, ast.Pass) for s in body) or len(body) == 1 and isinstance(body[0], ast.Raise) \
+        and "NotImplementedError" in ast.unparse(body[0])
 
 
 def _per_iteration_through_methods(project: Project, modules: list[SourceModule], openers: list) -> Iterator[Finding]:
     """``for table in tables: self._run_query_internal(...)`` where that method (in the class or a project base
     class) reaches, through ``self.`` calls dispatched on the looping class, a method that opens a connection
     with its object's settings (not with its own arguments, which may name another database each turn)."""
-    opening = {fn: (module, call, factory) for module, call, fn, factory in openers
-               if isinstance(module.parents.get(fn), ast.ClassDef) and not _lazy_guard(module, call, fn)
-               and not _opens_with_arguments(call, fn) and not _per_iteration(module, call)}
+    opening = {fn: found for fn, found in _opening_methods(openers).items()
+               if isinstance(found[0].parents.get(fn), ast.ClassDef)}
     if not opening:
         return
     for module in modules:
@@ -192,6 +252,14 @@ def _per_iteration_through_methods(project: Project, modules: list[SourceModule]
                                factory=factory)
 
 
+def _opening_methods(openers: list) -> dict:
+    """Function -> (module, call, factory) for each function that opens a connection with its object's or
+    module's settings, unconditionally (not lazily, not per loop turn, not with its own arguments)."""
+    return {fn: (module, call, factory) for module, call, fn, factory in openers
+            if not _lazy_guard(module, call, fn) and not _opens_with_arguments(call, fn)
+            and not _per_iteration(module, call)}
+
+
 def _opens_with_arguments(call: ast.Call, fn: ast.AST) -> bool:
     params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]} - {"self", "cls"}
     return any(isinstance(n, ast.Name) and n.id in params
@@ -210,7 +278,8 @@ def _reach_opener(project: Project, module: SourceModule, cls: ast.ClassDef, nam
     if depth == 0:
         return None
     for node in walk_function_body(found[1]):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == "self":
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == "self" \
+                and not kept_for_the_request(found[0], node):  # g.db = self.connect(): once per request, not per call
             reached = _reach_opener(project, module, cls, node.func.attr, opening, depth - 1, seen)
             if reached is not None:
                 return reached

@@ -129,8 +129,11 @@ Decisions:
   returned or stored, which may own it) is
   reported with low confidence for files (CPython's reference counting closes them at
   once; other interpreters do not) and medium confidence otherwise.
-- A cursor of a connection that this function itself opens, or closes in a
-  `finally`, is not reported separately: closing the connection closes its cursors. Other client-side cursors get
+- A cursor of a connection that this function itself opens (also through a project function or method that
+  returns one, `conn = self.connect()`), or closes in a `finally`, is not reported separately: closing the
+  connection closes its cursors. Nor is a client-side cursor of a connection the function closes anywhere (a
+  leak of the connection on an error is the connection's finding), or of one taken from an accessor that keeps
+  it on `flask.g` (`self.get_db().cursor()`: the request's teardown closes it). Other client-side cursors get
   low confidence (freed when the name goes out of scope on CPython); server-side
   (named) cursors get high confidence, they hold a portal open on the server.
 - Test files (`tests/`, `test_*.py`, `conftest.py`) and files of one-shot processes
@@ -210,6 +213,7 @@ from audit_lib.libs.db import resolve_function as resolve_callee
 from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
     CLOSE_METHODS,
+    called_function,
     COMMANDS_PATH,
     DESCRIPTOR_FACTORIES,
     DESCRIPTOR_WRAPPERS,
@@ -231,7 +235,9 @@ from audit_lib.rules.r4_lifecycle._common import (
     over_given_pool,
     project_index,
     project_resource,
+    request_scoped_accessor,
     resolve_function,
+    returned_resource,
     STREAM_DRAINS,
     is_streamed_request_factory,
     resource_kind,
@@ -355,8 +361,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             continue  # read once per key of the cache, and freed as soon as it is read
         if kind is None:
             if fn not in own_connections:
-                own_connections[fn] = _connections_opened_in(module, fn)
-            if _cursor_of(module, fn, node, own_connections[fn]):
+                own_connections[fn] = _connections_opened_in(module, project, fn)
+            if _cursor_of(module, project, fn, node, own_connections[fn]):
                 continue
             kind = "server-side cursor" if is_named_cursor(node) else "cursor"
         if unpacked_at is not None:
@@ -1217,8 +1223,9 @@ def _can_raise_between(fn: ast.AST, acquire: ast.Call, close: ast.Call) -> bool:
     return False
 
 
-def _connections_opened_in(module: SourceModule, fn: ast.AST) -> set[str]:
-    """Names bound in ``fn`` to connections it acquires itself (their cursors die with them)."""
+def _connections_opened_in(module: SourceModule, project: Project, fn: ast.AST) -> set[str]:
+    """Names bound in ``fn`` to connections it acquires itself, also through a project function that returns
+    one (``conn = self.connect()``): their cursors die with them."""
     names: set[str] = set()
     for node in walk_function_body(fn):
         value, targets = None, []
@@ -1228,19 +1235,33 @@ def _connections_opened_in(module: SourceModule, fn: ast.AST) -> set[str]:
             value, targets = node.context_expr, [node.optional_vars]
         if isinstance(value, ast.Await):
             value = value.value
-        if isinstance(value, ast.Call) and _acquired_kind(module, value) in CONNECTION_KINDS:
+        if isinstance(value, ast.Call) and (_acquired_kind(module, value) in CONNECTION_KINDS
+                                            or _opens_connection_through_project(project, module, value)):
             names.update(t.id for t in targets if isinstance(t, ast.Name))
     return names
 
 
-def _cursor_of(module: SourceModule, fn: ast.AST, call: ast.Call, own_connections: set[str]) -> bool:
-    """Whether the cursor's connection dies in this function: opened here, or closed in a ``finally`` here."""
+def _opens_connection_through_project(project: Project, module: SourceModule, call: ast.Call) -> bool:
+    """``self.connect()`` or ``connect()``: a project function or method of the class that returns a database
+    connection it opens."""
+    found = called_function(project, module, call)
+    made = returned_resource(project, *found) if found is not None else None
+    return made is not None and made[0] in CONNECTION_KINDS
+
+
+def _cursor_of(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, own_connections: set[str]) -> bool:
+    """Whether the cursor's connection ends in this function or with the request: opened here, closed here
+    (closing the connection closes its client-side cursors; a leak of the connection is the connection's
+    finding), or taken from an accessor that keeps it on ``flask.g`` for one request."""
     receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+    if isinstance(receiver, ast.Call):
+        return not is_named_cursor(call) and request_scoped_accessor(project, module, receiver)
     if not isinstance(receiver, ast.Name):
         return False
     if receiver.id in own_connections:
         return True
-    return any(where == "finally" for _, where in _usage(module, fn, receiver.id, "").closes)
+    closes = _usage(module, fn, receiver.id, "").closes
+    return any(where == "finally" for _, where in closes) or bool(closes) and not is_named_cursor(call)
 
 
 def _inline(module: SourceModule, call: ast.Call, kind: str, factory: str, used_by: str) -> Finding:
