@@ -31,8 +31,9 @@ alias; break` ... `if chosen is None: raise` before the insert), or sit in a val
 that raises when its own lookup finds the row (`ensure_free(code)` called before the insert).
 
 It also reports a single-use mark claimed without a lock: a row read without a lock, a test of
-its `used`/`redeemed`/`consumed`/`claimed`/`spent` mark (also `used_at`, `is_used`), then the mark
-set and the row saved (`if invite.used: raise` ... `invite.used = True; invite.save()`): two
+its `used`/`redeemed`/`consumed`/`claimed`/`spent` mark (also `used_at`, `used_by`, `is_used`), or a
+read that only finds the row while the mark is unset (`filter(code=code, used_by=None).first()`), then
+the mark set and the row saved (`if invite.used: raise` ... `invite.used = True; invite.save()`): two
 requests redeem the same invite. A conditional `filter(pk=..., used=False).update(used=True)` is
 the safe form.
 
@@ -145,7 +146,7 @@ PER_REQUEST_HANDLERS = {"mark_error_retryable", "errorhandler", "register_error_
                         "add_exception_handler"}
 HANDED_BACK = "__init__"  # the method of a get-or-create's new instance, taken as an insert
 EXITS = (ast.Raise, ast.Return, ast.Continue, ast.Break)
-SINGLE_USE_MARK = re.compile(r"^(is_)?(used|redeemed|consumed|claimed|spent)(_at|_on)?$")
+SINGLE_USE_MARK = re.compile(r"^(is_)?(used|redeemed|consumed|claimed|spent)(_at|_on|_by)?$")
 CLAIM_FIX = ("claim the row in one statement that re-checks the mark: `claimed = Invite.objects.filter(pk=pk, "
              "used=False).update(used=True)` and go on only when it returns 1 (`UPDATE ... SET used = true WHERE id = "
              "%s AND NOT used`), or read the row with `select_for_update()` / `with_for_update()`")
@@ -585,11 +586,22 @@ def _single_use_claims(module: SourceModule, fn: ast.AST, ops: list[db.DbOp]) ->
                       and read.call.lineno < test.lineno < node.lineno and _tests_mark(test.test, name, target.attr)
                       and (_leaves(test.body) and _runs_after(module, test, node) or _within(module, node, test, "body"))),
                      None)
-        if guard is not None:
+        tested = f"line {guard.lineno} tests the mark" if guard is not None else "its filter asks for the mark unset" \
+            if _selects_unmarked(read.call, target.attr) else None
+        if tested is not None:
             message = (f"check-then-act on {sorted(read.tables)[0]}.{target.attr}: line {read.call.lineno} reads the "
-                       f"row without a lock, line {guard.lineno} tests the mark and this save sets it; two concurrent "
+                       f"row without a lock, {tested} and this save sets it; two concurrent "
                        f"requests both find it unset and both use the row")
             yield from _saved_back(module, fn, ops, name, read, node.lineno, message, CLAIM_FIX)
+
+
+def _selects_unmarked(read_call: ast.Call, mark: str) -> bool:
+    """``filter(code=code, used_by=None)``, ``filter(used=False)``, ``filter(used_at__isnull=True)``: the
+    read only finds the row while the mark is unset."""
+    return any(isinstance(n, ast.Call) and any(
+        k.arg == mark and isinstance(k.value, ast.Constant) and k.value.value in (None, False)
+        or k.arg == f"{mark}__isnull" and isinstance(k.value, ast.Constant) and k.value.value is True
+        for k in n.keywords) for n in ast.walk(read_call))
 
 
 def _tests_mark(test: ast.AST, name: str, mark: str) -> bool:
@@ -603,15 +615,15 @@ def _rows_read(module: SourceModule, fn: ast.AST, ops: list[db.DbOp]) -> dict[st
     by_call = {id(op.call): op for op in ops if op.tables and (op.is_read or op.upsert)}
     loaded: dict[str, db.DbOp] = {}
     for node in walk_function_body(fn):
-        if not isinstance(node, ast.Assign) or len(node.targets) != 1:
-            continue
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 or isinstance(node, ast.NamedExpr)):
+            continue  # ``row = ...``, ``if row := ...:``
         value = node.value.value if isinstance(node.value, ast.Await) else node.value
         if not isinstance(value, ast.Call):
             continue
         op = by_call.get(id(value)) or _shortcut_read(value)
         if op is None or op.locking or (op.is_read and op.method not in ROW_READS):
             continue
-        target = node.targets[0]
+        target = node.target if isinstance(node, ast.NamedExpr) else node.targets[0]
         if isinstance(target, ast.Tuple) and op.upsert and target.elts:
             target = target.elts[0]
         if isinstance(target, ast.Name):
