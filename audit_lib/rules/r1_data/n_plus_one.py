@@ -7,7 +7,10 @@ session lookups, asyncpg and aiosql calls) made inside a `for` loop or a compreh
 whose items come from database rows (`for row in self:` in a method of a Django `QuerySet`
 subclass too), from the request (also a parameter of a function of the same file that a
 request handler passes its request data to: `self.add_tags(instance, validated_data.pop("tags"))`, and what
-a function of the code base returns from the request: `body = validate_request_body(Schema)`),
+a function of the code base returns from the request: `body = validate_request_body(Schema)`; the arguments
+of a GraphQL resolver, `@strawberry.mutation`/`@strawberry.field` or graphene's `mutate(root, info, ...)`; a
+Django form's `cleaned_data` and a DRF serializer's `validated_data`; the `queryset` of a Django admin action,
+the rows ticked in the change list),
 from the rows of an imported file
 (`csv.reader`/`csv.DictReader`; also handed to a function a request handler picks from a
 dispatch table, `loaders[kind](reader)`, whose parameters are the request's data) or from a
@@ -63,6 +66,11 @@ function that returns them: `Alert.all(org)`, `cards = open_cards()`) loads that
 the loop body reads it itself, the read sits under an `if relations:` flag the call leaves at its False
 default, or the call is a statement whose value is not used (a unit of work on the row: `user.ban()`)
 or changes the row, writes, commits or calls another service.
+
+A Django row deleted (`for tag in unused: tag.delete()`) or saved with the same change for every row
+(`b.archived = True; b.save()`, values that use no name the loop binds) as a statement of a loop over rows is
+a write per row where one `queryset.delete()`/`.update(...)` would do; not when a model of the project
+overrides that method (the row's class is not known, and its override is logic `queryset.delete()` would skip).
 
 Methods the framework calls once per row of a list count as loops: a Django admin method named in
 `list_display` (the change list calls it for every row; a model property or method named there that
@@ -192,7 +200,8 @@ RELATION_FIELDS = {"ForeignKey": "one", "OneToOneField": "one", "ParentalKey": "
                    "ManyToManyField": "many", "ParentalManyToManyField": "many", "TreeManyToManyField": "many"}
 STORAGE_METHODS = ("save", "open", "delete", "exists", "listdir", "size", "move", "copy", "remove", "upload",
                    "download")
-NOT_REQUEST_PARAMS = {"self", "cls", "request", "req", "response", "background_tasks", "current_user", "user"}
+NOT_REQUEST_PARAMS = {"self", "cls", "request", "req", "response", "background_tasks", "current_user", "user", "info",
+                      "root"}
 UNUSED_MARK = re.compile(r"#.*\b(?:unused|not used|dead code)\b", re.IGNORECASE)
 JSON_DECODERS = {"json.loads", "orjson.loads", "ujson.loads"}
 FIX = ("load every row's data in one query: a JOIN, `WHERE key = ANY(%s)` with the list of keys, or the ORM's "
@@ -204,7 +213,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if db.skipped_module(module) or _operator_script(module, project) \
             or not (db.uses_database(module) or _imports_project_code(module, project)):
         return  # tests, migrations, developer tools and management commands
-    handlers = {id(h.function) for h in route_handlers(module)} | _dispatched_actions(project)
+    handlers = {id(h.function) for h in route_handlers(module)} | _dispatched_actions(project) \
+        | {id(fn) for fn in functions(module.tree) if _graphql_resolver(fn)}
     django = module.imports_module("django") or ".objects." in module.text
     if django:
         yield from _list_view_findings(module, project)
@@ -225,6 +235,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             ops += [op for op in _queryset_evaluations(module, fn) if id(op.call) not in known]
             known |= {id(op.call) for op in ops}
             ops += [op for op in _reading_model_methods(module, project, fn) if id(op.call) not in known]
+            known |= {id(op.call) for op in ops}
+            ops += [op for op in _row_writes(module, project, fn) if id(op.call) not in known]
         related = list(_related_manager_calls(module, project, fn)) + list(_lazy_relation_loads(module, project, fn))
         serialized = list(_per_row_serializer_reads(module, project, fn))
         if django:
@@ -689,34 +701,54 @@ def _per_item_unit(module: SourceModule, project: Project, fn: ast.AST, op: db.D
 def _custom_save(project: Project, op: db.DbOp) -> bool:
     if op.api != "django" or op.method not in SAVING_METHODS or not op.tables:
         return False
-    overrides = _models_overriding_save(project)
+    overrides = _models_overriding(project, "save")
     return all(table.rsplit(".", 1)[-1] in overrides for table in op.tables)
 
 
-def _models_overriding_save(project: Project) -> frozenset[str]:
-    """Names of the project's classes that define ``save()`` or inherit it from a project class."""
-    cached = project.facts.get("r1.custom_save")
-    if cached is not None:
-        return cached
+def _models_overriding(project: Project, method: str) -> frozenset[str]:
+    """Names of the project's Django classes that define ``method`` or inherit it from a project class."""
+    cache = project.facts.setdefault("r1.models_overriding", {})
+    if method in cache:
+        return cache[method]
     bases: dict[str, list[str]] = {}
-    saving: set[str] = set()
+    overriding: set[str] = set()
     for module in project.modules:
         if db.skipped_module(module) or not module.imports_module("django"):
             continue
         for cls in module.nodes_of(ast.ClassDef):
             bases.setdefault(cls.name, []).extend((dotted(b) or "").rsplit(".", 1)[-1] for b in cls.bases)
-            if any(isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "save" for item in cls.body):
-                saving.add(cls.name)
+            if any(isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == method for item in cls.body):
+                overriding.add(cls.name)
     changed = True
     while changed:
         changed = False
         for name, parents in bases.items():
-            if name not in saving and any(parent in saving for parent in parents):
-                saving.add(name)
+            if name not in overriding and any(parent in overriding for parent in parents):
+                overriding.add(name)
                 changed = True
-    result = frozenset(saving)
-    project.facts["r1.custom_save"] = result
-    return result
+    cache[method] = frozenset(overriding)
+    return cache[method]
+
+
+ROW_WRITES = {"delete": db.DELETE, "save": db.UPDATE}
+
+
+def _row_writes(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[db.DbOp]:
+    """``for tag in unused: tag.delete()``: a Django row saved or deleted as a statement of a loop over
+    it, one UPDATE/DELETE per row where one ``queryset.update()``/``.delete()`` would do. Not when some
+    model of the project overrides that method (the row's class is not known here, and an override's
+    logic per row is what ``queryset.delete()`` would skip)."""
+    for loop in walk_function_body(fn):
+        if not isinstance(loop, (ast.For, ast.AsyncFor)) or not isinstance(loop.target, ast.Name):
+            continue
+        for node in walk_nodes(loop):
+            call = node.value if isinstance(node, ast.Expr) else None
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in ROW_WRITES \
+                    and isinstance(call.func.value, ast.Name) and call.func.value.id == loop.target.id \
+                    and not call.args and not _models_overriding(project, call.func.attr) \
+                    and (call.func.attr == "delete" or _same_change_for_every_row(loop)):
+                yield db.DbOp(call=call, kind=ROW_WRITES[call.func.attr], api="django", method=call.func.attr,
+                              confidence=Confidence.medium)
 
 
 def _handed_on(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, loop: ast.AST) -> bool:
@@ -851,6 +883,8 @@ class _RowSources:
                 self.kind.setdefault(name, "request data")
         if self.django and _queryset_method(module, fn):
             self.kind["self"] = "database rows"  # for row in self: inside a QuerySet subclass's method
+        if self.django and _admin_action(module, fn):
+            self.kind["queryset"] = "rows selected in the admin"
         for _ in range(2):
             for node in walk_function_body(fn):
                 if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
@@ -961,10 +995,14 @@ REQUEST_DATA_ATTRS = {"json", "args", "form", "data", "POST", "GET", "query_para
                       "body", "query", "match_info", "path_params", "FILES"}
 
 
+VALIDATED_INPUT_ATTRS = {"cleaned_data", "validated_data"}
+
+
 def _reads_request(node: ast.AST) -> bool:
-    """``request.json``, ``request.get_json()``, ``req.query_params``: what the client sent."""
-    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in REQUEST_ROOTS \
-        and node.attr in REQUEST_DATA_ATTRS
+    """``request.json``, ``request.get_json()``, ``req.query_params``: what the client sent; also a
+    Django form's ``self.cleaned_data`` and a DRF serializer's ``serializer.validated_data``: the same, checked."""
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+        and (node.value.id in REQUEST_ROOTS and node.attr in REQUEST_DATA_ATTRS or node.attr in VALIDATED_INPUT_ATTRS)
 
 
 def _returns_request_data(module: SourceModule, project: Project, call: ast.Call) -> bool:
@@ -1019,6 +1057,47 @@ def _queryset_method(module: SourceModule, fn: ast.AST) -> bool:
     cls = next(iter(ancestors(module, fn)), None)
     return isinstance(cls, ast.ClassDef) and any(
         (qualified(module, base) or dotted(base) or "").rsplit(".", 1)[-1] == "QuerySet" for base in cls.bases)
+
+
+def _same_change_for_every_row(loop: ast.For | ast.AsyncFor) -> bool:
+    """``for v in rows: v.retired = True; v.save()``: the loop sets the row's fields to values that do not
+    depend on the row (no name the loop binds), the change one ``rows.update(retired=True)`` makes."""
+    bound = set(_names(loop.target))
+    for node in walk_nodes(loop):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if isinstance(target, (ast.Name, ast.Tuple, ast.List)):
+                    bound |= _names(target)
+    row = loop.target.id
+    changes = [node for node in walk_nodes(loop) if isinstance(node, ast.Assign)
+               and all(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == row
+                       for t in node.targets)]
+    return bool(changes) and all(not _names(change.value) & bound for change in changes)
+
+
+GRAPHQL_RESOLVER_DECORATORS = re.compile(r"^(strawberry|strawberry_django)\.(mutation|field|subscription)$")
+
+
+def _graphql_resolver(fn: ast.AST) -> bool:
+    """A GraphQL resolver, whose arguments are the query's or mutation's input: ``@strawberry.mutation``
+    and ``@strawberry.field`` methods, graphene's ``mutate(root, info, ...)`` and ``resolve_x(self, info, ...)``."""
+    if any(GRAPHQL_RESOLVER_DECORATORS.search(dotted(d.func if isinstance(d, ast.Call) else d) or "")
+           for d in getattr(fn, "decorator_list", [])):
+        return True
+    arguments = [a.arg for a in fn.args.args[:2]]
+    return (fn.name == "mutate" or fn.name.startswith("resolve_")) and "info" in arguments
+
+
+def _admin_action(module: SourceModule, fn: ast.AST) -> bool:
+    """A Django admin action: ``def archive(self, request, queryset)`` of a ``ModelAdmin`` or a function
+    decorated ``@admin.action``, whose ``queryset`` is the rows the user ticked in the change list."""
+    if "queryset" not in [a.arg for a in fn.args.args[-1:]]:
+        return False
+    if any((dotted(d.func if isinstance(d, ast.Call) else d) or "").endswith("admin.action")
+           for d in getattr(fn, "decorator_list", [])):
+        return True
+    cls = next(iter(ancestors(module, fn)), None)
+    return isinstance(cls, ast.ClassDef) and any(ADMIN_BASES.search(dotted(base) or "") for base in cls.bases)
 
 
 KEY_TYPES = {"int", "str", "UUID", "UUID4", "uuid.UUID"}
