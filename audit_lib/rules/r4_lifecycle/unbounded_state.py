@@ -68,12 +68,13 @@ library code were mostly registries of a fixed set of names), test files and
 files of short-lived processes (Django management commands, migrations, `setup.py`,
 `manage.py`, `scripts/`, the top-level `tools/` folder, benchmarks, profiling) and the
 documentation build (the top-level `docs/` folder, Sphinx `docs/conf.py`) are not
-audited. A key written in the code (`classes["dynamic"] = ...`, `seen.add("ready")`) adds one entry at
-most. A dict filled under a parameter named as one choice of a fixed set
+audited. A key written in the code (`classes["dynamic"] = ...`, `seen.add("ready")`, or a local that only
+ever holds literals: `key = "cgroup_v2"` ... `key = "psutil"`; `samples[key] = ...`) adds one entry per literal
+at most. A dict filled under a parameter named as one choice of a fixed set
 (`tasks_by_name[name] = task`, `seen.add(name)`, same names as for caches) is bounded by
 that set, and so is one keyed by a local made only from such parameters (`fullname =
-prefix(name); queues[fullname] = ...`). So is a dict of a module-level function keyed by its
-parameters (alone, or a tuple of them: `key = (db_index, raw); _clients[key] = ...`) when
+prefix(name); queues[fullname] = ...`). So is a dict of a module-level function (or of a private method, through the `self.` calls of its
+class) keyed by its parameters (alone, or a tuple of them: `key = (db_index, raw); _clients[key] = ...`) when
 every call of that function in the project passes, for each of them, a literal, a setting
 (`config.KV_DB_INDEX`, `settings.X`, `app.config["X"]`) or a named constant or enum member
 (`JOBS_DB`, `Store.JOBS`), or leaves its default: a handful of keys the code names. And
@@ -246,7 +247,7 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
         growing = [(node, fn) for node, fn in container.adds if fn not in import_time
                    and not (fn in start_up and not _in_while_loop(module_of.get(node, module), node))
                    and not _once_per_object(module_of.get(node, module), container, node, fn)
-                   and not _keyed_by_class(node) and not _keyed_by_choice(node, fn) and not _literal_key(node)
+                   and not _keyed_by_class(node) and not _keyed_by_choice(node, fn) and not _literal_key(node, fn)
                    and not _singleton_per_class(module_of.get(node, module), node, fn)
                    and not _keyed_by_configuration(node, fn) and not _keyed_by_file_version(node, fn)
                    and not _keyed_by_fixed_arguments(project, module_of.get(node, module), node, fn)
@@ -849,11 +850,25 @@ def _added_key(node: ast.AST) -> ast.expr | None:
     return None
 
 
-def _literal_key(node: ast.AST) -> bool:
+def _literal_key(node: ast.AST, fn: ast.AST) -> bool:
     """``CLASSES["dynamic"] = DynamicChallenge`` / ``seen.add("ready")``: a key written in the code is replaced
     on every call, it adds one entry at most."""
     key = _added_key(node)
+    if isinstance(key, ast.Name):
+        # key = "cgroup_v2" ... key = "psutil": a local that only ever holds a literal
+        values = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Assign)
+                  and any(isinstance(t, ast.Name) and t.id == key.id for t in n.targets)]
+        return bool(values) and all(_is_literal(v) for v in values) and not _is_parameter(fn, key.id)
+    return _is_literal(key)
+
+
+def _is_literal(key: ast.AST | None) -> bool:
     return isinstance(key, ast.Constant) or isinstance(key, ast.Tuple) and all(isinstance(e, ast.Constant) for e in key.elts)
+
+
+def _is_parameter(fn: ast.AST, name: str) -> bool:
+    return isinstance(fn, FUNCTION_TYPES) and any(
+        a.arg == name for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs])
 
 
 def _keyed_by_choice(node: ast.AST, fn: ast.AST) -> bool:
@@ -912,8 +927,15 @@ def _caches_a_shipped_file(node: ast.AST, fn: ast.AST) -> bool:
 
 
 def _callers(project: Project, module: SourceModule, fn: ast.AST) -> list[ast.Call]:
-    """The calls of the module-level function ``fn`` in the project's own (not test) files."""
-    if module.parents.get(fn) is not module.tree:
+    """The calls of the module-level function ``fn`` in the project's own (not test) files, or of the method
+    ``fn`` through ``self.`` in its own class (its only callers when its name starts with ``_``)."""
+    owner = module.parents.get(fn)
+    if isinstance(owner, ast.ClassDef):
+        if not fn.name.startswith("_"):
+            return []
+        return [n for n in walk_nodes(owner) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                and n.func.attr == fn.name and dotted(n.func.value) == "self"]
+    if owner is not module.tree:
         return []
     calls = project_index(project, "R4.calls-by-name", _add_calls).get(fn.name, ())
     return [call for other, call in calls if (resolve_function(project, other, call.func) or (None, None))[1] is fn]
@@ -930,6 +952,8 @@ def _argument(call: ast.Call, fn: ast.AST, param: str) -> ast.expr | None:
     """What ``call`` passes for ``param`` of ``fn`` (None when it leaves the default); a ``*args``/``**kw``
     spread is returned as is (not a fixed value)."""
     positional = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+    if isinstance(call.func, ast.Attribute) and dotted(call.func.value) == "self":
+        positional = positional[1:]  # self.method(a, b): the instance is bound, a is the second parameter
     index = positional.index(param) if param in positional else None
     if index is not None and index < len(call.args):
         return call.args[index]
