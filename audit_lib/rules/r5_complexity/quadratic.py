@@ -26,7 +26,14 @@ walk a collection (not a constant literal or a `range` of constants), it reports
 - a string (or `bytes`) built with `+=` (or `s = s + ...`) on each pass of the loop (only the
   loops inside the one that starts it afresh count: `for w in rows: links = ""; for a in
   w.artifacts: links += ...` grows with one row's artifacts; an attribute of a loop's item is
-  that item's, not the loop's collection).
+  that item's, not the loop's collection; nor a loop over one object's relation, `recipe.keywords.all()`, or
+  a list gathered from such relations);
+- whatever the sizes: a text field of a model object grown on every pass of a loop over a collection and
+  saved on every pass (`for row in rows: job.log += describe(row); job.save()`: the whole text is written to
+  the database again each time; only over records, a list held by name or query rows, not one object's
+  relation, `recipe.keywords.all()`, or the parts of one document, `page.find_all("p")`), and
+  `items.remove(x)` inside `for x in items` (each removal rescans the list, and the loop skips the item
+  after the removed one; `for x in list(items)` walks a copy, and a removal followed by `break` runs once).
 
 Only where every size that multiplies is the data's: a collection read from the request
 body (a request handler's `list[...]` parameters, the lists of a handler's pydantic body
@@ -167,13 +174,15 @@ def _findings(module: SourceModule, kinds) -> Iterator[tuple[Finding, ast.AST, l
                     yield finding, node, _scan_groups(module, node, container)
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                     and node.func.attr in LINEAR_LIST_METHODS:
-                finding = _list_method(module, node, kinds)
+                removed = _removes_from_walked_list(module, site, node)
+                finding = removed or _list_method(module, node, kinds)
                 if finding:
-                    yield finding, node, _scan_groups(module, node, node.func.value)
+                    yield finding, node, [] if removed else _scan_groups(module, node, node.func.value)
             elif isinstance(node, (ast.AugAssign, ast.Assign)):
-                finding = _string_growth(module, node, kinds)
+                saved = _text_saved_per_pass(module, site, node)
+                finding = saved or _string_growth(module, node, kinds)
                 if finding:
-                    yield finding, node, [_growing_loop_iters(module, node)]
+                    yield finding, node, [] if saved else [_growing_loop_iters(module, node)]
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
             for finding, positions in _sort_key_positions(module, node):
@@ -827,6 +836,60 @@ def _list_method(module: SourceModule, call: ast.Call, kinds) -> Finding | None:
                    evidence=module.evidence(call), fix=fix)
 
 
+def _removes_from_walked_list(module: SourceModule, site: LoopSite, call: ast.Call) -> Finding | None:
+    """``for step in steps: ... steps.remove(step)``: each removal scans and shifts the list the loop is walking,
+    and the item after the removed one is skipped. Whatever the list's size, the loop is wrong."""
+    walked = site.iter
+    if not (isinstance(site.node, (ast.For, ast.AsyncFor)) and call.func.attr == "remove"
+            and isinstance(walked, ast.Name) and dotted(call.func.value) == walked.id) \
+            or _leaves_loop_after(module, module.parents.get(call), site):
+        return None
+    return Finding(message=f"{walked.id}.remove() inside the loop over {walked.id}: each removal rescans the list "
+                           "(O(n²)) and the loop skips the item after it",
+                   path=module.path, line=call.lineno, end_line=call.end_lineno,
+                   evidence=module.evidence(call), fix=f"keep the wanted items in one pass: {walked.id} = [x for x in {walked.id} if ...]")
+
+
+def _text_saved_per_pass(module: SourceModule, site: LoopSite, node: ast.AugAssign | ast.Assign) -> Finding | None:
+    """``for recipe in recipes: log.msg += line; log.save()``: a text field of a model object grown on every pass
+    and saved on every pass writes the whole text again each time, O(n²) bytes to the database, where the
+    growth is meant as progress. Only a loop over records (a list held by name, query rows) counts: one object's
+    relation (``for k in recipe.keywords.all()``) or the parts of one document (``page.find_all("p")``) are few."""
+    if not (isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.target, ast.Attribute)
+            and isinstance(node.target.value, ast.Name) and node.target.value.id != "self" and _text(node.value)):
+        return None
+    owner = node.target.value.id
+    loop = next((s for s in enclosing_loop_sites(module, node) if isinstance(s.node, (ast.For, ast.AsyncFor))), None)
+    if loop is None or loop.node is not site.node or not isinstance(scope_of(module, node), FUNCTION_TYPES):
+        return None
+    records = isinstance(loop.iter, ast.Name) or isinstance(loop.iter, ast.Call) and _reads_rows(loop.iter)
+    if not records or _one_objects(loop.iter):
+        return None
+    if not any(isinstance(n, ast.Call) and dotted(n.func) == f"{owner}.save" for n in walk_nodes(loop.node)):
+        return None
+    return Finding(message=f"{owner}.{node.target.attr} grows on every pass of the loop and {owner} is saved on every "
+                           "pass: the whole text is written again each time, O(n²)",
+                   path=module.path, line=node.lineno, end_line=node.end_lineno, evidence=module.evidence(node),
+                   confidence=Confidence.medium,
+                   fix=f"collect the lines in a list and save {owner}.{node.target.attr} once (or every N items)")
+
+
+# Calls that give a number: ``done += len(batch)`` counts, it does not grow a text.
+NUMBER_CALLS = {"len", "sum", "int", "float", "round", "abs", "max", "min", "count"}
+
+
+def _text(value: ast.expr) -> bool:
+    """A piece of text: a string, an f-string, a sum with one, or what a call other than a number's gives
+    (``self.get_processed_message(recipe)``)."""
+    if isinstance(value, ast.Constant):
+        return isinstance(value.value, str)
+    if isinstance(value, ast.BinOp):
+        return _text(value.left) or _text(value.right)
+    if isinstance(value, ast.Call):
+        return (dotted(value.func) or method_name(value) or "").rsplit(".", 1)[-1] not in NUMBER_CALLS
+    return isinstance(value, ast.JoinedStr)
+
+
 def _string_growth(module: SourceModule, node: ast.AugAssign | ast.Assign, kinds) -> Finding | None:
     if isinstance(node, ast.AugAssign):
         if not (isinstance(node.op, ast.Add) and isinstance(node.target, ast.Name)):
@@ -841,7 +904,7 @@ def _string_growth(module: SourceModule, node: ast.AugAssign | ast.Assign, kinds
     kind = kinds(node).get(name)
     loops = _collection_loops(module, node) if kind in ({STR}, {BYTES}) else []
     if not loops or _bound_in(loops[0], {name}) or _leaves_loop_after(module, node, loops[0]) \
-            or _length_capped(module, node, loops[0]):
+            or _length_capped(module, node, loops[0]) or _over_one_objects_parts(module, node):
         return None
     if kind == {BYTES}:
         return Finding(message=f"bytes {name} are built with + on every pass of the loop: O(n²) copying",
@@ -852,6 +915,25 @@ def _string_growth(module: SourceModule, node: ast.AugAssign | ast.Assign, kinds
                    path=module.path, line=node.lineno, end_line=node.end_lineno,
                    evidence=module.evidence(node), confidence=Confidence.medium,
                    fix="collect the parts in a list and ''.join() them once after the loop")
+
+
+def _over_one_objects_parts(module: SourceModule, node: ast.stmt) -> bool:
+    """Every loop that grows the string walks one object's parts: its relation (``for k in recipe.keywords.all()``)
+    or a list gathered from such relations (``lines.append(i)`` for each ``i`` of ``step.ingredients.all()``): a
+    recipe's keywords or one document's lines are a handful."""
+    function = scope_of(module, node)
+    iters = _growing_loop_iters(module, node)
+    return bool(iters) and all(
+        _relation_read(it) or isinstance(it, ast.Name) and isinstance(function, FUNCTION_TYPES)
+        and bool(sources := _sources_of(function, it, module.parents))
+        and all(_relation_read(src) or isinstance(src, (ast.List, ast.Tuple)) for src in sources)
+        for it in iters)
+
+
+def _relation_read(iterable: ast.expr) -> bool:
+    """``recipe.keywords.all()``, ``step.ingredients.filter(...)``: the rows one object's relation picks (a mapped
+    collection read bare, ``folder.notes``, is judged by what the model declares)."""
+    return isinstance(iterable, ast.Call) and _one_objects(iterable)
 
 
 def _leaves_loop_after(module: SourceModule, node: ast.stmt, loop: LoopSite) -> bool:
