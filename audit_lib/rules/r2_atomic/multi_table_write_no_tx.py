@@ -35,7 +35,8 @@ transaction and is not reported. Neither are:
 - a get-or-create/upsert (also Django's `bulk_create(..., ignore_conflicts=True)`) followed by
   another write, also written inline (`if row is None:
   row = Model(...)`, `except DoesNotExist: create`) or in a helper that inserts only when its own
-  lookup finds nothing (`department = save_department(data)`) or is named so
+  lookup finds nothing (`department = save_department(data)`, `if found := lookup(): return found /
+  else: create(...)`, also one helper further down: `parse_line()` calling such a `get_unit()`) or is named so
   (`_maybe_create_default_organization()`, `create_if_missing`): a retry reuses the row (a later write
   inside the branch that creates it is still reported: the retry skips it); and a write
   made by a getter (`get_user(...)` creating a missing default wallet), made again on the
@@ -888,17 +889,29 @@ def _missing_branch(module: SourceModule, fn: ast.AST, call: ast.Call) -> ast.AS
                                          if isinstance(a, ast.Name)}  # create_tag(session=session, tag=tag)
     if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
         created.add(call.func.value.id)  # booklist.save()
+    child: ast.AST = call
     for parent in ancestors(module, call):
         if parent is fn:
             break
         if isinstance(parent, ast.If) and any(t == c or t.endswith(f"_{c}") for t in _missing_tested(parent.test)
                                               for c in created):
             return parent  # also ``if channel.default_channel_filter is None: channel_filter = ...create(...)``
+        if isinstance(parent, ast.If) and any(child is statement for statement in parent.orelse) and _returns_found(parent):
+            return parent  # ``if found := Unit.objects.filter(...).first(): return found / else: create(...)``
+        child = parent
         if isinstance(parent, ast.ExceptHandler) and parent.type is not None and any(
                 name.endswith(("DoesNotExist", "NoResultFound")) for name in
                 (dotted(t) or "" for t in (parent.type.elts if isinstance(parent.type, ast.Tuple) else [parent.type]))):
             return parent
     return None
+
+
+def _returns_found(test: ast.If) -> bool:
+    """``if found := lookup(...): return found``: the row is returned when the lookup finds it."""
+    if not isinstance(test.test, ast.NamedExpr) or not test.body or not isinstance(test.body[-1], ast.Return):
+        return False
+    returned = test.body[-1].value
+    return isinstance(returned, ast.Name) and returned.id == test.test.target.id
 
 
 def _follows_only_creation(module: SourceModule, fn: ast.AST, created: db.DbOp, later: db.DbOp) -> bool:
@@ -956,7 +969,7 @@ def _on_demand_companions(project: Project) -> dict[str, list[ast.AST]]:
     return project.facts["r2.on_demand_companions"]
 
 
-def _helper_creates_if_missing(module: SourceModule, project: Project, write: db.DbOp) -> bool:
+def _helper_creates_if_missing(module: SourceModule, project: Project, write: db.DbOp, levels: int = 2) -> bool:
     """A write through a helper that is a get-or-create of its own (``save_department(data)``: the
     helper looks the row up and inserts it under ``if department is None``), or a create-or-update
     whose updates sit in the ``else`` of that test (``register_plugin(session, plugin)``: update the
@@ -968,7 +981,12 @@ def _helper_creates_if_missing(module: SourceModule, project: Project, write: db
         return False
     helper_module, helper = resolved
     writes = [op for op in db.expanded_ops(helper_module, project, helper, depth=1) if op.is_write]
-    branches = [_missing_branch(helper_module, helper, op.call) for op in writes if op.kind == db.INSERT]
+    inserts = [op for op in writes if op.kind == db.INSERT]
+    if levels > 1 and inserts and all(op.through and _helper_creates_if_missing(helper_module, project, op, levels - 1)
+                                      for op in inserts) and all(
+            op.kind == db.INSERT for op in writes):
+        return True  # parse_line() whose inserts are all its own get_unit()'s get-or-create
+    branches = [_missing_branch(helper_module, helper, op.call) for op in inserts]
     if not branches or None in branches:
         return False
     if write.kind == db.INSERT:
