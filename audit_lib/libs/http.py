@@ -544,12 +544,18 @@ SDK_CLIENTS: dict[str, frozenset[str] | None] = {
     "stripe": None,  # the module is the client: stripe.Customer.create(...)
     "stripe.StripeClient": None,
     "b2sdk.v2.B2Api": None,
+    "requests_hardened.Manager": frozenset({"send_request"}),  # requests behind an SSRF guard
 }
+# SDK functions that are themselves the call: an LLM gateway's module functions
+SDK_FUNCTIONS = frozenset({f"litellm.{prefix}{operation}" for prefix in ("", "a") for operation in (
+    "completion", "text_completion", "embedding", "image_generation", "transcription", "speech", "moderation",
+    "responses")})
 SDK_MODULES = frozenset({"stripe"})  # SDKs whose module itself makes the calls, once given its key
 # SDKs whose every client reaches the same service: their call sites across the code base are one dependency
 SHARED_DEPENDENCIES = {"slack_sdk": "Slack", "boto3": "AWS (boto3)", "twilio": "Twilio", "telegram": "Telegram",
                        "minio": "the object store (MinIO)", "openai": "OpenAI", "anthropic": "Anthropic",
-                       "postmarker": "Postmark", "sendgrid": "SendGrid", "stripe": "Stripe", "b2sdk": "Backblaze B2"}
+                       "postmarker": "Postmark", "sendgrid": "SendGrid", "stripe": "Stripe", "b2sdk": "Backblaze B2",
+                       "litellm": "the LLM provider (litellm)"}
 HOLDS = "holds:"  # marks a name bound to a container of SDK clients
 SDK_LOCAL_METHODS = {"generate_presigned_url", "generate_presigned_post", "get_paginator", "can_paginate", "get_waiter",
                      "close", "Bucket", "Object", "presigned_get_object", "presigned_put_object", "presigned_url",
@@ -564,8 +570,10 @@ def sdk_calls(module: SourceModule, project: Project) -> list[OutboundCall]:
     (``PostmarkClient(...)``, ``boto3.client("s3")``, an httpx-oauth provider), on a name or ``self``
     attribute bound to one (by its constructor, a project function annotated to return one, an annotation,
     or every construction of the class handing one to ``__init__``), calls through an SDK module that is
-    itself the client (``stripe.Customer.create(...)``), and calls that open a connection (``smtplib.SMTP(host)``, ``websockets.connect(url)``)."""
-    if not any(project.imports_anywhere(prefix.split(".", 1)[0]) for prefix in [*SDK_CLIENTS, *CONNECTING_CALLS]):
+    itself the client (``stripe.Customer.create(...)``), an SDK's module functions that make the call
+    (``litellm.completion(...)``), and calls that open a connection (``smtplib.SMTP(host)``, ``websockets.connect(url)``)."""
+    if not any(project.imports_anywhere(prefix.split(".", 1)[0])
+               for prefix in [*SDK_CLIENTS, *CONNECTING_CALLS, *SDK_FUNCTIONS]):
         return []  # (a file may get its client from another file: one that imports the SDK is enough)
     clients = _sdk_bindings(module, project)
     found: list[OutboundCall] = []
@@ -575,6 +583,10 @@ def sdk_calls(module: SourceModule, project: Project) -> list[OutboundCall]:
         name = call_name(module, node) or ""
         if name in CONNECTING_CALLS and (node.args or node.keywords):
             found.append(OutboundCall(node=node, library=name.split(".", 1)[0], protocol=CONNECTING_CALLS[name],
+                                      operation=name.rsplit(".", 1)[-1]))
+            continue
+        if name in SDK_FUNCTIONS:
+            found.append(OutboundCall(node=node, library=name.split(".", 1)[0], protocol="api",
                                       operation=name.rsplit(".", 1)[-1]))
             continue
         if not isinstance(node.func, ast.Attribute) or node.func.attr in SDK_LOCAL_METHODS:

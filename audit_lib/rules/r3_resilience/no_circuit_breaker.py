@@ -8,7 +8,8 @@ the others (a breaker belongs around the dependency: ten files calling Slack lac
 calls are the HTTP and gRPC calls `audit_lib.libs.http` recognises, and calls made through a
 service's SDK: methods of an httpx-oauth provider that reach the provider
 (`get_access_token`, `refresh_token`, `get_id_email`, ...), of a Postmark, SendGrid, boto3, MinIO,
-OpenAI, Anthropic, Twilio, Slack, Telegram, Stripe or B2 client or of the `stripe` module (also one handed to a
+OpenAI, Anthropic, Twilio, Slack, Telegram, Stripe or B2 client, of the `stripe` module, litellm's functions
+(`completion(...)`: one dependency, the LLM provider), `send_request` of a requests-hardened `Manager` (also one handed to a
 class's constructor, `cls(stripe, ...)` kept as `self.api`, or one a project factory returns, `client().put_object(...)`,
 or a factory lambda on `self` builds, `self.get_client = lambda: AsyncOpenAI(...)`), also a project class extending one (`class ChatClient(WebClient)`)
 (not local ones such as `generate_presigned_url`), and calls that open a

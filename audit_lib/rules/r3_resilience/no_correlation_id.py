@@ -39,6 +39,17 @@ background jobs, test code, scripts and calls to
 localhost or to the service's own public address (`f"{SITE_URL}/api/v2/..."`, also through a
 local or a helper of the module that returns it: the service calling its own API) are not reported.
 
+A service that has no request id at all gets one finding of its own instead: when no call is reported
+above, no file of the service names a request-id header (`"X-Request-ID"`, `"traceparent"`) and no
+request-id library is in use (asgi-correlation-id, django-guid, django-log-request-id, django-structlog,
+...), and service code (outside tests, scripts and calls to the service itself) makes outbound HTTP calls
+that visibly send no id to somewhere other than a public API written in the code, an identity provider or
+a vendor-named or publicly defaulted setting (a configured address, a URL from data), it is reported once,
+at the first such call to a service of ours, else the first on a request path, with the count of the others:
+an id the service never creates is missing from its own logs and from every hop alike. A field of an object
+the function was handed or computed (`metadata.preview_image`) is a link in data, not a configured address;
+a configured URL template filled in (`settings.ICON_URL.format(domain=d)`) is the configured address.
+
 ## Why is this bad?
 When a request fans out to other services, the only way to follow it through their
 logs is an id that travels with it. Without one, an error in a downstream service
@@ -117,6 +128,10 @@ UNKNOWN = None
 TASK_ENQUEUE = {"delay", "apply_async"}  # Celery
 ADDRESS_DEPTH = 3  # locals and wrapping calls followed to find where a URL starts
 TASK_DECORATORS = {"task", "shared_task", "actor", "job"}  # Celery, Dramatiq, RQ
+# libraries that give each request an id (and bind it to the logs)
+REQUEST_ID_LIBRARIES = ("asgi_correlation_id", "django_guid", "log_request_id", "django_structlog", "flask_request_id",
+                        "request_id", "correlation_id", "starlette_context")
+REQUEST_ID_HEADER = re.compile(r"(?i)^(x-[\w-]*)?(request|correlation|trace)-id$|^traceparent$|^x-b3-traceid$")
 
 
 @rule("R3.no-correlation-id", on="project", scope="code", severity="medium")
@@ -128,29 +143,71 @@ def check(project: Project) -> Iterator[Finding]:
     task_code = {id(fn) for fn in _enqueued_task_code(project, routes)}
     called = _names_called_by_handlers(routes)
     public_settings = _settings_with_public_defaults(project) | _settings_with_public_values(project)
+    reported = False
+    silent: list[tuple[SourceModule, OutboundCall, int]] = []  # calls that visibly send no id, and their rank
+    has_request_ids = any(m.imports_module(name) for m in project.modules for name in REQUEST_ID_LIBRARIES)
     for module in project.modules:
         if is_test_file(module) or is_offline_file(module, project):
             continue
-        for call in outbound_calls(module, project):
-            if call.protocol != "http" or targets_own_service(module, call) or not _addresses_our_service(module, call, public_settings):
-                continue
+        calls = [c for c in outbound_calls(module, project) if c.protocol == "http" and not targets_own_service(module, c)]
+        has_request_ids |= _names_request_id_header(module)
+        for call in calls:
             fn = enclosing_function(module, call.node)
             if fn is None or _propagates(module, call):
+                continue
+            on_request_path = id(fn) in handlers or fn.name in called or id(fn) in task_code
+            ours = _addresses_our_service(module, call, public_settings)
+            if not _someone_elses_api(module, call, public_settings):
+                silent.append((module, call, (not ours) * 2 + (not on_request_path)))
+            if not ours:
                 continue
             if id(fn) not in handlers and fn.name not in called \
                     and (id(fn) not in task_code or _public_constant_address(module, call.node)):
                 continue
-            yield Finding(
-                message=f"{dotted(call.node.func) or call.operation}() sends no correlation id header "
-                        "(X-Correlation-ID / X-Request-ID)",
-                path=module.path,
-                line=call.line,
-                end_line=getattr(call.node, "end_lineno", call.line),
-                evidence=module.evidence(call.node),
-                fix='forward the incoming request\'s id: headers={"X-Request-ID": request_id.get()}, or set it once '
-                    "on the client (default headers, an httpx event hook, an aiohttp trace config)",
-                confidence=Confidence.medium,
-            )
+            reported = True
+            yield _finding_at(module, call, f"{_label(call)} sends no correlation id header "
+                              "(X-Correlation-ID / X-Request-ID)", FORWARD_ID, Confidence.medium)
+    if silent and not reported and not has_request_ids:
+        yield _service_finding(silent)
+
+
+FORWARD_ID = ('forward the incoming request\'s id: headers={"X-Request-ID": request_id.get()}, or set it once '
+              "on the client (default headers, an httpx event hook, an aiohttp trace config)")
+
+
+def _service_finding(silent: list[tuple[SourceModule, OutboundCall, int]]) -> Finding:
+    """One finding for a service that has no request id to forward: it serves requests and makes outbound HTTP
+    calls, none of which sends one, and no file making them names a correlation header. Each call to a public
+    API is no finding of its own (the vendor ignores the header), but the id the service never creates is
+    missing from its own logs and from every hop alike. At the first call to a service of ours, else the first
+    on a request path."""
+    module, first, _ = min(silent, key=lambda site: (site[2], site[0].path, site[1].line))
+    files = {m.path for m, _, _ in silent}
+    where = "in this file" if len(files) == 1 else f"in {len(files)} files"
+    calls = f" and {len(silent) - 1} more outbound calls {where} send" if len(silent) > 1 else " sends"
+    return _finding_at(
+        module, first, f"the service has no request id to forward: {_label(first)}{calls} no correlation header, "
+                       "and no request-id middleware or client hook supplies one",
+        "give each incoming request an id (asgi-correlation-id, django-guid, a middleware setting X-Request-ID), "
+        "log it, and " + FORWARD_ID, Confidence.low, calls=sorted({f"{m.path}:{c.line}" for m, c, _ in silent}))
+
+
+def _label(call: OutboundCall) -> str:
+    return f"{dotted(call.node.func) or call.operation}()"
+
+
+def _finding_at(module: SourceModule, call: OutboundCall, message: str, fix: str, confidence: Confidence,
+                **extra) -> Finding:
+    return Finding(message=message, path=module.path, line=call.line,
+                   end_line=getattr(call.node, "end_lineno", call.line), evidence=module.evidence(call.node),
+                   fix=fix, confidence=confidence, extra=extra)
+
+
+def _names_request_id_header(module: SourceModule) -> bool:
+    """Whether service code names a request-id header (``"X-Request-ID"``, ``"traceparent"``): the service has
+    request ids (read, set on responses or sent), whatever it does with them."""
+    return any(isinstance(n, ast.Constant) and isinstance(n.value, str) and REQUEST_ID_HEADER.match(n.value)
+               for n in walk_nodes(module.tree))
 
 
 def _names_called_by_handlers(routes: list[tuple[SourceModule, RouteHandler]]) -> set[str]:
@@ -198,8 +255,8 @@ def _addresses_our_service(module: SourceModule, call: OutboundCall, public_sett
     whose ``base_url`` is one. A URL from a parameter or from response data (a link, a webhook, a
     user's callback) is not judged, nor an address named after a public vendor, nor a setting whose
     default is a public address."""
-    if _third_party(module, call) or call.operation in OAUTH_OPERATIONS or _calls_identity_provider(module, call.node):
-        return False  # a token exchange goes to the identity provider
+    if _someone_elses_api(module, call, public_settings):
+        return False
     target = call.node.args[0] if call.node.args else keyword(call.node, "url")
     leading = target.values[0] if isinstance(target, ast.JoinedStr) and target.values else target
     text = string_value(leading) if leading is not None else None
@@ -207,9 +264,18 @@ def _addresses_our_service(module: SourceModule, call: OutboundCall, public_sett
         target = call.client.keyword("base_url") if call.client is not None else None
         if target is None:
             return False
-    if target is None or _setting_name(target) in public_settings:
-        return False
-    return _configured_address(module, call.node, target)
+    return target is not None and _configured_address(module, call.node, target)
+
+
+def _someone_elses_api(module: SourceModule, call: OutboundCall, public_settings: set[str]) -> bool:
+    """A public API written in the code, an identity provider (a token exchange), or a setting whose default
+    or value is a public address or that is named after a vendor: a service that will not read our header."""
+    if _third_party(module, call) or call.operation in OAUTH_OPERATIONS or _calls_identity_provider(module, call.node):
+        return True
+    target = call.node.args[0] if call.node.args else keyword(call.node, "url")
+    name = _setting_name(target) if target is not None else None
+    return name is not None and (name in public_settings or bool(VENDOR_NAME.search(name.lower()))
+                                 or bool(IDENTITY_ENDPOINT.search(name)))
 
 
 def _calls_identity_provider(module: SourceModule, call: ast.Call) -> bool:
@@ -310,7 +376,11 @@ def _default_strings(value: ast.expr) -> list[ast.expr]:
     return []
 
 
-def _configured_address(module: SourceModule, at: ast.AST, node: ast.expr, depth: int = 0) -> bool:
+def _configured_address(module: SourceModule, at: ast.AST, node: ast.expr, depth: int = 0,
+                        built_by_helper: bool = False) -> bool:
+    """Whether a URL expression starts with a configured or constant address. A field of a parameter or of a
+    local object (``metadata.preview_image``) is a link in data, unless a helper builds the URL from the object
+    (``build_url(event, path)``: it looks the address up)."""
     node = _leading_part(node)
     if string_value(node) is not None:
         return bool(re.match(r"^\w+://", string_value(node)))
@@ -322,12 +392,29 @@ def _configured_address(module: SourceModule, at: ast.AST, node: ast.expr, depth
             and not IDENTITY_ENDPOINT.search(node.id)
     if isinstance(node, ast.Attribute):
         name = dotted(node) or node.attr
-        return not VENDOR_NAME.search(name.lower()) and not IDENTITY_ENDPOINT.search(node.attr)
+        return not VENDOR_NAME.search(name.lower()) and not IDENTITY_ENDPOINT.search(node.attr) \
+            and (built_by_helper or not _field_of_data(module, at, node))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        # a configured URL template filled in: settings.ICON_PROVIDER.format(domain=domain)
+        return depth < ADDRESS_DEPTH and _configured_address(module, at, node.func.value, depth + 1)
     key = _config_key(node)
     if key is None and isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args:
         # a URL normalised or joined from an address: normalize_url(f"{settings.LIVE_URL}/convert/"), urljoin(X, path)
-        return depth < ADDRESS_DEPTH and _configured_address(module, at, node.args[0], depth + 1)
+        return depth < ADDRESS_DEPTH and _configured_address(module, at, node.args[0], depth + 1, built_by_helper=True)
     return key is not None and not VENDOR_NAME.search(key.lower()) and not IDENTITY_ENDPOINT.search(key)
+
+
+def _field_of_data(module: SourceModule, at: ast.AST, node: ast.Attribute) -> bool:
+    """``metadata.preview_image``, ``event.url``: a field of an object the function was handed or computed (a
+    parameter or a local other than ``self``), a link in data rather than a configured address."""
+    root = node
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    fn = enclosing_function(module, at)
+    if not isinstance(root, ast.Name) or fn is None or root.id in ("self", "cls"):
+        return False
+    parameters = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+    return root.id in parameters or _local_value(module, at, root.id) is not None
 
 
 def _assigned_at_module_level(module: SourceModule, name: str) -> bool:
@@ -425,7 +512,24 @@ def _headers_carry_id(module: SourceModule, headers: ast.expr | None, at: ast.AS
         return False if _bound_to_plain_dicts(fn, headers.id) else UNKNOWN
     if isinstance(headers, ast.Call):
         return _built_headers_verdict(_same_file_function(module, headers, at))
+    if isinstance(headers, ast.Attribute) and dotted(headers.value) == "self":
+        return _attribute_headers_verdict(module, headers.attr, at)
     return UNKNOWN
+
+
+def _attribute_headers_verdict(module: SourceModule, name: str, at: ast.AST) -> bool | None:
+    """``headers=self.headers``: True when the class names a correlation header, False when every assignment
+    of ``self.<name>`` in it is a dict literal with string keys, None when unknown."""
+    cls = next((p for p in ancestors(module, at) if isinstance(p, ast.ClassDef)), None)
+    if cls is None:
+        return UNKNOWN
+    if _mentions_correlation(cls):
+        return True
+    values = [n.value for n in walk_nodes(cls) if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None
+              and any(isinstance(t, ast.Attribute) and t.attr == name and dotted(t.value) == "self"
+                      for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))]
+    plain = bool(values) and all(isinstance(v, ast.Dict) and _literal_headers_verdict(v) is False for v in values)
+    return False if plain else UNKNOWN
 
 
 def _bound_to_plain_dicts(fn: ast.AST, name: str) -> bool:
