@@ -73,6 +73,7 @@ SERVICE_CLIENTS = {
     "motor.motor_asyncio.AsyncIOMotorClient": "MongoDB client",
     "cassandra.cluster.Cluster": "Cassandra cluster",
     "openai.OpenAI": "OpenAI client", "openai.AsyncOpenAI": "OpenAI client",
+    "smtplib.SMTP": "SMTP connection", "smtplib.SMTP_SSL": "SMTP connection", "smtplib.LMTP": "SMTP connection",
     "PIL.Image.open": "image file",
     "pikepdf.open": "PDF file", "pikepdf.Pdf.open": "PDF file",
     "fitz.open": "PDF document", "pymupdf.open": "PDF document",
@@ -85,7 +86,7 @@ IMAGE_LOADERS = {"load", "convert", "copy", "crop", "resize", "thumbnail", "tran
                  "verify", "getextrema", "histogram", "getbbox", "getcolors", "point", "paste"}
 PATH_MAKERS = {"Path", "PurePath", "join", "abspath", "realpath", "str", "fspath"}
 PATH_TYPES = {"Path", "PurePath", "str", "PathLike", "StrPath"}
-SERVICE_CLIENT_CLOSERS = {"unbind", "unbind_s", "unbind_ext", "unbind_ext_s", "shutdown"}
+SERVICE_CLIENT_CLOSERS = {"unbind", "unbind_s", "unbind_ext", "unbind_ext_s", "shutdown", "quit"}  # quit: SMTP
 
 # requests calls that return a response, which holds its pooled connection when made with ``stream=True`` until it
 # is closed or read to the end (``iter_content()``/``iter_lines()`` run out, ``.content``/``.text``/``.json()``).

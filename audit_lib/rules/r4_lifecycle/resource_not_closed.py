@@ -32,7 +32,8 @@ HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
 `return` first is not; an iterator handed on, `StreamingHttpResponse(r.iter_content())`, is drained by its taker), Redis clients (`redis.from_url`, `redis.Redis(...)`: each builds a
 connection pool of its own; not one over a pool it is given), clients of other servers (ldap3's `Connection` and python-ldap's
 `ldap.initialize`, closed by `unbind()`/`unbind_s()`; `pymongo.MongoClient`; a Cassandra
-`Cluster`, closed by `shutdown()`; `openai.OpenAI`/`AsyncOpenAI`), Pillow's `Image.open` of a
+`Cluster`, closed by `shutdown()`; `openai.OpenAI`/`AsyncOpenAI`; `smtplib.SMTP`/`SMTP_SSL`/`LMTP`, closed
+by `quit()`, which is often called only after the mail went out), Pillow's `Image.open` of a
 path (given a file object, Pillow leaves it to its owner; an image whose pixels are loaded,
 `Image.open(p).convert(...)`, `img.save(...)`, `img.thumbnail(...)`, `ImageOps.exif_transpose(img)` or a
 project function that crops or resizes its parameter, has its file closed by Pillow after loading, for
