@@ -933,7 +933,13 @@ def _over_one_objects_parts(module: SourceModule, node: ast.stmt) -> bool:
 def _relation_read(iterable: ast.expr) -> bool:
     """``recipe.keywords.all()``, ``step.ingredients.filter(...)``: the rows one object's relation picks (a mapped
     collection read bare, ``folder.notes``, is judged by what the model declares)."""
+    if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id in ORDERING_WRAPPERS \
+            and iterable.args:
+        iterable = iterable.args[0]  # enumerate(recipe.steps.all())
     return isinstance(iterable, ast.Call) and _one_objects(iterable)
+
+
+ORDERING_WRAPPERS = {"enumerate", "sorted", "reversed", "list"}
 
 
 def _leaves_loop_after(module: SourceModule, node: ast.stmt, loop: LoopSite) -> bool:
