@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--dsn-env", default=None, help="environment variable holding the libpq DSN")
     scan.add_argument("--params", default=None, help="params YAML file")
     scan.add_argument("--format", choices=("text", "json", "sarif"), default="text")
-    scan.add_argument("--rules", default=None, help="comma-separated rule ids or groups (R3, T.naive-datetime)")
+    scan.add_argument("--rules", action="append", default=None,
+                      help="comma-separated rule ids or groups (R3, T.naive-datetime); may be given more than once")
     scan.add_argument("--fail-on", default=None, help="exit 1 when a finding has this severity or higher")
     scan.add_argument("--baseline", default=None, help="findings.json of an earlier run: hide the findings it holds")
     scan.add_argument("--jobs", type=int, default=None, help="processes for the code rules (default 1); same output")
@@ -151,7 +152,7 @@ def cmd_scan(args) -> int:
 
     fail_on = _fail_on(args.fail_on)
     settings = _settings(
-        args, code_root=str(Path(args.path)), dsn_env=args.dsn_env, rules=args.rules, baseline=args.baseline,
+        args, code_root=str(Path(args.path)), dsn_env=args.dsn_env, rules=",".join(args.rules) if args.rules else None, baseline=args.baseline,
         jobs=args.jobs,
     )
     result = Audit(settings).run()

@@ -62,6 +62,12 @@ def test_fail_on_below_the_findings_severity_exits_0(code: Path):
     assert run("scan", str(code), "--rules", "T.naive-datetime", "--fail-on", "medium").returncode == 1
 
 
+def test_rules_given_twice_select_both(code: Path):
+    both = run("scan", str(code), "--format", "json", "--rules", "R3", "--rules", "T.naive-datetime")
+    rules = {f["rule"].split(".")[0] if f["rule"].startswith("R3") else f["rule"] for f in json.loads(both.stdout)["findings"]}
+    assert rules == {"R3", "T.naive-datetime"}, both.stderr
+
+
 def test_suppressed_findings_do_not_fail_the_run(code: Path):
     clients = code / "clients.py"
     clients.write_text(clients.read_text().replace("requests.get(url)", "requests.get(url)  # posture: ignore"))
