@@ -370,11 +370,21 @@ def _is_write_method(handler) -> bool:
     if "POST" in handler.methods:
         return True
     if "PUT" in handler.methods:
-        # PUT /items/{id} names its target: repeating it rewrites the same resource
+        # PUT /items/{id} names its target: repeating it rewrites the same resource; a DRF @action is a
+        # verb on the item that may add rows of its own
+        if _acts_on_item(handler):
+            return True
         return not (handler.path and ("{" in handler.path or "<" in handler.path) or _takes_url_arguments(handler))
     if handler.methods:
         return False
     return _compares_method_to_post(handler.function)
+
+
+def _acts_on_item(handler) -> bool:
+    """A DRF ``@action`` taking PUT: it runs a verb on the item (add it to the shopping list) rather
+    than replacing the item the URL names."""
+    return any(isinstance(d, ast.Call) and (dotted(d.func) or "").split(".")[-1] == "action"
+               for d in handler.function.decorator_list)
 
 
 def _takes_url_arguments(handler) -> bool:
@@ -612,13 +622,14 @@ def _generated_name(module: SourceModule, project: Project, fn: ast.AST, value: 
                                         for n in walk_function_body(resolved[1]))
 
 
-def _replaced(module: SourceModule, project: Project, insert: db.DbOp, ops: list[db.DbOp]) -> bool:
+def _replaced(module: SourceModule, project: Project, fn: ast.AST, insert: db.DbOp, ops: list[db.DbOp]) -> bool:
     """A delete of the same table before the insert: the handler replaces the row (a new reset code
-    for the user), so a retry leaves one row, not two. Also a helper that empties a table object and
+    for the user), so a retry leaves one row, not two. Not a delete in a branch that returns before
+    the insert (``if data["_delete"]: <delete>; return``). Also a helper that empties a table object and
     refills it (``conn.execute(table.delete())`` then ``conn.execute(insert(table), rows)``: a restore)."""
     earlier = ops[:next(i for i, op in enumerate(ops) if op is insert)]
     if any(op.kind == db.DELETE and any(db.same_table(a, b) for a in op.tables for b in insert.tables)
-           for op in earlier):
+           and (op.call is insert.call or not db.never_both(module, fn, op.call, insert.call)) for op in earlier):
         return True
     return bool(insert.through and earlier and earlier[-1].kind == db.DELETE and not earlier[-1].tables
                 and _refills_table(module, project, insert.call, 3, set()))
@@ -1074,7 +1085,7 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
             if not guarded:
                 inserts.append(op)
                 counting.add(id(op))
-        elif _deduplicated(module, project, fn, op, ops) or _replaced(module, project, op, ops) or _created_once(module, project, fn, op) or (
+        elif _deduplicated(module, project, fn, op, ops) or _replaced(module, project, fn, op, ops) or _created_once(module, project, fn, op) or (
                 op.tables and all(db.natural_unique(project, t) for t in op.tables)
                 and not _generated_key(module, project, fn, op)) or (
                 op.sql is not None and op.tables and all(_migration_keyed(project, t) for t in op.tables)):
