@@ -21,7 +21,15 @@ Inserts into audit, log, history, event and outbox tables do not make a create e
 they record an action (`POST /orders/{id}/cancel`) rather than create the resource.
 
 Inserts into session, token and OAuth authorization-code tables do not either: a login,
-token or consent endpoint mints a new credential on each call by design.
+token or consent endpoint mints a new credential on each call by design; nor does a login or
+token-exchange route (`/ldap/login`, `/oauth/token`) that creates the user on the first login.
+
+Also not reported: a pending insert flushed in a `try` that catches the unique violation (a
+unique name answered 409), the plain-insert branch of an upsert the client picks by sending its
+own identifier, an insert only for a key missing from the existing rows the function holds
+(`if user.id in members: <update>` / `else: <add>`), a DRF serializer whose own `create` looks
+the row up before writing it. A name lookup on one branch only (`else: name = generate_name()`)
+refuses no retry of the other.
 
 Server-rendered page and form handlers are not API endpoints: a handler that renders a
 template or redirects (`render`, `render_template`, `TemplateResponse`, `redirect`,
