@@ -175,8 +175,8 @@ def run_by_operators(module: SourceModule, project: Project, fn: ast.AST | None,
     method = isinstance(module.parents.get(fn), ast.ClassDef)
     if depth > 4 or fn.name.startswith("__") or method and fn.name in COMMON_METHOD_NAMES:
         return False
-    uses = [(m, node, called) for m, node, called in
-            _function_uses(project).get(f".{fn.name}" if method else f"{module.dotted_name}.{fn.name}", [])
+    keys = [f".{fn.name}"] if method else [f"{name}.{fn.name}" for name in _module_names(module, project)]
+    uses = [(m, node, called) for key in keys for m, node, called in _function_uses(project).get(key, [])
             if enclosing_function(m, node) is not fn]
     if not uses:
         return _command_line(module, project)  # run by the command-line framework, or by the service's
@@ -190,6 +190,18 @@ def run_by_operators(module: SourceModule, project: Project, fn: ast.AST | None,
                 else run_by_operators(user, project, caller, also, depth + 1)):
             return False
     return True
+
+
+def _module_names(module: SourceModule, project: Project) -> list[str]:
+    """Every dotted name imports reach ``module`` by: its path's name and the shorter names
+    :attr:`Project.by_dotted_name` gives it (``shop.seeding`` for ``src/shop/seeding.py``)."""
+    table = project.facts.get("operator_code.module_names")
+    if table is None:
+        table = {}
+        for name, named in project.by_dotted_name.items():
+            table.setdefault(named.path, []).append(name)
+        project.facts["operator_code.module_names"] = table
+    return table.get(module.path, [module.dotted_name])  # type: ignore[union-attr]
 
 
 def _command_line(module: SourceModule, project: Project) -> bool:
