@@ -20,7 +20,7 @@ from audit_lib.pyast import (
     string_value,
     walk_nodes,
 )
-from audit_lib.source import Project, SourceModule, is_test_path
+from audit_lib.source import Project, SourceModule, is_management_command, is_test_path
 
 SCRIPT_DIRS = {"scripts", "script", "bin", "cli", "tools", "commands", "examples", "example", "docs", "benchmarks", "bench",
                "docker", "deploy", "ops", "dev"}
@@ -45,7 +45,7 @@ def is_script_file(module: SourceModule) -> bool:
         return True  # no import can name it (upload-screenshots.py): it can only be run
     if ANSIBLE_ROLE_FILE.search(module.path):
         return True  # copied onto a host by the deployment and run there by cron or by hand
-    if "management/commands" in module.path or "/migrations/" in f"/{module.path}":
+    if is_management_command(module.path) or "/migrations/" in f"/{module.path}":
         return True
     return module.imports_module("alembic")  # alembic migrations and env.py
 

@@ -39,6 +39,11 @@ def is_test_path(path: str) -> bool:
             or name.endswith("_test.py") or name in TEST_FILES or _is_behave_path(parts))
 
 
+def is_management_command(path: str) -> bool:
+    """A Django management command: ``<app>/management/commands/<name>.py``."""
+    return "/management/commands/" in f"/{path}"
+
+
 def _is_behave_path(parts: list[str]) -> bool:
     folders = parts[:-1]
     return "features" in folders and (parts[-1] == "environment.py" or "steps" in folders[folders.index("features"):])

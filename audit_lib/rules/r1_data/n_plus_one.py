@@ -181,7 +181,7 @@ from audit_lib.pyast import (
 )
 from audit_lib.registry import rule
 from audit_lib.scheduled_commands import is_scheduled_command
-from audit_lib.source import Project, SourceModule, is_test_path
+from audit_lib.source import Project, SourceModule, is_management_command, is_test_path
 
 ROW_METHODS = {"fetchall", "fetchmany", "all", "scalars", "mappings", "iterator", "values", "values_list", "unique",
                "partitions", "yield_per"}
@@ -673,7 +673,7 @@ def _operator_script(module: SourceModule, project: Project) -> bool:
     (a Procfile process, a cron entry, ``call_command()`` from service code) is judged like the service."""
     if module.path.startswith("tools/"):
         return True
-    return "/management/commands/" in f"/{module.path}" and not is_scheduled_command(module, project)
+    return is_management_command(module.path) and not is_scheduled_command(module, project)
 
 
 def _per_item_unit(module: SourceModule, project: Project, fn: ast.AST, op: db.DbOp, loop: ast.AST) -> bool:

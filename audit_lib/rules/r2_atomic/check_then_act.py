@@ -128,7 +128,7 @@ from audit_lib.operator_code import run_by_operators
 from audit_lib.pyast import (ancestors, dotted, enclosing_function, functions, is_none, method_name, string_value,
                              walk_function_body, walk_nodes)
 from audit_lib.registry import rule
-from audit_lib.source import Project, SourceModule
+from audit_lib.source import Project, SourceModule, is_management_command
 
 FETCH_METHODS = {"fetchone", "fetchall", "fetchmany", "fetchval", "fetchrow", "first", "one", "one_or_none",
                  "scalar", "scalar_one", "scalar_one_or_none", "all"}
@@ -805,7 +805,7 @@ def _unique_violation_handled_per_request(project: Project) -> bool:
 def _one_off(path: str) -> bool:
     """Scripts and Django management commands, run by hand one at a time (``initdb``, a data
     upgrade): nothing runs them concurrently with themselves."""
-    return path.split("/")[0] == "scripts" or "/scripts/" in path or "/management/commands/" in f"/{path}"
+    return path.split("/")[0] == "scripts" or "/scripts/" in path or is_management_command(path)
 
 
 def _command_line_command(fn: ast.AST) -> bool:

@@ -23,7 +23,7 @@ from audit_lib.pyast import (
     qualified,
     walk_function_body,
 )
-from audit_lib.source import Project, SourceModule, is_test_path
+from audit_lib.source import Project, SourceModule, is_management_command, is_test_path
 
 # Calls that open a connection to a database server (network, authentication, backend process). Not the
 # HTTP-based DB-API clients (pyhive.presto, trino): their "connection" holds no socket of its own.
@@ -117,7 +117,6 @@ CLOSE_METHODS = {"close", "aclose", "terminate", "closeall", "dispose"}
 SHORT_LIVED_PATH = re.compile(r"(^|/)(management/commands|alembic|scripts|bench|benchmarks|profiling)/"
                               r"|(^|/)migrations/(?!__init__\.py$)|^(tools|docs?)/|(^|/)docs?/(source/)?conf\.py$"
                               r"|(^|/)(setup|manage|noxfile)\.py$")
-COMMANDS_PATH = re.compile(r"(^|/)management/commands/")
 
 
 def is_short_lived_path(path: str) -> bool:
@@ -128,7 +127,7 @@ def is_short_lived_path(path: str) -> bool:
 def is_one_shot_path(path: str) -> bool:
     """Short-lived files that always run once and exit: not Django management commands, some of which run
     as long-lived workers."""
-    return is_short_lived_path(path) and not COMMANDS_PATH.search(path)
+    return is_short_lived_path(path) and not is_management_command(path)
 
 
 def over_given_pool(call: ast.Call) -> bool:

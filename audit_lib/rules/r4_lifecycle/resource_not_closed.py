@@ -215,7 +215,6 @@ from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
     CLOSE_METHODS,
     called_function,
-    COMMANDS_PATH,
     DESCRIPTOR_FACTORIES,
     DESCRIPTOR_WRAPPERS,
     ENGINES,
@@ -244,7 +243,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     resource_kind,
     tuple_resource,
 )
-from audit_lib.source import Project, SourceModule, is_test_path
+from audit_lib.source import Project, SourceModule, is_management_command, is_test_path
 
 TRY_STATEMENTS = (ast.Try, getattr(ast, "TryStar", ast.Try))  # try/except* exists from Python 3.11
 COMMAND_BASES = {"django.core.management.base.BaseCommand", "django.core.management.BaseCommand"}
@@ -474,7 +473,7 @@ def _run_once_by_handle(module: SourceModule, fn: ast.AST) -> bool:
     """A method of a management command that only its ``handle()`` calls, outside any loop
     (``def handle(self, **options): self.import_dump(...)``)."""
     cls = module.parents.get(fn)
-    if not (isinstance(cls, ast.ClassDef) and COMMANDS_PATH.search(module.path)):
+    if not (isinstance(cls, ast.ClassDef) and is_management_command(module.path)):
         return False
     handle = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "handle"), None)
     calls = [n for n in walk_nodes(cls) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)

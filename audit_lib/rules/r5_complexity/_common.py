@@ -63,11 +63,6 @@ def is_hand_run_script(module: SourceModule, project: Project) -> bool:
 
 
 # Django management commands: run by an operator from a shell, not on a request.
-MANAGEMENT_COMMAND = re.compile(r"(^|/)management/commands/")
-
-
-def is_management_command(path: str) -> bool:
-    return MANAGEMENT_COMMAND.search(path) is not None
 
 
 def is_migration_path(path: str) -> bool:

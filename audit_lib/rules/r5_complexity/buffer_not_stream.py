@@ -123,8 +123,8 @@ from audit_lib.pyast import (
 )
 from audit_lib.libs.web import handler_of
 from audit_lib.registry import rule
-from audit_lib.rules.r5_complexity._common import is_management_command, runs_offline
-from audit_lib.source import Project, SourceModule
+from audit_lib.rules.r5_complexity._common import runs_offline
+from audit_lib.source import Project, SourceModule, is_management_command
 
 WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", "Response", ".aread(", ".content", ".text", "WRITEDATA", "WRITEFUNCTION",
                       ".select()", "csv", "writestr", "connection_from_")

@@ -122,7 +122,6 @@ from audit_lib.rules.r5_complexity._common import (
     STR,
     LoopSite,
     enclosing_loop_sites,
-    is_management_command,
     is_offline_module,
     is_list_annotation,
     is_list_expression,
@@ -133,7 +132,7 @@ from audit_lib.rules.r5_complexity._common import (
     walked_collection,
     walks_a_collection,
 )
-from audit_lib.source import Project, SourceModule
+from audit_lib.source import Project, SourceModule, is_management_command
 
 LINEAR_LIST_METHODS = {"index", "count", "remove"}
 ROW_READS = {  # calls that hand back query rows: their number is the data's, not the code's
