@@ -23,9 +23,10 @@ Reports whole payloads read into memory where streaming fits. That is:
   (`async with api.fetch_raw(url) as resp`). A download of an address written in the code (a string
   literal, a module constant, a class attribute) is one known document whose size the
   authors chose, and is not reported;
-- an upload read whole: `await upload.read()` of a FastAPI/Starlette `UploadFile`,
-  `request.files[...].read()` (Flask) and `request.FILES[...].read()` (Django) with no
-  size, each file of `request.FILES.getlist(...)` / `request.files.values()` read in a loop, the file a DRF serializer's `validate_<field>(self, value)` is given for a `FileField`
+- an upload read whole: `await upload.read()` of a FastAPI/Starlette `UploadFile` (also an item of
+  `await request.form()`, and one a function of the project is annotated to hand back, `-> UploadFile` or a
+  slot of `-> tuple[str, UploadFile]` unpacked at the call), `request.files[...].read()` (Flask) and
+  `request.FILES[...].read()` (Django) with no size, each file of `request.FILES.getlist(...)` / `request.files.values()` read in a loop, the file a DRF serializer's `validate_<field>(self, value)` is given for a `FileField`
   (`value.file.read()`: the file Django spooled to disk, back in memory whole), and `.read()` of a value the code checks to be an uploaded file
   (`isinstance(storage, FileStorage)`: werkzeug, Django, Starlette), of its stream, or of the
   name or attribute it binds them to (`self.upload_file = storage.stream`). An upload whose content is
@@ -156,7 +157,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     for fn in scopes:
         nodes = list(walk_function_body(fn))
         for finding in [*_downloads(module, project, fn, nodes), *_curl_buffers(module, nodes),
-                        *_uploads(module, fn, nodes), *_request_bodies(module, project, fn, nodes),
+                        *_uploads(module, project, fn, nodes), *_request_bodies(module, project, fn, nodes),
                         *_fetchalls(module, fn, nodes), *_whole_tables(module, nodes), *_zip_copies(module, nodes),
                         *_files_sent_whole(module, project, nodes),
                         *_memory_exports(module, project, fn, nodes), *_pages_cut_in_memory(module, nodes)]:
@@ -531,14 +532,17 @@ def _file_writers(project: Project) -> dict[str, set[int | str]]:
 # -- uploads ------------------------------------------------------------------------------
 
 
-def _uploads(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
+def _uploads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
     if _admin_only(fn):
         return
     uploads = {a.arg for a in _arguments(fn) if _annotated_as(module, a.annotation, UPLOAD_CLASSES)}
+    forms = _request_forms(fn, nodes)
     for node in nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                and _is_request_file(module, node.value):
+                and (_is_request_file(module, node.value) or _form_item(node.value, forms)):
             uploads.add(node.targets[0].id)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            uploads |= _uploads_handed_back(project, node)
         elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name) \
                 and _request_file_list(module, node.iter):
             uploads.add(node.target.id)  # for upload in request.FILES.getlist("scans")
@@ -552,12 +556,91 @@ def _uploads(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterato
         owner = node.func.value
         if isinstance(owner, ast.Attribute) and owner.attr in ("file", "stream") and dotted(owner) not in uploads:
             owner = owner.value
-        if (dotted(owner) in uploads or _is_request_file(module, owner)) and not _stored_in_a_column(module, node):
+        if (dotted(owner) in uploads or _is_request_file(module, owner) or _form_item(owner, forms)) \
+                and not _stored_in_a_column(module, node):
             yield _medium_finding(
                 module, node, "an uploaded file is read whole into memory",
                 "copy it in chunks (shutil.copyfileobj(upload.file, out, 65536) or a loop of read(65536)) "
                 "and cap its size",
             )
+
+
+def _request_forms(fn: ast.AST, nodes: list[ast.AST]) -> set[str]:
+    """Names bound to a Starlette/FastAPI request's parsed form (``form = await request.form()``,
+    ``async with request.form() as form``): its items that are read are uploaded files."""
+    requests = {a.arg for a in _arguments(fn)} & REQUEST_NAMES | {
+        a.arg for a in _arguments(fn) if isinstance(a.annotation, (ast.Name, ast.Attribute))
+        and (dotted(a.annotation) or "").rsplit(".", 1)[-1] == "Request"}
+
+    def parsed_form(value: ast.expr | None) -> bool:
+        value = value.value if isinstance(value, ast.Await) else value
+        return isinstance(value, ast.Call) and method_name(value) == "form" and isinstance(value.func, ast.Attribute) \
+            and isinstance(value.func.value, ast.Name) and value.func.value.id in requests
+
+    forms = {node.targets[0].id for node in nodes if isinstance(node, ast.Assign) and len(node.targets) == 1
+             and isinstance(node.targets[0], ast.Name) and parsed_form(node.value)}
+    return forms | {item.optional_vars.id for node in nodes if isinstance(node, ast.AsyncWith) for item in node.items
+                    if isinstance(item.optional_vars, ast.Name) and parsed_form(item.context_expr)}
+
+
+def _form_item(node: ast.expr, forms: set[str]) -> bool:
+    """``form["file"]``, ``form.get("file")`` of a parsed request form."""
+    container = node.value if isinstance(node, ast.Subscript) else node.func.value \
+        if isinstance(node, ast.Call) and method_name(node) == "get" and isinstance(node.func, ast.Attribute) else None
+    return isinstance(container, ast.Name) and container.id in forms
+
+
+def _uploads_handed_back(project: Project, assign: ast.Assign) -> set[str]:
+    """The names an assignment binds to an uploaded file a function of the project hands back, by its return
+    annotation (``-> UploadFile``, or one slot of ``-> tuple[str, UploadFile]`` unpacked into a tuple)."""
+    value = assign.value.value if isinstance(assign.value, ast.Await) else assign.value
+    slots = _upload_returning_functions(project).get(_callee(value) or "") if isinstance(value, ast.Call) else None
+    target = assign.targets[0]
+    if not slots:
+        return set()
+    if isinstance(target, ast.Name):
+        return {target.id} if WHOLE_VALUE in slots else set()
+    if isinstance(target, ast.Tuple):
+        return {t.id for i, t in enumerate(target.elts) if i in slots and isinstance(t, ast.Name)}
+    return set()
+
+
+UPLOAD_RETURNS = "R5.buffer-not-stream:upload-returns"
+WHOLE_VALUE = -1
+
+
+def _upload_returning_functions(project: Project) -> dict[str, set[int]]:
+    """Functions of the project annotated to return an uploaded file: name -> ``WHOLE_VALUE`` or the slots of
+    the tuple it returns that hold one, on every definition of that name."""
+    if UPLOAD_RETURNS in project.facts:
+        return project.facts[UPLOAD_RETURNS]
+    returns: dict[str, set[int]] = {}
+    for module in project.modules:
+        if "UploadFile" not in module.text:
+            continue
+        for fn in walk_nodes(module.tree):
+            if isinstance(fn, FUNCTION_TYPES) and fn.returns is not None:
+                slots = _upload_slots(module, fn.returns)
+                returns[fn.name] = returns[fn.name] & slots if fn.name in returns else slots
+    project.facts[UPLOAD_RETURNS] = {name: slots for name, slots in returns.items() if slots}
+    return project.facts[UPLOAD_RETURNS]
+
+
+def _upload_slots(module: SourceModule, annotation: ast.expr) -> set[int]:
+    """``UploadFile`` (also ``Optional[...]``/``| None``) -> ``{WHOLE_VALUE}``; ``tuple[str, UploadFile]`` -> ``{1}``."""
+    if isinstance(annotation, ast.Subscript) and (dotted(annotation.value) or "").rsplit(".", 1)[-1] in ("tuple", "Tuple") \
+            and isinstance(annotation.slice, ast.Tuple):
+        return {i for i, element in enumerate(annotation.slice.elts) if _one_upload(module, element)}
+    return {WHOLE_VALUE} if _one_upload(module, annotation) else set()
+
+
+def _one_upload(module: SourceModule, annotation: ast.expr) -> bool:
+    """``UploadFile``, ``Optional[UploadFile]``, ``UploadFile | None``; not a list of them."""
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return any(_one_upload(module, side) for side in (annotation.left, annotation.right))
+    if isinstance(annotation, ast.Subscript) and (dotted(annotation.value) or "").rsplit(".", 1)[-1] == "Optional":
+        return _one_upload(module, annotation.slice)
+    return isinstance(annotation, (ast.Name, ast.Attribute)) and qualified(module, annotation) in UPLOAD_CLASSES
 
 
 def _stored_in_a_column(module: SourceModule, read: ast.Call) -> bool:
