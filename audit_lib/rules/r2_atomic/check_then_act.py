@@ -30,6 +30,15 @@ may go through a name set on the read's answer (`if taken is None: chosen =
 alias; break` ... `if chosen is None: raise` before the insert), or sit in a validator helper
 that raises when its own lookup finds the row (`ensure_free(code)` called before the insert).
 
+It also reports a form or serializer validator that checks what its class then stores: a
+`clean_<field>`/`clean()` of a Django form or a `validate_<field>`/`validate()` of a DRF
+serializer that raises when a lookup of the model finds a row or a count reaches a limit (`if
+Tag.objects.filter(name=name).exists(): raise ValidationError`, `if shelf_full(shelf): raise`), where
+the model is the class's `Meta.model` (stored by the `ModelForm`'s or `ModelSerializer`'s `save()`) or
+one its own `save`/`create`/`update` writes. Validation and save are two steps: two concurrent
+submissions both pass. A validator that raises when the row is missing (`if not
+Label.objects.filter(...).exists()`) checks a reference, and is left alone.
+
 It also reports a single-use mark claimed without a lock: a row read without a lock, a test of
 its `used`/`redeemed`/`consumed`/`claimed`/`spent` mark (also `used_at`, `used_by`, `is_used`), or a
 read that only finds the row while the mark is unset (`filter(code=code, used_by=None).first()`), then
@@ -153,6 +162,9 @@ CLAIM_FIX = ("claim the row in one statement that re-checks the mark: `claimed =
 Act = tuple[db.DbOp, db.DbOp, "tuple[SourceModule, db.DbOp] | None"]  # the deciding read, the write, its origin
 ADVISORY_LOCK = re.compile(r"advisory_(xact_)?lock", re.I)
 LOCK_NAME = re.compile(r"(^|_)[Rr]?[Ll]ocks?(et)?(_ctx)?$|[a-z]Lock$|^[Ll]ock")
+VALIDATOR = re.compile(r"^(clean|validate)(_\w+)?$")
+FORM_BASE = re.compile(r"(Form|Serializer)$")
+SAVING_METHODS = {"save", "create", "update", "perform_create"}
 FIX = ("make the write decide atomically: INSERT ... ON CONFLICT (key) DO NOTHING / DO UPDATE over a unique index "
        "(SQLAlchemy insert().on_conflict_do_nothing(), Django get_or_create/update_or_create), or lock the row "
        "in the read (SELECT ... FOR UPDATE / select_for_update() / with_for_update()) inside one transaction")
@@ -167,6 +179,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         if _command_line_command(fn):
             continue
         yield from _unless_run_by_operators(module, project, fn, _function_findings(module, project, fn))
+        yield from _validator_findings(module, project, fn)
 
 
 def _unless_run_by_operators(module: SourceModule, project: Project, fn: ast.AST,
@@ -260,6 +273,111 @@ def _race_points(module: SourceModule, fn: ast.AST, acts: list[Act]) -> list[Act
                 module, fn, earlier.call, write.call) for earlier_read, earlier, _ in kept):
             kept.append((read, write, origin))
     return kept
+
+
+def _validator_findings(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[Finding]:
+    """A form or serializer validator (``clean_name``, ``clean``, ``validate_slug``, ``validate``) that
+    refuses a value when its lookup finds a row (``if Tag.objects.filter(name=name).exists(): raise
+    ValidationError``) or a count reaches a limit, of a model the same class then stores: its
+    ``Meta.model`` (a ``ModelForm``'s or ``ModelSerializer``'s ``save()``), or a model its own
+    ``save``/``create``/``update`` writes. Validation and save are two steps of one request: two
+    concurrent submissions both pass the check."""
+    cls = _class_of(module, fn)
+    if cls is None or module.parents.get(fn) is not cls or not VALIDATOR.match(fn.name) or not _form_class(project, cls):
+        return
+    stored = _stored_models(module, project, cls)
+    ops = db.expanded_ops(module, project, fn)
+    reads = [op for op in ops if op.is_read and not op.locking and any(
+        db.same_table(t, model) for t in op.tables for model in stored)]
+    for node in walk_nodes(fn):
+        if not (isinstance(node, ast.If) and node.body and isinstance(node.body[-1], ast.Raise)):
+            continue
+        in_test = [r for r in reads if any(n is r.call for n in ast.walk(node.test))]
+        read = next((r for r in [*in_test, *reads] if _refuses_when_found(module, fn, node.test, r)), None)
+        if read is None:
+            continue
+        table = next(model for model in stored if any(db.same_table(t, model) for t in read.tables))
+        write = db.DbOp(read.call, db.INSERT, frozenset({table}), read.api, "save")
+        if _isolation(project, read.api) == "SERIALIZABLE" or _serialized(module, fn, read.call, ops) or (
+                _request_retried_on_conflict(project, fn, write)) or (
+                _base_view_answers_conflict(module, project, fn) and _inserts_unique(project, write)):
+            return
+        refused = _refused_by_unique_key(project, read, write)
+        message = (f"check-then-act on {table}: {cls.name}.{fn.name}() refuses the value on what this read of it "
+                   f"({read.describe()}) finds, then the {cls.name}'s save stores {table}; validation and "
+                   f"save are two steps, so concurrent requests can both pass the check"
+                   f"{_consequence(write, table, refused)}")
+        yield _finding(module, read.call, message, FIX, Confidence.low if refused else Confidence.medium)
+        return
+
+
+def _form_class(project: Project, cls: ast.ClassDef) -> bool:
+    """A form or serializer: a class whose own or inherited base is named ``...Form`` or ``...Serializer``."""
+    bases = db.class_bases(project)
+    seen, pending = set(), [(dotted(b) or "").split(".")[-1] for b in cls.bases]
+    while pending:
+        name = pending.pop()
+        if FORM_BASE.search(name):
+            return True
+        if name not in seen:
+            seen.add(name)
+            pending.extend(bases.get(name, ()))
+    return False
+
+
+def _stored_models(module: SourceModule, project: Project, cls: ast.ClassDef) -> set[str]:
+    """The models a form or serializer stores: the ``Meta.model`` of the class or of a subclass that
+    inherits its validators, and the tables its ``save``/``create``/``update`` insert or update."""
+    if "r2.meta_models" not in project.facts:
+        project.facts["r2.meta_models"] = _meta_models(project)
+    meta_models = project.facts["r2.meta_models"]
+    bases = db.class_bases(project)
+    family, pending = set(), [cls.name]
+    while pending:
+        name = pending.pop()
+        if name not in family:
+            family.add(name)
+            pending.extend(sub for sub, parents in bases.items() if name in parents)
+    stored = {model for name in family for model in meta_models.get(name, ())}
+    for method in cls.body:
+        if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and method.name in SAVING_METHODS:
+            stored |= {t for op in db.expanded_ops(module, project, method) if op.kind in (db.INSERT, db.UPDATE)
+                       and not op.upsert for t in op.tables}
+    return stored
+
+
+def _meta_models(project: Project) -> dict[str, set[str]]:
+    """Class name -> the ``model`` its inner ``class Meta`` names (``model = Tag``)."""
+    models: dict[str, set[str]] = {}
+    for module in project.modules:
+        for cls in module.nodes_of(ast.ClassDef):
+            for meta in cls.body:
+                if isinstance(meta, ast.ClassDef) and meta.name == "Meta":
+                    models.setdefault(cls.name, set()).update(
+                        (dotted(s.value) or "").split(".")[-1] for s in meta.body if isinstance(s, ast.Assign)
+                        and any(isinstance(t, ast.Name) and t.id == "model" for t in s.targets) and dotted(s.value))
+    return models
+
+
+def _refuses_when_found(module: SourceModule, fn: ast.AST, test: ast.AST, read: db.DbOp) -> bool:
+    """Whether an ``if`` test that leads to a ``raise`` holds on what ``read`` found: ``qs.exists()``,
+    ``taken``, ``query.count()``, ``count >= limit``; not ``not qs.exists()`` or ``row is None`` (a
+    check that a referenced row exists)."""
+    names = _result_names(module, fn, read)
+    parts = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+    using = [part for part in parts if any(node is read.call or isinstance(node, ast.Name) and node.id in names
+                                           for node in ast.walk(part))]
+    return bool(using) and not any(_tests_missing(part) for part in using)
+
+
+def _tests_missing(test: ast.AST) -> bool:
+    """``not x``, ``x is None``, ``x == 0``: true when nothing was found."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return True
+    return isinstance(test, ast.Compare) and len(test.ops) == 1 and (
+        isinstance(test.ops[0], ast.Is) and is_none(test.comparators[0])
+        or isinstance(test.ops[0], ast.Eq) and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == 0)
 
 
 def _isolation(project: Project, api: str | None) -> str | None:
