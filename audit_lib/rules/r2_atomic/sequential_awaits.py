@@ -10,7 +10,10 @@ database read through a pool (`pool.fetch`, `pool.fetchrow`, a property of the c
 that returns the pool: `ctx.db.fetch`) or separate connections,
 a read method (`get_*`, `fetch_*`, `list_*`, `read_*`) of a service's client library on an object
 named a client or an API that the code base does not define (`self.client.get_state_event(...)`),
-or a helper of the code base that does such reads (followed through plain `def`
+a read through a recognised service SDK (`s3.get_object`, `ec2.describe_instances`), an LLM request
+(`llm.chat.completions.create(...)`, `claude.messages.create(...)`, `litellm.acompletion(...)`),
+or a helper of the code base that does such reads -- a function, or a method of a service object
+whose class is known (followed through plain `def`
 wrappers that return a helper's coroutine, and through `request(method, ...)` helpers
 called with `"GET"`) -- where no later call uses a value an earlier one produced, directly or through what the
 statements in between built from it, and no statement in between may leave on its answer
@@ -19,9 +22,13 @@ statements in between built from it, and no statement in between may leave on it
 Not reported: awaits of a memoising helper (`if self.version is None: <fetch, store
 self.version>` ... `return self.version`: the I/O runs once), awaits inside one transaction block, dependent awaits (the second uses
 the first's result), awaits of non-I/O (`asyncio.sleep`, locks, queues, events),
-writes (their order may matter), and several queries on one connection or session, also
-through helpers handed the same one (`list_circuits(db_sess)`, then `list_workers(db_sess)`):
-asyncpg and SQLAlchemy's `AsyncSession` run one query at a time per connection.
+writes (their order may matter; also an assistant thread's `threads.messages.create`), a guard
+before the work it guards (`await check_can_view(...)`, `verify_*`, `ensure_*`, `authorize*`), and
+several queries on one connection or session, also through helpers handed the same one
+(`list_circuits(db_sess)`, then `list_workers(db_sess)`) or methods of one object that read through
+its session (`users.get_user(...)`, then `users.list_orders(...)` or `users.session.get(...)`):
+asyncpg and SQLAlchemy's `AsyncSession` run one query at a time per connection. Tests, migrations,
+set-up code and scripts are left alone: their latency serves no request.
 
 ## Why is this bad?
 Each await waits for the previous one: three 100 ms calls take 300 ms when they could
@@ -61,13 +68,20 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
-from audit_lib.libs.http import outbound_call
+from audit_lib.libs.http import external_call
+from audit_lib.operator_code import is_script_file
 from audit_lib.pyast import FUNCTION_TYPES, dotted, walk_function_body, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
 HTTP_READS = {"get", "head", "options"}
 SDK_READ_PREFIXES = ("get_", "fetch_", "list_", "read_")
+SERVICE_SDK_READ_PREFIXES = ("get_", "list_", "describe_", "head_")
+# LLM requests: the model answers, nothing is stored (unlike ``threads.messages.create``)
+LLM_LIBRARIES = {"openai", "anthropic", "litellm"}
+LLM_REQUESTS = ("chat.completions.create", "completions.create", "embeddings.create", "responses.create",
+                "moderations.create", "messages.create", "messages.count_tokens")
+GUARD_PREFIXES = ("check_", "verify_", "ensure_", "authorize", "authorise", "require_", "assert_", "validate_")
 _CLIENT_NAME = re.compile(r"(^|_)(client|api)$", re.IGNORECASE)
 FIX = "start the independent calls together: `a, b = await asyncio.gather(call_a(...), call_b(...))` or an asyncio.TaskGroup"
 
@@ -83,7 +97,7 @@ class _Await:
 
 @rule("R2.sequential-awaits", on="module", scope="code", severity="low")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if db.skipped_module(module):
+    if db.skipped_module(module) or is_script_file(module):
         return
     for fn in walk_nodes(module.tree):
         if not isinstance(fn, ast.AsyncFunctionDef):
@@ -185,10 +199,12 @@ def _io_await(module: SourceModule, project: Project, fn: ast.AST, statement: as
     call = _awaited_call(statement)
     if call is None or any(start <= statement.lineno <= end for start, end in spans):
         return None
-    outbound = outbound_call(module, call, project)
+    outbound = external_call(module, call, project)
     if outbound is not None:
         if outbound.protocol == "http" and outbound.operation.lower() in HTTP_READS:
             return _Await(statement, call, f"{outbound.library} GET", None, Confidence.high)
+        if _service_read(outbound, call):
+            return _Await(statement, call, f"{outbound.library} {outbound.operation}()", None, Confidence.medium)
         return None
     op = db.classify(module, call, fn, project)
     if op is not None:
@@ -199,6 +215,18 @@ def _io_await(module: SourceModule, project: Project, fn: ast.AST, statement: as
         return _Await(statement, call, f"database read ({op.describe()})", None if pooled else receiver or "?",
                       Confidence.medium)
     return _helper_await(module, project, fn, statement, call) or _sdk_read(module, project, statement, call)
+
+
+def _service_read(outbound, call: ast.Call) -> bool:
+    """A request through a service's SDK that changes nothing there: an LLM request
+    (``client.chat.completions.create(...)``, ``litellm.acompletion(...)``) or a read method
+    (``s3.get_object``, ``ec2.describe_instances``)."""
+    if outbound.protocol != "api":
+        return False
+    if outbound.library in LLM_LIBRARIES:
+        path = dotted(call.func) or ""
+        return outbound.library == "litellm" or "threads" not in path.split(".") and path.endswith(LLM_REQUESTS)
+    return outbound.operation.startswith(SERVICE_SDK_READ_PREFIXES)
 
 
 def _sdk_read(module: SourceModule, project: Project, statement: ast.stmt, call: ast.Call) -> _Await | None:
@@ -238,18 +266,29 @@ def _helper_await(module: SourceModule, project: Project, fn: ast.AST, statement
     """An awaited helper of the code base whose body only reads (HTTP GET or database); helpers
     handed the same session or connection (``list_workers(db_sess)``) run on it one at a time."""
     found = _read_helper(module, project, call, depth=3)
-    if found is None or not found[3]:
-        return None
+    if found is None or not found[3] or found[0].lstrip("_").startswith(GUARD_PREFIXES):
+        return None  # a guard (``check_can_access(...)``) runs before the work it guards
     name, ops, helper, _ = found
     serial_on = None
     if ops:
         handles = db.handles(module, fn)
         given = [dotted(a) for a in [*call.args, *(k.value for k in call.keywords)]]
         handle_args = [name for name in given if db.db_like_name(name) or name in handles]
-        serial_on = handle_args[0] if handle_args else None
+        serial_on = handle_args[0] if handle_args else _object_handle(call, ops)
         if serial_on is None and not all("pool" in (op.receiver or "") for op in ops):
             serial_on = f"(connection used by {helper.name})"
     return _Await(statement, call, f"{name}()", serial_on, Confidence.medium)
+
+
+def _object_handle(call: ast.Call, ops: list[db.DbOp]) -> str | None:
+    """The session an object's method reads through, named as the caller sees it:
+    ``secrets.resolve_credentials(...)`` reading through ``self.session`` uses ``secrets.session``,
+    the session of a later ``secrets.session.get(...)`` or of another method of ``secrets``."""
+    owner = dotted(call.func.value) if isinstance(call.func, ast.Attribute) else None
+    receiver = next((op.receiver for op in ops if (op.receiver or "").startswith("self.")), None)
+    if owner is None or receiver is None:
+        return None
+    return f"{owner}.{receiver.split('.')[1]}"
 
 
 def _read_helper(module: SourceModule, project: Project, call: ast.Call,
@@ -276,11 +315,14 @@ def _read_helper(module: SourceModule, project: Project, call: ast.Call,
     for node in walk_function_body(helper):
         if not isinstance(node, ast.Call):
             continue
-        outbound = outbound_call(helper_module, node, project)
+        outbound = external_call(helper_module, node, project)
         if outbound is not None:
-            if outbound.protocol != "http" or _verb(outbound, helper, call) not in HTTP_READS:
+            if outbound.protocol == "http" and _verb(outbound, helper, call) in HTTP_READS:
+                reads = True
+            elif _service_read(outbound, node):
+                reads = reads or isinstance(helper_module.parents.get(node), ast.Await)
+            else:
                 return None
-            reads = True
         elif depth > 0 and isinstance(helper_module.parents.get(node), ast.Await) and (
                 dotted(node.func) or "").split(".")[-1] == "gather":
             gathered = [_read_helper(helper_module, project, a, depth - 1) for a in node.args if isinstance(a, ast.Call)]
