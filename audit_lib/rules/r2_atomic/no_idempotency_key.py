@@ -65,7 +65,9 @@ handlers that read the key (`request.headers.get("Idempotency-Key")`, an
 `idempotency_key` header parameter), handlers under a decorator or a middleware of the
 code base that handles idempotency keys, and handlers whose inserts are all upserts
 (`ON CONFLICT`, `get_or_create`, `merge`; but Django's `bulk_create(..., ignore_conflicts=True)`
-into a model that declares no unique key ignores nothing and still duplicates). Also not: a
+into a model that declares no unique key ignores nothing and still duplicates, unless the call
+names its key, `unique_fields=(...)`, or fills a many-to-many field's own `through` table, unique on
+its pair). Also not: a
 serializer whose own `create`/`validate` raises when the row exists; a read of the same model
 that only filters the existing rows out (`if (e.source, e.target) not in existing`); a pending placeholder (`FileAsset` of a presigned
 upload) whose flag the handler leaves unset and that a sweep of the code base deletes when old
@@ -663,12 +665,35 @@ def _refills_table(module: SourceModule, project: Project, call: ast.Call, depth
                for node in walk_function_body(helper) if isinstance(node, ast.Call))
 
 
-def _conflicts_on_nothing(project: Project, insert: db.DbOp) -> bool:
+def _conflicts_on_nothing(module: SourceModule, project: Project, insert: db.DbOp) -> bool:
     """Django ``bulk_create(rows, ignore_conflicts=True)`` names no conflict target: into a model that
     declares no unique key (invites keyed by a generated id) no row ever conflicts, and a retry inserts
-    them all again."""
-    return insert.api == "django" and insert.method in ("bulk_create", "abulk_create") and bool(insert.tables) and not any(
-        db.natural_unique(project, table) for table in insert.tables)
+    them all again. Not when the call names its key (``unique_fields=("recipe_id", "user_id")``, also
+    in the helper that runs it) or the model is a many-to-many field's own link table
+    (``Recipe.shared.through``), which Django makes unique on its pair."""
+    return insert.api == "django" and insert.method in ("bulk_create", "abulk_create") and bool(insert.tables) and not (
+        _names_conflict_key(module, project, insert.call, 2) or any(
+            db.natural_unique(project, table) for table in insert.tables))
+
+
+def _names_conflict_key(module: SourceModule, project: Project, call: ast.Call, depth: int) -> bool:
+    bulk_creates = _bulk_creates(module, project, call, depth)
+    return bool(bulk_creates) and all(any(keyword.arg == "unique_fields" for keyword in bulk_create.keywords) or (
+        isinstance(model := bulk_create.func.value.value, ast.Attribute) and model.attr == "through")
+        for bulk_create in bulk_creates)
+
+
+def _bulk_creates(module: SourceModule, project: Project, call: ast.Call, depth: int) -> list[ast.Call]:
+    """``call`` when it is a ``Model.objects.bulk_create(...)``, else the ones in the helper it runs,
+    ``depth`` deep."""
+    if isinstance(call.func, ast.Attribute) and call.func.attr in ("bulk_create", "abulk_create"):
+        return [call] if isinstance(call.func.value, ast.Attribute) else []
+    resolved = db.resolve_function(module, project, call) if depth > 0 else None
+    if resolved is None:
+        return []
+    helper_module, helper = resolved
+    return [inner for node in walk_function_body(helper) if isinstance(node, ast.Call)
+            for inner in _bulk_creates(helper_module, project, node, depth - 1)]
 
 
 def _pending_placeholder(project: Project, fn: ast.AST, insert: db.DbOp) -> bool:
@@ -1084,7 +1109,7 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
     ops = db.with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
     inserts, guarded, counting = [], False, set()
     for op in ops:
-        if op.kind != db.INSERT or op.upsert and not _conflicts_on_nothing(project, op) or any(
+        if op.kind != db.INSERT or op.upsert and not _conflicts_on_nothing(module, project, op) or any(
                 db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables):
             continue
         if _pending_placeholder(project, fn, op):
