@@ -38,7 +38,11 @@ are recognised:
   same attribute (`self.outgoing = asyncio.Queue()` again after a cancel or a reconnect) is the one queue,
   reported once, where the class first makes it;
 - `collections.deque()` without `maxlen` stored at module level, class level or on
-  `self`, when nothing removes from it.
+  `self`, when nothing removes from it; and one of a long-lived class (see above) used
+  as a work queue: a method adds to it (`put_nowait(item): self._queue.append(item)`)
+  and only other methods take from it one item at a time (`popleft`, `pop`), with no
+  `clear()` or `len()` comparison: a consumer slower than its producers lets it grow
+  (a deque popped elsewhere is bounded by its consumer, as before).
 
 Not reported: bounded caches (`lru_cache(maxsize=1024)`, cachetools
 `TTLCache`/`LRUCache`), caches of zero-argument functions or of functions whose every
@@ -86,7 +90,13 @@ copies of the configuration: `cache[key] = config.get(key)` (keyed by option nam
 `aliases.update(mappings)` with `mappings = config.get(...)`. Assigning to a list
 slot (`buffers[i] = []`) never grows the list and counts as a reset. Bounded as well: a key read from
 the configuration (`_configs[config.connection_url] = ...`), a file cached per modification time
-(`key = (path, os.path.getmtime(path))`), a `@functools.cache` on a method of `self` alone whose class
+(`key = (path, os.path.getmtime(path))`), a file the function reads keyed by its path (a parameter
+annotated `Path` or named `path`/`*_path`/`filename`, handed to `open`/`from_file`/`load`...: the files of the
+server's disk), a key made only from the variable of a `for` loop over a constant of the code (`for sev in
+Severity: escalate_map[str(sev + 1)] = ...`: one entry per member), a lock (`Lock`, `Semaphore`, ...) per
+configured entity (`_locks.setdefault(project_id, asyncio.Lock())`, keyed by a project, backend, tenant,
+database, host, ...: not one per user or session), a cache its authors acknowledged (`@functools.cache  # noqa:
+B019`), a `@functools.cache` on a method of `self` alone whose class
 is made only at module level or while the service starts (`config = SiteConfig()`), a local queue whose
 producer drains it once it reaches a size (`if queue.qsize() >= batch_size: await flush()`; a put in an
 `except` of the drain hands back what it took), and the class-level state of a test double no service
@@ -159,6 +169,7 @@ CONTAINER_FACTORIES = {
 }
 ADD_METHODS = {"append", "extend", "add", "update", "setdefault", "insert", "appendleft", "extendleft",
                "__setitem__", "push"}
+TAKE_METHODS = {"pop", "popleft"}  # a deque consumed as a work queue, one item at a time
 REMOVE_METHODS = {"pop", "popitem", "clear", "remove", "discard", "popleft", "difference_update",
                   "intersection_update", "symmetric_difference_update", "__delitem__"}
 READ_ONLY_CALLEES = {"len", "list", "sorted", "tuple", "dict", "set", "frozenset", "iter", "enumerate", "any", "all",
@@ -197,6 +208,16 @@ TEST_HELPER_DOC = re.compile(r"(?i)\b(unit[- ]?)?testing (utility|helper|purpose
                              r"|\btest (utility|helper)")
 # Test doubles shipped in the package: CapturingPublisher, FakeMailer, StubClient.
 TEST_DOUBLE_CLASS = re.compile(r"^(Capturing|Fake|Mock|Stub|Dummy|Spy)[A-Z]")
+# ``@functools.cache  # noqa: B019``: the authors silenced flake8-bugbear's warning on this very cache.
+ACCEPTED_METHOD_CACHE = re.compile(r"#\s*noqa:[\w\s,]*\bB019\b")
+# Parameters naming a file: a cache keyed by one holds the files the server reads.
+PATH_PARAMETER = re.compile(r"^(path|filename|filepath)$|_(path|file|filename)$")
+FILE_READER = re.compile(r"(?i)open|from_file|read|load|parse")
+# Synchronisation primitives kept per key: ``_LOCKS.setdefault(project_id, asyncio.Lock())``.
+LOCKS = {"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition"}
+# Keys naming an entity the operators configure (a project, a backend, a tenant), not a request or a user.
+ENTITY_KEY = re.compile(r"(^|_)(project|backend|tenant|organization|org|workspace|database|db|host|region|cluster|"
+                        r"shard|pool)(_(id|name|key|slug))?$")
 # Functions that register or configure something: called while the program sets itself up.
 REGISTRAR_FUNCTION = re.compile(r"(?i)register|^_?configure")
 # The parameter of a decorator: the class or function it decorates.
@@ -216,6 +237,7 @@ class Container:
     adds: list[tuple[ast.AST, ast.AST]] = field(default_factory=list)  # (node, function)
     bounded: bool = False
     escapes: bool = False
+    takers: list[ast.AST] = field(default_factory=list)  # functions that pop a deque's items one by one
 
 
 @rule("R4.unbounded-state", on="module", scope="code", severity="medium")
@@ -251,12 +273,17 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
                    and not _singleton_per_class(module_of.get(node, module), node, fn)
                    and not _keyed_by_configuration(node, fn) and not _keyed_by_file_version(node, fn)
                    and not _keyed_by_fixed_arguments(project, module_of.get(node, module), node, fn)
-                   and not _caches_a_shipped_file(node, fn)
+                   and not _caches_a_shipped_file(node, fn) and not _caches_a_file_it_reads(node, fn)
+                   and not _keyed_by_fixed_iteration(node, fn) and not _lock_per_entity(node, fn)
                    and not _filled_once(module_of.get(node, module), node, fn)
                    and not _from_configuration(node, fn)
                    and not (container.kind in ("dict", "OrderedDict") and _replaces_present_key(node, fn))]
         if container.bounded or container.escapes or not growing:
             continue
+        if container.takers:
+            growing = [(node, fn) for node, fn in growing if fn not in container.takers]
+            if not growing or container.owner not in _long_lived_classes(module, project):
+                continue
         node, fn = growing[0]
         elsewhere = module_of.get(node)
         if container.owner is None:
@@ -265,15 +292,17 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
             where = f"class-level {container.kind} `{container.owner.name}.{container.name}`"
         else:
             where = f"{container.kind} `self.{container.name}` of {container.owner.name}"
+        added = f"{fn.name}() adds to it ({f'{elsewhere.path}:' if elsewhere else 'line '}{node.lineno})"
         yield Finding(
-            message=f"{where} only grows: {fn.name}() adds to it "
-                    f"({f'{elsewhere.path}:' if elsewhere else 'line '}{node.lineno}) "
-                    "and nothing removes from it or bounds it",
+            message=f"{where} (a long-lived worker) is a work queue without maxlen: {added} and only "
+                    f"{container.takers[0].name}() takes from it, so a consumer slower than its producers exhausts memory"
+                    if container.takers else f"{where} only grows: {added} and nothing removes from it or bounds it",
             path=module.path, line=container.node.lineno,
             end_line=getattr(container.node, "end_lineno", container.node.lineno),
             evidence=module.evidence(container.node),
             fix="bound it: cachetools.TTLCache/LRUCache(maxsize=...), deque(maxlen=...), or evict old entries"
-                if container.kind != "deque" else "give it a maxlen: deque(maxlen=N)",
+                if container.kind != "deque" else "give it a maxlen: deque(maxlen=N), or use asyncio.Queue(maxsize=N) "
+                "so that producers wait" if container.takers else "give it a maxlen: deque(maxlen=N)",
             confidence=Confidence.medium,
             extra={"added_at": node.lineno},
         )
@@ -515,6 +544,8 @@ def _classify(module: SourceModule, ref: ast.AST, fn: ast.AST, container: Contai
         if isinstance(grand, ast.Call) and grand.func is parent:
             if parent.attr in ADD_METHODS:
                 container.adds.append((grand, fn))
+            elif parent.attr in TAKE_METHODS and container.kind == "deque":
+                container.takers.append(fn)
             elif parent.attr in REMOVE_METHODS:
                 container.bounded = True
         return
@@ -926,6 +957,63 @@ def _caches_a_shipped_file(node: ast.AST, fn: ast.AST) -> bool:
                for n in walk_function_body(fn))
 
 
+def _caches_a_file_it_reads(node: ast.AST, fn: ast.AST) -> bool:
+    """``cache_key = str(binary_path); _MODULE_CACHE[cache_key] = Module.from_file(engine, str(binary_path))``: the
+    key is a path parameter (annotated ``Path``, or named ``path``/``*_path``/``filename``) that the function reads
+    (``open``, ``from_file``, ``read_text``, ``load``): a file of the server's disk, as many as the deployment has."""
+    key = _resolved_key(node, fn)
+    if key is None or not isinstance(fn, FUNCTION_TYPES):
+        return False
+    paths = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
+             if PATH_PARAMETER.search(a.arg) or a.annotation is not None and
+             (dotted(a.annotation) or "").rsplit(".", 1)[-1] in ("Path", "PurePath")}
+    used = {n.id for n in ast.walk(key) if isinstance(n, ast.Name)} & _local_names(fn)
+    if not used or not used <= paths:
+        return False
+    return any(isinstance(n, ast.Call) and FILE_READER.search((dotted(n.func) or "").rsplit(".", 1)[-1])
+               and any(isinstance(a, ast.Name) and a.id in used for arg in [*n.args, *(k.value for k in n.keywords)]
+                       for a in ast.walk(arg)) for n in walk_function_body(fn))
+
+
+def _keyed_by_fixed_iteration(node: ast.AST, fn: ast.AST) -> bool:
+    """``for sev in alarm_model.Severity: level = str(alarm_model.Severity[sev] + 1); escalate_map[level] = ...``:
+    the key is made from the variable of a ``for`` loop over a constant of the code (a module's enum or table,
+    not a parameter, a local or ``self``), and from nothing else the function binds: one entry per member."""
+    key = _resolved_key(node, fn)
+    if key is None or not isinstance(fn, FUNCTION_TYPES):
+        return False
+    loop_names = set()
+    for loop in walk_function_body(fn):
+        if isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and _names_a_constant(loop.iter, fn) \
+                and any(n is node for n in ast.walk(loop)):
+            loop_names.add(loop.target.id)
+    bound = _local_names(fn)
+    used = {n.id for n in ast.walk(key) if isinstance(n, ast.Name) and n.id in bound}
+    return bool(used) and used <= loop_names
+
+
+def _names_a_constant(iterable: ast.expr, fn: ast.AST) -> bool:
+    """``Severity``, ``alarm_model.Severity``, ``SEVERITIES``: a name the function does not bind."""
+    root = iterable
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    return isinstance(root, ast.Name) and root.id not in _local_names(fn) and root.id not in ("self", "cls")
+
+
+def _lock_per_entity(node: ast.AST, fn: ast.AST) -> bool:
+    """``_LOCKS.setdefault(project_id, asyncio.Lock())``: a lock per project, backend or tenant (see
+    ENTITY_KEY), a few hundred bytes for each of a set the operators configure, not one per request."""
+    value = node.args[1] if isinstance(node, ast.Call) and len(node.args) == 2 else None
+    if isinstance(node, ast.Subscript):
+        parent = next((n for n in walk_function_body(fn) if isinstance(n, ast.Assign) and node in n.targets), None)
+        value = parent.value if parent is not None else None
+    if not (isinstance(value, ast.Call) and (dotted(value.func) or "").rsplit(".", 1)[-1] in LOCKS):
+        return False
+    key = _added_key(node)
+    name = (dotted(key) or "").replace(".", "_") if key is not None else ""
+    return bool(ENTITY_KEY.search(name) or CHOICE_PARAMETER.search(name))
+
+
 def _callers(project: Project, module: SourceModule, fn: ast.AST) -> list[ast.Call]:
     """The calls of the module-level function ``fn`` in the project's own (not test) files, or of the method
     ``fn`` through ``self.`` in its own class (its only callers when its name starts with ``_``)."""
@@ -988,7 +1076,7 @@ def _unbounded_caches(module: SourceModule, project: Project) -> Iterator[Findin
     for fn in module.nodes_of(*FUNCTION_TYPES):
         for dec in fn.decorator_list:
             what = _unbounded_cache_decorator(module, dec)
-            if what is None:
+            if what is None or ACCEPTED_METHOD_CACHE.search(module.line_text(dec.lineno)):
                 continue
             if enums is None:
                 enums = {c.name for c in module.nodes_of(ast.ClassDef)
