@@ -19,7 +19,8 @@ Reports whole payloads read into memory where streaming fits. That is:
   compares the announced size with a cap first (`resp.headers["Content-Length"]`, `resp.content_length`).
   A function of the project that makes a request and hands its response back unread (`return
   self.http.get(url, headers=headers)`, a context-manager generator yielding one, or a wrapper of such a
-  function; not one named like a generic verb, `get`, `send`) is a request at each call
+  function, or a call of requests-hardened's `Manager.send_request`; not one named like a generic verb,
+  `get`, `send`) is a request at each call
   (`async with api.fetch_raw(url) as resp`). A download of an address written in the code (a string
   literal, a module constant, a class attribute) is one known document whose size the
   authors chose, and is not reported;
@@ -50,7 +51,9 @@ Reports whole payloads read into memory where streaming fits. That is:
   in `with file.open() as f`, `zip_file.writestr(name, user_file.file.read())` of a stored file field):
   `zip_file.write()` or `copyfileobj` into `zip_file.open(name, "w")` copy it in chunks;
 - a stored file read whole to be sent back as a response body (`HttpResponse(f.read())` in `with open(path)
-  as f`, also through a function of the project that returns it, `HttpResponse(_read_asset(asset))`):
+  as f`, `open(path, "rb").read()`, also through a function of the project that returns it,
+  `HttpResponse(_read_asset(asset))`, or returns a file it downloaded from a storage back-end whole,
+  `return io.BytesIO(response.content)`, on every definition of that name but stubs that only raise):
   `FileResponse(open(path, "rb"))` or `send_file(path)` stream it. A file at a path written in the code (a
   bundled template) is one known document and is not reported;
 - a CSV export built whole in memory: a request handler that gathers rows in a loop
@@ -235,6 +238,8 @@ def _makes_requests(module: SourceModule, project: Project) -> bool:
 REQUEST_FUNCTIONS = "R5.buffer-not-stream:request-functions"
 # Names too common to stand for one request function of the project: ``config.get(...)`` is no request.
 GENERIC_NAMES = {"get", "post", "put", "patch", "delete", "head", "options", "request", "send", "fetch", "open"}
+# SDKs whose calls hand back a requests ``Response`` (requests-hardened's ``Manager.send_request``).
+REQUESTS_BACKED_SDKS = {"requests_hardened"}
 
 
 def _request_functions(project: Project) -> frozenset[str]:
@@ -276,8 +281,10 @@ def _hands_back_request(module: SourceModule, project: Project, fn: ast.AST, kno
         if _callee(value) in known:
             return True
         outbound = http.outbound_call(module, value, project) if http.uses_http(module) else None
-        return outbound is not None and outbound.protocol == "http" and outbound.operation != "stream" \
-            and keyword(value, "stream") is None
+        if outbound is None:
+            sdk_call = http.external_call(module, value, project)
+            return sdk_call is not None and sdk_call.library in REQUESTS_BACKED_SDKS and keyword(value, "stream") is None
+        return outbound.protocol == "http" and outbound.operation != "stream" and keyword(value, "stream") is None
 
     return bool(given) and all(request(v) for v in given)
 
@@ -1029,7 +1036,14 @@ def _whole_read(node: ast.AST) -> bool:
 
 
 def _whole_file_read(node: ast.AST, opened: set[str]) -> bool:
-    return _whole_read(node) and dotted(node.func.value) in opened
+    """``f.read()`` of a file a ``with`` opened, or ``open(path, "rb").read()`` of a path not written in the code."""
+    if not _whole_read(node):
+        return False
+    owner = node.func.value
+    if isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "open" and owner.args:
+        return not any(isinstance(n, ast.Constant) and isinstance(n.value, str) or isinstance(n, ast.Name)
+                       and n.id == "__file__" for n in walk_nodes(owner.args[0]))
+    return dotted(owner) in opened
 
 
 # -- files sent back whole ----------------------------------------------------------------
@@ -1065,25 +1079,43 @@ FILE_READERS = "R5.buffer-not-stream:file-readers"
 
 def _file_reading_functions(project: Project) -> frozenset[str]:
     """Functions of the project every return of which is a file it opened read whole (``return f.read()``,
-    ``content = f.read()`` ... ``return content``), every definition of that name."""
+    ``content = f.read()`` ... ``return content``, also in a ``BytesIO``) or the body of a file it downloaded
+    (``return io.BytesIO(response.content)``: a storage back-end's file), every definition of that name but
+    the stubs that only raise (a base class's ``get_file``)."""
     if FILE_READERS in project.facts:
         return project.facts[FILE_READERS]
     verdicts: dict[str, bool] = {}
     for module in project.modules:
-        if runs_offline(module, project) or ".read()" not in module.text:
+        downloads = _makes_requests(module, project)
+        if runs_offline(module, project) or ".read()" not in module.text and not downloads:
             continue
         for fn in walk_nodes(module.tree):
-            if isinstance(fn, FUNCTION_TYPES):
+            if isinstance(fn, FUNCTION_TYPES) and not _stub(fn):
                 nodes = list(walk_function_body(fn))
                 opened = _opened_files(nodes)
+                responses = _response_names(module, project, nodes) if downloads else set()
+
+                def whole_payload(value: ast.expr) -> bool:
+                    value = _unwrap_bytes(module, value)
+                    return _whole_file_read(value, opened) \
+                        or bool(responses) and _whole_body(module, project, value, responses) is not None
+
                 contents = {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
-                            and isinstance(n.targets[0], ast.Name) and _whole_file_read(n.value, opened)}
+                            and isinstance(n.targets[0], ast.Name) and whole_payload(n.value)}
                 returns = [n.value for n in nodes if isinstance(n, ast.Return)]
-                whole = bool(returns) and all(r is not None and (_whole_file_read(r, opened) or isinstance(r, ast.Name)
+                whole = bool(returns) and all(r is not None and (whole_payload(r) or isinstance(r, ast.Name)
                                                                  and r.id in contents) for r in returns)
                 verdicts[fn.name] = verdicts.get(fn.name, True) and whole
     project.facts[FILE_READERS] = frozenset(name for name, whole in verdicts.items() if whole)
     return project.facts[FILE_READERS]
+
+
+def _stub(fn: ast.AST) -> bool:
+    """A body that only raises (``raise NotImplementedError``) or passes, after its docstring."""
+    body = fn.body[1:] if fn.body and isinstance(fn.body[0], ast.Expr) and isinstance(fn.body[0].value, ast.Constant) \
+        else fn.body
+    return all(isinstance(st, (ast.Raise, ast.Pass)) or isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant)
+               for st in body)
 
 
 # -- exports built in memory --------------------------------------------------------------
