@@ -65,7 +65,10 @@ and writes inside a `try` that handles the
 unique violation (`IntegrityError`, `UniqueViolation`), or whose `session.add` a later `flush()`
 sends inside such a `try`. Nor an insert that runs only when the read found its row (`if original
 is None: return 404` ... a copy of it): each request adds its own row, no check is bypassed; nor one
-appending to a log after its newest row was judged on age or author (amend it, else append). Nor an
+appending to a log after its newest row was judged on age or author (amend it, else append), nor
+any insert into a log (`ViewLog`, `audit_log`) or a token table (`AccessToken`) decided on a read
+(`if not recent_view: ViewLog.objects.create(...)`): a second log entry or a second valid token harms
+nothing. Nor an
 insert into a model with a unique key inside a `try` that catches any error (`except Exception:
 pass`). Nor an insert into a model with a
 unique key (`UniqueConstraint`, `unique=True`, `unique_together`) when the code base handles
@@ -162,6 +165,7 @@ CLAIM_FIX = ("claim the row in one statement that re-checks the mark: `claimed =
 Act = tuple[db.DbOp, db.DbOp, "tuple[SourceModule, db.DbOp] | None"]  # the deciding read, the write, its origin
 ADVISORY_LOCK = re.compile(r"advisory_(xact_)?lock", re.I)
 LOCK_NAME = re.compile(r"(^|_)[Rr]?[Ll]ocks?(et)?(_ctx)?$|[a-z]Lock$|^[Ll]ock")
+HARMLESS_DUPLICATES = re.compile(r"[a-z]Logs?$|(^|_)logs?$|[Aa]udit|[a-z]Tokens?$|(^|_)[Tt]okens?$")  # a log, a credential
 VALIDATOR = re.compile(r"^(clean|validate)(_\w+)?$")
 FORM_BASE = re.compile(r"(Form|Serializer)$")
 SAVING_METHODS = {"save", "create", "update", "perform_create"}
@@ -249,7 +253,7 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
             if read is not None:
                 write = replace(write, kind=db.INSERT)  # the saved instance is built when the read found nothing
         if read is None or _isolation(project, read.api) == "SERIALIZABLE" or _serialized(module, fn, read.call, ops) \
-                or write.through and origin is not None and _helper_checks_under_lock(project, *origin):
+                or write.kind == db.INSERT and all(HARMLESS_DUPLICATES.search(t) for t in write.tables) or write.through and origin is not None and _helper_checks_under_lock(project, *origin):
             continue
         reported.add(id(write.call))
         acts.append((read, write, origin))
