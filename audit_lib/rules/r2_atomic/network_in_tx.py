@@ -24,8 +24,12 @@ that a base class of the code base runs and commits after (`def process(self): r
 db.session.commit()`, also through another of its methods). An ORM change staged with
 `session.add()` counts from the `flush()` or, with autoflush on, the next query that sends
 it, a helper of the code base that flushes the session from its call; staged changes nothing has sent
-yet hold no lock. The call is found
-directly or through helper functions of the code base that make the call (up to four
+yet hold no lock. A locking read (`with_for_update()`, `pg_advisory_xact_lock`) opens the
+transaction as a write does; in an `async def`, so does any query of the session (an `AsyncSession`
+keeps its connection checked out, idle in transaction, across every `await` until the commit); and a
+helper called with no transaction open counts when its own body writes or queries before it calls
+out. Reads of a sync session alone are not reported: they hold no lock. The call is found
+directly or through helper functions of the code base that make the call (up to six
 calls deep, also through a package that re-exports a helper, through the overrides in
 subclasses when the helper called is an abstract method, and through a service looked up by
 its interface, `request.find_service(IMailer).send(...)` or a view class's `self.mailer` set to such a
@@ -105,11 +109,17 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 continue
             span = next((s for s in spans if s[0] < node.lineno <= s[1] or _in_decorated(fn, s, node)), None)
             implicit_span = None if span is not None else next((s for s in implicit if s.holds(node.lineno)), None)
-            if span is None and implicit_span is None:
+            opened_inside = None if span is not None or implicit_span is not None \
+                else next((s for s in implicit if s.opened == node.lineno < s.closed), None)
+            if span is None and implicit_span is None and opened_inside is None:
                 continue
             direct = _network_call(module, node, project)
-            via = None if direct is not None else _helper_call(module, project, node, depth=4, seen={id(fn)}) \
+            via = None if direct is not None else _helper_call(module, project, node, depth=_HELPER_DEPTH, seen={id(fn)}) \
                 or _service_call(module, project, fn, node)
+            if opened_inside is not None:
+                if via is None or not _opens_before_calling_out(module, project, node):
+                    continue
+                implicit_span = opened_inside._replace(by_helper=True)
             if direct is None and via is None and span is not None:
                 via = _receiver_call(module, project, fn, node) or _sent_signal_call(module, project, node)
             if direct is None and via is None:
@@ -124,9 +134,10 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 opened = f"the transaction opened at line {span[0]} is open"
             else:
                 opened = implicit_span.describe()
+            held = "a pooled connection is held idle in transaction" if span is None and implicit_span.by == "query" \
+                else "locks and a pooled connection are held"
             yield Finding(
-                message=(f"{what} runs while {opened}: locks and a pooled connection are held for the network "
-                         f"round trip"),
+                message=f"{what} runs while {opened}: {held} for the network round trip",
                 path=module.path,
                 line=node.lineno,
                 end_line=getattr(node, "end_lineno", node.lineno),
@@ -150,6 +161,9 @@ def _network_call(module: SourceModule, call: ast.Call, project: Project) -> Out
     return external_call(module, call, project) or mail_call(module, call)
 
 
+_HELPER_DEPTH = 6  # calls deep: a request's service code reaches its SDK call through several layers
+
+
 class _Implicit(NamedTuple):
     """A transaction opened by a write, without a ``with ...begin()`` block: open from the write
     (``opened``) until ``closed``, the line of the commit or the line past a scope committing on exit."""
@@ -157,12 +171,16 @@ class _Implicit(NamedTuple):
     opened: int
     closed: int
     until: str
+    by: str = "write"  # or "locking read", or "query" (of an async session)
+    by_helper: bool = False  # opened inside the helper called on line ``opened``, before it calls out
 
     def holds(self, line: int) -> bool:
         return self.opened < line < self.closed
 
     def describe(self) -> str:
-        return f"the transaction that the write at line {self.opened} opened is open until {self.until}"
+        if self.by_helper:
+            return f"the transaction that its own {self.by} opens is open until {self.until}"
+        return f"the transaction that the {self.by} at line {self.opened} opened is open until {self.until}"
 
 
 class _CommittingScope(NamedTuple):
@@ -186,6 +204,7 @@ def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) 
     locks, at the next ``flush()`` or, with autoflush on, at the next query of the session.
     """
     autoflush = _autoflush(project)
+    awaited = isinstance(fn, ast.AsyncFunctionDef)
     events: list[tuple[int, int, object]] = [
         (op.call.lineno, op.call.col_offset, op) for op in db.expanded_ops(module, project, fn)]
     events += [(node.lineno, node.col_offset, node) for node in walk_function_body(fn)
@@ -199,29 +218,69 @@ def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) 
     events.sort(key=lambda e: (e[0], e[1]))
     spans: list[_Implicit] = []
     open_since: int | None = None
+    opened_by = "write"
     staged_since: int | None = None
     for line, _, item in events:
         if isinstance(item, _CommittingScope):
             if open_since is not None and item.first <= open_since <= item.last:
-                spans.append(_Implicit(open_since, item.last + 1, item.until))
+                spans.append(_Implicit(open_since, item.last + 1, item.until, opened_by))
                 open_since = staged_since = None
+                opened_by = "write"
         elif isinstance(item, ast.Call):  # session.flush()
             open_since = open_since if open_since is not None else staged_since
         elif isinstance(item, _Flush):  # a helper of the code base that flushes the changes it made
             open_since = open_since if open_since is not None else line
         elif item.kind == db.COMMIT:
             if open_since is not None:
-                spans.append(_Implicit(open_since, line, f"the commit at line {line}"))
+                spans.append(_Implicit(open_since, line, f"the commit at line {line}", opened_by))
             open_since = staged_since = None
+            opened_by = "write"
         elif item.helper_transaction or item.autocommit and not (django_atomic and item.api == "django"):
             continue
         elif item.is_write and item.deferred:
             staged_since = staged_since if staged_since is not None else line
-        elif item.is_write:
+        elif item.is_write or _locks(item):
+            opened_by = opened_by if open_since is not None or item.is_write else "locking read"
             open_since = open_since if open_since is not None else line
         elif autoflush and item.api == "sqlalchemy" and staged_since is not None and item.round_trip and not item.lazy:
             open_since = open_since if open_since is not None else staged_since
+        elif awaited and _holds_connection(item):
+            opened_by = opened_by if open_since is not None else "query"
+            open_since = open_since if open_since is not None else line
     return spans
+
+
+def _locks(op: db.DbOp) -> bool:
+    """A read that takes locks kept until the commit: ``SELECT ... FOR UPDATE``, a transaction-level
+    advisory lock (``select(func.pg_advisory_xact_lock(key))``)."""
+    return op.locking or op.round_trip and "advisory_xact_lock" in ast.unparse(op.call)
+
+
+def _holds_connection(op: db.DbOp) -> bool:
+    """A query of an async SQLAlchemy session: it begins the session's transaction, and the session keeps
+    that connection checked out of the pool, idle in transaction, across every later ``await`` until the
+    commit."""
+    return op.api == "sqlalchemy" and op.round_trip and not op.lazy
+
+
+def _opens_before_calling_out(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    """Whether the helper ``call`` runs opens the transaction (writes, locks, or queries an async session)
+    before the line of its own body that calls out: the caller's transaction then stays open across that
+    call until the caller commits."""
+    resolved = db.resolve_function(module, project, call, reexports=True)
+    if resolved is None:
+        return False
+    helper_module, helper = resolved
+    awaited = isinstance(helper, ast.AsyncFunctionDef)
+    opening = [op.call.lineno for op in db.expanded_ops(helper_module, project, helper) if op.kind != db.COMMIT
+               and not op.autocommit and not op.helper_transaction
+               and (op.is_write and not op.deferred or _locks(op) or awaited and _holds_connection(op))]
+    commits = [op.call.lineno for op in db.function_ops(helper_module, helper, project) if op.kind == db.COMMIT]
+    seen = {id(helper)}
+    return any(first < node.lineno and not any(first <= c <= node.lineno for c in commits)
+               for first in opening[:1] for node in walk_function_body(helper) if isinstance(node, ast.Call)
+               and (_network_call(helper_module, node, project) is not None
+                    or _helper_call(helper_module, project, node, _HELPER_DEPTH - 1, seen) is not None))
 
 
 class _Flush(NamedTuple):
