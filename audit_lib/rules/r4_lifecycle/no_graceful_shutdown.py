@@ -22,7 +22,13 @@ Two kinds of entry point are judged differently:
   config file, which gunicorn loads itself: it counts for every app of the project). An app in
   a file that a framework program imports (a project class derived from mautrix's `Program` or
   `Bridge`, whose `run()` turns SIGTERM into its stop sequence and stops the server it mounts the
-  app on) is not reported either.
+  app on) is not reported either. A lifespan (a function of the app's file) that runs nothing after
+  its `yield` is a start-up hook, not a shutdown hook. A FastAPI/Starlette app with no shutdown hook
+  is also reported when one of its start-up hooks (`@app.on_event("startup")`,
+  `add_event_handler("startup", fn)`, `on_startup=[fn]`, such a lifespan) opens a pool, engine,
+  Redis or HTTP client (outside a `with`, in a hook that closes nothing, even one handed to a
+  library: `FastAPILimiter.init(redis.from_url(...))`) or starts a background task
+  (`asyncio.create_task`, fastapi-utils' `@repeat_every`): nothing closes or stops it.
 - **Self-managed loops**: `.serve_forever()`, `loop.run_forever()` (not a coroutine of that name
   handed to `create_task`, which runs in a loop already running and is cancelled by its owner),
   `asyncio.run(main())`
@@ -120,14 +126,18 @@ from audit_lib.pyast import (
     call_name,
     dotted,
     enclosing_function,
+    keyword,
     method_name,
     qualified,
     walk_function_body,
 )
 from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
+    CLOSE_METHODS,
     DB_CONNECT,
     DB_POOLS,
+    ENGINES,
+    REDIS_CLIENTS,
     RESOURCE_TAILS,
     is_one_shot_path,
     library_call_name,
@@ -144,6 +154,8 @@ WEB_APPS = {
 LONG_LIVED = DB_POOLS | DB_CONNECT | {
     "sqlalchemy.ext.asyncio.create_async_engine", "aiohttp.ClientSession", "httpx.AsyncClient",
 }
+# What a start-up hook may open for the process lifetime: pools, engines, Redis and HTTP clients.
+START_UP_RESOURCES = LONG_LIVED | ENGINES | REDIS_CLIENTS | {"httpx.Client", "requests.Session"}
 WAITING_METHODS = {"sleep", "get", "recv", "recvfrom", "accept", "poll", "consume", "receive", "fetch", "fetchone",
                    "brpop", "blpop", "brpoplpush", "xread", "xreadgroup", "get_message", "listen", "wait", "select",
                    "handle_request", "basic_get", "getmany", "receive_messages", "read", "readline"}
@@ -183,13 +195,24 @@ def check(project: Project) -> Iterator[Finding]:
         related = _related(module, graph, by_path)
         for m in related:
             if m.path not in hooks_of:
-                hooks_of[m.path] = shutdown_hooks(m)
+                hooks_of[m.path] = [h for h in shutdown_hooks(m)
+                                   if not (h.kind == "lifespan" and _lifespan_without_shutdown(m, h.node))]
         hooks = [h for m in related for h in hooks_of[m.path]]
         if apps and not hooks and not server_hooks and module.path not in run_by_programs:
             for m in related:
                 if m.path not in resources_of:
                     resources_of[m.path] = list(_long_lived_resources(m))
             resources = [(m, call) for m in related for call in resources_of[m.path]]
+            opened = [] if resources else [found for m in related for found in _opened_at_start_up(m)]
+            for app_call, framework in apps if opened and not resources else ():
+                if framework in ("FastAPI", "Starlette"):
+                    owner, hook, what = opened[0]
+                    more = f" (and {len(opened) - 1} more start-up hooks)" if len(opened) > 1 else ""
+                    yield _finding(
+                        module, app_call, Confidence.medium,
+                        f"{framework} app has start-up hooks but no shutdown hook: {hook.name}() "
+                        f"({owner.path}:{hook.lineno}) {what}{more}; nothing closes it when the server stops",
+                        _app_fix(framework))
             for app_call, framework in apps if resources else ():
                 owner, call = resources[0]
                 yield _finding(
@@ -332,6 +355,63 @@ def _request_scoped(module: SourceModule, target: ast.expr) -> bool:
         base = base.value
     name = qualified(module, base) or ""
     return name in REQUEST_SCOPED
+
+
+def _lifespan_without_shutdown(module: SourceModule, app_call: ast.Call) -> bool:
+    """``FastAPI(lifespan=lifespan)`` where ``lifespan`` (a function of the file) runs nothing once it has
+    yielded: its last statement is a bare ``yield``, outside any ``with`` or ``try`` whose exit would run at
+    shutdown. A start-up hook only."""
+    lifespan = keyword(app_call, "lifespan")
+    fn = top_level_function(module, lifespan.id) if isinstance(lifespan, ast.Name) else None
+    if fn is None or not fn.body:
+        return False
+    last = fn.body[-1]
+    return isinstance(last, ast.Expr) and isinstance(last.value, ast.Yield) and \
+        sum(isinstance(n, ast.Yield) for n in walk_function_body(fn)) == 1
+
+
+def _opened_at_start_up(module: SourceModule) -> Iterator[tuple[SourceModule, ast.AST, str]]:
+    """(file, hook, what it does) for what a FastAPI/Starlette start-up hook (``@app.on_event("startup")``,
+    ``add_event_handler("startup", fn)``, ``on_startup=[fn]``, a lifespan with nothing after its ``yield``) opens and
+    leaves open: a pool, engine, Redis or HTTP client (not in a ``with``, in a hook that closes nothing), or a
+    background task (``asyncio.create_task``, ``@repeat_every``)."""
+    for hook in _start_up_hooks(module):
+        if any(isinstance(d, ast.Call) and (dotted(d.func) or "").rsplit(".", 1)[-1] == "repeat_every"
+               for d in hook.decorator_list):
+            yield module, hook, "runs as a background task repeated by @repeat_every"
+            continue
+        calls = [n for n in walk_function_body(hook) if isinstance(n, ast.Call)]
+        if any(method_name(c) in CLOSE_METHODS for c in calls):
+            continue
+        for call in calls:
+            if method_name(call) in TASK_STARTERS and call.args:
+                yield module, hook, f"starts a background task (line {call.lineno})"
+                break
+            name = library_call_name(module, call) if method_name(call) in RESOURCE_TAILS else None
+            if name in START_UP_RESOURCES and not isinstance(module.parents.get(call), ast.withitem):
+                yield module, hook, f"opens {name}() (line {call.lineno})"
+                break
+
+
+def _start_up_hooks(module: SourceModule) -> list[ast.AST]:
+    if not module.imports_module("fastapi") and not module.imports_module("starlette"):
+        return []
+    hooks = [fn for fn in module.nodes_of(*FUNCTION_TYPES) if any(
+        isinstance(d, ast.Call) and method_name(d) == "on_event" and d.args
+        and isinstance(d.args[0], ast.Constant) and d.args[0].value == "startup" for d in fn.decorator_list)]
+    names = []
+    for call in module.nodes_of(ast.Call):
+        if method_name(call) == "add_event_handler" and len(call.args) == 2 and \
+                isinstance(call.args[0], ast.Constant) and call.args[0].value == "startup":
+            names.append(call.args[1])
+        on_startup = keyword(call, "on_startup")
+        if isinstance(on_startup, (ast.List, ast.Tuple)):
+            names.extend(on_startup.elts)
+        if method_name(call) in WEB_APP_TAILS and _lifespan_without_shutdown(module, call):
+            names.append(keyword(call, "lifespan"))
+    hooks.extend(fn for name in names if isinstance(name, ast.Name)
+                 and (fn := top_level_function(module, name.id)) is not None)
+    return hooks
 
 
 # --- loops that nothing stops -----------------------------------------------------------------
