@@ -15,7 +15,8 @@ from the rows of an imported file
 (`csv.reader`/`csv.DictReader`; also handed to a function a request handler picks from a
 dispatch table, `loaders[kind](reader)`, whose parameters are the request's data) or from a
 list of keys the function is handed
-(`ids: List[str]`, `names: list[int]`, `users: set[UserID]`: one lookup per key where one `IN` would do),
+(`ids: List[str]`, `names: list[int]`, `users: set[UserID]`, pairs of keys: `list[tuple[str, str]]`: one lookup per
+key where one `IN` would do),
 or of records another service sent, decoded into a class of the project (`receipts: list[ReadReceipt]` of a
 pydantic or serializable class), from the lists of
 a JSON payload decoded in a module of Celery tasks (`json.loads(requested_data).get("issues")`; not the
@@ -27,7 +28,10 @@ function that runs it: `return one_or_abort(query)`, three helpers deep, or retu
 1.x `Query` that runs when iterated: `return self.ordered(Model.query.filter(...))`), also a method of a
 service looked up with pyramid_services (`request.find_service(name="user").fetch(userid)`, through the
 factory the project registers) or of an object named after a class of the project whose method of that
-name reads (`request.registry.storage.list_all(...)` and a `Storage` backend running SQL). In Django code
+name reads (`request.registry.storage.list_all(...)` and a `Storage` backend running SQL), or of an object a module
+of the project creates at its top level (`db = Database()`) whose class only declares the method (its body raises
+`NotImplementedError`) and a project subclass implements it with a read (a backend chosen at run time), called
+directly or through a project helper (`Alert.find_by_id(id)` whose body is `db.get_alert(id)`). In Django code
 a `@property` of the model that returns a queryset is followed, and a queryset chain counts
 as rows and as a query wherever it is run, even when its model is not known (`books.filter(...).distinct()`,
 `results.filter(work=w).first()`, `helper(user).first()`), and a method of the project's models that
@@ -102,7 +106,8 @@ no table (`SELECT pg_advisory_unlock(%s)`: nothing to join or fetch by key) or n
 (`NOTIFY channel, payload`, also as the only statement of a helper), the loop's item run as a statement
 (`for (stmt,) in rows: conn.execute(stmt)`), schema changes
 per object (`DROP INDEX {name}`, a `CREATE INDEX` template: nothing a JOIN or `IN` batches) and `while`
-loops that page through results are not reported. Nor are per-item units of work, which are
+loops that page through results are not reported. A query in a loop's `else:` clause runs once per pass of
+the loops around that loop, and is reported for those. Nor are per-item units of work, which are
 not a query pattern: writes in loops that also call another service, move a file in
 storage or hand a job to the task queue (`apply_async`) for each item (in the loop or in a helper it
 calls, whose write then records that call's outcome), calls inside a transaction opened for each
@@ -296,15 +301,22 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                               Confidence.low if _one_rows_children(project, loop) else Confidence.medium)
 
 
-def _located_service_ops(module: SourceModule, project: Project, fn: ast.AST) -> list[db.DbOp]:
+def _located_service_ops(module: SourceModule, project: Project, fn: ast.AST, depth: int = 1) -> list[db.DbOp]:
     """The database operations of the methods ``fn`` calls on a service whose class the database
-    layer does not know (see :func:`_service_method`), each anchored at the call."""
+    layer does not know (see :func:`_service_method`), each anchored at the call; also those of the
+    project helpers ``fn`` calls (``depth`` levels: ``Alert.find_by_id(id)`` whose body is
+    ``db.get_alert(id)``), anchored at the helper's call."""
     found: list[db.DbOp] = []
     for call in walk_function_body(fn):
-        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)) \
-                or db.resolve_function(module, project, call) is not None:
+        if not isinstance(call, ast.Call):
             continue
-        method = _service_method(module, project, fn, call)
+        helper = db.resolve_function(module, project, call)
+        if helper is not None:
+            if depth and helper[1] is not fn:
+                found += [replace(op, call=call, through=helper[1].name)
+                          for op in _located_service_ops(helper[0], project, helper[1], depth - 1)]
+            continue
+        method = _service_method(module, project, fn, call) if isinstance(call.func, ast.Attribute) else None
         if method is None:
             continue
         found += [replace(op, call=call, through=method[1].name, confidence=min(op.confidence, Confidence.medium),
@@ -335,9 +347,55 @@ def _service_method(module: SourceModule, project: Project, fn: ast.AST, call: a
     if isinstance(receiver, ast.Name) and any(receiver.id in _names(target) for loop in loops_around(module, call)
                                               for target in [*_loop_targets(loop), *_assigned_in_loop(loop)]):
         return None  # ``card.archive()``, ``created.calculate_stats()``: the item's own method, a step on each item
+    if isinstance(receiver, ast.Name) and not bound and receiver.id not in {a.arg for a in _db_arguments(fn)}:
+        instance_class = _module_instance_class(module, project, receiver.id)
+        if instance_class is not None:
+            return _reading_implementation(project, instance_class, call.func.attr)
     name = receiver.id if isinstance(receiver, ast.Name) else receiver.attr if isinstance(receiver, ast.Attribute) \
         else None
     return _querying_method_of_class_named(project, name, call.func.attr) if name else None
+
+
+def _module_instance_class(module: SourceModule, project: Project, name: str) -> tuple[SourceModule, ast.ClassDef] | None:
+    """The project class of the object a module binds ``name`` to at its top level (``db = Database()``),
+    in ``module`` or in the project module ``module`` imports ``name`` from."""
+    target = module.imports.get(name)
+    owner = project.by_dotted_name.get(target.rsplit(".", 1)[0]) if target and "." in target else module
+    name = target.rsplit(".", 1)[1] if target and "." in target else name
+    if owner is None:
+        return None
+    values = [stmt.value for stmt in owner.tree.body if isinstance(stmt, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets)]
+    if len(values) != 1 or not isinstance(values[0], ast.Call) or not isinstance(values[0].func, ast.Name):
+        return None
+    return _project_class(project, values[0].func.id, owner)
+
+
+def _reading_implementation(project: Project, cls: tuple[SourceModule, ast.ClassDef], method: str
+                            ) -> tuple[SourceModule, ast.AST] | None:
+    """``cls``'s ``method`` when it reads; when ``cls`` only declares it (its body raises
+    ``NotImplementedError``), the first implementation in a project subclass that reads: the backend
+    the object becomes at run time (``self.__class__ = type("Impl", (backend.Backend, Database), {})``)."""
+    declared = db._method_of(project, cls, method)
+    if declared is None:
+        return None
+    if not _declares_only(declared[1]):
+        return declared if _method_reads_rows(project, declared) else None
+    _project_class(project, "")  # fills the index of classes by name
+    for name, bases in db.class_bases(project).items():
+        if cls[1].name in bases:
+            for subclass in project.facts["r1.classes_by_name"].get(name, []):
+                found = db._method_of(project, subclass, method)
+                if found is not None and not _declares_only(found[1]) and _method_reads_rows(project, found):
+                    return found
+    return None
+
+
+def _declares_only(fn: ast.AST) -> bool:
+    """A method whose body (after its docstring) only raises ``NotImplementedError``: an interface's."""
+    body = [stmt for stmt in fn.body if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))]
+    return len(body) == 1 and isinstance(body[0], ast.Raise) and body[0].exc is not None \
+        and "NotImplementedError" in (dotted(body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc) or "")
 
 
 def _assigned_in_loop(loop: ast.AST) -> list[ast.expr]:
@@ -1158,10 +1216,17 @@ def _model_classes(project: Project) -> frozenset[str]:
 
 
 def _keys_annotation(annotation: ast.AST | None) -> bool:
-    """``List[str]``, ``list[int]``, ``Sequence[UUID]``, ``set[UserID]``: a parameter that holds a list of
-    keys (ids, names) the caller collected, of a size the function cannot know."""
-    keys = [dotted(item) or "" for outer, item in _collections(annotation) if outer in SEQUENCE_TYPES]
-    return any(key in KEY_TYPES or ID_TYPE.search(key) for key in keys)
+    """``List[str]``, ``list[int]``, ``Sequence[UUID]``, ``set[UserID]``, ``list[tuple[str, str]]``: a parameter
+    that holds a list of keys (ids, names, pairs of them) the caller collected, of a size the function cannot know."""
+    return any(_key_type(item) for outer, item in _collections(annotation) if outer in SEQUENCE_TYPES)
+
+
+def _key_type(annotation: ast.expr) -> bool:
+    if isinstance(annotation, ast.Subscript) and (dotted(annotation.value) or "") in ("tuple", "Tuple"):
+        parts = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+        return all(_key_type(part) for part in parts if not (isinstance(part, ast.Constant) and part.value is ...))
+    key = dotted(annotation) or ""
+    return key in KEY_TYPES or ID_TYPE.search(key) is not None
 
 
 def _scalar_annotation(arg: ast.arg) -> bool:
@@ -1185,10 +1250,10 @@ def loops_around(module: SourceModule, node: ast.AST) -> list[ast.AST]:
 def _runs_once(module: SourceModule, node: ast.AST, loop: ast.AST) -> bool:
     """Whether ``node`` is followed in its loop body by an unconditional raise/return/break, or sits
     in the loop's ``else:`` clause (run once, after the last item)."""
+    if _in_else_clause(module, node, loop):
+        return True
     child = node
     for parent in ancestors(module, node):
-        if parent is loop and child in getattr(loop, "orelse", []):
-            return True
         for field_name in ("body", "orelse", "finalbody", "handlers"):
             block = getattr(parent, field_name, None)
             if isinstance(block, list) and child in block:
@@ -1197,6 +1262,15 @@ def _runs_once(module: SourceModule, node: ast.AST, loop: ast.AST) -> bool:
                     return True
         if parent is loop:
             return False
+        child = parent
+    return False
+
+
+def _in_else_clause(module: SourceModule, node: ast.AST, loop: ast.AST) -> bool:
+    child = node
+    for parent in ancestors(module, node):
+        if parent is loop:
+            return child in getattr(loop, "orelse", [])
         child = parent
     return False
 
@@ -1255,6 +1329,8 @@ def _is_chunked(loop: ast.AST) -> bool:
 def _row_loop(module: SourceModule, call: ast.Call, sources: _RowSources) -> ast.AST | None:
     """The innermost enclosing for-loop or comprehension that iterates rows or request data."""
     for loop in loops_around(module, call):
+        if _in_else_clause(module, call, loop):
+            continue  # ``for ... else:``: once per pass of the loops around this one
         if _runs_once(module, call, loop) or _is_chunked(loop):
             return None
         if any(sources.source_of(iterable) for iterable in _loop_iterables(loop)):
