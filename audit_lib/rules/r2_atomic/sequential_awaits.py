@@ -2,7 +2,7 @@
 
 ## What it does
 Reports independent I/O awaited one after another. That is two or more statements of
-one block of an `async def` -- consecutive, or separated only by statements that await
+one block of an `async def` (the last may be a `return`) -- consecutive, or separated only by statements that await
 nothing and cannot leave the block (`query = "..."`, formatting the reply, a local `def`)
 -- that each await an I/O
 read -- an HTTP GET/HEAD through `httpx`, `aiohttp` or another recognised client, a
@@ -25,9 +25,10 @@ the first's result), awaits of non-I/O (`asyncio.sleep`, locks, queues, events),
 writes (their order may matter; also an assistant thread's `threads.messages.create`), a guard
 before the work it guards (`await check_can_view(...)`, `verify_*`, `ensure_*`, `authorize*`), and
 several queries on one connection or session, also through helpers handed the same one
-(`list_circuits(db_sess)`, then `list_workers(db_sess)`) or methods of one object that read through
-its session (`users.get_user(...)`, then `users.list_orders(...)` or `users.session.get(...)`):
-asyncpg and SQLAlchemy's `AsyncSession` run one query at a time per connection. Tests, migrations,
+(`list_circuits(db_sess)`, then `list_workers(db_sess)`) or methods of objects that read through a
+session they hold (`users.get_user(...)`, then `invoices.list_invoices(...)` or `users.session.get(...)`:
+the request's session is usually the one handed to each of them): asyncpg and SQLAlchemy's
+`AsyncSession` run one query at a time per connection. Tests, migrations,
 set-up code and scripts are left alone: their latency serves no request.
 
 ## Why is this bad?
@@ -81,6 +82,7 @@ SERVICE_SDK_READ_PREFIXES = ("get_", "list_", "describe_", "head_")
 LLM_LIBRARIES = {"openai", "anthropic", "litellm"}
 LLM_REQUESTS = ("chat.completions.create", "completions.create", "embeddings.create", "responses.create",
                 "moderations.create", "messages.create", "messages.count_tokens")
+OBJECT_SESSION = "(a session held by an object)"
 GUARD_PREFIXES = ("check_", "verify_", "ensure_", "authorize", "authorise", "require_", "assert_", "validate_")
 _CLIENT_NAME = re.compile(r"(^|_)(client|api)$", re.IGNORECASE)
 FIX = "start the independent calls together: `a, b = await asyncio.gather(call_a(...), call_b(...))` or an asyncio.TaskGroup"
@@ -187,7 +189,7 @@ def _targets(statement: ast.stmt) -> set[str]:
 
 
 def _awaited_call(statement: ast.stmt) -> ast.Call | None:
-    if isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign)) and statement.value is not None:
+    if isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign, ast.Return)) and statement.value is not None:
         awaits = [n for n in walk_nodes(statement.value) if isinstance(n, ast.Await)]
         if len(awaits) == 1 and isinstance(awaits[0].value, ast.Call):
             return awaits[0].value
@@ -212,7 +214,7 @@ def _io_await(module: SourceModule, project: Project, fn: ast.AST, statement: as
             return None
         receiver = op.receiver or ""
         pooled = "pool" in receiver.split(".")[-1].lower() or receiver.split(".")[-1] in _pool_properties(project)
-        return _Await(statement, call, f"database read ({op.describe()})", None if pooled else receiver or "?",
+        return _Await(statement, call, f"database read ({op.describe()})", None if pooled else _session_key(receiver or "?"),
                       Confidence.medium)
     return _helper_await(module, project, fn, statement, call) or _sdk_read(module, project, statement, call)
 
@@ -274,21 +276,25 @@ def _helper_await(module: SourceModule, project: Project, fn: ast.AST, statement
         handles = db.handles(module, fn)
         given = [dotted(a) for a in [*call.args, *(k.value for k in call.keywords)]]
         handle_args = [name for name in given if db.db_like_name(name) or name in handles]
-        serial_on = handle_args[0] if handle_args else _object_handle(call, ops)
+        serial_on = _session_key(handle_args[0]) if handle_args else _object_handle(call, ops)
         if serial_on is None and not all("pool" in (op.receiver or "") for op in ops):
             serial_on = f"(connection used by {helper.name})"
     return _Await(statement, call, f"{name}()", serial_on, Confidence.medium)
 
 
 def _object_handle(call: ast.Call, ops: list[db.DbOp]) -> str | None:
-    """The session an object's method reads through, named as the caller sees it:
-    ``secrets.resolve_credentials(...)`` reading through ``self.session`` uses ``secrets.session``,
-    the session of a later ``secrets.session.get(...)`` or of another method of ``secrets``."""
-    owner = dotted(call.func.value) if isinstance(call.func, ast.Attribute) else None
-    receiver = next((op.receiver for op in ops if (op.receiver or "").startswith("self.")), None)
-    if owner is None or receiver is None:
+    """The session of an object whose method reads through ``self.session``
+    (``secrets.resolve_credentials(...)``, ``users.get_user(...)``)."""
+    if not isinstance(call.func, ast.Attribute) or not any((op.receiver or "").startswith("self.") for op in ops):
         return None
-    return f"{owner}.{receiver.split('.')[1]}"
+    return OBJECT_SESSION
+
+
+def _session_key(handle: str) -> str:
+    """Sessions held by objects (``secrets.session``, ``self.session``) count as one: the request's
+    session is usually handed to every repository and service it builds (``UserRepository(session)``,
+    ``OrderRepository(session)``), so their queries cannot overlap."""
+    return OBJECT_SESSION if "." in handle else handle
 
 
 def _read_helper(module: SourceModule, project: Project, call: ast.Call,
