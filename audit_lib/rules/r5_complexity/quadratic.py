@@ -31,7 +31,10 @@ walk a collection (not a constant literal or a `range` of constants), it reports
 - whatever the sizes: a text field of a model object grown on every pass of a loop over a collection and
   saved on every pass (`for row in rows: job.log += describe(row); job.save()`: the whole text is written to
   the database again each time; only over records, a list held by name or query rows, not one object's
-  relation, `recipe.keywords.all()`, or the parts of one document, `page.find_all("p")`), and
+  relation, `recipe.keywords.all()`, or the parts of one document, `page.find_all("p")`), a text grown with
+  every chunk of a stream (an `async for`, or `r.iter_lines()` of an HTTP body) and parsed whole as JSON again
+  on the same pass (`call.text += chunk.delta; call.input = parse_partial_json(call.text)`, `json.loads`,
+  `model_validate_json`, or a function of the module that hands its parameter to one), and
   `items.remove(x)` inside `for x in items` (each removal rescans the list, and the loop skips the item
   after the removed one; `for x in list(items)` walks a copy, and a removal followed by `break` runs once).
 
@@ -106,6 +109,7 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     annotation_expr,
+    call_name,
     dotted,
     keyword,
     method_name,
@@ -178,10 +182,10 @@ def _findings(module: SourceModule, kinds) -> Iterator[tuple[Finding, ast.AST, l
                 if finding:
                     yield finding, node, [] if removed else _scan_groups(module, node, node.func.value)
             elif isinstance(node, (ast.AugAssign, ast.Assign)):
-                saved = _text_saved_per_pass(module, site, node)
-                finding = saved or _string_growth(module, node, kinds)
+                per_pass = _text_saved_per_pass(module, site, node) or _reparsed_per_chunk(module, site, node)
+                finding = per_pass or _string_growth(module, node, kinds)
                 if finding:
-                    yield finding, node, [] if saved else [_growing_loop_iters(module, node)]
+                    yield finding, node, [] if per_pass else [_growing_loop_iters(module, node)]
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
             for finding, positions in _sort_key_positions(module, node):
@@ -871,6 +875,62 @@ def _text_saved_per_pass(module: SourceModule, site: LoopSite, node: ast.AugAssi
                    path=module.path, line=node.lineno, end_line=node.end_lineno, evidence=module.evidence(node),
                    confidence=Confidence.medium,
                    fix=f"collect the lines in a list and save {owner}.{node.target.attr} once (or every N items)")
+
+
+JSON_PARSERS = {"json.loads", "orjson.loads", "ujson.loads", "simplejson.loads", "pydantic_core.from_json",
+                "jiter.from_json"}
+JSON_PARSING_METHODS = {"model_validate_json", "validate_json", "parse_raw"}
+
+
+def _reparsed_per_chunk(module: SourceModule, site: LoopSite, node: ast.AugAssign | ast.Assign) -> Finding | None:
+    """``async for chunk in stream: call.text += chunk.delta; call.input = parse_partial_json(call.text)``: the
+    text grows with every chunk of a stream and is parsed whole again on each, O(n²) in the stream's length.
+    Only a stream counts: an ``async for``, or the chunks or lines of an HTTP body (``r.iter_lines()``)."""
+    if not (isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and dotted(node.target)):
+        return None
+    grown = dotted(node.target)
+    loop = next((s for s in enclosing_loop_sites(module, node) if isinstance(s.node, (ast.For, ast.AsyncFor))
+                 and _walks_a_stream(s)), None)
+    if loop is None or loop.node is not site.node or isinstance(node.target, ast.Name) and _bound_in(loop, {grown}):
+        return None
+    parsers = _json_parsing_functions(module)
+    if not any(isinstance(call, ast.Call) and call.lineno > node.end_lineno and _parses(module, call, grown, parsers)
+               for call in walk_nodes(site.node)):
+        return None
+    return Finding(message=f"{grown} grows with every chunk of the stream and is parsed whole again on every pass: "
+                           "O(n²) in the stream's length",
+                   path=module.path, line=node.lineno, end_line=node.end_lineno, evidence=module.evidence(node),
+                   confidence=Confidence.medium,
+                   fix="parse once when the stream ends, or feed only the new delta to an incremental parser")
+
+
+def _walks_a_stream(site: LoopSite) -> bool:
+    return isinstance(site.node, ast.AsyncFor) or isinstance(site.iter, ast.Call) and _streams_body(site.iter)
+
+
+def _parses(module: SourceModule, call: ast.Call, text: str, parsers: dict[str, set[int]]) -> bool:
+    """``json.loads(text)``, ``Model.model_validate_json(text)``, or ``parse_partial(text)`` where that function of
+    the module hands the parameter to one."""
+    handed = [i for i, a in enumerate(call.args) if dotted(a) == text]
+    if not handed:
+        return False
+    name = call_name(module, call) or ""
+    return name in JSON_PARSERS or method_name(call) in JSON_PARSING_METHODS \
+        or isinstance(call.func, ast.Name) and bool(parsers.get(call.func.id, set()) & set(handed))
+
+
+def _json_parsing_functions(module: SourceModule) -> dict[str, set[int]]:
+    """Functions of the module that parse a parameter as JSON: name -> positions of those parameters."""
+    parsing: dict[str, set[int]] = {}
+    for fn in walk_nodes(module.tree):
+        if isinstance(fn, FUNCTION_TYPES):
+            own = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+            parsed = {dotted(call.args[0]) for call in walk_nodes(fn) if isinstance(call, ast.Call) and call.args
+                      and (call_name(module, call) in JSON_PARSERS or method_name(call) in JSON_PARSING_METHODS)}
+            positions = {i for i, name in enumerate(own) if name in parsed}
+            if positions:
+                parsing[fn.name] = positions
+    return parsing
 
 
 # Calls that give a number: ``done += len(batch)`` counts, it does not grow a text.
