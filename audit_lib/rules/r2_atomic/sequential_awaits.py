@@ -20,7 +20,8 @@ statements in between built from it, and no statement in between may leave on it
 (`if not rows: return`).
 
 Not reported: awaits of a memoising helper (`if self.version is None: <fetch, store
-self.version>` ... `return self.version`: the I/O runs once), awaits inside one transaction block, dependent awaits (the second uses
+self.version>` ... `return self.version`: the I/O runs once), awaits inside one transaction block, awaits
+in the body of a `for` loop (per item: batching them is R1.n-plus-one's concern), dependent awaits (the second uses
 the first's result), awaits of non-I/O (`asyncio.sleep`, locks, queues, events),
 writes (their order may matter; also an assistant thread's `threads.messages.create`), a guard
 before the work it guards (`await check_can_view(...)`, `verify_*`, `ensure_*`, `authorize*`), and
@@ -71,7 +72,7 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.libs.http import external_call
 from audit_lib.operator_code import is_script_file
-from audit_lib.pyast import FUNCTION_TYPES, dotted, walk_function_body, walk_nodes
+from audit_lib.pyast import FUNCTION_TYPES, dotted, enclosing_loops, walk_function_body, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -106,7 +107,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             continue
         spans = db.transaction_blocks(module, fn)
         for block in _statement_lists(fn):
-            yield from _runs(module, project, fn, block, spans)
+            if not any(isinstance(loop, (ast.For, ast.AsyncFor)) for loop in enclosing_loops(module, block[0])):
+                yield from _runs(module, project, fn, block, spans)  # per-item awaits are R1.n-plus-one's
 
 
 def _statement_lists(fn: ast.AST) -> Iterator[list[ast.stmt]]:
