@@ -63,6 +63,12 @@ Two kinds of entry point are judged differently:
   `atexit` handlers do not run when a signal kills the process, so only a SIGTERM
   handler counts: `signal.signal(signal.SIGTERM, ...)` or
   `loop.add_signal_handler(signal.SIGTERM, ...)`.
+- **Worker threads**: `threading.Thread(target=...)` whose target (a method of the class that starts
+  it, a project function) pulls jobs in a service loop (`while True: item = work_queue.get()`; also
+  `recv`, `brpop`, `consume`, ...), in a file of the service (not a one-off script). Under a web
+  server the process exits normally after SIGTERM, so any shutdown hook counts here (a SIGTERM
+  handler, `atexit`, a framework's shutdown hook, a gunicorn exit hook); with none, queued jobs
+  are lost and the running one is cut. A thread that only samples or sleeps is not reported.
 
 A hook counts when it is in the entry point's file, in a project file that file imports
 (transitively), or in a file that imports it directly. Whether the hook really closes
@@ -123,6 +129,7 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.web import shutdown_hooks
 from audit_lib.pyast import (
     FUNCTION_TYPES,
+    ancestors,
     call_name,
     dotted,
     enclosing_function,
@@ -160,6 +167,9 @@ WAITING_METHODS = {"sleep", "get", "recv", "recvfrom", "accept", "poll", "consum
                    "brpop", "blpop", "brpoplpush", "xread", "xreadgroup", "get_message", "listen", "wait", "select",
                    "handle_request", "basic_get", "getmany", "receive_messages", "read", "readline"}
 KEYBOARD = {"input", "raw_input"}
+# Calls that take the next job from a broker or an in-memory queue (with ``queue.get()``, see _pulls_a_job).
+JOB_PULLS = {"recv", "brpop", "blpop", "brpoplpush", "xread", "xreadgroup", "consume", "basic_get", "getmany",
+             "receive_messages", "get_message"}
 WEB_APP_TAILS = {name.rsplit(".", 1)[-1] for name in WEB_APPS}
 REQUEST_SCOPED = {"flask.g", "quart.g", "request", "flask.request", "starlette.requests.Request"}
 GUNICORN_EXIT_HOOKS = {"worker_exit", "on_exit", "worker_int"}
@@ -181,8 +191,9 @@ def check(project: Project) -> Iterator[Finding]:
     _CLI_WORKERS.clear()
     _STARTED_LOOPS.clear()
     modules = [m for m in project.modules if not is_test_path(m.path) and not DEVELOPMENT_TOOLING.match(m.path)]
-    entries = [(m, list(_web_apps(m)), list(_self_managed_loops(project, m))) for m in modules]
-    entries = [(m, apps, loops) for m, apps, loops in entries if apps or loops]
+    entries = [(m, list(_web_apps(m)), list(_self_managed_loops(project, m)), list(_job_threads(project, m)))
+               for m in modules]
+    entries = [entry for entry in entries if any(entry[1:])]
     if not entries:
         return
     graph = _import_graph(project, modules)
@@ -191,7 +202,7 @@ def check(project: Project) -> Iterator[Finding]:
     resources_of: dict[str, list[ast.Call]] = {}
     server_hooks = _gunicorn_exit_hooks(modules)
     run_by_programs = _run_by_framework_programs(project, modules, graph)
-    for module, apps, loops in entries:
+    for module, apps, loops, threads in entries:
         related = _related(module, graph, by_path)
         for m in related:
             if m.path not in hooks_of:
@@ -221,6 +232,14 @@ def check(project: Project) -> Iterator[Finding]:
                     f"({owner.path}:{call.lineno}) stays open for the process lifetime: its connections are "
                     "never closed when the server stops",
                     _app_fix(framework))
+        for thread, target in threads if not hooks and not server_hooks else ():
+            yield _finding(
+                module, thread, Confidence.medium,
+                f"worker thread running {target} pulls jobs in an endless loop, and nothing stops it at shutdown "
+                "(no SIGTERM handler, atexit or shutdown hook): the process dies mid-job and the jobs still "
+                "waiting in memory are lost",
+                "stop it from a shutdown hook: on SIGTERM (or atexit, under gunicorn) put a sentinel or set a stop "
+                "event, then join the thread")
         signals = [h for h in hooks if h.kind == "signal"]
         own_hooks = {id(h.node) for h in hooks_of[module.path]}
         if signals and not any(isinstance(entry, FUNCTION_TYPES) and entry in _CLI_WORKERS for entry, _ in loops):
@@ -452,6 +471,35 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
             looping = _service_loop_in(project, module, stmt.value.func)
             if looping is not None and call_name(module, stmt.value) != "asyncio.run":
                 yield stmt, f"the service loop in {looping}(), started from module level,"
+
+
+def _job_threads(project: Project, module: SourceModule) -> Iterator[tuple[ast.Call, str]]:
+    """``threading.Thread(target=self.worker, daemon=True)`` where the target (a method of the class, a project
+    function) pulls jobs in a service loop: ``while True: item = queue.get()`` (also ``recv``, ``brpop``,
+    ``consume``, ...). A thread that only samples or sleeps has nothing to lose when it is killed."""
+    if is_one_shot_path(module.path):
+        return
+    for call in module.nodes_of(ast.Call):
+        target = keyword(call, "target")
+        if target is None or call_name(module, call) != "threading.Thread":
+            continue
+        cls = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+            found = _method_of(project, module, cls, target.attr, CLASS_DEPTH) if cls is not None else None
+        else:
+            found = resolve_function(project, module, target)
+        if found is not None and any(isinstance(loop, ast.While) and _is_service_loop(found[0], loop)
+                                     and any(_pulls_a_job(n) for n in walk_function_body(loop))
+                                     for loop in walk_function_body(found[1])):
+            yield call, f"{found[1].name}()"
+
+
+def _pulls_a_job(node: ast.AST) -> bool:
+    """``queue.get()`` / ``queue.get(timeout=1)`` (not ``mapping.get(key)``), ``redis.brpop(...)``,
+    ``consumer.consume()``: a call that takes the next job."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return False
+    return node.func.attr in JOB_PULLS or node.func.attr == "get" and not node.args
 
 
 def _coroutine_call(module: SourceModule, call: ast.Call) -> bool:
