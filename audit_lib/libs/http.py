@@ -732,7 +732,7 @@ def _sdk_of_value(module: SourceModule, project: Project, value: ast.expr) -> st
     if not isinstance(value, ast.Call):
         return None
     name = call_name(module, value) or ""
-    sdk = _sdk_key(name) or _sdk_subclass(module, project, name)
+    sdk = _sdk_key(name) or _sdk_subclass(module, project, name) or _boto3_session_client(module, value)
     if sdk:
         return sdk
     function = _project_function(module, project, value, name)
@@ -742,6 +742,23 @@ def _sdk_of_value(module: SourceModule, project: Project, value: ast.expr) -> st
     if fn.returns is not None:
         return _sdk_of_type(owner, fn.returns)
     return _sdk_returned(owner, fn)
+
+
+_BOTO3_SESSIONS = {"boto3.Session", "boto3.session.Session"}
+
+
+def _boto3_session_client(module: SourceModule, value: ast.Call) -> str | None:
+    """``boto3.client`` for ``session.client("s3")`` on a ``boto3.Session()`` made inline or bound in the
+    file (``self._session = Session()``)."""
+    if not (isinstance(value.func, ast.Attribute) and value.func.attr in ("client", "resource")):
+        return None
+    receiver = value.func.value
+    if not isinstance(receiver, ast.Call):
+        name = dotted(receiver)
+        made = [node.value for node in walk_nodes(module.tree) if isinstance(node, ast.Assign) and len(node.targets) == 1
+                and name is not None and dotted(node.targets[0]) == name]
+        receiver = made[0] if len(made) == 1 else None
+    return "boto3.client" if isinstance(receiver, ast.Call) and call_name(module, receiver) in _BOTO3_SESSIONS else None
 
 
 def _sdk_subclass(module: SourceModule, project: Project, name: str) -> str | None:

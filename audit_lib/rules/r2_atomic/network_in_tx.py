@@ -31,7 +31,10 @@ helper called with no transaction open counts when its own body writes or querie
 out. Reads of a sync session alone are not reported: they hold no lock. The call is found
 directly or through helper functions of the code base that make the call (up to six
 calls deep, also through a package that re-exports a helper, through the overrides in
-subclasses when the helper called is an abstract method, and through a service looked up by
+subclasses when the helper called is an abstract method, through a function handed to an awaited
+call that runs it now (`await asyncio.to_thread(store.upload, ...)`, `await
+loop.run_in_executor(None, store.upload, ...)`, the code base's `await run_async(store.upload, ...)`),
+and through a service looked up by
 its interface, `request.find_service(IMailer).send(...)` or a view class's `self.mailer` set to such a
 lookup in its `__init__`, when a class declared
 `@implementer(IMailer)` calls out in that method). Inside a transaction block, a
@@ -265,22 +268,23 @@ def _holds_connection(op: db.DbOp) -> bool:
 
 def _opens_before_calling_out(module: SourceModule, project: Project, call: ast.Call) -> bool:
     """Whether the helper ``call`` runs opens the transaction (writes, locks, or queries an async session)
-    before the line of its own body that calls out: the caller's transaction then stays open across that
-    call until the caller commits."""
+    before the line of its own body that calls out, and leaves it open: the caller's transaction then
+    stays open across that call until the caller commits. A helper that commits after opening is left
+    alone: the transaction is closed before its call, or reported in the helper itself."""
     resolved = db.resolve_function(module, project, call, reexports=True)
     if resolved is None:
         return False
     helper_module, helper = resolved
     awaited = isinstance(helper, ast.AsyncFunctionDef)
-    opening = [op.call.lineno for op in db.expanded_ops(helper_module, project, helper) if op.kind != db.COMMIT
-               and not op.autocommit and not op.helper_transaction
-               and (op.is_write and not op.deferred or _locks(op) or awaited and _holds_connection(op))]
-    commits = [op.call.lineno for op in db.function_ops(helper_module, helper, project) if op.kind == db.COMMIT]
-    seen = {id(helper)}
-    return any(first < node.lineno and not any(first <= c <= node.lineno for c in commits)
-               for first in opening[:1] for node in walk_function_body(helper) if isinstance(node, ast.Call)
+    ops = db.expanded_ops(helper_module, project, helper)
+    first = next((op.call.lineno for op in ops if op.kind != db.COMMIT and not op.autocommit and not op.helper_transaction
+                  and (op.is_write and not op.deferred or _locks(op) or awaited and _holds_connection(op))), None)
+    if first is None or any(op.kind == db.COMMIT and op.call.lineno >= first for op in ops):
+        return False
+    return any(isinstance(node, ast.Call) and node.lineno > first
                and (_network_call(helper_module, node, project) is not None
-                    or _helper_call(helper_module, project, node, _HELPER_DEPTH - 1, seen) is not None))
+                    or _helper_call(helper_module, project, node, _HELPER_DEPTH - 1, {id(helper)}) is not None)
+               for node in walk_function_body(helper))
 
 
 class _Flush(NamedTuple):
@@ -645,12 +649,30 @@ def _helper_call(module: SourceModule, project: Project, call: ast.Call, depth: 
     """(helper name, library) when ``call`` invokes a function of the code base that calls out."""
     if depth <= 0:
         return None
-    resolved = db.resolve_function(module, project, call, reexports=True)
-    if resolved is None or id(resolved[1]) in seen:
+    for target in (call, _handed_function(module, call)):
+        resolved = db.resolve_function(module, project, target, reexports=True) if target is not None else None
+        if resolved is None or id(resolved[1]) in seen:
+            continue
+        helper_module, helper = resolved
+        bodies = _implementations(project, helper_module, helper) if _is_abstract(helper) else [(helper_module, helper)]
+        found = _calls_out(project, helper.name, bodies, depth, seen | {id(helper)})
+        if found is not None:
+            return found
+    return None
+
+
+def _handed_function(module: SourceModule, call: ast.Call) -> ast.Call | None:
+    """A call of the function an awaited call hands over to run now, in a worker thread or a wrapper:
+    ``storage.upload(key, blob)`` for ``await run_async(storage.upload, key, blob)``, ``await
+    asyncio.to_thread(storage.upload, ...)``, ``await loop.run_in_executor(None, storage.upload, ...)``."""
+    if not isinstance(module.parents.get(call), ast.Await):
         return None
-    helper_module, helper = resolved
-    bodies = _implementations(project, helper_module, helper) if _is_abstract(helper) else [(helper_module, helper)]
-    return _calls_out(project, helper.name, bodies, depth, seen | {id(helper)})
+    handed = call.args[1:2] if method_name(call) == "run_in_executor" else call.args[:1]
+    if not handed or not isinstance(handed[0], (ast.Name, ast.Attribute)):
+        return None
+    runs = ast.copy_location(ast.Call(func=handed[0], args=[], keywords=[]), call)
+    module.parents[runs] = call  # so that the handed function's receiver is looked up in the caller's scope
+    return runs
 
 
 def _calls_out(project: Project, name: str, bodies: list[tuple[SourceModule, ast.AST]], depth: int,
