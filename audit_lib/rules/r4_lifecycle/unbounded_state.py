@@ -95,7 +95,7 @@ annotated `Path` or named `path`/`*_path`/`filename`, handed to `open`/`from_fil
 server's disk), a key made only from the variable of a `for` loop over a constant of the code (`for sev in
 Severity: escalate_map[str(sev + 1)] = ...`: one entry per member), a lock (`Lock`, `Semaphore`, ...) per
 configured entity (`_locks.setdefault(project_id, asyncio.Lock())`, keyed by a project, backend, tenant,
-database, host, ...: not one per user or session), a cache its authors acknowledged (`@functools.cache  # noqa:
+database, ...: not one per user, session or client host), a cache its authors acknowledged (`@functools.cache  # noqa:
 B019`), a `@functools.cache` on a method of `self` alone whose class
 is made only at module level or while the service starts (`config = SiteConfig()`), a local queue whose
 producer drains it once it reaches a size (`if queue.qsize() >= batch_size: await flush()`; a put in an
@@ -216,8 +216,9 @@ FILE_READER = re.compile(r"(?i)open|from_file|read|load|parse")
 # Synchronisation primitives kept per key: ``_LOCKS.setdefault(project_id, asyncio.Lock())``.
 LOCKS = {"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition"}
 # Keys naming an entity the operators configure (a project, a backend, a tenant), not a request or a user.
-ENTITY_KEY = re.compile(r"(^|_)(project|backend|tenant|organization|org|workspace|database|db|host|region|cluster|"
-                        r"shard|pool)(_(id|name|key|slug))?$")
+# Not a host: ``request.client.host`` is one per client.
+ENTITY_KEY = re.compile(r"(^|_)(project|backend|tenant|organization|org|workspace|database|db|region|cluster|shard|"
+                        r"pool)(_(id|name|key|slug))?$")
 # Functions that register or configure something: called while the program sets itself up.
 REGISTRAR_FUNCTION = re.compile(r"(?i)register|^_?configure")
 # The parameter of a decorator: the class or function it decorates.
