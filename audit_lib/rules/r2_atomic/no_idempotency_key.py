@@ -28,8 +28,8 @@ Also not reported: a pending insert flushed in a `try` that catches the unique v
 unique name answered 409), the plain-insert branch of an upsert the client picks by sending its
 own identifier, an insert only for a key missing from the existing rows the function holds
 (`if user.id in members: <update>` / `else: <add>`), a DRF serializer whose own `create` looks
-the row up before writing it. A name lookup on one branch only (`else: name = generate_name()`)
-refuses no retry of the other.
+the row up before writing it or upserts it (`get_or_create`). A name lookup on one branch only
+(`else: name = generate_name()`) refuses no retry of the other.
 
 Server-rendered page and form handlers are not API endpoints: a handler that renders a
 template or redirects (`render`, `render_template`, `TemplateResponse`, `redirect`,
@@ -1163,7 +1163,8 @@ def _saved_once(module: SourceModule, project: Project, fn: ast.AST, save: ast.C
 def _own_create_refuses_repeats(project: Project, serializer: str, model: str) -> bool:
     """The serializer's own ``create`` looks the row up before it writes it, itself or in the helpers
     it calls (``return get_or_create_tag(name, user)``, a helper that updates the bookmark it finds
-    by URL): a retry finds the row the first call made. Not a read that is no lookup (the highest
+    by URL), or upserts it (``ShoppingList.objects.get_or_create(name__iexact=name, ...)``): a retry
+    finds the row the first call made. Not a read that is no lookup (the highest
     ``order`` so far)."""
     cls = _serializer_classes(project).get(serializer)
     create = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "create"), None) if cls else None
@@ -1175,7 +1176,8 @@ def _own_create_refuses_repeats(project: Project, serializer: str, model: str) -
     for op in db.expanded_ops(module, project, create):
         if model not in op.tables:
             continue
-        return op.is_read and bool(LOOKUP.match(op.method) or op.method == "filter")
+        return op.is_read and bool(LOOKUP.match(op.method) or op.method == "filter") or (
+            op.upsert and not _conflicts_on_nothing(module, project, op))
     return False
 
 
