@@ -45,8 +45,9 @@ transaction and is not reported. Neither are:
   outbox row is still reported: it must commit with its change, and so is a domain event,
   `Event`/`ChangeEvent`, that the code base reads back as the state of the row it follows), and any
   row written through a helper named for a log (`log_incident_event(...)`), before or after;
-- writes to a cache table (`LabelKeyCache`), rebuilt from the data, or through a helper that counts
-  totals again from the rows (`update_stats(project)`); a user's favourite, bookmark or recent
+- writes to a cache table (`LabelKeyCache`) or of nothing but full-text search vectors
+  (`update(search_vector=SearchVector("instruction"))`), rebuilt from the data, or through a helper
+  that counts totals again from the rows (`update_stats(project)`); a user's favourite, bookmark or recent
   visit of the row (`UserFavorite`), made or cleared with it; a write of nothing but a row's
   last-changed time (`doc.save(update_fields=["modified"])`); a one-to-one companion row
   (`Profile`) that another function makes on demand (`Profile.objects.get_or_create(user=user)`)
@@ -649,8 +650,9 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
             first, second = sorted(earlier.tables)[0], sorted(later.tables)[0]
             if _records_the_change(second) or _logged(earlier) or _logged(later):
                 continue  # a lost trailing audit/notification row, not half a domain change
-            if CACHE_ROW.search(first) or CACHE_ROW.search(second):
-                continue  # a cache row is rebuilt from the data: losing it is no half change
+            if CACHE_ROW.search(first) or CACHE_ROW.search(second) or _rebuilds_search_index(
+                    earlier) or _rebuilds_search_index(later):
+                continue  # a cache row or search index is rebuilt from the data: losing it is no half change
             if (FAVOURITE_ROW.search(first) or FAVOURITE_ROW.search(second)) and not _same_model(first, second):
                 continue  # a user's favourite or recent visit of the row, made or cleared with it: not the data
             if _touches_timestamp(earlier) or _touches_timestamp(later):
@@ -769,6 +771,17 @@ def _touches_timestamp(write: db.DbOp) -> bool:
             fields = list(call.args[0].keys)
     return bool(fields) and all(isinstance(f, ast.Constant) and isinstance(f.value, str)
                                 and TIMESTAMP_FIELD.fullmatch(f.value) for f in fields)
+
+
+def _rebuilds_search_index(write: db.DbOp) -> bool:
+    """A Django ``update()`` that sets nothing but full-text search vectors computed from the rows'
+    own text (``Step.objects.update(search_vector=SearchVector("instruction"))``): an index, which
+    the next rebuild puts right."""
+    call = write.call
+    return (write.api == "django" and isinstance(call.func, ast.Attribute) and call.func.attr in ("update", "aupdate")
+            and not call.args and bool(call.keywords) and all(
+                isinstance(k.value, ast.Call) and (dotted(k.value.func) or "").split(".")[-1] == "SearchVector"
+                for k in call.keywords))
 
 
 def _recomputes_totals(module: SourceModule, project: Project, write: db.DbOp) -> bool:
