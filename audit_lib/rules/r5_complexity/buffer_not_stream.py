@@ -61,6 +61,10 @@ Reports whole payloads read into memory where streaming fits. That is:
   writes it with a `csv` writer into a `StringIO` and returns it (`build_csv_response(csv_content)`,
   also through a wrapper that passes it on). Rows gathered from a slice with a fixed end
   (`query[:10000]`) or from one object's children (`playlist["shots"]`) are few and are not reported;
+- an export document built whole in memory: a request handler hands every row of a Django query (no slice,
+  `list(Bookmark.objects.filter(owner=user))`) to a function of the project that walks them and returns the
+  pieces it gathered joined into one text (`return "\\n".join(doc)`), and sends that text back
+  (`HttpResponse(content)`, `response.write(content)`);
 - a GraphQL connection whose page is cut from a list of every row the query returns
   (`connection_from_list([Node(r) for r in (await session.scalars(query)).all()], args)`,
   graphql-relay's `connection_from_array`): each page loads the whole result; a query with a `.limit()`
@@ -163,7 +167,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                         *_uploads(module, project, fn, nodes), *_request_bodies(module, project, fn, nodes),
                         *_fetchalls(module, fn, nodes), *_whole_tables(module, nodes), *_zip_copies(module, nodes),
                         *_files_sent_whole(module, project, nodes),
-                        *_memory_exports(module, project, fn, nodes), *_pages_cut_in_memory(module, nodes)]:
+                        *_memory_exports(module, project, fn, nodes), *_documents_built_whole(module, project, fn, nodes),
+                        *_pages_cut_in_memory(module, nodes)]:
             if finding.line not in reported:
                 reported.add(finding.line)
                 yield finding
@@ -1236,6 +1241,91 @@ def _csv_rows_parameters(module: SourceModule, fn: ast.AST) -> set[int]:
                 for c in walk_nodes(node if isinstance(node, (ast.For, ast.AsyncFor)) else module.parents.get(node, node))):
             written.add(dotted(node.iter) or "")
     return {i for i, name in enumerate(own) if name in written}
+
+
+DOCUMENT_BUILDERS = "R5.buffer-not-stream:document-builders"
+# Django QuerySet methods that keep every row the filter matches.
+QUERYSET_CHAIN = {"all", "filter", "exclude", "order_by", "select_related", "prefetch_related", "only", "defer",
+                  "distinct", "annotate"}
+
+
+def _documents_built_whole(module: SourceModule, project: Project, fn: ast.AST,
+                           nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``content = exporter.export_html(list(Bookmark.objects.filter(owner=user)))`` then ``HttpResponse(content)``
+    or ``response.write(content)``: a request handler hands every row of a query to a function of the project
+    that builds a text from each of them and joins it (``return "\\n".join(doc)``), and sends that text back. The
+    whole export sits in memory as rows, as pieces and as text before the first byte leaves."""
+    builders = _document_builders(project)
+    if not builders or "objects" not in module.text or handler_of(module, fn.body[0], project) is None:
+        return
+    bindings: dict[str, list[ast.expr]] = {}
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            bindings.setdefault(node.targets[0].id, []).append(node.value)
+
+    def whole_document(value: ast.expr) -> ast.Call | None:
+        if isinstance(value, ast.Name):
+            return next((built for v in bindings.get(value.id, []) if isinstance(v, ast.Call)
+                         and (built := whole_document(v)) is not None), None)
+        if isinstance(value, ast.Call) and _callee(value) in builders and any(
+                i in builders[_callee(value)] and _every_row(a, bindings, depth=2) for i, a in enumerate(value.args)):
+            return value
+        return None
+
+    for node in nodes:
+        if isinstance(node, ast.Call) and _is_sink(module, node):
+            built = next((whole_document(a) for a in node.args if whole_document(a) is not None), None)
+            if built is not None:
+                yield _medium_finding(
+                    module, built, f"every row of the query is built into one in-memory document by {_callee(built)}() "
+                                   "before it is sent",
+                    "yield the document's pieces from a generator over query.iterator() and send them with a "
+                    "StreamingHttpResponse")
+
+
+def _every_row(value: ast.expr, bindings: dict[str, list[ast.expr]], depth: int) -> bool:
+    """``Bookmark.objects.filter(owner=user)``, ``list(...)`` of it, also through the names it is bound to: a Django
+    query with no slice, every row it matches."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "list" and value.args:
+        return _every_row(value.args[0], bindings, depth)
+    if isinstance(value, ast.Name):
+        return depth > 0 and any(_every_row(v, bindings, depth - 1) for v in bindings.get(value.id, []))
+    node = value
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in QUERYSET_CHAIN:
+        node = node.func.value
+    return node is not value and isinstance(node, ast.Attribute) and node.attr == "objects"
+
+
+def _document_builders(project: Project) -> dict[str, set[int]]:
+    """Functions of the project that walk a parameter and return the pieces they gathered joined into one text
+    (``doc = []`` ... ``for bookmark in bookmarks: append_bookmark(doc, bookmark)`` ... ``return "".join(doc)``):
+    function name -> positions (after ``self``) of the parameters walked, on every definition of that name."""
+    if DOCUMENT_BUILDERS in project.facts:
+        return project.facts[DOCUMENT_BUILDERS]
+    builders: dict[str, set[int]] = {}
+    for module in project.modules:
+        if runs_offline(module, project) or ".join(" not in module.text:
+            continue
+        for fn in walk_nodes(module.tree):
+            if isinstance(fn, FUNCTION_TYPES):
+                slots = _joined_parameters(fn)
+                builders[fn.name] = builders[fn.name] & slots if fn.name in builders else slots
+    project.facts[DOCUMENT_BUILDERS] = {name: slots for name, slots in builders.items() if slots}
+    return project.facts[DOCUMENT_BUILDERS]
+
+
+def _joined_parameters(fn: ast.AST) -> set[int]:
+    nodes = list(walk_function_body(fn))
+    pieces = {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+              and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.List) and not n.value.elts}
+    returns = [n.value for n in nodes if isinstance(n, ast.Return)]
+    joined = bool(returns) and all(isinstance(r, ast.Call) and method_name(r) == "join" and len(r.args) == 1
+                                   and isinstance(r.args[0], ast.Name) and r.args[0].id in pieces for r in returns)
+    if not joined:
+        return set()
+    walked = {n.iter.id for n in walk_nodes(fn) if isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension))
+              and isinstance(n.iter, ast.Name)}
+    return {i for i, name in enumerate(_own_parameters(fn)) if name in walked}
 
 
 # -- pages cut from every row -------------------------------------------------------------
