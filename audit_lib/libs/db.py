@@ -1747,6 +1747,9 @@ def _receiver_class(module: SourceModule, project: Project | None, node: ast.AST
     elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
         cls = self_class or _enclosing_class(module, node)
         found = _attribute_classes(project, cls).get(node.attr) if cls is not None else None
+    elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):  # ``pr.task_repository``
+        owner = _receiver_class(module, project, node.value, fn, self_class)
+        found = _attribute_classes(project, owner).get(node.attr) if owner is not None else None
     elif isinstance(node, ast.Call):
         found = _value_class(module, project, node, self_class or _enclosing_class(module, node))
     return found or _repositories.receiver(module, project, node, fn, self_class)  # repository layers
@@ -1783,7 +1786,9 @@ def _attribute_classes(project: Project | None, cls: _ClassRef) -> dict[str, _Cl
                 for target in (inner.targets if isinstance(inner, ast.Assign) else [inner.target]):
                     if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
                             and target.value.id == "self":
-                        found = _value_class(module, project, inner.value)
+                        value = inner.value.values[-1] if isinstance(inner.value, ast.BoolOp) and isinstance(
+                            inner.value.op, ast.Or) else inner.value  # ``repo or Repo(session)``
+                        found = _value_class(module, project, value)
                         if found is None and isinstance(inner.value, ast.Name):
                             if parameters is None:
                                 parameters = _local_classes(module, project, statement)

@@ -64,7 +64,7 @@ Two kinds of entry point are judged differently:
   handler counts: `signal.signal(signal.SIGTERM, ...)` or
   `loop.add_signal_handler(signal.SIGTERM, ...)`.
 - **Worker threads**: `threading.Thread(target=...)` whose target (a method of the class that starts
-  it, a project function) pulls jobs in a service loop (`while True: item = work_queue.get()`; also
+  it, a project function), or a `threading.Thread` subclass whose `run()`, pulls jobs in a service loop (`while True: item = work_queue.get()`; also
   `recv`, `brpop`, `consume`, ...), in a file of the service (not a one-off script). Under a web
   server the process exits normally after SIGTERM, so any shutdown hook counts here (a SIGTERM
   handler, `atexit`, a framework's shutdown hook, a gunicorn exit hook); with none, queued jobs
@@ -473,12 +473,18 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
                 yield stmt, f"the service loop in {looping}(), started from module level,"
 
 
-def _job_threads(project: Project, module: SourceModule) -> Iterator[tuple[ast.Call, str]]:
+def _job_threads(project: Project, module: SourceModule) -> Iterator[tuple[ast.AST, str]]:
     """``threading.Thread(target=self.worker, daemon=True)`` where the target (a method of the class, a project
     function) pulls jobs in a service loop: ``while True: item = queue.get()`` (also ``recv``, ``brpop``,
-    ``consume``, ...). A thread that only samples or sleeps has nothing to lose when it is killed."""
+    ``consume``, ...); or a subclass of ``threading.Thread`` whose ``run()`` does. A thread that only samples or
+    sleeps has nothing to lose when it is killed."""
     if is_one_shot_path(module.path):
         return
+    for cls in module.nodes_of(ast.ClassDef):
+        run = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "run"), None)
+        if run is not None and any(qualified(module, b) == "threading.Thread" for b in cls.bases) \
+                and _pulls_jobs(module, run):
+            yield cls, f"{cls.name}.run()"
     for call in module.nodes_of(ast.Call):
         target = keyword(call, "target")
         if target is None or call_name(module, call) != "threading.Thread":
@@ -488,10 +494,13 @@ def _job_threads(project: Project, module: SourceModule) -> Iterator[tuple[ast.C
             found = _method_of(project, module, cls, target.attr, CLASS_DEPTH) if cls is not None else None
         else:
             found = resolve_function(project, module, target)
-        if found is not None and any(isinstance(loop, ast.While) and _is_service_loop(found[0], loop)
-                                     and any(_pulls_a_job(n) for n in walk_function_body(loop))
-                                     for loop in walk_function_body(found[1])):
+        if found is not None and _pulls_jobs(*found):
             yield call, f"{found[1].name}()"
+
+
+def _pulls_jobs(module: SourceModule, fn: ast.AST) -> bool:
+    return any(isinstance(loop, ast.While) and _is_service_loop(module, loop)
+               and any(_pulls_a_job(n) for n in walk_function_body(loop)) for loop in walk_function_body(fn))
 
 
 def _pulls_a_job(node: ast.AST) -> bool:
