@@ -18,7 +18,10 @@ SDK client is followed through a name or `self` attribute bound to its construct
 project function annotated to return one or returning one it built, or to an annotated
 parameter, through a property of the class that builds one (`self.sms_client.messages.create(...)`),
 a class attribute declared with the client's type (`_client: WebClient`), and a `self` attribute that
-the project base class (in another file) sets in its `__init__`. The finding is at the first unguarded call, with the count of the others. A call is guarded when its function is decorated with a breaker (`@breaker`,
+the project base class (in another file) sets in its `__init__`. An LLM SDK's API is known by its path
+wherever the client comes from (a factory building one per user, a parameter): `client.chat.completions.create(...)`,
+`client.responses.stream(...)` in a file importing openai, `client.messages.create(...)` with anthropic,
+`client.models.generate_content(...)` with google-genai. The finding is at the first unguarded call, with the count of the others. A call is guarded when its function is decorated with a breaker (`@breaker`,
 `@circuit(...)`), when it runs inside `with breaker:`/`async with breaker...`, or when
 its function is handed to `breaker.call(...)`/`call_async(...)`, or when a home-grown breaker gates
 it: an `if` testing a health or breaker check that leaves first (`if not s3_is_healthy(): raise ...`),
@@ -36,7 +39,8 @@ a setting: no one dependency for a breaker to watch), calls to an integration ea
 (a data source or an alert destination: the function reads the object's own configuration mapping,
 `self.configuration["url"]` or `options.get("token")`, handed to the constructor or the method and
 never filled from the settings; or sets a `self` attribute from it, calls a method of its class that
-reads it, builds its client through one, or is called only by functions of its file that read it),
+reads it, builds its client through one, or is called only by functions of its file that read it; not
+an LLM SDK's calls: the provider is one service whatever key or model each user configures),
 calls the code itself treats as going to anyone's URL (through an SSRF guard: `advocate`, a client
 built with a safe/SSRF `transport=`; or to each URL of a list in turn, `for url in subscriber_urls`),
 availability probes (a predicate, `enabled()`/`is_*()`/`has_*()`, whose `except` of a connection
@@ -132,6 +136,16 @@ GLOBAL_CONFIG = {"app.config", "current_app.config", "os.environ", "settings"}
 ADMIN_ONLY = re.compile(r"(?i)(^|\.)(admins?_only|admin_required|require_admin|staff_member_required|superuser_required)$")
 SWITCH = re.compile(r"^(is_)?(active|enabled)$")  # a destination's on/off flag
 HEALTH_PATH = re.compile(r"/(health|healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|ping)/?$")
+# An LLM SDK's calls by their path on the client, for a client no binding reaches (one a factory builds per
+# user from the provider configured, handed around as a parameter): SDK -> (service, paths)
+LLM_SDK_CALLS = {
+    "openai": ("OpenAI", ("chat.completions.create", "chat.completions.parse", "responses.create", "responses.stream",
+                          "responses.parse", "embeddings.create", "completions.create", "images.generate")),
+    "anthropic": ("Anthropic", ("messages.create", "messages.stream")),
+    "google.genai": ("Google Gemini (google-genai)", ("models.generate_content", "models.generate_content_stream",
+                                                      "models.embed_content")),
+}
+LLM_LIBRARIES = {*LLM_SDK_CALLS, "litellm"}  # one provider however each user configures a key or a model
 
 
 @rule("R3.no-circuit-breaker", on="project", scope="code", severity="low")
@@ -147,13 +161,15 @@ def check(project: Project) -> Iterator[Finding]:
                  and not _user_supplied_url(module, project, c) and not _local_sidecar(module, project, c)]
         known = {id(c.node) for c in calls}
         via_sdk = [c for c in sdk_calls(module, project) if id(c.node) not in known]
+        via_sdk += _llm_sdk_calls(module, {id(c.node) for c in via_sdk})
         calls += via_sdk
         through_sdk = {id(c.node) for c in via_sdk}
         calls = [c for c in calls if not _start_up_only(module, project, c) and not _cached_fallback(module, c)
                  and not _release_check(module, c.node) and not _kept_for_the_process(module, c.node)
                  and not _disables_after_failures(module, c.node)
                  and not _availability_probe(module, c.node)
-                 and not _tenant_configured(module, project, c.node) and not _many_destinations(module, c)
+                 and not (c.library not in LLM_LIBRARIES and _tenant_configured(module, project, c.node))
+                 and not _many_destinations(module, c)
                  and not _operator_only(module, project, enclosing_function(module, c.node))]
         unguarded = sorted((c for c in calls if not _guarded(module, c, guarded_functions, project)), key=lambda c: c.line)
         for call in [c for c in unguarded if id(c.node) in through_sdk and _dependency(c)]:
@@ -181,7 +197,34 @@ def check(project: Project) -> Iterator[Finding]:
 def _dependency(call: OutboundCall) -> str | None:
     """The one service an SDK's calls go to, wherever in the code base they are made (Slack, AWS, the SMTP relay);
     None for SDKs whose calls go to a different service per client (OAuth providers, websockets)."""
+    if call.library in LLM_SDK_CALLS:
+        return LLM_SDK_CALLS[call.library][0]
     return "the SMTP server" if call.protocol == "smtp" else SHARED_DEPENDENCIES.get(call.library)
+
+
+def _llm_sdk_calls(module: SourceModule, known: set[int]) -> list[OutboundCall]:
+    """Calls of an LLM SDK's API in a file importing the SDK, by the call's path on the client
+    (``client.chat.completions.create(...)``, ``client.messages.stream(...)``), whatever the client's
+    origin: a parameter, a factory's product, ``self._client_factory()``. The provider is one service
+    however each user's key or model is configured."""
+    sdks = [sdk for sdk in LLM_SDK_CALLS if module.imports_module(sdk)]
+    found: list[OutboundCall] = []
+    for node in module.nodes_of(ast.Call) if sdks else ():
+        path = _attribute_path(node.func)
+        sdk = next((s for s in sdks if any(path.endswith(f".{p}") for p in LLM_SDK_CALLS[s][1])), None)
+        if sdk is not None and id(node) not in known:
+            found.append(OutboundCall(node=node, library=sdk, protocol="api", operation=path.rsplit(".", 1)[-1]))
+    return found
+
+
+def _attribute_path(func: ast.expr) -> str:
+    """The attributes a call goes through, whatever they start from: ``.chat.completions.create`` for
+    ``self._client().chat.completions.create``."""
+    parts: list[str] = []
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    return "." + ".".join(reversed(parts)) if parts else ""
 
 
 def _dependency_finding(dependency: str, sites: list[tuple[SourceModule, OutboundCall]], context: str,
