@@ -36,8 +36,12 @@ serializer that raises when a lookup of the model finds a row or a count reaches
 Tag.objects.filter(name=name).exists(): raise ValidationError`, `if shelf_full(shelf): raise`), where
 the model is the class's `Meta.model` (stored by the `ModelForm`'s or `ModelSerializer`'s `save()`) or
 one its own `save`/`create`/`update` writes. Validation and save are two steps: two concurrent
-submissions both pass. A validator that raises when the row is missing (`if not
-Label.objects.filter(...).exists()`) checks a reference, and is left alone.
+submissions both pass. When the form stores nothing itself (a plain `Form`, a WTForms form), the
+validation call is the check of the insert that follows it: `if form.is_valid():` (or
+`validate_on_submit()`, or after `if not form.is_valid(): return`, or after
+`serializer.is_valid(raise_exception=True)`) then `Space.objects.create(...)`. A validator that raises
+when the row is missing (`if not Label.objects.filter(...).exists()`) checks a reference, and is left
+alone.
 
 It also reports a single-use mark claimed without a lock: a row read without a lock, a test of
 its `used`/`redeemed`/`consumed`/`claimed`/`spent` mark (also `used_at`, `used_by`, `is_used`), or a
@@ -94,7 +98,8 @@ to fill it in) follows from it.
 Between the read and the write another request can do the same read and get the same
 answer: both insert (a duplicate, or a unique-violation error surfacing as a 500), or
 both update from a stale value (a lost update, a double spend). The message says which:
-when the written model declares a unique key over the checked columns the second request
+when the written model declares a unique key over the checked columns (also a unique `Index` of its
+table arguments, `db.Index("ix_uq_name", func.lower(cls.name), unique=True)`) the second request
 fails with `IntegrityError` (reported with low confidence: an error for the loser, no bad
 data); otherwise a duplicate row is stored. The check gives no
 guarantee; only the database can decide atomically (Backend Posture R2: check-then-act
@@ -168,6 +173,7 @@ LOCK_NAME = re.compile(r"(^|_)[Rr]?[Ll]ocks?(et)?(_ctx)?$|[a-z]Lock$|^[Ll]ock")
 HARMLESS_DUPLICATES = re.compile(r"[a-z]Logs?$|(^|_)logs?$|[Aa]udit|[a-z]Tokens?$|(^|_)[Tt]okens?$")  # a log, a credential
 VALIDATOR = re.compile(r"^(clean|validate)(_\w+)?$")
 FORM_BASE = re.compile(r"(Form|Serializer)$")
+VALIDATION_CALLS = {"is_valid", "validate_on_submit", "validate"}
 SAVING_METHODS = {"save", "create", "update", "perform_create"}
 FIX = ("make the write decide atomically: INSERT ... ON CONFLICT (key) DO NOTHING / DO UPDATE over a unique index "
        "(SQLAlchemy insert().on_conflict_do_nothing(), Django get_or_create/update_or_create), or lock the row "
@@ -222,7 +228,7 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
     writing_calls = {id(op.call) for op in ops if op.is_write}
     # a helper that also writes is not a lookup whose answer the caller acts on
     reads = [op for op in ops if op.is_read and op.tables and not op.locking
-             and not (op.through and id(op.call) in writing_calls)]
+             and not (op.through and id(op.call) in writing_calls)] + _form_validations(module, project, fn)
     writes = [op for op in ops if _is_act(op) or _orm_update(op)] + _instances_handed_back(module, project, fn, reads, ops)
     reported: set[int] = set()
     read_apis = {op.api for op in ops if op.is_read}
@@ -290,17 +296,11 @@ def _validator_findings(module: SourceModule, project: Project, fn: ast.AST) -> 
     if cls is None or module.parents.get(fn) is not cls or not VALIDATOR.match(fn.name) or not _form_class(project, cls):
         return
     stored = _stored_models(module, project, cls)
-    ops = db.expanded_ops(module, project, fn)
-    reads = [op for op in ops if op.is_read and not op.locking and any(
-        db.same_table(t, model) for t in op.tables for model in stored)]
-    for node in walk_nodes(fn):
-        if not (isinstance(node, ast.If) and node.body and isinstance(node.body[-1], ast.Raise)):
+    for read in _refusing_reads(module, project, fn):
+        table = next((model for model in stored if any(db.same_table(t, model) for t in read.tables)), None)
+        if table is None:
             continue
-        in_test = [r for r in reads if any(n is r.call for n in ast.walk(node.test))]
-        read = next((r for r in [*in_test, *reads] if _refuses_when_found(module, fn, node.test, r)), None)
-        if read is None:
-            continue
-        table = next(model for model in stored if any(db.same_table(t, model) for t in read.tables))
+        ops = db.expanded_ops(module, project, fn)
         write = db.DbOp(read.call, db.INSERT, frozenset({table}), read.api, "save")
         if _isolation(project, read.api) == "SERIALIZABLE" or _serialized(module, fn, read.call, ops) or (
                 _request_retried_on_conflict(project, fn, write)) or (
@@ -313,6 +313,41 @@ def _validator_findings(module: SourceModule, project: Project, fn: ast.AST) -> 
                    f"{_consequence(write, table, refused)}")
         yield _finding(module, read.call, message, FIX, Confidence.low if refused else Confidence.medium)
         return
+
+
+def _refusing_reads(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[db.DbOp]:
+    """The reads of ``fn`` whose answer leads to a ``raise`` when they find rows (see
+    :func:`_refuses_when_found`), the read in the ``if`` test first."""
+    reads = [op for op in db.expanded_ops(module, project, fn) if op.is_read and op.tables and not op.locking]
+    for node in walk_nodes(fn):
+        if isinstance(node, ast.If) and node.body and isinstance(node.body[-1], ast.Raise):
+            in_test = [r for r in reads if any(n is r.call for n in ast.walk(node.test))]
+            yield from (r for r in [*in_test, *reads] if _refuses_when_found(module, fn, node.test, r))
+
+
+def _form_validations(module: SourceModule, project: Project, fn: ast.AST) -> list[db.DbOp]:
+    """``form.is_valid()``, ``form.validate_on_submit()`` of a form or serializer of the code base whose
+    validators refuse a value on what a lookup of a table finds, a table the form does not store itself
+    (those are reported at the validator): a read of that table, which passes when nothing was found
+    (``if form.is_valid(): Space.objects.create(...)``)."""
+    validations: list[db.DbOp] = []
+    for node in walk_nodes(fn):
+        if not (isinstance(node, ast.Call) and method_name(node) in VALIDATION_CALLS and isinstance(
+                node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)):
+            continue
+        bound = db.single_binding(fn, node.func.value.id) or db.reaching_binding(module, fn, node.func.value)
+        resolved = db.project_class(module, project, bound.func) if isinstance(bound, ast.Call) else None
+        if resolved is None or not _form_class(project, resolved[1]):
+            continue
+        form_module, form = resolved
+        stored = _stored_models(form_module, project, form)
+        refusing = [read for validator in form.body if isinstance(validator, ast.FunctionDef) and VALIDATOR.match(
+            validator.name) for read in _refusing_reads(form_module, project, validator)]
+        tables = {t for read in refusing for t in read.tables if not any(db.same_table(t, model) for model in stored)}
+        if tables:
+            validations.append(db.DbOp(node, db.READ, frozenset(tables), refusing[0].api, method_name(node),
+                                       through=f"{form.name}.{method_name(node)}"))
+    return validations
 
 
 def _form_class(project: Project, cls: ast.ClassDef) -> bool:
@@ -503,11 +538,39 @@ def _refused_by_unique_key(project: Project, read: db.DbOp, write: db.DbOp) -> b
     database refuses the loser of the race: a model unique only through single fields counts when
     the read filters on one of them (``filter(email=...)``, ``User.email == ...`` for ``email =
     ...(unique=True)``) or its filter is not known."""
-    if write.api == "sql" or not _inserts_unique(project, write):
+    if write.api == "sql":
+        return False
+    filtered = _filtered_columns(read.call) if not read.through else set()
+    mentioned = filtered | {n.attr for n in ast.walk(read.call) if isinstance(n, ast.Attribute) and isinstance(
+        n.value, ast.Name) and n.value.id[:1].isupper()} if not read.through else set()  # ``~User.is_deleted``
+    if any(not mentioned or columns & mentioned for t in write.tables for columns in _unique_indexes(project).get(t, ())):
+        return True
+    if not _inserts_unique(project, write):
         return False
     unique_fields = set().union(*(project.facts.get("r2.single_unique", {}).get(t, set()) for t in write.tables))
-    filtered = _filtered_columns(read.call) if not read.through else set()
     return not (unique_fields and filtered) or bool(unique_fields & filtered)
+
+
+def _unique_indexes(project: Project) -> dict[str, list[set[str]]]:
+    """Model name -> the columns of each unique index in its table arguments (``db.Index("ix_uq_name",
+    db.func.lower(cls.name), unique=True)``: ``{"name"}``; a column ``event_id`` also as ``event``)."""
+    if "r2.unique_indexes" not in project.facts:
+        indexes: dict[str, list[set[str]]] = {}
+        for module in project.modules:
+            if "Index" not in module.text:
+                continue
+            for cls in module.nodes_of(ast.ClassDef):
+                for node in ast.walk(cls):
+                    if isinstance(node, ast.Call) and (dotted(node.func) or "").split(".")[-1] == "Index" and any(
+                            k.arg == "unique" and isinstance(k.value, ast.Constant) and k.value.value is True
+                            for k in node.keywords):
+                        columns = {n.attr if isinstance(n, ast.Attribute) else n.value for arg in node.args[1:]
+                                   for n in ast.walk(arg) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+                                   and (n.value.id == "cls" or n.value.id[:1].isupper())
+                                   or isinstance(n, ast.Constant) and isinstance(n.value, str)}
+                        indexes.setdefault(cls.name, []).append(columns | {c.removesuffix("_id") for c in columns})
+        project.facts["r2.unique_indexes"] = indexes
+    return project.facts["r2.unique_indexes"]
 
 
 def _filtered_columns(call: ast.Call) -> set[str]:
@@ -970,7 +1033,8 @@ def _deciding_read(module: SourceModule, project: Project, fn: ast.AST, reads: l
             continue
         if _write_depends_on(module, fn, read, names, write) or _write_depends_on(
                 module, fn, read, _flags(module, fn, read, names, write), write, flags=True) or _built_when_missing(
-                module, fn, read, names, write) or _refused_in_helper(module, project, read, write):
+                module, fn, read, names, write) or _refused_in_helper(module, project, read, write) or (
+                _validated_before(module, read, write)):
             return read
     return None
 
@@ -992,6 +1056,12 @@ def _judged_by_call(test: ast.AST, names: set[str]) -> bool:
     """``should_amend(version=latest, user_id=...)``: a helper given the row judges it."""
     return isinstance(test, ast.Call) and any(
         isinstance(a, ast.Name) and a.id in names for a in [*test.args, *(k.value for k in test.keywords)])
+
+
+def _validated_before(module: SourceModule, read: db.DbOp, write: db.DbOp) -> bool:
+    """``serializer.is_valid(raise_exception=True)`` before the insert: it raises when its validators refuse."""
+    return read.method in VALIDATION_CALLS and write.kind == db.INSERT and any(
+        k.arg == "raise_exception" for k in read.call.keywords) and _follows(module, read.call, write.call)
 
 
 def _refused_in_helper(module: SourceModule, project: Project, read: db.DbOp, write: db.DbOp) -> bool:
@@ -1247,7 +1317,7 @@ def _implies_found(test: ast.AST, holds: bool, read: db.DbOp, names: set[str]) -
 
 def _names_the_row(node: ast.AST, read: db.DbOp, names: set[str]) -> bool:
     """``row`` for a name in ``names`` holding what ``read`` found, or the read itself (``qs.exists()``)."""
-    return isinstance(node, ast.Name) and node.id in names or node is read.call
+    return isinstance(node, ast.Name) and node.id in names or node is read.call and read.method not in VALIDATION_CALLS
 
 
 def _existence_only(test: ast.AST) -> bool:
