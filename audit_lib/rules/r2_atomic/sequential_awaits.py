@@ -10,7 +10,8 @@ database read through a pool (`pool.fetch`, `pool.fetchrow`, a property of the c
 that returns the pool: `ctx.db.fetch`) or separate connections,
 a read method (`get_*`, `fetch_*`, `list_*`, `read_*`) of a service's client library on an object
 named a client or an API that the code base does not define (`self.client.get_state_event(...)`),
-a read through a recognised service SDK (`s3.get_object`, `ec2.describe_instances`), an LLM request
+a read through a recognised service SDK or gRPC stub (`s3.get_object`, `ec2.describe_instances`,
+`stub.GetUser`), an LLM request
 (`llm.chat.completions.create(...)`, `claude.messages.create(...)`, `litellm.acompletion(...)`),
 or a helper of the code base that does such reads -- a function, or a method of a service object
 whose class is known (followed through plain `def`
@@ -79,6 +80,7 @@ from audit_lib.source import Project, SourceModule
 HTTP_READS = {"get", "head", "options"}
 SDK_READ_PREFIXES = ("get_", "fetch_", "list_", "read_")
 SERVICE_SDK_READ_PREFIXES = ("get_", "list_", "describe_", "head_")
+GRPC_READ_PREFIXES = ("Get", "List", "Fetch", "Read", "Describe", "Lookup", "Search")
 # LLM requests: the model answers, nothing is stored (unlike ``threads.messages.create``)
 LLM_LIBRARIES = {"openai", "anthropic", "litellm"}
 LLM_REQUESTS = ("chat.completions.create", "completions.create", "embeddings.create", "responses.create",
@@ -222,9 +224,11 @@ def _io_await(module: SourceModule, project: Project, fn: ast.AST, statement: as
 
 
 def _service_read(outbound, call: ast.Call) -> bool:
-    """A request through a service's SDK that changes nothing there: an LLM request
+    """A request through a service's SDK or a gRPC stub that changes nothing there: an LLM request
     (``client.chat.completions.create(...)``, ``litellm.acompletion(...)``) or a read method
-    (``s3.get_object``, ``ec2.describe_instances``)."""
+    (``s3.get_object``, ``ec2.describe_instances``, ``stub.GetUser``)."""
+    if outbound.protocol == "grpc":
+        return outbound.operation.startswith(GRPC_READ_PREFIXES)
     if outbound.protocol != "api":
         return False
     if outbound.library in LLM_LIBRARIES:
