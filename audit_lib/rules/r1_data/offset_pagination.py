@@ -23,7 +23,9 @@ its first such slice, naming the views that page with it, also through a helper'
 `paginator_cls=`), Django's `Paginator` (called, or set as a class's
 `paginator_class`), Django REST framework's page-number and limit-offset pagination classes (set
 as `DEFAULT_PAGINATION_CLASS`, as a view's `pagination_class`, or extended by a project class: one
-finding at the setting or class, naming the list views it pages), and
+finding at the setting or class, naming the list views it pages), Django generic list views given
+a `paginate_by` (`class BookList(ListView): paginate_by = 50`, also through a project base;
+not one whose `get_queryset` keeps the requesting user's own rows), and
 the page classes of the `paginate` family given a page number: `paginate_sqlalchemy`'s
 `SqlalchemyOrmPage(query, page=request.params.get("page"))`, `paginate.Page` over a query, and
 project classes extending them.
@@ -804,6 +806,11 @@ def _drf_finding(module: SourceModule, node: ast.AST, project: Project) -> Findi
                                       f"Django's Paginator, which pages with OFFSET",
                         fix=KEYSET_FIX + " (Django: filter on the last key, or DRF CursorPagination)",
                         confidence=Confidence.medium)
+    if target == "paginate_by" and _pages_a_list_view(module, project, node):
+        return _finding(module, node, f"paginate_by = {ast.unparse(node.value)}: the list view pages its queryset "
+                                      f"with Django's Paginator, which pages with OFFSET",
+                        fix=KEYSET_FIX + " (Django: filter on the last key instead of ?page=N)",
+                        confidence=Confidence.medium)
     if target == "pagination_class" and qualified(module, node.value) in OFFSET_PAGINATION_CLASSES:
         return _finding(module, node, f"pagination_class = {ast.unparse(node.value)} pages with OFFSET",
                         fix="use rest_framework.pagination.CursorPagination (keyset paging on an indexed ordering)")
@@ -818,6 +825,35 @@ def _drf_finding(module: SourceModule, node: ast.AST, project: Project) -> Findi
 
 
 FEW_ROWS = 1000
+DJANGO_LIST_VIEWS = {"django.views.generic.ListView", "django.views.generic.list.ListView",
+                     "django.views.generic.list.BaseListView", "django.views.generic.list.MultipleObjectMixin"}
+
+
+def _pages_a_list_view(module: SourceModule, project: Project, node: ast.Assign) -> bool:
+    """``paginate_by = 25`` in a Django generic list view (or a project class extending one) whose
+    ``get_queryset`` does not narrow the rows to the requesting user's own (``filter(owner=self.request.user)``)."""
+    cls = module.parents.get(node)
+    if not isinstance(cls, ast.ClassDef) or isinstance(node.value, ast.Constant) and node.value.value is None:
+        return False
+    if not _extends_django_list_view(project, module, cls):
+        return False
+    get_queryset = next((n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                         and n.name == "get_queryset"), None)
+    return get_queryset is None or not any(_is_request_user(n) for n in walk_function_body(get_queryset))
+
+
+def _extends_django_list_view(project: Project, module: SourceModule, cls: ast.ClassDef, depth: int = 4) -> bool:
+    return any(key in DJANGO_LIST_VIEWS or parent is not None and depth
+               and _extends_django_list_view(project, *parent, depth - 1)
+               for key, parent in _base_classes(project, module, cls))
+
+
+def _base_classes(project: Project, module: SourceModule,
+                  cls: ast.ClassDef) -> Iterator[tuple[object, tuple[SourceModule, ast.ClassDef] | None]]:
+    """Each base of ``cls``: its ``_class_key`` and, for a project class, its module and class."""
+    for base in cls.bases:
+        key = _class_key(module, project, base)
+        yield key, _project_classes(project).get(key) if isinstance(key, tuple) else None
 
 
 def _replaces_paging(cls: ast.ClassDef) -> bool:
@@ -925,14 +961,8 @@ def _place_order(place: str) -> tuple[str, int]:
 def _is_list_view(project: Project, module: SourceModule, cls: ast.ClassDef, depth: int = 4) -> bool:
     if any(isinstance(n, ast.Call) and dotted(n.func) == "self.paginate_queryset" for n in walk_nodes(cls)):
         return True
-    for base in cls.bases:
-        key = _class_key(module, project, base)
-        if key in DRF_LIST_VIEWS:
-            return True
-        parent = _project_classes(project).get(key) if isinstance(key, tuple) and depth else None
-        if parent is not None and _is_list_view(project, *parent, depth - 1):
-            return True
-    return False
+    return any(key in DRF_LIST_VIEWS or parent is not None and depth and _is_list_view(project, *parent, depth - 1)
+               for key, parent in _base_classes(project, module, cls))
 
 
 def _pagination_class_of(project: Project, module: SourceModule, cls: ast.ClassDef,
