@@ -30,7 +30,9 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   to stderr beside a log call of the same message (an error echoed to the console, also logged), and a
   print the code base marks as intended for its print lint (`# noqa: T201`: the console output of a
   development stand-in, a mail sender that prints instead of sending);
-- log calls inside request handlers, or in helpers that only request handlers call (every
+- log calls inside request handlers (GraphQL resolvers among them: in a file importing strawberry,
+  graphene or ariadne, a field, mutation or subscription, or a function taking the resolver's `info`),
+  or in helpers that only request handlers call (every
   call of the helper's name in service code is in a handler, a Flask `before_request`-style
   hook, or another such helper, up to three levels; a FastAPI `Depends(...)` dependency is
   one; a helper also called by a job or a command is not one, nor a Celery task: its worker runs it), on the usual logger names or
@@ -126,6 +128,8 @@ CONTEXT_LIBRARIES = ("asgi_correlation_id", "django_guid", "log_request_id", "st
                      "opentelemetry.instrumentation.logging")
 NAMED_LOGGER = re.compile(r"^_?(logger_\w+|\w+_logger)$")  # logger_api, audit_logger: the project's named loggers
 REQUEST_HOOKS = {"before_request", "before_app_request", "after_request", "after_app_request", "teardown_request"}
+GRAPHQL_LIBRARIES = ("strawberry", "graphene", "ariadne")
+RESOLVER_DECORATORS = {"mutation", "field", "subscription"}  # @strawberry.mutation(...), @query.field("user")
 STDLIB_GET_LOGGER = {"logging.getLogger", "logging.get_logger"}
 DEMO_ONLY = re.compile(r"\bnot (intended|meant|to be used) for (real|production)|\b(demo|example) only\b", re.IGNORECASE)
 LOG_SHIPPERS = ("logstash", "logstash_async", "logging_loki", "fluent", "graypy", "pygelf", "watchtower",
@@ -418,7 +422,8 @@ def _asks_terminal(module: SourceModule, fn: ast.AST) -> bool:
 
 
 def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if not route_handlers(module, project) and not _defines_request_path_helpers(module, project):
+    if not route_handlers(module, project) and not _defines_request_path_helpers(module, project) \
+            and not any(_graphql_resolver(module, fn) for fn in module.nodes_of(*FUNCTION_TYPES)):
         return
     stdlib_loggers = _bound_names(module, STDLIB_GET_LOGGER)
     adapters = _bound_names(module, {"logging.LoggerAdapter"}) | _bound_loggers(module)
@@ -440,8 +445,11 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]
         if loguru and node.keywords:
             continue  # loguru keeps a call's keyword arguments in the record's extra
         handler = handler_of(module, node, project)
+        resolver = _enclosing(module, node)
         if handler is not None:
             where = f"request handler {handler.name}()"
+        elif resolver is not None and _graphql_resolver(module, resolver):
+            where = f"GraphQL resolver {resolver.name}()"
         else:
             helper = _enclosing(module, node)
             if helper is None or not _request_path_helper(helper, project, set()):
@@ -477,11 +485,25 @@ def _request_path_helper(fn: ast.AST, project: Project, seen: set[int]) -> bool:
     if not callers:
         return False
     for caller_module, call, outer in callers:
-        if handler_of(caller_module, call, project) is not None or _request_hook(outer):
+        if handler_of(caller_module, call, project) is not None or _request_hook(outer) \
+                or outer is not None and _graphql_resolver(caller_module, outer):
             continue
         if outer is None or not _request_path_helper(outer, project, seen):
             return False
     return True
+
+
+def _graphql_resolver(module: SourceModule, fn: ast.AST) -> bool:
+    """A GraphQL resolver, which the GraphQL endpoint runs for a request: in a file importing strawberry,
+    graphene or ariadne, a function decorated as a field, mutation or subscription (``@strawberry.mutation``,
+    ``@query.field("user")``), or one taking the resolver's ``info`` (``info: Info[Context, None]``,
+    graphene's ``def mutate(root, info, ...)``)."""
+    if not any(module.imports_module(lib) for lib in GRAPHQL_LIBRARIES):
+        return False
+    if "info" in [a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]:
+        return True
+    return any((dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] in RESOLVER_DECORATORS
+               for d in fn.decorator_list)
 
 
 def _is_task(fn: ast.AST) -> bool:
