@@ -13,7 +13,9 @@ Django form's `cleaned_data` and a DRF serializer's `validated_data`; the `query
 the rows ticked in the change list),
 from the rows of an imported file
 (`csv.reader`/`csv.DictReader`; also handed to a function a request handler picks from a
-dispatch table, `loaders[kind](reader)`, whose parameters are the request's data) or from a
+dispatch table, `loaders[kind](reader)`, whose parameters are the request's data), from the items another service
+returned (`r.json()["entries"]` of a response the function got: a remote folder's files, an API's list), from the
+files of a folder (`os.listdir(path)`, `glob.glob(pattern)`) or from a
 list of keys the function is handed
 (`ids: List[str]`, `names: list[int]`, `users: set[UserID]`, pairs of keys: `list[tuple[str, str]]`: one lookup per
 key where one `IN` would do),
@@ -197,6 +199,7 @@ QUERYSET_BUILDERS = {"filter", "exclude", "annotate", "order_by", "distinct", "s
                      "values", "values_list", "only", "defer", "select_for_update"}
 QUERYSET_EVALUATIONS = {"first", "last", "get", "count", "exists", "aggregate", "latest", "earliest", "in_bulk"}
 FILE_ROW_READERS = {"csv.reader", "csv.DictReader"}
+FOLDER_LISTINGS = {"os.listdir", "os.scandir", "glob.glob", "glob.iglob"}
 MUTATORS = {"append", "remove", "extend", "add", "discard", "clear", "pop", "insert", "update", "setdefault"}
 SAVING_METHODS = {"create", "save", "get_or_create", "update_or_create", "acreate", "asave"}
 RELATED_MANAGER_WRITES = {"add", "remove", "set", "clear", "create", "get_or_create", "update_or_create", "bulk_create",
@@ -991,9 +994,22 @@ class _RowSources:
                 return "database rows"  # qs.close(actor): a queryset method of the project
             if isinstance(node, ast.Call) and (qualified(self.module, node.func) or "") in FILE_ROW_READERS:
                 return "file rows"  # csv.reader(upload): one record per row of an imported file
+            if isinstance(node, ast.Call) and (qualified(self.module, node.func) or "") in FOLDER_LISTINGS:
+                return "files of a folder"  # listdir(monitor.path): as many as the folder holds
             if self._decodes_task_payload(node):
                 return "message data"  # json.loads(requested_data) of a Celery task's module
+            if self._remote_response(node):
+                return "items another service returned"  # resp.json()["installations"]
         return None
+
+    def _remote_response(self, node: ast.AST) -> bool:
+        """``resp.json()`` of the one response the function got from another service (``resp =
+        client.get(url)``, through a helper of the code base too): a list as long as that service makes it."""
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "json"
+                and not node.args and isinstance(node.func.value, ast.Name)):
+            return False
+        bound = _bindings(self.fn, node.func.value.id)
+        return len(bound) == 1 and isinstance(bound[0], ast.Call)
 
     def _decodes_task_payload(self, node: ast.AST) -> bool:
         """``json.loads(current_instance)`` of a parameter, in a module that defines Celery tasks: the
