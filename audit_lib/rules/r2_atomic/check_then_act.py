@@ -41,7 +41,7 @@ validation call is the check of the insert that follows it: `if form.is_valid():
 `validate_on_submit()`, or after `if not form.is_valid(): return`, or after
 `serializer.is_valid(raise_exception=True)`) then `Space.objects.create(...)`. A validator that raises
 when the row is missing (`if not Label.objects.filter(...).exists()`) checks a reference, and is left
-alone.
+alone, as is a form or serializer the code base never names (dead code).
 
 It also reports a single-use mark claimed without a lock: a row read without a lock, a test of
 its `used`/`redeemed`/`consumed`/`claimed`/`spent` mark (also `used_at`, `used_by`, `is_used`), or a
@@ -293,7 +293,8 @@ def _validator_findings(module: SourceModule, project: Project, fn: ast.AST) -> 
     ``save``/``create``/``update`` writes. Validation and save are two steps of one request: two
     concurrent submissions both pass the check."""
     cls = _class_of(module, fn)
-    if cls is None or module.parents.get(fn) is not cls or not VALIDATOR.match(fn.name) or not _form_class(project, cls):
+    if cls is None or module.parents.get(fn) is not cls or not VALIDATOR.match(fn.name) or not _form_class(
+            project, cls) or not _named_elsewhere(project, cls):
         return
     stored = _stored_models(module, project, cls)
     for read in _refusing_reads(module, project, fn):
@@ -348,6 +349,12 @@ def _form_validations(module: SourceModule, project: Project, fn: ast.AST) -> li
             validations.append(db.DbOp(node, db.READ, frozenset(tables), refusing[0].api, method_name(node),
                                        through=f"{form.name}.{method_name(node)}"))
     return validations
+
+
+def _named_elsewhere(project: Project, cls: ast.ClassDef) -> bool:
+    """Whether the service code names the class (a view builds it, a subclass extends it): a form
+    nothing uses validates nothing."""
+    return bool(_class_name_uses(project).get(cls.name))
 
 
 def _form_class(project: Project, cls: ast.ClassDef) -> bool:
@@ -875,9 +882,7 @@ def _serializer_of_answering_views(project: Project, cls: ast.ClassDef) -> bool:
     ``serializer.save()``, so their ``handle_exception`` answers the duplicate with a 400."""
     if not any((dotted(b) or "").endswith("Serializer") for b in cls.bases):
         return False
-    if "r2.class_name_uses" not in project.facts:
-        project.facts["r2.class_name_uses"] = _class_name_uses(project)
-    uses = project.facts["r2.class_name_uses"]
+    uses = _class_name_uses(project)
     seen, pending = set(), [cls.name]
     while pending:
         name = pending.pop()
@@ -898,6 +903,8 @@ def _serializer_of_answering_views(project: Project, cls: ast.ClassDef) -> bool:
 def _class_name_uses(project: Project) -> dict[str, list[tuple[SourceModule, ast.AST]]]:
     """Class name -> where the service code names it (``ModuleSerializer(...)``, ``serializers.X``);
     reading one of its attributes (``ModuleSerializer.Meta.fields``) runs none of its methods."""
+    if "r2.class_name_uses" in project.facts:
+        return project.facts["r2.class_name_uses"]
     uses: dict[str, list[tuple[SourceModule, ast.AST]]] = {}
     for module in project.modules:
         if db.is_test_module(module):
@@ -910,6 +917,7 @@ def _class_name_uses(project: Project) -> dict[str, list[tuple[SourceModule, ast
                 uses.setdefault(node.id, []).append((module, node))
             elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and node.attr[:1].isupper():
                 uses.setdefault(node.attr, []).append((module, node))
+    project.facts["r2.class_name_uses"] = uses
     return uses
 
 
