@@ -34,7 +34,9 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   graphene or ariadne, a field, mutation or subscription, or a function taking the resolver's `info`),
   or in helpers that only request handlers call (every
   call of the helper's name in service code is in a handler, a Flask `before_request`-style
-  hook, or another such helper, up to three levels; a FastAPI `Depends(...)` dependency is
+  hook, or another such helper, up to three levels, leaving out the calls that the calling file's
+  imports send to another module-level function of that name, `warehouse.refresh_stock(...)` for
+  `services.refresh_stock`; a FastAPI `Depends(...)` dependency is
   one; a helper also called by a job or a command is not one, nor a Celery task: its worker runs it), on the usual logger names or
   a project's named logger (`logger_api`, `audit_logger`),, whose only content is a string interpolated on the
   spot (an f-string, `"..." % x`, `"...".format(x)`, string concatenation; also through a local
@@ -452,7 +454,7 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]
             where = f"GraphQL resolver {resolver.name}()"
         else:
             helper = _enclosing(module, node)
-            if helper is None or not _request_path_helper(helper, project, set()):
+            if helper is None or not _request_path_helper(module, helper, project, set()):
                 continue
             where = f"{helper.name}(), which only request handlers call,"
         yield Finding(
@@ -467,30 +469,47 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]
 
 
 def _defines_request_path_helpers(module: SourceModule, project: Project) -> bool:
-    return any(isinstance(n, FUNCTION_TYPES) and _request_path_helper(n, project, set()) for n in walk_nodes(module.tree))
+    return any(isinstance(n, FUNCTION_TYPES) and _request_path_helper(module, n, project, set()) for n in walk_nodes(module.tree))
 
 
-def _request_path_helper(fn: ast.AST, project: Project, seen: set[int]) -> bool:
+def _request_path_helper(module: SourceModule, fn: ast.AST, project: Project, seen: set[int]) -> bool:
     """A function that runs only while a request is handled: every call of its name in the project's
     service code is in a route handler, or in a function that is itself such a helper (two levels).
-    Found by name (``validate_user(...)``, ``utils.validate_user(...)``, ``Source.get_one(...)``): a
-    name also called elsewhere (a job, a command, start-up) is not one."""
+    Found by name (``validate_user(...)``, ``utils.validate_user(...)``, ``Source.get_one(...)``), but
+    not through a call that goes to another module's function of that name: a name also called elsewhere
+    (a job, a command, start-up) is not one."""
     if id(fn) in seen or len(seen) > 2 or fn.name.startswith("__") or _is_task(fn):
         return False  # (dunder methods are called implicitly, not by name; a task is a job whoever calls it)
     seen = seen | {id(fn)}
     if fn.name in _dependencies(project):
         return True  # FastAPI runs a Depends(...) dependency for a request only
     callers = [(m, call, _enclosing(m, call)) for m, call in _calls_by_name(project).get(fn.name, [])]
-    callers = [c for c in callers if c[2] is not fn]  # recursion
+    callers = [c for c in callers if c[2] is not fn and not _calls_another(module, fn, c[0], c[1], project)]  # recursion
     if not callers:
         return False
     for caller_module, call, outer in callers:
         if handler_of(caller_module, call, project) is not None or _request_hook(outer) \
                 or outer is not None and _graphql_resolver(caller_module, outer):
             continue
-        if outer is None or not _request_path_helper(outer, project, seen):
+        if outer is None or not _request_path_helper(caller_module, outer, project, seen):
             return False
     return True
+
+
+def _calls_another(module: SourceModule, fn: ast.AST, caller_module: SourceModule, call: ast.Call,
+                   project: Project) -> bool:
+    """Whether a call of a module-level function's name reaches another function of that name: one the
+    calling file defines or imports from elsewhere (``tasks.load_favicon(...)`` for
+    ``favicon_loader.load_favicon``)."""
+    if not isinstance(module.parents.get(fn), ast.Module):
+        return False
+    name = qualified(caller_module, call.func) or ""
+    owner, _, called = name.rpartition(".")
+    if not owner:
+        return caller_module is not module and any(
+            isinstance(n, FUNCTION_TYPES) and n.name == called for n in caller_module.tree.body)
+    target = project.by_dotted_name.get(owner)
+    return target is not None and target is not module
 
 
 def _graphql_resolver(module: SourceModule, fn: ast.AST) -> bool:
