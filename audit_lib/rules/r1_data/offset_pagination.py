@@ -25,7 +25,11 @@ its first such slice, naming the views that page with it, also through a helper'
 as `DEFAULT_PAGINATION_CLASS`, as a view's `pagination_class`, or extended by a project class: one
 finding at the setting or class, naming the list views it pages), Django generic list views given
 a `paginate_by` (`class BookList(ListView): paginate_by = 50`, also through a project base;
-not one whose `get_queryset` keeps the requesting user's own rows), and
+not one whose `get_queryset` keeps the requesting user's own rows), fastapi-pagination's
+`paginate(session, select(...))` of a database extension (`fastapi_pagination.ext.sqlalchemy`; not in a
+module paging with its `CursorPage`, nor its list `fastapi_pagination.paginate`), django-ninja's
+`@paginate` with its default `LimitOffsetPagination` (when no `NINJA_PAGINATION_CLASS` is set) or given
+`LimitOffsetPagination`/`PageNumberPagination` (not over a returned list), and
 the page classes of the `paginate` family given a page number: `paginate_sqlalchemy`'s
 `SqlalchemyOrmPage(query, page=request.params.get("page"))`, `paginate.Page` over a query, and
 project classes extending them.
@@ -123,6 +127,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         yield from _offset_fragments(module)
     if "skip" in module.text and any(module.imports_module(lib) for lib in MONGO_LIBRARIES):
         yield from _mongo_skips(module)
+    if "paginate" in module.text and (module.imports_module("fastapi_pagination") or module.imports_module("ninja")):
+        yield from _paging_library_findings(module, project)
     helpers = _offset_helpers(project)
     if any(name in module.text for name in helpers):
         for node in walk_nodes(module.tree):
@@ -495,6 +501,52 @@ def _chain_end(module: SourceModule, call: ast.Call) -> tuple[ast.Call, set[str]
 def _has_limit_stage(fn: ast.AST) -> bool:
     return any(isinstance(node, ast.Dict) and any(string_value(k) == "$limit" for k in node.keys if k is not None)
                for node in walk_function_body(fn))
+
+
+# fastapi-pagination's paginate over a database query (``fastapi_pagination.ext.sqlalchemy.paginate``); the
+# package's own ``fastapi_pagination.paginate`` slices a Python list
+FASTAPI_PAGINATION_QUERY = re.compile(r"^fastapi_pagination\.ext\.(?!elasticsearch)\w+\.a?paginate$")
+NINJA_PAGINATE = "ninja.pagination.paginate"
+NINJA_OFFSET_PAGINATIONS = {"ninja.pagination.LimitOffsetPagination", "ninja.pagination.PageNumberPagination"}
+NINJA_SETTING = "NINJA_PAGINATION_CLASS"
+
+
+def _paging_library_findings(module: SourceModule, project: Project) -> Iterator[Finding]:
+    """fastapi-pagination's ``paginate(session, select(...))`` of a database extension, unless the module
+    pages with its keyset ``CursorPage``; django-ninja's ``@paginate`` with its default
+    ``LimitOffsetPagination`` (when the project sets no ``NINJA_PAGINATION_CLASS``) or given
+    ``LimitOffsetPagination``/``PageNumberPagination``, unless every return is a plain list."""
+    for node in walk_nodes(module.tree):
+        if isinstance(node, ast.Call) and FASTAPI_PAGINATION_QUERY.search(qualified(module, node.func) or "") \
+                and "CursorPage" not in module.text:
+            yield _finding(module, node, f"{ast.unparse(node.func)}() of fastapi-pagination pages the query with "
+                                         f"LIMIT/OFFSET: page N reads and discards N-1 pages of rows",
+                           fix="answer with fastapi_pagination.cursor.CursorPage (keyset paging on an indexed ordering)")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for decorator in node.decorator_list:
+                pagination = _ninja_offset_pagination(module, project, decorator)
+                if pagination and not _returns_plain_lists(node):
+                    yield _finding(module, decorator, f"@paginate({pagination}) of django-ninja slices the queryset "
+                                                      f"with LIMIT/OFFSET: page N reads and discards N-1 pages of rows",
+                                   fix=KEYSET_FIX, confidence=Confidence.medium)
+
+
+def _ninja_offset_pagination(module: SourceModule, project: Project, decorator: ast.expr) -> str | None:
+    """The django-ninja offset pagination class a ``@paginate`` decorator pages with, if it is one."""
+    call = decorator if isinstance(decorator, ast.Call) else None
+    if qualified(module, call.func if call else decorator) != NINJA_PAGINATE:
+        return None
+    given = call.args[0] if call and call.args else next((k.value for k in call.keywords
+                                                          if k.arg == "pagination_class"), None) if call else None
+    if given is None:
+        return None if any(NINJA_SETTING in m.text for m in project.modules) else "LimitOffsetPagination"
+    name = qualified(module, given)
+    return name.rsplit(".", 1)[-1] if name in NINJA_OFFSET_PAGINATIONS else None
+
+
+def _returns_plain_lists(fn: ast.AST) -> bool:
+    returns = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Return) and n.value is not None]
+    return bool(returns) and all(_is_plain_list(r) for r in returns)
 
 
 _OFFSET_HELPERS = "offset_pagination.offset_helpers"
