@@ -7,7 +7,8 @@ that writes (SQL `INSERT`/`UPDATE`/`DELETE`, ORM `add`, `delete`,
 own `self.save(update_fields=...)`, a classmethod such as `ChangeEvent.record(...)`, a model
 mixin's shorthand that commits inside (`task.update(data)`, `link.delete()` on a row fetched by
 `Task.get_by(...)` or a project getter such as `get_task_raw(pk)`), attributes
-set on a SQLAlchemy object that the next `commit()` flushes, a settings proxy written in a
+set on a SQLAlchemy object that the next `commit()` flushes, `super().create(validated_data)` in a DRF
+serializer's own `create`/`update` (a row of its `Meta.model`), a settings proxy written in a
 function that commits the session (`site_settings.set(...)`, `user.settings.set(...)`), a Django many-to-many field's
 `set`/`add`/`remove`/`clear` on an object the function writes or a DRF serializer's `update` is
 handed, also in a helper the object is handed to (`bookmark.save()`, then `update_tags(bookmark,
@@ -36,8 +37,9 @@ transaction and is not reported. Neither are:
   another write, also written inline (`if row is None:
   row = Model(...)`, `except DoesNotExist: create`) or in a helper that inserts only when its own
   lookup finds nothing (`department = save_department(data)`, `if found := lookup(): return found /
-  else: create(...)`, also one helper further down: `parse_line()` calling such a `get_unit()`) or is named so
-  (`_maybe_create_default_organization()`, `create_if_missing`): a retry reuses the row (a later write
+  else: create(...)`, or any use of `found` in place of the return, also one helper further down:
+  `parse_line()` calling such a `get_unit()`) or is named so (`_maybe_create_default_organization()`,
+  `create_if_missing`, `_create_missing_tags`): a retry reuses the row (a later write
   inside the branch that creates it is still reported: the retry skips it); and a write
   made by a getter (`get_user(...)` creating a missing default wallet), made again on the
   next read;
@@ -138,7 +140,7 @@ FIX = ("put all the writes in one transaction and commit once after the last: `a
        "(asyncpg/psycopg 3), `with session.begin():` (SQLAlchemy), `with transaction.atomic():` (Django), or "
        "remove the commit() between the writes")
 UPSERT_HELPER = re.compile(r"get_or_create|get_or_add|upsert|create_or_update|create_or_get|ensure_|maybe_create|"
-                           r"create_if_(missing|absent|not_exists?)")
+                           r"create_if_(missing|absent|not_exists?)|create_missing")
 TASK_DECORATORS = {"task", "shared_task", "actor", "periodic_task"}
 GETTER = re.compile(r"(a?get|load|fetch|find)_")
 SAMPLE_DATA = re.compile(r"^(seed|seeds|seeding|dummy|fake|initdb|init_db|populate|sample_data|demo_data)"
@@ -258,7 +260,8 @@ def _with_settings_writes(fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
 def _with_serializer_saves(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
     """DRF: ``serializer.save(...)`` in ``perform_create``/``perform_update`` (or ``create``/``update``) of
     a view writes the ``Meta.model`` of the serializer -- the parameter's annotation (``serializer:
-    EventSerializer``) or the view's ``serializer_class``."""
+    EventSerializer``) or the view's ``serializer_class``; ``super().create(...)`` in a serializer's own
+    ``create``/``update`` writes its ``Meta.model``."""
     kind = db.INSERT if fn.name in ("perform_create", "create") else db.UPDATE if fn.name in (
         "perform_update", "update") else None
     owner = module.parents.get(fn)
@@ -269,6 +272,11 @@ def _with_serializer_saves(module: SourceModule, project: Project, fn: ast.AST, 
         "serializer_class"]), None)
     added = []
     for node in walk_function_body(fn):
+        own_model = _serializer_models(project).get(owner.name) if _calls_inherited(node, fn.name) else None
+        if own_model and fn.name in ("create", "update") and not any(op.call is node for op in ops):
+            added.append(db.DbOp(node, kind, frozenset({own_model}), "django", fn.name, "super", autocommit=True,
+                                 confidence=Confidence.medium))
+            continue
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "save"
                 and isinstance(node.func.value, ast.Name) and "serializer" in node.func.value.id):
             continue
@@ -278,6 +286,13 @@ def _with_serializer_saves(module: SourceModule, project: Project, fn: ast.AST, 
             added.append(db.DbOp(node, kind, frozenset({model}), "django", "save", node.func.value.id, autocommit=True,
                                  confidence=Confidence.medium))
     return sorted([*ops, *added], key=lambda o: (o.call.lineno, o.call.col_offset)) if added else ops
+
+
+def _calls_inherited(node: ast.AST, method: str) -> bool:
+    """``super().create(validated_data)`` in a serializer's ``create``: DRF's ``ModelSerializer``
+    saves a row of the ``Meta.model``."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == method \
+        and isinstance(node.func.value, ast.Call) and dotted(node.func.value.func) == "super"
 
 
 def _with_form_saves(fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
@@ -909,7 +924,7 @@ def _missing_branch(module: SourceModule, fn: ast.AST, call: ast.Call) -> ast.AS
         if isinstance(parent, ast.If) and any(t == c or t.endswith(f"_{c}") for t in _missing_tested(parent.test)
                                               for c in created):
             return parent  # also ``if channel.default_channel_filter is None: channel_filter = ...create(...)``
-        if isinstance(parent, ast.If) and any(child is statement for statement in parent.orelse) and _returns_found(parent):
+        if isinstance(parent, ast.If) and any(child is statement for statement in parent.orelse) and _uses_found(parent):
             return parent  # ``if found := Unit.objects.filter(...).first(): return found / else: create(...)``
         child = parent
         if isinstance(parent, ast.ExceptHandler) and parent.type is not None and any(
@@ -919,12 +934,13 @@ def _missing_branch(module: SourceModule, fn: ast.AST, call: ast.Call) -> ast.AS
     return None
 
 
-def _returns_found(test: ast.If) -> bool:
-    """``if found := lookup(...): return found``: the row is returned when the lookup finds it."""
-    if not isinstance(test.test, ast.NamedExpr) or not test.body or not isinstance(test.body[-1], ast.Return):
+def _uses_found(test: ast.If) -> bool:
+    """``if found := lookup(...): return found`` (or ``data["list"] = found``): the row the lookup
+    finds is used when it exists."""
+    if not isinstance(test.test, ast.NamedExpr) or not isinstance(test.test.target, ast.Name):
         return False
-    returned = test.body[-1].value
-    return isinstance(returned, ast.Name) and returned.id == test.test.target.id
+    return any(isinstance(n, ast.Name) and n.id == test.test.target.id and isinstance(n.ctx, ast.Load)
+               for statement in test.body for n in ast.walk(statement))
 
 
 def _follows_only_creation(module: SourceModule, fn: ast.AST, created: db.DbOp, later: db.DbOp) -> bool:
