@@ -11,7 +11,9 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   (`upload-assets.py`: no import can name them), files an Ansible role copies onto hosts
   (`roles/*/files/`), modules that build a command line
   (argparse, click, typer, fire), files with a `__main__` block or whose top-level code reads a
-  command-line argument (`sys.argv[1]`) and no route handler,
+  command-line argument (`sys.argv[1]`) and no route handler, outside the service's packages (a
+  package module with a `__main__` block, `python -m app.worker`, may be a worker process: its prints outside
+  that block stay reported),
   functions named `main`, `print_*`/`pprint_*`/`pretty_print*`/`debug_*` helpers, also private ones (`_print_schedule`: for
   the shell, a debugger or a task's dry run),
   classes documented as samples not intended for real use (a demo SMS provider that prints),
@@ -158,7 +160,7 @@ def check(project: Project) -> Iterator[Finding]:
                 or is_command_line_helper(module, project):
             continue
         if not any(module.imports_module(lib) for lib in (*CLI_LIBRARIES, *TEST_FRAMEWORKS)) \
-                and not is_runnable_script(module, project):
+                and not (is_runnable_script(module, project) and not project.in_package(module)):
             yield from _prints(module, project)
         if not context_everywhere and not any(module.imports_module(lib) for lib in STRUCTURED_LOGGERS):
             bare.extend(_bare_log_calls(module, project))
