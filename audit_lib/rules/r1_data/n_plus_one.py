@@ -73,7 +73,9 @@ the loop body reads it itself, the read sits under an `if relations:` flag the c
 default, or the call is a statement whose value is not used (a unit of work on the row: `user.ban()`)
 or changes the row, writes, commits or calls another service.
 
-A Django row deleted (`for tag in unused: tag.delete()`) or saved with the same change for every row
+A many-to-many or reverse relation of each row changed through its related manager (`for f in foods:
+f.onhand_users.add(*users)`, `.remove(...)`, `.set(...)`, `.clear()`) in a loop over rows is a write per row where
+one `bulk_create` of the through model would do. A Django row deleted (`for tag in unused: tag.delete()`) or saved with the same change for every row
 (`b.archived = True; b.save()`, values that use no name the loop binds) as a statement of a loop over rows is
 a write per row where one `queryset.delete()`/`.update(...)` would do; not when a model of the project
 overrides that method (the row's class is not known, and its override is logic `queryset.delete()` would skip).
@@ -245,6 +247,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             ops += [op for op in _reading_model_methods(module, project, fn) if id(op.call) not in known]
             known |= {id(op.call) for op in ops}
             ops += [op for op in _row_writes(module, project, fn) if id(op.call) not in known]
+            known |= {id(op.call) for op in ops}
+            ops += [op for op in _related_manager_writes(module, project, fn) if id(op.call) not in known]
         related = list(_related_manager_calls(module, project, fn)) + list(_lazy_relation_loads(module, project, fn))
         serialized = list(_per_row_serializer_reads(module, project, fn))
         if django:
@@ -810,6 +814,26 @@ def _row_writes(module: SourceModule, project: Project, fn: ast.AST) -> Iterator
                     and (call.func.attr == "delete" or _same_change_for_every_row(loop)):
                 yield db.DbOp(call=call, kind=ROW_WRITES[call.func.attr], api="django", method=call.func.attr,
                               confidence=Confidence.medium)
+
+
+RELATED_SET_WRITES = {"add": db.INSERT, "remove": db.DELETE, "set": db.WRITE, "clear": db.DELETE}
+
+
+def _related_manager_writes(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[db.DbOp]:
+    """``for f in foods: f.onhand_users.add(*users)``: a many-to-many or reverse relation of the loop's row
+    changed through its related manager, a query or two per row where one ``bulk_create`` of the through
+    model (or one ``update``/``delete`` of it) would do."""
+    to_many = _django_relations(project)[0]
+    for loop in walk_function_body(fn):
+        if not isinstance(loop, (ast.For, ast.AsyncFor)) or not isinstance(loop.target, ast.Name):
+            continue
+        for call in walk_nodes(loop):
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
+                    and call.func.attr in RELATED_SET_WRITES and isinstance(call.func.value, ast.Attribute) \
+                    and call.func.value.attr in to_many and isinstance(call.func.value.value, ast.Name) \
+                    and call.func.value.value.id == loop.target.id:
+                yield db.DbOp(call=call, kind=RELATED_SET_WRITES[call.func.attr], api="django", method=call.func.attr,
+                              tables=frozenset({call.func.value.attr}), confidence=Confidence.medium)
 
 
 def _handed_on(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, loop: ast.AST) -> bool:
