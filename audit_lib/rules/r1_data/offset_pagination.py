@@ -17,7 +17,7 @@ statements are read by the SQL side) and every call that hands such a helper a p
 parameter it appends (`self._fetchall(q, v, limit=size, offset=(page - 1) * size)`: one finding per
 paged listing, not `offset=0`), MongoDB cursors paged with `.find(q).skip(start).limit(n)` and
 aggregation stages `{'$skip': start}` in a pipeline with a `$limit`, Django querysets sliced with a variable start
-(`qs[offset:offset + n]`), a code base's own paginator class (a method that slices the queryset it
+(`qs[offset:offset + n]`, also a view's own `self.filter_queryset(self.get_queryset())[offset:...]`), a code base's own paginator class (a method that slices the queryset it
 was given, `self.queryset`, from a start computed from its `cursor`/`page` parameter: one finding at
 its first such slice, naming the views that page with it, also through a helper's default
 `paginator_cls=`), Django's `Paginator` (called, or set as a class's
@@ -667,6 +667,9 @@ def _is_zero(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value == 0 and not isinstance(node.value, bool)
 
 
+VIEW_QUERYSETS = {"self.get_queryset", "self.filter_queryset"}  # a Django or DRF view's own queryset
+
+
 def _queryset_names(fn: ast.AST) -> set[str]:
     """The names a function binds to a Django queryset or SQLAlchemy query."""
     names: set[str] = set()
@@ -682,6 +685,8 @@ def _is_queryset_expr(node: ast.AST, known: set[str]) -> bool:
         if isinstance(text_chain, ast.Attribute) and text_chain.attr in ("objects", "_default_manager"):
             return True
         if isinstance(text_chain, ast.Call) and isinstance(text_chain.func, ast.Attribute) and text_chain.func.attr == "query":
+            return True
+        if isinstance(text_chain, ast.Call) and dotted(text_chain.func) in VIEW_QUERYSETS:
             return True
         text_chain = text_chain.func if isinstance(text_chain, ast.Call) else text_chain.value
     if isinstance(text_chain, ast.Name) and text_chain.id in known:
