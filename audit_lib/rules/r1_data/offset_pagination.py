@@ -17,7 +17,8 @@ statements are read by the SQL side) and every call that hands such a helper a p
 parameter it appends (`self._fetchall(q, v, limit=size, offset=(page - 1) * size)`: one finding per
 paged listing, not `offset=0`), MongoDB cursors paged with `.find(q).skip(start).limit(n)` and
 aggregation stages `{'$skip': start}` in a pipeline with a `$limit`, Django querysets sliced with a variable start
-(`qs[offset:offset + n]`, also a view's own `self.filter_queryset(self.get_queryset())[offset:...]`), a code base's own paginator class (a method that slices the queryset it
+(`qs[offset:offset + n]`, also a view's own `self.filter_queryset(self.get_queryset())[offset:...]` and a
+parameter annotated `QuerySet`), a code base's own paginator class (a method that slices the queryset it
 was given, `self.queryset`, from a start computed from its `cursor`/`page` parameter: one finding at
 its first such slice, naming the views that page with it, also through a helper's default
 `paginator_cls=`), Django's `Paginator` (called, or set as a class's
@@ -667,12 +668,26 @@ def _is_zero(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value == 0 and not isinstance(node.value, bool)
 
 
+def _is_queryset_annotation(annotation: ast.expr | None) -> bool:
+    if isinstance(annotation, ast.Subscript):
+        annotation = annotation.value
+    """``QuerySet``, ``models.QuerySet[Item]``, ``"QuerySet[Item]"``."""
+    if annotation is None:
+        return False
+    name = dotted(annotation) or (string_value(annotation) or "").partition("[")[0]
+    return name.rpartition(".")[2] == "QuerySet"
+
+
 VIEW_QUERYSETS = {"self.get_queryset", "self.filter_queryset"}  # a Django or DRF view's own queryset
 
 
 def _queryset_names(fn: ast.AST) -> set[str]:
-    """The names a function binds to a Django queryset or SQLAlchemy query."""
+    """The names a function binds to a Django queryset or SQLAlchemy query, and its parameters
+    annotated as a Django ``QuerySet`` (``def page(items: QuerySet[Item], offset: int)``)."""
     names: set[str] = set()
+    if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        names.update(a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
+                     if _is_queryset_annotation(a.annotation))
     for node in walk_function_body(fn):
         if isinstance(node, ast.Assign) and _is_queryset_expr(node.value, names):
             names.update(t.id for t in node.targets if isinstance(t, ast.Name))
