@@ -566,6 +566,13 @@ CONNECTING_CALLS = {"smtplib.SMTP": "smtp", "smtplib.SMTP_SSL": "smtp", "aiosmtp
 
 
 def sdk_calls(module: SourceModule, project: Project) -> list[OutboundCall]:
+    index = _index(module, project)
+    if index.sdk_call_list is None:
+        index.sdk_call_list = _find_sdk_calls(module, project)
+    return list(index.sdk_call_list)
+
+
+def _find_sdk_calls(module: SourceModule, project: Project) -> list[OutboundCall]:
     """Calls that reach another service through its SDK: methods of a client built from a service SDK
     (``PostmarkClient(...)``, ``boto3.client("s3")``, an httpx-oauth provider), on a name or ``self``
     attribute bound to one (by its constructor, a project function annotated to return one, an annotation,
@@ -605,11 +612,19 @@ def sdk_calls(module: SourceModule, project: Project) -> list[OutboundCall]:
     return found
 
 
-def _sdk_bindings(module: SourceModule, project: Project, seen: frozenset[str] = frozenset()) -> dict[str, str]:
+def _sdk_bindings(module: SourceModule, project: Project) -> dict[str, str]:
     """Names (``client``, ``self._client``) bound to a service SDK's client -> its SDK_CLIENTS key. Names are
     taken file-wide: a name bound to a client in one function and to something else in another is dropped.
     A class attribute declared with an SDK client type (``_client: WebClient``) is that client, and a
     class of the project's base class in another file inherits the base's ``self`` clients."""
+    index = _index(module, project)
+    if index.sdk_bindings is None:
+        index.sdk_bindings = {}  # a base class in a file that reaches back here inherits nothing from it
+        index.sdk_bindings = _collect_sdk_bindings(module, project)
+    return dict(index.sdk_bindings)
+
+
+def _collect_sdk_bindings(module: SourceModule, project: Project) -> dict[str, str]:
     bindings = _own_sdk_bindings(module, project)
     bindings.update({name: target for name, target in module.imports.items() if target in SDK_MODULES})
     for node in module.tree.body:
@@ -626,9 +641,9 @@ def _sdk_bindings(module: SourceModule, project: Project, seen: frozenset[str] =
         for base in node.bases:
             owner_name = (qualified(module, base) or "").rpartition(".")[0]
             owner = project.by_dotted_name.get(owner_name)
-            if owner is None or owner is module or owner.path in seen:
+            if owner is None or owner is module:
                 continue
-            inherited = _sdk_bindings(owner, project, seen | {module.path})
+            inherited = _sdk_bindings(owner, project)
             for name, sdk in inherited.items():
                 if name.startswith("self.") and not sdk.startswith(HOLDS):
                     bindings.setdefault(name, sdk)
@@ -871,6 +886,8 @@ class _ModuleIndex:
         self._bindings: dict[tuple[ast.AST | None, str], ClientBinding] | None = None
         self._calls: list[OutboundCall] | None = None
         self._sdk_calls: dict[int, OutboundCall] | None = None
+        self.sdk_call_list: list[OutboundCall] | None = None
+        self.sdk_bindings: dict[str, str] | None = None
         self._factory_locals: dict[tuple[int, str], ClientBinding] = {}
         self._method_factories: dict[int, ClientBinding | None] = {}
         self._passed: dict[tuple[int, str], ClientBinding | None] = {}
