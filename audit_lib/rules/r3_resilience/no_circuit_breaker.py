@@ -21,7 +21,8 @@ a class attribute declared with the client's type (`_client: WebClient`), and a 
 the project base class (in another file) sets in its `__init__`. An LLM SDK's API is known by its path
 wherever the client comes from (a factory building one per user, a parameter): `client.chat.completions.create(...)`,
 `client.responses.stream(...)` in a file importing openai, `client.messages.create(...)` with anthropic,
-`client.models.generate_content(...)` with google-genai. The finding is at the first unguarded call, with the count of the others. A call is guarded when its function is decorated with a breaker (`@breaker`,
+`client.models.generate_content(...)` with google-genai, a litellm `Router`'s
+`router.acompletion(...)`. The finding is at the first unguarded call, with the count of the others. A call is guarded when its function is decorated with a breaker (`@breaker`,
 `@circuit(...)`), when it runs inside `with breaker:`/`async with breaker...`, or when
 its function is handed to `breaker.call(...)`/`call_async(...)`, or when a home-grown breaker gates
 it: an `if` testing a health or breaker check that leaves first (`if not s3_is_healthy(): raise ...`),
@@ -144,8 +145,10 @@ LLM_SDK_CALLS = {
     "anthropic": ("Anthropic", ("messages.create", "messages.stream")),
     "google.genai": ("Google Gemini (google-genai)", ("models.generate_content", "models.generate_content_stream",
                                                       "models.embed_content")),
+    "litellm": (SHARED_DEPENDENCIES["litellm"], ("completion", "acompletion", "embedding", "aembedding",
+                                                 "text_completion", "atext_completion")),  # a Router's
 }
-LLM_LIBRARIES = {*LLM_SDK_CALLS, "litellm"}  # one provider however each user configures a key or a model
+LLM_LIBRARIES = set(LLM_SDK_CALLS)  # one provider however each user configures a key or a model
 
 
 @rule("R3.no-circuit-breaker", on="project", scope="code", severity="low")
