@@ -25,8 +25,10 @@ self.version>` ... `return self.version`: the I/O runs once), awaits inside one 
 in the body of a `for` loop (per item: batching them is R1.n-plus-one's concern), dependent awaits (the second uses
 the first's result), awaits of non-I/O (`asyncio.sleep`, locks, queues, events),
 writes (their order may matter; also an assistant thread's `threads.messages.create`), a guard
-before the work it guards (`await check_can_view(...)`, `verify_*`, `ensure_*`, `authorize*`), and
-several queries on one connection or session, also through helpers handed the same one
+before the work it guards (`await check_can_view(...)`, `verify_*`, `ensure_*`, `authorize*`),
+Django's async ORM calls (`aget`, `afirst`, `acount`), directly or through helpers that only
+make them (Django runs them one at a time on one shared thread, asgiref's thread-sensitive
+executor, so gathering them overlaps nothing), and several queries on one connection or session, also through helpers handed the same one
 (`list_circuits(db_sess)`, then `list_workers(db_sess)`) or methods of objects that read through a
 session they hold (`users.get_user(...)`, then `invoices.list_invoices(...)` or `users.session.get(...)`:
 the request's session is usually the one handed to each of them): asyncpg and SQLAlchemy's
@@ -86,6 +88,7 @@ LLM_LIBRARIES = {"openai", "anthropic", "litellm"}
 LLM_REQUESTS = ("chat.completions.create", "completions.create", "embeddings.create", "responses.create",
                 "moderations.create", "messages.create", "messages.count_tokens")
 OBJECT_SESSION = "(a session held by an object)"
+DJANGO_ORM_THREAD = "(Django's thread-sensitive executor)"
 GUARD_PREFIXES = ("check_", "verify_", "ensure_", "authorize", "authorise", "require_", "assert_", "validate_")
 _CLIENT_NAME = re.compile(r"(^|_)(client|api)$", re.IGNORECASE)
 FIX = "start the independent calls together: `a, b = await asyncio.gather(call_a(...), call_b(...))` or an asyncio.TaskGroup"
@@ -218,8 +221,8 @@ def _io_await(module: SourceModule, project: Project, fn: ast.AST, statement: as
             return None
         receiver = op.receiver or ""
         pooled = "pool" in receiver.split(".")[-1].lower() or receiver.split(".")[-1] in _pool_properties(project)
-        return _Await(statement, call, f"database read ({op.describe()})", None if pooled else _session_key(receiver or "?"),
-                      Confidence.medium)
+        serial_on = DJANGO_ORM_THREAD if op.api == "django" else None if pooled else _session_key(receiver or "?")
+        return _Await(statement, call, f"database read ({op.describe()})", serial_on, Confidence.medium)
     return _helper_await(module, project, fn, statement, call) or _sdk_read(module, project, statement, call)
 
 
@@ -283,7 +286,9 @@ def _helper_await(module: SourceModule, project: Project, fn: ast.AST, statement
         given = [dotted(a) for a in [*call.args, *(k.value for k in call.keywords)]]
         handle_args = [name for name in given if db.db_like_name(name) or name in handles]
         serial_on = _session_key(handle_args[0]) if handle_args else _object_handle(call, ops)
-        if serial_on is None and not all("pool" in (op.receiver or "") for op in ops):
+        if all(op.api == "django" for op in ops):
+            serial_on = DJANGO_ORM_THREAD
+        elif serial_on is None and not all("pool" in (op.receiver or "") for op in ops):
             serial_on = f"(connection used by {helper.name})"
     return _Await(statement, call, f"{name}()", serial_on, Confidence.medium)
 
