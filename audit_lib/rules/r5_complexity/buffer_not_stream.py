@@ -32,7 +32,8 @@ Reports whole payloads read into memory where streaming fits. That is:
   (`isinstance(storage, FileStorage)`: werkzeug, Django, Starlette), of its stream, or of the
   name or attribute it binds them to (`self.upload_file = storage.stream`). An upload whose content is
   stored as a field of a model object (`event.stylesheet = f.read().decode()`) must be read whole: the
-  database keeps it whole;
+  database keeps it whole; one whose size the handler compared with a cap before reading it
+  (`if file.size > 10 * 1024 * 1024: return ...`) is bounded;
 - `await request.body()` (Starlette/FastAPI), unless the body is parsed as JSON or
   checked against a signature, which need it whole, or returned to a caller; and aiohttp's
   `await request.read()` handed on as the body of an outbound HTTP request (a proxy that could
@@ -44,7 +45,9 @@ Reports whole payloads read into memory where streaming fits. That is:
   after `where = build_where(filters)` with `filters=None`: a caller that passes nothing reads it whole):
   the whole table in one list (the database's own catalog, `pg_collation`,
   `information_schema.tables`, `sqlite_master`, and the migration tool's `alembic_version` are sized by the
-  schema and are not reported); so is a SQLAlchemy Core `table.select()` with nothing chained to
+  schema and are not reported, and a query of a `WITH` clause's table is judged by that table's own query:
+  `WITH mine AS (... WHERE owner_id = %s) SELECT ... FROM mine` is filtered). A function that runs
+  `ALTER TABLE` or `CREATE TABLE` is a schema upgrade run once, and its reads are not reported; so is a SQLAlchemy Core `table.select()` with nothing chained to
   it whose rows are read into a list (`.fetchall()`, `.all()`, a list comprehension over the
   result or its `.mappings()`): a database dump that holds every table at once.
 - a file opened and read whole only to be copied into a zip archive (`zip_file.writestr(path, f.read())`
@@ -53,7 +56,8 @@ Reports whole payloads read into memory where streaming fits. That is:
 - a stored file read whole to be sent back as a response body (`HttpResponse(f.read())` in `with open(path)
   as f`, `open(path, "rb").read()`, also through a function of the project that returns it,
   `HttpResponse(_read_asset(asset))`, or returns a file it downloaded from a storage back-end whole,
-  `return io.BytesIO(response.content)`, on every definition of that name but stubs that only raise):
+  `return io.BytesIO(response.content)`, on every definition of that name but stubs that only raise, also
+  in modules that read nothing, so `redirect(url).get_data()` is not taken for a project's `get_data`):
   `FileResponse(open(path, "rb"))` or `send_file(path)` stream it. A file at a path written in the code (a
   bundled template) is one known document and is not reported;
 - a CSV export built whole in memory: a request handler that gathers rows in a loop
@@ -569,12 +573,20 @@ def _uploads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[as
         if isinstance(owner, ast.Attribute) and owner.attr in ("file", "stream") and dotted(owner) not in uploads:
             owner = owner.value
         if (dotted(owner) in uploads or _is_request_file(module, owner) or _form_item(owner, forms)) \
-                and not _stored_in_a_column(module, node):
+                and not _stored_in_a_column(module, node) and not _size_capped_before(owner, node, nodes):
             yield _medium_finding(
                 module, node, "an uploaded file is read whole into memory",
                 "copy it in chunks (shutil.copyfileobj(upload.file, out, 65536) or a loop of read(65536)) "
                 "and cap its size",
             )
+
+
+def _size_capped_before(upload: ast.expr, read: ast.Call, nodes: list[ast.AST]) -> bool:
+    """``if file.size > 10 * 1024 * 1024: return ...`` before ``file.read()``: a payload the handler bounded."""
+    name = dotted(upload)
+    return any(isinstance(n, ast.Compare) and n.lineno < read.lineno and any(
+        isinstance(side, ast.Attribute) and side.attr == "size" and dotted(side.value) == name
+        for side in [n.left, *n.comparators]) for n in nodes)
 
 
 def _request_forms(fn: ast.AST, nodes: list[ast.AST]) -> set[str]:
@@ -830,7 +842,7 @@ def _needs_whole(module: SourceModule, node: ast.AST) -> bool:
 
 
 def _fetchalls(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
-    if "fetchall" not in module.text:
+    if "fetchall" not in module.text or _alters_schema(nodes):
         return
     server_side = _named_cursors(nodes)
     executes: dict[str, list[ast.Call]] = {}
@@ -863,6 +875,16 @@ def _fetchalls(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Itera
             fix="iterate the cursor or fetchmany(1000) in a loop (a server-side cursor for large tables), "
                 "or add a LIMIT and paginate by key",
         )
+
+
+SCHEMA_CHANGE = re.compile(r"^\s*(ALTER|CREATE)\s+TABLE\b", re.I)
+
+
+def _alters_schema(nodes: list[ast.AST]) -> bool:
+    """A function that runs ``ALTER TABLE`` / ``CREATE TABLE``: a schema upgrade run once at start-up, whose
+    reads copy the rows it migrates."""
+    return any(isinstance(n, ast.Constant) and isinstance(n.value, str) and SCHEMA_CHANGE.match(n.value)
+               for n in nodes)
 
 
 # What hands a Core result's rows over one by one (``.mappings()``, ``.scalars()``) or all at once.
@@ -968,6 +990,12 @@ def _unbounded_table(sql: str) -> str | None:
         return None
     if not isinstance(statement, exp.Select):
         return None
+    return _unbounded_select(statement, {cte.alias: cte.this for cte in statement.ctes})
+
+
+def _unbounded_select(statement: exp.Expression, ctes: dict[str, exp.Expression]) -> str | None:
+    if not isinstance(statement, exp.Select):
+        return None
     if any(statement.args.get(part) for part in ("where", "limit", "fetch", "group", "having", "offset")):
         return None
     if any(isinstance(e, exp.AggFunc) or e.find(exp.AggFunc) for e in statement.expressions):
@@ -976,6 +1004,8 @@ def _unbounded_table(sql: str) -> str | None:
     table = source.find(exp.Table) if source is not None else None
     if table is None or statement.args.get("joins") or not isinstance(table.this, exp.Identifier):
         return None  # a join, or a set-returning function such as generate_series()
+    if not table.db and table.name in ctes:
+        return _unbounded_select(ctes.pop(table.name), ctes)  # WITH mine AS (... WHERE owner_id = %s) ... FROM mine
     if _system_catalog(table):
         return None
     return table.sql(dialect="postgres")
@@ -1091,11 +1121,14 @@ def _file_reading_functions(project: Project) -> frozenset[str]:
         return project.facts[FILE_READERS]
     verdicts: dict[str, bool] = {}
     for module in project.modules:
-        downloads = _makes_requests(module, project)
-        if runs_offline(module, project) or ".read()" not in module.text and not downloads:
+        if runs_offline(module, project):
             continue
+        downloads = _makes_requests(module, project)
+        may_read = ".read()" in module.text or downloads
         for fn in walk_nodes(module.tree):
-            if isinstance(fn, FUNCTION_TYPES) and not _stub(fn):
+            if isinstance(fn, FUNCTION_TYPES) and not may_read:
+                verdicts[fn.name] = False  # a definition of the name that reads nothing: ``Response.get_data()``
+            elif isinstance(fn, FUNCTION_TYPES) and not _stub(fn):
                 nodes = list(walk_function_body(fn))
                 opened = _opened_files(nodes)
                 responses = _response_names(module, project, nodes) if downloads else set()
