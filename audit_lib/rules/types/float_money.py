@@ -13,7 +13,10 @@ says it counts or measures something else (`total` of a `PaymentCountStat`). Not
 money: `tax_rate`, `fee_ratio`, `price_percent`, `total_count`, `total_seconds`,
 `balance_ts`, `payment_date`, `discount`, coordinates and scores; nor is a field the code
 itself reads into such a name (`fee_percent = settings.service_fee`: a percentage), or
-fills from one (`Public(serviceFee=settings.service_fee)`). In code it reports:
+fills from one (`Public(serviceFee=settings.service_fee)`); nor the cost field of a record of usage
+metrics, a class that also counts tokens or measures latency (`cost: float` beside `total_tokens`
+and `latency` in a tracing span's metrics: an estimate of what LLM or API calls cost, summed for
+dashboards, not an amount charged). In code it reports:
 
 - ORM columns and serializer fields of a float type assigned to a money name:
   SQLAlchemy `Column(Float)` / `mapped_column(Float)` / `REAL` / `DOUBLE_PRECISION`,
@@ -263,11 +266,15 @@ def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool,
     ``measures``: attribute names the code itself renames to a rate or a percentage."""
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            if _usage_metric_cost(module, node, _target_name(node.targets[0])):
+                continue
             yield from _assignment(module, _target_name(node.targets[0]), node.value, node, flask_sqlalchemy, money)
         elif isinstance(node, ast.AnnAssign):
             name = _target_name(node.target)
             if name in measures and isinstance(module.parents.get(node), ast.ClassDef):
                 continue  # a field known to hold a rate; a local variable of that name is another value
+            if _usage_metric_cost(module, node, name):
+                continue
             if is_money_name(name, money and not _field_of_measure(module, node)) \
                     and _is_float_annotation(module, node.annotation):
                 yield _finding(module, node, f"money value {name!r} is annotated as float", FIX_ANNOTATION)
@@ -307,6 +314,24 @@ def _renamed_as_measures(project: Project) -> frozenset[str]:
                 renamed.add(node.target.id)
         project.facts[RENAMED_AS_MEASURES] = frozenset(renamed | filled)
     return project.facts[RENAMED_AS_MEASURES]
+
+
+# Words of the fields that record an LLM or API call's usage: token counts and latency.
+USAGE_WORDS = {"tokens", "latency", "latencies"}
+COST_WORDS = {"cost", "costs"}
+
+
+def _usage_metric_cost(module: SourceModule, node: ast.stmt, name: str | None) -> bool:
+    """A cost field of a record of usage metrics, a class that also counts tokens or measures latency
+    (``cost: float`` beside ``total_tokens: int`` and ``latency: float`` in a tracing span's metrics):
+    an estimate of what the calls cost, summed for dashboards like the other metrics, not an amount
+    charged or paid."""
+    owner = module.parents.get(node)
+    if not isinstance(owner, ast.ClassDef) or COST_WORDS.isdisjoint(money_words(name or "")):
+        return False
+    fields = [_target_name(st.target) if isinstance(st, ast.AnnAssign) else _target_name(st.targets[0])
+              for st in owner.body if isinstance(st, ast.AnnAssign) or isinstance(st, ast.Assign) and len(st.targets) == 1]
+    return any(not USAGE_WORDS.isdisjoint(money_words(field or "")) for field in fields)
 
 
 def _field_of_measure(module: SourceModule, node: ast.stmt) -> bool:
