@@ -61,11 +61,14 @@ python-jose and Authlib read naive claims as UTC; a local `now()` there is repor
 handed to a project function that subtracts the naive epoch
 (`unix_time(datetime.utcnow())` where `unix_time` returns
 `(dt - datetime(1970, 1, 1)).total_seconds()`), `calendar.timegm(datetime.utcnow().utctimetuple())`, a reading only subtracted from or compared with
-another reading of the same clock, directly or through a name bound once (`datetime.now() -
-datetime.fromtimestamp(started)`, `datetime.fromtimestamp(exp) < datetime.now()`, `reset =
+another reading of the same clock, directly or through a name bound once or only ever to readings of that
+clock (`start = datetime.now()` timing two steps in turn, a throttle `next_save = datetime.now() +
+timedelta(seconds=5)` set again in its loop; `datetime.now() - datetime.fromtimestamp(started)`, `datetime.fromtimestamp(exp) < datetime.now()`, `reset =
 datetime.utcfromtimestamp(ts)` ... `reset - datetime.utcnow()`, `datetime.utcnow() - parsed` where `parsed =
 datetime.strptime(header, "%a, %d %b %Y %H:%M:%S GMT")`; `datetime.utcnow() - worker.last_heartbeat` in a
-code base that pins rq below 2.0, whose job and worker times are naive UTC; also moved by a span either way,
+code base that pins rq below 2.0, whose job and worker times are naive UTC; or with a datetime built from
+fields without a zone, `datetime(*parts) - datetime.now()`, which an aware reading could not meet; also moved
+by a span either way,
 `datetime.fromtimestamp(seen) < datetime.now() - timedelta(hours=h)`, or kept in an instance attribute that its class
 only sets to `None` or readings of that clock and only tests or compares with them: `self.synced_at =
 datetime.now()` ... `now - self.synced_at > timedelta(hours=48)`), a local reading that every use converts
@@ -447,12 +450,18 @@ def _clock_of(module: SourceModule, node: ast.expr, project: Project) -> str | N
     """``"local"`` for a local naive reading (``now()``, ``today()``, ``fromtimestamp(ts)`` without a zone),
     ``"utc"`` for a naive UTC one (``utcnow()``, ``utcfromtimestamp(ts)``, an HTTP date parsed with a literal
     ``GMT``, the naive UTC times of rq before 2.0), also moved by a ``timedelta`` or through a name bound once
-    to one; None for anything else."""
-    while isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
-        node = node.left  # fromtimestamp(issued) + timedelta(days=ttl)
+    to one, or bound only to readings of that clock (``start = datetime.now()`` timing two steps, a
+    throttle's ``next_save = datetime.now() + timedelta(seconds=5)`` set again in its loop); None for
+    anything else."""
+    node = _moved_reading(node)  # fromtimestamp(issued) + timedelta(days=ttl)
     if isinstance(node, ast.Name):
-        value = _single_binding(module, node)
-        return None if value is None or isinstance(value, ast.Name) else _clock_of(module, value, project)
+        values = _bindings(module, node)
+        if len(values) == 1:
+            value = values[0]
+            return None if value is None or isinstance(value, ast.Name) else _clock_of(module, value, project)
+        clocks = {None if value is None or isinstance(_moved_reading(value), ast.Name)
+                  else _clock_of(module, value, project) for value in values}
+        return clocks.pop() if len(clocks) == 1 else None
     if is_self_attribute(node):
         return _attribute_clock(module, node, project)
     if isinstance(node, ast.Attribute) and node.attr in RQ_NAIVE_UTC_ATTRIBUTES:
@@ -471,16 +480,30 @@ def _clock_of(module: SourceModule, node: ast.expr, project: Project) -> str | N
 UTC_FORMAT = re.compile(r"(?<!%)\b(GMT|UTC)\b|(?<!%)Z$")  # a literal zone in a strptime format
 
 
-def _single_binding(module: SourceModule, name: ast.Name) -> ast.expr | None:
-    """The value of the one assignment to ``name`` in its function (None when it is bound otherwise or more)."""
+def _moved_reading(node: ast.expr) -> ast.expr:
+    """The reading a sum or difference starts from: ``now() + timedelta(hours=1)`` -> ``now()``."""
+    while isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        node = node.left
+    return node
+
+
+def _bindings(module: SourceModule, name: ast.Name) -> list[ast.expr | None]:
+    """The values assigned to ``name`` in its function, None for a binding of another kind (a loop target,
+    an unpacking, an augmented assignment); none outside a function."""
     scope = module.parents.get(name)
     while scope is not None and not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
         scope = module.parents.get(scope)
     if scope is None:
-        return None
-    stores = [n for n in walk_nodes(scope) if isinstance(n, ast.Name) and n.id == name.id and isinstance(n.ctx, ast.Store)]
-    statement = module.parents.get(stores[0]) if len(stores) == 1 else None
-    return statement.value if isinstance(statement, ast.Assign) and len(statement.targets) == 1 else None
+        return []
+    statements = [module.parents.get(n) for n in walk_nodes(scope)
+                  if isinstance(n, ast.Name) and n.id == name.id and isinstance(n.ctx, ast.Store)]
+    return [st.value if isinstance(st, ast.Assign) and len(st.targets) == 1 else None for st in statements]
+
+
+def _single_binding(module: SourceModule, name: ast.Name) -> ast.expr | None:
+    """The value of the one assignment to ``name`` in its function (None when it is bound otherwise or more)."""
+    values = _bindings(module, name)
+    return values[0] if len(values) == 1 else None
 
 
 def _against_same_clock(module: SourceModule, call: ast.Call, project: Project) -> bool:
@@ -488,7 +511,8 @@ def _against_same_clock(module: SourceModule, call: ast.Call, project: Project) 
     through a name: ``datetime.now() - datetime.fromtimestamp(started)``, ``datetime.fromtimestamp(exp) <
     datetime.now()``, ``reset = datetime.utcfromtimestamp(ts)`` ... ``reset - datetime.utcnow()``,
     ``datetime.utcnow() - worker.last_heartbeat`` (rq before 2.0 keeps naive UTC): both sides are the host's
-    wall clock (or both UTC), so the difference is right; neither value is kept."""
+    wall clock (or both UTC), so the difference is right; neither value is kept. So is a reading that only
+    meets a datetime built from fields without a zone (``datetime(*parts) - datetime.now()``)."""
     clock = _clock_of(module, call, project)
     if clock is None:
         return False
@@ -585,7 +609,16 @@ def _compared_on_clock(module: SourceModule, node: ast.expr, clock: str, project
         other = parent.comparators[0] if parent.left is node else parent.left
     else:
         return False
-    return _clock_of(module, other, project) == clock
+    return _clock_of(module, other, project) == clock or _built_without_zone(module, other)
+
+
+def _built_without_zone(module: SourceModule, node: ast.expr) -> bool:
+    """``datetime(*fields)`` / ``datetime(2024, 1, 1)`` without a ``tzinfo``, also through a name bound once:
+    a naive value by construction, so the reading it meets has to be naive too (an aware one raises)."""
+    if isinstance(node, ast.Name):
+        node = _single_binding(module, node)
+    return isinstance(node, ast.Call) and qualified(module, node.func) == DATETIME_CLASS \
+        and all(kw.arg not in (None, "tzinfo") for kw in node.keywords) and len(node.args) < 8
 
 
 # rq keeps a job's and a worker's times as naive UTC before 2.0 (aware UTC since).
