@@ -262,7 +262,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 continue
             loop = _row_loop(module, op.call, sources)
             if loop is None or op.is_write and _calls_out(module, project, loop) \
-                    or _per_item_unit(module, project, fn, op, loop):
+                    or _per_item_unit(module, project, fn, op, loop) or _saves_one_row_again(op, loop):
                 continue
             children = _one_rows_children(project, loop)
             if children and op.through:
@@ -750,7 +750,8 @@ def _per_item_unit(module: SourceModule, project: Project, fn: ast.AST, op: db.D
     - it inserts a row that the same iteration then hands on, one by one, to more processing
       (``job = Job.objects.create(...); job.start()``, ``log_created(obj)``);
     - it saves a Django model whose class (or a project base) overrides ``save()``: each row runs
-      that logic (broadcasting, derived fields), which ``bulk_create`` would skip."""
+      that logic (broadcasting, derived fields), which ``bulk_create`` would skip; a query that
+      such a ``save()`` runs is that per-row logic too."""
     for parent in ancestors(module, op.call):
         if parent is loop:
             break
@@ -760,7 +761,19 @@ def _per_item_unit(module: SourceModule, project: Project, fn: ast.AST, op: db.D
         return True  # the helper opens a transaction (or savepoint) for its item
     if op.through and _calls_out(module, project, op.call):
         return True
+    if op.through in SAVING_METHODS and method_name(op.call) == op.through:
+        return True  # a query of the model's own save() override
     return op.is_write and (_handed_on(module, project, fn, op.call, loop) or _custom_save(project, op))
+
+
+def _saves_one_row_again(op: db.DbOp, loop: ast.AST) -> bool:
+    """``for i, album in enumerate(albums): ...; job.progress = i; job.save()``: the same row, loaded before
+    the loop, saved at each step (a job's progress), not one row per item."""
+    saved = op.call.func.value if isinstance(op.call.func, ast.Attribute) else None
+    if op.api != "django" or op.through or op.method not in {"save", "asave"} or not isinstance(saved, ast.Name):
+        return False
+    return not any(isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id == saved.id
+                   for node in walk_nodes(loop))
 
 
 def _custom_save(project: Project, op: db.DbOp) -> bool:
@@ -1711,6 +1724,8 @@ def _list_view_findings(module: SourceModule, project: Project) -> Iterator[Find
             loaded |= _django_relations(project)[1]  # every foreign key joined
         if any(re.search(r"(?i)eager|setup_\w*load", t) for t in texts):
             continue  # the queryset is handed to the serializer's own eager-loading set-up
+        if _loads_what_serializer_renders(chain):
+            continue
         missing: dict[str, str] = {}
         for relation, field in _rendered_relations(project, serializer, 2):
             if relation not in loaded:
@@ -1730,6 +1745,26 @@ def _list_view_findings(module: SourceModule, project: Project) -> Iterator[Find
                      f"queryset (or a Prefetch of what the serializer reads)"),
                 confidence=Confidence.medium,
             )
+
+
+def _loads_what_serializer_renders(chain: list[tuple[SourceModule, ast.ClassDef]]) -> bool:
+    """Whether the view's ``get_queryset`` (its own, or a base's it reaches through ``super()``) loads the
+    relations it computes from its serializer: ``prefetch_related(*get_prefetches_for_serializer(
+    self.get_serializer_class()))``, a base viewset that covers whatever the serializer renders."""
+    for _, cls in chain:
+        method = next((item for item in cls.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+                       and item.name == "get_queryset"), None)
+        if method is None:
+            continue
+        text = ast.unparse(method)
+        computed = any(isinstance(node, ast.Call) and method_name(node) in {"prefetch_related", "select_related"}
+                       and any(isinstance(arg, ast.Starred) for arg in node.args)
+                       for node in walk_function_body(method))
+        if computed and re.search(r"\bget_serializer(_class)?\(|\bserializer_class\b", text):
+            return True
+        if "super().get_queryset(" not in text:
+            return False
+    return False
 
 
 def _rendered_relations(project: Project, serializer: tuple[SourceModule, ast.ClassDef],
