@@ -49,8 +49,10 @@ once per request or once per loop iteration:
 
 Not reported: connections and pools opened at module level, at startup (lifespan,
 `main()`, the `__init__` of an object made there), and in functions that are neither
-handlers nor loops; lazy
-creation reused afterwards (`if _pool is None: _pool = create_pool(...)`); loops
+handlers nor loops; schema and data migrations (`migrations/`, Alembic revisions), run
+once by an operator; lazy
+creation reused afterwards (`if _pool is None: _pool = create_pool(...)`, also a lazily
+made singleton whose `__init__` builds the engine: `if _engine is None: _engine = Engine()`); loops
 that connect to a different database each turn (the loop variable is in the connect
 arguments); retry loops (the connect sits in a `try` and the loop `break`s or
 `return`s once connected); reconnect-on-demand guards (`if conn is None or
@@ -94,7 +96,7 @@ import ast
 from collections.abc import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.libs.db import project_class
+from audit_lib.libs.db import is_migration_module, project_class
 from audit_lib.libs.web import route_handlers
 from audit_lib.pyast import (
     FUNCTION_TYPES,
@@ -143,7 +145,7 @@ QUERY_HANDLER_BASES = {"datasethoster.Query": "fetch", "datasethoster.main.Query
 
 @rule("R4.connect-per-request", on="project", scope="code", severity="medium")
 def check(project: Project) -> Iterator[Finding]:
-    modules = [m for m in project.modules if not is_test_path(m.path)]
+    modules = [m for m in project.modules if not is_test_path(m.path) and not is_migration_module(m)]
     openers = [(module, call, fn, factory) for module in modules for call in module.nodes_of(ast.Call)
                if (fn := enclosing_function(module, call)) is not None
                and (factory := _opener(project, module, call)) is not None and not _is_factory(project, module, fn)]
@@ -365,7 +367,7 @@ def _per_request_functions(project: Project, modules: list[SourceModule]) -> dic
             module = owner[fn]
             how, _, unit = found[fn]
             for node in walk_function_body(fn):
-                if not isinstance(node, ast.Call):
+                if not isinstance(node, ast.Call) or _made_once(module, node, fn):
                     continue
                 for resolved in _resolve_calls(project, module, node):
                     callee_module, callee = resolved
@@ -493,6 +495,23 @@ def _lazy_guard(module: SourceModule, call: ast.Call, stop: ast.AST) -> bool:
         if parent is stop:
             return False
         if isinstance(parent, ast.If) and _is_guard_test(parent.test):
+            return True
+    return False
+
+
+def _made_once(module: SourceModule, call: ast.Call, stop: ast.AST) -> bool:
+    """``if _engine is None: _engine = TransactionsEngine()``: the call builds what the guard tests, once."""
+    assignment = module.parents.get(call)
+    if isinstance(assignment, ast.Await):
+        assignment = module.parents.get(assignment)
+    if not isinstance(assignment, ast.Assign):
+        return False
+    kept = {dotted(target) for target in assignment.targets} - {None}
+    for parent in ancestors(module, call):
+        if parent is stop:
+            return False
+        if isinstance(parent, ast.If) and _is_guard_test(parent.test) \
+                and kept & {dotted(node) for node in walk_nodes(parent.test)}:
             return True
     return False
 
