@@ -50,7 +50,8 @@ argument is a `bool` (annotated or defaulting to `True`/`False`), a `Literal[...
 `Enum` of the module, or a class (annotated `type[...]`, or named `*_class`, `klass`,
 `model`, `serializer`, ...), or named as one choice of a fixed set (`name`, `kind`,
 `mode`, `locale`, `lang`, `env`, `dataset`, `table`, `field`, `feature`, `role`, `status`,
-`provider`, `issuer`, `*_type`, `*_format`, ...): a process has few of those; constants (never
+`provider`, `issuer`, `*_type`, `*_format`, a provider's configured `*api_key` or `*base_url`, ...): a process
+has few of those; constants (never
 mutated); registries filled at import time: additions made by module-level code, by
 functions used as decorators (or nested in one) or shaped as one (they return their
 first argument: `def register(cls): ...; return cls`), by functions named
@@ -99,7 +100,8 @@ database, ...: not one per user, session or client host), a cache its authors ac
 B019`), a `@functools.cache` on a method of `self` alone whose class
 is made only at module level or while the service starts (`config = SiteConfig()`), a local queue whose
 producer drains it once it reaches a size (`if queue.qsize() >= batch_size: await flush()`; a put in an
-`except` of the drain hands back what it took), and the class-level state of a test double no service
+`except` of the drain hands back what it took), a module-level queue whose every producer also calls a
+function that empties it whole (`while not q.empty(): q.get_nowait()`), and the class-level state of a test double no service
 file names (`class CapturingPublisher`). Additions and removals in functions written for the test suite
 (named `..._for_tests`, documented as a testing utility) do not count: a `reset()` only tests call does
 not bound a registry.
@@ -192,7 +194,8 @@ CLASS_PARAMETER = re.compile(r"(^|_)(class|cls|klass|model|serializer|form)$")
 # Parameters named as one choice among a fixed set (a dataset name, a locale, a mode): few distinct values.
 CHOICE_PARAMETER = re.compile(
     r"^(name|lang|language|locale|env|environment|dataset|table|field|attr|attribute|setting|option|dialect|"
-    r"backend|driver|provider|issuer|unit|currency|feature|capability|permission|role|status)$|(^|_)(kind|mode|level|format|fmt|type)$")
+    r"backend|driver|provider|issuer|unit|currency|feature|capability|permission|role|status)$|(^|_)(kind|mode|level|format|fmt|type)$"
+    r"|(^|_)(api_key|base_url)$")  # a provider's configured credential or endpoint: one client per provider
 # Names of the process configuration: ``config``, ``app.config``, ``settings``, ``os.environ``.
 CONFIG_OWNER = re.compile(r"(?i)^(\w+_)?(config|conf|settings|environ)$")
 # What a queue may carry and stay bounded by configuration: a choice, a configured peer, a retry counter.
@@ -1181,7 +1184,8 @@ def _unbounded_queues(module: SourceModule, project: Project) -> Iterator[Findin
         if where is None:
             where = _kept_by_object_fed_by_loop(module, project, node)
         if where is None or _never_filled(module, project, node) or _bounded_later(project, module, node) \
-                or _fed_from_a_fixed_set(module, project, node) or _drained_by_its_producers(module, node):
+                or _fed_from_a_fixed_set(module, project, node) or _drained_by_its_producers(module, node) \
+                or _flushed_by_its_producers(module, node):
             continue
         attribute = _instance_attribute(module, node)
         if attribute in reported_attributes:
@@ -1406,6 +1410,33 @@ def _drained_by_its_producers(module: SourceModule, call: ast.Call) -> bool:
             and n.func.attr in QUEUE_PUTS and isinstance(n.func.value, ast.Name) and n.func.value.id == name]
     return bool(puts) and all(_hands_back(module, name, put) or _drains_at_size(name, enclosing_function(module, put))
                               for put in puts)
+
+
+def _flushed_by_its_producers(module: SourceModule, call: ast.Call) -> bool:
+    """``_log_queue.put(entry)`` in a function that also calls ``_process_log_queue()``, which empties it whole
+    (``while not _log_queue.empty(): entries.append(_log_queue.get_nowait())``): a module-level queue whose every
+    producer flushes it holds at most what was put since the last flush."""
+    name = _queue_name(module, call)
+    if name is None or enclosing_function(module, call) is not None:
+        return False
+    flushers = {fn.name for fn in module.nodes_of(*FUNCTION_TYPES) if _empties(name, fn)}
+    puts = [n for n in module.nodes_of(ast.Call) if isinstance(n.func, ast.Attribute) and n.func.attr in QUEUE_PUTS
+            and isinstance(n.func.value, ast.Name) and n.func.value.id == name]
+    return bool(flushers) and bool(puts) and all(
+        (fn := enclosing_function(module, put)) is not None and any(
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in flushers
+            for n in walk_function_body(fn))
+        for put in puts)
+
+
+def _empties(name: str, fn: ast.AST) -> bool:
+    """``while not queue.empty(): queue.get_nowait()`` in ``fn``: it takes every item the queue holds."""
+    return any(
+        isinstance(loop, ast.While) and isinstance(loop.test, ast.UnaryOp) and isinstance(loop.test.op, ast.Not)
+        and dotted(getattr(loop.test.operand, "func", None)) == f"{name}.empty"
+        and any(isinstance(n, ast.Call) and dotted(n.func) in (f"{name}.get", f"{name}.get_nowait")
+                for n in walk_nodes(loop))
+        for loop in walk_function_body(fn))
 
 
 def _hands_back(module: SourceModule, name: str, put: ast.Call) -> bool:
