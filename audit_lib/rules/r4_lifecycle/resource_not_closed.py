@@ -74,7 +74,8 @@ make_transport(sock); return transport`), entered into an
 `ExitStack`/`AsyncExitStack` (`stack.enter_context(...)`), wrapped in
 `contextlib.closing(...)`, handed as `sock=` to the asyncio server or transport that takes it over
 (`asyncio.start_server(handle, sock=sock)`, `asyncio.open_connection(sock=sock)`,
-`loop.create_server(factory, sock=sock)`, aiohttp's `SockSite`), given back by a cleanup helper (`pool.putconn(conn)`, `_sync_close(f)`), its
+`loop.create_server(factory, sock=sock)`, aiohttp's `SockSite`), its descriptor duplicated onto another
+(`os.dup2(null.fileno(), sys.stdin.fileno())`: a daemon redirecting its standard streams once), given back by a cleanup helper (`pool.putconn(conn)`, `_sync_close(f)`), its
 `close` registered as a callback (`atexit.register(
 conn.close)`, `stack.callback(f.close)`, `request.addfinalizer(...)`), an I/O method of it
 handed on (`tracer.set_writer(log.write)`: the callee keeps it alive), or captured by a
@@ -1026,6 +1027,8 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
                     usage.owned = True  # its close is registered as a callback
             elif child is not use:
                 usage.owned = True  # the object it was handed to is used on: that object owns it now
+            elif parent.attr == "fileno" and _duplicated_onto_another(module, grand):
+                usage.owned = True  # ``os.dup2(null.fileno(), sys.stdin.fileno())``: daemonizing redirects stdio once
             elif parent.attr in IO_METHODS and _keeps_callback(module, grand, parent):
                 usage.owned = True  # a bound method handed to a setter (``set_writer(handle.write)``) keeps it alive
             return
@@ -1066,6 +1069,13 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
         if any(not isinstance(t, ast.Name) for t in targets) or \
                 child is not use and not all(t.id in names for t in targets):
             usage.owned = True  # stored elsewhere, or wrapped in an object that is not followed
+
+
+def _duplicated_onto_another(module: SourceModule, fileno: ast.AST) -> bool:
+    """``os.dup2(handle.fileno(), ...)``: the handle's descriptor is copied onto another, a standard stream."""
+    dup = module.parents.get(fileno)
+    return isinstance(fileno, ast.Call) and isinstance(dup, ast.Call) and call_name(module, dup) == "os.dup2" \
+        and bool(dup.args) and dup.args[0] is fileno
 
 
 def _classify_drain(module: SourceModule, read: ast.Attribute, usage: Usage) -> None:
