@@ -7,6 +7,9 @@ Reports datetimes made or stored without a time zone. In code:
   `datetime.utcnow()`, `datetime.utcfromtimestamp(ts)` and `datetime.today()`, which
   always return naive values (whatever the import spelling: `import datetime`,
   `from datetime import datetime`, `import datetime as dt`);
+- a local reading labelled UTC, `datetime.now().replace(tzinfo=pytz.utc)`,
+  `datetime.fromtimestamp(mtime).replace(tzinfo=timezone.utc)`: aware, but right only while the process
+  runs in UTC; a code base that does it in several places gets one finding naming them;
 - the same functions passed uncalled as a column or field default
   (`default=datetime.utcnow`, `default_factory=datetime.now`);
 - SQLAlchemy `DateTime`/`TIMESTAMP` columns without `timezone=True` (they create
@@ -174,6 +177,7 @@ def check_code(project: Project) -> Iterator[Finding]:
         found.extend(_module_findings(module, project))
         if module.imports_module("sqlalchemy") or module.imports_module("sqlmodel"):
             aware_columns += _aware_column_count(module, project)
+    found = _one_for_labelled_utc(found)
     helper_readings = _naive_utc_helper_readings(project)
     convention = _naive_utc_convention(found, aware_columns, sum(helper_readings.values()))
     if convention is None:
@@ -421,6 +425,14 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
         if tz is not None and not is_none(tz):
             return
         if any(kw.arg is None for kw in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
+            return
+        if _labelled_utc(module, call):
+            yield Finding(
+                message=f"datetime.{function}() reads the host's local wall clock and .replace(tzinfo=...) labels "
+                        "it UTC: right only while the process runs in UTC (Django sets its zone from TIME_ZONE), "
+                        "off by the host's offset anywhere else",
+                path=module.path, line=call.lineno, end_line=call.end_lineno, evidence=module.evidence(call),
+                fix=FIX_CALL + " (django.utils.timezone.now() in Django)", extra={"kind": LABELLED_UTC})
             return
         if _each_use(module, call, lambda node: _made_aware_at_once(module, node)) \
                 or _made_aware_when_rebound(module, call) or _against_same_clock(module, call, project) \
@@ -1113,6 +1125,30 @@ def _names_utc(node: ast.expr | None) -> bool:
 def _is_naive_epoch(module: SourceModule, node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and qualified(module, node.func) == DATETIME_CLASS and not node.keywords \
         and [a.value for a in node.args if isinstance(a, ast.Constant)] == [1970, 1, 1] and len(node.args) == 3
+
+
+LABELLED_UTC = "labelled-utc"
+
+
+def _labelled_utc(module: SourceModule, call: ast.Call) -> bool:
+    """``datetime.now().replace(tzinfo=pytz.utc)``, ``datetime.fromtimestamp(mtime).replace(tzinfo=timezone.utc)``:
+    a local reading given the UTC label."""
+    parent = module.parents.get(call)
+    outer = module.parents.get(parent)
+    return isinstance(parent, ast.Attribute) and parent.attr == "replace" and isinstance(outer, ast.Call) \
+        and outer.func is parent and _names_utc(keyword(outer, "tzinfo"))
+
+
+def _one_for_labelled_utc(found: list[Finding]) -> list[Finding]:
+    """Local readings labelled UTC in several places: one finding naming them, a habit of the code base."""
+    labelled = sorted((f for f in found if f.extra.get("kind") == LABELLED_UTC), key=lambda f: (f.path or "", f.line or 0))
+    if len(labelled) < 2:
+        return found
+    first = labelled[0]
+    places = [f"{f.path}:{f.line}" for f in labelled]
+    collapsed = code_base_finding(first, places, f"{first.message}; so do {len(places) - 1} more readings "
+                                  f"({shown_places(places[1:])})", first.fix)
+    return [f for f in found if f.extra.get("kind") != LABELLED_UTC] + [collapsed]
 
 
 def _made_aware_at_once(module: SourceModule, call: ast.Call) -> bool:
