@@ -41,8 +41,8 @@ transaction and is not reported. Neither are:
   `parse_line()` calling such a `get_unit()`) or is named so (`_maybe_create_default_organization()`,
   `create_if_missing`, `_create_missing_tags`): a retry reuses the row (a later write
   inside the branch that creates it is still reported: the retry skips it); and a write
-  made by a getter (`get_user(...)` creating a missing default wallet), made again on the
-  next read;
+  made by a getter (`get_user(...)` creating a missing default wallet), also further down
+  (`save_memory()` calling `aget_default_search_model()`), made again on the next read;
 - an audit, log, history or notification row written after the change it records (an
   outbox row is still reported: it must commit with its change, and so is a domain event,
   `Event`/`ChangeEvent`, that the code base reads back as the state of the row it follows), and any
@@ -71,17 +71,23 @@ transaction and is not reported. Neither are:
 - a savepoint (`async with session.begin_nested():`), released without committing; a helper that
   commits only when asked (`if commit: session.commit()`) called with `commit=False`;
 - writes through a helper that takes or releases a lease on rows (`lock_related_jobs(...)`,
-  `unlock_instances(...)`, `claim_batch(...)`, also one level down): committed apart on purpose,
-  before the work and apart from its result; a prerequisite filled in when missing (`if not
+  `unlock_instances(...)`, `claim_batch(...)`, `set_process_lock(...)`, also one level down) or
+  through a `@contextmanager` the work runs in (`with queue.dequeued(instance): ...`): committed
+  apart on purpose, before the work and apart from its result; a prerequisite filled in when missing (`if not
   user.ssh_key: refresh_ssh_key(user)` setting `user.ssh_key`, `if not project:
   create_project_model(...)`); and a loop that runs each item in its own transaction and goes on
   when one fails (an import that counts its errors), which keeps what succeeded on purpose;
+- a later write in a `finally:` block or in an `except` handler that raises again (an event
+  recording the attempt, whatever its outcome), and a later write in the body of a `try` whose
+  handler deletes what was made and raises again (`except Exception: delete_user(user.id); raise`),
+  also where every call of the function is in such a body: the failure is recorded or undone;
 - writes to the row that tracks a background job or task (`job.save(update_fields=
   ["status"])`, a model built on a `Job`/`Task` base, a status set to `"running"`/`"processing"`
-  and saved alone), committed apart on purpose so that
+  and saved alone, a checkpoint saved through `update_checkpoint(...)`), committed apart on purpose so that
   progress is visible (a `Task` model with `assignees` is a work item people are given, not a job);
 - commands and scripts that seed or generate sample data (`seed.py`, `initdb`,
-  `dummy-generator-*`, `populate_demo`, a module documented as "Loads test data into ...");
+  `dummy-generator-*`, `populate_demo`, a module documented as "Loads test data into ..."),
+  and scripts of a `bin/` directory, run by hand;
 - in a background task (`@app.task`, `@shared_task`), the save of the row the task was
   handed (`item = ImportItem.objects.get(id=item_id)`), which records the task's outcome;
 - Django projects with `ATOMIC_REQUESTS`, and Django model `save`/`delete` overrides,
@@ -154,12 +160,13 @@ DOMAIN_EVENT = re.compile(r"^(?!.*(audit|log|histor|activit|notif|timeline|track
 CACHE_ROW = re.compile(r"cache[sd]?$", re.I)
 FAVOURITE_ROW = re.compile(r"(favou?rite|bookmark|star|recent_?visit)s?$", re.I)
 CREATES = re.compile(r"_*(create|make|add|insert|new)_")
-LEASE_HELPER = re.compile(r"_*((un)?lock|claim|lease|(acquire|release)_(\w+_)?(lock|lease))(_\w+)?")  # not run_with_lock
+LEASE_HELPER = re.compile(r"_*((un)?lock|claim|lease|(acquire|release|set|take|remove|delete)_(\w+_)?(lock|lease))(_\w+)?")  # not run_with_lock
 REQUEST_PARAMETER = re.compile(r"req(uest)?")
 LOG_HELPER = re.compile(r"(log|audit)_\w+|\w+_(log|audit)")
 RECOMPUTES_TOTALS = re.compile(r"(update|refresh|recalculate|recompute|calculate)_\w*(stats|statistics|counts?|totals?)")
 TIMESTAMP_FIELD = re.compile(r"(last_)?(modified|updated)(_(at|on|date|time))?|"
                              r"last_(message|activity|active|seen|used|login)(_(at|on|date|time))?")
+CHECKPOINT_HELPER = re.compile(r"_*(update|save|set|write|store|record|clear|delete|remove)_(\w+_)?checkpoints?")
 STATUS_FIELDS = frozenset({"status", "state", "progress"})
 IN_PROGRESS = frozenset({"running", "processing", "in_progress", "started", "queued", "pending"})
 AGGREGATE = re.compile(r"\b(count|sum|aggregate|annotate)\s*\(", re.I)
@@ -175,7 +182,7 @@ SETTINGS_WRITES = {"set", "set_multi", "delete", "delete_all"}
 
 @rule("R2.multi-table-write-no-tx", on="module", scope="code+sql", severity="high")
 def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if db.skipped_module(module) or _makes_sample_data(module) or not (
+    if db.skipped_module(module) or _makes_sample_data(module) or _hand_run_script(module) or not (
             db.uses_database(module) or _imports_project_code(module, project)):
         return
     atomic_requests = web.django_atomic_requests(project)
@@ -537,6 +544,12 @@ def _makes_sample_data(module: SourceModule) -> bool:
     return bool(SAMPLE_DATA.search(module.path.rsplit("/", 1)[-1]) or SAMPLE_DOCSTRING.search(docstring))
 
 
+def _hand_run_script(module: SourceModule) -> bool:
+    """A script of a ``bin/`` directory (``bin/import_users.py``, ``bin/benchmark.py``): run by hand
+    by an operator, who sees it stop and runs it again; not code the service runs."""
+    return "bin" in module.path.split("/")[:-1]
+
+
 def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST, project: Project) -> bool:
     """Django model ``save``/``delete`` overrides and signal receivers run inside the transaction of
     the code that saves the instance; whether that code opened one is not visible here. The Django
@@ -562,6 +575,14 @@ def _every_caller_in_transaction(project: Project, fn: ast.AST, levels: int = 2)
     (``Translation.approve()`` called only from an atomic view). A name also read without being
     called (handed on as a callback, ``{"replace": replace_translations}``) leaves the callers
     unknown."""
+    found = _uses_by_name(project).get(getattr(fn, "name", ""), [])
+    return bool(found) and all(call is not None and _called_in_transaction(module, project, call, levels)
+                               for module, call in found)
+
+
+def _uses_by_name(project: Project) -> dict[str, list[tuple[SourceModule, ast.AST | None]]]:
+    """Name -> each place the code base (tests aside) reads it: the called name, or None where it is
+    read without being called."""
     if "r2.uses_by_name" not in project.facts:
         uses: dict[str, list[tuple[SourceModule, ast.AST | None]]] = {}
         for module in project.modules:
@@ -573,9 +594,7 @@ def _every_caller_in_transaction(project: Project, fn: ast.AST, levels: int = 2)
                     name = node.id if isinstance(node, ast.Name) else node.attr
                     uses.setdefault(name, []).append((module, node if id(node) in called else None))
         project.facts["r2.uses_by_name"] = uses
-    found = project.facts["r2.uses_by_name"].get(getattr(fn, "name", ""), [])
-    return bool(found) and all(call is not None and _called_in_transaction(module, project, call, levels)
-                               for module, call in found)
+    return project.facts["r2.uses_by_name"]
 
 
 def _called_in_transaction(module: SourceModule, project: Project, call: ast.AST, levels: int) -> bool:
@@ -654,9 +673,11 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue  # a companion row other code makes when it finds none: the next visit repairs it
             if _ensures_unrelated_row(module, fn, earlier, later):
                 continue  # a row made if missing, keyed on nothing the first write made: the next run makes it
-            if GETTER.match(later.through or "") or GETTER.match(earlier.through or ""):
+            if GETTER.match(later.through or "") or GETTER.match(earlier.through or "") or _made_by_getter(
+                    module, project, earlier) or _made_by_getter(module, project, later):
                 continue  # a getter that creates a missing default row does so again on the next read
             if _claims(earlier) or _takes_or_releases_lock(module, project, earlier) or _takes_or_releases_lock(
+                    module, project, later) or _guarding_context(module, project, earlier) or _guarding_context(
                     module, project, later):
                 continue  # a compare-and-set claim commits first on purpose: others see the row taken
             if _tracks_a_job(project, earlier) or _tracks_a_job(project, later) or _task_subject(module, fn, later) or (
@@ -680,6 +701,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue  # a finished login/registration session cleared after the change: it expires anyway
             if _relinks_unchanged_row(module, fn, earlier, later):
                 continue  # the links are the change; the row's save() after them writes nothing new
+            if _on_failure_path(module, fn, later.call) or _compensated(module, project, fn, later.call):
+                continue  # recorded or undone because the work failed (or whatever its outcome): not its other half
             if db.never_both(module, fn, earlier.call, later.call) or _independent_options(module, fn, ops, earlier.call,
                                                                                            later.call) or _exclusive_cases(
                     module, fn, earlier.call, later.call):
@@ -817,10 +840,13 @@ def _tracks_a_job(project: Project, write: db.DbOp) -> bool:
     """A write to the row that tracks a background job or task (``job.status = "active";
     job.save()``, an ``ImportJob``, a model built on a ``ChildJob`` base, ``task.save(...)``): it
     is committed on its own on purpose, so that other processes see the job's progress while it
-    runs. Not a task people are assigned (a model with an ``assignees`` field): that is a work item
+    runs; so is a batch run's checkpoint saved through a helper (``update_checkpoint(position)``),
+    which lets the next run resume where this one stopped. Not a task people are assigned (a model with an ``assignees`` field): that is a work item
     of the domain, not a job's progress."""
     if any(t in _assigned_work_items(project) for t in write.tables):
         return False
+    if CHECKPOINT_HELPER.fullmatch((write.through or "").split(".")[-1]):
+        return True
     receiver = (write.receiver or "").split(".")[-1] if not write.through else ""
     return bool(JOB_ROW.fullmatch(receiver)) or any(
         JOB_ROW.fullmatch(t) or any(JOB_ROW.fullmatch(b) for b in db.class_bases(project).get(t, ()))
@@ -1138,6 +1164,65 @@ def _takes_or_releases_lock(module: SourceModule, project: Project, write: db.Db
         return False
     inner = [op for op in db.expanded_ops(resolved[0], project, resolved[1]) if op.is_write and op.tables & write.tables]
     return bool(inner) and all(op.through and LEASE_HELPER.fullmatch(op.through.split(".")[-1]) for op in inner)
+
+
+def _guarding_context(module: SourceModule, project: Project, write: db.DbOp) -> bool:
+    """A write of a context manager the work runs in (``with queue.dequeued(instance): runtime.suspend()``
+    where ``dequeued`` is a ``@contextmanager`` that takes a lock row before ``yield`` and gives it back
+    after): the guard commits apart from the work on purpose, so that others see it taken."""
+    if not write.through or not isinstance(module.parents.get(write.call), ast.withitem):
+        return False
+    resolved = db.resolve_function(module, project, write.call)
+    return resolved is not None and any(name.split(".")[-1] in ("contextmanager", "asynccontextmanager")
+                                        for name in decorator_names(*resolved))
+
+
+def _on_failure_path(module: SourceModule, fn: ast.AST, later: ast.AST) -> bool:
+    """A later write in the ``finally:`` of a ``try`` or in an ``except`` handler that raises again
+    (``try: apply(task) / finally: add_event(instance, "task_completed")``, ``except Exception:
+    record_error(instance); raise``): it records the attempt or undoes it, whatever became of the
+    work; it is no second half of the same change."""
+    return any(isinstance(parent, (ast.Try, ast.TryStar)) and any(
+        _inside(later, block) for block in [parent.finalbody, *(h.body for h in parent.handlers
+                                                               if _ends_by_raising(h.body))])
+               for parent in takewhile(lambda a: a is not fn, ancestors(module, later)))
+
+
+def _made_by_getter(module: SourceModule, project: Project, write: db.DbOp, levels: int = 3) -> bool:
+    """A helper's write of a table that only a getter further down makes (``save_memory()`` calling
+    ``aget_default_search_model()``, which creates the default ``SearchModelConfig`` when there is
+    none): the default row is made again on the next read, whatever the caller's change."""
+    resolved = db.resolve_function(module, project, write.call) if write.through and levels else None
+    if resolved is None:
+        return False
+    inner = [op for op in db.expanded_ops(resolved[0], project, resolved[1])
+             if op.is_write and op.tables & write.tables]
+    return bool(inner) and all(GETTER.match(op.through or "") or _made_by_getter(
+        resolved[0], project, op, levels - 1) for op in inner)
+
+
+def _compensated(module: SourceModule, project: Project, fn: ast.AST, later: ast.AST, levels: int = 2) -> bool:
+    """A later write in the body of a ``try`` whose handler deletes what was made and raises again
+    (``user = create_user() / try: add_user_to_demos(user) / create_organization(user) / except
+    Exception: delete_user(user); raise``), or writes of a function whose every call is in such a body:
+    the failure is undone by hand, not left half done."""
+    for parent in takewhile(lambda a: a is not fn, ancestors(module, later)):
+        if isinstance(parent, ast.Try) and _inside(later, parent.body) and any(
+                _ends_by_raising(handler.body) and _deletes(module, project, fn, handler) for handler in parent.handlers):
+            return True
+    if levels <= 1 or fn is module.tree:
+        return False
+    uses = _uses_by_name(project).get(getattr(fn, "name", ""), [])
+    return bool(uses) and all(call is not None and _compensated(
+        caller_module, project, db.function_of(caller_module, call), call, levels - 1) for caller_module, call in uses)
+
+
+def _inside(node: ast.AST, block: list[ast.stmt]) -> bool:
+    return any(node is n for statement in block for n in ast.walk(statement))
+
+
+def _deletes(module: SourceModule, project: Project, fn: ast.AST, handler: ast.ExceptHandler) -> bool:
+    return any(op.kind == db.DELETE and _inside(op.call, handler.body) for op in db.expanded_ops(module, project, fn))
 
 
 def _fills_missing_field(module: SourceModule, project: Project, fn: ast.AST, write: db.DbOp) -> bool:
