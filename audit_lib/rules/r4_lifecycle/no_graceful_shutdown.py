@@ -75,7 +75,11 @@ A hook counts when it is in the entry point's file, in a project file that file 
 every pool is not verified. Test files are not audited, nor the top-level `dev/` folder (stand-ins
 a developer's docker-compose runs, such as a fake metrics sink) and the top-level `bin/` folder (a
 developer's and operator's command-line utilities beside the package, such as a terminal viewer of the
-SQL log the app sends over a socket). A loop that waits for a dependency
+SQL log the app sends over a socket), nor a standard-library server (`http.server.HTTPServer`,
+`socketserver.TCPServer`, `wsgiref`'s `make_server`; their documentation says they are not for production)
+listening on a loopback address (`HTTPServer(("localhost", port), Handler)`): a developer's debugging
+listener. A function or management command whose only service loop is a `serve_forever()` of its file is
+reported once, at that call, not again where it is started. A loop that waits for a dependency
 (`while not conn: try: conn = connect() except ...: sleep(1)`) is a start-up wait, not a service loop. Task runners that handle
 signals themselves (Celery, RQ, Dramatiq, arq) start outside the audited code and are
 not judged.
@@ -181,6 +185,10 @@ SIGNAL_HANDLING_PROGRAMS = {"mautrix.util.program.Program", "mautrix.bridge.Brid
 TASK_STARTERS = {"create_task", "ensure_future", "start_soon"}
 CLASS_DEPTH = 3  # project classes derived from a client class, followed this many bases up
 COMMAND_BASES = {"django.core.management.base.BaseCommand", "django.core.management.BaseCommand"}
+# Standard-library servers, documented as not meant for production; on a loopback address, a debugging listener.
+STDLIB_SERVERS = {"http.server.HTTPServer", "http.server.ThreadingHTTPServer", "socketserver.TCPServer",
+                  "socketserver.ThreadingTCPServer", "wsgiref.simple_server.make_server"}
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # the top-level dev/ folder: stand-ins a developer's docker-compose runs (a fake metrics sink), not the service;
 # the top-level bin/ folder: command-line utilities beside the package
 DEVELOPMENT_TOOLING = re.compile(r"^(dev|devtools|bin)/")
@@ -439,7 +447,8 @@ def _start_up_hooks(module: SourceModule) -> list[ast.AST]:
 def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tuple[ast.AST, str]]:
     for node in module.nodes_of(ast.Call):
         method = method_name(node)
-        if method == "serve_forever" and not isinstance(module.parents.get(node), ast.Await):
+        if method == "serve_forever" and not isinstance(module.parents.get(node), ast.Await) \
+                and not _loopback_debug_server(module, node):
             yield node, f"{dotted(node.func) or 'server.serve_forever'}() server"
         elif method == "run_forever" and isinstance(node.func, ast.Attribute) and not _coroutine_call(module, node):
             yield node, "event loop run_forever()"
@@ -454,7 +463,7 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
         if any(qualified(module, b) in COMMAND_BASES for b in cls.bases):
             handle = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "handle"), None)
             looping = _command_loop(project, module, cls, handle) if handle is not None else None
-            if looping is not None:
+            if looping is not None and not _serves_forever_only(module, handle):
                 yield handle, f"Django management command {cls.name}, whose {looping} runs a service loop,"
     for fn, plugin_loop in _cli_workers(project, module):
         _CLI_WORKERS.add(fn)
@@ -469,7 +478,9 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
                 yield stmt, "module-level service loop"
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             looping = _service_loop_in(project, module, stmt.value.func)
-            if looping is not None and call_name(module, stmt.value) != "asyncio.run":
+            started = top_level_function(module, looping) if looping is not None else None
+            if looping is not None and call_name(module, stmt.value) != "asyncio.run" \
+                    and not (started is not None and _serves_forever_only(module, started)):
                 yield stmt, f"the service loop in {looping}(), started from module level,"
 
 
@@ -667,6 +678,29 @@ def _method_of(project: Project, module: SourceModule, cls: ast.ClassDef, name: 
         if found is not None and (inherited := _method_of(project, found[0], found[1], name, depth - 1)):
             return inherited
     return None
+
+
+def _serves_forever_only(module: SourceModule, fn: ast.AST) -> bool:
+    """``def start_server(): server.serve_forever()``: its only service loop is a ``serve_forever()`` of this
+    file, judged (and reported) at that call; the command or statement that runs it is not another finding."""
+    return not any(isinstance(n, ast.While) and _is_service_loop(module, n) for n in walk_function_body(fn)) \
+        and any(isinstance(n, ast.Call) and method_name(n) == "serve_forever" for n in walk_function_body(fn))
+
+
+def _loopback_debug_server(module: SourceModule, serve: ast.Call) -> bool:
+    """``httpd = HTTPServer(("localhost", port), Handler); httpd.serve_forever()``: a standard-library server
+    (which its documentation says is not for production) listening on the loopback interface only: a developer's
+    debugging listener, stopped with Ctrl-C, not a service that drains traffic."""
+    receiver = serve.func.value if isinstance(serve.func, ast.Attribute) else None
+    fn = enclosing_function(module, serve)
+    if not isinstance(receiver, ast.Name) or fn is None:
+        return False
+    return any(
+        isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == receiver.id for t in n.targets)
+        and isinstance(n.value, ast.Call) and (call_name(module, n.value) or "") in STDLIB_SERVERS
+        and n.value.args and isinstance(n.value.args[0], ast.Tuple) and n.value.args[0].elts
+        and isinstance(host := n.value.args[0].elts[0], ast.Constant) and host.value in LOOPBACK_HOSTS
+        for n in walk_function_body(fn))
 
 
 def _main_statements(module: SourceModule) -> Iterator[ast.stmt]:
