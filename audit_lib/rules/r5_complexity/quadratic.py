@@ -43,7 +43,8 @@ body (a request handler's `list[...]` parameters, the lists of a handler's pydan
 parameter, the `fields.List` arguments of a webargs `@use_kwargs` read from the body, `request.json[...]`,
 `request.form.getlist(...)`), from query rows in the same
 function (`fetchall()`, `.all()`, `.filter(...)`; not the rows read off a loop's item, `m.encodings.all()`
-of each `m`: one item's children), from a whole Redis key or pattern (`smembers()`,
+of each `m`: one item's children, nor those a filter pins to one row's key, `filter_by(task_id=task.id)`,
+`filter(photo=self)`, `where(Member.team_id == team.id)` executed and fetched, unless a list picks them too), from a whole Redis key or pattern (`smembers()`,
 `lrange(key, 0, -1)`, `keys("lock:*")`, rq's `get_job_ids()`; also returned by a plain function of the
 project called there, `jobs = list(rq_job_ids())`, followed one call deep: a service function's query
 rows are not, they are as often a configuration table's as the data's), the chunks or lines of an HTTP body read as a stream
@@ -299,6 +300,9 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
             item_reads.add(id(node.value))  # w.artifacts of each w in rows: one item's attribute, not the rows
         if is_request_derived(node) if isinstance(node, ast.expr) else False:
             return True
+        if isinstance(node, ast.Call) and _one_parents_rows(function, node, parents):
+            item_reads.update(id(n) for n in walk_nodes(node))
+            continue
         if isinstance(node, ast.Call) and (_reads_whole_store(node) or not in_helper and (
                 _reads_rows(node) and not _item_children(function, node, collections) or _streams_body(node))):
             return True
@@ -317,6 +321,48 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
                    for source in _sources_of(function, node, parents)):
                 return True
     return False
+
+
+def _one_parents_rows(function: ast.AST, call: ast.Call, parents: dict) -> bool:
+    """Query rows pinned to one row by its key (``filter_by(task_id=task.id).all()``, ``filter(photo=self)``,
+    also a ``select(...).where(Member.team_id == team.id)`` executed and fetched): that row's few children. Not rows
+    picked by a list as well (``photo_id__in=hashes``), nor those of an object named by any other value
+    (``filter(project=project)``, ``filter(space=request.space)``): an account's or a project's data."""
+    if not _reads_rows(call):
+        return False
+    filters = _statement_filters(function, call, parents, set())
+    return any(_row_key(key) for f in filters for key in _parent_keys(f)) and not any(_in_lists(f) for f in filters)
+
+
+def _row_key(value: ast.expr) -> bool:
+    """``self`` or a row's key (``task.id``, ``task.pk``, ``row.group_id``)."""
+    return isinstance(value, ast.Name) and value.id == "self" or isinstance(value, ast.Attribute) \
+        and (value.attr in ("id", "pk") or value.attr.endswith("_id"))
+
+
+STATEMENT_FILTERS = {"where", "filter", "filter_by"}
+
+
+def _statement_filters(function: ast.AST, node: ast.expr, parents: dict, seen: set[tuple[str, int]]) -> list[ast.Call]:
+    """The filter calls of the query whose rows ``node`` reads, through the names it is bound to and the
+    ``execute(statement)`` that runs it."""
+    filters: list[ast.Call] = []
+    while True:
+        if isinstance(node, ast.Await):
+            node = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "execute" and node.args:
+                node = node.args[0]
+                continue
+            if node.func.attr in STATEMENT_FILTERS:
+                filters.append(node)
+            node = node.func.value
+        elif isinstance(node, ast.Name) and (node.id, node.lineno) not in seen:
+            seen.add((node.id, node.lineno))
+            sources = _sources_of(function, node, parents)
+            return filters + [f for source in sources for f in _statement_filters(function, source, parents, seen)]
+        else:
+            return filters
 
 
 def _loop_item(function: ast.AST, read: ast.Name) -> bool:
@@ -815,12 +861,16 @@ def _in_lists(query_filter: ast.Call) -> list[ast.expr]:
 
 def _pins_a_parent(query_filter: ast.Call) -> bool:
     """A filter equal to a variable (``issue_id=issue_id``, ``Model.owner_id == user.id``): the rows of one parent."""
-    for k in query_filter.keywords:
-        lookup = (k.arg or "").rsplit("__", 1)[-1] if "__" in (k.arg or "") else None
-        if k.arg and lookup not in DJANGO_LOOKUPS and not isinstance(k.value, ast.Constant):
-            return True
-    return any(isinstance(a, ast.Compare) and len(a.ops) == 1 and isinstance(a.ops[0], ast.Eq)
-               and not isinstance(a.comparators[0], ast.Constant) for a in query_filter.args)
+    return bool(_parent_keys(query_filter))
+
+
+def _parent_keys(query_filter: ast.Call) -> list[ast.expr]:
+    """The variables a filter compares for equality (``issue_id`` in ``filter(issue_id=issue_id)``)."""
+    keys = [k.value for k in query_filter.keywords
+            if k.arg and (k.arg.rsplit("__", 1)[-1] if "__" in k.arg else None) not in DJANGO_LOOKUPS
+            and not isinstance(k.value, ast.Constant)]
+    return keys + [a.comparators[0] for a in query_filter.args if isinstance(a, ast.Compare) and len(a.ops) == 1
+                   and isinstance(a.ops[0], ast.Eq) and not isinstance(a.comparators[0], ast.Constant)]
 
 
 def _list_method(module: SourceModule, call: ast.Call, kinds) -> Finding | None:
