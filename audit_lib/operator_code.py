@@ -175,9 +175,7 @@ def run_by_operators(module: SourceModule, project: Project, fn: ast.AST | None,
     method = isinstance(module.parents.get(fn), ast.ClassDef)
     if depth > 4 or fn.name.startswith("__") or method and fn.name in COMMON_METHOD_NAMES:
         return False
-    keys = [f".{fn.name}"] if method else [f"{name}.{fn.name}" for name in _module_names(module, project)]
-    uses = [(m, node, called) for key in keys for m, node, called in _function_uses(project).get(key, [])
-            if enclosing_function(m, node) is not fn]
+    uses = function_uses(module, project, fn)
     if not uses:
         return _command_line(module, project)  # run by the command-line framework, or by the service's
     for user, node, called in uses:
@@ -190,6 +188,14 @@ def run_by_operators(module: SourceModule, project: Project, fn: ast.AST | None,
                 else run_by_operators(user, project, caller, also, depth + 1)):
             return False
     return True
+
+
+def function_uses(module: SourceModule, project: Project, fn: ast.AST) -> list[tuple[SourceModule, ast.AST, bool]]:
+    """Where the service code outside ``fn`` names ``fn``: (module, node, whether it is called there)."""
+    method = isinstance(module.parents.get(fn), ast.ClassDef)
+    keys = [f".{fn.name}"] if method else [f"{name}.{fn.name}" for name in _module_names(module, project)]
+    return [(m, node, called) for key in keys for m, node, called in _function_uses(project).get(key, [])
+            if enclosing_function(m, node) is not fn]
 
 
 def _module_names(module: SourceModule, project: Project) -> list[str]:

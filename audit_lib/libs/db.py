@@ -2340,13 +2340,15 @@ def handles_unique_violation(module: SourceModule, node: ast.AST, fn: ast.AST) -
 
 GENERATOR = re.compile(r"(^|\.)(uuid\d|token_(hex|urlsafe|bytes)|urandom|randbytes|getrandbits|choices|now|utcnow|time_ns)$")
 GENERATED_DEFAULTS = {"default", "default_factory", "server_default"}  # a primary key the database or model fills
+LIBRARY_KEYED_BASES = {"AbstractUser": {"username"}, "TagBase": {"name", "slug"}}  # Django's user, django-taggit's tag
 
 
 def natural_unique(project: Project, model: str) -> bool:
     """Whether a model class of the code base declares a unique key on data the client sends:
     ``unique_together``, a ``UniqueConstraint``, a ``OneToOneField``, or a field with
-    ``unique=True`` and no generated ``default``. A retried insert then fails on the constraint
-    instead of creating a duplicate (whether the error is handled well is another matter). See
+    ``unique=True`` and no generated ``default``, or inherits one from a library's model (Django's
+    ``AbstractUser``: ``username``; django-taggit's ``TagBase``: ``name``, ``slug``). A retried
+    insert then fails on the constraint instead of creating a duplicate (whether the error is handled well is another matter). See
     ``_generated_key`` of the R2 no-idempotency-key rule for a unique field the code fills itself."""
     if "r2.natural_unique" not in project.facts:
         project.facts["r2.natural_unique"] = _unique_models(project)
@@ -2396,8 +2398,25 @@ def _unique_models(project: Project) -> tuple[set[str], dict[str, list[str]]]:
             if all(isinstance(n, ast.Call) and (dotted(n.func) or "").split(".")[-1] not in (
                     "UniqueConstraint", "OneToOneField") for n in found) and len(fields) == len(found):
                 single[cls.name] = fields
+    for name in set(bases) - declared:
+        inherited = next((fields for base, fields in LIBRARY_KEYED_BASES.items() if _inherits(name, base, bases)), None)
+        if inherited is not None:
+            declared.add(name)
+            single[name] = inherited
     project.facts["r2.single_unique"] = single
     return declared, bases
+
+
+def _inherits(name: str, base: str, bases: dict[str, list[str]]) -> bool:
+    seen, todo = set(), list(bases.get(name, ()))
+    while todo:
+        current = todo.pop()
+        if current == base:
+            return True
+        if current not in seen:
+            seen.add(current)
+            todo.extend(bases.get(current, ()))
+    return False
 
 
 def _declares_unique(node: ast.AST) -> bool:

@@ -22,7 +22,8 @@ transient default) does not. An ORM
 update of a row (`save()`, a repository's `update(obj)`) is reported after a lookup of
 another row of its table that refuses when it finds one (`taken = get_by_slug(new); if
 taken is not None: raise` ... `tag.slug = new; tag.save()`): two renames to one value both
-pass; not after a check that the row exists, nor when it updates the row it found or has
+pass; not when the model's unique key covers the looked-up columns (the key refuses the second
+rename, the lookup only words the error), not after a check that the row exists, nor when it updates the row it found or has
 just inserted. The
 decision may also be a `try` whose body reads and raises "already exists" and whose
 `except ...DoesNotExist`/`...NotFoundError` handler lets the code go on to the insert; or it
@@ -36,7 +37,8 @@ serializer that raises when a lookup of the model finds a row or a count reaches
 Tag.objects.filter(name=name).exists(): raise ValidationError`, `if shelf_full(shelf): raise`), where
 the model is the class's `Meta.model` (stored by the `ModelForm`'s or `ModelSerializer`'s `save()`) or
 one its own `save`/`create`/`update` writes. Validation and save are two steps: two concurrent
-submissions both pass. When the form stores nothing itself (a plain `Form`, a WTForms form), the
+submissions both pass. A validator in front of the model's unique key over the looked-up columns (a
+unique `name` of a Django `AbstractUser`/taggit tag too) only words the error the key would raise, and is left alone. When the form stores nothing itself (a plain `Form`, a WTForms form), the
 validation call is the check of the insert that follows it: `if form.is_valid():` (or
 `validate_on_submit()`, or after `if not form.is_valid(): return`, or after
 `serializer.is_valid(raise_exception=True)`) then `Space.objects.create(...)`. A validator that raises
@@ -67,7 +69,9 @@ advisory lock, `pg_advisory_xact_lock(...)`; a `with`/`async with` block of a lo
 the parent row; or, for a helper's insert, the helper's own check of the table under such a lock),
 and writes inside a `try` that handles the
 unique violation (`IntegrityError`, `UniqueViolation`), or whose `session.add` a later `flush()`
-sends inside such a `try`. Nor an insert that runs only when the read found its row (`if original
+sends inside such a `try`. Nor a read of a row by an id that every caller of the function makes just for it (`job_id =
+uuid.uuid4()` handed to `scan(user, job_id)` or to a queue, `AsyncTask(scan, user, uuid4())`): only the
+one run that holds the id can write its row. Nor an insert that runs only when the read found its row (`if original
 is None: return 404` ... a copy of it): each request adds its own row, no check is bypassed; nor one
 appending to a log after its newest row was judged on age or author (amend it, else append), nor
 any insert into a log (`ViewLog`, `audit_log`) or a token table (`AccessToken`) decided on a read
@@ -141,7 +145,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
-from audit_lib.operator_code import run_by_operators
+from audit_lib.operator_code import function_uses, run_by_operators
 from audit_lib.pyast import (ancestors, dotted, enclosing_function, functions, is_none, method_name, string_value,
                              walk_function_body, walk_nodes)
 from audit_lib.registry import rule
@@ -175,6 +179,7 @@ VALIDATOR = re.compile(r"^(clean|validate)(_\w+)?$")
 FORM_BASE = re.compile(r"(Form|Serializer)$")
 VALIDATION_CALLS = {"is_valid", "validate_on_submit", "validate"}
 SAVING_METHODS = {"save", "create", "update", "perform_create"}
+FRESH_ID_MAKERS = {"uuid1", "uuid4", "uuid7", "token_hex", "token_urlsafe"}
 FIX = ("make the write decide atomically: INSERT ... ON CONFLICT (key) DO NOTHING / DO UPDATE over a unique index "
        "(SQLAlchemy insert().on_conflict_do_nothing(), Django get_or_create/update_or_create), or lock the row "
        "in the read (SELECT ... FOR UPDATE / select_for_update() / with_for_update()) inside one transaction")
@@ -252,6 +257,8 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
             continue
         read = _deciding_read(module, project, fn, reads, write) if _is_act(write) else _uniqueness_check(
             module, fn, reads, write, ops)
+        if read is not None and not (_is_act(write) or read.through) and _refused_by_unique_key(project, read, write):
+            continue  # a rename refused in front of the unique key, which decides atomically
         if read is None and not _is_act(write):
             read = next((r for r in reads if r.call.lineno < write.call.lineno and any(
                 db.same_table(a, b) for a in r.tables for b in write.tables) and _built_when_missing(
@@ -307,12 +314,13 @@ def _validator_findings(module: SourceModule, project: Project, fn: ast.AST) -> 
                 _request_retried_on_conflict(project, fn, write)) or (
                 _base_view_answers_conflict(module, project, fn) and _inserts_unique(project, write)):
             return
-        refused = _refused_by_unique_key(project, read, write)
+        if _refused_by_unique_key(project, read, write):
+            return  # a friendlier message in front of the unique key, which decides atomically
         message = (f"check-then-act on {table}: {cls.name}.{fn.name}() refuses the value on what this read of it "
                    f"({read.describe()}) finds, then the {cls.name}'s save stores {table}; validation and "
                    f"save are two steps, so concurrent requests can both pass the check"
-                   f"{_consequence(write, table, refused)}")
-        yield _finding(module, read.call, message, FIX, Confidence.low if refused else Confidence.medium)
+                   f"{_consequence(write, table, False)}")
+        yield _finding(module, read.call, message, FIX, Confidence.medium)
         return
 
 
@@ -1034,7 +1042,8 @@ def _deciding_read(module: SourceModule, project: Project, fn: ast.AST, reads: l
     for read in reads:
         if read.call is write.call or read.call.lineno > write.call.lineno:
             continue
-        if not any(db.same_table(a, b) for a in read.tables for b in write.tables):
+        if not any(db.same_table(a, b) for a in read.tables for b in write.tables) or _keyed_by_fresh_id(
+                module, project, fn, read):
             continue
         names = _result_names(module, fn, read)
         if _copies_rows(module, names, write) or _appends_after_latest(module, fn, read, names, write):
@@ -1045,6 +1054,61 @@ def _deciding_read(module: SourceModule, project: Project, fn: ast.AST, reads: l
                 _validated_before(module, read, write)):
             return read
     return None
+
+
+def _keyed_by_fresh_id(module: SourceModule, project: Project, fn: ast.AST, read: db.DbOp) -> bool:
+    """Whether the read looks its row up by a parameter that every call of the function fills with an id
+    made just for it (``job_id = uuid.uuid4()``; ``AsyncTask(scan, user, uuid4())``): the one run that
+    holds the id is the only one that can write its row, so no other request races it."""
+    if read.through:
+        return False
+    keys = {k.value.id for n in ast.walk(read.call) if isinstance(n, ast.Call)
+            for k in n.keywords if k.arg and isinstance(k.value, ast.Name)}
+    return any(_fresh_at_every_call(module, project, fn, key) for key in keys)
+
+
+def _fresh_at_every_call(module: SourceModule, project: Project, fn: ast.AST, parameter: str, depth: int = 0) -> bool:
+    """Whether each use of ``fn`` in the code base passes a freshly made id for ``parameter``: called
+    directly, or handed on with its arguments (``AsyncTask(fn, user, job_id)``, ``chain.append(fn, ...)``);
+    an id passed on from the caller's own parameter is followed up to three calls out."""
+    positional = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+    if isinstance(module.parents.get(fn), ast.ClassDef) and not any(
+            dotted(d) == "staticmethod" for d in fn.decorator_list):
+        positional = positional[1:]
+    if parameter not in positional or depth > 2:
+        return False
+    uses = function_uses(module, project, fn)
+    for user, node, called in uses:
+        call = user.parents.get(node)
+        if not isinstance(call, ast.Call) or not called and node not in call.args:
+            return False
+        arguments = call.args if called else call.args[call.args.index(node) + 1:]
+        index = positional.index(parameter)
+        argument = next((k.value for k in call.keywords if k.arg == parameter), None) or (
+            arguments[index] if index < len(arguments) and not any(
+                isinstance(a, ast.Starred) for a in arguments[:index + 1]) else None)
+        caller = enclosing_function(user, call)
+        if argument is None or not (_makes_fresh_id(argument) or caller is not None and isinstance(argument, ast.Name) and (
+                _bound_to_fresh_id(caller, argument.id)
+                or _fresh_at_every_call(user, project, caller, argument.id, depth + 1))):
+            return False
+    return bool(uses)
+
+
+def _makes_fresh_id(expression: ast.AST) -> bool:
+    """``uuid.uuid4()``, ``str(uuid4())``, ``uuid4().hex``, ``secrets.token_hex(16)``."""
+    while isinstance(expression, ast.Attribute) or isinstance(expression, ast.Call) and method_name(
+            expression) == "str" and len(expression.args) == 1:
+        expression = expression.value if isinstance(expression, ast.Attribute) else expression.args[0]
+    return isinstance(expression, ast.Call) and method_name(expression) in FRESH_ID_MAKERS
+
+
+def _bound_to_fresh_id(fn: ast.AST, name: str) -> bool:
+    """Whether every assignment of ``name`` in ``fn`` makes a fresh id (and ``name`` is not a parameter)."""
+    values = [node.value for node in walk_function_body(fn) if isinstance(node, ast.Assign) and any(
+        isinstance(t, ast.Name) and t.id == name for t in node.targets)]
+    parameters = {a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+    return bool(values) and name not in parameters and all(_makes_fresh_id(v) for v in values)
 
 
 def _appends_after_latest(module: SourceModule, fn: ast.AST, read: db.DbOp, names: set[str], write: db.DbOp) -> bool:

@@ -49,7 +49,7 @@ unique key refuses a second insert) or the key is a number counted up
 (`revision = last + 1`),
 inserts that cannot run twice for one target -- a model with a unique key on client data
 (`unique_together`, `UniqueConstraint`, `OneToOneField`, `unique=True` without a generated
-default, a primary key the client supplies -- `primary_key=True` without a default (`default`,
+default, one inherited from Django's `AbstractUser` or django-taggit's `TagBase`, a primary key the client supplies -- `primary_key=True` without a default (`default`,
 `default_factory`, `server_default`) on a Django or SQLModel field
 that is not an `AutoField` or on a SQLAlchemy column of a non-integer type, or a primary key of
 several columns --, unless the insert or the model's own `__init__` fills it with a generated value such as a
