@@ -50,7 +50,8 @@ What is recognised:
   that every construction of the class outside tests hands the same client (``cls(session=request.http)``);
 - a request function passed as a parameter (``self.call_api(url, requests.get)`` for
   ``def call_api(self, url, http_method): http_method(url, ...)``), when every call of that function in
-  the file passes one of the same library;
+  the file passes one of the same library, or a local looked up by method name
+  (``request_method = getattr(requests, method.lower())``);
 - a client parameter (``def translate(text, *, session: ClientSession)``, also kept as
   ``self.session`` by ``__init__``) is the client every caller in the project passes, when they all
   pass the same one with known settings (see :meth:`_ModuleIndex._passed_client`); otherwise its
@@ -1254,7 +1255,7 @@ class _ModuleIndex:
             return OutboundCall(call, MODULE_FUNCTIONS[callee], "http", operation)
         func = call.func
         if isinstance(func, ast.Name):
-            passed = self._passed_function(call, func.id)
+            passed = self._passed_function(call, func.id) or self._looked_up_function(call, func.id)
             return OutboundCall(call, MODULE_FUNCTIONS[passed], "http", passed.rsplit(".", 1)[-1]) if passed else None
         if not isinstance(func, ast.Attribute):
             return None
@@ -1307,6 +1308,26 @@ class _ModuleIndex:
                 or len({MODULE_FUNCTIONS[p] for p in passed}) > 1:
             return None
         return passed[0]
+
+    def _looked_up_function(self, call: ast.Call, name: str) -> str | None:
+        """The library's request function a local is looked up as by method name, when every binding of
+        it in its function is one: ``request_method = getattr(requests, method.lower())``."""
+        fn = self._enclosing(call, FUNCTION_TYPES)
+        values = [node.value for node in walk_function_body(fn) if isinstance(node, ast.Assign)
+                  and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)] if fn is not None else []
+        if not values or name not in self._local_names(fn) \
+                or any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+                       and not isinstance(self.module.parents.get(n), ast.Assign) for n in walk_function_body(fn)):
+            return None
+        libraries = set()
+        for value in values:
+            if not (isinstance(value, ast.Call) and dotted(value.func) == "getattr" and len(value.args) == 2):
+                return None
+            library = self._reexported(qualified(self.module, value.args[0]))
+            if f"{library}.request" not in MODULE_FUNCTIONS:
+                return None
+            libraries.add(f"{library}.request")
+        return libraries.pop() if len(libraries) == 1 else None
 
     def _passed_client(self, parameter: ClientBinding) -> ClientBinding | None:
         """The client every caller in the project passes for a client parameter, when they all pass

@@ -49,9 +49,11 @@ Calls that forward `**kwargs` (unless every splat is a dict the function builds 
 no timeout key: a literal, or a local set only to such dicts or to what a method of its class
 (or a function of its file or of a project module: `**make_request_hooks()`) returning only such
 dicts gives, and never updated; or a method forwarding its own untouched
-`**options`, when a class whose `self.method` it is calls it with no timeout and no splat, or, for a
-method whose name no other function of the service code has, any call of that name does: the
-finding names that caller), sessions of unknown configuration, gRPC channels with
+`**options` (setting only other keys: `kwargs["verify"] = True`), when a class whose `self.method` it is
+calls it with no timeout and no splat, or, for a method or module-level function whose name no other
+function of the service code has, any call of that name does, also through a function relaying its own
+`**options` to it (`def request_json(url, **kwargs): return request_response(url, **kwargs)`): the
+finding names those callers), sessions of unknown configuration, gRPC channels with
 interceptors, server streams iterated to their end, httpx `stream(..., timeout=None)`
 event streams (read line by line, or chunk by chunk with each chunk decoded as an event:
 they wait for events by design), calls under a deadline
@@ -340,12 +342,12 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
         return _tornado_problem(module, call)
     timeout = keyword(node, "timeout")
     if timeout is None and has_kwargs_splat(node) and not _splats_without_timeout(module, project, node):
-        caller = _caller_without_timeout(module, project, node)
-        if caller is None:
+        callers = _callers_without_timeout(module, project, node)
+        if not callers:
             return None  # the caller's options may carry the timeout
         problem = _problem(module, project, OutboundCall(_without_splats(node), call.library, call.protocol,
                                                          call.operation, call.client))
-        return (f"{problem[0]}: it forwards its **options, and {caller} calls it with no timeout", problem[1]) \
+        return (f"{problem[0]}: it forwards its **options, and {_listed(callers)} with no timeout", problem[1]) \
             if problem else None
     defaulted = _none_by_default(module, node, timeout)
     if defaulted:
@@ -460,44 +462,84 @@ def _without_splats(call: ast.Call) -> ast.Call:
     return ast.copy_location(copy, call)
 
 
-def _caller_without_timeout(module: SourceModule, project: Project, call: ast.Call) -> str | None:
-    """Where a method that forwards its own ``**options`` untouched to the call is called as ``self.method(...)``
-    with no timeout and no splat, by a class whose ``self.method`` is that method (the class or a subclass
-    that does not override it): ``def get_response(self, url, **kwargs): session.request("get", url, **kwargs)``
-    called as ``self.get_response(url)``; or called on any object when no other function of the service code
-    has its name (``source.client.get_response(url)``)."""
+def _callers_without_timeout(module: SourceModule, project: Project, call: ast.Call) -> list[str]:
+    """Where (file:line, in the order found) a function that forwards its own ``**options`` untouched to the call is called with no timeout
+    and no splat. A method: as ``self.method(...)`` by a class whose ``self.method`` is that method (the
+    class or a subclass that does not override it): ``def get_response(self, url, **kwargs):
+    session.request("get", url, **kwargs)`` called as ``self.get_response(url)``; or on any object when no
+    other function of the service code has its name (``source.client.get_response(url)``). A module-level
+    function whose name no other function has: any call of that name, also through a function forwarding
+    its own ``**options`` to it (``def request_json(url, **kwargs): return request_response(url, **kwargs)``)."""
     fn = enclosing_function(module, call)
     splats = [k.value for k in call.keywords if k.arg is None]
-    if fn is None or fn.args.kwarg is None or len(splats) != 1 or not isinstance(splats[0], ast.Name) \
-            or splats[0].id != fn.args.kwarg.arg or not isinstance(module.parents.get(fn), ast.ClassDef):
-        return None
-    name = fn.args.kwarg.arg
-    for n in walk_function_body(fn):
-        if isinstance(n, (ast.Name, ast.Subscript)) and isinstance(n.ctx, ast.Store) \
-                and (dotted(n) if isinstance(n, ast.Name) else dotted(n.value)) == name:
-            return None  # options = ..., options["timeout"] = ...
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and dotted(n.func.value) == name \
-                and n.func.attr in ("update", "setdefault", "__setitem__"):
-            return None
+    if fn is None or len(splats) != 1 or not isinstance(splats[0], ast.Name):
+        return []
+    return _forwarder_callers(module, project, fn, splats[0].id, 0)
+
+
+def _forwarder_callers(module: SourceModule, project: Project, fn: ast.AST, splat: str, depth: int) -> list[str]:
+    if depth > 2 or not _forwards_own_options(fn, splat):
+        return []
+    in_class = isinstance(module.parents.get(fn), ast.ClassDef)
+    if not in_class and not isinstance(module.parents.get(fn), ast.Module):
+        return []
     only_one = _only_method_named(project, fn.name)
+    if not in_class and not only_one:
+        return []
+    callers: list[str] = []
     for other in project.modules:
         if is_test_file(other) or fn.name not in other.text:
             continue
         for site in other.nodes_of(ast.Call):
             func = site.func
-            if not (isinstance(func, ast.Attribute) and func.attr == fn.name) \
-                    or any(isinstance(a, ast.Starred) for a in site.args) or has_kwargs_splat(site) \
-                    or keyword(site, "timeout") is not None:
+            if not (isinstance(func, ast.Attribute) and func.attr == fn.name
+                    or not in_class and isinstance(func, ast.Name) and func.id == fn.name) \
+                    or any(isinstance(a, ast.Starred) for a in site.args) or keyword(site, "timeout") is not None:
                 continue
-            if dotted(func.value) != "self":
+            if has_kwargs_splat(site):
+                callers += _relayed_from(other, project, site, depth)
+                continue
+            if not in_class or dotted(func.value) != "self":
                 if only_one:
-                    return f"{other.path}:{site.lineno}"
+                    callers.append(f"{other.path}:{site.lineno}")
                 continue
             cls = next((a for a in ancestors(other, site) if isinstance(a, ast.ClassDef)), None)
             found = method_in_hierarchy(project, other, cls, fn.name) if cls is not None else None
             if found is not None and found[1] is fn:
-                return f"{other.path}:{site.lineno}"
-    return None
+                callers.append(f"{other.path}:{site.lineno}")
+    return callers
+
+
+def _relayed_from(module: SourceModule, project: Project, site: ast.Call, depth: int) -> list[str]:
+    """The callers with no timeout of a function relaying its own ``**options`` to the forwarder at ``site``."""
+    splats = [k.value for k in site.keywords if k.arg is None]
+    relay = enclosing_function(module, site)
+    if relay is None or len(splats) != 1 or not isinstance(splats[0], ast.Name):
+        return []
+    return _forwarder_callers(module, project, relay, splats[0].id, depth + 1)
+
+
+def _listed(callers: list[str]) -> str:
+    more = len(callers) - 3
+    return f"{callers[0]} calls it" if len(callers) == 1 else \
+        f"{', '.join(callers[:3])}{f' and {more} more' if more > 0 else ''} call it"
+
+
+def _forwards_own_options(fn: ast.AST, splat: str) -> bool:
+    """Whether ``splat`` is the function's own ``**options``, never given a timeout: only other constant
+    keys are set (``kwargs["verify"] = True``) or popped."""
+    if fn.args.kwarg is None or fn.args.kwarg.arg != splat:
+        return False
+    for n in walk_function_body(fn):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == splat:
+            return False  # options = ...
+        if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and dotted(n.value) == splat \
+                and not (isinstance(n.slice, ast.Constant) and n.slice.value != "timeout"):
+            return False  # options["timeout"] = ..., options[key] = ...
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and dotted(n.func.value) == splat \
+                and n.func.attr in ("update", "setdefault", "__setitem__", "__ior__"):
+            return False
+    return True
 
 
 def _only_method_named(project: Project, name: str) -> bool:
