@@ -67,7 +67,8 @@ Two kinds of entry point are judged differently:
   it, a project function), or a `threading.Thread` subclass whose `run()`, pulls jobs in a service loop (`while True: item = work_queue.get()`; also
   `recv`, `brpop`, `consume`, ...), in a file of the service (not a one-off script). Under a web
   server the process exits normally after SIGTERM, so any shutdown hook counts here (a SIGTERM
-  handler, `atexit`, a framework's shutdown hook, a gunicorn exit hook); with none, queued jobs
+  handler, `atexit`, a framework's shutdown hook, a gunicorn exit hook; also a SIGTERM handler installed by
+  a program file that imports the thread's file, even through other files); with none, queued jobs
   are lost and the running one is cut. A thread that only samples or sleeps is not reported.
 
 A hook counts when it is in the entry point's file, in a project file that file imports
@@ -210,6 +211,8 @@ def check(project: Project) -> Iterator[Finding]:
     resources_of: dict[str, list[ast.Call]] = {}
     server_hooks = _gunicorn_exit_hooks(modules)
     run_by_programs = _run_by_framework_programs(project, modules, graph)
+    run_by_signal_handling_programs = _imported_from(
+        [m.path for m in modules if "SIGTERM" in m.text and any(h.kind == "signal" for h in shutdown_hooks(m))], graph)
     for module, apps, loops, threads in entries:
         related = _related(module, graph, by_path)
         for m in related:
@@ -240,7 +243,8 @@ def check(project: Project) -> Iterator[Finding]:
                     f"({owner.path}:{call.lineno}) stays open for the process lifetime: its connections are "
                     "never closed when the server stops",
                     _app_fix(framework))
-        for thread, target in threads if not hooks and not server_hooks else ():
+        stopped = hooks or server_hooks or module.path in run_by_signal_handling_programs
+        for thread, target in threads if not stopped else ():
             yield _finding(
                 module, thread, Confidence.medium,
                 f"worker thread running {target} pulls jobs in an endless loop, and nothing stops it at shutdown "
