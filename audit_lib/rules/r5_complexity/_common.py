@@ -252,6 +252,9 @@ def _value_kind(value: ast.expr, grown: bool) -> str:
         return STR
     if isinstance(value, ast.Constant) and isinstance(value.value, bytes):
         return BYTES
+    if isinstance(value, ast.IfExp):  # ``"" if decode else b""``: text either way
+        kinds = {_value_kind(value.body, grown), _value_kind(value.orelse, grown)}
+        return (STR if STR in kinds else BYTES) if kinds <= {STR, BYTES} else OTHER
     return OTHER
 
 

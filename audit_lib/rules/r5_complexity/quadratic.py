@@ -23,7 +23,8 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   picked by one object's relation (`encoding__in=media.encodings.all()`) are a handful: not reported;
 - a sort key that looks each item's place up in a list (`sorted(rows, key=lambda r: ids.index(r[0]))`, to keep
   the order the client gave): the items are that list's own, so the list alone needs to be the data's;
-- a string (or `bytes`) built with `+=` (or `s = s + ...`) on each pass of the loop (only the
+- a string (or `bytes`, or one started as `"" if decode else b""`) built with `+=` (or `s = s + ...`) on each
+  pass of the loop (only the
   loops inside the one that starts it afresh count: `for w in rows: links = ""; for a in
   w.artifacts: links += ...` grows with one row's artifacts; an attribute of a loop's item is
   that item's, not the loop's collection; nor a loop over one object's relation, `recipe.keywords.all()`, or
