@@ -80,7 +80,9 @@ transaction and is not reported. Neither are:
 - a later write in a `finally:` block or in an `except` handler that raises again (an event
   recording the attempt, whatever its outcome), and a later write in the body of a `try` whose
   handler deletes what was made and raises again (`except Exception: delete_user(user.id); raise`),
-  also where every call of the function is in such a body: the failure is recorded or undone;
+  also where every call of the function is in such a body: the failure is recorded or undone; and a
+  later write in a `try` of its own whose handler catches any error and goes on (`except Exception:
+  log.error(...)`), an optional step let fail on purpose;
 - writes to the row that tracks a background job or task (`job.save(update_fields=
   ["status"])`, a model built on a `Job`/`Task` base, a status set to `"running"`/`"processing"`
   and saved alone, a checkpoint saved through `update_checkpoint(...)`), committed apart on purpose so that
@@ -701,7 +703,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue  # a finished login/registration session cleared after the change: it expires anyway
             if _relinks_unchanged_row(module, fn, earlier, later):
                 continue  # the links are the change; the row's save() after them writes nothing new
-            if _on_failure_path(module, fn, later.call) or _compensated(module, project, fn, later.call):
+            if _on_failure_path(module, fn, later.call) or _compensated(module, project, fn, later.call) or _best_effort(
+                    module, project, fn, earlier.call, later.call):
                 continue  # recorded or undone because the work failed (or whatever its outcome): not its other half
             if db.never_both(module, fn, earlier.call, later.call) or _independent_options(module, fn, ops, earlier.call,
                                                                                            later.call) or _exclusive_cases(
@@ -1215,6 +1218,20 @@ def _compensated(module: SourceModule, project: Project, fn: ast.AST, later: ast
     uses = _uses_by_name(project).get(getattr(fn, "name", ""), [])
     return bool(uses) and all(call is not None and _compensated(
         caller_module, project, db.function_of(caller_module, call), call, levels - 1) for caller_module, call in uses)
+
+
+def _best_effort(module: SourceModule, project: Project, fn: ast.AST, earlier: ast.AST, later: ast.AST) -> bool:
+    """A later write in a ``try`` of its own whose handler catches any error and goes on (``try:
+    enforce_domain_policies(user) / except Exception: log.error(...)``): an optional step after the
+    change, which the code base lets fail on purpose (not a handler that deletes what was made)."""
+    return any(isinstance(parent, ast.Try) and _inside(later, parent.body) and not _inside(earlier, [parent]) and any(
+        _catches_everything(handler) and not _ends_by_raising(handler.body) and not _deletes(module, project, fn, handler)
+        for handler in parent.handlers)
+               for parent in takewhile(lambda a: a is not fn, ancestors(module, later)))
+
+
+def _catches_everything(handler: ast.ExceptHandler) -> bool:
+    return handler.type is None or (dotted(handler.type) or "").split(".")[-1] in ("Exception", "BaseException")
 
 
 def _inside(node: ast.AST, block: list[ast.stmt]) -> bool:
