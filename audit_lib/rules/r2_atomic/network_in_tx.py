@@ -6,7 +6,8 @@ outbound HTTP request (`requests`, `httpx`, `aiohttp`, `urllib`,
 `urllib3`, `http.client`), a gRPC stub call, or a call through a service's SDK (Stripe, boto3,
 Backblaze B2, SendGrid, Twilio, Slack, OpenAI, an SMTP connection: the calls that
 `audit_lib.libs.http.external_call` knows, also a client or the `stripe` module handed to a class's
-constructor), or mail sent through Django's mail API (`send_mail(...)`, `EmailMessage(...).send()`) made inside a transaction block -- `with
+constructor), mail sent through Django's mail API (`send_mail(...)`, `EmailMessage(...).send()`), or a DNS query
+(dnspython's `resolver.resolve(...)`, aiodns), also in a function a helper defines and calls, made inside a transaction block -- `with
 conn.transaction()`, `async with conn.transaction()`, `with conn:` (psycopg, sqlite3),
 `session.begin()`, `engine.begin()`, `transaction.atomic()` or an `@atomic` function,
 between an executed `BEGIN` and `COMMIT`, between a write and the `commit()` of a
@@ -43,8 +44,10 @@ Django `save()`/`create()`/`delete()` is reported when a `pre_`/`post_save` or
 receivers synchronously, inside the caller's transaction; so is the `send()` of a signal the code
 base defines (`parcel_shipped = Signal()`) when a receiver connected to it makes the call.
 
-Calls made after the block closes, and callbacks deferred to the commit
-(`transaction.on_commit(lambda: ...)`), are not reported.
+Calls made after the block closes, callbacks deferred to the commit
+(`transaction.on_commit(lambda: ...)`), and a call in the other branch of an `if`/`else` from
+the write that opened the transaction (`if ...: save() else: requests.get(...)`, outside a loop)
+are not reported.
 
 ## Why is this bad?
 The transaction keeps its row locks, its snapshot and a pooled connection for the whole
@@ -90,7 +93,8 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, web
 from audit_lib.libs.http import OutboundCall, external_call, mail_call
 from audit_lib.operator_code import is_celery_task
-from audit_lib.pyast import FUNCTION_TYPES, call_name, decorator_names, dotted, functions, method_name, walk_function_body
+from audit_lib.pyast import (FUNCTION_TYPES, call_name, decorator_names, dotted, enclosing_loops, functions, method_name,
+                             walk_function_body)
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -115,6 +119,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             opened_inside = None if span is not None or implicit_span is not None \
                 else next((s for s in implicit if s.opened == node.lineno < s.closed), None)
             if span is None and implicit_span is None and opened_inside is None:
+                continue
+            if implicit_span is not None and _exclusive_branches(module, fn, implicit_span.opened, node.lineno):
                 continue
             direct = _network_call(module, node, project)
             via = None if direct is not None else _helper_call(module, project, node, depth=_HELPER_DEPTH, seen={id(fn)}) \
@@ -161,9 +167,23 @@ def _reaches_database(module: SourceModule, project: Project) -> bool:
 
 
 def _network_call(module: SourceModule, call: ast.Call, project: Project) -> OutboundCall | None:
-    return external_call(module, call, project) or mail_call(module, call)
+    return external_call(module, call, project) or mail_call(module, call) or _dns_lookup(module, call)
 
 
+def _dns_lookup(module: SourceModule, call: ast.Call) -> OutboundCall | None:
+    """A query to a DNS server through dnspython (``dns.resolver.resolve(...)``, ``resolver.resolve(...)``
+    on a ``dns.resolver.Resolver()``) or aiodns (``DNSResolver().query(...)``): a network round trip
+    that waits up to the resolver's lifetime."""
+    library = "dnspython" if module.imports_module("dns") else "aiodns" if module.imports_module("aiodns") else None
+    if library is None or not isinstance(call.func, ast.Attribute) or call.func.attr not in DNS_QUERIES:
+        return None
+    receiver = dotted(call.func.value) or ""
+    if receiver != "dns.resolver" and "resolver" not in receiver.split(".")[-1].lower():
+        return None
+    return OutboundCall(call, library, "dns", call.func.attr)
+
+
+DNS_QUERIES = {"resolve", "query", "resolve_name", "resolve_address", "query_dns"}
 _HELPER_DEPTH = 6  # calls deep: a request's service code reaches its SDK call through several layers
 
 
@@ -251,6 +271,19 @@ def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) 
             opened_by = opened_by if open_since is not None else "query"
             open_since = open_since if open_since is not None else line
     return spans
+
+
+def _exclusive_branches(module: SourceModule, fn: ast.AST, first: int, second: int) -> bool:
+    """Lines ``first`` and ``second`` sit in opposite branches of one ``if``/``else`` that no loop
+    of ``fn`` runs again: one run takes only one of them, so the write on one opens no transaction
+    around the call on the other."""
+    def within(branch: list[ast.stmt], line: int) -> bool:
+        return bool(branch) and branch[0].lineno <= line <= (branch[-1].end_lineno or branch[-1].lineno)
+
+    return any(
+        isinstance(node, ast.If) and not enclosing_loops(module, node)
+        and (within(node.body, first) and within(node.orelse, second) or within(node.orelse, first) and within(node.body, second))
+        for node in walk_function_body(fn))
 
 
 def _locks(op: db.DbOp) -> bool:
@@ -678,7 +711,8 @@ def _handed_function(module: SourceModule, call: ast.Call) -> ast.Call | None:
 def _calls_out(project: Project, name: str, bodies: list[tuple[SourceModule, ast.AST]], depth: int,
                seen: set[int]) -> tuple[str, str] | None:
     for body_module, body in bodies:
-        for node in walk_function_body(body):
+        local_functions = [n for n in walk_function_body(body) if isinstance(n, FUNCTION_TYPES)]  # run by its calls
+        for node in (n for function in [body, *local_functions] for n in walk_function_body(function)):
             if not isinstance(node, ast.Call):
                 continue
             outbound = _network_call(body_module, node, project)
