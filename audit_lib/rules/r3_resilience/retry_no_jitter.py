@@ -62,7 +62,8 @@ or `offer = next(offers, None)` (a failover to another target); a loop that runs
 but the object (`self.refill(); self.take_token()`: a local token bucket, no remote call) or that waits on a
 rate limiter before each attempt (`self._throttler.wait_until_ready()`: the limiter paces it); a loop with
 no `except` that leaves when a value is there, `if report is not None: return report` (a poll); a retry loop around
-`create_engine()` alone (lazy: it connects nothing, the handler never runs); a start-up wait (a retry
+`create_engine()` alone (lazy: it connects nothing, the handler never runs); a retry loop inside `with lock:`
+on a module-global `threading.Lock()` (the process's threads retry one at a time, never in step); a start-up wait (a retry
 loop, or a retry decorator, on `init`/`init_*`/`setup_*`/`wait_for_*` that only an application factory,
 `create_app`, or the `main()` of a pre-start script run by its `__main__` block calls: one wait per process
 start); test code, scripts, CLIs and
@@ -149,6 +150,7 @@ from audit_lib.rules.r3_resilience._common import (
 from audit_lib.source import Project, SourceModule
 
 SLEEPS = {"time.sleep", "asyncio.sleep", "gevent.sleep", "trio.sleep", "anyio.sleep", "eventlet.sleep"}
+PROCESS_LOCKS = {"threading.Lock", "threading.RLock"}
 RANDOM_MODULES = ("random", "secrets", "numpy.random")
 TENACITY_RETRY = {"tenacity.retry", "tenacity.Retrying", "tenacity.AsyncRetrying", "tenacity.asyncio.AsyncRetrying"}
 TENACITY_RANDOM_WAITS = {"wait_random", "wait_random_exponential", "wait_exponential_jitter", "wait_full_jitter"}
@@ -535,6 +537,8 @@ def _retry_sleep(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While)
     """The deterministic sleep of a retry loop, or None when ``loop`` is no such loop."""
     if _at_most_two_rounds(loop):
         return None  # for _ in range(2): one more try, no second synchronised wave
+    if _under_process_lock(module, loop):
+        return None  # with db_lock: the process's threads retry one at a time, never in step
     tries = _attempts(loop.body)
     for statement in tries:
         if isinstance(loop, ast.While) and _perpetual(loop, statement):
@@ -563,6 +567,16 @@ def _retry_sleep(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While)
         if sleep is not None and _deterministic(module, sleep, loop):
             return sleep  # a bounded retry on a result: for attempt in range(retries): ...; if ok: break; sleep(5)
     return None
+
+
+def _under_process_lock(module: SourceModule, loop: ast.AST) -> bool:
+    """Whether the loop runs inside ``with lock:`` for a module global bound to a ``threading`` lock."""
+    locks = {target.id for node in module.tree.body if isinstance(node, ast.Assign)
+             and isinstance(node.value, ast.Call) and call_name(module, node.value) in PROCESS_LOCKS
+             for target in node.targets if isinstance(target, ast.Name)}
+    return any(isinstance(node, ast.With) and any(isinstance(item.context_expr, ast.Name)
+                                                  and item.context_expr.id in locks for item in node.items)
+               for node in ancestors(module, loop))
 
 
 def _moves_to_next_item(loop: ast.For | ast.AsyncFor | ast.While, attempt: ast.Try) -> bool:
