@@ -1451,6 +1451,8 @@ def _related_manager_calls(module: SourceModule, project: Project, fn: ast.AST) 
     if not (module.imports_module("django") or ".objects." in module.text):
         return
     to_many, to_one = _django_relations(project)
+    keys_of = _foreign_keys_by_model(project)
+    to_one = to_one | {name for names in keys_of.values() for name in names}  # also names other models use for lists
     loaded: set[tuple[int, str]] = set()
     for node in walk_function_body(fn):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
@@ -1481,11 +1483,30 @@ def _related_manager_calls(module: SourceModule, project: Project, fn: ast.AST) 
                 continue
             if _runs_once(module, node, loop):
                 break  # for t in tokens: if match(t): found = t.account; break
+            if kind in {"one", "bare"} and relation in to_many \
+                    and relation not in keys_of.get(_iterated_model(loop) or "", frozenset()):
+                break  # ``photo.person``: a list of some model, a foreign key of others; the row's model is not known
             if (id(loop), relation) not in loaded \
                     and _unprefetched_queryset(module, project, fn, loop, relation, to_many, children=kind != "bare"):
                 loaded.add((id(loop), relation))
                 yield node, loop, "one" if kind == "bare" else kind
             break
+
+
+def _foreign_keys_by_model(project: Project) -> dict[str, frozenset[str]]:
+    """Model name -> its ``ForeignKey``/``OneToOneField`` names."""
+    found: dict[str, set[str]] = {}
+    for cls, name, _, field_type in _model_field_calls(project):
+        if RELATION_FIELDS.get(field_type) == "one":
+            found.setdefault(cls.name, set()).add(name)
+    return {model: frozenset(names) for model, names in found.items()}
+
+
+def _iterated_model(loop: ast.AST) -> str | None:
+    """``for c in Cluster.objects.filter(owner=user)``: the model whose rows the loop iterates."""
+    iterable = loop.iter if isinstance(loop, (ast.For, ast.AsyncFor)) else None
+    match = re.match(r"(\w+)\.objects\b", ast.unparse(iterable)) if iterable is not None else None
+    return match.group(1) if match else None
 
 
 ADMIN_BASES = re.compile(r"ModelAdmin$")
