@@ -1259,7 +1259,8 @@ def _collect_meta_classes(project: Project) -> None:
             for meta in (n for n in cls.body if isinstance(n, ast.ClassDef) and n.name == "Meta"):
                 for assign in (n for n in meta.body if isinstance(n, ast.Assign)):
                     if any(isinstance(t, ast.Name) and t.id == "model" for t in assign.targets):
-                        models[cls.name] = (dotted(assign.value) or "").split(".")[-1]
+                        # also through an import alias (Place as PlaceModel)
+                        models[cls.name] = (qualified(module, assign.value) or "").split(".")[-1]
                         classes[cls.name] = cls
                         modules[cls.name] = module
     project.facts["r2.form_models"] = models
