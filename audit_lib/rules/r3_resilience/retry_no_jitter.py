@@ -12,7 +12,8 @@ Reports retries whose wait has no random component. They are:
 - a bounded retry loop that tries again at once, with no wait at all: a `try` that leaves the loop on
   success, a handler that counts the attempt (`tries_left -= 1`, or a header `for attempt in range(3)`)
   and lets the loop go round (`continue`), no sleep in the loop (not for failures retried at once by
-  design: a unique-key collision, `IntegrityError`, bad input);
+  design: a unique-key collision, `IntegrityError`, bad input, a lost race on a local file,
+  `FileNotFoundError`/`FileExistsError`/`BlockingIOError`);
 - a retry written as recursion: a fixed sleep, then `return [await] self.<same function>(...)` (or the call
   as a statement that hands on a changed attempt count, `await self.reload(event_id, retries - 1)`), after
   a failure (in an `except` handler, passing on an attempt count, or under a test of one or of a status
@@ -60,7 +61,9 @@ handles the next item, nothing is tried again); a loop whose `try` uses the next
 or `offer = next(offers, None)` (a failover to another target); a loop that runs at most twice,
 `for _ in range(2)` (one more try); a loop whose `try` only calls methods of its own class that touch nothing
 but the object (`self.refill(); self.take_token()`: a local token bucket, no remote call) or that waits on a
-rate limiter before each attempt (`self._throttler.wait_until_ready()`: the limiter paces it); a loop with
+rate limiter before each attempt (`self._throttler.wait_until_ready()`: the limiter paces it); a loop whose `try`
+only acts on the page of a browser the process drives, in a Playwright module (`await locator.wait_for(state="attached")`,
+`page.evaluate(js)`: its own DOM settling, no remote service; `page.goto` loads a remote site and counts); a loop with
 no `except` that leaves when a value is there, `if report is not None: return report` (a poll); a retry loop around
 `create_engine()` alone (lazy: it connects nothing, the handler never runs); a retry loop inside `with lock:`
 on a module-global `threading.Lock()` (the process's threads retry one at a time, never in step); a start-up wait (a retry
@@ -547,8 +550,8 @@ def _retry_sleep(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While)
             continue  # engine = create_engine(url): lazy, it connects nothing, so the handler never runs
         if _moves_to_next_item(loop, statement) or _tries_each_item(loop, statement):
             continue  # for email in queue: try: send(email) except: sleep(0.25): the next round sends the next one
-        if _probes_readiness(statement) or _waits_on_local_state(module, statement):
-            return None  # client.get(f"{url}/health") until it answers: a wait for a process to come up
+        if _probes_readiness(statement) or _waits_on_local_state(module, statement) or _acts_on_page(module, statement):
+            return None  # client.get(f"{url}/health") until it answers: a wait for a process, or a page, to come up
         for handler in statement.handlers:
             if _idle_handler(module, handler):
                 continue  # except queue.Empty: sleep(5): nothing to do yet, an idle poll, nothing failed
@@ -646,6 +649,25 @@ def _local_state_call(module: SourceModule, cls: ast.ClassDef, call: ast.Call, s
     raised = {id(n) for raise_ in walk_function_body(method) if isinstance(raise_, ast.Raise) for n in walk_nodes(raise_)}
     return all(_local_state_call(module, cls, inner, seen) for inner in walk_function_body(method)
                if isinstance(inner, ast.Call) and id(inner) not in raised)
+
+
+# Playwright calls that work in the browser the process drives (the DOM, in-page JavaScript), not over the network
+PAGE_METHODS = {"wait_for", "wait_for_selector", "wait_for_function", "evaluate", "evaluate_handle", "locator",
+                "query_selector", "query_selector_all", "click", "dblclick", "fill", "type", "press", "check", "hover",
+                "focus", "select_option", "scroll_into_view_if_needed", "is_visible", "is_enabled", "count",
+                "inner_text", "inner_html", "text_content", "get_attribute", "bounding_box"}
+
+
+def _acts_on_page(module: SourceModule, attempt: ast.Try) -> bool:
+    """A ``try`` in a Playwright module whose calls all act on the page in the browser the process drives
+    (``await locator.wait_for(state="attached")``, ``page.evaluate(js)``): the loop waits for its own DOM to
+    settle, no remote service sees the retries (``page.goto`` loads a remote site: not such a call)."""
+    if not module.imports_module("playwright"):
+        return False
+    calls = [n for statement in attempt.body for n in walk_nodes(statement) if isinstance(n, ast.Call)]
+    return bool(calls) and all(call_name(module, call) in PURE_CALLS or isinstance(call.func, ast.Attribute)
+                               and call.func.attr in PAGE_METHODS and dotted(call.func.value) not in ("self", "cls")
+                               for call in calls)
 
 
 def _probes_readiness(attempt: ast.Try) -> bool:
@@ -1037,9 +1059,10 @@ def _is_parameter(fn: ast.AST, name: str) -> bool:
     return any(a.arg == name for a in [*args.posonlyargs, *args.args, *args.kwonlyargs])
 
 
-# failures a loop retries at once by design: a unique-key collision (try the next slug), bad input, a stale read
+# failures a loop retries at once by design: a unique-key collision (try the next slug), bad input, a stale read,
+# and a lost race on a local file (FileNotFoundError, FileExistsError, BlockingIOError of a non-blocking lock)
 LOCAL_FAILURES = re.compile(r"Integrity|Unique|Duplicate|Conflict|ValueError|KeyError|IndexError|StopIteration|"
-                            r"Validation|Stale|Deadlock|Serializ")
+                            r"Validation|Stale|Deadlock|Serializ|FileNotFound|FileExists|BlockingIO")
 
 
 def _retries_failure(module: SourceModule, statement: ast.Return | ast.Expr) -> bool:
