@@ -26,7 +26,7 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   when service code names the function in a string: a command it spawns itself), prints under a test
   of `sys.argv` (`if "test" in sys.argv:`) and prints under a debug or verbosity switch
   (`if app.config["MAIL_DEBUG_BODY"]:`, `if self.verbose:`, `print(trace) if settings.DEBUG else ...`: off in
-  production); so are prints
+  production; `if verbosity >= 1:` in a Django migrate signal handler: the command's output at the level asked for); so are prints
   into a file or buffer (`file=buf`), prints in a logging handler (`emit()`, any method of a `logging.Handler`
   subclass: logging its own failure would recurse), and a print
   to stderr beside a log call of the same message (an error echoed to the console, also logged), and a
@@ -139,7 +139,7 @@ DEMO_ONLY = re.compile(r"\bnot (intended|meant|to be used) for (real|production)
 LOG_SHIPPERS = ("logstash", "logstash_async", "logging_loki", "fluent", "graypy", "pygelf", "watchtower",
                 "google.cloud.logging", "opentelemetry.sdk._logs", "seqlog")
 LOG_FIELD = re.compile(r"%\((\w+)\)")
-DEBUG_SWITCH = re.compile(r"(?i)debug|verbose")
+DEBUG_SWITCH = re.compile(r"(?i)debug|verbos")  # verbose, verbosity
 PRINTING_HELPER = re.compile(r"^_*(print|pprint|pretty_?print|debug)(_|$)")  # print_schedule, pretty_print
 PRINT_LINT_WAIVER = re.compile(r"#\s*noqa:[^#]*\bT20[13]?\b")
 RECORD_FIELDS = {"name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module", "exc_info", "exc_text",
