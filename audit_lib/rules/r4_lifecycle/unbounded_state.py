@@ -12,7 +12,9 @@ are recognised:
   for instance state, the set-up hooks run once per object: `on_startup`, `cog_load`,
   `setup_hook`, `initialize`, ..., and the methods only they call) add to (`x[k] = v`, `append`, `add`, `update`, `setdefault`, ...) while nothing ever
   removes from it or bounds it (`pop`, `del`, `clear`, `remove`, `discard`,
-  `popleft`, reassignment, slice reset, or a `len(x)` comparison). A module-level
+  `popleft`, reassignment, slice reset, or a `len(x)` comparison; a removal handed on
+  as a callback counts: `task.add_done_callback(tasks.discard)`, the asyncio-documented
+  way to keep a reference to each running task). A module-level
   container imported by name into another project file (`from .cache import
   _statuses`) is followed there too: its additions and removals in that file count;
 - `functools.lru_cache(maxsize=None)` / `functools.cache` on a function that takes
@@ -552,6 +554,8 @@ def _classify(module: SourceModule, ref: ast.AST, fn: ast.AST, container: Contai
                 container.takers.append(fn)
             elif parent.attr in REMOVE_METHODS:
                 container.bounded = True
+        elif parent.attr in REMOVE_METHODS and isinstance(grand, (ast.Call, ast.keyword)):
+            container.bounded = True  # handed on as a callback: `task.add_done_callback(tasks.discard)`
         return
     if isinstance(parent, ast.Subscript) and parent.value is ref:
         if isinstance(parent.slice, ast.Slice) and not isinstance(parent.ctx, ast.Load) or isinstance(parent.ctx, ast.Del):
