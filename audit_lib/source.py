@@ -26,13 +26,13 @@ SKIPPED_DIRS = {
 }
 MAX_FILE_BYTES = 2_000_000
 TEST_DIRS = frozenset({"tests", "test", "testing", "locust", "loadtests", "load_tests"})  # load tests are tests too
-TEST_FILES = frozenset({"conftest.py", "test.py", "tests.py", "locustfile.py"})
+TEST_FILES = frozenset({"conftest.py", "pytest_plugin.py", "pytest_plugins.py", "test.py", "tests.py", "locustfile.py"})
 
 
 def is_test_path(path: str) -> bool:
     """Test code and fixtures: ``tests/`` (also a project's own ``<prefix>_tests/``), ``test_*.py``,
-    ``*_test.py``, ``conftest.py``, load tests, behave acceptance tests (``features/steps/``,
-    ``features/environment.py``)."""
+    ``*_test.py``, ``conftest.py``, a package's pytest plugin (``pytest_plugin.py``), load tests, behave
+    acceptance tests (``features/steps/``, ``features/environment.py``)."""
     parts = path.split("/")
     name = parts[-1]
     return (any(p in TEST_DIRS or p.endswith("_tests") for p in parts[:-1]) or name.startswith("test_")
