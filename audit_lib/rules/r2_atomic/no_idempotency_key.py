@@ -49,7 +49,8 @@ unique key refuses a second insert) or the key is a number counted up
 (`revision = last + 1`),
 inserts that cannot run twice for one target -- a model with a unique key on client data
 (`unique_together`, `UniqueConstraint`, `OneToOneField`, `unique=True` without a generated
-default, one inherited from Django's `AbstractUser` or django-taggit's `TagBase`, a primary key the client supplies -- `primary_key=True` without a default (`default`,
+default, one inherited from Django's `AbstractUser` or django-taggit's `TagBase`, Django's user model
+(`get_user_model()`, whose `USERNAME_FIELD` Django requires unique), a primary key the client supplies -- `primary_key=True` without a default (`default`,
 `default_factory`, `server_default`) on a Django or SQLModel field
 that is not an `AutoField` or on a SQLAlchemy column of a non-integer type, or a primary key of
 several columns --, unless the insert or the model's own `__init__` fills it with a generated value such as a
@@ -288,9 +289,9 @@ def _implicit_creates(module: SourceModule, project: Project) -> Iterator[Findin
             continue
         serializer = (dotted(_assigned(cls, "serializer_class")) or "").split(".")[-1]
         model = _meta_models(project).get(serializer)
-        if not model or db.natural_unique(project, model) or _client_keyed(project, model) or db.is_log_table(
-                model) or CREDENTIAL.search(model) or _refuses_existing(project, serializer, model) or (
-                _own_create_refuses_repeats(project, serializer, model)):
+        if not model or db.natural_unique(project, model) or _user_model_form(project, serializer) or _client_keyed(
+                project, model) or db.is_log_table(model) or CREDENTIAL.search(model) or _refuses_existing(
+                project, serializer, model) or _own_create_refuses_repeats(project, serializer, model):
             continue
         hook = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "perform_create"), None)
         if hook is not None and any(isinstance(n, ast.Call) and (dotted(n.func) or "").endswith(
@@ -1140,7 +1141,7 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
             if serializer:
                 model = _meta_models(project).get(serializer, "")
                 if not _saved_once(module, project, fn, node, model, ops) and not _refuses_existing(
-                        project, serializer, model):
+                        project, serializer, model) and not _user_model_form(project, serializer):
                     return f"the model of {serializer}", node, None, Confidence.medium, False
             if owner in forms and not any(k.arg == "commit" for k in node.keywords) and not _saved_once(
                     module, project, fn, node, forms[owner], ops):
@@ -1250,6 +1251,7 @@ def _collect_meta_classes(project: Project) -> None:
     models: dict[str, str] = {}
     classes: dict[str, ast.ClassDef] = {}
     modules: dict[str, SourceModule] = {}
+    user_forms: set[str] = set()
     for module in project.modules:
         if "class Meta" not in module.text:
             continue
@@ -1259,13 +1261,35 @@ def _collect_meta_classes(project: Project) -> None:
             for meta in (n for n in cls.body if isinstance(n, ast.ClassDef) and n.name == "Meta"):
                 for assign in (n for n in meta.body if isinstance(n, ast.Assign)):
                     if any(isinstance(t, ast.Name) and t.id == "model" for t in assign.targets):
+                        if _django_user_model(module, assign.value):
+                            user_forms.add(cls.name)
                         # also through an import alias (Place as PlaceModel)
-                        models[cls.name] = (qualified(module, assign.value) or "").split(".")[-1]
+                        name = "User" if cls.name in user_forms else qualified(module, assign.value) or ""
+                        models[cls.name] = name.split(".")[-1]
                         classes[cls.name] = cls
                         modules[cls.name] = module
     project.facts["r2.form_models"] = models
     project.facts["r2.form_modules"] = modules
     project.facts["r2.form_classes"] = classes
+    project.facts["r2.user_forms"] = user_forms
+
+
+def _django_user_model(module: SourceModule, model: ast.expr) -> bool:
+    """``model = get_user_model()``, a module's ``User = get_user_model()``, or ``django.contrib.auth``'s
+    ``User``: Django requires the user model's ``USERNAME_FIELD`` to be unique, so a repeated sign-up is
+    refused by the key."""
+    if isinstance(model, ast.Name):
+        bound = [s.value for s in module.tree.body if isinstance(s, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == model.id for t in s.targets)]
+        model = bound[-1] if bound else model
+    if isinstance(model, ast.Call):
+        return (qualified(module, model.func) or "").endswith("get_user_model")
+    return qualified(module, model) == "django.contrib.auth.models.User"
+
+
+def _user_model_form(project: Project, serializer: str) -> bool:
+    _collect_meta_classes(project)
+    return serializer in project.facts["r2.user_forms"]
 
 
 def _created_serializer(module: SourceModule, fn: ast.AST, save: ast.Call) -> str | None:
