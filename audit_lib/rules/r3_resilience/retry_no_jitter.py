@@ -59,7 +59,8 @@ endpoint, `client.get(f"{url}/health")`, waits for a process to come up); a `for
 does not leave the loop on success (`for email in queue: try: send(email) except: sleep(0.25)`: the next round
 handles the next item, nothing is tried again); a loop whose `try` uses the next item, `for offer in offers:`
 or `offer = next(offers, None)` (a failover to another target); a loop that runs at most twice,
-`for _ in range(2)` (one more try); a loop whose `try` only calls methods of its own class that touch nothing
+`for _ in range(2)` (one more try); a handler for exception classes the project defines but never raises,
+subclasses nor uses outside `except` clauses (`except DatastoreLockedException:`: it never runs); a loop whose `try` only calls methods of its own class that touch nothing
 but the object (`self.refill(); self.take_token()`: a local token bucket, no remote call) or that waits on a
 rate limiter before each attempt (`self._throttler.wait_until_ready()`: the limiter paces it); a loop whose `try`
 only acts on the page of a browser the process drives, in a Playwright module (`await locator.wait_for(state="attached")`,
@@ -223,8 +224,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
             if _start_up_wait(module, project, node):
                 continue
-            sleep = _retry_sleep(module, node)
-            immediate = _immediate_retry(module, node) if sleep is None else None
+            sleep = _retry_sleep(module, project, node)
+            immediate = _immediate_retry(module, project, node) if sleep is None else None
             if immediate is not None:
                 yield _finding(
                     module, immediate,
@@ -536,7 +537,7 @@ def _is_zero(node: ast.expr) -> bool:
 # --- hand-written retry loops ----------------------------------------------------------
 
 
-def _retry_sleep(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While) -> ast.Call | None:
+def _retry_sleep(module: SourceModule, project: Project, loop: ast.For | ast.AsyncFor | ast.While) -> ast.Call | None:
     """The deterministic sleep of a retry loop, or None when ``loop`` is no such loop."""
     if _at_most_two_rounds(loop):
         return None  # for _ in range(2): one more try, no second synchronised wave
@@ -553,7 +554,7 @@ def _retry_sleep(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While)
         if _probes_readiness(statement) or _waits_on_local_state(module, statement) or _acts_on_page(module, statement):
             return None  # client.get(f"{url}/health") until it answers: a wait for a process, or a page, to come up
         for handler in statement.handlers:
-            if _idle_handler(module, handler):
+            if _idle_handler(module, handler) or _catches_only_unraised(project, handler):
                 continue  # except queue.Empty: sleep(5): nothing to do yet, an idle poll, nothing failed
             sleep = _first_sleep(module, handler.body)
             if sleep is not None:
@@ -683,6 +684,34 @@ def _probes_readiness(attempt: ast.Try) -> bool:
 IDLE_EXCEPTIONS = {"Empty", "QueueEmpty", "StopIteration", "StopAsyncIteration"}
 READINESS_PATH = re.compile(r"/(health|healthz|healthcheck|livez|readyz|ready|ping)\b")
 SUCCESS_NAME = re.compile(r"(?i)\bok\b|^ok$|success|succeed")
+
+
+def _catches_only_unraised(project: Project, handler: ast.ExceptHandler) -> bool:
+    """A handler for exception classes the project defines and never uses anywhere else (no ``raise``, no
+    subclass, no reference outside ``except`` clauses and imports): it never runs, the loop retries nothing."""
+    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type] if handler.type else []
+    names = [t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else "" for t in types]
+    defined, used = _exception_class_uses(project)
+    return bool(names) and all(name in defined and name not in used for name in names)
+
+
+def _exception_class_uses(project: Project) -> tuple[set[str], set[str]]:
+    """The names of the classes the project defines, and the names it uses outside ``except`` clauses,
+    imports and class names (raised, subclassed, passed on)."""
+    facts = project.facts.get("retry_no_jitter.exception_class_uses")
+    if facts is None:
+        defined: set[str] = set()
+        used: set[str] = set()
+        for other in project.modules:
+            caught = {id(n) for handler in other.nodes_of(ast.ExceptHandler) if handler.type is not None
+                      for n in walk_nodes(handler.type)}
+            for node in walk_nodes(other.tree):
+                if isinstance(node, ast.ClassDef):
+                    defined.add(node.name)
+                elif isinstance(node, (ast.Name, ast.Attribute)) and id(node) not in caught:
+                    used.add(node.id if isinstance(node, ast.Name) else node.attr)
+        facts = project.facts["retry_no_jitter.exception_class_uses"] = (defined, used)
+    return facts  # type: ignore[return-value]
 
 
 def _idle_handler(module: SourceModule, handler: ast.ExceptHandler) -> bool:
@@ -1089,7 +1118,7 @@ def _ancestors_in_function(module: SourceModule, node: ast.AST) -> Iterator[ast.
         parent = module.parents.get(parent)
 
 
-def _immediate_retry(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While) -> ast.AST | None:
+def _immediate_retry(module: SourceModule, project: Project, loop: ast.For | ast.AsyncFor | ast.While) -> ast.AST | None:
     """A bounded retry loop that tries again at once: a ``try`` that leaves the loop on success, a handler
     that counts the attempt (``tries_left -= 1``, or a header ``for attempt in range(3)``) and lets the
     loop go round again, and no sleep anywhere in the loop. Failures a loop retries at once by design (a
@@ -1104,7 +1133,7 @@ def _immediate_retry(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.Wh
             return None
         for handler in statement.handlers:
             caught = ast.unparse(handler.type) if handler.type is not None else ""
-            if LOCAL_FAILURES.search(caught) or not _goes_round(handler):
+            if LOCAL_FAILURES.search(caught) or not _goes_round(handler) or _catches_only_unraised(project, handler):
                 continue
             counted = any(isinstance(n, (ast.AugAssign, ast.Assign)) and any(
                 isinstance(t, ast.Name) and ATTEMPT_NAME.search(t.id)
