@@ -122,7 +122,8 @@ Decisions:
   except in a generator.
 - `conn.close()` of an asyncio resource (asyncpg, aiohttp, httpx.AsyncClient, psycopg
   async, aiosqlite, aiomysql, aiopg) without `await` closes nothing and is reported
-  with high confidence.
+  with high confidence (awaited through `asyncio.wait_for`, `gather` or `shield` counts:
+  `await asyncio.wait_for(proc.communicate(), timeout)`).
 - A resource used inline and dropped (`open(p).read()`, `json.load(open(p))`,
   `for line in open(p)`, `NamedTemporaryFile(delete=False).name`, handed to a builtin
   that consumes it, `list(open(p))`, or to a library function that only uses it and
@@ -273,6 +274,7 @@ NETWORK_CLIENT_KINDS = {*HTTP_CLIENTS.values(), "Redis client", "connection pool
                         "LDAP connection", "MongoDB client", "Cassandra cluster", "OpenAI client"}
 # Drivers whose connection context manager ends a transaction but leaves the connection open.
 TRANSACTION_ONLY_WITH = {"psycopg2.connect", "sqlite3.connect"}
+AWAITING_WRAPPERS = {"asyncio.wait_for", "asyncio.gather", "asyncio.shield"}  # await what they are given
 # Resources whose close() is a coroutine: calling it without await closes nothing.
 ASYNC_CLOSE = {"asyncpg.connect", "asyncpg.create_pool", "aiohttp.ClientSession", "httpx.AsyncClient",
                "psycopg.AsyncConnection.connect", "psycopg_pool.AsyncConnectionPool", "aiosqlite.connect",
@@ -1008,6 +1010,15 @@ def _called_in_place(fn: ast.AST, nested: ast.AST) -> bool:
     return bool(uses) and all(id(n) in calls for n in uses)
 
 
+def _awaited(module: SourceModule, call: ast.Call) -> bool:
+    """``await proc.wait()``, or awaited through a wrapper: ``await asyncio.wait_for(proc.communicate(), t)``,
+    ``await asyncio.gather(a.wait(), b.wait())``."""
+    parent = module.parents.get(call)
+    if isinstance(parent, ast.Call) and call in parent.args and call_name(module, parent) in AWAITING_WRAPPERS:
+        parent = module.parents.get(parent)
+    return isinstance(parent, ast.Await)
+
+
 def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: str, names: set[str],
                   project: Project | None = None) -> None:
     child: ast.AST = use
@@ -1019,7 +1030,7 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
                 _classify_drain(module, parent, usage)
             elif parent.attr in _closers(factory):
                 if isinstance(grand, ast.Call) and grand.func is parent:
-                    if factory in ASYNC_CLOSE and not isinstance(module.parents.get(grand), ast.Await):
+                    if factory in ASYNC_CLOSE and not _awaited(module, grand):
                         usage.unawaited_close = usage.unawaited_close or grand
                     else:
                         usage.closes.append((grand, _where(module, grand)))
