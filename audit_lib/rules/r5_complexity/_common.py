@@ -62,9 +62,6 @@ def is_hand_run_script(module: SourceModule, project: Project) -> bool:
     return not route_handlers(module, project) and not imports_web_framework(module)
 
 
-# Django management commands: run by an operator from a shell, not on a request.
-
-
 def is_migration_path(path: str) -> bool:
     return MIGRATION_PATH.search(path) is not None or path.rsplit("/", 1)[-1] == "migrations.py"
 
