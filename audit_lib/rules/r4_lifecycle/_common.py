@@ -403,6 +403,17 @@ def called_function(project: Project, module: SourceModule, call: ast.Call):
     return resolve_function(project, module, func) if isinstance(func, (ast.Name, ast.Attribute)) else None
 
 
+def is_abstract(fn: ast.AST) -> bool:
+    """A body of only a docstring, ``pass``, ``...`` or ``raise NotImplementedError``: a base class's stub."""
+    for stmt in fn.body:
+        if isinstance(stmt, ast.Pass) or isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue
+        if isinstance(stmt, ast.Raise) and "NotImplementedError" in ast.unparse(stmt.exc or stmt):
+            continue
+        return False
+    return True
+
+
 def is_cursor_call(call: ast.Call) -> bool:
     return isinstance(call.func, ast.Attribute) and call.func.attr == "cursor"
 

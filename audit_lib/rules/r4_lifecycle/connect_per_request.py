@@ -120,6 +120,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     RESOURCE_TAILS,
     context_generator,
     dependency_functions,
+    is_abstract,
     kept_for_the_request,
     library_call_name,
     methods_by_name,
@@ -212,19 +213,12 @@ def _reached_from(project: Project, module: SourceModule, call: ast.Call, openin
         return None
     name = call.func.attr
     reached = _reach_opener(project, module, cls, name, opening, HELPER_DEPTH, set())
-    if reached is None and resolved is not None and _abstract(resolved[1]):
+    if reached is None and resolved is not None and is_abstract(resolved[1]):
         # a base class's stub (raise NotImplementedError): the subclasses' overrides run
         reached = next(((name, found) for fn, found in opening.items() if fn.name == name and any(
             (dotted(base) or "").rpartition(".")[2] == cls.name
             for base in getattr(found[0].parents.get(fn), "bases", []))), None)
     return reached
-
-
-def _abstract(fn: ast.AST) -> bool:
-    """A method whose body only raises ``NotImplementedError`` (after its docstring), or is ``...``/``pass``."""
-    body = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
-    return not body or all(isinstance(s, ast.Pass) for s in body) or len(body) == 1 and isinstance(body[0], ast.Raise) \
-        and "NotImplementedError" in ast.unparse(body[0])
 
 
 def _per_iteration_through_methods(project: Project, modules: list[SourceModule], openers: list) -> Iterator[Finding]:

@@ -151,6 +151,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     ENGINES,
     REDIS_CLIENTS,
     RESOURCE_TAILS,
+    is_abstract,
     is_one_shot_path,
     library_call_name,
     methods_by_name,
@@ -574,22 +575,11 @@ def _plugin_loop(project: Project, module: SourceModule, call: ast.Call) -> str 
         return None
     definitions = methods_by_name(project).get(func.attr, ())
     loops = [(owner, cls, method) for owner, cls, method in definitions if _endless_loop(owner, method)]
-    abstract = [method for _, _, method in definitions if _abstract(method)]
+    abstract = [method for _, _, method in definitions if is_abstract(method)]
     if not loops or not abstract or len(loops) + len(abstract) != len(definitions):
         return None
     owner, cls, method = loops[0]
     return f"{cls.name}.{method.name}() ({owner.path}:{method.lineno})"
-
-
-def _abstract(fn: ast.AST) -> bool:
-    """A body of only a docstring, ``pass``, ``...`` or ``raise NotImplementedError``."""
-    for stmt in fn.body:
-        if isinstance(stmt, ast.Pass) or isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
-            continue
-        if isinstance(stmt, ast.Raise) and "NotImplementedError" in ast.unparse(stmt.exc or stmt):
-            continue
-        return False
-    return True
 
 
 def _endless_loop(module: SourceModule, fn: ast.AST) -> bool:
