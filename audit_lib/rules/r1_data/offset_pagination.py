@@ -588,7 +588,7 @@ def _offset_helper_call_finding(module: SourceModule, call: ast.Call, project: P
     value = next((k.value for k in call.keywords if k.arg == parameter), None)
     if value is None and 0 <= position < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args):
         value = call.args[position]
-    if value is None or _is_zero(value) or isinstance(value, ast.Constant) and value.value is None \
+    if value is None or not _pages_from(value) \
             or getattr(db.function_of(module, call), "name", None) == name:  # the helper calling itself or its base
         return None
     return _finding(module, call, f"{name}() is handed the page start {ast.unparse(value)}, which it appends as "
@@ -669,9 +669,9 @@ def _is_zero(node: ast.AST) -> bool:
 
 
 def _is_queryset_annotation(annotation: ast.expr | None) -> bool:
+    """``QuerySet``, ``models.QuerySet[Item]``, ``"QuerySet[Item]"``."""
     if isinstance(annotation, ast.Subscript):
         annotation = annotation.value
-    """``QuerySet``, ``models.QuerySet[Item]``, ``"QuerySet[Item]"``."""
     if annotation is None:
         return False
     name = dotted(annotation) or (string_value(annotation) or "").partition("[")[0]
