@@ -304,11 +304,11 @@ def _validator_findings(module: SourceModule, project: Project, fn: ast.AST) -> 
             project, cls) or not _named_elsewhere(project, cls):
         return
     stored = _stored_models(module, project, cls)
+    ops = db.expanded_ops(module, project, fn)
     for read in _refusing_reads(module, project, fn):
         table = next((model for model in stored if any(db.same_table(t, model) for t in read.tables)), None)
         if table is None:
             continue
-        ops = db.expanded_ops(module, project, fn)
         write = db.DbOp(read.call, db.INSERT, frozenset({table}), read.api, "save")
         if _isolation(project, read.api) == "SERIALIZABLE" or _serialized(module, fn, read.call, ops) or (
                 _request_retried_on_conflict(project, fn, write)) or (
@@ -382,9 +382,7 @@ def _form_class(project: Project, cls: ast.ClassDef) -> bool:
 def _stored_models(module: SourceModule, project: Project, cls: ast.ClassDef) -> set[str]:
     """The models a form or serializer stores: the ``Meta.model`` of the class or of a subclass that
     inherits its validators, and the tables its ``save``/``create``/``update`` insert or update."""
-    if "r2.meta_models" not in project.facts:
-        project.facts["r2.meta_models"] = _meta_models(project)
-    meta_models = project.facts["r2.meta_models"]
+    meta_models = _meta_models(project)
     bases = db.class_bases(project)
     family, pending = set(), [cls.name]
     while pending:
@@ -402,14 +400,19 @@ def _stored_models(module: SourceModule, project: Project, cls: ast.ClassDef) ->
 
 def _meta_models(project: Project) -> dict[str, set[str]]:
     """Class name -> the ``model`` its inner ``class Meta`` names (``model = Tag``)."""
+    if "r2.meta_models" in project.facts:
+        return project.facts["r2.meta_models"]
     models: dict[str, set[str]] = {}
     for module in project.modules:
+        if "class Meta" not in module.text:
+            continue
         for cls in module.nodes_of(ast.ClassDef):
             for meta in cls.body:
                 if isinstance(meta, ast.ClassDef) and meta.name == "Meta":
                     models.setdefault(cls.name, set()).update(
                         (dotted(s.value) or "").split(".")[-1] for s in meta.body if isinstance(s, ast.Assign)
                         and any(isinstance(t, ast.Name) and t.id == "model" for t in s.targets) and dotted(s.value))
+    project.facts["r2.meta_models"] = models
     return models
 
 
