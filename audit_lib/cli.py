@@ -152,8 +152,8 @@ def cmd_scan(args) -> int:
 
     fail_on = _fail_on(args.fail_on)
     settings = _settings(
-        args, code_root=str(Path(args.path)), dsn_env=args.dsn_env, rules=",".join(args.rules) if args.rules else None, baseline=args.baseline,
-        jobs=args.jobs,
+        args, code_root=str(Path(args.path)), dsn_env=args.dsn_env, rules=",".join(args.rules) if args.rules else None,
+        baseline=args.baseline, jobs=args.jobs,
     )
     result = Audit(settings).run()
     if args.format == "json":

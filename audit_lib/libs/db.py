@@ -2353,16 +2353,8 @@ def natural_unique(project: Project, model: str) -> bool:
     if "r2.natural_unique" not in project.facts:
         project.facts["r2.natural_unique"] = _unique_models(project)
     declared, bases = project.facts["r2.natural_unique"]
-    seen, todo = set(), [model.split(".")[-1]]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if name in declared:
-            return True
-        todo.extend(bases.get(name, ()))
-    return False
+    name = model.split(".")[-1]
+    return name in declared or bool(declared & _ancestors(name, bases))
 
 
 def _unique_models(project: Project) -> tuple[set[str], dict[str, list[str]]]:
@@ -2399,7 +2391,8 @@ def _unique_models(project: Project) -> tuple[set[str], dict[str, list[str]]]:
                     "UniqueConstraint", "OneToOneField") for n in found) and len(fields) == len(found):
                 single[cls.name] = fields
     for name in set(bases) - declared:
-        inherited = next((fields for base, fields in LIBRARY_KEYED_BASES.items() if _inherits(name, base, bases)), None)
+        ancestors = _ancestors(name, bases)
+        inherited = next((fields for base, fields in LIBRARY_KEYED_BASES.items() if base in ancestors), None)
         if inherited is not None:
             declared.add(name)
             single[name] = inherited
@@ -2407,16 +2400,16 @@ def _unique_models(project: Project) -> tuple[set[str], dict[str, list[str]]]:
     return declared, bases
 
 
-def _inherits(name: str, base: str, bases: dict[str, list[str]]) -> bool:
-    seen, todo = set(), list(bases.get(name, ()))
+def _ancestors(name: str, bases: dict[str, list[str]]) -> set[str]:
+    """Every class ``name`` inherits from, by class name, through the code base's class statements."""
+    seen: set[str] = set()
+    todo = list(bases.get(name, ()))
     while todo:
         current = todo.pop()
-        if current == base:
-            return True
         if current not in seen:
             seen.add(current)
             todo.extend(bases.get(current, ()))
-    return False
+    return seen
 
 
 def _declares_unique(node: ast.AST) -> bool:
