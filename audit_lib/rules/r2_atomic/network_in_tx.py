@@ -682,7 +682,8 @@ def _helper_call(module: SourceModule, project: Project, call: ast.Call, depth: 
     """(helper name, library) when ``call`` invokes a function of the code base that calls out."""
     if depth <= 0:
         return None
-    for target in (call, _handed_function(module, call)):
+    for handed in (False, True):  # the handed-over function only when the call itself calls out nowhere
+        target = _handed_function(module, call) if handed else call
         resolved = db.resolve_function(module, project, target, reexports=True) if target is not None else None
         if resolved is None or id(resolved[1]) in seen:
             continue
