@@ -1313,9 +1313,11 @@ class _ModuleIndex:
         """The library's request function a local is looked up as by method name, when every binding of
         it in its function is one: ``request_method = getattr(requests, method.lower())``."""
         fn = self._enclosing(call, FUNCTION_TYPES)
+        if fn is None or name not in self._local_names(fn):
+            return None  # print(...), an imported function: no local to look up (before walking the body)
         values = [node.value for node in walk_function_body(fn) if isinstance(node, ast.Assign)
-                  and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)] if fn is not None else []
-        if not values or name not in self._local_names(fn) \
+                  and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
+        if not values \
                 or any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
                        and not isinstance(self.module.parents.get(n), ast.Assign) for n in walk_function_body(fn)):
             return None
