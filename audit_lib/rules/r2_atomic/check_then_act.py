@@ -71,7 +71,9 @@ and writes inside a `try` that handles the
 unique violation (`IntegrityError`, `UniqueViolation`), or whose `session.add` a later `flush()`
 sends inside such a `try`. Nor a read of a row by an id that every caller of the function makes just for it (`job_id =
 uuid.uuid4()` handed to `scan(user, job_id)` or to a queue, `AsyncTask(scan, user, uuid4())`): only the
-one run that holds the id can write its row. Nor an insert that runs only when the read found its row (`if original
+one run that holds the id can write its row. Nor an insert made through a helper that decides on its own
+read of the table (`if user is None: create_user(email)`, where `create_user` looks the user up and
+refuses a taken email): the race is the helper's, reported there once. Nor an insert that runs only when the read found its row (`if original
 is None: return 404` ... a copy of it): each request adds its own row, no check is bypassed; nor one
 appending to a log after its newest row was judged on age or author (amend it, else append), nor
 any insert into a log (`ViewLog`, `audit_log`) or a token table (`AccessToken`) decided on a read
@@ -179,6 +181,8 @@ VALIDATOR = re.compile(r"^(clean|validate)(_\w+)?$")
 FORM_BASE = re.compile(r"(Form|Serializer)$")
 VALIDATION_CALLS = {"is_valid", "validate_on_submit", "validate"}
 SAVING_METHODS = {"save", "create", "update", "perform_create"}
+SCHEMA_CHANGE = re.compile(r"\s*(ALTER|CREATE|DROP)\s+(TABLE|(UNIQUE\s+)?INDEX|VIEW|TRIGGER)\b", re.I)
+SQLITE_UPSERT = re.compile(r"\s*(INSERT\s+OR\s+(REPLACE|IGNORE)|REPLACE\s+INTO)\b", re.I)  # decides atomically
 FRESH_ID_MAKERS = {"uuid1", "uuid4", "uuid7", "token_hex", "token_urlsafe"}
 FIX = ("make the write decide atomically: INSERT ... ON CONFLICT (key) DO NOTHING / DO UPDATE over a unique index "
        "(SQLAlchemy insert().on_conflict_do_nothing(), Django get_or_create/update_or_create), or lock the row "
@@ -191,7 +195,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             db.uses_database(module) or _imports_project_code(module, project)):
         return
     for fn in functions(module.tree):
-        if _command_line_command(fn):
+        if _command_line_command(fn) or _changes_schema(fn):
             continue
         yield from _unless_run_by_operators(module, project, fn, _function_findings(module, project, fn))
         yield from _validator_findings(module, project, fn)
@@ -266,7 +270,9 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
             if read is not None:
                 write = replace(write, kind=db.INSERT)  # the saved instance is built when the read found nothing
         if read is None or _isolation(project, read.api) == "SERIALIZABLE" or _serialized(module, fn, read.call, ops) \
-                or write.kind == db.INSERT and all(HARMLESS_DUPLICATES.search(t) for t in write.tables) or write.through and origin is not None and _helper_checks_under_lock(project, *origin):
+                or write.kind == db.INSERT and all(HARMLESS_DUPLICATES.search(t) for t in write.tables) or (
+                write.through and origin is not None and (
+                    _helper_checks_under_lock(project, *origin) or _helper_decides_itself(project, *origin))):
             continue
         reported.add(id(write.call))
         acts.append((read, write, origin))
@@ -499,6 +505,16 @@ def _helper_checks_under_lock(project: Project, helper_module: SourceModule, ins
     ops = db.expanded_ops(helper_module, project, helper)
     return any(op.is_read and op.tables & insert.tables and op.call.lineno < insert.call.lineno
                and _serialized(helper_module, helper, op.call, ops) for op in ops)
+
+
+def _helper_decides_itself(project: Project, helper_module: SourceModule, write: db.DbOp) -> bool:
+    """The helper that writes decides on its own read of the table first (``create_user()`` looking
+    the user up and inserting only when it finds none, ``get_or_create_account()``): the race is the
+    helper's, reported there; the caller's earlier read only answers sooner."""
+    helper = db.function_of(helper_module, write.call)
+    reads = [op for op in db.expanded_ops(helper_module, project, helper) if op.is_read and op.tables
+             and not op.locking and op.call.lineno < write.call.lineno]
+    return bool(reads) and _deciding_read(helper_module, project, helper, reads, write) is not None
 
 
 def _instances_handed_back(module: SourceModule, project: Project, fn: ast.AST, reads: list[db.DbOp],
@@ -1019,12 +1035,20 @@ def _command_line_command(fn: ast.AST) -> bool:
                for d in getattr(fn, "decorator_list", ()))
 
 
+def _changes_schema(fn: ast.AST) -> bool:
+    """A schema upgrade run as the application starts (``c_db.execute("ALTER TABLE users ADD COLUMN
+    title TEXT")``, then ``SELECT ... WHERE friendly_name = username`` and an ``UPDATE`` of what it
+    found): a migration written in code, run once before requests are served."""
+    return any(isinstance(node, ast.Call) and node.args and SCHEMA_CHANGE.match(string_value(node.args[0]) or "")
+               for node in walk_function_body(fn))
+
+
 def _imports_project_code(module: SourceModule, project: Project) -> bool:
     return any(target.rsplit(".", 1)[0] in project.by_dotted_name for target in module.imports.values())
 
 
 def _is_act(op: db.DbOp) -> bool:
-    if op.upsert or not op.tables:
+    if op.upsert or not op.tables or SQLITE_UPSERT.match(op.sql or ""):
         return False
     if op.kind == db.INSERT:
         return True
