@@ -96,7 +96,8 @@ the configuration (`_configs[config.connection_url] = ...`), a file cached per m
 (`key = (path, os.path.getmtime(path))`), a file the function reads keyed by its path (a parameter
 annotated `Path` or named `path`/`*_path`/`filename`, handed to `open`/`from_file`/`load`...: the files of the
 server's disk), a key made only from the variable of a `for` loop over a constant of the code (`for sev in
-Severity: escalate_map[str(sev + 1)] = ...`: one entry per member), a lock (`Lock`, `Semaphore`, ...) per
+Severity: escalate_map[str(sev + 1)] = ...`: one entry per member; or over literals listed in the loop, `for
+field in ("groups", "roles")`), a lock (`Lock`, `Semaphore`, ...) per
 configured entity (`_locks.setdefault(project_id, asyncio.Lock())`, keyed by a project, backend, tenant,
 database, ...: not one per user, session or client host), a cache its authors acknowledged (`@functools.cache  # noqa:
 B019`), a `@functools.cache` on a method of `self` alone whose class
@@ -327,16 +328,18 @@ def _scan_importers(module: SourceModule, project: Project, containers: dict[tup
 
 
 def _name_importers(project: Project) -> dict[str, list[tuple[SourceModule, str, str]]]:
-    """Dotted module name -> (importing file, local name, imported name) for every ``from module import name``."""
+    """Dotted module name -> (importing file, local name, imported name) for every ``from module import name``
+    (``from chainlit.user_session import user_sessions`` names ``backend/chainlit/user_session.py`` too: the
+    project's code may sit below a folder that is not a package)."""
     table = project.facts.get("R4.name-importers")
     if table is None:
         table = project.facts["R4.name-importers"] = {}
-        known = {m.dotted_name for m in project.modules}
         for other in project.modules:
             for local, imported in other.imports.items():
                 source, _, name = imported.rpartition(".")
-                if source in known and source != other.dotted_name:
-                    table.setdefault(source, []).append((other, local, name))
+                owner = project.by_dotted_name.get(source)
+                if owner is not None and owner is not other:
+                    table.setdefault(owner.dotted_name, []).append((other, local, name))
     return table
 
 
@@ -944,9 +947,14 @@ def _keyed_by_fixed_arguments(project: Project, module: SourceModule, node: ast.
     parts = key.elts if isinstance(key, ast.Tuple) else [key]
     if not parts or not all(isinstance(p, ast.Constant) or isinstance(p, ast.Name) and p.id in params for p in parts):
         return False
+    return _called_with_fixed_values(project, module, fn, [p.id for p in parts if isinstance(p, ast.Name)])
+
+
+def _called_with_fixed_values(project: Project, module: SourceModule, fn: ast.AST, params: list[str]) -> bool:
+    """Every call of ``fn`` in the project passes a fixed value (see ``_fixed_argument``) for each of ``params``."""
     callers = _callers(project, module, fn)
-    return bool(callers) and all(
-        _fixed_value(_argument(call, fn, p.id)) for call in callers for p in parts if isinstance(p, ast.Name))
+    return bool(callers) and all(_fixed_argument(caller_module, call, _argument(call, fn, param))
+                                 for caller_module, call in callers for param in params)
 
 
 def _caches_a_shipped_file(node: ast.AST, fn: ast.AST) -> bool:
@@ -955,14 +963,30 @@ def _caches_a_shipped_file(node: ast.AST, fn: ast.AST) -> bool:
     ``root_path``), built into a path before the addition; a name with no such file raises first. The cache
     holds at most the files the application ships."""
     key = _added_key(node)
-    if not isinstance(key, ast.Name):
-        return False
-    line = getattr(node, "lineno", 0)
-    return any(isinstance(n, (ast.Call, ast.BinOp, ast.JoinedStr)) and getattr(n, "lineno", line) < line
-               and any(isinstance(m, ast.Name) and m.id == key.id for m in ast.walk(n))
-               and any(isinstance(m, ast.Name) and m.id == "__file__" or isinstance(m, ast.Attribute)
-                       and m.attr == "root_path" for m in ast.walk(n))
-               for n in walk_function_body(fn))
+    return isinstance(key, ast.Name) and _names_a_shipped_file(fn, key.id, getattr(node, "lineno", 0))
+
+
+def _names_a_shipped_file(fn: ast.AST, name: str, before_line: int) -> bool:
+    """``name`` is built into a path under the application's own folder before ``before_line``: in one expression
+    with ``__file__`` or Flask's ``root_path``, or with a local made from them (``base = Path(__file__).parent /
+    "js"`` ... ``base / name``)."""
+    shipped = {"__file__", "root_path"}
+    changed = True
+    while changed:  # locals made from the folder, or from such locals
+        changed = False
+        for stmt in walk_function_body(fn):
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                    and stmt.targets[0].id not in shipped and _mentions(stmt.value, shipped):
+                shipped.add(stmt.targets[0].id)
+                changed = True
+    return any(isinstance(n, (ast.Call, ast.BinOp, ast.JoinedStr)) and getattr(n, "lineno", before_line) < before_line
+               and _mentions(n, {name}) and _mentions(n, shipped - {name}) for n in walk_function_body(fn))
+
+
+def _mentions(node: ast.AST, names: set[str]) -> bool:
+    """A name of ``names`` used in ``node`` (``root_path`` also as an attribute: ``app.root_path``)."""
+    return any(isinstance(m, ast.Name) and m.id in names or isinstance(m, ast.Attribute) and m.attr == "root_path"
+               and "root_path" in names for m in ast.walk(node))
 
 
 def _caches_a_file_it_reads(node: ast.AST, fn: ast.AST) -> bool:
@@ -985,8 +1009,9 @@ def _caches_a_file_it_reads(node: ast.AST, fn: ast.AST) -> bool:
 
 def _keyed_by_fixed_iteration(node: ast.AST, fn: ast.AST) -> bool:
     """``for sev in alarm_model.Severity: level = str(alarm_model.Severity[sev] + 1); escalate_map[level] = ...``:
-    the key is made from the variable of a ``for`` loop over a constant of the code (a module's enum or table,
-    not a parameter, a local or ``self``), and from nothing else the function binds: one entry per member."""
+    the key is made from the variable of a ``for`` loop over a constant of the code (a module's enum or table, or
+    literals listed in the loop; not a parameter, a local or ``self``), and from nothing else the function binds:
+    one entry per member."""
     key = _resolved_key(node, fn)
     if key is None or not isinstance(fn, FUNCTION_TYPES):
         return False
@@ -1001,7 +1026,10 @@ def _keyed_by_fixed_iteration(node: ast.AST, fn: ast.AST) -> bool:
 
 
 def _names_a_constant(iterable: ast.expr, fn: ast.AST) -> bool:
-    """``Severity``, ``alarm_model.Severity``, ``SEVERITIES``: a name the function does not bind."""
+    """``Severity``, ``alarm_model.Severity``, ``SEVERITIES``: a name the function does not bind; or literals
+    written in the loop itself: ``for field in ("groups", "structure_level")``."""
+    if isinstance(iterable, (ast.Tuple, ast.List, ast.Set)):
+        return all(isinstance(e, ast.Constant) for e in iterable.elts)
     root = iterable
     while isinstance(root, ast.Attribute):
         root = root.value
@@ -1022,19 +1050,20 @@ def _lock_per_entity(node: ast.AST, fn: ast.AST) -> bool:
     return bool(ENTITY_KEY.search(name) or CHOICE_PARAMETER.search(name))
 
 
-def _callers(project: Project, module: SourceModule, fn: ast.AST) -> list[ast.Call]:
-    """The calls of the module-level function ``fn`` in the project's own (not test) files, or of the method
-    ``fn`` through ``self.`` in its own class (its only callers when its name starts with ``_``)."""
+def _callers(project: Project, module: SourceModule, fn: ast.AST) -> list[tuple[SourceModule, ast.Call]]:
+    """The calls (with their files) of the module-level function ``fn`` in the project's own (not test) files, or
+    of the method ``fn`` through ``self.`` in its own class (its only callers when its name starts with ``_``)."""
     owner = module.parents.get(fn)
     if isinstance(owner, ast.ClassDef):
         if not fn.name.startswith("_"):
             return []
-        return [n for n in walk_nodes(owner) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                and n.func.attr == fn.name and dotted(n.func.value) == "self"]
+        return [(module, n) for n in walk_nodes(owner) if isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute) and n.func.attr == fn.name and dotted(n.func.value) == "self"]
     if owner is not module.tree:
         return []
     calls = project_index(project, "R4.calls-by-name", _add_calls).get(fn.name, ())
-    return [call for other, call in calls if (resolve_function(project, other, call.func) or (None, None))[1] is fn]
+    return [(other, call) for other, call in calls
+            if (resolve_function(project, other, call.func) or (None, None))[1] is fn]
 
 
 def _add_calls(module: SourceModule, calls: dict) -> None:
@@ -1059,6 +1088,19 @@ def _argument(call: ast.Call, fn: ast.AST, param: str) -> ast.expr | None:
         if kw.arg == param or kw.arg is None:
             return kw.value
     return None
+
+
+def _fixed_argument(module: SourceModule, call: ast.Call, value: ast.expr | None) -> bool:
+    """A fixed value (see ``_fixed_value``), or a local of the calling function bound only to fixed values: ``key =
+    settings.ENRICHMENT_LLM_KEY; _resolve_handler(key)``."""
+    caller = enclosing_function(module, call)
+    if isinstance(value, ast.Name) and caller is not None and not _is_parameter(caller, value.id):
+        bound = [n.value for n in walk_function_body(caller) if isinstance(n, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == value.id for t in n.targets)]
+        return bool(bound) and len(bound) == len([n for n in walk_function_body(caller) if isinstance(n, ast.Name)
+                                                  and n.id == value.id and isinstance(n.ctx, ast.Store)]) \
+            and all(_fixed_value(v) for v in bound)
+    return _fixed_value(value)
 
 
 def _fixed_value(value: ast.expr | None) -> bool:
@@ -1090,7 +1132,8 @@ def _unbounded_caches(module: SourceModule, project: Project) -> Iterator[Findin
                 enums = {c.name for c in module.nodes_of(ast.ClassDef)
                          if any((qualified(module, b) or "").endswith(("Enum", "Flag")) for b in c.bases)}
             params = _cache_key_parameters(fn, enums)
-            if not params or params == ["self"] and _module_level_singleton(project, module, fn):
+            if not params or params == ["self"] and _module_level_singleton(project, module, fn) \
+                    or _cache_of_fixed_keys(project, module, fn, params):
                 continue
             keeps_instances = params[0] == "self"
             message = f"{what} on {fn.name}({', '.join(params)}) keeps one entry per distinct argument, never evicted"
@@ -1102,6 +1145,17 @@ def _unbounded_caches(module: SourceModule, project: Project) -> Iterator[Findin
                 fix="give it a bound: @functools.lru_cache(maxsize=1024), or cachetools.TTLCache(maxsize=..., ttl=...)",
                 confidence=Confidence.medium,
             )
+
+
+def _cache_of_fixed_keys(project: Project, module: SourceModule, fn: ast.AST, params: list[str]) -> bool:
+    """A cache whose arguments are few: every call in the project passes fixed values (``key =
+    settings.LLM_KEY; _resolve(key)``), or each argument names a file the application ships (``def
+    _load_asset(name): base = Path(__file__).parent / "js"; return open(base / name).read()``)."""
+    if "self" in params or any(p.startswith("*") for p in params):
+        return False
+    end = getattr(fn, "end_lineno", fn.lineno) + 1
+    return _called_with_fixed_values(project, module, fn, params) or \
+        all(_names_a_shipped_file(fn, param, end) for param in params)
 
 
 def _module_level_singleton(project: Project, module: SourceModule, method: ast.AST) -> bool:
