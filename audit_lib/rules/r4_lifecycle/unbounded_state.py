@@ -90,7 +90,9 @@ a cache of the application's own files: the key names a file under the package's
 such file raises first), so it holds at most the files the application ships. Also bounded: additions under a load-once guard
 that the block itself fills (`if not _types: ... _types[oid] = n; _names.add(n)`), and
 copies of the configuration: `cache[key] = config.get(key)` (keyed by option names) or
-`aliases.update(mappings)` with `mappings = config.get(...)`. Assigning to a list
+`aliases.update(mappings)` with `mappings = config.get(...)`, and caches keyed by a name the function first
+looks up in a registry or the configuration (`config = LLMConfigRegistry.get_config(llm_key)` ...
+`_handlers[llm_key] = handler`): one entry per entry the code registered. Assigning to a list
 slot (`buffers[i] = []`) never grows the list and counts as a reset. Bounded as well: a key read from
 the configuration (`_configs[config.connection_url] = ...`), a file cached per modification time
 (`key = (path, os.path.getmtime(path))`), a file the function reads keyed by its path (a parameter
@@ -199,6 +201,8 @@ CHOICE_PARAMETER = re.compile(
     r"^(name|lang|language|locale|env|environment|dataset|table|field|attr|attribute|setting|option|dialect|"
     r"backend|driver|provider|issuer|unit|currency|feature|capability|permission|role|status)$|(^|_)(kind|mode|level|format|fmt|type)$"
     r"|(^|_)(api_key|base_url)$")  # a provider's configured credential or endpoint: one client per provider
+# Lookups of a name in a registry or in the configuration: ``LLMConfigRegistry.get_config(key)``, ``config_for(name)``.
+REGISTRY_LOOKUP = re.compile(r"(?i)registry|(^|\.)(get_config|config_for)$")
 # Names of the process configuration: ``config``, ``app.config``, ``settings``, ``os.environ``.
 CONFIG_OWNER = re.compile(r"(?i)^(\w+_)?(config|conf|settings|environ)$")
 # What a queue may carry and stay bounded by configuration: a choice, a configured peer, a retry counter.
@@ -283,7 +287,7 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
                    and not _caches_a_shipped_file(node, fn) and not _caches_a_file_it_reads(node, fn)
                    and not _keyed_by_fixed_iteration(node, fn) and not _lock_per_entity(node, fn)
                    and not _filled_once(module_of.get(node, module), node, fn)
-                   and not _from_configuration(node, fn)
+                   and not _from_configuration(node, fn) and not _key_of_a_registry(node, fn)
                    and not (container.kind in ("dict", "OrderedDict") and _replaces_present_key(node, fn))]
         if container.bounded or container.escapes or not growing:
             continue
@@ -806,6 +810,18 @@ def _from_configuration(node: ast.AST, fn: ast.AST) -> bool:
             return len(bound) == 1 and _config_read(bound[0])
         return _config_read(value)
     return False
+
+
+def _key_of_a_registry(node: ast.AST, fn: ast.AST) -> bool:
+    """``llm_config = LLMConfigRegistry.get_config(llm_key)`` ... ``_handlers[llm_key] = handler``: before the
+    addition the function looks the key up in a registry or the configuration (a callee named ``...Registry...``,
+    ``get_config``, ``config_for``), which fails or answers nothing for a name it does not hold: the cache keeps
+    one entry per entry the code registered."""
+    key = _added_key(node)
+    line = getattr(node, "lineno", 0)
+    return isinstance(key, ast.Name) and any(
+        isinstance(n, ast.Call) and n.lineno < line and REGISTRY_LOOKUP.search(dotted(n.func) or "")
+        and any(isinstance(a, ast.Name) and a.id == key.id for a in n.args) for n in walk_function_body(fn))
 
 
 def _config_read(node: ast.AST) -> bool:
