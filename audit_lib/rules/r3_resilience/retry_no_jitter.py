@@ -5,15 +5,17 @@ Reports retries whose wait has no random component. They are:
 
 - a retry loop (a loop around `try`/`except` that sleeps in the handler, or that sleeps
   after the attempt when the `try` leaves the loop on success; a `try` under an `if` of the
-  loop counts too) whose `sleep()` delay is a constant or a deterministic backoff
-  (`2 ** attempt`); a loop with no `except` counts when its header counts attempts
-  (`for attempt in range(retries)`, `for _ in range(3)`, `while tries < n`) and it leaves on a result
-  (`if code == OK: break`);
+  loop counts too) whose `sleep()` (or a name bound to it, `_sleep = asyncio.sleep`) delay is a constant or a
+  deterministic backoff (`2 ** attempt`), also a delay a decorator factory takes (`def retry(times=3, delay=2)`);
+  a loop with no `except` counts when its header counts attempts (`for attempt in range(retries)`,
+  `for _ in range(3)`, `while tries < n`) and it leaves on a result (`if code == OK: break`);
 - a bounded retry loop that tries again at once, with no wait at all: a `try` that leaves the loop on
   success, a handler that counts the attempt (`tries_left -= 1`, or a header `for attempt in range(3)`)
   and lets the loop go round (`continue`), no sleep in the loop (not for failures retried at once by
   design: a unique-key collision, `IntegrityError`, bad input, a lost race on a local file,
-  `FileNotFoundError`/`FileExistsError`/`BlockingIOError`);
+  `FileNotFoundError`/`FileExistsError`/`BlockingIOError`, an unusable answer, a model's invalid or empty reply or
+  generated code's `SyntaxError`; nor a loop that waits for a state before each attempt,
+  `await wait_for_navigation_settle(frame)`);
 - a retry written as recursion: a fixed sleep, then `return [await] self.<same function>(...)` (or the call
   as a statement that hands on a changed attempt count, `await self.reload(event_id, retries - 1)`), after
   a failure (in an `except` handler, passing on an attempt count, or under a test of one or of a status
@@ -53,13 +55,19 @@ Reports retries whose wait has no random component. They are:
 Not reported: sleeps whose delay comes from `random`, a `jitter` value or a helper that
 uses `random`; `asyncio.sleep(0)`; loops that only poll (no retry on failure; a sleep at
 the top of the loop, before the first attempt, paces a poll; a loop with no `except` that leaves
-on a plain truth test, `if record_found: break`, waits for a state such as a DNS record's
+on a plain truth test, `if record_found: break` (or such tests joined, `if settled and not challenged: break`),
+waits for a state such as a DNS record's
 propagation; a sleep in `except queue.Empty:` waits for work; a `try` that calls a health or readiness
 endpoint, `client.get(f"{url}/health")`, waits for a process to come up); a `for` loop over items whose `try`
 does not leave the loop on success (`for email in queue: try: send(email) except: sleep(0.25)`: the next round
-handles the next item, nothing is tried again); a loop whose `try` uses the next item, `for offer in offers:`
-or `offer = next(offers, None)` (a failover to another target); a loop that runs at most twice,
-`for _ in range(2)` (one more try); a handler for exception classes the project defines but never raises,
+handles the next item, nothing is tried again; so does a loop over the indexes of `range()`, `for page_num in
+range(max_pages)`, whose handler falls through to the rest of the round: a fallback); a loop whose `try` uses
+the next item, `for offer in offers:` or `offer = next(offers, None)` (a failover to another target); a loop that runs at most twice,
+`for _ in range(2)`, `range(MAX_ATTEMPTS)` with `MAX_ATTEMPTS = 2`, `range(attempts)` after `attempts = 2 if
+retry else 1` (one more try); a loop whose `try` only reads a local file, `int(port_file.read_text())` (it waits
+for another process to write it); a retry loop in a function called only right after starting a process
+(`asyncio.to_thread(self._spawn); await self._connect_with_retry()`, the spawn a `subprocess.Popen`: it waits for
+that process to come up); a handler for exception classes the project defines but never raises,
 subclasses nor uses outside `except` clauses (`except DatastoreLockedException:`: it never runs); a loop whose `try` only calls methods of its own class that touch nothing
 but the object (`self.refill(); self.take_token()`: a local token bucket, no remote call) or that waits on a
 rate limiter before each attempt (`self._throttler.wait_until_ready()`: the limiter paces it); a loop whose `try`
@@ -226,6 +234,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 continue
             sleep = _retry_sleep(module, project, node)
             immediate = _immediate_retry(module, project, node) if sleep is None else None
+            if (sleep or immediate) and _waits_for_started_process(module, enclosing_function(module, node)):
+                continue
             if immediate is not None:
                 yield _finding(
                     module, immediate,
@@ -539,7 +549,7 @@ def _is_zero(node: ast.expr) -> bool:
 
 def _retry_sleep(module: SourceModule, project: Project, loop: ast.For | ast.AsyncFor | ast.While) -> ast.Call | None:
     """The deterministic sleep of a retry loop, or None when ``loop`` is no such loop."""
-    if _at_most_two_rounds(loop):
+    if _at_most_two_rounds(module, loop):
         return None  # for _ in range(2): one more try, no second synchronised wave
     if _under_process_lock(module, loop):
         return None  # with db_lock: the process's threads retry one at a time, never in step
@@ -551,7 +561,8 @@ def _retry_sleep(module: SourceModule, project: Project, loop: ast.For | ast.Asy
             continue  # engine = create_engine(url): lazy, it connects nothing, so the handler never runs
         if _moves_to_next_item(loop, statement) or _tries_each_item(loop, statement):
             continue  # for email in queue: try: send(email) except: sleep(0.25): the next round sends the next one
-        if _probes_readiness(statement) or _waits_on_local_state(module, statement) or _acts_on_page(module, statement):
+        if _probes_readiness(statement) or _waits_on_local_state(module, statement) or _acts_on_page(module, statement) \
+                or _reads_local_file(module, statement):
             return None  # client.get(f"{url}/health") until it answers: a wait for a process, or a page, to come up
         for handler in statement.handlers:
             if _idle_handler(module, handler) or _catches_only_unraised(project, handler):
@@ -584,12 +595,17 @@ def _under_process_lock(module: SourceModule, loop: ast.AST) -> bool:
 
 
 def _moves_to_next_item(loop: ast.For | ast.AsyncFor | ast.While, attempt: ast.Try) -> bool:
-    """A ``for`` loop over items (not ``range()``, not a header that counts attempts) whose ``try`` does not
-    leave the loop on success: each round handles the next item, so a pause after a failure moves on, it
-    tries nothing again."""
-    return isinstance(loop, (ast.For, ast.AsyncFor)) and not _counts_attempts(loop) \
-        and not (isinstance(loop.iter, ast.Call) and dotted(loop.iter.func) == "range") \
-        and not (_leaves_loop(attempt.body) or _leaves_loop(attempt.orelse))
+    """A ``for`` loop over items (not a header that counts attempts) whose ``try`` does not leave the loop on
+    success: each round handles the next item, so a pause after a failure moves on, it tries nothing again.
+    Over the indexes of ``range()`` (``for page_num in range(max_pages)``), only when the handler falls through
+    to the rest of the round (no ``continue``): a fallback, as ``except ReadinessError: sleep(2)`` before the
+    next step."""
+    if not isinstance(loop, (ast.For, ast.AsyncFor)) or _counts_attempts(loop) \
+            or _leaves_loop(attempt.body) or _leaves_loop(attempt.orelse):
+        return False
+    if isinstance(loop.iter, ast.Call) and dotted(loop.iter.func) == "range":
+        return not any(isinstance(n, ast.Continue) for handler in attempt.handlers for n in walk_nodes(handler))
+    return True
 
 
 def _tries_each_item(loop: ast.For | ast.AsyncFor | ast.While, attempt: ast.Try) -> bool:
@@ -612,11 +628,50 @@ def _tries_each_item(loop: ast.For | ast.AsyncFor | ast.While, attempt: ast.Try)
     return any(isinstance(n, ast.Name) and n.id in items for statement in attempt.body for n in walk_nodes(statement))
 
 
-def _at_most_two_rounds(loop: ast.For | ast.AsyncFor | ast.While) -> bool:
-    """``for _ in range(2)``: the attempt and one retry at most."""
-    return isinstance(loop, (ast.For, ast.AsyncFor)) and isinstance(loop.iter, ast.Call) \
-        and dotted(loop.iter.func) == "range" and len(loop.iter.args) == 1 \
-        and isinstance(loop.iter.args[0], ast.Constant) and loop.iter.args[0].value in (1, 2)
+def _at_most_two_rounds(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While) -> bool:
+    """``for _ in range(2)``, ``for attempt in range(1, MAX_ATTEMPTS + 1)`` with ``MAX_ATTEMPTS = 2``, or
+    ``range(attempts)`` after ``attempts = 2 if retry else 1``: the attempt and one retry at most."""
+    if not (isinstance(loop, (ast.For, ast.AsyncFor)) and isinstance(loop.iter, ast.Call)
+            and dotted(loop.iter.func) == "range" and 1 <= len(loop.iter.args) <= 2 and not loop.iter.keywords):
+        return False
+    fn = enclosing_function(module, loop)
+    bounds = [_int_values(module, fn, arg, 0) for arg in loop.iter.args]
+    if any(not values for values in bounds):
+        return False
+    start, stop = ([0], bounds[0]) if len(bounds) == 1 else bounds
+    return max(stop) - min(start) <= 2
+
+
+def _int_values(module: SourceModule, fn: ast.AST | None, expr: ast.expr, depth: int) -> list[int] | None:
+    """The integers ``expr`` may be: a literal, a name the function (or else the module) binds to literals only
+    (``attempts = 2 if retry else 1``), a sum or difference of such; None when any part is not known."""
+    if depth > 3:
+        return None
+    if isinstance(expr, ast.Constant):
+        return [expr.value] if isinstance(expr.value, int) and not isinstance(expr.value, bool) else None
+    if isinstance(expr, ast.IfExp):
+        body, orelse = _int_values(module, fn, expr.body, depth + 1), _int_values(module, fn, expr.orelse, depth + 1)
+        return None if body is None or orelse is None else body + orelse
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Sub)):
+        left, right = _int_values(module, fn, expr.left, depth + 1), _int_values(module, fn, expr.right, depth + 1)
+        if left is None or right is None:
+            return None
+        return [a + b if isinstance(expr.op, ast.Add) else a - b for a in left for b in right]
+    if not isinstance(expr, ast.Name):
+        return None
+    if fn is not None and not _is_parameter(fn, expr.id):
+        bound = [node.value for node in walk_function_body(fn) if isinstance(node, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == expr.id for t in node.targets)]
+        if bound:
+            values = [_int_values(module, fn, value, depth + 1) for value in bound]
+            return None if any(v is None for v in values) else [i for v in values for i in v]
+        if any(isinstance(n, (ast.AugAssign, ast.AnnAssign)) and isinstance(n.target, ast.Name) and n.target.id == expr.id
+               for n in walk_function_body(fn)):
+            return None
+    elif fn is not None:
+        return None
+    constant = _module_constant(module, expr.id)
+    return _int_values(module, None, constant, depth + 1) if constant is not None else None
 
 
 def _waits_on_local_state(module: SourceModule, attempt: ast.Try) -> bool:
@@ -650,6 +705,25 @@ def _local_state_call(module: SourceModule, cls: ast.ClassDef, call: ast.Call, s
     raised = {id(n) for raise_ in walk_function_body(method) if isinstance(raise_, ast.Raise) for n in walk_nodes(raise_)}
     return all(_local_state_call(module, cls, inner, seen) for inner in walk_function_body(method)
                if isinstance(inner, ast.Call) and id(inner) not in raised)
+
+
+FILE_READS = {"open", "io.open", "os.stat", "os.path.exists", "os.path.isfile", "os.path.getsize", "os.listdir"}
+FILE_READ_METHODS = {"read_text", "read_bytes", "exists", "is_file", "stat"}
+# what code does with the file it read: read it, parse it
+PARSE_METHODS = {"read", "readline", "readlines", "splitlines", "split", "strip", "decode", "startswith"}
+
+
+def _reads_local_file(module: SourceModule, attempt: ast.Try) -> bool:
+    """A ``try`` whose calls only read a local file and parse it (``int(port_file.read_text().splitlines()[0])``):
+    the loop waits for another process to write the file (a port file, a pid file); no remote service sees
+    its rounds."""
+    raised = {id(n) for statement in attempt.body for raise_ in walk_nodes(statement) if isinstance(raise_, ast.Raise)
+              for n in walk_nodes(raise_)}
+    calls = [n for statement in attempt.body for n in walk_nodes(statement) if isinstance(n, ast.Call) and id(n) not in raised]
+    method = {id(c): c.func.attr for c in calls if isinstance(c.func, ast.Attribute)}
+    reads = [c for c in calls if call_name(module, c) in FILE_READS or method.get(id(c)) in FILE_READ_METHODS]
+    return bool(reads) and all(c in reads or call_name(module, c) in PURE_CALLS or method.get(id(c)) in PARSE_METHODS
+                               for c in calls)
 
 
 # Playwright calls that work in the browser the process drives (the DOM, in-page JavaScript), not over the network
@@ -729,21 +803,23 @@ def _leaves_when_found(body: list[ast.stmt]) -> bool:
     break``) or tests success (``if resp.ok: break``) tries a failed operation again."""
     tests = [s.test for s in _own_statements(body) if isinstance(s, ast.If)
              and any(isinstance(n, (ast.Break, ast.Return)) for n in s.body)]
-    if not tests:
+    return bool(tests) and all(_truth_test(test) for test in tests)
+
+
+def _truth_test(test: ast.expr) -> bool:
+    """``found``, ``not job.done()``, ``reply is not None``, or such tests joined by ``and``/``or``
+    (``if settled and not challenged(page): break``), with no name of success (``resp.ok``)."""
+    if isinstance(test, ast.BoolOp):
+        return all(_truth_test(operand) for operand in test.values)
+    inner = test.operand if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) else test
+    if isinstance(inner, ast.Compare) and len(inner.ops) == 1 and isinstance(inner.ops[0], (ast.Is, ast.IsNot)) \
+            and is_none(inner.comparators[0]):
+        inner = inner.left  # if reply is not None: return reply: the same presence test
+    if not isinstance(inner, (ast.Name, ast.Attribute, ast.Call)):
         return False
-    for test in tests:
-        inner = test.operand if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) else test
-        if isinstance(inner, ast.Compare) and len(inner.ops) == 1 and isinstance(inner.ops[0], (ast.Is, ast.IsNot)) \
-                and is_none(inner.comparators[0]):
-            inner = inner.left  # if reply is not None: return reply: the same presence test
-        if not isinstance(inner, (ast.Name, ast.Attribute, ast.Call)):
-            return False
-        named = inner.func if isinstance(inner, ast.Call) else inner
-        names = [n.id if isinstance(n, ast.Name) else n.attr for n in walk_nodes(named)
-                 if isinstance(n, (ast.Name, ast.Attribute))]
-        if any(SUCCESS_NAME.search(name) for name in names):
-            return False
-    return True
+    named = inner.func if isinstance(inner, ast.Call) else inner
+    return not any(SUCCESS_NAME.search(n.id if isinstance(n, ast.Name) else n.attr) for n in walk_nodes(named)
+                   if isinstance(n, (ast.Name, ast.Attribute)))
 
 
 APP_FACTORY = re.compile(r"^(create|make|build|setup|init|get)_?(app|application|wsgi_app|asgi_app)$")
@@ -770,6 +846,61 @@ def _waits_at_start_up(project: Project, fn: ast.AST | None) -> bool:
     callers = _callers(project).get(fn.name, [])
     return bool(callers) and all(caller is not None and (APP_FACTORY.match(caller.name) or script_main)
                                  for caller, script_main in callers)
+
+
+PROCESS_STARTS = {"subprocess.Popen", "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell",
+                  "multiprocessing.Process", "os.posix_spawn", "os.spawnv", "os.spawnl"}
+
+
+def _waits_for_started_process(module: SourceModule, fn: ast.AST | None) -> bool:
+    """A retry loop in a function the module calls only right after starting a process
+    (``self._spawn_daemon(); self._connect_with_retry()``, the spawn a ``subprocess.Popen`` in a helper):
+    it waits for the process it has just started to accept connections, like a probe of its health
+    endpoint; no shared dependency sees the rounds."""
+    if fn is None:
+        return False
+    owner = module.parents.get(fn)
+    if isinstance(owner, ast.ClassDef):  # a method: the calls self.<name>() of its class
+        calls = [n for n in walk_nodes(owner) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                 and n.func.attr == fn.name and isinstance(n.func.value, ast.Name) and n.func.value.id in ("self", "cls")]
+    else:
+        calls = [n for n in module.nodes_of(ast.Call) if isinstance(n.func, ast.Name) and n.func.id == fn.name]
+    return bool(calls) and all(_after_process_start(module, call) for call in calls)
+
+
+def _after_process_start(module: SourceModule, call: ast.Call) -> bool:
+    statement = next((p for p in ancestors(module, call) if isinstance(p, ast.stmt)), None)
+    block = _block_of(module, statement) if statement is not None else None
+    if not block:
+        return False
+    index = next(i for i, s in enumerate(block) if s is statement)
+    return index > 0 and _starts_process(module, block[index - 1], 0)
+
+
+def _starts_process(module: SourceModule, node: ast.AST, depth: int) -> bool:
+    """Whether ``node`` starts a process: calls ``subprocess.Popen`` and the like, or calls (or hands to a thread,
+    ``asyncio.to_thread(self._spawn)``) a function of the module that does."""
+    if depth > 3:
+        return False
+    functions = _functions_by_name(module)
+    for inner in walk_nodes(node):
+        if isinstance(inner, ast.Call) and call_name(module, inner) in PROCESS_STARTS:
+            return True
+        name = inner.id if isinstance(inner, ast.Name) else inner.attr if isinstance(inner, ast.Attribute) \
+            and isinstance(inner.value, ast.Name) and inner.value.id in ("self", "cls") else None
+        helper = functions.get(name) if name else None
+        if helper is not None and helper is not node and _starts_process(module, helper, depth + 1):
+            return True
+    return False
+
+
+def _functions_by_name(module: SourceModule) -> dict[str, ast.AST]:
+    functions = module.tree.__dict__.get("_functions_by_name")
+    if functions is None:
+        functions = module.tree.__dict__["_functions_by_name"] = {}
+        for fn in module.nodes_of(ast.FunctionDef, ast.AsyncFunctionDef):
+            functions.setdefault(fn.name, fn)
+    return functions
 
 
 def _callers(project: Project) -> dict[str, list[tuple[ast.AST | None, bool]]]:
@@ -1004,9 +1135,34 @@ def _first_sleep(module: SourceModule, statements: list[ast.stmt]) -> ast.Call |
         for node in walk_nodes(statement):
             if isinstance(node, FUNCTION_TYPES + (ast.Lambda, ast.For, ast.AsyncFor, ast.While)):
                 break  # a nested loop or function has its own story
-            if isinstance(node, ast.Call) and call_name(module, node) in SLEEPS:
+            if isinstance(node, ast.Call) and _is_sleep(module, node):
                 return node
     return None
+
+
+def _is_sleep(module: SourceModule, call: ast.Call) -> bool:
+    """``time.sleep(...)``, ``asyncio.sleep(...)``, or a name bound to one of them (``_sleep = asyncio.sleep`` at
+    module level, ``sleep = sleep or asyncio.sleep`` in the function), as code does to patch it in tests."""
+    return call_name(module, call) in SLEEPS or isinstance(call.func, ast.Name) and call.func.id in _sleep_aliases(module)
+
+
+def _sleep_aliases(module: SourceModule) -> set[str]:
+    aliases = module.tree.__dict__.get("_sleep_aliases")
+    if aliases is None:
+        aliases = module.tree.__dict__["_sleep_aliases"] = {
+            target.id for assign in module.nodes_of(ast.Assign)
+            if any(qualified(module, value) in SLEEPS for value in _alternatives(assign.value))
+            for target in assign.targets if isinstance(target, ast.Name)}
+    return aliases
+
+
+def _alternatives(value: ast.expr) -> list[ast.expr]:
+    """The values an expression may take: both sides of ``a or b``, both branches of ``a if t else b``."""
+    if isinstance(value, ast.BoolOp):
+        return [v for operand in value.values for v in _alternatives(operand)]
+    if isinstance(value, ast.IfExp):
+        return _alternatives(value.body) + _alternatives(value.orelse)
+    return [value]
 
 
 def _leaves_loop(statements: list[ast.stmt]) -> bool:
@@ -1066,8 +1222,8 @@ def _name_randomness(module: SourceModule, name: str, fn: ast.AST | None, seen: 
     if not values:
         if fn is not None and _is_parameter(fn, name):
             return "fixed"  # the caller's delay, used as is
-        if fn is not None:
-            return _name_randomness(module, name, None, seen)
+        if fn is not None:  # a closure's name: the decorator factory's retry(delay=2), or the module's
+            return _name_randomness(module, name, enclosing_function(module, fn), seen)
         return "fixed" if name.isupper() or name in module.imports else "unknown"
     verdicts = {_randomness(module, v, fn, seen) for v in values}
     if "random" in verdicts:
@@ -1089,9 +1245,11 @@ def _is_parameter(fn: ast.AST, name: str) -> bool:
 
 
 # failures a loop retries at once by design: a unique-key collision (try the next slug), bad input, a stale read,
-# and a lost race on a local file (FileNotFoundError, FileExistsError, BlockingIOError of a non-blocking lock)
+# a lost race on a local file (FileNotFoundError, FileExistsError, BlockingIOError of a non-blocking lock), and
+# an unusable answer (a model's invalid or empty reply, generated code that does not compile): the remote answered
 LOCAL_FAILURES = re.compile(r"Integrity|Unique|Duplicate|Conflict|ValueError|KeyError|IndexError|StopIteration|"
-                            r"Validation|Stale|Deadlock|Serializ|FileNotFound|FileExists|BlockingIO")
+                            r"Validation|Stale|Deadlock|Serializ|FileNotFound|FileExists|BlockingIO|"
+                            r"Invalid|Malformed|Empty|SyntaxError")
 
 
 def _retries_failure(module: SourceModule, statement: ast.Return | ast.Expr) -> bool:
@@ -1124,12 +1282,12 @@ def _immediate_retry(module: SourceModule, project: Project, loop: ast.For | ast
     loop go round again, and no sleep anywhere in the loop. Failures a loop retries at once by design (a
     unique-key collision, bad input) are left out. The finding is at the handler."""
     if _first_sleep(module, loop.body) is not None or _contains_inner_sleep(module, loop) \
-            or _at_most_two_rounds(loop) or _waits_on_limiter(loop):
+            or _at_most_two_rounds(module, loop) or _waits_on_limiter(loop):
         return None
     for statement in _attempts(loop.body):
         if not (_leaves_loop(statement.body) or _leaves_loop(statement.orelse)) or _tries_each_item(loop, statement):
             continue
-        if isinstance(loop, ast.While) and _perpetual(loop, statement):
+        if isinstance(loop, ast.While) and _perpetual(loop, statement) or _waits_before(module, loop, statement):
             return None
         for handler in statement.handlers:
             caught = ast.unparse(handler.type) if handler.type is not None else ""
@@ -1153,6 +1311,19 @@ def _waits_on_limiter(loop: ast.AST) -> bool:
                and LIMITER_NAME.search(ast.unparse(n.func.value)) for n in walk_nodes(loop))
 
 
+WAIT_CALL = re.compile(r"(?i)^_?(wait_for|wait_until|settle)|_settle$")
+
+
+def _waits_before(module: SourceModule, loop: ast.AST, attempt: ast.Try) -> bool:
+    """A loop that waits for a state before each attempt (``await wait_for_navigation_settle(frame)``,
+    ``self.wait_until_ready()`` at the top of its body): a round starts when the awaited state is there, not at
+    once. (``asyncio.wait_for(...)`` bounds a call: not such a wait.)"""
+    before = loop.body[:next((i for i, s in enumerate(loop.body) if any(n is attempt for n in walk_nodes(s))), 0)]
+    return any(isinstance(n, ast.Call) and WAIT_CALL.search((dotted(n.func) or "").rsplit(".", 1)[-1])
+               and not (call_name(module, n) or "").startswith(("asyncio.", "trio.", "anyio."))
+               for statement in before for n in walk_nodes(statement))
+
+
 def _goes_round(handler: ast.ExceptHandler) -> bool:
     """Whether the loop may go round again after the handler: it ``continue``s, or does not end in a
     ``raise``/``return``/``break``."""
@@ -1162,4 +1333,4 @@ def _goes_round(handler: ast.ExceptHandler) -> bool:
 
 
 def _contains_inner_sleep(module: SourceModule, loop: ast.AST) -> bool:
-    return any(isinstance(n, ast.Call) and call_name(module, n) in SLEEPS for n in walk_nodes(loop))
+    return any(isinstance(n, ast.Call) and _is_sleep(module, n) for n in walk_nodes(loop))
