@@ -27,7 +27,9 @@ Reports whole payloads read into memory where streaming fits. That is:
 - an upload read whole: `await upload.read()` of a FastAPI/Starlette `UploadFile` (also an item of
   `await request.form()`, and one a function of the project is annotated to hand back, `-> UploadFile` or a
   slot of `-> tuple[str, UploadFile]` unpacked at the call), `request.files[...].read()` (Flask) and
-  `request.FILES[...].read()` (Django) with no size, each file of `request.FILES.getlist(...)` / `request.files.values()` read in a loop, the file a DRF serializer's `validate_<field>(self, value)` is given for a `FileField`
+  `request.FILES[...].read()` (Django, also `self.files[...]` in a Django form) with no size, each file of
+  `request.FILES.getlist(...)` / `request.files.values()` / a handler's `files: list[UploadFile]` read in a loop,
+  each part of an aiohttp `await request.multipart()` read whole (`await field.read()`), the file a DRF serializer's `validate_<field>(self, value)` is given for a `FileField`
   (`value.file.read()`: the file Django spooled to disk, back in memory whole), and `.read()` of a value the code checks to be an uploaded file
   (`isinstance(storage, FileStorage)`: werkzeug, Django, Starlette), of its stream, or of the
   name or attribute it binds them to (`self.upload_file = storage.stream`). An upload whose content is
@@ -50,6 +52,11 @@ Reports whole payloads read into memory where streaming fits. That is:
   `ALTER TABLE` or `CREATE TABLE` is a schema upgrade run once, and its reads are not reported; so is a SQLAlchemy Core `table.select()` with nothing chained to
   it whose rows are read into a list (`.fetchall()`, `.all()`, a list comprehension over the
   result or its `.mappings()`): a database dump that holds every table at once.
+- an object of a storage service downloaded whole (`s3.get_object(Bucket=b, Key=key)["Body"].read()`, GCS's
+  `blob.download_as_bytes()`, Azure's `(await blob.download_blob()).readall()`): as large as whoever stored it
+  made it. One at a key written in the code is a known document, and one parsed as JSON is needed whole;
+- a file opened and read whole only to compute its digest (`hashlib.sha256(f.read())`,
+  `digest.update(open(path, "rb").read())`): `hashlib.file_digest(f, "sha256")` feeds it in chunks;
 - a file opened and read whole only to be copied into a zip archive (`zip_file.writestr(path, f.read())`
   in `with file.open() as f`, `zip_file.writestr(name, user_file.file.read())` of a stored file field):
   `zip_file.write()` or `copyfileobj` into `zip_file.open(name, "w")` copy it in chunks;
@@ -130,6 +137,7 @@ from audit_lib.pyast import (
     keyword,
     method_name,
     qualified,
+    string_value,
     walk_function_body,
     walk_nodes,
 )
@@ -139,7 +147,8 @@ from audit_lib.rules.r5_complexity._common import runs_offline
 from audit_lib.source import Project, SourceModule, is_management_command
 
 WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", "Response", ".aread(", ".content", ".text", "WRITEDATA", "WRITEFUNCTION",
-                      ".select()", "csv", "writestr", "connection_from_")
+                      ".select()", "csv", "writestr", "connection_from_",
+                      "download_as_", ".readall(")
 WHOLE_BODY_ATTRIBUTES = {"content", "text"}
 WHOLE_BODY_METHODS = {"read", "aread", "text"}
 FILE_SINK_METHODS = {"write", "write_bytes", "write_text", "writelines"}
@@ -170,7 +179,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         for finding in [*_downloads(module, project, fn, nodes), *_curl_buffers(module, nodes),
                         *_uploads(module, project, fn, nodes), *_request_bodies(module, project, fn, nodes),
                         *_fetchalls(module, fn, nodes), *_whole_tables(module, nodes), *_zip_copies(module, nodes),
-                        *_files_sent_whole(module, project, nodes),
+                        *_files_sent_whole(module, project, nodes), *_stored_objects_read_whole(module, nodes),
+                        *_whole_file_hashes(module, nodes),
                         *_memory_exports(module, project, fn, nodes), *_documents_built_whole(module, project, fn, nodes),
                         *_pages_cut_in_memory(module, nodes)]:
             if finding.line not in reported:
@@ -560,9 +570,9 @@ def _uploads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[as
         elif isinstance(node, ast.Assign) and len(node.targets) == 1:
             uploads |= _uploads_handed_back(project, node)
         elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name) \
-                and _request_file_list(module, node.iter):
-            uploads.add(node.target.id)  # for upload in request.FILES.getlist("scans")
-    uploads |= _checked_uploads(module, nodes) | _validated_upload(module, fn)
+                and (_request_file_list(module, node.iter) or dotted(node.iter) in uploads):
+            uploads.add(node.target.id)  # for upload in request.FILES.getlist("scans"), for f in files: list[UploadFile]
+    uploads |= _checked_uploads(module, nodes) | _validated_upload(module, fn) | _multipart_parts(fn, nodes)
     if not uploads and "files" not in module.text.lower():
         return
     for node in nodes:
@@ -579,6 +589,26 @@ def _uploads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[as
                 "copy it in chunks (shutil.copyfileobj(upload.file, out, 65536) or a loop of read(65536)) "
                 "and cap its size",
             )
+
+
+def _multipart_parts(fn: ast.AST, nodes: list[ast.AST]) -> set[str]:
+    """The parts of an aiohttp multipart upload: ``field = await reader.next()`` or ``async for field in reader``
+    after ``reader = await request.multipart()``. ``await field.read()`` holds the whole part."""
+    requests = {a.arg for a in _arguments(fn)} & REQUEST_NAMES
+
+    def awaited_call(value: ast.expr | None, method: str, owners: set[str]) -> bool:
+        value = value.value if isinstance(value, ast.Await) else value
+        return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == method \
+            and isinstance(value.func.value, ast.Name) and value.func.value.id in owners
+
+    assigned = [n for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+                and isinstance(n.targets[0], ast.Name)]
+    readers = {n.targets[0].id for n in assigned if awaited_call(n.value, "multipart", requests)}
+    if not readers:
+        return set()
+    return {n.targets[0].id for n in assigned if awaited_call(n.value, "next", readers)} | {
+        n.target.id for n in nodes if isinstance(n, ast.AsyncFor) and isinstance(n.target, ast.Name)
+        and isinstance(n.iter, ast.Name) and n.iter.id in readers}
 
 
 def _size_capped_before(upload: ast.expr, read: ast.Call, nodes: list[ast.AST]) -> bool:
@@ -730,10 +760,21 @@ def _request_file_list(module: SourceModule, node: ast.expr) -> bool:
 
 
 def _is_request_files(module: SourceModule, container: ast.expr) -> bool:
-    """``request.files`` (Flask, Quart), ``request.FILES`` (Django)."""
+    """``request.files`` (Flask, Quart), ``request.FILES`` (Django), and ``self.files`` in a method of a Django
+    form (the ``request.FILES`` it was bound to)."""
     return isinstance(container, ast.Attribute) and container.attr in UPLOAD_CONTAINERS \
         and isinstance(container.value, ast.Name) and (
-            container.value.id in REQUEST_NAMES or qualified(module, container.value) in GLOBAL_REQUESTS)
+            container.value.id in REQUEST_NAMES or qualified(module, container.value) in GLOBAL_REQUESTS
+            or container.value.id == "self" and container.attr == "files" and _in_form_class(module, container))
+
+
+def _in_form_class(module: SourceModule, node: ast.AST) -> bool:
+    """``node`` is in a method of a class built on a Django form (``forms.Form``, ``ModelForm``, a project's
+    ``BulkImportForm``): its name ends in ``Form``."""
+    parent = module.parents.get(node)
+    while parent is not None and not isinstance(parent, ast.ClassDef):
+        parent = module.parents.get(parent)
+    return parent is not None and any((dotted(b) or "").endswith("Form") for b in parent.bases)
 
 
 def _is_request_file(module: SourceModule, node: ast.expr) -> bool:
@@ -818,9 +859,13 @@ def _written_to_file(module: SourceModule, project: Project, read: ast.Await, no
 def _consumed_whole(module: SourceModule, read: ast.Await, nodes: list[ast.AST]) -> bool:
     """The body goes straight to a JSON parser or a signature check, which need it whole,
     or is handed back to a caller whose use is not known here."""
+    return isinstance(module.parents.get(read), ast.Return) or _parsed_whole(module, read, nodes)
+
+
+def _parsed_whole(module: SourceModule, read: ast.expr, nodes: list[ast.AST]) -> bool:
+    """What ``read`` gives goes, directly or through the name it is bound to, to a JSON parser or a signature
+    check: they need the payload whole."""
     parent = module.parents.get(read)
-    if isinstance(parent, ast.Return):
-        return True
     while isinstance(parent, (ast.Call, ast.Attribute)) and not _needs_whole(module, parent):
         parent = module.parents.get(parent)
     if isinstance(parent, ast.Call) and _needs_whole(module, parent):
@@ -836,6 +881,70 @@ def _consumed_whole(module: SourceModule, read: ast.Await, nodes: list[ast.AST])
 
 def _needs_whole(module: SourceModule, node: ast.AST) -> bool:
     return isinstance(node, ast.Call) and bool(WHOLE_BODY_CONSUMERS.search(qualified(module, node.func) or ""))
+
+
+# -- stored objects and file hashes -------------------------------------------------------
+
+# Reads of a whole object from a storage service: Google Cloud Storage's blob, Azure's downloader.
+WHOLE_OBJECT_READS = {"download_as_bytes", "download_as_string", "download_as_text", "readall"}
+HASH_FEEDS = {"update"}
+
+
+def _stored_objects_read_whole(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``s3.get_object(Bucket=b, Key=key)["Body"].read()``, ``blob.download_as_bytes()``,
+    ``(await blob_client.download_blob()).readall()``: an object of the store, as large as whoever stored it
+    made it, held whole in the worker. One at a key written in the code is a known document, and one parsed
+    as JSON is needed whole."""
+    gets = {n.targets[0].id: n.value for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+            and isinstance(n.targets[0], ast.Name) and _object_get(n.value) is not None}
+    for node in nodes:
+        if not isinstance(node, ast.Call) or node.args or node.keywords:
+            continue
+        read = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        owner = node.func.value if read else None
+        if read == "read" and isinstance(owner, ast.Subscript) and string_value(owner.slice) == "Body":
+            get = owner.value
+            get = gets.get(get.id, get) if isinstance(get, ast.Name) else get
+            request = _object_get(get)
+            if request is None or isinstance(keyword(request, "Key"), ast.Constant):
+                continue
+        elif read not in WHOLE_OBJECT_READS or read == "readall" and not _downloaded_blob(owner, nodes):
+            continue
+        whole = module.parents.get(node) if isinstance(module.parents.get(node), ast.Await) else node
+        if not _parsed_whole(module, whole, nodes):
+            yield _medium_finding(
+                module, node, "a stored object is downloaded whole into memory",
+                "stream it to its destination in chunks (S3: iter_chunks() of the Body or download_fileobj(); "
+                "GCS: blob.download_to_file(); Azure: downloader.chunks() or readinto())")
+
+
+def _object_get(value: ast.expr) -> ast.Call | None:
+    """The ``get_object(...)`` call of ``s3.get_object(...)`` or ``await client.get_object(...)``."""
+    value = value.value if isinstance(value, ast.Await) else value
+    return value if isinstance(value, ast.Call) and method_name(value) == "get_object" and value.keywords else None
+
+
+def _downloaded_blob(owner: ast.expr, nodes: list[ast.AST]) -> bool:
+    """``download_blob()`` (Azure), directly or through the name bound to it."""
+    if isinstance(owner, ast.Name):
+        owner = next((n.value for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+                      and isinstance(n.targets[0], ast.Name) and n.targets[0].id == owner.id), owner)
+    owner = owner.value if isinstance(owner, ast.Await) else owner
+    return isinstance(owner, ast.Call) and method_name(owner) == "download_blob"
+
+
+def _whole_file_hashes(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``hashlib.sha256(f.read())`` / ``digest.update(open(path, "rb").read())`` of a file opened in the
+    function: the whole file in memory for a digest that can be fed in chunks."""
+    opened = _opened_files(nodes)
+    for node in nodes:
+        if not (isinstance(node, ast.Call) and node.args and _whole_file_read(node.args[-1], opened)):
+            continue
+        if (call_name(module, node) or "").startswith("hashlib.") or method_name(node) in HASH_FEEDS:
+            yield _medium_finding(
+                module, node.args[-1], "a file is read whole into memory only to compute its digest",
+                "feed it in chunks: hashlib.file_digest(f, 'sha256') (Python 3.11+) or "
+                "digest.update(chunk) for each f.read(65536)")
 
 
 # -- fetchall -----------------------------------------------------------------------------
