@@ -263,10 +263,10 @@ def is_list_expression(value: ast.expr) -> bool:
     the members of an enum, a CONSTANT) or from a table's, query's or model's columns
     (``[c.name for c in stmt.columns]``) hold a fixed handful of items, not data."""
     if isinstance(value, ast.ListComp):
-        return not all(_is_fixed_source(g.iter) for g in value.generators)
+        return not all(is_fixed_source(g.iter) for g in value.generators)
     if isinstance(value, ast.Call):
         if isinstance(value.func, ast.Name) and value.func.id == "list" and value.args:
-            return not _is_fixed_source(value.args[0])
+            return not is_fixed_source(value.args[0])
         return method_name(value) in ("fetchall", "getlist")  # getlist: every value of a form or query field
     return False
 
@@ -274,7 +274,9 @@ def is_list_expression(value: ast.expr) -> bool:
 SCHEMA_ATTRIBUTES = frozenset({"columns", "c", "column_descriptions", "model_fields", "__fields__"})
 
 
-def _is_fixed_source(node: ast.expr) -> bool:
+def is_fixed_source(node: ast.expr) -> bool:
+    """A class or a constant (``Status``, ``DEFAULT_FIELDS``, ``settings.PLUGINS``), or a table's columns: a
+    fixed handful of items."""
     if isinstance(node, ast.Attribute) and node.attr in SCHEMA_ATTRIBUTES:
         return True
     name = dotted(node)

@@ -21,6 +21,11 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   client sent (a QuerySet caches its rows in a list and `in` scans it), tested in a loop over a
   model's query or the request's list. One parent's rows (`filter(issue_id=issue_id)`) and rows
   picked by one object's relation (`encoding__in=media.encodings.all()`) are a handful: not reported;
+- a scan of a list that a long-lived object keeps growing (an attribute its methods `append` to, never a set,
+  dict or a field its class body declares: `self.chain` of an operation, `self.sessions` of a server) inside
+  a loop: a join by equality (`for pid in ids: next(s for s in self.steps if s.id == pid)`), `x in self.seen`,
+  `self.steps.remove(s)`. The list holds every item the object has seen; a loop over a class or a constant
+  (`for status in Status`) walks a handful;
 - a sort key that looks each item's place up in a list (`sorted(rows, key=lambda r: ids.index(r[0]))`, to keep
   the order the client gave): the items are that list's own, so the list alone needs to be the data's;
 - a string (or `bytes`, or one started as `"" if decode else b""`) built with `+=` (or `s = s + ...`) on each
@@ -41,7 +46,7 @@ walk a collection (not a constant literal or a `range` of constants), it reports
 
 Only where every size that multiplies is the data's: a collection read from the request
 body (a request handler's `list[...]` parameters, the lists of a handler's pydantic body
-parameter, the `fields.List` arguments of a webargs `@use_kwargs` read from the body, `request.json[...]`,
+parameter, and its `list[...]` fields read through `self` in the model's own validators, the `fields.List` arguments of a webargs `@use_kwargs` read from the body, `request.json[...]`,
 `request.form.getlist(...)`), from query rows in the same
 function (`fetchall()`, `.all()`, `.filter(...)`; not the rows read off a loop's item, `m.encodings.all()`
 of each `m`: one item's children, nor those a filter pins to one row's key, `filter_by(task_id=task.id)`,
@@ -128,6 +133,7 @@ from audit_lib.rules.r5_complexity._common import (
     STR,
     LoopSite,
     enclosing_loop_sites,
+    is_fixed_source,
     is_offline_module,
     is_list_annotation,
     is_list_expression,
@@ -218,7 +224,10 @@ def _sort_key_positions(module: SourceModule, call: ast.Call) -> Iterator[tuple[
 def _scan_groups(module: SourceModule, node: ast.AST, scanned: ast.expr) -> list[list[ast.expr]]:
     """A list scanned once per item costs len(list) x len(loop). When a loop around the scan
     grows the list itself (``if x not in seen: seen.append(x)``), its length follows that
-    loop's: that one collection decides. Otherwise both the list and a loop must be large."""
+    loop's: that one collection decides, and so does a list an object keeps growing (``self.chain``):
+    it holds all the object has seen. Otherwise both the list and a loop must be large."""
+    if _store_scanned(module, scanned):
+        return [[scanned]]
     if isinstance(scanned, ast.Name):
         for site in _collection_loops(module, node):
             if isinstance(site.node, (ast.For, ast.AsyncFor)) and _grows(site.node, scanned.id):
@@ -262,9 +271,65 @@ def _data_sized(module: SourceModule, project: Project, node: ast.AST, groups: l
     body_lists |= _webargs_lists(function)
     collections = _model_collections(project)
     helpers = partial(_helper_returns, project, module)
-    return all(any(_from_data(function, expression, set(), body_lists, module.parents, collections, helpers)
+    own_lists = _own_data_lists(module, project, function)
+    return all(any(_from_data(function, expression, set(), body_lists, module.parents, collections, helpers,
+                              own_lists=own_lists)
                    for expression in group)
                for group in groups)
+
+
+def _own_data_lists(module: SourceModule, project: Project, function: ast.AST) -> frozenset[str]:
+    """The attributes of ``self`` that hold the data in a method: :func:`_stores` of its class, and the lists
+    of a request-body model (``self.blocks`` of a pydantic body in its validator: the client's list)."""
+    owner = module.parents.get(function)
+    if not isinstance(owner, ast.ClassDef):
+        return frozenset()
+    lists = _stores(owner)
+    if owner.name in _body_models(project):
+        lists |= {st.target.id for st in owner.body if isinstance(st, ast.AnnAssign)
+                  and isinstance(st.target, ast.Name) and is_list_annotation(st.annotation)}
+    return frozenset(lists)
+
+
+# What holds no list: a set or a dict scans nothing on ``in``.
+NON_LIST_VALUES = (ast.Set, ast.Dict, ast.SetComp, ast.DictComp)
+NON_LIST_CALLS = {"set", "frozenset", "dict", "defaultdict", "OrderedDict", "Counter", "SortedList", "SortedSet"}
+GROWING_METHODS = {"append", "extend", "insert"}
+
+
+def _stores(cls: ast.ClassDef) -> set[str]:
+    """Lists a long-lived object accumulates: attributes its methods grow (``self.chain.append(link)``,
+    ``self.sessions += [s]``) and never bind to a set or a dict. They hold every item the object has seen
+    (an operation's links, a server's sessions), as many as the data. Not a field the class body declares
+    (``roles = ArrayField(TextField())``): a column of one row, a handful of items."""
+    grown: set[str] = set()
+    not_lists = {t.id for st in cls.body if isinstance(st, (ast.Assign, ast.AnnAssign))
+                 for t in (st.targets if isinstance(st, ast.Assign) else [st.target]) if isinstance(t, ast.Name)}
+    for node in walk_nodes(cls):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in GROWING_METHODS:
+            grown |= _self_attribute(node.func.value)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.value, ast.List):
+            grown |= _self_attribute(node.target)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if isinstance(node.value, NON_LIST_VALUES) or isinstance(node.value, ast.Call) \
+                    and (dotted(node.value.func) or "").rsplit(".", 1)[-1] in NON_LIST_CALLS:
+                not_lists.update(name for t in targets for name in _self_attribute(t))
+    return grown - not_lists
+
+
+def _self_attribute(node: ast.expr) -> set[str]:
+    """``{"chain"}`` for ``self.chain``, else nothing."""
+    return {node.attr} if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+        and node.value.id == "self" else set()
+
+
+def _store_scanned(module: SourceModule, node: ast.expr) -> bool:
+    """``self.chain`` where the class accumulates it (:func:`_stores`)."""
+    function = scope_of(module, node)
+    owner = module.parents.get(function)
+    return isinstance(function, FUNCTION_TYPES) and isinstance(owner, ast.ClassDef) \
+        and bool(_self_attribute(node) & _stores(owner))
 
 
 def _helper_returns(project: Project, module: SourceModule, call: ast.Call
@@ -287,7 +352,8 @@ def _helper_returns(project: Project, module: SourceModule, call: ast.Call
 
 
 def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int]], body_lists: set[str],
-               parents: dict, collections: frozenset[str] = frozenset(), helpers=None, in_helper: bool = False) -> bool:
+               parents: dict, collections: frozenset[str] = frozenset(), helpers=None, in_helper: bool = False,
+               own_lists: frozenset[str] = frozenset()) -> bool:
     """Whether ``expression`` grows with the data (see :func:`_data_sized`). ``helpers`` gives the return
     values of a project function called in it, followed one call deep (``in_helper``): there only reads of
     a whole store count (``smembers()``, rq's ``get_job_ids()``); a service function's query rows are as
@@ -316,9 +382,13 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
         if isinstance(node, ast.Attribute) and node.attr in collections and _walked_whole(node, expression, parents) \
                 and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
             return True  # source.submissions: one row per child in the database
+        if isinstance(node, ast.Attribute) and _self_attribute(node) & own_lists \
+                and _walked_whole(node, expression, parents):
+            return True  # self.chain of an operation that gathers its links
         if isinstance(node, ast.Name) and (node.id, node.lineno) not in seen:
             seen.add((node.id, node.lineno))
-            if any(_from_data(function, source, seen, body_lists, parents, collections, helpers, in_helper)
+            if any(_from_data(function, source, seen, body_lists, parents, collections, helpers, in_helper,
+                              own_lists)
                    for source in _sources_of(function, node, parents)):
                 return True
     return False
@@ -662,10 +732,29 @@ def _nested_loop(module: SourceModule, site: LoopSite) -> tuple[Finding, list[li
             fix = f"group {collection} once in a dict keyed by the matched value, then look each item up"
             groups = [[site.iter], [outer.iter]]
             break
+        if collection is not None and _joins_items(site, outer) and _store_scanned(module, _walked(site.iter)) \
+                and not _fixed_loop(outer):
+            message = f"{collection} is scanned for each item of the loop to find its match by equality: " \
+                      "a join done by scanning, O(n·m)"
+            fix = f"keep {collection} indexed in a dict keyed by the matched value beside the list, and look " \
+                  "each item up"
+            break
     else:
         return None
     return Finding(message=message, path=module.path, line=site.iter.lineno, end_line=site.iter.end_lineno,
                    evidence=module.evidence(site.iter), fix=fix), groups
+
+
+def _walked(iterable: ast.expr) -> ast.expr:
+    """The collection itself of ``enumerate(xs)``, ``sorted(xs)``, ``list(xs)``."""
+    while isinstance(iterable, ast.Call) and dotted(iterable.func) in PASS_THROUGH_CALLS and iterable.args:
+        iterable = iterable.args[0]
+    return iterable
+
+
+def _fixed_loop(site: LoopSite) -> bool:
+    """A loop over a class or a constant (``for status in Status``, ``for name in DEFAULT_FIELDS``): a handful."""
+    return is_fixed_source(_walked(site.iter))
 
 
 def _whole_rows(function: ast.AST, iterable: ast.expr, parents: dict) -> bool:
@@ -723,8 +812,9 @@ def _membership(module: SourceModule, compare: ast.Compare, kinds) -> Iterator[F
         rebuilt = is_list_expression(container)
         known_list = isinstance(container, ast.Name) and kinds(compare).get(container.id) == {LIST}
         table_rows = isinstance(container, ast.Name) and not known_list and _holds_table_rows(module, container)
-        loops = _collection_loops(module, compare) if rebuilt or known_list or table_rows else []
-        if not loops or _varies_per_item(loops, container):
+        store = _store_scanned(module, container)
+        loops = _collection_loops(module, compare) if rebuilt or known_list or table_rows or store else []
+        if not loops or _varies_per_item(loops, container) or store and all(_fixed_loop(s) for s in loops):
             continue
         if table_rows and not any(_walks_model_rows(module, compare, s.iter) for s in loops):
             continue  # one document's tags checked against the inbox tags: a handful against a handful
@@ -734,6 +824,10 @@ def _membership(module: SourceModule, compare: ast.Compare, kinds) -> Iterator[F
         elif table_rows:
             message = f"membership test on the query rows {container.id} inside a loop scans them as a list: O(n·m)"
             fix = f"build a set of {container.id} once before the loop (set(query.values_list(..., flat=True)))"
+        elif store:
+            message = f"membership test on the list {dotted(container)}, which the object keeps growing, inside a " \
+                      "loop: O(n·m)"
+            fix = f"keep a set beside {dotted(container)} for the membership test"
         else:
             message = f"membership test on the list {container.id} inside a loop: O(n·m)"
             fix = f"make {container.id} a set (or keep a set beside it) for the membership test"
@@ -876,11 +970,13 @@ def _parent_keys(query_filter: ast.Call) -> list[ast.expr]:
 
 def _list_method(module: SourceModule, call: ast.Call, kinds) -> Finding | None:
     func = call.func
-    if not (isinstance(func, ast.Attribute) and func.attr in LINEAR_LIST_METHODS and isinstance(func.value, ast.Name)):
+    if not (isinstance(func, ast.Attribute) and func.attr in LINEAR_LIST_METHODS):
         return None
-    name = func.value.id
-    loops = _collection_loops(module, call) if kinds(call).get(name) == {LIST} else []
-    if not loops or _varies_per_item(loops, func.value):
+    name = dotted(func.value)
+    store = _store_scanned(module, func.value)
+    listed = isinstance(func.value, ast.Name) and kinds(call).get(name) == {LIST}
+    loops = _collection_loops(module, call) if listed or store else []
+    if not loops or _varies_per_item(loops, func.value) or store and all(_fixed_loop(s) for s in loops):
         return None
     fix = {"index": f"map each item to its position once: {{v: i for i, v in enumerate({name})}}",
            "count": f"count once before the loop with collections.Counter({name})",
