@@ -35,7 +35,8 @@ transaction and is not reported. Neither are:
   with it): those are parts of one removal;
 - a get-or-create/upsert (also Django's `bulk_create(..., ignore_conflicts=True)`) followed by
   another write, also written inline (`if row is None:
-  row = Model(...)`, `except DoesNotExist: create`) or in a helper that inserts only when its own
+  row = Model(...)`, `except DoesNotExist: create`, `try: blob.save()` / `except IntegrityError: blob =
+  Blob.objects.get(...)`) or in a helper that inserts only when its own
   lookup finds nothing (`department = save_department(data)`, `if found := lookup(): return found /
   else: create(...)`, or any use of `found` in place of the return, also one helper further down:
   `parse_line()` calling such a `get_unit()`) or is named so (`_maybe_create_default_organization()`,
@@ -84,7 +85,7 @@ transaction and is not reported. Neither are:
   later write in a `try` of its own whose handler catches any error and goes on (`except Exception:
   log.error(...)`), an optional step let fail on purpose;
 - writes to the row that tracks a background job or task (`job.save(update_fields=
-  ["status"])`, a model built on a `Job`/`Task` base, a status set to `"running"`/`"processing"`
+  ["status"])`, a model built on a `Job`/`Task` base, its `ProgressReport`, a worker's `AppStatus` row, a status set to `"running"`/`"processing"`
   and saved alone, a checkpoint saved through `update_checkpoint(...)`), committed apart on purpose so that
   progress is visible (a `Task` model with `assignees` is a work item people are given, not a job);
 - commands and scripts that seed or generate sample data (`seed.py`, `initdb`,
@@ -158,6 +159,7 @@ SAMPLE_DOCSTRING = re.compile(r"^\W*(loads?|generates?|creates?|populates?|seeds
 SIGN_IN_SESSION = re.compile(r"session_?tokens?$", re.I)
 TRANSIENT_SESSION = re.compile(r"(Session|_sessions?)$")
 JOB_ROW = re.compile(r"(\w*_)?(job|task)s?|\w*(Job|Task)s?$", re.I)
+PROGRESS_ROW = re.compile(r"(\w*_)?(progress_?(report|bar)|(worker|app|process)_?(status|heartbeat))(e?s)?", re.I)
 DOMAIN_EVENT = re.compile(r"^(?!.*(audit|log|histor|activit|notif|timeline|track|analytic)).*event", re.I)
 CACHE_ROW = re.compile(r"cache[sd]?$", re.I)
 FAVOURITE_ROW = re.compile(r"(favou?rite|bookmark|star|recent_?visit)s?$", re.I)
@@ -841,9 +843,10 @@ def _recomputes_totals(module: SourceModule, project: Project, write: db.DbOp) -
 
 def _tracks_a_job(project: Project, write: db.DbOp) -> bool:
     """A write to the row that tracks a background job or task (``job.status = "active";
-    job.save()``, an ``ImportJob``, a model built on a ``ChildJob`` base, ``task.save(...)``): it
-    is committed on its own on purpose, so that other processes see the job's progress while it
-    runs; so is a batch run's checkpoint saved through a helper (``update_checkpoint(position)``),
+    job.save()``, an ``ImportJob``, a model built on a ``ChildJob`` base, ``task.save(...)``), its
+    progress report (``ProgressReport``, ``progress_bar.save()``) or a worker's status row
+    (``AppStatus``, ``worker_heartbeats``): it is committed on its own on purpose, so that other
+    processes see the job's progress while it runs; so is a batch run's checkpoint saved through a helper (``update_checkpoint(position)``),
     which lets the next run resume where this one stopped. Not a task people are assigned (a model with an ``assignees`` field): that is a work item
     of the domain, not a job's progress."""
     if any(t in _assigned_work_items(project) for t in write.tables):
@@ -851,8 +854,8 @@ def _tracks_a_job(project: Project, write: db.DbOp) -> bool:
     if CHECKPOINT_HELPER.fullmatch((write.through or "").split(".")[-1]):
         return True
     receiver = (write.receiver or "").split(".")[-1] if not write.through else ""
-    return bool(JOB_ROW.fullmatch(receiver)) or any(
-        JOB_ROW.fullmatch(t) or any(JOB_ROW.fullmatch(b) for b in db.class_bases(project).get(t, ()))
+    return any(pattern.fullmatch(receiver) for pattern in (JOB_ROW, PROGRESS_ROW)) or any(
+        JOB_ROW.fullmatch(t) or PROGRESS_ROW.fullmatch(t) or any(JOB_ROW.fullmatch(b) for b in db.class_bases(project).get(t, ()))
         for t in write.tables)
 
 
@@ -955,12 +958,24 @@ def _missing_branch(module: SourceModule, fn: ast.AST, call: ast.Call) -> ast.AS
             return parent  # also ``if channel.default_channel_filter is None: channel_filter = ...create(...)``
         if isinstance(parent, ast.If) and any(child is statement for statement in parent.orelse) and _uses_found(parent):
             return parent  # ``if found := Unit.objects.filter(...).first(): return found / else: create(...)``
+        if isinstance(parent, ast.Try) and any(child is statement for statement in parent.body) and any(
+                _takes_existing_row(handler) for handler in parent.handlers):
+            return parent  # ``try: artifact.save() / except IntegrityError: artifact = Artifact.objects.get(...)``
         child = parent
         if isinstance(parent, ast.ExceptHandler) and parent.type is not None and any(
                 name.endswith(("DoesNotExist", "NoResultFound")) for name in
                 (dotted(t) or "" for t in (parent.type.elts if isinstance(parent.type, ast.Tuple) else [parent.type]))):
             return parent
     return None
+
+
+def _takes_existing_row(handler: ast.ExceptHandler) -> bool:
+    """An ``except IntegrityError`` (a unique violation) that goes on without raising again: the
+    row is there already, and the code fetches or keeps it."""
+    caught = handler.type
+    types = caught.elts if isinstance(caught, ast.Tuple) else [caught] if caught is not None else []
+    return any((dotted(t) or "").split(".")[-1] in db.UNIQUE_VIOLATIONS for t in types) and not isinstance(
+        handler.body[-1], ast.Raise)
 
 
 def _uses_found(test: ast.If) -> bool:
