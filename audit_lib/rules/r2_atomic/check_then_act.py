@@ -76,7 +76,7 @@ read of the table (`if user is None: create_user(email)`, where `create_user` lo
 refuses a taken email): the race is the helper's, reported there once. Nor an insert that runs only when the read found its row (`if original
 is None: return 404` ... a copy of it): each request adds its own row, no check is bypassed; nor one
 appending to a log after its newest row was judged on age or author (amend it, else append), nor
-any insert into a log (`ViewLog`, `audit_log`) or a token table (`AccessToken`) decided on a read
+any insert into a log (`ViewLog`, `audit_log`) or a token table (`AccessToken`, `RefreshTokenModel`) decided on a read
 (`if not recent_view: ViewLog.objects.create(...)`): a second log entry or a second valid token harms
 nothing. Nor an
 insert into a model with a unique key inside a `try` that catches any error (`except Exception:
@@ -177,6 +177,7 @@ Act = tuple[db.DbOp, db.DbOp, "tuple[SourceModule, db.DbOp] | None"]  # the deci
 ADVISORY_LOCK = re.compile(r"advisory_(xact_)?lock", re.I)
 LOCK_NAME = re.compile(r"(^|_)[Rr]?[Ll]ocks?(et)?(_ctx)?$|[a-z]Lock$|^[Ll]ock")
 HARMLESS_DUPLICATES = re.compile(r"[a-z]Logs?$|(^|_)logs?$|[Aa]udit|[a-z]Tokens?$|(^|_)[Tt]okens?$")  # a log, a credential
+CLASS_SUFFIX = re.compile(r"(?<=[a-z])(Model|DBE?|Entity)$")  # RefreshTokenModel, AuditLogDB: the table's noun before it
 VALIDATOR = re.compile(r"^(clean|validate)(_\w+)?$")
 FORM_BASE = re.compile(r"(Form|Serializer)$")
 VALIDATION_CALLS = {"is_valid", "validate_on_submit", "validate"}
@@ -270,7 +271,7 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
             if read is not None:
                 write = replace(write, kind=db.INSERT)  # the saved instance is built when the read found nothing
         if read is None or _isolation(project, read.api) == "SERIALIZABLE" or _serialized(module, fn, read.call, ops) \
-                or write.kind == db.INSERT and all(HARMLESS_DUPLICATES.search(t) for t in write.tables) or (
+                or write.kind == db.INSERT and all(HARMLESS_DUPLICATES.search(CLASS_SUFFIX.sub("", t)) for t in write.tables) or (
                 write.through and origin is not None and (
                     _helper_checks_under_lock(project, *origin) or _helper_decides_itself(project, *origin))):
             continue
