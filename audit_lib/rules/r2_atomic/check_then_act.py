@@ -290,11 +290,16 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
 def _race_points(module: SourceModule, fn: ast.AST, acts: list[Act]) -> list[Act]:
     """The acts to report: the first write of a table decided on a read is where the race is; the later
     updates of that table on the same run (a second ``save()`` of the new row, a task enqueued to fill
-    it in) follow from it and are not races of their own. An insert, or a write in another branch, is."""
+    it in) follow from it and are not races of their own. An insert, or a write in another branch, is;
+    but not a second ``save()`` of the instance just inserted (``photo.save()``, then ``photo.main_file =
+    file; photo.save()``): the same new row."""
     kept: list[Act] = []
     for read, write, origin in sorted(acts, key=lambda act: act[1].call.lineno):
-        if write.kind == db.INSERT or not any(earlier_read is read and earlier.tables & write.tables and not db.never_both(
-                module, fn, earlier.call, write.call) for earlier_read, earlier, _ in kept):
+        follows = [earlier for earlier_read, earlier, _ in kept if earlier_read is read and earlier.tables & write.tables
+                   and not db.never_both(module, fn, earlier.call, write.call)]
+        saved_again = any(earlier.receiver and earlier.receiver == write.receiver and not (earlier.through or write.through)
+                          for earlier in follows)
+        if not follows or write.kind == db.INSERT and not saved_again:
             kept.append((read, write, origin))
     return kept
 
