@@ -21,6 +21,10 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   client sent (a QuerySet caches its rows in a list and `in` scans it), tested in a loop over a
   model's query or the request's list. One parent's rows (`filter(issue_id=issue_id)`) and rows
   picked by one object's relation (`encoding__in=media.encodings.all()`) are a handful: not reported;
+- a join done by scanning a batch against the rows a query picked by that batch's keys (`ids = [e.id for e in
+  edits]; for row in rows_by(Blob.id.in_(ids)): next(e for e in edits if e.id == row.id)`): one row per item,
+  O(n²) in the batch whatever its origin. Rows also pinned to one parent (`estimate_id=estimate_id`: an
+  estimate's few points) are a handful; a tenant's (`project_id`, `organization_id`, `workspace_id`) are not;
 - a scan of a list that a long-lived object keeps growing (an attribute its methods `append` to, never a set,
   dict or a field its class body declares: `self.chain` of an operation, `self.sessions` of a server) inside
   a loop: a join by equality (`for pid in ids: next(s for s in self.steps if s.id == pid)`), `x in self.seen`,
@@ -109,6 +113,7 @@ def dedupe(emails: list[str]) -> list[str]:
 from __future__ import annotations
 
 import ast
+import re
 from functools import partial
 from typing import Iterator
 
@@ -127,6 +132,7 @@ from audit_lib.pyast import (
 from audit_lib.libs.web import handler_of
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import (
+    COMPREHENSIONS,
     BYTES,
     LIST,
     PASS_THROUGH_CALLS,
@@ -739,10 +745,51 @@ def _nested_loop(module: SourceModule, site: LoopSite) -> tuple[Finding, list[li
             fix = f"keep {collection} indexed in a dict keyed by the matched value beside the list, and look " \
                   "each item up"
             break
+        if collection is not None and _joins_items(site, outer) and (
+                _rows_picked_by(function, outer.iter, site.iter, module.parents)
+                or _rows_picked_by(function, site.iter, outer.iter, module.parents)):
+            message = f"{collection} is scanned for each row the query picked by its keys: a join done by " \
+                      "scanning, O(n²) in the batch's size"
+            fix = f"index {collection} once in a dict keyed by the matched value, then look each row up"
+            groups = []
+            break
     else:
         return None
     return Finding(message=message, path=module.path, line=site.iter.lineno, end_line=site.iter.end_lineno,
                    evidence=module.evidence(site.iter), fix=fix), groups
+
+
+def _rows_picked_by(function: ast.AST, rows: ast.expr, items: ast.expr, parents: dict) -> bool:
+    """``rows`` are those of a query picked by the keys of ``items`` (``Run.id.in_(run_ids)``, ``pk__in=ids``
+    with ``run_ids = [r.id for r in runs]``): one row per item, so a join of the two by scanning is O(n²) in
+    the batch, whatever its origin."""
+    listed = walked_collection(items)
+    if listed is None or "." in listed:
+        return False
+    filters = _statement_filters(function, rows, parents, set()) + (_query_rows(function, rows, parents) or [])
+    return any(_keys_of(function, value, listed, parents, set()) for f in filters for value in _in_lists(f)) \
+        and all(TENANT_SCOPE.search(column) for f in filters for column, _ in _parent_pins(f))
+
+
+# Columns that scope rows to a tenant (a project's, an organization's rows): a share of the data, not one
+# parent's handful of children (``estimate_id=estimate_id``: an estimate's few points).
+TENANT_SCOPE = re.compile(r"(^|_)(project|organization|org|workspace|tenant|account|team|space|company)(_id|_pk)?$")
+
+
+def _keys_of(function: ast.AST, value: ast.expr, listed: str, parents: dict, seen: set[tuple[str, int]]) -> bool:
+    """``value`` is the list ``listed`` or is made from it (``[r.id for r in runs]``, ``set(ids)``), also through
+    the names it is bound to."""
+    if walked_collection(value) == listed:
+        return True
+    if isinstance(value, COMPREHENSIONS):
+        return any(walked_collection(g.iter) == listed for g in value.generators)
+    if isinstance(value, ast.Call) and dotted(value.func) in ("set", "frozenset") and value.args:
+        return _keys_of(function, value.args[0], listed, parents, seen)
+    if isinstance(value, ast.Name) and (value.id, value.lineno) not in seen:
+        seen.add((value.id, value.lineno))
+        return any(_keys_of(function, source, listed, parents, seen)
+                   for source in _sources_of(function, value, parents))
+    return False
 
 
 def _walked(iterable: ast.expr) -> ast.expr:
@@ -961,11 +1008,18 @@ def _pins_a_parent(query_filter: ast.Call) -> bool:
 
 def _parent_keys(query_filter: ast.Call) -> list[ast.expr]:
     """The variables a filter compares for equality (``issue_id`` in ``filter(issue_id=issue_id)``)."""
-    keys = [k.value for k in query_filter.keywords
+    return [value for _, value in _parent_pins(query_filter)]
+
+
+def _parent_pins(query_filter: ast.Call) -> list[tuple[str, ast.expr]]:
+    """The columns a filter sets equal to a variable, with that variable (``("project_id", pid)`` for
+    ``filter(project_id=pid)`` or ``filter(Blob.project_id == pid)``)."""
+    pins = [(k.arg.split("__", 1)[0], k.value) for k in query_filter.keywords
             if k.arg and (k.arg.rsplit("__", 1)[-1] if "__" in k.arg else None) not in DJANGO_LOOKUPS
             and not isinstance(k.value, ast.Constant)]
-    return keys + [a.comparators[0] for a in query_filter.args if isinstance(a, ast.Compare) and len(a.ops) == 1
-                   and isinstance(a.ops[0], ast.Eq) and not isinstance(a.comparators[0], ast.Constant)]
+    return pins + [((dotted(a.left) or "").rsplit(".", 1)[-1], a.comparators[0]) for a in query_filter.args
+                   if isinstance(a, ast.Compare) and len(a.ops) == 1 and isinstance(a.ops[0], ast.Eq)
+                   and not isinstance(a.comparators[0], ast.Constant)]
 
 
 def _list_method(module: SourceModule, call: ast.Call, kinds) -> Finding | None:
