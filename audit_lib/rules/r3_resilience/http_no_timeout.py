@@ -6,7 +6,8 @@ Reports outbound HTTP and gRPC calls that can wait forever. In detail: calls mad
 `http.client` connections (these four wait on the process-wide socket default: not reported when the
 project calls `socket.setdefaulttimeout()`), `aiohttp` and `urllib3` sessions
 and gRPC stubs without a timeout (a gRPC deadline), and `httpx` calls or clients given
-`timeout=None`. httpx has a 5 second default, so an httpx call without a timeout
+`timeout=None` or an `httpx.Timeout` with no read limit (`Timeout(None)`, `Timeout(10, read=None)`; not a client
+whose calls are all event streams read line by line). httpx has a 5 second default, so an httpx call without a timeout
 argument is fine; so does tornado's `AsyncHTTPClient.fetch` (20 seconds): it is reported only
 given `request_timeout=None` or `0` (on the call or the `HTTPRequest` it fetches). A call that passes on a `timeout` parameter defaulting to None
 (`def fetch(url, timeout=None): client.get(url, timeout=timeout)`, never set in the
@@ -23,7 +24,11 @@ so is a `jira.JIRA(...)` client built without `timeout=` (the SDK sends its requ
 Mail, FTP and search clients built without a timeout are reported too: `smtplib`, `imaplib`,
 `poplib` and `ftplib` clients wait on the process-wide socket default, which is none unless the
 project calls `socket.setdefaulttimeout()`; `imap_tools` mailboxes hand their None to imaplib, and a
-`meilisearch.Client` sends its requests with `timeout=None`.
+`meilisearch.Client` sends its requests with `timeout=None`. So are WebDAV clients that send every request with
+no timeout and take none (`owncloud.Client(url)`, `easywebdav.connect(host)`), and an MCP `ClientSession(read,
+write)` with no `read_timeout_seconds` built where a network transport is opened (`sse_client`,
+`streamablehttp_client`): `initialize()` and each request wait for the answer without limit (over `stdio_client`
+alone the server is a child process).
 
 The session that makes a call is followed wherever it lives: a local, a `with` target,
 a module global (also one a function sets after `global http`), `self.session` set in `__init__` or
@@ -134,6 +139,7 @@ from audit_lib.source import Project, SourceModule
 
 HTTP_CLIENT_CONNECTIONS = {"http.client.HTTPConnection", "http.client.HTTPSConnection"}
 HTTPX_CLIENTS = {"httpx.Client", "httpx.AsyncClient"}
+HTTPX_TIMEOUTS = {"httpx.Timeout", "httpx.TimeoutConfig"}
 SDK_CLIENTS = {"jira.JIRA": 14, "jira.client.JIRA": 14}  # requests-based SDK clients whose timeout defaults
 # to None -> how many positional arguments may come before ``timeout`` (15th in jira 2, 16th in jira 3)
 # Mail, FTP and search clients whose timeout defaults to waiting forever -> how many positional arguments may
@@ -150,6 +156,13 @@ BLOCKING_CLIENTS = {
     "meilisearch.Client": 2, "meilisearch.client.Client": 2,
 }
 SOCKET_DEFAULT_LIBRARIES = ("smtplib", "imaplib", "poplib", "ftplib", "imap_tools")  # obey socket.setdefaulttimeout
+MCP_SESSIONS = {"mcp.ClientSession", "mcp.client.session.ClientSession"}  # read_timeout_seconds defaults to None
+MCP_NETWORK_TRANSPORTS = {"mcp.client.sse.sse_client", "mcp.client.streamable_http.streamablehttp_client",
+                          "mcp.client.streamable_http.streamable_http_client", "mcp.client.websocket.websocket_client"}
+# WebDAV clients built on a requests session they send every request on with no timeout, and take none
+UNTIMED_CLIENTS = {"owncloud.Client", "owncloud.owncloud.Client", "nextcloud_client.Client",
+                   "nextcloud_client.nextcloud_client.Client", "easywebdav.connect", "easywebdav.Client",
+                   "easywebdav.client.Client"}
 THRIFT_HTTP = {"thrift.transport.THttpClient.THttpClient"}  # no timeout unless setTimeout(ms) is called
 PLAIN_ADAPTERS = {"requests.adapters.HTTPAdapter", "requests.HTTPAdapter"}
 DEADLINE_SCOPES = {"asyncio.timeout", "asyncio.timeout_at", "async_timeout.timeout", "anyio.fail_after",
@@ -171,6 +184,9 @@ FIXES = {
     "thrift": "call transport.setTimeout(30_000) (milliseconds) before opening it",
     "jira": "pass timeout=30 (seconds) to JIRA(...): its requests have none by default",
     "client": "pass timeout=<seconds> to the client's constructor: by default it waits forever",
+    "mcp": "pass read_timeout_seconds=timedelta(seconds=30) to ClientSession (each request's own can override it)",
+    "untimed client": "call it under a deadline (a worker time limit, a thread with a timeout), or give its requests "
+                      "session a default timeout (a Session subclass or adapter that sets one)",
     "wrapper": "pass a timeout to the wrapper, or give its timeout parameter a default in seconds",
 }
 
@@ -218,6 +234,18 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if name in SDK_CLIENTS and _sdk_client_untimed(node, SDK_CLIENTS[name]):
                 yield _finding(module, node, f"{name}() client has no timeout: each request it sends can wait "
                                "forever (the library's default is None)", "jira", Confidence.high)
+    if module.imports_module("mcp"):
+        for node in module.nodes_of(ast.Call):
+            if call_name(module, node) in MCP_SESSIONS and _mcp_session_untimed(module, node):
+                yield _finding(module, node, f"{call_name(module, node)}() over a network transport has no "
+                               "read_timeout_seconds: initialize() and every request wait forever for a server "
+                               "that stops answering", "mcp", Confidence.high)
+    if any(module.imports_module(client.split(".", 1)[0]) for client in UNTIMED_CLIENTS):
+        for node in module.nodes_of(ast.Call):
+            name = call_name(module, node)
+            if name in UNTIMED_CLIENTS:
+                yield _finding(module, node, f"{name}() sends its requests with no timeout (the library takes none): "
+                               "each call on it can wait forever", "untimed client", Confidence.high)
     if any(module.imports_module(root) for root in (*SOCKET_DEFAULT_LIBRARIES, "meilisearch")):
         for node in module.nodes_of(ast.Call):
             name = call_name(module, node)
@@ -317,6 +345,21 @@ def _sets_socket_default(project: Project) -> bool:
     return project.facts["r3.sets_socket_default"]
 
 
+def _mcp_session_untimed(module: SourceModule, call: ast.Call) -> bool:
+    """An MCP ``ClientSession(read, write)`` with no ``read_timeout_seconds``, built in a function that opens a
+    network transport (``sse_client``, ``streamablehttp_client``): its requests wait for the answer without
+    limit. (Over ``stdio_client`` alone the server is a child process of this one.)"""
+    if has_kwargs_splat(call) or any(isinstance(a, ast.Starred) for a in call.args) and len(call.args) > 1 \
+            or len(call.args) >= 3:
+        return False
+    limit = keyword(call, "read_timeout_seconds")
+    if limit is not None and not is_none(limit):
+        return False
+    fn = enclosing_function(module, call)
+    return fn is not None and any(isinstance(n, ast.Call) and call_name(module, n) in MCP_NETWORK_TRANSPORTS
+                                  for n in walk_function_body(fn))
+
+
 def _sdk_client_untimed(call: ast.Call, position: int) -> bool:
     if has_kwargs_splat(call) or any(isinstance(a, ast.Starred) for a in call.args) or len(call.args) > position:
         return False
@@ -328,8 +371,9 @@ def _constructor_problem(module: SourceModule, project: Project, call: ast.Call)
     """Timeouts that belong to the constructor: httpx clients and http.client connections."""
     name = call_name(module, call)
     timeout = keyword(call, "timeout")
-    if name in HTTPX_CLIENTS and is_none(timeout):
-        return f"{name}() disables httpx's default timeout (timeout=None)", "httpx"
+    unbounded = _httpx_unbounded_read(module, timeout) if name in HTTPX_CLIENTS else None
+    if unbounded and not _streams_events_only(module, call):
+        return f"{name}() disables httpx's default timeout ({unbounded})", "httpx"
     if name in HTTP_CLIENT_CONNECTIONS and timeout is None and len(call.args) < 3 and not has_kwargs_splat(call) \
             and not _sets_socket_default(project):
         return f"{name}() has no timeout", "http.client"
@@ -364,9 +408,10 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
         return (f"{label} passes timeout={defaulted}, None unless the caller gives one: no timeout at all "
                 f"({'it overrides the client default' if call.library == 'httpx' else 'the default'})"), Confidence.high
     if call.library == "httpx":
-        if not is_none(timeout) or _event_stream(module, node):
+        unbounded = _httpx_unbounded_read(module, timeout)
+        if unbounded is None or _event_stream(module, node):
             return None
-        return f"{label} disables httpx's default timeout (timeout=None)", Confidence.high
+        return f"{label} disables httpx's default timeout ({unbounded})", Confidence.high
     if call.library == "http.client":
         return None  # judged where the connection is made
     if call.library == "urllib":
@@ -387,6 +432,25 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
             return None
         return f"{client.library} session call {label} has no timeout (neither on the call nor on the session)", Confidence.high
     return _requests_session_problem(project, client, label)
+
+
+def _httpx_unbounded_read(module: SourceModule, timeout: ast.expr | None) -> str | None:
+    """``timeout=None``, or an ``httpx.Timeout`` (inline or bound once to a name) that leaves reading without
+    limit: ``Timeout(None)``, ``Timeout(None, connect=5)``, ``Timeout(10, read=None)``; how it is written."""
+    if timeout is None:
+        return None
+    if is_none(timeout):
+        return "timeout=None"
+    value = timeout
+    if isinstance(value, ast.Name):
+        value = _assigned_once(module, value, value.id) or _module_constant(module, value.id)
+    if not (isinstance(value, ast.Call) and call_name(module, value) in HTTPX_TIMEOUTS) or has_kwargs_splat(value):
+        return None
+    default = value.args[0] if value.args else keyword(value, "timeout")
+    read = keyword(value, "read")
+    if read is not None and is_none(read) or read is None and default is not None and is_none(default):
+        return f"timeout={ast.unparse(value)}: no read timeout"
+    return None
 
 
 def _disabled_client_timeout(module: SourceModule, timeout: ast.expr | None) -> str | None:
@@ -618,6 +682,18 @@ def _event_stream(module: SourceModule, node: ast.Call) -> bool:
             if method_name(n) in ("aiter_text", "iter_text") and _decodes_each_chunk(module, n):
                 return True  # chunks read one by one as events (progress updates of a long operation)
     return False
+
+
+def _streams_events_only(module: SourceModule, client: ast.Call) -> bool:
+    """``async with httpx.AsyncClient(timeout=None) as client:`` whose calls are all event streams
+    (``client.stream(...)`` read line by line): the client's missing read timeout is by design."""
+    item = module.parents.get(client)
+    if not (isinstance(item, ast.withitem) and isinstance(item.optional_vars, ast.Name)):
+        return False
+    name = item.optional_vars.id
+    calls = [n for stmt in module.parents[item].body for n in walk_nodes(stmt) if isinstance(n, ast.Call)
+             and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == name]
+    return bool(calls) and all(_event_stream(module, call) for call in calls)
 
 
 def _decodes_each_chunk(module: SourceModule, chunks: ast.Call) -> bool:
