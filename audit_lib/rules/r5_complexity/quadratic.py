@@ -17,9 +17,10 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   literal that the function grows, `list(...)`, a list comprehension, a `.fetchall()`
   or `.getlist()` result, a parameter annotated `list[...]`), and `x in [y.id for y in ys]`, which
   rebuilds the list on every pass; also `x in rows` where `rows` holds a Django or SQLAlchemy query
-  (or a list made of it) as large as the data: a whole table, rows picked by flags or by a list the
-  client sent (a QuerySet caches its rows in a list and `in` scans it), tested in a loop over a
-  model's query or the request's list. One parent's rows (`filter(issue_id=issue_id)`) and rows
+  (or a list made of it) as large as the data: a whole table, rows picked by flags (constants, enum members:
+  `type=Kind.DONE.value`) or by a list the client sent (a QuerySet caches its rows in a list and `in` scans
+  it), tested in a loop over a model's query (also through the project's own QuerySet methods,
+  `Voting.objects.due_soon()`) or the request's list. One parent's rows (`filter(issue_id=issue_id)`) and rows
   picked by one object's relation (`encoding__in=media.encodings.all()`) are a handful: not reported;
 - a join done by scanning a batch against the rows a query picked by that batch's keys (`ids = [e.id for e in
   edits]; for row in rows_by(Blob.id.in_(ids)): next(e for e in edits if e.id == row.id)`): one row per item,
@@ -916,8 +917,18 @@ def _table_rows(function: ast.AST, expression: ast.expr, parents: dict, seen: se
     return judge(function, expression, parents)
 
 
+# What a Django query hands back as one value, not rows.
+ONE_VALUE_METHODS = {"get", "first", "last", "latest", "earliest", "count", "exists", "aggregate", "in_bulk",
+                     "create", "update", "delete", "get_or_create", "update_or_create"}
+
+
 def _model_query(function: ast.AST, query: ast.expr, parents: dict) -> bool:
-    return _query_rows(function, query, parents) is not None
+    """Rows of a model's query, also picked by the project's own QuerySet methods
+    (``Voting.objects.due_soon().filter(...)``)."""
+    node = query
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr not in ONE_VALUE_METHODS:
+        node = node.func.value
+    return node is not query and _query_root(node) or _query_rows(function, query, parents) is not None
 
 
 def _query_rows(function: ast.AST, query: ast.expr, parents: dict,
@@ -1016,10 +1027,16 @@ def _parent_pins(query_filter: ast.Call) -> list[tuple[str, ast.expr]]:
     ``filter(project_id=pid)`` or ``filter(Blob.project_id == pid)``)."""
     pins = [(k.arg.split("__", 1)[0], k.value) for k in query_filter.keywords
             if k.arg and (k.arg.rsplit("__", 1)[-1] if "__" in k.arg else None) not in DJANGO_LOOKUPS
-            and not isinstance(k.value, ast.Constant)]
+            and not _constant(k.value)]
     return pins + [((dotted(a.left) or "").rsplit(".", 1)[-1], a.comparators[0]) for a in query_filter.args
                    if isinstance(a, ast.Compare) and len(a.ops) == 1 and isinstance(a.ops[0], ast.Eq)
-                   and not isinstance(a.comparators[0], ast.Constant)]
+                   and not _constant(a.comparators[0])]
+
+
+def _constant(value: ast.expr) -> bool:
+    """A literal, a CONSTANT or an enum member (``Kind.DONE``, ``Kind.DONE.value``): a flag, not a parent."""
+    name = dotted(value) or ""
+    return isinstance(value, ast.Constant) or any(part.isupper() and len(part) > 1 for part in name.split("."))
 
 
 def _list_method(module: SourceModule, call: ast.Call, kinds) -> Finding | None:
