@@ -8,11 +8,14 @@ are recognised:
   `OrderedDict`, `Counter`, `deque`), a `deque` stored on `self`, or any of these
   created in `__init__` of a long-lived class (a method runs a service loop that
   awaits, `while self.running: await ...`, or an `if __name__ == "__main__":` block of
-  the project makes an instance: a worker's own object, `handler = CrawlerHandler(app)`), that functions other than `__init__` (and,
+  the project makes an instance: a worker's own object, `handler = CrawlerHandler(app)`; or an
+  `asyncio.DatagramProtocol`, one object for every datagram of its endpoint), that functions other than `__init__` (and,
   for instance state, the set-up hooks run once per object: `on_startup`, `cog_load`,
   `setup_hook`, `initialize`, ..., and the methods only they call) add to (`x[k] = v`, `append`, `add`, `update`, `setdefault`, ...) while nothing ever
   removes from it or bounds it (`pop`, `del`, `clear`, `remove`, `discard`,
-  `popleft`, reassignment, slice reset, or a `len(x)` comparison; a removal handed on
+  `popleft`, reassignment, slice reset, or a `len(x)` comparison; an addition to an inner container,
+  `pending[paw][upload_id] = upload` or `store[kind].append(obj)`, counts, and is bounded by a removal from
+  the inner ones, `pending[paw].pop(upload_id)`; a removal handed on
   as a callback counts: `task.add_done_callback(tasks.discard)`, the asyncio-documented
   way to keep a reference to each running task). A module-level
   container imported by name into another project file (`from .cache import
@@ -189,7 +192,9 @@ QUEUES = {"asyncio.Queue", "asyncio.LifoQueue", "asyncio.PriorityQueue", "queue.
 ALWAYS_UNBOUNDED_QUEUES = {"queue.SimpleQueue", "multiprocessing.SimpleQueue"}
 WORKER_STARTERS = {"asyncio.create_task", "asyncio.ensure_future", "asyncio.gather", "threading.Thread",
                    "multiprocessing.Process", "create_task", "start_soon", "submit"}
+WORKER_STARTER_TAILS = {name.rsplit(".", 1)[-1] for name in WORKER_STARTERS} | {"run_coroutine_threadsafe", "spawn"}
 SEQUENCES = {"list", "deque"}
+DATAGRAM_PROTOCOLS = {"asyncio.DatagramProtocol", "asyncio.protocols.DatagramProtocol"}
 QUEUE_PUTS = {"put", "put_nowait"}
 # Names of the flags that keep a service loop going: running, alive, stopped, shutting_down, should_exit, ...
 LIFETIME_FLAG = re.compile(r"(?i)run|alive|stop|shut|exit|quit|clos|cancel|terminat|active|enabled|keep_going|serving")
@@ -247,6 +252,7 @@ class Container:
     owner: ast.ClassDef | None = None
     adds: list[tuple[ast.AST, ast.AST]] = field(default_factory=list)  # (node, function)
     bounded: bool = False
+    inner_bounded: bool = False  # something removes from the inner containers (`pending[paw].pop(upload_id)`)
     escapes: bool = False
     takers: list[ast.AST] = field(default_factory=list)  # functions that pop a deque's items one by one
 
@@ -278,8 +284,10 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
     start_up = _start_up_functions(project) if any(c.adds for c in containers.values()) else frozenset()
     for container in containers.values():
         growing = [(node, fn) for node, fn in container.adds if fn not in import_time
-                   and not (fn in start_up and not _in_while_loop(module_of.get(node, module), node))
-                   and not _once_per_object(module_of.get(node, module), container, node, fn)
+                   and not (_method_of(module_of.get(node, module), fn) in start_up
+                            and not _in_while_loop(module_of.get(node, module), node))
+                   and not _once_per_object(module_of.get(node, module), container, node,
+                                            _method_of(module_of.get(node, module), fn))
                    and not _keyed_by_class(node) and not _keyed_by_choice(node, fn) and not _literal_key(node, fn)
                    and not _singleton_per_class(module_of.get(node, module), node, fn)
                    and not _keyed_by_configuration(node, fn) and not _keyed_by_file_version(node, fn)
@@ -288,7 +296,8 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
                    and not _keyed_by_fixed_iteration(node, fn) and not _lock_per_entity(node, fn)
                    and not _filled_once(module_of.get(node, module), node, fn)
                    and not _from_configuration(node, fn) and not _key_of_a_registry(node, fn)
-                   and not (container.kind in ("dict", "OrderedDict") and _replaces_present_key(node, fn))]
+                   and not (container.kind in ("dict", "OrderedDict") and _replaces_present_key(node, fn))
+                   and not (container.inner_bounded and _inner_addition(node))]
         if container.bounded or container.escapes or not growing:
             continue
         if container.takers:
@@ -317,6 +326,20 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
             confidence=Confidence.medium,
             extra={"added_at": node.lineno},
         )
+
+
+def _method_of(module: SourceModule, fn: ast.AST) -> ast.AST:
+    """The method a closure is defined in (``async def load_plugins(self): async def load(p): ...``), which runs
+    it as part of itself; ``fn`` itself otherwise."""
+    outer = fn
+    while isinstance(module.parents.get(outer), FUNCTION_TYPES):
+        outer = module.parents[outer]
+    return outer if isinstance(module.parents.get(outer), ast.ClassDef) else fn
+
+
+def _inner_addition(node: ast.AST) -> bool:
+    """``pending[paw][upload_id] = upload`` / ``store[kind].append(obj)``: an addition to an inner container."""
+    return isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)
 
 
 def _scan_importers(module: SourceModule, project: Project, containers: dict[tuple, Container]) -> list[SourceModule]:
@@ -413,7 +436,7 @@ def _once_per_object(module: SourceModule, container: Container, node: ast.AST, 
     hook). A class-level container filled through ``self`` in a start-up hook (``async def start(self): for port
     in range(first, last): self.tasks.append(...)``) is that object's state too; in ``__init__`` it is not: every
     instance made adds to the one class-level container."""
-    if container.scope == "module" or fn not in _setup_methods(container.owner) or _in_while_loop(module, node):
+    if container.scope == "module" or fn not in _setup_methods(module, container.owner) or _in_while_loop(module, node):
         return False
     if container.scope == "instance":
         return True
@@ -422,17 +445,23 @@ def _once_per_object(module: SourceModule, container: Container, node: ast.AST, 
     return fn.name != "__init__" and is_self_attribute(target)
 
 
-def _setup_methods(cls: ast.ClassDef) -> set[ast.AST]:
+def _setup_methods(module: SourceModule, cls: ast.ClassDef) -> set[ast.AST]:
     """Methods that run once per instance: ``__init__``, the set-up hooks a framework calls once when it loads
-    the object (``on_startup``, ``cog_load``, ``setup_hook``, ...), and the methods only they call. Not a plain
-    ``setup``: Django views run theirs once per request."""
+    the object (``on_startup``, ``cog_load``, ``setup_hook``, ...), and the methods only they call, outside a
+    ``while`` loop. Not a plain ``setup``: Django views run theirs once per request; nor a method they hand on
+    (``create_task(self.poll_loop())`` runs a loop for the object's life) or call from a loop."""
     methods = {n.name: n for n in cls.body if isinstance(n, FUNCTION_TYPES)}
     found = {m for name, m in methods.items() if name in SETUP_HOOKS}
-    callers: dict[str, set[ast.AST]] = {}
+    callers: dict[str, set[ast.AST | None]] = {}
     for method in methods.values():
         for node in walk_function_body(method):
             if isinstance(node, ast.Attribute) and is_self_attribute(node) and node.attr in methods:
-                callers.setdefault(node.attr, set()).add(method)
+                call = module.parents.get(node)
+                starter = module.parents.get(call)
+                once = isinstance(call, ast.Call) and call.func is node and not _in_while_loop(module, call) \
+                    and not (isinstance(starter, ast.Call) and (call_name(module, starter) or "").rsplit(".", 1)[-1]
+                             in WORKER_STARTER_TAILS)
+                callers.setdefault(node.attr, set()).add(method if once else None)
     changed = True
     while changed:
         changed = False
@@ -445,11 +474,13 @@ def _setup_methods(cls: ast.ClassDef) -> set[ast.AST]:
 
 def _long_lived_classes(module: SourceModule, project: Project | None = None) -> list[ast.ClassDef]:
     """Classes whose instances live as long as the service: a method runs a service loop that awaits
-    (``while self.running: await ...``), or the ``__main__`` block of a file of the project makes one (``handler =
-    CrawlerHandler(app)`` in a worker's runner: the process's own object). A module-level instance alone is no
+    (``while self.running: await ...``), the ``__main__`` block of a file of the project makes one (``handler =
+    CrawlerHandler(app)`` in a worker's runner: the process's own object), or it is an asyncio datagram protocol
+    (one object receives every datagram of its endpoint, from every client). A module-level instance alone is no
     sign: library singletons are mostly registries of a fixed set of names."""
     main_made = _made_by_main_blocks(project) if project is not None else frozenset()
     return [cls for cls in module.nodes_of(ast.ClassDef) if cls.name in main_made or any(
+        qualified(module, base) in DATAGRAM_PROTOCOLS for base in cls.bases) or any(
         isinstance(node, ast.While) and _is_service_loop_test(node.test)
         and any(isinstance(n, (ast.Await, ast.AsyncFor)) for n in walk_nodes(node))
         for method in cls.body if isinstance(method, FUNCTION_TYPES) for node in walk_function_body(method))]
@@ -528,6 +559,8 @@ def _container_key(module: SourceModule, node: ast.AST, fn: ast.AST, containers:
         return ("module", node.id) if node.id not in local_names else None
     owner_name = node.value.id
     cls = module.parents.get(fn)
+    while isinstance(cls, FUNCTION_TYPES):  # a closure of a method: ``def done(task): self.tasks.pop(key)``
+        cls = module.parents.get(cls)
     if isinstance(cls, ast.ClassDef) and owner_name in ("self", "cls", cls.name):
         return ("class", cls, node.attr) if ("class", cls, node.attr) in containers else ("instance", cls, node.attr)
     return next((k for k in containers if k[0] == "class" and k[1].name == owner_name and k[2] == node.attr), None)
@@ -571,10 +604,14 @@ def _classify(module: SourceModule, ref: ast.AST, fn: ast.AST, container: Contai
             container.bounded = True  # `buffers[i] = []`: a slot is replaced (a list never grows by index)
         elif isinstance(parent.ctx, ast.Store):
             container.adds.append((parent, fn))  # `cache[key] = value`, `counts[key] += 1`
-        else:
+        else:  # an inner container: `uploads[paw][upload_id] = upload`, `store[kind].append(obj)`
             grand = module.parents.get(parent)
-            if isinstance(grand, ast.Attribute) and grand.attr in ADD_METHODS:
+            if isinstance(grand, ast.Attribute) and grand.attr in ADD_METHODS or \
+                    isinstance(grand, ast.Subscript) and grand.value is parent and isinstance(grand.ctx, ast.Store):
                 container.adds.append((parent, fn))
+            elif isinstance(grand, ast.Attribute) and grand.attr in REMOVE_METHODS or \
+                    isinstance(grand, ast.Subscript) and grand.value is parent and isinstance(grand.ctx, ast.Del):
+                container.inner_bounded = True  # bounds what the inner containers hold, not the keys
         return
     if isinstance(parent, ast.Call) and ref in parent.args:
         callee = call_name(module, parent) or ""
