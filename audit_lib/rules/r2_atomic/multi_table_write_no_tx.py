@@ -39,7 +39,8 @@ transaction and is not reported. Neither are:
   Blob.objects.get(...)`) or in a helper that inserts only when its own
   lookup finds nothing (`department = save_department(data)`, `if found := lookup(): return found /
   else: create(...)`, or any use of `found` in place of the return, also one helper further down:
-  `parse_line()` calling such a `get_unit()`) or is named so (`_maybe_create_default_organization()`,
+  `parse_line()` calling such a `get_unit()`, or the base serializer's `create` that a serializer's
+  `super().create(validated_data)` runs) or is named so (`_maybe_create_default_organization()`,
   `create_if_missing`, `_create_missing_tags`): a retry reuses the row (a later write
   inside the branch that creates it is still reported: the retry skips it); and a write
   made by a getter (`get_user(...)` creating a missing default wallet), also further down
@@ -1047,14 +1048,15 @@ def _helper_creates_if_missing(module: SourceModule, project: Project, write: db
     helper looks the row up and inserts it under ``if department is None``), or a create-or-update
     whose updates sit in the ``else`` of that test (``register_plugin(session, plugin)``: update the
     row found, else create it): a retry finds the row and writes the same values again."""
-    if not write.through or write.kind not in (db.INSERT, db.UPDATE):
+    if write.kind not in (db.INSERT, db.UPDATE):
         return False
-    resolved = db.resolve_function(module, project, write.call)
+    resolved = db.resolve_function(module, project, write.call) if write.through else _inherited_save(
+        module, project, write)
     if resolved is None:
         return False
     helper_module, helper = resolved
     writes = [op for op in db.expanded_ops(helper_module, project, helper, depth=1) if op.is_write]
-    inserts = [op for op in writes if op.kind == db.INSERT]
+    inserts = [op for op in writes if op.kind == db.INSERT and not op.upsert]
     if levels > 1 and inserts and all(op.through and _helper_creates_if_missing(helper_module, project, op, levels - 1)
                                       for op in inserts) and all(
             op.kind == db.INSERT for op in writes):
@@ -1067,6 +1069,32 @@ def _helper_creates_if_missing(module: SourceModule, project: Project, write: db
     tests = [branch for branch in branches if isinstance(branch, ast.If)]
     return all(any(node is op.call for test in tests for alternative in test.orelse for node in ast.walk(alternative))
                for op in writes if op.kind == db.UPDATE)
+
+
+def _inherited_save(module: SourceModule, project: Project, write: db.DbOp) -> tuple[SourceModule, ast.AST] | None:
+    """The ``create``/``update`` of a base serializer of the code base that ``super().create(validated_data)``
+    in a serializer's own method runs."""
+    if write.receiver != "super":
+        return None
+    fn = db.function_of(module, write.call)
+    owner = module.parents.get(fn)
+    return _inherited_method(module, project, owner, write.method) if isinstance(owner, ast.ClassDef) else None
+
+
+def _inherited_method(module: SourceModule, project: Project, cls: ast.ClassDef, name: str,
+                      levels: int = 4) -> tuple[SourceModule, ast.AST] | None:
+    for base in cls.bases:
+        found = db.project_class(module, project, base)
+        if found is None:
+            continue
+        base_module, base_class = found
+        method = next((f for f in base_class.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                       and f.name == name), None)
+        if method is None and levels > 1:
+            return _inherited_method(base_module, project, base_class, name, levels - 1)
+        if method is not None:
+            return base_module, method
+    return None
 
 
 def _bound_names(statement: ast.AST | None) -> set[str]:
