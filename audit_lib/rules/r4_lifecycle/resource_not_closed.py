@@ -35,7 +35,7 @@ connection pool of its own; not one over a pool it is given), clients of other s
 `Cluster`, closed by `shutdown()`; `openai.OpenAI`/`AsyncOpenAI`; `smtplib.SMTP`/`SMTP_SSL`/`LMTP`, closed
 by `quit()`, which is often called only after the mail went out), Pillow's `Image.open` of a
 path (given a file object, Pillow leaves it to its owner; an image whose pixels are loaded,
-`Image.open(p).convert(...)`, `img.save(...)`, `img.thumbnail(...)`, `ImageOps.exif_transpose(img)` or a
+`Image.open(p).convert(...)`, `img.save(...)`, `img.thumbnail(...)`, `ImageOps.exif_transpose(img)`, `np.array(img)` or a
 project function that crops or resizes its parameter, has its file closed by Pillow after loading, for
 single-frame images; one never loaded is reported, medium: it waits for the garbage collector), and connections checked out of a pool or engine
 (`pool.getconn()`, `await pool.acquire()` on a receiver named like a pool,
@@ -307,6 +307,8 @@ CONSUMING_BUILTINS = {"list", "tuple", "set", "frozenset", "sorted", "sum", "nex
 # keeps): what it stored on ``self`` must be closed there or elsewhere.
 TEARDOWN_METHODS = {"close", "aclose", "delete", "dispose", "shutdown", "__exit__", "__aexit__", "__del__"}
 INIT_METHODS = {"__init__", "__post_init__", "__new__", "setUp"}
+# Calls that copy an image's pixels into an array (through ``__array_interface__``, which loads the image).
+PIXEL_ARRAYS = {"numpy.array", "numpy.asarray", "numpy.asanyarray"}
 # Drivers whose cursors support `with` (sqlite3 cursors do not).
 CURSOR_CONTEXT_DRIVERS = ("psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql", "django.db")
 
@@ -622,6 +624,8 @@ def _judge(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, 
     if isinstance(parent, (ast.Call, ast.keyword)):
         callee_call = parent if isinstance(parent, ast.Call) else module.parents.get(parent)
         reader = call_name(module, callee_call) if isinstance(callee_call, ast.Call) else None
+        if reader is not None and factory in IMAGE_OPENERS and _loads_image(module, project, callee_call, site):
+            return None  # ``np.array(Image.open(path))``: the pixels are read, and Pillow closes the file
         if reader is not None and callee_call.func is not site and kind != "process" and \
                 (reader in READERS or _library_user(module, project, callee_call, reader)
                  or kind == "ORM session" and _project_user(module, project, callee_call, parent)):
@@ -1152,9 +1156,10 @@ def _closers(factory: str) -> set[str]:
 
 
 def _loads_image(module: SourceModule, project: Project | None, call: ast.Call, given: ast.AST) -> bool:
-    """``ImageOps.exif_transpose(img)``, ``crop_center(img)`` where the project function runs ``img.crop(...)``:
-    the callee loads the image it is given, and Pillow then closes the file."""
-    if (call_name(module, call) or "").startswith("PIL.ImageOps.") and call.args and call.args[0] is given:
+    """``ImageOps.exif_transpose(img)``, ``np.array(img)``, ``crop_center(img)`` where the project function runs
+    ``img.crop(...)``: the callee loads the image it is given, and Pillow then closes the file."""
+    name = call_name(module, call) or ""
+    if (name.startswith("PIL.ImageOps.") or name in PIXEL_ARRAYS) and call.args and call.args[0] is given:
         return True
     if given not in call.args:
         return False
