@@ -57,6 +57,9 @@ Reports whole payloads read into memory where streaming fits. That is:
   made it. One at a key written in the code is a known document, and one parsed as JSON is needed whole;
 - a file opened and read whole only to compute its digest (`hashlib.sha256(f.read())`,
   `digest.update(open(path, "rb").read())`): `hashlib.file_digest(f, "sha256")` feeds it in chunks;
+- a zip archive built in a `BytesIO` (`ZipFile(buffer, "w")`) and sent back as a response body
+  (`HttpResponse(buffer.getvalue())`, `send_file(buffer)`, `StreamingResponse`): every file packed into it
+  is in memory at once;
 - a file opened and read whole only to be copied into a zip archive (`zip_file.writestr(path, f.read())`
   in `with file.open() as f`, `zip_file.writestr(name, user_file.file.read())` of a stored file field):
   `zip_file.write()` or `copyfileobj` into `zip_file.open(name, "w")` copy it in chunks;
@@ -180,7 +183,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                         *_uploads(module, project, fn, nodes), *_request_bodies(module, project, fn, nodes),
                         *_fetchalls(module, fn, nodes), *_whole_tables(module, nodes), *_zip_copies(module, nodes),
                         *_files_sent_whole(module, project, nodes), *_stored_objects_read_whole(module, nodes),
-                        *_whole_file_hashes(module, nodes),
+                        *_whole_file_hashes(module, nodes), *_archives_built_in_memory(module, nodes),
                         *_memory_exports(module, project, fn, nodes), *_documents_built_whole(module, project, fn, nodes),
                         *_pages_cut_in_memory(module, nodes)]:
             if finding.line not in reported:
@@ -1153,6 +1156,70 @@ def _zip_copies(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]
                 module, data, "a file is read whole into memory to be copied into a zip archive",
                 "copy it in chunks: zip_file.write(path, arcname) or "
                 "shutil.copyfileobj(f, zip_file.open(arcname, 'w'), 65536)")
+
+
+# What sends a body back: the response classes, and those that send a file object (Starlette, CherryPy).
+ARCHIVE_SINKS = RESPONSE_SINKS | {"StreamingResponse", "serve_fileobj"}
+WRITE_MODES = {"w", "a", "x"}
+
+
+def _archives_built_in_memory(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``buffer = BytesIO(); with ZipFile(buffer, "w") as archive: archive.write(path)`` for each file, then
+    ``HttpResponse(buffer.getvalue())`` (or ``send_file(buffer)``): the whole archive, every file packed into it,
+    sits in the worker's memory until it is sent, where a temporary file sent with ``FileResponse`` does not.
+    Only archives that pack files (``write(path)``), entries written in a loop, or that a helper fills
+    (``zipdir(path, archive)``): one note zipped is small."""
+    buffers = {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+               and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Call) and not n.value.args
+               and (call_name(module, n.value) or dotted(n.value.func) or "").rsplit(".", 1)[-1] == "BytesIO"}
+    archives: dict[str, str] = {}  # the archive's name -> its buffer's
+    for node in nodes:
+        bindings = [(n.targets[0], n.value) for n in [node] if isinstance(n, ast.Assign) and len(n.targets) == 1] \
+            + [(i.optional_vars, i.context_expr) for i in getattr(node, "items", []) if i.optional_vars is not None]
+        for target, value in bindings:
+            if isinstance(target, ast.Name) and isinstance(value, ast.Call) and value.args \
+                    and isinstance(value.args[0], ast.Name) and value.args[0].id in buffers and _write_mode(value) \
+                    and (call_name(module, value) or dotted(value.func) or "").endswith("ZipFile"):
+                archives[target.id] = value.args[0].id
+    packed = {archives[name] for name in archives if _packs_files(module, name, nodes)}
+    for node in nodes if packed else ():
+        if not (isinstance(node, ast.Call) and (call_name(module, node) or _callee(node) or "").rsplit(".", 1)[-1]
+                in ARCHIVE_SINKS):
+            continue
+        body = node.args[0] if node.args else keyword(node, "content")
+        if body is not None and any(isinstance(n, ast.Name) and n.id in packed for n in walk_nodes(body)):
+            yield _medium_finding(
+                module, node, "a zip archive of files is built whole in memory to be sent back",
+                "build it in a temporary file (tempfile.TemporaryFile) and stream that (FileResponse, send_file), "
+                "or stream the archive as it is written (zipstream)")
+
+
+def _packs_files(module: SourceModule, archive: str, nodes: list[ast.AST]) -> bool:
+    """The archive gets files copied in (``archive.write(path)``), entries written in a loop, or is handed to a
+    function that fills it (``zipdir(folder, archive)``)."""
+    for node in nodes:
+        if not isinstance(node, ast.Call):
+            continue
+        own = isinstance(node.func, ast.Attribute) and dotted(node.func.value) == archive
+        if own and node.func.attr == "write" or own and node.func.attr == "writestr" and _in_loop(module, node):
+            return True
+        if not own and any(isinstance(a, ast.Name) and a.id == archive for a in node.args):
+            return True
+    return False
+
+
+def _in_loop(module: SourceModule, node: ast.AST) -> bool:
+    parent = module.parents.get(node)
+    while parent is not None and not isinstance(parent, FUNCTION_TYPES):
+        if isinstance(parent, (ast.For, ast.AsyncFor, ast.While)):
+            return True
+        parent = module.parents.get(parent)
+    return False
+
+
+def _write_mode(call: ast.Call) -> bool:
+    mode = call.args[1] if len(call.args) > 1 else keyword(call, "mode")
+    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and mode.value[:1] in WRITE_MODES
 
 
 def _opened_files(nodes: list[ast.AST]) -> set[str]:
