@@ -55,7 +55,8 @@ callers are judged; so is a project class whose construction opens a client of a
 it (`self.http = ClientSession()` in `__init__` or in a method `__init__` calls) but offers no way to close
 it (no teardown method in the class or its project bases, and nothing in the project closes that attribute):
 each instance (`self.client = RemoteApi(state)` on every login) holds a client only the garbage collector
-ends; so is one that returns it inside a tuple, at the same position in every
+ends (also a plugin class handed in as a type: `def setup(loader: Type[Loader], config): loader(config).run()`
+builds one when a project subclass of `Loader` is such a class); so is one that returns it inside a tuple, at the same position in every
 tuple it returns (`return archive, meta`): the caller that unpacks it (`archive, meta =
 read_archive(p)`) owns it, and one that drops it (`_, meta = ...`) leaks it (a tuple kept whole
 is not followed); a Redis client built over a pool it is given
@@ -387,15 +388,67 @@ def _client_holder(project: Project, module: SourceModule, call: ast.Call) -> tu
     offers no way to close it: no teardown method (``close()``, ``aclose()``, ``__aexit__``, ...) in the class or
     its project bases, and nothing in the project closes that attribute. Each instance is then a client that
     only the garbage collector ends."""
+    if (plugin_base := _class_parameter(project, module, call)) is not None:
+        return next(filter(None, (_holder(project, *sub) for sub in _subclasses(project, *plugin_base)
+                                  if _constructible_with(sub[1], call))), None)
     if not (method_name(call) or "")[:1].isupper() or not isinstance(call.func, (ast.Name, ast.Attribute)):
         return None
     found = project_class(module, project, call.func)
-    if found is None:
-        return None
+    return _holder(project, *found) if found is not None else None
+
+
+def _holder(project: Project, module: SourceModule, cls: ast.ClassDef) -> tuple[str, str, str] | None:
     cache = project.facts.setdefault("R4.client-holders", {})
-    if found[1] not in cache:
-        cache[found[1]] = _held_client(project, *found)
-    return cache[found[1]]
+    if cls not in cache:
+        cache[cls] = _held_client(project, module, cls)
+    return cache[cls]
+
+
+def _constructible_with(cls: ast.ClassDef, call: ast.Call) -> bool:
+    """Whether ``call``'s arguments fill the required parameters of ``cls.__init__`` (a class defining none
+    inherits one: assumed to fit). ``loader()`` cannot build a ``WikiLoader`` whose ``__init__`` needs a config."""
+    init = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "__init__"), None)
+    if init is None or any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return True
+    positional = [*init.args.posonlyargs, *init.args.args][1:]
+    required = positional[:len(positional) - len(init.args.defaults)]
+    given = {k.arg for k in call.keywords}
+    return all(i < len(call.args) or p.arg in given for i, p in enumerate(required))
+
+
+def _class_parameter(project: Project, module: SourceModule, call: ast.Call) -> tuple[SourceModule, ast.ClassDef] | None:
+    """The project class ``call`` builds a subclass of when it calls a parameter annotated ``Type[Base]`` /
+    ``type[Base]``: ``def setup(text_to_entries: Type[TextToEntries], config): text_to_entries(config).process()``,
+    a plugin class handed in by the caller."""
+    fn = enclosing_function(module, call)
+    if fn is None or not isinstance(call.func, ast.Name):
+        return None
+    hint = next((a.annotation for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
+                 if a.arg == call.func.id), None)
+    if not (isinstance(hint, ast.Subscript) and (dotted(hint.value) or "").rsplit(".", 1)[-1] in ("Type", "type")):
+        return None
+    return project_class(module, project, hint.slice)
+
+
+def _subclasses(project: Project, module: SourceModule, cls: ast.ClassDef) -> list[tuple[SourceModule, ast.ClassDef]]:
+    """The project classes that derive from ``cls``, at any depth."""
+    children = project_index(project, "R4.subclasses", lambda m, index: _add_subclasses(project, m, index))
+    found: list[tuple[SourceModule, ast.ClassDef]] = []
+    pending = [cls]
+    while pending:
+        for child in children.get(pending.pop(), ()):
+            if child not in found:
+                found.append(child)
+                pending.append(child[1])
+    return found
+
+
+def _add_subclasses(project: Project, module: SourceModule, children: dict) -> None:
+    for cls in module.nodes_of(ast.ClassDef):
+        for base in cls.bases:
+            resolved = project_class(module, project, base)
+            if resolved is not None and resolved[1] is not cls:
+                children.setdefault(resolved[1], []).append((module, cls))
 
 
 def _held_client(project: Project, module: SourceModule, cls: ast.ClassDef) -> tuple[str, str, str] | None:
