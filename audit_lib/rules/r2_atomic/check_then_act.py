@@ -7,7 +7,9 @@ that reads a table (a `SELECT`, `exists()`, `get`, `first`,
 code base that does so) and then, depending on what it read, inserts into the same
 table (SQL `INSERT`, ORM `add`/`create`/`save` of a new instance) or runs a SQL
 `UPDATE` of it. The decision is an `if` on the read's result around the write, an
-earlier `if` that leaves the function (`raise`, `return`) before the write, or an
+earlier `if` that leaves the function (`raise`, `return`) before the write (also one testing each row
+of a loop over what the read found: `for b in Booking.objects.filter(room=room): if b.start < end and
+start < b.end: raise`, then `Booking.objects.create(...)`), or an
 `except DoesNotExist` (`NoResultFound`) handler of the read that creates the row, or an
 inline get-or-create whose insert follows the branch (`row = query.first()`, `if not row: row =
 Model(...)` or `if row: row.value = v` / `else: row = Model(...)`, then `session.add(row)` or
@@ -1366,8 +1368,25 @@ def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: s
             continue
         if node.end_lineno and node.end_lineno >= write.call.lineno:
             continue
-        if _test_uses(module, fn, node.test, read, names, receiver_fetch, flags) and _leaves(node.body) and \
-                _runs_after(module, node, write.call) and _decides(node.test, read, write, names, None if flags else False):
+        if (_test_uses(module, fn, node.test, read, names, receiver_fetch, flags) or not flags and _checks_looped_row(
+                module, fn, node, read, names)) and _leaves(node.body) and _runs_after(module, node, write.call) and \
+                _decides(node.test, read, write, names, None if flags else False):
+            return True
+    return False
+
+
+def _checks_looped_row(module: SourceModule, fn: ast.AST, test: ast.If, read: db.DbOp, names: set[str]) -> bool:
+    """An ``if`` in a loop over the rows the read found that tests the row (``for booking in
+    Booking.objects.filter(room=room): if booking.start < end and start < booking.end: raise``):
+    the insert after the loop is decided on every row found, and two requests both find none
+    in the way."""
+    for loop in ancestors(module, test):
+        if loop is fn:
+            return False
+        if isinstance(loop, (ast.For, ast.AsyncFor)) and isinstance(loop.target, ast.Name) and (
+                any(n is read.call for n in ast.walk(loop.iter))
+                or isinstance(loop.iter, ast.Name) and loop.iter.id in names) and any(
+                isinstance(n, ast.Name) and n.id == loop.target.id for n in ast.walk(test.test)):
             return True
     return False
 
