@@ -83,7 +83,8 @@ ever holds literals: `key = "cgroup_v2"` ... `key = "psutil"`; `samples[key] = .
 at most. A dict filled under a parameter named as one choice of a fixed set
 (`tasks_by_name[name] = task`, `seen.add(name)`, same names as for caches) is bounded by
 that set, and so is one keyed by a local made only from such parameters (`fullname =
-prefix(name); queues[fullname] = ...`). So is a dict of a module-level function (or of a private method, through the `self.` calls of its
+prefix(name); queues[fullname] = ...`) or by a loop variable named as a class (`for model, viewsets in
+registry.items(): cache.setdefault(model, ...)`). So is a dict of a module-level function (or of a private method, through the `self.` calls of its
 class) keyed by its parameters (alone, or a tuple of them: `key = (db_index, raw); _clients[key] = ...`) when
 every call of that function in the project passes, for each of them, a literal, a setting
 (`config.KV_DB_INDEX`, `settings.X`, `app.config["X"]`) or a named constant or enum member
@@ -968,11 +969,14 @@ def _is_parameter(fn: ast.AST, name: str) -> bool:
 
 def _keyed_by_choice(node: ast.AST, fn: ast.AST) -> bool:
     """``tasks_by_name[name] = task`` / ``seen.add(name)`` where ``name`` is a parameter named as one choice of a
-    fixed set (see CHOICE_PARAMETER): the same few keys are replaced, not accumulated."""
+    fixed set (see CHOICE_PARAMETER), or a parameter or loop variable named as a class (``model``,
+    ``serializer_class``): the same few keys are replaced, not accumulated."""
     key = _added_key(node)
     if not isinstance(key, ast.Name):
         return False
     params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+    if key.id not in params and CLASS_PARAMETER.search(key.id) and _only_loop_variable(fn, key.id):
+        return True  # ``for model, viewsets in app.viewsets.items(): cache.setdefault(model, ...)``: one per class
     if key.id not in params:
         # ``fullname = add_prefix(name); _queues[fullname] = ...``: a key made from choices only is one too
         values = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Assign)
@@ -981,6 +985,15 @@ def _keyed_by_choice(node: ast.AST, fn: ast.AST) -> bool:
             if len(values) == 1 else set()
         return bool(used) and all(CHOICE_PARAMETER.search(p) or CLASS_PARAMETER.search(p) for p in used)
     return bool(CHOICE_PARAMETER.search(key.id) or CLASS_PARAMETER.search(key.id))
+
+
+def _only_loop_variable(fn: ast.AST, name: str) -> bool:
+    """``name`` is bound in ``fn`` by ``for`` loops only."""
+    targets = [n for n in walk_function_body(fn) if isinstance(n, ast.Name) and n.id == name
+               and isinstance(n.ctx, ast.Store)]
+    loop_targets = {id(n) for loop in walk_function_body(fn) if isinstance(loop, (ast.For, ast.AsyncFor))
+                    for n in ast.walk(loop.target)}
+    return bool(targets) and all(id(n) in loop_targets for n in targets)
 
 
 def _keyed_by_fixed_arguments(project: Project, module: SourceModule, node: ast.AST, fn: ast.AST) -> bool:
