@@ -40,24 +40,29 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   imports send to another module-level function of that name, `warehouse.refresh_stock(...)` for
   `services.refresh_stock`; a FastAPI `Depends(...)` dependency is
   one; a helper also called by a job or a command is not one, nor a Celery task: its worker runs it), on the usual logger names or
-  a project's named logger (`logger_api`, `audit_logger`),, whose only content is a string interpolated on the
+  a project's named logger (`logger_api`, `audit_logger`), whose only content is a string interpolated on the
   spot (an f-string, `"..." % x`, `"...".format(x)`, string concatenation; also through a local
-  the function assigns once, `msg = f"failed: {e}"; logger.error(msg)`) with no
+  the function assigns once, `msg = f"failed: {e}"; logger.error(msg)`) or the text of the exception the
+  `except` caught (`logger.error(e)`, `logger.exception(str(e))`: no operation, no entity), with no
   structured context: no `extra=`, not a structlog or otherwise bound logger (a
   `LoggerAdapter`, `logger.bind(...)`), no loguru keyword arguments (loguru keeps them in
-  the record; a loguru call with only an f-string has no more context than the stdlib's). Lazy `%s` arguments (`log.info("paid %s", order_id)`) are not
-  reported, nor is anything when a logging filter that sets fields on the records (not one that only
-drops records), a record factory, loguru's
+  the record; a loguru call with only an f-string has no more context than the stdlib's). Lazy `%s`
+  arguments (`log.info("paid %s", order_id)`) are not reported, nor are debug and trace lines (a
+  developer's trace, off in production), nor is anything when a logging filter that sets fields on the
+  records (not one that only drops records), a record factory, loguru's
   `contextualize()`/`patch()`/`configure(patcher=...)` or a request-context library
   (asgi-correlation-id, django-guid, log-request-id, starlette-context) adds the request's
   context to every record.
 
 When the code base logs plain text throughout (no `LoggerAdapter` or bound logger, no
 structlog or JSON log formatter anywhere in service code, and no `extra=`, or only extras that nothing
-writes out: no log-shipping handler, no formatter class or factory of the project's own, no format
-string naming a field a LogRecord does not have, as under `logging.basicConfig(level=...)`), those log lines are reported once, for the
-code base, at the first of them with the count and the places: asking each line for `extra=` makes
-no sense while nothing reads it, the choice is the code base's. Prints stay one finding each. A print
+writes out: no log-shipping handler, no third-party formatter factory, no formatter class of the
+project's own that serializes the record or reads a field of its own (one that only cleans up the
+message, or moves a decorator's `extra={"s_line": n}` into `record.lineno`, writes nothing more), no
+format string naming a field a LogRecord does not have, as under `logging.basicConfig(level=...)`),
+those log lines are reported once, for the code base, at the first error line among them (else the
+first line) with the count and the places: asking each line for `extra=` makes no sense while
+nothing reads it, the choice is the code base's. Prints stay one finding each. A print
 in a block that then stops the process (`raise SystemExit(1)`, `sys.exit()`: a start-up refusing its
 configuration) is not reported, nor is a print right after another (the next line of one notice), nor one in the `except` of a `try`
 that only calls `create_engine()` (lazy: the handler never runs).
@@ -134,6 +139,8 @@ NAMED_LOGGER = re.compile(r"^_?(logger_\w+|\w+_logger)$")  # logger_api, audit_l
 REQUEST_HOOKS = {"before_request", "before_app_request", "after_request", "after_app_request", "teardown_request"}
 GRAPHQL_LIBRARIES = ("strawberry", "graphene", "ariadne")
 RESOLVER_DECORATORS = {"mutation", "field", "subscription"}  # @strawberry.mutation(...), @query.field("user")
+DEVELOPER_LEVELS = {"debug", "trace"}
+ERROR_LEVELS = {"error", "exception", "critical", "fatal"}
 STDLIB_GET_LOGGER = {"logging.getLogger", "logging.get_logger"}
 DEMO_ONLY = re.compile(r"\bnot (intended|meant|to be used) for (real|production)|\b(demo|example) only\b", re.IGNORECASE)
 LOG_SHIPPERS = ("logstash", "logstash_async", "logging_loki", "fluent", "graypy", "pygelf", "watchtower",
@@ -154,7 +161,7 @@ def check(project: Project) -> Iterator[Finding]:
     if not service_routes(project):
         return
     context_everywhere = _context_added_everywhere(project)
-    bare: list[Finding] = []
+    bare: list[tuple[Finding, str]] = []  # each line with its level
     for module in project.modules:
         if is_test_file(module) or is_script_file(module) or in_management_package(module, project) \
                 or is_command_line_helper(module, project):
@@ -167,15 +174,18 @@ def check(project: Project) -> Iterator[Finding]:
     if bare and not _structured_logging_in_use(project):
         yield _plain_text_logging(bare, _extras_given(project))
     else:
-        yield from bare
+        yield from (finding for finding, _ in bare)
 
 
-def _plain_text_logging(bare: list[Finding], extras: int = 0) -> Finding:
+def _plain_text_logging(bare: list[tuple[Finding, str]], extras: int = 0) -> Finding:
     """One finding for a code base whose logging is plain text throughout: asking each line for
-    ``extra=`` makes no sense while nothing in the code base reads it; the choice is the code base's."""
-    first = min(bare, key=lambda f: (f.path or "", f.line or 0))
-    places = [f"{f.path}:{f.line}" for f in sorted(bare, key=lambda f: (f.path or "", f.line or 0))]
-    others = f" and {len(bare) - 1} more ({shown_places(places[1:])})" if len(bare) > 1 else ""
+    ``extra=`` makes no sense while nothing in the code base reads it; the choice is the code base's.
+    Shown at the first error line, the one an operator searches first, else at the first line."""
+    in_order = sorted(bare, key=lambda line: (line[0].path or "", line[0].line or 0))
+    first = next((f for f, level in in_order if level in ERROR_LEVELS), in_order[0][0])
+    places = [f"{f.path}:{f.line}" for f, _ in in_order]
+    others = f" and {len(bare) - 1} more ({shown_places(places, skip=f'{first.path}:{first.line}')})" \
+        if len(bare) > 1 else ""
     how = "no extra=, no bound or structured logger anywhere" if not extras else \
         f"no bound or structured logger; {f'the {extras} extra= values' if extras > 1 else 'the one extra= value'} " \
         f"given {'are' if extras > 1 else 'is'} written out by no formatter or handler"
@@ -212,18 +222,23 @@ def _extras_given(project: Project) -> int:
 def _extras_written(project: Project) -> bool:
     """Whether anything can write a record's ``extra=`` values out: a log-shipping handler (logstash, Loki,
     Fluent, GELF, CloudWatch, Google Cloud Logging, OpenTelemetry logs), a formatter class of the project's
-    own or a factory (``"()"``) in a logging configuration, or a format string naming a field no LogRecord
-    has (``"%(levelname)s %(request_id)s %(message)s"``). Under ``logging.basicConfig(level=...)`` and
-    format strings of the standard fields only, the extras are dropped: the lines are plain text."""
+    own that writes fields of its own, a third-party factory (``"()"``) in a logging configuration, or a
+    format string naming a field no LogRecord has (``"%(levelname)s %(request_id)s %(message)s"``). Under
+    ``logging.basicConfig(level=...)``, format strings of the standard fields only and formatters that only
+    clean up the message, the extras are dropped: the lines are plain text."""
+    own_classes = {n.name for m in project.modules for n in m.nodes_of(ast.ClassDef)}
     for module in project.modules:
         if is_test_file(module):
             continue
         if any(module.imports_module(lib) for lib in LOG_SHIPPERS):
             return True
         for node in walk_nodes(module.tree):
-            if isinstance(node, ast.ClassDef) and any((dotted(b) or "").endswith("Formatter") for b in node.bases):
+            if isinstance(node, ast.ClassDef) and any((dotted(b) or "").endswith("Formatter") for b in node.bases) \
+                    and _formatter_writes_fields(module, node):
                 return True
-            if isinstance(node, ast.Dict) and any(string_value(k) == "()" for k in node.keys if k is not None):
+            if isinstance(node, ast.Dict) and any(
+                    string_value(k) == "()" and (string_value(v) or "").rsplit(".", 1)[-1] not in own_classes
+                    for k, v in zip(node.keys, node.values) if k is not None):
                 return True
             text = string_value(node) if isinstance(node, ast.Constant) else None
             if text and "%(" in text:
@@ -231,6 +246,54 @@ def _extras_written(project: Project) -> bool:
                 if fields & {"message", "levelname", "asctime"} and fields - RECORD_FIELDS:
                     return True
     return False
+
+
+def _formatter_writes_fields(module: SourceModule, formatter: ast.ClassDef) -> bool:
+    """Whether a formatter class writes fields beyond a LogRecord's standard ones: it serializes the record
+    (``json.dumps(...)``, ``record.__dict__.items()``, ``vars(record)``) or reads a field of its own
+    (``record.request_id``, ``getattr(record, "user")``). A field read only to correct a standard one
+    (``record.lineno = record.__dict__["s_line"]``: where a logging decorator was called) is no context."""
+    for method in formatter.body:
+        if not isinstance(method, FUNCTION_TYPES) or len(method.args.args) < 2:
+            continue
+        record = method.args.args[1].arg
+        if method.name != "format" and "record" not in record:
+            continue  # a method given no record: __init__(self, fmt)
+        for node in walk_nodes(method):
+            if isinstance(node, ast.Call) and call_name(module, node) in ("json.dumps", "vars"):
+                return True
+            field = _own_field_read(module, node, record)
+            if field is not None and not _corrects_standard_field(module, field, record):
+                return True
+    return False
+
+
+def _own_field_read(module: SourceModule, node: ast.AST, record: str) -> ast.expr | None:
+    """The expression reading a field no LogRecord has from ``record`` (``record.user``,
+    ``record.__dict__["user"]``, ``getattr(record, "user")``, any other use of ``record.__dict__``, which
+    takes all of them); None for a standard field, a membership test or a write."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" \
+            and len(node.args) > 1 and isinstance(node.args[0], ast.Name) and node.args[0].id == record:
+        return node if string_value(node.args[1]) not in RECORD_FIELDS else None
+    if not (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load)
+            and isinstance(node.value, ast.Name) and node.value.id == record) or node.attr in RECORD_FIELDS:
+        return None
+    if node.attr != "__dict__":
+        return None if node.attr.startswith("__") or node.attr == "getMessage" else node
+    parent = module.parents.get(node)
+    if isinstance(parent, ast.Compare):
+        return None  # "s_line" in record.__dict__
+    if isinstance(parent, ast.Subscript) and parent.value is node:
+        return parent if string_value(parent.slice) not in RECORD_FIELDS else None
+    return node
+
+
+def _corrects_standard_field(module: SourceModule, read: ast.expr, record: str) -> bool:
+    """``record.lineno = <read>``: the value only replaces a standard field of the record."""
+    statement = module.parents.get(read)
+    return isinstance(statement, ast.Assign) and statement.value is read and all(
+        isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == record
+        and t.attr in RECORD_FIELDS for t in statement.targets)
 
 
 def _prints(module: SourceModule, project: Project) -> Iterator[Finding]:
@@ -425,7 +488,7 @@ def _asks_terminal(module: SourceModule, fn: ast.AST) -> bool:
                for n in walk_nodes(fn))
 
 
-def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]:
+def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[tuple[Finding, str]]:
     if not route_handlers(module, project) and not _defines_request_path_helpers(module, project) \
             and not any(_graphql_resolver(module, fn) for fn in module.nodes_of(*FUNCTION_TYPES)):
         return
@@ -441,9 +504,12 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]
             continue
         if receiver == "logging" and qualified(module, node.func.value) != "logging":
             continue
+        if _level(node) in DEVELOPER_LEVELS:
+            continue  # a developer's trace, off in production, read beside the code rather than searched
         message = node.args[1] if node.func.attr == "log" and len(node.args) > 1 else node.args[0] if node.args else None
         rest = node.args[2:] if node.func.attr == "log" else node.args[1:]
-        style = _eager_interpolation(message) or _eager_interpolation(_only_value(module, node, message))
+        style = _eager_interpolation(message) or _eager_interpolation(_only_value(module, node, message)) \
+            or _exception_text(module, message)
         if style is None or rest or keyword(node, "extra") is not None or any(kw.arg is None for kw in node.keywords):
             continue
         if loguru and node.keywords:
@@ -460,14 +526,22 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[Finding]
                 continue
             where = f"{helper.name}(), which only request handlers call,"
         yield Finding(
-            message=f"{receiver}.{node.func.attr}() in {where} logs only an {style}: "
+            message=f"{receiver}.{node.func.attr}() in {where} logs only {style}: "
                     "no structured context",
             path=module.path, line=node.lineno, end_line=getattr(node, "end_lineno", node.lineno),
             evidence=module.evidence(node),
             fix='pass the values as context: logger.info("order created", extra={"order_id": order.id}) '
                 "(or a structlog logger: log.info(\"order_created\", order_id=order.id))",
             confidence=Confidence.medium,
-        )
+        ), _level(node)
+
+
+def _level(call: ast.Call) -> str:
+    """A log call's level: ``error`` for ``log.error(...)`` and ``log.log(logging.ERROR, ...)``."""
+    method = method_name(call) or ""
+    if method == "log":
+        return (dotted(call.args[0]) or "").rsplit(".", 1)[-1].lower() if call.args else ""
+    return method
 
 
 def _defines_request_path_helpers(module: SourceModule, project: Project) -> bool:
@@ -594,15 +668,26 @@ def _bound_loggers(module: SourceModule) -> set[str]:
 def _eager_interpolation(message: ast.expr | None) -> str | None:
     """How a message was formatted on the spot, or None for a plain or lazily formatted one."""
     if isinstance(message, ast.JoinedStr) and any(isinstance(v, ast.FormattedValue) for v in message.values):
-        return "f-string"
+        return "an f-string"
     if isinstance(message, ast.BinOp) and isinstance(message.op, ast.Mod) and string_value(message.left) is not None:
-        return "eagerly %-formatted string"
+        return "an eagerly %-formatted string"
     if (isinstance(message, ast.Call) and isinstance(message.func, ast.Attribute) and message.func.attr == "format"
             and string_value(message.func.value) is not None):
-        return "str.format() string"
+        return "an str.format() string"
     if isinstance(message, ast.BinOp) and isinstance(message.op, ast.Add) and _has_string(message):
-        return "concatenated string"
+        return "a concatenated string"
     return None
+
+
+def _exception_text(module: SourceModule, message: ast.expr | None) -> str | None:
+    """``log.error(e)``, ``log.exception(str(e))``, ``log.error(describe(e))`` in the ``except`` that caught
+    ``e``: the line says what failed but not in which operation or for which entity."""
+    if isinstance(message, ast.Call) and len(message.args) == 1 and not message.keywords:
+        message = message.args[0]
+    if not isinstance(message, ast.Name):
+        return None
+    caught = next((p for p in ancestors(module, message) if isinstance(p, (ast.ExceptHandler, *FUNCTION_TYPES))), None)
+    return "the exception's text" if isinstance(caught, ast.ExceptHandler) and caught.name == message.id else None
 
 
 def _only_value(module: SourceModule, at: ast.AST, name: ast.expr | None) -> ast.expr | None:
