@@ -3,7 +3,8 @@
 ## What it does
 Reports outbound HTTP calls made while handling a request that send no correlation id
 header. In detail: in a code base that serves HTTP (it defines routes, see `audit_lib.libs.web`: FastAPI,
-Flask, Django, Pyramid/Cornice, aiohttp, Falcon, ... handlers), reports
+Flask, Django, Pyramid/Cornice, aiohttp, Falcon, ... handlers; or a CherryPy application's exposed methods,
+`@cherrypy.expose` or the public methods of a class with `exposed = True`), reports
 outbound HTTP calls (see `audit_lib.libs.http`) made while handling a request (in a
 route handler, or in a function or method a handler calls directly) that send no
 correlation header
@@ -25,8 +26,9 @@ vendor (`settings.paypal_api_endpoint`) or from a setting whose shipped default 
 address (`reviews_url: str = Field(default="https://reviews.vendor.example/api")`, like
 `os.getenv("X") or "https://..."`, or a configuration key a project module binds to a public
 address outright: the vendor's hosted service that every installation calls), and calls to an
-identity provider (an OAuth token exchange, `fetch_token`/`refresh_token`, or an address named for
-a token, user-info, introspection, OIDC/SAML/SSO endpoint, or the host of the token/authorize endpoints an
+identity provider (an OAuth token exchange, `fetch_token`/`refresh_token`, an address named for
+a token, user-info, introspection, OIDC/SAML/SSO endpoint, a URL whose written path is one,
+`f"{self.domain}/oauth2/v1/userinfo"`, `.../openid-connect/token`, or the host of the token/authorize endpoints an
 OAuth client class names in its constants, `USER_API_URL` beside `TOKEN_URL`: the provider is no service of ours): only
 calls that visibly address a service of ours (a configured or constant address, also read from the
 application's configuration, `current_app.config["CATALOG_SERVICE_URL"]`, `settings.get(...)`; an
@@ -37,15 +39,18 @@ functions of its file that it calls, are judged like the handler: the request's 
 (there, an address held in a constant bound to a public URL is taken for a vendor's API). Other
 background jobs, test code, scripts and calls to
 localhost or to the service's own public address (`f"{SITE_URL}/api/v2/..."`, also through a
-local or a helper of the module that returns it: the service calling its own API) are not reported.
+local or a helper of the module that returns it: the service calling its own API) are not reported on
+their own (they count towards the service's finding below).
 
 A service that has no request id at all gets one finding of its own instead: when no call is reported
 above, no file of the service names a request-id header (`"X-Request-ID"`, `"traceparent"`) and no
 request-id library is in use (asgi-correlation-id, django-guid, django-log-request-id, django-structlog,
-...), and service code (outside tests, scripts and calls to the service itself) makes outbound HTTP calls
+...), and service code (outside tests and scripts) makes outbound HTTP calls
 that visibly send no id to somewhere other than a public API written in the code, an identity provider or
-a vendor-named or publicly defaulted setting (a configured address, a URL from data), it is reported once,
-at the first such call to a service of ours, else the first on a request path, with the count of the others:
+a vendor-named or publicly defaulted setting (a configured address, a URL from data, a call to the service
+itself or to localhost: a hop whose two requests' logs cannot be tied either), it is reported once, at the
+first such call to a service of ours, else the first on a request path, else the first to itself, with the
+count of the others:
 an id the service never creates is missing from its own logs and from every hop alike. A field of an object
 the function was handed or computed (`metadata.preview_image`) is a link in data, not a configured address;
 a configured URL template filled in (`settings.ICON_URL.format(domain=d)`) is the configured address.
@@ -86,7 +91,7 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.http import ClientBinding, OutboundCall, outbound_calls
 from audit_lib.libs.web import RouteHandler
-from audit_lib.operator_code import is_offline_file
+from audit_lib.operator_code import is_offline_file, is_script_file
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
@@ -94,6 +99,7 @@ from audit_lib.pyast import (
     dotted,
     enclosing_function,
     keyword,
+    qualified,
     string_value,
     walk_function_body,
     walk_nodes,
@@ -118,6 +124,9 @@ VENDOR_NAME = re.compile(r"paypal|stripe|github|gitlab|google|slack|twilio|sendg
 # an identity provider's endpoints (token exchange, user info, introspection): the provider's, however configured
 IDENTITY_ENDPOINT = re.compile(r"oauth|token|userinfo|user_info|introspect|authori[sz]|jwks|openid|oidc|saml|"
                                r"(^|[^a-z])sso", re.IGNORECASE)
+IDENTITY_PATH = re.compile(r"(?i)/(oauth2?|token|authorize|userinfo|user_info|openid-connect|introspect|jwks)(/|$)|/\.well-known/openid")
+IDENTITY_ADDRESS = re.compile(r"(?i)(oauth|token|userinfo|user_info|introspect|authori[sz]\w*|jwks|openid|oidc)_?"
+                              r"(url|uri|endpoint)$")
 OAUTH_OPERATIONS = {"fetch_token", "refresh_token", "fetch_access_token", "fetch_request_token", "revoke_token"}
 CONFIG_MAPPINGS = ("config", "settings", "conf")  # app.config["X"], current_app.config.get("X"), settings["X"]
 URL_HOST = re.compile(r"^https?://(?:[^/@]*@)?([^/:?#]+)")
@@ -136,7 +145,7 @@ REQUEST_ID_HEADER = re.compile(r"(?i)^(x-[\w-]*)?(request|correlation|trace)-id$
 
 @rule("R3.no-correlation-id", on="project", scope="code", severity="medium")
 def check(project: Project) -> Iterator[Finding]:
-    routes = service_routes(project)
+    routes = service_routes(project) + _cherrypy_handlers(project)
     if not routes or any(m.imports_module(name) for m in project.modules for name in INSTRUMENTATION):
         return
     handlers = {id(h.function) for _, h in routes}
@@ -149,11 +158,14 @@ def check(project: Project) -> Iterator[Finding]:
     for module in project.modules:
         if is_test_file(module) or is_offline_file(module, project):
             continue
-        calls = [c for c in outbound_calls(module, project) if c.protocol == "http" and not targets_own_service(module, c)]
+        calls = [c for c in outbound_calls(module, project) if c.protocol == "http"]
         has_request_ids |= _names_request_id_header(module)
         for call in calls:
             fn = enclosing_function(module, call.node)
             if fn is None or _propagates(module, call):
+                continue
+            if targets_own_service(module, call):
+                silent.append((module, call, OWN_SERVICE_RANK))  # a hop to itself: no id in either request's logs
                 continue
             on_request_path = id(fn) in handlers or fn.name in called or id(fn) in task_code
             ours = _addresses_our_service(module, call, public_settings)
@@ -169,6 +181,29 @@ def check(project: Project) -> Iterator[Finding]:
                               "(X-Correlation-ID / X-Request-ID)", FORWARD_ID, Confidence.medium)
     if silent and not reported and not has_request_ids:
         yield _service_finding(silent)
+
+
+def _cherrypy_handlers(project: Project) -> list[tuple[SourceModule, RouteHandler]]:
+    """The methods a CherryPy application exposes (``@cherrypy.expose``, or every public method of a class with
+    ``exposed = True``): a CherryPy app mounting them is a web service like any routed one."""
+    found: list[tuple[SourceModule, RouteHandler]] = []
+    for module in project.modules:
+        if not module.imports_module("cherrypy") or is_test_file(module) or is_script_file(module):
+            continue
+        for fn in module.nodes_of(ast.FunctionDef, ast.AsyncFunctionDef):
+            owner = module.parents.get(fn)
+            exposed_class = isinstance(owner, ast.ClassDef) and any(
+                isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "exposed" for t in s.targets)
+                and isinstance(s.value, ast.Constant) and s.value.value is True for s in owner.body)
+            if exposed_class and not fn.name.startswith("_") or any(
+                    call_name(module, d) == "cherrypy.expose" if isinstance(d, ast.Call)
+                    else qualified(module, d) == "cherrypy.expose" for d in fn.decorator_list):
+                found.append((module, RouteHandler(function=fn, framework="cherrypy", methods=(), path=None, node=fn,
+                                                   declared_in=module)))
+    return found
+
+
+OWN_SERVICE_RANK = 4  # where the service finding goes: a call to a service of ours on a request path first (0)
 
 
 FORWARD_ID = ('forward the incoming request\'s id: headers={"X-Request-ID": request_id.get()}, or set it once '
@@ -270,7 +305,8 @@ def _addresses_our_service(module: SourceModule, call: OutboundCall, public_sett
 def _someone_elses_api(module: SourceModule, call: OutboundCall, public_settings: set[str]) -> bool:
     """A public API written in the code, an identity provider (a token exchange), or a setting whose default
     or value is a public address or that is named after a vendor: a service that will not read our header."""
-    if _third_party(module, call) or call.operation in OAUTH_OPERATIONS or _calls_identity_provider(module, call.node):
+    if _third_party(module, call) or call.operation in OAUTH_OPERATIONS or _calls_identity_provider(module, call.node) \
+            or _identity_path(module, call.node):
         return True
     target = call.node.args[0] if call.node.args else keyword(call.node, "url")
     name = _setting_name(target) if target is not None else None
@@ -290,6 +326,20 @@ def _calls_identity_provider(module: SourceModule, call: ast.Call) -> bool:
                       if isinstance(statement, ast.Assign) and string_value(statement.value)
                       and any(isinstance(t, ast.Name) and IDENTITY_ENDPOINT.search(t.id) for t in statement.targets)}
     return _host(string_value(_constant_value(module, call, _leading_part(target)))) in provider_hosts - {None}
+
+
+def _identity_path(module: SourceModule, call: ast.Call) -> bool:
+    """A URL whose written path is an identity provider's endpoint (``f"{self.domain}/oauth2/v1/userinfo"``,
+    ``f"{base}/realms/{realm}/protocol/openid-connect/token"``), directly or through a local named for one
+    (``user_info_url = ...``) or built from an address named for one (``urljoin(self.user_info_url, "emails")``):
+    whatever host the deployment configures, it is the provider's."""
+    target = call.args[0] if call.args else keyword(call, "url")
+    if isinstance(target, ast.Name) and not IDENTITY_ENDPOINT.search(target.id):
+        target = _local_value(module, call, target.id) or target
+    return target is not None and any(
+        isinstance(n, ast.Constant) and IDENTITY_PATH.search(string_value(n) or "")
+        or isinstance(n, (ast.Name, ast.Attribute)) and IDENTITY_ADDRESS.search(n.id if isinstance(n, ast.Name) else n.attr)
+        for n in walk_nodes(target))
 
 
 def _host(url: str | None) -> str | None:
