@@ -33,8 +33,10 @@ name says breaker/circuit; so is a failure handler that switches the destination
 Calls to localhost or to the service's own public address
 (`f"{SITE_URL}/api/..."`: the service calling itself), calls to a sidecar (the URL or the session's
 `base_url` is a `self` attribute set from an `__init__` parameter that every construction of the class
-outside tests gives a literal local address, `ProxyControl(URL(f"http://localhost:{port}"))`), health probes (`/health`, `/ready`,
-`/ping`, ...: they are there to see the failure), fetches of a URL a user gave (the call's URL is a parameter, and every
+outside tests gives a literal local address, `ProxyControl(URL(f"http://localhost:{port}"))`), calls to the service's own bind
+address (`f"http://{settings.HOST_IP}:{settings.HOST_PORT + 4}/api"`: a process beside it on the same host),
+health probes (`/health`, `/ready`, `/ping`, ..., also through a local name, or in a function named for a
+liveness check, `check_minio_alive()`: they are there to see the failure), fetches of a URL a user gave (the call's URL is a parameter, and every
 caller passes on a field of an object, `form.avatar.data`, never a literal, a built URL, a constant or
 a setting: no one dependency for a breaker to watch), calls to an integration each tenant configures
 (a data source or an alert destination: the function reads the object's own configuration mapping,
@@ -43,15 +45,20 @@ never filled from the settings; or sets a `self` attribute from it, calls a meth
 reads it, builds its client through one, or is called only by functions of its file that read it; not
 an LLM SDK's calls: the provider is one service whatever key or model each user configures),
 calls the code itself treats as going to anyone's URL (through an SSRF guard: `advocate`, a client
-built with a safe/SSRF `transport=`; or to each URL of a list in turn, `for url in subscriber_urls`),
+built with a safe/SSRF `transport=`, a check of the URL first, `validate_url_for_crawl(url)`; or to each URL
+of a list in turn, `for url in subscriber_urls`), calls made while a lazily cached client is first built
+(after `if hasattr(self, "_client"): return self._client`: a bucket check, once per process),
 availability probes (a predicate, `enabled()`/`is_*()`/`has_*()`, whose `except` of a connection
 failure answers False: the failure is the answer), fetches whose result the function keeps for the life of the process (stored into a module-level cache
 mapping, `get_public_keys.key_cache[url] = keys`, or into a module-level mapping the function tests first,
 `if issuer not in _configs: _configs[issuer] = ...`: a signing key set or an OIDC discovery document, asked
 once per key), checks for a new release of the product itself (in a function named for one: `run_version_check`,
 `check_for_updates`, `get_latest_release`; daily or cached, for an admin's banner), calls made once at start-up (in a Django
-`AppConfig.ready()`, discord.py's `cog_load`/`setup_hook`, or a function of the file only those
-call: nothing repeats them while the dependency is down), calls in a memoized function
+`AppConfig.ready()`, discord.py's `cog_load`/`setup_hook`, an `on_startup` handler, FastAPI's
+`@app.on_event("startup")`, or a function only those call, also a loop they start: nothing repeats them while
+the dependency is down), calls of a periodic job the process schedules itself (`@repeat_every`,
+`@schedule.repeat(...)`, `scheduler.add_job(fn, ...)`, a project helper sleeping in a loop,
+`run_repeated(self.refresh, 86400)`: one call now and then), calls in a memoized function
 (`@cached(TTLCache(...))`, `@lru_cache`) that turns their failure into a value (a `try` whose
 handlers do not raise: the fallback is cached, so a down dependency is asked once per cache period), calls
 only an operator or a cron job makes (in an admin-only view, `@admins_only`/`@staff_member_required`, or a
@@ -106,7 +113,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.http import METHOD_FIRST, SHARED_DEPENDENCIES, OutboundCall, outbound_calls, sdk_calls
-from audit_lib.operator_code import is_offline_file, run_by_operators
+from audit_lib.operator_code import function_uses, is_offline_file, run_by_operators
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
@@ -129,13 +136,19 @@ RELEASE_CHECK = re.compile(r"(?i)version_?check|check_?(for_?)?(new_?)?(version|
 UNREACHABLE = re.compile(r"Connection|Timeout|RequestException|URLError|OSError|socket|\bException\b")
 PREDICATE = re.compile(r"^_?(enabled|available|reachable|(is|has|can)_\w+)$")
 HEALTH_GATE = re.compile(r"health|breaker|circuit", re.IGNORECASE)
+SCHEDULE_DECORATORS = {"repeat_every", "repeat", "scheduled_job", "crontab"}
+START_UP_HOOKS = {"cog_load", "setup_hook", "on_startup"}
 MEMOIZERS = {"cached", "lru_cache", "cache", "ttl_cache", "memoize", "memoized"}
 CONFIGURATION = re.compile(r"settings|config|conf\b|options|environ|\bENV\b", re.IGNORECASE)
 TENANT_CONFIG = re.compile(r"^_?(options|opts|configuration|config|conf|params|credentials|creds)$")
 SSRF_GUARD = re.compile(r"advocate|ssrf|safe_?(http|transport|session|client)|SafeTransport", re.IGNORECASE)
+URL_VALIDATOR = re.compile(r"(?i)(validate|check|verify|assert|ensure)_?\w*_?url|ssrf|safe_?url|public_?url")
 GLOBAL_CONFIG = {"app.config", "current_app.config", "os.environ", "settings"}
 ADMIN_ONLY = re.compile(r"(?i)(^|\.)(admins?_only|admin_required|require_admin|staff_member_required|superuser_required)$")
 SWITCH = re.compile(r"^(is_)?(active|enabled)$")  # a destination's on/off flag
+HEALTH_FUNCTION = re.compile(r"(?i)(^|_)(health|healthcheck|healthz|alive|liveness|readiness)(_|$)")
+OWN_ADDRESS = {"HOST_IP", "HOST_PORT", "BIND_HOST", "BIND_PORT", "BIND_ADDRESS", "LISTEN_HOST", "LISTEN_PORT",
+               "LISTEN_ADDRESS"}  # the service's own bind address
 HEALTH_PATH = re.compile(r"/(health|healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|ping)/?$")
 # An LLM SDK's calls by their path on the client, for a client no binding reaches (one a factory builds per
 # user from the provider configured, handed around as a parameter): SDK -> (service, paths)
@@ -160,7 +173,8 @@ def check(project: Project) -> Iterator[Finding]:
     for module in project.modules:
         if is_test_file(module) or is_offline_file(module, project):
             continue
-        calls = [c for c in outbound_calls(module, project) if not targets_own_service(module, c) and not _health_probe(c)
+        calls = [c for c in outbound_calls(module, project) if not targets_own_service(module, c)
+                 and not _health_probe(module, c) and not _own_host(module, c)
                  and not _user_supplied_url(module, project, c) and not _local_sidecar(module, project, c)]
         known = {id(c.node) for c in calls}
         via_sdk = [c for c in sdk_calls(module, project) if id(c.node) not in known]
@@ -168,6 +182,7 @@ def check(project: Project) -> Iterator[Finding]:
         calls += via_sdk
         through_sdk = {id(c.node) for c in via_sdk}
         calls = [c for c in calls if not _start_up_only(module, project, c) and not _cached_fallback(module, c)
+                 and not _once_per_client(module, project, c.node)
                  and not _release_check(module, c.node) and not _kept_for_the_process(module, c.node)
                  and not _disables_after_failures(module, c.node)
                  and not _availability_probe(module, c.node)
@@ -279,6 +294,44 @@ def _start_up_only(module: SourceModule, project: Project, call: OutboundCall) -
     return bool(hooks) and all(h is not None and _is_start_up_hook(module, h) for h in hooks)
 
 
+def _once_per_client(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    """A call made while a lazily cached client is first built (``if hasattr(self, "_client"): return
+    self._client`` before it, in its function or in every function calling it: a bucket check when the
+    MinIO client is made): once per process, nothing repeats it while the dependency is down."""
+    function = enclosing_function(module, call)
+    if function is None:
+        return False
+    if _after_cached_return(function, call):
+        return True
+    callers = [(m, c) for m, c in _calls_named(project).get(function.name, ()) if not is_test_file(m)]
+    return bool(callers) and all(_after_cached_return(enclosing_function(m, c), c) for m, c in callers)
+
+
+def _after_cached_return(function: ast.AST | None, node: ast.AST) -> bool:
+    """Whether ``node`` comes after an ``if`` of ``function`` that returns the ``self`` attribute it tests."""
+    for statement in function.body if function is not None else ():
+        if statement.lineno >= node.lineno:
+            return False
+        if not isinstance(statement, ast.If) or not statement.body or not isinstance(statement.body[-1], ast.Return):
+            continue
+        returned = dotted(statement.body[-1].value) if statement.body[-1].value is not None else None
+        if returned and returned.startswith("self.") and returned == _cache_tested(statement.test):
+            return True
+    return False
+
+
+def _cache_tested(test: ast.expr) -> str | None:
+    """The attribute an ``if`` tests for being set, and nothing else: ``hasattr(self, "_client")``,
+    ``self._client``, ``self._client is not None``."""
+    if isinstance(test, ast.Call) and dotted(test.func) == "hasattr" and len(test.args) == 2 \
+            and dotted(test.args[0]) == "self" and string_value(test.args[1]):
+        return f"self.{string_value(test.args[1])}"
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.IsNot) \
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
+        test = test.left
+    return dotted(test) if isinstance(test, ast.Attribute) else None
+
+
 def _cached_fallback(module: SourceModule, call: OutboundCall) -> bool:
     """A call in a memoized function (``@cached(TTLCache(...))``, ``@lru_cache``) that turns the failure
     into a value (a ``try`` whose handlers do not raise): the fallback is cached like an answer, so while
@@ -297,21 +350,87 @@ def _cached_fallback(module: SourceModule, call: OutboundCall) -> bool:
 
 
 def _is_start_up_hook(module: SourceModule, function: ast.AST) -> bool:
-    if function.name in ("cog_load", "setup_hook"):
+    """A function the framework runs once when the process starts: Django's ``AppConfig.ready()``,
+    discord.py's ``cog_load``/``setup_hook``, an ``on_startup`` handler (aiohttp's and Starlette's signal),
+    a FastAPI ``@app.on_event("startup")``."""
+    if function.name in START_UP_HOOKS:
+        return True
+    if any(isinstance(d, ast.Call) and (dotted(d.func) or "").endswith(".on_event")
+           and string_value(d.args[0] if d.args else None) == "startup" for d in function.decorator_list):
         return True
     owner = module.parents.get(function)
     return function.name == "ready" and isinstance(owner, ast.ClassDef) \
         and any((qualified(module, base) or "").endswith("AppConfig") for base in owner.bases)
 
 
-def _health_probe(call: OutboundCall) -> bool:
-    """A call to a health endpoint (``f"{base}/health"``): it is there to see the failure, which a
-    breaker would hide."""
-    target = call.node.args[0] if call.node.args else None
+def _health_probe(module: SourceModule, call: OutboundCall) -> bool:
+    """A call to a health endpoint (``f"{base}/health"``, also through a name the function binds it to,
+    ``url = f"{scheme}://{host}/minio/health/live"``), or made by a function named for a liveness check
+    (``check_minio_alive``, ``storage_health``): it is there to see the failure, which a breaker would hide."""
+    function = enclosing_function(module, call.node)
+    if function is not None and HEALTH_FUNCTION.search(function.name):
+        return True
+    target = _resolved(function, call.node.args[0] if call.node.args else None)
     if isinstance(target, ast.JoinedStr) and target.values:
         target = target.values[-1]
     text = string_value(target) if target is not None else None
     return bool(text and HEALTH_PATH.search(text))
+
+
+def _url_of(call: OutboundCall) -> ast.expr | None:
+    url_at = 1 if call.operation in METHOD_FIRST else 0
+    return call.node.args[url_at] if len(call.node.args) > url_at else next(
+        (kw.value for kw in call.node.keywords if kw.arg == "url"), None)
+
+
+def _resolved(function: ast.AST | None, value: ast.expr | None, depth: int = 3) -> ast.expr | None:
+    """What a local name stands for: the value its function first binds it to, when every later binding
+    only rewrites that value (``url = url.replace("0.0.0.0", "127.0.0.1")``); the expression itself otherwise."""
+    if function is None or not isinstance(value, ast.Name) or depth == 0:
+        return value
+    bound = [n.value for n in walk_function_body(function) if isinstance(n, ast.Assign) and len(n.targets) == 1
+             and isinstance(n.targets[0], ast.Name) and n.targets[0].id == value.id]
+    if not bound or any(not any(isinstance(n, ast.Name) and n.id == value.id for n in walk_nodes(later))
+                        for later in bound[1:]):
+        return value
+    return _resolved(function, bound[0], depth - 1)
+
+
+def _own_host(module: SourceModule, call: OutboundCall) -> bool:
+    """A call to another process of the same host: the URL's host and port are the service's own bind
+    address settings (``f"http://{settings.HOST_IP}:{settings.HOST_PORT + 4}/api"``, also through local
+    names and ``getattr(settings, "HOST_IP", "127.0.0.1")``). It fails with this host, not as a remote
+    dependency whose outage a breaker would contain."""
+    function = enclosing_function(module, call.node)
+    url = _resolved(function, _url_of(call))
+    if isinstance(url, ast.JoinedStr) and url.values and isinstance(url.values[0], ast.FormattedValue):
+        url = _resolved(function, url.values[0].value)  # f"{service_url}/api/v1/spaces"
+    if not isinstance(url, ast.JoinedStr) or not url.values or "://" not in (string_value(url.values[0]) or ""):
+        return False
+    host_part: list[ast.expr] = []
+    for piece in url.values[1:]:
+        text = string_value(piece)
+        if text is not None and "/" in text:
+            break
+        if isinstance(piece, ast.FormattedValue):
+            host_part.append(piece.value)
+    names = [name for value in host_part for name in _setting_names(function, value)]
+    return bool(names) and all(name.upper() in OWN_ADDRESS for name in names)
+
+
+def _setting_names(function: ast.AST | None, value: ast.expr, depth: int = 3) -> list[str]:
+    """The settings an address expression reads: ``HOST_PORT`` for ``getattr(settings, "HOST_PORT", 9380) + 4``,
+    ``HOST_IP`` for ``host`` bound to ``settings.HOST_IP``; ``?`` for anything else but number literals."""
+    value = _resolved(function, value, depth)
+    if isinstance(value, ast.Attribute):
+        return [value.attr]
+    if isinstance(value, ast.Call) and dotted(value.func) == "getattr" and len(value.args) >= 2:
+        return [string_value(value.args[1]) or "?"]
+    if isinstance(value, ast.BinOp):
+        return _setting_names(function, value.left, depth) + _setting_names(function, value.right, depth)
+    if isinstance(value, ast.Constant) and isinstance(value.value, int):
+        return []
+    return ["?"]
 
 
 def _user_supplied_url(module: SourceModule, project: Project, call: OutboundCall) -> bool:
@@ -320,9 +439,7 @@ def _user_supplied_url(module: SourceModule, project: Project, call: OutboundCal
     read from an object's field (``field.data``, ``details.avatar``) or a parameter passed on the same way,
     never a literal, a built URL, a constant or a setting. There is no one dependency for a breaker to
     watch: each call may go to another host."""
-    url_at = 1 if call.operation in METHOD_FIRST else 0
-    url = call.node.args[url_at] if len(call.node.args) > url_at else next(
-        (kw.value for kw in call.node.keywords if kw.arg == "url"), None)
+    url = _url_of(call)
     return call.protocol == "http" and isinstance(url, ast.Name) and _passed_user_data(module, project, call.node, url, 3)
 
 
@@ -359,27 +476,87 @@ def _passed_user_data(module: SourceModule, project: Project, at: ast.AST, value
 
 def _calls_named(project: Project) -> dict[str, list[tuple[SourceModule, ast.Call]]]:
     """Function name -> the calls of that name (``f(...)``, ``x.f(...)``) in the project."""
-    table = project.facts.get("r3_breaker_calls")
+    return _by_name(project, "r3_breaker_calls", lambda node: isinstance(node, ast.Call) and (
+        node.func.id if isinstance(node.func, ast.Name) else
+        node.func.attr if isinstance(node.func, ast.Attribute) else None))
+
+
+def _definitions(project: Project) -> dict[str, list[tuple[SourceModule, ast.AST]]]:
+    """Function name -> the project's functions of that name."""
+    return _by_name(project, "r3_breaker_definitions", lambda node: isinstance(node, FUNCTION_TYPES) and node.name)
+
+
+def _by_name(project: Project, key: str, name_of) -> dict[str, list[tuple[SourceModule, ast.AST]]]:
+    """Name -> the project's nodes that ``name_of`` names (computed once per project)."""
+    table = project.facts.get(key)
     if table is None:
         table = {}
         for module in project.modules:
             for node in walk_nodes(module.tree):
-                if isinstance(node, ast.Call):
-                    name = node.func.id if isinstance(node.func, ast.Name) else \
-                        node.func.attr if isinstance(node.func, ast.Attribute) else None
-                    if name:
-                        table.setdefault(name, []).append((module, node))
-        project.facts["r3_breaker_calls"] = table
+                name = name_of(node)
+                if name:
+                    table.setdefault(name, []).append((module, node))
+        project.facts[key] = table
     return table  # type: ignore[return-value]
 
 
 
 def _operator_only(module: SourceModule, project: Project, fn: ast.AST | None) -> bool:
-    """Whether a function runs only when an operator or a cron job asks for it (see
-    :func:`run_by_operators`), counting admin actions as such: one process calling a dependency now and
-    then has no cascade for a breaker to stop. So is a task only a periodic schedule starts: one run at a time."""
+    """Whether a function runs only when an operator, a cron job or the process's own schedule asks for it
+    (see :func:`run_by_operators`), counting admin actions, start-up hooks and periodic jobs as such: one
+    process calling a dependency once or now and then has no cascade for a breaker to stop. So is a task only
+    a periodic schedule starts: one run at a time."""
     return run_by_operators(module, project, fn, also=lambda owner, f: _admin_action(owner, f)
-                            or isinstance(owner.parents.get(f), ast.Module) and f.name in periodic_only_tasks(project))
+                            or isinstance(owner.parents.get(f), ast.Module) and f.name in periodic_only_tasks(project)
+                            or _is_start_up_hook(owner, f) or _periodic_job(owner, project, f))
+
+
+def _periodic_job(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """A function the process runs on its own schedule: decorated as one (``@repeat_every(seconds=60)``,
+    ``@schedule.repeat(schedule.every(2).minutes)``), or handed to a scheduler (``scheduler.add_job(fn, ...)``,
+    ``schedule.every(5).minutes.do(fn)``, a project helper that sleeps in a loop calling it,
+    ``run_repeated(self.refresh, 86400)``, or one that hands it on to such), and otherwise only called
+    where it is handed so (run once now, then every day) or in a start-up hook."""
+    if any((dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] in SCHEDULE_DECORATORS
+           for d in fn.decorator_list):
+        return True
+    owner = module.parents.get(fn)
+    if isinstance(owner, ast.ClassDef):  # a method: its uses through self in its class (others may share the name)
+        uses = [(module, n, isinstance(module.parents.get(n), ast.Call) and module.parents[n].func is n)
+                for n in walk_nodes(owner) if isinstance(n, ast.Attribute) and n.attr == fn.name
+                and dotted(n.value) == "self"]
+    else:
+        uses = function_uses(module, project, fn)
+    scheduling = [(m, node) for m, node, called in uses if not called
+                  and isinstance(m.parents.get(node), ast.Call) and _schedules(project, m.parents[node])]
+    schedulers = {id(enclosing_function(m, node)) for m, node in scheduling}
+    return bool(scheduling) and all(
+        (m, node) in scheduling or called and (id(enclosing_function(m, node)) in schedulers or (
+            (caller := enclosing_function(m, node)) is not None and _is_start_up_hook(m, caller)))
+        for m, node, called in uses)
+
+
+def _schedules(project: Project, call: ast.Call, depth: int = 2) -> bool:
+    """Whether a call runs the function it is handed again and again: a scheduler's (``add_job``,
+    ``every(...).do``), or a project function that calls one of its parameters in a loop that sleeps, or hands
+    a parameter on to such a call."""
+    name = (dotted(call.func) or "").rsplit(".", 1)[-1] if not isinstance(call.func, ast.Call) else "do"
+    if name == "add_job" or name == "do" and "every(" in ast.unparse(call.func):
+        return True
+    for module, definition in _definitions(project).get(name, ()) if depth else ():
+        if is_test_file(module):
+            continue
+        params = {a.arg for a in (*definition.args.posonlyargs, *definition.args.args, *definition.args.kwonlyargs)}
+        for node in walk_function_body(definition):
+            if isinstance(node, (ast.While, ast.For, ast.AsyncFor)) and any(
+                    isinstance(n, ast.Call) and "sleep" in (dotted(n.func) or "") for n in walk_nodes(node)) and any(
+                    isinstance(n, ast.Name) and n.id in params for c in walk_nodes(node) if isinstance(c, ast.Call)
+                    for n in (c.func, *c.args)):
+                return True
+            if isinstance(node, ast.Call) and any(isinstance(a, ast.Name) and a.id in params for a in node.args) \
+                    and _schedules(project, node, depth - 1):
+                return True
+    return False
 
 
 def _admin_action(module: SourceModule, fn: ast.AST) -> bool:
@@ -604,8 +781,8 @@ def _set_from_constructor(project: Project, attribute: str) -> bool:
 
 def _many_destinations(module: SourceModule, call: OutboundCall) -> bool:
     """A call whose URL the code itself treats as anyone's: it goes through an SSRF guard (``advocate``, a
-    client built in the function with a ``transport=`` named safe/SSRF), or it posts to each URL of a
-    list in turn (``for url in subscriber_urls: requests.post(url, ...)``). Many hosts, chosen by users:
+    client built in the function with a ``transport=`` named safe/SSRF, a check of the URL before the call,
+    ``validate_url_for_crawl(url)``), or it posts to each URL of a list in turn (``for url in subscriber_urls: requests.post(url, ...)``). Many hosts, chosen by users:
     no one dependency for a breaker to watch."""
     if SSRF_GUARD.search(dotted(call.node.func) or "") or SSRF_GUARD.search(call.library or ""):
         return True
@@ -625,11 +802,12 @@ def _many_destinations(module: SourceModule, call: OutboundCall) -> bool:
                     and isinstance(node.value, ast.Call) \
                     and any(kw.arg == "transport" and SSRF_GUARD.search(ast.unparse(kw.value)) for kw in node.value.keywords):
                 return True
-    url_at = 1 if call.operation in METHOD_FIRST else 0
-    url = call.node.args[url_at] if len(call.node.args) > url_at else next(
-        (kw.value for kw in call.node.keywords if kw.arg == "url"), None)
+    url = _url_of(call)
     if fn is None or not isinstance(url, ast.Name):
         return False
+    if any(isinstance(n, ast.Call) and URL_VALIDATOR.search(dotted(n.func) or "")
+           and any(isinstance(a, ast.Name) and a.id == url.id for a in n.args) for n in walk_function_body(fn)):
+        return True  # FileService._validate_url_for_crawl(url): checked as anyone's URL
     for loop in (p for p in ancestors(module, call.node) if isinstance(p, (ast.For, ast.AsyncFor))):
         if isinstance(loop.target, ast.Name) and loop.target.id == url.id:
             source = dotted(loop.iter) or ""
@@ -703,9 +881,7 @@ def _local_sidecar(module: SourceModule, project: Project, call: OutboundCall) -
     attribute that ``__init__`` sets from a parameter, and every construction of the class in the code base
     hands a literal local address (``H2Backend(URL(f"http://localhost:{port}"), ...)``). A sidecar fails
     with its host, not as a remote dependency whose outage a breaker would contain."""
-    url_at = 1 if call.operation in METHOD_FIRST else 0
-    url = call.node.args[url_at] if len(call.node.args) > url_at else next(
-        (kw.value for kw in call.node.keywords if kw.arg == "url"), None)
+    url = _url_of(call)
     base = call.client.keyword("base_url") if call.client is not None else None
     cls = next((p for p in ancestors(module, call.node) if isinstance(p, ast.ClassDef)), None)
     init = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "__init__"), None) \
