@@ -78,7 +78,9 @@ datetime.now()` ... `now - self.synced_at > timedelta(hours=48)`), a local readi
 with `.astimezone(zone)` (`now = datetime.now()` ... `now.astimezone(tz).utcoffset()`: a naive value is read as
 the host's local time, which it is), a UTC reading handed to a project function that
 attaches UTC to it (`make_utc(datetime.utcnow())` where `make_utc` calls `make_aware(dt, timezone=utc)` or
-`dt.replace(tzinfo=timezone.utc)`), `date.today()`, today's date read off a reading (`datetime.now().date()`, `.year`, `.weekday()`, also
+`dt.replace(tzinfo=timezone.utc)`), a local reading used only in whole days (a cutoff `datetime.now() - timedelta(days=retention)` only
+compared or shown, `(expires - datetime.now()).days`, a difference of which only `.days` is read: the host's
+offset moves it by hours, which a count of days does not see), `date.today()`, today's date read off a reading (`datetime.now().date()`, `.year`, `.weekday()`, also
 through a name read only that way) and date-only fields
 (`DateField(default=datetime.now)`, `db.Column(db.Date, default=datetime.now)`, a DateTime column named for
 a day of the calendar (`birthday`, `date_of_birth`, `due_date`: kept at midnight, no moment to lose), a Django `DateField`
@@ -439,7 +441,7 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
                 or _only_read_as_epoch(module, call) or _rendered_as_text(module, call, project) \
                 or _name_only_read_as_epoch(module, call, project) or _given_to_date_field(module, call, project) \
                 or _text_parameter(module, call, project) or (function == "now" and _acme_deadline(module, call, project)) \
-                or _only_read_as_date(module, call):
+                or _only_read_as_date(module, call) or _day_granular(module, call, project):
             return
         message = f"datetime.{function}() without a time zone returns a naive datetime"
     else:
@@ -955,6 +957,39 @@ def _read_as_date(module: SourceModule, node: ast.expr) -> bool:
         return True
     outer = module.parents.get(parent)
     return parent.attr in DATE_METHODS and isinstance(outer, ast.Call) and outer.func is parent
+
+
+def _day_granular(module: SourceModule, call: ast.Call, project: Project) -> bool:
+    """A local reading used only at the granularity of days: moved back by a span of whole days into a
+    cutoff that is only compared or shown (``datetime.now() - timedelta(days=age)``: entries older than so
+    many days), or subtracted with only the days of the difference read (``(datetime.now() -
+    sub["date_till"]).days``, ``delta = datetime.now() - expire`` ... ``delta.days``). The host's offset
+    moves the answer by hours, which a count of days does not see."""
+    if _moved_back_by_days(module, call):
+        return _each_use(module, call, lambda node: _compared(module, node) or _value_as_text(module, node, project))
+    return _each_use(module, call, lambda node: _difference_in_days(module, node))
+
+
+DAY_SPANS = {"days", "weeks", "months", "years"}
+
+
+def _moved_back_by_days(module: SourceModule, call: ast.Call) -> bool:
+    parent = module.parents.get(call)
+    return isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Sub) and parent.left is call \
+        and isinstance(parent.right, ast.Call) and _is_span(module, parent.right) and len(parent.right.args) <= 1 \
+        and all(kw.arg in DAY_SPANS for kw in parent.right.keywords) \
+        and not isinstance(module.parents.get(parent), ast.BinOp)
+
+
+def _compared(module: SourceModule, node: ast.expr) -> bool:
+    return isinstance(module.parents.get(_through_arithmetic(module, node)), ast.Compare)
+
+
+def _difference_in_days(module: SourceModule, node: ast.expr) -> bool:
+    difference = _through_arithmetic(module, node)
+    parent = module.parents.get(difference)
+    return isinstance(parent, ast.Attribute) and parent.attr == "days" and (
+        difference is not node or isinstance(node, ast.Name))
 
 
 # Registered JWT claims: PyJWT, python-jose and Authlib turn a datetime into POSIX time with
