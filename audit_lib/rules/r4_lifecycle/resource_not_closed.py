@@ -76,7 +76,8 @@ make_transport(sock); return transport`), entered into an
 `contextlib.closing(...)`, handed as `sock=` to the asyncio server or transport that takes it over
 (`asyncio.start_server(handle, sock=sock)`, `asyncio.open_connection(sock=sock)`,
 `loop.create_server(factory, sock=sock)`, aiohttp's `SockSite`), its descriptor duplicated onto another
-(`os.dup2(null.fileno(), sys.stdin.fileno())`: a daemon redirecting its standard streams once), given back by a cleanup helper (`pool.putconn(conn)`, `_sync_close(f)`), its
+(`os.dup2(null.fileno(), sys.stdin.fileno())`: a daemon redirecting its standard streams once), given back by a cleanup helper (`pool.putconn(conn)`, `_sync_close(f)`) or handed to a project
+function that closes what it is given (`def consume(handle): with handle: ...`; it counts as a close at the call), its
 `close` registered as a callback (`atexit.register(
 conn.close)`, `stack.callback(f.close)`, `request.addfinalizer(...)`), an I/O method of it
 handed on (`tracer.set_writer(log.write)`: the callee keeps it alive), or captured by a
@@ -1109,7 +1110,8 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
         if isinstance(parent, ast.Call) and parent.func is not child:
             if call_name(module, parent) in SESSION_CLASSES | SESSIONMAKERS:
                 return  # ``Session(engine)``: sessions borrow the engine's connections, they do not dispose it
-            if _is_cleanup_call(parent) or factory in IMAGE_OPENERS and _loads_image(module, project, parent, child):
+            if _is_cleanup_call(parent) or factory in IMAGE_OPENERS and _loads_image(module, project, parent, child) \
+                    or _closes_its_argument(module, project, parent, child):
                 usage.closes.append((parent, _where(module, parent)))
                 return
             verdict = _callee_verdict(module, parent)
@@ -1214,22 +1216,48 @@ def _loads_image(module: SourceModule, project: Project | None, call: ast.Call, 
     name = call_name(module, call) or ""
     if (name.startswith("PIL.ImageOps.") or name in PIXEL_ARRAYS) and call.args and call.args[0] is given:
         return True
-    if given not in call.args:
+    found = _receiving_parameter(module, project, call, given)
+    return found is not None and any(isinstance(n, ast.Attribute) and n.attr in IMAGE_LOADERS
+                                     and isinstance(n.value, ast.Name) and n.value.id == found[1]
+                                     for n in walk_nodes(found[0]))
+
+
+def _closes_its_argument(module: SourceModule, project: Project, call: ast.Call, given: ast.AST) -> bool:
+    """``def consume(handle): with handle: ...`` (or ``handle.close()``, ``closing(handle)``,
+    ``stack.enter_context(handle)``) called as ``consume(handle)``: the project function closes what it is given."""
+    found = _receiving_parameter(module, project, call, given)
+    if found is None:
         return False
+    callee, param = found
+    closers = CLOSE_METHODS | SERVICE_CLIENT_CLOSERS | PROCESS_WAITS
+    for node in walk_function_body(callee):
+        if isinstance(node, ast.withitem) and isinstance(node.context_expr, ast.Name) and \
+                node.context_expr.id == param:
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in closers and \
+                isinstance(node.func.value, ast.Name) and node.func.value.id == param:
+            return True
+        if isinstance(node, ast.Call) and (dotted(node.func) or "").rsplit(".", 1)[-1] in OWNERSHIP_SINKS and \
+                any(isinstance(a, ast.Name) and a.id == param for a in node.args):
+            return True
+    return False
+
+
+def _receiving_parameter(module: SourceModule, project: Project | None, call: ast.Call,
+                         given: ast.AST) -> tuple[ast.AST, str] | None:
+    """(project function, parameter name) that receives ``given``, a positional argument of ``call``."""
+    if given not in call.args:
+        return None
     resolved = resolve_callee(module, project, call)
     if resolved is None:
-        return False
+        return None
     callee = resolved[1]
     positional = [*callee.args.posonlyargs, *callee.args.args]
     if positional and positional[0].arg in ("self", "cls") and isinstance(call.func, ast.Attribute) and \
             not any(dotted(d) == "staticmethod" for d in callee.decorator_list):
         positional = positional[1:]
     index = call.args.index(given)
-    if index >= len(positional):
-        return False
-    param = positional[index].arg
-    return any(isinstance(n, ast.Attribute) and n.attr in IMAGE_LOADERS and isinstance(n.value, ast.Name)
-               and n.value.id == param for n in walk_nodes(callee))
+    return (callee, positional[index].arg) if index < len(positional) else None
 
 
 def _callee_verdict(module: SourceModule, call: ast.Call) -> str:
