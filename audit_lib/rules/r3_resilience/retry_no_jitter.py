@@ -88,8 +88,8 @@ product's package (`app/scripts/restore.py`) run on every host; but not its comm
 Nor is a `while` loop that runs its `try` again whether it failed or not: one that never
 leaves on success (no `return`/`break` of the loop outside its handlers, nothing in its
 test set by the body, no test reading state that what it calls can set: `while not
-self._session` is a retry, `while self.running` a lifetime), as a listener that reopens a
-stream or socket and consumes it, or a worker that takes the next job and pauses after an
+self._session` is a retry, `while self.running` or `while ws.connected` a lifetime), as a listener that
+reopens a stream or socket and consumes it, or a worker that takes the next job and pauses after an
 error; nor one whose `try` yields each event of an inner loop (a generator listener); nor
 a retry decorator on a function that is one endless `while True:` listener. Such a loop
 keeps one connection or one worker per process: its synchronised retries number the
@@ -176,6 +176,7 @@ SUPERVISOR_NAME = re.compile(r"(?i)restart|supervis|forever|keep_?alive")
 ATTEMPT_NAME = re.compile(r"(?i)attempt|retr|tries|tried")
 TRY_COUNT = re.compile(r"(?i)(^|_)try(_?n|_?num|_?count)?$")  # try_n, try_count, try
 # flags that keep a loop going for the life of the process: running, alive, stopped, shutting_down, closed, ...
+CONNECTED_FLAG = re.compile(r"(?i)connected$|is_open$|opened$|listening$")
 LIFETIME_FLAG = re.compile(r"(?i)run|alive|stop|shut|exit|quit|clos|cancel|terminat|active|enabled|serving")
 CELERY_TASK_OPTIONS = {"autoretry_for", "retry_backoff", "retry_jitter", "retry_kwargs", "bind", "acks_late"}
 DOCKET_RETRY = {"docket.Retry", "docket.dependencies.Retry"}
@@ -1102,6 +1103,8 @@ def _awaits_state(test: ast.expr) -> bool:
     lifetime (``while self.running``, ``while not stopping()``) lasts as long as the process instead."""
     names = [n.id if isinstance(n, ast.Name) else n.attr for n in walk_nodes(test) if isinstance(n, (ast.Name, ast.Attribute))]
     reads_state = any(isinstance(n, (ast.Attribute, ast.Call)) for n in walk_nodes(test))
+    if CONNECTED_FLAG.search((dotted(test.func if isinstance(test, ast.Call) else test) or "").rsplit(".", 1)[-1]):
+        return False  # while ws.connected: receive(): the life of a connection (``while not ws.connected`` awaits one)
     return reads_state and not any(LIFETIME_FLAG.search(name) for name in names)
 
 
