@@ -29,8 +29,9 @@ walk a collection (not a constant literal or a `range` of constants), it reports
 - a scan of a list that a long-lived object keeps growing (an attribute its methods `append` to, never a set,
   dict or a field its class body declares: `self.chain` of an operation, `self.sessions` of a server) inside
   a loop: a join by equality (`for pid in ids: next(s for s in self.steps if s.id == pid)`), `x in self.seen`,
-  `self.steps.remove(s)`. The list holds every item the object has seen; a loop over a class or a constant
-  (`for status in Status`) walks a handful;
+  `self.steps.remove(s)`, or a call of a method of the class that returns such a scan
+  (`await self.unfinished_links(agent.paw)`). The list holds every item the object has seen; a loop over a
+  class or a constant (`for status in Status`) walks a handful;
 - a sort key that looks each item's place up in a list (`sorted(rows, key=lambda r: ids.index(r[0]))`, to keep
   the order the client gave): the items are that list's own, so the list alone needs to be the data's;
 - a string (or `bytes`, or one started as `"" if decode else b""`) built with `+=` (or `s = s + ...`) on each
@@ -196,6 +197,10 @@ def _findings(module: SourceModule, kinds) -> Iterator[tuple[Finding, ast.AST, l
                 finding = removed or _list_method(module, node, kinds)
                 if finding:
                     yield finding, node, [] if removed else _scan_groups(module, node, node.func.value)
+            elif isinstance(node, ast.Call) and _self_attribute(node.func):
+                scanned = _store_scanning_method(module, node)
+                if scanned is not None:
+                    yield scanned
             elif isinstance(node, (ast.AugAssign, ast.Assign)):
                 per_pass = _text_saved_per_pass(module, site, node) or _reparsed_per_chunk(module, site, node)
                 finding = per_pass or _string_growth(module, node, kinds)
@@ -329,6 +334,27 @@ def _self_attribute(node: ast.expr) -> set[str]:
     """``{"chain"}`` for ``self.chain``, else nothing."""
     return {node.attr} if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
         and node.value.id == "self" else set()
+
+
+def _store_scanning_method(module: SourceModule, call: ast.Call) -> tuple[Finding, ast.AST, list] | None:
+    """``await self._unfinished_links(agent.paw)`` in a loop, where that method of the class returns a scan of a
+    list the object keeps growing (``[link for link in self.chain if link.paw == paw]``): each pass walks it."""
+    function = scope_of(module, call)
+    owner = module.parents.get(function)
+    loops = _collection_loops(module, call)
+    if not isinstance(owner, ast.ClassDef) or not loops or all(_fixed_loop(s) for s in loops):
+        return None
+    stores = _stores(owner)
+    method = next((fn for fn in owner.body if isinstance(fn, FUNCTION_TYPES) and fn.name == call.func.attr), None)
+    scans = [g.iter for r in walk_nodes(method) if isinstance(r, ast.Return) and isinstance(r.value, COMPREHENSIONS)
+             for g in r.value.generators[:1] if _self_attribute(g.iter) & stores] if method is not None else []
+    if not scans:
+        return None
+    name = dotted(scans[0])
+    return Finding(message=f"{call.func.attr}() scans {name} on every pass of the loop: O(n·m)",
+                   path=module.path, line=call.lineno, end_line=call.end_lineno, evidence=module.evidence(call),
+                   fix=f"keep {name} indexed in a dict by what {call.func.attr}() looks for, or collect what the "
+                       "loop needs in one pass before it"), call, [[scans[0]]]
 
 
 def _store_scanned(module: SourceModule, node: ast.expr) -> bool:
