@@ -67,7 +67,7 @@ borrows the engine, it does not own it.
 
 Ownership moves are not leaks, so these stay silent: the resource is returned or
 yielded to the caller, stored on an attribute (`self.conn = ...`, `app.state.pool =
-...`) or in a container (`pools[name] = ...`, `conns.append(...)`), passed to a class
+...`, `setattr(client, "session", session)`) or in a container (`pools[name] = ...`, `conns.append(...)`), passed to a class
 constructor whose object is returned or stored (`return Repository(conn)`), to a method of `self` or a
 setter (`self.set_socket(sock)`, `loop.add_reader(sock, ...)`), or to a call whose
 result is returned or stored (`return send_file(handle)`, `transport =
@@ -1266,6 +1266,8 @@ def _callee_verdict(module: SourceModule, call: ast.Call) -> str:
     last = name.rsplit(".", 1)[-1]
     if last in OWNERSHIP_SINKS:
         return "sink"
+    if name == "setattr":
+        return "owner"  # ``setattr(client, "session", session)``: stored on an object
     if isinstance(call.func, ast.Attribute) and (
             last in STORING_METHODS or last.startswith(OWNING_PREFIXES)
             or isinstance(call.func.value, ast.Name) and call.func.value.id == "self"):
