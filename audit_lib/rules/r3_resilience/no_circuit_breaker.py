@@ -64,8 +64,9 @@ handlers do not raise: the fallback is cached, so a down dependency is asked onc
 only an operator or a cron job makes (in an admin-only view, `@admins_only`/`@staff_member_required`, or a
 Django admin action; in a function every use of which is a call from a command-line module or a script's
 `__main__` block, directly or through such functions; a Celery task only a periodic schedule starts,
-`add_periodic_task(crontab(minute=10), sync_sponsors)` and never `.delay()`: one process now and then, no
-cascade), test code,
+`add_periodic_task(crontab(minute=10), sync_sponsors)` and never `.delay()`, or started by name only from a
+beat schedule entry (`{"task": "update_channels", "schedule": 900.0}`), a `@worker_ready.connect` handler or
+such a task's `send_task(...)`: one process now and then, no cascade), test code,
 scripts, CLIs and Django management commands are left out.
 The confidence is medium when the code base uses no breaker at all, low when it uses
 breakers elsewhere (the file may be guarded further up the call chain).
@@ -113,7 +114,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.http import METHOD_FIRST, SHARED_DEPENDENCIES, OutboundCall, outbound_calls, sdk_calls
-from audit_lib.operator_code import function_uses, is_offline_file, run_by_operators
+from audit_lib.operator_code import function_uses, is_celery_task, is_offline_file, run_by_operators
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
@@ -137,16 +138,17 @@ UNREACHABLE = re.compile(r"Connection|Timeout|RequestException|URLError|OSError|
 PREDICATE = re.compile(r"^_?(enabled|available|reachable|(is|has|can)_\w+)$")
 HEALTH_GATE = re.compile(r"health|breaker|circuit", re.IGNORECASE)
 SCHEDULE_DECORATORS = {"repeat_every", "repeat", "scheduled_job", "crontab"}
+START_UP_SIGNALS = ("worker_ready.connect", "worker_init.connect")  # Celery's
 START_UP_HOOKS = {"cog_load", "setup_hook", "on_startup"}
 MEMOIZERS = {"cached", "lru_cache", "cache", "ttl_cache", "memoize", "memoized"}
 CONFIGURATION = re.compile(r"settings|config|conf\b|options|environ|\bENV\b", re.IGNORECASE)
 TENANT_CONFIG = re.compile(r"^_?(options|opts|configuration|config|conf|params|credentials|creds)$")
 SSRF_GUARD = re.compile(r"advocate|ssrf|safe_?(http|transport|session|client)|SafeTransport", re.IGNORECASE)
-URL_VALIDATOR = re.compile(r"(?i)(validate|check|verify|assert|ensure)_?\w*_?url|ssrf|safe_?url|public_?url")
+URL_VALIDATOR = re.compile(r"(?i)(validate|sanitize)_?\w*url|ssrf|safe_?url|public_?url")
 GLOBAL_CONFIG = {"app.config", "current_app.config", "os.environ", "settings"}
 ADMIN_ONLY = re.compile(r"(?i)(^|\.)(admins?_only|admin_required|require_admin|staff_member_required|superuser_required)$")
 SWITCH = re.compile(r"^(is_)?(active|enabled)$")  # a destination's on/off flag
-HEALTH_FUNCTION = re.compile(r"(?i)(^|_)(health|healthcheck|healthz|alive|liveness|readiness)(_|$)")
+HEALTH_FUNCTION = re.compile(r"(?i)(^|_)(alive|liveness|readiness)(_|$)|(^|_)health(z|_?check)?$")
 OWN_ADDRESS = {"HOST_IP", "HOST_PORT", "BIND_HOST", "BIND_PORT", "BIND_ADDRESS", "LISTEN_HOST", "LISTEN_PORT",
                "LISTEN_ADDRESS"}  # the service's own bind address
 HEALTH_PATH = re.compile(r"/(health|healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|ping)/?$")
@@ -353,7 +355,8 @@ def _is_start_up_hook(module: SourceModule, function: ast.AST) -> bool:
     """A function the framework runs once when the process starts: Django's ``AppConfig.ready()``,
     discord.py's ``cog_load``/``setup_hook``, an ``on_startup`` handler (aiohttp's and Starlette's signal),
     a FastAPI ``@app.on_event("startup")``."""
-    if function.name in START_UP_HOOKS:
+    if function.name in START_UP_HOOKS or any((dotted(d) or "").endswith(START_UP_SIGNALS)
+                                              for d in function.decorator_list):
         return True
     if any(isinstance(d, ast.Call) and (dotted(d.func) or "").endswith(".on_event")
            and string_value(d.args[0] if d.args else None) == "startup" for d in function.decorator_list):
@@ -508,7 +511,8 @@ def _operator_only(module: SourceModule, project: Project, fn: ast.AST | None) -
     a periodic schedule starts: one run at a time."""
     return run_by_operators(module, project, fn, also=lambda owner, f: _admin_action(owner, f)
                             or isinstance(owner.parents.get(f), ast.Module) and f.name in periodic_only_tasks(project)
-                            or _is_start_up_hook(owner, f) or _periodic_job(owner, project, f))
+                            or _is_start_up_hook(owner, f) or _periodic_job(owner, project, f)
+                            or _scheduled_celery_task(owner, project, f))
 
 
 def _periodic_job(module: SourceModule, project: Project, fn: ast.AST) -> bool:
@@ -534,6 +538,34 @@ def _periodic_job(module: SourceModule, project: Project, fn: ast.AST) -> bool:
         (m, node) in scheduling or called and (id(enclosing_function(m, node)) in schedulers or (
             (caller := enclosing_function(m, node)) is not None and _is_start_up_hook(m, caller)))
         for m, node, called in uses)
+
+
+def _scheduled_celery_task(module: SourceModule, project: Project, fn: ast.AST, depth: int = 2) -> bool:
+    """A Celery task started only by name from a beat schedule (``"beat_schedule": {"...": {"task":
+    "update_channels", "schedule": 900.0}}``), from a start-up signal handler (``@worker_ready.connect``) or
+    from such a task (``send_task("update_channel", args=[name])``), and never queued by the service
+    (``.delay()``, ``.apply_async()``): one run now and then."""
+    if not is_celery_task(module, fn) or depth == 0:
+        return False
+    names = {fn.name} | {string_value(kw.value) for d in fn.decorator_list if isinstance(d, ast.Call)
+                         for kw in d.keywords if kw.arg == "name" and string_value(kw.value)}
+    starts = 0
+    for other in (m for m in project.modules if not is_test_file(m) and any(n in m.text for n in names)):
+        for node in walk_nodes(other.tree):
+            if isinstance(node, ast.Attribute) and node.attr in ("delay", "apply_async", "s", "si", "signature") \
+                    and (dotted(node.value) or "").rsplit(".", 1)[-1] in names:
+                return False
+            if isinstance(node, ast.Dict) and any(string_value(k) == "task" and string_value(v) in names
+                                                  for k, v in zip(node.keys, node.values)):
+                starts += 1
+            elif isinstance(node, ast.Call) and (dotted(node.func) or "").endswith("send_task") and node.args \
+                    and string_value(node.args[0]) in names:
+                sender = enclosing_function(other, node)
+                if sender is None or not (_is_start_up_hook(other, sender)
+                                          or _scheduled_celery_task(other, project, sender, depth - 1)):
+                    return False
+                starts += 1
+    return starts > 0
 
 
 def _schedules(project: Project, call: ast.Call, depth: int = 2) -> bool:
