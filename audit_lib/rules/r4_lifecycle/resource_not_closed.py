@@ -2,7 +2,8 @@
 
 ## What it does
 Inside a function, reports a resource acquired outside `with`/`async with` that is
-neither closed in a `finally` block nor handed to an owner. Resources are files
+neither closed in a `finally` block nor handed to an owner (a context manager entered by hand is closed by its
+exit: `await client.__aexit__(None, None, None)`). Resources are files
 (`open`, `io.open`, `gzip.open`, `Path(p).open()`, `tempfile.NamedTemporaryFile`,
 `TemporaryFile`, `SpooledTemporaryFile`, ..., and a file a Django storage opens, on a receiver named
 like one: `default_storage.open(name)`, `build_media_storage.open(path)`, a local file or a remote
@@ -309,6 +310,8 @@ CONSUMING_BUILTINS = {"list", "tuple", "set", "frozenset", "sorted", "sum", "nex
 # keeps): what it stored on ``self`` must be closed there or elsewhere.
 TEARDOWN_METHODS = {"close", "aclose", "delete", "dispose", "shutdown", "__exit__", "__aexit__", "__del__"}
 INIT_METHODS = {"__init__", "__post_init__", "__new__", "setUp"}
+# A context manager entered by hand (``await client.__aenter__()``) is closed by its exit method.
+EXIT_METHODS = {"__exit__", "__aexit__"}
 # Calls that copy an image's pixels into an array (through ``__array_interface__``, which loads the image).
 PIXEL_ARRAYS = {"numpy.array", "numpy.asarray", "numpy.asanyarray"}
 # Drivers whose cursors support `with` (sqlite3 cursors do not).
@@ -737,7 +740,7 @@ def _closed_attributes(project: Project) -> set[str]:
 
 
 def _add_closed_attributes(module: SourceModule, closed: dict) -> None:
-    closers = CLOSE_METHODS | SERVICE_CLIENT_CLOSERS | PROCESS_WAITS
+    closers = CLOSE_METHODS | EXIT_METHODS | SERVICE_CLIENT_CLOSERS | PROCESS_WAITS
     for fn in module.nodes_of(*FUNCTION_TYPES):
         body = list(walk_function_body(fn))
         bound: dict[str, set[str]] = {}
@@ -1204,10 +1207,10 @@ def _keeps_callback(module: SourceModule, call: ast.AST, method: ast.Attribute) 
 
 def _closers(factory: str) -> set[str]:
     if factory in IMAGE_OPENERS:
-        return CLOSE_METHODS | IMAGE_LOADERS  # loading the pixels closes the file Pillow opened
+        return CLOSE_METHODS | EXIT_METHODS | IMAGE_LOADERS  # loading the pixels closes the file Pillow opened
     if factory in SERVICE_CLIENTS:
-        return CLOSE_METHODS | SERVICE_CLIENT_CLOSERS
-    return CLOSE_METHODS | PROCESS_WAITS if factory in PROCESSES else CLOSE_METHODS
+        return CLOSE_METHODS | EXIT_METHODS | SERVICE_CLIENT_CLOSERS
+    return CLOSE_METHODS | EXIT_METHODS | (PROCESS_WAITS if factory in PROCESSES else set())
 
 
 def _loads_image(module: SourceModule, project: Project | None, call: ast.Call, given: ast.AST) -> bool:
@@ -1229,7 +1232,7 @@ def _closes_its_argument(module: SourceModule, project: Project, call: ast.Call,
     if found is None:
         return False
     callee, param = found
-    closers = CLOSE_METHODS | SERVICE_CLIENT_CLOSERS | PROCESS_WAITS
+    closers = CLOSE_METHODS | EXIT_METHODS | SERVICE_CLIENT_CLOSERS | PROCESS_WAITS
     for node in walk_function_body(callee):
         if isinstance(node, ast.withitem) and isinstance(node.context_expr, ast.Name) and \
                 node.context_expr.id == param:
