@@ -52,7 +52,8 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   records (not one that only drops records), a record factory, loguru's
   `contextualize()`/`patch()`/`configure(patcher=...)` or a request-context library
   (asgi-correlation-id, django-guid, log-request-id, starlette-context) adds the request's
-  context to every record.
+  context to every record. The lines of one function are one finding, at its first error line (else
+  its first line): moving them to key-value context is one change.
 
 When the code base logs plain text throughout (no `LoggerAdapter` or bound logger, no
 structlog or JSON log formatter anywhere in service code, and no `extra=`, or only extras that nothing
@@ -98,7 +99,8 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Iterator
+from dataclasses import replace
+from typing import Iterator, NamedTuple
 
 from audit_lib.findings import Confidence, Finding, code_base_finding, shown_places
 from audit_lib.libs.web import handler_of, route_handlers
@@ -156,12 +158,18 @@ CONTEXT_CALLS = {"logging.setLogRecordFactory", "loguru.logger.contextualize", "
 # a record factory, or loguru's per-request context (middleware) and patchers, add context to every record
 
 
+class LogLine(NamedTuple):
+    finding: Finding
+    level: str  # "error" for log.error(...)
+    function: tuple[str, int, str]  # where the enclosing function is defined, and its name
+
+
 @rule("R3.log-no-context", on="project", scope="code", severity="low")
 def check(project: Project) -> Iterator[Finding]:
     if not service_routes(project):
         return
     context_everywhere = _context_added_everywhere(project)
-    bare: list[tuple[Finding, str]] = []  # each line with its level
+    bare: list[LogLine] = []
     for module in project.modules:
         if is_test_file(module) or is_script_file(module) or in_management_package(module, project) \
                 or is_command_line_helper(module, project):
@@ -174,16 +182,43 @@ def check(project: Project) -> Iterator[Finding]:
     if bare and not _structured_logging_in_use(project):
         yield _plain_text_logging(bare, _extras_given(project))
     else:
-        yield from (finding for finding, _ in bare)
+        yield from _one_per_function(bare)
 
 
-def _plain_text_logging(bare: list[tuple[Finding, str]], extras: int = 0) -> Finding:
+def _one_per_function(bare: list[LogLine]) -> Iterator[Finding]:
+    """The lines of one function are one finding (moving them to key-value context is one change), shown
+    at its first error line."""
+    by_function: dict[tuple[str, int, str], list[LogLine]] = {}
+    for line in bare:
+        by_function.setdefault(line.function, []).append(line)
+    for (_, _, name), lines in by_function.items():
+        first = _first_error_line(lines)
+        if len(lines) == 1:
+            yield first
+            continue
+        places = [f"{line.finding.path}:{line.finding.line}" for line in _in_order(lines)]
+        others = shown_places(places, skip=f"{first.path}:{first.line}")
+        more = "1 more log line" if len(lines) == 2 else f"{len(lines) - 1} more log lines"
+        yield replace(code_base_finding(first, places, f"{first.message}; so do {more} of {name}() ({others})",
+                                        first.fix), confidence=first.confidence)
+
+
+def _first_error_line(lines: list[LogLine]) -> Finding:
+    """The first error line among ``lines``, the one an operator searches first, else the first line."""
+    in_order = _in_order(lines)
+    return next((line.finding for line in in_order if line.level in ERROR_LEVELS), in_order[0].finding)
+
+
+def _in_order(lines: list[LogLine]) -> list[LogLine]:
+    return sorted(lines, key=lambda line: (line.finding.path or "", line.finding.line or 0))
+
+
+def _plain_text_logging(bare: list[LogLine], extras: int = 0) -> Finding:
     """One finding for a code base whose logging is plain text throughout: asking each line for
     ``extra=`` makes no sense while nothing in the code base reads it; the choice is the code base's.
-    Shown at the first error line, the one an operator searches first, else at the first line."""
-    in_order = sorted(bare, key=lambda line: (line[0].path or "", line[0].line or 0))
-    first = next((f for f, level in in_order if level in ERROR_LEVELS), in_order[0][0])
-    places = [f"{f.path}:{f.line}" for f, _ in in_order]
+    Shown at the first error line."""
+    first = _first_error_line(bare)
+    places = [f"{line.finding.path}:{line.finding.line}" for line in _in_order(bare)]
     others = f" and {len(bare) - 1} more ({shown_places(places, skip=f'{first.path}:{first.line}')})" \
         if len(bare) > 1 else ""
     how = "no extra=, no bound or structured logger anywhere" if not extras else \
@@ -488,7 +523,7 @@ def _asks_terminal(module: SourceModule, fn: ast.AST) -> bool:
                for n in walk_nodes(fn))
 
 
-def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[tuple[Finding, str]]:
+def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[LogLine]:
     if not route_handlers(module, project) and not _defines_request_path_helpers(module, project) \
             and not any(_graphql_resolver(module, fn) for fn in module.nodes_of(*FUNCTION_TYPES)):
         return
@@ -515,17 +550,18 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[tuple[Fi
         if loguru and node.keywords:
             continue  # loguru keeps a call's keyword arguments in the record's extra
         handler = handler_of(module, node, project)
-        resolver = _enclosing(module, node)
+        function = _enclosing(module, node)
+        if function is None:
+            continue
         if handler is not None:
             where = f"request handler {handler.name}()"
-        elif resolver is not None and _graphql_resolver(module, resolver):
-            where = f"GraphQL resolver {resolver.name}()"
+        elif _graphql_resolver(module, function):
+            where = f"GraphQL resolver {function.name}()"
+        elif _request_path_helper(module, function, project, set()):
+            where = f"{function.name}(), which only request handlers call,"
         else:
-            helper = _enclosing(module, node)
-            if helper is None or not _request_path_helper(module, helper, project, set()):
-                continue
-            where = f"{helper.name}(), which only request handlers call,"
-        yield Finding(
+            continue
+        yield LogLine(Finding(
             message=f"{receiver}.{node.func.attr}() in {where} logs only {style}: "
                     "no structured context",
             path=module.path, line=node.lineno, end_line=getattr(node, "end_lineno", node.lineno),
@@ -533,7 +569,7 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[tuple[Fi
             fix='pass the values as context: logger.info("order created", extra={"order_id": order.id}) '
                 "(or a structlog logger: log.info(\"order_created\", order_id=order.id))",
             confidence=Confidence.medium,
-        ), _level(node)
+        ), _level(node), (str(module.path), function.lineno, function.name))
 
 
 def _level(call: ast.Call) -> str:
