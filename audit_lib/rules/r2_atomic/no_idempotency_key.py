@@ -6,7 +6,8 @@ request handler (FastAPI, Starlette, Flask, aiohttp, Django views,
 Django REST framework), or a PUT on a collection, that inserts rows -- SQL `INSERT`,
 ORM `add`/`create`/`save` of a new instance, `save()` of a DRF serializer built from
 request data only or of a model form of the code base (`class Meta: model = ...`) built
-without `instance=` -- directly or through a helper of the code base, without reading an
+without `instance=` -- directly or through a helper of the code base (also one imported through a
+package that re-exports it), without reading an
 `Idempotency-Key` header and without making the insert an upsert. A PUT to
 `/items/{id}` names its target, so repeating it rewrites the same resource (also a class-based
 view's `def put(self, instance_id)`, whose argument comes from the URL).
@@ -20,9 +21,10 @@ client: an offline-first client sends the same id again), or `perform_create` up
 Inserts into audit, log, history, event and outbox tables do not make a create endpoint:
 they record an action (`POST /orders/{id}/cancel`) rather than create the resource.
 
-Inserts into session, token and OAuth authorization-code tables do not either: a login,
-token or consent endpoint mints a new credential on each call by design; nor does a login or
-token-exchange route (`/ldap/login`, `/oauth/token`) that creates the user on the first login.
+Inserts into session, token, OAuth authorization-code and one-time code tables (password reset,
+recovery and verification codes) do not either: a login, token, consent or "send me a code" endpoint
+mints a new credential on each call by design; nor does a login or token-exchange route
+(`/ldap/login`, `/oauth/token`) that creates the user on the first login.
 
 Also not reported: a pending insert flushed in a `try` that catches the unique violation (a
 unique name answered 409), the plain-insert branch of an upsert the client picks by sending its
@@ -42,7 +44,8 @@ retry is refused as "already exists"; the race in that check is R2.check-then-ac
 lookup whose result becomes a value of the new row, such as a free slug, refuses nothing),
 also in a helper of the code base that creates only in the branch where the lookup of the
 same model found nothing (`scene = Entity.get_by(name=name)` / `if scene is None:
-Entity.create(...)`, a singleton's `Organisation.query.first()`, a dict of the existing links,
+Entity.create(...)`, also through a statement built first: `stmt = select(Entity).filter_by(name=name)`
+/ `found = session.execute(stmt).scalar_one_or_none()`; a singleton's `Organisation.query.first()`, a dict of the existing links,
 a model's own `get_or_create` classmethod) -- not when the branch that finds the row adds to it
 (`found.duration + duration`, also under a flag the caller sets: a retry counts twice, whatever
 unique key refuses a second insert) or the key is a number counted up
@@ -58,8 +61,11 @@ file name, `uuid4()` or a helper's slug with a random suffix), a raw SQL insert 
 that a migration or schema file gives a key of several columns (Alembic `op.create_primary_key`
 over two columns, a `UniqueConstraint("a", "b")`, `CREATE TABLE ... PRIMARY KEY (a, b)`), a `try` that catches the unique violation, `if not owner.relation:` around the
 insert that fills it, a set-state action that creates the owner's row only in the branch where the
-owner has none (`if source.star: source.star.starred = True` / `else: add(SourceStar(source))`), a one-to-one guard `if hasattr(user, "profile"): raise`, an early
-exit answering 409 or 429, a delete of the same rows first (a replace, also a restore that empties a table object and
+owner has none (`if source.star: source.star.starred = True` / `else: add(SourceStar(source))`,
+`owner = self.record.owners.first()` / `if not owner: add(Owner(record_id=self.record.id))`), a one-to-one
+guard `if hasattr(user, "profile"): raise`, an early exit answering 409 or 429, an early exit when the
+target is among the owner's stored ones (`if agreement.id in request.user.agreements: raise`) or when
+the object the request names exists (`user = User(username)` / `if user.exist(): raise`), a delete of the same rows first (a replace, also a restore that empties a table object and
 refills it: `execute(table.delete())` then `execute(insert(table), rows)`), a set-up wizard
 under `if not is_setup():` --
 handlers that read the key (`request.headers.get("Idempotency-Key")`, an
@@ -72,9 +78,13 @@ its pair). Also not: a
 serializer whose own `create`/`validate` raises when the row exists; a read of the same model
 that only filters the existing rows out (`if (e.source, e.target) not in existing`); a pending placeholder (`FileAsset` of a presigned
 upload) whose flag the handler leaves unset and that a sweep of the code base deletes when old
-(`filter(created_at__lt=cutoff, is_uploaded=False).delete()`); handlers only the site's operators
+(`filter(created_at__lt=cutoff, is_uploaded=False).delete()`, also an upload not yet linked to
+its post, `filter(post__isnull=True, uploaded_at__lt=cutoff)`, deleted at once or row by row); a
+serializer without a `Meta.model` whose `create` inserts nothing (or that has none: its `save()`
+updates the instance its validation found); handlers only the site's operators
 reach (`@staff_member_required`, `Depends(get_admin_user)`, `IsAdminUser`, an early exit unless
-`is_superuser`; a tenant's own administrators stay reported); a viewset whose `as_view({...})`
+`is_superuser`; a tenant's own administrators stay reported, and so do handlers under a policy check
+that only mentions administrators, `check_admin_tokenlist`); a viewset whose `as_view({...})`
 mappings never name `create`. A get-or-create of a shared row (`if not triage: triage =
 State.objects.create(...)`) is not reported itself, but does not hide the inserts after it.
 
@@ -117,6 +127,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
@@ -129,8 +140,10 @@ from audit_lib.source import Project, SourceModule
 IDEMPOTENCY = re.compile(r"idempot", re.I)
 IMPLICIT_CREATE = {"ModelViewSet", "CreateModelMixin", "CreateAPIView", "ListCreateAPIView"}
 REPEAT_STATUS = re.compile(r"409|429|CONFLICT|TOO_MANY_REQUESTS|^Conflict$|^TooManyRequests$", re.I)
-# a login or token endpoint mints a new credential on each call by design
-CREDENTIAL = re.compile(r"session|token$|tokens$|_token|authorization_?codes?$", re.I)  # OAuth codes: one per consent
+# a login or token endpoint mints a new credential on each call by design; OAuth codes: one per consent; a
+# "send me a code" endpoint (password reset, recovery, verification) sends a fresh one-time code on each call
+CREDENTIAL = re.compile(r"session|token$|tokens$|_token|authorization_?codes?$|password_?resets?$|"
+                        r"(recovery|verification|one_?time)_?codes?$", re.I)
 INSTALLATION_STATE = re.compile(r"(^|\.)(is|has_been)_(setup|set_up|installed|initiali[sz]ed|configured|bootstrapped)$")
 SERIALIZER = re.compile(r"serializer$", re.I)
 FIX = ("accept an Idempotency-Key header, store it with the row under a unique constraint and insert with "
@@ -187,6 +200,10 @@ ADMIN_WORDS = {"admin", "admins", "superuser", "superusers", "staff"}
 TENANT_WORDS = {"work", "workspace", "space", "project", "org", "organization", "organisation", "team", "group",
                 "tenant", "household", "account", "channel", "community", "board"}
 OPERATOR_FLAGS = {"is_superuser", "is_staff", "is_admin"}
+# what may follow the operator word in a requirement's name (get_admin_user, staff_member_required); a
+# policy check that only mentions them (check_admin_tokenlist) lets users through
+OPERATOR_SUFFIXES = {"user", "users", "member", "members", "required", "only", "permission", "permissions",
+                     "access", "role", "mixin", "view", "api", "auth", "authenticated", "login"}
 
 
 def _operators_only(module: SourceModule, project: Project, fn: ast.AST) -> bool:
@@ -268,8 +285,9 @@ def _names_operators(node: ast.AST) -> bool:
         name = part.id if isinstance(part, ast.Name) else part.attr if isinstance(part, ast.Attribute) else ""
         if name.isupper():
             continue  # a role constant (ROLE.ADMIN among the roles allowed) names no requirement
-        words = {w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", name)}
-        if words & ADMIN_WORDS and not words & TENANT_WORDS:
+        words = [w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", name)]
+        if any(w in ADMIN_WORDS and (i + 1 == len(words) or words[i + 1] in OPERATOR_SUFFIXES)
+               for i, w in enumerate(words)) and not set(words) & TENANT_WORDS:
             return True
     return False
 
@@ -462,10 +480,9 @@ def _helper_lookup_on_one_branch(module: SourceModule, project: Project, insert:
     if resolved is None:
         return False
     helper_module, helper = resolved
-    ops = db.function_ops(helper_module, helper, project)
+    ops = db.expanded_ops(helper_module, project, helper, depth=1)  # also row.save() through the model's own save
     inserts = [op for op in ops if op.kind == db.INSERT and op.tables & insert.tables]
-    reads = [op for op in db.expanded_ops(helper_module, project, helper, depth=1)
-             if op.is_read and op.tables & insert.tables]
+    reads = [op for op in ops if op.is_read and op.tables & insert.tables]
     return bool(inserts and reads) and all(_looked_up_on_one_branch(helper_module, helper, read.call, made.call)
                                            or _feeds_insert(helper_module, helper, read, made)
                                            for read in reads for made in inserts)
@@ -525,7 +542,8 @@ def _feeds_insert(module: SourceModule, fn: ast.AST, read: db.DbOp, insert: db.D
     names = {t.id for t in statement.targets if isinstance(t, ast.Name)} | {
         t.value.id for t in statement.targets if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)}
     given = [insert.call]  # tenant.slug = await get_available_slug(...) then create(tenant) counts too
-    for argument in insert.call.args:
+    saved = insert.call.func.value if isinstance(insert.call.func, ast.Attribute) else None
+    for argument in [*insert.call.args, *([saved] if isinstance(saved, ast.Name) else [])]:  # row = Model(...); row.save()
         if isinstance(argument, ast.Name):
             bound = db.reaching_binding(module, fn, argument) or db.single_binding(fn, argument.id)
             given += [bound] if bound is not None else []
@@ -697,29 +715,42 @@ def _bulk_creates(module: SourceModule, project: Project, call: ast.Call, depth:
             for inner in _bulk_creates(helper_module, project, node, depth - 1)]
 
 
-def _pending_placeholder(project: Project, fn: ast.AST, insert: db.DbOp) -> bool:
+def _pending_placeholder(module: SourceModule, project: Project, fn: ast.AST, insert: db.DbOp) -> bool:
     """The row is a pending placeholder that a sweep of the code base deletes once it is old
-    (``FileAsset.objects.filter(created_at__lt=cutoff, is_uploaded=False).delete()``) and that the
-    handler leaves pending (``is_uploaded`` is not set): a retry's extra row is never completed and
-    goes away with the sweep."""
-    if insert.through is not None:
-        return False
+    (``FileAsset.objects.filter(created_at__lt=cutoff, is_uploaded=False).delete()``, an upload not yet
+    linked to its post: ``filter(post__isnull=True, uploaded_at__lt=cutoff)``, also deleted row by
+    row) and that the handler, or the helpers that insert it, leave pending (``is_uploaded`` or
+    ``post`` is not set): a retry's extra row is never completed and goes away with the sweep."""
     flags = set().union(*(_swept_flags(project).get(t, set()) for t in insert.tables))
     if not flags:
         return False
-    for node in walk_function_body(fn):
+    flags |= {f"{flag}_id" for flag in flags}  # a link set by its key column
+    bodies = [fn, *_helper_bodies(module, project, insert.call, 3, set())] if insert.through else [fn]
+    for node in (n for body in bodies for n in walk_function_body(body)):
         if isinstance(node, ast.keyword) and node.arg in flags and not (
-                isinstance(node.value, ast.Constant) and node.value.value is False):
+                isinstance(node.value, ast.Constant) and node.value.value in (False, None)):
             return False
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr in flags for t in node.targets):
             return False
     return True
 
 
+def _helper_bodies(module: SourceModule, project: Project, call: ast.Call, depth: int, seen: set[int]) -> list[ast.AST]:
+    """The helper ``call`` runs and those it calls in turn, ``depth`` deep."""
+    resolved = db.resolve_function(module, project, call, reexports=True) if depth > 0 else None
+    if resolved is None or id(resolved[1]) in seen:
+        return []
+    helper_module, helper = resolved
+    seen.add(id(helper))
+    return [helper, *(body for node in walk_function_body(helper) if isinstance(node, ast.Call)
+                      for body in _helper_bodies(helper_module, project, node, depth - 1, seen))]
+
+
 def _swept_flags(project: Project) -> dict[str, set[str]]:
     """Model -> its flags a sweep deletes the old unfinished rows by: a ``delete()`` of rows filtered
-    on the flag being false and on an age (``created_at__lt=...``; in SQLAlchemy
-    ``Model.flag.is_(False)`` or ``== False`` with a ``<`` comparison)."""
+    on the flag being false or on a link being null, and on an age (``created_at__lt=...``; in
+    SQLAlchemy ``Model.flag.is_(False)`` or ``== False`` with a ``<`` comparison), also a ``delete()``
+    of each row of such a query (``for row in stale.iterator(): row.delete()``)."""
     if "r2.swept_flags" not in project.facts:
         swept: dict[str, set[str]] = {}
         for module in project.modules:
@@ -727,14 +758,32 @@ def _swept_flags(project: Project) -> dict[str, set[str]]:
                 continue
             for call in module.nodes_of(ast.Call):
                 if isinstance(call.func, ast.Attribute) and call.func.attr == "delete" and not call.args:
-                    for model, flag in _unfinished_and_old(call):
+                    for model, flag in _unfinished_and_old(_deleted_rows(module, call)):
                         swept.setdefault(model, set()).add(flag)
         project.facts["r2.swept_flags"] = swept
     return project.facts["r2.swept_flags"]
 
 
-def _unfinished_and_old(delete: ast.Call) -> set[tuple[str, str]]:
-    nodes = list(ast.walk(delete.func))
+def _deleted_rows(module: SourceModule, delete: ast.Call) -> ast.expr:
+    """The query whose rows ``delete`` removes: its receiver, or for ``row.delete()`` in ``for row in
+    rows.iterator():`` the query ``rows`` holds."""
+    receiver = delete.func.value
+    if not isinstance(receiver, ast.Name):
+        return delete.func
+    loop = next((a for a in ancestors(module, delete) if isinstance(a, ast.For) and isinstance(a.target, ast.Name)
+                 and a.target.id == receiver.id), None)
+    if loop is None:
+        return delete.func
+    rows = loop.iter
+    while isinstance(rows, ast.Call) and isinstance(rows.func, ast.Attribute):
+        rows = rows.func.value  # stale.iterator(50), stale.all()
+    holder = next((a for a in ancestors(module, loop) if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    bound = db.single_binding(holder, rows.id) if isinstance(rows, ast.Name) and holder is not None else None
+    return bound if bound is not None else loop.iter
+
+
+def _unfinished_and_old(rows: ast.expr) -> set[tuple[str, str]]:
+    nodes = list(ast.walk(rows))
     model = next((n.id for n in nodes if isinstance(n, ast.Name) and n.id[:1].isupper() and n.id != "Q"), None)
     aged = any(isinstance(n, ast.keyword) and n.arg and n.arg.endswith(("__lt", "__lte")) or isinstance(
         n, ast.Compare) and isinstance(n.ops[0], (ast.Lt, ast.LtE)) for n in nodes)
@@ -742,6 +791,9 @@ def _unfinished_and_old(delete: ast.Call) -> set[tuple[str, str]]:
         return set()
     found = {(model, n.arg) for n in nodes if isinstance(n, ast.keyword) and n.arg and "__" not in n.arg
              and isinstance(n.value, ast.Constant) and n.value.value is False}
+    found |= {(model, n.arg.removesuffix("__isnull")) for n in nodes if isinstance(n, ast.keyword) and n.arg
+              and n.arg.endswith("__isnull") and n.arg.count("__") == 1
+              and isinstance(n.value, ast.Constant) and n.value.value is True}
     for n in nodes:
         if isinstance(n, ast.Compare) and isinstance(n.left, ast.Attribute) and isinstance(n.ops[0], (ast.Eq, ast.Is)) \
                 and isinstance(n.comparators[0], ast.Constant) and n.comparators[0].value is False:
@@ -762,7 +814,8 @@ def _created_once(module: SourceModule, project: Project, fn: ast.AST, insert: d
     if _flushed_under_unique_catch(module, fn, insert.call) or _upsert_offered(module, project, fn, insert.call):
         return True
     if _installation_step(module, fn, insert.call) or _one_to_one_guard(fn, insert.call.lineno) or _refuses_repeats(
-            fn, insert.call.lineno):
+            fn, insert.call.lineno) or _refuses_member(fn, insert.call) or _refuses_existing_target(
+            module, fn, insert.call.lineno):
         return True
     if _fills_missing_row(module, fn, insert.call) or _looked_up_first(module, project, fn, insert.call, 2):
         return True
@@ -786,7 +839,7 @@ def _looked_up_first(module: SourceModule, project: Project, fn: ast.AST, call: 
     if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in (
             "get_or_create", "first_or_create", "get_or_insert"):
         return True  # a project's own get-or-create: the lookup and the insert in one helper
-    if _made_when_not_in(module, fn, call):
+    if _made_when_not_in(module, fn, call) or _fills_missing_row(module, fn, call):
         return True
     model = _created_model(module, fn, call)
     if model and _lookup_guards(module, fn, call, model, caller):
@@ -862,6 +915,17 @@ def _lookup_model(value: ast.AST, fn: ast.AST | None = None) -> str | None:
     for node in ast.walk(value):
         if isinstance(node, ast.Name) and node.id[:1].isupper():
             return node.id
+    # the statement built beforehand: stmt = select(Entity).filter_by(name=name) / session.execute(stmt).first()
+    statements = [db.single_binding(fn, n.id) for n in ast.walk(value) if isinstance(n, ast.Name)] if fn else []
+    return next((_statement_model(s) for s in statements if _statement_model(s)), None)
+
+
+def _statement_model(statement: ast.expr | None) -> str | None:
+    """``Entity`` of a query built as ``select(Entity)...`` or ``select(Entity.id)``."""
+    for node in ast.walk(statement) if isinstance(statement, ast.Call) else ():
+        if isinstance(node, ast.Call) and (dotted(node.func) or "").split(".")[-1] == "select" and node.args:
+            selected = node.args[0]
+            return _model_name(selected) or (_model_name(selected.value) if isinstance(selected, ast.Attribute) else None)
     return None
 
 
@@ -978,8 +1042,9 @@ def _lookup_branches(module: SourceModule, fn: ast.AST, call: ast.AST, model: st
 def _fills_missing_row(module: SourceModule, fn: ast.AST, call: ast.AST | None) -> bool:
     """A set-state action: the row of an owner's relation is created only in the branch where the
     owner has none (``if source.star: source.star.starred = True / else: add(SourceStar(source))``,
-    ``if not user.settings: add(Settings(user_id=user.id))``); the next call finds it and changes it
-    instead. ``call`` is the insert, or None to accept any such branch of a helper."""
+    ``if not user.settings: add(Settings(user_id=user.id))``, ``owner = self.record.owners.first()`` /
+    ``if not owner: add(Owner(record_id=self.record.id, ...))``); the next call finds it and changes it
+    or answers that it is there. ``call`` is the insert, or None to accept any such branch of a helper."""
     inside = {id(a) for a in ancestors(module, call)} | {id(call)} if call is not None else None
     for node in walk_function_body(fn):
         if not isinstance(node, ast.If) or (inside is not None and id(node) not in inside):
@@ -990,18 +1055,29 @@ def _fills_missing_row(module: SourceModule, fn: ast.AST, call: ast.AST | None) 
         elif isinstance(test, ast.Compare) and len(test.ops) == 1 and is_none(test.comparators[0]):
             missing_branch = node.body if isinstance(test.ops[0], ast.Is) else node.orelse
             test = test.left
-        if not (isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name)) or not missing_branch:
+        if isinstance(test, ast.Name):
+            test = _looked_up_relation(db.single_binding(fn, test.id))
+        owner = dotted(test.value) if isinstance(test, ast.Attribute) else None
+        if not owner or not missing_branch:
             continue
-        owner = test.value.id
         branch = ast.Module(body=missing_branch, type_ignores=[])
         if inside is not None and not any(id(s) in inside for s in missing_branch):
             continue
         for made in (n for n in ast.walk(branch) if isinstance(n, ast.Call) and (dotted(n.func) or "").split(".")[-1][:1].isupper()):
             given = [*made.args, *(k.value for k in made.keywords)]
-            if any(isinstance(g, ast.Name) and g.id == owner or isinstance(g, ast.Attribute) and dotted(g.value) == owner
-                   for g in given):
+            if any(dotted(g) == owner or (dotted(g) or "").startswith(f"{owner}.") for g in given):
                 return True
     return False
+
+
+def _looked_up_relation(value: ast.expr | None) -> ast.Attribute | None:
+    """``container.owners`` of ``container.owners.first()`` or of ``self.owner``: the row found through
+    the owner's relation, to be tested as ``if not owner:``."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and LOOKUP.match(value.func.attr) \
+            and not value.args:
+        value = value.func.value
+    relation = dotted(value) if isinstance(value, ast.Attribute) else None
+    return value if relation and not relation[:1].isupper() else None
 
 
 def _fills_missing_relation(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool:
@@ -1083,6 +1159,41 @@ def _refuses_repeats(fn: ast.AST, before_line: int) -> bool:
     return False
 
 
+def _refuses_member(fn: ast.AST, insert: ast.Call) -> bool:
+    """An early exit before the insert when the target is already among the owner's stored ones
+    (``if agreement.id in request.user.agreements: raise PermissionDenied("already accepted")``), the
+    target being one the insert is given: a retry is refused as a repeat."""
+    given = {n.id for argument in [*insert.args, *(k.value for k in insert.keywords)]
+             for n in ast.walk(argument) if isinstance(n, ast.Name)}
+    for node in walk_function_body(fn):
+        if not (isinstance(node, ast.If) and node.lineno < insert.lineno and node.body
+                and isinstance(node.body[-1], (ast.Raise, ast.Return))):
+            continue
+        test = node.test
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.In) and isinstance(
+                test.comparators[0], ast.Attribute) and not test.comparators[0].attr.isupper() and any(
+                isinstance(n, ast.Name) and n.id in given for n in ast.walk(test.left)):
+            return True
+    return False
+
+
+def _refuses_existing_target(module: SourceModule, fn: ast.AST, before_line: int) -> bool:
+    """An early exit before the insert when the object the request names exists already (``user =
+    User(username, realm=realm)`` / ``if user.exist(): raise RegistrationError("already registered")``):
+    a retry is refused. Not an ``exists()`` of a query (``bans.exists()``), which may test anything."""
+    for node in walk_function_body(fn):
+        test = node.test if isinstance(node, ast.If) and node.lineno < before_line and node.body and isinstance(
+            node.body[-1], (ast.Raise, ast.Return)) else None
+        if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr in ("exist", "exists") \
+                and isinstance(test.func.value, ast.Name):
+            target = test.func.value
+            built = db.reaching_binding(module, fn, target) or db.single_binding(fn, target.id)
+            if isinstance(built, ast.Call) and (dotted(built.func) or "").split(".")[-1][:1].isupper() and (
+                    built.args or built.keywords):
+                return True
+    return False
+
+
 def _repeat_status(node: ast.AST) -> bool:
     if isinstance(node, ast.Constant):
         return node.value in (409, 429) and not isinstance(node.value, bool)
@@ -1107,13 +1218,13 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
                   ) -> tuple[str, ast.AST, str | None, Confidence, bool] | None:
     """(table, node, helper, confidence, whether the write is a get-or-update that adds to the row it
     finds) of the first insert a retry repeats."""
-    ops = db.with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
+    ops = db.with_wrapper_writes(module, project, fn, _with_reexported_helpers(module, project, fn))
     inserts, guarded, counting = [], False, set()
     for op in ops:
         if op.kind != db.INSERT or op.upsert and not _conflicts_on_nothing(module, project, op) or any(
                 db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables):
             continue
-        if _pending_placeholder(project, fn, op):
+        if _pending_placeholder(module, project, fn, op):
             continue
         if _counts_again(module, project, fn, op):
             if not guarded:
@@ -1138,7 +1249,7 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "save":
             owner = dotted(node.func.value)
             serializer = _created_serializer(module, fn, node) if not node.args else None
-            if serializer:
+            if serializer and (serializer in _meta_models(project) or _plain_serializer_inserts(project, serializer)):
                 model = _meta_models(project).get(serializer, "")
                 if not _saved_once(module, project, fn, node, model, ops) and not _refuses_existing(
                         project, serializer, model) and not _user_model_form(project, serializer):
@@ -1147,6 +1258,49 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
                     module, project, fn, node, forms[owner], ops):
                 return forms[owner], node, None, Confidence.medium, False
     return None
+
+
+def _with_reexported_helpers(module: SourceModule, project: Project, fn: ast.AST) -> list[db.DbOp]:
+    """:func:`db.expanded_ops` of the handler, plus the operations of the service functions it imports
+    through a package that re-exports them (``from ..lib.token import init_token``, defined in
+    ``lib/token/lifecycle.py``), one level less deep."""
+    ops = list(db.expanded_ops(module, project, fn))
+    for node in walk_function_body(fn):
+        if not isinstance(node, ast.Call) or db.resolve_function(module, project, node) is not None:
+            continue
+        resolved = db.resolve_function(module, project, node, reexports=True)
+        if resolved is not None and resolved[1] is not fn:
+            ops += [replace(op, call=node, through=resolved[1].name, confidence=min(op.confidence, Confidence.medium))
+                    for op in db.expanded_ops(resolved[0], project, resolved[1], depth=1)]
+    return sorted(ops, key=lambda op: (op.call.lineno, op.call.col_offset))
+
+
+def _plain_serializer_inserts(project: Project, serializer: str) -> bool:
+    """Whether ``save()`` of a serializer without a ``Meta.model`` inserts: its ``create`` (its own or a
+    base's of the code base) writes a row. Without a ``create``, ``save()`` updates the instance its
+    validation found (``self.instance = matched_code.user``). A serializer not in the code base counts."""
+    found = _plain_serializers(project).get(serializer)
+    if found is None:
+        return True
+    module, cls = found
+    for member_module, member in _class_family(module, project, cls, depth=4):
+        create = next((f for f in member.body if isinstance(f, ast.FunctionDef) and f.name == "create"), None)
+        if create is not None:
+            return any(op.kind == db.INSERT and not any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables)
+                       for op in db.expanded_ops(member_module, project, create))
+    return False
+
+
+def _plain_serializers(project: Project) -> dict[str, tuple[SourceModule, ast.ClassDef]]:
+    """Serializer classes of the code base without a ``Meta.model`` (``serializers.Serializer``)."""
+    if "r2.plain_serializers" not in project.facts:
+        models = _meta_models(project)
+        project.facts["r2.plain_serializers"] = {
+            cls.name: (module, cls) for module in project.modules if "Serializer" in module.text
+            for cls in module.nodes_of(ast.ClassDef)
+            if cls.name.endswith("Serializer") and cls.name not in models and any(
+                "Serializer" in (dotted(b) or "") for b in cls.bases)}
+    return project.facts["r2.plain_serializers"]
 
 
 def _saved_once(module: SourceModule, project: Project, fn: ast.AST, save: ast.Call, model: str,
