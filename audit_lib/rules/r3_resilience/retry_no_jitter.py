@@ -4,8 +4,8 @@
 Reports retries whose wait has no random component. They are:
 
 - a retry loop (a loop around `try`/`except` that sleeps in the handler, or that sleeps
-  after the attempt when the `try` leaves the loop on success; a `try` under an `if` of the
-  loop counts too) whose `sleep()` (or a name bound to it, `_sleep = asyncio.sleep`) delay is a constant or a
+  after the attempt when the `try` leaves the loop on success, or before it under a test of the attempt count,
+  `if attempt: time.sleep(2 ** attempt)`; a `try` under an `if` of the loop counts too) whose `sleep()` (or a name bound to it, `_sleep = asyncio.sleep`) delay is a constant or a
   deterministic backoff (`2 ** attempt`), also a delay a decorator factory takes (`def retry(times=3, delay=2)`);
   a loop with no `except` counts when its header counts attempts (`for attempt in range(retries)`,
   `for _ in range(3)`, `while tries < n`) and it leaves on a result (`if code == OK: break`);
@@ -575,13 +575,31 @@ def _retry_sleep(module: SourceModule, project: Project, loop: ast.For | ast.Asy
             # the pause after the attempt; one before it (at the top of the loop) runs before the first
             # attempt too: the loop polls for a state to come about, nothing failed is being retried
             after = loop.body[loop.body.index(statement) + 1:]
-            sleep = _first_sleep(module, after)
+            sleep = _first_sleep(module, after) or _wait_after_first_round(module, loop, statement)
             if sleep is not None:
                 return sleep if _deterministic(module, sleep, loop) else None
     if not tries and _counts_attempts(loop) and _leaves_loop(loop.body) and not _leaves_when_found(loop.body):
         sleep = _first_sleep(module, loop.body)
         if sleep is not None and _deterministic(module, sleep, loop):
             return sleep  # a bounded retry on a result: for attempt in range(retries): ...; if ok: break; sleep(5)
+    return None
+
+
+def _wait_after_first_round(module: SourceModule, loop: ast.AST, attempt: ast.Try) -> ast.Call | None:
+    """A sleep before the attempt under a test of the attempt count (``if attempt: time.sleep(2 ** attempt)``,
+    ``if tries > 0:``), when a handler lets the loop go round: it is skipped on the first round, so it waits
+    between a failure and the next try, a retry's wait (an unconditional one at the top paces a poll)."""
+    if not any(_goes_round(handler) for handler in attempt.handlers):
+        return None
+    counters = {n.id for n in walk_nodes(loop.target) if isinstance(n, ast.Name)} \
+        if isinstance(loop, (ast.For, ast.AsyncFor)) and _counts_attempts(loop) else set()  # not page_num
+    for statement in loop.body[:loop.body.index(attempt)]:
+        if isinstance(statement, ast.If) and any(
+                isinstance(n, ast.Name) and (n.id in counters or ATTEMPT_NAME.search(n.id) or TRY_COUNT.search(n.id))
+                for n in walk_nodes(statement.test)):
+            sleep = _first_sleep(module, statement.body)
+            if sleep is not None:
+                return sleep
     return None
 
 
