@@ -66,11 +66,13 @@ None: raise NotFound`) that sets columns the read did not select on and the chec
 decision); `UPDATE`s whose `WHERE` re-checks the condition (`... AND status =
 'pending'`, an atomic compare-and-set), upserts (`INSERT ... ON CONFLICT`, `on_conflict_do_*`, `merge`, Django
 `get_or_create`/`update_or_create`), reads that lock (`SELECT ... FOR UPDATE`,
-`select_for_update()`, `with_for_update()`), checks made under a lock taken before them (a Postgres
+`select_for_update()`, `with_for_update()`) or take the rows they return (`UPDATE ... RETURNING`, also as
+SQL held in a name and given to `Model.objects.raw(query)`), checks made under a lock taken before them (a Postgres
 advisory lock, `pg_advisory_xact_lock(...)`; a `with`/`async with` block of a lock; a locking read of
 the parent row; or, for a helper's insert, the helper's own check of the table under such a lock),
 and writes inside a `try` that handles the
-unique violation (`IntegrityError`, `UniqueViolation`), or whose `session.add` a later `flush()`
+unique violation (`IntegrityError`, `UniqueViolation`) or in its handler (the fallback of an insert that
+already lost the race), or whose `session.add` a later `flush()`
 sends inside such a `try`. Nor a read of a row by an id that every caller of the function makes just for it (`job_id =
 uuid.uuid4()` handed to `scan(user, job_id)` or to a queue, `AsyncTask(scan, user, uuid4())`): only the
 one run that holds the id can write its row. Nor an insert made through a helper that decides on its own
@@ -185,6 +187,7 @@ FORM_BASE = re.compile(r"(Form|Serializer)$")
 VALIDATION_CALLS = {"is_valid", "validate_on_submit", "validate"}
 SAVING_METHODS = {"save", "create", "update", "perform_create"}
 SCHEMA_CHANGE = re.compile(r"\s*(ALTER|CREATE|DROP)\s+(TABLE|(UNIQUE\s+)?INDEX|VIEW|TRIGGER)\b", re.I)
+CLAIMING_SQL = re.compile(r"\bFOR\s+(NO\s+KEY\s+)?UPDATE\b|^\s*(UPDATE|DELETE)\b.*\bRETURNING\b", re.I | re.S)
 SQLITE_UPSERT = re.compile(r"\s*(INSERT\s+OR\s+(REPLACE|IGNORE)|REPLACE\s+INTO)\b", re.I)  # decides atomically
 FRESH_ID_MAKERS = {"uuid1", "uuid4", "uuid7", "token_hex", "token_urlsafe"}
 FIX = ("make the write decide atomically: INSERT ... ON CONFLICT (key) DO NOTHING / DO UPDATE over a unique index "
@@ -240,7 +243,8 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
     writing_calls = {id(op.call) for op in ops if op.is_write}
     # a helper that also writes is not a lookup whose answer the caller acts on
     reads = [op for op in ops if op.is_read and op.tables and not op.locking
-             and not (op.through and id(op.call) in writing_calls)] + _form_validations(module, project, fn)
+             and not (op.through and id(op.call) in writing_calls) and not _claims_rows(module, project, op)
+             ] + _form_validations(module, project, fn)
     writes = [op for op in ops if _is_act(op) or _orm_update(op)] + _instances_handed_back(module, project, fn, reads, ops)
     reported: set[int] = set()
     read_apis = {op.api for op in ops if op.is_read}
@@ -256,7 +260,8 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
         origin = _origin(module, project, write) if write.through else (module, write)
         if origin is not None and _saves_new_instance(*origin):
             write = replace(write, kind=db.INSERT)  # save() stores an instance just built, not the row read
-        if id(write.call) in reported or db.handles_unique_violation(module, write.call, fn) or _flushed_under_handler(
+        if id(write.call) in reported or db.handles_unique_violation(module, write.call, fn) or _recovers_from_conflict(
+                module, fn, write) or _flushed_under_handler(
                 module, fn, write) or (_inserts_unique(project, write) and _catches_every_error(module, write.call, fn)) or (
                 write.through and _helper_handles_unique(module, project, write)) or (
                 _request_retried_on_conflict(project, fn, write)) or (
@@ -670,6 +675,34 @@ def _saves_new_instance(module: SourceModule, op: db.DbOp) -> bool:
         return False
     bound = db.reaching_binding(module, db.function_of(module, call), call.func.value)
     return isinstance(bound, ast.Call) and (dotted(bound.func) or "").split(".")[-1][:1].isupper()
+
+
+def _claims_rows(module: SourceModule, project: Project, read: db.DbOp) -> bool:
+    """A read whose SQL, held in a name (``query = "UPDATE task SET worker = %s WHERE id IN (SELECT ...
+    FOR UPDATE SKIP LOCKED) RETURNING ..."``, then ``Task.objects.raw(query, ...)``), locks or takes the
+    rows it returns: a claim, not a check."""
+    origin = _origin(module, project, read) if read.through else (module, read)
+    if origin is None or not origin[1].call.args:
+        return False
+    origin_module, op = origin
+    statement = op.call.args[0]
+    if isinstance(statement, ast.Name):
+        statement = db.single_binding(db.function_of(origin_module, op.call), statement.id)
+    return bool(CLAIMING_SQL.search(op.sql or string_value(statement) or ""))
+
+
+def _recovers_from_conflict(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bool:
+    """A write in the handler of a unique violation (``except IntegrityError: try: row = get(...)
+    except DoesNotExist: row = Model(...); row.save()``): the fallback of an insert that already lost
+    the race, which the code handles there."""
+    for parent in ancestors(module, write.call):
+        if parent is fn:
+            return False
+        if isinstance(parent, ast.ExceptHandler) and parent.type is not None and any(
+                (dotted(t) or "").split(".")[-1] in db.UNIQUE_VIOLATIONS
+                for t in (parent.type.elts if isinstance(parent.type, ast.Tuple) else [parent.type])):
+            return True
+    return False
 
 
 def _flushed_under_handler(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bool:
