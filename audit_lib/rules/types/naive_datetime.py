@@ -78,10 +78,11 @@ datetime.now()` ... `now - self.synced_at > timedelta(hours=48)`), a local readi
 with `.astimezone(zone)` (`now = datetime.now()` ... `now.astimezone(tz).utcoffset()`: a naive value is read as
 the host's local time, which it is), a UTC reading handed to a project function that
 attaches UTC to it (`make_utc(datetime.utcnow())` where `make_utc` calls `make_aware(dt, timezone=utc)` or
-`dt.replace(tzinfo=timezone.utc)`), a local reading used only in whole days (a cutoff `datetime.now() - timedelta(days=retention)` only
-compared or shown, `(expires - datetime.now()).days`, a difference of which only `.days` is read: the host's
-offset moves it by hours, which a count of days does not see), `date.today()`, today's date read off a reading (`datetime.now().date()`, `.year`, `.weekday()`, also
-through a name read only that way) and date-only fields
+`dt.replace(tzinfo=timezone.utc)`), a local reading used only in whole days (a cutoff
+`datetime.now() - timedelta(days=retention)` only compared, also in a query, `date_joined__gte=cutoff`, or
+shown; `(expires - datetime.now()).days`, a difference of which only `.days` is read: the host's offset moves
+it by hours, which a count of days does not see), `date.today()`, today's date read off a reading
+(`datetime.now().date()`, `.year`, `.weekday()`, also through a name read only that way) and date-only fields
 (`DateField(default=datetime.now)`, `db.Column(db.Date, default=datetime.now)`, a DateTime column named for
 a day of the calendar (`birthday`, `date_of_birth`, `due_date`: kept at midnight, no moment to lose), a Django `DateField`
 or SQLAlchemy `Date` column given the value as a view's initial data or as a keyword of its model,
@@ -982,7 +983,13 @@ def _moved_back_by_days(module: SourceModule, call: ast.Call) -> bool:
 
 
 def _compared(module: SourceModule, node: ast.expr) -> bool:
-    return isinstance(module.parents.get(_through_arithmetic(module, node)), ast.Compare)
+    """An operand of a comparison, also of a query's (``Entry.created < cutoff``, ``date_joined__gte=cutoff``)."""
+    parent = module.parents.get(_through_arithmetic(module, node))
+    return isinstance(parent, ast.Compare) or isinstance(parent, ast.keyword) and bool(parent.arg) \
+        and parent.arg.endswith(COMPARING_LOOKUPS)
+
+
+COMPARING_LOOKUPS = ("__gt", "__gte", "__lt", "__lte")
 
 
 def _difference_in_days(module: SourceModule, node: ast.expr) -> bool:
