@@ -1163,7 +1163,8 @@ def _first_sleep(module: SourceModule, statements: list[ast.stmt]) -> ast.Call |
 
 def _is_sleep(module: SourceModule, call: ast.Call) -> bool:
     """``time.sleep(...)``, ``asyncio.sleep(...)``, or a name bound to one of them (``_sleep = asyncio.sleep`` at
-    module level, ``sleep = sleep or asyncio.sleep`` in the function), as code does to patch it in tests."""
+    module level, ``sleep = sleep or asyncio.sleep`` in the function, a parameter ``sleep=time.sleep``), as code
+    does to patch it in tests."""
     return call_name(module, call) in SLEEPS or isinstance(call.func, ast.Name) and call.func.id in _sleep_aliases(module)
 
 
@@ -1174,6 +1175,11 @@ def _sleep_aliases(module: SourceModule) -> set[str]:
             target.id for assign in module.nodes_of(ast.Assign)
             if any(qualified(module, value) in SLEEPS for value in _alternatives(assign.value))
             for target in assign.targets if isinstance(target, ast.Name)}
+        for fn in module.nodes_of(ast.FunctionDef, ast.AsyncFunctionDef):  # def backoff(..., sleep=time.sleep)
+            positional = [*fn.args.posonlyargs, *fn.args.args]
+            defaults = zip(positional[len(positional) - len(fn.args.defaults):], fn.args.defaults)
+            aliases |= {arg.arg for arg, default in [*defaults, *zip(fn.args.kwonlyargs, fn.args.kw_defaults)]
+                        if default is not None and qualified(module, default) in SLEEPS}
     return aliases
 
 
