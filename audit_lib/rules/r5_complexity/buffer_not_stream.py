@@ -29,7 +29,8 @@ Reports whole payloads read into memory where streaming fits. That is:
   slot of `-> tuple[str, UploadFile]` unpacked at the call), `request.files[...].read()` (Flask) and
   `request.FILES[...].read()` (Django, also `self.files[...]` in a Django form) with no size, each file of
   `request.FILES.getlist(...)` / `request.files.values()` / a handler's `files: list[UploadFile]` read in a loop,
-  each part of an aiohttp `await request.multipart()` read whole (`await field.read()`), the file a DRF serializer's `validate_<field>(self, value)` is given for a `FileField`
+  each part of an aiohttp `await request.multipart()` read whole (`await field.read()`), the file a DRF
+  serializer's `validate_<field>(self, value)` is given for a `FileField`
   (`value.file.read()`: the file Django spooled to disk, back in memory whole), and `.read()` of a value the code checks to be an uploaded file
   (`isinstance(storage, FileStorage)`: werkzeug, Django, Starlette), of its stream, or of the
   name or attribute it binds them to (`self.upload_file = storage.stream`). An upload whose content is
@@ -574,7 +575,7 @@ def _uploads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[as
             uploads |= _uploads_handed_back(project, node)
         elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name) \
                 and (_request_file_list(module, node.iter) or dotted(node.iter) in uploads):
-            uploads.add(node.target.id)  # for upload in request.FILES.getlist("scans"), for f in files: list[UploadFile]
+            uploads.add(node.target.id)  # for upload in request.FILES.getlist("scans") / in files: list[UploadFile]
     uploads |= _checked_uploads(module, nodes) | _validated_upload(module, fn) | _multipart_parts(fn, nodes)
     if not uploads and "files" not in module.text.lower():
         return

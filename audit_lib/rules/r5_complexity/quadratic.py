@@ -52,7 +52,8 @@ walk a collection (not a constant literal or a `range` of constants), it reports
 
 Only where every size that multiplies is the data's: a collection read from the request
 body (a request handler's `list[...]` parameters, the lists of a handler's pydantic body
-parameter, and its `list[...]` fields read through `self` in the model's own validators, the `fields.List` arguments of a webargs `@use_kwargs` read from the body, `request.json[...]`,
+parameter, and its `list[...]` fields read through `self` in the model's own validators, the `fields.List`
+arguments of a webargs `@use_kwargs` read from the body, `request.json[...]`,
 `request.form.getlist(...)`), from query rows in the same
 function (`fetchall()`, `.all()`, `.filter(...)`; not the rows read off a loop's item, `m.encodings.all()`
 of each `m`: one item's children, nor those a filter pins to one row's key, `filter_by(task_id=task.id)`,
@@ -116,7 +117,7 @@ from __future__ import annotations
 
 import ast
 import re
-from functools import partial
+from functools import lru_cache, partial
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
@@ -309,7 +310,8 @@ NON_LIST_CALLS = {"set", "frozenset", "dict", "defaultdict", "OrderedDict", "Cou
 GROWING_METHODS = {"append", "extend", "insert"}
 
 
-def _stores(cls: ast.ClassDef) -> set[str]:
+@lru_cache(maxsize=1024)
+def _stores(cls: ast.ClassDef) -> frozenset[str]:
     """Lists a long-lived object accumulates: attributes its methods grow (``self.chain.append(link)``,
     ``self.sessions += [s]``) and never bind to a set or a dict. They hold every item the object has seen
     (an operation's links, a server's sessions), as many as the data. Not a field the class body declares
@@ -327,7 +329,7 @@ def _stores(cls: ast.ClassDef) -> set[str]:
             if isinstance(node.value, NON_LIST_VALUES) or isinstance(node.value, ast.Call) \
                     and (dotted(node.value.func) or "").rsplit(".", 1)[-1] in NON_LIST_CALLS:
                 not_lists.update(name for t in targets for name in _self_attribute(t))
-    return grown - not_lists
+    return frozenset(grown - not_lists)
 
 
 def _self_attribute(node: ast.expr) -> set[str]:
@@ -952,7 +954,8 @@ def _model_query(function: ast.AST, query: ast.expr, parents: dict) -> bool:
     """Rows of a model's query, also picked by the project's own QuerySet methods
     (``Voting.objects.due_soon().filter(...)``)."""
     node = query
-    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr not in ONE_VALUE_METHODS:
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr not in ONE_VALUE_METHODS:
         node = node.func.value
     return node is not query and _query_root(node) or _query_rows(function, query, parents) is not None
 
