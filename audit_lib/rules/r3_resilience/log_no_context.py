@@ -63,7 +63,8 @@ message, or moves a decorator's `extra={"s_line": n}` into `record.lineno`, writ
 format string naming a field a LogRecord does not have, as under `logging.basicConfig(level=...)`),
 those log lines are reported once, for the code base, at the first error line among them (else the
 first line) with the count and the places: asking each line for `extra=` makes no sense while
-nothing reads it, the choice is the code base's. Prints stay one finding each. A print
+nothing reads it, the choice is the code base's. Prints are not; those of one function, or of a
+module's top level (a start-up sequence that prints its steps), are one finding. A print
 in a block that then stops the process (`raise SystemExit(1)`, `sys.exit()`: a start-up refusing its
 configuration) is not reported, nor is a print right after another (the next line of one notice), nor one in the `except` of a `try`
 that only calls `create_engine()` (lazy: the handler never runs).
@@ -332,6 +333,32 @@ def _corrects_standard_field(module: SourceModule, read: ast.expr, record: str) 
 
 
 def _prints(module: SourceModule, project: Project) -> Iterator[Finding]:
+    """The prints of service code, those of one function (or of the module's top level) as one finding:
+    replacing them with log calls is one change."""
+    by_function: dict[ast.AST | None, list[Finding]] = {}
+    for node in _service_prints(module, project):
+        by_function.setdefault(_enclosing(module, node), []).append(Finding(
+            message="print() in service code: no level, no logger, no request context",
+            path=module.path, line=node.lineno, end_line=getattr(node, "end_lineno", node.lineno),
+            evidence=module.evidence(node),
+            fix='log instead: logger.info("what happened", extra={"key": value})',
+            confidence=Confidence.medium,
+        ))
+    for function, prints in by_function.items():
+        prints.sort(key=lambda f: f.line or 0)
+        first = prints[0]
+        if len(prints) == 1:
+            yield first
+            continue
+        places = [f"{f.path}:{f.line}" for f in prints]
+        where = f"{function.name}()" if isinstance(function, FUNCTION_TYPES) else "the module's top level"
+        more = "1 more print" if len(prints) == 2 else f"{len(prints) - 1} more prints"
+        yield replace(code_base_finding(first, places, f"{first.message}; so do {more} of {where} "
+                                                       f"({shown_places(places[1:])})", first.fix),
+                      confidence=first.confidence)
+
+
+def _service_prints(module: SourceModule, project: Project) -> Iterator[ast.Call]:
     for node in walk_nodes(module.tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"):
             continue
@@ -344,13 +371,7 @@ def _prints(module: SourceModule, project: Project) -> Iterator[Finding]:
         target = keyword(node, "file")
         if target is not None and dotted(target) not in ("sys.stdout", "sys.stderr"):
             continue  # writes into a file or buffer, not the service's output
-        yield Finding(
-            message="print() in service code: no level, no logger, no request context",
-            path=module.path, line=node.lineno, end_line=getattr(node, "end_lineno", node.lineno),
-            evidence=module.evidence(node),
-            fix='log instead: logger.info("what happened", extra={"key": value})',
-            confidence=Confidence.medium,
-        )
+        yield node
 
 
 def _marked_deliberate(module: SourceModule, call: ast.Call) -> bool:
