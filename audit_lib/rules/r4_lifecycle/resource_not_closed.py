@@ -33,7 +33,9 @@ HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
 `return` first is not; an iterator handed on, `StreamingHttpResponse(r.iter_content())`, is drained by its taker), Redis clients (`redis.from_url`, `redis.Redis(...)`: each builds a
 connection pool of its own; not one over a pool it is given), clients of other servers (ldap3's `Connection` and python-ldap's
 `ldap.initialize`, closed by `unbind()`/`unbind_s()`; `pymongo.MongoClient`; a Cassandra
-`Cluster`, closed by `shutdown()`; `openai.OpenAI`/`AsyncOpenAI`; `smtplib.SMTP`/`SMTP_SSL`/`LMTP`, closed
+`Cluster`, closed by `shutdown()`; `openai.OpenAI`/`AsyncOpenAI`; MCP transports and sessions entered by hand, `transport =
+stdio_client(params); await transport.__aenter__()`, which start a server process or connection that only their
+`__aexit__` ends (never entered, they open nothing); `smtplib.SMTP`/`SMTP_SSL`/`LMTP`, closed
 by `quit()`, which is often called only after the mail went out), Pillow's `Image.open` of a
 path (given a file object, Pillow leaves it to its owner; an image whose pixels are loaded,
 `Image.open(p).convert(...)`, `img.save(...)`, `img.thumbnail(...)`, `ImageOps.exif_transpose(img)`, `np.array(img)` or a
@@ -278,12 +280,16 @@ NETWORK_CLIENT_KINDS = {*HTTP_CLIENTS.values(), "Redis client", "connection pool
 # Drivers whose connection context manager ends a transaction but leaves the connection open.
 TRANSACTION_ONLY_WITH = {"psycopg2.connect", "sqlite3.connect"}
 AWAITING_WRAPPERS = {"asyncio.wait_for", "asyncio.gather", "asyncio.shield"}  # await what they are given
+# MCP transports and sessions: they start a child process or open a connection only once entered.
+MCP_CONTEXTS = {"mcp.client.stdio.stdio_client", "mcp.client.sse.sse_client", "mcp.ClientSession",
+                "mcp.client.streamable_http.streamablehttp_client", "mcp.client.session.ClientSession",
+                "fastmcp.Client", "fastmcp.client.Client"}
 # Resources whose close() is a coroutine: calling it without await closes nothing.
 ASYNC_CLOSE = {"asyncpg.connect", "asyncpg.create_pool", "aiohttp.ClientSession", "httpx.AsyncClient",
                "psycopg.AsyncConnection.connect", "psycopg_pool.AsyncConnectionPool", "aiosqlite.connect",
                "aiomysql.connect", "aiomysql.create_pool", "aiopg.connect", "aiopg.create_pool",
                "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell",
-               "sqlalchemy.ext.asyncio.create_async_engine"}
+               "sqlalchemy.ext.asyncio.create_async_engine", *MCP_CONTEXTS}
 # What reaps a child process: ``proc.wait()``, ``proc.communicate()``, a ``poll()`` loop, ``kill()``.
 PROCESS_WAITS = {"wait", "communicate", "poll", "kill"}
 # Bound methods that, handed to a callee, keep the resource alive there: ``set_writer(handle.write)``.
@@ -616,6 +622,8 @@ def _acquired_kind(module: SourceModule, call: ast.Call) -> str | None:
         return "engine"
     if kind is None and library_call_name(module, call) in REDIS_CLIENTS and not over_given_pool(call):
         return "Redis client"
+    if kind is None and library_call_name(module, call) in MCP_CONTEXTS and _entered_by_hand(module, call):
+        return "MCP client"
     if kind is not None or not isinstance(call.func, ast.Attribute):
         return kind
     owner = call.func.value
@@ -631,6 +639,25 @@ def _acquired_kind(module: SourceModule, call: ast.Call) -> str | None:
     if method in ("connect", "raw_connection") and "engine" in receiver:
         return "engine connection"
     return None
+
+
+def _entered_by_hand(module: SourceModule, call: ast.Call) -> bool:
+    """``transport = stdio_client(params); read, write = await transport.__aenter__()`` (or ``self.session =
+    ClientSession(r, w)`` and ``await self.session.__aenter__()`` in its class): a context manager that only
+    opens its connection or child process once entered, entered without ``async with``."""
+    site = module.parents.get(call)
+    if not isinstance(site, ast.Assign) or len(site.targets) != 1:
+        return False
+    target = site.targets[0]
+    if isinstance(target, ast.Name):
+        scope = enclosing_function(module, call)
+    elif _is_self_attribute(target):
+        scope = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
+    else:
+        return False
+    return scope is not None and any(
+        isinstance(n, ast.Attribute) and n.attr == "__aenter__" and dotted(n.value) == dotted(target)
+        for n in walk_nodes(scope))
 
 
 def _is_path(module: SourceModule, node: ast.expr) -> bool:
