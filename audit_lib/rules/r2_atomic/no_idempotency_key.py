@@ -1171,10 +1171,18 @@ def _refuses_member(fn: ast.AST, insert: ast.Call) -> bool:
             continue
         test = node.test
         if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.In) and isinstance(
-                test.comparators[0], ast.Attribute) and not test.comparators[0].attr.isupper() and any(
-                isinstance(n, ast.Name) and n.id in given for n in ast.walk(test.left)):
+                test.comparators[0], ast.Attribute) and not test.comparators[0].attr.isupper() and _identity_of(
+                test.left, given):
             return True
     return False
+
+
+def _identity_of(value: ast.expr, names: set[str]) -> bool:
+    """``agreement`` or its key (``agreement.id``, ``.pk``, ``.user_id``) for a name among ``names``; not
+    another property of it (``upload.content_type`` in a list of forbidden types)."""
+    if isinstance(value, ast.Attribute) and (value.attr in ("id", "pk") or value.attr.endswith("_id")):
+        value = value.value
+    return isinstance(value, ast.Name) and value.id in names
 
 
 def _refuses_existing_target(module: SourceModule, fn: ast.AST, before_line: int) -> bool:
