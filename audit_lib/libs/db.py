@@ -19,7 +19,12 @@ The API:
 - :func:`classify` -- a :class:`DbOp` for a call that talks to the database, else None;
 - :func:`function_ops` -- every :class:`DbOp` of one function body, in source order;
 - :func:`expanded_ops` -- the same plus, at each call of a local helper that queries,
-  the helper's operations (followed through the target's own modules, two levels);
+  the helper's operations (followed through the target's own modules, two levels); this is how the
+  code base's own database layer counts: a call of a method of a project class that runs statements
+  through the driver (``db.select(sql, args)``, ``db.upsert("plays", values, keys)``, a method of an
+  interface whose one project implementation queries) is the statement it runs, read with the SQL or
+  table name the call hands in, and a statement the method runs alone in a transaction it opens
+  (``with self.connection as c: c.execute(query, args)``) commits on its own;
 - :func:`is_transaction_with`, :func:`is_transaction_function`, :func:`in_transaction`,
   :func:`transaction_blocks` -- transaction scopes;
 - :func:`evaluated_in_place` -- whether a lazy query (``DbOp.lazy``) runs where it is written;
@@ -188,12 +193,15 @@ def _regex_facts(text: str) -> SqlFacts:
                     None, _is_batch(text), False)
 
 
-def sql_text(module: SourceModule, node: ast.AST | None, scope: ast.AST | None = None) -> str | None:
-    """The SQL an expression holds, with f-string holes replaced by a placeholder name."""
-    return _string_of(module, node, scope, depth=0)
+def sql_text(module: SourceModule, node: ast.AST | None, scope: ast.AST | None = None,
+             values: dict[str, str] | None = None) -> str | None:
+    """The SQL an expression holds, with f-string holes replaced by a placeholder name; ``values``:
+    names whose string is known (a helper's parameters, from its caller's arguments)."""
+    return _string_of(module, node, scope, depth=0, values=values or {})
 
 
-def _string_of(module: SourceModule, node: ast.AST | None, scope: ast.AST | None, depth: int) -> str | None:
+def _string_of(module: SourceModule, node: ast.AST | None, scope: ast.AST | None, depth: int,
+               values: dict[str, str]) -> str | None:
     if node is None or depth > 4:
         return None
     value = string_value(node)
@@ -202,24 +210,29 @@ def _string_of(module: SourceModule, node: ast.AST | None, scope: ast.AST | None
     if isinstance(node, ast.JoinedStr):
         parts = []
         for part in node.values:
-            parts.append(part.value if isinstance(part, ast.Constant) else _HOLE)
+            known = values.get(part.value.id) if isinstance(part, ast.FormattedValue) and isinstance(
+                part.value, ast.Name) else None
+            parts.append(part.value if isinstance(part, ast.Constant) else known or _HOLE)
         return "".join(str(p) for p in parts)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left = _string_of(module, node.left, scope, depth + 1)
-        right = _string_of(module, node.right, scope, depth + 1)
+        chained = isinstance(node.left, ast.BinOp) and isinstance(node.left.op, ast.Add)  # one level per concatenation
+        left = _string_of(module, node.left, scope, depth if chained else depth + 1, values)
+        right = _string_of(module, node.right, scope, depth + 1, values)
         if left is not None or right is not None:
             return (left or _HOLE) + " " + (right or _HOLE)
         return None
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
-        return _string_of(module, node.left, scope, depth + 1)
+        return _string_of(module, node.left, scope, depth + 1, values)
     if isinstance(node, ast.Call):
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in ("format", "strip"):
-            return _string_of(module, func.value, scope, depth + 1)
+            return _string_of(module, func.value, scope, depth + 1, values)
         name = method_name(node)
         if name in ("text", "SQL", "dedent", "Composed") and node.args:
-            return _string_of(module, node.args[0], scope, depth + 1)
+            return _string_of(module, node.args[0], scope, depth + 1, values)
         return None
+    if isinstance(node, ast.Name) and node.id in values:
+        return values[node.id]
     if isinstance(node, ast.Name):
         for holder in (scope, module.tree):
             if holder is None:
@@ -228,7 +241,7 @@ def _string_of(module: SourceModule, node: ast.AST | None, scope: ast.AST | None
             if bound is None and holder is scope and isinstance(holder, FUNCTION_TYPES):
                 bound = reaching_binding(module, holder, node)
             if bound is not None:
-                return _string_of(module, bound, None, depth + 1)
+                return _string_of(module, bound, None, depth + 1, values)
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
         return None
     return None
@@ -523,7 +536,10 @@ def _scope_of(module: SourceModule, fn: ast.AST) -> _Scope:
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 name = dotted(item.optional_vars) if item.optional_vars is not None else None
-                if name:
+                held = dotted(item.context_expr) if isinstance(item.context_expr, (ast.Name, ast.Attribute)) else None
+                if name and held and (held in scope.handles or db_like_name(held)):
+                    scope.handles.add(name)  # ``with self.connection as c``: the connection itself
+                elif name:
                     _bind(module, scope, name, item.context_expr)
     owner = module.parents.get(fn) if fn is not module.tree else None
     if isinstance(owner, ast.ClassDef):  # ``qs = cls.objects.filter(...)`` in a classmethod of the model
@@ -1330,7 +1346,55 @@ def _resolve(module: SourceModule, project: Project | None, call: ast.Call, fn: 
     found = _method_of(project, cls, func.attr)
     if found is None or _is_static(found[1]):
         return None
+    if _declared_only(found[1]):  # an interface's method (``class Database(Protocol)``): its one implementation
+        implementation = _only_implementation(project, cls, func.attr)
+        return (*implementation, False) if implementation is not None else (*found, cls, False)
     return (*found, cls, False)
+
+
+def _declared_only(fn: ast.AST) -> bool:
+    """A method whose body (after its docstring) is ``...``, ``pass`` or ``raise NotImplementedError``:
+    an interface's or an abstract base's declaration."""
+    body = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
+                                       and isinstance(s.value.value, str))]
+    return all(isinstance(s, ast.Pass) or isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
+               and s.value.value is Ellipsis or isinstance(s, ast.Raise) and s.exc is not None
+               and "NotImplementedError" in (dotted(s.exc.func if isinstance(s.exc, ast.Call) else s.exc) or "")
+               for s in body)
+
+
+def _only_implementation(project: Project | None, cls: _ClassRef, name: str
+                         ) -> tuple[SourceModule, ast.AST, _ClassRef] | None:
+    """(module, method, class) of the one project subclass of ``cls`` (outside tests) that implements
+    ``name``, when there is exactly one: the object an interface-typed name holds at run time."""
+    implementations: dict[int, tuple[SourceModule, ast.AST, _ClassRef]] = {}
+    pending, seen = [cls], {id(cls[1])}
+    while pending:
+        for sub in _subclasses(project).get(id(pending.pop()[1]), []):
+            if id(sub[1]) in seen or is_test_module(sub[0]):
+                continue
+            seen.add(id(sub[1]))
+            pending.append(sub)
+            method = _top_level_function(sub[1], name)
+            if method is not None and not _declared_only(method):
+                implementations[id(method)] = (sub[0], method, sub)
+    return next(iter(implementations.values())) if len(implementations) == 1 else None
+
+
+def _subclasses(project: Project | None) -> dict[int, list[_ClassRef]]:
+    """id of a project class -> the project classes that name it as a base."""
+    if project is None:
+        return {}
+    found = project.facts.get("db.subclasses")
+    if found is None:
+        found = project.facts["db.subclasses"] = {}
+        for module in project.modules:
+            for node in module.nodes_of(ast.ClassDef):
+                for base in node.bases:
+                    parent = project_class(module, project, base)
+                    if parent is not None and parent[1] is not node:
+                        found.setdefault(id(parent[1]), []).append((module, node))
+    return found
 
 
 def _method_names(module: SourceModule, project: Project | None) -> frozenset[str]:
@@ -1935,14 +1999,49 @@ def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth:
             if _creates_missing(helper_module, op):
                 continue
             op = _for_subclass(helper_module, helper, helper_class, op)
-            op = _bind_argument(module, project, fn, node, helper, op, helper_models, models)
+            ends_in_helper = _commits_handed_statement(helper_module, helper, op) or _read_in_own_session(
+                helper_module, op)  # the statement's transaction does not outlive the helper's call
+            op = _bind_argument(module, project, fn, node, (helper_module, helper), op, helper_models, models)
             ops.append(replace(op, call=node, through=helper.name,
                                lazy=op.lazy and not evaluated_in_place(helper_module, op.call),
-                               helper_transaction=op.helper_transaction or in_transaction(helper_module, op.call, helper),
+                               helper_transaction=op.helper_transaction or not ends_in_helper and in_transaction(
+                                   helper_module, op.call, helper),
+                               autocommit=op.autocommit or ends_in_helper,
                                confidence=min(op.confidence, Confidence.medium)))
         ops[start:] = _repositories.refine(helper, ops[start:], helper_models)
     ops.sort(key=lambda o: (o.call.lineno, o.call.col_offset))
     return ops
+
+
+def _commits_handed_statement(module: SourceModule, helper: ast.AST, op: DbOp) -> bool:
+    """Whether ``op`` is the statement a helper's caller hands it, run in a transaction the helper opens
+    for that statement alone (``def action(self, query, args): with self.connection as c:
+    c.execute(query, args)``): each call of the helper commits its statement on its own."""
+    subject = _unknown_subject(op) if op.through is None else None
+    if not isinstance(subject, ast.Name) or subject.id not in {a.arg for a in _arguments(helper)}:
+        return False
+    for start, end in transaction_blocks(module, helper):
+        if start <= op.call.lineno <= end:
+            subjects = [_unknown_subject(o) for o in function_ops(module, helper)
+                        if start <= o.call.lineno <= end and o.kind != COMMIT]
+            return all(isinstance(s, ast.Name) and s.id == subject.id for s in subjects)
+    return False
+
+
+def _read_in_own_session(module: SourceModule, op: DbOp) -> bool:
+    """A helper's read on a session or connection it opens for itself (``async with self.engine.session()
+    as session: await session.execute(...)``): its transaction ends when the helper's block closes the
+    session, not in the caller (a cursor's block closes the cursor only)."""
+    if op.through is not None or not op.is_read or op.locking or op.receiver is None:
+        return False
+    for parent in ancestors(module, op.call):
+        if isinstance(parent, FUNCTION_TYPES):
+            return False
+        if isinstance(parent, (ast.With, ast.AsyncWith)) and any(
+                isinstance(item.context_expr, ast.Call) and method_name(item.context_expr) != "cursor"
+                and dotted(item.optional_vars) == op.receiver for item in parent.items):
+            return True
+    return False
 
 
 def _for_subclass(module: SourceModule, helper: ast.AST, cls: _ClassRef | None, op: DbOp) -> DbOp:
@@ -2018,14 +2117,25 @@ def _with_class_models(module: SourceModule, fn: ast.AST, op: DbOp, models: dict
     return replace(op, kind=kind, tables=frozenset(tables), locking=op.locking or locking, upsert=op.upsert or upsert)
 
 
-def _bind_argument(module: SourceModule, project: Project | None, fn: ast.AST, call: ast.Call, helper: ast.AST,
-                   op: DbOp, helper_models: dict[str, str], models: dict[str, str]) -> DbOp:
+def _bind_argument(module: SourceModule, project: Project | None, fn: ast.AST, call: ast.Call,
+                   defined: tuple[SourceModule, ast.AST], op: DbOp, helper_models: dict[str, str],
+                   models: dict[str, str]) -> DbOp:
     """A helper's operation whose statement or object is one of the helper's parameters, read from
-    ``call``'s argument in the caller (or, for an object, from the helper's type parameter)."""
+    ``call``'s argument in the caller (or, for an object, from the helper's type parameter); a statement
+    the helper builds from its parameters (``"UPDATE " + table_name + " SET ..."``) is read with the
+    names ``call`` passes for them."""
+    helper_module, helper = defined
     subject = _unknown_subject(op)
     if not isinstance(subject, ast.Name):
         return replace(op, pending=None) if op.pending is not None else op
     argument = _argument_for(call, helper, subject.id)
+    if argument is None and not op.tables and op.method not in _OBJECT_METHODS:
+        text = _filled_statement(helper_module, helper, subject, call)
+        facts = parse_sql(text) if text is not None else None
+        if facts is None or _kind_of_facts(facts) == EXECUTE or not _touched(facts):
+            return replace(op, pending=None)
+        return replace(op, kind=_kind_of_facts(facts), tables=_touched(facts), locking=facts.for_update,
+                       upsert=facts.on_conflict, facts=facts, sql=text, confidence=Confidence.medium, pending=None)
     scope = _scope_of(module, fn)
     if op.method in _OBJECT_METHODS:
         found, loaded = _argument_models(module, fn, scope, argument)
@@ -2050,7 +2160,20 @@ def _bind_argument(module: SourceModule, project: Project | None, fn: ast.AST, c
         return replace(op, pending=argument)
     return replace(op, kind=kind, tables=frozenset(tables), locking=locking, upsert=upsert, facts=facts, sql=text,
                    batch=op.batch or bool(facts and facts.batch) or _takes_a_list(argument, scope),
-                   confidence=Confidence.medium, pending=None)
+                   confidence=Confidence.medium, pending=None if tables else argument)  # table named by a caller
+
+
+def _filled_statement(module: SourceModule, helper: ast.AST, statement: ast.Name, call: ast.Call) -> str | None:
+    """The SQL a helper builds in ``statement`` around names of tables and columns it is handed
+    (``"INSERT INTO " + table_name + ...``), with the names ``call`` passes as string literals."""
+    values = {}
+    for parameter in _arguments(helper):
+        argument = _argument_for(call, helper, parameter.arg)
+        name = string_value(argument) if argument is not None else None
+        if name is not None and name.isidentifier():
+            values[parameter.arg] = name
+    text = sql_text(module, statement, helper, values) if values else None
+    return text if text is not None and looks_like_sql(text) else None
 
 
 def _argument_models(module: SourceModule, fn: ast.AST, scope: _Scope, argument: ast.expr | None) -> tuple[set[str], bool]:

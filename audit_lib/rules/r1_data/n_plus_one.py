@@ -3,7 +3,9 @@
 ## What it does
 Reports a query run once per row, inside a loop over rows or request data. It looks for a
 database call (`execute`, `fetch*`, ORM `get`/`query`/`filter`/`scalars`,
-session lookups, asyncpg and aiosql calls) made inside a `for` loop or a comprehension
+session lookups, asyncpg and aiosql calls; also a method of the code base's own database layer, a project class
+whose methods run statements through the driver: `db.select_single(sql, args)`, `db.upsert("plays", values, keys)`,
+`self.datastore.get(fqid)` on an interface whose one implementation queries) made inside a `for` loop or a comprehension
 whose items come from database rows (`for row in self:` in a method of a Django `QuerySet`
 subclass too), from the request (also a parameter of a function of the same file that a
 request handler passes its request data to: `self.add_tags(instance, validated_data.pop("tags"))`, and what
@@ -18,13 +20,17 @@ returned (`r.json()["entries"]` of a response the function got: a remote folder'
 files of a folder (`os.listdir(path)`, `glob.glob(pattern)`) or from a
 list of keys the function is handed
 (`ids: List[str]`, `names: list[int]`, `users: set[UserID]`, pairs of keys: `list[tuple[str, str]]`: one lookup per
-key where one `IN` would do),
+key where one `IN` would do) or named as one (`meeting_ids`, `committee["forward_to_committee_ids"]`,
+`instance.get("ids")`),
 or of records another service sent, decoded into a class of the project (`receipts: list[ReadReceipt]` of a
 pydantic or serializable class), from the lists of
 a JSON payload decoded in a module of Celery tasks (`json.loads(requested_data).get("issues")`; not the
 payload's own keys, the fields of one change) or of rows of a
 model of the project it is handed (`users: list[User]`, `topics: Iterable["Topic"]`),
-directly or through a helper function of the same code base that queries (or returns the
+directly or through a helper function of the same code base that queries (also through the code base's
+own database layer: `rows = db.select(query)`, a method of a project class that runs the statement it is
+handed through the driver and returns the rows it fetched; not `db.select_single(...)`, one row whose
+columns are no list of items; or returns the
 rows of a query it assembles through several names, or hands the query it builds to another
 function that runs it: `return one_or_abort(query)`, three helpers deep, or returns a SQLAlchemy
 1.x `Query` that runs when iterated: `return self.ordered(Model.query.filter(...))`), also a method of a
@@ -108,8 +114,11 @@ batch in chunks(rows)`), batch calls (`executemany`, `bulk_create`, `add_all`, q
 take a whole list with `= ANY(...)`/`IN`), statements that call a server function and read
 no table (`SELECT pg_advisory_unlock(%s)`: nothing to join or fetch by key) or notify listeners
 (`NOTIFY channel, payload`, also as the only statement of a helper), the loop's item run as a statement
-(`for (stmt,) in rows: conn.execute(stmt)`), schema changes
-per object (`DROP INDEX {name}`, a `CREATE INDEX` template: nothing a JOIN or `IN` batches) and `while`
+(`for (stmt,) in rows: conn.execute(stmt)`, or a statement the item picks: `db.select(report_query(name))`),
+schema changes per object (`DROP INDEX {name}`, a `CREATE INDEX` template: nothing a JOIN or `IN` batches),
+statements on a table the loop names (`DELETE FROM {table}`, `PRAGMA table_info({table})`), loops over the
+database's catalog (`SELECT name FROM sqlite_master`, `information_schema.tables`: one maintenance step per
+table) and `while`
 loops that page through results are not reported. A query in a loop's `else:` clause runs once per pass of
 the loops around that loop, and is reported for those. Nor are per-item units of work, which are
 not a query pattern: writes in loops that also call another service, move a file in
@@ -261,7 +270,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if id(op.call) in reported:
                 continue
             loop = _row_loop(module, op.call, sources)
-            if loop is None or op.is_write and _calls_out(module, project, loop) \
+            if loop is None or _catalog_loop(module, fn, loop) or op.is_write and _calls_out(module, project, loop) \
                     or _per_item_unit(module, project, fn, op, loop) or _saves_one_row_again(op, loop):
                 continue
             children = _one_rows_children(project, loop)
@@ -530,12 +539,16 @@ def _server_function_call(op: db.DbOp) -> bool:
 
 def _runs_loop_item(module: SourceModule, op: db.DbOp) -> bool:
     """``for (stmt,) in conn.execute("SELECT 'DROP FUNCTION ' || ..."): conn.execute(stmt)``: the statement
-    run is the item itself, a statement a query (or a list) generated; each is its own command, with
-    no key to fetch in one query."""
-    if op.through or op.kind != db.EXECUTE or not op.call.args or not isinstance(op.call.args[0], ast.Name):
+    run is the item itself, a statement a query (or a list) generated, or one the item picks
+    (``read(conn, dataset_query(name))``, the helper running the statement it is handed); each is its own
+    command, with no key to fetch in one query."""
+    if op.kind != db.EXECUTE:
         return False
-    statement = op.call.args[0].id
-    return any(statement in _names(target) for loop in loops_around(module, op.call) for target in _loop_targets(loop))
+    if op.through:
+        statement = _names(op.pending) if op.pending is not None else set()
+    else:
+        statement = {op.call.args[0].id} if op.call.args and isinstance(op.call.args[0], ast.Name) else set()
+    return any(statement & _names(target) for loop in loops_around(module, op.call) for target in _loop_targets(loop))
 
 
 NOTIFICATION = re.compile(r"^\s*(NOTIFY|LISTEN|UNLISTEN)\b|\bpg_notify\s*\(", re.I)
@@ -569,23 +582,53 @@ DDL = re.compile(r"^\s*((CREATE|DROP|ALTER)\s+(\S+\s+)?(INDEX|TABLE|VIEW|SCHEMA|
                  r"\s+ON)\b", re.I)
 
 
+# a table named by a placeholder: ``DELETE FROM {table}``, ``"INSERT INTO " + name``, ``PRAGMA table_info({t})``
+TABLE_PLACEHOLDER = re.compile(r"\b(FROM|INTO|UPDATE|TABLE|JOIN)\s+(\w+\.)?(\{\w*\}(?!\.)|%s\b|%\(\w+\)s|$)"
+                               r"|^\s*PRAGMA\s+[\w.{}]+\((\{\w*\}|%s|$)", re.I)
+
+
 def _schema_change(op: db.DbOp, fn: ast.AST) -> bool:
     """``DROP INDEX {name}``, ``CREATE INDEX ... ({fields})`` per index: a schema change for each
-    object, which no JOIN or ``IN`` list can batch. The SQL is the statement's text or a string
-    the call's arguments are built from (through names bound in the function, three steps deep)."""
-    if op.sql:
-        return bool(DDL.match(op.sql))
-    pending: list[ast.AST] = list(op.call.args)
+    object, which no JOIN or ``IN`` list can batch; so is a statement on a table the loop names
+    (``DELETE FROM {table}``, ``PRAGMA table_info({table})``: one statement per table). The SQL is
+    the statement's text or a string the call's arguments are built from (through names bound in the
+    function, three steps deep)."""
+    if op.sql and DDL.match(op.sql):
+        return True
+    pending: list[ast.AST] = list(op.call.args) + [k.value for k in op.call.keywords]
     seen: set[str] = set()
     for _ in range(4):
         following: list[ast.AST] = []
         for expr in pending:
             for node in walk_nodes(expr):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str) and DDL.match(node.value):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and (
+                        DDL.match(node.value) or TABLE_PLACEHOLDER.search(node.value)):
                     return True
                 if isinstance(node, ast.Name) and node.id not in seen:
                     seen.add(node.id)
                     following += _bindings(fn, node.id)
+        pending = following
+    return False
+
+
+CATALOG = re.compile(r"\b(sqlite_master|sqlite_schema|information_schema\.\w+|pg_catalog\.\w+|pg_tables|pg_class|"
+                     r"pg_indexes|pg_namespace)\b", re.I)
+
+
+def _catalog_loop(module: SourceModule, fn: ast.AST, loop: ast.AST) -> bool:
+    """A loop over the database's own catalog (``SELECT name FROM sqlite_master``, ``information_schema.tables``):
+    one maintenance step per table or index of the schema, not rows of the data. The query is read
+    from the loop's iterable and the bindings of its names that reach it, three steps deep."""
+    pending: list[ast.AST] = _loop_iterables(loop)
+    for _ in range(3):
+        following: list[ast.AST] = []
+        for expr in pending:
+            for node in walk_nodes(expr):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and CATALOG.search(node.value):
+                    return True
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    bound = db.single_binding(fn, node.id) or db.reaching_binding(module, fn, node)
+                    following += [bound] if bound is not None else []
         pending = following
     return False
 
@@ -1090,8 +1133,15 @@ class _RowSources:
             return False
         helper_module, helper = resolved
         return any(op.is_read for op in db.function_ops(helper_module, helper, self.project)) \
+            or self._reads_through_layer(call, helper_module, helper) \
             or _returns_query_rows(helper) or _returns_legacy_query(helper_module, self.project, helper, 2) \
             or self.django and any(isinstance(value, ast.Call) and _builds_queryset(value) for value in _returns(helper))
+
+    def _reads_through_layer(self, call: ast.Call, helper_module: SourceModule, helper: ast.AST) -> bool:
+        """``results = db.select(query)``: a call whose statement the code base's own database layer runs
+        (a read of the call's operations, see :func:`db.expanded_ops`) and that returns the rows fetched."""
+        return _returns_fetched_rows(helper_module, self.project, helper) and any(
+            op.call is call and op.is_read for op in db.expanded_ops(self.module, self.project, self.fn))
 
     def describe(self, loop: ast.AST) -> str:
         for iterable in _loop_iterables(loop):
@@ -1099,7 +1149,8 @@ class _RowSources:
             if source:
                 text = ast.unparse(iterable)
                 return f"{source} ({text if len(text) <= 60 else text[:57] + '...'})"
-        return "rows"
+        keys = next((iterable for iterable in _loop_iterables(loop) if _id_list_field(iterable)), None)
+        return f"a list of keys ({ast.unparse(keys)[:60]})" if keys is not None else "rows"
 
 
 REQUEST_DATA_ATTRS = {"json", "args", "form", "data", "POST", "GET", "query_params", "files", "values", "get_json",
@@ -1268,6 +1319,18 @@ def _model_classes(project: Project) -> frozenset[str]:
     return result
 
 
+def _id_list_field(expr: ast.AST) -> bool:
+    """``committee["forward_to_committee_ids"]``, ``instance.get("user_ids", [])``, ``self.meeting_ids``: a
+    list of keys, named ``ids`` or ``..._ids`` (a record's field, a name)."""
+    if isinstance(expr, (ast.Name, ast.Attribute)):
+        name = expr.id if isinstance(expr, ast.Name) else expr.attr
+    else:
+        key = expr.slice if isinstance(expr, ast.Subscript) else expr.args[0] if isinstance(expr, ast.Call) \
+            and method_name(expr) == "get" and expr.args and isinstance(expr.func, ast.Attribute) else None
+        name = string_value(key) if key is not None else None
+    return bool(name) and (name == "ids" or name.endswith("_ids"))
+
+
 def _keys_annotation(annotation: ast.AST | None) -> bool:
     """``List[str]``, ``list[int]``, ``Sequence[UUID]``, ``set[UserID]``, ``list[tuple[str, str]]``: a parameter
     that holds a list of keys (ids, names, pairs of them) the caller collected, of a size the function cannot know."""
@@ -1386,7 +1449,7 @@ def _row_loop(module: SourceModule, call: ast.Call, sources: _RowSources) -> ast
             continue  # ``for ... else:``: once per pass of the loops around this one
         if _runs_once(module, call, loop) or _is_chunked(loop):
             return None
-        if any(sources.source_of(iterable) for iterable in _loop_iterables(loop)):
+        if any(sources.source_of(iterable) or _id_list_field(iterable) for iterable in _loop_iterables(loop)):
             return loop
     return None
 
@@ -1426,6 +1489,28 @@ def _returns_query_rows(fn: ast.AST) -> bool:
         return False
     texts = [ast.unparse(e) for e in returned] + [ast.unparse(v) for name in seen for v in _bindings(fn, name)]
     return any(re.search(r"\bsession\.query\(|\.query\.(filter|order_by|join|all)|\bselect\(", t) for t in texts)
+
+
+FETCHES = {"fetchall", "fetchmany", "all"}
+
+
+def _returns_fetched_rows(module: SourceModule, project: Project, fn: ast.AST, depth: int = 2) -> bool:
+    """Whether a function returns the rows a query fetched (``rows = cursor.fetchall(); return rows``),
+    also the result of a project function that does (``return db.select(query)``, ``depth`` levels)."""
+    exprs, seen = _returns(fn), set()
+    while exprs:
+        expr = exprs.pop()
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in FETCHES:
+            return True
+        if depth and isinstance(expr, ast.Call):
+            resolved = db.resolve_function(module, project, expr)
+            if resolved is not None and resolved[1] is not fn \
+                    and _returns_fetched_rows(resolved[0], project, resolved[1], depth - 1):
+                return True
+        if isinstance(expr, ast.Name) and expr.id not in seen:
+            seen.add(expr.id)
+            exprs.extend(_bindings(fn, expr.id))
+    return False
 
 
 def _returns_legacy_query(module: SourceModule, project: Project, fn: ast.AST, depth: int) -> bool:
