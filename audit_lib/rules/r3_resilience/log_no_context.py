@@ -14,7 +14,7 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   command-line argument (`sys.argv[1]`) and no route handler, outside the service's packages (a
   package module with a `__main__` block, `python -m app.worker`, may be a worker process: its prints outside
   that block stay reported),
-  functions named `main`, `print_*`/`pprint_*`/`pretty_print*`/`debug_*` helpers, also private ones (`_print_schedule`: for
+  functions named `main` and the functions only they call, `print_*`/`pprint_*`/`pretty_print*`/`debug_*` helpers, also private ones (`_print_schedule`: for
   the shell, a debugger or a task's dry run),
   classes documented as samples not intended for real use (a demo SMS provider that prints),
   functions that read an answer from the terminal (`input()`, `getpass`: their prints are the question),
@@ -448,7 +448,16 @@ def _in_command_line_function(module: SourceModule, node: ast.AST, project: Proj
             return True
         if run_by_operators(module, project, fn) and not _named_in_service_strings(project, fn.name):
             return True
+        if _only_main_calls(project, fn):
+            return True
     return False
+
+
+def _only_main_calls(project: Project, fn: ast.AST) -> bool:
+    """Whether every call of the function's name is in a ``main()`` (a script's steps: ``resize_images()``
+    called by the ``main()`` of a data-preparation module)."""
+    calls = _calls_by_name(project).get(fn.name, [])
+    return bool(calls) and all(getattr(_enclosing(m, call), "name", None) == "main" for m, call in calls)
 
 
 def _named_in_service_strings(project: Project, name: str) -> bool:
