@@ -20,7 +20,9 @@ Recognised handlers:
 
 - FastAPI/Starlette/Flask/Quart/Sanic/aiohttp decorators: ``@app.get("/x")``,
   ``@router.post(...)``, ``@app.route("/x", methods=[...])``, ``@bp.route``,
-  ``@app.api_route``, ``@routes.get`` (``web.RouteTableDef``), ``@app.websocket``;
+  ``@app.api_route``, ``@routes.get`` (``web.RouteTableDef``), ``@app.websocket``; also on a name that nothing
+  in the file binds, which an app loader injects into the module's globals (``@manager.route("/x",
+  methods=["POST"])  # noqa: F821``), when the path is a route path;
 - Pyramid ``@view_config`` (and the exception, not-found and forbidden forms), a decorator of the code base
   that registers a view (``@api_config(...)`` calling ``config.add_view``, ``@json_view`` returning
   ``view_config(...)``), Cornice services (``svc = Service(path="/x")``, ``@svc.get()``,
@@ -34,7 +36,8 @@ Recognised handlers:
   '/x', 'x', RHCreate, methods=('POST',))``) answers through its ``post``/``_process_POST`` or ``_process`` method;
 - class-based views: Flask ``MethodView``, Flask-RESTX/Flask-RESTful ``Resource``, Django ``View`` and generic views, DRF
   ``APIView``/``ViewSet`` (HTTP-method methods, ViewSet actions, ``@action``), Starlette
-  ``HTTPEndpoint``, aiohttp ``web.View``, Tornado ``RequestHandler``, Sanic ``HTTPMethodView``, Falcon
+  ``HTTPEndpoint``, aiohttp ``web.View``, Tornado ``RequestHandler``, Sanic ``HTTPMethodView``, Twisted
+  ``Resource`` (``render_GET``, ``render_POST``, ...), Falcon
   resources (``on_get``, ``on_post_collection``, ... in a file importing falcon); with ``project``, also
   through a base class of the code
   base defined in another file (``class Groups(BaseResource)``, ``BaseResource(Resource)`` in ``base.py``);
@@ -45,6 +48,7 @@ Recognised handlers:
 from __future__ import annotations
 
 import ast
+import builtins
 import weakref
 from dataclasses import dataclass
 from typing import Iterator
@@ -65,7 +69,7 @@ from audit_lib.source import Project, SourceModule, is_test_path
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
 ROUTE_DECORATORS = {m.lower() for m in HTTP_METHODS} | {"route", "api_route", "websocket", "websocket_route", "view_functions"}
 WEB_FRAMEWORKS = ("fastapi", "starlette", "flask", "quart", "sanic", "aiohttp.web", "django", "rest_framework",
-                  "litestar", "falcon", "tornado.web", "bottle", "connexion", "ninja", "pyramid", "cornice")
+                  "litestar", "falcon", "tornado.web", "bottle", "connexion", "ninja", "pyramid", "cornice", "twisted.web")
 
 APP_FACTORIES: dict[str, str] = {
     "fastapi.FastAPI": "fastapi",
@@ -97,6 +101,7 @@ VIEW_BASES: dict[str, str] = {
     "flask_restx.resource.Resource": "flask",
     "flask_restful.Resource": "flask",
     "sanic.views.HTTPMethodView": "sanic",
+    "twisted.web.resource.Resource": "twisted",
 }
 VIEW_BASE_PACKAGES = {"django.views": "django", "rest_framework": "drf"}
 VIEW_METHOD_NAMES = {m.lower() for m in HTTP_METHODS}
@@ -124,6 +129,7 @@ CORNICE_SERVICES = {"cornice.Service", "cornice.service.Service"}
 CORNICE_RESOURCES = {"cornice.resource", "cornice.resource.resource"}
 RESOURCE_METHOD_PREFIXES = ("", "collection_", "plural_")  # Cornice collection_get, Kinto plural_get
 FALCON_RESPONDER = "on_"  # Falcon resources answer in on_get, on_post, on_get_collection, ...
+TWISTED_RENDERER = "render_"  # Twisted resources answer in render_GET, render_POST, ...
 VIEW_DECORATOR_DEPTH = 3  # project functions followed to find a view registration in a decorator
 AIOHTTP_ROUTE_FUNCTIONS = {f"aiohttp.web.{m.lower()}": (m,) for m in HTTP_METHODS} | {"aiohttp.web.route": (), "aiohttp.web.view": ()}
 ROUTE_CLASSES = {"starlette.routing.Route": "starlette", "starlette.routing.WebSocketRoute": "starlette",
@@ -240,11 +246,12 @@ _PROJECT_CACHE: dict[int, tuple["weakref.ref[Project]", dict[str, list[RouteHand
 def _module_handlers(module: SourceModule) -> list[RouteHandler]:
     if module.tree not in _MODULE_CACHE:
         found: list[RouteHandler] = []
-        if imports_web_framework(module) or _is_django_views_file(module):
+        injected = _injected_receivers(module)
+        if imports_web_framework(module) or _is_django_views_file(module) or injected:
             apps = _app_names(module)
             for node in walk_nodes(module.tree):
                 if isinstance(node, FUNCTION_TYPES):
-                    found.extend(_decorated_handlers(module, node, apps))
+                    found.extend(_decorated_handlers(module, node, apps, injected))
                 elif isinstance(node, ast.ClassDef):
                     found.extend(_class_view_handlers(module, node))
                     if any(qualified(module, d.func if isinstance(d, ast.Call) else d) in CORNICE_RESOURCES
@@ -275,6 +282,40 @@ def _app_names(module: SourceModule) -> dict[str, str]:
     return names
 
 
+def _injected_receivers(module: SourceModule) -> set[str]:
+    """Names a route decorator is called on (``@manager.route("/x", methods=["POST"])``) that nothing in the
+    file binds: an app loader puts the blueprint into the module's globals before running it."""
+    if ".route(" not in module.text and not any(f".{verb}(" in module.text for verb in VIEW_METHOD_NAMES):
+        return set()
+    receivers = {dec.func.value.id for fn in module.nodes_of(*FUNCTION_TYPES) for dec in fn.decorator_list
+                 if isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute) and dec.func.attr in ROUTE_DECORATORS
+                 and isinstance(dec.func.value, ast.Name)}
+    return receivers - _bound_names(module) - set(dir(builtins)) if receivers else set()
+
+
+def _bound_names(module: SourceModule) -> set[str]:
+    """Every name the file binds, in any scope: assignments, parameters, definitions and imports."""
+    names = set(module.imports)
+    for node in walk_nodes(module.tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (*FUNCTION_TYPES, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return names
+
+
+def _is_route_path(node: ast.AST | None) -> bool:
+    """A literal route path (``"/orders"``, ``""``), or an f-string building one (``f"{prefix}/orders"``)."""
+    if isinstance(node, ast.JoinedStr):
+        return any(isinstance(part, ast.Constant) and str(part.value).startswith("/") for part in node.values)
+    path = string_value(node)
+    return path is not None and (path == "" or path.startswith("/"))
+
+
 def _is_cornice_service(module: SourceModule, call: ast.Call) -> bool:
     """``Service(name="heartbeat", path="/__heartbeat__")``: Cornice's service, or a project subclass or vendored
     copy of it (a class named ``Service`` given a route path)."""
@@ -293,7 +334,7 @@ def _framework_of(module: SourceModule) -> str:
     return "unknown"
 
 
-def _decorated_handlers(module: SourceModule, fn: ast.AST, apps: dict[str, str]) -> Iterator[RouteHandler]:
+def _decorated_handlers(module: SourceModule, fn: ast.AST, apps: dict[str, str], injected: set[str]) -> Iterator[RouteHandler]:
     for dec in fn.decorator_list:
         name = qualified(module, dec.func if isinstance(dec, ast.Call) else dec)
         if name == "rest_framework.decorators.api_view":
@@ -318,13 +359,16 @@ def _decorated_handlers(module: SourceModule, fn: ast.AST, apps: dict[str, str])
         if verb not in ROUTE_DECORATORS:
             continue
         receiver = dotted(dec.func.value)
-        path = string_value(dec.args[0]) if dec.args else string_value(keyword(dec, "path") or keyword(dec, "rule"))
+        path_node = dec.args[0] if dec.args else keyword(dec, "path") or keyword(dec, "rule")
+        path = string_value(path_node)
         framework = apps.get(receiver or "")
         if framework is None:
-            # An app or router imported from elsewhere: trust it when the path is a route path.
-            if not imports_web_framework(module) or path is None or not (path == "" or path.startswith("/")):
+            # An app or router imported from elsewhere, or injected by an app loader: trust it when the path is a route path.
+            if not (imports_web_framework(module) or receiver in injected) or not _is_route_path(path_node):
                 continue
             framework = _framework_of(module)
+            if framework == "unknown":
+                framework = "flask"  # an injected blueprint: Flask-style @bp.route("/x", methods=[...])
         yield RouteHandler(fn, framework, _decorator_methods(dec, verb, framework), path, dec)
         return
 
@@ -360,7 +404,10 @@ def _class_view_handlers(module: SourceModule, cls: ast.ClassDef, framework: str
     for fn in cls.body:
         if not isinstance(fn, FUNCTION_TYPES):
             continue
-        if fn.name in VIEW_METHOD_NAMES:
+        if framework == "twisted":
+            if fn.name.startswith(TWISTED_RENDERER) and fn.name[len(TWISTED_RENDERER):] in HTTP_METHODS:
+                yield RouteHandler(fn, framework, (fn.name[len(TWISTED_RENDERER):],), None, fn)
+        elif fn.name in VIEW_METHOD_NAMES:
             yield RouteHandler(fn, framework, (fn.name.upper(),), None, fn)
         elif framework == "drf" and fn.name in VIEWSET_ACTIONS:
             yield RouteHandler(fn, framework, (VIEWSET_ACTIONS[fn.name],), None, fn)
@@ -787,4 +834,9 @@ def _decorator_hook(module: SourceModule, dec: ast.expr) -> Iterator[ShutdownHoo
 
 
 def _is_sigterm(module: SourceModule, node: ast.AST) -> bool:
+    """``signal.SIGTERM``, or the variable of ``for sig in (signal.SIGINT, signal.SIGTERM):`` around the call."""
+    if isinstance(node, ast.Name):
+        for loop in ancestors(module, node):
+            if isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and loop.target.id == node.id:
+                return isinstance(loop.iter, (ast.Tuple, ast.List)) and any(_is_sigterm(module, e) for e in loop.iter.elts)
     return (qualified(module, node) or "").rsplit(".", 1)[-1] == "SIGTERM"

@@ -81,7 +81,14 @@ SQL log the app sends over a socket), nor a standard-library server (`http.serve
 listening on a loopback address (`HTTPServer(("localhost", port), Handler)`): a developer's debugging
 listener. A function or management command whose only service loop is a `serve_forever()` of its file is
 reported once, at that call, not again where it is started. A loop that waits for a dependency
-(`while not conn: try: conn = connect() except ...: sleep(1)`) is a start-up wait, not a service loop. Task runners that handle
+(`while not conn: try: conn = connect() except ...: sleep(1)`, also with the `break` in a `with` of the `try`), that
+gives up at a deadline (`if time.monotonic() >= deadline: raise TimeoutError`), or that only polls a condition
+(`while True: if await db_ready(): break; await asyncio.sleep(1)`) is a start-up wait, not a service loop. Nor is
+`asyncio.run(run_channels(stop_event))` in a function that is given that event, where the loop runs
+`while not stop_event.is_set()`: the caller (a thread the program starts) stops it. A worker thread whose loop ends
+on `None` (`if item is None: break`) is stopped when a project function that the project calls (its `shutdown()`)
+puts `None` on that queue. A SIGTERM handler may be installed for several signals at once
+(`for sig in (SIGINT, SIGTERM): signal.signal(sig, stop)`). Task runners that handle
 signals themselves (Celery, RQ, Dramatiq, arq) start outside the audited code and are
 not judged.
 
@@ -173,6 +180,9 @@ WAITING_METHODS = {"sleep", "get", "recv", "recvfrom", "accept", "poll", "consum
                    "brpop", "blpop", "brpoplpush", "xread", "xreadgroup", "get_message", "listen", "wait", "select",
                    "handle_request", "basic_get", "getmany", "receive_messages", "read", "readline"}
 KEYBOARD = {"input", "raw_input"}
+# What a readiness wait does besides testing its condition: sleep, print or log.
+WAITS_OR_REPORTS = {"sleep", "print", "debug", "info", "warning", "warn", "error", "exception", "log"}
+CLOCKS = {"time", "monotonic", "perf_counter", "time_ns", "monotonic_ns", "now", "utcnow"}
 # Calls that take the next job from a broker or an in-memory queue (with ``queue.get()``, see _pulls_a_job).
 JOB_PULLS = {"recv", "brpop", "blpop", "brpoplpush", "xread", "xreadgroup", "consume", "basic_get", "getmany",
              "receive_messages", "get_message"}
@@ -458,7 +468,7 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
         elif method == "run_forever" and isinstance(node.func, ast.Attribute) and not _coroutine_call(module, node):
             yield node, "event loop run_forever()"
         elif method == "run" and node.args and isinstance(node.args[0], ast.Call) \
-                and call_name(module, node) == "asyncio.run":
+                and call_name(module, node) == "asyncio.run" and not _stopped_by_caller(project, module, node):
             looping = _service_loop_in(project, module, node.args[0].func)
             if looping is not None:
                 yield node, f"asyncio.run() of the service loop in {looping}()"
@@ -489,6 +499,30 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
                 yield stmt, f"the service loop in {looping}(), started from module level,"
 
 
+def _stopped_by_caller(project: Project, module: SourceModule, run: ast.Call) -> bool:
+    """``def start_channels(stop_event): asyncio.run(run_channels(stop_event))`` where ``run_channels`` loops
+    ``while not stop_event.is_set()``: the event comes from the caller (a thread started by the program, whose own
+    shutdown sets it), so stopping the loop is the caller's business, judged where the program runs."""
+    fn = enclosing_function(module, run)
+    coroutine = run.args[0]
+    resolved = resolve_function(project, module, coroutine.func)
+    if fn is None or resolved is None:
+        return False
+    caller_parameters = _parameters(fn)
+    passed = [a for a in [*coroutine.args, *(k.value for k in coroutine.keywords)]
+              if isinstance(a, ast.Name) and a.id in caller_parameters]
+    owner, coroutine_fn = resolved
+    flags = _parameters(coroutine_fn)
+    return bool(passed) and any(
+        isinstance(loop, ast.While) and _is_service_loop(owner, loop)
+        and any(isinstance(n, ast.Name) and n.id in flags for n in ast.walk(loop.test))
+        for loop in walk_function_body(coroutine_fn))
+
+
+def _parameters(fn: ast.AST) -> set[str]:
+    return {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]} - {"self", "cls"}
+
+
 def _job_threads(project: Project, module: SourceModule) -> Iterator[tuple[ast.AST, str]]:
     """``threading.Thread(target=self.worker, daemon=True)`` where the target (a method of the class, a project
     function) pulls jobs in a service loop: ``while True: item = queue.get()`` (also ``recv``, ``brpop``,
@@ -510,13 +544,67 @@ def _job_threads(project: Project, module: SourceModule) -> Iterator[tuple[ast.A
             found = _method_of(project, module, cls, target.attr, CLASS_DEPTH) if cls is not None else None
         else:
             found = resolve_function(project, module, target)
-        if found is not None and _pulls_jobs(*found):
+        if found is not None and _pulls_jobs(*found) and not _stopped_by_sentinel(project, *found):
             yield call, f"{found[1].name}()"
 
 
 def _pulls_jobs(module: SourceModule, fn: ast.AST) -> bool:
     return any(isinstance(loop, ast.While) and _is_service_loop(module, loop)
                and any(_pulls_a_job(n) for n in walk_function_body(loop)) for loop in walk_function_body(fn))
+
+
+def _stopped_by_sentinel(project: Project, module: SourceModule, fn: ast.AST) -> bool:
+    """``while True: params = queue.get(); if params is None: break`` where a project function that the project
+    calls (its ``shutdown()``) puts that ``None`` on the same queue (``NOTIFY_QUEUE.put(None)``): the thread has a
+    stop path, wired by the program."""
+    queues = {name for loop in walk_function_body(fn) if isinstance(loop, ast.While)
+              for name in _sentinel_queues(fn, loop)}
+    if not queues:
+        return False
+    for other in project.modules:
+        if is_test_path(other.path):
+            continue
+        for call in other.nodes_of(ast.Call):
+            if method_name(call) in ("put", "put_nowait") and len(call.args) == 1 and _is_none(call.args[0]) \
+                    and isinstance(call.func, ast.Attribute) \
+                    and (dotted(call.func.value) or "").rsplit(".", 1)[-1] in queues:
+                putter = enclosing_function(other, call)
+                if putter is not None and putter is not fn and _is_called(project, putter):
+                    return True
+    return False
+
+
+def _sentinel_queues(fn: ast.AST, loop: ast.While) -> set[str]:
+    """Names of the queues the loop takes ``item = queue.get()`` from and leaves on ``if item is None: break``
+    (a local alias, ``queue = app.NOTIFY_QUEUE``, stands for what it names)."""
+    aliases = {t.id: dotted(n.value) for n in walk_function_body(fn) if isinstance(n, ast.Assign)
+               for t in n.targets if isinstance(t, ast.Name) and isinstance(n.value, (ast.Name, ast.Attribute))}
+    leaves_on_none = {n.test.left.id for n in _own_nodes(loop) if isinstance(n, ast.If)
+                      and isinstance(n.test, ast.Compare) and isinstance(n.test.left, ast.Name)
+                      and any(_is_none(c) for c in n.test.comparators)
+                      and isinstance(n.body[-1], (ast.Break, ast.Return))}
+    queues = set()
+    for node in _own_nodes(loop):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and _pulls_a_job(node.value) \
+                and any(isinstance(t, ast.Name) and t.id in leaves_on_none for t in node.targets):
+            receiver = dotted(node.value.func.value) or ""
+            queues.add((aliases.get(receiver) or receiver).rsplit(".", 1)[-1])
+    return queues - {""}
+
+
+def _is_called(project: Project, fn: ast.AST) -> bool:
+    """Whether the project calls ``fn`` (by name) or hands it on (``signal.signal(signal.SIGTERM, shutdown)``)."""
+    for module in project.modules:
+        for call in module.nodes_of(ast.Call):
+            if method_name(call) == fn.name and enclosing_function(module, call) is not fn:
+                return True
+            if any((dotted(a) or "").rsplit(".", 1)[-1] == fn.name for a in call.args):
+                return True
+    return False
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
 
 
 def _pulls_a_job(node: ast.AST) -> bool:
@@ -585,7 +673,7 @@ def _plugin_loop(project: Project, module: SourceModule, call: ast.Call) -> str 
 def _endless_loop(module: SourceModule, fn: ast.AST) -> bool:
     for loop in walk_function_body(fn):
         if isinstance(loop, ast.While) and isinstance(loop.test, ast.Constant) and loop.test.value is True \
-                and not _ends_itself(loop) and not _retries_until_success(loop) and not _counts_attempts(loop) \
+                and not _ends_itself(loop) and not _waits_for_readiness(loop) \
                 and not any(isinstance(n, ast.Return) for n in _own_nodes(loop)) \
                 and not any(isinstance(n, ast.Call) and method_name(n) in KEYBOARD for n in ast.walk(loop)):
             return True
@@ -813,15 +901,70 @@ def _has_service_loop(module: SourceModule, fn: ast.AST) -> bool:
     return False
 
 
+def _waits_for_readiness(loop: ast.While) -> bool:
+    """A loop that waits for a dependency (start-up) and ends: it retries until a try succeeds, counts its
+    attempts, gives up at a deadline, or only polls a condition."""
+    return _retries_until_success(loop) or _counts_attempts(loop) or _has_deadline(loop) or _polls_until_ready(loop)
+
+
 def _retries_until_success(loop: ast.While) -> bool:
     """``while True: try: connect(); break; except ...: sleep(1)``, or ``while not conn: try: conn = connect()
     except ...: sleep(1)``: a wait-for loop that ends once a try succeeds (waiting for the database at
-    start-up), not a service loop."""
+    start-up), not a service loop. The ``break`` may sit in a ``with`` or an ``if`` of the ``try``:
+    ``try: with socket.create_connection(address): break``."""
     flag = loop.test.operand if isinstance(loop.test, ast.UnaryOp) and isinstance(loop.test.op, ast.Not) else None
     return any(isinstance(stmt, ast.Try) and any(
         isinstance(s, ast.Break) or isinstance(flag, ast.Name) and isinstance(s, ast.Assign)
         and any(isinstance(t, ast.Name) and t.id == flag.id for t in s.targets)
-        for s in [*stmt.body, *stmt.orelse]) for stmt in loop.body)
+        for s in _own_statements([*stmt.body, *stmt.orelse])) for stmt in loop.body)
+
+
+def _own_statements(statements: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements and those of their ``with``, ``if`` and ``try`` blocks, not those of nested loops."""
+    stack = list(statements)
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        if isinstance(stmt, (ast.With, ast.AsyncWith, ast.If, ast.Try)):
+            stack.extend(stmt.body)
+            stack.extend(getattr(stmt, "orelse", []))
+
+
+def _polls_until_ready(loop: ast.While) -> bool:
+    """``while True: if await check_db(): break; print("waiting"); await asyncio.sleep(1)``: a loop that only
+    tests a condition, reports and sleeps until the condition holds (a start-up readiness wait), with no work of
+    its own to cut short."""
+    exits = False
+    for stmt in loop.body:
+        if isinstance(stmt, ast.If) and not stmt.orelse and isinstance(stmt.body[-1], (ast.Break, ast.Return)) \
+                and all(_only_waits_or_reports(s) for s in stmt.body[:-1]):
+            exits = True
+        elif not _only_waits_or_reports(stmt):
+            return False
+    return exits
+
+
+def _only_waits_or_reports(stmt: ast.stmt) -> bool:
+    value = stmt.value if isinstance(stmt, ast.Expr) else None
+    if isinstance(value, ast.Await):
+        value = value.value
+    return isinstance(value, ast.Call) and method_name(value) in WAITS_OR_REPORTS
+
+
+def _has_deadline(loop: ast.While) -> bool:
+    """``if time.monotonic() >= deadline: raise TimeoutError(...)``: a loop that gives up once its time budget is
+    spent (waiting for a port, a session, a database), not a service loop. The time may be read into a name first:
+    ``remaining = deadline - loop.time(); if remaining <= 0: raise``."""
+    timed = {t.id for node in _own_nodes(loop) if isinstance(node, ast.Assign) and _reads_clock(node.value)
+             for t in node.targets if isinstance(t, ast.Name)}
+    return any(isinstance(node, ast.If) and isinstance(node.test, ast.Compare)
+               and isinstance(node.body[-1], (ast.Raise, ast.Break, ast.Return))
+               and (_reads_clock(node.test) or any(isinstance(n, ast.Name) and n.id in timed for n in ast.walk(node.test)))
+               for node in _own_nodes(loop))
+
+
+def _reads_clock(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Call) and method_name(n) in CLOCKS for n in ast.walk(node))
 
 
 def _counts_attempts(loop: ast.While) -> bool:
@@ -857,7 +1000,7 @@ def _is_service_loop(module: SourceModule, loop: ast.While) -> bool:
     endless = isinstance(test, ast.Constant) and test.value is True
     flagged = isinstance(test, (ast.Name, ast.Attribute)) or \
         isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, (ast.Name, ast.Attribute, ast.Call))
-    if not (endless or flagged) or _retries_until_success(loop) or _counts_attempts(loop):
+    if not (endless or flagged) or _waits_for_readiness(loop):
         return False
     waits = False
     for node in walk_function_body(loop):
