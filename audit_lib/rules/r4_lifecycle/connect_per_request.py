@@ -52,7 +52,11 @@ Not reported: connections and pools opened at module level, at startup (lifespan
 handlers nor loops; schema and data migrations (`migrations/`, Alembic revisions), run
 once by an operator; lazy
 creation reused afterwards (`if _pool is None: _pool = create_pool(...)`, also a lazily
-made singleton whose `__init__` builds the engine: `if _engine is None: _engine = Engine()`); loops
+made singleton whose `__init__` builds the engine: `if _engine is None: _engine = Engine()`, and a getter that
+returns what it kept before and keeps what it builds: `cached = store.get("redis"); if cached: return cached` ...
+`store["redis"] = client`, `if hasattr(self, "_factory"): return self._factory`); a handler that connects to the
+database its request names (`req = request.get_json(); pyodbc.connect(f"SERVER={req['host']};...")`: testing a
+user's data source, which no pool of the service serves); loops
 that connect to a different database each turn (the loop variable is in the connect
 arguments); retry loops (the connect sits in a `try` and the loop `break`s or
 `return`s once connected); reconnect-on-demand guards (`if conn is None or
@@ -117,6 +121,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     ENGINES,
     called_function,
     REDIS_CLIENTS,
+    REQUEST_GLOBALS,
     RESOURCE_TAILS,
     context_generator,
     dependency_functions,
@@ -139,6 +144,10 @@ FACTORY_KINDS = {"database connection", "connection pool", "engine", "Redis clie
 POOLED = DB_POOLS | ENGINES | REDIS_CLIENTS
 TASK_LIBRARIES = ("celery", "dramatiq", "rq", "huey", "arq")
 TASK_DECORATORS = {"task", "shared_task", "actor", "job", "periodic_task", "db_task"}
+# Names of the request object in handlers, what it carries from the client, and the frameworks' request proxies.
+REQUEST_OBJECTS = {"request", "req"}
+REQUEST_DATA = {"json", "data", "form", "args", "values", "POST", "GET", "body", "query_params", "get_json", "params"}
+REQUEST_MODULES = {"flask.request", "quart.request"}
 HELPER_DEPTH = 3  # how many calls deep a helper called from a handler still counts as per-request
 # Base classes of frameworks that serve a request by calling one method of the project's subclass.
 QUERY_HANDLER_BASES = {"datasethoster.Query": "fetch", "datasethoster.main.Query": "fetch"}
@@ -158,7 +167,8 @@ def check(project: Project) -> Iterator[Finding]:
         name = dotted(call.func) or factory
         if kept_for_the_request(module, call):
             continue  # judged below, with what the connection is kept on
-        if fn in per_request and not _lazy_guard(module, call, fn):
+        if fn in per_request and not _lazy_guard(module, call, fn) and not _memoized(module, call, fn) \
+                and not _connects_where_the_request_says(module, call, fn):
             how, direct, unit = per_request[fn]
             where = f"in {how}" if direct else f"in {fn.name}(), called from {how}"
             yield _finding(module, call, Confidence.high if direct else Confidence.medium,
@@ -252,7 +262,7 @@ def _opening_methods(openers: list) -> dict:
     """Function -> (module, call, factory) for each function that opens a connection with its object's or
     module's settings, unconditionally (not lazily, not per loop turn, not with its own arguments)."""
     return {fn: (module, call, factory) for module, call, fn, factory in openers
-            if not _lazy_guard(module, call, fn) and not _opens_with_arguments(call, fn)
+            if not _lazy_guard(module, call, fn) and not _memoized(module, call, fn) and not _opens_with_arguments(call, fn)
             and not _per_iteration(module, call)}
 
 
@@ -361,7 +371,7 @@ def _per_request_functions(project: Project, modules: list[SourceModule]) -> dic
             module = owner[fn]
             how, _, unit = found[fn]
             for node in walk_function_body(fn):
-                if not isinstance(node, ast.Call) or _made_once(module, node, fn):
+                if not isinstance(node, ast.Call) or _made_once(module, node, fn) or _memoized(module, node, fn):
                     continue
                 for resolved in _resolve_calls(project, module, node):
                     callee_module, callee = resolved
@@ -490,6 +500,91 @@ def _lazy_guard(module: SourceModule, call: ast.Call, stop: ast.AST) -> bool:
             return False
         if isinstance(parent, ast.If) and _is_guard_test(parent.test):
             return True
+    return False
+
+
+def _memoized(module: SourceModule, call: ast.Call, fn: ast.AST) -> bool:
+    """A getter that returns what it built before: ``cached = store.get("client"); if cached is not None: return
+    cached`` (or ``if hasattr(self, "_factory"): return self._factory``) ahead of the call, whose result it then keeps
+    there (``store["client"] = client``, ``self._factory = build()``). Built once per process, not per call; a
+    cache on the request itself (``request._db``, ``flask.g``) is not a memo."""
+    kept = _kept_in(module, call, fn)
+    if not kept:
+        return False
+    cache_names = kept | {t.id for n in walk_function_body(fn) if isinstance(n, ast.Assign) and _mentions(n.value, kept)
+                          for t in n.targets if isinstance(t, ast.Name)}
+    return any(isinstance(n, ast.If) and n.lineno < call.lineno and any(isinstance(s, ast.Return) for s in n.body)
+               and _mentions(n.test, cache_names) for n in walk_function_body(fn))
+
+
+def _kept_in(module: SourceModule, call: ast.Call, fn: ast.AST) -> set[str]:
+    """Where the function keeps what ``call`` returns: ``self._factory = call`` -> ``self._factory``,
+    ``client = call; store["client"] = (pid, client)`` -> ``store``."""
+    site = module.parents.get(call)
+    assignment = module.parents.get(site) if isinstance(site, ast.Await) else site
+    if not isinstance(assignment, ast.Assign):
+        return set()
+    kept = {_cache_key(t) for t in assignment.targets}
+    names = {t.id for t in assignment.targets if isinstance(t, ast.Name)}
+    kept |= {_cache_key(t) for n in walk_function_body(fn) if isinstance(n, ast.Assign) and n.lineno > call.lineno
+             and any(isinstance(v, ast.Name) and v.id in names for v in walk_nodes(n.value)) for t in n.targets}
+    return {key for key in kept - {None} if (root := key.split(".", 1)[0]) not in REQUEST_OBJECTS
+            and module.imports.get(root, root) not in REQUEST_GLOBALS}
+
+
+def _cache_key(target: ast.expr) -> str | None:
+    if isinstance(target, ast.Attribute):
+        return dotted(target)
+    if isinstance(target, ast.Subscript):
+        return dotted(target.value)
+    return None
+
+
+def _mentions(node: ast.AST, keys: set[str]) -> bool:
+    """Whether ``node`` reads one of ``keys``: ``store.get(...)``, ``self._factory``, ``hasattr(self, "_factory")``."""
+    for n in walk_nodes(node):
+        if isinstance(n, (ast.Name, ast.Attribute)) and dotted(n) in keys:
+            return True
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "hasattr" and len(n.args) == 2 \
+                and isinstance(n.args[1], ast.Constant) and f"{dotted(n.args[0])}.{n.args[1].value}" in keys:
+            return True
+    return False
+
+
+def _connects_where_the_request_says(module: SourceModule, call: ast.Call, fn: ast.AST) -> bool:
+    """``req = await get_request_json(); conn = pyodbc.connect(f"SERVER={req['host']};...")``: the handler connects
+    to the database the request names (testing a user's data source), so there is no pool of the service to take
+    the connection from."""
+    values: dict[str, list[ast.expr]] = {}
+    for n in walk_function_body(fn):
+        if isinstance(n, ast.Assign):
+            for t in n.targets:
+                if isinstance(t, ast.Name):
+                    values.setdefault(t.id, []).append(n.value)
+    pending = [*call.args, *(k.value for k in call.keywords)]
+    seen: set[str] = set()
+    while pending:
+        expr = pending.pop()
+        for n in walk_nodes(expr):
+            if _request_data(module, n):
+                return True
+            if isinstance(n, ast.Name) and n.id not in seen:
+                seen.add(n.id)
+                pending.extend(values.get(n.id, ()))
+    return False
+
+
+def _request_data(module: SourceModule, node: ast.AST) -> bool:
+    """``request.json``, ``request.get_json()``, ``request.data``, or a project helper that reads it
+    (``get_request_json()``)."""
+    if isinstance(node, ast.Attribute) and node.attr in REQUEST_DATA:
+        root = node.value
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        return isinstance(root, ast.Name) and (root.id in REQUEST_OBJECTS or qualified(module, root) in REQUEST_MODULES)
+    if isinstance(node, ast.Call):
+        name = (dotted(node.func) or "").rsplit(".", 1)[-1].lower()
+        return "request" in name and any(part in name for part in ("json", "data", "body", "form", "args"))
     return False
 
 
