@@ -49,7 +49,8 @@ transaction and is not reported. Neither are:
   outbox row is still reported: it must commit with its change, and so is a domain event,
   `Event`/`ChangeEvent`, that the code base reads back as the state of the row it follows), and any
   row written through a helper named for a log (`log_incident_event(...)`), before or after;
-- writes to a cache table (`LabelKeyCache`) or of nothing but full-text search vectors
+- writes to a cache table (`LabelKeyCache`, a `CacheVersion` bump) or through a helper named for a
+  cache (`invalidate_cache(...)`, `clear_acl_cache()`), or of nothing but full-text search vectors
   (`update(search_vector=SearchVector("instruction"))`), rebuilt from the data, or through a helper
   that counts totals again from the rows (`update_stats(project)`); a user's favourite, bookmark or recent
   visit of the row (`UserFavorite`), made or cleared with it; a write of nothing but a row's
@@ -65,7 +66,8 @@ transaction and is not reported. Neither are:
 - a many-to-many change followed by a `save()` of its object when the function sets none of the
   object's fields (`user.aliases.add(alias)`, then `user.save()` to notify): nothing new is saved;
 - writes that no run reaches both of (two branches of one `if`, sibling `if`s comparing one
-  subject with different values, `if storage.kind == DROPBOX:` / `if storage.kind == LOCAL:`, or
+  subject with different values, `if storage.kind == DROPBOX:` / `if storage.kind == LOCAL:`,
+  `if action in [DELETE, ASSIGN]:` / `if action == INIT:`, or
   an error path that saves and raises), and writes in sibling `if` blocks of optional,
   independent steps (`if options.reset_pages: ...`, `if "save_theme" in request.POST: ...`) where
   the later step uses nothing the earlier wrote; a `commit()` in a branch that returns does not
@@ -94,7 +96,9 @@ transaction and is not reported. Neither are:
   and scripts of a `bin/` directory, run by hand;
 - in a background task (`@app.task`, `@shared_task`), the save of the row the task was
   handed (`item = ImportItem.objects.get(id=item_id)`), which records the task's outcome;
-- Django projects with `ATOMIC_REQUESTS`, and Django model `save`/`delete` overrides,
+- Django projects with `ATOMIC_REQUESTS`, the methods of a class-based view whose `dispatch` (its own
+  or a base class's) runs the request in `transaction.atomic()` (also `@method_decorator(transaction.atomic,
+  name="dispatch")`) and helpers called only from them, and Django model `save`/`delete` overrides,
   signal receivers, a `ModelAdmin`'s `save_model`/`save_formset`/`save_related`/`delete_model`
   (the admin's change and delete views run them inside `transaction.atomic()`) and the `create`/`update` of a DRF serializer nested in a serializer
   whose own `create`/`update` is atomic, which run in the transaction of their caller.
@@ -142,7 +146,8 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, web
-from audit_lib.pyast import ancestors, annotation_expr, decorator_names, dotted, functions, is_none, walk_function_body
+from audit_lib.pyast import (FUNCTION_TYPES, ancestors, annotation_expr, decorator_names, dotted, functions, is_none,
+                             qualified, string_value, walk_function_body)
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -162,7 +167,8 @@ TRANSIENT_SESSION = re.compile(r"(Session|_sessions?)$")
 JOB_ROW = re.compile(r"(\w*_)?(job|task)s?|\w*(Job|Task)s?$", re.I)
 PROGRESS_ROW = re.compile(r"(\w*_)?(progress_?(report|bar)|(worker|app|process)_?(status|heartbeat))(e?s)?", re.I)
 DOMAIN_EVENT = re.compile(r"^(?!.*(audit|log|histor|activit|notif|timeline|track|analytic)).*event", re.I)
-CACHE_ROW = re.compile(r"cache[sd]?$", re.I)
+NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+CACHE_WORDS = frozenset({"cache", "caches", "cached"})
 FAVOURITE_ROW = re.compile(r"(favou?rite|bookmark|star|recent_?visit)s?$", re.I)
 CREATES = re.compile(r"_*(create|make|add|insert|new)_")
 LEASE_HELPER = re.compile(r"_*((un)?lock|claim|lease|(acquire|release|set|take|remove|delete)_(\w+_)?(lock|lease))(_\w+)?")  # not run_with_lock
@@ -569,6 +575,8 @@ def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST, project: Pro
         return True
     if fn.name in ("create", "update") and isinstance(owner, ast.ClassDef) and owner.name in _nested_in_atomic(project):
         return True
+    if _in_atomic_dispatch_view(module, project, fn):
+        return True
     return any(name.split(".")[-1] == "receiver" for name in decorator_names(module, fn)) or (
         _every_caller_in_transaction(project, fn))
 
@@ -609,11 +617,60 @@ def _called_in_transaction(module: SourceModule, project: Project, call: ast.AST
     owner = module.parents.get(caller)
     return db.in_transaction(module, call, caller) or (
         caller.name in ADMIN_SAVE_HOOKS and isinstance(owner, ast.ClassDef) and _admin_class(owner)) or (
+        _in_atomic_dispatch_view(module, project, caller)) or (
         levels > 1 and _every_caller_in_transaction(project, caller, levels - 1))
 
 
 def _admin_class(cls: ast.ClassDef) -> bool:
     return any((dotted(base) or "").endswith("Admin") for base in cls.bases)
+
+
+def _in_atomic_dispatch_view(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """A method of a Django class-based view whose ``dispatch`` -- its own or a base class's in the code
+    base -- runs the request inside ``transaction.atomic()`` (``with transaction.atomic(): return
+    super().dispatch(...)``, ``@method_decorator(transaction.atomic, name="dispatch")``): every handler
+    and form hook of the view runs in that one transaction."""
+    owner = module.parents.get(fn)
+    if not isinstance(owner, ast.ClassDef) or fn.name == "dispatch":
+        return False
+    return owner.name in _atomic_dispatch_classes(project)
+
+
+def _atomic_dispatch_classes(project: Project) -> set[str]:
+    """Classes whose ``dispatch`` runs the view in a transaction (a ``with transaction.atomic():`` block
+    in ``dispatch`` that dispatches on, ``@transaction.atomic`` on it, or a class decorator
+    ``@method_decorator(transaction.atomic, name="dispatch")``), and their subclasses."""
+    if "r2.atomic_dispatch" not in project.facts:
+        found: set[str] = set()
+        for module in project.modules:
+            if "atomic" not in module.text or "dispatch" not in module.text or db.skipped_module(module):
+                continue
+            for cls in module.nodes_of(ast.ClassDef):
+                if any(_decorates_dispatch_atomic(module, dec) for dec in cls.decorator_list) or any(
+                        isinstance(f, FUNCTION_TYPES) and f.name == "dispatch" and _dispatches_in_transaction(module, f)
+                        for f in cls.body):
+                    found.add(cls.name)
+        bases = db.class_bases(project)
+        inheriting = {name for name, parents in bases.items() if found & set(parents)} - found
+        while inheriting:  # the subclasses, through the code base's class statements
+            found |= inheriting
+            inheriting = {name for name, parents in bases.items() if found & set(parents)} - found
+        project.facts["r2.atomic_dispatch"] = found
+    return project.facts["r2.atomic_dispatch"]
+
+
+def _decorates_dispatch_atomic(module: SourceModule, dec: ast.expr) -> bool:
+    """``@method_decorator(transaction.atomic, name="dispatch")`` on a view class."""
+    return isinstance(dec, ast.Call) and (dotted(dec.func) or "").endswith("method_decorator") and any(
+        string_value(k.value) == "dispatch" for k in dec.keywords if k.arg == "name") and any(
+        (qualified(module, a) or "").endswith("atomic") for a in dec.args)
+
+
+def _dispatches_in_transaction(module: SourceModule, dispatch: ast.AST) -> bool:
+    """``dispatch`` under ``@transaction.atomic``, or one that calls on to the view's handling inside a
+    transaction block (``with transaction.atomic(): return self.wrapped_dispatch(request)``)."""
+    return db.is_transaction_function(module, dispatch) or any(
+        isinstance(n, ast.Call) and db.in_transaction(module, n, dispatch) for n in walk_function_body(dispatch))
 
 
 def _nested_in_atomic(project: Project) -> set[str]:
@@ -691,7 +748,7 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
             first, second = sorted(earlier.tables)[0], sorted(later.tables)[0]
             if _records_the_change(second) or _logged(earlier) or _logged(later):
                 continue  # a lost trailing audit/notification row, not half a domain change
-            if CACHE_ROW.search(first) or CACHE_ROW.search(second) or _rebuilds_search_index(
+            if _writes_cache(earlier) or _writes_cache(later) or _rebuilds_search_index(
                     earlier) or _rebuilds_search_index(later):
                 continue  # a cache row or search index is rebuilt from the data: losing it is no half change
             if (FAVOURITE_ROW.search(first) or FAVOURITE_ROW.search(second)) and not _same_model(first, second):
@@ -788,6 +845,14 @@ def _records_the_change(table: str) -> bool:
     domain event (``Event``, ``ChangeEvent``, ``order_events``): the state change itself, which the
     code base reads back (the incident's open/close/ack history) and acts on."""
     return db.is_log_table(table) and "outbox" not in table.lower() and not DOMAIN_EVENT.search(table)
+
+
+def _writes_cache(write: db.DbOp) -> bool:
+    """A write to a cache table (``LabelKeyCache``, ``CacheVersion``, ``cache_generations``) or through a
+    helper named for a cache (``invalidate_cache(...)``, ``clear_acl_cache()``, ``refresh_model_cache()``):
+    a cache is rebuilt from the data, and a version bump lost only serves a stale copy until the next."""
+    names = [*write.tables, (write.through or "").split(".")[-1]]
+    return any(word.lower() in CACHE_WORDS for name in names for word in NAME_WORDS.findall(name))
 
 
 def _logged(write: db.DbOp) -> bool:
@@ -1147,23 +1212,28 @@ def _independent_options(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], 
 
 def _exclusive_cases(module: SourceModule, fn: ast.AST, earlier: ast.AST, later: ast.AST) -> bool:
     """Writes in two sibling ``if`` blocks that compare one subject with different values (``if
-    storage.kind == DROPBOX: ...``, ``if storage.kind == LOCAL: ...``): cases of one switch written
-    without ``elif``, so no run takes both."""
+    storage.kind == DROPBOX: ...``, ``if storage.kind == LOCAL: ...``, also ``if action in [DELETE,
+    ASSIGN]: ...``, ``if action == INIT: ...``): cases of one switch written without ``elif``, so no
+    run takes both."""
     first, second, common = db.split_point(module, fn, earlier, later)
     if common >= min(len(first), len(second)):
         return False
     case_a, case_b = (_compared_case(path[common][2]) for path in (first, second))
-    return case_a is not None and case_b is not None and case_a[0] == case_b[0] and case_a[1] != case_b[1]
+    return case_a is not None and case_b is not None and case_a[0] == case_b[0] and not case_a[1] & case_b[1]
 
 
-def _compared_case(statement: ast.AST) -> tuple[str, str] | None:
-    """(subject, value) of ``if subject == value:``."""
+def _compared_case(statement: ast.AST) -> tuple[str, frozenset[str]] | None:
+    """(subject, values) of ``if subject == value:`` or ``if subject in [value, ...]:``."""
     if not isinstance(statement, ast.If) or not isinstance(statement.test, ast.Compare):
         return None
     test = statement.test
-    if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+    if len(test.ops) != 1:
         return None
-    return ast.dump(test.left), ast.dump(test.comparators[0])
+    if isinstance(test.ops[0], ast.Eq):
+        return ast.dump(test.left), frozenset({ast.dump(test.comparators[0])})
+    if isinstance(test.ops[0], ast.In) and isinstance(test.comparators[0], (ast.List, ast.Tuple, ast.Set)):
+        return ast.dump(test.left), frozenset(ast.dump(value) for value in test.comparators[0].elts)
+    return None
 
 
 def _commits_per_item(module: SourceModule, fn: ast.AST) -> bool:
