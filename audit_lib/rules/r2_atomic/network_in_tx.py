@@ -6,8 +6,10 @@ outbound HTTP request (`requests`, `httpx`, `aiohttp`, `urllib`,
 `urllib3`, `http.client`), a gRPC stub call, or a call through a service's SDK (Stripe, boto3,
 Backblaze B2, SendGrid, Twilio, Slack, OpenAI, an SMTP connection: the calls that
 `audit_lib.libs.http.external_call` knows, also a client or the `stripe` module handed to a class's
-constructor), mail sent through Django's mail API (`send_mail(...)`, `EmailMessage(...).send()`), or a DNS query
-(dnspython's `resolver.resolve(...)`, aiodns), also in a function a helper defines and calls, made inside a transaction block -- `with
+constructor), mail sent through Django's mail API (`send_mail(...)`, `EmailMessage(...).send()`), a DNS query
+(dnspython's `resolver.resolve(...)`, aiodns), or a Celery task of the code base queued on the broker
+(`send_receipt.delay(...)`, `apply_async(...)`: the worker may also run it before the commit), also in a
+function a helper defines and calls, made inside a transaction block -- `with
 conn.transaction()`, `async with conn.transaction()`, `with conn:` (psycopg, sqlite3),
 `session.begin()`, `engine.begin()`, `transaction.atomic()` or an `@atomic` function,
 between an executed `BEGIN` and `COMMIT`, between a write and the `commit()` of a
@@ -45,8 +47,8 @@ receivers synchronously, inside the caller's transaction; so is the `send()` of 
 base defines (`parcel_shipped = Signal()`) when a receiver connected to it makes the call.
 
 Calls made after the block closes, callbacks deferred to the commit
-(`transaction.on_commit(lambda: ...)`), and a call in the other branch of an `if`/`else` from
-the write that opened the transaction (`if ...: save() else: requests.get(...)`, outside a loop)
+(`transaction.on_commit(lambda: send_receipt.delay(order.id))`), and a call in the other branch of an
+`if`/`else` from the write that opened the transaction (`if ...: save() else: requests.get(...)`, outside a loop)
 are not reported.
 
 ## Why is this bad?
@@ -167,7 +169,27 @@ def _reaches_database(module: SourceModule, project: Project) -> bool:
 
 
 def _network_call(module: SourceModule, call: ast.Call, project: Project) -> OutboundCall | None:
-    return external_call(module, call, project) or mail_call(module, call) or _dns_lookup(module, call)
+    return external_call(module, call, project) or mail_call(module, call) or _dns_lookup(module, call) \
+        or _task_dispatch(module, call, project)
+
+
+def _task_dispatch(module: SourceModule, call: ast.Call, project: Project) -> OutboundCall | None:
+    """A Celery task of the code base queued on the broker: ``send_receipt.delay(order.id)``,
+    ``send_receipt.apply_async(...)``, ``send_receipt.s(order.id).delay()``. The publish is a round trip
+    to the broker, and a worker may run the task before the transaction commits and miss its rows."""
+    if method_name(call) not in TASK_DISPATCHES or not isinstance(call.func, ast.Attribute):
+        return None
+    task = call.func.value
+    if isinstance(task, ast.Call) and method_name(task) in TASK_SIGNATURES and isinstance(task.func, ast.Attribute):
+        task = task.func.value
+    if not isinstance(task, (ast.Name, ast.Attribute)):
+        return None
+    runs = ast.copy_location(ast.Call(func=task, args=[], keywords=[]), call)
+    module.parents[runs] = call  # so that the task's name is looked up in the caller's scope
+    resolved = db.resolve_function(module, project, runs, reexports=True)
+    if resolved is None or not is_celery_task(*resolved):
+        return None
+    return OutboundCall(call, "Celery", "broker", method_name(call))
 
 
 def _dns_lookup(module: SourceModule, call: ast.Call) -> OutboundCall | None:
@@ -184,6 +206,8 @@ def _dns_lookup(module: SourceModule, call: ast.Call) -> OutboundCall | None:
 
 
 DNS_QUERIES = {"resolve", "query", "resolve_name", "resolve_address", "query_dns"}
+TASK_DISPATCHES = {"delay", "apply_async"}
+TASK_SIGNATURES = {"s", "si", "signature"}
 _HELPER_DEPTH = 6  # calls deep: a request's service code reaches its SDK call through several layers
 
 
