@@ -9,7 +9,8 @@ open a new database server connection (`psycopg.connect`,
 build a new pool or SQLAlchemy engine (`asyncpg.create_pool`,
 `psycopg_pool.ConnectionPool`, `create_engine`, `create_async_engine`) or a new Redis
 client, which builds its own connection pool (`redis.Redis(...)`, `Redis.from_url`,
-`redis.asyncio`, `aioredis`; not one over a pool it is given, `Redis(connection_pool=pool)`), and calls of project functions that return what they
+`redis.asyncio`, `aioredis`; not one over a pool it is given, `Redis(connection_pool=pool)`), a new Celery app
+(`Celery("tasks")`, which opens its own broker connection and producer pool), and calls of project functions that return what they
 open (`def create_main_engine(): return create_async_engine(url)`, also over a few such
 functions; the finding is where the factory is called, not inside it), where they run
 once per request or once per loop iteration:
@@ -26,7 +27,8 @@ once per request or once per loop iteration:
   (`add_periodic_task(crontab(hour=6), reindex)`), one client per nightly run;
 - inside a project function that a handler or dependency calls, up to three calls deep
   (`self.method()`, also one a project base class defines, local and imported functions, the last
-  `def` of a name rather than its `@overload` stubs, the `__init__` of a project class the
+  `def` of a name rather than its `@overload` stubs, a `@property` the code reads (`store.celery_app`, which
+  builds a new app on every read unless it returns the one it kept), the `__init__` of a project class the
   function builds (`BackupService()`, or `cls(url)` in a classmethod, whose `__init__` makes an
   engine, one per object), and
   `obj.method()` on a local of unknown type when exactly one project class defines a method
@@ -137,11 +139,14 @@ from audit_lib.rules.r4_lifecycle._common import (
 )
 from audit_lib.source import Project, SourceModule, is_test_path
 
-OPENERS = DB_CONNECT | DB_POOLS | ENGINES | REDIS_CLIENTS
+# A Celery app opens its own broker connection and producer pool the first time it sends or inspects.
+CELERY_APPS = {"celery.Celery"}
+OPENERS = DB_CONNECT | DB_POOLS | ENGINES | REDIS_CLIENTS | CELERY_APPS
+OPENER_TAILS = RESOURCE_TAILS | {name.rsplit(".", 1)[-1] for name in CELERY_APPS}
 # What a project factory may hand back and still be a new connection (or pool) when called.
 FACTORY_KINDS = {"database connection", "connection pool", "engine", "Redis client"}
 # Openers that build a pool: one per `with` block of a context manager is already one too many.
-POOLED = DB_POOLS | ENGINES | REDIS_CLIENTS
+POOLED = DB_POOLS | ENGINES | REDIS_CLIENTS | CELERY_APPS
 TASK_LIBRARIES = ("celery", "dramatiq", "rq", "huey", "arq")
 TASK_DECORATORS = {"task", "shared_task", "actor", "job", "periodic_task", "db_task"}
 # Names of the request object in handlers, what it carries from the client, and the frameworks' request proxies.
@@ -295,7 +300,7 @@ def _reach_opener(project: Project, module: SourceModule, cls: ast.ClassDef, nam
 def _opener(project: Project, module: SourceModule, call: ast.Call) -> str | None:
     """The library factory of the connection, pool, engine or Redis client ``call`` opens: directly, or through
     a project function that returns what it opens (``create_main_engine()`` over ``create_async_engine()``)."""
-    if method_name(call) in RESOURCE_TAILS:
+    if method_name(call) in OPENER_TAILS:
         name = library_call_name(module, call)
         if name in OPENERS and not (name in REDIS_CLIENTS and over_given_pool(call)):
             return name
@@ -331,6 +336,8 @@ def _what(factory: str) -> str:
         return "Redis client (and its connection pool)"
     if factory in ENGINES:
         return "engine (and its pool)"
+    if factory in CELERY_APPS:
+        return "Celery app (and its broker connection pool)"
     return "database connection"
 
 
@@ -371,9 +378,13 @@ def _per_request_functions(project: Project, modules: list[SourceModule]) -> dic
             module = owner[fn]
             how, _, unit = found[fn]
             for node in walk_function_body(fn):
-                if not isinstance(node, ast.Call) or _made_once(module, node, fn) or _memoized(module, node, fn):
+                if isinstance(node, ast.Attribute):
+                    called = _property_read(project, module, node)
+                elif isinstance(node, ast.Call) and not _made_once(module, node, fn) and not _memoized(module, node, fn):
+                    called = _resolve_calls(project, module, node)
+                else:
                     continue
-                for resolved in _resolve_calls(project, module, node):
+                for resolved in called:
                     callee_module, callee = resolved
                     if callee in found or is_test_path(callee_module.path):
                         continue
@@ -483,6 +494,25 @@ def _resolve_calls(project: Project, module: SourceModule, call: ast.Call) -> li
     made = project_class(module, project, func) or _own_class(module, call)  # ``Exporter(url)``, ``cls(url)``
     init = method_in_hierarchy(project, made[0], made[1], "__init__") if made is not None else None
     return [init] if init is not None else []
+
+
+def _property_read(project: Project, module: SourceModule, node: ast.Attribute) -> list:
+    """The ``@property`` a read runs: ``self.celery_app`` (of the class or a project base class), or
+    ``conda.celery_app`` on a local of unknown type when exactly one project class defines that compound name."""
+    parent = module.parents.get(node)
+    if not isinstance(node.ctx, ast.Load) or isinstance(parent, ast.Call) and parent.func is node \
+            or not isinstance(node.value, ast.Name):
+        return []
+    if node.value.id in ("self", "cls"):
+        cls = next((p for p in ancestors(module, node) if isinstance(p, ast.ClassDef)), None)
+        found = method_in_hierarchy(project, module, cls, node.attr) if cls is not None else None
+        candidates = [found] if found is not None else []
+    elif node.value.id not in module.imports and "_" in node.attr.strip("_"):
+        defined = methods_by_name(project).get(node.attr, [])
+        candidates = [(owner, method) for owner, _, method in defined] if len(defined) == 1 else []
+    else:
+        return []
+    return [(owner, fn) for owner, fn in candidates if any(dotted(d) == "property" for d in fn.decorator_list)]
 
 
 def _own_class(module: SourceModule, call: ast.Call) -> tuple[SourceModule, ast.ClassDef] | None:
@@ -678,6 +708,8 @@ def _pool_fix(factory: str) -> str:
         return "create the engine once at module level or at startup and reuse it (it pools connections)"
     if factory in DB_POOLS:
         return "create the pool once at startup (lifespan/main) and share it"
+    if factory in CELERY_APPS:
+        return "create the Celery app once (at module level, or kept on the object after the first build) and reuse it"
     if factory.startswith("asyncpg"):
         return "create one asyncpg pool at startup and `async with pool.acquire() as conn:` per request"
     return "take connections from a pool opened at startup (psycopg_pool.ConnectionPool: `with pool.connection() as conn:`)"
