@@ -25,7 +25,8 @@ self.version>` ... `return self.version`: the I/O runs once), awaits inside one 
 in the body of a `for` loop (per item: batching them is R1.n-plus-one's concern), dependent awaits (the second uses
 the first's result), awaits of non-I/O (`asyncio.sleep`, locks, queues, events),
 writes (their order may matter; also an assistant thread's `threads.messages.create`), a guard
-before the work it guards (`await check_can_view(...)`, `verify_*`, `ensure_*`, `authorize*`),
+before the work it guards (`await check_can_view(...)`, `verify_*`, `ensure_*`, `authorize*`, `_check(...)`),
+a call that fills an object it is given before a later call uses it (`await session.refresh(order)`),
 Django's async ORM calls (`aget`, `afirst`, `acount`), directly or through helpers that only
 make them (Django runs them one at a time on one shared thread, asgiref's thread-sensitive
 executor, so gathering them overlaps nothing), and several queries on one connection or session, also through helpers handed the same one
@@ -192,6 +193,9 @@ def _targets(statement: ast.stmt) -> set[str]:
         targets = statement.targets
     elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)):
         targets = [statement.target]
+    elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Await) \
+            and isinstance(statement.value.value, ast.Call):
+        targets = statement.value.value.args  # its answer dropped, it fills what it is given: refresh(order)
     return {n.id for t in targets for n in walk_nodes(t) if isinstance(n, ast.Name)}
 
 
@@ -277,7 +281,7 @@ def _helper_await(module: SourceModule, project: Project, fn: ast.AST, statement
     """An awaited helper of the code base whose body only reads (HTTP GET or database); helpers
     handed the same session or connection (``list_workers(db_sess)``) run on it one at a time."""
     found = _read_helper(module, project, call, depth=3)
-    if found is None or not found[3] or found[0].lstrip("_").startswith(GUARD_PREFIXES):
+    if found is None or not found[3] or _is_guard(found[0]):
         return None  # a guard (``check_can_access(...)``) runs before the work it guards
     name, ops, helper, _ = found
     serial_on = None
@@ -291,6 +295,12 @@ def _helper_await(module: SourceModule, project: Project, fn: ast.AST, statement
         elif serial_on is None and not all("pool" in (op.receiver or "") for op in ops):
             serial_on = f"(connection used by {helper.name})"
     return _Await(statement, call, f"{name}()", serial_on, Confidence.medium)
+
+
+def _is_guard(name: str) -> bool:
+    """``check_can_view``, ``_verify_owner``, also a bare ``_check(request, permission)``."""
+    bare = name.lstrip("_")
+    return bare.startswith(GUARD_PREFIXES) or bare in {prefix.rstrip("_") for prefix in GUARD_PREFIXES}
 
 
 def _object_handle(call: ast.Call, ops: list[db.DbOp]) -> str | None:
@@ -319,6 +329,7 @@ def _read_helper(module: SourceModule, project: Project, call: ast.Call,
     if resolved is None or depth < 0:
         return None
     helper_module, helper = resolved
+    helper = _implementation(helper_module, helper)
     if any((dotted(d) or "").split(".")[-1] == "abstractmethod" for d in helper.decorator_list) or _memoised(helper):
         return helper.name, [], helper, False
     if not isinstance(helper, ast.AsyncFunctionDef):
@@ -355,6 +366,17 @@ def _read_helper(module: SourceModule, project: Project, call: ast.Call,
                 nested.extend(deeper[1])
                 reads = reads or deeper[3]
     return helper.name, [*ops, *nested], helper, reads
+
+
+def _implementation(module: SourceModule, helper: ast.AST) -> ast.AST:
+    """The definition that runs for a function declared first with ``@overload`` signatures: the last
+    one of that name beside them without the decorator."""
+    if not any((dotted(d) or "").split(".")[-1] == "overload" for d in helper.decorator_list):
+        return helper
+    holder = module.parents.get(helper)
+    bodies = [n for n in getattr(holder, "body", []) if isinstance(n, FUNCTION_TYPES) and n.name == helper.name
+              and not any((dotted(d) or "").split(".")[-1] == "overload" for d in n.decorator_list)]
+    return bodies[-1] if bodies else helper
 
 
 def _memoised(helper: ast.AST) -> bool:
