@@ -213,7 +213,7 @@ class Project:
         mapped: dict[str, int] = {}
         for target in targets:
             parts = target.split(".")
-            for i in range(1, len(parts) - 1):
+            for i in range(1, len(parts)):
                 rest = ".".join(parts[i:])
                 if parts[0] not in tops and parts[i] in tops and (rest in names or rest.rpartition(".")[0] in names):
                     prefix = ".".join(parts[:i])
