@@ -7,7 +7,10 @@ code rules; import it read-only.
 Covered: DB-API drivers (psycopg 2 and 3, sqlite3, aiosqlite), asyncpg (connections
 and pools), encode/databases, SQLAlchemy Core and ORM (1.x ``session.query`` and 2.x
 ``select``/``session.execute``/``scalars``), SQLModel, Flask-SQLAlchemy
-(``Model.query``, ``db.session``), the Django ORM and aiosql query objects.
+(``Model.query``, ``db.session``), the Django ORM, peewee (models deriving from ``peewee.Model``:
+``M.select()...``, ``M.get_by_id()``, ``M.create()``, ``M.update(...).execute()``, ``row.save()``,
+autocommit outside ``db.atomic()``; ``cls.model`` of a service class is the model its subclass names)
+and aiosql query objects.
 
 The API:
 
@@ -394,7 +397,7 @@ class DbOp:
     call: ast.Call
     kind: str  # read, insert, update, delete, write (table or kind unknown), execute (SQL unknown), commit
     tables: frozenset[str] = frozenset()  # table or ORM model names as written
-    api: str = "sql"  # sql, django, sqlalchemy, aiosql
+    api: str = "sql"  # sql, django, sqlalchemy, aiosql, peewee
     method: str = ""
     receiver: str | None = None
     sql: str | None = None
@@ -494,6 +497,8 @@ class _Scope:
     extended: dict[str, set[str]] = field(default_factory=dict)
     classes: dict[str, str] = field(default_factory=dict)  # local alias -> the model class (``tl = TaskLink``)
     aiosql: set[str] = field(default_factory=set)
+    # name -> (the chain's subject, whether a new instance, the chain's methods), read for peewee
+    peewee: dict[str, tuple[str, bool, set[str]]] = field(default_factory=dict)
 
 
 # Per parsed file (dropped with its tree): scopes and operations of each function, by id.
@@ -650,6 +655,7 @@ def _bind(module: SourceModule, scope: _Scope, name: str, value: ast.expr) -> No
         scope.classes[name] = value.id
     if not isinstance(value, ast.Call):
         return
+    _bind_peewee(scope, name, value)
     called = qualified(module, value.func) or ""
     method = method_name(value)
     receiver = dotted(value.func.value) if isinstance(value.func, ast.Attribute) else None
@@ -967,6 +973,11 @@ def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None,
     receiver_is_db = receiver is not None and (receiver in scope.handles or db_like_name(receiver) or
                                                _receiver_is_handle_call(func, scope))
 
+    peewee = _peewee_op(module, call, fn, scope, project, method, receiver) if isinstance(func, ast.Attribute) \
+        else False
+    if peewee is not False:
+        return peewee
+
     # Django: Model.objects...<method>()
     model = _django_model(call)
     if model == "cls" and isinstance(module.parents.get(fn), ast.ClassDef):
@@ -1173,6 +1184,153 @@ def _inserts_ignoring_conflicts(call: ast.Call, method: str) -> bool:
     return method in ("bulk_create", "abulk_create") and any(
         keyword.arg in ("ignore_conflicts", "update_conflicts") and isinstance(keyword.value, ast.Constant)
         and keyword.value.value is True for keyword in call.keywords)
+
+
+# -- peewee ------------------------------------------------------------------------------
+
+# run at the call: class methods of a model
+_PEEWEE_CLASS_WRITES = {"create": INSERT, "get_or_create": INSERT, "bulk_create": INSERT, "bulk_update": UPDATE,
+                        "delete_by_id": DELETE, "set_by_id": UPDATE}
+# build a statement that ``.execute()`` runs
+_PEEWEE_BUILT_WRITES = {"insert": INSERT, "insert_many": INSERT, "insert_from": INSERT, "replace": INSERT,
+                        "replace_many": INSERT, "update": UPDATE, "delete": DELETE}
+_PEEWEE_READS = {"get", "get_or_none", "get_by_id", "first", "count", "exists", "scalar", "peek", "execute"}
+_PEEWEE_LAZY = {"select", "where", "join", "switch", "order_by", "limit", "offset", "paginate", "group_by", "having",
+                "distinct", "dicts", "tuples", "namedtuples", "objects", "join_from", "left_outer_join", "filter",
+                "for_update", "iterator", "alias", "select_extend"}
+_PEEWEE_BATCHES = {"insert_many", "insert_from", "replace_many", "bulk_create", "bulk_update"}
+_PEEWEE_UPSERTS = {"on_conflict", "on_conflict_ignore", "on_conflict_replace", "replace", "replace_many",
+                   "get_or_create"}
+_PEEWEE_ROWS = {"get", "get_or_none", "get_by_id", "first", "create"}  # a name bound to one of these holds a row
+_CLASS_MODEL_ATTRIBUTES = ("cls.model", "self.model")
+
+
+def peewee_models(project: Project | None, module: SourceModule) -> frozenset[str]:
+    """Names of the peewee model classes of the code base: subclasses of ``peewee.Model`` (or of a
+    ``playhouse`` model) and of the project's own classes deriving from one."""
+    if project is None:
+        cache = _cache_of(module)
+        if "peewee_models" not in cache:
+            cache["peewee_models"] = _peewee_models_in((module,)) if module.imports_module("peewee") else frozenset()
+        return cache["peewee_models"]
+    if "db.peewee_models" not in project.facts:
+        project.facts["db.peewee_models"] = _peewee_models_in(project.modules) if project.imports_anywhere(
+            "peewee") else frozenset()
+    return project.facts["db.peewee_models"]
+
+
+def _peewee_models_in(modules) -> frozenset[str]:
+    classes = [(m, node) for m in modules for node in m.tree.body if isinstance(node, ast.ClassDef)]
+    models: set[str] = set()
+    grown = True
+    while grown:
+        grown = False
+        for module, node in classes:
+            if node.name in models:
+                continue
+            for base in node.bases:
+                library = qualified(module, base) or ""
+                if library == "peewee.Model" or library.startswith("playhouse.") and library.endswith("Model") or (
+                        (dotted(base) or "").split(".")[-1] in models):
+                    models.add(node.name)
+                    grown = True
+                    break
+    return frozenset(models)
+
+
+def _peewee_model(module: SourceModule, project: Project | None, subject: str | None, node: ast.AST) -> str | None:
+    """The peewee model that ``subject`` (a chain's receiver at ``node``) names: a model class
+    (``Document``, ``db_models.Document``), ``cls`` in a classmethod of a model, or the ``model``
+    attribute of a service class (``cls.model``: the class's model when it names one, else kept as
+    written and read with the model of the subclass the method is called on)."""
+    models = peewee_models(project, module)
+    if not subject or not models:
+        return None
+    if subject in _CLASS_MODEL_ATTRIBUTES:
+        return _class_models(project, _enclosing_class(module, node)).get(subject, subject)
+    if subject == "cls":
+        owner = _enclosing_class(module, node)
+        return owner[1].name if owner is not None and owner[1].name in models else None
+    parts = subject.split(".")
+    if parts[-1] in models and (len(parts) == 1 or len(parts) == 2 and parts[0] in module.imports):
+        return parts[-1]
+    return None
+
+
+def _peewee_subject(call: ast.Call) -> tuple[str | None, bool, set[str]]:
+    """(what the chain starts from, whether that is a new instance, the chain's methods) of a call chain:
+    ``Document.select().where(...)`` -> ("Document", False, ...), ``cls.model(**kw).save()`` ->
+    ("cls.model", True, {"save"})."""
+    chain = _chain(call)
+    innermost = chain[-1]
+    methods = {method_name(c) for c in chain if c is not innermost or isinstance(c.func, ast.Attribute)}
+    constructor = dotted(innermost.func)
+    if constructor and (constructor in _CLASS_MODEL_ATTRIBUTES or constructor.split(".")[-1][:1].isupper()):
+        return constructor, True, {method_name(c) for c in chain[:-1]}
+    if isinstance(innermost.func, ast.Attribute):
+        return dotted(innermost.func.value), False, methods
+    return None, False, methods
+
+
+def _bind_peewee(scope: _Scope, name: str, value: ast.Call) -> None:
+    """Remember what a name bound to a chain holds, for peewee: the chain's subject and methods
+    (``q = q.where(...)`` extends what ``q`` held)."""
+    subject, new, methods = _peewee_subject(value)
+    held = scope.peewee.get(subject) if subject else None
+    if held is not None:
+        scope.peewee[name] = (held[0], held[1] and not methods, held[2] | methods)
+    elif subject:
+        scope.peewee[name] = (subject, new, methods)
+
+
+def _peewee_op(module: SourceModule, call: ast.Call, fn: ast.AST, scope: _Scope, project: Project | None,
+               method: str, receiver: str | None) -> DbOp | None | bool:
+    """The peewee operation of ``call``, None when it runs nothing, False when it is no peewee call."""
+    if not peewee_models(project, module):
+        return False
+    subject, new, methods = _peewee_subject(call)
+    held = scope.peewee.get(subject) if subject else None
+    if held is not None:
+        subject, new, methods = held[0], held[1], held[2] | methods
+    model = _peewee_model(module, project, subject, call)
+    if model is None and receiver == "self" and method in ("save", "delete_instance"):
+        owner = _enclosing_class(module, call)  # a model's own method: ``self.save()``
+        model = owner[1].name if owner is not None and owner[1].name in peewee_models(project, module) else None
+        new = False
+    if model is None:
+        return False
+    if _is_chain_link(module, call):
+        return None
+    tables = frozenset({model})
+    locking = "for_update" in methods
+    upsert = bool(methods & _PEEWEE_UPSERTS)
+    batch = bool(methods & _PEEWEE_BATCHES) or any(
+        isinstance(c, ast.Call) and method_name(c) == "in_" or isinstance(c, ast.BinOp) and isinstance(c.op, ast.LShift)
+        for link in _chain(call) if method_name(link) == "where" for c in walk_nodes(link))
+    if method in ("save", "delete_instance"):
+        loaded = held is not None and bool(held[2] & _PEEWEE_ROWS) or receiver == "self"
+        if method == "save":
+            kind = INSERT if new or not loaded and any(
+                k.arg == "force_insert" and not is_none(k.value) for k in call.keywords) else UPDATE
+        else:
+            kind = DELETE
+        return DbOp(call, kind, tables, "peewee", method, receiver, autocommit=True,
+                    confidence=Confidence.high if new or loaded else Confidence.medium)
+    if new:
+        return None
+    if method in _PEEWEE_CLASS_WRITES:
+        return DbOp(call, _PEEWEE_CLASS_WRITES[method], tables, "peewee", method, receiver, batch=batch,
+                    upsert=upsert, autocommit=True)
+    built = methods & set(_PEEWEE_BUILT_WRITES)
+    if built:
+        if method != "execute":
+            return None  # a statement built, not run
+        return DbOp(call, _PEEWEE_BUILT_WRITES[built.pop()], tables, "peewee", method, receiver, batch=batch,
+                    upsert=upsert, locking=locking, autocommit=True)
+    if method in _PEEWEE_READS or method in _PEEWEE_LAZY:
+        return DbOp(call, READ, tables, "peewee", method, receiver, locking=locking, batch=batch, autocommit=True,
+                    lazy=method in _PEEWEE_LAZY)
+    return None
 
 
 def _session_op(module: SourceModule, call: ast.Call, method: str, receiver: str, scope: _Scope, fn: ast.AST) -> DbOp | None:
@@ -2106,6 +2264,8 @@ def _unknown_subject(op: DbOp) -> ast.expr | None:
 
 def _with_class_models(module: SourceModule, fn: ast.AST, op: DbOp, models: dict[str, str]) -> DbOp:
     """A method's own statement on ``self.model`` read with the model of the class it runs for."""
+    if op.api == "peewee" and op.through is None:
+        return replace(op, tables=frozenset(models.get(t, t) for t in op.tables))
     if op.through is not None or not op.call.args or op.api != "sqlalchemy" or op.method in _OBJECT_METHODS:
         return op
     if op.tables and not all(f"self.{t}" in models for t in op.tables):
@@ -2228,7 +2388,7 @@ def _parameter_model(helper: ast.AST, parameter: str, models: dict[str, str]) ->
 
 # -- transactions -----------------------------------------------------------------------
 
-_TX_METHODS = {"transaction", "begin", "begin_nested", "atomic", "transaction_atomic"}
+_TX_METHODS = {"transaction", "begin", "begin_nested", "atomic", "transaction_atomic", "manual_commit"}
 _TX_DECORATORS = ("atomic", "transactional", "transaction.atomic", "db_session", "in_transaction")
 
 
