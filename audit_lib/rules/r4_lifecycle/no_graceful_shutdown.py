@@ -952,13 +952,13 @@ def _only_waits_or_reports(stmt: ast.stmt) -> bool:
 
 
 def _has_deadline(loop: ast.While) -> bool:
-    """``if time.monotonic() >= deadline: raise TimeoutError(...)``: a loop that gives up once its time budget is
+    """``if time.monotonic() >= deadline: raise TimeoutError(...)``: a loop that fails once its time budget is
     spent (waiting for a port, a session, a database), not a service loop. The time may be read into a name first:
     ``remaining = deadline - loop.time(); if remaining <= 0: raise``."""
     timed = {t.id for node in _own_nodes(loop) if isinstance(node, ast.Assign) and _reads_clock(node.value)
              for t in node.targets if isinstance(t, ast.Name)}
-    return any(isinstance(node, ast.If) and isinstance(node.test, ast.Compare)
-               and isinstance(node.body[-1], (ast.Raise, ast.Break, ast.Return))
+    # a loop that only leaves quietly at its deadline may be a worker recycled after a maximum run time
+    return any(isinstance(node, ast.If) and isinstance(node.test, ast.Compare) and isinstance(node.body[-1], ast.Raise)
                and (_reads_clock(node.test) or any(isinstance(n, ast.Name) and n.id in timed for n in ast.walk(node.test)))
                for node in _own_nodes(loop))
 
