@@ -53,7 +53,8 @@ transaction and is not reported. Neither are:
   cache (`invalidate_cache(...)`, `clear_acl_cache()`), or of nothing but full-text search vectors
   (`update(search_vector=SearchVector("instruction"))`), rebuilt from the data, or through a helper
   that counts totals again from the rows (`update_stats(project)`); a user's favourite, bookmark or recent
-  visit of the row (`UserFavorite`), made or cleared with it; a write of nothing but a row's
+  visit of the row (`UserFavorite`), made or cleared with it; a user's read marker (`ReadThread`,
+  `read_receipts`): lost, it shows the row unread again; a write of nothing but a row's
   last-changed time (`doc.save(update_fields=["modified"])`); a one-to-one companion row
   (`Profile`) that another function makes on demand (`Profile.objects.get_or_create(user=user)`)
   (a `Bookmark` model and its own `tags` links are the data, not a favourite);
@@ -170,6 +171,8 @@ DOMAIN_EVENT = re.compile(r"^(?!.*(audit|log|histor|activit|notif|timeline|track
 NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 CACHE_WORDS = frozenset({"cache", "caches", "cached"})
 FAVOURITE_ROW = re.compile(r"(favou?rite|bookmark|star|recent_?visit)s?$", re.I)
+READ_MARKER = re.compile(r"^Read[A-Z]|(^|_)read_(\w+_)?(marks?|markers?|receipts?|states?|positions?)$|"
+                         r"Read(Mark|Marker|Receipt|State|Position)s?$")
 CREATES = re.compile(r"_*(create|make|add|insert|new)_")
 LEASE_HELPER = re.compile(r"_*((un)?lock|claim|lease|(acquire|release|set|take|remove|delete)_(\w+_)?(lock|lease))(_\w+)?")  # not run_with_lock
 REQUEST_PARAMETER = re.compile(r"req(uest)?")
@@ -753,6 +756,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue  # a cache row or search index is rebuilt from the data: losing it is no half change
             if (FAVOURITE_ROW.search(first) or FAVOURITE_ROW.search(second)) and not _same_model(first, second):
                 continue  # a user's favourite or recent visit of the row, made or cleared with it: not the data
+            if READ_MARKER.search(first) or READ_MARKER.search(second):
+                continue  # what a user has read (ReadThread): a lost marker shows the row unread again
             if _touches_timestamp(earlier) or _touches_timestamp(later):
                 continue  # a parent's "modified"/"last message" time bumped: a stale time is no half change
             if _recomputes_totals(module, project, earlier) or _recomputes_totals(module, project, later):
