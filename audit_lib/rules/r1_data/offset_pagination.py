@@ -1,57 +1,59 @@
 """R1.offset-pagination: pages fetched with OFFSET instead of a keyset.
 
 ## What it does
-Reports pages fetched with OFFSET, in the code and in the SQL it sends. OFFSET makes the
-database count and throw away every row before the page. In code: `.offset(...)` with a
-variable or non-zero value on SQLAlchemy/SQLModel queries and selects (`.offset(skip)` fed by a `skip`/`page` request parameter is the common
-case; also `rows.limit(n).offset(k)` on a query a module that imports no ORM is handed),
-`.slice(start, ...)`, Flask-SQLAlchemy and peewee `.paginate(...)` (also in modules
-that import only the models, `Model.query...paginate()`, on a name bound to such a
-query, `db.paginate(stmt, ...)` on a `db` imported from the project module that makes it with
-`SQLAlchemy()`, any `.paginate(..., error_out=...)`, a keyword only Flask-SQLAlchemy takes, and
-`query_set.paginate(page, page_size)` on a query a helper is handed, in a project that uses
-Flask-SQLAlchemy), SQL
-fragments that append a variable OFFSET (`f"LIMIT {n} OFFSET {self.offset}"` in a paging
-helper, or a `str.format` template `"{where} LIMIT {limit} OFFSET {offset}"`; whole
-statements are read by the SQL side) and every call that hands such a helper a page start for the
-parameter it appends (`self._fetchall(q, v, limit=size, offset=(page - 1) * size)`: one finding per
-paged listing, not `offset=0`), MongoDB cursors paged with `.find(q).skip(start).limit(n)` and
-aggregation stages `{'$skip': start}` in a pipeline with a `$limit`, Django querysets sliced with a variable start
-(`qs[offset:offset + n]`, also a view's own `self.filter_queryset(self.get_queryset())[offset:...]` and a
-parameter annotated `QuerySet`), a code base's own paginator class (a method that slices the queryset it
-was given, `self.queryset`, from a start computed from its `cursor`/`page` parameter: one finding at
-its first such slice, naming the views that page with it, also through a helper's default
-`paginator_cls=`), Django's `Paginator` (called, or set as a class's
-`paginator_class`), Django REST framework's page-number and limit-offset pagination classes (set
-as `DEFAULT_PAGINATION_CLASS`, as a view's `pagination_class`, or extended by a project class: one
-finding at the setting or class, naming the list views it pages), Django generic list views given
-a `paginate_by` (`class BookList(ListView): paginate_by = 50`, also through a project base;
-not one whose `get_queryset` keeps the requesting user's own rows), fastapi-pagination's
-`paginate(session, select(...))` of a database extension (`fastapi_pagination.ext.sqlalchemy`; not in a
-module paging with its `CursorPage`, nor its list `fastapi_pagination.paginate`), django-ninja's
-`@paginate` with its default `LimitOffsetPagination` (when no `NINJA_PAGINATION_CLASS` is set) or given
-`LimitOffsetPagination`/`PageNumberPagination` (not over a returned list), and
-the page classes of the `paginate` family given a page number: `paginate_sqlalchemy`'s
-`SqlalchemyOrmPage(query, page=request.params.get("page"))`, `paginate.Page` over a query, and
-project classes extending them.
+Reports pages fetched with OFFSET, in the code and in the SQL it sends. OFFSET makes the database count and
+throw away every row before the page. In code: `.offset(...)` with a variable or non-zero value on
+SQLAlchemy/SQLModel queries and selects (`.offset(skip)` fed by a `skip`/`page` request parameter is the
+common case; also `rows.limit(n).offset(k)` on a query a module that imports no ORM is handed), `.slice(start,
+...)`, Flask-SQLAlchemy and peewee `.paginate(...)` (also in modules that import only the models,
+`Model.query...paginate()`, on a name bound to such a query, `db.paginate(stmt, ...)` on a `db` imported from
+the project module that makes it with `SQLAlchemy()`, any `.paginate(..., error_out=...)`, a keyword only
+Flask-SQLAlchemy takes, and `query_set.paginate(page, page_size)` on a query a helper is handed, in a project
+that uses Flask-SQLAlchemy; not `.paginate(0, 1)` or `.paginate(1, n)`, a constant first page), SQL fragments
+that append a variable OFFSET (`f"LIMIT {n} OFFSET {self.offset}"` in a paging helper, or a `str.format`
+template `"{where} LIMIT {limit} OFFSET {offset}"`; whole statements are read by the SQL side, also when the
+code fills in the table name: `"SELECT ... FROM %s ORDER BY id LIMIT %s OFFSET %s" % (table, size, done)`) and
+every call that hands such a helper a page start for the parameter it appends (`self._fetchall(q, v,
+limit=size, offset=(page - 1) * size)`: one finding per paged listing, not `offset=0`), MongoDB cursors paged
+with `.find(q).skip(start).limit(n)` and aggregation stages `{'$skip': start}` in a pipeline with a `$limit`,
+Django querysets sliced with a variable start (`qs[offset:offset + n]`, also a view's own
+`self.filter_queryset(self.get_queryset())[offset:...]` and a parameter annotated `QuerySet`), a code base's
+own paginator class (a method that slices the queryset it was given, `self.queryset`, from a start computed
+from its `cursor`/`page` parameter, or the `number` of a Django `Paginator` subclass's `page(number)`: one
+finding at its first such slice, naming the views that page with it, also through a helper's default
+`paginator_cls=`), Django's `Paginator` (called, or set as a class's `paginator_class`; in a project helper
+`paginate(object_list, page, per_page)` that pages with it, at each call handing it a page number that is not
+a constant), Django REST framework's page-number and limit-offset pagination classes (set as
+`DEFAULT_PAGINATION_CLASS`, as a view's `pagination_class`, or extended by a project class: one finding at the
+setting or class, naming the list views it pages), Django generic list views given a `paginate_by` (`class
+BookList(ListView): paginate_by = 50`, also through a project base; not one whose `get_queryset` keeps the
+requesting user's own rows), fastapi-pagination's `paginate(session, select(...))` of a database extension
+(`fastapi_pagination.ext.sqlalchemy`; not in a module paging with its `CursorPage`, nor its list
+`fastapi_pagination.paginate`), django-ninja's `@paginate` with its default `LimitOffsetPagination` (when no
+`NINJA_PAGINATION_CLASS` is set) or given `LimitOffsetPagination`/`PageNumberPagination` (not over a returned
+list), and the page classes of the `paginate` family given a page number: `paginate_sqlalchemy`'s
+`SqlalchemyOrmPage(query, page=request.params.get("page"))`, `paginate.Page` over a query, and project classes
+extending them.
 
-`.limit(n)` alone, `.offset(0)`, slices that start at a constant (`qs[:20]`) and slices
-of plain lists are not reported, nor is an OFFSET that picks one row at random
-(`OFFSET FLOOR(RANDOM() * (SELECT COUNT(*) ...)) LIMIT 1`, `.offset(random.randint(0, n - 1))`)
-or one with no LIMIT that fetches every row after the first N (`.offset(keep).all()`, also nested
-as the subquery of a DELETE, `.offset(MAX_KEPT).scalar_subquery()`, or ending in a bulk `.delete()`): neither
-is a page, nor is `.paginate(show_all=True)`, a project paginate asked for every row. Nor is a
-pagination class that extends a DRF one but replaces its `paginate_queryset` without calling `super()` and
-refuses pages past a window (`if end > self.max_result_window: raise ...`): no page starts deeper than that. Nor is a queryset sliced after `len(qs)`/`list(qs)` ran it (Django slices the cached
-rows in memory: no OFFSET is sent), a pagination class whose paginator's `count` returns a
-small constant (`return 50`: no page starts past it), a page class given no page number or a constant one (the
-first page only), or `paginate.Page` over a list or with its own `wrapper_class` (a search
-engine's hits). Nor is a `Paginator` whose pages cost no deep OFFSET: over
-a Python list (`sorted(...)`, `[...]`), read only for its `count`/`num_pages`, over a
-queryset ordered by a value computed per row (`annotate(rank=...).order_by("-rank")`:
-every page ranks all the matches anyway, a keyset would not make deep pages cheaper), or
-over the requesting user's own rows (`filter(user=request.user)`, `request.user.lists`,
-when not in one branch only). Code under hidden folders (`.agents/examples`) is not checked.
+`.limit(n)` alone, `.offset(0)`, slices that start at a constant (`qs[:20]`) and slices of plain lists are not
+reported, nor is an OFFSET that picks one row at random (`OFFSET FLOOR(RANDOM() * (SELECT COUNT(*) ...)) LIMIT
+1`, `.offset(random.randint(0, n - 1))`) or one with no LIMIT that fetches every row after the first N
+(`.offset(keep).all()`, also nested as the subquery of a DELETE, `.offset(MAX_KEPT).scalar_subquery()`, or
+ending in a bulk `.delete()`): neither is a page, nor is `.paginate(show_all=True)`, a project paginate asked
+for every row. Nor is a pagination class that extends a DRF one but replaces its `paginate_queryset` without
+calling `super()` and refuses pages past a window (`if end > self.max_result_window: raise ...`): no page
+starts deeper than that. Nor is a queryset sliced after `len(qs)`/`list(qs)` ran it (Django slices the cached
+rows in memory: no OFFSET is sent), a pagination class whose paginator's `count` returns a small constant
+(`return 50`: no page starts past it), a page class given no page number or a constant one (the first page
+only), or `paginate.Page` over a list or with its own `wrapper_class` (a search engine's hits). Nor is a
+`Paginator` whose pages cost no deep OFFSET: over a Python list (`sorted(...)`, `[...]`), read only for its
+`count`/`num_pages`, over a queryset ordered by a value computed per row
+(`annotate(rank=...).order_by("-rank")`: every page ranks all the matches anyway, a keyset would not make deep
+pages cheaper), over the requesting user's own rows (`filter(user=request.user)`, `request.user.lists`, when
+not in one branch only), or over one parent's children (`Vote.objects.filter(reply=reply)`: a foreign key of
+the project's models to a parent row, a reply's few votes; not a user's, a tenant's or a growing container's
+rows: `filter(owner=user)`, `filter(category=category)`, `filter(thread=thread)`). Code under hidden folders
+(`.agents/examples`) is not checked.
 
 ## Why is this bad?
 `OFFSET 100000 LIMIT 20` reads 100020 rows to return 20: page N costs O(N), deep pages
@@ -130,6 +132,12 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         yield from _mongo_skips(module)
     if "paginate" in module.text and (module.imports_module("fastapi_pagination") or module.imports_module("ninja")):
         yield from _paging_library_findings(module, project)
+    paginator_helpers = _paginator_helpers(project)
+    if any(name.rpartition(":")[2] in module.text for name in paginator_helpers):
+        for call in module.nodes_of(ast.Call):
+            finding = _paginator_helper_call_finding(module, project, call)
+            if finding is not None:
+                yield finding
     helpers = _offset_helpers(project)
     if any(name in module.text for name in helpers):
         for node in walk_nodes(module.tree):
@@ -173,7 +181,7 @@ def _call_finding(module: SourceModule, call: ast.Call, orm: bool, project: Proj
     func = call.func
     name = qualified(module, func) or ""
     if name in DJANGO_PAGINATOR:
-        if _paginator_reads_no_deep_offset(module, call):
+        if _paginator_reads_no_deep_offset(module, project, call) or _makes_helpers_paginator(module, project, call):
             return None
         return _finding(module, call, "Django Paginator pages with OFFSET: page N reads and discards N-1 pages of rows",
                         fix=KEYSET_FIX + " (Django: filter on the last key, or DRF CursorPagination)",
@@ -199,7 +207,7 @@ def _call_finding(module: SourceModule, call: ast.Call, orm: bool, project: Proj
         if not call.args or _is_zero(call.args[0]) or not _looks_like_query(func.value):
             return None
         return _finding(module, call, f".slice({ast.unparse(call.args[0])}, ...) pages with OFFSET")
-    if _asks_for_every_row(call):
+    if _asks_for_every_row(call) or _first_page_only(call):
         return None
     if project_db or _paginate_is_query(module, func) or any(k.arg == "error_out" for k in call.keywords) \
             or _pages_by_number(call) and project.imports_anywhere("flask_sqlalchemy"):
@@ -215,6 +223,13 @@ def _asks_for_every_row(call: ast.Call) -> bool:
     """``query.paginate(show_all=True)``: a project's paginate told to return every row in one page (no OFFSET)."""
     return any(k.arg and EVERY_ROW_FLAG.search(k.arg) and isinstance(k.value, ast.Constant) and k.value.value is True
                for k in call.keywords)
+
+
+def _first_page_only(call: ast.Call) -> bool:
+    """``.paginate(0, 1)``, ``.paginate(page=1, per_page=10)``: a constant first page (peewee reads page 0 as
+    page 1), ``OFFSET 0``: an existence check or a top-N, not a page walk."""
+    page = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "page"), None)
+    return isinstance(page, ast.Constant) and page.value in (0, 1) and not isinstance(page.value, bool)
 
 
 def _page_finding(module: SourceModule, call: ast.Call, page_class: str) -> Finding | None:
@@ -335,7 +350,7 @@ def _skips_without_limit(module: SourceModule, call: ast.Call) -> bool:
         and not links & {"limit", "slice", "paginate", "fetch"}
 
 
-def _paginator_reads_no_deep_offset(module: SourceModule, call: ast.Call) -> bool:
+def _paginator_reads_no_deep_offset(module: SourceModule, project: Project, call: ast.Call) -> bool:
     """Django ``Paginator`` calls whose pages cost no deep OFFSET:
 
     - over a Python list (``sorted(...)``, ``[...]``, ``list(...)``): the page is a list slice;
@@ -344,14 +359,21 @@ def _paginator_reads_no_deep_offset(module: SourceModule, call: ast.Call) -> boo
       relevance, similarity, counts): every page computes and sorts all the matches whatever
       the paging, so a keyset would not make deep pages cheaper;
     - over the requesting user's own rows (``filter(user=request.user)``, ``request.user.lists``):
-      one person's records, paged by that person.
+      one person's records, paged by that person;
+    - over one parent's children (``Like.objects.filter(post=post)``): see ``_pins_one_parent``.
     """
     listed = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "object_list"), None)
     if listed is None:
         return False
     fn = db.function_of(module, call)
+    return _count_only(module, fn, call) or _pages_no_deep_offset(module, project, fn, listed)
+
+
+def _pages_no_deep_offset(module: SourceModule, project: Project, fn: ast.AST, listed: ast.expr) -> bool:
+    """Whether the collection a Django paginator is given, ``listed``, costs no deep OFFSET to page
+    (the cases of ``_paginator_reads_no_deep_offset`` but the count-only use)."""
     exprs = _bound_expressions(fn, listed)
-    if any(_is_plain_list(e) for e in exprs) or _count_only(module, fn, call):
+    if any(_is_plain_list(e) for e in exprs):
         return True
     annotated: set[str] = set()
     order_keys: list[str] = []
@@ -360,12 +382,83 @@ def _paginator_reads_no_deep_offset(module: SourceModule, call: ast.Call) -> boo
         always = expr is listed or module.parents.get(module.parents.get(expr)) is fn  # not in one branch only
         if always and (_is_request_user(root) or any(_is_request_user(k.value) for k in _keywords(links))):
             return True  # request.user.saved_lists..., .filter(user=request.user)
+        if always and _pins_one_parent(project, links):
+            return True
         for link in links:
             if link.func.attr == "annotate":
                 annotated.update(k.arg for k in link.keywords if k.arg)
             elif link.func.attr == "order_by" and link.args:
                 order_keys.append((string_value(link.args[0]) or "").lstrip("-"))
     return bool(order_keys) and all(key in annotated for key in order_keys)
+
+
+# Relations that scope rows to a user, a tenant, a container the domain keeps growing (a category's threads,
+# a thread's posts, a repository version's content) or a class or place many rows share (a device type, a
+# location): pinned to one of them, the rows are still a table's worth.
+UNBOUNDED_SCOPE = re.compile(r"(^|_)(user|owner|author|creator|member|profile|person|customer|account|tenant|"
+                             r"organi[sz]ation|org|company|team|workspace|project|space|site|group|category|"
+                             r"folder|channel|room|thread|conversation|chat|topic|forum|board|album|collection|"
+                             r"library|feed|repository|repo|dataset|version|series|cluster|type|kind|platform|"
+                             r"location|place|region|zone|area)s?$|_by$")
+TO_ONE_FIELDS = {"ForeignKey", "OneToOneField", "ParentalKey", "TreeForeignKey"}
+
+
+def _pins_one_parent(project: Project, links: list[ast.Call]) -> bool:
+    """A Django queryset chain pinned to one parent row: a ``filter`` setting a foreign key of the project's
+    models to a variable (``Like.objects.filter(post=post)``, ``filter(post_id=post.id)``), a key that
+    points at neither a user nor a tenant nor a growing container (``owner``, ``category``, ``thread``:
+    ``UNBOUNDED_SCOPE``). A post's likes or edits are a handful, so OFFSET over them costs nothing."""
+    parent_keys = _parent_keys(project)
+    for link in links:
+        if link.func.attr != "filter":
+            continue
+        for keyword in link.keywords:
+            field = (keyword.arg or "").split("__")[-1]
+            field = field[:-3] if field.endswith("_id") else field
+            if field in parent_keys and not _is_flag(keyword.value):
+                return True
+    return False
+
+
+def _parent_keys(project: Project) -> frozenset[str]:
+    """Names of the project's Django foreign keys that point at a parent row: a model of the project that
+    has a foreign key of its own (a post of a thread, not a lookup table such as a rank or a content type,
+    whose rows each gather a share of the table), and neither a user, a tenant nor a container (by the
+    field's name and the model's: ``UNBOUNDED_SCOPE``). A name also declared otherwise is left out."""
+    found = project.facts.get("offset_pagination.parent_keys")
+    if found is not None:
+        return found
+    keys: list[tuple[str, str]] = []  # (field name, name of the model it points at)
+    children: set[str] = set()  # models with a foreign key of their own
+    for module in project.modules:
+        if not any(field in module.text for field in TO_ONE_FIELDS):
+            continue
+        for cls in module.nodes_of(ast.ClassDef):
+            for stmt in cls.body:
+                if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                        and isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Call)
+                        and (dotted(stmt.value.func) or "").rpartition(".")[2] in TO_ONE_FIELDS):
+                    continue
+                target = stmt.value.args[0] if stmt.value.args else next(
+                    (k.value for k in stmt.value.keywords if k.arg == "to"), None)
+                keys.append((stmt.targets[0].id, (string_value(target) or dotted(target) or "").rpartition(".")[2]))
+                children.add(cls.name)
+    parents = {name for name, model in keys if model in children}
+    scopes = {name for name, model in keys if model not in children or UNBOUNDED_SCOPE.search(name)
+              or UNBOUNDED_SCOPE.search(_snake(model)) or "user" in model.lower()}
+    found = frozenset(parents - scopes)
+    project.facts["offset_pagination.parent_keys"] = found
+    return found
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _is_flag(value: ast.expr) -> bool:
+    """A literal, a CONSTANT or an enum member (``Kind.DONE``): a filter on a flag, not on a parent."""
+    return isinstance(value, ast.Constant) or any(part.isupper() and len(part) > 1
+                                                  for part in (dotted(value) or "").split("."))
 
 
 def _keywords(links: list[ast.Call]) -> Iterator[ast.keyword]:
@@ -412,7 +505,8 @@ def _bound_expressions(fn: ast.AST, expr: ast.expr) -> list[ast.expr]:
 def _is_plain_list(expr: ast.expr) -> bool:
     if isinstance(expr, (ast.List, ast.ListComp)):
         return True
-    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in ("list", "sorted", "tuple")
+    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) \
+        and expr.func.id in ("list", "sorted", "tuple", "range")
 
 
 def _count_only(module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:
@@ -595,6 +689,82 @@ def _offset_helper_call_finding(module: SourceModule, call: ast.Call, project: P
                                   f"OFFSET (at {fragment}): this page reads and discards every row before it")
 
 
+_PAGINATOR_HELPERS = "offset_pagination.paginator_helpers"
+PAGE_METHODS = {"page", "get_page"}
+
+
+def _paginator_helpers(project: Project) -> dict[str, tuple[int, int, str]]:
+    """Project functions that page a collection they are given with Django's ``Paginator`` at a page number
+    they are given (``def paginate(object_list, page, per_page): return Paginator(object_list, per_page).page(page)``,
+    also through a name bound to it: ``paginator = paginator or Paginator``): by ``path:name``, the positions of
+    the collection and the page among their parameters, and the paginator's place."""
+    helpers = project.facts.get(_PAGINATOR_HELPERS)
+    if helpers is not None:
+        return helpers
+    helpers = project.facts[_PAGINATOR_HELPERS] = {}
+    for module in project.modules:
+        if "Paginator" not in module.text or db.skipped_module(module):
+            continue
+        for fn in module.tree.body:
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+            body = list(walk_function_body(fn))
+            made = next((n for n in body if isinstance(n, ast.Call) and _makes_django_paginator(module, fn, n)
+                         and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id in params), None)
+            page = next((name.id for n in body if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                         and n.func.attr in PAGE_METHODS and len(n.args) == 1
+                         for name in walk_nodes(n.args[0]) if isinstance(name, ast.Name) and name.id in params), None)
+            if made is not None and page is not None:
+                helpers[f"{module.path}:{fn.name}"] = (params.index(made.args[0].id), params.index(page),
+                                                       f"{module.path}:{made.lineno}")
+    return helpers
+
+
+def _makes_django_paginator(module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:
+    """``Paginator(...)``, or a call of a name the function binds to it (``paginator = paginator or Paginator``)."""
+    if qualified(module, call.func) in DJANGO_PAGINATOR:
+        return True
+    if not isinstance(call.func, ast.Name):
+        return False
+    return any(isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == call.func.id
+                                                    for t in stmt.targets)
+               and any(isinstance(n, ast.Name) and qualified(module, n) in DJANGO_PAGINATOR
+                       for n in walk_nodes(stmt.value))
+               for stmt in walk_function_body(fn))
+
+
+def _makes_helpers_paginator(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    """The ``Paginator(...)`` of a paginator helper: reported where it is called, with the rows and the page."""
+    fn = db.function_of(module, call)
+    return f"{module.path}:{getattr(fn, 'name', '')}" in _paginator_helpers(project)
+
+
+def _paginator_helper_call_finding(module: SourceModule, project: Project, call: ast.Call) -> Finding | None:
+    """``paginate(queryset, page, 12)`` of a project helper that pages with Django's ``Paginator``, handed a
+    page number that is not a constant (``None`` or ``1``: the first page only), over rows that cost
+    a deep OFFSET (not a list, not one parent's children, not the requesting user's own rows)."""
+    if not isinstance(call.func, ast.Name) or any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    owner_name, _, name = (qualified(module, call.func) or "").rpartition(".")
+    owner = project.by_dotted_name.get(owner_name) if owner_name else module
+    helper = _paginator_helpers(project).get(f"{owner.path}:{name}") if owner is not None else None
+    if helper is None:
+        return None
+    collection_at, page_at, place = helper
+    if max(collection_at, page_at) >= len(call.args):
+        return None
+    collection, page = call.args[collection_at], call.args[page_at]
+    if isinstance(page, ast.Constant) or _pages_no_deep_offset(module, project, db.function_of(module, call),
+                                                                 collection):
+        return None
+    return _finding(module, call, f"{name}({ast.unparse(collection)}, {ast.unparse(page)}, ...) pages with Django's "
+                                  f"Paginator (at {place}), which pages with OFFSET: page N reads and discards N-1 "
+                                  f"pages of rows",
+                    fix=KEYSET_FIX + " (Django: filter on the last key instead of a page number)",
+                    confidence=Confidence.medium)
+
+
 def _builds_paging_sql(module: SourceModule, node: ast.expr, text: str) -> bool:
     """Whether the fragment is paging SQL: it holds LIMIT too, or its function builds a LIMIT clause
     in another string (``stmt = f"LIMIT {n} "; stmt += f"OFFSET {o}"``); a message that names
@@ -728,9 +898,10 @@ def _slice_finding(module: SourceModule, project: Project, node: ast.Subscript,
     return _finding(module, node, f"queryset sliced from a variable start [{ast.unparse(lower)}:...] pages with OFFSET")
 
 
-# What a paginator is given to page (``self.queryset``, a ``queryset`` parameter), and what says which page.
+# What a paginator is given to page (``self.queryset``, a ``queryset`` parameter), and what says which page
+# (``number``: the parameter of Django's ``Paginator.page(number)``, which a subclass overrides).
 PAGED_COLLECTION = re.compile(r"^(queryset|qs|query|object_list)$")
-PAGE_PARAMETER = re.compile(r"^(cursor|page|page_number|offset|start|skip)$")
+PAGE_PARAMETER = re.compile(r"^(cursor|page|page_number|number|offset|start|skip)$")
 
 
 def _shared_paginator_finding(module: SourceModule, project: Project, fn: ast.AST,
@@ -1069,6 +1240,7 @@ from sqlglot import exp  # noqa: E402
 
 from audit_lib.sql.keyset import keyset_rewrite, seeks_from_a_key  # noqa: E402
 from audit_lib.sql.model import FoundQuery  # noqa: E402
+from audit_lib.sql.parse import parse  # noqa: E402
 from audit_lib.sql.sites import site_evidence  # noqa: E402
 
 
@@ -1076,16 +1248,20 @@ from audit_lib.sql.sites import site_evidence  # noqa: E402
 def check_sql(query: FoundQuery, project: Project) -> Iterator[Finding]:
     """``OFFSET $1``, ``OFFSET :skip``, ``OFFSET 100`` in a query the code sends.
 
+    A statement whose table name the code fills in (``"SELECT ... FROM %s ORDER BY id LIMIT %s OFFSET %s" %
+    (table, size, done)``, a batch walk of a table) is read with the name as a parameter.
+
     Not ``OFFSET 0``, nor an offset taken from a keyset cursor (``WHERE id > $1 ORDER BY id
     LIMIT 1 OFFSET 1000`` finds the end of the next batch: it reads one batch, not every page),
     nor a random pick (``OFFSET FLOOR(RANDOM() * (SELECT COUNT(*) ...)) LIMIT 1``), nor an OFFSET
     with no LIMIT (every row after the first N: a skip, not a page), nor a page of rows picked by a list
     of keys the caller passes (``WHERE a.gid IN %s``, ``id = ANY(:ids)``): the set is as small as the list.
     """
-    if query.statement is None:
+    statement = query.statement if query.statement is not None else _with_dynamic_names(query)
+    if statement is None:
         return
-    paging = [(o, o.parent or query.statement) for o in query.statement.find_all(exp.Offset) if _skips_rows(o.expression)
-              and not o.expression.find(exp.Rand) and (o.parent or query.statement).args.get("limit") is not None]
+    paging = [(o, o.parent or statement) for o in statement.find_all(exp.Offset) if _skips_rows(o.expression)
+              and not o.expression.find(exp.Rand) and (o.parent or statement).args.get("limit") is not None]
     offset, paged = next(((o, p) for o, p in paging if not seeks_from_a_key(p) and not _bounded_by_keys(p)),
                          (None, None))
     if offset is None:
@@ -1103,6 +1279,23 @@ def check_sql(query: FoundQuery, project: Project) -> Iterator[Finding]:
             confidence=Confidence.medium if constant else Confidence.high,
             queries=[query.id],
         )
+
+
+# Where a value the code fills in stands for a clause (``FROM t {where}``, ``WHERE {cond}``, ``AND {cond}``):
+# a condition there could be a keyset seek or a list of keys, which the statement does not show.
+CLAUSE_HOLES = (exp.Where, exp.Having, exp.TableAlias, exp.And, exp.Or)
+
+
+def _with_dynamic_names(query: FoundQuery) -> exp.Expression | None:
+    """The statement of a query left unparsed because the code fills in a name (``FROM {table}``), parsed
+    with each filled-in part as a parameter, when no part stands for a clause; None otherwise."""
+    if not (query.parse_error or "").startswith("dynamic SQL") or "OFFSET" not in query.normalized.upper():
+        return None
+    statement, _ = parse(query.normalized)
+    if statement is None or any(isinstance(p.parent, CLAUSE_HOLES)
+                                for p in statement.find_all(exp.Parameter, exp.Placeholder)):
+        return None
+    return statement
 
 
 KEY_COLUMN = re.compile(r"(?i)^(id|gid|uuid|guid|pk|key|slug)$")  # the table's own key, not a foreign one
