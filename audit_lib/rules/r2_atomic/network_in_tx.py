@@ -189,7 +189,7 @@ def _task_dispatch(module: SourceModule, call: ast.Call, project: Project) -> Ou
     resolved = db.resolve_function(module, project, runs, reexports=True)
     if resolved is None or not is_celery_task(*resolved):
         return None
-    return OutboundCall(call, "Celery", "broker", method_name(call))
+    return OutboundCall(call, TASK_QUEUE, "broker", method_name(call))
 
 
 def _dns_lookup(module: SourceModule, call: ast.Call) -> OutboundCall | None:
@@ -208,6 +208,7 @@ def _dns_lookup(module: SourceModule, call: ast.Call) -> OutboundCall | None:
 DNS_QUERIES = {"resolve", "query", "resolve_name", "resolve_address", "query_dns"}
 TASK_DISPATCHES = {"delay", "apply_async"}
 TASK_SIGNATURES = {"s", "si", "signature"}
+TASK_QUEUE = "Celery"
 _HELPER_DEPTH = 6  # calls deep: a request's service code reaches its SDK call through several layers
 
 
@@ -735,19 +736,23 @@ def _handed_function(module: SourceModule, call: ast.Call) -> ast.Call | None:
 
 def _calls_out(project: Project, name: str, bodies: list[tuple[SourceModule, ast.AST]], depth: int,
                seen: set[int]) -> tuple[str, str] | None:
+    queued = None  # a task queued on the broker names the call only when the helper makes no other
     for body_module, body in bodies:
         local_functions = [n for n in walk_function_body(body) if isinstance(n, FUNCTION_TYPES)]  # run by its calls
         for node in (n for function in [body, *local_functions] for n in walk_function_body(function)):
             if not isinstance(node, ast.Call):
                 continue
             outbound = _network_call(body_module, node, project)
-            if outbound is not None:
-                return name, outbound.library
-            deeper = _helper_call(body_module, project, node, depth - 1, seen | {id(body)}) \
-                or _service_call(body_module, project, body, node, depth - 1)
-            if deeper is not None:
-                return name, deeper[1]
-    return None
+            library = outbound.library if outbound is not None else None
+            if library is None:
+                deeper = _helper_call(body_module, project, node, depth - 1, seen | {id(body)}) \
+                    or _service_call(body_module, project, body, node, depth - 1)
+                library = deeper[1] if deeper is not None else None
+            if library == TASK_QUEUE:
+                queued = queued or (name, library)
+            elif library is not None:
+                return name, library
+    return queued
 
 
 def _service_call(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call,
