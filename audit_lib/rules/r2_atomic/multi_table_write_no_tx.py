@@ -670,10 +670,11 @@ def _decorates_dispatch_atomic(module: SourceModule, dec: ast.expr) -> bool:
 
 
 def _dispatches_in_transaction(module: SourceModule, dispatch: ast.AST) -> bool:
-    """``dispatch`` under ``@transaction.atomic``, or one that calls on to the view's handling inside a
+    """``dispatch`` under ``@transaction.atomic``, or one that returns the view's response from inside a
     transaction block (``with transaction.atomic(): return self.wrapped_dispatch(request)``)."""
     return db.is_transaction_function(module, dispatch) or any(
-        isinstance(n, ast.Call) and db.in_transaction(module, n, dispatch) for n in walk_function_body(dispatch))
+        isinstance(n, ast.Return) and isinstance(n.value, ast.Call) and db.in_transaction(module, n, dispatch)
+        for n in walk_function_body(dispatch))
 
 
 def _nested_in_atomic(project: Project) -> set[str]:
