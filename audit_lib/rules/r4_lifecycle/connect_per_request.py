@@ -47,7 +47,11 @@ once per request or once per loop iteration:
   (`@contextmanager`/`@asynccontextmanager`, not an application lifespan) that does not
   keep it, like `async with get_single_session()` building an engine, yielding a session
   and disposing of the engine: one pool per `with` block, thrown away after one unit of
-  work. A single connection per `with` block is judged where the block runs.
+  work. A single connection per `with` block is judged where the block runs;
+- an engine disposed of after each request: `engine.dispose()` in a Flask/Quart teardown hook
+  (`@app.teardown_request`, `@app.teardown_appcontext`, `@app.after_request`) or in a request handler (or what it
+  calls) closes every connection of the engine's pool, so the next request connects anew (not an engine the
+  function builds itself, judged where it is built).
 
 Not reported: connections and pools opened at module level, at startup (lifespan,
 `main()`, the `__init__` of an object made there), and in functions that are neither
@@ -153,6 +157,7 @@ TASK_DECORATORS = {"task", "shared_task", "actor", "job", "periodic_task", "db_t
 REQUEST_OBJECTS = {"request", "req"}
 REQUEST_DATA = {"json", "data", "form", "args", "values", "POST", "GET", "body", "query_params", "get_json", "params"}
 REQUEST_MODULES = {"flask.request", "quart.request"}
+TEARDOWN_HOOKS = {"teardown_request", "teardown_appcontext", "after_request"}
 HELPER_DEPTH = 3  # how many calls deep a helper called from a handler still counts as per-request
 # Base classes of frameworks that serve a request by calling one method of the project's subclass.
 QUERY_HANDLER_BASES = {"datasethoster.Query": "fetch", "datasethoster.main.Query": "fetch"}
@@ -164,7 +169,7 @@ def check(project: Project) -> Iterator[Finding]:
     openers = [(module, call, fn, factory) for module in modules for call in module.nodes_of(ast.Call)
                if (fn := enclosing_function(module, call)) is not None
                and (factory := _opener(project, module, call)) is not None and not _is_factory(project, module, fn)]
-    if not openers:
+    if not openers and not any(".dispose(" in m.text for m in modules):
         return
     per_request = _per_request_functions(project, modules)
     for module, call, fn, factory in openers:
@@ -189,6 +194,45 @@ def check(project: Project) -> Iterator[Finding]:
                            "that uses it, and the pool is thrown away after one unit of work", factory=factory)
     yield from _per_iteration_through_methods(project, modules, openers)
     yield from _kept_on_request_globals(project, modules, openers)
+    yield from _disposed_per_request(modules, per_request)
+
+
+def _disposed_per_request(modules: list[SourceModule], per_request: dict) -> Iterator[Finding]:
+    """``@app.teardown_request def close_db(exc): session.close(); engine.dispose()`` (or a dispose in a handler
+    or what it calls): disposing of the engine closes every connection of its pool, so each request connects
+    anew. An engine the function builds itself is judged where it is built."""
+    handlers = {fn: how for fn, (how, _, unit) in per_request.items() if unit == "request"}
+    for module in modules:
+        hooks = {fn: f"teardown hook {fn.name}()" for fn in _teardown_hooks(module)}
+        for fn in module.nodes_of(*FUNCTION_TYPES):
+            how = hooks.get(fn) or handlers.get(fn)
+            if how is None:
+                continue
+            built = {t.id for n in walk_function_body(fn) if isinstance(n, ast.Assign) for t in n.targets
+                     if isinstance(t, ast.Name)}
+            for call in walk_function_body(fn):
+                if isinstance(call, ast.Call) and method_name(call) == "dispose" and not call.args \
+                        and isinstance(call.func, ast.Attribute) \
+                        and "engine" in (dotted(call.func.value) or "").rsplit(".", 1)[-1].lower() \
+                        and dotted(call.func.value) not in built:
+                    yield _finding(module, call, Confidence.medium,
+                                   f"{dotted(call.func)}() in {how} closes every pooled connection of the engine "
+                                   "after each request: the next request opens new connections",
+                                   "keep the engine and its pool for the process: close the session (or return the "
+                                   "connection) per request and dispose of the engine only at shutdown")
+
+
+def _teardown_hooks(module: SourceModule) -> list[ast.AST]:
+    """Functions a Flask/Quart app runs after every request: ``@app.teardown_request``,
+    ``@app.teardown_appcontext``, ``@app.after_request``, also registered with ``app.teardown_request(fn)``."""
+    if not any(module.imports_module(framework) for framework in ("flask", "quart")):
+        return []
+    hooks = [fn for fn in module.nodes_of(*FUNCTION_TYPES) if any(
+        (dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] in TEARDOWN_HOOKS
+        for d in fn.decorator_list)]
+    registered = {call.args[0].id for call in module.nodes_of(ast.Call) if method_name(call) in TEARDOWN_HOOKS
+                  and len(call.args) == 1 and isinstance(call.args[0], ast.Name)}
+    return hooks + [fn for fn in module.nodes_of(*FUNCTION_TYPES) if fn.name in registered and fn not in hooks]
 
 
 def _kept_on_request_globals(project: Project, modules: list[SourceModule], openers: list) -> Iterator[Finding]:
