@@ -140,6 +140,57 @@ def test_routes_of_each_framework(tmp_path):
     assert handler_of(api, inner, project).name == "create"
 
 
+def test_routes_of_quart_injected_blueprints_and_twisted_resources(tmp_path):
+    project = make_project(tmp_path, {
+        "quart_app.py": """
+            from quart import Blueprint, Quart
+            app = Quart(__name__)
+            bp = Blueprint("loans", __name__)
+
+            @bp.route("/loans", methods=["POST"])
+            async def lend(): ...
+
+            @app.post("/returns")
+            async def give_back(): ...
+        """,
+        "pages/loans_app.py": """
+            @manager.route("/loans/<loan_id>", methods=["DELETE"])  # noqa: F821
+            async def cancel(loan_id): ...
+
+            @manager.route("/loans")  # noqa: F821
+            async def loans(): ...
+        """,
+        "pages/menu_app.py": """
+            from menus import Menu
+            menu = Menu()
+
+            @menu.route("/loans", methods=["POST"])
+            def pick(): ...
+        """,
+        "servlets.py": """
+            from twisted.web.resource import Resource
+
+            class LoanServlet(Resource):
+                isLeaf = True
+
+                def render_POST(self, request): ...
+
+                def get(self, request): ...
+
+            class Report:
+                def render_GET(self, request): ...
+        """,
+    })
+    routes = {(m.path, h.name, h.methods, h.framework) for m, h in project_routes(project)}
+    assert routes == {
+        ("quart_app.py", "lend", ("POST",), "quart"),
+        ("quart_app.py", "give_back", ("POST",), "quart"),
+        ("pages/loans_app.py", "cancel", ("DELETE",), "flask"),
+        ("pages/loans_app.py", "loans", ("GET",), "flask"),
+        ("servlets.py", "render_POST", ("POST",), "twisted"),
+    }
+
+
 def test_instrumented_service_is_silent_for_metrics_and_correlation(tmp_path):
     make_project(tmp_path, {
         "app.py": """
