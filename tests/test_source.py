@@ -151,6 +151,18 @@ def test_modules_are_also_named_under_the_namespace_the_project_is_installed_in(
     assert "acme.common.types" not in project.by_dotted_name
 
 
+def test_a_package_scanned_from_inside_is_named_under_its_own_name(tmp_path):
+    write(tmp_path, "settings.py", "DEBUG = False\n")
+    write(tmp_path, "db/__init__.py", "")
+    write(tmp_path, "db/models.py", "class Document: ...\n")
+    write(tmp_path, "apps/views.py", "from api import settings\n"
+                                     "from api.db.models import Document\n"
+                                     "from api.db import models\n")
+    project = load_project(tmp_path)
+    assert project.installed_namespaces == {"api"}
+    assert project.by_dotted_name["api.db.models"].path == "db/models.py"
+
+
 def test_exclude_patterns_leave_paths_out(tmp_path):
     write(tmp_path, "app/main.py", "x = 1\n")
     write(tmp_path, "db/seed.sql", "insert into t values (1);\n")
