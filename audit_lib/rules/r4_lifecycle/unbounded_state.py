@@ -32,7 +32,10 @@ are recognised:
   `while not self._is_shutting_down()`; not `while not q.empty()` or `while
   self.tasks`, which drain a container), or handed as a keyword to a constructor
   (`Connection(inbox=asyncio.Queue())`) and put into under that name by a service loop
-  (`while running: conn.inbox.put_nowait(msg)`), and something puts into it: a queue that nothing `put`s into and
+  (`while running: conn.inbox.put_nowait(msg)`), and something puts into it (not a local queue that bridges one
+  result or one stream of the call: the function takes from it up to an end, a `get` after `thread.join()` or
+  a `while` loop left on a sentinel, or every put is made by the workers it starts, once or per item of a `for`
+  loop, never in a `while` loop): a queue that nothing `put`s into and
   that is never handed anywhere cannot grow (puts are matched by the name it is bound
   to: `self.X.put` of the same class, `X.put`/`obj.X.put` elsewhere; a module-level
   queue imported by another file counts as filled). A queue bounded after construction
@@ -54,7 +57,7 @@ Not reported: bounded caches (`lru_cache(maxsize=1024)`, cachetools
 argument is a `bool` (annotated or defaulting to `True`/`False`), a `Literal[...]`, an
 `Enum` of the module, or a class (annotated `type[...]`, or named `*_class`, `klass`,
 `model`, `serializer`, ...), or named as one choice of a fixed set (`name`, `kind`,
-`mode`, `locale`, `lang`, `env`, `dataset`, `table`, `field`, `feature`, `role`, `status`,
+`mode`, `locale`, `lang`, `env`, `dataset`, `table`, `field`, `feature`, `role`, `status`, `priority`, `contract`,
 `provider`, `issuer`, `*_type`, `*_format`, a provider's configured `*api_key` or `*base_url`, ...): a process
 has few of those; constants (never
 mutated); registries filled at import time: additions made by module-level code, by
@@ -205,7 +208,8 @@ CLASS_PARAMETER = re.compile(r"(^|_)(class|cls|klass|model|serializer|form)$")
 # Parameters named as one choice among a fixed set (a dataset name, a locale, a mode): few distinct values.
 CHOICE_PARAMETER = re.compile(
     r"^(name|lang|language|locale|env|environment|dataset|table|field|attr|attribute|setting|option|dialect|"
-    r"backend|driver|provider|issuer|unit|currency|feature|capability|permission|role|status)$|(^|_)(kind|mode|level|format|fmt|type)$"
+    r"backend|driver|provider|issuer|unit|currency|feature|capability|permission|role|status|priority|contract)$"
+    r"|(^|_)(kind|mode|level|format|fmt|type)$"
     r"|(^|_)(api_key|base_url)$")  # a provider's configured credential or endpoint: one client per provider
 # Lookups of a name in a registry or in the configuration: ``LLMConfigRegistry.get_config(key)``, ``config_for(name)``.
 REGISTRY_LOOKUP = re.compile(r"(?i)registry|(^|\.)(get_config|config_for)$")
@@ -1309,7 +1313,7 @@ def _unbounded_queues(module: SourceModule, project: Project) -> Iterator[Findin
             where = _kept_by_object_fed_by_loop(module, project, node)
         if where is None or _never_filled(module, project, node) or _bounded_later(project, module, node) \
                 or _fed_from_a_fixed_set(module, project, node) or _drained_by_its_producers(module, node) \
-                or _flushed_by_its_producers(module, node):
+                or _flushed_by_its_producers(module, node) or _lives_for_one_call(module, node):
             continue
         attribute = _instance_attribute(module, node)
         if attribute in reported_attributes:
@@ -1534,6 +1538,57 @@ def _drained_by_its_producers(module: SourceModule, call: ast.Call) -> bool:
             and n.func.attr in QUEUE_PUTS and isinstance(n.func.value, ast.Name) and n.func.value.id == name]
     return bool(puts) and all(_hands_back(module, name, put) or _drains_at_size(name, enclosing_function(module, put))
                               for put in puts)
+
+
+def _lives_for_one_call(module: SourceModule, call: ast.Call) -> bool:
+    """A queue local to a function that bridges one result or one stream of this call: the function itself takes
+    from it up to an end (a ``get`` outside any loop, after ``thread.join()``, or in a ``while`` loop it leaves on
+    a sentinel: ``if item is DONE: break``), or every put into it is made by the workers it starts, once or per
+    item of a ``for`` loop over one stream, never in a ``while`` loop. It holds one response, not the traffic of
+    the process."""
+    name = _queue_name(module, call)
+    owner = enclosing_function(module, call)
+    if name is None or owner is None or is_self_attribute(_queue_target(module, call)):
+        return False
+    takes = [n for n in walk_function_body(owner) if isinstance(n, ast.Call)
+             and dotted(n.func) in (f"{name}.get", f"{name}.get_nowait")]
+    if takes and all(_taken_up_to_an_end(module, take, owner) for take in takes):
+        return True
+    puts = [n for n in walk_nodes(owner) if isinstance(n, ast.Attribute) and n.attr in QUEUE_PUTS
+            and isinstance(n.value, ast.Name) and n.value.id == name]
+    started = _started_workers(module, owner)
+    return bool(puts) and all(
+        (producer := enclosing_function(module, put)) is not owner and _nested_in_started(module, producer, started)
+        and not any(isinstance(a, ast.While) for a in ancestors(module, put)) for put in puts)
+
+
+def _taken_up_to_an_end(module: SourceModule, take: ast.Call, owner: ast.AST) -> bool:
+    loops = [a for a in ancestors(module, take) if isinstance(a, (ast.While, ast.For, ast.AsyncFor))]
+    if not loops:
+        return True
+    loop = loops[0]
+    return isinstance(loop, ast.While) and any(
+        isinstance(n, (ast.Break, ast.Return)) and next(
+            (a for a in ancestors(module, n) if isinstance(a, (ast.While, ast.For, ast.AsyncFor, *FUNCTION_TYPES))),
+            None) is loop for n in walk_nodes(loop))
+
+
+def _started_workers(module: SourceModule, owner: ast.AST) -> set[str]:
+    """Names of the functions ``owner`` starts as workers: ``Thread(target=run)``, ``create_task(drive())``."""
+    names = set()
+    for node in walk_function_body(owner):
+        if isinstance(node, ast.Call) and (call_name(module, node) or "").rsplit(".", 1)[-1] in WORKER_STARTER_TAILS                 | {"Thread", "Process"}:
+            for value in [*node.args, *(k.value for k in node.keywords)]:
+                target = value.func if isinstance(value, ast.Call) else value
+                if isinstance(target, ast.Name):
+                    names.add(target.id)
+    return names
+
+
+def _nested_in_started(module: SourceModule, fn: ast.AST | None, started: set[str]) -> bool:
+    """``fn`` is, or is nested in, a function named in ``started``."""
+    return fn is not None and any(isinstance(f, FUNCTION_TYPES) and f.name in started
+                                  for f in [fn, *ancestors(module, fn)])
 
 
 def _flushed_by_its_producers(module: SourceModule, call: ast.Call) -> bool:
