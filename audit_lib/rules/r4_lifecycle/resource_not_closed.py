@@ -111,11 +111,16 @@ resources, and those of a top-level function the project calls only from module-
 Decisions:
 - A close in a `finally` covers only its own `try`: a `raise` or `return` between the acquisition and
   that `try` (`log = open(p)`, `if not enabled: raise Unavailable()`, then `try: ... finally: log.close()`)
-  leaves with the resource open, and is reported (medium), unless a close of its own precedes it.
+  leaves with the resource open, and is reported (medium), unless a close of its own precedes it. Not for
+  an engine left by an `except` of the `try` that creates it (`try: engine = create_engine(url)` ...
+  `except Exception: return -1`): an engine connects on first use, that path opened nothing.
 - `.close()` later in the function but not in a `finally`: reported with low
   confidence when a call, `await` or `raise` between the acquisition and the close can
   skip it; silent when nothing in between can raise, or when an `except` handler closes
-  it too.
+  it too. Silent as well for a file read or written by a step of the start-up (a function only `main()`
+  calls, or a method only the `__init__` of its class calls, a class itself built only by `main()` or by
+  such an `__init__`: certificates, a schema, a configuration write-back): an exception there stops the
+  service, and the file is freed with it.
 - `with psycopg2.connect(...) as conn` and `with sqlite3.connect(...) as conn` only commit or
   roll back; they do not close the connection. Both drivers close it when the object is freed,
   so a local of an ordinary function is closed when the function returns (CPython's reference
@@ -271,6 +276,7 @@ SESSIONMAKERS = {"sqlalchemy.orm.sessionmaker", "sqlalchemy.ext.asyncio.async_se
 SESSION_CLASSES = {"sqlalchemy.orm.Session", "sqlalchemy.ext.asyncio.AsyncSession", "sqlmodel.Session"}
 # Helpers whose name says they give a resource back (``_sync_close(f)``, ``cleanup(conn)``).
 CLEANUP_WORDS = ("close", "cleanup", "dispose", "release")
+SET_UP_DEPTH = 4  # classes built by the constructor of a class built by main(), followed this deep
 # Methods that keep what they are given: ``server.set_socket(sock)``, ``loop.add_reader(sock, ...)``.
 OWNING_PREFIXES = ("set_", "add_", "attach", "register")
 CONNECTION_KINDS = {"database connection", "pooled connection", "engine connection"}
@@ -934,7 +940,7 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
     body_closes = sorted((c for c, where in usage.closes if where == "body"), key=lambda c: c.lineno)
     # closed here in a finally: handed to a callee (``self.render(src, log)``) only for use, still this function's
     if finally_closes and (exit_first := _leaves_before_try(
-            module, fn, call, name, finally_closes, [*except_closes, *body_closes])) is not None:
+            module, fn, call, name, finally_closes, [*except_closes, *body_closes], kind == "engine")) is not None:
         leaves = "raise" if isinstance(exit_first, ast.Raise) else "return"
         return _finding(module, call, kind, factory, Confidence.medium,
                         f"{kind} from {factory}() is closed in a `finally`, but the `{leaves}` on line "
@@ -973,6 +979,8 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
         first_close = body_closes[0]
         if not _can_raise_between(fn, call, first_close) or kind == "zip archive":
             return None  # an archive left unfinished on an exception is not delivered: nothing is lost
+        if kind == "file" and _set_up_step(project, module, fn):
+            return None  # an exception there stops the start-up: the process ends, and the file with it
         closed = "released (read to the end or closed)" if kind == "streamed HTTP response" else "closed"
         return _finding(module, call, kind, factory, Confidence.low,
                         f"{kind} from {factory}() is {closed} on line {first_close.lineno} but not in a `finally`: "
@@ -1003,12 +1011,41 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
                     _fix(kind, factory, name))
 
 
+def _set_up_step(project: Project, module: SourceModule, fn: ast.AST, depth: int = SET_UP_DEPTH) -> bool:
+    """A step of setting the service up, run once: a function only ``main()`` calls, or a method only the
+    ``__init__`` of its class calls (``self.trust_root = self.load_ca_certificate()``) when that class is built
+    only in such steps (``Service(config)`` in ``main()``, ``self.tls = TlsSettings(...)`` in its ``__init__``);
+    outside loops."""
+    if depth == 0:
+        return False
+    cls = module.parents.get(fn)
+
+    def runs_once(other: SourceModule, call: ast.Call) -> bool:
+        caller = enclosing_function(other, call)
+        if caller is None or not _outside_loops(other, caller, call):
+            return False
+        if caller.name == "main":
+            return True
+        if isinstance(fn, ast.ClassDef):
+            built_by = other.parents.get(caller)
+            return caller.name == "__init__" and isinstance(built_by, ast.ClassDef) \
+                and _set_up_step(project, other, built_by, depth - 1)
+        return caller.name == "__init__" and other is module and module.parents.get(caller) is cls \
+            and isinstance(call.func, ast.Attribute) and dotted(call.func.value) == "self" \
+            and isinstance(cls, ast.ClassDef) and _set_up_step(project, module, cls, depth - 1)
+    calls = [(other, node) for other in project.modules if fn.name in other.text and not is_test_path(other.path)
+             for node in other.nodes_of(ast.Call) if method_name(node) == fn.name]
+    return bool(calls) and all(runs_once(other, call) for other, call in calls)
+
+
 def _leaves_before_try(module: SourceModule, fn: ast.AST, acquire: ast.Call, name: str, closes: list[ast.AST],
-                       other_closes: list[ast.AST]) -> ast.Raise | ast.Return | None:
+                       other_closes: list[ast.AST], lazy: bool) -> ast.Raise | ast.Return | None:
     """The first ``raise`` or ``return`` between the acquisition and the ``try`` whose ``finally`` closes the
     resource (``f = open(p)``, ``if not allowed: raise Forbidden()``, then ``try: ... finally: f.close()``): the
     ``finally`` covers only its own ``try``, and that path leaves with the resource open. Not one that a close
-    of its own precedes (``f.close(); raise``), nor a ``return`` that hands the resource over."""
+    of its own precedes (``f.close(); raise``), nor a ``return`` that hands the resource over. For a ``lazy``
+    resource (an engine connects on first use), not one in an ``except`` of the ``try`` that makes it
+    (``try: engine = create_engine(url) except Exception: return None``): that path opened nothing."""
     tries = [t for close in closes for t in ancestors(module, close)
              if isinstance(t, TRY_STATEMENTS) and any(close in walk_nodes(s) for s in t.finalbody)]
     if not tries:
@@ -1017,8 +1054,18 @@ def _leaves_before_try(module: SourceModule, fn: ast.AST, acquire: ast.Call, nam
     exits = [n for n in walk_function_body(fn) if isinstance(n, (ast.Raise, ast.Return)) and start < n.lineno < first_try
              and not any(start < c.lineno < n.lineno for c in other_closes)
              and not (isinstance(n, ast.Return) and n.value is not None
-                      and any(isinstance(v, ast.Name) and v.id == name for v in walk_nodes(n.value)))]
+                      and any(isinstance(v, ast.Name) and v.id == name for v in walk_nodes(n.value)))
+             and not (lazy and _handles_failure_of(module, n, acquire))]
     return min(exits, key=lambda n: n.lineno) if exits else None
+
+
+def _handles_failure_of(module: SourceModule, node: ast.AST, acquire: ast.Call) -> bool:
+    """``node`` is in an ``except`` of the ``try`` whose body makes the resource."""
+    for handler in ancestors(module, node):
+        if isinstance(handler, ast.ExceptHandler):
+            attempt = module.parents.get(handler)
+            return any(acquire in walk_nodes(stmt) for stmt in attempt.body)
+    return False
 
 
 def _only_path_read(fn: ast.AST, name: str) -> bool:
