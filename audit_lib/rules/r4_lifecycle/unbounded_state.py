@@ -58,6 +58,7 @@ argument is a `bool` (annotated or defaulting to `True`/`False`), a `Literal[...
 `Enum` of the module, or a class (annotated `type[...]`, or named `*_class`, `klass`,
 `model`, `serializer`, ...), or named as one choice of a fixed set (`name`, `kind`,
 `mode`, `locale`, `lang`, `env`, `dataset`, `table`, `field`, `feature`, `role`, `status`, `priority`, `contract`,
+`category`/`category_id` (the categories the operators set up),
 `provider`, `issuer`, `*_type`, `*_format`, a provider's configured `*api_key` or `*base_url`, ...): a process
 has few of those; constants (never
 mutated); registries filled at import time: additions made by module-level code, by
@@ -209,6 +210,7 @@ CLASS_PARAMETER = re.compile(r"(^|_)(class|cls|klass|model|serializer|form)$")
 CHOICE_PARAMETER = re.compile(
     r"^(name|lang|language|locale|env|environment|dataset|table|field|attr|attribute|setting|option|dialect|"
     r"backend|driver|provider|issuer|unit|currency|feature|capability|permission|role|status|priority|contract)$"
+    r"|^(category|category_id)$"  # the categories the operators set up: a forum's, a catalogue's
     r"|(^|_)(kind|mode|level|format|fmt|type)$"
     r"|(^|_)(api_key|base_url)$")  # a provider's configured credential or endpoint: one client per provider
 # Lookups of a name in a registry or in the configuration: ``LLMConfigRegistry.get_config(key)``, ``config_for(name)``.
