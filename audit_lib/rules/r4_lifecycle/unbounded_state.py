@@ -37,7 +37,7 @@ are recognised:
   a `while` loop left on a sentinel, or every put is made by the workers it starts, once or per item of a `for`
   loop, never in a `while` loop): a queue that nothing `put`s into and
   that is never handed anywhere cannot grow (puts are matched by the name it is bound
-  to: `self.X.put` of the same class, `X.put`/`obj.X.put` elsewhere; a module-level
+  to: `self.X.put` of the same class, of a base class or a subclass naming it, `X.put`/`obj.X.put` elsewhere; a module-level
   queue imported by another file counts as filled). A queue bounded after construction
   (`handler.queue.maxsize = config[...]`, matched by the same name) is bounded, and so
   is a queue whose every put enqueues only a configured peer (`host`/`port` parameters)
@@ -1454,7 +1454,17 @@ def _reaching_puts(module: SourceModule, project: Project, call: ast.Call) -> li
     cls = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
     on_self = is_self_attribute(_queue_target(module, call))
     return [(put_module, node) for put_module, put_class, through_self, node in _queue_puts(project).get(name, ())
-            if not on_self or not through_self or put_module is module and put_class is cls]
+            if not on_self or not through_self or put_module is module and put_class is cls
+            or _related_classes(cls, put_class)]
+
+
+def _related_classes(cls: ast.ClassDef | None, other: ast.ClassDef | None) -> bool:
+    """One class names the other among its bases: a ``self.queue.put`` in a base class (``class
+    EthDaemon(BlockProcessor)``) reaches the queue its subclass makes, and the other way round."""
+    if cls is None or other is None:
+        return False
+    bases_of_cls, bases_of_other = ({(dotted(b) or "").rsplit(".", 1)[-1] for b in c.bases} for c in (cls, other))
+    return other.name in bases_of_cls or cls.name in bases_of_other
 
 
 def _queue_puts(project: Project) -> dict[str, list[tuple[SourceModule, ast.ClassDef | None, bool, ast.Attribute]]]:
