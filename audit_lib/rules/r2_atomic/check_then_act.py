@@ -72,7 +72,8 @@ advisory lock, `pg_advisory_xact_lock(...)`; a `with`/`async with` block of a lo
 the parent row; or, for a helper's insert, the helper's own check of the table under such a lock),
 and writes inside a `try` that handles the
 unique violation (`IntegrityError`, `UniqueViolation`) or in its handler (the fallback of an insert that
-already lost the race), or whose `session.add` a later `flush()`
+already lost the race), also inside the helper or database-layer method the write goes through
+(`db.upsert("stations", values, keys)`, whose insert catches `IntegrityError`), or whose `session.add` a later `flush()`
 sends inside such a `try`. Nor a read of a row by an id that every caller of the function makes just for it (`job_id =
 uuid.uuid4()` handed to `scan(user, job_id)` or to a queue, `AsyncTask(scan, user, uuid4())`): only the
 one run that holds the id can write its row. Nor an insert made through a helper that decides on its own
@@ -779,16 +780,23 @@ def _refuses_found(module: SourceModule, fn: ast.AST, read: db.DbOp, test: ast.A
     return bound is None or _holds_read(module, fn, bound, read)
 
 
-def _helper_handles_unique(module: SourceModule, project: Project, write: db.DbOp) -> bool:
+def _helper_handles_unique(module: SourceModule, project: Project, write: db.DbOp, depth: int = 3) -> bool:
     """The helper that inserts catches the unique violation around its insert (``try: INSERT ...
-    except UniqueViolationError: "already exists"``): the database decides, the caller's check only
-    gives a friendlier answer first."""
+    except UniqueViolationError: "already exists"``), itself or through the helpers and methods of the
+    code base's database layer it calls (``db.upsert("plays", values, keys)``, whose ``INSERT INTO " +
+    table_name`` runs in such a ``try``): the database decides, the caller's check only gives a
+    friendlier answer first."""
     resolved = db.resolve_function(module, project, write.call, reexports=True)
-    if resolved is None:
+    if resolved is None or not depth:
         return False
     helper_module, helper = resolved
-    return any(op.is_write and op.tables & write.tables and db.handles_unique_violation(helper_module, op.call, helper)
-               for op in db.function_ops(helper_module, helper, project))
+    for op in db.expanded_ops(helper_module, project, helper):
+        if not op.is_write or op.tables and not op.tables & write.tables:
+            continue  # no table: a statement built from the table name the caller hands in
+        if db.handles_unique_violation(helper_module, op.call, helper) or op.through and _helper_handles_unique(
+                helper_module, project, op, depth - 1):
+            return True
+    return False
 
 
 def _finding(module: SourceModule, node: ast.AST, message: str, fix: str, confidence: Confidence) -> Finding:
