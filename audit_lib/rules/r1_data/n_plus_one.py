@@ -86,6 +86,9 @@ one `bulk_create` of the through model would do. A Django row deleted (`for tag 
 a write per row where one `queryset.delete()`/`.update(...)` would do; not when a model of the project
 overrides that method (the row's class is not known, and its override is logic `queryset.delete()` would skip).
 
+A loop whose body runs several such queries is reported once, at its first query, with the lines of
+the others: the loop is what to change.
+
 Methods the framework calls once per row of a list count as loops: a Django admin method named in
 `list_display` (the change list calls it for every row; a model property or method named there that
 queries is reported at its `list_display` entry) and a DRF serializer's `get_<field>` of a
@@ -109,12 +112,16 @@ apply(action, doc)`, a certificate's destinations, a user's roles) is not report
 children are few and each call is a step of processing; a query or relationship read written in
 such a loop itself is reported with low confidence.
 
-Loops over literal constants, loops over chunks of rows (`range(0, len(rows), 500)`, `for
+Loops over literal constants (also the list a constant mapping holds for a key: `exclusions[state]` of
+`{ACTIVE: [DISABLED], ...}`, written in the function or returned by a function of the code base), calls of a
+helper whose queries all sit under a flag the call turns off (`ensure_has_events(thread, commit=False)`,
+whose save is under `if commit:`), loops over chunks of rows (`range(0, len(rows), 500)`, `for
 batch in chunks(rows)`), batch calls (`executemany`, `bulk_create`, `add_all`, queries that
 take a whole list with `= ANY(...)`/`IN`), statements that call a server function and read
 no table (`SELECT pg_advisory_unlock(%s)`: nothing to join or fetch by key) or notify listeners
 (`NOTIFY channel, payload`, also as the only statement of a helper), the loop's item run as a statement
-(`for (stmt,) in rows: conn.execute(stmt)`, or a statement the item picks: `db.select(report_query(name))`),
+(`for (stmt,) in rows: conn.execute(stmt)`, or a statement the item picks: `db.select(report_query(name))`,
+or the script of each file of a schema folder: `cur.executescript(open(os.path.join(folder, name)).read())`),
 schema changes per object (`DROP INDEX {name}`, a `CREATE INDEX` template: nothing a JOIN or `IN` batches),
 statements on a table the loop names (`DELETE FROM {table}`, `PRAGMA table_info({table})`), loops over the
 database's catalog (`SELECT name FROM sqlite_master`, `information_schema.tables`: one maintenance step per
@@ -248,7 +255,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                and (not op.lazy or db.evaluated_in_place(module, op.call) or _evaluated_by_chain(module, op.call)
                     or _extends_a_list(module, op.call) or _run_by_helper(module, project, op))
                and id(op.call) not in units and not _server_function_call(op) and not _schema_change(op, fn)
-               and not _sends_notification(module, project, op) and not _runs_loop_item(module, op)]
+               and not _sends_notification(module, project, op) and not _runs_loop_item(module, op)
+               and not _switched_off_in_helper(module, project, op)]
         if django:
             known = {id(op.call) for op in expanded}
             ops += [op for op in _queryset_evaluations(module, fn) if id(op.call) not in known]
@@ -266,6 +274,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             continue
         sources = _RowSources(module, project, fn, id(fn) in handlers, handlers)
         reported: set[int] = set()
+        per_loop: dict[int, list[tuple[db.DbOp, ast.AST]]] = {}
         for op in ops:
             if id(op.call) in reported:
                 continue
@@ -273,13 +282,12 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if loop is None or _catalog_loop(module, fn, loop) or op.is_write and _calls_out(module, project, loop) \
                     or _per_item_unit(module, project, fn, op, loop) or _saves_one_row_again(op, loop):
                 continue
-            children = _one_rows_children(project, loop)
-            if children and op.through:
+            if op.through and _one_rows_children(project, loop):
                 continue  # a helper run for each of a workflow's actions: per-item processing of a few
             reported.add(id(op.call))
-            what = f"{op.through}() runs a query" if op.through else f"{_call_text(op.call)} runs a query"
-            yield _finding_at(module, op.call, f"{what} ({op.describe()}) once per item of a loop over "
-                              f"{sources.describe(loop)}", FIX, Confidence.low if children else op.confidence)
+            per_loop.setdefault(id(loop), []).append((op, loop))
+        for queries in per_loop.values():
+            yield _loop_finding(module, project, sources, queries)
         for node, loop, what in serialized:
             if id(node) in reported or any(n is node for n, _, _ in related):
                 continue
@@ -315,6 +323,21 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                        f"(or read {fk.attr}_id when only the key is needed)")
             yield _finding_at(module, node, message, fix,
                               Confidence.low if _one_rows_children(project, loop) else Confidence.medium)
+
+
+def _loop_finding(module: SourceModule, project: Project, sources: "_RowSources",
+                  queries: list[tuple[db.DbOp, ast.AST]]) -> Finding:
+    """One finding per loop, at its first query: the loop is what to change (one query for every item
+    before it), however many statements its body runs per item; the others are listed by line."""
+    queries = sorted(queries, key=lambda query: (query[0].call.lineno, query[0].call.col_offset))
+    op, loop = queries[0]
+    what = f"{op.through}() runs a query" if op.through else f"{_call_text(op.call)} runs a query"
+    others = sorted({other.call.lineno for other, _ in queries[1:]} - {op.call.lineno})
+    more = f"; {len(others)} more in the same loop (line{'s' if len(others) > 1 else ''} " \
+        f"{', '.join(map(str, others))})" if others else ""
+    confidence = Confidence.low if _one_rows_children(project, loop) else max(other.confidence for other, _ in queries)
+    return _finding_at(module, op.call, f"{what} ({op.describe()}) once per item of a loop over "
+                       f"{sources.describe(loop)}{more}", FIX, confidence)
 
 
 def _located_service_ops(module: SourceModule, project: Project, fn: ast.AST, depth: int = 1) -> list[db.DbOp]:
@@ -548,7 +571,27 @@ def _runs_loop_item(module: SourceModule, op: db.DbOp) -> bool:
         statement = _names(op.pending) if op.pending is not None else set()
     else:
         statement = {op.call.args[0].id} if op.call.args and isinstance(op.call.args[0], ast.Name) else set()
+        statement |= _script_file_names(module, op.call)
     return any(statement & _names(target) for loop in loops_around(module, op.call) for target in _loop_targets(loop))
+
+
+def _script_file_names(module: SourceModule, call: ast.Call) -> set[str]:
+    """``cursor.executescript(fp.read())`` with ``fp = open(os.path.join(folder, name))``: the names the
+    statement's file is opened from (three bindings deep), to tell a script per file of a folder."""
+    fn = enclosing_function(module, call)
+    first = call.args[0] if call.args else None
+    if fn is None or not (isinstance(first, ast.Call) and method_name(first) == "read"
+                          and isinstance(first.func, ast.Attribute)):
+        return set()
+    names, pending = set(), [first.func.value]
+    for _ in range(3):
+        following = []
+        for expr in pending:
+            for name in _names(expr) - names:
+                names.add(name)
+                following += _bindings(fn, name)
+        pending = following
+    return names
 
 
 NOTIFICATION = re.compile(r"^\s*(NOTIFY|LISTEN|UNLISTEN)\b|\bpg_notify\s*\(", re.I)
@@ -1043,7 +1086,7 @@ class _RowSources:
 
     def source_of(self, expr: ast.AST) -> str | None:
         """'database rows' or 'request data' when ``expr`` draws on them, else None."""
-        if _is_constant_collection(expr) or self._decoded_object(expr):
+        if _is_constant_collection(expr) or self._decoded_object(expr) or self._constant_mapping_entry(expr):
             return None
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Sub):
             return self.source_of(expr.left)  # a - b holds only items of a
@@ -1081,6 +1124,23 @@ class _RowSources:
             if self._remote_response(node):
                 return "items another service returned"  # resp.json()["installations"]
         return None
+
+    def _constant_mapping_entry(self, expr: ast.AST) -> bool:
+        """``exclusions[state]`` of ``exclusions = {ACTIVE: [DISABLED], DISABLED: [ACTIVE]}``, written in the
+        function, at module level or returned by a function of the code base (``States.exclusions()``): the
+        items are constants of the code, whatever key picks them."""
+        if not (isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Name)):
+            return False
+        bound = db.single_binding(self.fn, expr.value.id) or db.single_binding(self.module.tree, expr.value.id)
+        if isinstance(bound, ast.Call):
+            resolved = db.resolve_function(self.module, self.project, bound, reexports=True)
+            returned = _returns(resolved[1]) if resolved is not None else []
+            if len(returned) == 1 and isinstance(returned[0], ast.Name):
+                returned = [db.single_binding(resolved[1], returned[0].id)]
+            bound = returned[0] if len(returned) == 1 else None
+        return isinstance(bound, ast.Dict) and all(
+            isinstance(value, (ast.List, ast.Tuple, ast.Set)) and all(_constant_item(e) for e in value.elts)
+            for value in bound.values)
 
     def _remote_response(self, node: ast.AST) -> bool:
         """``resp.json()`` of the one response the function got from another service (``resp =
@@ -1347,6 +1407,12 @@ def _key_type(annotation: ast.expr) -> bool:
 
 def _scalar_annotation(arg: ast.arg) -> bool:
     return isinstance(arg.annotation, ast.Name) and arg.annotation.id in ("int", "str", "bool", "float", "UUID", "uuid")
+
+
+def _constant_item(expr: ast.AST) -> bool:
+    """A literal or a constant the code names: ``"active"``, ``cls.DISABLED``, ``States.LOST``."""
+    return isinstance(expr, ast.Constant) or isinstance(expr, ast.Attribute) and dotted(expr) is not None \
+        and (expr.attr.isupper() or dotted(expr.value) == "cls")
 
 
 def _is_constant_collection(expr: ast.AST) -> bool:
@@ -2446,16 +2512,18 @@ def _renders_only(module: SourceModule, project: Project, fn: ast.AST, row: str)
 
 
 def _switched_off(module: SourceModule, fn: ast.AST, call: ast.Call | None, node: ast.AST) -> bool:
-    """Whether ``node`` sits under ``if flag:`` for a parameter ``flag`` that defaults to False/None
-    and that ``call`` leaves out (``serialize(self, relations=False)`` called as ``row.serialize()``)."""
+    """Whether ``node`` sits under ``if flag:`` for a parameter ``flag`` that ``call`` sets to False/None
+    (``ensure_has_events(thread, commit=False)``) or leaves at such a default (``serialize(self,
+    relations=False)`` called as ``row.serialize()``)."""
     if not isinstance(call, ast.Call):
         return False
     args = [*fn.args.posonlyargs, *fn.args.args]
-    defaults = dict(zip([a.arg for a in args][len(args) - len(fn.args.defaults):], fn.args.defaults))
-    defaults.update({a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None})
-    passed = {k.arg for k in call.keywords} | set(_parameters_for(fn, call)[:len(call.args)])
-    off = {name for name, default in defaults.items()
-           if isinstance(default, ast.Constant) and default.value in (False, None) and name not in passed}
+    values = dict(zip([a.arg for a in args][len(args) - len(fn.args.defaults):], fn.args.defaults))
+    values.update({a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None})
+    positional = call.args[:next((i for i, a in enumerate(call.args) if isinstance(a, ast.Starred)), len(call.args))]
+    values.update(zip(_parameters_for(fn, call), positional))
+    values.update({k.arg: k.value for k in call.keywords if k.arg})
+    off = {name for name, value in values.items() if isinstance(value, ast.Constant) and value.value in (False, None)}
     child = node
     for parent in ancestors(module, node):
         if parent is fn:
@@ -2465,6 +2533,16 @@ def _switched_off(module: SourceModule, fn: ast.AST, call: ast.Call | None, node
             return True
         child = parent
     return False
+
+
+def _switched_off_in_helper(module: SourceModule, project: Project, op: db.DbOp) -> bool:
+    """``ensure_has_events(thread, commit=False)``: every statement of the helper the call runs sits under
+    ``if commit:``, a flag the call turns off; on this path the helper runs no query."""
+    resolved = db.resolve_function(module, project, op.call, reexports=True) if op.through else None
+    if resolved is None:
+        return False
+    statements = [inner for inner in db.expanded_ops(resolved[0], project, resolved[1]) if inner.round_trip]
+    return bool(statements) and all(_switched_off(resolved[0], resolved[1], op.call, inner.call) for inner in statements)
 
 
 def _returned_from(module: SourceModule, node: ast.AST, loop: ast.AST) -> bool:
