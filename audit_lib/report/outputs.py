@@ -6,16 +6,16 @@ import json
 from pathlib import Path
 
 from audit_lib.engine import AuditResult
-from audit_lib.redact import redact_secrets
+from audit_lib.redact import redact_values
 from audit_lib.report.sarif import to_sarif
 
 
 def findings_json(result: AuditResult) -> str:
-    return redact_secrets(json.dumps(result.to_dict(), indent=2, default=str))
+    return json.dumps(redact_values(result.to_dict()), indent=2, default=str)
 
 
 def sarif_json(result: AuditResult) -> str:
-    return redact_secrets(json.dumps(to_sarif(result), indent=2, default=str))
+    return json.dumps(redact_values(to_sarif(result)), indent=2, default=str)
 
 
 def write_outputs(result: AuditResult, out_dir: str | Path) -> dict[str, Path]:

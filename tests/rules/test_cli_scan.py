@@ -68,6 +68,17 @@ def test_rules_given_twice_select_both(code: Path):
     assert rules == {"R3", "T.naive-datetime"}, both.stderr
 
 
+@pytest.mark.parametrize("output_format", ["json", "sarif"])
+def test_a_password_in_the_evidence_is_masked_and_the_output_stays_valid(code: Path, output_format: str):
+    (code / "accounts.py").write_text(
+        "import requests\n\n\ndef sign_in(url):\n"
+        "    return requests.post(url, data=dict(user='svc', password=\"hunter2-secret\"))\n", encoding="utf-8")
+    done = run("scan", str(code), "--rules", "R3.http-no-timeout", "--format", output_format)
+    assert done.returncode == 0, done.stderr
+    assert "hunter2" not in done.stdout
+    assert "password=***" in json.dumps(json.loads(done.stdout))
+
+
 def test_suppressed_findings_do_not_fail_the_run(code: Path):
     clients = code / "clients.py"
     clients.write_text(clients.read_text().replace("requests.get(url)", "requests.get(url)  # posture: ignore"))
