@@ -72,7 +72,9 @@ datetime.strptime(header, "%a, %d %b %Y %H:%M:%S GMT")`; `datetime.utcnow() - wo
 code base that pins rq below 2.0, whose job and worker times are naive UTC; or with a datetime built from
 fields without a zone, `datetime(*parts) - datetime.now()`, which an aware reading could not meet; also moved
 by a span either way,
-`datetime.fromtimestamp(seen) < datetime.now() - timedelta(hours=h)`, or kept in an instance attribute that its class
+`datetime.fromtimestamp(seen) < datetime.now() - timedelta(hours=h)`, or truncated, `opens =
+datetime.now().replace(hour=start, minute=0)` ... `opens < now < opens + span` (a window in local wall-clock
+hours), or as the fallback of another such value, `(self.ended or datetime.now()) - self.started`, or kept in an instance attribute that its class
 only sets to `None` or readings of that clock and only tests or compares with them: `self.synced_at =
 datetime.now()` ... `now - self.synced_at > timedelta(hours=48)`), a local reading that every use converts
 with `.astimezone(zone)` (`now = datetime.now()` ... `now.astimezone(tz).utcoffset()`: a naive value is read as
@@ -82,7 +84,8 @@ attaches UTC to it (`make_utc(datetime.utcnow())` where `make_utc` calls `make_a
 `datetime.now() - timedelta(days=retention)` only compared, also in a query, `date_joined__gte=cutoff`, or
 shown; `(expires - datetime.now()).days`, a difference of which only `.days` is read: the host's offset moves
 it by hours, which a count of days does not see), `date.today()`, today's date read off a reading
-(`datetime.now().date()`, `.year`, `.weekday()`, also through a name read only that way) and date-only fields
+(`datetime.now().date()`, `.year`, `.weekday()`, also through a name read only that way; of a UTC reading
+also `.hour` and `.minute`, the right UTC fields) and date-only fields
 (`DateField(default=datetime.now)`, `db.Column(db.Date, default=datetime.now)`, a DateTime column named for
 a day of the calendar (`birthday`, `date_of_birth`, `due_date`: kept at midnight, no moment to lose), a Django `DateField`
 or SQLAlchemy `Date` column given the value as a view's initial data or as a keyword of its model,
@@ -449,7 +452,7 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
         if _made_aware_at_once(module, call) or _made_aware_when_rebound(module, call) \
                 or _read_as_utc(module, call, function, project) or _against_same_clock(module, call, project) \
                 or _rendered_as_text(module, call, project) or _given_to_date_field(module, call, project) \
-                or _only_read_as_date(module, call) or (function.startswith("utc") and (
+                or _only_read_as_date(module, call, utc=function.startswith("utc")) or (function.startswith("utc") and (
                     _jwt_claim(module, call) or _scheduled_time(module, call, project))):
             return
         message = f"datetime.{function}() returns a naive datetime"
@@ -479,6 +482,9 @@ def _clock_of(module: SourceModule, node: ast.expr, project: Project) -> str | N
         return clocks.pop() if len(clocks) == 1 else None
     if is_self_attribute(node):
         return _attribute_clock(module, node, project)
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):  # self.ended or datetime.now()
+        clocks = {_clock_of(module, value, project) for value in node.values}
+        return clocks.pop() if len(clocks) == 1 else None
     if isinstance(node, ast.Attribute) and node.attr in RQ_NAIVE_UTC_ATTRIBUTES:
         return "utc" if module.imports_module("rq") and _rq_naive_utc(project) else None
     if not isinstance(node, ast.Call):
@@ -496,9 +502,32 @@ UTC_FORMAT = re.compile(r"(?<!%)\b(GMT|UTC)\b|(?<!%)Z$")  # a literal zone in a 
 
 
 def _moved_reading(node: ast.expr) -> ast.expr:
-    """The reading a sum or difference starts from: ``now() + timedelta(hours=1)`` -> ``now()``."""
-    while isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
-        node = node.left
+    """The reading a sum or difference or a truncation starts from: ``now() + timedelta(hours=1)`` -> ``now()``,
+    ``now().replace(minute=0)`` -> ``now()``."""
+    while True:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+            node = node.left
+        elif isinstance(node, ast.Call) and _truncation(node):
+            node = node.func.value
+        else:
+            return node
+
+
+def _truncation(call: ast.AST) -> bool:
+    """``reading.replace(hour=0, minute=0)``: fields set without a zone, still a naive reading of the same clock."""
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "replace" \
+        and not call.args and bool(call.keywords) and all(kw.arg in TIME_FIELDS for kw in call.keywords)
+
+
+TIME_FIELDS = {"year", "month", "day", "hour", "minute", "second", "microsecond"}
+
+
+def _through_truncation(module: SourceModule, node: ast.expr) -> ast.expr:
+    """``node.replace(minute=0, second=0)`` when ``node`` is truncated so, else ``node``."""
+    parent = module.parents.get(node)
+    while isinstance(parent, ast.Attribute) and parent.value is node and _truncation(module.parents.get(parent)):
+        node = module.parents.get(parent)
+        parent = module.parents.get(node)
     return node
 
 
@@ -541,10 +570,12 @@ def _against_same_clock(module: SourceModule, call: ast.Call, project: Project) 
 def _moved_by_spans(module: SourceModule, node: ast.expr) -> tuple[ast.expr, ast.AST | None]:
     """``node`` with the spans added to it or taken from it (``now() + ttl``, ``now() - timedelta(hours=1)``):
     still a reading of the same clock, and what holds that."""
+    node = _through_truncation(module, node)
     parent = module.parents.get(node)
     while isinstance(parent, ast.BinOp) and (isinstance(parent.op, ast.Add) or isinstance(parent.op, ast.Sub)
                                              and parent.left is node and _is_span(module, parent.right)):
-        node, parent = parent, module.parents.get(parent)
+        node = _through_truncation(module, parent)
+        parent = module.parents.get(node)
     return node, parent
 
 
@@ -612,19 +643,28 @@ def _only_tested(module: SourceModule, node: ast.expr) -> bool:
         and is_none(parent.comparators[0])
 
 
-def _compared_on_clock(module: SourceModule, node: ast.expr, clock: str, project: Project) -> bool:
-    """``node`` (also ``± timedelta``) is subtracted from or compared with a reading of ``clock``, or kept in an
-    instance attribute that holds only readings of ``clock`` and is only compared with them."""
+def _compared_on_clock(module: SourceModule, node: ast.expr, clock: str, project: Project, depth: int = 0) -> bool:
+    """``node`` (also ``± timedelta``, truncated, or the fallback of ``self.end or now()``) is subtracted from or
+    compared with readings of ``clock`` (``start < now < end``), or kept in a name whose every read is (``end =
+    start + timedelta(hours=2)``), or in an instance attribute that holds only readings of ``clock`` and is only
+    compared with them."""
     node, parent = _moved_by_spans(module, node)
+    if isinstance(parent, ast.BoolOp) and isinstance(parent.op, ast.Or) and all(
+            value is node or _clock_of(module, value, project) == clock for value in parent.values):
+        node, parent = _moved_by_spans(module, parent)
     if _kept_on_same_clock(module, parent, clock, project):
         return True
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name) \
+            and depth < 2:
+        reads = _reads_of(module, parent, parent.targets[0].id)
+        return bool(reads) and all(_compared_on_clock(module, read, clock, project, depth + 1) for read in reads)
     if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Sub):
-        other = parent.right if parent.left is node else parent.left
-    elif isinstance(parent, ast.Compare) and len(parent.ops) == 1:
-        other = parent.comparators[0] if parent.left is node else parent.left
+        others = [parent.right if parent.left is node else parent.left]
+    elif isinstance(parent, ast.Compare):
+        others = [operand for operand in [parent.left, *parent.comparators] if operand is not node]
     else:
         return False
-    return _clock_of(module, other, project) == clock or _built_without_zone(module, other)
+    return all(_clock_of(module, other, project) == clock or _built_without_zone(module, other) for other in others)
 
 
 def _built_without_zone(module: SourceModule, node: ast.expr) -> bool:
@@ -735,10 +775,12 @@ def _value_as_text(module: SourceModule, node: ast.expr, project: Project) -> bo
 
 
 def _through_arithmetic(module: SourceModule, node: ast.expr) -> ast.expr:
-    """``now() + timedelta(hours=1)``: the sum is still the reading, moved."""
+    """``now() + timedelta(hours=1)``, ``now().replace(minute=0)``: the sum or truncation is still the reading."""
+    node = _through_truncation(module, node)
     parent = module.parents.get(node)
     while isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Add, ast.Sub)):
-        node, parent = parent, module.parents.get(parent)
+        node = _through_truncation(module, parent)
+        parent = module.parents.get(node)
     return node
 
 
@@ -943,18 +985,19 @@ DATE_PARTS = {"year", "month", "day"}
 DATE_METHODS = {"date", "weekday", "isoweekday", "isocalendar"}
 
 
-def _only_read_as_date(module: SourceModule, call: ast.Call) -> bool:
+def _only_read_as_date(module: SourceModule, call: ast.Call, utc: bool = False) -> bool:
     """``datetime.now().date()``, ``datetime.now().year`` (also after ``± timedelta`` and through a
-    name read only that way): today's date, like ``date.today()``; no time of day is kept."""
-    return _each_use(module, call, lambda node: _read_as_date(module, node))
+    name read only that way): today's date, like ``date.today()``; no time of day is kept. A UTC reading
+    (``utcfromtimestamp(ts)``) may also give its ``.hour`` and ``.minute``: the fields of UTC, right as read."""
+    return _each_use(module, call, lambda node: _read_as_date(module, node, utc))
 
 
-def _read_as_date(module: SourceModule, node: ast.expr) -> bool:
+def _read_as_date(module: SourceModule, node: ast.expr, utc: bool = False) -> bool:
     node = _through_arithmetic(module, node)
     parent = module.parents.get(node)
     if not (isinstance(parent, ast.Attribute) and parent.value is node):
         return False
-    if parent.attr in DATE_PARTS:
+    if parent.attr in (TIME_FIELDS if utc else DATE_PARTS):
         return True
     outer = module.parents.get(parent)
     return parent.attr in DATE_METHODS and isinstance(outer, ast.Call) and outer.func is parent
@@ -1195,7 +1238,9 @@ def _one_for_labelled_utc(found: list[Finding]) -> list[Finding]:
 
 def _made_aware_at_once(module: SourceModule, call: ast.Call) -> bool:
     """``datetime.now().astimezone()``, ``.replace(tzinfo=...)``, Django's
-    ``make_aware(...)`` or pytz's ``tz.localize(...)`` attach a zone at once."""
+    ``make_aware(...)`` or pytz's ``tz.localize(...)`` attach a zone at once (also to a truncation,
+    ``datetime.now().replace(minute=0).astimezone(UTC)``)."""
+    call = _through_truncation(module, call)
     parent = module.parents.get(call)
     if isinstance(parent, ast.Call) and parent.args and parent.args[0] is call \
             and (call_name(module, parent) or "").rsplit(".", 1)[-1] in AWARE_MAKERS:
