@@ -64,8 +64,11 @@ handles the next item, nothing is tried again; so does a loop over the indexes o
 range(max_pages)`, whose handler falls through to the rest of the round: a fallback); a loop whose `try` uses
 the next item, `for offer in offers:` or `offer = next(offers, None)` (a failover to another target); a loop that runs at most twice,
 `for _ in range(2)`, `range(MAX_ATTEMPTS)` with `MAX_ATTEMPTS = 2`, `range(attempts)` after `attempts = 2 if
-retry else 1` (one more try); a loop whose `try` only reads a local file, `int(port_file.read_text())` (it waits
-for another process to write it); a retry loop in a function called only right after starting a process
+retry else 1`, `while retries < 2` counting up from 0 (one more try); a loop whose `try` only reads a local file,
+`int(port_file.read_text())` (it waits for another process to write it), or only moves, removes or locks local
+files, `shutil.move(src, dst)` while Windows holds a handle, `fcntl.flock(fd, LOCK_EX | LOCK_NB)` (it waits for a
+local process, no remote service sees its rounds); a sleep in `except queue.Full:` (the process's own queue
+pushes back); a retry loop in a function called only right after starting a process
 (`asyncio.to_thread(self._spawn); await self._connect_with_retry()`, the spawn a `subprocess.Popen`: it waits for
 that process to come up); a handler for exception classes the project defines but never raises,
 subclasses nor uses outside `except` clauses (`except DatastoreLockedException:`: it never runs); a loop whose `try` only calls methods of its own class that touch nothing
@@ -563,7 +566,7 @@ def _retry_sleep(module: SourceModule, project: Project, loop: ast.For | ast.Asy
         if _moves_to_next_item(loop, statement) or _tries_each_item(loop, statement):
             continue  # for email in queue: try: send(email) except: sleep(0.25): the next round sends the next one
         if _probes_readiness(statement) or _waits_on_local_state(module, statement) or _acts_on_page(module, statement) \
-                or _reads_local_file(module, statement):
+                or _reads_local_file(module, statement) or _works_on_local_files(module, statement):
             return None  # client.get(f"{url}/health") until it answers: a wait for a process, or a page, to come up
         for handler in statement.handlers:
             if _idle_handler(module, handler) or _catches_only_unraised(project, handler):
@@ -649,7 +652,10 @@ def _tries_each_item(loop: ast.For | ast.AsyncFor | ast.While, attempt: ast.Try)
 
 def _at_most_two_rounds(module: SourceModule, loop: ast.For | ast.AsyncFor | ast.While) -> bool:
     """``for _ in range(2)``, ``for attempt in range(1, MAX_ATTEMPTS + 1)`` with ``MAX_ATTEMPTS = 2``, or
-    ``range(attempts)`` after ``attempts = 2 if retry else 1``: the attempt and one retry at most."""
+    ``range(attempts)`` after ``attempts = 2 if retry else 1``, ``while retries < 2`` counting up from
+    ``retries = 0``: the attempt and one retry at most."""
+    if isinstance(loop, ast.While):
+        return _counts_up_to_two(module, loop)
     if not (isinstance(loop, (ast.For, ast.AsyncFor)) and isinstance(loop.iter, ast.Call)
             and dotted(loop.iter.func) == "range" and 1 <= len(loop.iter.args) <= 2 and not loop.iter.keywords):
         return False
@@ -659,6 +665,28 @@ def _at_most_two_rounds(module: SourceModule, loop: ast.For | ast.AsyncFor | ast
         return False
     start, stop = ([0], bounds[0]) if len(bounds) == 1 else bounds
     return max(stop) - min(start) <= 2
+
+
+def _counts_up_to_two(module: SourceModule, loop: ast.While) -> bool:
+    """``retries = 0`` ... ``while retries < 2:`` with only ``retries += 1`` in the loop: two rounds at most."""
+    test = loop.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Lt, ast.LtE))
+            and isinstance(test.left, ast.Name)):
+        return False
+    fn = enclosing_function(module, loop)
+    counter = test.left.id
+    if fn is None or _is_parameter(fn, counter):
+        return False
+    changes = [n for n in walk_function_body(fn) if isinstance(n, ast.AugAssign)
+               and isinstance(n.target, ast.Name) and n.target.id == counter]
+    if not changes or any(not (isinstance(n.op, ast.Add) and isinstance(n.value, ast.Constant) and n.value.value == 1)
+                          for n in changes):
+        return False
+    start, stop = _int_values(module, fn, test.left, 0), _int_values(module, fn, test.comparators[0], 0)
+    if not start or not stop:
+        return False
+    rounds = max(stop) - min(start) + (1 if isinstance(test.ops[0], ast.LtE) else 0)
+    return rounds <= 2
 
 
 def _int_values(module: SourceModule, fn: ast.AST | None, expr: ast.expr, depth: int) -> list[int] | None:
@@ -745,6 +773,29 @@ def _reads_local_file(module: SourceModule, attempt: ast.Try) -> bool:
                                for c in calls)
 
 
+# operations on the host's own files and locks: a retry of one waits for another local process or thread
+# (a Windows file handle, an flock), no remote service sees its rounds
+LOCAL_FILE_OPERATIONS = {
+    "shutil.move", "shutil.rmtree", "shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.copytree",
+    "os.replace", "os.rename", "os.remove", "os.unlink", "os.rmdir", "os.makedirs", "os.mkdir",
+    "fcntl.flock", "fcntl.lockf", "msvcrt.locking",
+}
+LOCAL_BOOKKEEPING = {"gc.collect"}
+LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception"}
+
+
+def _works_on_local_files(module: SourceModule, attempt: ast.Try) -> bool:
+    """A ``try`` whose calls only move, remove or lock local files (``shutil.move(src, dst)`` while Windows holds
+    a handle, ``fcntl.flock(fd, LOCK_EX | LOCK_NB)``), besides logging and ``gc.collect()``."""
+    calls = [n for statement in attempt.body for n in walk_nodes(statement) if isinstance(n, ast.Call)]
+    names = [call_name(module, c) for c in calls]
+    file_operations = [name for name in names if name in LOCAL_FILE_OPERATIONS]
+    return bool(file_operations) and all(
+        name in LOCAL_FILE_OPERATIONS or name in LOCAL_BOOKKEEPING or name in PURE_CALLS
+        or isinstance(call.func, ast.Attribute) and call.func.attr in LOG_METHODS
+        for call, name in zip(calls, names))
+
+
 # Playwright calls that work in the browser the process drives (the DOM, in-page JavaScript), not over the network
 PAGE_METHODS = {"wait_for", "wait_for_selector", "wait_for_function", "evaluate", "evaluate_handle", "locator",
                 "query_selector", "query_selector_all", "click", "dblclick", "fill", "type", "press", "check", "hover",
@@ -774,7 +825,7 @@ def _probes_readiness(attempt: ast.Try) -> bool:
     return False
 
 
-IDLE_EXCEPTIONS = {"Empty", "QueueEmpty", "StopIteration", "StopAsyncIteration"}
+IDLE_EXCEPTIONS = {"Empty", "QueueEmpty", "Full", "QueueFull", "StopIteration", "StopAsyncIteration"}
 READINESS_PATH = re.compile(r"/(health|healthz|healthcheck|livez|readyz|ready|ping)\b")
 SUCCESS_NAME = re.compile(r"(?i)\bok\b|^ok$|success|succeed")
 
@@ -809,7 +860,8 @@ def _exception_class_uses(project: Project) -> tuple[set[str], set[str]]:
 
 def _idle_handler(module: SourceModule, handler: ast.ExceptHandler) -> bool:
     """``except queue.Empty:`` (or ``QueueEmpty``, ``StopIteration``): the source had nothing yet; a sleep
-    there paces an idle poll for work, it retries nothing that failed."""
+    there paces an idle poll for work, it retries nothing that failed. So does ``except queue.Full:``: the
+    process's own queue pushes back until its consumer catches up."""
     types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type] if handler.type else []
     names = [t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else "" for t in types]
     return bool(names) and all(name in IDLE_EXCEPTIONS for name in names)
