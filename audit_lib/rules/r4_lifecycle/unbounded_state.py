@@ -111,7 +111,11 @@ field in ("groups", "roles")`), a lock (`Lock`, `Semaphore`, ...) per
 configured entity (`_locks.setdefault(project_id, asyncio.Lock())`, keyed by a project, backend, tenant,
 database, ...: not one per user, session or client host), a cache its authors acknowledged (`@functools.cache  # noqa:
 B019`), a `@functools.cache` on a method of `self` alone whose class
-is made only at module level or while the service starts (`config = SiteConfig()`), a local queue whose
+is made only at module level or while the service starts (`config = SiteConfig()`), a queue whose every put is a request
+whose answer its caller then waits for (a put outside any loop followed by `event.wait()`, `future.result()`,
+`sock.recv()`, `responses.get(timeout=1)`, `next(predictions)`; or carrying a future the function returns or awaits,
+`q.put((process, future)); return future`; or returning the ticket it put, `request_id`, to callers that each
+wait on it): it holds one item per waiting caller, a local queue whose
 producer drains it once it reaches a size (`if queue.qsize() >= batch_size: await flush()`; a put in an
 `except` of the drain hands back what it took), a module-level queue whose every producer also calls a
 function that empties it whole (`while not q.empty(): q.get_nowait()`), and the class-level state of a test double no service
@@ -156,6 +160,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from itertools import takewhile
 from dataclasses import dataclass, field
 
 from audit_lib.findings import Confidence, Finding
@@ -169,6 +174,7 @@ from audit_lib.pyast import (
     in_main_block,
     is_self_attribute,
     keyword,
+    method_name,
     qualified,
     walk_function_body,
     walk_nodes,
@@ -201,6 +207,9 @@ WORKER_STARTER_TAILS = {name.rsplit(".", 1)[-1] for name in WORKER_STARTERS} | {
 SEQUENCES = {"list", "deque"}
 DATAGRAM_PROTOCOLS = {"asyncio.DatagramProtocol", "asyncio.protocols.DatagramProtocol"}
 QUEUE_PUTS = {"put", "put_nowait"}
+# Calls that block until an answer comes back: ``event.wait()``, ``future.result()``, ``socket.recv()``.
+RESPONSE_WAITS = {"wait", "wait_for", "result", "recv", "recv_string", "recv_json", "recv_bytes", "recv_pyobj"}
+FUTURES = {"asyncio.Future", "concurrent.futures.Future", "threading.Event", "asyncio.Event"}
 # Names of the flags that keep a service loop going: running, alive, stopped, shutting_down, should_exit, ...
 LIFETIME_FLAG = re.compile(r"(?i)run|alive|stop|shut|exit|quit|clos|cancel|terminat|active|enabled|keep_going|serving")
 # Calls that keep a queue they are given: ``register_listener(q)``, ``subscribe(q)``, ``add_listener(q)``.
@@ -1315,7 +1324,8 @@ def _unbounded_queues(module: SourceModule, project: Project) -> Iterator[Findin
             where = _kept_by_object_fed_by_loop(module, project, node)
         if where is None or _never_filled(module, project, node) or _bounded_later(project, module, node) \
                 or _fed_from_a_fixed_set(module, project, node) or _drained_by_its_producers(module, node) \
-                or _flushed_by_its_producers(module, node) or _lives_for_one_call(module, node):
+                or _flushed_by_its_producers(module, node) or _lives_for_one_call(module, node) \
+                or _answered_before_the_next_request(module, project, node):
             continue
         attribute = _instance_attribute(module, node)
         if attribute in reported_attributes:
@@ -1535,6 +1545,76 @@ def _fed_from_a_fixed_set(module: SourceModule, project: Project, call: ast.Call
         if not any(isinstance(leaf, ast.Name) and PEER_ITEM.search(leaf.id) for a in put.args for leaf in walk_nodes(a)):
             return False
     return True
+
+
+def _answered_before_the_next_request(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    """Every put into the queue is a request whose caller waits for the answer (see ``_waits_for_answer``): the
+    queue holds at most one item per waiting caller, a number the callers bound, not the traffic."""
+    puts = _reaching_puts(module, project, call)
+    return bool(puts) and all(_waits_for_answer(project, put_module, attribute) for put_module, attribute in puts)
+
+
+def _waits_for_answer(project: Project, module: SourceModule, attribute: ast.Attribute) -> bool:
+    """A put, outside any loop of its function, that is followed there by a wait for the answer (``event.wait()``,
+    ``future.result()``, ``sock.recv()``, ``responses.get(timeout=1)``, ``next(predictions)``), that carries a
+    future the function returns or awaits (``q.put((job, future)); return future``), or whose function returns
+    the ticket it put (``request_id``) to callers that each wait on it (``responses.get(request_id)``)."""
+    put = module.parents.get(attribute)
+    fn = enclosing_function(module, attribute)
+    if not isinstance(put, ast.Call) or put.func is not attribute or fn is None or any(
+            isinstance(a, (ast.While, ast.For, ast.AsyncFor))
+            for a in takewhile(lambda a: a is not fn, ancestors(module, attribute))):
+        return False
+    put_names = {n.id for a in [*put.args, *(k.value for k in put.keywords)] for n in walk_nodes(a)
+                 if isinstance(n, ast.Name)}
+    futures = {t.id for n in walk_function_body(fn) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+               and (method_name(n.value) == "create_future" or call_name(module, n.value) in FUTURES)
+               for t in n.targets if isinstance(t, ast.Name)} & put_names
+    handed_back = {n.value.id for n in walk_function_body(fn) if isinstance(n, (ast.Return, ast.Await))
+                   and isinstance(n.value, ast.Name)}
+    if futures & handed_back:
+        return True
+    if any(_waits(n, attribute.value) for n in walk_function_body(fn) if getattr(n, "lineno", 0) > put.lineno):
+        return True
+    tickets = put_names & handed_back
+    return bool(tickets) and _every_caller_waits_on_its_ticket(project, fn.name)
+
+
+def _waits(node: ast.AST, queue: ast.expr) -> bool:
+    """A call that blocks until an answer comes (not a ``get`` from the queue itself)."""
+    if not isinstance(node, ast.Call):
+        return False
+    if isinstance(node.func, ast.Name):
+        return node.func.id == "next"
+    if not isinstance(node.func, ast.Attribute):
+        return False
+    if node.func.attr == "get":
+        return dotted(node.func.value) != dotted(queue) and (
+            not node.args or any(k.arg in ("timeout", "block") for k in node.keywords))
+    return node.func.attr in RESPONSE_WAITS
+
+
+def _every_caller_waits_on_its_ticket(project: Project, name: str) -> bool:
+    """``request_id = store.put(tensor)`` ... ``responses.get(request_id, timeout=1.0)``: every call of ``name``
+    whose result the caller keeps is followed by a wait given that ticket."""
+    callers = 0
+    for module in project.modules:
+        for call in module.nodes_of(ast.Call):
+            assign = module.parents.get(call)
+            if method_name(call) != name or not isinstance(assign, ast.Assign) or len(assign.targets) != 1 \
+                    or not isinstance(assign.targets[0], ast.Name) or is_test_path(module.path) \
+                    or (dotted(call.func) or "").split(".", 1)[0] in module.imports:
+                continue  # not this function: ``r = requests.put(url)`` calls a library
+            fn = enclosing_function(module, call)
+            ticket = assign.targets[0].id
+            if fn is None or not any(
+                    isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                    and n.func.attr in RESPONSE_WAITS | {"get"} and n.lineno > call.lineno
+                    and any(isinstance(a, ast.Name) and a.id == ticket for a in n.args)
+                    for n in walk_function_body(fn)):
+                return False
+            callers += 1
+    return callers > 0
 
 
 def _drained_by_its_producers(module: SourceModule, call: ast.Call) -> bool:
