@@ -87,7 +87,10 @@ gives up at a deadline (`if time.monotonic() >= deadline: raise TimeoutError`), 
 `asyncio.run(run_channels(stop_event))` in a function that is given that event, where the loop runs
 `while not stop_event.is_set()`: the caller (a thread the program starts) stops it. A worker thread whose loop ends
 on `None` (`if item is None: break`) is stopped when a project function that the project calls (its `shutdown()`)
-puts `None` on that queue. A SIGTERM handler may be installed for several signals at once
+puts `None` on that queue. Nor is a worker thread, or a `self.loop.run_forever()`, whose object has a stop
+method the project calls (`stop()`, `close()`, `shutdown()`, ...) that sets a flag the loop reads
+(`self._stop_event.set()`, `self.running = False`) or stops that event loop (`self.loop.stop()`, also handed to
+`call_soon_threadsafe`): whoever owns the object stops it at shutdown. A SIGTERM handler may be installed for several signals at once
 (`for sig in (SIGINT, SIGTERM): signal.signal(sig, stop)`). Task runners that handle
 signals themselves (Celery, RQ, Dramatiq, arq) start outside the audited code and are
 not judged.
@@ -145,6 +148,7 @@ from audit_lib.pyast import (
     call_name,
     dotted,
     enclosing_function,
+    is_self_attribute,
     keyword,
     method_name,
     qualified,
@@ -204,6 +208,7 @@ LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # the top-level dev/ folder: stand-ins a developer's docker-compose runs (a fake metrics sink), not the service;
 # the top-level bin/ folder: command-line utilities beside the package
 DEVELOPMENT_TOOLING = re.compile(r"^(dev|devtools|bin)/")
+STOP_METHOD = re.compile(r"stop|close|shutdown|terminate|dispose|__exit__|__aexit__")  # an object's own stop path
 
 
 @rule("R4.no-graceful-shutdown", on="project", scope="code", severity="medium")
@@ -465,7 +470,8 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
         if method == "serve_forever" and not isinstance(module.parents.get(node), ast.Await) \
                 and not _loopback_debug_server(module, node):
             yield node, f"{dotted(node.func) or 'server.serve_forever'}() server"
-        elif method == "run_forever" and isinstance(node.func, ast.Attribute) and not _coroutine_call(module, node):
+        elif method == "run_forever" and isinstance(node.func, ast.Attribute) and not _coroutine_call(module, node) \
+                and not _loop_stopped_by_its_object(project, module, node):
             yield node, "event loop run_forever()"
         elif method == "run" and node.args and isinstance(node.args[0], ast.Call) \
                 and call_name(module, node) == "asyncio.run" and not _stopped_by_caller(project, module, node):
@@ -544,7 +550,8 @@ def _job_threads(project: Project, module: SourceModule) -> Iterator[tuple[ast.A
             found = _method_of(project, module, cls, target.attr, CLASS_DEPTH) if cls is not None else None
         else:
             found = resolve_function(project, module, target)
-        if found is not None and _pulls_jobs(*found) and not _stopped_by_sentinel(project, *found):
+        if found is not None and _pulls_jobs(*found) and not _stopped_by_sentinel(project, *found) \
+                and not (cls is not None and _stopped_by_its_object(project, cls, found[1], _self_reads(found[1]))):
             yield call, f"{found[1].name}()"
 
 
@@ -571,6 +578,39 @@ def _stopped_by_sentinel(project: Project, module: SourceModule, fn: ast.AST) ->
                 putter = enclosing_function(other, call)
                 if putter is not None and putter is not fn and _is_called(project, putter):
                     return True
+    return False
+
+
+def _loop_stopped_by_its_object(project: Project, module: SourceModule, run: ast.Call) -> bool:
+    """``self.loop.run_forever()`` in a class whose ``close()`` stops that loop (``self.loop.stop()``, also handed
+    to ``self.loop.call_soon_threadsafe``): the object's owner stops it at shutdown."""
+    cls = next((a for a in ancestors(module, run) if isinstance(a, ast.ClassDef)), None)
+    fn = enclosing_function(module, run)
+    loop = run.func.value
+    return cls is not None and fn is not None and is_self_attribute(loop) \
+        and _stopped_by_its_object(project, cls, fn, {loop.attr})
+
+
+def _self_reads(fn: ast.AST) -> set[str]:
+    """Attributes of ``self`` that ``fn`` reads: the flags its loop may test (``if self._stop_event.is_set()``)."""
+    return {n.attr for n in walk_function_body(fn) if is_self_attribute(n) and isinstance(n.ctx, ast.Load)}
+
+
+def _stopped_by_its_object(project: Project, cls: ast.ClassDef, loop_fn: ast.AST, flags: set[str]) -> bool:
+    """A stop method of the class (``stop()``, ``close()``, ``shutdown()``), which the project calls, sets a flag
+    the loop reads (``self._stop_event.set()``, ``self.running = False``) or stops the event loop it runs
+    (``self.loop.stop()``): the thread has a stop path, wired by whoever owns the object."""
+    for method in cls.body:
+        if not isinstance(method, FUNCTION_TYPES) or method is loop_fn or not STOP_METHOD.search(method.name):
+            continue
+        stops = any(
+            isinstance(n, ast.Attribute) and n.attr in ("set", "stop") and is_self_attribute(n.value)
+            and n.value.attr in flags
+            or isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant) and isinstance(n.value.value, bool)
+            and any(is_self_attribute(t) and t.attr in flags for t in n.targets)
+            for n in ast.walk(method))
+        if stops and _is_called(project, method):
+            return True
     return False
 
 
