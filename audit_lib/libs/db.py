@@ -87,6 +87,7 @@ _PLACEHOLDERS = [
     (re.compile(r"\?"), "$1"),
 ]
 _HOLE = "__dynamic__"
+DYNAMIC_PART = _HOLE  # what sql_text() puts where the code fills in a part: ``FROM t {where}``
 _SQL_START = re.compile(
     r"^\s*(\(\s*)*(select|insert|update|delete|with|begin|start\s+transaction|commit|rollback|end|merge|copy|upsert)\b",
     re.I,

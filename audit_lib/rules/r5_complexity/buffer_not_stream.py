@@ -36,7 +36,9 @@ Reports whole payloads read into memory where streaming fits. That is:
   name or attribute it binds them to (`self.upload_file = storage.stream`). An upload whose content is
   stored as a field of a model object (`event.stylesheet = f.read().decode()`) must be read whole: the
   database keeps it whole; one whose size the handler compared with a cap before reading it
-  (`if file.size > 10 * 1024 * 1024: return ...`) is bounded;
+  (`if file.size > 10 * 1024 * 1024: return ...`) is bounded, and one decoded whole (`Image.open(BytesIO(data))`,
+  `json.loads(data)`, also in a thread, or handed to a function named for a picture, `register_face(name, data)`)
+  has to be read whole;
 - `await request.body()` (Starlette/FastAPI), unless the body is parsed as JSON or
   checked against a signature, which need it whole, or returned to a caller; and aiohttp's
   `await request.read()` handed on as the body of an outbound HTTP request (a proxy that could
@@ -47,8 +49,9 @@ Reports whole payloads read into memory where streaming fits. That is:
   is appended only when a parameter that defaults to None is given, `if where: sql += " WHERE " + where`
   after `where = build_where(filters)` with `filters=None`: a caller that passes nothing reads it whole):
   the whole table in one list (the database's own catalog, `pg_collation`,
-  `information_schema.tables`, `sqlite_master`, and the migration tool's `alembic_version` are sized by the
-  schema and are not reported, and a query of a `WITH` clause's table is judged by that table's own query:
+  `information_schema.tables`, `sqlite_master`, and the migration tool's `alembic_version` or `*migrations` table
+  are sized by the schema and are not reported, nor is a table followed by a clause the code fills in
+  (`FROM t {where}`), and a query of a `WITH` clause's table is judged by that table's own query:
   `WITH mine AS (... WHERE owner_id = %s) SELECT ... FROM mine` is filtered). A function that runs
   `ALTER TABLE` or `CREATE TABLE` is a schema upgrade run once, and its reads are not reported; so is a SQLAlchemy Core `table.select()` with nothing chained to
   it whose rows are read into a list (`.fetchall()`, `.all()`, a list comprehension over the
@@ -57,10 +60,11 @@ Reports whole payloads read into memory where streaming fits. That is:
   `blob.download_as_bytes()`, Azure's `(await blob.download_blob()).readall()`): as large as whoever stored it
   made it. One at a key written in the code is a known document, and one parsed as JSON is needed whole;
 - a file opened and read whole only to compute its digest (`hashlib.sha256(f.read())`,
-  `digest.update(open(path, "rb").read())`): `hashlib.file_digest(f, "sha256")` feeds it in chunks;
+  `digest.update(open(path, "rb").read())`): `hashlib.file_digest(f, "sha256")` feeds it in chunks (the files of
+  the application's static folder, `app.static_folder`, are its own assets and are not reported);
 - a zip archive built in a `BytesIO` (`ZipFile(buffer, "w")`) and sent back as a response body
   (`HttpResponse(buffer.getvalue())`, `send_file(buffer)`, `StreamingResponse`): every file packed into it
-  is in memory at once;
+  is in memory at once (not in a handler only administrators reach, or a helper only such handlers call);
 - a file opened and read whole only to be copied into a zip archive (`zip_file.writestr(path, f.read())`
   in `with file.open() as f`, `zip_file.writestr(name, user_file.file.read())` of a stored file field):
   `zip_file.write()` or `copyfileobj` into `zip_file.open(name, "w")` copy it in chunks;
@@ -85,9 +89,10 @@ Reports whole payloads read into memory where streaming fits. That is:
   graphql-relay's `connection_from_array`): each page loads the whole result; a query with a `.limit()`
   in the resolver, or `connection_from_array_slice` of a page the database cut, is fine.
 
-Uploads and request bodies in handlers only administrators reach (`@admins_only`,
-`@staff_member_required`, `Depends(check_admin)`) are the operator's to size and are not
-reported. Bounded reads (`read(65536)`), `iter_content()`, `iter_bytes()`, `stream()`,
+Downloads and stored files sent back by a function named for a small picture (`get_image_thumbnail`, `map_tile`,
+`user_avatar`) are a few kilobytes and are not reported. Uploads and request bodies in handlers only
+administrators reach (`@admins_only`, `@staff_member_required`, `Depends(check_admin)`) are the operator's to
+size and are not reported. Bounded reads (`read(65536)`), `iter_content()`, `iter_bytes()`, `stream()`,
 `shutil.copyfileobj`, `fetchmany()`, server-side (named) cursors, small JSON bodies and
 queries with a filter or a limit are fine. Test code, migration revisions, Django management commands
 (run by an operator from a shell), `docs/` and `examples/`, set-up modules (`seed.py`) and scripts outside the service's packages that only a
@@ -152,11 +157,15 @@ from audit_lib.source import Project, SourceModule, is_management_command
 
 WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", "Response", ".aread(", ".content", ".text", "WRITEDATA", "WRITEFUNCTION",
                       ".select()", "csv", "writestr", "connection_from_",
-                      "download_as_", ".readall(")
+                      "download_as_", ".readall(", "ZipFile")
 WHOLE_BODY_ATTRIBUTES = {"content", "text"}
 WHOLE_BODY_METHODS = {"read", "aread", "text"}
 FILE_SINK_METHODS = {"write", "write_bytes", "write_text", "writelines"}
 SMALL_PICTURE_FIELDS = re.compile(r"logo|avatar|icon|thumbnail", re.I)
+# A function named for one small picture (``get_image_thumbnail``, ``map_tile``, ``user_avatar``): what it
+# downloads or sends back is a few kilobytes however large the originals are.
+SMALL_PICTURE_HANDLERS = re.compile(
+    r"(^|_)(thumbnails?|thumbs?|tiles?|icons?|favicons?|avatars?|logos?)(_|$)", re.I)
 RESPONSE_SINKS = {"Response", "HttpResponse", "FileResponse", "send_file", "make_response", "StreamingHttpResponse"}
 UPLOAD_PREFIX = "upload"  # ``upload_media(data)``, ``upload_file(...)``: the body goes whole to another store
 BYTES_WRAPPERS = {"BytesIO", "StringIO", "ContentFile"}  # ContentFile: Django's in-memory file to store
@@ -180,11 +189,14 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     reported: set[int] = set()
     for fn in scopes:
         nodes = list(walk_function_body(fn))
-        for finding in [*_downloads(module, project, fn, nodes), *_curl_buffers(module, nodes),
+        small_picture = bool(SMALL_PICTURE_HANDLERS.search(fn.name))
+        for finding in [*([] if small_picture else _downloads(module, project, fn, nodes)),
+                        *_curl_buffers(module, nodes),
                         *_uploads(module, project, fn, nodes), *_request_bodies(module, project, fn, nodes),
                         *_fetchalls(module, fn, nodes), *_whole_tables(module, nodes), *_zip_copies(module, nodes),
-                        *_files_sent_whole(module, project, nodes), *_stored_objects_read_whole(module, nodes),
-                        *_whole_file_hashes(module, nodes), *_archives_built_in_memory(module, nodes),
+                        *([] if small_picture else _files_sent_whole(module, project, nodes)),
+                        *_stored_objects_read_whole(module, nodes),
+                        *_whole_file_hashes(module, nodes), *_archives_built_in_memory(module, project, fn, nodes),
                         *_memory_exports(module, project, fn, nodes), *_documents_built_whole(module, project, fn, nodes),
                         *_pages_cut_in_memory(module, nodes)]:
             if finding.line not in reported:
@@ -587,12 +599,41 @@ def _uploads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[as
         if isinstance(owner, ast.Attribute) and owner.attr in ("file", "stream") and dotted(owner) not in uploads:
             owner = owner.value
         if (dotted(owner) in uploads or _is_request_file(module, owner) or _form_item(owner, forms)) \
-                and not _stored_in_a_column(module, node) and not _size_capped_before(owner, node, nodes):
+                and not _stored_in_a_column(module, node) and not _size_capped_before(owner, node, nodes) \
+                and not _decoded_whole(module, node, nodes):
             yield _medium_finding(
                 module, node, "an uploaded file is read whole into memory",
                 "copy it in chunks (shutil.copyfileobj(upload.file, out, 65536) or a loop of read(65536)) "
                 "and cap its size",
             )
+
+
+# Decoders that need the whole payload: a picture's (PIL, OpenCV, NumPy's buffer) and JSON's.
+WHOLE_DECODERS = re.compile(r"(^|\.)(Image\.open|imdecode|frombuffer|loads)$")
+# A function of the project named for the picture it is handed (``register_face(name, data)``, ``load_image``).
+PICTURE_CONSUMERS = re.compile(r"(^|_)(images?|img|photos?|pictures?|faces?)(_|$)", re.I)
+
+
+def _decoded_whole(module: SourceModule, read: ast.Call, nodes: list[ast.AST]) -> bool:
+    """The upload read goes, directly or through the name it is bound to, to a decoder that needs it whole
+    (``Image.open(BytesIO(contents))``, also run in a thread, ``asyncio.to_thread(json.loads, data)``) or to a
+    function named for the picture it takes (``context.register_face(name, file.read())``): streaming does
+    not fit."""
+    whole = module.parents.get(read) if isinstance(module.parents.get(read), ast.Await) else read
+    parent = module.parents.get(whole)
+    names = {parent.targets[0].id} if isinstance(parent, ast.Assign) and len(parent.targets) == 1 \
+        and isinstance(parent.targets[0], ast.Name) else set()
+    for node in nodes:
+        if not isinstance(node, ast.Call):
+            continue
+        arguments = [*node.args, *(k.value for k in node.keywords)]
+        if not any(n is whole or isinstance(n, ast.Name) and n.id in names for a in arguments for n in walk_nodes(a)):
+            continue
+        callees = [node.func, *(a for a in node.args if isinstance(a, (ast.Name, ast.Attribute)))]
+        if any(WHOLE_DECODERS.search(qualified(module, c) or dotted(c) or "") for c in callees) \
+                or PICTURE_CONSUMERS.search(method_name(node) or _callee(node) or ""):
+            return True
+    return False
 
 
 def _multipart_parts(fn: ast.AST, nodes: list[ast.AST]) -> set[str]:
@@ -892,6 +933,7 @@ def _needs_whole(module: SourceModule, node: ast.AST) -> bool:
 # Reads of a whole object from a storage service: Google Cloud Storage's blob, Azure's downloader.
 WHOLE_OBJECT_READS = {"download_as_bytes", "download_as_string", "download_as_text", "readall"}
 HASH_FEEDS = {"update"}
+STATIC_ASSETS = re.compile(r"(^|_)static(_|$)", re.I)  # ``app.static_folder``, ``STATIC_ROOT``
 
 
 def _stored_objects_read_whole(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
@@ -940,6 +982,9 @@ def _downloaded_blob(owner: ast.expr, nodes: list[ast.AST]) -> bool:
 def _whole_file_hashes(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
     """``hashlib.sha256(f.read())`` / ``digest.update(open(path, "rb").read())`` of a file opened in the
     function: the whole file in memory for a digest that can be fed in chunks."""
+    if any(STATIC_ASSETS.search(n.id if isinstance(n, ast.Name) else n.attr)
+           for n in nodes if isinstance(n, (ast.Name, ast.Attribute))):
+        return  # the application's static folder: files its authors ship, hashed for cache busting
     opened = _opened_files(nodes)
     for node in nodes:
         if not (isinstance(node, ast.Call) and node.args and _whole_file_read(node.args[-1], opened)):
@@ -1119,14 +1164,14 @@ def _unbounded_select(statement: exp.Expression, ctes: dict[str, exp.Expression]
         return None  # a join, or a set-returning function such as generate_series()
     if not table.db and table.name in ctes:
         return _unbounded_select(ctes.pop(table.name), ctes)  # WITH mine AS (... WHERE owner_id = %s) ... FROM mine
-    if _system_catalog(table):
-        return None
+    if _system_catalog(table) or table.alias == db.DYNAMIC_PART:
+        return None  # FROM session_queue {where}: a clause the caller supplies
     return table.sql(dialect="postgres")
 
 
 SYSTEM_SCHEMAS = {"pg_catalog", "information_schema", "mysql", "performance_schema", "sys"}
 # The migration tools' own bookkeeping: the revision the schema is at (Alembic, Django, Rails-style tools).
-MIGRATION_TABLES = {"alembic_version", "django_migrations", "schema_migrations", "flyway_schema_history"}
+MIGRATION_TABLES = {"alembic_version", "flyway_schema_history"}  # and any ``*migrations`` table
 
 
 def _system_catalog(table: exp.Table) -> bool:
@@ -1135,7 +1180,8 @@ def _system_catalog(table: exp.Table) -> bool:
     its history, not by the data."""
     if table.db:
         return table.db.lower() in SYSTEM_SCHEMAS
-    return table.name.lower().startswith(("pg_", "sqlite_")) or table.name.lower() in MIGRATION_TABLES
+    return table.name.lower().startswith(("pg_", "sqlite_")) or table.name.lower() in MIGRATION_TABLES \
+        or "migrations" in table.name.lower()
 
 
 # -- files copied into an archive -------------------------------------------------------
@@ -1164,12 +1210,14 @@ ARCHIVE_SINKS = RESPONSE_SINKS | {"StreamingResponse", "serve_fileobj"}
 WRITE_MODES = {"w", "a", "x"}
 
 
-def _archives_built_in_memory(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+def _archives_built_in_memory(module: SourceModule, project: Project, fn: ast.AST,
+                              nodes: list[ast.AST]) -> Iterator[Finding]:
     """``buffer = BytesIO(); with ZipFile(buffer, "w") as archive: archive.write(path)`` for each file, then
     ``HttpResponse(buffer.getvalue())`` (or ``send_file(buffer)``): the whole archive, every file packed into it,
     sits in the worker's memory until it is sent, where a temporary file sent with ``FileResponse`` does not.
     Only archives that pack files (``write(path)``), entries written in a loop, or that a helper fills
-    (``zipdir(path, archive)``): one note zipped is small."""
+    (``zipdir(path, archive)``): one note zipped is small. One only administrators ask for (a debug pack sent
+    by an admin-only handler, or by a helper only such handlers call) is the operator's to size."""
     buffers = {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
                and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Call) and not n.value.args
                and (call_name(module, n.value) or dotted(n.value.func) or "").rsplit(".", 1)[-1] == "BytesIO"}
@@ -1183,6 +1231,8 @@ def _archives_built_in_memory(module: SourceModule, nodes: list[ast.AST]) -> Ite
                     and (call_name(module, value) or dotted(value.func) or "").endswith("ZipFile"):
                 archives[target.id] = value.args[0].id
     packed = {archives[name] for name in archives if _packs_files(module, name, nodes)}
+    if packed and (_admin_only(fn) or fn.name in _admin_only_helpers(project)):
+        return
     for node in nodes if packed else ():
         if not (isinstance(node, ast.Call) and (call_name(module, node) or _callee(node) or "").rsplit(".", 1)[-1]
                 in ARCHIVE_SINKS):
@@ -1193,6 +1243,28 @@ def _archives_built_in_memory(module: SourceModule, nodes: list[ast.AST]) -> Ite
                 module, node, "a zip archive of files is built whole in memory to be sent back",
                 "build it in a temporary file (tempfile.TemporaryFile) and stream that (FileResponse, send_file), "
                 "or stream the archive as it is written (zipstream)")
+
+
+ADMIN_HELPERS = "R5.buffer-not-stream:admin-helpers"
+
+
+def _admin_only_helpers(project: Project) -> frozenset[str]:
+    """Names of functions the project calls, and calls only from handlers only administrators reach
+    (``return debug_info.send_debug()`` in an ``@admin_required`` view)."""
+    if ADMIN_HELPERS in project.facts:
+        return project.facts[ADMIN_HELPERS]
+    verdicts: dict[str, bool] = {}
+    for module in project.modules:
+        for fn in walk_nodes(module.tree):
+            if not isinstance(fn, FUNCTION_TYPES):
+                continue
+            admin = _admin_only(fn)
+            for node in walk_function_body(fn):
+                name = _callee(node) if isinstance(node, ast.Call) else None
+                if name:
+                    verdicts[name] = verdicts.get(name, True) and admin
+    project.facts[ADMIN_HELPERS] = frozenset(name for name, admin in verdicts.items() if admin)
+    return project.facts[ADMIN_HELPERS]
 
 
 def _packs_files(module: SourceModule, archive: str, nodes: list[ast.AST]) -> bool:
