@@ -26,7 +26,9 @@ Reports datetimes made or stored without a time zone. In code:
   `server_default=text("now()")`: the database session's zone; the code writes UTC arrow
   values into the others); `datetime` fields of SQLModel tables (and of the base classes in
   the same file they inherit from) without `sa_type=`/`sa_column=`; columns in migration
-  revisions are left to the database check;
+  revisions are left to the database check, and so are the columns of a module whose declarative
+  base the code base never creates while it creates its others with `metadata.create_all()` and has
+  no migrations (it maps a database another program owns: its column types are not the code base's);
 - a Django settings module that sets `USE_TZ = False`, which makes every
   `DateTimeField` naive.
 
@@ -363,10 +365,11 @@ def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
         # run once or by hand (a migration revision, a data generator at the code root, sample code):
         # what it writes follows the models, which are audited
         return
+    foreign_schema = _maps_foreign_schema(module, project)
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
             yield from _naive_call(module, node, project)
-            is_column = _is_column_call(module, node, flask_sqlalchemy)
+            is_column = _is_column_call(module, node, flask_sqlalchemy) and not foreign_schema
             if is_column and (_column_kind(module, node, flask_sqlalchemy) == "date"
                               or _calendar_date_name(_column_name(module, node))):
                 continue  # a date column keeps the day only, whatever its default
@@ -384,6 +387,37 @@ def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
             yield from _naive_sqlmodel_field(module, node)
     if _is_django_settings(module, project):
         yield from _use_tz_false(module)
+
+
+def _maps_foreign_schema(module: SourceModule, project: Project) -> bool:
+    """A module whose declarative base (``Base = declarative_base()``) the code base never creates, while it
+    creates its other bases with ``metadata.create_all()`` and has no migrations: its models map the tables of
+    a database another program owns (a desktop application's library file), whose column types are not the
+    code base's to change."""
+    bases = [node.targets[0].id for node in module.tree.body if isinstance(node, ast.Assign) and len(node.targets) == 1
+             and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call)
+             and (call_name(module, node.value) or "").endswith("declarative_base")]
+    created = _created_bases(project)
+    if len(bases) != 1 or not created or project.imports_anywhere("alembic") \
+            or any("/migrations/" in f"/{m.path}" for m in project.modules):
+        return False
+    return f"{module.dotted_name}.{bases[0]}" not in created
+
+
+def _created_bases(project: Project) -> set[str]:
+    """The qualified names of the declarative bases the code base creates: ``Base.metadata.create_all(engine)``."""
+    if "sqlalchemy.created_bases" not in project.facts:
+        created: set[str] = set()
+        for module in project.modules:
+            if "create_all" not in module.text:
+                continue
+            for node in walk_nodes(module.tree):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "create_all" \
+                        and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "metadata":
+                    name = qualified(module, node.func.value.value) or ""
+                    created.add(name if "." in name else f"{module.dotted_name}.{name}")
+        project.facts["sqlalchemy.created_bases"] = created
+    return project.facts["sqlalchemy.created_bases"]
 
 
 # Names of calendar days, not moments: a birthday or a due date is kept at midnight, with no zone to lose.
