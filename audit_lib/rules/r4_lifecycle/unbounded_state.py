@@ -98,7 +98,9 @@ a cache of the application's own files: the key names a file under the package's
 such file raises first), so it holds at most the files the application ships. Also bounded: additions under a load-once guard
 that the block itself fills (`if not _types: ... _types[oid] = n; _names.add(n)`), and
 copies of the configuration: `cache[key] = config.get(key)` (keyed by option names) or
-`aliases.update(mappings)` with `mappings = config.get(...)`, and caches keyed by a name the function first
+`aliases.update(mappings)` with `mappings = config.get(...)`, classes built at run time
+(`models[column.id] = type(name, (Base,), attributes)`: one mapped table per entry of the database's schema),
+and caches keyed by a name the function first
 looks up in a registry or the configuration (`config = LLMConfigRegistry.get_config(llm_key)` ...
 `_handlers[llm_key] = handler`): one entry per entry the code registered. Assigning to a list
 slot (`buffers[i] = []`) never grows the list and counts as a reset. Bounded as well: a key read from
@@ -304,7 +306,8 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
                             and not _in_while_loop(module_of.get(node, module), node))
                    and not _once_per_object(module_of.get(node, module), container, node,
                                             _method_of(module_of.get(node, module), fn))
-                   and not _keyed_by_class(node) and not _keyed_by_choice(node, fn) and not _literal_key(node, fn)
+                   and not _keyed_by_class(node) and not _holds_built_classes(node, fn)
+                   and not _keyed_by_choice(node, fn) and not _literal_key(node, fn)
                    and not _singleton_per_class(module_of.get(node, module), node, fn)
                    and not _keyed_by_configuration(node, fn) and not _keyed_by_file_version(node, fn)
                    and not _keyed_by_fixed_arguments(project, module_of.get(node, module), node, fn)
@@ -949,6 +952,15 @@ def _keyed_by_class(node: ast.AST) -> bool:
     if isinstance(key, ast.Attribute) and key.attr == "__class__":
         return True
     return isinstance(key, ast.Call) and isinstance(key.func, ast.Name) and key.func.id == "type"
+
+
+def _holds_built_classes(node: ast.AST, fn: ast.AST) -> bool:
+    """``models[column.id] = type(f"custom_column_{column.id}", (Base,), attributes)``: a class built at run time
+    for each entry of the database's schema (a mapped table per custom column), not data of the traffic."""
+    return isinstance(node, ast.Subscript) and any(
+        isinstance(n, ast.Assign) and node in n.targets and isinstance(n.value, ast.Call)
+        and isinstance(n.value.func, ast.Name) and n.value.func.id == "type" and len(n.value.args) == 3
+        for n in walk_function_body(fn))
 
 
 def _added_key(node: ast.AST) -> ast.expr | None:
