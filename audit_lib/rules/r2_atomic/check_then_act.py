@@ -81,9 +81,10 @@ read of the table (`if user is None: create_user(email)`, where `create_user` lo
 refuses a taken email): the race is the helper's, reported there once. Nor an insert that runs only when the read found its row (`if original
 is None: return 404` ... a copy of it): each request adds its own row, no check is bypassed; nor one
 appending to a log after its newest row was judged on age or author (amend it, else append), nor
-any insert into a log (`ViewLog`, `audit_log`) or a token table (`AccessToken`, `RefreshTokenModel`) decided on a read
+any insert into a log or history (`ViewLog`, `audit_log`, `SearchHistory`) or a token table (`AccessToken`, `RefreshTokenModel`) decided on a read
 (`if not recent_view: ViewLog.objects.create(...)`): a second log entry or a second valid token harms
-nothing. Nor an
+nothing. Nor an insert of a row of another kind than the read looked for (`filter_by(kind="comment")`, then
+`Notification(kind="mention")`): a business rule, no duplicate of what was checked. Nor an
 insert into a model with a unique key inside a `try` that catches any error (`except Exception:
 pass`). Nor an insert into a model with a
 unique key (`UniqueConstraint`, `unique=True`, `unique_together`) when the code base handles
@@ -99,7 +100,9 @@ under a `scripts/` folder, in Django management commands (`management/commands/`
 seeder, `init_database`), tests and migrations are not checked: nothing runs them concurrently.
 When every `isolation_level` the code base sets is `REPEATABLE READ` or stricter, read-modify-writes
 and single-use claims are not reported (the database aborts the second of two updates of one row); at
-`SERIALIZABLE` nothing is (it aborts one of two transactions that write on the same read). A response
+`SERIALIZABLE` nothing is (it aborts one of two transactions that write on the same read), nor is a
+check in a function that sets SERIALIZABLE for its own transaction before it
+(`session.connection(execution_options={"isolation_level": "SERIALIZABLE"})`). A response
 type named like a table (`return Trace(id=row.id, db_record=row)`, a `@strawberry.type`, dataclass
 or pydantic model) is no new row. Of the writes one read decides, the first is reported; a later
 update of the same table on the same run (a second `save()` of the row just stored, a task enqueued
@@ -181,7 +184,9 @@ CLAIM_FIX = ("claim the row in one statement that re-checks the mark: `claimed =
 Act = tuple[db.DbOp, db.DbOp, "tuple[SourceModule, db.DbOp] | None"]  # the deciding read, the write, its origin
 ADVISORY_LOCK = re.compile(r"advisory_(xact_)?lock", re.I)
 LOCK_NAME = re.compile(r"(^|_)[Rr]?[Ll]ocks?(et)?(_ctx)?$|[a-z]Lock$|^[Ll]ock")
-HARMLESS_DUPLICATES = re.compile(r"[a-z]Logs?$|(^|_)logs?$|[Aa]udit|[a-z]Tokens?$|(^|_)[Tt]okens?$")  # a log, a credential
+HARMLESS_DUPLICATES = re.compile(  # a log or history, a credential
+    r"[a-z]Logs?$|(^|_)logs?$|[Aa]udit|[a-z]Histor(y|ies)$|(^|_)histor(y|ies)$|[a-z]Tokens?$|(^|_)[Tt]okens?$")
+SERIALIZABLE = re.compile(r"^\s*SERIALIZABLE\s*$|ISOLATION\s+LEVEL\s+SERIALIZABLE\b", re.I)  # set for one transaction
 CLASS_SUFFIX = re.compile(r"(?<=[a-z])(Model|DBE?|Entity)$")  # RefreshTokenModel, AuditLogDB: the table's noun before it
 VALIDATOR = re.compile(r"^(clean|validate)(_\w+)?$")
 FORM_BASE = re.compile(r"(Form|Serializer)$")
@@ -279,7 +284,7 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
             if read is not None:
                 write = replace(write, kind=db.INSERT)  # the saved instance is built when the read found nothing
         if read is None or _isolation(project, read.api) == "SERIALIZABLE" or _serialized(module, fn, read.call, ops) \
-                or write.kind == db.INSERT and all(HARMLESS_DUPLICATES.search(CLASS_SUFFIX.sub("", t)) for t in write.tables) or (
+                or _another_kind_of_row(fn, read, write) or write.kind == db.INSERT and all(HARMLESS_DUPLICATES.search(CLASS_SUFFIX.sub("", t)) for t in write.tables) or (
                 write.through and origin is not None and (
                     _helper_checks_under_lock(project, *origin) or _helper_decides_itself(project, *origin))):
             continue
@@ -483,8 +488,10 @@ def _isolation(project: Project, api: str | None) -> str | None:
 def _serialized(module: SourceModule, fn: ast.AST, node: ast.AST, ops: list[db.DbOp]) -> bool:
     """Whether a lock taken before ``node`` makes concurrent runs of its check wait for each other: an
     advisory lock (``func.pg_advisory_xact_lock(...)``, ``SELECT pg_advisory_lock(...)``, a helper named
-    for one), a ``with``/``async with`` block of a lock around it, or a locking read of another row
-    (``select_for_update()`` of the parent) earlier in the function."""
+    for one), a ``with``/``async with`` block of a lock around it, a locking read of another row
+    (``select_for_update()`` of the parent) earlier in the function, or the SERIALIZABLE isolation level
+    set there for the transaction (``connection(execution_options={"isolation_level": "SERIALIZABLE"})``),
+    which aborts one of two transactions that write on the same read."""
     if any(isinstance(parent, (ast.With, ast.AsyncWith)) and any(
             _names_lock(item.context_expr) for item in parent.items)
             for parent in ancestors(module, node)):
@@ -492,8 +499,36 @@ def _serialized(module: SourceModule, fn: ast.AST, node: ast.AST, ops: list[db.D
     return any(_locks_row(op) and op.call.lineno < node.lineno for op in ops) or any(
         getattr(other, "lineno", node.lineno) < node.lineno and (
             isinstance(other, ast.Call) and ADVISORY_LOCK.search(dotted(other.func) or "")
-            or ADVISORY_LOCK.search(string_value(other) or ""))
+            or ADVISORY_LOCK.search(string_value(other) or "") or SERIALIZABLE.search(string_value(other) or ""))
         for other in walk_nodes(fn))
+
+
+def _another_kind_of_row(fn: ast.AST, read: db.DbOp, write: db.DbOp) -> bool:
+    """The read looks for one value of a column and the insert stores another (``filter_by(kind="comment")``
+    then ``Notification(kind="mention")``): the row checked is not the row made, so two runs store no
+    duplicate of what was checked; the read is a business rule."""
+    if write.kind != db.INSERT:
+        return False
+    checked = _constant_columns([read.call])
+    instances = {a.id for a in write.call.args if isinstance(a, ast.Name)}
+    built = [node.value for node in walk_function_body(fn) if isinstance(node, ast.Assign) and isinstance(
+        node.value, ast.Call) and any(isinstance(t, ast.Name) and t.id in instances for t in node.targets)]
+    stored = _constant_columns([write.call, *built], shallow=True)
+    return any(column in stored and stored[column] != value for column, value in checked.items())
+
+
+def _constant_columns(calls: list[ast.AST], shallow: bool = False) -> dict[str, object]:
+    """The columns set or compared to a constant in ``calls``: ``filter_by(kind="x")``, ``Model.kind == "x"``,
+    ``Model(kind="x")``; with ``shallow``, only the keywords of the calls themselves."""
+    nodes = calls if shallow else [n for call in calls for n in ast.walk(call)]
+    found: dict[str, object] = {}
+    for node in nodes:
+        if isinstance(node, ast.Call):
+            found.update((k.arg, k.value.value) for k in node.keywords if k.arg and isinstance(k.value, ast.Constant))
+        elif isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq) and isinstance(
+                node.left, ast.Attribute) and isinstance(node.comparators[0], ast.Constant):
+            found[node.left.attr] = node.comparators[0].value
+    return found
 
 
 def _locks_row(op: db.DbOp) -> bool:
