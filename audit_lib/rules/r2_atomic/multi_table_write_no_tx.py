@@ -93,8 +93,11 @@ transaction and is not reported. Neither are:
   and saved alone, a checkpoint saved through `update_checkpoint(...)`), committed apart on purpose so that
   progress is visible (a `Task` model with `assignees` is a work item people are given, not a job);
 - commands and scripts that seed or generate sample data (`seed.py`, `initdb`,
-  `dummy-generator-*`, `populate_demo`, a module documented as "Loads test data into ..."),
-  and scripts of a `bin/` directory, run by hand;
+  `dummy-generator-*`, `populate_demo`, a module documented as "Loads test data into ...", a
+  management command `create_test_event`), and scripts of a `bin/` directory, run by hand;
+- separate calls of one helper that commits its own writes (`sketch.add_attribute("users", ...)`, then
+  `sketch.add_attribute("hosts", ...)`), the second not given what the first made: each call is a
+  change of its own, and a gap inside the helper is reported in the helper;
 - in a background task (`@app.task`, `@shared_task`), the save of the row the task was
   handed (`item = ImportItem.objects.get(id=item_id)`), which records the task's outcome;
 - Django projects with `ATOMIC_REQUESTS`, the methods of a class-based view whose `dispatch` (its own
@@ -102,7 +105,9 @@ transaction and is not reported. Neither are:
   name="dispatch")`) and helpers called only from them, and Django model `save`/`delete` overrides,
   signal receivers, a `ModelAdmin`'s `save_model`/`save_formset`/`save_related`/`delete_model`
   (the admin's change and delete views run them inside `transaction.atomic()`) and the `create`/`update` of a DRF serializer nested in a serializer
-  whose own `create`/`update` is atomic, which run in the transaction of their caller.
+  whose own `create`/`update` is atomic, or of a serializer that every view naming it (`serializer_class`)
+  saves in a `perform_create`/`perform_update` under `@transaction.atomic` (its own or a base's), which run
+  in the transaction of their caller.
 
 ## Why is this bad?
 If the process dies, the connection drops or the second statement fails after the first
@@ -150,7 +155,7 @@ from audit_lib.libs import db, web
 from audit_lib.pyast import (FUNCTION_TYPES, ancestors, annotation_expr, decorator_names, dotted, functions, is_none,
                              qualified, string_value, walk_function_body)
 from audit_lib.registry import rule
-from audit_lib.source import Project, SourceModule
+from audit_lib.source import Project, SourceModule, is_management_command
 
 FIX = ("put all the writes in one transaction and commit once after the last: `async with conn.transaction():` "
        "(asyncpg/psycopg 3), `with session.begin():` (SQLAlchemy), `with transaction.atomic():` (Django), or "
@@ -163,6 +168,7 @@ SAMPLE_DATA = re.compile(r"^(seed|seeds|seeding|dummy|fake|initdb|init_db|popula
                          r"([-_]\w+)*\.py$|[-_](seed|seeds|dummy|fake|sample|demo)(\.py$|[-_])", re.I)
 SAMPLE_DOCSTRING = re.compile(r"^\W*(loads?|generates?|creates?|populates?|seeds?)\b[^.\n]{0,40}\b(test|sample|demo|dummy|fake)"
                               r" (data|records|rows|content)\b", re.I)
+TEST_DATA_COMMAND = re.compile(r"(^|[-_])test([-_]\w+)*\.py$")  # manage.py create_test_event
 SIGN_IN_SESSION = re.compile(r"session_?tokens?$", re.I)
 TRANSIENT_SESSION = re.compile(r"(Session|_sessions?)$")
 JOB_ROW = re.compile(r"(\w*_)?(job|task)s?|\w*(Job|Task)s?$", re.I)
@@ -552,10 +558,13 @@ def _imports_project_code(module: SourceModule, project: Project) -> bool:
 def _makes_sample_data(module: SourceModule) -> bool:
     """A command or script that seeds or generates development data (``seed.py``, ``initdb``,
     ``dummy-generator-users``, ``populate_demo``, a module whose docstring opens with "Loads test
-    data into the database"): run by hand on an empty or disposable database,
+    data into the database", a management command ``create_test_event``): run by hand on an empty or
+    disposable database,
     and run again if it stops half-way."""
     docstring = ast.get_docstring(module.tree) or ""
-    return bool(SAMPLE_DATA.search(module.path.rsplit("/", 1)[-1]) or SAMPLE_DOCSTRING.search(docstring))
+    name = module.path.rsplit("/", 1)[-1]
+    return bool(SAMPLE_DATA.search(name) or SAMPLE_DOCSTRING.search(docstring) or (
+        is_management_command(module.path) and TEST_DATA_COMMAND.search(name)))
 
 
 def _hand_run_script(module: SourceModule) -> bool:
@@ -570,13 +579,15 @@ def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST, project: Pro
     admin's change and delete views run a ``ModelAdmin``'s ``save_model``/``save_formset``/
     ``save_related``/``delete_model`` inside their own ``transaction.atomic()``. So does the
     ``create``/``update`` of a DRF serializer nested in another serializer whose own ``create``/
-    ``update`` is atomic: DRF leaves nested writes to the parent, which calls it."""
+    ``update`` is atomic: DRF leaves nested writes to the parent, which calls it; and that of a serializer
+    every view naming it saves in an atomic ``perform_create``/``perform_update`` (its own or a base's)."""
     owner = module.parents.get(fn)
     if fn.name in ("save", "delete") and isinstance(owner, ast.ClassDef):
         return True
     if fn.name in ADMIN_SAVE_HOOKS and isinstance(owner, ast.ClassDef) and _admin_class(owner):
         return True
-    if fn.name in ("create", "update") and isinstance(owner, ast.ClassDef) and owner.name in _nested_in_atomic(project):
+    if fn.name in ("create", "update") and isinstance(owner, ast.ClassDef) and (
+            owner.name in _nested_in_atomic(project) or owner.name in _saved_by_atomic_views(project)[fn.name]):
         return True
     if _in_atomic_dispatch_view(module, project, fn):
         return True
@@ -677,6 +688,60 @@ def _dispatches_in_transaction(module: SourceModule, dispatch: ast.AST) -> bool:
         for n in walk_function_body(dispatch))
 
 
+def _separate_calls_of_committing_helper(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], earlier: db.DbOp,
+                                         later: db.DbOp) -> bool:
+    """Two calls of one helper that commits its own writes (``sketch.add_attribute("users", ...)``, then
+    ``sketch.add_attribute("hosts", ...)``), the second not given what the first made: each call
+    stores one thing of its own, and where the helper splits its change, it is reported there. (A
+    repository's ``create(obj)`` given rows of two models is two parts of one change.)"""
+    def written(call: ast.AST) -> set[str]:
+        return {table for op in ops if op.is_write and op.call is call for table in op.tables}
+
+    return bool(earlier.through) and earlier.through == later.through and any(
+        op.kind == db.COMMIT and op.through == earlier.through for op in ops) and written(
+        earlier.call) == written(later.call) and not _uses_result_of(module, fn, earlier.call, later.call)
+
+
+def _saved_by_atomic_views(project: Project) -> dict[str, set[str]]:
+    """``create``/``update`` -> the serializer classes named only as the ``serializer_class`` of views
+    (``serializer_class = AccessCodeSerializer``) that all save them in a ``perform_create``/``perform_update`` under
+    ``@transaction.atomic`` (``serializer.save()`` calls the serializer's ``create``/``update`` there), and
+    the serializers registered to stand in for them (``@register_serializer(class_name="AccessCodeSerializer")``
+    on an API version's variant)."""
+    if "r2.saved_by_atomic_views" not in project.facts:
+        atomic_hooks: dict[str, set[str]] = {}  # class -> its hooks run in a transaction
+        users: dict[str, list[str]] = {}  # serializer -> the view classes naming it
+        stand_ins: dict[str, str] = {}  # a serializer registered in place of another -> that one
+        for module in project.modules:
+            if "serializer" not in module.text or db.skipped_module(module):
+                continue
+            for cls in module.nodes_of(ast.ClassDef):
+                atomic_hooks[cls.name] = {f.name for f in cls.body if isinstance(f, FUNCTION_TYPES) and f.name in (
+                    "perform_create", "perform_update") and db.is_transaction_function(module, f)}
+                stand_ins.update((cls.name, string_value(k.value)) for dec in cls.decorator_list if isinstance(
+                    dec, ast.Call) for k in dec.keywords if k.arg == "class_name" and string_value(k.value))
+                for statement in cls.body:
+                    if isinstance(statement, ast.Assign) and any(
+                            isinstance(t, ast.Name) and t.id == "serializer_class" for t in statement.targets):
+                        users.setdefault((dotted(statement.value) or "").split(".")[-1], []).append(cls.name)
+        bases = db.class_bases(project)
+
+        def hooks(name: str, seen: frozenset = frozenset()) -> set[str]:
+            inherited = [hooks(base, seen | {name}) for base in bases.get(name, []) if base not in seen]
+            return atomic_hooks.get(name, set()).union(*inherited)
+
+        saved = {"create": set(), "update": set()}
+        for serializer, views in users.items():
+            for method, hook in (("create", "perform_create"), ("update", "perform_update")):
+                if len(_uses_by_name(project).get(serializer, [])) == len(views) and all(
+                        hook in hooks(view) for view in views):  # named nowhere else
+                    saved[method].add(serializer)
+        for registered in saved.values():
+            registered |= {stand_in for stand_in, replaced in stand_ins.items() if replaced in registered}
+        project.facts["r2.saved_by_atomic_views"] = saved
+    return project.facts["r2.saved_by_atomic_views"]
+
+
 def _nested_in_atomic(project: Project) -> set[str]:
     """Serializer classes used as a field of a serializer whose ``create``/``update`` is atomic."""
     if "r2.nested_in_atomic" not in project.facts:
@@ -729,6 +794,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue
             if earlier.kind == later.kind == db.DELETE and not _uses_result_of(module, fn, earlier.call, later.call):
                 continue  # independent clean-ups (expired rows of two tables): nothing is half-done
+            if _separate_calls_of_committing_helper(module, fn, ops, earlier, later):
+                continue  # each call is one change; a gap inside the helper is reported in the helper
             if (earlier.upsert or UPSERT_HELPER.search(earlier.through or "")
                     or _created_if_missing(module, fn, earlier)
                     or _helper_creates_if_missing(module, project, earlier)
