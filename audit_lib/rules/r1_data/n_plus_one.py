@@ -93,7 +93,8 @@ Methods the framework calls once per row of a list count as loops: a Django admi
 `list_display` (the change list calls it for every row; a model property or method named there that
 queries is reported at its `list_display` entry) and a DRF serializer's `get_<field>` of a
 `SerializerMethodField` or its `to_representation`, when the serializer renders lists (`many=True`, the
-`serializer_class` of a list view). A related manager read on the row (`obj.comments.count()`), a
+`serializer_class` of a list view, unless the view's serializer chooser returns another one under
+`if self.action == "list":`). A related manager read on the row (`obj.comments.count()`), a
 foreign key followed from it (`obj.assignee.username`), a model property of the row that queries and a
 query the method runs itself are reported, unless the admin's `get_queryset`/`list_select_related`
 (for a serializer: some queryset of the project) loads that relation, or the read is the fallback of
@@ -104,7 +105,8 @@ the field's name: Django fills it from the parent).
 A DRF list view (`ListAPIView`, `ModelViewSet`, `ListModelMixin`...) is reported when its
 `serializer_class` (or the default that `get_serializer_class` returns last) renders relations of each row (a nested serializer, a related field with
 `many=True`, a many-to-many name in `Meta.fields`; nested serializers two levels deep) that the view's
-queryset does not load, neither in `queryset`/`get_queryset` nor in the project methods and helpers
+queryset does not load, neither in `queryset`/`get_queryset` (also a list of names handed over as
+`prefetch_related(*prefetches)`) nor in the project methods and helpers
 these call nor in the serializer's declared eager-loading lists (write-only fields do not count).
 
 A helper called for each of one row's related children (`for action in workflow.actions.all():
@@ -125,8 +127,9 @@ or the script of each file of a schema folder: `cur.executescript(open(os.path.j
 schema changes per object (`DROP INDEX {name}`, a `CREATE INDEX` template: nothing a JOIN or `IN` batches),
 statements on a table the loop names (`DELETE FROM {table}`, `PRAGMA table_info({table})`), loops over the
 database's catalog (`SELECT name FROM sqlite_master`, `information_schema.tables`: one maintenance step per
-table) and `while`
-loops that page through results are not reported. A query in a loop's `else:` clause runs once per pass of
+table), lookups in an `objects` mapping of a settings value (`retain.objects.get(label, retain.default)`
+in code that does not use Django, where a class of the project declares `objects: dict[str, int]`) and
+`while` loops that page through results are not reported. A query in a loop's `else:` clause runs once per pass of
 the loops around that loop, and is reported for those. Nor are per-item units of work, which are
 not a query pattern: writes in loops that also call another service, move a file in
 storage or hand a job to the task queue (`apply_async`) for each item (in the loop or in a helper it
@@ -140,7 +143,8 @@ aggregate per item), lookups made by a helper that fetches from another service 
 lookup whose query only caches the answer), and inserts whose new row the same iteration
 hands on to more processing (`job = Job.objects.create(...); job.start()`), and saves of
 Django models that override `save()` (or inherit a project class that does): each row runs
-that logic, which `bulk_create` would skip. Tests, migrations, the developer tools of a
+that logic, which `bulk_create` would skip. Tests, migrations, the methods of the
+project's schema migrator (`class SqliteMigrator`: once at start-up), the developer tools of a
 top-level `tools/` folder and Django management commands (operator-run scripts: a clean-up, a
 fake-data generator) are not checked; a management command the product runs itself (a Procfile
 process other than `release:`, a cron entry or docs running it daily, `call_command()` from
@@ -246,7 +250,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         yield from _list_view_findings(module, project)
         yield from _admin_model_member_findings(module, project)
     for fn in functions(module.tree):
-        if _unused_task(module, project, fn):
+        if _unused_task(module, project, fn) or _schema_migrator_method(module, fn):
             continue
         expanded = db.expanded_ops(module, project, fn) + _located_service_ops(module, project, fn)
         units = _units_of_work(module, project, expanded)
@@ -255,6 +259,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                and (not op.lazy or db.evaluated_in_place(module, op.call) or _evaluated_by_chain(module, op.call)
                     or _extends_a_list(module, op.call) or _run_by_helper(module, project, op))
                and id(op.call) not in units and not _server_function_call(op) and not _schema_change(op, fn)
+               and not _settings_mapping_lookup(module, project, op)
                and not _sends_notification(module, project, op) and not _runs_loop_item(module, op)
                and not _switched_off_in_helper(module, project, op)]
         if django:
@@ -560,6 +565,33 @@ def _server_function_call(op: db.DbOp) -> bool:
         and bool(op.sql) and not re.search(r"\bFROM\b", op.sql, re.I)
 
 
+MAPPING_ANNOTATIONS = {"dict", "Dict", "Mapping", "MutableMapping", "defaultdict", "DefaultDict", "OrderedDict"}
+
+
+def _settings_mapping_lookup(module: SourceModule, project: Project, op: db.DbOp) -> bool:
+    """``retain.objects.get(label, retain.default)`` where the project's settings classes declare
+    ``objects: dict[str, float]``: a lookup in a mapping held by a value named in lower case (no model
+    class of the project), not a Django manager."""
+    if op.api != "django" or len(op.tables) != 1 or module.imports_module("django"):
+        return False
+    (held,) = op.tables
+    return held[:1].islower() and held not in db.class_bases(project) and _mapping_objects_fields(project)
+
+
+def _mapping_objects_fields(project: Project) -> bool:
+    """Whether a class of the project declares an ``objects`` field typed as a mapping."""
+    cached = project.facts.get("r1.mapping_objects_fields")
+    if cached is None:
+        cached = any(isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
+                     and statement.target.id == "objects"
+                     and (dotted(statement.annotation.value if isinstance(statement.annotation, ast.Subscript)
+                                 else statement.annotation) or "").split(".")[-1] in MAPPING_ANNOTATIONS
+                     for module in project.modules if "objects:" in module.text
+                     for cls in module.nodes_of(ast.ClassDef) for statement in cls.body)
+        project.facts["r1.mapping_objects_fields"] = cached
+    return cached
+
+
 def _runs_loop_item(module: SourceModule, op: db.DbOp) -> bool:
     """``for (stmt,) in conn.execute("SELECT 'DROP FUNCTION ' || ..."): conn.execute(stmt)``: the statement
     run is the item itself, a statement a query (or a list) generated, or one the item picks
@@ -800,6 +832,13 @@ def _always(block: list[ast.stmt], commits: set[int]) -> bool:
 
 def _leaves(block: list[ast.stmt]) -> bool:
     return any(isinstance(stmt, (ast.Return, ast.Raise)) for stmt in block)
+
+
+def _schema_migrator_method(module: SourceModule, fn: ast.AST) -> bool:
+    """A method of the project's schema migrator (``class SqliteMigrator``): it runs once, at start-up,
+    over the few migrations or version rows it is bootstrapping, like the migrations themselves."""
+    owner = module.parents.get(fn)
+    return isinstance(owner, ast.ClassDef) and re.search(r"Migrator\b", owner.name) is not None
 
 
 def _unused_task(module: SourceModule, project: Project, fn: ast.AST) -> bool:
@@ -2055,6 +2094,10 @@ def _loaded_segments(text: str) -> set[str]:
             found.update(path.split("__"))
         if "Prefetch(" in (call.group(1) or ""):
             found.update(re.findall(r"Prefetch\(\s*['\"]([\w_]+)", text))
+    for listed in re.finditer(r"(?:prefetch|select)_related\(\s*\*(\w+)\s*\)", text):
+        for names in re.finditer(rf"\b{listed.group(1)}\s*\+?=\s*(?:\[([^\]]*)|\(([^)]*))", text):
+            found.update(seg for path in re.findall(r"['\"]([\w_]+)['\"]", names.group(1) or names.group(2) or "")
+                         for seg in path.split("__"))  # prefetches = ["tags", ...]; .prefetch_related(*prefetches)
     return found
 
 
@@ -2090,12 +2133,29 @@ def _renders_lists(project: Project, name: str) -> bool:
                     listed.add((dotted(call.func) or "").rsplit(".", 1)[-1])
             for cls in module.nodes_of(ast.ClassDef):
                 if any(LIST_VIEW_BASES.search(b) for b in _project_bases(project, cls.name)):
+                    for_list = _list_action_serializer(cls)
+                    if for_list is not None:
+                        listed.add(for_list)
+                        continue
                     for item in cls.body:
                         if isinstance(item, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "serializer_class"
                                                                 for t in item.targets):
                             listed.add((dotted(item.value) or "").rsplit(".", 1)[-1])
         project.facts["r1.list_serializers"] = listed
     return name in listed
+
+
+def _list_action_serializer(cls: ast.ClassDef) -> str | None:
+    """``if self.action == "list": return ScheduleListSerializer`` in the view's serializer chooser: the
+    serializer its list action renders, whatever ``serializer_class`` (then the one for single objects) says."""
+    for item in cls.body:
+        if not isinstance(item, ast.FunctionDef) or "serializer_class" not in item.name:
+            continue
+        for branch in (n for n in walk_function_body(item) if isinstance(n, ast.If)):
+            if re.fullmatch(r"self\.action (?:==|in) (?:'list'|\('list',?\)|\['list'\])", ast.unparse(branch.test)) \
+                    and isinstance(branch.body[0], ast.Return) and branch.body[0].value is not None:
+                return (dotted(branch.body[0].value) or "").rsplit(".", 1)[-1] or None
+    return None
 
 
 def _queries_in_property(project: Project, name: str, to_many: frozenset[str]) -> bool:
