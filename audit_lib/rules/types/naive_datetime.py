@@ -7,7 +7,8 @@ Reports datetimes made or stored without a time zone. In code:
   `datetime.utcnow()`, `datetime.utcfromtimestamp(ts)` and `datetime.today()`, which
   always return naive values (whatever the import spelling: `import datetime`,
   `from datetime import datetime`, `import datetime as dt`);
-- a local reading labelled UTC, `datetime.now().replace(tzinfo=pytz.utc)`,
+- a local reading labelled UTC, `datetime.now().replace(tzinfo=pytz.utc)`, or written out as UTC,
+  `datetime.now().strftime("%Y-%m-%dT%H:%M:%S+00:00")` (also with a literal `Z`, `UTC`, `GMT`),
   `datetime.fromtimestamp(mtime).replace(tzinfo=timezone.utc)`: aware, but right only while the process
   runs in UTC; a code base that does it in several places gets one finding naming them;
 - the same functions passed uncalled as a column or field default
@@ -474,6 +475,13 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
                 path=module.path, line=call.lineno, end_line=call.end_lineno, evidence=module.evidence(call),
                 fix=FIX_CALL + " (django.utils.timezone.now() in Django)", extra={"kind": LABELLED_UTC})
             return
+        if _each_use(module, call, lambda node: _formatted_as_utc(module, node)):
+            yield Finding(
+                message=f"datetime.{function}() reads the host's local wall clock and its format labels it UTC: "
+                        "off by the host's offset anywhere but in UTC",
+                path=module.path, line=call.lineno, end_line=call.end_lineno, evidence=module.evidence(call),
+                fix=FIX_CALL, extra={"kind": "local"})
+            return
         if _each_use(module, call, lambda node: _made_aware_at_once(module, node)) \
                 or _made_aware_when_rebound(module, call) or _against_same_clock(module, call, project) \
                 or _only_read_as_epoch(module, call) or _rendered_as_text(module, call, project) \
@@ -533,6 +541,19 @@ def _clock_of(module: SourceModule, node: ast.expr, project: Project) -> str | N
 
 
 UTC_FORMAT = re.compile(r"(?<!%)\b(GMT|UTC)\b|(?<!%)Z$")  # a literal zone in a strptime format
+
+
+# a zone written literally into a strftime format (``%Z`` is the value's own zone, empty for a naive one)
+LITERAL_UTC = re.compile(r"[+-]00:?00|(?<!%)(?<![A-Za-z])(UTC|GMT)\b|(?<!%)Z$")
+
+
+def _formatted_as_utc(module: SourceModule, node: ast.expr) -> bool:
+    """``datetime.now().strftime("%Y-%m-%dT%H:%M:%S+00:00")``: a local reading written out as UTC."""
+    node = _through_arithmetic(module, node)
+    parent = module.parents.get(node)
+    outer = module.parents.get(parent)
+    return isinstance(parent, ast.Attribute) and parent.attr == "strftime" and isinstance(outer, ast.Call) \
+        and bool(outer.args) and bool(LITERAL_UTC.search(string_value(outer.args[0]) or ""))
 
 
 def _moved_reading(node: ast.expr) -> ast.expr:
