@@ -131,7 +131,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import sqlglot
 from sqlglot import exp
@@ -1207,6 +1207,18 @@ def _zip_copies(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]
 
 # What sends a body back: the response classes, and those that send a file object (Starlette, CherryPy).
 ARCHIVE_SINKS = RESPONSE_SINKS | {"StreamingResponse", "serve_fileobj"}
+
+
+def _response_bodies(module: SourceModule, nodes: Iterable[ast.AST], sinks: set[str]
+                     ) -> Iterator[tuple[ast.Call, ast.expr]]:
+    """Calls among ``nodes`` that send a response of one of ``sinks``, with the body each one sends."""
+    for node in nodes:
+        if not (isinstance(node, ast.Call) and (call_name(module, node) or _callee(node) or "").rsplit(".", 1)[-1]
+                in sinks):
+            continue
+        body = node.args[0] if node.args else keyword(node, "content")
+        if body is not None:
+            yield node, body
 WRITE_MODES = {"w", "a", "x"}
 
 
@@ -1233,12 +1245,8 @@ def _archives_built_in_memory(module: SourceModule, project: Project, fn: ast.AS
     packed = {archives[name] for name in archives if _packs_files(module, name, nodes)}
     if packed and (_admin_only(fn) or fn.name in _admin_only_helpers(project)):
         return
-    for node in nodes if packed else ():
-        if not (isinstance(node, ast.Call) and (call_name(module, node) or _callee(node) or "").rsplit(".", 1)[-1]
-                in ARCHIVE_SINKS):
-            continue
-        body = node.args[0] if node.args else keyword(node, "content")
-        if body is not None and any(isinstance(n, ast.Name) and n.id in packed for n in walk_nodes(body)):
+    for node, body in _response_bodies(module, nodes if packed else (), ARCHIVE_SINKS):
+        if any(isinstance(n, ast.Name) and n.id in packed for n in walk_nodes(body)):
             yield _medium_finding(
                 module, node, "a zip archive of files is built whole in memory to be sent back",
                 "build it in a temporary file (tempfile.TemporaryFile) and stream that (FileResponse, send_file), "
@@ -1346,12 +1354,8 @@ def _files_sent_whole(module: SourceModule, project: Project, nodes: list[ast.AS
 
     contents = {node.targets[0].id for node in nodes if isinstance(node, ast.Assign) and len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name) and whole_file(node.value)}
-    for node in nodes:
-        if not (isinstance(node, ast.Call) and (call_name(module, node) or _callee(node) or "").rsplit(".", 1)[-1]
-                in RESPONSE_SINKS):
-            continue
-        body = node.args[0] if node.args else keyword(node, "content")
-        if body is not None and (whole_file(body) or isinstance(body, ast.Name) and body.id in contents):
+    for node, body in _response_bodies(module, nodes, RESPONSE_SINKS):
+        if whole_file(body) or isinstance(body, ast.Name) and body.id in contents:
             yield _medium_finding(
                 module, node, "a stored file is read whole into memory to be sent back",
                 "stream it from the disk: FileResponse(open(path, 'rb')) (Django, Starlette) or send_file(path) "
