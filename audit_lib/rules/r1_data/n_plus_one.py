@@ -665,25 +665,38 @@ TABLE_PLACEHOLDER = re.compile(r"\b(FROM|INTO|UPDATE|TABLE|JOIN)\s+(\w+\.)?(\{\w
 def _schema_change(op: db.DbOp, fn: ast.AST) -> bool:
     """``DROP INDEX {name}``, ``CREATE INDEX ... ({fields})`` per index: a schema change for each
     object, which no JOIN or ``IN`` list can batch; so is a statement on a table the loop names
-    (``DELETE FROM {table}``, ``PRAGMA table_info({table})``: one statement per table). The SQL is
-    the statement's text or a string the call's arguments are built from (through names bound in the
-    function, three steps deep)."""
+    (``DELETE FROM {table}``, ``PRAGMA table_info({table})`` with ``table`` taken from the loop: one
+    statement per table; a table name the function was given is one table, its rows still N+1). The
+    SQL is the statement's text or a string the call's arguments are built from (through names bound
+    in the function, three steps deep)."""
     if op.sql and DDL.match(op.sql):
         return True
-    pending: list[ast.AST] = list(op.call.args) + [k.value for k in op.call.keywords]
-    seen: set[str] = set()
-    for _ in range(4):
-        following: list[ast.AST] = []
-        for expr in pending:
-            for node in walk_nodes(expr):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str) and (
-                        DDL.match(node.value) or TABLE_PLACEHOLDER.search(node.value)):
-                    return True
-                if isinstance(node, ast.Name) and node.id not in seen:
-                    seen.add(node.id)
-                    following += _bindings(fn, node.id)
-        pending = following
+    loop_names = _enclosing_loop_names(fn, op.call)
+    for argument in list(op.call.args) + [k.value for k in op.call.keywords]:
+        pending: list[ast.AST] = [argument]
+        seen: set[str] = set()
+        names_a_table = False
+        for _ in range(4):
+            following: list[ast.AST] = []
+            for expr in pending:
+                for node in walk_nodes(expr):
+                    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                        if DDL.match(node.value):
+                            return True
+                        names_a_table = names_a_table or bool(TABLE_PLACEHOLDER.search(node.value))
+                    if isinstance(node, ast.Name) and node.id not in seen:
+                        seen.add(node.id)
+                        following += _bindings(fn, node.id)
+            pending = following
+        if names_a_table and seen & loop_names:
+            return True
     return False
+
+
+def _enclosing_loop_names(fn: ast.AST, call: ast.AST) -> set[str]:
+    """The names the loops of ``fn`` that contain ``call`` bind on each pass."""
+    return {name for loop in walk_nodes(fn) if _loop_targets(loop) and any(n is call for n in walk_nodes(loop))
+            for target in _loop_targets(loop) for name in _names(target)}
 
 
 CATALOG = re.compile(r"\b(sqlite_master|sqlite_schema|information_schema\.\w+|pg_catalog\.\w+|pg_tables|pg_class|"
