@@ -206,16 +206,20 @@ class Project:
         a ``common/types.py``): prefixes that 3+ imports put before a top-level package of the
         project, and under which every import names a module of the project (``django.core`` is not
         one for a project with a ``files`` app: ``django.core.cache`` is Django's; nor ``ai.backend``,
-        whose ``ai.backend.common`` is a sibling distribution)."""
+        whose ``ai.backend.common`` is a sibling distribution). A package scanned from inside may hold
+        a module of its own name (``sydent/sydent.py``): ``sydent.db.accounts`` still names ``db/accounts.py``."""
         names = {m.dotted_name for m in self.modules}
         tops = {name.split(".", 1)[0] for name in names}
+        root_files = {name for name in names if "." not in name} - {m.dotted_name for m in self.modules
+                                                                      if m.path.endswith("__init__.py")}
         targets = {target for module in self.modules for target in module.imports.values()}
         mapped: dict[str, int] = {}
         for target in targets:
             parts = target.split(".")
             for i in range(1, len(parts)):
                 rest = ".".join(parts[i:])
-                if parts[0] not in tops and parts[i] in tops and (rest in names or rest.rpartition(".")[0] in names):
+                outside = parts[0] not in tops or (parts[0] in root_files and parts[1] in tops)
+                if outside and parts[i] in tops and (rest in names or rest.rpartition(".")[0] in names):
                     prefix = ".".join(parts[:i])
                     mapped[prefix] = mapped.get(prefix, 0) + 1
                     break

@@ -163,6 +163,21 @@ def test_a_package_scanned_from_inside_is_named_under_its_own_name(tmp_path):
     assert project.by_dotted_name["api.db.models"].path == "db/models.py"
 
 
+def test_a_package_scanned_from_inside_is_named_under_its_own_name_beside_a_module_of_that_name(tmp_path):
+    write(tmp_path, "__init__.py", "")
+    write(tmp_path, "sydent.py", "class Sydent: ...\n")
+    write(tmp_path, "types.py", "JsonDict = dict\n")
+    write(tmp_path, "db/__init__.py", "")
+    write(tmp_path, "db/accounts.py", "class AccountStore: ...\n")
+    write(tmp_path, "http/servlets.py", "from sydent.db.accounts import AccountStore\n"
+                                        "from sydent.sydent import Sydent\n"
+                                        "from sydent.types import JsonDict\n")
+    project = load_project(tmp_path)
+    assert project.installed_namespaces == {"sydent"}
+    assert project.by_dotted_name["sydent.db.accounts"].path == "db/accounts.py"
+    assert project.by_dotted_name["sydent.sydent"].path == "sydent.py"
+
+
 def test_exclude_patterns_leave_paths_out(tmp_path):
     write(tmp_path, "app/main.py", "x = 1\n")
     write(tmp_path, "db/seed.sql", "insert into t values (1);\n")

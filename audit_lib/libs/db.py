@@ -89,10 +89,10 @@ _PLACEHOLDERS = [
 _HOLE = "__dynamic__"
 DYNAMIC_PART = _HOLE  # what sql_text() puts where the code fills in a part: ``FROM t {where}``
 _SQL_START = re.compile(
-    r"^\s*(\(\s*)*(select|insert|update|delete|with|begin|start\s+transaction|commit|rollback|end|merge|copy|upsert)\b",
+    r"^\s*(\(\s*)*(select|insert|update|delete|with|begin|start\s+transaction|commit|rollback|end|merge|copy|upsert|replace\s+into)\b",
     re.I,
 )
-_RE_INSERT = re.compile(r"\binsert\s+into\s+([\w.\"]+)", re.I)
+_RE_INSERT = re.compile(r"\b(?:insert|replace)(?:\s+or\s+\w+|\s+ignore)?\s+into\s+([\w.\"]+)", re.I)
 _RE_UPDATE = re.compile(r"^\s*update\s+(?:only\s+)?([\w.\"]+)", re.I)
 _RE_DELETE = re.compile(r"\bdelete\s+from\s+(?:only\s+)?([\w.\"]+)", re.I)
 _RE_FROM = re.compile(r"\b(?:from|join)\s+([\w.\"]+)", re.I)
@@ -137,6 +137,11 @@ def parse_sql(text: str) -> SqlFacts | None:
     return _tree_facts(statements[0], normalized)
 
 
+UPSERT_SYNTAX = re.compile(  # PostgreSQL/SQLite ON CONFLICT, SQLite INSERT OR, MySQL INSERT IGNORE and upserts
+    r"\bon\s+conflict\b|\binsert\s+or\s+(replace|ignore)\b|\breplace\s+into\b|\binsert\s+ignore\b"
+    r"|\bon\s+duplicate\s+key\s+update\b", re.I)
+
+
 def _tree_facts(tree: exp.Expression, text: str) -> SqlFacts:
     if isinstance(tree, exp.Transaction):
         return SqlFacts("BEGIN")
@@ -163,7 +168,7 @@ def _tree_facts(tree: exp.Expression, text: str) -> SqlFacts:
         kind = "INSERT" if any(isinstance(n, exp.Insert) for n in tree.find_all(exp.Insert)) else "UPDATE"
     for_update = any(lock.args.get("update") for lock in tree.find_all(exp.Lock)) or bool(
         re.search(r"\bfor\s+(no\s+key\s+)?update\b", text, re.I))
-    on_conflict = any(True for _ in tree.find_all(exp.OnConflict)) or bool(re.search(r"\bon\s+conflict\b", text, re.I))
+    on_conflict = any(True for _ in tree.find_all(exp.OnConflict)) or bool(UPSERT_SYNTAX.search(text))
     return SqlFacts(kind, frozenset(read), frozenset(written), for_update, on_conflict,
                     _offset_of(tree), _is_batch(text), True)
 
@@ -187,14 +192,13 @@ def _regex_facts(text: str) -> SqlFacts:
     def names(pattern: re.Pattern) -> set[str]:
         return {m.group(1).strip('"').split(".")[-1].lower() for m in pattern.finditer(text)} - {_HOLE}
     written = names(_RE_INSERT) | names(_RE_UPDATE) | names(_RE_DELETE)
-    kind = {"select": "SELECT", "with": "SELECT", "insert": "INSERT", "update": "UPDATE", "delete": "DELETE",
+    kind = {"select": "SELECT", "with": "SELECT", "insert": "INSERT", "replace": "INSERT", "update": "UPDATE", "delete": "DELETE",
             "begin": "BEGIN", "start": "BEGIN", "commit": "COMMIT", "end": "COMMIT", "rollback": "ROLLBACK"}.get(first, "OTHER")
     if kind == "SELECT" and written:
         kind = "INSERT" if names(_RE_INSERT) else "UPDATE"
     return SqlFacts(kind, frozenset(names(_RE_FROM) - written), frozenset(written),
                     bool(re.search(r"\bfor\s+(no\s+key\s+)?update\b", text, re.I)),
-                    bool(re.search(r"\bon\s+conflict\b", text, re.I)),
-                    None, _is_batch(text), False)
+                    bool(UPSERT_SYNTAX.search(text)), None, _is_batch(text), False)
 
 
 def sql_text(module: SourceModule, node: ast.AST | None, scope: ast.AST | None = None,
