@@ -315,10 +315,13 @@ def _stores(cls: ast.ClassDef) -> frozenset[str]:
     """Lists a long-lived object accumulates: attributes its methods grow (``self.chain.append(link)``,
     ``self.sessions += [s]``) and never bind to a set or a dict. They hold every item the object has seen
     (an operation's links, a server's sessions), as many as the data. Not a field the class body declares
-    (``roles = ArrayField(TextField())``): a column of one row, a handful of items."""
+    (``roles = ArrayField(TextField())``): a column of one row, a handful of items; nor one it declares as a
+    method (SQLAlchemy's ``@declared_attr def acl(cls): return relationship(...)``, a ``@property``): one row's
+    related rows."""
     grown: set[str] = set()
     not_lists = {t.id for st in cls.body if isinstance(st, (ast.Assign, ast.AnnAssign))
                  for t in (st.targets if isinstance(st, ast.Assign) else [st.target]) if isinstance(t, ast.Name)}
+    not_lists |= {st.name for st in cls.body if isinstance(st, FUNCTION_TYPES)}
     for node in walk_nodes(cls):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in GROWING_METHODS:
             grown |= _self_attribute(node.func.value)
@@ -484,13 +487,32 @@ def _loop_item(function: ast.AST, read: ast.Name) -> bool:
 
 
 def _item_children(function: ast.AST, call: ast.Call, collections: frozenset[str]) -> bool:
-    """``m.encodings.all()`` of each ``m`` in a loop: one item's related rows, not the table's."""
+    """``m.encodings.all()`` of each ``m`` in a loop: one item's related rows, not the table's; and
+    ``self.roles.all()``, ``self.rank.roles.all()``: the related rows of the object the method runs on."""
     receiver = call.func
     while isinstance(receiver, (ast.Attribute, ast.Call)):
         outer = receiver
         receiver = receiver.value if isinstance(receiver, ast.Attribute) else receiver.func
     return isinstance(receiver, ast.Name) and isinstance(outer, ast.Attribute) and outer.attr not in collections \
-        and _loop_item(function, receiver)
+        and (_loop_item(function, receiver) or _own_relation(call))
+
+
+OWN_QUERY_ATTRIBUTES = {"objects", "query", "queryset", "session", "db", "model"}
+
+
+def _own_relation(call: ast.Call) -> bool:
+    """``self.roles.all()``, ``self.rank.roles.filter(...)``: a chain of plain attributes of ``self`` (no call
+    in it, so not ``self.session.query(Model)``; not ``self.queryset`` of a view nor ``self.project.tasks`` of a
+    tenant) read as rows: one row's children."""
+    node = call.func.value if isinstance(call.func, ast.Attribute) else None
+    names: list[str] = []
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _reads_rows(node):
+        node = node.func.value
+    while isinstance(node, ast.Attribute):
+        names.append(node.attr)
+        node = node.value
+    return isinstance(node, ast.Name) and node.id == "self" and bool(names) \
+        and not any(n in OWN_QUERY_ATTRIBUTES or n.endswith("objects") or TENANT_SCOPE.search(n) for n in names)
 
 
 def _walked_whole(node: ast.expr, expression: ast.expr, parents: dict) -> bool:
