@@ -33,10 +33,16 @@ REQUEST_NAMES = {"request", "req"}
 REQUEST_BODY_READS = {"json", "get_json", "form", "data", "POST", "FILES", "files"}
 
 
+# Packaging and task-runner files: run by the build (``hatch_build.py``'s build hook), never by the service.
+BUILD_FILES = {"setup.py", "hatch_build.py", "noxfile.py", "fabfile.py"}
+
+
 def is_offline_module(module: SourceModule) -> bool:
-    """Test code, migration revisions (a ``migrations/`` folder, or one ``migrations.py`` of them) and
-    the developer tools of a top-level ``tools/`` folder (converters, generators): code run once, by hand."""
-    return is_test_module(module) or is_migration_path(module.path) or module.path.startswith("tools/")
+    """Test code, migration revisions (a ``migrations/`` folder, or one ``migrations.py`` of them),
+    the developer tools of a top-level ``tools/`` folder (converters, generators) and the build files at the
+    top of the tree (``hatch_build.py``, ``setup.py``): code run once, by hand or by the build."""
+    return is_test_module(module) or is_migration_path(module.path) or module.path.startswith("tools/") \
+        or module.path in BUILD_FILES
 
 
 def runs_offline(module: SourceModule, project: Project) -> bool:

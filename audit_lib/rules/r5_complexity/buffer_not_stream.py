@@ -37,7 +37,7 @@ Reports whole payloads read into memory where streaming fits. That is:
   stored as a field of a model object (`event.stylesheet = f.read().decode()`) must be read whole: the
   database keeps it whole; one whose size the handler compared with a cap before reading it
   (`if file.size > 10 * 1024 * 1024: return ...`) is bounded, and one decoded whole (`Image.open(BytesIO(data))`,
-  `json.loads(data)`, also in a thread, or handed to a function named for a picture, `register_face(name, data)`)
+  `json.loads(data)`, `yaml.safe_load(data)`, also in a thread, or handed to a function named for a picture, `register_face(name, data)`)
   has to be read whole;
 - `await request.body()` (Starlette/FastAPI), unless the body is parsed as JSON or
   checked against a signature, which need it whole, or returned to a caller; and aiohttp's
@@ -608,8 +608,8 @@ def _uploads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[as
             )
 
 
-# Decoders that need the whole payload: a picture's (PIL, OpenCV, NumPy's buffer) and JSON's.
-WHOLE_DECODERS = re.compile(r"(^|\.)(Image\.open|imdecode|frombuffer|loads)$")
+# Decoders that need the whole payload: a picture's (PIL, OpenCV, NumPy's buffer), JSON's and a YAML document's.
+WHOLE_DECODERS = re.compile(r"(^|\.)(Image\.open|imdecode|frombuffer|loads)$|^yaml\.(safe_|full_|unsafe_)?load$")
 # A function of the project named for the picture it is handed (``register_face(name, data)``, ``load_image``).
 PICTURE_CONSUMERS = re.compile(r"(^|_)(images?|img|photos?|pictures?|faces?)(_|$)", re.I)
 
