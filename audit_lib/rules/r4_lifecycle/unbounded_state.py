@@ -224,6 +224,8 @@ CHOICE_PARAMETER = re.compile(
     r"|^(category|category_id)$"  # the categories the operators set up: a forum's, a catalogue's
     r"|(^|_)(kind|mode|level|format|fmt|type)$"
     r"|(^|_)(api_key|base_url)$")  # a provider's configured credential or endpoint: one client per provider
+# An attribute naming the kind of an object (``job.job_type``, ``event.kind``): a key of a fixed set.
+KIND_ATTRIBUTE = re.compile(r"(^|_)(kind|type)$")
 # Lookups of a name in a registry or in the configuration: ``LLMConfigRegistry.get_config(key)``, ``config_for(name)``.
 REGISTRY_LOOKUP = re.compile(r"(?i)registry|(^|\.)(get_config|config_for)$")
 # Names of the process configuration: ``config``, ``app.config``, ``settings``, ``os.environ``.
@@ -251,7 +253,7 @@ LOCKS = {"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition"}
 # Keys naming an entity the operators configure (a project, a backend, a tenant), not a request or a user.
 # Not a host: ``request.client.host`` is one per client.
 ENTITY_KEY = re.compile(r"(^|_)(project|backend|tenant|organization|org|workspace|database|db|region|cluster|shard|"
-                        r"pool)(_(id|name|key|slug))?$")
+                        r"pool|cam|camera)(_(id|name|key|slug))?$")
 # Functions that register or configure something: called while the program sets itself up.
 REGISTRAR_FUNCTION = re.compile(r"(?i)register|^_?configure")
 # The parameter of a decorator: the class or function it decorates.
@@ -999,6 +1001,8 @@ def _keyed_by_choice(node: ast.AST, fn: ast.AST) -> bool:
     fixed set (see CHOICE_PARAMETER), or a parameter or loop variable named as a class (``model``,
     ``serializer_class``): the same few keys are replaced, not accumulated."""
     key = _added_key(node)
+    if isinstance(key, ast.Attribute) and KIND_ATTRIBUTE.search(key.attr):
+        return True  # ``_current_jobs[job.job_type] = job``: one entry per kind of job
     if not isinstance(key, ast.Name):
         return False
     params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
@@ -1459,11 +1463,22 @@ def _never_filled(module: SourceModule, project: Project, call: ast.Call) -> boo
         return False
     if _reaching_puts(module, project, call):
         return False
+    return not _registered(module, call, name)
+
+
+def _registered(module: SourceModule, call: ast.Call, name: str) -> bool:
+    """``register_listener(q, "core")``, ``bus.subscribe(q)``: handed to a registry that fills it with every
+    event. A queue only handed to a process or an object (``Process(args=(q,))``) shows no put of its own: it
+    may as well be a request-reply channel or a logging hand-off, and is not judged."""
+    fn = enclosing_function(module, call)
+    scope = fn if fn is not None else module.tree
     on_self = is_self_attribute(_queue_target(module, call))
-    if not on_self and enclosing_function(module, call) is None and any(
-            m.imports.get(name) == f"{module.dotted_name}.{name}" for m in project.modules if m is not module):
-        return False  # imported elsewhere: filled or handed on there
-    return not _used_as_value(module, name, on_self)
+    for node in walk_nodes(scope):
+        if isinstance(node, ast.Call) and REGISTRAR.search((call_name(module, node) or "").rsplit(".", 1)[-1]) \
+                and any((is_self_attribute(a) and a.attr == name) if on_self else
+                        (isinstance(a, ast.Name) and a.id == name) for a in node.args):
+            return True
+    return False
 
 
 def _reaching_puts(module: SourceModule, project: Project, call: ast.Call) -> list[tuple[SourceModule, ast.Attribute]]:
@@ -1652,8 +1667,10 @@ def _lives_for_one_call(module: SourceModule, call: ast.Call) -> bool:
     the process."""
     name = _queue_name(module, call)
     owner = enclosing_function(module, call)
-    if name is None or owner is None or is_self_attribute(_queue_target(module, call)):
+    if name is None or owner is None:
         return False
+    if is_self_attribute(_queue_target(module, call)):
+        return _one_result_of_a_started_worker(module, call, owner, name)
     takes = [n for n in walk_function_body(owner) if isinstance(n, ast.Call)
              and dotted(n.func) in (f"{name}.get", f"{name}.get_nowait")]
     if takes and all(_taken_up_to_an_end(module, take, owner) for take in takes):
@@ -1664,6 +1681,23 @@ def _lives_for_one_call(module: SourceModule, call: ast.Call) -> bool:
     return bool(puts) and all(
         (producer := enclosing_function(module, put)) is not owner and _nested_in_started(module, producer, started)
         and not any(isinstance(a, ast.While) for a in ancestors(module, put)) for put in puts)
+
+
+def _one_result_of_a_started_worker(module: SourceModule, call: ast.Call, owner: ast.AST, name: str) -> bool:
+    """``self.result_queue = Queue()`` in a method that starts a thread whose function, nested in it, puts one
+    value into it outside any loop (``def build(): ...; self.result_queue.put(model)``), and no other method of
+    the class puts into it: it carries the one result of that thread."""
+    cls = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
+    if cls is None:
+        return False
+    puts = [n for n in walk_nodes(cls) if isinstance(n, ast.Attribute) and n.attr in QUEUE_PUTS
+            and is_self_attribute(n.value) and n.value.attr == name]
+    started = _started_workers(module, owner)
+    return bool(puts) and all(
+        (producer := enclosing_function(module, put)) is not owner and _nested_in_started(module, producer, started)
+        and owner in ancestors(module, producer)
+        and not any(isinstance(a, (ast.While, ast.For, ast.AsyncFor)) for a in ancestors(module, put)
+                    if owner in ancestors(module, a)) for put in puts)
 
 
 def _taken_up_to_an_end(module: SourceModule, take: ast.Call, owner: ast.AST) -> bool:
@@ -1736,20 +1770,6 @@ def _drains_at_size(name: str, fn: ast.AST | None) -> bool:
         and any(isinstance(t, ast.Call) and isinstance(t.func, ast.Attribute) and t.func.attr in ("qsize", "full")
                 and isinstance(t.func.value, ast.Name) and t.func.value.id == name for t in ast.walk(n.test))
         for n in walk_function_body(fn))
-
-
-def _used_as_value(module: SourceModule, name: str, on_self: bool) -> bool:
-    """Whether the queue is passed, returned, stored or aliased anywhere in its file (code elsewhere may fill it)."""
-    for node in module.nodes_of(ast.Attribute if on_self else ast.Name):
-        if (node.attr if on_self else node.id) != name or not isinstance(node.ctx, ast.Load):
-            continue
-        parent = module.parents.get(node)
-        if isinstance(parent, ast.Attribute) and parent.value is node:
-            continue  # ``q.get()``, ``q.qsize()``: used in place
-        if isinstance(parent, (ast.Compare, ast.If, ast.While, ast.BoolOp, ast.UnaryOp, ast.Expr)):
-            continue
-        return True
-    return False
 
 
 def _is_none(node: ast.AST | None) -> bool:
