@@ -15,7 +15,9 @@ Reports retries whose wait has no random component. They are:
   design: a unique-key collision, `IntegrityError`, bad input, a lost race on a local file,
   `FileNotFoundError`/`FileExistsError`/`BlockingIOError`, an unusable answer, a model's invalid or empty reply or
   generated code's `SyntaxError`; nor a loop that waits for a state before each attempt,
-  `await wait_for_navigation_settle(frame)`);
+  `await wait_for_navigation_settle(frame)`; nor a handler that opens a new session before going round,
+  `self.initialize_hsm()`, `self.reconnect()`, outside a `try` of its own: a failed re-opening raises out of
+  the loop, so it only tries again once the service took the new session, and a stale handle was retried);
 - a retry written as recursion: a fixed sleep, then `return [await] self.<same function>(...)` (or the call
   as a statement that hands on a changed attempt count, `await self.reload(event_id, retries - 1)`), after
   a failure (in an `except` handler, passing on an attempt count, or under a test of one or of a status
@@ -40,7 +42,8 @@ Reports retries whose wait has no random component. They are:
   (decorator keywords or `Task` subclass attributes) with `autoretry_for` and `retry_backoff` but
   `retry_jitter=False`, or with `autoretry_for` and no `retry_backoff` (every retry waits the same
   `retry_kwargs` countdown, `default_retry_delay` or Celery's 180 s; `retry_backoff` alone is
-  jittered by default), kombu/Celery `retry_policy` dicts (`publish(..., retry=True,
+  jittered by default; not when it retries only on a missing row, `autoretry_for=(Post.DoesNotExist,)`:
+  the task waits for the commit of the row it was queued for, no dependency is failing), kombu/Celery `retry_policy` dicts (`publish(..., retry=True,
   retry_policy={"max_retries": 5})`: kombu's intervals have no random part), and manual retries of
   bound Celery tasks (`self.retry(exc=exc, countdown=5)` in a method of a `Task` subclass or in a function
   decorated with `bind=True`, whatever its first parameter is called:
@@ -80,8 +83,8 @@ no `except` that leaves when a value is there, `if report is not None: return re
 `create_engine()` alone (lazy: it connects nothing, the handler never runs); a retry loop inside `with lock:`
 on a module-global `threading.Lock()` (the process's threads retry one at a time, never in step); a start-up wait (a retry
 loop, or a retry decorator, on `init`/`init_*`/`setup_*`/`wait_for_*` that only an application factory,
-`create_app`, or the `main()` of a pre-start script run by its `__main__` block calls: one wait per process
-start); test code, scripts, CLIs and
+`create_app`, or the `main()` of a pre-start script run by its `__main__` block, or that block itself, calls: one
+wait per process start); test code, scripts, CLIs and
 Django management commands (but a module that defines Celery tasks is the workers' code, even when it
 imports a command-line library for a helper). The product's own commands are judged like the service: a
 package's `__main__.py` and the modules of a scripts folder that is a subpackage of the
@@ -320,7 +323,7 @@ def _celery_autoretry_problem(options: dict[str, ast.expr]) -> tuple[str, str, C
     with ``retry_backoff`` but ``retry_jitter=False``, or with no ``retry_backoff`` at all, when every retry
     waits the same ``countdown`` (``retry_kwargs``), the task's ``default_retry_delay`` or Celery's 180 s.
     (``retry_backoff`` alone is jittered: Celery's ``retry_jitter`` defaults to True.)"""
-    if "autoretry_for" not in options or _at_most_one_retry(options):
+    if "autoretry_for" not in options or _at_most_one_retry(options) or _waits_for_row(options["autoretry_for"]):
         return None
     backoff, jitter = options.get("retry_backoff"), options.get("retry_jitter")
     if backoff is not None and not _is_false(backoff):
@@ -333,6 +336,17 @@ def _celery_autoretry_problem(options: dict[str, ast.expr]) -> tuple[str, str, C
     return (f"Celery task autoretries (autoretry_for) with no backoff: every retry waits {delay}, with no jitter",
             "add retry_backoff=True (exponential, jittered by default: retry_jitter=True) and retry_backoff_max",
             Confidence.high)
+
+
+ROW_MISSING = {"DoesNotExist", "ObjectDoesNotExist", "NoResultFound"}
+
+
+def _waits_for_row(exceptions: ast.expr) -> bool:
+    """``autoretry_for=(Post.DoesNotExist,)``: the task only retries while the row it was queued for is not
+    there yet (queued before the transaction that writes it commits); its retries wait for that commit, in the
+    one worker that took the task, not for a failing dependency all workers hit at once."""
+    names = [dotted(e) or "" for e in getattr(exceptions, "elts", [exceptions])]
+    return bool(names) and all(name.rsplit(".", 1)[-1] in ROW_MISSING for name in names)
 
 
 def _at_most_one_retry(options: dict[str, ast.expr], one_retry: int = 1) -> bool:
@@ -915,7 +929,7 @@ def _waits_at_start_up(project: Project, fn: ast.AST | None) -> bool:
     if fn is None or not START_UP_WAIT.match(fn.name):
         return False
     callers = _callers(project).get(fn.name, [])
-    return bool(callers) and all(caller is not None and (APP_FACTORY.match(caller.name) or script_main)
+    return bool(callers) and all(script_main or caller is not None and APP_FACTORY.match(caller.name)
                                  for caller, script_main in callers)
 
 
@@ -988,7 +1002,8 @@ def _callers(project: Project) -> dict[str, list[tuple[ast.AST | None, bool]]]:
                     call.func.attr if isinstance(call.func, ast.Attribute) else None
                 if name and START_UP_WAIT.match(name) and not (isinstance(call.func, ast.Attribute) and "_" not in name):
                     caller = enclosing_function(other, call)  # (sentry_sdk.init(), django.setup(): a library's)
-                    script_main = caller is not None and caller.name == "main" and _main_block_calls_main(other)
+                    script_main = caller.name == "main" and _main_block_calls_main(other) if caller is not None \
+                        else _in_main_block(other, call)
                     table.setdefault(name, []).append((caller, script_main))
         project.facts["retry_no_jitter.callers"] = table
     return table  # type: ignore[return-value]
@@ -999,6 +1014,12 @@ def _main_block_calls_main(module: SourceModule) -> bool:
                and any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "main"
                        for s in statement.body for n in ast.walk(s))
                for statement in module.tree.body)
+
+
+def _in_main_block(module: SourceModule, node: ast.AST) -> bool:
+    """Whether ``node`` sits in the module's ``if __name__ == "__main__":`` block."""
+    return any(isinstance(p, ast.If) and p in module.tree.body and "__main__" in ast.unparse(p.test)
+               for p in ancestors(module, node))
 
 
 def _own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -1370,7 +1391,8 @@ def _immediate_retry(module: SourceModule, project: Project, loop: ast.For | ast
             return None
         for handler in statement.handlers:
             caught = ast.unparse(handler.type) if handler.type is not None else ""
-            if LOCAL_FAILURES.search(caught) or not _goes_round(handler) or _catches_only_unraised(project, handler):
+            if LOCAL_FAILURES.search(caught) or not _goes_round(handler) or _catches_only_unraised(project, handler) \
+                    or _repairs_first(handler):
                 continue
             counted = any(isinstance(n, (ast.AugAssign, ast.Assign)) and any(
                 isinstance(t, ast.Name) and ATTEMPT_NAME.search(t.id)
@@ -1378,6 +1400,30 @@ def _immediate_retry(module: SourceModule, project: Project, loop: ast.For | ast
             if counted or _counts_attempts(loop):
                 return handler
     return None
+
+
+REPAIR_NAME = re.compile(r"(?i)^_?(re_?connect|re_?init\w*|initiali[sz]e\w*|init_\w+|re_?login|login|re_?open|"
+                         r"re_?authenticate|open_session|new_session|reset_(session|connection|client)s?)$")
+
+
+def _repairs_first(handler: ast.ExceptHandler) -> bool:
+    """A handler that opens a new session before the loop goes round (``self.initialize_hsm()``,
+    ``self.reconnect()``) outside a ``try`` of its own: a failed re-opening raises out of the loop, so the loop
+    only tries again once the service has taken a new session; the failure retried was a stale handle, not
+    an overloaded dependency."""
+    return any(isinstance(n, ast.Call) and REPAIR_NAME.match((dotted(n.func) or "").rsplit(".", 1)[-1])
+               and not any(isinstance(p, ast.Try) for p in _parents_within(handler, n))
+               for n in _walk_same_loop(handler.body))
+
+
+def _parents_within(root: ast.AST, target: ast.AST) -> list[ast.AST]:
+    """The nodes between ``root`` and ``target`` (exclusive), outermost first."""
+    for child in ast.iter_child_nodes(root):
+        if child is target:
+            return []
+        if any(n is target for n in ast.walk(child)):
+            return [child, *_parents_within(child, target)]
+    return []
 
 
 LIMITER_NAME = re.compile(r"(?i)throttl|limiter|token_?bucket|rate_?limit")
