@@ -19,7 +19,9 @@ Two kinds of entry point are judged differently:
   `add_event_handler("shutdown", ...)`, aiohttp `on_shutdown`/`on_cleanup`/`cleanup_ctx`,
   Quart/Sanic after-serving hooks, `atexit.register(...)`, a SIGTERM handler, or a
   gunicorn exit hook (`worker_exit`, `on_exit`, `worker_int` defined in a `gunicorn*.py`
-  config file, which gunicorn loads itself: it counts for every app of the project). An app in
+  config file, which gunicorn loads itself: it counts for every app of the project), or a SIGTERM handler
+  installed by a program file that imports the app's file, even through other files (`__main__.py` turning
+  SIGTERM into `sys.exit()`, whose `finally: self.stop()` stops what the app started). An app in
   a file that a framework program imports (a project class derived from mautrix's `Program` or
   `Bridge`, whose `run()` turns SIGTERM into its stop sequence and stops the server it mounts the
   app on) is not reported either. A lifespan (a function of the app's file) that runs nothing after
@@ -236,7 +238,8 @@ def check(project: Project) -> Iterator[Finding]:
                 hooks_of[m.path] = [h for h in shutdown_hooks(m)
                                    if not (h.kind == "lifespan" and _lifespan_without_shutdown(m, h.node))]
         hooks = [h for m in related for h in hooks_of[m.path]]
-        if apps and not hooks and not server_hooks and module.path not in run_by_programs:
+        if apps and not hooks and not server_hooks and module.path not in run_by_programs \
+                and module.path not in run_by_signal_handling_programs:
             for m in related:
                 if m.path not in resources_of:
                     resources_of[m.path] = list(_long_lived_resources(m))
@@ -331,9 +334,13 @@ def _is_framework_program(project: Project, module: SourceModule, node: ast.expr
 def _import_graph(project: Project, modules: list[SourceModule]) -> dict[str, set[str]]:
     """Path of each file -> paths of the project files it imports."""
     graph: dict[str, set[str]] = {}
+    # a root that is the package itself (frigate/ holding __init__.py): ``from frigate.app import ...`` names app.py
+    own_package = f"{project.root.name}." if any(m.dotted_name == "" for m in modules) else None
     for module in modules:
         targets: set[str] = set()
         for imported in module.imports.values():
+            if own_package and imported.startswith(own_package) and imported not in project.by_dotted_name:
+                imported = imported.removeprefix(own_package)
             parts = imported.split(".")
             for end in range(len(parts), 0, -1):
                 target = project.by_dotted_name.get(".".join(parts[:end]))
