@@ -20,6 +20,8 @@ client: an offline-first client sends the same id again), or `perform_create` up
 
 Inserts into audit, log, history, event and outbox tables do not make a create endpoint:
 they record an action (`POST /orders/{id}/cancel`) rather than create the resource.
+Nor do inserts into a table the code creates as `CREATE TEMPORARY TABLE` (the keys of a bulk lookup,
+joined against the stored rows and dropped with the session).
 
 Inserts into session, token, OAuth authorization-code and one-time code tables (password reset,
 recovery and verification codes) do not either: a login, token, consent or "send me a code" endpoint
@@ -37,7 +39,8 @@ Server-rendered page and form handlers are not API endpoints: a handler that ren
 template or redirects (`render`, `render_template`, `TemplateResponse`, `redirect`,
 `HttpResponseRedirect`, `RedirectResponse`) and never answers JSON is posted by a browser form
 (CSRF token, POST-redirect-GET), which cannot send an Idempotency-Key header; its double submit
-is no client retry.
+is no client retry. So is a handler that only returns what such a helper of the code base returns
+(`return create_edit_shelf(shelf, page="shelfcreate")`).
 
 Not reported: handlers that look the row up by a natural key before inserting it (a
 retry is refused as "already exists"; the race in that check is R2.check-then-act's; a
@@ -59,7 +62,9 @@ that is not an `AutoField` or on a SQLAlchemy column of a non-integer type, or a
 several columns --, unless the insert or the model's own `__init__` fills it with a generated value such as a
 file name, `uuid4()` or a helper's slug with a random suffix), a raw SQL insert into a table
 that a migration or schema file gives a key of several columns (Alembic `op.create_primary_key`
-over two columns, a `UniqueConstraint("a", "b")`, `CREATE TABLE ... PRIMARY KEY (a, b)`), a `try` that catches the unique violation, `if not owner.relation:` around the
+over two columns, a `UniqueConstraint("a", "b")`, `CREATE TABLE ... PRIMARY KEY (a, b)`), a `try` that catches the unique violation, a search of the owner's rows
+that sets a flag (`for a in sketch.attributes: if a.name == name: found = True; break` / `if found: <update>` /
+`else: <add>`), `if not owner.relation:` around the
 insert that fills it, a set-state action that creates the owner's row only in the branch where the
 owner has none (`if source.star: source.star.starred = True` / `else: add(SourceStar(source))`,
 `owner = self.record.owners.first()` / `if not owner: add(Owner(record_id=self.record.id))`), a one-to-one
@@ -79,7 +84,9 @@ serializer whose own `create`/`validate` raises when the row exists; a read of t
 that only filters the existing rows out (`if (e.source, e.target) not in existing`); a pending placeholder (`FileAsset` of a presigned
 upload) whose flag the handler leaves unset and that a sweep of the code base deletes when old
 (`filter(created_at__lt=cutoff, is_uploaded=False).delete()`, also an upload not yet linked to
-its post, `filter(post__isnull=True, uploaded_at__lt=cutoff)`, deleted at once or row by row); a
+its post, `filter(post__isnull=True, uploaded_at__lt=cutoff)`, deleted at once or row by row); a row the insert gives an
+expiry that such a sweep deletes it by (`create(expires=now() + timedelta(days=1))` and
+`filter(expires__lt=now()).delete()`: a temporary upload); a
 serializer without a `Meta.model` whose `create` inserts nothing (or that has none: its `save()`
 updates the instance its validation found); handlers only the site's operators
 reach (`@staff_member_required`, `Depends(get_admin_user)`, `IsAdminUser`, an early exit unless
@@ -160,7 +167,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     yield from _implicit_creates(module, project)
     for handler in handlers:
         fn = handler.function
-        if _reads_key(fn) or _in_serializer_class(module, fn) or answers_browser(module, fn):
+        if _reads_key(fn) or _in_serializer_class(module, fn) or answers_browser(module, fn) or _delegates_to_page(
+                module, project, fn):
             continue  # a browser posts a form: it sends no Idempotency-Key; its double submit is no API retry
         if _operators_only(module, project, fn) or _signs_in(handler):
             continue
@@ -184,6 +192,18 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             confidence=confidence,
             extra={"insert_line": line_node.lineno},
         )
+
+
+def _delegates_to_page(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """A handler that hands the request to a helper of the code base (``return create_edit_shelf(shelf,
+    page="shelfcreate")``) that renders a template or redirects and never answers JSON: a browser's form."""
+    returns = [n for n in walk_function_body(fn) if isinstance(n, ast.Return) and n.value is not None]
+    for returned in returns:
+        resolved = db.resolve_function(module, project, returned.value, reexports=True) if isinstance(
+            returned.value, ast.Call) else None
+        if resolved is None or not answers_browser(*resolved):
+            return False
+    return bool(returns)
 
 
 SIGN_IN = re.compile(r"(^|[/_.-])(log_?in|sign_?in|token|oauth2?|authori[sz]e|callback|sso|saml|oidc)([/_.-]|$)", re.I)
@@ -735,6 +755,56 @@ def _pending_placeholder(module: SourceModule, project: Project, fn: ast.AST, in
     return True
 
 
+TEMPORARY_TABLE = re.compile(r"create\s+(?:global\s+|local\s+)?temp(?:orary)?\s+table\s+(?:if\s+not\s+exists\s+)?"
+                             r"[\"`]?(\w+)", re.I)
+
+
+def _temporary_tables(project: Project) -> set[str]:
+    """Tables the code creates as ``CREATE TEMPORARY TABLE``: a session's scratch table (the keys of a bulk
+    lookup joined against the stored rows), dropped with the session; its rows create nothing."""
+    if "r2.temporary_tables" not in project.facts:
+        project.facts["r2.temporary_tables"] = {m.group(1).lower() for module in project.modules
+                                                if "temp" in module.text.lower()
+                                                for m in TEMPORARY_TABLE.finditer(module.text)}
+    return project.facts["r2.temporary_tables"]
+
+
+EXPIRY_FIELD = re.compile(r"expir|valid_until")
+
+
+def _expiring_row(project: Project, insert: db.DbOp) -> bool:
+    """The insert gives the row an expiry (``CachedFile.objects.create(expires=now() + timedelta(days=1))``)
+    that a sweep of the code base deletes it by (``CachedFile.objects.filter(expires__lt=now())``, deleted at
+    once or row by row): a temporary upload or cache entry; a retry's extra row is never referenced and goes
+    away with the sweep."""
+    fields = set().union(*(_swept_expiries(project).get(t, set()) for t in insert.tables))
+    return bool(fields) and any(isinstance(n, ast.keyword) and n.arg in fields for n in ast.walk(insert.call))
+
+
+def _swept_expiries(project: Project) -> dict[str, set[str]]:
+    """Model -> its expiry fields (``expires``, ``expires_at``, ``valid_until``) a ``delete()`` removes the
+    past rows by (``filter(expires__lt=now())``, ``Model.expires_at < now``)."""
+    if "r2.swept_expiries" not in project.facts:
+        swept: dict[str, set[str]] = {}
+        for module in project.modules:
+            if "delete(" not in module.text or not EXPIRY_FIELD.search(module.text):
+                continue
+            for call in module.nodes_of(ast.Call):
+                if not (isinstance(call.func, ast.Attribute) and call.func.attr == "delete" and not call.args):
+                    continue
+                nodes = list(ast.walk(_deleted_rows(module, call)))
+                model = next((n.id for n in nodes if isinstance(n, ast.Name) and n.id[:1].isupper() and n.id != "Q"), None)
+                fields = {n.arg.rpartition("__")[0] for n in nodes if isinstance(n, ast.keyword) and n.arg
+                          and n.arg.endswith(("__lt", "__lte")) and n.arg.count("__") == 1}
+                fields |= {n.left.attr for n in nodes if isinstance(n, ast.Compare) and isinstance(n.left, ast.Attribute)
+                           and isinstance(n.ops[0], (ast.Lt, ast.LtE))}
+                fields = {f for f in fields if EXPIRY_FIELD.search(f)}
+                if model and fields:
+                    swept.setdefault(model, set()).update(fields)
+        project.facts["r2.swept_expiries"] = swept
+    return project.facts["r2.swept_expiries"]
+
+
 def _helper_bodies(module: SourceModule, project: Project, call: ast.Call, depth: int, seen: set[int]) -> list[ast.AST]:
     """The helper ``call`` runs and those it calls in turn, ``depth`` deep."""
     resolved = db.resolve_function(module, project, call, reexports=True) if depth > 0 else None
@@ -839,7 +909,8 @@ def _looked_up_first(module: SourceModule, project: Project, fn: ast.AST, call: 
     if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in (
             "get_or_create", "first_or_create", "get_or_insert"):
         return True  # a project's own get-or-create: the lookup and the insert in one helper
-    if _made_when_not_in(module, fn, call) or _fills_missing_row(module, fn, call):
+    if _made_when_not_in(module, fn, call) or _made_when_not_found(module, fn, call) or _fills_missing_row(
+            module, fn, call):
         return True
     model = _created_model(module, fn, call)
     if model and _lookup_guards(module, fn, call, model, caller):
@@ -871,6 +942,55 @@ def _made_when_not_in(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool:
                 return True
         child = parent
     return False
+
+
+def _made_when_not_found(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool:
+    """The insert runs only when a search of the existing rows found no match: ``for attribute in
+    sketch.attributes: if attribute.name == name: update = True; break`` then ``if update: <update>`` /
+    ``else: add(Attribute(...))``. A retry finds the row the first request made."""
+    child = call
+    for parent in ancestors(module, call):
+        if parent is fn:
+            return False
+        test = parent.test if isinstance(parent, ast.If) else None
+        negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+        flag = test.operand if negated else test
+        if isinstance(flag, ast.Name) and _set_by_search(fn, flag.id):
+            in_body = any(s is child for s in parent.body)
+            if in_body == negated:
+                return True
+        child = parent
+    return False
+
+
+def _set_by_search(fn: ast.AST, name: str) -> bool:
+    """``name`` starts false (``False``/``None``) and is set only in a loop over a collection, under a test
+    of the loop's item (``if item.name == name:``): it says whether a matching row exists."""
+    starts, found = False, False
+    for node in walk_function_body(fn):
+        if not isinstance(node, ast.Assign) or not any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            continue
+        if isinstance(node.value, ast.Constant) and node.value.value in (False, None):
+            starts = True
+            continue
+        loop = next((p for p in _enclosing(fn, node) if isinstance(p, (ast.For, ast.AsyncFor))), None)
+        item = loop.target.id if loop is not None and isinstance(loop.target, ast.Name) else None
+        if item is None or not any(isinstance(p, ast.If) and any(isinstance(n, ast.Name) and n.id == item
+                                                                 for n in ast.walk(p.test))
+                                   for p in _enclosing(fn, node)):
+            return False
+        found = True
+    return starts and found
+
+
+def _enclosing(root: ast.AST, target: ast.AST) -> list[ast.AST]:
+    """The nodes from ``root`` (exclusive) down to ``target`` (exclusive), innermost first."""
+    for child in ast.iter_child_nodes(root):
+        if child is target:
+            return []
+        if any(n is target for n in ast.walk(child)):
+            return [*_enclosing(child, target), child]
+    return []
 
 
 def _holds_existing(bound: ast.expr | None) -> bool:
@@ -1232,7 +1352,8 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
         if op.kind != db.INSERT or op.upsert and not _conflicts_on_nothing(module, project, op) or any(
                 db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables):
             continue
-        if _pending_placeholder(module, project, fn, op):
+        if _pending_placeholder(module, project, fn, op) or _expiring_row(project, op) or (
+                op.tables and {t.lower() for t in op.tables} <= _temporary_tables(project)):
             continue
         if _counts_again(module, project, fn, op):
             if not guarded:
