@@ -35,10 +35,13 @@ are recognised:
   (`while running: conn.inbox.put_nowait(msg)`), and something puts into it (not a local queue that bridges one
   result or one stream of the call: the function takes from it up to an end, a `get` after `thread.join()` or
   a `while` loop left on a sentinel, or every put is made by the workers it starts, once or per item of a `for`
-  loop, never in a `while` loop): a queue that nothing `put`s into and
-  that is never handed anywhere cannot grow (puts are matched by the name it is bound
+  loop, never in a `while` loop, nor a queue on `self` that carries the one result of a thread its method starts:
+  one put, outside any loop, in the nested function handed to `Thread(target=...)`): a queue is judged
+  only on a put that reaches it or on its registration with a listener registry (`register_listener(q)`);
+  one only handed to a process or an object (`Process(args=(q,))`, a request-reply channel or a logging
+  hand-off as often as a feed) shows no growth of its own and is not reported (puts are matched by the name it is bound
   to: `self.X.put` of the same class, of a base class or a subclass naming it, `X.put`/`obj.X.put` elsewhere; a module-level
-  queue imported by another file counts as filled). A queue bounded after construction
+  queue imported by another file is filled by the puts made there under its name). A queue bounded after construction
   (`handler.queue.maxsize = config[...]`, matched by the same name) is bounded, and so
   is a queue whose every put enqueues only a configured peer (`host`/`port` parameters)
   and at most a retry counter (`attempt`): work driven by the cluster's configuration,
@@ -85,8 +88,8 @@ documentation build (the top-level `docs/` folder, Sphinx `docs/conf.py`) are no
 audited. A key written in the code (`classes["dynamic"] = ...`, `seen.add("ready")`, or a local that only
 ever holds literals: `key = "cgroup_v2"` ... `key = "psutil"`; `samples[key] = ...`) adds one entry per literal
 at most. A dict filled under a parameter named as one choice of a fixed set
-(`tasks_by_name[name] = task`, `seen.add(name)`, same names as for caches) is bounded by
-that set, and so is one keyed by a local made only from such parameters (`fullname =
+(`tasks_by_name[name] = task`, `seen.add(name)`, same names as for caches), or under an object's kind
+(`_current_jobs[job.job_type] = job`), is bounded by that set, and so is one keyed by a local made only from such parameters (`fullname =
 prefix(name); queues[fullname] = ...`) or by a loop variable named as a class (`for model, viewsets in
 registry.items(): cache.setdefault(model, ...)`). So is a dict of a module-level function (or of a private method, through the `self.` calls of its
 class) keyed by its parameters (alone, or a tuple of them: `key = (db_index, raw); _clients[key] = ...`) when
@@ -111,7 +114,7 @@ server's disk), a key made only from the variable of a `for` loop over a constan
 Severity: escalate_map[str(sev + 1)] = ...`: one entry per member; or over literals listed in the loop, `for
 field in ("groups", "roles")`), a lock (`Lock`, `Semaphore`, ...) per
 configured entity (`_locks.setdefault(project_id, asyncio.Lock())`, keyed by a project, backend, tenant,
-database, ...: not one per user, session or client host), a cache its authors acknowledged (`@functools.cache  # noqa:
+database, camera, ...: not one per user, session or client host), a cache its authors acknowledged (`@functools.cache  # noqa:
 B019`), a `@functools.cache` on a method of `self` alone whose class
 is made only at module level or while the service starts (`config = SiteConfig()`), a queue whose every put is a request
 whose answer its caller then waits for (a put outside any loop followed by `event.wait()`, `future.result()`,

@@ -27,7 +27,7 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   O(n²) in the batch whatever its origin. Rows also pinned to one parent (`estimate_id=estimate_id`: an
   estimate's few points) are a handful; a tenant's (`project_id`, `organization_id`, `workspace_id`) are not;
 - a scan of a list that a long-lived object keeps growing (an attribute its methods `append` to, never a set,
-  dict or a field its class body declares: `self.chain` of an operation, `self.sessions` of a server) inside
+  dict or a field or method its class body declares, such as SQLAlchemy's `@declared_attr def acl(cls)`: `self.chain` of an operation, `self.sessions` of a server) inside
   a loop: a join by equality (`for pid in ids: next(s for s in self.steps if s.id == pid)`), `x in self.seen`,
   `self.steps.remove(s)`, or a call of a method of the class that returns such a scan
   (`await self.unfinished_links(agent.paw)`). The list holds every item the object has seen; a loop over a
@@ -56,7 +56,8 @@ parameter, and its `list[...]` fields read through `self` in the model's own val
 arguments of a webargs `@use_kwargs` read from the body, `request.json[...]`,
 `request.form.getlist(...)`), from query rows in the same
 function (`fetchall()`, `.all()`, `.filter(...)`; not the rows read off a loop's item, `m.encodings.all()`
-of each `m`: one item's children, nor those a filter pins to one row's key, `filter_by(task_id=task.id)`,
+of each `m`: one item's children, nor `self.roles.all()` / `self.rank.roles.all()` in a method: the object's own
+related rows, nor those a filter pins to one row's key, `filter_by(task_id=task.id)`,
 `filter(photo=self)`, `where(Member.team_id == team.id)` executed and fetched, unless a list picks them too), from a whole Redis key or pattern (`smembers()`,
 `lrange(key, 0, -1)`, `keys("lock:*")`, rq's `get_job_ids()`; also returned by a plain function of the
 project called there, `jobs = list(rq_job_ids())`, followed one call deep: a service function's query
