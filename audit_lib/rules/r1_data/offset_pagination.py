@@ -12,7 +12,10 @@ Flask-SQLAlchemy takes, and `query_set.paginate(page, page_size)` on a query a h
 that uses Flask-SQLAlchemy; not `.paginate(0, 1)` or `.paginate(1, n)`, a constant first page), SQL fragments
 that append a variable OFFSET (`f"LIMIT {n} OFFSET {self.offset}"` in a paging helper, or a `str.format`
 template `"{where} LIMIT {limit} OFFSET {offset}"`; whole statements are read by the SQL side, also when the
-code fills in the table name: `"SELECT ... FROM %s ORDER BY id LIMIT %s OFFSET %s" % (table, size, done)`) and
+code fills in the table name: `"SELECT ... FROM %s ORDER BY id LIMIT %s OFFSET %s" % (table, size, done)`;
+a statement assembled from a filter and an order the code fills in, `WHERE {conditions} ORDER BY {column}
+{direction} LIMIT ? OFFSET ?`, is reported at each call that hands it a page start its function takes:
+`offset`, `skip`, `page`, ...) and
 every call that hands such a helper a page start for the parameter it appends (`self._fetchall(q, v,
 limit=size, offset=(page - 1) * size)`: one finding per paged listing, not `offset=0`), MongoDB cursors paged
 with `.find(q).skip(start).limit(n)` and aggregation stages `{'$skip': start}` in a pipeline with a `$limit`,
@@ -1259,6 +1262,7 @@ def check_sql(query: FoundQuery, project: Project) -> Iterator[Finding]:
     """
     statement = query.statement if query.statement is not None else _with_dynamic_names(query)
     if statement is None:
+        yield from _unparsed_pages(query, project)
         return
     paging = [(o, o.parent or statement) for o in statement.find_all(exp.Offset) if _skips_rows(o.expression)
               and not o.expression.find(exp.Rand) and (o.parent or statement).args.get("limit") is not None]
@@ -1279,6 +1283,62 @@ def check_sql(query: FoundQuery, project: Project) -> Iterator[Finding]:
             confidence=Confidence.medium if constant else Confidence.high,
             queries=[query.id],
         )
+
+
+# ``... LIMIT ? OFFSET ?`` ending a statement, the OFFSET a bound value (``?``, ``%s``, ``%(offset)s``, ``:offset``)
+TRAILING_BOUND_OFFSET = re.compile(r"(?is)\bLIMIT\s+(\?|%s|%\(\w+\)s|:\w+|\$\d+)\s+OFFSET\s+(\?|%s|%\(\w+\)s|:\w+|\$\d+)"
+                                   r"\s*;?\s*(--[^\n]*\s*)*$")
+PAGE_START_PARAMETER = re.compile(r"^(offset|skip|start|page|page_?(num|number|no|index))$")
+
+
+def _unparsed_pages(query: FoundQuery, project: Project) -> Iterator[Finding]:
+    """A statement the code assembles from parts (``WHERE {conditions} ORDER BY {column} {direction} LIMIT ?
+    OFFSET ?``, a filter or an order the caller chooses), which the SQL side cannot parse, ending in ``LIMIT ?
+    OFFSET ?``: reported at each site whose function takes a page start (``offset``, ``skip``, ``page``, ...) and
+    hands it to the call. A filled-in clause might hold a keyset seek, but an OFFSET fed by a page parameter still
+    reads and discards the rows before the page."""
+    if not TRAILING_BOUND_OFFSET.search(query.sql):
+        return
+    for site in query.sites:
+        if _binds_page_start(project, site.path, site.line):
+            yield Finding(
+                message="query pages with a variable OFFSET (LIMIT ? OFFSET ? after a filter and order the code "
+                        "fills in): each page reads and discards every row before it",
+                path=site.path, line=site.line, evidence=site_evidence(project, site, query),
+                fix=KEYSET_FIX, confidence=Confidence.medium, queries=[query.id])
+
+
+def _binds_page_start(project: Project, path: str, line: int) -> bool:
+    """Whether the call sending a query at ``path:line`` sits in a function with a page-start parameter
+    (``offset``, ``page``, ...) that the call's arguments use, directly or through a list of parameters the
+    function builds (``params.extend([limit, offset])``)."""
+    module = next((m for m in project.modules if m.path == path), None)
+    if module is None:
+        return False
+    call = next((c for c in module.nodes_of(ast.Call) if c.lineno <= line <= (c.end_lineno or c.lineno)
+                 and isinstance(c.func, ast.Attribute) and c.args), None)
+    fn = db.function_of(module, call) if call is not None else None
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    starts = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)
+              if PAGE_START_PARAMETER.search(a.arg)}
+    if not starts:
+        return False
+    feeds: list[tuple[str, list[ast.expr]]] = []  # params.extend([limit, offset]), params = [..., page * per_page]
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("extend", "append") \
+                and isinstance(node.func.value, ast.Name):
+            feeds.append((node.func.value.id, node.args))
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            feeds.append((node.targets[0].id, [node.value]))
+    sent = {n.id for a in call.args[1:] for n in walk_nodes(a) if isinstance(n, ast.Name)}
+    grew = True
+    while grew:
+        before = len(sent)
+        sent |= {n.id for target, values in feeds if target in sent for v in values for n in walk_nodes(v)
+                 if isinstance(n, ast.Name)}
+        grew = len(sent) > before
+    return bool(starts & sent)
 
 
 # Where a value the code fills in stands for a clause (``FROM t {where}``, ``WHERE {cond}``, ``AND {cond}``):
