@@ -1299,8 +1299,10 @@ def _unparsed_pages(query: FoundQuery, project: Project) -> Iterator[Finding]:
     reads and discards the rows before the page."""
     if not TRAILING_BOUND_OFFSET.search(query.sql):
         return
-    for site in query.sites:
-        if _binds_page_start(project, site.path, site.line):
+    reported = project.facts.setdefault("offset_pagination.unparsed_sites", set())  # a call sending either of two
+    for site in query.sites:                                                         # branches' statements
+        if (site.path, site.line) not in reported and _binds_page_start(project, site.path, site.line):
+            reported.add((site.path, site.line))
             yield Finding(
                 message="query pages with a variable OFFSET (LIMIT ? OFFSET ? after a filter and order the code "
                         "fills in): each page reads and discards every row before it",
