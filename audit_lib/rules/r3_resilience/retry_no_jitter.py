@@ -29,6 +29,9 @@ Reports retries whose wait has no random component. They are:
 - a retry spread over two functions: one the module calls again with its attempt count raised
   (`self.start(try_n + 1)`, from itself or a helper) that sleeps under a test of that count before the
   attempt (`if try_n > 0: await asyncio.sleep(try_n * 10)`) (not a page number: `page + 1` paces a fetch);
+- a retry scheduled on the event loop with the attempt count raised, after a delay with no random part:
+  Twisted's `reactor.callLater(math.pow(2, attempt), self._notify, assoc, attempt + 1)`, asyncio's
+  `loop.call_later(5, self.send, item, retries + 1)`;
 - docket `Retry(attempts=5, delay=timedelta(seconds=0.5))` and `Retry.forever(delay=...)` (a fixed delay;
   not with two attempts at most, nor with no delay);
 - tenacity `@retry`/`Retrying` with `wait=wait_fixed/wait_exponential/...` and no
@@ -47,7 +50,8 @@ Reports retries whose wait has no random component. They are:
   retry_policy={"max_retries": 5})`: kombu's intervals have no random part), and manual retries of
   bound Celery tasks (`self.retry(exc=exc, countdown=5)` in a method of a `Task` subclass or in a function
   decorated with `bind=True`, whatever its first parameter is called:
-  `task.retry(countdown=DELAYS[task.request.retries])`; also a task calling
+  `task.retry(countdown=DELAYS[task.request.retries])`; also a helper handed the task whose countdown reads
+  its `request.retries`, `task.retry(countdown=2 ** task.request.retries)`; also a task calling
   `retry` on its own name, `send_hook.retry(exc=exc, countdown=10)` inside `send_hook`,
   or `self.retry(exc=exc)` with no countdown, which waits the fixed `default_retry_delay`) whose
   countdown has no random part (not a single retry, `max_retries=1`: no second synchronised
@@ -195,12 +199,13 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if is_test_file(module) or is_offline_file(module, project) and not defines_worker_tasks(module) \
             and (not is_shipped_command(module, project) or operator_command_line(module)):
         return  # one process retrying alone cannot stampede a dependency
-    if not any(hint in module.text for hint in ("sleep", "retry", "Retry", "backoff")):
+    if not any(hint in module.text for hint in ("sleep", "retry", "Retry", "backoff", "callLater", "call_later")):
         return
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
             problem = _library_problem(module, node) or _task_retry_problem(module, project, node) \
-                or _requeue_retry_problem(module, node) or _retry_policy_problem(module, project, node)
+                or _requeue_retry_problem(module, node) or _retry_policy_problem(module, project, node) \
+                or _call_later_retry_problem(module, node)
             if problem and not _decorates_start_up_wait(module, project, node):
                 message, fix, confidence = problem
                 yield _finding(module, node, message, fix, confidence)
@@ -409,7 +414,8 @@ def _task_retry_problem(module: SourceModule, project: Project, call: ast.Call) 
     countdown = keyword(call, "countdown")
     fn = enclosing_function(module, call)
     if countdown is not None and _is_zero(countdown) or keyword(call, "eta") is not None or fn is None \
-            or call.func.value.id not in (_bound_task(module, fn), _task_name(module, fn)) or _single_retry(module, call, fn) \
+            or call.func.value.id not in (_bound_task(module, fn), _task_name(module, fn)) \
+            and not _reads_task_request(countdown, call.func.value.id) or _single_retry(module, call, fn) \
             or fn.name in periodic_only_tasks(project):
         return None
     if countdown is None:
@@ -423,6 +429,15 @@ def _task_retry_problem(module: SourceModule, project: Project, call: ast.Call) 
     return (f"task retry waits countdown={ast.unparse(countdown)} with no jitter",
             "randomise the countdown: countdown=random.uniform(0, base * 2 ** self.request.retries), or use "
             "autoretry_for with retry_backoff (jittered by default)", Confidence.high)
+
+
+def _reads_task_request(countdown: ast.expr | None, name: str) -> bool:
+    """A countdown computed from ``<name>.request.retries``: ``name`` is a Celery task handed to a helper
+    (``task.retry(countdown=2 ** task.request.retries)`` in a context manager the tasks enter)."""
+    return countdown is not None and any(
+        isinstance(n, ast.Attribute) and n.attr == "retries" and isinstance(n.value, ast.Attribute)
+        and n.value.attr == "request" and isinstance(n.value.value, ast.Name) and n.value.value.id == name
+        for n in ast.walk(countdown))
 
 
 def _task_name(module: SourceModule, fn: ast.AST) -> str | None:
@@ -481,6 +496,26 @@ def _requeue_retry_problem(module: SourceModule, call: ast.Call) -> tuple[str, s
     return (f"task re-queues itself as a retry with countdown={ast.unparse(countdown)} and no jitter",
             "randomise the countdown: countdown=random.uniform(0, base * 2 ** attempt), or use "
             "autoretry_for with retry_backoff (jittered by default)", Confidence.high)
+
+
+def _call_later_retry_problem(module: SourceModule, call: ast.Call) -> tuple[str, str, Confidence] | None:
+    """A retry scheduled on the event loop with the attempt count raised (Twisted's
+    ``reactor.callLater(math.pow(2, attempt), self._notify, assoc, attempt + 1)``, asyncio's
+    ``loop.call_later(5, self.send, item, retries + 1)``) after a delay with no random part: the calls that failed
+    together are scheduled again together."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr in ("callLater", "call_later") and call.args):
+        return None
+    handed_on = [*call.args[1:], *(kw.value for kw in call.keywords)]
+    if not any(isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Add, ast.Sub)) and any(
+            isinstance(m, ast.Name) and ATTEMPT_NAME.search(m.id) for m in (n.left, n.right))
+               for value in handed_on for n in ast.walk(value)):
+        return None
+    delay = call.args[0]
+    if _is_zero(delay) or _randomness(module, delay, enclosing_function(module, call), set()) != "fixed":
+        return None
+    return (f"retry scheduled with {call.func.attr}({ast.unparse(delay)}, ...) and the attempt count raised: no jitter",
+            "randomise the delay: callLater(random.uniform(0, base * 2 ** attempt), ...) (full jitter)",
+            Confidence.high)
 
 
 def _passes_attempt_count(call: ast.Call) -> bool:
