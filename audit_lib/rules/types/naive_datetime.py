@@ -42,6 +42,10 @@ is right by the convention, and changing one alone would break its comparisons. 
 convention stays a finding of its own: a local reading (`datetime.now()`, `fromtimestamp(ts)`,
 `today()`, a `default=datetime.now`), a naive column filled by the database's `now()` (the
 database session's zone), and `datetime.utcnow().timestamp()` (read as local time: a wrong epoch).
+Likewise a code base that keeps naive local time throughout (at least eight local `now()`/`fromtimestamp()`
+readings, naive columns to keep them in (peewee `DateTimeField`s, or three DateTime columns without a zone),
+no UTC reading and not one aware value kept anywhere: an aware reading formatted into text at once is text)
+gets one finding for that choice, at its first reading, naming the places.
 
 In the database: `timestamp without time zone` columns (`date` columns are fine).
 
@@ -189,6 +193,11 @@ def check_code(project: Project) -> Iterator[Finding]:
     found = _one_for_labelled_utc(found)
     helper_readings = _naive_utc_helper_readings(project)
     convention = _naive_utc_convention(found, aware_columns, sum(helper_readings.values()))
+    local = _naive_local_convention(found, project) if convention is None and not aware_columns else None
+    if local is not None:
+        kept, collapsed = local
+        yield _naive_local_code_base(collapsed)
+        found = kept
     if convention is None:
         for finding in found:
             finding.extra.pop("kind", None)
@@ -267,6 +276,77 @@ def _naive_utc_convention(found: list[Finding], aware_columns: int, helper_readi
         return None
     collapsed = [f for f in found if _KIND[id(f)] in ("utc", "column")]
     return [f for f in found if _KIND[id(f)] not in ("utc", "column")], collapsed
+
+
+LOCAL_CONVENTION_MIN_READINGS = 8  # local now()/fromtimestamp()/today() readings, and not one aware value
+
+
+def _naive_local_convention(found: list[Finding], project: Project) -> tuple[list[Finding], list[Finding]] | None:
+    """A code base that keeps naive local time throughout: at least eight local readings (``now()``,
+    ``fromtimestamp(ts)``), written into naive columns (peewee ``DateTimeField``s, or three SQLAlchemy DateTime
+    columns without a zone), and not one UTC reading nor one aware value kept anywhere (an aware reading only
+    formatted at once, ``datetime.now(timezone.utc).strftime(...)``, is text). Each reading is right by the
+    convention and changing one alone would break its comparisons: one finding says what the code base chose.
+    None when the code base has no such convention."""
+    local = [f for f in found if f.extra.get("kind") == "local" and "labels it UTC" not in f.message]
+    if len(local) < LOCAL_CONVENTION_MIN_READINGS or any(f.extra.get("kind") == "utc" for f in found):
+        return None
+    columns = sum(1 for f in found if _kind(f) == "column")
+    if columns < CONVENTION_MIN_COLUMNS and not _peewee_datetime_fields(project):
+        return None
+    if _aware_values_kept(project):
+        return None
+    return [f for f in found if f not in local], local
+
+
+def _peewee_datetime_fields(project: Project) -> bool:
+    """Whether the code base's peewee models have ``DateTimeField`` columns (naive: peewee stores no zone)."""
+    return any(module.imports_module("peewee") and "DateTimeField(" in module.text
+               for module in project.modules if not is_test_module(module))
+
+
+def _aware_values_kept(project: Project) -> bool:
+    """Whether service code makes an aware datetime it keeps: ``datetime.now(timezone.utc)``, ``now(tz=...)``,
+    ``fromtimestamp(ts, tz)``, ``django.utils.timezone.now()``, other than one formatted into text at once."""
+    for module in project.modules:
+        if is_test_module(module) or in_documentation(module.path) or "datetime" not in module.text:
+            continue
+        for call in module.nodes_of(ast.Call):
+            function = _datetime_function(module, call.func)
+            name = call_name(module, call) or ""
+            if function in TZ_POSITION:
+                tz = keyword(call, "tz")
+                if tz is None and len(call.args) > TZ_POSITION[function]:
+                    tz = call.args[TZ_POSITION[function]]
+                if tz is None or is_none(tz):
+                    continue
+            elif name != "django.utils.timezone.now":
+                continue
+            parent = module.parents.get(call)
+            if isinstance(parent, ast.Attribute) and parent.attr in ("strftime", "isoformat"):
+                continue
+            return True
+    return False
+
+
+def _naive_local_code_base(collapsed: list[Finding]) -> Finding:
+    for finding in collapsed:
+        finding.extra.pop("kind", None)
+        finding.extra.pop("utc_epoch", None)
+    ordered = sorted(collapsed, key=lambda f: (f.path or "", f.line or 0))
+    first = ordered[0]
+    places = [f"{f.path}:{f.line}" for f in ordered]
+    shown = shown_places(places, skip=f"{first.path}:{first.line}")
+    return code_base_finding(
+        first, places,
+        f"the code base keeps datetimes as naive local time throughout: {len(ordered)} datetime.now()/"
+        f"fromtimestamp() readings without a zone, stored in columns without one, and no aware value anywhere "
+        f"(this reading, {shown}); consistent on one host in one zone, but nothing in the stored values says "
+        "which: a second host or a container in UTC, a move of the server or a daylight-saving change shifts "
+        "or repeats them",
+        "move to aware UTC in one change: datetime.now(timezone.utc) for every reading and columns with a zone "
+        "(a migration that reads the stored values AT TIME ZONE of the server's zone)",
+    )
 
 
 def _naive_utc_code_base(collapsed: list[Finding], helper_readings: dict[str, int]) -> Finding:
