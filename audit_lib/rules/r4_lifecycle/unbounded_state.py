@@ -62,7 +62,7 @@ argument is a `bool` (annotated or defaulting to `True`/`False`), a `Literal[...
 `model`, `serializer`, ...), or named as one choice of a fixed set (`name`, `kind`,
 `mode`, `locale`, `lang`, `env`, `dataset`, `table`, `field`, `feature`, `role`, `status`, `priority`, `contract`,
 `category`/`category_id` (the categories the operators set up),
-`provider`, `issuer`, `*_type`, `*_format`, a provider's configured `*api_key` or `*base_url`, ...): a process
+`provider`, `resolver`, `issuer`, `*_type`, `*_format`, a provider's configured `*api_key` or `*base_url`, ...): a process
 has few of those; constants (never
 mutated); registries filled at import time: additions made by module-level code, by
 functions used as decorators (or nested in one) or shaped as one (they return their
@@ -89,7 +89,8 @@ audited. A key written in the code (`classes["dynamic"] = ...`, `seen.add("ready
 ever holds literals: `key = "cgroup_v2"` ... `key = "psutil"`; `samples[key] = ...`) adds one entry per literal
 at most. A dict filled under a parameter named as one choice of a fixed set
 (`tasks_by_name[name] = task`, `seen.add(name)`, same names as for caches), or under an object's kind
-(`_current_jobs[job.job_type] = job`), is bounded by that set, and so is one keyed by a local made only from such parameters (`fullname =
+(`_current_jobs[job.job_type] = job`), is bounded by that set (and one keyed by the signed-in account,
+`searched_ids[current_user.id] = ids`, holds one entry per account, replaced on each request), and so is one keyed by a local made only from such parameters (`fullname =
 prefix(name); queues[fullname] = ...`) or by a loop variable named as a class (`for model, viewsets in
 registry.items(): cache.setdefault(model, ...)`). So is a dict of a module-level function (or of a private method, through the `self.` calls of its
 class) keyed by its parameters (alone, or a tuple of them: `key = (db_index, raw); _clients[key] = ...`) when
@@ -223,10 +224,12 @@ CLASS_PARAMETER = re.compile(r"(^|_)(class|cls|klass|model|serializer|form)$")
 # Parameters named as one choice among a fixed set (a dataset name, a locale, a mode): few distinct values.
 CHOICE_PARAMETER = re.compile(
     r"^(name|lang|language|locale|env|environment|dataset|table|field|attr|attribute|setting|option|dialect|"
-    r"backend|driver|provider|issuer|unit|currency|feature|capability|permission|role|status|priority|contract)$"
+    r"backend|driver|provider|resolver|issuer|unit|currency|feature|capability|permission|role|status|priority|contract)$"
     r"|^(category|category_id)$"  # the categories the operators set up: a forum's, a catalogue's
     r"|(^|_)(kind|mode|level|format|fmt|type)$"
     r"|(^|_)(api_key|base_url)$")  # a provider's configured credential or endpoint: one client per provider
+# The signed-in account of a request (Flask-Login, Django, Flask's ``g``).
+SIGNED_IN_USERS = {"current_user", "request.user", "g.user", "flask_login.current_user"}
 # An attribute naming the kind of an object (``job.job_type``, ``event.kind``): a key of a fixed set.
 KIND_ATTRIBUTE = re.compile(r"(^|_)(kind|type)$")
 # Lookups of a name in a registry or in the configuration: ``LLMConfigRegistry.get_config(key)``, ``config_for(name)``.
@@ -1006,6 +1009,8 @@ def _keyed_by_choice(node: ast.AST, fn: ast.AST) -> bool:
     key = _added_key(node)
     if isinstance(key, ast.Attribute) and KIND_ATTRIBUTE.search(key.attr):
         return True  # ``_current_jobs[job.job_type] = job``: one entry per kind of job
+    if isinstance(key, ast.Attribute) and key.attr in ("id", "pk") and dotted(key.value) in SIGNED_IN_USERS:
+        return True  # ``searched_ids[current_user.id] = ids``: one entry per account, replaced on each request
     if not isinstance(key, ast.Name):
         return False
     params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
