@@ -90,7 +90,7 @@ Reports whole payloads read into memory where streaming fits. That is:
   in the resolver, or `connection_from_array_slice` of a page the database cut, is fine.
 
 Downloads and stored files sent back by a function named for a small picture (`get_image_thumbnail`, `map_tile`,
-`user_avatar`) are a few kilobytes and are not reported. Uploads and request bodies in handlers only
+`user_avatar`, `save_cover` of a book) are a few kilobytes and are not reported. Uploads and request bodies in handlers only
 administrators reach (`@admins_only`, `@staff_member_required`, `Depends(check_admin)`) are the operator's to
 size and are not reported. Bounded reads (`read(65536)`), `iter_content()`, `iter_bytes()`, `stream()`,
 `shutil.copyfileobj`, `fetchmany()`, server-side (named) cursors, small JSON bodies and
@@ -165,7 +165,7 @@ SMALL_PICTURE_FIELDS = re.compile(r"logo|avatar|icon|thumbnail", re.I)
 # A function named for one small picture (``get_image_thumbnail``, ``map_tile``, ``user_avatar``): what it
 # downloads or sends back is a few kilobytes however large the originals are.
 SMALL_PICTURE_HANDLERS = re.compile(
-    r"(^|_)(thumbnails?|thumbs?|tiles?|icons?|favicons?|avatars?|logos?)(_|$)", re.I)
+    r"(^|_)(thumbnails?|thumbs?|tiles?|icons?|favicons?|avatars?|logos?|covers?)(_|$)", re.I)
 RESPONSE_SINKS = {"Response", "HttpResponse", "FileResponse", "send_file", "make_response", "StreamingHttpResponse"}
 UPLOAD_PREFIX = "upload"  # ``upload_media(data)``, ``upload_file(...)``: the body goes whole to another store
 BYTES_WRAPPERS = {"BytesIO", "StringIO", "ContentFile"}  # ContentFile: Django's in-memory file to store
