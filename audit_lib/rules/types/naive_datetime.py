@@ -51,7 +51,7 @@ In the database: `timestamp without time zone` columns (`date` columns are fine)
 
 `datetime.now(timezone.utc)`, `now(tz=...)`, `fromtimestamp(ts, tz=...)`,
 `datetime.now().astimezone()`, `make_aware(datetime.now())`,
-`datetime.now().timestamp()` (a correct POSIX time, also through a name read only that
+`datetime.now().timestamp()`, `datetime.today().replace(day=1).timestamp()` (a correct POSIX time, also through a name read only that
 way, or handed to a project function whose parameter is read only that way), a reading only turned into text for people (`datetime.now().strftime(...)`,
 `datetime.ctime(datetime.utcnow())` in a log banner, `(datetime.now() + timedelta(hours=1))
 .strftime(...)` as an example in a prompt, `f"generated on {datetime.utcnow()} UTC"`,
@@ -572,6 +572,7 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
         message = f"datetime.{function}() without a time zone returns a naive datetime"
     else:
         if _made_aware_at_once(module, call) or _made_aware_when_rebound(module, call) \
+                or (function == "today" and _only_read_as_epoch(module, call)) \
                 or _read_as_utc(module, call, function, project) or _against_same_clock(module, call, project) \
                 or _rendered_as_text(module, call, project) or _given_to_date_field(module, call, project) \
                 or _only_read_as_date(module, call, utc=function.startswith("utc")) or (function.startswith("utc") and (
@@ -1203,7 +1204,8 @@ def _claim_value(module: SourceModule, node: ast.expr) -> bool:
 def _only_read_as_epoch(module: SourceModule, call: ast.Call) -> bool:
     """``datetime.now().timestamp()`` / ``mktime(datetime.now().timetuple())``: a local
     reading turned into the right POSIX time."""
-    parent = module.parents.get(_through_arithmetic(module, call))  # also (now() + timedelta(days=1)).timestamp()
+    # also (now() + timedelta(days=1)).timestamp(), today().replace(day=1).timestamp()
+    parent = module.parents.get(_through_arithmetic(module, _through_truncation(module, call)))
     return isinstance(parent, ast.Attribute) and parent.attr in ("timestamp", "timetuple") \
         and isinstance(module.parents.get(parent), ast.Call)
 
