@@ -28,7 +28,13 @@ project calls `socket.setdefaulttimeout()`; `imap_tools` mailboxes hand their No
 no timeout and take none (`owncloud.Client(url)`, `easywebdav.connect(host)`), and an MCP `ClientSession(read,
 write)` with no `read_timeout_seconds` built where a network transport is opened (`sse_client`,
 `streamablehttp_client`): `initialize()` and each request wait for the answer without limit (over `stdio_client`
-alone the server is a child process).
+alone the server is a child process). A `requests` function run in a worker thread with no `timeout`
+(`await asyncio.to_thread(requests.get, url)`, `loop.run_in_executor(None, requests.get, url)`, also over
+`functools.partial(requests.get, url)`) is reported: the coroutine awaiting the thread waits as long as it does.
+So are Twisted's `Agent.request(...)` (on an `Agent`, `RedirectAgent`, ... kept in a local or on `self` by the
+class, its bases or its subclasses in the file; `connectTimeout` bounds the connection only) and treq's
+`treq.get(url)` without `timeout=`, unless the function gives the Deferred a limit (`d.addTimeout(30, reactor)`,
+`reactor.callLater(30, d.cancel)`).
 
 The session that makes a call is followed wherever it lives: a local, a `with` target,
 a module global (also one a function sets after `global http`), `self.session` set in `__init__` or
@@ -188,6 +194,7 @@ FIXES = {
     "untimed client": "call it under a deadline (a worker time limit, a thread with a timeout), or give its requests "
                       "session a default timeout (a Session subclass or adapter that sets one)",
     "wrapper": "pass a timeout to the wrapper, or give its timeout parameter a default in seconds",
+    "twisted": "give the Deferred a limit: d.addTimeout(30, reactor) (treq: pass timeout=30)",
 }
 
 
@@ -253,6 +260,16 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                     and not (name.startswith(SOCKET_DEFAULT_LIBRARIES) and _sets_socket_default(project)):
                 yield _finding(module, node, f"{name}() has no timeout: connecting and every command after it "
                                "can wait forever (the library's default)", "client", Confidence.high)
+    if module.imports_module("requests") and ("to_thread" in module.text or "run_in_executor" in module.text):
+        for node in module.nodes_of(ast.Call):
+            message = _threaded_request_problem(module, node)
+            if message:
+                yield _finding(module, node, message, "requests", Confidence.high)
+    if module.imports_module("twisted.web") or module.imports_module("treq"):
+        for node in module.nodes_of(ast.Call):
+            message = _twisted_request_problem(module, node)
+            if message:
+                yield _finding(module, node, message, "twisted", Confidence.high)
     if uses_http(module):
         for node in walk_nodes(module.tree):
             if isinstance(node, ast.Call):
@@ -271,6 +288,100 @@ def _finding(module: SourceModule, node: ast.Call, message: str, library: str, c
         fix=FIXES[library],
         confidence=confidence,
     )
+
+
+REQUESTS_FUNCTIONS = {f"{lib}.{verb}" for lib in ("requests", "advocate")
+                      for verb in ("get", "post", "put", "patch", "delete", "head", "options", "request")}
+
+
+def _threaded_request_problem(module: SourceModule, call: ast.Call) -> str | None:
+    """``await asyncio.to_thread(requests.get, url)``, ``loop.run_in_executor(None, requests.post, url, data)``
+    (also over ``functools.partial(requests.get, url)``): the requests function is called in a worker thread with
+    no ``timeout``, and the awaiting coroutine waits as long as the thread does."""
+    name = call_name(module, call) or ""
+    if name == "asyncio.to_thread" and call.args:
+        target, keywords = call.args[0], call.keywords
+    elif isinstance(call.func, ast.Attribute) and call.func.attr == "run_in_executor" and len(call.args) > 1:
+        target, keywords = call.args[1], []
+    else:
+        return None
+    if isinstance(target, ast.Call) and call_name(module, target) == "functools.partial" and target.args:
+        target, keywords = target.args[0], [*keywords, *target.keywords]
+    function = qualified(module, target)
+    if function not in REQUESTS_FUNCTIONS or any(k.arg in (None, "timeout") for k in keywords) \
+            or _under_deadline(module, call):
+        return None
+    return f"{function}() run in a thread by {name or call.func.attr}() has no timeout: the thread, and the " \
+           "coroutine awaiting it, wait as long as the peer does"
+
+
+# Twisted's agents: ``connectTimeout`` bounds the TCP connect only; the response is awaited without limit unless
+# the Deferred is given ``addTimeout``. treq takes ``timeout=`` per request.
+TWISTED_AGENTS = {f"twisted.web.client.{name}" for name in (
+    "Agent", "Agent.usingEndpointFactory", "RedirectAgent", "BrowserLikeRedirectAgent", "ContentDecoderAgent",
+    "ProxyAgent", "CookieAgent")}
+TREQ_FUNCTIONS = {f"treq.{verb}" for verb in ("get", "post", "put", "patch", "delete", "head", "request")}
+DEFERRED_TIMEOUTS = ("addTimeout", "timeout_deferred", "callLater", "timeout")
+
+
+def _twisted_request_problem(module: SourceModule, call: ast.Call) -> str | None:
+    """``await self.agent.request(b"GET", uri)`` on a Twisted ``Agent`` (a local, or an attribute the class or a
+    class of its file extending it sets to one) and ``treq.get(url)`` without ``timeout=``, in a function that
+    gives the Deferred no timeout (``d.addTimeout(30, reactor)``, ``reactor.callLater(30, d.cancel)``)."""
+    name = call_name(module, call) or ""
+    if name in TREQ_FUNCTIONS:
+        if keyword(call, "timeout") is not None or has_kwargs_splat(call) or _deferred_timed(module, call):
+            return None
+        return f"{name}() has no timeout: the request waits for the response without limit"
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "request" and len(call.args) >= 2) \
+            or not _twisted_agent(module, call.func.value, call) or _deferred_timed(module, call):
+        return None
+    return (f"{dotted(call.func) or 'request'}() on a Twisted Agent has no timeout: connectTimeout bounds the "
+            "connection only, the response is awaited without limit (no addTimeout on the Deferred)")
+
+
+def _twisted_agent(module: SourceModule, receiver: ast.expr, call: ast.Call) -> bool:
+    fn = enclosing_function(module, call)
+    if isinstance(receiver, ast.Name) and fn is not None:
+        return any(isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == receiver.id for t in n.targets)
+                   and _makes_twisted_agent(module, n.value) for n in walk_function_body(fn))
+    if not (isinstance(receiver, ast.Attribute) and isinstance(receiver.value, ast.Name) and receiver.value.id == "self"):
+        return False
+    cls = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
+    if cls is None:
+        return False
+    related = {cls.name} | _base_names(cls)  # the class, its bases and its subclasses in this file
+    classes = [c for c in module.nodes_of(ast.ClassDef) if c.name in related or cls.name in _base_names(c)]
+    for klass in classes:
+        for method in klass.body:
+            if not isinstance(method, FUNCTION_TYPES):
+                continue
+            for node in walk_function_body(method):
+                if isinstance(node, ast.Assign) and any(dotted(t) == f"self.{receiver.attr}" for t in node.targets) \
+                        and _makes_twisted_agent(module, node.value, method):
+                    return True
+    return False
+
+
+def _base_names(cls: ast.ClassDef) -> set[str]:
+    """``class SimpleHttpClient(HTTPClient[Agent])``: {"HTTPClient"}."""
+    return {dotted(b.value if isinstance(b, ast.Subscript) else b) or "" for b in cls.bases}
+
+
+def _makes_twisted_agent(module: SourceModule, value: ast.expr, fn: ast.AST | None = None) -> bool:
+    """``Agent(reactor)``, ``RedirectAgent(Agent(reactor))``, or a local of ``fn`` bound to one."""
+    if isinstance(value, ast.Call):
+        return call_name(module, value) in TWISTED_AGENTS
+    if isinstance(value, ast.Name) and fn is not None:
+        return any(isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == value.id for t in n.targets)
+                   and _makes_twisted_agent(module, n.value) for n in walk_function_body(fn))
+    return False
+
+
+def _deferred_timed(module: SourceModule, call: ast.Call) -> bool:
+    fn = enclosing_function(module, call)
+    return _under_deadline(module, call) or fn is not None and any(
+        isinstance(n, ast.Attribute) and n.attr in DEFERRED_TIMEOUTS for n in walk_function_body(fn))
 
 
 def _urllib_problem(module: SourceModule, project: Project, call: ast.Call) -> str | None:
