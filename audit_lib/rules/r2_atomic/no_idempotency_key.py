@@ -60,7 +60,8 @@ default, one inherited from Django's `AbstractUser` or django-taggit's `TagBase`
 `default_factory`, `server_default`) on a Django or SQLModel field
 that is not an `AutoField` or on a SQLAlchemy column of a non-integer type, or a primary key of
 several columns --, unless the insert or the model's own `__init__` fills it with a generated value such as a
-file name, `uuid4()` or a helper's slug with a random suffix), a raw SQL insert into a table
+file name, `uuid4()` or a helper's slug with a random suffix, also set in the dict the insert unpacks:
+`req["id"] = get_uuid()` then `SearchService.save(**req)`), a raw SQL insert into a table
 that a migration or schema file gives a key of several columns (Alembic `op.create_primary_key`
 over two columns, a `UniqueConstraint("a", "b")`, `CREATE TABLE ... PRIMARY KEY (a, b)`), a `try` that catches the unique violation, a search of the owner's rows
 that sets a flag (`for a in sketch.attributes: if a.name == name: found = True; break` / `if found: <update>` /
@@ -68,7 +69,8 @@ that sets a flag (`for a in sketch.attributes: if a.name == name: found = True; 
 insert that fills it, a set-state action that creates the owner's row only in the branch where the
 owner has none (`if source.star: source.star.starred = True` / `else: add(SourceStar(source))`,
 `owner = self.record.owners.first()` / `if not owner: add(Owner(record_id=self.record.id))`), a one-to-one
-guard `if hasattr(user, "profile"): raise`, an early exit answering 409 or 429, an early exit when the
+guard `if hasattr(user, "profile"): raise`, an early exit answering 409 or 429 or saying the row already exists
+(`return error(f"{title} already exists.")`, also from a loop over the owner's rows), an early exit when the
 target is among the owner's stored ones (`if agreement.id in request.user.agreements: raise`) or when
 the object the request names exists (`user = User(username)` / `if user.exist(): raise`), a delete of the same rows first (a replace, also a restore that empties a table object and
 refills it: `execute(table.delete())` then `execute(insert(table), rows)`), a set-up wizard
@@ -643,6 +645,8 @@ def _generated_key(module: SourceModule, project: Project, fn: ast.AST, insert: 
     fields = single.get(model)
     if not fields:
         return False
+    if _fills_unpacked_keys(fn, insert.call, fields):
+        return True
     bodies = [(module, fn)]
     resolved = db.resolve_function(module, project, insert.call, reexports=True) if insert.through else None
     if resolved is not None:
@@ -656,6 +660,21 @@ def _generated_key(module: SourceModule, project: Project, fn: ast.AST, insert: 
                        for f in fields):
                     return True
     return False
+
+
+def _fills_unpacked_keys(fn: ast.AST, call: ast.AST, fields: set[str]) -> bool:
+    """The insert takes its values unpacked from a dict (``SearchService.save(**req)``) in which the handler
+    sets every unique field to what a call returns (``req["id"] = get_uuid()``, ``uuid4().hex``): a new key on each
+    call."""
+    unpacked = {k.value.id for k in getattr(call, "keywords", []) if k.arg is None and isinstance(k.value, ast.Name)}
+    filled: dict[str, set[str]] = {}
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Assign) and any(isinstance(n, ast.Call) for n in ast.walk(node.value)):
+            for target in node.targets:
+                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(
+                        target.slice, ast.Constant) and isinstance(target.slice.value, str):
+                    filled.setdefault(target.value.id, set()).add(target.slice.value)
+    return any(fields <= filled.get(name, set()) for name in unpacked)
 
 
 def _generated_name(module: SourceModule, project: Project, fn: ast.AST, value: ast.AST | None) -> bool:
@@ -1270,8 +1289,8 @@ def _one_to_one_guard(fn: ast.AST, before_line: int | None) -> bool:
 
 
 def _refuses_repeats(fn: ast.AST, before_line: int) -> bool:
-    """An early exit before the insert that answers 409 Conflict or 429 Too Many Requests: the
-    handler checks for a repeat (whatever the check reads) and refuses it."""
+    """An early exit before the insert that answers 409 Conflict or 429 Too Many Requests, or says the row
+    already exists: the handler checks for a repeat (whatever the check reads) and refuses it."""
     for node in walk_function_body(fn):
         if isinstance(node, ast.If) and node.lineno < before_line and node.body and isinstance(
                 node.body[-1], (ast.Raise, ast.Return)) and any(_repeat_status(n) for n in ast.walk(node.body[-1])):
@@ -1322,9 +1341,15 @@ def _refuses_existing_target(module: SourceModule, fn: ast.AST, before_line: int
     return False
 
 
+REPEAT_MESSAGE = re.compile(r"already exists?\b|\bduplicated?\b", re.I)
+
+
 def _repeat_status(node: ast.AST) -> bool:
+    """409/429 (``CONFLICT``), or a message saying the row is a repeat (``f"{title} already exists."``,
+    ``"Duplicated MCP server name."``)."""
     if isinstance(node, ast.Constant):
-        return node.value in (409, 429) and not isinstance(node.value, bool)
+        return node.value in (409, 429) and not isinstance(node.value, bool) or isinstance(
+            node.value, str) and bool(REPEAT_MESSAGE.search(node.value))
     name = dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
     return bool(name and REPEAT_STATUS.search(name.split(".")[-1]))
 
