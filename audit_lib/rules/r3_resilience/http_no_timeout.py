@@ -34,7 +34,8 @@ alone the server is a child process). A `requests` function run in a worker thre
 So are Twisted's `Agent.request(...)` (on an `Agent`, `RedirectAgent`, ... kept in a local or on `self` by the
 class, its bases or its subclasses in the file; `connectTimeout` bounds the connection only) and treq's
 `treq.get(url)` without `timeout=`, unless the function gives the Deferred a limit (`d.addTimeout(30, reactor)`,
-`reactor.callLater(30, d.cancel)`).
+`reactor.callLater(30, d.cancel)`). A google_auth_oauthlib `Flow`'s `flow.fetch_token(code=code)` without
+`timeout=` is reported: the Flow hands its keywords to requests-oauthlib, which posts with none.
 
 The session that makes a call is followed wherever it lives: a local, a `with` target,
 a module global (also one a function sets after `global http`), `self.session` set in `__init__` or
@@ -265,6 +266,12 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             message = _threaded_request_problem(module, node)
             if message:
                 yield _finding(module, node, message, "requests", Confidence.high)
+    if module.imports_module("google_auth_oauthlib"):
+        for node in module.nodes_of(ast.Call):
+            if _untimed_flow_token(module, project, node):
+                yield _finding(module, node, f"{dotted(node.func)}() of a google_auth_oauthlib Flow has no timeout: "
+                               "it posts to the token endpoint through requests-oauthlib with none", "requests",
+                               Confidence.high)
     if module.imports_module("twisted.web") or module.imports_module("treq"):
         for node in module.nodes_of(ast.Call):
             message = _twisted_request_problem(module, node)
@@ -313,6 +320,26 @@ def _threaded_request_problem(module: SourceModule, call: ast.Call) -> str | Non
         return None
     return f"{function}() run in a thread by {name or call.func.attr}() has no timeout: the thread, and the " \
            "coroutine awaiting it, wait as long as the peer does"
+
+
+OAUTH_FLOWS = {f"google_auth_oauthlib.flow.{cls}{how}" for cls in ("Flow", "InstalledAppFlow")
+               for how in ("", ".from_client_config", ".from_client_secrets_file")}
+
+
+def _untimed_flow_token(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    """``flow = Flow.from_client_config(config, scopes=scopes)`` ... ``flow.fetch_token(code=code)``: the Flow hands
+    its keywords to requests-oauthlib's ``OAuth2Session.fetch_token``, which sends the request with no timeout
+    unless one is among them."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "fetch_token"
+            and isinstance(call.func.value, ast.Name)) or keyword(call, "timeout") is not None:
+        return False
+    if has_kwargs_splat(call) and not _splats_without_timeout(module, project, call) or _under_deadline(module, call):
+        return False
+    fn = enclosing_function(module, call)
+    name = call.func.value.id
+    return fn is not None and any(
+        isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)
+        and isinstance(n.value, ast.Call) and call_name(module, n.value) in OAUTH_FLOWS for n in walk_function_body(fn))
 
 
 # Twisted's agents: ``connectTimeout`` bounds the TCP connect only; the response is awaited without limit unless
@@ -617,6 +644,9 @@ def _timeout_free(module: SourceModule, project: Project, fn: ast.AST, value: as
     for node in walk_function_body(fn):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == value.id for t in node.targets):
             assigned.append(node.value)
+        elif isinstance(node, ast.AnnAssign) and node.value is not None and isinstance(node.target, ast.Name) \
+                and node.target.id == value.id:
+            assigned.append(node.value)  # options: dict[str, Any] = {"code": code}
         elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.NamedExpr, ast.withitem)) \
                 and any(isinstance(n, ast.Name) and n.id == value.id and isinstance(n.ctx, ast.Store)
                         for n in walk_nodes(node.optional_vars if isinstance(node, ast.withitem) else node.target)
