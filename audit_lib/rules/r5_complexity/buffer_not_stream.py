@@ -4,7 +4,7 @@
 Reports whole payloads read into memory where streaming fits. That is:
 
 - an HTTP response body read whole (`response.content`, `.text`, `.read()`, requests or
-  httpx or urllib or aiohttp, without `stream=`, or of a parameter annotated as a
+  httpx or urllib or aiohttp, also after `stream=True`, which only defers the download, or of a parameter annotated as a
   response) and then written to a file or handed back as the body of a file response:
   a download buffered in memory (also stored through Django's `field.save(name, ContentFile(data))`,
   except into a logo, avatar, icon or thumbnail field: a small picture the provider scaled down).
@@ -80,6 +80,9 @@ Reports whole payloads read into memory where streaming fits. That is:
   writes it with a `csv` writer into a `StringIO` and returns it (`build_csv_response(csv_content)`,
   also through a wrapper that passes it on). Rows gathered from a slice with a fixed end
   (`query[:10000]`) or from one object's children (`playlist["shots"]`) are few and are not reported;
+- a CSV export written whole in memory in the handler itself: it walks every row of a query (`.all()`, no
+  slice) writing each with a `csv` writer into a `StringIO`, and sends that buffer back
+  (`make_response(buffer.getvalue())`, `send_file(buffer)`);
 - an export document built whole in memory: a request handler hands every row of a Django query (no slice,
   `list(Bookmark.objects.filter(owner=user))`) to a function of the project that walks them and returns the
   pieces it gathered joined into one text (`return "\\n".join(doc)`), and sends that text back
@@ -197,7 +200,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                         *([] if small_picture else _files_sent_whole(module, project, nodes)),
                         *_stored_objects_read_whole(module, nodes),
                         *_whole_file_hashes(module, nodes), *_archives_built_in_memory(module, project, fn, nodes),
-                        *_memory_exports(module, project, fn, nodes), *_documents_built_whole(module, project, fn, nodes),
+                        *_memory_exports(module, project, fn, nodes), *_csv_written_in_place(module, project, fn, nodes),
+                        *_documents_built_whole(module, project, fn, nodes),
                         *_pages_cut_in_memory(module, nodes)]:
             if finding.line not in reported:
                 reported.add(finding.line)
@@ -394,14 +398,16 @@ def _own_parameters(fn: ast.AST) -> list[str]:
 
 
 def _unstreamed_request(module: SourceModule, call: ast.Call, project: Project) -> bool:
+    """A request whose body a ``.content``/``.text``/``.read()`` read takes whole. ``stream=True`` only defers the
+    download: ``requests.get(url, stream=True).content`` still holds it all (``iter_content`` is what streams)."""
     outbound = http.outbound_call(module, call, project)
     if outbound is None and _callee(call) in _request_functions(project):
-        return keyword(call, "stream") is None and not any(kw.arg is None for kw in call.keywords)
+        return not any(kw.arg is None for kw in call.keywords)
     if outbound is None or outbound.protocol != "http" or outbound.operation == "stream":
         return False
     if _fixed_address(module, call, outbound.operation):
         return False
-    return keyword(call, "stream") is None and not any(kw.arg is None for kw in call.keywords)
+    return not any(kw.arg is None for kw in call.keywords)
 
 
 def _fixed_address(module: SourceModule, call: ast.Call, operation: str) -> bool:
@@ -1440,6 +1446,42 @@ def _memory_exports(module: SourceModule, project: Project, fn: ast.AST, nodes: 
                                   f"into an in-memory CSV by {_callee(node)}() before it is sent",
                     "yield the rows from a generator (query.yield_per(500) / .iterator()) and send them with a "
                     "streaming response (Flask stream_with_context, Django StreamingHttpResponse)")
+
+
+def _csv_written_in_place(module: SourceModule, project: Project, fn: ast.AST,
+                          nodes: list[ast.AST]) -> Iterator[Finding]:
+    """A request handler that walks every row of a query (``AuditLog.query.all()``, ``Entry.objects.all()``,
+    no slice) writing each with a ``csv`` writer into a ``StringIO`` it then sends back
+    (``make_response(buffer.getvalue())``): the whole export is text in memory before its first byte leaves."""
+    if "csv" not in module.text or handler_of(module, fn.body[0], project) is None:
+        return
+    bound = {node.targets[0].id: node.value for node in nodes if isinstance(node, ast.Assign)
+             and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)}
+    buffers = {name for name, value in bound.items() if isinstance(value, ast.Call)
+               and (call_name(module, value) or "").rsplit(".", 1)[-1] in MEMORY_BUFFERS}
+    writers = {name for name, value in bound.items() if isinstance(value, ast.Call)
+               and call_name(module, value) in CSV_WRITERS and value.args
+               and isinstance(value.args[0], ast.Name) and value.args[0].id in buffers}
+    if not writers or not any(isinstance(node, ast.Call) and (call_name(module, node) or "").rsplit(".", 1)[-1]
+                              in ARCHIVE_SINKS | {"Response"} and any(
+                                  isinstance(n, ast.Name) and n.id in buffers for a in node.args for n in walk_nodes(a))
+                              for node in nodes):
+        return
+    for loop in nodes:
+        if not isinstance(loop, (ast.For, ast.AsyncFor)):
+            continue
+        rows = bound.get(loop.iter.id) if isinstance(loop.iter, ast.Name) else loop.iter
+        if not (isinstance(rows, ast.Call) and method_name(rows) == "all" and not rows.args) or _capped(loop.iter, nodes) \
+                or any(isinstance(n, ast.Call) and method_name(n) in ("limit", "paginate", "slice")
+                       for n in walk_nodes(rows)):
+            continue
+        if any(isinstance(n, ast.Call) and method_name(n) in ("writerow", "writerows")
+               and isinstance(n.func, ast.Attribute) and dotted(n.func.value) in writers for n in walk_nodes(loop)):
+            yield _medium_finding(
+                module, loop, f"every row of {dotted(rows.func.value) or 'the query'} is written into an in-memory "
+                              "CSV before it is sent",
+                "yield the rows from a generator (query.yield_per(500) / .iterator()) and send them with a "
+                "streaming response (Flask stream_with_context, Django StreamingHttpResponse)")
 
 
 def _rows_gathered(nodes: list[ast.AST]) -> dict[str, ast.For | ast.AsyncFor]:
