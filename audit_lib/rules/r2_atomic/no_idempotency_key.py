@@ -19,7 +19,8 @@ has a natural unique key or a UUID primary key with a default (DRF accepts the i
 client: an offline-first client sends the same id again), or `perform_create` upserts.
 
 Inserts into audit, log, history, event and outbox tables do not make a create endpoint:
-they record an action (`POST /orders/{id}/cancel`) rather than create the resource.
+they record an action (`POST /orders/{id}/cancel`) rather than create the resource (a name that only ends
+in the letters "log", `Dialog`, `Catalog`, `Blog`, is a domain table).
 Nor do inserts into a table the code creates as `CREATE TEMPORARY TABLE` (the keys of a bulk lookup,
 joined against the stored rows and dropped with the session).
 
@@ -61,7 +62,7 @@ default, one inherited from Django's `AbstractUser` or django-taggit's `TagBase`
 that is not an `AutoField` or on a SQLAlchemy column of a non-integer type, or a primary key of
 several columns --, unless the insert or the model's own `__init__` fills it with a generated value such as a
 file name, `uuid4()` or a helper's slug with a random suffix, also set in the dict the insert unpacks:
-`req["id"] = get_uuid()` then `SearchService.save(**req)`), a raw SQL insert into a table
+`req["id"] = get_uuid()` then `SearchService.save(**req)`, or `channel = {"id": get_uuid(), ...}`), a raw SQL insert into a table
 that a migration or schema file gives a key of several columns (Alembic `op.create_primary_key`
 over two columns, a `UniqueConstraint("a", "b")`, `CREATE TABLE ... PRIMARY KEY (a, b)`), a `try` that catches the unique violation, a search of the owner's rows
 that sets a flag (`for a in sketch.attributes: if a.name == name: found = True; break` / `if found: <update>` /
@@ -208,6 +209,18 @@ def _delegates_to_page(module: SourceModule, project: Project, fn: ast.AST) -> b
     return bool(returns)
 
 
+LOG_KINDS = re.compile(r"audit|_log|history|event|activit|outbox|notification|timeline", re.I)
+
+
+def _is_log_table(name: str) -> bool:
+    """:func:`db.is_log_table`, but a name that only ends in the letters "log" (``Dialog``, ``Catalog``, ``Blog``,
+    ``Backlog``) is a domain table; ``AuditLog``, ``sync_logs``, ``Changelog`` record what happened."""
+    if not db.is_log_table(name) or LOG_KINDS.search(name):
+        return db.is_log_table(name)
+    last = ([w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", name)] or [""])[-1]
+    return last in ("log", "logs", "changelog", "changelogs")
+
+
 SIGN_IN = re.compile(r"(^|[/_.-])(log_?in|sign_?in|token|oauth2?|authori[sz]e|callback|sso|saml|oidc)([/_.-]|$)", re.I)
 
 
@@ -330,7 +343,7 @@ def _implicit_creates(module: SourceModule, project: Project) -> Iterator[Findin
         serializer = (dotted(_assigned(cls, "serializer_class")) or "").split(".")[-1]
         model = _meta_models(project).get(serializer)
         if not model or db.natural_unique(project, model) or _user_model_form(project, serializer) or _client_keyed(
-                project, model) or db.is_log_table(model) or CREDENTIAL.search(model) or _refuses_existing(
+                project, model) or _is_log_table(model) or CREDENTIAL.search(model) or _refuses_existing(
                 project, serializer, model) or _own_create_refuses_repeats(project, serializer, model):
             continue
         hook = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "perform_create"), None)
@@ -668,12 +681,20 @@ def _fills_unpacked_keys(fn: ast.AST, call: ast.AST, fields: set[str]) -> bool:
     call."""
     unpacked = {k.value.id for k in getattr(call, "keywords", []) if k.arg is None and isinstance(k.value, ast.Name)}
     filled: dict[str, set[str]] = {}
-    for node in walk_function_body(fn):
-        if isinstance(node, ast.Assign) and any(isinstance(n, ast.Call) for n in ast.walk(node.value)):
-            for target in node.targets:
-                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(
-                        target.slice, ast.Constant) and isinstance(target.slice.value, str):
-                    filled.setdefault(target.value.id, set()).add(target.slice.value)
+
+    def generated(value: ast.expr | None) -> bool:  # a call's result, or a key filled so: {"id": req["id"]}
+        return value is not None and (any(isinstance(n, ast.Call) for n in ast.walk(value)) or isinstance(
+            value, ast.Subscript) and isinstance(value.value, ast.Name) and isinstance(value.slice, ast.Constant)
+            and value.slice.value in filled.get(value.value.id, set()))
+
+    for node in sorted((n for n in walk_function_body(fn) if isinstance(n, ast.Assign)), key=lambda n: n.lineno):
+        for target in node.targets:
+            if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(
+                    target.slice, ast.Constant) and isinstance(target.slice.value, str) and generated(node.value):
+                filled.setdefault(target.value.id, set()).add(target.slice.value)
+            elif isinstance(target, ast.Name) and isinstance(node.value, ast.Dict):
+                filled[target.id] = {k.value for k, v in zip(node.value.keys, node.value.values)
+                                     if isinstance(k, ast.Constant) and generated(v)}
     return any(fields <= filled.get(name, set()) for name in unpacked)
 
 
@@ -939,7 +960,7 @@ def _looked_up_first(module: SourceModule, project: Project, fn: ast.AST, call: 
         return False
     helper_module, helper = resolved
     inserts = [op for op in db.expanded_ops(helper_module, project, helper) if op.kind == db.INSERT and not op.upsert
-               and not any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables)]
+               and not any(_is_log_table(t) or CREDENTIAL.search(t) for t in op.tables)]
     return bool(inserts) and all(_looked_up_first(helper_module, project, helper, op.call, depth - 1, call)
                                  for op in inserts)
 
@@ -1375,7 +1396,7 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
     inserts, guarded, counting = [], False, set()
     for op in ops:
         if op.kind != db.INSERT or op.upsert and not _conflicts_on_nothing(module, project, op) or any(
-                db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables):
+                _is_log_table(t) or CREDENTIAL.search(t) for t in op.tables):
             continue
         if _pending_placeholder(module, project, fn, op) or _expiring_row(project, op) or (
                 op.tables and {t.lower() for t in op.tables} <= _temporary_tables(project)):
@@ -1440,7 +1461,7 @@ def _plain_serializer_inserts(project: Project, serializer: str) -> bool:
     for member_module, member in _class_family(module, project, cls, depth=4):
         create = next((f for f in member.body if isinstance(f, ast.FunctionDef) and f.name == "create"), None)
         if create is not None:
-            return any(op.kind == db.INSERT and not any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables)
+            return any(op.kind == db.INSERT and not any(_is_log_table(t) or CREDENTIAL.search(t) for t in op.tables)
                        for op in db.expanded_ops(member_module, project, create))
     return False
 
