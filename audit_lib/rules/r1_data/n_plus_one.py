@@ -27,7 +27,9 @@ pydantic or serializable class), from the lists of
 a JSON payload decoded in a module of Celery tasks (`json.loads(requested_data).get("issues")`; not the
 payload's own keys, the fields of one change) or of rows of a
 model of the project it is handed (`users: list[User]`, `topics: Iterable["Topic"]`),
-directly or through a helper function of the same code base that queries (also through the code base's
+directly or through a helper function of the same code base that queries and returns what it read
+(`return [r.id for r in rows]`, rows it appends to a list; not `prepare_authors(text)`, which looks each
+name up and returns the names it split from its text) (also through the code base's
 own database layer: `rows = db.select(query)`, a method of a project class that runs the statement it is
 handed through the driver and returns the rows it fetched; not `db.select_single(...)`, one row whose
 columns are no list of items; or returns the
@@ -87,7 +89,9 @@ a write per row where one `queryset.delete()`/`.update(...)` would do; not when 
 overrides that method (the row's class is not known, and its override is logic `queryset.delete()` would skip).
 
 A loop whose body runs several such queries is reported once, at its first query, with the lines of
-the others: the loop is what to change.
+the others: the loop is what to change. The message names the table the query reads or writes; a table
+the statement takes from a placeholder (`"UPDATE %s SET ..." % table`) is named by what fills it in
+(`update {table}`).
 
 Methods the framework calls once per row of a list count as loops: a Django admin method named in
 `list_display` (the change list calls it for every row; a model property or method named there that
@@ -117,8 +121,13 @@ such a loop itself is reported with low confidence.
 Loops over literal constants (also the list a constant mapping holds for a key: `exclusions[state]` of
 `{ACTIVE: [DISABLED], ...}`, written in the function or returned by a function of the code base), calls of a
 helper whose queries all sit under a flag the call turns off (`ensure_has_events(thread, commit=False)`,
-whose save is under `if commit:`), loops over chunks of rows (`range(0, len(rows), 500)`, `for
-batch in chunks(rows)`), batch calls (`executemany`, `bulk_create`, `add_all`, queries that
+whose save is under `if commit:`, or under `if realm_names is None:` when the call hands it a
+value: `device_to_dict(d, realm_names=names)`), helpers whose result the loop enters as a context
+manager (`with context.models.load(field.model) as model:`, `stack.enter_context(load(key))`: a
+resource acquired for the item and released after, not a lookup to batch), loops over chunks of rows
+(`range(0, len(rows), 500)`, `for batch in chunks(rows)`), loops over the rows after the first one the
+function keeps (`keep = existing[0]`, `for dup in existing[1:]`: the duplicates of one key a race left,
+a repair of a few rows), batch calls (`executemany`, `bulk_create`, `add_all`, queries that
 take a whole list with `= ANY(...)`/`IN`), statements that call a server function and read
 no table (`SELECT pg_advisory_unlock(%s)`: nothing to join or fetch by key) or notify listeners
 (`NOTIFY channel, payload`, also as the only statement of a helper), the loop's item run as a statement
@@ -261,7 +270,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                and id(op.call) not in units and not _server_function_call(op) and not _schema_change(op, fn)
                and not _settings_mapping_lookup(module, project, op)
                and not _sends_notification(module, project, op) and not _runs_loop_item(module, op)
-               and not _switched_off_in_helper(module, project, op)]
+               and not _switched_off_in_helper(module, project, op) and not _entered_as_context(module, op)]
         if django:
             known = {id(op.call) for op in expanded}
             ops += [op for op in _queryset_evaluations(module, fn) if id(op.call) not in known]
@@ -341,8 +350,26 @@ def _loop_finding(module: SourceModule, project: Project, sources: "_RowSources"
     more = f"; {len(others)} more in the same loop (line{'s' if len(others) > 1 else ''} " \
         f"{', '.join(map(str, others))})" if others else ""
     confidence = Confidence.low if _one_rows_children(project, loop) else max(other.confidence for other, _ in queries)
-    return _finding_at(module, op.call, f"{what} ({op.describe()}) once per item of a loop over "
+    return _finding_at(module, op.call, f"{what} ({_describe(module, op)}) once per item of a loop over "
                        f"{sources.describe(loop)}{more}", FIX, confidence)
+
+
+def _describe(module: SourceModule, op: db.DbOp) -> str:
+    """``op.describe()``, with a table the statement takes from a placeholder (``"UPDATE %s SET ..." % table``,
+    which the SQL reader sees as a number) named by what fills it in: ``update {table}``."""
+    text = op.describe()
+    odd = [t for t in op.tables if not re.fullmatch(r"[A-Za-z_][\w.\"`\[\]]*", t)]
+    if not odd or not op.sql:
+        return text
+    filled = next((node.right for node in ast.walk(module.tree)
+                   if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod)
+                   and isinstance(node.left, ast.Constant) and node.left.value == op.sql), None)
+    if isinstance(filled, ast.Tuple) and filled.elts:
+        filled = filled.elts[0]
+    label = f"{{{ast.unparse(filled)}}}" if filled is not None else "a table its placeholder names"
+    for table in odd:
+        text = re.sub(rf"(?<![\w.]){re.escape(table)}(?![\w.])", label, text, count=1)
+    return text
 
 
 def _located_service_ops(module: SourceModule, project: Project, fn: ast.AST, depth: int = 1) -> list[db.DbOp]:
@@ -555,6 +582,19 @@ def _evaluates_parameter(module: SourceModule, project: Project, call: ast.Call,
     return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in QUERY_RUNNERS
                and isinstance(node.func.value, ast.Name) and node.func.value.id in wanted
                for node in walk_function_body(helper))
+
+
+def _entered_as_context(module: SourceModule, op: db.DbOp) -> bool:
+    """``with context.models.load(field.model) as model:``, ``stack.enter_context(loader.load(key))``: a
+    helper whose result the code enters as a context manager acquires a resource for the item (a model
+    to run, a file, a lock) and releases it after; whatever record lookup it makes on the way is not the
+    query a JOIN or ``IN`` would batch."""
+    if not op.through:
+        return False
+    parent = module.parents.get(op.call)
+    if isinstance(parent, ast.withitem):
+        return parent.context_expr is op.call
+    return isinstance(parent, ast.Call) and method_name(parent) == "enter_context" and op.call in parent.args
 
 
 def _server_function_call(op: db.DbOp) -> bool:
@@ -1245,6 +1285,7 @@ class _RowSources:
             return False
         helper_module, helper = resolved
         return any(op.is_read for op in db.function_ops(helper_module, helper, self.project)) \
+            and _returns_what_it_reads(helper_module, self.project, helper) \
             or self._reads_through_layer(call, helper_module, helper) \
             or _returns_query_rows(helper) or _returns_legacy_query(helper_module, self.project, helper, 2) \
             or self.django and any(isinstance(value, ast.Call) and _builds_queryset(value) for value in _returns(helper))
@@ -1560,12 +1601,28 @@ def _is_chunked(loop: ast.AST) -> bool:
     return False
 
 
+def _duplicates_of_first(fn: ast.AST, loop: ast.AST) -> bool:
+    """``keep = existing[0]`` then ``for dup in existing[1:]: ...delete()``: the rows after the first one
+    the function keeps are the duplicates of one key a race left behind, a repair of a few rows."""
+    for iterable in _loop_iterables(loop):
+        if isinstance(iterable, ast.Subscript) and isinstance(iterable.value, ast.Name) \
+                and isinstance(iterable.slice, ast.Slice) and iterable.slice.upper is None \
+                and iterable.slice.step is None and isinstance(iterable.slice.lower, ast.Constant) \
+                and iterable.slice.lower.value == 1:
+            name = iterable.value.id
+            if any(isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == name
+                   and isinstance(node.slice, ast.Constant) and node.slice.value == 0
+                   for node in walk_function_body(fn)):
+                return True
+    return False
+
+
 def _row_loop(module: SourceModule, call: ast.Call, sources: _RowSources) -> ast.AST | None:
     """The innermost enclosing for-loop or comprehension that iterates rows or request data."""
     for loop in loops_around(module, call):
         if _in_else_clause(module, call, loop):
             continue  # ``for ... else:``: once per pass of the loops around this one
-        if _runs_once(module, call, loop) or _is_chunked(loop):
+        if _runs_once(module, call, loop) or _is_chunked(loop) or _duplicates_of_first(sources.fn, loop):
             return None
         if any(sources.source_of(iterable) or _id_list_field(iterable) for iterable in _loop_iterables(loop)):
             return loop
@@ -2597,6 +2654,9 @@ def _switched_off(module: SourceModule, fn: ast.AST, call: ast.Call | None, node
     values.update(zip(_parameters_for(fn, call), positional))
     values.update({k.arg: k.value for k in call.keywords if k.arg})
     off = {name for name, value in values.items() if isinstance(value, ast.Constant) and value.value in (False, None)}
+    given = {name for name, value in [*zip(_parameters_for(fn, call), positional),
+                                      *((k.arg, k.value) for k in call.keywords if k.arg)]
+             if isinstance(value, (ast.Name, ast.Attribute, ast.Dict, ast.List, ast.DictComp, ast.ListComp))}
     child = node
     for parent in ancestors(module, node):
         if parent is fn:
@@ -2604,8 +2664,21 @@ def _switched_off(module: SourceModule, fn: ast.AST, call: ast.Call | None, node
         if isinstance(parent, ast.If) and child in parent.body and isinstance(parent.test, ast.Name) \
                 and parent.test.id in off:
             return True
+        if isinstance(parent, ast.If) and _none_test(parent.test, given) == (child in parent.body) \
+                and child in (*parent.body, *parent.orelse) and _none_test(parent.test, given) is not None:
+            return True  # if realm_names is None: query, with realm_names handed in by the call
         child = parent
     return False
+
+
+def _none_test(test: ast.expr, given: set[str]) -> bool | None:
+    """For ``p is None`` (True) or ``p is not None`` (False) of a parameter the call hands a value: which
+    branch runs when it is None; None for any other test."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name) \
+            and test.left.id in given and isinstance(test.comparators[0], ast.Constant) \
+            and test.comparators[0].value is None and isinstance(test.ops[0], (ast.Is, ast.IsNot)):
+        return isinstance(test.ops[0], ast.Is)
+    return None
 
 
 def _switched_off_in_helper(module: SourceModule, project: Project, op: db.DbOp) -> bool:
@@ -2814,6 +2887,29 @@ def _is_property(fn: ast.AST) -> bool:
 
 def _returns(fn: ast.AST) -> list[ast.expr]:
     return [n.value for n in walk_function_body(fn) if isinstance(n, ast.Return) and n.value is not None]
+
+
+COLLECTING_METHODS = {"append", "extend", "add", "update", "insert", "appendleft"}
+
+
+def _returns_what_it_reads(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """Whether a helper that reads returns (or yields) what it read: ``return [r.id for r in rows]``,
+    ``out.append(row)`` then ``return out``; not ``prepare_authors(text)``, which looks each name up and
+    returns the names it split from its argument (as many as the text holds, not rows)."""
+    cache = project.facts.setdefault("r1.returns_what_it_reads", {})
+    if id(fn) in cache:
+        return cache[id(fn)]
+    cache[id(fn)] = True  # a helper calling itself: as before, its reads are what it returns
+    sources = _RowSources(module, project, fn, False)
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Name) and node.func.attr in COLLECTING_METHODS \
+                and any(sources.source_of(arg) for arg in node.args):
+            sources.kind.setdefault(node.func.value.id, "database rows")
+    values = [n.value for n in walk_function_body(fn)
+              if isinstance(n, (ast.Return, ast.Yield, ast.YieldFrom)) and n.value is not None]
+    cache[id(fn)] = any(sources.source_of(value) for value in values)
+    return cache[id(fn)]
 
 
 def _model_properties(project: Project) -> dict[str, list[ast.AST]]:
