@@ -56,7 +56,8 @@ way, or handed to a project function whose parameter is read only that way), a r
 `datetime.ctime(datetime.utcnow())` in a log banner, `(datetime.now() + timedelta(hours=1))
 .strftime(...)` as an example in a prompt, `f"generated on {datetime.utcnow()} UTC"`,
 `"backup-" + datetime.now().isoformat()`, `str(datetime.utcnow()) + upload.filename`,
-`str(datetime.now()).split(" ")[0]`,
+`str(datetime.now()).split(" ")[0]`, `date = datetime.fromtimestamp(ms / 1000); native = date.replace(tzinfo=None);
+return native.strftime(fmt)` (a template filter),
 `log.info("checkpoint at %s", datetime.now())`, a field of a log line (`request.log_context(time=stamp)`,
 `logger.bind(at=stamp)`), a label (`request.data["name"] = datetime.now().isoformat()`, `title=`,
 `{"filename": ...}`: a `name`/`title`/`label`/`description`/`filename`/`subject` field); also through a
@@ -79,7 +80,10 @@ datetime.strptime(header, "%a, %d %b %Y %H:%M:%S GMT")`; `datetime.utcnow() - wo
 code base that pins rq below 2.0, whose job and worker times are naive UTC; or with a datetime built from
 fields without a zone, `datetime(*parts) - datetime.now()`, which an aware reading could not meet; also moved
 by a span either way,
-`datetime.fromtimestamp(seen) < datetime.now() - timedelta(hours=h)`, or truncated, `opens =
+`datetime.fromtimestamp(seen) < datetime.now() - timedelta(hours=h)`, or kept in an attribute the code base
+only ever sets to readings of that clock, on any object, and compares only with them (`self.expiration =
+datetime.now() + ttl` in a model, `datetime.now() > token.expiration` in a view; not a column with a default),
+or truncated, `opens =
 datetime.now().replace(hour=start, minute=0)` ... `opens < now < opens + span` (a window in local wall-clock
 hours), or as the fallback of another such value, `(self.ended or datetime.now()) - self.started`, or kept in an instance attribute that its class
 only sets to `None` or readings of that clock and only tests or compares with them: `self.synced_at =
@@ -610,6 +614,9 @@ def _clock_of(module: SourceModule, node: ast.expr, project: Project) -> str | N
         return clocks.pop() if len(clocks) == 1 else None
     if isinstance(node, ast.Attribute) and node.attr in RQ_NAIVE_UTC_ATTRIBUTES:
         return "utc" if module.imports_module("rq") and _rq_naive_utc(project) else None
+    if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name) \
+            and node.value.id not in module.imports:
+        return _project_attribute_clock(project, node.attr)  # token.expiration, Token.expiration
     if not isinstance(node, ast.Call):
         return None
     if qualified(module, node.func) == f"{DATETIME_CLASS}.strptime" and len(node.args) == 2 \
@@ -764,8 +771,57 @@ def _kept_on_same_clock(module: SourceModule, statement: ast.AST, clock: str, pr
     if _attribute_clock(module, attribute, project) != clock:
         return False
     _, reads = _attribute_uses(module, attribute)
+    if not reads and _project_attribute_clock(project, attribute.attr) == clock:
+        # a mapped column its class sets and other modules read: self.expiration = now() + ttl in the model,
+        # datetime.now() > token.expiration in the views
+        places = [(m, n) for m, n in _attribute_reads(project, attribute.attr)]
+        return bool(places) and all(_only_tested(m, n) or _compared_on_clock(m, n, clock, project) for m, n in places)
     return bool(reads) and all(_only_tested(module, read) or _compared_on_clock(module, read, clock, project)
                                for read in reads)
+
+
+def _project_attribute_clock(project: Project, attr: str) -> str | None:
+    """The clock of an attribute that the service code only ever sets to ``None`` or readings of one clock, on
+    any object (``self.expiration = datetime.now() + ttl``, ``token.expiration = ...``, ``Token(expiration=...)``),
+    and that is no column filled by a default; None otherwise."""
+    cache = project.facts.setdefault("naive_datetime.attribute_clocks", {})
+    if attr in cache:
+        return cache[attr]
+    cache[attr] = None  # (a value read from the attribute itself)
+    clocks: set[str | None] = set()
+    stores = 0
+    for module in project.modules:
+        if is_test_module(module) or attr not in module.text:
+            continue
+        for node in walk_nodes(module.tree):
+            values: list[ast.expr | None] = []
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if isinstance(target, ast.Attribute) and target.attr == attr:
+                        values.append(node.value if not isinstance(node, ast.AugAssign) else None)
+                    elif isinstance(target, ast.Name) and target.id == attr and isinstance(node.value, ast.Call) \
+                            and any(k.arg in ("default", "server_default", "onupdate") for k in node.value.keywords):
+                        values.append(None)  # a column the ORM or the database fills
+                    elif isinstance(target, (ast.Tuple, ast.List)) and any(
+                            isinstance(e, ast.Attribute) and e.attr == attr for e in target.elts):
+                        values.append(None)
+            elif isinstance(node, ast.keyword) and node.arg == attr:
+                values.append(node.value)
+            for value in values:
+                stores += 1
+                if value is None or not is_none(value):
+                    clocks.add(None if value is None else _clock_of(module, value, project))
+    result = clocks.pop() if stores and len(clocks) == 1 else None
+    cache[attr] = result
+    return result
+
+
+def _attribute_reads(project: Project, attr: str) -> list[tuple[SourceModule, ast.Attribute]]:
+    """Every read of ``<anything>.attr`` in the service code."""
+    return [(module, node) for module in project.modules if not is_test_module(module) and attr in module.text
+            for node in walk_nodes(module.tree)
+            if isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.ctx, ast.Load)]
 
 
 def _only_tested(module: SourceModule, node: ast.expr) -> bool:
@@ -889,9 +945,17 @@ def _each_use(module: SourceModule, call: ast.Call, test) -> bool:
     return test(call)
 
 
-def _value_as_text(module: SourceModule, node: ast.expr, project: Project) -> bool:
+def _value_as_text(module: SourceModule, node: ast.expr, project: Project, depth: int = 0) -> bool:
     node = _through_arithmetic(module, node)
     parent = module.parents.get(node)
+    if isinstance(parent, ast.Attribute) and _zone_dropped(module.parents.get(parent)):
+        node = module.parents.get(parent)
+        parent = module.parents.get(node)
+    if isinstance(parent, ast.Assign) and parent.value is node and depth < 2 and _zone_dropped(node) \
+            and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+        # native = date.replace(tzinfo=None); return native.strftime(fmt): still only text
+        reads = _reads_of(module, parent, parent.targets[0].id)
+        return bool(reads) and all(_value_as_text(module, read, project, depth + 1) for read in reads)
     text: ast.expr | None = None
     method = None
     if isinstance(parent, ast.Attribute) and parent.value is node and parent.attr in TEXT_METHODS:
@@ -908,6 +972,13 @@ def _value_as_text(module: SourceModule, node: ast.expr, project: Project) -> bo
     if method in HUMAN_TEXT_METHODS:
         return not _written_into_sql(module, text)
     return _text_for_people(module, text, project, follow=True)
+
+
+def _zone_dropped(node: ast.expr) -> bool:
+    """``reading.replace(tzinfo=None)``: a naive reading with no zone to drop, the same value."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "replace" \
+        and not node.args and len(node.keywords) == 1 and node.keywords[0].arg == "tzinfo" \
+        and is_none(node.keywords[0].value)
 
 
 def _through_arithmetic(module: SourceModule, node: ast.expr) -> ast.expr:
@@ -1045,9 +1116,13 @@ def _reads_of(module: SourceModule, statement: ast.AST, name: str) -> list[ast.N
     reads = [n for n in nodes if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
     stores = sorted(n.lineno for n in nodes if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store))
     line = getattr(statement, "end_lineno", None) or getattr(statement, "lineno", 0)
-    if len(stores) < 2 or any(isinstance(n, (ast.For, ast.AsyncFor, ast.While)) and n.lineno <= line <= (n.end_lineno or 0)
-                              for n in nodes):
-        return reads  # bound once, or rebound in a loop: every read may see it
+    in_loop = any(isinstance(n, (ast.For, ast.AsyncFor, ast.While)) and n.lineno <= line <= (n.end_lineno or 0)
+                  for n in nodes)
+    if len(stores) < 2 and not in_loop:
+        own = set(map(id, walk_nodes(statement)))  # date = fromtimestamp(int(date)): the parameter, read before
+        return [n for n in reads if id(n) not in own]
+    if len(stores) < 2 or in_loop:
+        return reads  # rebound in a loop: every read may see it
     end = min((s for s in stores if s > line), default=None)
     # a read on the line of the next binding (``now = now + delta``) still reads this one
     return [n for n in reads if line < n.lineno and (end is None or n.lineno <= end)]
