@@ -40,6 +40,8 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   w.artifacts: links += ...` grows with one row's artifacts; an attribute of a loop's item is
   that item's, not the loop's collection; nor a loop over one object's relation, `recipe.keywords.all()`, or
   a list gathered from such relations);
+- a frame or array grown by concatenation on each pass of the loop (`df = pd.concat([df, part])`,
+  `arr = np.concatenate([arr, row])`, `np.append`, `np.vstack`): each pass copies all built so far, as with `+=`;
 - whatever the sizes: a text field of a model object grown on every pass of a loop over a collection and
   saved on every pass (`for row in rows: job.log += describe(row); job.save()`: the whole text is written to
   the database again each time; only over records, a list held by name or query rows, not one object's
@@ -205,9 +207,11 @@ def _findings(module: SourceModule, kinds) -> Iterator[tuple[Finding, ast.AST, l
                     yield scanned
             elif isinstance(node, (ast.AugAssign, ast.Assign)):
                 per_pass = _text_saved_per_pass(module, site, node) or _reparsed_per_chunk(module, site, node)
-                finding = per_pass or _string_growth(module, node, kinds)
+                frame = None if per_pass else _frame_growth(module, node)
+                finding = per_pass or frame or _string_growth(module, node, kinds)
                 if finding:
-                    yield finding, node, [] if per_pass else [_growing_loop_iters(module, node)]
+                    yield finding, node, [] if per_pass else [_loop_iters(module, node)] if frame \
+                        else [_growing_loop_iters(module, node)]
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
             for finding, positions in _sort_key_positions(module, node):
@@ -1244,6 +1248,43 @@ def _string_growth(module: SourceModule, node: ast.AugAssign | ast.Assign, kinds
                    path=module.path, line=node.lineno, end_line=node.end_lineno,
                    evidence=module.evidence(node), confidence=Confidence.medium,
                    fix="collect the parts in a list and ''.join() them once after the loop")
+
+
+FRAME_CONCATS = {"pd.concat", "pandas.concat", "np.concatenate", "numpy.concatenate", "np.vstack", "numpy.vstack",
+                 "np.append", "numpy.append"}
+
+
+def _frame_growth(module: SourceModule, node: ast.AugAssign | ast.Assign) -> Finding | None:
+    """``df = pd.concat([df, part])`` (or ``np.concatenate``/``np.append``) on every pass of a loop: each pass copies
+    the whole frame built so far, O(n²) like a string grown with ``+=``."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Call) and qualified(module, node.value.func) in FRAME_CONCATS
+            and node.value.args):
+        return None
+    name = node.targets[0].id
+    first = node.value.args[0]
+    pieces = first.elts if isinstance(first, (ast.List, ast.Tuple)) else node.value.args
+    loops = _collection_loops(module, node)
+    if not any(isinstance(p, ast.Name) and p.id == name for p in pieces) or not loops \
+            or _leaves_loop_after(module, node, loops[0]) or _renewed_in(loops[0], name, node):
+        return None
+    return Finding(message=f"{name} is concatenated again on every pass of the loop: O(n²) copying",
+                   path=module.path, line=node.lineno, end_line=node.end_lineno,
+                   evidence=module.evidence(node), confidence=Confidence.medium,
+                   fix="collect the parts in a list and concatenate them once after the loop")
+
+
+def _renewed_in(loop: LoopSite, name: str, growth: ast.Assign) -> bool:
+    """The loop binds ``name`` afresh on each pass other than by the concatenation itself (its target, or
+    ``frame = pd.DataFrame()`` in its body)."""
+    if not isinstance(loop.node, (ast.For, ast.AsyncFor)):
+        return True
+    return any(isinstance(n, ast.Name) and n.id == name for n in walk_nodes(loop.node.target)) or any(
+        isinstance(n, ast.Assign) and n is not growth and any(isinstance(t, ast.Name) and t.id == name
+                                                              for t in n.targets)
+        and not (isinstance(n.value, ast.Call) and any(isinstance(a, (ast.List, ast.Tuple)) and any(
+            isinstance(e, ast.Name) and e.id == name for e in a.elts) for a in n.value.args))
+        for statement in loop.node.body for n in walk_nodes(statement))
 
 
 def _over_one_objects_parts(module: SourceModule, node: ast.stmt) -> bool:
