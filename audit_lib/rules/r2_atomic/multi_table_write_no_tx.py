@@ -197,6 +197,9 @@ NOT_MODELS = {"Any", "Optional", "Request", "Response", "Session", "AsyncSession
 RELATION_WRITES = {"set", "add", "remove", "clear"}
 ADMIN_SAVE_HOOKS = {"save_model", "save_formset", "save_related", "delete_model"}
 SETTINGS_PROXY = re.compile(r"(\w+_)?settings")
+DEFERRING_CALLS = {"on_commit", "Thread", "Timer", "Process", "submit", "map", "apply_async", "delay", "send_task",
+                   "enqueue", "run_in_executor", "to_thread", "create_task", "ensure_future", "call_soon", "call_later",
+                   "partial", "route", "receiver", "setattr", "dict", "append", "extend", "update", "setdefault"}
 SETTINGS_WRITES = {"set", "set_multi", "delete", "delete_all"}
 
 
@@ -601,10 +604,22 @@ def _every_caller_in_transaction(project: Project, fn: ast.AST, levels: int = 2)
     that the admin runs inside one, or, one level up, in a function whose own calls all do
     (``Translation.approve()`` called only from an atomic view). A name also read without being
     called (handed on as a callback, ``{"replace": replace_translations}``) leaves the callers
-    unknown."""
-    found = _uses_by_name(project).get(getattr(fn, "name", ""), [])
+    unknown, unless it is handed to a call that runs it there and then (``delete_thread_hook(
+    _delete_thread_action, thread)`` under ``@transaction.atomic``): that call is where it runs. A
+    callback handed on to be run later (``transaction.on_commit(fn)``, an executor, a task queue, a
+    thread) stays unknown. An override's ``super().save_action(...)`` runs where the override runs,
+    and is no caller of its own."""
+    name = getattr(fn, "name", "")
+    found = [(module, call) for module, call in _uses_by_name(project).get(name, [])
+             if not _extends_itself(module, call, name)]
     return bool(found) and all(call is not None and _called_in_transaction(module, project, call, levels)
                                for module, call in found)
+
+
+def _extends_itself(module: SourceModule, node: ast.AST | None, name: str) -> bool:
+    """``super().name(...)`` inside a method called ``name``: the override calling what it overrides."""
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call) and (
+        dotted(node.value.func) == "super") and getattr(db.function_of(module, node), "name", None) == name
 
 
 def _uses_by_name(project: Project) -> dict[str, list[tuple[SourceModule, ast.AST | None]]]:
@@ -615,13 +630,23 @@ def _uses_by_name(project: Project) -> dict[str, list[tuple[SourceModule, ast.AS
         for module in project.modules:
             if db.skipped_module(module):
                 continue
-            called = {id(call.func) for call in module.nodes_of(ast.Call)}
+            calls = list(module.nodes_of(ast.Call))
+            called = {id(call.func) for call in calls}
+            handed = {id(arg): call for call in calls if not _defers(call)
+                      for arg in [*call.args, *(k.value for k in call.keywords)]}
             for node in module.nodes_of(ast.Name, ast.Attribute):
                 if isinstance(node.ctx, ast.Load):
                     name = node.id if isinstance(node, ast.Name) else node.attr
-                    uses.setdefault(name, []).append((module, node if id(node) in called else None))
+                    uses.setdefault(name, []).append((module, node if id(node) in called else handed.get(id(node))))
         project.facts["r2.uses_by_name"] = uses
     return project.facts["r2.uses_by_name"]
+
+
+def _defers(call: ast.Call) -> bool:
+    """A call that keeps the callable it is given to run later or elsewhere: after the commit
+    (``transaction.on_commit``), in a thread, process, executor or task queue, on a signal or route."""
+    name = (dotted(call.func) or "").split(".")[-1]
+    return name in DEFERRING_CALLS or name.startswith(("add_", "register", "connect", "schedule"))
 
 
 def _called_in_transaction(module: SourceModule, project: Project, call: ast.AST, levels: int) -> bool:
@@ -1286,8 +1311,8 @@ def _independent_options(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], 
 def _exclusive_cases(module: SourceModule, fn: ast.AST, earlier: ast.AST, later: ast.AST) -> bool:
     """Writes in two sibling ``if`` blocks that compare one subject with different values (``if
     storage.kind == DROPBOX: ...``, ``if storage.kind == LOCAL: ...``, also ``if action in [DELETE,
-    ASSIGN]: ...``, ``if action == INIT: ...``): cases of one switch written without ``elif``, so no
-    run takes both."""
+    ASSIGN]: ...``, ``if action == INIT: ...``, ``if topic.endswith(SUB_LABEL): ...``, ``if
+    topic.endswith(ATTRIBUTE): ...``): cases of one switch written without ``elif``, so no run takes both."""
     first, second, common = db.split_point(module, fn, earlier, later)
     if common >= min(len(first), len(second)):
         return False
@@ -1296,8 +1321,15 @@ def _exclusive_cases(module: SourceModule, fn: ast.AST, earlier: ast.AST, later:
 
 
 def _compared_case(statement: ast.AST) -> tuple[str, frozenset[str]] | None:
-    """(subject, values) of ``if subject == value:`` or ``if subject in [value, ...]:``."""
-    if not isinstance(statement, ast.If) or not isinstance(statement.test, ast.Compare):
+    """(subject, values) of ``if subject == value:``, ``if subject in [value, ...]:`` or ``if
+    subject.endswith(value):`` (``startswith``: the subject is the string and the method)."""
+    if not isinstance(statement, ast.If):
+        return None
+    call = statement.test
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in (
+            "endswith", "startswith") and len(call.args) == 1 and not call.keywords:
+        return ast.dump(call.func), frozenset({ast.dump(call.args[0])})
+    if not isinstance(statement.test, ast.Compare):
         return None
     test = statement.test
     if len(test.ops) != 1:
