@@ -78,12 +78,13 @@ sends inside such a `try`. Nor a read of a row by an id that every caller of the
 uuid.uuid4()` handed to `scan(user, job_id)` or to a queue, `AsyncTask(scan, user, uuid4())`): only the
 one run that holds the id can write its row. Nor an insert made through a helper that decides on its own
 read of the table (`if user is None: create_user(email)`, where `create_user` looks the user up and
-refuses a taken email): the race is the helper's, reported there once. Nor an insert that runs only when the read found its row (`if original
+refuses a taken email, or a helper named for it, `SearchIndex.get_or_create(...)` inherited from a base
+the code base does not resolve): the race is the helper's, reported there once. Nor an insert that runs only when the read found its row (`if original
 is None: return 404` ... a copy of it): each request adds its own row, no check is bypassed; nor one
 appending to a log after its newest row was judged on age or author (amend it, else append), nor
-any insert into a log or history (`ViewLog`, `audit_log`, `SearchHistory`) or a token table (`AccessToken`, `RefreshTokenModel`) decided on a read
-(`if not recent_view: ViewLog.objects.create(...)`): a second log entry or a second valid token harms
-nothing. Nor an insert of a row of another kind than the read looked for (`filter_by(kind="comment")`, then
+any insert into a log or history (`ViewLog`, `audit_log`, `SearchHistory`), a token table (`AccessToken`, `RefreshTokenModel`), a notification table (`Notification`) or a cache
+(`UserCache`, `CachedFile`) decided on a read (`if not recent_view: ViewLog.objects.create(...)`): a second
+log entry, a second valid token, a repeated notification or a second cached copy harms nothing. Nor an insert of a row of another kind than the read looked for (`filter_by(kind="comment")`, then
 `Notification(kind="mention")`): a business rule, no duplicate of what was checked. Nor an
 insert into a model with a unique key inside a `try` that catches any error (`except Exception:
 pass`). Nor an insert into a model with a
@@ -184,8 +185,10 @@ CLAIM_FIX = ("claim the row in one statement that re-checks the mark: `claimed =
 Act = tuple[db.DbOp, db.DbOp, "tuple[SourceModule, db.DbOp] | None"]  # the deciding read, the write, its origin
 ADVISORY_LOCK = re.compile(r"advisory_(xact_)?lock", re.I)
 LOCK_NAME = re.compile(r"(^|_)[Rr]?[Ll]ocks?(et)?(_ctx)?$|[a-z]Lock$|^[Ll]ock")
-HARMLESS_DUPLICATES = re.compile(  # a log or history, a credential
-    r"[a-z]Logs?$|(^|_)logs?$|[Aa]udit|[a-z]Histor(y|ies)$|(^|_)histor(y|ies)$|[a-z]Tokens?$|(^|_)[Tt]okens?$")
+HARMLESS_DUPLICATES = re.compile(  # a log or history, a credential, a notification, a cache
+    r"[a-z]Logs?$|(^|_)logs?$|[Aa]udit|[a-z]Histor(y|ies)$|(^|_)histor(y|ies)$|[a-z]Tokens?$|(^|_)[Tt]okens?$"
+    r"|(^|[a-z_])[Nn]otifications?$|(^|[a-z_])[Cc]ached?([A-Z_]|$)")
+SELF_DECIDING = re.compile(r"(^|_)(get|first)_or_(create|add|insert)$")  # a helper named for its own lookup
 SERIALIZABLE = re.compile(r"^\s*SERIALIZABLE\s*$|ISOLATION\s+LEVEL\s+SERIALIZABLE\b", re.I)  # set for one transaction
 CLASS_SUFFIX = re.compile(r"(?<=[a-z])(Model|DBE?|Entity)$")  # RefreshTokenModel, AuditLogDB: the table's noun before it
 VALIDATOR = re.compile(r"^(clean|validate)(_\w+)?$")
@@ -286,7 +289,8 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
         if read is None or _isolation(project, read.api) == "SERIALIZABLE" or _serialized(module, fn, read.call, ops) \
                 or _another_kind_of_row(fn, read, write) or write.kind == db.INSERT and all(HARMLESS_DUPLICATES.search(CLASS_SUFFIX.sub("", t)) for t in write.tables) or (
                 write.through and origin is not None and (
-                    _helper_checks_under_lock(project, *origin) or _helper_decides_itself(project, *origin))):
+                    _helper_checks_under_lock(project, *origin) or _helper_decides_itself(project, *origin))) or (
+                write.through and origin is None and SELF_DECIDING.search(write.through.split(".")[-1])):
             continue
         reported.add(id(write.call))
         acts.append((read, write, origin))
