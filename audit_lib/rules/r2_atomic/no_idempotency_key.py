@@ -30,7 +30,8 @@ mints a new credential on each call by design; nor does a login or token-exchang
 (`/ldap/login`, `/oauth/token`) that creates the user on the first login.
 
 Also not reported: a pending insert flushed in a `try` that catches the unique violation (a
-unique name answered 409), the plain-insert branch of an upsert the client picks by sending its
+unique name answered 409; not when the model declares no unique key on client data, in its class or a
+migration: the `except IntegrityError` then handles other failures, a repeat violates nothing), the plain-insert branch of an upsert the client picks by sending its
 own identifier, an insert only for a key missing from the existing rows the function holds
 (`if user.id in members: <update>` / `else: <add>`), a DRF serializer whose own `create` looks
 the row up before writing it or upserts it (`get_or_create`). A name lookup on one branch only
@@ -919,9 +920,10 @@ def _created_once(module: SourceModule, project: Project, fn: ast.AST, insert: d
     violation, under ``if not owner.relation:`` that it fills (``owner.relation = create(...)``),
     behind a one-to-one guard (``if hasattr(user, "profile"): raise``, here or in the helper that
     inserts), or in a set-up step that only runs until the installation is set up."""
-    if db.handles_unique_violation(module, insert.call, fn) or _fills_missing_relation(module, fn, insert.call):
+    if (db.handles_unique_violation(module, insert.call, fn) or _flushed_under_unique_catch(module, fn, insert.call)) \
+            and not _keyless_models(project, insert):
         return True
-    if _flushed_under_unique_catch(module, fn, insert.call) or _upsert_offered(module, project, fn, insert.call):
+    if _fills_missing_relation(module, fn, insert.call) or _upsert_offered(module, project, fn, insert.call):
         return True
     if _installation_step(module, fn, insert.call) or _one_to_one_guard(fn, insert.call.lineno) or _refuses_repeats(
             fn, insert.call.lineno) or _refuses_member(fn, insert.call) or _refuses_existing_target(
@@ -1259,6 +1261,32 @@ def _fills_missing_relation(module: SourceModule, fn: ast.AST, call: ast.AST) ->
 
 
 FLUSHES = {"flush", "commit", "save", "full_clean"}
+
+
+def _keyless_models(project: Project, insert: db.DbOp) -> bool:
+    """The insert writes model classes of the code base that declare no unique key on client data, in the
+    class nor in a migration (``Comment(user_id=..., workout_id=..., text=...)``): a ``try`` catching
+    ``IntegrityError`` around it handles other failures; no repeat can violate a key."""
+    bases = db.class_bases(project)
+    return bool(insert.tables) and insert.sql is None and all(
+        t in bases and not db.natural_unique(project, t) and not any(
+            _migration_keyed(project, name) for name in _table_names(project, t)) for t in insert.tables)
+
+
+def _table_names(project: Project, model: str) -> set[str]:
+    """The names the table of ``model`` may have: its ``__tablename__``/``db_table``, its name in snake case,
+    with and without a plural ``s``."""
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", model).lower()
+    names = {model, snake, f"{snake}s", model.lower(), f"{model.lower()}s"}
+    for module in project.modules:
+        if model not in module.text:
+            continue
+        for cls in module.nodes_of(ast.ClassDef):
+            if cls.name == model:
+                names |= {n.value.value for n in ast.walk(cls) if isinstance(n, ast.Assign) and isinstance(
+                    n.value, ast.Constant) and isinstance(n.value.value, str) and any(
+                    isinstance(t, ast.Name) and t.id in ("__tablename__", "db_table", "table_name") for t in n.targets)}
+    return names
 
 
 def _flushed_under_unique_catch(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool:
