@@ -1288,12 +1288,14 @@ def _independent_options(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], 
     ...``, ``if options.reset_pages: ...``) where the later step uses nothing the earlier block made
     and no row written in the function: a failure leaves some steps done, each whole, and running
     it again does the rest. Parts of one entity (the tags of the challenge just created) stay
-    reported."""
+    reported, and so do writes that are the tests themselves (``if not cls.save(**doc): raise``,
+    ``if not Kb.increase_doc_num(kb_id): raise``): both always run."""
     first, second, common = db.split_point(module, fn, earlier, later)
     if common >= min(len(first), len(second)):
         return False
     branch_a, branch_b = first[common][2], second[common][2]
-    if not (isinstance(branch_a, ast.If) and isinstance(branch_b, ast.If)):
+    if not (isinstance(branch_a, ast.If) and isinstance(branch_b, ast.If)) or _tested_write(
+            branch_a, earlier) or _tested_write(branch_b, later):
         return False
     made = {n.id for n in ast.walk(branch_a) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     request_parameters = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
@@ -1306,6 +1308,12 @@ def _independent_options(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], 
                                                and a.id not in request_parameters}
     used = {n.id for n in ast.walk(branch_b) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return not used & made
+
+
+def _tested_write(branch: ast.If, write: ast.AST) -> bool:
+    """The write is the ``if``'s own test (``if not cls.save(**doc): raise ...``): it runs whichever
+    way the test goes, no optional step."""
+    return any(node is write for node in ast.walk(branch.test))
 
 
 def _exclusive_cases(module: SourceModule, fn: ast.AST, earlier: ast.AST, later: ast.AST) -> bool:
