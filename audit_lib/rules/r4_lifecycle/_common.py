@@ -33,6 +33,7 @@ DB_CONNECT = {
     "aiomysql.connect", "mysql.connector.connect", "aiopg.connect", "pg8000.connect",
     "pg8000.native.Connection",
     "pyodbc.connect", "pymssql.connect", "cx_Oracle.connect", "oracledb.connect", "ibm_db_dbi.connect",
+    "ibm_db.connect",
     "pyhive.hive.connect", "impala.dbapi.connect", "snowflake.connector.connect", "memsql.common.database.connect",
     "dataset.connect",  # a dataset.Database: its own engine and connection, closed by db.close()
 }
@@ -74,6 +75,8 @@ SERVICE_CLIENTS = {
     "cassandra.cluster.Cluster": "Cassandra cluster",
     "openai.OpenAI": "OpenAI client", "openai.AsyncOpenAI": "OpenAI client",
     "smtplib.SMTP": "SMTP connection", "smtplib.SMTP_SSL": "SMTP connection", "smtplib.LMTP": "SMTP connection",
+    "aiosmtplib.SMTP": "SMTP connection", "paramiko.SSHClient": "SSH client", "paramiko.client.SSHClient": "SSH client",
+    "paramiko.Transport": "SSH transport", "paramiko.transport.Transport": "SSH transport",
     "PIL.Image.open": "image file",
     "pikepdf.open": "PDF file", "pikepdf.Pdf.open": "PDF file",
     "fitz.open": "PDF document", "pymupdf.open": "PDF document",
@@ -276,6 +279,9 @@ def _single_bindings(body: list[ast.AST]) -> dict[str, ast.expr]:
     return {name: values[0] for name, values in bound.items() if len(values) == 1 and name not in shared}
 
 
+PLAIN_METHOD_DECORATORS = {"staticmethod", "classmethod"}  # a static factory method is still a factory
+
+
 def returned_resource(project: Project, module: SourceModule, fn: ast.AST) -> tuple[str, str] | None:
     """(kind, library factory) when ``fn`` is a factory: it returns a resource it acquires itself."""
     return _factory_of(project, module, fn, FACTORY_DEPTH)
@@ -290,7 +296,8 @@ def _factory_of(project: Project, module: SourceModule, fn: ast.AST, depth: int)
         return cache[fn]
     cache[fn] = None  # recursion guard
     body = list(walk_function_body(fn))
-    if fn.decorator_list or any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in body):
+    if any(dotted(d) not in PLAIN_METHOD_DECORATORS for d in fn.decorator_list) \
+            or any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in body):
         return None
     bound = _single_bindings(body)
     kinds: set[tuple[str, str]] = set()

@@ -13,7 +13,7 @@ file object `os.fdopen(fd)` wraps it in), PDF documents opened from a file (`pik
 `fitz.open`), database connections (`psycopg.connect`,
 `psycopg2.connect`, `asyncpg.connect`, `sqlite3.connect`, `pymysql.connect`,
 `dataset.connect`, `pyodbc.connect`, `pymssql.connect`, `oracledb.connect`, pyhive's
-`hive.connect`, ...),
+`hive.connect`, `ibm_db.connect`, ...),
 pools (`asyncpg.create_pool`, `psycopg_pool.ConnectionPool`, `psycopg2.pool.*`),
 cursors (`conn.cursor()`), sockets (`socket.socket`, `socket.create_connection`,
 websocket-client's `create_connection`),
@@ -33,9 +33,9 @@ HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
 `return` first is not; an iterator handed on, `StreamingHttpResponse(r.iter_content())`, is drained by its taker), Redis clients (`redis.from_url`, `redis.Redis(...)`: each builds a
 connection pool of its own; not one over a pool it is given), clients of other servers (ldap3's `Connection` and python-ldap's
 `ldap.initialize`, closed by `unbind()`/`unbind_s()`; `pymongo.MongoClient`; a Cassandra
-`Cluster`, closed by `shutdown()`; `openai.OpenAI`/`AsyncOpenAI`; MCP transports and sessions entered by hand, `transport =
+`Cluster`, closed by `shutdown()`; `openai.OpenAI`/`AsyncOpenAI`; paramiko's `SSHClient` and `Transport`; MCP transports and sessions entered by hand, `transport =
 stdio_client(params); await transport.__aenter__()`, which start a server process or connection that only their
-`__aexit__` ends (never entered, they open nothing); `smtplib.SMTP`/`SMTP_SSL`/`LMTP`, closed
+`__aexit__` ends (never entered, they open nothing); `smtplib.SMTP`/`SMTP_SSL`/`LMTP` and `aiosmtplib.SMTP`, closed
 by `quit()`, which is often called only after the mail went out), Pillow's `Image.open` of a
 path (given a file object, Pillow leaves it to its owner; an image whose pixels are loaded,
 `Image.open(p).convert(...)`, `img.save(...)`, `img.thumbnail(...)`, `ImageOps.exif_transpose(img)`, `np.array(img)` or a
@@ -53,7 +53,8 @@ local bound to a `FileField`/`ImageField` of a project model (`archive =
 job.archive_file; archive.open("rb")`, closed by `archive.close()`; an upload handed in
 as a parameter is not followed). A project function that returns what it opens
 (`def connect(**kw): conn = psycopg2.connect(**kw); ...; return conn`, also over a few
-such functions, and under an import alias) is a factory of the same resource: its
+such functions, under an import alias, and a method called on `self`/`cls` or a static or class method called
+on its class: `IdResolver.create_connection(server=pool)`) is a factory of the same resource: its
 callers are judged; so is a project class whose construction opens a client of another server and keeps
 it (`self.http = ClientSession()` in `__init__` or in a method `__init__` calls) but offers no way to close
 it (no teardown method in the class or its project bases, and nothing in the project closes that attribute):
@@ -113,7 +114,8 @@ Decisions:
   that `try` (`log = open(p)`, `if not enabled: raise Unavailable()`, then `try: ... finally: log.close()`)
   leaves with the resource open, and is reported (medium), unless a close of its own precedes it. Not for
   an engine left by an `except` of the `try` that creates it (`try: engine = create_engine(url)` ...
-  `except Exception: return -1`): an engine connects on first use, that path opened nothing.
+  `except Exception: return -1`): an engine connects on first use, that path opened nothing; nor for any
+  resource whose acquisition ends that `try` (`try: client = create_ssh_client(s)` `except Exception: return`).
 - `.close()` later in the function but not in a `finally`: reported with low
   confidence when a call, `await` or `raise` between the acquisition and the close can
   skip it; silent when nothing in between can raise, or when an `except` handler closes
@@ -357,6 +359,10 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 (made := project_resource(project, module, node)) is not None:
             kind, factory, via = made  # a project function that returns what it opens: ``conn = get_conn()``
             via = dotted(node.func) or via
+        if kind is None and isinstance(node.func, ast.Attribute) and \
+                (made := _method_resource(project, module, node)) is not None:
+            kind, factory, via = made  # ``conn = self.connect()``, ``conn = IdResolver.create_connection(...)``
+            via = dotted(node.func) or via
         if kind is None and (held := _client_holder(project, module, node)) is not None:
             kind, factory, via = held  # ``api = RemoteApi(state)``, whose constructor opens a session
         unpacked_at = None
@@ -396,6 +402,27 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 finding.message = finding.message.replace(f"{factory}()", f"{via}() (which opens it with {factory}())", 1)
                 finding.extra["factory"] = call_name(module, node) or via
             yield finding
+
+
+def _method_resource(project: Project, module: SourceModule, call: ast.Call) -> tuple[str, str, str] | None:
+    """(kind, library factory, method) when ``call`` runs a project method that returns a resource it acquires:
+    ``self.connect()``/``cls.connect()`` of the class or a project base, or a static or class method called on
+    a project class (``IdResolver.create_connection(server=pool, user=dn)``)."""
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return None
+    if dotted(func.value) in ("self", "cls"):
+        found = called_function(project, module, call)
+    else:
+        owner = project_class(module, project, func.value)
+        method = next((m for m in owner[1].body if isinstance(m, FUNCTION_TYPES) and m.name == func.attr
+                       and any(dotted(d) in ("staticmethod", "classmethod") for d in m.decorator_list)), None) \
+            if owner is not None else None
+        found = (owner[0], method) if method is not None else None
+    if found is None or found[1] is enclosing_function(module, call):
+        return None
+    made = returned_resource(project, *found)
+    return (*made, found[1].name) if made is not None else None
 
 
 def _client_holder(project: Project, module: SourceModule, call: ast.Call) -> tuple[str, str, str] | None:
@@ -1055,16 +1082,18 @@ def _leaves_before_try(module: SourceModule, fn: ast.AST, acquire: ast.Call, nam
              and not any(start < c.lineno < n.lineno for c in other_closes)
              and not (isinstance(n, ast.Return) and n.value is not None
                       and any(isinstance(v, ast.Name) and v.id == name for v in walk_nodes(n.value)))
-             and not (lazy and _handles_failure_of(module, n, acquire))]
+             and not _handles_failure_of(module, n, acquire, lazy)]
     return min(exits, key=lambda n: n.lineno) if exits else None
 
 
-def _handles_failure_of(module: SourceModule, node: ast.AST, acquire: ast.Call) -> bool:
-    """``node`` is in an ``except`` of the ``try`` whose body makes the resource."""
+def _handles_failure_of(module: SourceModule, node: ast.AST, acquire: ast.Call, lazy: bool) -> bool:
+    """``node`` is in an ``except`` of the ``try`` whose body makes the resource: anywhere in it for a ``lazy``
+    one, as its last statement for others (``try: client = create_ssh_client(s) except Exception: return``: the
+    handler runs only when nothing was opened)."""
     for handler in ancestors(module, node):
         if isinstance(handler, ast.ExceptHandler):
             attempt = module.parents.get(handler)
-            return any(acquire in walk_nodes(stmt) for stmt in attempt.body)
+            return any(acquire in walk_nodes(stmt) for stmt in (attempt.body if lazy else attempt.body[-1:]))
     return False
 
 
