@@ -9,6 +9,9 @@ Reports retries whose wait has no random component. They are:
   deterministic backoff (`2 ** attempt`), also a delay a decorator factory takes (`def retry(times=3, delay=2)`);
   a loop with no `except` counts when its header counts attempts (`for attempt in range(retries)`,
   `for _ in range(3)`, `while tries < n`) and it leaves on a result (`if code == OK: break`);
+- a loop with no `except` that waits and goes round when the service answers it is overloaded
+  (`if resp.status_code == 429: time.sleep(5); continue`, also 502/503/504, `>= 500`), and leaves on another
+  answer (a wait the server names, `Retry-After`, is not reported);
 - a bounded retry loop that tries again at once, with no wait at all: a `try` that leaves the loop on
   success, a handler that counts the attempt (`tries_left -= 1`, or a header `for attempt in range(3)`)
   and lets the loop go round (`continue`), no sleep in the loop (not for failures retried at once by
@@ -634,7 +637,43 @@ def _retry_sleep(module: SourceModule, project: Project, loop: ast.For | ast.Asy
         sleep = _first_sleep(module, loop.body)
         if sleep is not None and _deterministic(module, sleep, loop):
             return sleep  # a bounded retry on a result: for attempt in range(retries): ...; if ok: break; sleep(5)
+    if not tries and _leaves_loop(loop.body):
+        sleep = _overload_sleep(module, loop.body)
+        if sleep is not None and _deterministic(module, sleep, loop):
+            return sleep  # while True: resp = get(url); if resp.status_code == 429: sleep(5); continue; return resp
     return None
+
+
+OVERLOAD_STATUS = {429, 502, 503, 504}
+
+
+def _overload_sleep(module: SourceModule, body: list[ast.stmt]) -> ast.Call | None:
+    """The sleep of a loop that answers an overloaded service's status by waiting and trying again
+    (``if resp.status_code == 429: time.sleep(5); continue``, also ``in (429, 503)``, ``>= 500``,
+    ``HTTPStatus.TOO_MANY_REQUESTS``), where the loop goes round after the sleep."""
+    for statement in _own_statements(body):
+        if not isinstance(statement, ast.If) or not _tests_overload(statement.test):
+            continue
+        sleep = _first_sleep(module, statement.body)
+        if sleep is not None and not isinstance(statement.body[-1], (ast.Return, ast.Raise, ast.Break)):
+            return sleep
+    return None
+
+
+def _tests_overload(test: ast.expr) -> bool:
+    """A test of a response status against 429/502/503/504 (or ``>= 500``, or a status named TOO_MANY_REQUESTS,
+    SERVICE_UNAVAILABLE)."""
+    for node in walk_nodes(test):
+        if not isinstance(node, ast.Compare):
+            continue
+        names = [(dotted(n) or "").rsplit(".", 1)[-1] for n in walk_nodes(node) if isinstance(n, (ast.Name, ast.Attribute))]
+        if not any("status" in name.lower() or name == "code" for name in names):
+            continue
+        values = {n.value for n in walk_nodes(node) if isinstance(n, ast.Constant) and isinstance(n.value, int)}
+        if values & OVERLOAD_STATUS or any(name in ("TOO_MANY_REQUESTS", "SERVICE_UNAVAILABLE") for name in names) or (
+                isinstance(node.ops[0], (ast.GtE, ast.Gt)) and values & {499, 500}):
+            return True
+    return False
 
 
 def _wait_after_first_round(module: SourceModule, loop: ast.AST, attempt: ast.Try) -> ast.Call | None:
