@@ -53,7 +53,8 @@ Reports retries whose wait has no random component. They are:
   retry_policy={"max_retries": 5})`: kombu's intervals have no random part), and manual retries of
   bound Celery tasks (`self.retry(exc=exc, countdown=5)` in a method of a `Task` subclass or in a function
   decorated with `bind=True`, whatever its first parameter is called:
-  `task.retry(countdown=DELAYS[task.request.retries])`; also a helper handed the task whose countdown reads
+  `task.retry(countdown=DELAYS[task.request.retries])`, or in a method of a `Task` subclass, also through a base
+  class of its file; also `celery.current_task.retry(countdown=10)`; also a helper handed the task whose countdown reads
   its `request.retries`, `task.retry(countdown=2 ** task.request.retries)`; also a task calling
   `retry` on its own name, `send_hook.retry(exc=exc, countdown=10)` inside `send_hook`,
   or `self.retry(exc=exc)` with no countdown, which waits the fixed `default_retry_delay`) whose
@@ -418,7 +419,8 @@ def _task_retry_problem(module: SourceModule, project: Project, call: ast.Call) 
     fn = enclosing_function(module, call)
     if countdown is not None and _is_zero(countdown) or keyword(call, "eta") is not None or fn is None \
             or call.func.value.id not in (_bound_task(module, fn), _task_name(module, fn)) \
-            and not _reads_task_request(countdown, call.func.value.id) or _single_retry(module, call, fn) \
+            and not _reads_task_request(countdown, call.func.value.id) \
+            and qualified(module, call.func.value) != "celery.current_task" or _single_retry(module, call, fn) \
             or fn.name in periodic_only_tasks(project):
         return None
     if countdown is None:
@@ -469,9 +471,15 @@ def _task_class(module: SourceModule, fn: ast.AST) -> ast.ClassDef | None:
     return cls if isinstance(cls, ast.ClassDef) and _is_task_class(module, cls) else None
 
 
-def _is_task_class(module: SourceModule, cls: ast.ClassDef) -> bool:
-    return any((dotted(b) or "").rsplit(".", 1)[-1] == "Task" and (qualified(module, b) or "").startswith("celery")
-               for b in cls.bases)
+def _is_task_class(module: SourceModule, cls: ast.ClassDef, depth: int = 3) -> bool:
+    """A subclass of Celery's ``Task``, directly or through base classes of the same file
+    (``class SyncTask(BaseTask)`` with ``class BaseTask(Task): abstract = True``)."""
+    if any((dotted(b) or "").rsplit(".", 1)[-1] == "Task" and (qualified(module, b) or "").startswith("celery")
+           for b in cls.bases):
+        return True
+    local = {c.name: c for c in module.tree.body if isinstance(c, ast.ClassDef)}
+    return depth > 0 and any(isinstance(b, ast.Name) and b.id in local and local[b.id] is not cls
+                             and _is_task_class(module, local[b.id], depth - 1) for b in cls.bases)
 
 
 def _class_options(cls: ast.ClassDef) -> dict[str, ast.expr]:
