@@ -64,6 +64,8 @@ transaction and is not reported. Neither are:
   between them leaves the user signed out, not half a change; nor the delete of a finished
   login or registration session (`LoginSession`, `login_sessions`) after the change: it
   expires on its own;
+- writes to a table the function creates as temporary (`Ids.create_table(temporary=True)`,
+  `CREATE TEMP TABLE ids ...`): the connection's scratch space, no data;
 - a many-to-many change followed by a `save()` of its object when the function sets none of the
   object's fields (`user.aliases.add(alias)`, then `user.save()` to notify): nothing new is saved;
 - writes that no run reaches both of (two branches of one `if`, sibling `if`s comparing one
@@ -200,6 +202,8 @@ SETTINGS_PROXY = re.compile(r"(\w+_)?settings")
 DEFERRING_CALLS = {"on_commit", "Thread", "Timer", "Process", "submit", "map", "apply_async", "delay", "send_task",
                    "enqueue", "run_in_executor", "to_thread", "create_task", "ensure_future", "call_soon", "call_later",
                    "partial", "route", "receiver", "setattr", "dict", "append", "extend", "update", "setdefault"}
+TEMPORARY_TABLE = re.compile(r"\bCREATE\s+(?:GLOBAL\s+|LOCAL\s+)?TEMP(?:ORARY)?\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+                             r"\"?(\w+)", re.I)
 SETTINGS_WRITES = {"set", "set_multi", "delete", "delete_all"}
 
 
@@ -222,6 +226,9 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             ops = _with_form_saves(fn, _without_declined_commits(module, project, ops))
         if ".set(" in module.text or ".add(" in module.text or ".clear(" in module.text:
             ops = _with_relation_sets(module, project, fn, ops)
+        scratch = _temporary_tables(fn)
+        if scratch:
+            ops = [op for op in ops if not (op.is_write and op.tables and op.tables <= scratch)]
         if sum(1 for op in ops if op.is_write) < 2:
             continue
         if _installs_schema(fn):
@@ -230,6 +237,21 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         finding = _split_writes(module, project, fn, ops, django_in_caller_tx)
         if finding is not None:
             yield finding
+
+
+def _temporary_tables(fn: ast.AST) -> set[str]:
+    """Tables the function creates as temporary (peewee ``RecordingsToDelete.create_table(temporary=True)``,
+    SQL ``CREATE TEMP TABLE ids ...``): scratch space of this connection, gone with it, no data to
+    leave half-changed."""
+    found: set[str] = set()
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "create_table" \
+                and any(k.arg == "temporary" and isinstance(k.value, ast.Constant) and k.value.value is True
+                        for k in node.keywords):
+            found.add((dotted(node.func.value) or "").split(".")[-1])
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found |= set(TEMPORARY_TABLE.findall(node.value))
+    return found - {""}
 
 
 def _installs_schema(fn: ast.AST) -> bool:
