@@ -59,7 +59,8 @@ arguments of a webargs `@use_kwargs` read from the body, `request.json[...]`,
 `request.form.getlist(...)`), from query rows in the same
 function (`fetchall()`, `.all()`, `.filter(...)`; not the rows read off a loop's item, `m.encodings.all()`
 of each `m`: one item's children, nor `self.roles.all()` / `self.rank.roles.all()` in a method: the object's own
-related rows, nor those a filter pins to one row's key, `filter_by(task_id=task.id)`,
+related rows, nor a parameter narrowed or ordered (`users.order_by("slug")` of an admin action's selection: the
+rows the caller chose), nor those a filter pins to one row's key, `filter_by(task_id=task.id)`,
 `filter(photo=self)`, `where(Member.team_id == team.id)` executed and fetched, unless a list picks them too), from a whole Redis key or pattern (`smembers()`,
 `lrange(key, 0, -1)`, `keys("lock:*")`, rq's `get_job_ids()`; also returned by a plain function of the
 project called there, `jobs = list(rq_job_ids())`, followed one call deep: a service function's query
@@ -414,7 +415,8 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
             item_reads.update(id(n) for n in walk_nodes(node))
             continue
         if isinstance(node, ast.Call) and (_reads_whole_store(node) or not in_helper and (
-                _reads_rows(node) and not _item_children(function, node, collections) or _streams_body(node))):
+                _reads_rows(node) and not _item_children(function, node, collections)
+                and not _narrows_a_parameter(function, node) or _streams_body(node))):
             return True
         if isinstance(node, ast.Call) and helpers is not None and any(
                 _from_data(fn, value, seen, set(), owner_parents, frozenset(), in_helper=True)
@@ -500,6 +502,20 @@ def _item_children(function: ast.AST, call: ast.Call, collections: frozenset[str
         receiver = receiver.value if isinstance(receiver, ast.Attribute) else receiver.func
     return isinstance(receiver, ast.Name) and isinstance(outer, ast.Attribute) and outer.attr not in collections \
         and (_loop_item(function, receiver) or _own_relation(call))
+
+
+QUERYSET_NARROWING = {"all", "filter", "exclude", "order_by", "select_related", "prefetch_related", "distinct",
+                      "values", "values_list", "only", "defer", "filter_by"}
+
+
+def _narrows_a_parameter(function: ast.AST, call: ast.Call) -> bool:
+    """``users.order_by("slug")``, ``qs.filter(active=True)`` on a parameter the caller chose: the rows it was
+    handed, of unknown number (an admin action's selected page), not the table's."""
+    node = call
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in QUERYSET_NARROWING:
+        node = node.func.value
+    return node is not call and isinstance(node, ast.Name) and node.id not in ("self", "cls") \
+        and node.id in {a.arg for a in [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]}
 
 
 OWN_QUERY_ATTRIBUTES = {"objects", "query", "queryset", "session", "db", "model"}
