@@ -31,7 +31,11 @@ Reports datetimes made or stored without a time zone. In code:
   base the code base never creates while it creates its others with `metadata.create_all()` and has
   no migrations (it maps a database another program owns: its column types are not the code base's);
 - a Django settings module that sets `USE_TZ = False`, which makes every
-  `DateTimeField` naive.
+  `DateTimeField` naive;
+- `datetime.fromisoformat(data["start"])` of the request's input (`request....`, also through a local bound
+  once to it, `data = json.loads(request.body)`) in a code base that keeps aware datetimes (Django without
+  `USE_TZ = False`, `DateTime(timezone=True)` columns), unless made aware at once or read as a day: naive
+  whenever the client sends no offset.
 
 A code base that keeps naive UTC throughout (at least three DateTime columns without a zone,
 not one with `timezone=True`, and at least five `utcnow()`/`utcfromtimestamp()` readings, counting
@@ -454,6 +458,7 @@ def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
             yield from _naive_call(module, node, project)
+            yield from _parsed_request_time(module, node, project)
             is_column = _is_column_call(module, node, flask_sqlalchemy) and not foreign_schema
             if is_column and (_column_kind(module, node, flask_sqlalchemy) == "date"
                               or _calendar_date_name(_column_name(module, node))):
@@ -472,6 +477,52 @@ def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
             yield from _naive_sqlmodel_field(module, node)
     if _is_django_settings(module, project):
         yield from _use_tz_false(module)
+
+
+def _parsed_request_time(module: SourceModule, call: ast.Call, project: Project) -> Iterator[Finding]:
+    """``datetime.fromisoformat(data["start"])`` of a request's input in a code base that keeps aware datetimes
+    (Django without ``USE_TZ = False``, ``DateTime(timezone=True)`` columns): naive unless the client sends an
+    offset, then compared with or stored beside aware values (raises, or read in the server's zone)."""
+    if qualified(module, call.func) != f"{DATETIME_CLASS}.fromisoformat" or len(call.args) != 1 or call.keywords:
+        return
+    if not _request_input(module, call.args[0]) or not _keeps_aware_datetimes(project):
+        return
+    if _each_use(module, call, lambda node: _made_aware_at_once(module, node)) or _made_aware_when_rebound(module, call) \
+            or _only_read_as_date(module, call):
+        return
+    yield Finding(
+        message="datetime.fromisoformat() of the request's input is naive unless the client sends an offset: "
+                "compared with or stored beside the code base's aware datetimes it raises TypeError or is read "
+                "in the server's zone",
+        path=module.path, line=call.lineno, end_line=call.end_lineno, evidence=module.evidence(call),
+        fix="require an offset (reject a naive value) or attach the event's/user's zone: "
+            "value if value.tzinfo else value.replace(tzinfo=zone)",
+        extra={"kind": "keep"})
+
+
+def _request_input(module: SourceModule, node: ast.expr, depth: int = 0) -> bool:
+    """An expression read from the request (``request.GET["since"]``), also through a local bound once to it
+    (``data = json.loads(request.body)`` ... ``data["start"]``)."""
+    for sub in walk_nodes(node):
+        if isinstance(sub, ast.Name) and sub.id == "request":
+            return True
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and depth < 2:
+            value = _single_binding(module, sub)
+            if value is not None and value is not node and _request_input(module, value, depth + 1):
+                return True
+    return False
+
+
+def _keeps_aware_datetimes(project: Project) -> bool:
+    """A Django code base whose settings do not set ``USE_TZ = False``, or one with ``DateTime(timezone=True)``
+    columns."""
+    if "naive_datetime.aware" not in project.facts:
+        django = project.imports_anywhere("django") and not any(
+            _is_django_settings(m, project) and re.search(r"^USE_TZ\s*=\s*False", m.text, re.MULTILINE)
+            for m in project.modules)
+        project.facts["naive_datetime.aware"] = django or any(
+            "timezone=True" in m.text for m in project.modules if not is_test_module(m))
+    return project.facts["naive_datetime.aware"]
 
 
 def _maps_foreign_schema(module: SourceModule, project: Project) -> bool:
