@@ -106,7 +106,8 @@ a day of the calendar (`birthday`, `date_of_birth`, `due_date`: kept at midnight
 or SQLAlchemy `Date` column given the value as a view's initial data or as a keyword of its model,
 `Photo.objects.create(taken=datetime.now())`, `Bill(date=datetime.today())`: a date has no time of day), `DateTime(timezone=True)` and `django.utils.timezone.now()` are fine.
 Test code (`tests/`, `test_*.py`, `conftest.py`), scripts run by hand (a file outside the
-service's packages with a `__main__` block that nothing imports: a demo-data loader),
+service's packages with a `__main__` block that nothing imports: a demo-data loader; not one whose `__main__`
+block starts a long-running process, `XMRDaemon().start()`, `serve_forever()`, `run_forever()`: a daemon),
 documentation and sample code (`docs/`, `examples/`) and migration revisions (they run once;
 the models say what the columns are now) are not audited.
 
@@ -161,6 +162,7 @@ from audit_lib.pyast import (
     call_name,
     dotted,
     enclosing_function,
+    in_main_block,
     is_none,
     is_self_attribute,
     keyword,
@@ -450,7 +452,8 @@ def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
     flask_sqlalchemy = project.imports_anywhere("flask_sqlalchemy")
     annotation_map = _has_type_annotation_map(project)
     sqlmodel_fields = _sqlmodel_table_fields(module) if module.imports_module("sqlmodel") else set()
-    if is_offline_module(module) or in_documentation(module.path) or is_hand_run_script(module, project):
+    if is_offline_module(module) or in_documentation(module.path) \
+            or is_hand_run_script(module, project) and not _starts_daemon(module):
         # run once or by hand (a migration revision, a data generator at the code root, sample code):
         # what it writes follows the models, which are audited
         return
@@ -477,6 +480,17 @@ def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
             yield from _naive_sqlmodel_field(module, node)
     if _is_django_settings(module, project):
         yield from _use_tz_false(module)
+
+
+DAEMON_STARTS = {"start", "serve_forever", "run_forever", "run_app"}
+
+
+def _starts_daemon(module: SourceModule) -> bool:
+    """A runnable file whose ``__main__`` block starts a long-running process (``XMRDaemon().start()``,
+    ``server.serve_forever()``, ``loop.run_forever()``, ``web.run_app(app)``): a daemon of the deployment, not a
+    script someone runs by hand."""
+    return any(isinstance(node, ast.Call) and (method := (dotted(node.func) or "").rsplit(".", 1)[-1]) in DAEMON_STARTS
+               and method and in_main_block(module, node) for node in walk_nodes(module.tree))
 
 
 def _parsed_request_time(module: SourceModule, call: ast.Call, project: Project) -> Iterator[Finding]:
