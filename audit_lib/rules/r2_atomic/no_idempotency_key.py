@@ -42,7 +42,8 @@ template or redirects (`render`, `render_template`, `TemplateResponse`, `redirec
 `HttpResponseRedirect`, `RedirectResponse`) and never answers JSON is posted by a browser form
 (CSRF token, POST-redirect-GET), which cannot send an Idempotency-Key header; its double submit
 is no client retry. So is a handler that only returns what such a helper of the code base returns
-(`return create_edit_shelf(shelf, page="shelfcreate")`).
+(`return create_edit_shelf(shelf, page="shelfcreate")`), leaving out the branches the call never takes
+(`if upload_formats:` on a parameter defaulting to None that `do_edit_book(book_id)` does not pass).
 
 Not reported: handlers that look the row up by a natural key before inserting it (a
 retry is refused as "already exists"; the race in that check is R2.check-then-act's; a
@@ -137,6 +138,7 @@ def create_payment(body: PaymentIn, session: SessionDep,
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from dataclasses import replace
 from typing import Iterator
@@ -205,9 +207,32 @@ def _delegates_to_page(module: SourceModule, project: Project, fn: ast.AST) -> b
     for returned in returns:
         resolved = db.resolve_function(module, project, returned.value, reexports=True) if isinstance(
             returned.value, ast.Call) else None
-        if resolved is None or not answers_browser(*resolved):
+        if resolved is None or not answers_browser(resolved[0], _branches_taken(resolved[1], returned.value)):
             return False
     return bool(returns)
+
+
+def _branches_taken(helper: ast.AST, call: ast.Call) -> ast.AST:
+    """A copy of ``helper`` without the branches the call never takes: ``if upload_formats:`` on a parameter
+    that defaults to None or False and that the call does not pass (``do_edit_book(book_id)``)."""
+    arguments = helper.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults = dict(zip([a.arg for a in positional][len(positional) - len(arguments.defaults):], arguments.defaults))
+    defaults.update({a.arg: d for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None})
+    passed = {a.arg for a in positional[:len(call.args)]} | {k.arg for k in call.keywords}
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return helper
+    unset = {name for name, value in defaults.items() if name not in passed
+             and isinstance(value, ast.Constant) and value.value in (None, False)}
+    if not unset:
+        return helper
+
+    class Prune(ast.NodeTransformer):
+        def visit_If(self, node: ast.If) -> ast.AST | list[ast.stmt]:
+            self.generic_visit(node)
+            return node.orelse if isinstance(node.test, ast.Name) and node.test.id in unset else node
+
+    return Prune().visit(copy.deepcopy(helper))
 
 
 LOG_KINDS = re.compile(r"audit|_log|history|event|activit|outbox|notification|timeline", re.I)
