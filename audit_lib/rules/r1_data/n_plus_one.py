@@ -26,7 +26,8 @@ or of records another service sent, decoded into a class of the project (`receip
 pydantic or serializable class), from the lists of
 a JSON payload decoded in a module of Celery tasks (`json.loads(requested_data).get("issues")`; not the
 payload's own keys, the fields of one change) or of rows of a
-model of the project it is handed (`users: list[User]`, `topics: Iterable["Topic"]`),
+model of the project it is handed (`users: list[User]`, `topics: Iterable["Topic"]`; a name an assignment
+fills: `by_id[key] = rows` fills `by_id`, `self.stats[camera] = query` fills neither `self` nor `camera`),
 directly or through a helper function of the same code base that queries and returns what it read
 (`return [r.id for r in rows]`, rows it appends to a list; not `prepare_authors(text)`, which looks each
 name up and returns the names it split from its text) (also through the code base's
@@ -128,7 +129,8 @@ resource acquired for the item and released after, not a lookup to batch), loops
 (`range(0, len(rows), 500)`, `for batch in chunks(rows)`), loops over the rows after the first one the
 function keeps (`keep = existing[0]`, `for dup in existing[1:]`: the duplicates of one key a race left,
 a repair of a few rows), batch calls (`executemany`, `bulk_create`, `add_all`, queries that
-take a whole list with `= ANY(...)`/`IN`), statements that call a server function and read
+take a whole list with `= ANY(...)`/`IN`; not a helper running such a query handed a list of one item,
+`users_by_ids(conn, [user_id])`, once per item), statements that call a server function and read
 no table (`SELECT pg_advisory_unlock(%s)`: nothing to join or fetch by key) or notify listeners
 (`NOTIFY channel, payload`, also as the only statement of a helper), the loop's item run as a statement
 (`for (stmt,) in rows: conn.execute(stmt)`, or a statement the item picks: `db.select(report_query(name))`,
@@ -264,7 +266,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         expanded = db.expanded_ops(module, project, fn) + _located_service_ops(module, project, fn)
         units = _units_of_work(module, project, expanded)
         ops = [op for op in expanded
-               if op.round_trip and not op.batch
+               if op.round_trip and (not op.batch or _one_item_batch(op))
                and (not op.lazy or db.evaluated_in_place(module, op.call) or _evaluated_by_chain(module, op.call)
                     or _extends_a_list(module, op.call) or _run_by_helper(module, project, op))
                and id(op.call) not in units and not _server_function_call(op) and not _schema_change(op, fn)
@@ -582,6 +584,17 @@ def _evaluates_parameter(module: SourceModule, project: Project, call: ast.Call,
     return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in QUERY_RUNNERS
                and isinstance(node.func.value, ast.Name) and node.func.value.id in wanted
                for node in walk_function_body(helper))
+
+
+def _one_item_batch(op: db.DbOp) -> bool:
+    """``users_by_ids(conn, [user_id])``: a helper whose statement takes a whole list (``= ANY(%s)``,
+    ``IN``), handed a list of one item: one statement per item all the same."""
+    if not op.through:
+        return False
+    values = [*op.call.args, *(k.value for k in op.call.keywords)]
+    return any(isinstance(v, (ast.List, ast.Tuple, ast.Set)) and len(v.elts) == 1
+               and not isinstance(v.elts[0], ast.Starred) for v in values) \
+        and not any(isinstance(v, (ast.List, ast.Tuple, ast.Set)) and len(v.elts) > 1 for v in values)
 
 
 def _entered_as_context(module: SourceModule, op: db.DbOp) -> bool:
@@ -1134,6 +1147,21 @@ def _names(node: ast.AST) -> set[str]:
     return {n.id for n in walk_nodes(node) if isinstance(n, ast.Name)}
 
 
+def _bound_names(target: ast.AST) -> set[str]:
+    """The names an assignment fills: ``rows``, ``a, b``, the collection of ``by_id[key] = rows``, the object
+    of ``request.user = ...``; not the key of a subscript nor the instance of ``self.stats[camera] = ...``
+    (``camera`` and ``self``, whose other attributes, ``self.config``, hold no rows)."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return {name for element in target.elts for name in _bound_names(element)}
+    if isinstance(target, ast.Starred):
+        return _bound_names(target.value)
+    while isinstance(target, (ast.Subscript, ast.Attribute)):
+        target = target.value
+    return {target.id} if isinstance(target, ast.Name) and target.id not in ("self", "cls") else set()
+
+
 class _RowSources:
     """Which names of a function hold database rows or request data."""
 
@@ -1168,7 +1196,7 @@ class _RowSources:
                     if source:
                         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                         for target in targets:
-                            for name in _names(target):
+                            for name in _bound_names(target):
                                 self.kind.setdefault(name, source)
                 elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
                     source = self.source_of(node.iter)
