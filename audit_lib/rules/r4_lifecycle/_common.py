@@ -105,10 +105,12 @@ DESCRIPTOR_WRAPPERS = {"os.fdopen", "open", "io.open", "builtins.open"}
 
 # Archives opened for writing: close() writes the central directory; without it the archive is unreadable.
 WRITTEN_ARCHIVES = {"zipfile.ZipFile"}
+# Archives opened from a path hold that file open until closed (one opened over a file object or bytes does not).
+READ_ARCHIVES = {"zipfile.ZipFile", "tarfile.TarFile", "tarfile.open", "rarfile.RarFile", "py7zr.SevenZipFile"}
 
 RESOURCE_TAILS = {name.rsplit(".", 1)[-1] for name in (
     *DB_CONNECT, *LOCAL_DB_CONNECT, *DB_POOLS, *ENGINES, *REDIS_CLIENTS, *HTTP_CLIENTS, *FILE_OPENERS, *SOCKETS,
-    *PROCESSES, *WRITTEN_ARCHIVES, *SERVICE_CLIENTS, *DESCRIPTOR_FACTORIES)}
+    *PROCESSES, *WRITTEN_ARCHIVES, *READ_ARCHIVES, *SERVICE_CLIENTS, *DESCRIPTOR_FACTORIES)}
 REEXPORT_DEPTH = 3  # package __init__ files re-exporting a function, followed this many times
 CONTEXT_MANAGER_DECORATORS = {"contextlib.contextmanager", "contextlib.asynccontextmanager"}
 FACTORY_DEPTH = 3  # project functions returning a resource made by another such function, followed this deep
@@ -158,6 +160,8 @@ def resource_kind(module: SourceModule, call: ast.Call) -> str | None:
         return "file"
     if name in WRITTEN_ARCHIVES and _writing_mode(call):
         return "zip archive"
+    if name in READ_ARCHIVES and _names_a_path(module, call):
+        return "archive"
     if name in SOCKETS:
         return "socket"
     if name in PROCESSES:
@@ -194,11 +198,16 @@ def _names_a_path(module: SourceModule, call: ast.Call) -> bool:
     if isinstance(arg, ast.Call):
         return (call_name(module, arg) or "").rsplit(".", 1)[-1] in PATH_MAKERS
     name = (dotted(arg) or "").rsplit(".", 1)[-1]
-    if any(word in name.lower() for word in ("path", "filename")):
+    if any(word in name.lower() for word in ("path", "filename", "file_name")):
         return True
     fn = enclosing_function(module, call)
     if fn is None or not isinstance(arg, ast.Name):
         return False
+    bound = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Assign)
+             and any(isinstance(t, ast.Name) and t.id == arg.id for t in n.targets)]
+    if bound and all(isinstance(v, ast.BinOp) or isinstance(v, ast.Call)
+                     and (call_name(module, v) or "").rsplit(".", 1)[-1] in PATH_MAKERS for v in bound):
+        return True  # cbr_file = os.path.join(root, book.path, name) + ".cbz"
     params = [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
     hint = next((a.annotation for a in params if a.arg == arg.id and a.annotation is not None), None)
     return (dotted(hint) or "").rsplit(".", 1)[-1] in PATH_TYPES

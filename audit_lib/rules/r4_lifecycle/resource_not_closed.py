@@ -19,7 +19,10 @@ cursors (`conn.cursor()`), sockets (`socket.socket`, `socket.create_connection`,
 websocket-client's `create_connection`),
 zip archives opened to write (`zipfile.ZipFile(p, "w")`, also `"a"`/`"x"`: `close()` writes the
 central directory; only a missing close is reported, not one outside `finally`: an archive
-abandoned by an exception is not delivered; an archive opened to read is not reported),
+abandoned by an exception is not delivered), archives opened to read from a path, which hold the file open
+(`zipfile.ZipFile(path)`, `tarfile.TarFile(path)`/`tarfile.open(path)`, `rarfile.RarFile(path)`,
+`py7zr.SevenZipFile(path)`, a path being a string, a name like `tmp_file_name`, or a local bound to
+`os.path.join(...)`; not one over a file object or bytes, `ZipFile(BytesIO(data))`),
 child processes (`subprocess.Popen`, `asyncio.create_subprocess_exec`/`_shell`), which
 must be reaped by `wait()`/`communicate()` (a `poll()` loop or `kill()` count too, and so
 does a reap later in the body, without a `finally`; a `Popen(...)` statement whose
