@@ -55,7 +55,8 @@ requests redeem the same invite. A conditional `filter(pk=..., used=False).updat
 the safe form.
 
 It also reports an ORM read-modify-write: a row read without a lock (`row =
-Model.objects.get(...)`, `get_object_or_404(Model, ...)`, `query.first()`), a field
+Model.objects.get(...)`, `get_object_or_404(Model, ...)`, `query.first()`, peewee's `Model.get_by_id(pk)` and
+`get_or_none(...)`), a field
 changed from its own value (`row.balance -= amount`, `row.n = row.n + 1`), then written
 back (`row.save()`, a write given the row, or the `commit()` that flushes a SQLAlchemy
 row): a lost update.
@@ -165,6 +166,7 @@ from audit_lib.source import Project, SourceModule, is_management_command
 FETCH_METHODS = {"fetchone", "fetchall", "fetchmany", "fetchval", "fetchrow", "first", "one", "one_or_none",
                  "scalar", "scalar_one", "scalar_one_or_none", "all"}
 ROW_READS = {"get", "aget", "first", "last", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "get_one",
+             "get_or_none", "get_by_id",  # peewee
              "get_one_or_none", "earliest", "latest", "afirst", "alast"}
 RMW_FIX = ("let the database compute the new value: an atomic UPDATE (`Model.objects.filter(pk=...).update(n=F(\"n\") + 1)`, "
            "`UPDATE t SET n = n + 1 WHERE ...`), or read the row with `select_for_update()` / `with_for_update()` / "
