@@ -199,7 +199,6 @@ VALIDATION_CALLS = {"is_valid", "validate_on_submit", "validate"}
 SAVING_METHODS = {"save", "create", "update", "perform_create"}
 SCHEMA_CHANGE = re.compile(r"\s*(ALTER|CREATE|DROP)\s+(TABLE|(UNIQUE\s+)?INDEX|VIEW|TRIGGER)\b", re.I)
 CLAIMING_SQL = re.compile(r"\bFOR\s+(NO\s+KEY\s+)?UPDATE\b|^\s*(UPDATE|DELETE)\b.*\bRETURNING\b", re.I | re.S)
-SQLITE_UPSERT = re.compile(r"\s*(INSERT\s+OR\s+(REPLACE|IGNORE)|REPLACE\s+INTO)\b", re.I)  # decides atomically
 FRESH_ID_MAKERS = {"uuid1", "uuid4", "uuid7", "token_hex", "token_urlsafe"}
 FIX = ("make the write decide atomically: INSERT ... ON CONFLICT (key) DO NOTHING / DO UPDATE over a unique index "
        "(SQLAlchemy insert().on_conflict_do_nothing(), Django get_or_create/update_or_create), or lock the row "
@@ -1138,7 +1137,7 @@ def _imports_project_code(module: SourceModule, project: Project) -> bool:
 
 
 def _is_act(op: db.DbOp) -> bool:
-    if op.upsert or not op.tables or SQLITE_UPSERT.match(op.sql or ""):
+    if op.upsert or not op.tables:
         return False
     if op.kind == db.INSERT:
         return True
