@@ -111,6 +111,9 @@ so each call drops the previous one unclosed. Module-level and class-level
 resources, and those of a top-level function the project calls only from module-level code
 (`publisher_store.init()` in a module's body, run once at import), live as long as the process
 (a function that only test code calls is a helper of the test suite: not audited either) and are judged by R4.no-graceful-shutdown.
+Except a process pool made in a module's body for one job (`pool = Pool(processes=1)`, `pool.apply_async(job).get()`,
+also under a module-level `try`), never closed, terminated or joined and named by no function of the module: its
+idle workers stay alive for the life of the service (medium).
 
 Decisions:
 - A close in a `finally` covers only its own `try`: a `raise` or `return` between the acquisition and
@@ -350,6 +353,8 @@ class Usage:
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if is_test_path(module.path) or is_one_shot_path(module.path) or is_alembic_revision(module):
         return
+    if "Pool(" in module.text and module.imports_module("multiprocessing"):
+        yield from _import_time_pools(module)
     cursors_matter = any(module.imports_module(d) for d in CURSOR_CONTEXT_DRIVERS)
     sessionmakers: dict[str, set[str]] = {}
     own_connections: dict[ast.AST, set[str]] = {}
@@ -405,6 +410,37 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 finding.message = finding.message.replace(f"{factory}()", f"{via}() (which opens it with {factory}())", 1)
                 finding.extra["factory"] = call_name(module, node) or via
             yield finding
+
+
+PROCESS_POOLS = {"multiprocessing.Pool", "multiprocessing.pool.Pool", "multiprocessing.pool.ThreadPool"}
+POOL_ENDS = {"close", "terminate", "join", "__exit__"}
+
+
+def _import_time_pools(module: SourceModule) -> Iterator[Finding]:
+    """``pool = Pool(processes=1)`` in a module's body (also under a module-level ``try``/``if``), used there for
+    one job and never closed, terminated or joined, and named by no function of the module: a one-off pool whose
+    worker processes stay alive, idle, as long as the service that imported the module."""
+    statements = [s for s in module.tree.body]
+    assigned: list[tuple[str, ast.Call]] = []
+    while statements:
+        stmt = statements.pop()
+        if isinstance(stmt, (ast.If, ast.Try, getattr(ast, "TryStar", ast.Try))):
+            statements.extend([*stmt.body, *getattr(stmt, "orelse", []), *getattr(stmt, "finalbody", []),
+                               *(s for h in getattr(stmt, "handlers", []) for s in h.body)])
+        elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], ast.Name) and call_name(module, stmt.value) in PROCESS_POOLS:
+            assigned.append((stmt.targets[0].id, stmt.value))
+    for name, call in assigned:
+        ended = any(isinstance(n, ast.Attribute) and n.attr in POOL_ENDS and isinstance(n.value, ast.Name)
+                    and n.value.id == name for n in walk_nodes(module.tree))
+        used_later = any(isinstance(n, ast.Name) and n.id == name for fn in module.nodes_of(*FUNCTION_TYPES)
+                         for n in walk_nodes(fn))
+        if not ended and not used_later:
+            yield _finding(module, call, "process pool", call_name(module, call) or "Pool", Confidence.medium,
+                           f"process pool from {call_name(module, call)}() is made at import, used once and never "
+                           "closed: its worker processes stay alive, idle, for the life of the service",
+                           f"`with {call_name(module, call)}(...) as {name}:` (or `{name}.close(); {name}.join()` "
+                           "when the job is done)")
 
 
 def _method_resource(project: Project, module: SourceModule, call: ast.Call) -> tuple[str, str, str] | None:
