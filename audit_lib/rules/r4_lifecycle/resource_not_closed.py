@@ -39,7 +39,8 @@ connection pool of its own; not one over a pool it is given), clients of other s
 `Cluster`, closed by `shutdown()`; `openai.OpenAI`/`AsyncOpenAI`; paramiko's `SSHClient` and `Transport`; MCP transports and sessions entered by hand, `transport =
 stdio_client(params); await transport.__aenter__()`, which start a server process or connection that only their
 `__aexit__` ends (never entered, they open nothing); `smtplib.SMTP`/`SMTP_SSL`/`LMTP` and `aiosmtplib.SMTP`, closed
-by `quit()`, which is often called only after the mail went out), Pillow's `Image.open` of a
+by `quit()`, which is often called only after the mail went out), a Redis `PubSub` (`p = r.pubsub()` in a module that imports redis: it holds a connection of its own until
+`p.close()`/`p.reset()`), Pillow's `Image.open` of a
 path (given a file object, Pillow leaves it to its owner; an image whose pixels are loaded,
 `Image.open(p).convert(...)`, `img.save(...)`, `img.thumbnail(...)`, `ImageOps.exif_transpose(img)`, `np.array(img)` or a
 project function that crops or resizes its parameter, has its file closed by Pillow after loading, for
@@ -710,6 +711,8 @@ def _acquired_kind(module: SourceModule, call: ast.Call) -> str | None:
         return "pooled connection"
     if method in ("connect", "raw_connection") and "engine" in receiver:
         return "engine connection"
+    if method == "pubsub" and not call.args and any(module.imports_module(r) for r in ("redis", "aioredis")):
+        return "Redis PubSub"  # ``p = r.pubsub()``: a connection of its own, held until ``p.close()``
     return None
 
 
@@ -1352,6 +1355,8 @@ def _closers(factory: str) -> set[str]:
         return CLOSE_METHODS | EXIT_METHODS | IMAGE_LOADERS  # loading the pixels closes the file Pillow opened
     if factory in SERVICE_CLIENTS:
         return CLOSE_METHODS | EXIT_METHODS | SERVICE_CLIENT_CLOSERS
+    if factory.endswith(".pubsub"):
+        return CLOSE_METHODS | EXIT_METHODS | {"reset"}  # a PubSub's reset() gives its connection back
     return CLOSE_METHODS | EXIT_METHODS | (PROCESS_WAITS if factory in PROCESSES else set())
 
 
