@@ -23,7 +23,8 @@ list of keys the function is handed
 key where one `IN` would do) or named as one (`meeting_ids`, `committee["forward_to_committee_ids"]`,
 `instance.get("ids")`),
 or of records another service sent, decoded into a class of the project (`receipts: list[ReadReceipt]` of a
-pydantic or serializable class), from the lists of
+pydantic or serializable class; not in a method of such a record class itself, whose records are parts of
+that one record: a workflow node's `control: list[ControlField]` inputs), from the lists of
 a JSON payload decoded in a module of Celery tasks (`json.loads(requested_data).get("issues")`; not the
 payload's own keys, the fields of one change) or of rows of a
 model of the project it is handed (`users: list[User]`, `topics: Iterable["Topic"]`; a name an assignment
@@ -1180,7 +1181,7 @@ class _RowSources:
                 self.kind[arg.arg] = "keys passed in"  # ids: List[str], ids: list[UUID]
             elif _rows_annotation(project, arg.annotation):
                 self.kind[arg.arg] = "rows passed in"  # topics: list[Topic], users: Iterable[User]
-            elif _records_annotation(project, arg.annotation):
+            elif _records_annotation(project, arg.annotation) and not _method_of_record_class(module, project, fn):
                 self.kind[arg.arg] = "records passed in"  # receipts: list[api.ReadReceipt]
         if not is_handler and handlers:
             for name in _handed_request_data(module, project, fn, handlers):
@@ -1483,6 +1484,15 @@ def _records_annotation(project: Project, annotation: ast.AST | None) -> bool:
                 and any(WIRE_RECORD_BASES.search(base) for base in bases - {name}) and not bases & ENUM_BASES:
             return True
     return False
+
+
+def _method_of_record_class(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """A method of a record class itself (a pydantic node whose fields are ``control: list[ControlField]``):
+    the records it is handed are parts of that one record (a node's inputs, a few), not a list another
+    service returned."""
+    cls = module.parents.get(fn)
+    return isinstance(cls, ast.ClassDef) and any(
+        WIRE_RECORD_BASES.search(base) for base in _project_bases(project, cls.name) - {cls.name})
 
 
 def _model_classes(project: Project) -> frozenset[str]:
