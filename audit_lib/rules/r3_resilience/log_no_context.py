@@ -34,9 +34,7 @@ what failed. In detail, in a code base that serves HTTP (it defines routes):
   print the code base marks as intended for its print lint (`# noqa: T201`: the console output of a
   development stand-in, a mail sender that prints instead of sending);
 - log calls inside request handlers (GraphQL resolvers among them: in a file importing strawberry,
-  graphene or ariadne, a field, mutation or subscription, or a function taking the resolver's `info`), in jobs
-  (a Celery `@shared_task`/`@app.task`, a taskiq `@broker.task`, a dramatiq `@actor`: a worker runs them for
-  one entity as a handler runs for one request),
+  graphene or ariadne, a field, mutation or subscription, or a function taking the resolver's `info`),
   or in helpers that only request handlers call (every
   call of the helper's name in service code is in a handler, a Flask `before_request`-style
   hook, or another such helper, up to three levels, leaving out the calls that the calling file's
@@ -245,7 +243,7 @@ def _plain_text_logging(bare: list[LogLine], extras: int = 0) -> Finding:
     return code_base_finding(
         first, places,
         f"logging is plain text throughout the code base ({how}): "
-        f"request- and job-path failure lines such as this one{others} name nothing of what failed (a constant "
+        f"request-path failure lines such as this one{others} name nothing of what failed (a constant "
         "message or only the exception's text), so they cannot be tied to the request or entity",
         "adopt structured logging once for the service (structlog, or a JSON formatter plus "
         "logger.error(\"event\", extra={...}) and a filter that adds the request id), then name the "
@@ -587,7 +585,7 @@ def _asks_terminal(module: SourceModule, fn: ast.AST) -> bool:
 
 def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[LogLine]:
     if not route_handlers(module, project) and not _defines_request_path_helpers(module, project) \
-            and not any(_graphql_resolver(module, fn) or _job(fn) for fn in module.nodes_of(*FUNCTION_TYPES)):
+            and not any(_graphql_resolver(module, fn) for fn in module.nodes_of(*FUNCTION_TYPES)):
         return
     stdlib_loggers = _bound_names(module, STDLIB_GET_LOGGER)
     adapters = _bound_names(module, {"logging.LoggerAdapter"}) | _bound_loggers(module)
@@ -624,8 +622,6 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[LogLine]
             where = f"GraphQL resolver {function.name}()"
         elif _request_path_helper(module, function, project, set()):
             where = f"{function.name}(), which only request handlers call,"
-        elif _job(function):
-            where = f"job {function.name}()"
         else:
             continue
         yield LogLine(Finding(
@@ -708,17 +704,6 @@ def _is_task(fn: ast.AST) -> bool:
     """A Celery task (``@shared_task``, ``@app.task(bind=True)``): the worker runs it, started by a beat schedule
     or a queue through its dotted name, calls the name lookup cannot see."""
     return any((dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] in CELERY_TASK_DECORATORS
-               for d in fn.decorator_list)
-
-
-JOB_DECORATORS = {*CELERY_TASK_DECORATORS, "actor"}  # Celery's @shared_task / @app.task, taskiq's @broker.task,
-# dramatiq's @dramatiq.actor
-
-
-def _job(fn: ast.AST) -> bool:
-    """A task a worker runs (``@shared_task``, ``@app.task(bind=True)``, ``@broker.task``, ``@dramatiq.actor``):
-    its failure lines are searched for the job's entity as a request's are."""
-    return any((dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] in JOB_DECORATORS
                for d in fn.decorator_list)
 
 
@@ -840,9 +825,8 @@ def _configuration_branch(module: SourceModule, call: ast.Call) -> bool:
     if not names:
         return False
     for node in walk_nodes(branch.test):
-        if isinstance(node, ast.Call) and not CONFIGURATION.search(dotted(node.func) or "") \
-                and not (dotted(node.func) or "").startswith("os.path."):
-            return False  # (os.path.isfile(configured_path) tests the configuration too)
+        if isinstance(node, ast.Call) and not CONFIGURATION.search(dotted(node.func) or ""):
+            return False
     for name in names:
         if name.id in parameters or name.id in ("request", "session", "g", "current_user", "self", "cls"):
             return False
