@@ -180,7 +180,7 @@ def test_a_code_base_finding_lists_every_place_it_stands_for(tmp_path: Path):
     app = tmp_path / "svc" / "app"
     app.mkdir(parents=True)
     (app / "__init__.py").write_text("")
-    routes = "".join(f'\n\n@app.route("/orders/{n}")\ndef order_{n}(order_id):\n    log.error("order failed")\n'
+    routes = "".join(f'\n\n@app.route("/orders/{n}")\ndef order_{n}(order_id):\n    log.info(f"order {{order_id}}")\n'
                      f'    return "ok"\n' for n in range(5))
     (app / "views.py").write_text("import logging\n\nfrom flask import Flask\n\napp = Flask(__name__)\n"
                                   "log = logging.getLogger(__name__)\n" + routes, encoding="utf-8")
@@ -188,7 +188,7 @@ def test_a_code_base_finding_lists_every_place_it_stands_for(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     [finding] = json.loads(done.stdout)["findings"]
     log_lines = [f"app/views.py:{n}" for n, line in enumerate((app / "views.py").read_text().splitlines(), 1)
-                 if "log.error" in line]
+                 if "log.info" in line]
     assert len(log_lines) == 5
     assert finding["places"] == log_lines
     assert f"{finding['path']}:{finding['line']}" in log_lines

@@ -1,8 +1,8 @@
 """R3.log-no-context: service output that cannot be searched or tied to a request.
 
 ## What it does
-Reports `print()` in service code and request-handler failure lines that name nothing of
-what failed. In detail, in a code base that serves HTTP (it defines routes):
+Reports `print()` in service code and request-handler log lines that are only an
+interpolated string. In detail, in a code base that serves HTTP (it defines routes):
 
 - `print()` in service code. Scripts and CLIs are left alone: `if __name__ == "__main__":`
   blocks, files under `scripts/`, `bin/`, `cli/`, `tools/`, Django `management/` packages
@@ -29,8 +29,7 @@ what failed. In detail, in a code base that serves HTTP (it defines routes):
   production; `if verbosity >= 1:` in a Django migrate signal handler: the command's output at the level asked for); so are prints
   into a file or buffer (`file=buf`), prints in a logging handler (`emit()`, any method of a `logging.Handler`
   subclass: logging its own failure would recurse), and a print
-  beside a log call of the same message (an error echoed to the console, also logged: `log.error("failed: %s",
-  ex)` then `print("failed: %s" % ex)`; to stdout, not beside a debug line, whose level hides it), and a
+  to stderr beside a log call of the same message (an error echoed to the console, also logged), and a
   print the code base marks as intended for its print lint (`# noqa: T201`: the console output of a
   development stand-in, a mail sender that prints instead of sending);
 - log calls inside request handlers (GraphQL resolvers among them: in a file importing strawberry,
@@ -41,19 +40,15 @@ what failed. In detail, in a code base that serves HTTP (it defines routes):
   imports send to another module-level function of that name, `warehouse.refresh_stock(...)` for
   `services.refresh_stock`; a FastAPI `Depends(...)` dependency is
   one; a helper also called by a job or a command is not one, nor a Celery task: its worker runs it), on the usual logger names or
-  a project's named logger (`logger_api`, `audit_logger`), at a failure level (warning, error, exception,
-  critical), that name nothing of what failed: a constant message (`logger.exception("OAuth2 Error")`) or
-  only the text of the exception the `except` caught (`logger.error(e)`, `logger.exception(str(e))`,
-  `logger.error(f"failed: {e}")`, `logger.error("failed: %s", e)`, `logger.error(traceback.format_exc())`;
-  also through a local the function assigns once, `msg = f"failed: {e}"; logger.error(msg)`), with no
+  a project's named logger (`logger_api`, `audit_logger`), whose only content is a string interpolated on the
+  spot (an f-string, `"..." % x`, `"...".format(x)`, string concatenation; also through a local
+  the function assigns once, `msg = f"failed: {e}"; logger.error(msg)`) or the text of the exception the
+  `except` caught (`logger.error(e)`, `logger.exception(str(e))`: no operation, no entity), with no
   structured context: no `extra=`, not a structlog or otherwise bound logger (a
   `LoggerAdapter`, `logger.bind(...)`), no loguru keyword arguments (loguru keeps them in
-  the record). A line that names something, in its text or its arguments (`log.error(f"could not close
-  ticket {ticket_id}")`, `log.error("paid %s", order_id)`), can be searched for and is not reported, nor
-  is a message the function was given (a parameter: its callers may name the entity), nor a line under an
-  `if` that tests only the configuration (`if not current_app.config.get("YAML_PATH"):`, `if not
-  YETI_AVAILABLE:`: the service's set-up is wrong, no entity to name), nor are info lines (nothing failed)
-  and debug and trace lines (a developer's trace, off in production), nor is anything when a logging filter that sets fields on the
+  the record; a loguru call with only an f-string has no more context than the stdlib's). Lazy `%s`
+  arguments (`log.info("paid %s", order_id)`) are not reported, nor are debug and trace lines (a
+  developer's trace, off in production), nor is anything when a logging filter that sets fields on the
   records (not one that only drops records), a record factory, loguru's
   `contextualize()`/`patch()`/`configure(patcher=...)` or a request-context library
   (asgi-correlation-id, django-guid, log-request-id, starlette-context) adds the request's
@@ -67,8 +62,8 @@ project's own that serializes the record or reads a field of its own (one that o
 message, or moves a decorator's `extra={"s_line": n}` into `record.lineno`, writes nothing more), no
 format string naming a field a LogRecord does not have, as under `logging.basicConfig(level=...)`),
 those log lines are reported once, for the code base, at the first error line among them (else the
-first line) with the count and the places: the choice of plain text is the code base's, and naming the
-entity in each of those lines is one change. Prints are not; those of one function, or of a
+first line) with the count and the places: asking each line for `extra=` makes no sense while
+nothing reads it, the choice is the code base's. Prints are not; those of one function, or of a
 module's top level (a start-up sequence that prints its steps), are one finding. A print
 in a block that then stops the process (`raise SystemExit(1)`, `sys.exit()`: a start-up refusing its
 configuration) is not reported, nor is a print right after another (the next line of one notice), nor one in the `except` of a `try`
@@ -76,31 +71,24 @@ that only calls `create_engine()` (lazy: the handler never runs).
 
 ## Why is this bad?
 `print()` bypasses the logging pipeline: no level, no timestamp, no logger name, no
-request id, and it is lost or interleaved under a process manager. A failure line that
-says only "OAuth2 Error" or the exception's text cannot be tied to the request, user or
-entity it happened to: the operator sees that something failed, not for whom, and cannot
-search for the other lines of that request (Backend Posture R3: logs carry context, S16).
+request id, and it is lost or interleaved under a process manager. A log line that is
+one pre-formatted string can only be grepped: its values cannot be filtered or
+aggregated, and nothing ties it to the request, user or trace it belongs to
+(Backend Posture R3: logs carry context, S16).
 
 ## Example
 ```python
 @app.post("/orders")
 def create_order(order: Order):
     print("creating order", order.id)
-    try:
-        charge(order)
-    except PaymentError as e:
-        logger.error(f"payment failed: {e}")
+    logger.info(f"order {order.id} created for {order.customer_id}")
 ```
 
 ## Use instead
 ```python
 @app.post("/orders")
 def create_order(order: Order):
-    logger.info("creating order", extra={"order_id": order.id})
-    try:
-        charge(order)
-    except PaymentError as e:
-        logger.error("payment failed", extra={"order_id": order.id, "customer_id": order.customer_id, "error": str(e)})
+    logger.info("order created", extra={"order_id": order.id, "customer_id": order.customer_id})
 ```
 
 ## References
@@ -155,9 +143,6 @@ REQUEST_HOOKS = {"before_request", "before_app_request", "after_request", "after
 GRAPHQL_LIBRARIES = ("strawberry", "graphene", "ariadne")
 RESOLVER_DECORATORS = {"mutation", "field", "subscription"}  # @strawberry.mutation(...), @query.field("user")
 DEVELOPER_LEVELS = {"debug", "trace"}
-FAILURE_LEVELS = {"warning", "warn", "error", "exception", "critical", "fatal"}
-EXCEPTION_FORMATTERS = {"str", "repr", "type", "format", "traceback.format_exc", "traceback.format_exception",
-                        "traceback.format_exception_only", "sys.exc_info"}
 ERROR_LEVELS = {"error", "exception", "critical", "fatal"}
 STDLIB_GET_LOGGER = {"logging.getLogger", "logging.get_logger"}
 DEMO_ONLY = re.compile(r"\bnot (intended|meant|to be used) for (real|production)|\b(demo|example) only\b", re.IGNORECASE)
@@ -243,11 +228,10 @@ def _plain_text_logging(bare: list[LogLine], extras: int = 0) -> Finding:
     return code_base_finding(
         first, places,
         f"logging is plain text throughout the code base ({how}): "
-        f"request-path failure lines such as this one{others} name nothing of what failed (a constant "
-        "message or only the exception's text), so they cannot be tied to the request or entity",
+        f"request-path log lines such as this one{others} carry their values only inside "
+        "the message, so they can be grepped but not filtered, aggregated or tied to the request",
         "adopt structured logging once for the service (structlog, or a JSON formatter plus "
-        "logger.error(\"event\", extra={...}) and a filter that adds the request id), then name the "
-        "entity in these lines",
+        "logger.info(\"event\", extra={...}) and a filter that adds the request id), then move these lines to it",
     )
 
 
@@ -523,7 +507,7 @@ def _mirrors_log_call(module: SourceModule, call: ast.Call) -> bool:
     ``logger.error(msg)``): the logging pipeline has the line; the print echoes the error to the console
     (a print to stdout beside a debug log shows what the log level hides: reported)."""
     target = keyword(call, "file")
-    if target is not None and dotted(target) != "sys.stderr":
+    if target is None or dotted(target) != "sys.stderr":
         return False
     statement = module.parents.get(call)
     parent = module.parents.get(statement) if isinstance(statement, ast.Expr) else None
@@ -532,27 +516,13 @@ def _mirrors_log_call(module: SourceModule, call: ast.Call) -> bool:
     if block is None or not call.args:
         return False
     index = next(i for i, s in enumerate(block) if s is statement)
-    printed = _printed_text(call.args[0])
+    printed = ast.dump(call.args[0])
     for neighbour in block[max(index - 1, 0):index] + block[index + 1:index + 2]:
         logged = neighbour.value if isinstance(neighbour, ast.Expr) else None
-        if not (isinstance(logged, ast.Call) and isinstance(logged.func, ast.Attribute)
-                and logged.func.attr in LOG_METHODS and logged.args):
-            continue
-        if target is None and _level(logged) in DEVELOPER_LEVELS:
-            continue  # a print to stdout beside a debug line shows what the log level hides
-        if _printed_text(logged.args[0]) == printed or printed == (
-                string_value(logged.args[0]), tuple(ast.dump(a) for a in logged.args[1:])):
+        if (isinstance(logged, ast.Call) and isinstance(logged.func, ast.Attribute) and logged.func.attr in LOG_METHODS
+                and logged.args and ast.dump(logged.args[0]) == printed):
             return True
     return False
-
-
-def _printed_text(node: ast.expr) -> object:
-    """What a print or log message writes, comparable between the two: ``"failed: %s" % ex`` is the lazy
-    ``log.error("failed: %s", ex)``."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and string_value(node.left) is not None:
-        values = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
-        return string_value(node.left), tuple(ast.dump(v) for v in values)
-    return ast.dump(node)
 
 
 def _in_exempt_function(module: SourceModule, node: ast.AST) -> bool:
@@ -599,17 +569,14 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[LogLine]
             continue
         if receiver == "logging" and qualified(module, node.func.value) != "logging":
             continue
-        if _level(node) not in FAILURE_LEVELS:
-            continue  # an info line says what went right; debug and trace lines are a developer's, off in production
+        if _level(node) in DEVELOPER_LEVELS:
+            continue  # a developer's trace, off in production, read beside the code rather than searched
         message = node.args[1] if node.func.attr == "log" and len(node.args) > 1 else node.args[0] if node.args else None
         rest = node.args[2:] if node.func.attr == "log" else node.args[1:]
-        if keyword(node, "extra") is not None or any(kw.arg is None for kw in node.keywords):
+        style = _eager_interpolation(message) or _eager_interpolation(_only_value(module, node, message)) \
+            or _exception_text(module, message)
+        if style is None or rest or keyword(node, "extra") is not None or any(kw.arg is None for kw in node.keywords):
             continue
-        style = _names_nothing(module, node, message, rest)
-        if style is None:
-            continue  # the line names something (an entity, a value): what failed can be searched for
-        if _configuration_branch(module, node):
-            continue  # the service's set-up is wrong, not one request: there is no entity to name
         if loguru and node.keywords:
             continue  # loguru keeps a call's keyword arguments in the record's extra
         handler = handler_of(module, node, project)
@@ -626,11 +593,11 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[LogLine]
             continue
         yield LogLine(Finding(
             message=f"{receiver}.{node.func.attr}() in {where} logs only {style}: "
-                    "nothing says which request or entity failed, and no structured context",
+                    "no structured context",
             path=module.path, line=node.lineno, end_line=getattr(node, "end_lineno", node.lineno),
             evidence=module.evidence(node),
-            fix='name what failed, as context: logger.error("payment failed", extra={"order_id": order.id}) '
-                "(or a structlog logger: log.error(\"payment_failed\", order_id=order.id))",
+            fix='pass the values as context: logger.info("order created", extra={"order_id": order.id}) '
+                "(or a structlog logger: log.info(\"order_created\", order_id=order.id))",
             confidence=Confidence.medium,
         ), _level(node), (str(module.path), function.lineno, function.name))
 
@@ -776,108 +743,6 @@ def _eager_interpolation(message: ast.expr | None) -> str | None:
     if isinstance(message, ast.BinOp) and isinstance(message.op, ast.Add) and _has_string(message):
         return "a concatenated string"
     return None
-
-
-def _names_nothing(module: SourceModule, call: ast.Call, message: ast.expr | None, rest: list[ast.expr]) -> str | None:
-    """How a failure line says nothing of what failed, or None when it names something. It names nothing when
-    its message is a constant (``log.exception("OAuth2 Error")``) or carries only the text of the exception
-    the ``except`` caught (``log.error(e)``, ``log.error(f"failed: {e}")``, ``log.error("failed: %s", e)``,
-    ``traceback.format_exc()``), also through a local assigned once. Any other value in the message or its
-    arguments (``log.error(f"could not close ticket {ticket_id}")``) names what failed; an unknown message
-    (a parameter, a helper's result) may."""
-    if message is None:
-        return None
-    resolved = _only_value(module, call, message)
-    if resolved is not None:
-        message = resolved
-    values = _message_values(message)
-    if values is None:
-        values = [message]
-        shape = "the exception's text"
-    elif not values and not rest:
-        shape = "a constant message"
-    else:
-        shape = _eager_interpolation(message) or "a message"
-        shape = f"{shape} of the exception's text"
-    if all(_exception_value(module, v) for v in [*values, *rest]):
-        return shape
-    return None
-
-
-CONFIGURATION = re.compile(r"config|settings|environ|getenv", re.IGNORECASE)
-
-
-def _configuration_branch(module: SourceModule, call: ast.Call) -> bool:
-    """A line under an ``if`` that tests only the configuration: module-level names (``if not YETI_AVAILABLE:``)
-    and values read from the configuration (``path = current_app.config.get("X"); if not path:``), no
-    parameter, no call other than a configuration read."""
-    fn = _enclosing(module, call)
-    branch = next((p for p in ancestors(module, call) if isinstance(
-        p, (ast.If, ast.ExceptHandler, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, *FUNCTION_TYPES))), None)
-    if fn is None or not isinstance(branch, ast.If):
-        return False
-    parameters = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
-    stores: dict[str, list[ast.AST]] = {}
-    for node in walk_nodes(fn):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            stores.setdefault(node.id, []).append(node)
-    names = [n for n in walk_nodes(branch.test) if isinstance(n, ast.Name)]
-    if not names:
-        return False
-    for node in walk_nodes(branch.test):
-        if isinstance(node, ast.Call) and not CONFIGURATION.search(dotted(node.func) or ""):
-            return False
-    for name in names:
-        if name.id in parameters or name.id in ("request", "session", "g", "current_user", "self", "cls"):
-            return False
-        bound = stores.get(name.id, [])
-        if not bound:
-            continue  # a module-level name
-        statement = module.parents.get(bound[0])
-        if len(bound) > 1 or not (isinstance(statement, ast.Assign) and statement.targets == [bound[0]]
-                                  and CONFIGURATION.search(ast.unparse(statement.value))):
-            return False
-    return True
-
-
-def _message_values(message: ast.expr) -> list[ast.expr] | None:
-    """The values a string message interpolates (none for a constant); None for a message that is no string
-    expression (``e``, ``str(e)``, ``msg``)."""
-    if string_value(message) is not None:
-        return []
-    if isinstance(message, ast.JoinedStr):
-        return [v.value for v in message.values if isinstance(v, ast.FormattedValue)]
-    if isinstance(message, ast.BinOp) and isinstance(message.op, ast.Mod) and string_value(message.left) is not None:
-        right = message.right
-        return list(right.elts) if isinstance(right, ast.Tuple) else \
-            [v for v in right.values] if isinstance(right, ast.Dict) else [right]
-    if isinstance(message, ast.Call) and isinstance(message.func, ast.Attribute) and message.func.attr == "format" \
-            and string_value(message.func.value) is not None:
-        return [*message.args, *(k.value for k in message.keywords)]
-    if isinstance(message, ast.BinOp) and isinstance(message.op, ast.Add) and _has_string(message):
-        values: list[ast.expr] = []
-        for side in (message.left, message.right):
-            inner = _message_values(side)
-            values.extend([side] if inner is None else inner)
-        return values
-    return None
-
-
-def _exception_value(module: SourceModule, value: ast.expr) -> bool:
-    """A value that is only the caught exception's text: the name the ``except`` bound, its attributes
-    (``e.args[0]``, ``type(e).__name__``), ``str(e)``/``repr(e)``, ``traceback.format_exc()``, or a constant."""
-    if isinstance(value, ast.Constant):
-        return True
-    if isinstance(value, ast.JoinedStr):
-        return all(_exception_value(module, v.value) for v in value.values if isinstance(v, ast.FormattedValue))
-    if isinstance(value, (ast.Attribute, ast.Subscript)):
-        return _exception_value(module, value.value)
-    if isinstance(value, ast.Call):
-        name = call_name(module, value) or (dotted(value.func) or "")
-        if name not in EXCEPTION_FORMATTERS and not name.startswith("traceback.") and len(value.args) != 1:
-            return False  # (a helper given only the exception, describe(exc), says no more than it)
-        return all(_exception_value(module, a) for a in value.args) and not value.keywords
-    return isinstance(value, ast.Name) and _exception_text(module, value) is not None
 
 
 def _exception_text(module: SourceModule, message: ast.expr | None) -> str | None:

@@ -25,8 +25,8 @@ router = APIRouter(prefix="/customers", tags=["customers"])
 @router.post("", status_code=201)
 def sign_up(body: NewCustomer, conn: psycopg.Connection = Depends(get_conn)) -> dict:
     customer_id = repository.register_customer(conn, body.email, body.full_name, body.country)
-    # posture-demo: violates R3.log-no-context (a failure line that names no customer and no request)
-    log.error("sign-up failed") if customer_id is None else log.info("signed up", extra={"customer_id": customer_id})
+    # posture-demo: violates R3.log-no-context (the id is only in the text)
+    log.info(f"customer {customer_id} signed up")
     return {"id": customer_id}
 
 
