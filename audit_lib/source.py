@@ -207,7 +207,9 @@ class Project:
         project, and under which every import names a module of the project (``django.core`` is not
         one for a project with a ``files`` app: ``django.core.cache`` is Django's; nor ``ai.backend``,
         whose ``ai.backend.common`` is a sibling distribution). A package scanned from inside may hold
-        a module of its own name (``sydent/sydent.py``): ``sydent.db.accounts`` still names ``db/accounts.py``."""
+        a module of its own name (``sydent/sydent.py``): ``sydent.db.accounts`` still names ``db/accounts.py``.
+        A root that is a package (it holds ``__init__.py``) is also named by its folder: ``frigate/`` maps
+        ``frigate.app`` to ``app.py`` even when one of its modules is generated at build time and absent."""
         names = {m.dotted_name for m in self.modules}
         tops = {name.split(".", 1)[0] for name in names}
         root_files = {name for name in names if "." not in name} - {m.dotted_name for m in self.modules
@@ -223,8 +225,12 @@ class Project:
                     prefix = ".".join(parts[:i])
                     mapped[prefix] = mapped.get(prefix, 0) + 1
                     break
-        return frozenset(prefix for prefix, count in mapped.items() if count >= 3
-                         and count == sum(1 for target in targets if target.startswith(prefix + ".")))
+        inferred = {prefix for prefix, count in mapped.items() if count >= 3
+                    and count == sum(1 for target in targets if target.startswith(prefix + "."))}
+        own = self.root.name
+        if "" in names and own.isidentifier() and any(target.startswith(own + ".") for target in targets):
+            inferred.add(own)
+        return frozenset(inferred)
 
     @cached_property
     def imported_roots(self) -> frozenset[str]:

@@ -217,3 +217,14 @@ def test_enclosing_loops_skip_what_runs_once(tmp_path):
 ])
 def test_test_paths_include_behave_acceptance_tests(path, expected):
     assert is_test_path(path) is expected
+
+
+def test_a_root_package_is_named_by_its_folder_when_a_generated_module_is_absent(tmp_path):
+    root = tmp_path / "frigate"
+    write(root, "__init__.py", "")
+    write(root, "app.py", "class FrigateApp: ...\n")
+    write(root, "__main__.py", "from frigate.app import FrigateApp\n"
+                               "from frigate.version import VERSION\n")
+    project = load_project(root)
+    assert project.installed_namespaces == {"frigate"}
+    assert project.by_dotted_name["frigate.app"].path == "app.py"

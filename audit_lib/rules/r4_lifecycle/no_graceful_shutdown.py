@@ -334,13 +334,9 @@ def _is_framework_program(project: Project, module: SourceModule, node: ast.expr
 def _import_graph(project: Project, modules: list[SourceModule]) -> dict[str, set[str]]:
     """Path of each file -> paths of the project files it imports."""
     graph: dict[str, set[str]] = {}
-    # a root that is the package itself (frigate/ holding __init__.py): ``from frigate.app import ...`` names app.py
-    own_package = f"{project.root.name}." if any(m.dotted_name == "" for m in modules) else None
     for module in modules:
         targets: set[str] = set()
         for imported in module.imports.values():
-            if own_package and imported.startswith(own_package) and imported not in project.by_dotted_name:
-                imported = imported.removeprefix(own_package)
             parts = imported.split(".")
             for end in range(len(parts), 0, -1):
                 target = project.by_dotted_name.get(".".join(parts[:end]))
