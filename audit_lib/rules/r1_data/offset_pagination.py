@@ -24,7 +24,9 @@ Django querysets sliced with a variable start (`qs[offset:offset + n]`, also a v
 own paginator class (a method that slices the queryset it was given, `self.queryset`, from a start computed
 from its `cursor`/`page` parameter, or the `number` of a Django `Paginator` subclass's `page(number)`: one
 finding at its first such slice, naming the views that page with it, also through a helper's default
-`paginator_cls=`), Django's `Paginator` (called, or set as a class's `paginator_class`; in a project helper
+`paginator_cls=`), Django's `Paginator` (called, or set as a class's `paginator_class`, or handed to a table library as one,
+`RequestConfig(request, paginate={"paginator_class": EnhancedPaginator})`, `table.paginate(paginator_class=...)`,
+also a project subclass of it that keeps its `page()`; in a project helper
 `paginate(object_list, page, per_page)` that pages with it, at each call handing it a page number that is not
 a constant), Django REST framework's page-number and limit-offset pagination classes (set as
 `DEFAULT_PAGINATION_CLASS`, as a view's `pagination_class`, or extended by a project class: one finding at the
@@ -96,6 +98,7 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding, code_base_finding, shown_places
 from audit_lib.libs import db
 from audit_lib.pyast import (
+    FUNCTION_TYPES,
     ancestors,
     dotted,
     qualified,
@@ -141,6 +144,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             finding = _paginator_helper_call_finding(module, project, call)
             if finding is not None:
                 yield finding
+    if "paginator_class" in module.text:
+        yield from _handed_paginators(module, project)
     helpers = _offset_helpers(project)
     if any(name in module.text for name in helpers):
         for node in walk_nodes(module.tree):
@@ -1046,8 +1051,9 @@ def _drf_finding(module: SourceModule, node: ast.AST, project: Project) -> Findi
     if len(node.targets) != 1:
         return None
     target = dotted(node.targets[0])
-    if target in ("paginator_class", "django_paginator_class") and qualified(module, node.value) in DJANGO_PAGINATOR \
-            and isinstance(module.parents.get(node), ast.ClassDef):
+    if (target == "paginator_class" and _is_django_paginator(module, project, node.value)
+            or target == "django_paginator_class" and qualified(module, node.value) in DJANGO_PAGINATOR) \
+            and isinstance(module.parents.get(node), ast.ClassDef):  # a DRF class's own is judged with the class
         return _finding(module, node, f"{target} = {ast.unparse(node.value)}: the class pages its lists with "
                                       f"Django's Paginator, which pages with OFFSET",
                         fix=KEYSET_FIX + " (Django: filter on the last key, or DRF CursorPagination)",
@@ -1068,6 +1074,46 @@ def _drf_finding(module: SourceModule, node: ast.AST, project: Project) -> Findi
                              fix="set DEFAULT_PAGINATION_CLASS to rest_framework.pagination.CursorPagination"),
                     _drf_list_views(project).get(DEFAULT, []))
     return None
+
+
+def _handed_paginators(module: SourceModule, project: Project) -> Iterator[Finding]:
+    """``RequestConfig(request, paginate={"paginator_class": EnhancedPaginator, "per_page": n})``,
+    ``table.paginate(paginator_class=EnhancedPaginator, page=n)``: a table library (django-tables2) handed Django's
+    ``Paginator`` or a project subclass of it pages the table's queryset with OFFSET."""
+    for node in walk_nodes(module.tree):
+        handed = []
+        if isinstance(node, ast.keyword) and node.arg == "paginator_class" \
+                and isinstance(module.parents.get(node), ast.Call):
+            handed.append(node.value)
+        elif isinstance(node, ast.Dict):
+            handed += [v for k, v in zip(node.keys, node.values) if string_value(k) == "paginator_class"]
+        for value in handed:
+            if _is_django_paginator(module, project, value):
+                yield _finding(module, value, f"paginator_class {ast.unparse(value)} handed to "
+                                              f"{_handed_to(module, node)}: it pages with Django's Paginator, which "
+                                              f"pages with OFFSET",
+                               fix=KEYSET_FIX + " (django-tables2: LazyPaginator still pages with OFFSET; page by "
+                                                "a key filter instead)", confidence=Confidence.medium)
+
+
+def _handed_to(module: SourceModule, node: ast.AST) -> str:
+    call = next((a for a in ancestors(module, node) if isinstance(a, ast.Call)), None)
+    return f"{dotted(call.func) or 'a call'}()" if call is not None else "a paginate setting"
+
+
+def _is_django_paginator(module: SourceModule, project: Project, node: ast.expr, depth: int = 4) -> bool:
+    """Django's ``Paginator``, or a project class extending it (at any depth) that keeps its ``page()``: a
+    subclass slicing in a ``page`` of its own is reported at that slice."""
+    if qualified(module, node) in DJANGO_PAGINATOR:
+        return True
+    key = _class_key(module, project, node)
+    found = _project_classes(project).get(key) if isinstance(key, tuple) else None
+    if found is None or depth == 0:
+        return False
+    owner, cls = found
+    if any(isinstance(m, FUNCTION_TYPES) and m.name == "page" for m in cls.body):
+        return False
+    return any(_is_django_paginator(owner, project, base, depth - 1) for base in cls.bases)
 
 
 FEW_ROWS = 1000
