@@ -189,11 +189,13 @@ class Project:
     @cached_property
     def by_dotted_name(self) -> dict[str, SourceModule]:
         table = {m.dotted_name: m for m in self.modules}
-        # Code often lives below a src/ folder or a project folder that is not a package.
+        # Code often lives below a src/ folder or a project folder that is not a package; a shorter
+        # name the standard library holds (service_manager/multiprocessing.py) stays the library's.
         for module in self.modules:
             parts = module.dotted_name.split(".")
             for i in range(1, len(parts)):
-                table.setdefault(".".join(parts[i:]), module)
+                if parts[i] not in sys.stdlib_module_names:
+                    table.setdefault(".".join(parts[i:]), module)
         for namespace in self.installed_namespaces:
             for name, module in list(table.items()):
                 table.setdefault(f"{namespace}.{name}", module)

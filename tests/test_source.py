@@ -228,3 +228,12 @@ def test_a_root_package_is_named_by_its_folder_when_a_generated_module_is_absent
     project = load_project(root)
     assert project.installed_namespaces == {"frigate"}
     assert project.by_dotted_name["frigate.app"].path == "app.py"
+
+
+def test_a_module_named_like_the_standard_library_does_not_take_the_librarys_import(tmp_path):
+    write(tmp_path, "service_manager/__init__.py", "")
+    write(tmp_path, "service_manager/multiprocessing.py", "class Service: ...\n")
+    write(tmp_path, "app.py", "import multiprocessing\n")
+    project = load_project(tmp_path)
+    assert "multiprocessing" not in project.by_dotted_name
+    assert project.by_dotted_name["service_manager.multiprocessing"].path == "service_manager/multiprocessing.py"
