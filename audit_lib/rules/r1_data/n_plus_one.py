@@ -28,7 +28,9 @@ that one record: a workflow node's `control: list[ControlField]` inputs), from t
 a JSON payload decoded in a module of Celery tasks (`json.loads(requested_data).get("issues")`; not the
 payload's own keys, the fields of one change) or of rows of a
 model of the project it is handed (`users: list[User]`, `topics: Iterable["Topic"]`; a name an assignment
-fills: `by_id[key] = rows` fills `by_id`, `self.stats[camera] = query` fills neither `self` nor `camera`),
+fills: `by_id[key] = rows` fills `by_id`, `self.stats[camera] = query` fills neither `self` nor `camera`;
+a comprehension holds the items of what it iterates, not of what filters them: `[f for f in CATALOG if
+f["name"] == provider.name]` is entries of a constant catalog),
 directly or through a helper function of the same code base that queries and returns what it read
 (`return [r.id for r in rows]`, rows it appends to a list; not `prepare_authors(text)`, which looks each
 name up and returns the names it split from its text) (also through the code base's
@@ -1211,6 +1213,11 @@ class _RowSources:
             return None
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Sub):
             return self.source_of(expr.left)  # a - b holds only items of a
+        if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            # [f for f in CATALOG if f["name"] == row.name]: the items of what it iterates, whatever filters them
+            parts = [expr.key, expr.value] if isinstance(expr, ast.DictComp) else [expr.elt]
+            return next((source for part in [*parts, *(g.iter for g in expr.generators)]
+                         if (source := self.source_of(part))), None)
         if self._django_field_value(expr):
             return None
         for node in walk_nodes(expr):
