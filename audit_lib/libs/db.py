@@ -331,12 +331,19 @@ def same_table(a: str, b: str) -> bool:
     return normalize_table(a) == normalize_table(b)
 
 
-_LOG_TABLE = re.compile(r"audit|log$|logs$|_log|history|event|activit|outbox|notification|timeline", re.I)
+_LOG_TABLE = re.compile(r"audit|_log|history|event|activit|outbox|notification|timeline", re.I)
+_LAST_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_DOMAIN_WORDS_IN_LOG = ("dialog", "catalog", "blog", "backlog", "analog", "prolog", "epilog", "monolog")
 
 
 def is_log_table(name: str) -> bool:
-    """Tables that record what happened (audit logs, events, history, outbox), not domain state."""
-    return bool(_LOG_TABLE.search(name))
+    """Tables that record what happened (audit logs, events, history, outbox), not domain state; a
+    name whose last word only ends in the letters "log" (``Dialog``, ``Catalog``, ``Blog``, ``Backlog``) is
+    domain state, while ``AuditLog``, ``sync_logs``, ``Changelog``, ``accesslog`` record."""
+    if _LOG_TABLE.search(name):
+        return True
+    last = (_LAST_WORD.findall(name) or [""])[-1].lower().removesuffix("s")
+    return last.endswith("log") and not last.endswith(_DOMAIN_WORDS_IN_LOG)
 
 
 # -- database calls ---------------------------------------------------------------------

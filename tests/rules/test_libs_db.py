@@ -52,6 +52,21 @@ def test_parse_sql_flags():
     assert db.parse_sql("hello world") is None
 
 
+@pytest.mark.parametrize("sql", ["INSERT OR REPLACE INTO t (a) VALUES (?)", "INSERT OR IGNORE INTO t (a) VALUES (?)",
+                                 "REPLACE INTO t (a) VALUES (%s)", "INSERT IGNORE INTO t (a) VALUES (%s)",
+                                 "INSERT INTO t (a) VALUES (%s) ON DUPLICATE KEY UPDATE a = a + 1"])
+def test_sqlite_and_mysql_upserts_are_upserts(sql):
+    facts = db.parse_sql(sql)
+    assert (facts.kind, facts.writes, facts.on_conflict) == ("INSERT", frozenset({"t"}), True)
+
+
+@pytest.mark.parametrize("name, records", [("AuditLog", True), ("sync_logs", True), ("Changelog", True),
+                                           ("accesslog", True), ("task_history", True), ("Dialog", False),
+                                           ("Catalog", False), ("blogs", False), ("Backlog", False), ("Login", False)])
+def test_log_tables_are_told_from_words_that_end_in_log(name, records):
+    assert db.is_log_table(name) is records
+
+
 def test_f_string_holes_are_not_tables():
     module = module_of('''
         def f(cur, table):

@@ -235,18 +235,6 @@ def _branches_taken(helper: ast.AST, call: ast.Call) -> ast.AST:
     return Prune().visit(copy.deepcopy(helper))
 
 
-LOG_KINDS = re.compile(r"audit|_log|history|event|activit|outbox|notification|timeline", re.I)
-
-
-def _is_log_table(name: str) -> bool:
-    """:func:`db.is_log_table`, but a name that only ends in the letters "log" (``Dialog``, ``Catalog``, ``Blog``,
-    ``Backlog``) is a domain table; ``AuditLog``, ``sync_logs``, ``Changelog`` record what happened."""
-    if not db.is_log_table(name) or LOG_KINDS.search(name):
-        return db.is_log_table(name)
-    last = ([w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", name)] or [""])[-1]
-    return last in ("log", "logs", "changelog", "changelogs")
-
-
 SIGN_IN = re.compile(r"(^|[/_.-])(log_?in|sign_?in|token|oauth2?|authori[sz]e|callback|sso|saml|oidc)([/_.-]|$)", re.I)
 
 
@@ -369,7 +357,7 @@ def _implicit_creates(module: SourceModule, project: Project) -> Iterator[Findin
         serializer = (dotted(_assigned(cls, "serializer_class")) or "").split(".")[-1]
         model = _meta_models(project).get(serializer)
         if not model or db.natural_unique(project, model) or _user_model_form(project, serializer) or _client_keyed(
-                project, model) or _is_log_table(model) or CREDENTIAL.search(model) or _refuses_existing(
+                project, model) or db.is_log_table(model) or CREDENTIAL.search(model) or _refuses_existing(
                 project, serializer, model) or _own_create_refuses_repeats(project, serializer, model):
             continue
         hook = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "perform_create"), None)
@@ -987,7 +975,7 @@ def _looked_up_first(module: SourceModule, project: Project, fn: ast.AST, call: 
         return False
     helper_module, helper = resolved
     inserts = [op for op in db.expanded_ops(helper_module, project, helper) if op.kind == db.INSERT and not op.upsert
-               and not any(_is_log_table(t) or CREDENTIAL.search(t) for t in op.tables)]
+               and not any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables)]
     return bool(inserts) and all(_looked_up_first(helper_module, project, helper, op.call, depth - 1, call)
                                  for op in inserts)
 
@@ -1449,7 +1437,7 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
     inserts, guarded, counting = [], False, set()
     for op in ops:
         if op.kind != db.INSERT or op.upsert and not _conflicts_on_nothing(module, project, op) or any(
-                _is_log_table(t) or CREDENTIAL.search(t) for t in op.tables):
+                db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables):
             continue
         if _pending_placeholder(module, project, fn, op) or _expiring_row(project, op) or (
                 op.tables and {t.lower() for t in op.tables} <= _temporary_tables(project)):
@@ -1514,7 +1502,7 @@ def _plain_serializer_inserts(project: Project, serializer: str) -> bool:
     for member_module, member in _class_family(module, project, cls, depth=4):
         create = next((f for f in member.body if isinstance(f, ast.FunctionDef) and f.name == "create"), None)
         if create is not None:
-            return any(op.kind == db.INSERT and not any(_is_log_table(t) or CREDENTIAL.search(t) for t in op.tables)
+            return any(op.kind == db.INSERT and not any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables)
                        for op in db.expanded_ops(member_module, project, create))
     return False
 
