@@ -323,7 +323,9 @@ def _stores(cls: ast.ClassDef) -> frozenset[str]:
     (an operation's links, a server's sessions), as many as the data. Not a field the class body declares
     (``roles = ArrayField(TextField())``): a column of one row, a handful of items; nor one it declares as a
     method (SQLAlchemy's ``@declared_attr def acl(cls): return relationship(...)``, a ``@property``): one row's
-    related rows."""
+    related rows. Nor one the class keeps bounded: it takes items out of it outside any loop (``def
+    on_job_end(self, e): self.running.remove(e.job_id)``: a working set of what is under way, not all the object
+    has seen) or compares its length (``if len(self.clients) == num_workers``: filled up to a cap)."""
     grown: set[str] = set()
     not_lists = {t.id for st in cls.body if isinstance(st, (ast.Assign, ast.AnnAssign))
                  for t in (st.targets if isinstance(st, ast.Assign) else [st.target]) if isinstance(t, ast.Name)}
@@ -338,7 +340,33 @@ def _stores(cls: ast.ClassDef) -> frozenset[str]:
             if isinstance(node.value, NON_LIST_VALUES) or isinstance(node.value, ast.Call) \
                     and (dotted(node.value.func) or "").rsplit(".", 1)[-1] in NON_LIST_CALLS:
                 not_lists.update(name for t in targets for name in _self_attribute(t))
-    return frozenset(grown - not_lists)
+    return frozenset(grown - not_lists - _kept_bounded(cls))
+
+
+STORE_REMOVALS = {"remove", "pop", "popleft", "clear"}
+
+
+def _kept_bounded(cls: ast.ClassDef) -> set[str]:
+    """Attributes of ``cls`` that a method empties item by item outside a loop (``self.running.remove(job_id)``,
+    ``del self.running[0]``) or whose ``len()`` it compares: see :func:`_stores`."""
+    bounded: set[str] = set()
+
+    def visit(node: ast.AST, in_loop: bool) -> None:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in STORE_REMOVALS and not in_loop:
+            bounded.update(_self_attribute(node.func.value))
+        elif isinstance(node, ast.Delete) and not in_loop:
+            bounded.update(a for t in node.targets if isinstance(t, ast.Subscript) for a in _self_attribute(t.value))
+        elif isinstance(node, ast.Compare):
+            bounded.update(a for side in [node.left, *node.comparators] if isinstance(side, ast.Call)
+                           and dotted(side.func) == "len" and len(side.args) == 1
+                           for a in _self_attribute(side.args[0]))
+        loop = isinstance(node, (ast.For, ast.AsyncFor, ast.While, *COMPREHENSIONS))
+        for child in ast.iter_child_nodes(node):
+            visit(child, in_loop or loop)
+
+    visit(cls, False)
+    return bounded
 
 
 def _self_attribute(node: ast.expr) -> set[str]:
