@@ -19,7 +19,12 @@ are recognised:
   as a callback counts: `task.add_done_callback(tasks.discard)`, the asyncio-documented
   way to keep a reference to each running task). A module-level
   container imported by name into another project file (`from .cache import
-  _statuses`) is followed there too: its additions and removals in that file count;
+  _statuses`) is followed there too: its additions and removals in that file count. An addition
+  under a key (`x[k] = v`, `setdefault`, `add`) counts only where the key names what comes anew with
+  traffic (a request, user, account, session, client, host or address, a job or task, a message, a URL,
+  an id: `jobs[job.id] = job`, directly or through the local it is built into) or is made in a `while`
+  loop; a key of anything else (an error code, a namespace, a tree's folder, an index) is one of a set
+  the deployment fixes as often as not;
 - `functools.lru_cache(maxsize=None)` / `functools.cache` on a function that takes
   arguments (a method's `self` counts: the cache also keeps every instance alive), and
   `cachetools.cached` given a plain `dict`;
@@ -115,7 +120,7 @@ server's disk), a key made only from the variable of a `for` loop over a constan
 Severity: escalate_map[str(sev + 1)] = ...`: one entry per member; or over literals listed in the loop, `for
 field in ("groups", "roles")`), a lock (`Lock`, `Semaphore`, ...) per
 configured entity (`_locks.setdefault(project_id, asyncio.Lock())`, keyed by a project, backend, tenant,
-database, camera, ...: not one per user, session or client host), a cache its authors acknowledged (`@functools.cache  # noqa:
+database, camera, model, device, ...: not one per user, session or client host), a cache its authors acknowledged (`@functools.cache  # noqa:
 B019`), a `@functools.cache` on a method of `self` alone whose class
 is made only at module level or while the service starts (`config = SiteConfig()`), a queue whose every put is a request
 whose answer its caller then waits for (a put outside any loop followed by `event.wait()`, `future.result()`,
@@ -259,7 +264,12 @@ LOCKS = {"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition"}
 # Keys naming an entity the operators configure (a project, a backend, a tenant), not a request or a user.
 # Not a host: ``request.client.host`` is one per client.
 ENTITY_KEY = re.compile(r"(^|_)(project|backend|tenant|organization|org|workspace|database|db|region|cluster|shard|"
-                        r"pool|cam|camera)(_(id|name|key|slug))?$")
+                        r"pool|cam|camera|model|device|repo)(_(id|name|key|slug))?$")
+# Names of what comes anew with traffic: a request, a user, a session, a job, a row's id, a URL, an address.
+TRAFFIC_KEY = re.compile(r"(?i)(^|_)(id|pk|uuid|guid|token|session|sid|user|username|account|email|url|uri|link|"
+                         r"ip|host|addr|address|request|req|client|agent|paw|job|task|chat|conversation|message|"
+                         r"msg|query|question|prompt|text|content|hash|digest|checksum)(s|_key|_keys)?$"
+                         r"|[a-z](Id|ID|Url|URL)$")
 # Functions that register or configure something: called while the program sets itself up.
 REGISTRAR_FUNCTION = re.compile(r"(?i)register|^_?configure")
 # The parameter of a decorator: the class or function it decorates.
@@ -324,7 +334,8 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
                    and not _filled_once(module_of.get(node, module), node, fn)
                    and not _from_configuration(node, fn) and not _key_of_a_registry(node, fn)
                    and not (container.kind in ("dict", "OrderedDict") and _replaces_present_key(node, fn))
-                   and not (container.inner_bounded and _inner_addition(node))]
+                   and not (container.inner_bounded and _inner_addition(node))
+                   and (_key_grows_with_traffic(node, fn) or _in_while_loop(module_of.get(node, module), node))]
         if container.bounded or container.escapes or not growing:
             continue
         if container.takers:
@@ -948,6 +959,26 @@ def _resolved_key(node: ast.AST, fn: ast.AST) -> ast.expr | None:
         if len(values) == 1:
             return values[0]
     return key
+
+
+def _key_grows_with_traffic(node: ast.AST, fn: ast.AST) -> bool:
+    """A keyed addition (``x[key] = v``, ``x.setdefault(key, v)``, ``x.add(key)``) counts only when its key
+    names something that comes anew with requests, users or rows (see TRAFFIC_KEY): ``jobs[job.id] = job``,
+    ``seen.add(request.remote_addr)``, ``cache[cache_key]`` with ``cache_key = key_for(address)``. A key of
+    anything else (an error code, a namespace, a tree's folder, an index) is one of a set the deployment
+    fixes, as often as not. Additions without a key (``append``, ``update``, ``+=``) are judged as before, and so
+    is one made in a ``while`` loop (a service loop: it grows with time, whatever the key)."""
+    key = _added_key(node)
+    if key is None:
+        return True
+    for expression in (key, _resolved_key(node, fn)):
+        for leaf in walk_nodes(expression) if expression is not None else ():
+            name = leaf.id if isinstance(leaf, ast.Name) else leaf.attr if isinstance(leaf, ast.Attribute) \
+                else leaf.arg if isinstance(leaf, ast.keyword) else leaf.value \
+                if isinstance(leaf, ast.Constant) and isinstance(leaf.value, str) else None
+            if name and TRAFFIC_KEY.search(name):
+                return True
+    return False
 
 
 def _keyed_by_class(node: ast.AST) -> bool:
