@@ -2649,7 +2649,14 @@ def natural_unique(project: Project, model: str) -> bool:
         project.facts["r2.natural_unique"] = _unique_models(project)
     declared, bases = project.facts["r2.natural_unique"]
     name = model.split(".")[-1]
-    return name in declared or bool(declared & _ancestors(name, bases))
+    if name in declared:
+        return True
+    inherited = declared & _ancestors(name, bases)
+    if inherited and "r2.filled_keys" not in project.facts:  # a subclass whose __init__ draws the mixin's key
+        project.facts["r2.filled_keys"] = {c.name: _generated_in_class(c) for m in project.modules
+                                           if "self." in m.text for c in m.nodes_of(ast.ClassDef)}
+    single, filled = project.facts.get("r2.single_unique", {}), project.facts.get("r2.filled_keys", {})
+    return any(not (single.get(base) and single[base] <= filled.get(name, set())) for base in inherited)
 
 
 def _unique_models(project: Project) -> tuple[set[str], dict[str, list[str]]]:

@@ -62,7 +62,7 @@ default, one inherited from Django's `AbstractUser` or django-taggit's `TagBase`
 (`get_user_model()`, whose `USERNAME_FIELD` Django requires unique), a primary key the client supplies -- `primary_key=True` without a default (`default`,
 `default_factory`, `server_default`) on a Django or SQLModel field
 that is not an `AutoField` or on a SQLAlchemy column of a non-integer type, or a primary key of
-several columns --, unless the insert or the model's own `__init__` fills it with a generated value such as a
+several columns --, unless the insert or the model's own `__init__` (also for a key declared on a mixin) fills it with a generated value such as a
 file name, `uuid4()` or a helper's slug with a random suffix, also set in the dict the insert unpacks:
 `req["id"] = get_uuid()` then `SearchService.save(**req)`, or `channel = {"id": get_uuid(), ...}`), a raw SQL insert into a table
 that a migration or schema file gives a key of several columns (Alembic `op.create_primary_key`
