@@ -66,8 +66,13 @@ Reports whole payloads read into memory where streaming fits. That is:
   (`HttpResponse(buffer.getvalue())`, `send_file(buffer)`, `StreamingResponse`): every file packed into it
   is in memory at once (not in a handler only administrators reach, or a helper only such handlers call);
 - a file opened and read whole only to be copied into a zip archive (`zip_file.writestr(path, f.read())`
-  in `with file.open() as f`, `zip_file.writestr(name, user_file.file.read())` of a stored file field):
-  `zip_file.write()` or `copyfileobj` into `zip_file.open(name, "w")` copy it in chunks;
+  in `with file.open() as f`, `zip_file.writestr(name, user_file.file.read())` of a stored file field, or
+  `zip_file.writestr(path, fobj.read())` of `fobj = handler.get_file_object()`, a function of the project one
+  definition of which returns a file it read whole): `zip_file.write()` or `copyfileobj` into
+  `zip_file.open(name, "w")` copy it in chunks;
+- a function annotated to hand back a file object (`-> BinaryIO`) that returns a file it opened copied whole
+  into memory (`stream = BytesIO(f.read())` / `return stream`): the open file would do (one every definition of
+  which does so is reported where its file is sent back);
 - a stored file read whole to be sent back as a response body (`HttpResponse(f.read())` in `with open(path)
   as f`, `open(path, "rb").read()`, also through a function of the project that returns it,
   `HttpResponse(_read_asset(asset))`, or returns a file it downloaded from a storage back-end whole,
@@ -196,8 +201,9 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         for finding in [*([] if small_picture else _downloads(module, project, fn, nodes)),
                         *_curl_buffers(module, nodes),
                         *_uploads(module, project, fn, nodes), *_request_bodies(module, project, fn, nodes),
-                        *_fetchalls(module, fn, nodes), *_whole_tables(module, nodes), *_zip_copies(module, nodes),
+                        *_fetchalls(module, fn, nodes), *_whole_tables(module, nodes), *_zip_copies(module, project, nodes),
                         *([] if small_picture else _files_sent_whole(module, project, nodes)),
+                        *([] if small_picture else _file_objects_copied(module, project, fn, nodes)),
                         *_stored_objects_read_whole(module, nodes),
                         *_whole_file_hashes(module, nodes), *_archives_built_in_memory(module, project, fn, nodes),
                         *_memory_exports(module, project, fn, nodes), *_csv_written_in_place(module, project, fn, nodes),
@@ -1193,18 +1199,26 @@ def _system_catalog(table: exp.Table) -> bool:
 # -- files copied into an archive -------------------------------------------------------
 
 
-def _zip_copies(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+def _zip_copies(module: SourceModule, project: Project, nodes: list[ast.AST]) -> Iterator[Finding]:
     """``with file.open() as f: zip_file.writestr(path, f.read())``, ``zip_file.writestr(name,
-    user_file.file.read())`` (a stored file field's file): each file copied into the archive passes through
+    user_file.file.read())`` (a stored file field's file), ``zip_file.writestr(path, fobj.read())`` of
+    ``fobj = handler.get_file_object()``, a function of the project one definition of which hands back a
+    file it read whole: each file copied into the archive passes through
     memory whole, however large the stored file is, where ``zip_file.write(path)`` or
     ``shutil.copyfileobj(f, zip_file.open(name, "w"))`` copy it in chunks."""
     opened = _opened_files(nodes)
+    readers = _some_file_reading_functions(project) if any(method_name(n) == "writestr" for n in nodes
+                                                           if isinstance(n, ast.Call)) else frozenset()
+    fetched = {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(
+        n.targets[0], ast.Name) and isinstance(n.value, ast.Call) and _callee(n.value) in readers}
     for node in nodes:
         if not (isinstance(node, ast.Call) and method_name(node) == "writestr" and len(node.args) >= 2):
             continue
         data = node.args[1]
         if _whole_file_read(data, opened) or _whole_read(data) and isinstance(data.func.value, ast.Attribute) \
-                and data.func.value.attr == "file":
+                and data.func.value.attr == "file" or _whole_read(data) and (
+                    dotted(data.func.value) in fetched
+                    or isinstance(data.func.value, ast.Call) and _callee(data.func.value) in readers):
             yield _medium_finding(
                 module, data, "a file is read whole into memory to be copied into a zip archive",
                 "copy it in chunks: zip_file.write(path, arcname) or "
@@ -1344,6 +1358,35 @@ def _whole_file_read(node: ast.AST, opened: set[str]) -> bool:
     return dotted(owner) in opened
 
 
+FILE_OBJECT_TYPES = {"BinaryIO", "IO", "BufferedReader"}
+
+
+def _file_objects_copied(module: SourceModule, project: Project, fn: ast.AST,
+                         nodes: list[ast.AST]) -> Iterator[Finding]:
+    """A function annotated to hand back a file object (``-> BinaryIO``) that returns a file it opened copied
+    whole into memory (``stream = BytesIO(f.read())`` / ``return stream``): the open file would do, read by the
+    caller as it needs it. One every definition of which does so is reported where it is sent back."""
+    returned = getattr(fn, "returns", None)
+    returned = returned.value if isinstance(returned, ast.Subscript) else returned
+    if (dotted(returned) or "").rsplit(".", 1)[-1] not in FILE_OBJECT_TYPES or fn.name in _file_reading_functions(project):
+        return
+    opened = _opened_files(nodes)
+
+    def copied(value: ast.expr | None) -> bool:
+        return isinstance(value, ast.Call) and (call_name(module, value) or "").rsplit(".", 1)[-1] == "BytesIO" \
+            and bool(value.args) and _whole_file_read(value.args[0], opened)
+
+    copies = {n.targets[0].id: n for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+              and isinstance(n.targets[0], ast.Name) and copied(n.value)}
+    for node in nodes:
+        if isinstance(node, ast.Return) and (copied(node.value) or isinstance(node.value, ast.Name)
+                                             and node.value.id in copies):
+            source = copies[node.value.id].value if isinstance(node.value, ast.Name) else node.value
+            yield _medium_finding(
+                module, source, "a stored file is copied whole into memory to be handed back as a file object",
+                "hand back the open file (open(path, 'rb')) and let the caller read it in chunks and close it")
+
+
 # -- files sent back whole ----------------------------------------------------------------
 
 
@@ -1369,6 +1412,7 @@ def _files_sent_whole(module: SourceModule, project: Project, nodes: list[ast.AS
 
 
 FILE_READERS = "R5.buffer-not-stream:file-readers"
+SOME_FILE_READERS = "R5.buffer-not-stream:some-file-readers"
 
 
 def _file_reading_functions(project: Project) -> frozenset[str]:
@@ -1379,6 +1423,7 @@ def _file_reading_functions(project: Project) -> frozenset[str]:
     if FILE_READERS in project.facts:
         return project.facts[FILE_READERS]
     verdicts: dict[str, bool] = {}
+    some_whole: set[str] = set()
     for module in project.modules:
         if runs_offline(module, project):
             continue
@@ -1403,8 +1448,18 @@ def _file_reading_functions(project: Project) -> frozenset[str]:
                 whole = bool(returns) and all(r is not None and (whole_payload(r) or isinstance(r, ast.Name)
                                                                  and r.id in contents) for r in returns)
                 verdicts[fn.name] = verdicts.get(fn.name, True) and whole
+                if whole:
+                    some_whole.add(fn.name)
     project.facts[FILE_READERS] = frozenset(name for name, whole in verdicts.items() if whole)
+    project.facts[SOME_FILE_READERS] = frozenset(some_whole)
     return project.facts[FILE_READERS]
+
+
+def _some_file_reading_functions(project: Project) -> frozenset[str]:
+    """Functions of the project one definition of which returns a file it opened read whole (a local storage
+    back-end's ``get_file_object``, ``BytesIO(f.read())``, beside an S3 one that downloads it whole)."""
+    _file_reading_functions(project)
+    return project.facts[SOME_FILE_READERS]
 
 
 def _stub(fn: ast.AST) -> bool:
