@@ -71,7 +71,9 @@ text or hand it to such a function (`date = fetch_git_date(ref); return pep440_v
 day written into a version string); an ISO string that is stored, sent or returned elsewhere, and any text written into an SQL
 statement, are still reported), `freeze_time(datetime.utcfromtimestamp(ts))` (freezegun reads naive values as
 UTC), a local deadline handed to the acme client (`client.poll_authorizations(order,
-datetime.now() + timedelta(seconds=90))`: it compares with the naive local `now()`), a UTC reading written as a JWT `exp`/`iat`/`nbf` claim (`{"exp": datetime.utcnow() + delta}`: PyJWT,
+datetime.now() + timedelta(seconds=90))`: it compares with the naive local `now()`), a local reading handed to
+APScheduler as the time a job runs (`add_job(job, "date", run_date=datetime.now())`, `modify_job(id,
+next_run_time=datetime.now())`: it reads a naive value in the scheduler's zone, the host's by default), a UTC reading written as a JWT `exp`/`iat`/`nbf` claim (`{"exp": datetime.utcnow() + delta}`: PyJWT,
 python-jose and Authlib read naive claims as UTC; a local `now()` there is reported), a UTC reading
 handed to a project function that subtracts the naive epoch
 (`unix_time(datetime.utcnow())` where `unix_time` returns
@@ -105,6 +107,8 @@ also `.hour` and `.minute`, the right UTC fields) and date-only fields
 a day of the calendar (`birthday`, `date_of_birth`, `due_date`: kept at midnight, no moment to lose), a Django `DateField`
 or SQLAlchemy `Date` column given the value as a view's initial data or as a keyword of its model,
 `Photo.objects.create(taken=datetime.now())`, `Bill(date=datetime.today())`: a date has no time of day), `DateTime(timezone=True)` and `django.utils.timezone.now()` are fine.
+A reading marked deliberate for the code base's datetime lint (`# noqa: DTZ005` of flake8-datetimez or ruff, on
+its line) is left: the authors silenced this very check there (a bare `# noqa` or another code is not enough).
 Test code (`tests/`, `test_*.py`, `conftest.py`), scripts run by hand (a file outside the
 service's packages with a `__main__` block that nothing imports: a demo-data loader; not one whose `__main__`
 block starts a long-running process, `XMRDaemon().start()`, `serve_forever()`, `run_forever()`: a daemon),
@@ -605,7 +609,7 @@ def _datetime_function(module: SourceModule, node: ast.expr) -> str | None:
 
 def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Iterator[Finding]:
     function = _datetime_function(module, call.func)
-    if function is None:
+    if function is None or _datetimez_waiver(module, call):
         return
     if function in TZ_POSITION:
         position = TZ_POSITION[function]
@@ -636,6 +640,7 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
                 or _only_read_as_epoch(module, call) or _rendered_as_text(module, call, project) \
                 or _name_only_read_as_epoch(module, call, project) or _given_to_date_field(module, call, project) \
                 or _text_parameter(module, call, project) or (function == "now" and _acme_deadline(module, call, project)) \
+                or (function == "now" and _apscheduler_run_time(module, call, project)) \
                 or _only_read_as_date(module, call) or _day_granular(module, call, project):
             return
         message = f"datetime.{function}() without a time zone returns a naive datetime"
@@ -1634,6 +1639,38 @@ def _deadline_argument(module: SourceModule, node: ast.expr) -> bool:
     return isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute) \
         and parent.func.attr in ACME_DEADLINE_METHODS and node in parent.args \
         and parent.args.index(node) == ACME_DEADLINE_METHODS[parent.func.attr]
+
+
+# ``# noqa: DTZ005`` (flake8-datetimez, ruff's DTZ rules): the authors silenced this very check on this call.
+DATETIMEZ_WAIVER = re.compile(r"#\s*noqa:[\w\s,]*\bDTZ\d{3}\b")
+
+
+def _datetimez_waiver(module: SourceModule, call: ast.Call) -> bool:
+    """A reading the code base marks as deliberately naive for its datetime lint (``datetime.now() - span,
+    # noqa: DTZ005 # recurrence must use naive time``); a bare ``# noqa`` or another code does not count."""
+    return any(DATETIMEZ_WAIVER.search(module.lines[n - 1])
+               for n in range(call.lineno, min(getattr(call, "end_lineno", call.lineno), len(module.lines)) + 1))
+
+
+# APScheduler reads a naive ``run_date``/``next_run_time`` in the scheduler's zone (the host's local zone
+# unless configured): a local ``now()`` handed there means "run now", which is what it is.
+APSCHEDULER_TIME_KEYWORDS = {"run_date", "next_run_time"}
+APSCHEDULER_METHODS = {"add_job", "modify_job", "reschedule_job", "scheduled_job"}
+
+
+def _apscheduler_run_time(module: SourceModule, call: ast.Call, project: Project) -> bool:
+    """A local reading (also ``+ timedelta``, also through a name) handed to APScheduler as the time a job runs:
+    ``scheduler.add_job(job, "date", run_date=datetime.now())``, ``modify_job(id, next_run_time=datetime.now())``."""
+    if not project.imports_anywhere("apscheduler"):
+        return False
+
+    def run_time(node: ast.expr) -> bool:
+        parent = module.parents.get(_through_arithmetic(module, node))
+        outer = module.parents.get(parent)
+        return isinstance(parent, ast.keyword) and parent.arg in APSCHEDULER_TIME_KEYWORDS \
+            and isinstance(outer, ast.Call) and isinstance(outer.func, ast.Attribute) \
+            and outer.func.attr in APSCHEDULER_METHODS
+    return _each_use(module, call, run_time)
 
 
 def _scheduler_argument(module: SourceModule, node: ast.expr) -> bool:
