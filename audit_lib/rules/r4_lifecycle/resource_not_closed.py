@@ -60,8 +60,9 @@ as a parameter is not followed). A project function that returns what it opens
 such functions, under an import alias, and a method called on `self`/`cls` or a static or class method called
 on its class: `IdResolver.create_connection(server=pool)`) is a factory of the same resource: its
 callers are judged; so is a project class whose construction opens a client of another server and keeps
-it (`self.http = ClientSession()` in `__init__` or in a method `__init__` calls) but offers no way to close
-it (no teardown method in the class or its project bases, and nothing in the project closes that attribute):
+it (`self.http = ClientSession()` in `__init__` or in a method `__init__` calls; also `self.session = session or
+requests.Session()` when the caller hands no session in: `AniDBClient(key)`, not `AniDBClient(key, session=s)`)
+but offers no way to close it (no teardown method in the class or its project bases, and nothing in the project closes that attribute):
 each instance (`self.client = RemoteApi(state)` on every login) holds a client only the garbage collector
 ends (also a plugin class handed in as a type: `def setup(loader: Type[Loader], config): loader(config).run()`
 builds one when a project subclass of `Loader` is such a class); so is one that returns it inside a tuple, at the same position in every
@@ -108,7 +109,11 @@ its class has a teardown that takes nothing but `self` (`close()`, `aclose()`, `
 `shutdown()`, `__exit__`, `__del__`; not `stop()`, after which an object may start again), reported
 there; or the method storing it is no `__init__`, is called again from other code
 (`api.setup_http()` on a proxy change) and does not test the attribute first (`if self.http is None:`),
-so each call drops the previous one unclosed. Module-level and class-level
+so each call drops the previous one unclosed, unless its class (or a project base) lets go of it in a way
+the project-wide look cannot see: a property returns it and that property is closed or reaped (`@property
+def process(self): return self._process` ... `self.process.wait(1)`), or a method hands it to a new object
+that keeps it and then forgets it (`UploadedFile(_file=self.current_file)` ... `self.current_file = None`).
+Module-level and class-level
 resources, and those of a top-level function the project calls only from module-level code
 (`publisher_store.init()` in a module's body, run once at import), live as long as the process
 (a function that only test code calls is a helper of the test suite: not audited either) and are judged by R4.no-graceful-shutdown.
@@ -150,7 +155,8 @@ Decisions:
   not to a project function, a constructor, a setter, or a call whose result is
   returned or stored, which may own it) is
   reported with low confidence for files (CPython's reference counting closes them at
-  once; other interpreters do not) and medium confidence otherwise.
+  once; other interpreters do not) and medium confidence otherwise. A cursor made and dropped at once
+  (`connection.cursor()` only to force Django to connect) runs nothing and is not reported.
 - A cursor of a connection that this function itself opens (also through a project function or method that
   returns one, `conn = self.connect()`), or closes in a `finally`, is not reported separately: closing the
   connection closes its cursors. Nor is a client-side cursor of a connection the function closes anywhere (a
@@ -224,6 +230,8 @@ from audit_lib.pyast import (
     call_name,
     dotted,
     enclosing_function,
+    is_none,
+    is_self_attribute,
     keyword,
     method_name,
     qualified,
@@ -477,7 +485,22 @@ def _client_holder(project: Project, module: SourceModule, call: ast.Call) -> tu
     if not (method_name(call) or "")[:1].isupper() or not isinstance(call.func, (ast.Name, ast.Attribute)):
         return None
     found = project_class(module, project, call.func)
-    return _holder(project, *found) if found is not None else None
+    held = _holder(project, *found) if found is not None else None
+    if held is not None and _given_client(found[1], call, project.facts.get("R4.client-holder-params", {})):
+        return None  # the caller hands its own client in: ``AniDBClient(key, session=shared)``
+    return held
+
+
+def _given_client(cls: ast.ClassDef, call: ast.Call, parameters: dict) -> bool:
+    """Whether ``call`` fills the parameter that ``cls.__init__`` prefers to the client it makes (``self.session =
+    session or requests.Session()``)."""
+    name = parameters.get(cls)
+    init = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "__init__"), None)
+    if name is None or init is None:
+        return False
+    positional = [a.arg for a in [*init.args.posonlyargs, *init.args.args][1:]]
+    return any(k.arg in (name, None) for k in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args) \
+        or name in positional and len(call.args) > positional.index(name)
 
 
 def _holder(project: Project, module: SourceModule, cls: ast.ClassDef) -> tuple[str, str, str] | None:
@@ -549,13 +572,20 @@ def _held_client(project: Project, module: SourceModule, cls: ast.ClassDef) -> t
     run = [(init_module, init)] + [methods[n.func.attr] for n in walk_function_body(init) if isinstance(n, ast.Call)
                                    and isinstance(n.func, ast.Attribute) and dotted(n.func.value) == "self"
                                    and n.func.attr in methods]
+    parameters = {a.arg for a in [*init.args.posonlyargs, *init.args.args, *init.args.kwonlyargs]}
     for owner, method in run:
         for node in walk_function_body(method):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and _is_self_attribute(node.targets[0]) \
-                    and isinstance(node.value, ast.Call) and node.targets[0].attr not in _closed_attributes(project):
-                kind = _acquired_kind(owner, node.value)
-                if kind in NETWORK_CLIENT_KINDS:
-                    return kind, call_name(owner, node.value) or "", cls.name
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and _is_self_attribute(node.targets[0])
+                    and node.targets[0].attr not in _closed_attributes(project)):
+                continue
+            value, given = node.value, None
+            if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or) and len(value.values) == 2 \
+                    and isinstance(value.values[0], ast.Name) and value.values[0].id in parameters:
+                value, given = value.values[1], value.values[0].id  # ``session or requests.Session()``
+            if isinstance(value, ast.Call) and (kind := _acquired_kind(owner, value)) in NETWORK_CLIENT_KINDS:
+                if given is not None:
+                    project.facts.setdefault("R4.client-holder-params", {})[cls] = given
+                return kind, call_name(owner, value) or "", cls.name
     return None
 
 
@@ -791,6 +821,8 @@ def _judge(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, 
             return _inline(module, call, kind, factory, f"{reader}()")
         return None
     if isinstance(parent, ast.Expr):
+        if kind == "cursor":
+            return None  # ``connection.cursor()`` to force a connection: runs nothing, freed at once
         return _inline(module, call, kind, factory, "nothing")
     if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is site:
         return _inline(module, call, kind, factory, "a for loop")
@@ -818,12 +850,48 @@ def _judge_self_attribute(module: SourceModule, project: Project, fn: ast.AST, c
             path=module.path, line=teardown.lineno, end_line=teardown.lineno,
             evidence=module.evidence(call), fix=f"close `self.{attribute}` in `{teardown.name}()`",
             confidence=Confidence.medium, extra={"resource": kind, "factory": factory})
-    if fn.name in INIT_METHODS or _guarded_by(module, call, fn, attribute) or not _called_again(project, fn):
+    if fn.name in INIT_METHODS or _guarded_by(module, call, fn, attribute) or not _called_again(project, fn) \
+            or _released_by_class(project, module, cls, attribute):
         return None
     return _finding(module, call, kind, factory, Confidence.medium,
                     f"{kind} from {factory}() replaces `self.{attribute}` each time {fn.name}() runs again on the "
                     "object, and nothing closes the one it replaces",
                     f"close the previous `self.{attribute}` first, or create it once and reuse it")
+
+
+def _released_by_class(project: Project, module: SourceModule, cls: ast.ClassDef, attribute: str) -> bool:
+    """The class (or a project base) lets go of ``self.<attribute>`` in a way the project-wide index cannot see:
+    a property returns it and the property is closed or reaped (``@property def process(self): return
+    self._process`` ... ``self.process.wait(1)``), or a method hands it to a new object that keeps it and then
+    forgets it (``UploadedFile(_file=self.current_file)`` ... ``self.current_file = None``): ownership moved."""
+    closed = _closed_attributes(project)
+    for _, klass in _class_hierarchy(project, module, cls):
+        for method in klass.body:
+            if not isinstance(method, FUNCTION_TYPES):
+                continue
+            if any(dotted(d) in ("property", "functools.cached_property", "cached_property")
+                   for d in method.decorator_list) and method.name in closed and any(
+                    isinstance(n, ast.Return) and is_self_attribute(n.value) and n.value.attr == attribute
+                    for n in walk_function_body(method)):
+                return True
+            if _handed_on_then_forgotten(method, attribute):
+                return True
+    return False
+
+
+def _handed_on_then_forgotten(method: ast.AST, attribute: str) -> bool:
+    """``kept = UploadedFile(_file=self.current_file)`` (a class, its instance kept) and later in the same method
+    ``self.current_file = None``."""
+    handed_at = None
+    for node in walk_function_body(method):
+        if isinstance(node, ast.Call) and (dotted(node.func) or "").rsplit(".", 1)[-1][:1].isupper() \
+                and any(is_self_attribute(a) and a.attr == attribute
+                        for a in [*node.args, *(k.value for k in node.keywords)]):
+            handed_at = node.lineno if handed_at is None else min(handed_at, node.lineno)
+    if handed_at is None:
+        return False
+    return any(isinstance(node, ast.Assign) and node.lineno > handed_at and is_none(node.value) and any(
+        is_self_attribute(t) and t.attr == attribute for t in node.targets) for node in walk_function_body(method))
 
 
 def _is_teardown(method: ast.AST) -> bool:
