@@ -19,6 +19,8 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   classes documented as samples not intended for real use (a demo SMS provider that prints),
   functions that read an answer from the terminal (`input()`, `getpass`: their prints are the question),
   and test code (also test support shipped in the package: a module importing `unittest` or `pytest`),
+  Python that runs in the browser (a module importing `pyodide` or `pyscript`), IPython extensions
+  (`load_ipython_extension()` or magics from `IPython.core.magic`: a `%magic`'s prints are its answer in the notebook),
   and modules that only such scripts import (`manage.py`'s helpers), functions
   that only command-line code names (a CLI subcommand's helper or the test job it enqueues, kept in
   a library module), functions every use of which is a call from command-line code or from such
@@ -155,6 +157,8 @@ PRINT_LINT_WAIVER = re.compile(r"#\s*noqa:[^#]*\bT20[13]?\b")
 RECORD_FIELDS = {"name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module", "exc_info", "exc_text",
                  "stack_info", "lineno", "funcName", "created", "msecs", "relativeCreated", "thread", "threadName",
                  "processName", "process", "message", "asctime", "taskName"}
+BROWSER_RUNTIMES = ("pyodide", "pyscript")  # Python run in the browser (a UI's Pyodide bindings): not service code
+IPYTHON_MAGIC = ("IPython.core.magic",)  # a notebook magic: its prints are the answer shown in the notebook
 CONTEXT_CALLS = {"logging.setLogRecordFactory", "loguru.logger.contextualize", "loguru.logger.patch"}
 # a record factory, or loguru's per-request context (middleware) and patchers, add context to every record
 
@@ -175,8 +179,9 @@ def check(project: Project) -> Iterator[Finding]:
         if is_test_file(module) or is_script_file(module) or in_management_package(module, project) \
                 or is_command_line_helper(module, project):
             continue
-        if not any(module.imports_module(lib) for lib in (*CLI_LIBRARIES, *TEST_FRAMEWORKS)) \
-                and not (is_runnable_script(module, project) and not project.in_package(module)):
+        if not any(module.imports_module(lib) for lib in (*CLI_LIBRARIES, *TEST_FRAMEWORKS, *BROWSER_RUNTIMES)) \
+                and not (is_runnable_script(module, project) and not project.in_package(module)) \
+                and not _notebook_magic(module):
             yield from _prints(module, project)
         if not context_everywhere and not any(module.imports_module(lib) for lib in STRUCTURED_LOGGERS):
             bare.extend(_bare_log_calls(module, project))
@@ -184,6 +189,13 @@ def check(project: Project) -> Iterator[Finding]:
         yield _plain_text_logging(bare, _extras_given(project))
     else:
         yield from _one_per_function(bare)
+
+
+def _notebook_magic(module: SourceModule) -> bool:
+    """An IPython extension (``load_ipython_extension()`` at the top level, or magics from
+    ``IPython.core.magic``): it runs in the user's notebook, and its prints are what the notebook shows."""
+    return any(module.imports_module(lib) for lib in IPYTHON_MAGIC) \
+        or any(isinstance(node, FUNCTION_TYPES) and node.name == "load_ipython_extension" for node in module.tree.body)
 
 
 def _one_per_function(bare: list[LogLine]) -> Iterator[Finding]:
