@@ -38,7 +38,9 @@ address (`f"http://{settings.HOST_IP}:{settings.HOST_PORT + 4}/api"`: a process 
 health probes (`/health`, `/ready`, `/ping`, ..., also through a local name, or in a function named for a
 liveness check, `check_minio_alive()`: they are there to see the failure), fetches of a URL a user gave (the call's URL is a parameter, and every
 caller passes on a field of an object, `form.avatar.data`, never a literal, a built URL, a constant or
-a setting: no one dependency for a breaker to watch), calls to an integration each tenant configures
+a setting, or the URL is read from the request's query or body, `request.query_params.get("url")`: an image proxy;
+no one dependency for a breaker to watch), calls on a client whose transport hands the request to an application
+in this process (`httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app))`: the service calling its own routes), calls to an integration each tenant configures
 (a data source or an alert destination: the function reads the object's own configuration mapping,
 `self.configuration["url"]` or `options.get("token")`, handed to the constructor or the method and
 never filled from the settings; or sets a `self` attribute from it, calls a method of its class that
@@ -143,6 +145,8 @@ START_UP_HOOKS = {"cog_load", "setup_hook", "on_startup"}
 MEMOIZERS = {"cached", "lru_cache", "cache", "ttl_cache", "memoize", "memoized"}
 CONFIGURATION = re.compile(r"settings|config|conf\b|options|environ|\bENV\b", re.IGNORECASE)
 TENANT_CONFIG = re.compile(r"^_?(options|opts|configuration|config|conf|params|credentials|creds)$")
+IN_PROCESS_TRANSPORT = re.compile(r"(^|\.)(ASGI|WSGI)Transport$")  # httpx's transports into an app of this process
+REQUEST_FIELDS = {"query_params", "GET", "POST", "args", "form", "values", "data", "json", "query"}  # a request's input
 SSRF_GUARD = re.compile(r"advocate|ssrf|safe_?(http|transport|session|client)|SafeTransport", re.IGNORECASE)
 URL_VALIDATOR = re.compile(r"(?i)(validate|sanitize)_?\w*url|ssrf|safe_?url|public_?url")
 GLOBAL_CONFIG = {"app.config", "current_app.config", "os.environ", "settings"}
@@ -177,7 +181,8 @@ def check(project: Project) -> Iterator[Finding]:
             continue
         calls = [c for c in outbound_calls(module, project) if not targets_own_service(module, c)
                  and not _health_probe(module, c) and not _own_host(module, c)
-                 and not _user_supplied_url(module, project, c) and not _local_sidecar(module, project, c)]
+                 and not _user_supplied_url(module, project, c) and not _local_sidecar(module, project, c)
+                 and not _in_process(module, c)]
         known = {id(c.node) for c in calls}
         via_sdk = [c for c in sdk_calls(module, project) if id(c.node) not in known]
         via_sdk += _llm_sdk_calls(module, {id(c.node) for c in via_sdk})
@@ -443,7 +448,20 @@ def _user_supplied_url(module: SourceModule, project: Project, call: OutboundCal
     never a literal, a built URL, a constant or a setting. There is no one dependency for a breaker to
     watch: each call may go to another host."""
     url = _url_of(call)
+    if call.protocol == "http" and _read_from_request(_resolved(enclosing_function(module, call.node), url)):
+        return True  # image_url = request.query_params.get("url"); requests.get(image_url): an image proxy
     return call.protocol == "http" and isinstance(url, ast.Name) and _passed_user_data(module, project, call.node, url, 3)
+
+
+def _read_from_request(value: ast.expr | None) -> bool:
+    """A value read from the incoming request's query or body (``request.query_params.get("url")``,
+    ``request.GET["url"]``, ``self.request.args.get("target")``)."""
+    while isinstance(value, (ast.Call, ast.Subscript)):
+        value = value.func if isinstance(value, ast.Call) else value.value
+        if isinstance(value, ast.Attribute) and value.attr == "get":
+            value = value.value
+    parts = (dotted(value) or "").split(".")
+    return len(parts) >= 2 and parts[-2] == "request" and parts[-1] in REQUEST_FIELDS
 
 
 def _passed_user_data(module: SourceModule, project: Project, at: ast.AST, value: ast.expr, depth: int) -> bool:
@@ -819,21 +837,8 @@ def _many_destinations(module: SourceModule, call: OutboundCall) -> bool:
     if SSRF_GUARD.search(dotted(call.node.func) or "") or SSRF_GUARD.search(call.library or ""):
         return True
     fn = next((p for p in ancestors(module, call.node) if isinstance(p, FUNCTION_TYPES)), None)
-    receiver = call.node.func.value if isinstance(call.node.func, ast.Attribute) else None
-    name = dotted(receiver) if receiver is not None else None
-    scopes = [p for p in ancestors(module, call.node) if isinstance(p, FUNCTION_TYPES)]
-    for scope in scopes[:2]:  # the function, and the one it is nested in (async def do(client, url) inside a fetcher)
-        for node in walk_function_body(scope):
-            items = node.items if isinstance(node, (ast.With, ast.AsyncWith)) else []
-            for item in items:
-                made = item.context_expr
-                if name and dotted(item.optional_vars) == name and isinstance(made, ast.Call) \
-                        and any(kw.arg == "transport" and SSRF_GUARD.search(ast.unparse(kw.value)) for kw in made.keywords):
-                    return True
-            if isinstance(node, ast.Assign) and name and any(dotted(t) == name for t in node.targets) \
-                    and isinstance(node.value, ast.Call) \
-                    and any(kw.arg == "transport" and SSRF_GUARD.search(ast.unparse(kw.value)) for kw in node.value.keywords):
-                return True
+    if any(SSRF_GUARD.search(ast.unparse(transport)) for transport in _client_transports(module, call)):
+        return True
     url = _url_of(call)
     if fn is None or not isinstance(url, ast.Name):
         return False
@@ -845,6 +850,31 @@ def _many_destinations(module: SourceModule, call: OutboundCall) -> bool:
             source = dotted(loop.iter) or ""
             return bool(source) and not source.rsplit(".", 1)[-1].isupper() and not CONFIGURATION.search(source)
     return False
+
+
+def _client_transports(module: SourceModule, call: OutboundCall) -> list[ast.expr]:
+    """The ``transport=`` given to the client the call is made on, where the function (or the one it is nested
+    in) builds that client: ``async with httpx.AsyncClient(transport=...) as client``, ``client = Client(transport=...)``."""
+    receiver = call.node.func.value if isinstance(call.node.func, ast.Attribute) else None
+    name = dotted(receiver) if receiver is not None else None
+    if not name:
+        return []
+    made: list[ast.expr] = []
+    scopes = [p for p in ancestors(module, call.node) if isinstance(p, FUNCTION_TYPES)]
+    for scope in scopes[:2]:  # the function, and the one it is nested in (async def do(client, url) inside a fetcher)
+        for node in walk_function_body(scope):
+            items = node.items if isinstance(node, (ast.With, ast.AsyncWith)) else []
+            made += [item.context_expr for item in items if dotted(item.optional_vars) == name]
+            if isinstance(node, ast.Assign) and any(dotted(t) == name for t in node.targets):
+                made.append(node.value)
+    return [kw.value for value in made if isinstance(value, ast.Call) for kw in value.keywords if kw.arg == "transport"]
+
+
+def _in_process(module: SourceModule, call: OutboundCall) -> bool:
+    """A call on a client whose transport hands the request to an application in this process
+    (``httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app))``: the service calling its own routes)."""
+    return any(isinstance(t, ast.Call) and IN_PROCESS_TRANSPORT.search(dotted(t.func) or "")
+               for t in _client_transports(module, call))
 
 
 def _health_gated(module: SourceModule, project: Project, call: ast.Call) -> bool:
