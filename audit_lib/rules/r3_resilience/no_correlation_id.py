@@ -15,12 +15,14 @@ correlation header
 
 Headers a function of the same file builds and returns (`headers=self._headers()`,
 `headers=_service_headers(token)`) are judged by what it returns: a dict literal with string keys, or
-a local only ever bound to one, sends no id unless the function names a correlation header. Headers
+a local only ever bound to one, sends no id unless the function names a correlation header; so are headers
+held in a module constant, of the file or imported from a project module (`headers=HEADERS`,
+`HEADERS = {"User-Agent": ...}` in `constants.py`): a dict literal without a correlation header sends none. Headers
 built somewhere the rule cannot see (another file's helper, `**kwargs`),
 clients received as parameters, code bases whose HTTP clients are instrumented by
 OpenTelemetry or ddtrace (they inject `traceparent`), calls to well-known public APIs
 (GitHub, Slack, Google, Stripe, ...) and to public domains written in the code (an update
-check, an OAuth provider's default endpoint), calls whose URL comes from a parameter or
+check, an OAuth provider's default endpoint, also heading an f-string, `f"https://book.vendor.example/subject/{id}/"`), calls whose URL comes from a parameter or
 from response data (a link, a webhook, a user's callback), from a setting named after a
 vendor (`settings.paypal_api_endpoint`) or from a setting whose shipped default is a public
 address (`reviews_url: str = Field(default="https://reviews.vendor.example/api")`, like
@@ -49,8 +51,9 @@ request-id library is in use (asgi-correlation-id, django-guid, django-log-reque
 that visibly send no id to somewhere other than a public API written in the code, an identity provider or
 a vendor-named or publicly defaulted setting (a configured address, a URL from data, a call to the service
 itself or to localhost: a hop whose two requests' logs cannot be tied either), it is reported once, at the
-first such call to a service of ours, else the first on a request path, else the first to itself, with the
-count of the others:
+first such call to a service of ours (off a request path, an address held in a constant bound to a public URL,
+`API_URL = "http://api.anidb.net:9001/httpapi"`, is taken for a vendor's API, as from a task), else the first on a
+request path, else the first to itself, with the count of the others:
 an id the service never creates is missing from its own logs and from every hop alike. A field of an object
 the function was handed or computed (`metadata.preview_image`) is a link in data, not a configured address;
 a configured URL template filled in (`settings.ICON_URL.format(domain=d)`) is the configured address.
@@ -162,13 +165,14 @@ def check(project: Project) -> Iterator[Finding]:
         has_request_ids |= _names_request_id_header(module)
         for call in calls:
             fn = enclosing_function(module, call.node)
-            if fn is None or _propagates(module, call):
+            if fn is None or _propagates(module, call, project):
                 continue
             if targets_own_service(module, call):
                 silent.append((module, call, OWN_SERVICE_RANK))  # a hop to itself: no id in either request's logs
                 continue
             on_request_path = id(fn) in handlers or fn.name in called or id(fn) in task_code
-            ours = _addresses_our_service(module, call, public_settings)
+            ours = _addresses_our_service(module, call, public_settings) \
+                and (on_request_path or not _public_constant_address(module, call.node))
             if not _someone_elses_api(module, call, public_settings):
                 silent.append((module, call, (not ours) * 2 + (not on_request_path)))
             if not ours:
@@ -496,7 +500,8 @@ def _public_url_in_code(module: SourceModule, at: ast.AST, node: ast.expr) -> bo
     if isinstance(node, ast.Name):
         node = _local_value(module, at, node.id)
     candidates = node.values if isinstance(node, ast.BoolOp) else [node]
-    return any(_public_host(string_value(c)) for c in candidates if c is not None)
+    # f"https://book.vendor.example/subject/{id}/": the written host leads the f-string
+    return any(_public_host(string_value(_leading_part(c))) for c in candidates if c is not None)
 
 
 def _public_host(url: str | None) -> bool:
@@ -533,11 +538,11 @@ def _constant_value(module: SourceModule, at: ast.AST, node: ast.expr) -> ast.ex
     return node
 
 
-def _propagates(module: SourceModule, call: OutboundCall) -> bool:
+def _propagates(module: SourceModule, call: OutboundCall, project: Project | None = None) -> bool:
     node = call.node
     if any(kw.arg is None for kw in node.keywords):
         return True  # **options may carry the headers
-    if _headers_carry_id(module, keyword(node, "headers"), node) is not False:
+    if _headers_carry_id(module, keyword(node, "headers"), node, project) is not False:
         return True
     if call.library == "urllib" and node.args and not _is_string(node.args[0]):
         request = node.args[0]
@@ -547,7 +552,8 @@ def _propagates(module: SourceModule, call: OutboundCall) -> bool:
     return call.client is not None and _client_propagates(call.client)
 
 
-def _headers_carry_id(module: SourceModule, headers: ast.expr | None, at: ast.AST) -> bool | None:
+def _headers_carry_id(module: SourceModule, headers: ast.expr | None, at: ast.AST,
+                      project: Project | None = None) -> bool | None:
     """True when the headers hold a correlation id, False when they visibly do not, None when unknown."""
     if headers is None or isinstance(headers, ast.Constant) and headers.value is None:
         return False
@@ -559,6 +565,9 @@ def _headers_carry_id(module: SourceModule, headers: ast.expr | None, at: ast.AS
             return UNKNOWN
         if _mentions_correlation(fn):
             return True
+        if not _assigned_in(fn, headers.id):
+            constant = _module_constant(module, project, headers.id)
+            return _literal_headers_verdict(constant) if isinstance(constant, ast.Dict) else UNKNOWN
         return False if _bound_to_plain_dicts(fn, headers.id) else UNKNOWN
     if isinstance(headers, ast.Call):
         return _built_headers_verdict(_same_file_function(module, headers, at))
@@ -580,6 +589,27 @@ def _attribute_headers_verdict(module: SourceModule, name: str, at: ast.AST) -> 
                       for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))]
     plain = bool(values) and all(isinstance(v, ast.Dict) and _literal_headers_verdict(v) is False for v in values)
     return False if plain else UNKNOWN
+
+
+def _assigned_in(fn: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load) for n in walk_function_body(fn))
+
+
+def _module_constant(module: SourceModule, project: Project | None, name: str) -> ast.expr | None:
+    """The value a module-level name is bound to once, in this file or in the project module it is imported
+    from (``from constants import HEADERS``: ``HEADERS = {"User-Agent": ...}`` in ``constants.py``)."""
+    imported = module.imports.get(name)
+    if imported is not None and project is not None and "." in imported:
+        source_name, name = imported.rsplit(".", 1)
+        source = project.by_dotted_name.get(source_name)
+        if source is None:
+            return None
+        module = source
+    elif imported is not None:
+        return None
+    values = [statement.value for statement in module.tree.body if isinstance(statement, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets)]
+    return values[0] if len(values) == 1 else None
 
 
 def _bound_to_plain_dicts(fn: ast.AST, name: str) -> bool:
