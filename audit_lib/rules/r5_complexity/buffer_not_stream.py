@@ -38,7 +38,9 @@ Reports whole payloads read into memory where streaming fits. That is:
   database keeps it whole; one whose size the handler compared with a cap before reading it
   (`if file.size > 10 * 1024 * 1024: return ...`) is bounded, and one decoded whole (`Image.open(BytesIO(data))`,
   `json.loads(data)`, `yaml.safe_load(data)`, also in a thread, or handed to a function named for a picture, `register_face(name, data)`)
-  has to be read whole;
+  has to be read whole. Flask's raw request body handed to a function of the project that copies that
+  parameter whole into an in-memory buffer (`process_file(request.stream)` where every `process_file` does
+  `fp = BytesIO()` / `fp.write(stream.read())`) is an upload read whole too, reported at the call;
 - `await request.body()` (Starlette/FastAPI), unless the body is parsed as JSON or
   checked against a signature, which need it whole, or returned to a caller; and aiohttp's
   `await request.read()` handed on as the body of an outbound HTTP request (a proxy that could
@@ -165,7 +167,7 @@ from audit_lib.source import Project, SourceModule, is_management_command
 
 WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", "Response", ".aread(", ".content", ".text", "WRITEDATA", "WRITEFUNCTION",
                       ".select()", "csv", "writestr", "connection_from_",
-                      "download_as_", ".readall(", "ZipFile")
+                      "download_as_", ".readall(", "ZipFile", ".stream")
 WHOLE_BODY_ATTRIBUTES = {"content", "text"}
 WHOLE_BODY_METHODS = {"read", "aread", "text"}
 FILE_SINK_METHODS = {"write", "write_bytes", "write_text", "writelines"}
@@ -201,6 +203,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         for finding in [*([] if small_picture else _downloads(module, project, fn, nodes)),
                         *_curl_buffers(module, nodes),
                         *_uploads(module, project, fn, nodes), *_request_bodies(module, project, fn, nodes),
+                        *_request_streams_buffered(module, project, fn, nodes),
                         *_fetchalls(module, fn, nodes), *_whole_tables(module, nodes), *_zip_copies(module, project, nodes),
                         *([] if small_picture else _files_sent_whole(module, project, nodes)),
                         *([] if small_picture else _file_objects_copied(module, project, fn, nodes)),
@@ -549,6 +552,55 @@ def _curl_buffers(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Findin
 
 
 FILE_WRITERS = "R5.buffer-not-stream:file-writers"
+STREAM_BUFFERERS = "R5.buffer-not-stream:stream-bufferers"
+
+
+def _request_streams_buffered(module: SourceModule, project: Project, fn: ast.AST,
+                              nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``process_file(request.stream)`` (Flask's raw request body) where every ``process_file`` of the project
+    copies that parameter whole into memory (``fp = BytesIO()`` / ``fp.write(stream.read())``): the upload is held
+    whole where it could be copied to the disk in chunks."""
+    if _admin_only(fn):
+        return
+    for node in nodes:
+        if not (isinstance(node, ast.Call) and node.args):
+            continue
+        slots = _stream_bufferers(project).get(_callee(node) or "", set())
+        for i, arg in enumerate(node.args):
+            owner = arg.value if isinstance(arg, ast.Attribute) and arg.attr == "stream" else None
+            if i in slots and owner is not None and (isinstance(owner, ast.Name) and owner.id in REQUEST_NAMES
+                                                     or qualified(module, owner) in GLOBAL_REQUESTS):
+                yield _medium_finding(
+                    module, node, f"the request body is read whole into memory by {_callee(node)}()",
+                    "copy request.stream in chunks (shutil.copyfileobj into a temporary file) and hash it as it "
+                    "passes, with a size cap")
+
+
+def _stream_bufferers(project: Project) -> dict[str, set[int]]:
+    """Function name -> the positions (after ``self``/``cls``) of the parameters that every definition of that
+    name reads whole into an in-memory buffer (``fp.write(stream.read())`` of ``fp = BytesIO()``,
+    ``BytesIO(stream.read())``)."""
+    if STREAM_BUFFERERS in project.facts:
+        return project.facts[STREAM_BUFFERERS]
+    found: dict[str, set[int]] = {}
+    for module in project.modules:
+        if runs_offline(module, project) or ".read()" not in module.text or "BytesIO" not in module.text:
+            continue
+        for fn in walk_nodes(module.tree):
+            if not isinstance(fn, FUNCTION_TYPES):
+                continue
+            own = _own_parameters(fn)
+            nodes = list(walk_function_body(fn))
+            buffers = {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+                       and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Call)
+                       and (call_name(module, n.value) or "").rsplit(".", 1)[-1] == "BytesIO"}
+            read = {dotted(a.func.value) for n in nodes if isinstance(n, ast.Call) and (
+                (call_name(module, n) or "").rsplit(".", 1)[-1] == "BytesIO" or isinstance(n.func, ast.Attribute)
+                and n.func.attr == "write" and dotted(n.func.value) in buffers) for a in n.args if _whole_read(a)}
+            slots = {i for i, name in enumerate(own) if name in read}
+            found[fn.name] = found[fn.name] & slots if fn.name in found else slots
+    project.facts[STREAM_BUFFERERS] = {name: slots for name, slots in found.items() if slots}
+    return project.facts[STREAM_BUFFERERS]
 
 
 def _writes_argument(project: Project, call: ast.Call, arg: ast.expr) -> bool:
