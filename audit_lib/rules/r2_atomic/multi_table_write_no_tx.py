@@ -89,7 +89,9 @@ transaction and is not reported. Neither are:
   handler deletes what was made and raises again (`except Exception: delete_user(user.id); raise`),
   also where every call of the function is in such a body: the failure is recorded or undone; and a
   later write in a `try` of its own whose handler catches any error and goes on (`except Exception:
-  log.error(...)`), an optional step let fail on purpose;
+  log.error(...)`), an optional step let fail on purpose; so is a write a helper makes in a `try` whose
+  handler catches any error or a database error and goes on (`run_task` recording a task row under
+  `except SQLAlchemyError: session.rollback()`), before or after the change;
 - writes to the row that tracks a background job or task (`job.save(update_fields=
   ["status"])`, a model built on a `Job`/`Task` base, its `ProgressReport`, a worker's `AppStatus` row, a status set to `"running"`/`"processing"`
   and saved alone, a checkpoint saved through `update_checkpoint(...)`), committed apart on purpose so that
@@ -205,6 +207,7 @@ DEFERRING_CALLS = {"on_commit", "Thread", "Timer", "Process", "submit", "map", "
 TEMPORARY_TABLE = re.compile(r"\bCREATE\s+(?:GLOBAL\s+|LOCAL\s+)?TEMP(?:ORARY)?\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
                              r"\"?(\w+)", re.I)
 SETTINGS_WRITES = {"set", "set_multi", "delete", "delete_all"}
+DATABASE_ERROR = re.compile(r"(SQLAlchemy|Database|DBAPI|Operational|Peewee|DB)Error")
 
 
 @rule("R2.multi-table-write-no-tx", on="module", scope="code+sql", severity="high")
@@ -884,7 +887,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
             if _relinks_unchanged_row(module, fn, earlier, later):
                 continue  # the links are the change; the row's save() after them writes nothing new
             if _on_failure_path(module, fn, later.call) or _compensated(module, project, fn, later.call) or _best_effort(
-                    module, project, fn, earlier.call, later.call):
+                    module, project, fn, earlier.call, later.call) or _helper_lets_fail(
+                    module, project, earlier) or _helper_lets_fail(module, project, later):
                 continue  # recorded or undone because the work failed (or whatever its outcome): not its other half
             if db.never_both(module, fn, earlier.call, later.call) or _independent_options(module, fn, ops, earlier.call,
                                                                                            later.call) or _exclusive_cases(
@@ -1476,6 +1480,29 @@ def _best_effort(module: SourceModule, project: Project, fn: ast.AST, earlier: a
         _catches_everything(handler) and not _ends_by_raising(handler.body) and not _deletes(module, project, fn, handler)
         for handler in parent.handlers)
                for parent in takewhile(lambda a: a is not fn, ancestors(module, later)))
+
+
+def _helper_lets_fail(module: SourceModule, project: Project, write: db.DbOp) -> bool:
+    """A write a helper makes in a ``try`` whose handler catches any error or a database error and goes
+    on (``run_task`` recording a task row: ``try: _record_task(...) / except SQLAlchemyError:
+    session.rollback(); log.warning(...)``): the helper declares that row optional, so it is no half of
+    the caller's change, before or after it."""
+    resolved = db.resolve_function(module, project, write.call) if write.through else None
+    if resolved is None:
+        return False
+    helper_module, helper = resolved
+    inner = [op for op in db.expanded_ops(helper_module, project, helper, depth=1)
+             if op.is_write and op.tables & write.tables]
+    return bool(inner) and all(any(
+        isinstance(parent, ast.Try) and _inside(op.call, parent.body) and any(
+            (_catches_everything(handler) or _catches_database_error(handler)) and not _ends_by_raising(handler.body)
+            for handler in parent.handlers)
+        for parent in takewhile(lambda a: a is not helper, ancestors(helper_module, op.call))) for op in inner)
+
+
+def _catches_database_error(handler: ast.ExceptHandler) -> bool:
+    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(DATABASE_ERROR.fullmatch((dotted(t) or "").split(".")[-1]) for t in types if t is not None)
 
 
 def _catches_everything(handler: ast.ExceptHandler) -> bool:
