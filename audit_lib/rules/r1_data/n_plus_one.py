@@ -11,7 +11,7 @@ subclass too), from the request (also a parameter of a function of the same file
 request handler passes its request data to: `self.add_tags(instance, validated_data.pop("tags"))`, and what
 a function of the code base returns from the request: `body = validate_request_body(Schema)`; the arguments
 of a GraphQL resolver, `@strawberry.mutation`/`@strawberry.field` or graphene's `mutate(root, info, ...)`; a
-Django form's `cleaned_data` and a DRF serializer's `validated_data`; the `queryset` of a Django admin action,
+Django form's `cleaned_data`, a DRF serializer's `validated_data` and flask-restx's `parser.parse_args()`; the `queryset` of a Django admin action,
 the rows ticked in the change list),
 from the rows of an imported file
 (`csv.reader`/`csv.DictReader`; also handed to a function a request handler picks from a
@@ -115,7 +115,8 @@ A DRF list view (`ListAPIView`, `ModelViewSet`, `ListModelMixin`...) is reported
 `many=True`, a many-to-many name in `Meta.fields`; nested serializers two levels deep) that the view's
 queryset does not load, neither in `queryset`/`get_queryset` (also a list of names handed over as
 `prefetch_related(*prefetches)`) nor in the project methods and helpers
-these call nor in the serializer's declared eager-loading lists (write-only fields do not count).
+these call nor in the serializer's declared eager-loading lists (write-only fields do not count, nor fields
+the serializer's `__init__` always drops: `del self.fields["comments"]`, `self.fields.pop("comments")`).
 
 A helper called for each of one row's related children (`for action in workflow.actions.all():
 apply(action, doc)`, a certificate's destinations, a user's roles) is not reported: a parent's
@@ -154,7 +155,9 @@ and commits along with a lookup or another write, whichever branch it takes
 write, `repository.delete_by_role(id)`, or that commits only in the branch creating a
 missing row, stays reported), calls of a helper that writes to two or more tables (one
 aggregate per item), lookups made by a helper that fetches from another service (a remote
-lookup whose query only caches the answer), and inserts whose new row the same iteration
+lookup whose query only caches the answer), reads through a memoized helper of no arguments
+(`@lru_cache`, dogpile's `@region.cache_on_arguments()` on `def update_profile_id_list():`, also further
+down: its query runs once, later calls answer from memory), and inserts whose new row the same iteration
 hands on to more processing (`job = Job.objects.create(...); job.start()`), and saves of
 Django models that override `save()` (or inherit a project class that does): each row runs
 that logic, which `bulk_create` would skip. Tests, migrations, the methods of the
@@ -211,7 +214,9 @@ from audit_lib.libs.http import outbound_call
 from audit_lib.libs.web import project_routes, route_handlers
 from audit_lib.operator_code import defines_worker_tasks, is_celery_task
 from audit_lib.pyast import (
+    FUNCTION_TYPES,
     ancestors,
+    decorator_names,
     dotted,
     qualified,
     string_value,
@@ -252,6 +257,9 @@ FIX = ("load every row's data in one query: a JOIN, `WHERE key = ANY(%s)` with t
        "batch loading (selectinload/joinedload, select_related/prefetch_related); executemany/bulk_create for writes")
 
 
+MEMOIZING = frozenset({"lru_cache", "cache", "cache_on_arguments", "cached", "memoize", "memoized"})
+
+
 @rule("R1.n-plus-one", on="module", scope="code", severity="high")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if db.skipped_module(module) or _operator_script(module, project) \
@@ -275,7 +283,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                and id(op.call) not in units and not _server_function_call(op) and not _schema_change(op, fn)
                and not _settings_mapping_lookup(module, project, op)
                and not _sends_notification(module, project, op) and not _runs_loop_item(module, op)
-               and not _switched_off_in_helper(module, project, op) and not _entered_as_context(module, op)]
+               and not _switched_off_in_helper(module, project, op) and not _entered_as_context(module, op)
+               and not _memoized_read(module, project, op)]
         if django:
             known = {id(op.call) for op in expanded}
             ops += [op for op in _queryset_evaluations(module, fn) if id(op.call) not in known]
@@ -598,6 +607,31 @@ def _one_item_batch(op: db.DbOp) -> bool:
     return any(isinstance(v, (ast.List, ast.Tuple, ast.Set)) and len(v.elts) == 1
                and not isinstance(v.elts[0], ast.Starred) for v in values) \
         and not any(isinstance(v, (ast.List, ast.Tuple, ast.Set)) and len(v.elts) > 1 for v in values)
+
+
+def _memoized_read(module: SourceModule, project: Project, op: db.DbOp, depth: int = 3) -> bool:
+    """A read through a helper that, itself or further down, is a memoized function of no arguments
+    (``@region.cache_on_arguments()`` / ``@lru_cache`` on ``def update_profile_id_list():``): its
+    query runs once and every later call answers from memory, not once per item."""
+    if not op.through or not op.is_read or depth <= 0:
+        return False
+    resolved = db.resolve_function(module, project, op.call)
+    if resolved is None:
+        return False
+    helper_module, helper = resolved
+    if _memoized_without_arguments(helper_module, helper):
+        return True
+    inner = [o for o in db.expanded_ops(helper_module, project, helper, depth=1) if o.is_read]
+    return bool(inner) and all(_memoized_read(helper_module, project, o, depth - 1) for o in inner)
+
+
+def _memoized_without_arguments(module: SourceModule, fn: ast.AST) -> bool:
+    names = {name.rsplit(".", 1)[-1] for name in decorator_names(module, fn)}
+    if not names & MEMOIZING:
+        return False
+    args = fn.args
+    return not (args.posonlyargs or args.kwonlyargs or args.vararg or args.kwarg) and all(
+        a.arg in ("self", "cls") for a in args.args)
 
 
 def _entered_as_context(module: SourceModule, op: db.DbOp) -> bool:
@@ -1227,6 +1261,8 @@ class _RowSources:
                 return "request data"
             if isinstance(node, ast.Call) and _returns_request_data(self.module, self.project, node):
                 return "request data"  # body = validate_request_body(Schema): the request's body, checked
+            if self._parsed_arguments(node):
+                return "request data"  # args = self.post_request_parser.parse_args(): flask-restx reqparse
             if isinstance(node, ast.Call):
                 op = db.classify(self.module, node, self.fn, self.project)
                 if op is not None and op.is_read:
@@ -1252,6 +1288,12 @@ class _RowSources:
             if self._remote_response(node):
                 return "items another service returned"  # resp.json()["installations"]
         return None
+
+    def _parsed_arguments(self, node: ast.AST) -> bool:
+        """``parser.parse_args()`` of flask-restx/flask-restful's ``reqparse``: the request's arguments."""
+        return isinstance(node, ast.Call) and method_name(node) == "parse_args" and not node.args \
+            and isinstance(node.func, ast.Attribute) and any(
+                self.module.imports_module(lib) for lib in ("flask_restx", "flask_restful", "flask_restplus"))
 
     def _constant_mapping_entry(self, expr: ast.AST) -> bool:
         """``exclusions[state]`` of ``exclusions = {ACTIVE: [DISABLED], DISABLED: [ACTIVE]}``, written in the
@@ -2107,12 +2149,15 @@ def _rendered_relations(project: Project, serializer: tuple[SourceModule, ast.Cl
              for p in re.findall(r"['\"]([\w_]+)['\"]", ast.unparse(item.value)) for seg in p.split("__")}
     found: list[tuple[str, str]] = []
     declared: set[str] = set()
+    removed = _fields_removed_on_init(chain)
     for where, c in chain:
         for item in c.body:
             if not (isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name)):
                 continue
             name = item.targets[0].id
             declared.add(name)
+            if name in removed:
+                continue
             if not isinstance(item.value, ast.Call):
                 continue
             call = item.value
@@ -2138,6 +2183,28 @@ def _rendered_relations(project: Project, serializer: tuple[SourceModule, ast.Cl
             for name in sorted(_class_strings(meta, "fields") & many_to_many - declared - eager):
                 found.append((name, f"{c.name}.Meta.fields[{name!r}]"))
     return found
+
+
+def _fields_removed_on_init(chain: list[tuple[SourceModule, ast.ClassDef]]) -> set[str]:
+    """Fields a serializer's ``__init__`` always drops (``del self.fields["comments"]``,
+    ``self.fields.pop("comments")``): never rendered, so never read per row."""
+    removed: set[str] = set()
+    for _, c in chain:
+        for init in (i for i in c.body if isinstance(i, FUNCTION_TYPES) and i.name == "__init__"):
+            for statement in init.body:
+                if isinstance(statement, ast.Delete):
+                    targets = statement.targets
+                elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call) \
+                        and method_name(statement.value) == "pop" and statement.value.args:
+                    targets = [ast.Subscript(value=statement.value.func.value, slice=statement.value.args[0])]
+                else:
+                    continue
+                for target in targets:
+                    if isinstance(target, ast.Subscript) and dotted(target.value) == "self.fields":
+                        name = string_value(target.slice)
+                        if name:
+                            removed.add(name)
+    return removed
 
 
 def _django_many_to_many(project: Project) -> frozenset[str]:
