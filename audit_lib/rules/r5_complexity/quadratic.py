@@ -24,7 +24,8 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   picked by one object's relation (`encoding__in=media.encodings.all()`) are a handful: not reported;
 - a join done by scanning a batch against the rows a query picked by that batch's keys (`ids = [e.id for e in
   edits]; for row in rows_by(Blob.id.in_(ids)): next(e for e in edits if e.id == row.id)`): one row per item,
-  O(n²) in the batch whatever its origin. Rows also pinned to one parent (`estimate_id=estimate_id`: an
+  O(n²) in the batch whatever its origin, unless the batch is a slice capped by a constant (`rows =
+  query[:batch_size]`, `batch_size = 500`). Rows also pinned to one parent (`estimate_id=estimate_id`: an
   estimate's few points) are a handful; a tenant's (`project_id`, `organization_id`, `workspace_id`) are not;
 - a scan of a list that a long-lived object keeps growing (an attribute its methods `append` to, never a set,
   dict or a field or method its class body declares, such as SQLAlchemy's `@declared_attr def acl(cls)`: `self.chain` of an operation, `self.sessions` of a server) inside
@@ -72,7 +73,8 @@ secondary=...)`: one object's tags or destinations are a handful), followed thro
 it is assigned to and grown from, as they stand where they are read (a name rebound
 later, or in the other branch of an `if`, does not count). A scan of a list that the
 loop around it grows itself (`if x not in seen: seen.append(x)`) needs only that loop's
-collection to be the data's; any other scan needs both the list and a loop around it to
+collection to be the data's (not a list that loop starts afresh on each pass, `for m in rows: subs = []`:
+one item's part); any other scan needs both the list and a loop around it to
 be. Collections of unknown origin (a helper's parameters, another function's result,
 configuration, settings, a model's columns, request headers, the query string
 (`request.args`, `request.GET`: servers cut the request line at a few kilobytes)) are not judged, even in a
@@ -243,13 +245,15 @@ def _sort_key_positions(module: SourceModule, call: ast.Call) -> Iterator[tuple[
 def _scan_groups(module: SourceModule, node: ast.AST, scanned: ast.expr) -> list[list[ast.expr]]:
     """A list scanned once per item costs len(list) x len(loop). When a loop around the scan
     grows the list itself (``if x not in seen: seen.append(x)``), its length follows that
-    loop's: that one collection decides, and so does a list an object keeps growing (``self.chain``):
+    loop's: that one collection decides (unless that loop starts the list afresh on each pass: it then
+    holds one item's part), and so does a list an object keeps growing (``self.chain``):
     it holds all the object has seen. Otherwise both the list and a loop must be large."""
     if _store_scanned(module, scanned):
         return [[scanned]]
     if isinstance(scanned, ast.Name):
         for site in _collection_loops(module, node):
-            if isinstance(site.node, (ast.For, ast.AsyncFor)) and _grows(site.node, scanned.id):
+            if isinstance(site.node, (ast.For, ast.AsyncFor)) and _grows(site.node, scanned.id) \
+                    and not _bound_in(site, {scanned.id}):  # ``for m in rows: subs = []; ...``: one item's list
                 return [[site.iter]]
     return [[scanned], _loop_iters(module, node)]
 
@@ -810,6 +814,22 @@ def _varies_per_item(loops: list[LoopSite], expression: ast.expr) -> bool:
     return _bound_in(loops[0], read - own)
 
 
+def _capped_batch(function: ast.AST, expression: ast.expr) -> bool:
+    """``rows = Record.objects.filter(...)[:batch_size]`` with ``batch_size = 500``: every value the name is given
+    in the function is a slice capped by a constant, so a join of the batch against the rows picked by its keys
+    costs at most the cap squared."""
+    if not isinstance(expression, ast.Name):
+        return False
+    constants = {t.id for n in walk_nodes(function) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)
+                 for t in n.targets if isinstance(t, ast.Name)}
+    values = [n.value for n in walk_nodes(function) if isinstance(n, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == expression.id for t in n.targets)]
+    return bool(values) and all(
+        isinstance(v, ast.Subscript) and isinstance(v.slice, ast.Slice) and v.slice.step is None
+        and (isinstance(v.slice.upper, ast.Constant) or isinstance(v.slice.upper, ast.Name)
+             and v.slice.upper.id in constants) for v in values)
+
+
 def _nested_loop(module: SourceModule, site: LoopSite) -> tuple[Finding, list[list[ast.expr]]] | None:
     """A nested loop that multiplies two sizes, with the groups of collections whose sizes do."""
     if not walks_a_collection(site) or not isinstance(scope_of(module, site.node), FUNCTION_TYPES):
@@ -847,7 +867,8 @@ def _nested_loop(module: SourceModule, site: LoopSite) -> tuple[Finding, list[li
             break
         if collection is not None and _joins_items(site, outer) and (
                 _rows_picked_by(function, outer.iter, site.iter, module.parents)
-                or _rows_picked_by(function, site.iter, outer.iter, module.parents)):
+                or _rows_picked_by(function, site.iter, outer.iter, module.parents)) \
+                and not (_capped_batch(function, outer.iter) or _capped_batch(function, site.iter)):
             message = f"{collection} is scanned for each row the query picked by its keys: a join done by " \
                       "scanning, O(n²) in the batch's size"
             fix = f"index {collection} once in a dict keyed by the matched value, then look each row up"
@@ -1357,13 +1378,21 @@ ORDERING_WRAPPERS = {"enumerate", "sorted", "reversed", "list"}
 
 
 def _leaves_loop_after(module: SourceModule, node: ast.stmt, loop: LoopSite) -> bool:
-    """``text += "..."; break``: the growth runs once, on the way out of the loop."""
+    """``text += "..."; break``: the growth runs once, on the way out of the loop. Also when the statement sits in
+    an inner loop or block that the loop's pass then leaves (``for f in dependents: items.remove(f)`` followed by
+    ``return``): the walk over the loop's collection ends there."""
     parent = module.parents.get(node)
+    inner_loop = False
     while parent is not None and parent is not loop.node:
         for body in (getattr(parent, "body", None), getattr(parent, "orelse", None)):
             if isinstance(body, list) and node in body:
-                return any(isinstance(st, (ast.Break, ast.Return, ast.Raise)) for st in body[body.index(node) + 1:])
+                leaves = (ast.Return, ast.Raise) if inner_loop else (ast.Break, ast.Return, ast.Raise)
+                if any(isinstance(st, leaves) for st in body[body.index(node) + 1:]):
+                    return True
+        inner_loop = inner_loop or isinstance(parent, (ast.For, ast.AsyncFor, ast.While))
         node, parent = parent, module.parents.get(parent)
+    if parent is loop.node and node in loop.node.body:  # the statement the pass ends with, at the loop's own level
+        return any(isinstance(st, (ast.Break, ast.Return, ast.Raise)) for st in loop.node.body[loop.node.body.index(node) + 1:])
     return False
 
 
