@@ -64,7 +64,12 @@ row): a lost update.
 Not reported: an `UPDATE` after a mere existence check of a row read by key (`if row is
 None: raise NotFound`) that sets columns the read did not select on and the check did not test
 (`if config.webhook_url is not None: return` before `UPDATE ... SET webhook_url = $2` is a
-decision); `UPDATE`s whose `WHERE` re-checks the condition (`... AND status =
+decision; the columns also come from SQLAlchemy Core, `select(...).where(T.id == id)` and
+`update(T).values(ffprobe_cache=...)`, and from the helper's own `UPDATE` the write goes through);
+an `UPDATE` through a helper handed only the row just read, the key it was read by and what the
+code derives from them (`elif episode.subtitles is None: store_subtitles(episode.path,
+mapped(episode.path))`): a re-index or cache refill that two runs do alike, unless the arguments do
+arithmetic on the row (`set_count(row.id, row.count + 1)`) or carry the request's data; `UPDATE`s whose `WHERE` re-checks the condition (`... AND status =
 'pending'`, an atomic compare-and-set), upserts (`INSERT ... ON CONFLICT`, `on_conflict_do_*`, `merge`, Django
 `get_or_create`/`update_or_create`), reads that lock (`SELECT ... FOR UPDATE`,
 `select_for_update()`, `with_for_update()`) or take the rows they return (`UPDATE ... RETURNING`, also as
@@ -73,7 +78,9 @@ advisory lock, `pg_advisory_xact_lock(...)`; a `with`/`async with` block of a lo
 the parent row; or, for a helper's insert, the helper's own check of the table under such a lock),
 and writes inside a `try` that handles the
 unique violation (`IntegrityError`, `UniqueViolation`) or in its handler (the fallback of an insert that
-already lost the race), also inside the helper or database-layer method the write goes through
+already lost the race), also inside the helper or database-layer method the write goes through, or in the
+function that defines a nested get-or-create, calls it and flushes under such a handler (`unsafe_set()`,
+then `try: session.flush() except IntegrityError: rollback; unsafe_set()`)
 (`db.upsert("stations", values, keys)`, whose insert catches `IntegrityError`), or whose `session.add` a later `flush()`
 sends inside such a `try`. Nor a read of a row by an id that every caller of the function makes just for it (`job_id =
 uuid.uuid4()` handed to `scan(user, job_id)` or to a queue, `AsyncTask(scan, user, uuid4())`): only the
@@ -114,7 +121,8 @@ to fill it in) follows from it.
 Between the read and the write another request can do the same read and get the same
 answer: both insert (a duplicate, or a unique-violation error surfacing as a 500), or
 both update from a stale value (a lost update, a double spend). The message says which:
-when the written model declares a unique key over the checked columns (also a unique `Index` of its
+when the written model declares a unique key over the checked columns (also under an import alias,
+`from .models import Run as RunModel`, and Django's own `Group`, whose `name` is unique; also a unique `Index` of its
 table arguments, `db.Index("ix_uq_name", func.lower(cls.name), unique=True)`) the second request
 fails with `IntegrityError` (reported with low confidence: an error for the loser, no bad
 data); otherwise a duplicate row is stored. The check gives no
@@ -255,6 +263,7 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
     reads = [op for op in ops if op.is_read and op.tables and not op.locking
              and not (op.through and id(op.call) in writing_calls) and not _claims_rows(module, project, op)
              ] + _form_validations(module, project, fn)
+    reads = [_run_query(fn, op) for op in reads]
     writes = [op for op in ops if _is_act(op) or _orm_update(op)] + _instances_handed_back(module, project, fn, reads, ops)
     reported: set[int] = set()
     read_apis = {op.api for op in ops if op.is_read}
@@ -270,16 +279,17 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
         origin = _origin(module, project, write) if write.through else (module, write)
         if origin is not None and _saves_new_instance(*origin):
             write = replace(write, kind=db.INSERT)  # save() stores an instance just built, not the row read
+        keyed = _as_declared(module, write)
         if id(write.call) in reported or db.handles_unique_violation(module, write.call, fn) or _recovers_from_conflict(
                 module, fn, write) or _flushed_under_handler(
-                module, fn, write) or (_inserts_unique(project, write) and _catches_every_error(module, write.call, fn)) or (
+                module, fn, write) or (_inserts_unique(project, keyed) and _catches_every_error(module, write.call, fn)) or (
                 write.through and _helper_handles_unique(module, project, write)) or (
-                _request_retried_on_conflict(project, fn, write)) or (
-                _base_view_answers_conflict(module, project, fn) and _inserts_unique(project, write)):
+                _request_retried_on_conflict(project, fn, keyed)) or (
+                _base_view_answers_conflict(module, project, fn) and _inserts_unique(project, keyed)):
             continue
         read = _deciding_read(module, project, fn, reads, write) if _is_act(write) else _uniqueness_check(
             module, fn, reads, write, ops)
-        if read is not None and not (_is_act(write) or read.through) and _refused_by_unique_key(project, read, write):
+        if read is not None and not (_is_act(write) or read.through) and _refused_by_unique_key(project, read, keyed):
             continue  # a rename refused in front of the unique key, which decides atomically
         if read is None and not _is_act(write):
             read = next((r for r in reads if r.call.lineno < write.call.lineno and any(
@@ -297,12 +307,31 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
         acts.append((read, write, origin))
     for read, write, origin in _race_points(module, fn, acts):
         table = sorted(write.tables)[0]
-        refused = _refused_by_unique_key(project, read, write)
+        refused = _refused_by_unique_key(project, read, _as_declared(module, write))
         message = (f"check-then-act on {table}: line {read.call.lineno} reads it ({read.describe()}), then "
                    f"{_act(write, origin)} depends on the answer; concurrent requests can both pass the check"
                    f"{_consequence(write, table, refused)}")
         yield _finding(module, write.call, message, FIX, Confidence.low if refused else Confidence.high if not (
             read.through or write.through) and read.api == "sql" else Confidence.medium)
+
+
+def _run_query(fn: ast.AST, read: db.DbOp) -> db.DbOp:
+    """A query built into a name and run later (``query = session.query(Config)``, then ``config =
+    query.filter_by(key=key).scalar()``): the read is where it runs, whose answer the code tests."""
+    statement = next((s for s in walk_nodes(fn) if isinstance(s, ast.Assign) and s.value is read.call), None)
+    if not read.lazy or statement is None or len(statement.targets) != 1 or not isinstance(statement.targets[0], ast.Name):
+        return read
+    name = statement.targets[0].id
+    run = next((n for n in walk_nodes(fn) if isinstance(n, ast.Call) and n.lineno > read.call.lineno
+                and method_name(n) in FETCH_METHODS and isinstance(n.func, ast.Attribute)
+                and _chain_root(n.func.value) == name), None)
+    return read if run is None else replace(read, call=run, lazy=False)
+
+
+def _chain_root(node: ast.AST) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _race_points(module: SourceModule, fn: ast.AST, acts: list[Act]) -> list[Act]:
@@ -621,6 +650,20 @@ def _returned_later(module: SourceModule, fn: ast.AST, statement: ast.stmt, name
     return False
 
 
+LIBRARY_MODEL_KEYS = {"django.contrib.auth.models.Group": {"name"}}  # a library's model used as is: its unique fields
+
+
+def _as_declared(module: SourceModule, write: db.DbOp) -> db.DbOp:
+    """``write`` naming the model classes it writes as they are declared: ``RunModel`` of ``from
+    .models import Run as RunModel`` is ``Run``, whose ``unique=True`` columns then count; Django's
+    ``Group`` keeps its qualified name (its ``name`` is unique)."""
+    if write.through:
+        return write
+    qualified = {t: module.imports.get(t, t) if "." not in t else t for t in write.tables}
+    declared = frozenset(q if q in LIBRARY_MODEL_KEYS else q.split(".")[-1] for q in qualified.values())
+    return write if declared == write.tables else replace(write, tables=declared)
+
+
 def _refused_by_unique_key(project: Project, read: db.DbOp, write: db.DbOp) -> bool:
     """Whether the model written declares a unique key that the check's columns fall under, so the
     database refuses the loser of the race: a model unique only through single fields counts when
@@ -635,7 +678,8 @@ def _refused_by_unique_key(project: Project, read: db.DbOp, write: db.DbOp) -> b
         return True
     if not _inserts_unique(project, write):
         return False
-    unique_fields = set().union(*(project.facts.get("r2.single_unique", {}).get(t, set()) for t in write.tables))
+    unique_fields = set().union(*(project.facts.get("r2.single_unique", {}).get(t, LIBRARY_MODEL_KEYS.get(t, set()))
+                                  for t in write.tables))
     return not (unique_fields and filtered) or bool(unique_fields & filtered)
 
 
@@ -750,9 +794,19 @@ def _flushed_under_handler(module: SourceModule, fn: ast.AST, write: db.DbOp) ->
     """``session.add(row)`` whose INSERT a later ``session.flush()``/``commit()`` sends inside a ``try``
     that catches the unique violation (``except IntegrityError: raise ConcurrentUpdateError``): the
     database decides, and the code answers the loser."""
-    return write.kind == db.INSERT and method_name(write.call) == "add" and any(
-        isinstance(node, ast.Call) and method_name(node) in ("flush", "commit") and node.lineno > write.call.lineno
-        and db.handles_unique_violation(module, node, fn) for node in walk_nodes(fn))
+    if write.kind != db.INSERT or method_name(write.call) != "add":
+        return False
+    holders = [(fn, write.call.lineno)]
+    outer = enclosing_function(module, fn)
+    if outer is not None:  # a nested get-or-create its definer calls, then flushes under the handler
+        holders += [(outer, min(calls)) for calls in [[n.lineno for n in walk_nodes(outer) if isinstance(
+            n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == getattr(fn, "name", None)]] if calls]
+    return any(isinstance(node, ast.Call) and FLUSHES.search(method_name(node) or "") and node.lineno > after
+               and db.handles_unique_violation(module, node, holder) for holder, after in holders
+               for node in walk_nodes(holder))
+
+
+FLUSHES = re.compile(r"(^|_)(flush|commit)(_|$)")  # session.flush(), commit(), session_commit_or_flush(session)
 
 
 def _catches_every_error(module: SourceModule, node: ast.AST, fn: ast.AST) -> bool:
@@ -976,7 +1030,8 @@ def _request_retried_on_conflict(project: Project, fn: ast.AST, write: db.DbOp) 
 
 
 def _inserts_unique(project: Project, write: db.DbOp) -> bool:
-    return bool(write.tables) and all(db.natural_unique(project, table) for table in write.tables)
+    return bool(write.tables) and all(table in LIBRARY_MODEL_KEYS or db.natural_unique(project, table)
+                                      for table in write.tables)
 
 
 def _base_view_answers_conflict(module: SourceModule, project: Project, fn: ast.AST) -> bool:
@@ -1162,10 +1217,15 @@ def _deciding_read(module: SourceModule, project: Project, fn: ast.AST, reads: l
                 module, project, fn, read):
             continue
         names = _result_names(module, fn, read)
-        if _copies_rows(module, names, write) or _appends_after_latest(module, fn, read, names, write):
+        if _copies_rows(module, names, write) or _appends_after_latest(module, fn, read, names, write) or (
+                _recomputed_from_row(fn, read, names, write)):
             continue
-        if _write_depends_on(module, fn, read, names, write) or _write_depends_on(
-                module, fn, read, _flags(module, fn, read, names, write), write, flags=True) or _built_when_missing(
+        columns = _update_columns(module, project, read, write) if write.kind == db.UPDATE and not any(
+            isinstance(n, ast.BinOp) and any(isinstance(m, ast.Name) and m.id in names for m in ast.walk(n))
+            for n in ast.walk(write.call)) else None  # not ``set_count(key, row.count + 1)``: a lost update
+        if _write_depends_on(module, fn, read, names, write, columns=columns) or _write_depends_on(
+                module, fn, read, _flags(module, fn, read, names, write), write, flags=True,
+                columns=columns) or _built_when_missing(
                 module, fn, read, names, write) or _refused_in_helper(module, project, read, write) or (
                 _validated_before(module, read, write)):
             return read
@@ -1423,7 +1483,7 @@ def _test_uses(module: SourceModule, fn: ast.AST, test: ast.AST, read: db.DbOp, 
 
 
 def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: set[str], write: db.DbOp,
-                      flags: bool = False) -> bool:
+                      flags: bool = False, columns: Columns | None = None) -> bool:
     receiver_fetch = read.receiver is not None and read.api == "sql" and not flags
     for parent in ancestors(module, write.call):
         if parent is fn:
@@ -1438,7 +1498,7 @@ def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: s
             runs_when_true = None if flags else not isinstance(parent, ast.If) or _within(
                 module, write.call, parent, "body")
             if _test_uses(module, fn, parent.test, read, names, receiver_fetch, flags) and _decides(
-                    parent.test, read, write, names, runs_when_true):
+                    parent.test, read, write, names, runs_when_true, columns):
                 return True
     for node in walk_nodes(fn):
         if isinstance(node, ast.Try) and node.body and isinstance(node.body[-1], ast.Raise) and _within(
@@ -1451,7 +1511,7 @@ def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: s
             continue
         if (_test_uses(module, fn, node.test, read, names, receiver_fetch, flags) or not flags and _checks_looped_row(
                 module, fn, node, read, names)) and _leaves(node.body) and _runs_after(module, node, write.call) and \
-                _decides(node.test, read, write, names, None if flags else False):
+                _decides(node.test, read, write, names, None if flags else False, columns):
             return True
     return False
 
@@ -1472,7 +1532,8 @@ def _checks_looped_row(module: SourceModule, fn: ast.AST, test: ast.If, read: db
     return False
 
 
-def _decides(test: ast.AST, read: db.DbOp, write: db.DbOp, names: set[str], runs_when_true: bool | None) -> bool:
+def _decides(test: ast.AST, read: db.DbOp, write: db.DbOp, names: set[str], runs_when_true: bool | None,
+             columns: Columns | None = None) -> bool:
     """Whether the write, run when ``test`` is ``runs_when_true`` (None: a test of a flag set from the
     read, whose sense is not the read's), acts on what the read decided.
 
@@ -1485,15 +1546,88 @@ def _decides(test: ast.AST, read: db.DbOp, write: db.DbOp, names: set[str], runs
     columns of a row that exists is not a decision on what was read."""
     if write.kind == db.INSERT:
         return runs_when_true is None or not _implies_found(test, runs_when_true, read, names)
-    if write.kind != db.UPDATE or not _existence_only(test) or not read.sql or not write.sql:
+    if write.kind != db.UPDATE or not _existence_only(test) or columns is None:
         return True
-    where = re.search(r"\bwhere\b(.*)", read.sql, re.I | re.S)
-    assigned = re.search(r"\bset\b(.*?)(\bwhere\b|$)", write.sql, re.I | re.S)
-    if not where or not assigned:
-        return True
-    filtered = {c.lower() for c in re.findall(r"(\w+)\s*(?:=|<|>|!=|\bin\b|\bis\b)", where.group(1), re.I)}
-    changed = {c.lower() for c in re.findall(r"(\w+)\s*=", assigned.group(1))}
+    filtered, changed = columns
     return bool(filtered & changed or _tested_columns(test) & changed)
+
+
+def _recomputed_from_row(fn: ast.AST, read: db.DbOp, names: set[str], write: db.DbOp) -> bool:
+    """An UPDATE through a helper handed only the row just read and the key it was read by
+    (``elif episode.subtitles is None: store_subtitles(episode.path, mapped(episode.path))``,
+    ``list_missing_subtitles(epno=episode_id)``): the helper re-derives the row's columns from the
+    row's own data (a re-index, a cache refill), so two runs write the same thing -- no decision is
+    lost. Not with arithmetic in the arguments (``set_count(row.id, row.count + 1)``: a lost update),
+    nor with the request's data (``set_owner(row.id, request.json["owner"])``)."""
+    if write.kind != db.UPDATE or not write.through:
+        return False
+    arguments = [*write.call.args, *(k.value for k in write.call.keywords)]
+    if not arguments or any(isinstance(n, ast.BinOp) for a in arguments for n in ast.walk(a)):
+        return False
+    local = {a.arg for a in ast.walk(fn) if isinstance(a, ast.arg)} | {
+        t.id for t in walk_nodes(fn) if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store)}
+    keys: set[str] = set()
+    found = {n.id for n in ast.walk(read.call) if isinstance(n, ast.Name)}
+    while found - keys:  # the names the read's statement is built of (stmt, its conditions, their key)
+        keys |= found
+        found = keys | {n.id for statement in walk_nodes(fn) if isinstance(statement, (ast.Assign, ast.AugAssign))
+                        and any(isinstance(t, ast.Name) and t.id in keys for t in (
+                            statement.targets if isinstance(statement, ast.Assign) else [statement.target]))
+                        for n in ast.walk(statement.value) if isinstance(n, ast.Name)}
+    derived = names | keys
+    assigned: dict[str, list[set[str]]] = {}
+    for statement in walk_nodes(fn):
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+            assigned.setdefault(statement.targets[0].id, []).append(
+                {n.id for n in ast.walk(statement.value) if isinstance(n, ast.Name)})
+    grown = True
+    while grown:  # locals built only of the row, its key and module names (path = mapped(row.path))
+        grown = False
+        for name, values in assigned.items():
+            if name not in derived and name in local and all(v <= derived | (v - local) for v in values):
+                derived, grown = derived | {name}, True
+    used = {n.id for a in arguments for n in ast.walk(a) if isinstance(n, ast.Name)}
+    # a module's name only as the function applied to them (``path_mappings.path_replace(row.path)``), not
+    # as a source of data (``request.json["url"]``)
+    applied = {n.id for a in arguments for c in ast.walk(a) if isinstance(c, ast.Call) for n in ast.walk(c.func)
+               if isinstance(n, ast.Name)}
+    return bool(used & derived) and used <= derived | (applied - local)
+
+
+Columns = tuple[set[str], set[str]]  # the columns a read selects rows on, the columns an UPDATE sets
+
+
+def _update_columns(module: SourceModule, project: Project, read: db.DbOp, write: db.DbOp) -> Columns | None:
+    """The columns ``read`` selects its rows on and those the UPDATE ``write`` sets, from their SQL
+    (``WHERE``, ``SET``) or their SQLAlchemy Core chains (``select(...).where(T.id == id)``,
+    ``update(T).values(ffprobe_cache=...)``), followed into the helper each goes through
+    (``store_subtitles(path)``, whose own ``UPDATE`` sets the subtitle columns): None when either is unknown."""
+    read_op = _origin(module, project, read) if read.through and not read.sql else (module, read)
+    write_op = _origin(module, project, write) if write.through and not write.sql else (module, write)
+    if read_op is None or write_op is None:
+        return None
+    filtered, changed = _filter_columns(read_op[1]), _set_columns(write_op[1])
+    return None if filtered is None or not (changed or write_op[1].sql) else (filtered, changed)
+
+
+def _filter_columns(op: db.DbOp) -> set[str] | None:
+    if op.sql:
+        where = re.search(r"\bwhere\b(.*)", op.sql, re.I | re.S)
+        return {c.lower() for c in re.findall(r"(\w+)\s*(?:=|<|>|!=|\bin\b|\bis\b)", where.group(1), re.I)} if where else None
+    filters = [n for n in ast.walk(op.call) if isinstance(n, ast.Call) and method_name(n) in ("where", "filter", "filter_by")]
+    if not filters:
+        return None
+    return {side.attr.lower() for n in filters for c in ast.walk(n) if isinstance(c, ast.Compare)
+            for side in (c.left, *c.comparators) if isinstance(side, ast.Attribute)} | {
+        k.arg.lower() for n in filters for k in n.keywords if k.arg}
+
+
+def _set_columns(op: db.DbOp) -> set[str]:
+    if op.sql:
+        assigned = re.search(r"\bset\b(.*?)(\bwhere\b|$)", op.sql, re.I | re.S)
+        return {c.lower() for c in re.findall(r"(\w+)\s*=", assigned.group(1))} if assigned else set()
+    return {k.arg.lower() for n in ast.walk(op.call) if isinstance(n, ast.Call) and method_name(n) == "values"
+            for k in n.keywords if k.arg}
 
 
 def _tested_columns(test: ast.AST) -> set[str]:
