@@ -661,26 +661,31 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
                   evidence=module.evidence(call), fix=FIX_CALL, extra={"kind": kind, "utc_epoch": kind == "keep"})
 
 
-def _clock_of(module: SourceModule, node: ast.expr, project: Project) -> str | None:
+CLOCK_DEPTH = 8  # names bound to names bound to readings: deeper is a cycle (x = x or now())
+
+
+def _clock_of(module: SourceModule, node: ast.expr, project: Project, depth: int = 0) -> str | None:
     """``"local"`` for a local naive reading (``now()``, ``today()``, ``fromtimestamp(ts)`` without a zone),
     ``"utc"`` for a naive UTC one (``utcnow()``, ``utcfromtimestamp(ts)``, an HTTP date parsed with a literal
     ``GMT``, the naive UTC times of rq before 2.0), also moved by a ``timedelta`` or through a name bound once
     to one, or bound only to readings of that clock (``start = datetime.now()`` timing two steps, a
     throttle's ``next_save = datetime.now() + timedelta(seconds=5)`` set again in its loop); None for
-    anything else."""
+    anything else (also for a name bound through itself, ``end = end or datetime.now()``, past a few steps)."""
+    if depth > CLOCK_DEPTH:
+        return None
     node = _moved_reading(node)  # fromtimestamp(issued) + timedelta(days=ttl)
     if isinstance(node, ast.Name):
         values = _bindings(module, node)
         if len(values) == 1:
             value = values[0]
-            return None if value is None or isinstance(value, ast.Name) else _clock_of(module, value, project)
+            return None if value is None or isinstance(value, ast.Name) else _clock_of(module, value, project, depth + 1)
         clocks = {None if value is None or isinstance(_moved_reading(value), ast.Name)
-                  else _clock_of(module, value, project) for value in values}
+                  else _clock_of(module, value, project, depth + 1) for value in values}
         return clocks.pop() if len(clocks) == 1 else None
     if is_self_attribute(node):
         return _attribute_clock(module, node, project)
     if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):  # self.ended or datetime.now()
-        clocks = {_clock_of(module, value, project) for value in node.values}
+        clocks = {_clock_of(module, value, project, depth + 1) for value in node.values}
         return clocks.pop() if len(clocks) == 1 else None
     if isinstance(node, ast.Attribute) and node.attr in RQ_NAIVE_UTC_ATTRIBUTES:
         return "utc" if module.imports_module("rq") and _rq_naive_utc(project) else None
