@@ -61,7 +61,8 @@ once per key), checks for a new release of the product itself (in a function nam
 the dependency is down), calls of a periodic job the process schedules itself (`@repeat_every`,
 `@schedule.repeat(...)`, `scheduler.add_job(fn, ...)`, a project helper sleeping in a loop,
 `run_repeated(self.refresh, 86400)`: one call now and then), calls in a memoized function
-(`@cached(TTLCache(...))`, `@lru_cache`) that turns their failure into a value (a `try` whose
+(`@cached(TTLCache(...))`, `@lru_cache`, or one that reads a cache first and stores its outcome there after the
+`try`, `region.get(key)` ... `region.set(key, version)`) that turns their failure into a value (a `try` whose
 handlers do not raise: the fallback is cached, so a down dependency is asked once per cache period), calls
 only an operator or a cron job makes (in an admin-only view, `@admins_only`/`@staff_member_required`, or a
 Django admin action; in a function every use of which is a call from a command-line module or a script's
@@ -345,7 +346,7 @@ def _cached_fallback(module: SourceModule, call: OutboundCall) -> bool:
     the dependency is down it is asked once per cache period, as a breaker would."""
     fn = next((p for p in ancestors(module, call.node) if isinstance(p, FUNCTION_TYPES)), None)
     if fn is None or not any((dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] in MEMOIZERS
-                             for d in fn.decorator_list):
+                             for d in fn.decorator_list) and not _caches_outcome(module, fn, call.node):
         return False
     for parent in ancestors(module, call.node):
         if parent is fn:
@@ -354,6 +355,26 @@ def _cached_fallback(module: SourceModule, call: OutboundCall) -> bool:
             return bool(parent.handlers) and not any(isinstance(n, ast.Raise) for h in parent.handlers
                                                      for n in walk_nodes(h))
     return False
+
+
+def _caches_outcome(module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:
+    """A cache-aside function: it first reads a cache (``version = region.get("radarr_version", ...)``) and,
+    outside the ``try`` around the call, stores what it ends with in the same cache (``region.set(...)``):
+    whatever the call gave, the fallback too, is kept for the cache period."""
+    reads = {dotted(n.value.func.value) for n in walk_function_body(fn) if isinstance(n, ast.Assign)
+             and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Attribute) and n.value.func.attr == "get"
+             and n.value.lineno < call.lineno}
+    guarded: list[ast.Try] = []
+    for parent in ancestors(module, call):
+        if parent is fn:
+            break
+        if isinstance(parent, ast.Try):
+            guarded.append(parent)
+    outer = guarded[-1] if guarded else None
+    return outer is not None and any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "set"
+        and dotted(n.func.value) in reads - {None, "self", "request", "os.environ"} and n.lineno > outer.end_lineno
+        for n in walk_function_body(fn))
 
 
 def _is_start_up_hook(module: SourceModule, function: ast.AST) -> bool:
