@@ -83,7 +83,8 @@ any function (for a class, its `__init__`: `SERVICES.append(self)`) whose every 
 runs at import time or in one of those, outside a `while` loop, and that is never handed on as a
 value (a view or callback is called per request). A class-level list filled through `self` in the
 object's `start()`, outside a `while` loop, is that object's own start-up state. A container that escapes the module (passed to
-another function, aliased or returned) is not judged: code elsewhere may bound it.
+another function, aliased or returned, or a class-level one handed by its class's name to a call in any
+project file: `Watcher(Router.pool)`) is not judged: code elsewhere may bound it.
 Local state of a function, instance dicts and lists of other classes (per-request
 objects, builders: their state dies with them; module-level singletons too, which on
 library code were mostly registries of a fixed set of names), test files and
@@ -336,7 +337,7 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
                    and not (container.kind in ("dict", "OrderedDict") and _replaces_present_key(node, fn))
                    and not (container.inner_bounded and _inner_addition(node))
                    and (_key_grows_with_traffic(node, fn) or _in_while_loop(module_of.get(node, module), node))]
-        if container.bounded or container.escapes or not growing:
+        if container.bounded or container.escapes or not growing or _handed_on_elsewhere(project, container):
             continue
         if container.takers:
             growing = [(node, fn) for node, fn in growing if fn not in container.takers]
@@ -364,6 +365,23 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
             confidence=Confidence.medium,
             extra={"added_at": node.lineno},
         )
+
+
+def _handed_on_elsewhere(project: Project, container: Container) -> bool:
+    """A class-level container handed by its class's name to a call in any project file
+    (``HeartbeatWatcher(ClientRouter.client_heartbeat_pool)``): the callee may prune it, as a watcher
+    deleting dead clients does; the container escapes like one passed on in its own module."""
+    if container.scope != "class" or container.owner is None:
+        return False
+    for module in project.modules:
+        if container.name not in module.text:
+            continue
+        for call in module.nodes_of(ast.Call):
+            for argument in [*call.args, *(k.value for k in call.keywords)]:
+                if isinstance(argument, ast.Attribute) and argument.attr == container.name \
+                        and (dotted(argument.value) or "").rsplit(".", 1)[-1] == container.owner.name:
+                    return True
+    return False
 
 
 def _method_of(module: SourceModule, fn: ast.AST) -> ast.AST:
