@@ -122,7 +122,8 @@ Between the read and the write another request can do the same read and get the 
 answer: both insert (a duplicate, or a unique-violation error surfacing as a 500), or
 both update from a stale value (a lost update, a double spend). The message says which:
 when the written model declares a unique key over the checked columns (also under an import alias,
-`from .models import Run as RunModel`, and Django's own `Group`, whose `name` is unique; also a unique `Index` of its
+`from .models import Run as RunModel`, Django's own `Group`, whose `name` is unique, and a unique column
+with a constant default, `default=''`; also a unique `Index` of its
 table arguments, `db.Index("ix_uq_name", func.lower(cls.name), unique=True)`) the second request
 fails with `IntegrityError` (reported with low confidence: an error for the loser, no bad
 data); otherwise a duplicate row is stored. The check gives no
@@ -685,13 +686,19 @@ def _refused_by_unique_key(project: Project, read: db.DbOp, write: db.DbOp) -> b
 
 def _unique_indexes(project: Project) -> dict[str, list[set[str]]]:
     """Model name -> the columns of each unique index in its table arguments (``db.Index("ix_uq_name",
-    db.func.lower(cls.name), unique=True)``: ``{"name"}``; a column ``event_id`` also as ``event``)."""
+    db.func.lower(cls.name), unique=True)``: ``{"name"}``; a column ``event_id`` also as ``event``), and
+    each unique column with a constant default (``name = mapped_column(Unicode(255), default='',
+    unique=True)``: a default of one value numbers nothing, the key is still the client's)."""
     if "r2.unique_indexes" not in project.facts:
         indexes: dict[str, list[set[str]]] = {}
         for module in project.modules:
-            if "Index" not in module.text:
+            if "Index" not in module.text and "unique" not in module.text:
                 continue
             for cls in module.nodes_of(ast.ClassDef):
+                indexes.setdefault(cls.name, []).extend({t.id} for s in cls.body if isinstance(s, (ast.Assign, ast.AnnAssign))
+                                                        and isinstance(s.value, ast.Call) and _constant_default_unique(s.value)
+                                                        for t in (s.targets if isinstance(s, ast.Assign) else [s.target])
+                                                        if isinstance(t, ast.Name))
                 for node in ast.walk(cls):
                     if isinstance(node, ast.Call) and (dotted(node.func) or "").split(".")[-1] == "Index" and any(
                             k.arg == "unique" and isinstance(k.value, ast.Constant) and k.value.value is True
@@ -703,6 +710,12 @@ def _unique_indexes(project: Project) -> dict[str, list[set[str]]]:
                         indexes.setdefault(cls.name, []).append(columns | {c.removesuffix("_id") for c in columns})
         project.facts["r2.unique_indexes"] = indexes
     return project.facts["r2.unique_indexes"]
+
+
+def _constant_default_unique(call: ast.Call) -> bool:
+    keywords = {k.arg: k.value for k in call.keywords}
+    return isinstance(keywords.get("unique"), ast.Constant) and keywords["unique"].value is True and isinstance(
+        keywords.get("default"), ast.Constant) and "primary_key" not in keywords
 
 
 def _filtered_columns(call: ast.Call) -> set[str]:
