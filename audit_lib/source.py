@@ -141,9 +141,11 @@ class SourceModule:
 
     @cached_property
     def imported_roots(self) -> frozenset[str]:
-        """Every imported qualified name and each of its dotted prefixes."""
+        """Every imported qualified name and each of its dotted prefixes; ``import tornado.web`` binds only
+        ``tornado`` but imports ``tornado.web`` too."""
         roots: set[str] = set()
-        for qualified_name in self.imports.values():
+        dotted_imports = [alias.name for node in self.nodes_of(ast.Import) for alias in node.names if not alias.asname]
+        for qualified_name in [*self.imports.values(), *dotted_imports]:
             parts = qualified_name.split(".")
             roots.update(".".join(parts[: i + 1]) for i in range(len(parts)))
         return frozenset(roots)

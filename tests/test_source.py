@@ -237,3 +237,10 @@ def test_a_module_named_like_the_standard_library_does_not_take_the_librarys_imp
     project = load_project(tmp_path)
     assert "multiprocessing" not in project.by_dotted_name
     assert project.by_dotted_name["service_manager.multiprocessing"].path == "service_manager/multiprocessing.py"
+
+
+def test_a_dotted_import_imports_the_whole_dotted_module(tmp_path):
+    write(tmp_path, "handlers.py", "import tornado.web\n\n\nclass Paste(tornado.web.RequestHandler):\n    def post(self): ...\n")
+    module = load_project(tmp_path).modules[0]
+    assert module.imports == {"tornado": "tornado"}
+    assert module.imports_module("tornado.web") and not module.imports_module("tornado.websocket")
