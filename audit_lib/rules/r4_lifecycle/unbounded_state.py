@@ -23,8 +23,9 @@ are recognised:
   under a key (`x[k] = v`, `setdefault`, `add`) counts only where the key names what comes anew with
   traffic (a request, user, account, session, client, host or address, a job or task, a message, a URL,
   an id: `jobs[job.id] = job`, directly or through the local it is built into) or is made in a `while`
-  loop; a key of anything else (an error code, a namespace, a tree's folder, an index) is one of a set
-  the deployment fixes as often as not;
+  loop, or holds a value read from the request (in the function, or passed by a caller for a parameter the key
+  is made of: `get_news(days=int(request.args["age"]))` keyed by `(feeds, channel, days)`); a key of anything
+  else (an error code, a namespace, a tree's folder, an index) is one of a set the deployment fixes as often as not;
 - `functools.lru_cache(maxsize=None)` / `functools.cache` on a function that takes
   arguments (a method's `self` counts: the cache also keeps every instance alive), and
   `cachetools.cached` given a plain `dict`;
@@ -336,7 +337,8 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
                    and not _from_configuration(node, fn) and not _key_of_a_registry(node, fn)
                    and not (container.kind in ("dict", "OrderedDict") and _replaces_present_key(node, fn))
                    and not (container.inner_bounded and _inner_addition(node))
-                   and (_key_grows_with_traffic(node, fn) or _in_while_loop(module_of.get(node, module), node))]
+                   and (_key_grows_with_traffic(node, fn) or _in_while_loop(module_of.get(node, module), node)
+                        or _key_from_request(project, module_of.get(node, module), node, fn))]
         if container.bounded or container.escapes or not growing or _handed_on_elsewhere(project, container):
             continue
         if container.takers:
@@ -995,6 +997,34 @@ def _key_grows_with_traffic(node: ast.AST, fn: ast.AST) -> bool:
                 else leaf.arg if isinstance(leaf, ast.keyword) else leaf.value \
                 if isinstance(leaf, ast.Constant) and isinstance(leaf.value, str) else None
             if name and TRAFFIC_KEY.search(name):
+                return True
+    return False
+
+
+def _key_from_request(project: Project, module: SourceModule, node: ast.AST, fn: ast.AST) -> bool:
+    """The key of a keyed addition holds a value read from the request: in the function itself (``days =
+    request.args["days"]; _cache[(feed, days)] = ...``) or passed by a caller for a parameter the key is made of
+    (``get_news(days=int(request.all_data["age"]))`` with ``key = _cache_key(feeds, days)``): a client picks it."""
+    key = _resolved_key(node, fn)
+    if key is None or _reads_request(fn, key):
+        return key is not None
+    params = {leaf.id for leaf in walk_nodes(key) if isinstance(leaf, ast.Name) and _is_parameter(fn, leaf.id)}
+    return any(_reads_request(enclosing_function(caller_module, call), _argument(call, fn, param))
+               for param in sorted(params) for caller_module, call in _callers(project, module, fn))
+
+
+def _reads_request(fn: ast.AST | None, value: ast.expr | None, depth: int = 3) -> bool:
+    """``value`` reads the request (``request.args``, ``self.request.GET``), directly or through a local of
+    ``fn`` bound once (``param = request.all_data; age = int(get(param, "age"))``), up to ``depth`` steps."""
+    if value is None or isinstance(value, ast.Starred):
+        return False
+    for leaf in walk_nodes(value):
+        if isinstance(leaf, ast.Attribute) and (dotted(leaf.value) or "").split(".")[-1] == "request":
+            return True
+        if depth and fn is not None and isinstance(leaf, ast.Name) and not _is_parameter(fn, leaf.id):
+            bound = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Assign)
+                     and any(isinstance(t, ast.Name) and t.id == leaf.id for t in n.targets)]
+            if len(bound) == 1 and _reads_request(fn, bound[0], depth - 1):
                 return True
     return False
 
