@@ -149,7 +149,8 @@ TENANT_CONFIG = re.compile(r"^_?(options|opts|configuration|config|conf|params|c
 IN_PROCESS_TRANSPORT = re.compile(r"(^|\.)(ASGI|WSGI)Transport$")  # httpx's transports into an app of this process
 REQUEST_FIELDS = {"query_params", "GET", "POST", "args", "form", "values", "data", "json", "query"}  # a request's input
 SSRF_GUARD = re.compile(r"advocate|ssrf|safe_?(http|transport|session|client)|SafeTransport", re.IGNORECASE)
-URL_VALIDATOR = re.compile(r"(?i)(validate|sanitize)_?\w*url|ssrf|safe_?url|public_?url")
+URL_VALIDATOR = re.compile(r"(?i)(validate|sanitize)_?\w*url|ssrf|safe_?url|public_?url|"
+                           r"url_?\w*(allowed|permitted|private)|(private|reserved)_?(ip|address|host|url)")
 GLOBAL_CONFIG = {"app.config", "current_app.config", "os.environ", "settings"}
 ADMIN_ONLY = re.compile(r"(?i)(^|\.)(admins?_only|admin_required|require_admin|staff_member_required|superuser_required)$")
 SWITCH = re.compile(r"^(is_)?(active|enabled)$")  # a destination's on/off flag
@@ -853,7 +854,8 @@ def _set_from_constructor(project: Project, attribute: str) -> bool:
 def _many_destinations(module: SourceModule, call: OutboundCall) -> bool:
     """A call whose URL the code itself treats as anyone's: it goes through an SSRF guard (``advocate``, a
     client built in the function with a ``transport=`` named safe/SSRF, a check of the URL before the call,
-    ``validate_url_for_crawl(url)``), or it posts to each URL of a list in turn (``for url in subscriber_urls: requests.post(url, ...)``). Many hosts, chosen by users:
+    ``validate_url_for_crawl(url)``, ``is_fetch_url_allowed(url)``, ``is_url_private_or_parser_confused(url)``),
+    or it posts to each URL of a list in turn (``for url in subscriber_urls: requests.post(url, ...)``). Many hosts, chosen by users:
     no one dependency for a breaker to watch."""
     if SSRF_GUARD.search(dotted(call.node.func) or "") or SSRF_GUARD.search(call.library or ""):
         return True
