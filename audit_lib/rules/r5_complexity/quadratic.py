@@ -39,8 +39,8 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   pass of the loop (only the
   loops inside the one that starts it afresh count: `for w in rows: links = ""; for a in
   w.artifacts: links += ...` grows with one row's artifacts; an attribute of a loop's item is
-  that item's, not the loop's collection; nor a loop over one object's relation, `recipe.keywords.all()`, or
-  a list gathered from such relations);
+  that item's, not the loop's collection; nor a loop over one object's relation, `recipe.keywords.all()`, also
+  through a local or `enumerate(...)`, or a list gathered from such relations);
 - a frame or array grown by concatenation on each pass of the loop (`df = pd.concat([df, part])`,
   `arr = np.concatenate([arr, row])`, `np.append`, `np.vstack`): each pass copies all built so far, as with `+=`;
 - whatever the sizes: a text field of a model object grown on every pass of a loop over a collection and
@@ -1355,9 +1355,10 @@ def _renewed_in(loop: LoopSite, name: str, growth: ast.Assign) -> bool:
 def _over_one_objects_parts(module: SourceModule, node: ast.stmt) -> bool:
     """Every loop that grows the string walks one object's parts: its relation (``for k in recipe.keywords.all()``)
     or a list gathered from such relations (``lines.append(i)`` for each ``i`` of ``step.ingredients.all()``): a
-    recipe's keywords or one document's lines are a handful."""
+    recipe's keywords or one document's lines are a handful. Also through a local, as ``enumerate(local)``: ``ccs =
+    ticket.ticketcc_set.all(); for i, cc in enumerate(ccs)``."""
     function = scope_of(module, node)
-    iters = _growing_loop_iters(module, node)
+    iters = [_unwrapped(it) for it in _growing_loop_iters(module, node)]
     return bool(iters) and all(
         _relation_read(it) or isinstance(it, ast.Name) and isinstance(function, FUNCTION_TYPES)
         and bool(sources := _sources_of(function, it, module.parents))
@@ -1368,13 +1369,19 @@ def _over_one_objects_parts(module: SourceModule, node: ast.stmt) -> bool:
 def _relation_read(iterable: ast.expr) -> bool:
     """``recipe.keywords.all()``, ``step.ingredients.filter(...)``: the rows one object's relation picks (a mapped
     collection read bare, ``folder.notes``, is judged by what the model declares)."""
-    if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id in ORDERING_WRAPPERS \
-            and iterable.args:
-        iterable = iterable.args[0]  # enumerate(recipe.steps.all())
+    iterable = _unwrapped(iterable)  # enumerate(recipe.steps.all())
     return isinstance(iterable, ast.Call) and _one_objects(iterable)
 
 
 ORDERING_WRAPPERS = {"enumerate", "sorted", "reversed", "list"}
+
+
+def _unwrapped(iterable: ast.expr) -> ast.expr:
+    """``enumerate(ccs)`` -> ``ccs``: the collection an ordering wrapper walks (the expression itself otherwise)."""
+    if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id in ORDERING_WRAPPERS \
+            and iterable.args:
+        return iterable.args[0]
+    return iterable
 
 
 def _leaves_loop_after(module: SourceModule, node: ast.stmt, loop: LoopSite) -> bool:
