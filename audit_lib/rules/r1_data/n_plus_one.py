@@ -761,7 +761,6 @@ def _schema_change(op: db.DbOp, fn: ast.AST) -> bool:
     in the function, three steps deep)."""
     if op.sql and DDL.match(op.sql):
         return True
-    loop_names = _enclosing_loop_names(fn, op.call)
     for argument in list(op.call.args) + [k.value for k in op.call.keywords]:
         pending: list[ast.AST] = [argument]
         seen: set[str] = set()
@@ -778,7 +777,7 @@ def _schema_change(op: db.DbOp, fn: ast.AST) -> bool:
                         seen.add(node.id)
                         following += _bindings(fn, node.id)
             pending = following
-        if names_a_table and seen & loop_names:
+        if names_a_table and seen & _enclosing_loop_names(fn, op.call):
             return True
     return False
 
@@ -2763,11 +2762,10 @@ def _switched_off(module: SourceModule, fn: ast.AST, call: ast.Call | None, node
     values = dict(zip([a.arg for a in args][len(args) - len(fn.args.defaults):], fn.args.defaults))
     values.update({a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None})
     positional = call.args[:next((i for i, a in enumerate(call.args) if isinstance(a, ast.Starred)), len(call.args))]
-    values.update(zip(_parameters_for(fn, call), positional))
-    values.update({k.arg: k.value for k in call.keywords if k.arg})
+    passed = [*zip(_parameters_for(fn, call), positional), *((k.arg, k.value) for k in call.keywords if k.arg)]
+    values.update(passed)
     off = {name for name, value in values.items() if isinstance(value, ast.Constant) and value.value in (False, None)}
-    given = {name for name, value in [*zip(_parameters_for(fn, call), positional),
-                                      *((k.arg, k.value) for k in call.keywords if k.arg)]
+    given = {name for name, value in passed
              if isinstance(value, (ast.Name, ast.Attribute, ast.Dict, ast.List, ast.DictComp, ast.ListComp))}
     child = node
     for parent in ancestors(module, node):
@@ -2776,8 +2774,8 @@ def _switched_off(module: SourceModule, fn: ast.AST, call: ast.Call | None, node
         if isinstance(parent, ast.If) and child in parent.body and isinstance(parent.test, ast.Name) \
                 and parent.test.id in off:
             return True
-        if isinstance(parent, ast.If) and _none_test(parent.test, given) == (child in parent.body) \
-                and child in (*parent.body, *parent.orelse) and _none_test(parent.test, given) is not None:
+        branch = _none_test(parent.test, given) if isinstance(parent, ast.If) else None
+        if branch is not None and child in (parent.body if branch else parent.orelse):
             return True  # if realm_names is None: query, with realm_names handed in by the call
         child = parent
     return False
