@@ -1261,12 +1261,17 @@ def _peewee_model(module: SourceModule, project: Project | None, subject: str | 
     if subject in _CLASS_MODEL_ATTRIBUTES:
         return _class_models(project, _enclosing_class(module, node)).get(subject, subject)
     if subject == "cls":
-        owner = _enclosing_class(module, node)
-        return owner[1].name if owner is not None and owner[1].name in models else None
+        return _enclosing_model(module, node, models)
     parts = subject.split(".")
     if parts[-1] in models and (len(parts) == 1 or len(parts) == 2 and parts[0] in module.imports):
         return parts[-1]
     return None
+
+
+def _enclosing_model(module: SourceModule, node: ast.AST, models: frozenset[str]) -> str | None:
+    """The model class whose method holds ``node``, if it is one of ``models``."""
+    owner = _enclosing_class(module, node)
+    return owner[1].name if owner is not None and owner[1].name in models else None
 
 
 def _peewee_subject(call: ast.Call) -> tuple[str | None, bool, set[str]]:
@@ -1306,8 +1311,7 @@ def _peewee_op(module: SourceModule, call: ast.Call, fn: ast.AST, scope: _Scope,
         subject, new, methods = held[0], held[1], held[2] | methods
     model = _peewee_model(module, project, subject, call)
     if model is None and receiver == "self" and method in ("save", "delete_instance"):
-        owner = _enclosing_class(module, call)  # a model's own method: ``self.save()``
-        model = owner[1].name if owner is not None and owner[1].name in peewee_models(project, module) else None
+        model = _enclosing_model(module, call, peewee_models(project, module))  # a model's own method: ``self.save()``
         new = False
     if model is None:
         return False

@@ -246,8 +246,9 @@ _PROJECT_CACHE: dict[int, tuple["weakref.ref[Project]", dict[str, list[RouteHand
 def _module_handlers(module: SourceModule) -> list[RouteHandler]:
     if module.tree not in _MODULE_CACHE:
         found: list[RouteHandler] = []
-        injected = _injected_receivers(module)
-        if imports_web_framework(module) or _is_django_views_file(module) or injected:
+        framework_imported = imports_web_framework(module)
+        injected = set() if framework_imported else _injected_receivers(module)  # only read without a framework import
+        if framework_imported or _is_django_views_file(module) or injected:
             apps = _app_names(module)
             for node in walk_nodes(module.tree):
                 if isinstance(node, FUNCTION_TYPES):

@@ -330,7 +330,7 @@ def _read_helper(module: SourceModule, project: Project, call: ast.Call,
         return None
     helper_module, helper = resolved
     helper = _implementation(helper_module, helper)
-    if any((dotted(d) or "").split(".")[-1] == "abstractmethod" for d in helper.decorator_list) or _memoised(helper):
+    if _decorated(helper, "abstractmethod") or _memoised(helper):
         return helper.name, [], helper, False
     if not isinstance(helper, ast.AsyncFunctionDef):
         returned = _returned_call(helper)
@@ -371,12 +371,17 @@ def _read_helper(module: SourceModule, project: Project, call: ast.Call,
 def _implementation(module: SourceModule, helper: ast.AST) -> ast.AST:
     """The definition that runs for a function declared first with ``@overload`` signatures: the last
     one of that name beside them without the decorator."""
-    if not any((dotted(d) or "").split(".")[-1] == "overload" for d in helper.decorator_list):
+    if not _decorated(helper, "overload"):
         return helper
     holder = module.parents.get(helper)
     bodies = [n for n in getattr(holder, "body", []) if isinstance(n, FUNCTION_TYPES) and n.name == helper.name
-              and not any((dotted(d) or "").split(".")[-1] == "overload" for d in n.decorator_list)]
+              and not _decorated(n, "overload")]
     return bodies[-1] if bodies else helper
+
+
+def _decorated(fn: ast.AST, name: str) -> bool:
+    """Whether ``fn`` carries the decorator ``name`` (``@overload``, ``@typing.overload``)."""
+    return any((dotted(d) or "").split(".")[-1] == name for d in fn.decorator_list)
 
 
 def _memoised(helper: ast.AST) -> bool:
