@@ -368,10 +368,8 @@ def _twisted_request_problem(module: SourceModule, call: ast.Call) -> str | None
 
 
 def _twisted_agent(module: SourceModule, receiver: ast.expr, call: ast.Call) -> bool:
-    fn = enclosing_function(module, call)
-    if isinstance(receiver, ast.Name) and fn is not None:
-        return any(isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == receiver.id for t in n.targets)
-                   and _makes_twisted_agent(module, n.value) for n in walk_function_body(fn))
+    if isinstance(receiver, ast.Name):
+        return _makes_twisted_agent(module, receiver, enclosing_function(module, call))
     if not (isinstance(receiver, ast.Attribute) and isinstance(receiver.value, ast.Name) and receiver.value.id == "self"):
         return False
     cls = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)

@@ -159,6 +159,7 @@ from audit_lib.pyast import (
     call_name,
     dotted,
     enclosing_function,
+    in_main_block,
     is_none,
     keyword,
     qualified,
@@ -1085,7 +1086,7 @@ def _callers(project: Project) -> dict[str, list[tuple[ast.AST | None, bool]]]:
                 if name and START_UP_WAIT.match(name) and not (isinstance(call.func, ast.Attribute) and "_" not in name):
                     caller = enclosing_function(other, call)  # (sentry_sdk.init(), django.setup(): a library's)
                     script_main = caller.name == "main" and _main_block_calls_main(other) if caller is not None \
-                        else _in_main_block(other, call)
+                        else in_main_block(other, call)
                     table.setdefault(name, []).append((caller, script_main))
         project.facts["retry_no_jitter.callers"] = table
     return table  # type: ignore[return-value]
@@ -1096,12 +1097,6 @@ def _main_block_calls_main(module: SourceModule) -> bool:
                and any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "main"
                        for s in statement.body for n in ast.walk(s))
                for statement in module.tree.body)
-
-
-def _in_main_block(module: SourceModule, node: ast.AST) -> bool:
-    """Whether ``node`` sits in the module's ``if __name__ == "__main__":`` block."""
-    return any(isinstance(p, ast.If) and p in module.tree.body and "__main__" in ast.unparse(p.test)
-               for p in ancestors(module, node))
 
 
 def _own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
