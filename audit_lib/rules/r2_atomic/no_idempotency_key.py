@@ -140,6 +140,7 @@ from __future__ import annotations
 import ast
 import copy
 import re
+from itertools import takewhile
 from dataclasses import replace
 from typing import Iterator
 
@@ -1010,7 +1011,7 @@ def _made_when_not_found(module: SourceModule, fn: ast.AST, call: ast.AST) -> bo
         test = parent.test if isinstance(parent, ast.If) else None
         negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
         flag = test.operand if negated else test
-        if isinstance(flag, ast.Name) and _set_by_search(fn, flag.id):
+        if isinstance(flag, ast.Name) and _set_by_search(module, fn, flag.id):
             in_body = any(s is child for s in parent.body)
             if in_body == negated:
                 return True
@@ -1018,7 +1019,7 @@ def _made_when_not_found(module: SourceModule, fn: ast.AST, call: ast.AST) -> bo
     return False
 
 
-def _set_by_search(fn: ast.AST, name: str) -> bool:
+def _set_by_search(module: SourceModule, fn: ast.AST, name: str) -> bool:
     """``name`` starts false (``False``/``None``) and is set only in a loop over a collection, under a test
     of the loop's item (``if item.name == name:``): it says whether a matching row exists."""
     starts, found = False, False
@@ -1028,24 +1029,15 @@ def _set_by_search(fn: ast.AST, name: str) -> bool:
         if isinstance(node.value, ast.Constant) and node.value.value in (False, None):
             starts = True
             continue
-        loop = next((p for p in _enclosing(fn, node) if isinstance(p, (ast.For, ast.AsyncFor))), None)
+        enclosing = list(takewhile(lambda p: p is not fn, ancestors(module, node)))  # innermost first
+        loop = next((p for p in enclosing if isinstance(p, (ast.For, ast.AsyncFor))), None)
         item = loop.target.id if loop is not None and isinstance(loop.target, ast.Name) else None
         if item is None or not any(isinstance(p, ast.If) and any(isinstance(n, ast.Name) and n.id == item
                                                                  for n in ast.walk(p.test))
-                                   for p in _enclosing(fn, node)):
+                                   for p in enclosing):
             return False
         found = True
     return starts and found
-
-
-def _enclosing(root: ast.AST, target: ast.AST) -> list[ast.AST]:
-    """The nodes from ``root`` (exclusive) down to ``target`` (exclusive), innermost first."""
-    for child in ast.iter_child_nodes(root):
-        if child is target:
-            return []
-        if any(n is target for n in ast.walk(child)):
-            return [*_enclosing(child, target), child]
-    return []
 
 
 def _holds_existing(bound: ast.expr | None) -> bool:

@@ -149,6 +149,7 @@ from __future__ import annotations
 
 import ast
 import re
+from itertools import takewhile
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
@@ -1469,7 +1470,7 @@ def _immediate_retry(module: SourceModule, project: Project, loop: ast.For | ast
         for handler in statement.handlers:
             caught = ast.unparse(handler.type) if handler.type is not None else ""
             if LOCAL_FAILURES.search(caught) or not _goes_round(handler) or _catches_only_unraised(project, handler) \
-                    or _repairs_first(handler):
+                    or _repairs_first(module, handler):
                 continue
             counted = any(isinstance(n, (ast.AugAssign, ast.Assign)) and any(
                 isinstance(t, ast.Name) and ATTEMPT_NAME.search(t.id)
@@ -1483,24 +1484,14 @@ REPAIR_NAME = re.compile(r"(?i)^_?(re_?connect|re_?init\w*|initiali[sz]e\w*|init
                          r"re_?authenticate|open_session|new_session|reset_(session|connection|client)s?)$")
 
 
-def _repairs_first(handler: ast.ExceptHandler) -> bool:
+def _repairs_first(module: SourceModule, handler: ast.ExceptHandler) -> bool:
     """A handler that opens a new session before the loop goes round (``self.initialize_hsm()``,
     ``self.reconnect()``) outside a ``try`` of its own: a failed re-opening raises out of the loop, so the loop
     only tries again once the service has taken a new session; the failure retried was a stale handle, not
     an overloaded dependency."""
     return any(isinstance(n, ast.Call) and REPAIR_NAME.match((dotted(n.func) or "").rsplit(".", 1)[-1])
-               and not any(isinstance(p, ast.Try) for p in _parents_within(handler, n))
+               and not any(isinstance(p, ast.Try) for p in takewhile(lambda p: p is not handler, ancestors(module, n)))
                for n in _walk_same_loop(handler.body))
-
-
-def _parents_within(root: ast.AST, target: ast.AST) -> list[ast.AST]:
-    """The nodes between ``root`` and ``target`` (exclusive), outermost first."""
-    for child in ast.iter_child_nodes(root):
-        if child is target:
-            return []
-        if any(n is target for n in ast.walk(child)):
-            return [child, *_parents_within(child, target)]
-    return []
 
 
 LIMITER_NAME = re.compile(r"(?i)throttl|limiter|token_?bucket|rate_?limit")
