@@ -150,6 +150,7 @@ from audit_lib.pyast import (
     call_name,
     dotted,
     enclosing_function,
+    is_none,
     is_self_attribute,
     keyword,
     method_name,
@@ -575,7 +576,7 @@ def _stopped_by_sentinel(project: Project, module: SourceModule, fn: ast.AST) ->
         if is_test_path(other.path):
             continue
         for call in other.nodes_of(ast.Call):
-            if method_name(call) in ("put", "put_nowait") and len(call.args) == 1 and _is_none(call.args[0]) \
+            if method_name(call) in ("put", "put_nowait") and len(call.args) == 1 and is_none(call.args[0]) \
                     and isinstance(call.func, ast.Attribute) \
                     and (dotted(call.func.value) or "").rsplit(".", 1)[-1] in queues:
                 putter = enclosing_function(other, call)
@@ -624,7 +625,7 @@ def _sentinel_queues(fn: ast.AST, loop: ast.While) -> set[str]:
                for t in n.targets if isinstance(t, ast.Name) and isinstance(n.value, (ast.Name, ast.Attribute))}
     leaves_on_none = {n.test.left.id for n in _own_nodes(loop) if isinstance(n, ast.If)
                       and isinstance(n.test, ast.Compare) and isinstance(n.test.left, ast.Name)
-                      and any(_is_none(c) for c in n.test.comparators)
+                      and any(is_none(c) for c in n.test.comparators)
                       and isinstance(n.body[-1], (ast.Break, ast.Return))}
     queues = set()
     for node in _own_nodes(loop):
@@ -644,10 +645,6 @@ def _is_called(project: Project, fn: ast.AST) -> bool:
             if any((dotted(a) or "").rsplit(".", 1)[-1] == fn.name for a in call.args):
                 return True
     return False
-
-
-def _is_none(node: ast.AST) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
 
 
 def _pulls_a_job(node: ast.AST) -> bool:

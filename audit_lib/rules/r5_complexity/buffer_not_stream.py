@@ -1279,6 +1279,7 @@ def _zip_copies(module: SourceModule, project: Project, nodes: list[ast.AST]) ->
 
 # What sends a body back: the response classes, and those that send a file object (Starlette, CherryPy).
 ARCHIVE_SINKS = RESPONSE_SINKS | {"StreamingResponse", "serve_fileobj"}
+WRITE_MODES = {"w", "a", "x"}
 
 
 def _response_bodies(module: SourceModule, nodes: Iterable[ast.AST], sinks: set[str]
@@ -1291,7 +1292,6 @@ def _response_bodies(module: SourceModule, nodes: Iterable[ast.AST], sinks: set[
         body = node.args[0] if node.args else keyword(node, "content")
         if body is not None:
             yield node, body
-WRITE_MODES = {"w", "a", "x"}
 
 
 def _archives_built_in_memory(module: SourceModule, project: Project, fn: ast.AST,

@@ -849,7 +849,7 @@ def _kept_on_same_clock(module: SourceModule, statement: ast.AST, clock: str, pr
     if not reads and _project_attribute_clock(project, attribute.attr) == clock:
         # a mapped column its class sets and other modules read: self.expiration = now() + ttl in the model,
         # datetime.now() > token.expiration in the views
-        places = [(m, n) for m, n in _attribute_reads(project, attribute.attr)]
+        places = _attribute_reads(project, attribute.attr)
         return bool(places) and all(_only_tested(m, n) or _compared_on_clock(m, n, clock, project) for m, n in places)
     return bool(reads) and all(_only_tested(module, read) or _compared_on_clock(module, read, clock, project)
                                for read in reads)
