@@ -111,3 +111,20 @@ def operator_command_line(module: SourceModule) -> bool:
     return any(isinstance(n, FUNCTION_TYPES) and any(
         CLI_DECORATOR.search(call_name(module, d) or "") for d in n.decorator_list if isinstance(d, ast.Call))
         for n in walk_nodes(module.tree)) and any(module.imports_module(lib) for lib in CLI_COMMAND_LIBRARIES)
+
+
+def module_constant(module: SourceModule, name: str, project: Project | None = None) -> ast.expr | None:
+    """The value a module-level name is bound to once, in this file or in the project module it is imported
+    from (``from constants import HEADERS``: ``HEADERS = {"User-Agent": ...}`` in ``constants.py``)."""
+    imported = module.imports.get(name)
+    if imported is not None and project is not None and "." in imported:
+        source_name, name = imported.rsplit(".", 1)
+        source = project.by_dotted_name.get(source_name)
+        if source is None:
+            return None
+        module = source
+    elif imported is not None:
+        return None
+    values = [statement.value for statement in module.tree.body if isinstance(statement, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets)]
+    return values[0] if len(values) == 1 else None

@@ -140,7 +140,7 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import is_test_file, operator_command_line
+from audit_lib.rules.r3_resilience._common import is_test_file, module_constant, operator_command_line
 from audit_lib.scheduled_commands import is_scheduled_command
 from audit_lib.source import Project, SourceModule
 
@@ -424,7 +424,7 @@ def _urllib_problem(module: SourceModule, project: Project, call: ast.Call) -> s
         return None
     opener = call.func.value
     if isinstance(opener, ast.Name):
-        opener = _assigned_once(module, call, opener.id) or _module_constant(module, opener.id)
+        opener = _assigned_once(module, call, opener.id) or module_constant(module, opener.id)
     if isinstance(opener, ast.Call) and call_name(module, opener) in URLLIB_OPENERS:
         return f"{dotted(call.func) or 'open'}() of a urllib opener has no timeout"
     return None
@@ -579,7 +579,7 @@ def _httpx_unbounded_read(module: SourceModule, timeout: ast.expr | None) -> str
         return "timeout=None"
     value = timeout
     if isinstance(value, ast.Name):
-        value = _assigned_once(module, value, value.id) or _module_constant(module, value.id)
+        value = _assigned_once(module, value, value.id) or module_constant(module, value.id)
     if not (isinstance(value, ast.Call) and call_name(module, value) in HTTPX_TIMEOUTS) or has_kwargs_splat(value):
         return None
     default = value.args[0] if value.args else keyword(value, "timeout")
@@ -593,7 +593,7 @@ def _disabled_client_timeout(module: SourceModule, timeout: ast.expr | None) -> 
     """``aiohttp.ClientTimeout(total=None, sock_read=None)`` (inline or bound once to a name where it is
     used): an explicit timeout that leaves reading without limit. aiohttp's own default (total=300) is not."""
     if isinstance(timeout, ast.Name):
-        timeout = _assigned_once(module, timeout, timeout.id) or _module_constant(module, timeout.id)
+        timeout = _assigned_once(module, timeout, timeout.id) or module_constant(module, timeout.id)
     if not (isinstance(timeout, ast.Call) and call_name(module, timeout) in AIOHTTP_TIMEOUTS) \
             or timeout.args or has_kwargs_splat(timeout):
         return None
@@ -602,13 +602,6 @@ def _disabled_client_timeout(module: SourceModule, timeout: ast.expr | None) -> 
         return None
     given = ", ".join(f"{name}=None" for name in limits if is_none(limits[name]))
     return f"ClientTimeout({given})"
-
-
-def _module_constant(module: SourceModule, name: str) -> ast.expr | None:
-    """The value a module global is bound to by its one top-level assignment."""
-    values = [n.value for n in module.tree.body if isinstance(n, ast.Assign)
-              and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
-    return values[0] if len(values) == 1 else None
 
 
 def _splats_without_timeout(module: SourceModule, project: Project, call: ast.Call) -> bool:

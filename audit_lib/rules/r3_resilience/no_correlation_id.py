@@ -108,7 +108,7 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.registry import rule
-from audit_lib.rules.r3_resilience._common import is_test_file, service_routes, targets_own_service
+from audit_lib.rules.r3_resilience._common import is_test_file, module_constant, service_routes, targets_own_service
 from audit_lib.source import Project, SourceModule
 
 CORRELATION_HEADER = re.compile(
@@ -566,7 +566,7 @@ def _headers_carry_id(module: SourceModule, headers: ast.expr | None, at: ast.AS
         if _mentions_correlation(fn):
             return True
         if not _assigned_in(fn, headers.id):
-            constant = _module_constant(module, project, headers.id)
+            constant = module_constant(module, headers.id, project)
             return _literal_headers_verdict(constant) if isinstance(constant, ast.Dict) else UNKNOWN
         return False if _bound_to_plain_dicts(fn, headers.id) else UNKNOWN
     if isinstance(headers, ast.Call):
@@ -593,23 +593,6 @@ def _attribute_headers_verdict(module: SourceModule, name: str, at: ast.AST) -> 
 
 def _assigned_in(fn: ast.AST, name: str) -> bool:
     return any(isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load) for n in walk_function_body(fn))
-
-
-def _module_constant(module: SourceModule, project: Project | None, name: str) -> ast.expr | None:
-    """The value a module-level name is bound to once, in this file or in the project module it is imported
-    from (``from constants import HEADERS``: ``HEADERS = {"User-Agent": ...}`` in ``constants.py``)."""
-    imported = module.imports.get(name)
-    if imported is not None and project is not None and "." in imported:
-        source_name, name = imported.rsplit(".", 1)
-        source = project.by_dotted_name.get(source_name)
-        if source is None:
-            return None
-        module = source
-    elif imported is not None:
-        return None
-    values = [statement.value for statement in module.tree.body if isinstance(statement, ast.Assign)
-              and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets)]
-    return values[0] if len(values) == 1 else None
 
 
 def _bound_to_plain_dicts(fn: ast.AST, name: str) -> bool:

@@ -171,6 +171,7 @@ from audit_lib.pyast import (
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import (
     is_test_file,
+    module_constant,
     only_builds_engine,
     operator_command_line,
     periodic_only_tasks,
@@ -394,20 +395,13 @@ def _retry_policy_problem(module: SourceModule, project: Project, call: ast.Call
     process: no jitter. Not with one retry at most (``max_retries`` 0 or 1)."""
     policy = keyword(call, "retry_policy")
     if isinstance(policy, ast.Name):
-        policy = _module_constant(module, policy.id) or _imported_constant(module, project, policy.id)
+        policy = module_constant(module, policy.id, project)
     if not isinstance(policy, ast.Dict) or _at_most_one_retry({"max_retries": _dict_value(policy, "max_retries")}):
         return None
     return ("kombu retry_policy retries at fixed intervals (interval_start + n * interval_step): publishers that "
             "failed together retry together",
             "kombu has no jitter option: keep its retries few and short, and retry the publish in the caller with "
             "jitter (tenacity wait_random_exponential)", Confidence.medium)
-
-
-def _imported_constant(module: SourceModule, project: Project, name: str) -> ast.expr | None:
-    """A module-level constant of the code base imported by name (``from app.tasks import RETRY_POLICY``)."""
-    owner_name, _, attr = (module.imports.get(name) or "").rpartition(".")
-    owner = project.by_dotted_name.get(owner_name)
-    return _module_constant(owner, attr) if owner is not None else None
 
 
 def _task_retry_problem(module: SourceModule, project: Project, call: ast.Call) -> tuple[str, str, Confidence] | None:
@@ -595,15 +589,9 @@ def _wait_parts(module: SourceModule, wait: ast.expr, depth: int = 0) -> set[str
             return {short}
         return None
     if isinstance(wait, ast.Name):
-        assigned = _module_constant(module, wait.id)
+        assigned = module_constant(module, wait.id)
         return _wait_parts(module, assigned, depth + 1) if assigned is not None else None
     return None
-
-
-def _module_constant(module: SourceModule, name: str) -> ast.expr | None:
-    values = [n.value for n in module.tree.body if isinstance(n, ast.Assign)
-              and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
-    return values[0] if len(values) == 1 else None
 
 
 def _is_zero(node: ast.expr) -> bool:
@@ -815,7 +803,7 @@ def _int_values(module: SourceModule, fn: ast.AST | None, expr: ast.expr, depth:
             return None
     elif fn is not None:
         return None
-    constant = _module_constant(module, expr.id)
+    constant = module_constant(module, expr.id)
     return _int_values(module, None, constant, depth + 1) if constant is not None else None
 
 

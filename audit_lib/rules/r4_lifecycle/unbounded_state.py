@@ -185,6 +185,7 @@ from audit_lib.pyast import (
     enclosing_function,
     enclosing_loops,
     in_main_block,
+    is_none,
     is_self_attribute,
     keyword,
     method_name,
@@ -437,7 +438,7 @@ def _container_kind(module: SourceModule, value: ast.AST | None) -> str | None:
         return "set"
     if isinstance(value, ast.Call):
         kind = CONTAINER_FACTORIES.get(call_name(module, value) or "")
-        if kind == "deque" and (keyword(value, "maxlen") is not None and not _is_none(keyword(value, "maxlen"))
+        if kind == "deque" and (keyword(value, "maxlen") is not None and not is_none(keyword(value, "maxlen"))
                                 or len(value.args) >= 2):
             return None
         return kind
@@ -1364,7 +1365,7 @@ def _unbounded_cache_decorator(module: SourceModule, dec: ast.expr) -> str | Non
         maxsize = keyword(dec, "maxsize")
         if maxsize is None and dec.args:
             maxsize = dec.args[0]
-        return "@lru_cache(maxsize=None)" if _is_none(maxsize) else None
+        return "@lru_cache(maxsize=None)" if is_none(maxsize) else None
     if name in ("cachetools.cached", "cachetools.func.cached") and isinstance(dec, ast.Call):
         cache = keyword(dec, "cache") or (dec.args[0] if dec.args else None)
         if isinstance(cache, ast.Dict) or isinstance(cache, ast.Call) and qualified(module, cache.func) == "dict":
@@ -1857,7 +1858,3 @@ def _drains_at_size(name: str, fn: ast.AST | None) -> bool:
         and any(isinstance(t, ast.Call) and isinstance(t.func, ast.Attribute) and t.func.attr in ("qsize", "full")
                 and isinstance(t.func.value, ast.Name) and t.func.value.id == name for t in ast.walk(n.test))
         for n in walk_function_body(fn))
-
-
-def _is_none(node: ast.AST | None) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
