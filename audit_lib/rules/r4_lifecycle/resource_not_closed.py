@@ -25,7 +25,9 @@ abandoned by an exception is not delivered), archives opened to read from a path
 `os.path.join(...)`; not one over a file object or bytes, `ZipFile(BytesIO(data))`),
 child processes (`subprocess.Popen`, `asyncio.create_subprocess_exec`/`_shell`), which
 must be reaped by `wait()`/`communicate()` (a `poll()` loop or `kill()` count too, and so
-does a reap later in the body, without a `finally`; a `Popen(...)` statement whose
+does a reap later in the body, without a `finally`, unless the child has pipes, `stdin=PIPE`/`stdout=PIPE`/`stderr=PIPE`,
+and a call before the reap may raise, `proc.stdin.write(data)` ... `proc.wait(timeout=60)`: that exception leaves
+the child running and its pipes open, reported with low confidence; a `Popen(...)` statement whose
 result is dropped is a detached child, on purpose, and is not reported, nor is one
 started in a session of its own: `start_new_session=True`, `preexec_fn=os.setsid`, or
 `os.setsid()` called first by the process that starts it),
@@ -1086,7 +1088,7 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
     if usage.owned or kind == "engine" and not usage.closes and usage.unawaited_close is None:
         return None  # an engine made and dropped is a new engine per call: R4.connect-per-request judges that
     if finally_closes or (except_closes and body_closes) or usage.closes and (
-            kind == "process" or factory in IMAGE_OPENERS):
+            kind == "process" and not _pipes_left_on_error(fn, call, body_closes) or factory in IMAGE_OPENERS):
         return None  # a child process reaped, an image loaded later in the body: nobody asks for a finally
     if kind == "process" and _detached(module, fn, call):
         return None
@@ -1118,6 +1120,11 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
             return None  # an archive left unfinished on an exception is not delivered: nothing is lost
         if kind == "file" and _set_up_step(project, module, fn):
             return None  # an exception there stops the start-up: the process ends, and the file with it
+        if kind == "process":
+            return _finding(module, call, kind, factory, Confidence.low,
+                            f"child process from {factory}() is waited for on line {first_close.lineno} but not in a "
+                            "`finally`: an exception before that line leaves it running and its pipes open",
+                            _fix(kind, factory, name))
         closed = "released (read to the end or closed)" if kind == "streamed HTTP response" else "closed"
         return _finding(module, call, kind, factory, Confidence.low,
                         f"{kind} from {factory}() is {closed} on line {first_close.lineno} but not in a `finally`: "
@@ -1537,6 +1544,15 @@ def _where(module: SourceModule, node: ast.AST) -> str:
             return "except"
         child = parent
     return "body"
+
+
+def _pipes_left_on_error(fn: ast.AST, start: ast.Call, reaps: list[ast.AST]) -> bool:
+    """``proc = Popen(cmd, stdin=PIPE, stdout=PIPE); proc.stdin.write(data); ...; proc.wait()``: a child with pipes
+    reaped only later in the body, after a call that may raise, is left running with its pipes open by that
+    exception. A child without pipes reaped later is not asked for a ``finally``."""
+    pipes = (keyword(start, stream) for stream in ("stdin", "stdout", "stderr"))
+    return bool(reaps) and any(p is not None and (dotted(p) or "").endswith("PIPE") for p in pipes) \
+        and _can_raise_between(fn, start, reaps[0])
 
 
 def _can_raise_between(fn: ast.AST, acquire: ast.Call, close: ast.Call) -> bool:
