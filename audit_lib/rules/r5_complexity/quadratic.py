@@ -138,6 +138,7 @@ from audit_lib.pyast import (
     scope_of,
     walk_nodes,
 )
+from audit_lib.libs import http
 from audit_lib.libs.web import handler_of
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import (
@@ -446,7 +447,8 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
         if isinstance(node, ast.Call) and _one_parents_rows(function, node, parents):
             item_reads.update(id(n) for n in walk_nodes(node))
             continue
-        if isinstance(node, ast.Call) and (_reads_whole_store(node) or not in_helper and (
+        if isinstance(node, ast.Call) and (_reads_whole_store(node) or _api_results(function, node, parents)
+                                           or not in_helper and (
                 _reads_rows(node) and not _item_children(function, node, collections)
                 and not _narrows_a_parameter(function, node) or _streams_body(node))):
             return True
@@ -471,6 +473,31 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
     return False
 
 
+def _api_results(function: ast.AST, call: ast.Call, parents: dict) -> bool:
+    """``r.json()`` of the response an HTTP client handed back (``r = requests.get(url)``, ``self.session.get(url)``,
+    also ``requests.get(url).json()``): the records an outside API lists, as many as it holds (a sync walks them
+    against the table's rows)."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "json" and not call.args):
+        return False
+    response = call.func.value
+    sources = _sources_of(function, response, parents) if isinstance(response, ast.Name) else [response]
+    return any(_http_request(source) for source in sources)
+
+
+def _http_request(value: ast.expr) -> bool:
+    """``requests.get(url)``, ``await client.post(url)``, ``self.session.request("GET", url)``: a call of an HTTP
+    library or of a client or session (not the web request's own ``request.session``)."""
+    if isinstance(value, ast.Await):
+        value = value.value
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+            and value.func.attr in (*http.HTTP_VERBS, "request")):
+        return False
+    receiver = dotted(value.func.value) or ""
+    root = receiver.split(".", 1)[0]
+    return root in http.HTTP_LIBRARIES or bool(http.CLIENT_PARAMETER.search(receiver)) \
+        and root not in http.WEB_REQUEST_NAMES
+
+
 def _one_parents_rows(function: ast.AST, call: ast.Call, parents: dict) -> bool:
     """Query rows pinned to one row by its key (``filter_by(task_id=task.id).all()``, ``filter(photo=self)``,
     also a ``select(...).where(Member.team_id == team.id)`` executed and fetched): that row's few children. Not rows
@@ -483,9 +510,11 @@ def _one_parents_rows(function: ast.AST, call: ast.Call, parents: dict) -> bool:
 
 
 def _row_key(value: ast.expr) -> bool:
-    """``self`` or a row's key (``task.id``, ``task.pk``, ``row.group_id``)."""
-    return isinstance(value, ast.Name) and value.id == "self" or isinstance(value, ast.Attribute) \
-        and (value.attr in ("id", "pk") or value.attr.endswith("_id"))
+    """``self`` or a row's key (``task.id``, ``task.pk``, ``row.group_id``, a name ``series_id``; not a tenant's,
+    ``project_id``)."""
+    return isinstance(value, ast.Name) and (value.id == "self" or value.id.endswith("_id")
+                                            and not TENANT_SCOPE.search(value.id)) \
+        or isinstance(value, ast.Attribute) and (value.attr in ("id", "pk") or value.attr.endswith("_id"))
 
 
 STATEMENT_FILTERS = {"where", "filter", "filter_by"}
@@ -977,7 +1006,7 @@ def _membership(module: SourceModule, compare: ast.Compare, kinds) -> Iterator[F
     for op, container in zip(compare.ops, compare.comparators, strict=True):
         if not isinstance(op, (ast.In, ast.NotIn)):
             continue
-        rebuilt = is_list_expression(container)
+        rebuilt = is_list_expression(container) or _set_built(container)
         known_list = isinstance(container, ast.Name) and kinds(compare).get(container.id) == {LIST}
         table_rows = isinstance(container, ast.Name) and not known_list and _holds_table_rows(module, container)
         store = _store_scanned(module, container)
@@ -987,7 +1016,8 @@ def _membership(module: SourceModule, compare: ast.Compare, kinds) -> Iterator[F
         if table_rows and not any(_walks_model_rows(module, compare, s.iter) for s in loops):
             continue  # one document's tags checked against the inbox tags: a handful against a handful
         if rebuilt:
-            message = "membership test against a list rebuilt on every pass of the loop: O(n·m)"
+            message = f"membership test against a {'set' if _set_built(container) else 'list'} rebuilt on every " \
+                      "pass of the loop: O(n·m)"
             fix = "build a set once before the loop and test membership in it"
         elif table_rows:
             message = f"membership test on the query rows {container.id} inside a loop scans them as a list: O(n·m)"
@@ -1001,6 +1031,15 @@ def _membership(module: SourceModule, compare: ast.Compare, kinds) -> Iterator[F
             fix = f"make {container.id} a set (or keep a set beside it) for the membership test"
         yield Finding(message=message, path=module.path, line=compare.lineno, end_line=compare.end_lineno,
                       evidence=module.evidence(compare), fix=fix), container
+
+
+def _set_built(container: ast.expr) -> bool:
+    """``{r.id for r in rows}``, ``set(ids)`` written in the test: the set is built again from the whole collection
+    each time the test runs, a walk as long as a list's scan (not of a class or a constant, ``set(Status)``)."""
+    if isinstance(container, ast.SetComp):
+        return not all(is_fixed_source(g.iter) for g in container.generators)
+    return isinstance(container, ast.Call) and dotted(container.func) in ("set", "frozenset") \
+        and len(container.args) == 1 and not is_fixed_source(container.args[0])
 
 
 def _holds_table_rows(module: SourceModule, read: ast.Name) -> bool:
