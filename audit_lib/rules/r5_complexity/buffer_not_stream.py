@@ -58,6 +58,14 @@ Reports whole payloads read into memory where streaming fits. That is:
   `ALTER TABLE` or `CREATE TABLE` is a schema upgrade run once, and its reads are not reported; so is a SQLAlchemy Core `table.select()` with nothing chained to
   it whose rows are read into a list (`.fetchall()`, `.all()`, a list comprehension over the
   result or its `.mappings()`): a database dump that holds every table at once.
+- every row of a model's table loaded only to be counted (`len(Model.objects.all())`, `len(Model.query.all())`,
+  `len(session.query(Model).all())`, `len(list(Model.objects.filter(active=True)))`): `.count()` counts in the
+  database. Rows a filter by a value picks (`filter(owner=user)`) or one object's relation (`queue.tickets.all()`)
+  are few and are not reported;
+- a log file read whole to be walked line by line (`raw = f.read(); for line in raw.split("\\n")`, `f.readlines()`,
+  `log_path.read_text().splitlines()` of a path named for a log: `get_log_file_path()`, `LOG_FILE`, `"app.log"`):
+  the file grows for as long as the service runs, and `for line in f` reads it a line at a time. One read from
+  its tail (`f.seek(-1024, os.SEEK_END)` first) or read whole to be sent back whole is not reported;
 - an object of a storage service downloaded whole (`s3.get_object(Bucket=b, Key=key)["Body"].read()`, GCS's
   `blob.download_as_bytes()`, Azure's `(await blob.download_blob()).readall()`): as large as whoever stored it
   made it. One at a key written in the code is a known document, and one parsed as JSON is needed whole;
@@ -167,7 +175,7 @@ from audit_lib.source import Project, SourceModule, is_management_command
 
 WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", "Response", ".aread(", ".content", ".text", "WRITEDATA", "WRITEFUNCTION",
                       ".select()", "csv", "writestr", "connection_from_",
-                      "download_as_", ".readall(", "ZipFile", ".stream")
+                      "download_as_", ".readall(", "ZipFile", ".stream", ".readlines(", ".read_text(", "len(")
 WHOLE_BODY_ATTRIBUTES = {"content", "text"}
 WHOLE_BODY_METHODS = {"read", "aread", "text"}
 FILE_SINK_METHODS = {"write", "write_bytes", "write_text", "writelines"}
@@ -204,11 +212,11 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                         *_curl_buffers(module, nodes),
                         *_uploads(module, project, fn, nodes), *_request_bodies(module, project, fn, nodes),
                         *_request_streams_buffered(module, project, fn, nodes),
-                        *_fetchalls(module, fn, nodes), *_whole_tables(module, nodes), *_zip_copies(module, project, nodes),
+                        *_fetchalls(module, fn, nodes), *_rows_loaded_to_count(module, nodes), *_whole_tables(module, nodes), *_zip_copies(module, project, nodes),
                         *([] if small_picture else _files_sent_whole(module, project, nodes)),
                         *([] if small_picture else _file_objects_copied(module, project, fn, nodes)),
                         *_stored_objects_read_whole(module, nodes),
-                        *_whole_file_hashes(module, nodes), *_archives_built_in_memory(module, project, fn, nodes),
+                        *_whole_file_hashes(module, nodes), *_log_files_read_whole(module, nodes), *_archives_built_in_memory(module, project, fn, nodes),
                         *_memory_exports(module, project, fn, nodes), *_csv_written_in_place(module, project, fn, nodes),
                         *_documents_built_whole(module, project, fn, nodes),
                         *_pages_cut_in_memory(module, nodes)]:
@@ -1060,6 +1068,82 @@ def _whole_file_hashes(module: SourceModule, nodes: list[ast.AST]) -> Iterator[F
                 "digest.update(chunk) for each f.read(65536)")
 
 
+# A path that names a log (``get_log_file_path()``, ``log_path``, ``LOG_FILE``, ``"worker.log"``): a file the service
+# keeps appending to for as long as it runs (not ``login``, ``catalog``, ``changelog``).
+LOG_PATH = re.compile(r"(^|_)(logs?|logfile|logpath)(_|$)|\.log$", re.I)
+WHOLE_TEXT_READS = {"readlines", "read_text", "read_bytes"}
+# What keeps a text whole on its way to a loop: it is decoded, trimmed or cut into lines.
+WHOLE_TEXT_STEPS = {"split", "splitlines", "decode", "strip", "rstrip"}
+
+
+def _log_files_read_whole(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``raw = f.read(); for line in raw.split("\\n")`` (also ``f.readlines()``, ``path.read_text().splitlines()``) of a
+    log file: a file that grows for as long as the service runs, read whole only to be walked one line at a time.
+    One the code seeks in first (``f.seek(-1024, os.SEEK_END)``) is read from its tail, and is not reported."""
+    handles = {target.id for target, opened in _bound_files(nodes) if _names_a_log(opened)}
+    handles -= {dotted(n.func.value) for n in nodes if isinstance(n, ast.Call) and method_name(n) == "seek"}
+    reads = [n for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and (
+        (_whole_read(n) or n.func.attr == "readlines" and not n.args) and dotted(n.func.value) in handles
+        or n.func.attr in WHOLE_TEXT_READS - {"readlines"} and _names_a_log(n.func.value))]
+    if not reads:
+        return
+    held: dict[str, ast.Call] = {}  # name -> the read whose text it holds
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            read = _whole_text_of(node.value, reads, held)
+            if read is not None:
+                held[node.targets[0].id] = read
+    walked = {id(read) for node in nodes if isinstance(node, (ast.For, ast.comprehension))
+              for read in [_whole_text_of(_unwrapped_iterable(node.iter), reads, held)] if read is not None}
+    for read in reads:
+        if id(read) in walked:
+            yield _medium_finding(module, read, "a log file is read whole into memory to be walked line by line",
+                                  "iterate the open file (for line in f), which reads one line at a time; to show "
+                                  "the latest entries, seek near the end first")
+
+
+def _bound_files(nodes: list[ast.AST]) -> Iterator[tuple[ast.Name, ast.expr]]:
+    """Each name bound to a file opened in the function (``with open(path) as f``, ``f = io.open(path)``,
+    ``with path.open() as f``), with the path (or the receiver of ``.open()``)."""
+    for node in nodes:
+        pairs = [(i.optional_vars, i.context_expr) for i in node.items] if isinstance(node, (ast.With, ast.AsyncWith)) \
+            else [(node.targets[0], node.value)] if isinstance(node, ast.Assign) and len(node.targets) == 1 else []
+        for target, value in pairs:
+            if isinstance(target, ast.Name) and isinstance(value, ast.Call) and method_name(value) == "open":
+                path = value.args[0] if value.args else value.func.value if isinstance(value.func, ast.Attribute) \
+                    else None
+                if path is not None:
+                    yield target, path
+
+
+def _names_a_log(path: ast.expr) -> bool:
+    """A path whose names or text speak of a log: ``get_log_file_path()``, ``self.log_path``, ``Path(LOG_FILE)``,
+    ``"/var/log/app.log"``."""
+    return any(LOG_PATH.search(n.id if isinstance(n, ast.Name) else n.attr if isinstance(n, ast.Attribute)
+                               else n.value)
+               for n in walk_nodes(path) if isinstance(n, (ast.Name, ast.Attribute))
+               or isinstance(n, ast.Constant) and isinstance(n.value, str))
+
+
+def _whole_text_of(value: ast.expr, reads: list[ast.Call], held: dict[str, ast.Call]) -> ast.Call | None:
+    """The read of ``reads`` whose whole text ``value`` is, directly, through a name, or decoded, trimmed or split
+    into lines (``raw.split("|\\n")``)."""
+    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+            and value.func.attr in WHOLE_TEXT_STEPS and not any(value is r for r in reads):
+        value = value.func.value
+    if isinstance(value, ast.Name):
+        return held.get(value.id)
+    return next((r for r in reads if value is r), None)
+
+
+def _unwrapped_iterable(iterable: ast.expr) -> ast.expr:
+    """``enumerate(lines)``, ``reversed(lines)`` -> ``lines``."""
+    while isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) \
+            and iterable.func.id in ("enumerate", "reversed", "list") and iterable.args:
+        iterable = iterable.args[0]
+    return iterable
+
+
 # -- fetchall -----------------------------------------------------------------------------
 
 
@@ -1097,6 +1181,46 @@ def _fetchalls(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Itera
             fix="iterate the cursor or fetchmany(1000) in a loop (a server-side cursor for large tables), "
                 "or add a LIMIT and paginate by key",
         )
+
+
+# What a query of a model can chain and still hand back every row it picks.
+MODEL_QUERY_STEPS = {"all", "filter", "filter_by", "exclude", "where", "order_by", "select_related", "prefetch_related",
+                     "only", "defer", "distinct", "options", "scalars"}
+ROW_FILTERS = {"filter", "filter_by", "exclude", "where"}
+
+
+def _rows_loaded_to_count(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``len(Model.objects.all())``, ``len(Model.query.all())``, ``len(session.query(Model).all())``,
+    ``len(list(Model.objects.filter(active=True)))``: every row of the table (or of a share picked by flags) is loaded
+    and built into objects only to be counted. Rows one object's key picks (``filter(owner=user)``) are few."""
+    for node in nodes:
+        if isinstance(node, ast.Call) and dotted(node.func) == "len" and len(node.args) == 1:
+            rows = node.args[0]
+            if isinstance(rows, ast.Call) and dotted(rows.func) == "list" and len(rows.args) == 1:
+                rows = rows.args[0]
+            if _whole_model_rows(rows):
+                yield _medium_finding(module, node, "every row of the query is loaded into memory only to be counted",
+                                      "count in the database: query.count() (SQLAlchemy: select(func.count()))")
+
+
+def _whole_model_rows(query: ast.expr) -> bool:
+    """A query of a model's table (``Model.objects``, ``Model.query``, ``session.query(Model)``) filtered by constants
+    only: as many rows as the table holds."""
+    node, stepped = query, False
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MODEL_QUERY_STEPS:
+        if node.func.attr in ROW_FILTERS and not _constant_filter(node):
+            return False
+        node, stepped = node.func.value, True
+    if isinstance(node, ast.Attribute) and node.attr in ("objects", "query"):
+        return stepped and isinstance(node.value, ast.Name) and node.value.id[:1].isupper()
+    return stepped and isinstance(node, ast.Call) and method_name(node) == "query" \
+        and (dotted(node.func.value) or "").endswith("session") and bool(node.args)
+
+
+def _constant_filter(call: ast.Call) -> bool:
+    """A filter by constants alone (``active=True``, ``Task.state == State.DONE``): every name it reads is a class."""
+    return all(n.id[:1].isupper() for value in [*call.args, *(k.value for k in call.keywords)]
+               for n in walk_nodes(value) if isinstance(n, ast.Name))
 
 
 SCHEMA_CHANGE = re.compile(r"^\s*(ALTER|CREATE)\s+TABLE\b", re.I)

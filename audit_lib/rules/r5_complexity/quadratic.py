@@ -15,8 +15,8 @@ walk a collection (not a constant literal or a `range` of constants), it reports
 - a linear scan of a list: `x in seen` / `x not in seen`, `seen.index(x)`,
   `seen.count(x)`, `seen.remove(x)`, where `seen` is known to be a list (a list
   literal that the function grows, `list(...)`, a list comprehension, a `.fetchall()`
-  or `.getlist()` result, a parameter annotated `list[...]`), and `x in [y.id for y in ys]`, which
-  rebuilds the list on every pass; also `x in rows` where `rows` holds a Django or SQLAlchemy query
+  or `.getlist()` result, a parameter annotated `list[...]`), and `x in [y.id for y in ys]` or
+  `x in {y.id for y in ys}` / `x in set(ys)`, which rebuild the list or the set on every pass; also `x in rows` where `rows` holds a Django or SQLAlchemy query
   (or a list made of it) as large as the data: a whole table, rows picked by flags (constants, enum members:
   `type=Kind.DONE.value`) or by a list the client sent (a QuerySet caches its rows in a list and `in` scans
   it), tested in a loop over a model's query (also through the project's own QuerySet methods,
@@ -62,11 +62,14 @@ function (`fetchall()`, `.all()`, `.filter(...)`; not the rows read off a loop's
 of each `m`: one item's children, nor `self.roles.all()` / `self.rank.roles.all()` in a method: the object's own
 related rows, nor a parameter narrowed or ordered (`users.order_by("slug")` of an admin action's selection: the
 rows the caller chose), nor those a filter pins to one row's key, `filter_by(task_id=task.id)`,
-`filter(photo=self)`, `where(Member.team_id == team.id)` executed and fetched, unless a list picks them too), from a whole Redis key or pattern (`smembers()`,
+`filter(photo=self)`, `where(Member.team_id == team.id)`, `where(Episode.series_id == series_id)` executed and
+fetched, not a tenant's key such as `project_id`, unless a list picks them too), from a whole Redis key or pattern (`smembers()`,
 `lrange(key, 0, -1)`, `keys("lock:*")`, rq's `get_job_ids()`; also returned by a plain function of the
 project called there, `jobs = list(rq_job_ids())`, followed one call deep: a service function's query
 rows are not, they are as often a configuration table's as the data's), the chunks or lines of an HTTP body read as a stream
-(`resp.aiter_bytes()`, `r.iter_content()`, `r.iter_lines()`: as long as the sender makes it), or a model's children (an SQLAlchemy
+(`resp.aiter_bytes()`, `r.iter_content()`, `r.iter_lines()`: as long as the sender makes it), the records an outside API
+lists (`r.json()` of `r = requests.get(url)` or of a client's or session's request, also returned by a plain function
+of the project called there: a sync of a remote catalogue against the table's rows), or a model's children (an SQLAlchemy
 `relationship()` or `backref` collection such as `source.submissions`, or a model property
 that gathers them; not a many-to-many set through an association table, `relationship("Tag",
 secondary=...)`: one object's tags or destinations are a handful), followed through the names
