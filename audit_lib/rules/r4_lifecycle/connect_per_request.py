@@ -43,6 +43,10 @@ once per request or once per loop iteration:
   through a method or function that opens it, or a subclass's override of a base class's stub): it lives one
   request and the teardown closes it, so each request opens its own; the finding is on the call stored on
   `flask.g`, not on the loops and helpers that take it from there (they share the request's connection);
+  also a database a project helper opens through layers the audit cannot follow (a backend chosen at run
+  time: `tree = open_tree(path); g.tree_db = tree`) when a teardown hook closes it after every request
+  (`close_tree(g.pop("tree_db"))`) and its name on `g` names a database or connection; not a helper that takes it
+  from a pool or engine (`pool.getconn()`, `engine.connect()`) or opens SQLite (`sqlite3.connect`);
 - for pools, engines and Redis clients: inside a generator run as a context manager
   (`@contextmanager`/`@asynccontextmanager`, not an application lifespan) that does not
   keep it, like `async with get_single_session()` building an engine, yielding a session
@@ -158,6 +162,9 @@ REQUEST_OBJECTS = {"request", "req"}
 REQUEST_DATA = {"json", "data", "form", "args", "values", "POST", "GET", "body", "query_params", "get_json", "params"}
 REQUEST_MODULES = {"flask.request", "quart.request"}
 TEARDOWN_HOOKS = {"teardown_request", "teardown_appcontext", "after_request"}
+# How a connection is taken from a pool, an engine or a session factory rather than opened anew.
+POOL_CHECKOUTS = {"getconn", "acquire", "connect", "connection", "raw_connection", "get_connection", "Session",
+                  "sessionmaker", "scoped_session"}
 HELPER_DEPTH = 3  # how many calls deep a helper called from a handler still counts as per-request
 # Base classes of frameworks that serve a request by calling one method of the project's subclass.
 QUERY_HANDLER_BASES = {"datasethoster.Query": "fetch", "datasethoster.main.Query": "fetch"}
@@ -169,7 +176,7 @@ def check(project: Project) -> Iterator[Finding]:
     openers = [(module, call, fn, factory) for module in modules for call in module.nodes_of(ast.Call)
                if (fn := enclosing_function(module, call)) is not None
                and (factory := _opener(project, module, call)) is not None and not _is_factory(project, module, fn)]
-    if not openers and not any(".dispose(" in m.text for m in modules):
+    if not openers and not any(".dispose(" in m.text or "teardown_" in m.text for m in modules):
         return
     per_request = _per_request_functions(project, modules)
     for module, call, fn, factory in openers:
@@ -194,6 +201,7 @@ def check(project: Project) -> Iterator[Finding]:
                            "that uses it, and the pool is thrown away after one unit of work", factory=factory)
     yield from _per_iteration_through_methods(project, modules, openers)
     yield from _kept_on_request_globals(project, modules, openers)
+    yield from _opened_for_the_request(project, modules, openers)
     yield from _disposed_per_request(modules, per_request)
 
 
@@ -259,6 +267,75 @@ def _kept_on_request_globals(project: Project, modules: list[SourceModule], open
                            f"{name}() opens a new {what} for every request{where}: kept on flask.g, it lasts one "
                            "request and is closed at its teardown, with no pool behind it",
                            "open a pool at startup and take a connection from it per request", factory=factory)
+
+
+def _opened_for_the_request(project: Project, modules: list[SourceModule], openers: list) -> Iterator[Finding]:
+    """``db = open_tree(tree); g.db = db`` with ``@app.teardown_appcontext def close(exc): close_db(g.pop("db"))``:
+    a project helper opens the database (through a backend chosen at run time, which the audit cannot follow)
+    for one request, kept on ``flask.g`` under a database name, and a teardown hook closes it after every
+    request: each request opens the database anew. Not a connection checked out of a pool or engine in the
+    helper (``pool.getconn()``, ``engine.connect()``), nor a library call (judged by its kind, and SQLite's file
+    is no server), nor a helper already known to open a connection (reported above)."""
+    closed = {name: hook for module in modules for hook in _teardown_hooks(module)
+              for name in _closed_request_globals(module, hook)}
+    if not closed:
+        return
+    opening = _opening_methods(openers)
+    for module in modules:
+        for assign in module.nodes_of(ast.Assign):
+            kept = [t.attr for t in assign.targets if isinstance(t, ast.Attribute) and t.attr in closed
+                    and qualified(module, t.value) in REQUEST_GLOBALS]
+            call = _assigned_call(module, assign)
+            resolved = called_function(project, module, call) if kept and call is not None else None
+            if resolved is None or _opener(project, module, call) is not None \
+                    or _reached_from(project, module, call, opening) is not None or _checks_out(resolved[1]):
+                continue
+            hook = closed[kept[0]]
+            yield _finding(module, call, Confidence.medium,
+                           f"{dotted(call.func)}() opens the database for every request: kept on flask.g as "
+                           f"`{kept[0]}` and closed after each request by teardown hook {hook.name}(), with no pool "
+                           "behind it",
+                           "open the database (or a pool of connections to it) once per process and hand a "
+                           "connection from it to each request")
+
+
+def _closed_request_globals(module: SourceModule, hook: ast.AST) -> set[str]:
+    """The names on ``flask.g`` a teardown hook reads (``g.pop("db")``, ``g.get("db")``, ``g.db``) when it also
+    closes something (``db.close()``, ``close_db(db)``), if they name a database or connection."""
+    if not any(isinstance(n, ast.Call) and "close" in (dotted(n.func) or "").rsplit(".", 1)[-1].lower()
+               for n in walk_function_body(hook)):
+        return set()
+    names = set()
+    for n in walk_function_body(hook):
+        if isinstance(n, ast.Attribute) and qualified(module, n.value) in REQUEST_GLOBALS:
+            names.add(n.attr)
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("pop", "get") \
+                and qualified(module, n.func.value) in REQUEST_GLOBALS and n.args \
+                and isinstance(n.args[0], ast.Constant) and isinstance(n.args[0].value, str):
+            names.add(n.args[0].value)
+    return {name for name in names if any(part in ("db", "conn", "connection", "database")
+                                          for part in name.lower().split("_"))}
+
+
+def _assigned_call(module: SourceModule, assign: ast.Assign) -> ast.Call | None:
+    """The call whose result ``assign`` stores: its value, or the call last bound to the local it stores
+    (``db = open_tree(tree)`` ... ``g.db = db``)."""
+    value = assign.value.value if isinstance(assign.value, ast.Await) else assign.value
+    if isinstance(value, ast.Call):
+        return value
+    fn = enclosing_function(module, assign)
+    if not isinstance(value, ast.Name) or fn is None:
+        return None
+    bound = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Assign) and n.lineno < assign.lineno
+             and any(isinstance(t, ast.Name) and t.id == value.id for t in n.targets)]
+    last = bound[-1] if bound else None
+    last = last.value if isinstance(last, ast.Await) else last
+    return last if isinstance(last, ast.Call) else None
+
+
+def _checks_out(fn: ast.AST) -> bool:
+    """The helper takes its connection from a pool or engine: ``pool.getconn()``, ``engine.connect()``."""
+    return any(isinstance(n, ast.Call) and method_name(n) in POOL_CHECKOUTS for n in walk_function_body(fn))
 
 
 def _reached_from(project: Project, module: SourceModule, call: ast.Call, opening: dict) -> tuple[str, tuple] | None:
