@@ -804,11 +804,16 @@ def _chain_root(call: ast.AST) -> ast.AST:
 
 
 def _objects_model(node: ast.AST) -> str | None:
-    """``Order`` for a chain that starts ``Order.objects`` (or ``_default_manager``)."""
+    """``Order`` for a chain that starts ``Order.objects`` (or ``_default_manager``), or Django's
+    ``QuerySet(Order)`` built directly."""
     while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript, ast.Await)):
         if isinstance(node, ast.Attribute) and node.attr in ("objects", "_default_manager", "_base_manager"):
             base = dotted(node.value)
             return base.split(".")[-1] if base else None
+        if isinstance(node, ast.Call) and (dotted(node.func) or "").split(".")[-1] == "QuerySet":
+            given = node.args[:1] or [k.value for k in node.keywords if k.arg == "model"]
+            model = (dotted(given[0]) or "").split(".")[-1] if given else ""
+            return model if model[:1].isupper() else None
         node = node.func if isinstance(node, ast.Call) else node.value
     return None
 
@@ -2672,11 +2677,11 @@ def _unique_models(project: Project) -> tuple[set[str], dict[str, list[str]]]:
     single: dict[str, set[str]] = {}  # models unique only through single fields: those fields
     for module in project.modules:
         if "unique" not in module.text.lower() and "OneToOne" not in module.text and "primary_key" not in module.text:
-            bases.update({c.name: [(dotted(b) or "").split(".")[-1] for b in c.bases]
+            bases.update({c.name: [_base_class_name(b) for b in c.bases]
                           for c in module.nodes_of(ast.ClassDef)})
             continue
         for cls in module.nodes_of(ast.ClassDef):
-            bases[cls.name] = [(dotted(b) or "").split(".")[-1] for b in cls.bases]
+            bases[cls.name] = [_base_class_name(b) for b in cls.bases]
             inherited_key = _polymorphic_subclass(cls)
             found = [n for n in ast.walk(cls) if n is not cls and not isinstance(n, ast.FunctionDef) and _declares_unique(n)
                      and not (inherited_key and _foreign_key_column(n))]
@@ -2704,6 +2709,13 @@ def _unique_models(project: Project) -> tuple[set[str], dict[str, list[str]]]:
             single[name] = inherited
     project.facts["r2.single_unique"] = single
     return declared, bases
+
+
+def _base_class_name(base: ast.expr) -> str:
+    """A base class by its class name (``mixins.Timestamped``: ``Timestamped``), but Django's own
+    ``models.Model`` kept whole: a code base's class named ``Model`` is another class."""
+    name = dotted(base) or ""
+    return name if name in ("models.Model", "django.db.models.Model") else name.split(".")[-1]
 
 
 def _ancestors(name: str, bases: dict[str, list[str]]) -> set[str]:

@@ -688,11 +688,11 @@ def _unique_indexes(project: Project) -> dict[str, list[set[str]]]:
     """Model name -> the columns of each unique index in its table arguments (``db.Index("ix_uq_name",
     db.func.lower(cls.name), unique=True)``: ``{"name"}``; a column ``event_id`` also as ``event``), and
     each unique column with a constant default (``name = mapped_column(Unicode(255), default='',
-    unique=True)``: a default of one value numbers nothing, the key is still the client's)."""
+    unique=True)``, also a primary key: a default of one value numbers nothing, the key is still the client's)."""
     if "r2.unique_indexes" not in project.facts:
         indexes: dict[str, list[set[str]]] = {}
         for module in project.modules:
-            if "Index" not in module.text and "unique" not in module.text:
+            if "Index" not in module.text and "unique" not in module.text and "primary_key" not in module.text:
                 continue
             for cls in module.nodes_of(ast.ClassDef):
                 indexes.setdefault(cls.name, []).extend({t.id} for s in cls.body if isinstance(s, (ast.Assign, ast.AnnAssign))
@@ -713,9 +713,18 @@ def _unique_indexes(project: Project) -> dict[str, list[set[str]]]:
 
 
 def _constant_default_unique(call: ast.Call) -> bool:
+    """A unique column, or a primary key the code sets (no ``AutoField``), with one constant default
+    (``type = models.IntegerField(primary_key=True, default=SettingType.EMAIL)``)."""
     keywords = {k.arg: k.value for k in call.keywords}
-    return isinstance(keywords.get("unique"), ast.Constant) and keywords["unique"].value is True and isinstance(
-        keywords.get("default"), ast.Constant) and "primary_key" not in keywords
+    key = next((k for k in ("unique", "primary_key") if isinstance(keywords.get(k), ast.Constant)
+                and keywords[k].value is True), None)
+    return key is not None and _constant(keywords.get("default")) and not (
+        key == "unique" and "primary_key" in keywords) and "AutoField" not in (dotted(call.func) or "")
+
+
+def _constant(value: ast.AST | None) -> bool:
+    """``''``, ``0``, ``SettingType.EMAIL``: one value, not a function that draws a new one."""
+    return isinstance(value, ast.Constant) or isinstance(value, ast.Attribute) and (dotted(value) or "")[:1].isupper()
 
 
 def _filtered_columns(call: ast.Call) -> set[str]:
@@ -1654,8 +1663,8 @@ def _tested_columns(test: ast.AST) -> set[str]:
 
 def _implies_found(test: ast.AST, holds: bool, read: db.DbOp, names: set[str]) -> bool:
     """Whether ``test`` being ``holds`` means the row ``read`` looked for was found: true for ``row``,
-    ``row is not None``, ``qs.exists()`` (also within ``and``); false for ``not row``, ``row is None``
-    (also within ``or``)."""
+    ``row is not None``, ``qs.exists()``, ``key in {r.id for r in rows}`` (also within ``and``); false for
+    ``not row``, ``row is None``, ``key not in ...`` (also within ``or``)."""
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         return _implies_found(test.operand, not holds, read, names)
     if isinstance(test, ast.BoolOp):
@@ -1664,7 +1673,16 @@ def _implies_found(test: ast.AST, holds: bool, read: db.DbOp, names: set[str]) -
     if isinstance(test, ast.Compare) and len(test.ops) == 1 and is_none(test.comparators[0]) and isinstance(
             test.ops[0], (ast.Is, ast.IsNot)):
         return _names_the_row(test.left, read, names) and isinstance(test.ops[0], ast.IsNot) is holds
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.In, ast.NotIn)):
+        return _built_of(test.comparators[0], names) and isinstance(test.ops[0], ast.In) is holds
+    if isinstance(test, ast.Call) and method_name(test) == "__contains__" and isinstance(test.func, ast.Attribute):
+        return holds and _built_of(test.func.value, names)
     return holds and _names_the_row(test, read, names)
+
+
+def _built_of(expression: ast.AST, names: set[str]) -> bool:
+    """Whether ``expression`` uses one of ``names`` (``{str(row.id) for row in rows}``)."""
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(expression))
 
 
 def _names_the_row(node: ast.AST, read: db.DbOp, names: set[str]) -> bool:
