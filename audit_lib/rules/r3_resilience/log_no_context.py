@@ -4,7 +4,9 @@
 Reports `print()` in service code and request-handler log lines that are only an
 interpolated string. In detail, in a code base that serves HTTP (it defines routes):
 
-- `print()` in service code. Scripts and CLIs are left alone: `if __name__ == "__main__":`
+- `print()` in service code, and its writes of a line to the console streams (`sys.stderr.write(f"failed:
+  {err}\n")`, `sys.stdout.write(...)`: a print spelled out, with the same exceptions; a write of part of a
+  line, progress dots or a `\r` redraw, is terminal output). Scripts and CLIs are left alone: `if __name__ == "__main__":`
   blocks, files under `scripts/`, `bin/`, `cli/`, `tools/`, Django `management/` packages
   (the commands and their shared helpers),
   `setup.py`, `manage.py`, `__main__.py`, migrations, files whose name is no Python identifier
@@ -350,7 +352,7 @@ def _prints(module: SourceModule, project: Project) -> Iterator[Finding]:
     by_function: dict[ast.AST | None, list[Finding]] = {}
     for node in _service_prints(module, project):
         by_function.setdefault(_enclosing(module, node), []).append(Finding(
-            message="print() in service code: no level, no logger, no request context",
+            message=f"{_console_write(module, node)}() in service code: no level, no logger, no request context",
             path=module.path, line=node.lineno, end_line=getattr(node, "end_lineno", node.lineno),
             evidence=module.evidence(node),
             fix='log instead: logger.info("what happened", extra={"key": value})',
@@ -370,11 +372,43 @@ def _prints(module: SourceModule, project: Project) -> Iterator[Finding]:
                       confidence=first.confidence)
 
 
+CONSOLE_STREAMS = ("sys.stdout.write", "sys.stderr.write")  # print() spelled out: the same console line
+
+
+def _console_write(module: SourceModule, node: ast.AST) -> str | None:
+    """``print`` for ``print(...)``, ``sys.stderr.write`` for ``sys.stderr.write("failed: ...\\n")`` /
+    ``sys.stdout.write(...)`` of a whole line of text; None for any other node, and in a module that takes
+    ``print`` from elsewhere (``from rich import print``: a console UI, or a function of the project's own).
+    A write of part of a line (progress dots, a ``\\r`` redraw, a stream wrapper passing text on) is terminal
+    output, no message."""
+    if not isinstance(node, ast.Call) or "print" in module.imports:
+        return None
+    if isinstance(node.func, ast.Name) and node.func.id == "print":
+        return "print"
+    name = call_name(module, node)
+    return name if name in CONSOLE_STREAMS and len(node.args) == 1 and _whole_line(node.args[0]) else None
+
+
+def _whole_line(text: ast.expr) -> bool:
+    """Text that says something and ends the line: ``"failed\\n"``, ``f"{path} failed\\n"``,
+    ``"failed: %s\\n" % err``, ``msg + "\\n"`` (not ``"\\r\\n"``, ``"."`` nor ``f"\\r{bar}"``)."""
+    if isinstance(text, ast.BinOp) and isinstance(text.op, ast.Mod):
+        text = text.left
+    elif isinstance(text, ast.Call) and isinstance(text.func, ast.Attribute) and text.func.attr == "format":
+        text = text.func.value
+    if isinstance(text, ast.BinOp) and isinstance(text.op, ast.Add):
+        return (string_value(text.right) or "").endswith("\n")
+    pieces = text.values if isinstance(text, ast.JoinedStr) else [text]
+    return bool(pieces) and (string_value(pieces[-1]) or "").endswith("\n") and any(
+        isinstance(piece, ast.FormattedValue) or (string_value(piece) or "").strip() for piece in pieces)
+
+
 def _service_prints(module: SourceModule, project: Project) -> Iterator[ast.Call]:
+    """The prints of service code, and its writes to ``sys.stdout``/``sys.stderr``: console output all the same."""
     for node in walk_nodes(module.tree):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"):
+        if _console_write(module, node) is None:
             continue
-        if "print" in module.imports or in_main_block(module, node) or _in_exempt_function(module, node) \
+        if in_main_block(module, node) or _in_exempt_function(module, node) \
                 or _mirrors_log_call(module, node) or _under_argv_test(module, node) \
                 or _in_command_line_function(module, node, project) or _before_exit(module, node) \
                 or _continues_print(module, node) or _in_dead_handler(module, node) or _under_debug_flag(module, node) \
@@ -417,8 +451,7 @@ def _continues_print(module: SourceModule, call: ast.Call) -> bool:
         if isinstance(block, list) and statement in block:
             index = block.index(statement)
             previous = block[index - 1] if index else None
-            return isinstance(previous, ast.Expr) and isinstance(previous.value, ast.Call) \
-                and isinstance(previous.value.func, ast.Name) and previous.value.func.id == "print"
+            return isinstance(previous, ast.Expr) and _console_write(module, previous.value) is not None
     return False
 
 
@@ -519,7 +552,7 @@ def _mirrors_log_call(module: SourceModule, call: ast.Call) -> bool:
     ``logger.error(msg)``): the logging pipeline has the line; the print echoes the error to the console
     (a print to stdout beside a debug log shows what the log level hides: reported)."""
     target = keyword(call, "file")
-    if target is None or dotted(target) != "sys.stderr":
+    if _console_write(module, call) != "sys.stderr.write" and (target is None or dotted(target) != "sys.stderr"):
         return False
     statement = module.parents.get(call)
     parent = module.parents.get(statement) if isinstance(statement, ast.Expr) else None
