@@ -39,7 +39,9 @@ Reports datetimes made or stored without a time zone. In code:
 
 A code base that keeps naive UTC throughout (at least three DateTime columns without a zone,
 not one with `timezone=True`, and at least five `utcnow()`/`utcfromtimestamp()` readings, counting
-the calls and column defaults of a project helper that returns one, `def get_utc_now(): return
+the columns' own `default=datetime.utcnow`/`onupdate=datetime.utcnow` (Flask-SQLAlchemy's
+`db.Column(db.DateTime, default=datetime.utcnow)` too) and the calls and column defaults of a project helper
+that returns one, `def get_utc_now(): return
 datetime.utcnow()` or `datetime.now(timezone.utc).replace(tzinfo=None)`) gets
 one finding for that choice, at its first naive column, naming the places: each of those lines
 is right by the convention, and changing one alone would break its comparisons. What breaks the
@@ -102,7 +104,9 @@ attaches UTC to it (`make_utc(datetime.utcnow())` where `make_utc` calls `make_a
 shown; `(expires - datetime.now()).days`, a difference of which only `.days` is read: the host's offset moves
 it by hours, which a count of days does not see), `date.today()`, today's date read off a reading
 (`datetime.now().date()`, `.year`, `.weekday()`, also through a name read only that way; of a UTC reading
-also `.hour` and `.minute`, the right UTC fields) and date-only fields
+also `.hour` and `.minute`, the right UTC fields), the hour or time of day of a reading only compared
+(`22 <= datetime.now().hour or datetime.now().hour < 7`, `datetime.now().time() < closing`: quiet hours, a
+window in the host's wall-clock hours like the truncated one above) and date-only fields
 (`DateField(default=datetime.now)`, `db.Column(db.Date, default=datetime.now)`, a DateTime column named for
 a day of the calendar (`birthday`, `date_of_birth`, `due_date`: kept at midnight, no moment to lose), a Django `DateField`
 or SQLAlchemy `Date` column given the value as a view's initial data or as a keyword of its model,
@@ -214,21 +218,25 @@ def check_code(project: Project) -> Iterator[Finding]:
         found = kept
     if convention is None:
         for finding in found:
-            finding.extra.pop("kind", None)
-            finding.extra.pop("utc_epoch", None)
+            _drop_working_extras(finding)
         yield from found
         return
     kept, collapsed = convention
     yield _naive_utc_code_base(collapsed, helper_readings)
     for finding in kept:
-        finding.extra.pop("kind", None)
-        finding.extra.pop("utc_epoch", None)
+        _drop_working_extras(finding)
         if _KIND.get(id(finding)) == "local":
             finding = replace(finding, message=f"{finding.message}, a local wall-clock reading in a code base "
                               "that keeps naive UTC everywhere else: mixed with those values it is off by the "
                               "host's UTC offset", fix="datetime.utcnow() like the rest of the code base (or, "
                               "better, aware UTC everywhere: datetime.now(timezone.utc))")
         yield finding
+
+
+def _drop_working_extras(finding: Finding) -> None:
+    """Remove what the convention checks read (a finding's kind, its UTC readings) before it is reported."""
+    for key in ("kind", "utc_epoch", "utc_defaults"):
+        finding.extra.pop(key, None)
 
 
 def _module_findings(module: SourceModule, project: Project) -> Iterator[Finding]:
@@ -285,11 +293,18 @@ def _naive_utc_convention(found: list[Finding], aware_columns: int, helper_readi
         _KIND[id(finding)] = _kind(finding)
     utc = [f for f in found if _KIND[id(f)] == "utc" or f.extra.get("utc_epoch")]
     columns = [f for f in found if _KIND[id(f)] == "column"]
-    if aware_columns or len(utc) + helper_readings < CONVENTION_MIN_READINGS or \
+    readings = len(utc) + _column_default_readings(columns) + helper_readings
+    if aware_columns or readings < CONVENTION_MIN_READINGS or \
             len(columns) < CONVENTION_MIN_COLUMNS:
         return None
     collapsed = [f for f in found if _KIND[id(f)] in ("utc", "column")]
     return [f for f in found if _KIND[id(f)] not in ("utc", "column")], collapsed
+
+
+def _column_default_readings(columns: list[Finding]) -> int:
+    """The ``default=datetime.utcnow`` / ``onupdate=datetime.utcnow`` of the naive columns: readings of the
+    naive-UTC convention as much as a ``utcnow()`` call."""
+    return sum(f.extra.get("utc_defaults", 0) for f in columns)
 
 
 LOCAL_CONVENTION_MIN_READINGS = 8  # local now()/fromtimestamp()/today() readings, and not one aware value
@@ -345,8 +360,7 @@ def _aware_values_kept(project: Project) -> bool:
 
 def _naive_local_code_base(collapsed: list[Finding]) -> Finding:
     for finding in collapsed:
-        finding.extra.pop("kind", None)
-        finding.extra.pop("utc_epoch", None)
+        _drop_working_extras(finding)
     ordered = sorted(collapsed, key=lambda f: (f.path or "", f.line or 0))
     first = ordered[0]
     places = [f"{f.path}:{f.line}" for f in ordered]
@@ -369,7 +383,7 @@ def _naive_utc_code_base(collapsed: list[Finding], helper_readings: dict[str, in
     first = columns[0]
     places = [f"{f.path}:{f.line}" for f in ordered]
     shown = shown_places(places, skip=f"{first.path}:{first.line}")
-    direct = len(ordered) - len(columns)
+    direct = len(ordered) - len(columns) + _column_default_readings(columns)
     readings = [f"{direct} utcnow()/utcfromtimestamp() readings"] if direct or not any(helper_readings.values()) \
         else []
     readings += [f"{count} uses of {name}() (a project helper returning naive UTC)"
@@ -472,9 +486,10 @@ def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
                 continue  # a date column keeps the day only, whatever its default
             defaults = list(_naive_default(module, node))
             columns = list(_naive_column(module, node, flask_sqlalchemy)) if is_column else []
-            # a naive column with a naive default: one finding that names both
-            yield from (replace(c, message=f"{c.message}, and its {defaults[0].message}") if defaults else c
-                        for c in columns)
+            # a naive column with a naive default: one finding that names both (and counts its UTC defaults)
+            yield from (replace(c, message=f"{c.message}, and its {defaults[0].message}",
+                                extra={"utc_defaults": sum(_kind(d) == "utc" for d in defaults)})
+                        if defaults else c for c in columns)
             if not columns:
                 yield from defaults
         elif isinstance(node, ast.AnnAssign) and not annotation_map and not _typing_only(module, node) \
@@ -679,11 +694,16 @@ def _clock_of(module: SourceModule, node: ast.expr, project: Project, depth: int
         if len(values) == 1:
             value = values[0]
             return None if value is None or isinstance(value, ast.Name) else _clock_of(module, value, project, depth + 1)
+        if not values and _module_state_read(module, node) is not None:
+            return _module_state_clock(module, node.id, project)  # a global set elsewhere in the module
         clocks = {None if value is None or isinstance(_moved_reading(value), ast.Name)
                   else _clock_of(module, value, project, depth + 1) for value in values}
         return clocks.pop() if len(clocks) == 1 else None
     if is_self_attribute(node):
         return _attribute_clock(module, node, project)
+    state = _module_state_read(module, node)  # last_seen.get(key), last_seen[key]
+    if state is not None:
+        return _module_state_clock(module, state, project)
     if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):  # self.ended or datetime.now()
         clocks = {_clock_of(module, value, project, depth + 1) for value in node.values}
         return clocks.pop() if len(clocks) == 1 else None
@@ -779,9 +799,12 @@ def _against_same_clock(module: SourceModule, call: ast.Call, project: Project) 
     if clock is None:
         return False
     node, parent = _moved_by_spans(module, call)  # now() + timedelta(...), now() - timedelta(...)
+    if _kept_in_module_state(module, parent, clock, project):
+        return True
     if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
         reads = _reads_of(module, parent, parent.targets[0].id)
-        return bool(reads) and all(_compared_on_clock(module, read, clock, project) for read in reads)
+        return bool(reads) and all(_only_tested(module, read) or _compared_on_clock(module, read, clock, project)
+                                   for read in reads)
     return _compared_on_clock(module, node, clock, project)
 
 
@@ -919,12 +942,13 @@ def _compared_on_clock(module: SourceModule, node: ast.expr, clock: str, project
     if isinstance(parent, ast.BoolOp) and isinstance(parent.op, ast.Or) and all(
             value is node or _clock_of(module, value, project) == clock for value in parent.values):
         node, parent = _moved_by_spans(module, parent)
-    if _kept_on_same_clock(module, parent, clock, project):
+    if _kept_on_same_clock(module, parent, clock, project) or _kept_in_module_state(module, parent, clock, project):
         return True
     if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name) \
             and depth < 2:
         reads = _reads_of(module, parent, parent.targets[0].id)
-        return bool(reads) and all(_compared_on_clock(module, read, clock, project, depth + 1) for read in reads)
+        return bool(reads) and all(_only_tested(module, read) or _compared_on_clock(module, read, clock, project, depth + 1)
+                                   for read in reads)
     if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Sub):
         others = [parent.right if parent.left is node else parent.left]
     elif isinstance(parent, ast.Compare):
@@ -932,6 +956,113 @@ def _compared_on_clock(module: SourceModule, node: ast.expr, clock: str, project
     else:
         return False
     return all(_clock_of(module, other, project) == clock or _built_without_zone(module, other) for other in others)
+
+
+EMPTY_CONTAINERS = {"dict", "collections.defaultdict", "collections.OrderedDict"}
+
+
+def _module_state_read(module: SourceModule, node: ast.expr) -> str | None:
+    """The module-level name a read takes its value from: ``last_seen[key]``, ``last_seen.get(key)`` of a
+    module-level dict, or a module-level name read in a function that does not bind it (``_locked_at``)."""
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("get", "pop"):
+        node = node.func.value
+    elif not (isinstance(node, ast.Name) and enclosing_function(module, node) is not None):
+        return None
+    if not isinstance(node, ast.Name) or node.id not in _module_level_names(module):
+        return None
+    return node.id
+
+
+def _module_level_names(module: SourceModule) -> set[str]:
+    return {t.id for st in module.tree.body if isinstance(st, (ast.Assign, ast.AnnAssign))
+            for t in (st.targets if isinstance(st, ast.Assign) else [st.target]) if isinstance(t, ast.Name)}
+
+
+def _module_state(module: SourceModule, name: str) -> tuple[list[ast.expr | None], list[ast.expr]] | None:
+    """The values a module's functions store into a module-level name (``_locked_at = datetime.now()`` under
+    ``global``) or into its items (``last_seen[key] = datetime.now()``), None for a store of another kind,
+    and its reads (``last_seen.get(key)``, ``last_seen[key]``, ``_locked_at``); membership tests, ``del``
+    and a discarded ``pop(key)`` read no value. None when the module binds the name to anything but an empty
+    dict or ``None`` at its top level."""
+    stores: list[ast.expr | None] = []
+    reads: list[ast.expr] = []
+    for node in module.nodes_of(ast.Name):
+        if node.id != name:
+            continue
+        fn = enclosing_function(module, node)
+        if fn is not None and not _declares_global(fn, name) and any(
+                isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in walk_nodes(fn)):
+            continue  # a local of the same name
+        parent = module.parents.get(node)
+        if isinstance(node.ctx, ast.Store):
+            value = parent.value if isinstance(parent, ast.Assign) and parent.targets == [node] else None
+            if fn is None:
+                if not (is_none(value) or _empty_container(module, value)):
+                    return None
+                continue
+            stores.append(value)
+        elif isinstance(parent, ast.Subscript) and parent.value is node:
+            if isinstance(parent.ctx, ast.Store):
+                statement = module.parents.get(parent)
+                stores.append(statement.value if isinstance(statement, ast.Assign) and statement.targets == [parent]
+                              else None)
+            elif isinstance(parent.ctx, ast.Load):
+                reads.append(parent)
+        elif isinstance(parent, ast.Attribute) and parent.value is node and parent.attr in ("get", "pop"):
+            call = module.parents.get(parent)
+            if not (parent.attr == "pop" and isinstance(module.parents.get(call), ast.Expr)):
+                reads.append(call)
+        elif isinstance(parent, ast.Compare) and node is not parent.left \
+                and all(isinstance(op, (ast.In, ast.NotIn)) for op in parent.ops):
+            continue  # key in last_seen
+        elif not isinstance(node.ctx, ast.Del):
+            reads.append(node)  # the name itself: judged like any read
+    return stores, reads
+
+
+def _declares_global(fn: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Global) and name in n.names for n in walk_nodes(fn))
+
+
+def _empty_container(module: SourceModule, value: ast.expr | None) -> bool:
+    """``{}``, ``dict()``, ``defaultdict(...)``."""
+    return isinstance(value, ast.Dict) and not value.keys or isinstance(value, ast.Call) \
+        and (qualified(module, value.func) or dotted(value.func) or "") in EMPTY_CONTAINERS
+
+
+def _module_state_clock(module: SourceModule, name: str, project: Project) -> str | None:
+    """The clock of module-level state (a throttle's ``last_seen`` dict, a lock's ``_locked_at``) that the module
+    only ever sets to ``None`` or readings of that clock; None otherwise."""
+    cache = project.facts.setdefault("naive_datetime.module_state_clocks", {})
+    key = (module.path, name)
+    if key not in cache:
+        cache[key] = None  # (a value read from the state itself)
+        state = _module_state(module, name)
+        clocks = {None if value is None else _clock_of(module, value, project)
+                  for value in (state[0] if state else [None]) if not is_none(value)}
+        cache[key] = clocks.pop() if len(clocks) == 1 else None
+    return cache[key]
+
+
+def _kept_in_module_state(module: SourceModule, statement: ast.AST, clock: str, project: Project) -> bool:
+    """``last_seen[key] = now`` / ``_locked_at = now`` (under ``global``): module state that holds readings of
+    ``clock`` alone and is only tested or compared with readings of that clock (``datetime.now() - last_seen[key]
+    < window``): kept in the process's memory, never stored, sent or mixed with an aware value."""
+    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
+        return False
+    target = statement.targets[0]
+    root = target.value if isinstance(target, ast.Subscript) else target
+    fn = enclosing_function(module, statement)
+    if not isinstance(root, ast.Name) or root.id not in _module_level_names(module) or fn is None \
+            or root is target and not _declares_global(fn, root.id):
+        return False
+    if _module_state_clock(module, root.id, project) != clock:
+        return False
+    _, reads = _module_state(module, root.id)
+    return bool(reads) and all(_only_tested(module, read) or _compared_on_clock(module, read, clock, project)
+                               for read in reads)
 
 
 def _built_without_zone(module: SourceModule, node: ast.expr) -> bool:
@@ -1269,12 +1400,15 @@ def _model_field_kinds(project: Project) -> dict[str, dict[str, str]]:
 
 DATE_PARTS = {"year", "month", "day"}
 DATE_METHODS = {"date", "weekday", "isoweekday", "isocalendar"}
+CLOCK_FIELDS = {"hour", "minute"}
 
 
 def _only_read_as_date(module: SourceModule, call: ast.Call, utc: bool = False) -> bool:
     """``datetime.now().date()``, ``datetime.now().year`` (also after ``± timedelta`` and through a
     name read only that way): today's date, like ``date.today()``; no time of day is kept. A UTC reading
-    (``utcfromtimestamp(ts)``) may also give its ``.hour`` and ``.minute``: the fields of UTC, right as read."""
+    (``utcfromtimestamp(ts)``) may also give its ``.hour`` and ``.minute``: the fields of UTC, right as read;
+    any reading its hour, minute or ``.time()`` only compared (``22 <= now.hour or now.hour < 7``): a window
+    in the host's wall-clock hours, nothing kept."""
     return _each_use(module, call, lambda node: _read_as_date(module, node, utc))
 
 
@@ -1285,8 +1419,21 @@ def _read_as_date(module: SourceModule, node: ast.expr, utc: bool = False) -> bo
         return False
     if parent.attr in (TIME_FIELDS if utc else DATE_PARTS):
         return True
+    if parent.attr in CLOCK_FIELDS and _only_compared(module, parent):
+        return True  # 22 <= datetime.now().hour: a window in local wall-clock hours
     outer = module.parents.get(parent)
-    return parent.attr in DATE_METHODS and isinstance(outer, ast.Call) and outer.func is parent
+    if not (isinstance(outer, ast.Call) and outer.func is parent):
+        return False
+    return parent.attr in DATE_METHODS or parent.attr == "time" and _only_compared(module, outer)
+
+
+def _only_compared(module: SourceModule, node: ast.expr) -> bool:
+    """``node`` is compared, or bound to a name every read of which is (``hour = now.hour`` ... ``hour < 7``)."""
+    statement = module.parents.get(node)
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+        reads = _reads_of(module, statement, statement.targets[0].id)
+        return bool(reads) and all(_compared(module, read) for read in reads)
+    return _compared(module, node)
 
 
 def _day_granular(module: SourceModule, call: ast.Call, project: Project) -> bool:
