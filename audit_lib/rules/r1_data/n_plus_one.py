@@ -1313,12 +1313,13 @@ class _RowSources:
 
     def _remote_response(self, node: ast.AST) -> bool:
         """``resp.json()`` of the one response the function got from another service (``resp =
-        client.get(url)``, through a helper of the code base too): a list as long as that service makes it."""
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "json"
-                and not node.args and isinstance(node.func.value, ast.Name)):
-            return False
-        bound = _bindings(self.fn, node.func.value.id)
-        return len(bound) == 1 and isinstance(bound[0], ast.Call)
+        client.get(url)``, through a helper of the code base too), or a helper of the code base that returns
+        such a decoded body (``def fetch_series(): r = requests.get(url); return r.json()``): a list as long
+        as that service makes it."""
+        if _decoded_response(self.fn, node):
+            return True
+        resolved = db.resolve_function(self.module, self.project, node) if isinstance(node, ast.Call) else None
+        return resolved is not None and any(_decoded_response(resolved[1], returned) for returned in _returns(resolved[1]))
 
     def _decodes_task_payload(self, node: ast.AST) -> bool:
         """``json.loads(current_instance)`` of a parameter, in a module that defines Celery tasks: the
@@ -2312,6 +2313,10 @@ def _renders_lists(project: Project, name: str) -> bool:
                         isinstance(a, ast.Call) and re.search(r"(?i)schema|swagger|openapi", dotted(a.func) or "")
                         for a in ancestors(module, call)):  # a response documented in an OpenAPI decorator
                     listed.add((dotted(call.func) or "").rsplit(".", 1)[-1])
+                    view = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
+                    if view is not None and dotted(call.func.func if isinstance(call.func, ast.Call) else call.func) \
+                            in VIEW_SERIALIZER_CALLS:
+                        listed.add(_view_serializer_class(project, view) or "")  # self.get_serializer(page, many=True)
             for cls in module.nodes_of(ast.ClassDef):
                 if any(LIST_VIEW_BASES.search(b) for b in _project_bases(project, cls.name)):
                     for_list = _list_action_serializer(cls)
@@ -2324,6 +2329,17 @@ def _renders_lists(project: Project, name: str) -> bool:
                             listed.add((dotted(item.value) or "").rsplit(".", 1)[-1])
         project.facts["r1.list_serializers"] = listed
     return name in listed
+
+
+VIEW_SERIALIZER_CALLS = {"self.get_serializer", "self.serializer_class", "self.get_serializer_class"}
+
+
+def _view_serializer_class(project: Project, view: ast.ClassDef) -> str | None:
+    """The name of the ``serializer_class`` a view declares (itself or a project base): what its
+    ``self.get_serializer(page, many=True)`` renders."""
+    return next(((dotted(item.value) or "").rsplit(".", 1)[-1] for _, c in _project_class_chain(project, view)
+                 for item in c.body if isinstance(item, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == "serializer_class" for t in item.targets)), None)
 
 
 def _list_action_serializer(cls: ast.ClassDef) -> str | None:
@@ -3037,6 +3053,19 @@ def _model_properties(project: Project) -> dict[str, list[ast.AST]]:
                     found.setdefault(item.name, []).append(item)
     project.facts["r1.model_properties"] = found
     return found
+
+
+def _decoded_response(fn: ast.AST, node: ast.AST) -> bool:
+    """``resp.json()`` of the one response ``fn`` got (``resp = client.get(url)``) or of a call made in place
+    (``requests.get(url, timeout=5).json()``)."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "json"
+            and not node.args):
+        return False
+    response = node.func.value.value if isinstance(node.func.value, ast.Await) else node.func.value
+    if isinstance(response, ast.Name):
+        bound = _bindings(fn, response.id)
+        response = bound[0] if len(bound) == 1 else None
+    return isinstance(response.value if isinstance(response, ast.Await) else response, ast.Call)
 
 
 def _bindings(fn: ast.AST, name: str) -> list[ast.expr]:
