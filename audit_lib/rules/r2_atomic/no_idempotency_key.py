@@ -13,14 +13,23 @@ package that re-exports it), without reading an
 view's `def put(self, instance_id)`, whose argument comes from the URL).
 
 A DRF view that leaves POST to the framework (`ModelViewSet`, `CreateModelMixin`,
-`ListCreateAPIView`, without a `create` of its own) is reported at its class: DRF's
-`create()` saves the serializer, inserting a row of its `Meta.model`. Not when that model
+`ListCreateAPIView`, without a `create` of its own or with one that hands the request to
+`super().create(...)`) is reported at its class: DRF's `create()` saves the serializer, inserting a
+row of its `Meta.model`. A view's own `create` that calls `self.perform_create(serializer)` saves it too
+(DRF's `perform_create`, or the view's unless it upserts). Not when that model
 has a natural unique key or a UUID primary key with a default (DRF accepts the id from the
 client: an offline-first client sends the same id again), or `perform_create` upserts.
 
 Inserts into audit, log, history, event and outbox tables do not make a create endpoint:
 they record an action (`POST /orders/{id}/cancel`) rather than create the resource (a name that only ends
 in the letters "log", `Dialog`, `Catalog`, `Blog`, is a domain table).
+
+A check that the row exists is no idempotency key: an early refusal before the insert
+(`if Tag.objects.filter(name=name).exists(): return Response(status=409)`, `abort(409)`, a 400
+"name taken", "already exists", also in the serializer's own `validate`/`create`) is reported. A
+retry after a lost response is refused instead of answered with the first result, and two
+concurrent tries both pass the check. Not when a unique key on client data refuses the second
+insert whatever the race (see below), nor when the handler answers with the row it found.
 Nor do inserts into a table the code creates as `CREATE TEMPORARY TABLE` (the keys of a bulk lookup,
 joined against the stored rows and dropped with the session).
 
@@ -34,7 +43,7 @@ unique name answered 409; not when the model declares no unique key on client da
 migration: the `except IntegrityError` then handles other failures, a repeat violates nothing), the plain-insert branch of an upsert the client picks by sending its
 own identifier, an insert only for a key missing from the existing rows the function holds
 (`if user.id in members: <update>` / `else: <add>`), a DRF serializer whose own `create` looks
-the row up before writing it or upserts it (`get_or_create`). A name lookup on one branch only
+the row up before writing it (not only to refuse it) or upserts it (`get_or_create`). A name lookup on one branch only
 (`else: name = generate_name()`) refuses no retry of the other.
 
 Server-rendered page and form handlers are not API endpoints: a handler that renders a
@@ -45,8 +54,8 @@ is no client retry. So is a handler that only returns what such a helper of the 
 (`return create_edit_shelf(shelf, page="shelfcreate")`), leaving out the branches the call never takes
 (`if upload_formats:` on a parameter defaulting to None that `do_edit_book(book_id)` does not pass).
 
-Not reported: handlers that look the row up by a natural key before inserting it (a
-retry is refused as "already exists"; the race in that check is R2.check-then-act's; a
+Not reported: handlers that look the row up by a natural key before inserting it and answer a
+retry with the row found (`if found: return found`), or insert it only where it is missing (a
 lookup whose result becomes a value of the new row, such as a free slug, refuses nothing),
 also in a helper of the code base that creates only in the branch where the lookup of the
 same model found nothing (`scene = Entity.get_by(name=name)` / `if scene is None:
@@ -72,10 +81,7 @@ that sets a flag (`for a in sketch.attributes: if a.name == name: found = True; 
 insert that fills it, a set-state action that creates the owner's row only in the branch where the
 owner has none (`if source.star: source.star.starred = True` / `else: add(SourceStar(source))`,
 `owner = self.record.owners.first()` / `if not owner: add(Owner(record_id=self.record.id))`), a one-to-one
-guard `if hasattr(user, "profile"): raise`, an early exit answering 409 or 429 or saying the row already exists
-(`return error(f"{title} already exists.")`, also from a loop over the owner's rows), an early exit when the
-target is among the owner's stored ones (`if agreement.id in request.user.agreements: raise`) or when
-the object the request names exists (`user = User(username)` / `if user.exist(): raise`), a delete of the same rows first (a replace, also a restore that empties a table object and
+guard `if hasattr(user, "profile"): raise`, a delete of the same rows first (a replace, also a restore that empties a table object and
 refills it: `execute(table.delete())` then `execute(insert(table), rows)`), a set-up wizard
 under `if not is_setup():` --
 handlers that read the key (`request.headers.get("Idempotency-Key")`, an
@@ -84,8 +90,7 @@ code base that handles idempotency keys, and handlers whose inserts are all upse
 (`ON CONFLICT`, `get_or_create`, `merge`; but Django's `bulk_create(..., ignore_conflicts=True)`
 into a model that declares no unique key ignores nothing and still duplicates, unless the call
 names its key, `unique_fields=(...)`, or fills a many-to-many field's own `through` table, unique on
-its pair). Also not: a
-serializer whose own `create`/`validate` raises when the row exists; a read of the same model
+its pair). Also not: a read of the same model
 that only filters the existing rows out (`if (e.source, e.target) not in existing`); a pending placeholder (`FileAsset` of a presigned
 upload) whose flag the handler leaves unset and that a sweep of the code base deletes when old
 (`filter(created_at__lt=cutoff, is_uploaded=False).delete()`, also an upload not yet linked to
@@ -160,6 +165,8 @@ CREDENTIAL = re.compile(r"session|token$|tokens$|_token|authorization_?codes?$|p
                         r"(recovery|verification|one_?time)_?codes?$", re.I)
 INSTALLATION_STATE = re.compile(r"(^|\.)(is|has_been)_(setup|set_up|installed|initiali[sz]ed|configured|bootstrapped)$")
 SERIALIZER = re.compile(r"serializer$", re.I)
+REFUSED = ("its check that the row exists is no idempotency key: a client retry after a lost response is refused "
+           "instead of answered with the first result, and two concurrent tries both pass the check")
 FIX = ("accept an Idempotency-Key header, store it with the row under a unique constraint and insert with "
        "INSERT ... ON CONFLICT (idempotency_key) DO NOTHING, returning the stored result on a retry")
 
@@ -190,7 +197,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             message=(f"{methods}{where} handler {fn.name}() adds to the {table} row it finds{via}, or inserts it, "
                      f"without an Idempotency-Key: a client retry adds the same amount again" if counts_again else
                      f"{methods}{where} handler {fn.name}() inserts into {table}{via} without an Idempotency-Key "
-                     f"or an upsert: a client retry creates a duplicate"),
+                     f"or an upsert: {REFUSED if _refuses_repeat(module, fn, line_node) else 'a client retry creates a duplicate'}"),
             path=module.path,
             line=fn.lineno,
             end_line=fn.lineno,
@@ -358,19 +365,25 @@ def _implicit_creates(module: SourceModule, project: Project) -> Iterator[Findin
         serializer = (dotted(_assigned(cls, "serializer_class")) or "").split(".")[-1]
         model = _meta_models(project).get(serializer)
         if not model or db.natural_unique(project, model) or _user_model_form(project, serializer) or _client_keyed(
-                project, model) or db.is_log_table(model) or CREDENTIAL.search(model) or _refuses_existing(
-                project, serializer, model) or _own_create_refuses_repeats(project, serializer, model):
+                project, model) or db.is_log_table(model) or CREDENTIAL.search(model) or _own_create_refuses_repeats(
+                project, serializer, model):
             continue
-        hook = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "perform_create"), None)
-        if hook is not None and any(isinstance(n, ast.Call) and (dotted(n.func) or "").endswith(
-                ("get_or_create", "update_or_create")) for n in ast.walk(hook)):
+        if _perform_create_upserts(cls):
             continue
         yield Finding(
             message=(f"POST to {cls.name} runs DRF's create(), which inserts into {model} through "
-                     f"{serializer}.save() without an Idempotency-Key or an upsert: a client retry creates a duplicate"),
+                     f"{serializer}.save() without an Idempotency-Key or an upsert: " + (
+                         REFUSED if _refuses_existing(project, serializer, model) else "a client retry creates a duplicate")),
             path=module.path, line=cls.lineno, end_line=cls.lineno, evidence=module.evidence(cls), fix=FIX,
             confidence=Confidence.medium,
         )
+
+
+def _perform_create_upserts(cls: ast.ClassDef) -> bool:
+    """The view's own ``perform_create`` saves through ``get_or_create``/``update_or_create``."""
+    hook = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "perform_create"), None)
+    return hook is not None and any(isinstance(n, ast.Call) and (dotted(n.func) or "").endswith(
+        ("get_or_create", "update_or_create")) for n in ast.walk(hook))
 
 
 def _routes_create(project: Project, view: str) -> bool:
@@ -416,8 +429,10 @@ def _client_keyed(project: Project, model: str) -> bool:
 
 def _creates_implicitly(project: Project, cls: ast.ClassDef) -> bool:
     """A class built on DRF's create mixins (directly or through a base of the code base) that does
-    not write its own ``create`` (an explicit one is a handler of its own)."""
-    if any(isinstance(f, ast.FunctionDef) and f.name in ("create", "post") for f in cls.body):
+    not write its own ``create`` (an explicit one is a handler of its own), or whose own ``create``
+    hands the request to DRF's (``return super().create(request, *args, **kwargs)``)."""
+    if any(isinstance(f, ast.FunctionDef) and f.name in ("create", "post") and not _calls_super_create(f)
+           for f in cls.body):
         return False
     todo, seen = [(dotted(b) or "").split(".")[-1] for b in cls.bases], set()
     while todo:
@@ -429,6 +444,12 @@ def _creates_implicitly(project: Project, cls: ast.ClassDef) -> bool:
             return True
         todo.extend(db.class_bases(project).get(base, ()))
     return False
+
+
+def _calls_super_create(fn: ast.FunctionDef) -> bool:
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "create"
+               and isinstance(n.func.value, ast.Call) and dotted(n.func.value.func) == "super"
+               for n in walk_function_body(fn))
 
 
 def _assigned(cls: ast.ClassDef, name: str) -> ast.expr | None:
@@ -521,7 +542,46 @@ def _deduplicated(module: SourceModule, project: Project, fn: ast.AST, insert: d
                     or _where_not_found(module, op.call, insert.call))
                and not _feeds_insert(module, fn, op, insert) and not _looked_up_on_one_branch(module, fn, op.call, insert.call)
                and not (op.call is insert.call and _helper_lookup_on_one_branch(module, project, insert))
+               and not _refused_when_found(module, fn, op.call, insert.call)
                for op in earlier)
+
+
+def _refused_when_found(module: SourceModule, fn: ast.AST, read: ast.AST, insert: ast.AST) -> bool:
+    """The lookup only decides an early refusal (``if Tag.objects.filter(name=name).exists(): return 409``,
+    ``if found: abort(409)``): a check that the row exists is no idempotency key. A retry after a lost
+    response is refused instead of answered with the row the first request made, and two concurrent
+    tries both pass the check. Not when the exit answers with the row found (``if found: return found``:
+    get-or-create by the client's key) or when the insert runs in the branch that found it."""
+    statement = next((a for a in ancestors(module, read) if isinstance(a, ast.stmt)), None)
+    names = {t.id for t in getattr(statement, "targets", []) if isinstance(t, ast.Name)}
+    for node in walk_function_body(fn):
+        if not isinstance(node, ast.If) or node.lineno > insert.lineno or not any(
+                n is read or isinstance(n, ast.Name) and n.id in names for n in ast.walk(node.test)):
+            continue
+        found, _ = _found_and_missing(node)
+        if not any(n is insert for s in found for n in ast.walk(s)) and _refuses(found, names):
+            return True
+    return False
+
+
+def _found_and_missing(node: ast.If) -> tuple[list[ast.stmt], list[ast.stmt]]:
+    """The branches of ``if found:`` / ``if not found:`` / ``if found is None:``: (found, missing)."""
+    test = node.test
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) or isinstance(test, ast.Compare) and len(
+            test.ops) == 1 and is_none(test.comparators[0]) and isinstance(test.ops[0], ast.Is):
+        return node.orelse, node.body
+    return node.body, node.orelse
+
+
+def _refuses(branch: list[ast.stmt], found: set[str]) -> bool:
+    """The branch ends the request without the row found: a ``raise``, an ``abort(409)``, a ``return`` of
+    anything but that row (``return Response(TagSerializer(tag).data)`` answers with it)."""
+    last = branch[-1] if branch else None
+    if isinstance(last, ast.Raise) or isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) and (
+            dotted(last.value.func) or "").split(".")[-1] == "abort":
+        return True
+    return isinstance(last, ast.Return) and not any(isinstance(n, ast.Name) and n.id in found
+                                                    for n in ast.walk(last.value or ast.Constant(None)))
 
 
 def _helper_lookup_on_one_branch(module: SourceModule, project: Project, insert: db.DbOp) -> bool:
@@ -933,15 +993,14 @@ def _created_once(module: SourceModule, project: Project, fn: ast.AST, insert: d
     """The insert cannot run twice for the same target: it is in a ``try`` that catches the unique
     violation, under ``if not owner.relation:`` that it fills (``owner.relation = create(...)``),
     behind a one-to-one guard (``if hasattr(user, "profile"): raise``, here or in the helper that
-    inserts), or in a set-up step that only runs until the installation is set up."""
+    inserts), or in a set-up step that only runs until the installation is set up. Not an early refusal
+    of a repeat (:func:`_refuses_repeat`): that check is no idempotency key."""
     if (db.handles_unique_violation(module, insert.call, fn) or _flushed_under_unique_catch(module, fn, insert.call)) \
             and not _keyless_models(project, insert):
         return True
     if _fills_missing_relation(module, fn, insert.call) or _upsert_offered(module, project, fn, insert.call):
         return True
-    if _installation_step(module, fn, insert.call) or _one_to_one_guard(fn, insert.call.lineno) or _refuses_repeats(
-            fn, insert.call.lineno) or _refuses_member(fn, insert.call) or _refuses_existing_target(
-            module, fn, insert.call.lineno):
+    if _installation_step(module, fn, insert.call) or _one_to_one_guard(fn, insert.call.lineno):
         return True
     if _fills_missing_row(module, fn, insert.call) or _looked_up_first(module, project, fn, insert.call, 2):
         return True
@@ -1147,10 +1206,12 @@ def _lookup_guards(module: SourceModule, fn: ast.AST, call: ast.AST, model: str,
     for node, present, missing, found in _lookup_branches(module, fn, call, model):
         if _adds_to(module, fn, present, found, caller):
             continue  # the found row is added to: a retry counts twice
+        if _refuses(present, {found}):
+            continue  # a check that the row exists is no idempotency key (see _refused_when_found)
         if id(node) in inside and any(id(s) in inside for s in missing):
             return True
-        if id(node) not in inside and present and isinstance(present[-1], (ast.Raise, ast.Return)) and not missing:
-            return True
+        if id(node) not in inside and present and isinstance(present[-1], ast.Return) and not missing:
+            return True  # answers with the row found
     return False
 
 
@@ -1195,13 +1256,10 @@ def _lookup_branches(module: SourceModule, fn: ast.AST, call: ast.AST, model: st
     for node in walk_function_body(fn):
         if not isinstance(node, ast.If) or node.lineno >= call.lineno:
             continue
-        test, present, missing = node.test, node.body, node.orelse
-        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-            test, present, missing = test.operand, node.orelse, node.body
-        elif isinstance(test, ast.Compare) and len(test.ops) == 1 and is_none(test.comparators[0]):
-            if isinstance(test.ops[0], ast.Is):
-                present, missing = node.orelse, node.body
-            test = test.left
+        test = node.test.operand if isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not) else (
+            node.test.left if isinstance(node.test, ast.Compare) and len(node.test.ops) == 1
+            and is_none(node.test.comparators[0]) else node.test)
+        present, missing = _found_and_missing(node)
         if isinstance(test, ast.Name) and test.id in found:
             yield node, present, missing, test.id
 
@@ -1342,12 +1400,20 @@ def _one_to_one_guard(fn: ast.AST, before_line: int | None) -> bool:
     return False
 
 
+def _refuses_repeat(module: SourceModule, fn: ast.AST, insert: ast.AST) -> bool:
+    """The handler refuses a repeat before the insert (see :func:`_refuses_repeats`,
+    :func:`_refuses_member`, :func:`_refuses_existing_target`), which the finding names: a retry is refused,
+    not answered with the first result."""
+    return _refuses_repeats(fn, insert.lineno) or _refuses_existing_target(module, fn, insert.lineno) or isinstance(
+        insert, ast.Call) and _refuses_member(fn, insert)
+
+
 def _refuses_repeats(fn: ast.AST, before_line: int) -> bool:
     """An early exit before the insert that answers 409 Conflict or 429 Too Many Requests, or says the row
     already exists: the handler checks for a repeat (whatever the check reads) and refuses it."""
     for node in walk_function_body(fn):
-        if isinstance(node, ast.If) and node.lineno < before_line and node.body and isinstance(
-                node.body[-1], (ast.Raise, ast.Return)) and any(_repeat_status(n) for n in ast.walk(node.body[-1])):
+        if isinstance(node, ast.If) and node.lineno < before_line and _refuses(node.body, set()) and any(
+                _repeat_status(n) for n in ast.walk(node.body[-1])):
             return True
     return False
 
@@ -1454,17 +1520,30 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
         return table, op.call, op.through, confidence, id(op) in counting
     forms = _creating_model_forms(project, fn)
     for node in walk_function_body(fn):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "save":
-            owner = dotted(node.func.value)
-            serializer = _created_serializer(module, fn, node) if not node.args else None
-            if serializer and (serializer in _meta_models(project) or _plain_serializer_inserts(project, serializer)):
-                model = _meta_models(project).get(serializer, "")
-                if not _saved_once(module, project, fn, node, model, ops) and not _refuses_existing(
-                        project, serializer, model) and not _user_model_form(project, serializer):
-                    return f"the model of {serializer}", node, None, Confidence.medium, False
-            if owner in forms and not any(k.arg == "commit" for k in node.keywords) and not _saved_once(
-                    module, project, fn, node, forms[owner], ops):
-                return forms[owner], node, None, Confidence.medium, False
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        saved = _saved_serializer(module, fn, node)
+        serializer = _created_serializer(module, fn, saved) if saved is not None else None
+        if serializer and (serializer in _meta_models(project) or _plain_serializer_inserts(project, serializer)):
+            model = _meta_models(project).get(serializer, "")
+            if not _saved_once(module, project, fn, node, model, ops) and not _user_model_form(project, serializer):
+                return f"the model of {serializer}", node, None, Confidence.medium, False
+        owner = dotted(node.func.value)
+        if node.func.attr == "save" and owner in forms and not any(k.arg == "commit" for k in node.keywords) and not _saved_once(
+                module, project, fn, node, forms[owner], ops):
+            return forms[owner], node, None, Confidence.medium, False
+    return None
+
+
+def _saved_serializer(module: SourceModule, fn: ast.AST, call: ast.Call) -> ast.expr | None:
+    """The serializer that ``call`` saves: ``serializer.save()``, or ``self.perform_create(serializer)`` in a
+    DRF view, whose default (or own, unless it upserts) ``perform_create`` runs ``serializer.save()``."""
+    if call.func.attr == "save" and not call.args:
+        return call.func.value
+    owner = module.parents.get(fn)
+    if dotted(call.func) == "self.perform_create" and len(call.args) == 1 and isinstance(owner, ast.ClassDef) \
+            and not _perform_create_upserts(owner):
+        return call.args[0]
     return None
 
 
@@ -1528,18 +1607,19 @@ def _own_create_refuses_repeats(project: Project, serializer: str, model: str) -
     it calls (``return get_or_create_tag(name, user)``, a helper that updates the bookmark it finds
     by URL), or upserts it (``ShoppingList.objects.get_or_create(name__iexact=name, ...)``): a retry
     finds the row the first call made. Not a read that is no lookup (the highest
-    ``order`` so far)."""
+    ``order`` so far), nor one that only refuses the row found (:func:`_refused_when_found`)."""
     cls = _serializer_classes(project).get(serializer)
     create = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "create"), None) if cls else None
-    if create is None or any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "create"
-                             and isinstance(n.func.value, ast.Call) and dotted(n.func.value.func) == "super"
-                             for n in walk_function_body(create)):
+    if create is None or _calls_super_create(create):
         return False
     module = project.facts["r2.form_modules"][serializer]
-    for op in db.expanded_ops(module, project, create):
+    ops = db.expanded_ops(module, project, create)
+    inserts = [op for op in ops if op.kind == db.INSERT and model in op.tables]
+    for op in ops:
         if model not in op.tables:
             continue
-        return op.is_read and bool(LOOKUP.match(op.method) or op.method == "filter") or (
+        return op.is_read and bool(LOOKUP.match(op.method) or op.method == "filter") and not any(
+            _refused_when_found(module, create, op.call, made.call) for made in inserts) or (
             op.upsert and not _conflicts_on_nothing(module, project, op))
     return False
 
@@ -1547,7 +1627,7 @@ def _own_create_refuses_repeats(project: Project, serializer: str, model: str) -
 def _refuses_existing(project: Project, serializer: str, model: str) -> bool:
     """The serializer's own ``create``/``validate`` refuses a row that exists (``if
     IssueLink.objects.filter(url=url, issue_id=issue_id).exists(): raise ValidationError``): a
-    retry is answered 400, not saved twice."""
+    retry is answered 400 instead of with the first result, which the finding names."""
     cls = _serializer_classes(project).get(serializer)
     if cls is None or not model:
         return False
@@ -1654,12 +1734,11 @@ def _user_model_form(project: Project, serializer: str) -> bool:
     return serializer in project.facts["r2.user_forms"]
 
 
-def _created_serializer(module: SourceModule, fn: ast.AST, save: ast.Call) -> str | None:
-    """The serializer class of ``serializer.save()`` when the name holds one built from request data
-    without an instance (``XSerializer(data=...)``, ``self.get_serializer(data=...)``, also in one
-    branch of a conditional): that ``save()`` inserts. The assignment that reaches the call decides
+def _created_serializer(module: SourceModule, fn: ast.AST, owner: ast.expr) -> str | None:
+    """The serializer class ``owner`` holds (of ``serializer.save()``) when the name holds one built from
+    request data without an instance (``XSerializer(data=...)``, ``self.get_serializer(data=...)``, also in one
+    branch of a conditional): its ``save()`` inserts. The assignment that reaches the call decides
     when there is one (``IssueSerializer(issue, data=...)`` in the branch that found the row updates)."""
-    owner = save.func.value
     if not isinstance(owner, ast.Name):
         return None
     bound = db.reaching_binding(module, fn, owner)
