@@ -7,11 +7,14 @@ outbound HTTP request (`requests`, `httpx`, `aiohttp`, `urllib`,
 Backblaze B2, SendGrid, Twilio, Slack, OpenAI, an SMTP connection: the calls that
 `audit_lib.libs.http.external_call` knows, also a client or the `stripe` module handed to a class's
 constructor), mail sent through Django's mail API (`send_mail(...)`, `EmailMessage(...).send()`), a DNS query
-(dnspython's `resolver.resolve(...)`, aiodns), or a Celery task of the code base queued on the broker
-(`send_receipt.delay(...)`, `apply_async(...)`: the worker may also run it before the commit), also in a
-function a helper defines and calls, made inside a transaction block -- `with
+(dnspython's `resolver.resolve(...)`, aiodns), a request to an Elasticsearch or OpenSearch cluster (a
+client's `es.index(...)`, `es.indices.refresh(...)`, `helpers.bulk(es, actions)`), or a Celery task of
+the code base queued on the broker (`send_receipt.delay(...)`, `apply_async(...)`: the worker may also
+run it before the commit), also in a function a helper defines and calls, made inside a transaction block -- `with
 conn.transaction()`, `async with conn.transaction()`, `with conn:` (psycopg, sqlite3),
-`session.begin()`, `engine.begin()`, `transaction.atomic()` or an `@atomic` function,
+`session.begin()`, `engine.begin()`, `transaction.atomic()` or an `@atomic` function (also a method
+that Django's `method_decorator(transaction.atomic)` wraps: on the method, on its class naming it, or
+on the `dispatch` of a view class, which runs every handler and hook of the view and its subclasses),
 between an executed `BEGIN` and `COMMIT`, between a write and the `commit()` of a
 driver that opens transactions implicitly (psycopg, sqlite3, a SQLAlchemy or
 Flask-SQLAlchemy session, including writes made by the code base's helpers), or between a
@@ -95,9 +98,11 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, web
 from audit_lib.libs.http import OutboundCall, external_call, mail_call
 from audit_lib.operator_code import is_celery_task
-from audit_lib.pyast import (FUNCTION_TYPES, call_name, decorator_names, dotted, enclosing_loops, functions, method_name,
-                             walk_function_body)
+from audit_lib.pyast import (FUNCTION_TYPES, call_name, decorator_names, dotted, enclosing_function, enclosing_loops,
+                             functions, method_name, qualified, string_value, walk_function_body, walk_nodes)
 from audit_lib.registry import rule
+from audit_lib.rules.r2_atomic.multi_table_write_no_tx import _in_atomic_dispatch_view
+from audit_lib.rules.r3_resilience._common import module_constant
 from audit_lib.source import Project, SourceModule
 
 FIX = ("make the call before the transaction starts or after it commits (transaction.on_commit, or an outbox row "
@@ -109,7 +114,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if db.skipped_module(module) or not _reaches_database(module, project):
         return
     for fn in functions(module.tree):
-        spans = db.transaction_blocks(module, fn)
+        spans = db.transaction_blocks(module, fn) + _atomic_method(module, project, fn)
         implicit = _implicit_transactions(module, project, fn)
         if not spans and not implicit:
             continue
@@ -170,7 +175,54 @@ def _reaches_database(module: SourceModule, project: Project) -> bool:
 
 def _network_call(module: SourceModule, call: ast.Call, project: Project) -> OutboundCall | None:
     return external_call(module, call, project) or mail_call(module, call) or _dns_lookup(module, call) \
-        or _task_dispatch(module, call, project)
+        or _search_request(module, call, project) or _task_dispatch(module, call, project)
+
+
+def _search_request(module: SourceModule, call: ast.Call, project: Project) -> OutboundCall | None:
+    """A request to an Elasticsearch or OpenSearch cluster, whose API is HTTP: a bulk helper
+    (``helpers.bulk(es, actions)``), or a method of a client (``es.index(...)``, ``es.indices.refresh(...)``)
+    that ``Elasticsearch(...)``/``OpenSearch(...)`` builds in every binding of its name -- in the function, in
+    the class (``self.es``), or at module level, also imported from the code base -- or that a function of the
+    code base builds and returns (``get_client().index(...)``)."""
+    if not any(project.imports_anywhere(library) for library in SEARCH_LIBRARIES):
+        return None
+    name = call_name(module, call) or ""
+    if name in SEARCH_HELPERS:
+        return OutboundCall(call, name.split(".")[0], "http", name.rsplit(".", 1)[-1])
+    if not isinstance(call.func, ast.Attribute) or call.func.attr in SEARCH_LOCAL_METHODS:
+        return None
+    receiver = call.func.value
+    while isinstance(receiver, ast.Attribute) and _search_client(module, project, call, receiver) is None:
+        receiver = receiver.value  # es.indices.refresh(...): a call through the client's namespaces
+    client = _search_client(module, project, call, receiver)
+    return OutboundCall(call, client, "http", call.func.attr) if client is not None else None
+
+
+def _search_client(module: SourceModule, project: Project, at: ast.AST, expr: ast.expr) -> str | None:
+    """The library of the search client ``expr`` is, when every binding of it builds one."""
+    if isinstance(expr, ast.Call):
+        built = call_name(module, expr) or ""
+        if built in SEARCH_CLIENTS:
+            return built.split(".")[0]
+        factory = db.resolve_function(module, project, expr, reexports=True) \
+            if isinstance(expr.func, (ast.Name, ast.Attribute)) else None
+        returned = {call_name(factory[0], n.value) if isinstance(n.value, ast.Call) else None
+                    for n in walk_function_body(factory[1]) if isinstance(n, ast.Return)} if factory else set()
+        return returned.pop().split(".")[0] if len(returned) == 1 and returned <= SEARCH_CLIENTS else None
+    name = dotted(expr)
+    if name is None or name == "self":
+        return None
+    scope = enclosing_function(module, at) if not name.startswith("self.") else module.parents.get(
+        enclosing_function(module, at))
+    values = [n.value for n in (walk_nodes(scope) if scope is not None else ()) if isinstance(n, ast.Assign)
+              and any(dotted(t) == name for t in n.targets)]
+    owner = module
+    if not values and "." not in name:
+        value = module_constant(module, name, project)
+        values = [value] if value is not None else []
+        owner = project.by_dotted_name.get(module.imports.get(name, "").rpartition(".")[0], module)
+    clients = {_search_client(owner, project, v, v) if isinstance(v, ast.Call) else None for v in values}
+    return clients.pop() if len(clients) == 1 and None not in clients else None
 
 
 def _task_dispatch(module: SourceModule, call: ast.Call, project: Project) -> OutboundCall | None:
@@ -205,6 +257,13 @@ def _dns_lookup(module: SourceModule, call: ast.Call) -> OutboundCall | None:
     return OutboundCall(call, library, "dns", call.func.attr)
 
 
+SEARCH_LIBRARIES = ("elasticsearch", "opensearchpy")
+SEARCH_CLIENTS = frozenset({f"{library}.{client}" for library, clients in (
+    ("elasticsearch", ("Elasticsearch", "AsyncElasticsearch")), ("opensearchpy", ("OpenSearch", "AsyncOpenSearch")))
+    for client in clients})
+SEARCH_HELPERS = frozenset({f"{library}.helpers.{helper}" for library in SEARCH_LIBRARIES for helper in (
+    "bulk", "async_bulk", "streaming_bulk", "async_streaming_bulk", "parallel_bulk", "reindex", "async_reindex")})
+SEARCH_LOCAL_METHODS = frozenset({"options", "close"})  # a copy of the client with other settings; no request
 DNS_QUERIES = {"resolve", "query", "resolve_name", "resolve_address", "query_dns"}
 TASK_DISPATCHES = {"delay", "apply_async"}
 TASK_SIGNATURES = {"s", "si", "signature"}
@@ -696,6 +755,36 @@ def _register(found: dict, registration: ast.Call, signals: list[ast.expr], modu
                 found.setdefault(model, []).append((signal_name, module, fn))
             elif signal_name:
                 found.setdefault(_SENT + signal_name, []).append((signal_name, module, fn))
+
+
+def _atomic_method(module: SourceModule, project: Project, fn: ast.AST) -> list[tuple[int, int]]:
+    """The whole method, as for ``@transaction.atomic``, when Django's ``method_decorator`` runs it in a
+    transaction: ``@method_decorator(transaction.atomic)`` on it, ``@method_decorator(transaction.atomic,
+    name="post")`` on its class, or a view class whose ``dispatch`` runs the request atomically (every
+    handler and hook of the view runs inside it; ``setup()`` runs before)."""
+    owner = module.parents.get(fn)
+    if not isinstance(fn, FUNCTION_TYPES) or not isinstance(owner, ast.ClassDef) or fn.name in _BEFORE_DISPATCH:
+        return []
+    decorated = any(_atomic_method_decorator(module, d) == "" for d in fn.decorator_list) \
+        or any(_atomic_method_decorator(module, d) == fn.name for d in owner.decorator_list)
+    if decorated or "atomic" in module.text and _in_atomic_dispatch_view(module, project, fn):
+        return [(fn.lineno, fn.end_lineno or fn.lineno)]
+    return []
+
+
+def _atomic_method_decorator(module: SourceModule, decorator: ast.expr) -> str | None:
+    """The method named by ``method_decorator(transaction.atomic, name=...)`` ("" when it names none), None
+    for any other decorator."""
+    if not (isinstance(decorator, ast.Call) and (qualified(module, decorator.func) or "").endswith("method_decorator")
+            and decorator.args):
+        return None
+    wrapped = decorator.args[0].func if isinstance(decorator.args[0], ast.Call) else decorator.args[0]
+    if (qualified(module, wrapped) or "").split(".")[-1] != "atomic":
+        return None
+    return next((string_value(k.value) or "" for k in decorator.keywords if k.arg == "name"), "")
+
+
+_BEFORE_DISPATCH = frozenset({"__init__", "setup", "as_view", "dispatch"})  # run before, or are, the wrapped dispatch
 
 
 def _in_decorated(fn: ast.AST, span: tuple[int, int], node: ast.AST) -> bool:
