@@ -15,8 +15,8 @@ Reports whole payloads read into memory where streaming fits. That is:
   with no `MAXFILESIZE` cap buffers the body the same way. A response handed to a function of the project
   (`save_image(response)`) is followed into that function's parameter. A body stored whole in a cache
   (`cache.set(key, response.content)`) is held twice, in the worker and in the cache, and one handed whole
-  to an upload (`upload_media(data)`, `upload_file(...)`) is relayed through memory, unless the function
-  compares the announced size with a cap first (`resp.headers["Content-Length"]`, `resp.content_length`).
+  to an upload (`upload_media(data)`, `upload_file(...)`, boto3's `put_object(Body=data)`) is relayed through
+  memory, unless the function compares the announced size with a cap first (`resp.headers["Content-Length"]`, `resp.content_length`).
   A function of the project that makes a request and hands its response back unread (`return
   self.http.get(url, headers=headers)`, a context-manager generator yielding one, or a wrapper of such a
   function, or a call of requests-hardened's `Manager.send_request`; not one named like a generic verb,
@@ -186,6 +186,7 @@ SMALL_PICTURE_HANDLERS = re.compile(
     r"(^|_)(thumbnails?|thumbs?|tiles?|icons?|favicons?|avatars?|logos?|covers?)(_|$)", re.I)
 RESPONSE_SINKS = {"Response", "HttpResponse", "FileResponse", "send_file", "make_response", "StreamingHttpResponse"}
 UPLOAD_PREFIX = "upload"  # ``upload_media(data)``, ``upload_file(...)``: the body goes whole to another store
+OBJECT_PUTS = {"put_object"}  # boto3's ``s3.put_object(Body=data)``: an upload too
 BYTES_WRAPPERS = {"BytesIO", "StringIO", "ContentFile"}  # ContentFile: Django's in-memory file to store
 UPLOAD_CLASSES = {"fastapi.UploadFile", "starlette.datastructures.UploadFile", "fastapi.datastructures.UploadFile"}
 RESPONSE_CLASSES = {"requests.Response", "requests.models.Response", "httpx.Response", "aiohttp.ClientResponse"}
@@ -245,7 +246,7 @@ def _downloads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[
     for node in nodes:
         if not isinstance(node, ast.Call):
             continue
-        for arg in [*node.args, *(kw.value for kw in node.keywords if kw.arg in (None, "content", "body", "data"))]:
+        for arg in [*node.args, *(kw.value for kw in node.keywords if kw.arg in (None, "content", "body", "Body", "data"))]:
             payload = _unwrap_bytes(module, arg)
             read = _whole_body(module, project, payload, responses)
             if read is None and isinstance(payload, ast.Name) and payload.id in payload_names:
@@ -254,7 +255,8 @@ def _downloads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[
                 continue
             handed_to_writer = not _is_sink(module, node) and _writes_argument(project, node, arg)
             cached = _caches(node, arg)
-            relayed = (method_name(node) or "").startswith(UPLOAD_PREFIX) and not _size_checked(nodes)
+            relayed = ((method_name(node) or "").startswith(UPLOAD_PREFIX) or method_name(node) in OBJECT_PUTS) \
+                and not _size_checked(nodes)
             if not (handed_to_writer or cached or relayed or _is_sink(module, node)):
                 continue
             written = handed_to_writer or method_name(node) in FILE_SINK_METHODS | {"save"}
@@ -503,8 +505,7 @@ def _download_functions(project: Project) -> frozenset[str]:
             nodes = list(walk_function_body(fn))
             returns = [n.value for n in nodes if isinstance(n, ast.Return) and n.value is not None]
             responses = _response_names(module, project, nodes)
-            whole = bool(returns) and bool(responses) and all(_whole_body(module, project, r, responses) is not None
-                                                              for r in returns)
+            whole = bool(returns) and all(_whole_body(module, project, r, responses) is not None for r in returns)
             verdicts[fn.name] = verdicts.get(fn.name, True) and whole
     project.facts[DOWNLOAD_FUNCTIONS] = frozenset(name for name, whole in verdicts.items() if whole)
     return project.facts[DOWNLOAD_FUNCTIONS]
