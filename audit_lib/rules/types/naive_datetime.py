@@ -35,7 +35,14 @@ Reports datetimes made or stored without a time zone. In code:
 - `datetime.fromisoformat(data["start"])` of the request's input (`request....`, also through a local bound
   once to it, `data = json.loads(request.body)`) in a code base that keeps aware datetimes (Django without
   `USE_TZ = False`, `DateTime(timezone=True)` columns), unless made aware at once or read as a day: naive
-  whenever the client sends no offset.
+  whenever the client sends no offset;
+- `datetime.strptime(text, "%Y-%m-%d")` (a format without `%z`) and `datetime.combine(day, time.max)` (a time
+  without a zone, no `tzinfo=`) where the value, directly, through a name or returned by a function, is compared
+  with or subtracted from an aware one (`cutoff < timezone.now()`: TypeError) or, in a Django code base with
+  time zones on, given to a `DateTimeField` (`created__lte=end`, `{"chat.update_time__lte": end}`,
+  `Meeting.objects.create(starts=start)`, `meeting.starts = start`: read in the current zone, with a
+  RuntimeWarning); one made aware at once (`make_aware(datetime.combine(...))`), read as a day, or only
+  compared with other naive values (a loop over the days between two parsed dates) is left.
 
 A code base that keeps naive UTC throughout (at least three DateTime columns without a zone,
 not one with `timezone=True`, and at least five `utcnow()`/`utcfromtimestamp()` readings, counting
@@ -480,6 +487,7 @@ def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
         if isinstance(node, ast.Call):
             yield from _naive_call(module, node, project)
             yield from _parsed_request_time(module, node, project)
+            yield from _naive_parse_meeting_aware(module, node, project)
             is_column = _is_column_call(module, node, flask_sqlalchemy) and not foreign_schema
             if is_column and (_column_kind(module, node, flask_sqlalchemy) == "date"
                               or _calendar_date_name(_column_name(module, node))):
@@ -531,6 +539,140 @@ def _parsed_request_time(module: SourceModule, call: ast.Call, project: Project)
         fix="require an offset (reject a naive value) or attach the event's/user's zone: "
             "value if value.tzinfo else value.replace(tzinfo=zone)",
         extra={"kind": "keep"})
+
+
+NAIVE_FORMAT = re.compile(r"%[zZ]")  # a strptime format that reads an offset or a zone name
+
+
+def _naive_parse_meeting_aware(module: SourceModule, call: ast.Call, project: Project) -> Iterator[Finding]:
+    """``datetime.strptime(text, "%Y-%m-%d")`` (no ``%z``) and ``datetime.combine(day, time.max)`` (no
+    ``tzinfo``) build naive datetimes; reported where one, also through a name or a function returning it, is
+    compared with or subtracted from an aware value (``timezone.now()``, ``datetime.now(timezone.utc)``: raises
+    TypeError) or, in a Django code base with time zones on, given to a ``DateTimeField`` (a lookup,
+    ``created__lte=end``, a model keyword or attribute: read in the current zone, with a RuntimeWarning)."""
+    function = _naive_parse(module, call)
+    if function is None or _made_aware_at_once(module, call):
+        return
+    for user_module, use in _value_uses(module, call, project):
+        meets = _meets_aware(user_module, use, project)
+        if meets is not None:
+            yield Finding(
+                message=f"datetime.{function}() builds a naive datetime that is {meets}",
+                path=module.path, line=call.lineno, end_line=call.end_lineno, evidence=module.evidence(call),
+                fix="attach the zone the text or the day is meant in: make_aware(value) (Django's current zone) "
+                    "or value.replace(tzinfo=zone) / datetime.combine(day, time, tzinfo=zone)",
+                extra={"kind": "keep"})
+            return
+
+
+def _naive_parse(module: SourceModule, call: ast.Call) -> str | None:
+    """``strptime`` for ``datetime.strptime(text, "%Y-%m-%d %H:%M")`` whose format has no ``%z``/``%Z`` nor a
+    literal UTC, ``combine`` for ``datetime.combine(day, time.max)`` whose time has no zone (``time.min``,
+    ``time(9, 30)``, ``moment.time()``) and which is given no ``tzinfo``; None for anything else."""
+    name = qualified(module, call.func)
+    if name == f"{DATETIME_CLASS}.strptime" and len(call.args) == 2 and not call.keywords:
+        fmt = string_value(call.args[1])
+        return "strptime" if fmt and not NAIVE_FORMAT.search(fmt) and not UTC_FORMAT.search(fmt) else None
+    if name == f"{DATETIME_CLASS}.combine" and len(call.args) == 2 and not call.keywords:
+        return "combine" if _naive_time(module, call.args[1]) else None
+    return None
+
+
+def _naive_time(module: SourceModule, node: ast.expr) -> bool:
+    """``time.min``, ``time.max``, ``datetime.max.time()``, ``moment.time()`` (``.time()`` drops the zone),
+    ``time(9, 30)`` without a ``tzinfo``."""
+    if isinstance(node, ast.Attribute) and node.attr in ("min", "max"):
+        return qualified(module, node.value) == "datetime.time"
+    if not isinstance(node, ast.Call):
+        return False
+    if isinstance(node.func, ast.Attribute) and node.func.attr == "time" and not node.args:
+        return True
+    return qualified(module, node.func) == "datetime.time" and keyword(node, "tzinfo") is None and len(node.args) < 5
+
+
+def _value_uses(module: SourceModule, node: ast.expr, project: Project, depth: int = 0
+                ) -> Iterator[tuple[SourceModule, ast.expr]]:
+    """Where a value goes: the expression itself (also ``± timedelta``), the reads of a name it is bound to, and
+    the calls of a function that returns it (one level)."""
+    node = _through_arithmetic(module, node)
+    parent = module.parents.get(node)
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+        for read in _reads_of(module, parent, parent.targets[0].id):
+            yield module, _through_arithmetic(module, read)
+    elif isinstance(parent, ast.Return) and depth == 0:
+        function = enclosing_function(module, parent)
+        for caller_module, caller in _calls_of(project, function.name) if function is not None else []:
+            yield from _value_uses(caller_module, caller, project, depth + 1)
+    else:
+        yield module, node
+
+
+def _meets_aware(module: SourceModule, node: ast.expr, project: Project) -> str | None:
+    """What aware value ``node`` meets: an operand of a comparison or difference with an aware datetime, or, in a
+    Django code base with time zones on, a value given to a ``DateTimeField`` (``created__lte=end``,
+    ``{"chat.created__lte": end}``, ``Event(start=start)``, ``event.start = start``); None otherwise."""
+    parent = module.parents.get(node)
+    if isinstance(parent, (ast.Compare, ast.BinOp)) and (isinstance(parent, ast.Compare) or isinstance(parent.op, ast.Sub)):
+        operands = [parent.left, *parent.comparators] if isinstance(parent, ast.Compare) else [parent.left, parent.right]
+        if any(operand is not node and _aware_value(module, operand) for operand in operands):
+            return "compared with an aware datetime: that raises TypeError (can't compare offset-naive and " \
+                   "offset-aware datetimes)"
+        return None
+    field = None
+    if isinstance(parent, ast.keyword) and parent.arg and ("__" in parent.arg or _model_call(module.parents.get(parent), project)):
+        field = parent.arg
+    elif isinstance(parent, ast.Dict) and node in parent.values and "__" in (string_value(parent.keys[parent.values.index(node)]) or ""):
+        field = string_value(parent.keys[parent.values.index(node)])
+    elif isinstance(parent, ast.Assign) and parent.targets and isinstance(parent.targets[0], ast.Attribute) \
+            and not is_self_attribute(parent.targets[0]):
+        field = parent.targets[0].attr
+    if field and _django_with_time_zones(project) and _datetime_field(field, project):
+        return f"given to the DateTimeField {field!r} while USE_TZ is on: Django reads it in the current time " \
+               "zone and warns (RuntimeWarning: received a naive datetime)"
+    return None
+
+
+MODEL_WRITES = {"create", "update", "get_or_create", "update_or_create"}
+
+
+def _model_call(call: ast.AST | None, project: Project) -> bool:
+    """``Event(...)``, ``Event.objects.create(...)``, ``queryset.update(...)``: keywords that are model fields."""
+    if not isinstance(call, ast.Call):
+        return False
+    name = dotted(call.func) or ""
+    return name.rsplit(".", 1)[-1] in MODEL_WRITES or name.rsplit(".", 1)[-1] in _model_field_kinds(project)
+
+
+def _django_with_time_zones(project: Project) -> bool:
+    """A Django code base whose settings do not turn time zones off."""
+    return project.imports_anywhere("django") and _keeps_aware_datetimes(project)
+
+
+def _datetime_field(lookup: str, project: Project) -> bool:
+    """Whether ``created__lte`` / ``chat.created`` / ``created`` names a ``DateTimeField`` of the code base's
+    models (and no ``DateField`` of that name: the name alone decides)."""
+    name = lookup.rsplit(".", 1)[-1].split("__", 1)[0]
+    kinds = {fields[name] for fields in _model_field_kinds(project).values() if name in fields}
+    return kinds == {"datetime"}
+
+
+def _aware_value(module: SourceModule, node: ast.expr) -> bool:
+    """``timezone.now()`` (Django), ``datetime.now(timezone.utc)``, ``fromtimestamp(ts, tz=...)``, also moved by a
+    span or through a name bound once to one."""
+    node = _moved_reading(node)
+    if isinstance(node, ast.Name):
+        node = _moved_reading(_single_binding(module, node) or node)
+    if not isinstance(node, ast.Call):
+        return False
+    if call_name(module, node) == "django.utils.timezone.now":
+        return True
+    function = _datetime_function(module, node.func)
+    if function not in TZ_POSITION:
+        return False
+    tz = keyword(node, "tz")
+    if tz is None and len(node.args) > TZ_POSITION[function]:
+        tz = node.args[TZ_POSITION[function]]
+    return tz is not None and not is_none(tz)
 
 
 def _request_input(module: SourceModule, node: ast.expr, depth: int = 0) -> bool:
