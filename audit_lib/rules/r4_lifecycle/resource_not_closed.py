@@ -42,7 +42,10 @@ connection pool of its own; not one over a pool it is given), clients of other s
 stdio_client(params); await transport.__aenter__()`, which start a server process or connection that only their
 `__aexit__` ends (never entered, they open nothing); `smtplib.SMTP`/`SMTP_SSL`/`LMTP` and `aiosmtplib.SMTP`, closed
 by `quit()`, which is often called only after the mail went out), a Redis `PubSub` (`p = r.pubsub()` in a module that imports redis: it holds a connection of its own until
-`p.close()`/`p.reset()`), Pillow's `Image.open` of a
+`p.close()`/`p.reset()`), Playwright browsers, contexts and pages in a module that imports playwright
+(`await pw.chromium.launch()`, `chromium.connect_over_cdp(url)`, `await browser.new_context()`,
+`browser.new_page()`; not a page or context of a browser the function opens itself, closed with it, and none
+inside `with sync_playwright()`/`async with async_playwright()`, whose exit ends every browser of its driver), Pillow's `Image.open` of a
 path (given a file object, Pillow leaves it to its owner; an image whose pixels are loaded,
 `Image.open(p).convert(...)`, `img.save(...)`, `img.thumbnail(...)`, `ImageOps.exif_transpose(img)`, `np.array(img)` or a
 project function that crops or resizes its parameter, has its file closed by Pillow after loading, for
@@ -315,6 +318,9 @@ ASYNC_CLOSE = {"asyncpg.connect", "asyncpg.create_pool", "aiohttp.ClientSession"
                "aiomysql.connect", "aiomysql.create_pool", "aiopg.connect", "aiopg.create_pool",
                "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell",
                "sqlalchemy.ext.asyncio.create_async_engine", *MCP_CONTEXTS}
+# Playwright's browser types, and how each starts (or connects to) a browser.
+BROWSER_TYPES = {"chromium", "firefox", "webkit"}
+BROWSER_OPENERS = {"launch", "connect", "connect_over_cdp"}
 # What reaps a child process: ``proc.wait()``, ``proc.communicate()``, a ``poll()`` loop, ``kill()``.
 PROCESS_WAITS = {"wait", "communicate", "poll", "kill"}
 # Bound methods that, handed to a callee, keep the resource alive there: ``set_writer(handle.write)``.
@@ -745,7 +751,37 @@ def _acquired_kind(module: SourceModule, call: ast.Call) -> str | None:
         return "engine connection"
     if method == "pubsub" and not call.args and any(module.imports_module(r) for r in ("redis", "aioredis")):
         return "Redis PubSub"  # ``p = r.pubsub()``: a connection of its own, held until ``p.close()``
+    if module.imports_module("playwright"):
+        return _browser_kind(module, call, method, receiver)
     return None
+
+
+def _browser_kind(module: SourceModule, call: ast.Call, method: str, receiver: str) -> str | None:
+    """Playwright's browsers, contexts and pages, each a browser process, a remote browser's connection or its
+    tabs, held until closed: ``browser = await pw.chromium.launch()``, ``chromium.connect_over_cdp(url)``,
+    ``context = await browser.new_context()``, ``page = await browser.new_page()`` (a page of a context the code
+    opens is closed with its context). Not inside ``with sync_playwright()``/``async with async_playwright()``,
+    whose exit stops the driver and, with it, every browser it launched or connected to."""
+    if any(isinstance(p, (ast.With, ast.AsyncWith)) and any(isinstance(item.context_expr, ast.Call) and
+            "playwright" in (call_name(module, item.context_expr) or "") for item in p.items)
+            for p in ancestors(module, call)):
+        return None
+    if method in BROWSER_OPENERS and (receiver in BROWSER_TYPES or "browser_type" in receiver):
+        return "browser"
+    if method == "launch_persistent_context" and (receiver in BROWSER_TYPES or "browser_type" in receiver):
+        return "browser context"
+    if method in ("new_context", "new_page") and "browser" in receiver and not _opened_here(module, call.func.value):
+        return "browser context" if method == "new_context" else "browser page"
+    return None
+
+
+def _opened_here(module: SourceModule, owner: ast.expr) -> bool:
+    """``browser = await pw.chromium.launch()`` ... ``browser.new_page()``: closing (or leaking) the browser the
+    function opens closes (or leaks) its pages with it: that browser is judged, not each page."""
+    fn = enclosing_function(module, owner)
+    return isinstance(owner, ast.Name) and fn is not None and any(
+        isinstance(n, ast.Assign) and isinstance(n.value.value if isinstance(n.value, ast.Await) else n.value, ast.Call)
+        and any(isinstance(t, ast.Name) and t.id == owner.id for t in n.targets) for n in walk_function_body(fn))
 
 
 def _entered_by_hand(module: SourceModule, call: ast.Call) -> bool:
@@ -1653,6 +1689,8 @@ def _fix(kind: str, factory: str, name: str) -> str:
     if kind == "engine":
         dispose = f"await {name}.dispose()" if "async" in factory else f"{name}.dispose()"
         return f"create the engine once at startup and reuse it, or `{dispose}` in a `finally` block"
+    if kind.startswith("browser"):
+        return f"`async with await {factory}(...) as {name}:` (`with` in sync code), or `{name}.close()` in a `finally`"
     opener = "async with" if factory in ("aiohttp.ClientSession", "httpx.AsyncClient") else "with"
     if factory in ("asyncpg.connect", "asyncpg.create_pool"):
         return f"`try:` ... `finally: await {name}.close()` (or `async with asyncpg.create_pool(...) as pool`)"
