@@ -14,7 +14,9 @@ run it before the commit), also in a function a helper defines and calls, made i
 conn.transaction()`, `async with conn.transaction()`, `with conn:` (psycopg, sqlite3),
 `session.begin()`, `engine.begin()`, `transaction.atomic()` or an `@atomic` function (also a method
 that Django's `method_decorator(transaction.atomic)` wraps: on the method, on its class naming it, or
-on the `dispatch` of a view class, which runs every handler and hook of the view and its subclasses),
+on the `dispatch` of a view class, which runs every handler and hook of the view and its subclasses;
+and a `ModelAdmin`'s `save_model`, `save_related`, `save_formset` or `delete_model`, which the Django
+admin runs inside its own `transaction.atomic()`),
 between an executed `BEGIN` and `COMMIT`, between a write and the `commit()` of a
 driver that opens transactions implicitly (psycopg, sqlite3, a SQLAlchemy or
 Flask-SQLAlchemy session, including writes made by the code base's helpers), or between a
@@ -23,7 +25,8 @@ commits on exit (`with session_scope() as session:`), or between a write and the
 FastAPI handler given its session by a dependency of the code base that commits after its
 `yield` (`session: Session = Depends(get_db)`, also through an `Annotated` alias), or
 between a write and the return of a Django view when the settings set `ATOMIC_REQUESTS`
-(views marked `@transaction.non_atomic_requests` excepted), of a Pyramid `@view_config` view
+(views marked `@transaction.non_atomic_requests` excepted; also a method of a Django or DRF view class, such as
+`perform_create` or `form_valid`, where saving the view's form or serializer is the write), of a Pyramid `@view_config` view
 when the configuration includes `pyramid_tm`, of a Celery task when the code base's task
 base class runs each task inside `with request.tm:` (or `transaction.manager`), or of a handler method
 that a base class of the code base runs and commits after (`def process(self): rv = self._process();
@@ -322,6 +325,9 @@ def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) 
     scopes = _committing_scopes(module, project, fn)
     events += [(scope.last + 1, -1, scope) for scope in scopes]
     django_atomic = any(scope.django for scope in scopes)
+    if django_atomic:
+        events += [(node.lineno, node.col_offset, _Flush(node.lineno)) for node in walk_function_body(fn)
+                   if isinstance(node, ast.Call) and _saves_view_form(module, project, fn, node)]
     events.sort(key=lambda e: (e[0], e[1]))
     spans: list[_Implicit] = []
     open_since: int | None = None
@@ -335,7 +341,7 @@ def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) 
                 opened_by = "write"
         elif isinstance(item, ast.Call):  # session.flush()
             open_since = open_since if open_since is not None else staged_since
-        elif isinstance(item, _Flush):  # a helper of the code base that flushes the changes it made
+        elif isinstance(item, _Flush):  # a helper that flushes the changes it made, a view's form saved
             open_since = open_since if open_since is not None else line
         elif item.kind == db.COMMIT:
             if open_since is not None:
@@ -405,6 +411,9 @@ def _opens_before_calling_out(module: SourceModule, project: Project, call: ast.
 
 
 class _Flush(NamedTuple):
+    """A call that sends changes to the database: a helper of the code base that flushes the session, or the
+    form or serializer a Django view saves."""
+
     line: int
 
 
@@ -594,12 +603,45 @@ def _configured(project: Project, setting: str, pattern: re.Pattern) -> bool:
 
 
 def _atomic_view(module: SourceModule, project: Project, fn: ast.AST) -> bool:
-    """A Django or DRF view not opted out with ``@transaction.non_atomic_requests``."""
+    """A Django or DRF view, or a method of a Django or DRF view class (its hooks, ``perform_create``,
+    ``form_valid``, run inside the view), not opted out with ``@transaction.non_atomic_requests``."""
     if not isinstance(fn, FUNCTION_TYPES) or not fn.body:
         return False
+    owner = module.parents.get(fn)
+    if any("non_atomic_requests" in ast.unparse(d) for d in [
+            *fn.decorator_list, *(owner.decorator_list if isinstance(owner, ast.ClassDef) else ())]):
+        return False
+    if isinstance(owner, ast.ClassDef) and fn.name not in _BEFORE_DISPATCH and any(
+            base.startswith(VIEW_PACKAGES) for base in _library_bases(module, project, owner)):
+        return True
     handler = web.handler_of(module, fn.body[0], project)
-    return handler is not None and handler.function is fn and handler.framework in ("django", "drf") and not any(
-        name.split(".")[-1] == "non_atomic_requests" for name in decorator_names(module, fn))
+    return handler is not None and handler.function is fn and handler.framework in ("django", "drf")
+
+
+VIEW_PACKAGES = ("django.views.", "rest_framework.")
+MODEL_FORM_VIEWS = frozenset({"CreateView", "UpdateView", "BaseCreateView", "BaseUpdateView", "ModelFormMixin"})
+SAVING_HOOKS = frozenset({"perform_create", "perform_update", "perform_destroy"})  # DRF's, saving the serializer
+
+
+def _saves_view_form(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call) -> bool:
+    """A form or serializer a view saves (``form.save()``, ``serializer.save(owner=user)``), or the library hook
+    of a view that saves it (``super().perform_create(serializer)``, ``super().form_valid(form)`` of a
+    ``CreateView``/``UpdateView``): the write of the view's request."""
+    if not isinstance(call.func, ast.Attribute):
+        return False
+    if call.func.attr == "save":
+        return (dotted(call.func.value) or "").split(".")[-1].lower().endswith(("form", "formset", "serializer"))
+    if not (isinstance(call.func.value, ast.Call) and dotted(call.func.value.func) == "super"):
+        return False
+    owner = module.parents.get(fn)
+    return call.func.attr in SAVING_HOOKS or call.func.attr == "form_valid" and isinstance(owner, ast.ClassDef) \
+        and any(base.split(".")[-1] in MODEL_FORM_VIEWS for base in _library_bases(module, project, owner))
+
+
+def _library_bases(module: SourceModule, project: Project, cls: ast.ClassDef) -> set[str]:
+    """The qualified names of the bases of ``cls`` and of the code base's classes it derives from."""
+    return {qualified(owner_module, base) or "" for owner_module, owner in [(module, cls), *_base_classes(
+        module, project, cls)] for base in owner.bases}
 
 
 def _generator(module: SourceModule, project: Project, target: ast.expr) -> tuple[SourceModule, ast.AST] | None:
@@ -758,16 +800,19 @@ def _register(found: dict, registration: ast.Call, signals: list[ast.expr], modu
 
 
 def _atomic_method(module: SourceModule, project: Project, fn: ast.AST) -> list[tuple[int, int]]:
-    """The whole method, as for ``@transaction.atomic``, when Django's ``method_decorator`` runs it in a
-    transaction: ``@method_decorator(transaction.atomic)`` on it, ``@method_decorator(transaction.atomic,
-    name="post")`` on its class, or a view class whose ``dispatch`` runs the request atomically (every
-    handler and hook of the view runs inside it; ``setup()`` runs before)."""
+    """The whole method, as for ``@transaction.atomic``, when Django runs it in a transaction: Django's
+    ``method_decorator`` (``@method_decorator(transaction.atomic)`` on it, ``@method_decorator(transaction.atomic,
+    name="post")`` on its class, or a view class whose ``dispatch`` runs the request atomically: every handler
+    and hook of the view runs inside it; ``setup()`` runs before), or a ``ModelAdmin``'s ``save_model``,
+    ``save_related``, ``save_formset`` or ``delete_model``, which the admin's views run in ``transaction.atomic()``."""
     owner = module.parents.get(fn)
     if not isinstance(fn, FUNCTION_TYPES) or not isinstance(owner, ast.ClassDef) or fn.name in _BEFORE_DISPATCH:
         return []
     decorated = any(_atomic_method_decorator(module, d) == "" for d in fn.decorator_list) \
         or any(_atomic_method_decorator(module, d) == fn.name for d in owner.decorator_list)
-    if decorated or "atomic" in module.text and _in_atomic_dispatch_view(module, project, fn):
+    admin_save = fn.name in ADMIN_SAVING_HOOKS and any(
+        base.startswith("django.") and base.endswith("ModelAdmin") for base in _library_bases(module, project, owner))
+    if decorated or admin_save or "atomic" in module.text and _in_atomic_dispatch_view(module, project, fn):
         return [(fn.lineno, fn.end_lineno or fn.lineno)]
     return []
 
@@ -784,6 +829,8 @@ def _atomic_method_decorator(module: SourceModule, decorator: ast.expr) -> str |
     return next((string_value(k.value) or "" for k in decorator.keywords if k.arg == "name"), "")
 
 
+# run by the Django admin's change and delete views inside their transaction.atomic() block
+ADMIN_SAVING_HOOKS = frozenset({"save_model", "save_related", "save_formset", "delete_model"})
 _BEFORE_DISPATCH = frozenset({"__init__", "setup", "as_view", "dispatch"})  # run before, or are, the wrapped dispatch
 
 
