@@ -7,7 +7,8 @@ Django REST framework), or a PUT on a collection, that inserts rows -- SQL `INSE
 ORM `add`/`create`/`save` of a new instance, `save()` of a DRF serializer built from
 request data only or of a model form of the code base (`class Meta: model = ...`) built
 without `instance=` -- directly or through a helper of the code base (also one imported through a
-package that re-exports it), without reading an
+package that re-exports it, or a method of a class nested in one of the code base's:
+`ToolSerializer.Create(data=...).insert(...)`), without reading an
 `Idempotency-Key` header and without making the insert an upsert. A PUT to
 `/items/{id}` names its target, so repeating it rewrites the same resource (also a class-based
 view's `def put(self, instance_id)`, whose argument comes from the URL).
@@ -26,7 +27,8 @@ in the letters "log", `Dialog`, `Catalog`, `Blog`, is a domain table).
 
 A check that the row exists is no idempotency key: an early refusal before the insert
 (`if Tag.objects.filter(name=name).exists(): return Response(status=409)`, `abort(409)`, a 400
-"name taken", "already exists", also in the serializer's own `validate`/`create`) is reported. A
+"name taken", "already exists", also in the serializer's own `validate`/`create` or in the helper
+that inserts) is reported. A
 retry after a lost response is refused instead of answered with the first result, and two
 concurrent tries both pass the check. Not when a unique key on client data refuses the second
 insert whatever the race (see below), nor when the handler answers with the row it found.
@@ -541,7 +543,7 @@ def _deduplicated(module: SourceModule, project: Project, fn: ast.AST, insert: d
                and (op.call is insert.call or not db.never_both(module, fn, op.call, insert.call)
                     or _where_not_found(module, op.call, insert.call))
                and not _feeds_insert(module, fn, op, insert) and not _looked_up_on_one_branch(module, fn, op.call, insert.call)
-               and not (op.call is insert.call and _helper_lookup_on_one_branch(module, project, insert))
+               and not (op.call is insert.call and _helper_lookups_guard_nothing(module, project, insert))
                and not _refused_when_found(module, fn, op.call, insert.call)
                for op in earlier)
 
@@ -584,17 +586,23 @@ def _refuses(branch: list[ast.stmt], found: set[str]) -> bool:
                                                     for n in ast.walk(last.value or ast.Constant(None)))
 
 
-def _helper_lookup_on_one_branch(module: SourceModule, project: Project, insert: db.DbOp) -> bool:
-    """The helper that inserts looks the row up on one branch only (see :func:`_looked_up_on_one_branch`)."""
-    resolved = db.resolve_function(module, project, insert.call, reexports=True) if insert.through else None
+def _helper_lookups_guard_nothing(module: SourceModule, project: Project, insert: db.DbOp) -> bool:
+    """The helper that inserts looks the row up on one branch only (see :func:`_looked_up_on_one_branch`),
+    for a value of the new row, or only to refuse it (``if Folder.objects.filter(name=name).exists(): raise
+    ValidationError(...)``, see :func:`_refused_when_found`)."""
+    resolved = (db.resolve_function(module, project, insert.call, reexports=True) or _nested_class_method(
+        module, project, insert.call)) if insert.through else None
     if resolved is None:
         return False
     helper_module, helper = resolved
     ops = db.expanded_ops(helper_module, project, helper, depth=1)  # also row.save() through the model's own save
     inserts = [op for op in ops if op.kind == db.INSERT and op.tables & insert.tables]
-    reads = [op for op in ops if op.is_read and op.tables & insert.tables]
+    # a deeper helper's read counts when its result decides a branch (not ``check_depth(parent_id)`` on the way)
+    reads = [op for op in ops if op.is_read and op.tables & insert.tables and (
+        op.through is None or _tested(helper_module, helper, op.call))]
     return bool(inserts and reads) and all(_looked_up_on_one_branch(helper_module, helper, read.call, made.call)
                                            or _feeds_insert(helper_module, helper, read, made)
+                                           or _refused_when_found(helper_module, helper, read.call, made.call)
                                            for read in reads for made in inserts)
 
 
@@ -660,6 +668,9 @@ def _feeds_insert(module: SourceModule, fn: ast.AST, read: db.DbOp, insert: db.D
     after = statement.end_lineno or statement.lineno  # a use of the name bound by the read, not an earlier one
     skipping = {id(c) for g in given for n in ast.walk(g) if isinstance(n, ast.Compare)
                 and isinstance(n.ops[-1], ast.NotIn) for c in n.comparators[-1:]}
+    # also a comprehension's condition (``if not existing.__contains__(content)``): it picks the rows, it gives no value
+    skipping |= {id(m) for g in given for n in ast.walk(g) if isinstance(n, ast.comprehension)
+                 for condition in n.ifs for m in ast.walk(condition)}
     return any(isinstance(n, ast.Name) and n.id in names and n.lineno > after and id(n) not in skipping
                for g in given for n in ast.walk(g))
 
@@ -1550,16 +1561,33 @@ def _saved_serializer(module: SourceModule, fn: ast.AST, call: ast.Call) -> ast.
 def _with_reexported_helpers(module: SourceModule, project: Project, fn: ast.AST) -> list[db.DbOp]:
     """:func:`db.expanded_ops` of the handler, plus the operations of the service functions it imports
     through a package that re-exports them (``from ..lib.token import init_token``, defined in
-    ``lib/token/lifecycle.py``), one level less deep."""
+    ``lib/token/lifecycle.py``) or of a method of a class nested in a class of the code base
+    (:func:`_nested_class_method`), one level less deep."""
     ops = list(db.expanded_ops(module, project, fn))
     for node in walk_function_body(fn):
         if not isinstance(node, ast.Call) or db.resolve_function(module, project, node) is not None:
             continue
-        resolved = db.resolve_function(module, project, node, reexports=True)
+        resolved = db.resolve_function(module, project, node, reexports=True) or _nested_class_method(
+            module, project, node)
         if resolved is not None and resolved[1] is not fn:
             ops += [replace(op, call=node, through=resolved[1].name, confidence=min(op.confidence, Confidence.medium))
                     for op in db.expanded_ops(resolved[0], project, resolved[1], depth=1)]
     return sorted(ops, key=lambda op: (op.call.lineno, op.call.col_offset))
+
+
+def _nested_class_method(module: SourceModule, project: Project, call: ast.Call) -> tuple[SourceModule, ast.AST] | None:
+    """The method ``call`` runs on an instance of a class nested in a class of the code base, the
+    service objects some code bases group under one name (``ToolSerializer.Create(data=...).insert(...)``)."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call)
+            and isinstance(func.value.func, ast.Attribute)):
+        return None
+    outer = db.project_class(module, project, func.value.func.value)
+    inner = next((c for c in outer[1].body if isinstance(c, ast.ClassDef) and c.name == func.value.func.attr),
+                 None) if outer is not None else None
+    method = next((f for f in inner.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                   and f.name == func.attr), None) if inner is not None else None
+    return (outer[0], method) if method is not None else None
 
 
 def _plain_serializer_inserts(project: Project, serializer: str) -> bool:
