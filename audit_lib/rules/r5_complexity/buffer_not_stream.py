@@ -59,7 +59,8 @@ Reports whole payloads read into memory where streaming fits. That is:
   it whose rows are read into a list (`.fetchall()`, `.all()`, a list comprehension over the
   result or its `.mappings()`): a database dump that holds every table at once.
 - every row of a model's table loaded only to be counted (`len(Model.objects.all())`, `len(Model.query.all())`,
-  `len(session.query(Model).all())`, `len(list(Model.objects.filter(active=True)))`): `.count()` counts in the
+  `len(session.query(Model).all())`, `len(session.execute(select(Model)).scalars().all())`,
+  `len(list(Model.objects.filter(active=True)))`): `.count()` counts in the
   database. Rows a filter by a value picks (`filter(owner=user)`) or one object's relation (`queue.tickets.all()`)
   are few and are not reported;
 - a log file read whole to be walked line by line (`raw = f.read(); for line in raw.split("\\n")`, `f.readlines()`,
@@ -1205,15 +1206,20 @@ def _rows_loaded_to_count(module: SourceModule, nodes: list[ast.AST]) -> Iterato
 
 
 def _whole_model_rows(query: ast.expr) -> bool:
-    """A query of a model's table (``Model.objects``, ``Model.query``, ``session.query(Model)``) filtered by constants
-    only: as many rows as the table holds."""
+    """A query of a model's table (``Model.objects``, ``Model.query``, ``session.query(Model)``, a ``select(Model)``
+    a session runs) filtered by constants only: as many rows as the table holds."""
     node, stepped = query, False
-    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MODEL_QUERY_STEPS:
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MODEL_QUERY_STEPS \
+            and not (node.func.attr == "scalars" and node.args):  # session.scalars(statement) runs one
         if node.func.attr in ROW_FILTERS and not _constant_filter(node):
             return False
         node, stepped = node.func.value, True
     if isinstance(node, ast.Attribute) and node.attr in ("objects", "query"):
         return stepped and isinstance(node.value, ast.Name) and node.value.id[:1].isupper()
+    if stepped and isinstance(node, ast.Call) and method_name(node) in ("execute", "scalars") and node.args:
+        return _whole_model_rows(node.args[0])  # session.execute(select(Model)).scalars().all()
+    if isinstance(node, ast.Call) and dotted(node.func) == "select":
+        return bool(node.args)  # the statement a session runs: its steps are the session's
     return stepped and isinstance(node, ast.Call) and method_name(node) == "query" \
         and (dotted(node.func.value) or "").endswith("session") and bool(node.args)
 
