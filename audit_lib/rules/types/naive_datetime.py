@@ -1139,7 +1139,8 @@ def _module_state(module: SourceModule, name: str) -> tuple[list[ast.expr | None
             continue  # a local of the same name
         parent = module.parents.get(node)
         if isinstance(node.ctx, ast.Store):
-            value = parent.value if isinstance(parent, ast.Assign) and parent.targets == [node] else None
+            value = parent.value if isinstance(parent, ast.Assign) and parent.targets == [node] \
+                or isinstance(parent, ast.AnnAssign) and parent.target is node else None
             if fn is None:
                 if not (is_none(value) or _empty_container(module, value)):
                     return None
