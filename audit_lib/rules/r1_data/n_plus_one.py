@@ -279,7 +279,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         ops = [op for op in expanded
                if op.round_trip and (not op.batch or _one_item_batch(op))
                and (not op.lazy or db.evaluated_in_place(module, op.call) or _evaluated_by_chain(module, op.call)
-                    or _extends_a_list(module, op.call) or _run_by_helper(module, project, op))
+                    or _extends_a_list(module, op.call) or _serialized_as_list(module, op.call)
+                    or _run_by_helper(module, project, op))
                and id(op.call) not in units and not _server_function_call(op) and not _schema_change(op, fn)
                and not _settings_mapping_lookup(module, project, op)
                and not _sends_notification(module, project, op) and not _runs_loop_item(module, op)
@@ -308,7 +309,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 continue
             loop = _row_loop(module, op.call, sources)
             if loop is None or _catalog_loop(module, fn, loop) or op.is_write and _calls_out(module, project, loop) \
-                    or _per_item_unit(module, project, fn, op, loop) or _saves_one_row_again(op, loop):
+                    or _per_item_unit(module, project, fn, op, loop) or _saves_one_row_again(op, loop) \
+                    or _configuration_loop(module, project, fn, op, loop):
                 continue
             if op.through and _one_rows_children(project, loop):
                 continue  # a helper run for each of a workflow's actions: per-item processing of a few
@@ -525,6 +527,15 @@ def _extends_a_list(module: SourceModule, call: ast.Call) -> bool:
     """``found += Model.query.filter(...).all()``: adding a query to a list iterates it there."""
     parent = module.parents.get(call)
     return isinstance(parent, ast.AugAssign) and parent.value is call and isinstance(parent.op, ast.Add)
+
+
+def _serialized_as_list(module: SourceModule, call: ast.Call) -> bool:
+    """``QualificationSerializer(Qualification.objects.filter(...), many=True).data``: a serializer built
+    with ``many=True`` iterates the queryset it is given."""
+    parent = module.parents.get(call)
+    return isinstance(parent, ast.Call) and (parent.args[:1] == [call] or any(
+        k.arg == "instance" and k.value is call for k in parent.keywords)) and any(
+        k.arg == "many" and isinstance(k.value, ast.Constant) and k.value.value is True for k in parent.keywords)
 
 
 QUERY_RUNNERS = QUERYSET_EVALUATIONS | {"one", "one_or_none", "all", "scalar", "scalars", "scalar_one",
@@ -792,6 +803,39 @@ CATALOG = re.compile(r"\b(sqlite_master|sqlite_schema|information_schema\.\w+|pg
                      r"pg_indexes|pg_namespace)\b", re.I)
 
 
+CONFIGURATION_WORDS = {"setting", "settings", "config", "configs", "configuration", "configurations", "preference",
+                       "preferences", "realm", "realms", "resolver", "resolvers", "rootfolder", "rootfolders"}
+PER_USER_WORDS = {"user", "users", "account", "accounts", "member", "members", "customer", "customers", "profile"}
+
+
+def _configuration_table(name: str) -> bool:
+    """``TableSettingsNotifier``, ``auth_realm``, ``ResolverConfig``: a table of settings an administrator
+    edits, a few rows; not ``UserSettings`` (one row per user)."""
+    words = {w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", name)}
+    return bool(words & CONFIGURATION_WORDS) and not words & PER_USER_WORDS
+
+
+def _configuration_loop(module: SourceModule, project: Project, fn: ast.AST, op: db.DbOp, loop: ast.AST) -> bool:
+    """A query on a configuration table (see :func:`_configuration_table`) once per row of configuration
+    tables (``for item in rootfolder_to_remove:`` of ``db_rootfolder = select(TableMoviesRootfolder...)``):
+    as many round trips as the administrator configured entries, not a list that grows with the data."""
+    if not op.tables or not all(_configuration_table(t) for t in op.tables):
+        return False
+    read: set[str] = set()
+    pending, seen = list(_loop_iterables(loop)), set()
+    while pending:
+        expr = pending.pop()
+        for node in walk_nodes(expr):
+            if isinstance(node, ast.Name) and node.id not in seen:
+                seen.add(node.id)
+                pending += _bindings(fn, node.id)
+            elif isinstance(node, ast.Call) and (found := db.classify(module, node, fn, project)) is not None:
+                if not found.is_read:
+                    return False
+                read |= found.tables
+    return bool(read) and all(_configuration_table(t) for t in read)
+
+
 def _catalog_loop(module: SourceModule, fn: ast.AST, loop: ast.AST) -> bool:
     """A loop over the database's own catalog (``SELECT name FROM sqlite_master``, ``information_schema.tables``):
     one maintenance step per table or index of the schema, not rows of the data. The query is read
@@ -819,6 +863,22 @@ def _builds_queryset(call: ast.Call) -> bool:
             return True  # a bare .values() is as likely a dict's
         node = node.func.value
     return False
+
+
+VIEW_QUERYSET_METHODS = {"get_queryset", "filter_queryset", "paginate_queryset"}
+
+
+def _view_queryset(node: ast.AST) -> bool:
+    """``self.get_queryset()``, ``self.filter_queryset(qs)``, ``self.paginate_queryset(qs)``, ``self.queryset``
+    (also on ``super()``): the rows of a Django or DRF class-based view, the admin's too."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in VIEW_QUERYSET_METHODS:
+        receiver = node.func.value
+    elif isinstance(node, ast.Attribute) and node.attr == "queryset" and isinstance(node.ctx, ast.Load):
+        receiver = node.value
+    else:
+        return False
+    return isinstance(receiver, ast.Name) and receiver.id == "self" \
+        or isinstance(receiver, ast.Call) and dotted(receiver.func) == "super"
 
 
 def _reading_model_methods(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[db.DbOp]:
@@ -1274,6 +1334,8 @@ class _RowSources:
                 return "database rows"  # iterating a cursor
             if self.django and isinstance(node, ast.Call) and _builds_queryset(node):
                 return "database rows"  # qs.filter(...).distinct(), Model.viewer_objects(user).exclude(...)
+            if self.django and _view_queryset(node):
+                return "database rows"  # self.get_queryset(), self.filter_queryset(...) of a class-based view
             if self.django and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                     and node.func.attr in _queryset_methods(self.project) \
                     and _project_queryset(self.module, self.project, node, _django_relations(self.project)[0], 3):
