@@ -8,7 +8,8 @@ own `self.save(update_fields=...)`, a classmethod such as `ChangeEvent.record(..
 mixin's shorthand that commits inside (`task.update(data)`, `link.delete()` on a row fetched by
 `Task.get_by(...)` or a project getter such as `get_task_raw(pk)`), attributes
 set on a SQLAlchemy object that the next `commit()` flushes, `super().create(validated_data)` in a DRF
-serializer's own `create`/`update` (a row of its `Meta.model`), a settings proxy written in a
+serializer's own `create`/`update` (a row of its `Meta.model`), `form.save()` of a Django `ModelForm`
+(its `Meta.model`) or model formset (the model of `inlineformset_factory(Parent, Child)`), a settings proxy written in a
 function that commits the session (`site_settings.set(...)`, `user.settings.set(...)`), a Django many-to-many field's
 `set`/`add`/`remove`/`clear` on an object the function writes or a DRF serializer's `update` is
 handed, also in a helper the object is handed to (`bookmark.save()`, then `update_tags(bookmark,
@@ -227,6 +228,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             ops = _with_serializer_saves(module, project, fn, ops)
         if "commit=False" in module.text:
             ops = _with_form_saves(fn, _without_declined_commits(module, project, ops))
+        if ".save()" in module.text and "Form" in module.text:
+            ops = _with_model_form_saves(module, project, fn, ops)
         if ".set(" in module.text or ".add(" in module.text or ".clear(" in module.text:
             ops = _with_relation_sets(module, project, fn, ops)
         scratch = _temporary_tables(fn)
@@ -384,6 +387,61 @@ def _with_form_saves(fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
     return sorted([*ops, *added], key=lambda o: (o.call.lineno, o.call.col_offset)) if added else ops
 
 
+def _with_model_form_saves(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
+    """Django: ``form.save()`` of a ``ModelForm`` (its ``Meta.model``) or of a model formset
+    (``QualificationFormset = inlineformset_factory(UserProfile, QualificationGrant, ...)``: the child
+    model) writes that model's rows, each in its own autocommit statement. The form is built in the
+    function (``form = EventForm(request.POST)``) or by a method of its class that returns it
+    (``form = self.get_profile_form()``)."""
+    added = []
+    for node in walk_function_body(fn):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "save"
+                and isinstance(node.func.value, ast.Name) and not node.args and not node.keywords) or any(
+                op.call is node and op.is_write for op in ops):
+            continue
+        built = db.single_binding(fn, node.func.value.id) or db.reaching_binding(module, fn, node.func.value)
+        model = _form_model(module, project, built) if isinstance(built, ast.Call) else None
+        if model is not None:
+            added.append(db.DbOp(node, db.WRITE, frozenset({model}), "django", "save", node.func.value.id,
+                                 autocommit=True, confidence=Confidence.medium))
+    return sorted([*ops, *added], key=lambda o: (o.call.lineno, o.call.col_offset)) if added else ops
+
+
+def _form_model(module: SourceModule, project: Project, built: ast.Call) -> str | None:
+    """The model a form built by ``built`` saves: ``EventForm(...)`` of a model form or formset of
+    the code base, or ``self.get_event_form()`` returning one."""
+    models = _form_models(project)
+    name = (dotted(built.func) or "").split(".")[-1]
+    if name in models:
+        return models[name]
+    resolved = db.resolve_function(module, project, built) if dotted(built.func) == f"self.{name}" else None
+    returned = [n.value for n in walk_function_body(resolved[1]) if isinstance(n, ast.Return)
+                and isinstance(n.value, ast.Call)] if resolved is not None else []
+    found = {models.get((dotted(r.func) or "").split(".")[-1]) for r in returned}
+    return found.pop() if len(found) == 1 else None
+
+
+FORMSET_FACTORIES = {"modelformset_factory": 0, "inlineformset_factory": 1, "modelform_factory": 0}  # model argument
+
+
+def _form_models(project: Project) -> dict[str, str]:
+    """Form class or formset name -> the model it saves, over the code base: a ``...Form``/``...FormSet``
+    class with a ``Meta.model``, and a name bound at module level to ``modelformset_factory(Model, ...)``
+    or ``inlineformset_factory(Parent, Model, ...)``."""
+    if "r2.form_models" not in project.facts:
+        found = _meta_models(project, re.compile(r"Form(Set|set)?$"))
+        for module in (m for m in project.modules if "formset_factory" in m.text or "modelform_factory" in m.text):
+            for statement in module.tree.body:
+                factory = statement.value if isinstance(statement, ast.Assign) and isinstance(
+                    statement.value, ast.Call) else None
+                index = FORMSET_FACTORIES.get((dotted(factory.func) or "").split(".")[-1]) if factory else None
+                if index is not None and len(factory.args) > index and dotted(factory.args[index]):
+                    found.update({t.id: dotted(factory.args[index]).split(".")[-1] for t in statement.targets
+                                  if isinstance(t, ast.Name)})
+        project.facts["r2.form_models"] = found
+    return project.facts["r2.form_models"]
+
+
 def _without_declined_commits(module: SourceModule, project: Project, ops: list[db.DbOp]) -> list[db.DbOp]:
     """A helper that commits only when asked (``def set_default(session, ..., commit: bool = True): ...
     if commit: await session.commit()``), called with ``commit=False``: the caller's own commit
@@ -539,14 +597,19 @@ def _many_to_many_fields(project: Project) -> dict[str, set[str]]:
 def _serializer_models(project: Project) -> dict[str, str]:
     """DRF serializer class -> the model of its ``Meta``, over the code base."""
     if "r2.serializer_models" not in project.facts:
-        found: dict[str, str] = {}
-        for module in (m for m in project.modules if "Serializer" in m.text and "class Meta" in m.text):
-            for cls in (c for c in module.nodes_of(ast.ClassDef) if c.name.endswith("Serializer")):
-                for meta in (n for n in cls.body if isinstance(n, ast.ClassDef) and n.name == "Meta"):
-                    found.update({cls.name: (dotted(a.value) or "").split(".")[-1] for a in meta.body if isinstance(
-                        a, ast.Assign) and [dotted(t) for t in a.targets] == ["model"]})
-        project.facts["r2.serializer_models"] = found
+        project.facts["r2.serializer_models"] = _meta_models(project, re.compile(r"Serializer$"))
     return project.facts["r2.serializer_models"]
+
+
+def _meta_models(project: Project, class_name: re.Pattern) -> dict[str, str]:
+    """Class whose name matches ``class_name`` -> the model its inner ``class Meta`` names."""
+    found: dict[str, str] = {}
+    for module in (m for m in project.modules if "class Meta" in m.text):
+        for cls in (c for c in module.nodes_of(ast.ClassDef) if class_name.search(c.name)):
+            for meta in (n for n in cls.body if isinstance(n, ast.ClassDef) and n.name == "Meta"):
+                found.update({cls.name: (dotted(a.value) or "").split(".")[-1] for a in meta.body if isinstance(
+                    a, ast.Assign) and [dotted(t) for t in a.targets] == ["model"] and dotted(a.value)})
+    return found
 
 
 def _handed_models(module: SourceModule, fn: ast.AST) -> dict[str, str]:
@@ -620,7 +683,13 @@ def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST, project: Pro
     if _in_atomic_dispatch_view(module, project, fn):
         return True
     return any(name.split(".")[-1] == "receiver" for name in decorator_names(module, fn)) or (
-        _every_caller_in_transaction(project, fn))
+        not _route_handler(module, project, fn) and _every_caller_in_transaction(project, fn))
+
+
+def _route_handler(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """A view or a view class's request method (``post`` of a ``TemplateView``): the web framework calls it,
+    outside any transaction, whatever other code of the same name does."""
+    return any(handler.function is fn for handler in web.route_handlers(module, project))
 
 
 def _every_caller_in_transaction(project: Project, fn: ast.AST, levels: int = 2) -> bool:
