@@ -81,7 +81,7 @@ borrows the engine, it does not own it.
 
 Ownership moves are not leaks, so these stay silent: the resource is returned or
 yielded to the caller, stored on an attribute (`self.conn = ...`, `app.state.pool =
-...`, `setattr(client, "session", session)`) or in a container (`pools[name] = ...`, `conns.append(...)`), passed to a class
+...`, `setattr(client, "session", session)`, a module global: `global _proc; _proc = proc`) or in a container (`pools[name] = ...`, `conns.append(...)`), passed to a class
 constructor whose object is returned or stored (`return Repository(conn)`), to a method of `self` or a
 setter (`self.set_socket(sock)`, `loop.add_reader(sock, ...)`), or to a call whose
 result is returned or stored (`return send_file(handle)`, `transport =
@@ -1312,8 +1312,9 @@ def _is_name_in(node: ast.AST, names: set[str]) -> bool:
 
 def _wraps(module: SourceModule, value: ast.AST, names: set[str]) -> bool:
     """``File(handle)``, ``Wrapper(conn=conn)``: a class built around the resource, closed with it; a file
-    object over a descriptor (``os.fdopen(fd)``)."""
-    return isinstance(value, ast.Call) and (
+    object over a descriptor (``os.fdopen(fd)``). Not a child process given it as a stream (``Popen(cmd,
+    stdout=log)``): the child gets a copy of the descriptor, the file stays this function's to close."""
+    return isinstance(value, ast.Call) and call_name(module, value) not in PROCESSES and (
         _callee_verdict(module, value) == "constructor" or call_name(module, value) in DESCRIPTOR_WRAPPERS) and \
         any(_is_name_in(a, names) for a in [*value.args, *(k.value for k in value.keywords)])
 
@@ -1373,6 +1374,8 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
                     or _closes_its_argument(module, project, parent, child):
                 usage.closes.append((parent, _where(module, parent)))
                 return
+            if call_name(module, parent) in PROCESSES:
+                return  # ``Popen(cmd, stdout=log)``: the child gets a copy of the descriptor, see ``_wraps``
             verdict = _callee_verdict(module, parent)
             if verdict in ("owner", "sink") or _result_handed_over(module, parent):
                 usage.owned = True
@@ -1396,8 +1399,16 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
     elif isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is child:
         targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
         if any(not isinstance(t, ast.Name) for t in targets) or \
-                child is not use and not all(t.id in names for t in targets):
+                child is not use and not all(t.id in names for t in targets) or _module_global(module, parent, targets):
             usage.owned = True  # stored elsewhere, or wrapped in an object that is not followed
+
+
+def _module_global(module: SourceModule, site: ast.AST, targets: list[ast.expr]) -> bool:
+    """``global _supervisor; _supervisor = proc``: kept on the module, for a function elsewhere to end."""
+    fn = enclosing_function(module, site)
+    shared = {n for s in walk_function_body(fn) if isinstance(s, (ast.Global, ast.Nonlocal)) for n in s.names} \
+        if fn is not None else set()
+    return any(isinstance(t, ast.Name) and t.id in shared for t in targets)
 
 
 def _duplicated_onto_another(module: SourceModule, fileno: ast.AST) -> bool:
