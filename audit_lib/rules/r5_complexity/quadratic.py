@@ -51,7 +51,12 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   on the same pass (`call.text += chunk.delta; call.input = parse_partial_json(call.text)`, `json.loads`,
   `model_validate_json`, or a function of the module that hands its parameter to one), and
   `items.remove(x)` inside `for x in items` (each removal rescans the list, and the loop skips the item
-  after the removed one; `for x in list(items)` walks a copy, and a removal followed by `break` runs once).
+  after the removed one; `for x in list(items)` walks a copy, and a removal followed by `break` runs once), and
+  a loop over a property of the project that reads a file's lines on every access (`for ts in watch.history:`
+  where `history` walks `f.readlines()` into a dict) that looks each item up in it again, directly
+  (`watch.history[ts]`) or through a method that does (`watch.snapshot(timestamp=ts)` doing
+  `self.history[timestamp]`): the file is read whole once per item. A property that parses a configuration
+  document whole (`json.load(f)`) is not one of these.
 
 Only where every size that multiplies is the data's: a collection read from the request
 body (a request handler's `list[...]` parameters, the lists of a handler's pydantic body
@@ -189,6 +194,97 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         if finding.line not in reported and _data_sized(module, project, node, groups):
             reported.add(finding.line)
             yield finding
+    for finding in _property_rereads(module, project):
+        if finding.line not in reported:
+            reported.add(finding.line)
+            yield finding
+
+
+REREAD_PROPERTIES = "R5.quadratic:reread-properties"
+LINE_SPLITS = {"readlines", "splitlines"}
+
+
+def _rereading_properties(project: Project) -> dict[str, set[tuple[str, str, int]]]:
+    """Properties of the project's classes that read a file and walk it on every access (``@property def
+    history(self)`` that reads ``history.txt`` line by line into a dict), by name, with the methods that look one
+    key up in them: ``{"history": {("get_history_snapshot", "timestamp", 0)}}`` for ``self.history[timestamp]``
+    (the parameter's name and position after ``self``)."""
+    if REREAD_PROPERTIES not in project.facts:
+        found: dict[str, set[tuple[str, str, int]]] = {}
+        for module in project.modules:
+            if "@property" not in module.text or is_offline_module(module):
+                continue
+            for cls in walk_nodes(module.tree):
+                if not isinstance(cls, ast.ClassDef):
+                    continue
+                methods = [fn for fn in cls.body if isinstance(fn, FUNCTION_TYPES)]
+                rereading = {fn.name for fn in methods if any(dotted(d) == "property" for d in fn.decorator_list)
+                             and _walks_a_file(fn)}
+                for fn in methods:
+                    own = [a.arg for a in fn.args.args[1:]]
+                    for node in walk_nodes(fn):
+                        if isinstance(node, ast.Subscript) and _self_attribute(node.value) & rereading \
+                                and isinstance(node.slice, ast.Name) and node.slice.id in own:
+                            found.setdefault(node.value.attr, set()).add(
+                                (fn.name, node.slice.id, own.index(node.slice.id)))
+                for name in rereading:
+                    found.setdefault(name, set())
+        project.facts[REREAD_PROPERTIES] = found
+    return project.facts[REREAD_PROPERTIES]
+
+
+def _walks_a_file(fn: ast.AST) -> bool:
+    """The function walks the lines of a file (``for line in f.readlines()``, ``for line in f`` of ``with open(path)
+    as f``, ``text.splitlines()``): a file kept one record a line, that grows with the data (not a configuration
+    document parsed whole, ``json.load(f)``)."""
+    handles = {item.optional_vars.id for n in walk_nodes(fn) if isinstance(n, (ast.With, ast.AsyncWith))
+               for item in n.items if isinstance(item.optional_vars, ast.Name)
+               and isinstance(item.context_expr, ast.Call) and method_name(item.context_expr) == "open"}
+    return any(isinstance(n, (ast.For, ast.comprehension)) and (
+        isinstance(n.iter, ast.Call) and method_name(n.iter) in LINE_SPLITS
+        or isinstance(n.iter, ast.Name) and n.iter.id in handles) for n in walk_nodes(fn))
+
+
+def _property_rereads(module: SourceModule, project: Project) -> Iterator[Finding]:
+    """``for ts in watch.history.keys(): watch.get_history_snapshot(timestamp=ts)`` where ``history`` is a property
+    that reads and walks a file on every access and ``get_history_snapshot`` looks ``self.history[timestamp]``
+    up (or ``watch.history[ts]`` itself): each pass reads the whole collection again, O(n²) in its length."""
+    properties = _rereading_properties(project) if "for " in module.text else {}
+    if not properties:
+        return
+    for loop in walk_nodes(module.tree):
+        if not isinstance(loop, (ast.For, ast.AsyncFor)):
+            continue
+        walked = _walked(loop.iter)
+        if isinstance(walked, ast.Call) and isinstance(walked.func, ast.Attribute) and walked.func.attr in (
+                "keys", "items", "values") and not walked.args:
+            walked = walked.func.value
+        if not (isinstance(walked, ast.Attribute) and walked.attr in properties and dotted(walked.value)):
+            continue
+        owner, keys = dotted(walked.value), _names_read(loop.target)
+        for node in (n for statement in loop.body for n in walk_nodes(statement)):
+            if _looks_up_by(node, owner, walked.attr, properties[walked.attr], keys):
+                yield Finding(message=f"{owner}.{walked.attr} reads its file whole again on every access, once for "
+                                      f"each of its own items here: O(n²) in its length",
+                              path=module.path, line=node.lineno, end_line=node.end_lineno,
+                              evidence=module.evidence(node), confidence=Confidence.medium,
+                              fix=f"read {owner}.{walked.attr} once into a local before the loop and look the "
+                                  "items up there (or cache the property until the file changes)")
+
+
+def _looks_up_by(node: ast.AST, owner: str, prop: str, lookups: set[tuple[str, str, int]], keys: set[str]) -> bool:
+    """``owner.prop[key]``, or ``owner.method(param=key)`` where that method looks ``self.prop[param]`` up, with a
+    key the loop binds."""
+    if isinstance(node, ast.Subscript) and dotted(node.value) == f"{owner}.{prop}":
+        return bool(_names_read(node.slice) & keys)
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == owner):
+        return False
+    for method, parameter, position in lookups:
+        if node.func.attr == method:
+            given = keyword(node, parameter) or (node.args[position] if position < len(node.args) else None)
+            if given is not None and _names_read(given) & keys:
+                return True
+    return False
 
 
 def _findings(module: SourceModule, kinds) -> Iterator[tuple[Finding, ast.AST, list[list[ast.expr]]]]:
