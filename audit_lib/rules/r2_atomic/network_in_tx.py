@@ -185,7 +185,8 @@ def _search_request(module: SourceModule, call: ast.Call, project: Project) -> O
     """A request to an Elasticsearch or OpenSearch cluster, whose API is HTTP: a bulk helper
     (``helpers.bulk(es, actions)``), or a method of a client (``es.index(...)``, ``es.indices.refresh(...)``)
     that ``Elasticsearch(...)``/``OpenSearch(...)`` builds in every binding of its name -- in the function, in
-    the class (``self.es``), or at module level, also imported from the code base -- or that a function of the
+    the class or a base class of the code base (``self.es``), or at module level, also imported from the code
+    base -- or that a function of the
     code base builds and returns (``get_client().index(...)``)."""
     if not any(project.imports_anywhere(library) for library in SEARCH_LIBRARIES):
         return None
@@ -215,16 +216,22 @@ def _search_client(module: SourceModule, project: Project, at: ast.AST, expr: as
     name = dotted(expr)
     if name is None or name == "self":
         return None
-    scope = enclosing_function(module, at) if not name.startswith("self.") else module.parents.get(
-        enclosing_function(module, at))
-    values = [n.value for n in (walk_nodes(scope) if scope is not None else ()) if isinstance(n, ast.Assign)
-              and any(dotted(t) == name for t in n.targets)]
-    owner = module
-    if not values and "." not in name:
+    function = enclosing_function(module, at)
+    scopes: list[tuple[SourceModule, ast.AST | None]] = [(module, function)]
+    if name.startswith("self."):  # set in the class, or in a base class of the code base
+        owner = module.parents.get(function)
+        scopes = [(module, owner), *_base_classes(module, project, owner)] if isinstance(owner, ast.ClassDef) else []
+    bindings: list[tuple[SourceModule, ast.expr]] = []
+    for scope_module, scope in scopes:
+        bindings = [(scope_module, n.value) for n in walk_nodes(scope) if isinstance(n, ast.Assign)
+                    and any(dotted(t) == name for t in n.targets)] if scope is not None else []
+        if bindings:
+            break
+    if not bindings and "." not in name:
         value = module_constant(module, name, project)
-        values = [value] if value is not None else []
-        owner = project.by_dotted_name.get(module.imports.get(name, "").rpartition(".")[0], module)
-    clients = {_search_client(owner, project, v, v) if isinstance(v, ast.Call) else None for v in values}
+        source = project.by_dotted_name.get(module.imports.get(name, "").rpartition(".")[0], module)
+        bindings = [(source, value)] if value is not None else []
+    clients = {_search_client(m, project, v, v) if isinstance(v, ast.Call) else None for m, v in bindings}
     return clients.pop() if len(clients) == 1 and None not in clients else None
 
 
