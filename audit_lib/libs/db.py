@@ -1019,6 +1019,14 @@ def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None,
             return None
         return _django_op(call, held, method, receiver)
 
+    # a Django model built and saved in one expression: Token(member=member, key=key).save()
+    if method in ("save", "asave") and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) \
+            and not call.args and _django_module(module):
+        built = _annotated_model(module, func.value.func)
+        if built is not None:
+            return DbOp(call, INSERT, frozenset({built}), "django", method, None, autocommit=True,
+                        confidence=Confidence.medium)
+
     # a Django model's own method: self.save(update_fields=[...]) / self.delete()
     if receiver == "self" and method in ("save", "asave", "delete", "adelete"):
         own_model = _django_model_class(module, fn)

@@ -667,12 +667,17 @@ def _as_declared(module: SourceModule, write: db.DbOp) -> db.DbOp:
 
 def _refused_by_unique_key(project: Project, read: db.DbOp, write: db.DbOp) -> bool:
     """Whether the model written declares a unique key that the check's columns fall under, so the
-    database refuses the loser of the race: a model unique only through single fields counts when
+    database refuses the loser of the race (also its primary key, read by ``id``/``pk`` and given to the
+    insert): a model
+    unique only through single fields counts when
     the read filters on one of them (``filter(email=...)``, ``User.email == ...`` for ``email =
     ...(unique=True)``) or its filter is not known."""
     if write.api == "sql":
         return False
     filtered = _filtered_columns(read.call) if not read.through else set()
+    if filtered & {"id", "pk"} and any(isinstance(n, ast.Call) and any(k.arg in ("id", "pk") for k in n.keywords)
+                                       for n in ast.walk(write.call)):
+        return True  # the row's primary key (``filter(id=chat_id).exists()``, then ``Chat(id=chat_id).save()``)
     mentioned = filtered | {n.attr for n in ast.walk(read.call) if isinstance(n, ast.Attribute) and isinstance(
         n.value, ast.Name) and n.value.id[:1].isupper()} if not read.through else set()  # ``~User.is_deleted``
     if any(not mentioned or columns & mentioned for t in write.tables for columns in _unique_indexes(project).get(t, ())):

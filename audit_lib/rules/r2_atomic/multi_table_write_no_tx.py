@@ -50,6 +50,8 @@ transaction and is not reported. Neither are:
   outbox row is still reported: it must commit with its change, and so is a domain event,
   `Event`/`ChangeEvent`, that the code base reads back as the state of the row it follows), and any
   row written through a helper named for a log (`log_incident_event(...)`), before or after;
+- writes to a usage statistics table (`ApplicationChatUserStats`) beside the change: lost, a count is
+  one short;
 - writes to a cache table (`LabelKeyCache`, a `CacheVersion` bump) or through a helper named for a
   cache (`invalidate_cache(...)`, `clear_acl_cache()`), or of nothing but full-text search vectors
   (`update(search_vector=SearchVector("instruction"))`), rebuilt from the data, or through a helper
@@ -938,7 +940,7 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
             first, second = sorted(earlier.tables)[0], sorted(later.tables)[0]
             if _records_the_change(second) or _logged(earlier) or _logged(later):
                 continue  # a lost trailing audit/notification row, not half a domain change
-            if _writes_cache(earlier) or _writes_cache(later) or _rebuilds_search_index(
+            if _writes_cache(earlier) or _writes_cache(later) or _counts_usage(earlier) or _counts_usage(later) or _rebuilds_search_index(
                     earlier) or _rebuilds_search_index(later):
                 continue  # a cache row or search index is rebuilt from the data: losing it is no half change
             if (FAVOURITE_ROW.search(first) or FAVOURITE_ROW.search(second)) and not _same_model(first, second):
@@ -1038,6 +1040,13 @@ def _records_the_change(table: str) -> bool:
     domain event (``Event``, ``ChangeEvent``, ``order_events``): the state change itself, which the
     code base reads back (the incident's open/close/ack history) and acts on."""
     return db.is_log_table(table) and "outbox" not in table.lower() and not DOMAIN_EVENT.search(table)
+
+
+def _counts_usage(write: db.DbOp) -> bool:
+    """A write to a usage statistics table (``ApplicationChatUserStats``, ``page_statistics``) beside the
+    change: lost, a count is one short; no half of the change is left."""
+    return any(NAME_WORDS.findall(table)[-1:] in (["Stats"], ["stats"], ["Statistics"], ["statistics"])
+               for table in write.tables)
 
 
 def _writes_cache(write: db.DbOp) -> bool:
