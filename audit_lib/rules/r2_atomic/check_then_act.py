@@ -51,7 +51,12 @@ It also reports a single-use mark claimed without a lock: a row read without a l
 its `used`/`redeemed`/`consumed`/`claimed`/`spent` mark (also `used_at`, `used_by`, `is_used`), or a
 read that only finds the row while the mark is unset (`filter(code=code, used_by=None).first()`), then
 the mark set and the row saved (`if invite.used: raise` ... `invite.used = True; invite.save()`): two
-requests redeem the same invite. A conditional `filter(pk=..., used=False).update(used=True)` is
+requests redeem the same invite. So is a state transition: a column of such a row compared with
+fixed values, the request refused (`raise`, `return`) unless it holds, then the column set to another
+fixed value and the row saved (`if order.status != "paid": raise` ... `order.status = "shipped";
+order.save()`): two requests both pass and both ship. Not a column set when different from a value
+(`if row.status == status: return`, then `row.status = status`), nor bookkeeping inside the branch
+(`if crawl.status != SEALED: crawl.status = STARTED`). A conditional `filter(pk=..., used=False).update(used=True)` is
 the safe form.
 
 It also reports an ORM read-modify-write: a row read without a lock (`row =
@@ -967,21 +972,39 @@ def _single_use_claims(module: SourceModule, fn: ast.AST, ops: list[db.DbOp]) ->
     loaded = _rows_read(module, fn, ops)
     for node in walk_function_body(fn):
         target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+        mark = isinstance(target, ast.Attribute) and bool(SINGLE_USE_MARK.match(target.attr))
         if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                and target.value.id in loaded and SINGLE_USE_MARK.match(target.attr)):
+                and target.value.id in loaded and (mark or _constant(node.value))):
             continue
         name, read = target.value.id, loaded[target.value.id]
         guard = next((test for test in walk_nodes(fn) if isinstance(test, ast.If)
-                      and read.call.lineno < test.lineno < node.lineno and _tests_mark(test.test, name, target.attr)
-                      and (_leaves(test.body) and _runs_after(module, test, node) or _within(module, node, test, "body"))),
+                      and read.call.lineno < test.lineno < node.lineno and (
+                          _tests_mark(test.test, name, target.attr) if mark
+                          else _tests_state(test.test, name, target.attr, node.value))
+                      and (_leaves(test.body) and _runs_after(module, test, node) or mark and _within(module, node, test, "body"))),
                      None)
-        tested = f"line {guard.lineno} tests the mark" if guard is not None else "its filter asks for the mark unset" \
-            if _selects_unmarked(read.call, target.attr) else None
+        if mark:
+            tested = f"line {guard.lineno} tests the mark" if guard is not None else "its filter asks for the mark unset" \
+                if _selects_unmarked(read.call, target.attr) else None
+            outcome = "both find it unset and both use the row"
+        else:
+            tested = f"line {guard.lineno} tests its state" if guard is not None else None
+            outcome = "both see the old state and both make the change"
         if tested is not None:
             message = (f"check-then-act on {sorted(read.tables)[0]}.{target.attr}: line {read.call.lineno} reads the "
-                       f"row without a lock, {tested} and this save sets it; two concurrent "
-                       f"requests both find it unset and both use the row")
+                       f"row without a lock, {tested} and this save sets it; two concurrent requests {outcome}")
             yield from _saved_back(module, fn, ops, name, read, node.lineno, message, CLAIM_FIX)
+
+
+def _tests_state(test: ast.AST, name: str, column: str, new_value: ast.AST) -> bool:
+    """``order.status != "paid"``, ``order.status in (Status.OPEN, Status.HELD)``, ``order.closed_at is not
+    None``: the row's column compared with fixed values, before a save that moves it to another fixed
+    value (a state transition); not ``if row.status != new: row.status = new`` (set when different)."""
+    return any(isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(n.left, ast.Attribute)
+               and n.left.attr == column and isinstance(n.left.value, ast.Name) and n.left.value.id == name
+               and all(_constant(v) for v in (n.comparators[0].elts if isinstance(
+                   n.comparators[0], (ast.Tuple, ast.List, ast.Set)) else [n.comparators[0]]))
+               and ast.dump(n.comparators[0]) != ast.dump(new_value) for n in ast.walk(test))
 
 
 def _selects_unmarked(read_call: ast.Call, mark: str) -> bool:
