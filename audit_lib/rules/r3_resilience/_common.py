@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
+from audit_lib.libs.db import single_binding
 from audit_lib.libs.http import OutboundCall
 from audit_lib.libs.web import RouteHandler, project_routes
 from audit_lib.operator_code import is_script_file
@@ -125,6 +126,4 @@ def module_constant(module: SourceModule, name: str, project: Project | None = N
         module = source
     elif imported is not None:
         return None
-    values = [statement.value for statement in module.tree.body if isinstance(statement, ast.Assign)
-              and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets)]
-    return values[0] if len(values) == 1 else None
+    return single_binding(module.tree, name)
