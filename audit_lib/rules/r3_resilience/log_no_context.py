@@ -350,9 +350,9 @@ def _prints(module: SourceModule, project: Project) -> Iterator[Finding]:
     """The prints of service code, those of one function (or of the module's top level) as one finding:
     replacing them with log calls is one change."""
     by_function: dict[ast.AST | None, list[Finding]] = {}
-    for node in _service_prints(module, project):
+    for node, written in _service_prints(module, project):
         by_function.setdefault(_enclosing(module, node), []).append(Finding(
-            message=f"{_console_write(module, node)}() in service code: no level, no logger, no request context",
+            message=f"{written}() in service code: no level, no logger, no request context",
             path=module.path, line=node.lineno, end_line=getattr(node, "end_lineno", node.lineno),
             evidence=module.evidence(node),
             fix='log instead: logger.info("what happened", extra={"key": value})',
@@ -403,13 +403,15 @@ def _whole_line(text: ast.expr) -> bool:
         isinstance(piece, ast.FormattedValue) or (string_value(piece) or "").strip() for piece in pieces)
 
 
-def _service_prints(module: SourceModule, project: Project) -> Iterator[ast.Call]:
-    """The prints of service code, and its writes to ``sys.stdout``/``sys.stderr``: console output all the same."""
+def _service_prints(module: SourceModule, project: Project) -> Iterator[tuple[ast.Call, str]]:
+    """The prints of service code, and its writes to ``sys.stdout``/``sys.stderr`` (console output all the
+    same), each with what it calls (``print``, ``sys.stderr.write``)."""
     for node in walk_nodes(module.tree):
-        if _console_write(module, node) is None:
+        written = _console_write(module, node)
+        if written is None:
             continue
         if in_main_block(module, node) or _in_exempt_function(module, node) \
-                or _mirrors_log_call(module, node) or _under_argv_test(module, node) \
+                or _mirrors_log_call(module, node, written) or _under_argv_test(module, node) \
                 or _in_command_line_function(module, node, project) or _before_exit(module, node) \
                 or _continues_print(module, node) or _in_dead_handler(module, node) or _under_debug_flag(module, node) \
                 or _marked_deliberate(module, node):
@@ -417,7 +419,7 @@ def _service_prints(module: SourceModule, project: Project) -> Iterator[ast.Call
         target = keyword(node, "file")
         if target is not None and dotted(target) not in ("sys.stdout", "sys.stderr"):
             continue  # writes into a file or buffer, not the service's output
-        yield node
+        yield node, written
 
 
 def _marked_deliberate(module: SourceModule, call: ast.Call) -> bool:
@@ -547,12 +549,13 @@ def _references_by_name(project: Project) -> dict[str, list[SourceModule]]:
     return project.facts["r3_references_by_name"]  # type: ignore[return-value]
 
 
-def _mirrors_log_call(module: SourceModule, call: ast.Call) -> bool:
-    """A print to stderr beside a log call of the same message (``print(msg, file=sys.stderr)`` then
-    ``logger.error(msg)``): the logging pipeline has the line; the print echoes the error to the console
-    (a print to stdout beside a debug log shows what the log level hides: reported)."""
+def _mirrors_log_call(module: SourceModule, call: ast.Call, written: str) -> bool:
+    """A print to stderr (``written``: ``print`` or ``sys.stderr.write``) beside a log call of the same message
+    (``print(msg, file=sys.stderr)`` then ``logger.error(msg)``): the logging pipeline has the line; the print
+    echoes the error to the console (a print to stdout beside a debug log shows what the log level hides:
+    reported)."""
     target = keyword(call, "file")
-    if _console_write(module, call) != "sys.stderr.write" and (target is None or dotted(target) != "sys.stderr"):
+    if written != "sys.stderr.write" and (target is None or dotted(target) != "sys.stderr"):
         return False
     statement = module.parents.get(call)
     parent = module.parents.get(statement) if isinstance(statement, ast.Expr) else None
