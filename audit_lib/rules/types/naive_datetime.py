@@ -612,7 +612,7 @@ def _meets_aware(module: SourceModule, node: ast.expr, project: Project) -> str 
     Django code base with time zones on, a value given to a ``DateTimeField`` (``created__lte=end``,
     ``{"chat.created__lte": end}``, ``Event(start=start)``, ``event.start = start``); None otherwise."""
     parent = module.parents.get(node)
-    if isinstance(parent, (ast.Compare, ast.BinOp)) and (isinstance(parent, ast.Compare) or isinstance(parent.op, ast.Sub)):
+    if isinstance(parent, ast.Compare) or isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Sub):
         operands = [parent.left, *parent.comparators] if isinstance(parent, ast.Compare) else [parent.left, parent.right]
         if any(operand is not node and _aware_value(module, operand) for operand in operands):
             return "compared with an aware datetime: that raises TypeError (can't compare offset-naive and " \
@@ -621,8 +621,9 @@ def _meets_aware(module: SourceModule, node: ast.expr, project: Project) -> str 
     field = None
     if isinstance(parent, ast.keyword) and parent.arg and ("__" in parent.arg or _model_call(module.parents.get(parent), project)):
         field = parent.arg
-    elif isinstance(parent, ast.Dict) and node in parent.values and "__" in (string_value(parent.keys[parent.values.index(node)]) or ""):
-        field = string_value(parent.keys[parent.values.index(node)])
+    elif isinstance(parent, ast.Dict) and node in parent.values:
+        key = string_value(parent.keys[parent.values.index(node)])
+        field = key if key and "__" in key else None
     elif isinstance(parent, ast.Assign) and parent.targets and isinstance(parent.targets[0], ast.Attribute) \
             and not is_self_attribute(parent.targets[0]):
         field = parent.targets[0].attr
@@ -639,8 +640,8 @@ def _model_call(call: ast.AST | None, project: Project) -> bool:
     """``Event(...)``, ``Event.objects.create(...)``, ``queryset.update(...)``: keywords that are model fields."""
     if not isinstance(call, ast.Call):
         return False
-    name = dotted(call.func) or ""
-    return name.rsplit(".", 1)[-1] in MODEL_WRITES or name.rsplit(".", 1)[-1] in _model_field_kinds(project)
+    called = (dotted(call.func) or "").rsplit(".", 1)[-1]
+    return called in MODEL_WRITES or called in _model_field_kinds(project)
 
 
 def _django_with_time_zones(project: Project) -> bool:
@@ -944,9 +945,7 @@ def _against_same_clock(module: SourceModule, call: ast.Call, project: Project) 
     if _kept_in_module_state(module, parent, clock, project):
         return True
     if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
-        reads = _reads_of(module, parent, parent.targets[0].id)
-        return bool(reads) and all(_only_tested(module, read) or _compared_on_clock(module, read, clock, project)
-                                   for read in reads)
+        return _reads_on_clock(module, _reads_of(module, parent, parent.targets[0].id), clock, project)
     return _compared_on_clock(module, node, clock, project)
 
 
@@ -1016,8 +1015,7 @@ def _kept_on_same_clock(module: SourceModule, statement: ast.AST, clock: str, pr
         # datetime.now() > token.expiration in the views
         places = _attribute_reads(project, attribute.attr)
         return bool(places) and all(_only_tested(m, n) or _compared_on_clock(m, n, clock, project) for m, n in places)
-    return bool(reads) and all(_only_tested(module, read) or _compared_on_clock(module, read, clock, project)
-                               for read in reads)
+    return _reads_on_clock(module, reads, clock, project)
 
 
 def _project_attribute_clock(project: Project, attr: str) -> str | None:
@@ -1088,9 +1086,7 @@ def _compared_on_clock(module: SourceModule, node: ast.expr, clock: str, project
         return True
     if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name) \
             and depth < 2:
-        reads = _reads_of(module, parent, parent.targets[0].id)
-        return bool(reads) and all(_only_tested(module, read) or _compared_on_clock(module, read, clock, project, depth + 1)
-                                   for read in reads)
+        return _reads_on_clock(module, _reads_of(module, parent, parent.targets[0].id), clock, project, depth + 1)
     if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Sub):
         others = [parent.right if parent.left is node else parent.left]
     elif isinstance(parent, ast.Compare):
@@ -1098,6 +1094,12 @@ def _compared_on_clock(module: SourceModule, node: ast.expr, clock: str, project
     else:
         return False
     return all(_clock_of(module, other, project) == clock or _built_without_zone(module, other) for other in others)
+
+
+def _reads_on_clock(module: SourceModule, reads: list[ast.expr], clock: str, project: Project, depth: int = 0) -> bool:
+    """There are reads, and each is only tested (``if last_sync``) or compared with readings of ``clock``."""
+    return bool(reads) and all(_only_tested(module, read) or _compared_on_clock(module, read, clock, project, depth)
+                               for read in reads)
 
 
 EMPTY_CONTAINERS = {"dict", "collections.defaultdict", "collections.OrderedDict"}
@@ -1134,8 +1136,7 @@ def _module_state(module: SourceModule, name: str) -> tuple[list[ast.expr | None
         if node.id != name:
             continue
         fn = enclosing_function(module, node)
-        if fn is not None and not _declares_global(fn, name) and any(
-                isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in walk_nodes(fn)):
+        if fn is not None and not _declares_global(fn, name) and _bindings(module, node):
             continue  # a local of the same name
         parent = module.parents.get(node)
         if isinstance(node.ctx, ast.Store):
@@ -1183,8 +1184,8 @@ def _module_state_clock(module: SourceModule, name: str, project: Project) -> st
     if key not in cache:
         cache[key] = None  # (a value read from the state itself)
         state = _module_state(module, name)
-        clocks = {None if value is None else _clock_of(module, value, project)
-                  for value in (state[0] if state else [None]) if not is_none(value)}
+        stores = state[0] if state is not None else []
+        clocks = {None if value is None else _clock_of(module, value, project) for value in stores if not is_none(value)}
         cache[key] = clocks.pop() if len(clocks) == 1 else None
     return cache[key]
 
@@ -1204,8 +1205,7 @@ def _kept_in_module_state(module: SourceModule, statement: ast.AST, clock: str, 
     if _module_state_clock(module, root.id, project) != clock:
         return False
     _, reads = _module_state(module, root.id)
-    return bool(reads) and all(_only_tested(module, read) or _compared_on_clock(module, read, clock, project)
-                               for read in reads)
+    return _reads_on_clock(module, reads, clock, project)
 
 
 def _built_without_zone(module: SourceModule, node: ast.expr) -> bool:
@@ -1284,7 +1284,7 @@ def _returned_for_text(module: SourceModule, node: ast.expr, project: Project) -
                                          or _text_parameter(m, n, project)) for m, c in calls)
 
 
-def _each_use(module: SourceModule, call: ast.Call, test) -> bool:
+def _each_use(module: SourceModule, call: ast.expr, test) -> bool:
     """Whether the reading (also ``± timedelta``) passes ``test`` or, when it is assigned to a name,
     every read of that name does."""
     parent = module.parents.get(_through_arithmetic(module, call))
@@ -1572,11 +1572,7 @@ def _read_as_date(module: SourceModule, node: ast.expr, utc: bool = False) -> bo
 
 def _only_compared(module: SourceModule, node: ast.expr) -> bool:
     """``node`` is compared, or bound to a name every read of which is (``hour = now.hour`` ... ``hour < 7``)."""
-    statement = module.parents.get(node)
-    if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
-        reads = _reads_of(module, statement, statement.targets[0].id)
-        return bool(reads) and all(_compared(module, read) for read in reads)
-    return _compared(module, node)
+    return _each_use(module, node, lambda use: _compared(module, use))
 
 
 def _day_granular(module: SourceModule, call: ast.Call, project: Project) -> bool:
