@@ -18,6 +18,10 @@ Read-only API:
   session/client/stub/channel an expression refers to at node ``at``.
 - :func:`client_bindings` ``(module, project=None) -> list[ClientBinding]``: every name the
   file binds to a client.
+- :func:`decoded_response` ``(node) -> ast.expr | None``: the response a ``.json()`` call decodes
+  (another service's answer, when :func:`request_by_name` says that response is a request's).
+- :func:`request_by_name` ``(value) -> bool``: a request of an HTTP library, client or session, by names
+  alone (no module needed).
 
 What is recognised:
 
@@ -253,6 +257,32 @@ def mail_call(module: SourceModule, call: ast.Call) -> OutboundCall | None:
     if isinstance(message, ast.Call) and call_name(module, message) in DJANGO_MAIL_MESSAGES:
         return OutboundCall(node=call, library="django.core.mail", protocol="smtp", operation="send")
     return None
+
+
+def decoded_response(node: ast.AST) -> ast.expr | None:
+    """The response whose body ``node`` decodes as JSON: ``resp`` of ``resp.json()``, the request of
+    ``requests.get(url).json()`` or ``(await client.get(url)).json()`` (the ``await`` taken off); None when ``node``
+    is no ``.json()`` call without arguments. A name is left for the caller to follow to what it is bound to."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "json"
+            and not node.args):
+        return None
+    response = node.func.value
+    return response.value if isinstance(response, ast.Await) else response
+
+
+def request_by_name(value: ast.expr) -> bool:
+    """``requests.get(url)``, ``await client.post(url)``, ``self.session.request("GET", url)``, judged by names
+    alone: a request function of an HTTP library, or a request method of something named for a client or session
+    (not the web request's own ``request.session``). For readers with no module at hand; :func:`outbound_call`
+    resolves the client instead."""
+    if isinstance(value, ast.Await):
+        value = value.value
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+            and value.func.attr in (*HTTP_VERBS, "request")):
+        return False
+    receiver = dotted(value.func.value) or ""
+    root = receiver.split(".", 1)[0]
+    return root in HTTP_LIBRARIES or bool(CLIENT_PARAMETER.search(receiver)) and root not in WEB_REQUEST_NAMES
 
 
 def client_for(module: SourceModule, expr: ast.expr, at: ast.AST, project: Project | None = None) -> ClientBinding | None:

@@ -152,6 +152,7 @@ from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import (
     COMPREHENSIONS,
     BYTES,
+    DICT_VIEWS,
     LIST,
     PASS_THROUGH_CALLS,
     STR,
@@ -214,9 +215,7 @@ def _rereading_properties(project: Project) -> dict[str, set[tuple[str, str, int
         for module in project.modules:
             if "@property" not in module.text or is_offline_module(module):
                 continue
-            for cls in walk_nodes(module.tree):
-                if not isinstance(cls, ast.ClassDef):
-                    continue
+            for cls in module.nodes_of(ast.ClassDef):
                 methods = [fn for fn in cls.body if isinstance(fn, FUNCTION_TYPES)]
                 rereading = {fn.name for fn in methods if any(dotted(d) == "property" for d in fn.decorator_list)
                              and _walks_a_file(fn)}
@@ -256,8 +255,8 @@ def _property_rereads(module: SourceModule, project: Project) -> Iterator[Findin
         if not isinstance(loop, (ast.For, ast.AsyncFor)):
             continue
         walked = _walked(loop.iter)
-        if isinstance(walked, ast.Call) and isinstance(walked.func, ast.Attribute) and walked.func.attr in (
-                "keys", "items", "values") and not walked.args:
+        if isinstance(walked, ast.Call) and isinstance(walked.func, ast.Attribute) and walked.func.attr in DICT_VIEWS \
+                and not walked.args:
             walked = walked.func.value
         if not (isinstance(walked, ast.Attribute) and walked.attr in properties and dotted(walked.value)):
             continue
@@ -576,25 +575,11 @@ def _api_results(function: ast.AST, call: ast.Call, parents: dict) -> bool:
     """``r.json()`` of the response an HTTP client handed back (``r = requests.get(url)``, ``self.session.get(url)``,
     also ``requests.get(url).json()``): the records an outside API lists, as many as it holds (a sync walks them
     against the table's rows)."""
-    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "json" and not call.args):
+    response = http.decoded_response(call)
+    if response is None:
         return False
-    response = call.func.value
     sources = _sources_of(function, response, parents) if isinstance(response, ast.Name) else [response]
-    return any(_http_request(source) for source in sources)
-
-
-def _http_request(value: ast.expr) -> bool:
-    """``requests.get(url)``, ``await client.post(url)``, ``self.session.request("GET", url)``: a call of an HTTP
-    library or of a client or session (not the web request's own ``request.session``)."""
-    if isinstance(value, ast.Await):
-        value = value.value
-    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
-            and value.func.attr in (*http.HTTP_VERBS, "request")):
-        return False
-    receiver = dotted(value.func.value) or ""
-    root = receiver.split(".", 1)[0]
-    return root in http.HTTP_LIBRARIES or bool(http.CLIENT_PARAMETER.search(receiver)) \
-        and root not in http.WEB_REQUEST_NAMES
+    return any(http.request_by_name(source) for source in sources)
 
 
 def _one_parents_rows(function: ast.AST, call: ast.Call, parents: dict) -> bool:
@@ -1105,7 +1090,8 @@ def _membership(module: SourceModule, compare: ast.Compare, kinds) -> Iterator[F
     for op, container in zip(compare.ops, compare.comparators, strict=True):
         if not isinstance(op, (ast.In, ast.NotIn)):
             continue
-        rebuilt = is_list_expression(container) or _set_built(container)
+        rebuilt_set = _set_built(container)
+        rebuilt = is_list_expression(container) or rebuilt_set
         known_list = isinstance(container, ast.Name) and kinds(compare).get(container.id) == {LIST}
         table_rows = isinstance(container, ast.Name) and not known_list and _holds_table_rows(module, container)
         store = _store_scanned(module, container)
@@ -1115,7 +1101,7 @@ def _membership(module: SourceModule, compare: ast.Compare, kinds) -> Iterator[F
         if table_rows and not any(_walks_model_rows(module, compare, s.iter) for s in loops):
             continue  # one document's tags checked against the inbox tags: a handful against a handful
         if rebuilt:
-            message = f"membership test against a {'set' if _set_built(container) else 'list'} rebuilt on every " \
+            message = f"membership test against a {'set' if rebuilt_set else 'list'} rebuilt on every " \
                       "pass of the loop: O(n·m)"
             fix = "build a set once before the loop and test membership in it"
         elif table_rows:
