@@ -154,7 +154,7 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.libs.web import answers_browser, route_handlers
-from audit_lib.pyast import ancestors, dotted, is_none, qualified, walk_function_body, walk_nodes
+from audit_lib.pyast import FUNCTION_TYPES, ancestors, dotted, is_none, qualified, walk_function_body, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -199,7 +199,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             message=(f"{methods}{where} handler {fn.name}() adds to the {table} row it finds{via}, or inserts it, "
                      f"without an Idempotency-Key: a client retry adds the same amount again" if counts_again else
                      f"{methods}{where} handler {fn.name}() inserts into {table}{via} without an Idempotency-Key "
-                     f"or an upsert: {REFUSED if _refuses_repeat(module, fn, line_node) else 'a client retry creates a duplicate'}"),
+                     f"or an upsert: {REFUSED if _refused_before_insert(module, fn, line_node) else 'a client retry creates a duplicate'}"),
             path=module.path,
             line=fn.lineno,
             end_line=fn.lineno,
@@ -367,7 +367,7 @@ def _implicit_creates(module: SourceModule, project: Project) -> Iterator[Findin
         serializer = (dotted(_assigned(cls, "serializer_class")) or "").split(".")[-1]
         model = _meta_models(project).get(serializer)
         if not model or db.natural_unique(project, model) or _user_model_form(project, serializer) or _client_keyed(
-                project, model) or db.is_log_table(model) or CREDENTIAL.search(model) or _own_create_refuses_repeats(
+                project, model) or db.is_log_table(model) or CREDENTIAL.search(model) or _own_create_finds_or_upserts(
                 project, serializer, model):
             continue
         if _perform_create_upserts(cls):
@@ -560,19 +560,22 @@ def _refused_when_found(module: SourceModule, fn: ast.AST, read: ast.AST, insert
         if not isinstance(node, ast.If) or node.lineno > insert.lineno or not any(
                 n is read or isinstance(n, ast.Name) and n.id in names for n in ast.walk(node.test)):
             continue
-        found, _ = _found_and_missing(node)
+        _, found, _ = _tested_branches(node)
         if not any(n is insert for s in found for n in ast.walk(s)) and _refuses(found, names):
             return True
     return False
 
 
-def _found_and_missing(node: ast.If) -> tuple[list[ast.stmt], list[ast.stmt]]:
-    """The branches of ``if found:`` / ``if not found:`` / ``if found is None:``: (found, missing)."""
+def _tested_branches(node: ast.If) -> tuple[ast.expr, list[ast.stmt], list[ast.stmt]]:
+    """What ``if found:`` / ``if not found:`` / ``if found is None:`` tests (``found``), and its branches:
+    (tested, found, missing)."""
     test = node.test
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) or isinstance(test, ast.Compare) and len(
-            test.ops) == 1 and is_none(test.comparators[0]) and isinstance(test.ops[0], ast.Is):
-        return node.orelse, node.body
-    return node.body, node.orelse
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return test.operand, node.orelse, node.body
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and is_none(test.comparators[0]):
+        return (test.left, node.orelse, node.body) if isinstance(test.ops[0], ast.Is) else (
+            test.left, node.body, node.orelse)
+    return test, node.body, node.orelse
 
 
 def _refuses(branch: list[ast.stmt], found: set[str]) -> bool:
@@ -590,8 +593,7 @@ def _helper_lookups_guard_nothing(module: SourceModule, project: Project, insert
     """The helper that inserts looks the row up on one branch only (see :func:`_looked_up_on_one_branch`),
     for a value of the new row, or only to refuse it (``if Folder.objects.filter(name=name).exists(): raise
     ValidationError(...)``, see :func:`_refused_when_found`)."""
-    resolved = (db.resolve_function(module, project, insert.call, reexports=True) or _nested_class_method(
-        module, project, insert.call)) if insert.through else None
+    resolved = _resolve_helper(module, project, insert.call) if insert.through else None
     if resolved is None:
         return False
     helper_module, helper = resolved
@@ -1005,7 +1007,7 @@ def _created_once(module: SourceModule, project: Project, fn: ast.AST, insert: d
     violation, under ``if not owner.relation:`` that it fills (``owner.relation = create(...)``),
     behind a one-to-one guard (``if hasattr(user, "profile"): raise``, here or in the helper that
     inserts), or in a set-up step that only runs until the installation is set up. Not an early refusal
-    of a repeat (:func:`_refuses_repeat`): that check is no idempotency key."""
+    of a repeat (:func:`_refused_before_insert`): that check is no idempotency key."""
     if (db.handles_unique_violation(module, insert.call, fn) or _flushed_under_unique_catch(module, fn, insert.call)) \
             and not _keyless_models(project, insert):
         return True
@@ -1267,10 +1269,7 @@ def _lookup_branches(module: SourceModule, fn: ast.AST, call: ast.AST, model: st
     for node in walk_function_body(fn):
         if not isinstance(node, ast.If) or node.lineno >= call.lineno:
             continue
-        test = node.test.operand if isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not) else (
-            node.test.left if isinstance(node.test, ast.Compare) and len(node.test.ops) == 1
-            and is_none(node.test.comparators[0]) else node.test)
-        present, missing = _found_and_missing(node)
+        test, present, missing = _tested_branches(node)
         if isinstance(test, ast.Name) and test.id in found:
             yield node, present, missing, test.id
 
@@ -1411,7 +1410,7 @@ def _one_to_one_guard(fn: ast.AST, before_line: int | None) -> bool:
     return False
 
 
-def _refuses_repeat(module: SourceModule, fn: ast.AST, insert: ast.AST) -> bool:
+def _refused_before_insert(module: SourceModule, fn: ast.AST, insert: ast.AST) -> bool:
     """The handler refuses a repeat before the insert (see :func:`_refuses_repeats`,
     :func:`_refuses_member`, :func:`_refuses_existing_target`), which the finding names: a retry is refused,
     not answered with the first result."""
@@ -1567,12 +1566,17 @@ def _with_reexported_helpers(module: SourceModule, project: Project, fn: ast.AST
     for node in walk_function_body(fn):
         if not isinstance(node, ast.Call) or db.resolve_function(module, project, node) is not None:
             continue
-        resolved = db.resolve_function(module, project, node, reexports=True) or _nested_class_method(
-            module, project, node)
+        resolved = _resolve_helper(module, project, node)
         if resolved is not None and resolved[1] is not fn:
             ops += [replace(op, call=node, through=resolved[1].name, confidence=min(op.confidence, Confidence.medium))
                     for op in db.expanded_ops(resolved[0], project, resolved[1], depth=1)]
     return sorted(ops, key=lambda op: (op.call.lineno, op.call.col_offset))
+
+
+def _resolve_helper(module: SourceModule, project: Project, call: ast.Call) -> tuple[SourceModule, ast.AST] | None:
+    """The function of the code base ``call`` runs, also through a package that re-exports it, or a method of
+    a class nested in one of the code base's (:func:`_nested_class_method`)."""
+    return db.resolve_function(module, project, call, reexports=True) or _nested_class_method(module, project, call)
 
 
 def _nested_class_method(module: SourceModule, project: Project, call: ast.Call) -> tuple[SourceModule, ast.AST] | None:
@@ -1585,7 +1589,7 @@ def _nested_class_method(module: SourceModule, project: Project, call: ast.Call)
     outer = db.project_class(module, project, func.value.func.value)
     inner = next((c for c in outer[1].body if isinstance(c, ast.ClassDef) and c.name == func.value.func.attr),
                  None) if outer is not None else None
-    method = next((f for f in inner.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+    method = next((f for f in inner.body if isinstance(f, FUNCTION_TYPES)
                    and f.name == func.attr), None) if inner is not None else None
     return (outer[0], method) if method is not None else None
 
@@ -1630,7 +1634,7 @@ def _saved_once(module: SourceModule, project: Project, fn: ast.AST, save: ast.C
     return _created_once(module, project, fn, insert) or bool(model) and _deduplicated(module, project, fn, insert, in_order)
 
 
-def _own_create_refuses_repeats(project: Project, serializer: str, model: str) -> bool:
+def _own_create_finds_or_upserts(project: Project, serializer: str, model: str) -> bool:
     """The serializer's own ``create`` looks the row up before it writes it, itself or in the helpers
     it calls (``return get_or_create_tag(name, user)``, a helper that updates the bookmark it finds
     by URL), or upserts it (``ShoppingList.objects.get_or_create(name__iexact=name, ...)``): a retry
