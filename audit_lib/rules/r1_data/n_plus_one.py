@@ -223,6 +223,7 @@ from audit_lib.pyast import (
     enclosing_function,
     enclosing_loops,
     functions,
+    keyword,
     method_name,
     walk_function_body,
     walk_nodes,
@@ -534,8 +535,13 @@ def _serialized_as_list(module: SourceModule, call: ast.Call) -> bool:
     with ``many=True`` iterates the queryset it is given."""
     parent = module.parents.get(call)
     return isinstance(parent, ast.Call) and (parent.args[:1] == [call] or any(
-        k.arg == "instance" and k.value is call for k in parent.keywords)) and any(
-        k.arg == "many" and isinstance(k.value, ast.Constant) and k.value.value is True for k in parent.keywords)
+        k.arg == "instance" and k.value is call for k in parent.keywords)) and _many(parent)
+
+
+def _many(call: ast.Call) -> bool:
+    """``many=True``: the serializer renders a list."""
+    flag = keyword(call, "many")
+    return isinstance(flag, ast.Constant) and flag.value is True
 
 
 QUERY_RUNNERS = QUERYSET_EVALUATIONS | {"one", "one_or_none", "all", "scalar", "scalars", "scalar_one",
@@ -2116,8 +2122,7 @@ def _list_view_findings(module: SourceModule, project: Project) -> Iterator[Find
         if not any(LIST_VIEW_BASES.search(b) for b in _project_bases(project, cls.name)):
             continue
         chain = _project_class_chain(project, cls)
-        assigned = next((item for _, c in chain for item in c.body if isinstance(item, ast.Assign)
-                         and any(isinstance(t, ast.Name) and t.id == "serializer_class" for t in item.targets)), None)
+        assigned = _declared(chain, "serializer_class")
         custom_list = next((item for _, c in chain for item in c.body
                             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "list"), None)
         if custom_list is not None and not re.search(r"super\(\)\.list\(|get_serializer\(|serializer_class\b",
@@ -2370,8 +2375,7 @@ def _renders_lists(project: Project, name: str) -> bool:
             if "Serializer" not in module.text or db.skipped_module(module):
                 continue
             for call in module.nodes_of(ast.Call):
-                if any(k.arg == "many" and isinstance(k.value, ast.Constant) and k.value.value is True
-                       for k in call.keywords) and not any(
+                if _many(call) and not any(
                         isinstance(a, ast.Call) and re.search(r"(?i)schema|swagger|openapi", dotted(a.func) or "")
                         for a in ancestors(module, call)):  # a response documented in an OpenAPI decorator
                     listed.add((dotted(call.func) or "").rsplit(".", 1)[-1])
@@ -2399,9 +2403,14 @@ VIEW_SERIALIZER_CALLS = {"self.get_serializer", "self.serializer_class", "self.g
 def _view_serializer_class(project: Project, view: ast.ClassDef) -> str | None:
     """The name of the ``serializer_class`` a view declares (itself or a project base): what its
     ``self.get_serializer(page, many=True)`` renders."""
-    return next(((dotted(item.value) or "").rsplit(".", 1)[-1] for _, c in _project_class_chain(project, view)
-                 for item in c.body if isinstance(item, ast.Assign)
-                 and any(isinstance(t, ast.Name) and t.id == "serializer_class" for t in item.targets)), None)
+    assigned = _declared(_project_class_chain(project, view), "serializer_class")
+    return (dotted(assigned.value) or "").rsplit(".", 1)[-1] if assigned is not None else None
+
+
+def _declared(chain: list[tuple[SourceModule, ast.ClassDef]], name: str) -> ast.Assign | None:
+    """The class attribute ``name = ...`` the first class of ``chain`` (nearest first) that sets it declares."""
+    return next((item for _, c in chain for item in c.body if isinstance(item, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == name for t in item.targets)), None)
 
 
 def _list_action_serializer(cls: ast.ClassDef) -> str | None:
