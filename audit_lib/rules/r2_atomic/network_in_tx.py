@@ -327,14 +327,12 @@ def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) 
     events += [(node.lineno, node.col_offset, node) for node in walk_function_body(fn)
                if isinstance(node, ast.Call) and method_name(node) == "flush" and isinstance(node.func, ast.Attribute)
                and _session_like(dotted(node.func.value))]
-    events += [(node.lineno, node.col_offset, _Flush(node.lineno)) for node in walk_function_body(fn)
-               if isinstance(node, ast.Call) and _flushing_helper(module, project, node, depth=2)]
     scopes = _committing_scopes(module, project, fn)
-    events += [(scope.last + 1, -1, scope) for scope in scopes]
     django_atomic = any(scope.django for scope in scopes)
-    if django_atomic:
-        events += [(node.lineno, node.col_offset, _Flush(node.lineno)) for node in walk_function_body(fn)
-                   if isinstance(node, ast.Call) and _saves_view_form(module, project, fn, node)]
+    events += [(node.lineno, node.col_offset, _Flush(node.lineno)) for node in walk_function_body(fn)
+               if isinstance(node, ast.Call) and (_flushing_helper(module, project, node, depth=2)
+                                                  or django_atomic and _saves_view_form(module, project, fn, node))]
+    events += [(scope.last + 1, -1, scope) for scope in scopes]
     events.sort(key=lambda e: (e[0], e[1]))
     spans: list[_Implicit] = []
     open_since: int | None = None
@@ -625,7 +623,7 @@ def _atomic_view(module: SourceModule, project: Project, fn: ast.AST) -> bool:
     return handler is not None and handler.function is fn and handler.framework in ("django", "drf")
 
 
-VIEW_PACKAGES = ("django.views.", "rest_framework.")
+VIEW_PACKAGES = tuple(f"{package}." for package in web.VIEW_BASE_PACKAGES)
 MODEL_FORM_VIEWS = frozenset({"CreateView", "UpdateView", "BaseCreateView", "BaseUpdateView", "ModelFormMixin"})
 SAVING_HOOKS = frozenset({"perform_create", "perform_update", "perform_destroy"})  # DRF's, saving the serializer
 
