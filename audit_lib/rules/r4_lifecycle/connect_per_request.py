@@ -302,11 +302,11 @@ def _opened_for_the_request(project: Project, modules: list[SourceModule], opene
 def _closed_request_globals(module: SourceModule, hook: ast.AST) -> set[str]:
     """The names on ``flask.g`` a teardown hook reads (``g.pop("db")``, ``g.get("db")``, ``g.db``) when it also
     closes something (``db.close()``, ``close_db(db)``), if they name a database or connection."""
-    if not any(isinstance(n, ast.Call) and "close" in (dotted(n.func) or "").rsplit(".", 1)[-1].lower()
-               for n in walk_function_body(hook)):
+    nodes = list(walk_function_body(hook))
+    if not any(isinstance(n, ast.Call) and "close" in (dotted(n.func) or "").rsplit(".", 1)[-1].lower() for n in nodes):
         return set()
     names = set()
-    for n in walk_function_body(hook):
+    for n in nodes:
         if isinstance(n, ast.Attribute) and qualified(module, n.value) in REQUEST_GLOBALS:
             names.add(n.attr)
         elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("pop", "get") \

@@ -766,9 +766,10 @@ def _browser_kind(module: SourceModule, call: ast.Call, method: str, receiver: s
             "playwright" in (call_name(module, item.context_expr) or "") for item in p.items)
             for p in ancestors(module, call)):
         return None
-    if method in BROWSER_OPENERS and (receiver in BROWSER_TYPES or "browser_type" in receiver):
+    browser_type = receiver in BROWSER_TYPES or "browser_type" in receiver  # pw.chromium, a BrowserType kept
+    if browser_type and method in BROWSER_OPENERS:
         return "browser"
-    if method == "launch_persistent_context" and (receiver in BROWSER_TYPES or "browser_type" in receiver):
+    if browser_type and method == "launch_persistent_context":
         return "browser context"
     if method in ("new_context", "new_page") and "browser" in receiver and not _opened_here(module, call.func.value):
         return "browser context" if method == "new_context" else "browser page"
