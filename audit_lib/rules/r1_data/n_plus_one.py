@@ -210,7 +210,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, repositories
-from audit_lib.libs.http import outbound_call
+from audit_lib.libs.http import decoded_response, outbound_call
 from audit_lib.libs.web import project_routes, route_handlers
 from audit_lib.operator_code import defines_worker_tasks, is_celery_task
 from audit_lib.pyast import (
@@ -1384,10 +1384,10 @@ class _RowSources:
         client.get(url)``, through a helper of the code base too), or a helper of the code base that returns
         such a decoded body (``def fetch_series(): r = requests.get(url); return r.json()``): a list as long
         as that service makes it."""
-        if _decoded_response(self.fn, node):
+        if _decodes_response(self.fn, node):
             return True
         resolved = db.resolve_function(self.module, self.project, node) if isinstance(node, ast.Call) else None
-        return resolved is not None and any(_decoded_response(resolved[1], returned) for returned in _returns(resolved[1]))
+        return resolved is not None and any(_decodes_response(resolved[1], returned) for returned in _returns(resolved[1]))
 
     def _decodes_task_payload(self, node: ast.AST) -> bool:
         """``json.loads(current_instance)`` of a parameter, in a module that defines Celery tasks: the
@@ -3126,13 +3126,10 @@ def _model_properties(project: Project) -> dict[str, list[ast.AST]]:
     return found
 
 
-def _decoded_response(fn: ast.AST, node: ast.AST) -> bool:
+def _decodes_response(fn: ast.AST, node: ast.AST) -> bool:
     """``resp.json()`` of the one response ``fn`` got (``resp = client.get(url)``) or of a call made in place
     (``requests.get(url, timeout=5).json()``)."""
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "json"
-            and not node.args):
-        return False
-    response = node.func.value.value if isinstance(node.func.value, ast.Await) else node.func.value
+    response = decoded_response(node)
     if isinstance(response, ast.Name):
         bound = _bindings(fn, response.id)
         response = bound[0] if len(bound) == 1 else None
