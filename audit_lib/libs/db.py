@@ -2419,6 +2419,7 @@ def _parameter_model(helper: ast.AST, parameter: str, models: dict[str, str]) ->
 
 _TX_METHODS = {"transaction", "begin", "begin_nested", "atomic", "transaction_atomic", "manual_commit"}
 _TX_DECORATORS = ("atomic", "transactional", "transaction.atomic", "db_session", "in_transaction")
+DATABASE_TRANSACTION_HELPER = re.compile(r"_*(\w+_)?(db|database)_(transaction|atomic)")  # with db_transaction():
 
 
 def is_transaction_with(module: SourceModule, node: ast.With | ast.AsyncWith) -> bool:
@@ -2427,7 +2428,8 @@ def is_transaction_with(module: SourceModule, node: ast.With | ast.AsyncWith) ->
     ``conn.transaction()`` (psycopg 3, asyncpg, databases), ``session.begin()``,
     ``engine.begin()``, ``transaction.atomic()``, and ``with conn:`` / ``with
     psycopg2.connect(...)`` for drivers whose connection context manager commits
-    (psycopg 2 and 3, sqlite3).
+    (psycopg 2 and 3, sqlite3), and a helper of the code base named for the database's
+    transaction (``with db_transaction():`` handing out peewee's ``db.transaction()``).
     """
     scope = _scope_of(module, function_of(module, node))
     for item in node.items:
@@ -2438,6 +2440,8 @@ def is_transaction_with(module: SourceModule, node: ast.With | ast.AsyncWith) ->
                 return True
             if name in ("psycopg.connect", "psycopg2.connect", "sqlite3.connect"):
                 return True
+            if DATABASE_TRANSACTION_HELPER.fullmatch(name.split(".")[-1]):
+                return True  # the code base's helper handing out the database's transaction (peewee db.transaction())
         elif isinstance(expr, (ast.Name, ast.Attribute)):
             name = dotted(expr)
             if name and (name in scope.handles or db_like_name(name)) and isinstance(node, ast.With) and (

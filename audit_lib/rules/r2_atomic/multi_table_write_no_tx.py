@@ -170,7 +170,7 @@ FIX = ("put all the writes in one transaction and commit once after the last: `a
 UPSERT_HELPER = re.compile(r"get_or_create|get_or_add|upsert|create_or_update|create_or_get|ensure_|maybe_create|"
                            r"create_if_(missing|absent|not_exists?)|create_missing")
 TASK_DECORATORS = {"task", "shared_task", "actor", "periodic_task"}
-GETTER = re.compile(r"(a?get|load|fetch|find)_")
+GETTER = re.compile(r"(a?get|load|fetch|find|lookup)_")
 SAMPLE_DATA = re.compile(r"^(seed|seeds|seeding|dummy|fake|initdb|init_db|populate|sample_data|demo_data)"
                          r"([-_]\w+)*\.py$|[-_](seed|seeds|dummy|fake|sample|demo)(\.py$|[-_])", re.I)
 SAMPLE_DOCSTRING = re.compile(r"^\W*(loads?|generates?|creates?|populates?|seeds?)\b[^.\n]{0,40}\b(test|sample|demo|dummy|fake)"
@@ -685,7 +685,23 @@ def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST, project: Pro
     if _in_atomic_dispatch_view(module, project, fn):
         return True
     return any(name.split(".")[-1] == "receiver" for name in decorator_names(module, fn)) or (
+        fn.name in _model_signal_receivers(project)) or (
         not _route_handler(module, project, fn) and _every_caller_in_transaction(project, fn))
+
+
+MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed"})
+
+
+def _model_signal_receivers(project: Project) -> set[str]:
+    """Functions connected to a Django model signal (``post_save.connect(org_save, sender=Organization)``):
+    receivers that run inside the ``save()``/``delete()`` that sends the signal, in its transaction."""
+    if "r2.model_signal_receivers" not in project.facts:
+        project.facts["r2.model_signal_receivers"] = {
+            call.args[0].id for module in project.modules if ".connect(" in module.text
+            for call in module.nodes_of(ast.Call) if isinstance(call.func, ast.Attribute) and call.func.attr == "connect"
+            and (dotted(call.func.value) or "").split(".")[-1] in MODEL_SIGNALS and call.args
+            and isinstance(call.args[0], ast.Name)}
+    return project.facts["r2.model_signal_receivers"]
 
 
 def _route_handler(module: SourceModule, project: Project, fn: ast.AST) -> bool:
@@ -704,12 +720,14 @@ def _every_caller_in_transaction(project: Project, fn: ast.AST, levels: int = 2)
     _delete_thread_action, thread)`` under ``@transaction.atomic``): that call is where it runs. A
     callback handed on to be run later (``transaction.on_commit(fn)``, an executor, a task queue, a
     thread) stays unknown. An override's ``super().save_action(...)`` runs where the override runs,
-    and is no caller of its own."""
+    and is no caller of its own. A name read in a class body that defines it (``actions = [undo]`` in a
+    ``ModelAdmin``) is that class's own function, no use of another class's ``undo()``."""
     name = getattr(fn, "name", "")
     found = [(module, call) for module, call in _uses_by_name(project).get(name, [])
-             if not _extends_itself(module, call, name)]
-    return bool(found) and all(call is not None and _called_in_transaction(module, project, call, levels)
-                               for module, call in found)
+             if not _extends_itself(module, call, name) and not (
+                isinstance(call, ast.ClassDef) and not any(fn is statement for statement in call.body))]
+    return bool(found) and all(call is not None and not isinstance(call, ast.ClassDef) and _called_in_transaction(
+        module, project, call, levels) for module, call in found)
 
 
 def _extends_itself(module: SourceModule, node: ast.AST | None, name: str) -> bool:
@@ -719,8 +737,9 @@ def _extends_itself(module: SourceModule, node: ast.AST | None, name: str) -> bo
 
 
 def _uses_by_name(project: Project) -> dict[str, list[tuple[SourceModule, ast.AST | None]]]:
-    """Name -> each place the code base (tests aside) reads it: the called name, or None where it is
-    read without being called."""
+    """Name -> each place the code base (tests aside) reads it: the called name, the class whose body
+    reads a function it defines without calling it (``actions = [undo]``), or None where it is read
+    without being called elsewhere."""
     if "r2.uses_by_name" not in project.facts:
         uses: dict[str, list[tuple[SourceModule, ast.AST | None]]] = {}
         for module in project.modules:
@@ -733,9 +752,19 @@ def _uses_by_name(project: Project) -> dict[str, list[tuple[SourceModule, ast.AS
             for node in module.nodes_of(ast.Name, ast.Attribute):
                 if isinstance(node.ctx, ast.Load):
                     name = node.id if isinstance(node, ast.Name) else node.attr
-                    uses.setdefault(name, []).append((module, node if id(node) in called else handed.get(id(node))))
+                    uses.setdefault(name, []).append((module, node if id(node) in called else handed.get(id(node))
+                                                      or _defining_class(module, node)))
         project.facts["r2.uses_by_name"] = uses
     return project.facts["r2.uses_by_name"]
+
+
+def _defining_class(module: SourceModule, node: ast.AST) -> ast.ClassDef | None:
+    """The class whose body reads ``node`` (a bare name) and defines a function of that name."""
+    owner = module.parents.get(node)
+    while owner is not None and not isinstance(owner, (ast.ClassDef, *FUNCTION_TYPES, ast.Module)):
+        owner = module.parents.get(owner)
+    return owner if isinstance(node, ast.Name) and isinstance(owner, ast.ClassDef) and any(
+        isinstance(f, FUNCTION_TYPES) and f.name == node.id for f in owner.body) else None
 
 
 def _defers(call: ast.Call) -> bool:
