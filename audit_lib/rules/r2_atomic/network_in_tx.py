@@ -208,11 +208,12 @@ def _search_client(module: SourceModule, project: Project, at: ast.AST, expr: as
         built = call_name(module, expr) or ""
         if built in SEARCH_CLIENTS:
             return built.split(".")[0]
+        if built.endswith(".LocalProxy") and expr.args and isinstance(expr.args[0], (ast.Name, ast.Attribute)):
+            expr = ast.copy_location(ast.Call(func=expr.args[0], args=[], keywords=[]), expr)  # LocalProxy(get_es)
+            module.parents[expr] = at  # looked up in the scope of the proxy
         factory = db.resolve_function(module, project, expr, reexports=True) \
             if isinstance(expr.func, (ast.Name, ast.Attribute)) else None
-        returned = {call_name(factory[0], n.value) if isinstance(n.value, ast.Call) else None
-                    for n in walk_function_body(factory[1]) if isinstance(n, ast.Return)} if factory else set()
-        return returned.pop().split(".")[0] if len(returned) == 1 and returned <= SEARCH_CLIENTS else None
+        return _factory_client(*factory) if factory else None
     name = dotted(expr)
     if name is None or name == "self":
         return None
@@ -233,6 +234,19 @@ def _search_client(module: SourceModule, project: Project, at: ast.AST, expr: as
         bindings = [(source, value)] if value is not None else []
     clients = {_search_client(m, project, v, v) if isinstance(v, ast.Call) else None for m, v in bindings}
     return clients.pop() if len(clients) == 1 and None not in clients else None
+
+
+def _factory_client(factory_module: SourceModule, factory: ast.AST) -> str | None:
+    """The library of the search client a function of the code base returns: one it builds in its
+    ``return`` (``return Elasticsearch(url)``), or one it builds, keeps and returns
+    (``SETTINGS._es = Elasticsearch(url)`` ... ``return SETTINGS._es``) when it builds no other call it returns."""
+    nodes = list(walk_function_body(factory))
+    returned = {call_name(factory_module, n.value) if isinstance(n.value, ast.Call) else None
+                for n in nodes if isinstance(n, ast.Return) and n.value is not None}
+    built = {call_name(factory_module, n) for n in nodes if isinstance(n, ast.Call)} & SEARCH_CLIENTS
+    clients = returned if returned <= SEARCH_CLIENTS else built if returned == {None} else set()
+    libraries = {client.split(".")[0] for client in clients}
+    return libraries.pop() if len(libraries) == 1 else None
 
 
 def _task_dispatch(module: SourceModule, call: ast.Call, project: Project) -> OutboundCall | None:
@@ -322,15 +336,16 @@ def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) 
     """
     autoflush = _autoflush(project)
     awaited = isinstance(fn, ast.AsyncFunctionDef)
-    events: list[tuple[int, int, object]] = [
+    events: list[tuple[int, float, object]] = [
         (op.call.lineno, op.call.col_offset, op) for op in db.expanded_ops(module, project, fn)]
     events += [(node.lineno, node.col_offset, node) for node in walk_function_body(fn)
                if isinstance(node, ast.Call) and method_name(node) == "flush" and isinstance(node.func, ast.Attribute)
                and _session_like(dotted(node.func.value))]
     scopes = _committing_scopes(module, project, fn)
     django_atomic = any(scope.django for scope in scopes)
-    events += [(node.lineno, node.col_offset, _Flush(node.lineno)) for node in walk_function_body(fn)
-               if isinstance(node, ast.Call) and (_flushing_helper(module, project, node, depth=2)
+    # a helper's flush sorts before the operations, a commit among them, that its call stands for
+    events += [(node.lineno, node.col_offset - 0.5, _Flush(node.lineno)) for node in walk_function_body(fn)
+               if isinstance(node, ast.Call) and (_flushing_helper(module, project, node, depth=2) or _bulk_write(node)
                                                   or django_atomic and _saves_view_form(module, project, fn, node))]
     events += [(scope.last + 1, -1, scope) for scope in scopes]
     events.sort(key=lambda e: (e[0], e[1]))
@@ -416,15 +431,15 @@ def _opens_before_calling_out(module: SourceModule, project: Project, call: ast.
 
 
 class _Flush(NamedTuple):
-    """A call that sends changes to the database: a helper of the code base that flushes the session, or the
-    form or serializer a Django view saves."""
+    """A call that sends changes to the database: a helper of the code base that flushes the session or runs a
+    query's bulk delete or update, such a bulk write itself, or the form or serializer a Django view saves."""
 
     line: int
 
 
 def _flushing_helper(module: SourceModule, project: Project, call: ast.Call, depth: int) -> bool:
-    """A function of the code base that flushes the session (``db.session.flush()``), directly or through
-    another: it makes changes (ORM objects built and linked to loaded rows) and sends them, so the
+    """A function of the code base that flushes the session (``db.session.flush()``) or runs a query's bulk
+    delete or update, directly or through another: it makes changes (ORM objects built and linked to loaded rows) and sends them, so the
     transaction holds their locks from then on."""
     resolved = db.resolve_function(module, project, call, reexports=True)
     if resolved is None:
@@ -439,7 +454,14 @@ def _flushing_helper(module: SourceModule, project: Project, call: ast.Call, dep
 def _flushes(helper_module: SourceModule, project: Project, helper: ast.AST, depth: int) -> bool:
     return any(isinstance(node, ast.Call) and (
         isinstance(node.func, ast.Attribute) and method_name(node) == "flush" and _session_like(dotted(node.func.value))
+        or _bulk_write(node)
         or depth > 1 and _flushing_helper(helper_module, project, node, depth - 1)) for node in walk_function_body(helper))
+
+
+def _bulk_write(call: ast.Call) -> bool:
+    """A SQLAlchemy query's bulk ``delete()``/``update()``, which the session runs at once:
+    ``query.delete(synchronize_session=False)``, also on a query held in a name."""
+    return method_name(call) in ("delete", "update") and any(k.arg == "synchronize_session" for k in call.keywords)
 
 
 def _session_like(receiver: str | None) -> bool:
@@ -879,7 +901,9 @@ def _calls_out(project: Project, name: str, bodies: list[tuple[SourceModule, ast
                seen: set[int]) -> tuple[str, str] | None:
     queued = None  # a task queued on the broker names the call only when the helper makes no other
     for body_module, body in bodies:
-        local_functions = [n for n in walk_function_body(body) if isinstance(n, FUNCTION_TYPES)]  # run by its calls
+        deferred = _deferred_to_commit(body)
+        local_functions = [n for n in walk_function_body(body)  # run by its calls, unless handed to on_commit
+                           if isinstance(n, FUNCTION_TYPES) and n.name not in deferred]
         for node in (n for function in [body, *local_functions] for n in walk_function_body(function)):
             if not isinstance(node, ast.Call):
                 continue
@@ -894,6 +918,12 @@ def _calls_out(project: Project, name: str, bodies: list[tuple[SourceModule, ast
             elif library is not None:
                 return name, library
     return queued
+
+
+def _deferred_to_commit(fn: ast.AST) -> set[str]:
+    """Names of the local functions ``fn`` hands to ``transaction.on_commit(_send)``: they run after the commit."""
+    return {argument.id for node in walk_function_body(fn) if isinstance(node, ast.Call) and method_name(node) == "on_commit"
+            for argument in node.args[:1] if isinstance(argument, ast.Name)}
 
 
 def _service_call(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call,
