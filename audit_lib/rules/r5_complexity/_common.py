@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from typing import Iterable, Iterator
 
 from audit_lib.libs.db import is_setup_module, is_test_module
 from audit_lib.pyast import (
@@ -309,3 +310,15 @@ def is_request_derived(node: ast.expr) -> bool:
             return True
         current = current.value
     return False
+
+
+def opened_files(nodes: Iterable[ast.AST], assigned: bool = False) -> Iterator[tuple[ast.Name, ast.Call]]:
+    """Each name a ``with`` binds to a file it opens (``with open(path) as f``, ``with gzip.open(path) as f``,
+    ``with path.open() as f``; with ``assigned``, also ``f = io.open(path)``), with the call that opens it."""
+    for node in nodes:
+        pairs = [(i.optional_vars, i.context_expr) for i in node.items] if isinstance(node, (ast.With, ast.AsyncWith)) \
+            else [(node.targets[0], node.value)] if assigned and isinstance(node, ast.Assign) \
+            and len(node.targets) == 1 else []
+        for target, value in pairs:
+            if isinstance(target, ast.Name) and isinstance(value, ast.Call) and method_name(value) == "open":
+                yield target, value

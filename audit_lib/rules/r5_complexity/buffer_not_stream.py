@@ -47,6 +47,10 @@ Reports whole payloads read into memory where streaming fits. That is:
   stream it: `data=request.content`) or written to a file, directly (`out.write(content)`) or by a
   function of the project that writes that parameter (`save_upload(content, name)`): an upload that
   could be copied to the disk in chunks. Kept in memory (`BytesIO(content)`) it is not reported;
+- a size guard that reads Flask's (or Quart's) whole request body to measure it (`len(request.get_data()) >
+  max_size`, `len(request.data)`): the largest body a client sends is in memory before it is refused, where
+  `request.content_length` tells the size first. Taking the length of anything else (`len(request.args)`) is not
+  reported;
 - `fetchall()` of a literal `SELECT` with no `LIMIT`, no `WHERE` and no `GROUP BY` (also one whose `WHERE`
   is appended only when a parameter that defaults to None is given, `if where: sql += " WHERE " + where`
   after `where = build_where(filters)` with `filters=None`: a caller that passes nothing reads it whole):
@@ -171,10 +175,10 @@ from audit_lib.pyast import (
 )
 from audit_lib.libs.web import handler_of
 from audit_lib.registry import rule
-from audit_lib.rules.r5_complexity._common import runs_offline
+from audit_lib.rules.r5_complexity._common import opened_files, runs_offline
 from audit_lib.source import Project, SourceModule, is_management_command
 
-WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", "Response", ".aread(", ".content", ".text", "WRITEDATA", "WRITEFUNCTION",
+WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", "get_data(", ".data)", "Response", ".aread(", ".content", ".text", "WRITEDATA", "WRITEFUNCTION",
                       ".select()", "csv", "writestr", "connection_from_",
                       "download_as_", ".readall(", "ZipFile", ".stream", ".readlines(", ".read_text(", "len(")
 WHOLE_BODY_ATTRIBUTES = {"content", "text"}
@@ -213,7 +217,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         for finding in [*([] if small_picture else _downloads(module, project, fn, nodes)),
                         *_curl_buffers(module, nodes),
                         *_uploads(module, project, fn, nodes), *_request_bodies(module, project, fn, nodes),
-                        *_request_streams_buffered(module, project, fn, nodes),
+                        *_request_streams_buffered(module, project, fn, nodes), *_bodies_read_to_measure(module, nodes),
                         *_fetchalls(module, fn, nodes), *_rows_loaded_to_count(module, nodes), *_whole_tables(module, nodes), *_zip_copies(module, project, nodes),
                         *([] if small_picture else _files_sent_whole(module, project, nodes)),
                         *([] if small_picture else _file_objects_copied(module, project, fn, nodes)),
@@ -584,6 +588,24 @@ def _request_streams_buffered(module: SourceModule, project: Project, fn: ast.AS
                     module, node, f"the request body is read whole into memory by {_callee(node)}()",
                     "copy request.stream in chunks (shutil.copyfileobj into a temporary file) and hash it as it "
                     "passes, with a size cap")
+
+
+def _bodies_read_to_measure(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``len(request.get_data()) > max_size`` (Flask, Quart; also ``len(request.data)``): a size guard that reads the
+    whole body into memory before it can refuse it, so the largest body a client sends is buffered anyway. The
+    announced ``Content-Length`` (``request.content_length``) says it before a byte is read."""
+    for node in nodes:
+        if not (isinstance(node, ast.Call) and dotted(node.func) == "len" and len(node.args) == 1):
+            continue
+        body = node.args[0]
+        owner = body.func.value if isinstance(body, ast.Call) and method_name(body) == "get_data" \
+            and isinstance(body.func, ast.Attribute) else body.value if isinstance(body, ast.Attribute) \
+            and body.attr == "data" else None
+        if owner is not None and qualified(module, owner) in GLOBAL_REQUESTS:
+            yield _medium_finding(
+                module, node, "the whole request body is read into memory only to measure its length",
+                "compare request.content_length with the cap before reading the body (or set Flask's "
+                "MAX_CONTENT_LENGTH), and read it only once it passes")
 
 
 def _stream_bufferers(project: Project) -> dict[str, set[int]]:
@@ -1107,15 +1129,10 @@ def _log_files_read_whole(module: SourceModule, nodes: list[ast.AST]) -> Iterato
 def _bound_files(nodes: list[ast.AST]) -> Iterator[tuple[ast.Name, ast.expr]]:
     """Each name bound to a file opened in the function (``with open(path) as f``, ``f = io.open(path)``,
     ``with path.open() as f``), with the path (or the receiver of ``.open()``)."""
-    for node in nodes:
-        pairs = [(i.optional_vars, i.context_expr) for i in node.items] if isinstance(node, (ast.With, ast.AsyncWith)) \
-            else [(node.targets[0], node.value)] if isinstance(node, ast.Assign) and len(node.targets) == 1 else []
-        for target, value in pairs:
-            if isinstance(target, ast.Name) and isinstance(value, ast.Call) and method_name(value) == "open":
-                path = value.args[0] if value.args else value.func.value if isinstance(value.func, ast.Attribute) \
-                    else None
-                if path is not None:
-                    yield target, path
+    for target, call in opened_files(nodes, assigned=True):
+        path = call.args[0] if call.args else call.func.value if isinstance(call.func, ast.Attribute) else None
+        if path is not None:
+            yield target, path
 
 
 def _names_a_log(path: ast.expr) -> bool:
@@ -1518,10 +1535,7 @@ def _opened_files(nodes: list[ast.AST]) -> set[str]:
         return isinstance(path, ast.Constant) or any(isinstance(n, ast.Name) and n.id == "__file__"
                                                      for n in walk_nodes(path))
 
-    return {item.optional_vars.id for node in nodes if isinstance(node, (ast.With, ast.AsyncWith))
-            for item in node.items if isinstance(item.optional_vars, ast.Name)
-            and isinstance(item.context_expr, ast.Call) and method_name(item.context_expr) == "open"
-            and not (item.context_expr.args and bundled(item.context_expr.args[0]))}
+    return {name.id for name, call in opened_files(nodes) if not (call.args and bundled(call.args[0]))}
 
 
 def _whole_read(node: ast.AST) -> bool:

@@ -162,6 +162,7 @@ from audit_lib.rules.r5_complexity._common import (
     is_offline_module,
     is_list_annotation,
     is_list_expression,
+    opened_files,
     is_request_derived,
     loop_sites,
     name_kinds,
@@ -236,9 +237,7 @@ def _walks_a_file(fn: ast.AST) -> bool:
     """The function walks the lines of a file (``for line in f.readlines()``, ``for line in f`` of ``with open(path)
     as f``, ``text.splitlines()``): a file kept one record a line, that grows with the data (not a configuration
     document parsed whole, ``json.load(f)``)."""
-    handles = {item.optional_vars.id for n in walk_nodes(fn) if isinstance(n, (ast.With, ast.AsyncWith))
-               for item in n.items if isinstance(item.optional_vars, ast.Name)
-               and isinstance(item.context_expr, ast.Call) and method_name(item.context_expr) == "open"}
+    handles = {name.id for name, _ in opened_files(walk_nodes(fn))}
     return any(isinstance(n, (ast.For, ast.comprehension)) and (
         isinstance(n.iter, ast.Call) and method_name(n.iter) in LINE_SPLITS
         or isinstance(n.iter, ast.Name) and n.iter.id in handles) for n in walk_nodes(fn))
@@ -1068,10 +1067,13 @@ def _names_read(node: ast.AST) -> set[str]:
 
 def _client_sized(function: ast.AST, expression: ast.expr, parents: dict, seen: set[tuple[str, int]]) -> bool:
     """A collection read from the request body (``request.data["ids"]``), also through the names it is
-    bound to, or the query rows picked by such a list (``Media.objects.filter(token__in=ids)``):
+    bound to and the indexes a ``range(len(ids))`` walks, or the query rows picked by such a list (``Media.objects.filter(token__in=ids)``):
     no more rows than the client named."""
     if is_request_derived(expression):
         return True
+    if isinstance(expression, ast.Call) and dotted(expression.func) == "range":  # range(0, len(ids), 2): ids' indexes
+        return any(_client_sized(function, n.args[0], parents, seen) for a in expression.args for n in walk_nodes(a)
+                   if isinstance(n, ast.Call) and dotted(n.func) == "len" and len(n.args) == 1)
     if isinstance(expression, ast.Name) and (expression.id, expression.lineno) not in seen:
         seen.add((expression.id, expression.lineno))
         return any(_client_sized(function, source, parents, seen)
@@ -1308,12 +1310,23 @@ def _removes_from_walked_list(module: SourceModule, site: LoopSite, call: ast.Ca
     walked = site.iter
     if not (isinstance(site.node, (ast.For, ast.AsyncFor)) and call.func.attr == "remove"
             and isinstance(walked, ast.Name) and dotted(call.func.value) == walked.id) \
-            or _leaves_loop_after(module, module.parents.get(call), site):
+            or _leaves_loop_after(module, module.parents.get(call), site) or _drained(module, site.node, walked.id):
         return None
     return Finding(message=f"{walked.id}.remove() inside the loop over {walked.id}: each removal rescans the list "
                            "(O(n²)) and the loop skips the item after it",
                    path=module.path, line=call.lineno, end_line=call.end_lineno,
                    evidence=module.evidence(call), fix=f"keep the wanted items in one pass: {walked.id} = [x for x in {walked.id} if ...]")
+
+
+def _drained(module: SourceModule, loop: ast.For | ast.AsyncFor, name: str) -> bool:
+    """``while tables: for table in tables: ... tables.remove(table)``: a loop around the walk runs it again until
+    the list is empty (retrying what failed), so the items a removal skips are taken on the next pass."""
+    parent = module.parents.get(loop)
+    while parent is not None and not isinstance(parent, FUNCTION_TYPES):
+        if isinstance(parent, ast.While) and name in _names_read(parent.test):
+            return True
+        parent = module.parents.get(parent)
+    return False
 
 
 def _text_saved_per_pass(module: SourceModule, site: LoopSite, node: ast.AugAssign | ast.Assign) -> Finding | None:
