@@ -456,7 +456,7 @@ def _long_lived_containers(module: SourceModule, project: Project | None = None)
     for cls in module.nodes_of(ast.ClassDef):
         candidates = [(stmt, target.id, kind) for stmt in cls.body for target, value in _assignments(stmt)
                       if isinstance(target, ast.Name) and (kind := _container_kind(module, value))]
-        if candidates and not _unused_test_double(project, cls):
+        if candidates and not _test_double(cls):
             instance_names = _instance_attributes(cls)
             for stmt, name, kind in candidates:
                 if name not in instance_names:
@@ -481,13 +481,11 @@ def _long_lived_containers(module: SourceModule, project: Project | None = None)
     return found
 
 
-def _unused_test_double(project: Project | None, cls: ast.ClassDef) -> bool:
-    """``class CapturingPublisher(Publisher): messages = []`` that no file of the service names (outside its own
-    definition): a test double shipped in the package, which only the test suite uses."""
-    if project is None or not TEST_DOUBLE_CLASS.search(cls.name):
-        return False
-    word = re.compile(rf"\b{cls.name}\b")
-    return sum(len(word.findall(m.text)) for m in project.modules if not is_test_path(m.path)) <= 1
+def _test_double(cls: ast.ClassDef) -> bool:
+    """``class CapturingPublisher(Publisher): messages = []``, ``class FakeStripe: ACTIVE_CUSTOMERS = {}``: a test
+    double shipped in the package (for the test suite, or a development backend picked by configuration), whose
+    class state is not the production service's."""
+    return bool(TEST_DOUBLE_CLASS.search(cls.name))
 
 
 def _once_per_object(module: SourceModule, container: Container, node: ast.AST, fn: ast.AST) -> bool:
@@ -1289,9 +1287,9 @@ def _fixed_argument(module: SourceModule, call: ast.Call, value: ast.expr | None
 
 
 def _fixed_value(value: ast.expr | None) -> bool:
-    """A default, a literal, a setting (``config.X``, ``settings.X``, ``app.config["X"]``) or a named constant
-    or enum member (``JOBS_DB``, ``Store.JOBS``)."""
-    if value is None or isinstance(value, ast.Constant):
+    """A default, a literal, a setting (``config.X``, ``settings.X``, ``app.config["X"]``), a named constant
+    or enum member (``JOBS_DB``, ``Store.JOBS``), or a function of the code base read off a class."""
+    if value is None or isinstance(value, ast.Constant) or _read_off_a_class(value):
         return True
     if isinstance(value, ast.Subscript):
         return isinstance(value.slice, ast.Constant) and bool(CONFIG_OWNER.search(
@@ -1301,6 +1299,16 @@ def _fixed_value(value: ast.expr | None) -> bool:
         return False
     owner, _, last = name.rpartition(".")
     return last.isupper() or bool(owner) and bool(CONFIG_OWNER.search(owner.rsplit(".", 1)[-1]))
+
+
+def _read_off_a_class(value: ast.expr) -> bool:
+    """``getattr(field.parent.__class__, name, None)``, ``getattr(type(obj), name)``: an attribute of a class (a
+    function or class the code base defines), one of a fixed set, unlike a method bound to each instance."""
+    if not (isinstance(value, ast.Call) and dotted(value.func) == "getattr" and value.args):
+        return False
+    owner = value.args[0]
+    return isinstance(owner, ast.Attribute) and owner.attr == "__class__" or \
+        isinstance(owner, ast.Call) and dotted(owner.func) == "type" and len(owner.args) == 1
 
 
 # --- caches without a size limit --------------------------------------------------------
