@@ -81,6 +81,12 @@ SERVICE_CLIENTS = {
     "pikepdf.open": "PDF file", "pikepdf.Pdf.open": "PDF file",
     "fitz.open": "PDF document", "pymupdf.open": "PDF document",
 }
+# Search datastore clients: each one builds its own pool of HTTP connections to the cluster.
+SEARCH_CLIENTS = {
+    "elasticsearch.Elasticsearch": "Elasticsearch client", "elasticsearch.AsyncElasticsearch": "Elasticsearch client",
+    "opensearchpy.OpenSearch": "OpenSearch client", "opensearchpy.AsyncOpenSearch": "OpenSearch client",
+}
+SERVICE_CLIENTS.update(SEARCH_CLIENTS)
 IMAGE_OPENERS = {"PIL.Image.open"}
 # Image methods that read the pixels (they run ``load()``): Pillow then closes the file it opened from a path
 # (single-frame images), so a loaded image holds no file. ``verify()`` closes it too.

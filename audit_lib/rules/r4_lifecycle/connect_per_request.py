@@ -9,7 +9,8 @@ open a new database server connection (`psycopg.connect`,
 build a new pool or SQLAlchemy engine (`asyncpg.create_pool`,
 `psycopg_pool.ConnectionPool`, `create_engine`, `create_async_engine`) or a new Redis
 client, which builds its own connection pool (`redis.Redis(...)`, `Redis.from_url`,
-`redis.asyncio`, `aioredis`; not one over a pool it is given, `Redis(connection_pool=pool)`), a new Celery app
+`redis.asyncio`, `aioredis`; not one over a pool it is given, `Redis(connection_pool=pool)`), a new
+Elasticsearch or OpenSearch client (`Elasticsearch(url)`, a pool of connections to the search datastore), a new Celery app
 (`Celery("tasks")`, which opens its own broker connection and producer pool), and calls of project functions that return what they
 open (`def create_main_engine(): return create_async_engine(url)`, also over a few such
 functions; the finding is where the factory is called, not inside it), where they run
@@ -132,6 +133,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     called_function,
     REDIS_CLIENTS,
     REQUEST_GLOBALS,
+    SEARCH_CLIENTS,
     RESOURCE_TAILS,
     context_generator,
     dependency_functions,
@@ -149,12 +151,12 @@ from audit_lib.source import Project, SourceModule, is_test_path
 
 # A Celery app opens its own broker connection and producer pool the first time it sends or inspects.
 CELERY_APPS = {"celery.Celery"}
-OPENERS = DB_CONNECT | DB_POOLS | ENGINES | REDIS_CLIENTS | CELERY_APPS
+OPENERS = DB_CONNECT | DB_POOLS | ENGINES | REDIS_CLIENTS | CELERY_APPS | SEARCH_CLIENTS.keys()
 OPENER_TAILS = RESOURCE_TAILS | {name.rsplit(".", 1)[-1] for name in CELERY_APPS}
 # What a project factory may hand back and still be a new connection (or pool) when called.
-FACTORY_KINDS = {"database connection", "connection pool", "engine", "Redis client"}
+FACTORY_KINDS = {"database connection", "connection pool", "engine", "Redis client", *SEARCH_CLIENTS.values()}
 # Openers that build a pool: one per `with` block of a context manager is already one too many.
-POOLED = DB_POOLS | ENGINES | REDIS_CLIENTS | CELERY_APPS
+POOLED = DB_POOLS | ENGINES | REDIS_CLIENTS | CELERY_APPS | SEARCH_CLIENTS.keys()
 TASK_LIBRARIES = ("celery", "dramatiq", "rq", "huey", "arq")
 TASK_DECORATORS = {"task", "shared_task", "actor", "job", "periodic_task", "db_task"}
 # Names of the request object in handlers, what it carries from the client, and the frameworks' request proxies.
@@ -459,6 +461,8 @@ def _what(factory: str) -> str:
         return "engine (and its pool)"
     if factory in CELERY_APPS:
         return "Celery app (and its broker connection pool)"
+    if factory in SEARCH_CLIENTS:
+        return f"{SEARCH_CLIENTS[factory]} (and its connection pool)"
     return "database connection"
 
 
@@ -831,6 +835,8 @@ def _pool_fix(factory: str) -> str:
         return "create the pool once at startup (lifespan/main) and share it"
     if factory in CELERY_APPS:
         return "create the Celery app once (at module level, or kept on the object after the first build) and reuse it"
+    if factory in SEARCH_CLIENTS:
+        return f"create one {SEARCH_CLIENTS[factory]} at module level or at startup and share it; it is thread-safe"
     if factory.startswith("asyncpg"):
         return "create one asyncpg pool at startup and `async with pool.acquire() as conn:` per request"
     return "take connections from a pool opened at startup (psycopg_pool.ConnectionPool: `with pool.connection() as conn:`)"

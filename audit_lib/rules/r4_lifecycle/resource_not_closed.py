@@ -27,7 +27,9 @@ child processes (`subprocess.Popen`, `asyncio.create_subprocess_exec`/`_shell`),
 must be reaped by `wait()`/`communicate()` (a `poll()` loop or `kill()` count too, and so
 does a reap later in the body, without a `finally`, unless the child has pipes, `stdin=PIPE`/`stdout=PIPE`/`stderr=PIPE`,
 and a call before the reap may raise, `proc.stdin.write(data)` ... `proc.wait(timeout=60)`: that exception leaves
-the child running and its pipes open, reported with low confidence; a `Popen(...)` statement whose
+the child running and its pipes open, reported with low confidence; a child whose output goes to a pipe,
+`stdout=PIPE`/`stderr=PIPE`, that nothing reads before `wait()` is reported too: `wait()` blocks for ever once the
+child fills the pipe, and the pipe is never closed (`communicate()` reads while it waits); a `Popen(...)` statement whose
 result is dropped is a detached child, on purpose, and is not reported, nor is one
 started in a session of its own: `start_new_session=True`, `preexec_fn=os.setsid`, or
 `os.setsid()` called first by the process that starts it),
@@ -37,7 +39,8 @@ HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
 (`for chunk in r.iter_content()` run to its end, `.content`, `.json()`: a release; a loop that may `break` or
 `return` first is not; an iterator handed on, `StreamingHttpResponse(r.iter_content())`, is drained by its taker), Redis clients (`redis.from_url`, `redis.Redis(...)`: each builds a
 connection pool of its own; not one over a pool it is given), clients of other servers (ldap3's `Connection` and python-ldap's
-`ldap.initialize`, closed by `unbind()`/`unbind_s()`; `pymongo.MongoClient`; a Cassandra
+`ldap.initialize`, closed by `unbind()`/`unbind_s()`; `pymongo.MongoClient`; `Elasticsearch`/`OpenSearch`
+clients, each a pool of HTTP connections to the cluster; a Cassandra
 `Cluster`, closed by `shutdown()`; `openai.OpenAI`/`AsyncOpenAI`; paramiko's `SSHClient` and `Transport`; MCP transports and sessions entered by hand, `transport =
 stdio_client(params); await transport.__aenter__()`, which start a server process or connection that only their
 `__aexit__` ends (never entered, they open nothing); `smtplib.SMTP`/`SMTP_SSL`/`LMTP` and `aiosmtplib.SMTP`, closed
@@ -257,6 +260,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     IMAGE_OPENERS,
     PROCESSES,
     REDIS_CLIENTS,
+    SEARCH_CLIENTS,
     SERVICE_CLIENT_CLOSERS,
     SERVICE_CLIENTS,
     command_line_only,
@@ -304,7 +308,8 @@ OWNING_PREFIXES = ("set_", "add_", "attach", "register")
 CONNECTION_KINDS = {"database connection", "pooled connection", "engine connection"}
 # What an object may open in its constructor and keep: clients of other servers.
 NETWORK_CLIENT_KINDS = {*HTTP_CLIENTS.values(), "Redis client", "connection pool", "database connection",
-                        "LDAP connection", "MongoDB client", "Cassandra cluster", "OpenAI client"}
+                        "LDAP connection", "MongoDB client", "Cassandra cluster", "OpenAI client",
+                        *SEARCH_CLIENTS.values()}
 # Drivers whose connection context manager ends a transaction but leaves the connection open.
 TRANSACTION_ONLY_WITH = {"psycopg2.connect", "sqlite3.connect"}
 AWAITING_WRAPPERS = {"asyncio.wait_for", "asyncio.gather", "asyncio.shield"}  # await what they are given
@@ -1124,6 +1129,12 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
                         "open it just before the `try` (after the checks), or use `with`")
     if usage.owned or kind == "engine" and not usage.closes and usage.unawaited_close is None:
         return None  # an engine made and dropped is a new engine per call: R4.connect-per-request judges that
+    if kind == "process" and (unread := _unread_output_pipe(fn, call, name, [c for c, _ in usage.closes])):
+        return _finding(module, call, kind, factory, Confidence.medium,
+                        f"child process from {factory}() is waited for with its {unread} on a pipe nothing reads "
+                        f"first: wait() blocks for ever once the child fills the pipe, and {name}.{unread} is "
+                        "never closed", f"`{name}.communicate(timeout=...)`, which reads the pipes while it waits, "
+                        "or subprocess.run(..., capture_output=True)")
     if finally_closes or (except_closes and body_closes) or usage.closes and (
             kind == "process" and not _pipes_left_on_error(fn, call, body_closes) or factory in IMAGE_OPENERS):
         return None  # a child process reaped, an image loaded later in the body: nobody asks for a finally
@@ -1592,6 +1603,20 @@ def _where(module: SourceModule, node: ast.AST) -> str:
             return "except"
         child = parent
     return "body"
+
+
+def _unread_output_pipe(fn: ast.AST, start: ast.Call, name: str, reaps: list[ast.AST]) -> str | None:
+    """``p = Popen(cmd, stdout=PIPE, stderr=STDOUT); p.wait()``: the child's output goes to a pipe that nothing
+    reads before ``wait()`` (not ``communicate()``, which reads while it waits). The stream, or None."""
+    piped = [stream for stream in ("stdout", "stderr")
+             if (dotted(keyword(start, stream)) or "").endswith("PIPE")]
+    waits = [r.value if isinstance(r, ast.Await) else r for r in reaps]
+    if not piped or not waits or not all(isinstance(w, ast.Call) and method_name(w) == "wait" for w in waits):
+        return None
+    first_wait = min(w.lineno for w in waits)
+    read = {n.attr for n in walk_function_body(fn) if isinstance(n, ast.Attribute) and n.attr in piped
+            and isinstance(n.value, ast.Name) and n.value.id == name and n.lineno <= first_wait}
+    return None if read else piped[0]
 
 
 def _pipes_left_on_error(fn: ast.AST, start: ast.Call, reaps: list[ast.AST]) -> bool:
