@@ -25,13 +25,11 @@ Inserts into audit, log, history, event and outbox tables do not make a create e
 they record an action (`POST /orders/{id}/cancel`) rather than create the resource (a name that only ends
 in the letters "log", `Dialog`, `Catalog`, `Blog`, is a domain table).
 
-A check that the row exists is no idempotency key: an early refusal before the insert
+A check that the row exists refuses a retry: an early refusal before the insert
 (`if Tag.objects.filter(name=name).exists(): return Response(status=409)`, `abort(409)`, a 400
 "name taken", "already exists", also in the serializer's own `validate`/`create` or in the helper
-that inserts) is reported. A
-retry after a lost response is refused instead of answered with the first result, and two
-concurrent tries both pass the check. Not when a unique key on client data refuses the second
-insert whatever the race (see below), nor when the handler answers with the row it found.
+that inserts) is not reported. A retried POST gets an error, not a second row; the race between
+two concurrent tries is R2.check-then-act's.
 Nor do inserts into a table the code creates as `CREATE TEMPORARY TABLE` (the keys of a bulk lookup,
 joined against the stored rows and dropped with the session).
 
@@ -45,7 +43,7 @@ unique name answered 409; not when the model declares no unique key on client da
 migration: the `except IntegrityError` then handles other failures, a repeat violates nothing), the plain-insert branch of an upsert the client picks by sending its
 own identifier, an insert only for a key missing from the existing rows the function holds
 (`if user.id in members: <update>` / `else: <add>`), a DRF serializer whose own `create` looks
-the row up before writing it (not only to refuse it) or upserts it (`get_or_create`). A name lookup on one branch only
+the row up before writing it (also only to refuse it) or upserts it (`get_or_create`). A name lookup on one branch only
 (`else: name = generate_name()`) refuses no retry of the other.
 
 Server-rendered page and form handlers are not API endpoints: a handler that renders a
@@ -83,7 +81,10 @@ that sets a flag (`for a in sketch.attributes: if a.name == name: found = True; 
 insert that fills it, a set-state action that creates the owner's row only in the branch where the
 owner has none (`if source.star: source.star.starred = True` / `else: add(SourceStar(source))`,
 `owner = self.record.owners.first()` / `if not owner: add(Owner(record_id=self.record.id))`), a one-to-one
-guard `if hasattr(user, "profile"): raise`, a delete of the same rows first (a replace, also a restore that empties a table object and
+guard `if hasattr(user, "profile"): raise`, an early exit answering 409 or 429 or saying the row already exists
+(`return error(f"{title} already exists.")`, also from a loop over the owner's rows), an early exit when the
+target is among the owner's stored ones (`if agreement.id in request.user.agreements: raise`) or when
+the object the request names exists (`user = User(username)` / `if user.exist(): raise`), a delete of the same rows first (a replace, also a restore that empties a table object and
 refills it: `execute(table.delete())` then `execute(insert(table), rows)`), a set-up wizard
 under `if not is_setup():` --
 handlers that read the key (`request.headers.get("Idempotency-Key")`, an
@@ -92,7 +93,8 @@ code base that handles idempotency keys, and handlers whose inserts are all upse
 (`ON CONFLICT`, `get_or_create`, `merge`; but Django's `bulk_create(..., ignore_conflicts=True)`
 into a model that declares no unique key ignores nothing and still duplicates, unless the call
 names its key, `unique_fields=(...)`, or fills a many-to-many field's own `through` table, unique on
-its pair). Also not: a read of the same model
+its pair). Also not: a
+serializer whose own `create`/`validate` raises when the row exists; a read of the same model
 that only filters the existing rows out (`if (e.source, e.target) not in existing`); a pending placeholder (`FileAsset` of a presigned
 upload) whose flag the handler leaves unset and that a sweep of the code base deletes when old
 (`filter(created_at__lt=cutoff, is_uploaded=False).delete()`, also an upload not yet linked to
@@ -167,8 +169,6 @@ CREDENTIAL = re.compile(r"session|token$|tokens$|_token|authorization_?codes?$|p
                         r"(recovery|verification|one_?time)_?codes?$", re.I)
 INSTALLATION_STATE = re.compile(r"(^|\.)(is|has_been)_(setup|set_up|installed|initiali[sz]ed|configured|bootstrapped)$")
 SERIALIZER = re.compile(r"serializer$", re.I)
-REFUSED = ("its check that the row exists is no idempotency key: a client retry after a lost response is refused "
-           "instead of answered with the first result, and two concurrent tries both pass the check")
 FIX = ("accept an Idempotency-Key header, store it with the row under a unique constraint and insert with "
        "INSERT ... ON CONFLICT (idempotency_key) DO NOTHING, returning the stored result on a retry")
 
@@ -199,7 +199,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             message=(f"{methods}{where} handler {fn.name}() adds to the {table} row it finds{via}, or inserts it, "
                      f"without an Idempotency-Key: a client retry adds the same amount again" if counts_again else
                      f"{methods}{where} handler {fn.name}() inserts into {table}{via} without an Idempotency-Key "
-                     f"or an upsert: {REFUSED if _refused_before_insert(module, fn, line_node) else 'a client retry creates a duplicate'}"),
+                     f"or an upsert: a client retry creates a duplicate"),
             path=module.path,
             line=fn.lineno,
             end_line=fn.lineno,
@@ -367,15 +367,14 @@ def _implicit_creates(module: SourceModule, project: Project) -> Iterator[Findin
         serializer = (dotted(_assigned(cls, "serializer_class")) or "").split(".")[-1]
         model = _meta_models(project).get(serializer)
         if not model or db.natural_unique(project, model) or _user_model_form(project, serializer) or _client_keyed(
-                project, model) or db.is_log_table(model) or CREDENTIAL.search(model) or _own_create_finds_or_upserts(
-                project, serializer, model):
+                project, model) or db.is_log_table(model) or CREDENTIAL.search(model) or _refuses_existing(
+                project, serializer, model) or _own_create_finds_or_upserts(project, serializer, model):
             continue
         if _perform_create_upserts(cls):
             continue
         yield Finding(
             message=(f"POST to {cls.name} runs DRF's create(), which inserts into {model} through "
-                     f"{serializer}.save() without an Idempotency-Key or an upsert: " + (
-                         REFUSED if _refuses_existing(project, serializer, model) else "a client retry creates a duplicate")),
+                     f"{serializer}.save() without an Idempotency-Key or an upsert: a client retry creates a duplicate"),
             path=module.path, line=cls.lineno, end_line=cls.lineno, evidence=module.evidence(cls), fix=FIX,
             confidence=Confidence.medium,
         )
@@ -544,26 +543,7 @@ def _deduplicated(module: SourceModule, project: Project, fn: ast.AST, insert: d
                     or _where_not_found(module, op.call, insert.call))
                and not _feeds_insert(module, fn, op, insert) and not _looked_up_on_one_branch(module, fn, op.call, insert.call)
                and not (op.call is insert.call and _helper_lookups_guard_nothing(module, project, insert))
-               and not _refused_when_found(module, fn, op.call, insert.call)
                for op in earlier)
-
-
-def _refused_when_found(module: SourceModule, fn: ast.AST, read: ast.AST, insert: ast.AST) -> bool:
-    """The lookup only decides an early refusal (``if Tag.objects.filter(name=name).exists(): return 409``,
-    ``if found: abort(409)``): a check that the row exists is no idempotency key. A retry after a lost
-    response is refused instead of answered with the row the first request made, and two concurrent
-    tries both pass the check. Not when the exit answers with the row found (``if found: return found``:
-    get-or-create by the client's key) or when the insert runs in the branch that found it."""
-    statement = next((a for a in ancestors(module, read) if isinstance(a, ast.stmt)), None)
-    names = {t.id for t in getattr(statement, "targets", []) if isinstance(t, ast.Name)}
-    for node in walk_function_body(fn):
-        if not isinstance(node, ast.If) or node.lineno > insert.lineno or not any(
-                n is read or isinstance(n, ast.Name) and n.id in names for n in ast.walk(node.test)):
-            continue
-        _, found, _ = _tested_branches(node)
-        if not any(n is insert for s in found for n in ast.walk(s)) and _refuses(found, names):
-            return True
-    return False
 
 
 def _tested_branches(node: ast.If) -> tuple[ast.expr, list[ast.stmt], list[ast.stmt]]:
@@ -590,9 +570,8 @@ def _refuses(branch: list[ast.stmt], found: set[str]) -> bool:
 
 
 def _helper_lookups_guard_nothing(module: SourceModule, project: Project, insert: db.DbOp) -> bool:
-    """The helper that inserts looks the row up on one branch only (see :func:`_looked_up_on_one_branch`),
-    for a value of the new row, or only to refuse it (``if Folder.objects.filter(name=name).exists(): raise
-    ValidationError(...)``, see :func:`_refused_when_found`)."""
+    """The helper that inserts looks the row up on one branch only (see :func:`_looked_up_on_one_branch`)
+    or for a value of the new row."""
     resolved = _resolve_helper(module, project, insert.call) if insert.through else None
     if resolved is None:
         return False
@@ -604,7 +583,6 @@ def _helper_lookups_guard_nothing(module: SourceModule, project: Project, insert
         op.through is None or _tested(helper_module, helper, op.call))]
     return bool(inserts and reads) and all(_looked_up_on_one_branch(helper_module, helper, read.call, made.call)
                                            or _feeds_insert(helper_module, helper, read, made)
-                                           or _refused_when_found(helper_module, helper, read.call, made.call)
                                            for read in reads for made in inserts)
 
 
@@ -1006,14 +984,17 @@ def _created_once(module: SourceModule, project: Project, fn: ast.AST, insert: d
     """The insert cannot run twice for the same target: it is in a ``try`` that catches the unique
     violation, under ``if not owner.relation:`` that it fills (``owner.relation = create(...)``),
     behind a one-to-one guard (``if hasattr(user, "profile"): raise``, here or in the helper that
-    inserts), or in a set-up step that only runs until the installation is set up. Not an early refusal
-    of a repeat (:func:`_refused_before_insert`): that check is no idempotency key."""
+    inserts), in a set-up step that only runs until the installation is set up, or after an early refusal
+    of a repeat (409, "already exists", the target among the owner's rows): a retry creates no second row,
+    and the race in that check is R2.check-then-act's."""
     if (db.handles_unique_violation(module, insert.call, fn) or _flushed_under_unique_catch(module, fn, insert.call)) \
             and not _keyless_models(project, insert):
         return True
     if _fills_missing_relation(module, fn, insert.call) or _upsert_offered(module, project, fn, insert.call):
         return True
-    if _installation_step(module, fn, insert.call) or _one_to_one_guard(fn, insert.call.lineno):
+    if _installation_step(module, fn, insert.call) or _one_to_one_guard(fn, insert.call.lineno) or _refuses_repeats(
+            fn, insert.call.lineno) or _refuses_member(fn, insert.call) or _refuses_existing_target(
+            module, fn, insert.call.lineno):
         return True
     if _fills_missing_row(module, fn, insert.call) or _looked_up_first(module, project, fn, insert.call, 2):
         return True
@@ -1038,19 +1019,73 @@ def _looked_up_first(module: SourceModule, project: Project, fn: ast.AST, call: 
             "get_or_create", "first_or_create", "get_or_insert"):
         return True  # a project's own get-or-create: the lookup and the insert in one helper
     if _made_when_not_in(module, fn, call) or _made_when_not_found(module, fn, call) or _fills_missing_row(
-            module, fn, call):
+            module, fn, call) or _found_or_built(module, fn, call) or _replaces_found(module, fn, call):
         return True
     model = _created_model(module, fn, call)
     if model and _lookup_guards(module, fn, call, model, caller):
         return True
+    # a model's own classmethod (``Document.save(collection, content_hash=...)``) is followed like any helper
     resolved = db.resolve_function(module, project, call, reexports=True) if depth > 0 and isinstance(call, ast.Call) else None
-    if resolved is None or model:
+    if resolved is None:
         return False
     helper_module, helper = resolved
     inserts = [op for op in db.expanded_ops(helper_module, project, helper) if op.kind == db.INSERT and not op.upsert
                and not any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables)]
     return bool(inserts) and all(_looked_up_first(helper_module, project, helper, op.call, depth - 1, call)
                                  for op in inserts)
+
+
+def _found_or_built(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool:
+    """``session.add(row)`` of the row a lookup found, or of a new one built only where it found none
+    (``permission = cls.by_collection_role(collection, role)`` / ``if permission is None: permission =
+    Permission()`` / ``db.session.add(permission)``): adding the found row updates it, so a retry
+    changes the row the first request made (a find-or-create by the caller's key)."""
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "add"
+            and len(call.args) == 1 and isinstance(call.args[0], ast.Name)):
+        return False
+    name = call.args[0].id
+    bindings = [n for n in walk_function_body(fn) if isinstance(n, ast.Assign) and n.lineno < call.lineno
+                and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
+    built = [b for b in bindings if _constructor(b.value)]
+    looked_up = [b for b in bindings if b not in built and isinstance(b.value, (ast.Call, ast.Await))]
+    if not built or not looked_up or len(built) + len(looked_up) < len(bindings):
+        return False
+    missing_branches = [missing for node in walk_function_body(fn) if isinstance(node, ast.If)
+                        for tested, _, missing in [_tested_branches(node)]
+                        if isinstance(tested, ast.Name) and tested.id == name]
+    return all(any(n is b for branch in missing_branches for s in branch for n in ast.walk(s)) for b in built)
+
+
+def _replaces_found(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool:
+    """The insert runs after a lookup of the same class whose found branch answers with the row or
+    deletes it (``existing = cls.by_entity_id(entityset, entity_id)`` / ``if existing is not None: if
+    existing.judgement == judgement: return existing`` / ``existing.delete()`` / then ``add(cls(...))``):
+    a replace, so a retry finds the row the first request made."""
+    made = call.args[0] if isinstance(call, ast.Call) and len(call.args) == 1 else None
+    if isinstance(made, ast.Name):
+        made = db.reaching_binding(module, fn, made) or db.single_binding(fn, made.id)
+    if not _constructor(made):
+        return False
+    for node in walk_function_body(fn):
+        if not isinstance(node, ast.If) or node.lineno >= call.lineno or any(n is call for n in ast.walk(node)):
+            continue
+        tested, present, missing = _tested_branches(node)
+        lookup = db.single_binding(fn, tested.id) if isinstance(tested, ast.Name) else None
+        if missing or not present or not isinstance(lookup, ast.Call) or not isinstance(lookup.func, ast.Attribute) \
+                or (dotted(lookup.func.value) or "").split(".")[0] != dotted(made.func):
+            continue
+        last = present[-1]
+        if isinstance(last, (ast.Raise, ast.Return)) or isinstance(last, ast.Expr) and isinstance(
+                last.value, ast.Call) and (dotted(last.value.func) or "").endswith(
+                (f"{tested.id}.delete", "session.delete")):
+            return True
+    return False
+
+
+def _constructor(value: ast.AST | None) -> bool:
+    """``Permission()``, ``cls(entity_id=...)``: a new instance of a class."""
+    return isinstance(value, ast.Call) and ((dotted(value.func) or "").split(".")[-1][:1].isupper()
+                                            or dotted(value.func) == "cls")
 
 
 def _made_when_not_in(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool:
@@ -1219,12 +1254,10 @@ def _lookup_guards(module: SourceModule, fn: ast.AST, call: ast.AST, model: str,
     for node, present, missing, found in _lookup_branches(module, fn, call, model):
         if _adds_to(module, fn, present, found, caller):
             continue  # the found row is added to: a retry counts twice
-        if _refuses(present, {found}):
-            continue  # a check that the row exists is no idempotency key (see _refused_when_found)
         if id(node) in inside and any(id(s) in inside for s in missing):
             return True
-        if id(node) not in inside and present and isinstance(present[-1], ast.Return) and not missing:
-            return True  # answers with the row found
+        if id(node) not in inside and present and isinstance(present[-1], (ast.Raise, ast.Return)) and not missing:
+            return True  # answers with the row found, or refuses the repeat
     return False
 
 
@@ -1410,20 +1443,15 @@ def _one_to_one_guard(fn: ast.AST, before_line: int | None) -> bool:
     return False
 
 
-def _refused_before_insert(module: SourceModule, fn: ast.AST, insert: ast.AST) -> bool:
-    """The handler refuses a repeat before the insert (see :func:`_refuses_repeats`,
-    :func:`_refuses_member`, :func:`_refuses_existing_target`), which the finding names: a retry is refused,
-    not answered with the first result."""
-    return _refuses_repeats(fn, insert.lineno) or _refuses_existing_target(module, fn, insert.lineno) or isinstance(
-        insert, ast.Call) and _refuses_member(fn, insert)
-
-
 def _refuses_repeats(fn: ast.AST, before_line: int) -> bool:
     """An early exit before the insert that answers 409 Conflict or 429 Too Many Requests, or says the row
-    already exists: the handler checks for a repeat (whatever the check reads) and refuses it."""
+    already exists: the handler checks for a repeat (whatever the check reads) and refuses it, under an
+    ``if`` or after a lookup in a ``try`` whose ``except`` lets the missing row through (``try:
+    get_config(org)`` / ``raise request_error("already exists")`` / ``except NotFound: pass``)."""
     for node in walk_function_body(fn):
-        if isinstance(node, ast.If) and node.lineno < before_line and _refuses(node.body, set()) and any(
-                _repeat_status(n) for n in ast.walk(node.body[-1])):
+        branch = node.body if isinstance(node, ast.If) or isinstance(node, ast.Try) and node.handlers else []
+        if branch and node.lineno < before_line and _refuses(branch, set()) and any(
+                _repeat_status(n) for n in ast.walk(branch[-1])):
             return True
     return False
 
@@ -1536,7 +1564,8 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
         serializer = _created_serializer(module, fn, saved) if saved is not None else None
         if serializer and (serializer in _meta_models(project) or _plain_serializer_inserts(project, serializer)):
             model = _meta_models(project).get(serializer, "")
-            if not _saved_once(module, project, fn, node, model, ops) and not _user_model_form(project, serializer):
+            if not _saved_once(module, project, fn, node, model, ops) and not _refuses_existing(
+                    project, serializer, model) and not _user_model_form(project, serializer):
                 return f"the model of {serializer}", node, None, Confidence.medium, False
         owner = dotted(node.func.value)
         if node.func.attr == "save" and owner in forms and not any(k.arg == "commit" for k in node.keywords) and not _saved_once(
@@ -1639,19 +1668,16 @@ def _own_create_finds_or_upserts(project: Project, serializer: str, model: str) 
     it calls (``return get_or_create_tag(name, user)``, a helper that updates the bookmark it finds
     by URL), or upserts it (``ShoppingList.objects.get_or_create(name__iexact=name, ...)``): a retry
     finds the row the first call made. Not a read that is no lookup (the highest
-    ``order`` so far), nor one that only refuses the row found (:func:`_refused_when_found`)."""
+    ``order`` so far). Refusing the row found counts: a retry creates no second row."""
     cls = _serializer_classes(project).get(serializer)
     create = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "create"), None) if cls else None
     if create is None or _calls_super_create(create):
         return False
     module = project.facts["r2.form_modules"][serializer]
-    ops = db.expanded_ops(module, project, create)
-    inserts = [op for op in ops if op.kind == db.INSERT and model in op.tables]
-    for op in ops:
+    for op in db.expanded_ops(module, project, create):
         if model not in op.tables:
             continue
-        return op.is_read and bool(LOOKUP.match(op.method) or op.method == "filter") and not any(
-            _refused_when_found(module, create, op.call, made.call) for made in inserts) or (
+        return op.is_read and bool(LOOKUP.match(op.method) or op.method == "filter") or (
             op.upsert and not _conflicts_on_nothing(module, project, op))
     return False
 
@@ -1659,7 +1685,7 @@ def _own_create_finds_or_upserts(project: Project, serializer: str, model: str) 
 def _refuses_existing(project: Project, serializer: str, model: str) -> bool:
     """The serializer's own ``create``/``validate`` refuses a row that exists (``if
     IssueLink.objects.filter(url=url, issue_id=issue_id).exists(): raise ValidationError``): a
-    retry is answered 400 instead of with the first result, which the finding names."""
+    retry is answered 400, not saved twice (the race in that check is R2.check-then-act's)."""
     cls = _serializer_classes(project).get(serializer)
     if cls is None or not model:
         return False
