@@ -177,6 +177,13 @@ def walk_function_body(fn: ast.AST) -> Iterator[ast.AST]:
     return iter(cached)
 
 
+def declared_globals(fn: ast.AST, nonlocal_too: bool = False) -> set[str]:
+    """The names ``fn`` declares ``global`` (and ``nonlocal`` when ``nonlocal_too``): assigning one binds a
+    name outside the function."""
+    kinds = (ast.Global, ast.Nonlocal) if nonlocal_too else ast.Global
+    return {name for node in walk_function_body(fn) if isinstance(node, kinds) for name in node.names}
+
+
 def _body_nodes(fn: ast.AST) -> list[ast.AST]:
     found: list[ast.AST] = []
     stack = list(reversed(getattr(fn, "body", [])))

@@ -14,6 +14,7 @@ from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
     call_name,
+    declared_globals,
     dotted,
     enclosing_function,
     is_none,
@@ -261,7 +262,7 @@ def _tuple_factory_of(project: Project, module: SourceModule, fn: ast.AST) -> tu
     body = list(walk_function_body(fn))
     if fn.decorator_list or any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in body):
         return None
-    bound = _single_bindings(body)
+    bound = _single_bindings(fn)
     common: set[tuple[int, str, str]] | None = None
     for node in body:
         if not isinstance(node, ast.Return) or node.value is None or is_none(node.value):
@@ -282,11 +283,11 @@ def _tuple_factory_of(project: Project, module: SourceModule, fn: ast.AST) -> tu
     return min(common) if common else None
 
 
-def _single_bindings(body: list[ast.AST]) -> dict[str, ast.expr]:
-    """Local names bound exactly once, to their value (names kept in a global are left out)."""
-    shared = {name for n in body if isinstance(n, (ast.Global, ast.Nonlocal)) for name in n.names}
+def _single_bindings(fn: ast.AST) -> dict[str, ast.expr]:
+    """Local names of ``fn`` bound exactly once, to their value (names kept in a global are left out)."""
+    shared = declared_globals(fn, nonlocal_too=True)
     bound: dict[str, list[ast.expr]] = {}
-    for node in body:
+    for node in walk_function_body(fn):
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
                 if isinstance(target, ast.Name):
@@ -314,7 +315,7 @@ def _factory_of(project: Project, module: SourceModule, fn: ast.AST, depth: int)
     if any(dotted(d) not in PLAIN_METHOD_DECORATORS for d in fn.decorator_list) \
             or any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in body):
         return None
-    bound = _single_bindings(body)
+    bound = _single_bindings(fn)
     kinds: set[tuple[str, str]] = set()
     for node in body:
         if not isinstance(node, ast.Return) or node.value is None or is_none(node.value):

@@ -116,6 +116,7 @@ from audit_lib.libs.web import route_handlers
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
+    declared_globals,
     dotted,
     enclosing_function,
     enclosing_loops,
@@ -447,7 +448,7 @@ def _kept(module: SourceModule, call: ast.Call) -> bool:
         return False
     targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
     fn = enclosing_function(module, call)
-    shared = {n for s in walk_function_body(fn) if isinstance(s, ast.Global) for n in s.names} if fn else set()
+    shared = declared_globals(fn) if fn else set()
     return any(isinstance(t, (ast.Attribute, ast.Subscript)) or isinstance(t, ast.Name) and t.id in shared
                for t in targets)
 

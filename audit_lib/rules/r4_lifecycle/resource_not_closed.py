@@ -236,6 +236,7 @@ from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
     call_name,
+    declared_globals,
     dotted,
     enclosing_function,
     is_none,
@@ -1275,12 +1276,11 @@ def _only_path_read(fn: ast.AST, name: str) -> bool:
 
 def _usage(module: SourceModule, fn: ast.AST, name: str, factory: str, project: Project | None = None) -> Usage:
     usage = Usage()
+    usage.owned = name in declared_globals(fn, nonlocal_too=True)  # kept on the module, or the enclosing function
     body_nodes = list(walk_function_body(fn))
     names = _aliases(module, body_nodes, {name})
     for node in list(body_nodes):
-        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
-            usage.owned = True
-        elif isinstance(node, FUNCTION_TYPES + (ast.Lambda,)) and any(
+        if isinstance(node, FUNCTION_TYPES + (ast.Lambda,)) and any(
                 isinstance(n, ast.Name) and n.id in names for n in walk_nodes(node)):
             if _called_in_place(fn, node):
                 body_nodes.extend(walk_function_body(node))  # its uses are this function's uses
@@ -1418,8 +1418,7 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
 def _module_global(module: SourceModule, site: ast.AST, targets: list[ast.expr]) -> bool:
     """``global _supervisor; _supervisor = proc``: kept on the module, for a function elsewhere to end."""
     fn = enclosing_function(module, site)
-    shared = {n for s in walk_function_body(fn) if isinstance(s, (ast.Global, ast.Nonlocal)) for n in s.names} \
-        if fn is not None else set()
+    shared = declared_globals(fn, nonlocal_too=True) if fn is not None else set()
     return any(isinstance(t, ast.Name) and t.id in shared for t in targets)
 
 

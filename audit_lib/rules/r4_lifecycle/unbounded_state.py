@@ -181,6 +181,7 @@ from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
     call_name,
+    declared_globals,
     dotted,
     enclosing_function,
     enclosing_loops,
@@ -596,7 +597,7 @@ def _scan_references(module: SourceModule, containers: dict[tuple, Container]) -
             if fn is None or _test_helper(fn):
                 continue
             if fn not in scopes:
-                declared_global = {n for s in walk_function_body(fn) if isinstance(s, ast.Global) for n in s.names}
+                declared_global = declared_globals(fn)
                 scopes[fn] = (declared_global, _local_names(fn) - declared_global)
             declared_global, local_names = scopes[fn]
             container = containers.get(_container_key(module, node, fn, containers, local_names))
