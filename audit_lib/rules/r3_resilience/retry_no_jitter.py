@@ -18,7 +18,8 @@ Reports retries whose wait has no random component. They are:
   design: a unique-key collision, `IntegrityError`, bad input, a lost race on a local file,
   `FileNotFoundError`/`FileExistsError`/`BlockingIOError`, an unusable answer, a model's invalid or empty reply or
   generated code's `SyntaxError`; nor a loop that waits for a state before each attempt,
-  `await wait_for_navigation_settle(frame)`; nor a handler that opens a new session before going round,
+  `await wait_for_navigation_settle(frame)`; nor a loop that waits through a helper named for it,
+  `backoff(failures=attempt)`, a project function whose body sleeps or a library's whose wait is not seen; nor a handler that opens a new session before going round,
   `self.initialize_hsm()`, `self.reconnect()`, outside a `try` of its own: a failed re-opening raises out of
   the loop, so it only tries again once the service took the new session, and a stale handle was retried);
 - a retry written as recursion: a fixed sleep, then `return [await] self.<same function>(...)` (or the call
@@ -153,6 +154,7 @@ from itertools import takewhile
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
+from audit_lib.libs.db import resolve_function
 from audit_lib.operator_code import defines_worker_tasks, is_celery_task, is_offline_file, is_shipped_command
 from audit_lib.pyast import (
     FUNCTION_TYPES,
@@ -1448,7 +1450,7 @@ def _immediate_retry(module: SourceModule, project: Project, loop: ast.For | ast
     loop go round again, and no sleep anywhere in the loop. Failures a loop retries at once by design (a
     unique-key collision, bad input) are left out. The finding is at the handler."""
     if _first_sleep(module, loop.body) is not None or _contains_inner_sleep(module, loop) \
-            or _at_most_two_rounds(module, loop) or _waits_on_limiter(loop):
+            or _at_most_two_rounds(module, loop) or _waits_on_limiter(loop) or _waits_in_helper(module, project, loop):
         return None
     for statement in _attempts(loop.body):
         if not (_leaves_loop(statement.body) or _leaves_loop(statement.orelse)) or _tries_each_item(loop, statement):
@@ -1490,6 +1492,26 @@ def _waits_on_limiter(loop: ast.AST) -> bool:
     ``await limiter.acquire()``): the limiter paces the retries, they do not go again at once."""
     return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
                and LIMITER_NAME.search(ast.unparse(n.func.value)) for n in walk_nodes(loop))
+
+
+BACKOFF_HELPER = re.compile(r"(?i)backoff|sleep|pause")
+
+
+def _waits_in_helper(module: SourceModule, project: Project, loop: ast.AST) -> bool:
+    """A loop that waits through a helper named for it (``backoff(failures=attempt)``): a project function
+    whose body sleeps, or a library's (servicelayer's ``backoff`` sleeps a growing delay plus ``random.random()``),
+    whose wait is not seen here: the loop does not go round at once."""
+    for call in (n for n in walk_nodes(loop) if isinstance(n, ast.Call)):
+        if not BACKOFF_HELPER.search((dotted(call.func) or "").rsplit(".", 1)[-1]):
+            continue
+        helper = resolve_function(module, project, call, reexports=True)
+        if helper is not None:
+            if any(isinstance(n, ast.Call) and _is_sleep(helper[0], n) for n in walk_nodes(helper[1])):
+                return True
+        elif (call_name(module, call) or "").split(".", 1)[0] not in {m.dotted_name.split(".", 1)[0]
+                                                                       for m in project.modules}:
+            return True  # a library's helper
+    return False
 
 
 WAIT_CALL = re.compile(r"(?i)^_?(wait_for|wait_until|settle)|_settle$")
