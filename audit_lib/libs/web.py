@@ -53,6 +53,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Iterator
 
+from audit_lib.libs.db import project_class
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
@@ -473,9 +474,9 @@ def _imported_view_framework(project: Project, module: SourceModule, cls: ast.Cl
         return None
     for base in cls.bases:
         resolved = _project_class(project, module, base)
-        if resolved is None or resolved[0] is module:
+        if resolved is None or resolved[0] is module and resolved[1] is cls:
             continue
-        owner, parent = resolved
+        owner, parent = resolved  # (a base of this file is followed to its own imported base)
         found = _view_framework(owner, parent, set()) or _imported_view_framework(project, owner, parent, depth - 1)
         if found is not None:
             return found
@@ -493,6 +494,8 @@ def _project_class(project: Project, module: SourceModule, node: ast.expr) -> tu
     owner = project.by_dotted_name.get(owner_name) if owner_name else None
     cls = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == class_name), None) \
         if owner is not None else None
+    if cls is None and owner is not None:  # re-exported by a package (``from .base import *`` in handlers/__init__)
+        return project_class(module, project, node)
     return (owner, cls) if cls is not None else None
 
 

@@ -32,7 +32,9 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   (`if app.config["MAIL_DEBUG_BODY"]:`, `if self.verbose:`, `print(trace) if settings.DEBUG else ...`: off in
   production; `if verbosity >= 1:` in a Django migrate signal handler: the command's output at the level asked for); so are prints
   into a file or buffer (`file=buf`), prints in a logging handler (`emit()`, any method of a `logging.Handler`
-  subclass: logging its own failure would recurse), and a print
+  subclass: logging its own failure would recurse), prints in a function run in a forked child before it execs
+  (handed to `Popen(preexec_fn=...)` or named `preexec`, and the file's functions only it calls: logging there can
+  deadlock on a lock held at the fork), and a print
   to stderr beside a log call of the same message (an error echoed to the console, also logged), and a
   print the code base marks as intended for its print lint (`# noqa: T201`: the console output of a
   development stand-in, a mail sender that prints instead of sending);
@@ -54,7 +56,8 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   arguments (`log.info("paid %s", order_id)`) are not reported, nor are debug and trace lines (a
   developer's trace, off in production), nor is anything when a logging filter that sets fields on the
   records (not one that only drops records), a record factory, loguru's
-  `contextualize()`/`patch()`/`configure(patcher=...)` or a request-context library
+  `contextualize()`/`patch()`/`configure(patcher=...)`, request context bound in structlog's contextvars
+  (`bind_contextvars(request_id=...)`, merged into the records by a structlog-aware formatter) or a request-context library
   (asgi-correlation-id, django-guid, log-request-id, starlette-context) adds the request's
   context to every record. The lines of one function are one finding, at its first error line (else
   its first line): moving them to key-value context is one change.
@@ -161,8 +164,10 @@ RECORD_FIELDS = {"name", "msg", "args", "levelname", "levelno", "pathname", "fil
                  "processName", "process", "message", "asctime", "taskName"}
 BROWSER_RUNTIMES = ("pyodide", "pyscript")  # Python run in the browser (a UI's Pyodide bindings): not service code
 IPYTHON_MAGIC = ("IPython.core.magic",)  # a notebook magic: its prints are the answer shown in the notebook
-CONTEXT_CALLS = {"logging.setLogRecordFactory", "loguru.logger.contextualize", "loguru.logger.patch"}
-# a record factory, or loguru's per-request context (middleware) and patchers, add context to every record
+CONTEXT_CALLS = {"logging.setLogRecordFactory", "loguru.logger.contextualize", "loguru.logger.patch",
+                 "structlog.contextvars.bind_contextvars"}
+# a record factory, loguru's per-request context (middleware) and patchers, or request context bound in structlog's
+# contextvars (merged into the stdlib records by a structlog-aware formatter) add context to every record
 
 
 class LogLine(NamedTuple):
@@ -584,7 +589,33 @@ def _in_exempt_function(module: SourceModule, node: ast.AST) -> bool:
                                                   or _asks_terminal(module, p))
                or isinstance(p, ast.ClassDef) and (DEMO_ONLY.search(ast.get_docstring(p) or "")
                                                    or _logging_handler_class(module, p))
+               or id(p) in _runs_before_exec(module)
                for p in ancestors(module, node))
+
+
+PREEXEC_NAME = re.compile(r"(?i)preexec")
+
+
+def _runs_before_exec(module: SourceModule) -> set[int]:
+    """The functions that run in a forked child before it execs: one handed to ``Popen(preexec_fn=...)`` or
+    named for it (``def preexec():`` returned by ``set_user_setuid()``), and the functions of the file only they
+    call (``_try_setcwd(home)``). Logging there can deadlock on a lock the parent held at the fork, so a print to
+    the console is the safe report."""
+    found = module.tree.__dict__.get("_runs_before_exec")
+    if found is None:
+        functions = [n for n in walk_nodes(module.tree) if isinstance(n, FUNCTION_TYPES)]
+        handed = {dotted(k.value) for n in walk_nodes(module.tree) if isinstance(n, ast.Call)
+                  for k in n.keywords if k.arg == "preexec_fn"}
+        children = [fn for fn in functions if PREEXEC_NAME.search(fn.name) or fn.name in handed]
+        called = {n.func.id: [] for fn in children for n in walk_nodes(fn)
+                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        for n in walk_nodes(module.tree):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in called:
+                called[n.func.id].append(_enclosing(module, n))
+        helpers = [fn for fn in module.tree.body if isinstance(fn, FUNCTION_TYPES) and fn.name in called
+                   and all(caller in children for caller in called[fn.name])]
+        found = module.tree.__dict__["_runs_before_exec"] = {id(fn) for fn in [*children, *helpers]}
+    return found
 
 
 def _logging_handler_class(module: SourceModule, cls: ast.ClassDef) -> bool:
