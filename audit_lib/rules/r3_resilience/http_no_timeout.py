@@ -35,7 +35,10 @@ So are Twisted's `Agent.request(...)` (on an `Agent`, `RedirectAgent`, ... kept 
 class, its bases or its subclasses in the file; `connectTimeout` bounds the connection only) and treq's
 `treq.get(url)` without `timeout=`, unless the function gives the Deferred a limit (`d.addTimeout(30, reactor)`,
 `reactor.callLater(30, d.cancel)`). A google_auth_oauthlib `Flow`'s `flow.fetch_token(code=code)` without
-`timeout=` is reported: the Flow hands its keywords to requests-oauthlib, which posts with none.
+`timeout=` is reported: the Flow hands its keywords to requests-oauthlib, which posts with none. So is an
+authlib Flask or Django `OAuth()` client registered with `client_kwargs` that give no `timeout`
+(`oauth.register(name, client_kwargs={"scope": "openid"})`): its requests session sends the metadata, JWKS and token
+requests with none (the Starlette client's httpx session has a default).
 
 The session that makes a call is followed wherever it lives: a local, a `with` target,
 a module global (also one a function sets after `global http`), `self.session` set in `__init__` or
@@ -136,6 +139,7 @@ from audit_lib.pyast import (
     method_in_hierarchy,
     method_name,
     qualified,
+    string_value,
     walk_function_body,
     walk_nodes,
 )
@@ -272,6 +276,12 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 yield _finding(module, node, f"{dotted(node.func)}() of a google_auth_oauthlib Flow has no timeout: "
                                "it posts to the token endpoint through requests-oauthlib with none", "requests",
                                Confidence.high)
+    if any(module.imports_module(integration) for integration in AUTHLIB_REQUESTS_OAUTH):
+        for node in module.nodes_of(ast.Call):
+            if _untimed_oauth_registration(module, node):
+                yield _finding(module, node, f"{dotted(node.func)}() registers an authlib OAuth client whose "
+                               "client_kwargs give no timeout: its requests session sends the metadata, JWKS and "
+                               "token requests with none", "requests", Confidence.high)
     if module.imports_module("twisted.web") or module.imports_module("treq"):
         for node in module.nodes_of(ast.Call):
             message = _twisted_request_problem(module, node)
@@ -340,6 +350,27 @@ def _untimed_flow_token(module: SourceModule, project: Project, call: ast.Call) 
     return fn is not None and any(
         isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)
         and isinstance(n.value, ast.Call) and call_name(module, n.value) in OAUTH_FLOWS for n in walk_function_body(fn))
+
+
+# authlib's Flask and Django clients send through a requests OAuth2Session, whose default_timeout is None (the
+# Starlette client's httpx session has httpx's 5 second default)
+AUTHLIB_REQUESTS_OAUTH = {f"authlib.integrations.{web}_client" for web in ("flask", "django")}
+AUTHLIB_OAUTH_REGISTRIES = {f"{integration}.OAuth" for integration in AUTHLIB_REQUESTS_OAUTH}
+
+
+def _untimed_oauth_registration(module: SourceModule, call: ast.Call) -> bool:
+    """``oauth.register(name=..., client_kwargs={"scope": "openid"})`` on an authlib Flask or Django ``OAuth()``
+    (bound once at module level): the client's session takes its options from ``client_kwargs``, and a literal
+    with no ``timeout`` (``default_timeout``) key leaves every request it sends without one."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "register"
+            and isinstance(call.func.value, ast.Name)) or has_kwargs_splat(call):
+        return False
+    registry = module_constant(module, call.func.value.id)
+    if not (isinstance(registry, ast.Call) and call_name(module, registry) in AUTHLIB_OAUTH_REGISTRIES):
+        return False
+    options = keyword(call, "client_kwargs")
+    return isinstance(options, ast.Dict) and None not in options.keys and not any(
+        string_value(key) in ("timeout", "default_timeout") for key in options.keys)
 
 
 # Twisted's agents: ``connectTimeout`` bounds the TCP connect only; the response is awaited without limit unless
