@@ -304,14 +304,16 @@ class _Implicit(NamedTuple):
     until: str
     by: str = "write"  # or "locking read", or "query" (of an async session)
     by_helper: bool = False  # opened inside the helper called on line ``opened``, before it calls out
+    loop: int | None = None  # the line of a loop around ``opened`` that the commit comes after
 
     def holds(self, line: int) -> bool:
-        return self.opened < line < self.closed
+        return (self.loop if self.loop is not None else self.opened) < line < self.closed
 
     def describe(self) -> str:
         if self.by_helper:
             return f"the transaction that its own {self.by} opens is open until {self.until}"
-        return f"the transaction that the {self.by} at line {self.opened} opened is open until {self.until}"
+        looped = f" (in the loop at line {self.loop}, on each pass)" if self.loop is not None else ""
+        return f"the transaction that the {self.by} at line {self.opened}{looped} opened is open until {self.until}"
 
 
 class _CommittingScope(NamedTuple):
@@ -380,7 +382,16 @@ def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) 
         elif awaited and _holds_connection(item):
             opened_by = opened_by if open_since is not None else "query"
             open_since = open_since if open_since is not None else line
-    return spans
+    return [_within_loop(fn, span) for span in spans]
+
+
+def _within_loop(fn: ast.AST, span: _Implicit) -> _Implicit:
+    """``span`` reaching back to the start of the outermost loop of ``fn`` around its write when the commit
+    comes after that loop: every later pass runs the loop's body, its calls before the write too, with the
+    transaction open."""
+    loops = [node.lineno for node in walk_function_body(fn) if isinstance(node, (ast.For, ast.AsyncFor, ast.While))
+             and node.lineno < span.opened <= (node.end_lineno or node.lineno) < span.closed]
+    return span._replace(loop=min(loops)) if loops else span
 
 
 def _exclusive_branches(module: SourceModule, fn: ast.AST, first: int, second: int) -> bool:
