@@ -770,6 +770,15 @@ def _classmethod_model(module: SourceModule, node: ast.AST) -> str | None:
     return None
 
 
+def _mapped_classmethod_model(module: SourceModule, node: ast.AST) -> str | None:
+    """:func:`_classmethod_model` of a class that derives from another (``class Group(Base)``); not of a mixin
+    (``class RecordMixin:``), whose ``cls`` is the model it is mixed into."""
+    model = _classmethod_model(module, node)
+    owner = next((a for a in ancestors(module, node) if isinstance(a, ast.ClassDef)), None)
+    return model if model is not None and owner is not None and not model.endswith("Mixin") \
+        and any(dotted(base) != "object" for base in owner.bases) else None
+
+
 def _chain(call: ast.AST) -> list[ast.Call]:
     """The calls of a method chain, outermost first: ``a.b().c().d()`` -> [d(), c(), b()]."""
     calls: list[ast.Call] = []
@@ -828,6 +837,8 @@ def _query_model(module: SourceModule, call: ast.AST, scope: _Scope) -> str | No
         if isinstance(link.func, ast.Attribute) and link.func.attr == "query" and link.args:
             receiver = dotted(link.func.value)
             if receiver in scope.handles or db_like_name(receiver):
+                if isinstance(link.args[0], ast.Name) and link.args[0].id == "cls":
+                    return _mapped_classmethod_model(module, link)  # db.query(cls) in a classmethod of the model
                 return _model_in(link.args[0])
     node = call
     while isinstance(node, (ast.Call, ast.Attribute, ast.Await)):

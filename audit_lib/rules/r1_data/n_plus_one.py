@@ -1312,6 +1312,8 @@ class _RowSources:
             return None
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Sub):
             return self.source_of(expr.left)  # a - b holds only items of a
+        if isinstance(expr, ast.Subscript):
+            return self.source_of(expr.value)  # role_spec[kind]: an entry of role_spec, whatever key picks it
         if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
             # [f for f in CATALOG if f["name"] == row.name]: the items of what it iterates, whatever filters them
             parts = [expr.key, expr.value] if isinstance(expr, ast.DictComp) else [expr.elt]
@@ -1460,10 +1462,15 @@ VALIDATED_INPUT_ATTRS = {"cleaned_data", "validated_data"}
 
 
 def _reads_request(node: ast.AST) -> bool:
-    """``request.json``, ``request.get_json()``, ``req.query_params``: what the client sent; also a
-    Django form's ``self.cleaned_data`` and a DRF serializer's ``serializer.validated_data``: the same, checked."""
-    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
-        and (node.value.id in REQUEST_ROOTS and node.attr in REQUEST_DATA_ATTRS or node.attr in VALIDATED_INPUT_ATTRS)
+    """``request.json``, ``request.get_json()``, ``req.query_params``, ``self.request.body`` (a Tornado
+    handler's, a class-based view's): what the client sent; also a Django form's ``self.cleaned_data`` and a
+    DRF serializer's ``serializer.validated_data``: the same, checked."""
+    if not isinstance(node, ast.Attribute):
+        return False
+    root = node.value.attr if isinstance(node.value, ast.Attribute) and dotted(node.value.value) == "self" \
+        else node.value.id if isinstance(node.value, ast.Name) else None
+    return root in REQUEST_ROOTS and node.attr in REQUEST_DATA_ATTRS \
+        or isinstance(node.value, ast.Name) and node.attr in VALIDATED_INPUT_ATTRS
 
 
 def _returns_request_data(module: SourceModule, project: Project, call: ast.Call) -> bool:
@@ -1476,9 +1483,12 @@ def _returns_request_data(module: SourceModule, project: Project, call: ast.Call
     helper = resolved[1]
     cache = project.facts.setdefault("r1.request_readers", {})
     if id(helper) not in cache:
-        read = {target.id for stmt in walk_function_body(helper) if isinstance(stmt, ast.Assign)
-                and any(_reads_request(node) for node in walk_nodes(stmt.value))
-                for target in stmt.targets if isinstance(target, ast.Name)}
+        read: set[str] = set()
+        for _ in range(2):  # body = self.request.body.decode(); model = json.loads(body)
+            read |= {target.id for stmt in walk_function_body(helper) if isinstance(stmt, ast.Assign)
+                     and any(_reads_request(node) or isinstance(node, ast.Name) and node.id in read
+                             for node in walk_nodes(stmt.value))
+                     for target in stmt.targets if isinstance(target, ast.Name)}
         cache[id(helper)] = any(_reads_request(node) or isinstance(node, ast.Name) and node.id in read
                                 for value in _returns(helper) for node in walk_nodes(value))
     return cache[id(helper)]
@@ -1678,12 +1688,16 @@ def loops_around(module: SourceModule, node: ast.AST) -> list[ast.AST]:
 
 
 def _runs_once(module: SourceModule, node: ast.AST, loop: ast.AST) -> bool:
-    """Whether ``node`` is followed in its loop body by an unconditional raise/return/break, or sits
-    in the loop's ``else:`` clause (run once, after the last item)."""
+    """Whether ``node`` is followed in its loop body by an unconditional raise/return/break, sits
+    in the loop's ``else:`` clause (run once, after the last item), or under a test of the item against
+    a constant (``for key, value in data.items(): ... if key == "admin":``: the one item of that value)."""
     if _in_else_clause(module, node, loop):
         return True
+    items = {name for target in _loop_targets(loop) for name in _names(target)}
     child = node
     for parent in ancestors(module, node):
+        if isinstance(parent, ast.If) and child in parent.body and _item_is_constant(parent.test, items):
+            return True
         for field_name in ("body", "orelse", "finalbody", "handlers"):
             block = getattr(parent, field_name, None)
             if isinstance(block, list) and child in block:
@@ -1694,6 +1708,15 @@ def _runs_once(module: SourceModule, node: ast.AST, loop: ast.AST) -> bool:
             return False
         child = parent
     return False
+
+
+def _item_is_constant(test: ast.expr, items: set[str]) -> bool:
+    """``key == "admin"`` (also in an ``and``) of a loop's item ``key``."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_item_is_constant(value, items) for value in test.values)
+    return isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq) \
+        and any(isinstance(a, ast.Name) and a.id in items and isinstance(b, ast.Constant)
+                for a, b in ((test.left, test.comparators[0]), (test.comparators[0], test.left)))
 
 
 def _in_else_clause(module: SourceModule, node: ast.AST, loop: ast.AST) -> bool:
@@ -1873,7 +1896,7 @@ def _related_manager_calls(module: SourceModule, project: Project, fn: ast.AST) 
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and not isinstance(module.parents.get(node), ast.Attribute):  # the outer call of a chain
             found = _manager_of(node, to_many)
-            if found is None:
+            if found is None or _combined_into_one_query(module, node):
                 continue
             instance, relation = found
             kind = "many"
@@ -1906,6 +1929,16 @@ def _related_manager_calls(module: SourceModule, project: Project, fn: ast.AST) 
                 loaded.add((id(loop), relation))
                 yield node, loop, "one" if kind == "bare" else kind
             break
+
+
+QUERYSET_COMBINATORS = {"union", "intersection", "difference"}
+
+
+def _combined_into_one_query(module: SourceModule, node: ast.AST) -> bool:
+    """``combined = combined.union(ixlan.members.filter(...))``: a queryset handed to a combinator is
+    a part of the one query the combined queryset runs, not a query of its own."""
+    parent = module.parents.get(node)
+    return isinstance(parent, ast.Call) and node in parent.args and method_name(parent) in QUERYSET_COMBINATORS
 
 
 def _foreign_keys_by_model(project: Project) -> dict[str, frozenset[str]]:
@@ -1966,7 +1999,11 @@ def _per_row_method_findings(module: SourceModule, project: Project, fn: ast.AST
                 and isinstance(node.value.value, ast.Name) and node.value.value.id == row \
                 and node.value.attr in to_one and node.value.attr not in loaded and not node.attr.startswith("_") \
                 and not isinstance(module.parents.get(node), ast.Attribute) and node.attr != "pk":
-            what = f"{ast.unparse(node.value)} loads a related row"
+            if not _loaded_by_earlier_column(module, fn, node.value.attr):
+                what = f"{ast.unparse(node.value)} loads a related row"
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == row \
+                and node.attr in to_one and _loaded_by_earlier_column(module, fn, node.attr):
+            continue  # the foreign key an earlier column of the same row loaded
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == row \
                 and _queries_in_property(project, node.attr, to_many):
             what = f"{ast.unparse(node)} is a model property that runs a query"
@@ -1984,6 +2021,24 @@ def _per_row_method_findings(module: SourceModule, project: Project, fn: ast.AST
                 and not loops_around(module, op.call) and not _behind_hasattr(module, fn, op.call, row):
             seen.add(id(op.call))
             yield _per_row_finding(module, op.call, f"a query ({op.describe()})", where)
+
+
+def _loaded_by_earlier_column(module: SourceModule, fn: ast.AST, relation: str) -> bool:
+    """``list_display = ("ix", "ixlan_name")`` where ``ix(obj)`` reads ``obj.ixlan``: the change list calls
+    its columns in order on the same row object, which keeps the foreign key it loaded, so ``ixlan_name(obj)``
+    reading ``obj.ixlan`` again runs no query."""
+    cls = module.parents.get(fn)
+    if not isinstance(cls, ast.ClassDef):
+        return False
+    shown = [string_value(element) for item in cls.body if isinstance(item, ast.Assign)
+             and isinstance(item.value, (ast.Tuple, ast.List))
+             and any(isinstance(t, ast.Name) and t.id == "list_display" for t in item.targets)
+             for element in item.value.elts]
+    methods = {item.name: item for item in cls.body if isinstance(item, FUNCTION_TYPES) and len(item.args.args) == 2}
+    earlier = shown[:shown.index(fn.name)] if fn.name in shown else []
+    return any(isinstance(node, ast.Attribute) and node.attr == relation and isinstance(node.value, ast.Name)
+               and node.value.id == methods[name].args.args[1].arg
+               for name in earlier if name in methods for node in walk_function_body(methods[name]))
 
 
 def _behind_hasattr(module: SourceModule, fn: ast.AST, node: ast.AST, row: str) -> bool:
