@@ -343,13 +343,16 @@ def _chain_root(node: ast.AST) -> str | None:
 def _race_points(module: SourceModule, fn: ast.AST, acts: list[Act]) -> list[Act]:
     """The acts to report: the first write of a table decided on a read is where the race is; the later
     updates of that table on the same run (a second ``save()`` of the new row, a task enqueued to fill
-    it in) follow from it and are not races of their own. An insert, or a write in another branch, is;
-    but not a second ``save()`` of the instance just inserted (``photo.save()``, then ``photo.main_file =
-    file; photo.save()``): the same new row."""
+    it in) follow from it and are not races of their own, nor is the write of that table in another branch
+    of the same check (``if exists: create(name=f"{name} !")`` / ``else: create(name=name)``): one race. A
+    later insert on the same run is; but not a second ``save()`` of the instance just inserted
+    (``photo.save()``, then ``photo.main_file = file; photo.save()``): the same new row."""
     kept: list[Act] = []
     for read, write, origin in sorted(acts, key=lambda act: act[1].call.lineno):
-        follows = [earlier for earlier_read, earlier, _ in kept if earlier_read is read and earlier.tables & write.tables
-                   and not db.never_both(module, fn, earlier.call, write.call)]
+        same_check = [earlier for earlier_read, earlier, _ in kept if earlier_read is read and earlier.tables & write.tables]
+        if any(db.never_both(module, fn, earlier.call, write.call) for earlier in same_check):
+            continue
+        follows = same_check
         saved_again = any(earlier.receiver and earlier.receiver == write.receiver and not (earlier.through or write.through)
                           for earlier in follows)
         if not follows or write.kind == db.INSERT and not saved_again:
@@ -685,8 +688,12 @@ def _refused_by_unique_key(project: Project, read: db.DbOp, write: db.DbOp) -> b
         return True  # the row's primary key (``filter(id=chat_id).exists()``, then ``Chat(id=chat_id).save()``)
     mentioned = filtered | {n.attr for n in ast.walk(read.call) if isinstance(n, ast.Attribute) and isinstance(
         n.value, ast.Name) and n.value.id[:1].isupper()} if not read.through else set()  # ``~User.is_deleted``
-    if any(not mentioned or columns & mentioned for t in write.tables for columns in _unique_indexes(project).get(t, ())):
-        return True
+    mentioned_bases = {c.removesuffix("_id") for c in mentioned}
+    # a column chosen at run time (``getattr(Model, field) == entity``) may be any of the index's
+    dynamic = not read.through and any(isinstance(n, ast.Compare) and isinstance(n.left, ast.Name) for n in ast.walk(read.call))
+    if any(not mentioned or (any if dynamic else all)(c.removesuffix("_id") in mentioned_bases for c in columns)
+           for t in write.tables for columns in _unique_indexes(project).get(t, ())):
+        return True  # the check filters on every column of a unique index (``board`` as ``board_id`` too)
     if not _inserts_unique(project, write):
         return False
     unique_fields = set().union(*(project.facts.get("r2.single_unique", {}).get(t, LIBRARY_MODEL_KEYS.get(t, set()))
@@ -702,7 +709,7 @@ def _unique_indexes(project: Project) -> dict[str, list[set[str]]]:
     if "r2.unique_indexes" not in project.facts:
         indexes: dict[str, list[set[str]]] = {}
         for module in project.modules:
-            if "Index" not in module.text and "unique" not in module.text and "primary_key" not in module.text:
+            if not any(word in module.text for word in ("Index", "unique", "primary_key", "indexes")):
                 continue
             for cls in module.nodes_of(ast.ClassDef):
                 indexes.setdefault(cls.name, []).extend({t.id} for s in cls.body if isinstance(s, (ast.Assign, ast.AnnAssign))
@@ -718,8 +725,23 @@ def _unique_indexes(project: Project) -> dict[str, list[set[str]]]:
                                    and (n.value.id == "cls" or n.value.id[:1].isupper())
                                    or isinstance(n, ast.Constant) and isinstance(n.value, str)}
                         indexes.setdefault(cls.name, []).append(columns | {c.removesuffix("_id") for c in columns})
+                indexes.setdefault(cls.name, []).extend(_peewee_unique_indexes(cls))
         project.facts["r2.unique_indexes"] = indexes
     return project.facts["r2.unique_indexes"]
+
+
+def _peewee_unique_indexes(cls: ast.ClassDef) -> Iterator[set[str]]:
+    """The columns of each unique index of a peewee model (``class Meta: indexes = ((("manifest",
+    "blob"), True),)``, the ``True`` saying unique; a foreign key ``org_id`` also as ``org``)."""
+    for node in ast.walk(cls):
+        if not (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "indexes" for t in node.targets)
+                and isinstance(node.value, (ast.Tuple, ast.List))):
+            continue
+        for index in node.value.elts:
+            if isinstance(index, ast.Tuple) and len(index.elts) == 2 and isinstance(index.elts[0], (ast.Tuple, ast.List)) \
+                    and isinstance(index.elts[1], ast.Constant) and index.elts[1].value is True:
+                columns = {c.value for c in index.elts[0].elts if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+                yield columns | {c.removesuffix("_id") for c in columns}
 
 
 def _constant_default_unique(call: ast.Call) -> bool:
