@@ -160,8 +160,9 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, web
 from audit_lib.pyast import (FUNCTION_TYPES, ancestors, annotation_expr, decorator_names, dotted, functions, is_none,
-                             qualified, string_value, walk_function_body)
+                             string_value, walk_function_body)
 from audit_lib.registry import rule
+from audit_lib.rules.r2_atomic._common import in_atomic_dispatch_view as _in_atomic_dispatch_view
 from audit_lib.source import Project, SourceModule, is_management_command
 
 FIX = ("put all the writes in one transaction and commit once after the last: `async with conn.transaction():` "
@@ -787,55 +788,6 @@ def _called_in_transaction(module: SourceModule, project: Project, call: ast.AST
 
 def _admin_class(cls: ast.ClassDef) -> bool:
     return any((dotted(base) or "").endswith("Admin") for base in cls.bases)
-
-
-def _in_atomic_dispatch_view(module: SourceModule, project: Project, fn: ast.AST) -> bool:
-    """A method of a Django class-based view whose ``dispatch`` -- its own or a base class's in the code
-    base -- runs the request inside ``transaction.atomic()`` (``with transaction.atomic(): return
-    super().dispatch(...)``, ``@method_decorator(transaction.atomic, name="dispatch")``): every handler
-    and form hook of the view runs in that one transaction."""
-    owner = module.parents.get(fn)
-    if not isinstance(owner, ast.ClassDef) or fn.name == "dispatch":
-        return False
-    return owner.name in _atomic_dispatch_classes(project)
-
-
-def _atomic_dispatch_classes(project: Project) -> set[str]:
-    """Classes whose ``dispatch`` runs the view in a transaction (a ``with transaction.atomic():`` block
-    in ``dispatch`` that dispatches on, ``@transaction.atomic`` on it, or a class decorator
-    ``@method_decorator(transaction.atomic, name="dispatch")``), and their subclasses."""
-    if "r2.atomic_dispatch" not in project.facts:
-        found: set[str] = set()
-        for module in project.modules:
-            if "atomic" not in module.text or "dispatch" not in module.text or db.skipped_module(module):
-                continue
-            for cls in module.nodes_of(ast.ClassDef):
-                if any(_decorates_dispatch_atomic(module, dec) for dec in cls.decorator_list) or any(
-                        isinstance(f, FUNCTION_TYPES) and f.name == "dispatch" and _dispatches_in_transaction(module, f)
-                        for f in cls.body):
-                    found.add(cls.name)
-        bases = db.class_bases(project)
-        inheriting = {name for name, parents in bases.items() if found & set(parents)} - found
-        while inheriting:  # the subclasses, through the code base's class statements
-            found |= inheriting
-            inheriting = {name for name, parents in bases.items() if found & set(parents)} - found
-        project.facts["r2.atomic_dispatch"] = found
-    return project.facts["r2.atomic_dispatch"]
-
-
-def _decorates_dispatch_atomic(module: SourceModule, dec: ast.expr) -> bool:
-    """``@method_decorator(transaction.atomic, name="dispatch")`` on a view class."""
-    return isinstance(dec, ast.Call) and (dotted(dec.func) or "").endswith("method_decorator") and any(
-        string_value(k.value) == "dispatch" for k in dec.keywords if k.arg == "name") and any(
-        (qualified(module, a) or "").endswith("atomic") for a in dec.args)
-
-
-def _dispatches_in_transaction(module: SourceModule, dispatch: ast.AST) -> bool:
-    """``dispatch`` under ``@transaction.atomic``, or one that returns the view's response from inside a
-    transaction block (``with transaction.atomic(): return self.wrapped_dispatch(request)``)."""
-    return db.is_transaction_function(module, dispatch) or any(
-        isinstance(n, ast.Return) and isinstance(n.value, ast.Call) and db.in_transaction(module, n, dispatch)
-        for n in walk_function_body(dispatch))
 
 
 def _separate_calls_of_committing_helper(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], earlier: db.DbOp,
