@@ -8,7 +8,8 @@ Backblaze B2, SendGrid, Twilio, Slack, OpenAI, an SMTP connection: the calls tha
 `audit_lib.libs.http.external_call` knows, also a client or the `stripe` module handed to a class's
 constructor), mail sent through Django's mail API (`send_mail(...)`, `EmailMessage(...).send()`), a DNS query
 (dnspython's `resolver.resolve(...)`, aiodns), a request to an Elasticsearch or OpenSearch cluster (a
-client's `es.index(...)`, `es.indices.refresh(...)`, `helpers.bulk(es, actions)`), or a Celery task of
+client's `es.index(...)`, `es.indices.refresh(...)`, `helpers.bulk(es, actions)`, also a client behind
+werkzeug's `LocalProxy(get_es)`), or a Celery task of
 the code base queued on the broker (`send_receipt.delay(...)`, `apply_async(...)`: the worker may also
 run it before the commit), also in a function a helper defines and calls, made inside a transaction block -- `with
 conn.transaction()`, `async with conn.transaction()`, `with conn:` (psycopg, sqlite3),
@@ -33,14 +34,17 @@ that a base class of the code base runs and commits after (`def process(self): r
 db.session.commit()`, also through another of its methods). An ORM change staged with
 `session.add()` counts from the `flush()` or, with autoflush on, the next query that sends
 it, a helper of the code base that flushes the session from its call; staged changes nothing has sent
-yet hold no lock. A locking read (`with_for_update()`, `pg_advisory_xact_lock`) opens the
+yet hold no lock; a query's bulk `delete(synchronize_session=...)`/`update(...)` is sent at once. A write
+in a loop whose commit comes after the loop holds the transaction across the loop's calls on later passes. A locking read (`with_for_update()`, `pg_advisory_xact_lock`) opens the
 transaction as a write does; in an `async def`, so does any query of the session (an `AsyncSession`
 keeps its connection checked out, idle in transaction, across every `await` until the commit); and a
 helper called with no transaction open counts when its own body writes or queries before it calls
 out. Reads of a sync session alone are not reported: they hold no lock. The call is found
 directly or through helper functions of the code base that make the call (up to six
 calls deep, also through a package that re-exports a helper, through the overrides in
-subclasses when the helper called is an abstract method, through a function handed to an awaited
+subclasses when the helper called is an abstract method, through the one method of the code base of that
+name when the object's class is unknown and the name has several words (`instance.process_geo_location()`),
+through a function handed to an awaited
 call that runs it now (`await asyncio.to_thread(store.upload, ...)`, `await
 loop.run_in_executor(None, store.upload, ...)`, the code base's `await run_async(store.upload, ...)`),
 and through a service looked up by
@@ -53,7 +57,8 @@ receivers synchronously, inside the caller's transaction; so is the `send()` of 
 base defines (`parcel_shipped = Signal()`) when a receiver connected to it makes the call.
 
 Calls made after the block closes, callbacks deferred to the commit
-(`transaction.on_commit(lambda: send_receipt.delay(order.id))`), and a call in the other branch of an
+(`transaction.on_commit(lambda: send_receipt.delay(order.id))`, also a helper's local `_send` it hands to
+`on_commit`), and a call in the other branch of an
 `if`/`else` from the write that opened the transaction (`if ...: save() else: requests.get(...)`, outside a loop)
 are not reported.
 
@@ -187,7 +192,7 @@ def _search_request(module: SourceModule, call: ast.Call, project: Project) -> O
     that ``Elasticsearch(...)``/``OpenSearch(...)`` builds in every binding of its name -- in the function, in
     the class or a base class of the code base (``self.es``), or at module level, also imported from the code
     base -- or that a function of the
-    code base builds and returns (``get_client().index(...)``)."""
+    code base builds and returns (``get_client().index(...)``, also through ``LocalProxy(get_client)``)."""
     if not any(project.imports_anywhere(library) for library in SEARCH_LIBRARIES):
         return None
     name = call_name(module, call) or ""
@@ -884,6 +889,7 @@ def _helper_call(module: SourceModule, project: Project, call: ast.Call, depth: 
     for handed in (False, True):  # the handed-over function only when the call itself calls out nowhere
         target = _handed_function(module, call) if handed else call
         resolved = db.resolve_function(module, project, target, reexports=True) if target is not None else None
+        resolved = resolved or (_only_method_named(project, target) if target is not None and not handed else None)
         if resolved is None or id(resolved[1]) in seen:
             continue
         helper_module, helper = resolved
@@ -892,6 +898,24 @@ def _helper_call(module: SourceModule, project: Project, call: ast.Call, depth: 
         if found is not None:
             return found
     return None
+
+
+def _only_method_named(project: Project, call: ast.Call) -> tuple[SourceModule, ast.AST] | None:
+    """The method a call on an object of unknown class runs when one class of the code base alone defines a
+    method of that name, a name of several words (``instance.process_geo_location()``)."""
+    name = call.func.attr if isinstance(call.func, ast.Attribute) and dotted(call.func.value) not in ("self", "cls") else ""
+    if "_" not in name.strip("_"):
+        return None
+    if "network_in_tx.methods" not in project.facts:
+        methods: dict[str, list[tuple[SourceModule, ast.AST]]] = {}
+        for module in project.modules:
+            for cls in module.nodes_of(ast.ClassDef):
+                for method in cls.body:
+                    if isinstance(method, FUNCTION_TYPES):
+                        methods.setdefault(method.name, []).append((module, method))
+        project.facts["network_in_tx.methods"] = methods
+    found = project.facts["network_in_tx.methods"].get(name, [])
+    return found[0] if len(found) == 1 else None
 
 
 def _handed_function(module: SourceModule, call: ast.Call) -> ast.Call | None:
