@@ -1897,12 +1897,13 @@ def _first_parameter(fn: ast.AST) -> str:
     return positional[0].arg if positional else "cls"
 
 
-_SINGLE_ROW = {"get", "first", "one", "one_or_none", "get_or_404", "first_or_404", "one_or_404"}
+_SINGLE_ROW = {"get", "first", "one", "one_or_none", "get_or_404", "first_or_404", "one_or_404", "create"}
 
 
 def _row_class(module: SourceModule, project: Project | None, call: ast.Call) -> _ClassRef | None:
     """The project model of the single row ``call`` fetches: ``Model.query[...].get/first/one(...)``,
-    ``Model.objects[...].get(...)``, ``<session or db>.get(Model, pk)`` / ``db.get_or_404(Model, pk)``."""
+    ``Model.objects[...].get(...)``, ``<session or db>.get(Model, pk)`` / ``db.get_or_404(Model, pk)``; or makes:
+    ``Model.objects.create(...)``."""
     func = call.func
     if not isinstance(func, ast.Attribute) or func.attr not in _SINGLE_ROW:
         return None

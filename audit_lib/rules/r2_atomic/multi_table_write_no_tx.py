@@ -6,7 +6,8 @@ that writes (SQL `INSERT`/`UPDATE`/`DELETE`, ORM `add`, `delete`,
 `save`, `create`, `update`, directly or through a helper of the code base -- a Django model's
 own `self.save(update_fields=...)`, a classmethod such as `ChangeEvent.record(...)`, a model
 mixin's shorthand that commits inside (`task.update(data)`, `link.delete()` on a row fetched by
-`Task.get_by(...)` or a project getter such as `get_task_raw(pk)`), attributes
+`Task.get_by(...)` or a project getter such as `get_task_raw(pk)`), a model's own method called on the row
+`Model.objects.create(...)` made (`copy.add_tag(tag)`), attributes
 set on a SQLAlchemy object that the next `commit()` flushes, `super().create(validated_data)` in a DRF
 serializer's own `create`/`update` (a row of its `Meta.model`), `form.save()` of a Django `ModelForm`
 (its `Meta.model`) or model formset (the model of `inlineformset_factory(Parent, Child)`), a settings proxy written in a
