@@ -83,9 +83,17 @@ def is_runnable_script(module: SourceModule, project: Project) -> bool:
     and one whose top-level code takes a command-line argument (``sys.argv[1]``): importing it would
     need one."""
     loose_root_file = "/" not in module.path and any("/" in m.path for m in project.modules) \
-        and module.path[:-3] not in project.imported_roots
+        and not _imported_root_module(module, project)
     return (has_main_block(module) or loose_root_file or _takes_arguments_at_import(module)) \
         and not route_handlers(module, project)
+
+
+def _imported_root_module(module: SourceModule, project: Project) -> bool:
+    """Whether some file imports a module at the code root, by its own name or under the name of the
+    package the root is (``from aleph.oauth import oauth`` for ``oauth.py`` of an ``aleph/`` root)."""
+    name = module.path[:-3]
+    return name in project.imported_roots or any(f"{namespace}.{name}" in project.imported_roots
+                                                 for namespace in project.installed_namespaces)
 
 
 def _takes_arguments_at_import(module: SourceModule) -> bool:
