@@ -109,7 +109,7 @@ from audit_lib.operator_code import is_celery_task
 from audit_lib.pyast import (FUNCTION_TYPES, call_name, decorator_names, dotted, enclosing_function, enclosing_loops,
                              functions, method_name, qualified, string_value, walk_function_body, walk_nodes)
 from audit_lib.registry import rule
-from audit_lib.rules.r2_atomic.multi_table_write_no_tx import _in_atomic_dispatch_view
+from audit_lib.rules.r2_atomic._common import in_atomic_dispatch_view
 from audit_lib.rules.r3_resilience._common import module_constant
 from audit_lib.source import Project, SourceModule
 
@@ -855,7 +855,7 @@ def _atomic_method(module: SourceModule, project: Project, fn: ast.AST) -> list[
         or any(_atomic_method_decorator(module, d) == fn.name for d in owner.decorator_list)
     admin_save = fn.name in ADMIN_SAVING_HOOKS and any(
         base.startswith("django.") and base.endswith("ModelAdmin") for base in _library_bases(module, project, owner))
-    if decorated or admin_save or "atomic" in module.text and _in_atomic_dispatch_view(module, project, fn):
+    if decorated or admin_save or "atomic" in module.text and in_atomic_dispatch_view(module, project, fn):
         return [(fn.lineno, fn.end_lineno or fn.lineno)]
     return []
 
