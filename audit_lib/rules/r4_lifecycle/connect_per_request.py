@@ -25,7 +25,8 @@ once per request or once per loop iteration:
   `@shared_task`, Dramatiq `@actor`, RQ `@job`, Huey tasks, also through the project's own
   wrapper of one, `@tasks.task(bind=True)` over a `def task(**options)` of a module that
   imports celery), which runs once per job; not a task put on a beat schedule
-  (`add_periodic_task(crontab(hour=6), reindex)`), one client per nightly run;
+  (`add_periodic_task(crontab(hour=6), reindex)`, or a `beat_schedule` entry
+  `{"task": "app.tasks.reindex", "schedule": crontab(hour=6)}`), one client per nightly run;
 - inside a project function that a handler or dependency calls, up to three calls deep
   (`self.method()`, also one a project base class defines, local and imported functions, the last
   `def` of a name rather than its `@overload` stubs, a `@property` the code reads (`store.celery_app`, which
@@ -147,6 +148,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     project_resource,
     resolve_function,
     returned_resource,
+    top_level_function,
 )
 from audit_lib.source import Project, SourceModule, is_test_path
 
@@ -590,6 +592,10 @@ def _periodic_tasks(project: Project) -> dict:
 
 
 def _add_periodic(project: Project, module: SourceModule, index: dict) -> None:
+    for entry in module.nodes_of(ast.Dict):
+        task = _beat_entry_task(project, entry)
+        if task is not None:
+            index[task[1]] = task[0]
     for call in module.nodes_of(ast.Call):
         if method_name(call) == "add_periodic_task" and len(call.args) > 1:
             task = call.args[1]
@@ -598,6 +604,20 @@ def _add_periodic(project: Project, module: SourceModule, index: dict) -> None:
             resolved = resolve_function(project, module, task)
             if resolved is not None:
                 index[resolved[1]] = resolved[0]
+
+
+def _beat_entry_task(project: Project, entry: ast.Dict) -> tuple[SourceModule, ast.AST] | None:
+    """``{"task": "app.dashboards.tasks.cache_report", "schedule": crontab(hour=21)}``: an entry of Celery's
+    ``beat_schedule`` (``CELERY_BEAT_SCHEDULE``) naming its task by dotted path."""
+    values = {key.value: value for key, value in zip(entry.keys, entry.values)
+              if isinstance(key, ast.Constant) and isinstance(key.value, str)}
+    task = values.get("task")
+    if "schedule" not in values or not isinstance(task, ast.Constant) or not isinstance(task.value, str):
+        return None
+    owner_name, _, name = task.value.rpartition(".")
+    owner = project.by_dotted_name.get(owner_name)
+    fn = top_level_function(owner, name) if owner is not None else None
+    return (owner, fn) if fn is not None else None
 
 
 def _resolve_calls(project: Project, module: SourceModule, call: ast.Call) -> list:
