@@ -25,8 +25,9 @@ Two kinds of entry point are judged differently:
   a file that a framework program imports (a project class derived from mautrix's `Program` or
   `Bridge`, whose `run()` turns SIGTERM into its stop sequence and stops the server it mounts the
   app on) is not reported either. A lifespan (a function of the app's file) that runs nothing after
-  its `yield` is a start-up hook, not a shutdown hook. A FastAPI/Starlette app with no shutdown hook
-  is also reported when one of its start-up hooks (`@app.on_event("startup")`,
+  its `yield` yet is still the app's shutdown hook for the pools and clients other files keep (`lifespan=`
+  is where they are closed), but it closes nothing it opens itself: a FastAPI/Starlette app with no other
+  shutdown hook is reported when one of its start-up hooks (`@app.on_event("startup")`,
   `add_event_handler("startup", fn)`, `on_startup=[fn]`, such a lifespan) opens a pool, engine,
   Redis or HTTP client (outside a `with`, in a hook that closes nothing, even one handed to a
   library: `FastAPILimiter.init(redis.from_url(...))`) or starts a background task
@@ -49,7 +50,9 @@ Two kinds of entry point are judged differently:
   `main()` function). A Django management command
   (`class Command(BaseCommand)`) whose `handle()`, or a method of the command or a project
   function (of its file or imported) that `handle()` calls, runs a service loop is such an
-  entry point too: `manage.py` installs no SIGTERM handler. So is a click/typer command
+  entry point too: `manage.py` installs no SIGTERM handler. A loop over a flag of its own that it sets anew
+  (`while rows: ...; rows = next_batch()`, `while next_page:` paging an API) is a batch run that ends, not a
+  service loop, in a management command. So is a click/typer command
   (`@group.command("process")`) whose body, or a top-level function of its file that it
   calls, runs an endless `while True` loop (one that never breaks or returns by itself and
   does not read the keyboard): a worker started from the command line; a SIGTERM handler
@@ -236,15 +239,19 @@ def check(project: Project) -> Iterator[Finding]:
         related = _related(module, graph, by_path)
         for m in related:
             if m.path not in hooks_of:
-                hooks_of[m.path] = [h for h in shutdown_hooks(m)
-                                   if not (h.kind == "lifespan" and _lifespan_without_shutdown(m, h.node))]
-        hooks = [h for m in related for h in hooks_of[m.path]]
+                hooks_of[m.path] = shutdown_hooks(m)
+        hooks, start_up_lifespans = [], []
+        for m in related:
+            for h in hooks_of[m.path]:
+                (start_up_lifespans if h.kind == "lifespan" and _lifespan_without_shutdown(m, h.node) else hooks).append(h)
         if apps and not hooks and not server_hooks and module.path not in run_by_programs \
                 and module.path not in run_by_signal_handling_programs:
-            for m in related:
+            for m in related if not start_up_lifespans else ():
                 if m.path not in resources_of:
                     resources_of[m.path] = list(_long_lived_resources(m))
-            resources = [(m, call) for m in related for call in resources_of[m.path]]
+            # a lifespan= given is the app's shutdown hook even with nothing after its yield yet: only what it opens
+            # itself (below) is judged, not the clients other files keep
+            resources = [(m, call) for m in related if not start_up_lifespans for call in resources_of[m.path]]
             opened = [] if resources else [found for m in related for found in _opened_at_start_up(m)]
             for app_call, framework in apps if opened and not resources else ():
                 if framework in ("FastAPI", "Starlette"):
@@ -732,6 +739,12 @@ def _handles_for(module: SourceModule, hook: ast.AST, worker: ast.AST, own_hooks
     return owner is worker or enclosing_function(module, hook) is None
 
 
+def _pages_until_done(loop: ast.While) -> bool:
+    """``while vouchers: ...; vouchers = next_batch()``: a loop over a flag of its own that it sets anew, not an
+    endless ``while True`` that breaks out on some condition."""
+    return not isinstance(loop.test, ast.Constant) and _ends_itself(loop)
+
+
 def _ends_itself(loop: ast.While) -> bool:
     """A loop that leaves by itself: a ``break`` of its own, or its flag cleared inside it (paging through an API
     until the last page). In a one-off script (``scripts/``, ``tools/``) it is a batch run, not a service."""
@@ -913,7 +926,7 @@ def _is_discord_client_class(project: Project, module: SourceModule, node: ast.e
 def _command_loop(project: Project, module: SourceModule, cls: ast.ClassDef, handle: ast.AST) -> str | None:
     """The name of ``handle`` or of what it calls that runs a service loop: a method of the command, a project
     function (``run_consumer()``, imported or of its file), or a plugin's method (``_plugin_loop``)."""
-    if _has_service_loop(module, handle):
+    if _has_service_loop(module, handle, batch_runs_end=True):
         return f"{handle.name}()"
     methods = {n.name: n for n in cls.body if isinstance(n, FUNCTION_TYPES)}
     for node in walk_function_body(handle):
@@ -925,16 +938,19 @@ def _command_loop(project: Project, module: SourceModule, cls: ast.ClassDef, han
             callee = methods.get(func.attr)
         elif isinstance(func, (ast.Name, ast.Attribute)):
             owner, callee = resolve_function(project, module, func) or (module, None)
-        if callee is not None and callee is not handle and _has_service_loop(owner, callee):
+        if callee is not None and callee is not handle and _has_service_loop(owner, callee, batch_runs_end=True):
             return f"{callee.name}()"
         if callee is None and (plugin_loop := _plugin_loop(project, module, node)) is not None:
             return f"plugin method {plugin_loop}"
     return None
 
 
-def _has_service_loop(module: SourceModule, fn: ast.AST) -> bool:
+def _has_service_loop(module: SourceModule, fn: ast.AST, batch_runs_end: bool = False) -> bool:
+    """With ``batch_runs_end``, a loop over its own flag that it sets anew (``while vouchers: ...; vouchers =
+    next_batch()``, ``while next_page: ...``) pages through finite work and ends: a batch run, not a service."""
     for node in walk_function_body(fn):
-        if isinstance(node, ast.While) and _is_service_loop(module, node):
+        if isinstance(node, ast.While) and _is_service_loop(module, node) \
+                and not (batch_runs_end and _pages_until_done(node)):
             return True
         if isinstance(node, ast.Call) and method_name(node) == "serve_forever":
             return True
