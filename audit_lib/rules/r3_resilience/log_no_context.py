@@ -15,11 +15,13 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   (argparse, click, typer, fire), files with a `__main__` block or whose top-level code reads a
   command-line argument (`sys.argv[1]`) and no route handler, outside the service's packages (a
   package module with a `__main__` block, `python -m app.worker`, may be a worker process: its prints outside
-  that block stay reported),
+  that block stay reported, unless the block hands a function to a command-line builder: `fire.Fire(main)`,
+  `FnToCLI(main).run()` from the code base's scripts, a batch job run as a command, whose steps are then exempt),
   functions named `main` and the functions only they call, `print_*`/`pprint_*`/`pretty_print*`/`debug_*` helpers, also private ones (`_print_schedule`: for
   the shell, a debugger or a task's dry run),
   classes documented as samples not intended for real use (a demo SMS provider that prints),
-  functions that read an answer from the terminal (`input()`, `getpass`: their prints are the question),
+  functions that read an answer from the terminal (`input()`, `getpass`: their prints are the question)
+  or draw on it (`sys.stdout.write(".")`: progress dots, an interactive report),
   and test code (also test support shipped in the package: a module importing `unittest` or `pytest`),
   Python that runs in the browser (a module importing `pyodide` or `pyscript`), IPython extensions
   (`load_ipython_extension()` or magics from `IPython.core.magic`: a `%magic`'s prints are its answer in the notebook),
@@ -74,7 +76,8 @@ nothing reads it, the choice is the code base's. Prints are not; those of one fu
 module's top level (a start-up sequence that prints its steps), are one finding. A print
 in a block that then stops the process (`raise SystemExit(1)`, `sys.exit()`: a start-up refusing its
 configuration) is not reported, nor is a print right after another (the next line of one notice), nor one in the `except` of a `try`
-that only calls `create_engine()` (lazy: the handler never runs).
+that only calls `create_engine()` (lazy: the handler never runs), nor one in the `except` of a `try` that
+configures logging (`logging.config.fileConfig(...)`: logging itself failed, the console is all that is left).
 
 ## Why is this bad?
 `print()` bypasses the logging pipeline: no level, no timestamp, no logger name, no
@@ -115,6 +118,7 @@ from audit_lib.libs.web import handler_of, route_handlers
 from audit_lib.operator_code import (
     CELERY_TASK_DECORATORS,
     CLI_LIBRARIES,
+    SCRIPT_DIRS,
     in_management_package,
     is_command_line_helper,
     is_runnable_script,
@@ -419,7 +423,7 @@ def _service_prints(module: SourceModule, project: Project) -> Iterator[tuple[as
                 or _mirrors_log_call(module, node, written) or _under_argv_test(module, node) \
                 or _in_command_line_function(module, node, project) or _before_exit(module, node) \
                 or _continues_print(module, node) or _in_dead_handler(module, node) or _under_debug_flag(module, node) \
-                or _marked_deliberate(module, node):
+                or _marked_deliberate(module, node) or _logging_setup_failed(module, node):
             continue
         target = keyword(node, "file")
         if target is not None and dotted(target) not in ("sys.stdout", "sys.stderr"):
@@ -434,16 +438,33 @@ def _marked_deliberate(module: SourceModule, call: ast.Call) -> bool:
                for n in range(call.lineno, min(getattr(call, "end_lineno", call.lineno), len(module.lines)) + 1))
 
 
+LOGGING_SETUP = {"logging.config.fileConfig", "logging.config.dictConfig", "logging.basicConfig"}
+
+
+def _logging_setup_failed(module: SourceModule, call: ast.Call) -> bool:
+    """A print in an ``except`` of a ``try`` that configures logging (``logging.config.fileConfig(...)``):
+    logging itself is what failed, the console is the only channel left."""
+    attempt = _handled_try(module, call)
+    return attempt is not None and any(isinstance(n, ast.Call) and call_name(module, n) in LOGGING_SETUP
+                                       for statement in attempt.body for n in walk_nodes(statement))
+
+
 def _in_dead_handler(module: SourceModule, call: ast.Call) -> bool:
     """A print in an ``except`` of a ``try`` that only builds a SQLAlchemy engine (lazy: it connects nothing,
     the handler never runs)."""
+    attempt = _handled_try(module, call)
+    return attempt is not None and only_builds_engine(module, attempt)
+
+
+def _handled_try(module: SourceModule, call: ast.Call) -> ast.Try | None:
+    """The ``try`` whose ``except`` the call is in (the nearest, within its function), if any."""
     for parent in ancestors(module, call):
         if isinstance(parent, FUNCTION_TYPES):
-            return False
+            return None
         if isinstance(parent, ast.ExceptHandler):
             attempt = module.parents.get(parent)
-            return isinstance(attempt, ast.Try) and only_builds_engine(module, attempt)
-    return False
+            return attempt if isinstance(attempt, ast.Try) else None
+    return None
 
 
 def _continues_print(module: SourceModule, call: ast.Call) -> bool:
@@ -498,9 +519,24 @@ def _in_command_line_function(module: SourceModule, node: ast.AST, project: Proj
         users = _references_by_name(project).get(fn.name, [])
         if users and all(_command_line_module(m, project) for m in users):
             return True
-        if run_by_operators(module, project, fn) and not _named_in_service_strings(project, fn.name):
+        if run_by_operators(module, project, fn, also=_handed_to_command_line) \
+                and not _named_in_service_strings(project, fn.name):
             return True
         if _only_main_calls(project, fn):
+            return True
+    return False
+
+
+def _handed_to_command_line(module: SourceModule, fn: ast.AST) -> bool:
+    """A function the module's ``__main__`` block hands to a command-line builder (``fire.Fire(main)``,
+    ``typer.run(main)``, ``FnToCLI(main).run()`` from the code base's scripts): the module is a command run by
+    hand or by cron, even inside a package. (A worker started with ``python -m app.worker`` calls its
+    ``main()``: it stays on the service's path.)"""
+    for call in (n for n in module.nodes_of(ast.Call) if in_main_block(module, n)):
+        builder = (qualified(module, call.func) or "").split(".")
+        if any(isinstance(a, ast.Name) and a.id == fn.name for a in call.args) and (
+                builder[0] in CLI_LIBRARIES or any(part in SCRIPT_DIRS for part in builder[:-1])
+                or "cli" in builder[-1].lower()):
             return True
     return False
 
@@ -586,7 +622,7 @@ def _in_exempt_function(module: SourceModule, node: ast.AST) -> bool:
     documented as a sample not meant for real use (a demo provider that "sends" by printing)."""
     return any(isinstance(p, FUNCTION_TYPES) and (p.name in ("main", "emit", "handleError")
                                                   or PRINTING_HELPER.match(p.name)
-                                                  or _asks_terminal(module, p))
+                                                  or _asks_terminal(module, p) or _draws_on_terminal(module, p))
                or isinstance(p, ast.ClassDef) and (DEMO_ONLY.search(ast.get_docstring(p) or "")
                                                    or _logging_handler_class(module, p))
                or id(p) in _runs_before_exec(module)
@@ -629,6 +665,14 @@ def _asks_terminal(module: SourceModule, fn: ast.AST) -> bool:
     question put to the operator at the console."""
     return any(isinstance(n, ast.Call) and (isinstance(n.func, ast.Name) and n.func.id == "input"
                                             or call_name(module, n) in ("getpass.getpass", "click.prompt", "click.confirm"))
+               for n in walk_nodes(fn))
+
+
+def _draws_on_terminal(module: SourceModule, fn: ast.AST) -> bool:
+    """A function that writes part of a line to the console (progress dots, a ``\\r`` redraw:
+    ``sys.stdout.write(".")``): an interactive tool drawing on the terminal, whose prints are its report."""
+    return any(isinstance(n, ast.Call) and call_name(module, n) in CONSOLE_STREAMS and len(n.args) == 1
+               and isinstance(n.args[0], (ast.Constant, ast.JoinedStr)) and _console_write(module, n) is None
                for n in walk_nodes(fn))
 
 
