@@ -165,6 +165,7 @@ from audit_lib.pyast import (
     FUNCTION_TYPES,
     call_name,
     dotted,
+    enclosing_function,
     is_none,
     keyword,
     method_name,
@@ -218,7 +219,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                         *_curl_buffers(module, nodes),
                         *_uploads(module, project, fn, nodes), *_request_bodies(module, project, fn, nodes),
                         *_request_streams_buffered(module, project, fn, nodes), *_bodies_read_to_measure(module, nodes),
-                        *_fetchalls(module, fn, nodes), *_rows_loaded_to_count(module, nodes), *_whole_tables(module, nodes), *_zip_copies(module, project, nodes),
+                        *_fetchalls(module, fn, nodes), *_rows_loaded_to_count(module, project, nodes), *_whole_tables(module, nodes), *_zip_copies(module, project, nodes),
                         *([] if small_picture else _files_sent_whole(module, project, nodes)),
                         *([] if small_picture else _file_objects_copied(module, project, fn, nodes)),
                         *_stored_objects_read_whole(module, nodes),
@@ -442,18 +443,62 @@ def _fixed_address(module: SourceModule, call: ast.Call, operation: str) -> bool
     url = keyword(call, "url")
     if url is None and len(call.args) > position:
         url = call.args[position]
-    if url is None:
-        return False
+    return url is not None and _fixed_text(module, call, url)
+
+
+def _fixed_text(module: SourceModule, call: ast.Call, url: ast.expr) -> bool:
+    """A string literal, a module constant, a class attribute read through ``self``/``cls``, a name the
+    function allows only from a literal list (``if filename not in ALLOWED_FILES: raise``), or text joined
+    from these (``UPSTREAM_BASE + filename``, an f-string)."""
     if isinstance(url, ast.Constant):
         return isinstance(url.value, str)
+    if isinstance(url, ast.BinOp) and isinstance(url.op, ast.Add):
+        return _fixed_text(module, call, url.left) and _fixed_text(module, call, url.right)
+    if isinstance(url, ast.JoinedStr):
+        return all(isinstance(part, ast.Constant)
+                   or isinstance(part, ast.FormattedValue) and _fixed_text(module, call, part.value)
+                   for part in url.values)
     if isinstance(url, ast.Name):
-        return _string_constant_in(module.tree.body, url.id)
+        return _string_constant_in(module.tree.body, url.id) or _allow_listed(module, call, url.id)
     if isinstance(url, ast.Attribute) and isinstance(url.value, ast.Name) and url.value.id in ("self", "cls"):
         owner = module.parents.get(call)
         while owner is not None and not isinstance(owner, ast.ClassDef):
             owner = module.parents.get(owner)
         return owner is not None and _string_constant_in(owner.body, url.attr)
     return False
+
+
+def _allow_listed(module: SourceModule, call: ast.Call, name: str) -> bool:
+    """``name`` passes an allow-list check of a module constant listing string literals before ``call``: the
+    call sits under ``if name in ALLOWED:``, or the function leaves early ``if name not in ALLOWED``."""
+    fn = enclosing_function(module, call)
+    if fn is None:
+        return False
+    for node in walk_nodes(fn):
+        if not (isinstance(node, ast.If) and isinstance(node.test, ast.Compare) and len(node.test.ops) == 1
+                and isinstance(node.test.left, ast.Name) and node.test.left.id == name
+                and isinstance(node.test.comparators[0], ast.Name)
+                and _string_list_in(module.tree.body, node.test.comparators[0].id)):
+            continue
+        if isinstance(node.test.ops[0], ast.In) and any(n is call for n in walk_nodes(node)) \
+                or isinstance(node.test.ops[0], ast.NotIn) and node.lineno < call.lineno \
+                and isinstance(node.body[-1], (ast.Raise, ast.Return)):
+            return True
+    return False
+
+
+def _string_list_in(statements: list[ast.stmt], name: str) -> bool:
+    """A module constant holding string literals only: ``ALLOWED = frozenset({"a.js", "b.js"})``, a set,
+    list or tuple literal."""
+    values = [st.value for st in statements if isinstance(st, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == name for t in st.targets)]
+    if len(values) != 1:
+        return False
+    value = values[0]
+    if isinstance(value, ast.Call) and dotted(value.func) in ("frozenset", "set", "tuple") and len(value.args) == 1:
+        value = value.args[0]
+    return isinstance(value, (ast.Set, ast.List, ast.Tuple)) and bool(value.elts) \
+        and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts)
 
 
 def _string_constant_in(statements: list[ast.stmt], name: str) -> bool:
@@ -1208,7 +1253,7 @@ MODEL_QUERY_STEPS = {"all", "filter", "filter_by", "exclude", "where", "order_by
 ROW_FILTERS = {"filter", "filter_by", "exclude", "where"}
 
 
-def _rows_loaded_to_count(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+def _rows_loaded_to_count(module: SourceModule, project: Project, nodes: list[ast.AST]) -> Iterator[Finding]:
     """``len(Model.objects.all())``, ``len(Model.query.all())``, ``len(session.query(Model).all())``,
     ``len(list(Model.objects.filter(active=True)))``: every row of the table (or of a share picked by flags) is loaded
     and built into objects only to be counted. Rows one object's key picks (``filter(owner=user)``) are few."""
@@ -1217,9 +1262,43 @@ def _rows_loaded_to_count(module: SourceModule, nodes: list[ast.AST]) -> Iterato
             rows = node.args[0]
             if isinstance(rows, ast.Call) and dotted(rows.func) == "list" and len(rows.args) == 1:
                 rows = rows.args[0]
-            if _whole_model_rows(rows):
+            if _whole_model_rows(rows) and not _few_row_model(project, rows):
                 yield _medium_finding(module, node, "every row of the query is loaded into memory only to be counted",
                                       "count in the database: query.count() (SQLAlchemy: select(func.count()))")
+
+
+FEW_ROW_MODELS = "R5.buffer-not-stream:few-row-models"
+
+
+def _few_row_model(project: Project, rows: ast.expr) -> bool:
+    """The query reads ``Model.objects`` of a model that holds one row per choice of a unique field
+    (``import_state = CharField(unique=True, choices=IMPORT_STATES)``): a handful of rows at most."""
+    return any(isinstance(n, ast.Attribute) and n.attr == "objects" and isinstance(n.value, ast.Name)
+               and n.value.id in _few_row_models(project) for n in walk_nodes(rows))
+
+
+def _few_row_models(project: Project) -> frozenset[str]:
+    if FEW_ROW_MODELS not in project.facts:
+        project.facts[FEW_ROW_MODELS] = frozenset(
+            cls.name for module in project.modules if "unique" in module.text and "choices" in module.text
+            for cls in module.nodes_of(ast.ClassDef) if any(
+                isinstance(field, ast.Call) and _is_true(keyword(field, "unique"))
+                and _literal_choices(cls, keyword(field, "choices"))
+                for st in cls.body if isinstance(st, ast.Assign) for field in [st.value]))
+    return project.facts[FEW_ROW_MODELS]
+
+
+def _is_true(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def _literal_choices(cls: ast.ClassDef, choices: ast.expr | None) -> bool:
+    """A list or tuple literal, or a name the class body binds to one."""
+    if isinstance(choices, ast.Name):
+        bound = [st.value for st in cls.body if isinstance(st, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == choices.id for t in st.targets)]
+        choices = bound[0] if len(bound) == 1 else None
+    return isinstance(choices, (ast.List, ast.Tuple)) and bool(choices.elts)
 
 
 def _whole_model_rows(query: ast.expr) -> bool:
@@ -1371,6 +1450,8 @@ def _unbounded_select(statement: exp.Expression, ctes: dict[str, exp.Expression]
     if any(isinstance(e, exp.AggFunc) or e.find(exp.AggFunc) for e in statement.expressions):
         return None
     source = statement.args.get("from") or statement.args.get("from_")
+    if source is not None and isinstance(source.this, exp.Subquery) and not statement.args.get("joins"):
+        return _unbounded_select(source.this.this, ctes)  # FROM (SELECT ... GROUP BY doc_id) AS counts
     table = source.find(exp.Table) if source is not None else None
     if table is None or statement.args.get("joins") or not isinstance(table.this, exp.Identifier):
         return None  # a join, or a set-returning function such as generate_series()
