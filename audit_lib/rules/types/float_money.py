@@ -254,16 +254,18 @@ def _module_findings(module: SourceModule, project: Project) -> Iterator[Finding
         return
     flask_sqlalchemy = project.imports_anywhere("flask_sqlalchemy")
     reported: set[int] = set()
-    for finding in _findings(module, flask_sqlalchemy, mentions_money(module.tree), _renamed_as_measures(project)):
+    for finding in _findings(module, flask_sqlalchemy, mentions_money(module.tree), _renamed_as_measures(project),
+                             _used_names(project)):
         if finding.line not in reported:
             reported.add(finding.line)
             yield finding
 
 
 def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool,
-              measures: frozenset[str] = frozenset()) -> Iterator[Finding]:
+              measures: frozenset[str], used: frozenset[str]) -> Iterator[Finding]:
     """``money``: whether the file speaks of money, which makes "amount" or "total" money too.
-    ``measures``: attribute names the code itself renames to a rate or a percentage."""
+    ``measures``: attribute names the code itself renames to a rate or a percentage.
+    ``used``: attribute names the code reads, sets or passes anywhere."""
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             if _usage_metric_cost(module, node, _target_name(node.targets[0])):
@@ -274,6 +276,8 @@ def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool,
             if name in measures and isinstance(module.parents.get(node), ast.ClassDef):
                 continue  # a field known to hold a rate; a local variable of that name is another value
             if _usage_metric_cost(module, node, name):
+                continue
+            if _unused_placeholder(module, node, name, used):
                 continue
             if is_money_name(name, money and not _field_of_measure(module, node)) \
                     and _is_float_annotation(module, node.annotation):
@@ -286,8 +290,32 @@ def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool,
             yield from _assignment(module, node.arg, node.value, node.value, flask_sqlalchemy, money)  # Bill(amount=float(x))
         elif isinstance(node, ast.Call) and _is_float_call(module, node):
             subject = _money_subject(node.args[0], money)
-            if subject and not _for_display(module, node):
+            if subject and not _for_display(module, node) and not isinstance(module.parents.get(node), ast.Compare):
+                # float(a) < float(b): only the order of two amounts is read, no float is kept
                 yield _finding(module, node, f"float() of the money value {subject!r}", FIX_FLOAT_CALL)
+
+
+USED_NAMES = "T.float-money:used-names"
+
+
+def _used_names(project: Project) -> frozenset[str]:
+    """Every attribute the project reads or sets (``result.cost``), every keyword it passes (``cost=...``)
+    and every string it spells (``data["cost"]``, ``getattr(r, "cost")``): the names a field may be used by."""
+    if USED_NAMES not in project.facts:
+        project.facts[USED_NAMES] = frozenset(
+            n.attr if isinstance(n, ast.Attribute) else n.arg if isinstance(n, ast.keyword) else n.value
+            for module in project.modules for n in walk_nodes(module.tree)
+            if isinstance(n, ast.Attribute) or isinstance(n, ast.keyword) and n.arg
+            or isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.isidentifier())
+    return project.facts[USED_NAMES]
+
+
+def _unused_placeholder(module: SourceModule, node: ast.AnnAssign, name: str | None, used: frozenset[str]) -> bool:
+    """``cost: float = 0.0`` in a class of its own (a dataclass, no base that parses data into it) that nothing
+    sets, reads or passes by name: a placeholder no money flows through."""
+    owner = module.parents.get(node)
+    return isinstance(owner, ast.ClassDef) and not owner.bases and isinstance(node.value, ast.Constant) \
+        and name not in used
 
 
 RENAMED_AS_MEASURES = "T.float-money:renamed-as-measures"
