@@ -1668,14 +1668,19 @@ def _scalar_annotation(arg: ast.arg) -> bool:
 
 
 def _constant_item(expr: ast.AST) -> bool:
-    """A literal or a constant the code names: ``"active"``, ``cls.DISABLED``, ``States.LOST``."""
-    return isinstance(expr, ast.Constant) or isinstance(expr, ast.Attribute) and dotted(expr) is not None \
+    """A literal or a constant the code names: ``"active"``, ``HELPER_CODE``, ``cls.DISABLED``, ``States.LOST``."""
+    return isinstance(expr, ast.Constant) or isinstance(expr, ast.Name) and expr.id.isupper() \
+        or isinstance(expr, ast.Attribute) and dotted(expr) is not None \
         and (expr.attr.isupper() or dotted(expr.value) == "cls")
 
 
 def _is_constant_collection(expr: ast.AST) -> bool:
+    """``("a", "b")``, ``range(10)``, or a table written out entry by entry, each keyed by a constant
+    (``[(CONTRIBUTOR_CODE, [Revision.objects.all()]), (HELPER_CODE, [...])]``): as many items as the code
+    spells, whatever querysets the entries carry."""
     if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
-        return all(isinstance(e, ast.Constant) for e in expr.elts)
+        return all(isinstance(e, ast.Constant) or isinstance(e, ast.Tuple) and e.elts and _constant_item(e.elts[0])
+                   for e in expr.elts)
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "range":
         return all(isinstance(a, ast.Constant) for a in expr.args)
     return False
@@ -2302,9 +2307,23 @@ def _rendered_relations(project: Project, serializer: tuple[SourceModule, ast.Cl
                 found += [(r, f) for r, f in _rendered_relations(project, inner, depth - 1)]
     for _, c in chain:  # many-to-many names a ModelSerializer renders as lists of keys (a query per row)
         for meta in (i for i in c.body if isinstance(i, ast.ClassDef) and i.name == "Meta"):
+            model_fields = _model_field_types(project, meta)
             for name in sorted(_class_strings(meta, "fields") & many_to_many - declared - eager):
-                found.append((name, f"{c.name}.Meta.fields[{name!r}]"))
+                if RELATION_FIELDS.get(model_fields.get(name, "ManyToManyField")) == "many":
+                    found.append((name, f"{c.name}.Meta.fields[{name!r}]"))
     return found
+
+
+def _model_field_types(project: Project, meta: ast.ClassDef) -> dict[str, str]:
+    """The fields the model of a serializer's ``Meta`` (``model = Template``) and its project bases declare,
+    with the called field's name: a name the model declares as a ``ForeignKey`` is rendered from its stored
+    ``<fk>_id`` (DRF's primary-key field), though another model declares it many-to-many."""
+    model = next(((dotted(item.value) or "").rsplit(".", 1)[-1] for item in meta.body if isinstance(item, ast.Assign)
+                  and any(isinstance(t, ast.Name) and t.id == "model" for t in item.targets)), None)
+    if not model:
+        return {}
+    classes = _project_bases(project, model)
+    return {name: field_type for cls, name, _, field_type in _model_field_calls(project) if cls.name in classes}
 
 
 def _fields_removed_on_init(chain: list[tuple[SourceModule, ast.ClassDef]]) -> set[str]:
