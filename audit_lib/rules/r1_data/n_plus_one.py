@@ -1310,6 +1310,9 @@ class _RowSources:
         """'database rows' or 'request data' when ``expr`` draws on them, else None."""
         if _is_constant_collection(expr) or self._decoded_object(expr) or self._constant_mapping_entry(expr):
             return None
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in ("list", "set", "sorted") \
+                and len(expr.args) == 1 and not expr.keywords:
+            return self.source_of(expr.args[0])  # list(set(all_areas) - set(chosen)): the items of its argument
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Sub):
             return self.source_of(expr.left)  # a - b holds only items of a
         if isinstance(expr, ast.Subscript):
