@@ -201,9 +201,10 @@ def _search_request(module: SourceModule, call: ast.Call, project: Project) -> O
     if not isinstance(call.func, ast.Attribute) or call.func.attr in SEARCH_LOCAL_METHODS:
         return None
     receiver = call.func.value
-    while isinstance(receiver, ast.Attribute) and _search_client(module, project, call, receiver) is None:
-        receiver = receiver.value  # es.indices.refresh(...): a call through the client's namespaces
     client = _search_client(module, project, call, receiver)
+    while client is None and isinstance(receiver, ast.Attribute):
+        receiver = receiver.value  # es.indices.refresh(...): a call through the client's namespaces
+        client = _search_client(module, project, call, receiver)
     return OutboundCall(call, client, "http", call.func.attr) if client is not None else None
 
 
