@@ -349,10 +349,9 @@ def _race_points(module: SourceModule, fn: ast.AST, acts: list[Act]) -> list[Act
     (``photo.save()``, then ``photo.main_file = file; photo.save()``): the same new row."""
     kept: list[Act] = []
     for read, write, origin in sorted(acts, key=lambda act: act[1].call.lineno):
-        same_check = [earlier for earlier_read, earlier, _ in kept if earlier_read is read and earlier.tables & write.tables]
-        if any(db.never_both(module, fn, earlier.call, write.call) for earlier in same_check):
-            continue
-        follows = same_check
+        follows = [earlier for earlier_read, earlier, _ in kept if earlier_read is read and earlier.tables & write.tables]
+        if any(db.never_both(module, fn, earlier.call, write.call) for earlier in follows):
+            continue  # the other branch of the same check: one race
         saved_again = any(earlier.receiver and earlier.receiver == write.receiver and not (earlier.through or write.through)
                           for earlier in follows)
         if not follows or write.kind == db.INSERT and not saved_again:
