@@ -639,14 +639,13 @@ def _runs_before_exec(module: SourceModule) -> set[int]:
     the console is the safe report."""
     found = module.tree.__dict__.get("_runs_before_exec")
     if found is None:
-        functions = [n for n in walk_nodes(module.tree) if isinstance(n, FUNCTION_TYPES)]
-        handed = {dotted(k.value) for n in walk_nodes(module.tree) if isinstance(n, ast.Call)
-                  for k in n.keywords if k.arg == "preexec_fn"}
-        children = [fn for fn in functions if PREEXEC_NAME.search(fn.name) or fn.name in handed]
+        calls = module.nodes_of(ast.Call)
+        handed = {dotted(k.value) for n in calls for k in n.keywords if k.arg == "preexec_fn"}
+        children = [fn for fn in module.nodes_of(*FUNCTION_TYPES) if PREEXEC_NAME.search(fn.name) or fn.name in handed]
         called = {n.func.id: [] for fn in children for n in walk_nodes(fn)
                   if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-        for n in walk_nodes(module.tree):
-            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in called:
+        for n in calls:
+            if isinstance(n.func, ast.Name) and n.func.id in called:
                 called[n.func.id].append(_enclosing(module, n))
         helpers = [fn for fn in module.tree.body if isinstance(fn, FUNCTION_TYPES) and fn.name in called
                    and all(caller in children for caller in called[fn.name])]
