@@ -246,12 +246,14 @@ def check(project: Project) -> Iterator[Finding]:
                 (start_up_lifespans if h.kind == "lifespan" and _lifespan_without_shutdown(m, h.node) else hooks).append(h)
         if apps and not hooks and not server_hooks and module.path not in run_by_programs \
                 and module.path not in run_by_signal_handling_programs:
-            for m in related if not start_up_lifespans else ():
-                if m.path not in resources_of:
-                    resources_of[m.path] = list(_long_lived_resources(m))
             # a lifespan= given is the app's shutdown hook even with nothing after its yield yet: only what it opens
             # itself (below) is judged, not the clients other files keep
-            resources = [(m, call) for m in related if not start_up_lifespans for call in resources_of[m.path]]
+            resources = []
+            if not start_up_lifespans:
+                for m in related:
+                    if m.path not in resources_of:
+                        resources_of[m.path] = list(_long_lived_resources(m))
+                resources = [(m, call) for m in related for call in resources_of[m.path]]
             opened = [] if resources else [found for m in related for found in _opened_at_start_up(m)]
             for app_call, framework in apps if opened and not resources else ():
                 if framework in ("FastAPI", "Starlette"):
