@@ -124,6 +124,7 @@ from audit_lib.pyast import (
     method_in_hierarchy,
     method_name,
     qualified,
+    string_value,
     walk_function_body,
     walk_nodes,
 )
@@ -609,12 +610,11 @@ def _add_periodic(project: Project, module: SourceModule, index: dict) -> None:
 def _beat_entry_task(project: Project, entry: ast.Dict) -> tuple[SourceModule, ast.AST] | None:
     """``{"task": "app.dashboards.tasks.cache_report", "schedule": crontab(hour=21)}``: an entry of Celery's
     ``beat_schedule`` (``CELERY_BEAT_SCHEDULE``) naming its task by dotted path."""
-    values = {key.value: value for key, value in zip(entry.keys, entry.values)
-              if isinstance(key, ast.Constant) and isinstance(key.value, str)}
-    task = values.get("task")
-    if "schedule" not in values or not isinstance(task, ast.Constant) or not isinstance(task.value, str):
+    values = {string_value(key): value for key, value in zip(entry.keys, entry.values)}
+    task = string_value(values.get("task"))
+    if "schedule" not in values or task is None:
         return None
-    owner_name, _, name = task.value.rpartition(".")
+    owner_name, _, name = task.rpartition(".")
     owner = project.by_dotted_name.get(owner_name)
     fn = top_level_function(owner, name) if owner is not None else None
     return (owner, fn) if fn is not None else None
