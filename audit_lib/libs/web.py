@@ -474,9 +474,9 @@ def _imported_view_framework(project: Project, module: SourceModule, cls: ast.Cl
         return None
     for base in cls.bases:
         resolved = _project_class(project, module, base)
-        if resolved is None or resolved[0] is module and resolved[1] is cls:
-            continue
-        owner, parent = resolved  # (a base of this file is followed to its own imported base)
+        if resolved is None or (resolved[0] is module and resolved[1] is cls):
+            continue  # a base of this file is followed on to its own imported base; the class itself is not
+        owner, parent = resolved
         found = _view_framework(owner, parent, set()) or _imported_view_framework(project, owner, parent, depth - 1)
         if found is not None:
             return found
