@@ -490,15 +490,18 @@ def _allow_listed(module: SourceModule, call: ast.Call, name: str) -> bool:
 def _string_list_in(statements: list[ast.stmt], name: str) -> bool:
     """A module constant holding string literals only: ``ALLOWED = frozenset({"a.js", "b.js"})``, a set,
     list or tuple literal."""
-    values = [st.value for st in statements if isinstance(st, ast.Assign)
-              and any(isinstance(t, ast.Name) and t.id == name for t in st.targets)]
-    if len(values) != 1:
-        return False
-    value = values[0]
+    value = _sole_assignment(statements, name)
     if isinstance(value, ast.Call) and dotted(value.func) in ("frozenset", "set", "tuple") and len(value.args) == 1:
         value = value.args[0]
     return isinstance(value, (ast.Set, ast.List, ast.Tuple)) and bool(value.elts) \
         and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts)
+
+
+def _sole_assignment(statements: list[ast.stmt], name: str) -> ast.expr | None:
+    """The value of the one ``name = ...`` among ``statements``; None when none or several bind it."""
+    values = [st.value for st in statements if isinstance(st, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == name for t in st.targets)]
+    return values[0] if len(values) == 1 else None
 
 
 def _string_constant_in(statements: list[ast.stmt], name: str) -> bool:
@@ -1295,9 +1298,7 @@ def _is_true(node: ast.expr | None) -> bool:
 def _literal_choices(cls: ast.ClassDef, choices: ast.expr | None) -> bool:
     """A list or tuple literal, or a name the class body binds to one."""
     if isinstance(choices, ast.Name):
-        bound = [st.value for st in cls.body if isinstance(st, ast.Assign)
-                 and any(isinstance(t, ast.Name) and t.id == choices.id for t in st.targets)]
-        choices = bound[0] if len(bound) == 1 else None
+        choices = _sole_assignment(cls.body, choices.id)
     return isinstance(choices, (ast.List, ast.Tuple)) and bool(choices.elts)
 
 
