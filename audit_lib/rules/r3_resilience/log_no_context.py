@@ -527,6 +527,9 @@ def _in_command_line_function(module: SourceModule, node: ast.AST, project: Proj
     return False
 
 
+COMMAND_LINE_NAME = re.compile(r"CLI|Cli(?![a-z])|(?:^|_)cli(?:_|$)")  # FnToCLI, to_cli; not run_client
+
+
 def _handed_to_command_line(module: SourceModule, fn: ast.AST) -> bool:
     """A function the module's ``__main__`` block hands to a command-line builder (``fire.Fire(main)``,
     ``typer.run(main)``, ``FnToCLI(main).run()`` from the code base's scripts): the module is a command run by
@@ -536,7 +539,7 @@ def _handed_to_command_line(module: SourceModule, fn: ast.AST) -> bool:
         builder = (qualified(module, call.func) or "").split(".")
         if any(isinstance(a, ast.Name) and a.id == fn.name for a in call.args) and (
                 builder[0] in CLI_LIBRARIES or any(part in SCRIPT_DIRS for part in builder[:-1])
-                or "cli" in builder[-1].lower()):
+                or COMMAND_LINE_NAME.search(builder[-1])):
             return True
     return False
 
