@@ -762,9 +762,7 @@ def _uses_by_name(project: Project) -> dict[str, list[tuple[SourceModule, ast.AS
 
 def _defining_class(module: SourceModule, node: ast.AST) -> ast.ClassDef | None:
     """The class whose body reads ``node`` (a bare name) and defines a function of that name."""
-    owner = module.parents.get(node)
-    while owner is not None and not isinstance(owner, (ast.ClassDef, *FUNCTION_TYPES, ast.Module)):
-        owner = module.parents.get(owner)
+    owner = next((a for a in ancestors(module, node) if isinstance(a, (ast.ClassDef, *FUNCTION_TYPES, ast.Module))), None)
     return owner if isinstance(node, ast.Name) and isinstance(owner, ast.ClassDef) and any(
         isinstance(f, FUNCTION_TYPES) and f.name == node.id for f in owner.body) else None
 
