@@ -163,7 +163,7 @@ from audit_lib.libs import db, web
 from audit_lib.pyast import (FUNCTION_TYPES, ancestors, annotation_expr, decorator_names, dotted, functions, is_none,
                              string_value, walk_function_body)
 from audit_lib.registry import rule
-from audit_lib.rules.r2_atomic._common import in_atomic_dispatch_view as _in_atomic_dispatch_view
+from audit_lib.rules.r2_atomic._common import in_atomic_dispatch_view
 from audit_lib.source import Project, SourceModule, is_management_command
 
 FIX = ("put all the writes in one transaction and commit once after the last: `async with conn.transaction():` "
@@ -684,7 +684,7 @@ def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST, project: Pro
     if fn.name in ("create", "update") and isinstance(owner, ast.ClassDef) and (
             owner.name in _nested_in_atomic(project) or owner.name in _saved_by_atomic_views(project)[fn.name]):
         return True
-    if _in_atomic_dispatch_view(module, project, fn):
+    if in_atomic_dispatch_view(module, project, fn):
         return True
     return any(name.split(".")[-1] == "receiver" for name in decorator_names(module, fn)) or (
         fn.name in _model_signal_receivers(project)) or (
@@ -781,7 +781,7 @@ def _called_in_transaction(module: SourceModule, project: Project, call: ast.AST
     owner = module.parents.get(caller)
     return db.in_transaction(module, call, caller) or (
         caller.name in ADMIN_SAVE_HOOKS and isinstance(owner, ast.ClassDef) and _admin_class(owner)) or (
-        _in_atomic_dispatch_view(module, project, caller)) or (
+        in_atomic_dispatch_view(module, project, caller)) or (
         levels > 1 and _every_caller_in_transaction(project, caller, levels - 1))
 
 

@@ -1019,7 +1019,7 @@ def _looked_up_first(module: SourceModule, project: Project, fn: ast.AST, call: 
             "get_or_create", "first_or_create", "get_or_insert"):
         return True  # a project's own get-or-create: the lookup and the insert in one helper
     if _made_when_not_in(module, fn, call) or _made_when_not_found(module, fn, call) or _fills_missing_row(
-            module, fn, call) or _found_or_built(module, fn, call) or _replaces_found(module, fn, call):
+            module, fn, call) or _found_or_built(fn, call) or _replaces_found(module, fn, call):
         return True
     model = _created_model(module, fn, call)
     if model and _lookup_guards(module, fn, call, model, caller):
@@ -1035,7 +1035,7 @@ def _looked_up_first(module: SourceModule, project: Project, fn: ast.AST, call: 
                                  for op in inserts)
 
 
-def _found_or_built(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool:
+def _found_or_built(fn: ast.AST, call: ast.AST) -> bool:
     """``session.add(row)`` of the row a lookup found, or of a new one built only where it found none
     (``permission = cls.by_collection_role(collection, role)`` / ``if permission is None: permission =
     Permission()`` / ``db.session.add(permission)``): adding the found row updates it, so a retry
