@@ -17,7 +17,10 @@ a statement assembled from a filter and an order the code fills in, `WHERE {cond
 {direction} LIMIT ? OFFSET ?`, is reported at each call that hands it a page start its function takes:
 `offset`, `skip`, `page`, ...) and
 every call that hands such a helper a page start for the parameter it appends (`self._fetchall(q, v,
-limit=size, offset=(page - 1) * size)`: one finding per paged listing, not `offset=0`), MongoDB cursors paged
+limit=size, offset=(page - 1) * size)`: one finding per paged listing, not `offset=0`), web.py's
+`db.select(table, ..., limit=n, offset=k)` (also its keywords gathered in a dict, `db.select(table, **kwargs)`;
+not `offset=0` nor an offset with no limit) and its statements with `$name` parameters ending in `LIMIT $limit
+OFFSET $offset`, sent as `db.query(sql, vars=data)` with a page start in `data`, MongoDB cursors paged
 with `.find(q).skip(start).limit(n)` and aggregation stages `{'$skip': start}` in a pipeline with a `$limit`,
 Django querysets sliced with a variable start (`qs[offset:offset + n]`, also a view's own
 `self.filter_queryset(self.get_queryset())[offset:...]` and a parameter annotated `QuerySet`), a code base's
@@ -28,7 +31,8 @@ finding at its first such slice, naming the views that page with it, also throug
 `RequestConfig(request, paginate={"paginator_class": EnhancedPaginator})`, `table.paginate(paginator_class=...)`,
 also a project subclass of it that keeps its `page()`; in a project helper
 `paginate(object_list, page, per_page)` that pages with it, at each call handing it a page number that is not
-a constant), Django REST framework's page-number and limit-offset pagination classes (set as
+a constant), Django REST framework's page-number and limit-offset pagination classes (also
+`rest_framework_gis`'s `GeoJsonPagination`, a page-number one; set as
 `DEFAULT_PAGINATION_CLASS`, as a view's `pagination_class`, or extended by a project class: one finding at the
 setting or class, naming the list views it pages), Django generic list views given a `paginate_by` (`class
 BookList(ListView): paginate_by = 50`, also through a project base; not one whose `get_queryset` keeps the
@@ -115,7 +119,8 @@ MONGO_LIBRARIES = ("pymongo", "motor", "mongoengine", "beanie", "odmantic", "fla
 QUERY_LINKS = {"select", "query", "filter", "filter_by", "where", "order_by", "limit", "join", "options", "all",
                "objects", "exclude", "values", "distinct", "group_by"}
 OFFSET_PAGINATION_CLASSES = {"rest_framework.pagination.PageNumberPagination",
-                             "rest_framework.pagination.LimitOffsetPagination"}
+                             "rest_framework.pagination.LimitOffsetPagination",
+                             "rest_framework_gis.pagination.GeoJsonPagination"}  # a PageNumberPagination
 DJANGO_PAGINATOR = {"django.core.paginator.Paginator"}
 # page classes of the paginate family: the page is ``collection[first:last]``, a SQL OFFSET on a query
 QUERY_PAGE_CLASSES = {"paginate_sqlalchemy.SqlalchemyOrmPage", "paginate_sqlalchemy.SqlalchemySelectPage"}
@@ -136,6 +141,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         yield from _offset_fragments(module)
     if "skip" in module.text and any(module.imports_module(lib) for lib in MONGO_LIBRARIES):
         yield from _mongo_skips(module)
+    if "offset" in module.text and project.imports_anywhere("web"):
+        yield from _webpy_selects(module)
     if "paginate" in module.text and (module.imports_module("fastapi_pagination") or module.imports_module("ninja")):
         yield from _paging_library_findings(module, project)
     paginator_helpers = _paginator_helpers(project)
@@ -578,6 +585,34 @@ def _mongo_skips(module: SourceModule) -> Iterator[Finding]:
                 and _pages_from(node.values[0]) and _has_limit_stage(db.function_of(module, node)):
             yield _finding(module, node, f"aggregation stage $skip: {ast.unparse(node.values[0])} pages the pipeline: "
                                          f"each page walks and drops every document before it")
+
+
+def _webpy_selects(module: SourceModule) -> Iterator[Finding]:
+    """web.py's ``db.select("likes", where=..., limit=limit, offset=offset)``, also through a dict of keywords
+    built in the function (``oldb.select(table, **query_kwargs)`` with ``"offset": limit * (page - 1)``): web.py
+    writes ``LIMIT n OFFSET k``. Not ``offset=0``, nor an offset with no limit (every row after the first N)."""
+    for call in module.nodes_of(ast.Call):
+        if not (isinstance(call.func, ast.Attribute) and call.func.attr == "select" and call.args):
+            continue
+        given = {k.arg: k.value for k in call.keywords if k.arg}
+        for spread in (k.value for k in call.keywords if k.arg is None and isinstance(k.value, ast.Name)):
+            given.update(_dict_bound_to(module, call, spread.id))
+        offset, limit = given.get("offset"), given.get("limit")
+        if offset is not None and _pages_from(offset) and limit is not None \
+                and not (isinstance(limit, ast.Constant) and limit.value is None):
+            yield _finding(module, call, f"select(..., offset={ast.unparse(offset)}) pages with OFFSET (web.py writes "
+                                         f"LIMIT/OFFSET): each page reads and discards every row before it")
+
+
+def _dict_bound_to(module: SourceModule, call: ast.Call, name: str) -> dict[str, ast.expr]:
+    """The string-keyed entries of the dict literals bound to ``name`` in the function around ``call``."""
+    found: dict[str, ast.expr] = {}
+    for node in walk_function_body(db.function_of(module, call)):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict) \
+                and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            found.update({string_value(k): v for k, v in zip(node.value.keys, node.value.values, strict=True)
+                          if string_value(k)})
+    return found
 
 
 def _pages_from(value: ast.expr) -> bool:
@@ -1331,8 +1366,9 @@ def check_sql(query: FoundQuery, project: Project) -> Iterator[Finding]:
         )
 
 
-# ``... LIMIT ? OFFSET ?`` ending a statement, the OFFSET a bound value (``?``, ``%s``, ``%(offset)s``, ``:offset``)
-TRAILING_BOUND_OFFSET = re.compile(r"(?is)\bLIMIT\s+(\?|%s|%\(\w+\)s|:\w+|\$\d+)\s+OFFSET\s+(\?|%s|%\(\w+\)s|:\w+|\$\d+)"
+# ``... LIMIT ? OFFSET ?`` ending a statement, the OFFSET a bound value (``?``, ``%s``, ``%(offset)s``, ``:offset``,
+# ``$1``, web.py's ``$offset``)
+TRAILING_BOUND_OFFSET = re.compile(r"(?is)\bLIMIT\s+(\?|%s|%\(\w+\)s|:\w+|\$\w+)\s+OFFSET\s+(\?|%s|%\(\w+\)s|:\w+|\$\w+)"
                                    r"\s*;?\s*(--[^\n]*\s*)*$")
 PAGE_START_PARAMETER = re.compile(r"^(offset|skip|start|page|page_?(num|number|no|index))$")
 
@@ -1379,7 +1415,8 @@ def _binds_page_start(project: Project, path: str, line: int) -> bool:
             feeds.append((node.func.value.id, node.args))
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             feeds.append((node.targets[0].id, [node.value]))
-    sent = {n.id for a in call.args[1:] for n in walk_nodes(a) if isinstance(n, ast.Name)}
+    sent = {n.id for a in [*call.args[1:], *(k.value for k in call.keywords)] for n in walk_nodes(a)
+            if isinstance(n, ast.Name)}  # db.query(sql, vars=data) too
     grew = True
     while grew:
         before = len(sent)
