@@ -33,8 +33,8 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   `self.steps.remove(s)`, or a call of a method of the class that returns such a scan
   (`await self.unfinished_links(agent.paw)`). The list holds every item the object has seen; a loop over a
   class or a constant (`for status in Status`) walks a handful;
-- a sort key that looks each item's place up in a list (`sorted(rows, key=lambda r: ids.index(r[0]))`, to keep
-  the order the client gave): the items are that list's own, so the list alone needs to be the data's;
+- a sort key that looks each item's place up in a list (`sorted(rows, key=lambda r: ids.index(r[0]))`,
+  `rows.sort(key=ids.index)`, to keep the order the client gave): the items are that list's own, so the list alone needs to be the data's;
 - a string (or `bytes`, or one started as `"" if decode else b""`) built with `+=` (or `s = s + ...`) on each
   pass of the loop (only the
   loops inside the one that starts it afresh count: `for w in rows: links = ""; for a in
@@ -181,7 +181,8 @@ ROW_READS = {  # calls that hand back query rows: their number is the data's, no
 
 @rule("R5.quadratic", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if runs_offline(module, project) or is_management_command(module.path) or "for " not in module.text:
+    if runs_offline(module, project) or is_management_command(module.path) \
+            or "for " not in module.text and ".index" not in module.text:  # a sort key needs no loop
         return
     kinds_by_scope: dict[ast.AST, dict[str, set[str]]] = {}
 
@@ -323,21 +324,27 @@ SORTING_CALLS = {"sorted", "min", "max"}
 
 
 def _sort_key_positions(module: SourceModule, call: ast.Call) -> Iterator[tuple[Finding, ast.Name]]:
-    """``sorted(rows, key=lambda r: ids.index(r[0]))``: the key runs once per item and scans ``ids`` for its
-    position. Items ordered by their place in ``ids`` are ``ids``' own items, so that list's size decides."""
+    """``sorted(rows, key=lambda r: ids.index(r[0]))``, ``sorted(rows, key=ids.index)``: the key runs once per item
+    and scans ``ids`` for its position. Items ordered by their place in ``ids`` are ``ids``' own items, so that list's size decides."""
     key = keyword(call, "key")
-    if not isinstance(key, ast.Lambda) or not (dotted(call.func) in SORTING_CALLS or method_name(call) == "sort"):
+    if not (dotted(call.func) in SORTING_CALLS or method_name(call) == "sort"):
         return
-    own = {a.arg for a in key.args.args}
-    for node in walk_nodes(key.body):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "index" \
-                and isinstance(node.func.value, ast.Name) and node.func.value.id not in own:
-            name = node.func.value.id
-            yield Finding(message=f"the sort key scans {name} with {name}.index() for every item: O(n²)",
-                          path=module.path, line=node.lineno, end_line=node.end_lineno,
-                          evidence=module.evidence(node),
-                          fix=f"map each value to its position once ({{v: i for i, v in enumerate({name})}}) "
-                              "and sort by a look-up in that dict"), node.func.value
+    if isinstance(key, ast.Attribute) and key.attr == "index" and isinstance(key.value, ast.Name):
+        lookups = [key]  # sorted(rows, key=ids.index): the bound method is the key
+    elif isinstance(key, ast.Lambda):
+        own = {a.arg for a in key.args.args}
+        lookups = [node.func for node in walk_nodes(key.body) if isinstance(node, ast.Call)
+                   and isinstance(node.func, ast.Attribute) and node.func.attr == "index"
+                   and isinstance(node.func.value, ast.Name) and node.func.value.id not in own]
+    else:
+        return
+    for lookup in lookups:
+        name = lookup.value.id
+        yield Finding(message=f"the sort key scans {name} with {name}.index() for every item: O(n²)",
+                      path=module.path, line=lookup.lineno, end_line=lookup.end_lineno,
+                      evidence=module.evidence(lookup),
+                      fix=f"map each value to its position once ({{v: i for i, v in enumerate({name})}}) "
+                          "and sort by a look-up in that dict"), lookup.value
 
 
 def _scan_groups(module: SourceModule, node: ast.AST, scanned: ast.expr) -> list[list[ast.expr]]:
