@@ -76,7 +76,12 @@ SQLAlchemy it reads the models' `relationship()` declarations: a lazy relationsh
 default `lazy="select"`, `backref`s included) used on each row of a loop over a query's
 rows (`solve.challenge.value`) that the query does not load eagerly
 (`joinedload`/`selectinload`/...; loader options built elsewhere, `.options(*self._options())`, may
-load it and count as loading). Rows rendered one by one through project code count too: a
+load it and count as loading). For peewee it reads the models' foreign keys (`ForeignKeyField`,
+`DeferredForeignKey` and the project's subclasses of `ForeignKeyField`): `book.author.name` on each row of a
+loop over a `Model.select()` (also one a project function builds and returns) loads the author row once per
+row, unless the query selects that model (`.select(Book, Author).join(Author)`; a join alone does not fill
+it), the rows are `prefetch()`ed or are dicts/tuples, or the field says `lazy_load=False`; `book.author_id`
+reads the key column. Rows rendered one by one through project code count too: a
 model method (`[t.to_dict() for t in Task.query.all()]`), a model `@property` or a function handed the
 row (`serialize_task(t)`) that reads a lazy relationship of the row or runs a query, followed through the
 methods and helpers it hands the row to (two calls deep), unless the rows' query (or the project
@@ -342,6 +347,11 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 message = (f"{ast.unparse(node)} is a model property that runs a query, once per row of {rows}")
                 fix = ("annotate or prefetch the value on the queryset the loop iterates "
                        "(Subquery/Prefetch with to_attr) instead of a per-row property query")
+            elif kind == "foreign key":
+                message = (f"{ast.unparse(node.value)} reads a peewee foreign key: it loads the related row "
+                           f"(one query) once per row of {rows}")
+                fix = (f"select the related model with the rows (.select(Model, Related).join(Related)) or "
+                       f"prefetch() it, or read {node.value.attr}_id when only the key is needed")
             elif kind == "lazy":
                 message = (f"{ast.unparse(node.value)} is a lazy relationship: loading it runs a query once per "
                            f"row of {rows}")
@@ -2759,11 +2769,11 @@ def _lazy_relation_loads(module: SourceModule, project: Project, fn: ast.AST) ->
     row of a loop over a query's rows: ``solve.challenge.value`` runs one SELECT per row whose
     related object is not yet in the session, unless the query loads it eagerly
     (``joinedload``/``selectinload``/...)."""
-    if not any(module.imports_module(lib) for lib in ("sqlalchemy", "flask_sqlalchemy", "sqlmodel")) \
-            and ".query." not in module.text:
-        return
-    relations = _sqlalchemy_relations(project)
-    if not relations:
+    sqlalchemy = any(module.imports_module(lib) for lib in ("sqlalchemy", "flask_sqlalchemy", "sqlmodel")) \
+        or ".query." in module.text
+    relations = _sqlalchemy_relations(project) if sqlalchemy else {}
+    foreign_keys = _peewee_foreign_keys(project, module) if db.peewee_models(project, module) else {}
+    if not relations and not foreign_keys:
         return
     loaded: set[tuple[int, str]] = set()
     for node in walk_function_body(fn):
@@ -2774,10 +2784,46 @@ def _lazy_relation_loads(module: SourceModule, project: Project, fn: ast.AST) ->
         for loop in loops_around(module, node):
             if instance not in {n for t in _loop_targets(loop) for n in _names(t)}:
                 continue
-            if (id(loop), relation) not in loaded and _lazily_loaded(fn, loop, relation, relations):
+            kind = "lazy" if relations and _lazily_loaded(fn, loop, relation, relations) else \
+                "foreign key" if foreign_keys and _unselected_foreign_key(module, project, fn, loop, relation, foreign_keys) \
+                else None
+            if kind and (id(loop), relation) not in loaded:
                 loaded.add((id(loop), relation))
-                yield node, loop, "lazy"
+                yield node, loop, kind
             break
+
+
+PEEWEE_ROW_SHAPES = {"dicts", "tuples", "namedtuples", "objects"}
+
+
+def _unselected_foreign_key(module: SourceModule, project: Project, fn: ast.AST, loop: ast.AST, field: str,
+                            foreign_keys: dict[str, dict[str, str | None]]) -> bool:
+    """Whether the loop iterates the model rows of a peewee ``Model.select()`` whose foreign key ``field``
+    the query neither selects (``.select(Book, Author).join(Author)``) nor prefetches (``prefetch(query,
+    Author.select())``): reading ``book.author`` then loads the author row, one query per row. The query
+    may be built by a project function the loop calls (``for book in books_of(shelf)``)."""
+    for iterable in _loop_iterables(loop):
+        exprs = [ast.parse(text, mode="eval").body for text in _iterable_texts(fn, iterable)]
+        for call in [n for e in exprs for n in walk_nodes(e) if isinstance(n, ast.Call)]:
+            helper = db.resolve_function(module, project, call, reexports=True)
+            exprs += [ast.parse(text, mode="eval").body for value in (_returns(helper[1]) if helper else [])
+                      for text in _iterable_texts(helper[1], value)]
+        models = {match.group(1) for e in exprs if (match := re.match(r"(?:[a-z_]\w*\.)*([A-Z]\w*)\.select\(",
+                                                                     ast.unparse(e)))}
+        if not models:
+            continue
+        if not all(field in foreign_keys.get(model, {}) for model in models):
+            return False
+        related = {foreign_keys[model][field] for model in models}
+        calls = [call for e in exprs for call in walk_nodes(e) if isinstance(call, ast.Call)]
+        for call in calls:
+            name = (dotted(call.func) or "").rsplit(".", 1)[-1]
+            named = {n.id for arg in call.args for n in walk_nodes(arg) if isinstance(n, ast.Name)}
+            if name in PEEWEE_ROW_SHAPES or name == "prefetch" \
+                    or name == "select" and (named & related or None in related and named - models):
+                return False
+        return True
+    return False
 
 
 def _lazily_loaded(fn: ast.AST, loop: ast.AST, relation: str, relations: dict[str, dict[str, bool]]) -> bool:
@@ -3123,12 +3169,19 @@ def _sqlalchemy_relations(project: Project) -> dict[str, dict[str, bool]]:
                 other = string_value(value.args[0]) if value.args else None
                 if backref and other:
                     own.setdefault(other.rsplit(".", 1)[-1], {}).setdefault(backref, True)
-    result: dict[str, dict[str, bool]] = {}
+    result = project.facts["r1.sqlalchemy_relations"] = _with_inherited(own, bases)
+    return result
 
-    def collect(name: str, seen: set[str]) -> dict[str, bool]:
+
+def _with_inherited(own: dict[str, dict], bases: dict[str, list[str]]) -> dict[str, dict]:
+    """Class name -> the attributes it declares and those of its bases (by class name), for the
+    classes that have any."""
+    result: dict[str, dict] = {}
+
+    def collect(name: str, seen: set[str]) -> dict:
         if name in result:
             return result[name]
-        merged: dict[str, bool] = {}
+        merged: dict = {}
         for base in bases.get(name, []):
             if base not in seen and (base in own or base in bases):
                 merged.update(collect(base, seen | {base}))
@@ -3138,8 +3191,40 @@ def _sqlalchemy_relations(project: Project) -> dict[str, dict[str, bool]]:
 
     for name in set(own) | set(bases):
         collect(name, {name})
-    result = {name: rels for name, rels in result.items() if rels}
-    project.facts["r1.sqlalchemy_relations"] = result
+    return {name: attributes for name, attributes in result.items() if attributes}
+
+
+def _peewee_foreign_keys(project: Project, module: SourceModule) -> dict[str, dict[str, str | None]]:
+    """peewee model -> {foreign key field: the related model's name, None when the field does not
+    write it}, bases' fields included: ``ForeignKeyField(Author)``, ``DeferredForeignKey("Author")``
+    and the project's subclasses of ``ForeignKeyField`` (``OwnerField(null=True)``), unless the field
+    is declared ``lazy_load=False`` (reading it gives the key, not the row)."""
+    cached = project.facts.get("r1.peewee_foreign_keys")
+    if cached is not None:
+        return cached
+    classes = [cls for declaring in project.modules if not db.skipped_module(declaring) and "ForeignKey" in declaring.text
+               for cls in declaring.nodes_of(ast.ClassDef)]
+    field_classes = {"ForeignKeyField", "DeferredForeignKey"}
+    field_classes |= {cls.name for cls in classes
+                      if any((dotted(b) or "").rsplit(".", 1)[-1] in field_classes for b in cls.bases)}
+    own: dict[str, dict[str, str | None]] = {}
+    bases: dict[str, list[str]] = {}
+    for cls in classes:
+        bases[cls.name] = [(dotted(b) or "").rsplit(".", 1)[-1] for b in cls.bases]
+        for stmt in cls.body:
+            if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                    and isinstance(stmt.value, ast.Call)
+                    and (dotted(stmt.value.func) or "").rsplit(".", 1)[-1] in field_classes):
+                continue
+            keywords = {k.arg: k.value for k in stmt.value.keywords}
+            if isinstance(keywords.get("lazy_load"), ast.Constant) and keywords["lazy_load"].value is False:
+                continue
+            related = stmt.value.args[0] if stmt.value.args else keywords.get("model")
+            name = string_value(related) if isinstance(related, ast.Constant) else dotted(related) if related else None
+            own.setdefault(cls.name, {})[stmt.targets[0].id] = \
+                cls.name if name == "self" else name.rsplit(".", 1)[-1] if name else None
+    result = project.facts["r1.peewee_foreign_keys"] = {
+        name: fields for name, fields in _with_inherited(own, bases).items() if name in db.peewee_models(project, module)}
     return result
 
 
