@@ -34,7 +34,8 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   (`await self.unfinished_links(agent.paw)`). The list holds every item the object has seen; a loop over a
   class or a constant (`for status in Status`) walks a handful;
 - a sort key that looks each item's place up in a list (`sorted(rows, key=lambda r: ids.index(r[0]))`,
-  `rows.sort(key=ids.index)`, to keep the order the client gave): the items are that list's own, so the list alone needs to be the data's;
+  `rows.sort(key=ids.index)`, to keep the order the client gave): the items are that list's own, so the list
+  alone needs to be the data's;
 - a string (or `bytes`, or one started as `"" if decode else b""`) built with `+=` (or `s = s + ...`) on each
   pass of the loop (only the
   loops inside the one that starts it afresh count: `for w in rows: links = ""; for a in
@@ -325,7 +326,8 @@ SORTING_CALLS = {"sorted", "min", "max"}
 
 def _sort_key_positions(module: SourceModule, call: ast.Call) -> Iterator[tuple[Finding, ast.Name]]:
     """``sorted(rows, key=lambda r: ids.index(r[0]))``, ``sorted(rows, key=ids.index)``: the key runs once per item
-    and scans ``ids`` for its position. Items ordered by their place in ``ids`` are ``ids``' own items, so that list's size decides."""
+    and scans ``ids`` for its position. Items ordered by their place in ``ids`` are ``ids``' own items, so that
+    list's size decides."""
     key = keyword(call, "key")
     if not (dotted(call.func) in SORTING_CALLS or method_name(call) == "sort"):
         return
