@@ -38,7 +38,8 @@ address (`f"http://{settings.HOST_IP}:{settings.HOST_PORT + 4}/api"`: a process 
 health probes (`/health`, `/ready`, `/ping`, ..., also through a local name, or in a function named for a
 liveness check, `check_minio_alive()`: they are there to see the failure), fetches of a URL a user gave (the call's URL is a parameter, and every
 caller passes on a field of an object, `form.avatar.data`, never a literal, a built URL, a constant or
-a setting, or the URL is read from the request's query or body, `request.query_params.get("url")`: an image proxy;
+a setting, or the URL is read from the request's query or body, `request.query_params.get("url")`: an image proxy,
+or from a submitted form's or serializer's input, `self.cleaned_data.get("url")` in a Django form's `clean_url`;
 no one dependency for a breaker to watch), calls on a client whose transport hands the request to an application
 in this process (`httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app))`: the service calling its own routes), calls to an integration each tenant configures
 (a data source or an alert destination: the function reads the object's own configuration mapping,
@@ -66,7 +67,9 @@ the dependency is down), calls of a periodic job the process schedules itself (`
 handlers do not raise: the fallback is cached, so a down dependency is asked once per cache period), calls
 only an operator or a cron job makes (in an admin-only view, `@admins_only`/`@staff_member_required`, or a
 Django admin action; in a function every use of which is a call from a command-line module or a script's
-`__main__` block, directly or through such functions; a Celery task only a periodic schedule starts,
+`__main__` block, directly or through such functions; in a method of a class whose every object is built by
+such code, also through a subclass or a package re-exporting it, `process = Commenter(...); process.run()` in a
+management command, a factory only commands call, a method of another such class; a Celery task only a periodic schedule starts,
 `add_periodic_task(crontab(minute=10), sync_sponsors)` and never `.delay()`, or started by name only from a
 beat schedule entry (`{"task": "update_channels", "schedule": 900.0}`), a `@worker_ready.connect` handler or
 such a task's `send_task(...)`: one process now and then, no cascade), test code,
@@ -147,6 +150,7 @@ MEMOIZERS = {"cached", "lru_cache", "cache", "ttl_cache", "memoize", "memoized"}
 CONFIGURATION = re.compile(r"settings|config|conf\b|options|environ|\bENV\b", re.IGNORECASE)
 TENANT_CONFIG = re.compile(r"^_?(options|opts|configuration|config|conf|params|credentials|creds)$")
 IN_PROCESS_TRANSPORT = re.compile(r"(^|\.)(ASGI|WSGI)Transport$")  # httpx's transports into an app of this process
+VALIDATED_INPUT = {"cleaned_data", "validated_data"}  # a Django form's, a DRF serializer's: what the user submitted
 REQUEST_FIELDS = {"query_params", "GET", "POST", "args", "form", "values", "data", "json", "query"}  # a request's input
 SSRF_GUARD = re.compile(r"advocate|ssrf|safe_?(http|transport|session|client)|SafeTransport", re.IGNORECASE)
 URL_VALIDATOR = re.compile(r"(?i)(validate|sanitize)_?\w*url|ssrf|safe_?url|public_?url|"
@@ -477,13 +481,14 @@ def _user_supplied_url(module: SourceModule, project: Project, call: OutboundCal
 
 def _read_from_request(value: ast.expr | None) -> bool:
     """A value read from the incoming request's query or body (``request.query_params.get("url")``,
-    ``request.GET["url"]``, ``self.request.args.get("target")``)."""
+    ``request.GET["url"]``, ``self.request.args.get("target")``), or from a submitted form or serializer's
+    validated input (``self.cleaned_data.get("url")`` in a Django form's ``clean_url``, ``validated_data["url"]``)."""
     while isinstance(value, (ast.Call, ast.Subscript)):
         value = value.func if isinstance(value, ast.Call) else value.value
         if isinstance(value, ast.Attribute) and value.attr == "get":
             value = value.value
     parts = (dotted(value) or "").split(".")
-    return len(parts) >= 2 and parts[-2] == "request" and parts[-1] in REQUEST_FIELDS
+    return len(parts) >= 2 and parts[-2] == "request" and parts[-1] in REQUEST_FIELDS or parts[-1] in VALIDATED_INPUT
 
 
 def _passed_user_data(module: SourceModule, project: Project, at: ast.AST, value: ast.expr, depth: int) -> bool:
@@ -544,15 +549,81 @@ def _by_name(project: Project, key: str, name_of) -> dict[str, list[tuple[Source
 
 
 
-def _operator_only(module: SourceModule, project: Project, fn: ast.AST | None) -> bool:
+def _operator_only(module: SourceModule, project: Project, fn: ast.AST | None, depth: int = 0) -> bool:
     """Whether a function runs only when an operator, a cron job or the process's own schedule asks for it
     (see :func:`run_by_operators`), counting admin actions, start-up hooks and periodic jobs as such: one
     process calling a dependency once or now and then has no cascade for a breaker to stop. So is a task only
-    a periodic schedule starts: one run at a time."""
-    return run_by_operators(module, project, fn, also=lambda owner, f: _admin_action(owner, f)
+    a periodic schedule starts: one run at a time, and a method of an object only such code builds."""
+    return run_by_operators(module, project, fn, also=lambda owner, f: is_offline_file(owner, project)
+                            or _admin_action(owner, f)
                             or isinstance(owner.parents.get(f), ast.Module) and f.name in periodic_only_tasks(project)
                             or _is_start_up_hook(owner, f) or _periodic_job(owner, project, f)
-                            or _scheduled_celery_task(owner, project, f))
+                            or _scheduled_celery_task(owner, project, f) or _built_by_operators(owner, project, f, depth))
+
+
+def _built_by_operators(module: SourceModule, project: Project, fn: ast.AST, depth: int) -> bool:
+    """A method of a class whose every object is built by operator code (``process = Commenter(...);
+    process.run()`` in a management command, a factory only commands call, a method of another such class),
+    also through a subclass: the method runs when the command does, however common its name (``run``)."""
+    owner = module.parents.get(fn)
+    if not isinstance(owner, ast.ClassDef) or not fn.args.args or fn.args.args[0].arg != "self":
+        return False
+    return _class_built_by_operators(module, project, owner, depth)
+
+
+def _class_built_by_operators(module: SourceModule, project: Project, cls: ast.ClassDef, depth: int) -> bool:
+    builds = _builds(module, project, cls, depth)
+    return builds is not None and builds > 0
+
+
+def _builds(module: SourceModule, project: Project, cls: ast.ClassDef, depth: int) -> int | None:
+    """How many places build an object of the class or of a subclass, all of them operator code; None when
+    the service builds one, hands the class on as a value, or the class is nested or too deep to follow."""
+    if depth > 3 or not isinstance(module.parents.get(cls), ast.Module):
+        return None
+    count = 0
+    for user, node, called in _class_uses(module, project, cls):
+        parent = user.parents.get(node)
+        if isinstance(parent, ast.ClassDef) and node in parent.bases:
+            subclass_builds = _builds(user, project, parent, depth + 1)
+            if subclass_builds is None:
+                return None
+            count += subclass_builds
+        elif called:
+            if not _operator_only(user, project, enclosing_function(user, node), depth + 1) \
+                    and not is_offline_file(user, project):
+                return None
+            count += 1
+        elif not isinstance(parent, ast.Attribute) and not _names_a_type(user, node):
+            return None  # handed on as a value: built wherever it goes
+    return count
+
+
+def _class_uses(module: SourceModule, project: Project, cls: ast.ClassDef) -> list[tuple[SourceModule, ast.AST, bool]]:
+    """Where the service code names a class (see :func:`function_uses`), also through a package re-exporting it
+    (``from app.client import Client`` for ``app/client/api.py``) when no other project class has its name."""
+    uses = function_uses(module, project, cls)
+    if len(_by_name(project, "r3_breaker_classes", lambda n: isinstance(n, ast.ClassDef) and n.name)[cls.name]) > 1:
+        return uses
+    seen = {id(node) for _, node, _ in uses}
+    for user in project.modules:
+        aliases = {alias for alias, target in user.imports.items() if target.rsplit(".", 1)[-1] == cls.name}
+        if not aliases or user is module or is_test_file(user):
+            continue
+        called = {id(c.func) for c in user.nodes_of(ast.Call)}
+        uses += [(user, node, id(node) in called) for node in walk_nodes(user.tree) if isinstance(node, ast.Name)
+                 and node.id in aliases and isinstance(node.ctx, ast.Load) and id(node) not in seen]
+    return uses
+
+
+def _names_a_type(module: SourceModule, node: ast.AST) -> bool:
+    """A class named in an annotation (``formulas: dict[str, Formula]``) or an ``isinstance`` test: no object built."""
+    parent = module.parents.get(node)
+    if isinstance(parent, ast.Call) and dotted(parent.func) in ("isinstance", "issubclass"):
+        return True
+    annotations = [a for p in ancestors(module, node) for a in (
+        [p.annotation] if isinstance(p, (ast.arg, ast.AnnAssign)) else [p.returns] if isinstance(p, FUNCTION_TYPES) else [])]
+    return any(n is node for a in annotations if a is not None for n in walk_nodes(a))
 
 
 def _periodic_job(module: SourceModule, project: Project, fn: ast.AST) -> bool:
