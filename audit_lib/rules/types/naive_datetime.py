@@ -11,6 +11,8 @@ Reports datetimes made or stored without a time zone. In code:
   `datetime.now().strftime("%Y-%m-%dT%H:%M:%S+00:00")` (also with a literal `Z`, `UTC`, `GMT`),
   `datetime.fromtimestamp(mtime).replace(tzinfo=timezone.utc)`: aware, but right only while the process
   runs in UTC; a code base that does it in several places gets one finding naming them;
+- a naive reading written out with its numeric offset, `datetime.now().strftime("%Y-%m-%d %H:%M:%S %z")` (also
+  `utcnow()`): a naive value writes `%z` as an empty string, so the text meant for a program carries no zone;
 - the same functions passed uncalled as a column or field default
   (`default=datetime.utcnow`, `default_factory=datetime.now`);
 - SQLAlchemy `DateTime`/`TIMESTAMP` columns without `timezone=True` (they create
@@ -93,7 +95,8 @@ timedelta(seconds=5)` set again in its loop; `datetime.now() - datetime.fromtime
 datetime.utcfromtimestamp(ts)` ... `reset - datetime.utcnow()`, `datetime.utcnow() - parsed` where `parsed =
 datetime.strptime(header, "%a, %d %b %Y %H:%M:%S GMT")`; `datetime.utcnow() - worker.last_heartbeat` in a
 code base that pins rq below 2.0, whose job and worker times are naive UTC; or with a datetime built from
-fields without a zone, `datetime(*parts) - datetime.now()`, which an aware reading could not meet; also moved
+fields without a zone, `datetime(*parts) - datetime.now()`, or with a day parsed from text, `datetime.strptime(key,
+"%Y-%m-%d") <= datetime.today() - timedelta(days=n)`, which an aware reading could not meet; also moved
 by a span either way,
 `datetime.fromtimestamp(seen) < datetime.now() - timedelta(hours=h)`, or kept in an attribute the code base
 only ever sets to readings of that clock, on any object, and compares only with them (`self.expiration =
@@ -123,6 +126,7 @@ its line) is left: the authors silenced this very check there (a bare `# noqa` o
 Test code (`tests/`, `test_*.py`, `conftest.py`), scripts run by hand (a file outside the
 service's packages with a `__main__` block that nothing imports: a demo-data loader; not one whose `__main__`
 block starts a long-running process, `XMRDaemon().start()`, `serve_forever()`, `run_forever()`: a daemon),
+Django management commands named for made-up data (`create_test_perf_data`, `load_demo_users`),
 documentation and sample code (`docs/`, `examples/`) and migration revisions (they run once;
 the models say what the columns are now) are not audited.
 
@@ -187,7 +191,7 @@ from audit_lib.pyast import (
 )
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import in_documentation, is_hand_run_script, is_offline_module
-from audit_lib.source import Project, SourceModule
+from audit_lib.source import Project, SourceModule, is_management_command
 
 DATETIME_CLASS = "datetime.datetime"
 ALWAYS_NAIVE = {"utcnow", "utcfromtimestamp", "today"}
@@ -477,7 +481,7 @@ def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
     flask_sqlalchemy = project.imports_anywhere("flask_sqlalchemy")
     annotation_map = _has_type_annotation_map(project)
     sqlmodel_fields = _sqlmodel_table_fields(module) if module.imports_module("sqlmodel") else set()
-    if is_offline_module(module) or in_documentation(module.path) \
+    if is_offline_module(module) or in_documentation(module.path) or _test_data_command(module) \
             or is_hand_run_script(module, project) and not _starts_daemon(module):
         # run once or by hand (a migration revision, a data generator at the code root, sample code):
         # what it writes follows the models, which are audited
@@ -507,6 +511,16 @@ def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
             yield from _naive_sqlmodel_field(module, node)
     if _is_django_settings(module, project):
         yield from _use_tz_false(module)
+
+
+# ``manage.py create_test_perf_data``, ``load_demo_users``: a command named for data it makes up.
+TEST_DATA_COMMAND = re.compile(r"(^|_)(test|fake|dummy|sample|demo)(_|\.py$)")
+
+
+def _test_data_command(module: SourceModule) -> bool:
+    """A Django management command named for test or sample data (``create_test_perf_data``,
+    ``generate_fake_users``): run by hand on a development database, like a demo-data loader."""
+    return is_management_command(module.path) and bool(TEST_DATA_COMMAND.search(module.path.rsplit("/", 1)[-1]))
 
 
 DAEMON_STARTS = {"start", "serve_forever", "run_forever", "run_app"}
@@ -793,6 +807,9 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
                 path=module.path, line=call.lineno, end_line=call.end_lineno, evidence=module.evidence(call),
                 fix=FIX_CALL, extra={"kind": "local"})
             return
+        if _each_use(module, call, lambda node: _formatted_with_offset(module, node)):
+            yield _offset_of_naive(module, call, function)
+            return
         if _each_use(module, call, lambda node: _made_aware_at_once(module, node)) \
                 or _made_aware_when_rebound(module, call) or _against_same_clock(module, call, project) \
                 or _only_read_as_epoch(module, call) or _rendered_as_text(module, call, project) \
@@ -803,6 +820,9 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
             return
         message = f"datetime.{function}() without a time zone returns a naive datetime"
     else:
+        if _each_use(module, call, lambda node: _formatted_with_offset(module, node)):
+            yield _offset_of_naive(module, call, function)
+            return
         if _made_aware_at_once(module, call) or _made_aware_when_rebound(module, call) \
                 or (function == "today" and _only_read_as_epoch(module, call)) \
                 or _read_as_utc(module, call, function, project) or _against_same_clock(module, call, project) \
@@ -817,6 +837,14 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
         message += ", and .timestamp() reads a naive value as the host's local time: the epoch is off by its UTC offset"
     yield Finding(message=message, path=module.path, line=call.lineno, end_line=call.end_lineno,
                   evidence=module.evidence(call), fix=FIX_CALL, extra={"kind": kind, "utc_epoch": kind == "keep"})
+
+
+def _offset_of_naive(module: SourceModule, call: ast.Call, function: str) -> Finding:
+    return Finding(
+        message=f"datetime.{function}() returns a naive datetime and its strftime() format asks for its offset "
+                "(%z): a naive value writes none, so the text carries no zone",
+        path=module.path, line=call.lineno, end_line=call.end_lineno, evidence=module.evidence(call),
+        fix=FIX_CALL, extra={"kind": "keep"})  # wrong whatever the code base keeps
 
 
 CLOCK_DEPTH = 8  # names bound to names bound to readings: deeper is a cycle (x = x or now())
@@ -875,11 +903,23 @@ LITERAL_UTC = re.compile(r"[+-]00:?00|(?<!%)(?<![A-Za-z])(UTC|GMT)\b|(?<!%)Z$")
 
 def _formatted_as_utc(module: SourceModule, node: ast.expr) -> bool:
     """``datetime.now().strftime("%Y-%m-%dT%H:%M:%S+00:00")``: a local reading written out as UTC."""
+    return bool(LITERAL_UTC.search(_strftime_format(module, node)))
+
+
+def _formatted_with_offset(module: SourceModule, node: ast.expr) -> bool:
+    """``datetime.now().strftime("%Y-%m-%d %H:%M:%S %z")``: the format asks for the numeric offset, for a program
+    to read, which a naive value writes as an empty string (a zone name, ``%Z``, is for people to read)."""
+    return "%z" in _strftime_format(module, node).replace("%%", "")
+
+
+def _strftime_format(module: SourceModule, node: ast.expr) -> str:
+    """The literal format of ``node.strftime(fmt)`` (also ``± timedelta``), else an empty string."""
     node = _through_arithmetic(module, node)
     parent = module.parents.get(node)
     outer = module.parents.get(parent)
-    return isinstance(parent, ast.Attribute) and parent.attr == "strftime" and isinstance(outer, ast.Call) \
-        and bool(outer.args) and bool(LITERAL_UTC.search(string_value(outer.args[0]) or ""))
+    if isinstance(parent, ast.Attribute) and parent.attr == "strftime" and isinstance(outer, ast.Call) and outer.args:
+        return string_value(outer.args[0]) or ""
+    return ""
 
 
 def _moved_reading(node: ast.expr) -> ast.expr:
@@ -1209,12 +1249,18 @@ def _kept_in_module_state(module: SourceModule, statement: ast.AST, clock: str, 
 
 
 def _built_without_zone(module: SourceModule, node: ast.expr) -> bool:
-    """``datetime(*fields)`` / ``datetime(2024, 1, 1)`` without a ``tzinfo``, also through a name bound once:
-    a naive value by construction, so the reading it meets has to be naive too (an aware one raises)."""
+    """``datetime(*fields)`` / ``datetime(2024, 1, 1)`` without a ``tzinfo``, or a day parsed from text
+    (``datetime.strptime(key, "%Y-%m-%d")``), also through a name bound once: a naive value by construction, so the reading it meets has to be naive too (an aware one raises)."""
     if isinstance(node, ast.Name):
         node = _single_binding(module, node)
+    if isinstance(node, ast.Call) and _naive_parse(module, node) == "strptime" \
+            and not TIME_OF_DAY_FORMAT.search(string_value(node.args[1]) or ""):
+        return True  # datetime.strptime(key, "%Y-%m-%d"): a day read from text, midnight without a zone
     return isinstance(node, ast.Call) and qualified(module, node.func) == DATETIME_CLASS \
         and all(kw.arg not in (None, "tzinfo") for kw in node.keywords) and len(node.args) < 8
+
+
+TIME_OF_DAY_FORMAT = re.compile(r"%[HIMSfpXcTRr]")  # a strptime format that reads a time of day
 
 
 # rq keeps a job's and a worker's times as naive UTC before 2.0 (aware UTC since).
