@@ -33,6 +33,8 @@ Reports retries whose wait has no random component. They are:
 - a retry spread over two functions: one the module calls again with its attempt count raised
   (`self.start(try_n + 1)`, from itself or a helper) that sleeps under a test of that count before the
   attempt (`if try_n > 0: await asyncio.sleep(try_n * 10)`) (not a page number: `page + 1` paces a fetch);
+- a retry that puts the failed work back on a queue with the attempt count raised after a fixed sleep in the
+  same block (`await asyncio.sleep(1); await self.queue.put((tries + 1, message))` after a failed send);
 - a retry scheduled on the event loop with the attempt count raised, after a delay with no random part:
   Twisted's `reactor.callLater(math.pow(2, attempt), self._notify, assoc, attempt + 1)`, asyncio's
   `loop.call_later(5, self.send, item, retries + 1)`;
@@ -67,9 +69,11 @@ Reports retries whose wait has no random component. They are:
 Not reported: sleeps whose delay comes from `random`, a `jitter` value or a helper that
 uses `random`; `asyncio.sleep(0)`; loops that only poll (no retry on failure; a sleep at
 the top of the loop, before the first attempt, paces a poll; a loop with no `except` that leaves
-on a plain truth test, `if record_found: break` (or such tests joined, `if settled and not challenged: break`),
-waits for a state such as a DNS record's
-propagation; a sleep in `except queue.Empty:` waits for work; a `try` that calls a health or readiness
+on a plain truth test, `if record_found: break` (or such tests joined, `if settled and not challenged: break`;
+also a job's flag or state, `if report["allFinished"]: break`, `if status == "done":`, `"report" in info`, or
+`if state in ["RUNNING", "PENDING"]: continue`), waits for a state such as a DNS record's
+propagation or a remote job's end; so does one that raises on a failed answer, `response.raise_for_status()`
+outside any `try`: a failure leaves the loop, the rounds wait for an answer not ready yet; a sleep in `except queue.Empty:` waits for work; a `try` that calls a health or readiness
 endpoint, `client.get(f"{url}/health")`, waits for a process to come up); a `for` loop over items whose `try`
 does not leave the loop on success (`for email in queue: try: send(email) except: sleep(0.25)`: the next round
 handles the next item, nothing is tried again; so does a loop over the indexes of `range()`, `for page_num in
@@ -219,22 +223,16 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 message, fix, confidence = problem
                 yield _finding(module, node, message, fix, confidence)
         elif isinstance(node, FUNCTION_TYPES):
-            for sleep in _recursive_retry_sleeps(module, node):
-                yield _finding(
-                    module, sleep,
-                    f"retry by recursion sleeps {ast.unparse(sleep.args[0]) if sleep.args else 'a fixed time'} "
-                    "with no jitter",
-                    "randomise the delay: sleep(random.uniform(0, base * 2 ** retries)) (full jitter)",
-                    Confidence.high,
-                )
-            for sleep in _reentry_retry_sleeps(module, node):
-                yield _finding(
-                    module, sleep,
-                    f"retry by calling {node.name}() again with the attempt count raised sleeps "
-                    f"{ast.unparse(sleep.args[0]) if sleep.args else 'a fixed time'} with no jitter",
-                    "randomise the delay: sleep(random.uniform(0, base * 2 ** attempt)) (full jitter)",
-                    Confidence.high,
-                )
+            for sleeps, what, fix, confidence in (
+                    (_recursive_retry_sleeps, "retry by recursion sleeps {delay}",
+                     "randomise the delay: sleep(random.uniform(0, base * 2 ** retries)) (full jitter)", Confidence.high),
+                    (_reentry_retry_sleeps, f"retry by calling {node.name}() again with the attempt count raised sleeps {{delay}}",
+                     "randomise the delay: sleep(random.uniform(0, base * 2 ** attempt)) (full jitter)", Confidence.high),
+                    (_requeue_retry_sleeps, "retry re-queues the failed work after sleeping {delay}",
+                     "randomise the delay: sleep(random.uniform(0, base * 2 ** tries)) (full jitter)", Confidence.medium)):
+                for sleep in sleeps(module, node):
+                    delay = ast.unparse(sleep.args[0]) if sleep.args else "a fixed time"
+                    yield _finding(module, sleep, what.format(delay=delay) + " with no jitter", fix, confidence)
             for again in _recursive_immediate_retries(module, node):
                 yield _finding(
                     module, again,
@@ -527,6 +525,31 @@ def _call_later_retry_problem(module: SourceModule, call: ast.Call) -> tuple[str
             Confidence.high)
 
 
+def _requeue_retry_sleeps(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Call]:
+    """A fixed sleep followed, in the same block, by putting the work back on a queue with the attempt count
+    raised (``await asyncio.sleep(1); await self.queue.put((tries + 1, args))`` after a failed send): the
+    items that failed together come back together, however the worker loop around it is written."""
+    for block in (b for n in (fn, *walk_function_body(fn)) for b in _blocks(n)):
+        for index, statement in enumerate(block):
+            if not any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                       and n.func.attr in ("put", "put_nowait") and _raises_attempt_count(n) for n in walk_nodes(statement)):
+                continue
+            sleep = _first_sleep(module, block[:index])
+            if sleep is not None and _deterministic(module, sleep, statement):
+                yield sleep
+
+
+def _blocks(node: ast.AST) -> list[list[ast.stmt]]:
+    return [b for b in (getattr(node, field, None) for field in ("body", "orelse", "finalbody"))
+            if isinstance(b, list) and b and isinstance(b[0], ast.stmt)]
+
+
+def _raises_attempt_count(call: ast.Call) -> bool:
+    """The call hands on an attempt count plus one (``(tries + 1, args)``, ``retries=retries + 1``)."""
+    return any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add) and isinstance(n.left, ast.Name)
+               and ATTEMPT_NAME.search(n.left.id) for n in walk_nodes(call))
+
+
 def _passes_attempt_count(call: ast.Call) -> bool:
     """The call hands on an attempt counter: a keyword, a ``kwargs={...}`` key or a name like ``retry_num``."""
     for kw in call.keywords:
@@ -633,7 +656,8 @@ def _retry_sleep(module: SourceModule, project: Project, loop: ast.For | ast.Asy
             sleep = _first_sleep(module, after) or _wait_after_first_round(module, loop, statement)
             if sleep is not None:
                 return sleep if _deterministic(module, sleep, loop) else None
-    if not tries and _counts_attempts(loop) and _leaves_loop(loop.body) and not _leaves_when_found(loop.body):
+    if not tries and _counts_attempts(loop) and _leaves_loop(loop.body) and not _leaves_when_found(loop.body) \
+            and not _failures_raise(loop.body):
         sleep = _first_sleep(module, loop.body)
         if sleep is not None and _deterministic(module, sleep, loop):
             return sleep  # a bounded retry on a result: for attempt in range(retries): ...; if ok: break; sleep(5)
@@ -957,12 +981,31 @@ def _idle_handler(module: SourceModule, handler: ast.ExceptHandler) -> bool:
 
 def _leaves_when_found(body: list[ast.stmt]) -> bool:
     """A loop with no ``except`` that leaves when a plain truth test holds (``if record_found: break``,
-    ``if status: break``, ``if job.done(): return``) waits for a state to come about (a DNS record to
+    ``if status: break``, ``if job.done(): return``, ``if report["allFinished"]: break``, ``if status == "done":``,
+    ``if state in ["RUNNING", "PENDING"]: continue``) waits for a state to come about (a DNS record to
     propagate, a job to end): it polls. One that compares a result code (``if code != "retry-later":
     break``) or tests success (``if resp.ok: break``) tries a failed operation again."""
     tests = [s.test for s in _own_statements(body) if isinstance(s, ast.If)
-             and any(isinstance(n, (ast.Break, ast.Return)) for n in s.body)]
+             and any(isinstance(n, (ast.Break, ast.Return, ast.Continue)) for n in s.body)]
     return bool(tests) and all(_truth_test(test) for test in tests)
+
+
+def _failures_raise(body: list[ast.stmt]) -> bool:
+    """A loop that raises on a failed answer (``response.raise_for_status()`` outside any ``try``): a failure
+    leaves the loop, so the rounds it goes are for an answer that is not ready yet (a job still running): it polls."""
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "raise_for_status"
+               for statement in _own_statements(body) if not isinstance(statement, (ast.Try, ast.If, ast.With))
+               for n in walk_nodes(statement))
+
+
+# the states of a remote job a poll waits on (``if status == "done": return result``), not an operation's result code
+JOB_STATE = re.compile(r"(?i)^(done|completed?|finished|ready|reported|running|pending|queued|processing|in_progress)$")
+
+
+def _names_job_states(expr: ast.expr) -> bool:
+    """``"done"``, ``["RUNNING", "PENDING"]``: states of a remote job."""
+    values = expr.elts if isinstance(expr, (ast.List, ast.Tuple, ast.Set)) else [expr]
+    return bool(values) and all(JOB_STATE.match(string_value(v) or "") for v in values)
 
 
 def _truth_test(test: ast.expr) -> bool:
@@ -974,6 +1017,14 @@ def _truth_test(test: ast.expr) -> bool:
     if isinstance(inner, ast.Compare) and len(inner.ops) == 1 and isinstance(inner.ops[0], (ast.Is, ast.IsNot)) \
             and is_none(inner.comparators[0]):
         inner = inner.left  # if reply is not None: return reply: the same presence test
+    if isinstance(inner, ast.Compare) and len(inner.ops) == 1:
+        op, right = inner.ops[0], inner.comparators[0]
+        if isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn)) and _names_job_states(right):
+            inner = inner.left  # if status == "done": the job's state
+        elif isinstance(op, ast.In) and string_value(inner.left) is not None:
+            inner = right  # if "report" in info.keys(): the result is there
+    if isinstance(inner, ast.Subscript) and string_value(inner.slice) is not None:
+        inner = inner.value  # report["allFinished"], a job's flag
     if not isinstance(inner, (ast.Name, ast.Attribute, ast.Call)):
         return False
     named = inner.func if isinstance(inner, ast.Call) else inner
