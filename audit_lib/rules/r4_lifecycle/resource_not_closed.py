@@ -83,7 +83,8 @@ an engine made and dropped is R4.connect-per-request's concern, and a `Session(e
 borrows the engine, it does not own it.
 
 Ownership moves are not leaks, so these stay silent: the resource is returned or
-yielded to the caller, stored on an attribute (`self.conn = ...`, `app.state.pool =
+yielded to the caller (also as what its method returns, the same object: a cursor's `execute()` in psycopg 3
+and sqlite3, `return cur.execute(sql)`), stored on an attribute (`self.conn = ...`, `app.state.pool =
 ...`, `setattr(client, "session", session)`, a module global: `global _proc; _proc = proc`) or in a container (`pools[name] = ...`, `conns.append(...)`), passed to a class
 constructor whose object is returned or stored (`return Repository(conn)`), to a method of `self` or a
 setter (`self.set_socket(sock)`, `loop.add_reader(sock, ...)`), or to a call whose
@@ -112,11 +113,14 @@ shutdown. A `@contextmanager`/`@asynccontextmanager` generator or a FastAPI depe
 that closes after the `yield` but not in a `finally` is reported (medium): an
 exception in the caller's block is thrown in at the `yield` and skips the close.
 A resource stored on `self` whose attribute nothing in the project closes (no `.http.close()`, `with`,
-cleanup helper, or `getattr` by name) is reported when the object's end or a replacement is known:
+cleanup helper, `storage.close(conn)` of a local read from it, or `getattr` by name) is reported when the object's end or a replacement is known:
 its class has a teardown that takes nothing but `self` (`close()`, `aclose()`, `delete()`, `dispose()`,
 `shutdown()`, `__exit__`, `__del__`; not `stop()`, after which an object may start again), reported
-there; or the method storing it is no `__init__`, is called again from other code
-(`api.setup_http()` on a proxy change) and does not test the attribute first (`if self.http is None:`),
+there; or the method storing it is no `__init__`, is called again on an object that may have run it before
+(`api.setup_http()` on a proxy change, `self.connect()` in a retry loop; not an override's `super().config(c)`, a
+call on an object its caller has just built or fetched, `plugin = cls(c); plugin.start()`, nor a step of a
+template method, `self.config(c)` in `start()`, unless that method runs again) and does not test the attribute
+first (`if self.http is None:`),
 so each call drops the previous one unclosed, unless its class (or a project base) lets go of it in a way
 the project-wide look cannot see: a property returns it and that property is closed or reaped (`@property
 def process(self): return self._process` ... `self.process.wait(1)`), or a method hands it to a new object
@@ -169,7 +173,9 @@ Decisions:
   returns one, `conn = self.connect()`), or closes in a `finally`, is not reported separately: closing the
   connection closes its cursors. Nor is a client-side cursor of a connection the function closes anywhere (a
   leak of the connection on an error is the connection's finding), or of one taken from an accessor that keeps
-  it on `flask.g` (`self.get_db().cursor()`: the request's teardown closes it). Other client-side cursors get
+  it on `flask.g` (`self.get_db().cursor()`: the request's teardown closes it), or of a connection parameter
+  that every caller holds in a `with` (`with connect(db) as conn: drop_schema(name, conn)`: its exit closes the
+  connection, psycopg 3's, and a client-side cursor holds nothing on the server). Other client-side cursors get
   low confidence (freed when the name goes out of scope on CPython); server-side
   (named) cursors get high confidence, they hold a portal open on the server.
 - Test files (`tests/`, `test_*.py`, `conftest.py`) and files of one-shot processes
@@ -178,8 +184,8 @@ Decisions:
   Django management commands stay audited (some run as long-lived workers), and so
   does the `__init__.py` of a package named `migrations` (application code). But a
   resource opened once by a command's entry point (the `handle()` of a management
-  command, a click/typer `@...command` function, or a command method that only `handle()`
-  calls), outside any loop, is not reported:
+  command, a click/typer `@...command` function, or a command method, or a function of the command's module that
+  no other module names, that only `handle()` calls), outside any loop, is not reported:
   there is one per run, and it dies with the process; unless the command goes on into an
   endless `while True` loop (a worker): then it is held for the worker's life.
 - Modules that only a command-line program runs (its entry file: `manage.py`, or a file with a
@@ -239,6 +245,7 @@ from audit_lib.pyast import (
     declared_globals,
     dotted,
     enclosing_function,
+    enclosing_loops,
     is_none,
     is_self_attribute,
     keyword,
@@ -413,7 +420,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         fn = enclosing_function(module, node)
         if fn is None or _run_at_import_or_by_tests_only(project, module, fn):
             continue  # module level: lives as long as the process; or a helper of the test suite
-        if _once_per_command_run(module, fn, node) or (
+        if _once_per_command_run(project, module, fn, node) or (
                 module.path in command_line_only(project) and _outside_loops(module, fn, node)):
             continue  # one per run of a command-line program: it dies with the process
         if kind == "file" and _memoized(module, fn) and _outside_loops(module, fn, node):
@@ -629,7 +636,7 @@ def _run_at_import_or_by_tests_only(project: Project, module: SourceModule, fn: 
                             or named_in_service == [module] and module.text.count(fn.name) == 1)
 
 
-def _once_per_command_run(module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:
+def _once_per_command_run(project: Project, module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:
     """Opened once by a command-line entry point: the ``handle()`` of a Django management command or a
     click/typer command function, outside any loop. There is one per run of the process, and it dies with it."""
     command = isinstance(fn, ast.FunctionDef) and (
@@ -637,7 +644,7 @@ def _once_per_command_run(module: SourceModule, fn: ast.AST, call: ast.Call) -> 
         and any((qualified(module, b) or "") in COMMAND_BASES for b in cls.bases)
         or any((dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] == "command"
                for d in fn.decorator_list))
-    if not command and not _run_once_by_handle(module, fn):
+    if not command and not _run_once_by_handle(project, module, fn):
         return False
     if any(isinstance(n, ast.While) and isinstance(n.test, ast.Constant) and n.test.value is True
            for n in walk_function_body(fn)):
@@ -654,15 +661,24 @@ def _outside_loops(module: SourceModule, fn: ast.AST, node: ast.AST) -> bool:
     return False
 
 
-def _run_once_by_handle(module: SourceModule, fn: ast.AST) -> bool:
+def _run_once_by_handle(project: Project, module: SourceModule, fn: ast.AST) -> bool:
     """A method of a management command that only its ``handle()`` calls, outside any loop
-    (``def handle(self, **options): self.import_dump(...)``)."""
-    cls = module.parents.get(fn)
-    if not (isinstance(cls, ast.ClassDef) and is_management_command(module.path)):
+    (``def handle(self, **options): self.import_dump(...)``), or a function of the command's module that only
+    ``handle()`` calls so, and no other module names."""
+    owner = module.parents.get(fn)
+    if not is_management_command(module.path):
         return False
-    handle = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "handle"), None)
-    calls = [n for n in walk_nodes(cls) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-             and n.func.attr == fn.name and dotted(n.func.value) == "self"]
+    if isinstance(owner, ast.ClassDef):
+        handle = next((n for n in owner.body if isinstance(n, FUNCTION_TYPES) and n.name == "handle"), None)
+        calls = [n for n in walk_nodes(owner) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                 and n.func.attr == fn.name and dotted(n.func.value) == "self"]
+    elif owner is module.tree and not any(fn.name in other.text for other in project.modules
+                                          if other is not module and not is_test_path(other.path)):
+        handle = next((n for n in module.nodes_of(*FUNCTION_TYPES) if n.name == "handle"
+                       and isinstance(module.parents.get(n), ast.ClassDef)), None)
+        calls = [n for n in module.nodes_of(ast.Call) if isinstance(n.func, ast.Name) and n.func.id == fn.name]
+    else:
+        return False
     return handle is not None and bool(calls) and \
         all(enclosing_function(module, c) is handle and _outside_loops(module, handle, c) for c in calls)
 
@@ -851,9 +867,10 @@ def _judge(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, 
         if parent.attr in _closers(factory) or parent.attr.startswith("__"):
             return None
         called = isinstance(module.parents.get(parent), ast.Call) and module.parents[parent].func is parent
-        if called and parent.attr in RETURNS_ITSELF and isinstance(module.parents.get(module.parents[parent]),
-                                                                      ast.withitem):
-            return None  # ``with engine.connect().execution_options(...) as conn``: the `with` closes it
+        if called and _returns_itself(factory, parent.attr) and (
+                isinstance(module.parents.get(module.parents[parent]), ast.withitem)
+                or _result_handed_over(module, module.parents[parent])):
+            return None  # ``with engine.connect().execution_options(...) as conn``, ``return cur.execute(q)``
         return _inline(module, call, kind, factory, f".{parent.attr}()" if called else f".{parent.attr}")
     if isinstance(parent, (ast.Call, ast.keyword)):
         callee_call = parent if isinstance(parent, ast.Call) else module.parents.get(parent)
@@ -973,9 +990,9 @@ def _add_closed_attributes(module: SourceModule, closed: dict) -> None:
             handed: list[ast.AST] = []
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in closers:
                 handed.append(node.func.value)
-            elif isinstance(node, ast.Call) and (_is_cleanup_call(node) or _callee_verdict(module, node) == "sink"):
-                handed.extend(node.args)
-            elif isinstance(node, ast.withitem):
+            if isinstance(node, ast.Call) and (_is_cleanup_call(node) or _callee_verdict(module, node) == "sink"):
+                handed.extend(node.args)  # also ``await storage.close(conn)``: the owner closes what it is given
+            if isinstance(node, ast.withitem):
                 handed.append(node.context_expr)
             elif isinstance(node, ast.Call) and dotted(node.func) == "getattr" and len(node.args) > 1 and \
                     isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
@@ -998,17 +1015,49 @@ def _guarded_by(module: SourceModule, call: ast.Call, fn: ast.AST, attribute: st
     return False
 
 
-def _called_again(project: Project, method: ast.AST) -> bool:
-    """Whether some code other than an ``__init__`` calls ``.method()``: it runs again on a live object."""
+def _called_again(project: Project, method: ast.AST, depth: int = SET_UP_DEPTH) -> bool:
+    """Whether some code other than an ``__init__`` calls ``.method()`` on an object that may have run it before:
+    ``api.setup_http()`` on an object it is handed, or ``self.connect()`` in a loop. Not an override delegating to
+    its base (``super().config(c)``, ``Base.config(self, c)``), a library function of the same name
+    (``subprocess.run(cmd)``), a call on an object the caller has just built or fetched (``plugin = cls(config);
+    plugin.start()``, ``Engine.objects.first().run(job)``), nor a step of a template method (``self.config(c)`` in ``start()``) unless that method
+    itself runs again."""
     for other in project.modules:
         if is_test_path(other.path) or method.name not in other.text:
             continue
         for node in other.nodes_of(ast.Call):
             if isinstance(node.func, ast.Attribute) and node.func.attr == method.name:
                 caller = enclosing_function(other, node)
-                if caller is not None and caller.name not in INIT_METHODS:
+                if caller is not None and caller.name not in INIT_METHODS and \
+                        _runs_on_live_object(project, other, caller, node, depth):
                     return True
     return False
+
+
+def _runs_on_live_object(project: Project, module: SourceModule, caller: ast.AST, call: ast.Call, depth: int) -> bool:
+    receiver = call.func.value
+    if isinstance(receiver, ast.Call) and dotted(receiver.func) == "super" or \
+            call.args and isinstance(call.args[0], ast.Name) and call.args[0].id == "self" or \
+            isinstance(receiver, ast.Name) and receiver.id in module.imports:
+        return False
+    loops = enclosing_loops(module, call)
+    if isinstance(receiver, ast.Call) or isinstance(receiver, ast.Name) and _built_in(
+            module, caller, receiver.id, loops[0] if loops else caller):
+        return False
+    if loops:
+        return True
+    if isinstance(receiver, ast.Name) and receiver.id in ("self", "cls"):
+        return depth > 0 and _called_again(project, caller, depth - 1)
+    return True
+
+
+def _built_in(module: SourceModule, fn: ast.AST, name: str, scope: ast.AST) -> bool:
+    """``name`` is a local that ``fn`` binds only to the result of a call, inside ``scope`` (the loop around
+    the use, or the function): an object it has just built."""
+    bindings = [node for node in walk_function_body(fn) if isinstance(node, (ast.Assign, ast.AnnAssign)) and any(
+        isinstance(t, ast.Name) and t.id == name for t in getattr(node, "targets", [getattr(node, "target", None)]))]
+    return bool(bindings) and all(isinstance(b.value, ast.Call) and (
+        scope is fn or any(a is scope for a in ancestors(module, b))) for b in bindings)
 
 
 def _judge_unpacked(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, kind: str, factory: str,
@@ -1368,6 +1417,9 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
                     usage.owned = True  # its close is registered as a callback
             elif child is not use:
                 usage.owned = True  # the object it was handed to is used on: that object owns it now
+            elif _returns_itself(factory, parent.attr) and isinstance(grand, ast.Call) and grand.func is parent \
+                    and _result_handed_over(module, grand):
+                usage.owned = True  # ``return cursor.execute(sql)``: the caller gets the cursor itself
             elif parent.attr == "fileno" and _duplicated_onto_another(module, grand):
                 usage.owned = True  # ``os.dup2(null.fileno(), sys.stdin.fileno())``: daemonizing redirects stdio once
             elif parent.attr in IO_METHODS and _keeps_callback(module, grand, parent):
@@ -1427,6 +1479,11 @@ def _duplicated_onto_another(module: SourceModule, fileno: ast.AST) -> bool:
     dup = module.parents.get(fileno)
     return isinstance(fileno, ast.Call) and isinstance(dup, ast.Call) and call_name(module, dup) == "os.dup2" \
         and bool(dup.args) and dup.args[0] is fileno
+
+
+def _returns_itself(factory: str, method: str) -> bool:
+    """``conn.execution_options(...)``, and a cursor's ``execute()`` (psycopg 3, sqlite3): the same object back."""
+    return method in RETURNS_ITSELF or method == "execute" and factory.rsplit(".", 1)[-1] == "cursor"
 
 
 def _classify_drain(module: SourceModule, read: ast.Attribute, usage: Usage) -> None:
@@ -1673,10 +1730,40 @@ def _cursor_of(module: SourceModule, project: Project, fn: ast.AST, call: ast.Ca
         return not is_named_cursor(call) and request_scoped_accessor(project, module, receiver)
     if not isinstance(receiver, ast.Name):
         return False
-    if receiver.id in own_connections:
+    if receiver.id in own_connections or not is_named_cursor(call) and \
+            _entered_by_every_caller(project, module, fn, receiver.id):
         return True
     closes = _usage(module, fn, receiver.id, "").closes
     return any(where == "finally" for _, where in closes) or bool(closes) and not is_named_cursor(call)
+
+
+def _entered_by_every_caller(project: Project, module: SourceModule, fn: ast.AST, parameter: str) -> bool:
+    """``def drop_schema(name, conn)``, a module-level function, and every call of it in the project passes a
+    connection the caller holds in a ``with`` (``with connect(db) as conn: drop_schema(name, conn)``): the
+    caller's exit closes the connection, and its client-side cursors with it."""
+    if module.parents.get(fn) is not module.tree:
+        return False
+    positional = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+    if parameter not in positional + [a.arg for a in fn.args.kwonlyargs]:
+        return False
+    index = positional.index(parameter) if parameter in positional else None
+    called = False
+    for other in project.modules:
+        if is_test_path(other.path) or fn.name not in other.text:
+            continue
+        for call in other.nodes_of(ast.Call):
+            if (dotted(call.func) or "").rsplit(".", 1)[-1] != fn.name or \
+                    (resolve_callee(other, project, call) or (None, None))[1] is not fn:
+                continue
+            given = keyword(call, parameter) or (
+                call.args[index] if index is not None and index < len(call.args) else None)
+            if not (isinstance(given, ast.Name) and any(
+                    isinstance(outer, (ast.With, ast.AsyncWith)) and any(
+                        isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == given.id
+                        for item in outer.items) for outer in ancestors(other, call))):
+                return False
+            called = True
+    return called
 
 
 def _inline(module: SourceModule, call: ast.Call, kind: str, factory: str, used_by: str) -> Finding:
