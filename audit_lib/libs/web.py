@@ -42,7 +42,15 @@ Recognised handlers:
   through a base class of the code
   base defined in another file (``class Groups(BaseResource)``, ``BaseResource(Resource)`` in ``base.py``);
 - Django function views: top-level functions of ``views.py`` (or a ``views/`` package) whose
-  first parameter is ``request``, and DRF ``@api_view([...])`` functions.
+  first parameter is ``request``, and DRF ``@api_view([...])`` functions;
+- web.py handler classes (``GET``, ``POST``, ... methods; infogami also ``POST_json``): infogami pages, modes and
+  views (``class create(delegate.page): path = "/x"``, also through a project base such as ``class view(app.page)``,
+  or any infogami class extended), classes a web.py mapping names (``urls = ("/x", "pkg.views.x")`` given to
+  ``web.application(urls, globals())``, ``app.add_mapping("/x", __name__ + ".x")``) and infogami API hooks
+  (``add_hook("import", importapi)``, at ``/api/import``);
+- django-modern-rpc remote procedures, answered over POST: ``@rpc_method`` (``modernrpc.core``),
+  ``@server.register_procedure`` of an ``RpcServer`` (also built in another file), and a decorator of the
+  code base that calls ``server.register_procedure(func, name=...)``.
 """
 
 from __future__ import annotations
@@ -50,7 +58,7 @@ from __future__ import annotations
 import ast
 import builtins
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 from audit_lib.libs.db import project_class
@@ -70,7 +78,8 @@ from audit_lib.source import Project, SourceModule, is_test_path
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
 ROUTE_DECORATORS = {m.lower() for m in HTTP_METHODS} | {"route", "api_route", "websocket", "websocket_route", "view_functions"}
 WEB_FRAMEWORKS = ("fastapi", "starlette", "flask", "quart", "sanic", "aiohttp.web", "django", "rest_framework",
-                  "litestar", "falcon", "tornado.web", "bottle", "connexion", "ninja", "pyramid", "cornice", "twisted.web")
+                  "litestar", "falcon", "tornado.web", "bottle", "connexion", "ninja", "pyramid", "cornice", "twisted.web",
+                  "infogami", "modernrpc")
 
 APP_FACTORIES: dict[str, str] = {
     "fastapi.FastAPI": "fastapi",
@@ -103,6 +112,8 @@ VIEW_BASES: dict[str, str] = {
     "flask_restful.Resource": "flask",
     "sanic.views.HTTPMethodView": "sanic",
     "twisted.web.resource.Resource": "twisted",
+    # infogami's page, mode and view classes register themselves (a metaclass) and answer in GET, POST, ...
+    **{f"infogami.utils.{module}.{base}": "webpy" for module in ("app", "delegate") for base in ("page", "mode", "view")},
 }
 VIEW_BASE_PACKAGES = {"django.views": "django", "rest_framework": "drf"}
 VIEW_METHOD_NAMES = {m.lower() for m in HTTP_METHODS}
@@ -137,6 +148,10 @@ ROUTE_CLASSES = {"starlette.routing.Route": "starlette", "starlette.routing.WebS
                  "fastapi.routing.APIRoute": "fastapi"}
 DJANGO_URL_FUNCTIONS = {"django.urls.path", "django.urls.re_path", "django.conf.urls.url"}
 REGISTRATION_TOKENS = ("add_", "Route(", "path(", "url(", "web.")  # cheap test before walking a file
+WEBPY_APPLICATIONS = {"web.application", "web.auto_application"}  # web.application(urls, globals())
+INFOGAMI_API_HOOK = "infogami.plugins.api.code.add_hook"
+RPC_PROCEDURE_DECORATORS = {"modernrpc.core.rpc_method", "modernrpc.rpc_method"}  # django-modern-rpc 0.x/1.x
+RPC_REGISTRATION = "register_procedure"  # django-modern-rpc 2: RpcServer().register_procedure / RpcNamespace
 
 
 @dataclass(eq=False)
@@ -350,6 +365,9 @@ def _decorated_handlers(module: SourceModule, fn: ast.AST, apps: dict[str, str],
         if name in PYRAMID_VIEW_DECORATORS:
             yield RouteHandler(fn, "pyramid", _request_methods(dec), None, dec)
             return
+        if name in RPC_PROCEDURE_DECORATORS or (name.endswith(f".{RPC_REGISTRATION}") and module.imports_module("modernrpc")):
+            yield RouteHandler(fn, "modernrpc", ("POST",), None, dec)  # a remote procedure: JSON-RPC/XML-RPC POSTs
+            return
         if name in LITESTAR_HANDLERS:
             path = string_value(dec.args[0]) if isinstance(dec, ast.Call) and dec.args else \
                 string_value(keyword(dec, "path")) if isinstance(dec, ast.Call) else None
@@ -403,6 +421,9 @@ def _class_view_handlers(module: SourceModule, cls: ast.ClassDef, framework: str
     framework = framework or _view_framework(module, cls, set())
     if framework is None:
         return
+    if framework == "webpy":
+        yield from _webpy_methods(cls)
+        return
     for fn in cls.body:
         if not isinstance(fn, FUNCTION_TYPES):
             continue
@@ -416,6 +437,16 @@ def _class_view_handlers(module: SourceModule, cls: ast.ClassDef, framework: str
         elif framework == "drf" and (dec := _action_decorator(module, fn)) is not None:
             methods = _string_list(keyword(dec, "methods")) if isinstance(dec, ast.Call) and keyword(dec, "methods") else ("GET",)
             yield RouteHandler(fn, framework, tuple(m.upper() for m in methods), None, dec)
+
+
+def _webpy_methods(cls: ast.ClassDef) -> Iterator[RouteHandler]:
+    """A web.py handler class's ``GET``, ``POST``, ... (infogami views also ``POST_json``, per encoding), at the
+    path of the class's ``path = "/..."`` when it has one (infogami pages)."""
+    path = next((string_value(n.value) for n in cls.body if isinstance(n, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == "path" for t in n.targets)), None)
+    for fn in cls.body:
+        if isinstance(fn, FUNCTION_TYPES) and (verb := fn.name.split("_", 1)[0]) in HTTP_METHODS:
+            yield RouteHandler(fn, "webpy", (verb,), path, fn)
 
 
 def _action_decorator(module: SourceModule, fn: ast.AST) -> ast.expr | None:
@@ -435,6 +466,8 @@ def _view_framework(module: SourceModule, cls: ast.ClassDef, seen: set[str]) -> 
         name = qualified(module, base) or ""
         if name in VIEW_BASES:
             return VIEW_BASES[name]
+        if name.startswith("infogami."):
+            return "webpy"  # infogami's own pages and modes (core.edit): a subclass answers in its GET, POST, ...
         for package, framework in VIEW_BASE_PACKAGES.items():
             if name.startswith(package + "."):
                 return framework
@@ -487,13 +520,12 @@ def _project_class(project: Project, module: SourceModule, node: ast.expr) -> tu
     """(module, class) of a class of the code base named by ``node``: of this file or imported."""
     name = dotted(node)
     if name is not None and "." not in name:
-        local = next((n for n in module.tree.body if isinstance(n, ast.ClassDef) and n.name == name), None)
+        local = _top_level_class(module, name)
         if local is not None:
             return module, local
     owner_name, _, class_name = (qualified(module, node) or "").rpartition(".")
     owner = project.by_dotted_name.get(owner_name) if owner_name else None
-    cls = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == class_name), None) \
-        if owner is not None else None
+    cls = _top_level_class(owner, class_name) if owner is not None else None
     if cls is None and owner is not None:  # re-exported by a package (``from .base import *`` in handlers/__init__)
         return project_class(module, project, node)
     return (owner, cls) if cls is not None else None
@@ -532,18 +564,21 @@ def _project_decorated_views(project: Project) -> dict[str, list[RouteHandler]]:
     if "web.decorated_views" in project.facts:
         return project.facts["web.decorated_views"]  # type: ignore[return-value]
     table: dict[str, list[RouteHandler]] = {}
-    if any(m.imports_module("pyramid") or m.imports_module("cornice") for m in project.modules):
-        registers: dict[int, bool] = {}
+    if any(m.imports_module(name) for m in project.modules for name in ("pyramid", "cornice", "modernrpc")):
+        registers: dict[int, str | None] = {}
         for module in project.modules:
             if "@" not in module.text:
                 continue
             for node in module.nodes_of(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-                dec = next((d for d in node.decorator_list if _registers_view(project, module, d, registers)), None)
+                dec, framework = next(((d, found) for d in node.decorator_list
+                                       if (found := _registers_view(project, module, d, registers))), (None, None))
                 if dec is None:
                     continue
                 if isinstance(node, ast.ClassDef):
                     for owner, handler in _resource_family(project, module, node):
                         table.setdefault(owner.path, []).append(handler)
+                elif framework == "modernrpc":
+                    table.setdefault(module.path, []).append(RouteHandler(node, framework, ("POST",), None, dec, module))
                 else:
                     table.setdefault(module.path, []).append(
                         RouteHandler(node, "pyramid", _request_methods(dec), None, dec, module))
@@ -551,33 +586,50 @@ def _project_decorated_views(project: Project) -> dict[str, list[RouteHandler]]:
     return table
 
 
-def _registers_view(project: Project, module: SourceModule, dec: ast.expr, registers: dict[int, bool]) -> bool:
+def _registers_view(project: Project, module: SourceModule, dec: ast.expr, registers: dict[int, str | None]) -> str | None:
+    """The framework a decorator of the code base registers its function with, or None."""
     target = dec.func if isinstance(dec, ast.Call) else dec
     if qualified(module, target) in CORNICE_RESOURCES:
-        return True
+        return "cornice"
+    if isinstance(target, ast.Attribute) and target.attr == RPC_REGISTRATION and _imports_rpc_server(project, module, target.value):
+        return "modernrpc"  # @server.register_procedure, the server built in another file
     resolved = _resolve_function(project, module, target)
-    return resolved is not None and _registers_views(project, *resolved, VIEW_DECORATOR_DEPTH, registers)
+    return _registers_views(project, *resolved, VIEW_DECORATOR_DEPTH, registers) if resolved is not None else None
 
 
-def _registers_views(project: Project, module: SourceModule, fn: ast.AST, depth: int, registers: dict[int, bool]) -> bool:
-    """Whether a function of the code base (or one it calls, ``depth`` deep) registers a view: it calls
-    ``config.add_view(...)`` or a Pyramid view decorator (``view_config(...)``)."""
+def _registers_views(project: Project, module: SourceModule, fn: ast.AST, depth: int,
+                     registers: dict[int, str | None]) -> str | None:
+    """The framework a function of the code base (or one it calls, ``depth`` deep) registers a view with: it
+    calls ``config.add_view(...)`` or a Pyramid view decorator (``view_config(...)``), or a django-modern-rpc
+    server's ``register_procedure(func, name="Tag.create")``."""
     if id(fn) not in registers:
-        registers[id(fn)] = False  # (recursion)
-        found = False
+        registers[id(fn)] = None  # (recursion)
+        found = None
         for node in walk_nodes(fn):
             if not isinstance(node, ast.Call):
                 continue
             if isinstance(node.func, ast.Attribute) and node.func.attr in PYRAMID_VIEW_REGISTRATIONS \
                     or qualified(module, node.func) in PYRAMID_VIEW_DECORATORS:
-                found = True
+                found = "pyramid"
+                break
+            if isinstance(node.func, ast.Attribute) and node.func.attr == RPC_REGISTRATION \
+                    and _imports_rpc_server(project, module, node.func.value):
+                found = "modernrpc"
                 break
             callee = _resolve_function(project, module, node.func) if depth > 1 else None
-            if callee is not None and _registers_views(project, *callee, depth - 1, registers):
-                found = True
+            if callee is not None and (found := _registers_views(project, *callee, depth - 1, registers)):
                 break
         registers[id(fn)] = found
     return registers[id(fn)]
+
+
+def _imports_rpc_server(project: Project, module: SourceModule, server: ast.expr) -> bool:
+    """Whether ``server`` is a django-modern-rpc server: the file imports modernrpc, or the name comes from a file
+    of the code base that does (``from myapp.rpc import server``)."""
+    if module.imports_module("modernrpc"):
+        return True
+    owner = project.by_dotted_name.get((qualified(module, server) or "").rpartition(".")[0])
+    return owner is not None and owner.imports_module("modernrpc")
 
 
 def _resource_family(project: Project, module: SourceModule, cls: ast.ClassDef) -> Iterator[tuple[SourceModule, RouteHandler]]:
@@ -629,6 +681,11 @@ def _project_registered(project: Project) -> dict[str, list[RouteHandler]]:
                 table.setdefault(owner.path, []).append(RouteHandler(fn, framework, methods, path, call, module))
             for owner, fn, verbs in _registered_class_methods(project, module, target, methods):
                 table.setdefault(owner.path, []).append(RouteHandler(fn, framework, verbs, path, call, module))
+        for call, path, target in _webpy_mappings(module):
+            found = _named_class(project, module, target) if isinstance(target, str) else \
+                _project_class(project, module, target)
+            for handler in _webpy_methods(found[1]) if found is not None else ():
+                table.setdefault(found[0].path, []).append(replace(handler, path=path, node=call, declared_in=module))
     _PROJECT_CACHE[id(project)] = (weakref.ref(project), table)
     return table
 
@@ -674,6 +731,49 @@ def _registrations(module: SourceModule) -> Iterator[tuple[ast.Call, ast.expr, s
             yield from _method_registration(module, call, call.func.attr, path)
         elif isinstance(call.func, ast.Name) and call.func.id in aliases:
             yield from _method_registration(module, call, call.func.id, path)
+
+
+def _webpy_mappings(module: SourceModule) -> Iterator[tuple[ast.Call, str | None, str | ast.expr]]:
+    """(call, path, class name or expression) of web.py's URL mappings: ``web.application(urls, globals())`` over
+    ``urls = ("/login", "login", "/covers/(.*)", "views.cover")``, ``app.add_mapping("/stats", __name__ + ".stats")``
+    and infogami's API hooks, ``add_hook("import", importapi)`` answering at ``/api/import``."""
+    if not (module.imports_module("web") or module.imports_module("infogami")):
+        return
+    for call in module.nodes_of(ast.Call):
+        if qualified(module, call.func) in WEBPY_APPLICATIONS and call.args:
+            listed = _module_value(module, call.args[0])
+            if isinstance(listed, (ast.Tuple, ast.List)):
+                pairs = [string_value(e) for e in listed.elts]
+                for path, class_name in zip(pairs[::2], pairs[1::2]):
+                    if class_name:
+                        yield call, path, class_name
+        elif isinstance(call.func, ast.Attribute) and call.func.attr == "add_mapping" and len(call.args) == 2:
+            target = call.args[1]
+            if isinstance(target, ast.BinOp) and dotted(target.left) == "__name__":
+                target = target.right  # __name__ + ".stats": a class of this file
+            class_name = string_value(target)
+            if class_name:
+                yield call, string_value(call.args[0]), class_name.lstrip(".")
+        elif qualified(module, call.func) == INFOGAMI_API_HOOK and len(call.args) == 2:
+            yield call, f"/api/{string_value(call.args[0]) or ''}", call.args[1]
+
+
+def _module_value(module: SourceModule, node: ast.expr) -> ast.expr:
+    """The value a top-level ``name = ...`` gives the name ``node``, else ``node`` itself."""
+    if isinstance(node, ast.Name):
+        for statement in module.tree.body:
+            if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == node.id
+                                                         for t in statement.targets):
+                return statement.value
+    return node
+
+
+def _named_class(project: Project, module: SourceModule, name: str) -> tuple[SourceModule, ast.ClassDef] | None:
+    """The class a web.py mapping names by string: ``"login"`` in this file, ``"pkg.views.cover"`` in another."""
+    owner_name, _, class_name = name.rpartition(".")
+    owner = project.by_dotted_name.get(owner_name) if owner_name else module
+    cls = _top_level_class(owner, class_name) if owner is not None else None
+    return (owner, cls) if cls is not None else None
 
 
 def _registration_aliases(module: SourceModule) -> set[str]:
@@ -738,6 +838,10 @@ def _top_level_function(module: SourceModule, name: str):
     return next((n for n in module.tree.body if isinstance(n, FUNCTION_TYPES) and n.name == name), None)
 
 
+def _top_level_class(module: SourceModule, name: str) -> ast.ClassDef | None:
+    return next((n for n in module.tree.body if isinstance(n, ast.ClassDef) and n.name == name), None)
+
+
 # --- what a handler answers ------------------------------------------------------------
 
 PAGE_RESPONSES = {"render", "render_template", "render_template_string", "render_to_response", "TemplateResponse",
@@ -745,14 +849,17 @@ PAGE_RESPONSES = {"render", "render_template", "render_template_string", "render
                   "HTMLResponse", "HTTPFound", "HTTPSeeOther"}
 DATA_RENDERERS = {"json", "jsonp", "string"}  # Pyramid's built-in renderers that answer data, not a page
 JSON_RESPONSES = {"jsonify", "JsonResponse", "JSONResponse", "ORJSONResponse", "UJSONResponse", "json_response"}
+WEBPY_REDIRECTS = {f"web.{name}" for name in ("seeother", "found", "redirect", "tempredirect",
+                                              "SeeOther", "Found", "Redirect", "TempRedirect")}
 
 
 def answers_browser(module: SourceModule, fn: ast.AST) -> bool:
     """A server-rendered page or form handler: its body renders a template or redirects
     (``render(...)``, ``render_template(...)``, ``templates.TemplateResponse(...)``, ``redirect(...)``,
-    ``HttpResponseRedirect``, ``RedirectResponse``, Pyramid's ``HTTPFound``/``HTTPSeeOther``, a helper of the
-    code base named ``redirect_*``) and nowhere answers JSON (``jsonify``, ``JsonResponse``, DRF's ``Response``,
-    a returned dict, list or ``json.dumps``). A Pyramid view whose configuration (``@view_config`` or the
+    ``HttpResponseRedirect``, ``RedirectResponse``, Pyramid's ``HTTPFound``/``HTTPSeeOther``, web.py's
+    ``raise web.seeother(url)``, a helper of the code base named ``redirect_*``) and nowhere answers JSON
+    (``jsonify``, ``JsonResponse``, DRF's ``Response``, a returned dict, list or ``json.dumps``, web.py's
+    ``web.header("Content-Type", "application/json")``). A Pyramid view whose configuration (``@view_config`` or the
     class's ``@view_defaults``) names a template renderer renders what it returns into a page. A browser
     posts its forms; API clients get JSON."""
     if _template_renderer(module, fn):
@@ -766,11 +873,13 @@ def answers_browser(module: SourceModule, fn: ast.AST) -> bool:
             continue
         name = qualified(module, node.func) or ""
         last = name.rsplit(".", 1)[-1]
-        if last in JSON_RESPONSES or name.startswith("rest_framework."):
-            return False
+        if last in JSON_RESPONSES or name.startswith("rest_framework.") or (
+                name == "web.header" and len(node.args) > 1 and "json" in (string_value(node.args[1]) or "")):
+            return False  # web.header("Content-Type", "application/json"): a web.py handler answering JSON
         if isinstance(node.func, ast.Name) and (last in PAGE_RESPONSES or last.startswith("redirect_")) or (
                 last in PAGE_RESPONSES and (last == "TemplateResponse" or name.startswith(
-                    ("django.", "flask.", "quart.", "starlette.", "fastapi.", "werkzeug.", "pyramid.")))):
+                    ("django.", "flask.", "quart.", "starlette.", "fastapi.", "werkzeug.", "pyramid.")))) \
+                or name in WEBPY_REDIRECTS:
             page = True
     return page
 
