@@ -16,10 +16,11 @@ Reports whole payloads read into memory where streaming fits. That is:
   (`save_image(response)`) is followed into that function's parameter. A body stored whole in a cache
   (`cache.set(key, response.content)`) is held twice, in the worker and in the cache, and one handed whole
   to an upload (`upload_media(data)`, `upload_file(...)`, boto3's `put_object(Body=data)`) is relayed through
-  memory, unless the function compares the announced size with a cap first (`resp.headers["Content-Length"]`, `resp.content_length`).
+  memory, unless the function compares the announced size with a cap first (`resp.headers["Content-Length"]`, `resp.content_length`;
+  after a request that already read the body the guard is reported itself, below).
   A function of the project that makes a request and hands its response back unread (`return
   self.http.get(url, headers=headers)`, a context-manager generator yielding one, or a wrapper of such a
-  function, or a call of requests-hardened's `Manager.send_request`; not one named like a generic verb,
+  function, also through a name bound once to it, or a call of requests-hardened's `Manager.send_request`; not one named like a generic verb,
   `get`, `send`) is a request at each call
   (`async with api.fetch_raw(url) as resp`). A download of an address written in the code (a string
   literal, a module constant, a class attribute) is one known document whose size the
@@ -51,6 +52,10 @@ Reports whole payloads read into memory where streaming fits. That is:
   max_size`, `len(request.data)`): the largest body a client sends is in memory before it is refused, where
   `request.content_length` tells the size first. Taking the length of anything else (`len(request.args)`) is not
   reported;
+- a size guard on a download that runs after the download: a requests or httpx request without `stream=True` (or a
+  request function of the project, `response = requests.request(...)` ... `return response`, called with
+  `stream=False`) whose announced size is then compared with a cap (`int(response.headers["Content-Length"]) >
+  MAX_SIZE`): the client read the whole body before it returned (a HEAD request has none);
 - `fetchall()` of a literal `SELECT` with no `LIMIT`, no `WHERE` and no `GROUP BY` (also one whose `WHERE`
   is appended only when a parameter that defaults to None is given, `if where: sql += " WHERE " + where`
   after `where = build_where(filters)` with `filters=None`: a caller that passes nothing reads it whole):
@@ -66,7 +71,8 @@ Reports whole payloads read into memory where streaming fits. That is:
   `len(session.query(Model).all())`, `len(session.execute(select(Model)).scalars().all())`,
   `len(list(Model.objects.filter(active=True)))`): `.count()` counts in the
   database. Rows a filter by a value picks (`filter(owner=user)`) or one object's relation (`queue.tickets.all()`)
-  are few and are not reported;
+  are few and are not reported. A subclass of Django's `Paginator` whose `count` is `len(self.object_list)` is
+  reported too: every row the view's filter picks is loaded on each page request, where Django counts with `.count()`;
 - a log file read whole to be walked line by line (`raw = f.read(); for line in raw.split("\\n")`, `f.readlines()`,
   `log_path.read_text().splitlines()` of a path named for a log: `get_log_file_path()`, `LOG_FILE`, `"app.log"`):
   the file grows for as long as the service runs, and `for line in f` reads it a line at a time. One read from
@@ -90,7 +96,8 @@ Reports whole payloads read into memory where streaming fits. That is:
   which does so is reported where its file is sent back);
 - a stored file read whole to be sent back as a response body (`HttpResponse(f.read())` in `with open(path)
   as f`, `open(path, "rb").read()`, also through a function of the project that returns it,
-  `HttpResponse(_read_asset(asset))`, or returns a file it downloaded from a storage back-end whole,
+  `HttpResponse(_read_asset(asset))`, also written into a response the handler made, `resp = web.StreamResponse()` ...
+  `await resp.write(data)`, or returns a file it downloaded from a storage back-end whole,
   `return io.BytesIO(response.content)`, on every definition of that name but stubs that only raise, also
   in modules that read nothing, so `redirect(url).get_data()` is not taken for a project's `get_data`):
   `FileResponse(open(path, "rb"))` or `send_file(path)` stream it. A file at a path written in the code (a
@@ -219,6 +226,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                         *_curl_buffers(module, nodes),
                         *_uploads(module, project, fn, nodes), *_request_bodies(module, project, fn, nodes),
                         *_request_streams_buffered(module, project, fn, nodes), *_bodies_read_to_measure(module, nodes),
+                        *_late_size_guards(module, project, nodes),
                         *_fetchalls(module, fn, nodes), *_rows_loaded_to_count(module, project, nodes), *_whole_tables(module, nodes), *_zip_copies(module, project, nodes),
                         *([] if small_picture else _files_sent_whole(module, project, nodes)),
                         *([] if small_picture else _file_objects_copied(module, project, fn, nodes)),
@@ -277,13 +285,18 @@ def _downloads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[
             )
 
 
-def _size_checked(nodes: list[ast.AST]) -> bool:
+def _size_checked(nodes: list[ast.AST], response: str | None = None) -> bool:
     """The function compares the response's announced size with a cap before reading it
-    (``if int(resp.headers["Content-Length"]) > limit: raise``, ``resp.content_length``): a bounded body."""
+    (``if int(resp.headers["Content-Length"]) > limit: raise``, ``resp.content_length``): a bounded body. With
+    ``response``, the size that response announces."""
+    def announced(node: ast.expr) -> bool:
+        return _announced_size(node) and (response is None or any(
+            isinstance(n, ast.Name) and n.id == response for n in walk_nodes(node)))
+
     sized = {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
-             and isinstance(n.targets[0], ast.Name) and _announced_size(n.value)}
+             and isinstance(n.targets[0], ast.Name) and announced(n.value)}
     return any(isinstance(n, ast.Compare) and any(
-        _announced_size(side) or isinstance(side, ast.Name) and side.id in sized for side in [n.left, *n.comparators])
+        announced(side) or isinstance(side, ast.Name) and side.id in sized for side in [n.left, *n.comparators])
         for n in nodes)
 
 
@@ -291,6 +304,44 @@ def _announced_size(node: ast.expr) -> bool:
     """``resp.headers["Content-Length"]`` (also inside ``int(...)``), ``resp.content_length``."""
     return any(isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.lower() == "content-length"
                or isinstance(n, ast.Attribute) and n.attr == "content_length" for n in walk_nodes(node))
+
+
+# Clients whose request returns only once the whole body is read, unless asked to stream.
+BODY_READING_CLIENTS = {"requests", "requests_oauthlib", "advocate", "httpx"}
+SIZE_HEADER = re.compile(r"content[-_]length", re.I)
+
+
+def _late_size_guards(module: SourceModule, project: Project, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``with make_request(url, stream=False) as response: if int(response.headers["Content-Length"]) > MAX: return``:
+    requests (and httpx) read the whole body before the call returns, so the cap on the announced size is
+    checked after the body it was meant to keep out is in memory (and a chunked response announces none)."""
+    if not SIZE_HEADER.search(module.text):
+        return
+    requests_made: dict[str, ast.Call] = {}
+    for node in nodes:
+        bindings = [(node.targets[0], node.value)] if isinstance(node, ast.Assign) and len(node.targets) == 1 else []
+        bindings += [(i.optional_vars, i.context_expr) for i in getattr(node, "items", []) if i.optional_vars is not None]
+        for target, value in bindings:
+            if isinstance(target, ast.Name) and isinstance(value, ast.Call) and _reads_body_at_once(module, project, value):
+                requests_made[target.id] = value
+    for name, call in requests_made.items():
+        if _size_checked(nodes, name):
+            yield _medium_finding(
+                module, call, "the response's announced size is compared with a cap after the request has read "
+                              "the whole body into memory",
+                "request with stream=True, check Content-Length first, then read at most the cap with "
+                "iter_content() (a chunked response announces no length)")
+
+
+def _reads_body_at_once(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    """A requests/httpx request without ``stream=True``, or a request function of the project called with
+    ``stream=False`` (requests' keyword, passed on)."""
+    stream = keyword(call, "stream")
+    if stream is not None:
+        return isinstance(stream, ast.Constant) and stream.value is False and _unstreamed_request(module, call, project)
+    outbound = http.outbound_call(module, call, project)
+    return outbound is not None and outbound.library in BODY_READING_CLIENTS and outbound.operation != "head" \
+        and _unstreamed_request(module, call, project)
 
 
 def _makes_requests(module: SourceModule, project: Project) -> bool:
@@ -334,6 +385,11 @@ def _hands_back_request(module: SourceModule, project: Project, fn: ast.AST, kno
              and not is_none(n.value)]
     bound = {item.optional_vars.id: item.context_expr for n in nodes if isinstance(n, (ast.With, ast.AsyncWith))
              for item in n.items if isinstance(item.optional_vars, ast.Name)}
+    assigned = [n for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+                and isinstance(n.targets[0], ast.Name)]
+    for node in assigned:  # response = requests.request(...) ... return response, bound once
+        if sum(other.targets[0].id == node.targets[0].id for other in assigned) == 1:
+            bound.setdefault(node.targets[0].id, node.value)
 
     def request(value: ast.expr | None) -> bool:
         if isinstance(value, ast.Await):
@@ -1268,6 +1324,27 @@ def _rows_loaded_to_count(module: SourceModule, project: Project, nodes: list[as
             if _whole_model_rows(rows) and not _few_row_model(project, rows):
                 yield _medium_finding(module, node, "every row of the query is loaded into memory only to be counted",
                                       "count in the database: query.count() (SQLAlchemy: select(func.count()))")
+            elif _paginator_count(module, node):
+                yield _medium_finding(
+                    module, node, "the paginator counts its query with len(): every row it matches is loaded "
+                                  "into memory on each page request",
+                    "let Django's Paginator count it (object_list.count(), a COUNT in the database), or page "
+                    "without a count (cursor pagination)")
+
+
+DJANGO_PAGINATORS = {"django.core.paginator.Paginator"}
+
+
+def _paginator_count(module: SourceModule, node: ast.Call) -> bool:
+    """``len(self.object_list)`` in the ``count`` of a subclass of Django's ``Paginator``: Django counts a
+    query with ``.count()``; ``len()`` evaluates it, every row the view's filter picks, to count them."""
+    rows = node.args[0]
+    if not (isinstance(rows, ast.Attribute) and rows.attr == "object_list" and dotted(rows.value) == "self"):
+        return False
+    fn = enclosing_function(module, node)
+    owner = module.parents.get(fn) if fn is not None else None
+    return fn.name == "count" and isinstance(owner, ast.ClassDef) \
+        and any(qualified(module, base) in DJANGO_PAGINATORS for base in owner.bases)
 
 
 FEW_ROW_MODELS = "R5.buffer-not-stream:few-row-models"
@@ -1682,12 +1759,30 @@ def _files_sent_whole(module: SourceModule, project: Project, nodes: list[ast.AS
 
     contents = {node.targets[0].id for node in nodes if isinstance(node, ast.Assign) and len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name) and whole_file(node.value)}
-    for node, body in _response_bodies(module, nodes, RESPONSE_SINKS):
+    for node, body in [*_response_bodies(module, nodes, RESPONSE_SINKS), *_written_to_responses(module, nodes)]:
         if whole_file(body) or isinstance(body, ast.Name) and body.id in contents:
             yield _medium_finding(
                 module, node, "a stored file is read whole into memory to be sent back",
                 "stream it from the disk: FileResponse(open(path, 'rb')) (Django, Starlette) or send_file(path) "
                 "(Flask)")
+
+
+# Responses a handler builds and then writes its body into (``resp = web.StreamResponse()`` ...
+# ``await resp.write(data)``, Django's ``response.write(data)``).
+WRITABLE_RESPONSES = RESPONSE_SINKS | {"StreamResponse"}
+
+
+def _written_to_responses(module: SourceModule, nodes: list[ast.AST]) -> Iterator[tuple[ast.Call, ast.expr]]:
+    """``resp.write(data)`` of a response the function made (``resp = Response(status=200)``), with the body
+    written."""
+    responses = {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+                 and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Call)
+                 and (call_name(module, n.value) or dotted(n.value.func) or "").rsplit(".", 1)[-1] in WRITABLE_RESPONSES}
+    for node in nodes:
+        if responses and isinstance(node, ast.Call) and method_name(node) == "write" and node.args \
+                and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
+                and node.func.value.id in responses:
+            yield node, node.args[0]
 
 
 FILE_READERS = "R5.buffer-not-stream:file-readers"
