@@ -43,7 +43,11 @@ unique name answered 409; not when the model declares no unique key on client da
 migration: the `except IntegrityError` then handles other failures, a repeat violates nothing), the plain-insert branch of an upsert the client picks by sending its
 own identifier, an insert only for a key missing from the existing rows the function holds
 (`if user.id in members: <update>` / `else: <add>`), a DRF serializer whose own `create` looks
-the row up before writing it (also only to refuse it) or upserts it (`get_or_create`). A name lookup on one branch only
+the row up before writing it (also only to refuse it) or upserts it (`get_or_create`), or whose
+`create` -- its own, or a base's that its `super().create(...)` hands on to -- inserts nothing (an
+availability query answered through `save()`: `return Job.objects.filter(...).latest()`) or returns
+the recent row a lookup of the same content finds and inserts only in that lookup's `except
+DoesNotExist` handler (a job submission deduplicated by content: a resubmission gets the first job). A name lookup on one branch only
 (`else: name = generate_name()`) refuses no retry of the other.
 
 Server-rendered page and form handlers are not API endpoints: a handler that renders a
@@ -156,7 +160,8 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.libs.web import answers_browser, route_handlers
-from audit_lib.pyast import FUNCTION_TYPES, ancestors, dotted, is_none, qualified, walk_function_body, walk_nodes
+from audit_lib.pyast import (FUNCTION_TYPES, ancestors, dotted, is_none, method_name, qualified, walk_function_body,
+                             walk_nodes)
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -368,7 +373,8 @@ def _implicit_creates(module: SourceModule, project: Project) -> Iterator[Findin
         model = _meta_models(project).get(serializer)
         if not model or db.natural_unique(project, model) or _user_model_form(project, serializer) or _client_keyed(
                 project, model) or db.is_log_table(model) or CREDENTIAL.search(model) or _refuses_existing(
-                project, serializer, model) or _own_create_finds_or_upserts(project, serializer, model):
+                project, serializer, model) or _own_create_finds_or_upserts(project, serializer, model) or (
+                _create_repeats_nothing(project, serializer)):
             continue
         if _perform_create_upserts(cls):
             continue
@@ -448,9 +454,12 @@ def _creates_implicitly(project: Project, cls: ast.ClassDef) -> bool:
 
 
 def _calls_super_create(fn: ast.FunctionDef) -> bool:
-    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "create"
-               and isinstance(n.func.value, ast.Call) and dotted(n.func.value.func) == "super"
-               for n in walk_function_body(fn))
+    return any(_is_super_create(n) for n in walk_function_body(fn))
+
+
+def _is_super_create(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "create" \
+        and isinstance(node.func.value, ast.Call) and dotted(node.func.value.func) == "super"
 
 
 def _assigned(cls: ast.ClassDef, name: str) -> ast.expr | None:
@@ -1565,7 +1574,8 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
         if serializer and (serializer in _meta_models(project) or _plain_serializer_inserts(project, serializer)):
             model = _meta_models(project).get(serializer, "")
             if not _saved_once(module, project, fn, node, model, ops) and not _refuses_existing(
-                    project, serializer, model) and not _user_model_form(project, serializer):
+                    project, serializer, model) and not _user_model_form(project, serializer) and not (
+                    _create_repeats_nothing(project, serializer)):
                 return f"the model of {serializer}", node, None, Confidence.medium, False
         owner = dotted(node.func.value)
         if node.func.attr == "save" and owner in forms and not any(k.arg == "commit" for k in node.keywords) and not _saved_once(
@@ -1679,6 +1689,54 @@ def _own_create_finds_or_upserts(project: Project, serializer: str, model: str) 
             continue
         return op.is_read and bool(LOOKUP.match(op.method) or op.method == "filter") or (
             op.upsert and not _conflicts_on_nothing(module, project, op))
+    return False
+
+
+def _create_repeats_nothing(project: Project, serializer: str) -> bool:
+    """The ``create`` methods of the code base that the serializer's ``save()`` runs (its own or a base's,
+    and each base's that a ``super().create(...)`` hands on to) make no new row on a retry: the last one
+    inserts nothing and does not hand on to DRF's (``create`` of an availability query that returns
+    ``Job.objects.filter(...).latest()``), or one of them returns the row a lookup finds and inserts only
+    in its ``except Model.DoesNotExist`` handler (``try: return self.find_recent(data)`` / ``except
+    Job.DoesNotExist: job = super().create(data)``): a resubmission of the same content gets the row the
+    first one made."""
+    creates = _serializer_creates(project, serializer)
+    if any(_created_when_not_found(module, create) for module, create in creates):
+        return True
+    if not creates or _calls_super_create(creates[-1][1]):
+        return False
+    module, create = creates[-1]
+    return not any(op.kind == db.INSERT for op in db.expanded_ops(module, project, create)) and not any(
+        isinstance(n, ast.Call) and CREATE.match(method_name(n) or "") for n in walk_function_body(create))
+
+
+def _serializer_creates(project: Project, serializer: str) -> list[tuple[SourceModule, ast.FunctionDef]]:
+    """The serializer's nearest ``create`` in the code base, then each base's its ``super().create(...)``
+    hands on to, in that order."""
+    cls = _serializer_classes(project).get(serializer)
+    if cls is None:
+        return []
+    creates = []
+    for module, member in _class_family(project.facts["r2.form_modules"][serializer], project, cls, depth=4):
+        create = next((f for f in member.body if isinstance(f, ast.FunctionDef) and f.name == "create"), None)
+        if create is None:
+            continue
+        creates.append((module, create))
+        if not _calls_super_create(create):
+            break
+    return creates
+
+
+def _created_when_not_found(module: SourceModule, create: ast.FunctionDef) -> bool:
+    """``super().create(...)`` in the ``except ...DoesNotExist`` handler of a ``try`` that returns what
+    its lookup found."""
+    for handler in (n for n in walk_function_body(create) if isinstance(n, ast.ExceptHandler)):
+        caught = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        attempt = module.parents.get(handler)
+        if any((dotted(t) or "").endswith(("DoesNotExist", "NoResultFound")) for t in caught if t is not None) and any(
+                isinstance(s, ast.Return) and s.value is not None for s in attempt.body) and any(
+                _is_super_create(n) for s in handler.body for n in ast.walk(s)):
+            return True
     return False
 
 
