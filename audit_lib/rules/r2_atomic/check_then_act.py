@@ -40,7 +40,7 @@ Tag.objects.filter(name=name).exists(): raise ValidationError`, `if shelf_full(s
 the model is the class's `Meta.model` (stored by the `ModelForm`'s or `ModelSerializer`'s `save()`) or
 one its own `save`/`create`/`update` writes. Validation and save are two steps: two concurrent
 submissions both pass. A validator in front of the model's unique key over the looked-up columns (a
-unique `name` of a Django `AbstractUser`/taggit tag too) only words the error the key would raise, and is left alone. When the form stores nothing itself (a plain `Form`, a WTForms form), the
+unique `name` of a Django `AbstractUser`/taggit tag too, the `user` of DRF's authtoken `Token`) only words the error the key would raise, and is left alone. When the form stores nothing itself (a plain `Form`, a WTForms form), the
 validation call is the check of the insert that follows it: `if form.is_valid():` (or
 `validate_on_submit()`, or after `if not form.is_valid(): return`, or after
 `serializer.is_valid(raise_exception=True)`) then `Space.objects.create(...)`. A validator that raises
@@ -111,7 +111,8 @@ serializer only such views use), except in a
 background task (`@app.task`, `@shared_task`), which no request handler covers. One-off code
 under a `scripts/` folder, in Django management commands (`management/commands/`) or click/Typer commands
 (`@cli.command()`), functions only such commands or a script's main block call (a dev-data
-seeder, `init_database`), tests and migrations are not checked: nothing runs them concurrently.
+seeder, `init_database`), tests, a class's test hook (`_monkeypatch`, `mock_responses`: stubs that fabricate
+fixture rows for a test run) and migrations are not checked: nothing runs them concurrently.
 When every `isolation_level` the code base sets is `REPEATABLE READ` or stricter, read-modify-writes
 and single-use claims are not reported (the database aborts the second of two updates of one row); at
 `SERIALIZABLE` nothing is (it aborts one of two transactions that write on the same read), nor is a
@@ -127,7 +128,7 @@ Between the read and the write another request can do the same read and get the 
 answer: both insert (a duplicate, or a unique-violation error surfacing as a 500), or
 both update from a stale value (a lost update, a double spend). The message says which:
 when the written model declares a unique key over the checked columns (also under an import alias,
-`from .models import Run as RunModel`, Django's own `Group`, whose `name` is unique, and a unique column
+`from .models import Run as RunModel`, Django's own `Group`, whose `name` is unique, DRF's authtoken `Token`, one per `user`, and a unique column
 with a constant default, `default=''`; also a unique `Index` of its
 table arguments, `db.Index("ix_uq_name", func.lower(cls.name), unique=True)`) the second request
 fails with `IntegrityError` (reported with low confidence: an error for the loser, no bad
@@ -207,6 +208,7 @@ HARMLESS_DUPLICATES = re.compile(  # a log or history, a credential, a notificat
 SELF_DECIDING = re.compile(r"(^|_)(get|first)_or_(create|add|insert)$")  # a helper named for its own lookup
 SERIALIZABLE = re.compile(r"^\s*SERIALIZABLE\s*$|ISOLATION\s+LEVEL\s+SERIALIZABLE\b", re.I)  # set for one transaction
 CLASS_SUFFIX = re.compile(r"(?<=[a-z])(Model|DBE?|Entity)$")  # RefreshTokenModel, AuditLogDB: the table's noun before it
+TEST_HOOK = re.compile(r"(^|_)(monkey_?patch|mock)(_|$)", re.I)  # stubs the code for a test run, fabricating fixture rows
 VALIDATOR = re.compile(r"^(clean|validate)(_\w+)?$")
 FORM_BASE = re.compile(r"(Form|Serializer)$")
 VALIDATION_CALLS = {"is_valid", "validate_on_submit", "validate"}
@@ -225,7 +227,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             db.uses_database(module) or _imports_project_code(module, project)):
         return
     for fn in functions(module.tree):
-        if _command_line_command(fn) or _changes_schema(fn):
+        if _command_line_command(fn) or _changes_schema(fn) or TEST_HOOK.search(getattr(fn, "name", "")):
             continue
         yield from _unless_run_by_operators(module, project, fn, _function_findings(module, project, fn))
         yield from _validator_findings(module, project, fn)
@@ -381,7 +383,7 @@ def _validator_findings(module: SourceModule, project: Project, fn: ast.AST) -> 
                 _request_retried_on_conflict(project, fn, write)) or (
                 _base_view_answers_conflict(module, project, fn) and _inserts_unique(project, write)):
             return
-        if _refused_by_unique_key(project, read, write):
+        if _refused_by_unique_key(project, read, _as_declared(module, write)):
             return  # a friendlier message in front of the unique key, which decides atomically
         message = (f"check-then-act on {table}: {cls.name}.{fn.name}() refuses the value on what this read of it "
                    f"({read.describe()}) finds, then the {cls.name}'s save stores {table}; validation and "
@@ -658,7 +660,10 @@ def _returned_later(module: SourceModule, fn: ast.AST, statement: ast.stmt, name
     return False
 
 
-LIBRARY_MODEL_KEYS = {"django.contrib.auth.models.Group": {"name"}}  # a library's model used as is: its unique fields
+LIBRARY_MODEL_KEYS = {  # a library's model used as is: its unique fields
+    "django.contrib.auth.models.Group": {"name"},
+    "rest_framework.authtoken.models.Token": {"key", "user"},  # DRF's token: one per user (a OneToOneField)
+}
 
 
 def _as_declared(module: SourceModule, write: db.DbOp) -> db.DbOp:
