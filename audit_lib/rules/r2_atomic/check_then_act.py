@@ -59,6 +59,13 @@ order.save()`): two requests both pass and both ship. Not a column set when diff
 (`if crawl.status != SEALED: crawl.status = STARTED`). A conditional `filter(pk=..., used=False).update(used=True)` is
 the safe form.
 
+It also reports a Django `Model.objects.get_or_create(...)` (also `cls.objects` in a classmethod) of a model
+of the code base that declares no unique key within the columns the call fixes -- the looked-up ones, and
+those with a constant default its `defaults` leave alone (`label = CharField(default="")`): Django makes the
+call atomic only when the database enforces the lookup's uniqueness; without a key it is a `get`, then a
+`create`, two concurrent calls both insert, and later lookups raise `MultipleObjectsReturned`. A key the
+model may inherit from a base class of the code base counts as there.
+
 It also reports an ORM read-modify-write: a row read without a lock (`row =
 Model.objects.get(...)`, `get_object_or_404(Model, ...)`, `query.first()`, peewee's `Model.get_by_id(pk)` and
 `get_or_none(...)`), a field
@@ -76,7 +83,7 @@ code derives from them (`elif episode.subtitles is None: store_subtitles(episode
 mapped(episode.path))`): a re-index or cache refill that two runs do alike, unless the arguments do
 arithmetic on the row (`set_count(row.id, row.count + 1)`) or carry the request's data; `UPDATE`s whose `WHERE` re-checks the condition (`... AND status =
 'pending'`, an atomic compare-and-set), upserts (`INSERT ... ON CONFLICT`, `on_conflict_do_*`, `merge`, Django
-`get_or_create`/`update_or_create`), reads that lock (`SELECT ... FOR UPDATE`,
+`get_or_create`/`update_or_create` over a unique key), reads that lock (`SELECT ... FOR UPDATE`,
 `select_for_update()`, `with_for_update()`) or take the rows they return (`UPDATE ... RETURNING`, also as
 SQL held in a name and given to `Model.objects.raw(query)`), checks made under a lock taken before them (a Postgres
 advisory lock, `pg_advisory_xact_lock(...)`; a `with`/`async with` block of a lock; a locking read of
@@ -168,6 +175,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import replace
+from itertools import chain
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
@@ -216,6 +224,9 @@ SAVING_METHODS = {"save", "create", "update", "perform_create"}
 SCHEMA_CHANGE = re.compile(r"\s*(ALTER|CREATE|DROP)\s+(TABLE|(UNIQUE\s+)?INDEX|VIEW|TRIGGER)\b", re.I)
 CLAIMING_SQL = re.compile(r"\bFOR\s+(NO\s+KEY\s+)?UPDATE\b|^\s*(UPDATE|DELETE)\b.*\bRETURNING\b", re.I | re.S)
 FRESH_ID_MAKERS = {"uuid1", "uuid4", "uuid7", "token_hex", "token_urlsafe"}
+UNBACKED_FIX = ("declare a unique key over the looked-up columns (`UniqueConstraint(fields=[...])` in the model's "
+                "`Meta.constraints`, with a migration): get_or_create then catches the losing insert's IntegrityError "
+                "and returns the stored row")
 FIX = ("make the write decide atomically: INSERT ... ON CONFLICT (key) DO NOTHING / DO UPDATE over a unique index "
        "(SQLAlchemy insert().on_conflict_do_nothing(), Django get_or_create/update_or_create), or lock the row "
        "in the read (SELECT ... FOR UPDATE / select_for_update() / with_for_update()) inside one transaction")
@@ -229,7 +240,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
     for fn in functions(module.tree):
         if _command_line_command(fn) or _changes_schema(fn) or TEST_HOOK.search(getattr(fn, "name", "")):
             continue
-        yield from _unless_run_by_operators(module, project, fn, _function_findings(module, project, fn))
+        yield from _unless_run_by_operators(module, project, fn, chain(
+            _function_findings(module, project, fn), _unbacked_get_or_creates(module, project, fn)))
         yield from _validator_findings(module, project, fn)
 
 
@@ -321,6 +333,80 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
                    f"{_consequence(write, table, refused)}")
         yield _finding(module, write.call, message, FIX, Confidence.low if refused else Confidence.high if not (
             read.through or write.through) and read.api == "sql" else Confidence.medium)
+
+
+def _unbacked_get_or_creates(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[Finding]:
+    """Django's ``Model.objects.get_or_create(...)`` of a model of the code base that declares no unique
+    key over the looked-up columns (the keywords but ``defaults``): Django documents the call as atomic
+    only when the database enforces the lookup's uniqueness; without a key it is a ``get`` and then a
+    ``create``, two concurrent calls both insert, and every later ``get_or_create`` of that lookup raises
+    ``MultipleObjectsReturned``."""
+    ops = db.expanded_ops(module, project, fn)
+    for op in ops:
+        call = op.call
+        if op.through or op.api != "django" or op.method not in ("get_or_create", "aget_or_create") or not (
+                isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Attribute)
+                and call.func.value.attr == "objects"):
+            continue
+        found = _model_class(module, project, fn, call.func.value.value)
+        model = found[1] if found is not None else None
+        lookup = [k.arg for k in call.keywords if k.arg not in ("defaults", "create_defaults")]
+        if model is None or None in lookup or _keyed_over(*found, project, call, lookup) or HARMLESS_DUPLICATES.search(
+                CLASS_SUFFIX.sub("", model.name)) or _isolation(project, op.api) == "SERIALIZABLE" or _serialized(
+                module, fn, call, ops):
+            continue
+        table, columns = model.name, ", ".join(lookup)
+        message = (f"check-then-act on {table}: get_or_create() looks the row up by ({columns}) and inserts it when "
+                   f"missing, but {table}'s model declares no unique key over those columns, so Django cannot make it "
+                   f"atomic: concurrent calls both insert a duplicate row, and later lookups raise MultipleObjectsReturned")
+        yield _finding(module, call, message, UNBACKED_FIX, Confidence.medium)
+
+
+def _model_class(module: SourceModule, project: Project, fn: ast.AST,
+                 node: ast.expr) -> tuple[SourceModule, ast.ClassDef] | None:
+    """The model class of the code base ``node`` names: ``Model``, or ``cls`` in a classmethod of it."""
+    owner = module.parents.get(fn)
+    if isinstance(node, ast.Name) and node.id == "cls" and isinstance(owner, ast.ClassDef):
+        return module, owner
+    return db.project_class(module, project, node)
+
+
+def _keyed_over(module: SourceModule, model: ast.ClassDef, project: Project, call: ast.Call, lookup: list[str]) -> bool:
+    """Whether a unique key the model class declares lies within the columns a ``get_or_create`` fixes (``user``
+    for ``user_id`` too): those it looks up, and those with a constant default that its ``defaults`` leave
+    alone (``label = CharField(default="")``: every such insert stores the same ``""``). The keys: its primary
+    key, a field with ``unique=True``, a ``OneToOneField``, ``primary_key=True``, ``unique_together`` or a
+    ``UniqueConstraint`` of its ``Meta``, the key of a library base (Django's ``AbstractUser``). A key of a base
+    class of the code base, or one the code does not spell as field names (a ``UniqueConstraint`` over
+    expressions), counts as within: not known to be absent."""
+    if any(db.project_class(module, project, base) is not None for base in model.bases):
+        return True
+    given = next((k.value for k in call.keywords if k.arg == "defaults"), None)
+    overridden = set() if given is None else {string_value(k) for k in given.keys} if isinstance(given, ast.Dict) else None
+    fixed = {c.split("__")[0].removesuffix("_id") for c in lookup} | ({"id"} if "pk" in lookup else set())
+    keys: list[set[str]] = [{"id"}] + [set(fields) for base, fields in db.LIBRARY_KEYED_BASES.items()
+                                       if any((dotted(b) or "").endswith(base) for b in model.bases)]
+    for statement in model.body:
+        value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
+        words = {k.arg: k.value for k in value.keywords} if isinstance(value, ast.Call) else {}
+        names = [t.id for t in (statement.targets if isinstance(statement, ast.Assign) else [getattr(statement, "target", None)])
+                 if isinstance(t, ast.Name)]
+        if (dotted(value.func) if isinstance(value, ast.Call) else "").endswith("OneToOneField") or any(
+                isinstance(words.get(flag), ast.Constant) and words[flag].value is True for flag in ("unique", "primary_key")):
+            keys += [{name} for name in names]
+        default = words.get("default")
+        if isinstance(default, ast.Constant) and default.value is not None and overridden is not None:
+            fixed |= {name for name in names if name not in overridden}
+    meta = next((c for c in model.body if isinstance(c, ast.ClassDef) and c.name == "Meta"), None)
+    for node in ast.walk(meta) if meta is not None else ():
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "unique_together" for t in node.targets):
+            pairs = node.value.elts if isinstance(node.value, (ast.Tuple, ast.List)) else []
+            groups = [p for p in pairs if isinstance(p, (ast.Tuple, ast.List))] or [node.value]
+            keys += [{string_value(e) or "?" for e in getattr(g, "elts", [None])} for g in groups]
+        elif isinstance(node, ast.Call) and (dotted(node.func) or "").endswith("UniqueConstraint"):
+            fields = next((k.value for k in node.keywords if k.arg == "fields"), None)
+            keys.append({string_value(e) or "?" for e in getattr(fields, "elts", [None])})
+    return any(key <= fixed or "?" in key for key in keys)
 
 
 def _run_query(fn: ast.AST, read: db.DbOp) -> db.DbOp:
