@@ -74,7 +74,9 @@ iterated rows (`for v in exercise.variations:`), one that returns a query's resu
 (`return self.editions.order_by(...).first()`) is a query on each row that reads it. For
 SQLAlchemy it reads the models' `relationship()` declarations: a lazy relationship (the
 default `lazy="select"`, `backref`s included) used on each row of a loop over a query's
-rows (`solve.challenge.value`) that the query does not load eagerly
+rows (`solve.challenge.value`, `len(team.members)`; the rows of `.all()` or of a 1.x `Query` iterated as it
+is: `for team in self.db.query(orm.Team).filter(...)`, `for m in Mapping.all()` of a model classmethod) that the
+query does not load eagerly
 (`joinedload`/`selectinload`/...; loader options built elsewhere, `.options(*self._options())`, may
 load it and count as loading). For peewee it reads the models' foreign keys (`ForeignKeyField`,
 `DeferredForeignKey` and the project's subclasses of `ForeignKeyField`): `book.author.name` on each row of a
@@ -83,7 +85,7 @@ row, unless the query selects that model (`.select(Book, Author).join(Author)`; 
 it), the rows are `prefetch()`ed or are dicts/tuples, or the field says `lazy_load=False`; `book.author_id`
 reads the key column. Rows rendered one by one through project code count too: a
 model method (`[t.to_dict() for t in Task.query.all()]`), a model `@property` or a function handed the
-row (`serialize_task(t)`) that reads a lazy relationship of the row or runs a query, followed through the
+row (`serialize_task(t)`, a method of the same class: `[self.team_model(t) for t in query]`) that reads a lazy relationship of the row or runs a query, followed through the
 methods and helpers it hands the row to (two calls deep), unless the rows' query (or the project
 function that returns them: `Alert.all(org)`, `cards = open_cards()`) loads that relationship eagerly,
 the loop body reads it itself, the read sits under an `if relations:` flag the call leaves at its False
@@ -340,6 +342,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if rows == "rows":
                 text = ast.unparse(_loop_iterables(loop)[0])
                 rows = f"rows ({text if len(text) <= 60 else text[:57] + '...'})"
+            read = _relation_read(node)
             if kind == "many":
                 message = f"{_call_text(node)} queries a related table once per row of {rows}"
                 fix = "add prefetch_related() for that relation to the queryset the loop iterates"
@@ -348,22 +351,26 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 fix = ("annotate or prefetch the value on the queryset the loop iterates "
                        "(Subquery/Prefetch with to_attr) instead of a per-row property query")
             elif kind == "foreign key":
-                message = (f"{ast.unparse(node.value)} reads a peewee foreign key: it loads the related row "
+                message = (f"{ast.unparse(read)} reads a peewee foreign key: it loads the related row "
                            f"(one query) once per row of {rows}")
                 fix = (f"select the related model with the rows (.select(Model, Related).join(Related)) or "
-                       f"prefetch() it, or read {node.value.attr}_id when only the key is needed")
+                       f"prefetch() it, or read {read.attr}_id when only the key is needed")
             elif kind == "lazy":
-                message = (f"{ast.unparse(node.value)} is a lazy relationship: loading it runs a query once per "
-                           f"row of {rows}")
-                fix = (f"load it with the rows: .options(selectinload(...{node.value.attr})) or joinedload, or "
+                message = f"{ast.unparse(read)} is a lazy relationship: loading it runs a query once per row of {rows}"
+                fix = (f"load it with the rows: .options(selectinload(...{read.attr})) or joinedload, or "
                        f"read the foreign key column when only the key is needed")
-            else:
-                fk = node if isinstance(node.value, ast.Name) else node.value  # event.incident / line.order.customer
-                message = f"{ast.unparse(fk)} loads a related row (one query) once per row of {rows}"
-                fix = (f"add select_related({fk.attr!r}) to the queryset the loop iterates "
-                       f"(or read {fk.attr}_id when only the key is needed)")
+            else:  # event.incident / line.order.customer
+                message = f"{ast.unparse(read)} loads a related row (one query) once per row of {rows}"
+                fix = (f"add select_related({read.attr!r}) to the queryset the loop iterates "
+                       f"(or read {read.attr}_id when only the key is needed)")
             yield _finding_at(module, node, message, fix,
                               Confidence.low if _one_rows_children(project, loop) else Confidence.medium)
+
+
+def _relation_read(node: ast.AST) -> ast.AST:
+    """The row's relation that a per-row read loads: ``team.members`` itself, ``solve.challenge`` of
+    ``solve.challenge.value``."""
+    return node.value if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) else node
 
 
 def _loop_finding(module: SourceModule, project: Project, sources: "_RowSources",
@@ -2770,17 +2777,24 @@ def _lazy_relation_loads(module: SourceModule, project: Project, fn: ast.AST) ->
     related object is not yet in the session, unless the query loads it eagerly
     (``joinedload``/``selectinload``/...)."""
     sqlalchemy = any(module.imports_module(lib) for lib in ("sqlalchemy", "flask_sqlalchemy", "sqlmodel")) \
-        or ".query." in module.text
+        or ".query." in module.text or _imports_project_code(module, project)
     relations = _sqlalchemy_relations(project) if sqlalchemy else {}
     foreign_keys = _peewee_foreign_keys(project, module) if db.peewee_models(project, module) else {}
     if not relations and not foreign_keys:
         return
     loaded: set[tuple[int, str]] = set()
     for node in walk_function_body(fn):
-        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
-                and isinstance(node.value.value, ast.Name) and not node.attr.startswith("_")):
+        if not isinstance(node, ast.Attribute) or node.attr.startswith("_"):
             continue
-        instance, relation = node.value.value.id, node.value.attr
+        if isinstance(node.value, ast.Attribute) and isinstance(node.value.value, ast.Name):
+            read = node.value  # solve.challenge.value
+        elif isinstance(node.value, ast.Name) and isinstance(node.ctx, ast.Load) \
+                and not isinstance(module.parents.get(node), ast.Attribute) \
+                and not (isinstance(module.parents.get(node), ast.Call) and module.parents[node].func is node):
+            read = node  # len(team.members), for m in team.members: the relationship as a value
+        else:
+            continue
+        instance, relation = read.value.id, read.attr
         for loop in loops_around(module, node):
             if instance not in {n for t in _loop_targets(loop) for n in _names(t)}:
                 continue
@@ -2831,8 +2845,9 @@ def _lazily_loaded(fn: ast.AST, loop: ast.AST, relation: str, relations: dict[st
     ``relation`` is lazy and not loaded eagerly by the query's options."""
     for iterable in _loop_iterables(loop):
         texts = _iterable_texts(fn, iterable)
-        models = _queried_models(texts)
-        if not models or not any(re.search(r"\.(all|fetchall|scalars|unique)\(\)", t) for t in texts):
+        models = {m for m in _queried_models(texts) | _called_models(texts) if m in relations}
+        if not models or not (any(re.search(r"\.(all|fetchall|scalars|unique)\(\)", t) for t in texts)
+                              or _iterates_legacy_query(texts)):
             continue  # not the rows of a query of a known model
         flags = [relations[m][relation] for m in models if relation in relations.get(m, {})]
         if not flags or not all(flags):
@@ -2857,7 +2872,28 @@ def _iterable_texts(fn: ast.AST, iterable: ast.expr) -> list[str]:
 
 
 def _queried_models(texts: list[str]) -> set[str]:
-    return {m for t in texts for m in re.findall(r"\b([A-Z]\w*)\.query\b|query\(\s*([A-Z]\w*)\b", t) for m in m if m}
+    return {m for t in texts
+            for m in re.findall(r"\b([A-Z]\w*)\.query\b|query\(\s*(?:[a-z_]\w*\.)*([A-Z]\w*)\b", t) for m in m if m}
+
+
+LEGACY_QUERY_STEPS = {"filter", "filter_by", "where", "order_by", "limit", "offset", "options", "join", "outerjoin",
+                      "distinct", "group_by", "having", "yield_per", "execution_options", "params", "populate_existing"}
+
+
+def _iterates_legacy_query(texts: list[str]) -> bool:
+    return any(_legacy_query_rows(ast.parse(text, mode="eval").body) for text in texts)
+
+
+def _legacy_query_rows(node: ast.expr) -> bool:
+    """Whether ``node`` is a SQLAlchemy 1.x ``Query`` of one model's rows, which runs when a loop
+    iterates it: ``self.db.query(orm.Team)`` or ``Team.query``, then filters, ordering and loader options."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in LEGACY_QUERY_STEPS:
+        node = node.func.value
+    if isinstance(node, ast.Attribute):
+        return node.attr == "query" and isinstance(node.value, ast.Name) and node.value.id[:1].isupper()
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "query" \
+        and db.db_like_name(dotted(node.func.value)) \
+        and len(node.args) == 1 and (dotted(node.args[0]) or "").rpartition(".")[2][:1].isupper()
 
 
 def _loaded_with_rows(texts: list[str], relation: str) -> bool:
@@ -2912,16 +2948,18 @@ def _per_row_serializer_reads(module: SourceModule, project: Project, fn: ast.AS
         else:
             continue
         handed = [i for i, arg in enumerate(node.args) if isinstance(arg, ast.Name)] \
-            if isinstance(node, ast.Call) and not member else []
+            if isinstance(node, ast.Call) and (not member or row == "self") else []  # helper(t), self.render(t)
         for loop in loops_around(module, node):
             targets = {n for t in _loop_targets(loop) for n in _names(t)}
-            rows = [row] if row in targets else [node.args[i].id for i in handed if node.args[i].id in targets]
+            on_row = bool(member) and row in targets
+            rows = [row] if on_row else [node.args[i].id for i in handed if node.args[i].id in targets]
             if not rows:
                 continue
             if sources is None:
                 sources = _RowSources(module, project, fn, False)
             if _is_chunked(loop) or _runs_once(module, node, loop) or _returned_from(module, node, loop) \
-                    or not any(sources.source_of(i) == "database rows" for i in _loop_iterables(loop)) \
+                    or not any(sources.source_of(i) == "database rows" or _iterates_legacy_query(_iterable_texts(fn, i))
+                               for i in _loop_iterables(loop)) \
                     or member and (id(loop), rows[0], member) in judged:
                 break
             judged.add((id(loop), rows[0], member))
@@ -2932,7 +2970,7 @@ def _per_row_serializer_reads(module: SourceModule, project: Project, fn: ast.AS
                                texts=texts + _preloads_before(fn, loop), read_in_loop={a.attr for a in walk_nodes(loop) if a is not node
                                                           and isinstance(a, ast.Attribute)
                                                           and isinstance(a.value, ast.Name) and a.value.id == rows[0]})
-            if member:
+            if on_row:
                 what = _member_reads(project, query, member, node)
             else:
                 resolved = db.resolve_function(module, project, node, reexports=True)
