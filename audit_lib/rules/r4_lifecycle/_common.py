@@ -81,6 +81,10 @@ SERVICE_CLIENTS = {
     "PIL.Image.open": "image file",
     "pikepdf.open": "PDF file", "pikepdf.Pdf.open": "PDF file",
     "fitz.open": "PDF document", "pymupdf.open": "PDF document",
+    # Segment: the constructor starts consumer threads and registers its join() with atexit, so a client that is
+    # never shut down is never freed either.
+    "segment.analytics.Client": "Segment analytics client",
+    "segment.analytics.client.Client": "Segment analytics client",
 }
 # Search datastore clients: each one builds its own pool of HTTP connections to the cluster.
 SEARCH_CLIENTS = {

@@ -41,7 +41,8 @@ HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
 connection pool of its own; not one over a pool it is given), clients of other servers (ldap3's `Connection` and python-ldap's
 `ldap.initialize`, closed by `unbind()`/`unbind_s()`; `pymongo.MongoClient`; `Elasticsearch`/`OpenSearch`
 clients, each a pool of HTTP connections to the cluster; a Cassandra
-`Cluster`, closed by `shutdown()`; `openai.OpenAI`/`AsyncOpenAI`; paramiko's `SSHClient` and `Transport`; MCP transports and sessions entered by hand, `transport =
+`Cluster`, closed by `shutdown()`; `openai.OpenAI`/`AsyncOpenAI`; Segment's analytics `Client`, whose
+consumer threads run, and which atexit keeps, until its `shutdown()`; paramiko's `SSHClient` and `Transport`; MCP transports and sessions entered by hand, `transport =
 stdio_client(params); await transport.__aenter__()`, which start a server process or connection that only their
 `__aexit__` ends (never entered, they open nothing); `smtplib.SMTP`/`SMTP_SSL`/`LMTP` and `aiosmtplib.SMTP`, closed
 by `quit()`, which is often called only after the mail went out), a Redis `PubSub` (`p = r.pubsub()` in a module that imports redis: it holds a connection of its own until
