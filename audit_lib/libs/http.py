@@ -13,7 +13,7 @@ Read-only API:
 - :func:`external_call` ``(module, call, project) -> OutboundCall | None``: an outbound call to an
   external service, by HTTP, gRPC or a service's SDK.
 - :func:`mail_call` ``(module, call) -> OutboundCall | None``: a call of Django's mail API that
-  sends mail (``send_mail(...)``, ``EmailMessage(...).send()``).
+  sends mail (``send_mail(...)``, ``EmailMessage(...).send()``), or of a mail library (edx-ace's ``ace.send``).
 - :func:`client_for` ``(module, expr, at, project=None) -> ClientBinding | None``: the
   session/client/stub/channel an expression refers to at node ``at``.
 - :func:`client_bindings` ``(module, project=None) -> list[ClientBinding]``: every name the
@@ -237,15 +237,19 @@ DJANGO_MAIL_FUNCTIONS = frozenset({"django.core.mail.send_mail", "django.core.ma
 DJANGO_MAIL_MESSAGES = frozenset({"django.core.mail.EmailMessage", "django.core.mail.EmailMultiAlternatives",
                                   "django.core.mail.message.EmailMessage",
                                   "django.core.mail.message.EmailMultiAlternatives"})
+# mail libraries' functions that send a message through their configured channel (SMTP, an email API)
+MAIL_LIBRARY_FUNCTIONS = frozenset({"edx_ace.ace.send"})
 
 
 def mail_call(module: SourceModule, call: ast.Call) -> OutboundCall | None:
     """A call of Django's mail API that sends mail: ``send_mail(...)``, ``mail_admins(...)``, or
     ``send()`` of a message built in the same function (``EmailMessage(...).send()``, ``message =
-    EmailMultiAlternatives(...)`` ... ``message.send()``)."""
+    EmailMultiAlternatives(...)`` ... ``message.send()``); or a mail library's send (edx-ace's ``ace.send(msg)``)."""
     name = call_name(module, call) or ""
     if name in DJANGO_MAIL_FUNCTIONS:
         return OutboundCall(node=call, library="django.core.mail", protocol="smtp", operation=name.rsplit(".", 1)[-1])
+    if name in MAIL_LIBRARY_FUNCTIONS:
+        return OutboundCall(node=call, library=name.split(".", 1)[0], protocol="smtp", operation=name.rsplit(".", 1)[-1])
     if not (isinstance(call.func, ast.Attribute) and call.func.attr == "send"):
         return None
     message = call.func.value
@@ -575,6 +579,10 @@ SDK_CLIENTS: dict[str, frozenset[str] | None] = {
     "stripe": None,  # the module is the client: stripe.Customer.create(...)
     "stripe.StripeClient": None,
     "b2sdk.v2.B2Api": None,
+    "github.Github": None,  # PyGithub: github.get_repo(...) fetches from the GitHub API
+    "github.MainClass.Github": None,
+    **{f"taskcluster.{prefix}{service}": None for prefix in ("", "aio.") for service in (
+        "Auth", "Github", "Hooks", "Index", "Notify", "Object", "PurgeCache", "Queue", "Secrets", "WorkerManager")},
     "requests_hardened.Manager": frozenset({"send_request"}),  # requests behind an SSRF guard
 }
 # SDK functions that are themselves the call: an LLM gateway's module functions
@@ -586,11 +594,12 @@ SDK_MODULES = frozenset({"stripe"})  # SDKs whose module itself makes the calls,
 SHARED_DEPENDENCIES = {"slack_sdk": "Slack", "boto3": "AWS (boto3)", "twilio": "Twilio", "telegram": "Telegram",
                        "minio": "the object store (MinIO)", "openai": "OpenAI", "anthropic": "Anthropic",
                        "postmarker": "Postmark", "sendgrid": "SendGrid", "stripe": "Stripe", "b2sdk": "Backblaze B2",
-                       "litellm": "the LLM provider (litellm)"}
+                       "litellm": "the LLM provider (litellm)", "taskcluster": "Taskcluster",
+                       "github": "GitHub (PyGithub)"}
 HOLDS = "holds:"  # marks a name bound to a container of SDK clients
 SDK_LOCAL_METHODS = {"generate_presigned_url", "generate_presigned_post", "get_paginator", "can_paginate", "get_waiter",
                      "close", "Bucket", "Object", "presigned_get_object", "presigned_put_object", "presigned_url",
-                     "with_options", "copy", "construct_event", "verify_header"}
+                     "with_options", "copy", "construct_event", "verify_header", "buildUrl", "buildSignedUrl"}
 CONNECTING_CALLS = {"smtplib.SMTP": "smtp", "smtplib.SMTP_SSL": "smtp", "aiosmtplib.send": "smtp",
                     "websockets.connect": "websocket", "websockets.client.connect": "websocket",
                     "websockets.asyncio.client.connect": "websocket", "websocket.create_connection": "websocket"}

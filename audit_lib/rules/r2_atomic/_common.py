@@ -1,4 +1,5 @@
-"""Facts that several R2 rules ask: does Django run this method of a view class inside a transaction?"""
+"""Facts that several R2 rules ask: does Django run this method of a view class inside a transaction? Which
+methods run for a call of an abstract one?"""
 
 from __future__ import annotations
 
@@ -56,3 +57,33 @@ def _dispatches_in_transaction(module: SourceModule, dispatch: ast.AST) -> bool:
     return db.is_transaction_function(module, dispatch) or any(
         isinstance(n, ast.Return) and isinstance(n.value, ast.Call) and db.in_transaction(module, n, dispatch)
         for n in walk_function_body(dispatch))
+
+
+def is_abstract(fn: ast.AST) -> bool:
+    """``@abstractmethod``, or a body that only documents, passes or raises NotImplementedError."""
+    if any((dotted(d) or "").split(".")[-1] == "abstractmethod" for d in fn.decorator_list):
+        return True
+    body = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    return all(isinstance(s, ast.Pass) or (isinstance(s, ast.Raise) and "NotImplementedError" in ast.unparse(s))
+               for s in body)
+
+
+def implementations(project: Project, module: SourceModule, method: ast.AST) -> list[tuple[SourceModule, ast.AST]]:
+    """The overrides of an abstract method in the code base's subclasses of its class: ``self.x()``
+    in the base runs one of them."""
+    owner = module.parents.get(method)
+    if not isinstance(owner, ast.ClassDef):
+        return []
+    found = []
+    for other in project.modules:
+        if method.name not in other.text:
+            continue
+        for cls in other.nodes_of(ast.ClassDef):
+            if cls is not owner and _derives_from(project, cls.name, owner.name):
+                found += [(other, f) for f in cls.body if isinstance(f, FUNCTION_TYPES) and f.name == method.name]
+    return found
+
+
+def _derives_from(project: Project, name: str, base: str, depth: int = 5) -> bool:
+    bases = db.class_bases(project).get(name, [])
+    return base in bases or (depth > 0 and any(_derives_from(project, b, base, depth - 1) for b in bases if b != name))

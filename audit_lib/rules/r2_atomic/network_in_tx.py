@@ -4,9 +4,10 @@
 Reports a call to another service made while a database transaction is open. That is an
 outbound HTTP request (`requests`, `httpx`, `aiohttp`, `urllib`,
 `urllib3`, `http.client`), a gRPC stub call, or a call through a service's SDK (Stripe, boto3,
-Backblaze B2, SendGrid, Twilio, Slack, OpenAI, an SMTP connection: the calls that
+Backblaze B2, SendGrid, Twilio, Slack, OpenAI, Taskcluster, PyGithub, an SMTP connection: the calls that
 `audit_lib.libs.http.external_call` knows, also a client or the `stripe` module handed to a class's
-constructor), mail sent through Django's mail API (`send_mail(...)`, `EmailMessage(...).send()`), a DNS query
+constructor), mail sent through Django's mail API (`send_mail(...)`, `EmailMessage(...).send()`) or edx-ace
+(`ace.send(message)`), a DNS query
 (dnspython's `resolver.resolve(...)`, aiodns), a request to an Elasticsearch or OpenSearch cluster (a
 client's `es.index(...)`, `es.indices.refresh(...)`, `helpers.bulk(es, actions)`, also a client behind
 werkzeug's `LocalProxy(get_es)`), or a Celery task of
@@ -109,7 +110,7 @@ from audit_lib.operator_code import is_celery_task
 from audit_lib.pyast import (FUNCTION_TYPES, call_name, decorator_names, dotted, enclosing_function, enclosing_loops,
                              functions, method_name, qualified, string_value, walk_function_body, walk_nodes)
 from audit_lib.registry import rule
-from audit_lib.rules.r2_atomic._common import in_atomic_dispatch_view
+from audit_lib.rules.r2_atomic._common import implementations, in_atomic_dispatch_view, is_abstract
 from audit_lib.rules.r3_resilience._common import module_constant
 from audit_lib.source import Project, SourceModule
 
@@ -894,7 +895,7 @@ def _helper_call(module: SourceModule, project: Project, call: ast.Call, depth: 
         if resolved is None or id(resolved[1]) in seen:
             continue
         helper_module, helper = resolved
-        bodies = _implementations(project, helper_module, helper) if _is_abstract(helper) else [(helper_module, helper)]
+        bodies = implementations(project, helper_module, helper) if is_abstract(helper) else [(helper_module, helper)]
         found = _calls_out(project, helper.name, bodies, depth, seen | {id(helper)})
         if found is not None:
             return found
@@ -1007,33 +1008,3 @@ def _attribute_interface(module: SourceModule, fn: ast.AST, receiver: ast.expr) 
 def _implements(cls: ast.ClassDef, interface: str) -> bool:
     return any(isinstance(d, ast.Call) and (dotted(d.func) or "").split(".")[-1] == "implementer"
                and any((dotted(a) or "").split(".")[-1] == interface for a in d.args) for d in cls.decorator_list)
-
-
-def _is_abstract(fn: ast.AST) -> bool:
-    """``@abstractmethod``, or a body that only documents, passes or raises NotImplementedError."""
-    if any((dotted(d) or "").split(".")[-1] == "abstractmethod" for d in fn.decorator_list):
-        return True
-    body = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
-    return all(isinstance(s, ast.Pass) or (isinstance(s, ast.Raise) and "NotImplementedError" in ast.unparse(s))
-               for s in body)
-
-
-def _implementations(project: Project, module: SourceModule, method: ast.AST) -> list[tuple[SourceModule, ast.AST]]:
-    """The overrides of an abstract method in the code base's subclasses of its class: ``self.x()``
-    in the base runs one of them."""
-    owner = module.parents.get(method)
-    if not isinstance(owner, ast.ClassDef):
-        return []
-    found = []
-    for other in project.modules:
-        if method.name not in other.text:
-            continue
-        for cls in other.nodes_of(ast.ClassDef):
-            if cls is not owner and _derives_from(project, cls.name, owner.name):
-                found += [(other, f) for f in cls.body if isinstance(f, FUNCTION_TYPES) and f.name == method.name]
-    return found
-
-
-def _derives_from(project: Project, name: str, base: str, depth: int = 5) -> bool:
-    bases = db.class_bases(project).get(name, [])
-    return base in bases or (depth > 0 and any(_derives_from(project, b, base, depth - 1) for b in bases if b != name))
