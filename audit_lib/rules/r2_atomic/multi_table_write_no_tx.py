@@ -88,6 +88,11 @@ transaction and is not reported. Neither are:
   user.ssh_key: refresh_ssh_key(user)` setting `user.ssh_key`, `if not project:
   create_project_model(...)`); and a loop that runs each item in its own transaction and goes on
   when one fails (an import that counts its errors), which keeps what succeeded on purpose;
+- writes with a call to another service between them (an HTTP request, a service's SDK such as
+  Taskcluster's `queue.createTask(...)`, mail), in the lines between them, in a loop around the first
+  write (its next passes) or in the helpers that make them, also through helpers of the code base and the
+  overrides of an abstract method (`self.scheduler.trigger(...)`): a transaction cannot take in what the
+  other service did, and one held open across the call is R2.network-in-tx;
 - a later write in a `finally:` block or in an `except` handler that raises again (an event
   recording the attempt, whatever its outcome), and a later write in the body of a `try` whose
   handler deletes what was made and raises again (`except Exception: delete_user(user.id); raise`),
@@ -159,11 +164,11 @@ from itertools import takewhile
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.libs import db, web
-from audit_lib.pyast import (FUNCTION_TYPES, ancestors, annotation_expr, decorator_names, dotted, functions, is_none,
-                             string_value, walk_function_body)
+from audit_lib.libs import db, http, web
+from audit_lib.pyast import (FUNCTION_TYPES, ancestors, annotation_expr, decorator_names, dotted, enclosing_loops,
+                             functions, is_none, string_value, walk_function_body)
 from audit_lib.registry import rule
-from audit_lib.rules.r2_atomic._common import in_atomic_dispatch_view
+from audit_lib.rules.r2_atomic._common import implementations, in_atomic_dispatch_view, is_abstract
 from audit_lib.source import Project, SourceModule, is_management_command
 
 FIX = ("put all the writes in one transaction and commit once after the last: `async with conn.transaction():` "
@@ -212,6 +217,7 @@ DEFERRING_CALLS = {"on_commit", "Thread", "Timer", "Process", "submit", "map", "
 TEMPORARY_TABLE = re.compile(r"\bCREATE\s+(?:GLOBAL\s+|LOCAL\s+)?TEMP(?:ORARY)?\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
                              r"\"?(\w+)", re.I)
 SETTINGS_WRITES = {"set", "set_multi", "delete", "delete_all"}
+SERVICE_CALL_DEPTH = 5  # helpers deep: a service's client sits a few layers below the code that writes
 DATABASE_ERROR = re.compile(r"(SQLAlchemy|Database|DBAPI|Operational|Peewee|DB)Error")
 
 
@@ -941,6 +947,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                     module, project, fn, earlier.call, later.call) or _helper_lets_fail(
                     module, project, earlier) or _helper_lets_fail(module, project, later):
                 continue  # recorded or undone because the work failed (or whatever its outcome): not its other half
+            if _service_call_between(module, project, fn, earlier.call, later.call):
+                continue  # a transaction cannot take in the other service's side of the change, nor should it wait on it
             if db.never_both(module, fn, earlier.call, later.call) or _independent_options(module, fn, ops, earlier.call,
                                                                                            later.call) or _exclusive_cases(
                     module, fn, earlier.call, later.call):
@@ -963,6 +971,43 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 confidence=confidence,
             )
     return None
+
+
+def _service_call_between(module: SourceModule, project: Project, fn: ast.AST, earlier: ast.Call,
+                          later: ast.Call) -> bool:
+    """A call to another service (HTTP, a service's SDK, mail) that runs between the two writes, directly or
+    through helpers of the code base: in the lines between them, in a loop around the earlier write but not
+    the later (its next passes), or in the helpers that make the writes. A transaction around both writes
+    would be held open across that call (R2.network-in-tx), and could not undo what the other service did."""
+    loops = {id(loop) for loop in enclosing_loops(module, earlier)} - {id(loop) for loop in enclosing_loops(module, later)}
+    for node in walk_function_body(fn):
+        if not isinstance(node, ast.Call):
+            continue
+        runs_between = earlier.lineno <= node.lineno <= later.lineno or any(
+            id(loop) in loops for loop in enclosing_loops(module, node))
+        if runs_between and _reaches_service(module, project, node, SERVICE_CALL_DEPTH):
+            return True
+    return False
+
+
+def _reaches_service(module: SourceModule, project: Project, call: ast.Call, depth: int) -> bool:
+    known = project.facts.setdefault("multi_table.reaches_service", {})
+    if (id(call), depth) not in known:
+        known[(id(call), depth)] = False  # a helper that calls itself reaches nothing more through that call
+        known[(id(call), depth)] = _calls_service(module, project, call, depth)
+    return known[(id(call), depth)]
+
+
+def _calls_service(module: SourceModule, project: Project, call: ast.Call, depth: int) -> bool:
+    if http.external_call(module, call, project) is not None or http.mail_call(module, call) is not None:
+        return True
+    resolved = db.resolve_function(module, project, call, reexports=True) if depth > 0 else None
+    if resolved is None:
+        return False
+    helper_module, helper = resolved
+    bodies = implementations(project, helper_module, helper) if is_abstract(helper) else [resolved]
+    return any(_reaches_service(body_module, project, node, depth - 1) for body_module, body in bodies
+               for node in walk_function_body(body) if isinstance(node, ast.Call))
 
 
 def _same_model(first: str, second: str) -> bool:
