@@ -55,7 +55,9 @@ availability probes (a predicate, `enabled()`/`is_*()`/`has_*()`, whose `except`
 failure answers False: the failure is the answer), fetches whose result the function keeps for the life of the process (stored into a module-level cache
 mapping, `get_public_keys.key_cache[url] = keys`, or into a module-level mapping the function tests first,
 `if issuer not in _configs: _configs[issuer] = ...`: a signing key set or an OIDC discovery document, asked
-once per key), checks for a new release of the product itself (in a function named for one: `run_version_check`,
+once per key), downloads the function writes, or what it derives from them, into a file it opens for writing
+(`r = requests.get(FEED_URL)` ... `with open(db_location, "w") as f: json.dump(r.json(), f)`: a blocklist or a
+database refreshed now and then into a local copy the service reads instead), checks for a new release of the product itself (in a function named for one: `run_version_check`,
 `check_for_updates`, `get_latest_release`; daily or cached, for an admin's banner), calls made once at start-up (in a Django
 `AppConfig.ready()`, discord.py's `cog_load`/`setup_hook`, an `on_startup` handler, FastAPI's
 `@app.on_event("startup")`, or a function only those call, also a loop they start: nothing repeats them while
@@ -197,6 +199,7 @@ def check(project: Project) -> Iterator[Finding]:
         calls = [c for c in calls if not _start_up_only(module, project, c) and not _cached_fallback(module, c)
                  and not _once_per_client(module, project, c.node)
                  and not _release_check(module, c.node) and not _kept_for_the_process(module, c.node)
+                 and not _saved_to_file(module, c.node)
                  and not _disables_after_failures(module, c.node)
                  and not _availability_probe(module, c.node)
                  and not (c.library not in LLM_LIBRARIES and _tenant_configured(module, project, c.node))
@@ -1030,6 +1033,47 @@ def _kept_for_the_process(module: SourceModule, call: ast.Call) -> bool:
                         and (root in module_names or root in functions):
                     return True
     return False
+
+
+FILE_WRITES = {"write", "writelines", "write_text", "write_bytes", "dump", "copyfileobj"}
+
+
+def _saved_to_file(module: SourceModule, call: ast.Call) -> bool:
+    """A download its function writes into a file it opens for writing (``r = requests.get(FEED_URL)`` ...
+    ``with open(db_location, "w") as f: f.write(r.text)``, ``json.dump(r.json(), f)``): a blocklist or a
+    database refreshed now and then into a local copy that the service reads instead of the dependency."""
+    fn = enclosing_function(module, call)
+    assignment = module.parents.get(call)
+    if fn is None or not isinstance(assignment, ast.Assign) or not isinstance(assignment.targets[0], ast.Name):
+        return False
+    derived = _derived_names(fn, assignment.targets[0].id)
+    opens_for_writing = any(
+        isinstance(n, ast.Call) and dotted(n.func) == "open" and any(
+            any(c in (string_value(m) or "") for c in "wax") for m in [*n.args[1:2], *(k.value for k in n.keywords
+                                                                       if k.arg == "mode")])
+        for n in walk_function_body(fn))
+    return opens_for_writing and any(
+        isinstance(n, ast.Call) and (dotted(n.func) or "").rsplit(".", 1)[-1] in FILE_WRITES
+        and any(isinstance(m, ast.Name) and m.id in derived for a in [*n.args, *(k.value for k in n.keywords)]
+                for m in walk_nodes(a))
+        for n in walk_function_body(fn))
+
+
+def _derived_names(fn: ast.AST, name: str) -> set[str]:
+    """``name`` and the names the function binds from it (``data = response.json()``, ``for line in
+    data.splitlines()``, ``cleaned += line``), and from those in turn."""
+    derived = {name}
+    for _ in range(4):
+        for node in walk_function_body(fn):
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and node.value is not None:
+                targets, value = (node.targets if isinstance(node, ast.Assign) else [node.target]), node.value
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                targets, value = [node.target], node.iter
+            else:
+                continue
+            if any(isinstance(m, ast.Name) and m.id in derived for m in walk_nodes(value)):
+                derived |= {t.id for target in targets for t in walk_nodes(target) if isinstance(t, ast.Name)}
+    return derived
 
 
 def _local_sidecar(module: SourceModule, project: Project, call: OutboundCall) -> bool:
