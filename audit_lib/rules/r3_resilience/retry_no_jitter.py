@@ -4,7 +4,8 @@
 Reports retries whose wait has no random component. They are:
 
 - a retry loop (a loop around `try`/`except` that sleeps in the handler, or that sleeps
-  after the attempt when the `try` leaves the loop on success, or before it under a test of the attempt count,
+  after the attempt when the `try` leaves the loop on success (also inside the `try`, after the test that leaves on
+  success, `if resp.status_code == 200: break` then `time.sleep(5)`), or before it under a test of the attempt count,
   `if attempt: time.sleep(2 ** attempt)`; a `try` under an `if` of the loop counts too) whose `sleep()` (or a name bound to it, `_sleep = asyncio.sleep`) delay is a constant or a
   deterministic backoff (`2 ** attempt`), also a delay a decorator factory takes (`def retry(times=3, delay=2)`);
   a loop with no `except` counts when its header counts attempts (`for attempt in range(retries)`,
@@ -653,7 +654,8 @@ def _retry_sleep(module: SourceModule, project: Project, loop: ast.For | ast.Asy
             # the pause after the attempt; one before it (at the top of the loop) runs before the first
             # attempt too: the loop polls for a state to come about, nothing failed is being retried
             after = loop.body[loop.body.index(statement) + 1:]
-            sleep = _first_sleep(module, after) or _wait_after_first_round(module, loop, statement)
+            sleep = _first_sleep(module, after) or _wait_after_first_round(module, loop, statement) \
+                or _sleep_after_success_test(module, statement.body)
             if sleep is not None:
                 return sleep if _deterministic(module, sleep, loop) else None
     if not tries and _counts_attempts(loop) and _leaves_loop(loop.body) and not _leaves_when_found(loop.body) \
@@ -698,6 +700,16 @@ def _tests_overload(test: ast.expr) -> bool:
                 isinstance(node.ops[0], (ast.GtE, ast.Gt)) and values & {499, 500}):
             return True
     return False
+
+
+def _sleep_after_success_test(module: SourceModule, body: list[ast.stmt]) -> ast.Call | None:
+    """A sleep inside the ``try`` after the test that leaves on success (``if resp.status_code == 200: break``,
+    then ``time.sleep(5)``): the pause before the next attempt. Not after a plain truth test of a state
+    (``if report["done"]: break``): that loop polls."""
+    for index, statement in enumerate(body):
+        if isinstance(statement, ast.If) and any(isinstance(n, (ast.Break, ast.Return)) for n in statement.body):
+            return None if _truth_test(statement.test) else _first_sleep(module, body[index + 1:])
+    return None
 
 
 def _wait_after_first_round(module: SourceModule, loop: ast.AST, attempt: ast.Try) -> ast.Call | None:
