@@ -87,7 +87,8 @@ Ownership moves are not leaks, so these stay silent: the resource is returned or
 yielded to the caller (also as what its method returns, the same object: a cursor's `execute()` in psycopg 3
 and sqlite3, `return cur.execute(sql)`), stored on an attribute (`self.conn = ...`, `app.state.pool =
 ...`, `setattr(client, "session", session)`, a module global: `global _proc; _proc = proc`) or in a container (`pools[name] = ...`, `conns.append(...)`), passed to a class
-constructor whose object is returned or stored (`return Repository(conn)`), to a method of `self` or a
+constructor whose object is returned or stored (`return Repository(conn)`), to a method of `self` (not one of
+the class that only calls the resource's methods, `self._submit(session, data)`, which keeps nothing) or a
 setter (`self.set_socket(sock)`, `loop.add_reader(sock, ...)`), or to a call whose
 result is returned or stored (`return send_file(handle)`, `transport =
 make_transport(sock); return transport`), entered into an
@@ -1135,15 +1136,23 @@ def _project_user(module: SourceModule, project: Project, call: ast.Call, given:
     """``get_all(db_session=SessionLocal())``: a project function that only queries through the session
     it is given (method calls on its parameter), never closes it, stores it or hands it back or on."""
     resolved = resolve_function(project, module, call.func)
-    if resolved is None:
-        return False
-    _, callee = resolved
+    return resolved is not None and _only_used_by(resolved[1], call, given)
+
+
+def _own_method_user(module: SourceModule, project: Project, call: ast.Call, given: ast.AST) -> bool:
+    """``report = self._analysis(session, raw)``: a method of the object's class that only calls methods of the
+    resource it is given; it does not keep it, so the caller still has to close it."""
+    resolved = resolve_callee(module, project, call)
+    return resolved is not None and _only_used_by(resolved[1], call, given, bound=True)
+
+
+def _only_used_by(callee: ast.AST, call: ast.Call, given: ast.AST, bound: bool = False) -> bool:
     params = [*callee.args.posonlyargs, *callee.args.args, *callee.args.kwonlyargs]
     if isinstance(given, ast.keyword):
         param = given.arg
     else:
         index = call.args.index(given) if given in call.args else -1
-        positional = [*callee.args.posonlyargs, *callee.args.args]
+        positional = [*callee.args.posonlyargs, *callee.args.args][1 if bound else 0:]
         param = positional[index].arg if 0 <= index < len(positional) else None
     if param is None or param not in {a.arg for a in params}:
         return False
@@ -1442,6 +1451,9 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
             if call_name(module, parent) in PROCESSES:
                 return  # ``Popen(cmd, stdout=log)``: the child gets a copy of the descriptor, see ``_wraps``
             verdict = _callee_verdict(module, parent)
+            if verdict == "owner" and project is not None and isinstance(parent.func, ast.Attribute) and \
+                    dotted(parent.func.value) == "self" and _own_method_user(module, project, parent, child):
+                return  # ``self._analysis(session)`` only uses it: it stays this function's to close
             if verdict in ("owner", "sink") or _result_handed_over(module, parent):
                 usage.owned = True
             elif verdict == "constructor" or call_name(module, parent) in DESCRIPTOR_WRAPPERS:
