@@ -104,7 +104,8 @@ transaction and is not reported. Neither are:
 - writes to the row that tracks a background job or task (`job.save(update_fields=
   ["status"])`, a model built on a `Job`/`Task` base, its `ProgressReport`, a worker's `AppStatus` row, a status set to `"running"`/`"processing"`
   and saved alone, a checkpoint saved through `update_checkpoint(...)`), committed apart on purpose so that
-  progress is visible (a `Task` model with `assignees` is a work item people are given, not a job);
+  progress is visible (a `Task` model with `assignees` is a work item people are given, not a job; a
+  django-celery-beat `PeriodicTask` is a schedule the change sets up, and part of it);
 - commands and scripts that seed or generate sample data (`seed.py`, `initdb`,
   `dummy-generator-*`, `populate_demo`, a module documented as "Loads test data into ...", a
   management command `create_test_event`), and scripts of a `bin/` directory, run by hand;
@@ -217,6 +218,7 @@ DEFERRING_CALLS = {"on_commit", "Thread", "Timer", "Process", "submit", "map", "
 TEMPORARY_TABLE = re.compile(r"\bCREATE\s+(?:GLOBAL\s+|LOCAL\s+)?TEMP(?:ORARY)?\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
                              r"\"?(\w+)", re.I)
 SETTINGS_WRITES = {"set", "set_multi", "delete", "delete_all"}
+SCHEDULER_MODELS = "django_celery_beat."  # the periodic task scheduler's tables: configuration, not a job's progress
 SERVICE_CALL_DEPTH = 5  # helpers deep: a service's client sits a few layers below the code that writes
 DATABASE_ERROR = re.compile(r"(SQLAlchemy|Database|DBAPI|Operational|Peewee|DB)Error")
 
@@ -920,7 +922,7 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                     module, project, later) or _guarding_context(module, project, earlier) or _guarding_context(
                     module, project, later):
                 continue  # a compare-and-set claim commits first on purpose: others see the row taken
-            if _tracks_a_job(project, earlier) or _tracks_a_job(project, later) or _task_subject(module, fn, later) or (
+            if _tracks_a_job(module, project, earlier) or _tracks_a_job(module, project, later) or _task_subject(module, fn, later) or (
                     _marks_in_progress(module, fn, earlier) or _marks_in_progress(module, fn, later)):
                 continue  # a background job's status commits on its own so that others see the progress
             first, second = sorted(earlier.tables)[0], sorted(later.tables)[0]
@@ -1134,15 +1136,16 @@ def _recomputes_totals(module: SourceModule, project: Project, write: db.DbOp) -
     return bool(AGGREGATE.search(ast.get_source_segment(helper_module.text, helper) or ""))
 
 
-def _tracks_a_job(project: Project, write: db.DbOp) -> bool:
+def _tracks_a_job(module: SourceModule, project: Project, write: db.DbOp) -> bool:
     """A write to the row that tracks a background job or task (``job.status = "active";
     job.save()``, an ``ImportJob``, a model built on a ``ChildJob`` base, ``task.save(...)``), its
     progress report (``ProgressReport``, ``progress_bar.save()``) or a worker's status row
     (``AppStatus``, ``worker_heartbeats``): it is committed on its own on purpose, so that other
     processes see the job's progress while it runs; so is a batch run's checkpoint saved through a helper (``update_checkpoint(position)``),
     which lets the next run resume where this one stopped. Not a task people are assigned (a model with an ``assignees`` field): that is a work item
-    of the domain, not a job's progress."""
-    if any(t in _assigned_work_items(project) for t in write.tables):
+    of the domain, not a job's progress; nor a schedule of django-celery-beat (``PeriodicTask``, ``ClockedSchedule``):
+    it configures what runs later, and a half-made one runs a task for a change that was not completed."""
+    if any(t in _assigned_work_items(project) or module.imports.get(t, "").startswith(SCHEDULER_MODELS) for t in write.tables):
         return False
     if CHECKPOINT_HELPER.fullmatch((write.through or "").split(".")[-1]):
         return True
