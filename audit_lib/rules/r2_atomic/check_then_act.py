@@ -104,7 +104,9 @@ is None: return 404` ... a copy of it): each request adds its own row, no check 
 appending to a log after its newest row was judged on age or author (amend it, else append), nor
 any insert into a log or history (`ViewLog`, `audit_log`, `SearchHistory`), a token table (`AccessToken`, `RefreshTokenModel`), a notification table (`Notification`) or a cache
 (`UserCache`, `CachedFile`) decided on a read (`if not recent_view: ViewLog.objects.create(...)`): a second
-log entry, a second valid token, a repeated notification or a second cached copy harms nothing. Nor an insert of a row of another kind than the read looked for (`filter_by(kind="comment")`, then
+log entry, a second valid token, a repeated notification or a second cached copy harms nothing -- unless
+the model declares a unique key over the columns the read filters on (`TicketCache.ticket_number`,
+`unique=True`): the loser of the race then fails with `IntegrityError`. Nor an insert of a row of another kind than the read looked for (`filter_by(kind="comment")`, then
 `Notification(kind="mention")`): a business rule, no duplicate of what was checked. Nor an
 insert into a model with a unique key inside a `try` that catches any error (`except Exception:
 pass`). Nor an insert into a model with a
@@ -318,7 +320,8 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
             if read is not None:
                 write = replace(write, kind=db.INSERT)  # the saved instance is built when the read found nothing
         if read is None or _isolation(project, read.api) == "SERIALIZABLE" or _serialized(module, fn, read.call, ops) \
-                or _another_kind_of_row(fn, read, write) or write.kind == db.INSERT and all(HARMLESS_DUPLICATES.search(CLASS_SUFFIX.sub("", t)) for t in write.tables) or (
+                or _another_kind_of_row(fn, read, write) or write.kind == db.INSERT and all(HARMLESS_DUPLICATES.search(CLASS_SUFFIX.sub("", t)) for t in write.tables) and not (
+                    _keyed_on_checked_columns(project, read, keyed)) or (
                 write.through and origin is not None and (
                     _helper_checks_under_lock(project, *origin) or _helper_decides_itself(project, *origin))) or (
                 write.through and origin is None and SELF_DECIDING.search(write.through.split(".")[-1])):
@@ -789,6 +792,13 @@ def _refused_by_unique_key(project: Project, read: db.DbOp, write: db.DbOp) -> b
     unique_fields = set().union(*(project.facts.get("r2.single_unique", {}).get(t, LIBRARY_MODEL_KEYS.get(t, set()))
                                   for t in write.tables))
     return not (unique_fields and filtered) or bool(unique_fields & filtered)
+
+
+def _keyed_on_checked_columns(project: Project, read: db.DbOp, write: db.DbOp) -> bool:
+    """The model written declares a unique key over the columns the read filters on, as the read spells
+    them (not through a helper): the loser of the race fails with ``IntegrityError``."""
+    return not read.through and bool(_filtered_columns(read.call)) and _inserts_unique(project, write) and (
+        _refused_by_unique_key(project, read, write))
 
 
 def _unique_indexes(project: Project) -> dict[str, list[set[str]]]:
