@@ -8,7 +8,8 @@ prometheus-flask-exporter, django-prometheus, starlette-exporter, starlette-prom
 aioprometheus, prometheus-async, pyramid_prometheus, pyramid_metrics, aiohttp-prometheus(-exporter),
 aiohttp-metrics, Litestar's Prometheus and OpenTelemetry plugins, OpenTelemetry (metrics or
 instrumentation), statsd/datadog/DogStatsD,
-ddtrace, New Relic or Elastic APM. A library counts when it is imported, or named in a
+ddtrace, New Relic or Elastic APM, and Open edX's `edx_django_utils.monitoring` (its middlewares report to New Relic
+or Datadog). A library counts when it is imported, or named in a
 string such as Django's `INSTALLED_APPS`/`MIDDLEWARE` or Pyramid's `config.include("pyramid_prometheus")`
 (not as a key of a logging
 configuration, which only names a logger); a local metrics facade (a
@@ -73,7 +74,7 @@ METRICS_LIBRARIES = (
     "aiodogstatsd", "newrelic", "elasticapm", "markus", "pyformance", "litestar.contrib.prometheus",
     "litestar.plugins.prometheus", "litestar.contrib.opentelemetry", "litestar.plugins.opentelemetry",
     "pyramid_prometheus", "pyramid_metrics", "prometheus_async", "aiohttp_prometheus", "aiohttp_prometheus_exporter",
-    "aiohttp_metrics",
+    "aiohttp_metrics", "edx_django_utils.monitoring",
 )
 
 
