@@ -244,6 +244,13 @@ def _sets_atomic_requests(node: ast.AST) -> bool:
     return any(not (isinstance(v, ast.Constant) and not v.value) for v in values)
 
 
+def is_django_settings(module: SourceModule, project: Project) -> bool:
+    """A Django settings module: ``settings.py`` or a module of a ``settings/`` package, in a Django code base."""
+    stem = module.path.rsplit("/", 1)[-1][:-3]
+    in_settings = stem == "settings" or "/settings/" in f"/{module.path}"
+    return in_settings and ("INSTALLED_APPS" in module.text or project.imports_anywhere("django"))
+
+
 def imports_web_framework(module: SourceModule) -> bool:
     return any(module.imports_module(name) for name in WEB_FRAMEWORKS)
 

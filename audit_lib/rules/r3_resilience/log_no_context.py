@@ -65,7 +65,8 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   its first line): moving them to key-value context is one change.
 
 When the code base logs plain text throughout (no `LoggerAdapter` or bound logger, no
-structlog or JSON log formatter anywhere in service code, and no `extra=`, or only extras that nothing
+structlog, JSON log formatter or log-shipping handler (Google Cloud Logging's `StructuredLogHandler`, logstash, ...)
+anywhere in service code, and no `extra=`, or only extras that nothing
 writes out: no log-shipping handler, no third-party formatter factory, no formatter class of the
 project's own that serializes the record or reads a field of its own (one that only cleans up the
 message, or moves a decorator's `extra={"s_line": n}` into `record.lineno`, writes nothing more), no
@@ -77,7 +78,9 @@ module's top level (a start-up sequence that prints its steps), are one finding.
 in a block that then stops the process (`raise SystemExit(1)`, `sys.exit()`: a start-up refusing its
 configuration) is not reported, nor is a print right after another (the next line of one notice), nor one in the `except` of a `try`
 that only calls `create_engine()` (lazy: the handler never runs), nor one in the `except` of a `try` that
-configures logging (`logging.config.fileConfig(...)`: logging itself failed, the console is all that is left).
+configures logging (`logging.config.fileConfig(...)`: logging itself failed, the console is all that is left),
+nor one at the top level of a Django settings module (a start-up notice printed while the settings load, before
+logging is configured).
 
 ## Why is this bad?
 `print()` bypasses the logging pipeline: no level, no timestamp, no logger name, no
@@ -114,7 +117,7 @@ from dataclasses import replace
 from typing import Iterator, NamedTuple
 
 from audit_lib.findings import Confidence, Finding, code_base_finding, shown_places
-from audit_lib.libs.web import handler_of, route_handlers
+from audit_lib.libs.web import handler_of, is_django_settings, route_handlers
 from audit_lib.operator_code import (
     CELERY_TASK_DECORATORS,
     CLI_LIBRARIES,
@@ -158,7 +161,7 @@ ERROR_LEVELS = {"error", "exception", "critical", "fatal"}
 STDLIB_GET_LOGGER = {"logging.getLogger", "logging.get_logger"}
 DEMO_ONLY = re.compile(r"\bnot (intended|meant|to be used) for (real|production)|\b(demo|example) only\b", re.IGNORECASE)
 LOG_SHIPPERS = ("logstash", "logstash_async", "logging_loki", "fluent", "graypy", "pygelf", "watchtower",
-                "google.cloud.logging", "opentelemetry.sdk._logs", "seqlog")
+                "google.cloud.logging", "google.cloud.logging_v2", "opentelemetry.sdk._logs", "seqlog")
 LOG_FIELD = re.compile(r"%\((\w+)\)")
 DEBUG_SWITCH = re.compile(r"(?i)debug|verbos")  # verbose, verbosity
 PRINTING_HELPER = re.compile(r"^_*(print|pprint|pretty_?print|debug)(_|$)")  # print_schedule, pretty_print
@@ -260,11 +263,12 @@ def _plain_text_logging(bare: list[LogLine], extras: int = 0) -> Finding:
 
 def _structured_logging_in_use(project: Project) -> bool:
     """Whether any service code logs with context: a structured logger (structlog, eliot), a JSON log
-    formatter, a ``LoggerAdapter`` or a bound logger (``logger.bind(...)``), or a log call given ``extra=``."""
+    formatter, a log-shipping handler (its records leave as fields, not lines), a ``LoggerAdapter`` or a bound
+    logger (``logger.bind(...)``), or a log call given ``extra=`` that something writes out."""
     for module in project.modules:
         if is_test_file(module):
             continue
-        if any(module.imports_module(lib) for lib in (*STRUCTURED_LOGGERS, *JSON_FORMATTERS)):
+        if any(module.imports_module(lib) for lib in (*STRUCTURED_LOGGERS, *JSON_FORMATTERS, *LOG_SHIPPERS)):
             return True
         if _bound_names(module, {"logging.LoggerAdapter"}) or _bound_loggers(module):
             return True
@@ -423,7 +427,8 @@ def _service_prints(module: SourceModule, project: Project) -> Iterator[tuple[as
                 or _mirrors_log_call(module, node, written) or _under_argv_test(module, node) \
                 or _in_command_line_function(module, node, project) or _before_exit(module, node) \
                 or _continues_print(module, node) or _in_dead_handler(module, node) or _under_debug_flag(module, node) \
-                or _marked_deliberate(module, node) or _logging_setup_failed(module, node):
+                or _marked_deliberate(module, node) or _logging_setup_failed(module, node) \
+                or _enclosing(module, node) is None and is_django_settings(module, project):
             continue
         target = keyword(node, "file")
         if target is not None and dotted(target) not in ("sys.stdout", "sys.stderr"):

@@ -176,6 +176,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding, code_base_finding, shown_places
 from audit_lib.libs.db import is_test_module, looks_like_sql
+from audit_lib.libs.web import is_django_settings
 from audit_lib.pyast import (
     ancestors,
     call_name,
@@ -254,7 +255,7 @@ def _module_findings(module: SourceModule, project: Project) -> Iterator[Finding
     if is_test_module(module):
         return
     if not (module.imports_module("datetime") or module.imports_module("sqlalchemy")
-            or module.imports_module("sqlmodel") or _is_django_settings(module, project)):
+            or module.imports_module("sqlmodel") or is_django_settings(module, project)):
         return
     reported: set[int] = set()
     for finding in _findings(module, project):
@@ -509,7 +510,7 @@ def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
             yield from _naive_mapped_annotation(module, node, project)
         if isinstance(node, ast.AnnAssign) and node in sqlmodel_fields:
             yield from _naive_sqlmodel_field(module, node)
-    if _is_django_settings(module, project):
+    if is_django_settings(module, project):
         yield from _use_tz_false(module)
 
 
@@ -708,7 +709,7 @@ def _keeps_aware_datetimes(project: Project) -> bool:
     columns."""
     if "naive_datetime.aware" not in project.facts:
         django = project.imports_anywhere("django") and not any(
-            _is_django_settings(m, project) and re.search(r"^USE_TZ\s*=\s*False", m.text, re.MULTILINE)
+            is_django_settings(m, project) and re.search(r"^USE_TZ\s*=\s*False", m.text, re.MULTILINE)
             for m in project.modules)
         project.facts["naive_datetime.aware"] = django or any(
             "timezone=True" in m.text for m in project.modules if not is_test_module(m))
@@ -2277,12 +2278,6 @@ def _annotated_datetime_column(module: SourceModule, value: ast.expr) -> ast.Cal
     if column is None or column.args or keyword(column, "type_") is not None:
         return None
     return column
-
-
-def _is_django_settings(module: SourceModule, project: Project) -> bool:
-    stem = module.path.rsplit("/", 1)[-1][:-3]
-    in_settings = stem == "settings" or "/settings/" in f"/{module.path}"
-    return in_settings and ("INSTALLED_APPS" in module.text or project.imports_anywhere("django"))
 
 
 def _use_tz_false(module: SourceModule) -> Iterator[Finding]:
