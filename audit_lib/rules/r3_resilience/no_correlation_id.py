@@ -22,7 +22,8 @@ built somewhere the rule cannot see (another file's helper, `**kwargs`),
 clients received as parameters, code bases whose HTTP clients are instrumented by
 OpenTelemetry or ddtrace (they inject `traceparent`), calls to well-known public APIs
 (GitHub, Slack, Google, Stripe, ...) and to public domains written in the code (an update
-check, an OAuth provider's default endpoint, also heading an f-string, `f"https://book.vendor.example/subject/{id}/"`), calls whose URL comes from a parameter or
+check, an OAuth provider's default endpoint, also heading an f-string, `f"https://book.vendor.example/subject/{id}/"`,
+calls whose URL comes from a parameter or
 from response data (a link, a webhook, a user's callback), from a setting named after a
 vendor (`settings.paypal_api_endpoint`) or from a setting whose shipped default is a public
 address (`reviews_url: str = Field(default="https://reviews.vendor.example/api")`, like
@@ -50,9 +51,14 @@ request-id library is in use (asgi-correlation-id, django-guid, django-log-reque
 ...), and service code (outside tests and scripts) makes outbound HTTP calls
 that visibly send no id to somewhere other than a public API written in the code, an identity provider or
 a vendor-named or publicly defaulted setting (a configured address, a URL from data, a call to the service
-itself or to localhost: a hop whose two requests' logs cannot be tied either), it is reported once, at the
+itself or to localhost: a hop whose two requests' logs cannot be tied either), and at least one of them addresses a
+service of ours, the service itself or is made on a request path, a form's `clean_*()` or a serializer's
+`validate_*()` among them (background jobs that only fetch URLs found in
+data have no incoming request whose id they could pass on), it is reported once, at the
 first such call to a service of ours (off a request path, an address held in a constant bound to a public URL,
-`API_URL = "http://api.anidb.net:9001/httpapi"`, is taken for a vendor's API, as from a task), else the first on a
+`API_URL = "http://api.anidb.net:9001/httpapi"`, is taken for a vendor's API, as from a task, also through the locals
+and constants the URL is built from, `f"{INDEX_API}/task"` with `INDEX_API = "https://ci.vendor.example"`, and a
+constant imported from a project module and filled in by `.format(...)`), else the first on a
 request path, else the first to itself, with the count of the others:
 an id the service never creates is missing from its own logs and from every hop alike. A field of an object
 the function was handed or computed (`metadata.preview_image`) is a link in data, not a configured address;
@@ -172,19 +178,28 @@ def check(project: Project) -> Iterator[Finding]:
                 continue
             on_request_path = id(fn) in handlers or fn.name in called or id(fn) in task_code
             ours = _addresses_our_service(module, call, public_settings) \
-                and (on_request_path or not _public_constant_address(module, call.node))
+                and (on_request_path or not _public_constant_address(module, call.node, project))
             if not _someone_elses_api(module, call, public_settings):
-                silent.append((module, call, (not ours) * 2 + (not on_request_path)))
+                validates_input = _validates_request_input(module, fn)
+                silent.append((module, call, (not ours) * 2 + (not (on_request_path or validates_input))))
             if not ours:
                 continue
             if id(fn) not in handlers and fn.name not in called \
-                    and (id(fn) not in task_code or _public_constant_address(module, call.node)):
+                    and (id(fn) not in task_code or _public_constant_address(module, call.node, project)):
                 continue
             reported = True
             yield _finding_at(module, call, f"{_label(call)} sends no correlation id header "
                               "(X-Correlation-ID / X-Request-ID)", FORWARD_ID, Confidence.medium)
-    if silent and not reported and not has_request_ids:
+    if not reported and not has_request_ids and any(rank != UNKNOWN_TARGET_OFF_PATH_RANK for _, _, rank in silent):
         yield _service_finding(silent)
+
+
+def _validates_request_input(module: SourceModule, fn: ast.AST) -> bool:
+    """A Django form's ``clean_url()`` or a DRF serializer's ``validate_url()``: run by the view that validates the
+    request's data, so on its request path."""
+    owner = module.parents.get(fn)
+    return isinstance(owner, ast.ClassDef) and fn.name.startswith(("clean", "validate")) \
+        and any((dotted(b) or "").endswith(("Form", "Serializer")) for b in owner.bases)
 
 
 def _cherrypy_handlers(project: Project) -> list[tuple[SourceModule, RouteHandler]]:
@@ -208,6 +223,7 @@ def _cherrypy_handlers(project: Project) -> list[tuple[SourceModule, RouteHandle
 
 
 OWN_SERVICE_RANK = 4  # where the service finding goes: a call to a service of ours on a request path first (0)
+UNKNOWN_TARGET_OFF_PATH_RANK = 3  # a URL from data, off any request path: a background job with no request id to pass
 
 
 FORWARD_ID = ('forward the incoming request\'s id: headers={"X-Request-ID": request_id.get()}, or set it once '
@@ -281,11 +297,11 @@ def _enqueued_task_code(project: Project, routes: list[tuple[SourceModule, Route
     return found
 
 
-def _public_constant_address(module: SourceModule, call: ast.Call) -> bool:
+def _public_constant_address(module: SourceModule, call: ast.Call, project: Project | None = None) -> bool:
     """A URL that starts with a constant bound to a public address (``READWISE_URL = "https://readwise.example/api"``):
     from a task, where no request path vouches for it, a hosted vendor's API rather than a service of ours."""
     target = call.args[0] if call.args else keyword(call, "url")
-    return target is not None and _public_host(string_value(_constant_value(module, call, _leading_part(target))))
+    return target is not None and _public_host(_written_address(module, call, target, project))
 
 
 def _addresses_our_service(module: SourceModule, call: OutboundCall, public_settings: set[str]) -> bool:
@@ -502,6 +518,21 @@ def _public_url_in_code(module: SourceModule, at: ast.AST, node: ast.expr) -> bo
     candidates = node.values if isinstance(node, ast.BoolOp) else [node]
     # f"https://book.vendor.example/subject/{id}/": the written host leads the f-string
     return any(_public_host(string_value(_leading_part(c))) for c in candidates if c is not None)
+
+
+def _written_address(module: SourceModule, at: ast.AST, node: ast.expr, project: Project | None,
+                     depth: int = 0) -> str | None:
+    """The address a URL starts with when the code writes it out, followed through the locals and module
+    constants it is built from: ``url = f"{ARTIFACTS}/tests.json"`` with ``ARTIFACTS = f"{INDEX_API}/task"`` and
+    ``INDEX_API = "https://ci.vendor.example/api"``, ``PROBE_URL.format(name=n)`` of an imported constant."""
+    node = _leading_part(node)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        node = _leading_part(node.func.value)
+    text = string_value(_constant_value(module, at, node))  # TOKEN_URL, self.TOKEN_URL
+    if text is not None or not isinstance(node, ast.Name) or depth >= 4:
+        return text
+    value = _local_value(module, at, node.id) or module_constant(module, node.id, project)
+    return _written_address(module, at, value, project, depth + 1) if value is not None else None
 
 
 def _public_host(url: str | None) -> bool:
