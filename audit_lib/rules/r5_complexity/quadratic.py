@@ -32,7 +32,9 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   a loop: a join by equality (`for pid in ids: next(s for s in self.steps if s.id == pid)`), `x in self.seen`,
   `self.steps.remove(s)`, or a call of a method of the class that returns such a scan
   (`await self.unfinished_links(agent.paw)`). The list holds every item the object has seen; a loop over a
-  class or a constant (`for status in Status`) walks a handful;
+  class, a constant (`for status in Status`) or an entry of a configuration (`module.app_settings.get("applications")
+  or []`, `self.config["plugins"]`) walks a handful, and so does a list it fills only from such loops while walking
+  itself (resolving the dependencies the configured applications name);
 - a sort key that looks each item's place up in a list (`sorted(rows, key=lambda r: ids.index(r[0]))`,
   `rows.sort(key=ids.index)`, to keep the order the client gave): the items are that list's own, so the list
   alone needs to be the data's;
@@ -47,7 +49,8 @@ walk a collection (not a constant literal or a `range` of constants), it reports
 - whatever the sizes: a text field of a model object grown on every pass of a loop over a collection and
   saved on every pass (`for row in rows: job.log += describe(row); job.save()`: the whole text is written to
   the database again each time; only over records, a list held by name or query rows, not one object's
-  relation, `recipe.keywords.all()`, or the parts of one document, `page.find_all("p")`), a text grown with
+  relation, `recipe.keywords.all()`, or the parts of one document, `page.find_all("p")`; a number or a
+  duration added, `job.next_run += timedelta(days=1)`, is no text), a text grown with
   every chunk of a stream (an `async for`, or `r.iter_lines()` of an HTTP body) and parsed whole as JSON again
   on the same pass (`call.text += chunk.delta; call.input = parse_partial_json(call.text)`, `json.loads`,
   `model_validate_json`, or a function of the module that hands its parameter to one), and
@@ -145,6 +148,7 @@ from audit_lib.pyast import (
     method_name,
     qualified,
     scope_of,
+    string_value,
     walk_nodes,
 )
 from audit_lib.libs import http
@@ -1041,9 +1045,40 @@ def _walked(iterable: ast.expr) -> ast.expr:
     return iterable
 
 
+CONFIGURATION_NAMES = ("settings", "config", "conf")
+
+
+def _fed_by_fixed_loops(loops: list[LoopSite], store: ast.expr) -> bool:
+    """Every loop around the scan walks a class, a constant or a configuration entry, or else the store itself
+    (``for name in self.applications[:]: for dep in settings_of(name).get("requires") or []: if dep not in
+    self.applications``: resolving the dependencies the configuration names, the list holds what it lists)."""
+    own = dotted(store)
+    walks_store = [dotted(_walked(s.iter).value if isinstance(_walked(s.iter), ast.Subscript) else _walked(s.iter))
+                   == own for s in loops]
+    fixed = [_fixed_loop(s) for s in loops]
+    return any(fixed) and all(f or w for f, w in zip(fixed, walks_store, strict=True))
+
+
 def _fixed_loop(site: LoopSite) -> bool:
-    """A loop over a class or a constant (``for status in Status``, ``for name in DEFAULT_FIELDS``): a handful."""
-    return is_fixed_source(_walked(site.iter))
+    """A loop over a class or a constant (``for status in Status``, ``for name in DEFAULT_FIELDS``), or over an
+    entry of a configuration (``module.app_settings.get("applications") or []``, ``self.config["plugins"]``):
+    a handful the developers wrote."""
+    walked = _walked(site.iter)
+    if isinstance(walked, ast.BoolOp) and isinstance(walked.op, ast.Or):
+        walked = walked.values[0]
+    return is_fixed_source(walked) or _configuration_entry(walked)
+
+
+def _configuration_entry(node: ast.expr) -> bool:
+    """``settings["plugins"]``, ``app.config.get("applications")``: one key of a configuration mapping."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
+        mapping, key = node.func.value, node.args[0]
+    elif isinstance(node, ast.Subscript):
+        mapping, key = node.value, node.slice
+    else:
+        return False
+    name = (mapping.attr if isinstance(mapping, ast.Attribute) else dotted(mapping) or "").lower()
+    return isinstance(string_value(key), str) and name.endswith(CONFIGURATION_NAMES)
 
 
 def _whole_rows(function: ast.AST, iterable: ast.expr, parents: dict) -> bool:
@@ -1107,7 +1142,7 @@ def _membership(module: SourceModule, compare: ast.Compare, kinds) -> Iterator[F
         table_rows = isinstance(container, ast.Name) and not known_list and _holds_table_rows(module, container)
         store = _store_scanned(module, container)
         loops = _collection_loops(module, compare) if rebuilt or known_list or table_rows or store else []
-        if not loops or _varies_per_item(loops, container) or store and all(_fixed_loop(s) for s in loops):
+        if not loops or _varies_per_item(loops, container) or store and _fed_by_fixed_loops(loops, container):
             continue
         if table_rows and not any(_walks_model_rows(module, compare, s.iter) for s in loops):
             continue  # one document's tags checked against the inbox tags: a handful against a handful
@@ -1303,7 +1338,7 @@ def _list_method(module: SourceModule, call: ast.Call, kinds) -> Finding | None:
     store = _store_scanned(module, func.value)
     listed = isinstance(func.value, ast.Name) and kinds(call).get(name) == {LIST}
     loops = _collection_loops(module, call) if listed or store else []
-    if not loops or _varies_per_item(loops, func.value) or store and all(_fixed_loop(s) for s in loops):
+    if not loops or _varies_per_item(loops, func.value) or store and _fed_by_fixed_loops(loops, func.value):
         return None
     fix = {"index": f"map each item to its position once: {{v: i for i, v in enumerate({name})}}",
            "count": f"count once before the loop with collections.Counter({name})",
@@ -1420,17 +1455,18 @@ def _json_parsing_functions(module: SourceModule) -> dict[str, set[int]]:
 
 # Calls that give a number: ``done += len(batch)`` counts, it does not grow a text.
 NUMBER_CALLS = {"len", "sum", "int", "float", "round", "abs", "max", "min", "count"}
+QUANTITY_CALLS = NUMBER_CALLS | {"Decimal", "timedelta", "relativedelta"}  # `obj.next_run += timedelta(...)`: no text
 
 
 def _text(value: ast.expr) -> bool:
-    """A piece of text: a string, an f-string, a sum with one, or what a call other than a number's gives
-    (``self.get_processed_message(recipe)``)."""
+    """A piece of text: a string, an f-string, a sum with one, or what a call other than a number's or a
+    duration's gives (``self.get_processed_message(recipe)``)."""
     if isinstance(value, ast.Constant):
         return isinstance(value.value, str)
     if isinstance(value, ast.BinOp):
         return _text(value.left) or _text(value.right)
     if isinstance(value, ast.Call):
-        return (dotted(value.func) or method_name(value) or "").rsplit(".", 1)[-1] not in NUMBER_CALLS
+        return (dotted(value.func) or method_name(value) or "").rsplit(".", 1)[-1] not in QUANTITY_CALLS
     return isinstance(value, ast.JoinedStr)
 
 
