@@ -1021,6 +1021,8 @@ def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None,
     ) and _django_module(module):
         if _is_chain_link(module, call):
             return None
+        if method in ("get", "aget") and _dict_lookup(call):
+            return None
         held = scope.models[receiver]
         if method in ("save", "asave"):
             kind = UPDATE if receiver in scope.loaded else INSERT
@@ -1890,6 +1892,13 @@ def _row_of(module: SourceModule, project: Project | None, call: ast.Call, bound
 
 def _is_classmethod(fn: ast.AST) -> bool:
     return any(dotted(d) == "classmethod" for d in getattr(fn, "decorator_list", ()))
+
+
+def _dict_lookup(call: ast.Call) -> bool:
+    """``option_map.get(key, "")``: a positional key or default no ``Q`` object can be (a constant, an item
+    of a sequence, a formatted string) is a dict's lookup, whatever a project manager method bound the name to;
+    a queryset's ``get`` takes ``Q`` objects positionally and its lookups as keywords."""
+    return any(isinstance(arg, (ast.Constant, ast.Subscript, ast.JoinedStr)) for arg in call.args)
 
 
 def _first_parameter(fn: ast.AST) -> str:

@@ -48,7 +48,8 @@ of the project creates at its top level (`db = Database()`) whose class only dec
 directly or through a project helper (`Alert.find_by_id(id)` whose body is `db.get_alert(id)`). In Django code
 a `@property` of the model that returns a queryset is followed, and a queryset chain counts
 as rows and as a query wherever it is run, even when its model is not known (`books.filter(...).distinct()`,
-`results.filter(work=w).first()`, `helper(user).first()`), and a method of the project's models that
+`results.filter(work=w).first()`, `helper(user).first()`, `Model.objects.filter(path=p)[0]`: an index, not a
+slice, runs it), and a method of the project's models that
 queries and writes nothing, called on each row (`for c in couriers: c.open_parcel_count()`), is a query
 even when the row's class is not known (the method's name is one only models define). For Django it
 also reads the relations of the project's models: a related manager used on each row (`order.lines.all()`,
@@ -164,7 +165,9 @@ missing row, stays reported), calls of a helper that writes to two or more table
 aggregate per item), lookups made by a helper that fetches from another service (a remote
 lookup whose query only caches the answer), reads through a memoized helper of no arguments
 (`@lru_cache`, dogpile's `@region.cache_on_arguments()` on `def update_profile_id_list():`, also further
-down: its query runs once, later calls answer from memory), and inserts whose new row the same iteration
+down: its query runs once, later calls answer from memory) or memoized in an instance dict on what its argument
+maps to (`key = sections[path][0]; if key in self.known: return self.known[key]`: once per distinct key, not per
+item; a cache keyed on the argument itself stays reported), and inserts whose new row the same iteration
 hands on to more processing (`job = Job.objects.create(...); job.start()`), and saves of
 Django models that override `save()` (or inherit a project class that does): each row runs
 that logic, which `bulk_create` would skip. Tests, migrations, the methods of the
@@ -230,6 +233,7 @@ from audit_lib.pyast import (
     enclosing_function,
     enclosing_loops,
     functions,
+    is_self_attribute,
     keyword,
     method_name,
     walk_function_body,
@@ -288,7 +292,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                if op.round_trip and (not op.batch or _one_item_batch(op))
                and (not op.lazy or db.evaluated_in_place(module, op.call) or _evaluated_by_chain(module, op.call)
                     or _extends_a_list(module, op.call) or _serialized_as_list(module, op.call)
-                    or _run_by_helper(module, project, op))
+                    or _indexed(module, op.call) or _run_by_helper(module, project, op))
                and id(op.call) not in units and not _server_function_call(op) and not _schema_change(op, fn)
                and not _settings_mapping_lookup(module, project, op)
                and not _sends_notification(module, project, op) and not _runs_loop_item(module, op)
@@ -541,6 +545,13 @@ def _evaluated_by_chain(module: SourceModule, call: ast.Call) -> bool:
     return node is not call and db.evaluated_in_place(module, node)
 
 
+def _indexed(module: SourceModule, call: ast.Call) -> bool:
+    """``Model.objects.filter(path=path)[0]``: an index (not a slice) runs the lazy query for that one row."""
+    parent = module.parents.get(call)
+    return isinstance(parent, ast.Subscript) and parent.value is call and isinstance(parent.slice, ast.Constant) \
+        and type(parent.slice.value) is int
+
+
 def _extends_a_list(module: SourceModule, call: ast.Call) -> bool:
     """``found += Model.query.filter(...).all()``: adding a query to a list iterates it there."""
     parent = module.parents.get(call)
@@ -646,13 +657,18 @@ def _one_item_batch(op: db.DbOp) -> bool:
 def _memoized_read(module: SourceModule, project: Project, op: db.DbOp, depth: int = 3) -> bool:
     """A read through a helper that, itself or further down, is a memoized function of no arguments
     (``@region.cache_on_arguments()`` / ``@lru_cache`` on ``def update_profile_id_list():``): its
-    query runs once and every later call answers from memory, not once per item."""
-    if not op.through or not op.is_read or depth <= 0:
+    query runs once and every later call answers from memory, not once per item; or a helper memoized on
+    what its argument maps to (a read or a get-or-create), once per distinct key."""
+    if not op.through or depth <= 0:
         return False
     resolved = db.resolve_function(module, project, op.call)
     if resolved is None:
         return False
     helper_module, helper = resolved
+    if _memoized_on_mapped_key(helper):
+        return True
+    if not op.is_read:
+        return False
     if _memoized_without_arguments(helper_module, helper):
         return True
     inner = [o for o in db.expanded_ops(helper_module, project, helper, depth=1) if o.is_read]
@@ -666,6 +682,31 @@ def _memoized_without_arguments(module: SourceModule, fn: ast.AST) -> bool:
     args = fn.args
     return not (args.posonlyargs or args.kwonlyargs or args.vararg or args.kwarg) and all(
         a.arg in ("self", "cls") for a in args.args)
+
+
+def _memoized_on_mapped_key(fn: ast.AST) -> bool:
+    """``key = components[path][0] + "::" + components[path][1]`` then ``if key in self.known: return
+    self.known[key]`` and ``self.known[key] = found``: a helper that answers from an instance dict keyed on
+    what its argument maps to runs its query once per distinct key (one component for many paths), not
+    once per item; a cache keyed on the argument itself still runs once per item."""
+    if not isinstance(fn, FUNCTION_TYPES):
+        return False
+    parameters = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)} - {"self", "cls"}
+    mapped: set[str] = set()
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and any(isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in parameters
+                        or isinstance(n, ast.Name) and n.id in mapped for n in walk_nodes(node.value)):
+            mapped.add(node.targets[0].id)
+    answered = {dotted(node.test.comparators[0]) for node in walk_function_body(fn)
+                if isinstance(node, ast.If) and isinstance(node.test, ast.Compare)
+                and isinstance(node.test.ops[0], ast.In) and isinstance(node.test.left, ast.Name)
+                and node.test.left.id in mapped and is_self_attribute(node.test.comparators[0])
+                and any(isinstance(s, ast.Return) for s in node.body)}
+    return any(isinstance(node, ast.Assign) and isinstance(target, ast.Subscript)
+               and dotted(target.value) in answered and isinstance(target.slice, ast.Name)
+               and target.slice.id in mapped
+               for node in walk_function_body(fn) for target in getattr(node, "targets", ()))
 
 
 def _entered_as_context(module: SourceModule, op: db.DbOp) -> bool:
