@@ -171,7 +171,8 @@ item; a cache keyed on the argument itself stays reported), and inserts whose ne
 hands on to more processing (`job = Job.objects.create(...); job.start()`), and saves of
 Django models that override `save()` (or inherit a project class that does): each row runs
 that logic, which `bulk_create` would skip. Tests, migrations, the methods of the
-project's schema migrator (`class SqliteMigrator`: once at start-up), the developer tools of a
+project's schema migrator (`class SqliteMigrator`: once at start-up), receivers of `post_migrate` or of a
+project signal only management commands send (`@receiver(migrate_finished)`: once after the migrations), the developer tools of a
 top-level `tools/` folder and Django management commands (operator-run scripts: a clean-up, a
 fake-data generator) are not checked; a management command the product runs itself (a Procfile
 process other than `release:`, a cron entry or docs running it daily, `call_command()` from
@@ -284,7 +285,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         yield from _list_view_findings(module, project)
         yield from _admin_model_member_findings(module, project)
     for fn in functions(module.tree):
-        if _unused_task(module, project, fn) or _schema_migrator_method(module, fn):
+        if _unused_task(module, project, fn) or _schema_migrator_method(module, fn) \
+                or _migration_receiver(module, project, fn):
             continue
         expanded = db.expanded_ops(module, project, fn) + _located_service_ops(module, project, fn)
         units = _units_of_work(module, project, expanded)
@@ -1080,6 +1082,27 @@ def _unused_task(module: SourceModule, project: Project, fn: ast.AST) -> bool:
                  for other in project.modules if not is_test_path(other.path)]
     mention = re.compile(rf"\b{re.escape(fn.name)}\b")
     return not any(mention.search(text) for text in elsewhere)
+
+
+MIGRATION_SIGNALS = frozenset({"post_migrate", "pre_migrate"})
+
+
+def _migration_receiver(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """``@receiver(post_migrate)``, or ``@receiver(migrate_finished)`` of a project signal that only
+    operator scripts send (``migrate_finished.send(self)`` in a management command): it runs once after
+    the migrations, over the few configuration rows it sets up, not on a request's path."""
+    for decorator in getattr(fn, "decorator_list", ()):
+        if not (isinstance(decorator, ast.Call) and (dotted(decorator.func) or "").split(".")[-1] == "receiver"
+                and decorator.args):
+            continue
+        signal = (dotted(decorator.args[0]) or "").split(".")[-1]
+        if signal in MIGRATION_SIGNALS:
+            return True
+        sent = re.compile(rf"\b{re.escape(signal)}\.send(_robust)?\(")
+        senders = [other for other in project.modules if not is_test_path(other.path) and sent.search(other.text)]
+        if signal and senders and all(_operator_script(other, project) for other in senders):
+            return True
+    return False
 
 
 def _operator_script(module: SourceModule, project: Project) -> bool:
