@@ -34,7 +34,9 @@ alone the server is a child process). A `requests` function run in a worker thre
 So are Twisted's `Agent.request(...)` (on an `Agent`, `RedirectAgent`, ... kept in a local or on `self` by the
 class, its bases or its subclasses in the file; `connectTimeout` bounds the connection only) and treq's
 `treq.get(url)` without `timeout=`, unless the function gives the Deferred a limit (`d.addTimeout(30, reactor)`,
-`reactor.callLater(30, d.cancel)`). A google_auth_oauthlib `Flow`'s `flow.fetch_token(code=code)` without
+`reactor.callLater(30, d.cancel)`), the request is the `request` method of an `@implementer(IAgent)` class
+(an agent over another: its caller times the Deferred), or a `try` lets `CancelledError` through (`except
+defer.CancelledError: raise`: a caller's timeout cancels it). A google_auth_oauthlib `Flow`'s `flow.fetch_token(code=code)` without
 `timeout=` is reported: the Flow hands its keywords to requests-oauthlib, which posts with none. So is an
 authlib Flask or Django `OAuth()` client registered with `client_kwargs` that give no `timeout`
 (`oauth.register(name, client_kwargs={"scope": "openid"})`): its requests session sends the metadata, JWKS and token
@@ -436,8 +438,27 @@ def _makes_twisted_agent(module: SourceModule, value: ast.expr, fn: ast.AST | No
 
 def _deferred_timed(module: SourceModule, call: ast.Call) -> bool:
     fn = enclosing_function(module, call)
-    return _under_deadline(module, call) or fn is not None and any(
+    return _under_deadline(module, call) or fn is not None and (any(
         isinstance(n, ast.Attribute) and n.attr in DEFERRED_TIMEOUTS for n in walk_function_body(fn))
+        or _implements_agent(module, fn) or _cancelled_by_caller(module, call))
+
+
+def _implements_agent(module: SourceModule, fn: ast.AST) -> bool:
+    """The ``request`` method of a class declared ``@implementer(IAgent)``: an agent wrapping another one; the
+    client calling it gives the Deferred its limit (``timeout_deferred(agent.request(...), 60)``)."""
+    cls = module.parents.get(fn)
+    return getattr(fn, "name", "") == "request" and isinstance(cls, ast.ClassDef) and any(
+        isinstance(d, ast.Call) and (dotted(d.func) or "").endswith("implementer")
+        and any((dotted(a) or "").rsplit(".", 1)[-1] == "IAgent" for a in d.args) for d in cls.decorator_list)
+
+
+def _cancelled_by_caller(module: SourceModule, call: ast.Call) -> bool:
+    """A request in a ``try`` that lets Twisted's ``CancelledError`` through (``except defer.CancelledError:
+    raise``) before handling other failures: the code is written to be cancelled by a caller's timeout."""
+    return any(isinstance(a, ast.Try) and any(
+        h.type is not None and (dotted(h.type) or "").rsplit(".", 1)[-1] == "CancelledError"
+        and len(h.body) == 1 and isinstance(h.body[0], ast.Raise) for h in a.handlers)
+        for a in ancestors(module, call))
 
 
 def _urllib_problem(module: SourceModule, project: Project, call: ast.Call) -> str | None:

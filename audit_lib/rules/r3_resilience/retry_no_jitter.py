@@ -6,7 +6,7 @@ Reports retries whose wait has no random component. They are:
 - a retry loop (a loop around `try`/`except` that sleeps in the handler, or that sleeps
   after the attempt when the `try` leaves the loop on success (also inside the `try`, after the test that leaves on
   success, `if resp.status_code == 200: break` then `time.sleep(5)`), or before it under a test of the attempt count,
-  `if attempt: time.sleep(2 ** attempt)`; a `try` under an `if` of the loop counts too) whose `sleep()` (or a name bound to it, `_sleep = asyncio.sleep`) delay is a constant or a
+  `if attempt: time.sleep(2 ** attempt)`; a `try` under an `if` of the loop counts too) whose `sleep()` (or a name bound to it, `_sleep = asyncio.sleep`, or a clock's or sleeper's, `await self._clock.sleep(0.5)`) delay is a constant or a
   deterministic backoff (`2 ** attempt`), also a delay a decorator factory takes (`def retry(times=3, delay=2)`);
   a loop with no `except` counts when its header counts attempts (`for attempt in range(retries)`,
   `for _ in range(3)`, `while tries < n`) and it leaves on a result (`if code == OK: break`);
@@ -16,7 +16,8 @@ Reports retries whose wait has no random component. They are:
 - a bounded retry loop that tries again at once, with no wait at all: a `try` that leaves the loop on
   success, a handler that counts the attempt (`tries_left -= 1`, or a header `for attempt in range(3)`)
   and lets the loop go round (`continue`), no sleep in the loop (not for failures retried at once by
-  design: a unique-key collision, `IntegrityError`, bad input, a lost race on a local file,
+  design: a unique-key collision, `IntegrityError`, a new random key drawn in the `try`, `room_id = self._generate_room_id()`,
+  a lost compare-and-set whose handler re-raises every other error, `ConditionalCheckFailedException`, bad input, a lost race on a local file,
   `FileNotFoundError`/`FileExistsError`/`BlockingIOError`, an unusable answer, a model's invalid or empty reply or
   generated code's `SyntaxError`; nor a loop that waits for a state before each attempt,
   `await wait_for_navigation_settle(frame)`; nor a loop that waits through a helper named for it,
@@ -1368,8 +1369,18 @@ def _first_sleep(module: SourceModule, statements: list[ast.stmt]) -> ast.Call |
 def _is_sleep(module: SourceModule, call: ast.Call) -> bool:
     """``time.sleep(...)``, ``asyncio.sleep(...)``, or a name bound to one of them (``_sleep = asyncio.sleep`` at
     module level, ``sleep = sleep or asyncio.sleep`` in the function, a parameter ``sleep=time.sleep``), as code
-    does to patch it in tests."""
-    return call_name(module, call) in SLEEPS or isinstance(call.func, ast.Name) and call.func.id in _sleep_aliases(module)
+    does to patch it in tests; also the ``sleep`` of a clock or sleeper object (``await self._clock.sleep(0.5)``,
+    the Twisted way to wait)."""
+    return call_name(module, call) in SLEEPS or isinstance(call.func, ast.Name) and call.func.id in _sleep_aliases(module) \
+        or _is_clock_sleep(call)
+
+
+CLOCK_NAME = re.compile(r"(?i)(clock|sleeper)$")
+
+
+def _is_clock_sleep(call: ast.Call) -> bool:
+    return isinstance(call.func, ast.Attribute) and call.func.attr == "sleep" \
+        and bool(CLOCK_NAME.search((dotted(call.func.value) or "").rsplit(".", 1)[-1]))
 
 
 def _sleep_aliases(module: SourceModule) -> set[str]:
@@ -1404,8 +1415,11 @@ def _deterministic(module: SourceModule, sleep: ast.Call, loop: ast.AST) -> bool
     delay = sleep.args[0] if sleep.args else keyword(sleep, "seconds") or keyword(sleep, "delay")
     if delay is None or _is_zero(delay):
         return False
-    verdict = _randomness(module, delay, enclosing_function(module, loop), set())
-    return verdict == "fixed"
+    fn = enclosing_function(module, loop)
+    if _is_clock_sleep(sleep):  # a sleeper may take a key before the delay: sleep(destination, delay_ms)
+        verdicts = {_randomness(module, arg, fn, set()) for arg in [*sleep.args, *(k.value for k in sleep.keywords)]}
+        return verdicts == {"fixed"}
+    return _randomness(module, delay, fn, set()) == "fixed"
 
 
 def _randomness(module: SourceModule, expr: ast.expr, fn: ast.AST | None, seen: set[str]) -> str:
@@ -1431,12 +1445,19 @@ def _call_randomness(module: SourceModule, call: ast.Call) -> str:
     name = call_name(module, call) or ""
     if any(name == m or name.startswith(m + ".") for m in RANDOM_MODULES) or "jitter" in name.lower() or "random" in name.lower():
         return "random"
-    if name in FIXED_FUNCTIONS:
+    if name in FIXED_FUNCTIONS or _constant_value_object(call):
         return "fixed"
     local = _local_function(module, name)
     if local is not None:
         return "random" if any(_call_randomness(module, c) == "random" for c in walk_nodes(local) if isinstance(c, ast.Call)) else "fixed"
     return "unknown"
+
+
+def _constant_value_object(call: ast.Call) -> bool:
+    """``Duration(milliseconds=500)``, ``timedelta(seconds=5)``: a value built from constants only."""
+    name = (dotted(call.func) or "").rsplit(".", 1)[-1]
+    return (name[:1].isupper() or name == "timedelta") and all(
+        isinstance(a, ast.Constant) for a in [*call.args, *(k.value for k in call.keywords)])
 
 
 def _name_randomness(module: SourceModule, name: str, fn: ast.AST | None, seen: set[str]) -> str:
@@ -1480,7 +1501,7 @@ def _is_parameter(fn: ast.AST, name: str) -> bool:
 # an unusable answer (a model's invalid or empty reply, generated code that does not compile): the remote answered
 LOCAL_FAILURES = re.compile(r"Integrity|Unique|Duplicate|Conflict|ValueError|KeyError|IndexError|StopIteration|"
                             r"Validation|Stale|Deadlock|Serializ|FileNotFound|FileExists|BlockingIO|"
-                            r"Invalid|Malformed|Empty|SyntaxError")
+                            r"Invalid|Malformed|Empty|SyntaxError|ConditionalCheckFailed|PreconditionFailed")
 
 
 def _retries_failure(module: SourceModule, statement: ast.Return | ast.Expr) -> bool:
@@ -1522,8 +1543,9 @@ def _immediate_retry(module: SourceModule, project: Project, loop: ast.For | ast
             return None
         for handler in statement.handlers:
             caught = ast.unparse(handler.type) if handler.type is not None else ""
-            if LOCAL_FAILURES.search(caught) or not _goes_round(handler) or _catches_only_unraised(project, handler) \
-                    or _repairs_first(module, handler):
+            if LOCAL_FAILURES.search(caught) or _lets_only_local_failures_go_round(handler) or not _goes_round(handler) \
+                    or _catches_only_unraised(project, handler) or _repairs_first(module, handler) \
+                    or _draws_new_value(module, statement):
                 continue
             counted = any(isinstance(n, (ast.AugAssign, ast.Assign)) and any(
                 isinstance(t, ast.Name) and ATTEMPT_NAME.search(t.id)
@@ -1531,6 +1553,22 @@ def _immediate_retry(module: SourceModule, project: Project, loop: ast.For | ast
             if counted or _counts_attempts(loop):
                 return handler
     return None
+
+
+def _lets_only_local_failures_go_round(handler: ast.ExceptHandler) -> bool:
+    """A handler that re-raises every error but one named for a lost race (``if exc.response["Error"]["Code"] !=
+    "ConditionalCheckFailedException": raise``): a compare-and-set loop that reads again and retries at once."""
+    first = handler.body[0] if handler.body else None
+    return isinstance(first, ast.If) and all(isinstance(s, ast.Raise) for s in first.body) and any(
+        isinstance(n, ast.Constant) and isinstance(n.value, str) and LOCAL_FAILURES.search(n.value)
+        for n in walk_nodes(first.test))
+
+
+def _draws_new_value(module: SourceModule, attempt: ast.Try) -> bool:
+    """A ``try`` that draws a new random value before the call (``room_id = self._generate_room_id()``, a helper
+    using ``random``/``secrets``): a collision retried with a new key, not the same call sent again."""
+    return any(isinstance(s, ast.Assign) and isinstance(s.value, ast.Call)
+               and _call_randomness(module, s.value) == "random" for s in attempt.body)
 
 
 REPAIR_NAME = re.compile(r"(?i)^_?(re_?connect|re_?init\w*|initiali[sz]e\w*|init_\w+|re_?login|login|re_?open|"
