@@ -571,12 +571,7 @@ def _built_by_operators(module: SourceModule, project: Project, fn: ast.AST, dep
     owner = module.parents.get(fn)
     if not isinstance(owner, ast.ClassDef) or not fn.args.args or fn.args.args[0].arg != "self":
         return False
-    return _class_built_by_operators(module, project, owner, depth)
-
-
-def _class_built_by_operators(module: SourceModule, project: Project, cls: ast.ClassDef, depth: int) -> bool:
-    builds = _builds(module, project, cls, depth)
-    return builds is not None and builds > 0
+    return bool(_builds(module, project, owner, depth))  # None (not only operators) or 0 (never built): no
 
 
 def _builds(module: SourceModule, project: Project, cls: ast.ClassDef, depth: int) -> int | None:
@@ -1047,16 +1042,17 @@ def _saved_to_file(module: SourceModule, call: ast.Call) -> bool:
     if fn is None or not isinstance(assignment, ast.Assign) or not isinstance(assignment.targets[0], ast.Name):
         return False
     derived = _derived_names(fn, assignment.targets[0].id)
+    calls = [n for n in walk_function_body(fn) if isinstance(n, ast.Call)]
     opens_for_writing = any(
-        isinstance(n, ast.Call) and dotted(n.func) == "open" and any(
+        dotted(n.func) == "open" and any(
             any(c in (string_value(m) or "") for c in "wax") for m in [*n.args[1:2], *(k.value for k in n.keywords
                                                                        if k.arg == "mode")])
-        for n in walk_function_body(fn))
+        for n in calls)
     return opens_for_writing and any(
-        isinstance(n, ast.Call) and (dotted(n.func) or "").rsplit(".", 1)[-1] in FILE_WRITES
+        (dotted(n.func) or "").rsplit(".", 1)[-1] in FILE_WRITES
         and any(isinstance(m, ast.Name) and m.id in derived for a in [*n.args, *(k.value for k in n.keywords)]
                 for m in walk_nodes(a))
-        for n in walk_function_body(fn))
+        for n in calls)
 
 
 def _derived_names(fn: ast.AST, name: str) -> set[str]:

@@ -297,7 +297,7 @@ def _enqueued_task_code(project: Project, routes: list[tuple[SourceModule, Route
     return found
 
 
-def _public_constant_address(module: SourceModule, call: ast.Call, project: Project | None = None) -> bool:
+def _public_constant_address(module: SourceModule, call: ast.Call, project: Project) -> bool:
     """A URL that starts with a constant bound to a public address (``READWISE_URL = "https://readwise.example/api"``):
     from a task, where no request path vouches for it, a hosted vendor's API rather than a service of ours."""
     target = call.args[0] if call.args else keyword(call, "url")
@@ -520,7 +520,7 @@ def _public_url_in_code(module: SourceModule, at: ast.AST, node: ast.expr) -> bo
     return any(_public_host(string_value(_leading_part(c))) for c in candidates if c is not None)
 
 
-def _written_address(module: SourceModule, at: ast.AST, node: ast.expr, project: Project | None,
+def _written_address(module: SourceModule, at: ast.AST, node: ast.expr, project: Project,
                      depth: int = 0) -> str | None:
     """The address a URL starts with when the code writes it out, followed through the locals and module
     constants it is built from: ``url = f"{ARTIFACTS}/tests.json"`` with ``ARTIFACTS = f"{INDEX_API}/task"`` and

@@ -64,7 +64,8 @@ Reports whole payloads read into memory where streaming fits. That is:
   are sized by the schema and are not reported, nor is a table followed by a clause the code fills in
   (`FROM t {where}`), and a query of a `WITH` clause's table is judged by that table's own query:
   `WITH mine AS (... WHERE owner_id = %s) SELECT ... FROM mine` is filtered). A function that runs
-  `ALTER TABLE` or `CREATE TABLE` is a schema upgrade run once, and its reads are not reported; so is a SQLAlchemy Core `table.select()` with nothing chained to
+  `ALTER TABLE` or `CREATE TABLE` (SQLAlchemy's `table.create(bind=engine)`, `metadata.create_all()`) is a schema
+  upgrade run once, and its reads are not reported; so is a SQLAlchemy Core `table.select()` with nothing chained to
   it whose rows are read into a list (`.fetchall()`, `.all()`, a list comprehension over the
   result or its `.mappings()`): a database dump that holds every table at once.
 - every row of a model's table loaded only to be counted (`len(Model.objects.all())`, `len(Model.query.all())`,
@@ -338,10 +339,12 @@ def _reads_body_at_once(module: SourceModule, project: Project, call: ast.Call) 
     ``stream=False`` (requests' keyword, passed on)."""
     stream = keyword(call, "stream")
     if stream is not None:
-        return isinstance(stream, ast.Constant) and stream.value is False and _unstreamed_request(module, call, project)
-    outbound = http.outbound_call(module, call, project)
-    return outbound is not None and outbound.library in BODY_READING_CLIENTS and outbound.operation != "head" \
-        and _unstreamed_request(module, call, project)
+        asks_whole_body = isinstance(stream, ast.Constant) and stream.value is False
+    else:
+        outbound = http.outbound_call(module, call, project)
+        asks_whole_body = outbound is not None and outbound.library in BODY_READING_CLIENTS \
+            and outbound.operation != "head"
+    return asks_whole_body and _unstreamed_request(module, call, project)
 
 
 def _makes_requests(module: SourceModule, project: Project) -> bool:
@@ -1408,9 +1411,12 @@ SCHEMA_CHANGE = re.compile(r"^\s*(ALTER|CREATE)\s+TABLE\b", re.I)
 
 
 def _alters_schema(nodes: list[ast.AST]) -> bool:
-    """A function that runs ``ALTER TABLE`` / ``CREATE TABLE``: a schema upgrade run once at start-up, whose
-    reads copy the rows it migrates."""
+    """A function that runs ``ALTER TABLE`` / ``CREATE TABLE`` (also SQLAlchemy's ``table.create(bind=engine)``,
+    ``metadata.create_all(engine)``): a schema upgrade run once at start-up, whose reads copy the rows it migrates
+    or check the table it made."""
     return any(isinstance(n, ast.Constant) and isinstance(n.value, str) and SCHEMA_CHANGE.match(n.value)
+               or isinstance(n, ast.Call) and (method_name(n) == "create_all"
+                                               or method_name(n) == "create" and keyword(n, "bind") is not None)
                for n in nodes)
 
 
@@ -1423,7 +1429,7 @@ def _whole_tables(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Findin
     """``[dict(row) for row in conn.execute(table.select()).mappings()]``, ``conn.execute(table.select()).fetchall()``:
     a SQLAlchemy Core ``Table.select()`` with nothing chained to it (no ``where``, no ``limit``) read into
     one list, the whole table in memory (a database dump that holds every table at once)."""
-    if not module.imports_module("sqlalchemy"):
+    if not module.imports_module("sqlalchemy") or _alters_schema(nodes):
         return
     for node in nodes:
         if not (isinstance(node, ast.Call) and method_name(node) == "execute" and node.args
@@ -1778,8 +1784,10 @@ def _written_to_responses(module: SourceModule, nodes: list[ast.AST]) -> Iterato
     responses = {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
                  and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Call)
                  and (call_name(module, n.value) or dotted(n.value.func) or "").rsplit(".", 1)[-1] in WRITABLE_RESPONSES}
+    if not responses:
+        return
     for node in nodes:
-        if responses and isinstance(node, ast.Call) and method_name(node) == "write" and node.args \
+        if isinstance(node, ast.Call) and method_name(node) == "write" and node.args \
                 and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
                 and node.func.value.id in responses:
             yield node, node.args[0]

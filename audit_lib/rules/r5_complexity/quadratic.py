@@ -1053,8 +1053,8 @@ def _fed_by_fixed_loops(loops: list[LoopSite], store: ast.expr) -> bool:
     (``for name in self.applications[:]: for dep in settings_of(name).get("requires") or []: if dep not in
     self.applications``: resolving the dependencies the configuration names, the list holds what it lists)."""
     own = dotted(store)
-    walks_store = [dotted(_walked(s.iter).value if isinstance(_walked(s.iter), ast.Subscript) else _walked(s.iter))
-                   == own for s in loops]
+    walked = [_walked(s.iter) for s in loops]
+    walks_store = [dotted(w.value if isinstance(w, ast.Subscript) else w) == own for w in walked]
     fixed = [_fixed_loop(s) for s in loops]
     return any(fixed) and all(f or w for f, w in zip(fixed, walks_store, strict=True))
 
