@@ -1262,12 +1262,15 @@ def _block_of(module: SourceModule, statement: ast.stmt) -> list[ast.stmt] | Non
 
 
 def _attempts(body: list[ast.stmt]) -> list[ast.Try]:
-    """The ``try`` statements of a loop's body, also those under an ``if``/``with`` of it (not those of
-    inner loops or functions)."""
+    """The ``try`` statements of a loop's body, also those under an ``if``/``with`` of it or in a ``try`` that
+    only has a ``finally`` (``try: try: ... except ...: ... finally: conn.close()``; not those of inner loops or
+    functions)."""
     found: list[ast.Try] = []
     for statement in body:
         if isinstance(statement, ast.Try) and statement.handlers:
             found.append(statement)
+        elif isinstance(statement, ast.Try):
+            found.extend(_attempts(statement.body))
         elif isinstance(statement, (ast.If, ast.With, ast.AsyncWith)):
             found.extend(_attempts(statement.body + getattr(statement, "orelse", [])))
     return found
