@@ -61,7 +61,7 @@ import weakref
 from dataclasses import dataclass, replace
 from typing import Iterator
 
-from audit_lib.libs.db import project_class
+from audit_lib.libs.db import _top_level_class, project_class, single_binding
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
@@ -527,12 +527,12 @@ def _project_class(project: Project, module: SourceModule, node: ast.expr) -> tu
     """(module, class) of a class of the code base named by ``node``: of this file or imported."""
     name = dotted(node)
     if name is not None and "." not in name:
-        local = _top_level_class(module, name)
+        local = _top_level_class(module.tree, name)
         if local is not None:
             return module, local
     owner_name, _, class_name = (qualified(module, node) or "").rpartition(".")
     owner = project.by_dotted_name.get(owner_name) if owner_name else None
-    cls = _top_level_class(owner, class_name) if owner is not None else None
+    cls = _top_level_class(owner.tree, class_name) if owner is not None else None
     if cls is None and owner is not None:  # re-exported by a package (``from .base import *`` in handlers/__init__)
         return project_class(module, project, node)
     return (owner, cls) if cls is not None else None
@@ -748,7 +748,7 @@ def _webpy_mappings(module: SourceModule) -> Iterator[tuple[ast.Call, str | None
         return
     for call in module.nodes_of(ast.Call):
         if qualified(module, call.func) in WEBPY_APPLICATIONS and call.args:
-            listed = _module_value(module, call.args[0])
+            listed = single_binding(module.tree, call.args[0].id) if isinstance(call.args[0], ast.Name) else call.args[0]
             if isinstance(listed, (ast.Tuple, ast.List)):
                 pairs = [string_value(e) for e in listed.elts]
                 for path, class_name in zip(pairs[::2], pairs[1::2]):
@@ -765,21 +765,11 @@ def _webpy_mappings(module: SourceModule) -> Iterator[tuple[ast.Call, str | None
             yield call, f"/api/{string_value(call.args[0]) or ''}", call.args[1]
 
 
-def _module_value(module: SourceModule, node: ast.expr) -> ast.expr:
-    """The value a top-level ``name = ...`` gives the name ``node``, else ``node`` itself."""
-    if isinstance(node, ast.Name):
-        for statement in module.tree.body:
-            if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == node.id
-                                                         for t in statement.targets):
-                return statement.value
-    return node
-
-
 def _named_class(project: Project, module: SourceModule, name: str) -> tuple[SourceModule, ast.ClassDef] | None:
     """The class a web.py mapping names by string: ``"login"`` in this file, ``"pkg.views.cover"`` in another."""
     owner_name, _, class_name = name.rpartition(".")
     owner = project.by_dotted_name.get(owner_name) if owner_name else module
-    cls = _top_level_class(owner, class_name) if owner is not None else None
+    cls = _top_level_class(owner.tree, class_name) if owner is not None else None
     return (owner, cls) if cls is not None else None
 
 
@@ -843,10 +833,6 @@ def _resolve_function(project: Project, module: SourceModule, target: ast.expr):
 
 def _top_level_function(module: SourceModule, name: str):
     return next((n for n in module.tree.body if isinstance(n, FUNCTION_TYPES) and n.name == name), None)
-
-
-def _top_level_class(module: SourceModule, name: str) -> ast.ClassDef | None:
-    return next((n for n in module.tree.body if isinstance(n, ast.ClassDef) and n.name == name), None)
 
 
 # --- what a handler answers ------------------------------------------------------------
