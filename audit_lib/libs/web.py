@@ -598,7 +598,7 @@ def _registers_view(project: Project, module: SourceModule, dec: ast.expr, regis
     target = dec.func if isinstance(dec, ast.Call) else dec
     if qualified(module, target) in CORNICE_RESOURCES:
         return "cornice"
-    if isinstance(target, ast.Attribute) and target.attr == RPC_REGISTRATION and _imports_rpc_server(project, module, target.value):
+    if _rpc_registration(project, module, target):
         return "modernrpc"  # @server.register_procedure, the server built in another file
     resolved = _resolve_function(project, module, target)
     return _registers_views(project, *resolved, VIEW_DECORATOR_DEPTH, registers) if resolved is not None else None
@@ -619,8 +619,7 @@ def _registers_views(project: Project, module: SourceModule, fn: ast.AST, depth:
                     or qualified(module, node.func) in PYRAMID_VIEW_DECORATORS:
                 found = "pyramid"
                 break
-            if isinstance(node.func, ast.Attribute) and node.func.attr == RPC_REGISTRATION \
-                    and _imports_rpc_server(project, module, node.func.value):
+            if _rpc_registration(project, module, node.func):
                 found = "modernrpc"
                 break
             callee = _resolve_function(project, module, node.func) if depth > 1 else None
@@ -630,12 +629,14 @@ def _registers_views(project: Project, module: SourceModule, fn: ast.AST, depth:
     return registers[id(fn)]
 
 
-def _imports_rpc_server(project: Project, module: SourceModule, server: ast.expr) -> bool:
-    """Whether ``server`` is a django-modern-rpc server: the file imports modernrpc, or the name comes from a file
-    of the code base that does (``from myapp.rpc import server``)."""
+def _rpc_registration(project: Project, module: SourceModule, func: ast.expr) -> bool:
+    """Whether ``func`` is ``server.register_procedure`` of a django-modern-rpc server: the file imports
+    modernrpc, or the server comes from a file of the code base that does (``from myapp.rpc import server``)."""
+    if not (isinstance(func, ast.Attribute) and func.attr == RPC_REGISTRATION):
+        return False
     if module.imports_module("modernrpc"):
         return True
-    owner = project.by_dotted_name.get((qualified(module, server) or "").rpartition(".")[0])
+    owner = project.by_dotted_name.get((qualified(module, func.value) or "").rpartition(".")[0])
     return owner is not None and owner.imports_module("modernrpc")
 
 
