@@ -79,6 +79,9 @@ in a block that then stops the process (`raise SystemExit(1)`, `sys.exit()`: a s
 configuration) is not reported, nor is a print right after another (the next line of one notice), nor one in the `except` of a `try`
 that only calls `create_engine()` (lazy: the handler never runs), nor one in the `except` of a `try` that
 configures logging (`logging.config.fileConfig(...)`: logging itself failed, the console is all that is left),
+nor one in an `except ImportError:` that re-raises (the install hint beside the error that propagates), nor one in a
+function that prints only when its caller asks (`def profile(self, print_results=False)` testing the switch: a
+developer's helper for the shell),
 nor one at the top level of a Django settings module (a start-up notice printed while the settings load, before
 logging is configured).
 
@@ -428,6 +431,7 @@ def _service_prints(module: SourceModule, project: Project) -> Iterator[tuple[as
                 or _in_command_line_function(module, node, project) or _before_exit(module, node) \
                 or _continues_print(module, node) or _in_dead_handler(module, node) or _under_debug_flag(module, node) \
                 or _marked_deliberate(module, node) or _logging_setup_failed(module, node) \
+                or _install_hint(module, node) or _printing_asked_by_caller(module, node) \
                 or _enclosing(module, node) is None and is_django_settings(module, project):
             continue
         target = keyword(node, "file")
@@ -452,6 +456,42 @@ def _logging_setup_failed(module: SourceModule, call: ast.Call) -> bool:
     attempt = _handled_try(module, call)
     return attempt is not None and any(isinstance(n, ast.Call) and call_name(module, n) in LOGGING_SETUP
                                        for statement in attempt.body for n in walk_nodes(statement))
+
+
+MISSING_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError"}
+
+
+def _install_hint(module: SourceModule, call: ast.Call) -> bool:
+    """A print in an ``except ImportError:`` that then re-raises (``raise``): the install hint beside the
+    import error that propagates to whoever runs the code."""
+    for parent in ancestors(module, call):
+        if isinstance(parent, FUNCTION_TYPES):
+            return False
+        if isinstance(parent, ast.ExceptHandler):
+            caught = parent.type.elts if isinstance(parent.type, ast.Tuple) else [parent.type]
+            return any(dotted(c) in MISSING_IMPORT_ERRORS for c in caught if c is not None) \
+                and any(isinstance(s, ast.Raise) and s.exc is None for s in parent.body)
+    return False
+
+
+PRINT_OPT_IN = re.compile(r"(?i)print|verbos|echo")  # print_results=False, verbose=False
+
+
+def _printing_asked_by_caller(module: SourceModule, call: ast.Call) -> bool:
+    """A print in a function that prints only when its caller asks (``def profile(self, print_results=False)``
+    testing ``print_results``): a developer's helper for the shell, silent unless called to print."""
+    fn = _enclosing(module, call)
+    if fn is None:
+        return False
+    arguments = fn.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults = [*zip(positional[len(positional) - len(arguments.defaults):], arguments.defaults),
+                *zip(arguments.kwonlyargs, arguments.kw_defaults)]
+    switches = {a.arg for a, default in defaults if PRINT_OPT_IN.search(a.arg)
+                and isinstance(default, ast.Constant) and default.value is False}
+    return any(isinstance(n, (ast.If, ast.IfExp)) and any(isinstance(t, ast.Name) and t.id in switches
+                                                          for t in walk_nodes(n.test))
+               for n in walk_nodes(fn))
 
 
 def _in_dead_handler(module: SourceModule, call: ast.Call) -> bool:
