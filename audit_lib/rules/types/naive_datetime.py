@@ -66,7 +66,8 @@ In the database: `timestamp without time zone` columns (`date` columns are fine)
 
 `datetime.now(timezone.utc)`, `now(tz=...)`, `fromtimestamp(ts, tz=...)`,
 `datetime.now().astimezone()`, `make_aware(datetime.now())`,
-`datetime.now().timestamp()`, `datetime.today().replace(day=1).timestamp()` (a correct POSIX time, also through a name read only that
+a reading whose value is thrown away (`datetime.fromtimestamp(value)` as a statement in a `try`: a check that
+the number is a valid timestamp), `datetime.now().timestamp()`, `datetime.today().replace(day=1).timestamp()` (a correct POSIX time, also through a name read only that
 way, or handed to a project function whose parameter is read only that way), a reading only turned into text for people (`datetime.now().strftime(...)`,
 `datetime.ctime(datetime.utcnow())` in a log banner, `(datetime.now() + timedelta(hours=1))
 .strftime(...)` as an example in a prompt, `f"generated on {datetime.utcnow()} UTC"`,
@@ -782,8 +783,8 @@ def _datetime_function(module: SourceModule, node: ast.expr) -> str | None:
 
 def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Iterator[Finding]:
     function = _datetime_function(module, call.func)
-    if function is None or _datetimez_waiver(module, call):
-        return
+    if function is None or _datetimez_waiver(module, call) or isinstance(module.parents.get(call), ast.Expr):
+        return  # a statement of its own: the value is thrown away (``fromtimestamp(n)`` checking n is a timestamp)
     if function in TZ_POSITION:
         position = TZ_POSITION[function]
         tz = keyword(call, "tz")
