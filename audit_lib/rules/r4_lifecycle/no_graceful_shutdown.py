@@ -87,7 +87,7 @@ listening on a loopback address (`HTTPServer(("localhost", port), Handler)`): a 
 listener. A function or management command whose only service loop is a `serve_forever()` of its file is
 reported once, at that call, not again where it is started. A loop that waits for a dependency
 (`while not conn: try: conn = connect() except ...: sleep(1)`, also with the `break` in a `with` of the `try`), that
-gives up at a deadline (`if time.monotonic() >= deadline: raise TimeoutError`), or that only polls a condition
+gives up at a deadline (`if time.monotonic() >= deadline: raise TimeoutError`, or `sys.exit(msg)`), or that only polls a condition
 (`while True: if await db_ready(): break; await asyncio.sleep(1)`) is a start-up wait, not a service loop. Nor is
 `asyncio.run(run_channels(stop_event))` in a function that is given that event, where the loop runs
 `while not stop_event.is_set()`: the caller (a thread the program starts) stops it. A worker thread whose loop ends
@@ -1016,9 +1016,18 @@ def _has_deadline(loop: ast.While) -> bool:
     timed = {t.id for node in _own_nodes(loop) if isinstance(node, ast.Assign) and _reads_clock(node.value)
              for t in node.targets if isinstance(t, ast.Name)}
     # a loop that only leaves quietly at its deadline may be a worker recycled after a maximum run time
-    return any(isinstance(node, ast.If) and isinstance(node.test, ast.Compare) and isinstance(node.body[-1], ast.Raise)
+    return any(isinstance(node, ast.If) and isinstance(node.test, ast.Compare) and _gives_up(node.body[-1])
                and (_reads_clock(node.test) or any(isinstance(n, ast.Name) and n.id in timed for n in ast.walk(node.test)))
                for node in _own_nodes(loop))
+
+
+PROCESS_EXITS = {"exit", "quit", "sys.exit", "os._exit"}
+
+
+def _gives_up(stmt: ast.stmt) -> bool:
+    """``raise TimeoutError(...)``, or ``exit(msg)`` / ``sys.exit(1)``: the wait ends the process with an error."""
+    return isinstance(stmt, ast.Raise) or isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
+        and dotted(stmt.value.func) in PROCESS_EXITS
 
 
 def _reads_clock(node: ast.AST) -> bool:
