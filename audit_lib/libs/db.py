@@ -53,6 +53,7 @@ import sys
 import weakref
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from itertools import takewhile
 from typing import Iterator
 
 import sqlglot
@@ -2213,7 +2214,7 @@ def _expanded(module: SourceModule, project: Project | None, fn: ast.AST, depth:
             ops.append(replace(op, call=node, through=helper.name,
                                lazy=op.lazy and not evaluated_in_place(helper_module, op.call),
                                helper_transaction=op.helper_transaction or not ends_in_helper and in_transaction(
-                                   helper_module, op.call, helper),
+                                   helper_module, op.call, helper, project),
                                autocommit=op.autocommit or ends_in_helper,
                                confidence=min(op.confidence, Confidence.medium)))
         ops[start:] = _repositories.refine(helper, ops[start:], helper_models)
@@ -2443,26 +2444,23 @@ _TX_DECORATORS = ("atomic", "transactional", "transaction.atomic", "db_session",
 DATABASE_TRANSACTION_HELPER = re.compile(r"_*(\w+_)?(db|database)_(transaction|atomic)")  # with db_transaction():
 
 
-def is_transaction_with(module: SourceModule, node: ast.With | ast.AsyncWith) -> bool:
+def is_transaction_with(module: SourceModule, node: ast.With | ast.AsyncWith, project: Project | None = None) -> bool:
     """Whether a ``with`` statement opens a database transaction.
 
     ``conn.transaction()`` (psycopg 3, asyncpg, databases), ``session.begin()``,
     ``engine.begin()``, ``transaction.atomic()``, and ``with conn:`` / ``with
     psycopg2.connect(...)`` for drivers whose connection context manager commits
-    (psycopg 2 and 3, sqlite3), and a helper of the code base named for the database's
-    transaction (``with db_transaction():`` handing out peewee's ``db.transaction()``).
+    (psycopg 2 and 3, sqlite3), a helper of the code base named for the database's
+    transaction (``with db_transaction():`` handing out peewee's ``db.transaction()``), and
+    one whose body hands out a transaction (see :func:`_hands_out_transaction`; helpers of
+    other modules are read when ``project`` is given).
     """
     scope = _scope_of(module, function_of(module, node))
     for item in node.items:
         expr = item.context_expr
         if isinstance(expr, ast.Call):
-            name = qualified(module, expr.func) or ""
-            if method_name(expr) in _TX_METHODS and (name.split(".")[-1] in ("atomic",) or _tx_receiver(expr, scope)):
+            if _opens_transaction(module, project, expr, scope, _HELPER_DEPTH):
                 return True
-            if name in ("psycopg.connect", "psycopg2.connect", "sqlite3.connect"):
-                return True
-            if DATABASE_TRANSACTION_HELPER.fullmatch(name.split(".")[-1]):
-                return True  # the code base's helper handing out the database's transaction (peewee db.transaction())
         elif isinstance(expr, (ast.Name, ast.Attribute)):
             name = dotted(expr)
             if name and (name in scope.handles or db_like_name(name)) and isinstance(node, ast.With) and (
@@ -2472,6 +2470,46 @@ def is_transaction_with(module: SourceModule, node: ast.With | ast.AsyncWith) ->
                 if "session" not in last and "pool" not in last and "engine" not in last and "cur" not in last:
                     return True
     return False
+
+
+_HELPER_DEPTH = 3  # helpers deep: a context manager of the code base wrapping another that wraps atomic()
+
+
+def _opens_transaction(module: SourceModule, project: Project | None, call: ast.Call, scope: _Scope,
+                       depth: int) -> bool:
+    name = qualified(module, call.func) or ""
+    if method_name(call) in _TX_METHODS and (name.split(".")[-1] in ("atomic",) or _tx_receiver(call, scope)):
+        return True
+    if name in ("psycopg.connect", "psycopg2.connect", "sqlite3.connect"):
+        return True
+    if DATABASE_TRANSACTION_HELPER.fullmatch(name.split(".")[-1]):
+        return True  # the code base's helper handing out the database's transaction (peewee db.transaction())
+    resolved = resolve_function(module, project, call) if depth > 0 else None
+    return resolved is not None and _hands_out_transaction(*resolved, project, depth - 1)
+
+
+def _hands_out_transaction(module: SourceModule, helper: ast.AST, project: Project | None, depth: int) -> bool:
+    """A helper of the code base that hands out a transaction: a ``@contextmanager`` whose ``yield``
+    sits inside a transaction block (``with transaction.atomic(): ... yield``, also inside another such
+    helper's ``with``), or a function that returns a call opening one (``return transaction.atomic(using=db)``)."""
+    cache = _cache_of(module)
+    key = ("hands_out_transaction", id(helper), project is not None)
+    if key not in cache:
+        cache[key] = False  # a helper that calls itself hands out nothing more through that call
+        scope = _scope_of(module, helper)
+        body = list(walk_function_body(helper))
+        if any(name.split(".")[-1] in ("contextmanager", "asynccontextmanager") for name in decorator_names(module, helper)):
+            yields = [node for node in body if isinstance(node, (ast.Yield, ast.YieldFrom))]
+            cache[key] = bool(yields) and all(any(
+                isinstance(block, (ast.With, ast.AsyncWith)) and any(
+                    isinstance(item.context_expr, ast.Call) and _opens_transaction(
+                        module, project, item.context_expr, scope, depth) for item in block.items)
+                for block in takewhile(lambda a: a is not helper, ancestors(module, node))) for node in yields)
+        else:
+            returned = [node.value for node in body if isinstance(node, ast.Return)]
+            cache[key] = bool(returned) and all(isinstance(value, ast.Call) and _opens_transaction(
+                module, project, value, scope, depth) for value in returned)
+    return cache[key]
 
 
 def _tx_receiver(call: ast.Call, scope: _Scope) -> bool:
@@ -2489,12 +2527,15 @@ def _commit_on_exit_driver(module: SourceModule) -> bool:
     return any(module.imports_module(lib) for lib in ("psycopg2", "psycopg", "sqlite3"))
 
 
-def is_transaction_function(module: SourceModule, fn: ast.AST) -> bool:
-    """Whether a decorator makes the whole function one transaction (``@transaction.atomic``)."""
-    return any(name == d or name.endswith("." + d) for name in decorator_names(module, fn) for d in _TX_DECORATORS)
+def is_transaction_function(module: SourceModule, fn: ast.AST, project: Project | None = None) -> bool:
+    """Whether a decorator makes the whole function one transaction (``@transaction.atomic``, or a
+    context manager of the code base that hands one out used as a decorator: ``@traced_atomic()``)."""
+    return any(name == d or name.endswith("." + d) for name in decorator_names(module, fn) for d in _TX_DECORATORS) or any(
+        isinstance(decorator, ast.Call) and _opens_transaction(module, project, decorator, _scope_of(module, fn), _HELPER_DEPTH)
+        for decorator in getattr(fn, "decorator_list", ()))
 
 
-def transaction_blocks(module: SourceModule, fn: ast.AST) -> list[tuple[int, int]]:
+def transaction_blocks(module: SourceModule, fn: ast.AST, project: Project | None = None) -> list[tuple[int, int]]:
     """(first line, last line) of each transaction scope in ``fn``'s body.
 
     ``with`` blocks that open a transaction, the whole function under a transaction
@@ -2502,11 +2543,11 @@ def transaction_blocks(module: SourceModule, fn: ast.AST) -> list[tuple[int, int
     ``ROLLBACK``.
     """
     spans: list[tuple[int, int]] = []
-    if isinstance(fn, FUNCTION_TYPES) and is_transaction_function(module, fn):
+    if isinstance(fn, FUNCTION_TYPES) and is_transaction_function(module, fn, project):
         spans.append((fn.lineno, fn.end_lineno or fn.lineno))
     begin: int | None = None
     for node in walk_function_body(fn):
-        if isinstance(node, (ast.With, ast.AsyncWith)) and is_transaction_with(module, node):
+        if isinstance(node, (ast.With, ast.AsyncWith)) and is_transaction_with(module, node, project):
             spans.append((node.lineno, node.end_lineno or node.lineno))
         if isinstance(node, ast.Call) and method_name(node) == "execute" and node.args:
             facts = parse_sql(sql_text(module, node.args[0], fn) or "")
@@ -2518,11 +2559,12 @@ def transaction_blocks(module: SourceModule, fn: ast.AST) -> list[tuple[int, int
     return spans
 
 
-def in_transaction(module: SourceModule, node: ast.AST, fn: ast.AST | None = None) -> bool:
+def in_transaction(module: SourceModule, node: ast.AST, fn: ast.AST | None = None,
+                   project: Project | None = None) -> bool:
     """Whether ``node`` runs inside a transaction scope of its function."""
     fn = fn if fn is not None else function_of(module, node)
     line = getattr(node, "lineno", 0)
-    return any(start <= line <= end for start, end in transaction_blocks(module, fn))
+    return any(start <= line <= end for start, end in transaction_blocks(module, fn, project))
 
 
 def is_commit(op: DbOp) -> bool:

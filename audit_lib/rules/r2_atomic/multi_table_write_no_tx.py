@@ -28,7 +28,9 @@ more tables when those writes do not share one transaction:
 
 Transaction blocks: `with conn.transaction()`, `async with conn.transaction()`,
 `with conn:` (psycopg, sqlite3), `session.begin()`, `engine.begin()`,
-`transaction.atomic()` and `@atomic`, and an explicit `BEGIN` ... `COMMIT`. A SQLAlchemy
+`transaction.atomic()` and `@atomic`, a context manager of the code base that hands one out (a
+`@contextmanager` yielding inside `with transaction.atomic():`, also through another such helper, or a
+function returning `transaction.atomic(...)`), and an explicit `BEGIN` ... `COMMIT`. A SQLAlchemy
 session or psycopg connection whose writes are followed by a single `commit()` is one
 transaction and is not reported. Neither are:
 
@@ -50,7 +52,9 @@ transaction and is not reported. Neither are:
 - an audit, log, history or notification row written after the change it records (an
   outbox row is still reported: it must commit with its change, and so is a domain event,
   `Event`/`ChangeEvent`, that the code base reads back as the state of the row it follows), and any
-  row written through a helper named for a log (`log_incident_event(...)`), before or after;
+  row written through a helper named for a log (`log_incident_event(...)`), before or after; and two
+  such records, events included, written one after the other (a `CustomerEvent`, then an `OrderEvent`):
+  no state is split between them;
 - writes to a usage statistics table (`ApplicationChatUserStats`) beside the change: lost, a count is
   one short;
 - writes to a cache table (`LabelKeyCache`, a `CacheVersion` bump) or through a helper named for a
@@ -191,6 +195,7 @@ PROGRESS_ROW = re.compile(r"(\w*_)?(progress_?(report|bar)|(worker|app|process)_
 DOMAIN_EVENT = re.compile(r"^(?!.*(audit|log|histor|activit|notif|timeline|track|analytic)).*event", re.I)
 NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 CACHE_WORDS = frozenset({"cache", "caches", "cached"})
+RECORD_WORDS = frozenset({"event", "events", "log", "logs", "audit", "audits", "history", "histories"})
 FAVOURITE_ROW = re.compile(r"(favou?rite|bookmark|star|recent_?visit)s?$", re.I)
 READ_MARKER = re.compile(r"^Read[A-Z]|(^|_)read_(\w+_)?(marks?|markers?|receipts?|states?|positions?)$|"
                          r"Read(Mark|Marker|Receipt|State|Position)s?$")
@@ -787,7 +792,7 @@ def _called_in_transaction(module: SourceModule, project: Project, call: ast.AST
     if caller is module.tree:
         return False
     owner = module.parents.get(caller)
-    return db.in_transaction(module, call, caller) or (
+    return db.in_transaction(module, call, caller, project) or (
         caller.name in ADMIN_SAVE_HOOKS and isinstance(owner, ast.ClassDef) and _admin_class(owner)) or (
         in_atomic_dispatch_view(module, project, caller)) or (
         levels > 1 and _every_caller_in_transaction(project, caller, levels - 1))
@@ -872,7 +877,7 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
     if _commits_per_item(module, fn):
         return None
     savepoints = _savepoint_blocks(module, fn)
-    spans = [span for span in db.transaction_blocks(module, fn) if span not in savepoints]
+    spans = [span for span in db.transaction_blocks(module, fn, project) if span not in savepoints]
     commits: list[ast.AST] = []
     units: list[tuple[db.DbOp, tuple, str]] = []  # (write, unit, why a unit ends there)
     for index, op in enumerate(ops):
@@ -928,6 +933,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
             first, second = sorted(earlier.tables)[0], sorted(later.tables)[0]
             if _records_the_change(second) or _logged(earlier) or _logged(later):
                 continue  # a lost trailing audit/notification row, not half a domain change
+            if _only_records(earlier) and _only_records(later):
+                continue  # two records of what happened (a customer's and an order's timeline entry): no state is split
             if _writes_cache(earlier) or _writes_cache(later) or _counts_usage(earlier) or _counts_usage(later) or _rebuilds_search_index(
                     earlier) or _rebuilds_search_index(later):
                 continue  # a cache row or search index is rebuilt from the data: losing it is no half change
@@ -1067,6 +1074,14 @@ def _records_the_change(table: str) -> bool:
     domain event (``Event``, ``ChangeEvent``, ``order_events``): the state change itself, which the
     code base reads back (the incident's open/close/ack history) and acts on."""
     return db.is_log_table(table) and "outbox" not in table.lower() and not DOMAIN_EVENT.search(table)
+
+
+def _only_records(write: db.DbOp) -> bool:
+    """A write to nothing but event, audit or log rows (``CustomerEvent``, ``OrderEvent``; not an ``EventDelivery``
+    that tracks its own state, nor an outbox): one of two records of a change, lost alone it leaves one timeline
+    an entry short."""
+    return all(db.is_log_table(table) and "outbox" not in table.lower() and (NAME_WORDS.findall(table) or [""])[
+        -1].lower() in RECORD_WORDS for table in write.tables)
 
 
 def _counts_usage(write: db.DbOp) -> bool:
