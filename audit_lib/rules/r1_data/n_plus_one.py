@@ -1891,9 +1891,33 @@ def _row_loop(module: SourceModule, call: ast.Call, sources: _RowSources) -> ast
             continue  # ``for ... else:``: once per pass of the loops around this one
         if _runs_once(module, call, loop) or _is_chunked(loop) or _duplicates_of_first(sources.fn, loop):
             return None
+        if _spelled_out(sources.fn, loop):
+            continue  # for rows, notify in [(cc_rows, a), (other_rows, b)]: twice, whatever each entry holds
         if any(sources.source_of(iterable) or _id_list_field(iterable) for iterable in _loop_iterables(loop)):
             return loop
     return None
+
+
+def _spelled_out(fn: ast.AST, loop: ast.AST) -> bool:
+    """Whether the loop iterates a list the code writes out item by item (``[(cc_stocks, notify_cc),
+    (stocks, notify)]``, also through a name bound only to such lists): it runs as many times as the
+    code spells, whatever rows each item carries."""
+    def display(expr: ast.AST) -> bool:
+        return isinstance(expr, (ast.Tuple, ast.List, ast.Set)) and bool(expr.elts) \
+            and not any(isinstance(e, ast.Starred) for e in expr.elts)
+    iterables = _loop_iterables(loop)
+    return bool(iterables) and all(
+        display(iterable) or isinstance(iterable, ast.Name) and (bound := _bindings(fn, iterable.id))
+        and all(display(value) for value in bound) and not _collected_into(fn, iterable.id)
+        for iterable in iterables)
+
+
+def _collected_into(fn: ast.AST, name: str) -> bool:
+    """``items.append(row)``, ``items += rows``: the list ``name`` grows past what its binding spells."""
+    return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATORS
+               and isinstance(node.func.value, ast.Name) and node.func.value.id == name
+               or isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == name
+               for node in walk_function_body(fn))
 
 
 def _one_rows_children(project: Project, loop: ast.AST) -> bool:
@@ -2196,10 +2220,31 @@ def _per_row_method(module: SourceModule, project: Project, fn: ast.AST) -> tupl
                           and isinstance(item.value, ast.Call)
                           and (dotted(item.value.func) or "").endswith("SerializerMethodField")
                           for k in item.value.keywords if k.arg == "method_name"}
-        if fn.name not in method_fields | {"to_representation"} or not _renders_lists(project, cls.name):
+        if fn.name not in method_fields | {"to_representation"} or not _renders_lists(project, cls.name) \
+                or fn.name.removeprefix("get_") in _dropped_from_lists(project, cls):
             return None
         return args[1].arg, f"of the list {cls.name} renders", _project_loaded(project) | _parent_links(project, cls)
     return None
+
+
+def _dropped_from_lists(project: Project, cls: ast.ClassDef) -> set[str]:
+    """Fields a serializer's ``get_fields()`` drops when the view renders a list: it pops the names a
+    ``Meta`` list holds (``getattr(self.Meta, "exclude_from_list_view")``) under a test of the view's
+    ``detail``/``action``, so those fields render only for one row."""
+    chain = _project_class_chain(project, cls)
+    lists = set()
+    for _, c in chain:
+        for method in (i for i in c.body if isinstance(i, FUNCTION_TYPES) and i.name == "get_fields"):
+            if not any(isinstance(n, ast.Attribute) and n.attr in {"detail", "action"} for n in walk_nodes(method)) \
+                    or not any(isinstance(n, ast.Call) and method_name(n) == "pop" or isinstance(n, ast.Delete)
+                               for n in walk_nodes(method)):
+                continue
+            lists |= {value for n in walk_nodes(method) if isinstance(n, ast.Call) and dotted(n.func) == "getattr"
+                      and len(n.args) >= 2 and dotted(n.args[0]) == "self.Meta" and (value := string_value(n.args[1]))}
+            lists |= {n.attr for n in walk_nodes(method) if isinstance(n, ast.Attribute)
+                      and dotted(n.value) == "self.Meta"}
+    metas = [i for _, c in chain for i in c.body if isinstance(i, ast.ClassDef) and i.name == "Meta"]
+    return {field for name in lists for meta in metas for field in _class_strings(meta, name)}
 
 
 def _parent_links(project: Project, cls: ast.ClassDef) -> set[str]:
@@ -2633,7 +2678,7 @@ def _unprefetched_queryset(module: SourceModule, project: Project, fn: ast.AST, 
     for iterable in _loop_iterables(loop):
         exprs = [iterable]
         if isinstance(iterable, ast.Name):
-            exprs = _bindings(fn, iterable.id) or exprs
+            exprs = _bindings_reaching(module, fn, iterable.id, loop) or exprs
         elif isinstance(iterable, ast.Attribute):  # for r in self.books / x.exercise.variations: a @property
             exprs = _property_returns(module, project, fn, iterable) or exprs
         texts = [ast.unparse(e) for e in exprs]
@@ -2644,6 +2689,7 @@ def _unprefetched_queryset(module: SourceModule, project: Project, fn: ast.AST, 
             texts += [t for b in built if b for t in b]
         if any(re.search(r"\.values(_list)?\(", t) for t in texts):
             return False  # dicts or tuples, not model instances
+        texts += _eager_load_lists(fn, exprs)
         if any(_loads_relation(t, relation, relation not in to_many) for t in texts):
             return False
         return not any(_prefetched_through(module, project, fn, loop, e, relation) for e in exprs)
@@ -3400,12 +3446,44 @@ def _decodes_response(fn: ast.AST, node: ast.AST) -> bool:
     return isinstance(response.value if isinstance(response, ast.Await) else response, ast.Call)
 
 
+def _bindings_reaching(module: SourceModule, fn: ast.AST, name: str, loop: ast.AST) -> list[ast.expr]:
+    """The bindings of ``name`` the loop can see: not one written after it (``lines = CheckoutLine.objects...``
+    below ``[info.line.id for info in lines]`` rebinds a parameter the loop already read), unless an outer
+    loop brings it round again."""
+    if any(isinstance(outer, (ast.For, ast.AsyncFor, ast.While)) for outer in enclosing_loops(module, loop)):
+        return _bindings(fn, name)
+    return [value for value in _bindings(fn, name) if value.lineno <= loop.end_lineno]
+
+
+def _eager_load_lists(fn: ast.AST, exprs: list[ast.expr]) -> list[str]:
+    """``prefetch_related(*prefetch_fields)``: the relations the named list holds, as the calls that
+    name them (``fields = ["discounts__rule"]``, ``fields.extend([...])`` in the same function)."""
+    found = []
+    for call in [n for e in exprs for n in walk_nodes(e) if isinstance(n, ast.Call)]:
+        if method_name(call) not in {"prefetch_related", "select_related"}:
+            continue
+        for arg in call.args:
+            name = arg.value if isinstance(arg, ast.Starred) else arg
+            if not isinstance(name, ast.Name):
+                continue
+            values = _bindings(fn, name.id) + [a for node in walk_function_body(fn) if isinstance(node, ast.Call)
+                                               and method_name(node) in {"append", "extend"}
+                                               and isinstance(node.func, ast.Attribute)
+                                               and isinstance(node.func.value, ast.Name)
+                                               and node.func.value.id == name.id for a in node.args]
+            found += [f"{method_name(call)}({ast.unparse(value)})" for value in values]
+    return found
+
+
 def _bindings(fn: ast.AST, name: str) -> list[ast.expr]:
     return [stmt.value for stmt in walk_function_body(fn)
             if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets)]
 
 
 def _is_queryset_text(expr: ast.AST, text: str, to_many: frozenset[str]) -> bool:
+    for node in walk_nodes(expr):  # Prefetch("values", queryset=Value.objects...): the relation's rows, not these
+        if isinstance(node, ast.Call) and (dotted(node.func) or "").rpartition(".")[2] == "Prefetch":
+            text = text.replace(ast.unparse(node), "Prefetch()")
     if ".objects." in text or text.endswith(".objects"):
         return True
     node = expr  # a related manager's read: order.lines.all(), self.sessions.filter(...)
