@@ -106,7 +106,12 @@ its post, `filter(post__isnull=True, uploaded_at__lt=cutoff)`, deleted at once o
 expiry that such a sweep deletes it by (`create(expires=now() + timedelta(days=1))` and
 `filter(expires__lt=now()).delete()`: a temporary upload); a
 serializer without a `Meta.model` whose `create` inserts nothing (or that has none: its `save()`
-updates the instance its validation found); handlers only the site's operators
+updates the instance its validation found, or asks a billing provider for a page URL); a serializer
+built with `many=True` whose `Meta.list_serializer_class` saves without a plain insert (sets the
+priorities of rows it looked up). A view's `self.get_serializer(...)` is the class its
+`get_serializer_class` returns for the action (`if self.action == "reorder": return
+PositionSerializer`), and a serializer's own `create` that stores a copy of a row (`source.clone(name)`)
+inserts; handlers only the site's operators
 reach (`@staff_member_required`, `Depends(get_admin_user)`, `IsAdminUser`, an early exit unless
 `is_superuser`; a tenant's own administrators stay reported, and so do handlers under a policy check
 that only mentions administrators, `check_admin_tokenlist`); a viewset whose `as_view({...})`
@@ -160,8 +165,8 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.libs.web import answers_browser, route_handlers
-from audit_lib.pyast import (FUNCTION_TYPES, ancestors, dotted, is_none, method_name, qualified, walk_function_body,
-                             walk_nodes)
+from audit_lib.pyast import (FUNCTION_TYPES, ancestors, dotted, is_none, method_name, qualified, string_value,
+                             walk_function_body, walk_nodes)
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule
 
@@ -1015,6 +1020,7 @@ def _created_once(module: SourceModule, project: Project, fn: ast.AST, insert: d
 
 LOOKUP = re.compile(r"^(get_by\w*|first|one_or_none|scalar_one_or_none|scalar|one|get|get_or_none|find_one|exists)$")
 CREATE = re.compile(r"^(create\w*|add|save|insert\w*)$")
+COPYING = {"clone", "duplicate"}  # a model method that stores a copy of its row (``source_env.clone(name)``)
 
 
 def _looked_up_first(module: SourceModule, project: Project, fn: ast.AST, call: ast.AST, depth: int,
@@ -1575,7 +1581,8 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
             model = _meta_models(project).get(serializer, "")
             if not _saved_once(module, project, fn, node, model, ops) and not _refuses_existing(
                     project, serializer, model) and not _user_model_form(project, serializer) and not (
-                    _create_repeats_nothing(project, serializer)):
+                    _create_repeats_nothing(project, serializer)) and not _list_save_inserts_nothing(
+                    module, project, fn, saved, serializer):
                 return f"the model of {serializer}", node, None, Confidence.medium, False
         owner = dotted(node.func.value)
         if node.func.attr == "save" and owner in forms and not any(k.arg == "commit" for k in node.keywords) and not _saved_once(
@@ -1673,6 +1680,32 @@ def _saved_once(module: SourceModule, project: Project, fn: ast.AST, save: ast.C
     return _created_once(module, project, fn, insert) or bool(model) and _deduplicated(module, project, fn, insert, in_order)
 
 
+def _list_save_inserts_nothing(module: SourceModule, project: Project, fn: ast.AST, saved: ast.expr,
+                               serializer: str) -> bool:
+    """A serializer built with ``many=True`` whose ``Meta.list_serializer_class`` of the code base saves
+    without a plain insert (sets priorities on rows it looked up, upserts): DRF's ``many=True`` builds
+    that list serializer, and its ``save()`` runs the list class's ``save``/``create``, not the model's."""
+    bound = (db.reaching_binding(module, fn, saved) or db.single_binding(fn, saved.id)) if isinstance(saved, ast.Name) else None
+    if not (isinstance(bound, ast.Call) and any(k.arg == "many" and isinstance(k.value, ast.Constant) and k.value.value is True
+                                                 for k in bound.keywords)):
+        return False
+    cls = _serializer_classes(project).get(serializer)
+    meta = next((c for c in cls.body if isinstance(c, ast.ClassDef) and c.name == "Meta"), None) if cls else None
+    chosen = _assigned(meta, "list_serializer_class") if meta is not None else None
+    if chosen is None:
+        return False
+    owner_module = project.facts["r2.form_modules"][serializer]
+    found = next(((owner_module, c) for c in meta.body if isinstance(c, ast.ClassDef) and c.name == dotted(chosen)),
+                 None) or db.project_class(owner_module, project, chosen)
+    if found is None:
+        return False
+    list_module, list_cls = found
+    saving = [f for f in list_cls.body if isinstance(f, ast.FunctionDef) and f.name in ("save", "create")]
+    return bool(saving) and not any(
+        op.kind == db.INSERT and not (op.upsert and not _conflicts_on_nothing(list_module, project, op))
+        for method in saving for op in db.expanded_ops(list_module, project, method))
+
+
 def _own_create_finds_or_upserts(project: Project, serializer: str, model: str) -> bool:
     """The serializer's own ``create`` looks the row up before it writes it, itself or in the helpers
     it calls (``return get_or_create_tag(name, user)``, a helper that updates the bookmark it finds
@@ -1707,7 +1740,8 @@ def _create_repeats_nothing(project: Project, serializer: str) -> bool:
         return False
     module, create = creates[-1]
     return not any(op.kind == db.INSERT for op in db.expanded_ops(module, project, create)) and not any(
-        isinstance(n, ast.Call) and CREATE.match(method_name(n) or "") for n in walk_function_body(create))
+        isinstance(n, ast.Call) and (CREATE.match(method_name(n) or "") or method_name(n) in COPYING)
+        for n in walk_function_body(create))
 
 
 def _serializer_creates(project: Project, serializer: str) -> list[tuple[SourceModule, ast.FunctionDef]]:
@@ -1876,5 +1910,28 @@ def _built_serializer(module: SourceModule, fn: ast.AST, call: ast.expr) -> str 
     called = dotted(call.func) or ""
     owner = module.parents.get(fn)
     if called == "self.get_serializer" and isinstance(owner, ast.ClassDef):
-        return (dotted(_assigned(owner, "serializer_class")) or called).split(".")[-1]
+        chosen = _action_serializer(owner, fn.name) or _assigned(owner, "serializer_class")
+        return (dotted(chosen) or called).split(".")[-1]
     return called.split(".")[-1] if SERIALIZER.search(called.split(".")[-1]) else None
+
+
+def _action_serializer(view: ast.ClassDef, action: str) -> ast.expr | None:
+    """The serializer class a DRF view's ``get_serializer_class`` returns for ``action`` (an ``@action``
+    method's name): the branch ``if self.action == "action"`` (or ``in (...)``) returns, else its last
+    ``return``. DRF's ``get_serializer`` builds the class ``get_serializer_class`` answers."""
+    chooser = next((f for f in view.body if isinstance(f, ast.FunctionDef) and f.name == "get_serializer_class"), None)
+    if chooser is None:
+        return None
+    for node in walk_function_body(chooser):
+        if isinstance(node, ast.If) and _names_action(node.test, action) and isinstance(node.body[0], ast.Return):
+            return node.body[0].value
+    last = chooser.body[-1]
+    return last.value if isinstance(last, ast.Return) else None
+
+
+def _names_action(test: ast.expr, action: str) -> bool:
+    if not (isinstance(test, ast.Compare) and dotted(test.left) == "self.action" and len(test.comparators) == 1):
+        return False
+    compared = test.comparators[0]
+    values = compared.elts if isinstance(compared, (ast.Tuple, ast.List, ast.Set)) else [compared]
+    return action in {string_value(v) for v in values}
