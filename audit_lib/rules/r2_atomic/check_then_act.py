@@ -139,7 +139,10 @@ both update from a stale value (a lost update, a double spend). The message says
 when the written model declares a unique key over the checked columns (also under an import alias,
 `from .models import Run as RunModel`, Django's own `Group`, whose `name` is unique, DRF's authtoken `Token`, one per `user`, and a unique column
 with a constant default, `default=''`; also a unique `Index` of its
-table arguments, `db.Index("ix_uq_name", func.lower(cls.name), unique=True)`) the second request
+table arguments, `db.Index("ix_uq_name", func.lower(cls.name), unique=True)`, or one a Django migration
+makes and no later one drops, `RunSQL('CREATE UNIQUE INDEX ... ON "app_feature" (lower(name), project_id)
+WHERE deleted_at IS NULL')` or `AddConstraint(constraint=UniqueConstraint(...))`, read from the app's
+`migrations/` folder also when the scan leaves it out) the second request
 fails with `IntegrityError` (reported with low confidence: an error for the loser, no bad
 data); otherwise a duplicate row is stored. The check gives no
 guarantee; only the database can decide atomically (Backend Posture R2: check-then-act
@@ -178,6 +181,7 @@ import ast
 import re
 from dataclasses import replace
 from itertools import chain
+from pathlib import Path
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
@@ -186,7 +190,7 @@ from audit_lib.operator_code import function_uses, run_by_operators
 from audit_lib.pyast import (ancestors, dotted, enclosing_function, functions, is_none, method_name, string_value,
                              walk_function_body, walk_nodes)
 from audit_lib.registry import rule
-from audit_lib.source import Project, SourceModule, is_management_command
+from audit_lib.source import Project, SourceModule, is_management_command, parse_file
 
 FETCH_METHODS = {"fetchone", "fetchall", "fetchmany", "fetchval", "fetchrow", "first", "one", "one_or_none",
                  "scalar", "scalar_one", "scalar_one_or_none", "all"}
@@ -225,6 +229,10 @@ VALIDATION_CALLS = {"is_valid", "validate_on_submit", "validate"}
 SAVING_METHODS = {"save", "create", "update", "perform_create"}
 SCHEMA_CHANGE = re.compile(r"\s*(ALTER|CREATE|DROP)\s+(TABLE|(UNIQUE\s+)?INDEX|VIEW|TRIGGER)\b", re.I)
 CLAIMING_SQL = re.compile(r"\bFOR\s+(NO\s+KEY\s+)?UPDATE\b|^\s*(UPDATE|DELETE)\b.*\bRETURNING\b", re.I | re.S)
+MIGRATION_UNIQUE_INDEX = re.compile(r"CREATE\s+UNIQUE\s+INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?\"?(\w+)\"?"
+                                    r"\s+ON\s+(?:ONLY\s+)?([\w\"`.]+)\s*(?:USING\s+\w+\s*)?\((.*?)\)\s*(?:WHERE\b|;|$)",
+                                    re.I | re.S)
+MIGRATION_DROP_INDEX = re.compile(r"DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+EXISTS\s+)?\"?(\w+)\"?", re.I)
 FRESH_ID_MAKERS = {"uuid1", "uuid4", "uuid7", "token_hex", "token_urlsafe"}
 UNBACKED_FIX = ("declare a unique key over the looked-up columns (`UniqueConstraint(fields=[...])` in the model's "
                 "`Meta.constraints`, with a migration): get_or_create then catches the losing insert's IntegrityError "
@@ -376,7 +384,7 @@ def _model_class(module: SourceModule, project: Project, fn: ast.AST,
 
 def _keyed_over(module: SourceModule, model: ast.ClassDef, project: Project, call: ast.Call, lookup: list[str]) -> bool:
     """Whether a unique key the model class declares lies within the columns a ``get_or_create`` fixes (``user``
-    for ``user_id`` too): those it looks up, and those with a constant default that its ``defaults`` leave
+    for ``user_id`` too, in the call or in the key): those it looks up, and those with a constant default that its ``defaults`` leave
     alone (``label = CharField(default="")``: every such insert stores the same ``""``). The keys: its primary
     key, a field with ``unique=True``, a ``OneToOneField``, ``primary_key=True``, ``unique_together`` or a
     ``UniqueConstraint`` of its ``Meta``, the key of a library base (Django's ``AbstractUser``). A key of a base
@@ -409,7 +417,7 @@ def _keyed_over(module: SourceModule, model: ast.ClassDef, project: Project, cal
         elif isinstance(node, ast.Call) and (dotted(node.func) or "").endswith("UniqueConstraint"):
             fields = next((k.value for k in node.keywords if k.arg == "fields"), None)
             keys.append({string_value(e) or "?" for e in getattr(fields, "elts", [None])})
-    return any(key <= fixed or "?" in key for key in keys)
+    return any({column.removesuffix("_id") for column in key} <= fixed or "?" in key for key in keys)
 
 
 def _run_query(fn: ast.AST, read: db.DbOp) -> db.DbOp:
@@ -772,15 +780,16 @@ def _refused_by_unique_key(project: Project, read: db.DbOp, write: db.DbOp) -> b
     insert): a model
     unique only through single fields counts when
     the read filters on one of them (``filter(email=...)``, ``User.email == ...`` for ``email =
-    ...(unique=True)``) or its filter is not known."""
+    ...(unique=True)``) or its filter is not known (a helper's, ``filter(**lookup)``)."""
     if write.api == "sql":
         return False
     filtered = _filtered_columns(read.call) if not read.through else set()
     if filtered & {"id", "pk"} and any(isinstance(n, ast.Call) and any(k.arg in ("id", "pk") for k in n.keywords)
                                        for n in ast.walk(write.call)):
         return True  # the row's primary key (``filter(id=chat_id).exists()``, then ``Chat(id=chat_id).save()``)
+    unpacked = any(k.arg is None for n in ast.walk(read.call) if isinstance(n, ast.Call) for k in n.keywords)
     mentioned = filtered | {n.attr for n in ast.walk(read.call) if isinstance(n, ast.Attribute) and isinstance(
-        n.value, ast.Name) and n.value.id[:1].isupper()} if not read.through else set()  # ``~User.is_deleted``
+        n.value, ast.Name) and n.value.id[:1].isupper()} if not (read.through or unpacked) else set()  # ``~User.is_deleted``
     mentioned_bases = {c.removesuffix("_id") for c in mentioned}
     # a column chosen at run time (``getattr(Model, field) == entity``) may be any of the index's
     dynamic = not read.through and any(isinstance(n, ast.Compare) and isinstance(n.left, ast.Name) for n in ast.walk(read.call))
@@ -826,8 +835,92 @@ def _unique_indexes(project: Project) -> dict[str, list[set[str]]]:
                                    or isinstance(n, ast.Constant) and isinstance(n.value, str)}
                         indexes.setdefault(cls.name, []).append(columns | {c.removesuffix("_id") for c in columns})
                 indexes.setdefault(cls.name, []).extend(_peewee_unique_indexes(cls))
+        for model, columns in _migration_unique_indexes(project):
+            indexes.setdefault(model, []).append(columns | {c.removesuffix("_id") for c in columns})
         project.facts["r2.unique_indexes"] = indexes
     return project.facts["r2.unique_indexes"]
+
+
+def _migration_unique_indexes(project: Project) -> Iterator[tuple[str, set[str]]]:
+    """(model class name, columns) of each unique index a Django migration makes and no later one drops:
+    ``RunSQL('CREATE UNIQUE INDEX "ix" ON "app_feature" (lower(name), project_id) WHERE ...')`` (the forward
+    SQL only, also held in a module constant; the table is ``<app label>_<model>``, the app label being the
+    folder above ``migrations/``, or a model's ``Meta.db_table``), and ``AddConstraint(model_name=...,
+    constraint=UniqueConstraint(...))``. Partial indexes count: they refuse the live rows the check looks at."""
+    created: dict[str, tuple[str, set[str]]] = {}
+    for module in _migration_modules(project):
+        parts = module.path.replace("\\", "/").split("/")
+        app = parts[parts.index("migrations") - 1] if parts.index("migrations") > 0 else ""
+        for call in sorted(module.nodes_of(ast.Call), key=lambda c: (c.lineno, c.col_offset)):
+            verb = (dotted(call.func) or "").split(".")[-1]
+            words = {k.arg: k.value for k in call.keywords}
+            if verb.endswith("RunSQL"):
+                forward = call.args[0] if call.args else words.get("sql")
+                for sql in _sql_texts(module, forward):
+                    for dropped in MIGRATION_DROP_INDEX.finditer(sql):
+                        created.pop(dropped.group(1).lower(), None)
+                    for index in MIGRATION_UNIQUE_INDEX.finditer(sql):
+                        model = _table_model(project, app, index.group(2))
+                        if model:
+                            created[index.group(1).lower()] = (model, _index_columns(index.group(3)))
+            elif verb == "AddConstraint" and isinstance(words.get("constraint"), ast.Call) and (
+                    dotted(words["constraint"].func) or "").endswith("UniqueConstraint"):
+                constraint = {k.arg: k.value for k in words["constraint"].keywords}
+                name, model = string_value(constraint.get("name")), string_value(words.get("model_name"))
+                spelled = [*words["constraint"].args, constraint.get("fields")]
+                columns = {string_value(n) for part in spelled if part is not None for n in ast.walk(part) if string_value(n)}
+                found = next((c.name for m in project.modules for c in m.nodes_of(ast.ClassDef)
+                              if model and c.name.lower() == model.lower()), None)
+                if name and found:
+                    created[name.lower()] = (found, columns)
+    yield from created.values()
+
+
+def _migration_modules(project: Project) -> list[SourceModule]:
+    """The Django migrations that make a unique key, in order: those of the code base, and those in the
+    ``migrations/`` folder beside each app module when the scan leaves that folder out (the schema they
+    make still holds)."""
+    found = {m.path: m for m in project.modules if "migrations" in m.path.replace("\\", "/").split("/")[:-1]}
+    root = Path(project.root)
+    for folder in sorted({(root / m.path).parent / "migrations" for m in project.modules if m.path.endswith("models.py")}):
+        for path in sorted(folder.glob("*.py")) if folder.is_dir() else ():
+            rel = path.relative_to(root).as_posix()
+            if rel not in found and "UNIQUE" in path.read_text(errors="replace").upper():
+                module = parse_file(path, rel, [])
+                if module is not None:
+                    found[rel] = module
+    return [found[path] for path in sorted(found) if "UNIQUE" in found[path].text.upper()]
+
+
+def _sql_texts(module: SourceModule, node: ast.AST | None) -> list[str]:
+    """The SQL of a ``RunSQL`` argument: a string, a list of them, or a module constant holding one."""
+    if isinstance(node, ast.Name):
+        node = db.single_binding(module.tree, node.id)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [text for element in node.elts for text in _sql_texts(module, element)]
+    text = string_value(node) if node is not None else None
+    return [text] if text else []
+
+
+def _table_model(project: Project, app: str, table: str) -> str | None:
+    """The model class of the code base whose table is ``table``: its ``Meta.db_table``, or Django's
+    default ``<app label>_<model name in lower case>``."""
+    table = table.strip('"`').lower()
+    default = table[len(app) + 1:] if app and table.startswith(f"{app.lower()}_") else None
+    for module in project.modules:
+        if default is None and table not in module.text.lower():
+            continue
+        for cls in module.nodes_of(ast.ClassDef):
+            if cls.name.lower() == default or any(
+                    isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "db_table" for t in n.targets)
+                    and (string_value(n.value) or "").lower() == table for n in ast.walk(cls)):
+                return cls.name
+    return None
+
+
+def _index_columns(spelled: str) -> set[str]:
+    """The columns of an index's column list: ``lower(name), project_id`` is ``{name, project_id}``."""
+    return {words[-1] for part in spelled.split(",") if (words := re.findall(r"[A-Za-z_]\w*", part.replace('"', "")))}
 
 
 def _peewee_unique_indexes(cls: ast.ClassDef) -> Iterator[set[str]]:
