@@ -85,7 +85,8 @@ borrows the engine, it does not own it.
 
 Ownership moves are not leaks, so these stay silent: the resource is returned or
 yielded to the caller (also as what its method returns, the same object: a cursor's `execute()` in psycopg 3
-and sqlite3, `return cur.execute(sql)`), stored on an attribute (`self.conn = ...`, `app.state.pool =
+and sqlite3, `return cur.execute(sql)`; not in a module using only psycopg2 or a MySQL driver, whose `execute()`
+returns None or a row count), stored on an attribute (`self.conn = ...`, `app.state.pool =
 ...`, `setattr(client, "session", session)`, a module global: `global _proc; _proc = proc`) or in a container (`pools[name] = ...`, `conns.append(...)`), passed to a class
 constructor whose object is returned or stored (`return Repository(conn)`), to a method of `self` (not one of
 the class that only calls the resource's methods, `self._submit(session, data)`, which keeps nothing) or a
@@ -297,6 +298,8 @@ TRY_STATEMENTS = (ast.Try, getattr(ast, "TryStar", ast.Try))  # try/except* exis
 COMMAND_BASES = {"django.core.management.base.BaseCommand", "django.core.management.BaseCommand"}
 # Methods that configure a resource and return the same object: ``conn.execution_options(...)`` (SQLAlchemy).
 RETURNS_ITSELF = {"execution_options"}
+EXECUTE_RETURNS_CURSOR = ("psycopg", "sqlite3")
+EXECUTE_RETURNS_NO_CURSOR = ("psycopg2", "MySQLdb", "pymysql", "mysql")
 # Callees that take over closing what they are given.
 OWNERSHIP_SINKS = {"enter_context", "enter_async_context", "closing", "aclosing", "push", "push_async_exit"}
 # Callees that register a cleanup callback (``atexit.register(conn.close)``).
@@ -869,7 +872,7 @@ def _judge(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, 
         if parent.attr in _closers(factory) or parent.attr.startswith("__"):
             return None
         called = isinstance(module.parents.get(parent), ast.Call) and module.parents[parent].func is parent
-        if called and _returns_itself(factory, parent.attr) and (
+        if called and _returns_itself(module, factory, parent.attr) and (
                 isinstance(module.parents.get(module.parents[parent]), ast.withitem)
                 or _result_handed_over(module, module.parents[parent])):
             return None  # ``with engine.connect().execution_options(...) as conn``, ``return cur.execute(q)``
@@ -1427,7 +1430,7 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
                     usage.owned = True  # its close is registered as a callback
             elif child is not use:
                 usage.owned = True  # the object it was handed to is used on: that object owns it now
-            elif _returns_itself(factory, parent.attr) and isinstance(grand, ast.Call) and grand.func is parent \
+            elif _returns_itself(module, factory, parent.attr) and isinstance(grand, ast.Call) and grand.func is parent \
                     and _result_handed_over(module, grand):
                 usage.owned = True  # ``return cursor.execute(sql)``: the caller gets the cursor itself
             elif parent.attr == "fileno" and _duplicated_onto_another(module, grand):
@@ -1494,9 +1497,15 @@ def _duplicated_onto_another(module: SourceModule, fileno: ast.AST) -> bool:
         and bool(dup.args) and dup.args[0] is fileno
 
 
-def _returns_itself(factory: str, method: str) -> bool:
-    """``conn.execution_options(...)``, and a cursor's ``execute()`` (psycopg 3, sqlite3): the same object back."""
-    return method in RETURNS_ITSELF or method == "execute" and factory.rsplit(".", 1)[-1] == "cursor"
+def _returns_itself(module: SourceModule, factory: str, method: str) -> bool:
+    """``conn.execution_options(...)``, and a cursor's ``execute()`` (psycopg 3, sqlite3): the same object back;
+    not in a module whose only drivers return None or a row count from ``execute()`` (psycopg2, MySQL)."""
+    if method in RETURNS_ITSELF:
+        return True
+    if method != "execute" or factory.rsplit(".", 1)[-1] != "cursor":
+        return False
+    return any(module.imports_module(driver) for driver in EXECUTE_RETURNS_CURSOR) or not any(
+        module.imports_module(driver) for driver in EXECUTE_RETURNS_NO_CURSOR)
 
 
 def _classify_drain(module: SourceModule, read: ast.Attribute, usage: Usage) -> None:
