@@ -694,13 +694,14 @@ def _memoized_on_mapped_key(fn: ast.AST) -> bool:
     if not isinstance(fn, FUNCTION_TYPES):
         return False
     parameters = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)} - {"self", "cls"}
+    body = list(walk_function_body(fn))
     mapped: set[str] = set()
-    for node in walk_function_body(fn):
+    for node in body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
                 and any(isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in parameters
                         or isinstance(n, ast.Name) and n.id in mapped for n in walk_nodes(node.value)):
             mapped.add(node.targets[0].id)
-    answered = {dotted(node.test.comparators[0]) for node in walk_function_body(fn)
+    answered = {dotted(node.test.comparators[0]) for node in body
                 if isinstance(node, ast.If) and isinstance(node.test, ast.Compare)
                 and isinstance(node.test.ops[0], ast.In) and isinstance(node.test.left, ast.Name)
                 and node.test.left.id in mapped and is_self_attribute(node.test.comparators[0])
@@ -708,7 +709,7 @@ def _memoized_on_mapped_key(fn: ast.AST) -> bool:
     return any(isinstance(node, ast.Assign) and isinstance(target, ast.Subscript)
                and dotted(target.value) in answered and isinstance(target.slice, ast.Name)
                and target.slice.id in mapped
-               for node in walk_function_body(fn) for target in getattr(node, "targets", ()))
+               for node in body for target in getattr(node, "targets", ()))
 
 
 def _entered_as_context(module: SourceModule, op: db.DbOp) -> bool:

@@ -458,6 +458,11 @@ def _creates_implicitly(project: Project, cls: ast.ClassDef) -> bool:
     return False
 
 
+def _create_method(cls: ast.ClassDef) -> ast.FunctionDef | None:
+    """A serializer class's own ``def create(...)``."""
+    return next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "create"), None)
+
+
 def _calls_super_create(fn: ast.FunctionDef) -> bool:
     return any(_is_super_create(n) for n in walk_function_body(fn))
 
@@ -1649,7 +1654,7 @@ def _plain_serializer_inserts(project: Project, serializer: str) -> bool:
         return True
     module, cls = found
     for member_module, member in _class_family(module, project, cls, depth=4):
-        create = next((f for f in member.body if isinstance(f, ast.FunctionDef) and f.name == "create"), None)
+        create = _create_method(member)
         if create is not None:
             return any(op.kind == db.INSERT and not any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables)
                        for op in db.expanded_ops(member_module, project, create))
@@ -1713,7 +1718,7 @@ def _own_create_finds_or_upserts(project: Project, serializer: str, model: str) 
     finds the row the first call made. Not a read that is no lookup (the highest
     ``order`` so far). Refusing the row found counts: a retry creates no second row."""
     cls = _serializer_classes(project).get(serializer)
-    create = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "create"), None) if cls else None
+    create = _create_method(cls) if cls else None
     if create is None or _calls_super_create(create):
         return False
     module = project.facts["r2.form_modules"][serializer]
@@ -1752,7 +1757,7 @@ def _serializer_creates(project: Project, serializer: str) -> list[tuple[SourceM
         return []
     creates = []
     for module, member in _class_family(project.facts["r2.form_modules"][serializer], project, cls, depth=4):
-        create = next((f for f in member.body if isinstance(f, ast.FunctionDef) and f.name == "create"), None)
+        create = _create_method(member)
         if create is None:
             continue
         creates.append((module, create))
