@@ -23,8 +23,9 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   `Voting.objects.due_soon()`) or the request's list. One parent's rows (`filter(issue_id=issue_id)`) and rows
   picked by one object's relation (`encoding__in=media.encodings.all()`) are a handful: not reported;
 - a join done by scanning a batch against the rows a query picked by that batch's keys (`ids = [e.id for e in
-  edits]; for row in rows_by(Blob.id.in_(ids)): next(e for e in edits if e.id == row.id)`): one row per item,
-  O(n²) in the batch whatever its origin, unless the batch is a slice capped by a constant (`rows =
+  edits]; for row in rows_by(Blob.id.in_(ids)): next(e for e in edits if e.id == row.id)`; also keys copied,
+  `list({k[0] for k in keys})`, or picked from the batch's rows, `job_id__in=self.queryset.values_list("job_id")`
+  of a batch the method itself keeps on `self`): one row per item, O(n²) in the batch whatever its origin, unless the batch is a slice capped by a constant (`rows =
   query[:batch_size]`, `batch_size = 500`). Rows also pinned to one parent (`estimate_id=estimate_id`: an
   estimate's few points) are a handful; a tenant's (`project_id`, `organization_id`, `workspace_id`) are not;
 - a scan of a list that a long-lived object keeps growing (an attribute its methods `append` to, never a set,
@@ -990,7 +991,7 @@ def _nested_loop(module: SourceModule, site: LoopSite) -> tuple[Finding, list[li
             fix = f"keep {collection} indexed in a dict keyed by the matched value beside the list, and look " \
                   "each item up"
             break
-        if collection is not None and _joins_items(site, outer) and (
+        if collection is not None and _joined_by_row_key(site, outer) and (
                 _rows_picked_by(function, outer.iter, site.iter, module.parents)
                 or _rows_picked_by(function, site.iter, outer.iter, module.parents)) \
                 and not (_capped_batch(function, outer.iter) or _capped_batch(function, site.iter)):
@@ -1008,9 +1009,10 @@ def _nested_loop(module: SourceModule, site: LoopSite) -> tuple[Finding, list[li
 def _rows_picked_by(function: ast.AST, rows: ast.expr, items: ast.expr, parents: dict) -> bool:
     """``rows`` are those of a query picked by the keys of ``items`` (``Run.id.in_(run_ids)``, ``pk__in=ids``
     with ``run_ids = [r.id for r in runs]``): one row per item, so a join of the two by scanning is O(n²) in
-    the batch, whatever its origin."""
+    the batch, whatever its origin. The batch is a name, or what the method itself keeps on ``self``
+    (``self.queryset = Job.objects.by_repo(repo)``; not an object's relation, ``order.lines``: one parent's handful)."""
     listed = walked_collection(items)
-    if listed is None or "." in listed:
+    if listed is None or "." in listed and not _kept_on_self(function, listed):
         return False
     filters = _statement_filters(function, rows, parents, set()) + (_query_rows(function, rows, parents) or [])
     return any(_keys_of(function, value, listed, parents, set()) for f in filters for value in _in_lists(f)) \
@@ -1022,15 +1024,29 @@ def _rows_picked_by(function: ast.AST, rows: ast.expr, items: ast.expr, parents:
 TENANT_SCOPE = re.compile(r"(^|_)(project|organization|org|workspace|tenant|account|team|space|company)(_id|_pk)?$")
 
 
+KEY_COPIES = {"set", "frozenset", "list", "tuple", "sorted"}
+KEY_COLUMNS = {"values_list", "values"}
+
+
+def _kept_on_self(function: ast.AST, listed: str) -> bool:
+    """``listed`` is ``self.<name>``, and the function sets it."""
+    owner, _, attribute = listed.partition(".")
+    return owner == "self" and "." not in attribute and any(
+        isinstance(node, ast.Assign) and any(dotted(target) == listed for target in node.targets)
+        for node in walk_nodes(function))
+
+
 def _keys_of(function: ast.AST, value: ast.expr, listed: str, parents: dict, seen: set[tuple[str, int]]) -> bool:
-    """``value`` is the list ``listed`` or is made from it (``[r.id for r in runs]``, ``set(ids)``), also through
-    the names it is bound to."""
+    """``value`` is the list ``listed`` or is made from it (``[r.id for r in runs]``, ``set(ids)``,
+    ``list({k[0] for k in keys})``, ``rows.values_list("id", flat=True)``), also through the names it is bound to."""
     if walked_collection(value) == listed:
         return True
     if isinstance(value, COMPREHENSIONS):
         return any(walked_collection(g.iter) == listed for g in value.generators)
-    if isinstance(value, ast.Call) and dotted(value.func) in ("set", "frozenset") and value.args:
+    if isinstance(value, ast.Call) and dotted(value.func) in KEY_COPIES and value.args:
         return _keys_of(function, value.args[0], listed, parents, seen)
+    if isinstance(value, ast.Call) and method_name(value) in KEY_COLUMNS:  # rows.values_list("id", flat=True)
+        return _keys_of(function, value.func.value, listed, parents, seen)
     if isinstance(value, ast.Name) and (value.id, value.lineno) not in seen:
         seen.add((value.id, value.lineno))
         return any(_keys_of(function, source, listed, parents, seen)
@@ -1089,6 +1105,11 @@ def _whole_rows(function: ast.AST, iterable: ast.expr, parents: dict) -> bool:
 def _joins_items(inner: LoopSite, outer: LoopSite) -> bool:
     """The inner loop tests its item equal to the outer loop's (``for r in receivers: [n for n in notes
     if n.receiver_id == r]``): it looks one item's matches up by walking every row."""
+    return any(True for _ in _join_tests(inner, outer))
+
+
+def _join_tests(inner: LoopSite, outer: LoopSite) -> Iterator[ast.Compare]:
+    """The equality tests of the inner loop between its item and the outer loop's."""
     inner_names, outer_names = _loop_targets(inner), _loop_targets(outer)
     body = inner.node.body if isinstance(inner.node, (ast.For, ast.AsyncFor)) else [inner.node]
     for statement in body:
@@ -1096,8 +1117,23 @@ def _joins_items(inner: LoopSite, outer: LoopSite) -> bool:
             if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq):
                 sides = [_names_read(node.left), _names_read(node.comparators[0])]
                 if sides[0] & inner_names and sides[1] & outer_names or sides[0] & outer_names and sides[1] & inner_names:
-                    return True
-    return False
+                    yield node
+
+
+# A key that names one row (``id``, ``task_id``, ``job__pk``, ``uuid``), not a value many rows share.
+ROW_KEY = re.compile(r"(^|_)(id|pk|uuid)$", re.I)
+
+
+def _joined_by_row_key(inner: LoopSite, outer: LoopSite) -> bool:
+    """The loops are joined on a key that names one row (``row.id == edit.id``, ``x[0] == item["job_id"]``, a key
+    the loop binds whole, ``crate_id``): each item has its one match. A join on a shared value
+    (``x["hash"] == item["option_hash"]``) picks few rows for many items."""
+    def names_a_row(side: ast.expr) -> bool:
+        name = side.attr if isinstance(side, ast.Attribute) else string_value(side.slice) \
+            if isinstance(side, ast.Subscript) else side.id if isinstance(side, ast.Name) else None
+        return bool(name and ROW_KEY.search(name))
+
+    return any(names_a_row(test.left) or names_a_row(test.comparators[0]) for test in _join_tests(inner, outer))
 
 
 def _loop_targets(site: LoopSite) -> set[str]:
