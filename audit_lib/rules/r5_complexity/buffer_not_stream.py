@@ -78,6 +78,11 @@ Reports whole payloads read into memory where streaming fits. That is:
   `log_path.read_text().splitlines()` of a path named for a log: `get_log_file_path()`, `LOG_FILE`, `"app.log"`):
   the file grows for as long as the service runs, and `for line in f` reads it a line at a time. One read from
   its tail (`f.seek(-1024, os.SEEK_END)` first) or read whole to be sent back whole is not reported;
+- a downloaded body read whole only to be walked line by line (`for line in response.text.splitlines()`, also
+  through names, `raw = r.content.decode()`, and `split("\\n")`): a job log or a blocklist feed held whole, text and
+  lines at once, where `iter_lines()` of a `stream=True` request holds one chunk. A list made of every line
+  (`[json.loads(line) for line in r.text.splitlines()]`) keeps the whole anyway and is not reported, nor is a body
+  split otherwise (`text.split(",")`) or a download of an address written in the code;
 - an object of a storage service downloaded whole (`s3.get_object(Bucket=b, Key=key)["Body"].read()`, GCS's
   `blob.download_as_bytes()`, Azure's `(await blob.download_blob()).readall()`): as large as whoever stored it
   made it. One at a key written in the code is a known document, and one parsed as JSON is needed whole;
@@ -109,7 +114,8 @@ Reports whole payloads read into memory where streaming fits. That is:
   also through a wrapper that passes it on). Rows gathered from a slice with a fixed end
   (`query[:10000]`) or from one object's children (`playlist["shots"]`) are few and are not reported;
 - a CSV export written whole in memory in the handler itself: it walks every row of a query (`.all()`, no
-  slice) writing each with a `csv` writer into a `StringIO`, and sends that buffer back
+  slice) writing each with a `csv` writer into a `StringIO`, or hands them all to `writer.writerows(...)`
+  (also the columns it picks, `Entry.objects.all().values_list("id", "title")`), and sends that buffer back
   (`make_response(buffer.getvalue())`, `send_file(buffer)`);
 - an export document built whole in memory: a request handler hands every row of a Django query (no slice,
   `list(Bookmark.objects.filter(owner=user))`) to a function of the project that walks them and returns the
@@ -232,7 +238,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                         *([] if small_picture else _files_sent_whole(module, project, nodes)),
                         *([] if small_picture else _file_objects_copied(module, project, fn, nodes)),
                         *_stored_objects_read_whole(module, nodes),
-                        *_whole_file_hashes(module, nodes), *_log_files_read_whole(module, nodes), *_archives_built_in_memory(module, project, fn, nodes),
+                        *_whole_file_hashes(module, nodes), *_log_files_read_whole(module, nodes),
+                        *_bodies_walked_by_line(module, project, fn, nodes), *_archives_built_in_memory(module, project, fn, nodes),
                         *_memory_exports(module, project, fn, nodes), *_csv_written_in_place(module, project, fn, nodes),
                         *_documents_built_whole(module, project, fn, nodes),
                         *_pages_cut_in_memory(module, nodes)]:
@@ -244,15 +251,24 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
 # -- downloads ----------------------------------------------------------------------------
 
 
-def _downloads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
+def _responses(module: SourceModule, project: Project, fn: ast.AST, nodes: list[ast.AST]) -> set[str] | None:
+    """The names that hold an unstreamed response in the function (its own requests', a parameter annotated as a
+    response or handed one), or None where the function can hold none."""
     handed = _handed_responses(project).get(getattr(fn, "name", ""), set())
     requests_made = _makes_requests(module, project)
     if not requests_made and not handed:
-        return
+        return None
     responses = {a.arg for a in _arguments(fn) if _annotated_as(module, a.annotation, RESPONSE_CLASSES)}
     responses |= {name for i, name in enumerate(_own_parameters(fn)) if i in handed or name in handed}
     if requests_made:
         responses |= _response_names(module, project, nodes)
+    return responses
+
+
+def _downloads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
+    responses = _responses(module, project, fn, nodes)
+    if responses is None:
+        return
     payload_names: dict[str, ast.expr] = {}
     for node in nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -284,6 +300,70 @@ def _downloads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[
                 fix="request with stream=True and copy response.iter_content(65536) (httpx: client.stream() and "
                     "iter_bytes()) to the file or a StreamingResponse",
             )
+
+
+def _bodies_walked_by_line(module: SourceModule, project: Project, fn: ast.AST,
+                           nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``for line in response.text.splitlines()`` (also through names, ``raw = r.content.decode()``, and
+    ``split("\\n")``): a downloaded log or feed held whole, text and lines at once, only to be walked one line at a
+    time, where ``iter_lines()`` of a ``stream=True`` request reads it a chunk at a time. A list built of every
+    line (``[json.loads(line) for line in r.text.splitlines()]``) keeps the whole anyway, and is not reported."""
+    responses = _responses(module, project, fn, nodes)
+    if responses is None:
+        return
+    reads = [n for n in nodes if isinstance(n, (ast.Attribute, ast.Call, ast.Await))
+             and _whole_body(module, project, n, responses) is not None]
+    if not reads:
+        return
+    texts: dict[str, ast.AST] = {}  # name -> the read whose whole text it holds
+    lines: dict[str, ast.AST] = {}  # name -> the read whose lines it holds
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            text, split = _whole_text_of(node.value, reads, texts), _lines_of(node.value, reads, texts, lines)
+            if split is not None:
+                lines[name] = split
+            elif text is not None:
+                texts[name] = text
+    walked = [read for node in nodes if isinstance(node, (ast.For, ast.AsyncFor)) and not _keeps_every_line(node)
+              for read in [_lines_of(_unwrapped_iterable(node.iter), reads, texts, lines)] if read is not None]
+    for read in walked:
+        yield _medium_finding(module, read, "a downloaded body is read whole into memory to be walked line by line",
+                              "request with stream=True and walk response.iter_lines() (httpx: client.stream() "
+                              "and aiter_lines()), which holds one chunk at a time")
+
+
+def _keeps_every_line(loop: ast.For | ast.AsyncFor) -> bool:
+    """The loop appends each line to a list (``for item in lines: if item: results.append(json.loads(item))``),
+    under no test of what the line says (``if "STARTED:" in line``): the list holds the whole anyway."""
+    targets = {n.id for n in walk_nodes(loop.target) if isinstance(n, ast.Name)}
+
+    def appends(statements: list[ast.stmt]) -> bool:
+        for statement in statements:
+            if isinstance(statement, ast.If):
+                if not any(isinstance(n, ast.Constant) and isinstance(n.value, str) for n in walk_nodes(statement.test)) \
+                        and appends(statement.body + statement.orelse):
+                    return True
+            elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call) \
+                    and method_name(statement.value) in ("append", "extend") and any(
+                        isinstance(n, ast.Name) and n.id in targets for a in statement.value.args for n in walk_nodes(a)):
+                return True
+        return False
+
+    return appends(loop.body)
+
+
+def _lines_of(value: ast.expr, reads: list[ast.AST], texts: dict[str, ast.AST],
+              lines: dict[str, ast.AST]) -> ast.AST | None:
+    """The read whose whole text ``value`` cuts into lines (``text.splitlines()``, ``text.split("\\n")``), or whose
+    lines a name holds."""
+    if isinstance(value, ast.Name):
+        return lines.get(value.id)
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and (
+            value.func.attr == "splitlines" or value.func.attr == "split" and value.args
+            and "\n" in (string_value(value.args[0]) or "")):
+        return _whole_text_of(value.func.value, reads, texts)
+    return None
 
 
 def _size_checked(nodes: list[ast.AST], response: str | None = None) -> bool:
@@ -1904,21 +1984,39 @@ def _csv_written_in_place(module: SourceModule, project: Project, fn: ast.AST,
                                   isinstance(n, ast.Name) and n.id in buffers for a in node.args for n in walk_nodes(a))
                               for node in nodes):
         return
-    for loop in nodes:
-        if not isinstance(loop, (ast.For, ast.AsyncFor)):
+    def writes(node: ast.AST) -> bool:
+        return isinstance(node, ast.Call) and method_name(node) in ("writerow", "writerows") \
+            and isinstance(node.func, ast.Attribute) and dotted(node.func.value) in writers
+
+    for node in nodes:
+        if isinstance(node, (ast.For, ast.AsyncFor)) and any(writes(n) for n in walk_nodes(node)):
+            rows, reported = _unlimited_rows(node.iter, bound, nodes), node
+        elif writes(node) and method_name(node) == "writerows" and node.args:  # writer.writerows(Entry.objects.all())
+            rows, reported = _unlimited_rows(node.args[0], bound, nodes), node
+        else:
             continue
-        rows = bound.get(loop.iter.id) if isinstance(loop.iter, ast.Name) else loop.iter
-        if not (isinstance(rows, ast.Call) and method_name(rows) == "all" and not rows.args) or _capped(loop.iter, nodes) \
-                or any(isinstance(n, ast.Call) and method_name(n) in ("limit", "paginate", "slice")
-                       for n in walk_nodes(rows)):
-            continue
-        if any(isinstance(n, ast.Call) and method_name(n) in ("writerow", "writerows")
-               and isinstance(n.func, ast.Attribute) and dotted(n.func.value) in writers for n in walk_nodes(loop)):
+        if rows is not None:
             yield _medium_finding(
-                module, loop, f"every row of {dotted(rows.func.value) or 'the query'} is written into an in-memory "
-                              "CSV before it is sent",
+                module, reported, f"every row of {dotted(rows.func.value) or 'the query'} is written into an "
+                                  "in-memory CSV before it is sent",
                 "yield the rows from a generator (query.yield_per(500) / .iterator()) and send them with a "
                 "streaming response (Flask stream_with_context, Django StreamingHttpResponse)")
+
+
+def _unlimited_rows(iterable: ast.expr, bound: dict[str, ast.expr], nodes: list[ast.AST]) -> ast.Call | None:
+    """The ``.all()`` of a query with no slice or limit that ``iterable`` walks, directly, through the name it is
+    bound to, or through the columns it picks (``Entry.objects.all().values_list("id", "title")``)."""
+    rows = bound.get(iterable.id) if isinstance(iterable, ast.Name) else iterable
+    while isinstance(rows, ast.Call) and method_name(rows) in ROW_COLUMNS:
+        rows = rows.func.value
+    if not (isinstance(rows, ast.Call) and method_name(rows) == "all" and not rows.args) or _capped(iterable, nodes) \
+            or any(isinstance(n, ast.Call) and method_name(n) in ("limit", "paginate", "slice")
+                   for n in walk_nodes(rows)):
+        return None
+    return rows
+
+
+ROW_COLUMNS = {"values_list", "values", "only", "order_by"}
 
 
 def _rows_gathered(nodes: list[ast.AST]) -> dict[str, ast.For | ast.AsyncFor]:
