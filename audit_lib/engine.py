@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Iterator
 
 from audit_lib import __version__
 from audit_lib.findings import Finding, Severity, assign_fingerprints, sort_key
+from audit_lib.reachability import suppress_unreachable
 from audit_lib.registry import Rule, select
 from audit_lib.settings import Settings
 from audit_lib.source import FileError, Project, is_test_path, load_project
@@ -268,6 +269,8 @@ class Audit:
         assign_fingerprints(findings)
         apply_code_suppressions(findings, self.suppressions)
         apply_object_suppressions(findings, self.settings.suppress_objects)
+        if self.settings.reachability and self.project is not None:
+            suppress_unreachable(findings, self.project)
         if self.settings.baseline:
             apply_baseline(findings, load_baseline(self.settings.baseline))
         findings.sort(key=sort_key)

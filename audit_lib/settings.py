@@ -46,6 +46,7 @@ class Settings:
     plan_workers: int = 4
     # code analyses
     jobs: int = 1  # processes for the code rules; output is the same whatever the number
+    reachability: bool = True  # findings in modules no entry point imports are suppressed as unreachable
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any] | None) -> "Settings":

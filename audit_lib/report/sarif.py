@@ -84,7 +84,7 @@ def _result(finding, index: dict[str, int]) -> dict:
         result["suppressions"] = [{
             "kind": "inSource" if finding.suppressed_by == "comment" else "external",
             "status": "accepted",
-            "justification": SUPPRESSED_BY.get(finding.suppressed_by or "", "suppressed"),
+            "justification": SUPPRESSED_BY.get(finding.suppressed_by or "", finding.suppressed_by or "suppressed"),
         }]
     return result
 

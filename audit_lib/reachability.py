@@ -1,0 +1,330 @@
+"""Modules nothing in production runs: the project's import graph, walked from its entry points.
+
+A finding in a module that no entry point reaches (a legacy importer replaced by a newer one and
+absent from every registry, an API module only tests import) is about code that never runs; the
+report keeps it, marked suppressed with the reason.
+
+The graph holds every Python file under the code root but test code (the scan's ``exclude`` may
+drop folders, such as migrations, whose imports still keep code alive): an edge for each import
+(absolute, relative, ``import a.b.c``, ``from pkg import module``) and for each string constant
+that is a dotted path to a module of the project (``"pkg.mod"``, ``"pkg.mod.Class"``,
+``"pkg.mod:func"``: Django settings, celery includes, ``importlib.import_module("pkg.mod")``); a path naming
+a package also reaches its ``base`` module (what Django loads of a database ``ENGINE``).
+
+Entry points (roots):
+- a file with an ``if __name__ == "__main__":`` guard, ``__main__.py``, ``setup.py``, a file
+  outside any package (a script, a tool's config);
+- the modules a framework or a server loads by convention: ``settings*``, ``urls``, ``wsgi``, ``asgi``,
+  ``manage``, ``apps``, ``admin``, ``models``, ``signals``, ``receivers``, ``tasks``, ``celery``,
+  ``consumers``, ``routing``, ``formats``, ``app``, ``main``, ``cli``, ``server``, ``worker``, and
+  everything under ``settings/``, ``migrations/``, ``templatetags/``, ``management/commands/``, plus the names an ``autodiscover*("name")`` call asks for;
+- every module of a package one of whose modules loads modules by a computed name
+  (``importlib.import_module(name)``, ``__import__(name)``, ``import_string(name)``,
+  ``pkgutil.iter_modules``);
+- modules named by dotted paths in the tree's configuration files (``.toml``, ``.cfg``, ``.ini``,
+  ``.yml``, ``.yaml``, ``.txt``, ``.json``): entry points, plugin lists, settings;
+- every module of a top-level package holding no other entry point: a library, used by what
+  imports it from outside.
+
+Running a module runs the ``__init__`` of each package above it. The graph is not trusted, and every
+module counts as reachable, when the tree holds no packaging metadata nor ``manage.py`` (a package
+folder of a repository, scanned without the files that say how it runs) or when most of the code
+would be unreachable.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import sys
+from pathlib import Path
+
+from audit_lib.findings import Finding
+from audit_lib.pyast import string_value
+from audit_lib.source import (
+    SKIPPED_DIRS,
+    Project,
+    SourceModule,
+    is_management_command,
+    is_test_path,
+    iter_files,
+    parse_file,
+)
+
+CONVENTIONAL_NAMES = frozenset({
+    "urls", "wsgi", "asgi", "manage", "apps", "admin", "models", "signals", "receivers", "tasks", "celery",
+    "consumers", "routing", "formats", "__main__", "setup", "app", "main", "cli", "server", "worker",
+})
+CONVENTIONAL_FOLDERS = frozenset({"settings", "migrations", "templatetags"})
+PROJECT_FILES = frozenset({"setup.py", "setup.cfg", "pyproject.toml", "manage.py"})
+PROJECT_FILES_DEPTH = 2  # folders below the root searched for them (a repository with its service in api/)
+CONFIG_SUFFIXES = (".toml", ".cfg", ".ini", ".yml", ".yaml", ".txt", ".json")
+MAX_CONFIG_BYTES = 1_000_000
+DYNAMIC_LOADERS = frozenset({"import_module", "__import__", "import_string"})
+PACKAGE_WALKERS = frozenset({"iter_modules", "walk_packages"})
+MOST_UNREACHABLE = 0.5  # above this share of unreachable modules the graph is taken to be partial
+ENTRY_POINT = re.compile(r"\s*[\w.-]+\s*=\s*(?P<target>[\w.]+(?::\w+)?)\s*(?:\[[^\]]*\])?\s*")
+DOTTED_PATH = re.compile(r"(?<![\w./-])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?::[A-Za-z_]\w*)?")
+_FACT = "reachability.unreachable"  # Project.facts key
+
+
+def unreachable_modules(project: Project) -> dict[str, str]:
+    """Path of each scanned module no entry point reaches -> why (empty when the graph is not trusted)."""
+    known = project.facts.get(_FACT)
+    if known is None:
+        known = project.facts[_FACT] = _unreachable(project)
+    return known
+
+
+def suppress_unreachable(findings: list[Finding], project: Project) -> None:
+    """Mark suppressed the findings located in unreachable modules (a finding standing for several
+    places only when every one of them is unreachable)."""
+    unreachable = unreachable_modules(project)
+    if not unreachable:
+        return
+    for finding in findings:
+        if finding.suppressed or finding.path not in unreachable:
+            continue
+        if all(path in unreachable for path in _paths_stood_for(finding)):
+            finding.suppressed = True
+            finding.suppressed_by = unreachable[finding.path]
+
+
+def _paths_stood_for(finding: Finding) -> set[str]:
+    """The files of the places a finding stands for: ``extra["places"]`` or ``extra["calls"]`` (``path:line``
+    or a line of its own file)."""
+    sites = [*finding.extra.get("places", []), *finding.extra.get("calls", [])]
+    return {site.rpartition(":")[0] if isinstance(site, str) else finding.path for site in sites}
+
+
+def _unreachable(project: Project) -> dict[str, str]:
+    if not _holds_project_files(project.root):
+        return {}
+    graph = _graph_modules(project)
+    names = _names(Project(project.root, graph, []))
+    paths = {m.path: m for m in graph}
+    tops = _top_names(graph)
+    files: dict[str, set[str]] = {}
+    for module in graph:
+        files.setdefault(module.path.rpartition("/")[2], set()).add(module.path)
+    edges = {m.path: _targets(m, names, tops, files) for m in graph}
+    reached: set[str] = set()
+    pending = list(_roots(graph, project.root, names, tops))
+    while pending:
+        path = pending.pop()
+        if path in reached or path not in paths:
+            continue
+        reached.add(path)
+        pending.extend(edges[path])
+        pending.extend(_package_inits(path, paths))
+    scanned = [m.path for m in project.modules if not is_test_path(m.path) and m.path in paths]
+    unreached = [path for path in scanned if path not in reached]
+    if len(unreached) > MOST_UNREACHABLE * len(scanned):
+        return {}
+    return {path: _why(path, edges, reached) for path in unreached}
+
+
+def _why(path: str, edges: dict[str, set[str]], reached: set[str]) -> str:
+    importers = sorted(p for p, targets in edges.items() if path in targets and p != path and p not in reached)
+    if not importers:
+        return f"unreachable: no production module imports {path}"
+    shown = ", ".join(importers[:3]) + (", ..." if len(importers) > 3 else "")
+    return f"unreachable: {path} is imported only by modules nothing runs ({shown})"
+
+
+def _holds_project_files(root: Path) -> bool:
+    """Whether the tree says how its code is installed or run (packaging metadata, ``manage.py``): a tree
+    without (one package folder of a repository) may be missing the entry points that use its code."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        if PROJECT_FILES.intersection(filenames):
+            return True
+        depth = len(Path(dirpath).relative_to(root).parts)
+        dirnames[:] = [d for d in dirnames if depth < PROJECT_FILES_DEPTH and d not in SKIPPED_DIRS
+                       and not d.startswith(".") and not is_test_path(f"{d}/x.py")]
+    return False
+
+
+def _graph_modules(project: Project) -> list[SourceModule]:
+    """Every non-test Python file under the root: the scanned modules, and those ``exclude`` left out."""
+    scanned = {m.path: m for m in project.modules}
+    graph: list[SourceModule] = []
+    for path, rel in iter_files(project.root, []):
+        if not rel.endswith(".py") or is_test_path(rel):
+            continue
+        module = scanned.get(rel) or parse_file(path, rel, [])
+        if module is not None:
+            graph.append(module)
+    return graph
+
+
+def _names(project: Project) -> dict[str, set[str]]:
+    """Each name a module may be imported under -> the paths of every module it may stand for: its dotted
+    name, the names below a folder that is not a package (``src/``, ``api/``; ambiguous when two packages
+    hold ``permissions/serializers.py``), and those under an installed namespace."""
+    names: dict[str, set[str]] = {}
+    for module in project.modules:
+        parts = module.dotted_name.split(".")
+        for start in range(len(parts)):
+            if start == 0 or parts[start] not in sys.stdlib_module_names:
+                names.setdefault(".".join(parts[start:]), set()).add(module.path)
+    for namespace in project.installed_namespaces:
+        for name, paths in list(names.items()):
+            names.setdefault(f"{namespace}.{name}", set()).update(paths)
+    return names
+
+
+def _targets(module: SourceModule, names: dict[str, set[str]], tops: frozenset[str],
+             files: dict[str, set[str]]) -> set[str]:
+    """Paths of the project's modules ``module`` imports or names in a string (a dotted path, a file path)."""
+    dotted = set(module.imported_roots)
+    dotted.update(node.module for node in module.nodes_of(ast.ImportFrom) if node.module and not node.level)
+    found = {path for name in dotted for path in names.get(name, ())}
+    for node in module.nodes_of(ast.Constant):
+        text = (string_value(node) or "").strip()
+        entry_point = ENTRY_POINT.fullmatch(text)
+        dotted = entry_point.group("target") if entry_point else text
+        if DOTTED_PATH.fullmatch(dotted):
+            found |= _modules_named(dotted, names, tops)
+        elif text.endswith(".py") and "/" in text:
+            found |= _files_named(text, files)
+    return found
+
+
+def _files_named(path: str, files: dict[str, set[str]]) -> set[str]:
+    """The modules a file path in a string names (``"/opt/app/jobs/run.py"`` run as a command): those whose
+    path ends with its last folder and file name."""
+    folder, _, name = path.rpartition("/")
+    tail = f"{folder.rpartition('/')[2]}/{name}"
+    return {candidate for candidate in files.get(name, ()) if f"/{candidate}".endswith(f"/{tail}")}
+
+
+def _modules_named(dotted: str, names: dict[str, set[str]], tops: frozenset[str]) -> set[str]:
+    """The modules a dotted path names: its longest prefix that is a module of the project. A path that
+    does not start at a top-level package or module of the project (``"plugin.Plugin"`` for a module
+    found deeper) must end in a class or a ``:attribute``, not a word (``"example.com"``)."""
+    name, colon, _ = dotted.partition(":")
+    parts = name.split(".")
+    for end in range(len(parts), 0, -1):
+        name = ".".join(parts[:end])
+        paths = names.get(name)
+        if not paths:
+            continue
+        rest = parts[end:]
+        if parts[0] in tops or colon and not rest or len(rest) == 1 and rest[0][:1].isupper():
+            return paths if rest else paths | names.get(f"{name}.base", set())  # a backend package loads .base
+        return set()
+    return set()
+
+
+def _top_names(graph: list[SourceModule]) -> frozenset[str]:
+    """Names that start an absolute import of the project: top-level packages and loose modules."""
+    folders_with_init = {m.path.rpartition("/")[0] for m in graph if m.path.endswith("/__init__.py")}
+    tops = set()
+    for module in graph:
+        top = _top_package(module.path, folders_with_init)
+        tops.add(top.rpartition("/")[2] if top is not None else module.path.rpartition("/")[2][:-3])
+    return frozenset(tops)
+
+
+def _roots(graph: list[SourceModule], root: Path, names: dict[str, set[str]], tops: frozenset[str]) -> set[str]:
+    folders_with_init = {m.path.rpartition("/")[0] for m in graph if m.path.endswith("/__init__.py")}
+    discovered = {name for m in graph for name in _autodiscovered_names(m)}
+    loading_packages = {m.path.rpartition("/")[0] for m in graph if _loads_by_computed_name(m)}
+    roots = {m.path for m in graph
+             if _is_entry_module(m, discovered) or _top_package(m.path, folders_with_init) is None
+             or any(_is_under(m.path, folder) for folder in loading_packages)}
+    roots |= _configured_modules(root, names, tops)
+    tops_with_roots = {_top_package(path, folders_with_init) for path in roots}
+    roots |= {m.path for m in graph if _top_package(m.path, folders_with_init) not in tops_with_roots}
+    return roots
+
+
+def _is_entry_module(module: SourceModule, discovered: set[str]) -> bool:
+    parts = module.path.split("/")
+    stem = parts[-1][:-3]
+    return (stem in CONVENTIONAL_NAMES or stem in discovered or stem.startswith("settings")
+            or any(folder in CONVENTIONAL_FOLDERS for folder in parts[:-1])
+            or is_management_command(module.path) or _has_main_guard(module))
+
+
+def _has_main_guard(module: SourceModule) -> bool:
+    for node in module.tree.body:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Compare):
+            sides = [node.test.left, *node.test.comparators]
+            if any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides) and any(
+                    string_value(s) == "__main__" for s in sides):
+                return True
+    return False
+
+
+def _called_name(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def _loads_by_computed_name(module: SourceModule) -> bool:
+    for call in module.nodes_of(ast.Call):
+        name = _called_name(call)
+        if name in PACKAGE_WALKERS:
+            return True
+        if name in DYNAMIC_LOADERS and call.args and string_value(call.args[0]) is None:
+            return True
+    return False
+
+
+def _autodiscovered_names(module: SourceModule) -> set[str]:
+    """Module names an ``autodiscover*`` call loads from each app: ``autodiscover_modules("jobs")``,
+    ``autodiscover_tasks(apps, related_name="jobs")``."""
+    found: set[str] = set()
+    for call in module.nodes_of(ast.Call):
+        if _called_name(call).startswith("autodiscover"):
+            values = [*call.args, *(kw.value for kw in call.keywords if kw.arg == "related_name")]
+            found.update(text for text in map(string_value, values) if text and text.isidentifier())
+    return found
+
+
+def _configured_modules(root: Path, names: dict[str, set[str]], tops: frozenset[str]) -> set[str]:
+    """Modules a configuration file of the tree names by dotted path."""
+    found: set[str] = set()
+    for path in _config_files(root):
+        try:
+            if path.stat().st_size > MAX_CONFIG_BYTES:
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for dotted in set(DOTTED_PATH.findall(text)):
+            found |= _modules_named(dotted, names, tops)
+    return found
+
+
+def _config_files(root: Path) -> list[Path]:
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS and not d.startswith(".")]
+        folder = Path(dirpath)
+        found.extend(folder / name for name in filenames if name.endswith(CONFIG_SUFFIXES)
+                     and not is_test_path((folder / name).relative_to(root).as_posix()))
+    return found
+
+
+def _top_package(path: str, folders_with_init: set[str]) -> str | None:
+    """The outermost package folder holding ``path``; None for a file outside any package."""
+    parts = path.split("/")[:-1]
+    for end in range(1, len(parts) + 1):
+        folder = "/".join(parts[:end])
+        if folder in folders_with_init:
+            return folder
+    return None
+
+
+def _package_inits(path: str, paths: dict[str, SourceModule]) -> list[str]:
+    """The ``__init__.py`` of every package above ``path``: importing a module runs them."""
+    parts = path.split("/")[:-1]
+    return [f"{'/'.join(parts[:end])}/__init__.py" for end in range(1, len(parts) + 1)
+            if f"{'/'.join(parts[:end])}/__init__.py" in paths]
+
+
+def _is_under(path: str, folder: str) -> bool:
+    return not folder or path.startswith(folder + "/")

@@ -1,0 +1,131 @@
+"""Modules no entry point reaches, and the findings in them marked suppressed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from audit_lib.engine import Audit
+from audit_lib.findings import Finding
+from audit_lib.reachability import suppress_unreachable, unreachable_modules
+from audit_lib.settings import Settings
+from audit_lib.source import load_project
+
+FETCH = "import requests\n\n\ndef fetch(url):\n    return requests.get(url)\n"
+SERVICE = {
+    "manage.py": "import sys\n\nif __name__ == '__main__':\n    print(sys.argv)\n",
+    "shop/__init__.py": "",
+    "shop/settings.py": "INSTALLED_APPS = ['shop']\nPAYMENT_BACKEND = 'shop.payments.card.CardBackend'\n",
+    "shop/urls.py": "from shop import views\n\nurlpatterns = [views.index]\n",
+    "shop/views.py": (
+        "from .contact import SUPPORT_SITE\nfrom .feeds import current\n\n\n"
+        "def index(request):\n    return current.fetch(SUPPORT_SITE)\n"
+    ),
+    "shop/feeds/__init__.py": "",
+    "shop/feeds/current.py": FETCH,
+    "shop/feeds/legacy.py": FETCH,
+    "shop/feeds/old_helpers.py": "from shop.feeds.legacy import fetch\n",
+    "shop/payments/__init__.py": "",
+    "shop/payments/card.py": FETCH,
+    "shop/hooks.py": FETCH,
+    "shop/seeding.py": FETCH,
+    "shop/migrations/__init__.py": "",
+    "shop/migrations/0002_seed.py": "from shop.seeding import fetch\n",
+    "shop/tests/__init__.py": "",
+    "shop/tests/test_legacy.py": "from shop.feeds import legacy\n",
+    "shop/plugins/__init__.py": (
+        "import importlib\n\n\ndef load(name):\n    return importlib.import_module(f'shop.plugins.{name}')\n"
+    ),
+    "shop/plugins/slack.py": FETCH,
+    "shop/contact.py": "SUPPORT_SITE = 'legacy.example'\nDOCS = 'old_helpers.py'\n",
+    "pyproject.toml": '[project]\nname = "shop"\n\n[project.entry-points."shop.hooks"]\nsync = "shop.hooks:run"\n',
+}
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def unreachable(root: Path, exclude: tuple[str, ...] = ("**/migrations/", "**/tests/")) -> dict[str, str]:
+    return unreachable_modules(load_project(root, exclude=list(exclude)))
+
+
+def test_modules_no_entry_point_imports_are_unreachable(tmp_path: Path):
+    found = unreachable(write_tree(tmp_path, SERVICE))
+    assert sorted(found) == ["shop/feeds/legacy.py", "shop/feeds/old_helpers.py"]
+    assert found["shop/feeds/old_helpers.py"] == "unreachable: no production module imports shop/feeds/old_helpers.py"
+    assert found["shop/feeds/legacy.py"] == (
+        "unreachable: shop/feeds/legacy.py is imported only by modules nothing runs (shop/feeds/old_helpers.py)"
+    )
+
+
+def test_a_module_a_production_file_outside_the_scan_imports_stays_reachable(tmp_path: Path):
+    """The migration that imports shop/seeding.py is excluded from the scan, yet it runs."""
+    assert "shop/seeding.py" not in unreachable(write_tree(tmp_path, SERVICE))
+
+
+def test_a_dynamic_loader_keeps_its_whole_package_reachable(tmp_path: Path):
+    tree = write_tree(tmp_path, SERVICE)
+    assert "shop/plugins/slack.py" not in unreachable(tree)
+    (tree / "shop/plugins/__init__.py").write_text("")
+    assert "shop/plugins/slack.py" in unreachable(tree)
+
+
+def test_dotted_paths_in_settings_and_entry_points_are_edges(tmp_path: Path):
+    tree = write_tree(tmp_path, SERVICE)
+    found = unreachable(tree)
+    assert "shop/payments/card.py" not in found and "shop/hooks.py" not in found
+    (tree / "pyproject.toml").write_text('[project]\nname = "shop"\n')
+    (tree / "shop/settings.py").write_text("INSTALLED_APPS = ['shop']\n")
+    assert {"shop/payments/card.py", "shop/hooks.py"} <= set(unreachable(tree))
+
+
+def test_a_package_without_an_entry_point_of_its_own_stays_reachable(tmp_path: Path):
+    tree = write_tree(tmp_path, {**SERVICE, "toolkit/__init__.py": "", "toolkit/strings.py": FETCH})
+    assert "toolkit/strings.py" not in unreachable(tree)
+
+
+def test_a_tree_without_packaging_metadata_or_manage_py_is_trusted_for_nothing(tmp_path: Path):
+    files = {rel: text for rel, text in SERVICE.items() if rel not in ("pyproject.toml", "manage.py")}
+    assert unreachable(write_tree(tmp_path, files)) == {}
+
+
+def test_a_graph_leaving_most_of_the_code_unreachable_is_not_trusted(tmp_path: Path):
+    dead = {f"shop/feeds/old_{n}.py": FETCH for n in range(16)}
+    assert unreachable(write_tree(tmp_path, {**SERVICE, **dead})) == {}
+
+
+def test_findings_in_unreachable_modules_are_suppressed_with_the_reason(tmp_path: Path):
+    tree = write_tree(tmp_path, SERVICE)
+    settings = Settings(code_root=str(tree), database="none", rules=["R3.http-no-timeout"],
+                        exclude=["**/migrations/", "**/tests/"])
+    result = Audit(settings).run()
+    by_path = {f.path: f for f in result.findings}
+    assert by_path["shop/feeds/legacy.py"].suppressed
+    assert by_path["shop/feeds/legacy.py"].suppressed_by == (
+        "unreachable: shop/feeds/legacy.py is imported only by modules nothing runs (shop/feeds/old_helpers.py)"
+    )
+    assert [f.path for f in result.active()] == sorted(set(by_path) - {"shop/feeds/legacy.py"})
+
+    settings.reachability = False
+    assert not [f for f in Audit(settings).run().findings if f.suppressed]
+
+
+def test_a_finding_standing_for_several_places_is_suppressed_only_when_all_are_unreachable(tmp_path: Path):
+    project = load_project(write_tree(tmp_path, SERVICE), exclude=["**/migrations/", "**/tests/"])
+    dead_only = Finding("m", path="shop/feeds/legacy.py", line=5, extra={"places": ["shop/feeds/legacy.py:5"]})
+    with_live = Finding("m", path="shop/feeds/legacy.py", line=5,
+                        extra={"places": ["shop/feeds/legacy.py:5", "shop/feeds/current.py:5"]})
+    suppress_unreachable([dead_only, with_live], project)
+    assert dead_only.suppressed and not with_live.suppressed
+
+
+def test_a_script_a_module_runs_by_file_path_is_reachable(tmp_path: Path):
+    tree = write_tree(tmp_path, {**SERVICE, "shop/jobs/__init__.py": "", "shop/jobs/runner.py": FETCH})
+    assert "shop/jobs/runner.py" in unreachable(tree)
+    (tree / "shop/hooks.py").write_text("import subprocess\n\n\ndef run():\n"
+                                        "    subprocess.run(['python', '/srv/app/jobs/runner.py'])\n")
+    assert "shop/jobs/runner.py" not in unreachable(tree)
