@@ -5,7 +5,11 @@ Reports a query run once per row, inside a loop over rows or request data. It lo
 database call (`execute`, `fetch*`, ORM `get`/`query`/`filter`/`scalars`,
 session lookups, asyncpg and aiosql calls; also a method of the code base's own database layer, a project class
 whose methods run statements through the driver: `db.select_single(sql, args)`, `db.upsert("plays", values, keys)`,
-`self.datastore.get(fqid)` on an interface whose one implementation queries) made inside a `for` loop or a comprehension
+`self.datastore.get(fqid)` on an interface whose one implementation queries; a read of the storage layer on
+its storage object, `await self.store.get_account(account_id)`, `self.master.db.queues.getQueue(queue_id)`, whose
+method every class defining it implements by querying through its pool (see `audit_lib.libs.storage`; not a
+memoised one, `@cached`/`@lru_cache` or reading only through such a method of its class: repeated keys are
+answered from memory)) made inside a `for` loop or a comprehension
 whose items come from database rows (`for row in self:` in a method of a Django `QuerySet`
 subclass too), from the request (also a parameter of a function of the same file that a
 request handler passes its request data to: `self.add_tags(instance, validated_data.pop("tags"))`, and what
@@ -220,7 +224,7 @@ import re
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.libs import db, repositories
+from audit_lib.libs import db, repositories, storage
 from audit_lib.libs.http import decoded_response, outbound_call
 from audit_lib.libs.web import project_routes, route_handlers
 from audit_lib.operator_code import defines_worker_tasks, is_celery_task
@@ -288,7 +292,9 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         if _unused_task(module, project, fn) or _schema_migrator_method(module, fn) \
                 or _migration_receiver(module, project, fn):
             continue
-        expanded = db.expanded_ops(module, project, fn) + _located_service_ops(module, project, fn)
+        expanded = db.expanded_ops(module, project, fn)
+        anchored = {id(op.call) for op in expanded}  # the database layer reads such a call closer (its SQL)
+        expanded = expanded + [op for op in _located_service_ops(module, project, fn) if id(op.call) not in anchored]
         units = _units_of_work(module, project, expanded)
         ops = [op for op in expanded
                if op.round_trip and (not op.batch or _one_item_batch(op))
@@ -412,20 +418,29 @@ def _describe(module: SourceModule, op: db.DbOp) -> str:
     return text
 
 
-def _located_service_ops(module: SourceModule, project: Project, fn: ast.AST, depth: int = 1) -> list[db.DbOp]:
+def _located_service_ops(module: SourceModule, project: Project, fn: ast.AST, depth: int = 1,
+                         storage_reads: bool = True) -> list[db.DbOp]:
     """The database operations of the methods ``fn`` calls on a service whose class the database
-    layer does not know (see :func:`_service_method`), each anchored at the call; also those of the
+    layer does not know (see :func:`_service_method`) and its reads of the storage layer (with
+    ``storage_reads``), each anchored at the call; also those of the
     project helpers ``fn`` calls (``depth`` levels: ``Alert.find_by_id(id)`` whose body is
-    ``db.get_alert(id)``), anchored at the helper's call."""
+    ``db.get_alert(id)``), anchored at the helper's call. Storage reads count through a helper named
+    as a read (``get_previous_rooms``), not through a unit of work on the item (``_handle_removed_user``)."""
     found: list[db.DbOp] = []
     for call in walk_function_body(fn):
         if not isinstance(call, ast.Call):
+            continue
+        stored = storage.storage_call(module, project, call)
+        if stored is not None:
+            if storage_reads and stored.reads and not stored.memoised:  # memoised: repeated keys from memory
+                found.append(stored.as_op(call))
             continue
         helper = db.resolve_function(module, project, call)
         if helper is not None:
             if depth and helper[1] is not fn:
                 found += [replace(op, call=call, through=helper[1].name)
-                          for op in _located_service_ops(helper[0], project, helper[1], depth - 1)]
+                          for op in _located_service_ops(helper[0], project, helper[1], depth - 1,
+                                                         storage.named_as_read(helper[1].name))]
             continue
         method = _service_method(module, project, fn, call) if isinstance(call.func, ast.Attribute) else None
         if method is None:

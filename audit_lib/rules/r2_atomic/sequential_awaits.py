@@ -16,12 +16,17 @@ a read through a recognised service SDK or gRPC stub (`s3.get_object`, `ec2.desc
 or a helper of the code base that does such reads -- a function, or a method of a service object
 whose class is known (followed through plain `def`
 wrappers that return a helper's coroutine, and through `request(method, ...)` helpers
-called with `"GET"`) -- where no later call uses a value an earlier one produced, directly or through what the
-statements in between built from it, and no statement in between may leave on its answer
-(`if not rows: return`).
+called with `"GET"`), or a read of the code base's own storage layer on its storage object
+(`await self.store.get_account(account_id)`, `self.master.db.queues.getQueue(queue_id)`: a method named as a read
+that every class defining it implements by querying through its pool, see `audit_lib.libs.storage`; each
+call takes a pooled connection of its own) -- where no later call uses a value an earlier one produced, directly
+or through what the statements in between built from it, and no statement in between may leave on its answer
+(`if not rows: return`). In a Twisted `@defer.inlineCallbacks` generator each `yield` of a call waits the
+same way and counts as an await.
 
 Not reported: awaits of a memoising helper (`if self.version is None: <fetch, store
-self.version>` ... `return self.version`: the I/O runs once), awaits inside one transaction block, awaits
+self.version>` ... `return self.version`: the I/O runs once) or of a storage method that is memoised
+(`@cached`, `@lru_cache`) or reads only through a memoised method of its class (served from memory), awaits inside one transaction block, awaits
 in the body of a `for` loop (per item: batching them is R1.n-plus-one's concern), dependent awaits (the second uses
 the first's result), awaits of non-I/O (`asyncio.sleep`, locks, queues, events),
 writes (their order may matter; also an assistant thread's `threads.messages.create`), a guard
@@ -73,7 +78,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.libs import db
+from audit_lib.libs import db, storage
 from audit_lib.libs.http import external_call
 from audit_lib.operator_code import is_script_file
 from audit_lib.pyast import FUNCTION_TYPES, dotted, enclosing_loops, walk_function_body, walk_nodes
@@ -93,6 +98,8 @@ DJANGO_ORM_THREAD = "(Django's thread-sensitive executor)"
 GUARD_PREFIXES = ("check_", "verify_", "ensure_", "authorize", "authorise", "require_", "assert_", "validate_")
 _CLIENT_NAME = re.compile(r"(^|_)(client|api)$", re.IGNORECASE)
 FIX = "start the independent calls together: `a, b = await asyncio.gather(call_a(...), call_b(...))` or an asyncio.TaskGroup"
+TWISTED_FIX = ("start the independent calls together: `a, b = yield defer.gatherResults([call_a(...), call_b(...)], "
+               "consumeErrors=True)`")
 
 
 @dataclass
@@ -109,12 +116,22 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if db.skipped_module(module) or is_script_file(module):
         return
     for fn in walk_nodes(module.tree):
-        if not isinstance(fn, ast.AsyncFunctionDef):
+        if not isinstance(fn, ast.AsyncFunctionDef) and not _inline_callbacks(fn):
             continue
         spans = db.transaction_blocks(module, fn)
         for block in _statement_lists(fn):
             if not any(isinstance(loop, (ast.For, ast.AsyncFor)) for loop in enclosing_loops(module, block[0])):
                 yield from _runs(module, project, fn, block, spans)  # per-item awaits are R1.n-plus-one's
+
+
+def _inline_callbacks(fn: ast.AST) -> bool:
+    """A Twisted ``@defer.inlineCallbacks`` generator: each ``yield deferred`` waits like an ``await``."""
+    return isinstance(fn, ast.FunctionDef) and _decorated(fn, "inlineCallbacks")
+
+
+def _waits(fn: ast.AST) -> type:
+    """The expression that waits for a call's answer in ``fn``: ``await``, or ``yield`` under inlineCallbacks."""
+    return ast.Yield if _inline_callbacks(fn) else ast.Await
 
 
 def _statement_lists(fn: ast.AST) -> Iterator[list[ast.stmt]]:
@@ -139,7 +156,7 @@ def _runs(module: SourceModule, project: Project, fn: ast.AST, block: list[ast.s
         current = _io_await(module, project, fn, statement, spans) if statement is not None else None
         if current is not None and run and _can_join(run, current, produced):
             run.append(current)
-            produced |= _targets(statement)
+            produced |= _targets(statement, _waits(fn))
             continue
         if current is None and run and statement is not None and _in_between(statement):
             # work on the earlier results between the awaits (``query = "..."``, formatting a
@@ -149,9 +166,9 @@ def _runs(module: SourceModule, project: Project, fn: ast.AST, block: list[ast.s
                 produced |= _stored(statement)
             continue
         if len(run) >= 2:
-            yield _finding(module, run)
+            yield _finding(module, run, TWISTED_FIX if _inline_callbacks(fn) else FIX)
         run = [current] if current is not None else []
-        produced = _targets(statement) if current is not None else set()
+        produced = _targets(statement, _waits(fn)) if current is not None else set()
 
 
 def _in_between(statement: ast.stmt) -> bool:
@@ -187,21 +204,21 @@ def _can_join(run: list[_Await], current: _Await, produced: set[str]) -> bool:
     return current.serial_on is None or all(earlier.serial_on != current.serial_on for earlier in run)
 
 
-def _targets(statement: ast.stmt) -> set[str]:
+def _targets(statement: ast.stmt, wait: type) -> set[str]:
     targets: list[ast.expr] = []
     if isinstance(statement, ast.Assign):
         targets = statement.targets
     elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)):
         targets = [statement.target]
-    elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Await) \
+    elif isinstance(statement, ast.Expr) and isinstance(statement.value, wait) \
             and isinstance(statement.value.value, ast.Call):
         targets = statement.value.value.args  # its answer dropped, it fills what it is given: refresh(order)
     return {n.id for t in targets for n in walk_nodes(t) if isinstance(n, ast.Name)}
 
 
-def _awaited_call(statement: ast.stmt) -> ast.Call | None:
+def _awaited_call(statement: ast.stmt, wait: type) -> ast.Call | None:
     if isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign, ast.Return)) and statement.value is not None:
-        awaits = [n for n in walk_nodes(statement.value) if isinstance(n, ast.Await)]
+        awaits = [n for n in walk_nodes(statement.value) if isinstance(n, wait)]
         if len(awaits) == 1 and isinstance(awaits[0].value, ast.Call):
             return awaits[0].value
     return None
@@ -209,7 +226,7 @@ def _awaited_call(statement: ast.stmt) -> ast.Call | None:
 
 def _io_await(module: SourceModule, project: Project, fn: ast.AST, statement: ast.stmt,
               spans: list[tuple[int, int]]) -> _Await | None:
-    call = _awaited_call(statement)
+    call = _awaited_call(statement, _waits(fn))
     if call is None or any(start <= statement.lineno <= end for start, end in spans):
         return None
     outbound = external_call(module, call, project)
@@ -227,6 +244,10 @@ def _io_await(module: SourceModule, project: Project, fn: ast.AST, statement: as
         pooled = "pool" in receiver.split(".")[-1].lower() or receiver.split(".")[-1] in _pool_properties(project)
         serial_on = DJANGO_ORM_THREAD if op.api == "django" else None if pooled else _session_key(receiver or "?")
         return _Await(statement, call, f"database read ({op.describe()})", serial_on, Confidence.medium)
+    stored = storage.storage_call(module, project, call)
+    if stored is not None:  # each storage call takes a connection of its own from the layer's pool
+        return _Await(statement, call, f"{stored.name}() of the storage layer", None, Confidence.medium) \
+            if stored.reads and not stored.memoised else None
     return _helper_await(module, project, fn, statement, call) or _sdk_read(module, project, statement, call)
 
 
@@ -432,7 +453,7 @@ def _argument(call: ast.Call, helper: ast.AST, parameter: str) -> ast.expr | Non
     return call.args[index] if 0 <= index < len(call.args) else None
 
 
-def _finding(module: SourceModule, run: list[_Await]) -> Finding:
+def _finding(module: SourceModule, run: list[_Await], fix: str) -> Finding:
     first = run[0].statement
     lines = ", ".join(str(a.statement.lineno) for a in run)
     calls = "; ".join(a.what for a in run)
@@ -443,6 +464,6 @@ def _finding(module: SourceModule, run: list[_Await]) -> Finding:
         line=first.lineno,
         end_line=run[-1].statement.end_lineno or run[-1].statement.lineno,
         evidence=module.evidence(first),
-        fix=FIX,
+        fix=fix,
         confidence=min(a.confidence for a in run),
     )
