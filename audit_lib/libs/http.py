@@ -28,7 +28,8 @@ What is recognised:
 - module functions: ``requests.get/post/...``, ``httpx.get/...``, ``aiohttp.request``,
   ``urllib.request.urlopen``;
 - clients: ``requests.Session`` (and requests-oauthlib's ``OAuth1Session``/``OAuth2Session``, whose
-  ``fetch_*token`` and ``refresh_token`` calls are requests), ``httpx.Client/AsyncClient``, ``aiohttp.ClientSession``,
+  ``fetch_*token`` and ``refresh_token`` calls are requests, and edx-rest-api-client's ``OAuthAPIClient``),
+  ``httpx.Client/AsyncClient``, ``aiohttp.ClientSession``,
   ``urllib3.PoolManager``, ``http.client.HTTP(S)Connection``, tornado's ``AsyncHTTPClient``/``HTTPClient``
   (``fetch``; also the one a ``tornado.auth`` mixin's ``self.get_auth_http_client()`` returns), gRPC
   channels and stubs (``FooStub(channel)``); local subclasses of those classes;
@@ -118,6 +119,7 @@ CLIENT_CLASSES: dict[str, tuple[str, str]] = {
     "requests_oauthlib.OAuth2Session": ("requests", "session"),
     "requests_oauthlib.oauth1_session.OAuth1Session": ("requests", "session"),
     "requests_oauthlib.oauth2_session.OAuth2Session": ("requests", "session"),
+    "edx_rest_api_client.client.OAuthAPIClient": ("requests", "session"),  # its timeout= times the token fetch only
     "httpx.Client": ("httpx", "client"),
     "httpx.AsyncClient": ("httpx", "client"),
     "aiohttp.ClientSession": ("aiohttp", "session"),
@@ -136,6 +138,8 @@ CLIENT_CLASSES: dict[str, tuple[str, str]] = {
     "grpc.aio.insecure_channel": ("grpc", "channel"),
     "grpc.aio.secure_channel": ("grpc", "channel"),
 }
+
+REQUEST_ID_FORWARDING_CLIENTS = frozenset({"edx_rest_api_client.client.OAuthAPIClient"})
 
 CLIENT_METHODS: dict[str, frozenset[str]] = {
     "requests": frozenset({*HTTP_VERBS, "request", "send",
@@ -195,6 +199,12 @@ class ClientBinding:
         if any(_configures(statement, self.name, name) for statement in self.configured):
             return True
         return self.made_by is not None and self.made_by.sets(name)
+
+    @property
+    def forwards_request_id(self) -> bool:
+        """A library client that copies the incoming request's ``X-Request-ID`` onto each request it sends."""
+        return self.factory is not None and self.module is not None \
+            and call_name(self.module, self.factory) in REQUEST_ID_FORWARDING_CLIENTS
 
     @property
     def opaque(self) -> bool:
@@ -306,13 +316,13 @@ def uses_http(module: SourceModule) -> bool:
     """Cheap pre-filter: the file imports an HTTP or gRPC library, or a *_grpc module."""
     return any(
         module.imports_module(lib)
-        for lib in ("requests", "requests_oauthlib", "advocate", "httpx", "aiohttp", "urllib", "urllib2", "urllib3", "http.client", "grpc",
-                    "tornado.httpclient", "tornado.auth")
+        for lib in ("requests", "requests_oauthlib", "edx_rest_api_client", "advocate", "httpx", "aiohttp", "urllib",
+                    "urllib2", "urllib3", "http.client", "grpc", "tornado.httpclient", "tornado.auth")
     ) or any("_grpc" in target for target in module.imports.values())
 
 
-HTTP_LIBRARIES = frozenset({"requests", "requests_oauthlib", "advocate", "httpx", "aiohttp", "urllib", "urllib2", "urllib3",
-                            "grpc", "tornado"})
+HTTP_LIBRARIES = frozenset({"requests", "requests_oauthlib", "edx_rest_api_client", "advocate", "httpx", "aiohttp",
+                            "urllib", "urllib2", "urllib3", "grpc", "tornado"})
 
 
 def _defines(module: SourceModule, name: str) -> bool:
@@ -1256,7 +1266,8 @@ class _ModuleIndex:
         fn = self._enclosing(at, FUNCTION_TYPES)
         if head in ("self", "cls"):
             cls = self._enclosing(fn, (ast.ClassDef,)) if fn is not None else None
-            return bindings.get((cls, "self" + name[len(head):])) if cls is not None else None
+            return bindings.get((cls, "self" + name[len(head):])) or self._property_client(cls, name[len(head) + 1:]) \
+                if cls is not None else None
         scope = fn
         while scope is not None:
             if (scope, name) in bindings:
@@ -1272,6 +1283,12 @@ class _ModuleIndex:
             if other is not None:
                 return other.bindings().get((None, attr))
         return None
+
+    def _property_client(self, cls: ast.ClassDef, attribute: str) -> ClientBinding | None:
+        """``self.api_client`` in a class whose property ``api_client`` returns the client it builds."""
+        fn = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == attribute
+                   and _property_like(self.module, n)), None)
+        return self._returned_client(fn) if fn is not None else None
 
     def _local_names(self, fn: ast.AST) -> set[str]:
         """Parameters of ``fn`` and names it assigns (unless declared global)."""

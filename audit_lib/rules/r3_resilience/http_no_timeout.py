@@ -15,7 +15,14 @@ function) is judged as given None: it waits forever whenever its caller gives no
 When the project calls such a wrapper (also a pycurl function that sets `pycurl.TIMEOUT` only
 from that parameter, a function passing its own such parameter on to a wrapper, or a method
 called as `self._call(...)` in its class), each call that leaves the timeout out is reported
-instead, and the wrapper is not. A pycurl `perform()` on a handle given no `pycurl.TIMEOUT`
+instead, and the wrapper is not. So is each call, made with no `timeout=`, on an instance of a project
+class (a local or `self.` attribute every binding of which constructs it: `self._http = yield WebSession(...)`)
+whose method hands the caller's `**options` on, through its own methods, those of the objects it keeps
+(`self.transport = transport`, the parameter annotated with a project class) and functions of its file, to
+a request function that has no timeout unless given one (`getattr(treq, method)(url, **kwargs)`,
+`requests.post(url, **kwargs)`), none of them mentioning a timeout (a wrapper that sets a default is fine);
+edx-rest-api-client's `OAuthAPIClient` is a requests session (its `timeout=` times the token fetch only).
+A pycurl `perform()` on a handle given no `pycurl.TIMEOUT`
 (or `TIMEOUT_MS`, `LOW_SPEED_TIME`) is reported: curl has no overall limit by default. A
 library imported from a project module that imports it (`from app.net import requests_alias`,
 also `advocate`, the SSRF-guarded drop-in for requests) is the library. A thrift HTTP
@@ -201,6 +208,7 @@ FIXES = {
     "untimed client": "call it under a deadline (a worker time limit, a thread with a timeout), or give its requests "
                       "session a default timeout (a Session subclass or adapter that sets one)",
     "wrapper": "pass a timeout to the wrapper, or give its timeout parameter a default in seconds",
+    "forwarding wrapper": "pass timeout=<seconds> here, or have the wrapper set a default (kwargs.setdefault(\"timeout\", 30))",
     "twisted": "give the Deferred a limit: d.addTimeout(30, reactor) (treq: pass timeout=30)",
 }
 
@@ -233,6 +241,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         message = _wrapper_problem(module, call, wrapper)
         if message:
             yield _finding(module, call, message, "wrapper", Confidence.high)
+    for call, message in _own_wrapper_problems(module, project):
+        yield _finding(module, call, message, "forwarding wrapper", Confidence.high)
     for request in pycurl_requests(module):
         message = _pycurl_problem(module, project, request)
         if message:
@@ -507,6 +517,164 @@ def _wrapper_problem(module: SourceModule, call: ast.Call, wrapper: RequestWrapp
     how = "given None" if given is not None else "left out"
     return (f"{dotted(call.func) or wrapper.name}() sends a {wrapper.library} request through the project's "
             f"wrapper {wrapper.name}(), whose {wrapper.parameter}= defaults to None and is {how} here: no timeout at all")
+
+
+UNTIMED_LIBRARIES = {"treq": "treq", "requests": "requests", "advocate": "requests"}  # no timeout unless given one
+
+
+def _own_wrapper_problems(module: SourceModule, project: Project) -> Iterator[tuple[ast.Call, str]]:
+    """``self._http.post(ep, json=body)`` on an instance of a project class whose method hands the caller's
+    ``**options`` on, through its own methods and those of the objects it keeps, to a request function that
+    waits forever unless given a timeout (``getattr(treq, method)(url, **kwargs)``), none of them setting one:
+    the call site leaves the timeout out."""
+    forwarding = _options_forwarding_methods(project)
+    for call in module.nodes_of(ast.Call):
+        func = call.func
+        if not isinstance(func, ast.Attribute) or func.attr not in forwarding or keyword(call, "timeout") is not None \
+                or has_kwargs_splat(call) or any(isinstance(a, ast.Starred) for a in call.args) \
+                or dotted(func.value) in (None, "self"):
+            continue
+        cls = _instance_class(module, project, func.value, call)
+        found = method_in_hierarchy(project, cls[0], cls[1], func.attr) if cls is not None else None
+        libraries = _forwarded_to_untimed(project, *found, 0) if found is not None else None
+        if not libraries or _deferred_timed(module, call):
+            continue
+        if libraries != {"treq"} and _only_method_named(project, func.attr):
+            continue  # the request it forwards to is reported where it is sent, naming its callers
+        yield call, (f"{dotted(func)}() sends a {' or '.join(sorted(libraries))} request through the project's wrapper "
+                     f"{cls[1].name}.{func.attr}(), which hands the caller's options on and sets no timeout: "
+                     "none is given here, so it waits forever")
+
+
+def _options_forwarding_methods(project: Project) -> set[str]:
+    """Names of the methods of the service code's classes that take ``**options``."""
+    if "r3.options_forwarding_methods" not in project.facts:
+        project.facts["r3.options_forwarding_methods"] = {
+            fn.name for m in project.modules if not is_test_file(m) for cls in m.nodes_of(ast.ClassDef)
+            for fn in cls.body if isinstance(fn, FUNCTION_TYPES) and fn.args.kwarg is not None}
+    return project.facts["r3.options_forwarding_methods"]
+
+
+def _instance_class(module: SourceModule, project: Project, receiver: ast.expr,
+                    at: ast.AST) -> tuple[SourceModule, ast.ClassDef] | None:
+    """The project class ``receiver`` is an instance of: a local of the function, or a ``self.`` attribute of
+    the class and its project bases, every binding of which constructs it (``self._http = yield WebSession(...)``)."""
+    name = dotted(receiver)
+    if isinstance(receiver, ast.Name):
+        fn = enclosing_function(module, at)
+        scopes = [(module, walk_function_body(fn))] if fn is not None else []
+    elif name.count(".") == 1 and name.startswith("self."):
+        cls = next((a for a in ancestors(module, at) if isinstance(a, ast.ClassDef)), None)
+        scopes = [(owner, walk_nodes(klass)) for owner, klass in _class_and_bases(project, module, cls, 4)]
+    else:
+        return None
+    made: dict[str | None, SourceModule] = {}  # qualified constructor -> the file that calls it
+    for owner, nodes in scopes:
+        for node in nodes:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None \
+                    and any(dotted(t) == name for t in (node.targets if isinstance(node, ast.Assign) else [node.target])):
+                value = node.value.value if isinstance(node.value, (ast.Await, ast.Yield, ast.YieldFrom)) else node.value
+                made[call_name(owner, value) if isinstance(value, ast.Call) else None] = owner
+    if len(made) != 1 or None in made:
+        return None
+    constructor, owner = made.popitem()
+    return _class_and_file(owner, project, constructor)
+
+
+def _class_and_bases(project: Project, module: SourceModule, cls: ast.ClassDef | None,
+                     depth: int) -> Iterator[tuple[SourceModule, ast.ClassDef]]:
+    """The class and its project base classes (``depth`` levels up), each with its file."""
+    if cls is None:
+        return
+    yield module, cls
+    for base in cls.bases if depth else []:
+        parent = _class_and_file(module, project, qualified(module, base) or "")
+        if parent is not None:
+            yield from _class_and_bases(project, *parent, depth - 1)
+
+
+def _forwarded_to_untimed(project: Project, module: SourceModule, fn: ast.AST, depth: int) -> set[str] | None:
+    """The libraries a function's own ``**options`` reach, handed on (through methods of its class, of the
+    objects the class keeps and functions of its file) to a request function that has no timeout unless
+    given one; None when a function on the way mentions a timeout (it may set one)."""
+    splat = fn.args.kwarg.arg if isinstance(fn, FUNCTION_TYPES) and fn.args.kwarg else None
+    if splat is None or depth > 4 or _mentions_timeout(fn):
+        return None
+    cache = project.facts.setdefault("r3.forwarded_to_untimed", {})
+    if id(fn) not in cache:
+        cache[id(fn)] = set()  # a method forwarding to itself reaches nothing new
+        cache[id(fn)] = _libraries_reached(project, module, fn, splat, depth)
+    return cache[id(fn)]
+
+
+def _libraries_reached(project: Project, module: SourceModule, fn: ast.AST, splat: str, depth: int) -> set[str] | None:
+    reached: set[str] = set()
+    for call in walk_function_body(fn):
+        if not isinstance(call, ast.Call):
+            continue
+        if any(isinstance(a, ast.Name) and a.id == splat for a in call.args):
+            helper = _callee(module, project, fn, call)
+            if helper is None or _mentions_timeout(helper[1]):
+                return None  # the options handed to code that may give them a timeout
+        if not any(kw.arg is None and isinstance(kw.value, ast.Name) and kw.value.id == splat for kw in call.keywords):
+            continue
+        library = _untimed_request(module, call)
+        callee = _callee(module, project, fn, call) if library is None else None
+        libraries = {library} if library else _forwarded_to_untimed(project, *callee, depth + 1) if callee else set()
+        if libraries is None:
+            return None
+        reached |= libraries
+    return reached
+
+
+def _untimed_request(module: SourceModule, call: ast.Call) -> str | None:
+    """``treq.post(url, **kwargs)``, ``getattr(treq, method)(url, **kwargs)``: a request function of a library
+    that sends it with no timeout unless one is given."""
+    func = call.func
+    if isinstance(func, ast.Call) and call_name(module, func) == "getattr" and func.args:
+        func = func.args[0]
+        library = qualified(module, func)
+    else:
+        library = (call_name(module, call) or "").rpartition(".")[0]
+        if not any(call_name(module, call) in names for names in (TREQ_FUNCTIONS, REQUESTS_FUNCTIONS)):
+            return None
+    return UNTIMED_LIBRARIES.get(library or "")
+
+
+def _callee(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call) -> tuple[SourceModule, ast.AST] | None:
+    """The project function a call runs: ``self.method(...)`` of the class (or a project base), ``helper(...)``
+    of the file, or ``self.attr.method(...)`` of the project class the class keeps in ``self.attr``."""
+    func = call.func
+    cls = next((a for a in ancestors(module, fn) if isinstance(a, ast.ClassDef)), None)
+    if isinstance(func, ast.Attribute) and dotted(func.value) == "self" and cls is not None:
+        return method_in_hierarchy(project, module, cls, func.attr)
+    if isinstance(func, ast.Attribute) and cls is not None and (dotted(func.value) or "").count(".") == 1 \
+            and dotted(func.value).startswith("self."):
+        kept = _kept_class(module, project, cls, func.value.attr)
+        return method_in_hierarchy(project, *kept, func.attr) if kept is not None else None
+    helper = _local_function(module, fn, call) if isinstance(func, ast.Name) else None
+    return (module, helper) if helper is not None else None
+
+
+def _kept_class(module: SourceModule, project: Project, cls: ast.ClassDef,
+                attribute: str) -> tuple[SourceModule, ast.ClassDef] | None:
+    """The project class of ``self.<attribute>``: set once from an ``__init__`` parameter annotated with it
+    (``def __init__(self, http: HttpService): self.http = http``)."""
+    init = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "__init__"), None)
+    stores = [n for n in walk_nodes(cls) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
+              and dotted(n) == f"self.{attribute}"]
+    parent = module.parents.get(stores[0]) if len(stores) == 1 and init is not None else None
+    if not (isinstance(parent, ast.Assign) and isinstance(parent.value, ast.Name)):
+        return None
+    parameter = next((a for a in init.args.args if a.arg == parent.value.id and a.annotation is not None), None)
+    annotation = parameter.annotation if parameter is not None else None
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return None
+    name = qualified(module, annotation) if annotation is not None else None
+    return _class_and_file(module, project, name) if name else None
 
 
 def _pycurl_problem(module: SourceModule, project: Project, request) -> str | None:
@@ -994,11 +1162,17 @@ def _assigned_once(module: SourceModule, at: ast.AST, name: str) -> ast.expr | N
 
 
 def _find_class(module: SourceModule, project: Project, name: str) -> ast.ClassDef | None:
+    found = _class_and_file(module, project, name)
+    return found[1] if found is not None else None
+
+
+def _class_and_file(module: SourceModule, project: Project, name: str) -> tuple[SourceModule, ast.ClassDef] | None:
+    """The project class a qualified name (as resolved in ``module``) names, with the file defining it."""
     owner_name, _, short = name.rpartition(".")
     owner = project.by_dotted_name.get(owner_name) if owner_name else module
-    if owner is None:
-        return None
-    return next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == short), None)
+    cls = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == short), None) \
+        if owner is not None else None
+    return (owner, cls) if cls is not None else None
 
 
 def _mentions_timeout(cls: ast.ClassDef) -> bool:

@@ -11,7 +11,8 @@ correlation header
 (`X-Correlation-ID`, `X-Request-ID`, `traceparent`, ...): neither in the call's
 `headers=` nor through the client that makes the call (default `headers=`,
 `session.headers.update(...)`, httpx `event_hooks=`/`transport=`, aiohttp
-`trace_configs=`, a mounted custom adapter, a client subclass).
+`trace_configs=`, a mounted custom adapter, a client subclass, a library client that copies the incoming
+`X-Request-ID` onto its requests: edx-rest-api-client's `OAuthAPIClient`).
 
 Headers a function of the same file builds and returns (`headers=self._headers()`,
 `headers=_service_headers(token)`) are judged by what it returns: a dict literal with string keys, or
@@ -672,7 +673,7 @@ def _mentions_correlation(node: ast.AST) -> bool:
 
 
 def _client_propagates(client: ClientBinding) -> bool:
-    if client.opaque or client.subclass is not None:
+    if client.opaque or client.subclass is not None or client.forwards_request_id:
         return True
     owners = [client, client.made_by] if client.made_by is not None else [client]
     for owner in owners:
