@@ -39,7 +39,13 @@ Reports retries whose wait has no random component. They are:
   same block (`await asyncio.sleep(1); await self.queue.put((tries + 1, message))` after a failed send);
 - a retry scheduled on the event loop with the attempt count raised, after a delay with no random part:
   Twisted's `reactor.callLater(math.pow(2, attempt), self._notify, assoc, attempt + 1)`, asyncio's
-  `loop.call_later(5, self.send, item, retries + 1)`;
+  `loop.call_later(5, self.send, item, retries + 1)`; also a timer whose delay its object grows after each failure
+  with no random part: an attribute the class multiplies, `self.clock.call_later(self.backoff, self.process)` with
+  `self.backoff = min(self.backoff * 2, MAX)`, or a base raised to an attribute it counts up, `2 ** self.level`
+  with `self.level += 1`;
+- a failed run queued again from an `except` handler with the attempt count raised, for a time with no random
+  part: `deliver.delay(delay_until=now() + timedelta(seconds=3 ** attempt), args=(url, attempt + 1))` (also
+  `eta=`, `countdown=`; a task queued for a time of its own, `delay_until=item.live_from`, is no retry);
 - docket `Retry(attempts=5, delay=timedelta(seconds=0.5))` and `Retry.forever(delay=...)` (a fixed delay;
   not with two attempts at most, nor with no delay);
 - tenacity `@retry`/`Retrying` with `wait=wait_fixed/wait_exponential/...` and no
@@ -198,7 +204,7 @@ RETRYING_RANDOM = {"wait_random_min", "wait_random_max", "wait_jitter_max"}
 FIXED_FUNCTIONS = {"getattr", "min", "max", "float", "int", "round", "abs", "pow", "range", "len", "math.pow", "math.exp",
                    "math.ceil", "math.floor"}
 SUPERVISOR_NAME = re.compile(r"(?i)restart|supervis|forever|keep_?alive")
-ATTEMPT_NAME = re.compile(r"(?i)attempt|retr|tries|tried")
+ATTEMPT_NAME = re.compile(r"(?i)attempt|retr|tries|tried|try_?(count|num|n\b)")
 TRY_COUNT = re.compile(r"(?i)(^|_)try(_?n|_?num|_?count)?$")  # try_n, try_count, try
 # flags that keep a loop going for the life of the process: running, alive, stopped, shutting_down, closed, ...
 CONNECTED_FLAG = re.compile(r"(?i)connected$|is_open$|opened$|listening$")
@@ -214,13 +220,14 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if is_test_file(module) or is_offline_file(module, project) and not defines_worker_tasks(module) \
             and (not is_shipped_command(module, project) or operator_command_line(module)):
         return  # one process retrying alone cannot stampede a dependency
-    if not any(hint in module.text for hint in ("sleep", "retry", "Retry", "backoff", "callLater", "call_later")):
+    if not any(hint in module.text for hint in ("sleep", "retry", "Retry", "backoff", "callLater", "call_later",
+                                                *SCHEDULED_AT)):
         return
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
             problem = _library_problem(module, node) or _task_retry_problem(module, project, node) \
                 or _requeue_retry_problem(module, node) or _retry_policy_problem(module, project, node) \
-                or _call_later_retry_problem(module, node)
+                or _call_later_retry_problem(module, node) or _scheduled_retry_problem(module, node)
             if problem and not _decorates_start_up_wait(module, project, node):
                 message, fix, confidence = problem
                 yield _finding(module, node, message, fix, confidence)
@@ -515,15 +522,70 @@ def _call_later_retry_problem(module: SourceModule, call: ast.Call) -> tuple[str
     if not (isinstance(call.func, ast.Attribute) and call.func.attr in ("callLater", "call_later") and call.args):
         return None
     handed_on = [*call.args[1:], *(kw.value for kw in call.keywords)]
-    if not any(isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Add, ast.Sub)) and any(
-            isinstance(m, ast.Name) and ATTEMPT_NAME.search(m.id) for m in (n.left, n.right))
-               for value in handed_on for n in ast.walk(value)):
-        return None
     delay = call.args[0]
-    if _is_zero(delay) or _randomness(module, delay, enclosing_function(module, call), set()) != "fixed":
+    fn = enclosing_function(module, call)
+    if any(isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Add, ast.Sub)) and any(
+            isinstance(m, ast.Name) and ATTEMPT_NAME.search(m.id) for m in (n.left, n.right))
+           for value in handed_on for n in ast.walk(value)):
+        if _is_zero(delay) or _randomness(module, delay, fn, set()) != "fixed":
+            return None
+        return (f"retry scheduled with {call.func.attr}({ast.unparse(delay)}, ...) and the attempt count raised: "
+                "no jitter", "randomise the delay: callLater(random.uniform(0, base * 2 ** attempt), ...) (full jitter)",
+                Confidence.high)
+    if fn is None or not _backs_off_geometrically(module, fn, call) or _randomness(module, delay, fn, set()) == "random":
         return None
-    return (f"retry scheduled with {call.func.attr}({ast.unparse(delay)}, ...) and the attempt count raised: no jitter",
-            "randomise the delay: callLater(random.uniform(0, base * 2 ** attempt), ...) (full jitter)",
+    return (f"retry scheduled with {call.func.attr}({ast.unparse(delay)}, ...), a delay the object doubles (or raises "
+            "to a power) after each failure: no jitter",
+            "randomise the delay: call_later(random.uniform(0, backoff), ...) (full jitter)", Confidence.high)
+
+
+def _backs_off_geometrically(module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:
+    """The delay of a timer reads an attribute its class multiplies (``self.backoff = min(self.backoff * 2, MAX)``,
+    ``self.delay *= 2``) or raises a base to one the class counts up (``2 ** self.level`` with ``self.level += 1``),
+    directly or through a local of the function: a backoff that grows after each failure."""
+    cls = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
+    if cls is None:
+        return False
+    multiplied, counted = set(), set()
+    for node in walk_nodes(cls):
+        if isinstance(node, ast.AugAssign) and dotted(node.target):
+            (multiplied if isinstance(node.op, ast.Mult) else counted if isinstance(node.op, ast.Add) else set()).add(
+                dotted(node.target))
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and (dotted(node.targets[0]) or "").startswith("self."):
+            name = dotted(node.targets[0])
+            if any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult) and name in (dotted(n.left), dotted(n.right))
+                   for n in walk_nodes(node.value)):
+                multiplied.add(name)
+    delay = call.args[0]
+    locals_read = {n.id for n in walk_nodes(delay) if isinstance(n, ast.Name)}
+    values = [delay, *(n.value for n in walk_function_body(fn) if isinstance(n, ast.Assign)
+                       and any(isinstance(t, ast.Name) and t.id in locals_read for t in n.targets))]
+    return any(isinstance(n, ast.Attribute) and dotted(n) in multiplied
+               or isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) and dotted(n.right) in counted
+               for value in values for n in walk_nodes(value))
+
+
+SCHEDULED_AT = ("delay_until", "eta", "countdown")  # a task queue's keywords for when a queued task runs
+CLOCK_FUNCTIONS = frozenset({"now", "utcnow", "time", "timedelta", "Duration"})
+
+
+def _scheduled_retry_problem(module: SourceModule, call: ast.Call) -> tuple[str, str, Confidence] | None:
+    """A failed run queued again from an ``except`` handler with the attempt count raised, for a time with no
+    random part (``deliver.delay(delay_until=now() + timedelta(seconds=3 ** attempt), args=(url, attempt + 1))``):
+    the runs that failed together are queued for the same moment."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr in ("delay", "apply_async")):
+        return None
+    when = next((kw for kw in call.keywords if kw.arg in SCHEDULED_AT), None)
+    fn = enclosing_function(module, call)
+    if when is None or fn is None or is_none(when.value) or _is_zero(when.value) or not _raises_attempt_count(call) \
+            or not any(isinstance(a, ast.ExceptHandler) for a in takewhile(lambda a: a is not fn, ancestors(module, call))):
+        return None
+    for node in walk_nodes(when.value):
+        verdict = _call_randomness(module, node) if isinstance(node, ast.Call) else None
+        if verdict == "random" or verdict == "unknown" and (dotted(node.func) or "").rsplit(".", 1)[-1] not in CLOCK_FUNCTIONS:
+            return None
+    return (f"retry queued with {when.arg}={ast.unparse(when.value)} and the attempt count raised: no jitter",
+            f"randomise the delay: {when.arg}=... + timedelta(seconds=random.uniform(0, base ** attempt)) (full jitter)",
             Confidence.high)
 
 
