@@ -23,7 +23,8 @@ Reports datetimes made or stored without a time zone. In code:
   naive) and the model is not built on an advanced-alchemy base (its registry maps `datetime` to the
   aware `DateTimeUTC`) and the class is not mapped from a `Table` (a bare `Mapped[datetime]`
   annotation of a class with `__table__ = Table(...)` or mapped by `map_imperatively`, or of
-  its generic base, only types the attribute: the Table's column is judged); a column that also
+  its generic base, only types the attribute: the Table's column is judged; so does one under `if
+  TYPE_CHECKING:`, typing a `column_property` defined later); a column that also
   has a naive default is one finding; sqlalchemy_utils `ArrowType` columns without
   `timezone=True` filled by the database's `now()` (`DefaultClause(func.now())`,
   `server_default=text("now()")`: the database session's zone; the code writes UTC arrow
@@ -2117,8 +2118,11 @@ def _column_kind(module: SourceModule, call: ast.Call, flask_sqlalchemy: bool) -
 def _typing_only(module: SourceModule, node: ast.AnnAssign) -> bool:
     """A bare ``created: Mapped[datetime]`` in a class mapped from a ``Table`` (``__table__ = Table(...)``,
     ``registry.map_imperatively(Cls, table)``, ``mapper(Cls, table)``): the annotation only types the
-    attribute; the column is the Table's, judged there."""
+    attribute; the column is the Table's, judged there. So is any annotation under ``if TYPE_CHECKING:`` (a
+    ``column_property`` defined later, typed for the checker): it never runs."""
     owner = module.parents.get(node)
+    if isinstance(owner, ast.If) and (dotted(owner.test) or "").rsplit(".", 1)[-1] == "TYPE_CHECKING":
+        return True
     if node.value is not None or not isinstance(owner, ast.ClassDef):
         return False
     if any(isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__table__" for t in st.targets)
