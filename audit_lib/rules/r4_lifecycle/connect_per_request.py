@@ -32,7 +32,7 @@ once per request or once per loop iteration:
   `def` of a name rather than its `@overload` stubs, a `@property` the code reads (`store.celery_app`, which
   builds a new app on every read unless it returns the one it kept), the `__init__` of a project class the
   function builds (`BackupService()`, or `cls(url)` in a classmethod, whose `__init__` makes an
-  engine, one per object), and
+  engine, one per object), the `__call__` of one it builds to call at once (`Notice(dsn, channel, payload)()`), and
   `obj.method()` on a local of unknown type when exactly one project class defines a method
   of that compound name, like `get_results`; the finding
   is on the connect call and names the handler, with medium confidence);
@@ -623,7 +623,8 @@ def _beat_entry_task(project: Project, entry: ast.Dict) -> tuple[SourceModule, a
 def _resolve_calls(project: Project, module: SourceModule, call: ast.Call) -> list:
     """The project functions a call may run: a top-level function, imported or local (the last ``def`` of the
     name, not its ``@overload`` stubs), ``self.method`` (of the class or a project base class), the ``__init__`` of a project class it
-    builds (``Exporter(url)``), or ``obj.method(...)`` on a local of unknown type when exactly one project class defines a method of that
+    builds (``Exporter(url)``), the ``__call__`` of one built to be called at once (``Notice(dsn, payload)()``),
+    or ``obj.method(...)`` on a local of unknown type when exactly one project class defines a method of that
     compound name (``connector.get_results(...)``: one ``get_results`` in the project)."""
     func = call.func
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
@@ -634,6 +635,10 @@ def _resolve_calls(project: Project, module: SourceModule, call: ast.Call) -> li
             and "_" in func.attr.strip("_") and resolve_function(project, module, func) is None:
         defined = methods_by_name(project).get(func.attr, [])
         return [(owner, method) for owner, _, method in defined] if len(defined) == 1 else []
+    if isinstance(func, ast.Call):  # ``Notice(dsn, channel, payload)()``: the object is built to be called
+        made = project_class(module, project, func.func)
+        method = method_in_hierarchy(project, made[0], made[1], "__call__") if made is not None else None
+        return [method] if method is not None else []
     resolved = resolve_function(project, module, func)
     if resolved is not None:
         return [resolved]

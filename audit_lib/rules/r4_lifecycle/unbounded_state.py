@@ -81,7 +81,8 @@ at start-up across the project: by start-up hooks (Pyramid's `includeme`, app fa
 `create_app`/`make_app`, `on_startup`, a FastAPI `lifespan=`, plugin loading, a module-level
 `main`/`setup` that runs no loop), by functions named `register...` or `configure...`, by the function a decorator factory returns (`def wrapper(klass)`), and, to a fixed point, by
 any function (for a class, its `__init__`: `SERVICES.append(self)`) whose every call in the project
-runs at import time or in one of those, outside a `while` loop, and that is never handed on as a
+(a module-level function's calls are those that resolve to it, also under an import alias: `from .sms import
+init as sms_init`) runs at import time or in one of those, outside a `while` loop, and that is never handed on as a
 value (a view or callback is called per request). A class-level list filled through `self` in the
 object's `start()`, outside a `while` loop, is that object's own start-up state. A container that escapes the module (passed to
 another function, aliased or returned, or a class-level one handed by its class's name to a call in any
@@ -107,7 +108,8 @@ every call of that function in the project passes, for each of them, a literal, 
 a cache of the application's own files: the key names a file under the package's folder
 (`__file__`, Flask's `root_path`), built into a path before the addition (a name with no
 such file raises first), so it holds at most the files the application ships. Also bounded: additions under a load-once guard
-that the block itself fills (`if not _types: ... _types[oid] = n; _names.add(n)`), and
+that the block itself fills (`if not _types: ... _types[oid] = n; _names.add(n)`; a class-level catalog,
+`if not self.by_id: for w in load_catalog(): self.by_id[w.id] = w`), and
 copies of the configuration: `cache[key] = config.get(key)` (keyed by option names) or
 `aliases.update(mappings)` with `mappings = config.get(...)`, classes built at run time
 (`models[column.id] = type(name, (Base,), attributes)`: one mapped table per entry of the database's schema),
@@ -304,6 +306,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     yield from _growing_containers(module, project)
     yield from _unbounded_caches(module, project)
     yield from _unbounded_queues(module, project)
+    yield from _metric_labels_from_raw_paths(module, project)
 
 
 # --- containers that only grow ----------------------------------------------------------
@@ -737,12 +740,21 @@ def _start_up_functions(project: Project) -> frozenset[ast.AST]:
             for module, fn in candidates:
                 if fn in found:
                     continue
-                sites = calls.get(_called_as(module, fn) or "", ())
+                sites = _calls_of(project, module, fn, calls.get(_called_as(module, fn) or "", ()))
                 if sites and all(call is not None and _runs_at_start_up(site, call, found) for site, call in sites):
                     found.add(fn)
                     changed = True
         project.facts[key] = frozenset(found)
     return project.facts[key]
+
+
+def _calls_of(project: Project, module: SourceModule, fn: ast.AST, sites) -> list:
+    """The references by name that can be ``fn``: for a module-level function, the calls that resolve to it (not
+    ``gateway.init()`` of some object, nor another module's ``init()``) and every use as a value."""
+    if module.parents.get(fn) is not module.tree:
+        return list(sites)
+    return [(site, call) for site, call in sites
+            if call is None or (resolve_function(project, site, call.func) or (None, None))[1] is fn]
 
 
 def _is_start_up_hook(module: SourceModule, fn: ast.AST) -> bool:
@@ -802,6 +814,9 @@ def _add_references(module: SourceModule, references: dict) -> None:
         parent = module.parents.get(node)
         if isinstance(parent, ast.Call) and parent.func is node:
             references.setdefault(name, []).append((module, parent))
+            imported = module.imports.get(name, "").rsplit(".", 1)[-1] if isinstance(node, ast.Name) else ""
+            if imported and imported != name:  # from .sms import init as sms_init ... sms_init()
+                references.setdefault(imported, []).append((module, parent))
         elif isinstance(parent, ast.Call) and node in parent.args and \
                 (dotted(parent.func) or "") in ("isinstance", "issubclass", "getattr", "hasattr"):
             continue
@@ -841,18 +856,19 @@ def _is_app_ready_hook(module: SourceModule, fn: ast.AST) -> bool:
 
 def _filled_once(module: SourceModule, node: ast.AST, fn: ast.AST) -> bool:
     """``if not _types: for row in load(): _types[row.oid] = row.name; _names.add(row.name)``: filled under a
-    guard that the block itself makes false (a load-once of a fixed table), not on every call."""
+    guard that the block itself makes false (a load-once of a fixed table), not on every call; also a class-level
+    catalog filled through the instance, ``if not self.by_id: for entry in load(): self.by_id[entry.id] = entry``."""
     for outer in ancestors(module, node):
         if outer is fn:
             return False
         if isinstance(outer, ast.If) and isinstance(outer.test, ast.UnaryOp) and \
-                isinstance(outer.test.op, ast.Not) and isinstance(outer.test.operand, ast.Name):
-            guard = outer.test.operand.id
+                isinstance(outer.test.op, ast.Not) and isinstance(outer.test.operand, (ast.Name, ast.Attribute)):
+            guard = dotted(outer.test.operand)
             for inner in (n for stmt in outer.body for n in ast.walk(stmt)):
                 target = inner.func.value if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) \
                     and inner.func.attr in ADD_METHODS else inner.value if isinstance(inner, ast.Subscript) \
                     and isinstance(inner.ctx, ast.Store) else None
-                if isinstance(target, ast.Name) and target.id == guard:
+                if guard is not None and isinstance(target, (ast.Name, ast.Attribute)) and dotted(target) == guard:
                     return True
     return False
 
@@ -1016,15 +1032,25 @@ def _key_from_request(project: Project, module: SourceModule, node: ast.AST, fn:
 def _reads_request(fn: ast.AST | None, value: ast.expr | None, depth: int = 3) -> bool:
     """``value`` reads the request (``request.args``, ``self.request.GET``), directly or through a local of
     ``fn`` bound once (``param = request.all_data; age = int(get(param, "age"))``), up to ``depth`` steps."""
+    return _reads_through_locals(fn, value, _request_attribute, depth)
+
+
+def _request_attribute(leaf: ast.AST) -> bool:
+    return isinstance(leaf, ast.Attribute) and (dotted(leaf.value) or "").split(".")[-1] == "request"
+
+
+def _reads_through_locals(fn: ast.AST | None, value: ast.expr | None, test, depth: int) -> bool:
+    """Some node of ``value`` passes ``test``, directly or through a local of ``fn`` bound once, up to ``depth``
+    steps."""
     if value is None or isinstance(value, ast.Starred):
         return False
     for leaf in walk_nodes(value):
-        if isinstance(leaf, ast.Attribute) and (dotted(leaf.value) or "").split(".")[-1] == "request":
+        if test(leaf):
             return True
         if depth and fn is not None and isinstance(leaf, ast.Name) and not _is_parameter(fn, leaf.id):
             bound = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Assign)
                      and any(isinstance(t, ast.Name) and t.id == leaf.id for t in n.targets)]
-            if len(bound) == 1 and _reads_request(fn, bound[0], depth - 1):
+            if len(bound) == 1 and _reads_through_locals(fn, bound[0], test, depth - 1):
                 return True
     return False
 
@@ -1417,6 +1443,90 @@ def _small_domain(param: ast.arg, default: ast.expr | None, enums: set[str]) -> 
         base_name = base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else ""
         return base_name in ("Literal", "type", "Type")
     return False
+
+
+# --- metric label children per raw request path -------------------------------------------
+
+PROMETHEUS_METRICS = {f"prometheus_client.{kind}" for kind in ("Counter", "Gauge", "Histogram", "Summary", "Info",
+                                                                  "Enum")}
+# The path a client sent: ``request.url.path`` (Starlette), ``request.path``/``path_info`` (Flask, Django), the URL.
+RAW_REQUEST_PATH = re.compile(r"(^|\.)(request|req)\.(url\.path|path|path_info|full_path|url|raw_path)$")
+
+
+def _metric_labels_from_raw_paths(module: SourceModule, project: Project) -> Iterator[Finding]:
+    """``REQUESTS.labels(method, request.url.path).inc()`` on a prometheus_client metric, directly or through a
+    project function whose parameter becomes a label (``inc_request(path=request.url.path)``): each distinct
+    path a client sends (ids, a scanner's probes) makes a child of the metric that lives as long as the process."""
+    labelling = project_index(project, "R4.path-labelling-functions",
+                              lambda other, index: _add_labelling_functions(project, other, index))
+    called = {fn.name for fn in labelling} | {"labels"}
+    sites: list[ast.Call] = []
+    for call in module.nodes_of(ast.Call) if "req" in module.text else ():
+        fn = enclosing_function(module, call)
+        if fn is None or (dotted(call.func) or "").rsplit(".", 1)[-1] not in called:
+            continue
+        if _labels_a_metric(project, module, call):
+            handed = [*call.args, *(k.value for k in call.keywords)]
+        else:
+            resolved = resolve_function(project, module, call.func)
+            params = labelling.get(resolved[1]) if resolved else None
+            handed = [_argument(call, resolved[1], param) for param in sorted(params)] if params else []
+        if any(_raw_request_path(fn, value) for value in handed):
+            sites.append(call)
+    if sites:
+        first, others = sites[0], sites[1:]
+        more = f" (and on line{'s' if len(others) > 1 else ''} {', '.join(str(c.lineno) for c in others)})" \
+            if others else ""
+        yield Finding(
+            message=f"a Prometheus metric is labelled with the raw request path{more}: every distinct path (ids in "
+                    f"it, a scanner's probes) adds a label child the registry keeps for the life of the process",
+            path=module.path, line=first.lineno, end_line=first.end_lineno, evidence=module.evidence(first),
+            fix="label with the route template (request.scope['route'].path, request.url_rule.rule, "
+                "resolver_match.route), or a fixed label for unmatched paths",
+            confidence=Confidence.medium,
+            extra={"places": [f"{module.path}:{c.lineno}" for c in sites]},
+        )
+
+
+def _labels_a_metric(project: Project, module: SourceModule, call: ast.Call) -> bool:
+    """``METRIC.labels(...)`` where ``METRIC`` is a module-level prometheus_client metric of the project."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "labels"):
+        return False
+    name = qualified(module, call.func.value) or ""
+    if isinstance(call.func.value, ast.Name) and "." not in name:
+        name = f"{module.dotted_name}.{name}"
+    owner_name, _, metric = name.rpartition(".")
+    owner = project.by_dotted_name.get(owner_name)
+    return owner is not None and any(
+        isinstance(st, ast.Assign) and isinstance(st.value, ast.Call)
+        and any(isinstance(t, ast.Name) and t.id == metric for t in st.targets)
+        and qualified(owner, st.value.func) in PROMETHEUS_METRICS for st in owner.tree.body)
+
+
+def _add_labelling_functions(project: Project, module: SourceModule, index: dict) -> None:
+    """Module-level function -> its parameters handed to a metric's ``labels()`` (``def inc_request(*, path):
+    REQUESTS.labels(path=path).inc()``)."""
+    if "labels" not in module.text:
+        return
+    for call in module.nodes_of(ast.Call):
+        fn = enclosing_function(module, call)
+        if fn is None or module.parents.get(fn) is not module.tree or not (
+                isinstance(call.func, ast.Attribute) and call.func.attr == "labels"):
+            continue
+        params = {value.id for value in [*call.args, *(k.value for k in call.keywords)]
+                  if isinstance(value, ast.Name) and _is_parameter(fn, value.id)}
+        if params and _labels_a_metric(project, module, call):
+            index.setdefault(fn, set()).update(params)
+
+
+def _raw_request_path(fn: ast.AST, value: ast.expr | None) -> bool:
+    """``request.url.path``, ``request.path``, ``str(request.url)``, also through a local of ``fn`` bound once
+    (``path = request.url.path``)."""
+    return _reads_through_locals(fn, value, _raw_path_attribute, 2)
+
+
+def _raw_path_attribute(leaf: ast.AST) -> bool:
+    return isinstance(leaf, ast.Attribute) and bool(RAW_REQUEST_PATH.search(dotted(leaf) or ""))
 
 
 # --- queues without maxsize ---------------------------------------------------------------
