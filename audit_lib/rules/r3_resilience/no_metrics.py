@@ -15,9 +15,9 @@ string such as Django's `INSTALLED_APPS`/`MIDDLEWARE` or Pyramid's `config.inclu
 configuration, which only names a logger); a local metrics facade (a
 `Metrics`/`Stats` class or a `metrics.py` module defining two or more of `counter`,
 `gauge`, `timer`, `histogram`, `increment`, ...) counts too, and so does a third-party
-metrics wrapper: a module named `metrics` imported from an outside package
-(`from brainzutils import metrics`) whose recording calls are made (`metrics.init(...)`,
-`metrics.set(...)`, `metrics.increment(...)`), and instruments imported from a module named for Prometheus
+metrics wrapper: a module named `metrics` or `statsd` imported from an outside package
+(`from brainzutils import metrics`, a web framework's `from webkit import statsd`) whose recording calls are
+made (`metrics.init(...)`, `metrics.set(...)`, `statsd.incr(...)`), and instruments imported from a module named for Prometheus
 (`from toolkit.opt_prometheus import Summary`: a wrapper making prometheus_client optional). An APM agent
 wrapped around the process counts as well: a Procfile, Dockerfile, compose file or shell script that starts the service under
 `newrelic-admin run-program`, `ddtrace-run` or `opentelemetry-instrument` (not in a comment).
@@ -127,18 +127,20 @@ def _imports_prometheus_wrapper(module) -> bool:
     return any("prometheus" in part for target in module.imports.values() for part in target.lower().split(".")[:-1])
 
 
+WRAPPER_MODULES = ("metrics", "stats_metrics", "app_metrics", "statsd", "dogstatsd")
 WRAPPER_CALLS = INSTRUMENT_NAMES | {"init", "set", "inc", "decr", "count", "record", "time", "gauge_set"}
 
 
 def _records_through_wrapper(module, project: Project) -> bool:
-    """``from brainzutils import metrics`` ... ``metrics.set("writer", listens=n)``: an outside metrics wrapper in use.
+    """``from brainzutils import metrics`` ... ``metrics.set("writer", listens=n)``, ``from webkit import statsd``
+    ... ``statsd.incr("login")``: an outside metrics wrapper in use.
 
-    Only a module whose own name says metrics, imported from a package the code base does not hold (its own
+    Only a module whose own name says metrics or statsd, imported from a package the code base does not hold (its own
     ``metrics`` module is judged by what it defines), and only recording calls: ``sklearn.metrics`` and the like
     are called for scores (``metrics.accuracy_score``), never ``set``/``increment``.
     """
     wrappers = {local for local, target in module.imports.items()
-                if target.rsplit(".", 1)[-1].lower() in ("metrics", "stats_metrics", "app_metrics")
+                if target.rsplit(".", 1)[-1].lower() in WRAPPER_MODULES
                 and "." in target and target.split(".", 1)[0] not in _project_roots(project)}
     if not wrappers:
         return False
