@@ -118,6 +118,10 @@ transaction and is not reported. Neither are:
   change of its own, and a gap inside the helper is reported in the helper;
 - in a background task (`@app.task`, `@shared_task`), the save of the row the task was
   handed (`item = ImportItem.objects.get(id=item_id)`), which records the task's outcome;
+- a function every caller of which runs it inside a transaction block, also through callers up to four
+  calls further up, among them a subclass's hook that a base class runs in its block (`with
+  transaction.atomic(): cls.perform_change(...)`; a class outside that hierarchy calling its own
+  `self.perform_change()` is no caller);
 - Django projects with `ATOMIC_REQUESTS`, the methods of a class-based view whose `dispatch` (its own
   or a base class's) runs the request in `transaction.atomic()` (also `@method_decorator(transaction.atomic,
   name="dispatch")`) and helpers called only from them, and Django model `save`/`delete` overrides,
@@ -224,6 +228,7 @@ TEMPORARY_TABLE = re.compile(r"\bCREATE\s+(?:GLOBAL\s+|LOCAL\s+)?TEMP(?:ORARY)?\
                              r"\"?(\w+)", re.I)
 SETTINGS_WRITES = {"set", "set_multi", "delete", "delete_all"}
 SCHEDULER_MODELS = "django_celery_beat."  # the periodic task scheduler's tables: configuration, not a job's progress
+CALLER_LEVELS = 4  # calls up: a request handler reaches the service that writes through a few helpers
 SERVICE_CALL_DEPTH = 5  # helpers deep: a service's client sits a few layers below the code that writes
 DATABASE_ERROR = re.compile(r"(SQLAlchemy|Database|DBAPI|Operational|Peewee|DB)Error")
 
@@ -701,7 +706,7 @@ def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST, project: Pro
         return True
     return any(name.split(".")[-1] == "receiver" for name in decorator_names(module, fn)) or (
         fn.name in _model_signal_receivers(project)) or (
-        not _route_handler(module, project, fn) and _every_caller_in_transaction(project, fn))
+        not _route_handler(module, project, fn) and _every_caller_in_transaction(module, project, fn))
 
 
 MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed"})
@@ -725,10 +730,11 @@ def _route_handler(module: SourceModule, project: Project, fn: ast.AST) -> bool:
     return any(handler.function is fn for handler in web.route_handlers(module, project))
 
 
-def _every_caller_in_transaction(project: Project, fn: ast.AST, levels: int = 2) -> bool:
+def _every_caller_in_transaction(module: SourceModule, project: Project, fn: ast.AST,
+                                 levels: int = CALLER_LEVELS) -> bool:
     """Every call of ``fn``'s name in the code base (tests aside) runs inside a transaction: under
     ``@transaction.atomic``, in a ``with transaction.atomic():`` block, in a Django admin hook
-    that the admin runs inside one, or, one level up, in a function whose own calls all do
+    that the admin runs inside one, or, further up, in a function whose own calls all do
     (``Translation.approve()`` called only from an atomic view). A name also read without being
     called (handed on as a callback, ``{"replace": replace_translations}``) leaves the callers
     unknown, unless it is handed to a call that runs it there and then (``delete_thread_hook(
@@ -736,13 +742,36 @@ def _every_caller_in_transaction(project: Project, fn: ast.AST, levels: int = 2)
     callback handed on to be run later (``transaction.on_commit(fn)``, an executor, a task queue, a
     thread) stays unknown. An override's ``super().save_action(...)`` runs where the override runs,
     and is no caller of its own. A name read in a class body that defines it (``actions = [undo]`` in a
-    ``ModelAdmin``) is that class's own function, no use of another class's ``undo()``."""
+    ``ModelAdmin``) is that class's own function, no use of another class's ``undo()``. For a method, a
+    ``self.``/``cls.`` call in a class that neither inherits from its class nor is inherited by it runs
+    that other class's own method (a base class's ``run()`` calling ``cls.perform_change()`` in its
+    transaction is a caller of the hook; an unrelated class calling its own ``self.perform_change()`` is not)."""
     name = getattr(fn, "name", "")
-    found = [(module, call) for module, call in _uses_by_name(project).get(name, [])
-             if not _extends_itself(module, call, name) and not (
-                isinstance(call, ast.ClassDef) and not any(fn is statement for statement in call.body))]
+    owner = module.parents.get(fn)
+    related = _related_classes(project, owner.name) if isinstance(owner, ast.ClassDef) else None
+    found = [(caller_module, call) for caller_module, call in _uses_by_name(project).get(name, [])
+             if not _extends_itself(caller_module, call, name) and not (
+                isinstance(call, ast.ClassDef) and not any(fn is statement for statement in call.body))
+             and not (related is not None and _calls_own_method_elsewhere(caller_module, call, related))]
     return bool(found) and all(call is not None and not isinstance(call, ast.ClassDef) and _called_in_transaction(
-        module, project, call, levels) for module, call in found)
+        caller_module, project, call, levels) for caller_module, call in found)
+
+
+def _related_classes(project: Project, name: str) -> set[str]:
+    """``name``, the classes of the code base it inherits from and those that inherit from it."""
+    related = project.facts.setdefault("r2.related_classes", {})
+    if name not in related:
+        bases = db.class_bases(project)
+        related[name] = {name} | db._ancestors(name, bases) | {cls for cls in bases if name in db._ancestors(cls, bases)}
+    return related[name]
+
+
+def _calls_own_method_elsewhere(module: SourceModule, call: ast.AST | None, related: set[str]) -> bool:
+    """``self.name``/``cls.name`` read in a method of a class outside ``related``."""
+    if not isinstance(call, ast.Attribute) or not isinstance(call.value, ast.Name) or call.value.id not in ("self", "cls"):
+        return False
+    caller_class = module.parents.get(db.function_of(module, call))
+    return isinstance(caller_class, ast.ClassDef) and caller_class.name not in related
 
 
 def _extends_itself(module: SourceModule, node: ast.AST | None, name: str) -> bool:
@@ -795,7 +824,7 @@ def _called_in_transaction(module: SourceModule, project: Project, call: ast.AST
     return db.in_transaction(module, call, caller, project) or (
         caller.name in ADMIN_SAVE_HOOKS and isinstance(owner, ast.ClassDef) and _admin_class(owner)) or (
         in_atomic_dispatch_view(module, project, caller)) or (
-        levels > 1 and _every_caller_in_transaction(project, caller, levels - 1))
+        levels > 1 and _every_caller_in_transaction(module, project, caller, levels - 1))
 
 
 def _admin_class(cls: ast.ClassDef) -> bool:
