@@ -10,7 +10,9 @@ constructor), mail sent through Django's mail API (`send_mail(...)`, `EmailMessa
 (`ace.send(message)`), a DNS query
 (dnspython's `resolver.resolve(...)`, aiodns), a request to an Elasticsearch or OpenSearch cluster (a
 client's `es.index(...)`, `es.indices.refresh(...)`, `helpers.bulk(es, actions)`, also a client behind
-werkzeug's `LocalProxy(get_es)`), or a Celery task of
+werkzeug's `LocalProxy(get_es)`), an Open edX event published to the event bus
+(`SEEDLING_PLANTED.send_event(...)` on a signal of `openedx_events`, where the settings name an
+`EVENT_BUS_PRODUCER`), or a Celery task of
 the code base queued on the broker (`send_receipt.delay(...)`, `apply_async(...)`: the worker may also
 run it before the commit), also in a function a helper defines and calls, made inside a transaction block -- `with
 conn.transaction()`, `async with conn.transaction()`, `with conn:` (psycopg, sqlite3),
@@ -184,7 +186,21 @@ def _reaches_database(module: SourceModule, project: Project) -> bool:
 
 def _network_call(module: SourceModule, call: ast.Call, project: Project) -> OutboundCall | None:
     return external_call(module, call, project) or mail_call(module, call) or _dns_lookup(module, call) \
-        or _search_request(module, call, project) or _task_dispatch(module, call, project)
+        or _search_request(module, call, project) or _task_dispatch(module, call, project) \
+        or _event_bus_publish(module, call, project)
+
+
+def _event_bus_publish(module: SourceModule, call: ast.Call, project: Project) -> OutboundCall | None:
+    """An Open edX event sent (``SEEDLING_PLANTED.send_event(...)`` on a signal imported from
+    ``openedx_events``) where the settings name an event bus producer (``EVENT_BUS_PRODUCER``): the
+    library's handler publishes the event to the bus (Kafka, Redis) from inside ``send_event``."""
+    if method_name(call) not in EVENT_SENDS or not isinstance(call.func, ast.Attribute) \
+            or not isinstance(call.func.value, ast.Name):
+        return None
+    if not module.imports.get(call.func.value.id, "").startswith("openedx_events.") \
+            or not _configured(project, "EVENT_BUS_PRODUCER", _NAMES_EVENT_BUS_PRODUCER):
+        return None
+    return OutboundCall(call, "openedx_events", "event bus", method_name(call))
 
 
 def _search_request(module: SourceModule, call: ast.Call, project: Project) -> OutboundCall | None:
@@ -299,6 +315,8 @@ DNS_QUERIES = {"resolve", "query", "resolve_name", "resolve_address", "query_dns
 TASK_DISPATCHES = {"delay", "apply_async"}
 TASK_SIGNATURES = {"s", "si", "signature"}
 TASK_QUEUE = "Celery"
+EVENT_SENDS = {"send_event", "send_event_with_custom_metadata"}
+_NAMES_EVENT_BUS_PRODUCER = re.compile(r"^\s*EVENT_BUS_PRODUCER\s*=", re.M)
 _HELPER_DEPTH = 6  # calls deep: a request's service code reaches its SDK call through several layers
 
 
