@@ -715,7 +715,7 @@ def _builds_statements(receiver: str | None) -> bool:
     return receiver in ("db", "sa", "sqlalchemy") or bool(receiver) and db_like_name(receiver.split(".")[0])
 
 
-_NOT_MODELS = re.compile(r"(Form|FormSet|Formset|Serializer|Schema|Client|Session|Response|Writer|Buffer|"
+_NOT_MODELS = re.compile(r"(Form|FormSet|Formset|Serializer\w*|Schema|Client|Session|Response|Writer|Buffer|"
                          r"Error|Exception|Builder|Factory|Pool|Engine|Connection|Cursor|Lock|"
                          r"Repository|Repo|Service|Dao|DAO|Gateway|Manager|Initializer)$")
 

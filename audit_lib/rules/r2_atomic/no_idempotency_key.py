@@ -5,7 +5,8 @@ Reports a create endpoint without an Idempotency-Key or an upsert. That is a POS
 request handler (FastAPI, Starlette, Flask, aiohttp, Django views,
 Django REST framework), or a PUT on a collection, that inserts rows -- SQL `INSERT`,
 ORM `add`/`create`/`save` of a new instance, `save()` of a DRF serializer built from
-request data only or of a model form of the code base (`class Meta: model = ...`) built
+request data only (`ItemSerializerFull(data=...)`; not `ItemSerializerFull(item, data=...)`, an update) or of a
+model form of the code base (`class Meta: model = ...`, also kept from a base's `class Meta(Base.Meta):`) built
 without `instance=` -- directly or through a helper of the code base (also one imported through a
 package that re-exports it, or a method of a class nested in one of the code base's:
 `ToolSerializer.Create(data=...).insert(...)`), without reading an
@@ -178,7 +179,7 @@ REPEAT_STATUS = re.compile(r"409|429|CONFLICT|TOO_MANY_REQUESTS|^Conflict$|^TooM
 CREDENTIAL = re.compile(r"session|token$|tokens$|_token|authorization_?codes?$|password_?resets?$|"
                         r"(recovery|verification|one_?time)_?codes?$", re.I)
 INSTALLATION_STATE = re.compile(r"(^|\.)(is|has_been)_(setup|set_up|installed|initiali[sz]ed|configured|bootstrapped)$")
-SERIALIZER = re.compile(r"serializer$", re.I)
+SERIALIZER = re.compile(r"serializer\w*$", re.I)
 FIX = ("accept an Idempotency-Key header, store it with the row under a unique constraint and insert with "
        "INSERT ... ON CONFLICT (idempotency_key) DO NOTHING, returning the stored result on a retry")
 
@@ -1849,6 +1850,7 @@ def _collect_meta_classes(project: Project) -> None:
     classes: dict[str, ast.ClassDef] = {}
     modules: dict[str, SourceModule] = {}
     user_forms: set[str] = set()
+    inherited_meta: dict[str, tuple[SourceModule, ast.ClassDef, ast.ClassDef]] = {}
     for module in project.modules:
         if "class Meta" not in module.text:
             continue
@@ -1865,6 +1867,15 @@ def _collect_meta_classes(project: Project) -> None:
                         models[cls.name] = name.split(".")[-1]
                         classes[cls.name] = cls
                         modules[cls.name] = module
+                if cls.name not in models:
+                    inherited_meta[cls.name] = (module, cls, meta)
+    for name, (module, cls, meta) in inherited_meta.items():
+        # ``class Meta(BaseSerializer.Meta):`` without a ``model`` of its own keeps the base's
+        base = next((dotted(b)[:-len(".Meta")] for b in meta.bases if (dotted(b) or "").endswith(".Meta")), None)
+        if base in models:
+            models[name], classes[name], modules[name] = models[base], cls, module
+            if base in user_forms:
+                user_forms.add(name)
     project.facts["r2.form_models"] = models
     project.facts["r2.form_modules"] = modules
     project.facts["r2.form_classes"] = classes
