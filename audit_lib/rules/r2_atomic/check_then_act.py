@@ -59,7 +59,8 @@ order.save()`): two requests both pass and both ship. Not a column set when diff
 (`if crawl.status != SEALED: crawl.status = STARTED`). A conditional `filter(pk=..., used=False).update(used=True)` is
 the safe form.
 
-It also reports a Django `Model.objects.get_or_create(...)` (also `cls.objects` in a classmethod) of a model
+It also reports a Django `Model.objects.get_or_create(...)` (also `cls.objects` in a classmethod, and a related
+manager's, `board.pins.get_or_create(url=url)`, whose foreign key joins the lookup) of a model
 of the code base that declares no unique key within the columns the call fixes -- the looked-up ones, and
 those with a constant default its `defaults` leave alone (`label = CharField(default="")`): Django makes the
 call atomic only when the database enforces the lookup's uniqueness; without a key it is a `get`, then a
@@ -87,7 +88,10 @@ arithmetic on the row (`set_count(row.id, row.count + 1)`) or carry the request'
 `select_for_update()`, `with_for_update()`) or take the rows they return (`UPDATE ... RETURNING`, also as
 SQL held in a name and given to `Model.objects.raw(query)`), checks made under a lock taken before them (a Postgres
 advisory lock, `pg_advisory_xact_lock(...)`; a `with`/`async with` block of a lock; a locking read of
-the parent row; or, for a helper's insert, the helper's own check of the table under such a lock),
+the parent row, also through a helper named for the lock it takes, `merchants_select_for_update().filter(pk=pk).first()`;
+such a lock every caller of the function takes in its transaction before calling it, also up to three calls
+out: `with atomic(): basket = Basket.objects.select_for_update()...; finish(basket)`; or, for a helper's insert,
+the helper's own check of the table under such a lock),
 and writes inside a `try` that handles the
 unique violation (`IntegrityError`, `UniqueViolation`) or in its handler (the fallback of an insert that
 already lost the race), also inside the helper or database-layer method the write goes through, or in the
@@ -187,7 +191,7 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.operator_code import function_uses, run_by_operators
-from audit_lib.pyast import (ancestors, dotted, enclosing_function, functions, is_none, method_name, string_value,
+from audit_lib.pyast import (FUNCTION_TYPES, ancestors, dotted, enclosing_function, functions, is_none, method_name, string_value,
                              walk_function_body, walk_nodes)
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule, is_management_command, parse_file
@@ -215,6 +219,7 @@ CLAIM_FIX = ("claim the row in one statement that re-checks the mark: `claimed =
              "%s AND NOT used`), or read the row with `select_for_update()` / `with_for_update()`")
 Act = tuple[db.DbOp, db.DbOp, "tuple[SourceModule, db.DbOp] | None"]  # the deciding read, the write, its origin
 ADVISORY_LOCK = re.compile(r"advisory_(xact_)?lock", re.I)
+LOCKING_HELPER = re.compile(r"for_update$|(^|_)locked$|^lock(ed)?_")  # a read helper named for its row lock
 LOCK_NAME = re.compile(r"(^|_)[Rr]?[Ll]ocks?(et)?(_ctx)?$|[a-z]Lock$|^[Ll]ock")
 HARMLESS_DUPLICATES = re.compile(  # a log or history, a credential, a notification, a cache
     r"[a-z]Logs?$|(^|_)logs?$|[Aa]udit|[a-z]Histor(y|ies)$|(^|_)histor(y|ies)$|[a-z]Tokens?$|(^|_)[Tt]okens?$"
@@ -328,6 +333,7 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
             if read is not None:
                 write = replace(write, kind=db.INSERT)  # the saved instance is built when the read found nothing
         if read is None or _isolation(project, read.api) == "SERIALIZABLE" or _serialized(module, fn, read.call, ops) \
+                or _locked_by_every_caller(module, project, fn) \
                 or _another_kind_of_row(fn, read, write) or write.kind == db.INSERT and all(HARMLESS_DUPLICATES.search(CLASS_SUFFIX.sub("", t)) for t in write.tables) and not (
                     _keyed_on_checked_columns(project, read, keyed)) or (
                 write.through and origin is not None and (
@@ -366,11 +372,60 @@ def _unbacked_get_or_creates(module: SourceModule, project: Project, fn: ast.AST
                 CLASS_SUFFIX.sub("", model.name)) or _isolation(project, op.api) == "SERIALIZABLE" or _serialized(
                 module, fn, call, ops):
             continue
-        table, columns = model.name, ", ".join(lookup)
-        message = (f"check-then-act on {table}: get_or_create() looks the row up by ({columns}) and inserts it when "
-                   f"missing, but {table}'s model declares no unique key over those columns, so Django cannot make it "
-                   f"atomic: concurrent calls both insert a duplicate row, and later lookups raise MultipleObjectsReturned")
-        yield _finding(module, call, message, UNBACKED_FIX, Confidence.medium)
+        yield _unbacked_finding(module, call, model.name, lookup)
+    for call in walk_function_body(fn):
+        related = _related_manager_model(project, call) if isinstance(call, ast.Call) and method_name(call) in (
+            "get_or_create", "aget_or_create") else None
+        if related is None:
+            continue
+        (model_module, model), foreign_key = related
+        lookup = [k.arg for k in call.keywords if k.arg not in ("defaults", "create_defaults")] + [foreign_key]
+        if None in lookup or _keyed_over(model_module, model, project, call, lookup) or HARMLESS_DUPLICATES.search(
+                CLASS_SUFFIX.sub("", model.name)) or _isolation(project, "django") == "SERIALIZABLE" or _serialized(
+                module, fn, call, ops):
+            continue
+        yield _unbacked_finding(module, call, model.name, lookup)
+
+
+def _unbacked_finding(module: SourceModule, call: ast.Call, table: str, lookup: list[str]) -> Finding:
+    message = (f"check-then-act on {table}: get_or_create() looks the row up by ({', '.join(lookup)}) and inserts it "
+               f"when missing, but {table}'s model declares no unique key over those columns, so Django cannot make it "
+               f"atomic: concurrent calls both insert a duplicate row, and later lookups raise MultipleObjectsReturned")
+    return _finding(module, call, message, UNBACKED_FIX, Confidence.medium)
+
+
+def _related_manager_model(project: Project, call: ast.Call) -> tuple[tuple[SourceModule, ast.ClassDef], str] | None:
+    """((module, model class), foreign key field) of a related manager's ``get_or_create``: ``board.pins`` for the
+    one model of the code base whose ``ForeignKey`` says ``related_name="pins"``, ``board.vote_set`` for a
+    ``Vote`` with one ``ForeignKey``. The manager fixes the foreign key, so it joins the looked-up columns."""
+    manager = call.func.value if isinstance(call.func, ast.Attribute) else None
+    if not isinstance(manager, ast.Attribute) or manager.attr == "objects":
+        return None
+    found = _foreign_keys(project).get(manager.attr, [])
+    return found[0] if len(found) == 1 else None
+
+
+def _foreign_keys(project: Project) -> dict[str, list[tuple[tuple[SourceModule, ast.ClassDef], str]]]:
+    """Related manager name -> the models of the code base it may reach and their foreign key field: the
+    ``related_name`` of a ``ForeignKey``, or ``<model>_set`` for a model's only ``ForeignKey`` without one."""
+    if "r2.foreign_keys" not in project.facts:
+        found: dict[str, list[tuple[tuple[SourceModule, ast.ClassDef], str]]] = {}
+        for module in project.modules:
+            if "ForeignKey" not in module.text or db.skipped_module(module):
+                continue
+            for cls in module.nodes_of(ast.ClassDef):
+                keys = [(statement.targets[0].id, statement.value) for statement in cls.body
+                        if isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                        and isinstance(statement.targets[0], ast.Name) and isinstance(statement.value, ast.Call)
+                        and (dotted(statement.value.func) or "").endswith("ForeignKey")]
+                for field, declared in keys:
+                    named = next((string_value(k.value) for k in declared.keywords if k.arg == "related_name"), None)
+                    if named is None and len(keys) == 1:
+                        named = f"{cls.name.lower()}_set"
+                    if named:
+                        found.setdefault(named, []).append(((module, cls), field))
+        project.facts["r2.foreign_keys"] = found
+    return project.facts["r2.foreign_keys"]
 
 
 def _model_class(module: SourceModule, project: Project, fn: ast.AST,
@@ -644,6 +699,39 @@ def _serialized(module: SourceModule, fn: ast.AST, node: ast.AST, ops: list[db.D
         for other in walk_nodes(fn))
 
 
+def _locked_by_every_caller(module: SourceModule, project: Project, fn: ast.AST, depth: int = 0) -> bool:
+    """Whether every call of ``fn`` in the code base runs under a lock its caller took before it (a
+    ``select_for_update()`` of the parent row, :func:`_serialized`), also through up to three callers
+    (``with atomic(): basket = Basket.objects.select_for_update()...; finish(basket)``, where ``finish``
+    calls ``fn``): concurrent runs of its check wait for each other. A ``select_for_update()`` in the ``with``
+    block of the call (a transaction wrapper of the code base) counts: Django refuses it outside a transaction."""
+    if depth > 2:
+        return False
+    uses = function_uses(module, project, fn)
+    for user, node, called in uses:
+        call = user.parents.get(node)
+        caller = enclosing_function(user, call) if called and isinstance(call, ast.Call) else None
+        if caller is None:
+            return False
+        ops = db.expanded_ops(user, project, caller)
+        block = _with_block(user, call)
+        if not (db.in_transaction(user, call, caller) and _serialized(user, caller, call, ops) or block is not None and any(
+                _locks_row(op) and op.call.lineno < call.lineno and _with_block(user, op.call) is block for op in ops)
+                or _locked_by_every_caller(user, project, caller, depth + 1)):
+            return False
+    return bool(uses)
+
+
+def _with_block(module: SourceModule, node: ast.AST) -> ast.AST | None:
+    """The innermost ``with``/``async with`` statement around ``node`` in its function."""
+    for parent in ancestors(module, node):
+        if isinstance(parent, FUNCTION_TYPES):
+            return None
+        if isinstance(parent, (ast.With, ast.AsyncWith)):
+            return parent
+    return None
+
+
 def _another_kind_of_row(fn: ast.AST, read: db.DbOp, write: db.DbOp) -> bool:
     """The read looks for one value of a column and the insert stores another (``filter_by(kind="comment")``
     then ``Notification(kind="mention")``): the row checked is not the row made, so two runs store no
@@ -673,9 +761,10 @@ def _constant_columns(calls: list[ast.AST], shallow: bool = False) -> dict[str, 
 
 
 def _locks_row(op: db.DbOp) -> bool:
-    """A read that locks its rows: ``select_for_update()`` here, or a helper asked to
-    (``read_team(session, team_id, for_update=True)``), not one that merely can."""
-    return op.locking and (not op.through or any(
+    """A read that locks its rows: ``select_for_update()`` here, a helper asked to
+    (``read_team(session, team_id, for_update=True)``), not one that merely can, or a helper named for the
+    lock it always takes (``rows_select_for_update().filter(pk=pk).first()``, ``merchants_locked()``)."""
+    return op.locking and (not op.through or LOCKING_HELPER.search(op.through.split(".")[-1]) is not None or any(
         k.arg and re.search(r"lock|for_update", k.arg) and not (isinstance(k.value, ast.Constant) and not k.value.value)
         for k in op.call.keywords))
 
