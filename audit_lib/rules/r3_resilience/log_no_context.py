@@ -41,7 +41,9 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   print the code base marks as intended for its print lint (`# noqa: T201`: the console output of a
   development stand-in, a mail sender that prints instead of sending);
 - log calls inside request handlers (GraphQL resolvers among them: in a file importing strawberry,
-  graphene or ariadne, a field, mutation or subscription, or a function taking the resolver's `info`),
+  graphene or ariadne, a field, mutation or subscription, or a function taking the resolver's `info`; and the
+  hooks a Django or DRF class-based view runs per request: `get_context_data`, `get_queryset`, `form_valid`,
+  `perform_create`, ...),
   or in helpers that only request handlers call (every
   call of the helper's name in service code is in a handler, a Flask `before_request`-style
   hook, or another such helper, up to three levels, leaving out the calls that the calling file's
@@ -120,7 +122,8 @@ from dataclasses import replace
 from typing import Iterator, NamedTuple
 
 from audit_lib.findings import Confidence, Finding, code_base_finding, shown_places
-from audit_lib.libs.web import handler_of, is_django_settings, route_handlers
+from audit_lib.libs.db import project_class
+from audit_lib.libs.web import VIEW_BASE_PACKAGES, handler_of, is_django_settings, route_handlers
 from audit_lib.operator_code import (
     CELERY_TASK_DECORATORS,
     CLI_LIBRARIES,
@@ -158,6 +161,9 @@ CONTEXT_LIBRARIES = ("asgi_correlation_id", "django_guid", "log_request_id", "st
 NAMED_LOGGER = re.compile(r"^_?(logger_\w+|\w+_logger)$")  # logger_api, audit_logger: the project's named loggers
 REQUEST_HOOKS = {"before_request", "before_app_request", "after_request", "after_app_request", "teardown_request"}
 GRAPHQL_LIBRARIES = ("strawberry", "graphene", "ariadne")
+# Methods of Django/DRF class-based views run for each request besides the HTTP-method handlers.
+VIEW_HOOKS = {"get_context_data", "get_queryset", "get_object", "get_form_kwargs", "form_valid", "form_invalid",
+              "get_success_url", "get_serializer_context", "perform_create", "perform_update", "perform_destroy"}
 RESOLVER_DECORATORS = {"mutation", "field", "subscription"}  # @strawberry.mutation(...), @query.field("user")
 DEVELOPER_LEVELS = {"debug", "trace"}
 ERROR_LEVELS = {"error", "exception", "critical", "fatal"}
@@ -725,7 +731,7 @@ def _draws_on_terminal(module: SourceModule, fn: ast.AST) -> bool:
 
 def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[LogLine]:
     if not route_handlers(module, project) and not _defines_request_path_helpers(module, project) \
-            and not any(_graphql_resolver(module, fn) for fn in module.nodes_of(*FUNCTION_TYPES)):
+            and not any(_graphql_resolver(module, fn) or _view_hook(module, fn, project) for fn in module.nodes_of(*FUNCTION_TYPES)):
         return
     stdlib_loggers = _bound_names(module, STDLIB_GET_LOGGER)
     adapters = _bound_names(module, {"logging.LoggerAdapter"}) | _bound_loggers(module)
@@ -757,6 +763,8 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[LogLine]
             where = f"request handler {handler.name}()"
         elif _graphql_resolver(module, function):
             where = f"GraphQL resolver {function.name}()"
+        elif _view_hook(module, function, project):
+            where = f"view hook {function.name}(), which the view runs for each request,"
         elif _request_path_helper(module, function, project, set()):
             where = f"{function.name}(), which only request handlers call,"
         else:
@@ -835,6 +843,24 @@ def _graphql_resolver(module: SourceModule, fn: ast.AST) -> bool:
         return True
     return any((dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] in RESOLVER_DECORATORS
                for d in fn.decorator_list)
+
+
+def _view_hook(module: SourceModule, fn: ast.AST, project: Project) -> bool:
+    """A method a Django or DRF class-based view runs while it answers a request (``get_context_data``,
+    ``get_queryset``, ``form_valid``, ``perform_create``, ...), in a class built on one of their views (also
+    through the code base's own base views)."""
+    owner = module.parents.get(fn)
+    return fn.name in VIEW_HOOKS and isinstance(owner, ast.ClassDef) and _built_on_framework_view(module, owner, project)
+
+
+def _built_on_framework_view(module: SourceModule, cls: ast.ClassDef, project: Project, depth: int = 3) -> bool:
+    for base in cls.bases:
+        if (qualified(module, base) or "").startswith(tuple(f"{package}." for package in VIEW_BASE_PACKAGES)):
+            return True
+        own = project_class(module, project, base) if depth else None
+        if own is not None and own[1] is not cls and _built_on_framework_view(own[0], own[1], project, depth - 1):
+            return True
+    return False
 
 
 def _is_task(fn: ast.AST) -> bool:
