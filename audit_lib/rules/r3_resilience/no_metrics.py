@@ -96,6 +96,7 @@ def check(project: Project) -> Iterator[Finding]:
             "exporter: prometheus-fastapi-instrumentator, prometheus-flask-exporter, django-prometheus) "
             "or OpenTelemetry metrics",
         confidence=Confidence.medium,
+        extra={"places": [f"{route.declared_in.path}:{route.line}" for _, route in routes]},
     )
 
 
