@@ -312,6 +312,12 @@ def is_request_derived(node: ast.expr) -> bool:
     return False
 
 
+def own_parameters(fn: ast.AST) -> list[str]:
+    """The parameters a caller passes, in order: without ``self``/``cls``."""
+    names = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
+    return names[1:] if names[:1] in (["self"], ["cls"]) else names
+
+
 def opened_files(nodes: Iterable[ast.AST], assigned: bool = False) -> Iterator[tuple[ast.Name, ast.Call]]:
     """Each name a ``with`` binds to a file it opens (``with open(path) as f``, ``with gzip.open(path) as f``,
     ``with path.open() as f``; with ``assigned``, also ``f = io.open(path)``), with the call that opens it."""

@@ -82,7 +82,15 @@ Reports whole payloads read into memory where streaming fits. That is:
   through names, `raw = r.content.decode()`, and `split("\\n")`): a job log or a blocklist feed held whole, text and
   lines at once, where `iter_lines()` of a `stream=True` request holds one chunk. A list made of every line
   (`[json.loads(line) for line in r.text.splitlines()]`) keeps the whole anyway and is not reported, nor is a body
-  split otherwise (`text.split(",")`) or a download of an address written in the code;
+  split otherwise (`text.split(",")`) or a download of an address written in the code. So is a pod's log the
+  kubernetes client reads whole (`read_namespaced_pod_log(name=pod, namespace=ns)`, also handed to a wrapper
+  that calls it) and walks by line, where `_preload_content=False` streams it (`tail_lines` or `limit_bytes`
+  bound it);
+- a downloaded archive or compressed feed unpacked in memory (`gzip.decompress(response.content)`,
+  `ZipFile(BytesIO(response.content))`, `tarfile.open(fileobj=BytesIO(payload))`): packed and unpacked bytes are
+  held at once, where `stream=True` and `iter_content()` copy it to a temporary file to open (not a download of
+  an address written in the code, nor an archive one member of which is read whole, `zf.read(name)`, needed in
+  memory anyway);
 - an object of a storage service downloaded whole (`s3.get_object(Bucket=b, Key=key)["Body"].read()`, GCS's
   `blob.download_as_bytes()`, Azure's `(await blob.download_blob()).readall()`): as large as whoever stored it
   made it. One at a key written in the code is a known document, and one parsed as JSON is needed whole;
@@ -124,12 +132,18 @@ Reports whole payloads read into memory where streaming fits. That is:
 - a GraphQL connection whose page is cut from a list of every row the query returns
   (`connection_from_list([Node(r) for r in (await session.scalars(query)).all()], args)`,
   graphql-relay's `connection_from_array`): each page loads the whole result; a query with a `.limit()`
-  in the resolver, or `connection_from_array_slice` of a page the database cut, is fine.
+  in the resolver, or `connection_from_array_slice` of a page the database cut, is fine;
+- a DRF page cut from every row serialized (`self.paginate_queryset(ShelfSerializer(shelves, many=True).data)`):
+  each page request serializes the whole filtered queryset, where `ShelfSerializer(self.paginate_queryset(shelves),
+  many=True)` serializes the page alone;
+- a `SpooledTemporaryFile()` without `max_size` (or with 0) that a stream is copied into in chunks (a loop of
+  `write()`s, `shutil.copyfileobj`): it never rolls over to disk, so the whole stream ends up in memory.
 
 Downloads and stored files sent back by a function named for a small picture (`get_image_thumbnail`, `map_tile`,
 `user_avatar`, `save_cover` of a book) are a few kilobytes and are not reported. Uploads and request bodies in handlers only
-administrators reach (`@admins_only`, `@staff_member_required`, `Depends(check_admin)`) are the operator's to
-size and are not reported. Bounded reads (`read(65536)`), `iter_content()`, `iter_bytes()`, `stream()`,
+administrators reach (`@admins_only`, `@staff_member_required`, `Depends(check_admin)`,
+`dependencies=[DependsSuperUser]`), and in the functions only such handlers, an operator's command line or other
+such functions call, are the operator's to size and are not reported. Bounded reads (`read(65536)`), `iter_content()`, `iter_bytes()`, `stream()`,
 `shutil.copyfileobj`, `fetchmany()`, server-side (named) cursors, small JSON bodies and
 queries with a filter or a limit are fine. Test code, migration revisions, Django management commands
 (run by an operator from a shell), `docs/` and `examples/`, set-up modules (`seed.py`) and scripts outside the service's packages that only a
@@ -168,7 +182,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import sqlglot
 from sqlglot import exp
@@ -189,13 +203,15 @@ from audit_lib.pyast import (
     walk_nodes,
 )
 from audit_lib.libs.web import handler_of
+from audit_lib.operator_code import is_offline_file
 from audit_lib.registry import rule
-from audit_lib.rules.r5_complexity._common import opened_files, runs_offline
+from audit_lib.rules.r5_complexity._common import opened_files, own_parameters, runs_offline
 from audit_lib.source import Project, SourceModule, is_management_command
 
 WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", "get_data(", ".data)", "Response", ".aread(", ".content", ".text", "WRITEDATA", "WRITEFUNCTION",
                       ".select()", "csv", "writestr", "connection_from_",
-                      "download_as_", ".readall(", "ZipFile", ".stream", ".readlines(", ".read_text(", "len(")
+                      "download_as_", ".readall(", "ZipFile", ".stream", ".readlines(", ".read_text(", "len(",
+                      "paginate_queryset", "SpooledTemporaryFile", "read_namespaced_pod_log")
 WHOLE_BODY_ATTRIBUTES = {"content", "text"}
 WHOLE_BODY_METHODS = {"read", "aread", "text"}
 FILE_SINK_METHODS = {"write", "write_bytes", "write_text", "writelines"}
@@ -239,10 +255,12 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                         *([] if small_picture else _file_objects_copied(module, project, fn, nodes)),
                         *_stored_objects_read_whole(module, nodes),
                         *_whole_file_hashes(module, nodes), *_log_files_read_whole(module, nodes),
-                        *_bodies_walked_by_line(module, project, fn, nodes), *_archives_built_in_memory(module, project, fn, nodes),
+                        *_bodies_walked_by_line(module, project, fn, nodes), *_pod_logs_walked_by_line(module, nodes),
+                        *_downloads_unpacked_in_memory(module, project, fn, nodes), *_archives_built_in_memory(module, project, fn, nodes),
                         *_memory_exports(module, project, fn, nodes), *_csv_written_in_place(module, project, fn, nodes),
                         *_documents_built_whole(module, project, fn, nodes),
-                        *_pages_cut_in_memory(module, nodes)]:
+                        *_pages_cut_in_memory(module, nodes), *_serialized_before_paging(module, nodes),
+                        *_spools_kept_in_memory(module, nodes)]:
             if finding.line not in reported:
                 reported.add(finding.line)
                 yield finding
@@ -259,29 +277,19 @@ def _responses(module: SourceModule, project: Project, fn: ast.AST, nodes: list[
     if not requests_made and not handed:
         return None
     responses = {a.arg for a in _arguments(fn) if _annotated_as(module, a.annotation, RESPONSE_CLASSES)}
-    responses |= {name for i, name in enumerate(_own_parameters(fn)) if i in handed or name in handed}
+    responses |= {name for i, name in enumerate(own_parameters(fn)) if i in handed or name in handed}
     if requests_made:
         responses |= _response_names(module, project, nodes)
     return responses
 
 
 def _downloads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
-    responses = _responses(module, project, fn, nodes)
-    if responses is None:
+    read_of = _payload_reader(module, project, fn, nodes)
+    if read_of is None:
         return
-    payload_names: dict[str, ast.expr] = {}
-    for node in nodes:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            if _whole_body(module, project, node.value, responses) is not None:
-                payload_names[node.targets[0].id] = node.value
-    for node in nodes:
-        if not isinstance(node, ast.Call):
-            continue
+    for node in (n for n in nodes if isinstance(n, ast.Call)):
         for arg in [*node.args, *(kw.value for kw in node.keywords if kw.arg in (None, "content", "body", "Body", "data"))]:
-            payload = _unwrap_bytes(module, arg)
-            read = _whole_body(module, project, payload, responses)
-            if read is None and isinstance(payload, ast.Name) and payload.id in payload_names:
-                read = payload_names[payload.id]
+            read = read_of(arg)
             if read is None:
                 continue
             handed_to_writer = not _is_sink(module, node) and _writes_argument(project, node, arg)
@@ -302,6 +310,63 @@ def _downloads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[
             )
 
 
+def _payload_reader(module: SourceModule, project: Project, fn: ast.AST,
+                    nodes: list[ast.AST]) -> Callable[[ast.expr], ast.expr | None] | None:
+    """For a function that holds a response: what tells the whole read of a downloaded body that an expression is,
+    directly, wrapped (``BytesIO(r.content)``) or by the name bound to it (``payload = r.content``)."""
+    responses = _responses(module, project, fn, nodes)
+    if responses is None:
+        return None
+    payload_names = {node.targets[0].id: node.value for node in nodes
+                     if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                     and _whole_body(module, project, node.value, responses) is not None}
+
+    def read_of(arg: ast.expr) -> ast.expr | None:
+        payload = _unwrap_bytes(module, arg)
+        read = _whole_body(module, project, payload, responses)
+        if read is None and isinstance(payload, ast.Name):
+            return payload_names.get(payload.id)
+        return read
+
+    return read_of
+
+
+DECOMPRESSORS = {"gzip.decompress", "zlib.decompress", "bz2.decompress", "lzma.decompress"}
+
+
+def _downloads_unpacked_in_memory(module: SourceModule, project: Project, fn: ast.AST,
+                                  nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``gzip.decompress(response.content)``, ``ZipFile(BytesIO(response.content))``, ``tarfile.open(fileobj=
+    BytesIO(payload))``: a downloaded archive or compressed feed held whole, packed and unpacked at once, where
+    ``stream=True`` and ``iter_content()`` copy it to a temporary file to open (or ``GzipFile(fileobj=
+    response.raw)`` decompresses it as it arrives). A download of an address written in the code is not reported."""
+    read_of = _payload_reader(module, project, fn, nodes)
+    if read_of is None:
+        return
+    for node in (n for n in nodes if isinstance(n, ast.Call)):
+        name = qualified(module, node.func) or ""
+        if name in DECOMPRESSORS or name.endswith("ZipFile"):
+            packed = node.args[0] if node.args else None
+        elif name == "tarfile.open":
+            packed = keyword(node, "fileobj")
+        else:
+            continue
+        read = None if packed is None else read_of(packed)
+        if read is not None and not _member_read_whole(node, nodes):
+            yield _medium_finding(module, read,
+                                  "a downloaded archive (or compressed feed) is read whole into memory to be unpacked",
+                                  "request with stream=True and copy response.iter_content(65536) to a temporary "
+                                  "file, then open the archive from it (or GzipFile(fileobj=response.raw))")
+
+
+def _member_read_whole(archive: ast.Call, nodes: list[ast.AST]) -> bool:
+    """``with ZipFile(BytesIO(r.content)) as zf: return zf.read(name)``: a member read whole is needed in memory
+    anyway (one sample of an archive, handed on as bytes)."""
+    names = {target for target, call in _bindings(nodes) if call is archive}
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "read"
+               and isinstance(n.func.value, ast.Name) and n.func.value.id in names for n in nodes)
+
+
 def _bodies_walked_by_line(module: SourceModule, project: Project, fn: ast.AST,
                            nodes: list[ast.AST]) -> Iterator[Finding]:
     """``for line in response.text.splitlines()`` (also through names, ``raw = r.content.decode()``, and
@@ -313,8 +378,39 @@ def _bodies_walked_by_line(module: SourceModule, project: Project, fn: ast.AST,
         return
     reads = [n for n in nodes if isinstance(n, (ast.Attribute, ast.Call, ast.Await))
              and _whole_body(module, project, n, responses) is not None]
+    for read in _reads_walked_by_line(nodes, reads):
+        yield _medium_finding(module, read, "a downloaded body is read whole into memory to be walked line by line",
+                              "request with stream=True and walk response.iter_lines() (httpx: client.stream() "
+                              "and aiter_lines()), which holds one chunk at a time")
+
+
+# Keywords of kubernetes' read_namespaced_pod_log that bound what it reads, or hand back the stream unread.
+POD_LOG_BOUNDS = {"tail_lines", "limit_bytes", "_preload_content"}
+
+
+def _pod_logs_walked_by_line(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``text = core.read_namespaced_pod_log(name=pod, namespace=ns)`` (also called through a wrapper handed the
+    method, ``self._call(core.read_namespaced_pod_log, **args)``) walked by ``text.splitlines()``: the
+    kubernetes client reads the pod's whole log into one string, where ``_preload_content=False`` (with
+    ``follow=True``) hands back a stream to walk a line at a time. A read cut by ``tail_lines`` or
+    ``limit_bytes`` is bounded."""
+    bounded = {k.value for n in nodes if isinstance(n, ast.Dict) for k in n.keys
+               if isinstance(k, ast.Constant) and k.value in POD_LOG_BOUNDS}
+    reads = [n for n in nodes if isinstance(n, ast.Call) and not bounded
+             and not any(k.arg in POD_LOG_BOUNDS for k in n.keywords)
+             and (method_name(n) == "read_namespaced_pod_log"
+                  or any(isinstance(a, ast.Attribute) and a.attr == "read_namespaced_pod_log" for a in n.args))]
+    for read in _reads_walked_by_line(nodes, reads):
+        yield _medium_finding(module, read, "a pod's whole log is read into one string to be walked line by line",
+                              "read_namespaced_pod_log(..., follow=True, _preload_content=False) and walk its "
+                              "stream() a line at a time (or cut it with tail_lines/limit_bytes)")
+
+
+def _reads_walked_by_line(nodes: list[ast.AST], reads: list[ast.AST]) -> list[ast.AST]:
+    """The reads of ``reads`` whose whole text a loop walks a line at a time (``for line in
+    text.splitlines()``, also through names), without keeping every line."""
     if not reads:
-        return
+        return []
     texts: dict[str, ast.AST] = {}  # name -> the read whose whole text it holds
     lines: dict[str, ast.AST] = {}  # name -> the read whose lines it holds
     for node in nodes:
@@ -325,12 +421,8 @@ def _bodies_walked_by_line(module: SourceModule, project: Project, fn: ast.AST,
                 lines[name] = split
             elif text is not None:
                 texts[name] = text
-    walked = [read for node in nodes if isinstance(node, (ast.For, ast.AsyncFor)) and not _keeps_every_line(node)
-              for read in [_lines_of(_unwrapped_iterable(node.iter), reads, texts, lines)] if read is not None]
-    for read in walked:
-        yield _medium_finding(module, read, "a downloaded body is read whole into memory to be walked line by line",
-                              "request with stream=True and walk response.iter_lines() (httpx: client.stream() "
-                              "and aiter_lines()), which holds one chunk at a time")
+    return [read for node in nodes if isinstance(node, (ast.For, ast.AsyncFor)) and not _keeps_every_line(node)
+            for read in [_lines_of(_unwrapped_iterable(node.iter), reads, texts, lines)] if read is not None]
 
 
 def _keeps_every_line(loop: ast.For | ast.AsyncFor) -> bool:
@@ -449,16 +541,26 @@ def _request_functions(project: Project) -> frozenset[str]:
         return project.facts[REQUEST_FUNCTIONS]
     functions = [(module, fn) for module in project.modules if not runs_offline(module, project)
                  for fn in walk_nodes(module.tree) if isinstance(fn, FUNCTION_TYPES) and fn.name not in GENERIC_NAMES]
-    found: frozenset[str] = frozenset()
-    for _ in range(3):  # a wrapper of a wrapper: a few rounds
+
+    def judge(known: frozenset[str]) -> dict[str, bool]:
         verdicts: dict[str, bool] = {}
         for module, fn in functions:
-            verdicts[fn.name] = verdicts.get(fn.name, True) and _hands_back_request(module, project, fn, found)
-        now = frozenset(name for name, made in verdicts.items() if made)
+            verdicts[fn.name] = verdicts.get(fn.name, True) and _hands_back_request(module, project, fn, known)
+        return verdicts
+
+    project.facts[REQUEST_FUNCTIONS] = _settled_names(judge, rounds=3)  # a wrapper of a wrapper
+    return project.facts[REQUEST_FUNCTIONS]
+
+
+def _settled_names(judge: Callable[[frozenset[str]], dict[str, bool]], rounds: int) -> frozenset[str]:
+    """The names ``judge`` holds true given those it held true the round before, once they stop changing (or
+    after ``rounds`` rounds)."""
+    found: frozenset[str] = frozenset()
+    for _ in range(rounds):
+        now = frozenset(name for name, verdict in judge(found).items() if verdict)
         if now == found:
             break
         found = now
-    project.facts[REQUEST_FUNCTIONS] = found
     return found
 
 
@@ -531,7 +633,7 @@ def _handed_responses(project: Project) -> dict[str, set[int | str]]:
         for fn in walk_nodes(module.tree):
             if isinstance(fn, FUNCTION_TYPES):
                 nodes = list(walk_function_body(fn))
-                own = _own_parameters(fn)
+                own = own_parameters(fn)
                 bound = _response_names(module, project, nodes) if http.uses_http(module) else set()
                 calls = [n for n in nodes if isinstance(n, ast.Call) and n.args or isinstance(n, ast.Call) and n.keywords]
                 functions.append((fn.name, own, bound, calls))
@@ -553,12 +655,6 @@ def _handed_responses(project: Project) -> dict[str, set[int | str]]:
             break
     project.facts[HANDED_RESPONSES] = handed
     return handed
-
-
-def _own_parameters(fn: ast.AST) -> list[str]:
-    """The parameters a caller passes, in order: without ``self``/``cls``."""
-    own = [a.arg for a in _arguments(fn)]
-    return own[1:] if own[:1] in (["self"], ["cls"]) else own
 
 
 def _unstreamed_request(module: SourceModule, call: ast.Call, project: Project) -> bool:
@@ -808,7 +904,7 @@ def _stream_bufferers(project: Project) -> dict[str, set[int]]:
         for fn in walk_nodes(module.tree):
             if not isinstance(fn, FUNCTION_TYPES):
                 continue
-            own = _own_parameters(fn)
+            own = own_parameters(fn)
             nodes = list(walk_function_body(fn))
             buffers = {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
                        and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Call)
@@ -845,7 +941,7 @@ def _file_writers(project: Project) -> dict[str, set[int | str]]:
         for fn in walk_nodes(module.tree):
             if not isinstance(fn, FUNCTION_TYPES):
                 continue
-            own = _own_parameters(fn)
+            own = own_parameters(fn)
             written = {dotted(_unwrap_bytes(module, a)) for n in walk_function_body(fn)
                        if isinstance(n, ast.Call) and _is_sink(module, n) for a in n.args} if own else set()
             slots = {i for i, name in enumerate(own) if name in written} | {name for name in own if name in written}
@@ -858,7 +954,7 @@ def _file_writers(project: Project) -> dict[str, set[int | str]]:
 
 
 def _uploads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
-    if _admin_only(fn):
+    if _operators_only(project, fn):
         return
     uploads = {a.arg for a in _arguments(fn) if _annotated_as(module, a.annotation, UPLOAD_CLASSES)}
     forms = _request_forms(fn, nodes)
@@ -1120,7 +1216,7 @@ def _is_request_file(module: SourceModule, node: ast.expr) -> bool:
 
 
 def _request_bodies(module: SourceModule, project: Project, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
-    if _admin_only(fn):
+    if _operators_only(project, fn):
         return
     requests = {a.arg for a in _arguments(fn) if _annotated_as(module, a.annotation, REQUEST_CLASSES)} | REQUEST_NAMES
     for node in nodes:
@@ -1708,7 +1804,7 @@ def _archives_built_in_memory(module: SourceModule, project: Project, fn: ast.AS
                     and (call_name(module, value) or dotted(value.func) or "").endswith("ZipFile"):
                 archives[target.id] = value.args[0].id
     packed = {archives[name] for name in archives if _packs_files(module, name, nodes)}
-    if packed and (_admin_only(fn) or fn.name in _admin_only_helpers(project)):
+    if packed and _operators_only(project, fn):
         return
     for node, body in _response_bodies(module, nodes if packed else (), ARCHIVE_SINKS):
         if any(isinstance(n, ast.Name) and n.id in packed for n in walk_nodes(body)):
@@ -1723,21 +1819,35 @@ ADMIN_HELPERS = "R5.buffer-not-stream:admin-helpers"
 
 def _admin_only_helpers(project: Project) -> frozenset[str]:
     """Names of functions the project calls, and calls only from handlers only administrators reach
-    (``return debug_info.send_debug()`` in an ``@admin_required`` view)."""
+    (``return debug_info.send_debug()`` in an ``@admin_required`` view), from code an operator runs (a command
+    line, a script) or from other such functions (a service method an admin handler calls, which calls the
+    helper). Tests are no callers."""
     if ADMIN_HELPERS in project.facts:
         return project.facts[ADMIN_HELPERS]
-    verdicts: dict[str, bool] = {}
+    callers = []
     for module in project.modules:
+        if runs_offline(module, project):
+            continue
+        operator = is_offline_file(module, project)
         for fn in walk_nodes(module.tree):
-            if not isinstance(fn, FUNCTION_TYPES):
-                continue
-            admin = _admin_only(fn)
-            for node in walk_function_body(fn):
-                name = _callee(node) if isinstance(node, ast.Call) else None
-                if name:
-                    verdicts[name] = verdicts.get(name, True) and admin
-    project.facts[ADMIN_HELPERS] = frozenset(name for name, admin in verdicts.items() if admin)
+            if isinstance(fn, FUNCTION_TYPES):
+                called = {_callee(n) for n in walk_function_body(fn) if isinstance(n, ast.Call)} - {None}
+                callers.append((fn.name, operator or _admin_only(fn), called))
+
+    def judge(known: frozenset[str]) -> dict[str, bool]:
+        verdicts: dict[str, bool] = {}
+        for name, admin, called in callers:
+            for callee in called:
+                verdicts[callee] = verdicts.get(callee, True) and (admin or name in known)
+        return verdicts
+
+    project.facts[ADMIN_HELPERS] = _settled_names(judge, rounds=4)  # a helper of a helper
     return project.facts[ADMIN_HELPERS]
+
+
+def _operators_only(project: Project, fn: ast.AST) -> bool:
+    """A handler only administrators reach, or a function only they and operators' code call."""
+    return _admin_only(fn) or fn.name in _admin_only_helpers(project)
 
 
 def _packs_files(module: SourceModule, archive: str, nodes: list[ast.AST]) -> bool:
@@ -2066,7 +2176,7 @@ def _csv_builders(project: Project) -> dict[str, set[int]]:
                for fn in walk_nodes(module.tree) if isinstance(fn, FUNCTION_TYPES)] if builders else []
     for _ in range(2):  # build_csv_response -> build_csv_string: a wrapper or two at most
         for module, fn in callers:
-            own = _own_parameters(fn)
+            own = own_parameters(fn)
             for call in walk_function_body(fn):
                 if isinstance(call, ast.Call) and _callee(call) in builders and fn.name not in builders:
                     handed = {own.index(a.id) for i, a in enumerate(call.args)
@@ -2092,7 +2202,7 @@ def _csv_rows_parameters(module: SourceModule, fn: ast.AST) -> set[int]:
                    and any(isinstance(b, ast.Name) and b.id in buffers for b in walk_nodes(n.value)) for n in nodes)
     if not writers or not returned:
         return set()
-    own = _own_parameters(fn)
+    own = own_parameters(fn)
     written: set[str] = set()
     for node in nodes:
         if isinstance(node, ast.Call) and method_name(node) == "writerows" and isinstance(node.func, ast.Attribute) \
@@ -2188,7 +2298,7 @@ def _joined_parameters(fn: ast.AST) -> set[int]:
         return set()
     walked = {n.iter.id for n in walk_nodes(fn) if isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension))
               and isinstance(n.iter, ast.Name)}
-    return {i for i, name in enumerate(_own_parameters(fn)) if name in walked}
+    return {i for i, name in enumerate(own_parameters(fn)) if name in walked}
 
 
 # -- pages cut from every row -------------------------------------------------------------
@@ -2236,11 +2346,79 @@ def _all_query_rows(value: ast.expr, bindings: dict[str, list[ast.expr]], depth:
     return isinstance(value, ast.Call) and method_name(value) in ROW_FETCHES and isinstance(value.func, ast.Attribute)
 
 
+def _serialized_before_paging(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``serializer = ShelfSerializer(shelves, many=True); page = self.paginate_queryset(serializer.data)``: DRF
+    serializes every row the filter picked, then cuts one page out of the list; paginating the queryset first
+    (``ShelfSerializer(self.paginate_queryset(shelves), many=True)``) serializes the page alone."""
+    serializers: dict[str, ast.Call] = {}
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and _serializes_many(node.value):
+            serializers[node.targets[0].id] = node.value
+    for node in nodes:
+        if not (isinstance(node, ast.Call) and method_name(node) == "paginate_queryset" and node.args):
+            continue
+        data = node.args[0]
+        if not (isinstance(data, ast.Attribute) and data.attr == "data"):
+            continue
+        serializer = serializers.get(data.value.id) if isinstance(data.value, ast.Name) \
+            else data.value if _serializes_many(data.value) else None
+        if serializer is not None:
+            yield _medium_finding(
+                module, serializer, "every row is serialized before paginate_queryset() cuts one page out of the list",
+                "paginate the queryset first and serialize only the page: "
+                "Serializer(self.paginate_queryset(queryset), many=True)")
+
+
+def _serializes_many(value: ast.expr) -> bool:
+    many = keyword(value, "many") if isinstance(value, ast.Call) else None
+    return isinstance(many, ast.Constant) and many.value is True and bool(value.args)
+
+
+def _spools_kept_in_memory(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``with SpooledTemporaryFile() as spool: for chunk in response.iter_content(65536): spool.write(chunk)``:
+    without ``max_size`` (or with 0) the spool never rolls over to disk, so a stream copied into it in chunks
+    (a loop of writes, ``shutil.copyfileobj``) ends up whole in memory."""
+    for target, call in _bindings(nodes):
+        if qualified(module, call.func) != "tempfile.SpooledTemporaryFile" or not _never_rolls_over(call):
+            continue
+        if any(_copied_in_chunks(node, target) for node in nodes):
+            yield _medium_finding(
+                module, call, "SpooledTemporaryFile() without max_size never rolls over to disk: the stream copied "
+                              "into it is held whole in memory",
+                "give it a max_size (SpooledTemporaryFile(max_size=8 * 1024 * 1024)) or use a TemporaryFile")
+
+
+def _bindings(nodes: list[ast.AST]) -> Iterator[tuple[str, ast.Call]]:
+    """Each name bound to a call, by ``name = call(...)`` or ``with call(...) as name``."""
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and isinstance(node.value, ast.Call):
+            yield node.targets[0].id, node.value
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            yield from ((i.optional_vars.id, i.context_expr) for i in node.items
+                        if isinstance(i.optional_vars, ast.Name) and isinstance(i.context_expr, ast.Call))
+
+
+def _never_rolls_over(call: ast.Call) -> bool:
+    size = keyword(call, "max_size") or (call.args[0] if call.args else None)
+    return size is None or isinstance(size, ast.Constant) and size.value == 0
+
+
+def _copied_in_chunks(node: ast.AST, name: str) -> bool:
+    """``name.write(...)`` in a loop, or ``shutil.copyfileobj(source, name)``."""
+    if isinstance(node, ast.Call) and _callee(node) == "copyfileobj":
+        return len(node.args) > 1 and isinstance(node.args[1], ast.Name) and node.args[1].id == name
+    return isinstance(node, (ast.For, ast.AsyncFor, ast.While)) and any(
+        isinstance(n, ast.Call) and dotted(n.func) == f"{name}.write" for n in walk_nodes(node))
+
+
 # -- helpers ------------------------------------------------------------------------------
 
 
 # `require_admin_key`: an account's admin API key, held by any user for their own data, is no site admin.
-ADMIN_GUARD = re.compile(r"(^|_)(admins?|staff|superusers?)(_(?!key)|$)", re.I)
+ADMIN_GUARD = re.compile(r"(^|_)(admins?|staff|super_?users?)(_(?!key)|$)", re.I)
+CAMEL_WORD = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def _admin_only(fn: ast.AST) -> bool:
@@ -2257,7 +2435,7 @@ def _admin_only(fn: ast.AST) -> bool:
         else:
             guards.append(decorator)
     guards.extend(d for d in [*fn.args.defaults, *fn.args.kw_defaults] if d is not None)
-    return any(ADMIN_GUARD.search(n.id if isinstance(n, ast.Name) else n.attr)
+    return any(ADMIN_GUARD.search(CAMEL_WORD.sub("_", n.id if isinstance(n, ast.Name) else n.attr))
                for guard in guards for n in walk_nodes(guard) if isinstance(n, (ast.Name, ast.Attribute)))
 
 

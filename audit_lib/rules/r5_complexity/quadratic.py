@@ -7,7 +7,8 @@ walk a collection (not a constant literal or a `range` of constants), it reports
 - a loop nested in another loop over the same collection (`for a in xs: for b in xs`,
   `range(len(xs))` twice, a comprehension inside a loop over the same list), or nested
   loops over two collections that both come from the request body, also through the names they
-  are bound to, or are the rows a Django query picks by such a list
+  are bound to (not an inner loop over the outer item's own part, `for values in request.form.listvalues():
+  for value in values`: each value is walked once), or are the rows a Django query picks by such a list
   (`Media.objects.filter(token__in=request.data["media_ids"])`: as many as the client names), or an
   inner loop that picks each outer item's matches by equality (`for pk in locale_pks: [e for e in rows
   if e["locale"] == pk]`: a join done by scanning) where both walk a list from the request body or
@@ -51,7 +52,10 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   saved on every pass (`for row in rows: job.log += describe(row); job.save()`: the whole text is written to
   the database again each time; only over records, a list held by name or query rows, not one object's
   relation, `recipe.keywords.all()`, or the parts of one document, `page.find_all("p")`; a number or a
-  duration added, `job.next_run += timedelta(days=1)`, is no text), a text grown with
+  duration added, `job.next_run += timedelta(days=1)`, is no text), a method that appends what it is given to a
+  text field of its own object and saves the object (`def append_to_log(self, message): self.log = self.log +
+  message + "\n"; self.save(update_fields=["log"])`: called once per line, each call writes the whole text again;
+  growth by a constant, a footer, is not reported), a text grown with
   every chunk of a stream (an `async for`, or `r.iter_lines()` of an HTTP body) and parsed whole as JSON again
   on the same pass (`call.text += chunk.delta; call.input = parse_partial_json(call.text)`, `json.loads`,
   `model_validate_json`, or a function of the module that hands its parameter to one), and
@@ -150,6 +154,7 @@ from audit_lib.pyast import (
     qualified,
     scope_of,
     string_value,
+    walk_function_body,
     walk_nodes,
 )
 from audit_lib.libs import http
@@ -169,6 +174,7 @@ from audit_lib.rules.r5_complexity._common import (
     is_list_annotation,
     is_list_expression,
     opened_files,
+    own_parameters,
     is_request_derived,
     loop_sites,
     name_kinds,
@@ -188,8 +194,8 @@ ROW_READS = {  # calls that hand back query rows: their number is the data's, no
 @rule("R5.quadratic", on="module", scope="code", severity="medium")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if runs_offline(module, project) or is_management_command(module.path) \
-            or "for " not in module.text and ".index" not in module.text:  # a sort key needs no loop
-        return
+            or "for " not in module.text and ".index" not in module.text and ".save(" not in module.text:
+        return  # a sort key and a text appended per call need no loop
     kinds_by_scope: dict[ast.AST, dict[str, set[str]]] = {}
 
     def kinds(node: ast.AST) -> dict[str, set[str]]:
@@ -203,7 +209,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         if finding.line not in reported and _data_sized(module, project, node, groups):
             reported.add(finding.line)
             yield finding
-    for finding in _property_rereads(module, project):
+    for finding in [*_property_rereads(module, project), *_texts_appended_per_call(module)]:
         if finding.line not in reported:
             reported.add(finding.line)
             yield finding
@@ -973,7 +979,8 @@ def _nested_loop(module: SourceModule, site: LoopSite) -> tuple[Finding, list[li
             message = f"nested loop over {collection} inside a loop over the same collection: O(n²)"
             fix = f"index {collection} once in a dict or set keyed by what the inner loop looks for"
             break
-        if from_request and _client_sized(function, outer.iter, module.parents, set()):
+        if from_request and _client_sized(function, outer.iter, module.parents, set()) \
+                and not _varies_per_item([outer], site.iter):  # `for room in body[venue]["rooms"]`: one walk in all
             message = "nested loops over two collections from the request body: O(n·m) in client input"
             fix = "index one collection in a dict or set, then walk the other once"
             break
@@ -1431,6 +1438,62 @@ def _text_saved_per_pass(module: SourceModule, site: LoopSite, node: ast.AugAssi
                    path=module.path, line=node.lineno, end_line=node.end_lineno, evidence=module.evidence(node),
                    confidence=Confidence.medium,
                    fix=f"collect the lines in a list and save {owner}.{node.target.attr} once (or every N items)")
+
+
+def _texts_appended_per_call(module: SourceModule) -> Iterator[Finding]:
+    """``def append_to_log(self, message): self.log = self.log + message + "\\n"; self.save(update_fields=["log"])``:
+    a method that appends what it is given to a text field of its own object and saves the object each time.
+    Called once per line, n lines write the whole growing text n times, O(n²) bytes to the database. Growth by
+    a constant (a footer), a number, or a text kept unsaved in memory is not reported."""
+    for cls in walk_nodes(module.tree):
+        if not isinstance(cls, ast.ClassDef):
+            continue
+        text_fields = _declared_text_fields(cls)
+        for method in cls.body:
+            if not isinstance(method, FUNCTION_TYPES) or not any(
+                    isinstance(n, ast.Call) and dotted(n.func) == "self.save" for n in walk_function_body(method)):
+                continue
+            parameters = set(own_parameters(method))
+            for statement in method.body:
+                field, added = _self_text_growth(statement)
+                if field is None or not (field in text_fields or any(_text(part) for part in added)) \
+                        or not any(parameters & _names_read(part) for part in added):
+                    continue
+                yield Finding(message=f"each call appends to self.{field} and saves it: n calls write the whole "
+                                      "growing text n times, O(n²)",
+                              path=module.path, line=statement.lineno, end_line=statement.end_lineno,
+                              evidence=module.evidence(statement), confidence=Confidence.medium,
+                              fix="store each entry as a row of its own (or append in SQL, "
+                                  f"F(\"{field}\") + text), or buffer the entries and save every N")
+
+
+TEXT_FIELD_TYPES = re.compile(r"(TextField|CharField|Text|String)$")
+
+
+def _declared_text_fields(cls: ast.ClassDef) -> set[str]:
+    """The attributes a model class declares as text (``log = models.TextField()``, ``Column(Text)``)."""
+    return {t.id for n in cls.body if isinstance(n, (ast.Assign, ast.AnnAssign)) and isinstance(n.value, ast.Call)
+            and any(TEXT_FIELD_TYPES.search(dotted(c) or "") for c in [n.value.func, *n.value.args])
+            for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
+
+
+def _self_text_growth(statement: ast.stmt) -> tuple[str | None, list[ast.expr]]:
+    """``self.log += text`` or ``self.log = self.log + text + "\\n"``: the attribute and the parts added to it."""
+    if isinstance(statement, ast.AugAssign) and isinstance(statement.op, ast.Add) \
+            and _own_attribute(statement.target):
+        return statement.target.attr, [statement.value]
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and _own_attribute(statement.targets[0]):
+        added: list[ast.expr] = []
+        left = statement.value
+        while isinstance(left, ast.BinOp) and isinstance(left.op, ast.Add):
+            left, added = left.left, [left.right, *added]
+        if added and dotted(left) == dotted(statement.targets[0]):
+            return statement.targets[0].attr, added
+    return None, []
+
+
+def _own_attribute(target: ast.expr) -> bool:
+    return isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"
 
 
 JSON_PARSERS = {"json.loads", "orjson.loads", "ujson.loads", "simplejson.loads", "pydantic_core.from_json",
