@@ -15,7 +15,8 @@ subclass too), from the request (also a parameter of a function of the same file
 request handler passes its request data to: `self.add_tags(instance, validated_data.pop("tags"))`, and what
 a function of the code base returns from the request: `body = validate_request_body(Schema)`; the arguments
 of a GraphQL resolver, `@strawberry.mutation`/`@strawberry.field` or graphene's `mutate(root, info, ...)`; a
-Django form's `cleaned_data`, a DRF serializer's `validated_data` and flask-restx's `parser.parse_args()`; the `queryset` of a Django admin action,
+Django form's `cleaned_data`, a DRF serializer's `validated_data` and flask-restx's `parser.parse_args()`; the parameters coaster's
+`@requestform(("sessions", json.loads))`/`@requestargs`/`@requestvalues` fill from the request; the `queryset` of a Django admin action,
 the rows ticked in the change list),
 from the rows of an imported file
 (`csv.reader`/`csv.DictReader`; also handed to a function a request handler picks from a
@@ -24,7 +25,8 @@ returned (`r.json()["entries"]` of a response the function got: a remote folder'
 files of a folder (`os.listdir(path)`, `glob.glob(pattern)`) or from a
 list of keys the function is handed
 (`ids: List[str]`, `names: list[int]`, `users: set[UserID]`, pairs of keys: `list[tuple[str, str]]`: one lookup per
-key where one `IN` would do) or named as one (`meeting_ids`, `committee["forward_to_committee_ids"]`,
+key where one `IN` would do; not the values a click command's `@click.argument("names", nargs=-1)` fills from
+its command line, the few an operator typed) or named as one (`meeting_ids`, `committee["forward_to_committee_ids"]`,
 `instance.get("ids")`),
 or of records another service sent, decoded into a class of the project (`receipts: list[ReadReceipt]` of a
 pydantic or serializable class; not in a method of such a record class itself, whose records are parts of
@@ -69,7 +71,10 @@ counts for a loop over a related manager inside a loop over the outer rows
 and so does such a path in an eager-loading list the enclosing class declares
 (`PREFETCH_RELATED = [...]` on a serializer), or that every other file importing the serializer
 prefetches on its querysets, directly or through a project method that does
-(`Epic.objects.with_boards()` whose body is `prefetch_related("stories__board")`). A bare
+(`Epic.objects.with_boards()` whose body is `prefetch_related("stories__board")`), or, for a plain function
+handed the outer row (`def tag_names(board)`), that every caller prefetches on the rows it hands down, or every
+caller of those callers (three levels up). A loop over an attribute of a parameter typed as a class of the project
+that is no model (`record: NoticeRecord`, a dataclass) iterates values it holds, not a model property's rows. A bare
 attribute of a Django row iterated
 without `.all()` (`template.reminders`) is a field's value (a JSON list), not a related
 manager, and `a - b` holds only the items of `a` (`set(DEFAULTS) - set(stored)` is a
@@ -93,9 +98,14 @@ model method (`[t.to_dict() for t in Task.query.all()]`), a model `@property` or
 row (`serialize_task(t)`, a method of the same class: `[self.team_model(t) for t in query]`) that reads a lazy relationship of the row or runs a query, followed through the
 methods and helpers it hands the row to (two calls deep), unless the rows' query (or the project
 function that returns them: `Alert.all(org)`, `cards = open_cards()`) loads that relationship eagerly,
-the loop body reads it itself, the read sits under an `if relations:` flag the call leaves at its False
+the loop body reads it itself, the loop uses the item as a mapping (`"region" in item`, `item["word"]`: a dict a
+helper built, whose `item.get("word")` is `dict.get`), the read sits under an `if relations:` flag the call leaves at its False
 default, or the call is a statement whose value is not used (a unit of work on the row: `user.ban()`)
 or changes the row, writes, commits or calls another service.
+
+A Django `qs.prefetch_related(...)`/`select_related(...)` written as a statement is reported: the queryset
+method returns a new queryset and leaves `qs` as it was, so the eager load is thrown away and each row of `qs`
+loads those relations with a query of its own (`qs = qs.prefetch_related(...)` was meant).
 
 A many-to-many or reverse relation of each row changed through its related manager (`for f in foods:
 f.onhand_users.add(*users)`, `.remove(...)`, `.set(...)`, `.clear()`) in a loop over rows is a write per row where
@@ -288,6 +298,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if django:
         yield from _list_view_findings(module, project)
         yield from _admin_model_member_findings(module, project)
+        yield from _discarded_eager_loads(module)
     for fn in functions(module.tree):
         if _unused_task(module, project, fn) or _schema_migrator_method(module, fn) \
                 or _migration_receiver(module, project, fn):
@@ -377,6 +388,25 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                        f"(or read {read.attr}_id when only the key is needed)")
             yield _finding_at(module, node, message, fix,
                               Confidence.low if _one_rows_children(project, loop) else Confidence.medium)
+
+
+def _discarded_eager_loads(module: SourceModule) -> Iterator[Finding]:
+    """``qs.prefetch_related("advisories__aliases")`` as a statement: a queryset method returns a new
+    queryset and leaves ``qs`` as it was, so the rows are read without the relation and each row loads it."""
+    for node in module.nodes_of(ast.Expr):
+        call = node.value
+        if isinstance(call, ast.Call) and method_name(call) in DJANGO_EAGER_LOADS and isinstance(call.func, ast.Attribute) \
+                and (call.args or call.keywords):
+            receiver = ast.unparse(call.func.value)
+            shown = ast.unparse(call)
+            yield _finding_at(module, call, f"{shown if len(shown) <= 80 else shown[:77] + '...'} is thrown away: a "
+                                            f"queryset method returns a new queryset and leaves {receiver} as it was, "
+                                            f"so its rows load those relations with one query per row",
+                              f"keep the result: {receiver} = {receiver}.{call.func.attr}(...)",
+                              Confidence.medium)
+
+
+DJANGO_EAGER_LOADS = {"prefetch_related", "select_related"}
 
 
 def _relation_read(node: ast.AST) -> ast.AST:
@@ -1375,12 +1405,14 @@ class _RowSources:
             if is_handler and arg.arg not in NOT_REQUEST_PARAMS and not db.db_like_name(arg.arg) \
                     and not _scalar_annotation(arg):
                 self.kind[arg.arg] = "request data"
-            elif _keys_annotation(arg.annotation):
+            elif _keys_annotation(arg.annotation) and arg.arg not in _command_line_arguments(module, fn):
                 self.kind[arg.arg] = "keys passed in"  # ids: List[str], ids: list[UUID]
             elif _rows_annotation(project, arg.annotation):
                 self.kind[arg.arg] = "rows passed in"  # topics: list[Topic], users: Iterable[User]
             elif _records_annotation(project, arg.annotation) and not _method_of_record_class(module, project, fn):
                 self.kind[arg.arg] = "records passed in"  # receipts: list[api.ReadReceipt]
+        for name in _request_filled_parameters(module, fn):
+            self.kind.setdefault(name, "request data")
         if not is_handler and handlers:
             for name in _handed_request_data(module, project, fn, handlers):
                 self.kind.setdefault(name, "request data")
@@ -1753,6 +1785,41 @@ def _keys_annotation(annotation: ast.AST | None) -> bool:
     """``List[str]``, ``list[int]``, ``Sequence[UUID]``, ``set[UserID]``, ``list[tuple[str, str]]``: a parameter
     that holds a list of keys (ids, names, pairs of them) the caller collected, of a size the function cannot know."""
     return any(_key_type(item) for outer, item in _collections(annotation) if outer in SEQUENCE_TYPES)
+
+
+def _command_line_arguments(module: SourceModule, fn: ast.AST) -> set[str]:
+    """The parameters a click command's decorators fill from its command line (``@click.argument("names",
+    nargs=-1)``, ``@click.option("--dry-run")``): the few values an operator typed, not a list of keys."""
+    names = set()
+    for decorator in fn.decorator_list:
+        if isinstance(decorator, ast.Call) and (qualified(module, decorator.func) or "") in CLICK_PARAMETERS:
+            declared = [value for arg in decorator.args if (value := string_value(arg))]
+            named = [d for d in declared if d.isidentifier()] \
+                or [d for d in declared if d.startswith("--")][:1] or declared[:1]  # click's own choice of name
+            names.update(d.lstrip("-").replace("-", "_") for d in named)
+    return names
+
+
+CLICK_PARAMETERS = {"click.argument", "click.option"}
+
+
+def _request_filled_parameters(module: SourceModule, fn: ast.AST) -> set[str]:
+    """The parameters coaster's request decorators fill from the request (``@requestform(("sessions",
+    json.loads))``, ``@requestvalues("name[]")``): request data, whatever the route decorator."""
+    names = set()
+    for decorator in fn.decorator_list:
+        if isinstance(decorator, ast.Call) and (qualified(module, decorator.func) or "") in COASTER_REQUEST_DECORATORS:
+            for arg in decorator.args:
+                declared = string_value(arg.elts[0]) if isinstance(arg, ast.Tuple) and arg.elts else string_value(arg)
+                if declared:
+                    names.add(declared.removesuffix("[]"))
+    return names
+
+
+COASTER_REQUEST_DECORATORS = {f"coaster.views.{name}" for name in
+                              ("requestargs", "requestform", "requestquery", "requestvalues", "requestbody")} \
+    | {f"coaster.views.decorators.{name}" for name in
+       ("requestargs", "requestform", "requestquery", "requestvalues", "requestbody")}
 
 
 def _key_type(annotation: ast.expr) -> bool:
@@ -2857,7 +2924,44 @@ def _prefetched_through(module: SourceModule, project: Project, fn: ast.AST, loo
                     and pattern.search(ast.unparse(stmt.value)):
                 return True
         return _callers_prefetch(module, project, fn, cls, instance, pattern)
-    return False
+    return instance in {a.arg for a in fn.args.args} and _caller_chains_prefetch(project, fn, pattern)
+
+
+def _caller_chains_prefetch(project: Project, fn: ast.AST, pattern: re.Pattern, depth: int = 3) -> bool:
+    """Whether every caller of the function ``fn`` (``digest(board)``), or every caller of those callers
+    (``depth`` levels up), prefetches the nested path on the rows it hands down
+    (``Board.objects.prefetch_related("cards__tags")``): the rows arrive with the relation loaded."""
+    callers = _project_callers(project, fn)
+    return bool(callers) and all(
+        any(pattern.search(g.group(1)) for g in PREFETCH_CALL.finditer(_function_text(project, caller)))
+        or depth > 1 and _caller_chains_prefetch(project, caller, pattern, depth - 1) for caller in callers)
+
+
+def _project_callers(project: Project, fn: ast.AST) -> list[ast.AST]:
+    """The functions of the project (tests and migrations left out) with a call that resolves to ``fn``."""
+    by_name = project.facts.get("r1.calls_by_name")
+    if by_name is None:
+        by_name = project.facts["r1.calls_by_name"] = {}
+        for module in project.modules:
+            if db.skipped_module(module):
+                continue
+            for caller in functions(module.tree):
+                for call in walk_function_body(caller):
+                    if isinstance(call, ast.Call) and (name := method_name(call)):
+                        by_name.setdefault(name, []).append((module, caller, call))
+    callers: list[ast.AST] = []
+    for module, caller, call in by_name.get(fn.name, []):
+        resolved = db.resolve_function(module, project, call, reexports=True)
+        if resolved is not None and resolved[1] is fn and caller is not fn and caller not in callers:
+            callers.append(caller)
+    return callers
+
+
+def _function_text(project: Project, fn: ast.AST) -> str:
+    texts = project.facts.setdefault("r1.function_texts", {})
+    if id(fn) not in texts:
+        texts[id(fn)] = ast.unparse(fn)
+    return texts[id(fn)]
 
 
 def _callers_prefetch(module: SourceModule, project: Project, fn: ast.AST, cls: ast.ClassDef, instance: str,
@@ -3097,7 +3201,7 @@ def _per_row_serializer_reads(module: SourceModule, project: Project, fn: ast.AS
                                                           and isinstance(a, ast.Attribute)
                                                           and isinstance(a.value, ast.Name) and a.value.id == rows[0]})
             if on_row:
-                what = _member_reads(project, query, member, node)
+                what = not _used_as_mapping(loop, rows[0]) and _member_reads(project, query, member, node)
             else:
                 resolved = db.resolve_function(module, project, node, reexports=True)
                 params = _parameters_for(resolved[1], node) if resolved else []
@@ -3108,6 +3212,20 @@ def _per_row_serializer_reads(module: SourceModule, project: Project, fn: ast.AS
             if what:
                 yield node, loop, what
             break
+
+
+def _used_as_mapping(loop: ast.AST, row: str) -> bool:
+    """``if "region" in item: ... item["word"]``: the loop's item is a dict (what a helper built from its rows),
+    so ``item.get("word", "")`` is ``dict.get``, not a model's method."""
+    for node in walk_nodes(loop):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == row \
+                and string_value(node.slice) is not None:
+            return True
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)) \
+                and isinstance(node.comparators[0], ast.Name) and node.comparators[0].id == row \
+                and string_value(node.left) is not None:
+            return True
+    return False
 
 
 def _renders_only(module: SourceModule, project: Project, fn: ast.AST, row: str) -> bool:
@@ -3400,8 +3518,21 @@ def _property_returns(module: SourceModule, project: Project, fn: ast.AST, node:
         for item in cls.body if cls is not None else []:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == node.attr and _is_property(item):
                 return _returns(item)
+    if _annotated_with_plain_class(project, fn, node.value):
+        return []  # record.items of a parameter typed as a dataclass of the project: a list it holds
     defined = _model_properties(project).get(node.attr, [])
     return _returns(defined[0]) if len(defined) == 1 else []
+
+
+def _annotated_with_plain_class(project: Project, fn: ast.AST, node: ast.AST) -> bool:
+    """Whether ``node`` is a parameter of ``fn`` annotated with a class of the project that is no ORM model
+    (``record: AdvisoryRecord``, a dataclass): its attributes are values, not relations."""
+    if not isinstance(node, ast.Name) or not isinstance(fn, FUNCTION_TYPES):
+        return False
+    arg = next((a for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs] if a.arg == node.id), None)
+    name = (dotted(arg.annotation) or string_value(arg.annotation) or "") if arg and arg.annotation else ""
+    name = name.rpartition(".")[2]
+    return bool(name) and name not in _model_classes(project) and _project_class(project, name) is not None
 
 
 def _is_property(fn: ast.AST) -> bool:
