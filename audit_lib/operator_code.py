@@ -116,12 +116,16 @@ def is_command_line_helper(module: SourceModule, project: Project) -> bool:
     an entry point, which the product loads without an import.)"""
     if is_plugin_module(module, project):
         return False
+    by_hand = [m for m in module_importers(module, project) if not is_test_path(m.path)]
+    return bool(by_hand) and all(is_script_file(m) and not is_shipped_command(m, project) for m in by_hand)
+
+
+def module_importers(module: SourceModule, project: Project) -> list[SourceModule]:
+    """The other modules that import ``module``, by its dotted name or a shorter one."""
     importers = _importers(project)
     parts = module.dotted_name.split(".")
     names = {".".join(parts[i:]) for i in range(len(parts) - 1)} or {module.dotted_name}
-    users = {id(m): m for name in names for m in importers.get(name, ()) if m is not module}.values()
-    by_hand = [m for m in users if not is_test_path(m.path)]
-    return bool(by_hand) and all(is_script_file(m) and not is_shipped_command(m, project) for m in by_hand)
+    return list({id(m): m for name in names for m in importers.get(name, ()) if m is not module}.values())
 
 
 def _importers(project: Project) -> dict[str, list[SourceModule]]:

@@ -39,7 +39,8 @@ health probes (`/health`, `/ready`, `/ping`, ..., also through a local name, or 
 liveness check, `check_minio_alive()`: they are there to see the failure), fetches of a URL a user gave (the call's URL is a parameter, and every
 caller passes on a field of an object, `form.avatar.data`, never a literal, a built URL, a constant or
 a setting, or the URL is read from the request's query or body, `request.query_params.get("url")`: an image proxy,
-or from a submitted form's or serializer's input, `self.cleaned_data.get("url")` in a Django form's `clean_url`;
+also through a name bound to the parsed body, `message = request.get_json()` ...
+`requests.get(message["SubscribeURL"])`, or from a submitted form's or serializer's input, `self.cleaned_data.get("url")` in a Django form's `clean_url`;
 no one dependency for a breaker to watch), calls on a client whose transport hands the request to an application
 in this process (`httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app))`: the service calling its own routes), calls to an integration each tenant configures
 (a data source or an alert destination: the function reads the object's own configuration mapping,
@@ -74,8 +75,13 @@ such code, also through a subclass or a package re-exporting it, `process = Comm
 management command, a factory only commands call, a method of another such class; a Celery task only a periodic schedule starts,
 `add_periodic_task(crontab(minute=10), sync_sponsors)` and never `.delay()`, or started by name only from a
 beat schedule entry (`{"task": "update_channels", "schedule": 900.0}`), a `@worker_ready.connect` handler or
-such a task's `send_task(...)`: one process now and then, no cascade), test code,
-scripts, CLIs and Django management commands are left out.
+such a task's `send_task(...)`: one process now and then, no cascade), calls of a batch pipeline's run (a
+method of a class whose `steps()` returns its own methods, `return (cls.collect, cls.store)`, of a subclass, or a
+function only those call) that are not made again after a failure (outside any loop, or in a loop that
+nothing in it catches the failure of: the run fails once and the next one tries again; a loop that logs the
+failure and carries on, one call per row, is reported), test code,
+scripts, CLIs (also modules only command-line modules import, directly or through modules only they import:
+a command's data sources), and Django management commands are left out.
 The confidence is medium when the code base uses no breaker at all, low when it uses
 breakers elsewhere (the file may be guarded further up the call chain).
 
@@ -122,7 +128,15 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.http import METHOD_FIRST, SHARED_DEPENDENCIES, OutboundCall, outbound_calls, sdk_calls
-from audit_lib.operator_code import function_uses, is_celery_task, is_offline_file, run_by_operators
+from audit_lib.libs.web import route_handlers
+from audit_lib.operator_code import (
+    defines_worker_tasks,
+    function_uses,
+    is_celery_task,
+    is_offline_file,
+    module_importers,
+    run_by_operators,
+)
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
@@ -135,7 +149,7 @@ from audit_lib.pyast import (
 )
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import LOCAL_TARGET, is_test_file, periodic_only_tasks, targets_own_service
-from audit_lib.source import Project, SourceModule
+from audit_lib.source import Project, SourceModule, is_management_command
 
 BREAKER_LIBRARIES = ("pybreaker", "aiobreaker", "purgatory", "circuitbreaker", "pycircuitbreaker", "breakers", "hystrix")
 BREAKER_NAME = re.compile(r"breaker|circuit", re.IGNORECASE)
@@ -153,7 +167,7 @@ CONFIGURATION = re.compile(r"settings|config|conf\b|options|environ|\bENV\b", re
 TENANT_CONFIG = re.compile(r"^_?(options|opts|configuration|config|conf|params|credentials|creds)$")
 IN_PROCESS_TRANSPORT = re.compile(r"(^|\.)(ASGI|WSGI)Transport$")  # httpx's transports into an app of this process
 VALIDATED_INPUT = {"cleaned_data", "validated_data"}  # a Django form's, a DRF serializer's: what the user submitted
-REQUEST_FIELDS = {"query_params", "GET", "POST", "args", "form", "values", "data", "json", "query"}  # a request's input
+REQUEST_FIELDS = {"query_params", "GET", "POST", "args", "form", "values", "data", "json", "get_json", "query"}  # a request's input
 SSRF_GUARD = re.compile(r"advocate|ssrf|safe_?(http|transport|session|client)|SafeTransport", re.IGNORECASE)
 URL_VALIDATOR = re.compile(r"(?i)(validate|sanitize)_?\w*url|ssrf|safe_?url|public_?url|"
                            r"url_?\w*(allowed|permitted|private)|(private|reserved)_?(ip|address|host|url)")
@@ -185,7 +199,7 @@ def check(project: Project) -> Iterator[Finding]:
     context = "the code base uses none" if not breakers_used else "the code base uses breakers, but not here"
     shared: dict[str, list[tuple[SourceModule, OutboundCall]]] = {}
     for module in project.modules:
-        if is_test_file(module) or is_offline_file(module, project):
+        if is_test_file(module) or is_offline_file(module, project) or _imported_by_command_lines_only(module, project):
             continue
         calls = [c for c in outbound_calls(module, project) if not targets_own_service(module, c)
                  and not _health_probe(module, c) and not _own_host(module, c)
@@ -204,6 +218,7 @@ def check(project: Project) -> Iterator[Finding]:
                  and not _availability_probe(module, c.node)
                  and not (c.library not in LLM_LIBRARIES and _tenant_configured(module, project, c.node))
                  and not _many_destinations(module, c)
+                 and not _once_per_batch_run(module, project, c.node)
                  and not _operator_only(module, project, enclosing_function(module, c.node))]
         unguarded = sorted((c for c in calls if not _guarded(module, c, guarded_functions, project)), key=lambda c: c.line)
         for call in [c for c in unguarded if id(c.node) in through_sdk and _dependency(c)]:
@@ -477,19 +492,25 @@ def _user_supplied_url(module: SourceModule, project: Project, call: OutboundCal
     never a literal, a built URL, a constant or a setting. There is no one dependency for a breaker to
     watch: each call may go to another host."""
     url = _url_of(call)
-    if call.protocol == "http" and _read_from_request(_resolved(enclosing_function(module, call.node), url)):
+    if call.protocol == "http" and _read_from_request(url, enclosing_function(module, call.node)):
         return True  # image_url = request.query_params.get("url"); requests.get(image_url): an image proxy
     return call.protocol == "http" and isinstance(url, ast.Name) and _passed_user_data(module, project, call.node, url, 3)
 
 
-def _read_from_request(value: ast.expr | None) -> bool:
+def _read_from_request(value: ast.expr | None, function: ast.AST | None) -> bool:
     """A value read from the incoming request's query or body (``request.query_params.get("url")``,
-    ``request.GET["url"]``, ``self.request.args.get("target")``), or from a submitted form or serializer's
+    ``request.GET["url"]``, ``self.request.args.get("target")``, also through a name the function binds to it:
+    ``message = request.get_json()`` ... ``message["SubscribeURL"]``), or from a submitted form or serializer's
     validated input (``self.cleaned_data.get("url")`` in a Django form's ``clean_url``, ``validated_data["url"]``)."""
-    while isinstance(value, (ast.Call, ast.Subscript)):
+    value = _resolved(function, value)
+    for _ in range(8):  # a bound name may be read from itself (url = url[0]): a few steps, not a cycle
+        if not isinstance(value, (ast.Call, ast.Subscript)):
+            break
         value = value.func if isinstance(value, ast.Call) else value.value
         if isinstance(value, ast.Attribute) and value.attr == "get":
             value = value.value
+        if isinstance(value, ast.Name):
+            value = _resolved(function, value)
     parts = (dotted(value) or "").split(".")
     return len(parts) >= 2 and parts[-2] == "request" and parts[-1] in REQUEST_FIELDS or parts[-1] in VALIDATED_INPUT
 
@@ -562,6 +583,108 @@ def _operator_only(module: SourceModule, project: Project, fn: ast.AST | None, d
                             or isinstance(owner.parents.get(f), ast.Module) and f.name in periodic_only_tasks(project)
                             or _is_start_up_hook(owner, f) or _periodic_job(owner, project, f)
                             or _scheduled_celery_task(owner, project, f) or _built_by_operators(owner, project, f, depth))
+
+
+def _imported_by_command_lines_only(module: SourceModule, project: Project) -> bool:
+    """A module that only command-line modules (not Django management commands) import, directly or through
+    modules that only they import in turn (a command's data sources, registered by name in their package's
+    ``__init__``), and that serves no
+    routes or tasks itself: it runs when someone types the command, one call per source per run, with no
+    stream of requests for a breaker to cut short."""
+    seen, pending, command_lines = {module.path}, [module], 0
+    while pending:
+        current = pending.pop()
+        if route_handlers(current, project) or defines_worker_tasks(current):
+            return False  # serves requests or tasks itself, whoever imports it
+        users = [m for m in module_importers(current, project) if not is_test_file(m)]
+        if not users:
+            return False  # loaded some other way (an entry point, a framework's discovery): maybe the service
+        for user in users:
+            if is_offline_file(user, project) and not is_management_command(user.path):
+                command_lines += 1  # (a management command may be a long-running service process: followed on)
+            elif user.path not in seen:
+                seen.add(user.path)
+                pending.append(user)
+    return command_lines > 0
+
+
+def _once_per_batch_run(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    """A call of a batch pipeline's run (a method of a class whose ``steps()`` lists its methods, of a subclass,
+    or a function only those call) that is not made again after it fails: neither it nor a call leading to it
+    (three calls up) is in a loop, or nothing on the way catches its failure. The run fails once and the next
+    scheduled run tries again; a breaker only helps a loop that carries on calling a service that is down."""
+    fn = enclosing_function(module, call)
+    if fn is None or not run_by_operators(module, project, fn, also=lambda owner, f: _pipeline_method(owner, project, f)):
+        return False
+    sites = [(module, call, fn)] + _call_sites(module, project, fn, 3)
+    repeated = any(_inside(m, node, scope, (ast.For, ast.AsyncFor, ast.While)) for m, node, scope in sites)
+    caught = any(_caught_inside(m, node, scope) for m, node, scope in sites)
+    return not (repeated and caught)
+
+
+def _call_sites(module: SourceModule, project: Project, fn: ast.AST, depth: int) -> list[tuple[SourceModule, ast.AST, ast.AST | None]]:
+    """Where ``fn`` is called, and where the functions calling it are, ``depth`` calls up: (module, call, its function).
+    A method is followed through ``self.method(...)`` only: other objects' methods of that name are others'."""
+    method = isinstance(module.parents.get(fn), ast.ClassDef)
+    sites = [(m, node, enclosing_function(m, node)) for m, node, called in function_uses(module, project, fn)
+             if called and (not method or isinstance(node, ast.Attribute) and dotted(node.value) == "self")]
+    return sites + [site for m, _, caller in sites if caller is not None and depth > 1
+                    for site in _call_sites(m, project, caller, depth - 1)]
+
+
+def _inside(module: SourceModule, node: ast.AST, scope: ast.AST | None, kinds: tuple[type, ...]) -> bool:
+    """Whether ``node`` sits in the body of a statement of one of ``kinds`` within ``scope``."""
+    for parent in ancestors(module, node):
+        if parent is scope:
+            return False
+        if isinstance(parent, kinds) and any(node is n for statement in parent.body for n in walk_nodes(statement)):
+            return True
+    return False
+
+
+def _caught_inside(module: SourceModule, node: ast.AST, scope: ast.AST | None) -> bool:
+    """Whether a ``try`` within ``scope`` holds ``node`` and has a handler that does not raise again."""
+    for parent in ancestors(module, node):
+        if parent is scope:
+            return False
+        if isinstance(parent, ast.Try) and any(node is n for statement in parent.body for n in walk_nodes(statement)) \
+                and any(not any(isinstance(n, ast.Raise) for n in walk_nodes(h)) for h in parent.handlers):
+            return True
+    return False
+
+
+def _pipeline_method(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """A method of a batch pipeline class (see :func:`_pipeline_classes`)."""
+    owner = module.parents.get(fn)
+    return isinstance(owner, ast.ClassDef) and owner.name in _pipeline_classes(project)
+
+
+def _pipeline_classes(project: Project) -> set[str]:
+    """Names of the classes that define a ``steps()`` returning their own methods in order (``return
+    (cls.collect, cls.store)``: a batch pipeline a runner builds and walks step by step), and of their subclasses."""
+    names = project.facts.get("r3_pipeline_classes")
+    if names is None:
+        classes = [(module, node) for module in project.modules if not is_test_file(module)
+                   for node in walk_nodes(module.tree) if isinstance(node, ast.ClassDef)]
+        names = {node.name for _, node in classes if any(_lists_steps(f) for f in node.body)}
+        grown = True
+        while grown:
+            found = {node.name for _, node in classes
+                     if any((dotted(base) or "").rsplit(".", 1)[-1] in names for base in node.bases)}
+            grown = not found <= names
+            names |= found
+        project.facts["r3_pipeline_classes"] = names
+    return names
+
+
+def _lists_steps(fn: ast.AST) -> bool:
+    """``def steps(cls): return (cls.collect, cls.store)``."""
+    if not isinstance(fn, FUNCTION_TYPES) or fn.name != "steps" or not fn.args.args:
+        return False
+    owner = fn.args.args[0].arg
+    returned = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Return)]
+    return bool(returned) and all(isinstance(r, (ast.Tuple, ast.List)) and r.elts and all(
+        isinstance(e, ast.Attribute) and dotted(e.value) == owner for e in r.elts) for r in returned)
 
 
 def _built_by_operators(module: SourceModule, project: Project, fn: ast.AST, depth: int) -> bool:
