@@ -27,7 +27,8 @@ A pycurl `perform()` on a handle given no `pycurl.TIMEOUT`
 library imported from a project module that imports it (`from app.net import requests_alias`,
 also `advocate`, the SSRF-guarded drop-in for requests) is the library. A thrift HTTP
 transport (`THttpClient.THttpClient(uri)`) is reported unless `setTimeout(ms)` is called on it;
-so is a `jira.JIRA(...)` client built without `timeout=` (the SDK sends its requests with none).
+so is a `jira.JIRA(...)` client built without `timeout=` (the SDK sends its requests with none), and a Twilio
+`Client(sid, token)` built without `http_client=` (its default `TwilioHttpClient` has a timeout of None).
 Mail, FTP and search clients built without a timeout are reported too: `smtplib`, `imaplib`,
 `poplib` and `ftplib` clients wait on the process-wide socket default, which is none unless the
 project calls `socket.setdefaulttimeout()`; `imap_tools` mailboxes hand their None to imaplib, and a
@@ -183,6 +184,8 @@ MCP_NETWORK_TRANSPORTS = {"mcp.client.sse.sse_client", "mcp.client.streamable_ht
 UNTIMED_CLIENTS = {"owncloud.Client", "owncloud.owncloud.Client", "nextcloud_client.Client",
                    "nextcloud_client.nextcloud_client.Client", "easywebdav.connect", "easywebdav.Client",
                    "easywebdav.client.Client"}
+# Twilio's Client sends through a TwilioHttpClient whose timeout is None unless one is handed in (5th argument)
+TWILIO_CLIENTS = {"twilio.rest.Client": 4, "twilio.rest.client.Client": 4}
 THRIFT_HTTP = {"thrift.transport.THttpClient.THttpClient"}  # no timeout unless setTimeout(ms) is called
 PLAIN_ADAPTERS = {"requests.adapters.HTTPAdapter", "requests.HTTPAdapter"}
 DEADLINE_SCOPES = {"asyncio.timeout", "asyncio.timeout_at", "async_timeout.timeout", "anyio.fail_after",
@@ -204,6 +207,7 @@ FIXES = {
     "thrift": "call transport.setTimeout(30_000) (milliseconds) before opening it",
     "jira": "pass timeout=30 (seconds) to JIRA(...): its requests have none by default",
     "client": "pass timeout=<seconds> to the client's constructor: by default it waits forever",
+    "twilio": "pass http_client=TwilioHttpClient(timeout=10) to Client(...)",
     "mcp": "pass read_timeout_seconds=timedelta(seconds=30) to ClientSession (each request's own can override it)",
     "untimed client": "call it under a deadline (a worker time limit, a thread with a timeout), or give its requests "
                       "session a default timeout (a Session subclass or adapter that sets one)",
@@ -252,12 +256,14 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if call_name(module, node) in THRIFT_HTTP and not _thrift_timeout_set(module, node):
                 yield _finding(module, node, "thrift THttpClient() transport has no timeout (no setTimeout())", "thrift",
                                Confidence.high)
-    if module.imports_module("jira"):
-        for node in module.nodes_of(ast.Call):
-            name = call_name(module, node)
-            if name in SDK_CLIENTS and _sdk_client_untimed(node, SDK_CLIENTS[name]):
-                yield _finding(module, node, f"{name}() client has no timeout: each request it sends can wait "
-                               "forever (the library's default is None)", "jira", Confidence.high)
+    for node in module.nodes_of(ast.Call) if module.imports_module("jira") or module.imports_module("twilio") else ():
+        name = call_name(module, node)
+        if name in SDK_CLIENTS and _sdk_client_untimed(node, SDK_CLIENTS[name]):
+            yield _finding(module, node, f"{name}() client has no timeout: each request it sends can wait "
+                           "forever (the library's default is None)", "jira", Confidence.high)
+        elif name in TWILIO_CLIENTS and _twilio_default_http_client(node, TWILIO_CLIENTS[name]):
+            yield _finding(module, node, f"{name}() sends through the default TwilioHttpClient, whose timeout is "
+                           "None: each API call on it can wait forever", "twilio", Confidence.high)
     if module.imports_module("mcp"):
         for node in module.nodes_of(ast.Call):
             if call_name(module, node) in MCP_SESSIONS and _mcp_session_untimed(module, node):
@@ -714,6 +720,12 @@ def _mcp_session_untimed(module: SourceModule, call: ast.Call) -> bool:
     fn = enclosing_function(module, call)
     return fn is not None and any(isinstance(n, ast.Call) and call_name(module, n) in MCP_NETWORK_TRANSPORTS
                                   for n in walk_function_body(fn))
+
+
+def _twilio_default_http_client(call: ast.Call, position: int) -> bool:
+    """A Twilio ``Client(sid, token)`` handed no ``http_client`` (by keyword or at ``position``)."""
+    return not has_kwargs_splat(call) and not any(isinstance(a, ast.Starred) for a in call.args) \
+        and len(call.args) <= position and keyword(call, "http_client") is None
 
 
 def _sdk_client_untimed(call: ast.Call, position: int) -> bool:
