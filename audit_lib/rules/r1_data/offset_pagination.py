@@ -4,12 +4,14 @@
 Reports pages fetched with OFFSET, in the code and in the SQL it sends. OFFSET makes the database count and
 throw away every row before the page. In code: `.offset(...)` with a variable or non-zero value on
 SQLAlchemy/SQLModel queries and selects (`.offset(skip)` fed by a `skip`/`page` request parameter is the
-common case; also `rows.limit(n).offset(k)` on a query a module that imports no ORM is handed), `.slice(start,
+common case; also `rows.limit(n).offset(k)` on a query a module that imports no ORM is handed, or on a name the
+function binds to a query chain: `found = db.session.query(Item)...; found = found.offset((page - 1) * 10)`), `.slice(start,
 ...)`, Flask-SQLAlchemy and peewee `.paginate(...)` (also in modules that import only the models,
 `Model.query...paginate()`, on a name bound to such a query, `db.paginate(stmt, ...)` on a `db` imported from
 the project module that makes it with `SQLAlchemy()`, any `.paginate(..., error_out=...)`, a keyword only
-Flask-SQLAlchemy takes, and `query_set.paginate(page, page_size)` on a query a helper is handed, in a project
-that uses Flask-SQLAlchemy; not `.paginate(0, 1)` or `.paginate(1, n)`, a constant first page), SQL fragments
+Flask-SQLAlchemy takes, and `query_set.paginate(page, page_size)` on a query a helper is handed or
+`Update.for_reader(user).paginate(page=page, per_page=n)` on what a project function returns when each of its
+returns is a query chain, in a project that uses Flask-SQLAlchemy; not `.paginate(0, 1)` or `.paginate(1, n)`, a constant first page), SQL fragments
 that append a variable OFFSET (`f"LIMIT {n} OFFSET {self.offset}"` in a paging helper, or a `str.format`
 template `"{where} LIMIT {limit} OFFSET {offset}"`; whole statements are read by the SQL side, also when the
 code fills in the table name: `"SELECT ... FROM %s ORDER BY id LIMIT %s OFFSET %s" % (table, size, done)`;
@@ -207,7 +209,7 @@ def _call_finding(module: SourceModule, call: ast.Call, orm: bool, project: Proj
     if not isinstance(func, ast.Attribute) or func.attr not in ("offset", "slice", "paginate"):
         return None
     project_db = func.attr == "paginate" and _project_flask_db(module, project, func.value)
-    if not (orm or project_db or _looks_like_query(func.value)):
+    if not (orm or project_db or _looks_like_query(func.value) or _built_query(module, project, func.value)):
         return None
     if func.attr == "offset":
         value = call.args[0] if call.args else (call.keywords[0].value if call.keywords else None)
@@ -863,6 +865,36 @@ def _project_flask_db(module: SourceModule, project: Project, receiver: ast.AST)
                 and any(isinstance(t, ast.Name) and t.id == attr for t in node.targets):
             return (qualified(owner, node.value.func) or "").startswith("flask_sqlalchemy.")
     return False
+
+
+def _built_query(module: SourceModule, project: Project, receiver: ast.expr) -> bool:
+    """A query built out of sight: a name the function binds to a query chain (``found =
+    db.session.query(Item).filter(...)`` then ``found.offset(n)``), or what a function of the project returns
+    when each of its returns is a query chain (``Update.for_reader(reader).paginate(page=n)``)."""
+    fn = db.function_of(module, receiver)
+    if fn is not None and any(_looks_like_query(expr) for expr in _bound_expressions(fn, receiver)[1:]):
+        return True
+    helper = _called_function(module, project, receiver) if isinstance(receiver, ast.Call) else None
+    if helper is None:
+        return False
+    returns = [n.value for n in walk_function_body(helper) if isinstance(n, ast.Return) and n.value is not None]
+    return bool(returns) and all(any(_looks_like_query(expr) for expr in _bound_expressions(helper, value))
+                                 for value in returns)
+
+
+def _called_function(module: SourceModule, project: Project, call: ast.Call) -> ast.AST | None:
+    """The project function ``call`` runs; for ``Model.method(...)`` on a class imported through a package
+    whose names the resolver cannot follow (a lazy loader's stub), the method of the one class of that name."""
+    resolved = db.resolve_function(module, project, call, reexports=True)
+    if resolved is not None:
+        return resolved[1]
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in module.imports):
+        return None
+    classes = [cls for (_, name), (_, cls) in _project_classes(project).items() if name == func.value.id]
+    methods = [item for cls in classes[:2] for item in cls.body
+               if isinstance(item, FUNCTION_TYPES) and item.name == func.attr]
+    return methods[0] if len(classes) == 1 and methods else None
 
 
 def _looks_like_query(node: ast.AST) -> bool:
