@@ -13,6 +13,10 @@ named a client or an API that the code base does not define (`self.client.get_st
 a read through a recognised service SDK or gRPC stub (`s3.get_object`, `ec2.describe_instances`,
 `stub.GetUser`), an LLM request
 (`llm.chat.completions.create(...)`, `claude.messages.create(...)`, `litellm.acompletion(...)`),
+a read (`get`, `hgetall`, `info`, `dbsize`) or a key deletion (`delete`, `unlink`: one `DEL` takes several keys) sent
+through an asyncio Redis client (`redis.asyncio`, `aioredis`, or a class of the code base derived from its client),
+the name bound to it in the function or at module level (also imported from another module of the code base),
+deletions joining only other deletions (a read next to a deletion may be its other half: `get`, then `delete`),
 or a helper of the code base that does such reads -- a function, or a method of a service object
 whose class is known (followed through plain `def`
 wrappers that return a helper's coroutine, and through `request(method, ...)` helpers
@@ -81,8 +85,9 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, storage
 from audit_lib.libs.http import external_call
 from audit_lib.operator_code import is_script_file
-from audit_lib.pyast import FUNCTION_TYPES, dotted, enclosing_loops, walk_function_body, walk_nodes
+from audit_lib.pyast import FUNCTION_TYPES, dotted, enclosing_loops, qualified, walk_function_body, walk_nodes
 from audit_lib.registry import rule
+from audit_lib.rules.r4_lifecycle._common import REDIS_CLIENTS
 from audit_lib.source import Project, SourceModule
 
 HTTP_READS = {"get", "head", "options"}
@@ -93,6 +98,12 @@ GRPC_READ_PREFIXES = ("Get", "List", "Fetch", "Read", "Describe", "Lookup", "Sea
 LLM_LIBRARIES = {"openai", "anthropic", "litellm"}
 LLM_REQUESTS = ("chat.completions.create", "completions.create", "embeddings.create", "responses.create",
                 "moderations.create", "messages.create", "messages.count_tokens")
+ASYNC_REDIS_CLIENTS = {name for name in REDIS_CLIENTS if name.startswith(("redis.asyncio", "aioredis"))}
+REDIS_READS = {"get", "mget", "getrange", "strlen", "exists", "ttl", "pttl", "type", "hget", "hmget", "hgetall",
+               "hexists", "hlen", "hkeys", "hvals", "smembers", "sismember", "scard", "llen", "lrange", "lindex",
+               "zrange", "zrangebyscore", "zrevrange", "zscore", "zcard", "zcount", "zrank", "xlen", "xrange",
+               "info", "dbsize"}
+REDIS_KEY_DELETIONS = {"delete", "unlink"}
 OBJECT_SESSION = "(a session held by an object)"
 DJANGO_ORM_THREAD = "(Django's thread-sensitive executor)"
 GUARD_PREFIXES = ("check_", "verify_", "ensure_", "authorize", "authorise", "require_", "assert_", "validate_")
@@ -109,6 +120,7 @@ class _Await:
     what: str
     serial_on: str | None  # a connection/session the call must have to itself
     confidence: Confidence
+    removes_keys: bool = False  # Redis key deletions join only other deletions: a read next to one may be its pair
 
 
 @rule("R2.sequential-awaits", on="module", scope="code", severity="low")
@@ -201,6 +213,8 @@ def _can_join(run: list[_Await], current: _Await, produced: set[str]) -> bool:
     used = {n.id for n in walk_nodes(current.call) if isinstance(n, ast.Name)}
     if produced & used:
         return False
+    if any(earlier.removes_keys != current.removes_keys for earlier in run):
+        return False
     return current.serial_on is None or all(earlier.serial_on != current.serial_on for earlier in run)
 
 
@@ -212,7 +226,8 @@ def _targets(statement: ast.stmt, wait: type) -> set[str]:
         targets = [statement.target]
     elif isinstance(statement, ast.Expr) and isinstance(statement.value, wait) \
             and isinstance(statement.value.value, ast.Call):
-        targets = statement.value.value.args  # its answer dropped, it fills what it is given: refresh(order)
+        # its answer dropped, it fills the objects it is given (refresh(order)), not a key it is given (f"user:{uid}")
+        targets = [a for a in statement.value.value.args if isinstance(a, (ast.Name, ast.Attribute, ast.Subscript))]
     return {n.id for t in targets for n in walk_nodes(t) if isinstance(n, ast.Name)}
 
 
@@ -229,6 +244,9 @@ def _io_await(module: SourceModule, project: Project, fn: ast.AST, statement: as
     call = _awaited_call(statement, _waits(fn))
     if call is None or any(start <= statement.lineno <= end for start, end in spans):
         return None
+    redis = _redis_command(module, project, fn, statement, call)
+    if redis is not None:
+        return redis
     outbound = external_call(module, call, project)
     if outbound is not None:
         if outbound.protocol == "http" and outbound.operation.lower() in HTTP_READS:
@@ -249,6 +267,43 @@ def _io_await(module: SourceModule, project: Project, fn: ast.AST, statement: as
         return _Await(statement, call, f"{stored.name}() of the storage layer", None, Confidence.medium) \
             if stored.reads and not stored.memoised else None
     return _helper_await(module, project, fn, statement, call) or _sdk_read(module, project, statement, call)
+
+
+def _redis_command(module: SourceModule, project: Project, fn: ast.AST, statement: ast.stmt,
+                   call: ast.Call) -> _Await | None:
+    """A read (``get``, ``hgetall``, ``info``, ``dbsize``) or a key deletion (``delete``, ``unlink``) sent to a
+    Redis server through an asyncio Redis client (``redis.asyncio``, ``aioredis``): each takes a pooled
+    connection of its own; deleted keys can go in one ``DEL`` together."""
+    if not isinstance(call.func, ast.Attribute) or not isinstance(call.func.value, ast.Name):
+        return None
+    command = call.func.attr
+    if command not in REDIS_READS and command not in REDIS_KEY_DELETIONS:
+        return None
+    if not _redis_client(module, project, fn, call.func.value.id):
+        return None
+    return _Await(statement, call, f"Redis {command.upper()}", None, Confidence.medium,
+                  removes_keys=command in REDIS_KEY_DELETIONS)
+
+
+def _redis_client(module: SourceModule, project: Project, fn: ast.AST, name: str) -> bool:
+    """Whether every binding of ``name`` -- in ``fn``, else at module level, also imported from a module of the
+    code base -- builds an asyncio Redis client: the library's (``redis.asyncio.from_url(...)``) or a class of
+    the code base derived from the library's client (``class AppCache(Redis)``)."""
+    bound = db.single_binding(fn, name)
+    owner = module
+    if bound is None and not any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+                                 for n in walk_function_body(fn)):
+        target = module.imports.get(name, "")
+        defining = project.by_dotted_name.get(target.rpartition(".")[0]) if target else None
+        owner, name = (defining, target.rpartition(".")[2]) if defining is not None else (module, name)
+        bound = db.single_binding(owner.tree, name)
+    if not isinstance(bound, ast.Call):
+        return False
+    built = qualified(owner, bound.func) or ""
+    if built in ASYNC_REDIS_CLIENTS:
+        return True
+    cls = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == built), None)
+    return cls is not None and any(qualified(owner, base) in ASYNC_REDIS_CLIENTS for base in cls.bases)
 
 
 def _service_read(outbound, call: ast.Call) -> bool:
