@@ -128,7 +128,10 @@ transaction and is not reported. Neither are:
   signal receivers, a `ModelAdmin`'s `save_model`/`save_formset`/`save_related`/`delete_model`
   (the admin's change and delete views run them inside `transaction.atomic()`) and the `create`/`update` of a DRF serializer nested in a serializer
   whose own `create`/`update` is atomic, or of a serializer that every view naming it (`serializer_class`)
-  saves in a `perform_create`/`perform_update` under `@transaction.atomic` (its own or a base's), which run
+  saves in a `perform_create`/`perform_update` under `@transaction.atomic` (its own or a base's), or of a
+  serializer named only in views that build it (`serializer_class`, a `return` of `get_serializer_class`) and call
+  its `create`/`update`/`save()` only inside a transaction block (`with transaction.atomic():
+  serializer.create(serializer.validated_data)`, no DRF create/update action inherited to save it outside), which run
   in the transaction of their caller.
 
 ## Why is this bad?
@@ -700,7 +703,8 @@ def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST, project: Pro
     if fn.name in ADMIN_SAVE_HOOKS and isinstance(owner, ast.ClassDef) and _admin_class(owner):
         return True
     if fn.name in ("create", "update") and isinstance(owner, ast.ClassDef) and (
-            owner.name in _nested_in_atomic(project) or owner.name in _saved_by_atomic_views(project)[fn.name]):
+            owner.name in _nested_in_atomic(project) or owner.name in _saved_by_atomic_views(project)[fn.name]
+            or owner.name in _saved_in_view_transactions(project)[fn.name]):
         return True
     if in_atomic_dispatch_view(module, project, fn):
         return True
@@ -883,6 +887,78 @@ def _saved_by_atomic_views(project: Project) -> dict[str, set[str]]:
             registered |= {stand_in for stand_in, replaced in stand_ins.items() if replaced in registered}
         project.facts["r2.saved_by_atomic_views"] = saved
     return project.facts["r2.saved_by_atomic_views"]
+
+
+def _saved_in_view_transactions(project: Project) -> dict[str, set[str]]:
+    """``create``/``update`` -> the serializer classes named only in views that build them (``serializer_class``,
+    a ``return`` of ``get_serializer_class``) and run every ``create``/``update``/``save`` of the serializers they
+    build (``serializer = self.get_serializer(data=...)`` ... ``serializer.create(serializer.validated_data)``)
+    inside a transaction block, with no DRF ``create``/``update`` action of a base class left to save one outside."""
+    if "r2.saved_in_view_transactions" in project.facts:
+        return project.facts["r2.saved_in_view_transactions"]
+    views: dict[str, tuple[set[str], set[str]]] = {}  # view -> (serializers it builds, methods it may run outside)
+    named_in: dict[str, list[str | None]] = {}  # serializer -> the class naming it at each place (None: no class)
+    bases = db.class_bases(project)
+    for module in project.modules:
+        if "Serializer" not in module.text or db.skipped_module(module):
+            continue
+        for cls in module.nodes_of(ast.ClassDef):
+            built = _built_serializers(cls)
+            if built:
+                views[cls.name] = built, _serializer_saves_outside_transaction(module, project, cls, bases)
+        for node in module.nodes_of(ast.Name, ast.Attribute):
+            name = node.id if isinstance(node, ast.Name) else node.attr
+            if isinstance(node.ctx, ast.Load) and name.endswith("Serializer"):
+                holder = next((a for a in ancestors(module, node) if isinstance(a, ast.ClassDef)), None)
+                named_in.setdefault(name, []).append(holder.name if holder is not None else None)
+    project.facts["r2.saved_in_view_transactions"] = {
+        method: {serializer for serializer, holders in named_in.items() if all(
+            holder in views and serializer in views[holder][0] and method not in views[holder][1] for holder in holders)}
+        for method in ("create", "update")}
+    return project.facts["r2.saved_in_view_transactions"]
+
+
+def _built_serializers(view: ast.ClassDef) -> set[str]:
+    """The serializer classes a view builds: its ``serializer_class``, each ``return`` of its ``get_serializer_class``."""
+    built = {(dotted(s.value) or "").split(".")[-1] for s in view.body if isinstance(s, ast.Assign)
+             and any(isinstance(t, ast.Name) and t.id == "serializer_class" for t in s.targets)}
+    for chooser in view.body:
+        if isinstance(chooser, ast.FunctionDef) and chooser.name == "get_serializer_class":
+            built |= {(dotted(n.value) or "").split(".")[-1] for n in walk_function_body(chooser)
+                      if isinstance(n, ast.Return) and n.value is not None}
+    return {name for name in built if name.endswith("Serializer")}
+
+
+def _serializer_saves_outside_transaction(module: SourceModule, project: Project, view: ast.ClassDef,
+                                          bases: dict[str, list[str]]) -> set[str]:
+    """Of ``create``/``update``, those a view may run on a serializer it builds outside a transaction block:
+    a call (``serializer.create(...)``, ``serializer.save()``, which runs either) out of a block, or none made
+    by the view itself (DRF's ``CreateModelMixin``/``UpdateModelMixin`` save it in ``perform_create``/
+    ``perform_update``, or the serializer is saved elsewhere)."""
+    outside, called = set(), set()
+    for method in (f for f in view.body if isinstance(f, FUNCTION_TYPES)):
+        serializers = {t.id for n in walk_function_body(method) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+                       and _builds_serializer(n.value) for t in n.targets if isinstance(t, ast.Name)}
+        for call in (n for n in walk_function_body(method) if isinstance(n, ast.Call)):
+            if isinstance(call.func, ast.Attribute) and call.func.attr in ("create", "update", "save") \
+                    and isinstance(call.func.value, ast.Name) and call.func.value.id in serializers:
+                runs = {"create", "update"} if call.func.attr == "save" else {call.func.attr}
+                called |= runs
+                if not db.in_transaction(module, call, method, project):
+                    outside |= runs
+    own = {f.name for f in view.body if isinstance(f, FUNCTION_TYPES)}
+    inherited = {view.name} | db._ancestors(view.name, bases)
+    actions = {base for cls in inherited for base in bases.get(cls, [])}
+    if "create" not in own and any("Create" in base or base.endswith("ModelViewSet") for base in actions):
+        outside.add("create")
+    if "update" not in own and any("Update" in base or base.endswith("ModelViewSet") for base in actions):
+        outside.add("update")
+    return outside | ({"create", "update"} - called)
+
+
+def _builds_serializer(call: ast.Call) -> bool:
+    built = dotted(call.func) or ""
+    return built == "self.get_serializer" or built.split(".")[-1].endswith("Serializer")
 
 
 def _nested_in_atomic(project: Project) -> set[str]:
