@@ -270,7 +270,8 @@ class Audit:
         apply_code_suppressions(findings, self.suppressions)
         apply_object_suppressions(findings, self.settings.suppress_objects)
         if self.settings.reachability and self.project is not None:
-            suppress_unreachable(findings, self.project)
+            with self._stage("reachability"):
+                suppress_unreachable(findings, self.project)
         if self.settings.baseline:
             apply_baseline(findings, load_baseline(self.settings.baseline))
         findings.sort(key=sort_key)

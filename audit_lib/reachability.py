@@ -6,9 +6,10 @@ report keeps it, marked suppressed with the reason.
 
 The graph holds every Python file under the code root but test code (the scan's ``exclude`` may
 drop folders, such as migrations, whose imports still keep code alive): an edge for each import
-(absolute, relative, ``import a.b.c``, ``from pkg import module``) and for each string constant
+(absolute, relative, ``import a.b.c``, ``from pkg import module``, ``from .item import *``) and for each string constant
 that is a dotted path to a module of the project (``"pkg.mod"``, ``"pkg.mod.Class"``,
-``"pkg.mod:func"``: Django settings, celery includes, ``importlib.import_module("pkg.mod")``); a path naming
+``"pkg.mod:func"``: Django settings, celery includes, ``importlib.import_module("pkg.mod")``, each line of
+setup.py's ``entry_points`` text); a path naming
 a package also reaches its ``base`` module (what Django loads of a database ``ENGINE``).
 
 Entry points (roots):
@@ -17,12 +18,16 @@ Entry points (roots):
 - the modules a framework or a server loads by convention: ``settings*``, ``urls``, ``wsgi``, ``asgi``,
   ``manage``, ``apps``, ``admin``, ``models``, ``signals``, ``receivers``, ``tasks``, ``celery``,
   ``consumers``, ``routing``, ``formats``, ``app``, ``main``, ``cli``, ``server``, ``worker``, and
-  everything under ``settings/``, ``migrations/``, ``templatetags/``, ``management/commands/``, plus the names an ``autodiscover*("name")`` call asks for;
+  everything under ``settings/``, ``migrations/``, ``templatetags/``, ``management/commands/``, plus the names an
+  ``autodiscover*("name")`` call asks for; a package of such a name counts too (``models/__init__.py``);
+- a module that builds a web or Celery application (``FastAPI()``, ``Flask(__name__)``, ``Celery("proj")``):
+  a server or a worker loads it by a path that may be written outside the scanned tree;
 - every module of a package one of whose modules loads modules by a computed name
   (``importlib.import_module(name)``, ``__import__(name)``, ``import_string(name)``,
   ``pkgutil.iter_modules``);
-- modules named by dotted paths in the tree's configuration files (``.toml``, ``.cfg``, ``.ini``,
-  ``.yml``, ``.yaml``, ``.txt``, ``.json``): entry points, plugin lists, settings;
+- modules named by dotted paths in the tree's configuration and launch files (``.toml``, ``.cfg``, ``.ini``,
+  ``.yml``, ``.yaml``, ``.txt``, ``.json``, ``.conf``, ``.sh``, ``.env``, Dockerfile, Procfile, Makefile): entry
+  points, plugin lists, settings, ``gunicorn svc.api:app``, ``python -m svc.worker``;
 - every module of a top-level package holding no other entry point: a library, used by what
   imports it from outside.
 
@@ -41,7 +46,8 @@ import sys
 from pathlib import Path
 
 from audit_lib.findings import Finding
-from audit_lib.pyast import string_value
+from audit_lib.libs.web import APP_FACTORIES
+from audit_lib.pyast import qualified, string_value
 from audit_lib.source import (
     SKIPPED_DIRS,
     Project,
@@ -59,10 +65,13 @@ CONVENTIONAL_NAMES = frozenset({
 CONVENTIONAL_FOLDERS = frozenset({"settings", "migrations", "templatetags"})
 PROJECT_FILES = frozenset({"setup.py", "setup.cfg", "pyproject.toml", "manage.py"})
 PROJECT_FILES_DEPTH = 2  # folders below the root searched for them (a repository with its service in api/)
-CONFIG_SUFFIXES = (".toml", ".cfg", ".ini", ".yml", ".yaml", ".txt", ".json")
+CONFIG_SUFFIXES = (".toml", ".cfg", ".ini", ".yml", ".yaml", ".txt", ".json", ".conf", ".sh", ".env", ".flaskenv")
+LAUNCH_FILES = ("dockerfile", "procfile", "makefile")  # lower-cased name prefixes: Dockerfile.prod, Procfile.dev
 MAX_CONFIG_BYTES = 1_000_000
 DYNAMIC_LOADERS = frozenset({"import_module", "__import__", "import_string"})
 PACKAGE_WALKERS = frozenset({"iter_modules", "walk_packages"})
+APPLICATIONS = frozenset({name for name in APP_FACTORIES if not name.endswith(("Router", "Blueprint", "RouteTableDef"))}
+                         | {"celery.Celery"})
 MOST_UNREACHABLE = 0.5  # above this share of unreachable modules the graph is taken to be partial
 ENTRY_POINT = re.compile(r"\s*[\w.-]+\s*=\s*(?P<target>[\w.]+(?::\w+)?)\s*(?:\[[^\]]*\])?\s*")
 DOTTED_PATH = re.compile(r"(?<![\w./-])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?::[A-Za-z_]\w*)?")
@@ -178,16 +187,17 @@ def _targets(module: SourceModule, names: dict[str, set[str]], tops: frozenset[s
              files: dict[str, set[str]]) -> set[str]:
     """Paths of the project's modules ``module`` imports or names in a string (a dotted path, a file path)."""
     dotted = set(module.imported_roots)
-    dotted.update(node.module for node in module.nodes_of(ast.ImportFrom) if node.module and not node.level)
+    dotted.update(module.imported_from(node) for node in module.nodes_of(ast.ImportFrom))
     found = {path for name in dotted for path in names.get(name, ())}
     for node in module.nodes_of(ast.Constant):
         text = (string_value(node) or "").strip()
-        entry_point = ENTRY_POINT.fullmatch(text)
-        dotted = entry_point.group("target") if entry_point else text
-        if DOTTED_PATH.fullmatch(dotted):
-            found |= _modules_named(dotted, names, tops)
-        elif text.endswith(".py") and "/" in text:
-            found |= _files_named(text, files)
+        for line in text.splitlines() if "\n" in text else [text]:  # setup(entry_points="""[console_scripts]...""")
+            entry_point = ENTRY_POINT.fullmatch(line)
+            dotted = entry_point.group("target") if entry_point else line
+            if DOTTED_PATH.fullmatch(dotted):
+                found |= _modules_named(dotted, names, tops)
+            elif line.endswith(".py") and "/" in line:
+                found |= _files_named(line, files)
     return found
 
 
@@ -242,10 +252,14 @@ def _roots(graph: list[SourceModule], root: Path, names: dict[str, set[str]], to
 
 def _is_entry_module(module: SourceModule, discovered: set[str]) -> bool:
     parts = module.path.split("/")
-    stem = parts[-1][:-3]
-    return (stem in CONVENTIONAL_NAMES or stem in discovered or stem.startswith("settings")
+    name = module.dotted_name.rpartition(".")[2]  # a package's own: models/__init__.py is "models"
+    return (name in CONVENTIONAL_NAMES or name in discovered or name.startswith("settings")
             or any(folder in CONVENTIONAL_FOLDERS for folder in parts[:-1])
-            or is_management_command(module.path) or _has_main_guard(module))
+            or is_management_command(module.path) or _has_main_guard(module) or _builds_application(module))
+
+
+def _builds_application(module: SourceModule) -> bool:
+    return any(qualified(module, call.func) in APPLICATIONS for call in module.nodes_of(ast.Call))
 
 
 def _has_main_guard(module: SourceModule) -> bool:
@@ -304,7 +318,8 @@ def _config_files(root: Path) -> list[Path]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS and not d.startswith(".")]
         folder = Path(dirpath)
-        found.extend(folder / name for name in filenames if name.endswith(CONFIG_SUFFIXES)
+        found.extend(folder / name for name in filenames
+                     if (name.endswith(CONFIG_SUFFIXES) or name.lower().startswith(LAUNCH_FILES))
                      and not is_test_path((folder / name).relative_to(root).as_posix()))
     return found
 

@@ -71,10 +71,6 @@ class SourceModule:
     def imports(self) -> dict[str, str]:
         """Local name -> what it was imported as (``r`` -> ``requests``, ``get`` -> ``requests.get``)."""
         table: dict[str, str] = {}
-        if self.path.endswith("__init__.py"):
-            package = self.dotted_name
-        else:
-            package = self.dotted_name.rsplit(".", 1)[0] if "." in self.dotted_name else ""
         for node in self.nodes_of(ast.Import, ast.ImportFrom):
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -84,16 +80,26 @@ class SourceModule:
                         top = alias.name.split(".", 1)[0]
                         table[top] = top
             elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    parts = package.split(".") if package else []
-                    parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
-                    base = ".".join([*parts, base] if base else parts)
+                base = self.imported_from(node)
                 for alias in node.names:
                     if alias.name == "*":
                         continue
                     table[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
         return table
+
+    def imported_from(self, node: ast.ImportFrom) -> str:
+        """The absolute name of the module a ``from ... import`` reads (``from .item import *`` in
+        ``shop/models/__init__.py`` -> ``shop.models.item``)."""
+        base = node.module or ""
+        if not node.level:
+            return base
+        if self.path.endswith("__init__.py"):
+            package = self.dotted_name
+        else:
+            package = self.dotted_name.rsplit(".", 1)[0] if "." in self.dotted_name else ""
+        parts = package.split(".") if package else []
+        parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+        return ".".join([*parts, base] if base else parts)
 
     @cached_property
     def dotted_name(self) -> str:

@@ -129,3 +129,41 @@ def test_a_script_a_module_runs_by_file_path_is_reachable(tmp_path: Path):
     (tree / "shop/hooks.py").write_text("import subprocess\n\n\ndef run():\n"
                                         "    subprocess.run(['python', '/srv/app/jobs/runner.py'])\n")
     assert "shop/jobs/runner.py" not in unreachable(tree)
+
+
+def test_a_package_of_a_conventional_name_and_its_star_imports_are_reachable(tmp_path: Path):
+    """Django loads ``shop.models`` by convention; ``from .order import *`` is what imports order.py."""
+    tree = write_tree(tmp_path, {**SERVICE, "shop/orders/__init__.py": "", "shop/orders/models/__init__.py": "",
+                                 "shop/orders/models/order.py": FETCH})
+    assert "shop/orders/models/order.py" in unreachable(tree)
+    (tree / "shop/orders/models/__init__.py").write_text("from .order import *\n")
+    assert not {"shop/orders/models/__init__.py", "shop/orders/models/order.py"} & set(unreachable(tree))
+
+
+def test_a_module_a_launch_file_or_setup_py_names_is_reachable(tmp_path: Path):
+    tree = write_tree(tmp_path, {**SERVICE, "shop/api.py": FETCH, "shop/sync.py": FETCH})
+    assert {"shop/api.py", "shop/sync.py"} <= set(unreachable(tree))
+    (tree / "Procfile").write_text("web: uvicorn shop.api:app --port $PORT\n")
+    (tree / "setup.py").write_text('from setuptools import setup\n\nsetup(entry_points="""\n'
+                                   '[console_scripts]\nshop-sync = shop.sync:main\n""")\n')
+    assert not {"shop/api.py", "shop/sync.py"} & set(unreachable(tree))
+
+
+def test_a_module_building_a_web_application_is_reachable(tmp_path: Path):
+    """A server loads it by a path that may be written outside the scanned tree (a Dockerfile one folder up)."""
+    tree = write_tree(tmp_path, {**SERVICE, "shop/service.py": "from flask import Flask\n"})
+    assert "shop/service.py" in unreachable(tree)
+    (tree / "shop/service.py").write_text("from flask import Flask\n\napp = Flask(__name__)\n")
+    assert "shop/service.py" not in unreachable(tree)
+
+
+def test_a_failing_reachability_analysis_degrades_to_keeping_every_finding(tmp_path: Path, monkeypatch):
+    def broken(project):
+        raise RecursionError("too deep")
+
+    monkeypatch.setattr("audit_lib.reachability._unreachable", broken)
+    settings = Settings(code_root=str(write_tree(tmp_path, SERVICE)), database="none", rules=["R3.http-no-timeout"],
+                        exclude=["**/migrations/", "**/tests/"])
+    result = Audit(settings).run()
+    assert result.findings and not [f for f in result.findings if f.suppressed]
+    assert [s.what for s in result.skipped if s.what == "reachability"] == ["reachability"]
