@@ -111,15 +111,16 @@ def _unreachable(project: Project) -> dict[str, str]:
     if not _holds_project_files(project.root):
         return {}
     graph = _graph_modules(project)
-    names = _names(Project(project.root, graph, []))
+    tree = Project(project.root, graph, [])
+    names = _names(tree)
     paths = {m.path: m for m in graph}
-    tops = _top_names(graph)
+    tops = _top_names(graph, tree.package_folders)
     files: dict[str, set[str]] = {}
     for module in graph:
         files.setdefault(module.path.rpartition("/")[2], set()).add(module.path)
     edges = {m.path: _targets(m, names, tops, files) for m in graph}
     reached: set[str] = set()
-    pending = list(_roots(graph, project.root, names, tops))
+    pending = list(_roots(graph, project.root, names, tops, tree.package_folders))
     while pending:
         path = pending.pop()
         if path in reached or path not in paths:
@@ -227,26 +228,25 @@ def _modules_named(dotted: str, names: dict[str, set[str]], tops: frozenset[str]
     return set()
 
 
-def _top_names(graph: list[SourceModule]) -> frozenset[str]:
+def _top_names(graph: list[SourceModule], packages: frozenset[str]) -> frozenset[str]:
     """Names that start an absolute import of the project: top-level packages and loose modules."""
-    folders_with_init = {m.path.rpartition("/")[0] for m in graph if m.path.endswith("/__init__.py")}
     tops = set()
     for module in graph:
-        top = _top_package(module.path, folders_with_init)
+        top = _top_package(module.path, packages)
         tops.add(top.rpartition("/")[2] if top is not None else module.path.rpartition("/")[2][:-3])
     return frozenset(tops)
 
 
-def _roots(graph: list[SourceModule], root: Path, names: dict[str, set[str]], tops: frozenset[str]) -> set[str]:
-    folders_with_init = {m.path.rpartition("/")[0] for m in graph if m.path.endswith("/__init__.py")}
+def _roots(graph: list[SourceModule], root: Path, names: dict[str, set[str]], tops: frozenset[str],
+           packages: frozenset[str]) -> set[str]:
     discovered = {name for m in graph for name in _autodiscovered_names(m)}
     loading_packages = {m.path.rpartition("/")[0] for m in graph if _loads_by_computed_name(m)}
     roots = {m.path for m in graph
-             if _is_entry_module(m, discovered) or _top_package(m.path, folders_with_init) is None
+             if _is_entry_module(m, discovered) or _top_package(m.path, packages) is None
              or any(_is_under(m.path, folder) for folder in loading_packages)}
     roots |= _configured_modules(root, names, tops)
-    tops_with_roots = {_top_package(path, folders_with_init) for path in roots}
-    roots |= {m.path for m in graph if _top_package(m.path, folders_with_init) not in tops_with_roots}
+    tops_with_roots = {_top_package(path, packages) for path in roots}
+    roots |= {m.path for m in graph if _top_package(m.path, packages) not in tops_with_roots}
     return roots
 
 
@@ -324,12 +324,12 @@ def _config_files(root: Path) -> list[Path]:
     return found
 
 
-def _top_package(path: str, folders_with_init: set[str]) -> str | None:
+def _top_package(path: str, packages: frozenset[str]) -> str | None:
     """The outermost package folder holding ``path``; None for a file outside any package."""
     parts = path.split("/")[:-1]
     for end in range(1, len(parts) + 1):
         folder = "/".join(parts[:end])
-        if folder in folders_with_init:
+        if folder in packages:
             return folder
     return None
 
