@@ -67,6 +67,15 @@ call atomic only when the database enforces the lookup's uniqueness; without a k
 `create`, two concurrent calls both insert, and later lookups raise `MultipleObjectsReturned`. A key the
 model may inherit from a base class of the code base counts as there.
 
+It also reports a Redis value read with `GET` and written back or deleted by a second command on the
+same key of a redis client (`redis`, `redis.asyncio`, or a class of the code base derived from one):
+a value computed from it stored again (`n = int(await r.get(k) or 0) + 1; await r.setex(k, ttl, n)`, a
+flag toggled in a JSON value), where concurrent requests read the same value and all but one change is
+lost (use `INCR`); and a one-use value compared and refused (`if stored != code: raise`) and then
+deleted (`await r.delete(k)`: a captcha, a refresh token), which every request checking it before the
+first deletes it accepts (use `GETDEL`). A cache filled when the read finds nothing, or a key deleted
+without a check of its value, is not reported.
+
 It also reports an ORM read-modify-write: a row read without a lock (`row =
 Model.objects.get(...)`, `get_object_or_404(Model, ...)`, `query.first()`, peewee's `Model.get_by_id(pk)` and
 `get_or_none(...)`), a field
@@ -91,7 +100,9 @@ advisory lock, `pg_advisory_xact_lock(...)`; a `with`/`async with` block of a lo
 the parent row, also through a helper named for the lock it takes, `merchants_select_for_update().filter(pk=pk).first()`;
 such a lock every caller of the function takes in its transaction before calling it, also up to three calls
 out: `with atomic(): basket = Basket.objects.select_for_update()...; finish(basket)`; or, for a helper's insert,
-the helper's own check of the table under such a lock),
+the helper's own check of the table under such a lock; or a view under a decorator of the code base that
+runs it inside a `with` block of a lock keyed on the request, `with RedisLock(store, f"lock/{request hash}"):
+... view(*args, **kwargs)`, which makes a double submit wait and replays the first answer),
 and writes inside a `try` that handles the
 unique violation (`IntegrityError`, `UniqueViolation`) or in its handler (the fallback of an insert that
 already lost the race), also inside the helper or database-layer method the write goes through, or in the
@@ -191,8 +202,8 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.operator_code import function_uses, run_by_operators
-from audit_lib.pyast import (FUNCTION_TYPES, ancestors, dotted, enclosing_function, functions, is_none, method_name, string_value,
-                             walk_function_body, walk_nodes)
+from audit_lib.pyast import (FUNCTION_TYPES, ancestors, dotted, enclosing_function, functions, is_none, keyword, method_name,
+                             qualified, string_value, walk_function_body, walk_nodes)
 from audit_lib.registry import rule
 from audit_lib.source import Project, SourceModule, is_management_command, parse_file
 
@@ -242,6 +253,13 @@ FRESH_ID_MAKERS = {"uuid1", "uuid4", "uuid7", "token_hex", "token_urlsafe"}
 UNBACKED_FIX = ("declare a unique key over the looked-up columns (`UniqueConstraint(fields=[...])` in the model's "
                 "`Meta.constraints`, with a migration): get_or_create then catches the losing insert's IntegrityError "
                 "and returns the stored row")
+REDIS_LIBRARY = re.compile(r"(redis|aioredis)(\.|$)")
+REDIS_WRITE_BACKS = {"set", "setex", "psetex"}
+REDIS_DELETES = {"delete", "unlink"}
+REDIS_COUNTER_FIX = ("let Redis compute the new value: INCR/INCRBY (then EXPIRE for a time window), or a Lua "
+                     "script/WATCH transaction for another computation")
+REDIS_CONSUME_FIX = ("read and delete the value in one command: GETDEL (Redis 6.2+), or a Lua script that compares "
+                     "and deletes it, and check the value it returned")
 FIX = ("make the write decide atomically: INSERT ... ON CONFLICT (key) DO NOTHING / DO UPDATE over a unique index "
        "(SQLAlchemy insert().on_conflict_do_nothing(), Django get_or_create/update_or_create), or lock the row "
        "in the read (SELECT ... FOR UPDATE / select_for_update() / with_for_update()) inside one transaction")
@@ -249,15 +267,112 @@ FIX = ("make the write decide atomically: INSERT ... ON CONFLICT (key) DO NOTHIN
 
 @rule("R2.check-then-act", on="module", scope="code+sql", severity="high")
 def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if db.skipped_module(module) or _one_off(module.path) or not (
-            db.uses_database(module) or _imports_project_code(module, project)):
+    if db.skipped_module(module) or _one_off(module.path):
+        return
+    if "redis" in module.text or _imports_project_code(module, project):
+        for fn in functions(module.tree):
+            yield from _unless_run_by_operators(module, project, fn, _redis_key_races(module, project, fn))
+    if not (db.uses_database(module) or _imports_project_code(module, project)):
         return
     for fn in functions(module.tree):
-        if _command_line_command(fn) or _changes_schema(fn) or TEST_HOOK.search(getattr(fn, "name", "")):
+        if _command_line_command(fn) or _changes_schema(fn) or TEST_HOOK.search(getattr(fn, "name", "")) or (
+                _serialized_per_submission(module, project, _caller_of_nested(module, fn))):
             continue
         yield from _unless_run_by_operators(module, project, fn, chain(
             _function_findings(module, project, fn), _unbacked_get_or_creates(module, project, fn)))
         yield from _validator_findings(module, project, fn)
+
+
+def _redis_key_races(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[Finding]:
+    """A Redis value read with ``GET`` and then written back or deleted by a second command on the same key:
+    a counter raised in Python and stored again (``n = int(await r.get(k) or 0) + 1; await r.setex(k, ttl, n)``)
+    loses the increments of concurrent requests, which read the same value; a one-use value checked and
+    then deleted (``if stored != code: raise ...; await r.delete(k)``: a captcha, a refresh token) is
+    accepted by every request that checks it before the first one deletes it."""
+    statements = sorted((s for s in walk_function_body(fn) if isinstance(s, ast.stmt)), key=lambda s: s.lineno)
+    for read in statements:
+        got = _redis_get(module, project, fn, read)
+        if got is None:
+            continue
+        name, client, key = got
+        for node in walk_function_body(fn):
+            if not (isinstance(node, ast.Call) and node.lineno > read.lineno and isinstance(node.func, ast.Attribute)
+                    and dotted(node.func.value) == client and node.args and ast.dump(node.args[0]) == key):
+                continue
+            command, shown = node.func.attr, ast.unparse(node.args[0])
+            if command in REDIS_WRITE_BACKS and _mentions(_written_value(node), _derived_names(statements, name, read, node)):
+                yield _finding(module, node, (
+                    f"read-modify-write on Redis key {shown}: line {read.lineno} reads it with GET and this "
+                    f"{command.upper()} writes back a value computed from it; concurrent requests read the same "
+                    f"value and all but one change is lost"), REDIS_COUNTER_FIX, Confidence.high)
+            elif command in REDIS_DELETES and _refused_on(statements, name, read, node):
+                yield _finding(module, node, (
+                    f"check-then-act on Redis key {shown}: line {read.lineno} reads a one-use value with GET and "
+                    f"checks it, then this {command.upper()} consumes it in a second command; concurrent requests "
+                    f"all pass the check before the first one deletes it"), REDIS_CONSUME_FIX, Confidence.high)
+
+
+def _redis_get(module: SourceModule, project: Project, fn: ast.AST, statement: ast.stmt
+               ) -> tuple[str, str, str] | None:
+    """``name = [await] client.get(key)`` on a Redis client: (name, client, dump of the key)."""
+    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)):
+        return None
+    call = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
+    if not (isinstance(call, ast.Call) and method_name(call) == "get" and len(call.args) == 1
+            and isinstance(call.func.value, ast.Name) and _redis_client(module, project, fn, call.func.value.id)):
+        return None
+    return statement.targets[0].id, call.func.value.id, ast.dump(call.args[0])
+
+
+def _redis_client(module: SourceModule, project: Project, fn: ast.AST, name: str) -> bool:
+    """``name`` is bound -- in ``fn``, at module level or in the module of the code base it is imported
+    from -- to a client of the redis library (``Redis()``, ``redis.asyncio.from_url(...)``) or of a class
+    of the code base derived from one (``class KeyStore(Redis)``)."""
+    owner, bound = module, db.single_binding(fn, name) or db.single_binding(module.tree, name)
+    if bound is None and name in module.imports:
+        target = module.imports[name]
+        owner = project.by_dotted_name.get(target.rpartition(".")[0])
+        bound = db.single_binding(owner.tree, target.rpartition(".")[2]) if owner is not None else None
+    if not isinstance(bound, ast.Call):
+        return False
+    built = qualified(owner, bound.func) or ""
+    cls = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == built), None)
+    return any(REDIS_LIBRARY.match(q) for q in [built, *(qualified(owner, b) or "" for b in (cls.bases if cls else []))])
+
+
+def _written_value(call: ast.Call) -> ast.expr | None:
+    """The value a ``set``/``setex``/``psetex`` stores: ``set(key, value)``, ``setex(key, ttl, value)``."""
+    position = 1 if call.func.attr == "set" else 2
+    return call.args[position] if len(call.args) > position else keyword(call, "value")
+
+
+def _derived_names(statements: list[ast.stmt], name: str, read: ast.stmt, until: ast.AST) -> set[str]:
+    """The names holding a value computed from ``name`` at ``until``: assigned from an expression that
+    uses one (``n = int(n) if n else 0``, ``n += 1``); a name assigned afresh stops holding it."""
+    derived = {name}
+    for statement in statements:
+        if not read.lineno < statement.lineno < until.lineno:
+            continue
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+            target = statement.targets[0].id
+            derived = derived | {target} if _mentions(statement.value, derived) else derived - {target}
+        elif isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name) and (
+                statement.target.id in derived or _mentions(statement.value, derived)):
+            derived.add(statement.target.id)
+    return derived
+
+
+def _refused_on(statements: list[ast.stmt], name: str, read: ast.stmt, until: ast.AST) -> bool:
+    """An ``if`` between the read and ``until`` that compares the value read (``stored != code``) and
+    raises or returns: the value is checked before it is used up."""
+    return any(isinstance(s, ast.If) and read.lineno < s.lineno < until.lineno and any(
+        isinstance(n, ast.Compare) and _mentions(n, {name}) for n in ast.walk(s.test)) and any(
+        isinstance(b, (ast.Raise, ast.Return)) for b in s.body) for s in statements)
+
+
+def _mentions(node: ast.AST | None, names: set[str]) -> bool:
+    return node is not None and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
 
 
 def _unless_run_by_operators(module: SourceModule, project: Project, fn: ast.AST,
@@ -272,6 +387,33 @@ def _unless_run_by_operators(module: SourceModule, project: Project, fn: ast.AST
     if found and not _startup_hook(module, fn) and (getattr(fn, "decorator_list", None) or not run_by_operators(
             module, project, fn, also=_startup_hook)):
         yield from found
+
+
+def _serialized_per_submission(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """A view under a decorator of the code base that runs it inside a lock keyed on the request (``with
+    RedisLock(store, f"lock/{hash of request.url and request.form}"): ... return view(*args, **kwargs)``):
+    identical submissions wait for each other and the later one gets the first one's answer, so a double
+    submit cannot race past the view's check."""
+    for decorator in getattr(fn, "decorator_list", ()):
+        call = decorator if isinstance(decorator, ast.Call) else ast.Call(func=decorator, args=[], keywords=[])
+        resolved = db.resolve_function(module, project, call, reexports=True)
+        if resolved is not None and _calls_wrapped_under_request_lock(*resolved):
+            return True
+    return False
+
+
+def _calls_wrapped_under_request_lock(module: SourceModule, decorator: ast.AST) -> bool:
+    """The decorator's wrapper calls the function it wraps (a parameter of the decorator or of a function
+    nested in it) in a ``with`` block of a lock, and reads the ``request`` its key is made of."""
+    nested = [f for f in walk_nodes(decorator) if isinstance(f, FUNCTION_TYPES)]
+    wrapped = {a.arg for f in [decorator, *nested] for a in f.args.args}
+    for node in walk_nodes(decorator):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in wrapped:
+            block, wrapper = _with_block(module, node), enclosing_function(module, node)
+            if block is not None and any(_names_lock(item.context_expr) for item in block.items) and any(
+                    isinstance(n, ast.Name) and n.id == "request" for n in walk_nodes(wrapper)):
+                return True
+    return False
 
 
 def _caller_of_nested(module: SourceModule, fn: ast.AST) -> ast.AST:
