@@ -31,6 +31,10 @@ A check that the row exists refuses a retry: an early refusal before the insert
 "name taken", "already exists", also in the serializer's own `validate`/`create` or in the helper
 that inserts) is not reported. A retried POST gets an error, not a second row; the race between
 two concurrent tries is R2.check-then-act's.
+Nor do inserts made as the object a handler acts on leaves a state it is tested in (`if job.is_running:
+return Response(204)`, then `job.is_running = True` before the insert, in the handler or in the helper
+it goes through; or the insert under `if job.is_running:` that sets `job.is_running = False`): a retry
+finds the new state and inserts nothing (an enable or disable action, not a create).
 Nor do inserts into a table the code creates as `CREATE TEMPORARY TABLE` (the keys of a bulk lookup,
 joined against the stored rows and dropped with the session).
 
@@ -1546,6 +1550,35 @@ def _installation_step(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool
     return False
 
 
+def _moves_out_of_state(module: SourceModule, project: Project, fn: ast.AST, insert: db.DbOp) -> bool:
+    """The insert runs only while the object the handler acts on is in a state that the same code leaves:
+    ``if job.is_running: return Response(204)`` then ``job.is_running = True`` before the insert (in the
+    handler or in the helper of the code base it goes through), or the insert under ``if job.is_running:``
+    that sets ``job.is_running = False``. A retry finds the object in its new state and inserts nothing: an
+    enable or disable action on one object, not a create."""
+    if _state_guarded(fn, insert.call):
+        return True
+    resolved = db.resolve_function(module, project, insert.call, reexports=True) if insert.through else None
+    return resolved is not None and _state_guarded(resolved[1], None)
+
+
+def _state_guarded(fn: ast.AST, insert: ast.AST | None) -> bool:
+    """An ``if`` testing ``obj.attr`` that returns or raises (or holds ``insert``), with ``obj.attr =`` set
+    after the test, in ``fn``."""
+    assigned = [(dotted(t), node.lineno) for node in walk_function_body(fn) if isinstance(node, ast.Assign)
+                for t in node.targets if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+                and t.value.id not in ("self", "cls")]
+    for node in walk_function_body(fn):
+        if not isinstance(node, ast.If):
+            continue
+        tested = {dotted(n) for n in ast.walk(node.test) if isinstance(n, ast.Attribute)}
+        body = [n for statement in node.body for n in ast.walk(statement)]
+        if any(name in tested and line > node.lineno for name, line in assigned) and (
+                any(isinstance(n, (ast.Return, ast.Raise)) for n in body) or any(n is insert for n in body)):
+            return True
+    return False
+
+
 def _first_insert(module: SourceModule, project: Project, fn: ast.AST
                   ) -> tuple[str, ast.AST, str | None, Confidence, bool] | None:
     """(table, node, helper, confidence, whether the write is a get-or-update that adds to the row it
@@ -1556,7 +1589,8 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
         if op.kind != db.INSERT or op.upsert and not _conflicts_on_nothing(module, project, op) or any(
                 db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables):
             continue
-        if _pending_placeholder(module, project, fn, op) or _expiring_row(project, op) or (
+        if _pending_placeholder(module, project, fn, op) or _expiring_row(project, op) or _moves_out_of_state(
+                module, project, fn, op) or (
                 op.tables and {t.lower() for t in op.tables} <= _temporary_tables(project)):
             continue
         if _counts_again(module, project, fn, op):
