@@ -2117,9 +2117,10 @@ def _unlimited_rows(iterable: ast.expr, bound: dict[str, ast.expr], nodes: list[
     """The ``.all()`` of a query with no slice or limit that ``iterable`` walks, directly, through the name it is
     bound to, or through the columns it picks (``Entry.objects.all().values_list("id", "title")``)."""
     rows = bound.get(iterable.id) if isinstance(iterable, ast.Name) else iterable
-    while isinstance(rows, ast.Call) and method_name(rows) in ROW_COLUMNS:
+    while isinstance(rows, ast.Call) and isinstance(rows.func, ast.Attribute) and rows.func.attr in ROW_COLUMNS:
         rows = rows.func.value
-    if not (isinstance(rows, ast.Call) and method_name(rows) == "all" and not rows.args) or _capped(iterable, nodes) \
+    if not (isinstance(rows, ast.Call) and isinstance(rows.func, ast.Attribute) and rows.func.attr == "all"
+            and not rows.args) or _capped(iterable, nodes) \
             or any(isinstance(n, ast.Call) and method_name(n) in ("limit", "paginate", "slice")
                    for n in walk_nodes(rows)):
         return None
