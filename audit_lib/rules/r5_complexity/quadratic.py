@@ -920,10 +920,11 @@ def _collection_loops(module: SourceModule, node: ast.AST) -> list[LoopSite]:
 def _bound_in(loop: LoopSite, names: set[str]) -> bool:
     """Whether the loop binds one of ``names`` afresh on each pass (its target, or a plain
     assignment in its body; ``s += x`` and ``s = s + x`` grow the value, they do not renew it)."""
-    if not isinstance(loop.node, (ast.For, ast.AsyncFor)):
+    if not isinstance(loop.node, (ast.For, ast.AsyncFor, ast.While)):
         generator = loop.node.generators[loop.clause]
         return bool(names & {n.id for n in walk_nodes(generator.target) if isinstance(n, ast.Name)})
-    bound = {n.id for n in walk_nodes(loop.node.target) if isinstance(n, ast.Name)}
+    target = loop.node.target if not isinstance(loop.node, ast.While) else None
+    bound = {n.id for n in walk_nodes(target) if isinstance(n, ast.Name)} if target is not None else set()
     for statement in loop.node.body:
         for node in walk_nodes(statement):
             if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
@@ -1052,7 +1053,8 @@ def _keys_of(function: ast.AST, value: ast.expr, listed: str, parents: dict, see
         return any(walked_collection(g.iter) == listed for g in value.generators)
     if isinstance(value, ast.Call) and dotted(value.func) in KEY_COPIES and value.args:
         return _keys_of(function, value.args[0], listed, parents, seen)
-    if isinstance(value, ast.Call) and method_name(value) in KEY_COLUMNS:  # rows.values_list("id", flat=True)
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in KEY_COLUMNS:
+        # rows.values_list("id", flat=True)
         return _keys_of(function, value.func.value, listed, parents, seen)
     if isinstance(value, ast.Name) and (value.id, value.lineno) not in seen:
         seen.add((value.id, value.lineno))
