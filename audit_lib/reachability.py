@@ -6,11 +6,11 @@ report keeps it, marked suppressed with the reason.
 
 The graph holds every Python file under the code root but test code (the scan's ``exclude`` may
 drop folders, such as migrations, whose imports still keep code alive): an edge for each import
-(absolute, relative, ``import a.b.c``, ``from pkg import module``, ``from .item import *``) and for each string constant
-that is a dotted path to a module of the project (``"pkg.mod"``, ``"pkg.mod.Class"``,
-``"pkg.mod:func"``: Django settings, celery includes, ``importlib.import_module("pkg.mod")``, each line of
-setup.py's ``entry_points`` text); a path naming
-a package also reaches its ``base`` module (what Django loads of a database ``ENGINE``).
+(absolute, relative, ``import a.b.c``, ``from pkg import module``, ``from .item import *``) and for each
+string constant that is a dotted path to a module of the project (``"pkg.mod"``, ``"pkg.mod.Class"``,
+``"pkg.mod:func"``: Django settings, celery includes, ``importlib.import_module("pkg.mod")``, each line
+of setup.py's ``entry_points`` text); a path naming a package also reaches its ``base`` module (what
+Django loads of a database ``ENGINE``).
 
 Entry points (roots):
 - a file with an ``if __name__ == "__main__":`` guard, ``__main__.py``, ``setup.py``, a file
