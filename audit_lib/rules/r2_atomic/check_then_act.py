@@ -599,7 +599,7 @@ def _keyed_over(module: SourceModule, model: ast.ClassDef, project: Project, cal
         words = {k.arg: k.value for k in value.keywords} if isinstance(value, ast.Call) else {}
         names = [t.id for t in (statement.targets if isinstance(statement, ast.Assign) else [getattr(statement, "target", None)])
                  if isinstance(t, ast.Name)]
-        if (dotted(value.func) if isinstance(value, ast.Call) else "").endswith("OneToOneField") or any(
+        if ((dotted(value.func) or "") if isinstance(value, ast.Call) else "").endswith("OneToOneField") or any(
                 isinstance(words.get(flag), ast.Constant) and words[flag].value is True for flag in ("unique", "primary_key")):
             keys += [{name} for name in names]
         default = words.get("default")
