@@ -861,11 +861,7 @@ def _sdk_returned(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionD
 def _sdk_of_type(module: SourceModule, annotation: ast.expr) -> str | None:
     """The SDK client named by a type annotation (``BaseOAuth2``, ``Optional[PostmarkClient]``, ``"Client"``,
     ``A | B``); ``HOLDS`` + the SDK for a container of clients (``dict[str, GitHubOAuth2]``)."""
-    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        try:
-            annotation = ast.parse(annotation.value, mode="eval").body
-        except SyntaxError:
-            return None
+    annotation = annotation_expr(annotation)
     if isinstance(annotation, ast.BinOp):
         return _sdk_of_type(module, annotation.left) or _sdk_of_type(module, annotation.right)
     if isinstance(annotation, (ast.Name, ast.Attribute)):

@@ -140,6 +140,7 @@ from audit_lib.operator_code import is_offline_file, is_shipped_command
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
+    annotation_expr,
     call_name,
     dotted,
     enclosing_function,
@@ -261,7 +262,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         if name in SDK_CLIENTS and _sdk_client_untimed(node, SDK_CLIENTS[name]):
             yield _finding(module, node, f"{name}() client has no timeout: each request it sends can wait "
                            "forever (the library's default is None)", "jira", Confidence.high)
-        elif name in TWILIO_CLIENTS and _twilio_default_http_client(node, TWILIO_CLIENTS[name]):
+        elif name in TWILIO_CLIENTS and _sdk_client_untimed(node, TWILIO_CLIENTS[name], "http_client"):
             yield _finding(module, node, f"{name}() sends through the default TwilioHttpClient, whose timeout is "
                            "None: each API call on it can wait forever", "twilio", Confidence.high)
     if module.imports_module("mcp"):
@@ -673,12 +674,7 @@ def _kept_class(module: SourceModule, project: Project, cls: ast.ClassDef,
     if not (isinstance(parent, ast.Assign) and isinstance(parent.value, ast.Name)):
         return None
     parameter = next((a for a in init.args.args if a.arg == parent.value.id and a.annotation is not None), None)
-    annotation = parameter.annotation if parameter is not None else None
-    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        try:
-            annotation = ast.parse(annotation.value, mode="eval").body
-        except SyntaxError:
-            return None
+    annotation = annotation_expr(parameter.annotation) if parameter is not None else None
     name = qualified(module, annotation) if annotation is not None else None
     return _class_and_file(module, project, name) if name else None
 
@@ -722,17 +718,13 @@ def _mcp_session_untimed(module: SourceModule, call: ast.Call) -> bool:
                                   for n in walk_function_body(fn))
 
 
-def _twilio_default_http_client(call: ast.Call, position: int) -> bool:
-    """A Twilio ``Client(sid, token)`` handed no ``http_client`` (by keyword or at ``position``)."""
-    return not has_kwargs_splat(call) and not any(isinstance(a, ast.Starred) for a in call.args) \
-        and len(call.args) <= position and keyword(call, "http_client") is None
-
-
-def _sdk_client_untimed(call: ast.Call, position: int) -> bool:
+def _sdk_client_untimed(call: ast.Call, position: int, setting: str = "timeout") -> bool:
+    """A client built with no ``setting`` (``timeout``; a Twilio ``Client``'s ``http_client``), by keyword, as
+    None or at ``position`` (the index of its positional parameter)."""
     if has_kwargs_splat(call) or any(isinstance(a, ast.Starred) for a in call.args) or len(call.args) > position:
         return False
-    timeout = keyword(call, "timeout")
-    return timeout is None or is_none(timeout)
+    given = keyword(call, setting)
+    return given is None or is_none(given)
 
 
 def _constructor_problem(module: SourceModule, project: Project, call: ast.Call) -> tuple[str, str] | None:
