@@ -617,8 +617,8 @@ def _once_per_batch_run(module: SourceModule, project: Project, call: ast.Call) 
     if fn is None or not run_by_operators(module, project, fn, also=lambda owner, f: _pipeline_method(owner, project, f)):
         return False
     sites = [(module, call, fn)] + _call_sites(module, project, fn, 3)
-    repeated = any(_inside(m, node, scope, (ast.For, ast.AsyncFor, ast.While)) for m, node, scope in sites)
-    caught = any(_caught_inside(m, node, scope) for m, node, scope in sites)
+    repeated = any(_in_body_of(m, node, scope, _loop) for m, node, scope in sites)
+    caught = any(_in_body_of(m, node, scope, _catches) for m, node, scope in sites)
     return not (repeated and caught)
 
 
@@ -632,25 +632,27 @@ def _call_sites(module: SourceModule, project: Project, fn: ast.AST, depth: int)
                     for site in _call_sites(m, project, caller, depth - 1)]
 
 
-def _inside(module: SourceModule, node: ast.AST, scope: ast.AST | None, kinds: tuple[type, ...]) -> bool:
-    """Whether ``node`` sits in the body of a statement of one of ``kinds`` within ``scope``."""
+def _in_body_of(module: SourceModule, node: ast.AST, scope: ast.AST | None, holds) -> bool:
+    """Whether ``node`` sits in the body (not the ``else`` or the handlers) of a statement within ``scope`` for
+    which ``holds(statement)``."""
+    child = node
     for parent in ancestors(module, node):
         if parent is scope:
             return False
-        if isinstance(parent, kinds) and any(node is n for statement in parent.body for n in walk_nodes(statement)):
+        if holds(parent) and any(child is statement for statement in getattr(parent, "body", ())):
             return True
+        child = parent
     return False
 
 
-def _caught_inside(module: SourceModule, node: ast.AST, scope: ast.AST | None) -> bool:
-    """Whether a ``try`` within ``scope`` holds ``node`` and has a handler that does not raise again."""
-    for parent in ancestors(module, node):
-        if parent is scope:
-            return False
-        if isinstance(parent, ast.Try) and any(node is n for statement in parent.body for n in walk_nodes(statement)) \
-                and any(not any(isinstance(n, ast.Raise) for n in walk_nodes(h)) for h in parent.handlers):
-            return True
-    return False
+def _loop(statement: ast.AST) -> bool:
+    return isinstance(statement, (ast.For, ast.AsyncFor, ast.While))
+
+
+def _catches(statement: ast.AST) -> bool:
+    """A ``try`` with a handler that does not raise again."""
+    return isinstance(statement, ast.Try) and any(not any(isinstance(n, ast.Raise) for n in walk_nodes(handler))
+                                                  for handler in statement.handlers)
 
 
 def _pipeline_method(module: SourceModule, project: Project, fn: ast.AST) -> bool:
@@ -662,7 +664,7 @@ def _pipeline_method(module: SourceModule, project: Project, fn: ast.AST) -> boo
 def _pipeline_classes(project: Project) -> set[str]:
     """Names of the classes that define a ``steps()`` returning their own methods in order (``return
     (cls.collect, cls.store)``: a batch pipeline a runner builds and walks step by step), and of their subclasses."""
-    names = project.facts.get("r3_pipeline_classes")
+    names = project.facts.get("r3.pipeline_classes")
     if names is None:
         classes = [(module, node) for module in project.modules if not is_test_file(module)
                    for node in walk_nodes(module.tree) if isinstance(node, ast.ClassDef)]
@@ -673,7 +675,7 @@ def _pipeline_classes(project: Project) -> set[str]:
                      if any((dotted(base) or "").rsplit(".", 1)[-1] in names for base in node.bases)}
             grown = not found <= names
             names |= found
-        project.facts["r3_pipeline_classes"] = names
+        project.facts["r3.pipeline_classes"] = names
     return names
 
 
