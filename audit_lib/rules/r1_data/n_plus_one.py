@@ -1816,10 +1816,8 @@ def _request_filled_parameters(module: SourceModule, fn: ast.AST) -> set[str]:
     return names
 
 
-COASTER_REQUEST_DECORATORS = {f"coaster.views.{name}" for name in
-                              ("requestargs", "requestform", "requestquery", "requestvalues", "requestbody")} \
-    | {f"coaster.views.decorators.{name}" for name in
-       ("requestargs", "requestform", "requestquery", "requestvalues", "requestbody")}
+COASTER_REQUEST_DECORATORS = {f"{package}.{name}" for package in ("coaster.views", "coaster.views.decorators")
+                              for name in ("requestargs", "requestform", "requestquery", "requestvalues", "requestbody")}
 
 
 def _key_type(annotation: ast.expr) -> bool:
