@@ -391,7 +391,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
 
 
 def _discarded_eager_loads(module: SourceModule) -> Iterator[Finding]:
-    """``qs.prefetch_related("advisories__aliases")`` as a statement: a queryset method returns a new
+    """``qs.prefetch_related("cards__tags")`` as a statement: a queryset method returns a new
     queryset and leaves ``qs`` as it was, so the rows are read without the relation and each row loads it."""
     for node in module.nodes_of(ast.Expr):
         call = node.value
@@ -3524,7 +3524,7 @@ def _property_returns(module: SourceModule, project: Project, fn: ast.AST, node:
 
 def _annotated_with_plain_class(project: Project, fn: ast.AST, node: ast.AST) -> bool:
     """Whether ``node`` is a parameter of ``fn`` annotated with a class of the project that is no ORM model
-    (``record: AdvisoryRecord``, a dataclass): its attributes are values, not relations."""
+    (``record: NoticeRecord``, a dataclass): its attributes are values, not relations."""
     if not isinstance(node, ast.Name) or not isinstance(fn, FUNCTION_TYPES):
         return False
     arg = next((a for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs] if a.arg == node.id), None)
