@@ -68,8 +68,11 @@ In the database: `timestamp without time zone` columns (`date` columns are fine)
 `datetime.now(timezone.utc)`, `now(tz=...)`, `fromtimestamp(ts, tz=...)`,
 `datetime.now().astimezone()`, `make_aware(datetime.now())`,
 a reading whose value is thrown away (`datetime.fromtimestamp(value)` as a statement in a `try`: a check that
-the number is a valid timestamp), `datetime.now().timestamp()`, `datetime.today().replace(day=1).timestamp()` (a correct POSIX time, also through a name read only that
-way, or handed to a project function whose parameter is read only that way), a reading only turned into text for people (`datetime.now().strftime(...)`,
+the number is a valid timestamp), `datetime.fromtimestamp(0)` (the epoch as an "all time" lower bound),
+`datetime.now().timestamp()`, `datetime.today().replace(day=1).timestamp()` (a correct POSIX time, also through a name read only that
+way, also after `cutoff = now - timedelta(minutes=m)`, or handed to a project function whose parameter is read only that way),
+a reading only turned into text for people (`datetime.now().strftime(...)`, also handed to a project formatter
+`def as_text(value): if value: return value.strftime(...)`,
 `datetime.ctime(datetime.utcnow())` in a log banner, `(datetime.now() + timedelta(hours=1))
 .strftime(...)` as an example in a prompt, `f"generated on {datetime.utcnow()} UTC"`,
 `"backup-" + datetime.now().isoformat()`, `str(datetime.utcnow()) + upload.filename`,
@@ -795,6 +798,8 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
             return
         if any(kw.arg is None for kw in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
             return
+        if function == "fromtimestamp" and _epoch_itself(call):
+            return  # the 1970 epoch as an "all time" lower bound: no offset moves a bound before every value
         if _labelled_utc(module, call):
             yield Finding(
                 message=f"datetime.{function}() reads the host's local wall clock and .replace(tzinfo=...) labels "
@@ -1695,15 +1700,23 @@ def _only_read_as_epoch(module: SourceModule, call: ast.Call) -> bool:
         and isinstance(module.parents.get(parent), ast.Call)
 
 
-def _name_only_read_as_epoch(module: SourceModule, call: ast.Call, project: Project) -> bool:
+def _epoch_itself(call: ast.Call) -> bool:
+    """``datetime.fromtimestamp(0)``."""
+    return len(call.args) == 1 and isinstance(call.args[0], ast.Constant) and call.args[0].value == 0 \
+        and not isinstance(call.args[0].value, bool)
+
+
+def _name_only_read_as_epoch(module: SourceModule, call: ast.Call, project: Project, depth: int = 0) -> bool:
     """``now = datetime.now()`` read only as ``now.timestamp()``, also by a function of the project
     it is handed to (``thread_index(msg_id, now)`` whose parameter is read only as ``.timestamp()``):
-    the right POSIX time (also ``expires = datetime.now() + timedelta(days=7)``)."""
+    the right POSIX time (also ``expires = datetime.now() + timedelta(days=7)``, and ``now`` read only
+    into ``cutoff = now - timedelta(minutes=m)`` that is read only as ``cutoff.timestamp()``)."""
     parent = module.parents.get(_through_arithmetic(module, call))
     if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
         return False
     reads = _reads_of(module, parent, parent.targets[0].id)
-    return bool(reads) and all(_only_read_as_epoch(module, n) or _epoch_parameter(module, n, project) for n in reads)
+    return bool(reads) and all(_only_read_as_epoch(module, n) or _epoch_parameter(module, n, project)
+                               or (depth < 2 and _name_only_read_as_epoch(module, n, project, depth + 1)) for n in reads)
 
 
 def _epoch_parameter(module: SourceModule, node: ast.expr, project: Project) -> bool:
@@ -1714,9 +1727,10 @@ def _epoch_parameter(module: SourceModule, node: ast.expr, project: Project) -> 
 
 def _text_parameter(module: SourceModule, node: ast.expr, project: Project) -> bool:
     """The reading is handed by position to a function of the project (defined once) whose parameter
-    is read only as ``.strftime(...)``: ``certificate_name(cn, issuer, datetime.now(), ...)`` that puts
-    the day into a name."""
-    return _parameter_read_only(module, node, project, _only_formatted)
+    is read only as ``.strftime(...)`` (or tested for its truth first): ``certificate_name(cn, issuer,
+    datetime.now(), ...)`` that puts the day into a name."""
+    return _parameter_read_only(module, node, project, lambda owner, read: _only_formatted(owner, read)
+                                or _only_tested(owner, read), need=_only_formatted)
 
 
 def _only_formatted(module: SourceModule, node: ast.expr) -> bool:
@@ -1725,7 +1739,8 @@ def _only_formatted(module: SourceModule, node: ast.expr) -> bool:
         and isinstance(module.parents.get(parent), ast.Call)
 
 
-def _parameter_read_only(module: SourceModule, node: ast.expr, project: Project, test) -> bool:
+def _parameter_read_only(module: SourceModule, node: ast.expr, project: Project, test, need=None) -> bool:
+    """Every read of the parameter passes ``test``, and one at least passes ``need`` when given."""
     call = module.parents.get(node)
     if not (isinstance(call, ast.Call) and node in call.args) or any(isinstance(a, ast.Starred) for a in call.args):
         return False
@@ -1742,7 +1757,7 @@ def _parameter_read_only(module: SourceModule, node: ast.expr, project: Project,
     if index >= len(parameters):
         return False
     reads = [n for n in walk_nodes(fn) if isinstance(n, ast.Name) and n.id == parameters[index] and isinstance(n.ctx, ast.Load)]
-    return bool(reads) and all(test(owner, n) for n in reads)
+    return bool(reads) and all(test(owner, n) for n in reads) and (need is None or any(need(owner, n) for n in reads))
 
 
 def _read_as_utc(module: SourceModule, call: ast.Call, function: str, project: Project) -> bool:
