@@ -10,7 +10,7 @@ quantities (the amount of flour in a recipe, a time budget), so in code they cou
 a file that speaks of money elsewhere (prices, costs, currency, fees, ...; `Decimal` alone
 does not, it holds grams as often as cents), and not as a field of a class whose name
 says it counts or measures something else (`total` of a `PaymentCountStat`). Not
-money: `tax_rate`, `fee_ratio`, `price_percent`, `total_count`, `total_seconds`,
+money: `tax_rate`, `fee_ratio`, `rel_profit`, `price_percent`, `price_precision`, `total_count`, `total_seconds`,
 `balance_ts`, `payment_date`, `discount`, coordinates and scores; nor is a field the code
 itself reads into such a name (`fee_percent = settings.service_fee`: a percentage), or
 fills from one (`Public(serviceFee=settings.service_fee)`); nor the cost field of a record of usage
@@ -126,8 +126,10 @@ NOT_MONEY_WORDS = {
     "index", "idx", "version", "probability", "prob", "confidence", "threshold", "limit",
     "width", "height", "pixels", "steps", "epochs", "loss", "accuracy", "energy", "calories",
     "battery", "load", "progress", "level", "ts", "timestamp", "timestamps", "epoch", "date", "dates",
-    "datetime",
+    "datetime", "rel", "relative",
 }
+# A value's precision (decimal places, step size) is no money, but ``price_to_precision()`` returns the price.
+PRECISION = "precision"
 FLOAT_COLUMN_TYPES = {"Float", "REAL", "DOUBLE", "DOUBLE_PRECISION", "Double", "FLOAT"}
 SQLALCHEMY_PREFIXES = ("sqlalchemy.", "sqlmodel.")
 FIELD_CLASSES = {
@@ -155,10 +157,15 @@ def is_money_name(name: str | None, money_context: bool = True) -> bool:
     if not name:
         return False
     words = money_words(name)
-    if any(w in NOT_MONEY_WORDS for w in words):
+    if any(w in NOT_MONEY_WORDS for w in words) or _names_a_precision(words):
         return False
     money = [w for w in words if w in MONEY_WORDS]
     return bool(money) and (money_context or any(w not in AMBIGUOUS_WORDS for w in money))
+
+
+def _names_a_precision(words: list[str]) -> bool:
+    """``amount_precision``, ``get_precision_price``; not ``amount_to_contract_precision``, a conversion."""
+    return any(w == PRECISION and "to" not in words[:i] for i, w in enumerate(words))
 
 
 def mentions_money(tree: ast.AST) -> bool:
