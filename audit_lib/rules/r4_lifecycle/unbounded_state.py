@@ -125,7 +125,9 @@ Severity: escalate_map[str(sev + 1)] = ...`: one entry per member; or over liter
 field in ("groups", "roles")`), a lock (`Lock`, `Semaphore`, ...) per
 configured entity (`_locks.setdefault(project_id, asyncio.Lock())`, keyed by a project, backend, tenant,
 database, camera, model, device, ...: not one per user, session or client host), a cache its authors acknowledged (`@functools.cache  # noqa:
-B019`), a `@functools.cache` on a method of `self` alone whose class
+B019`), a `@functools.cache` whose every caller passes such fixed values (a named constant, `load_vocabulary(MODEL_DIR)`,
+or a local bound to a literal) and nothing for its `**options`: one entry per value the code names,
+a `@functools.cache` on a method of `self` alone whose class
 is made only at module level or while the service starts (`config = SiteConfig()`), a queue whose every put is a request
 whose answer its caller then waits for (a put outside any loop followed by `event.wait()`, `future.result()`,
 `sock.recv()`, `responses.get(timeout=1)`, `next(predictions)`; or carrying a future the function returns or awaits,
@@ -1307,9 +1309,10 @@ def _fixed_argument(module: SourceModule, call: ast.Call, value: ast.expr | None
     if isinstance(value, ast.Name) and caller is not None and not _is_parameter(caller, value.id):
         bound = [n.value for n in walk_function_body(caller) if isinstance(n, ast.Assign)
                  and any(isinstance(t, ast.Name) and t.id == value.id for t in n.targets)]
-        return bool(bound) and len(bound) == len([n for n in walk_function_body(caller) if isinstance(n, ast.Name)
-                                                  and n.id == value.id and isinstance(n.ctx, ast.Store)]) \
-            and all(_fixed_value(v) for v in bound)
+        stores = [n for n in walk_function_body(caller) if isinstance(n, ast.Name)
+                  and n.id == value.id and isinstance(n.ctx, ast.Store)]
+        if stores:  # a local; otherwise a name of the module (``MODEL_DIR``), judged below
+            return len(bound) == len(stores) and all(_fixed_value(v) for v in bound)
     return _fixed_value(value)
 
 
@@ -1371,11 +1374,26 @@ def _cache_of_fixed_keys(project: Project, module: SourceModule, fn: ast.AST, pa
     """A cache whose arguments are few: every call in the project passes fixed values (``key =
     settings.LLM_KEY; _resolve(key)``), or each argument names a file the application ships (``def
     _load_asset(name): base = Path(__file__).parent / "js"; return open(base / name).read()``)."""
-    if "self" in params or any(p.startswith("*") for p in params):
+    if "self" in params:
         return False
+    named = [p for p in params if not p.startswith("*")]
+    if len(named) < len(params):
+        return _called_with_fixed_values(project, module, fn, named) and not any(
+            _passes_more(fn, call) for _, call in _callers(project, module, fn))
     end = getattr(fn, "end_lineno", fn.lineno) + 1
     return _called_with_fixed_values(project, module, fn, params) or \
         all(_names_a_shipped_file(fn, param, end) for param in params)
+
+
+def _passes_more(fn: ast.AST, call: ast.Call) -> bool:
+    """``call`` hands ``fn`` a value for its ``*args`` or ``**kwargs``: more positional arguments than it names,
+    a keyword it does not name, or a ``*``/``**`` spread."""
+    positional = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+    if isinstance(call.func, ast.Attribute) and dotted(call.func.value) == "self":
+        positional = positional[1:]
+    named = {*positional, *(a.arg for a in fn.args.kwonlyargs)}
+    return len(call.args) > len(positional) or any(isinstance(a, ast.Starred) for a in call.args) \
+        or any(kw.arg is None or kw.arg not in named for kw in call.keywords)
 
 
 def _module_level_singleton(project: Project, module: SourceModule, method: ast.AST) -> bool:
