@@ -220,8 +220,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if is_test_file(module) or is_offline_file(module, project) and not defines_worker_tasks(module) \
             and (not is_shipped_command(module, project) or operator_command_line(module)):
         return  # one process retrying alone cannot stampede a dependency
-    if not any(hint in module.text for hint in ("sleep", "retry", "Retry", "backoff", "callLater", "call_later")) \
-            and not SCHEDULED_AT_KEYWORD.search(module.text):
+    if not any(hint in module.text for hint in ("sleep", "retry", "Retry", "backoff", "callLater", "call_later",
+                                                *SCHEDULED_AT)):
         return
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
@@ -566,7 +566,6 @@ def _backs_off_geometrically(module: SourceModule, fn: ast.AST, call: ast.Call) 
 
 
 SCHEDULED_AT = ("delay_until", "eta", "countdown")  # a task queue's keywords for when a queued task runs
-SCHEDULED_AT_KEYWORD = re.compile(rf"\b({'|'.join(SCHEDULED_AT)})\s*=")  # "eta" alone is in "metadata", "details"
 CLOCK_FUNCTIONS = frozenset({"now", "utcnow", "time", "timedelta", "Duration"})
 
 
