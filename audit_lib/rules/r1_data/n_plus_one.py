@@ -2153,6 +2153,8 @@ def _iterated_model(loop: ast.AST) -> str | None:
 
 ADMIN_BASES = re.compile(r"ModelAdmin$")
 SERIALIZER_BASES = re.compile(r"Serializer$")
+BALANCED_ARGUMENTS = r"(?:[^()]|\((?:[^()]|\([^()]*\))*\))*"  # up to two levels of nested calls: Prefetch(q=X.filter())
+NOT_MODEL_BASES = re.compile(r"(View|ViewSet|ViewSetMixin|Serializer|ModelAdmin)$")
 LIST_VIEW_BASES = re.compile(r"^(ModelViewSet|ReadOnlyModelViewSet|ListAPIView|ListCreateAPIView|ListModelMixin)$")
 PREFETCH_IGNORING_READS = {"filter", "exclude", "get", "order_by", "values", "values_list", "aggregate", "annotate",
                            "latest", "earliest"}
@@ -2368,6 +2370,7 @@ def _admin_model_member_findings(module: SourceModule, project: Project) -> Iter
         if not any(ADMIN_BASES.search(b) for b in _project_bases(project, cls.name) - {cls.name}):
             continue
         own = {item.name for item in cls.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        own |= _admin_model_fields(module, project, cls)
         shown = next((item for item in cls.body if isinstance(item, ast.Assign) and isinstance(item.value, (ast.Tuple, ast.List))
                       and any(isinstance(t, ast.Name) and t.id == "list_display" for t in item.targets)), None)
         if shown is None:
@@ -2380,6 +2383,25 @@ def _admin_model_member_findings(module: SourceModule, project: Project) -> Iter
                     and _method_reads(project, name):
                 yield _per_row_finding(module, element, f"{name}, a model member that runs a query,",
                                        f"of the admin change list ({cls.name}.list_display)")
+
+
+def _admin_model_fields(module: SourceModule, project: Project, cls: ast.ClassDef) -> set[str]:
+    """Field names of the model a ModelAdmin is registered for (``@admin.register(Loan)`` or
+    ``admin.site.register(Loan, LoanAdmin)``), its project bases included: a ``list_display`` entry of
+    that name is the model's column, and a foreign key column is joined by the change list's
+    ``select_related()``, whatever property of that name another class has."""
+    registered = [call.args[0] for call in (d for d in cls.decorator_list if isinstance(d, ast.Call))
+                  if method_name(call) == "register" and call.args]
+    registered += [call.args[0] for call in module.nodes_of(ast.Call) if method_name(call) == "register"
+                   and len(call.args) == 2 and isinstance(call.args[1], ast.Name) and call.args[1].id == cls.name]
+    fields: set[str] = set()
+    for model in registered:
+        found = _project_class(project, (dotted(model) or "").rsplit(".", 1)[-1], module)
+        for _, c in _project_class_chain(project, found[1]) if found else []:
+            fields |= {stmt.targets[0].id for stmt in c.body if isinstance(stmt, ast.Assign)
+                       and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                       and isinstance(stmt.value, ast.Call)}
+    return fields
 
 
 def _list_view_findings(module: SourceModule, project: Project) -> Iterator[Finding]:
@@ -2424,6 +2446,10 @@ def _list_view_findings(module: SourceModule, project: Project) -> Iterator[Find
                     resolved = db.resolve_function(owner, project, call, reexports=True)
                     helpers = [resolved] if resolved else _queryset_methods(project).get(method_name(call) or "", [])
                     texts += [ast.unparse(helper) for _, helper in helpers]  # a helper that loads for the view
+                    if _serializer_class_call(call, serializer[1].name):
+                        texts += [ast.unparse(method) for _, c in _project_class_chain(project, serializer[1])
+                                  for method in c.body if isinstance(method, FUNCTION_TYPES)
+                                  and method.name == method_name(call)]
         loaded = {seg for t in texts for seg in _loaded_segments(t)}
         if any("select_related()" in t for t in texts):
             loaded |= _django_relations(project)[1]  # every foreign key joined
@@ -2450,6 +2476,18 @@ def _list_view_findings(module: SourceModule, project: Project) -> Iterator[Find
                      f"queryset (or a Prefetch of what the serializer reads)"),
                 confidence=Confidence.medium,
             )
+
+
+def _serializer_class_call(call: ast.Call, serializer: str) -> bool:
+    """A method called on the view's serializer class (``self.get_serializer_class().prefetch_queryset(qs)``,
+    ``self.serializer_class.with_related(qs)``, ``BookSerializer.with_related(qs)``): the serializer's
+    own query set-up, which loads what it renders."""
+    if not isinstance(call.func, ast.Attribute):
+        return False
+    receiver = call.func.value
+    if isinstance(receiver, ast.Call):
+        return dotted(receiver.func) == "self.get_serializer_class"
+    return (dotted(receiver) or "").rsplit(".", 1)[-1] in {serializer, "serializer_class"}
 
 
 def _loads_what_serializer_renders(chain: list[tuple[SourceModule, ast.ClassDef]]) -> bool:
@@ -2622,7 +2660,7 @@ def _loaded_segments(text: str) -> set[str]:
     """Relation names a text's ``select_related``/``prefetch_related`` calls (or a
     ``list_select_related`` tuple) load, each segment of their paths."""
     found: set[str] = set()
-    for call in re.finditer(r"(?:prefetch|select)_related\(([^)]*)\)|list_select_related\s*=\s*(.*)", text):
+    for call in re.finditer(rf"(?:prefetch|select)_related\(({BALANCED_ARGUMENTS})\)|list_select_related\s*=\s*(.*)", text):
         for path in re.findall(r"['\"]([\w_]+)['\"]", call.group(1) or call.group(2) or ""):
             found.update(path.split("__"))
         if "Prefetch(" in (call.group(1) or ""):
@@ -3565,7 +3603,9 @@ def _returns_what_it_reads(module: SourceModule, project: Project, fn: ast.AST) 
 
 
 def _model_properties(project: Project) -> dict[str, list[ast.AST]]:
-    """``@property`` methods of the project's Django model classes, by name."""
+    """``@property`` methods of the project's Django model classes, by name; not those of a view, a
+    serializer or an admin (``def course(self): return Course.objects.filter(uuid=self.kwargs[...]).first()``
+    on a view reads the request's object, not a member of each row)."""
     cached = project.facts.get("r1.model_properties")
     if cached is not None:
         return cached
@@ -3574,6 +3614,8 @@ def _model_properties(project: Project) -> dict[str, list[ast.AST]]:
         if db.skipped_module(module) or not module.imports_module("django"):
             continue
         for cls in module.nodes_of(ast.ClassDef):
+            if any(NOT_MODEL_BASES.search(b) for b in _project_bases(project, cls.name) - {cls.name}):
+                continue
             for item in cls.body:
                 if isinstance(item, ast.FunctionDef) and _is_property(item):
                     found.setdefault(item.name, []).append(item)
