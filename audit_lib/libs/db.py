@@ -2528,11 +2528,31 @@ def _commit_on_exit_driver(module: SourceModule) -> bool:
 
 
 def is_transaction_function(module: SourceModule, fn: ast.AST, project: Project | None = None) -> bool:
-    """Whether a decorator makes the whole function one transaction (``@transaction.atomic``, or a
-    context manager of the code base that hands one out used as a decorator: ``@traced_atomic()``)."""
+    """Whether a decorator makes the whole function one transaction (``@transaction.atomic``, a
+    context manager of the code base that hands one out used as a decorator: ``@traced_atomic()``, or
+    a decorator of the code base that calls the function inside a transaction block: ``@with_db``
+    whose wrapper runs ``with db: return fn(*args)``)."""
     return any(name == d or name.endswith("." + d) for name in decorator_names(module, fn) for d in _TX_DECORATORS) or any(
         isinstance(decorator, ast.Call) and _opens_transaction(module, project, decorator, _scope_of(module, fn), _HELPER_DEPTH)
+        or isinstance(decorator, (ast.Name, ast.Attribute)) and _wraps_in_transaction(module, project, decorator)
         for decorator in getattr(fn, "decorator_list", ()))
+
+
+def _wraps_in_transaction(module: SourceModule, project: Project | None, decorator: ast.expr) -> bool:
+    resolved = resolve_function(module, project, ast.Call(func=decorator, args=[], keywords=[]))
+    if resolved is None:
+        return False
+    helper_module, helper = resolved
+    cache = _cache_of(helper_module)
+    key = ("wraps_in_transaction", id(helper), project is not None)
+    if key not in cache:
+        parameters = helper.args.posonlyargs + helper.args.args
+        wrapped = [node for node in ast.walk(helper) if parameters and isinstance(node, ast.Call)
+                   and isinstance(node.func, ast.Name) and node.func.id == parameters[0].arg]
+        cache[key] = bool(wrapped) and all(any(
+            isinstance(block, (ast.With, ast.AsyncWith)) and is_transaction_with(helper_module, block, project)
+            for block in takewhile(lambda a: a is not helper, ancestors(helper_module, call))) for call in wrapped)
+    return cache[key]
 
 
 def transaction_blocks(module: SourceModule, fn: ast.AST, project: Project | None = None) -> list[tuple[int, int]]:

@@ -121,7 +121,8 @@ transaction and is not reported. Neither are:
 - a function every caller of which runs it inside a transaction block, also through callers up to four
   calls further up, among them a subclass's hook that a base class runs in its block (`with
   transaction.atomic(): cls.perform_change(...)`; a class outside that hierarchy calling its own
-  `self.perform_change()` is no caller);
+  `self.perform_change()` is no caller), or under a decorator of the code base whose wrapper calls it inside
+  one (`@with_db` running `with db: return fn(*args)`; Django ORM and peewee writes, which use the thread's connection);
 - Django projects with `ATOMIC_REQUESTS`, the methods of a class-based view whose `dispatch` (its own
   or a base class's) runs the request in `transaction.atomic()` (also `@method_decorator(transaction.atomic,
   name="dispatch")`) and helpers called only from them, and Django model `save`/`delete` overrides,
@@ -264,8 +265,11 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             continue
         if _installs_schema(fn):
             continue
-        django_in_caller_tx = atomic_requests or _runs_in_callers_transaction(module, fn, project)
-        finding = _split_writes(module, project, fn, ops, django_in_caller_tx)
+        in_caller_tx = {"django"} if atomic_requests or _runs_in_callers_transaction(module, fn, project) else set()
+        if any(op.api == "peewee" for op in ops) and not _route_handler(module, project, fn) and \
+                _every_caller_in_transaction(module, project, fn):
+            in_caller_tx.add("peewee")  # peewee's connection is the thread's: a caller's ``with db:`` covers it
+        finding = _split_writes(module, project, fn, ops, in_caller_tx)
         if finding is not None:
             yield finding
 
@@ -978,7 +982,9 @@ def _nested_in_atomic(project: Project) -> set[str]:
     return project.facts["r2.nested_in_atomic"]
 
 
-def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp], django_in_caller_tx: bool) -> Finding | None:
+def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp],
+                  in_caller_tx: set[str]) -> Finding | None:
+    """``in_caller_tx``: the libraries (django, peewee) whose statements here run in the callers' transaction."""
     if _commits_per_item(module, fn):
         return None
     savepoints = _savepoint_blocks(module, fn)
@@ -996,7 +1002,7 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
             continue  # a helper that wraps its own writes in a transaction made them one unit on purpose
         if span is not None:
             units.append((op, ("block", span), "they run in separate transaction blocks"))
-        elif op.autocommit and not (django_in_caller_tx and op.api == "django"):
+        elif op.autocommit and op.api not in in_caller_tx:
             units.append((op, ("statement", index), f"{_library(op)} commits each statement on its own outside a "
                                                     f"transaction block"))
         else:

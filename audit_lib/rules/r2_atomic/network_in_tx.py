@@ -16,8 +16,9 @@ werkzeug's `LocalProxy(get_es)`), an Open edX event published to the event bus
 the code base queued on the broker (`send_receipt.delay(...)`, `apply_async(...)`: the worker may also
 run it before the commit), also in a function a helper defines and calls, made inside a transaction block -- `with
 conn.transaction()`, `async with conn.transaction()`, `with conn:` (psycopg, sqlite3),
-`session.begin()`, `engine.begin()`, `transaction.atomic()` or an `@atomic` function (also a method
-that Django's `method_decorator(transaction.atomic)` wraps: on the method, on its class naming it, or
+`session.begin()`, `engine.begin()`, `transaction.atomic()`, peewee's `with db:`, or an `@atomic` function
+(also a function under a decorator of the code base whose wrapper calls it inside such a block, `@with_db`
+running `with db: return fn(*args)`; also a method that Django's `method_decorator(transaction.atomic)` wraps: on the method, on its class naming it, or
 on the `dispatch` of a view class, which runs every handler and hook of the view and its subclasses;
 and a `ModelAdmin`'s `save_model`, `save_related`, `save_formset` or `delete_model`, which the Django
 admin runs inside its own `transaction.atomic()`),
@@ -56,7 +57,8 @@ lookup in its `__init__`, when a class declared
 `@implementer(IMailer)` calls out in that method). Inside a transaction block, a
 Django `save()`/`create()`/`delete()` is reported when a `pre_`/`post_save` or
 `pre_`/`post_delete` receiver registered for that model as sender makes the call: Django runs
-receivers synchronously, inside the caller's transaction; so is the `send()` of a signal the code
+receivers synchronously, inside the caller's transaction (not the save of a loaded instance when the
+receiver returns unless `created`); so is the `send()` of a signal the code
 base defines (`parcel_shipped = Signal()`) when a receiver connected to it makes the call.
 
 Calls made after the block closes, callbacks deferred to the commit
@@ -125,7 +127,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if db.skipped_module(module) or not _reaches_database(module, project):
         return
     for fn in functions(module.tree):
-        spans = db.transaction_blocks(module, fn) + _atomic_method(module, project, fn)
+        spans = db.transaction_blocks(module, fn, project) + _atomic_method(module, project, fn)
         implicit = _implicit_transactions(module, project, fn)
         if not spans and not implicit:
             continue
@@ -775,10 +777,23 @@ def _receiver_call(module: SourceModule, project: Project, fn: ast.AST, call: as
         return None
     for model in op.tables:
         for signal, receiver_module, receiver in _receivers(project).get(model, []):
+            if op.kind == db.UPDATE and _on_creation_only(receiver):
+                continue
             library = _receiver_library(project, receiver_module, receiver) if signal in _SIGNALS_OF[op.method] else None
             if library is not None:
                 return f"the {signal} receiver {receiver.name}", library
     return None
+
+
+def _on_creation_only(receiver: ast.AST) -> bool:
+    """A receiver that first returns unless its ``created`` argument is set (``if instance.draft or not
+    created: return``): the save of a loaded instance, an update, runs none of it."""
+    first = next((s for s in receiver.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))), None)
+    if not isinstance(first, ast.If) or not (len(first.body) == 1 and isinstance(first.body[0], ast.Return)):
+        return False
+    tests = first.test.values if isinstance(first.test, ast.BoolOp) and isinstance(first.test.op, ast.Or) else [first.test]
+    return any(isinstance(t, ast.UnaryOp) and isinstance(t.op, ast.Not) and isinstance(t.operand, ast.Name)
+               and t.operand.id == "created" for t in tests)
 
 
 def _sent_signal_call(module: SourceModule, project: Project, call: ast.Call) -> tuple[str, str] | None:
