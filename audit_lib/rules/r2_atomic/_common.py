@@ -87,3 +87,22 @@ def implementations(project: Project, module: SourceModule, method: ast.AST) -> 
 def _derives_from(project: Project, name: str, base: str, depth: int = 5) -> bool:
     bases = db.class_bases(project).get(name, [])
     return base in bases or (depth > 0 and any(_derives_from(project, b, base, depth - 1) for b in bases if b != name))
+
+
+def redis_client_classes(module: SourceModule, project: Project, fn: ast.AST, name: str) -> list[str]:
+    """What builds the client ``name`` holds -- bound once in ``fn``, else at module level or in the module of
+    the code base it is imported from: the callable (``redis.asyncio.from_url``, ``Redis``) and, for a class of
+    the code base (``class KeyStore(Redis)``), its bases; empty when ``name`` is not one call's result."""
+    bound = db.single_binding(fn, name)
+    owner = module
+    if bound is None and not any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+                                 for n in walk_function_body(fn)):
+        target = module.imports.get(name, "")
+        defining = project.by_dotted_name.get(target.rpartition(".")[0]) if target else None
+        owner, name = (defining, target.rpartition(".")[2]) if defining is not None else (module, name)
+        bound = db.single_binding(owner.tree, name)
+    if not isinstance(bound, ast.Call):
+        return []
+    built = qualified(owner, bound.func) or ""
+    cls = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == built), None)
+    return [built, *(qualified(owner, base) or "" for base in (cls.bases if cls else []))]

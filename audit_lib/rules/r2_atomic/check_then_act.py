@@ -205,6 +205,7 @@ from audit_lib.operator_code import function_uses, run_by_operators
 from audit_lib.pyast import (FUNCTION_TYPES, ancestors, dotted, enclosing_function, functions, is_none, keyword, method_name,
                              qualified, string_value, walk_function_body, walk_nodes)
 from audit_lib.registry import rule
+from audit_lib.rules.r2_atomic._common import redis_client_classes
 from audit_lib.source import Project, SourceModule, is_management_command, parse_file
 
 FETCH_METHODS = {"fetchone", "fetchall", "fetchmany", "fetchval", "fetchrow", "first", "one", "one_or_none",
@@ -326,19 +327,9 @@ def _redis_get(module: SourceModule, project: Project, fn: ast.AST, statement: a
 
 
 def _redis_client(module: SourceModule, project: Project, fn: ast.AST, name: str) -> bool:
-    """``name`` is bound -- in ``fn``, at module level or in the module of the code base it is imported
-    from -- to a client of the redis library (``Redis()``, ``redis.asyncio.from_url(...)``) or of a class
-    of the code base derived from one (``class KeyStore(Redis)``)."""
-    owner, bound = module, db.single_binding(fn, name) or db.single_binding(module.tree, name)
-    if bound is None and name in module.imports:
-        target = module.imports[name]
-        owner = project.by_dotted_name.get(target.rpartition(".")[0])
-        bound = db.single_binding(owner.tree, target.rpartition(".")[2]) if owner is not None else None
-    if not isinstance(bound, ast.Call):
-        return False
-    built = qualified(owner, bound.func) or ""
-    cls = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == built), None)
-    return any(REDIS_LIBRARY.match(q) for q in [built, *(qualified(owner, b) or "" for b in (cls.bases if cls else []))])
+    """``name`` holds a client of the redis library (``Redis()``, ``redis.asyncio.from_url(...)``) or of a
+    class of the code base derived from one (``class KeyStore(Redis)``)."""
+    return any(REDIS_LIBRARY.match(built) for built in redis_client_classes(module, project, fn, name))
 
 
 def _written_value(call: ast.Call) -> ast.expr | None:

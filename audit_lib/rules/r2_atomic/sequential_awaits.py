@@ -85,8 +85,9 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, storage
 from audit_lib.libs.http import external_call
 from audit_lib.operator_code import is_script_file
-from audit_lib.pyast import FUNCTION_TYPES, dotted, enclosing_loops, qualified, walk_function_body, walk_nodes
+from audit_lib.pyast import FUNCTION_TYPES, dotted, enclosing_loops, walk_function_body, walk_nodes
 from audit_lib.registry import rule
+from audit_lib.rules.r2_atomic._common import redis_client_classes
 from audit_lib.rules.r4_lifecycle._common import REDIS_CLIENTS
 from audit_lib.source import Project, SourceModule
 
@@ -286,24 +287,9 @@ def _redis_command(module: SourceModule, project: Project, fn: ast.AST, statemen
 
 
 def _redis_client(module: SourceModule, project: Project, fn: ast.AST, name: str) -> bool:
-    """Whether every binding of ``name`` -- in ``fn``, else at module level, also imported from a module of the
-    code base -- builds an asyncio Redis client: the library's (``redis.asyncio.from_url(...)``) or a class of
-    the code base derived from the library's client (``class AppCache(Redis)``)."""
-    bound = db.single_binding(fn, name)
-    owner = module
-    if bound is None and not any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
-                                 for n in walk_function_body(fn)):
-        target = module.imports.get(name, "")
-        defining = project.by_dotted_name.get(target.rpartition(".")[0]) if target else None
-        owner, name = (defining, target.rpartition(".")[2]) if defining is not None else (module, name)
-        bound = db.single_binding(owner.tree, name)
-    if not isinstance(bound, ast.Call):
-        return False
-    built = qualified(owner, bound.func) or ""
-    if built in ASYNC_REDIS_CLIENTS:
-        return True
-    cls = next((n for n in owner.tree.body if isinstance(n, ast.ClassDef) and n.name == built), None)
-    return cls is not None and any(qualified(owner, base) in ASYNC_REDIS_CLIENTS for base in cls.bases)
+    """Whether ``name`` holds an asyncio Redis client: the library's (``redis.asyncio.from_url(...)``) or a
+    class of the code base derived from the library's client (``class AppCache(Redis)``)."""
+    return any(built in ASYNC_REDIS_CLIENTS for built in redis_client_classes(module, project, fn, name))
 
 
 def _service_read(outbound, call: ast.Call) -> bool:
