@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import configparser
-import os
 import sys
 from pathlib import Path
 
@@ -24,7 +23,7 @@ else:  # Python 3.10: the same parser, from PyPI
     import tomli as tomllib
 
 from audit_lib.pyast import string_value
-from audit_lib.source import SKIPPED_DIRS, TEST_DIRS, Project, SourceModule
+from audit_lib.source import Project, SourceModule, project_files
 
 COMMAND_GROUP_WORDS = ("console_scripts", "gui_scripts", "script", "command", "cli", "pytest")
 MAX_DEPTH = 3  # folders below the root searched for pyproject.toml and setup.cfg (one per plugin package)
@@ -72,13 +71,7 @@ def _plugin_targets(project: Project) -> list[str]:
 
 
 def _metadata_files(root: Path) -> list[Path]:
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        depth = len(Path(dirpath).relative_to(root).parts)
-        dirnames[:] = sorted(d for d in dirnames if depth < MAX_DEPTH and d not in SKIPPED_DIRS and d not in TEST_DIRS
-                             and not d.startswith("."))
-        found.extend(Path(dirpath) / name for name in sorted(filenames) if name in ("pyproject.toml", "setup.cfg"))
-    return found
+    return list(project_files(root, ("pyproject.toml", "setup.cfg").__contains__, MAX_DEPTH))
 
 
 def _toml_groups(text: str) -> list[tuple[str, list[str]]]:

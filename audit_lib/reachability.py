@@ -40,7 +40,6 @@ would be unreachable.
 from __future__ import annotations
 
 import ast
-import os
 import re
 import sys
 from pathlib import Path
@@ -49,13 +48,13 @@ from audit_lib.findings import Finding
 from audit_lib.libs.web import APP_FACTORIES
 from audit_lib.pyast import qualified, string_value
 from audit_lib.source import (
-    SKIPPED_DIRS,
     Project,
     SourceModule,
     is_management_command,
     is_test_path,
     iter_files,
     parse_file,
+    project_files,
 )
 
 CONVENTIONAL_NAMES = frozenset({
@@ -146,13 +145,7 @@ def _why(path: str, edges: dict[str, set[str]], reached: set[str]) -> str:
 def _holds_project_files(root: Path) -> bool:
     """Whether the tree says how its code is installed or run (packaging metadata, ``manage.py``): a tree
     without (one package folder of a repository) may be missing the entry points that use its code."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        if PROJECT_FILES.intersection(filenames):
-            return True
-        depth = len(Path(dirpath).relative_to(root).parts)
-        dirnames[:] = [d for d in dirnames if depth < PROJECT_FILES_DEPTH and d not in SKIPPED_DIRS
-                       and not d.startswith(".") and not is_test_path(f"{d}/x.py")]
-    return False
+    return any(True for _ in project_files(root, PROJECT_FILES.__contains__, PROJECT_FILES_DEPTH))
 
 
 def _graph_modules(project: Project) -> list[SourceModule]:
@@ -314,14 +307,7 @@ def _configured_modules(root: Path, names: dict[str, set[str]], tops: frozenset[
 
 
 def _config_files(root: Path) -> list[Path]:
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS and not d.startswith(".")]
-        folder = Path(dirpath)
-        found.extend(folder / name for name in filenames
-                     if (name.endswith(CONFIG_SUFFIXES) or name.lower().startswith(LAUNCH_FILES))
-                     and not is_test_path((folder / name).relative_to(root).as_posix()))
-    return found
+    return list(project_files(root, lambda name: name.endswith(CONFIG_SUFFIXES) or name.startswith(LAUNCH_FILES)))
 
 
 def _top_package(path: str, packages: frozenset[str]) -> str | None:

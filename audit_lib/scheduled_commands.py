@@ -10,12 +10,11 @@ the service. The evidence is read from the target's files, never from running an
 from __future__ import annotations
 
 import ast
-import os
 import re
 from pathlib import Path
 
 from audit_lib.pyast import qualified, string_value
-from audit_lib.source import SKIPPED_DIRS, TEST_DIRS, Project, SourceModule, is_test_path
+from audit_lib.source import Project, SourceModule, is_test_path, project_files
 
 MAX_TEXT_BYTES = 1_000_000
 COMMAND_SUFFIXES = (".yml", ".yaml", ".json", ".toml", ".ini", ".conf", ".sh", ".cron", ".md", ".rst", ".txt")
@@ -97,15 +96,13 @@ def _procfile_commands(text: str) -> set[str]:
 
 
 def _deployment_files(root: Path):
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS and d not in TEST_DIRS and not d.startswith(".")]
-        for filename in filenames:
-            lowered = filename.lower()
-            if lowered.startswith(("procfile", "crontab", "dockerfile")) or "cron" in lowered \
-                    or lowered.endswith(COMMAND_SUFFIXES):
-                path = Path(dirpath, filename)
-                try:
-                    if path.stat().st_size <= MAX_TEXT_BYTES:
-                        yield path
-                except OSError:
-                    continue
+    for path in project_files(root, _is_deployment_file):
+        try:
+            if path.stat().st_size <= MAX_TEXT_BYTES:
+                yield path
+        except OSError:
+            continue
+
+
+def _is_deployment_file(name: str) -> bool:
+    return name.startswith(("procfile", "crontab", "dockerfile")) or "cron" in name or name.endswith(COMMAND_SUFFIXES)

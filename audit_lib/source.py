@@ -13,7 +13,7 @@ import tokenize
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pathspec
 
@@ -37,6 +37,20 @@ def is_test_path(path: str) -> bool:
     name = parts[-1]
     return (any(p in TEST_DIRS or p.endswith("_tests") for p in parts[:-1]) or name.startswith("test_")
             or name.endswith("_test.py") or name in TEST_FILES or _is_behave_path(parts))
+
+
+def project_files(root: Path, wanted: Callable[[str], bool], max_depth: int | None = None) -> Iterator[Path]:
+    """Files under ``root`` whose lower-cased name ``wanted`` accepts, in a stable order, outside tool,
+    virtualenv, hidden and test folders; ``max_depth`` limits how many folders below the root are searched."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        folder = Path(dirpath)
+        relative = folder.relative_to(root).as_posix()
+        depth = 0 if relative == "." else relative.count("/") + 1
+        dirnames[:] = sorted(d for d in dirnames if (max_depth is None or depth < max_depth)
+                             and d not in SKIPPED_DIRS and not d.startswith(".") and not is_test_path(f"{relative}/{d}/x.py"))
+        for name in sorted(filenames):
+            if wanted(name.lower()) and not is_test_path(f"{relative}/{name}"):
+                yield folder / name
 
 
 def is_management_command(path: str) -> bool:

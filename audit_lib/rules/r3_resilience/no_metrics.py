@@ -55,7 +55,6 @@ Instrumentator().instrument(app).expose(app)  # request count, latency histogram
 from __future__ import annotations
 
 import ast
-import os
 import re
 from pathlib import Path
 from typing import Iterator
@@ -64,7 +63,7 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.pyast import FUNCTION_TYPES, walk_nodes
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import is_test_file, service_routes
-from audit_lib.source import SKIPPED_DIRS, Project, is_test_path
+from audit_lib.source import Project, project_files
 
 INSTRUMENT_NAMES = {"counter", "gauge", "timer", "timing", "histogram", "increment", "incr", "observe", "distribution",
                     "summary"}
@@ -180,14 +179,7 @@ MAX_LAUNCH_FILE_BYTES = 200_000
 
 def _runs_under_apm_agent(root: Path) -> bool:
     """``web: newrelic-admin run-program gunicorn app.wsgi``: the agent reports request and worker metrics."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        relative = Path(dirpath).relative_to(root).as_posix()
-        dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS and not d.startswith(".")
-                       and not is_test_path(f"{relative}/{d}/x")]
-        for filename in filenames:
-            if _is_launch_file(filename.lower()) and APM_LAUNCHER.search(_small_text(Path(dirpath, filename))):
-                return True
-    return False
+    return any(APM_LAUNCHER.search(_small_text(path)) for path in project_files(root, _is_launch_file))
 
 
 def _is_launch_file(name: str) -> bool:

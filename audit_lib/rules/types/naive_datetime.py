@@ -1404,7 +1404,7 @@ def _composed(module: SourceModule, node: ast.expr) -> bool:
         return isinstance(joined, ast.JoinedStr) and any(isinstance(v, ast.Constant) for v in joined.values) \
             and not _sql_text(joined)
     if isinstance(parent, ast.Tuple):
-        node, parent = parent, module.parents.get(parent)
+        parent = module.parents.get(parent)
     if isinstance(parent, ast.BinOp):
         if isinstance(parent.op, ast.Mod):
             return parent.right is node and string_value(parent.left) is not None and not _sql_text(parent.left)
@@ -1422,10 +1422,10 @@ def _composed(module: SourceModule, node: ast.expr) -> bool:
 
 def _written_into_sql(module: SourceModule, text: ast.expr) -> bool:
     """``"... WHERE at < '%s'" % now.strftime(...)``: the text is part of a statement."""
-    node, parent = text, module.parents.get(text)
+    parent = module.parents.get(text)
     for _ in range(4):
         if isinstance(parent, ast.FormattedValue):
-            node, parent = parent, module.parents.get(parent)
+            parent = module.parents.get(parent)
         if isinstance(parent, (ast.JoinedStr, ast.BinOp)) and _sql_text(parent):
             return True
         if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute) and parent.func.attr == "format" \
@@ -1433,7 +1433,7 @@ def _written_into_sql(module: SourceModule, text: ast.expr) -> bool:
             return True
         if not isinstance(parent, (ast.Tuple, ast.BinOp, ast.JoinedStr)):
             return False
-        node, parent = parent, module.parents.get(parent)
+        parent = module.parents.get(parent)
     return False
 
 
@@ -1498,7 +1498,7 @@ def _shown(module: SourceModule, node: ast.expr) -> bool:
     (``request.log_context(time=stamp)``, ``logger.bind(at=stamp)``)."""
     parent = module.parents.get(node)
     if isinstance(parent, ast.Tuple):
-        node, parent = parent, module.parents.get(parent)
+        parent = module.parents.get(parent)
     if isinstance(parent, ast.keyword):
         call = module.parents.get(parent)
         callee = (dotted(call.func) or "").rsplit(".", 1)[-1] if isinstance(call, ast.Call) else ""
@@ -1945,7 +1945,7 @@ def _on_default_path(module: SourceModule, statement: ast.stmt) -> bool:
                 return False
         elif not isinstance(parent, (ast.With, ast.AsyncWith)):
             return False  # a loop, a try: the rebinding may not run
-        node, parent = parent, module.parents.get(parent)
+        parent = module.parents.get(parent)
     return True
 
 
