@@ -14,6 +14,9 @@ Read-only API:
   external service, by HTTP, gRPC or a service's SDK.
 - :func:`mail_call` ``(module, call) -> OutboundCall | None``: a call of Django's mail API that
   sends mail (``send_mail(...)``, ``EmailMessage(...).send()``), or of a mail library (edx-ace's ``ace.send``).
+- :func:`infrastructure_call` ``(module, call) -> OutboundCall | None``: a call to infrastructure over the
+  network: the Kubernetes API (kubernetes client, kr8s), Vault (hvac), authzed, a git remote (GitPython,
+  ``git clone`` in a subprocess), a message broker's publish (pika, kombu, aio-pika).
 - :func:`client_for` ``(module, expr, at, project=None) -> ClientBinding | None``: the
   session/client/stub/channel an expression refers to at node ``at``.
 - :func:`client_bindings` ``(module, project=None) -> list[ClientBinding]``: every name the
@@ -573,6 +576,7 @@ SDK_CLIENTS: dict[str, frozenset[str] | None] = {
     "boto3.client": None,
     "boto3.resource": None,
     "boto3.session.Session.client": None,
+    "botocore.client.BaseClient": None,  # the type of a boto3 client, in annotations: def s3() -> BaseClient
     "twilio.rest.Client": None,
     "slack_sdk.WebClient": None,
     "slack_sdk.web.WebClient": None,
@@ -2041,3 +2045,139 @@ def iter_keyword_strings(node: ast.AST) -> Iterator[str]:
     for child in walk_nodes(node):
         if isinstance(child, ast.Constant) and isinstance(child.value, str):
             yield child.value
+
+
+# --- infrastructure clients -------------------------------------------------------
+# Network calls that are neither HTTP libraries nor service SDKs: a Kubernetes API server, a secret store,
+# a git remote, a message broker. Read by :func:`infrastructure_call`.
+
+# constructors whose every method call (bar INFRASTRUCTURE_LOCAL_METHODS) is a request to the service
+INFRASTRUCTURE_CLIENTS = {
+    "hvac.Client": ("hvac", "vault"),
+    "hvac.v1.Client": ("hvac", "vault"),
+    **{f"authzed.api.v1.{cls}": ("authzed", "grpc")
+       for cls in ("Client", "AsyncClient", "SyncClient", "InsecureClient", "TokenClient")},
+}
+INFRASTRUCTURE_LOCAL_METHODS = frozenset({"close", "adapter", "url", "token"})
+KUBERNETES_PACKAGES = ("kubernetes.client.", "kubernetes_asyncio.client.")
+# the kubernetes client's API methods (CoreV1Api().create_namespaced_pod(...)): a request to the API server
+KUBERNETES_OPERATION = re.compile(r"^(create|read|replace|patch|delete|list|connect|get)_\w+$")
+KR8S_OBJECT_PACKAGES = ("kr8s.objects.", "kr8s.asyncio.objects.")
+KR8S_FUNCTIONS = frozenset({"kr8s.get", "kr8s.asyncio.get", "kr8s.whoami", "kr8s.asyncio.whoami"})
+KR8S_OBJECT_METHODS = frozenset({"create", "delete", "patch", "refresh", "exists", "scale", "exec", "logs", "label",
+                                 "annotate", "wait", "get", "set_owner", "adopt"})
+GITPYTHON_FUNCTIONS = frozenset({"git.Repo.clone_from", "git.repo.Repo.clone_from", "git.repo.base.Repo.clone_from"})
+# git subcommands that talk to a remote (also GitPython's repo.git.<cmd>(), remote.fetch())
+GIT_REMOTE_COMMANDS = frozenset({"clone", "fetch", "pull", "push", "ls-remote", "ls_remote"})
+SUBPROCESS_RUNS = frozenset({f"subprocess.{name}" for name in ("run", "call", "check_call", "check_output", "Popen")}
+                            | {"asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell"})
+# message brokers: a publish is a round trip to the broker (pika, kombu, aio-pika)
+BROKER_PUBLISHES = {"pika": frozenset({"basic_publish"}), "kombu": frozenset({"publish"}),
+                    "aio_pika": frozenset({"publish"})}
+
+
+def infrastructure_call(module: SourceModule, call: ast.Call) -> OutboundCall | None:
+    """A network call to infrastructure: the Kubernetes API (the ``kubernetes`` client's
+    ``CoreV1Api().create_namespaced_pod(...)``, kr8s), a secret store (hvac's Vault client), an authzed
+    (SpiceDB) client, a git remote (GitPython's ``Repo.clone_from``, ``remote.fetch()``,
+    ``subprocess.run(["git", "clone", ...])``), or a publish to a message broker (pika's
+    ``basic_publish``, kombu's and aio-pika's ``publish``)."""
+    name = call_name(module, call) or ""
+    if name in KR8S_FUNCTIONS or name.startswith(KR8S_OBJECT_PACKAGES) and name.endswith(".get"):
+        return OutboundCall(node=call, library="kr8s", protocol="kubernetes", operation=name.rsplit(".", 1)[-1])
+    if name in GITPYTHON_FUNCTIONS:
+        return OutboundCall(node=call, library="GitPython", protocol="git", operation="clone_from")
+    if name in SUBPROCESS_RUNS:
+        command = _git_remote_command(call)
+        return OutboundCall(node=call, library="git", protocol="git", operation=command) if command else None
+    if not isinstance(call.func, ast.Attribute):
+        return None
+    method = call.func.attr
+    for library, methods in BROKER_PUBLISHES.items():
+        if method in methods and module.imports_module(library):
+            return OutboundCall(node=call, library=library, protocol="broker", operation=method)
+    if method in GIT_REMOTE_COMMANDS and module.imports_module("git") and _git_remote_receiver(call.func.value):
+        return OutboundCall(node=call, library="GitPython", protocol="git", operation=method)
+    receiver = call.func.value
+    while receiver is not None:
+        built = _infrastructure_client(module, call, receiver)
+        if built is not None:
+            break
+        receiver = receiver.value if isinstance(receiver, ast.Attribute) else None
+    if built is None or method in INFRASTRUCTURE_LOCAL_METHODS:
+        return None
+    if built.startswith(KUBERNETES_PACKAGES):
+        if receiver is not call.func.value or not KUBERNETES_OPERATION.match(method):
+            return None
+        return OutboundCall(node=call, library=built.split(".")[0], protocol="kubernetes", operation=method)
+    if built.startswith(KR8S_OBJECT_PACKAGES):
+        if receiver is not call.func.value or method not in KR8S_OBJECT_METHODS:
+            return None
+        return OutboundCall(node=call, library="kr8s", protocol="kubernetes", operation=method)
+    library, protocol = INFRASTRUCTURE_CLIENTS[built]
+    return OutboundCall(node=call, library=library, protocol=protocol, operation=method)
+
+
+def _infrastructure_client(module: SourceModule, at: ast.AST, expr: ast.expr) -> str | None:
+    """The constructor of the infrastructure client ``expr`` is: one built inline (``CoreV1Api().x()``), or
+    bound to the name by every assignment of it in the enclosing function, else in the file (``self.vault =
+    hvac.Client(...)``, a module global), or a parameter annotated with its class."""
+    if isinstance(expr, ast.Call):
+        return _infrastructure_constructor(call_name(module, expr) or "")
+    name = dotted(expr)
+    if name is None or name == "self":
+        return None
+    function = enclosing_function(module, at)
+    for scope in ([function] if function is not None and "." not in name else []) + [module.tree]:
+        values = [n.value for n in walk_nodes(scope) if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None
+                  and any(dotted(t) == name for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))]
+        values += [n.context_expr for n in walk_nodes(scope) if isinstance(n, ast.withitem)
+                   and n.optional_vars is not None and dotted(n.optional_vars) == name]
+        if values:
+            built = {_infrastructure_constructor(call_name(module, v) or "") if isinstance(v, ast.Call) else None
+                     for v in values}
+            return built.pop() if len(built) == 1 else None
+    if function is not None and "." not in name:
+        annotation = next((a.annotation for a in [*function.args.posonlyargs, *function.args.args,
+                                                   *function.args.kwonlyargs] if a.arg == name and a.annotation), None)
+        if annotation is not None:
+            return _infrastructure_constructor(qualified(module, annotation_expr(annotation)) or "")
+    return None
+
+
+def _infrastructure_constructor(name: str) -> str | None:
+    if name in INFRASTRUCTURE_CLIENTS:
+        return name
+    package = next((p for p in (*KUBERNETES_PACKAGES, *KR8S_OBJECT_PACKAGES) if name.startswith(p)), None)
+    if package is None:
+        return None
+    cls = name[len(package):]
+    if package in KUBERNETES_PACKAGES:
+        return name if cls.endswith("Api") and "." not in cls else None
+    return name if "." not in cls and cls[:1].isupper() else None
+
+
+def _git_remote_command(call: ast.Call) -> str | None:
+    """The remote git subcommand a subprocess runs: ``["git", "clone", url]``, ``"git fetch origin"``."""
+    if not call.args:
+        return None
+    first = call.args[0]
+    if isinstance(first, (ast.List, ast.Tuple)):
+        words = [string_value(e) for e in first.elts]
+    elif "create_subprocess_exec" in (dotted(call.func) or ""):
+        words = [string_value(a) for a in call.args]
+    else:
+        text = string_value(first)
+        words = text.split() if text else []
+    if not words or words[0] is None or words[0].rsplit("/", 1)[-1] != "git":
+        return None
+    return next((w for w in words[1:] if w in GIT_REMOTE_COMMANDS), None)
+
+
+def _git_remote_receiver(receiver: ast.expr) -> bool:
+    """A GitPython object whose fetch/pull/push talks to a remote: ``repo.remote()``, ``repo.remotes.origin``,
+    ``origin``, or the command wrapper ``repo.git``."""
+    if isinstance(receiver, ast.Call):
+        return isinstance(receiver.func, ast.Attribute) and receiver.func.attr in ("remote", "create_remote")
+    name = (dotted(receiver) or "").split(".")
+    return name[-1] in ("git", "origin", "upstream") or "remotes" in name[:-1] or "remote" in name[-1]

@@ -7,7 +7,10 @@ outbound HTTP request (`requests`, `httpx`, `aiohttp`, `urllib`,
 Backblaze B2, SendGrid, Twilio, Slack, OpenAI, Taskcluster, PyGithub, an SMTP connection: the calls that
 `audit_lib.libs.http.external_call` knows, also a client or the `stripe` module handed to a class's
 constructor), mail sent through Django's mail API (`send_mail(...)`, `EmailMessage(...).send()`) or edx-ace
-(`ace.send(message)`), a DNS query
+(`ace.send(message)`), a request to infrastructure (the Kubernetes API through the `kubernetes` client,
+`CoreV1Api().create_namespaced_pod(...)`, or kr8s; Vault through hvac; an authzed client; a git remote:
+GitPython's `Repo.clone_from(...)`/`remote.fetch()`, `subprocess.run(["git", "clone", url])`; a publish to a
+message broker through pika, kombu or aio-pika), a DNS query
 (dnspython's `resolver.resolve(...)`, aiodns), a request to an Elasticsearch or OpenSearch cluster (a
 client's `es.index(...)`, `es.indices.refresh(...)`, `helpers.bulk(es, actions)`, also a client behind
 werkzeug's `LocalProxy(get_es)`), an Open edX event published to the event bus
@@ -109,7 +112,7 @@ from typing import Iterator, NamedTuple
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, web
-from audit_lib.libs.http import OutboundCall, external_call, mail_call
+from audit_lib.libs.http import OutboundCall, external_call, infrastructure_call, mail_call
 from audit_lib.operator_code import is_celery_task
 from audit_lib.pyast import (FUNCTION_TYPES, call_name, decorator_names, dotted, enclosing_function, enclosing_loops,
                              functions, method_name, qualified, string_value, walk_function_body, walk_nodes)
@@ -187,8 +190,8 @@ def _reaches_database(module: SourceModule, project: Project) -> bool:
 
 
 def _network_call(module: SourceModule, call: ast.Call, project: Project) -> OutboundCall | None:
-    return external_call(module, call, project) or mail_call(module, call) or _dns_lookup(module, call) \
-        or _search_request(module, call, project) or _task_dispatch(module, call, project) \
+    return external_call(module, call, project) or mail_call(module, call) or infrastructure_call(module, call) \
+        or _dns_lookup(module, call) or _search_request(module, call, project) or _task_dispatch(module, call, project) \
         or _event_bus_publish(module, call, project)
 
 
