@@ -30,6 +30,7 @@ The API:
   (``with self.connection as c: c.execute(query, args)``) commits on its own;
 - :func:`is_transaction_with`, :func:`is_transaction_function`, :func:`in_transaction`,
   :func:`transaction_blocks` -- transaction scopes;
+- :func:`is_deferred_to_commit` -- a function whose decorator runs it from ``transaction.on_commit``;
 - :func:`evaluated_in_place` -- whether a lazy query (``DbOp.lazy``) runs where it is written;
 - :func:`is_commit` -- ``conn.commit()``, ``session.commit()``, ``COMMIT`` statements;
 - :func:`resolve_function` -- the target's own function a call refers to;
@@ -512,6 +513,9 @@ class _Scope:
     aiosql: set[str] = field(default_factory=set)
     # name -> (the chain's subject, whether a new instance, the chain's methods), read for peewee
     peewee: dict[str, tuple[str, bool, set[str]]] = field(default_factory=dict)
+    # name -> the model an alternate constructor of it built (``orm = schemas.ReservationORM.from_unsaved(x)``),
+    # read only where the name is handed to ``session.add``
+    factory_built: dict[str, str] = field(default_factory=dict)
 
 
 # Per parsed file (dropped with its tree): scopes and operations of each function, by id.
@@ -707,6 +711,18 @@ def _bind(module: SourceModule, scope: _Scope, name: str, value: ast.expr) -> No
     constructed = _constructed_model(value, module)
     if constructed:
         scope.models[name] = constructed
+    elif _factory_model(value):
+        scope.factory_built[name] = _factory_model(value)
+
+
+def _factory_model(call: ast.Call) -> str | None:
+    """``ReservationORM`` for ``schemas.ReservationORM.from_unsaved_model(x)`` or ``Note.from_dict(d)``: a
+    classmethod named ``from_...`` of a class, the alternate constructor of a model."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr.startswith("from_")):
+        return None
+    owner = (dotted(func.value) or "").split(".")[-1]
+    return owner if owner[:1].isupper() and not owner.isupper() and not _NOT_MODELS.search(owner) else None
 
 
 def _builds_statements(receiver: str | None) -> bool:
@@ -880,6 +896,23 @@ def _model_in(node: ast.AST, attributes: dict[str, str] | None = None) -> str | 
             found = _model_in(arg, attributes)
             if found:
                 return found
+        return _exists_model(node, attributes)
+    return None
+
+
+def _exists_model(call: ast.Call, attributes: dict[str, str] | None) -> str | None:
+    """``Tag`` for ``exists().where(Tag.name == name)`` (``sa.exists()``, also ``and_(...)`` of such
+    comparisons): a bare ``exists()`` names its table only in the condition it is given."""
+    chain = _chain(call)
+    if not chain or method_name(chain[-1]) != "exists" or chain[-1].args:
+        return None
+    for link in chain[:-1]:
+        if method_name(link) in ("where", "filter"):
+            for node in (n for a in link.args for n in ast.walk(a)):
+                if isinstance(node, ast.Compare) and isinstance(node.left, ast.Attribute):
+                    found = _model_in(node.left, attributes)
+                    if found:
+                        return found
     return None
 
 
@@ -1425,8 +1458,10 @@ def _added_models(node: ast.AST | None, scope: _Scope) -> set[str]:
         return set()
     if isinstance(node, ast.Name) and node.id in scope.models:
         return {scope.models[node.id]}
+    if isinstance(node, ast.Name) and node.id in scope.factory_built:  # what session.add is handed is an instance
+        return {scope.factory_built[node.id]}
     if isinstance(node, ast.Call):
-        constructed = _constructed_model(node)
+        constructed = _constructed_model(node) or _factory_model(node)
         return {constructed} if constructed else set()
     if isinstance(node, (ast.List, ast.Tuple)):
         found: set[str] = set()
@@ -2552,6 +2587,38 @@ def _wraps_in_transaction(module: SourceModule, project: Project | None, decorat
         cache[key] = bool(wrapped) and all(any(
             isinstance(block, (ast.With, ast.AsyncWith)) and is_transaction_with(helper_module, block, project)
             for block in takewhile(lambda a: a is not helper, ancestors(helper_module, call))) for call in wrapped)
+    return cache[key]
+
+
+def is_deferred_to_commit(module: SourceModule, fn: ast.AST, project: Project | None = None) -> bool:
+    """Whether a decorator of the code base defers every call of the function until the transaction commits:
+    its wrapper hands the call to Django's ``transaction.on_commit`` (``@run_after_commit`` whose wrapper runs
+    ``transaction.on_commit(lambda: fn(*args, **kwargs))``, also ``on_commit(partial(fn, *args))`` or a local
+    function handed to it), so calling the function inside a transaction runs nothing before the commit."""
+    return any(isinstance(decorator, (ast.Name, ast.Attribute)) and _wraps_on_commit(module, project, decorator)
+               for decorator in getattr(fn, "decorator_list", ()))
+
+
+def _wraps_on_commit(module: SourceModule, project: Project | None, decorator: ast.expr) -> bool:
+    resolved = resolve_function(module, project, ast.Call(func=decorator, args=[], keywords=[]))
+    if resolved is None:
+        return False
+    helper_module, helper = resolved
+    cache = _cache_of(helper_module)
+    key = ("wraps_on_commit", id(helper), project is not None)
+    if key not in cache:
+        parameters = helper.args.posonlyargs + helper.args.args
+        wrapped = parameters[0].arg if parameters else None
+        runs = [node for node in ast.walk(helper) if isinstance(node, ast.Call) and wrapped is not None and (
+            isinstance(node.func, ast.Name) and node.func.id == wrapped
+            or (dotted(node.func) or "").split(".")[-1] == "partial" and node.args
+            and isinstance(node.args[0], ast.Name) and node.args[0].id == wrapped)]
+        handed = {argument.id for node in ast.walk(helper) if isinstance(node, ast.Call) and method_name(node) == "on_commit"
+                  for argument in node.args[:1] if isinstance(argument, ast.Name)}
+        cache[key] = bool(runs) and all(any(
+            isinstance(outer, ast.Call) and method_name(outer) == "on_commit"
+            or isinstance(outer, FUNCTION_TYPES) and outer.name in handed
+            for outer in takewhile(lambda a: a is not helper, ancestors(helper_module, run))) for run in runs)
     return cache[key]
 
 

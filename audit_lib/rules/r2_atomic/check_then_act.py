@@ -14,7 +14,8 @@ start < b.end: raise`, then `Booking.objects.create(...)`), or an
 inline get-or-create whose insert follows the branch (`row = query.first()`, `if not row: row =
 Model(...)` or `if row: row.value = v` / `else: row = Model(...)`, then `session.add(row)` or
 `row.save()` after the `if`). The row may be fetched from the result of the read (`result = await
-session.execute(select(...))`, `row = result.scalar()`), and the model reached through an injected
+session.execute(select(...))`, `row = result.scalar()`, or in the test itself, `if
+result.scalar_one_or_none() is not None: raise`; the read may be `select(exists().where(Tag.name == name))`), and the model reached through an injected
 database object (`db.Setting(...)`, `select(db.Setting)`, `db.queries.insert(db.Setting)`). A
 SQLAlchemy get-or-create that hands the new instance back (`note = cls.query.filter_by(page=page).first()`,
 `if note is None: note = cls(page=page)`, `return note`; `return found or Folder(owner=owner)`) counts
@@ -66,6 +67,15 @@ those with a constant default its `defaults` leave alone (`label = CharField(def
 call atomic only when the database enforces the lookup's uniqueness; without a key it is a `get`, then a
 `create`, two concurrent calls both insert, and later lookups raise `MultipleObjectsReturned`. A key the
 model may inherit from a base class of the code base counts as there.
+
+It also reports a "MAX + 1" sequence: the current maximum of a column read without a lock (SQLAlchemy
+`func.max(Invoice.number)`, peewee `fn.MAX`, Django `aggregate(Max("number"))`, `order_by("-number").first()`
+or `latest("number")`, SQL `SELECT MAX(number)`), then a row of that table written with the maximum plus one
+(`Invoice(number=(last or 0) + 1)`, `order.number = top + 1; order.save()`), or a SQLAlchemy column set to such
+a subquery (`self.number = select(func.max(Update.number) + 1).scalar_subquery()`): concurrent requests read the
+same maximum and store the same number. Not under a lock taken before the read (a row or advisory lock,
+`LOCK TABLE`, SERIALIZABLE), nor a write that handles the unique violation (a retry); with a unique key over
+the number and no handler, the second request fails with `IntegrityError` (low confidence).
 
 It also reports a Redis value read with `GET` and written back or deleted by a second command on the
 same key of a redis client (`redis`, `redis.asyncio`, or a class of the code base derived from one):
@@ -280,7 +290,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
                 _serialized_per_submission(module, project, _caller_of_nested(module, fn))):
             continue
         yield from _unless_run_by_operators(module, project, fn, chain(
-            _function_findings(module, project, fn), _unbacked_get_or_creates(module, project, fn)))
+            _function_findings(module, project, fn), _unbacked_get_or_creates(module, project, fn),
+            _next_numbers(module, project, fn)))
         yield from _validator_findings(module, project, fn)
 
 
@@ -483,6 +494,183 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
                    f"{_consequence(write, table, refused)}")
         yield _finding(module, write.call, message, FIX, Confidence.low if refused else Confidence.high if not (
             read.through or write.through) and read.api == "sql" else Confidence.medium)
+
+
+MAX_SQL = re.compile(r"\bMAX\s*\(\s*[\"`]?(?:\w+\.)?[\"`]?(\w+)[\"`]?\s*\)", re.I)
+TABLE_LOCK_SQL = re.compile(r"\bLOCK\s+(TABLE\s+)?[\w\".]+\s+IN\b|\bLOCK\s+TABLE\b", re.I)
+NEXT_NUMBER_FIX = ("let the database number the rows: a sequence or identity column, or a counter row updated "
+                   "atomically (`UPDATE counters SET last = last + 1 WHERE scope = %s RETURNING last`); else take a "
+                   "lock before reading the maximum (`SELECT ... FOR UPDATE` of the parent row, "
+                   "`pg_advisory_xact_lock`) and keep a unique key over the number with a retry on IntegrityError")
+
+
+def _next_numbers(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[Finding]:
+    """A "MAX(number) + 1" sequence: the current maximum of a column read without a lock (SQLAlchemy
+    ``func.max(Invoice.number)``, peewee ``fn.MAX``, Django ``aggregate(Max("number"))`` or
+    ``order_by("-number").first()``/``latest("number")``, SQL ``SELECT MAX(number)``) and a row of that table
+    then written with the maximum plus one (``Invoice(number=(last or 0) + 1)``). Two concurrent requests
+    read the same maximum and store the same number. Also the SQLAlchemy form that computes the number in
+    the statement that writes it (``self.number = select(func.max(Update.number) + 1).scalar_subquery()``):
+    under READ COMMITTED two concurrent flushes still see the same maximum."""
+    ops = db.expanded_ops(module, project, fn)
+    statements = sorted((s for s in walk_function_body(fn) if isinstance(s, ast.stmt)), key=lambda s: s.lineno)
+    for read in ops:
+        found = _maximum_read(read) if read.is_read and read.tables and not read.locking and not read.through else None
+        if found is None:
+            continue
+        table, column = found
+        derived = {d for name in _result_names(module, fn, read) for d in _derived_after(statements, name, read.call.lineno)}
+        plus_one = _adds_to(read.call, None) or any(
+            _adds_to(s, derived) for s in statements if s.lineno >= read.call.lineno)
+        write = next((op for op in ops if op.is_write and not op.upsert and op.call.lineno > read.call.lineno and any(
+            db.same_table(t, table) for t in op.tables) and _carries(module, fn, op.call, derived)), None)
+        if not plus_one or write is None or _number_protected(module, project, fn, read, write, ops):
+            continue
+        yield _next_number_finding(module, project, write.call, table, column, f"line {read.call.lineno} reads the "
+                                   f"current maximum ({read.describe()}) without a lock and this write stores it plus one",
+                                   sql=read.api == "sql")
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute) and (
+                any(isinstance(n, ast.Call) and method_name(n) in ("scalar_subquery", "as_scalar") for n in ast.walk(node.value))):
+            found = next((_maximum_call(n) for n in ast.walk(node.value) if _maximum_call(n)), None)
+            if found is None or not _adds_to(node.value, None) or _serialized(module, fn, node, ops) or (
+                    _isolation(project, "sqlalchemy") == "SERIALIZABLE") or _assigned_again(fn, node):
+                continue  # (a placeholder out of the way of a reorder, given its final number later, is none)
+            table, column = found
+            owner = _class_of(module, fn)
+            if not table[:1].isupper():  # ``func.max(cls.seq)``, ``self.__class__.seq``: the class defining it
+                if owner is None:
+                    continue
+                table = owner.name
+            yield _next_number_finding(module, project, node, table, column or node.targets[0].attr,
+                                       "this assignment numbers the row with a subquery of the current maximum plus one")
+
+
+def _assigned_again(fn: ast.AST, assignment: ast.Assign) -> bool:
+    """The same attribute is set again later in the function (``self.seq = <max + 1>`` to move the row out of
+    the way, ``flush()``, ..., ``self.seq = new_seq``): a temporary value, not the number the row keeps."""
+    target = ast.dump(assignment.targets[0])
+    return any(isinstance(n, ast.Assign) and n.lineno > assignment.lineno and any(
+        ast.dump(t) == target for t in n.targets) for n in walk_function_body(fn))
+
+
+def _next_number_finding(module: SourceModule, project: Project, node: ast.AST, table: str, column: str,
+                         what: str, sql: bool = False) -> Finding:
+    keyed = not sql and _unique_over(project, table, column)
+    outcome = ("both store the same number unless a unique key over it refuses the second" if sql else
+               f"the second then fails with IntegrityError on the unique key over {column}" if keyed else
+               f"{table}'s model declares no unique key over {column}, so both store the same number")
+    message = (f"check-then-act on {table}.{column} (MAX + 1): {what}; concurrent requests read the same maximum, "
+               f"and {outcome}")
+    return _finding(module, node, message, NEXT_NUMBER_FIX, Confidence.low if keyed else Confidence.medium)
+
+
+def _maximum_read(read: db.DbOp) -> tuple[str, str] | None:
+    """(table, column) of a read of a column's maximum: ``func.max(T.n)``, ``fn.MAX(T.n)``, ``Max("n")``,
+    ``order_by("-n").first()``, ``latest("n")``, ``SELECT MAX(n) FROM t``."""
+    table = sorted(read.tables)[0]
+    if read.api == "sql":
+        found = MAX_SQL.search(read.sql or "")
+        return (table, found.group(1)) if found and len(read.tables) == 1 else None
+    for node in ast.walk(read.call):
+        found = _maximum_call(node)
+        if found is not None:
+            return table, found[1]
+    if read.method in ("first", "afirst", "latest", "alatest", "last", "alast"):
+        ordering = next((n for n in ast.walk(read.call) if isinstance(n, ast.Call) and method_name(n) == "order_by"), None)
+        keys = [string_value(a) for a in (ordering.args if ordering is not None else read.call.args)]
+        descending = [k for k in keys if k]
+        column = descending[0] if len(descending) == 1 else None
+        if column and (column.startswith("-") if read.method in ("first", "afirst") else not column.startswith("-")):
+            return table, column.lstrip("-")
+    return None
+
+
+def _maximum_call(node: ast.AST) -> tuple[str, str] | None:
+    """(model, column) of ``func.max(Invoice.number)`` / ``fn.MAX(...)`` (model of the column), or ("", column)
+    for Django's ``Max("number")``."""
+    if not isinstance(node, ast.Call) or not node.args:
+        return None
+    name = dotted(node.func) or ""
+    argument = node.args[0]
+    if name.split(".")[-1] in ("max", "MAX") and name.split(".")[0] in ("func", "fn", "sa", "sqlalchemy", "db", "peewee"):
+        if isinstance(argument, ast.Attribute):
+            model = dotted(argument.value) or ""
+            return model.split(".")[-1], argument.attr
+        return None
+    if name.split(".")[-1] == "Max" and string_value(argument):
+        return "", (string_value(argument) or "").split("__")[0]
+    return None
+
+
+def _derived_after(statements: list[ast.stmt], name: str, after: int) -> set[str]:
+    """``name`` and the names assigned later from an expression that uses one of them (``n = (last or 0) + 1``,
+    ``number = agg["number__max"] + 1``)."""
+    derived = {name}
+    for statement in statements:
+        if statement.lineno > after and isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None \
+                and _mentions(statement.value, derived):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            derived |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return derived
+
+
+def _adds_to(node: ast.AST, names: set[str] | None) -> bool:
+    """A ``+`` in ``node`` of a maximum (``func.max(...) + 1``, with ``names`` None) or of one of ``names``."""
+    return any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add) and (
+        any(_maximum_call(m) for m in ast.walk(n)) if names is None else _mentions(n, names)) for n in ast.walk(node))
+
+
+def _carries(module: SourceModule, fn: ast.AST, call: ast.Call, names: set[str]) -> bool:
+    """The write stores a value of ``names``: in its own arguments, or in the instance it is given (built
+    with it, ``Invoice(number=n)``, or given it after, ``invoice.number = n``)."""
+    if _mentions(call, names):
+        return True
+    given = {n.id for n in [*call.args, *(k.value for k in call.keywords), getattr(call.func, "value", None)]
+             if isinstance(n, ast.Name)}
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Assign) and node.lineno < call.lineno and _mentions(node.value, names) and any(
+                isinstance(t, ast.Name) and t.id in given or isinstance(t, ast.Attribute) and isinstance(
+                    t.value, ast.Name) and t.value.id in given for t in node.targets):
+            return True
+    return False
+
+
+def _number_protected(module: SourceModule, project: Project, fn: ast.AST, read: db.DbOp, write: db.DbOp,
+                      ops: list[db.DbOp]) -> bool:
+    """A lock taken before the read (a row or advisory lock, a ``with`` block of a lock, ``LOCK TABLE``), the
+    SERIALIZABLE level, every caller's lock, or a write that handles the unique violation (a retry)."""
+    return _serialized(module, fn, read.call, ops) or _isolation(project, read.api) == "SERIALIZABLE" or any(
+        TABLE_LOCK_SQL.search(string_value(n) or "") for n in walk_function_body(fn)) or db.handles_unique_violation(
+        module, write.call, fn) or _recovers_from_conflict(module, fn, write) or _flushed_under_handler(
+        module, fn, write) or _locked_by_every_caller(module, project, fn)
+
+
+def _unique_over(project: Project, table: str, column: str) -> bool:
+    """Whether the model class ``table`` (or a base class of the code base) declares a unique key that
+    includes ``column``: ``unique=True`` on it, a ``UniqueConstraint``/``unique_together``/unique ``Index``
+    naming it (``__table_args__``, ``Meta``)."""
+    classes = {table} | db._ancestors(table, db.class_bases(project)) if table else set()
+    for module in project.modules:
+        if column not in module.text:
+            continue
+        for cls in module.nodes_of(ast.ClassDef):
+            if cls.name not in classes:
+                continue
+            for node in ast.walk(cls):
+                if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call) and any(
+                        isinstance(t, ast.Name) and t.id == column for t in (
+                            node.targets if isinstance(node, ast.Assign) else [node.target])) and any(
+                        k.arg in ("unique", "primary_key") and isinstance(k.value, ast.Constant) and k.value.value is True
+                        for k in node.value.keywords):
+                    return True
+                unique_index = isinstance(node, ast.Call) and (dotted(node.func) or "").split(".")[-1] == "Index" and any(
+                    k.arg == "unique" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords)
+                if (unique_index or db._declares_unique(node)) and not isinstance(node, ast.ClassDef) and any(
+                        string_value(n) == column or isinstance(n, ast.Attribute) and n.attr == column
+                        for n in ast.walk(node)):
+                    return True
+    return False
 
 
 def _unbacked_get_or_creates(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[Finding]:
@@ -1966,7 +2154,21 @@ def _test_uses(module: SourceModule, fn: ast.AST, test: ast.AST, read: db.DbOp, 
             node.func, ast.Attribute
         ) and ast.unparse(node.func.value) == read.receiver:
             return True
+        if not flags and _fetched_inline(node, names):
+            return True  # ``if result.scalar_one_or_none() is not None``: the row fetched in the test
     return False
+
+
+def _fetched_inline(node: ast.AST, names: set[str]) -> bool:
+    """``result.scalar_one_or_none()``, ``result.scalars().first()`` on a name holding what the read
+    returned (``result = await session.execute(select(...))``): the row fetched where it is tested."""
+    if not (isinstance(node, ast.Call) and method_name(node) in FETCH_METHODS):
+        return False
+    root = node
+    while isinstance(root, ast.Call) and isinstance(root.func, ast.Attribute) and method_name(root) in FETCH_METHODS | {
+            "scalars", "mappings", "unique", "tuples"}:
+        root = root.func.value
+    return root is not node and isinstance(root, ast.Name) and root.id in names
 
 
 def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: set[str], write: db.DbOp,
@@ -2152,7 +2354,8 @@ def _built_of(expression: ast.AST, names: set[str]) -> bool:
 
 def _names_the_row(node: ast.AST, read: db.DbOp, names: set[str]) -> bool:
     """``row`` for a name in ``names`` holding what ``read`` found, or the read itself (``qs.exists()``)."""
-    return isinstance(node, ast.Name) and node.id in names or node is read.call and read.method not in VALIDATION_CALLS
+    return isinstance(node, ast.Name) and node.id in names or node is read.call and read.method not in VALIDATION_CALLS or (
+        _fetched_inline(node, names))
 
 
 def _existence_only(test: ast.AST) -> bool:

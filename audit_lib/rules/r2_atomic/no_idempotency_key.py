@@ -22,7 +22,12 @@ row of its `Meta.model`. A view's own `create` that calls `self.perform_create(s
 has a natural unique key or a UUID primary key with a default (DRF accepts the id from the
 client: an offline-first client sends the same id again), or `perform_create` upserts.
 
-Inserts into audit, log, history, event and outbox tables do not make a create endpoint:
+A handler may also be handed back by a route factory for a blueprint to register: a method that defines it
+and returns it with its path and HTTP methods (`return "/projects", ["POST"], _post`, a Sanic blueprint
+class calling `add_route(handler, uri, methods=...)` for each), and the row built by a model's alternate
+constructor (`session.add(ProjectORM.from_unsaved(project))`).
+
+Inserts into audit, log, history, event, outbox and metrics staging tables do not make a create endpoint:
 they record an action (`POST /orders/{id}/cancel`) rather than create the resource (a name that only ends
 in the letters "log", `Dialog`, `Catalog`, `Blog`, is a domain table).
 
@@ -169,7 +174,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
-from audit_lib.libs.web import answers_browser, route_handlers
+from audit_lib.libs.web import HTTP_METHODS, RouteHandler, answers_browser, route_handlers
 from audit_lib.pyast import (FUNCTION_TYPES, ancestors, dotted, is_none, method_name, qualified, string_value,
                              walk_function_body, walk_nodes)
 from audit_lib.registry import rule
@@ -192,7 +197,7 @@ FIX = ("accept an Idempotency-Key header, store it with the row under a unique c
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if db.skipped_module(module):
         return
-    handlers = [h for h in route_handlers(module, project) if _is_write_method(h)]
+    handlers = [h for h in [*route_handlers(module, project), *_factory_routes(module)] if _is_write_method(h)]
     if _project_middleware_handles_keys(project):
         return
     yield from _implicit_creates(module, project)
@@ -223,6 +228,38 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             confidence=confidence,
             extra={"insert_line": line_node.lineno},
         )
+
+
+METRICS = re.compile(r"metric", re.I)  # a staging table of measurements sent on to a metrics service
+
+
+def _records(table: str) -> bool:
+    """A table that records what happened -- an audit log, an event, a history, an outbox (see
+    ``db.is_log_table``), or a metrics staging table (``MetricsORM`` holding "project_created") -- not the
+    resource a create endpoint makes."""
+    return db.is_log_table(table) or bool(METRICS.search(table))
+
+
+def _factory_routes(module: SourceModule) -> list[RouteHandler]:
+    """Handlers a route factory hands back for a blueprint to register: a function (a method of a blueprint
+    class) that defines the handler and returns it with its path and HTTP methods (``return "/items",
+    ["POST"], _post``), the blueprint then calling ``add_route(handler, uri, methods=...)`` for each factory."""
+    if "return" not in module.text:
+        return []
+    found: list[RouteHandler] = []
+    for factory in module.nodes_of(ast.FunctionDef, ast.AsyncFunctionDef):
+        nested = {f.name: f for f in factory.body if isinstance(f, FUNCTION_TYPES)}
+        for statement in factory.body:
+            value = statement.value if isinstance(statement, ast.Return) else None
+            if not (isinstance(value, ast.Tuple) and len(value.elts) == 3 and isinstance(value.elts[2], ast.Name)
+                    and value.elts[2].id in nested and (string_value(value.elts[0]) or "").startswith("/")
+                    and isinstance(value.elts[1], (ast.List, ast.Tuple))):
+                continue
+            methods = tuple((string_value(m) or "").upper() for m in value.elts[1].elts)
+            if methods and all(m in HTTP_METHODS for m in methods):
+                found.append(RouteHandler(nested[value.elts[2].id], "factory", methods, string_value(value.elts[0]),
+                                          statement, module))
+    return found
 
 
 def _delegates_to_page(module: SourceModule, project: Project, fn: ast.AST) -> bool:
@@ -382,7 +419,7 @@ def _implicit_creates(module: SourceModule, project: Project) -> Iterator[Findin
         serializer = (dotted(_assigned(cls, "serializer_class")) or "").split(".")[-1]
         model = _meta_models(project).get(serializer)
         if not model or db.natural_unique(project, model) or _user_model_form(project, serializer) or _client_keyed(
-                project, model) or db.is_log_table(model) or CREDENTIAL.search(model) or _refuses_existing(
+                project, model) or _records(model) or CREDENTIAL.search(model) or _refuses_existing(
                 project, serializer, model) or _own_create_finds_or_upserts(project, serializer, model) or (
                 _create_repeats_nothing(project, serializer)):
             continue
@@ -1055,7 +1092,7 @@ def _looked_up_first(module: SourceModule, project: Project, fn: ast.AST, call: 
         return False
     helper_module, helper = resolved
     inserts = [op for op in db.expanded_ops(helper_module, project, helper) if op.kind == db.INSERT and not op.upsert
-               and not any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables)]
+               and not any(_records(t) or CREDENTIAL.search(t) for t in op.tables)]
     return bool(inserts) and all(_looked_up_first(helper_module, project, helper, op.call, depth - 1, call)
                                  for op in inserts)
 
@@ -1587,7 +1624,7 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
     inserts, guarded, counting = [], False, set()
     for op in ops:
         if op.kind != db.INSERT or op.upsert and not _conflicts_on_nothing(module, project, op) or any(
-                db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables):
+                _records(t) or CREDENTIAL.search(t) for t in op.tables):
             continue
         if _pending_placeholder(module, project, fn, op) or _expiring_row(project, op) or _moves_out_of_state(
                 module, project, fn, op) or (
@@ -1691,7 +1728,7 @@ def _plain_serializer_inserts(project: Project, serializer: str) -> bool:
     for member_module, member in _class_family(module, project, cls, depth=4):
         create = _create_method(member)
         if create is not None:
-            return any(op.kind == db.INSERT and not any(db.is_log_table(t) or CREDENTIAL.search(t) for t in op.tables)
+            return any(op.kind == db.INSERT and not any(_records(t) or CREDENTIAL.search(t) for t in op.tables)
                        for op in db.expanded_ops(member_module, project, create))
     return False
 
