@@ -69,6 +69,7 @@ LAUNCH_FILES = ("dockerfile", "procfile", "makefile")  # lower-cased name prefix
 MAX_CONFIG_BYTES = 1_000_000
 DYNAMIC_LOADERS = frozenset({"import_module", "__import__", "import_string"})
 PACKAGE_WALKERS = frozenset({"iter_modules", "walk_packages"})
+LAZY_LOADERS = frozenset({"lazy_loader.attach", "lazy_loader.attach_stub"})  # a package's names loaded on first use
 APPLICATIONS = frozenset({name for name in APP_FACTORIES if not name.endswith(("Router", "Blueprint", "RouteTableDef"))}
                          | {"celery.Celery"})
 MOST_UNREACHABLE = 0.5  # above this share of unreachable modules the graph is taken to be partial
@@ -273,7 +274,7 @@ def _called_name(call: ast.Call) -> str:
 def _loads_by_computed_name(module: SourceModule) -> bool:
     for call in module.nodes_of(ast.Call):
         name = _called_name(call)
-        if name in PACKAGE_WALKERS:
+        if name in PACKAGE_WALKERS or qualified(module, call.func) in LAZY_LOADERS:
             return True
         if name in DYNAMIC_LOADERS and call.args and string_value(call.args[0]) is None:
             return True

@@ -74,6 +74,15 @@ def test_a_dynamic_loader_keeps_its_whole_package_reachable(tmp_path: Path):
     assert "shop/plugins/slack.py" in unreachable(tree)
 
 
+def test_a_lazy_loading_package_keeps_its_modules_reachable(tmp_path: Path):
+    """``lazy_loader.attach_stub(__name__, __file__)`` imports the names its ``.pyi`` stub lists on first use."""
+    tree = write_tree(tmp_path, SERVICE)
+    assert "shop/feeds/legacy.py" in unreachable(tree)
+    (tree / "shop/feeds/__init__.py").write_text(
+        "import lazy_loader as lazy\n\n__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)\n")
+    assert "shop/feeds/legacy.py" not in unreachable(tree)
+
+
 def test_dotted_paths_in_settings_and_entry_points_are_edges(tmp_path: Path):
     tree = write_tree(tmp_path, SERVICE)
     found = unreachable(tree)
