@@ -88,7 +88,11 @@ listener. A function or management command whose only service loop is a `serve_f
 reported once, at that call, not again where it is started. A loop that waits for a dependency
 (`while not conn: try: conn = connect() except ...: sleep(1)`, also with the `break` in a `with` of the `try`), that
 gives up at a deadline (`if time.monotonic() >= deadline: raise TimeoutError`, or `sys.exit(msg)`), or that only polls a condition
-(`while True: if await db_ready(): break; await asyncio.sleep(1)`) is a start-up wait, not a service loop. Nor is
+(`while True: if await db_ready(): break; await asyncio.sleep(1)`) is a start-up wait, not a service loop; a loop
+that reads a file, stream or cursor until it is exhausted (`while True: chunk = f.read(65536); if not chunk: break`)
+ends with its data. A `loop.run_forever()` in a function the project runs as a `threading.Thread` target runs in that
+thread, where no signal handler can be installed (the thread is judged as a worker thread), and a `__main__` block
+calling such a function is a manual run of what the service starts in a thread: neither is reported. Nor is
 `asyncio.run(run_channels(stop_event))` in a function that is given that event, where the loop runs
 `while not stop_event.is_set()`: the caller (a thread the program starts) stops it. A worker thread whose loop ends
 on `None` (`if item is None: break`) is stopped when a project function that the project calls (its `shutdown()`)
@@ -190,6 +194,8 @@ WAITING_METHODS = {"sleep", "get", "recv", "recvfrom", "accept", "poll", "consum
                    "brpop", "blpop", "brpoplpush", "xread", "xreadgroup", "get_message", "listen", "wait", "select",
                    "handle_request", "basic_get", "getmany", "receive_messages", "read", "readline"}
 KEYBOARD = {"input", "raw_input"}
+# Reads that return an empty value once the file, stream or cursor is exhausted.
+EXHAUSTIBLE_READS = {"read", "read1", "readline", "recv", "fetchone", "fetchmany"}
 # What a readiness wait does besides testing its condition: sleep, print or log.
 WAITS_OR_REPORTS = {"sleep", "print", "debug", "info", "warning", "warn", "error", "exception", "log"}
 CLOCKS = {"time", "monotonic", "perf_counter", "time_ns", "monotonic_ns", "now", "utcnow"}
@@ -222,6 +228,8 @@ def check(project: Project) -> Iterator[Finding]:
     _CLI_WORKERS.clear()
     _STARTED_LOOPS.clear()
     modules = [m for m in project.modules if not is_test_path(m.path) and not DEVELOPMENT_TOOLING.match(m.path)]
+    _THREAD_TARGETS.clear()
+    _THREAD_TARGETS.update(_thread_targets(project, modules))
     entries = [(m, list(_web_apps(m)), list(_self_managed_loops(project, m)), list(_job_threads(project, m)))
                for m in modules]
     entries = [entry for entry in entries if any(entry[1:])]
@@ -484,7 +492,8 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
                 and not _loopback_debug_server(module, node):
             yield node, f"{dotted(node.func) or 'server.serve_forever'}() server"
         elif method == "run_forever" and isinstance(node.func, ast.Attribute) and not _coroutine_call(module, node) \
-                and not _loop_stopped_by_its_object(project, module, node):
+                and not _loop_stopped_by_its_object(project, module, node) \
+                and id(enclosing_function(module, node)) not in _THREAD_TARGETS:
             yield node, "event loop run_forever()"
         elif method == "run" and node.args and isinstance(node.args[0], ast.Call) \
                 and call_name(module, node) == "asyncio.run" and not _stopped_by_caller(project, module, node):
@@ -513,9 +522,28 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             looping = _service_loop_in(project, module, stmt.value.func)
             started = top_level_function(module, looping) if looping is not None else None
+            run = resolve_function(project, module, stmt.value.func) if looping is not None else None
             if looping is not None and call_name(module, stmt.value) != "asyncio.run" \
-                    and not (started is not None and _serves_forever_only(module, started)):
+                    and not (started is not None and _serves_forever_only(module, started)) \
+                    and not (run is not None and id(run[1]) in _THREAD_TARGETS):
                 yield stmt, f"the service loop in {looping}(), started from module level,"
+
+
+def _thread_targets(project: Project, modules: list[SourceModule]) -> set[int]:
+    """The project functions the project itself runs in a thread (``threading.Thread(target=simulate)``): a
+    ``loop.run_forever()`` there runs in that thread, where no signal handler can be installed (it is judged as a
+    worker thread), and a ``__main__`` block calling such a function is a manual run of what the service starts."""
+    targets: set[int] = set()
+    for module in modules:
+        if "Thread" not in module.text:
+            continue
+        for call in module.nodes_of(ast.Call):
+            target = keyword(call, "target")
+            if target is not None and isinstance(target, (ast.Name, ast.Attribute)) \
+                    and call_name(module, call) == "threading.Thread" \
+                    and (found := resolve_function(project, module, target)) is not None:
+                targets.add(id(found[1]))
+    return targets
 
 
 def _stopped_by_caller(project: Project, module: SourceModule, run: ast.Call) -> bool:
@@ -672,6 +700,7 @@ def _coroutine_call(module: SourceModule, call: ast.Call) -> bool:
     return isinstance(parent, ast.Call) and call in parent.args and method_name(parent) in TASK_STARTERS
 
 
+_THREAD_TARGETS: set[int] = set()  # functions the project runs as a threading.Thread target (_thread_targets)
 _CLI_WORKERS: set[ast.AST] = set()  # click/typer command functions found running an endless loop
 _STARTED_LOOPS: set[int] = set()  # methods whose service loop a __main__ block starts, already reported
 CLI_LIBRARIES = ("click", "typer")
@@ -962,7 +991,26 @@ def _has_service_loop(module: SourceModule, fn: ast.AST, batch_runs_end: bool = 
 def _waits_for_readiness(loop: ast.While) -> bool:
     """A loop that waits for a dependency (start-up) and ends: it retries until a try succeeds, counts its
     attempts, gives up at a deadline, or only polls a condition."""
-    return _retries_until_success(loop) or _counts_attempts(loop) or _has_deadline(loop) or _polls_until_ready(loop)
+    return _retries_until_success(loop) or _counts_attempts(loop) or _has_deadline(loop) or _polls_until_ready(loop) \
+        or _reads_to_the_end(loop)
+
+
+def _reads_to_the_end(loop: ast.While) -> bool:
+    """``while True: chunk = handle.read(65536); if not chunk: break``: a loop that reads a file, a stream or a
+    cursor until it is exhausted (hashing a file in chunks) ends with its data, it is no service loop."""
+    read = {t.id for stmt in loop.body if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call)
+            and method_name(stmt.value) in EXHAUSTIBLE_READS for t in stmt.targets if isinstance(t, ast.Name)}
+    return any(isinstance(stmt, ast.If) and isinstance(stmt.body[-1], (ast.Break, ast.Return))
+               and _is_exhausted(stmt.test, read) for stmt in loop.body)
+
+
+def _is_exhausted(test: ast.expr, names: set[str]) -> bool:
+    """``not chunk``, ``chunk is None``, ``chunk == b""``."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return isinstance(test.operand, ast.Name) and test.operand.id in names
+    return isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id in names \
+        and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.Eq)) \
+        and isinstance(test.comparators[0], ast.Constant) and not test.comparators[0].value
 
 
 def _retries_until_success(loop: ast.While) -> bool:
