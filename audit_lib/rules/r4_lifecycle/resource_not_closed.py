@@ -149,7 +149,9 @@ Decisions:
   it too. Silent as well for a file read or written by a step of the start-up (a function only `main()`
   calls, or a method only the `__init__` of its class calls, a class itself built only by `main()` or by
   such an `__init__`: certificates, a schema, a configuration write-back): an exception there stops the
-  service, and the file is freed with it.
+  service, and the file is freed with it. Silent too for a file closed on the statement right after the one
+  that opened it and a single write of its own (`fp = open(p, "w")`, `fp.write(data)`, `fp.close()`): only that
+  write's failure skips the close, and reference counting frees the file as the exception leaves the function.
 - `with psycopg2.connect(...) as conn` and `with sqlite3.connect(...) as conn` only commit or
   roll back; they do not close the connection. Both drivers close it when the object is freed,
   so a local of an ordinary function is closed when the function returns (CPython's reference
@@ -1231,6 +1233,8 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
             return None  # an archive left unfinished on an exception is not delivered: nothing is lost
         if kind == "file" and _set_up_step(project, module, fn):
             return None  # an exception there stops the start-up: the process ends, and the file with it
+        if kind == "file" and _one_write_then_closed(module, call, name, first_close):
+            return None  # ``fp = open(p, "w"); fp.write(data); fp.close()``: only a failing write leaks it
         if kind == "process":
             return _finding(module, call, kind, factory, Confidence.low,
                             f"child process from {factory}() is waited for on line {first_close.lineno} but not in a "
@@ -1704,6 +1708,27 @@ def _pipes_left_on_error(fn: ast.AST, start: ast.Call, reaps: list[ast.AST]) -> 
     pipes = (keyword(start, stream) for stream in ("stdin", "stdout", "stderr"))
     return bool(reaps) and any(p is not None and (dotted(p) or "").endswith("PIPE") for p in pipes) \
         and _can_raise_between(fn, start, reaps[0])
+
+
+def _one_write_then_closed(module: SourceModule, acquire: ast.Call, name: str, close: ast.Call) -> bool:
+    """``fp = open(p, "w")``, ``fp.write(data)``, ``fp.close()``: three statements in a row of one block, the middle
+    one a single write of the file's own. Only that write's failure skips the close, and reference counting frees
+    the file as the exception leaves the function."""
+    opened, closed = module.parents.get(acquire), module.parents.get(close)
+    block = module.parents.get(opened)
+    if not isinstance(opened, ast.Assign) or not isinstance(closed, ast.Expr) or module.parents.get(closed) is not block:
+        return False
+    for body in (getattr(block, f, None) for f in ("body", "orelse", "finalbody")):
+        if isinstance(body, list) and opened in body and closed in body:
+            at = body.index(opened)
+            if body.index(closed) != at + 2:
+                return False
+            middle = body[at + 1]
+            value = middle.value if isinstance(middle, ast.Expr) else None
+            return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                and value.func.attr in ("write", "writelines") \
+                and isinstance(value.func.value, ast.Name) and value.func.value.id == name
+    return False
 
 
 def _can_raise_between(fn: ast.AST, acquire: ast.Call, close: ast.Call) -> bool:
