@@ -112,7 +112,9 @@ transaction and is not reported. Neither are:
   django-celery-beat `PeriodicTask` is a schedule the change sets up, and part of it);
 - commands and scripts that seed or generate sample data (`seed.py`, `initdb`,
   `dummy-generator-*`, `populate_demo`, a module documented as "Loads test data into ...", a
-  management command `create_test_event`), and scripts of a `bin/` directory, run by hand;
+  management command `create_test_event`, a management command that refuses to run unless `settings.DEBUG`
+  and the helper modules of its commands folder that only such commands import), and scripts of a `bin/`
+  directory, run by hand;
 - separate calls of one helper that commits its own writes (`sketch.add_attribute("users", ...)`, then
   `sketch.add_attribute("hosts", ...)`), the second not given what the first made: each call is a
   change of its own, and a gap inside the helper is reported in the helper;
@@ -239,7 +241,8 @@ DATABASE_ERROR = re.compile(r"(SQLAlchemy|Database|DBAPI|Operational|Peewee|DB)E
 
 @rule("R2.multi-table-write-no-tx", on="module", scope="code+sql", severity="high")
 def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if db.skipped_module(module) or _makes_sample_data(module) or _hand_run_script(module) or not (
+    if db.skipped_module(module) or _makes_sample_data(module) or _hand_run_script(module) \
+            or _development_command(module, project) or not (
             db.uses_database(module) or _imports_project_code(module, project)):
         return
     atomic_requests = web.django_atomic_requests(project)
@@ -685,6 +688,29 @@ def _makes_sample_data(module: SourceModule) -> bool:
     name = module.path.rsplit("/", 1)[-1]
     return bool(SAMPLE_DATA.search(name) or SAMPLE_DOCSTRING.search(docstring) or (
         is_management_command(module.path) and TEST_DATA_COMMAND.search(name)))
+
+
+def _development_command(module: SourceModule, project: Project) -> bool:
+    """A Django management command that refuses to run unless ``settings.DEBUG`` (``if not settings.DEBUG: raise
+    CommandError(...)``): a developer's set-up or seeding tool, run against a disposable database; and a helper module
+    of the commands folder (``management/commands/content/products.py``) that only such commands import."""
+    if not is_management_command(module.path):
+        return False
+    if _refuses_without_debug(module):
+        return True
+    importers = [m for m in project.modules if m is not module and any(
+        target == module.dotted_name or target.startswith(module.dotted_name + ".") for target in m.imports.values())]
+    return bool(importers) and all(is_management_command(m.path) and _refuses_without_debug(m) for m in importers)
+
+
+def _refuses_without_debug(module: SourceModule) -> bool:
+    """``if not settings.DEBUG: raise CommandError(...)`` in a function of the module."""
+    if "DEBUG" not in module.text:
+        return False
+    return any(isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
+               and (dotted(node.test.operand) or "").endswith("settings.DEBUG")
+               and any(isinstance(stmt, ast.Raise) for stmt in node.body)
+               for node in module.nodes_of(ast.If))
 
 
 def _hand_run_script(module: SourceModule) -> bool:
