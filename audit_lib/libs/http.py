@@ -31,7 +31,8 @@ What is recognised:
 - module functions: ``requests.get/post/...``, ``httpx.get/...``, ``aiohttp.request``,
   ``urllib.request.urlopen``;
 - clients: ``requests.Session`` (and requests-oauthlib's ``OAuth1Session``/``OAuth2Session``, whose
-  ``fetch_*token`` and ``refresh_token`` calls are requests, and edx-rest-api-client's ``OAuthAPIClient``),
+  ``fetch_*token`` and ``refresh_token`` calls are requests, authlib's requests ``OAuth1Session``/``OAuth2Session``/
+  ``AssertionSession``, and edx-rest-api-client's ``OAuthAPIClient``),
   ``httpx.Client/AsyncClient``, ``aiohttp.ClientSession``,
   ``urllib3.PoolManager``, ``http.client.HTTP(S)Connection``, tornado's ``AsyncHTTPClient``/``HTTPClient``
   (``fetch``; also the one a ``tornado.auth`` mixin's ``self.get_auth_http_client()`` returns), gRPC
@@ -39,7 +40,8 @@ What is recognised:
 - where clients live: local variables, ``with``/``async with`` targets, module globals (also set by a
   function declaring them ``global``),
   ``self.x`` attributes set anywhere in a class (typically ``__init__``), class
-  attributes, parameters annotated with a client class, and module-level factory
+  attributes, parameters annotated with a client class (or a generated gRPC stub class, ``stub: GreeterStub``),
+  and module-level factory
   functions returning a client (``def make_client(): return httpx.AsyncClient(...)``),
   also when imported from another module of the project, and methods of the same class
   returning one (``self.client = self._create_client()``);
@@ -64,7 +66,8 @@ What is recognised:
   ``self.session`` by ``__init__``) is the client every caller in the project passes, when they all
   pass the same one with known settings (see :meth:`_ModuleIndex._passed_client`); otherwise its
   settings are unknown;
-- an unannotated parameter (``def get_id(session, url): session.get(url)``), or an attribute of one
+- an unannotated parameter (``def get_id(session, url): session.get(url)``; a gRPC stub, ``stub.Predict(request)``),
+  or an attribute of one
   (``def get_token(tenant, self): self.session.post(...)``), that every call in the service code hands
   the same client: calls of a module-level function, or ``self.method(...)``/``super().method(...)``
   calls within the method's class family when nothing else names the method (see
@@ -123,6 +126,10 @@ CLIENT_CLASSES: dict[str, tuple[str, str]] = {
     "requests_oauthlib.oauth1_session.OAuth1Session": ("requests", "session"),
     "requests_oauthlib.oauth2_session.OAuth2Session": ("requests", "session"),
     "edx_rest_api_client.client.OAuthAPIClient": ("requests", "session"),  # its timeout= times the token fetch only
+    # authlib's requests sessions: requests.Session subclasses (default_timeout=, in authlib >= 1.3, times them)
+    **{f"authlib.integrations.requests_client.{where}{cls}": ("requests", "session")
+       for cls in ("OAuth1Session", "OAuth2Session", "AssertionSession")
+       for where in ("", f"{'oauth1' if cls == 'OAuth1Session' else 'oauth2' if cls == 'OAuth2Session' else 'assertion'}_session.")},
     "httpx.Client": ("httpx", "client"),
     "httpx.AsyncClient": ("httpx", "client"),
     "aiohttp.ClientSession": ("aiohttp", "session"),
@@ -320,7 +327,8 @@ def uses_http(module: SourceModule) -> bool:
     return any(
         module.imports_module(lib)
         for lib in ("requests", "requests_oauthlib", "edx_rest_api_client", "advocate", "httpx", "aiohttp", "urllib",
-                    "urllib2", "urllib3", "http.client", "grpc", "tornado.httpclient", "tornado.auth")
+                    "urllib2", "urllib3", "http.client", "grpc", "tornado.httpclient", "tornado.auth",
+                    "authlib.integrations.requests_client")
     ) or any("_grpc" in target for target in module.imports.values())
 
 
@@ -577,6 +585,10 @@ SDK_CLIENTS: dict[str, frozenset[str] | None] = {
     "boto3.resource": None,
     "boto3.session.Session.client": None,
     "botocore.client.BaseClient": None,  # the type of a boto3 client, in annotations: def s3() -> BaseClient
+    # boto3's client types from the mypy-boto3 stubs, in annotations: def upload(client: S3Client)
+    **{f"mypy_boto3_{service}.{cls}": None for service, typed in (
+        ("s3", "S3Client"), ("sqs", "SQSClient"), ("sns", "SNSClient"), ("ses", "SESClient"),
+        ("lambda", "LambdaClient"), ("dynamodb", "DynamoDBClient")) for cls in ("Client", typed, f"client.{typed}")},
     "twilio.rest.Client": None,
     "slack_sdk.WebClient": None,
     "slack_sdk.web.WebClient": None,
@@ -1202,6 +1214,8 @@ class _ModuleIndex:
         known = self._constructor(name, set())
         if known is None and name in self.subclasses():
             known = self.subclasses()[name]
+        if known is None and _grpc_stub_class(self._reexported(name)):
+            known = ("grpc", "stub", None)  # def infer(stub: GreeterStub): a stub, its channel unknown
         return known
 
     def _binding_scope(self, node: ast.AST, name: str) -> tuple[ast.AST | None, str]:
@@ -1323,6 +1337,9 @@ class _ModuleIndex:
         followed = client is None
         if followed and func.attr in ALL_CLIENT_METHODS and _shaped_like_request(call, func.attr):
             client = self._handed_client(func.value, call)
+        elif followed and _is_rpc_name(func.attr) and isinstance(func.value, ast.Name):
+            handed = self._handed_client(func.value, call)  # def _predict(inputs, stub): stub.ModelInfer(request)
+            client = handed if handed is not None and handed.kind == "stub" else None
         if client is None and followed:
             client = self._through_attribute(func.value, call) or self._request_client(func.value)
         if client is None:
@@ -1691,6 +1708,8 @@ class _ModuleIndex:
         for target in self.module.imports.values():
             if self._reexported(target) != target and uses_http_name(self._reexported(target)):
                 return True  # a library re-exported by a project module: from app.http import requests
+            if _grpc_stub_class(self._reexported(target)):
+                return True  # a generated gRPC stub class, re-exported by a project module for annotations
             other, attr = self._other_module(target)
             if other is not None and (attr in other.factories() or (None, attr) in other.bindings() or attr in other.subclasses()
                                       or any(name.startswith(f"{attr}.") for name in other.factories())):
@@ -2022,6 +2041,12 @@ def _constructing_call(value: ast.expr) -> ast.Call | None:
     if isinstance(value, ast.IfExp):
         return next((v for v in (value.body, value.orelse) if isinstance(v, ast.Call)), None)
     return None
+
+
+def _grpc_stub_class(name: str | None) -> bool:
+    """A stub class of a gRPC service, by its generated module: ``foo_pb2_grpc.GreeterStub``."""
+    module, _, cls = (name or "").rpartition(".")
+    return cls.endswith("Stub") and module.rsplit(".", 1)[-1].endswith("_pb2_grpc")
 
 
 def _is_rpc_name(name: str) -> bool:

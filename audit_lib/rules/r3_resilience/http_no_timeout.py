@@ -1,11 +1,13 @@
 """R3.http-no-timeout: an outbound HTTP call that can wait forever.
 
 ## What it does
-Reports outbound HTTP and gRPC calls that can wait forever. In detail: calls made with `requests` (module functions and `Session` methods),
+Reports outbound HTTP and gRPC calls that can wait forever. In detail: calls made with `requests` (module functions and `Session` methods;
+also authlib's requests `OAuth2Session`, unless built with `default_timeout=` or with `**options` that may carry it),
 `urllib.request.urlopen` and `open()` of an opener from `build_opener()`, `urlretrieve` (it takes no timeout),
 `http.client` connections (these four wait on the process-wide socket default: not reported when the
 project calls `socket.setdefaulttimeout()`), `aiohttp` and `urllib3` sessions
-and gRPC stubs without a timeout (a gRPC deadline), and `httpx` calls or clients given
+and gRPC stubs without a timeout (a gRPC deadline; also a stub a parameter annotated with a generated stub class
+holds, `def infer(stub: PredictionServiceStub)`, or that every caller hands in), and `httpx` calls or clients given
 `timeout=None` or an `httpx.Timeout` with no read limit (`Timeout(None)`, `Timeout(10, read=None)`; not a client
 whose calls are all event streams read line by line). httpx has a 5 second default, so an httpx call without a timeout
 argument is fine; so does tornado's `AsyncHTTPClient.fetch` (20 seconds): it is reported only
@@ -784,7 +786,7 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
     if given or _under_deadline(module, node):
         return None
     if call.library == "grpc":
-        return _grpc_problem(module, call, label)
+        return _grpc_problem(module, project, call, label)
     if client is None:
         return f"{label} has no timeout", Confidence.high
     if call.library in SESSION_DEFAULT_TIMEOUT:
@@ -1086,9 +1088,13 @@ def _label(module: SourceModule, call: OutboundCall) -> str:
 
 
 def _requests_session_problem(project: Project, session: ClientBinding, label: str):
-    """requests sessions have no timeout of their own: only a subclass or a mounted adapter gives one."""
+    """requests sessions have no timeout of their own: only a subclass or a mounted adapter gives one (or,
+    on authlib's sessions, ``default_timeout=``)."""
     if session.subclass is not None and _mentions_timeout(session.subclass):
         return None
+    if session.sets("default_timeout") or _authlib_session(session) and has_kwargs_splat(session.factory) \
+            and not _options_without_timeout(project, session):
+        return None  # authlib's default_timeout=, or options that may carry it
     if session.sets("request"):
         return None  # session.request = functools.partial(session.request, timeout=...)
     if _mounted_adapters_may_time_out(project, session):
@@ -1101,7 +1107,32 @@ def _requests_session_problem(project: Project, session: ClientBinding, label: s
     return f"requests session call {label} has no timeout{ignored}", Confidence.high
 
 
-def _grpc_problem(module: SourceModule, call: OutboundCall, label: str):
+def _authlib_session(session: ClientBinding) -> bool:
+    return session.made_by is None and session.factory is not None and session.module is not None \
+        and (call_name(session.module, session.factory) or "").startswith("authlib.")
+
+
+def _options_without_timeout(project: Project, session: ClientBinding) -> bool:
+    """``OAuth2Session(client_id=..., **kwargs)`` in an ``__init__`` taking ``**kwargs`` of a module-level class
+    that every construction in the service code (one at least) calls with keywords and no splat, none of them
+    ``default_timeout``/``timeout``: the options carry no timeout."""
+    module, factory = session.module, session.factory
+    fn = enclosing_function(module, factory) if module is not None else None
+    splats = [kw.value for kw in factory.keywords if kw.arg is None]
+    if fn is None or fn.name != "__init__" or fn.args.kwarg is None \
+            or any(not (isinstance(s, ast.Name) and s.id == fn.args.kwarg.arg) for s in splats):
+        return False
+    cls = module.parents.get(fn)
+    if not (isinstance(cls, ast.ClassDef) and isinstance(module.parents.get(cls), ast.Module)):
+        return False
+    constructions = [site for other in project.modules if cls.name in other.text and not is_test_file(other)
+                     for site in other.nodes_of(ast.Call) if (dotted(site.func) or "").rsplit(".", 1)[-1] == cls.name]
+    return bool(constructions) and all(
+        not has_kwargs_splat(site) and not any(isinstance(a, ast.Starred) for a in site.args)
+        and keyword(site, "default_timeout") is None and keyword(site, "timeout") is None for site in constructions)
+
+
+def _grpc_problem(module: SourceModule, project: Project, call: OutboundCall, label: str):
     parent = module.parents.get(call.node)
     if isinstance(parent, (ast.For, ast.AsyncFor)) and parent.iter is call.node:
         return None  # a server stream read to its end: often long-lived on purpose
@@ -1109,6 +1140,10 @@ def _grpc_problem(module: SourceModule, call: OutboundCall, label: str):
     channel = stub.factory.args[0] if stub is not None and stub.factory is not None and stub.factory.args else None
     if channel is not None and _intercepted(module, channel, stub.node):
         return None  # an interceptor may set a default deadline
+    if stub is not None and stub.factory is None:  # a parameter annotated with a stub class, made elsewhere
+        if any("intercept_channel" in m.text or "interceptors=" in m.text for m in project.modules):
+            return None  # the project intercepts some channel: this stub's may set a default deadline
+        return f"gRPC call {label} has no deadline (timeout=)", Confidence.medium
     return f"gRPC call {label} has no deadline (timeout=)", Confidence.high
 
 
