@@ -24,7 +24,8 @@ Reports retries whose wait has no random component. They are:
   `backoff(failures=attempt)`, a project function whose body sleeps or a library's whose wait is not seen; nor a handler that opens a new session before going round,
   `self.initialize_hsm()`, `self.reconnect()`, outside a `try` of its own: a failed re-opening raises out of
   the loop, so it only tries again once the service took the new session, and a stale handle was retried);
-- a retry written as recursion: a fixed sleep, then `return [await] self.<same function>(...)` (or the call
+- a retry written as recursion: a fixed sleep (also under a test, `if isinstance(exc, RateLimited): time.sleep(backoff)`),
+  then `return [await] self.<same function>(...)` (a retry decorator's `return wrapper(*args, **kwargs)`; or the call
   as a statement that hands on a changed attempt count, `await self.reload(event_id, retries - 1)`), after
   a failure (in an `except` handler, passing on an attempt count, or under a test of one or of a status
   code; a function calling itself again while a job is not done, `if not reply["jobComplete"]:`, polls)
@@ -220,8 +221,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if is_test_file(module) or is_offline_file(module, project) and not defines_worker_tasks(module) \
             and (not is_shipped_command(module, project) or operator_command_line(module)):
         return  # one process retrying alone cannot stampede a dependency
-    if not any(hint in module.text for hint in ("sleep", "retry", "Retry", "backoff", "callLater", "call_later",
-                                                *SCHEDULED_AT)):
+    if not any(hint in module.text for hint in ("sleep", "backoff", "callLater", "call_later")) \
+            and not RETRY_HINT.search(module.text):
         return
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
@@ -566,6 +567,10 @@ def _backs_off_geometrically(module: SourceModule, fn: ast.AST, call: ast.Call) 
 
 
 SCHEDULED_AT = ("delay_until", "eta", "countdown")  # a task queue's keywords for when a queued task runs
+# The file pre-filter: a retry word, an attempt counter (max_retries, attempt, tries_left, try_count), a loop of
+# attempts (for _ in range(3)), or a task queue's scheduling keyword (eta=; the bare word is in "metadata").
+RETRY_HINT = re.compile(r"(?i)attempt|retr(y|ies|ied|ying)|(?<![a-z])(tries|tried|try_?(count|num|n)\b)"
+                        r"|\bfor\s+_\w*\s+in\s+range\(" rf"|\b({'|'.join(SCHEDULED_AT)})\s*=")
 CLOCK_FUNCTIONS = frozenset({"now", "utcnow", "time", "timedelta", "Duration"})
 
 
@@ -1227,8 +1232,8 @@ def _own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
 
 
 def _recursive_retry_sleeps(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Call]:
-    """Retries written as recursion: a fixed sleep, then (in the same block) ``return [await]
-    self.<this function>(...)``, or a call of it as a statement handing on a changed attempt count
+    """Retries written as recursion: a fixed sleep (or one under a test before it, ``if throttled: sleep(backoff)``),
+    then (in the same block) ``return [await] self.<this function>(...)`` (a retry decorator's ``wrapper(...)``), or a call of it as a statement handing on a changed attempt count
     (``await self.reload(event_id, retries - 1)``). A function named for restarting (``catch_and_restart``, ``supervise``)
     restarts a background task after it crashed, once per process, like a listener's reconnect loop:
     not a retry."""
@@ -1240,7 +1245,7 @@ def _recursive_retry_sleeps(module: SourceModule, fn: ast.FunctionDef | ast.Asyn
             continue
         block = _block_of(module, node) or []
         before = block[:block.index(node)] if block else []
-        sleep = _first_sleep(module, [s for s in before if isinstance(s, ast.Expr)])
+        sleep = _first_sleep(module, [s for s in before if isinstance(s, (ast.Expr, ast.If))])  # if throttled: sleep(...)
         if sleep is not None and _deterministic(module, sleep, sleep) and _retries_failure(module, node):
             yield sleep
 
@@ -1496,7 +1501,10 @@ def _randomness(module: SourceModule, expr: ast.expr, fn: ast.AST | None, seen: 
             continue
         if isinstance(node, ast.Name) and "jitter" in node.id.lower() or isinstance(node, ast.Attribute) and "jitter" in node.attr.lower():
             return "random"
-        if isinstance(node, ast.Call):
+        if isinstance(node, ast.Call) and _reads_own_options(fn, node):
+            verdicts.add("fixed")
+            callees.add(id(node.func.value))  # (the options dict itself is no delay)
+        elif isinstance(node, ast.Call):
             verdicts.add(_call_randomness(module, node))
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in seen:
             seen.add(node.id)
@@ -1504,6 +1512,13 @@ def _randomness(module: SourceModule, expr: ast.expr, fn: ast.AST | None, seen: 
     if "random" in verdicts:
         return "random"
     return "unknown" if "unknown" in verdicts else "fixed"
+
+
+def _reads_own_options(fn: ast.AST | None, call: ast.Call) -> bool:
+    """``kwargs.pop("count", retries)`` on the function's own ``**kwargs``: the caller's value, used as is."""
+    return fn is not None and not isinstance(fn, ast.Lambda) and fn.args.kwarg is not None \
+        and isinstance(call.func, ast.Attribute) and call.func.attr in ("get", "pop") \
+        and isinstance(call.func.value, ast.Name) and call.func.value.id == fn.args.kwarg.arg
 
 
 def _call_randomness(module: SourceModule, call: ast.Call) -> str:
