@@ -12,8 +12,8 @@ does not, it holds grams as often as cents), and not as a field of a class whose
 says it counts or measures something else (`total` of a `PaymentCountStat`). Not
 money: `tax_rate`, `fee_ratio`, `rel_profit`, `price_percent`, `price_precision`, `total_count`, `total_seconds`,
 `balance_ts`, `payment_date`, `discount`, coordinates and scores; nor is a field the code
-itself reads into such a name (`fee_percent = settings.service_fee`: a percentage), or
-fills from one (`Public(serviceFee=settings.service_fee)`); nor the cost field of a record of usage
+itself reads into such a name (`fee_percent = settings.service_fee`: a percentage, also when
+`service_fee` is a `Column(Float)`), or fills from one (`Public(serviceFee=settings.service_fee)`); nor the cost field of a record of usage
 metrics, a class that also counts tokens or measures latency (`cost: float` beside `total_tokens`
 and `latency` in a tracing span's metrics: an estimate of what LLM or API calls cost, summed for
 dashboards, not an amount charged). In code it reports:
@@ -30,7 +30,12 @@ dashboards, not an amount charged). In code it reports:
   for output, never computed with: a value of a dict literal (a response body, a chart's
   data, a template's context; still reported when the dict is handed to a call that sends it,
   `requests.post(url, json={"amount": float(order.total)})`), an f-string, `"%.2f" % float(x)`,
-  an argument of a log, `print`, `format`, template or JSON-response call.
+  an argument of a log, `print`, `format`, template or JSON-response call. `float(a) < float(b)`
+  only orders two amounts and is not reported; `float(a) != b` compares them for equality and is;
+- `int(x * 100)` of a float money column (`int(order.amount * 100)` for a payment provider's
+  cents): `int` truncates, and 0.29 * 100 is 28.999..., so 28 cents are sent;
+- Django REST framework's `COERCE_DECIMAL_TO_STRING: False` in a code base that stores its money
+  exactly: every serializer then renders the `DecimalField` amounts as JSON floats.
 
 A code base that stores its money exactly (money-named `Numeric`/`DECIMAL` columns or
 `DecimalField`s, and not one float money column) and carries it as float in its schemas,
@@ -195,17 +200,72 @@ def mentions_money(tree: ast.AST) -> bool:
 def check_code(project: Project) -> Iterator[Finding]:
     found = [f for module in project.modules for f in _module_findings(module, project)]
     exact = _exact_money_columns(project)
-    if not exact or not found or any(f.message.startswith("money column") for f in found):
+    if exact:
+        yield from _decimals_rendered_as_float(project, exact)
+    columns = {m.group(1) for f in found if (m := FLOAT_COLUMN_MESSAGE.match(f.message))}
+    if columns:
+        found += [f for module in project.modules for f in _truncated_cents(module, project, columns)]
+    if not exact or not found or columns:
         yield from found
         return
     yield _handled_as_float(found, exact)
+
+
+EQUALITY = "is compared for equality"
+FLOAT_COLUMN_MESSAGE = re.compile(r"money column '(\w+)' is a ")
+
+
+def _truncated_cents(module: SourceModule, project: Project, columns: set[str]) -> Iterator[Finding]:
+    """``int(order.amount * 100)`` of a float money column: ``int`` truncates, and 0.29 * 100 is
+    28.999999999999996, so the provider is sent 28 cents."""
+    if runs_offline(module, project) or "100" not in module.text:
+        return
+    for node in walk_nodes(module.tree):
+        if not (isinstance(node, ast.Call) and call_name(module, node) in INT_NAMES and len(node.args) == 1
+                and isinstance(node.args[0], ast.BinOp) and isinstance(node.args[0].op, ast.Mult)):
+            continue
+        product = node.args[0]
+        for factor, other in ((product.left, product.right), (product.right, product.left)):
+            if isinstance(factor, ast.Constant) and factor.value in (100, 100.0) \
+                    and isinstance(other, (ast.Attribute, ast.Name, ast.Subscript)) and _target_name(other) in columns:
+                yield _finding(module, node, f"int() truncates the float money value {_target_name(other)!r} times 100 "
+                               "to cents: 0.29 * 100 is 28.999..., so 28 cents", FIX_TRUNCATION)
+                break
+
+
+INT_NAMES = {"int", "builtins.int"}
+FIX_TRUNCATION = "round(value * 100) at the least; better keep the amount as Decimal or int cents throughout"
+
+
+def _decimals_rendered_as_float(project: Project, exact: list[str]) -> Iterator[Finding]:
+    """``REST_FRAMEWORK = {"COERCE_DECIMAL_TO_STRING": False}`` in a code base that stores its money in
+    ``DecimalField``s: every serializer renders those amounts as JSON floats, so each client reads binary
+    floats of exact values."""
+    for module in project.modules:
+        if "COERCE_DECIMAL_TO_STRING" not in module.text or runs_offline(module, project):
+            continue
+        for node in walk_nodes(module.tree):
+            if isinstance(node, ast.Dict):
+                pairs = zip(node.keys, node.values)
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript):
+                pairs = [(node.targets[0].slice, node.value)]
+            else:
+                continue
+            for key, value in pairs:
+                if key is not None and string_value(key) == "COERCE_DECIMAL_TO_STRING" \
+                        and isinstance(value, ast.Constant) and value.value is False:
+                    yield _finding(module, key, "COERCE_DECIMAL_TO_STRING=False makes Django REST framework render "
+                                   f"the money stored exactly ({len(exact)} Numeric column(s): {shown_places(exact)}) "
+                                   "as JSON floats", "leave COERCE_DECIMAL_TO_STRING on (amounts as strings) or render "
+                                   "integer cents", Confidence.medium)
 
 
 def _handled_as_float(found: list[Finding], exact: list[str]) -> Finding:
     """One finding for a code base that stores its money exactly (``Numeric`` columns, no float
     column) and handles it as float in its schemas and arithmetic: the column rounds every value it
     is given, so the floats are one choice of the code base, not a stored error per line."""
-    ordered = sorted(found, key=lambda f: (f.path or "", f.line or 0))
+    # anchored at the first float the code keeps; comparisons for equality are listed after it
+    ordered = sorted(found, key=lambda f: (EQUALITY in f.message, f.path or "", f.line or 0))
     first = ordered[0]
     places = [f"{f.path}:{f.line}" for f in ordered]
     others = f" and {len(places) - 1} more places ({shown_places(places[1:])})" if len(places) > 1 else ""
@@ -277,6 +337,8 @@ def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool,
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             if _usage_metric_cost(module, node, _target_name(node.targets[0])):
                 continue
+            if _target_name(node.targets[0]) in measures and isinstance(module.parents.get(node), ast.ClassDef):
+                continue  # service_fee = Column(Float), read as fee_percentage = fees.service_fee
             yield from _assignment(module, _target_name(node.targets[0]), node.value, node, flask_sqlalchemy, money)
         elif isinstance(node, ast.AnnAssign):
             name = _target_name(node.target)
@@ -297,7 +359,13 @@ def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool,
             yield from _assignment(module, node.arg, node.value, node.value, flask_sqlalchemy, money)  # Bill(amount=float(x))
         elif isinstance(node, ast.Call) and _is_float_call(module, node):
             subject = _money_subject(node.args[0], money)
-            if subject and not _for_display(module, node) and not isinstance(module.parents.get(node), ast.Compare):
+            parent = module.parents.get(node)
+            if not subject or _for_display(module, node):
+                continue
+            if isinstance(parent, ast.Compare) and any(isinstance(op, (ast.Eq, ast.NotEq)) for op in parent.ops):
+                yield _finding(module, node, f"float() of the money value {subject!r} {EQUALITY}: "
+                               "floats of equal amounts can differ in their last bit", FIX_FLOAT_CALL)
+            elif not isinstance(parent, ast.Compare):
                 # float(a) < float(b): only the order of two amounts is read, no float is kept
                 yield _finding(module, node, f"float() of the money value {subject!r}", FIX_FLOAT_CALL)
 
