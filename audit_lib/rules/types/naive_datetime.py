@@ -10,7 +10,9 @@ Reports datetimes made or stored without a time zone. In code:
 - a local reading labelled UTC, `datetime.now().replace(tzinfo=pytz.utc)`, or written out as UTC,
   `datetime.now().strftime("%Y-%m-%dT%H:%M:%S+00:00")` (also with a literal `Z`, `UTC`, `GMT`),
   `datetime.fromtimestamp(mtime).replace(tzinfo=timezone.utc)`: aware, but right only while the process
-  runs in UTC; a code base that does it in several places gets one finding naming them;
+  runs in UTC; a code base that does it in several places gets one finding naming them; likewise a
+  local reading labelled with another value's zone, `datetime.now().replace(tzinfo=discount.valid_from.tzinfo)`:
+  replace() does not convert, so it is off by the difference between the host's zone and that one;
 - a naive reading written out with its numeric offset, `datetime.now().strftime("%Y-%m-%d %H:%M:%S %z")` (also
   `utcnow()`): a naive value writes `%z` as an empty string, so the text meant for a program carries no zone;
 - the same functions passed uncalled as a column or field default
@@ -69,7 +71,7 @@ In the database: `timestamp without time zone` columns (`date` columns are fine)
 `datetime.now().astimezone()`, `make_aware(datetime.now())`,
 a reading whose value is thrown away (`datetime.fromtimestamp(value)` as a statement in a `try`: a check that
 the number is a valid timestamp), `datetime.fromtimestamp(0)` (the epoch as an "all time" lower bound),
-`datetime.now().timestamp()`, `datetime.today().replace(day=1).timestamp()` (a correct POSIX time, also through a name read only that
+`datetime.now().timestamp()`, `datetime.timestamp(datetime.now())`, `datetime.today().replace(day=1).timestamp()` (a correct POSIX time, also through a name read only that
 way, also after `cutoff = now - timedelta(minutes=m)`, or handed to a project function whose parameter is read only that way),
 a reading only turned into text for people (`datetime.now().strftime(...)`, also handed to a project formatter
 `def as_text(value): if value: return value.strftime(...)`,
@@ -800,13 +802,19 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
             return
         if function == "fromtimestamp" and _epoch_itself(call):
             return  # the 1970 epoch as an "all time" lower bound: no offset moves a bound before every value
-        if _labelled_utc(module, call):
+        labels = "UTC" if _labelled_utc(module, call) else "another" if _labelled_with_other_zone(module, call) else None
+        if labels is not None:
+            utc = labels == "UTC"
             yield Finding(
                 message=f"datetime.{function}() reads the host's local wall clock and .replace(tzinfo=...) labels "
-                        "it UTC: right only while the process runs in UTC (Django sets its zone from TIME_ZONE), "
-                        "off by the host's offset anywhere else",
+                        + ("it UTC: right only while the process runs in UTC (Django sets its zone from TIME_ZONE), "
+                           "off by the host's offset anywhere else" if utc else
+                           "it with another value's zone: replace() does not convert, so the time is off by the "
+                           "difference between the host's zone and that one"),
                 path=module.path, line=call.lineno, end_line=call.end_lineno, evidence=module.evidence(call),
-                fix=FIX_CALL + " (django.utils.timezone.now() in Django)", extra={"kind": LABELLED_UTC})
+                fix=FIX_CALL + " (django.utils.timezone.now() in Django)" if utc
+                else "read the time in that zone: datetime.now(other.tzinfo)",
+                extra={"kind": LABELLED_UTC if utc else "keep"})
             return
         if _each_use(module, call, lambda node: _formatted_as_utc(module, node)):
             yield Finding(
@@ -1695,7 +1703,11 @@ def _only_read_as_epoch(module: SourceModule, call: ast.Call) -> bool:
     """``datetime.now().timestamp()`` / ``mktime(datetime.now().timetuple())``: a local
     reading turned into the right POSIX time."""
     # also (now() + timedelta(days=1)).timestamp(), today().replace(day=1).timestamp()
-    parent = module.parents.get(_through_arithmetic(module, _through_truncation(module, call)))
+    node = _through_arithmetic(module, _through_truncation(module, call))
+    parent = module.parents.get(node)
+    if isinstance(parent, ast.Call) and parent.args == [node] and not parent.keywords \
+            and qualified(module, parent.func) in (f"{DATETIME_CLASS}.timestamp", f"{DATETIME_CLASS}.timetuple"):
+        return True  # the method called through the class: datetime.timestamp(datetime.now())
     return isinstance(parent, ast.Attribute) and parent.attr in ("timestamp", "timetuple") \
         and isinstance(module.parents.get(parent), ast.Call)
 
@@ -1859,6 +1871,24 @@ def _labelled_utc(module: SourceModule, call: ast.Call) -> bool:
     outer = module.parents.get(parent)
     return isinstance(parent, ast.Attribute) and parent.attr == "replace" and isinstance(outer, ast.Call) \
         and outer.func is parent and _names_utc(keyword(outer, "tzinfo"))
+
+
+def _labelled_with_other_zone(module: SourceModule, call: ast.Call) -> bool:
+    """``datetime.now().replace(tzinfo=discount.valid_from.tzinfo)``, also through a name bound to that
+    zone (``tz = other.tzinfo``, ``.replace(tzinfo=tz or utc)``): the local wall time relabelled as the
+    zone of another value, which says nothing of the host's."""
+    parent = module.parents.get(call)
+    outer = module.parents.get(parent)
+    if not (isinstance(parent, ast.Attribute) and parent.attr == "replace" and isinstance(outer, ast.Call)
+            and outer.func is parent):
+        return False
+    tzinfo = keyword(outer, "tzinfo")
+    alternatives = tzinfo.values if isinstance(tzinfo, ast.BoolOp) else [tzinfo]
+    for node in alternatives:
+        bound = _bindings(module, node) if isinstance(node, ast.Name) else [node]
+        if any(isinstance(value, ast.Attribute) and value.attr == "tzinfo" for value in bound):
+            return True
+    return False
 
 
 def _one_for_labelled_utc(found: list[Finding]) -> list[Finding]:
