@@ -48,7 +48,9 @@ extending them.
 
 `.limit(n)` alone, `.offset(0)`, slices that start at a constant (`qs[:20]`) and slices of plain lists are not
 reported, nor is an OFFSET that picks one row at random (`OFFSET FLOOR(RANDOM() * (SELECT COUNT(*) ...)) LIMIT
-1`, `.offset(random.randint(0, n - 1))`) or one with no LIMIT that fetches every row after the first N
+1`, `.offset(random.randint(0, n - 1))`), one that picks the row at a position the code or its configuration
+fixes (`.limit(1).offset(ALERTS_HARD_LIMIT - 1)`, the Nth newest as a cut-off: no parameter or local name of
+the function is read, so no caller pages deeper) or one with no LIMIT that fetches every row after the first N
 (`.offset(keep).all()`, also nested as the subquery of a DELETE, `.offset(MAX_KEPT).scalar_subquery()`, or
 ending in a bulk `.delete()`): neither is a page, nor is `.paginate(show_all=True)`, a project paginate asked
 for every row. Nor is a pagination class that extends a DRF one but replaces its `paginate_queryset` without
@@ -63,7 +65,8 @@ only), or `paginate.Page` over a list or with its own `wrapper_class` (a search 
 pages cheaper), over the requesting user's own rows (`filter(user=request.user)`, `request.user.lists`, when
 not in one branch only), or over one parent's children (`Vote.objects.filter(reply=reply)`: a foreign key of
 the project's models to a parent row, a reply's few votes; not a user's, a tenant's or a growing container's
-rows: `filter(owner=user)`, `filter(category=category)`, `filter(thread=thread)`). Code under hidden folders
+rows: `filter(owner=user)`, `filter(category=category)`, `filter(thread=thread)`, nor the runs of something that
+runs again and again: `AutomationExecution.objects.filter(automation=automation)`, a job's runs). Code under hidden folders
 (`.agents/examples`) is not checked.
 
 ## Why is this bad?
@@ -197,7 +200,8 @@ def _method_line(node: ast.AST) -> int:
 def _call_finding(module: SourceModule, call: ast.Call, orm: bool, project: Project) -> Finding | None:
     func = call.func
     name = qualified(module, func) or ""
-    if name in DJANGO_PAGINATOR:
+    if name in DJANGO_PAGINATOR or (dotted(func) or "").endswith("Paginator") and _is_django_paginator(module, project, func):
+        # Django's Paginator, or a project subclass of it that keeps its page(): CachedPaginator(qs, 24).page(n)
         if _paginator_reads_no_deep_offset(module, project, call) or _makes_helpers_paginator(module, project, call):
             return None
         return _finding(module, call, "Django Paginator pages with OFFSET: page N reads and discards N-1 pages of rows",
@@ -214,7 +218,8 @@ def _call_finding(module: SourceModule, call: ast.Call, orm: bool, project: Proj
     if func.attr == "offset":
         value = call.args[0] if call.args else (call.keywords[0].value if call.keywords else None)
         if value is None or _is_zero(value) or isinstance(value, ast.Constant) and value.value is None \
-                or _random_offset(module, call, value) or _skips_without_limit(module, call):
+                or _random_offset(module, call, value) or _skips_without_limit(module, call) \
+                or _nth_row_threshold(module, call, value):
             return None
         shown = ast.unparse(value)
         what = "a variable" if not isinstance(value, ast.Constant) else "a constant"
@@ -346,6 +351,29 @@ def _random_offset(module: SourceModule, call: ast.Call, value: ast.expr) -> boo
     return False
 
 
+def _nth_row_threshold(module: SourceModule, call: ast.Call, value: ast.expr) -> bool:
+    """``.order_by(LastAlert.timestamp.desc()).limit(1).offset(alerts_hard_limit - 1)``: the one row at a
+    position fixed by the code or its configuration (the Nth newest, a cut-off to compare with), not a page:
+    the offset reads no parameter or local name of its function, so no caller walks it deeper."""
+    node = call
+    links = list(_chain(call)[1])
+    while isinstance(module.parents.get(node), ast.Attribute) and isinstance(
+            module.parents.get(module.parents[node]), ast.Call):
+        node = module.parents[module.parents[node]]
+        links.append(node)
+    if not any(link.func.attr == "limit" and link.args and isinstance(link.args[0], ast.Constant)
+               and link.args[0].value == 1 for link in links if isinstance(link.func, ast.Attribute)):
+        return False
+    fn = db.function_of(module, call)
+    local: set[str] = set()
+    if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        arguments = fn.args
+        local = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                                 arguments.vararg, arguments.kwarg] if a is not None}
+        local |= {n.id for n in walk_nodes(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return not any(isinstance(n, ast.Name) and n.id in local for n in walk_nodes(value))
+
+
 # Where a chain is run or nested into another statement: an OFFSET without a LIMIT there is final.
 STATEMENT_ENDS = {"all", "subquery", "scalar_subquery", "cte", "delete", "update"}
 
@@ -411,8 +439,11 @@ def _pages_no_deep_offset(module: SourceModule, project: Project, fn: ast.AST, l
 
 # Relations that scope rows to a user, a tenant, a container the domain keeps growing (a category's threads,
 # a thread's posts, a repository version's content) or a class or place many rows share (a device type, a
-# location): pinned to one of them, the rows are still a table's worth.
+# location), or something that runs again and again and records each run (an automation's executions, a
+# job's runs, a monitor's checks, a webhook's deliveries): pinned to one of them, the rows are still a table's worth.
 UNBOUNDED_SCOPE = re.compile(r"(^|_)(user|owner|author|creator|member|profile|person|customer|account|tenant|"
+                             r"automation|schedule|job|cron|workflow|pipeline|monitor|sensor|device|webhook|"
+                             r"subscription|"
                              r"organi[sz]ation|org|company|team|workspace|project|space|site|group|category|"
                              r"folder|channel|room|thread|conversation|chat|topic|forum|board|album|collection|"
                              r"library|feed|repository|repo|dataset|version|series|cluster|type|kind|platform|"
