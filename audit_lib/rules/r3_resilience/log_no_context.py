@@ -34,7 +34,12 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   (`if app.config["MAIL_DEBUG_BODY"]:`, `if self.verbose:`, `print(trace) if settings.DEBUG else ...`: off in
   production; `if verbosity >= 1:` in a Django migrate signal handler: the command's output at the level asked for); so are prints
   into a file or buffer (`file=buf`), prints in a logging handler (`emit()`, any method of a `logging.Handler`
-  subclass: logging its own failure would recurse), prints in a function run in a forked child before it execs
+  subclass: logging its own failure would recurse, also in a module function only such methods call,
+  `push_logs_to_db(entries)` from the handler's `flush()`), prints of a Django settings module's top level or of
+  a function its top level calls (`KAFKA_CONFIG = load_json_config(path)`: start-up output), prints in
+  Gunicorn server hooks (`def post_worker_init(worker):`, `on_starting(server)`: a worker's start-up, not
+  `pre_request`), a print of only the caught exception (`print(e)`) in an `except` that also logs the failure at
+  warning level or above, prints in a function run in a forked child before it execs
   (handed to `Popen(preexec_fn=...)` or named `preexec`, and the file's functions only it calls: logging there can
   deadlock on a lock held at the fork), and a print
   to stderr beside a log call of the same message (an error echoed to the console, also logged), and a
@@ -438,12 +443,71 @@ def _service_prints(module: SourceModule, project: Project) -> Iterator[tuple[as
                 or _continues_print(module, node) or _in_dead_handler(module, node) or _under_debug_flag(module, node) \
                 or _marked_deliberate(module, node) or _logging_setup_failed(module, node) \
                 or _install_hint(module, node) or _printing_asked_by_caller(module, node) \
-                or _enclosing(module, node) is None and is_django_settings(module, project):
+                or _run_at_settings_import(module, node, project) or _in_server_hook(module, node) \
+                or _echoes_logged_exception(module, node) or _only_logging_handlers_call(module, node, project):
             continue
         target = keyword(node, "file")
         if target is not None and dotted(target) not in ("sys.stdout", "sys.stderr"):
             continue  # writes into a file or buffer, not the service's output
         yield node, written
+
+
+def _run_at_settings_import(module: SourceModule, call: ast.Call, project: Project) -> bool:
+    """A print at a Django settings module's top level, or in a function of it that its top level calls
+    (``KAFKA_CONFIG = load_json_config(path)``): start-up output while the settings load, before logging is
+    configured. A settings function the service calls later is reported."""
+    fn = _enclosing(module, call)
+    if fn is not None and (module.parents.get(fn) is not module.tree or not any(
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == fn.name
+            and _enclosing(module, n) is None for n in module.nodes_of(ast.Call))):
+        return False
+    return is_django_settings(module, project)
+
+
+# Gunicorn's server hooks, by the parameters they are called with (not pre_request/post_request: per request).
+GUNICORN_HOOKS = {"on_starting": ("server",), "on_reload": ("server",), "when_ready": ("server",),
+                  "pre_fork": ("server", "worker"), "post_fork": ("server", "worker"), "post_worker_init": ("worker",),
+                  "worker_int": ("worker",), "worker_abort": ("worker",), "pre_exec": ("server",),
+                  "child_exit": ("server", "worker"), "worker_exit": ("server", "worker"),
+                  "nworkers_changed": ("server", "new_value", "old_value"), "on_exit": ("server",)}
+
+
+def _in_server_hook(module: SourceModule, call: ast.Call) -> bool:
+    """A print in a Gunicorn server hook of a config module (``def post_worker_init(worker):``): the master's or a
+    worker's start-up and shutdown, often while its logging is being set up, not a request."""
+    fn = _enclosing(module, call)
+    while fn is not None and module.parents.get(fn) is not module.tree:
+        fn = _enclosing(module, fn)
+    return isinstance(fn, FUNCTION_TYPES) and fn.name in GUNICORN_HOOKS \
+        and tuple(a.arg for a in fn.args.args) == GUNICORN_HOOKS[fn.name]
+
+
+def _echoes_logged_exception(module: SourceModule, call: ast.Call) -> bool:
+    """``except Exception as e: print(e); logger.error("parsing failed", extra=...)``: a print of only the caught
+    exception in a handler that also logs the failure at warning level or above; the log has it, the print echoes it."""
+    handler = next((p for p in ancestors(module, call) if isinstance(p, (ast.ExceptHandler, *FUNCTION_TYPES))), None)
+    if not isinstance(handler, ast.ExceptHandler) or not handler.name or len(call.args) != 1:
+        return False
+    printed = call.args[0]
+    if isinstance(printed, ast.Call) and dotted(printed.func) in ("str", "repr") and len(printed.args) == 1:
+        printed = printed.args[0]
+    if not (isinstance(printed, ast.Name) and printed.id == handler.name):
+        return False
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+               and n.func.attr in ERROR_LEVELS | {"warning", "warn"} and "log" in (dotted(n.func.value) or "").lower()
+               for statement in handler.body for n in walk_nodes(statement))
+
+
+def _only_logging_handlers_call(module: SourceModule, call: ast.Call, project: Project) -> bool:
+    """A print in a module-level function that only methods of logging handlers call (``push_logs_to_db(entries)``
+    from a handler's ``flush``): it runs inside logging, where logging its own failure would recurse."""
+    fn = _enclosing(module, call)
+    if not isinstance(fn, FUNCTION_TYPES) or module.parents.get(fn) is not module.tree:
+        return False
+    callers = _calls_by_name(project).get(fn.name, [])
+    return bool(callers) and all(
+        any(isinstance(p, ast.ClassDef) and _logging_handler_class(m, p) for p in ancestors(m, c))
+        for m, c in callers)
 
 
 def _marked_deliberate(module: SourceModule, call: ast.Call) -> bool:
