@@ -49,7 +49,8 @@ never filled from the settings; or sets a `self` attribute from it, calls a meth
 reads it, builds its client through one, or is called only by functions of its file that read it; not
 an LLM SDK's calls: the provider is one service whatever key or model each user configures),
 calls the code itself treats as going to anyone's URL (through an SSRF guard: `advocate`, a client
-built with a safe/SSRF `transport=`, a check of the URL first, `validate_url_for_crawl(url)`; or to each URL
+built with a safe/SSRF `transport=`, a check of the URL first, `validate_url_for_crawl(url)`, `is_downloadable(url)`,
+or a test whether the path or URL the function was given is a URL at all, `if validators.url(path):`; or to each URL
 of a list in turn, `for url in subscriber_urls`), calls made while a lazily cached client is first built
 (after `if hasattr(self, "_client"): return self._client`: a bucket check, once per process),
 availability probes (a predicate, `enabled()`/`is_*()`/`has_*()`, whose `except` of a connection
@@ -170,7 +171,8 @@ VALIDATED_INPUT = {"cleaned_data", "validated_data"}  # a Django form's, a DRF s
 REQUEST_FIELDS = {"query_params", "GET", "POST", "args", "form", "values", "data", "json", "get_json", "query"}  # a request's input
 SSRF_GUARD = re.compile(r"advocate|ssrf|safe_?(http|transport|session|client)|SafeTransport", re.IGNORECASE)
 URL_VALIDATOR = re.compile(r"(?i)(validate|sanitize)_?\w*url|ssrf|safe_?url|public_?url|"
-                           r"url_?\w*(allowed|permitted|private)|(private|reserved)_?(ip|address|host|url)")
+                           r"url_?\w*(allowed|permitted|private)|(private|reserved)_?(ip|address|host|url)|"
+                           r"^validators\.url$|(^|\.)is_(valid_)?url$|(^|\.)is_\w*downloadable$")
 GLOBAL_CONFIG = {"app.config", "current_app.config", "os.environ", "settings"}
 ADMIN_ONLY = re.compile(r"(?i)(^|\.)(admins?_only|admin_required|require_admin|staff_member_required|superuser_required)$")
 SWITCH = re.compile(r"^(is_)?(active|enabled)$")  # a destination's on/off flag
@@ -1048,7 +1050,9 @@ def _set_from_constructor(project: Project, attribute: str) -> bool:
 def _many_destinations(module: SourceModule, call: OutboundCall) -> bool:
     """A call whose URL the code itself treats as anyone's: it goes through an SSRF guard (``advocate``, a
     client built in the function with a ``transport=`` named safe/SSRF, a check of the URL before the call,
-    ``validate_url_for_crawl(url)``, ``is_fetch_url_allowed(url)``, ``is_url_private_or_parser_confused(url)``),
+    ``validate_url_for_crawl(url)``, ``is_fetch_url_allowed(url)``, ``is_url_private_or_parser_confused(url)``,
+    a test whether a path or URL it was given is a URL at all, ``validators.url(path)``, or whether a link found in
+    data is downloadable, ``is_downloadable(url)``),
     or it posts to each URL of a list in turn (``for url in subscriber_urls: requests.post(url, ...)``). Many hosts, chosen by users:
     no one dependency for a breaker to watch."""
     if SSRF_GUARD.search(dotted(call.node.func) or "") or SSRF_GUARD.search(call.library or ""):
