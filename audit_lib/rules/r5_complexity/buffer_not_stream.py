@@ -36,14 +36,16 @@ Reports whole payloads read into memory where streaming fits. That is:
   (`isinstance(storage, FileStorage)`: werkzeug, Django, Starlette), of its stream, or of the
   name or attribute it binds them to (`self.upload_file = storage.stream`). An upload whose content is
   stored as a field of a model object (`event.stylesheet = f.read().decode()`) must be read whole: the
-  database keeps it whole; one whose size the handler compared with a cap before reading it
+  database keeps it whole, and so is the text of one decoded into an item of a mapping (`settings[key] =
+  value.file.read().decode()`: a form's setting or credential given as a file); one whose size the handler compared with a cap before reading it
   (`if file.size > 10 * 1024 * 1024: return ...`) is bounded, and one decoded whole (`Image.open(BytesIO(data))`,
-  `json.loads(data)`, `yaml.safe_load(data)`, also in a thread, or handed to a function named for a picture, `register_face(name, data)`)
-  has to be read whole. Flask's raw request body handed to a function of the project that copies that
+  `json.loads(data)`, `yaml.safe_load(data)` or any YAML or TOML module's loader, also in a thread, or handed to a function
+  named for a picture, `register_face(name, data)`, or to a function of the project that parses that parameter as a
+  document, `parse_workflow(raw)` doing `yaml.safe_load(raw)`) has to be read whole: a configuration document is parsed whole. Flask's raw request body handed to a function of the project that copies that
   parameter whole into an in-memory buffer (`process_file(request.stream)` where every `process_file` does
   `fp = BytesIO()` / `fp.write(stream.read())`) is an upload read whole too, reported at the call;
-- `await request.body()` (Starlette/FastAPI), unless the body is parsed as JSON or
-  checked against a signature, which need it whole, or returned to a caller; and aiohttp's
+- `await request.body()` (Starlette/FastAPI), unless the body is parsed as JSON or YAML (also by a function of
+  the project that parses that parameter) or checked against a signature, which need it whole, or returned to a caller; and aiohttp's
   `await request.read()` handed on as the body of an outbound HTTP request (a proxy that could
   stream it: `data=request.content`) or written to a file, directly (`out.write(content)`) or by a
   function of the project that writes that parameter (`save_upload(content, name)`): an upload that
@@ -115,7 +117,9 @@ Reports whole payloads read into memory where streaming fits. That is:
   `return io.BytesIO(response.content)`, on every definition of that name but stubs that only raise, also
   in modules that read nothing, so `redirect(url).get_data()` is not taken for a project's `get_data`):
   `FileResponse(open(path, "rb"))` or `send_file(path)` stream it. A file at a path written in the code (a
-  bundled template) is one known document and is not reported;
+  bundled template, also through a constant of the module holding such a path or an environment variable
+  defaulting to one, `os.environ.get("DEFAULT_ICON", os.path.join(os.path.dirname(__file__), "icon.png"))`) is one
+  known document and is not reported;
 - a CSV export built whole in memory: a request handler that gathers rows in a loop
   (`csv_content.append(row)` for each result) and hands the list to a function of the project that
   writes it with a `csv` writer into a `StringIO` and returns it (`build_csv_response(csv_content)`,
@@ -231,7 +235,8 @@ UPLOAD_CONTAINERS = {"files", "FILES"}
 REQUEST_NAMES = {"request", "req"}
 GLOBAL_REQUESTS = {"flask.request", "quart.request"}
 # Calls that need the whole request body: JSON parsing and signature checks.
-WHOLE_BODY_CONSUMERS = re.compile(r"loads|json|hmac|verify|signature|construct_event|parse_raw|model_validate", re.I)
+WHOLE_BODY_CONSUMERS = re.compile(r"loads|json|hmac|verify|signature|construct_event|parse_raw|model_validate|"
+                                  r"(yaml|toml)\w*\.\w*load", re.I)
 PLACEHOLDERS = re.compile(r"%\(\w+\)s|%s\b|(?<![:\w]):[A-Za-z_]\w*|\?|\$\d+")
 
 
@@ -921,7 +926,11 @@ def _stream_bufferers(project: Project) -> dict[str, set[int]]:
 def _writes_argument(project: Project, call: ast.Call, arg: ast.expr) -> bool:
     """``self.write_image(r.read(), suffix)`` where every ``write_image`` of the project writes that
     parameter to a file (``f.write(file_data)``) or sends it back: the body is a download all the same."""
-    slots = _file_writers(project).get(_callee(call) or "")
+    return _in_slots(_file_writers(project).get(_callee(call) or ""), call, arg)
+
+
+def _in_slots(slots: set[int | str] | None, call: ast.Call, arg: ast.expr) -> bool:
+    """``arg`` is passed at one of ``slots`` (positions after ``self``/``cls``, or parameter names) of ``call``."""
     if not slots:
         return False
     if arg in call.args:
@@ -932,22 +941,31 @@ def _writes_argument(project: Project, call: ast.Call, arg: ast.expr) -> bool:
 def _file_writers(project: Project) -> dict[str, set[int | str]]:
     """Function name -> the positions (after ``self``/``cls``) and names of the parameters that every
     definition of that name in the project hands to a file sink (``out.write(data)``, ``write_bytes(data)``)."""
-    if FILE_WRITERS in project.facts:
-        return project.facts[FILE_WRITERS]
-    writers: dict[str, set[int | str]] = {}
+    return _parameters_handed_on(project, FILE_WRITERS, lambda module: True, lambda module, n: {
+        dotted(_unwrap_bytes(module, a)) for a in n.args} if _is_sink(module, n) else set())
+
+
+def _parameters_handed_on(project: Project, fact: str, may_hand: Callable[[SourceModule], bool],
+                          handed: Callable[[SourceModule, ast.Call], set[str | None]]) -> dict[str, set[int | str]]:
+    """Function name -> the positions (after ``self``/``cls``) and names of the parameters that every definition
+    of that name in the project (in modules ``may_hand`` lets through) passes to a call where ``handed`` names
+    them."""
+    if fact in project.facts:
+        return project.facts[fact]
+    found: dict[str, set[int | str]] = {}
     for module in project.modules:
-        if runs_offline(module, project):
+        if runs_offline(module, project) or not may_hand(module):
             continue
         for fn in walk_nodes(module.tree):
             if not isinstance(fn, FUNCTION_TYPES):
                 continue
             own = own_parameters(fn)
-            written = {dotted(_unwrap_bytes(module, a)) for n in walk_function_body(fn)
-                       if isinstance(n, ast.Call) and _is_sink(module, n) for a in n.args} if own else set()
-            slots = {i for i, name in enumerate(own) if name in written} | {name for name in own if name in written}
-            writers[fn.name] = writers[fn.name] & slots if fn.name in writers else slots
-    project.facts[FILE_WRITERS] = {name: slots for name, slots in writers.items() if slots}
-    return project.facts[FILE_WRITERS]
+            names = {name for n in walk_function_body(fn) if isinstance(n, ast.Call)
+                     for name in handed(module, n)} if own else set()
+            slots = {i for i, name in enumerate(own) if name in names} | {name for name in own if name in names}
+            found[fn.name] = found[fn.name] & slots if fn.name in found else slots
+    project.facts[fact] = {name: slots for name, slots in found.items() if slots}
+    return project.facts[fact]
 
 
 # -- uploads ------------------------------------------------------------------------------
@@ -979,7 +997,7 @@ def _uploads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[as
             owner = owner.value
         if (dotted(owner) in uploads or _is_request_file(module, owner) or _form_item(owner, forms)) \
                 and not _stored_in_a_column(module, node) and not _size_capped_before(owner, node, nodes) \
-                and not _decoded_whole(module, node, nodes):
+                and not _decoded_whole(module, project, node, nodes):
             yield _medium_finding(
                 module, node, "an uploaded file is read whole into memory",
                 "copy it in chunks (shutil.copyfileobj(upload.file, out, 65536) or a loop of read(65536)) "
@@ -988,16 +1006,19 @@ def _uploads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[as
 
 
 # Decoders that need the whole payload: a picture's (PIL, OpenCV, NumPy's buffer), JSON's and a YAML document's.
-WHOLE_DECODERS = re.compile(r"(^|\.)(Image\.open|imdecode|frombuffer|loads)$|^yaml\.(safe_|full_|unsafe_)?load$")
+# A YAML or TOML module's loader counts under any name (``yaml.safe_load``, a project's ``cyaml.safe_load``,
+# ``ruamel.yaml``'s, ``tomllib.loads``): a configuration document is parsed whole.
+WHOLE_DECODERS = re.compile(r"(^|\.)(Image\.open|imdecode|frombuffer|loads)$|(^|\.)\w*(yaml|toml)\w*\.\w*load(s|_all)?$")
 # A function of the project named for the picture it is handed (``register_face(name, data)``, ``load_image``).
 PICTURE_CONSUMERS = re.compile(r"(^|_)(images?|img|photos?|pictures?|faces?)(_|$)", re.I)
 
 
-def _decoded_whole(module: SourceModule, read: ast.Call, nodes: list[ast.AST]) -> bool:
+def _decoded_whole(module: SourceModule, project: Project, read: ast.Call, nodes: list[ast.AST]) -> bool:
     """The upload read goes, directly or through the name it is bound to, to a decoder that needs it whole
-    (``Image.open(BytesIO(contents))``, also run in a thread, ``asyncio.to_thread(json.loads, data)``) or to a
-    function named for the picture it takes (``context.register_face(name, file.read())``): streaming does
-    not fit."""
+    (``Image.open(BytesIO(contents))``, also run in a thread, ``asyncio.to_thread(json.loads, data)``), to a
+    function of the project that parses that parameter as a document (``parse_workflow(raw)`` doing
+    ``yaml.safe_load(raw)``) or to a function named for the picture it takes
+    (``context.register_face(name, file.read())``): streaming does not fit."""
     whole = module.parents.get(read) if isinstance(module.parents.get(read), ast.Await) else read
     parent = module.parents.get(whole)
     names = {parent.targets[0].id} if isinstance(parent, ast.Assign) and len(parent.targets) == 1 \
@@ -1010,9 +1031,36 @@ def _decoded_whole(module: SourceModule, read: ast.Call, nodes: list[ast.AST]) -
             continue
         callees = [node.func, *(a for a in node.args if isinstance(a, (ast.Name, ast.Attribute)))]
         if any(WHOLE_DECODERS.search(qualified(module, c) or dotted(c) or "") for c in callees) \
-                or PICTURE_CONSUMERS.search(method_name(node) or _callee(node) or ""):
+                or PICTURE_CONSUMERS.search(method_name(node) or _callee(node) or "") \
+                or any(_parses_argument(project, node, a) for a in arguments
+                       if a is whole or isinstance(a, ast.Name) and a.id in names):
             return True
     return False
+
+
+DOCUMENT_PARSERS = "R5.buffer-not-stream:document-parsers"
+
+
+def _document_parser(module: SourceModule, call: ast.Call) -> bool:
+    """A call that parses its argument as one document: JSON, YAML, TOML, a picture, a signature check."""
+    return _needs_whole(module, call) or bool(WHOLE_DECODERS.search(qualified(module, call.func) or dotted(call.func)
+                                                                    or ""))
+
+
+def _parses_argument(project: Project, call: ast.Call, arg: ast.expr) -> bool:
+    """``parse_workflow(raw)`` where every ``parse_workflow`` of the project hands that parameter to a document
+    parser (``yaml.safe_load(workflow_raw)``): the payload is needed whole."""
+    return _in_slots(_document_parsers(project).get(_callee(call) or ""), call, arg)
+
+
+def _document_parsers(project: Project) -> dict[str, set[int | str]]:
+    """Function name -> the positions (after ``self``/``cls``) and names of the parameters that every
+    definition of that name in the project hands straight to a document parser (``json.loads(raw)``,
+    ``yaml.safe_load(raw)``)."""
+    return _parameters_handed_on(
+        project, DOCUMENT_PARSERS, lambda module: bool(re.search(r"load|Image|decode|frombuffer", module.text)),
+        lambda module, n: {a.id for a in n.args[:1] if isinstance(a, ast.Name)} if _document_parser(module, n)
+        else set())
 
 
 def _multipart_parts(fn: ast.AST, nodes: list[ast.AST]) -> set[str]:
@@ -1123,14 +1171,19 @@ def _one_upload(module: SourceModule, annotation: ast.expr) -> bool:
 
 def _stored_in_a_column(module: SourceModule, read: ast.Call) -> bool:
     """``self.event.stylesheet = f.read().decode().strip()``: the content becomes a field of a model object,
-    which the database stores and hands back whole; reading it whole is the only way to store it."""
+    which the database stores and hands back whole; reading it whole is the only way to store it. So does
+    the text of a file decoded into an item of a mapping (``settings[key] = value.file.read().decode()``): a
+    form's field given as a file, a setting or credential kept whole as a string."""
     node, parent = read, module.parents.get(read)
+    decoded = False
     while isinstance(parent, (ast.Attribute, ast.Call)) and (isinstance(parent, ast.Call) or parent.value is node):
+        decoded = decoded or isinstance(parent, ast.Attribute) and parent.attr == "decode"
         node, parent = parent, module.parents.get(parent)
     if not (isinstance(parent, ast.Assign) and parent.value is node and len(parent.targets) == 1):
         return False
     target = parent.targets[0]
-    return isinstance(target, ast.Attribute) and not (isinstance(target.value, ast.Name) and target.value.id == "self")
+    return isinstance(target, ast.Attribute) and not (isinstance(target.value, ast.Name) and target.value.id == "self") \
+        or isinstance(target, ast.Subscript) and decoded
 
 
 # Classes of an uploaded file: werkzeug's (Flask's request.files values), Django's, Starlette's.
@@ -1237,7 +1290,7 @@ def _request_bodies(module: SourceModule, project: Project, fn: ast.AST, nodes: 
                     module, node, "await request.read() holds a whole upload in memory only to write it to a file",
                     "copy `request.content` to the file in chunks (`await request.content.read(65536)` in a "
                     "loop, or `request.multipart()`) and cap its size")
-        elif not _consumed_whole(module, node, nodes):
+        elif not _consumed_whole(module, project, node, nodes):
             yield _medium_finding(
                 module, node, "await request.body() reads the whole request body into memory",
                 "iterate `async for chunk in request.stream()` and cap the size (or reject large "
@@ -1280,15 +1333,16 @@ def _written_to_file(module: SourceModule, project: Project, read: ast.Await, no
     return False
 
 
-def _consumed_whole(module: SourceModule, read: ast.Await, nodes: list[ast.AST]) -> bool:
+def _consumed_whole(module: SourceModule, project: Project, read: ast.Await, nodes: list[ast.AST]) -> bool:
     """The body goes straight to a JSON parser or a signature check, which need it whole,
     or is handed back to a caller whose use is not known here."""
-    return isinstance(module.parents.get(read), ast.Return) or _parsed_whole(module, read, nodes)
+    return isinstance(module.parents.get(read), ast.Return) or _parsed_whole(module, read, nodes, project)
 
 
-def _parsed_whole(module: SourceModule, read: ast.expr, nodes: list[ast.AST]) -> bool:
-    """What ``read`` gives goes, directly or through the name it is bound to, to a JSON parser or a signature
-    check: they need the payload whole."""
+def _parsed_whole(module: SourceModule, read: ast.expr, nodes: list[ast.AST], project: Project | None = None) -> bool:
+    """What ``read`` gives goes, directly or through the name it is bound to, to a JSON or YAML parser or a
+    signature check, or to a function of the project that parses that parameter (``project`` given): they need
+    the payload whole."""
     parent = module.parents.get(read)
     while isinstance(parent, (ast.Call, ast.Attribute)) and not _needs_whole(module, parent):
         parent = module.parents.get(parent)
@@ -1299,6 +1353,10 @@ def _parsed_whole(module: SourceModule, read: ast.expr, nodes: list[ast.AST]) ->
         for node in nodes:
             if isinstance(node, ast.Call) and _needs_whole(module, node) and any(
                     isinstance(n, ast.Name) and n.id == name for a in [*node.args, *node.keywords] for n in walk_nodes(a)):
+                return True
+            if project is not None and isinstance(node, ast.Call) and any(
+                    isinstance(a, ast.Name) and a.id == name and _parses_argument(project, node, a)
+                    for a in [*node.args, *(k.value for k in node.keywords)]):
                 return True
     return False
 
@@ -1364,7 +1422,7 @@ def _whole_file_hashes(module: SourceModule, nodes: list[ast.AST]) -> Iterator[F
     if any(STATIC_ASSETS.search(n.id if isinstance(n, ast.Name) else n.attr)
            for n in nodes if isinstance(n, (ast.Name, ast.Attribute))):
         return  # the application's static folder: files its authors ship, hashed for cache busting
-    opened = _opened_files(nodes)
+    opened = _opened_files(nodes, module)
     for node in nodes:
         if not (isinstance(node, ast.Call) and node.args and _whole_file_read(node.args[-1], opened)):
             continue
@@ -1747,7 +1805,7 @@ def _zip_copies(module: SourceModule, project: Project, nodes: list[ast.AST]) ->
     file it read whole: each file copied into the archive passes through
     memory whole, however large the stored file is, where ``zip_file.write(path)`` or
     ``shutil.copyfileobj(f, zip_file.open(name, "w"))`` copy it in chunks."""
-    opened = _opened_files(nodes)
+    opened = _opened_files(nodes, module)
     readers = _some_file_reading_functions(project) if any(method_name(n) == "writestr" for n in nodes
                                                            if isinstance(n, ast.Call)) else frozenset()
     fetched = {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(
@@ -1878,19 +1936,34 @@ def _write_mode(call: ast.Call) -> bool:
     return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and mode.value[:1] in WRITE_MODES
 
 
-def _opened_files(nodes: list[ast.AST]) -> set[str]:
+def _opened_files(nodes: list[ast.AST], module: SourceModule | None = None) -> set[str]:
     """Names a ``with`` binds to a file it opens (``open(path)``, ``gzip.open(path)``, ``field.open()``), unless
-    the path is the code's own: written in it, or next to it (``os.path.join(os.path.dirname(__file__), ...)``):
-    a template or a bundled file is one known document."""
+    the path is the code's own: written in it, or next to it (``os.path.join(os.path.dirname(__file__), ...)``),
+    also through a constant of the module (``module`` given) that holds such a path, or an environment
+    variable defaulting to one (``DEFAULT_IMAGE_PATH = os.environ.get("DEFAULT_IMAGE_PATH", os.path.join(
+    os.path.dirname(__file__), "icon.png"))``): a template or a bundled file is one known document."""
     bindings = {n.targets[0].id: n.value for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
                 and isinstance(n.targets[0], ast.Name)}
+    constants = _module_constants(module) if module is not None else {}
 
     def bundled(path: ast.expr) -> bool:
-        path = bindings.get(path.id, path) if isinstance(path, ast.Name) else path
+        if isinstance(path, ast.Name):
+            path = bindings.get(path.id) or constants.get(path.id) or path
         return isinstance(path, ast.Constant) or any(isinstance(n, ast.Name) and n.id == "__file__"
                                                      for n in walk_nodes(path))
 
     return {name.id for name, call in opened_files(nodes) if not (call.args and bundled(call.args[0]))}
+
+
+def _module_constants(module: SourceModule) -> dict[str, ast.expr]:
+    """Upper-case names the module binds once at its top level, with their values."""
+    values: dict[str, list[ast.expr]] = {}
+    for st in module.tree.body:
+        if isinstance(st, (ast.Assign, ast.AnnAssign)) and st.value is not None:
+            for target in st.targets if isinstance(st, ast.Assign) else [st.target]:
+                if isinstance(target, ast.Name) and target.id.isupper():
+                    values.setdefault(target.id, []).append(st.value)
+    return {name: found[0] for name, found in values.items() if len(found) == 1}
 
 
 def _whole_read(node: ast.AST) -> bool:
@@ -1922,7 +1995,7 @@ def _file_objects_copied(module: SourceModule, project: Project, fn: ast.AST,
     returned = returned.value if isinstance(returned, ast.Subscript) else returned
     if (dotted(returned) or "").rsplit(".", 1)[-1] not in FILE_OBJECT_TYPES or fn.name in _file_reading_functions(project):
         return
-    opened = _opened_files(nodes)
+    opened = _opened_files(nodes, module)
 
     def copied(value: ast.expr | None) -> bool:
         return isinstance(value, ast.Call) and (call_name(module, value) or "").rsplit(".", 1)[-1] == "BytesIO" \
@@ -1947,7 +2020,7 @@ def _files_sent_whole(module: SourceModule, project: Project, nodes: list[ast.AS
     a function of the project that returns one (``content = _get_asset_content(asset)``): the whole stored file
     sits in the worker's memory while it is sent, where ``FileResponse(open(path, "rb"))`` /
     ``send_file(path)`` stream it from the disk."""
-    opened = _opened_files(nodes)
+    opened = _opened_files(nodes, module)
     readers = _file_reading_functions(project)
 
     def whole_file(value: ast.expr) -> bool:
@@ -2006,7 +2079,7 @@ def _file_reading_functions(project: Project) -> frozenset[str]:
                 verdicts[fn.name] = False  # a definition of the name that reads nothing: ``Response.get_data()``
             elif isinstance(fn, FUNCTION_TYPES) and not _stub(fn):
                 nodes = list(walk_function_body(fn))
-                opened = _opened_files(nodes)
+                opened = _opened_files(nodes, module)
                 responses = _response_names(module, project, nodes) if downloads else set()
 
                 def whole_payload(value: ast.expr) -> bool:
