@@ -135,8 +135,13 @@ whose answer its caller then waits for (a put outside any loop followed by `even
 wait on it): it holds one item per waiting caller, a local queue whose
 producer drains it once it reaches a size (`if queue.qsize() >= batch_size: await flush()`; a put in an
 `except` of the drain hands back what it took), a module-level queue whose every producer also calls a
-function that empties it whole (`while not q.empty(): q.get_nowait()`), and the class-level state of a test double no service
-file names (`class CapturingPublisher`). Additions and removals in functions written for the test suite
+function that empties it whole (`while not q.empty(): q.get_nowait()`), a queue whose every producer, after its puts,
+waits until the consumers took everything (`while not q.empty(): await asyncio.sleep(1)`, `await q.join()`): it holds one
+batch at most, and the class-level state of a test double no service
+file names (`class CapturingPublisher`). A bulk addition of what a parameter named for a list of choices holds
+(`RESOURCES.update([s.split(":")[1] for s in scopes])`, `roles`, `permissions`) holds the set the code declares, and
+an addition made only under a test-mode flag of the configuration (`if app.config.get("CELERY_ALWAYS_EAGER"):`,
+`TESTING`, `TEST_MODE`) never runs in production. Additions and removals in functions written for the test suite
 (named `..._for_tests`, documented as a testing utility) do not count: a `reset()` only tests call does
 not bound a registry.
 
@@ -342,6 +347,8 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
                    and not _keyed_by_fixed_iteration(node, fn) and not _lock_per_entity(node, fn)
                    and not _filled_once(module_of.get(node, module), node, fn)
                    and not _from_configuration(node, fn) and not _key_of_a_registry(node, fn)
+                   and not _filled_from_choices(node, fn)
+                   and not _only_in_test_mode(module_of.get(node, module), node, fn)
                    and not (container.kind in ("dict", "OrderedDict") and _replaces_present_key(node, fn))
                    and not (container.inner_bounded and _inner_addition(node))
                    and (_key_grows_with_traffic(node, fn) or _in_while_loop(module_of.get(node, module), node)
@@ -1133,6 +1140,40 @@ def _keyed_by_choice(node: ast.AST, fn: ast.AST) -> bool:
     return bool(CHOICE_PARAMETER.search(key.id) or CLASS_PARAMETER.search(key.id))
 
 
+def _filled_from_choices(node: ast.AST, fn: ast.AST) -> bool:
+    """``KNOWN_RESOURCES.update([scope.split(":")[1] for scope in scopes])``: a bulk addition (``update``,
+    ``extend``) of what a parameter named for a list of choices of a fixed set holds (``roles``, ``permissions``,
+    see CHOICE_PARAMETER, and an authorisation's ``scopes``): the set the code declares, one entry per choice."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("update", "extend")
+            and len(node.args) == 1 and not node.keywords and isinstance(fn, FUNCTION_TYPES)):
+        return False
+    params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+    used = {n.id for n in ast.walk(node.args[0]) if isinstance(n, ast.Name) and n.id in params}
+    return bool(used) and all(p == "scopes" or p.endswith("s") and CHOICE_PARAMETER.search(p[:-1]) for p in used)
+
+
+# A flag of the configuration that only a test run or a developer's machine sets: Celery's eager mode (tasks run
+# in the caller), Flask's ``TESTING``, a ``TEST_MODE``.
+TEST_MODE_FLAG = re.compile(r"(?i)(^|_)(always_eager|testing|test_mode)$")
+
+
+def _only_in_test_mode(module: SourceModule, node: ast.AST, fn: ast.AST) -> bool:
+    """``if current_app.config.get("CELERY_ALWAYS_EAGER"): TASK_RESULTS[task.id] = ...``: an addition made only
+    when a test-mode flag of the configuration is set (see TEST_MODE_FLAG) never runs in production."""
+    child = node
+    for parent in ancestors(module, node):
+        if parent is fn:
+            return False
+        if isinstance(parent, ast.If) and child in parent.body and any(
+                TEST_MODE_FLAG.search(leaf.attr if isinstance(leaf, ast.Attribute) else leaf.id
+                                      if isinstance(leaf, ast.Name) else leaf.value
+                                      if isinstance(leaf, ast.Constant) and isinstance(leaf.value, str) else "")
+                for leaf in ast.walk(parent.test)):
+            return True
+        child = parent
+    return False
+
+
 def _only_loop_variable(fn: ast.AST, name: str) -> bool:
     """``name`` is bound in ``fn`` by ``for`` loops only."""
     targets = [n for n in walk_function_body(fn) if isinstance(n, ast.Name) and n.id == name
@@ -1566,6 +1607,7 @@ def _unbounded_queues(module: SourceModule, project: Project) -> Iterator[Findin
         if where is None or _never_filled(module, project, node) or _bounded_later(project, module, node) \
                 or _fed_from_a_fixed_set(module, project, node) or _drained_by_its_producers(module, node) \
                 or _flushed_by_its_producers(module, node) or _lives_for_one_call(module, node) \
+                or _waited_empty_by_its_producers(module, node) \
                 or _answered_before_the_next_request(module, project, node):
             continue
         attribute = _instance_attribute(module, node)
@@ -1968,6 +2010,31 @@ def _flushed_by_its_producers(module: SourceModule, call: ast.Call) -> bool:
         (fn := enclosing_function(module, put)) is not None and any(
             isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in flushers
             for n in walk_function_body(fn))
+        for put in puts)
+
+
+def _waited_empty_by_its_producers(module: SourceModule, call: ast.Call) -> bool:
+    """``await REQUESTS.put(item)`` in a function that then waits until the consumers took everything
+    (``while not REQUESTS.empty(): await asyncio.sleep(1)``, ``await REQUESTS.join()``) before it goes on: every
+    producer holds back for its consumers, so the queue holds one batch at most."""
+    name = _queue_name(module, call)
+    if name is None:
+        return False
+    scope = enclosing_function(module, call)
+    puts = [n for n in (walk_nodes(scope) if scope is not None else module.nodes_of(ast.Call))
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in QUEUE_PUTS
+            and isinstance(n.func.value, ast.Name) and n.func.value.id == name]
+
+    def waits_empty(node: ast.AST) -> bool:
+        return isinstance(node, ast.Call) and dotted(node.func) == f"{name}.join" or isinstance(node, ast.While) \
+            and isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not) \
+            and dotted(getattr(node.test.operand, "func", None)) == f"{name}.empty" \
+            and not any(isinstance(n, ast.Call) and dotted(n.func) in (f"{name}.get", f"{name}.get_nowait")
+                        for n in walk_nodes(node))
+
+    return bool(puts) and all(
+        (fn := enclosing_function(module, put)) is not None and any(
+            waits_empty(n) and n.lineno > put.lineno for n in walk_function_body(fn))
         for put in puts)
 
 
