@@ -89,7 +89,8 @@ that gathers them; not a many-to-many set through an association table, `relatio
 secondary=...)`: one object's tags or destinations are a handful), followed through the names
 it is assigned to and grown from, as they stand where they are read (a name rebound
 later, or in the other branch of an `if`, does not count). A scan of a list that the
-loop around it grows itself (`if x not in seen: seen.append(x)`) needs only that loop's
+loop around it grows itself (`if x not in seen: seen.append(x)`, also the list a dict holds under a key,
+`if pk not in result[model]: result[model].append(pk)`) needs only that loop's
 collection to be the data's (not a list that loop starts afresh on each pass, `for m in rows: subs = []`:
 one item's part); any other scan needs both the list and a loop around it to
 be. Collections of unknown origin (a helper's parameters, another function's result,
@@ -373,7 +374,29 @@ def _scan_groups(module: SourceModule, node: ast.AST, scanned: ast.expr) -> list
             if isinstance(site.node, (ast.For, ast.AsyncFor)) and _grows(site.node, scanned.id) \
                     and not _bound_in(site, {scanned.id}):  # ``for m in rows: subs = []; ...``: one item's list
                 return [[site.iter]]
+    elif isinstance(scanned, ast.Subscript):
+        for site in _collection_loops(module, node):
+            if isinstance(site.node, (ast.For, ast.AsyncFor)) and _grows_slot(site.node, scanned):
+                return [[site.iter]]
     return [[scanned], _loop_iters(module, node)]
+
+
+def _grows_slot(loop: ast.For | ast.AsyncFor, slot: ast.Subscript) -> bool:
+    """``result[model].append(pk)`` in the loop: the list held under that key, written the same way, grows."""
+    written = ast.dump(slot)
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in GROWING_METHODS
+               and isinstance(n.func.value, ast.Subscript) and ast.dump(n.func.value) == written
+               for n in walk_nodes(loop))
+
+
+def _slot_grown_as_list(module: SourceModule, compare: ast.Compare, container: ast.expr) -> bool:
+    """``if pk not in result[model]: result[model].append(pk)``: the list a dict holds under a key named by a
+    variable, which a loop around the test grows (``append``, never a set's ``add``) and does not start afresh."""
+    if not (isinstance(container, ast.Subscript) and isinstance(container.value, ast.Name)
+            and isinstance(container.slice, ast.Name)):
+        return False
+    return any(isinstance(site.node, (ast.For, ast.AsyncFor)) and _grows_slot(site.node, container)
+               and not _bound_in(site, {container.value.id}) for site in _collection_loops(module, compare))
 
 
 def _loop_iters(module: SourceModule, node: ast.AST) -> list[ast.expr]:
@@ -1183,7 +1206,8 @@ def _membership(module: SourceModule, compare: ast.Compare, kinds) -> Iterator[F
             continue
         rebuilt_set = _set_built(container)
         rebuilt = is_list_expression(container) or rebuilt_set
-        known_list = isinstance(container, ast.Name) and kinds(compare).get(container.id) == {LIST}
+        known_list = isinstance(container, ast.Name) and kinds(compare).get(container.id) == {LIST} \
+            or _slot_grown_as_list(module, compare, container)
         table_rows = isinstance(container, ast.Name) and not known_list and _holds_table_rows(module, container)
         store = _store_scanned(module, container)
         loops = _collection_loops(module, compare) if rebuilt or known_list or table_rows or store else []
@@ -1203,8 +1227,8 @@ def _membership(module: SourceModule, compare: ast.Compare, kinds) -> Iterator[F
                       "loop: O(n·m)"
             fix = f"keep a set beside {dotted(container)} for the membership test"
         else:
-            message = f"membership test on the list {container.id} inside a loop: O(n·m)"
-            fix = f"make {container.id} a set (or keep a set beside it) for the membership test"
+            message = f"membership test on the list {ast.unparse(container)} inside a loop: O(n·m)"
+            fix = f"make {ast.unparse(container)} a set (or keep a set beside it) for the membership test"
         yield Finding(message=message, path=module.path, line=compare.lineno, end_line=compare.end_lineno,
                       evidence=module.evidence(compare), fix=fix), container
 
