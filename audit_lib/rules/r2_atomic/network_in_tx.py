@@ -10,7 +10,9 @@ constructor), mail sent through Django's mail API (`send_mail(...)`, `EmailMessa
 (`ace.send(message)`), a request to infrastructure (the Kubernetes API through the `kubernetes` client,
 `CoreV1Api().create_namespaced_pod(...)`, or kr8s; Vault through hvac; an authzed client; a git remote:
 GitPython's `Repo.clone_from(...)`/`remote.fetch()`, `subprocess.run(["git", "clone", url])`; a publish to a
-message broker through pika, kombu or aio-pika), a DNS query
+message broker through pika, kombu or aio-pika), a write to Django's file storage where the settings configure a
+remote backend of django-storages (S3, GCS, Azure: a file field's `instance.image.save(name, content)` or
+`delete()`, `default_storage.save(...)`, a model created with a file for its file field), a DNS query
 (dnspython's `resolver.resolve(...)`, aiodns), a request to an Elasticsearch or OpenSearch cluster (a
 client's `es.index(...)`, `es.indices.refresh(...)`, `helpers.bulk(es, actions)`, also a client behind
 werkzeug's `LocalProxy(get_es)`), an Open edX event published to the event bus
@@ -60,13 +62,14 @@ lookup in its `__init__`, when a class declared
 `@implementer(IMailer)` calls out in that method). Inside a transaction block, a
 Django `save()`/`create()`/`delete()` is reported when a `pre_`/`post_save` or
 `pre_`/`post_delete` receiver registered for that model as sender makes the call: Django runs
-receivers synchronously, inside the caller's transaction (not the save of a loaded instance when the
-receiver returns unless `created`); so is the `send()` of a signal the code
-base defines (`parcel_shipped = Signal()`) when a receiver connected to it makes the call.
+receivers synchronously, inside the caller's transaction (not the save of a loaded instance, or one with
+`update_fields=`, when the receiver returns unless `created` or calls out only under `if created:`); so is the
+`send()` of a signal the code base defines (`parcel_shipped = Signal()`) when a receiver connected to it makes the call.
 
 Calls made after the block closes, callbacks deferred to the commit
 (`transaction.on_commit(lambda: send_receipt.delay(order.id))`, also a helper's local `_send` it hands to
-`on_commit`), and a call in the other branch of an
+`on_commit`, and a function under a decorator of the code base whose wrapper hands its call to `on_commit`,
+`@run_after_commit`), and a call in the other branch of an
 `if`/`else` from the write that opened the transaction (`if ...: save() else: requests.get(...)`, outside a loop)
 are not reported.
 
@@ -114,8 +117,9 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, web
 from audit_lib.libs.http import OutboundCall, external_call, infrastructure_call, mail_call
 from audit_lib.operator_code import is_celery_task
-from audit_lib.pyast import (FUNCTION_TYPES, call_name, decorator_names, dotted, enclosing_function, enclosing_loops,
-                             functions, method_name, qualified, string_value, walk_function_body, walk_nodes)
+from audit_lib.pyast import (FUNCTION_TYPES, ancestors, call_name, decorator_names, dotted, enclosing_function,
+                             enclosing_loops, functions, is_none, method_name, qualified, string_value,
+                             walk_function_body, walk_nodes)
 from audit_lib.registry import rule
 from audit_lib.rules.r2_atomic._common import implementations, in_atomic_dispatch_view, is_abstract
 from audit_lib.rules.r3_resilience._common import module_constant
@@ -192,7 +196,53 @@ def _reaches_database(module: SourceModule, project: Project) -> bool:
 def _network_call(module: SourceModule, call: ast.Call, project: Project) -> OutboundCall | None:
     return external_call(module, call, project) or mail_call(module, call) or infrastructure_call(module, call) \
         or _dns_lookup(module, call) or _search_request(module, call, project) or _task_dispatch(module, call, project) \
-        or _event_bus_publish(module, call, project)
+        or _event_bus_publish(module, call, project) or _remote_file_storage(module, call, project)
+
+
+def _remote_file_storage(module: SourceModule, call: ast.Call, project: Project) -> OutboundCall | None:
+    """A write to Django's file storage where the settings name a remote backend of django-storages
+    (``DEFAULT_FILE_STORAGE``/``STORAGES`` set to ``storages.backends.s3boto3.S3Boto3Storage``, GCS, Azure, or a
+    storage class of the code base built on one): a file field's ``instance.icon.save(name, content)`` or
+    ``delete()``, ``default_storage.save(...)``/``delete``/``open``/``exists``, and a model created with a file
+    for one of its file fields (``Blob.objects.create(data=ContentFile(raw))``), whose save uploads the file.
+    Each is an HTTP request to the object store."""
+    if not isinstance(call.func, ast.Attribute) or not _configured(project, "storages.backends", _NAMES_REMOTE_STORAGE):
+        return None
+    method, receiver = call.func.attr, call.func.value
+    fields = _file_fields(project)
+    if method in STORAGE_CALLS and (qualified(module, receiver) or "") in DJANGO_STORAGES:
+        return OutboundCall(call, "django-storages", "http", method)
+    if isinstance(receiver, ast.Attribute) and receiver.attr in {f for names in fields.values() for f in names} and (
+            method == "save" and len(call.args) >= 2 or method == "delete"):
+        return OutboundCall(call, "django-storages", "http", method)
+    if method not in ("create", "acreate") or not isinstance(receiver, ast.Attribute) or receiver.attr != "objects":
+        return None
+    model = dotted(receiver.value) or ""
+    if model in ("cls", "self.__class__"):
+        owner = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
+        model = owner.name if owner is not None else ""
+    uploads = fields.get(model.split(".")[-1], set())
+    return OutboundCall(call, "django-storages", "http", method) if any(
+        k.arg in uploads and not isinstance(k.value, ast.Constant) and not isinstance(k.value, ast.JoinedStr)
+        for k in call.keywords) else None
+
+
+def _file_fields(project: Project) -> dict[str, set[str]]:
+    """Class name -> the names of the file fields it declares (``data = models.FileField(...)``, an
+    ``ImageField``, a library's ``ThumbnailerImageField``)."""
+    if "network_in_tx.file_fields" not in project.facts:
+        found: dict[str, set[str]] = {}
+        for module in project.modules:
+            if "FileField" not in module.text and "ImageField" not in module.text or db.skipped_module(module):
+                continue
+            for cls in module.nodes_of(ast.ClassDef):
+                for statement in cls.body:
+                    if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call) \
+                            and (dotted(statement.value.func) or "").endswith(("FileField", "ImageField")):
+                        found.setdefault(cls.name, set()).update(
+                            t.id for t in statement.targets if isinstance(t, ast.Name))
+        project.facts["network_in_tx.file_fields"] = found
+    return project.facts["network_in_tx.file_fields"]
 
 
 def _event_bus_publish(module: SourceModule, call: ast.Call, project: Project) -> OutboundCall | None:
@@ -322,6 +372,11 @@ TASK_SIGNATURES = {"s", "si", "signature"}
 TASK_QUEUE = "Celery"
 EVENT_SENDS = {"send_event", "send_event_with_custom_metadata"}
 _NAMES_EVENT_BUS_PRODUCER = re.compile(r"^\s*EVENT_BUS_PRODUCER\s*=", re.M)
+# settings naming a remote storage backend of django-storages, or a storage class of the code base built on one
+_NAMES_REMOTE_STORAGE = re.compile(
+    r"\bstorages\.backends\.(s3|s3boto3|gcloud|google|azure_storage|dropbox|apache_libcloud)\b")
+DJANGO_STORAGES = frozenset({"django.core.files.storage.default_storage"})
+STORAGE_CALLS = frozenset({"save", "delete", "open", "exists", "listdir", "size"})  # each a request to the store
 _HELPER_DEPTH = 6  # calls deep: a request's service code reaches its SDK call through several layers
 
 
@@ -778,11 +833,13 @@ def _receiver_call(module: SourceModule, project: Project, fn: ast.AST, call: as
     op = next((o for o in db.function_ops(module, fn, project) if o.call is call), None)
     if op is None or op.api != "django" or not op.is_write or op.method not in _SIGNALS_OF:
         return None
+    updated = op.kind == db.UPDATE or any(k.arg == "update_fields" and not is_none(k.value) for k in call.keywords)
     for model in op.tables:
         for signal, receiver_module, receiver in _receivers(project).get(model, []):
-            if op.kind == db.UPDATE and _on_creation_only(receiver):
+            if updated and _on_creation_only(receiver):
                 continue
-            library = _receiver_library(project, receiver_module, receiver) if signal in _SIGNALS_OF[op.method] else None
+            library = _receiver_library(project, receiver_module, receiver, updated) \
+                if signal in _SIGNALS_OF[op.method] else None
             if library is not None:
                 return f"the {signal} receiver {receiver.name}", library
     return None
@@ -797,6 +854,23 @@ def _on_creation_only(receiver: ast.AST) -> bool:
     tests = first.test.values if isinstance(first.test, ast.BoolOp) and isinstance(first.test.op, ast.Or) else [first.test]
     return any(isinstance(t, ast.UnaryOp) and isinstance(t.op, ast.Not) and isinstance(t.operand, ast.Name)
                and t.operand.id == "created" for t in tests)
+
+
+def _creation_branches(receiver: ast.AST) -> Iterator[list[ast.stmt]]:
+    """The branches of a receiver's ``if`` statements that run only when its ``created`` argument is set:
+    the body of ``if created:`` (``if created and instance.public:``), the ``else`` of ``if not created:``."""
+    def is_created(test: ast.expr) -> bool:
+        return isinstance(test, ast.Name) and test.id == "created"
+
+    for node in walk_function_body(receiver):
+        if not isinstance(node, ast.If):
+            continue
+        both = isinstance(node.test, ast.BoolOp) and isinstance(node.test.op, ast.And)
+        tests = node.test.values if both else [node.test]
+        if any(is_created(t) for t in tests):
+            yield node.body
+        elif isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not) and is_created(node.test.operand):
+            yield node.orelse
 
 
 def _sent_signal_call(module: SourceModule, project: Project, call: ast.Call) -> tuple[str, str] | None:
@@ -827,10 +901,13 @@ def _defined_signals(project: Project) -> set[str]:
     return project.facts["network_in_tx.signals"]
 
 
-def _receiver_library(project: Project, module: SourceModule, receiver: ast.AST) -> str | None:
-    """The library of an outbound call a signal receiver makes, directly or through helpers."""
+def _receiver_library(project: Project, module: SourceModule, receiver: ast.AST, updated: bool = False) -> str | None:
+    """The library of an outbound call a signal receiver makes, directly or through helpers; for the save of
+    an existing row (``updated``), not in a branch run only when ``created`` is set."""
+    skipped = {id(n) for branch in _creation_branches(receiver) for statement in branch for n in ast.walk(statement)} \
+        if updated else set()
     for node in walk_function_body(receiver):
-        if not isinstance(node, ast.Call):
+        if not isinstance(node, ast.Call) or id(node) in skipped:
             continue
         outbound = _network_call(module, node, project)
         deeper = None if outbound is not None else _helper_call(module, project, node, 3, {id(receiver)})
@@ -928,8 +1005,8 @@ def _helper_call(module: SourceModule, project: Project, call: ast.Call, depth: 
         target = _handed_function(module, call) if handed else call
         resolved = db.resolve_function(module, project, target, reexports=True) if target is not None else None
         resolved = resolved or (_only_method_named(project, target) if target is not None and not handed else None)
-        if resolved is None or id(resolved[1]) in seen:
-            continue
+        if resolved is None or id(resolved[1]) in seen or db.is_deferred_to_commit(*resolved, project):
+            continue  # a function the code base's decorator runs from transaction.on_commit runs after the commit
         helper_module, helper = resolved
         bodies = implementations(project, helper_module, helper) if is_abstract(helper) else [(helper_module, helper)]
         found = _calls_out(project, helper.name, bodies, depth, seen | {id(helper)})
