@@ -55,7 +55,9 @@ the mark set and the row saved (`if invite.used: raise` ... `invite.used = True;
 requests redeem the same invite. So is a state transition: a column of such a row compared with
 fixed values, the request refused (`raise`, `return`) unless it holds, then the column set to another
 fixed value and the row saved (`if order.status != "paid": raise` ... `order.status = "shipped";
-order.save()`): two requests both pass and both ship. Not a column set when different from a value
+order.save()`): two requests both pass and both ship. The row may be one the caller read and handed in
+(`def finish_upload(upload: Upload)`, called with the view's `get_object()`), unless every caller locks it
+before the call. Not a column set when different from a value
 (`if row.status == status: return`, then `row.status = status`), nor bookkeeping inside the branch
 (`if crawl.status != SEALED: crawl.status = STARTED`). A conditional `filter(pk=..., used=False).update(used=True)` is
 the safe form.
@@ -93,7 +95,11 @@ changed from its own value (`row.balance -= amount`, `row.n = row.n + 1`), then 
 back (`row.save()`, a write given the row, or the `commit()` that flushes a SQLAlchemy
 row): a lost update.
 
-Not reported: an `UPDATE` after a mere existence check of a row read by key (`if row is
+Not reported: an insert after a lookup by the primary key the request sent whose miss builds a new instance
+that leaves its key to the database (`label = Label.query.filter_by(id=item["id"]).first()`, `if label is None:
+label = Label()`, then `session.add(label)`): the new row gets a fresh id, so no key the lookup checked can be
+taken twice (an editor saving the rows it names); not when the instance is given the looked-up id. Nor
+an `UPDATE` after a mere existence check of a row read by key (`if row is
 None: raise NotFound`) that sets columns the read did not select on and the check did not test
 (`if config.webhook_url is not None: return` before `UPDATE ... SET webhook_url = $2` is a
 decision; the columns also come from SQLAlchemy Core, `select(...).where(T.id == id)` and
@@ -261,6 +267,7 @@ MIGRATION_UNIQUE_INDEX = re.compile(r"CREATE\s+UNIQUE\s+INDEX\s+(?:CONCURRENTLY\
                                     re.I | re.S)
 MIGRATION_DROP_INDEX = re.compile(r"DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+EXISTS\s+)?\"?(\w+)\"?", re.I)
 FRESH_ID_MAKERS = {"uuid1", "uuid4", "uuid7", "token_hex", "token_urlsafe"}
+PRIMARY_KEY_NAMES = {"id", "pk"}
 UNBACKED_FIX = ("declare a unique key over the looked-up columns (`UniqueConstraint(fields=[...])` in the model's "
                 "`Meta.constraints`, with a migration): get_or_create then catches the losing insert's IntegrityError "
                 "and returns the stored row")
@@ -447,7 +454,7 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
     reported: set[int] = set()
     read_apis = {op.api for op in ops if op.is_read}
     updates_refused = bool(read_apis) and all(_isolation(project, api) for api in read_apis)  # by the isolation level
-    for finding, write_call in [*_read_modify_writes(module, fn, ops), *_single_use_claims(module, fn, ops)]:
+    for finding, write_call in [*_read_modify_writes(module, fn, ops), *_single_use_claims(module, fn, ops, project)]:
         reported.add(id(write_call))
         if not updates_refused:
             yield finding
@@ -476,6 +483,8 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
                 module, fn, r, _result_names(module, fn, r), write)), None)
             if read is not None:
                 write = replace(write, kind=db.INSERT)  # the saved instance is built when the read found nothing
+                if _new_row_after_key_lookup(module, project, fn, read, write):
+                    continue
         if read is None or _isolation(project, read.api) == "SERIALIZABLE" or _serialized(module, fn, read.call, ops) \
                 or _locked_by_every_caller(module, project, fn) \
                 or _another_kind_of_row(fn, read, write) or write.kind == db.INSERT and all(HARMLESS_DUPLICATES.search(CLASS_SUFFIX.sub("", t)) for t in write.tables) and not (
@@ -1590,11 +1599,14 @@ def _saved_back(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], name: str
         yield _finding(module, write, message, fix, Confidence.medium), write
 
 
-def _single_use_claims(module: SourceModule, fn: ast.AST, ops: list[db.DbOp]) -> Iterator[tuple[Finding, ast.AST]]:
+def _single_use_claims(module: SourceModule, fn: ast.AST, ops: list[db.DbOp],
+                       project: Project) -> Iterator[tuple[Finding, ast.AST]]:
     """``invite = Invite.objects.get(code=code)``, ``if invite.used: raise``, ``invite.used = True``,
     ``invite.save()``: a single-use mark tested on a row read without a lock, then set and saved;
-    two concurrent requests both find it unset and both use the invite, code or voucher."""
-    loaded = _rows_read(module, fn, ops)
+    two concurrent requests both find it unset and both use the invite, code or voucher. The row may
+    also be handed in by the caller (``def finish(upload: Upload)``, the view's ``get_object()``)."""
+    handed = _rows_handed_in(module, project, fn, ops)
+    loaded = {**handed, **_rows_read(module, fn, ops)}
     for node in walk_function_body(fn):
         target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
         mark = isinstance(target, ast.Attribute) and bool(SINGLE_USE_MARK.match(target.attr))
@@ -1616,9 +1628,27 @@ def _single_use_claims(module: SourceModule, fn: ast.AST, ops: list[db.DbOp]) ->
             tested = f"line {guard.lineno} tests its state" if guard is not None else None
             outcome = "both see the old state and both make the change"
         if tested is not None:
-            message = (f"check-then-act on {sorted(read.tables)[0]}.{target.attr}: line {read.call.lineno} reads the "
-                       f"row without a lock, {tested} and this save sets it; two concurrent requests {outcome}")
+            source = f"the caller reads the row {name} without a lock" if name in handed and handed[name] is read else (
+                f"line {read.call.lineno} reads the row without a lock")
+            message = (f"check-then-act on {sorted(read.tables)[0]}.{target.attr}: {source}, {tested} and this save "
+                       f"sets it; two concurrent requests {outcome}")
             yield from _saved_back(module, fn, ops, name, read, node.lineno, message, CLAIM_FIX)
+
+
+def _rows_handed_in(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp]) -> dict[str, db.DbOp]:
+    """Parameters annotated with a model (``upload: Upload``) that ``fn`` saves (``upload.save()``) without
+    binding them again: rows its callers read, taken as read where ``fn`` starts. Not when every caller
+    locks the row before the call."""
+    parameters = {a.arg: a.annotation for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+    rebound = {t.id for node in walk_function_body(fn) if isinstance(node, ast.Assign)
+               for t in node.targets if isinstance(t, ast.Name)}
+    handed = {op.receiver: op for op in ops if op.kind == db.UPDATE and op.method in ("save", "asave")
+              and op.receiver in parameters and op.receiver not in rebound and isinstance(parameters[op.receiver], ast.Name)
+              and parameters[op.receiver].id in op.tables}
+    if not handed or _locked_by_every_caller(module, project, fn):
+        return {}
+    start = ast.Call(func=ast.Name(id=fn.name), args=[], keywords=[], lineno=fn.lineno, col_offset=fn.col_offset)
+    return {name: replace(op, call=start, kind=db.READ) for name, op in handed.items()}
 
 
 def _tests_state(test: ast.AST, name: str, column: str, new_value: ast.AST) -> bool:
@@ -1889,7 +1919,7 @@ def _deciding_read(module: SourceModule, project: Project, fn: ast.AST, reads: l
         if read.call is write.call or read.call.lineno > write.call.lineno:
             continue
         if not any(db.same_table(a, b) for a in read.tables for b in write.tables) or _keyed_by_fresh_id(
-                module, project, fn, read):
+                module, project, fn, read) or _new_row_after_key_lookup(module, project, fn, read, write):
             continue
         names = _result_names(module, fn, read)
         if _copies_rows(module, names, write) or _appends_after_latest(module, fn, read, names, write) or (
@@ -1916,6 +1946,48 @@ def _keyed_by_fresh_id(module: SourceModule, project: Project, fn: ast.AST, read
     keys = {k.value.id for n in ast.walk(read.call) if isinstance(n, ast.Call)
             for k in n.keywords if k.arg and isinstance(k.value, ast.Name)}
     return any(_fresh_at_every_call(module, project, fn, key) for key in keys)
+
+
+def _new_row_after_key_lookup(module: SourceModule, project: Project, fn: ast.AST, read: db.DbOp,
+                              write: db.DbOp) -> bool:
+    """Whether the read looks a row up by the primary key the request sent (``Label.query.filter_by(id=
+    item["id"]).first()``, also in a helper) and the insert stores an instance built here that leaves its key
+    to the database (``label = Label()`` ... ``session.add(label)``): the new row gets a fresh id, so there is
+    no key a second request could take -- an editor's save of the rows it names, not a check. Not when the
+    instance is given the looked-up key (``Label(id=item["id"])``, ``label.id = ...``)."""
+    if write.kind != db.INSERT or write.through:
+        return False
+    read_op = _origin(module, project, read) if read.through and not read.sql else (module, read)
+    keys = _key_columns_filtered(read_op[1]) if read_op is not None else set()
+    if not keys:
+        return False
+    names = _written_object_names(write)
+    built = [a for a in (*write.call.args, *(k.value for k in write.call.keywords)) if isinstance(a, ast.Call)] + [
+        node.value for node in walk_function_body(fn) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+        and any(isinstance(t, ast.Name) and t.id in names for t in node.targets)]
+    if method_name(write.call) in ("create", "acreate"):
+        built.append(write.call)
+    built = [c for c in built if c is write.call or (dotted(c.func) or "").split(".")[-1][:1].isupper()]
+    keyed = any(k.arg is None or k.arg.lower() in keys for c in built for k in c.keywords) or any(
+        isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in names and t.attr.lower() in keys
+        for node in walk_function_body(fn) if isinstance(node, ast.Assign) for t in node.targets)
+    return bool(built) and not keyed
+
+
+def _key_columns_filtered(op: db.DbOp) -> set[str]:
+    """The primary key columns (``id``, ``pk``) the read selects its row on: ``filter_by(id=...)``,
+    ``get(pk=...)``, ``where(Label.id == ...)`` on its own model, ``WHERE id = %s``; not another object's
+    ``provider.id`` compared with a column."""
+    if op.sql:
+        return PRIMARY_KEY_NAMES & (_filter_columns(op) or set())
+    models = {t.split(".")[-1] for t in op.tables}
+    filters = [n for n in ast.walk(op.call) if isinstance(n, ast.Call) and method_name(n) in (
+        "where", "filter", "filter_by", "get", "get_or_none", "aget")]
+    named = {k.arg.lower() for n in filters for k in n.keywords if k.arg}
+    compared = {side.attr.lower() for n in filters for c in ast.walk(n) if isinstance(c, ast.Compare)
+                for side in (c.left, *c.comparators) if isinstance(side, ast.Attribute)
+                and (dotted(side.value) or "").split(".")[-1] in models}
+    return PRIMARY_KEY_NAMES & (named | compared)
 
 
 def _fresh_at_every_call(module: SourceModule, project: Project, fn: ast.AST, parameter: str, depth: int = 0) -> bool:

@@ -33,8 +33,10 @@ in the letters "log", `Dialog`, `Catalog`, `Blog`, is a domain table).
 
 A check that the row exists refuses a retry: an early refusal before the insert
 (`if Tag.objects.filter(name=name).exists(): return Response(status=409)`, `abort(409)`, a 400
-"name taken", "already exists", also in the serializer's own `validate`/`create` or in the helper
-that inserts) is not reported. A retried POST gets an error, not a second row; the race between
+"name taken", "already exists", also in the serializer's own `validate`/`create` or a helper of the
+code base they call, `validate_name(name, project)`, or in the helper that inserts, whatever lookup it
+makes: `if team.member_set.filter(user=user).exists(): raise ValidationError("Member already exists")`)
+is not reported. A retried POST gets an error, not a second row; the race between
 two concurrent tries is R2.check-then-act's.
 Nor do inserts made as the object a handler acts on leaves a state it is tested in (`if job.is_running:
 return Response(204)`, then `job.is_running = True` before the insert, in the handler or in the helper
@@ -1061,8 +1063,18 @@ def _created_once(module: SourceModule, project: Project, fn: ast.AST, insert: d
         return True
     if insert.through:
         resolved = db.resolve_function(module, project, insert.call)
-        return resolved is not None and (_one_to_one_guard(resolved[1], None) or _fills_missing_row(*resolved, None))
+        return resolved is not None and (_one_to_one_guard(resolved[1], None) or _fills_missing_row(
+            *resolved, None) or _helper_refuses_repeats(project, *resolved, insert))
     return False
+
+
+def _helper_refuses_repeats(project: Project, helper_module: SourceModule, helper: ast.AST, insert: db.DbOp) -> bool:
+    """The helper that inserts refuses a repeat before each of its inserts of the table (``if
+    team.member_set.filter(user=user).exists(): raise ValidationError("Member already exists")``):
+    a retry gets the error, whatever lookup the check makes."""
+    made = [op for op in db.expanded_ops(helper_module, project, helper) if op.kind == db.INSERT and not op.through
+            and op.tables & insert.tables]
+    return bool(made) and all(_refuses_repeats(helper, op.call.lineno) for op in made)
 
 
 LOOKUP = re.compile(r"^(get_by\w*|first|one_or_none|scalar_one_or_none|scalar|one|get|get_or_none|find_one|exists)$")
@@ -1858,13 +1870,43 @@ def _refuses_existing(project: Project, serializer: str, model: str) -> bool:
     cls = _serializer_classes(project).get(serializer)
     if cls is None or not model:
         return False
-    for method in (f for f in cls.body if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
-                   and (f.name == "create" or f.name.startswith("validate"))):
-        for node in walk_function_body(method):
-            if isinstance(node, ast.If) and node.body and isinstance(node.body[-1], ast.Raise) \
-                    and _lookup_model(node.test, method) == model:
-                return True
+    module = project.facts["r2.form_modules"][serializer]
+    return any(_raises_when_found(module, project, method, model, depth=2)
+               for method in cls.body if isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef)
+               and (method.name == "create" or method.name.startswith("validate")))
+
+
+def _raises_when_found(module: SourceModule, project: Project, fn: ast.AST, model: str, depth: int) -> bool:
+    """``fn`` raises when a lookup of ``model`` finds a row, or calls a helper of the code base that does
+    (``validate_name(name, project)`` / ``if Rule.objects.filter(...).exists(): raise``), up to ``depth``
+    calls down; the lookup may be a queryset held in a name and narrowed again (``rules = rules.exclude(...)``)."""
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.If) and node.body and isinstance(node.body[-1], ast.Raise) and (
+                _lookup_model(node.test, fn) == model or _held_lookup_model(fn, node.test) == model):
+            return True
+    if depth <= 0:
+        return False
+    for node in walk_function_body(fn):
+        resolved = db.resolve_function(module, project, node, reexports=True) if isinstance(node, ast.Call) else None
+        if resolved is not None and resolved[1] is not fn and _raises_when_found(resolved[0], project, resolved[1], model, depth - 1):
+            return True
     return False
+
+
+def _held_lookup_model(fn: ast.AST, test: ast.AST) -> str | None:
+    """The model of ``rows.exists()`` (``.first()``...) where every binding of ``rows`` in ``fn`` is a query of
+    that model (``rows = Rule.objects.filter(...)``, then ``rows = rows.exclude(...)``)."""
+    test = test.value if isinstance(test, ast.Await) else test
+    if not (isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and LOOKUP.match(test.func.attr)
+            and isinstance(test.func.value, ast.Name)):
+        return None
+    name = test.func.value.id
+    values = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
+    models = {_model_name(v.func.value) if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and not (
+        isinstance(v.func.value, ast.Name) and v.func.value.id == name) else name for v in values}
+    models.discard(name)
+    return models.pop() if len(models) == 1 else None
 
 
 def _made_when_missing(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool:
