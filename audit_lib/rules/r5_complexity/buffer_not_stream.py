@@ -28,7 +28,9 @@ Reports whole payloads read into memory where streaming fits. That is:
 - an upload read whole: `await upload.read()` of a FastAPI/Starlette `UploadFile` (also an item of
   `await request.form()`, and one a function of the project is annotated to hand back, `-> UploadFile` or a
   slot of `-> tuple[str, UploadFile]` unpacked at the call), `request.files[...].read()` (Flask) and
-  `request.FILES[...].read()` (Django, also `self.files[...]` in a Django form) with no size, each file of
+  `request.FILES[...].read()` (Django, also `self.files[...]` in a Django form) with no size, a parameter annotated as
+  Django's or werkzeug's uploaded file (`content: TemporaryUploadedFile`), the file an upload object wraps copied
+  whole into a file opened for writing (`f.write(file.file.read())`), each file of
   `request.FILES.getlist(...)` / `request.files.values()` / a handler's `files: list[UploadFile]` read in a loop,
   each part of an aiohttp `await request.multipart()` read whole (`await field.read()`), the file a DRF
   serializer's `validate_<field>(self, value)` is given for a `FileField`
@@ -141,7 +143,18 @@ Reports whole payloads read into memory where streaming fits. That is:
   each page request serializes the whole filtered queryset, where `ShelfSerializer(self.paginate_queryset(shelves),
   many=True)` serializes the page alone;
 - a `SpooledTemporaryFile()` without `max_size` (or with 0) that a stream is copied into in chunks (a loop of
-  `write()`s, `shutil.copyfileobj`): it never rolls over to disk, so the whole stream ends up in memory.
+  `write()`s, `shutil.copyfileobj`): it never rolls over to disk, so the whole stream ends up in memory;
+- a `FileField` of a Django model sent back through `HttpResponse` (`HttpResponse(content=cache.data)`,
+  `HttpResponse(item.upload.read())`): the stored file (an S3 object too) is read whole into the worker, where
+  `FileResponse(item.upload.open("rb"))` streams it (not a field named for a small picture, nor a name another model
+  declares as another kind of field);
+- every row of a Django queryset walked to be written into a file opened for writing (`for item in
+  model_class.objects.all(): f.write(...)` in `with gzip.open(path, "wt") as f`, also through a `csv` writer of it):
+  the queryset's cache holds the whole table, where `.iterator(chunk_size=2000)` streams it (a slice with a fixed end
+  is few rows);
+- each member of a zip archive read whole in a loop over its members and handed on (`group.add_entry(unzip.read(entry),
+  entry.filename)` for each of `unzip.infolist()`): however large a member unpacks, it is in memory whole, where
+  `unzip.open(entry)` reads it in chunks (a member parsed whole, `json.loads(zf.read(name))`, is needed whole).
 
 Downloads and stored files sent back by a function named for a small picture (`get_image_thumbnail`, `map_tile`,
 `user_avatar`, `save_cover` of a book) are a few kilobytes and are not reported. Uploads and request bodies in handlers only
@@ -215,7 +228,7 @@ from audit_lib.source import Project, SourceModule, is_management_command
 WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", "get_data(", ".data)", "Response", ".aread(", ".content", ".text", "WRITEDATA", "WRITEFUNCTION",
                       ".select()", "csv", "writestr", "connection_from_",
                       "download_as_", ".readall(", "ZipFile", ".stream", ".readlines(", ".read_text(", "len(",
-                      "paginate_queryset", "SpooledTemporaryFile", "read_namespaced_pod_log")
+                      "paginate_queryset", "SpooledTemporaryFile", "read_namespaced_pod_log", "objects.all(")
 WHOLE_BODY_ATTRIBUTES = {"content", "text"}
 WHOLE_BODY_METHODS = {"read", "aread", "text"}
 FILE_SINK_METHODS = {"write", "write_bytes", "write_text", "writelines"}
@@ -229,6 +242,11 @@ UPLOAD_PREFIX = "upload"  # ``upload_media(data)``, ``upload_file(...)``: the bo
 OBJECT_PUTS = {"put_object"}  # boto3's ``s3.put_object(Body=data)``: an upload too
 BYTES_WRAPPERS = {"BytesIO", "StringIO", "ContentFile"}  # ContentFile: Django's in-memory file to store
 UPLOAD_CLASSES = {"fastapi.UploadFile", "starlette.datastructures.UploadFile", "fastapi.datastructures.UploadFile"}
+# A parameter annotated as Django's or werkzeug's uploaded file (``content: TemporaryUploadedFile``) is an upload too.
+ANNOTATED_UPLOAD_CLASSES = {*UPLOAD_CLASSES, "django.core.files.uploadedfile.UploadedFile",
+                            "django.core.files.uploadedfile.TemporaryUploadedFile",
+                            "django.core.files.uploadedfile.InMemoryUploadedFile",
+                            "werkzeug.datastructures.FileStorage", "werkzeug.FileStorage"}
 RESPONSE_CLASSES = {"requests.Response", "requests.models.Response", "httpx.Response", "aiohttp.ClientResponse"}
 REQUEST_CLASSES = {"fastapi.Request", "starlette.requests.Request", "starlette.requests.HTTPConnection"}
 UPLOAD_CONTAINERS = {"files", "FILES"}
@@ -265,7 +283,9 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                         *_memory_exports(module, project, fn, nodes), *_csv_written_in_place(module, project, fn, nodes),
                         *_documents_built_whole(module, project, fn, nodes),
                         *_pages_cut_in_memory(module, nodes), *_serialized_before_paging(module, nodes),
-                        *_spools_kept_in_memory(module, nodes)]:
+                        *_spools_kept_in_memory(module, nodes),
+                        *([] if small_picture else _stored_fields_sent_whole(module, project, nodes)),
+                        *_querysets_exported_whole(module, nodes), *_archive_members_passed_on(module, nodes)]:
             if finding.line not in reported:
                 reported.add(finding.line)
                 yield finding
@@ -974,7 +994,7 @@ def _parameters_handed_on(project: Project, fact: str, may_hand: Callable[[Sourc
 def _uploads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
     if _operators_only(project, fn):
         return
-    uploads = {a.arg for a in _arguments(fn) if _annotated_as(module, a.annotation, UPLOAD_CLASSES)}
+    uploads = {a.arg for a in _arguments(fn) if _annotated_as(module, a.annotation, ANNOTATED_UPLOAD_CLASSES)}
     forms = _request_forms(fn, nodes)
     for node in nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
@@ -986,7 +1006,8 @@ def _uploads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[as
                 and (_request_file_list(module, node.iter) or dotted(node.iter) in uploads):
             uploads.add(node.target.id)  # for upload in request.FILES.getlist("scans") / in files: list[UploadFile]
     uploads |= _checked_uploads(module, nodes) | _validated_upload(module, fn) | _multipart_parts(fn, nodes)
-    if not uploads and "files" not in module.text.lower():
+    copied = _copied_into_files(nodes)
+    if not uploads and not copied and "files" not in module.text.lower():
         return
     for node in nodes:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "read"
@@ -995,7 +1016,8 @@ def _uploads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[as
         owner = node.func.value
         if isinstance(owner, ast.Attribute) and owner.attr in ("file", "stream") and dotted(owner) not in uploads:
             owner = owner.value
-        if (dotted(owner) in uploads or _is_request_file(module, owner) or _form_item(owner, forms)) \
+        if (dotted(owner) in uploads or _is_request_file(module, owner) or _form_item(owner, forms)
+                or node in copied) \
                 and not _stored_in_a_column(module, node) and not _size_capped_before(owner, node, nodes) \
                 and not _decoded_whole(module, project, node, nodes):
             yield _medium_finding(
@@ -1003,6 +1025,15 @@ def _uploads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[as
                 "copy it in chunks (shutil.copyfileobj(upload.file, out, 65536) or a loop of read(65536)) "
                 "and cap its size",
             )
+
+
+def _copied_into_files(nodes: list[ast.AST]) -> set[ast.Call]:
+    """``f.write(file.file.read())`` into a file a ``with`` opened for writing: the file an upload object wraps
+    (Django's ``UploadedFile.file``, Starlette's ``UploadFile.file``) copied to the disk through memory whole."""
+    written = {name.id for name, call in opened_files(nodes) if _write_mode(call) or _path_write_mode(call)}
+    return {a for n in nodes if isinstance(n, ast.Call) and method_name(n) == "write" and len(n.args) == 1
+            and isinstance(n.func, ast.Attribute) and dotted(n.func.value) in written
+            for a in n.args if _whole_read(a) and isinstance(a.func.value, ast.Attribute) and a.func.value.attr == "file"}
 
 
 # Decoders that need the whole payload: a picture's (PIL, OpenCV, NumPy's buffer), JSON's and a YAML document's.
@@ -2034,6 +2065,123 @@ def _files_sent_whole(module: SourceModule, project: Project, nodes: list[ast.AS
                 module, node, "a stored file is read whole into memory to be sent back",
                 "stream it from the disk: FileResponse(open(path, 'rb')) (Django, Starlette) or send_file(path) "
                 "(Flask)")
+
+
+# Django's response that holds its body in memory (``FileResponse`` and ``StreamingHttpResponse`` iterate a file;
+# DRF's ``Response(serializer.data)`` serializes data, not a file).
+BUFFERED_RESPONSES = {"HttpResponse"}
+MODEL_FILE_FIELDS = "R5.buffer-not-stream:model-file-fields"
+
+
+def _stored_fields_sent_whole(module: SourceModule, project: Project, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``HttpResponse(content=cache.data)`` or ``HttpResponse(item.upload.read())`` where ``data``/``upload`` is a
+    ``FileField`` of a Django model of the project: ``HttpResponse`` consumes the stored file whole (from S3 too)
+    into the worker's memory, where ``FileResponse(item.upload.open("rb"))`` streams it."""
+    fields = _model_file_fields(project) if "Response" in module.text else frozenset()
+    if not fields:
+        return
+    for node, body in _response_bodies(module, nodes, BUFFERED_RESPONSES):
+        field = body.func.value if _whole_read(body) else body
+        if isinstance(field, ast.Attribute) and field.attr in fields and isinstance(field.value, (ast.Name, ast.Attribute)):
+            yield _medium_finding(
+                module, node, "a stored file is read whole into memory to be sent back",
+                "stream it: FileResponse(obj.field.open('rb')) (Django) reads it in chunks")
+
+
+def _model_file_fields(project: Project) -> frozenset[str]:
+    """Names a Django model class of the project declares as a ``FileField`` / ``ImageField`` (not one named for a
+    small picture, nor one another model declares as another kind of field)."""
+    if MODEL_FILE_FIELDS in project.facts:
+        return project.facts[MODEL_FILE_FIELDS]
+    files: set[str] = set()
+    others: set[str] = set()
+    for module in project.modules:
+        if "Field(" not in module.text:
+            continue
+        for cls in walk_nodes(module.tree):
+            if not isinstance(cls, ast.ClassDef):
+                continue
+            for st in cls.body:
+                if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name) \
+                        and isinstance(st.value, ast.Call):
+                    kind = (dotted(st.value.func) or "").rsplit(".", 1)[-1]
+                    if kind in ("FileField", "ImageField"):
+                        files.add(st.targets[0].id)
+                    elif kind.endswith("Field"):
+                        others.add(st.targets[0].id)
+    project.facts[MODEL_FILE_FIELDS] = frozenset(
+        name for name in files - others if not SMALL_PICTURE_FIELDS.search(name))
+    return project.facts[MODEL_FILE_FIELDS]
+
+
+# Wrappers a loop walks a query through (``tqdm(Model.objects.all())``, ``enumerate(...)``).
+ITERABLE_WRAPPERS = {"enumerate", "tqdm", "iter", "list"}
+
+
+def _querysets_exported_whole(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``for item in Model.objects.all():`` writing each row into a file opened for writing (``gzip.open(path,
+    "wt")``, also through a ``csv`` writer of it): iterating a queryset fills its result cache, so every row of the
+    table is in memory before the export ends, where ``.iterator(chunk_size=2000)`` streams them."""
+    if "objects" not in module.text:
+        return
+    files = {name.id for name, call in opened_files(nodes) if _write_mode(call) or _path_write_mode(call)}
+    files |= {node.targets[0].id for node in nodes if isinstance(node, ast.Assign) and len(node.targets) == 1
+              and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call) and node.value.args
+              and isinstance(node.value.args[0], ast.Name) and node.value.args[0].id in files}  # csv.writer(f)
+    if not files:
+        return
+    for loop in nodes:
+        if not isinstance(loop, (ast.For, ast.AsyncFor)):
+            continue
+        iterable = loop.iter
+        while isinstance(iterable, ast.Call) and (dotted(iterable.func) or "").rsplit(".", 1)[-1] in ITERABLE_WRAPPERS \
+                and iterable.args:
+            iterable = iterable.args[0]
+        rows = _unlimited_rows(iterable, {}, nodes)
+        if rows is not None and (dotted(rows.func.value) or "").endswith(".objects") and any(
+                isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and dotted(n.func.value) in files
+                and n.func.attr.startswith("write") for st in loop.body for n in walk_nodes(st)):
+            yield _medium_finding(
+                module, loop, f"every row of {dotted(rows.func.value)} is loaded into memory to be written out",
+                "walk the rows with .iterator(chunk_size=2000), which streams them without filling the "
+                "queryset's cache")
+
+
+def _path_write_mode(call: ast.Call) -> bool:
+    """``path.open("wb")``: a ``pathlib`` path opened for writing (the mode is its first argument)."""
+    return isinstance(call.func, ast.Attribute) and bool(call.args) and isinstance(call.args[0], ast.Constant) \
+        and isinstance(call.args[0].value, str) and call.args[0].value[:1] in WRITE_MODES
+
+
+def _archive_members_passed_on(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``group.add_entry(unzip.read(entry), entry.filename)`` for each entry of ``unzip.infolist()``: every member
+    of the archive is decompressed whole into memory to be handed on (stored, uploaded), however large it
+    unpacks, where ``unzip.open(entry)`` reads it in chunks. A member parsed whole (``json.loads(zf.read(name))``)
+    is needed whole."""
+    if "ZipFile" not in module.text:
+        return
+    archives = {name.id for name, call in opened_files(nodes, assigned=True)
+                if (dotted(call.func) or "").rsplit(".", 1)[-1] == "ZipFile"}
+    archives |= {i.optional_vars.id for n in nodes if isinstance(n, (ast.With, ast.AsyncWith)) for i in n.items
+                 if isinstance(i.optional_vars, ast.Name) and isinstance(i.context_expr, ast.Call)
+                 and (dotted(i.context_expr.func) or "").rsplit(".", 1)[-1] == "ZipFile"}
+    for loop in nodes:
+        if not (isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and isinstance(loop.iter, ast.Call)
+                and method_name(loop.iter) in ("infolist", "namelist") and isinstance(loop.iter.func, ast.Attribute)
+                and dotted(loop.iter.func.value) in archives):
+            continue
+        archive = dotted(loop.iter.func.value)
+        for read in (n for st in loop.body for n in walk_nodes(st)):
+            if not (isinstance(read, ast.Call) and method_name(read) == "read" and isinstance(read.func, ast.Attribute)
+                    and dotted(read.func.value) == archive and len(read.args) == 1
+                    and any(isinstance(n, ast.Name) and n.id == loop.target.id for n in walk_nodes(read.args[0]))):
+                continue
+            consumer = module.parents.get(read)
+            if isinstance(consumer, ast.Call) and read in consumer.args and not _needs_whole(module, consumer) \
+                    and not WHOLE_DECODERS.search(qualified(module, consumer.func) or dotted(consumer.func) or ""):
+                yield _medium_finding(
+                    module, read, "each member of a zip archive is decompressed whole into memory",
+                    "read it in chunks from unzip.open(entry) (shutil.copyfileobj into the destination)")
 
 
 # Responses a handler builds and then writes its body into (``resp = web.StreamResponse()`` ...
