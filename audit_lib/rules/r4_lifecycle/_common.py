@@ -53,6 +53,7 @@ REDIS_CLIENTS = {
     "redis.Redis", "redis.StrictRedis", "redis.from_url", "redis.Redis.from_url", "redis.StrictRedis.from_url",
     "redis.client.Redis", "redis.asyncio.Redis", "redis.asyncio.from_url", "redis.asyncio.Redis.from_url",
     "redis.asyncio.client.Redis", "aioredis.Redis", "aioredis.from_url", "aioredis.Redis.from_url",
+    "arq.create_pool", "arq.connections.create_pool",  # an ArqRedis: a redis.asyncio client with its own pool
 }
 HTTP_CLIENTS = {
     "requests.Session": "requests session", "requests.session": "requests session",
@@ -85,6 +86,8 @@ SERVICE_CLIENTS = {
     # never shut down is never freed either.
     "segment.analytics.Client": "Segment analytics client",
     "segment.analytics.client.Client": "Segment analytics client",
+    # GitPython: a Repo starts persistent `git cat-file` processes for its object database, ended by close().
+    "git.Repo": "git repository", "git.repo.Repo": "git repository", "git.repo.base.Repo": "git repository",
 }
 # Search datastore clients: each one builds its own pool of HTTP connections to the cluster.
 SEARCH_CLIENTS = {

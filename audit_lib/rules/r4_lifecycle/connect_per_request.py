@@ -9,7 +9,8 @@ open a new database server connection (`psycopg.connect`,
 build a new pool or SQLAlchemy engine (`asyncpg.create_pool`,
 `psycopg_pool.ConnectionPool`, `create_engine`, `create_async_engine`) or a new Redis
 client, which builds its own connection pool (`redis.Redis(...)`, `Redis.from_url`,
-`redis.asyncio`, `aioredis`; not one over a pool it is given, `Redis(connection_pool=pool)`), a new
+`redis.asyncio`, `aioredis`, arq's `create_pool(settings)`; not one over a pool it is given,
+`Redis(connection_pool=pool)`), a new
 Elasticsearch or OpenSearch client (`Elasticsearch(url)`, a pool of connections to the search datastore), a new Celery app
 (`Celery("tasks")`, which opens its own broker connection and producer pool), and calls of project functions that return what they
 open (`def create_main_engine(): return create_async_engine(url)`, also over a few such
@@ -41,6 +42,10 @@ once per request or once per loop iteration:
   deep and dispatched on the looping class, a method that opens a connection with its object's
   settings (not with its own arguments, which may name another database each turn); the finding
   is on the call in the loop, with medium confidence;
+- an Airflow database hook's `run()`/`get_records()`/`get_first()` called in a loop (`for w in rows:
+  hook.run(sql, parameters=w)` on a local bound to `PostgresHook(...)`, on `self.hook` an operator's method binds
+  to one, or on a parameter named `postgres_hook`): each call opens and closes a connection of its own
+  (not `insert_rows()`, nor statements run on a cursor of one `hook.get_conn()`);
 - a connection kept on the framework's per-request globals (`if "db" not in g: g.db = self.connect()`, also
   through a method or function that opens it, or a subclass's override of a base class's stub): it lives one
   request and the teardown closes it, so each request opens its own; the finding is on the call stored on
@@ -172,6 +177,12 @@ TEARDOWN_HOOKS = {"teardown_request", "teardown_appcontext", "after_request"}
 POOL_CHECKOUTS = {"getconn", "acquire", "connect", "connection", "raw_connection", "get_connection", "Session",
                   "sessionmaker", "scoped_session"}
 HELPER_DEPTH = 3  # how many calls deep a helper called from a handler still counts as per-request
+# Airflow DbApiHook methods that open a connection with get_conn() and close it when the statement is done.
+AIRFLOW_HOOK_QUERIES = {"run", "get_records", "get_first", "get_pandas_df", "get_df"}
+AIRFLOW_DB_HOOKS = {"PostgresHook", "MySqlHook", "MsSqlHook", "OracleHook", "SnowflakeHook", "RedshiftSQLHook",
+                    "TrinoHook", "PrestoHook", "VerticaHook", "JdbcHook", "OdbcHook", "DbApiHook"}
+AIRFLOW_HOOK_PARAMETERS = {"postgres_hook", "pg_hook", "mysql_hook", "mssql_hook", "oracle_hook", "snowflake_hook",
+                           "db_hook"}
 # Base classes of frameworks that serve a request by calling one method of the project's subclass.
 QUERY_HANDLER_BASES = {"datasethoster.Query": "fetch", "datasethoster.main.Query": "fetch"}
 
@@ -182,6 +193,7 @@ def check(project: Project) -> Iterator[Finding]:
     openers = [(module, call, fn, factory) for module in modules for call in module.nodes_of(ast.Call)
                if (fn := enclosing_function(module, call)) is not None
                and (factory := _opener(project, module, call)) is not None and not _is_factory(project, module, fn)]
+    yield from _airflow_hook_calls_per_iteration(modules)
     if not openers and not any(".dispose(" in m.text or "teardown_" in m.text for m in modules):
         return
     per_request = _per_request_functions(project, modules)
@@ -209,6 +221,68 @@ def check(project: Project) -> Iterator[Finding]:
     yield from _kept_on_request_globals(project, modules, openers)
     yield from _opened_for_the_request(project, modules, openers)
     yield from _disposed_per_request(modules, per_request)
+
+
+def _airflow_hook_calls_per_iteration(modules: list[SourceModule]) -> Iterator[Finding]:
+    """``for w in weaknesses: hook.run(sql, parameters=w)`` on an Airflow database hook (``PostgresHook(...)``, also
+    kept as ``self.hook`` by the operator's ``__init__``, or a parameter named ``postgres_hook``): the hook's
+    ``run()``/``get_records()``/``get_first()`` open a connection (``get_conn()``: ``psycopg2.connect``) and
+    close it on every call, so each turn of the loop connects anew. ``insert_rows()`` and a cursor of one
+    ``get_conn()`` serve many rows over one connection."""
+    if not any(module.imports_module("airflow") for module in modules):
+        return
+    for module in modules:
+        for call in module.nodes_of(ast.Call):
+            if method_name(call) not in AIRFLOW_HOOK_QUERIES or not isinstance(call.func, ast.Attribute) \
+                    or not (loops := enclosing_loops(module, call)) or _few_turns(loops[0]):
+                continue
+            hook = _airflow_db_hook(module, call.func.value)
+            if hook is not None:
+                yield _finding(module, call, Confidence.medium,
+                               f"{dotted(call.func)}() on an Airflow {hook} opens (and closes) a new database "
+                               "connection on every loop iteration",
+                               f"open one connection before the loop (`conn = {dotted(call.func.value)}.get_conn()`) "
+                               "and run every statement on its cursor, or send the rows at once with insert_rows()")
+
+
+def _few_turns(loop: ast.AST) -> bool:
+    """A loop over a literal (``for metric in ["cvssV2_0", "cvssV3_1"]``) or over batches of rows
+    (``for batch in chunked(ids, 500)``): a handful of statements, each serving many rows."""
+    source = loop.iter if isinstance(loop, (ast.For, ast.AsyncFor)) else None
+    if isinstance(source, (ast.List, ast.Tuple, ast.Set)):
+        return True
+    called = (dotted(source.func) or "").rsplit(".", 1)[-1] if isinstance(source, ast.Call) else ""
+    return any(word in called.lower() for word in ("chunk", "batch"))
+
+
+def _airflow_db_hook(module: SourceModule, receiver: ast.expr) -> str | None:
+    """The Airflow database hook class ``receiver`` holds: a local of the function bound to ``PostgresHook(...)``,
+    ``self.<attr>`` bound to one in a method of the class, or a parameter named for one (``postgres_hook``) in a
+    project that uses Airflow."""
+    fn = enclosing_function(module, receiver)
+    if fn is None:
+        return None
+    if isinstance(receiver, ast.Name):
+        params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+        if receiver.id in params:
+            return "database hook" if receiver.id in AIRFLOW_HOOK_PARAMETERS else None  # in an Airflow project
+        scope: list[ast.AST] = [fn]
+        target = receiver.id
+    elif isinstance(receiver, ast.Attribute) and dotted(receiver.value) == "self":
+        cls = next((a for a in ancestors(module, fn) if isinstance(a, ast.ClassDef)), None)
+        if cls is None:
+            return None
+        scope, target = [m for m in cls.body if isinstance(m, FUNCTION_TYPES)], f"self.{receiver.attr}"
+    else:
+        return None
+    for method in scope:
+        for node in walk_function_body(method):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
+                    any(dotted(t) == target for t in node.targets):
+                name = qualified(module, node.value.func) or ""
+                if module.imports_module("airflow") and name.startswith("airflow.providers.") and name.rsplit(".", 1)[-1] in AIRFLOW_DB_HOOKS:
+                    return name.rsplit(".", 1)[-1]
+    return None
 
 
 def _disposed_per_request(modules: list[SourceModule], per_request: dict) -> Iterator[Finding]:

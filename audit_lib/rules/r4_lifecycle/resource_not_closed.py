@@ -37,9 +37,10 @@ HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
 `aiohttp.ClientSession`), HTTP responses requested with `stream=True` (`requests.get(url, stream=True)`,
 `session.post(..., stream=True)`), which hold their pooled connection until closed or read to the end
 (`for chunk in r.iter_content()` run to its end, `.content`, `.json()`: a release; a loop that may `break` or
-`return` first is not; an iterator handed on, `StreamingHttpResponse(r.iter_content())`, is drained by its taker), Redis clients (`redis.from_url`, `redis.Redis(...)`: each builds a
+`return` first is not; an iterator handed on, `StreamingHttpResponse(r.iter_content())`, is drained by its taker), Redis clients (`redis.from_url`, `redis.Redis(...)`, arq's `await create_pool(settings)`: each builds a
 connection pool of its own; not one over a pool it is given), clients of other servers (ldap3's `Connection` and python-ldap's
-`ldap.initialize`, closed by `unbind()`/`unbind_s()`; `pymongo.MongoClient`; `Elasticsearch`/`OpenSearch`
+`ldap.initialize`, closed by `unbind()`/`unbind_s()`; `pymongo.MongoClient`; GitPython's `git.Repo(path)`, whose
+object database runs `git cat-file` processes until `close()`; `Elasticsearch`/`OpenSearch`
 clients, each a pool of HTTP connections to the cluster; a Cassandra
 `Cluster`, closed by `shutdown()`; `openai.OpenAI`/`AsyncOpenAI`; Segment's analytics `Client`, whose
 consumer threads run, and which atexit keeps, until its `shutdown()`; paramiko's `SSHClient` and `Transport`; MCP transports and sessions entered by hand, `transport =
@@ -59,9 +60,15 @@ single-frame images; one never loaded is reported, medium: it waits for the garb
 `backend.get_write_engine().connect()`), which must go back with
 `pool.putconn(conn)` / `await pool.release(conn)` or `close()`, SQLAlchemy
 sessions (`Session(engine)`, or a call of a module-level
-`SessionLocal = sessionmaker(...)` of this file or an imported one), which hold a
+`SessionLocal = sessionmaker(...)` of this file or an imported one; also a project helper that
+returns one, `def get_session_sync(): return Session(engine)`, a dependency generator advanced by hand,
+`next(get_session())`, whose `with Session(engine)` block stays suspended, and a project class whose
+`__init__` keeps one it opens when the caller hands none in, `self.db = db or get_session_sync()`, with no
+way to close it), which hold a
 pooled connection until closed (not one bound to a connection already checked out,
-`Session(bind=session.connection())`), and Django field files opened in place through a
+`Session(bind=session.connection())`); a session handed to project functions that only
+query through it (`count_rows(session)`, also one passing it on to another such function) is
+still the caller's to close, and so is one whose query result the caller returns; and Django field files opened in place through a
 local bound to a `FileField`/`ImageField` of a project model (`archive =
 job.archive_file; archive.open("rb")`, closed by `archive.close()`; an upload handed in
 as a parameter is not followed). A project function that returns what it opens
@@ -317,6 +324,7 @@ SESSIONMAKERS = {"sqlalchemy.orm.sessionmaker", "sqlalchemy.ext.asyncio.async_se
 SESSION_CLASSES = {"sqlalchemy.orm.Session", "sqlalchemy.ext.asyncio.AsyncSession", "sqlmodel.Session"}
 # Helpers whose name says they give a resource back (``_sync_close(f)``, ``cleanup(conn)``).
 CLEANUP_WORDS = ("close", "cleanup", "dispose", "release")
+USER_DEPTH = 3  # project functions followed while a session is handed on from one to the next
 SET_UP_DEPTH = 4  # classes built by the constructor of a class built by main(), followed this deep
 # Methods that keep what they are given: ``server.set_socket(sock)``, ``loop.add_reader(sock, ...)``.
 OWNING_PREFIXES = ("set_", "add_", "attach", "register")
@@ -337,7 +345,8 @@ ASYNC_CLOSE = {"asyncpg.connect", "asyncpg.create_pool", "aiohttp.ClientSession"
                "psycopg.AsyncConnection.connect", "psycopg_pool.AsyncConnectionPool", "aiosqlite.connect",
                "aiomysql.connect", "aiomysql.create_pool", "aiopg.connect", "aiopg.create_pool",
                "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell",
-               "sqlalchemy.ext.asyncio.create_async_engine", *MCP_CONTEXTS}
+               "sqlalchemy.ext.asyncio.create_async_engine", "arq.create_pool", "arq.connections.create_pool",
+               *MCP_CONTEXTS}
 # Playwright's browser types, and how each starts (or connects to) a browser.
 BROWSER_TYPES = {"chromium", "firefox", "webkit"}
 BROWSER_OPENERS = {"launch", "connect", "connect_over_cdp"}
@@ -400,6 +409,9 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         factory = via = None
         if kind is None and _is_session_factory(module, project, node, sessionmakers):
             kind = "ORM session"
+        if kind is None and (helper := _session_helper(project, module, node, sessionmakers)) is not None:
+            kind = "ORM session"  # ``session = get_session_sync()``, ``next(get_session())``
+            factory, via = helper
         if kind is None and isinstance(node.func, (ast.Name, ast.Attribute)) and \
                 (made := project_resource(project, module, node)) is not None:
             kind, factory, via = made  # a project function that returns what it opens: ``conn = get_conn()``
@@ -601,6 +613,7 @@ def _held_client(project: Project, module: SourceModule, cls: ast.ClassDef) -> t
                                    and isinstance(n.func, ast.Attribute) and dotted(n.func.value) == "self"
                                    and n.func.attr in methods]
     parameters = {a.arg for a in [*init.args.posonlyargs, *init.args.args, *init.args.kwonlyargs]}
+    session = None
     for owner, method in run:
         for node in walk_function_body(method):
             if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and _is_self_attribute(node.targets[0])
@@ -610,11 +623,25 @@ def _held_client(project: Project, module: SourceModule, cls: ast.ClassDef) -> t
             if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or) and len(value.values) == 2 \
                     and isinstance(value.values[0], ast.Name) and value.values[0].id in parameters:
                 value, given = value.values[1], value.values[0].id  # ``session or requests.Session()``
-            if isinstance(value, ast.Call) and (kind := _acquired_kind(owner, value)) in NETWORK_CLIENT_KINDS:
+            elif isinstance(value, ast.IfExp) and isinstance(value.body, ast.Name) and value.body.id in parameters \
+                    and isinstance(value.test, ast.Name) and value.test.id == value.body.id:
+                value, given = value.orelse, value.body.id  # ``session if session else get_session_sync()``
+            if not isinstance(value, ast.Call):
+                continue
+            kind, factory = _acquired_kind(owner, value), call_name(owner, value) or ""
+            if kind not in NETWORK_CLIENT_KINDS and _is_session_factory(owner, project, value, {}):
+                kind = "ORM session"  # ``self.db_session = db or Session(engine)``: a pooled connection per instance
+            elif kind not in NETWORK_CLIENT_KINDS and (helper := _session_helper(project, owner, value, {})):
+                kind, factory = "ORM session", helper[0]  # ``self.db_session = db or get_session_sync()``
+            if kind == "ORM session" and session is None:
+                session = (kind, factory, cls.name, given)  # reported unless the class also holds a client
+            elif kind in NETWORK_CLIENT_KINDS:
                 if given is not None:
                     project.facts.setdefault("R4.client-holder-params", {})[cls] = given
-                return kind, call_name(owner, value) or "", cls.name
-    return None
+                return kind, factory, cls.name
+    if session is not None and session[3] is not None:
+        project.facts.setdefault("R4.client-holder-params", {})[cls] = session[3]
+    return session[:3] if session is not None else None
 
 
 def _class_hierarchy(project: Project, module: SourceModule, cls: ast.ClassDef,
@@ -708,6 +735,46 @@ def _is_session_factory(module: SourceModule, project: Project, call: ast.Call,
     if owner.path not in sessionmakers:
         sessionmakers[owner.path] = _sessionmakers_of(owner)
     return attribute in sessionmakers[owner.path]
+
+
+def _session_helper(project: Project, module: SourceModule, call: ast.Call,
+                    sessionmakers: dict[str, set[str]]) -> tuple[str, str] | None:
+    """(library factory, project function) of a session a project helper opens for its caller: a function
+    whose every ``return`` is ``Session(engine)`` (``def get_session_sync(): return Session(engine)``), or a
+    generator dependency advanced by hand, ``next(get_session())``, that yields a session it opens in a
+    ``with`` block: that block stays open, and the session with it, until the generator is collected."""
+    advanced = isinstance(call.func, ast.Name) and call.func.id == "next" and len(call.args) == 1 \
+        and isinstance(call.args[0], ast.Call) and isinstance(call.args[0].func, (ast.Name, ast.Attribute))
+    target = call.args[0] if advanced else call
+    if not isinstance(target.func, (ast.Name, ast.Attribute)) or \
+            "session" not in (method_name(target) or "").lower():
+        return None
+    resolved = resolve_function(project, module, target.func)
+    if resolved is None:
+        return None
+    owner, fn = resolved
+    body = list(walk_function_body(fn))
+    if fn.decorator_list or advanced != any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in body):
+        return None  # a context manager, a cached singleton; a generator called without next()
+    opened: dict[str, ast.Call] = {}  # names bound to a session the helper opens
+    for node in body:
+        if isinstance(node, ast.withitem) and isinstance(node.context_expr, ast.Call) and \
+                isinstance(node.optional_vars, ast.Name):
+            opened[node.optional_vars.id] = node.context_expr
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and isinstance(node.value, ast.Call):
+            opened[node.targets[0].id] = node.value
+    given = [n.value for n in body if isinstance(n, ast.Yield if advanced else ast.Return)]
+    if not given:
+        return None
+    factories = set()
+    for value in given:
+        if isinstance(value, ast.Name):
+            value = opened.get(value.id)
+        if not isinstance(value, ast.Call) or not _is_session_factory(owner, project, value, sessionmakers):
+            return None
+        factories.add(call_name(owner, value) or ast.unparse(value.func))
+    return (factories.pop(), dotted(target.func) or fn.name) if len(factories) == 1 else None
 
 
 def _sessionmakers_of(module: SourceModule) -> set[str]:
@@ -1138,20 +1205,32 @@ def _library_user(module: SourceModule, project: Project, call: ast.Call, name: 
 
 
 def _project_user(module: SourceModule, project: Project, call: ast.Call, given: ast.AST) -> bool:
-    """``get_all(db_session=SessionLocal())``: a project function that only queries through the session
-    it is given (method calls on its parameter), never closes it, stores it or hands it back or on."""
-    resolved = resolve_function(project, module, call.func)
-    return resolved is not None and _only_used_by(resolved[1], call, given)
+    """``get_all(db_session=SessionLocal())``, ``TopologyService.load(tenant, session)``: a project function
+    that only queries through the session it is given (method calls on its parameter, or handing it to
+    functions that do no more), never closes it, stores it or hands it back."""
+    resolved = resolve_function(project, module, call.func) or resolve_callee(module, project, call)
+    return resolved is not None and _only_used_by(resolved[1], call, given, _bound(call, resolved[1]),
+                                                  project, resolved[0])
 
 
 def _own_method_user(module: SourceModule, project: Project, call: ast.Call, given: ast.AST) -> bool:
     """``report = self._analysis(session, raw)``: a method of the object's class that only calls methods of the
     resource it is given; it does not keep it, so the caller still has to close it."""
     resolved = resolve_callee(module, project, call)
-    return resolved is not None and _only_used_by(resolved[1], call, given, bound=True)
+    return resolved is not None and _only_used_by(resolved[1], call, given, True, project, resolved[0])
 
 
-def _only_used_by(callee: ast.AST, call: ast.Call, given: ast.AST, bound: bool = False) -> bool:
+def _bound(call: ast.Call, callee: ast.AST) -> bool:
+    """Whether ``call`` passes the callee's first parameter implicitly: ``obj.method(x)`` of a method taking
+    ``self``/``cls`` (not a static method, nor a module's function reached as ``module.function(x)``)."""
+    positional = [*callee.args.posonlyargs, *callee.args.args]
+    return isinstance(call.func, ast.Attribute) and bool(positional) and positional[0].arg in ("self", "cls") \
+        and not any(dotted(d) == "staticmethod" for d in callee.decorator_list)
+
+
+def _only_used_by(callee: ast.AST, call: ast.Call, given: ast.AST, bound: bool = False,
+                  project: Project | None = None, owner: SourceModule | None = None,
+                  depth: int = USER_DEPTH) -> bool:
     params = [*callee.args.posonlyargs, *callee.args.args, *callee.args.kwonlyargs]
     if isinstance(given, ast.keyword):
         param = given.arg
@@ -1165,10 +1244,30 @@ def _only_used_by(callee: ast.AST, call: ast.Call, given: ast.AST, bound: bool =
     parents = {id(child): node for node in walk_nodes(callee) for child in ast.iter_child_nodes(node)}
     for read in reads:
         parent = parents.get(id(read))
-        if not (isinstance(parent, ast.Attribute) and parent.value is read
-                and parent.attr not in CLOSE_METHODS | {"__exit__", "__enter__"}):
-            return False  # closed, returned, stored or handed on: the callee may own it
+        if isinstance(parent, ast.Attribute) and parent.value is read \
+                and parent.attr not in CLOSE_METHODS | {"__exit__", "__enter__"}:
+            continue
+        if project is not None and owner is not None and depth and \
+                _passed_to_user(project, owner, read, parent, parents, depth - 1):
+            continue  # ``find_key(session, tenant)``: handed on to a function that only uses it too
+        return False  # closed, returned, stored or handed on: the callee may own it
     return bool(reads)
+
+
+def _passed_to_user(project: Project, module: SourceModule, read: ast.Name, parent: ast.AST | None,
+                    parents: dict, depth: int) -> bool:
+    """``read`` is an argument of a call of a project function (or static method) that only uses it."""
+    given: ast.AST = read
+    if isinstance(parent, ast.keyword):
+        given, parent = parent, parents.get(id(parent))
+    if not isinstance(parent, ast.Call) or parent.func is read or \
+            given not in parent.args and given not in parent.keywords:
+        return False
+    resolved = (resolve_function(project, module, parent.func)
+                if isinstance(parent.func, (ast.Name, ast.Attribute)) else None) \
+        or resolve_callee(module, project, parent)
+    return resolved is not None and _only_used_by(resolved[1], parent, given, _bound(parent, resolved[1]),
+                                                  project, resolved[0], depth)
 
 
 def _project_packages(project: Project) -> set[str]:
@@ -1461,6 +1560,9 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
             if verdict == "owner" and project is not None and isinstance(parent.func, ast.Attribute) and \
                     dotted(parent.func.value) == "self" and _own_method_user(module, project, parent, child):
                 return  # ``self._analysis(session)`` only uses it: it stays this function's to close
+            if verdict == "uses" and project is not None and "session" in factory.lower() and \
+                    _project_user(module, project, parent, child):
+                return  # ``total = count_rows(session)``: what it gives back is a query's result, not the session
             if verdict in ("owner", "sink") or _result_handed_over(module, parent):
                 usage.owned = True
             elif verdict == "constructor" or call_name(module, parent) in DESCRIPTOR_WRAPPERS:
