@@ -149,7 +149,8 @@ Loops over literal constants (also the list a constant mapping holds for a key: 
 `{ACTIVE: [DISABLED], ...}`, written in the function or returned by a function of the code base), calls of a
 helper whose queries all sit under a flag the call turns off (`ensure_has_events(thread, commit=False)`,
 whose save is under `if commit:`, or under `if realm_names is None:` when the call hands it a
-value: `device_to_dict(d, realm_names=names)`), helpers whose result the loop enters as a context
+value: `device_to_dict(d, realm_names=names)`, or is the fallback of `known or query(...)` for a `known` the
+call hands in), helpers whose result the loop enters as a context
 manager (`with context.models.load(field.model) as model:`, `stack.enter_context(load(key))`: a
 resource acquired for the item and released after, not a lookup to batch), loops over chunks of rows
 (`range(0, len(rows), 500)`, `for batch in chunks(rows)`), loops over the rows after the first one the
@@ -192,7 +193,20 @@ fake-data generator) are not checked; a management command the product runs itse
 process other than `release:`, a cron entry or docs running it daily, `call_command()` from
 service code) is checked like the service: it walks the whole data set, unattended. A Celery
 task its own code marks unused (`# Experimental - unused` before its first statement) and that
-no other code names, neither a caller nor a beat schedule, is dead code: not checked.
+no other code names, neither a caller nor a beat schedule, is dead code: not checked; so is a method
+of a model (Django, Flask-SQLAlchemy) that takes arguments and whose name no code or template of the code
+base writes but in its `def` lines (only the tests, left out of the audit, call it), and a data migration
+script at the top of the code base (`migrate_slides.py` run under `if __name__ == "__main__":`) that no
+module imports: an operator runs it once.
+
+A related manager's queryset handed to an `__in` lookup (`Q(categories__in=listing.categories.all())`, also
+through a name bound to it) is a subquery of the one query that filters by it, not a query per row. A
+project function handed a row counts as prefetching what its callers load with a `Prefetch` object too
+(`Prefetch("changes", queryset=Change.objects.select_related("cve"))` loads `changes__cve`), a static
+method of a view included. A serializer method reading `instance.community` reads the field of the
+serializer's `Meta.model` of that name, not another model's `@property`; a serializer bound to a module
+constant (`PACKAGE_SERIALIZER = PackageListingSerializer`) and built with `many=True` renders lists, and its
+`values_list()` on a related manager runs a query per row whatever the list's queryset prefetches.
 
 ## Why is this bad?
 A page that shows 50 orders then runs 51 queries: each one pays a network round trip
@@ -230,6 +244,8 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, replace
+import os
+from pathlib import Path
 import re
 from typing import Iterator
 
@@ -294,14 +310,14 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         return  # tests, migrations, developer tools and management commands
     handlers = {id(h.function) for h in route_handlers(module)} | _dispatched_actions(project) \
         | {id(fn) for fn in functions(module.tree) if _graphql_resolver(fn)}
-    django = module.imports_module("django") or ".objects." in module.text
+    django = module.imports_module("django") or module.imports_module("rest_framework") or ".objects." in module.text
     if django:
         yield from _list_view_findings(module, project)
         yield from _admin_model_member_findings(module, project)
         yield from _discarded_eager_loads(module)
     for fn in functions(module.tree):
         if _unused_task(module, project, fn) or _schema_migrator_method(module, fn) \
-                or _migration_receiver(module, project, fn):
+                or _migration_receiver(module, project, fn) or _uncalled_model_method(module, project, fn):
             continue
         expanded = db.expanded_ops(module, project, fn)
         anchored = {id(op.call) for op in expanded}  # the database layer reads such a call closer (its SQL)
@@ -1130,6 +1146,49 @@ def _unused_task(module: SourceModule, project: Project, fn: ast.AST) -> bool:
     return not any(mention.search(text) for text in elsewhere)
 
 
+def _uncalled_model_method(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """A method of a model class (Django's ``Model``, Flask-SQLAlchemy's ``db.Model``), all of whose bases are the project's classes or ``Model``, that takes
+    arguments and whose name the code base writes nowhere but in its ``def`` lines, nor a template calls
+    (``def is_visible_to_user(self, user)``, called only by the tests left out of the audit): no request
+    or job runs it, and the ORM calls no model method of that name."""
+    cls = module.parents.get(fn)
+    if not isinstance(cls, ast.ClassDef) or fn.name.startswith("__") or cls.name not in _django_model_classes(project) \
+            or len(fn.args.args) - len(fn.args.defaults) < 2 or getattr(fn, "decorator_list", None):
+        return False
+    known = db.class_bases(project)
+    if not all(base in known or base == "Model" for base in _project_bases(project, cls.name) - {cls.name}):
+        return False  # a base of a library (wagtail's Page) may call it
+    written = project.facts.setdefault("r1.names_written", {})
+    if fn.name not in written:
+        word = re.compile(rf"\b{re.escape(fn.name)}\b")
+        defined = re.compile(rf"\bdef\s+{re.escape(fn.name)}\s*\(")
+        written[fn.name] = any(len(word.findall(m.text)) > len(defined.findall(m.text)) for m in project.modules) \
+            or fn.name in _template_calls(project)
+    return not written[fn.name]
+
+
+TEMPLATE_SUFFIXES = (".html", ".jinja", ".jinja2", ".j2", ".txt", ".xml")
+
+
+def _template_calls(project: Project) -> frozenset[str]:
+    """The method names the code base's templates call with arguments (``{{ user.can_access(panel) }}``,
+    Jinja), read once per project."""
+    found = project.facts.get("r1.template_calls")
+    if found is None:
+        names: set[str] = set()
+        for folder, dirs, files in os.walk(project.root):
+            dirs[:] = [d for d in dirs if not d.startswith(".") and d != "node_modules"]
+            for name in files:
+                if name.endswith(TEMPLATE_SUFFIXES):
+                    try:
+                        text = Path(folder, name).read_text(errors="replace")
+                    except OSError:
+                        continue
+                    names.update(re.findall(r"\.(\w+)\s*\(", text))
+        found = project.facts["r1.template_calls"] = frozenset(names)
+    return found
+
+
 MIGRATION_SIGNALS = frozenset({"post_migrate", "pre_migrate"})
 
 
@@ -1156,9 +1215,23 @@ def _operator_script(module: SourceModule, project: Project) -> bool:
     scripts an operator runs (fake-data generators, clean-ups), where a query per row costs a batch
     run seconds rather than every user request its latency. A command the product runs itself
     (a Procfile process, a cron entry, ``call_command()`` from service code) is judged like the service."""
-    if module.path.startswith("tools/"):
+    if module.path.startswith("tools/") or _root_migration_script(module, project):
         return True
     return is_management_command(module.path) and not is_scheduled_command(module, project)
+
+
+def _root_migration_script(module: SourceModule, project: Project) -> bool:
+    """A data migration script at the top of the code base (``session_slides_type_to_json.py`` whose
+    ``db_migrate_speaker_doc()`` runs under ``if __name__ == "__main__":``) that no module imports: an
+    operator runs it by hand, once, like the migrations themselves."""
+    if "/" in module.path or "__main__" not in module.text:
+        return False
+    stem = module.path.removesuffix(".py")
+    if not any(re.search(r"migrat", name, re.I) for name in [stem, *(fn.name for fn in functions(module.tree))]) \
+            or not any(isinstance(node, ast.If) and "__main__" in ast.unparse(node.test) for node in module.tree.body):
+        return False
+    imported = re.compile(rf"^\s*(from\s+{re.escape(stem)}\s+import|import\s+{re.escape(stem)}\b)", re.M)
+    return not any(other is not module and imported.search(other.text) for other in project.modules)
 
 
 def _per_item_unit(module: SourceModule, project: Project, fn: ast.AST, op: db.DbOp, loop: ast.AST) -> bool:
@@ -2090,7 +2163,7 @@ def _related_manager_calls(module: SourceModule, project: Project, fn: ast.AST) 
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and not isinstance(module.parents.get(node), ast.Attribute):  # the outer call of a chain
             found = _manager_of(node, to_many)
-            if found is None or _combined_into_one_query(module, node):
+            if found is None or _combined_into_one_query(module, node) or _only_a_subquery(module, fn, node):
                 continue
             instance, relation = found
             kind = "many"
@@ -2133,6 +2206,28 @@ def _combined_into_one_query(module: SourceModule, node: ast.AST) -> bool:
     a part of the one query the combined queryset runs, not a query of its own."""
     parent = module.parents.get(node)
     return isinstance(parent, ast.Call) and node in parent.args and method_name(parent) in QUERYSET_COMBINATORS
+
+
+def _only_a_subquery(module: SourceModule, fn: ast.AST, node: ast.Call) -> bool:
+    """``categories = listing.categories.all()`` used only as ``Q(exclude_categories__in=categories)``: a lazy
+    queryset handed to an ``__in`` lookup becomes a subquery of the query that filters by it, and is never
+    run on its own."""
+    if method_name(node) in QUERYSET_EVALUATIONS:
+        return False
+
+    def in_lookup(expr: ast.AST) -> bool:
+        keyword = module.parents.get(expr)
+        return isinstance(keyword, ast.keyword) and keyword.value is expr and (keyword.arg or "").endswith("__in")
+
+    if in_lookup(node):
+        return True
+    bound = module.parents.get(node)
+    if not (isinstance(bound, ast.Assign) and bound.value is node and len(bound.targets) == 1
+            and isinstance(bound.targets[0], ast.Name)):
+        return False
+    uses = [n for n in walk_function_body(fn) if isinstance(n, ast.Name) and n.id == bound.targets[0].id
+            and isinstance(n.ctx, ast.Load)]
+    return bool(uses) and all(in_lookup(use) for use in uses)
 
 
 def _foreign_keys_by_model(project: Project) -> dict[str, frozenset[str]]:
@@ -2201,6 +2296,7 @@ def _per_row_method_findings(module: SourceModule, project: Project, fn: ast.AST
                 and node.attr in to_one and _loaded_by_earlier_column(module, fn, node.attr):
             continue  # the foreign key an earlier column of the same row loaded
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == row \
+                and node.attr not in _row_model_fields(project, module.parents.get(fn)) \
                 and _queries_in_property(project, node.attr, to_many):
             what = f"{ast.unparse(node)} is a model property that runs a query"
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == row \
@@ -2217,6 +2313,17 @@ def _per_row_method_findings(module: SourceModule, project: Project, fn: ast.AST
                 and not loops_around(module, op.call) and not _behind_hasattr(module, fn, op.call, row):
             seen.add(id(op.call))
             yield _per_row_finding(module, op.call, f"a query ({op.describe()})", where)
+
+
+def _row_model_fields(project: Project, cls: ast.AST) -> dict[str, str]:
+    """The fields of the model a serializer renders (its ``Meta.model``, through the serializer's project
+    bases): ``instance.community`` of a ``PackageListing`` is that model's foreign key, not the ``@property``
+    another model defines under the same name."""
+    if not isinstance(cls, ast.ClassDef):
+        return {}
+    return {name: kind for _, c in _project_class_chain(project, cls) for meta in c.body
+            if isinstance(meta, ast.ClassDef) and meta.name == "Meta"
+            for name, kind in _model_field_types(project, meta).items()}
 
 
 def _loaded_by_earlier_column(module: SourceModule, fn: ast.AST, relation: str) -> bool:
@@ -2696,11 +2803,15 @@ def _renders_lists(project: Project, name: str) -> bool:
         for module in project.modules:
             if "Serializer" not in module.text or db.skipped_module(module):
                 continue
+            aliases = {target.id: (dotted(stmt.value) or "").rsplit(".", 1)[-1] for stmt in module.tree.body
+                       if isinstance(stmt, ast.Assign) and isinstance(stmt.value, (ast.Name, ast.Attribute))
+                       for target in stmt.targets if isinstance(target, ast.Name)}  # PACKAGE_SERIALIZER = ...
             for call in module.nodes_of(ast.Call):
                 if _many(call) and not any(
                         isinstance(a, ast.Call) and re.search(r"(?i)schema|swagger|openapi", dotted(a.func) or "")
                         for a in ancestors(module, call)):  # a response documented in an OpenAPI decorator
-                    listed.add((dotted(call.func) or "").rsplit(".", 1)[-1])
+                    called = (dotted(call.func) or "").rsplit(".", 1)[-1]
+                    listed.add(aliases.get(called, called))
                     view = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
                     if view is not None and dotted(call.func.func if isinstance(call.func, ast.Call) else call.func) \
                             in VIEW_SERIALIZER_CALLS:
@@ -2714,7 +2825,8 @@ def _renders_lists(project: Project, name: str) -> bool:
                     for item in cls.body:
                         if isinstance(item, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "serializer_class"
                                                                 for t in item.targets):
-                            listed.add((dotted(item.value) or "").rsplit(".", 1)[-1])
+                            named = (dotted(item.value) or "").rsplit(".", 1)[-1]
+                            listed.add(aliases.get(named, named))
         project.facts["r1.list_serializers"] = listed
     return name in listed
 
@@ -2959,7 +3071,8 @@ def _prefetched_through(module: SourceModule, project: Project, fn: ast.AST, loo
                                                     for t in stmt.targets) \
                     and pattern.search(ast.unparse(stmt.value)):
                 return True
-        return _callers_prefetch(module, project, fn, cls, instance, pattern)
+        if _callers_prefetch(module, project, fn, cls, instance, pattern):
+            return True
     return instance in {a.arg for a in fn.args.args} and _caller_chains_prefetch(project, fn, pattern)
 
 
@@ -2970,7 +3083,19 @@ def _caller_chains_prefetch(project: Project, fn: ast.AST, pattern: re.Pattern, 
     callers = _project_callers(project, fn)
     return bool(callers) and all(
         any(pattern.search(g.group(1)) for g in PREFETCH_CALL.finditer(_function_text(project, caller)))
+        or any(pattern.search(path) for path in _prefetch_object_paths(_function_text(project, caller)))
         or depth > 1 and _caller_chains_prefetch(project, caller, pattern, depth - 1) for caller in callers)
+
+
+PREFETCH_OBJECT = re.compile(rf"Prefetch\(\s*['\"](\w+)['\"]\s*,\s*(?:queryset\s*=\s*)?({BALANCED_ARGUMENTS})\)")
+
+
+def _prefetch_object_paths(text: str) -> list[str]:
+    """The nested paths a ``Prefetch("changes", queryset=Change.objects.select_related("cve"))`` loads, spelled
+    as ``prefetch_related`` would (``"changes__cve"``): the prefetched rows arrive with their own relations."""
+    return [f'"{match.group(1)}__{path}"' for match in PREFETCH_OBJECT.finditer(text)
+            for call in re.finditer(rf"(?:prefetch|select)_related\(({BALANCED_ARGUMENTS})\)", match.group(2))
+            for path in re.findall(r"['\"]([\w_]+)['\"]", call.group(1))]
 
 
 def _project_callers(project: Project, fn: ast.AST) -> list[ast.AST]:
@@ -3305,6 +3430,9 @@ def _switched_off(module: SourceModule, fn: ast.AST, call: ast.Call | None, node
         branch = _none_test(parent.test, given) if isinstance(parent, ast.If) else None
         if branch is not None and child in (parent.body if branch else parent.orelse):
             return True  # if realm_names is None: query, with realm_names handed in by the call
+        if isinstance(parent, ast.BoolOp) and isinstance(parent.op, ast.Or) and child in parent.values \
+                and any(isinstance(v, ast.Name) and v.id in given for v in parent.values[:parent.values.index(child)]):
+            return True  # hashes = known_hashes or query(...): the fallback for a caller that hands none
         child = parent
     return False
 
