@@ -219,7 +219,7 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.operator_code import function_uses, run_by_operators
 from audit_lib.pyast import (FUNCTION_TYPES, ancestors, dotted, enclosing_function, functions, is_none, keyword, method_name,
-                             qualified, string_value, walk_function_body, walk_nodes)
+                             string_value, walk_function_body, walk_nodes)
 from audit_lib.registry import rule
 from audit_lib.rules.r2_atomic._common import redis_client_classes
 from audit_lib.source import Project, SourceModule, is_management_command, parse_file
@@ -338,8 +338,8 @@ def _redis_get(module: SourceModule, project: Project, fn: ast.AST, statement: a
             and isinstance(statement.targets[0], ast.Name)):
         return None
     call = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
-    if not (isinstance(call, ast.Call) and method_name(call) == "get" and len(call.args) == 1
-            and isinstance(call.func.value, ast.Name) and _redis_client(module, project, fn, call.func.value.id)):
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "get"
+            and len(call.args) == 1 and isinstance(call.func.value, ast.Name) and _redis_client(module, project, fn, call.func.value.id)):
         return None
     return statement.targets[0].id, call.func.value.id, ast.dump(call.args[0])
 
@@ -1188,8 +1188,8 @@ def _as_declared(module: SourceModule, write: db.DbOp) -> db.DbOp:
     ``Group`` keeps its qualified name (its ``name`` is unique)."""
     if write.through:
         return write
-    qualified = {t: module.imports.get(t, t) if "." not in t else t for t in write.tables}
-    declared = frozenset(q if q in LIBRARY_MODEL_KEYS else q.split(".")[-1] for q in qualified.values())
+    imported_as = {t: module.imports.get(t, t) if "." not in t else t for t in write.tables}
+    declared = frozenset(q if q in LIBRARY_MODEL_KEYS else q.split(".")[-1] for q in imported_as.values())
     return write if declared == write.tables else replace(write, tables=declared)
 
 
