@@ -563,6 +563,8 @@ def _scope_of(module: SourceModule, fn: ast.AST) -> _Scope:
                     scope.handles.add(name)  # ``with self.connection as c``: the connection itself
                 elif name:
                     _bind(module, scope, name, item.context_expr)
+    if fn is not module.tree:
+        _bind_built_rows(module, scope, fn)
     owner = module.parents.get(fn) if fn is not module.tree else None
     if isinstance(owner, ast.ClassDef):  # ``qs = cls.objects.filter(...)`` in a classmethod of the model
         scope.models.update({name: owner.name for name, model in scope.models.items() if model == "cls"})
@@ -577,6 +579,39 @@ def _scope_of(module: SourceModule, fn: ast.AST) -> _Scope:
                 scope.loaded.add(node.targets[0].id)
     cache[("scope", id(fn))] = scope
     return scope
+
+
+def _bind_built_rows(module: SourceModule, scope: _Scope, fn: ast.AST) -> None:
+    """Loop variables over a list of new model instances the function builds (``links = [Link(...) for t in
+    ids]``, then ``for link in links:`` or ``for i, link in enumerate(links):``): each is a new row of that model."""
+    built: dict[str, str] = {}
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            model = _built_list_model(module, node.value)
+            if model:
+                built[node.targets[0].id] = model
+    for node in walk_function_body(fn):
+        if not isinstance(node, (ast.For, ast.AsyncFor)):
+            continue
+        iterated, target = node.iter, node.target
+        if isinstance(iterated, ast.Call) and dotted(iterated.func) == "enumerate" and iterated.args and \
+                isinstance(target, ast.Tuple) and len(target.elts) == 2:
+            iterated, target = iterated.args[0], target.elts[1]
+        model = built.get(iterated.id) if isinstance(iterated, ast.Name) else _built_list_model(module, iterated)
+        if model and isinstance(target, ast.Name) and target.id not in scope.models:
+            scope.models[target.id] = model
+
+
+def _built_list_model(module: SourceModule, value: ast.AST) -> str | None:
+    """``Link`` for ``[Link(...) for t in ids]`` or ``[Link(...), Link(...)]``: a list of new instances of one model."""
+    if isinstance(value, (ast.ListComp, ast.GeneratorExp)):
+        elements = [value.elt]
+    elif isinstance(value, (ast.List, ast.Tuple)) and value.elts:
+        elements = value.elts
+    else:
+        return None
+    models = {_constructed_model(e, module) if isinstance(e, ast.Call) else None for e in elements}
+    return models.pop() if len(models) == 1 and None not in models else None
 
 
 def _bind_django_instances(module: SourceModule, scope: _Scope, fn: ast.AST, owner: ast.AST | None) -> None:

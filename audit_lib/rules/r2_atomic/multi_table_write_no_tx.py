@@ -7,7 +7,8 @@ that writes (SQL `INSERT`/`UPDATE`/`DELETE`, ORM `add`, `delete`,
 own `self.save(update_fields=...)`, a classmethod such as `ChangeEvent.record(...)`, a model
 mixin's shorthand that commits inside (`task.update(data)`, `link.delete()` on a row fetched by
 `Task.get_by(...)` or a project getter such as `get_task_raw(pk)`), a model's own method called on the row
-`Model.objects.create(...)` made (`copy.add_tag(tag)`), attributes
+`Model.objects.create(...)` made (`copy.add_tag(tag)`), `session.add(link)` in a loop over a list of new
+instances (`links = [Link(...) for t in ids]`, `for i, link in enumerate(links)`), attributes
 set on a SQLAlchemy object that the next `commit()` flushes, `super().create(validated_data)` in a DRF
 serializer's own `create`/`update` (a row of its `Meta.model`), `form.save()` of a Django `ModelForm`
 (its `Meta.model`) or model formset (the model of `inlineformset_factory(Parent, Child)`), a settings proxy written in a
