@@ -150,6 +150,10 @@ CLIENT_CLASSES: dict[str, tuple[str, str]] = {
 }
 
 REQUEST_ID_FORWARDING_CLIENTS = frozenset({"edx_rest_api_client.client.OAuthAPIClient"})
+# Sessions a library builds once at import and shares with the code that imports them -> (library, kind):
+# openfoodfacts.utils.http_session is a requests.Session given a User-Agent header and nothing else.
+LIBRARY_SESSIONS: dict[str, tuple[str, str]] = {"openfoodfacts.utils.http_session": ("requests", "session")}
+_LIBRARY_SESSION_SETUP = "libs.http.library_session_setup"  # Project.facts key
 
 CLIENT_METHODS: dict[str, frozenset[str]] = {
     "requests": frozenset({*HTTP_VERBS, "request", "send",
@@ -1292,11 +1296,22 @@ class _ModuleIndex:
         if (None, name) in bindings:
             return bindings[(None, name)]
         imported = qualified(self.module, expr)
+        if imported in LIBRARY_SESSIONS:
+            return self._library_session(imported, name)
         if imported != name and imported is not None:
             other, attr = self._other_module(imported)
             if other is not None:
                 return other.bindings().get((None, attr))
         return None
+
+    def _library_session(self, shared: str, name: str) -> ClientBinding:
+        """The session a library shares (``from openfoodfacts.utils import http_session``), with what the project
+        does to it anywhere (``http_session.mount("https://", TimeoutAdapter())``) as its configuration."""
+        library, kind = LIBRARY_SESSIONS[shared]
+        node = next((n for n in self.module.nodes_of(ast.ImportFrom) if shared.startswith(f"{n.module}.")), None)
+        configured = _library_session_setup(self.project, shared) if self.project is not None else []
+        return ClientBinding(name, library, kind, node or self.module.tree, origin="library", module=self.module,
+                             configured=list(configured))
 
     def _property_client(self, cls: ast.ClassDef, attribute: str) -> ClientBinding | None:
         """``self.api_client`` in a class whose property ``api_client`` returns the client it builds."""
@@ -1682,7 +1697,8 @@ class _ModuleIndex:
 
     def calls(self) -> list[OutboundCall]:
         if self._calls is None:
-            if not uses_http(self.module) and not self._imports_project_clients() and not self._reads_client_attributes():
+            if not uses_http(self.module) and not self._imports_project_clients() and not self._reads_client_attributes() \
+                    and not _imports_library_session(self.module):
                 self._calls = []
             else:
                 found = (self.classify(n) for n in walk_nodes(self.module.tree) if isinstance(n, ast.Call))
@@ -1988,6 +2004,36 @@ def _attribute_assignments(node: ast.AST, name: str, in_class_body: bool) -> Ite
         yield node.target, node.value
     elif isinstance(node, (ast.With, ast.AsyncWith)):
         yield from ((i.optional_vars, i.context_expr) for i in node.items if i.optional_vars is not None and named(i.optional_vars))
+
+
+def _imports_library_session(module: SourceModule) -> bool:
+    """Whether the file imports a session a library shares, or the module holding it and names it."""
+    return any(module.imports_module(shared) or module.imports_module(shared.rpartition(".")[0])
+               and shared.rpartition(".")[2] in module.text for shared in LIBRARY_SESSIONS)
+
+
+def _library_session_setup(project: Project, shared: str) -> list[ast.stmt]:
+    """Statements of the project's code that change a session a library shares: an adapter mounted on it, an
+    attribute set (``http_session.request = ...``) or updated (``http_session.headers.update(...)``)."""
+    table = project.facts.setdefault(_LIBRARY_SESSION_SETUP, {})
+    if shared not in table:
+        table[shared] = [node for module in project.modules if not is_test_path(module.path)
+                         and _imports_library_session(module) for node in walk_nodes(module.tree)
+                         if _changes_library_session(module, node, shared)]
+    return table[shared]
+
+
+def _changes_library_session(module: SourceModule, node: ast.AST, shared: str) -> bool:
+    subject: ast.expr | None = None
+    if isinstance(node, (ast.Assign, ast.AugAssign)):
+        target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+        subject = target.value if isinstance(target, (ast.Attribute, ast.Subscript)) else None
+    elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute):
+        subject = node.value.func.value if node.value.func.attr == "mount" else \
+            node.value.func.value.value if isinstance(node.value.func.value, ast.Attribute) else None
+    while isinstance(subject, (ast.Attribute, ast.Subscript)) and qualified(module, subject) != shared:
+        subject = subject.value
+    return subject is not None and qualified(module, subject) == shared
 
 
 def _in_annotation(module: SourceModule, node: ast.AST) -> bool:

@@ -50,7 +50,11 @@ defer.CancelledError: raise`: a caller's timeout cancels it). A google_auth_oaut
 `timeout=` is reported: the Flow hands its keywords to requests-oauthlib, which posts with none. So is an
 authlib Flask or Django `OAuth()` client registered with `client_kwargs` that give no `timeout`
 (`oauth.register(name, client_kwargs={"scope": "openid"})`): its requests session sends the metadata, JWKS and token
-requests with none (the Starlette client's httpx session has a default).
+requests with none (the Starlette client's httpx session has a default). So is a google-genai `genai.Client(...)`
+built without `http_options` giving a `timeout` (`types.HttpOptions(timeout=60_000)`): the SDK hands `timeout=None` to
+httpx on every request, which turns httpx's default off (its `.aio` client too); and a call on a session a library
+shares without a timeout of its own (`from openfoodfacts.utils import http_session`, a plain `requests.Session`),
+unless the project sets that session up somewhere (mounts an adapter on it).
 
 The session that makes a call is followed wherever it lives: a local, a `with` target,
 a module global (also one a function sets after `global http`), `self.session` set in `__init__` or
@@ -92,7 +96,12 @@ subpackage of the product's package (`app/scripts/backup.py`) run unattended on 
 and a management command the product runs itself (a Procfile process, a cron entry or CronJob,
 the docs scheduling it, `call_command()` from service code): a hang there blocks every later run. Not
 its command-line interface (a `cli`/`commands` folder, click, typer or Flask CLI commands): an operator
-types those and watches them.
+types those and watches them. Nor is a module that is runnable only for a developer's convenience (an
+`if __name__ == "__main__":` block) in a folder without `__init__.py` a script when the service imports it by its
+package path (a namespace package: `from app.core.demo import seed`) or the deployment starts it (a container
+entrypoint's `python "$DIR/jobs_bg.py" &`, a Dockerfile `CMD`, a Procfile process, a supervisord `command=`); nor a
+helper of management commands one of whose functions the service queues by its dotted name
+(django-q's `async_task("app.ml.ocr.run_ocr", path)`): the workers run it.
 
 ## Why is this bad?
 A peer that stops answering holds the calling worker for as long as the socket stays
@@ -121,6 +130,8 @@ def fetch_rates():
 from __future__ import annotations
 
 import ast
+import re
+from pathlib import Path
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
@@ -138,7 +149,16 @@ from audit_lib.libs.http import (
     wrapper_callers,
     wrapper_calls,
 )
-from audit_lib.operator_code import is_offline_file, is_shipped_command
+from audit_lib.operator_code import (
+    CLI_LIBRARIES,
+    in_management_package,
+    is_command_line_helper,
+    is_offline_file,
+    is_runnable_script,
+    is_script_file,
+    is_shipped_command,
+    module_importers,
+)
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
@@ -159,7 +179,7 @@ from audit_lib.pyast import (
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import is_test_file, module_constant, operator_command_line
 from audit_lib.scheduled_commands import is_scheduled_command
-from audit_lib.source import Project, SourceModule
+from audit_lib.source import Project, SourceModule, project_files
 
 HTTP_CLIENT_CONNECTIONS = {"http.client.HTTPConnection", "http.client.HTTPSConnection"}
 HTTPX_CLIENTS = {"httpx.Client", "httpx.AsyncClient"}
@@ -180,6 +200,7 @@ BLOCKING_CLIENTS = {
     "meilisearch.Client": 2, "meilisearch.client.Client": 2,
 }
 SOCKET_DEFAULT_LIBRARIES = ("smtplib", "imaplib", "poplib", "ftplib", "imap_tools")  # obey socket.setdefaulttimeout
+MAX_LAUNCH_FILE_BYTES = 200_000
 MCP_SESSIONS = {"mcp.ClientSession", "mcp.client.session.ClientSession"}  # read_timeout_seconds defaults to None
 MCP_NETWORK_TRANSPORTS = {"mcp.client.sse.sse_client", "mcp.client.streamable_http.streamablehttp_client",
                           "mcp.client.streamable_http.streamable_http_client", "mcp.client.websocket.websocket_client"}
@@ -189,6 +210,9 @@ UNTIMED_CLIENTS = {"owncloud.Client", "owncloud.owncloud.Client", "nextcloud_cli
                    "easywebdav.client.Client"}
 # Twilio's Client sends through a TwilioHttpClient whose timeout is None unless one is handed in (5th argument)
 TWILIO_CLIENTS = {"twilio.rest.Client": 4, "twilio.rest.client.Client": 4}
+# google-genai's Client sends through httpx with timeout=HttpOptions.timeout, None unless given: no limit at all
+GENAI_CLIENTS = {"google.genai.Client", "google.genai.client.Client"}
+GENAI_HTTP_OPTIONS = {"google.genai.types.HttpOptions", "google.genai.types.HttpOptionsDict"}
 THRIFT_HTTP = {"thrift.transport.THttpClient.THttpClient"}  # no timeout unless setTimeout(ms) is called
 PLAIN_ADAPTERS = {"requests.adapters.HTTPAdapter", "requests.HTTPAdapter"}
 DEADLINE_SCOPES = {"asyncio.timeout", "asyncio.timeout_at", "async_timeout.timeout", "anyio.fail_after",
@@ -217,14 +241,14 @@ FIXES = {
     "wrapper": "pass a timeout to the wrapper, or give its timeout parameter a default in seconds",
     "forwarding wrapper": "pass timeout=<seconds> here, or have the wrapper set a default (kwargs.setdefault(\"timeout\", 30))",
     "twisted": "give the Deferred a limit: d.addTimeout(30, reactor) (treq: pass timeout=30)",
+    "genai": "pass http_options=types.HttpOptions(timeout=60_000) (milliseconds) to genai.Client(...)",
 }
 
 
 @rule("R3.http-no-timeout", on="module", scope="code", severity="high")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if is_test_file(module) or is_offline_file(module, project) and not is_scheduled_command(module, project) \
-            and (not is_shipped_command(module, project) or operator_command_line(module)):
-        return  # run by hand: a hung call is seen and interrupted
+    if _run_by_hand(module, project):
+        return  # a hung call is seen and interrupted
     seen: set[int] = set()
     for call in outbound_calls(module, project):
         seen.add(id(call.node))
@@ -259,7 +283,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if call_name(module, node) in THRIFT_HTTP and not _thrift_timeout_set(module, node):
                 yield _finding(module, node, "thrift THttpClient() transport has no timeout (no setTimeout())", "thrift",
                                Confidence.high)
-    for node in module.nodes_of(ast.Call) if module.imports_module("jira") or module.imports_module("twilio") else ():
+    sdks = any(module.imports_module(sdk) for sdk in ("jira", "twilio", "google.genai"))
+    for node in module.nodes_of(ast.Call) if sdks else ():
         name = call_name(module, node)
         if name in SDK_CLIENTS and _sdk_client_untimed(node, SDK_CLIENTS[name]):
             yield _finding(module, node, f"{name}() client has no timeout: each request it sends can wait "
@@ -267,6 +292,10 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         elif name in TWILIO_CLIENTS and _sdk_client_untimed(node, TWILIO_CLIENTS[name], "http_client"):
             yield _finding(module, node, f"{name}() sends through the default TwilioHttpClient, whose timeout is "
                            "None: each API call on it can wait forever", "twilio", Confidence.high)
+        elif name in GENAI_CLIENTS and _genai_client_untimed(module, node):
+            yield _finding(module, node, f"{name}() has no HttpOptions timeout: the SDK hands timeout=None to httpx "
+                           "on every request (turning its default off), so each call on the client (and its .aio "
+                           "client) can wait forever", "genai", Confidence.high)
     if module.imports_module("mcp"):
         for node in module.nodes_of(ast.Call):
             if call_name(module, node) in MCP_SESSIONS and _mcp_session_untimed(module, node):
@@ -314,6 +343,98 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 problem = _constructor_problem(module, project, node)
                 if problem:
                     yield _finding(module, node, *problem, Confidence.high)
+
+
+def _run_by_hand(module: SourceModule, project: Project, depth: int = 0) -> bool:
+    """Test code, and scripts, CLIs and management commands an operator runs (not the product's own commands).
+    A module that is runnable only for a developer's convenience (an ``if __name__ == "__main__":`` block) in a
+    folder without ``__init__.py`` is no script when the product runs it: when code of the service imports it by
+    its package path (a namespace package: ``from app.core.demo import seed``), or when the product's
+    deployment starts it (a container entrypoint's ``python "$DIR/jobs.py" &``, a Dockerfile ``CMD``)."""
+    if is_test_file(module):
+        return True
+    if not is_offline_file(module, project) or is_scheduled_command(module, project) \
+            or is_shipped_command(module, project) and not operator_command_line(module):
+        return False
+    if depth > 3 or is_script_file(module) or in_management_package(module, project):
+        return True
+    if any(not _run_by_hand(caller, project, depth + 1) for caller in _naming_modules(module, project)):
+        return False  # a task queue runs one of its functions, named by the service
+    if not _loose_runnable(module, project):
+        return True
+    if _launched_by_deployment(module, project):
+        return False
+    return "." not in module.dotted_name or not any(
+        not _run_by_hand(importer, project, depth + 1) for importer in module_importers(module, project))
+
+
+def _naming_modules(module: SourceModule, project: Project) -> list[SourceModule]:
+    """The other modules that name one of the module's functions by its dotted path in a string: a task queue's
+    job enqueued by name (django-q's ``async_task("app.ml.ocr.run_ocr", path)``, ``schedule(...)``)."""
+    table = project.facts.get("r3.dotted_function_strings")
+    if table is None:
+        table = project.facts["r3.dotted_function_strings"] = {}
+        for other in project.modules:
+            if is_test_file(other):
+                continue
+            for node in other.nodes_of(ast.Constant):
+                if isinstance(node.value, str) and node.value.count(".") >= 2 and all(
+                        part.isidentifier() for part in node.value.split(".")):
+                    table.setdefault(node.value.rpartition(".")[0], []).append((node.value.rpartition(".")[2], other))
+    functions = {n.name for n in module.tree.body if isinstance(n, FUNCTION_TYPES)}
+    return list({id(other): other for name, other in table.get(module.dotted_name, ())
+                 if name in functions and other is not module}.values())
+
+
+def _loose_runnable(module: SourceModule, project: Project) -> bool:
+    """Judged offline only for being runnable outside a package folder: no script or CLI by its place, its name
+    or its imports, and no helper of one."""
+    return is_runnable_script(module, project) and not project.in_package(module) and not (
+        is_script_file(module) or in_management_package(module, project) or is_command_line_helper(module, project)
+        or any(module.imports_module(lib) for lib in CLI_LIBRARIES))
+
+
+# ``python "$SCRIPT_DIR/jobs.py" &``, ``CMD ["python", "-u", "app/worker.py"]``: the file a launch line runs
+LAUNCHED_SCRIPT = re.compile(r"\bpython[\d.]*[\"',\s]+(?:-\w+[\"',\s]+)*[\"']?(?:\$\{?\w+\}?/)?([\w./-]*\.py)\b")
+
+
+def _launched_by_deployment(module: SourceModule, project: Project) -> bool:
+    """Whether the product's deployment starts the module: a container entrypoint script (``entrypoint.sh``,
+    ``docker-entrypoint.sh``), a Dockerfile's ``CMD``/``ENTRYPOINT``, a Procfile process or a supervisord
+    ``command=`` runs ``python <path>`` naming it (by its path, or a tail of it only it has)."""
+    launched = project.facts.get("r3.launched_scripts")
+    if launched is None:
+        launched = project.facts["r3.launched_scripts"] = _launched_scripts(project.root)
+    tails = {path.lstrip("./") for path in launched}
+    return any(module.path == tail or tail.endswith("/" + module.path) or module.path.endswith("/" + tail) and sum(
+        m.path == tail or m.path.endswith("/" + tail) for m in project.modules) == 1 for tail in tails)
+
+
+def _launched_scripts(root: Path) -> set[str]:
+    found: set[str] = set()
+    for path in project_files(root, _is_launch_file):
+        name = path.name.lower()
+        for line in _launch_file_lines(path):
+            line = line.strip()
+            if name.startswith("dockerfile") and not line.upper().startswith(("CMD", "ENTRYPOINT")) \
+                    or name.startswith("procfile") and line.partition(":")[0].strip() == "release" \
+                    or name.endswith(".conf") and not line.replace(" ", "").startswith("command="):
+                continue
+            found.update(LAUNCHED_SCRIPT.findall(line))
+    return found
+
+
+def _launch_file_lines(path: Path) -> list[str]:
+    try:
+        small = path.stat().st_size <= MAX_LAUNCH_FILE_BYTES
+        return path.read_text(encoding="utf-8", errors="replace").splitlines() if small else []
+    except OSError:
+        return []
+
+
+def _is_launch_file(name: str) -> bool:
+    return name.startswith(("dockerfile", "procfile")) or "entrypoint" in name and name.endswith(".sh") \
+        or "supervisor" in name and name.endswith(".conf")
 
 
 def _finding(module: SourceModule, node: ast.Call, message: str, library: str, confidence: Confidence) -> Finding:
@@ -729,6 +850,29 @@ def _sdk_client_untimed(call: ast.Call, position: int, setting: str = "timeout")
     return given is None or is_none(given)
 
 
+def _genai_client_untimed(module: SourceModule, call: ast.Call) -> bool:
+    """``genai.Client(api_key=key)`` with no ``http_options``, or options (an ``HttpOptions(...)`` or a dict, inline
+    or bound once) with no ``timeout`` or ``timeout=None``; not when the function gives its requests
+    ``http_options`` of their own (``config=GenerateContentConfig(http_options=...)``) or options are handed in."""
+    if has_kwargs_splat(call) or call.args:
+        return False
+    options = keyword(call, "http_options")
+    if isinstance(options, ast.Name):
+        options = _assigned_once(module, call, options.id) or module_constant(module, options.id)
+    if options is None or is_none(options):
+        fn = enclosing_function(module, call)
+        return fn is None or not any(isinstance(n, ast.keyword) and n.arg == "http_options"
+                                     or string_value(n) == "http_options" for n in walk_function_body(fn))
+    if isinstance(options, ast.Call) and call_name(module, options) in GENAI_HTTP_OPTIONS \
+            and not has_kwargs_splat(options):
+        timeout = keyword(options, "timeout")
+    elif isinstance(options, ast.Dict) and None not in options.keys:
+        timeout = next((v for k, v in zip(options.keys, options.values) if string_value(k) == "timeout"), None)
+    else:
+        return False  # options made elsewhere: their timeout is unknown
+    return timeout is None or is_none(timeout)
+
+
 def _constructor_problem(module: SourceModule, project: Project, call: ast.Call) -> tuple[str, str] | None:
     """Timeouts that belong to the constructor: httpx clients and http.client connections."""
     name = call_name(module, call)
@@ -1092,6 +1236,11 @@ def _requests_session_problem(project: Project, session: ClientBinding, label: s
     on authlib's sessions, ``default_timeout=``)."""
     if session.subclass is not None and _mentions_timeout(session.subclass):
         return None
+    if session.origin == "library":
+        if session.configured:
+            return None  # the project sets the library's shared session up elsewhere: its settings are unknown here
+        return f"requests session call {label} has no timeout (the library's shared requests.Session sets none)", \
+            Confidence.high
     if session.sets("default_timeout") or _authlib_session(session) and has_kwargs_splat(session.factory) \
             and not _options_without_timeout(project, session):
         return None  # authlib's default_timeout=, or options that may carry it
