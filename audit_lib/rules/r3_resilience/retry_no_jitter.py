@@ -55,6 +55,9 @@ Reports retries whose wait has no random component. They are:
 - backoff `on_exception`/`on_predicate` given `jitter=None`;
 - retrying `@retry(wait_fixed=...)`/`wait_exponential_multiplier` without
   `wait_jitter_max` or `wait_random_*`;
+- the retry package's (and its retry2 fork's) `@retry(tries=3, delay=0.1, backoff=2)` and `retry_call(f, ...,
+  delay=2)` with a delay and no `jitter` range: its jitter defaults to 0 and a number adds a fixed wait; only a
+  `(min, max)` range is random (not with two tries at most: one retry);
 - urllib3 `Retry(backoff_factor=...)` without `backoff_jitter` (low confidence: the backoff is
   exponential, only the jitter is missing, and it matters only for many clients), Celery tasks
   (decorator keywords or `Task` subclass attributes) with `autoretry_for` and `retry_backoff` but
@@ -226,7 +229,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         return
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call):
-            problem = _library_problem(module, node) or _task_retry_problem(module, project, node) \
+            problem = _library_problem(module, node) or _retry_package_problem(module, project, node) \
+                or _task_retry_problem(module, project, node) \
                 or _requeue_retry_problem(module, node) or _retry_policy_problem(module, project, node) \
                 or _call_later_retry_problem(module, node) or _scheduled_retry_problem(module, node)
             if problem and not _decorates_start_up_wait(module, project, node):
@@ -323,6 +327,34 @@ def _library_problem(module: SourceModule, call: ast.Call) -> tuple[str, str, Co
             return None  # the base class may set the backoff
         return _celery_autoretry_problem({kw.arg: kw.value for kw in call.keywords if kw.arg})
     return None
+
+
+# the retry package (invl/retry, and its retry2 fork): retry(exceptions, tries, delay, max_delay, backoff, jitter, ...)
+# and retry_call(f, fargs, fkwargs, exceptions, tries, delay, ...) -> index of ``tries``
+RETRY_PACKAGE = {"retry.retry": 1, "retry.api.retry": 1, "retry.retry_call": 4, "retry.api.retry_call": 4}
+
+
+def _retry_package_problem(module: SourceModule, project: Project, call: ast.Call) -> tuple[str, str, Confidence] | None:
+    """The retry package's ``@retry(tries=3, delay=0.1, backoff=2)`` (or ``retry_call(f, ..., delay=2)``): it waits
+    ``delay * backoff ** n`` plus ``jitter``, which defaults to 0 and is random only as a ``(min, max)`` range.
+    Not with no delay, nor with two tries at most (one retry: no second synchronised wave)."""
+    name = call_name(module, call) or ""
+    if name not in RETRY_PACKAGE or project.by_dotted_name.get("retry") is not None \
+            or any(isinstance(a, ast.Starred) for a in call.args) or any(kw.arg is None for kw in call.keywords):
+        return None  # a project module named retry, or options handed in
+
+    def argument(name: str, offset: int) -> ast.expr | None:
+        at = RETRY_PACKAGE[call_name(module, call)] + offset
+        return keyword(call, name) or (call.args[at] if len(call.args) > at else None)
+
+    tries, delay, jitter = argument("tries", 0), argument("delay", 1), argument("jitter", 4)
+    if delay is None or _is_zero(delay) or isinstance(tries, ast.Constant) and isinstance(tries.value, int) \
+            and 0 <= tries.value <= 2 or jitter is not None and not isinstance(jitter, ast.Constant):
+        return None  # a range (min, max) is random; a name may be one
+    fixed = f", a fixed jitter={ast.unparse(jitter)}" if jitter is not None and not _is_zero(jitter) else ""
+    return (f"{name.rsplit('.', 1)[-1]}(..., delay={ast.unparse(delay)}) of the retry package waits on a fixed schedule "
+            f"with no random part (jitter defaults to 0{fixed})",
+            "pass jitter=(0, 1): a (min, max) range adds a random wait (a number adds a fixed one)", Confidence.high)
 
 
 def _docket_retry_problem(call: ast.Call, forever: bool) -> tuple[str, str, Confidence] | None:
