@@ -56,7 +56,8 @@ a `@property` of the model that returns a queryset is followed, and a queryset c
 as rows and as a query wherever it is run, even when its model is not known (`books.filter(...).distinct()`,
 `results.filter(work=w).first()`, `helper(user).first()`, `Model.objects.filter(path=p)[0]`: an index, not a
 slice, runs it), and a method of the project's models that
-queries and writes nothing, called on each row (`for c in couriers: c.open_parcel_count()`), is a query
+queries and writes nothing but its own row (`self.save()` of the counts it read), called on each row
+(`for c in couriers: c.open_parcel_count()`), is a query
 even when the row's class is not known (the method's name is one only models define). For Django it
 also reads the relations of the project's models: a related manager used on each row (`order.lines.all()`,
 `day.slots.filter(...).count()`) or a foreign key loaded on each row (`line.order.customer`)
@@ -1036,7 +1037,8 @@ def _manager(node: ast.AST) -> bool:
 
 def _method_reads(project: Project, name: str) -> frozenset[str]:
     """The tables the project's model methods named ``name`` read, when each of them runs a query and
-    none writes, commits or calls another service; empty otherwise."""
+    none writes (other than saving the row it is called on: ``self.count = ...count(); self.save()``
+    stores what it read), commits or calls another service; empty otherwise."""
     cache = project.facts.setdefault("r1.method_reads", {})
     if name in cache:
         return cache[name]
@@ -1047,12 +1049,21 @@ def _method_reads(project: Project, name: str) -> frozenset[str]:
         reads = [op for op in ops if op.is_read and op.round_trip and not op.batch
                  and (not op.lazy or db.evaluated_in_place(owner, op.call) or _evaluated_by_chain(owner, op.call))]
         reads += _queryset_evaluations(owner, method)  # self.filter(...).count() in a Manager
-        if not reads or any(op.is_write or op.kind in (db.COMMIT, db.EXECUTE) for op in ops) \
+        if not reads or any(op.is_write and not _saves_self(op) or op.kind in (db.COMMIT, db.EXECUTE) for op in ops) \
                 or _calls_out(owner, project, method):
             return cache[name]
         tables |= {t for op in reads for t in op.tables} or {"?"}
     cache[name] = frozenset(tables)
     return cache[name]
+
+
+def _saves_self(op: db.DbOp) -> bool:
+    """``self.save(update_fields=[...])`` in a model method: the row the method is called on stores
+    what the method computed, no write of other rows."""
+    call = op.call
+    return op.api == "django" and not op.through and isinstance(call.func, ast.Attribute) \
+        and call.func.attr in {"save", "asave"} and isinstance(call.func.value, ast.Name) \
+        and call.func.value.id == "self"
 
 
 def _queryset_evaluations(module: SourceModule, fn: ast.AST) -> Iterator[db.DbOp]:
