@@ -55,7 +55,7 @@ import weakref
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import takewhile
-from typing import Iterator
+from typing import Callable, Iterator
 
 import sqlglot
 from sqlglot import exp
@@ -2609,19 +2609,30 @@ def is_transaction_function(module: SourceModule, fn: ast.AST, project: Project 
 
 
 def _wraps_in_transaction(module: SourceModule, project: Project | None, decorator: ast.expr) -> bool:
+    return _decorator_wrapper_is(module, project, decorator, _calls_inside_transaction)
+
+
+def _calls_inside_transaction(helper_module: SourceModule, helper: ast.AST, project: Project | None) -> bool:
+    """The wrapper calls the decorated function only inside a transaction block."""
+    parameters = helper.args.posonlyargs + helper.args.args
+    wrapped = [node for node in ast.walk(helper) if parameters and isinstance(node, ast.Call)
+               and isinstance(node.func, ast.Name) and node.func.id == parameters[0].arg]
+    return bool(wrapped) and all(any(
+        isinstance(block, (ast.With, ast.AsyncWith)) and is_transaction_with(helper_module, block, project)
+        for block in takewhile(lambda a: a is not helper, ancestors(helper_module, call))) for call in wrapped)
+
+
+def _decorator_wrapper_is(module: SourceModule, project: Project | None, decorator: ast.expr,
+                          judge: Callable[[SourceModule, ast.AST, Project | None], bool]) -> bool:
+    """Whether the code base's decorator function ``decorator`` names passes ``judge`` (cached per function)."""
     resolved = resolve_function(module, project, ast.Call(func=decorator, args=[], keywords=[]))
     if resolved is None:
         return False
     helper_module, helper = resolved
     cache = _cache_of(helper_module)
-    key = ("wraps_in_transaction", id(helper), project is not None)
+    key = (judge.__name__, id(helper), project is not None)
     if key not in cache:
-        parameters = helper.args.posonlyargs + helper.args.args
-        wrapped = [node for node in ast.walk(helper) if parameters and isinstance(node, ast.Call)
-                   and isinstance(node.func, ast.Name) and node.func.id == parameters[0].arg]
-        cache[key] = bool(wrapped) and all(any(
-            isinstance(block, (ast.With, ast.AsyncWith)) and is_transaction_with(helper_module, block, project)
-            for block in takewhile(lambda a: a is not helper, ancestors(helper_module, call))) for call in wrapped)
+        cache[key] = judge(helper_module, helper, project)
     return cache[key]
 
 
@@ -2635,26 +2646,24 @@ def is_deferred_to_commit(module: SourceModule, fn: ast.AST, project: Project | 
 
 
 def _wraps_on_commit(module: SourceModule, project: Project | None, decorator: ast.expr) -> bool:
-    resolved = resolve_function(module, project, ast.Call(func=decorator, args=[], keywords=[]))
-    if resolved is None:
-        return False
-    helper_module, helper = resolved
-    cache = _cache_of(helper_module)
-    key = ("wraps_on_commit", id(helper), project is not None)
-    if key not in cache:
-        parameters = helper.args.posonlyargs + helper.args.args
-        wrapped = parameters[0].arg if parameters else None
-        runs = [node for node in ast.walk(helper) if isinstance(node, ast.Call) and wrapped is not None and (
-            isinstance(node.func, ast.Name) and node.func.id == wrapped
-            or (dotted(node.func) or "").split(".")[-1] == "partial" and node.args
-            and isinstance(node.args[0], ast.Name) and node.args[0].id == wrapped)]
-        handed = {argument.id for node in ast.walk(helper) if isinstance(node, ast.Call) and method_name(node) == "on_commit"
-                  for argument in node.args[:1] if isinstance(argument, ast.Name)}
-        cache[key] = bool(runs) and all(any(
-            isinstance(outer, ast.Call) and method_name(outer) == "on_commit"
-            or isinstance(outer, FUNCTION_TYPES) and outer.name in handed
-            for outer in takewhile(lambda a: a is not helper, ancestors(helper_module, run))) for run in runs)
-    return cache[key]
+    return _decorator_wrapper_is(module, project, decorator, _runs_on_commit)
+
+
+def _runs_on_commit(helper_module: SourceModule, helper: ast.AST, project: Project | None) -> bool:
+    """The wrapper runs the decorated function only through ``on_commit`` (directly, a ``partial`` of it, or a
+    local function handed to ``on_commit``)."""
+    parameters = helper.args.posonlyargs + helper.args.args
+    wrapped = parameters[0].arg if parameters else None
+    runs = [node for node in ast.walk(helper) if isinstance(node, ast.Call) and wrapped is not None and (
+        isinstance(node.func, ast.Name) and node.func.id == wrapped
+        or (dotted(node.func) or "").split(".")[-1] == "partial" and node.args
+        and isinstance(node.args[0], ast.Name) and node.args[0].id == wrapped)]
+    handed = {argument.id for node in ast.walk(helper) if isinstance(node, ast.Call) and method_name(node) == "on_commit"
+              for argument in node.args[:1] if isinstance(argument, ast.Name)}
+    return bool(runs) and all(any(
+        isinstance(outer, ast.Call) and method_name(outer) == "on_commit"
+        or isinstance(outer, FUNCTION_TYPES) and outer.name in handed
+        for outer in takewhile(lambda a: a is not helper, ancestors(helper_module, run))) for run in runs)
 
 
 def transaction_blocks(module: SourceModule, fn: ast.AST, project: Project | None = None) -> list[tuple[int, int]]:
