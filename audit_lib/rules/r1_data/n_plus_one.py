@@ -245,8 +245,6 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, replace
-import os
-from pathlib import Path
 import re
 from typing import Iterator
 
@@ -273,7 +271,7 @@ from audit_lib.pyast import (
 )
 from audit_lib.registry import rule
 from audit_lib.scheduled_commands import is_scheduled_command
-from audit_lib.source import Project, SourceModule, is_management_command, is_test_path
+from audit_lib.source import Project, SourceModule, is_management_command, is_test_path, project_files
 
 ROW_METHODS = {"fetchall", "fetchmany", "all", "scalars", "mappings", "iterator", "values", "values_list", "unique",
                "partitions", "yield_per"}
@@ -1187,15 +1185,12 @@ def _template_calls(project: Project) -> frozenset[str]:
     found = project.facts.get("r1.template_calls")
     if found is None:
         names: set[str] = set()
-        for folder, dirs, files in os.walk(project.root):
-            dirs[:] = [d for d in dirs if not d.startswith(".") and d != "node_modules"]
-            for name in files:
-                if name.endswith(TEMPLATE_SUFFIXES):
-                    try:
-                        text = Path(folder, name).read_text(errors="replace")
-                    except OSError:
-                        continue
-                    names.update(re.findall(r"\.(\w+)\s*\(", text))
+        for path in project_files(project.root, lambda name: name.endswith(TEMPLATE_SUFFIXES)):
+            try:
+                text = path.read_text(errors="replace")
+            except OSError:
+                continue
+            names.update(re.findall(r"\.(\w+)\s*\(", text))
         found = project.facts["r1.template_calls"] = frozenset(names)
     return found
 
