@@ -48,7 +48,10 @@ are recognised:
   hand-off as often as a feed) shows no growth of its own and is not reported (puts are matched by the name it is bound
   to: `self.X.put` of the same class, of a base class or a subclass naming it, `X.put`/`obj.X.put` elsewhere; a module-level
   queue imported by another file is filled by the puts made there under its name). A queue bounded after construction
-  (`handler.queue.maxsize = config[...]`, matched by the same name) is bounded, and so
+  (`handler.queue.maxsize = config[...]`, matched by the same name) is bounded, so is a pool of lent
+  items (filled by a `for` loop in the method that makes it, a method returns what it takes, `client =
+  self.pool.get_nowait(); return client`, and every other put gives back a parameter, `def release(self,
+  client): self.pool.put_nowait(client)`), and so
   is a queue whose every put enqueues only a configured peer (`host`/`port` parameters)
   and at most a retry counter (`attempt`): work driven by the cluster's configuration,
   not by traffic (a queue of event kinds is still reported). A queue an object makes anew under the
@@ -1608,7 +1611,7 @@ def _unbounded_queues(module: SourceModule, project: Project) -> Iterator[Findin
                 or _fed_from_a_fixed_set(module, project, node) or _drained_by_its_producers(module, node) \
                 or _flushed_by_its_producers(module, node) or _lives_for_one_call(module, node) \
                 or _waited_empty_by_its_producers(module, node) \
-                or _answered_before_the_next_request(module, project, node):
+                or _answered_before_the_next_request(module, project, node) or _pool_of_lent_items(module, project, node):
             continue
         attribute = _instance_attribute(module, node)
         if attribute in reported_attributes:
@@ -1994,6 +1997,41 @@ def _nested_in_started(module: SourceModule, fn: ast.AST | None, started: set[st
     """``fn`` is, or is nested in, a function named in ``started``."""
     return fn is not None and any(isinstance(f, FUNCTION_TYPES) and f.name in started
                                   for f in [fn, *ancestors(module, fn)])
+
+
+def _pool_of_lent_items(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    """``self.pool = Queue()`` filled in the same method by a ``for`` loop (``for _ in range(min_size):
+    self.pool.put(connect())``), a method that hands out what it takes (``client = self.pool.get_nowait() ...
+    return client``), and every other put gives back a parameter (``def release(self, client):
+    self.pool.put_nowait(client)``): a pool of a fixed number of items lent and returned, not a feed."""
+    name = _queue_name(module, call)
+    maker = enclosing_function(module, call)
+    cls = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
+    if name is None or maker is None or cls is None or not is_self_attribute(_queue_target(module, call)):
+        return False
+    puts = [(put_module, put_module.parents.get(attribute))
+            for put_module, attribute in _reaching_puts(module, project, call)]
+    filled_at_construction = [put for put_module, put in puts if put_module is module
+                              and enclosing_function(module, put) is maker
+                              and any(isinstance(loop, ast.For) for loop in enclosing_loops(module, put))]
+    given_back = [put for put_module, put in puts if isinstance(put, ast.Call) and len(put.args) == 1
+                  and isinstance(put.args[0], ast.Name)
+                  and _is_parameter(enclosing_function(put_module, put), put.args[0].id)]
+    return bool(filled_at_construction) and len(filled_at_construction) + len(given_back) == len(puts) \
+        and any(_hands_out_what_it_takes(method, name) for method in cls.body if isinstance(method, FUNCTION_TYPES))
+
+
+def _hands_out_what_it_takes(method: ast.AST, name: str) -> bool:
+    """``client = self.pool.get_nowait() ... return client`` (or ``return self.pool.get()``) in ``method``."""
+    def takes(value: ast.AST | None) -> bool:
+        return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+            and value.func.attr in ("get", "get_nowait") and is_self_attribute(value.func.value) \
+            and value.func.value.attr == name
+    taken = {target.id for node in walk_function_body(method) if isinstance(node, ast.Assign) and takes(node.value)
+             for target in node.targets if isinstance(target, ast.Name)}
+    return any(isinstance(node, ast.Return) and (takes(node.value) or isinstance(node.value, ast.Name)
+                                                 and node.value.id in taken)
+               for node in walk_function_body(method))
 
 
 def _flushed_by_its_producers(module: SourceModule, call: ast.Call) -> bool:
