@@ -108,7 +108,8 @@ an `UPDATE` through a helper handed only the row just read, the key it was read 
 code derives from them (`elif episode.subtitles is None: store_subtitles(episode.path,
 mapped(episode.path))`): a re-index or cache refill that two runs do alike, unless the arguments do
 arithmetic on the row (`set_count(row.id, row.count + 1)`) or carry the request's data; `UPDATE`s whose `WHERE` re-checks the condition (`... AND status =
-'pending'`, an atomic compare-and-set), upserts (`INSERT ... ON CONFLICT`, `on_conflict_do_*`, `merge`, Django
+'pending'`, the read's own condition `WHERE state = 'open'`, or the read's query as a subquery, `UPDATE t SET
+region = 'eu' WHERE id IN ({pending})` after `execute(text(pending))`: an atomic compare-and-set), upserts (`INSERT ... ON CONFLICT`, `on_conflict_do_*`, `merge`, Django
 `get_or_create`/`update_or_create` over a unique key), reads that lock (`SELECT ... FOR UPDATE`,
 `select_for_update()`, `with_for_update()`) or take the rows they return (`UPDATE ... RETURNING`, also as
 SQL held in a name and given to `Model.objects.raw(query)`), checks made under a lock taken before them (a Postgres
@@ -241,6 +242,7 @@ PER_REQUEST_HANDLERS = {"mark_error_retryable", "errorhandler", "register_error_
                         "add_exception_handler"}
 HANDED_BACK = "__init__"  # the method of a get-or-create's new instance, taken as an insert
 EXITS = (ast.Raise, ast.Return, ast.Continue, ast.Break)
+STATE_CONDITION = re.compile(r"\w+\s*(=|!=|<>|\bis\b(\s+not)?)\s*('[^']*'|\d+\b|null\b|true\b|false\b)", re.I)
 SINGLE_USE_MARK = re.compile(r"^(is_)?(used|redeemed|consumed|claimed|spent)(_at|_on|_by)?$")
 CLAIM_FIX = ("claim the row in one statement that re-checks the mark: `claimed = Invite.objects.filter(pk=pk, "
              "used=False).update(used=True)` and go on only when it returns 1 (`UPDATE ... SET used = true WHERE id = "
@@ -1919,7 +1921,8 @@ def _deciding_read(module: SourceModule, project: Project, fn: ast.AST, reads: l
         if read.call is write.call or read.call.lineno > write.call.lineno:
             continue
         if not any(db.same_table(a, b) for a in read.tables for b in write.tables) or _keyed_by_fresh_id(
-                module, project, fn, read) or _new_row_after_key_lookup(module, project, fn, read, write):
+                module, project, fn, read) or _new_row_after_key_lookup(module, project, fn, read, write) or (
+                _where_rechecks_read(fn, read, write)):
             continue
         names = _result_names(module, fn, read)
         if _copies_rows(module, names, write) or _appends_after_latest(module, fn, read, names, write) or (
@@ -1935,6 +1938,39 @@ def _deciding_read(module: SourceModule, project: Project, fn: ast.AST, reads: l
                 _validated_before(module, read, write)):
             return read
     return None
+
+
+def _where_rechecks_read(fn: ast.AST, read: db.DbOp, write: db.DbOp) -> bool:
+    """Whether the SQL ``UPDATE``'s own ``WHERE`` carries the read's condition: the read's query as its
+    subquery (``UPDATE t SET f = 0 WHERE id IN ({subq})`` after ``execute(text(subq))``) or the read's
+    ``WHERE`` text itself when it tests a column against a fixed value (``state = 'open'``, ``region IS NULL``),
+    not a lookup by key alone. The database re-checks the condition as it writes: a compare-and-set."""
+    if write.api != "sql" or not (read.sql and write.sql):
+        return False
+    read_where = re.search(r"\bwhere\b(.*?)(\b(order|group|limit|for|returning)\b|$)", read.sql, re.I | re.S)
+    write_where = re.search(r"\bwhere\b(.*)", write.sql, re.I | re.S)
+    if not (read_where and write_where):
+        return False
+    condition = " ".join(read_where.group(1).split()).lower()
+    if STATE_CONDITION.search(condition) and condition in " ".join(write_where.group(1).split()).lower():
+        return True
+    return "__dynamic__" in write_where.group(1) and bool(_sql_names(fn, read.call) & _sql_sources(fn, write.call))
+
+
+def _sql_names(fn: ast.AST, call: ast.Call) -> set[str]:
+    """The local names holding the SQL text handed to ``call`` (``execute(text(subq))``: ``subq``)."""
+    assigned = {t.id for node in walk_function_body(fn) if isinstance(node, ast.Assign) for t in node.targets
+                if isinstance(t, ast.Name)}
+    return {n.id for a in [*call.args, *(k.value for k in call.keywords)] for n in ast.walk(a)
+            if isinstance(n, ast.Name) and n.id in assigned}
+
+
+def _sql_sources(fn: ast.AST, call: ast.Call) -> set[str]:
+    """The names the SQL text handed to ``call`` is built from (``update = f"... IN ({subq})"``: ``subq``)."""
+    held = _sql_names(fn, call)
+    return {n.id for node in walk_function_body(fn) if isinstance(node, ast.Assign) and any(
+        isinstance(t, ast.Name) and t.id in held for t in node.targets)
+        for n in ast.walk(node.value) if isinstance(n, ast.Name)}
 
 
 def _keyed_by_fresh_id(module: SourceModule, project: Project, fn: ast.AST, read: db.DbOp) -> bool:
