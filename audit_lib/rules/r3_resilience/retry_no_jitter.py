@@ -99,7 +99,10 @@ local process, no remote service sees its rounds); a sleep in `except queue.Full
 pushes back); a retry loop in a function called only right after starting a process
 (`asyncio.to_thread(self._spawn); await self._connect_with_retry()`, the spawn a `subprocess.Popen`: it waits for
 that process to come up); a handler for exception classes the project defines but never raises,
-subclasses nor uses outside `except` clauses (`except DatastoreLockedException:`: it never runs); a loop whose `try` only calls methods of its own class that touch nothing
+subclasses nor uses outside `except` clauses (`except DatastoreLockedException:`: it never runs); a retry by
+recursion under a test of a count that never gets above its bound, `if self.retries > 0:` with `retries = 0` in
+the class and only ever counted down, or a parameter whose default and every call keep it there (`retries=0`, never
+passed, or passed on as `retries - 1`): that branch never runs; a loop whose `try` only calls methods of its own class that touch nothing
 but the object (`self.refill(); self.take_token()`: a local token bucket, no remote call) or that waits on a
 rate limiter before each attempt (`self._throttler.wait_until_ready()`: the limiter paces it); a loop whose `try`
 only acts on the page of a browser the process drives, in a Playwright module (`await locator.wait_for(state="attached")`,
@@ -245,9 +248,13 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                     (_requeue_retry_sleeps, "retry re-queues the failed work after sleeping {delay}",
                      "randomise the delay: sleep(random.uniform(0, base * 2 ** tries)) (full jitter)", Confidence.medium)):
                 for sleep in sleeps(module, node):
+                    if _never_taken(module, project, sleep):
+                        continue
                     delay = ast.unparse(sleep.args[0]) if sleep.args else "a fixed time"
                     yield _finding(module, sleep, what.format(delay=delay) + " with no jitter", fix, confidence)
             for again in _recursive_immediate_retries(module, node):
+                if _never_taken(module, project, again):
+                    continue
                 yield _finding(
                     module, again,
                     "retry by recursion tries again at once: no wait, no jitter",
@@ -1326,6 +1333,125 @@ def _recursive_immediate_retries(module: SourceModule, fn: ast.FunctionDef | ast
             call = _awaited(value)
             if _calls_itself(call, fn) and _counts_on(call):
                 yield call
+
+
+def _never_taken(module: SourceModule, project: Project, node: ast.AST) -> bool:
+    """Whether ``node`` is under an ``if`` of its function that needs a count above a bound it never reaches
+    (``if self.retries > 0:``): a class attribute set to 0 and only ever counted down (``retries = 0``,
+    ``self.retries -= 1``), or a parameter whose default and every call in the code base keep it at or below
+    the bound (``retries=0``, never passed, or passed on as ``retries - 1``). That retry branch never runs."""
+    fn = enclosing_function(module, node)
+    child = node
+    for parent in takewhile(lambda p: p is not fn, ancestors(module, node)):
+        if isinstance(parent, ast.If) and any(child is s for s in parent.body):
+            conditions = parent.test.values if isinstance(parent.test, ast.BoolOp) and isinstance(parent.test.op, ast.And) \
+                else [parent.test]
+            if any(_unreachable_bound(module, project, fn, condition) for condition in conditions):
+                return True
+        child = parent
+    return False
+
+
+def _unreachable_bound(module: SourceModule, project: Project, fn: ast.AST | None, condition: ast.expr) -> bool:
+    """``count > bound`` (or ``>=``, or written the other way round) where ``count`` never gets there."""
+    if fn is None or not isinstance(condition, ast.Compare) or len(condition.ops) != 1:
+        return False
+    left, op, right = condition.left, condition.ops[0], condition.comparators[0]
+    if isinstance(op, (ast.Lt, ast.LtE)):
+        left, right, op = right, left, ast.Gt() if isinstance(op, ast.Lt) else ast.GtE()
+    bound = _number(right)
+    if not isinstance(op, (ast.Gt, ast.GtE)) or bound is None:
+        return False
+    ceiling = _attribute_ceiling(module, project, fn, left) if isinstance(left, ast.Attribute) \
+        else _parameter_ceiling(project, fn, left.id) if isinstance(left, ast.Name) else None
+    return ceiling is not None and (ceiling <= bound if isinstance(op, ast.Gt) else ceiling < bound)
+
+
+def _number(node: ast.expr | None) -> float | None:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        value = _number(node.operand)
+        return -value if value is not None else None
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return node.value
+    return None
+
+
+def _attribute_ceiling(module: SourceModule, project: Project, fn: ast.AST, counter: ast.Attribute) -> float | None:
+    """The most ``self.<name>`` can hold: its class sets it to a number and every write to an attribute of that
+    name in the code base sets a number or counts down (``self.retries -= 1``); None when anything else may
+    (a subclass's own value, ``setattr``, a value computed or handed in)."""
+    cls = module.parents.get(fn)
+    if not (isinstance(counter.value, ast.Name) and counter.value.id == "self" and isinstance(cls, ast.ClassDef)):
+        return None
+    name = counter.attr
+    values = [statement.value for statement in cls.body if isinstance(statement, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets)]
+    for other in project.modules:
+        for store in other.nodes_of(ast.Attribute):
+            if store.attr != name or not isinstance(store.ctx, ast.Store):
+                continue
+            parent = other.parents.get(store)
+            if isinstance(parent, ast.AugAssign) and isinstance(parent.op, ast.Sub) and _non_negative(parent.value):
+                continue
+            if not (isinstance(parent, ast.Assign) and store in parent.targets):
+                return None
+            values.append(parent.value)
+        if any(_may_setattr(call, name) for call in other.nodes_of(ast.Call)) \
+                or any(subclass is not cls and any(cls.name == (dotted(base) or "").rsplit(".", 1)[-1] for base in subclass.bases)
+                       for subclass in other.nodes_of(ast.ClassDef)):
+            return None
+    return _largest(values)
+
+
+def _may_setattr(call: ast.Call, name: str) -> bool:
+    """``setattr(obj, "retries", n)``, or a ``setattr`` whose attribute name is not written out."""
+    if not (isinstance(call.func, ast.Name) and call.func.id == "setattr"):
+        return False
+    return len(call.args) < 2 or string_value(call.args[1]) in (name, None)
+
+
+def _parameter_ceiling(project: Project, fn: ast.AST, name: str) -> float | None:
+    """The most parameter ``name`` can hold: a number by default, never assigned in the function, and every call of
+    the function's name in the code base leaves it out, passes a number, or passes it on lowered (``retries - 1``)."""
+    args = fn.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]], args.defaults)) | {
+        a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None}
+    if _number(defaults.get(name)) is None or any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+                                                  for n in walk_function_body(fn)):
+        return None
+    index = next((i for i, a in enumerate(positional) if a.arg == name), None)
+    method = bool(positional) and positional[0].arg in ("self", "cls")
+    values = [defaults[name]]
+    own_calls = {id(n) for n in walk_function_body(fn) if isinstance(n, ast.Call)}
+    for other in project.modules:
+        for call in other.nodes_of(ast.Call):
+            if (call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", None)) != fn.name:
+                continue
+            if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+                return None
+            position = None if index is None else index - (method and isinstance(call.func, ast.Attribute))
+            passed = [k.value for k in call.keywords if k.arg == name] + [a for i, a in enumerate(call.args) if i == position]
+            values += [value for value in passed if not (id(call) in own_calls and _same_or_lowered(value, name))]
+    return _largest(values)
+
+
+def _same_or_lowered(value: ast.expr, name: str) -> bool:
+    """``retries`` or ``retries - 1``: the function hands its own count on, no higher."""
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Sub) and _non_negative(value.right):
+        value = value.left
+    return isinstance(value, ast.Name) and value.id == name
+
+
+def _non_negative(node: ast.expr) -> bool:
+    number = _number(node)
+    return number is not None and number >= 0
+
+
+def _largest(values: list[ast.expr]) -> float | None:
+    """The largest of numbers, None when there are none or one is not a number."""
+    numbers = [_number(value) for value in values]
+    return max(numbers) if numbers and None not in numbers else None  # type: ignore[type-var]
 
 
 def _counts_on(call: ast.Call) -> bool:
