@@ -55,7 +55,10 @@ the mark set and the row saved (`if invite.used: raise` ... `invite.used = True;
 requests redeem the same invite. So is a state transition: a column of such a row compared with
 fixed values, the request refused (`raise`, `return`) unless it holds, then the column set to another
 fixed value and the row saved (`if order.status != "paid": raise` ... `order.status = "shipped";
-order.save()`): two requests both pass and both ship. The row may be one the caller read and handed in
+order.save()`): two requests both pass and both ship. The fixed values may be module constants and the
+row read and saved through helpers of the code base (a task delivered twice: `job = get_job(job_id)`, `if
+job.status != JOB_PENDING: return`, `job.status = JOB_RUNNING; update_job(job)`); reported once per row, at
+its first save. The row may be one the caller read and handed in
 (`def finish_upload(upload: Upload)`, called with the view's `get_object()`), unless every caller locks it
 before the call. Not a column set when different from a value
 (`if row.status == status: return`, then `row.status = status`), nor bookkeeping inside the branch
@@ -1369,8 +1372,9 @@ def _constant_default_unique(call: ast.Call) -> bool:
 
 
 def _constant(value: ast.AST | None) -> bool:
-    """``''``, ``0``, ``SettingType.EMAIL``: one value, not a function that draws a new one."""
-    return isinstance(value, ast.Constant) or isinstance(value, ast.Attribute) and (dotted(value) or "")[:1].isupper()
+    """``''``, ``0``, ``SettingType.EMAIL``, ``JOB_STATUS_PENDING``: one value, not a function that draws a new one."""
+    return isinstance(value, ast.Constant) or isinstance(value, ast.Attribute) and (dotted(value) or "")[:1].isupper() or (
+        isinstance(value, ast.Name) and value.id.isupper())
 
 
 def _filtered_columns(call: ast.Call) -> set[str]:
@@ -1609,11 +1613,12 @@ def _single_use_claims(module: SourceModule, fn: ast.AST, ops: list[db.DbOp],
     also be handed in by the caller (``def finish(upload: Upload)``, the view's ``get_object()``)."""
     handed = _rows_handed_in(module, project, fn, ops)
     loaded = {**handed, **_rows_read(module, fn, ops)}
-    for node in walk_function_body(fn):
+    claimed: set[str] = set()  # rows already reported: later moves of the same row follow the first (race) save
+    for node in sorted(walk_function_body(fn), key=lambda n: getattr(n, "lineno", 0)):
         target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
         mark = isinstance(target, ast.Attribute) and bool(SINGLE_USE_MARK.match(target.attr))
         if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                and target.value.id in loaded and (mark or _constant(node.value))):
+                and target.value.id in loaded and target.value.id not in claimed and (mark or _constant(node.value))):
             continue
         name, read = target.value.id, loaded[target.value.id]
         guard = next((test for test in walk_nodes(fn) if isinstance(test, ast.If)
@@ -1634,7 +1639,9 @@ def _single_use_claims(module: SourceModule, fn: ast.AST, ops: list[db.DbOp],
                 f"line {read.call.lineno} reads the row without a lock")
             message = (f"check-then-act on {sorted(read.tables)[0]}.{target.attr}: {source}, {tested} and this save "
                        f"sets it; two concurrent requests {outcome}")
-            yield from _saved_back(module, fn, ops, name, read, node.lineno, message, CLAIM_FIX)
+            for finding in _saved_back(module, fn, ops, name, read, node.lineno, message, CLAIM_FIX):
+                claimed.add(name)
+                yield finding
 
 
 def _rows_handed_in(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp]) -> dict[str, db.DbOp]:
