@@ -73,7 +73,13 @@ made singleton whose `__init__` builds the engine: `if _engine is None: _engine 
 returns what it kept before and keeps what it builds: `cached = store.get("redis"); if cached: return cached` ...
 `store["redis"] = client`, `if hasattr(self, "_factory"): return self._factory`); a handler that connects to the
 database its request names (`req = request.get_json(); pyodbc.connect(f"SERVER={req['host']};...")`: testing a
-user's data source, which no pool of the service serves); loops
+user's data source, which no pool of the service serves), also through helpers: `def get_client(host, port):
+Elasticsearch(hosts=[{"host": host, ...}])` when every call that runs it per request hands it a host read from the
+request (`get_client(data.host, data.port)` with `data: Schema = Body(...)` in the handler); a helper that sets
+up the schema (`Base.metadata.create_all(engine)`, `CREATE DATABASE ...`), whose engine serves that one set-up
+step; a connect under a flag that defaults to off (`def __init__(self, long_query=False): if long_query:
+self.conn = psycopg2.connect(...) else: self.conn = pool.getconn()`) when no call that runs it per request passes
+the flag; routes registered only in development (`if settings.DEBUG:`, `if config("LOCAL_DEV"):`); loops
 that connect to a different database each turn (the loop variable is in the connect
 arguments); retry loops (the connect sits in a `try` and the loop `break`s or
 `return`s once connected); reconnect-on-demand guards (`if conn is None or
@@ -114,6 +120,7 @@ def get_order(order_id: int):
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from audit_lib.findings import Confidence, Finding
@@ -172,10 +179,19 @@ TASK_DECORATORS = {"task", "shared_task", "actor", "job", "periodic_task", "db_t
 REQUEST_OBJECTS = {"request", "req"}
 REQUEST_DATA = {"json", "data", "form", "args", "values", "POST", "GET", "body", "query_params", "get_json", "params"}
 REQUEST_MODULES = {"flask.request", "quart.request"}
+# FastAPI's markers of a parameter read from the request: ``data: Schema = Body(...)``.
+REQUEST_PARAMETERS = {"Body", "Form", "Query", "File"}
+# Names of what locates a server: a client built for one the request names can come from no pool of the service.
+PEER_NAME = re.compile(r"(?i)^(host|hosts|hostname|server|address|url|uri|dsn|endpoint)$")
 TEARDOWN_HOOKS = {"teardown_request", "teardown_appcontext", "after_request"}
 # How a connection is taken from a pool, an engine or a session factory rather than opened anew.
 POOL_CHECKOUTS = {"getconn", "acquire", "connect", "connection", "raw_connection", "get_connection", "Session",
                   "sessionmaker", "scoped_session"}
+# Schema set-up: ``Base.metadata.create_all(engine)``, ``CREATE DATABASE shop``.
+SCHEMA_SET_UP_CALLS = {"create_all", "drop_all"}
+SCHEMA_SET_UP_SQL = re.compile(r"(?i)\s*(CREATE|DROP)\s+(DATABASE|SCHEMA|TABLE)\b")
+# Switches of a development set-up: ``settings.DEBUG``, ``config("LOCAL_DEV")``, ``app.debug``.
+DEVELOPMENT_FLAG = re.compile(r"(?i)(^|[._])(debug|local_dev|dev_mode|development)$")
 HELPER_DEPTH = 3  # how many calls deep a helper called from a handler still counts as per-request
 # Airflow DbApiHook methods that open a connection with get_conn() and close it when the statement is done.
 AIRFLOW_HOOK_QUERIES = {"run", "get_records", "get_first", "get_pandas_df", "get_df"}
@@ -196,14 +212,16 @@ def check(project: Project) -> Iterator[Finding]:
     yield from _airflow_hook_calls_per_iteration(modules)
     if not openers and not any(".dispose(" in m.text or "teardown_" in m.text for m in modules):
         return
-    per_request = _per_request_functions(project, modules)
+    per_request, call_sites = _per_request_functions(project, modules)
     for module, call, fn, factory in openers:
         what = _what(factory)
         name = dotted(call.func) or factory
         if kept_for_the_request(module, call):
             continue  # judged below, with what the connection is kept on
         if fn in per_request and not _lazy_guard(module, call, fn) and not _memoized(module, call, fn) \
-                and not _connects_where_the_request_says(module, call, fn):
+                and not _connects_where_the_request_says(module, call, fn, call_sites) \
+                and not (not per_request[fn][1] and _sets_up_the_schema(fn)) \
+                and not _off_the_branch_callers_take(module, call, fn, call_sites.get(fn, [])):
             how, direct, unit = per_request[fn]
             where = f"in {how}" if direct else f"in {fn.name}(), called from {how}"
             yield _finding(module, call, Confidence.high if direct else Confidence.medium,
@@ -544,16 +562,19 @@ def _what(factory: str) -> str:
     return "database connection"
 
 
-def _per_request_functions(project: Project, modules: list[SourceModule]) -> dict[ast.AST, tuple[str, bool, str]]:
+def _per_request_functions(project: Project, modules: list[SourceModule]) -> tuple[dict, dict]:
     """Functions that run on every request or job -> (how they are reached, whether they are the handler or
-    task itself, "request" or "job").
+    task itself, "request" or "job"); and each helper among them -> the calls that run it from those functions.
 
     Handlers and FastAPI dependencies, then the project functions they call, HELPER_DEPTH calls deep.
     """
     owner: dict[ast.AST, SourceModule] = {}
+    call_sites: dict[ast.AST, list[tuple[SourceModule, ast.Call]]] = {}
     found: dict[ast.AST, tuple[str, bool, str]] = {}
     for module in modules:
         for handler in route_handlers(module, project):
+            if _only_in_development(module, handler.function):
+                continue
             found[handler.function] = (f"request handler {handler.name}()", True, "request")
             owner[handler.function] = module
     for module in modules:
@@ -589,13 +610,15 @@ def _per_request_functions(project: Project, modules: list[SourceModule]) -> dic
                     continue
                 for resolved in called:
                     callee_module, callee = resolved
+                    if isinstance(node, ast.Call):
+                        call_sites.setdefault(callee, []).append((module, node))
                     if callee in found or is_test_path(callee_module.path):
                         continue
                     found[callee] = (f"{how} at {module.path}:{node.lineno}", False, unit)
                     owner[callee] = callee_module
                     reached.append(callee)
         frontier = reached
-    return found
+    return found, call_sites
 
 
 def _service_factories(project: Project, modules: list[SourceModule]) -> dict[ast.AST, SourceModule]:
@@ -806,26 +829,135 @@ def _mentions(node: ast.AST, keys: set[str]) -> bool:
     return False
 
 
-def _connects_where_the_request_says(module: SourceModule, call: ast.Call, fn: ast.AST) -> bool:
+def _connects_where_the_request_says(module: SourceModule, call: ast.Call, fn: ast.AST, call_sites: dict) -> bool:
     """``req = await get_request_json(); conn = pyodbc.connect(f"SERVER={req['host']};...")``: the handler connects
     to the database the request names (testing a user's data source), so there is no pool of the service to take
-    the connection from."""
+    the connection from. Also a helper that connects to the host it is given (``def get_client(host, port):
+    Elasticsearch(hosts=[{"host": host, ...}])``) when every call that runs it per request hands it a host read
+    from the request (``ping(data)`` ... ``get_client(data.host, data.port)``, ``data = Body(...)``)."""
+    return _from_the_request(module, fn, [*call.args, *(k.value for k in call.keywords)], call_sites,
+                             HELPER_DEPTH, peers_only=True)
+
+
+def _from_the_request(module: SourceModule, fn: ast.AST, exprs: list[ast.expr], call_sites: dict, depth: int,
+                      peers_only: bool = False) -> bool:
+    """Whether ``exprs`` (followed through the locals of ``fn``) read what the request carries: request data, a
+    handler's ``Body(...)``/``Form(...)`` parameter, or a parameter every per-request caller fills from the
+    request. With ``peers_only``, only a parameter that names a peer (``host``, ``data.host``) counts."""
     values: dict[str, list[ast.expr]] = {}
     for n in walk_function_body(fn):
         if isinstance(n, ast.Assign):
             for t in n.targets:
                 if isinstance(t, ast.Name):
                     values.setdefault(t.id, []).append(n.value)
-    pending = [*call.args, *(k.value for k in call.keywords)]
+    parameters = {a.arg: a for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+    pending = list(exprs)
     seen: set[str] = set()
     while pending:
         expr = pending.pop()
         for n in walk_nodes(expr):
             if _request_data(module, n):
                 return True
-            if isinstance(n, ast.Name) and n.id not in seen:
-                seen.add(n.id)
-                pending.extend(values.get(n.id, ()))
+            if not isinstance(n, ast.Name) or n.id in seen:
+                continue
+            seen.add(n.id)
+            pending.extend(values.get(n.id, ()))
+            if n.id in parameters and (not peers_only or _names_a_peer(module, n)) \
+                    and (_request_body_parameter(fn, n.id) or depth > 0 and _filled_from_the_request(
+                        fn, n.id, call_sites, depth - 1)):
+                return True
+    return False
+
+
+def _names_a_peer(module: SourceModule, name: ast.Name) -> bool:
+    parent = module.parents.get(name)
+    read = parent.attr if isinstance(parent, ast.Attribute) else name.id
+    return PEER_NAME.search(read) is not None
+
+
+def _request_body_parameter(fn: ast.AST, name: str) -> bool:
+    """``data: Schema = Body(...)``: FastAPI fills the parameter from the request."""
+    defaults = dict(zip(reversed([a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]), reversed(fn.args.defaults)))
+    defaults.update((a.arg, d) for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None)
+    default = defaults.get(name)
+    return isinstance(default, ast.Call) and (dotted(default.func) or "").rsplit(".", 1)[-1] in REQUEST_PARAMETERS
+
+
+def _filled_from_the_request(fn: ast.AST, name: str, call_sites: dict, depth: int) -> bool:
+    """Every per-request call of ``fn`` (but its own recursive ones) passes, for parameter ``name``, what the
+    calling function read from the request."""
+    sites = [(site_module, site, caller) for site_module, site in call_sites.get(fn, [])
+             if (caller := enclosing_function(site_module, site)) is not fn]
+    parameters = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+    position = parameters.index(name) - (1 if parameters[:1] in (["self"], ["cls"]) else 0) \
+        if name in parameters else None
+    for site_module, site, caller in sites:
+        passed = [k.value for k in site.keywords if k.arg == name] or \
+            ([site.args[position]] if position is not None and 0 <= position < len(site.args) else [])
+        if caller is None or not passed or not _from_the_request(site_module, caller, passed, call_sites, depth):
+            return False
+    return bool(sites)
+
+
+def _sets_up_the_schema(fn: ast.AST) -> bool:
+    """``def create_tables(): engine = create_engine(url); Base.metadata.create_all(engine)``, or a helper that runs
+    ``CREATE DATABASE``: a set-up step whose statements do nothing once the schema exists; the engine it makes
+    serves that one step, not the requests that happen to run it first."""
+    return any(isinstance(n, ast.Call) and (method_name(n) in SCHEMA_SET_UP_CALLS or any(
+        SCHEMA_SET_UP_SQL.match(text) for arg in n.args for text in [_sql_text(arg)] if text))
+        for n in walk_function_body(fn))
+
+
+def _sql_text(node: ast.expr) -> str | None:
+    """The text of ``"CREATE ..."``, ``f"CREATE DATABASE {name}"``, ``"CREATE DATABASE {0}".format(name)`` or
+    ``text(...)`` of one."""
+    if isinstance(node, ast.Call) and node.args and dotted(node.func) in ("text", "sqlalchemy.text"):
+        node = node.args[0]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        node = node.func.value
+    if isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
+        node = node.values[0]
+    return string_value(node)
+
+
+def _off_the_branch_callers_take(module: SourceModule, call: ast.Call, fn: ast.AST, sites: list) -> bool:
+    """``def __init__(self, long_query=False): if long_query: self.conn = psycopg2.connect(...) else: self.conn =
+    pool.getconn()`` reached from the requests only as ``PostgresClient()``: the connect sits under a flag that
+    defaults to off, and no call that runs the function per request passes it."""
+    parameters = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+    offset = 1 if parameters[:1] in (["self"], ["cls"]) else 0
+    defaults = dict(zip(reversed(parameters), reversed(fn.args.defaults)))
+    defaults.update((a.arg, d) for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None)
+    flags = set()
+    child = call
+    for parent in ancestors(module, call):
+        if parent is fn:
+            break
+        if isinstance(parent, ast.If) and child in parent.body:
+            tested = parent.test.values if isinstance(parent.test, ast.BoolOp) and isinstance(parent.test.op, ast.And) \
+                else [parent.test]
+            flags |= {t.id for t in tested if isinstance(t, ast.Name) and isinstance(defaults.get(t.id), ast.Constant)
+                      and not defaults[t.id].value}
+        child = parent
+
+    def passes(site: ast.Call, flag: str) -> bool:
+        position = parameters.index(flag) - offset if flag in parameters else None
+        return any(isinstance(a, ast.Starred) for a in site.args) or any(
+            k.arg in (None, flag) for k in site.keywords) or position is not None and len(site.args) > position
+
+    return bool(flags) and bool(sites) and all(not passes(site, flag) for _, site in sites for flag in flags)
+
+
+def _only_in_development(module: SourceModule, handler: ast.AST) -> bool:
+    """``if config("LOCAL_DEV", cast=bool): @app.get("/trigger") def trigger_cron(): ...``: a route the
+    application registers only in development serves no production traffic."""
+    child = handler
+    for parent in ancestors(module, handler):
+        if isinstance(parent, ast.If) and child in parent.body and not isinstance(parent.test, ast.UnaryOp) \
+                and any(DEVELOPMENT_FLAG.search(text) for n in walk_nodes(parent.test)
+                        for text in [dotted(n) or string_value(n)] if text):
+            return True
+        child = parent
     return False
 
 
