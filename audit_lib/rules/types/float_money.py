@@ -4,8 +4,9 @@
 Reports money-named values typed as floats. A name is money-named when one of its
 words (snake_case or camelCase) is price, amount, cost, total, balance, fee, salary,
 freight, tax, charge, refund, payment, revenue, budget, donation, wage, income, expense,
-payout, profit, earnings, deposit or withdrawal (or a plural of these), and none says
-it measures something else. Amount, total, balance, charge, budget and deposit also name plain
+payout, profit, earnings, deposit, withdrawal or disbursement (or a plural of these), or receipts,
+and none says it measures something else (a threshold or limit is money when the name gives its
+currency: `income_threshold_usd`). Amount, total, balance, charge, budget, deposit and receipts also name plain
 quantities (the amount of flour in a recipe, a time budget), so in code they count as money only in
 a file that speaks of money elsewhere (prices, costs, currency, fees, ...; `Decimal` alone
 does not, it holds grams as often as cents), and not as a field of a class whose name
@@ -20,13 +21,16 @@ dashboards, not an amount charged). In code it reports:
 
 - ORM columns and serializer fields of a float type assigned to a money name:
   SQLAlchemy `Column(Float)` / `mapped_column(Float)` / `REAL` / `DOUBLE_PRECISION`,
-  Flask-SQLAlchemy `db.Float`, Django and peewee `FloatField`, marshmallow
-  `fields.Float()`;
+  Flask-SQLAlchemy `db.Float`, Django and peewee `FloatField`, marshmallow and webargs
+  `fields.Float()` (also as an entry of a dict of fields, `{"amount": fields.Float()}`). The marshmallow
+  fields of one file (an API's schemas or query arguments) are one finding at the first, naming the
+  others: rendering amounts as JSON floats is one choice of that file;
 - `float` annotations of money names: `Mapped[float]`, dataclass, pydantic and SQLModel
   fields, attributes, parameters and the return type of money-named functions;
 - `float(...)` applied to a money-named value (`float(row["price"])`,
   `float(order.total)`, a form field's `float(form.amount.data)`) or assigned to a money
-  name, also as a keyword (`Bill(amount=float(raw))`); not a value only shown or serialized
+  name, also as a keyword (`Bill(amount=float(raw))`); not `float("-inf")`, a sentinel for `max()`;
+  not a value only shown or serialized
   for output, never computed with: a value of a dict literal (a response body, a chart's
   data, a template's context; still reported when the dict is handed to a call that sends it,
   `requests.post(url, json={"amount": float(order.total)})`), an f-string, `"%.2f" % float(x)`,
@@ -111,15 +115,17 @@ MONEY_WORDS = {
     "balances", "fees", "salaries", "taxes", "charges", "refunds", "payments", "revenues",
     "budget", "budgets", "donation", "donations", "wage", "wages", "income", "incomes", "expense", "expenses",
     "payout", "payouts", "profit", "profits", "earnings", "deposit", "deposits", "withdrawal", "withdrawals",
+    "disbursement", "disbursements", "receipts",
 }
 # Money words that also name plain quantities ("the amount of flour", "total of rows", a time budget).
 AMBIGUOUS_WORDS = {"amount", "amounts", "total", "totals", "subtotal", "subtotals", "balance", "balances",
-                   "charge", "charges", "budget", "budgets", "deposit", "deposits"}
+                   "charge", "charges", "budget", "budgets", "deposit", "deposits", "receipts"}
 MONEY_CUES = {
     "currency", "currencies", "price", "prices", "cost", "costs", "invoice", "invoices", "payment", "payments",
     "billing", "money", "salary", "salaries", "refund", "refunds", "revenue", "revenues", "cent", "cents",
     "dollar", "dollars", "euro", "euros", "usd", "eur", "fee", "fees", "tax", "taxes", "donation", "donations",
     "wage", "wages", "income", "expense", "expenses", "payout", "payouts", "profit", "profits",
+    "disbursement", "disbursements",
 }  # not `Decimal`: it holds any exact quantity (grams, nutrients) as often as money
 # Words saying a money-named value measures something else than money.
 NOT_MONEY_WORDS = {
@@ -133,16 +139,22 @@ NOT_MONEY_WORDS = {
     "battery", "load", "progress", "level", "ts", "timestamp", "timestamps", "epoch", "date", "dates",
     "datetime", "rel", "relative",
 }
+# Bounds that are money when the name gives their currency (``income_threshold_usd``).
+BOUND_WORDS = {"threshold", "limit"}
+CURRENCY_UNITS = {"usd", "eur", "gbp", "dollars", "euros", "cents"}
 # A value's precision (decimal places, step size) is no money, but ``price_to_precision()`` returns the price.
 PRECISION = "precision"
 FLOAT_COLUMN_TYPES = {"Float", "REAL", "DOUBLE", "DOUBLE_PRECISION", "Double", "FLOAT"}
 SQLALCHEMY_PREFIXES = ("sqlalchemy.", "sqlmodel.")
+SCHEMA_FIELD = "marshmallow fields.Float"
 FIELD_CLASSES = {
     "django.db.models.FloatField": "Django FloatField",
     "peewee.FloatField": "peewee FloatField",
     "peewee.DoubleField": "peewee DoubleField",
-    "marshmallow.fields.Float": "marshmallow fields.Float",
+    "marshmallow.fields.Float": SCHEMA_FIELD,
+    "webargs.fields.Float": SCHEMA_FIELD,
 }
+SCHEMA_FIELDS = {name for name, shown in FIELD_CLASSES.items() if shown == SCHEMA_FIELD}
 FLOAT_NAMES = {"float", "builtins.float"}
 FIX_COLUMN = "use Numeric(precision, scale) / DecimalField (PostgreSQL numeric), or an integer of cents"
 FIX_ANNOTATION = "annotate with decimal.Decimal (or an int number of cents)"
@@ -162,7 +174,8 @@ def is_money_name(name: str | None, money_context: bool = True) -> bool:
     if not name:
         return False
     words = money_words(name)
-    if any(w in NOT_MONEY_WORDS for w in words) or _names_a_precision(words):
+    measures = NOT_MONEY_WORDS - BOUND_WORDS if not CURRENCY_UNITS.isdisjoint(words) else NOT_MONEY_WORDS
+    if any(w in measures for w in words) or _names_a_precision(words):
         return False
     money = [w for w in words if w in MONEY_WORDS]
     return bool(money) and (money_context or any(w not in AMBIGUOUS_WORDS for w in money))
@@ -206,9 +219,32 @@ def check_code(project: Project) -> Iterator[Finding]:
     if columns:
         found += [f for module in project.modules for f in _truncated_cents(module, project, columns)]
     if not exact or not found or columns:
-        yield from found
+        yield from _schema_fields_grouped(found)
         return
     yield _handled_as_float(found, exact)
+
+
+def _schema_fields_grouped(found: list[Finding]) -> Iterator[Finding]:
+    """The marshmallow ``Float`` money fields of one file as one finding at the first: the file's schemas
+    (often a public API's) parse or render every amount as a JSON float, one choice to revisit there."""
+    by_path: dict[str | None, list[Finding]] = {}
+    for finding in found:
+        if finding.message.endswith(SCHEMA_FIELD):
+            by_path.setdefault(finding.path, []).append(finding)
+        else:
+            yield finding
+    for fields in by_path.values():
+        if len(fields) == 1:
+            yield fields[0]
+            continue
+        fields.sort(key=lambda f: f.line or 0)
+        names = list(dict.fromkeys(m.group(1) for f in fields if (m := FLOAT_COLUMN_MESSAGE.match(f.message))))
+        yield code_base_finding(
+            fields[0], [f"{f.path}:{f.line}" for f in fields],
+            f"{len(fields)} money fields of this file's schemas and arguments are marshmallow fields.Float (lines "
+            f"{shown_places([str(f.line) for f in fields])}: {shown_places(names)}): every amount is parsed "
+            "or rendered as a binary float",
+            "use fields.Decimal(as_string=True) (or integer cents) for amounts; keep Float for measures")
 
 
 EQUALITY = "is compared for equality"
@@ -355,6 +391,10 @@ def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool,
                 yield from _assignment(module, name, node.value, node, flask_sqlalchemy, money)
         elif isinstance(node, FUNCTION_TYPES):
             yield from _function(module, node, money)
+        elif isinstance(node, ast.Dict):  # Schema.from_dict({"amount": fields.Float()}), webargs arguments
+            for key, value in zip(node.keys, node.values):
+                if key is not None and isinstance(value, ast.Call) and call_name(module, value) in SCHEMA_FIELDS:
+                    yield from _assignment(module, string_value(key), value, value, flask_sqlalchemy, money)
         elif isinstance(node, ast.keyword) and node.arg and isinstance(module.parents.get(node), ast.Call):
             yield from _assignment(module, node.arg, node.value, node.value, flask_sqlalchemy, money)  # Bill(amount=float(x))
         elif isinstance(node, ast.Call) and _is_float_call(module, node):
@@ -452,7 +492,8 @@ def _assignment(module: SourceModule, name: str | None, value: ast.expr, node: a
     if column_type and is_money_name(name or _column_name_argument(value), money):
         shown = name or _column_name_argument(value)
         yield _finding(module, node, f"money column {shown!r} is a {column_type}", FIX_COLUMN)
-    elif is_money_name(name, money) and _is_float_call(module, value) and not _money_subject(value.args[0], money):
+    elif is_money_name(name, money) and _is_float_call(module, value) and not _money_subject(value.args[0], money) \
+            and not _non_finite(value):
         yield _finding(module, node, f"money value {name!r} is converted with float()", FIX_FLOAT_CALL,
                        Confidence.medium)
 
@@ -526,6 +567,14 @@ def _for_display(module: SourceModule, call: ast.Call) -> bool:
         node, parent = parent, module.parents.get(parent)
     return isinstance(parent, ast.Call) and node is not parent.func \
         and (dotted(parent.func) or "").rsplit(".", 1)[-1] in DISPLAY_CALLS
+
+
+NON_FINITE = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "nan"}
+
+
+def _non_finite(call: ast.Call) -> bool:
+    """``float("-inf")``: a sentinel that any amount beats in ``max()``, not an amount held as float."""
+    return (string_value(call.args[0]) or "").strip().lower() in NON_FINITE
 
 
 def _is_float_call(module: SourceModule, call: ast.Call) -> bool:
