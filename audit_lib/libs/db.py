@@ -10,14 +10,16 @@ and pools), encode/databases, SQLAlchemy Core and ORM (1.x ``session.query`` and
 (``Model.query``, ``db.session``), the Django ORM, peewee (models deriving from ``peewee.Model``:
 ``M.select()...``, ``M.get_by_id()``, ``M.create()``, ``M.update(...).execute()``, ``row.save()``,
 autocommit outside ``db.atomic()``; ``cls.model`` of a service class is the model its subclass names)
-and aiosql query objects.
+and aiosql query objects; also a class of the code base whose ``__enter__`` hands out a DB-API cursor of a
+connection it holds (``with PostgresClient() as cur``: ``cur`` is that cursor, and the block one transaction
+when its ``__exit__`` commits).
 
 The API:
 
 - :func:`parse_sql` -- tables read and written by a SQL text, its kind, ``FOR UPDATE``,
   ``ON CONFLICT``, ``OFFSET`` (sqlglot, postgres dialect, with a regex fallback);
 - :func:`sql_text` -- the SQL a string expression holds (literals, f-strings with the
-  holes filled, ``text()``/``sql.SQL()``, names bound to a string in the function or
+  holes filled, ``text()``/``sql.SQL()``/``cur.mogrify()``, names bound to a string in the function or
   module);
 - :func:`classify` -- a :class:`DbOp` for a call that talks to the database, else None;
 - :func:`function_ops` -- every :class:`DbOp` of one function body, in source order;
@@ -69,6 +71,7 @@ from audit_lib.pyast import (
     decorator_names,
     dotted,
     is_none,
+    keyword,
     method_name,
     qualified,
     string_value,
@@ -238,7 +241,7 @@ def _string_of(module: SourceModule, node: ast.AST | None, scope: ast.AST | None
         if isinstance(func, ast.Attribute) and func.attr in ("format", "strip"):
             return _string_of(module, func.value, scope, depth + 1, values)
         name = method_name(node)
-        if name in ("text", "SQL", "dedent", "Composed") and node.args:
+        if name in ("text", "SQL", "dedent", "Composed", "mogrify") and node.args:
             return _string_of(module, node.args[0], scope, depth + 1, values)
         return None
     if isinstance(node, ast.Name) and node.id in values:
@@ -251,7 +254,7 @@ def _string_of(module: SourceModule, node: ast.AST | None, scope: ast.AST | None
             if bound is None and holder is scope and isinstance(holder, FUNCTION_TYPES):
                 bound = reaching_binding(module, holder, node)
             if bound is not None:
-                return _string_of(module, bound, None, depth + 1, values)
+                return _string_of(module, bound, scope if holder is scope else None, depth + 1, values)
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
         return None
     return None
@@ -526,14 +529,15 @@ def _cache_of(module: SourceModule) -> dict[tuple, object]:
     return _CACHE.setdefault(module.tree, {})
 
 
-def _scope_of(module: SourceModule, fn: ast.AST) -> _Scope:
+def _scope_of(module: SourceModule, fn: ast.AST, project: Project | None = None) -> _Scope:
+    """With ``project``, also the cursors the code base's own classes hand out (``with PostgresClient() as cur``)."""
     cache = _cache_of(module)
-    cached = cache.get(("scope", id(fn)))
+    cached = cache.get(("scope", id(fn), project is not None))
     if cached is not None:
         return cached
     scope = _Scope()
     if fn is not module.tree:
-        module_scope = _scope_of(module, module.tree)
+        module_scope = _scope_of(module, module.tree, project)
         scope.handles |= module_scope.handles
         scope.aiosql |= module_scope.aiosql
         scope.cursors |= module_scope.cursors
@@ -561,6 +565,9 @@ def _scope_of(module: SourceModule, fn: ast.AST) -> _Scope:
                 held = dotted(item.context_expr) if isinstance(item.context_expr, (ast.Name, ast.Attribute)) else None
                 if name and held and (held in scope.handles or db_like_name(held)):
                     scope.handles.add(name)  # ``with self.connection as c``: the connection itself
+                elif name and _hands_out_cursor(module, project, item.context_expr):
+                    scope.handles.add(name)
+                    scope.cursors.add(name)
                 elif name:
                     _bind(module, scope, name, item.context_expr)
     if fn is not module.tree:
@@ -577,7 +584,7 @@ def _scope_of(module: SourceModule, fn: ast.AST) -> _Scope:
                     node.value.func.value) == "self" and node.value.func.attr not in _QUERYSET_TERMINALS:
                 scope.models[node.targets[0].id] = rows_of  # qs = self.open(): rows of the model
                 scope.loaded.add(node.targets[0].id)
-    cache[("scope", id(fn))] = scope
+    cache[("scope", id(fn), project is not None)] = scope
     return scope
 
 
@@ -768,7 +775,7 @@ def _builds_statements(receiver: str | None) -> bool:
 
 _NOT_MODELS = re.compile(r"(Form|FormSet|Formset|Serializer\w*|Schema|Client|Session|Response|Writer|Buffer|"
                          r"Error|Exception|Builder|Factory|Pool|Engine|Connection|Cursor|Lock|"
-                         r"Repository|Repo|Service|Dao|DAO|Gateway|Manager|Initializer)$")
+                         r"Repository|Repo|Service|Dao|DAO|Gateway|Manager|Initializer|Storage)$")
 
 
 _SCHEMA_CONSTRUCTS = re.compile(r"(Model|Column|Table|ForeignKey|Index|Constraint|Enum|String|Integer|Text|Boolean|"
@@ -866,11 +873,16 @@ def _chain_root(call: ast.AST) -> ast.AST:
 
 def _objects_model(node: ast.AST) -> str | None:
     """``Order`` for a chain that starts ``Order.objects`` (or ``_default_manager``), or Django's
-    ``QuerySet(Order)`` built directly."""
+    ``QuerySet(Order)`` built directly. Not an SDK's namespace of that name (``hubspot.crm.objects.basic_api.create()``):
+    a manager's attribute is a method, called."""
+    above: list[ast.AST] = []
     while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript, ast.Await)):
         if isinstance(node, ast.Attribute) and node.attr in ("objects", "_default_manager", "_base_manager"):
+            if len(above) >= 2 and isinstance(above[-1], ast.Attribute) and isinstance(above[-2], ast.Attribute):
+                return None
             base = dotted(node.value)
             return base.split(".")[-1] if base else None
+        above.append(node)
         if isinstance(node, ast.Call) and (dotted(node.func) or "").split(".")[-1] == "QuerySet":
             given = node.args[:1] or [k.value for k in node.keywords if k.arg == "model"]
             model = (dotted(given[0]) or "").split(".")[-1] if given else ""
@@ -881,6 +893,12 @@ def _objects_model(node: ast.AST) -> str | None:
 
 def _django_model(call: ast.Call) -> str | None:
     return _objects_model(call)
+
+
+def _imported_module(module: SourceModule, name: str) -> bool:
+    """``pydash`` of ``import pydash``: ``pydash.objects.get(row, path)`` reads a library's module, not a manager."""
+    return any(isinstance(node, ast.Import) and any((alias.asname or alias.name) == name for alias in node.names)
+               for node in module.nodes_of(ast.Import))
 
 
 def _query_model(module: SourceModule, call: ast.AST, scope: _Scope) -> str | None:
@@ -1063,7 +1081,7 @@ def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None,
     With ``project``, aiosql calls are matched to the named queries of its ``.sql`` files.
     """
     fn = fn if fn is not None else function_of(module, call)
-    scope = _scope_of(module, fn)
+    scope = _scope_of(module, fn, project)
     method = method_name(call) or ""
     func = call.func
     receiver = dotted(func.value) if isinstance(func, ast.Attribute) else None
@@ -1079,7 +1097,7 @@ def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None,
     model = _django_model(call)
     if model == "cls" and isinstance(module.parents.get(fn), ast.ClassDef):
         model = module.parents[fn].name  # cls.objects.filter(...) in a classmethod of the model
-    if model and isinstance(func, ast.Attribute):
+    if model and isinstance(func, ast.Attribute) and not _imported_module(module, model):
         if _is_chain_link(module, call):
             return None
         return _django_op(call, model, method)
@@ -1160,7 +1178,7 @@ def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None,
         return _session_op(module, call, method, receiver, scope, fn)
 
     if method in _RAW_METHODS:
-        statement = call.args[0] if call.args else None
+        statement = call.args[0] if call.args else keyword(call, "query") or keyword(call, "sql")  # psycopg2, sqlite3
         kind, tables, locking, upsert, facts, text = _statement_facts(module, statement, scope, fn)
         if not receiver_is_db and facts is None:
             return None
@@ -2521,7 +2539,8 @@ def is_transaction_with(module: SourceModule, node: ast.With | ast.AsyncWith, pr
     ``engine.begin()``, ``transaction.atomic()``, and ``with conn:`` / ``with
     psycopg2.connect(...)`` for drivers whose connection context manager commits
     (psycopg 2 and 3, sqlite3), a helper of the code base named for the database's
-    transaction (``with db_transaction():`` handing out peewee's ``db.transaction()``), and
+    transaction (``with db_transaction():`` handing out peewee's ``db.transaction()``), a class of
+    the code base that hands out a cursor and commits in its ``__exit__`` (``with PostgresClient() as cur``), and
     one whose body hands out a transaction (see :func:`_hands_out_transaction`; helpers of
     other modules are read when ``project`` is given).
     """
@@ -2554,6 +2573,8 @@ def _opens_transaction(module: SourceModule, project: Project | None, call: ast.
         return True
     if DATABASE_TRANSACTION_HELPER.fullmatch(name.split(".")[-1]):
         return True  # the code base's helper handing out the database's transaction (peewee db.transaction())
+    if _hands_out_cursor(module, project, call) and _commits_on_exit(project, project_class(module, project, call.func)):
+        return True  # ``with PostgresClient() as cur``: the statements of the block commit together on exit
     resolved = resolve_function(module, project, call) if depth > 0 else None
     return resolved is not None and _hands_out_transaction(*resolved, project, depth - 1)
 
@@ -2580,6 +2601,38 @@ def _hands_out_transaction(module: SourceModule, helper: ast.AST, project: Proje
             cache[key] = bool(returned) and all(isinstance(value, ast.Call) and _opens_transaction(
                 module, project, value, scope, depth) for value in returned)
     return cache[key]
+
+
+def _hands_out_cursor(module: SourceModule, project: Project | None, expr: ast.expr) -> bool:
+    """``PostgresClient()``: a class of the code base whose ``__enter__`` (or ``__aenter__``) returns a DB-API cursor
+    it makes of a database connection it holds (``self.cursor = self.connection.cursor(); return self.cursor``, in a
+    module of a database driver), so the ``as`` target is that cursor."""
+    cls = project_class(module, project, expr.func) if isinstance(expr, ast.Call) else None
+    if cls is None:
+        return False
+    cache = _cache_of(cls[0])
+    key = ("hands_out_cursor", id(cls[1]), project is not None)
+    if key not in cache:
+        enter = _method_of(project, cls, "__enter__") or _method_of(project, cls, "__aenter__")
+        returned = [node.value for node in walk_function_body(enter[1]) if isinstance(node, ast.Return)] if enter else []
+        scope = _scope_of(enter[0], enter[1]) if enter else None
+        cache[key] = bool(returned) and uses_database(enter[0]) and all(
+            (dotted(value) or "") in scope.cursors or _makes_cursor(value, scope) for value in returned)
+    return cache[key]
+
+
+def _makes_cursor(value: ast.expr | None, scope: _Scope) -> bool:
+    """``self.connection.cursor()``: a cursor of a connection."""
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "cursor" and (
+        dotted(value.func.value) in scope.handles or db_like_name(dotted(value.func.value)))
+
+
+def _commits_on_exit(project: Project | None, cls: _ClassRef) -> bool:
+    """The class's ``__exit__`` (or ``__aexit__``) commits its connection (``self.connection.commit()``)."""
+    leave = _method_of(project, cls, "__exit__") or _method_of(project, cls, "__aexit__")
+    return leave is not None and any(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                                     and node.func.attr == "commit" and db_like_name(dotted(node.func.value))
+                                     for node in walk_function_body(leave[1]))
 
 
 def _tx_receiver(call: ast.Call, scope: _Scope) -> bool:

@@ -224,6 +224,8 @@ class Evaluator:
         if method == "format":
             template = self.evaluate(receiver, depth)
             return None if template is None else self._format(template, call, depth)
+        if method == "mogrify" and first is not None:  # psycopg's cur.mogrify(sql, params): that SQL, values bound
+            return self.evaluate(first, depth)
         return None
 
     def _join(self, separator_node: ast.AST, items: ast.AST, depth: int) -> SqlText | None:
