@@ -64,7 +64,7 @@ FILE_OPENERS = {"open", "io.open", "builtins.open", "codecs.open", "gzip.open", 
                 "tempfile.NamedTemporaryFile", "tempfile.TemporaryFile", "tempfile.SpooledTemporaryFile",
                 "django.core.files.temp.NamedTemporaryFile"}
 # websocket-client's create_connection returns a connected WebSocket (a socket), closed by ws.close().
-SOCKETS = {"socket.socket", "socket.create_connection", "websocket.create_connection"}
+SOCKETS = {"socket.socket", "socket.create_connection", "websocket.create_connection", "ssl.wrap_socket"}
 # Child processes: reaped by wait()/communicate() (or `with`), else a zombie and open pipes remain.
 PROCESSES = {"subprocess.Popen", "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell"}
 
@@ -88,6 +88,12 @@ SERVICE_CLIENTS = {
     "segment.analytics.client.Client": "Segment analytics client",
     # GitPython: a Repo starts persistent `git cat-file` processes for its object database, ended by close().
     "git.Repo": "git repository", "git.repo.Repo": "git repository", "git.repo.base.Repo": "git repository",
+    # The standard library's protocol clients hold a socket to the server until closed (POP3 and SMTP by quit(),
+    # IMAP by logout()); impacket's SMB connection too.
+    "poplib.POP3": "POP3 connection", "poplib.POP3_SSL": "POP3 connection",
+    "imaplib.IMAP4": "IMAP connection", "imaplib.IMAP4_SSL": "IMAP connection",
+    "ftplib.FTP": "FTP connection", "ftplib.FTP_TLS": "FTP connection", "telnetlib.Telnet": "Telnet connection",
+    "impacket.smbconnection.SMBConnection": "SMB connection",
 }
 # Search datastore clients: each one builds its own pool of HTTP connections to the cluster.
 SEARCH_CLIENTS = {
@@ -103,7 +109,8 @@ IMAGE_LOADERS = {"load", "convert", "copy", "crop", "resize", "thumbnail", "tran
                  "verify", "getextrema", "histogram", "getbbox", "getcolors", "point", "paste"}
 PATH_MAKERS = {"Path", "PurePath", "join", "abspath", "realpath", "str", "fspath"}
 PATH_TYPES = {"Path", "PurePath", "str", "PathLike", "StrPath"}
-SERVICE_CLIENT_CLOSERS = {"unbind", "unbind_s", "unbind_ext", "unbind_ext_s", "shutdown", "quit"}  # quit: SMTP
+SERVICE_CLIENT_CLOSERS = {"unbind", "unbind_s", "unbind_ext", "unbind_ext_s", "shutdown", "quit",  # quit: SMTP
+                          "logout"}  # IMAP
 
 # requests calls that return a response, which holds its pooled connection when made with ``stream=True`` until it
 # is closed or read to the end (``iter_content()``/``iter_lines()`` run out, ``.content``/``.text``/``.json()``).
@@ -159,6 +166,11 @@ def resource_kind(module: SourceModule, call: ast.Call) -> str | None:
     """What ``call`` acquires: "database connection", "file", ... or None."""
     if streamed_response(module, call):
         return "streamed HTTP response"
+    if method_name(call) == "wrap_socket" and isinstance(call.func, ast.Attribute) and module.imports_module("ssl"):
+        return "socket"  # ``context.wrap_socket(sock)``: a TLS socket over the one it takes over
+    client_class = client_class_attribute(module, call)
+    if client_class is not None:
+        return SERVICE_CLIENTS.get(client_class)
     if method_name(call) not in RESOURCE_TAILS and not (isinstance(call.func, ast.Name) and call.func.id in module.imports):
         return None  # not a factory's name, nor imported under another (``from psycopg2 import connect as _connect``)
     name = library_call_name(module, call)
@@ -185,6 +197,18 @@ def resource_kind(module: SourceModule, call: ast.Call) -> str | None:
     if name in IMAGE_OPENERS and not _names_a_path(module, call):
         return None  # Pillow leaves a file object it is given to its owner
     return SERVICE_CLIENTS.get(name)
+
+
+def client_class_attribute(module: SourceModule, call: ast.Call) -> str | None:
+    """``self.client(host, port)`` in a class whose body says ``client = smtplib.SMTP``: the library class it
+    names."""
+    if not (isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
+            and call.func.value.id in ("self", "cls")):
+        return None
+    cls = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
+    values = [stmt.value for stmt in cls.body if isinstance(stmt, ast.Assign) and any(
+        isinstance(t, ast.Name) and t.id == call.func.attr for t in stmt.targets)] if cls is not None else []
+    return qualified(module, values[-1]) if values and isinstance(values[-1], (ast.Name, ast.Attribute)) else None
 
 
 def streamed_response(module: SourceModule, call: ast.Call) -> bool:

@@ -16,7 +16,8 @@ file object `os.fdopen(fd)` wraps it in), PDF documents opened from a file (`pik
 `hive.connect`, `ibm_db.connect`, ...),
 pools (`asyncpg.create_pool`, `psycopg_pool.ConnectionPool`, `psycopg2.pool.*`),
 cursors (`conn.cursor()`), sockets (`socket.socket`, `socket.create_connection`,
-websocket-client's `create_connection`),
+websocket-client's `create_connection`, TLS sockets from `ssl.wrap_socket(sock)` or `context.wrap_socket(sock)`,
+which take over the socket they wrap),
 zip archives opened to write (`zipfile.ZipFile(p, "w")`, also `"a"`/`"x"`: `close()` writes the
 central directory; only a missing close is reported, not one outside `finally`: an archive
 abandoned by an exception is not delivered), archives opened to read from a path, which hold the file open
@@ -46,7 +47,10 @@ clients, each a pool of HTTP connections to the cluster; a Cassandra
 consumer threads run, and which atexit keeps, until its `shutdown()`; paramiko's `SSHClient` and `Transport`; MCP transports and sessions entered by hand, `transport =
 stdio_client(params); await transport.__aenter__()`, which start a server process or connection that only their
 `__aexit__` ends (never entered, they open nothing); `smtplib.SMTP`/`SMTP_SSL`/`LMTP` and `aiosmtplib.SMTP`, closed
-by `quit()`, which is often called only after the mail went out), a Redis `PubSub` (`p = r.pubsub()` in a module that imports redis: it holds a connection of its own until
+by `quit()`, which is often called only after the mail went out; the standard library's other protocol clients,
+`poplib.POP3`/`POP3_SSL` (`quit()`), `imaplib.IMAP4`/`IMAP4_SSL` (`logout()`), `ftplib.FTP`/`FTP_TLS`,
+`telnetlib.Telnet`, and impacket's `SMBConnection`; any of these also when a class names it as a class attribute
+and builds it through `self`: `client = smtplib.SMTP` ... `relay = self.client(host, port)`), a Redis `PubSub` (`p = r.pubsub()` in a module that imports redis: it holds a connection of its own until
 `p.close()`/`p.reset()`), Playwright browsers, contexts and pages in a module that imports playwright
 (`await pw.chromium.launch()`, `chromium.connect_over_cdp(url)`, `await browser.new_context()`,
 `browser.new_page()`; not a page or context of a browser the function opens itself, closed with it, and none
@@ -283,6 +287,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     SEARCH_CLIENTS,
     SERVICE_CLIENT_CLOSERS,
     SERVICE_CLIENTS,
+    client_class_attribute,
     command_line_only,
     context_generator,
     is_cursor_call,
@@ -406,7 +411,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     own_connections: dict[ast.AST, set[str]] = {}
     for node in module.nodes_of(ast.Call):
         kind = _acquired_kind(module, node)
-        factory = via = None
+        factory = client_class_attribute(module, node) if kind is not None else None  # ``client = smtplib.SMTP``
+        via = None
         if kind is None and _is_session_factory(module, project, node, sessionmakers):
             kind = "ORM session"
         if kind is None and (helper := _session_helper(project, module, node, sessionmakers)) is not None:
