@@ -17,7 +17,10 @@ configuration, which only names a logger); a local metrics facade (a
 `gauge`, `timer`, `histogram`, `increment`, ...) counts too, and so does a third-party
 metrics wrapper: a module named `metrics` or `statsd` imported from an outside package
 (`from brainzutils import metrics`, a web framework's `from webkit import statsd`) whose recording calls are
-made (`metrics.init(...)`, `metrics.set(...)`, `statsd.incr(...)`), and instruments imported from a module named for Prometheus
+made (`metrics.init(...)`, `metrics.set(...)`, `statsd.incr(...)`) or whose metrics class is made
+(`from dmutils.metrics import DMGDSMetrics` ... `DMGDSMetrics()`), an outside Django app for telemetry
+(`"mitol.observability.apps.ObservabilityConfig"` in `INSTALLED_APPS`) in a project that depends on
+OpenTelemetry, and instruments imported from a module named for Prometheus
 (`from toolkit.opt_prometheus import Summary`: a wrapper making prometheus_client optional). An APM agent
 wrapped around the process counts as well: a Procfile, Dockerfile, compose file or shell script that starts the service under
 `newrelic-admin run-program`, `ddtrace-run` or `opentelemetry-instrument` (not in a comment).
@@ -73,7 +76,7 @@ METRICS_LIBRARIES = (
     "aiodogstatsd", "newrelic", "elasticapm", "markus", "pyformance", "litestar.contrib.prometheus",
     "litestar.plugins.prometheus", "litestar.contrib.opentelemetry", "litestar.plugins.opentelemetry",
     "pyramid_prometheus", "pyramid_metrics", "prometheus_async", "aiohttp_prometheus", "aiohttp_prometheus_exporter",
-    "aiohttp_metrics", "edx_django_utils.monitoring",
+    "aiohttp_metrics", "edx_django_utils.monitoring", "gds_metrics",
 )
 
 
@@ -105,7 +108,7 @@ def _uses_metrics(project: Project) -> bool:
             continue
         if any(module.imports_module(lib) for lib in METRICS_LIBRARIES) or _imports_prometheus_wrapper(module):
             return True
-        if not any(hint in module.text for hint in (*METRICS_LIBRARIES, "etric", "tats")):
+        if not any(hint in module.text for hint in (*METRICS_LIBRARIES, "etric", "tats", "observability", "telemetry")):
             continue
         keys = {id(k) for n in walk_nodes(module.tree) if isinstance(n, ast.Dict) for k in n.keys if k is not None}
         for node in walk_nodes(module.tree):
@@ -116,7 +119,7 @@ def _uses_metrics(project: Project) -> bool:
                 return True
         if "metric" in module.path.rsplit("/", 1)[-1].lower() and _defines_instruments(module.tree.body):
             return True
-        if _records_through_wrapper(module, project):
+        if _records_through_wrapper(module, project) or _installs_telemetry_app(module, project):
             return True
     return False
 
@@ -139,14 +142,34 @@ def _records_through_wrapper(module, project: Project) -> bool:
     ``metrics`` module is judged by what it defines), and only recording calls: ``sklearn.metrics`` and the like
     are called for scores (``metrics.accuracy_score``), never ``set``/``increment``.
     """
-    wrappers = {local for local, target in module.imports.items()
-                if target.rsplit(".", 1)[-1].lower() in WRAPPER_MODULES
-                and "." in target and target.split(".", 1)[0] not in _project_roots(project)}
-    if not wrappers:
+    outside = {local: target for local, target in module.imports.items()
+               if "." in target and target.split(".", 1)[0] not in _project_roots(project)}
+    wrappers = {local for local, target in outside.items() if target.rsplit(".", 1)[-1].lower() in WRAPPER_MODULES}
+    recorders = {local for local, target in outside.items()
+                 if target.rsplit(".", 2)[-2].lower() in WRAPPER_MODULES and "metric" in local.lower()}
+    if not wrappers and not recorders:
         return False
     return any(isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
                and node.func.value.id in wrappers and node.func.attr in WRAPPER_CALLS
+               or isinstance(node.func, ast.Name) and node.func.id in recorders
                for node in module.nodes_of(ast.Call))
+
+
+TELEMETRY_APP = re.compile(r"^[\w.]*\b(?:observability|telemetry)\.apps\.\w+$")
+DEPENDENCY_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "requirements.txt", "requirements/base.txt",
+                    "requirements/prod.txt", "requirements/production.txt")
+
+
+def _installs_telemetry_app(module, project: Project) -> bool:
+    """``"mitol.observability.apps.ObservabilityConfig"`` in ``INSTALLED_APPS`` of a project that depends on
+    OpenTelemetry (``opentelemetry-instrumentation-django``): an outside Django app sets up its metrics and traces,
+    from settings and ``OTEL_*`` variables, so no file of the code base imports it."""
+    return any(isinstance(node, ast.Constant) and isinstance(node.value, str) and TELEMETRY_APP.match(node.value)
+               for node in walk_nodes(module.tree)) and _depends_on_opentelemetry(project.root)
+
+
+def _depends_on_opentelemetry(root: Path) -> bool:
+    return any("opentelemetry-" in _small_text(root / name) for name in DEPENDENCY_FILES)
 
 
 def _project_roots(project: Project) -> frozenset[str]:
