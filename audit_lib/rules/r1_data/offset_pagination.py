@@ -36,11 +36,13 @@ also a project subclass of it that keeps its `page()`; in a project helper
 a constant), Django REST framework's page-number and limit-offset pagination classes (also
 `rest_framework_gis`'s `GeoJsonPagination`, a page-number one; set as
 `DEFAULT_PAGINATION_CLASS`, as a view's `pagination_class`, or extended by a project class: one finding at the
-setting or class, naming the list views it pages), Django generic list views given a `paginate_by` (`class
+setting or class, naming the list views it pages; not when each of them is a nested viewset, `NestedViewSetMixin`,
+listing one parent's rows, or keeps the requesting user's rows, `filter(buyer=self.request.user)`), Django generic list views given a `paginate_by` (`class
 BookList(ListView): paginate_by = 50`, also through a project base; not one whose `get_queryset` keeps the
 requesting user's own rows), fastapi-pagination's `paginate(session, select(...))` of a database extension
 (`fastapi_pagination.ext.sqlalchemy`; not in a module paging with its `CursorPage`, nor its list
-`fastapi_pagination.paginate`), django-ninja's `@paginate` with its default `LimitOffsetPagination` (when no
+`fastapi_pagination.paginate`, nor a query pinned to one parent row, `where(Check.ruleset_id == ruleset.id)` or
+`ruleset.hooks.order_by(...)`, a parent that is neither a user, a tenant nor a growing container), django-ninja's `@paginate` with its default `LimitOffsetPagination` (when no
 `NINJA_PAGINATION_CLASS` is set) or given `LimitOffsetPagination`/`PageNumberPagination` (not over a returned
 list), and the page classes of the `paginate` family given a page number: `paginate_sqlalchemy`'s
 `SqlalchemyOrmPage(query, page=request.params.get("page"))`, `paginate.Page` over a query, and project classes
@@ -438,8 +440,8 @@ def _pages_no_deep_offset(module: SourceModule, project: Project, fn: ast.AST, l
 
 
 # Relations that scope rows to a user, a tenant, a container the domain keeps growing (a category's threads,
-# a thread's posts, a repository version's content) or a class or place many rows share (a device type, a
-# location), or something that runs again and again and records each run (an automation's executions, a
+# a thread's posts, a repository version's content, a search's results) or a class or place many rows share (a
+# device type, a location, a status), or something that runs again and again and records each run (an automation's executions, a
 # job's runs, a monitor's checks, a webhook's deliveries): pinned to one of them, the rows are still a table's worth.
 UNBOUNDED_SCOPE = re.compile(r"(^|_)(user|owner|author|creator|member|profile|person|customer|account|tenant|"
                              r"automation|schedule|job|cron|workflow|pipeline|monitor|sensor|device|webhook|"
@@ -447,7 +449,8 @@ UNBOUNDED_SCOPE = re.compile(r"(^|_)(user|owner|author|creator|member|profile|pe
                              r"organi[sz]ation|org|company|team|workspace|project|space|site|group|category|"
                              r"folder|channel|room|thread|conversation|chat|topic|forum|board|album|collection|"
                              r"library|feed|repository|repo|dataset|version|series|cluster|type|kind|platform|"
-                             r"location|place|region|zone|area)s?$|_by$")
+                             r"location|place|region|zone|area|status|state|stage|country|language|currency|tag|"
+                             r"label|search|result)s?$|_by$")
 TO_ONE_FIELDS = {"ForeignKey", "OneToOneField", "ParentalKey", "TreeForeignKey"}
 
 
@@ -689,7 +692,7 @@ def _paging_library_findings(module: SourceModule, project: Project) -> Iterator
     ``LimitOffsetPagination``/``PageNumberPagination``, unless every return is a plain list."""
     for node in walk_nodes(module.tree):
         if isinstance(node, ast.Call) and FASTAPI_PAGINATION_QUERY.search(qualified(module, node.func) or "") \
-                and "CursorPage" not in module.text:
+                and "CursorPage" not in module.text and not _pages_one_parents_rows(module, node):
             yield _finding(module, node, f"{ast.unparse(node.func)}() of fastapi-pagination pages the query with "
                                          f"LIMIT/OFFSET: page N reads and discards N-1 pages of rows",
                            fix="answer with fastapi_pagination.cursor.CursorPage (keyset paging on an indexed ordering)")
@@ -700,6 +703,60 @@ def _paging_library_findings(module: SourceModule, project: Project) -> Iterator
                     yield _finding(module, decorator, f"@paginate({pagination}) of django-ninja slices the queryset "
                                                       f"with LIMIT/OFFSET: page N reads and discards N-1 pages of rows",
                                    fix=KEYSET_FIX, confidence=Confidence.medium)
+
+
+def _pages_one_parents_rows(module: SourceModule, call: ast.Call) -> bool:
+    """``paginate(Rule.filter(db, conditions=(Rule.policy_id == policy.id)), params)``,
+    ``paginate(policy.webhooks.order_by("order"))``: a SQLAlchemy query, on every path through the function,
+    pinned to one parent row by an equality on its key (``<parent>_id == ...``) or read through the relationship
+    of one row the function holds, where the parent is neither a user, a tenant nor a growing container
+    (``UNBOUNDED_SCOPE``): a policy's rules or a connection's datasets are a handful, OFFSET over them costs nothing."""
+    fn = db.function_of(module, call)
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    for paged in [*call.args, *(k.value for k in call.keywords if k.arg == "query")]:
+        for expr in _bound_expressions(fn, paged):
+            if not (expr is paged or module.parents.get(module.parents.get(expr)) is fn):
+                continue  # bound in one branch only
+            if _one_rows_relationship(fn, expr) or any(_equals_parent_key(node) for node in walk_nodes(expr)):
+                return True
+    return False
+
+
+def _equals_parent_key(node: ast.AST) -> bool:
+    """``Rule.policy_id == policy.id``, ``filter_by(policy_id=policy_id)``: a parent key set to a variable."""
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq) \
+            and isinstance(node.left, ast.Attribute):
+        value = node.comparators[0]
+        column = isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id[:1].isupper()
+        return _is_parent_key(node.left.attr) and not _is_flag(value) and not column  # not a join: Policy.id
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "filter_by":
+        return any(_is_parent_key(k.arg or "") and not _is_flag(k.value) for k in node.keywords)
+    return False
+
+
+def _is_parent_key(column: str) -> bool:
+    return column.endswith("_id") and not UNBOUNDED_SCOPE.search(column[:-3])
+
+
+def _one_rows_relationship(fn: ast.FunctionDef | ast.AsyncFunctionDef, expr: ast.expr) -> bool:
+    """``policy.webhooks.order_by(...)``: the rows of a relationship of ``policy``, one row the function holds
+    (a parameter or a name it binds, not ``self`` nor a session), named neither as a user nor a container."""
+    node: ast.AST = expr
+    called = False  # privacy_service.filter_requests(...): a method of a service, not a relationship
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            break
+        called = isinstance(node, ast.Call)
+        node = node.func if called else node.value
+    if called or not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)) \
+            or node.attr in QUERY_LINKS:
+        return False
+    holder = node.value.id
+    held = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]} | {
+        t.id for stmt in walk_function_body(fn) if isinstance(stmt, ast.Assign)
+        for t in stmt.targets if isinstance(t, ast.Name)}
+    return holder in held and holder not in ("self", "cls", "db", "session") and not UNBOUNDED_SCOPE.search(holder)
 
 
 def _ninja_offset_pagination(module: SourceModule, project: Project, decorator: ast.expr) -> str | None:
@@ -1141,6 +1198,8 @@ def _drf_finding(module: SourceModule, node: ast.AST, project: Project) -> Findi
                 places = views.get((module.path, node.name), [])
                 if _names_class(_default_pagination(project), module, node):
                     places = sorted({*places, *views.get(DEFAULT, [])}, key=_place_order)
+                if places and all(_lists_scoped_rows(project, place) for place in places):
+                    return None
                 return _with_list_views(_finding(
                     module, node, f"pagination class {node.name} extends "
                                   f"{qualified(module, base).rsplit('.', 1)[-1]}, which pages with OFFSET",
@@ -1161,7 +1220,8 @@ def _drf_finding(module: SourceModule, node: ast.AST, project: Project) -> Findi
                                       f"with Django's Paginator, which pages with OFFSET",
                         fix=KEYSET_FIX + " (Django: filter on the last key instead of ?page=N)",
                         confidence=Confidence.medium)
-    if target == "pagination_class" and qualified(module, node.value) in OFFSET_PAGINATION_CLASSES:
+    if target == "pagination_class" and qualified(module, node.value) in OFFSET_PAGINATION_CLASSES \
+            and not _lists_scoped_rows(project, _place_of(module, node)):
         return _finding(module, node, f"pagination_class = {ast.unparse(node.value)} pages with OFFSET",
                         fix="use rest_framework.pagination.CursorPagination (keyset paging on an indexed ordering)")
     if isinstance(node.value, ast.Dict):
@@ -1172,6 +1232,32 @@ def _drf_finding(module: SourceModule, node: ast.AST, project: Project) -> Findi
                              fix="set DEFAULT_PAGINATION_CLASS to rest_framework.pagination.CursorPagination"),
                     _drf_list_views(project).get(DEFAULT, []))
     return None
+
+
+NESTED_VIEW_MIXINS = {"rest_framework_extensions.mixins.NestedViewSetMixin",
+                      "rest_framework_nested.viewsets.NestedViewSetMixin"}
+
+
+def _lists_scoped_rows(project: Project, place: str) -> bool:
+    """Whether the DRF view class at ``place`` (``path:line``) lists the rows of one parent or one person: a
+    nested viewset (drf-extensions' or drf-nested-routers' ``NestedViewSetMixin`` filters the queryset by the
+    parent's key in the URL: a discount's products) or a ``get_queryset`` whose every return keeps the requesting
+    user's rows (``Order.objects.filter(purchaser=self.request.user)``: one user's orders), and that pages no
+    other rows itself (``self.paginate_queryset(contract.enrollments)``). Pages of a handful of rows cost no
+    deep OFFSET."""
+    path, _, line = place.rpartition(":")
+    module, cls = next(((m, c) for (p, _), (m, c) in _project_classes(project).items()
+                        if p == path and str(c.lineno) == line), (None, None))
+    if cls is None or any(isinstance(n, ast.Call) and dotted(n.func) == "self.paginate_queryset"
+                          for n in walk_nodes(cls)):
+        return False  # it also pages other rows of its own: a contract's enrollments
+    if any(qualified(module, base) in NESTED_VIEW_MIXINS for base in cls.bases):
+        return True
+    get_queryset = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "get_queryset"), None)
+    returns = [n.value for n in walk_function_body(get_queryset) if isinstance(n, ast.Return)] if get_queryset else []
+    return bool(returns) and all(value is not None and any(
+        _is_request_user(_chain(expr)[0]) or any(_is_request_user(k.value) for k in _keywords(_chain(expr)[1]))
+        for expr in _bound_expressions(get_queryset, value)) for value in returns)
 
 
 def _handed_paginators(module: SourceModule, project: Project) -> Iterator[Finding]:
