@@ -127,7 +127,10 @@ window in the host's wall-clock hours like the truncated one above) and date-onl
 (`DateField(default=datetime.now)`, `db.Column(db.Date, default=datetime.now)`, a DateTime column named for
 a day of the calendar (`birthday`, `date_of_birth`, `due_date`: kept at midnight, no moment to lose), a Django `DateField`
 or SQLAlchemy `Date` column given the value as a view's initial data or as a keyword of its model,
-`Photo.objects.create(taken=datetime.now())`, `Bill(date=datetime.today())`: a date has no time of day), `DateTime(timezone=True)` and `django.utils.timezone.now()` are fine.
+`Photo.objects.create(taken=datetime.now())`, `Bill(date=datetime.today())`, or compared with one in a query,
+`Grant.objects.filter(valid_until__gte=datetime.now())`: a date has no time of day), the time of a ZIP member
+(`(name, datetime.now(), 0o644, ZIP_32, chunks)` for stream_zip: the ZIP format keeps local wall-clock time
+without a zone), `DateTime(timezone=True)` and `django.utils.timezone.now()` are fine.
 A reading marked deliberate for the code base's datetime lint (`# noqa: DTZ005` of flake8-datetimez or ruff, on
 its line) is left: the authors silenced this very check there (a bare `# noqa` or another code is not enough).
 Test code (`tests/`, `test_*.py`, `conftest.py`), scripts run by hand (a file outside the
@@ -832,7 +835,8 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
                 or _name_only_read_as_epoch(module, call, project) or _given_to_date_field(module, call, project) \
                 or _text_parameter(module, call, project) or (function == "now" and _acme_deadline(module, call, project)) \
                 or (function == "now" and _apscheduler_run_time(module, call, project)) \
-                or _only_read_as_date(module, call) or _day_granular(module, call, project):
+                or _only_read_as_date(module, call) or _day_granular(module, call, project) \
+                or _zip_entry_time(module, call):
             return
         message = f"datetime.{function}() without a time zone returns a naive datetime"
     else:
@@ -853,6 +857,15 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
         message += ", and .timestamp() reads a naive value as the host's local time: the epoch is off by its UTC offset"
     yield Finding(message=message, path=module.path, line=call.lineno, end_line=call.end_lineno,
                   evidence=module.evidence(call), fix=FIX_CALL, extra={"kind": kind, "utc_epoch": kind == "keep"})
+
+
+def _zip_entry_time(module: SourceModule, call: ast.Call) -> bool:
+    """The modification time of a ZIP member, which the format keeps as local wall-clock time without a zone:
+    the time of a member tuple of stream_zip (``(name, datetime.now(), 0o644, ZIP_32, chunks)``)."""
+    parent = module.parents.get(call)
+    return isinstance(parent, ast.Tuple) and any(
+        (qualified(module, e.func if isinstance(e, ast.Call) else e) or "").startswith("stream_zip.")
+        for e in parent.elts if e is not call)
 
 
 def _offset_of_naive(module: SourceModule, call: ast.Call, function: str) -> Finding:
@@ -1553,7 +1566,7 @@ def _given_to_date_field(module: SourceModule, call: ast.Call, project: Project)
     only: the initial data of a class-based view of that model (``model = Photo`` and ``get_initial``
     returning ``{"taken": datetime.today()}``), or a keyword of the model's constructor or manager
     (``Photo(taken=datetime.now())``, ``Photo.objects.create(taken=...)``, ``Bill(date=datetime.today())``
-    with ``date = db.Column(db.Date)``)."""
+    with ``date = db.Column(db.Date)``), also a comparing lookup (``Photo.objects.filter(taken__gte=...)``)."""
     parent = module.parents.get(call)
     key = model = None
     if isinstance(parent, ast.Dict) and call in parent.values:
@@ -1566,6 +1579,9 @@ def _given_to_date_field(module: SourceModule, call: ast.Call, project: Project)
                           and any(isinstance(t, ast.Name) and t.id == "model" for t in st.targets)), None)
     elif isinstance(parent, ast.keyword) and parent.arg:
         key, receiver = parent.arg, module.parents.get(parent)
+        field, _, lookup = key.partition("__")
+        if lookup in DATE_LOOKUPS:
+            key = field  # Grant.objects.filter(valid_until__gte=datetime.now()): compared as a day
         if isinstance(receiver, ast.Call):
             name = dotted(receiver.func) or ""
             model = name.rsplit(".objects.", 1)[0] if ".objects." in name else name
@@ -1574,6 +1590,7 @@ def _given_to_date_field(module: SourceModule, call: ast.Call, project: Project)
     return _model_field_kinds(project).get(model.rsplit(".", 1)[-1], {}).get(key) == "date"
 
 
+DATE_LOOKUPS = {"gt", "gte", "lt", "lte", "exact"}
 DJANGO_FIELD_KINDS = "T.naive-datetime:model-field-kinds"
 
 
