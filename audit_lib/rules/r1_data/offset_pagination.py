@@ -54,7 +54,9 @@ reported, nor is an OFFSET that picks one row at random (`OFFSET FLOOR(RANDOM() 
 fixes (`.limit(1).offset(ALERTS_HARD_LIMIT - 1)`, the Nth newest as a cut-off: no parameter or local name of
 the function is read, so no caller pages deeper) or one with no LIMIT that fetches every row after the first N
 (`.offset(keep).all()`, also nested as the subquery of a DELETE, `.offset(MAX_KEPT).scalar_subquery()`, or
-ending in a bulk `.delete()`): neither is a page, nor is `.paginate(show_all=True)`, a project paginate asked
+ending in a bulk `.delete()`): neither is a page, nor is `.offset(offset)` on a parameter that defaults to `None`
+or 0 and that no call of its function in the code base passes (`def query_for(self, cond, limit=None, offset=None)`
+only ever called as `query_for(cond)`: no OFFSET is sent), nor is `.paginate(show_all=True)`, a project paginate asked
 for every row. Nor is a pagination class that extends a DRF one but replaces its `paginate_queryset` without
 calling `super()` and refuses pages past a window (`if end > self.max_result_window: raise ...`): no page
 starts deeper than that. Nor is a queryset sliced after `len(qs)`/`list(qs)` ran it (Django slices the cached
@@ -221,7 +223,7 @@ def _call_finding(module: SourceModule, call: ast.Call, orm: bool, project: Proj
         value = call.args[0] if call.args else (call.keywords[0].value if call.keywords else None)
         if value is None or _is_zero(value) or isinstance(value, ast.Constant) and value.value is None \
                 or _random_offset(module, call, value) or _skips_without_limit(module, call) \
-                or _nth_row_threshold(module, call, value):
+                or _nth_row_threshold(module, call, value) or _never_given(module, project, call, value):
             return None
         shown = ast.unparse(value)
         what = "a variable" if not isinstance(value, ast.Constant) else "a constant"
@@ -374,6 +376,33 @@ def _nth_row_threshold(module: SourceModule, call: ast.Call, value: ast.expr) ->
                                  arguments.vararg, arguments.kwarg] if a is not None}
         local |= {n.id for n in walk_nodes(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     return not any(isinstance(n, ast.Name) and n.id in local for n in walk_nodes(value))
+
+
+def _never_given(module: SourceModule, project: Project, call: ast.Call, value: ast.expr) -> bool:
+    """``def build(self, condition, limit=None, offset=None): ... query.offset(offset)`` where the function is called
+    in the code base and no call passes ``offset`` (by name, by position, or through ``*args``/``**kwargs``):
+    the OFFSET is never sent, no page is read."""
+    fn = db.function_of(module, call)
+    if not (isinstance(value, ast.Name) and isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        return False
+    positional = [*fn.args.posonlyargs, *fn.args.args]
+    defaults = dict(zip([a.arg for a in positional][len(positional) - len(fn.args.defaults):], fn.args.defaults))
+    defaults |= {a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None}
+    default = defaults.get(value.id)
+    if not (isinstance(default, ast.Constant) and default.value in (None, 0)) or any(
+            isinstance(t, ast.Name) and t.id == value.id for stmt in walk_function_body(fn)
+            if isinstance(stmt, (ast.Assign, ast.AugAssign)) for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])):
+        return False
+    names = [a.arg for a in positional]
+    method = isinstance(module.parents.get(fn), ast.ClassDef) and names[:1] in (["self"], ["cls"])
+    at = names.index(value.id) - method if value.id in names and value.id not in (a.arg for a in fn.args.kwonlyargs) \
+        else None
+    callers = [c for m in project.modules if fn.name in m.text and not db.skipped_module(m)
+               for c in m.nodes_of(ast.Call) if (c.func.attr if isinstance(c.func, ast.Attribute)
+                                                 else getattr(c.func, "id", None)) == fn.name]
+    return bool(callers) and not any(
+        any(k.arg in (value.id, None) for k in c.keywords) or any(isinstance(a, ast.Starred) for a in c.args)
+        or at is not None and len(c.args) > at for c in callers)
 
 
 # Where a chain is run or nested into another statement: an OFFSET without a LIMIT there is final.
