@@ -24,6 +24,9 @@ limit=size, offset=(page - 1) * size)`: one finding per paged listing, not `offs
 not `offset=0` nor an offset with no limit) and its statements with `$name` parameters ending in `LIMIT $limit
 OFFSET $offset`, sent as `db.query(sql, vars=data)` with a page start in `data`, MongoDB cursors paged
 with `.find(q).skip(start).limit(n)` and aggregation stages `{'$skip': start}` in a pipeline with a `$limit`,
+marshmallow-pagination's `OffsetPaginator(query, per_page, session)` (not when only asked for a constant page),
+Elasticsearch and OpenSearch searches paged with `from_=` (`Search().extra(size=n, from_=from_hit)`; not `from_=0`,
+nor the loop variable of a `for` over a `range`, a batch walk the code drives: use `search_after` instead),
 Django querysets sliced with a variable start (`qs[offset:offset + n]`, also a view's own
 `self.filter_queryset(self.get_queryset())[offset:...]` and a parameter annotated `QuerySet`), a code base's
 own paginator class (a method that slices the queryset it was given, `self.queryset`, from a start computed
@@ -124,6 +127,7 @@ from audit_lib.source import Project, SourceModule
 
 ORM_LIBRARIES = ("sqlalchemy", "sqlmodel", "flask_sqlalchemy", "peewee", "tortoise", "ormar", "piccolo", "databases",
                  "gino", "pony")
+SEARCH_LIBRARIES = ("elasticsearch", "elasticsearch_dsl", "opensearchpy", "opensearch_dsl")
 MONGO_LIBRARIES = ("pymongo", "motor", "mongoengine", "beanie", "odmantic", "flask_pymongo")
 QUERY_LINKS = {"select", "query", "filter", "filter_by", "where", "order_by", "limit", "join", "options", "all",
                "objects", "exclude", "values", "distinct", "group_by"}
@@ -152,6 +156,10 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         yield from _mongo_skips(module)
     if "offset" in module.text and project.imports_anywhere("web"):
         yield from _webpy_selects(module)
+    if "OffsetPaginator" in module.text and module.imports_module("marshmallow_pagination"):
+        yield from _marshmallow_offset_paginators(module)
+    if "from_" in module.text and any(module.imports_module(lib) for lib in SEARCH_LIBRARIES):
+        yield from _search_from_offsets(module)
     if "paginate" in module.text and (module.imports_module("fastapi_pagination") or module.imports_module("ninja")):
         yield from _paging_library_findings(module, project)
     paginator_helpers = _paginator_helpers(project)
@@ -650,6 +658,53 @@ def _mongo_skips(module: SourceModule) -> Iterator[Finding]:
                 and _pages_from(node.values[0]) and _has_limit_stage(db.function_of(module, node)):
             yield _finding(module, node, f"aggregation stage $skip: {ast.unparse(node.values[0])} pages the pipeline: "
                                          f"each page walks and drops every document before it")
+
+
+MARSHMALLOW_OFFSET_PAGINATOR = "marshmallow_pagination.paginators.OffsetPaginator"
+
+
+def _marshmallow_offset_paginators(module: SourceModule) -> Iterator[Finding]:
+    """marshmallow-pagination's ``OffsetPaginator(query, per_page, session).get_page(page)``: page N is ``LIMIT
+    per_page OFFSET (N - 1) * per_page`` (its ``SeekPaginator`` pages by keyset). Not when every ``get_page`` of it
+    asks for a constant page (the first page only)."""
+    for call in module.nodes_of(ast.Call):
+        if qualified(module, call.func) != MARSHMALLOW_OFFSET_PAGINATOR:
+            continue
+        parent = module.parents.get(call)
+        uses: list[ast.AST] = [call]
+        if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+            uses = [n for n in walk_function_body(db.function_of(module, call))
+                    if isinstance(n, ast.Name) and n.id == parent.targets[0].id and isinstance(n.ctx, ast.Load)]
+        pages = [module.parents[module.parents[u]] for u in uses
+                 if isinstance(module.parents.get(u), ast.Attribute) and module.parents[u].attr == "get_page"
+                 and isinstance(module.parents.get(module.parents[u]), ast.Call)]
+        if pages and all(page.args and isinstance(page.args[0], ast.Constant) for page in pages):
+            continue
+        yield _finding(module, call, f"{ast.unparse(call.func)}() pages the query with LIMIT/OFFSET: page N reads "
+                                     f"and discards N-1 pages of rows",
+                       fix=KEYSET_FIX + " (marshmallow-pagination: SeekPaginator)", confidence=Confidence.medium)
+
+
+def _search_from_offsets(module: SourceModule) -> Iterator[Finding]:
+    """Elasticsearch/OpenSearch ``Search().extra(size=n, from_=from_hit)``, ``client.search(..., from_=start)``: each
+    shard collects and sorts ``from + size`` hits to return ``size``, so deep pages grow in cost (and fail past
+    ``index.max_result_window``). Not ``from_=0``, nor the target of a ``for`` loop over a ``range`` (a batch walk
+    the code drives, not a page a client asks for)."""
+    for call in module.nodes_of(ast.Call):
+        start = next((k.value for k in call.keywords if k.arg == "from_"), None)
+        if start is None or not _pages_from(start) or isinstance(start, ast.Name) and _walks_a_fixed_range(
+                module, call, start.id):
+            continue
+        yield _finding(module, call, f"search paged with from_={ast.unparse(start)}: each page makes every shard "
+                                     f"collect and sort from + size hits, and pages past max_result_window fail",
+                       fix="page with search_after on the sort values of the last hit (with a point in time for a "
+                           "stable view), keeping a unique tiebreaker in the sort")
+
+
+def _walks_a_fixed_range(module: SourceModule, node: ast.AST, name: str) -> bool:
+    return any(isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and loop.target.id == name
+               and isinstance(loop.iter, ast.Call) and dotted(loop.iter.func) == "range"
+               for loop in ancestors(module, node))
 
 
 def _webpy_selects(module: SourceModule) -> Iterator[Finding]:
