@@ -293,7 +293,7 @@ def _tuple_factory_of(project: Project, module: SourceModule, fn: ast.AST) -> tu
     body = list(walk_function_body(fn))
     if fn.decorator_list or any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in body):
         return None
-    bound = _single_bindings(fn)
+    bound = _bindings(fn)
     common: set[tuple[int, str, str]] | None = None
     for node in body:
         if not isinstance(node, ast.Return) or node.value is None or is_none(node.value):
@@ -302,10 +302,7 @@ def _tuple_factory_of(project: Project, module: SourceModule, fn: ast.AST) -> tu
             return None
         held: set[tuple[int, str, str]] = set()
         for position, element in enumerate(node.value.elts):
-            value = bound.get(element.id) if isinstance(element, ast.Name) else element
-            if isinstance(value, ast.Await):
-                value = value.value
-            found = _acquires(project, module, value, FACTORY_DEPTH) if isinstance(value, ast.Call) else None
+            found = _acquired_as(project, module, bound, element, FACTORY_DEPTH)
             if found is not None:
                 held.add((position, *found))
         common = held if common is None else common & held
@@ -314,16 +311,32 @@ def _tuple_factory_of(project: Project, module: SourceModule, fn: ast.AST) -> tu
     return min(common) if common else None
 
 
-def _single_bindings(fn: ast.AST) -> dict[str, ast.expr]:
-    """Local names of ``fn`` bound exactly once, to their value (names kept in a global are left out)."""
+def _bindings(fn: ast.AST) -> dict[str, list[ast.expr]]:
+    """Local names of ``fn`` -> every value bound to them (names kept in a global are left out)."""
     shared = declared_globals(fn, nonlocal_too=True)
     bound: dict[str, list[ast.expr]] = {}
     for node in walk_function_body(fn):
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
-                if isinstance(target, ast.Name):
+                if isinstance(target, ast.Name) and target.id not in shared:
                     bound.setdefault(target.id, []).append(node.value)
-    return {name: values[0] for name, values in bound.items() if len(values) == 1 and name not in shared}
+    return bound
+
+
+def _acquired_as(project: Project, module: SourceModule, bound: dict[str, list[ast.expr]], value: ast.expr,
+                 depth: int) -> tuple[str, str] | None:
+    """(kind, library factory) of what a returned ``value`` holds when the function acquires it: a call, or a
+    local every binding of which acquires the same kind (``sock = socket.socket(); sock =
+    context.wrap_socket(sock)``: the TLS socket takes over the one it wraps)."""
+    found = []
+    for one in bound.get(value.id, []) if isinstance(value, ast.Name) else [value]:
+        if isinstance(one, ast.Await):
+            one = one.value
+        acquired = _acquires(project, module, one, depth) if isinstance(one, ast.Call) else None
+        if acquired is None:
+            return None
+        found.append(acquired)
+    return found[0] if found and len({kind for kind, _ in found}) == 1 else None
 
 
 PLAIN_METHOD_DECORATORS = {"staticmethod", "classmethod"}  # a static factory method is still a factory
@@ -346,19 +359,12 @@ def _factory_of(project: Project, module: SourceModule, fn: ast.AST, depth: int)
     if any(dotted(d) not in PLAIN_METHOD_DECORATORS for d in fn.decorator_list) \
             or any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in body):
         return None
-    bound = _single_bindings(fn)
+    bound = _bindings(fn)
     kinds: set[tuple[str, str]] = set()
     for node in body:
         if not isinstance(node, ast.Return) or node.value is None or is_none(node.value):
             continue
-        value = node.value
-        if isinstance(value, ast.Name):
-            if value.id not in bound:
-                return None
-            value = bound[value.id]
-        if isinstance(value, ast.Await):
-            value = value.value
-        found = _acquires(project, module, value, depth) if isinstance(value, ast.Call) else None
+        found = _acquired_as(project, module, bound, node.value, depth)
         if found is None:
             return None
         kinds.add(found)

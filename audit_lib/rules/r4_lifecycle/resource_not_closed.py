@@ -77,7 +77,8 @@ local bound to a `FileField`/`ImageField` of a project model (`archive =
 job.archive_file; archive.open("rb")`, closed by `archive.close()`; an upload handed in
 as a parameter is not followed). A project function that returns what it opens
 (`def connect(**kw): conn = psycopg2.connect(**kw); ...; return conn`, also over a few
-such functions, under an import alias, and a method called on `self`/`cls` or a static or class method called
+such functions, under an import alias, also one that rebinds the local to a wrapper that takes it over, `sock =
+socket.socket(); sock = context.wrap_socket(sock); return sock`, and a method called on `self`/`cls` or a static or class method called
 on its class: `IdResolver.create_connection(server=pool)`) is a factory of the same resource: its
 callers are judged; so is a project class whose construction opens a client of another server and keeps
 it (`self.http = ClientSession()` in `__init__` or in a method `__init__` calls; also `self.session = session or
