@@ -107,7 +107,9 @@ but the object (`self.refill(); self.take_token()`: a local token bucket, no rem
 rate limiter before each attempt (`self._throttler.wait_until_ready()`: the limiter paces it); a loop whose `try`
 only acts on the page of a browser the process drives, in a Playwright module (`await locator.wait_for(state="attached")`,
 `page.evaluate(js)`: its own DOM settling, no remote service; `page.goto` loads a remote site and counts); a loop with
-no `except` that leaves when a value is there, `if report is not None: return report` (a poll); a retry loop around
+no `except` that leaves when a value is there, `if report is not None: return report` (a poll); a watcher, a
+`while` on a lifetime flag or event (`while self._monitoring.is_set():`) whose handlers all leave it
+(`except Exception: break`): it goes round only after a good reading; a retry loop around
 `create_engine()` alone (lazy: it connects nothing, the handler never runs); a retry loop inside `with lock:`
 on a module-global `threading.Lock()` (the process's threads retry one at a time, never in step); a start-up wait (a retry
 loop, or a retry decorator, on `init`/`init_*`/`setup_*`/`wait_for_*` that only an application factory,
@@ -216,6 +218,7 @@ TRY_COUNT = re.compile(r"(?i)(^|_)try(_?n|_?num|_?count)?$")  # try_n, try_count
 # flags that keep a loop going for the life of the process: running, alive, stopped, shutting_down, closed, ...
 CONNECTED_FLAG = re.compile(r"(?i)connected$|is_open$|opened$|listening$")
 LIFETIME_FLAG = re.compile(r"(?i)run|alive|stop|shut|exit|quit|clos|cancel|terminat|active|enabled|serving")
+WATCH_FLAG = re.compile(f"{LIFETIME_FLAG.pattern}|monitor|watch")
 CELERY_TASK_OPTIONS = {"autoretry_for", "retry_backoff", "retry_jitter", "retry_kwargs", "bind", "acks_late"}
 DOCKET_RETRY = {"docket.Retry", "docket.dependencies.Retry"}
 URLLIB3_RETRY = {"urllib3.Retry", "urllib3.util.Retry", "urllib3.util.retry.Retry", "requests.packages.urllib3.util.retry.Retry",
@@ -757,7 +760,8 @@ def _retry_sleep(module: SourceModule, project: Project, loop: ast.For | ast.Asy
             sleep = _first_sleep(module, handler.body)
             if sleep is not None:
                 return sleep if _deterministic(module, sleep, loop) else None
-        if statement in loop.body and (_leaves_loop(statement.body) or _leaves_loop(statement.orelse)):
+        if statement in loop.body and (_leaves_loop(statement.body) or _leaves_loop(statement.orelse)) \
+                and not _watches_for_life(loop, statement):
             # the pause after the attempt; one before it (at the top of the loop) runs before the first
             # attempt too: the loop polls for a state to come about, nothing failed is being retried
             after = loop.body[loop.body.index(statement) + 1:]
@@ -835,6 +839,17 @@ def _wait_after_first_round(module: SourceModule, loop: ast.AST, attempt: ast.Tr
             if sleep is not None:
                 return sleep
     return None
+
+
+def _watches_for_life(loop: ast.AST, attempt: ast.Try) -> bool:
+    """A watcher: a ``while`` on a lifetime flag or event (``while self._monitoring.is_set():``) whose handlers
+    all leave the loop (``except Exception: break``). It goes round only after a good reading
+    (``if read_memory() > limit: alarm(); return``), so its sleep paces a watch: nothing failed is tried again."""
+    if not isinstance(loop, ast.While) or any(_goes_round(handler) for handler in attempt.handlers):
+        return False
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "is_set"
+               or isinstance(n, (ast.Name, ast.Attribute)) and WATCH_FLAG.search(n.id if isinstance(n, ast.Name) else n.attr)
+               for n in walk_nodes(loop.test))
 
 
 def _under_process_lock(module: SourceModule, loop: ast.AST) -> bool:
