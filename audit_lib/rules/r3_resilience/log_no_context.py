@@ -90,7 +90,9 @@ nor one in an `except ImportError:` that re-raises (the install hint beside the 
 function that prints only when its caller asks (`def profile(self, print_results=False)` testing the switch: a
 developer's helper for the shell),
 nor one at the top level of a Django settings module (a start-up notice printed while the settings load, before
-logging is configured).
+logging is configured), nor one in a validator of a pydantic settings class (`@field_validator` of a class built on
+`BaseSettings`: the configuration loading), nor one in a file that starts with a `#!` line and that no other file
+imports (a generator kept in the app's package, run by hand).
 
 ## Why is this bad?
 `print()` bypasses the logging pipeline: no level, no timestamp, no logger name, no
@@ -137,6 +139,7 @@ from audit_lib.operator_code import (
     is_command_line_helper,
     is_runnable_script,
     is_script_file,
+    module_importers,
     run_by_operators,
 )
 from audit_lib.pyast import (
@@ -209,7 +212,7 @@ def check(project: Project) -> Iterator[Finding]:
             continue
         if not any(module.imports_module(lib) for lib in (*CLI_LIBRARIES, *TEST_FRAMEWORKS, *BROWSER_RUNTIMES)) \
                 and not (is_runnable_script(module, project) and not project.in_package(module)) \
-                and not _notebook_magic(module):
+                and not _notebook_magic(module) and not _unimported_shebang_script(module, project):
             yield from _prints(module, project)
         if not context_everywhere and not any(module.imports_module(lib) for lib in STRUCTURED_LOGGERS):
             bare.extend(_bare_log_calls(module, project))
@@ -217,6 +220,12 @@ def check(project: Project) -> Iterator[Finding]:
         yield _plain_text_logging(bare, _extras_given(project))
     else:
         yield from _one_per_function(bare)
+
+
+def _unimported_shebang_script(module: SourceModule, project: Project) -> bool:
+    """A file that starts with ``#!/usr/bin/env python`` and that no other file imports (a schema generator kept in
+    the app's package): it can only be run by hand, like a script."""
+    return module.text.startswith("#!") and not module_importers(module, project)
 
 
 def _notebook_magic(module: SourceModule) -> bool:
@@ -443,7 +452,8 @@ def _service_prints(module: SourceModule, project: Project) -> Iterator[tuple[as
                 or _continues_print(module, node) or _in_dead_handler(module, node) or _under_debug_flag(module, node) \
                 or _marked_deliberate(module, node) or _logging_setup_failed(module, node) \
                 or _install_hint(module, node) or _printing_asked_by_caller(module, node) \
-                or _run_at_settings_import(module, node, project) or _in_server_hook(module, node) \
+                or _run_at_settings_import(module, node, project) or _in_settings_validator(module, node, project) \
+                or _in_server_hook(module, node) \
                 or _echoes_logged_exception(module, node) or _only_logging_handlers_call(module, node, project):
             continue
         target = keyword(node, "file")
@@ -462,6 +472,21 @@ def _run_at_settings_import(module: SourceModule, call: ast.Call, project: Proje
             and _enclosing(module, n) is None for n in module.nodes_of(ast.Call))):
         return False
     return is_django_settings(module, project)
+
+
+SETTINGS_BASES = ("pydantic.BaseSettings", "pydantic_settings.BaseSettings")
+VALIDATOR_DECORATORS = {"validator", "root_validator", "field_validator", "model_validator"}
+
+
+def _in_settings_validator(module: SourceModule, call: ast.Call, project: Project) -> bool:
+    """A print in a validator of a pydantic settings class (``@field_validator("server_url")`` of a class built on
+    ``BaseSettings``, also through the project's own base classes): it runs while the configuration loads, at
+    start-up, a notice about the configuration before logging is set up."""
+    fn = _enclosing(module, call)
+    cls = module.parents.get(fn) if fn is not None else None
+    return isinstance(cls, ast.ClassDef) and any(
+        (dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] in VALIDATOR_DECORATORS
+        for d in fn.decorator_list) and _built_on(module, cls, project, SETTINGS_BASES)
 
 
 # Gunicorn's server hooks, by the parameters they are called with (not pre_request/post_request: per request).
@@ -914,15 +939,19 @@ def _view_hook(module: SourceModule, fn: ast.AST, project: Project) -> bool:
     ``get_queryset``, ``form_valid``, ``perform_create``, ...), in a class built on one of their views (also
     through the code base's own base views)."""
     owner = module.parents.get(fn)
-    return fn.name in VIEW_HOOKS and isinstance(owner, ast.ClassDef) and _built_on_framework_view(module, owner, project)
+    return fn.name in VIEW_HOOKS and isinstance(owner, ast.ClassDef) \
+        and _built_on(module, owner, project, tuple(f"{package}." for package in VIEW_BASE_PACKAGES))
 
 
-def _built_on_framework_view(module: SourceModule, cls: ast.ClassDef, project: Project, depth: int = 3) -> bool:
+def _built_on(module: SourceModule, cls: ast.ClassDef, project: Project, outside_bases: tuple[str, ...],
+              depth: int = 3) -> bool:
+    """Whether the class derives from a class whose qualified name starts with one of ``outside_bases``,
+    directly or through the project's own classes."""
     for base in cls.bases:
-        if (qualified(module, base) or "").startswith(tuple(f"{package}." for package in VIEW_BASE_PACKAGES)):
+        if (qualified(module, base) or "").startswith(outside_bases):
             return True
         own = project_class(module, project, base) if depth else None
-        if own is not None and own[1] is not cls and _built_on_framework_view(own[0], own[1], project, depth - 1):
+        if own is not None and own[1] is not cls and _built_on(own[0], own[1], project, outside_bases, depth - 1):
             return True
     return False
 
