@@ -36,7 +36,11 @@ Reports datetimes made or stored without a time zone. In code:
   base the code base never creates while it creates its others with `metadata.create_all()` and has
   no migrations (it maps a database another program owns: its column types are not the code base's);
 - a Django settings module that sets `USE_TZ = False`, which makes every
-  `DateTimeField` naive;
+  `DateTimeField` naive; when no settings module sets it `True`, the plain local readings of the code base
+  (`datetime.now()`, `fromtimestamp(ts)`, `today()`) are places of that finding, not findings of their own:
+  naive local time is what its fields hold, so each is right by the setting and only the setting can change
+  them (a reading labelled UTC, shifted by hand by some hours, `datetime.now() + timedelta(hours=-8)`, or a
+  UTC reading stays its own finding);
 - `datetime.fromisoformat(data["start"])` of the request's input (`request....`, also through a local bound
   once to it, `data = json.loads(request.body)`) in a code base that keeps aware datetimes (Django without
   `USE_TZ = False`, `DateTime(timezone=True)` columns), unless made aware at once or read as a day: naive
@@ -230,7 +234,7 @@ def check_code(project: Project) -> Iterator[Finding]:
         found.extend(_module_findings(module, project))
         if module.imports_module("sqlalchemy") or module.imports_module("sqlmodel"):
             aware_columns += _aware_column_count(module, project)
-    found = _one_for_labelled_utc(found)
+    found = _one_for_use_tz_false(_one_for_labelled_utc(found), project)
     helper_readings = _naive_utc_helper_readings(project)
     convention = _naive_utc_convention(found, aware_columns, sum(helper_readings.values()))
     local = _naive_local_convention(found, project) if convention is None and not aware_columns else None
@@ -257,7 +261,7 @@ def check_code(project: Project) -> Iterator[Finding]:
 
 def _drop_working_extras(finding: Finding) -> None:
     """Remove what the convention checks read (a finding's kind, its UTC readings) before it is reported."""
-    for key in ("kind", "utc_epoch", "utc_defaults"):
+    for key in ("kind", "utc_epoch", "utc_defaults", "shifted_by_hours"):
         finding.extra.pop(key, None)
 
 
@@ -856,7 +860,16 @@ def _naive_call(module: SourceModule, call: ast.Call, project: Project) -> Itera
         kind = "keep"
         message += ", and .timestamp() reads a naive value as the host's local time: the epoch is off by its UTC offset"
     yield Finding(message=message, path=module.path, line=call.lineno, end_line=call.end_lineno,
-                  evidence=module.evidence(call), fix=FIX_CALL, extra={"kind": kind, "utc_epoch": kind == "keep"})
+                  evidence=module.evidence(call), fix=FIX_CALL, extra={"kind": kind, "utc_epoch": kind == "keep",
+                                                                      "shifted_by_hours": _shifted_by_hours(module, call)})
+
+
+def _shifted_by_hours(module: SourceModule, call: ast.Call) -> bool:
+    """``datetime.now() + timedelta(hours=-8)``: a zone conversion made by hand, right on one host only."""
+    parent = module.parents.get(call)
+    return isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Add, ast.Sub)) and parent.left is call \
+        and isinstance(parent.right, ast.Call) and _is_span(module, parent.right) \
+        and keyword(parent.right, "hours") is not None
 
 
 def _zip_entry_time(module: SourceModule, call: ast.Call) -> bool:
@@ -2347,14 +2360,43 @@ def _annotated_datetime_column(module: SourceModule, value: ast.expr) -> ast.Cal
     return column
 
 
-def _use_tz_false(module: SourceModule) -> Iterator[Finding]:
+USE_TZ_FALSE = "USE_TZ = False: every DateTimeField stores and returns naive datetimes"
+PLAIN_LOCAL_READING = re.compile(r"datetime\.(now|fromtimestamp|today)\(\) (without a time zone )?returns a naive datetime$")
+
+
+def _one_for_use_tz_false(found: list[Finding], project: Project) -> list[Finding]:
+    """The plain local readings of a Django code base that sets ``USE_TZ = False`` (and in no settings module
+    ``True``) as places of that setting's finding: naive local time is what its ``DateTimeField``s hold, so
+    each reading is right by the setting (an aware one would break its comparisons) and only the setting can
+    change them. A reading labelled or formatted as UTC, shifted by hand by some hours, or a UTC reading, is
+    wrong under the setting too and stays a finding of its own."""
+    setting = next((f for f in found if f.message == USE_TZ_FALSE), None)
+    if setting is None or any(node.value.value is True for module in project.modules
+                              if is_django_settings(module, project) for node in _use_tz_assignments(module)):
+        return found
+    follow = [f for f in found if f.extra.get("kind") == "local" and PLAIN_LOCAL_READING.match(f.message)
+              and not f.extra.get("shifted_by_hours")]
+    if not follow:
+        return found
+    places = [f"{f.path}:{f.line}" for f in sorted(follow, key=lambda f: (f.path or "", f.line or 0))]
+    summary = replace(setting, message=f"{USE_TZ_FALSE}, and {len(places)} datetime.now()/fromtimestamp() readings "
+                      f"without a zone follow it ({shown_places(places)}): right by the setting, but nothing in "
+                      "the stored values says which zone they are in", extra={**setting.extra, "places": places})
+    return [summary if f is setting else f for f in found if f not in follow]
+
+
+def _use_tz_assignments(module: SourceModule) -> Iterator[ast.Assign]:
     for node in module.tree.body:
-        if not isinstance(node, ast.Assign):
-            continue
-        if any(isinstance(t, ast.Name) and t.id == "USE_TZ" for t in node.targets) and \
-                isinstance(node.value, ast.Constant) and node.value.value is False:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "USE_TZ" for t in node.targets) \
+                and isinstance(node.value, ast.Constant):
+            yield node
+
+
+def _use_tz_false(module: SourceModule) -> Iterator[Finding]:
+    for node in _use_tz_assignments(module):
+        if node.value.value is False:
             yield Finding(
-                message="USE_TZ = False: every DateTimeField stores and returns naive datetimes",
+                message=USE_TZ_FALSE,
                 path=module.path, line=node.lineno, end_line=node.end_lineno,
                 evidence=module.evidence(node),
                 fix="set USE_TZ = True (and migrate stored values to UTC)",
