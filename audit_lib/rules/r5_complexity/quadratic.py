@@ -60,7 +60,9 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   on the same pass (`call.text += chunk.delta; call.input = parse_partial_json(call.text)`, `json.loads`,
   `model_validate_json`, or a function of the module that hands its parameter to one), and
   `items.remove(x)` inside `for x in items` (each removal rescans the list, and the loop skips the item
-  after the removed one; `for x in list(items)` walks a copy, and a removal followed by `break` runs once), and
+  after the removed one; `for x in list(items)` walks a copy, and a removal followed by `break` runs once),
+  `items.index(x)` inside `for x in items` (the item's own place looked up again on each pass, where `enumerate()`
+  hands it over; not in a loop that grows the list), and
   a loop over a property of the project that reads a file's lines on every access (`for ts in watch.history:`
   where `history` walks `f.readlines()` into a dict) that looks each item up in it again, directly
   (`watch.history[ts]`) or through a method that does (`watch.snapshot(timestamp=ts)` doing
@@ -73,8 +75,8 @@ parameter, and its `list[...]` fields read through `self` in the model's own val
 arguments of a webargs `@use_kwargs` read from the body, `request.json[...]`,
 `request.form.getlist(...)`), from query rows in the same
 function (`fetchall()`, `.all()`, `.filter(...)`; not the rows read off a loop's item, `m.encodings.all()`
-of each `m`: one item's children, nor `self.roles.all()` / `self.rank.roles.all()` in a method: the object's own
-related rows, nor a parameter narrowed or ordered (`users.order_by("slug")` of an admin action's selection: the
+of each `m`: one item's children, nor `self.roles.all()` / `self.rank.roles.all()` /
+`getattr(self.policy, f"{kind}_webhooks")` in a method: the object's own related rows, nor a parameter narrowed or ordered (`users.order_by("slug")` of an admin action's selection: the
 rows the caller chose), nor those a filter pins to one row's key, `filter_by(task_id=task.id)`,
 `filter(photo=self)`, `where(Member.team_id == team.id)`, `where(Episode.series_id == series_id)` executed and
 fetched, not a tenant's key such as `project_id`, unless a list picks them too), from a whole Redis key or pattern (`smembers()`,
@@ -101,7 +103,8 @@ fields, installed plugins, one object's children) are small by design. The rule 
 only what it can be sure of, and misses quadratic work over such collections.
 
 Membership tests on sets, dicts, strings (substring tests) and list literals that are
-never grown, loops over constants, lists made afresh for each item, a string grown only under a
+never grown, of the first part of a dotted or colon-separated name (`names[0]` of `names = event_type.split(".")`:
+a list of distinct namespaces holds a handful), loops over constants, lists made afresh for each item, a string grown only under a
 length cap (`if len(text + piece) <= 3000: text += piece`) or once on the way out of the loop
 (`text += "..."; break`), and code that runs
 once or by hand (at import, in migration revisions, in tests, in Django management
@@ -312,10 +315,10 @@ def _findings(module: SourceModule, kinds) -> Iterator[tuple[Finding, ast.AST, l
                     yield finding, node, _scan_groups(module, node, container)
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                     and node.func.attr in LINEAR_LIST_METHODS:
-                removed = _removes_from_walked_list(module, site, node)
-                finding = removed or _list_method(module, node, kinds)
+                walked_item = _removes_from_walked_list(module, site, node) or _index_of_walked_item(module, site, node)
+                finding = walked_item or _list_method(module, node, kinds)
                 if finding:
-                    yield finding, node, [] if removed else _scan_groups(module, node, node.func.value)
+                    yield finding, node, [] if walked_item else _scan_groups(module, node, node.func.value)
             elif isinstance(node, ast.Call) and _self_attribute(node.func):
                 scanned = _store_scanning_method(module, node)
                 if scanned is not None:
@@ -687,6 +690,8 @@ def _item_children(function: ast.AST, call: ast.Call, collections: frozenset[str
     while isinstance(receiver, (ast.Attribute, ast.Call)):
         outer = receiver
         receiver = receiver.value if isinstance(receiver, ast.Attribute) else receiver.func
+    if isinstance(receiver, ast.Name) and receiver.id == "getattr":
+        return _own_relation(call)  # getattr(self.policy, f"{prefix}_webhooks"): a relation picked by name
     return isinstance(receiver, ast.Name) and isinstance(outer, ast.Attribute) and outer.attr not in collections \
         and (_loop_item(function, receiver) or _own_relation(call))
 
@@ -709,13 +714,15 @@ OWN_QUERY_ATTRIBUTES = {"objects", "query", "queryset", "session", "db", "model"
 
 
 def _own_relation(call: ast.Call) -> bool:
-    """``self.roles.all()``, ``self.rank.roles.filter(...)``: a chain of plain attributes of ``self`` (no call
-    in it, so not ``self.session.query(Model)``; not ``self.queryset`` of a view nor ``self.project.tasks`` of a
-    tenant) read as rows: one row's children."""
+    """``self.roles.all()``, ``self.rank.roles.filter(...)``, also ``getattr(self.policy, name).all()``: a chain
+    of plain attributes of ``self`` (no call in it, so not ``self.session.query(Model)``; not ``self.queryset`` of
+    a view nor ``self.project.tasks`` of a tenant) read as rows: one row's children."""
     node = call.func.value if isinstance(call.func, ast.Attribute) else None
     names: list[str] = []
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _reads_rows(node):
         node = node.func.value
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" and node.args:
+        node = node.args[0]
     while isinstance(node, ast.Attribute):
         names.append(node.attr)
         node = node.value
@@ -1215,6 +1222,8 @@ def _membership(module: SourceModule, compare: ast.Compare, kinds) -> Iterator[F
             continue
         if table_rows and not any(_walks_model_rows(module, compare, s.iter) for s in loops):
             continue  # one document's tags checked against the inbox tags: a handful against a handful
+        if _namespace_of(scope_of(module, compare), compare.left):
+            continue
         if rebuilt:
             message = f"membership test against a {'set' if rebuilt_set else 'list'} rebuilt on every " \
                       "pass of the loop: O(n·m)"
@@ -1231,6 +1240,26 @@ def _membership(module: SourceModule, compare: ast.Compare, kinds) -> Iterator[F
             fix = f"make {ast.unparse(container)} a set (or keep a set beside it) for the membership test"
         yield Finding(message=message, path=module.path, line=compare.lineno, end_line=compare.end_lineno,
                       evidence=module.evidence(compare), fix=fix), container
+
+
+NAMESPACE_SEPARATORS = {".", ":"}
+
+
+def _namespace_of(scope: ast.AST, value: ast.expr) -> bool:
+    """``names[0]`` of ``names = event_type.split(".")``, ``key.split(":")[0]`` (also in a tuple): the first part of
+    a dotted or colon-separated name, its namespace. A list of the distinct namespaces holds a handful whatever
+    the number of names walked."""
+    if isinstance(value, ast.Tuple):
+        return bool(value.elts) and all(_namespace_of(scope, element) for element in value.elts)
+    if not (isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Constant) and value.slice.value == 0):
+        return False
+    parts = value.value
+    if isinstance(parts, ast.Name):
+        bound = [n.value for n in walk_nodes(scope) if isinstance(n, ast.Assign) and len(n.targets) == 1
+                 and isinstance(n.targets[0], ast.Name) and n.targets[0].id == parts.id]
+        parts = bound[0] if len(bound) == 1 else None
+    return isinstance(parts, ast.Call) and method_name(parts) in ("split", "rsplit", "partition") and bool(parts.args) \
+        and string_value(parts.args[0]) in NAMESPACE_SEPARATORS
 
 
 def _set_built(container: ast.expr) -> bool:
@@ -1429,6 +1458,21 @@ def _removes_from_walked_list(module: SourceModule, site: LoopSite, call: ast.Ca
                            "(O(n²)) and the loop skips the item after it",
                    path=module.path, line=call.lineno, end_line=call.end_lineno,
                    evidence=module.evidence(call), fix=f"keep the wanted items in one pass: {walked.id} = [x for x in {walked.id} if ...]")
+
+
+def _index_of_walked_item(module: SourceModule, site: LoopSite, call: ast.Call) -> Finding | None:
+    """``for val in data_vals: ... data_vals.index(val)``: the item's own place looked up again in the list the
+    loop is walking, a scan per item where ``enumerate()`` hands it over (and the first place of an item that
+    appears twice, not its own). Whatever the list's size, the loop is wrong."""
+    walked, target = site.iter, site.node.target if isinstance(site.node, (ast.For, ast.AsyncFor)) else None
+    if not (call.func.attr == "index" and isinstance(walked, ast.Name) and isinstance(target, ast.Name)
+            and dotted(call.func.value) == walked.id and len(call.args) == 1
+            and isinstance(call.args[0], ast.Name) and call.args[0].id == target.id) or _grows(site.node, walked.id):
+        return None
+    return Finding(message=f"{walked.id}.index({target.id}) inside the loop over {walked.id}: each pass rescans the "
+                           "list for the item's own position (O(n²))",
+                   path=module.path, line=call.lineno, end_line=call.end_lineno,
+                   evidence=module.evidence(call), fix=f"walk it with its positions: for i, {target.id} in enumerate({walked.id})")
 
 
 def _drained(module: SourceModule, loop: ast.For | ast.AsyncFor, name: str) -> bool:
