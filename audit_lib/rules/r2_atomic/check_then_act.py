@@ -58,7 +58,11 @@ fixed value and the row saved (`if order.status != "paid": raise` ... `order.sta
 order.save()`): two requests both pass and both ship. The fixed values may be module constants and the
 row read and saved through helpers of the code base (a task delivered twice: `job = get_job(job_id)`, `if
 job.status != JOB_PENDING: return`, `job.status = JOB_RUNNING; update_job(job)`); reported once per row, at
-its first save. The row may be one the caller read and handed in
+its first save. The move may also be made by a helper of the code base handed the row, which sets the tested
+column and saves it, called in the branch where the state holds (`if notification.status == CREATED:
+provider.send(...); mark_sending(notification)`), on a row read here or by every caller without a lock
+(`notification = get_notification(id)`, `send_to_provider(notification)`): two deliveries of the task both
+send. The row may be one the caller read and handed in
 (`def finish_upload(upload: Upload)`, called with the view's `get_object()`), unless every caller locks it
 before the call. Not a column set when different from a value
 (`if row.status == status: return`, then `row.status = status`), nor bookkeeping inside the branch
@@ -459,7 +463,8 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
     reported: set[int] = set()
     read_apis = {op.api for op in ops if op.is_read}
     updates_refused = bool(read_apis) and all(_isolation(project, api) for api in read_apis)  # by the isolation level
-    for finding, write_call in [*_read_modify_writes(module, fn, ops), *_single_use_claims(module, fn, ops, project)]:
+    for finding, write_call in [*_read_modify_writes(module, fn, ops), *_single_use_claims(module, fn, ops, project),
+                                *_moves_through_helpers(module, project, fn, ops)]:
         reported.add(id(write_call))
         if not updates_refused:
             yield finding
@@ -1612,7 +1617,7 @@ def _single_use_claims(module: SourceModule, fn: ast.AST, ops: list[db.DbOp],
     two concurrent requests both find it unset and both use the invite, code or voucher. The row may
     also be handed in by the caller (``def finish(upload: Upload)``, the view's ``get_object()``)."""
     handed = _rows_handed_in(module, project, fn, ops)
-    loaded = {**handed, **_rows_read(module, fn, ops)}
+    loaded = {**handed, **_rows_read(module, fn, ops, project)}
     claimed: set[str] = set()  # rows already reported: later moves of the same row follow the first (race) save
     for node in sorted(walk_function_body(fn), key=lambda n: getattr(n, "lineno", 0)):
         target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
@@ -1685,9 +1690,115 @@ def _tests_mark(test: ast.AST, name: str, mark: str) -> bool:
                for n in ast.walk(test))
 
 
-def _rows_read(module: SourceModule, fn: ast.AST, ops: list[db.DbOp]) -> dict[str, db.DbOp]:
+def _moves_through_helpers(module: SourceModule, project: Project, fn: ast.AST,
+                           ops: list[db.DbOp]) -> Iterator[tuple[Finding, ast.AST]]:
+    """``if notification.status == "created":`` ... ``mark_sending(notification)`` (or ``if job.status !=
+    PENDING: return`` before it), where the helper of the code base sets the tested column
+    (``notification.status = SENDING``) and saves the row: the state transition of
+    :func:`_single_use_claims` made in a helper, on a row read here or by every caller without a lock.
+    Two runs of a task delivered twice both see the old state and both act (send the message twice)."""
+    rows = {**_rows_read_by_callers(module, project, fn), **_rows_read(module, fn, ops, project)}
+    reported: set[str] = set()
+    for test in sorted((n for n in walk_function_body(fn) if isinstance(n, ast.If)), key=lambda n: n.lineno):
+        for name, read in rows.items():
+            compare = next((c for c in ast.walk(test.test) if isinstance(c, ast.Compare) and name not in reported
+                            and test.lineno > read.call.lineno - (read.kind != db.READ)
+                            and _tests_state(c, name, getattr(c.left, "attr", ""), ast.Constant(value=...))), None)
+            if compare is None:
+                continue
+            holds_state = isinstance(compare.ops[0], (ast.Eq, ast.In))
+            guarded = test.body if holds_state else _following(module, test) if _leaves(test.body) else []
+            move = next((call for statement in guarded for call in sorted(
+                (c for c in ast.walk(statement) if isinstance(c, ast.Call)), key=lambda c: c.lineno)
+                if _helper_moves(module, project, call, name, compare.left.attr)), None)
+            if move is None or _sets_column_before(fn, name, compare.left.attr, move):
+                continue  # moved by ``fn`` itself first: the race is that save's (see :func:`_single_use_claims`)
+            reported.add(name)
+            source = f"line {read.call.lineno} reads the row without a lock" if read.kind == db.READ else (
+                f"the caller reads the row {name} without a lock")
+            message = (f"check-then-act on {sorted(read.tables)[0]}.{compare.left.attr}: {source}, line {test.lineno} "
+                       f"tests its state and {dotted(move.func)}() sets it and saves the row; two concurrent runs both "
+                       f"see the old state and both make the change")
+            yield _finding(module, move, message, CLAIM_FIX, Confidence.medium), move
+
+
+def _sets_column_before(fn: ast.AST, name: str, column: str, call: ast.Call) -> bool:
+    return any(isinstance(node, ast.Assign) and node.lineno < call.lineno and any(
+        isinstance(t, ast.Attribute) and t.attr == column and isinstance(t.value, ast.Name) and t.value.id == name
+        for t in node.targets) for node in walk_function_body(fn))
+
+
+def _following(module: SourceModule, statement: ast.stmt) -> list[ast.stmt]:
+    """The statements after ``statement`` in its block."""
+    parent = module.parents.get(statement)
+    for field_name in ("body", "orelse", "finalbody"):
+        block = getattr(parent, field_name, None)
+        if isinstance(block, list) and statement in block:
+            return block[block.index(statement) + 1:]
+    return []
+
+
+def _helper_moves(module: SourceModule, project: Project, call: ast.Call, name: str, column: str) -> bool:
+    """Whether ``call`` hands the row ``name`` to a function of the code base that sets its ``column``
+    and writes."""
+    resolved = db.resolve_function(module, project, call)
+    if resolved is None:
+        return False
+    helper_module, helper = resolved
+    parameter = _parameter_given(helper, call, name)
+    return parameter is not None and any(
+        isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == column and isinstance(
+            t.value, ast.Name) and t.value.id == parameter for t in node.targets) for node in walk_function_body(helper)
+    ) and any(op.is_write or op.kind == db.COMMIT for op in db.expanded_ops(helper_module, project, helper))
+
+
+def _parameter_given(fn: ast.AST, call: ast.Call, name: str) -> str | None:
+    """The parameter of ``fn`` that ``call`` binds to the local ``name``."""
+    parameters = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+    if parameters[:1] in (["self"], ["cls"]):
+        parameters = parameters[1:]
+    given = [(p, a) for p, a in zip(parameters, call.args)] + [(k.arg, k.value) for k in call.keywords]
+    return next((p for p, a in given if isinstance(a, ast.Name) and a.id == name), None)
+
+
+def _rows_read_by_callers(module: SourceModule, project: Project, fn: ast.AST) -> dict[str, db.DbOp]:
+    """Parameters of ``fn`` every caller of the code base hands a row it read just before without a lock
+    (``notification = get_notification_by_id(id)``, ``send(notification)``), taken as read where ``fn`` starts."""
+    uses = function_uses(module, project, fn)
+    handed: dict[str, db.DbOp] = {}
+    for parameter in [a.arg for a in fn.args.posonlyargs + fn.args.args]:
+        reads = []
+        for user, node, called in uses:
+            call = user.parents.get(node)
+            caller = enclosing_function(user, call) if called and isinstance(call, ast.Call) else None
+            argument = next((a.id for p, a in [*zip([x.arg for x in fn.args.posonlyargs + fn.args.args], call.args),
+                                               *((k.arg, k.value) for k in call.keywords)]
+                             if p == parameter and isinstance(a, ast.Name)), None) if caller is not None else None
+            read = _rows_read(user, caller, db.expanded_ops(user, project, caller), project).get(
+                argument) if argument else None
+            if read is None or read.call.lineno > call.lineno:
+                break
+            reads.append(read)
+        else:
+            if reads:
+                start = ast.Call(func=ast.Name(id=fn.name), args=[], keywords=[], lineno=fn.lineno, col_offset=fn.col_offset)
+                handed[parameter] = replace(reads[0], call=start, kind=db.WRITE)
+    return handed
+
+
+def _returns_row(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    """Whether ``call`` runs a function of the code base that returns one row (``return query.first()``)."""
+    resolved = db.resolve_function(module, project, call)
+    returned = [n.value for n in walk_function_body(resolved[1]) if isinstance(n, ast.Return) and n.value is not None
+                ] if resolved else []
+    branches = [b for v in returned for b in ((v.body, v.orelse) if isinstance(v, ast.IfExp) else (v,))]
+    return bool(branches) and all(isinstance(b, ast.Call) and method_name(b) in ROW_READS for b in branches)
+
+
+def _rows_read(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], project: Project | None = None) -> dict[str, db.DbOp]:
     """Names bound to one row read without a lock: ``x = Model.objects.get(...)``, ``x =
-    get_object_or_404(Model, ...)``, ``x, _ = Model.objects.get_or_create(...)``, ``x = query.first()``."""
+    get_object_or_404(Model, ...)``, ``x, _ = Model.objects.get_or_create(...)``, ``x = query.first()``; with
+    ``project``, also ``x = get_notification(id)``, a helper of the code base that returns one row."""
     by_call = {id(op.call): op for op in ops if op.tables and (op.is_read or op.upsert)}
     loaded: dict[str, db.DbOp] = {}
     for node in walk_function_body(fn):
@@ -1697,7 +1808,8 @@ def _rows_read(module: SourceModule, fn: ast.AST, ops: list[db.DbOp]) -> dict[st
         if not isinstance(value, ast.Call):
             continue
         op = by_call.get(id(value)) or _shortcut_read(value)
-        if op is None or op.locking or (op.is_read and op.method not in ROW_READS):
+        if op is None or op.locking or (op.is_read and op.method not in ROW_READS and not (
+                project is not None and op.through and _returns_row(module, project, value))):
             continue
         target = node.target if isinstance(node, ast.NamedExpr) else node.targets[0]
         if isinstance(target, ast.Tuple) and op.upsert and target.elts:
