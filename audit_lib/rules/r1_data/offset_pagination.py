@@ -40,7 +40,8 @@ a constant), Django REST framework's page-number and limit-offset pagination cla
 `rest_framework_gis`'s `GeoJsonPagination`, a page-number one; set as
 `DEFAULT_PAGINATION_CLASS`, as a view's `pagination_class`, or extended by a project class: one finding at the
 setting or class, naming the list views it pages; not when each of them is a nested viewset, `NestedViewSetMixin`,
-listing one parent's rows, or keeps the requesting user's rows, `filter(buyer=self.request.user)`), Django generic list views given a `paginate_by` (`class
+listing one parent's rows, keeps the requesting user's rows, `filter(buyer=self.request.user)`, or lists a
+catalogue, a model keyed by a unique `slug` or `readable_id` that staff enter one by one), Django generic list views given a `paginate_by` (`class
 BookList(ListView): paginate_by = 50`, also through a project base; not one whose `get_queryset` keeps the
 requesting user's own rows), fastapi-pagination's `paginate(session, select(...))` of a database extension
 (`fastapi_pagination.ext.sqlalchemy`; not in a module paging with its `CursorPage`, nor its list
@@ -1282,7 +1283,7 @@ def _drf_finding(module: SourceModule, node: ast.AST, project: Project) -> Findi
                 places = views.get((module.path, node.name), [])
                 if _names_class(_default_pagination(project), module, node):
                     places = sorted({*places, *views.get(DEFAULT, [])}, key=_place_order)
-                if places and all(_lists_scoped_rows(project, place) for place in places):
+                if places and all(_lists_few_rows(project, place) for place in places):
                     return None
                 return _with_list_views(_finding(
                     module, node, f"pagination class {node.name} extends "
@@ -1305,7 +1306,7 @@ def _drf_finding(module: SourceModule, node: ast.AST, project: Project) -> Findi
                         fix=KEYSET_FIX + " (Django: filter on the last key instead of ?page=N)",
                         confidence=Confidence.medium)
     if target == "pagination_class" and qualified(module, node.value) in OFFSET_PAGINATION_CLASSES \
-            and not _lists_scoped_rows(project, _place_of(module, node)):
+            and not _lists_few_rows(project, _place_of(module, node)):
         return _finding(module, node, f"pagination_class = {ast.unparse(node.value)} pages with OFFSET",
                         fix="use rest_framework.pagination.CursorPagination (keyset paging on an indexed ordering)")
     if isinstance(node.value, ast.Dict):
@@ -1322,19 +1323,62 @@ NESTED_VIEW_MIXINS = {"rest_framework_extensions.mixins.NestedViewSetMixin",
                       "rest_framework_nested.viewsets.NestedViewSetMixin"}
 
 
-def _lists_scoped_rows(project: Project, place: str) -> bool:
-    """Whether the DRF view class at ``place`` (``path:line``) lists the rows of one parent or one person: a
-    nested viewset (drf-extensions' or drf-nested-routers' ``NestedViewSetMixin`` filters the queryset by the
-    parent's key in the URL: a discount's products) or a ``get_queryset`` whose every return keeps the requesting
-    user's rows (``Order.objects.filter(purchaser=self.request.user)``: one user's orders), and that pages no
-    other rows itself (``self.paginate_queryset(contract.enrollments)``). Pages of a handful of rows cost no
-    deep OFFSET."""
+def _lists_few_rows(project: Project, place: str) -> bool:
+    """Whether the DRF view class at ``place`` (``path:line``) lists one parent's or one user's rows, or a
+    catalogue (``_lists_scoped_rows``, ``_lists_catalogue``)."""
     path, _, line = place.rpartition(":")
     module, cls = next(((m, c) for (p, _), (m, c) in _project_classes(project).items()
                         if p == path and str(c.lineno) == line), (None, None))
     if cls is None or any(isinstance(n, ast.Call) and dotted(n.func) == "self.paginate_queryset"
                           for n in walk_nodes(cls)):
         return False  # it also pages other rows of its own: a contract's enrollments
+    return _lists_scoped_rows(module, cls) or _lists_catalogue(project, cls)
+
+
+CATALOGUE_KEYS = re.compile(r"^(slug|readable_id)$")
+
+
+def _lists_catalogue(project: Project, cls: ast.ClassDef) -> bool:
+    """A view whose queryset (``queryset = Course.objects...``, or every return of its ``get_queryset``) lists a
+    model of the project keyed by a unique human-chosen name for its URL (``readable_id = CharField(unique=True)``,
+    ``slug = SlugField(unique=True)``): staff enter such rows one by one, a catalogue of courses or programs stays
+    small, so OFFSET over it costs nothing."""
+    get_queryset = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "get_queryset"), None)
+    if get_queryset is not None:
+        listed = [expr for n in walk_function_body(get_queryset) if isinstance(n, ast.Return) and n.value is not None
+                  for expr in _bound_expressions(get_queryset, n.value)]
+    else:
+        listed = [stmt.value for stmt in cls.body if isinstance(stmt, ast.Assign)
+                  and any(dotted(t) == "queryset" for t in stmt.targets)]
+    models = {_manager_model(expr) for expr in listed} - {None}
+    return bool(models) and models <= _catalogue_models(project)
+
+
+def _manager_model(expr: ast.AST) -> str | None:
+    """``Course`` for ``Course.objects.filter(...)...``."""
+    return next((node.value.id for node in walk_nodes(expr) if isinstance(node, ast.Attribute)
+                 and node.attr == "objects" and isinstance(node.value, ast.Name)), None)
+
+
+def _catalogue_models(project: Project) -> set[str]:
+    """Names of the project's Django models with a unique ``slug`` or ``readable_id`` field (``CATALOGUE_KEYS``)."""
+    found = project.facts.get("offset_pagination.catalogue_models")
+    if found is None:
+        found = {cls.name for module in project.modules if "unique=True" in module.text
+                 for cls in module.nodes_of(ast.ClassDef) for stmt in cls.body
+                 if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                 and CATALOGUE_KEYS.search(stmt.targets[0].id) and isinstance(stmt.value, ast.Call)
+                 and any(k.arg == "unique" and isinstance(k.value, ast.Constant) and k.value.value is True
+                         for k in stmt.value.keywords)}
+        project.facts["offset_pagination.catalogue_models"] = found
+    return found
+
+
+def _lists_scoped_rows(module: SourceModule, cls: ast.ClassDef) -> bool:
+    """Whether a DRF view class lists the rows of one parent or one person: a nested viewset (drf-extensions' or
+    drf-nested-routers' ``NestedViewSetMixin`` filters the queryset by the parent's key in the URL: a discount's
+    products) or a ``get_queryset`` whose every return keeps the requesting user's rows (``Order.objects.filter(purchaser=self.request.user)``: one user's orders). Pages of a handful of
+    rows cost no deep OFFSET."""
     if any(qualified(module, base) in NESTED_VIEW_MIXINS for base in cls.bases):
         return True
     get_queryset = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "get_queryset"), None)
