@@ -35,6 +35,8 @@ function returning `transaction.atomic(...)`), and an explicit `BEGIN` ... `COMM
 session or psycopg connection whose writes are followed by a single `commit()` is one
 transaction and is not reported. Neither are:
 
+- calls that write no table: an SDK's namespace named `objects` (`client.crm.objects.basic_api.create(...)`),
+  a file storage class's `save` (`ExportStorage().save(name, f)`);
 - deletes from two tables (independent clean-ups), unless the second is given what the first
   returned (`DELETE FROM aliases ... RETURNING tag_id`, then `DELETE FROM tags WHERE id = $1`
   with it): those are parts of one removal;
@@ -64,8 +66,8 @@ transaction and is not reported. Neither are:
   that counts totals again from the rows (`update_stats(project)`); a user's favourite, bookmark or recent
   visit of the row (`UserFavorite`), made or cleared with it; a user's read marker (`ReadThread`,
   `read_receipts`): lost, it shows the row unread again; a write of nothing but a row's
-  last-changed time (`doc.save(update_fields=["modified"])`); a one-to-one companion row
-  (`Profile`) that another function makes on demand (`Profile.objects.get_or_create(user=user)`)
+  last-changed or last-synced time (`doc.save(update_fields=["modified"])`, `update_fields=["crm_synced_at"]`);
+  a one-to-one companion row (`Profile`) that another function makes on demand (`Profile.objects.get_or_create(user=user)`)
   (a `Bookmark` model and its own `tags` links are the data, not a favourite);
   and an at-most-once claim
   (`filter(pk=pk, sent=False).update(sent=True)`) committed before the work on purpose;
@@ -124,7 +126,8 @@ transaction and is not reported. Neither are:
 - a function every caller of which runs it inside a transaction block, also through callers up to four
   calls further up, among them a subclass's hook that a base class runs in its block (`with
   transaction.atomic(): cls.perform_change(...)`; a class outside that hierarchy calling its own
-  `self.perform_change()` is no caller), or under a decorator of the code base whose wrapper calls it inside
+  `self.perform_change()` is no caller, nor is another class of the same name with its own method of that
+  name, two management commands' `Command._create_run()`), or under a decorator of the code base whose wrapper calls it inside
   one (`@with_db` running `with db: return fn(*args)`; Django ORM and peewee writes, which use the thread's connection);
 - Django projects with `ATOMIC_REQUESTS`, the methods of a class-based view whose `dispatch` (its own
   or a base class's) runs the request in `transaction.atomic()` (also `@method_decorator(transaction.atomic,
@@ -216,7 +219,8 @@ REQUEST_PARAMETER = re.compile(r"req(uest)?")
 LOG_HELPER = re.compile(r"(log|audit)_\w+|\w+_(log|audit)")
 RECOMPUTES_TOTALS = re.compile(r"(update|refresh|recalculate|recompute|calculate)_\w*(stats|statistics|counts?|totals?)")
 TIMESTAMP_FIELD = re.compile(r"(last_)?(modified|updated)(_(at|on|date|time))?|"
-                             r"last_(message|activity|active|seen|used|login)(_(at|on|date|time))?")
+                             r"last_(message|activity|active|seen|used|login)(_(at|on|date|time))?|"
+                             r"(\w+_)?(last_)?sync(ed)?_(at|on|date|time|datetime)")  # when a sync last ran
 CHECKPOINT_HELPER = re.compile(r"_*(update|save|set|write|store|record|clear|delete|remove)_(\w+_)?checkpoints?")
 STATUS_FIELDS = frozenset({"status", "state", "progress"})
 IN_PROGRESS = frozenset({"running", "processing", "in_progress", "started", "queued", "pending"})
@@ -787,7 +791,7 @@ def _every_caller_in_transaction(module: SourceModule, project: Project, fn: ast
     found = [(caller_module, call) for caller_module, call in _uses_by_name(project).get(name, [])
              if not _extends_itself(caller_module, call, name) and not (
                 isinstance(call, ast.ClassDef) and not any(fn is statement for statement in call.body))
-             and not (related is not None and _calls_own_method_elsewhere(caller_module, call, related))]
+             and not (related is not None and _calls_own_method_elsewhere(caller_module, project, call, owner, related))]
     return bool(found) and all(call is not None and not isinstance(call, ast.ClassDef) and _called_in_transaction(
         caller_module, project, call, levels) for caller_module, call in found)
 
@@ -801,12 +805,19 @@ def _related_classes(project: Project, name: str) -> set[str]:
     return related[name]
 
 
-def _calls_own_method_elsewhere(module: SourceModule, call: ast.AST | None, related: set[str]) -> bool:
-    """``self.name``/``cls.name`` read in a method of a class outside ``related``."""
+def _calls_own_method_elsewhere(module: SourceModule, project: Project, call: ast.AST | None, owner: ast.ClassDef,
+                                related: set[str]) -> bool:
+    """``self.name``/``cls.name`` read in a method of a class outside ``related``, or of another class that
+    defines ``name`` itself and is no base of ``owner`` (two management commands, each a ``Command`` with
+    its own ``_create_run``)."""
     if not isinstance(call, ast.Attribute) or not isinstance(call.value, ast.Name) or call.value.id not in ("self", "cls"):
         return False
     caller_class = module.parents.get(db.function_of(module, call))
-    return isinstance(caller_class, ast.ClassDef) and caller_class.name not in related
+    if not isinstance(caller_class, ast.ClassDef) or caller_class is owner:
+        return False
+    return caller_class.name not in related or any(
+        isinstance(method, FUNCTION_TYPES) and method.name == call.attr for method in caller_class.body) and (
+        caller_class.name not in db._ancestors(owner.name, db.class_bases(project)))
 
 
 def _extends_itself(module: SourceModule, node: ast.AST | None, name: str) -> bool:
@@ -1245,7 +1256,7 @@ def _logged(write: db.DbOp) -> bool:
 
 
 def _touches_timestamp(write: db.DbOp) -> bool:
-    """A write of nothing but a row's last-changed time (``doc.save(update_fields=["modified"])``,
+    """A write of nothing but a row's last-changed or last-synced time (``doc.save(update_fields=["modified"])``,
     ``filter(id=...).update(modified=now())``, ``chat.update({"last_message": message.created_at})``):
     losing it, or keeping it when the other write fails, leaves a time a little off, not half a change."""
     call = write.call
