@@ -1,7 +1,8 @@
 """R3.no-circuit-breaker: calls to other services with nothing to stop a failure cascade.
 
 ## What it does
-Reports outbound calls to other services that no circuit breaker guards, once per file; calls made
+Reports outbound calls to other services that no circuit breaker guards, once per file (at the first call,
+every call of the file listed as its places); calls made
 through a service's SDK (Slack, AWS's boto3, Twilio, Telegram, MinIO, OpenAI, Anthropic, Postmark,
 SendGrid, Stripe, Backblaze B2) and SMTP connections once per service for the whole code base, at the first site, listing
 the others (a breaker belongs around the dependency: ten files calling Slack lack one breaker). The
@@ -239,7 +240,7 @@ def check(project: Project) -> Iterator[Finding]:
             fix="wrap calls to each dependency in a circuit breaker (pybreaker.CircuitBreaker / aiobreaker / purgatory) "
                 "that fails fast after repeated errors",
             confidence=Confidence.low if breakers_used else Confidence.medium,
-            extra={"calls": [c.line for c in unguarded]},
+            extra={"places": [f"{module.path}:{c.line}" for c in unguarded]},
         )
     for dependency, sites in sorted(shared.items()):
         yield _dependency_finding(dependency, sites, context, breakers_used)
@@ -306,7 +307,7 @@ def _dependency_finding(dependency: str, sites: list[tuple[SourceModule, Outboun
         fix=f"put the calls to {dependency} behind one circuit breaker (pybreaker.CircuitBreaker / aiobreaker / "
             "purgatory), for instance in the wrapper that builds the client, so they fail fast while it is down",
         confidence=Confidence.low if breakers_used else Confidence.medium,
-        extra={"calls": [f"{m.path}:{c.line}" for m, c in sites]},
+        extra={"places": [f"{m.path}:{c.line}" for m, c in sites]},
     )
 
 
