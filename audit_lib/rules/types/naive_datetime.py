@@ -129,7 +129,8 @@ also `.hour` and `.minute`, the right UTC fields), the hour or time of day of a 
 (`22 <= datetime.now().hour or datetime.now().hour < 7`, `datetime.now().time() < closing`: quiet hours, a
 window in the host's wall-clock hours like the truncated one above) and date-only fields
 (`DateField(default=datetime.now)`, `db.Column(db.Date, default=datetime.now)`, a DateTime column named for
-a day of the calendar (`birthday`, `date_of_birth`, `due_date`: kept at midnight, no moment to lose), a Django `DateField`
+a day of the calendar (`birthday`, `date_of_birth`, `due_date`, the `coverage_start_date` of a report's period:
+kept at midnight, no moment to lose), a Django `DateField`
 or SQLAlchemy `Date` column given the value as a view's initial data or as a keyword of its model,
 `Photo.objects.create(taken=datetime.now())`, `Bill(date=datetime.today())`, or compared with one in a query,
 `Grant.objects.filter(valid_until__gte=datetime.now())`: a date has no time of day), the time of a ZIP member
@@ -766,10 +767,15 @@ CALENDAR_DATE_WORDS = {"birthday", "birthdate", "dob", "birth", "anniversary"}
 WORDS = re.compile(r"[a-z]+|[A-Z][a-z]*")
 
 
+# With "date": a due day, the first or last day a report or a policy covers.
+DAY_OF_DATE_WORDS = {"due", "coverage"}
+
+
 def _calendar_date_name(name: str | None) -> bool:
-    """``birthday``, ``date_of_birth``, ``due_date``: a day of the calendar stored in a DateTime column."""
+    """``birthday``, ``date_of_birth``, ``due_date``, ``coverage_start_date``: a day of the calendar stored
+    in a DateTime column."""
     words = [w.lower() for w in WORDS.findall(name or "")]
-    return bool(CALENDAR_DATE_WORDS.intersection(words)) or "due" in words and "date" in words
+    return bool(CALENDAR_DATE_WORDS.intersection(words)) or "date" in words and bool(DAY_OF_DATE_WORDS.intersection(words))
 
 
 def _column_name(module: SourceModule, node: ast.AST) -> str | None:
