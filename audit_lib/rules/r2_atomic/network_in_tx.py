@@ -71,7 +71,8 @@ Calls made after the block closes, callbacks deferred to the commit
 `on_commit`, and a function under a decorator of the code base whose wrapper hands its call to `on_commit`,
 `@run_after_commit`), and a call in the other branch of an
 `if`/`else` from the write that opened the transaction (`if ...: save() else: requests.get(...)`, outside a loop)
-are not reported.
+are not reported; nor is a call a helper makes only under a flag the call leaves off (`def open_cart(owner, *,
+notify_now=False): if notify_now: requests.post(...)`, called as `open_cart(owner)`, also a flag handed on).
 
 ## Why is this bad?
 The transaction keeps its row locks, its snapshot and a pooled connection for the whole
@@ -79,7 +80,9 @@ round trip to the other service. A slow or hanging peer then blocks every writer
 those rows and drains the pool; PostgreSQL reports the session as "idle in
 transaction". And the two systems disagree whenever one side fails: the remote call
 succeeded but the transaction rolled back, or the other way round (Backend Posture R2,
-self-verification gate "Transaction spanning network calls?").
+self-verification gate "Transaction spanning network calls?"). A Celery task queued inside the transaction
+is a message that cannot be taken back: a worker may run it before the commit, reading the rows as they were
+before the change, or for a change that then rolls back; the finding says so, and names the task.
 
 ## Example
 ```python
@@ -127,6 +130,7 @@ from audit_lib.source import Project, SourceModule
 
 FIX = ("make the call before the transaction starts or after it commits (transaction.on_commit, or an outbox row "
        "written in the transaction and sent by a worker); keep the transaction to database work only")
+FIX_QUEUED = "queue the task after the commit: transaction.on_commit(lambda: task.delay(...)), or an outbox row"
 
 
 @rule("R2.network-in-tx", on="module", scope="code", severity="high")
@@ -160,25 +164,32 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 via = _receiver_call(module, project, fn, node) or _sent_signal_call(module, project, node)
             if direct is None and via is None:
                 continue
+            queued = (direct.library if direct is not None else via[1]) == TASK_QUEUE
             if direct is not None:
-                what = f"{direct.library} {direct.operation}() call"
+                what = f"Celery task {dotted(node.func.value) or 'task'}.{direct.operation}() is queued" if queued \
+                    else f"{direct.library} {direct.operation}() call runs"
                 confidence = Confidence.high if span is not None else Confidence.medium
             else:
-                what = f"{via[0]}() makes a {via[1]} call and"
+                what = f"{via[0]}() queues a Celery task" if queued else f"{via[0]}() makes a {via[1]} call and runs"
                 confidence = Confidence.medium
             if span is not None:
                 opened = f"the transaction opened at line {span[0]} is open"
             else:
                 opened = implicit_span.describe()
-            held = "a pooled connection is held idle in transaction" if span is None and implicit_span.by == "query" \
-                else "locks and a pooled connection are held"
+            if queued:
+                consequence = ("the worker may run the task before the commit, without the transaction's rows, "
+                               "or for a change that then rolls back")
+            elif span is None and implicit_span.by == "query":
+                consequence = "a pooled connection is held idle in transaction for the network round trip"
+            else:
+                consequence = "locks and a pooled connection are held for the network round trip"
             yield Finding(
-                message=f"{what} runs while {opened}: {held} for the network round trip",
+                message=f"{what} while {opened}: {consequence}",
                 path=module.path,
                 line=node.lineno,
                 end_line=getattr(node, "end_lineno", node.lineno),
                 evidence=module.evidence(node),
-                fix=FIX,
+                fix=FIX_QUEUED if queued else FIX,
                 confidence=confidence,
             )
 
@@ -997,8 +1008,11 @@ def _in_decorated(fn: ast.AST, span: tuple[int, int], node: ast.AST) -> bool:
     return span[0] == getattr(fn, "lineno", -1) and span[0] <= node.lineno <= span[1]
 
 
-def _helper_call(module: SourceModule, project: Project, call: ast.Call, depth: int, seen: set[int]) -> tuple[str, str] | None:
-    """(helper name, library) when ``call`` invokes a function of the code base that calls out."""
+def _helper_call(module: SourceModule, project: Project, call: ast.Call, depth: int, seen: set[int],
+                 off_outside: frozenset[str] = frozenset()) -> tuple[str, str] | None:
+    """(helper name, library) when ``call`` invokes a function of the code base that calls out, on the path the
+    call takes: not under ``if no_delay:`` when the call leaves ``no_delay=False`` off (see :func:`_off_parameters`);
+    ``off_outside`` names what is off where ``call`` is written."""
     if depth <= 0:
         return None
     for handed in (False, True):  # the handed-over function only when the call itself calls out nowhere
@@ -1009,7 +1023,8 @@ def _helper_call(module: SourceModule, project: Project, call: ast.Call, depth: 
             continue  # a function the code base's decorator runs from transaction.on_commit runs after the commit
         helper_module, helper = resolved
         bodies = implementations(project, helper_module, helper) if is_abstract(helper) else [(helper_module, helper)]
-        found = _calls_out(project, helper.name, bodies, depth, seen | {id(helper)})
+        off = frozenset() if handed else _off_parameters(helper, call, off_outside)
+        found = _calls_out(project, helper.name, bodies, depth, seen | {id(helper)}, off)
         if found is not None:
             return found
     return None
@@ -1048,19 +1063,22 @@ def _handed_function(module: SourceModule, call: ast.Call) -> ast.Call | None:
 
 
 def _calls_out(project: Project, name: str, bodies: list[tuple[SourceModule, ast.AST]], depth: int,
-               seen: set[int]) -> tuple[str, str] | None:
+               seen: set[int], off: frozenset[str] = frozenset()) -> tuple[str, str] | None:
+    """(name, library) when one of ``bodies`` calls out, outside the branches that the parameters ``off`` skip."""
     queued = None  # a task queued on the broker names the call only when the helper makes no other
     for body_module, body in bodies:
         deferred = _deferred_to_commit(body)
         local_functions = [n for n in walk_function_body(body)  # run by its calls, unless handed to on_commit
                            if isinstance(n, FUNCTION_TYPES) and n.name not in deferred]
+        skipped = {id(n) for branch in walk_function_body(body) if isinstance(branch, ast.If)
+                   and _switched_off(branch.test, off) for statement in branch.body for n in ast.walk(statement)}
         for node in (n for function in [body, *local_functions] for n in walk_function_body(function)):
-            if not isinstance(node, ast.Call):
+            if not isinstance(node, ast.Call) or id(node) in skipped:
                 continue
             outbound = _network_call(body_module, node, project)
             library = outbound.library if outbound is not None else None
             if library is None:
-                deeper = _helper_call(body_module, project, node, depth - 1, seen | {id(body)}) \
+                deeper = _helper_call(body_module, project, node, depth - 1, seen | {id(body)}, off) \
                     or _service_call(body_module, project, body, node, depth - 1)
                 library = deeper[1] if deeper is not None else None
             if library == TASK_QUEUE:
@@ -1068,6 +1086,31 @@ def _calls_out(project: Project, name: str, bodies: list[tuple[SourceModule, ast
             elif library is not None:
                 return name, library
     return queued
+
+
+def _off_parameters(helper: ast.AST, call: ast.Call, off_outside: frozenset[str]) -> frozenset[str]:
+    """The parameters of ``helper`` that are False or None when ``call`` runs it: left at such a default
+    (``def establish_basket(request, *, no_delay=False)`` called as ``establish_basket(request)``), set so, or
+    handed a name that is off where the call is written (``off_outside``)."""
+    if not isinstance(helper, FUNCTION_TYPES) or any(isinstance(a, ast.Starred) for a in call.args) \
+            or any(k.arg is None for k in call.keywords):
+        return frozenset()
+    positional = [a.arg for a in [*helper.args.posonlyargs, *helper.args.args]]
+    values: dict[str, ast.expr] = dict(zip(positional[len(positional) - len(helper.args.defaults):], helper.args.defaults))
+    values.update({a.arg: d for a, d in zip(helper.args.kwonlyargs, helper.args.kw_defaults) if d is not None})
+    if positional[:1] in (["self"], ["cls"]) and isinstance(call.func, ast.Attribute):
+        positional = positional[1:]
+    values.update(zip(positional, call.args))
+    values.update({k.arg: k.value for k in call.keywords})
+    return frozenset(name for name, value in values.items()
+                     if isinstance(value, ast.Constant) and value.value in (False, None)
+                     or isinstance(value, ast.Name) and value.id in off_outside)
+
+
+def _switched_off(test: ast.expr, off: frozenset[str]) -> bool:
+    """``if no_delay:`` or ``if no_delay and user:`` with ``no_delay`` among ``off``: the branch does not run."""
+    conditions = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+    return any(isinstance(condition, ast.Name) and condition.id in off for condition in conditions)
 
 
 def _deferred_to_commit(fn: ast.AST) -> set[str]:
