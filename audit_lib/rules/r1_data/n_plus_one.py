@@ -41,7 +41,9 @@ directly or through a helper function of the same code base that queries and ret
 (`return [r.id for r in rows]`, rows it appends to a list; not `prepare_authors(text)`, which looks each
 name up and returns the names it split from its text) (also through the code base's
 own database layer: `rows = db.select(query)`, a method of a project class that runs the statement it is
-handed through the driver and returns the rows it fetched; not `db.select_single(...)`, one row whose
+handed through the driver and returns the rows it fetched, or the `rows` of the result object such a
+method returns: `tables = self.query(sql).rows`, and a list the function fills with them,
+`tbs.append(dict(zip(columns, row)))`; not `db.select_single(...)`, one row whose
 columns are no list of items; or returns the
 rows of a query it assembles through several names, or hands the query it builds to another
 function that runs it: `return one_or_abort(query)`, three helpers deep, or returns a SQLAlchemy
@@ -101,7 +103,8 @@ methods and helpers it hands the row to (two calls deep), unless the rows' query
 function that returns them: `Alert.all(org)`, `cards = open_cards()`) loads that relationship eagerly,
 the loop body reads it itself, the loop uses the item as a mapping (`"region" in item`, `item["word"]`: a dict a
 helper built, whose `item.get("word")` is `dict.get`), the read sits under an `if relations:` flag the call leaves at its False
-default, or the call is a statement whose value is not used (a unit of work on the row: `user.ban()`)
+default (also when a helper is handed that flag, `self.variation(v, with_users=with_users)`, or leaves before the read
+while it is off: `if not (with_users and v.get("user_id")): return v`), or the call is a statement whose value is not used (a unit of work on the row: `user.ban()`)
 or changes the row, writes, commits or calls another service.
 
 A Django `qs.prefetch_related(...)`/`select_related(...)` written as a statement is reported: the queryset
@@ -125,7 +128,8 @@ Methods the framework calls once per row of a list count as loops: a Django admi
 queries is reported at its `list_display` entry) and a DRF serializer's `get_<field>` of a
 `SerializerMethodField` or its `to_representation`, when the serializer renders lists (`many=True`, the
 `serializer_class` of a list view, unless the view's serializer chooser returns another one under
-`if self.action == "list":`). A related manager read on the row (`obj.comments.count()`), a
+`if self.action == "list":`, or its `get_queryset` filters on a one-to-one field,
+`Basket.objects.filter(user=self.request.user)`: a list of one row). A related manager read on the row (`obj.comments.count()`), a
 foreign key followed from it (`obj.assignee.username`), a model property of the row that queries and a
 query the method runs itself are reported, unless the admin's `get_queryset`/`list_select_related`
 (for a serializer: some queryset of the project) loads that relation, or the read is the fallback of
@@ -166,7 +170,11 @@ or the script of each file of a schema folder: `cur.executescript(open(os.path.j
 schema changes per object (`DROP INDEX {name}`, a `CREATE INDEX` template: nothing a JOIN or `IN` batches),
 statements on a table the loop names (`DELETE FROM {table}`, `PRAGMA table_info({table})`), loops over the
 database's catalog (`SELECT name FROM sqlite_master`, `information_schema.tables`: one maintenance step per
-table), lookups in an `objects` mapping of a settings value (`retain.objects.get(label, retain.default)`
+table; but a read of each table's details from the catalog, `information_schema.columns WHERE TABLE_NAME = %s`,
+is reported: one query filtered by the schema reads them all), loops over the objects of a boto3 S3 bucket
+(`bucket.objects.filter(Prefix="reports/")`: `obj.delete()` is a request to S3, not a row),
+loops over what a helper returns when the function hands it a truth value (`self.calls_for(bool(opted_in))`:
+the flag picks a configured list, it puts no row in it), lookups in an `objects` mapping of a settings value (`retain.objects.get(label, retain.default)`
 in code that does not use Django, where a class of the project declares `objects: dict[str, int]`) and
 `while` loops that page through results are not reported. A query in a loop's `else:` clause runs once per pass of
 the loops around that loop, and is reported for those. Nor are per-item units of work, which are
@@ -195,7 +203,8 @@ process other than `release:`, a cron entry or docs running it daily, `call_comm
 service code) is checked like the service: it walks the whole data set, unattended. A Celery
 task its own code marks unused (`# Experimental - unused` before its first statement) and that
 no other code names, neither a caller nor a beat schedule, is dead code: not checked; so is a method
-of a model (Django, Flask-SQLAlchemy) that takes arguments and whose name no code or template of the code
+of a model (Django, Flask-SQLAlchemy) that takes arguments (or a `@property`, which a template reads without
+calling) and whose name no code or template of the code
 base writes but in its `def` lines (only the tests, left out of the audit, call it), and a data migration
 script at the top of the code base (`migrate_slides.py` run under `if __name__ == "__main__":`) that no
 module imports: an operator runs it once.
@@ -354,7 +363,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if id(op.call) in reported:
                 continue
             loop = _row_loop(module, op.call, sources)
-            if loop is None or _catalog_loop(module, fn, loop) or op.is_write and _calls_out(module, project, loop) \
+            if loop is None or _catalog_loop(module, fn, loop) and not _catalog_lookup(op) or op.is_write and _calls_out(module, project, loop) \
                     or _per_item_unit(module, project, fn, op, loop) or _saves_one_row_again(op, loop) \
                     or _configuration_loop(module, project, fn, op, loop):
                 continue
@@ -981,6 +990,16 @@ def _catalog_loop(module: SourceModule, fn: ast.AST, loop: ast.AST) -> bool:
     return False
 
 
+CATALOG_DETAILS = {"columns", "key_column_usage", "table_constraints", "statistics", "pg_attribute", "pg_constraint",
+                   "pg_index", "pg_indexes", "pg_description", "all_tab_columns", "user_tab_columns"}
+
+
+def _catalog_lookup(op: db.DbOp) -> bool:
+    """A read of the catalog's details of one table (``INFORMATION_SCHEMA.COLUMNS WHERE TABLE_NAME = %s``,
+    ``system.columns``): one query filtered by the schema reads them for every table of a catalog loop."""
+    return op.is_read and bool(op.tables) and all(table.lower() in CATALOG_DETAILS for table in op.tables)
+
+
 def _builds_queryset(call: ast.Call) -> bool:
     """A Django queryset chain: a call of ``filter``/``exclude``/``annotate``/... on anything but a
     literal (``books.filter(...).distinct()``, ``Edition.viewer_aware_objects(user).filter(...)``)."""
@@ -1157,12 +1176,13 @@ def _unused_task(module: SourceModule, project: Project, fn: ast.AST) -> bool:
 
 def _uncalled_model_method(module: SourceModule, project: Project, fn: ast.AST) -> bool:
     """A method of a model class (Django's ``Model``, Flask-SQLAlchemy's ``db.Model``), all of whose bases are the project's classes or ``Model``, that takes
-    arguments and whose name the code base writes nowhere but in its ``def`` lines, nor a template calls
-    (``def is_visible_to_user(self, user)``, called only by the tests left out of the audit): no request
+    arguments (or a ``@property``) and whose name the code base writes nowhere but in its ``def`` lines, nor a template calls
+    (or, for a property, reads) (``def is_visible_to_user(self, user)``, called only by the tests left out of the audit): no request
     or job runs it, and the ORM calls no model method of that name."""
     cls = module.parents.get(fn)
+    plain_property = _is_property(fn) and len(fn.decorator_list) == 1
     if not isinstance(cls, ast.ClassDef) or fn.name.startswith("__") or cls.name not in _django_model_classes(project) \
-            or len(fn.args.args) - len(fn.args.defaults) < 2 or getattr(fn, "decorator_list", None):
+            or not plain_property and (len(fn.args.args) - len(fn.args.defaults) < 2 or getattr(fn, "decorator_list", None)):
         return False
     known = db.class_bases(project)
     if not all(base in known or base == "Model" for base in _project_bases(project, cls.name) - {cls.name}):
@@ -1171,18 +1191,18 @@ def _uncalled_model_method(module: SourceModule, project: Project, fn: ast.AST) 
     if fn.name not in written:
         word = re.compile(rf"\b{re.escape(fn.name)}\b")
         defined = re.compile(rf"\bdef\s+{re.escape(fn.name)}\s*\(")
-        written[fn.name] = any(len(word.findall(m.text)) > len(defined.findall(m.text)) for m in project.modules) \
-            or fn.name in _template_calls(project)
-    return not written[fn.name]
+        written[fn.name] = any(len(word.findall(m.text)) > len(defined.findall(m.text)) for m in project.modules)
+    return not written[fn.name] and fn.name not in _template_calls(project, plain_property)
 
 
 TEMPLATE_SUFFIXES = (".html", ".jinja", ".jinja2", ".j2", ".txt", ".xml")
 
 
-def _template_calls(project: Project) -> frozenset[str]:
+def _template_calls(project: Project, read: bool = False) -> frozenset[str]:
     """The method names the code base's templates call with arguments (``{{ user.can_access(panel) }}``,
-    Jinja), read once per project."""
-    found = project.facts.get("r1.template_calls")
+    Jinja), or with ``read`` every attribute they read (``{{ enrollment.is_ended }}``), read once per project."""
+    key = "r1.template_reads" if read else "r1.template_calls"
+    found = project.facts.get(key)
     if found is None:
         names: set[str] = set()
         for path in project_files(project.root, lambda name: name.endswith(TEMPLATE_SUFFIXES)):
@@ -1190,8 +1210,8 @@ def _template_calls(project: Project) -> frozenset[str]:
                 text = path.read_text(errors="replace")
             except OSError:
                 continue
-            names.update(re.findall(r"\.(\w+)\s*\(", text))
-        found = project.facts["r1.template_calls"] = frozenset(names)
+            names.update(re.findall(r"\.(\w+)\b" if read else r"\.(\w+)\s*\(", text))
+        found = project.facts[key] = frozenset(names)
     return found
 
 
@@ -1470,6 +1490,9 @@ def _bound_names(target: ast.AST) -> set[str]:
     return {target.id} if isinstance(target, ast.Name) and target.id not in ("self", "cls") else set()
 
 
+S3_LISTING_KEYWORDS = {"Prefix", "Delimiter", "Marker", "MaxKeys"}
+
+
 class _RowSources:
     """Which names of a function hold database rows or request data."""
 
@@ -1513,10 +1536,13 @@ class _RowSources:
                     if source:
                         for name in _names(node.target):
                             self.kind.setdefault(name, source)
+                elif self._copies_rows(node):
+                    self.kind.setdefault(node.value.func.value.id, "database rows")  # tbs.append(dict(zip(cols, row)))
 
     def source_of(self, expr: ast.AST) -> str | None:
         """'database rows' or 'request data' when ``expr`` draws on them, else None."""
-        if _is_constant_collection(expr) or self._decoded_object(expr) or self._constant_mapping_entry(expr):
+        if _is_constant_collection(expr) or self._decoded_object(expr) or self._constant_mapping_entry(expr) \
+                or self._bucket_listing(expr):
             return None
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in ("list", "set", "sorted") \
                 and len(expr.args) == 1 and not expr.keywords:
@@ -1532,7 +1558,7 @@ class _RowSources:
                          if (source := self.source_of(part))), None)
         if self._django_field_value(expr):
             return None
-        for node in walk_nodes(expr):
+        for node in _item_nodes(expr):
             if isinstance(node, ast.Name) and node.id in self.kind:
                 return self.kind[node.id]
             if _reads_request(node):
@@ -1549,6 +1575,8 @@ class _RowSources:
                     return "database rows"
                 if self._helper_reads(node):
                     return "database rows"
+            if isinstance(node, ast.Attribute) and node.attr == "rows" and self._layer_result(node.value):
+                return "database rows"  # self.query(sql).rows: the rows of a result the database layer fetched
             if isinstance(node, ast.Name) and node.id in self.handles and expr is node:
                 return "database rows"  # iterating a cursor
             if self.django and isinstance(node, ast.Call) and _builds_queryset(node):
@@ -1568,6 +1596,44 @@ class _RowSources:
             if self._remote_response(node):
                 return "items another service returned"  # resp.json()["installations"]
         return None
+
+    def _copies_rows(self, node: ast.AST) -> bool:
+        """``for row in result.rows: tbs.append(dict(zip(columns, row)))``: a list that gets every row of a loop
+        over rows (an append of the row as a statement of the loop's body; not one under an ``if``, a few picked)."""
+        loop = self.module.parents.get(node)
+        return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and method_name(node.value) == "append" \
+            and isinstance(node.value.func, ast.Attribute) and isinstance(node.value.func.value, ast.Name) \
+            and len(node.value.args) == 1 and isinstance(loop, (ast.For, ast.AsyncFor)) and node in loop.body \
+            and self.source_of(loop.iter) == "database rows" and self.source_of(node.value.args[0]) == "database rows"
+
+    def _bucket_listing(self, expr: ast.AST) -> bool:
+        """``bucket.objects.filter(Prefix="legal/")`` of a boto3 S3 ``Bucket`` (made in the function or returned
+        by a helper of the code base): the objects stored under a prefix, whose ``obj.delete()`` is a request
+        to S3, not a row of the database."""
+        chain = expr
+        while isinstance(chain, ast.Call) and isinstance(chain.func, ast.Attribute):
+            if any(keyword.arg in S3_LISTING_KEYWORDS for keyword in chain.keywords):
+                return True
+            chain = chain.func.value
+        if not (isinstance(chain, ast.Attribute) and chain.attr == "objects"):
+            return False
+        bucket = chain.value
+        if isinstance(bucket, ast.Name):
+            bucket = db.single_binding(self.fn, bucket.id)
+        if not isinstance(bucket, ast.Call):
+            return False
+        if method_name(bucket) == "Bucket":
+            return True
+        resolved = db.resolve_function(self.module, self.project, bucket, reexports=True)
+        returned = [db.single_binding(resolved[1], value.id) if isinstance(value, ast.Name) else value
+                    for value in (_returns(resolved[1]) if resolved is not None else [])]
+        return any(isinstance(value, ast.Call) and method_name(value) == "Bucket" for value in returned)
+
+    def _layer_result(self, expr: ast.AST) -> bool:
+        """A call the code base's database layer runs as a read (``self.query(sql=...)``), or a name bound to one."""
+        calls = _bindings(self.fn, expr.id) if isinstance(expr, ast.Name) else [expr]
+        reads = {id(op.call) for op in db.expanded_ops(self.module, self.project, self.fn) if op.is_read}
+        return any(isinstance(call, ast.Call) and id(call) in reads for call in calls)
 
     def _parsed_arguments(self, node: ast.AST) -> bool:
         """``parser.parse_args()`` of flask-restx/flask-restful's ``reqparse``: the request's arguments."""
@@ -1670,6 +1736,19 @@ REQUEST_DATA_ATTRS = {"json", "args", "form", "data", "POST", "GET", "query_para
 
 
 VALIDATED_INPUT_ATTRS = {"cleaned_data", "validated_data"}
+
+
+def _item_nodes(expr: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of ``expr`` that can hand it items, breadth first: not those under a truth value
+    (``self.requests_for(bool(opted_in))``, ``not rows``), which picks what the call returns but puts nothing in it."""
+    todo = [expr]
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) or isinstance(node, ast.Call) \
+                and isinstance(node.func, ast.Name) and node.func.id == "bool":
+            continue
+        yield node
+        todo.extend(ast.iter_child_nodes(node))
 
 
 def _reads_request(node: ast.AST) -> bool:
@@ -2823,7 +2902,8 @@ def _renders_lists(project: Project, name: str) -> bool:
                             in VIEW_SERIALIZER_CALLS:
                         listed.add(_view_serializer_class(project, view) or "")  # self.get_serializer(page, many=True)
             for cls in module.nodes_of(ast.ClassDef):
-                if any(LIST_VIEW_BASES.search(b) for b in _project_bases(project, cls.name)):
+                if any(LIST_VIEW_BASES.search(b) for b in _project_bases(project, cls.name)) \
+                        and not _one_row_view(project, cls):
                     for_list = _list_action_serializer(cls)
                     if for_list is not None:
                         listed.add(for_list)
@@ -2835,6 +2915,44 @@ def _renders_lists(project: Project, name: str) -> bool:
                             listed.add(aliases.get(named, named))
         project.facts["r1.list_serializers"] = listed
     return name in listed
+
+
+def _one_row_view(project: Project, view: ast.ClassDef) -> bool:
+    """Whether every queryset the view's ``get_queryset`` returns (but ``.none()``) filters its model on a
+    one-to-one field (``Basket.objects.filter(user=self.request.user)`` with ``user = OneToOneField(...)``):
+    its list holds one row at most, however the serializer renders it."""
+    method = next((item for item in view.body if isinstance(item, ast.FunctionDef) and item.name == "get_queryset"), None)
+    returned = [value for value in _returns(method) if not (isinstance(value, ast.Call) and method_name(value) == "none")
+                ] if method is not None else []
+    return bool(returned) and all(_filters_one_to_one(project, value) for value in returned)
+
+
+def _filters_one_to_one(project: Project, queryset: ast.expr) -> bool:
+    one_to_one = _one_to_one_fields(project)
+    model, node = None, queryset
+    filtered: set[str] = set()
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        if isinstance(node, ast.Call):
+            if method_name(node) in ("filter", "get"):
+                filtered |= {keyword.arg for keyword in node.keywords if keyword.arg}
+            node = node.func
+        else:
+            if node.attr == "objects":
+                model = (dotted(node.value) or "").rsplit(".", 1)[-1]
+            node = node.value
+    return bool(model) and bool(filtered & one_to_one.get(model, set()))
+
+
+def _one_to_one_fields(project: Project) -> dict[str, set[str]]:
+    """Each Django model of the project with its ``OneToOneField`` names."""
+    fields = project.facts.get("r1.one_to_one_fields")
+    if fields is None:
+        fields = {}
+        for cls, name, _, called in _model_field_calls(project):
+            if called == "OneToOneField":
+                fields.setdefault(cls.name, set()).add(name)
+        project.facts["r1.one_to_one_fields"] = fields
+    return fields
 
 
 VIEW_SERIALIZER_CALLS = {"self.get_serializer", "self.serializer_class", "self.get_serializer_class"}
@@ -3411,27 +3529,25 @@ def _renders_only(module: SourceModule, project: Project, fn: ast.AST, row: str)
         and not _calls_out(module, project, fn)
 
 
-def _switched_off(module: SourceModule, fn: ast.AST, call: ast.Call | None, node: ast.AST) -> bool:
+def _switched_off(module: SourceModule, fn: ast.AST, call: ast.Call | None, node: ast.AST,
+                  off_outside: frozenset[str] = frozenset()) -> bool:
     """Whether ``node`` sits under ``if flag:`` for a parameter ``flag`` that ``call`` sets to False/None
-    (``ensure_has_events(thread, commit=False)``) or leaves at such a default (``serialize(self,
-    relations=False)`` called as ``row.serialize()``)."""
+    (``ensure_has_events(thread, commit=False)``), leaves at such a default (``serialize(self,
+    relations=False)`` called as ``row.serialize()``) or hands on from a caller where it is off
+    (``off_outside``: ``self.variation(v, with_users=with_users)``), or after ``if not (flag and ...): return``."""
     if not isinstance(call, ast.Call):
         return False
-    args = [*fn.args.posonlyargs, *fn.args.args]
-    values = dict(zip([a.arg for a in args][len(args) - len(fn.args.defaults):], fn.args.defaults))
-    values.update({a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None})
-    positional = call.args[:next((i for i, a in enumerate(call.args) if isinstance(a, ast.Starred)), len(call.args))]
-    passed = [*zip(_parameters_for(fn, call), positional), *((k.arg, k.value) for k in call.keywords if k.arg)]
-    values.update(passed)
-    off = {name for name, value in values.items() if isinstance(value, ast.Constant) and value.value in (False, None)}
-    given = {name for name, value in passed
-             if isinstance(value, (ast.Name, ast.Attribute, ast.Dict, ast.List, ast.DictComp, ast.ListComp))}
+    off = _off_parameters(fn, call, off_outside)
+    given = {name for name, value in _passed(fn, call)
+             if isinstance(value, (ast.Name, ast.Attribute, ast.Dict, ast.List, ast.DictComp, ast.ListComp))
+             and not (isinstance(value, ast.Name) and value.id in off_outside)}
     child = node
     for parent in ancestors(module, node):
+        if isinstance(child, ast.stmt) and _returned_before(parent, child, off):
+            return True
         if parent is fn:
             return False
-        if isinstance(parent, ast.If) and child in parent.body and isinstance(parent.test, ast.Name) \
-                and parent.test.id in off:
+        if isinstance(parent, ast.If) and child in parent.body and _false_when_off(parent.test, off):
             return True
         branch = _none_test(parent.test, given) if isinstance(parent, ast.If) else None
         if branch is not None and child in (parent.body if branch else parent.orelse):
@@ -3440,6 +3556,46 @@ def _switched_off(module: SourceModule, fn: ast.AST, call: ast.Call | None, node
                 and any(isinstance(v, ast.Name) and v.id in given for v in parent.values[:parent.values.index(child)]):
             return True  # hashes = known_hashes or query(...): the fallback for a caller that hands none
         child = parent
+    return False
+
+
+def _passed(fn: ast.AST, call: ast.Call) -> list[tuple[str, ast.expr]]:
+    """The parameters of ``fn`` that ``call`` fills, with the values it hands them."""
+    positional = call.args[:next((i for i, a in enumerate(call.args) if isinstance(a, ast.Starred)), len(call.args))]
+    return [*zip(_parameters_for(fn, call), positional), *((k.arg, k.value) for k in call.keywords if k.arg)]
+
+
+def _off_parameters(fn: ast.AST, call: ast.Call, off_outside: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The parameters of ``fn`` that are False or None when ``call`` runs it: set so, left at such a default,
+    or handed a name that is off where the call is written (``off_outside``)."""
+    args = [*fn.args.posonlyargs, *fn.args.args]
+    values = dict(zip([a.arg for a in args][len(args) - len(fn.args.defaults):], fn.args.defaults))
+    values.update({a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None})
+    values.update(_passed(fn, call))
+    return frozenset(name for name, value in values.items()
+                     if isinstance(value, ast.Constant) and value.value in (False, None)
+                     or isinstance(value, ast.Name) and value.id in off_outside)
+
+
+def _false_when_off(test: ast.expr, off: frozenset[str]) -> bool:
+    """Whether ``test`` is false while the names ``off`` are: ``flag``, ``flag and x``, ``flag or other_flag``."""
+    if isinstance(test, ast.Name):
+        return test.id in off
+    if isinstance(test, ast.BoolOp):
+        parts = [_false_when_off(value, off) for value in test.values]
+        return any(parts) if isinstance(test.op, ast.And) else all(parts)
+    return False
+
+
+def _returned_before(block: ast.AST, statement: ast.stmt, off: frozenset[str]) -> bool:
+    """Whether a statement before ``statement`` in its block leaves the function while the names ``off`` are
+    off: ``if not (with_users and v.get("user_id")): return v``."""
+    for body in (getattr(block, field, None) for field in ("body", "orelse", "finalbody")):
+        if isinstance(body, list) and statement in body:
+            return any(isinstance(earlier, ast.If) and isinstance(earlier.test, ast.UnaryOp)
+                       and isinstance(earlier.test.op, ast.Not) and _false_when_off(earlier.test.operand, off)
+                       and isinstance(earlier.body[-1], (ast.Return, ast.Raise))
+                       for earlier in body[:body.index(statement)])
     return False
 
 
@@ -3561,34 +3717,36 @@ def _model_member(project: Project, model: str, member: str, called: bool) -> tu
 
 
 def _row_reads(module: SourceModule, project: Project, fn: ast.AST, row: str, call: ast.AST, query: _RowsQuery,
-               depth: int) -> str | None:
+               depth: int, off_outside: frozenset[str] = frozenset()) -> str | None:
     """What ``fn``, run by ``call``, does with the row it holds as ``row`` that queries: reads a lazy
     relationship of the rows' model that their query does not load eagerly, runs a query, or hands
-    the row to a method or helper of the project that does (``depth`` calls deeper)."""
+    the row to a method or helper of the project that does (``depth`` calls deeper). Reads under a flag the
+    call leaves off do not count (``off_outside``: the flags off where ``call`` is written)."""
     relations = _sqlalchemy_relations(project)
     for node in walk_function_body(fn):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == row \
-                and isinstance(node.ctx, ast.Load) and not _switched_off(module, fn, call, node) \
+                and isinstance(node.ctx, ast.Load) and not _switched_off(module, fn, call, node, off_outside) \
                 and query.loads_lazily(relations, node.attr):
             return f"reads {ast.unparse(node)} (a lazy relationship: one query per row)"
     ops = [op for op in db.function_ops(module, fn, project) if op.is_read and op.round_trip and not op.batch
            and (not op.lazy or db.evaluated_in_place(module, op.call) or _evaluated_by_chain(module, op.call))
-           and not _switched_off(module, fn, call, op.call)]
+           and not _switched_off(module, fn, call, op.call, off_outside)]
     if ops:
         return f"runs {_call_text(ops[0].call)} ({ops[0].describe()})"
     if depth <= 1:
         return None
+    off = _off_parameters(fn, call, off_outside) if isinstance(call, ast.Call) else frozenset()
     for call in (n for n in walk_function_body(fn) if isinstance(n, ast.Call)):
         if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) and call.func.value.id == row:
             found = next((f for m in sorted(query.models) if (f := _model_member(project, m, call.func.attr, True))),
                          None)
-            what = found and _row_reads(found[0], project, found[1], "self", call, query, depth - 1)
+            what = found and _row_reads(found[0], project, found[1], "self", call, query, depth - 1, off)
         else:
             handed = [i for i, arg in enumerate(call.args) if isinstance(arg, ast.Name) and arg.id == row]
             resolved = db.resolve_function(module, project, call, reexports=True) if handed else None
             params = _parameters_for(resolved[1], call) if resolved else []
             what = resolved and handed[0] < len(params) \
-                and _row_reads(resolved[0], project, resolved[1], params[handed[0]], call, query, depth - 1)
+                and _row_reads(resolved[0], project, resolved[1], params[handed[0]], call, query, depth - 1, off)
         if what:
             return f"calls {_call_text(call)}, which {what}"
     return None
