@@ -69,7 +69,8 @@ Not reported: connections and pools opened at module level, at startup (lifespan
 handlers nor loops; schema and data migrations (`migrations/`, Alembic revisions), run
 once by an operator; lazy
 creation reused afterwards (`if _pool is None: _pool = create_pool(...)`, also a lazily
-made singleton whose `__init__` builds the engine: `if _engine is None: _engine = Engine()`, and a getter that
+made singleton whose `__init__` builds the engine: `if _engine is None: _engine = Engine()`, or that wraps the
+client a helper builds: `if _cache is None: client = build_client(); _cache = CacheWrapper(client)`, and a getter that
 returns what it kept before and keeps what it builds: `cached = store.get("redis"); if cached: return cached` ...
 `store["redis"] = client`, `if hasattr(self, "_factory"): return self._factory`); a handler that connects to the
 database its request names (`req = request.get_json(); pyodbc.connect(f"SERVER={req['host']};...")`: testing a
@@ -81,7 +82,8 @@ step; a connect under a flag that defaults to off (`def __init__(self, long_quer
 self.conn = psycopg2.connect(...) else: self.conn = pool.getconn()`) when no call that runs it per request passes
 the flag; routes registered only in development (`if settings.DEBUG:`, `if config("LOCAL_DEV"):`); loops
 that connect to a different database each turn (the loop variable is in the connect
-arguments); retry loops (the connect sits in a `try` and the loop `break`s or
+arguments, also through locals the loop derives from it: `for node in nodes: host = node.rsplit(":", 1)[0];
+redis.Redis(host=host)`); retry loops (the connect sits in a `try` and the loop `break`s or
 `return`s once connected); reconnect-on-demand guards (`if conn is None or
 conn.closed: conn = psycopg.connect(...)`). SQLite (`sqlite3.connect`,
 `aiosqlite.connect`) is a local file, not a server: opening one costs a file open and
@@ -976,7 +978,8 @@ def _request_data(module: SourceModule, node: ast.AST) -> bool:
 
 
 def _made_once(module: SourceModule, call: ast.Call, stop: ast.AST) -> bool:
-    """``if _engine is None: _engine = TransactionsEngine()``: the call builds what the guard tests, once."""
+    """``if _engine is None: _engine = TransactionsEngine()``: the call builds what the guard tests, once; also
+    through a local the guarded block wraps into it (``client = build_client(); _cache = CacheWrapper(client)``)."""
     assignment = module.parents.get(call)
     if isinstance(assignment, ast.Await):
         assignment = module.parents.get(assignment)
@@ -986,9 +989,13 @@ def _made_once(module: SourceModule, call: ast.Call, stop: ast.AST) -> bool:
     for parent in ancestors(module, call):
         if parent is stop:
             return False
-        if isinstance(parent, ast.If) and _is_guard_test(parent.test) \
-                and kept & {dotted(node) for node in walk_nodes(parent.test)}:
-            return True
+        if isinstance(parent, ast.If) and _is_guard_test(parent.test):
+            tested = {dotted(node) for node in walk_nodes(parent.test)} - {None}
+            if kept & tested or any(
+                    isinstance(n, ast.Assign) and tested & {dotted(t) for t in n.targets}
+                    and any(isinstance(v, ast.Name) and v.id in kept for v in walk_nodes(n.value))
+                    for statement in parent.body for n in walk_nodes(statement)):
+                return True
     return False
 
 
@@ -1014,9 +1021,21 @@ def _per_iteration(module: SourceModule, call: ast.Call) -> bool:
 
 
 def _uses_loop_variable(call: ast.Call, loop: ast.AST) -> bool:
+    """The connect arguments read the loop variable, also through locals the loop body derives from it
+    (``for node in nodes: host = node.rsplit(":", 1)[0]; redis.Redis(host=host)``: one client per host)."""
     targets: set[str] = set()
     if isinstance(loop, (ast.For, ast.AsyncFor)):
         targets = {n.id for n in walk_nodes(loop.target) if isinstance(n, ast.Name)}
+        derived = [n for n in walk_function_body(loop) if isinstance(n, ast.Assign)]
+        grown = True
+        while grown:
+            grown = False
+            for assignment in derived:
+                names = {t.id for target in assignment.targets for t in walk_nodes(target) if isinstance(t, ast.Name)}
+                if names - targets and any(isinstance(v, ast.Name) and v.id in targets
+                                           for v in walk_nodes(assignment.value)):
+                    targets |= names
+                    grown = True
     elif isinstance(loop, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
         targets = {n.id for g in loop.generators for n in walk_nodes(g.target) if isinstance(n, ast.Name)}
     arguments = [*call.args, *(kw.value for kw in call.keywords)]
