@@ -47,7 +47,9 @@ Reports whole payloads read into memory where streaming fits. That is:
   parameter whole into an in-memory buffer (`process_file(request.stream)` where every `process_file` does
   `fp = BytesIO()` / `fp.write(stream.read())`) is an upload read whole too, reported at the call;
 - `await request.body()` (Starlette/FastAPI), unless the body is parsed as JSON or YAML (also by a function of
-  the project that parses that parameter) or checked against a signature, which need it whole, or returned to a caller; and aiohttp's
+  the project that parses that parameter) or checked against a signature, which need it whole, or returned to a caller,
+  or put back for the application to read (a middleware's `set_body(request, body)`, a function of the project
+  that swaps `request._receive` for one replaying it: it must be held whole to be replayed); and aiohttp's
   `await request.read()` handed on as the body of an outbound HTTP request (a proxy that could
   stream it: `data=request.content`) or written to a file, directly (`out.write(content)`) or by a
   function of the project that writes that parameter (`save_upload(content, name)`): an upload that
@@ -65,7 +67,8 @@ Reports whole payloads read into memory where streaming fits. That is:
   after `where = build_where(filters)` with `filters=None`: a caller that passes nothing reads it whole):
   the whole table in one list (the database's own catalog, `pg_collation`,
   `information_schema.tables`, `sqlite_master`, and the migration tool's `alembic_version` or `*migrations` table
-  are sized by the schema and are not reported, nor is a table followed by a clause the code fills in
+  are sized by the schema and are not reported, nor is Oracle's and MySQL's one-row `dual`, nor a table followed
+  by a clause the code fills in
   (`FROM t {where}`), and a query of a `WITH` clause's table is judged by that table's own query:
   `WITH mine AS (... WHERE owner_id = %s) SELECT ... FROM mine` is filtered). A function that runs
   `ALTER TABLE` or `CREATE TABLE` (SQLAlchemy's `table.create(bind=engine)`, `metadata.create_all()`) is a schema
@@ -1366,8 +1369,38 @@ def _written_to_file(module: SourceModule, project: Project, read: ast.Await, no
 
 def _consumed_whole(module: SourceModule, project: Project, read: ast.Await, nodes: list[ast.AST]) -> bool:
     """The body goes straight to a JSON parser or a signature check, which need it whole,
-    or is handed back to a caller whose use is not known here."""
-    return isinstance(module.parents.get(read), ast.Return) or _parsed_whole(module, read, nodes, project)
+    or is handed back to a caller whose use is not known here, or put back for the application to read."""
+    return isinstance(module.parents.get(read), ast.Return) or _parsed_whole(module, read, nodes, project) \
+        or _replayed(module, project, read, nodes)
+
+
+BODY_REPLAYERS = "R5.buffer-not-stream:body-replayers"
+
+
+def _replayed(module: SourceModule, project: Project, read: ast.Await, nodes: list[ast.AST]) -> bool:
+    """``await set_body(request, await request.body())`` where ``set_body`` swaps the request's ``_receive`` for
+    one that hands the body back: a middleware that reads the body must hold it whole to replay it to the
+    application (the Starlette work-around), and a second read only replays that buffer."""
+    replayers = _body_replayers(project)
+    parent = module.parents.get(read)
+    name = parent.targets[0].id if isinstance(parent, ast.Assign) and len(parent.targets) == 1 \
+        and isinstance(parent.targets[0], ast.Name) else None
+    return any(isinstance(node, ast.Call) and (_callee(node) or "") in replayers and any(
+        arg is read or isinstance(arg, ast.Name) and arg.id == name for arg in node.args) for node in nodes)
+
+
+def _body_replayers(project: Project) -> frozenset[str]:
+    """Names of the project's functions that set ``_receive`` on one of their parameters (``request._receive =
+    receive``)."""
+    if BODY_REPLAYERS not in project.facts:
+        project.facts[BODY_REPLAYERS] = frozenset(
+            fn.name for module in project.modules if "_receive" in module.text
+            for fn in walk_nodes(module.tree) if isinstance(fn, FUNCTION_TYPES) and any(
+                isinstance(node, ast.Assign) and any(
+                    isinstance(t, ast.Attribute) and t.attr == "_receive" and isinstance(t.value, ast.Name)
+                    and t.value.id in own_parameters(fn) for t in node.targets)
+                for node in walk_function_body(fn)))
+    return project.facts[BODY_REPLAYERS]
 
 
 def _parsed_whole(module: SourceModule, read: ast.expr, nodes: list[ast.AST], project: Project | None = None) -> bool:
@@ -1806,7 +1839,7 @@ def _unbounded_select(statement: exp.Expression, ctes: dict[str, exp.Expression]
         return None  # a join, or a set-returning function such as generate_series()
     if not table.db and table.name in ctes:
         return _unbounded_select(ctes.pop(table.name), ctes)  # WITH mine AS (... WHERE owner_id = %s) ... FROM mine
-    if _system_catalog(table) or table.alias == db.DYNAMIC_PART:
+    if _system_catalog(table) or table.alias == db.DYNAMIC_PART or _one_row_table(table):
         return None  # FROM session_queue {where}: a clause the caller supplies
     return table.sql(dialect="postgres")
 
@@ -1824,6 +1857,11 @@ def _system_catalog(table: exp.Table) -> bool:
         return table.db.lower() in SYSTEM_SCHEMAS
     return table.name.lower().startswith(("pg_", "sqlite_")) or table.name.lower() in MIGRATION_TABLES \
         or "migrations" in table.name.lower()
+
+
+def _one_row_table(table: exp.Table) -> bool:
+    """``FROM dual`` (Oracle, MySQL): a table of one row, to select an expression from."""
+    return not table.db and table.name.lower() == "dual"
 
 
 # -- files copied into an archive -------------------------------------------------------
