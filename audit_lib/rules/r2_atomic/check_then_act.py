@@ -118,7 +118,8 @@ arithmetic on the row (`set_count(row.id, row.count + 1)`) or carry the request'
 'pending'`, the read's own condition `WHERE state = 'open'`, or the read's query as a subquery, `UPDATE t SET
 region = 'eu' WHERE id IN ({pending})` after `execute(text(pending))`: an atomic compare-and-set), upserts (`INSERT ... ON CONFLICT`, `on_conflict_do_*`, `merge`, Django
 `get_or_create`/`update_or_create` over a unique key), reads that lock (`SELECT ... FOR UPDATE`,
-`select_for_update()`, `with_for_update()`) or take the rows they return (`UPDATE ... RETURNING`, also as
+`select_for_update()`, `with_for_update()`; a decoy read of the name only in a branch that returns, against
+timing attacks, leaves the locked row in place) or take the rows they return (`UPDATE ... RETURNING`, also as
 SQL held in a name and given to `Model.objects.raw(query)`), checks made under a lock taken before them (a Postgres
 advisory lock, `pg_advisory_xact_lock(...)`; a `with`/`async with` block of a lock; a locking read of
 the parent row, also through a helper named for the lock it takes, `merchants_select_for_update().filter(pk=pk).first()`;
@@ -158,8 +159,9 @@ or a DRF view when the `REST_FRAMEWORK["EXCEPTION_HANDLER"]` function catches it
 serializer only such views use), except in a
 background task (`@app.task`, `@shared_task`), which no request handler covers. One-off code
 under a `scripts/` folder, in Django management commands (`management/commands/`) or click/Typer commands
-(`@cli.command()`), functions only such commands or a script's main block call (a dev-data
-seeder, `init_database`), tests, a class's test hook (`_monkeypatch`, `mock_responses`: stubs that fabricate
+(`@cli.command()`), functions only such commands (also from a command's `handle()` or its helpers) or a
+script's main block call (a dev-data seeder, `init_database`), a DRF view hook defined on a serializer
+(`perform_create`: DRF calls it on views only, the serializer's is dead code), tests, a class's test hook (`_monkeypatch`, `mock_responses`: stubs that fabricate
 fixture rows for a test run) and migrations are not checked: nothing runs them concurrently.
 When every `isolation_level` the code base sets is `REPEATABLE READ` or stricter, read-modify-writes
 and single-use claims are not reported (the database aborts the second of two updates of one row); at
@@ -177,7 +179,7 @@ answer: both insert (a duplicate, or a unique-violation error surfacing as a 500
 both update from a stale value (a lost update, a double spend). The message says which:
 when the written model declares a unique key over the checked columns (also under an import alias,
 `from .models import Run as RunModel`, Django's own `Group`, whose `name` is unique, DRF's authtoken `Token`, one per `user`, and a unique column
-with a constant default, `default=''`; also a unique `Index` of its
+with a constant default, `default=''`, or a `unique_together` whose other column has one, `default=REGION_EU`; also a unique `Index` of its
 table arguments, `db.Index("ix_uq_name", func.lower(cls.name), unique=True)`, or one a Django migration
 makes and no later one drops, `RunSQL('CREATE UNIQUE INDEX ... ON "app_feature" (lower(name), project_id)
 WHERE deleted_at IS NULL')` or `AddConstraint(constraint=UniqueConstraint(...))`, read from the app's
@@ -267,6 +269,7 @@ CLASS_SUFFIX = re.compile(r"(?<=[a-z])(Model|DBE?|Entity)$")  # RefreshTokenMode
 TEST_HOOK = re.compile(r"(^|_)(monkey_?patch|mock)(_|$)", re.I)  # stubs the code for a test run, fabricating fixture rows
 VALIDATOR = re.compile(r"^(clean|validate)(_\w+)?$")
 FORM_BASE = re.compile(r"(Form|Serializer)$")
+DRF_VIEW_HOOKS = {"perform_create", "perform_update", "perform_destroy"}
 VALIDATION_CALLS = {"is_valid", "validate_on_submit", "validate"}
 SAVING_METHODS = {"save", "create", "update", "perform_create"}
 SCHEMA_CHANGE = re.compile(r"\s*(ALTER|CREATE|DROP)\s+(TABLE|(UNIQUE\s+)?INDEX|VIEW|TRIGGER)\b", re.I)
@@ -303,7 +306,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         return
     for fn in functions(module.tree):
         if _command_line_command(fn) or _changes_schema(fn) or TEST_HOOK.search(getattr(fn, "name", "")) or (
-                _serialized_per_submission(module, project, _caller_of_nested(module, fn))):
+                _serialized_per_submission(module, project, _caller_of_nested(module, fn))) or (
+                _view_hook_on_serializer(module, project, fn)):
             continue
         yield from _unless_run_by_operators(module, project, fn, chain(
             _function_findings(module, project, fn), _unbacked_get_or_creates(module, project, fn),
@@ -396,15 +400,22 @@ def _mentions(node: ast.AST | None, names: set[str]) -> bool:
 def _unless_run_by_operators(module: SourceModule, project: Project, fn: ast.AST,
                              findings: Iterator[Finding]) -> Iterator[Finding]:
     """A function only a command line or a script's main block runs (``init_db`` of a ``manage.py``
-    command, a dev-data seeder, an LDAP import), or only a start-up hook (``@app.on_event("startup")``,
-    the ``lifespan`` of an ASGI app) runs, is run once, not by concurrent requests. A decorated function
-    is a framework's entry point (a view, a task), whoever imports the module; one nested in the
-    function that calls it (a transaction wrapper's body) runs when that function does."""
+    command, a dev-data seeder, an LDAP import; a helper only Django management commands call, from their
+    ``handle()`` or its helpers), or only a start-up hook (``@app.on_event("startup")``, the ``lifespan``
+    of an ASGI app) runs, is run once, not by concurrent requests. A decorated function is a framework's
+    entry point (a view, a task), whoever imports the module; one nested in the function that calls it
+    (a transaction wrapper's body) runs when that function does."""
     found = list(findings)
     fn = _caller_of_nested(module, fn)
     if found and not _startup_hook(module, fn) and (getattr(fn, "decorator_list", None) or not run_by_operators(
-            module, project, fn, also=_startup_hook)):
+            module, project, fn, also=_run_once)):
         yield from found
+
+
+def _run_once(module: SourceModule, fn: ast.AST) -> bool:
+    """A start-up hook, or a function of a script or a management command (``Command.handle``, which the
+    search for callers leaves alone as a common method name)."""
+    return _startup_hook(module, fn) or _one_off(module.path)
 
 
 def _serialized_per_submission(module: SourceModule, project: Project, fn: ast.AST) -> bool:
@@ -779,10 +790,10 @@ def _model_class(module: SourceModule, project: Project, fn: ast.AST,
 
 def _keyed_over(module: SourceModule, model: ast.ClassDef, project: Project, call: ast.Call, lookup: list[str]) -> bool:
     """Whether a unique key the model class declares lies within the columns a ``get_or_create`` fixes (``user``
-    for ``user_id`` too, in the call or in the key): those it looks up, and those with a constant default that its ``defaults`` leave
-    alone (``label = CharField(default="")``: every such insert stores the same ``""``). The keys: its primary
-    key, a field with ``unique=True``, a ``OneToOneField``, ``primary_key=True``, ``unique_together`` or a
-    ``UniqueConstraint`` of its ``Meta``, the key of a library base (Django's ``AbstractUser``). A key of a base
+    for ``user_id`` too, in the call or in the key): those it looks up, and those with a constant default that its
+    ``defaults`` leave alone (``label = CharField(default="")``, ``default=REGION_EU``: every such insert stores
+    the same value). The keys: its primary key, a field with ``unique=True``, a ``OneToOneField``,
+    ``primary_key=True``, ``unique_together`` or a ``UniqueConstraint`` of its ``Meta``, the key of a library base (Django's ``AbstractUser``). A key of a base
     class of the code base, or one the code does not spell as field names (a ``UniqueConstraint`` over
     expressions), counts as within: not known to be absent."""
     if any(db.project_class(module, project, base) is not None for base in model.bases):
@@ -801,7 +812,7 @@ def _keyed_over(module: SourceModule, model: ast.ClassDef, project: Project, cal
                 isinstance(words.get(flag), ast.Constant) and words[flag].value is True for flag in ("unique", "primary_key")):
             keys += [{name} for name in names]
         default = words.get("default")
-        if isinstance(default, ast.Constant) and default.value is not None and overridden is not None:
+        if _constant(default) and not is_none(default) and overridden is not None:
             fixed |= {name for name in names if name not in overridden}
     meta = next((c for c in model.body if isinstance(c, ast.ClassDef) and c.name == "Meta"), None)
     for node in ast.walk(meta) if meta is not None else ():
@@ -938,6 +949,24 @@ def _form_class(project: Project, cls: ast.ClassDef) -> bool:
             seen.add(name)
             pending.extend(bases.get(name, ()))
     return False
+
+
+def _view_hook_on_serializer(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """A DRF view hook (``perform_create``) defined on a serializer or form: DRF calls it on the view
+    (whose own ``perform_create`` calls ``serializer.save()``, which runs ``create()``), never on the
+    serializer, so it runs only if the code base calls it on one; every ``self.perform_create(...)``
+    outside serializers and forms is a view's own."""
+    cls = module.parents.get(fn)
+    if not (getattr(fn, "name", "") in DRF_VIEW_HOOKS and isinstance(cls, ast.ClassDef) and _form_class(project, cls)):
+        return False
+    for user, node, _ in function_uses(module, project, fn):
+        caller = enclosing_function(user, node)
+        caller_class = user.parents.get(caller) if caller is not None else None
+        on_itself = isinstance(node, ast.Attribute) and (dotted(node.value) == "self" or (
+            isinstance(node.value, ast.Call) and method_name(node.value) == "super"))
+        if not (on_itself and isinstance(caller_class, ast.ClassDef) and not _form_class(project, caller_class)):
+            return False
+    return True
 
 
 def _stored_models(module: SourceModule, project: Project, cls: ast.ClassDef) -> set[str]:
@@ -1801,22 +1830,34 @@ def _rows_read(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], project: P
     ``project``, also ``x = get_notification(id)``, a helper of the code base that returns one row."""
     by_call = {id(op.call): op for op in ops if op.tables and (op.is_read or op.upsert)}
     loaded: dict[str, db.DbOp] = {}
-    for node in walk_function_body(fn):
+    bound: set[str] = set()  # names a row read bound so far, with a lock or without
+    for node in sorted(walk_function_body(fn), key=lambda n: getattr(n, "lineno", 0)):
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 or isinstance(node, ast.NamedExpr)):
             continue  # ``row = ...``, ``if row := ...:``
         value = node.value.value if isinstance(node.value, ast.Await) else node.value
         if not isinstance(value, ast.Call):
             continue
         op = by_call.get(id(value)) or _shortcut_read(value)
-        if op is None or op.locking or (op.is_read and op.method not in ROW_READS and not (
+        if op is None or not op.locking and (op.is_read and op.method not in ROW_READS and not (
                 project is not None and op.through and _returns_row(module, project, value))):
             continue
         target = node.target if isinstance(node, ast.NamedExpr) else node.targets[0]
         if isinstance(target, ast.Tuple) and op.upsert and target.elts:
             target = target.elts[0]
-        if isinstance(target, ast.Name):
+        if not isinstance(target, ast.Name) or target.id in bound and _in_leaving_branch(module, node):
+            continue  # a row read again only for a branch that returns (a dummy query against timing attacks)
+        bound.add(target.id)
+        if op.locking:
+            loaded.pop(target.id, None)
+        else:
             loaded[target.id] = op
     return loaded
+
+
+def _in_leaving_branch(module: SourceModule, node: ast.AST) -> bool:
+    """Whether ``node`` is a statement of an ``if`` branch that always leaves the function."""
+    parent = module.parents.get(node)
+    return isinstance(parent, ast.If) and any(node in block and _leaves(block) for block in (parent.body, parent.orelse))
 
 
 def _shortcut_read(call: ast.Call) -> db.DbOp | None:
