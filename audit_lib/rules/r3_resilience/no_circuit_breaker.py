@@ -37,7 +37,7 @@ Calls to localhost or to the service's own public address
 outside tests gives a literal local address, `ProxyControl(URL(f"http://localhost:{port}"))`), calls to the service's own bind
 address (`f"http://{settings.HOST_IP}:{settings.HOST_PORT + 4}/api"`: a process beside it on the same host),
 health probes (`/health`, `/ready`, `/ping`, ..., also through a local name, or in a function named for a
-liveness check, `check_minio_alive()`: they are there to see the failure), fetches of a URL a user gave (the call's URL is a parameter, and every
+liveness check, `check_minio_alive()`, or for a connection test, `test_connection()`: they are there to see the failure), fetches of a URL a user gave (the call's URL is a parameter, and every
 caller passes on a field of an object, `form.avatar.data`, never a literal, a built URL, a constant or
 a setting, or the URL is read from the request's query or body, `request.query_params.get("url")`: an image proxy,
 also through a name bound to the parsed body, `message = request.get_json()` ...
@@ -61,7 +61,8 @@ mapping, `get_public_keys.key_cache[url] = keys`, or into a module-level mapping
 once per key), downloads the function writes, or what it derives from them, into a file it opens for writing
 (`r = requests.get(FEED_URL)` ... `with open(db_location, "w") as f: json.dump(r.json(), f)`: a blocklist or a
 database refreshed now and then into a local copy the service reads instead), checks for a new release of the product itself (in a function named for one: `run_version_check`,
-`check_for_updates`, `get_latest_release`; daily or cached, for an admin's banner), calls made once at start-up (in a Django
+`check_for_updates`, `get_latest_release`; daily or cached, for an admin's banner), calls made once at start-up (at a module's top level, a discovery
+document fetched in a settings module; in a Django
 `AppConfig.ready()`, discord.py's `cog_load`/`setup_hook`, an `on_startup` handler, FastAPI's
 `@app.on_event("startup")`, or a function only those call, also a loop they start: nothing repeats them while
 the dependency is down), calls of a periodic job the process schedules itself (`@repeat_every`,
@@ -76,8 +77,9 @@ Django admin action; in a function every use of which is a call from a command-l
 such code, also through a subclass or a package re-exporting it, `process = Commenter(...); process.run()` in a
 management command, a factory only commands call, a method of another such class; a Celery task only a periodic schedule starts,
 `add_periodic_task(crontab(minute=10), sync_sponsors)` and never `.delay()`, or started by name only from a
-beat schedule entry (`{"task": "update_channels", "schedule": 900.0}`), a `@worker_ready.connect` handler or
-such a task's `send_task(...)`: one process now and then, no cascade), calls of a batch pipeline's run (a
+beat schedule entry (`{"task": "update_channels", "schedule": 900.0}`, also by its dotted name,
+`"task": "pricing.tasks.sync_rates"`), a `@worker_ready.connect` handler or
+such a task's `send_task(...)`, and otherwise queued only by a management command: one process now and then, no cascade), calls of a batch pipeline's run (a
 method of a class whose `steps()` returns its own methods, `return (cls.collect, cls.store)`, of a subclass, or a
 function only those call) that are not made again after a failure (outside any loop, or in a loop that
 nothing in it catches the failure of: the run fails once and the next one tries again; a loop that logs the
@@ -177,7 +179,8 @@ URL_VALIDATOR = re.compile(r"(?i)(validate|sanitize)_?\w*url|ssrf|safe_?url|publ
 GLOBAL_CONFIG = {"app.config", "current_app.config", "os.environ", "settings"}
 ADMIN_ONLY = re.compile(r"(?i)(^|\.)(admins?_only|admin_required|require_admin|staff_member_required|superuser_required)$")
 SWITCH = re.compile(r"^(is_)?(active|enabled)$")  # a destination's on/off flag
-HEALTH_FUNCTION = re.compile(r"(?i)(^|_)(alive|liveness|readiness)(_|$)|(^|_)health(z|_?check)?$")
+HEALTH_FUNCTION = re.compile(r"(?i)(^|_)(alive|liveness|readiness)(_|$)|(^|_)health(z|_?check)?$|"
+                             r"^_?(test|check|verify)_connection$")
 OWN_ADDRESS = {"HOST_IP", "HOST_PORT", "BIND_HOST", "BIND_PORT", "BIND_ADDRESS", "LISTEN_HOST", "LISTEN_PORT",
                "LISTEN_ADDRESS"}  # the service's own bind address
 HEALTH_PATH = re.compile(r"/(health|healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|ping)/?$")
@@ -312,11 +315,14 @@ def _dependency_finding(dependency: str, sites: list[tuple[SourceModule, Outboun
 
 
 def _start_up_only(module: SourceModule, project: Project, call: OutboundCall) -> bool:
-    """A call made once, when the process starts: in a start-up hook (a Django ``AppConfig.ready()``,
+    """A call made once, when the process starts: at a module's top level (``requests.get(OIDC_WELLKNOWN_URL)``
+    in a settings module), in a start-up hook (a Django ``AppConfig.ready()``,
     discord.py's ``cog_load``/``setup_hook``), or in a function of this file that only such hooks call.
     Nothing calls it again while the dependency is down: there is no cascade for a breaker to stop."""
-    function = next((p for p in ancestors(module, call.node) if isinstance(p, FUNCTION_TYPES)), None)
+    function = next((p for p in ancestors(module, call.node) if isinstance(p, (*FUNCTION_TYPES, ast.Lambda))), None)
     if function is None:
+        return True  # at a module's top level: made once, when the module is first imported
+    if isinstance(function, ast.Lambda):
         return False
     if _is_start_up_hook(module, function):
         return True
@@ -421,7 +427,8 @@ def _is_start_up_hook(module: SourceModule, function: ast.AST) -> bool:
 def _health_probe(module: SourceModule, call: OutboundCall) -> bool:
     """A call to a health endpoint (``f"{base}/health"``, also through a name the function binds it to,
     ``url = f"{scheme}://{host}/minio/health/live"``), or made by a function named for a liveness check
-    (``check_minio_alive``, ``storage_health``): it is there to see the failure, which a breaker would hide."""
+    (``check_minio_alive``, ``storage_health``) or a connection test (``test_connection``, run when someone
+    saves or checks an integration): it is there to see the failure, which a breaker would hide."""
     function = enclosing_function(module, call.node)
     if function is not None and HEALTH_FUNCTION.search(function.name):
         return True
@@ -781,7 +788,9 @@ def _scheduled_celery_task(module: SourceModule, project: Project, fn: ast.AST, 
     """A Celery task started only by name from a beat schedule (``"beat_schedule": {"...": {"task":
     "update_channels", "schedule": 900.0}}``), from a start-up signal handler (``@worker_ready.connect``) or
     from such a task (``send_task("update_channel", args=[name])``), and never queued by the service
-    (``.delay()``, ``.apply_async()``): one run now and then."""
+    (``.delay()``, ``.apply_async()``; a management command queuing it for an operator is one more run by
+    hand): one run now and then. The entry names the task as Celery does by default, by its module's
+    dotted name (``"task": "pricing.tasks.sync_rates"``), or by the name its decorator gives."""
     if not is_celery_task(module, fn) or depth == 0:
         return False
     names = {fn.name} | {string_value(kw.value) for d in fn.decorator_list if isinstance(d, ast.Call)
@@ -791,8 +800,10 @@ def _scheduled_celery_task(module: SourceModule, project: Project, fn: ast.AST, 
         for node in walk_nodes(other.tree):
             if isinstance(node, ast.Attribute) and node.attr in ("delay", "apply_async", "s", "si", "signature") \
                     and (dotted(node.value) or "").rsplit(".", 1)[-1] in names:
+                if is_offline_file(other, project):
+                    continue
                 return False
-            if isinstance(node, ast.Dict) and any(string_value(k) == "task" and string_value(v) in names
+            if isinstance(node, ast.Dict) and any(string_value(k) == "task" and _names_task(module, fn, names, v)
                                                   for k, v in zip(node.keys, node.values)):
                 starts += 1
             elif isinstance(node, ast.Call) and (dotted(node.func) or "").endswith("send_task") and node.args \
@@ -803,6 +814,14 @@ def _scheduled_celery_task(module: SourceModule, project: Project, fn: ast.AST, 
                     return False
                 starts += 1
     return starts > 0
+
+
+def _names_task(module: SourceModule, fn: ast.AST, names: set[str], value: ast.expr) -> bool:
+    """Whether a beat schedule entry's task is this one: by a name it is given, or by Celery's default name,
+    the module's dotted name and the function's (the module's path may have a source folder in front)."""
+    text = string_value(value) or ""
+    prefix, _, name = text.rpartition(".")
+    return text in names or bool(prefix) and name == fn.name and f".{module.dotted_name}".endswith(f".{prefix}")
 
 
 def _schedules(project: Project, call: ast.Call, depth: int = 2) -> bool:
