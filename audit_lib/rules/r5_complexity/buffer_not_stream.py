@@ -115,6 +115,9 @@ Reports whole payloads read into memory where streaming fits. That is:
 - a function annotated to hand back a file object (`-> BinaryIO`) that returns a file it opened copied whole
   into memory (`stream = BytesIO(f.read())` / `return stream`): the open file would do (one every definition of
   which does so is reported where its file is sent back);
+- a file-like object a caller hands in read whole only to be written to a file the function opened for writing
+  (`fout.write(body.read())` in `with smart_open.open(uri, "wb") as fout`): `shutil.copyfileobj(body, fout)` copies
+  it in chunks, whatever size the caller's stream is;
 - a stored file read whole to be sent back as a response body (`HttpResponse(f.read())` in `with open(path)
   as f`, `open(path, "rb").read()`, also through a function of the project that returns it,
   `HttpResponse(_read_asset(asset))`, also written into a response the handler made, `resp = web.StreamResponse()` ...
@@ -288,7 +291,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                         *_pages_cut_in_memory(module, nodes), *_serialized_before_paging(module, nodes),
                         *_spools_kept_in_memory(module, nodes),
                         *([] if small_picture else _stored_fields_sent_whole(module, project, nodes)),
-                        *_querysets_exported_whole(module, nodes), *_archive_members_passed_on(module, nodes)]:
+                        *_querysets_exported_whole(module, nodes), *_archive_members_passed_on(module, nodes),
+                        *_handed_streams_copied_whole(module, fn, nodes)]:
             if finding.line not in reported:
                 reported.add(finding.line)
                 yield finding
@@ -1037,6 +1041,24 @@ def _copied_into_files(nodes: list[ast.AST]) -> set[ast.Call]:
     return {a for n in nodes if isinstance(n, ast.Call) and method_name(n) == "write" and len(n.args) == 1
             and isinstance(n.func, ast.Attribute) and dotted(n.func.value) in written
             for a in n.args if _whole_read(a) and isinstance(a.func.value, ast.Attribute) and a.func.value.attr == "file"}
+
+
+def _handed_streams_copied_whole(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``fout.write(body.read())`` of a file-like ``body`` the caller hands in, into a file the function opened for
+    writing (``smart_open.open(uri, "wb")``, ``open(path, "wb")``): a stream of whatever size the caller has,
+    held whole on its way to the file."""
+    written = {name.id for name, call in opened_files(nodes) if _write_mode(call) or _path_write_mode(call)}
+    handed = set(own_parameters(fn))
+    for node in nodes:
+        if isinstance(node, ast.Call) and method_name(node) == "write" and len(node.args) == 1 \
+                and isinstance(node.func, ast.Attribute) and dotted(node.func.value) in written:
+            read = node.args[0]
+            if _whole_read(read) and isinstance(read.func.value, ast.Name) and read.func.value.id in handed:
+                yield _medium_finding(
+                    module, read, f"{read.func.value.id}.read() holds the whole stream the caller hands in, only "
+                                  "to write it to a file",
+                    f"copy it in chunks: shutil.copyfileobj({read.func.value.id}, "
+                    f"{dotted(node.func.value)}, 1024 * 1024)")
 
 
 # Decoders that need the whole payload: a picture's (PIL, OpenCV, NumPy's buffer), JSON's and a YAML document's.
