@@ -202,7 +202,9 @@ Decisions:
   does the `__init__.py` of a package named `migrations` (application code). But a
   resource opened once by a command's entry point (the `handle()` of a management
   command, a click/typer `@...command` function, or a command method, or a function of the command's module that
-  no other module names, that only `handle()` calls), outside any loop, is not reported:
+  no other module names, that only `handle()` calls, or a top-level function of any module that only click/typer
+  command functions call, or other such functions, and that the service names nowhere else: not a task it
+  queues by reference, `dispatch(role_import, kwargs)`), outside any loop, is not reported:
   there is one per run, and it dies with the process; unless the command goes on into an
   endless `while True` loop (a worker): then it is held for the worker's life.
 - Modules that only a command-line program runs (its entry file: `manage.py`, or a file with a
@@ -679,18 +681,45 @@ def _run_at_import_or_by_tests_only(project: Project, module: SourceModule, fn: 
 
 def _once_per_command_run(project: Project, module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:
     """Opened once by a command-line entry point: the ``handle()`` of a Django management command or a
-    click/typer command function, outside any loop. There is one per run of the process, and it dies with it."""
-    command = isinstance(fn, ast.FunctionDef) and (
+    click/typer command function, outside any loop, or by a top-level function only such entry points call, once
+    each. There is one per run of the process, and it dies with it."""
+    if not _command_entry(module, fn) and not _run_once_by_handle(project, module, fn) \
+            and not _run_once_by_commands(project, module, fn):
+        return False
+    if _runs_for_ever(fn):
+        return False  # a worker: what it opens before its endless loop is held for the process's life
+    return _outside_loops(module, fn, call)
+
+
+def _command_entry(module: SourceModule, fn: ast.AST) -> bool:
+    return isinstance(fn, ast.FunctionDef) and (
         fn.name == "handle" and isinstance(cls := module.parents.get(fn), ast.ClassDef)
         and any((qualified(module, b) or "") in COMMAND_BASES for b in cls.bases)
         or any((dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] == "command"
                for d in fn.decorator_list))
-    if not command and not _run_once_by_handle(project, module, fn):
+
+
+def _runs_for_ever(fn: ast.AST) -> bool:
+    return any(isinstance(n, ast.While) and isinstance(n.test, ast.Constant) and n.test.value is True
+               for n in walk_function_body(fn))
+
+
+def _run_once_by_commands(project: Project, module: SourceModule, fn: ast.AST, depth: int = SET_UP_DEPTH) -> bool:
+    """``@cli.command("drop_index") def drop_index_cli(name): search_utils.drop_index(name)``: a top-level function
+    of another module that only click/typer commands call (or other such functions, a few calls deep), outside
+    loops, runs once per run of the program. Not one the service also names without calling it
+    (``dispatch(role_import, kwargs)``, ``"app.tasks.role_import"`` in the settings): a task it queues."""
+    if fn not in module.tree.body or depth == 0:
         return False
-    if any(isinstance(n, ast.While) and isinstance(n.test, ast.Constant) and n.test.value is True
-           for n in walk_function_body(fn)):
-        return False  # a worker: what it opens before its endless loop is held for the process's life
-    return _outside_loops(module, fn, call)
+    naming = [other for other in project.modules if fn.name in other.text and not is_test_path(other.path)]
+    if any(_named_without_call(other, fn.name) for other in naming):
+        return False
+    calls = [(other, node) for other in naming for node in other.nodes_of(ast.Call) if method_name(node) == fn.name
+             and (resolve_function(project, other, node.func) or (None, None))[1] is fn]
+    return bool(calls) and all(
+        (caller := enclosing_function(other, node)) is not None and caller is not fn
+        and (_command_entry(other, caller) or _run_once_by_commands(project, other, caller, depth - 1))
+        and not _runs_for_ever(caller) and _outside_loops(other, caller, node) for other, node in calls)
 
 
 def _outside_loops(module: SourceModule, fn: ast.AST, node: ast.AST) -> bool:
@@ -699,6 +728,19 @@ def _outside_loops(module: SourceModule, fn: ast.AST, node: ast.AST) -> bool:
             return True
         if isinstance(outer, (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
             return False  # one per item
+    return False
+
+
+def _named_without_call(module: SourceModule, name: str) -> bool:
+    """``name`` read other than as what a call calls: handed on as a callable, or a dotted path in a string."""
+    for node in module.nodes_of(ast.Name, ast.Attribute, ast.Constant):
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str) and node.value.endswith(f".{name}"):
+                return True
+        elif (node.id if isinstance(node, ast.Name) else node.attr) == name and isinstance(node.ctx, ast.Load):
+            parent = module.parents.get(node)
+            if not (isinstance(parent, ast.Call) and parent.func is node):
+                return True
     return False
 
 
