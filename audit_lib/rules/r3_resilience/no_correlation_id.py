@@ -46,10 +46,8 @@ localhost or to the service's own public address (`f"{SITE_URL}/api/v2/..."`, al
 local or a helper of the module that returns it: the service calling its own API) are not reported on
 their own (they count towards the service's finding below).
 
-A service that has no request id at all gets one finding of its own instead: when no call is reported
-above, no file of the service names a request-id header (`"X-Request-ID"`, `"traceparent"`) and no
-request-id library is in use (asgi-correlation-id, django-guid, django-log-request-id, django-structlog,
-...), and service code (outside tests and scripts) makes outbound HTTP calls
+A service none of whose calls is reported above gets one finding of its own instead, listing every silent call
+as its places: when service code (outside tests and scripts) makes outbound HTTP calls
 that visibly send no id to somewhere other than a public API written in the code, an identity provider or
 a vendor-named or publicly defaulted setting (a configured address, a URL from data, a call to the service
 itself or to localhost: a hop whose two requests' logs cannot be tied either), and at least one of them addresses a
@@ -60,8 +58,11 @@ first such call to a service of ours (off a request path, an address held in a c
 `API_URL = "http://api.anidb.net:9001/httpapi"`, is taken for a vendor's API, as from a task, also through the locals
 and constants the URL is built from, `f"{INDEX_API}/task"` with `INDEX_API = "https://ci.vendor.example"`, and a
 constant imported from a project module and filled in by `.format(...)`), else the first on a
-request path, else the first to itself, with the count of the others:
-an id the service never creates is missing from its own logs and from every hop alike. A field of an object
+request path, else the first to itself, with the count of the others and the files they are in:
+an id the service never creates is missing from its own logs and from every hop alike. When a file of the service
+names a request-id header (`"X-Request-ID"`, `"traceparent"`, an ASGI middleware's `b"x-request-id"`) or a
+request-id library is in use (asgi-correlation-id, django-guid, django-log-request-id, django-structlog, ...), the
+finding says the id exists and is not passed on (the fix is then only the forwarding). A field of an object
 the function was handed or computed (`metadata.preview_image`) is a link in data, not a configured address;
 a configured URL template filled in (`settings.ICON_URL.format(domain=d)`) is the configured address.
 
@@ -98,7 +99,7 @@ import ast
 import re
 from typing import Iterator
 
-from audit_lib.findings import Confidence, Finding
+from audit_lib.findings import Confidence, Finding, shown_places
 from audit_lib.libs.http import ClientBinding, OutboundCall, outbound_calls
 from audit_lib.libs.web import RouteHandler
 from audit_lib.operator_code import is_offline_file, is_script_file
@@ -191,8 +192,8 @@ def check(project: Project) -> Iterator[Finding]:
             reported = True
             yield _finding_at(module, call, f"{_label(call)} sends no correlation id header "
                               "(X-Correlation-ID / X-Request-ID)", FORWARD_ID, Confidence.medium)
-    if not reported and not has_request_ids and any(rank != UNKNOWN_TARGET_OFF_PATH_RANK for _, _, rank in silent):
-        yield _service_finding(silent)
+    if not reported and any(rank != UNKNOWN_TARGET_OFF_PATH_RANK for _, _, rank in silent):
+        yield _service_finding(silent, has_request_ids)
 
 
 def _validates_request_input(module: SourceModule, fn: ast.AST) -> bool:
@@ -231,21 +232,26 @@ FORWARD_ID = ('forward the incoming request\'s id: headers={"X-Request-ID": requ
               "on the client (default headers, an httpx event hook, an aiohttp trace config)")
 
 
-def _service_finding(silent: list[tuple[SourceModule, OutboundCall, int]]) -> Finding:
-    """One finding for a service that has no request id to forward: it serves requests and makes outbound HTTP
-    calls, none of which sends one, and no file making them names a correlation header. Each call to a public
-    API is no finding of its own (the vendor ignores the header), but the id the service never creates is
-    missing from its own logs and from every hop alike. At the first call to a service of ours, else the first
-    on a request path."""
+def _service_finding(silent: list[tuple[SourceModule, OutboundCall, int]], has_request_ids: bool) -> Finding:
+    """One finding for a service whose outbound HTTP calls pass on no request id: it serves requests and makes
+    outbound calls, none of which sends one. Each call to a public API is no finding of its own (the vendor
+    ignores the header), but an id the service never creates, or keeps to itself, is missing from every hop
+    alike. At the first call to a service of ours, else the first on a request path; every call is a place."""
     module, first, _ = min(silent, key=lambda site: (site[2], site[0].path, site[1].line))
-    files = {m.path for m, _, _ in silent}
-    where = "in this file" if len(files) == 1 else f"in {len(files)} files"
+    places = [f"{path}:{line}" for path, line in sorted({(m.path, c.line) for m, c, _ in silent},
+                                                        key=lambda site: (site != (module.path, first.line), site))]
+    files = sorted({m.path for m, _, _ in silent} - {module.path})
+    where = "in this file" if not files else f"in {len(files) + 1} files (also {shown_places(files)})"
     calls = f" and {len(silent) - 1} more outbound calls {where} send" if len(silent) > 1 else " sends"
+    if has_request_ids:
+        return _finding_at(
+            module, first, f"the service has a request id, but no outbound call visibly forwards it: {_label(first)}"
+                           f"{calls} no correlation header", FORWARD_ID, Confidence.low, places=places)
     return _finding_at(
         module, first, f"the service has no request id to forward: {_label(first)}{calls} no correlation header, "
                        "and no request-id middleware or client hook supplies one",
         "give each incoming request an id (asgi-correlation-id, django-guid, a middleware setting X-Request-ID), "
-        "log it, and " + FORWARD_ID, Confidence.low, calls=sorted({f"{m.path}:{c.line}" for m, c, _ in silent}))
+        "log it, and " + FORWARD_ID, Confidence.low, places=places)
 
 
 def _label(call: OutboundCall) -> str:
@@ -260,9 +266,11 @@ def _finding_at(module: SourceModule, call: OutboundCall, message: str, fix: str
 
 
 def _names_request_id_header(module: SourceModule) -> bool:
-    """Whether service code names a request-id header (``"X-Request-ID"``, ``"traceparent"``): the service has
+    """Whether service code names a request-id header (``"X-Request-ID"``, ``"traceparent"``, an ASGI middleware's
+    ``b"x-request-id"``): the service has
     request ids (read, set on responses or sent), whatever it does with them."""
-    return any(isinstance(n, ast.Constant) and isinstance(n.value, str) and REQUEST_ID_HEADER.match(n.value)
+    return any(isinstance(n, ast.Constant) and isinstance(n.value, (str, bytes))
+               and REQUEST_ID_HEADER.match(n.value.decode("latin-1") if isinstance(n.value, bytes) else n.value)
                for n in walk_nodes(module.tree))
 
 
