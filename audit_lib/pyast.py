@@ -68,6 +68,39 @@ def has_kwargs_splat(call: ast.Call) -> bool:
     return any(kw.arg is None for kw in call.keywords)
 
 
+def call_parameters(fn: ast.AST, call: ast.Call) -> list[str]:
+    """The parameter names of ``fn`` that ``call``'s positional arguments fill, in order: ``self``/``cls``
+    left out when the call is made through an object (``row.serialize()``)."""
+    params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+    if params[:1] in (["self"], ["cls"]) and isinstance(call.func, ast.Attribute):
+        params = params[1:]
+    return params
+
+
+def passed_arguments(fn: ast.AST, call: ast.Call) -> list[tuple[str, ast.expr]]:
+    """The parameters of ``fn`` that ``call`` fills, with the values it hands them (positional ones up to a
+    ``*args``)."""
+    positional = call.args[:next((i for i, a in enumerate(call.args) if isinstance(a, ast.Starred)), len(call.args))]
+    return [*zip(call_parameters(fn, call), positional), *((k.arg, k.value) for k in call.keywords if k.arg)]
+
+
+def parameters_off(fn: ast.AST, call: ast.Call, off_outside: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The parameters of ``fn`` that are False or None when ``call`` runs it: left at such a default
+    (``def establish_basket(request, *, no_delay=False)`` called as ``establish_basket(request)``), set so, or
+    handed a name that is off where the call is written (``off_outside``). None when the call hands
+    ``*args``/``**kwargs``, which may switch any of them on."""
+    if not isinstance(fn, FUNCTION_TYPES) or has_kwargs_splat(call) \
+            or any(isinstance(a, ast.Starred) for a in call.args):
+        return frozenset()
+    args = [*fn.args.posonlyargs, *fn.args.args]
+    values: dict[str, ast.expr] = dict(zip([a.arg for a in args][len(args) - len(fn.args.defaults):], fn.args.defaults))
+    values.update({a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None})
+    values.update(passed_arguments(fn, call))
+    return frozenset(name for name, value in values.items()
+                     if isinstance(value, ast.Constant) and value.value in (False, None)
+                     or isinstance(value, ast.Name) and value.id in off_outside)
+
+
 def is_none(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 

@@ -265,8 +265,11 @@ from audit_lib.operator_code import defines_worker_tasks, is_celery_task
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
+    call_parameters,
     decorator_names,
     dotted,
+    parameters_off,
+    passed_arguments,
     qualified,
     string_value,
     enclosing_function,
@@ -3489,7 +3492,7 @@ def _per_row_serializer_reads(module: SourceModule, project: Project, fn: ast.AS
                 what = not _used_as_mapping(loop, rows[0]) and _member_reads(project, query, member, node)
             else:
                 resolved = db.resolve_function(module, project, node, reexports=True)
-                params = _parameters_for(resolved[1], node) if resolved else []
+                params = call_parameters(resolved[1], node) if resolved else []
                 index = next(i for i in handed if node.args[i].id == rows[0])
                 what = resolved and index < len(params) \
                     and _renders_only(resolved[0], project, resolved[1], params[index]) \
@@ -3537,8 +3540,8 @@ def _switched_off(module: SourceModule, fn: ast.AST, call: ast.Call | None, node
     (``off_outside``: ``self.variation(v, with_users=with_users)``), or after ``if not (flag and ...): return``."""
     if not isinstance(call, ast.Call):
         return False
-    off = _off_parameters(fn, call, off_outside)
-    given = {name for name, value in _passed(fn, call)
+    off = parameters_off(fn, call, off_outside)
+    given = {name for name, value in passed_arguments(fn, call)
              if isinstance(value, (ast.Name, ast.Attribute, ast.Dict, ast.List, ast.DictComp, ast.ListComp))
              and not (isinstance(value, ast.Name) and value.id in off_outside)}
     child = node
@@ -3557,24 +3560,6 @@ def _switched_off(module: SourceModule, fn: ast.AST, call: ast.Call | None, node
             return True  # hashes = known_hashes or query(...): the fallback for a caller that hands none
         child = parent
     return False
-
-
-def _passed(fn: ast.AST, call: ast.Call) -> list[tuple[str, ast.expr]]:
-    """The parameters of ``fn`` that ``call`` fills, with the values it hands them."""
-    positional = call.args[:next((i for i, a in enumerate(call.args) if isinstance(a, ast.Starred)), len(call.args))]
-    return [*zip(_parameters_for(fn, call), positional), *((k.arg, k.value) for k in call.keywords if k.arg)]
-
-
-def _off_parameters(fn: ast.AST, call: ast.Call, off_outside: frozenset[str] = frozenset()) -> frozenset[str]:
-    """The parameters of ``fn`` that are False or None when ``call`` runs it: set so, left at such a default,
-    or handed a name that is off where the call is written (``off_outside``)."""
-    args = [*fn.args.posonlyargs, *fn.args.args]
-    values = dict(zip([a.arg for a in args][len(args) - len(fn.args.defaults):], fn.args.defaults))
-    values.update({a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None})
-    values.update(_passed(fn, call))
-    return frozenset(name for name, value in values.items()
-                     if isinstance(value, ast.Constant) and value.value in (False, None)
-                     or isinstance(value, ast.Name) and value.id in off_outside)
 
 
 def _false_when_off(test: ast.expr, off: frozenset[str]) -> bool:
@@ -3627,13 +3612,6 @@ def _returned_from(module: SourceModule, node: ast.AST, loop: ast.AST) -> bool:
         if isinstance(parent, ast.Return):
             return True
     return False
-
-
-def _parameters_for(helper: ast.AST, call: ast.Call) -> list[str]:
-    params = [a.arg for a in [*helper.args.posonlyargs, *helper.args.args]]
-    if params and params[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
-        params = params[1:]
-    return params
 
 
 def _called_models(texts: list[str]) -> set[str]:
@@ -3735,7 +3713,7 @@ def _row_reads(module: SourceModule, project: Project, fn: ast.AST, row: str, ca
         return f"runs {_call_text(ops[0].call)} ({ops[0].describe()})"
     if depth <= 1:
         return None
-    off = _off_parameters(fn, call, off_outside) if isinstance(call, ast.Call) else frozenset()
+    off = parameters_off(fn, call, off_outside) if isinstance(call, ast.Call) else frozenset()
     for call in (n for n in walk_function_body(fn) if isinstance(n, ast.Call)):
         if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) and call.func.value.id == row:
             found = next((f for m in sorted(query.models) if (f := _model_member(project, m, call.func.attr, True))),
@@ -3744,7 +3722,7 @@ def _row_reads(module: SourceModule, project: Project, fn: ast.AST, row: str, ca
         else:
             handed = [i for i, arg in enumerate(call.args) if isinstance(arg, ast.Name) and arg.id == row]
             resolved = db.resolve_function(module, project, call, reexports=True) if handed else None
-            params = _parameters_for(resolved[1], call) if resolved else []
+            params = call_parameters(resolved[1], call) if resolved else []
             what = resolved and handed[0] < len(params) \
                 and _row_reads(resolved[0], project, resolved[1], params[handed[0]], call, query, depth - 1, off)
         if what:

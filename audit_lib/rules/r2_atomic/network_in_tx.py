@@ -121,7 +121,7 @@ from audit_lib.libs import db, web
 from audit_lib.libs.http import OutboundCall, external_call, infrastructure_call, mail_call
 from audit_lib.operator_code import is_celery_task
 from audit_lib.pyast import (FUNCTION_TYPES, ancestors, call_name, decorator_names, dotted, enclosing_function,
-                             enclosing_loops, functions, is_none, method_name, qualified, string_value,
+                             enclosing_loops, functions, is_none, method_name, parameters_off, qualified, string_value,
                              walk_function_body, walk_nodes)
 from audit_lib.registry import rule
 from audit_lib.rules.r2_atomic._common import implementations, in_atomic_dispatch_view, is_abstract
@@ -1011,7 +1011,7 @@ def _in_decorated(fn: ast.AST, span: tuple[int, int], node: ast.AST) -> bool:
 def _helper_call(module: SourceModule, project: Project, call: ast.Call, depth: int, seen: set[int],
                  off_outside: frozenset[str] = frozenset()) -> tuple[str, str] | None:
     """(helper name, library) when ``call`` invokes a function of the code base that calls out, on the path the
-    call takes: not under ``if no_delay:`` when the call leaves ``no_delay=False`` off (see :func:`_off_parameters`);
+    call takes: not under ``if no_delay:`` when the call leaves ``no_delay=False`` off (see :func:`audit_lib.pyast.parameters_off`);
     ``off_outside`` names what is off where ``call`` is written."""
     if depth <= 0:
         return None
@@ -1023,7 +1023,7 @@ def _helper_call(module: SourceModule, project: Project, call: ast.Call, depth: 
             continue  # a function the code base's decorator runs from transaction.on_commit runs after the commit
         helper_module, helper = resolved
         bodies = implementations(project, helper_module, helper) if is_abstract(helper) else [(helper_module, helper)]
-        off = frozenset() if handed else _off_parameters(helper, call, off_outside)
+        off = frozenset() if handed else parameters_off(helper, call, off_outside)
         found = _calls_out(project, helper.name, bodies, depth, seen | {id(helper)}, off)
         if found is not None:
             return found
@@ -1086,25 +1086,6 @@ def _calls_out(project: Project, name: str, bodies: list[tuple[SourceModule, ast
             elif library is not None:
                 return name, library
     return queued
-
-
-def _off_parameters(helper: ast.AST, call: ast.Call, off_outside: frozenset[str]) -> frozenset[str]:
-    """The parameters of ``helper`` that are False or None when ``call`` runs it: left at such a default
-    (``def establish_basket(request, *, no_delay=False)`` called as ``establish_basket(request)``), set so, or
-    handed a name that is off where the call is written (``off_outside``)."""
-    if not isinstance(helper, FUNCTION_TYPES) or any(isinstance(a, ast.Starred) for a in call.args) \
-            or any(k.arg is None for k in call.keywords):
-        return frozenset()
-    positional = [a.arg for a in [*helper.args.posonlyargs, *helper.args.args]]
-    values: dict[str, ast.expr] = dict(zip(positional[len(positional) - len(helper.args.defaults):], helper.args.defaults))
-    values.update({a.arg: d for a, d in zip(helper.args.kwonlyargs, helper.args.kw_defaults) if d is not None})
-    if positional[:1] in (["self"], ["cls"]) and isinstance(call.func, ast.Attribute):
-        positional = positional[1:]
-    values.update(zip(positional, call.args))
-    values.update({k.arg: k.value for k in call.keywords})
-    return frozenset(name for name, value in values.items()
-                     if isinstance(value, ast.Constant) and value.value in (False, None)
-                     or isinstance(value, ast.Name) and value.id in off_outside)
 
 
 def _switched_off(test: ast.expr, off: frozenset[str]) -> bool:
