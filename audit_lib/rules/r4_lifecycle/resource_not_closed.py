@@ -135,8 +135,10 @@ there; or the method storing it is no `__init__`, is called again on an object t
 (`api.setup_http()` on a proxy change, `self.connect()` in a retry loop; not an override's `super().config(c)`, a
 call on an object its caller has just built or fetched, `plugin = cls(c); plugin.start()`, nor a step of a
 template method, `self.config(c)` in `start()`, unless that method runs again) and does not test the attribute
-first (`if self.http is None:`),
-so each call drops the previous one unclosed, unless its class (or a project base) lets go of it in a way
+first (`if self.http is None:`, or returns the one kept before: `if self.conn: return self.conn`),
+so each call drops the previous one unclosed (also when a teardown closes the attribute, if the method lets go of
+nothing first, `self.conn.close()`/`self.close()`, and a method of the class runs it and lets go of nothing either:
+`conn = self.get_connection(); return conn.list_database_names()`, so the next call drops that one open), unless its class (or a project base) lets go of it in a way
 the project-wide look cannot see: a property returns it and that property is closed or reaped (`@property
 def process(self): return self._process` ... `self.process.wait(1)`), or a method hands it to a new object
 that keeps it and then forgets it (`UploadedFile(_file=self.current_file)` ... `self.current_file = None`).
@@ -1025,10 +1027,14 @@ def _judge_self_attribute(module: SourceModule, project: Project, fn: ast.AST, c
     its class has a teardown method (``stop()``, ``delete()``, ``close()``, ...) that forgets it, or the method that
     stores it runs again on a live object (called outside ``__init__``) and drops the previous one unclosed."""
     cls = module.parents.get(fn)
-    if not isinstance(cls, ast.ClassDef) or kind == "engine" or attribute in _closed_attributes(project):
+    if not isinstance(cls, ast.ClassDef) or kind == "engine":
+        return None
+    closed_elsewhere = attribute in _closed_attributes(project)
+    if closed_elsewhere and (fn.name in INIT_METHODS or _lets_go_first(cls, fn, attribute)
+                             or not _left_open_by_a_user(cls, fn, attribute)):
         return None
     teardown = next((m for m in cls.body if _is_teardown(m)), None)
-    if teardown is not None:
+    if teardown is not None and not closed_elsewhere:
         return Finding(
             message=f"{cls.name}.{teardown.name}() ends the object but never closes `self.{attribute}`, the {kind} "
                     f"from {factory}() stored on line {call.lineno}: nothing else closes it either",
@@ -1042,6 +1048,24 @@ def _judge_self_attribute(module: SourceModule, project: Project, fn: ast.AST, c
                     f"{kind} from {factory}() replaces `self.{attribute}` each time {fn.name}() runs again on the "
                     "object, and nothing closes the one it replaces",
                     f"close the previous `self.{attribute}` first, or create it once and reuse it")
+
+
+def _lets_go_first(cls: ast.ClassDef, method: ast.AST, attribute: str) -> bool:
+    """``self.conn.close()`` or a teardown of the class (``self.close()``) in the method that replaces
+    ``self.conn``: it lets go of the previous one itself."""
+    teardowns = {m.name for m in cls.body if _is_teardown(m)}
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and (
+        dotted(n.func.value) == f"self.{attribute}" or dotted(n.func.value) == "self" and n.func.attr in teardowns)
+        for n in walk_function_body(method))
+
+
+def _left_open_by_a_user(cls: ast.ClassDef, method: ast.AST, attribute: str) -> bool:
+    """A method of the class runs ``self.<method>()`` and lets go of nothing (``conn = self.get_connection();
+    return conn.list_database_names()``): the next call replaces ``self.<attribute>`` with it still open."""
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == method.name
+               and dotted(n.func.value) == "self" and not _lets_go_first(cls, user, attribute)
+               for user in cls.body if isinstance(user, FUNCTION_TYPES) and user is not method
+               for n in walk_function_body(user))
 
 
 def _released_by_class(project: Project, module: SourceModule, cls: ast.ClassDef, attribute: str) -> bool:
@@ -1128,14 +1152,20 @@ def _add_closed_attributes(module: SourceModule, closed: dict) -> None:
 
 
 def _guarded_by(module: SourceModule, call: ast.Call, fn: ast.AST, attribute: str) -> bool:
-    """``if self.http is None: self.http = ClientSession()``: made once, lazily, not replaced."""
+    """``if self.http is None: self.http = ClientSession()``: made once, lazily, not replaced; also after an early
+    return of the one kept (``if self.conn: return self.conn``)."""
     for outer in ancestors(module, call):
         if outer is fn:
-            return False
-        if isinstance(outer, (ast.If, ast.While)) and any(
-                isinstance(n, ast.Attribute) and n.attr == attribute for n in ast.walk(outer.test)):
+            break
+        if isinstance(outer, (ast.If, ast.While)) and _tests_attribute(outer.test, attribute):
             return True
-    return False
+    return any(isinstance(statement, ast.If) and statement.lineno < call.lineno
+               and _tests_attribute(statement.test, attribute)
+               and any(isinstance(n, ast.Return) for n in statement.body) for statement in fn.body)
+
+
+def _tests_attribute(test: ast.expr, attribute: str) -> bool:
+    return any(isinstance(n, ast.Attribute) and n.attr == attribute for n in ast.walk(test))
 
 
 def _called_again(project: Project, method: ast.AST, depth: int = SET_UP_DEPTH) -> bool:
