@@ -169,7 +169,8 @@ and single-use claims are not reported (the database aborts the second of two up
 check in a function that sets SERIALIZABLE for its own transaction before it
 (`session.connection(execution_options={"isolation_level": "SERIALIZABLE"})`). A response
 type named like a table (`return Trace(id=row.id, db_record=row)`, a `@strawberry.type`, dataclass
-or pydantic model) is no new row. Of the writes one read decides, the first is reported; a later
+or pydantic model) is no new row, nor is `Job(id=job_id, status="queued").save(update_fields=["status"])`, an
+UPDATE of the row its key names. Of the writes one read decides, the first is reported; a later
 update of the same table on the same run (a second `save()` of the row just stored, a task enqueued
 to fill it in) follows from it.
 
@@ -486,6 +487,8 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
         origin = _origin(module, project, write) if write.through else (module, write)
         if origin is not None and _saves_new_instance(*origin):
             write = replace(write, kind=db.INSERT)  # save() stores an instance just built, not the row read
+        if origin is not None and _forced_update(origin[1].call):
+            write = replace(write, kind=db.UPDATE)  # Run(id=run_id, status=...).save(update_fields=[...])
         keyed = _as_declared(module, write)
         if id(write.call) in reported or db.handles_unique_violation(module, write.call, fn) or _recovers_from_conflict(
                 module, fn, write) or _flushed_under_handler(
@@ -504,7 +507,7 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
                 module, fn, r, _result_names(module, fn, r), write)), None)
             if read is not None:
                 write = replace(write, kind=db.INSERT)  # the saved instance is built when the read found nothing
-                if _new_row_after_key_lookup(module, project, fn, read, write):
+                if _new_row_after_key_lookup(module, project, fn, read, write) or _flushed_under_handler(module, fn, write):
                     continue
         if read is None or _isolation(project, read.api) == "SERIALIZABLE" or _serialized(module, fn, read.call, ops) \
                 or _locked_by_every_caller(module, project, fn) \
@@ -1425,8 +1428,9 @@ def _consequence(write: db.DbOp, table: str, refused: bool) -> str:
                 f"unless something catches it)")
     if write.api == "sql":
         return ""  # the table's unique indexes are not in the code
-    outcome = "both insert: a duplicate row" if write.kind == db.INSERT else "both store the value"
-    return f"; {table}'s model declares no unique key over the checked columns, so {outcome}"
+    if write.kind != db.INSERT:
+        return "; both make the change: a state moved twice, or one update lost"
+    return f"; {table}'s model declares no unique key over the checked columns, so both insert: a duplicate row"
 
 
 def _act(write: db.DbOp, origin: tuple[SourceModule, db.DbOp] | None) -> str:
@@ -1466,6 +1470,14 @@ def _saves_new_instance(module: SourceModule, op: db.DbOp) -> bool:
         return False
     bound = db.reaching_binding(module, db.function_of(module, call), call.func.value)
     return isinstance(bound, ast.Call) and (dotted(bound.func) or "").split(".")[-1][:1].isupper()
+
+
+def _forced_update(call: ast.Call) -> bool:
+    """``save(update_fields=[...])`` or ``save(force_update=True)``: Django sends an UPDATE of the row the
+    instance's key names, never an INSERT, even for an instance just built with that key."""
+    fields, forced = keyword(call, "update_fields"), keyword(call, "force_update")
+    return method_name(call) in ("save", "asave") and (
+        fields is not None and not is_none(fields) or isinstance(forced, ast.Constant) and forced.value is True)
 
 
 def _claims_rows(module: SourceModule, project: Project, read: db.DbOp) -> bool:
