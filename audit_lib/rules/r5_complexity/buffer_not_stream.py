@@ -117,7 +117,8 @@ Reports whole payloads read into memory where streaming fits. That is:
   which does so is reported where its file is sent back);
 - a file-like object a caller hands in read whole only to be written to a file the function opened for writing
   (`fout.write(body.read())` in `with smart_open.open(uri, "wb") as fout`): `shutil.copyfileobj(body, fout)` copies
-  it in chunks, whatever size the caller's stream is;
+  it in chunks, whatever size the caller's stream is; so is one uploaded whole to Google Cloud Storage
+  (`content = data.read()` / `blob.upload_from_string(content)`), where `blob.upload_from_file(data)` streams it;
 - a stored file read whole to be sent back as a response body (`HttpResponse(f.read())` in `with open(path)
   as f`, `open(path, "rb").read()`, also through a function of the project that returns it,
   `HttpResponse(_read_asset(asset))`, also written into a response the handler made, `resp = web.StreamResponse()` ...
@@ -1045,11 +1046,21 @@ def _copied_into_files(nodes: list[ast.AST]) -> set[ast.Call]:
 
 def _handed_streams_copied_whole(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
     """``fout.write(body.read())`` of a file-like ``body`` the caller hands in, into a file the function opened for
-    writing (``smart_open.open(uri, "wb")``, ``open(path, "wb")``): a stream of whatever size the caller has,
-    held whole on its way to the file."""
+    writing (``smart_open.open(uri, "wb")``, ``open(path, "wb")``), or into a storage object through GCS's
+    ``blob.upload_from_string(content)``: a stream of whatever size the caller has, held whole on its way."""
     written = {name.id for name, call in opened_files(nodes) if _write_mode(call) or _path_write_mode(call)}
     handed = set(own_parameters(fn))
+    held = {n.targets[0].id: n.value for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+            and isinstance(n.targets[0], ast.Name)}
     for node in nodes:
+        if isinstance(node, ast.Call) and method_name(node) == "upload_from_string" and node.args:
+            read = held.get(node.args[0].id) if isinstance(node.args[0], ast.Name) else node.args[0]
+            if _whole_read(read) and isinstance(read.func.value, ast.Name) and read.func.value.id in handed:
+                yield _medium_finding(
+                    module, read, f"{read.func.value.id}.read() holds the whole stream the caller hands in, only "
+                                  "to upload it with upload_from_string()",
+                    f"upload the stream itself: blob.upload_from_file({read.func.value.id}) sends it in chunks")
+            continue
         if isinstance(node, ast.Call) and method_name(node) == "write" and len(node.args) == 1 \
                 and isinstance(node.func, ast.Attribute) and dotted(node.func.value) in written:
             read = node.args[0]
