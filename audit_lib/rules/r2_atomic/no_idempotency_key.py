@@ -84,7 +84,8 @@ unique key refuses a second insert) or the key is a number counted up
 inserts that cannot run twice for one target -- a model with a unique key on client data
 (`unique_together`, `UniqueConstraint`, `OneToOneField`, `unique=True` without a generated
 default, one inherited from Django's `AbstractUser` or django-taggit's `TagBase`, Django's user model
-(`get_user_model()`, whose `USERNAME_FIELD` Django requires unique), a primary key the client supplies -- `primary_key=True` without a default (`default`,
+(`get_user_model()`, whose `USERNAME_FIELD` Django requires unique), Django's `Group` (a unique `name`, refused
+by the serializer's `UniqueValidator`), a primary key the client supplies -- `primary_key=True` without a default (`default`,
 `default_factory`, `server_default`) on a Django or SQLModel field
 that is not an `AutoField` or on a SQLAlchemy column of a non-integer type, or a primary key of
 several columns --, unless the insert or the model's own `__init__` (also for a key declared on a mixin) fills it with a generated value such as a
@@ -420,7 +421,7 @@ def _implicit_creates(module: SourceModule, project: Project) -> Iterator[Findin
             continue
         serializer = (dotted(_assigned(cls, "serializer_class")) or "").split(".")[-1]
         model = _meta_models(project).get(serializer)
-        if not model or db.natural_unique(project, model) or _user_model_form(project, serializer) or _client_keyed(
+        if not model or db.natural_unique(project, model) or _library_keyed_form(project, serializer) or _client_keyed(
                 project, model) or _records(model) or CREDENTIAL.search(model) or _refuses_existing(
                 project, serializer, model) or _own_create_finds_or_upserts(project, serializer, model) or (
                 _create_repeats_nothing(project, serializer)):
@@ -1669,7 +1670,7 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
         if serializer and (serializer in _meta_models(project) or _plain_serializer_inserts(project, serializer)):
             model = _meta_models(project).get(serializer, "")
             if not _saved_once(module, project, fn, node, model, ops) and not _refuses_existing(
-                    project, serializer, model) and not _user_model_form(project, serializer) and not (
+                    project, serializer, model) and not _library_keyed_form(project, serializer) and not (
                     _create_repeats_nothing(project, serializer)) and not _list_save_inserts_nothing(
                     module, project, fn, saved, serializer):
                 return f"the model of {serializer}", node, None, Confidence.medium, False
@@ -1973,10 +1974,11 @@ def _collect_meta_classes(project: Project) -> None:
             for meta in (n for n in cls.body if isinstance(n, ast.ClassDef) and n.name == "Meta"):
                 for assign in (n for n in meta.body if isinstance(n, ast.Assign)):
                     if any(isinstance(t, ast.Name) and t.id == "model" for t in assign.targets):
-                        if _django_user_model(module, assign.value):
+                        user_model = _django_user_model(module, assign.value)
+                        if user_model or qualified(module, assign.value) in UNIQUE_LIBRARY_MODELS:
                             user_forms.add(cls.name)
                         # also through an import alias (Place as PlaceModel)
-                        name = "User" if cls.name in user_forms else qualified(module, assign.value) or ""
+                        name = "User" if user_model else qualified(module, assign.value) or ""
                         models[cls.name] = name.split(".")[-1]
                         classes[cls.name] = cls
                         modules[cls.name] = module
@@ -2008,7 +2010,13 @@ def _django_user_model(module: SourceModule, model: ast.expr) -> bool:
     return qualified(module, model) == "django.contrib.auth.models.User"
 
 
-def _user_model_form(project: Project, serializer: str) -> bool:
+UNIQUE_LIBRARY_MODELS = {"django.contrib.auth.models.Group"}  # a library's model with a unique name
+
+
+def _library_keyed_form(project: Project, serializer: str) -> bool:
+    """A form or serializer of a model a library keys on what the client sends (the user model's
+    ``USERNAME_FIELD``, Django's ``Group.name``): its unique check (DRF's ``UniqueValidator``) answers a
+    repeat with a 400."""
     _collect_meta_classes(project)
     return serializer in project.facts["r2.user_forms"]
 
