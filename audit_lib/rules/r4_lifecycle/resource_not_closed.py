@@ -1442,9 +1442,11 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
         confidence = Confidence.medium  # CPython's reference counting closes it when the function returns
     elif kind == "cursor":
         confidence = Confidence.low
-    unreadable = ": close() writes its central directory, without it the archive is unreadable" \
-        if kind == "zip archive" else ""
-    return _finding(module, call, kind, factory, confidence, f"{kind} from {factory}() is never closed{unreadable}",
+    consequence = ": close() writes its central directory, without it the archive is unreadable" \
+        if kind == "zip archive" else \
+        " (hygiene: CPython frees a client-side cursor when the function returns; other interpreters wait for the " \
+        "garbage collector)" if kind == "cursor" else ""
+    return _finding(module, call, kind, factory, confidence, f"{kind} from {factory}() is never closed{consequence}",
                     _fix(kind, factory, name))
 
 
