@@ -6,7 +6,7 @@ Reports retries whose wait has no random component. They are:
 - a retry loop (a loop around `try`/`except` that sleeps in the handler, or that sleeps
   after the attempt when the `try` leaves the loop on success (also inside the `try`, after the test that leaves on
   success, `if resp.status_code == 200: break` then `time.sleep(5)`), or before it under a test of the attempt count,
-  `if attempt: time.sleep(2 ** attempt)`; a `try` under an `if` of the loop counts too) whose `sleep()` (or a name bound to it, `_sleep = asyncio.sleep`, or a clock's or sleeper's, `await self._clock.sleep(0.5)`) delay is a constant or a
+  `if attempt: time.sleep(2 ** attempt)`, or `if delay:` for a delay computed from the count; a `try` under an `if` of the loop counts too) whose `sleep()` (or a name bound to it, `_sleep = asyncio.sleep`, or a clock's or sleeper's, `await self._clock.sleep(0.5)`) delay is a constant or a
   deterministic backoff (`2 ** attempt`), also a delay a decorator factory takes (`def retry(times=3, delay=2)`);
   a loop with no `except` counts when its header counts attempts (`for attempt in range(retries)`,
   `for _ in range(3)`, `while tries < n`) and it leaves on a result (`if code == OK: break`);
@@ -825,16 +825,22 @@ def _sleep_after_success_test(module: SourceModule, body: list[ast.stmt]) -> ast
 
 def _wait_after_first_round(module: SourceModule, loop: ast.AST, attempt: ast.Try) -> ast.Call | None:
     """A sleep before the attempt under a test of the attempt count (``if attempt: time.sleep(2 ** attempt)``,
-    ``if tries > 0:``), when a handler lets the loop go round: it is skipped on the first round, so it waits
+    ``if tries > 0:``, or of a delay computed from it, ``delay = BASE * 2 ** attempt if attempt > 1 else 0``
+    then ``if delay:``), when a handler lets the loop go round: it is skipped on the first round, so it waits
     between a failure and the next try, a retry's wait (an unconditional one at the top paces a poll)."""
     if not any(_goes_round(handler) for handler in attempt.handlers):
         return None
     counters = {n.id for n in walk_nodes(loop.target) if isinstance(n, ast.Name)} \
         if isinstance(loop, (ast.For, ast.AsyncFor)) and _counts_attempts(loop) else set()  # not page_num
+
+    def reads_count(node: ast.AST) -> bool:
+        return any(isinstance(n, ast.Name) and (n.id in counters or ATTEMPT_NAME.search(n.id) or TRY_COUNT.search(n.id))
+                   for n in walk_nodes(node))
+
     for statement in loop.body[:loop.body.index(attempt)]:
-        if isinstance(statement, ast.If) and any(
-                isinstance(n, ast.Name) and (n.id in counters or ATTEMPT_NAME.search(n.id) or TRY_COUNT.search(n.id))
-                for n in walk_nodes(statement.test)):
+        if isinstance(statement, ast.Assign) and reads_count(statement.value):
+            counters |= {t.id for t in statement.targets if isinstance(t, ast.Name)}
+        if isinstance(statement, ast.If) and reads_count(statement.test):
             sleep = _first_sleep(module, statement.body)
             if sleep is not None:
                 return sleep
