@@ -1175,12 +1175,14 @@ def _instances_handed_back(module: SourceModule, project: Project, fn: ast.AST, 
     note`` (or ``return folder or Folder(object=obj)``). The new instance is handed back to the caller
     and, given a related object, joins that object's session through the relationship's cascade:
     the request's commit inserts it. Taken as an insert of the model read, at its construction; an
-    instance built only of constants (a transient default) is not, nor a response type of the same
+    instance built only of constants and plain values (a transient default: ``kind=kind`` of ``kind: str``)
+    is not, nor a response type of the same
     name (``return Trace(id=row.id, db_record=row)`` of a GraphQL resolver)."""
     written = {n.id for op in ops if op.is_write for n in ast.walk(op.call) if isinstance(n, ast.Name)}
     handed_back: list[db.DbOp] = []
     for node in walk_nodes(fn):
-        if not isinstance(node, ast.Call) or not any(k.arg and _names_an_object(k.value) for k in node.keywords):
+        if not isinstance(node, ast.Call) or not any(
+                k.arg and _names_an_object(k.value) and not _scalar_parameter(fn, k.value) for k in node.keywords):
             continue
         model = db.constructed_model(node, module)
         read = next((r for r in reads if r.api == "sqlalchemy" and r.call.lineno < node.lineno and model and any(
@@ -1202,6 +1204,17 @@ def _names_an_object(value: ast.AST) -> bool:
     while isinstance(root, ast.Attribute):
         root = root.value
     return isinstance(root, ast.Name) and not root.id[:1].isupper()
+
+
+SCALAR_ANNOTATIONS = {"str", "int", "float", "bool", "bytes"}
+
+
+def _scalar_parameter(fn: ast.AST, value: ast.AST) -> bool:
+    """``template_type`` of ``def f(db, template_type: str)``: a value, no related row whose session the
+    new instance could join."""
+    return isinstance(value, ast.Name) and any(
+        argument.arg == value.id and argument.annotation is not None
+        and (dotted(argument.annotation) or "") in SCALAR_ANNOTATIONS for argument in fn.args.args + fn.args.kwonlyargs)
 
 
 def _returned_later(module: SourceModule, fn: ast.AST, statement: ast.stmt, name: str) -> bool:
