@@ -34,7 +34,8 @@ from its `cursor`/`page` parameter, or the `number` of a Django `Paginator` subc
 finding at its first such slice, naming the views that page with it, also through a helper's default
 `paginator_cls=`), Django's `Paginator` (called, or set as a class's `paginator_class`, or handed to a table library as one,
 `RequestConfig(request, paginate={"paginator_class": EnhancedPaginator})`, `table.paginate(paginator_class=...)`,
-also a project subclass of it that keeps its `page()`; in a project helper
+also a project subclass of it that keeps its `page()`; not when each table it pages is made over a Python list or
+one parent's children, `DeviceTable(Device.objects.filter(rack=instance))`, as below; in a project helper
 `paginate(object_list, page, per_page)` that pages with it, at each call handing it a page number that is not
 a constant), Django REST framework's page-number and limit-offset pagination classes (also
 `rest_framework_gis`'s `GeoJsonPagination`, a page-number one; set as
@@ -1400,12 +1401,67 @@ def _handed_paginators(module: SourceModule, project: Project) -> Iterator[Findi
         elif isinstance(node, ast.Dict):
             handed += [v for k, v in zip(node.keys, node.values) if string_value(k) == "paginator_class"]
         for value in handed:
-            if _is_django_paginator(module, project, value):
+            if _is_django_paginator(module, project, value) and not _tables_hold_few_rows(module, project, node):
                 yield _finding(module, value, f"paginator_class {ast.unparse(value)} handed to "
                                               f"{_handed_to(module, node)}: it pages with Django's Paginator, which "
                                               f"pages with OFFSET",
                                fix=KEYSET_FIX + " (django-tables2: LazyPaginator still pages with OFFSET; page by "
                                                 "a key filter instead)", confidence=Confidence.medium)
+
+
+def _tables_hold_few_rows(module: SourceModule, project: Project, setting: ast.AST) -> bool:
+    """Whether every table a paginate setting pages is made over rows whose pages cost no deep OFFSET
+    (``_pages_no_deep_offset``): a Python list (``InstalledAppsTable(data)`` after ``data = []; data.append(...)``),
+    or one parent's children (``DeviceTable(Device.objects.filter(rack=instance))``, a rack's devices)."""
+    fn = db.function_of(module, setting)
+    tables = _paged_tables(module, fn, setting)
+    rows = [data for table in tables for data in _table_data(fn, table)]
+    if not tables or None in rows:
+        return False
+    assigned = {t.id for stmt in walk_function_body(fn) if isinstance(stmt, ast.Assign)
+                for t in stmt.targets if isinstance(t, ast.Name)}
+    origins = [expr for data in rows for expr in _bound_expressions(fn, data)  # not qs = qs.filter(...)
+               if not (isinstance(_chain(expr)[0], ast.Name) and _chain(expr)[0].id in assigned)]
+    return bool(origins) and all(_pages_no_deep_offset(module, project, fn, origin) for origin in origins)
+
+
+def _paged_tables(module: SourceModule, fn: ast.AST, setting: ast.AST) -> list[ast.expr]:
+    """The tables a paginate setting is applied to: ``table`` in ``table.paginate(paginator_class=...)`` and in
+    ``RequestConfig(request, paginate).configure(table)`` (the dict given in place or bound to a name the
+    function hands only to such calls); none when it goes anywhere else."""
+    parent = module.parents.get(setting)
+    if isinstance(setting, ast.keyword):
+        paginate = isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute) \
+            and parent.func.attr == "paginate"
+        return [parent.func.value] if paginate else []
+    if isinstance(parent, ast.keyword):
+        parent = module.parents.get(parent)
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name) \
+            and isinstance(fn, FUNCTION_TYPES):
+        name = parent.targets[0].id
+        configs = [node for node in walk_function_body(fn) if isinstance(node, ast.Name) and node.id == name
+                   and isinstance(node.ctx, ast.Load)]
+        configs = [module.parents.get(node) for node in configs]
+        configs = [module.parents.get(c) if isinstance(c, ast.keyword) else c for c in configs]
+    else:
+        configs = [parent]
+    tables = []
+    for config in configs:
+        attribute = module.parents.get(config)
+        configure = module.parents.get(attribute)
+        if not (isinstance(config, ast.Call) and isinstance(attribute, ast.Attribute) and attribute.attr == "configure"
+                and isinstance(configure, ast.Call) and configure.args):
+            return []
+        tables.append(configure.args[0])
+    return tables
+
+
+def _table_data(fn: ast.AST, table: ast.expr) -> list[ast.expr | None]:
+    """What each construction of ``table`` in ``fn`` is given as its rows (``DeviceTable(devices)``,
+    ``self.table(data=rows)``); None for one given none."""
+    made = [expr for expr in _bound_expressions(fn, table) if isinstance(expr, ast.Call)]
+    return [call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "data"), None)
+            for call in made] or [None]
 
 
 def _handed_to(module: SourceModule, node: ast.AST) -> str:
