@@ -17,7 +17,13 @@ itself reads into such a name (`fee_percent = settings.service_fee`: a percentag
 `service_fee` is a `Column(Float)`), or fills from one (`Public(serviceFee=settings.service_fee)`); nor the cost field of a record of usage
 metrics, a class that also counts tokens or measures latency (`cost: float` beside `total_tokens`
 and `latency` in a tracing span's metrics: an estimate of what LLM or API calls cost, summed for
-dashboards, not an amount charged). In code it reports:
+dashboards, not an amount charged); nor a price per unit of metered usage, a fraction of a cent as
+pricing tables publish it (`input_cost_per_token`, `cost_per_1k_tokens`; not `price_per_unit`), nor a
+name a function binds to one (`p_cost = float(info["input_cost_per_token"])`, a parameter stored as
+`{"input_cost_per_token": input_cost}` for a library that takes floats); nor the float a function returns
+when every caller rounds it to integer minor units before using it (`cost_usd = call_cost(...)`, then
+`round(cost_usd * 1_000_000)` for a ledger of micros): its return type and the `float()` it returns.
+In code it reports:
 
 - ORM columns and serializer fields of a float type assigned to a money name:
   SQLAlchemy `Column(Float)` / `mapped_column(Float)` / `REAL` / `DOUBLE_PRECISION`,
@@ -98,12 +104,15 @@ from audit_lib.libs.db import is_test_module
 from audit_lib.rules.r5_complexity._common import runs_offline
 from audit_lib.pyast import (
     FUNCTION_TYPES,
+    ancestors,
     annotation_expr,
     call_name,
     dotted,
+    enclosing_function,
     keyword,
     qualified,
     string_value,
+    walk_function_body,
     walk_nodes,
 )
 from audit_lib.registry import rule
@@ -175,7 +184,7 @@ def is_money_name(name: str | None, money_context: bool = True) -> bool:
         return False
     words = money_words(name)
     measures = NOT_MONEY_WORDS - BOUND_WORDS if not CURRENCY_UNITS.isdisjoint(words) else NOT_MONEY_WORDS
-    if any(w in measures for w in words) or _names_a_precision(words):
+    if any(w in measures for w in words) or _names_a_precision(words) or _names_a_unit_rate(words):
         return False
     money = [w for w in words if w in MONEY_WORDS]
     return bool(money) and (money_context or any(w not in AMBIGUOUS_WORDS for w in money))
@@ -184,6 +193,61 @@ def is_money_name(name: str | None, money_context: bool = True) -> bool:
 def _names_a_precision(words: list[str]) -> bool:
     """``amount_precision``, ``get_precision_price``; not ``amount_to_contract_precision``, a conversion."""
     return any(w == PRECISION and "to" not in words[:i] for i, w in enumerate(words))
+
+
+# Units of metered usage a price is quoted per (``input_cost_per_token``, ``price_per_1k_tokens``).
+METERED_UNITS = {"token", "tokens", "1k", "1m", "thousand", "million", "mtok",
+                 "character", "characters", "char", "chars", "image", "images"}
+
+
+def _names_a_unit_rate(words: list[str]) -> bool:
+    """``input_cost_per_token``, ``cost_per_1k_tokens``: a fraction of a cent per unit of usage, as
+    pricing tables (LiteLLM's) publish it, which the code multiplies by a usage count; not ``price_per_unit``."""
+    return any(w == "per" and not METERED_UNITS.isdisjoint(words[i + 1:]) for i, w in enumerate(words))
+
+
+def _reads_a_rate(value: ast.expr) -> bool:
+    """Whether an expression reads a unit rate: ``info.get("input_cost_per_token") or 0.0``, ``model.cost_per_token``
+    (not a call of a function so named, which may return a cost)."""
+    called = {id(n.func) for n in walk_nodes(value) if isinstance(n, ast.Call)}
+    return any(id(n) not in called and _is_rate_name(string_value(n) if isinstance(n, ast.Constant) else _target_name(n))
+               for n in walk_nodes(value) if isinstance(n, (ast.Constant, ast.Name, ast.Attribute)))
+
+
+def _is_rate_name(name: str | None) -> bool:
+    return bool(name) and _names_a_unit_rate(money_words(name))
+
+
+def _rate_bound_names(fn: ast.AST) -> set[str]:
+    """The names a function binds to a unit rate: read from one (``p_cost = float(info["input_cost_per_token"])``)
+    or stored as one (``{"input_cost_per_token": input_cost}``, ``add_pricing(cost_per_token=input_cost)``)."""
+    bound: set[str] = set()
+    for node in walk_function_body(fn):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if _reads_a_rate(node.value):
+                bound.update(t.id for t in targets if isinstance(t, ast.Name))
+            if isinstance(node.value, ast.Name) and any(_is_rate_name(_target_name(t)) for t in targets):
+                bound.add(node.value.id)
+        elif isinstance(node, ast.Dict):
+            bound.update(v.id for k, v in zip(node.keys, node.values)
+                         if isinstance(v, ast.Name) and _is_rate_name(string_value(k)))
+        elif isinstance(node, ast.keyword) and isinstance(node.value, ast.Name) and _is_rate_name(node.arg):
+            bound.add(node.value.id)
+    return bound
+
+
+_RATE_NAMES = "_float_money_rate_names"  # cache on the function node
+
+
+def _holds_a_rate(module: SourceModule, node: ast.AST, name: str | None) -> bool:
+    """Whether ``name``, at ``node``, is a name its function binds to a unit rate."""
+    fn = enclosing_function(module, node)
+    if fn is None or not name:
+        return False
+    if _RATE_NAMES not in fn.__dict__:
+        fn.__dict__[_RATE_NAMES] = _rate_bound_names(fn)
+    return name in fn.__dict__[_RATE_NAMES]
 
 
 def mentions_money(tree: ast.AST) -> bool:
@@ -358,14 +422,14 @@ def _module_findings(module: SourceModule, project: Project) -> Iterator[Finding
     flask_sqlalchemy = project.imports_anywhere("flask_sqlalchemy")
     reported: set[int] = set()
     for finding in _findings(module, flask_sqlalchemy, mentions_money(module.tree), _renamed_as_measures(project),
-                             _used_names(project)):
+                             _used_names(project), project):
         if finding.line not in reported:
             reported.add(finding.line)
             yield finding
 
 
 def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool,
-              measures: frozenset[str], used: frozenset[str]) -> Iterator[Finding]:
+              measures: frozenset[str], used: frozenset[str], project: Project) -> Iterator[Finding]:
     """``money``: whether the file speaks of money, which makes "amount" or "total" money too.
     ``measures``: attribute names the code itself renames to a rate or a percentage.
     ``used``: attribute names the code reads, sets or passes anywhere."""
@@ -382,7 +446,7 @@ def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool,
                 continue  # a field known to hold a rate; a local variable of that name is another value
             if _usage_metric_cost(module, node, name):
                 continue
-            if _unused_placeholder(module, node, name, used):
+            if _unused_placeholder(module, node, name, used) or _holds_a_rate(module, node, name):
                 continue
             if is_money_name(name, money and not _field_of_measure(module, node)) \
                     and _is_float_annotation(module, node.annotation):
@@ -390,7 +454,7 @@ def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool,
             elif node.value is not None:
                 yield from _assignment(module, name, node.value, node, flask_sqlalchemy, money)
         elif isinstance(node, FUNCTION_TYPES):
-            yield from _function(module, node, money)
+            yield from _function(module, node, money, project)
         elif isinstance(node, ast.Dict):  # Schema.from_dict({"amount": fields.Float()}), webargs arguments
             for key, value in zip(node.keys, node.values):
                 if key is not None and isinstance(value, ast.Call) and call_name(module, value) in SCHEMA_FIELDS:
@@ -400,7 +464,8 @@ def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool,
         elif isinstance(node, ast.Call) and _is_float_call(module, node):
             subject = _money_subject(node.args[0], money)
             parent = module.parents.get(node)
-            if not subject or _for_display(module, node):
+            if not subject or _for_display(module, node) or _holds_a_rate(module, node, subject) \
+                    or _returned_for_minor_units(module, node, project):
                 continue
             if isinstance(parent, ast.Compare) and any(isinstance(op, (ast.Eq, ast.NotEq)) for op in parent.ops):
                 yield _finding(module, node, f"float() of the money value {subject!r} {EQUALITY}: "
@@ -408,6 +473,57 @@ def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool,
             elif not isinstance(parent, ast.Compare):
                 # float(a) < float(b): only the order of two amounts is read, no float is kept
                 yield _finding(module, node, f"float() of the money value {subject!r}", FIX_FLOAT_CALL)
+
+
+MINOR_UNITS = "T.float-money:rounded-to-minor-units"
+MINOR_UNIT_SCALE = 100  # cents; micros (1_000_000) and mills pass too
+
+
+def _rounded_to_minor_units(project: Project, function: str) -> bool:
+    """Whether every call of ``function`` in the project (one at least) keeps its result in a name the caller
+    rounds to an integer of minor units before using it (``cost_usd = extract_cost(...)``, then
+    ``round(cost_usd * 1_000_000)`` for an integer ledger of micros): the float is a reading of a source that
+    reports floats (LiteLLM's ``response_cost``), and no amount is kept in it."""
+    known = project.facts.setdefault(MINOR_UNITS, {})
+    if function not in known:
+        calls = [(m, c) for m in project.modules if f"{function}(" in m.text and not is_test_module(m)
+                 for c in m.nodes_of(ast.Call) if _target_name(c.func) == function]
+        known[function] = bool(calls) and all(_result_rounded(m, c) for m, c in calls)
+    return known[function]
+
+
+def _result_rounded(module: SourceModule, call: ast.Call) -> bool:
+    assign = module.parents.get(call)
+    if not (isinstance(assign, ast.Assign) and len(assign.targets) == 1 and isinstance(assign.targets[0], ast.Name)):
+        return False
+    name = assign.targets[0].id
+    scope = enclosing_function(module, call) or module.tree
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "round" and n.args
+               and isinstance(product := n.args[0], ast.BinOp) and isinstance(product.op, ast.Mult)
+               and {_scaled_name(product.left), _scaled_name(product.right)} >= {name, MINOR_UNIT_SCALE}
+               for n in walk_nodes(scope))
+
+
+def _scaled_name(node: ast.expr) -> str | int | None:
+    """A factor of ``round(x * 1_000_000)``: the name, or ``MINOR_UNIT_SCALE`` for a whole scale of 100 or more."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Constant) and type(node.value) is int and node.value >= MINOR_UNIT_SCALE:
+        return MINOR_UNIT_SCALE
+    return None
+
+
+def _returned_for_minor_units(module: SourceModule, call: ast.Call, project: Project) -> bool:
+    """``float(...)`` in a function whose callers all round its result to minor units, returned by it (directly,
+    or through the name it returns: ``value = float(cost)``, ``return value``)."""
+    fn = enclosing_function(module, call)
+    if fn is None or not _rounded_to_minor_units(project, fn.name):
+        return False
+    statement = next(a for a in ancestors(module, call) if isinstance(a, ast.stmt))
+    if isinstance(statement, ast.Return):
+        return True
+    returned = {n.value.id for n in walk_function_body(fn) if isinstance(n, ast.Return) and isinstance(n.value, ast.Name)}
+    return isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id in returned for t in statement.targets)
 
 
 USED_NAMES = "T.float-money:used-names"
@@ -493,17 +609,20 @@ def _assignment(module: SourceModule, name: str | None, value: ast.expr, node: a
         shown = name or _column_name_argument(value)
         yield _finding(module, node, f"money column {shown!r} is a {column_type}", FIX_COLUMN)
     elif is_money_name(name, money) and _is_float_call(module, value) and not _money_subject(value.args[0], money) \
-            and not _non_finite(value):
+            and not _non_finite(value) and not _holds_a_rate(module, node, name):
         yield _finding(module, node, f"money value {name!r} is converted with float()", FIX_FLOAT_CALL,
                        Confidence.medium)
 
 
-def _function(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionDef, money: bool) -> Iterator[Finding]:
+def _function(module: SourceModule, fn: ast.FunctionDef | ast.AsyncFunctionDef, money: bool,
+              project: Project) -> Iterator[Finding]:
     arguments = fn.args
     for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
-        if arg.annotation is not None and is_money_name(arg.arg, money) and _is_float_annotation(module, arg.annotation):
+        if arg.annotation is not None and is_money_name(arg.arg, money) and _is_float_annotation(module, arg.annotation) \
+                and not _holds_a_rate(module, arg, arg.arg):
             yield _finding(module, arg, f"money parameter {arg.arg!r} is annotated as float", FIX_ANNOTATION)
-    if fn.returns is not None and is_money_name(fn.name, money) and _is_float_annotation(module, fn.returns):
+    if fn.returns is not None and is_money_name(fn.name, money) and _is_float_annotation(module, fn.returns) \
+            and not _rounded_to_minor_units(project, fn.name):
         yield Finding(
             message=f"{fn.name}() returns money as float", path=module.path, line=fn.returns.lineno,
             end_line=fn.returns.end_lineno, evidence=module.evidence(fn.returns), fix=FIX_ANNOTATION,
