@@ -50,7 +50,8 @@ keeps its connection checked out, idle in transaction, across every `await` unti
 helper called with no transaction open counts when its own body writes or queries before it calls
 out. Reads of a sync session alone are not reported: they hold no lock. The call is found
 directly or through helper functions of the code base that make the call (up to six
-calls deep, also through a package that re-exports a helper, through the overrides in
+calls deep, also through a package that re-exports a helper, through the constructor of a class of the code
+base (`WorkingCopy(path, url)` whose `__init__` clones the repository), through the overrides in
 subclasses when the helper called is an abstract method, through the one method of the code base of that
 name when the object's class is unknown and the name has several words (`instance.process_geo_location()`),
 through a function handed to an awaited
@@ -71,7 +72,9 @@ Calls made after the block closes, callbacks deferred to the commit
 `on_commit`, and a function under a decorator of the code base whose wrapper hands its call to `on_commit`,
 `@run_after_commit`), and a call in the other branch of an
 `if`/`else` from the write that opened the transaction (`if ...: save() else: requests.get(...)`, outside a loop)
-are not reported; nor is a call a helper makes only under a flag the call leaves off (`def open_cart(owner, *,
+are not reported; nor is a Celery task queued where only queries have run in a transaction the driver opened
+implicitly (an async session's reads, a helper that committed its write before queuing): no uncommitted change
+is there for the worker to miss; nor is a call a helper makes only under a flag the call leaves off (`def open_cart(owner, *,
 notify_now=False): if notify_now: requests.post(...)`, called as `open_cart(owner)`, also a flag handed on).
 
 ## Why is this bad?
@@ -121,8 +124,8 @@ from audit_lib.libs import db, web
 from audit_lib.libs.http import OutboundCall, external_call, infrastructure_call, mail_call
 from audit_lib.operator_code import is_celery_task
 from audit_lib.pyast import (FUNCTION_TYPES, ancestors, call_name, decorator_names, dotted, enclosing_function,
-                             enclosing_loops, functions, is_none, method_name, parameters_off, qualified, string_value,
-                             walk_function_body, walk_nodes)
+                             enclosing_loops, functions, is_none, method_in_hierarchy, method_name, parameters_off,
+                             qualified, string_value, walk_function_body, walk_nodes)
 from audit_lib.registry import rule
 from audit_lib.rules.r2_atomic._common import implementations, in_atomic_dispatch_view, is_abstract
 from audit_lib.rules.r3_resilience._common import module_constant
@@ -165,6 +168,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if direct is None and via is None:
                 continue
             queued = (direct.library if direct is not None else via[1]) == TASK_QUEUE
+            if queued and implicit_span is not None and not implicit_span.written_before(node.lineno):
+                continue  # only queries ran: the worker finds what the transaction has seen
             if direct is not None:
                 what = f"Celery task {dotted(node.func.value) or 'task'}.{direct.operation}() is queued" if queued \
                     else f"{direct.library} {direct.operation}() call runs"
@@ -401,9 +406,14 @@ class _Implicit(NamedTuple):
     by: str = "write"  # or "locking read", or "query" (of an async session)
     by_helper: bool = False  # opened inside the helper called on line ``opened``, before it calls out
     loop: int | None = None  # the line of a loop around ``opened`` that the commit comes after
+    wrote: int | None = None  # the line of the first write (or lock) inside, None while only queries ran
 
     def holds(self, line: int) -> bool:
         return (self.loop if self.loop is not None else self.opened) < line < self.closed
+
+    def written_before(self, line: int) -> bool:
+        """A change is uncommitted when ``line`` runs: written before it, or on an earlier pass of the loop."""
+        return self.wrote is not None and (self.wrote <= line or self.loop is not None)
 
     def describe(self) -> str:
         if self.by_helper:
@@ -451,20 +461,23 @@ def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) 
     open_since: int | None = None
     opened_by = "write"
     staged_since: int | None = None
+    wrote: int | None = None
     for line, _, item in events:
         if isinstance(item, _CommittingScope):
             if open_since is not None and item.first <= open_since <= item.last:
-                spans.append(_Implicit(open_since, item.last + 1, item.until, opened_by))
-                open_since = staged_since = None
+                spans.append(_Implicit(open_since, item.last + 1, item.until, opened_by, wrote=wrote))
+                open_since = staged_since = wrote = None
                 opened_by = "write"
-        elif isinstance(item, ast.Call):  # session.flush()
+        elif isinstance(item, ast.Call):  # session.flush(): it sends changes, staged or made to loaded rows
             open_since = open_since if open_since is not None else staged_since
+            wrote = wrote if wrote is not None else line
         elif isinstance(item, _Flush):  # a helper that flushes the changes it made, a view's form saved
             open_since = open_since if open_since is not None else line
+            wrote = wrote if wrote is not None else line
         elif item.kind == db.COMMIT:
             if open_since is not None:
-                spans.append(_Implicit(open_since, line, f"the commit at line {line}", opened_by))
-            open_since = staged_since = None
+                spans.append(_Implicit(open_since, line, f"the commit at line {line}", opened_by, wrote=wrote))
+            open_since = staged_since = wrote = None
             opened_by = "write"
         elif item.helper_transaction or item.autocommit and not (django_atomic and item.api == "django"):
             continue
@@ -473,8 +486,10 @@ def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) 
         elif item.is_write or _locks(item):
             opened_by = opened_by if open_since is not None or item.is_write else "locking read"
             open_since = open_since if open_since is not None else line
+            wrote = wrote if wrote is not None else line
         elif autoflush and item.api == "sqlalchemy" and staged_since is not None and item.round_trip and not item.lazy:
             open_since = open_since if open_since is not None else staged_since
+            wrote = wrote if wrote is not None else staged_since
         elif awaited and _holds_connection(item):
             opened_by = opened_by if open_since is not None else "query"
             open_since = open_since if open_since is not None else line
@@ -1018,7 +1033,8 @@ def _helper_call(module: SourceModule, project: Project, call: ast.Call, depth: 
     for handed in (False, True):  # the handed-over function only when the call itself calls out nowhere
         target = _handed_function(module, call) if handed else call
         resolved = db.resolve_function(module, project, target, reexports=True) if target is not None else None
-        resolved = resolved or (_only_method_named(project, target) if target is not None and not handed else None)
+        resolved = resolved or (_only_method_named(project, target) or _constructor(module, project, target)
+                                if target is not None and not handed else None)
         if resolved is None or id(resolved[1]) in seen or db.is_deferred_to_commit(*resolved, project):
             continue  # a function the code base's decorator runs from transaction.on_commit runs after the commit
         helper_module, helper = resolved
@@ -1028,6 +1044,13 @@ def _helper_call(module: SourceModule, project: Project, call: ast.Call, depth: 
         if found is not None:
             return found
     return None
+
+
+def _constructor(module: SourceModule, project: Project, call: ast.Call) -> tuple[SourceModule, ast.AST] | None:
+    """The ``__init__`` that building an object of a class of the code base runs (``GitRepo(path, url)``
+    cloning the repository in its constructor)."""
+    cls = db.project_class(module, project, call.func)
+    return method_in_hierarchy(project, *cls, "__init__") if cls is not None else None
 
 
 def _only_method_named(project: Project, call: ast.Call) -> tuple[SourceModule, ast.AST] | None:
