@@ -27,7 +27,8 @@ with `.find(q).skip(start).limit(n)` and aggregation stages `{'$skip': start}` i
 marshmallow-pagination's `OffsetPaginator(query, per_page, session)` (not when only asked for a constant page),
 Elasticsearch and OpenSearch searches paged with `from_=` (`Search().extra(size=n, from_=from_hit)`; not `from_=0`,
 nor the loop variable of a `for` over a `range`, a batch walk the code drives: use `search_after` instead),
-Django querysets sliced with a variable start (`qs[offset:offset + n]`, also a view's own
+Django querysets sliced with a variable start (`qs[offset:offset + n]`, also under another name, `qs = queryset;
+qs = qs[offset:]` in a GraphQL list resolver, a view's own
 `self.filter_queryset(self.get_queryset())[offset:...]` and a parameter annotated `QuerySet`), a code base's
 own paginator class (a method that slices the queryset it was given, `self.queryset`, from a start computed
 from its `cursor`/`page` parameter, or the `number` of a Django `Paginator` subclass's `page(number)`: one
@@ -1101,14 +1102,15 @@ VIEW_QUERYSETS = {"self.get_queryset", "self.filter_queryset"}  # a Django or DR
 
 
 def _queryset_names(fn: ast.AST) -> set[str]:
-    """The names a function binds to a Django queryset or SQLAlchemy query, and its parameters
-    annotated as a Django ``QuerySet`` (``def page(items: QuerySet[Item], offset: int)``)."""
+    """The names a function binds to a Django queryset or SQLAlchemy query, or to another such name (``qs =
+    queryset``), and its parameters annotated as a Django ``QuerySet`` (``def page(items: QuerySet[Item], offset: int)``)."""
     names: set[str] = set()
     if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
         names.update(a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
                      if _is_queryset_annotation(a.annotation))
     for node in walk_function_body(fn):
-        if isinstance(node, ast.Assign) and _is_queryset_expr(node.value, names):
+        if isinstance(node, ast.Assign) and (_is_queryset_expr(node.value, names)
+                                             or isinstance(node.value, ast.Name) and node.value.id in names):
             names.update(t.id for t in node.targets if isinstance(t, ast.Name))
     return names
 
