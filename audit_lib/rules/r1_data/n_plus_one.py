@@ -132,7 +132,9 @@ queries is reported at its `list_display` entry) and a DRF serializer's `get_<fi
 `Basket.objects.filter(user=self.request.user)`: a list of one row). A related manager read on the row (`obj.comments.count()`), a
 foreign key followed from it (`obj.assignee.username`), a model property of the row that queries and a
 query the method runs itself are reported, unless the admin's `get_queryset`/`list_select_related`
-(for a serializer: some queryset of the project) loads that relation, or the read is the fallback of
+(for a serializer: some queryset of the project) loads that relation (a nested path it prefetches,
+`prefetch_related("patentcountry_set__country")`, covers `link.country` for `link in
+obj.patentcountry_set.all()` in a column), or the read is the fallback of
 an `if hasattr(obj, "n"):` guard for a value the list's queryset annotates, or the serializer is only
 nested as a field of other serializers and the foreign key leads back to that parent (its `related_name` is
 the field's name: Django fills it from the parent).
@@ -141,7 +143,9 @@ A DRF list view (`ListAPIView`, `ModelViewSet`, `ListModelMixin`...) is reported
 `serializer_class` (or the default that `get_serializer_class` returns last) renders relations of each row (a nested serializer, a related field with
 `many=True`, a many-to-many name in `Meta.fields`; nested serializers two levels deep) that the view's
 queryset does not load, neither in `queryset`/`get_queryset` (also a list of names handed over as
-`prefetch_related(*prefetches)`) nor in the project methods and helpers
+`prefetch_related(*prefetches)`, and the lists a base's `get_queryset` applies from the view,
+`queryset.prefetch_related(*self.prefetch_related)` with `prefetch_related = ["tags"]` on the view, also
+built from another view's list or a list of the module) nor in the project methods and helpers
 these call nor in the serializer's declared eager-loading lists (write-only fields do not count, nor fields
 the serializer's `__init__` always drops: `del self.fields["comments"]`, `self.fields.pop("comments")`).
 
@@ -149,6 +153,13 @@ A helper called for each of one row's related children (`for action in workflow.
 apply(action, doc)`, a certificate's destinations, a user's roles) is not reported: a parent's
 children are few and each call is a step of processing; a query or relationship read written in
 such a loop itself is reported with low confidence.
+
+A query in an `except` clause inside the loop that handles a failure (`except IntegrityError:` after a lost
+race, `except Exception:` around a file that did not import) runs for the items that fail, not for each
+item, and is not reported; one handling a lookup's miss (`except Model.DoesNotExist:`, `except KeyError:`)
+runs for every new item and is. Nor is a lookup that needs the row the previous iteration found
+(`parent_id = folder.id` at the end of a loop over a path's segments whose query filters on `parent_id`: a
+chain walked link by link, which no `IN` fetches at once).
 
 Loops over literal constants (also the list a constant mapping holds for a key: `exclusions[state]` of
 `{ACTIVE: [DISABLED], ...}`, written in the function or returned by a function of the code base), calls of a
@@ -171,7 +182,10 @@ schema changes per object (`DROP INDEX {name}`, a `CREATE INDEX` template: nothi
 statements on a table the loop names (`DELETE FROM {table}`, `PRAGMA table_info({table})`), loops over the
 database's catalog (`SELECT name FROM sqlite_master`, `information_schema.tables`: one maintenance step per
 table; but a read of each table's details from the catalog, `information_schema.columns WHERE TABLE_NAME = %s`,
-is reported: one query filtered by the schema reads them all), loops over the objects of a boto3 S3 bucket
+is reported: one query filtered by the schema reads them all), loops over a Django model's metadata
+(`queryset.model._meta.private_fields`: the fields the schema declares), queries on a model the item picks
+(`model = models_by_type[ct_pk]; model.objects.filter(...).update(...)`: one statement per table is the least
+there is), loops over the objects of a boto3 S3 bucket
 (`bucket.objects.filter(Prefix="reports/")`: `obj.delete()` is a request to S3, not a row),
 loops over what a helper returns when the function hands it a truth value (`self.calls_for(bool(opted_in))`:
 the flag picks a configured list, it puts no row in it), lookups in an `objects` mapping of a settings value (`retain.objects.get(label, retain.default)`
@@ -188,13 +202,16 @@ write, `repository.delete_by_role(id)`, or that commits only in the branch creat
 missing row, stays reported), calls of a helper that writes to two or more tables (one
 aggregate per item), lookups made by a helper that fetches from another service (a remote
 lookup whose query only caches the answer), reads through a memoized helper of no arguments
-(`@lru_cache`, dogpile's `@region.cache_on_arguments()` on `def update_profile_id_list():`, also further
+(`@lru_cache`, dogpile's `@region.cache_on_arguments()` on `def update_profile_id_list():`, also one that
+keeps what it read in a ContextVar or a module global and reads only while that is empty, `pk = default_pk.get()`,
+`if pk is None: ...; default_pk.set(pk)`; also further
 down: its query runs once, later calls answer from memory) or memoized in an instance dict on what its argument
 maps to (`key = sections[path][0]; if key in self.known: return self.known[key]`: once per distinct key, not per
 item; a cache keyed on the argument itself stays reported), and inserts whose new row the same iteration
 hands on to more processing (`job = Job.objects.create(...); job.start()`), and saves of
 Django models that override `save()` (or inherit a project class that does): each row runs
-that logic, which `bulk_create` would skip. Tests, migrations, the methods of the
+that logic, which `bulk_create` would skip. Tests, migrations, modules only migrations import
+(`_migration_helpers.py`, whose data moves a migration runs), the methods of the
 project's schema migrator (`class SqliteMigrator`: once at start-up), receivers of `post_migrate` or of a
 project signal only management commands send (`@receiver(migrate_finished)`: once after the migrations), the developer tools of a
 top-level `tools/` folder and Django management commands (operator-run scripts: a clean-up, a
@@ -266,6 +283,7 @@ from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
     call_parameters,
+    declared_globals,
     decorator_names,
     dotted,
     parameters_off,
@@ -275,6 +293,7 @@ from audit_lib.pyast import (
     enclosing_function,
     enclosing_loops,
     functions,
+    is_none,
     is_self_attribute,
     keyword,
     method_name,
@@ -316,7 +335,7 @@ MEMOIZING = frozenset({"lru_cache", "cache", "cache_on_arguments", "cached", "me
 
 @rule("R1.n-plus-one", on="module", scope="code", severity="high")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if db.skipped_module(module) or _operator_script(module, project) \
+    if db.skipped_module(module) or _operator_script(module, project) or _migration_helper_module(module, project) \
             or not (db.uses_database(module) or _imports_project_code(module, project)):
         return  # tests, migrations, developer tools and management commands
     handlers = {id(h.function) for h in route_handlers(module)} | _dispatched_actions(project) \
@@ -368,7 +387,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             loop = _row_loop(module, op.call, sources)
             if loop is None or _catalog_loop(module, fn, loop) and not _catalog_lookup(op) or op.is_write and _calls_out(module, project, loop) \
                     or _per_item_unit(module, project, fn, op, loop) or _saves_one_row_again(op, loop) \
-                    or _configuration_loop(module, project, fn, op, loop):
+                    or _configuration_loop(module, project, fn, op, loop) or _in_failure_handler(module, op.call, loop) \
+                    or _model_of_the_item(fn, op.call, loop) or _walks_a_chain(fn, op.call, loop):
                 continue
             if op.through and _one_rows_children(project, loop):
                 continue  # a helper run for each of a workflow's actions: per-item processing of a few
@@ -743,7 +763,7 @@ def _memoized_read(module: SourceModule, project: Project, op: db.DbOp, depth: i
         return True
     if not op.is_read:
         return False
-    if _memoized_without_arguments(helper_module, helper):
+    if _memoized_without_arguments(helper_module, helper) or _kept_in_module_state(helper):
         return True
     inner = [o for o in db.expanded_ops(helper_module, project, helper, depth=1) if o.is_read]
     return bool(inner) and all(_memoized_read(helper_module, project, o, depth - 1) for o in inner)
@@ -756,6 +776,34 @@ def _memoized_without_arguments(module: SourceModule, fn: ast.AST) -> bool:
     args = fn.args
     return not (args.posonlyargs or args.kwonlyargs or args.vararg or args.kwarg) and all(
         a.arg in ("self", "cls") for a in args.args)
+
+
+def _kept_in_module_state(fn: ast.AST) -> bool:
+    """A function of no arguments that keeps what it reads outside itself and reads only when that is
+    empty: ``pk = default_pk.get()`` then ``if pk is None: pk = query(); default_pk.set(pk)`` (a
+    ContextVar), or ``global _pk`` filled under ``if _pk is None:``. Its query runs on the first call."""
+    if not isinstance(fn, FUNCTION_TYPES) or fn.args.posonlyargs or fn.args.kwonlyargs or fn.args.vararg \
+            or fn.args.kwarg or any(a.arg not in ("self", "cls") for a in fn.args.args):
+        return False
+    body = list(walk_function_body(fn))
+    stores = {node.targets[0].id: dotted(node.value.func.value) for node in body
+              if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+              and isinstance(node.value, ast.Call) and method_name(node.value) == "get" and not node.value.args
+              and isinstance(node.value.func, ast.Attribute)}  # pk = default_pk.get()
+    kept = declared_globals(fn)
+    for test in (node for node in body if isinstance(node, ast.If)):
+        tested = test.test.operand if isinstance(test.test, ast.UnaryOp) and isinstance(test.test.op, ast.Not) \
+            else test.test.left if isinstance(test.test, ast.Compare) and is_none(test.test.comparators[0]) else None
+        if not isinstance(tested, ast.Name):
+            continue
+        filled = [n for stmt in test.body for n in walk_nodes(stmt)]
+        if tested.id in kept and any(isinstance(n, ast.Name) and n.id == tested.id and isinstance(n.ctx, ast.Store)
+                                     for n in filled):
+            return True
+        if stores.get(tested.id) and any(isinstance(n, ast.Call) and method_name(n) == "set"
+                                         and dotted(n.func.value) == stores[tested.id] for n in filled):
+            return True
+    return False
 
 
 def _memoized_on_mapped_key(fn: ast.AST) -> bool:
@@ -973,6 +1021,71 @@ def _configuration_loop(module: SourceModule, project: Project, fn: ast.AST, op:
                     return False
                 read |= found.tables
     return bool(read) and all(_configuration_table(t) for t in read)
+
+
+def _model_of_the_item(fn: ast.AST, call: ast.Call, loop: ast.AST) -> bool:
+    """``model = models_by_type[ct_pk]`` then ``model.objects.filter(...).update(...)`` in a loop over content
+    types or a model's relations: each iteration queries another model's table, and one statement per table
+    is the least there is."""
+    node: ast.AST = call
+    for _ in range(3):
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            node = node.func.value
+        if isinstance(node, ast.Attribute) and node.attr == "objects":
+            node = node.value
+            break
+        bound = _bindings(fn, node.id) if isinstance(node, ast.Name) else []
+        if len(bound) != 1:
+            return False
+        node = bound[0]
+    else:
+        return False
+    return isinstance(node, ast.Name) and node.id[:1].islower() \
+        and node.id in {n for t in [*_loop_targets(loop), *_assigned_in_loop(loop)] for n in _names(t)}
+
+
+def _walks_a_chain(fn: ast.AST, call: ast.Call, loop: ast.AST) -> bool:
+    """``parent_id = folder.id`` at the end of ``for name in path_parts:`` whose query filters on ``parent_id``
+    (bound before the loop too, and again in it from what the query found): each lookup needs the row the
+    previous one found (a path walked segment by segment, a chain of parents), so no ``IN`` can fetch them
+    together."""
+    in_loop: dict[str, list[ast.expr]] = {}
+    for node in walk_nodes(loop):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if isinstance(target, ast.Name):
+                    in_loop.setdefault(target.id, []).append(node.value)
+    read = {n.id for n in walk_nodes(call) if isinstance(n, ast.Name)}
+    for _ in range(3):
+        read |= {n.id for name in read for value in in_loop.get(name, []) for n in walk_nodes(value)
+                 if isinstance(n, ast.Name)}
+    inside = {id(n) for n in walk_nodes(loop)}
+    carried = {name for name in read & in_loop.keys()
+               if any(isinstance(node, (ast.Assign, ast.AnnAssign)) and id(node) not in inside
+                      and name in {n.id for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                                   for n in walk_nodes(t) if isinstance(n, ast.Name)}
+                      for node in walk_function_body(fn))}
+    found: set[str] = set()  # result = await session.execute(query); folder = result.scalar_one()
+    for _ in range(5):
+        found |= {name for name, values in in_loop.items() for value in values for n in walk_nodes(value)
+                  if n is call or isinstance(n, ast.Name) and n.id in found}
+    return bool(carried & found)
+
+
+MISS_EXCEPTIONS = re.compile(r"DoesNotExist|NotFound|NoResult|KeyError|LookupError|IndexError")
+
+
+def _in_failure_handler(module: SourceModule, node: ast.AST, loop: ast.AST) -> bool:
+    """A query in an ``except`` clause inside the loop that handles a failure (``except IntegrityError:``
+    after a lost race, ``except Exception:`` reporting a file that did not import): it runs for the items
+    that fail, not for each item. A clause handling a lookup's miss (``except Model.DoesNotExist:
+    Model.objects.create(...)``) runs for every new item and stays reported."""
+    for parent in ancestors(module, node):
+        if parent is loop:
+            return False
+        if isinstance(parent, ast.ExceptHandler):
+            return parent.type is None or not MISS_EXCEPTIONS.search(ast.unparse(parent.type))
+    return False
 
 
 def _catalog_loop(module: SourceModule, fn: ast.AST, loop: ast.AST) -> bool:
@@ -1247,6 +1360,21 @@ def _operator_script(module: SourceModule, project: Project) -> bool:
     if module.path.startswith("tools/") or _root_migration_script(module, project):
         return True
     return is_management_command(module.path) and not is_scheduled_command(module, project)
+
+
+def _migration_helper_module(module: SourceModule, project: Project) -> bool:
+    """A module of the code base that only migrations import (``assets/_migration_helpers.py``, whose
+    class a data migration runs): it runs once, with the migration."""
+    importers = project.facts.get("r1.importers")
+    if importers is None:
+        importers = project.facts["r1.importers"] = {}
+        for other in project.modules:
+            for target in other.imports.values():
+                imported = project.by_dotted_name.get(target) or project.by_dotted_name.get(target.rpartition(".")[0])
+                if imported is not None and imported is not other:
+                    importers.setdefault(id(imported), []).append(other)
+    found = importers.get(id(module), [])
+    return bool(found) and all(db.is_migration_module(other) for other in found)
 
 
 def _root_migration_script(module: SourceModule, project: Project) -> bool:
@@ -1545,7 +1673,7 @@ class _RowSources:
     def source_of(self, expr: ast.AST) -> str | None:
         """'database rows' or 'request data' when ``expr`` draws on them, else None."""
         if _is_constant_collection(expr) or self._decoded_object(expr) or self._constant_mapping_entry(expr) \
-                or self._bucket_listing(expr):
+                or self._bucket_listing(expr) or MODEL_METADATA.search(ast.unparse(expr)):
             return None
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in ("list", "set", "sorted") \
                 and len(expr.args) == 1 and not expr.keywords:
@@ -1739,6 +1867,10 @@ REQUEST_DATA_ATTRS = {"json", "args", "form", "data", "POST", "GET", "query_para
 
 
 VALIDATED_INPUT_ATTRS = {"cleaned_data", "validated_data"}
+
+
+# ``queryset.model._meta.private_fields``, ``model._meta.get_fields()``: a model's fields, a handful the schema declares
+MODEL_METADATA = re.compile(r"\._meta\.\w+(\(.*\))?$")
 
 
 def _item_nodes(expr: ast.AST) -> Iterator[ast.AST]:
@@ -2645,7 +2777,7 @@ def _list_view_findings(module: SourceModule, project: Project) -> Iterator[Find
                         texts += [ast.unparse(method) for _, c in _project_class_chain(project, serializer[1])
                                   for method in c.body if isinstance(method, FUNCTION_TYPES)
                                   and method.name == method_name(call)]
-        loaded = {seg for t in texts for seg in _loaded_segments(t)}
+        loaded = {seg for t in texts for seg in _loaded_segments(t)} | _declared_view_loads(project, chain)
         if any("select_related()" in t for t in texts):
             loaded |= _django_relations(project)[1]  # every foreign key joined
         if any(re.search(r"(?i)eager|setup_\w*load", t) for t in texts):
@@ -2671,6 +2803,48 @@ def _list_view_findings(module: SourceModule, project: Project) -> Iterator[Find
                      f"queryset (or a Prefetch of what the serializer reads)"),
                 confidence=Confidence.medium,
             )
+
+
+def _declared_view_loads(project: Project, chain: list[tuple[SourceModule, ast.ClassDef]]) -> set[str]:
+    """Relations a base ``get_queryset`` of the view loads from lists the view declares
+    (``queryset.prefetch_related(*self.prefetch_related)`` in a project mixin, ``prefetch_related = ["tags"]``
+    on the view, also built from another view's list or a list of the module: ``["service__{}".format(p)
+    for p in ServiceViewSet.prefetch_related]``, ``shared_prefetches + [Prefetch("licences", ...)]``)."""
+    applied = {node.value.attr for _, c in chain for item in c.body
+               if isinstance(item, FUNCTION_TYPES) and item.name == "get_queryset"
+               for call in walk_function_body(item) if isinstance(call, ast.Call)
+               and method_name(call) in {"prefetch_related", "select_related"}
+               for node in call.args if isinstance(node, ast.Starred) and isinstance(node.value, ast.Attribute)
+               and is_self_attribute(node.value)}
+    loaded: set[str] = set()
+    for name in applied:
+        declared = _declared(chain, name)
+        if declared is not None:
+            owner = next(m for m, c in chain if declared in c.body)
+            loaded |= _listed_relations(project, owner, declared.value, 3)
+    return loaded
+
+
+def _listed_relations(project: Project, module: SourceModule, value: ast.expr, depth: int) -> set[str]:
+    """Each segment of the relation paths a declared eager-loading list names, following the class attributes
+    (``ServiceViewSet.prefetch_related``) and module-level lists it is built from, ``depth`` levels."""
+    found = {seg for node in walk_nodes(value) for text in [string_value(node)] if text
+             for seg in re.findall(r"\w+", text.replace("__", " "))}
+    if depth == 0:
+        return found
+    for node in walk_nodes(value):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            cls = _project_class(project, node.value.id, module)
+            declared = _declared([cls], node.attr) if cls is not None else None
+            if declared is not None:
+                found |= _listed_relations(project, cls[0], declared.value, depth - 1)
+        elif isinstance(node, ast.Name):
+            assigned = [(m, item.value) for m in [module, *project.modules] for item in m.tree.body
+                        if isinstance(item, ast.Assign)
+                        and any(isinstance(t, ast.Name) and t.id == node.id for t in item.targets)]
+            if assigned:
+                found |= _listed_relations(project, assigned[0][0], assigned[0][1], depth - 1)
+    return found
 
 
 def _serializer_class_call(call: ast.Call, serializer: str) -> bool:
@@ -3198,9 +3372,23 @@ def _prefetched_through(module: SourceModule, project: Project, fn: ast.AST, loo
                                                     for t in stmt.targets) \
                     and pattern.search(ast.unparse(stmt.value)):
                 return True
-        if _callers_prefetch(module, project, fn, cls, instance, pattern):
+        if _admin_queryset_prefetches(project, fn, cls, instance, pattern) \
+                or _callers_prefetch(module, project, fn, cls, instance, pattern):
             return True
     return instance in {a.arg for a in fn.args.args} and _caller_chains_prefetch(project, fn, pattern)
+
+
+def _admin_queryset_prefetches(project: Project, fn: ast.AST, cls: ast.ClassDef, instance: str,
+                               pattern: re.Pattern) -> bool:
+    """Whether ``fn`` is a method of a ModelAdmin handed the row (``def region(self, obj)``, a change-list
+    column) and the admin's ``get_queryset`` prefetches the nested path on the rows it lists."""
+    args = fn.args.args if isinstance(fn, FUNCTION_TYPES) else []
+    if len(args) != 2 or args[1].arg != instance \
+            or not any(ADMIN_BASES.search(b) for b in _project_bases(project, cls.name) - {cls.name}):
+        return False
+    return any(isinstance(item, FUNCTION_TYPES) and item.name == "get_queryset"
+               and any(pattern.search(m.group(1)) for m in PREFETCH_CALL.finditer(_function_text(project, item)))
+               for item in cls.body)
 
 
 def _caller_chains_prefetch(project: Project, fn: ast.AST, pattern: re.Pattern, depth: int = 3) -> bool:
