@@ -544,6 +544,21 @@ def top_level_function(module: SourceModule, name: str):
     return next((n for n in reversed(module.tree.body) if isinstance(n, FUNCTION_TYPES) and n.name == name), None)
 
 
+def calls_of(project: Project, module: SourceModule, fn: ast.AST) -> list[tuple[SourceModule, ast.Call]]:
+    """The calls (with their files, tests included) that resolve to the top-level function ``fn``."""
+    return [(other, node) for other in project.modules if fn.name in other.text
+            for node in other.nodes_of(ast.Call) if method_name(node) == fn.name
+            and (resolve_function(project, other, node.func) or (None, None))[1] is fn]
+
+
+def called_by_tests_only(project: Project, module: SourceModule, fn: ast.AST) -> bool:
+    """A top-level function the test suite calls and no file of the service names but by its ``def`` (a
+    ``delete_all_tables(db)`` only a pytest fixture calls): it does not run in production."""
+    named_in_service = [other for other in project.modules if fn.name in other.text and not is_test_path(other.path)]
+    return fn in module.tree.body and named_in_service == [module] and module.text.count(fn.name) == 1 \
+        and bool(calls_of(project, module, fn))
+
+
 def dependency_functions(project: Project) -> set[ast.AST]:
     """Functions that FastAPI calls once per request: ``Depends(fn)`` / ``Security(fn)`` targets."""
     cached = project.facts.get("R4.dependencies")

@@ -280,7 +280,9 @@ from audit_lib.libs.db import resolve_function as resolve_callee
 from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
     CLOSE_METHODS,
+    called_by_tests_only,
     called_function,
+    calls_of,
     DESCRIPTOR_FACTORIES,
     DESCRIPTOR_WRAPPERS,
     ENGINES,
@@ -673,12 +675,9 @@ def _run_at_import_or_by_tests_only(project: Project, module: SourceModule, fn: 
     ``delete_all_tables(db)`` that only a pytest fixture calls)."""
     if fn not in module.tree.body:
         return False
-    calls = [(other, node) for other in project.modules if fn.name in other.text
-             for node in other.nodes_of(ast.Call) if method_name(node) == fn.name
-             and (resolve_function(project, other, node.func) or (None, None))[1] is fn]
-    named_in_service = [other for other in project.modules if fn.name in other.text and not is_test_path(other.path)]
-    return bool(calls) and (all(enclosing_function(other, node) is None for other, node in calls)
-                            or named_in_service == [module] and module.text.count(fn.name) == 1)
+    calls = calls_of(project, module, fn)
+    return bool(calls) and all(enclosing_function(other, node) is None for other, node in calls) \
+        or called_by_tests_only(project, module, fn)
 
 
 def _once_per_command_run(project: Project, module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:

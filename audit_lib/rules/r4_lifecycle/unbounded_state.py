@@ -71,8 +71,9 @@ argument is a `bool` (annotated or defaulting to `True`/`False`), a `Literal[...
 `model`, `serializer`, ...), or named as one choice of a fixed set (`name`, `kind`,
 `mode`, `locale`, `lang`, `env`, `dataset`, `table`, `field`, `feature`, `role`, `status`, `priority`, `contract`,
 `category`/`category_id` (the categories the operators set up),
-`provider`, `resolver`, `issuer`, `*_type`, `*_format`, a provider's configured `*api_key` or `*base_url`, ...): a process
-has few of those; constants (never
+`provider`, `resolver`, `issuer`, `*_type`, `*_format`, a provider's configured `*api_key` or `*base_url`, ...), or
+named for a collection of such choices (`permissions_tuple`, `roles`, `scopes`: the combinations the code grants): a
+process has few of those; constants (never
 mutated); registries filled at import time: additions made by module-level code, by
 functions used as decorators (or nested in one) or shaped as one (they return their
 first argument: `def register(cls): ...; return cls`), by functions named
@@ -146,7 +147,8 @@ file names (`class CapturingPublisher`). A bulk addition of what a parameter nam
 an addition made only under a test-mode flag of the configuration (`if app.config.get("CELERY_ALWAYS_EAGER"):`,
 `TESTING`, `TEST_MODE`) never runs in production. Additions and removals in functions written for the test suite
 (named `..._for_tests`, documented as a testing utility) do not count: a `reset()` only tests call does
-not bound a registry.
+not bound a registry; nor do additions in a top-level function the test suite calls and no file of the service
+names but by its `def`: it never runs in production.
 
 ## Why is this bad?
 A cache or buffer keyed by user ids, URLs or request data grows with traffic. Memory
@@ -208,7 +210,12 @@ from audit_lib.pyast import (
 )
 from audit_lib.libs.db import is_alembic_revision
 from audit_lib.registry import rule
-from audit_lib.rules.r4_lifecycle._common import is_short_lived_path, project_index, resolve_function
+from audit_lib.rules.r4_lifecycle._common import (
+    called_by_tests_only,
+    is_short_lived_path,
+    project_index,
+    resolve_function,
+)
 from audit_lib.source import Project, SourceModule, is_test_path
 
 CONTAINER_FACTORIES = {
@@ -352,6 +359,7 @@ def _growing_containers(module: SourceModule, project: Project) -> Iterator[Find
                    and not _from_configuration(node, fn) and not _key_of_a_registry(node, fn)
                    and not _filled_from_choices(node, fn)
                    and not _only_in_test_mode(module_of.get(node, module), node, fn)
+                   and not called_by_tests_only(project, module_of.get(node, module), fn)
                    and not (container.kind in ("dict", "OrderedDict") and _replaces_present_key(node, fn))
                    and not (container.inner_bounded and _inner_addition(node))
                    and (_key_grows_with_traffic(node, fn) or _in_while_loop(module_of.get(node, module), node)
@@ -1152,7 +1160,14 @@ def _filled_from_choices(node: ast.AST, fn: ast.AST) -> bool:
         return False
     params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
     used = {n.id for n in ast.walk(node.args[0]) if isinstance(n, ast.Name) and n.id in params}
-    return bool(used) and all(p == "scopes" or p.endswith("s") and CHOICE_PARAMETER.search(p[:-1]) for p in used)
+    return bool(used) and all(_names_choices(p) for p in used)
+
+
+def _names_choices(name: str) -> bool:
+    """A parameter named for a collection of choices of a fixed set: ``roles``, ``permissions_tuple``,
+    ``scopes``."""
+    plural = re.sub(r"_(tuple|set|frozenset|list)$", "", name)
+    return plural == "scopes" or plural.endswith("s") and bool(CHOICE_PARAMETER.search(plural[:-1]))
 
 
 # A flag of the configuration that only a test run or a developer's machine sets: Celery's eager mode (tasks run
@@ -1493,7 +1508,7 @@ def _cache_key_parameters(fn: ast.AST, enums: set[str]) -> list[str]:
 
 def _small_domain(param: ast.arg, default: ast.expr | None, enums: set[str]) -> bool:
     """A flag, a literal choice, an Enum member or a class: few distinct values in one process."""
-    if CLASS_PARAMETER.search(param.arg) or CHOICE_PARAMETER.search(param.arg):
+    if CLASS_PARAMETER.search(param.arg) or CHOICE_PARAMETER.search(param.arg) or _names_choices(param.arg):
         return True
     annotation = param.annotation
     if annotation is None:
