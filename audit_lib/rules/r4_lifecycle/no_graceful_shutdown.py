@@ -51,8 +51,9 @@ Two kinds of entry point are judged differently:
   (`class Command(BaseCommand)`) whose `handle()`, or a method of the command or a project
   function (of its file or imported) that `handle()` calls, runs a service loop is such an
   entry point too: `manage.py` installs no SIGTERM handler. A loop over a flag of its own that it sets anew
-  (`while rows: ...; rows = next_batch()`, `while next_page:` paging an API) is a batch run that ends, not a
-  service loop, in a management command. So is a click/typer command
+  (`while rows: ...; rows = next_batch()`, `while next_page:` paging an API), or a `while True` that leaves once a
+  page it fetched comes back empty (`hits = api.get(**params)["hits"]; if not hits: break`), is a batch run that
+  ends, not a service loop, in a management command. So is a click/typer command
   (`@group.command("process")`) whose body, or a top-level function of its file that it
   calls, runs an endless `while True` loop (one that never breaks or returns by itself and
   does not read the keyboard): a worker started from the command line; a SIGTERM handler
@@ -772,8 +773,26 @@ def _handles_for(module: SourceModule, hook: ast.AST, worker: ast.AST, own_hooks
 
 def _pages_until_done(loop: ast.While) -> bool:
     """``while vouchers: ...; vouchers = next_batch()``: a loop over a flag of its own that it sets anew, not an
-    endless ``while True`` that breaks out on some condition."""
-    return not isinstance(loop.test, ast.Constant) and _ends_itself(loop)
+    endless ``while True`` that breaks out on some condition, unless it breaks out once a page it fetched comes back
+    empty."""
+    return not isinstance(loop.test, ast.Constant) and _ends_itself(loop) or _breaks_on_an_empty_page(loop)
+
+
+def _breaks_on_an_empty_page(loop: ast.While) -> bool:
+    """``while True: resp = api.get(**params); hits = resp["hits"]; ...; if not hits or seen >= total: break``: the
+    loop ends once the work it fetches runs out (a service loop waits for more instead)."""
+    fetched: set[str] = set()
+    for stmt in sorted(_own_statements(loop.body), key=lambda statement: statement.lineno):
+        value = stmt.value.value if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Await) else \
+            getattr(stmt, "value", None)
+        if isinstance(stmt, ast.Assign) and (isinstance(value, ast.Call) or isinstance(value, (
+                ast.Subscript, ast.Attribute)) and isinstance(value.value, ast.Name) and value.value.id in fetched):
+            fetched.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+    return any(isinstance(stmt, ast.If) and isinstance(stmt.body[-1], (ast.Break, ast.Return)) and any(
+        isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Name)
+        and test.operand.id in fetched
+        for test in (stmt.test.values if isinstance(stmt.test, ast.BoolOp) and isinstance(stmt.test.op, ast.Or)
+                     else [stmt.test])) for stmt in _own_statements(loop.body))
 
 
 def _ends_itself(loop: ast.While) -> bool:
