@@ -30,7 +30,9 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   query[:batch_size]`, `batch_size = 500`). Rows also pinned to one parent (`estimate_id=estimate_id`: an
   estimate's few points) are a handful; a tenant's (`project_id`, `organization_id`, `workspace_id`) are not;
 - a scan of a list that a long-lived object keeps growing (an attribute its methods `append` to, never a set,
-  dict or a field or method its class body declares, such as SQLAlchemy's `@declared_attr def acl(cls)`: `self.chain` of an operation, `self.sessions` of a server) inside
+  dict or a field or method its class body declares, such as SQLAlchemy's `@declared_attr def acl(cls)`, nor one
+  it fills only while it is built, in `__init__` or a private method only `__init__` runs: a form's
+  `self.relationships`, one per relationship of its model; `self.chain` of an operation, `self.sessions` of a server) inside
   a loop: a join by equality (`for pid in ids: next(s for s in self.steps if s.id == pid)`), `x in self.seen`,
   `self.steps.remove(s)`, or a call of a method of the class that returns such a scan
   (`await self.unfinished_links(agent.paw)`). The list holds every item the object has seen; a loop over a
@@ -75,7 +77,7 @@ parameter, and its `list[...]` fields read through `self` in the model's own val
 arguments of a webargs `@use_kwargs` read from the body, `request.json[...]`,
 `request.form.getlist(...)`), from query rows in the same
 function (`fetchall()`, `.all()`, `.filter(...)`; not the rows read off a loop's item, `m.encodings.all()`
-of each `m`: one item's children, nor `self.roles.all()` / `self.rank.roles.all()` /
+of each `m`: one item's children (also when the loop writes back into the item, `obj.data[key] = values`), nor `self.roles.all()` / `self.rank.roles.all()` /
 `getattr(self.policy, f"{kind}_webhooks")` in a method: the object's own related rows, nor a parameter narrowed or ordered (`users.order_by("slug")` of an admin action's selection: the
 rows the caller chose), nor those a filter pins to one row's key, `filter_by(task_id=task.id)`,
 `filter(photo=self)`, `where(Member.team_id == team.id)`, `where(Episode.series_id == series_id)` executed and
@@ -473,22 +475,47 @@ def _stores(cls: ast.ClassDef) -> frozenset[str]:
     method (SQLAlchemy's ``@declared_attr def acl(cls): return relationship(...)``, a ``@property``): one row's
     related rows. Nor one the class keeps bounded: it takes items out of it outside any loop (``def
     on_job_end(self, e): self.running.remove(e.job_id)``: a working set of what is under way, not all the object
-    has seen) or compares its length (``if len(self.clients) == num_workers``: filled up to a cap)."""
+    has seen) or compares its length (``if len(self.clients) == num_workers``: filled up to a cap). Nor one
+    it grows only while it is built (in ``__init__`` or a private method only ``__init__`` runs: a form's
+    ``self.relationships``, a page's ``self._tabs``): what construction lists, not what the object goes on to see."""
     grown: set[str] = set()
     not_lists = {t.id for st in cls.body if isinstance(st, (ast.Assign, ast.AnnAssign))
                  for t in (st.targets if isinstance(st, ast.Assign) else [st.target]) if isinstance(t, ast.Name)}
     not_lists |= {st.name for st in cls.body if isinstance(st, FUNCTION_TYPES)}
+    construction = _construction_methods(cls)
     for node in walk_nodes(cls):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in GROWING_METHODS:
-            grown |= _self_attribute(node.func.value)
+            grown |= set() if node in construction else _self_attribute(node.func.value)
         elif isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.value, ast.List):
-            grown |= _self_attribute(node.target)
+            grown |= set() if node in construction else _self_attribute(node.target)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if isinstance(node.value, NON_LIST_VALUES) or isinstance(node.value, ast.Call) \
                     and (dotted(node.value.func) or "").rsplit(".", 1)[-1] in NON_LIST_CALLS:
                 not_lists.update(name for t in targets for name in _self_attribute(t))
     return frozenset(grown - not_lists - _kept_bounded(cls))
+
+
+CONSTRUCTORS = {"__init__", "__post_init__"}
+
+
+def _construction_methods(cls: ast.ClassDef) -> set[ast.AST]:
+    """The nodes of the methods that run while the object is built: ``__init__`` and the private methods only
+    those call (``self._append_fields()`` from ``__init__``, and what that one calls)."""
+    methods = {st.name: st for st in cls.body if isinstance(st, FUNCTION_TYPES)}
+    callers: dict[str, set[str]] = {name: set() for name in methods}
+    for name, method in methods.items():
+        for node in walk_nodes(method):
+            if isinstance(node, ast.Attribute) and node.attr in callers and _self_attribute(node):
+                callers[node.attr].add(name)
+    building = {name for name in methods if name in CONSTRUCTORS}
+    while True:
+        more = {name for name, by in callers.items() if name not in building and name.startswith("_")
+                and not name.startswith("__") and by and by <= building}
+        if not more:
+            break
+        building |= more
+    return {node for name in building for node in walk_nodes(methods[name])}
 
 
 STORE_REMOVALS = {"remove", "pop", "popleft", "clear"}
@@ -679,7 +706,8 @@ def _loop_item(function: ast.AST, read: ast.Name) -> bool:
             loops |= any(isinstance(n, ast.Name) and n.id == read.id for n in walk_nodes(node.target))
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            assigned |= any(isinstance(n, ast.Name) and n.id == read.id for t in targets for n in walk_nodes(t))
+            assigned |= any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == read.id
+                            for t in targets for n in walk_nodes(t))  # not `obj.data[key] = value`: obj stays
     return loops and not assigned
 
 
