@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from audit_lib.engine import Audit
 from audit_lib.settings import Settings
 
@@ -15,15 +17,16 @@ def breaker_messages(root: Path) -> list[str]:
     return [f.message for f in result.findings if f.rule == "R3.no-circuit-breaker"]
 
 
-def test_a_domain_class_named_circuit_is_no_breaker(tmp_path: Path):
+@pytest.mark.parametrize(("other_file", "context"), [
+    # a domain class named Circuit: a proxied route from a frontend port to a worker
+    ("class Circuit:\n    pass\n", "the code base uses none"),
+    # a domain class with Breaker inside its name: the poles of an electrical panel
+    ("class PanelBreakerSlotChoices:\n    pass\n", "the code base uses none"),
+    ("class CircuitBreaker:\n    def call(self, fn):\n        return fn()\n", "the code base uses breakers, but not here"),
+    ("class StorageBreaker:\n    def call(self, fn):\n        return fn()\n", "the code base uses breakers, but not here"),
+], ids=["domain-circuit", "domain-breaker-inside-name", "circuit-breaker-class", "dependency-breaker-class"])
+def test_only_a_breaker_class_counts(tmp_path: Path, other_file: str, context: str):
     (tmp_path / "prices.py").write_text(CLIENT)
-    (tmp_path / "models.py").write_text("class Circuit:\n    '''A proxied route from a frontend port to a worker.'''\n")
+    (tmp_path / "resilience.py").write_text(other_file)
     [message] = breaker_messages(tmp_path)
-    assert "the code base uses none" in message
-
-
-def test_a_breaker_class_of_the_code_base_is_mentioned(tmp_path: Path):
-    (tmp_path / "prices.py").write_text(CLIENT)
-    (tmp_path / "resilience.py").write_text("class CircuitBreaker:\n    def call(self, fn):\n        return fn()\n")
-    [message] = breaker_messages(tmp_path)
-    assert "the code base uses breakers, but not here" in message
+    assert context in message

@@ -27,9 +27,12 @@ wherever the client comes from (a factory building one per user, a parameter): `
 `@circuit(...)`), when it runs inside `with breaker:`/`async with breaker...`, or when
 its function is handed to `breaker.call(...)`/`call_async(...)`, or when a home-grown breaker gates
 it: an `if` testing a health or breaker check that leaves first (`if not s3_is_healthy(): raise ...`),
-in its function or in every function calling it. Breakers are those of
-pybreaker, aiobreaker, purgatory and circuitbreaker, or any local object or class whose
-name says breaker/circuit; so is a failure handler that switches the destination off
+in its function or in every function calling it, or a failure flag kept in a cache (a handler of the call's failure
+stores a key for a while, `cache.set("releases.no_retry", url, 900)`, that an `if` before the call reads and leaves on,
+`if url == cache.get("releases.no_retry"): return []`). Breakers are those of
+pybreaker, aiobreaker, purgatory and circuitbreaker, or any local object whose
+name says breaker/circuit, or class named for a breaker (`StorageBreaker`, `CircuitBreakerState`; not a
+domain class with Breaker inside its name, an electrical panel's `PowerFeedBreakerPoleChoices`); so is a failure handler that switches the destination off
 (`Webhook.objects.filter(pk=hook.id).update(is_active=False)`, `hook.enabled = False`: it opens for good).
 Calls to localhost or to the service's own public address
 (`f"{SITE_URL}/api/..."`: the service calling itself), calls to a sidecar (the URL or the session's
@@ -157,7 +160,9 @@ from audit_lib.source import Project, SourceModule, is_management_command
 
 BREAKER_LIBRARIES = ("pybreaker", "aiobreaker", "purgatory", "circuitbreaker", "pycircuitbreaker", "breakers", "hystrix")
 BREAKER_NAME = re.compile(r"breaker|circuit", re.IGNORECASE)
-BREAKER_CLASS = re.compile(r"breaker", re.IGNORECASE)  # a class named Circuit is often the domain's (a proxy's circuits)
+# a class named Circuit is often the domain's (a proxy's circuits), one named for a Breaker inside a name too
+# (an electrical panel's PowerFeedBreakerPoleChoices)
+BREAKER_CLASS = re.compile(r"breaker$|circuit_?breaker", re.IGNORECASE)
 RELEASE_CHECK = re.compile(r"(?i)version_?check|check_?(for_?)?(new_?)?(version|update|release)s?|update_?check|"
                            r"latest_?(\w+_)?(release|version)")
 UNREACHABLE = re.compile(r"Connection|Timeout|RequestException|URLError|OSError|socket|\bException\b")
@@ -866,7 +871,7 @@ def _uses_breakers(project: Project) -> bool:
     for module in project.modules:
         if any(module.imports_module(lib) for lib in BREAKER_LIBRARIES):
             return True
-        if BREAKER_CLASS.search(module.text) and any(isinstance(n, ast.ClassDef) and BREAKER_CLASS.search(n.name) for n in walk_nodes(module.tree)):
+        if "breaker" in module.text.lower() and any(isinstance(n, ast.ClassDef) and BREAKER_CLASS.search(n.name) for n in walk_nodes(module.tree)):
             return True
     return False
 
@@ -888,7 +893,7 @@ def _functions_handed_to_breakers(project: Project) -> set[str]:
 
 
 def _guarded(module: SourceModule, call: OutboundCall, guarded_functions: set[str], project: Project | None = None) -> bool:
-    if project is not None and _health_gated(module, project, call.node):
+    if project is not None and _health_gated(module, project, call.node) or _backs_off_after_failure(module, call.node):
         return True
     for parent in ancestors(module, call.node):
         if isinstance(parent, FUNCTION_TYPES):
@@ -1146,6 +1151,29 @@ def _gate_before(module: SourceModule, fn: ast.AST | None, call: ast.Call) -> bo
         if node.lineno < call.lineno and any(isinstance(stmt, (ast.Raise, ast.Return)) for stmt in node.body):
             return True
     return False
+
+
+CACHE_WRITES = {"set", "setex", "add"}
+
+
+def _backs_off_after_failure(module: SourceModule, call: ast.Call) -> bool:
+    """A home-grown breaker kept in a cache: a handler of the call's failure stores a key for a while
+    (``cache.set("releases.no_retry", url, 900)``) that an ``if`` before the call reads and leaves on
+    (``if url == cache.get("releases.no_retry"): return []``): once it fails the call is skipped until the key
+    expires, as an open breaker would."""
+    fn = enclosing_function(module, call)
+    flags = {ast.dump(n.args[0]) for attempt in ancestors(module, call) if isinstance(attempt, ast.Try)
+             and any(call is n for statement in attempt.body for n in walk_nodes(statement))
+             for handler in attempt.handlers for n in walk_nodes(handler)
+             if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in CACHE_WRITES
+             and len(n.args) >= 2}
+    if fn is None or not flags:
+        return False
+    return any(isinstance(node, ast.If) and node.lineno < call.lineno
+               and any(isinstance(statement, (ast.Return, ast.Raise)) for statement in node.body)
+               and any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "get"
+                       and n.args and ast.dump(n.args[0]) in flags for n in walk_nodes(node.test))
+               for node in walk_function_body(fn))
 
 
 def _release_check(module: SourceModule, call: ast.Call) -> bool:
