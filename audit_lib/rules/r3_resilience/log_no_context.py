@@ -22,7 +22,8 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   classes documented as samples not intended for real use (a demo SMS provider that prints),
   functions that read an answer from the terminal (`input()`, `getpass`: their prints are the question)
   or draw on it (`sys.stdout.write(".")`: progress dots, an interactive report),
-  and test code (also test support shipped in the package: a module importing `unittest` or `pytest`),
+  and test code (also test support shipped in the package: a module importing `unittest` or `pytest`, or
+  factory_boy's model factories, `factory.django`: test data),
   Python that runs in the browser (a module importing `pyodide` or `pyscript`), IPython extensions
   (`load_ipython_extension()` or magics from `IPython.core.magic`: a `%magic`'s prints are its answer in the notebook),
   and modules that only such scripts import (`manage.py`'s helpers), functions
@@ -32,7 +33,10 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   when service code names the function in a string: a command it spawns itself), prints under a test
   of `sys.argv` (`if "test" in sys.argv:`) and prints under a debug or verbosity switch
   (`if app.config["MAIL_DEBUG_BODY"]:`, `if self.verbose:`, `print(trace) if settings.DEBUG else ...`: off in
-  production; `if verbosity >= 1:` in a Django migrate signal handler: the command's output at the level asked for); so are prints
+  production); so are prints in code only `manage.py migrate` runs (a receiver of Django's `pre_migrate`/`post_migrate`
+  signal, a data migration's function asking the historical app registry it is handed for models,
+  `apps.get_model("ipam", "VRF")`, any code of a module named for migrations, `utils/migrations.py`, that no service
+  module imports: the command's progress on the operator's console), prints
   into a file or buffer (`file=buf`), prints in a logging handler (`emit()`, any method of a `logging.Handler`
   subclass: logging its own failure would recurse, also in a module function only such methods call,
   `push_logs_to_db(entries)` from the handler's `flush()`), prints of a Django settings module's top level or of
@@ -161,7 +165,8 @@ from audit_lib.source import Project, SourceModule
 LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "trace", "success"}
 LOGGER_NAMES = {"logger", "log", "logging", "_logger", "_log", "LOGGER", "LOG", "app.logger", "current_app.logger",
                 "self.logger", "self.log", "self._logger", "self._log", "cls.logger"}
-TEST_FRAMEWORKS = ("unittest", "pytest")  # test support shipped in the package (``storage/testing.py``)
+# test support shipped in the package (``storage/testing.py``; factory_boy's model factories: test data)
+TEST_FRAMEWORKS = ("unittest", "pytest", "factory.django", "factory.alchemy", "factory.mongoengine")
 STRUCTURED_LOGGERS = ("structlog", "eliot")  # their log calls take key-value context, not a message
 JSON_FORMATTERS = ("pythonjsonlogger", "json_log_formatter", "ecs_logging", "jsonlogger")
 CONTEXT_LIBRARIES = ("asgi_correlation_id", "django_guid", "log_request_id", "starlette_context", "flask_log_request_id",
@@ -453,7 +458,7 @@ def _service_prints(module: SourceModule, project: Project) -> Iterator[tuple[as
                 or _marked_deliberate(module, node) or _logging_setup_failed(module, node) \
                 or _install_hint(module, node) or _printing_asked_by_caller(module, node) \
                 or _run_at_settings_import(module, node, project) or _in_settings_validator(module, node, project) \
-                or _in_server_hook(module, node) \
+                or _in_server_hook(module, node) or _migrate_output(module, node, project) \
                 or _echoes_logged_exception(module, node) or _only_logging_handlers_call(module, node, project):
             continue
         target = keyword(node, "file")
@@ -495,6 +500,33 @@ GUNICORN_HOOKS = {"on_starting": ("server",), "on_reload": ("server",), "when_re
                   "worker_int": ("worker",), "worker_abort": ("worker",), "pre_exec": ("server",),
                   "child_exit": ("server", "worker"), "worker_exit": ("server", "worker"),
                   "nworkers_changed": ("server", "new_value", "old_value"), "on_exit": ("server",)}
+
+
+MIGRATE_SIGNALS = {"pre_migrate", "post_migrate"}  # Django's: sent by the migrate command
+MIGRATIONS_MODULE = re.compile(r"(^|_)migrations?(_|$)")  # migrations.py, migration_utils.py, data_migrations.py
+
+
+def _migrate_output(module: SourceModule, call: ast.Call, project: Project) -> bool:
+    """A print in code only ``manage.py migrate`` runs: a receiver of Django's ``pre_migrate``/``post_migrate``
+    signal (``@receiver(post_migrate)``, ``post_migrate.connect(setup_groups)``), a data migration's function (it
+    asks the historical app registry it is handed for models, ``apps.get_model("ipam", "VRF")``), or any code of
+    a module named for migrations (``utils/migrations.py``) that no service module imports. Its output is the
+    command's progress on the operator's console, not the service's log."""
+    name = module.path.rsplit("/", 1)[-1][:-3]
+    if MIGRATIONS_MODULE.search(name) \
+            and all(is_script_file(m) or is_test_file(m) for m in module_importers(module, project)):
+        return True
+    connected = {dotted(n.args[0]) for n in module.nodes_of(ast.Call) if n.args and isinstance(n.func, ast.Attribute)
+                 and n.func.attr == "connect" and dotted(n.func.value) in MIGRATE_SIGNALS}
+    for fn in (p for p in ancestors(module, call) if isinstance(p, FUNCTION_TYPES)):
+        if fn.name in connected or any(
+                isinstance(d, ast.Call) and any(dotted(a) in MIGRATE_SIGNALS for a in d.args) for d in fn.decorator_list):
+            return True
+        parameters = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+        if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "get_model"
+               and dotted(n.func.value) in parameters for n in walk_nodes(fn)):
+            return True
+    return False
 
 
 def _in_server_hook(module: SourceModule, call: ast.Call) -> bool:
