@@ -31,6 +31,10 @@ Entry points (roots):
 - every module of a top-level package holding no other entry point: a library, used by what
   imports it from outside.
 
+Modules of factory_boy factories (a class on ``factory.django.DjangoModelFactory`` or a project's factory base)
+that only tests, test-data code importing factory_boy (a ``generate_test_data`` command) and other factory
+modules import are test support wherever they sit (``vpn/factory.py``): their findings are suppressed too.
+
 Running a module runs the ``__init__`` of each package above it. The graph is not trusted, and every
 module counts as reachable, when the tree holds no packaging metadata nor ``manage.py`` (a package
 folder of a repository, scanned without the files that say how it runs) or when most of the code
@@ -87,9 +91,9 @@ def unreachable_modules(project: Project) -> dict[str, str]:
 
 
 def suppress_unreachable(findings: list[Finding], project: Project) -> None:
-    """Mark suppressed the findings located in unreachable modules (a finding standing for several
-    places only when every one of them is unreachable)."""
-    unreachable = unreachable_modules(project)
+    """Mark suppressed the findings located in unreachable modules and in test-data factories (a finding
+    standing for several places only when every one of them is)."""
+    unreachable = {**factory_boy_test_support(project), **unreachable_modules(project)}
     if not unreachable:
         return
     for finding in findings:
@@ -98,6 +102,31 @@ def suppress_unreachable(findings: list[Finding], project: Project) -> None:
         if all(path in unreachable for path in _paths_stood_for(finding)):
             finding.suppressed = True
             finding.suppressed_by = unreachable[finding.path]
+
+
+def factory_boy_test_support(project: Project) -> dict[str, str]:
+    """Path of each module of factory_boy factories that only test code and test-data code import -> why: a
+    module importing ``factory`` and defining a class on a factory base (``factory.django.DjangoModelFactory``,
+    a project's ``PrimaryModelFactory``), whose importers are tests, modules that import factory_boy themselves
+    (a ``generate_test_data`` command) or other factory modules (``factory.py``, ``factories.py``)."""
+    factories = {m.path for m in project.modules if not is_test_path(m.path) and _defines_factories(m)}
+    for module in project.modules:
+        if is_test_path(module.path) or module.imports_module("factory") or module.path in factories \
+                or module.path.rpartition("/")[2] in FACTORY_FILES:
+            continue
+        factories -= {target.path for name in module.imported_roots if (target := project.by_dotted_name.get(name))}
+    return {path: f"test support: {path} holds factory_boy factories only tests and test-data code import"
+            for path in factories}
+
+
+FACTORY_FILES = frozenset({"factory.py", "factories.py"})
+
+
+def _defines_factories(module: SourceModule) -> bool:
+    if not module.imports_module("factory"):
+        return False
+    bases = [qualified(module, base) or "" for cls in module.nodes_of(ast.ClassDef) for base in cls.bases]
+    return any(base.startswith("factory.") or base.endswith("Factory") for base in bases)
 
 
 def _paths_stood_for(finding: Finding) -> set[str]:

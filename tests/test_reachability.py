@@ -6,7 +6,7 @@ from pathlib import Path
 
 from audit_lib.engine import Audit
 from audit_lib.findings import Finding
-from audit_lib.reachability import suppress_unreachable, unreachable_modules
+from audit_lib.reachability import suppress_unreachable, factory_boy_test_support, unreachable_modules
 from audit_lib.settings import Settings
 from audit_lib.source import load_project
 
@@ -176,3 +176,40 @@ def test_a_failing_reachability_analysis_degrades_to_keeping_every_finding(tmp_p
     result = Audit(settings).run()
     assert result.findings and not [f for f in result.findings if f.suppressed]
     assert [s.what for s in result.skipped if s.what == "reachability"] == ["reachability"]
+
+
+FACTORIES = (
+    "import factory\n\nfrom shop.models import Order\n\n\n"
+    "class OrderFactory(factory.django.DjangoModelFactory):\n    class Meta:\n        model = Order\n"
+)
+FACTORY_TREE = {
+    **SERVICE,
+    "shop/models.py": "class Order:\n    pass\n",
+    "shop/factories.py": FACTORIES,
+    "shop/billing/__init__.py": "",
+    "shop/billing/factory.py": (
+        "import factory\n\nfrom shop.factories import OrderFactory\n\n\n"
+        "class PaidOrderFactory(OrderFactory):\n    paid = factory.Faker('boolean')\n"
+    ),
+    "shop/management/__init__.py": "",
+    "shop/management/commands/__init__.py": "",
+    "shop/management/commands/generate_test_data.py": (
+        "import factory.random\n\nfrom shop.billing.factory import PaidOrderFactory\n\n\n"
+        "def handle(seed):\n    factory.random.reseed_random(seed)\n    PaidOrderFactory.create_batch(20)\n"
+    ),
+    "shop/tests/test_orders.py": "from shop.factories import OrderFactory\n",
+}
+
+
+def test_factory_boy_modules_only_tests_and_test_data_code_import_are_test_support(tmp_path: Path):
+    tree = write_tree(tmp_path, FACTORY_TREE)
+    project = load_project(tree, exclude=["**/migrations/", "**/tests/"])
+    assert sorted(factory_boy_test_support(project)) == ["shop/billing/factory.py", "shop/factories.py"]
+    (tree / "shop/views.py").write_text("from shop.factories import OrderFactory\n\n\n"
+                                        "def demo(request):\n    return OrderFactory.build()\n")
+    project = load_project(tree, exclude=["**/migrations/", "**/tests/"])
+    assert sorted(factory_boy_test_support(project)) == ["shop/billing/factory.py"]
+    finding = Finding("m", path="shop/billing/factory.py", line=6)
+    suppress_unreachable([finding], project)
+    assert finding.suppressed_by == ("test support: shop/billing/factory.py holds factory_boy factories only tests "
+                                     "and test-data code import")
