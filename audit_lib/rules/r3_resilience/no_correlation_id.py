@@ -24,7 +24,11 @@ clients received as parameters, code bases whose HTTP clients are instrumented b
 OpenTelemetry or ddtrace (they inject `traceparent`), calls to well-known public APIs
 (GitHub, Slack, Google, Stripe, ...) and to public domains written in the code (an update
 check, an OAuth provider's default endpoint, also heading an f-string, `f"https://book.vendor.example/subject/{id}/"`,
-calls whose URL comes from a parameter or
+or held in a constant, `WHOAMI_URL = "https://api.sheets.example/v0/meta/whoami"`, a class constant, a client's
+`base_url`, followed through the locals and constants the URL is built from, `f"{ARTIFACTS}/tests.json"` with
+`ARTIFACTS = f"{INDEX_API}/task"`, and a constant imported from a project module and filled in by `.format(...)`:
+a hosted vendor's API, on a request path too; another service of ours is reached through an address each deployment
+configures, or an internal name), calls whose URL comes from a parameter or
 from response data (a link, a webhook, a user's callback), from a setting named after a
 vendor (`settings.paypal_api_endpoint`) or from a setting whose shipped default is a public
 address (`reviews_url: str = Field(default="https://reviews.vendor.example/api")`, like
@@ -34,13 +38,13 @@ identity provider (an OAuth token exchange, `fetch_token`/`refresh_token`, an ad
 a token, user-info, introspection, OIDC/SAML/SSO endpoint, a URL whose written path is one,
 `f"{self.domain}/oauth2/v1/userinfo"`, `.../openid-connect/token`, or the host of the token/authorize endpoints an
 OAuth client class names in its constants, `USER_API_URL` beside `TOKEN_URL`: the provider is no service of ours): only
-calls that visibly address a service of ours (a configured or constant address, also read from the
+calls that visibly address a service of ours (a configured address, also read from the
 application's configuration, `current_app.config["CATALOG_SERVICE_URL"]`, `settings.get(...)`; an
-internal host name; a path on such a `base_url`; a URL normalised or joined from one by a function,
+internal host name, a single name, `http://stock:8080`, or one in an internal zone, `.svc`, `.internal`,
+`billing.internal.example.com`; a path on such a `base_url`; a URL normalised or joined from one by a function,
 `normalize_url(f"{settings.LIVE_URL}/convert/")`) are judged. A background task that a request handler
 enqueues (Celery `task.delay(...)`/`.apply_async(...)` of a function under a task decorator), and the
-functions of its file that it calls, are judged like the handler: the request's id is lost on the queue
-(there, an address held in a constant bound to a public URL is taken for a vendor's API). Other
+functions of its file that it calls, are judged like the handler: the request's id is lost on the queue. Other
 background jobs, test code, scripts and calls to
 localhost or to the service's own public address (`f"{SITE_URL}/api/v2/..."`, also through a
 local or a helper of the module that returns it: the service calling its own API) are not reported on
@@ -54,17 +58,15 @@ itself or to localhost: a hop whose two requests' logs cannot be tied either), a
 service of ours, the service itself or is made on a request path, a form's `clean_*()` or a serializer's
 `validate_*()` among them (background jobs that only fetch URLs found in
 data have no incoming request whose id they could pass on), it is reported once, at the
-first such call to a service of ours (off a request path, an address held in a constant bound to a public URL,
-`API_URL = "http://api.anidb.net:9001/httpapi"`, is taken for a vendor's API, as from a task, also through the locals
-and constants the URL is built from, `f"{INDEX_API}/task"` with `INDEX_API = "https://ci.vendor.example"`, and a
-constant imported from a project module and filled in by `.format(...)`), else the first on a
+first such call to a service of ours, else the first on a
 request path, else the first to itself, with the count of the others and the files they are in:
 an id the service never creates is missing from its own logs and from every hop alike. When a file of the service
 names a request-id header (`"X-Request-ID"`, `"traceparent"`, an ASGI middleware's `b"x-request-id"`) or a
 request-id library is in use (asgi-correlation-id, django-guid, django-log-request-id, django-structlog, ...), the
 finding says the id exists and is not passed on (the fix is then only the forwarding). A field of an object
 the function was handed or computed (`metadata.preview_image`) is a link in data, not a configured address;
-a configured URL template filled in (`settings.ICON_URL.format(domain=d)`) is the configured address.
+a configured URL template filled in (`settings.ICON_URL.format(domain=d)`) is the configured address. A call that
+names the method first takes its URL second (`http.request("GET", url)`, `client.stream("POST", url)`).
 
 ## Why is this bad?
 When a request fans out to other services, the only way to follow it through their
@@ -100,7 +102,7 @@ import re
 from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding, shown_places
-from audit_lib.libs.http import ClientBinding, OutboundCall, outbound_calls
+from audit_lib.libs.http import METHOD_FIRST, ClientBinding, OutboundCall, outbound_calls
 from audit_lib.libs.web import RouteHandler
 from audit_lib.operator_code import is_offline_file, is_script_file
 from audit_lib.pyast import (
@@ -135,12 +137,13 @@ VENDOR_NAME = re.compile(r"paypal|stripe|github|gitlab|google|slack|twilio|sendg
 # an identity provider's endpoints (token exchange, user info, introspection): the provider's, however configured
 IDENTITY_ENDPOINT = re.compile(r"oauth|token|userinfo|user_info|introspect|authori[sz]|jwks|openid|oidc|saml|"
                                r"(^|[^a-z])sso", re.IGNORECASE)
-IDENTITY_PATH = re.compile(r"(?i)/(oauth2?|token|authorize|userinfo|user_info|openid-connect|introspect|jwks)(/|$)|/\.well-known/openid")
+IDENTITY_PATH = re.compile(r"(?i)/(oauth2?|token|authorize|userinfo|user_info|openid-connect|introspect|jwks)(/|$)|/\.well-known/(openid|oauth)")
 IDENTITY_ADDRESS = re.compile(r"(?i)(oauth|token|userinfo|user_info|introspect|authori[sz]\w*|jwks|openid|oidc)_?"
                               r"(url|uri|endpoint)$")
 OAUTH_OPERATIONS = {"fetch_token", "refresh_token", "fetch_access_token", "fetch_request_token", "revoke_token"}
 CONFIG_MAPPINGS = ("config", "settings", "conf")  # app.config["X"], current_app.config.get("X"), settings["X"]
 URL_HOST = re.compile(r"^https?://(?:[^/@]*@)?([^/:?#]+)")
+INTERNAL_ZONES = {"internal", "intranet", "corp", "svc", "lan", "local", "private"}  # billing.internal.example.com
 INTERNAL_SUFFIXES = (".internal", ".local", ".localdomain", ".svc", ".lan", ".corp", ".intranet", ".consul", ".home.arpa")
 GENERIC_NAMES = {"get", "post", "put", "patch", "delete", "head", "options", "request", "send", "json", "run", "execute",
                  "call", "__call__", "__init__", "close"}
@@ -179,15 +182,13 @@ def check(project: Project) -> Iterator[Finding]:
                 silent.append((module, call, OWN_SERVICE_RANK))  # a hop to itself: no id in either request's logs
                 continue
             on_request_path = id(fn) in handlers or fn.name in called or id(fn) in task_code
-            ours = _addresses_our_service(module, call, public_settings) \
-                and (on_request_path or not _public_constant_address(module, call.node, project))
-            if not _someone_elses_api(module, call, public_settings):
+            ours = _addresses_our_service(module, call, public_settings, project)
+            if not _someone_elses_api(module, call, public_settings, project):
                 validates_input = _validates_request_input(module, fn)
                 silent.append((module, call, (not ours) * 2 + (not (on_request_path or validates_input))))
             if not ours:
                 continue
-            if id(fn) not in handlers and fn.name not in called \
-                    and (id(fn) not in task_code or _public_constant_address(module, call.node, project)):
+            if not on_request_path:
                 continue
             reported = True
             yield _finding_at(module, call, f"{_label(call)} sends no correlation id header "
@@ -306,49 +307,62 @@ def _enqueued_task_code(project: Project, routes: list[tuple[SourceModule, Route
     return found
 
 
-def _public_constant_address(module: SourceModule, call: ast.Call, project: Project) -> bool:
-    """A URL that starts with a constant bound to a public address (``READWISE_URL = "https://readwise.example/api"``):
-    from a task, where no request path vouches for it, a hosted vendor's API rather than a service of ours."""
-    target = call.args[0] if call.args else keyword(call, "url")
-    return target is not None and _public_host(_written_address(module, call, target, project))
+def _public_constant_address(module: SourceModule, call: OutboundCall, project: Project) -> bool:
+    """A URL that starts with a constant bound to a public address (``READWISE_URL = "https://readwise.example/api"``,
+    ``self.base_url = "https://api.vendor.example/v0"``): a hosted vendor's API, like a public domain written at the
+    call; another service of ours is reached through an address each deployment configures, or an internal name."""
+    target = _requested_address(call)
+    return target is not None and _public_host(_written_address(module, call.node, target, project))
 
 
-def _addresses_our_service(module: SourceModule, call: OutboundCall, public_settings: set[str]) -> bool:
+def _requested_address(call: OutboundCall) -> ast.expr | None:
+    """The URL a call requests, or for a path (``client.get("/items")``) the ``base_url`` of its client."""
+    target = _url_argument(call)
+    leading = target.values[0] if isinstance(target, ast.JoinedStr) and target.values else target
+    if (string_value(leading) or "").startswith("/"):
+        return call.client.keyword("base_url") if call.client is not None else None
+    return target
+
+
+def _url_argument(call: OutboundCall) -> ast.expr | None:
+    """The URL a call requests: its first argument, the second after the method (``http.request("GET", url)``,
+    ``client.stream("GET", url)``), or ``url=``."""
+    url_at = 1 if call.operation in METHOD_FIRST and call.library != "urllib" else 0
+    return call.node.args[url_at] if len(call.node.args) > url_at else keyword(call.node, "url")
+
+
+def _addresses_our_service(module: SourceModule, call: OutboundCall, public_settings: set[str],
+                           project: Project) -> bool:
     """Whether the call visibly targets another service of ours: a configured or constant address
     (``settings.STOCK_URL``, ``STOCK_URL``, ``self.BASE_URL``), an internal host, or a path on a client
     whose ``base_url`` is one. A URL from a parameter or from response data (a link, a webhook, a
     user's callback) is not judged, nor an address named after a public vendor, nor a setting whose
     default is a public address."""
-    if _someone_elses_api(module, call, public_settings):
+    if _someone_elses_api(module, call, public_settings, project):
         return False
-    target = call.node.args[0] if call.node.args else keyword(call.node, "url")
-    leading = target.values[0] if isinstance(target, ast.JoinedStr) and target.values else target
-    text = string_value(leading) if leading is not None else None
-    if text is not None and text.startswith("/"):
-        target = call.client.keyword("base_url") if call.client is not None else None
-        if target is None:
-            return False
+    target = _requested_address(call)
     return target is not None and _configured_address(module, call.node, target)
 
 
-def _someone_elses_api(module: SourceModule, call: OutboundCall, public_settings: set[str]) -> bool:
-    """A public API written in the code, an identity provider (a token exchange), or a setting whose default
-    or value is a public address or that is named after a vendor: a service that will not read our header."""
-    if _third_party(module, call) or call.operation in OAUTH_OPERATIONS or _calls_identity_provider(module, call.node) \
-            or _identity_path(module, call.node):
+def _someone_elses_api(module: SourceModule, call: OutboundCall, public_settings: set[str], project: Project) -> bool:
+    """A public API written in the code (at the call or in a constant), an identity provider (a token exchange), or a
+    setting whose default or value is a public address or that is named after a vendor: a service that will not read
+    our header."""
+    if _third_party(module, call) or _public_constant_address(module, call, project) \
+            or call.operation in OAUTH_OPERATIONS or _calls_identity_provider(module, call) or _identity_path(module, call):
         return True
-    target = call.node.args[0] if call.node.args else keyword(call.node, "url")
+    target = _url_argument(call)
     name = _setting_name(target) if target is not None else None
     return name is not None and (name in public_settings or bool(VENDOR_NAME.search(name.lower()))
                                  or bool(IDENTITY_ENDPOINT.search(name)))
 
 
-def _calls_identity_provider(module: SourceModule, call: ast.Call) -> bool:
+def _calls_identity_provider(module: SourceModule, outbound: OutboundCall) -> bool:
     """A call, in a class that names an identity provider's endpoints in its constants (``TOKEN_URL =
     "https://gitlab.example/oauth/token"``), to the host of those endpoints (its ``USER_API_URL`` too): an
     OAuth/OIDC client talking to the provider."""
+    call, target = outbound.node, _url_argument(outbound)
     cls = next((p for p in ancestors(module, call) if isinstance(p, ast.ClassDef)), None)
-    target = call.args[0] if call.args else keyword(call, "url")
     if cls is None or target is None:
         return False
     provider_hosts = {_host(string_value(statement.value)) for statement in cls.body
@@ -357,12 +371,12 @@ def _calls_identity_provider(module: SourceModule, call: ast.Call) -> bool:
     return _host(string_value(_constant_value(module, call, _leading_part(target)))) in provider_hosts - {None}
 
 
-def _identity_path(module: SourceModule, call: ast.Call) -> bool:
+def _identity_path(module: SourceModule, outbound: OutboundCall) -> bool:
     """A URL whose written path is an identity provider's endpoint (``f"{self.domain}/oauth2/v1/userinfo"``,
     ``f"{base}/realms/{realm}/protocol/openid-connect/token"``), directly or through a local named for one
     (``user_info_url = ...``) or built from an address named for one (``urljoin(self.user_info_url, "emails")``):
     whatever host the deployment configures, it is the provider's."""
-    target = call.args[0] if call.args else keyword(call, "url")
+    call, target = outbound.node, _url_argument(outbound)
     if isinstance(target, ast.Name) and not IDENTITY_ENDPOINT.search(target.id):
         target = _local_value(module, call, target.id) or target
     return target is not None and any(
@@ -504,7 +518,7 @@ def _assigned_at_module_level(module: SourceModule, name: str) -> bool:
 
 def _third_party(module: SourceModule, call: OutboundCall) -> bool:
     """A URL of a public SaaS API, literal or in a constant: it will not read our correlation header."""
-    first = call.node.args[0] if call.node.args else keyword(call.node, "url")
+    first = _url_argument(call)
     if isinstance(first, ast.JoinedStr) and first.values:
         first = first.values[0]
     if isinstance(first, ast.FormattedValue):
@@ -545,8 +559,11 @@ def _written_address(module: SourceModule, at: ast.AST, node: ast.expr, project:
 
 
 def _public_host(url: str | None) -> bool:
+    """A host on the internet: not an IP address, a single name (``http://stock:8080``) or one in an internal zone
+    (``stock.svc.cluster.local``, ``billing.internal.example.com``)."""
     host = _host(url) or ""
-    return "." in host and not host.replace(".", "").isdigit() and not host.endswith(INTERNAL_SUFFIXES)
+    return "." in host and not host.replace(".", "").isdigit() and not host.endswith(INTERNAL_SUFFIXES) \
+        and not set(host.split(".")[:-1]) & INTERNAL_ZONES
 
 
 def _local_value(module: SourceModule, at: ast.AST, name: str) -> ast.expr | None:
@@ -559,7 +576,8 @@ def _local_value(module: SourceModule, at: ast.AST, name: str) -> ast.expr | Non
 
 
 def _constant_value(module: SourceModule, at: ast.AST, node: ast.expr) -> ast.expr:
-    """The string a module constant (``TOKEN_URL``) or a class constant (``self.TOKEN_URL``) is bound to."""
+    """The string a module constant (``TOKEN_URL``), a class constant (``self.TOKEN_URL``) or an attribute the class
+    only ever sets to one string (``self.api_url = "https://api.vendor.example/graphql"`` in ``__init__``) is bound to."""
     if isinstance(node, ast.Name):
         name, scope = node.id, module.tree
     elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
@@ -575,6 +593,11 @@ def _constant_value(module: SourceModule, at: ast.AST, node: ast.expr) -> ast.ex
             [statement.target] if isinstance(statement, ast.AnnAssign) else []
         if any(isinstance(t, ast.Name) and t.id == name for t in targets) and string_value(statement.value):
             return statement.value
+    if isinstance(scope, ast.ClassDef):
+        values = [n.value for n in walk_nodes(scope) if isinstance(n, ast.Assign) and any(
+            isinstance(t, ast.Attribute) and t.attr == name and dotted(t.value) == "self" for t in n.targets)]
+        if len(values) == 1 and string_value(values[0]):
+            return values[0]
     return node
 
 
