@@ -74,8 +74,9 @@ manager's, `board.pins.get_or_create(url=url)`, whose foreign key joins the look
 of the code base that declares no unique key within the columns the call fixes -- the looked-up ones, and
 those with a constant default its `defaults` leave alone (`label = CharField(default="")`): Django makes the
 call atomic only when the database enforces the lookup's uniqueness; without a key it is a `get`, then a
-`create`, two concurrent calls both insert, and later lookups raise `MultipleObjectsReturned`. A key the
-model may inherit from a base class of the code base counts as there.
+`create`, two concurrent calls both insert, and later lookups raise `MultipleObjectsReturned`. A key a base
+class of the code base declares counts too (an abstract `Owned` with `unique_together = (("owner", "name"),)`);
+a base that declares none (a `Timestamped` adding `created`) adds no key.
 
 It also reports a "MAX + 1" sequence: the current maximum of a column read without a lock (SQLAlchemy
 `func.max(Invoice.number)`, peewee `fn.MAX`, Django `aggregate(Max("number"))`, `order_by("-number").first()`
@@ -97,7 +98,8 @@ without a check of its value, is not reported.
 
 It also reports an ORM read-modify-write: a row read without a lock (`row =
 Model.objects.get(...)`, `get_object_or_404(Model, ...)`, `query.first()`, peewee's `Model.get_by_id(pk)` and
-`get_or_none(...)`), a field
+`get_or_none(...)`, a row fetched from a select's result, `result = await session.execute(select(User)...)` then
+`user = result.scalar_one_or_none()`), a field
 changed from its own value (`row.balance -= amount`, `row.n = row.n + 1`), then written
 back (`row.save()`, a write given the row, or the `commit()` that flushes a SQLAlchemy
 row): a lost update.
@@ -161,7 +163,8 @@ background task (`@app.task`, `@shared_task`), which no request handler covers. 
 under a `scripts/` folder, in Django management commands (`management/commands/`) or click/Typer commands
 (`@cli.command()`), functions only such commands (also from a command's `handle()` or its helpers) or a
 script's main block call (a dev-data seeder, `init_database`), a DRF view hook defined on a serializer
-(`perform_create`: DRF calls it on views only, the serializer's is dead code), tests, a class's test hook (`_monkeypatch`, `mock_responses`: stubs that fabricate
+(`perform_create`: DRF calls it on views only, the serializer's is dead code), receivers of Django's `post_migrate`/`pre_migrate` signal (`post_migrate.connect(create_permissions)`,
+run by `migrate`) and what only they call, tests, a class's test hook (`_monkeypatch`, `mock_responses`: stubs that fabricate
 fixture rows for a test run) and migrations are not checked: nothing runs them concurrently.
 When every `isolation_level` the code base sets is `REPEATABLE READ` or stricter, read-modify-writes
 and single-use claims are not reported (the database aborts the second of two updates of one row); at
@@ -237,6 +240,7 @@ from audit_lib.source import Project, SourceModule, is_management_command, parse
 
 FETCH_METHODS = {"fetchone", "fetchall", "fetchmany", "fetchval", "fetchrow", "first", "one", "one_or_none",
                  "scalar", "scalar_one", "scalar_one_or_none", "all"}
+MIGRATE_SIGNALS = {"post_migrate", "pre_migrate"}
 ROW_READS = {"get", "aget", "first", "last", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "get_one",
              "get_or_none", "get_by_id",  # peewee
              "get_one_or_none", "earliest", "latest", "afirst", "alast"}
@@ -408,8 +412,12 @@ def _unless_run_by_operators(module: SourceModule, project: Project, fn: ast.AST
     (a transaction wrapper's body) runs when that function does."""
     found = list(findings)
     fn = _caller_of_nested(module, fn)
-    if found and not _startup_hook(module, fn) and (getattr(fn, "decorator_list", None) or not run_by_operators(
-            module, project, fn, also=_run_once)):
+
+    def run_once(caller_module: SourceModule, caller: ast.AST) -> bool:
+        return _run_once(caller_module, caller) or _migrate_signal_receiver(caller_module, project, caller)
+
+    if found and not run_once(module, fn) and (getattr(fn, "decorator_list", None) or not run_by_operators(
+            module, project, fn, also=run_once)):
         yield from found
 
 
@@ -417,6 +425,20 @@ def _run_once(module: SourceModule, fn: ast.AST) -> bool:
     """A start-up hook, or a function of a script or a management command (``Command.handle``, which the
     search for callers leaves alone as a common method name)."""
     return _startup_hook(module, fn) or _one_off(module.path)
+
+
+def _migrate_signal_receiver(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """A receiver of Django's ``post_migrate``/``pre_migrate`` signal (``@receiver(post_migrate)``,
+    ``post_migrate.connect(create_permissions)``): the ``migrate`` command runs it, once per app."""
+    def migrate_signal(node: ast.AST) -> bool:
+        return (dotted(node) or "").split(".")[-1] in MIGRATE_SIGNALS
+
+    if any(isinstance(d, ast.Call) and method_name(d) == "receiver" and d.args and migrate_signal(d.args[0])
+           for d in getattr(fn, "decorator_list", ())):
+        return True
+    return any(isinstance(call := user.parents.get(node), ast.Call) and node in call.args and isinstance(
+        call.func, ast.Attribute) and call.func.attr == "connect" and migrate_signal(call.func.value)
+        for user, node, called in function_uses(module, project, fn) if not called)
 
 
 def _serialized_per_submission(module: SourceModule, project: Project, fn: ast.AST) -> bool:
@@ -796,16 +818,32 @@ def _keyed_over(module: SourceModule, model: ast.ClassDef, project: Project, cal
     for ``user_id`` too, in the call or in the key): those it looks up, and those with a constant default that its
     ``defaults`` leave alone (``label = CharField(default="")``, ``default=REGION_EU``: every such insert stores
     the same value). The keys: its primary key, a field with ``unique=True``, a ``OneToOneField``,
-    ``primary_key=True``, ``unique_together`` or a ``UniqueConstraint`` of its ``Meta``, the key of a library base (Django's ``AbstractUser``). A key of a base
-    class of the code base, or one the code does not spell as field names (a ``UniqueConstraint`` over
-    expressions), counts as within: not known to be absent."""
-    if any(db.project_class(module, project, base) is not None for base in model.bases):
-        return True
+    ``primary_key=True``, ``unique_together`` or a ``UniqueConstraint`` of its ``Meta``, the key of a library base
+    (Django's ``AbstractUser``), and those of its base classes of the code base (an abstract ``BaseModel``), read
+    the same way. A key the code does not spell as field names (a ``UniqueConstraint`` over expressions), or
+    bases nested deeper than the reading goes, count as within: not known to be absent."""
     given = next((k.value for k in call.keywords if k.arg == "defaults"), None)
     overridden = set() if given is None else {string_value(k) for k in given.keys} if isinstance(given, ast.Dict) else None
     fixed = {c.split("__")[0].removesuffix("_id") for c in lookup} | ({"id"} if "pk" in lookup else set())
-    keys: list[set[str]] = [{"id"}] + [set(fields) for base, fields in db.LIBRARY_KEYED_BASES.items()
-                                       if any((dotted(b) or "").endswith(base) for b in model.bases)]
+    keys: list[set[str]] = [{"id"}]
+    if not _declared_keys(module, model, project, overridden, fixed, keys):
+        return True
+    return any({column.removesuffix("_id") for column in key} <= fixed or "?" in key for key in keys)
+
+
+def _declared_keys(module: SourceModule, model: ast.ClassDef, project: Project, overridden: set[str] | None,
+                   fixed: set[str], keys: list[set[str]], depth: int = 0) -> bool:
+    """Adds to ``keys`` the unique keys ``model`` and its bases of the code base declare, and to ``fixed`` their
+    columns with a constant default that ``overridden`` leaves alone; False when the bases nest too deep to read."""
+    if depth > 5:
+        return False
+    keys += [set(fields) for base, fields in db.LIBRARY_KEYED_BASES.items()
+             if any((dotted(b) or "").endswith(base) for b in model.bases)]
+    for base in model.bases:
+        found = db.project_class(module, project, base)
+        if found is not None and found[1] is not model and not _declared_keys(
+                *found, project, overridden, fixed, keys, depth + 1):
+            return False
     for statement in model.body:
         value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
         words = {k.arg: k.value for k in value.keywords} if isinstance(value, ast.Call) else {}
@@ -826,7 +864,7 @@ def _keyed_over(module: SourceModule, model: ast.ClassDef, project: Project, cal
         elif isinstance(node, ast.Call) and (dotted(node.func) or "").endswith("UniqueConstraint"):
             fields = next((k.value for k in node.keywords if k.arg == "fields"), None)
             keys.append({string_value(e) or "?" for e in getattr(fields, "elts", [None])})
-    return any({column.removesuffix("_id") for column in key} <= fixed or "?" in key for key in keys)
+    return True
 
 
 def _run_query(fn: ast.AST, read: db.DbOp) -> db.DbOp:
@@ -1862,7 +1900,7 @@ def _rows_read(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], project: P
         value = node.value.value if isinstance(node.value, ast.Await) else node.value
         if not isinstance(value, ast.Call):
             continue
-        op = by_call.get(id(value)) or _shortcut_read(value)
+        op = by_call.get(id(value)) or _shortcut_read(value) or _row_fetched(module, fn, ops, value)
         if op is None or not op.locking and (op.is_read and op.method not in ROW_READS and not (
                 project is not None and op.through and _returns_row(module, project, value))):
             continue
@@ -1877,6 +1915,15 @@ def _rows_read(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], project: P
         else:
             loaded[target.id] = op
     return loaded
+
+
+def _row_fetched(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], value: ast.Call) -> db.DbOp | None:
+    """The read whose result ``value`` fetches one row from (``result = await session.execute(select(User)...)``,
+    then ``result.unique().scalar_one_or_none()``), as a one-row read."""
+    if method_name(value) not in ROW_READS:
+        return None
+    read = next((op for op in ops if op.is_read and op.tables and _fetches_from(module, fn, value, op, None)), None)
+    return replace(read, method=method_name(value)) if read is not None else None
 
 
 def _in_leaving_branch(module: SourceModule, node: ast.AST) -> bool:
