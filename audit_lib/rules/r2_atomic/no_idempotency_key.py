@@ -17,7 +17,8 @@ view's `def put(self, instance_id)`, whose argument comes from the URL).
 A DRF view that leaves POST to the framework (`ModelViewSet`, `CreateModelMixin`,
 `ListCreateAPIView`, without a `create` of its own or with one that hands the request to
 `super().create(...)`) is reported at its class: DRF's `create()` saves the serializer, inserting a
-row of its `Meta.model`. A view's own `create` that calls `self.perform_create(serializer)` saves it too
+row of its `Meta.model`; not when a base of the code base between them writes its own `create` (a
+server-rendered page viewset whose `create` saves a form: its `serializer_class` only renders). A view's own `create` that calls `self.perform_create(serializer)` saves it too
 (DRF's `perform_create`, or the view's unless it upserts). Not when that model
 has a natural unique key or a UUID primary key with a default (DRF accepts the id from the
 client: an offline-first client sends the same id again), or `perform_create` upserts.
@@ -487,20 +488,34 @@ def _client_keyed(project: Project, model: str) -> bool:
 def _creates_implicitly(project: Project, cls: ast.ClassDef) -> bool:
     """A class built on DRF's create mixins (directly or through a base of the code base) that does
     not write its own ``create`` (an explicit one is a handler of its own), or whose own ``create``
-    hands the request to DRF's (``return super().create(request, *args, **kwargs)``)."""
-    if any(isinstance(f, ast.FunctionDef) and f.name in ("create", "post") and not _calls_super_create(f)
-           for f in cls.body):
+    hands the request to DRF's (``return super().create(request, *args, **kwargs)``); nor does a base of
+    the code base on the way to the mixin (a page viewset's ``create`` that saves a form)."""
+    if _writes_own_create(cls):
         return False
     todo, seen = [(dotted(b) or "").split(".")[-1] for b in cls.bases], set()
     while todo:
         base = todo.pop()
-        if base in seen or base.startswith("ReadOnly"):
+        if base in seen or base.startswith("ReadOnly") or base in _classes_with_own_create(project):
             continue
         seen.add(base)
         if base in IMPLICIT_CREATE:
             return True
         todo.extend(db.class_bases(project).get(base, ()))
     return False
+
+
+def _writes_own_create(cls: ast.ClassDef) -> bool:
+    return any(isinstance(f, ast.FunctionDef) and f.name in ("create", "post") and not _calls_super_create(f)
+               for f in cls.body)
+
+
+def _classes_with_own_create(project: Project) -> set[str]:
+    """Names of the code base's classes that write their own ``create``/``post``."""
+    if "r2.own_create_classes" not in project.facts:
+        project.facts["r2.own_create_classes"] = {
+            cls.name for module in project.modules if "def create" in module.text or "def post" in module.text
+            for cls in module.nodes_of(ast.ClassDef) if _writes_own_create(cls)}
+    return project.facts["r2.own_create_classes"]
 
 
 def _create_method(cls: ast.ClassDef) -> ast.FunctionDef | None:
