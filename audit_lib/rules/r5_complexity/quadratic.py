@@ -111,7 +111,8 @@ length cap (`if len(text + piece) <= 3000: text += piece`) or once on the way ou
 (`text += "..."; break`), and code that runs
 once or by hand (at import, in migration revisions, in tests, in Django management
 commands, in `docs/` and `examples/`, in set-up modules such as `seed.py`, in scripts outside the
-service's packages that only a `__main__` block runs) are fine.
+service's packages that only a `__main__` block runs, in functions only the commands of a command-line module
+call, even one the service imports for something else) are fine.
 
 ## Why is this bad?
 Each of these turns an O(n) pass into O(n²): with 10 000 items that is 100 million
@@ -155,6 +156,7 @@ from audit_lib.pyast import (
     annotation_expr,
     call_name,
     dotted,
+    enclosing_function,
     keyword,
     method_name,
     qualified,
@@ -188,6 +190,7 @@ from audit_lib.rules.r5_complexity._common import (
     walked_collection,
     walks_a_collection,
 )
+from audit_lib.operator_code import run_by_operators
 from audit_lib.source import Project, SourceModule, is_management_command
 
 LINEAR_LIST_METHODS = {"index", "count", "remove"}
@@ -212,13 +215,21 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
 
     reported: set[int] = set()
     for finding, node, groups in _findings(module, kinds):
-        if finding.line not in reported and _data_sized(module, project, node, groups):
+        if finding.line not in reported and _data_sized(module, project, node, groups) \
+                and not _command_helper(module, project, node):
             reported.add(finding.line)
             yield finding
     for finding in [*_property_rereads(module, project), *_texts_appended_per_call(module)]:
         if finding.line not in reported:
             reported.add(finding.line)
             yield finding
+
+
+def _command_helper(module: SourceModule, project: Project, node: ast.AST) -> bool:
+    """In a function only the commands of a command-line module run (``ManagePrefs.fetch_prefs()`` of a typer
+    command in a ``setup.py`` the service also imports for another function): an operator's one-off run."""
+    return handler_of(module, node, project) is None \
+        and run_by_operators(module, project, enclosing_function(module, node))
 
 
 REREAD_PROPERTIES = "R5.quadratic:reread-properties"
