@@ -13,6 +13,7 @@ from audit_lib.libs.web import route_handlers
 from audit_lib.pyast import (
     ancestors,
     decorator_names,
+    dotted,
     enclosing_function,
     functions,
     has_main_block,
@@ -200,6 +201,24 @@ def run_by_operators(module: SourceModule, project: Project, fn: ast.AST | None,
                 else run_by_operators(user, project, caller, also, depth + 1)):
             return False
     return True
+
+
+MIGRATE_SIGNALS = frozenset({"pre_migrate", "post_migrate"})  # Django's: sent by the migrate command
+
+
+def receives_migrate_signal(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """A receiver of Django's ``pre_migrate``/``post_migrate`` signal (``@receiver(post_migrate)``, or
+    ``post_migrate.connect(create_permissions)`` anywhere in the code base, ``apps.py`` included): the ``migrate``
+    command runs it, once per app, on the operator's console rather than on a request's path."""
+    def migrate_signal(node: ast.AST) -> bool:
+        return (dotted(node) or "").split(".")[-1] in MIGRATE_SIGNALS
+
+    if any(isinstance(d, ast.Call) and (dotted(d.func) or "").split(".")[-1] == "receiver" and d.args
+           and migrate_signal(d.args[0]) for d in getattr(fn, "decorator_list", ())):
+        return True
+    return any(isinstance(call := user.parents.get(node), ast.Call) and node in call.args and isinstance(
+        call.func, ast.Attribute) and call.func.attr == "connect" and migrate_signal(call.func.value)
+        for user, node, called in function_uses(module, project, fn) if not called)
 
 
 def function_uses(module: SourceModule, project: Project, fn: ast.AST) -> list[tuple[SourceModule, ast.AST, bool]]:

@@ -278,7 +278,7 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, repositories, storage
 from audit_lib.libs.http import decoded_response, outbound_call
 from audit_lib.libs.web import project_routes, route_handlers
-from audit_lib.operator_code import defines_worker_tasks, is_celery_task
+from audit_lib.operator_code import defines_worker_tasks, is_celery_task, receives_migrate_signal
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
@@ -1331,20 +1331,17 @@ def _template_calls(project: Project, read: bool = False) -> frozenset[str]:
     return found
 
 
-MIGRATION_SIGNALS = frozenset({"post_migrate", "pre_migrate"})
-
-
 def _migration_receiver(module: SourceModule, project: Project, fn: ast.AST) -> bool:
     """``@receiver(post_migrate)``, or ``@receiver(migrate_finished)`` of a project signal that only
     operator scripts send (``migrate_finished.send(self)`` in a management command): it runs once after
     the migrations, over the few configuration rows it sets up, not on a request's path."""
+    if receives_migrate_signal(module, project, fn):
+        return True
     for decorator in getattr(fn, "decorator_list", ()):
         if not (isinstance(decorator, ast.Call) and (dotted(decorator.func) or "").split(".")[-1] == "receiver"
                 and decorator.args):
             continue
         signal = (dotted(decorator.args[0]) or "").split(".")[-1]
-        if signal in MIGRATION_SIGNALS:
-            return True
         sent = re.compile(rf"\b{re.escape(signal)}\.send(_robust)?\(")
         senders = [other for other in project.modules if not is_test_path(other.path) and sent.search(other.text)]
         if signal and senders and all(_operator_script(other, project) for other in senders):

@@ -231,7 +231,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
-from audit_lib.operator_code import function_uses, run_by_operators
+from audit_lib.operator_code import function_uses, receives_migrate_signal, run_by_operators
 from audit_lib.pyast import (FUNCTION_TYPES, ancestors, dotted, enclosing_function, functions, is_none, keyword, method_name,
                              string_value, walk_function_body, walk_nodes)
 from audit_lib.registry import rule
@@ -240,7 +240,6 @@ from audit_lib.source import Project, SourceModule, is_management_command, parse
 
 FETCH_METHODS = {"fetchone", "fetchall", "fetchmany", "fetchval", "fetchrow", "first", "one", "one_or_none",
                  "scalar", "scalar_one", "scalar_one_or_none", "all"}
-MIGRATE_SIGNALS = {"post_migrate", "pre_migrate"}
 ROW_READS = {"get", "aget", "first", "last", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "get_one",
              "get_or_none", "get_by_id",  # peewee
              "get_one_or_none", "earliest", "latest", "afirst", "alast"}
@@ -414,7 +413,7 @@ def _unless_run_by_operators(module: SourceModule, project: Project, fn: ast.AST
     fn = _caller_of_nested(module, fn)
 
     def run_once(caller_module: SourceModule, caller: ast.AST) -> bool:
-        return _run_once(caller_module, caller) or _migrate_signal_receiver(caller_module, project, caller)
+        return _run_once(caller_module, caller) or receives_migrate_signal(caller_module, project, caller)
 
     if found and not run_once(module, fn) and (getattr(fn, "decorator_list", None) or not run_by_operators(
             module, project, fn, also=run_once)):
@@ -425,20 +424,6 @@ def _run_once(module: SourceModule, fn: ast.AST) -> bool:
     """A start-up hook, or a function of a script or a management command (``Command.handle``, which the
     search for callers leaves alone as a common method name)."""
     return _startup_hook(module, fn) or _one_off(module.path)
-
-
-def _migrate_signal_receiver(module: SourceModule, project: Project, fn: ast.AST) -> bool:
-    """A receiver of Django's ``post_migrate``/``pre_migrate`` signal (``@receiver(post_migrate)``,
-    ``post_migrate.connect(create_permissions)``): the ``migrate`` command runs it, once per app."""
-    def migrate_signal(node: ast.AST) -> bool:
-        return (dotted(node) or "").split(".")[-1] in MIGRATE_SIGNALS
-
-    if any(isinstance(d, ast.Call) and method_name(d) == "receiver" and d.args and migrate_signal(d.args[0])
-           for d in getattr(fn, "decorator_list", ())):
-        return True
-    return any(isinstance(call := user.parents.get(node), ast.Call) and node in call.args and isinstance(
-        call.func, ast.Attribute) and call.func.attr == "connect" and migrate_signal(call.func.value)
-        for user, node, called in function_uses(module, project, fn) if not called)
 
 
 def _serialized_per_submission(module: SourceModule, project: Project, fn: ast.AST) -> bool:

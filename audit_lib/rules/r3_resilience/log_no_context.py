@@ -144,6 +144,7 @@ from audit_lib.operator_code import (
     is_runnable_script,
     is_script_file,
     module_importers,
+    receives_migrate_signal,
     run_by_operators,
 )
 from audit_lib.pyast import (
@@ -502,7 +503,6 @@ GUNICORN_HOOKS = {"on_starting": ("server",), "on_reload": ("server",), "when_re
                   "nworkers_changed": ("server", "new_value", "old_value"), "on_exit": ("server",)}
 
 
-MIGRATE_SIGNALS = {"pre_migrate", "post_migrate"}  # Django's: sent by the migrate command
 MIGRATIONS_MODULE = re.compile(r"(^|_)migrations?(_|$)")  # migrations.py, migration_utils.py, data_migrations.py
 
 
@@ -516,11 +516,8 @@ def _migrate_output(module: SourceModule, call: ast.Call, project: Project) -> b
     if MIGRATIONS_MODULE.search(name) \
             and all(is_script_file(m) or is_test_file(m) for m in module_importers(module, project)):
         return True
-    connected = {dotted(n.args[0]) for n in module.nodes_of(ast.Call) if n.args and isinstance(n.func, ast.Attribute)
-                 and n.func.attr == "connect" and dotted(n.func.value) in MIGRATE_SIGNALS}
     for fn in (p for p in ancestors(module, call) if isinstance(p, FUNCTION_TYPES)):
-        if fn.name in connected or any(
-                isinstance(d, ast.Call) and any(dotted(a) in MIGRATE_SIGNALS for a in d.args) for d in fn.decorator_list):
+        if receives_migrate_signal(module, project, fn):
             return True
         parameters = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
         if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "get_model"
