@@ -62,7 +62,10 @@ its first save. The move may also be made by a helper of the code base handed th
 column and saves it, called in the branch where the state holds (`if notification.status == CREATED:
 provider.send(...); mark_sending(notification)`), on a row read here or by every caller without a lock
 (`notification = get_notification(id)`, `send_to_provider(notification)`): two deliveries of the task both
-send. The row may be one the caller read and handed in
+send. The move may also be a state machine transition of the tested column called on the row or on an object
+it builds (django-fsm's `@transition(field=state, source=..., target=...)`, `order.refund()` then `order.save()`;
+viewflow's `@state.transition(...)`, `order.get_flow().refund()`, whose flow saves the row): the transition checks
+its source state on the stale row in memory, as the `if` did. The row may be one the caller read and handed in
 (`def finish_upload(upload: Upload)`, called with the view's `get_object()`), unless every caller locks it
 before the call. Not a column set when different from a value
 (`if row.status == status: return`, then `row.status = status`), nor bookkeeping inside the branch
@@ -1787,7 +1790,8 @@ def _moves_through_helpers(module: SourceModule, project: Project, fn: ast.AST,
             guarded = test.body if holds_state else _following(module, test) if _leaves(test.body) else []
             move = next((call for statement in guarded for call in sorted(
                 (c for c in ast.walk(statement) if isinstance(c, ast.Call)), key=lambda c: c.lineno)
-                if _helper_moves(module, project, call, name, compare.left.attr)), None)
+                if _helper_moves(module, project, call, name, compare.left.attr)
+                or _transition_moves(module, project, fn, call, name, compare.left.attr)), None)
             if move is None or _sets_column_before(fn, name, compare.left.attr, move):
                 continue  # moved by ``fn`` itself first: the race is that save's (see :func:`_single_use_claims`)
             reported.add(name)
@@ -1827,6 +1831,52 @@ def _helper_moves(module: SourceModule, project: Project, call: ast.Call, name: 
         isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == column and isinstance(
             t.value, ast.Name) and t.value.id == parameter for t in node.targets) for node in walk_function_body(helper)
     ) and any(op.is_write or op.kind == db.COMMIT for op in db.expanded_ops(helper_module, project, helper))
+
+
+def _transition_moves(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, name: str,
+                      column: str) -> bool:
+    """Whether ``call`` runs a state machine transition of the row ``name``'s ``column``: a method of the
+    code base declared as one (django-fsm's ``@transition(field=state, source=..., target=...)``, viewflow's
+    ``@state.transition(source=..., target=...)``), called on the row (``order.refund()``) or on an object
+    the row builds (``order.get_flow().refund()``, ``flow = order.get_flow()``; ``flow.refund()``), and saved
+    by the transition's class (viewflow's ``on_success`` hook) or by ``fn`` after the call. The transition
+    checks its source state on the row in memory, as the ``if`` before it does."""
+    if not isinstance(call.func, ast.Attribute):
+        return False
+    receiver = call.func.value
+    if isinstance(receiver, ast.Name) and receiver.id != name:
+        receiver = db.single_binding(fn, receiver.id)
+    if not (isinstance(receiver, ast.Name) and receiver.id == name or isinstance(receiver, ast.Call) and isinstance(
+            receiver.func, ast.Attribute) and isinstance(receiver.func.value, ast.Name) and receiver.func.value.id == name):
+        return False
+    saved_here = _writes_back(module, fn, [], name, call.lineno + 1, False) is not None
+    return any(field == column and (saves or saved_here)
+               for field, saves in _state_transitions(project).get(call.func.attr, []))
+
+
+def _state_transitions(project: Project) -> dict[str, list[tuple[str, bool]]]:
+    """Method name -> (the state field it moves, whether its class saves the row) for each method of the
+    code base declared a state machine transition: decorated with ``transition(..., target=...)``, the field
+    named by its ``field=`` (django-fsm) or by the object the decorator hangs on (viewflow's ``state``)."""
+    if "r2.state_transitions" not in project.facts:
+        found: dict[str, list[tuple[str, bool]]] = {}
+        for module in project.modules:
+            if "transition(" not in module.text or db.skipped_module(module):
+                continue
+            for cls in module.nodes_of(ast.ClassDef):
+                saves = any(isinstance(node, ast.Call) and method_name(node) in ("save", "asave") for node in ast.walk(cls))
+                for method in cls.body:
+                    for decorator in getattr(method, "decorator_list", []):
+                        if not (isinstance(decorator, ast.Call) and method_name(decorator) == "transition"
+                                and keyword(decorator, "target") is not None):
+                            continue
+                        field = keyword(decorator, "field")
+                        named = string_value(field) or dotted(field) if field is not None else dotted(
+                            decorator.func.value) if isinstance(decorator.func, ast.Attribute) else None
+                        if named:
+                            found.setdefault(method.name, []).append((named.split(".")[-1], saves))
+        project.facts["r2.state_transitions"] = found
+    return project.facts["r2.state_transitions"]
 
 
 def _parameter_given(fn: ast.AST, call: ast.Call, name: str) -> str | None:
