@@ -102,10 +102,18 @@ Reports whole payloads read into memory where streaming fits. That is:
   `blob.download_as_bytes()`, Azure's `(await blob.download_blob()).readall()`): as large as whoever stored it
   made it. One at a key written in the code is a known document, and one parsed as JSON is needed whole;
 - a file opened and read whole only to compute its digest (`hashlib.sha256(f.read())`,
-  `digest.update(open(path, "rb").read())`): `hashlib.file_digest(f, "sha256")` feeds it in chunks (the files of
-  the application's static folder, `app.static_folder`, are its own assets and are not reported);
+  `digest.update(open(path, "rb").read())`), also a file-like object a caller hands in (`hashlib.md5(file.read())`
+  of a stored upload, unless its `size` is compared with a cap first): `hashlib.file_digest(f, "sha256")` feeds it
+  in chunks (the files of the application's static folder, `app.static_folder`, are its own assets and are not
+  reported);
+- a size cap checked on a payload already read whole: a file that decompresses as it is read
+  (`data = gzip.open(path).read()`, also `bz2`, `lzma`, `zstandard`), a zip member (`zf.read(name)`) or a downloaded
+  body (`resp.text`), then `if len(data) > MAX_SIZE`: the largest payload is in memory before it is refused, where
+  `fd.read(MAX_SIZE + 1)`, the member's `ZipInfo.file_size` or `Content-Length` with `stream=True` tell the size
+  first (a check against zero, or a lower bound, `len(data) < 16`, is no cap);
 - a zip archive built in a `BytesIO` (`ZipFile(buffer, "w")`) and sent back as a response body
-  (`HttpResponse(buffer.getvalue())`, `send_file(buffer)`, `StreamingResponse`): every file packed into it
+  (`HttpResponse(buffer.getvalue())`, `send_file(buffer)`, `StreamingResponse`, also through a name,
+  `zipped = buffer.getvalue()`, written into a response, `response.write(zipped)`): every file packed into it
   is in memory at once (not in a handler only administrators reach, or a helper only such handlers call);
 - a file opened and read whole only to be copied into a zip archive (`zip_file.writestr(path, f.read())`
   in `with file.open() as f`, `zip_file.writestr(name, user_file.file.read())` of a stored file field, or
@@ -284,7 +292,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                         *([] if small_picture else _files_sent_whole(module, project, nodes)),
                         *([] if small_picture else _file_objects_copied(module, project, fn, nodes)),
                         *_stored_objects_read_whole(module, nodes),
-                        *_whole_file_hashes(module, nodes), *_log_files_read_whole(module, nodes),
+                        *_whole_file_hashes(module, fn, nodes), *_log_files_read_whole(module, nodes),
+                        *_payloads_measured_after_reading(module, project, fn, nodes),
                         *_bodies_walked_by_line(module, project, fn, nodes), *_pod_logs_walked_by_line(module, nodes),
                         *_downloads_unpacked_in_memory(module, project, fn, nodes), *_archives_built_in_memory(module, project, fn, nodes),
                         *_memory_exports(module, project, fn, nodes), *_csv_written_in_place(module, project, fn, nodes),
@@ -1513,21 +1522,79 @@ def _downloaded_blob(owner: ast.expr, nodes: list[ast.AST]) -> bool:
     return isinstance(owner, ast.Call) and method_name(owner) == "download_blob"
 
 
-def _whole_file_hashes(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+def _whole_file_hashes(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
     """``hashlib.sha256(f.read())`` / ``digest.update(open(path, "rb").read())`` of a file opened in the
-    function: the whole file in memory for a digest that can be fed in chunks."""
+    function, or of a file-like object a caller hands in (``hashlib.md5(file.read())`` of a stored upload): the
+    whole file in memory for a digest that can be fed in chunks."""
     if any(STATIC_ASSETS.search(n.id if isinstance(n, ast.Name) else n.attr)
            for n in nodes if isinstance(n, (ast.Name, ast.Attribute))):
         return  # the application's static folder: files its authors ship, hashed for cache busting
-    opened = _opened_files(nodes, module)
+    opened = _opened_files(nodes, module) | (set(own_parameters(fn)) - REQUEST_NAMES)
     for node in nodes:
-        if not (isinstance(node, ast.Call) and node.args and _whole_file_read(node.args[-1], opened)):
+        if not (isinstance(node, ast.Call) and node.args and _whole_file_read(node.args[-1], opened)) \
+                or isinstance(owner := node.args[-1].func.value, ast.Name) and _size_capped_before(owner, node, nodes):
             continue
         if (call_name(module, node) or "").startswith("hashlib.") or method_name(node) in HASH_FEEDS:
             yield _medium_finding(
                 module, node.args[-1], "a file is read whole into memory only to compute its digest",
                 "feed it in chunks: hashlib.file_digest(f, 'sha256') (Python 3.11+) or "
                 "digest.update(chunk) for each f.read(65536)")
+
+
+# Files that decompress as they are read: a whole read holds the unpacked size, however small the file on disk.
+DECOMPRESSING_OPENS = {"gzip.open", "gzip.GzipFile", "bz2.open", "bz2.BZ2File", "lzma.open", "lzma.LZMAFile",
+                       "zstandard.open"}
+
+
+def _payloads_measured_after_reading(module: SourceModule, project: Project, fn: ast.AST,
+                                     nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``data = gzip.open(path).read(); if len(data) > MAX_SIZE: return``, ``if len(zf.read(name)) > MAX``,
+    ``if len(resp.text) > MAX_SIZE`` of a download: a cap checked on a payload already read whole, so the largest
+    one is in memory before it is refused. ``read(MAX_SIZE + 1)``, the member's ``ZipInfo.file_size`` or the
+    announced ``Content-Length`` and a streamed read tell the size first."""
+    if "len(" not in module.text:
+        return
+    responses = _responses(module, project, fn, nodes)
+    openers = {target: call for target, call in _bindings(nodes)}
+    decompressing = {name for name, call in openers.items() if qualified(module, call.func) in DECOMPRESSING_OPENS}
+    archives = {name for name, call in openers.items() if (qualified(module, call.func) or "").endswith("ZipFile")}
+
+    def payload(value: ast.expr) -> ast.expr | None:
+        if _whole_read(value):
+            owner = value.func.value
+            opened = isinstance(owner, ast.Call) and qualified(module, owner.func) in DECOMPRESSING_OPENS
+            return value if opened or isinstance(owner, ast.Name) and owner.id in decompressing else None
+        if isinstance(value, ast.Call) and method_name(value) == "read" and len(value.args) == 1 \
+                and isinstance(value.func.value, ast.Name) and value.func.value.id in archives:
+            return value
+        return None if responses is None else _whole_body(module, project, value, responses)
+
+    read_into = {n.targets[0].id: read for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+                 and isinstance(n.targets[0], ast.Name) and (read := payload(n.value)) is not None}
+    for node in nodes:
+        measured = _measured_against_cap(node)
+        read = None if measured is None else read_into.get(measured.id) if isinstance(measured, ast.Name) \
+            else payload(measured)
+        if read is not None:
+            yield _medium_finding(
+                module, read, "a payload is read whole into memory before its size is compared with the cap",
+                "check the size first (ZipInfo.file_size, Content-Length with stream=True) or read at most the "
+                "cap: f.read(MAX_SIZE + 1), iter_content() counting the bytes")
+
+
+def _measured_against_cap(node: ast.AST) -> ast.expr | None:
+    """``x`` of ``len(x) > cap`` (``>=``, ``cap < len(x)``), a cap other than zero."""
+    if not (isinstance(node, ast.Compare) and len(node.ops) == 1):
+        return None
+    left, right = node.left, node.comparators[0]
+    if isinstance(node.ops[0], (ast.Lt, ast.LtE)):
+        left, right = right, left
+    elif not isinstance(node.ops[0], (ast.Gt, ast.GtE)):
+        return None
+    if not (isinstance(left, ast.Call) and dotted(left.func) == "len" and len(left.args) == 1) \
+            or isinstance(right, ast.Constant) and not right.value:
+        return None
+    return left.args[0]
 
 
 # A path that names a log (``get_log_file_path()``, ``log_path``, ``LOG_FILE``, ``"worker.log"``): a file the service
@@ -1966,12 +2033,22 @@ def _archives_built_in_memory(module: SourceModule, project: Project, fn: ast.AS
     packed = {archives[name] for name in archives if _packs_files(module, name, nodes)}
     if packed and _operators_only(project, fn):
         return
-    for node, body in _response_bodies(module, nodes if packed else (), ARCHIVE_SINKS):
+    packed |= {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+               and isinstance(n.targets[0], ast.Name) and _reads_buffer(n.value, packed)}
+    bodies = [*_response_bodies(module, nodes, ARCHIVE_SINKS), *_written_to_responses(module, nodes)] if packed else []
+    for node, body in bodies:
         if any(isinstance(n, ast.Name) and n.id in packed for n in walk_nodes(body)):
             yield _medium_finding(
                 module, node, "a zip archive of files is built whole in memory to be sent back",
                 "build it in a temporary file (tempfile.TemporaryFile) and stream that (FileResponse, send_file), "
                 "or stream the archive as it is written (zipstream)")
+
+
+def _reads_buffer(value: ast.expr, buffers: set[str]) -> bool:
+    """``buffer.getvalue()`` (``.read()``) of one of ``buffers``: the archive's bytes under another name."""
+    return isinstance(value, ast.Call) and method_name(value) in {"getvalue", "read"} \
+        and isinstance(value.func, ast.Attribute) and isinstance(value.func.value, ast.Name) \
+        and value.func.value.id in buffers
 
 
 ADMIN_HELPERS = "R5.buffer-not-stream:admin-helpers"
