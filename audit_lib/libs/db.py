@@ -31,7 +31,10 @@ The API:
   table name the call hands in, and a statement the method runs alone in a transaction it opens
   (``with self.connection as c: c.execute(query, args)``) commits on its own;
 - :func:`is_transaction_with`, :func:`is_transaction_function`, :func:`in_transaction`,
-  :func:`transaction_blocks` -- transaction scopes;
+  :func:`transaction_blocks`, :func:`wraps_in_transaction` -- transaction scopes;
+- :func:`is_locking_transaction_with`, :func:`with_transaction_locks` -- transactions that take a lock as they
+  begin (a Django ``Atomic`` subclass of the code base whose ``__enter__`` runs ``select_for_update()``), whose
+  reads are as good as locked;
 - :func:`is_deferred_to_commit` -- a function whose decorator runs it from ``transaction.on_commit``;
 - :func:`evaluated_in_place` -- whether a lazy query (``DbOp.lazy``) runs where it is written;
 - :func:`is_commit` -- ``conn.commit()``, ``session.commit()``, ``COMMIT`` statements;
@@ -2544,13 +2547,13 @@ def is_transaction_with(module: SourceModule, node: ast.With | ast.AsyncWith, pr
     one whose body hands out a transaction (see :func:`_hands_out_transaction`; helpers of
     other modules are read when ``project`` is given).
     """
-    scope = _scope_of(module, function_of(module, node))
+    fn = function_of(module, node)
+    scope = _scope_of(module, fn)
     for item in node.items:
         expr = item.context_expr
-        if isinstance(expr, ast.Call):
-            if _opens_transaction(module, project, expr, scope, _HELPER_DEPTH):
-                return True
-        elif isinstance(expr, (ast.Name, ast.Attribute)):
+        if _item_opens_transaction(module, project, fn, expr, scope, _HELPER_DEPTH):
+            return True
+        if isinstance(expr, (ast.Name, ast.Attribute)):
             name = dotted(expr)
             if name and (name in scope.handles or db_like_name(name)) and isinstance(node, ast.With) and (
                 _commit_on_exit_driver(module) or not _is_sqlalchemy_module(module)
@@ -2564,8 +2567,31 @@ def is_transaction_with(module: SourceModule, node: ast.With | ast.AsyncWith, pr
 _HELPER_DEPTH = 3  # helpers deep: a context manager of the code base wrapping another that wraps atomic()
 
 
+def _item_opens_transaction(module: SourceModule, project: Project | None, fn: ast.AST, expr: ast.expr, scope: _Scope,
+                            depth: int, locking: bool = False) -> bool:
+    """A ``with`` item that opens a transaction (a locking one with ``locking``): a call that opens one, or a name
+    every assignment in the function binds to such a call (``atomic = ImmediateAtomic(using)``, then ``with atomic:``)."""
+    if isinstance(expr, ast.Call):
+        return _opens_transaction(module, project, expr, scope, depth, locking)
+    bound = [stmt.value for stmt in walk_function_body(fn) if _assigns(stmt, expr.id)] if isinstance(
+        expr, ast.Name) and isinstance(fn, FUNCTION_TYPES) else []
+    return bool(bound) and all(isinstance(value, ast.Call) and _opens_transaction(
+        module, project, value, scope, depth, locking) for value in bound)
+
+
 def _opens_transaction(module: SourceModule, project: Project | None, call: ast.Call, scope: _Scope,
-                       depth: int) -> bool:
+                       depth: int, locking: bool = False) -> bool:
+    """Whether the call opens a transaction; with ``locking``, one that takes a lock as it begins, so that the
+    blocks it opens run one at a time (see :func:`_locking_atomic_class`)."""
+    if isinstance(call.func, ast.Call):  # ``ImmediateAtomic(using)(fn)``: the transaction applied as a decorator
+        return _opens_transaction(module, project, call.func, scope, depth, locking)
+    atomic_class = _django_atomic_class(module, project, call.func)
+    if atomic_class is not None:
+        return not locking or _locking_atomic_class(project, atomic_class)
+    if locking:
+        resolved = resolve_function(module, project, call) if depth > 0 else None
+        return resolved is not None and _hands_out_transaction(*resolved, project, depth - 1, locking, _options_off(
+            resolved[1], call))
     name = qualified(module, call.func) or ""
     if method_name(call) in _TX_METHODS and (name.split(".")[-1] in ("atomic",) or _tx_receiver(call, scope)):
         return True
@@ -2579,12 +2605,17 @@ def _opens_transaction(module: SourceModule, project: Project | None, call: ast.
     return resolved is not None and _hands_out_transaction(*resolved, project, depth - 1)
 
 
-def _hands_out_transaction(module: SourceModule, helper: ast.AST, project: Project | None, depth: int) -> bool:
+def _hands_out_transaction(module: SourceModule, helper: ast.AST, project: Project | None, depth: int,
+                           locking: bool = False, options_off: frozenset[str] = frozenset()) -> bool:
     """A helper of the code base that hands out a transaction: a ``@contextmanager`` whose ``yield``
     sits inside a transaction block (``with transaction.atomic(): ... yield``, also inside another such
-    helper's ``with``), or a function that returns a call opening one (``return transaction.atomic(using=db)``)."""
+    helper's ``with`` or a name bound to one, ``atomic = ImmediateAtomic(using)``; ``with atomic: yield``), or a
+    function that returns a call opening one (``return transaction.atomic(using=db)``). A ``yield`` under a test
+    that the connection is already in a transaction (``if connection.in_atomic_block: yield``) hands out the
+    caller's; with ``locking`` it does not, unless the test also needs an option of the helper that the call
+    leaves off (``options_off``: ``if only_if_needed and ...``, called without ``only_if_needed``)."""
     cache = _cache_of(module)
-    key = ("hands_out_transaction", id(helper), project is not None)
+    key = ("hands_out_transaction", id(helper), project is not None, locking, options_off)
     if key not in cache:
         cache[key] = False  # a helper that calls itself hands out nothing more through that call
         scope = _scope_of(module, helper)
@@ -2592,15 +2623,54 @@ def _hands_out_transaction(module: SourceModule, helper: ast.AST, project: Proje
         if any(name.split(".")[-1] in ("contextmanager", "asynccontextmanager") for name in decorator_names(module, helper)):
             yields = [node for node in body if isinstance(node, (ast.Yield, ast.YieldFrom))]
             cache[key] = bool(yields) and all(any(
-                isinstance(block, (ast.With, ast.AsyncWith)) and any(
-                    isinstance(item.context_expr, ast.Call) and _opens_transaction(
-                        module, project, item.context_expr, scope, depth) for item in block.items)
+                isinstance(block, (ast.With, ast.AsyncWith)) and any(_item_opens_transaction(
+                    module, project, helper, item.context_expr, scope, depth, locking) for item in block.items)
+                or _already_in_transaction(module, block, node, locking, options_off)
                 for block in takewhile(lambda a: a is not helper, ancestors(module, node))) for node in yields)
         else:
             returned = [node.value for node in body if isinstance(node, ast.Return)]
             cache[key] = bool(returned) and all(isinstance(value, ast.Call) and _opens_transaction(
-                module, project, value, scope, depth) for value in returned)
+                module, project, value, scope, depth, locking) for value in returned)
     return cache[key]
+
+
+def _already_in_transaction(module: SourceModule, branch: ast.AST, node: ast.AST, locking: bool,
+                            options_off: frozenset[str]) -> bool:
+    """``node`` runs in the body of an ``if`` that tests Django's ``connection.in_atomic_block`` (the caller's
+    transaction is open), for a locking transaction only when the test also needs an option left off."""
+    if not (isinstance(branch, ast.If) and any(node is stmt or any(node is n for n in ast.walk(stmt)) for stmt in branch.body)
+            and any(isinstance(n, ast.Attribute) and n.attr == "in_atomic_block" for n in ast.walk(branch.test))):
+        return False
+    return not locking or isinstance(branch.test, ast.BoolOp) and isinstance(branch.test.op, ast.And) and any(
+        isinstance(operand, ast.Name) and operand.id in options_off for operand in branch.test.values)
+
+
+def _options_off(helper: ast.AST, call: ast.Call) -> frozenset[str]:
+    """The helper's parameters defaulting to ``False`` or ``None`` that the call does not pass."""
+    arguments = helper.args.posonlyargs + helper.args.args
+    positional = arguments[-len(helper.args.defaults):] if helper.args.defaults else []
+    defaults = list(zip(positional, helper.args.defaults)) + list(zip(helper.args.kwonlyargs, helper.args.kw_defaults))
+    passed = {k.arg for k in call.keywords} | {a.arg for a in arguments[:len(call.args)]}
+    return frozenset(arg.arg for arg, default in defaults if isinstance(default, ast.Constant)
+                     and default.value in (False, None) and arg.arg not in passed)
+
+
+def _django_atomic_class(module: SourceModule, project: Project | None, node: ast.AST) -> _ClassRef | None:
+    """The code base's class that ``node`` names when it derives from Django's ``transaction.Atomic`` (the class
+    behind ``atomic()``; ``class ImmediateAtomic(SuperDurableAtomic)``, ``class SuperDurableAtomic(Atomic)``)."""
+    cls = project_class(module, project, node)
+    return cls if cls is not None and any(
+        (qualified(owner_module, base) or "") in ("django.db.transaction.Atomic", "transaction.Atomic")
+        for owner_module, owner in _mro(project, cls) for base in owner.bases) else None
+
+
+def _locking_atomic_class(project: Project | None, cls: _ClassRef) -> bool:
+    """An ``Atomic`` class whose ``__enter__`` (its own or a base's in the code base) takes a row lock as the
+    transaction begins (``ContentType.objects.select_for_update().order_by("pk").first()``): a lock every block
+    it opens takes first, so the blocks run one at a time."""
+    return any(op.locking for owner_module, owner in _mro(project, cls)
+               for enter in [_top_level_function(owner, "__enter__")] if enter is not None
+               for op in function_ops(owner_module, enter, project))
 
 
 def _hands_out_cursor(module: SourceModule, project: Project | None, expr: ast.expr) -> bool:
@@ -2665,14 +2735,62 @@ def _wraps_in_transaction(module: SourceModule, project: Project | None, decorat
     return _decorator_wrapper_is(module, project, decorator, _calls_inside_transaction)
 
 
+def wraps_in_transaction(module: SourceModule, project: Project | None, call: ast.Call) -> bool:
+    """``atomic_for_request_method(super().dispatch, using=None)``: the code base's decorator applied by a call
+    to a function, whose wrapper runs it only inside a transaction block."""
+    return isinstance(call.func, (ast.Name, ast.Attribute)) and _wraps_in_transaction(module, project, call.func)
+
+
 def _calls_inside_transaction(helper_module: SourceModule, helper: ast.AST, project: Project | None) -> bool:
     """The wrapper calls the decorated function only inside a transaction block."""
+    return _calls_inside(helper_module, helper, lambda block: is_transaction_with(helper_module, block, project))
+
+
+def _calls_inside_locking_transaction(helper_module: SourceModule, helper: ast.AST, project: Project | None) -> bool:
+    """The wrapper calls the decorated function only inside a locking transaction block."""
+    return _calls_inside(helper_module, helper, lambda block: is_locking_transaction_with(helper_module, block, project))
+
+
+def _calls_inside(helper_module: SourceModule, helper: ast.AST, opens: Callable[[ast.AST], bool]) -> bool:
     parameters = helper.args.posonlyargs + helper.args.args
     wrapped = [node for node in ast.walk(helper) if parameters and isinstance(node, ast.Call)
                and isinstance(node.func, ast.Name) and node.func.id == parameters[0].arg]
     return bool(wrapped) and all(any(
-        isinstance(block, (ast.With, ast.AsyncWith)) and is_transaction_with(helper_module, block, project)
+        isinstance(block, (ast.With, ast.AsyncWith)) and opens(block)
         for block in takewhile(lambda a: a is not helper, ancestors(helper_module, call))) for call in wrapped)
+
+
+def is_locking_transaction_with(module: SourceModule, node: ast.With | ast.AsyncWith, project: Project | None = None) -> bool:
+    """A ``with`` statement opening a transaction that takes a lock as it begins (a class of the code base
+    deriving from Django's ``Atomic`` whose ``__enter__`` runs ``select_for_update()``, or a helper handing one
+    out): the blocks it opens run one at a time, and the reads in them are as good as locked."""
+    fn = function_of(module, node)
+    scope = _scope_of(module, fn)
+    return any(_item_opens_transaction(module, project, fn, item.context_expr, scope, _HELPER_DEPTH, locking=True)
+               for item in node.items)
+
+
+def _is_locking_transaction_function(module: SourceModule, fn: ast.AST, project: Project | None) -> bool:
+    """A function under a decorator that runs it in a locking transaction (``@immediate_atomic()``, or a wrapper
+    of the code base calling it inside such a block)."""
+    return any(
+        isinstance(decorator, ast.Call) and _opens_transaction(
+            module, project, decorator, _scope_of(module, fn), _HELPER_DEPTH, locking=True)
+        or isinstance(decorator, (ast.Name, ast.Attribute)) and _decorator_wrapper_is(
+            module, project, decorator, _calls_inside_locking_transaction)
+        for decorator in getattr(fn, "decorator_list", ()))
+
+
+def with_transaction_locks(module: SourceModule, project: Project | None, fn: ast.AST, ops: list[DbOp]) -> list[DbOp]:
+    """``ops`` with the reads made inside a locking transaction of ``fn`` (see :func:`is_locking_transaction_with`;
+    also the whole function under such a decorator) marked as locking: no other such block runs between them
+    and the writes after them."""
+    if isinstance(fn, FUNCTION_TYPES) and _is_locking_transaction_function(module, fn, project):
+        inside = {id(node) for node in walk_function_body(fn)}
+    else:
+        inside = {id(node) for block in walk_function_body(fn) if isinstance(block, (ast.With, ast.AsyncWith))
+                  and is_locking_transaction_with(module, block, project) for node in ast.walk(block)}
+    return [replace(op, locking=True) if op.is_read and id(op.call) in inside else op for op in ops]
 
 
 def _decorator_wrapper_is(module: SourceModule, project: Project | None, decorator: ast.expr,

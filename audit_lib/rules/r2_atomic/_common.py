@@ -32,7 +32,7 @@ def _atomic_dispatch_classes(project: Project) -> set[str]:
                 continue
             for cls in module.nodes_of(ast.ClassDef):
                 if any(_decorates_dispatch_atomic(module, dec) for dec in cls.decorator_list) or any(
-                        isinstance(f, FUNCTION_TYPES) and f.name == "dispatch" and _dispatches_in_transaction(module, f)
+                        isinstance(f, FUNCTION_TYPES) and f.name == "dispatch" and _dispatches_in_transaction(module, project, f)
                         for f in cls.body):
                     found.add(cls.name)
         bases = db.class_bases(project)
@@ -51,12 +51,22 @@ def _decorates_dispatch_atomic(module: SourceModule, dec: ast.expr) -> bool:
         (qualified(module, a) or "").endswith("atomic") for a in dec.args)
 
 
-def _dispatches_in_transaction(module: SourceModule, dispatch: ast.AST) -> bool:
+def _dispatches_in_transaction(module: SourceModule, project: Project, dispatch: ast.AST) -> bool:
     """``dispatch`` under ``@transaction.atomic``, or one that returns the view's response from inside a
-    transaction block (``with transaction.atomic(): return self.wrapped_dispatch(request)``)."""
-    return db.is_transaction_function(module, dispatch) or any(
-        isinstance(n, ast.Return) and isinstance(n.value, ast.Call) and db.in_transaction(module, n, dispatch)
+    transaction block (``with transaction.atomic(): return self.wrapped_dispatch(request)``) or from the
+    view run through a decorator of the code base that wraps it in one (``wrapped =
+    atomic_for_request_method(super().dispatch); return wrapped(request, *args, **kwargs)``)."""
+    return db.is_transaction_function(module, dispatch, project) or any(
+        isinstance(n, ast.Return) and isinstance(n.value, ast.Call) and (
+            db.in_transaction(module, n, dispatch, project) or _wrapped_in_transaction(module, project, dispatch, n.value))
         for n in walk_function_body(dispatch))
+
+
+def _wrapped_in_transaction(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call) -> bool:
+    """``decorate(view)(request)``, or ``wrapped(request)`` with ``wrapped = decorate(view)`` bound once in ``fn``,
+    where ``decorate`` is a decorator of the code base whose wrapper runs the view in a transaction block."""
+    decorated = db.single_binding(fn, call.func.id) if isinstance(call.func, ast.Name) else call.func
+    return isinstance(decorated, ast.Call) and db.wraps_in_transaction(module, project, decorated)
 
 
 def is_abstract(fn: ast.AST) -> bool:

@@ -128,6 +128,10 @@ timing attacks, leaves the locked row in place) or take the rows they return (`U
 SQL held in a name and given to `Model.objects.raw(query)`), checks made under a lock taken before them (a Postgres
 advisory lock, `pg_advisory_xact_lock(...)`; a `with`/`async with` block of a lock; a locking read of
 the parent row, also through a helper named for the lock it takes, `merchants_select_for_update().filter(pk=pk).first()`;
+reads inside a transaction that takes a lock as it begins, so that its blocks run one at a time (a class of the
+code base deriving from Django's `Atomic` whose `__enter__` runs `select_for_update()`, opened directly, through a
+helper of the code base handing it out, `with immediate_atomic():`, or as the function's decorator,
+`@immediate_atomic()`), also a re-check under such a lock in the block of the write after an earlier unlocked one;
 such a lock every caller of the function takes in its transaction before calling it, also up to three calls
 out: `with atomic(): basket = Basket.objects.select_for_update()...; finish(basket)`; or, for a helper's insert,
 the helper's own check of the table under such a lock; or a view under a decorator of the code base that
@@ -474,7 +478,8 @@ def _startup_hook(module: SourceModule, fn: ast.AST) -> bool:
 
 
 def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[Finding]:
-    ops = db.with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
+    ops = db.with_transaction_locks(module, project, fn, db.with_wrapper_writes(
+        module, project, fn, db.expanded_ops(module, project, fn)))
     writing_calls = {id(op.call) for op in ops if op.is_write}
     # a helper that also writes is not a lookup whose answer the caller acts on
     reads = [op for op in ops if op.is_read and op.tables and not op.locking
@@ -520,7 +525,7 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
                 if _new_row_after_key_lookup(module, project, fn, read, write) or _flushed_under_handler(module, fn, write):
                     continue
         if read is None or _isolation(project, read.api) == "SERIALIZABLE" or _serialized(module, fn, read.call, ops) \
-                or _locked_by_every_caller(module, project, fn) \
+                or _locked_by_every_caller(module, project, fn) or _rechecked_under_lock(module, project, fn, ops, write) \
                 or _another_kind_of_row(fn, read, write) or write.kind == db.INSERT and all(HARMLESS_DUPLICATES.search(CLASS_SUFFIX.sub("", t)) for t in write.tables) and not (
                     _keyed_on_checked_columns(project, read, keyed)) or (
                 write.through and origin is not None and (
@@ -555,7 +560,7 @@ def _next_numbers(module: SourceModule, project: Project, fn: ast.AST) -> Iterat
     read the same maximum and store the same number. Also the SQLAlchemy form that computes the number in
     the statement that writes it (``self.number = select(func.max(Update.number) + 1).scalar_subquery()``):
     under READ COMMITTED two concurrent flushes still see the same maximum."""
-    ops = db.expanded_ops(module, project, fn)
+    ops = db.with_transaction_locks(module, project, fn, db.expanded_ops(module, project, fn))
     statements = sorted((s for s in walk_function_body(fn) if isinstance(s, ast.stmt)), key=lambda s: s.lineno)
     for read in ops:
         found = _maximum_read(read) if read.is_read and read.tables and not read.locking and not read.through else None
@@ -1118,6 +1123,14 @@ def _locked_by_every_caller(module: SourceModule, project: Project, fn: ast.AST,
                 or _locked_by_every_caller(user, project, caller, depth + 1)):
             return False
     return bool(uses)
+
+
+def _rechecked_under_lock(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp], write: db.DbOp) -> bool:
+    """A locking read in the ``with`` block of the write decides it too (``with immediate_atomic(): if not
+    phone_home_is_due(): return`` before the insert, the earlier unlocked check only answering sooner)."""
+    block = _with_block(module, write.call)
+    locked = [op for op in ops if op.locking and op.is_read and block is not None and _with_block(module, op.call) is block]
+    return bool(locked) and _deciding_read(module, project, fn, locked, write) is not None
 
 
 def _with_block(module: SourceModule, node: ast.AST) -> ast.AST | None:

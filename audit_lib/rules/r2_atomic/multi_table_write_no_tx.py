@@ -29,9 +29,12 @@ more tables when those writes do not share one transaction:
 
 Transaction blocks: `with conn.transaction()`, `async with conn.transaction()`,
 `with conn:` (psycopg, sqlite3), `session.begin()`, `engine.begin()`,
-`transaction.atomic()` and `@atomic`, a context manager of the code base that hands one out (a
-`@contextmanager` yielding inside `with transaction.atomic():`, also through another such helper, or a
-function returning `transaction.atomic(...)`), and an explicit `BEGIN` ... `COMMIT`. A SQLAlchemy
+`transaction.atomic()` and `@atomic`, a class of the code base deriving from Django's `transaction.Atomic`
+(`ImmediateAtomic(using)`), a context manager of the code base that hands one out (a
+`@contextmanager` yielding inside `with transaction.atomic():`, also through another such helper or a name
+bound to one, `atomic = ImmediateAtomic(using)`; `with atomic: yield`, or under a test that the caller's
+transaction is open, `if connection.in_atomic_block: yield`; or a function returning `transaction.atomic(...)`),
+used as a `with` or a decorator (`@immediate_atomic()`), and an explicit `BEGIN` ... `COMMIT`. A SQLAlchemy
 session or psycopg connection whose writes are followed by a single `commit()` is one
 transaction and is not reported. Neither are:
 
@@ -123,15 +126,16 @@ transaction and is not reported. Neither are:
   change of its own, and a gap inside the helper is reported in the helper;
 - in a background task (`@app.task`, `@shared_task`), the save of the row the task was
   handed (`item = ImportItem.objects.get(id=item_id)`), which records the task's outcome;
-- a function every caller of which runs it inside a transaction block, also through callers up to four
-  calls further up, among them a subclass's hook that a base class runs in its block (`with
+- a function every caller of which runs it inside a transaction block (its own recursive calls aside), also
+  through callers up to four calls further up, among them a subclass's hook that a base class runs in its block (`with
   transaction.atomic(): cls.perform_change(...)`; a class outside that hierarchy calling its own
   `self.perform_change()` is no caller, nor is another class of the same name with its own method of that
   name, two management commands' `Command._create_run()`), or under a decorator of the code base whose wrapper calls it inside
   one (`@with_db` running `with db: return fn(*args)`; Django ORM and peewee writes, which use the thread's connection);
 - Django projects with `ATOMIC_REQUESTS`, the methods of a class-based view whose `dispatch` (its own
   or a base class's) runs the request in `transaction.atomic()` (also `@method_decorator(transaction.atomic,
-  name="dispatch")`) and helpers called only from them, and Django model `save`/`delete` overrides,
+  name="dispatch")`, or through a decorator of the code base whose wrapper runs it in a transaction block,
+  `return atomic_for_request_method(super().dispatch)(request, *args, **kwargs)`) and helpers called only from them, and Django model `save`/`delete` overrides,
   signal receivers, a `ModelAdmin`'s `save_model`/`save_formset`/`save_related`/`delete_model`
   (the admin's change and delete views run them inside `transaction.atomic()`) and the `create`/`update` of a DRF serializer nested in a serializer
   whose own `create`/`update` is atomic, or of a serializer that every view naming it (`serializer_class`)
@@ -789,7 +793,7 @@ def _every_caller_in_transaction(module: SourceModule, project: Project, fn: ast
     owner = module.parents.get(fn)
     related = _related_classes(project, owner.name) if isinstance(owner, ast.ClassDef) else None
     found = [(caller_module, call) for caller_module, call in _uses_by_name(project).get(name, [])
-             if not _extends_itself(caller_module, call, name) and not (
+             if not _extends_itself(caller_module, call, name) and not _calls_itself(caller_module, call, fn) and not (
                 isinstance(call, ast.ClassDef) and not any(fn is statement for statement in call.body))
              and not (related is not None and _calls_own_method_elsewhere(caller_module, project, call, owner, related))]
     return bool(found) and all(call is not None and not isinstance(call, ast.ClassDef) and _called_in_transaction(
@@ -824,6 +828,11 @@ def _extends_itself(module: SourceModule, node: ast.AST | None, name: str) -> bo
     """``super().name(...)`` inside a method called ``name``: the override calling what it overrides."""
     return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call) and (
         dotted(node.value.func) == "super") and getattr(db.function_of(module, node), "name", None) == name
+
+
+def _calls_itself(module: SourceModule, node: ast.AST | None, fn: ast.AST) -> bool:
+    """A recursive call in ``fn``'s own body: it runs where ``fn`` runs, no caller of its own."""
+    return isinstance(node, (ast.Name, ast.Attribute)) and db.function_of(module, node) is fn
 
 
 def _uses_by_name(project: Project) -> dict[str, list[tuple[SourceModule, ast.AST | None]]]:
