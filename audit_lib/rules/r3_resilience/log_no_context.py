@@ -18,7 +18,8 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   that block stay reported, unless the block hands a function to a command-line builder: `fire.Fire(main)`,
   `FnToCLI(main).run()` from the code base's scripts, a batch job run as a command, whose steps are then exempt),
   functions named `main` and the functions only they call, `print_*`/`pprint_*`/`pretty_print*`/`debug_*` helpers, also private ones (`_print_schedule`: for
-  the shell, a debugger or a task's dry run),
+  the shell, a debugger or a task's dry run), and classes named for printing (`PrintHandler`, `ConsolePrinter`: a
+  sink whose purpose is the print),
   classes documented as samples not intended for real use (a demo SMS provider that prints),
   functions that read an answer from the terminal (`input()`, `getpass`: their prints are the question)
   or draw on it (`sys.stdout.write(".")`: progress dots, an interactive report),
@@ -50,9 +51,11 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   print the code base marks as intended for its print lint (`# noqa: T201`: the console output of a
   development stand-in, a mail sender that prints instead of sending);
 - log calls inside request handlers (GraphQL resolvers among them: in a file importing strawberry,
-  graphene or ariadne, a field, mutation or subscription, or a function taking the resolver's `info`; and the
-  hooks a Django or DRF class-based view runs per request: `get_context_data`, `get_queryset`, `form_valid`,
-  `perform_create`, ...),
+  graphene or ariadne, a field, mutation or subscription, or a function taking the resolver's `info`; any method
+  of a Django or DRF class-based view, or of a mixin of the code base only views are built on: `get_context_data`,
+  `form_valid`, `perform_create`, a `self._post2(request)` helper, as the view is built for each request; an
+  authentication backend's `authenticate(self, request, ...)`, run for each login; a message consumer's callback,
+  `__call__(self, message)` in a module of fedora-messaging, run for each message),
   or in helpers that only request handlers call (every
   call of the helper's name in service code is in a handler, a Flask `before_request`-style
   hook, or another such helper, up to three levels, leaving out the calls that the calling file's
@@ -60,7 +63,8 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   `services.refresh_stock`; a FastAPI `Depends(...)` dependency is
   one; a helper also called by a job or a command is not one, nor a Celery task: its worker runs it), on the usual logger names or
   a project's named logger (`logger_api`, `audit_logger`), whose only content is a string interpolated on the
-  spot (an f-string, `"..." % x`, `"...".format(x)`, string concatenation; also through a local
+  spot (an f-string, `"..." % x`, `"...".format(x)`, also of a translated text, `_("%s logged in") % user`, string
+  concatenation; also through a local
   the function assigns once, `msg = f"failed: {e}"; logger.error(msg)`) or the text of the exception the
   `except` caught (`logger.error(e)`, `logger.exception(str(e))`: no operation, no entity), with no
   structured context: no `extra=`, not a structlog or otherwise bound logger (a
@@ -83,14 +87,15 @@ project's own that serializes the record or reads a field of its own (one that o
 message, or moves a decorator's `extra={"s_line": n}` into `record.lineno`, writes nothing more), no
 format string naming a field a LogRecord does not have, as under `logging.basicConfig(level=...)`),
 those log lines are reported once, for the code base, at the first error line among them (else the
-first line) with the count and the places: asking each line for `extra=` makes no sense while
+first line; among the lines of route handlers and views if any, before login backends and message consumers) with the count and the places: asking each line for `extra=` makes no sense while
 nothing reads it, the choice is the code base's. Prints are not; those of one function, or of a
 module's top level (a start-up sequence that prints its steps), are one finding. A print
 in a block that then stops the process (`raise SystemExit(1)`, `sys.exit()`: a start-up refusing its
 configuration) is not reported, nor is a print right after another (the next line of one notice), nor one in the `except` of a `try`
 that only calls `create_engine()` (lazy: the handler never runs), nor one in the `except` of a `try` that
 configures logging (`logging.config.fileConfig(...)`: logging itself failed, the console is all that is left),
-nor one in an `except ImportError:` that re-raises (the install hint beside the error that propagates), nor one in a
+nor one in the `except` of a `try` that only reports an error (`sentry_sdk.capture_exception(e)`, `logger.error(...)`:
+the error reporting itself failed, the console is the last resort), nor one in an `except ImportError:` that re-raises (the install hint beside the error that propagates), nor one in a
 function that prints only when its caller asks (`def profile(self, print_results=False)` testing the switch: a
 developer's helper for the shell),
 nor one at the top level of a Django settings module (a start-up notice printed while the settings load, before
@@ -130,11 +135,11 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import replace
-from typing import Iterator, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
 from audit_lib.findings import Confidence, Finding, code_base_finding, shown_places
 from audit_lib.libs.db import project_class
-from audit_lib.libs.web import VIEW_BASE_PACKAGES, handler_of, is_django_settings, route_handlers
+from audit_lib.libs.web import handler_of, is_django_settings, route_handlers
 from audit_lib.operator_code import (
     CELERY_TASK_DECORATORS,
     CLI_LIBRARIES,
@@ -175,9 +180,10 @@ CONTEXT_LIBRARIES = ("asgi_correlation_id", "django_guid", "log_request_id", "st
 NAMED_LOGGER = re.compile(r"^_?(logger_\w+|\w+_logger)$")  # logger_api, audit_logger: the project's named loggers
 REQUEST_HOOKS = {"before_request", "before_app_request", "after_request", "after_app_request", "teardown_request"}
 GRAPHQL_LIBRARIES = ("strawberry", "graphene", "ariadne")
-# Methods of Django/DRF class-based views run for each request besides the HTTP-method handlers.
-VIEW_HOOKS = {"get_context_data", "get_queryset", "get_object", "get_form_kwargs", "form_valid", "form_invalid",
-              "get_success_url", "get_serializer_context", "perform_create", "perform_update", "perform_destroy"}
+# Django's and DRF's class-based views and their mixins, and the views django.contrib ships (auth's LoginView); not
+# DRF's serializers, which a job may use as well
+VIEW_BASES = ("django.views.", "django.contrib.auth.views.", "rest_framework.views.", "rest_framework.generics.",
+              "rest_framework.viewsets.", "rest_framework.mixins.")
 RESOLVER_DECORATORS = {"mutation", "field", "subscription"}  # @strawberry.mutation(...), @query.field("user")
 DEVELOPER_LEVELS = {"debug", "trace"}
 ERROR_LEVELS = {"error", "exception", "critical", "fatal"}
@@ -188,6 +194,8 @@ LOG_SHIPPERS = ("logstash", "logstash_async", "logging_loki", "fluent", "graypy"
 LOG_FIELD = re.compile(r"%\((\w+)\)")
 DEBUG_SWITCH = re.compile(r"(?i)debug|verbos")  # verbose, verbosity
 PRINTING_HELPER = re.compile(r"^_*(print|pprint|pretty_?print|debug)(_|$)")  # print_schedule, pretty_print
+PRINTING_CLASS = re.compile(r"^_*(Print|Pprint|PrettyPrint)(?![a-z])|Printer$")  # PrintHandler, ConsolePrinter
+ERROR_REPORTERS = {"capture_exception", "capture_message", "capture_event"}  # Sentry's and its kin's
 PRINT_LINT_WAIVER = re.compile(r"#\s*noqa:[^#]*\bT20[13]?\b")
 RECORD_FIELDS = {"name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module", "exc_info", "exc_text",
                  "stack_info", "lineno", "funcName", "created", "msecs", "relativeCreated", "thread", "threadName",
@@ -204,6 +212,7 @@ class LogLine(NamedTuple):
     finding: Finding
     level: str  # "error" for log.error(...)
     function: tuple[str, int, str]  # where the enclosing function is defined, and its name
+    in_views: bool  # in a route handler, a view or a resolver (not a login backend or a message consumer)
 
 
 @rule("R3.log-no-context", on="project", scope="code", severity="low")
@@ -260,8 +269,9 @@ def _one_per_function(bare: list[LogLine]) -> Iterator[Finding]:
 
 
 def _first_error_line(lines: list[LogLine]) -> Finding:
-    """The first error line among ``lines``, the one an operator searches first, else the first line."""
-    in_order = _in_order(lines)
+    """The first error line among ``lines``, the one an operator searches first, else the first line; among the
+    lines of route handlers and views if there are any (before those of login backends and message consumers)."""
+    in_order = _in_order([line for line in lines if line.in_views] or lines)
     return next((line.finding for line in in_order if line.level in ERROR_LEVELS), in_order[0].finding)
 
 
@@ -460,7 +470,8 @@ def _service_prints(module: SourceModule, project: Project) -> Iterator[tuple[as
                 or _install_hint(module, node) or _printing_asked_by_caller(module, node) \
                 or _run_at_settings_import(module, node, project) or _in_settings_validator(module, node, project) \
                 or _in_server_hook(module, node) or _migrate_output(module, node, project) \
-                or _echoes_logged_exception(module, node) or _only_logging_handlers_call(module, node, project):
+                or _echoes_logged_exception(module, node) or _only_logging_handlers_call(module, node, project) \
+                or _error_reporting_failed(module, node):
             continue
         target = keyword(node, "file")
         if target is not None and dotted(target) not in ("sys.stdout", "sys.stderr"):
@@ -580,6 +591,22 @@ def _logging_setup_failed(module: SourceModule, call: ast.Call) -> bool:
     attempt = _handled_try(module, call)
     return attempt is not None and any(isinstance(n, ast.Call) and call_name(module, n) in LOGGING_SETUP
                                        for statement in attempt.body for n in walk_nodes(statement))
+
+
+def _error_reporting_failed(module: SourceModule, call: ast.Call) -> bool:
+    """A print in an ``except`` of a ``try`` that only reports an error (``sentry_sdk.capture_exception(e)``,
+    ``logger.error(line)``, and the calls its tests and loops make): the error reporting itself failed, the console
+    is the last resort."""
+    attempt = _handled_try(module, call)
+    if attempt is None:
+        return False
+    calls = [n for statement in attempt.body for n in walk_nodes(statement) if isinstance(n, ast.Call)]
+    reports = [n for n in calls if method_name(n) in ERROR_REPORTERS or isinstance(n.func, ast.Attribute)
+               and n.func.attr in LOG_METHODS and "log" in (dotted(n.func.value) or "").lower()]
+    steering = [n.test if isinstance(n, ast.If) else n.iter for statement in attempt.body
+                for n in walk_nodes(statement) if isinstance(n, (ast.If, ast.For))]
+    covered = {id(n) for part in [*reports, *steering] for n in walk_nodes(part)}
+    return bool(reports) and all(id(n) in covered for n in calls)
 
 
 MISSING_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError"}
@@ -796,7 +823,7 @@ def _in_exempt_function(module: SourceModule, node: ast.AST) -> bool:
                                                   or PRINTING_HELPER.match(p.name)
                                                   or _asks_terminal(module, p) or _draws_on_terminal(module, p))
                or isinstance(p, ast.ClassDef) and (DEMO_ONLY.search(ast.get_docstring(p) or "")
-                                                   or _logging_handler_class(module, p))
+                                                   or PRINTING_CLASS.search(p.name) or _logging_handler_class(module, p))
                or id(p) in _runs_before_exec(module)
                for p in ancestors(module, node))
 
@@ -849,7 +876,7 @@ def _draws_on_terminal(module: SourceModule, fn: ast.AST) -> bool:
 
 def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[LogLine]:
     if not route_handlers(module, project) and not _defines_request_path_helpers(module, project) \
-            and not any(_graphql_resolver(module, fn) or _view_hook(module, fn, project) for fn in module.nodes_of(*FUNCTION_TYPES)):
+            and not any(_request_entry(module, fn, project) for fn in module.nodes_of(*FUNCTION_TYPES)):
         return
     stdlib_loggers = _bound_names(module, STDLIB_GET_LOGGER)
     adapters = _bound_names(module, {"logging.LoggerAdapter"}) | _bound_loggers(module)
@@ -877,16 +904,25 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[LogLine]
         function = _enclosing(module, node)
         if function is None:
             continue
+        in_views = True
         if handler is not None:
             where = f"request handler {handler.name}()"
         elif _graphql_resolver(module, function):
             where = f"GraphQL resolver {function.name}()"
-        elif _view_hook(module, function, project):
-            where = f"view hook {function.name}(), which the view runs for each request,"
-        elif _request_path_helper(module, function, project, set()):
+        elif _view_method(module, function, project):
+            where = f"view method {function.name}(), which runs while the view answers a request,"
+        elif _request_path_helper(module, function, project, set(), _view_entry):
             where = f"{function.name}(), which only request handlers call,"
         else:
-            continue
+            in_views = False
+            if _authentication_backend(module, function):
+                where = f"authentication backend {function.name}(), which runs for each login,"
+            elif _message_callback(module, function):
+                where = f"message consumer callback {function.name}(), which runs for each message,"
+            elif _request_path_helper(module, function, project, set()):
+                where = f"{function.name}(), which only request handlers, login backends or message consumers call,"
+            else:
+                continue
         yield LogLine(Finding(
             message=f"{receiver}.{node.func.attr}() in {where} logs only {style}: "
                     "no structured context",
@@ -895,7 +931,7 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[LogLine]
             fix='pass the values as context: logger.info("order created", extra={"order_id": order.id}) '
                 "(or a structlog logger: log.info(\"order_created\", order_id=order.id))",
             confidence=Confidence.medium,
-        ), _level(node), (str(module.path), function.lineno, function.name))
+        ), _level(node), (str(module.path), function.lineno, function.name), in_views)
 
 
 def _level(call: ast.Call) -> str:
@@ -910,12 +946,15 @@ def _defines_request_path_helpers(module: SourceModule, project: Project) -> boo
     return any(isinstance(n, FUNCTION_TYPES) and _request_path_helper(module, n, project, set()) for n in walk_nodes(module.tree))
 
 
-def _request_path_helper(module: SourceModule, fn: ast.AST, project: Project, seen: set[int]) -> bool:
+def _request_path_helper(module: SourceModule, fn: ast.AST, project: Project, seen: set[int],
+                         entry: Callable[[SourceModule, ast.AST, Project], bool] | None = None) -> bool:
     """A function that runs only while a request is handled: every call of its name in the project's
     service code is in a route handler, or in a function that is itself such a helper (two levels).
     Found by name (``validate_user(...)``, ``utils.validate_user(...)``, ``Source.get_one(...)``), but
     not through a call that goes to another module's function of that name: a name also called elsewhere
-    (a job, a command, start-up) is not one."""
+    (a job, a command, start-up) is not one. ``entry`` tells the other functions run per request that count as
+    callers (by default all of them: resolvers, views, login backends, message consumers)."""
+    entry = entry or _request_entry
     if id(fn) in seen or len(seen) > 2 or fn.name.startswith("__") or _is_task(fn):
         return False  # (dunder methods are called implicitly, not by name; a task is a job whoever calls it)
     seen = seen | {id(fn)}
@@ -927,9 +966,9 @@ def _request_path_helper(module: SourceModule, fn: ast.AST, project: Project, se
         return False
     for caller_module, call, outer in callers:
         if handler_of(caller_module, call, project) is not None or _request_hook(outer) \
-                or outer is not None and _graphql_resolver(caller_module, outer):
+                or outer is not None and entry(caller_module, outer, project):
             continue
-        if outer is None or not _request_path_helper(caller_module, outer, project, seen):
+        if outer is None or not _request_path_helper(caller_module, outer, project, seen, entry):
             return False
     return True
 
@@ -963,13 +1002,61 @@ def _graphql_resolver(module: SourceModule, fn: ast.AST) -> bool:
                for d in fn.decorator_list)
 
 
-def _view_hook(module: SourceModule, fn: ast.AST, project: Project) -> bool:
-    """A method a Django or DRF class-based view runs while it answers a request (``get_context_data``,
-    ``get_queryset``, ``form_valid``, ``perform_create``, ...), in a class built on one of their views (also
-    through the code base's own base views)."""
+def _request_entry(module: SourceModule, fn: ast.AST, project: Project) -> bool:
+    """A function the service runs for one request or message besides the route handlers: a GraphQL resolver, a
+    method of a class-based view, an authentication backend's ``authenticate``, a message consumer's callback."""
+    return _view_entry(module, fn, project) or _authentication_backend(module, fn) or _message_callback(module, fn)
+
+
+def _view_entry(module: SourceModule, fn: ast.AST, project: Project) -> bool:
+    """A GraphQL resolver or a method of a class-based view."""
+    return _graphql_resolver(module, fn) or _view_method(module, fn, project)
+
+
+def _view_method(module: SourceModule, fn: ast.AST, project: Project) -> bool:
+    """A method of a Django or DRF class-based view (``get_context_data``, ``form_valid``, ``perform_create``, a
+    helper ``self._post2(request)``), in a class built on one of their views (also through the code base's own base
+    views) or in a mixin of the code base that only such views are built on. ``as_view()`` builds the view for each
+    request: its methods run while it answers one. (Not a static or class method: anyone may call those.)"""
     owner = module.parents.get(fn)
-    return fn.name in VIEW_HOOKS and isinstance(owner, ast.ClassDef) \
-        and _built_on(module, owner, project, tuple(f"{package}." for package in VIEW_BASE_PACKAGES))
+    if not isinstance(owner, ast.ClassDef) or fn.name.startswith("__") or any(
+            dotted(d) in ("staticmethod", "classmethod") for d in fn.decorator_list):
+        return False
+    return _built_on(module, owner, project, VIEW_BASES) or id(owner) in _view_mixins(project)
+
+
+def _view_mixins(project: Project) -> set[int]:
+    """The code base's classes that views are built on and nothing else is (``class LoginView(LoginViewMixin,
+    generic.FormView)``, every other class built on ``LoginViewMixin`` a view as well)."""
+    found = project.facts.get("r3_view_mixins")
+    if found is None:
+        subclasses: dict[int, list[bool]] = {}
+        for module in (m for m in project.modules if not is_test_file(m)):
+            for cls in module.nodes_of(ast.ClassDef):
+                for base in cls.bases:
+                    own = project_class(module, project, base)
+                    if own is not None and own[1] is not cls:
+                        subclasses.setdefault(id(own[1]), []).append(_built_on(module, cls, project, VIEW_BASES))
+        found = project.facts["r3_view_mixins"] = {owner for owner, views in subclasses.items() if all(views)}
+    return found  # type: ignore[return-value]
+
+
+def _authentication_backend(module: SourceModule, fn: ast.AST) -> bool:
+    """``authenticate(self, request, ...)`` of a class: a Django authentication backend or a DRF authentication
+    class, which the framework runs for each login or request."""
+    parameters = [a.arg for a in fn.args.args]
+    return fn.name == "authenticate" and isinstance(module.parents.get(fn), ast.ClassDef) \
+        and parameters[:2] == ["self", "request"]
+
+
+MESSAGE_CONSUMER_LIBRARIES = ("fedora_messaging",)
+
+
+def _message_callback(module: SourceModule, fn: ast.AST) -> bool:
+    """The ``__call__(self, message)`` of a class in a module of a message consumer library (fedora-messaging's
+    configured ``callback``): the consumer runs it for each message it receives."""
+    return fn.name == "__call__" and isinstance(module.parents.get(fn), ast.ClassDef) and len(fn.args.args) == 2 \
+        and any(module.imports_module(lib) for lib in MESSAGE_CONSUMER_LIBRARIES)
 
 
 def _built_on(module: SourceModule, cls: ast.ClassDef, project: Project, outside_bases: tuple[str, ...],
@@ -1050,17 +1137,29 @@ def _bound_loggers(module: SourceModule) -> set[str]:
 
 
 def _eager_interpolation(message: ast.expr | None) -> str | None:
-    """How a message was formatted on the spot, or None for a plain or lazily formatted one."""
+    """How a message was formatted on the spot, also a translated one (``_("%s logged in") % user``), or None for a
+    plain or lazily formatted one."""
     if isinstance(message, ast.JoinedStr) and any(isinstance(v, ast.FormattedValue) for v in message.values):
         return "an f-string"
-    if isinstance(message, ast.BinOp) and isinstance(message.op, ast.Mod) and string_value(message.left) is not None:
+    if isinstance(message, ast.BinOp) and isinstance(message.op, ast.Mod) and _text(message.left) is not None:
         return "an eagerly %-formatted string"
     if (isinstance(message, ast.Call) and isinstance(message.func, ast.Attribute) and message.func.attr == "format"
-            and string_value(message.func.value) is not None):
+            and _text(message.func.value) is not None):
         return "an str.format() string"
     if isinstance(message, ast.BinOp) and isinstance(message.op, ast.Add) and _has_string(message):
         return "a concatenated string"
     return None
+
+
+GETTEXT_NAMES = {"_", "gettext", "ugettext", "gettext_lazy", "ugettext_lazy", "_l"}
+
+
+def _text(node: ast.expr) -> str | None:
+    """A string literal, also one passed through gettext (``_("...")``)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in GETTEXT_NAMES \
+            and len(node.args) == 1:
+        node = node.args[0]
+    return string_value(node)
 
 
 def _exception_text(module: SourceModule, message: ast.expr | None) -> str | None:
