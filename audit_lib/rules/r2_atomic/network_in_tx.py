@@ -31,9 +31,11 @@ between an executed `BEGIN` and `COMMIT`, between a write and the `commit()` of 
 driver that opens transactions implicitly (psycopg, sqlite3, a SQLAlchemy or
 Flask-SQLAlchemy session, including writes made by the code base's helpers), or between a
 write and the end of a `with` block of the code base's own session context manager that
-commits on exit (`with session_scope() as session:`), or between a write and the return of a
-FastAPI handler given its session by a dependency of the code base that commits after its
-`yield` (`session: Session = Depends(get_db)`, also through an `Annotated` alias), or
+commits on exit (`with session_scope() as session:`, also an object of a class of the code base
+whose `__call__` is one: `with self.db_factory() as session:` where `self.db_factory =
+TransactionalSessionMaker()`), or between a write and the return of a FastAPI handler given its
+session by a dependency of the code base that commits after its `yield` (`session: Session =
+Depends(get_db)`, also through an `Annotated` alias), or
 between a write and the return of a Django view when the settings set `ATOMIC_REQUESTS`
 (views marked `@transaction.non_atomic_requests` excepted; also a method of a Django or DRF view class, such as
 `perform_create` or `form_valid`, where saving the view's form or serializer is the write), of a Pyramid `@view_config` view
@@ -41,9 +43,10 @@ when the configuration includes `pyramid_tm`, of a Celery task when the code bas
 base class runs each task inside `with request.tm:` (or `transaction.manager`), or of a handler method
 that a base class of the code base runs and commits after (`def process(self): rv = self._process();
 db.session.commit()`, also through another of its methods). An ORM change staged with
-`session.add()` counts from the `flush()` or, with autoflush on, the next query that sends
-it, a helper of the code base that flushes the session from its call; staged changes nothing has sent
-yet hold no lock; a query's bulk `delete(synchronize_session=...)`/`update(...)` is sent at once. A write
+`session.add()`, or made to a loaded row (`build.signed = True`) before an explicit `flush()`, counts
+from the `flush()` or, with autoflush on, the next query that sends it, a helper of the code base that
+flushes the session from its call; staged changes nothing has sent yet hold no lock; a query's bulk
+`delete(synchronize_session=...)`/`update(...)` is sent at once. A write
 in a loop whose commit comes after the loop holds the transaction across the loop's calls on later passes. A locking read (`with_for_update()`, `pg_advisory_xact_lock`) opens the
 transaction as a write does; in an `async def`, so does any query of the session (an `AsyncSession`
 keeps its connection checked out, idle in transaction, across every `await` until the commit); and a
@@ -52,8 +55,9 @@ out. Reads of a sync session alone are not reported: they hold no lock. The call
 directly or through helper functions of the code base that make the call (up to six
 calls deep, also through a package that re-exports a helper, through the constructor of a class of the code
 base (`WorkingCopy(path, url)` whose `__init__` clones the repository), through the overrides in
-subclasses when the helper called is an abstract method, through the one method of the code base of that
-name when the object's class is unknown and the name has several words (`instance.process_geo_location()`),
+subclasses when the helper called is an abstract method, through the getter of a `@property` of the code
+base a helper reads (`for d in self._decisions:`), through the one method of the code base of that name
+when the object's class is unknown and the name has several words (`instance.process_geo_location()`),
 through a function handed to an awaited
 call that runs it now (`await asyncio.to_thread(store.upload, ...)`, `await
 loop.run_in_executor(None, store.upload, ...)`, the code base's `await run_async(store.upload, ...)`),
@@ -62,9 +66,14 @@ its interface, `request.find_service(IMailer).send(...)` or a view class's `self
 lookup in its `__init__`, when a class declared
 `@implementer(IMailer)` calls out in that method). Inside a transaction block, a
 Django `save()`/`create()`/`delete()` is reported when a `pre_`/`post_save` or
-`pre_`/`post_delete` receiver registered for that model as sender makes the call: Django runs
-receivers synchronously, inside the caller's transaction (not the save of a loaded instance, or one with
-`update_fields=`, when the receiver returns unless `created` or calls out only under `if created:`); so is the
+`pre_`/`post_delete` receiver registered for that model as sender (`@receiver(post_save, sender=Host)`,
+`post_save.connect(receiver=publish_host, sender=host_model)` with `host_model = self.get_model("Host")`) makes
+the call: Django runs receivers synchronously, inside the caller's transaction (not the save of a loaded instance,
+or one with `update_fields=`, when the receiver returns unless `created` or calls out only under `if created:`; not
+the creation of a row, `objects.create(...)`, `get_or_create(...)`, `save(force_insert=True)`, when the receiver
+compares the instance with the state it was loaded with, `instance._previous_state`, `tracker.has_changed(...)`);
+also after a write of an `ATOMIC_REQUESTS` view, or where the save is the view's first write for the `post_`
+receivers, which run once the row is written; so is the
 `send()` of a signal the code base defines (`parcel_shipped = Signal()`) when a receiver connected to it makes the call.
 
 Calls made after the block closes, callbacks deferred to the commit
@@ -160,10 +169,12 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             via = None if direct is not None else _helper_call(module, project, node, depth=_HELPER_DEPTH, seen={id(fn)}) \
                 or _service_call(module, project, fn, node)
             if opened_inside is not None:
-                if via is None or not _opens_before_calling_out(module, project, node):
+                via = via if via is not None and _opens_before_calling_out(module, project, node) \
+                    else _receiver_call(module, project, fn, node, after_write=True)
+                if via is None:
                     continue
                 implicit_span = opened_inside._replace(by_helper=True)
-            if direct is None and via is None and span is not None:
+            if direct is None and via is None and (span is not None or implicit_span is not None):
                 via = _receiver_call(module, project, fn, node) or _sent_signal_call(module, project, node)
             if direct is None and via is None:
                 continue
@@ -469,7 +480,8 @@ def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) 
                 open_since = staged_since = wrote = None
                 opened_by = "write"
         elif isinstance(item, ast.Call):  # session.flush(): it sends changes, staged or made to loaded rows
-            open_since = open_since if open_since is not None else staged_since
+            changed = staged_since if staged_since is not None or not _sets_attribute_before(fn, line) else line
+            open_since = open_since if open_since is not None else changed
             wrote = wrote if wrote is not None else line
         elif isinstance(item, _Flush):  # a helper that flushes the changes it made, a view's form saved
             open_since = open_since if open_since is not None else line
@@ -494,6 +506,15 @@ def _implicit_transactions(module: SourceModule, project: Project, fn: ast.AST) 
             opened_by = opened_by if open_since is not None else "query"
             open_since = open_since if open_since is not None else line
     return [_within_loop(fn, span) for span in spans]
+
+
+def _sets_attribute_before(fn: ast.AST, line: int) -> bool:
+    """``fn`` sets an attribute of an object (``build.signed = True``) before ``line``: the change to a loaded
+    row that a flush on that line sends."""
+    return any(isinstance(node, (ast.Assign, ast.AugAssign)) and node.lineno < line
+               and any(isinstance(target, ast.Attribute)
+                       for target in (node.targets if isinstance(node, ast.Assign) else [node.target]))
+               for node in walk_function_body(fn))
 
 
 def _within_loop(fn: ast.AST, span: _Implicit) -> _Implicit:
@@ -609,12 +630,14 @@ def _committing_scopes(module: SourceModule, project: Project, fn: ast.AST) -> l
             continue
         for item in node.items:
             expr = item.context_expr
-            if isinstance(expr, ast.Call) and _is_context_manager(module, project, expr.func) \
-                    and _commits_after_yield(module, project, expr.func):
+            factory = (_generator(module, project, expr.func) or _called_instance(module, project, fn, expr.func)) \
+                if isinstance(expr, ast.Call) else None
+            if factory is not None and _is_context_manager(*factory) and _yields_then_commits(project, *factory):
                 scopes.append(_CommittingScope(node.lineno, node.end_lineno,
                                                f"the {method_name(expr)}() block commits on exit"))
                 break
-    dependency = next((d for owner, d in _injected(module, project, fn) if _commits_after_yield(owner, project, d)), None)
+    dependency = next((d for owner, d in _injected(module, project, fn) if (found := _generator(owner, project, d))
+                       is not None and _yields_then_commits(project, *found)), None)
     if dependency is not None:
         scopes.append(_CommittingScope(fn.lineno, fn.end_lineno, f"the {dotted(dependency)}() dependency commits "
                                                                  f"after the handler returns"))
@@ -800,17 +823,45 @@ def _generator(module: SourceModule, project: Project, target: ast.expr) -> tupl
     return db.resolve_function(module, project, ast.Call(func=target, args=[], keywords=[]))
 
 
-def _is_context_manager(module: SourceModule, project: Project, target: ast.expr) -> bool:
-    found = _generator(module, project, target)
-    return found is not None and any(name.split(".")[-1] in ("contextmanager", "asynccontextmanager")
-                                     for name in decorator_names(found[0], found[1]))
+def _called_instance(module: SourceModule, project: Project, fn: ast.AST,
+                     target: ast.expr) -> tuple[SourceModule, ast.AST] | None:
+    """The ``__call__`` that calling an object of a class of the code base runs, for ``with self.db_factory() as
+    session:`` where ``self.db_factory`` (an attribute its class sets) or a local name is bound to ``Maker()``
+    (also through a module-level alias, ``maker = Maker``); a parameter handed on in another binding
+    (``self.db_factory = db_factory``) is taken to be one too."""
+    if isinstance(target, ast.Name):
+        holders: list[tuple[SourceModule, ast.AST]] = [(module, fn)]
+    elif isinstance(target, ast.Attribute) and dotted(target.value) == "self" \
+            and isinstance(owner := module.parents.get(fn), ast.ClassDef):
+        holders = [(module, owner), *_base_classes(module, project, owner)]
+    else:
+        return None
+    values = [(holder_module, node.value) for holder_module, holder in holders for node in walk_nodes(holder)
+              if isinstance(node, ast.Assign) and any(dotted(t) == dotted(target) for t in node.targets)]
+    built = [(value_module, value) for value_module, value in values if isinstance(value, ast.Call)]
+    if len(built) != 1 or any(not isinstance(value, (ast.Call, ast.Name)) for _, value in values):
+        return None
+    cls = _built_class(built[0][0], project, built[0][1].func)
+    return method_in_hierarchy(project, *cls, "__call__") if cls is not None else None
 
 
-def _commits_after_yield(module: SourceModule, project: Project, target: ast.expr) -> bool:
-    found = _generator(module, project, target)
-    if found is None:
-        return False
-    helper_module, helper = found
+def _built_class(module: SourceModule, project: Project, target: ast.expr) -> tuple[SourceModule, ast.ClassDef] | None:
+    """The class of the code base ``target`` names, also through a module-level alias (``maker = Maker``)."""
+    cls = db.project_class(module, project, target)
+    if cls is not None or not isinstance(target, (ast.Name, ast.Attribute)):
+        return cls
+    owner_name, _, name = (qualified(module, target) or "").rpartition(".")
+    owner = project.by_dotted_name.get(owner_name) if owner_name else module
+    alias = db.single_binding(owner.tree, name) if owner is not None else None
+    return db.project_class(owner, project, alias) if isinstance(alias, (ast.Name, ast.Attribute)) else None
+
+
+def _is_context_manager(module: SourceModule, function: ast.AST) -> bool:
+    return any(name.split(".")[-1] in ("contextmanager", "asynccontextmanager")
+               for name in decorator_names(module, function))
+
+
+def _yields_then_commits(project: Project, helper_module: SourceModule, helper: ast.AST) -> bool:
     yields = [n.lineno for n in walk_function_body(helper) if isinstance(n, (ast.Yield, ast.YieldFrom))]
     return bool(yields) and any(op.kind == db.COMMIT and op.call.lineno > min(yields)
                                 for op in db.function_ops(helper_module, helper, project))
@@ -852,23 +903,38 @@ _SIGNALS_OF = {"save": ("pre_save", "post_save"), "asave": ("pre_save", "post_sa
                "delete": ("pre_delete", "post_delete"), "adelete": ("pre_delete", "post_delete")}
 
 
-def _receiver_call(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call) -> tuple[str, str] | None:
+def _receiver_call(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call,
+                   after_write: bool = False) -> tuple[str, str] | None:
     """(``the post_save receiver <name>``, library) when ``call`` saves or deletes a Django model
     whose signal receiver, registered for that model as sender, makes an outbound call: Django runs
-    receivers synchronously, inside the caller's transaction."""
+    receivers synchronously, inside the caller's transaction. ``after_write``: only the receivers that run
+    once the row is written (``post_save``, ``post_delete``), for a save that opens the transaction."""
     op = next((o for o in db.function_ops(module, fn, project) if o.call is call), None)
     if op is None or op.api != "django" or not op.is_write or op.method not in _SIGNALS_OF:
         return None
     updated = op.kind == db.UPDATE or any(k.arg == "update_fields" and not is_none(k.value) for k in call.keywords)
+    created = op.method in _CREATING or any(k.arg == "force_insert" and not is_none(k.value) for k in call.keywords)
     for model in op.tables:
         for signal, receiver_module, receiver in _receivers(project).get(model, []):
-            if updated and _on_creation_only(receiver):
+            if updated and _on_creation_only(receiver) or created and _compares_loaded_state(receiver):
                 continue
             library = _receiver_library(project, receiver_module, receiver, updated) \
-                if signal in _SIGNALS_OF[op.method] else None
+                if signal in _SIGNALS_OF[op.method] and not (after_write and signal.startswith("pre_")) else None
             if library is not None:
                 return f"the {signal} receiver {receiver.name}", library
     return None
+
+
+def _compares_loaded_state(receiver: ast.AST) -> bool:
+    """A receiver that compares the instance with the state it was loaded (or built) with
+    (``instance._previous_state``, ``instance.__original_hostname``, ``instance.tracker.has_changed(...)``):
+    it acts on a change of a stored row, which the creation of a row does not make."""
+    return any(isinstance(node, ast.Attribute) and _LOADED_STATE.search(node.attr)
+               for node in walk_function_body(receiver))
+
+
+_LOADED_STATE = re.compile(r"previous|original|has_changed|tracker", re.I)
+_CREATING = frozenset({"create", "acreate", "get_or_create", "aget_or_create"})
 
 
 def _on_creation_only(receiver: ast.AST) -> bool:
@@ -947,7 +1013,8 @@ _SENT = "sent:"  # marks the receivers of a signal the code base sends itself
 
 def _receivers(project: Project) -> dict[str, list[tuple[str, SourceModule, ast.AST]]]:
     """Model name -> (signal, module, function) of the Django signal receivers registered for it as
-    sender: ``@receiver(post_save, sender=Order)`` or ``post_save.connect(handler, sender=Order)``; and
+    sender: ``@receiver(post_save, sender=Order)`` or ``post_save.connect(handler, sender=Order)`` (also
+    ``receiver=handler``); and
     ``_SENT + name`` -> the receivers of the code base's own signal ``name``, whatever the sender."""
     if "network_in_tx.receivers" in project.facts:
         return project.facts["network_in_tx.receivers"]
@@ -960,19 +1027,20 @@ def _receivers(project: Project) -> dict[str, list[tuple[str, SourceModule, ast.
                 if isinstance(decorator, ast.Call) and (dotted(decorator.func) or "").split(".")[-1] == "receiver":
                     _register(found, decorator, decorator.args[:1], module, fn)
         for call in module.nodes_of(ast.Call):
-            if method_name(call) == "connect" and isinstance(call.func, ast.Attribute) and call.args:
-                target = call.args[0]
+            target = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "receiver"), None)
+            if method_name(call) == "connect" and isinstance(call.func, ast.Attribute) and target is not None:
                 handler = db.resolve_function(module, project, ast.Call(func=target, args=[], keywords=[])) \
                     if isinstance(target, (ast.Name, ast.Attribute)) else None
                 if handler is not None:
-                    _register(found, call, [call.func.value], handler[0], handler[1])
+                    _register(found, call, [call.func.value], handler[0], handler[1], module)
     project.facts["network_in_tx.receivers"] = found
     return found
 
 
-def _register(found: dict, registration: ast.Call, signals: list[ast.expr], module: SourceModule, fn: ast.AST) -> None:
+def _register(found: dict, registration: ast.Call, signals: list[ast.expr], module: SourceModule, fn: ast.AST,
+              registering: SourceModule | None = None) -> None:
     sender = next((k.value for k in registration.keywords if k.arg == "sender"), None)
-    model = (dotted(sender) or "").split(".")[-1] if sender is not None else ""
+    model = _sender_model(registering or module, registration, sender) if sender is not None else ""
     for signal in signals:
         names = signal.elts if isinstance(signal, (ast.List, ast.Tuple)) else [signal]
         for name in names:
@@ -981,6 +1049,17 @@ def _register(found: dict, registration: ast.Call, signals: list[ast.expr], modu
                 found.setdefault(model, []).append((signal_name, module, fn))
             elif signal_name:
                 found.setdefault(_SENT + signal_name, []).append((signal_name, module, fn))
+
+
+def _sender_model(module: SourceModule, registration: ast.Call, sender: ast.expr) -> str:
+    """The model a receiver is registered for: ``sender=IPAddress``, or a name the registering function binds
+    to the model looked up by its name (``ip_model = self.get_model("IPAddress")`` in an ``AppConfig.ready``), or
+    that lookup itself (``sender=apps.get_model("networks", "IPAddress")``)."""
+    function = enclosing_function(module, registration) if isinstance(sender, ast.Name) else None
+    bound = db.single_binding(function, sender.id) if function is not None else sender
+    if isinstance(bound, ast.Call) and method_name(bound) == "get_model" and bound.args:
+        return (string_value(bound.args[-1]) or "").split(".")[-1]  # get_model("networks.IPAddress") names the app
+    return (dotted(sender) or "").split(".")[-1]
 
 
 def _atomic_method(module: SourceModule, project: Project, fn: ast.AST) -> list[tuple[int, int]]:
@@ -1096,6 +1175,7 @@ def _calls_out(project: Project, name: str, bodies: list[tuple[SourceModule, ast
         skipped = {id(n) for branch in walk_function_body(body) if isinstance(branch, ast.If)
                    and _switched_off(branch.test, off) for statement in branch.body for n in ast.walk(statement)}
         for node in (n for function in [body, *local_functions] for n in walk_function_body(function)):
+            node = _property_read(body_module, project, node) or node
             if not isinstance(node, ast.Call) or id(node) in skipped:
                 continue
             outbound = _network_call(body_module, node, project)
@@ -1109,6 +1189,19 @@ def _calls_out(project: Project, name: str, bodies: list[tuple[SourceModule, ast
             elif library is not None:
                 return name, library
     return queued
+
+
+def _property_read(module: SourceModule, project: Project, node: ast.AST) -> ast.Call | None:
+    """A call of the getter that reading ``self.<name>`` runs, when the class or a base of the code base
+    declares ``<name>`` a ``@property`` (``for result in self._greenwave_results:``)."""
+    if not (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and dotted(node.value) == "self") \
+            or isinstance(module.parents.get(node), ast.Call) and module.parents[node].func is node:
+        return None
+    runs = ast.copy_location(ast.Call(func=node, args=[], keywords=[]), node)
+    module.parents[runs] = module.parents.get(node)
+    getter = db.resolve_function(module, project, runs)
+    return runs if getter is not None and any(name.split(".")[-1] in ("property", "cached_property")
+                                              for name in decorator_names(*getter)) else None
 
 
 def _switched_off(test: ast.expr, off: frozenset[str]) -> bool:
