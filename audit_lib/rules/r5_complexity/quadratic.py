@@ -78,10 +78,12 @@ arguments of a webargs `@use_kwargs` read from the body, `request.json[...]`,
 `request.form.getlist(...)`), from query rows in the same
 function (`fetchall()`, `.all()`, `.filter(...)`; not the rows read off a loop's item, `m.encodings.all()`
 of each `m`: one item's children (also when the loop writes back into the item, `obj.data[key] = values`), nor `self.roles.all()` / `self.rank.roles.all()` /
-`getattr(self.policy, f"{kind}_webhooks")` in a method: the object's own related rows, nor a parameter narrowed or ordered (`users.order_by("slug")` of an admin action's selection: the
+`getattr(self.policy, f"{kind}_webhooks")` in a method, also through a local bound to such an attribute
+(`group = self.bgp_group; group.communities.all()`): the object's own related rows, nor a parameter narrowed or ordered (`users.order_by("slug")` of an admin action's selection: the
 rows the caller chose), nor those a filter pins to one row's key, `filter_by(task_id=task.id)`,
 `filter(photo=self)`, `where(Member.team_id == team.id)`, `where(Episode.series_id == series_id)` executed and
-fetched, not a tenant's key such as `project_id`, unless a list picks them too), from a whole Redis key or pattern (`smembers()`,
+fetched, also built by a method of the class, `self.get_connections()` returning
+`Connection.objects.filter(exchange=self)`, not a tenant's key such as `project_id`, unless a list picks them too), from a whole Redis key or pattern (`smembers()`,
 `lrange(key, 0, -1)`, `keys("lock:*")`, rq's `get_job_ids()`; also returned by a plain function of the
 project called there, `jobs = list(rq_job_ids())`, followed one call deep: a service function's query
 rows are not, they are as often a configuration table's as the data's), the chunks or lines of an HTTP body read as a stream
@@ -97,7 +99,10 @@ loop around it grows itself (`if x not in seen: seen.append(x)`, also the list a
 `if pk not in result[model]: result[model].append(pk)`) needs only that loop's
 collection to be the data's (not a list that loop starts afresh on each pass, `for m in rows: subs = []`:
 one item's part); any other scan needs both the list and a loop around it to
-be. Collections of unknown origin (a helper's parameters, another function's result,
+be, and when the value looked for is only loop items (`for o in rows: for name in fields: if name in
+nullified`), only the loops that bind them, or whose items their collections are read from, count: the test
+does not vary with `rows`, and a form's few field names tested against the names a user ticked are a handful.
+Collections of unknown origin (a helper's parameters, another function's result,
 configuration, settings, a model's columns, request headers, the query string
 (`request.args`, `request.GET`: servers cut the request line at a few kilobytes)) are not judged, even in a
 handler: O(n²) is a hard stop for client-provided inputs, and most other lists (custom
@@ -394,7 +399,27 @@ def _scan_groups(module: SourceModule, node: ast.AST, scanned: ast.expr) -> list
         for site in _collection_loops(module, node):
             if isinstance(site.node, (ast.For, ast.AsyncFor)) and _grows_slot(site.node, scanned):
                 return [[site.iter]]
-    return [[scanned], _loop_iters(module, node)]
+    return [[scanned], _loops_feeding(module, node)]
+
+
+def _loops_feeding(module: SourceModule, scan: ast.AST) -> list[ast.expr]:
+    """The loops that hand the scan the values it looks for. When every name the looked-for value reads is an item
+    some loops around bind (``for o in rows: for name in fields: if name in nullified``), only those loops and the
+    ones their collections are read from count: the test does not vary with the others, ``rows`` does not make
+    the handful of ``fields`` names data. Otherwise every loop around the scan does."""
+    around = enclosing_loop_sites(module, scan)
+    sites = [s for s in around if not isinstance(s.node, ast.While)]
+    looked_for = scan.left if isinstance(scan, ast.Compare) else scan.args[0] \
+        if isinstance(scan, ast.Call) and len(scan.args) == 1 else None
+    read = _names_read(looked_for) if looked_for is not None else set()
+    binders = [s for s in sites if _loop_targets(s) & read]
+    if not read or not binders or read - set().union(*(_loop_targets(s) for s in binders)):
+        return [s.iter for s in around]
+    feeding = set(map(id, binders))
+    for site in sites:  # outward: a loop counts if a counted loop's collection reads its item
+        if id(site) not in feeding and any(_loop_targets(site) & _names_read(f.iter) for f in sites if id(f) in feeding):
+            feeding.add(id(site))
+    return [s.iter for s in sites if id(s) in feeding]
 
 
 def _grows_slot(loop: ast.For | ast.AsyncFor, slot: ast.Subscript) -> bool:
@@ -630,7 +655,7 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
             continue
         if isinstance(node, ast.Call) and (_reads_whole_store(node) or _api_results(function, node, parents)
                                            or not in_helper and (
-                _reads_rows(node) and not _item_children(function, node, collections)
+                _reads_rows(node) and not _item_children(function, node, collections, parents)
                 and not _narrows_a_parameter(function, node) or _streams_body(node))):
             return True
         if isinstance(node, ast.Call) and helpers is not None and any(
@@ -700,6 +725,11 @@ def _statement_filters(function: ast.AST, node: ast.expr, parents: dict, seen: s
                 continue
             if node.func.attr in STATEMENT_FILTERS:
                 filters.append(node)
+            method = _own_method(function, node, parents)
+            if method is not None and (method.name, method.lineno) not in seen:
+                seen.add((method.name, method.lineno))  # self.get_connections(): the query its own method builds
+                return filters + [f for r in walk_function_body(method) if isinstance(r, ast.Return) and r.value
+                                  for f in _statement_filters(method, r.value, parents, seen)]
             node = node.func.value
         elif isinstance(node, ast.Name) and (node.id, node.lineno) not in seen:
             seen.add((node.id, node.lineno))
@@ -707,6 +737,16 @@ def _statement_filters(function: ast.AST, node: ast.expr, parents: dict, seen: s
             return filters + [f for source in sources for f in _statement_filters(function, source, parents, seen)]
         else:
             return filters
+
+
+def _own_method(function: ast.AST, call: ast.Call, parents: dict) -> ast.AST | None:
+    """The method ``self.get_connections()`` calls, when the class around ``function`` defines it once."""
+    owner = parents.get(function)
+    if not (isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
+            and call.func.value.id == "self" and isinstance(owner, ast.ClassDef)):
+        return None
+    methods = [fn for fn in owner.body if isinstance(fn, FUNCTION_TYPES) and fn.name == call.func.attr]
+    return methods[0] if len(methods) == 1 else None
 
 
 def _loop_item(function: ast.AST, read: ast.Name) -> bool:
@@ -722,7 +762,7 @@ def _loop_item(function: ast.AST, read: ast.Name) -> bool:
     return loops and not assigned
 
 
-def _item_children(function: ast.AST, call: ast.Call, collections: frozenset[str]) -> bool:
+def _item_children(function: ast.AST, call: ast.Call, collections: frozenset[str], parents: dict) -> bool:
     """``m.encodings.all()`` of each ``m`` in a loop: one item's related rows, not the table's; and
     ``self.roles.all()``, ``self.rank.roles.all()``: the related rows of the object the method runs on."""
     receiver = call.func
@@ -732,7 +772,7 @@ def _item_children(function: ast.AST, call: ast.Call, collections: frozenset[str
     if isinstance(receiver, ast.Name) and receiver.id == "getattr":
         return _own_relation(call)  # getattr(self.policy, f"{prefix}_webhooks"): a relation picked by name
     return isinstance(receiver, ast.Name) and isinstance(outer, ast.Attribute) and outer.attr not in collections \
-        and (_loop_item(function, receiver) or _own_relation(call))
+        and (_loop_item(function, receiver) or _own_relation(call) or _own_related_object(function, receiver, parents))
 
 
 QUERYSET_NARROWING = {"all", "filter", "exclude", "order_by", "select_related", "prefetch_related", "distinct",
@@ -752,21 +792,34 @@ def _narrows_a_parameter(function: ast.AST, call: ast.Call) -> bool:
 OWN_QUERY_ATTRIBUTES = {"objects", "query", "queryset", "session", "db", "model"}
 
 
-def _own_relation(call: ast.Call) -> bool:
-    """``self.roles.all()``, ``self.rank.roles.filter(...)``, also ``getattr(self.policy, name).all()``: a chain
-    of plain attributes of ``self`` (no call in it, so not ``self.session.query(Model)``; not ``self.queryset`` of
-    a view nor ``self.project.tasks`` of a tenant) read as rows: one row's children."""
-    node = call.func.value if isinstance(call.func, ast.Attribute) else None
+def _own_related_object(function: ast.AST, read: ast.Name, parents: dict) -> bool:
+    """``group`` of ``group = self.bgp_group`` (or ``self.ixp_connection.internet_exchange_point``; ``None`` in
+    another branch): an object the method's own row links to, so ``group.communities.all()`` is one row's
+    children, as ``self.bgp_group.communities.all()`` is."""
+    sources = [s for s in _sources_of(function, read, parents) if not (isinstance(s, ast.Constant) and s.value is None)]
+    return bool(sources) and all(_self_chain(s) for s in sources)
+
+
+def _self_chain(node: ast.expr) -> bool:
+    """``self.rank.roles``: plain attributes of ``self`` (no call), none a query's or a tenant's."""
     names: list[str] = []
-    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _reads_rows(node):
-        node = node.func.value
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" and node.args:
-        node = node.args[0]
     while isinstance(node, ast.Attribute):
         names.append(node.attr)
         node = node.value
     return isinstance(node, ast.Name) and node.id == "self" and bool(names) \
         and not any(n in OWN_QUERY_ATTRIBUTES or n.endswith("objects") or TENANT_SCOPE.search(n) for n in names)
+
+
+def _own_relation(call: ast.Call) -> bool:
+    """``self.roles.all()``, ``self.rank.roles.filter(...)``, also ``getattr(self.policy, name).all()``: a chain
+    of plain attributes of ``self`` (no call in it, so not ``self.session.query(Model)``; not ``self.queryset`` of
+    a view nor ``self.project.tasks`` of a tenant) read as rows: one row's children."""
+    node = call.func.value if isinstance(call.func, ast.Attribute) else None
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _reads_rows(node):
+        node = node.func.value
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" and node.args:
+        node = node.args[0]
+    return _self_chain(node)
 
 
 def _walked_whole(node: ast.expr, expression: ast.expr, parents: dict) -> bool:
