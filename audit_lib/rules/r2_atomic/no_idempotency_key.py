@@ -42,7 +42,11 @@ two concurrent tries is R2.check-then-act's.
 Nor do inserts made as the object a handler acts on leaves a state it is tested in (`if job.is_running:
 return Response(204)`, then `job.is_running = True` before the insert, in the handler or in the helper
 it goes through; or the insert under `if job.is_running:` that sets `job.is_running = False`): a retry
-finds the new state and inserts nothing (an enable or disable action, not a create).
+finds the new state and inserts nothing (an enable or disable action, not a create). So do inserts handed the
+object after a refusal of it in a state the code base moves objects into (`if not issue.is_muted: raise
+ValidationError(...)` where some code sets `issue.is_muted = False`, also in a helper it hands the object to:
+`self._assert_unresolved(issue)` / `if issue.is_resolved: raise ...`, with `issue.is_resolved = True` elsewhere):
+a resolve or mute action records its transition once, its retry is refused.
 Nor do inserts into a table the code creates as `CREATE TEMPORARY TABLE` (the keys of a bulk lookup,
 joined against the stored rows and dropped with the session).
 
@@ -1621,10 +1625,63 @@ def _moves_out_of_state(module: SourceModule, project: Project, fn: ast.AST, ins
     handler or in the helper of the code base it goes through), or the insert under ``if job.is_running:``
     that sets ``job.is_running = False``. A retry finds the object in its new state and inserts nothing: an
     enable or disable action on one object, not a create."""
-    if _state_guarded(fn, insert.call):
+    if _state_guarded(fn, insert.call) or _refused_in_state(module, project, fn, insert.call):
         return True
     resolved = db.resolve_function(module, project, insert.call, reexports=True) if insert.through else None
     return resolved is not None and _state_guarded(resolved[1], None)
+
+
+def _refused_in_state(module: SourceModule, project: Project, fn: ast.AST, insert: ast.AST) -> bool:
+    """Before the insert, which is handed the object (``self._apply_issue_action(issue, "resolve")``), the handler
+    refuses that object in a state the code base moves objects into: ``if not issue.is_muted: raise
+    ValidationError(...)`` where some code sets ``issue.is_muted = False``, also in a helper of the code base it
+    hands the object to (``self._assert_unresolved(issue)`` / ``if issue.is_resolved: raise ...``, and
+    ``issue.is_resolved = True`` elsewhere). A state transition: its retry is refused, not recorded twice."""
+    handed = {n.id for n in ast.walk(insert) if isinstance(n, ast.Name)}
+    on_the_way = {id(a) for a in ancestors(module, insert)}
+    for statement in walk_function_body(fn):
+        if not isinstance(statement, (ast.If, ast.Expr)) or statement.lineno >= insert.lineno or id(
+                module.parents.get(statement)) not in on_the_way:
+            continue
+        if isinstance(statement, ast.If):
+            if _refuses_state(project, statement, handed):
+                return True
+            continue
+        call = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
+        resolved = db.resolve_function(module, project, call, reexports=True) if isinstance(call, ast.Call) else None
+        if resolved is None:
+            continue
+        helper = resolved[1]
+        arguments = {a.arg: db._argument_for(call, helper, a.arg) for a in helper.args.args}
+        parameters = {name for name, argument in arguments.items()
+                      if isinstance(argument, ast.Name) and argument.id in handed}
+        if any(isinstance(n, ast.If) and _refuses_state(project, n, parameters) for n in walk_function_body(helper)):
+            return True
+    return False
+
+
+def _refuses_state(project: Project, guard: ast.If, objects: set[str]) -> bool:
+    """``guard`` raises or returns when one of ``objects`` is in a state (``obj.is_resolved`` true, ``not
+    obj.is_muted``) that the code base sets (``obj.is_resolved = True``, ``obj.is_muted = False``)."""
+    tests = guard.test.values if isinstance(guard.test, ast.BoolOp) and isinstance(guard.test.op, ast.Or) else [
+        guard.test]
+    for test in tests:
+        value = not (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not))
+        tested = test if value else test.operand
+        if isinstance(tested, ast.Attribute) and isinstance(tested.value, ast.Name) and tested.value.id in objects \
+                and (tested.attr, value) in _states_set(project) and _refuses(guard.body, set()):
+            return True
+    return False
+
+
+def _states_set(project: Project) -> set[tuple[str, bool]]:
+    """(attribute, value) of the flags the code base sets: ``issue.is_resolved = True``."""
+    if "r2.states_set" not in project.facts:
+        project.facts["r2.states_set"] = {
+            (target.attr, node.value.value) for module in project.modules for node in module.nodes_of(ast.Assign)
+            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, bool)
+            for target in node.targets if isinstance(target, ast.Attribute)}
+    return project.facts["r2.states_set"]
 
 
 def _state_guarded(fn: ast.AST, insert: ast.AST | None) -> bool:
