@@ -68,7 +68,11 @@ of a loop over a queryset (`Model.objects...` or a related manager such as
 `Incident.objects.open()`, `user.incidents()`; a bare `event.incident` counts on such a loop, not on one
 row's related manager, nor when another model has a plain column of that name) that does not
 `prefetch_related`/`select_related` that relation
-(`select_related()` without names joins foreign keys only, not reverse sets). A nested path
+(`select_related()` without names joins foreign keys only, not reverse sets); a related manager read that
+queries whatever was prefetched (`team.members.all().values_list("user_id")`, `.filter(...)`: a prefetch fills
+`.all()` only) is reported whatever the loop's queryset loads. A field the model of the loop's rows declares as a
+value (`blob.blob.size` for `blob` in `FileBlob.objects.filter(...)`, a `FileField`: its file in storage) is no
+relation, even when another model has a foreign key of that name. A nested path
 counts for a loop over a related manager inside a loop over the outer rows
 (`prefetch_related("stories__board")` covers `story.board` for `story in epic.stories.all()`),
 and so does such a path in an eager-loading list the enclosing class declares
@@ -192,16 +196,18 @@ the flag picks a configured list, it puts no row in it), lookups in an `objects`
 in code that does not use Django, where a class of the project declares `objects: dict[str, int]`) and
 `while` loops that page through results are not reported. A query in a loop's `else:` clause runs once per pass of
 the loops around that loop, and is reported for those. Nor are per-item units of work, which are
-not a query pattern: writes in loops that also call another service, move a file in
-storage or hand a job to the task queue (`apply_async`) for each item (in the loop or in a helper it
+not a query pattern: writes in loops that also call another service, send mail, move a file in
+storage or hand a job to the task queue (`apply_async`, `delay`) for each item (in the loop or in a helper it
 calls, whose write then records that call's outcome), calls inside a transaction opened for each
 item (`with transaction.atomic():` in the loop or in the helper it calls), calls of a helper that writes
 and commits along with a lookup or another write, whichever branch it takes
 (`delete_attachment(id)`: read, delete, commit; a helper whose only statement is one keyed
 write, `repository.delete_by_role(id)`, or that commits only in the branch creating a
 missing row, stays reported), calls of a helper that writes to two or more tables (one
-aggregate per item), lookups made by a helper that fetches from another service (a remote
-lookup whose query only caches the answer), reads through a memoized helper of no arguments
+aggregate per item), lookups made by a helper that fetches from another service or sends mail (a remote
+lookup whose query only caches the answer, a quota charged per email), reads through a helper that ends the process
+(`if not self.stopping: return`, then `self.stop(); sys.exit()`: its queries run once, on the way out), reads
+through a memoized helper of no arguments
 (`@lru_cache`, dogpile's `@region.cache_on_arguments()` on `def update_profile_id_list():`, also one that
 keeps what it read in a ContextVar or a module global and reads only while that is empty, `pk = default_pk.get()`,
 `if pk is None: ...; default_pk.set(pk)`; also further
@@ -276,7 +282,7 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, repositories, storage
-from audit_lib.libs.http import decoded_response, outbound_call
+from audit_lib.libs.http import decoded_response, mail_call, outbound_call
 from audit_lib.libs.web import project_routes, route_handlers
 from audit_lib.operator_code import defines_worker_tasks, is_celery_task, receives_migrate_signal
 from audit_lib.pyast import (
@@ -362,7 +368,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                and not _settings_mapping_lookup(module, project, op)
                and not _sends_notification(module, project, op) and not _runs_loop_item(module, op)
                and not _switched_off_in_helper(module, project, op) and not _entered_as_context(module, op)
-               and not _memoized_read(module, project, op)]
+               and not _memoized_read(module, project, op) and not _ends_the_process(module, project, op)]
         if django:
             known = {id(op.call) for op in expanded}
             ops += [op for op in _queryset_evaluations(module, fn) if id(op.call) not in known]
@@ -767,6 +773,28 @@ def _memoized_read(module: SourceModule, project: Project, op: db.DbOp, depth: i
         return True
     inner = [o for o in db.expanded_ops(helper_module, project, helper, depth=1) if o.is_read]
     return bool(inner) and all(_memoized_read(helper_module, project, o, depth - 1) for o in inner)
+
+
+PROCESS_EXITS = {"sys.exit", "os._exit", "exit", "quit"}
+
+
+def _ends_the_process(module: SourceModule, project: Project, op: db.DbOp) -> bool:
+    """``self.check_for_stopping()`` whose body leaves at once unless a flag is set (``if not self.stopping:
+    return``) and otherwise ends with ``sys.exit()``: its queries run on the way out, once, not for each item."""
+    resolved = db.resolve_function(module, project, op.call) if op.through else None
+    if resolved is None:
+        return False
+    body = [stmt for stmt in resolved[1].body if not (isinstance(stmt, ast.Expr) and string_value(stmt.value))]
+    guards = 0
+    while guards < len(body) and isinstance(body[guards], ast.If) and not body[guards].orelse \
+            and [type(stmt) for stmt in body[guards].body] == [ast.Return] and body[guards].body[0].value is None:
+        guards += 1
+    last = body[-1] if body else None
+    ending = last.exc if isinstance(last, ast.Raise) else last.value if isinstance(last, ast.Expr) else None
+    ending = ending.func if isinstance(ending, ast.Call) else ending
+    exits = ending is not None and (dotted(ending) in PROCESS_EXITS and isinstance(last, ast.Expr)
+                                    or dotted(ending) == "SystemExit" and isinstance(last, ast.Raise))
+    return exits and not any(isinstance(node, ast.Return) for stmt in body[guards:] for node in walk_nodes(stmt))
 
 
 def _memoized_without_arguments(module: SourceModule, fn: ast.AST) -> bool:
@@ -2192,9 +2220,9 @@ def _in_else_clause(module: SourceModule, node: ast.AST, loop: ast.AST) -> bool:
 
 
 def _calls_out(module: SourceModule, project: Project, node: ast.AST, depth: int = 3) -> bool:
-    """Whether ``node`` (a loop's body, or one call) calls another service, directly or through
-    helpers of the code base (three levels deep): the loop processes items one by one, and its
-    per-item write belongs to that step."""
+    """Whether ``node`` (a loop's body, or one call) calls another service (also sends mail: ``message.send()``
+    of a Django ``EmailMessage``), directly or through helpers of the code base (three levels deep): the loop
+    processes items one by one, and its per-item write belongs to that step."""
     function = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     known = node.__dict__.setdefault("_calls_out", {}) if function else {}
     if depth in known:
@@ -2203,7 +2231,8 @@ def _calls_out(module: SourceModule, project: Project, node: ast.AST, depth: int
     for inner in walk_function_body(node) if function else walk_nodes(node):
         if not isinstance(inner, ast.Call):
             continue
-        if outbound_call(module, inner, project) is not None or _file_storage_call(inner) or _queues_task(inner):
+        if outbound_call(module, inner, project) is not None or mail_call(module, inner) is not None \
+                or _file_storage_call(inner) or _queues_task(inner):
             known[depth] = True
             break
         if depth:
@@ -2215,9 +2244,9 @@ def _calls_out(module: SourceModule, project: Project, node: ast.AST, depth: int
 
 
 def _queues_task(call: ast.Call) -> bool:
-    """``build_task.apply_async(args=..., queue=q)``, ``app.send_task("sync", ...)``: hands a job to the task
-    queue's broker, another service, for each item."""
-    return isinstance(call.func, ast.Attribute) and call.func.attr in ("apply_async", "send_task")
+    """``build_task.apply_async(args=..., queue=q)``, ``func.delay(*args)``, ``app.send_task("sync", ...)``: hands
+    a job to the task queue's broker, another service, for each item."""
+    return isinstance(call.func, ast.Attribute) and call.func.attr in ("apply_async", "delay", "send_task")
 
 
 def _file_storage_call(call: ast.Call) -> bool:
@@ -2373,8 +2402,8 @@ def _related_manager_calls(module: SourceModule, project: Project, fn: ast.AST) 
     """Django relations used once per row of a loop over a queryset that does not prefetch them:
     ``order.lines.all()`` / ``order.lines.filter(...).count()`` (a related manager) and
     ``line.order.customer`` (a foreign key loaded on first access). Yields (node, loop, relation)."""
-    if not (module.imports_module("django") or ".objects." in module.text):
-        return
+    if not (module.imports_module("django") or module.imports_module("rest_framework") or ".objects." in module.text):
+        return  # a module of DRF serializers may import no Django name
     to_many, to_one = _django_relations(project)
     keys_of = _foreign_keys_by_model(project)
     to_one = to_one | {name for names in keys_of.values() for name in names}  # also names other models use for lists
@@ -2411,8 +2440,11 @@ def _related_manager_calls(module: SourceModule, project: Project, fn: ast.AST) 
             if kind in {"one", "bare"} and relation in to_many \
                     and relation not in keys_of.get(_iterated_model(loop) or "", frozenset()):
                 break  # ``photo.person``: a list of some model, a foreign key of others; the row's model is not known
+            if kind == "one" and _plain_field_of_the_rows(project, fn, loop, relation):
+                break
             if (id(loop), relation) not in loaded \
-                    and _unprefetched_queryset(module, project, fn, loop, relation, to_many, children=kind != "bare"):
+                    and _unprefetched_queryset(module, project, fn, loop, relation, to_many, children=kind != "bare",
+                                               queried_anyway=kind == "many" and _ignores_prefetch(node)):
                 loaded.add((id(loop), relation))
                 yield node, loop, "one" if kind == "bare" else kind
             break
@@ -2448,6 +2480,27 @@ def _only_a_subquery(module: SourceModule, fn: ast.AST, node: ast.Call) -> bool:
     uses = [n for n in walk_function_body(fn) if isinstance(n, ast.Name) and n.id == bound.targets[0].id
             and isinstance(n.ctx, ast.Load)]
     return bool(uses) and all(in_lookup(use) for use in uses)
+
+
+def _plain_field_of_the_rows(project: Project, fn: ast.AST, loop: ast.AST, name: str) -> bool:
+    """``for blob in FileBlob.objects.filter(...): blob.blob.size``: the model of the rows declares ``blob`` as a
+    field holding a value (a ``FileField``: its file in storage), not the relation another model's foreign key of
+    that name loads."""
+    models = {model for iterable in _loop_iterables(loop) for text in _iterable_texts(fn, iterable)
+              for model in re.findall(r"\b([A-Z]\w*)\.objects\b", text)}
+    fields = _field_types_by_model(project)
+    return bool(models) and all(fields.get(model, {}).get(name, "").endswith("Field")
+                                and fields[model][name] not in RELATION_FIELDS for model in models)
+
+
+def _field_types_by_model(project: Project) -> dict[str, dict[str, str]]:
+    """Model name -> its fields' types (``{"blob": "FileField", "owner": "ForeignKey"}``)."""
+    found = project.facts.get("r1.field_types_by_model")
+    if found is None:
+        found = project.facts["r1.field_types_by_model"] = {}
+        for cls, name, _, field_type in _model_field_calls(project):
+            found.setdefault(cls.name, {})[name] = field_type
+    return found
 
 
 def _foreign_keys_by_model(project: Project) -> dict[str, frozenset[str]]:
@@ -3179,6 +3232,17 @@ def _queries_in_property(project: Project, name: str, to_many: frozenset[str]) -
     return False
 
 
+def _ignores_prefetch(call: ast.Call) -> bool:
+    """``team.members.all().values_list("user_id")``, ``order.lines.filter(...)``: a related manager read that
+    runs a query of its own even when the relation is prefetched (a prefetch fills only ``.all()``)."""
+    node: ast.AST = call
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr in PREFETCH_IGNORING_READS:
+            return True
+        node = node.func.value
+    return False
+
+
 def _manager_of(call: ast.Call, to_many: frozenset[str]) -> tuple[str, str] | None:
     """``(instance, relation)`` when ``call`` reads through a related manager: the chain starts at
     ``instance.relation`` and is a known to-many relation, or a bare ``instance.x.all()``-style read."""
@@ -3202,11 +3266,11 @@ def _manager_of(call: ast.Call, to_many: frozenset[str]) -> tuple[str, str] | No
 
 
 def _unprefetched_queryset(module: SourceModule, project: Project, fn: ast.AST, loop: ast.AST, relation: str,
-                           to_many: frozenset[str], children: bool = True) -> bool:
+                           to_many: frozenset[str], children: bool = True, queried_anyway: bool = False) -> bool:
     """Whether the loop iterates a Django queryset (``Model.objects...``, a related manager such as
     ``order.lines.all()``, or what a queryset method of the project returns: ``qs.create_acks(...)``)
-    that does not prefetch or join ``relation``. Without ``children``, a loop over one row's related
-    manager (its children, often a few) does not count."""
+    that does not prefetch or join ``relation`` (whatever it prefetches when the read is ``queried_anyway``).
+    Without ``children``, a loop over one row's related manager (its children, often a few) does not count."""
     for iterable in _loop_iterables(loop):
         exprs = [iterable]
         if isinstance(iterable, ast.Name):
@@ -3221,6 +3285,8 @@ def _unprefetched_queryset(module: SourceModule, project: Project, fn: ast.AST, 
             texts += [t for b in built if b for t in b]
         if any(re.search(r"\.values(_list)?\(", t) for t in texts):
             return False  # dicts or tuples, not model instances
+        if queried_anyway:
+            return True
         texts += _eager_load_lists(fn, exprs)
         if any(_loads_relation(t, relation, relation not in to_many) for t in texts):
             return False
