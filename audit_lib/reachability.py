@@ -44,6 +44,8 @@ would be unreachable.
 from __future__ import annotations
 
 import ast
+import bisect
+import os
 import re
 import sys
 from pathlib import Path
@@ -52,6 +54,7 @@ from audit_lib.findings import Finding
 from audit_lib.libs.web import APP_FACTORIES
 from audit_lib.pyast import qualified, string_value
 from audit_lib.source import (
+    SKIPPED_DIRS,
     Project,
     SourceModule,
     is_management_command,
@@ -91,17 +94,32 @@ def unreachable_modules(project: Project) -> dict[str, str]:
 
 
 def suppress_unreachable(findings: list[Finding], project: Project) -> None:
-    """Mark suppressed the findings located in unreachable modules and in test-data factories (a finding
-    standing for several places only when every one of them is)."""
+    """Mark suppressed the findings located in unreachable modules, in test-data factories and in definitions
+    nothing uses (a finding standing for several places only when every one of them is)."""
     unreachable = {**factory_boy_test_support(project), **unreachable_modules(project)}
-    if not unreachable:
-        return
     for finding in findings:
         if finding.suppressed or finding.path not in unreachable:
             continue
         if all(path in unreachable for path in _paths_stood_for(finding)):
             finding.suppressed = True
             finding.suppressed_by = unreachable[finding.path]
+    _suppress_in_dead_definitions(findings, project)
+
+
+def _suppress_in_dead_definitions(findings: list[Finding], project: Project) -> None:
+    dead = dead_definitions(project)
+    for finding in findings:
+        if finding.suppressed or finding.path not in dead or finding.line is None:
+            continue
+        why = _dead_why(dead, finding.path, finding.line)
+        if why and all(_dead_why(dead, path, line) for path, line in _places_stood_for(finding)):
+            finding.suppressed = True
+            finding.suppressed_by = why
+
+
+def _dead_why(dead: dict[str, list[tuple[int, int, str]]], path: str, line: int | None) -> str | None:
+    """Why the line sits in a definition nothing uses (the outermost one), or None."""
+    return next((why for first, last, why in dead.get(path, ()) if line is not None and first <= line <= last), None)
 
 
 def factory_boy_test_support(project: Project) -> dict[str, str]:
@@ -130,10 +148,17 @@ def _defines_factories(module: SourceModule) -> bool:
 
 
 def _paths_stood_for(finding: Finding) -> set[str]:
-    """The files of the places a finding stands for: ``extra["places"]`` or ``extra["calls"]`` (``path:line``
+    return {path for path, _ in _places_stood_for(finding)}
+
+
+def _places_stood_for(finding: Finding) -> set[tuple[str, int | None]]:
+    """The finding's place and those it stands for: ``extra["places"]`` or ``extra["calls"]`` (``path:line``
     or a line of its own file)."""
-    sites = [*finding.extra.get("places", []), *finding.extra.get("calls", [])]
-    return {site.rpartition(":")[0] if isinstance(site, str) else finding.path for site in sites}
+    places = {(finding.path, finding.line)}
+    for site in [*finding.extra.get("places", []), *finding.extra.get("calls", [])]:
+        path, _, line = site.rpartition(":") if isinstance(site, str) else (finding.path, "", str(site))
+        places.add((path, int(line) if line.isdigit() else None))
+    return places
 
 
 def _unreachable(project: Project) -> dict[str, str]:
@@ -359,3 +384,235 @@ def _package_inits(path: str, paths: dict[str, SourceModule]) -> list[str]:
 
 def _is_under(path: str, folder: str) -> bool:
     return not folder or path.startswith(folder + "/")
+
+
+NAME_TEXT_SUFFIXES = (*CONFIG_SUFFIXES, ".py", ".pyi", ".html", ".htm", ".jinja", ".jinja2", ".j2", ".tpl", ".mako",
+                      ".xml", ".js", ".jsx", ".ts", ".tsx", ".vue")
+IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdr]|\{[^{}]*\}")  # "%s", "%(kind)s", "{}"
+HOOK_NAMES = frozenset({  # module-level functions a server or a tool calls by name from a file it loads
+    "on_starting", "on_reload", "when_ready", "pre_fork", "post_fork", "post_worker_init", "worker_int",
+    "worker_abort", "pre_exec", "pre_request", "post_request", "child_exit", "worker_exit", "nworkers_changed",
+    "on_exit", "ssl_context", "create_app", "make_app", "application", "app", "handler", "lambda_handler",
+    "setup", "includeme", "upgrade", "downgrade", "load_tests", "Deserializer",
+})
+DESCRIPTORS = frozenset({  # method decorators that register nothing
+    "staticmethod", "classmethod", "property", "cached_property", "abstractmethod", "setter", "getter", "deleter",
+    "override", "cache", "lru_cache",
+})
+PLAIN_BASES = frozenset({"object", "ABC", "Generic"})
+_DEAD_FACT = "reachability.dead_definitions"
+
+
+class _Definition:
+    """A function, class or private method that may be dead: its name, where it sits, the class holding it."""
+
+    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, label: str,
+                 holder: "_Definition | None") -> None:
+        self.name = node.name
+        self.label = label
+        self.first, self.last = node.lineno, node.end_lineno or node.lineno
+        self.holder = holder
+        verb = "instantiated or subclassed" if isinstance(node, ast.ClassDef) else "called"
+        self.why = f"unreachable: {label} is never {verb}"
+
+
+def dead_definitions(project: Project) -> dict[str, list[tuple[int, int, str]]]:
+    """Path of each scanned module -> (first line, last line, why) of its functions, classes and private methods
+    that nothing in the tree refers to, outermost first (empty when the tree says nothing of how it runs)."""
+    known = project.facts.get(_DEAD_FACT)
+    if known is None:
+        known = project.facts[_DEAD_FACT] = _dead_definitions(project)
+    return known
+
+
+def _dead_definitions(project: Project) -> dict[str, list[tuple[int, int, str]]]:
+    """A module-level function or class, or a ``_private`` method, is dead when its name is used nowhere but
+    inside dead definitions (itself included): no name, attribute, import, keyword or word of a string in
+    the scanned modules, no word of another file of the tree (tests, migrations, templates, configuration,
+    scripts; their comments too), no run-time built name it may match (``"handle_" + kind``). What a
+    decorator registers (also a class whose methods a decorator registers: ``@app.command()``), the names a
+    server or a framework calls in a module it loads (``post_fork``, ``create_app``, ``includeme``, a Django
+    serialization module's ``Deserializer``), dunders, classes with a metaclass, ``__init_subclass__`` or a
+    base outside the tree, and the methods of a class family one of whose classes has a base outside the
+    tree (a framework may call ``_save`` by name) never are."""
+    if not _holds_project_files(project.root):
+        return {}
+    plain = _plain_classes(project)
+    definitions: dict[str, list[_Definition]] = {}
+    uses: dict[str, set[_Definition | None]] = {}
+    affixes: set[str] = set()
+    for module in project.modules:
+        definitions[module.path] = [] if is_test_path(module.path) else _definitions(module, plain)
+    wanted = {d.name for found in definitions.values() for d in found}
+    for module in project.modules:
+        _collect_uses(module, definitions[module.path], wanted, uses, affixes)
+    named_elsewhere: set[str] = set()
+    for text in _tree_texts(project.root, {m.path for m in project.modules}):
+        named_elsewhere.update(IDENTIFIER.findall(text))
+    dead = {d for found in definitions.values() for d in found
+            if d.name not in named_elsewhere and not _built_at_run_time(d.name, affixes)}
+    changed = True
+    while changed:
+        changed = False
+        for definition in list(dead):
+            if definition.holder in dead:
+                continue
+            users = uses.get(definition.name, ())
+            if any(user is None or user not in dead for user in users):
+                dead.discard(definition)
+                changed = True
+    return {path: [(d.first, d.last, d.why) for d in found if d in dead and d.holder not in dead]
+            for path, found in definitions.items() if any(d in dead for d in found)}
+
+
+def _built_at_run_time(name: str, affixes: set[str]) -> bool:
+    """Whether a name a template or a concatenation builds may be ``name``: one of ``affixes`` (the words
+    glued to a run-time part) starts or ends it."""
+    return any(len(part.strip("_")) > 1 and (part in affixes)
+               for end in range(1, len(name)) for part in (name[:end], name[end:]))
+
+
+def _definitions(module: SourceModule, plain: set[str]) -> list[_Definition]:
+    found: list[_Definition] = []
+    for node in module.tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or node.name.startswith("__"):
+            continue
+        is_class = isinstance(node, ast.ClassDef)
+        definition = None
+        if _may_be_dead(node, plain):
+            definition = _Definition(node, node.name, None)
+            found.append(definition)
+        if is_class and node.name in plain:
+            found.extend(_Definition(item, f"{node.name}.{item.name}", definition) for item in node.body
+                         if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_private(item))
+    return found
+
+
+def _may_be_dead(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, plain: set[str]) -> bool:
+    if node.decorator_list:
+        return False
+    if isinstance(node, ast.ClassDef):  # a method decorator may register it when the class body runs
+        return node.name in plain and all(_decorator_name(decorator) in DESCRIPTORS for item in node.body
+                                          for decorator in getattr(item, "decorator_list", ()))
+    return node.name not in HOOK_NAMES and not node.name.startswith("pytest_")
+
+
+def _is_private(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return (method.name.startswith("_") and not method.name.startswith("__")
+            and all(_decorator_name(decorator) in DESCRIPTORS for decorator in method.decorator_list))
+
+
+def _decorator_name(decorator: ast.expr) -> str:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return target.attr if isinstance(target, ast.Attribute) else target.id if isinstance(target, ast.Name) else ""
+
+
+def _plain_classes(project: Project) -> set[str]:
+    """Names of the classes of the tree none of whose relatives (bases, subclasses, up and down the tree's
+    classes of those names) has a base from outside the tree, a metaclass or an ``__init_subclass__``, or
+    has its subclasses listed (``__subclasses__()``)."""
+    bases: dict[str, set[str]] = {}
+    outside: set[str] = set()
+    for module in project.modules:
+        for node in module.nodes_of(ast.ClassDef):
+            names = bases.setdefault(node.name, set())
+            for base in node.bases:
+                base = base.value if isinstance(base, ast.Subscript) else base
+                names.add(base.attr if isinstance(base, ast.Attribute) else base.id if isinstance(base, ast.Name) else "")
+            if node.keywords or any(isinstance(item, ast.FunctionDef) and item.name == "__init_subclass__"
+                                    for item in node.body):
+                outside.add(node.name)
+    for name, names in bases.items():
+        if any(base not in bases and base not in PLAIN_BASES for base in names):
+            outside.add(name)
+    for module in project.modules:  # Rule.__subclasses__() finds the subclasses without naming them
+        outside.update(_decorator_name(node.value) for node in module.nodes_of(ast.Attribute)
+                       if node.attr == "__subclasses__")
+    relatives: dict[str, set[str]] = {name: set() for name in bases}
+    for name, names in bases.items():
+        for base in names & relatives.keys():
+            relatives[name].add(base)
+            relatives[base].add(name)
+    tainted, pending = set(), list(outside)
+    while pending:
+        name = pending.pop()
+        if name not in tainted:
+            tainted.add(name)
+            pending.extend(relatives.get(name, ()))
+    return set(bases) - tainted
+
+
+def _collect_uses(module: SourceModule, found: list[_Definition], wanted: set[str],
+                  uses: dict[str, set[_Definition | None]], affixes: set[str]) -> None:
+    """Each of the ``wanted`` names ``module`` uses -> the innermost of ``found`` using it (None: code outside
+    them); ``affixes`` gathers the words its strings glue to run-time parts."""
+    firsts = [definition.first for definition in found]  # in source order: a class, then its methods
+
+    def user(line: int | None) -> _Definition | None:
+        index = bisect.bisect_right(firsts, line) - 1 if line is not None else -1
+        candidate = found[index] if index >= 0 else None
+        while candidate is not None and not candidate.first <= line <= candidate.last:
+            candidate = candidate.holder
+        return candidate
+
+    def use(name: str, node: ast.AST) -> None:
+        if name in wanted:
+            uses.setdefault(name, set()).add(user(getattr(node, "lineno", None)))
+
+    for node in module.nodes_of(ast.Name):
+        use(node.id, node)
+    for node in module.nodes_of(ast.Attribute):
+        use(node.attr, node)
+    for node in module.nodes_of(ast.alias):
+        for name in (*node.name.split("."), node.asname or ""):
+            use(name, node)
+    for node in module.nodes_of(ast.keyword):
+        use(node.arg or "", node)
+    for node in module.nodes_of(ast.Global, ast.Nonlocal):
+        for name in node.names:
+            use(name, node)
+    for node in module.nodes_of(ast.Constant):
+        text = string_value(node)
+        if text:
+            words = set(IDENTIFIER.findall(text))
+            for name in words:
+                use(name, node)
+            affixes.update(word for word in words if word.startswith("_") or word.endswith("_"))
+            affixes.update(_edges_of_placeholders(text))
+    for node in module.nodes_of(ast.JoinedStr):
+        affixes.update(_edges_of_placeholders("{}".join(string_value(part) or "{}" for part in node.values)))
+    for node in module.nodes_of(ast.BinOp):
+        if isinstance(node.op, ast.Add):
+            affixes.update(_edges_of_placeholders(f"{string_value(node.left) or '{}'}{string_value(node.right) or '{}'}"))
+
+
+def _edges_of_placeholders(text: str) -> set[str]:
+    """The words a string template glues to its placeholders: ``"Backend"`` of ``f"{kind}Backend"``,
+    ``"_header_"`` of ``"_header_%s"``."""
+    pieces = PLACEHOLDER.split(text)
+    if len(pieces) == 1:
+        return set()
+    edges = {match.group() for piece in pieces[1:] if (match := re.match(r"\w+", piece))}
+    return edges | {match.group() for piece in pieces[:-1] if (match := re.search(r"\w+$", piece))}
+
+
+def _tree_texts(root: Path, scanned: set[str]):
+    """The text of each file of the tree that may name a function and that is not a scanned module: tests,
+    excluded modules, templates, configuration, scripts."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        folder = Path(dirpath)
+        dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS and not d.startswith(".")
+                       and not d.endswith(".egg-info") and not (folder / d).is_symlink()]
+        for name in filenames:
+            lower = name.lower()
+            if not lower.endswith(NAME_TEXT_SUFFIXES) and not lower.startswith(LAUNCH_FILES):
+                continue
+            path = folder / name
+            if path.relative_to(root).as_posix() in scanned:
+                continue
+            try:
+                if path.stat().st_size <= MAX_CONFIG_BYTES:
+                    yield path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue

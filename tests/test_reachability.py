@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from audit_lib.engine import Audit
 from audit_lib.findings import Finding
-from audit_lib.reachability import suppress_unreachable, factory_boy_test_support, unreachable_modules
+from audit_lib.reachability import dead_definitions, factory_boy_test_support, suppress_unreachable, unreachable_modules
 from audit_lib.settings import Settings
 from audit_lib.source import load_project
 
@@ -213,3 +215,83 @@ def test_factory_boy_modules_only_tests_and_test_data_code_import_are_test_suppo
     suppress_unreachable([finding], project)
     assert finding.suppressed_by == ("test support: shop/billing/factory.py holds factory_boy factories only tests "
                                      "and test-data code import")
+
+
+MAIL = (
+    "import requests\n\n\n"
+    "def notify(url):\n    return requests.get(url)\n\n\n"
+    "def _send(url):\n    return requests.get(url)\n\n\n"
+    "def send_simple(url):\n    # send_simple(url) once ran from the signup view\n    return _send(url)\n"
+)
+MAIL_SERVICE = {**SERVICE, "shop/views.py": SERVICE["shop/views.py"] + "\n\nfrom shop.mail import notify\n",
+                "shop/mail.py": MAIL}
+
+
+def dead(root: Path) -> dict[str, list[tuple[int, int, str]]]:
+    return dead_definitions(load_project(root, exclude=["**/migrations/", "**/tests/"]))
+
+
+def test_a_finding_in_a_function_nothing_calls_is_suppressed_with_the_reason(tmp_path: Path):
+    """``_send`` is called only by ``send_simple``, which nothing calls (a comment naming it is no call)."""
+    settings = Settings(code_root=str(write_tree(tmp_path, MAIL_SERVICE)), database="none",
+                        rules=["R3.http-no-timeout"], exclude=["**/migrations/", "**/tests/"])
+    by_line = {f.line: f for f in Audit(settings).run().findings if f.path == "shop/mail.py"}
+    assert not by_line[5].suppressed
+    assert by_line[9].suppressed_by == "unreachable: _send is never called"
+
+
+@pytest.mark.parametrize("files", [
+    {"shop/settings.py": "MAIL_SENDER = 'shop.mail.send_simple'\n"},
+    {"shop/urls.py": "from django.urls import path\n\nurlpatterns = [path('send/', 'shop.mail.send_simple')]\n"},
+    {"shop/templates/mail.html": "{{ mailer.send_simple }}\n"},
+    {"shop/tests/test_mail.py": "from shop.mail import send_simple\n"},
+    {"shop/signup.py": "from shop import mail\n\nsender = getattr(mail, 'send_simple')\n"},
+    {"shop/signup.py": "from shop import mail\n\nsender = getattr(mail, f'send_{mail.KIND}')\n"},
+    {"shop/mail.py": MAIL.replace("def send_simple", "@register\ndef send_simple")},
+    {"shop/mail.py": "__all__ = ['send_simple']\n" + MAIL},
+], ids=["setting", "urlconf", "template", "test", "getattr", "built-name", "decorator", "all"])
+def test_a_function_named_anywhere_in_the_tree_is_not_dead(tmp_path: Path, files: dict[str, str]):
+    tree = write_tree(tmp_path, MAIL_SERVICE)
+    assert [why for _, _, why in dead(tree)["shop/mail.py"]] == [
+        "unreachable: _send is never called", "unreachable: send_simple is never called"]
+    write_tree(tree, files)
+    assert "shop/mail.py" not in dead(tree)
+
+
+CLASSES = (
+    "import requests\nfrom django.core.files.storage import FileSystemStorage\n\n\n"
+    "class Printer:\n    def show(self, url):\n        return requests.get(url)\n\n\n"
+    "class Cache:\n    def get(self, key):\n        return self._load(key)\n\n"
+    "    def _load(self, key):\n        return requests.get(key)\n\n"
+    "    def _unused(self, key):\n        return requests.get(key)\n\n\n"
+    "class RemoteStorage:\n    def _save(self, name, content):\n        return requests.put(name, data=content)\n\n\n"
+    "class Storage(RemoteStorage, FileSystemStorage):\n    pass\n\n\n"
+    "class ManageUsers:\n    @app.command()\n    def add(email):\n        return requests.post(email)\n"
+)
+
+
+def test_a_class_nothing_uses_and_private_methods_nothing_calls_are_dead(tmp_path: Path):
+    """A framework calls the methods it defines by name (Django's ``Storage._save``): a class family with a
+    base from outside the tree keeps its private methods; the methods of a dead class count under it; a class
+    whose body registers a method (a typer command) runs on import; ``__subclasses__()`` finds unnamed ones."""
+    tree = write_tree(tmp_path, {**MAIL_SERVICE, "shop/caching.py": CLASSES,
+                                 "shop/views.py": "from shop.caching import Cache, Storage\n"})
+    assert dead(tree)["shop/caching.py"] == [(5, 7, "unreachable: Printer is never instantiated or subclassed"),
+                                             (17, 18, "unreachable: Cache._unused is never called")]
+    write_tree(tree, {"shop/caching.py": CLASSES + "\n\nclass ColorPrinter(Printer):\n    pass\n",
+                      "shop/views.py": "from shop.caching import Cache, Printer, Storage\n\n"
+                                       "PRINTERS = Printer.__subclasses__()\n"})
+    assert dead(tree)["shop/caching.py"] == [(17, 18, "unreachable: Cache._unused is never called")]
+
+
+def test_a_finding_standing_for_several_places_is_suppressed_only_when_all_are_dead(tmp_path: Path):
+    project = load_project(write_tree(tmp_path, MAIL_SERVICE), exclude=["**/migrations/", "**/tests/"])
+    dead_only = Finding("m", path="shop/mail.py", line=9, extra={"places": ["shop/mail.py:9"]})
+    with_live = Finding("m", path="shop/mail.py", line=9, extra={"places": ["shop/mail.py:9", "shop/mail.py:5"]})
+    suppress_unreachable([dead_only, with_live], project)
+    assert dead_only.suppressed and not with_live.suppressed
+
+
+def test_a_tree_without_packaging_metadata_or_manage_py_has_no_dead_functions(tmp_path: Path):
+    files = {rel: text for rel, text in MAIL_SERVICE.items() if rel not in ("pyproject.toml", "manage.py")}
+    assert dead(write_tree(tmp_path, files)) == {}
