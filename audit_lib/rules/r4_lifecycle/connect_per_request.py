@@ -7,7 +7,8 @@ open a new database server connection (`psycopg.connect`,
 `psycopg2.connect`, `asyncpg.connect`, `pymysql.connect`, `aiomysql.connect`,
 `dataset.connect`, which also builds an engine, ...),
 build a new pool or SQLAlchemy engine (`asyncpg.create_pool`,
-`psycopg_pool.ConnectionPool`, `create_engine`, `create_async_engine`) or a new Redis
+`psycopg_pool.ConnectionPool`, `create_engine`, `create_async_engine`, sqlalchemy-helpers' database managers:
+`manager_from_config(settings.database)`, `AsyncDatabaseManager(url, ...)`) or a new Redis
 client, which builds its own connection pool (`redis.Redis(...)`, `Redis.from_url`,
 `redis.asyncio`, `aioredis`, arq's `create_pool(settings)`; not one over a pool it is given,
 `Redis(connection_pool=pool)`), a new
@@ -59,6 +60,16 @@ once per request or once per loop iteration:
   keep it, like `async with get_single_session()` building an engine, yielding a session
   and disposing of the engine: one pool per `with` block, thrown away after one unit of
   work. A single connection per `with` block is judged where the block runs;
+- Django settings that close the connection after every request: a settings module (not one of tests or
+  development: `settings/test.py`, `dev.py`, `local_settings.py`) whose `DATABASES` name a database server in
+  some branch (`"ENGINE": "django.db.backends.postgresql"`, also the default of
+  `os.environ.get("DATABASE_ENGINE", "django.db.backends.mysql")`, or an entry built from the URL the deployment
+  gives: `dj_database_url.config()`, `env.db()`) and set no `CONN_MAX_AGE`: Django's default 0 opens a new
+  connection for every request. The finding is on the `DATABASES` assignment, or on a top-level
+  `CONN_MAX_AGE = 60`, which Django ignores (it reads the key per database). Not settings that keep connections
+  (`"CONN_MAX_AGE": 60`, `DATABASES["default"]["CONN_MAX_AGE"] = ...` also in a settings module that star-imports
+  this one, `dj_database_url.config(conn_max_age=600)`, Django 5.1's `"OPTIONS": {"pool": ...}`), nor settings that
+  name PgBouncer, nor databases that are SQLite in every branch;
 - an engine disposed of after each request: `engine.dispose()` in a Flask/Quart teardown hook
   (`@app.teardown_request`, `@app.teardown_appcontext`, `@app.after_request`) or in a request handler (or what it
   calls) closes every connection of the engine's pool, so the next request connects anew (not an engine the
@@ -68,7 +79,8 @@ Not reported: connections and pools opened at module level, at startup (lifespan
 `main()`, the `__init__` of an object made there), and in functions that are neither
 handlers nor loops; schema and data migrations (`migrations/`, Alembic revisions), run
 once by an operator; lazy
-creation reused afterwards (`if _pool is None: _pool = create_pool(...)`, also a lazily
+creation reused afterwards (`if _pool is None: _pool = create_pool(...)`, a function memoised by its decorator:
+`@lru_cache def get_manager(): return manager_from_config(...)`, also a lazily
 made singleton whose `__init__` builds the engine: `if _engine is None: _engine = Engine()`, or that wraps the
 client a helper builds: `if _cache is None: client = build_client(); _cache = CacheWrapper(client)`, and a getter that
 returns what it kept before and keeps what it builds: `cached = store.get("redis"); if cached: return cached` ...
@@ -117,6 +129,7 @@ def get_order(order_id: int):
 ## References
 - psycopg connection pools: https://www.psycopg.org/psycopg3/docs/advanced/pool.html
 - asyncpg pools: https://magicstack.github.io/asyncpg/current/usage.html#connection-pools
+- Django persistent connections: https://docs.djangoproject.com/en/stable/ref/databases/#persistent-connections
 """
 
 from __future__ import annotations
@@ -127,7 +140,8 @@ from collections.abc import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs.db import is_migration_module, project_class
-from audit_lib.libs.web import route_handlers
+from audit_lib.libs.storage import MEMOISING_DECORATORS
+from audit_lib.libs.web import is_django_settings, route_handlers
 from audit_lib.pyast import (
     FUNCTION_TYPES,
     ancestors,
@@ -169,12 +183,16 @@ from audit_lib.source import Project, SourceModule, is_test_path
 
 # A Celery app opens its own broker connection and producer pool the first time it sends or inspects.
 CELERY_APPS = {"celery.Celery"}
-OPENERS = DB_CONNECT | DB_POOLS | ENGINES | REDIS_CLIENTS | CELERY_APPS | SEARCH_CLIENTS.keys()
-OPENER_TAILS = RESOURCE_TAILS | {name.rsplit(".", 1)[-1] for name in CELERY_APPS}
+# Database managers of sqlalchemy-helpers: each builds its own SQLAlchemy engine (create_async_engine) and pool.
+ENGINE_MANAGERS = {"sqlalchemy_helpers.fastapi.manager_from_config", "sqlalchemy_helpers.fastapi.AsyncDatabaseManager",
+                   "sqlalchemy_helpers.aio.AsyncDatabaseManager", "sqlalchemy_helpers.AsyncDatabaseManager",
+                   "sqlalchemy_helpers.manager.DatabaseManager", "sqlalchemy_helpers.DatabaseManager"}
+OPENERS = DB_CONNECT | DB_POOLS | ENGINES | ENGINE_MANAGERS | REDIS_CLIENTS | CELERY_APPS | SEARCH_CLIENTS.keys()
+OPENER_TAILS = RESOURCE_TAILS | {name.rsplit(".", 1)[-1] for name in CELERY_APPS | ENGINE_MANAGERS}
 # What a project factory may hand back and still be a new connection (or pool) when called.
 FACTORY_KINDS = {"database connection", "connection pool", "engine", "Redis client", *SEARCH_CLIENTS.values()}
 # Openers that build a pool: one per `with` block of a context manager is already one too many.
-POOLED = DB_POOLS | ENGINES | REDIS_CLIENTS | CELERY_APPS | SEARCH_CLIENTS.keys()
+POOLED = DB_POOLS | ENGINES | ENGINE_MANAGERS | REDIS_CLIENTS | CELERY_APPS | SEARCH_CLIENTS.keys()
 TASK_LIBRARIES = ("celery", "dramatiq", "rq", "huey", "arq")
 TASK_DECORATORS = {"task", "shared_task", "actor", "job", "periodic_task", "db_task"}
 # Names of the request object in handlers, what it carries from the client, and the frameworks' request proxies.
@@ -203,6 +221,18 @@ AIRFLOW_HOOK_PARAMETERS = {"postgres_hook", "pg_hook", "mysql_hook", "mssql_hook
                            "db_hook"}
 # Base classes of frameworks that serve a request by calling one method of the project's subclass.
 QUERY_HANDLER_BASES = {"datasethoster.Query": "fetch", "datasethoster.main.Query": "fetch"}
+# Django database backends of a server (a backend named for SQLite opens a local file).
+SERVER_BACKEND = re.compile(r"(?i)postgres|postgis|mysql|oracle|mssql|sql_server|cockroach")
+# What builds a Django DATABASES entry from a URL: ``dj_database_url.config()``, django-environ's ``env.db()``.
+DATABASE_URL_PARSERS = {"dj_database_url.parse", "dj_database_url.config"}
+ENVIRON_DATABASE_READERS = {"db", "db_url"}
+# Per-database keys that keep connections between requests: CONN_MAX_AGE, and Django 5.1's native pool in OPTIONS.
+PERSISTENT_CONNECTION_KEYS = {"CONN_MAX_AGE", "conn_max_age", "pool"}
+# Settings modules of tests and development set-ups: settings/test.py, dev.py, local_settings.py, settings_test.py.
+DEVELOPMENT_SETTINGS = re.compile(r"(?i)(^|_)(test|dev|local)")
+DJANGO_PERSISTENT_CONNECTIONS_FIX = (
+    'set "CONN_MAX_AGE": 60 and "CONN_HEALTH_CHECKS": True on each database (dj_database_url.config(conn_max_age=60, '
+    'conn_health_checks=True)), or on Django 5.1+ use the native pool ("OPTIONS": {"pool": True})')
 
 
 @rule("R4.connect-per-request", on="project", scope="code", severity="medium")
@@ -212,6 +242,7 @@ def check(project: Project) -> Iterator[Finding]:
                if (fn := enclosing_function(module, call)) is not None
                and (factory := _opener(project, module, call)) is not None and not _is_factory(project, module, fn)]
     yield from _airflow_hook_calls_per_iteration(modules)
+    yield from _django_connections_per_request(project, modules)
     if not openers and not any(".dispose(" in m.text or "teardown_" in m.text for m in modules):
         return
     per_request, call_sites = _per_request_functions(project, modules)
@@ -263,6 +294,90 @@ def _airflow_hook_calls_per_iteration(modules: list[SourceModule]) -> Iterator[F
                                "connection on every loop iteration",
                                f"open one connection before the loop (`conn = {dotted(call.func.value)}.get_conn()`) "
                                "and run every statement on its cursor, or send the rows at once with insert_rows()")
+
+
+def _django_connections_per_request(project: Project, modules: list[SourceModule]) -> Iterator[Finding]:
+    """``DATABASES = {"default": env.db()}`` with no ``CONN_MAX_AGE``: Django's default of 0 closes the connection at
+    the end of every request, so each request connects to the PostgreSQL/MySQL server anew. A top-level
+    ``CONN_MAX_AGE = 60`` is no setting (Django reads it per database). Not SQLite-only settings, settings that keep
+    connections (``CONN_MAX_AGE``, ``conn_max_age=``, the native ``"pool"``) or name PgBouncer, settings of tests
+    and development, nor a module whose star-importing settings keep them."""
+    deployed = [m for m in modules if not DEVELOPMENT_SETTINGS.search(m.path.rsplit("/", 1)[-1][:-3])]
+    for module in deployed:
+        databases = _module_level_assignments(module, "DATABASES") if is_django_settings(module, project) else []
+        if not databases or _keeps_connections(module) or not _names_a_database_server(module) or any(
+                _keeps_connections(other) for other in deployed if _star_imports(other, module)):
+            continue
+        ignored = _module_level_assignments(module, "CONN_MAX_AGE")
+        if ignored:
+            yield _finding(module, ignored[0], Confidence.medium,
+                           "CONN_MAX_AGE at the top level of the settings is ignored (Django reads it per database in "
+                           "DATABASES): every database keeps the default 0, and each request opens a new connection",
+                           DJANGO_PERSISTENT_CONNECTIONS_FIX)
+        else:
+            yield _finding(module, databases[0], Confidence.medium,
+                           "DATABASES sets no CONN_MAX_AGE: Django's default 0 closes the database connection after "
+                           "every request, so each request opens a new connection to the database server",
+                           DJANGO_PERSISTENT_CONNECTIONS_FIX)
+
+
+def _module_level_assignments(module: SourceModule, name: str) -> list[ast.Assign]:
+    """Assignments of the settings module (also under ``if``/``try``) to ``name`` or one of its keys
+    (``DATABASES["default"] = ...``)."""
+    def names(target: ast.expr) -> bool:
+        return isinstance(target, ast.Name) and target.id == name or \
+            isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id == name
+    return [n for n in module.nodes_of(ast.Assign) if any(names(t) for t in n.targets)
+            and enclosing_function(module, n) is None and not any(isinstance(a, ast.ClassDef) for a in ancestors(module, n))]
+
+
+def _keeps_connections(module: SourceModule) -> bool:
+    """A database key that keeps connections (``"CONN_MAX_AGE": 60``, ``DATABASES["default"]["CONN_MAX_AGE"] =
+    ...``, ``conn_max_age=600``, ``"OPTIONS": {"pool": True}``), or PgBouncer named in the settings."""
+    if "pgbouncer" in module.text.lower():
+        return True
+    for node in walk_nodes(module.tree):
+        keys = node.keys if isinstance(node, ast.Dict) else [node.slice] if isinstance(node, ast.Subscript) else []
+        if any(k is not None and string_value(k) in PERSISTENT_CONNECTION_KEYS for k in keys) or isinstance(
+                node, ast.keyword) and node.arg in PERSISTENT_CONNECTION_KEYS:
+            return True
+    return False
+
+
+def _names_a_database_server(module: SourceModule) -> bool:
+    """A database ENGINE of a server in some branch (``"django.db.backends.postgresql"``, also the default of
+    ``os.environ.get("DATABASE_ENGINE", "django.db.backends.mysql")``), or an entry built from a URL the deployment
+    gives (``dj_database_url.config()``, ``env.db()``), not a literal ``sqlite://`` one."""
+    for node in walk_nodes(module.tree):
+        if isinstance(node, ast.Dict):
+            engines = [v for k, v in zip(node.keys, node.values) if k is not None and string_value(k) == "ENGINE"]
+        elif isinstance(node, ast.Assign):
+            engines = [node.value] if any(isinstance(t, ast.Subscript) and string_value(t.slice) == "ENGINE"
+                                          for t in node.targets) else []
+        elif isinstance(node, ast.Call) and _parses_a_database_url(module, node):
+            url = node.args[0] if node.args and method_name(node) == "parse" else None
+            if not (url is not None and (string_value(url) or "").startswith("sqlite")):
+                return True
+            continue
+        else:
+            continue
+        if any(SERVER_BACKEND.search(text) for engine in engines for n in walk_nodes(engine)
+               for text in [string_value(n)] if text):
+            return True
+    return False
+
+
+def _parses_a_database_url(module: SourceModule, call: ast.Call) -> bool:
+    return qualified(module, call.func) in DATABASE_URL_PARSERS or (
+        method_name(call) in ENVIRON_DATABASE_READERS and module.imports_module("environ"))
+
+
+def _star_imports(importer: SourceModule, module: SourceModule) -> bool:
+    """``from .base import *`` in ``importer``, of ``module`` in the same package."""
+    package, _, stem = module.path[:-3].rpartition("/")
+    return importer is not module and importer.path.rpartition("/")[0] == package and any(
+        isinstance(n, ast.ImportFrom) and (n.module or "").rsplit(".", 1)[-1] == stem
+        and any(alias.name == "*" for alias in n.names) for n in walk_nodes(importer.tree))
 
 
 def _few_turns(loop: ast.AST) -> bool:
@@ -555,7 +670,7 @@ def _what(factory: str) -> str:
         return "connection pool"
     if factory in REDIS_CLIENTS:
         return "Redis client (and its connection pool)"
-    if factory in ENGINES:
+    if factory in ENGINES | ENGINE_MANAGERS:
         return "engine (and its pool)"
     if factory in CELERY_APPS:
         return "Celery app (and its broker connection pool)"
@@ -786,8 +901,12 @@ def _lazy_guard(module: SourceModule, call: ast.Call, stop: ast.AST) -> bool:
 def _memoized(module: SourceModule, call: ast.Call, fn: ast.AST) -> bool:
     """A getter that returns what it built before: ``cached = store.get("client"); if cached is not None: return
     cached`` (or ``if hasattr(self, "_factory"): return self._factory``) ahead of the call, whose result it then keeps
-    there (``store["client"] = client``, ``self._factory = build()``). Built once per process, not per call; a
-    cache on the request itself (``request._db``, ``flask.g``) is not a memo."""
+    there (``store["client"] = client``, ``self._factory = build()``), or a function whose decorator memoises it
+    (``@lru_cache``, ``@cache``). Built once per process, not per call; a cache on the request itself
+    (``request._db``, ``flask.g``) is not a memo."""
+    if any((dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1].lower() in MEMOISING_DECORATORS
+           for d in fn.decorator_list):
+        return True
     kept = _kept_in(module, call, fn)
     if not kept:
         return False
@@ -1070,7 +1189,7 @@ def _innermost_loop(module: SourceModule, node: ast.AST) -> ast.AST | None:
     return None
 
 
-def _finding(module: SourceModule, call: ast.Call, confidence: Confidence, message: str, fix: str = "",
+def _finding(module: SourceModule, call: ast.AST, confidence: Confidence, message: str, fix: str = "",
              factory: str = "") -> Finding:
     return Finding(message=message, path=module.path, line=call.lineno,
                    end_line=getattr(call, "end_lineno", call.lineno), evidence=module.evidence(call),
@@ -1080,7 +1199,7 @@ def _finding(module: SourceModule, call: ast.Call, confidence: Confidence, messa
 def _pool_fix(factory: str) -> str:
     if factory in REDIS_CLIENTS:
         return "create one Redis client (or ConnectionPool) at startup and share it; it is safe to share"
-    if factory in ENGINES:
+    if factory in ENGINES | ENGINE_MANAGERS:
         return "create the engine once at module level or at startup and reuse it (it pools connections)"
     if factory in DB_POOLS:
         return "create the pool once at startup (lifespan/main) and share it"
