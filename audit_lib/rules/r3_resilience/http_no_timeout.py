@@ -9,9 +9,11 @@ project calls `socket.setdefaulttimeout()`), `aiohttp` and `urllib3` sessions
 and gRPC stubs without a timeout (a gRPC deadline; also a stub a parameter annotated with a generated stub class
 holds, `def infer(stub: PredictionServiceStub)`, or that every caller hands in), and `httpx` calls or clients given
 `timeout=None` or an `httpx.Timeout` with no read limit (`Timeout(None)`, `Timeout(10, read=None)`; not a client
-whose calls are all event streams read line by line). httpx has a 5 second default, so an httpx call without a timeout
-argument is fine; so does tornado's `AsyncHTTPClient.fetch` (20 seconds): it is reported only
-given `request_timeout=None` or `0` (on the call or the `HTTPRequest` it fetches). A call that passes on a `timeout` parameter defaulting to None
+whose calls are all event streams read line by line), also through the `**options` they are handed when that is
+the function's only timeout for them (`kwargs.setdefault("timeout", None)`, `kwargs["timeout"] = None`,
+`{"timeout": None}`, `dict(timeout=None)`) and no keys it cannot see are added.
+httpx has a 5 second default, so an httpx call without a timeout argument is fine; so does tornado's
+`AsyncHTTPClient.fetch` (20 seconds): it is reported only given `request_timeout=None` or `0` (on the call or the `HTTPRequest` it fetches). A call that passes on a `timeout` parameter defaulting to None
 (`def fetch(url, timeout=None): client.get(url, timeout=timeout)`, never set in the
 function) is judged as given None: it waits forever whenever its caller gives no timeout.
 When the project calls such a wrapper (also a pycurl function that sets `pycurl.TIMEOUT` only
@@ -79,7 +81,9 @@ retries but sets none).
 Calls that forward `**kwargs` (unless every splat is a dict the function builds itself with
 no timeout key: a literal, or a local set only to such dicts or to what a method of its class
 (or a function of its file or of a project module: `**make_request_hooks()`) returning only such
-dicts gives, and never updated; or a method forwarding its own untouched
+dicts gives, and never updated, or a `self.` attribute its class (and subclasses) only sets to such dicts
+and only gives other constant keys: `self._settings = {"verify": verify}`, `self._settings["auth"] = auth`;
+or a method forwarding its own untouched
 `**options` (setting only other keys: `kwargs["verify"] = True`), when a class whose `self.method` it is
 calls it with no timeout and no splat, or, for a method or module-level function whose name no other
 function of the service code has, any call of that name does, also through a function relaying its own
@@ -877,7 +881,8 @@ def _constructor_problem(module: SourceModule, project: Project, call: ast.Call)
     """Timeouts that belong to the constructor: httpx clients and http.client connections."""
     name = call_name(module, call)
     timeout = keyword(call, "timeout")
-    unbounded = _httpx_unbounded_read(module, timeout) if name in HTTPX_CLIENTS else None
+    none_in_options = _timeout_disabled_in_options(module, call) if timeout is None and name in HTTPX_CLIENTS else None
+    unbounded = none_in_options or _httpx_unbounded_read(module, timeout) if name in HTTPX_CLIENTS else None
     if unbounded and not _streams_events_only(module, call):
         return f"{name}() disables httpx's default timeout ({unbounded})", "httpx"
     if name in HTTP_CLIENT_CONNECTIONS and timeout is None and len(call.args) < 3 and not has_kwargs_splat(call) \
@@ -891,6 +896,9 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
     if call.library == "tornado":
         return _tornado_problem(module, call)
     timeout = keyword(node, "timeout")
+    none_in_options = _timeout_disabled_in_options(module, node) if timeout is None else None
+    if none_in_options:
+        timeout = ast.Constant(value=None)  # what the options hand the call
     if timeout is None and has_kwargs_splat(node) and not _splats_without_timeout(module, project, node):
         callers = _callers_without_timeout(module, project, node)
         if not callers:
@@ -914,7 +922,7 @@ def _problem(module: SourceModule, project: Project, call: OutboundCall) -> tupl
         return (f"{label} passes timeout={defaulted}, None unless the caller gives one: no timeout at all "
                 f"({'it overrides the client default' if call.library == 'httpx' else 'the default'})"), Confidence.high
     if call.library == "httpx":
-        unbounded = _httpx_unbounded_read(module, timeout)
+        unbounded = none_in_options or _httpx_unbounded_read(module, timeout)
         if unbounded is None or _event_stream(module, node):
             return None
         return f"{label} disables httpx's default timeout ({unbounded})", Confidence.high
@@ -996,6 +1004,8 @@ def _timeout_free(module: SourceModule, project: Project, fn: ast.AST, value: as
         returns = [n.value for n in walk_function_body(helper) if isinstance(n, ast.Return)] if helper else []
         return bool(returns) and all(r is not None and _timeout_free(owner, project, helper, r, depth + 1)
                                      for r in returns)
+    if isinstance(value, ast.Attribute):
+        return _attribute_timeout_free(module, project, fn, value, depth)
     if not isinstance(value, ast.Name):
         return False
     args = fn.args
@@ -1021,6 +1031,92 @@ def _timeout_free(module: SourceModule, project: Project, fn: ast.AST, value: as
                 and node.func.attr in ("update", "setdefault", "__setitem__", "__ior__"):
             return False
     return bool(assigned) and all(_timeout_free(module, project, fn, v, depth + 1) for v in assigned)
+
+
+def _attribute_timeout_free(module: SourceModule, project: Project, fn: ast.AST, value: ast.Attribute,
+                            depth: int) -> bool:
+    """``**self._settings`` where the class (and its subclasses) only assign ``self._settings`` dicts with no
+    timeout key and only set other constant keys of it (``self._settings["auth"] = (user, passwd)``), and no other
+    code of its file binds or updates that attribute of something else."""
+    cls = next((a for a in ancestors(module, fn) if isinstance(a, ast.ClassDef)), None)
+    if cls is None or dotted(value) != f"self.{value.attr}":
+        return False
+    assigned: list[tuple[SourceModule, ast.AST, ast.expr]] = []
+    for owner in project.modules:
+        if owner is not module and not (value.attr in owner.text and cls.name in owner.text):
+            continue
+        for node in owner.nodes_of(ast.Attribute):
+            if node.attr != value.attr:
+                continue
+            klass = next((a for a in ancestors(owner, node) if isinstance(a, ast.ClassDef)), None)
+            own = klass is cls or klass is not None and cls.name in _base_names(klass)
+            if dotted(node.value) == "self" and not own or owner is not module and not own:
+                continue  # another class's attribute of that name
+            parent = owner.parents.get(node)
+            if isinstance(node.ctx, ast.Store):
+                method = enclosing_function(owner, node)
+                if not (own and isinstance(parent, ast.Assign) and parent.targets == [node] and method is not None):
+                    return False  # bound from outside, or some other way (self._settings |= extra)
+                assigned.append((owner, method, parent.value))
+            elif isinstance(parent, ast.Subscript) and parent.value is node and not isinstance(parent.ctx, ast.Load):
+                if string_value(parent.slice) in (None, "timeout"):
+                    return False  # self._settings[key] = ..., self._settings["timeout"] = ...
+            elif isinstance(parent, ast.Attribute) and parent.attr in DICT_MUTATORS:
+                return False
+    return bool(assigned) and all(_timeout_free(owner, project, method, v, depth + 1) for owner, method, v in assigned)
+
+
+DICT_MUTATORS = ("update", "setdefault", "__setitem__", "__ior__")
+
+
+def _timeout_disabled_in_options(module: SourceModule, call: ast.Call) -> str | None:
+    """How a ``**options`` the call is handed sets ``timeout`` to None in its function, the only place the
+    function gives the options a timeout: ``kwargs.setdefault("timeout", None)`` (None unless the caller gives
+    one), ``kwargs["timeout"] = None``, ``options = {"timeout": None}`` or ``dict(timeout=None)``; not when keys
+    it cannot see are added or the timeout is taken out again."""
+    fn = enclosing_function(module, call)
+    for splat in (kw.value for kw in call.keywords if kw.arg is None) if fn is not None else ():
+        if isinstance(splat, ast.Name):
+            settings = _timeout_settings(module, fn, splat.id)
+            if settings is not None and len(settings) == 1 and is_none(settings[0][0]):
+                return ast.unparse(settings[0][1])
+    return None
+
+
+def _timeout_settings(module: SourceModule, fn: ast.AST, name: str) -> list[tuple[ast.expr, ast.AST]] | None:
+    """Each value a function gives the ``timeout`` key of its dict ``name``, with where; None when keys it cannot
+    see may be set or the key is removed."""
+    settings: list[tuple[ast.expr, ast.AST]] = []
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == name \
+                and node.func.attr in (*DICT_MUTATORS, "pop", "clear"):
+            key = string_value(node.args[0]) if node.args else None
+            if node.func.attr not in ("setdefault", "pop") or key is None \
+                    or node.func.attr == "pop" and key == "timeout":
+                return None
+            if key == "timeout" and node.func.attr == "setdefault":
+                settings.append((node.args[1] if len(node.args) > 1 else ast.Constant(value=None), node))
+        elif isinstance(node, ast.Subscript) and dotted(node.value) == name and not isinstance(node.ctx, ast.Load):
+            key = string_value(node.slice)
+            if key is None or key == "timeout" and isinstance(node.ctx, ast.Del):
+                return None
+            assignment = module.parents.get(node)
+            if not isinstance(assignment, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                return None
+            if key == "timeout":
+                settings.append((assignment.value, assignment))
+        elif isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store):
+            parent = module.parents.get(node)
+            literal = parent.value if isinstance(parent, ast.Assign) and parent.targets == [node] else None
+            if isinstance(literal, ast.Dict) and None not in literal.keys:
+                keyed = zip((string_value(k) for k in literal.keys), literal.values)
+            elif isinstance(literal, ast.Call) and dotted(literal.func) == "dict" and not literal.args \
+                    and not has_kwargs_splat(literal):
+                keyed = ((kw.arg, kw.value) for kw in literal.keywords)
+            else:
+                return None
+            settings += [(v, parent) for k, v in keyed if k == "timeout"]
+    return settings
 
 
 def _without_splats(call: ast.Call) -> ast.Call:
