@@ -75,7 +75,12 @@ query through it (`count_rows(session)`, also one passing it on to another such 
 still the caller's to close, and so is one whose query result the caller returns; and Django field files opened in place through a
 local bound to a `FileField`/`ImageField` of a project model (`archive =
 job.archive_file; archive.open("rb")`, closed by `archive.close()`; an upload handed in
-as a parameter is not followed). A project function that returns what it opens
+as a parameter is not followed); temporary directories bound to a local, `tempfile.mkdtemp()` (removed by
+`shutil.rmtree(path)`) and `tempfile.TemporaryDirectory()` outside `with` (removed by `cleanup()`), judged only
+when the function removes them somewhere (one removed nowhere may be kept on purpose, and `TemporaryDirectory`'s
+finalizer removes it once freed); and an object a project helper pair opens and closes in place,
+`self.open_napalm_device(device)` ... `self.close_napalm_device(device)`, an `open_<thing>` function beside a
+`close_<thing>` of the same class or module: the object handed in is the resource. A project function that returns what it opens
 (`def connect(**kw): conn = psycopg2.connect(**kw); ...; return conn`, also over a few
 such functions, under an import alias, also one that rebinds the local to a wrapper that takes it over, `sock =
 socket.socket(); sock = context.wrap_socket(sock); return sock`, and a method called on `self`/`cls` or a static or class method called
@@ -157,7 +162,10 @@ Decisions:
   an engine left by an `except` of the `try` that creates it (`try: engine = create_engine(url)` ...
   `except Exception: return -1`): an engine connects on first use, that path opened nothing; nor for any
   resource whose acquisition ends that `try` (`try: client = create_ssh_client(s)` `except Exception: return`).
-- `.close()` later in the function but not in a `finally`: reported with low
+- `.close()` later in the function but not in a `finally`: a `return` or `raise` in a statement that follows
+  the acquisition and comes before the first close (`client = get_redis_client()`, `if over_limit: return
+  REJECT`, ..., `await client.close()`) leaves with the resource open on an ordinary path: reported (medium; low
+  for files and cursors, which reference counting closes as the function returns). Otherwise reported with low
   confidence when a call, `await` or `raise` between the acquisition and the close can
   skip it; silent when nothing in between can raise, or when an `except` handler closes
   it too. Silent as well for a file read or written by a step of the start-up (a function only `main()`
@@ -196,7 +204,10 @@ Decisions:
   that every caller holds in a `with` (`with connect(db) as conn: drop_schema(name, conn)`: its exit closes the
   connection, psycopg 3's, and a client-side cursor holds nothing on the server). Other client-side cursors get
   low confidence (freed when the name goes out of scope on CPython); server-side
-  (named) cursors get high confidence, they hold a portal open on the server.
+  (named) cursors get high confidence, they hold a portal open on the server. A cursor of `self` in a method
+  of a library's connection (a database backend's `_start_transaction_under_autocommit(self)`:
+  `self.cursor().execute("BEGIN")`, also a function taking `self` patched onto one; not a project class with
+  a `cursor()` of its own) mirrors the backend it extends and is not reported.
 - Test files (`tests/`, `test_*.py`, `conftest.py`) and files of one-shot processes
   (migrations, `scripts/`, the top-level `tools/` and `docs/` folders, `setup.py`,
   `manage.py`, benchmarks) are not audited: what they leave open dies with the process at once.
@@ -335,7 +346,7 @@ SESSIONMAKERS = {"sqlalchemy.orm.sessionmaker", "sqlalchemy.ext.asyncio.async_se
                  "sqlalchemy.orm.session.sessionmaker"}
 SESSION_CLASSES = {"sqlalchemy.orm.Session", "sqlalchemy.ext.asyncio.AsyncSession", "sqlmodel.Session"}
 # Helpers whose name says they give a resource back (``_sync_close(f)``, ``cleanup(conn)``).
-CLEANUP_WORDS = ("close", "cleanup", "dispose", "release")
+CLEANUP_WORDS = ("close", "cleanup", "dispose", "release", "rmtree")
 USER_DEPTH = 3  # project functions followed while a session is handed on from one to the next
 SET_UP_DEPTH = 4  # classes built by the constructor of a class built by main(), followed this deep
 # Methods that keep what they are given: ``server.set_socket(sock)``, ``loop.add_reader(sock, ...)``.
@@ -392,6 +403,12 @@ INIT_METHODS = {"__init__", "__post_init__", "__new__", "setUp"}
 EXIT_METHODS = {"__exit__", "__aexit__"}
 # Calls that copy an image's pixels into an array (through ``__array_interface__``, which loads the image).
 PIXEL_ARRAYS = {"numpy.array", "numpy.asarray", "numpy.asanyarray"}
+# Temporary directories: removed by ``shutil.rmtree(path)`` (``mkdtemp``) or ``cleanup()`` (``TemporaryDirectory``).
+TEMPORARY_DIRECTORIES = {"tempfile.mkdtemp", "tempfile.TemporaryDirectory"}
+# Project helpers that open and close the object they are given: ``open_napalm_device(d)``/``close_napalm_device(d)``.
+HELPER_OPENER, HELPER_CLOSER = "open_", "close_"
+# Kinds that CPython's reference counting closes as soon as the function lets go of them.
+FREED_ON_RETURN = {"file", "image file", "PDF file", "PDF document", "cursor"}
 # Drivers whose cursors support `with` (sqlite3 cursors do not).
 CURSOR_CONTEXT_DRIVERS = ("psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql", "django.db")
 
@@ -435,7 +452,9 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             via = dotted(node.func) or via
         if kind is None and (held := _client_holder(project, module, node)) is not None:
             kind, factory, via = held  # ``api = RemoteApi(state)``, whose constructor opens a session
-        unpacked_at = None
+        unpacked_at = opened_in_place = None
+        if kind is None and (paired := _opened_by_helper_pair(project, module, node)) is not None:
+            kind, factory, opened_in_place = paired  # ``self.open_device(device)`` ... ``self.close_device(device)``
         if kind is None and isinstance(node.func, (ast.Name, ast.Attribute)) and \
                 (held := tuple_resource(project, module, node)) is not None:
             unpacked_at, kind, factory, via = held  # ``archive, meta = read_archive(p)``
@@ -465,6 +484,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             kind = "server-side cursor" if is_named_cursor(node) else "cursor"
         if unpacked_at is not None:
             finding = _judge_unpacked(module, project, fn, node, kind, factory, unpacked_at)
+        elif opened_in_place is not None:
+            finding = _judge_name(module, project, fn, node, kind, factory, opened_in_place)
         else:
             finding = _judge(module, project, fn, node, kind, factory)
         if finding is not None:
@@ -503,6 +524,25 @@ def _import_time_pools(module: SourceModule) -> Iterator[Finding]:
                            "closed: its worker processes stay alive, idle, for the life of the service",
                            f"`with {call_name(module, call)}(...) as {name}:` (or `{name}.close(); {name}.join()` "
                            "when the job is done)")
+
+
+def _opened_by_helper_pair(project: Project, module: SourceModule, call: ast.Call) -> tuple[str, str, str] | None:
+    """(kind, helper, name) when ``call`` is ``self.open_napalm_device(device)`` (or ``open_session(client)``): a
+    project function named ``open_<thing>`` that opens the object it is given, beside a ``close_<thing>`` of the
+    same class or module that closes it. The object handed in is the resource, opened in place."""
+    helper = method_name(call) or ""
+    if not helper.startswith(HELPER_OPENER) or len(helper) == len(HELPER_OPENER) or not call.args \
+            or not isinstance(call.args[0], ast.Name):
+        return None
+    found = called_function(project, module, call)
+    if found is None:
+        return None
+    owner = found[0].parents.get(found[1])
+    scope = owner.body if isinstance(owner, (ast.ClassDef, ast.Module)) else []
+    closer = HELPER_CLOSER + helper[len(HELPER_OPENER):]
+    if not any(isinstance(n, FUNCTION_TYPES) and n.name == closer for n in scope):
+        return None
+    return helper[len(HELPER_OPENER):].replace("_", " "), dotted(call.func) or helper, call.args[0].id
 
 
 def _method_resource(project: Project, module: SourceModule, call: ast.Call) -> tuple[str, str, str] | None:
@@ -881,6 +921,8 @@ def _acquired_kind(module: SourceModule, call: ast.Call) -> str | None:
         return "Redis client"
     if kind is None and library_call_name(module, call) in MCP_CONTEXTS and _entered_by_hand(module, call):
         return "MCP client"
+    if kind is None and library_call_name(module, call) in TEMPORARY_DIRECTORIES:
+        return "temporary directory"
     if kind is not None or not isinstance(call.func, ast.Attribute):
         return kind
     owner = call.func.value
@@ -978,12 +1020,14 @@ def _judge(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, 
         return _judge_descriptor(module, project, fn, call, parent, factory)
     if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and parent.value is site:
         targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        if kind == "temporary directory" and not isinstance(targets[0], ast.Name):
+            return None  # a directory kept for later: its owner decides when it goes
         if len(targets) == 1 and _is_self_attribute(targets[0]):
             return _judge_self_attribute(module, project, fn, call, kind, factory, targets[0].attr)
         if len(targets) != 1 or not isinstance(targets[0], ast.Name):
             return None  # stored on an attribute, in a container, or unpacked: ownership moved
         return _judge_name(module, project, fn, call, kind, factory, targets[0].id)
-    if isinstance(parent, (ast.Return, ast.Yield, ast.YieldFrom, ast.Lambda)) or kind == "engine":
+    if isinstance(parent, (ast.Return, ast.Yield, ast.YieldFrom, ast.Lambda)) or kind in ("engine", "temporary directory"):
         return None
     if kind == "process" and isinstance(parent, ast.Expr):
         return None  # started and let go: a detached child, on purpose
@@ -1357,7 +1401,7 @@ def _project_packages(project: Project) -> set[str]:
 
 def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, kind: str, factory: str,
                 name: str) -> Finding | None:
-    usage = _usage(module, fn, name, factory, project)
+    usage = _usage(module, fn, name, factory, project, opened_by=call)
     finally_closes = [c for c, where in usage.closes if where == "finally"]
     except_closes = [c for c, where in usage.closes if where == "except"]
     body_closes = sorted((c for c, where in usage.closes if where == "body"), key=lambda c: c.lineno)
@@ -1377,6 +1421,8 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
                         f"first: wait() blocks for ever once the child fills the pipe, and {name}.{unread} is "
                         "never closed", f"`{name}.communicate(timeout=...)`, which reads the pipes while it waits, "
                         "or subprocess.run(..., capture_output=True)")
+    if kind == "temporary directory" and not usage.closes:
+        return None  # removed nowhere: kept on purpose, or by ``TemporaryDirectory``'s finalizer when it is freed
     if finally_closes or (except_closes and body_closes) or usage.closes and (
             kind == "process" and not _pipes_left_on_error(fn, call, body_closes) or factory in IMAGE_OPENERS):
         return None  # a child process reaped, an image loaded later in the body: nobody asks for a finally
@@ -1406,10 +1452,19 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
                         f"wrap the yield: `try: yield {name}` then `finally: {name}.close()`")
     if body_closes:
         first_close = body_closes[0]
-        if not _can_raise_between(fn, call, first_close) or kind == "zip archive":
+        if kind == "zip archive":
             return None  # an archive left unfinished on an exception is not delivered: nothing is lost
         if kind == "file" and _set_up_step(project, module, fn):
             return None  # an exception there stops the start-up: the process ends, and the file with it
+        if (exit_first := _leaves_before_close(module, fn, call, first_close)) is not None:
+            leaves = "raise" if isinstance(exit_first, ast.Raise) else "return"
+            return _finding(module, call, kind, factory,
+                            Confidence.low if kind in FREED_ON_RETURN else Confidence.medium,
+                            f"{kind} from {factory}() is closed on line {first_close.lineno}, but the `{leaves}` on "
+                            f"line {exit_first.lineno} leaves the function before that and leaks it",
+                            _fix(kind, factory, name))
+        if not _can_raise_between(fn, call, first_close):
+            return None
         if kind == "file" and _one_write_then_closed(module, call, name, first_close):
             return None  # ``fp = open(p, "w"); fp.write(data); fp.close()``: only a failing write leaks it
         if kind == "process":
@@ -1497,6 +1552,26 @@ def _leaves_before_try(module: SourceModule, fn: ast.AST, acquire: ast.Call, nam
     return min(exits, key=lambda n: n.lineno) if exits else None
 
 
+def _leaves_before_close(module: SourceModule, fn: ast.AST, acquire: ast.Call,
+                         close: ast.AST) -> ast.Raise | ast.Return | None:
+    """The first ``raise`` or ``return`` that runs after the acquisition (in a statement that follows it in its
+    block) and before the first close (``client = get_client()``, ``if over_limit: return REJECT``, ...,
+    ``client.close()``): that path leaves with the resource open, exception or not."""
+    statement = next(s for s in (acquire, *ancestors(module, acquire)) if isinstance(s, ast.stmt))
+    block = next((body for body in _blocks(module.parents.get(statement)) if statement in body), [])
+    following = block[block.index(statement) + 1:] if statement in block else []
+    exits = [n for stmt in following for n in walk_nodes(stmt) if isinstance(n, (ast.Raise, ast.Return))
+             and n.lineno < close.lineno and enclosing_function(module, n) is fn]
+    return min(exits, key=lambda n: n.lineno) if exits else None
+
+
+def _blocks(owner: ast.AST) -> Iterator[list[ast.stmt]]:
+    """The statement lists of a function, compound statement, ``except`` handler or ``case``."""
+    for name in ("body", "orelse", "finalbody"):
+        if isinstance(getattr(owner, name, None), list):
+            yield getattr(owner, name)
+
+
 def _handles_failure_of(module: SourceModule, node: ast.AST, acquire: ast.Call, lazy: bool) -> bool:
     """``node`` is in an ``except`` of the ``try`` whose body makes the resource: anywhere in it for a ``lazy``
     one, as its last statement for others (``try: client = create_ssh_client(s) except Exception: return``: the
@@ -1519,7 +1594,10 @@ def _only_path_read(fn: ast.AST, name: str) -> bool:
     return bool(uses) and all(isinstance(parents.get(u), ast.Attribute) and parents[u].attr == "name" for u in uses)
 
 
-def _usage(module: SourceModule, fn: ast.AST, name: str, factory: str, project: Project | None = None) -> Usage:
+def _usage(module: SourceModule, fn: ast.AST, name: str, factory: str, project: Project | None = None,
+           opened_by: ast.Call | None = None) -> Usage:
+    """How ``name`` is used in ``fn``; a use as an argument of ``opened_by``, the call that opens it in place
+    (``self.open_device(device)``), is none."""
     usage = Usage()
     usage.owned = name in declared_globals(fn, nonlocal_too=True)  # kept on the module, or the enclosing function
     body_nodes = list(walk_function_body(fn))
@@ -1535,8 +1613,9 @@ def _usage(module: SourceModule, fn: ast.AST, name: str, factory: str, project: 
     cursors = {t.id for node in body_nodes if isinstance(node, ast.Assign) and _is_cursor_of(node.value, names)
                for t in node.targets if isinstance(t, ast.Name)}
     cursor_usage = Usage()
+    opening = set(walk_nodes(opened_by)) if opened_by is not None else set()
     for node in body_nodes:
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node not in opening:
             if node.id in names:
                 _classify_use(module, node, usage, factory, names, project)
             elif node.id in cursors:
@@ -1753,6 +1832,8 @@ def _closers(factory: str) -> set[str]:
         return CLOSE_METHODS | EXIT_METHODS | IMAGE_LOADERS  # loading the pixels closes the file Pillow opened
     if factory in SERVICE_CLIENTS:
         return CLOSE_METHODS | EXIT_METHODS | SERVICE_CLIENT_CLOSERS
+    if factory == "tempfile.TemporaryDirectory":
+        return CLOSE_METHODS | EXIT_METHODS | {"cleanup"}
     if factory.endswith(".pubsub"):
         return CLOSE_METHODS | EXIT_METHODS | {"reset"}  # a PubSub's reset() gives its connection back
     return CLOSE_METHODS | EXIT_METHODS | (PROCESS_WAITS if factory in PROCESSES else set())
@@ -1959,11 +2040,27 @@ def _cursor_of(module: SourceModule, project: Project, fn: ast.AST, call: ast.Ca
         return not is_named_cursor(call) and request_scoped_accessor(project, module, receiver)
     if not isinstance(receiver, ast.Name):
         return False
+    if receiver.id == "self" and _library_connection_method(project, module, fn):
+        return True
     if receiver.id in own_connections or not is_named_cursor(call) and \
             _entered_by_every_caller(project, module, fn, receiver.id):
         return True
     closes = _usage(module, fn, receiver.id, "").closes
     return any(where == "finally" for _, where in closes) or bool(closes) and not is_named_cursor(call)
+
+
+def _library_connection_method(project: Project, module: SourceModule, fn: ast.AST) -> bool:
+    """``def _start_transaction_under_autocommit(self): self.cursor().execute("BEGIN IMMEDIATE")``: ``self`` is a
+    library's connection (a database backend's method, or a function patched onto one), no project class with a
+    ``cursor()`` of its own. Its cursors are the driver's business, as in the backend it extends."""
+    positional = [*fn.args.posonlyargs, *fn.args.args]
+    if not positional or positional[0].arg != "self":
+        return False
+    cls = module.parents.get(fn)
+    if not isinstance(cls, ast.ClassDef):
+        return cls is module.tree
+    return not any(isinstance(m, FUNCTION_TYPES) and m.name == "cursor"
+                   for _, klass in _class_hierarchy(project, module, cls) for m in klass.body)
 
 
 def _entered_by_every_caller(project: Project, module: SourceModule, fn: ast.AST, parameter: str) -> bool:
@@ -2041,6 +2138,13 @@ def _fix(kind: str, factory: str, name: str) -> str:
     if kind == "engine":
         dispose = f"await {name}.dispose()" if "async" in factory else f"{name}.dispose()"
         return f"create the engine once at startup and reuse it, or `{dispose}` in a `finally` block"
+    if factory.rsplit(".", 1)[-1].startswith(HELPER_OPENER):
+        receiver, _, helper = factory.rpartition(".")
+        closer = (f"{receiver}." if receiver else "") + HELPER_CLOSER + helper[len(HELPER_OPENER):]
+        return f"`try:` ... `finally: {closer}({name})`"
+    if kind == "temporary directory":
+        remove = "shutil.rmtree" if factory == "tempfile.mkdtemp" else f"{name}.cleanup"
+        return f"`with tempfile.TemporaryDirectory() as {name}:`, or `{remove}(...)` in a `finally` block"
     if kind.startswith("browser"):
         return f"`async with await {factory}(...) as {name}:` (`with` in sync code), or `{name}.close()` in a `finally`"
     opener = "async with" if factory in ("aiohttp.ClientSession", "httpx.AsyncClient") else "with"
