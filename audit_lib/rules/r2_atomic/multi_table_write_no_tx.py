@@ -10,10 +10,14 @@ mixin's shorthand that commits inside (`task.update(data)`, `link.delete()` on a
 `Model.objects.create(...)` made (`copy.add_tag(tag)`), `session.add(link)` in a loop over a list of new
 instances (`links = [Link(...) for t in ids]`, `for i, link in enumerate(links)`), attributes
 set on a SQLAlchemy object that the next `commit()` flushes, `super().create(validated_data)` in a DRF
-serializer's own `create`/`update` (a row of its `Meta.model`), `form.save()` of a Django `ModelForm`
+serializer's own `create`/`update` and `serializer.save()` in a view's `perform_create`/`perform_update` (a row of
+its `Meta.model`, also one a base serializer declares), a method of that model called on the row `save()` returned
+(`organization = serializer.save()`, then `organization.add_user(user)`), the manager of the rows pointing at an
+object through a `ForeignKey` (`alert.notification_set.create()`, `rule.recipient_set.filter(...).delete()`),
+`form.save()` of a Django `ModelForm`
 (its `Meta.model`) or model formset (the model of `inlineformset_factory(Parent, Child)`), a settings proxy written in a
 function that commits the session (`site_settings.set(...)`, `user.settings.set(...)`), a Django many-to-many field's
-`set`/`add`/`remove`/`clear` on an object the function writes or a DRF serializer's `update` is
+(or its other side's, `project.team_set`) `set`/`add`/`remove`/`clear` on an object the function writes or a DRF serializer's `update` is
 handed, also in a helper the object is handed to (`bookmark.save()`, then `update_tags(bookmark,
 names)` running `bookmark.tags.set(...)`), which writes the field's link table) to two or
 more tables when those writes do not share one transaction:
@@ -183,6 +187,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from itertools import takewhile
 from typing import Iterator
 
@@ -268,6 +273,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             ops = _with_form_saves(fn, _without_declined_commits(module, project, ops))
         if ".save()" in module.text and "Form" in module.text:
             ops = _with_model_form_saves(module, project, fn, ops)
+        if "_set." in module.text:
+            ops = _with_related_manager_writes(module, project, fn, ops)
         if ".set(" in module.text or ".add(" in module.text or ".clear(" in module.text:
             ops = _with_relation_sets(module, project, fn, ops)
         scratch = _temporary_tables(fn)
@@ -384,7 +391,41 @@ def _with_serializer_saves(module: SourceModule, project: Project, fn: ast.AST, 
         if model and not any(op.call is node for op in ops):
             added.append(db.DbOp(node, kind, frozenset({model}), "django", "save", node.func.value.id, autocommit=True,
                                  confidence=Confidence.medium))
+    added.extend(_saved_row_method_writes(module, project, fn, added))
     return sorted([*ops, *added], key=lambda o: (o.call.lineno, o.call.col_offset)) if added else ops
+
+
+def _saved_row_method_writes(module: SourceModule, project: Project, fn: ast.AST,
+                             saves: list[db.DbOp]) -> list[db.DbOp]:
+    """A method of the model called on the row a serializer's ``save()`` returned (``organization =
+    serializer.save()``, then ``organization.add_user(user)`` inserting the membership): the method's
+    writes, at the call."""
+    rows = {statement.targets[0].id: next(iter(op.tables)) for op in saves
+            if isinstance(statement := module.parents.get(op.call), ast.Assign) and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)}
+    added = []
+    for node in walk_function_body(fn):
+        if not (rows and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name) and node.func.value.id in rows):
+            continue
+        found = _model_method(project, rows[node.func.value.id], node.func.attr)
+        if found is None:
+            continue
+        method_module, method = found
+        added.extend(replace(op, call=node, through=method.name, confidence=Confidence.medium,
+                             helper_transaction=op.helper_transaction or db.in_transaction(
+                                 method_module, op.call, method, project))
+                     for op in db.expanded_ops(method_module, project, method) if op.is_write)
+    return added
+
+
+def _model_method(project: Project, model: str, name: str) -> tuple[SourceModule, ast.AST] | None:
+    """The method ``name`` of the one class of the code base named ``model``."""
+    classes = [(module, cls) for module in project.modules if f"class {model}(" in module.text
+               for cls in module.tree.body if isinstance(cls, ast.ClassDef) and cls.name == model]
+    methods = [(module, method) for module, cls in classes for method in cls.body
+               if isinstance(method, FUNCTION_TYPES) and method.name == name]
+    return methods[0] if len(classes) == 1 and len(methods) == 1 else None
 
 
 def _calls_inherited(node: ast.AST, method: str) -> bool:
@@ -564,15 +605,44 @@ def _with_relation_sets(module: SourceModule, project: Project, fn: ast.AST, ops
             continue
         holder, field = node.func.value.value.id, node.func.value.attr
         if holder in held and field in fields.get(held[holder], ()) and id(node) not in written:
-            added.append(db.DbOp(node, db.WRITE, frozenset({f"{held[holder]}.{field} links"}), "django", node.func.attr,
+            added.append(db.DbOp(node, db.WRITE, frozenset({fields[held[holder]][field]}), "django", node.func.attr,
                                  f"{holder}.{field}", autocommit=True, confidence=Confidence.medium))
     linked = {id(op.call) for op in ops if any(t.endswith(" links") for t in op.tables)}
     added.extend(_helper_relation_writes(module, project, fn, held, fields, linked))
     return sorted([*ops, *added], key=lambda o: (o.call.lineno, o.call.col_offset)) if added else ops
 
 
+RELATED_MANAGER_WRITES = {"create": db.INSERT, "get_or_create": db.INSERT, "update_or_create": db.INSERT,
+                          "bulk_create": db.INSERT, "update": db.UPDATE, "delete": db.DELETE}
+QUERY_STEPS = {"all", "filter", "exclude"}
+
+
+def _with_related_manager_writes(module: SourceModule, project: Project, fn: ast.AST,
+                                 ops: list[db.DbOp]) -> list[db.DbOp]:
+    """Django: the manager of the rows pointing at an object through a ``ForeignKey``
+    (``alert.notification_set.create()``, ``instance.alertrecipient_set.filter(...).delete()``)
+    writes the table of that model, in its own autocommit statement."""
+    managers = _related_managers(project)
+    written = {id(op.call) for op in ops}
+    added = []
+    for node in walk_function_body(fn):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in RELATED_MANAGER_WRITES) or id(node) in written:
+            continue
+        manager = node.func.value
+        while isinstance(manager, ast.Call) and isinstance(manager.func, ast.Attribute) and \
+                manager.func.attr in QUERY_STEPS and node.func.attr in ("update", "delete"):
+            manager = manager.func.value
+        model = managers.get(manager.attr) if isinstance(manager, ast.Attribute) else None
+        if model is not None:
+            added.append(db.DbOp(node, RELATED_MANAGER_WRITES[node.func.attr], frozenset({model}), "django",
+                                 node.func.attr, dotted(manager), upsert=node.func.attr in ("get_or_create", "update_or_create"),
+                                 autocommit=True, confidence=Confidence.medium))
+    return sorted([*ops, *added], key=lambda o: (o.call.lineno, o.call.col_offset)) if added else ops
+
+
 def _helper_relation_writes(module: SourceModule, project: Project, fn: ast.AST, held: dict[str, str],
-                            fields: dict[str, set[str]], linked: set[int]) -> list[db.DbOp]:
+                            fields: dict[str, dict[str, str]], linked: set[int]) -> list[db.DbOp]:
     """A helper of the code base handed an object the function writes (``bookmark.save()``, then
     ``update_tags(bookmark, names)``) that changes a many-to-many field of its parameter
     (``bookmark.tags.set(tags)``): the link rows are written at the call."""
@@ -592,7 +662,7 @@ def _helper_relation_writes(module: SourceModule, project: Project, fn: ast.AST,
                     inner.func.value.value, ast.Name) and inner.func.value.value.id in handed:
                 holder, field = handed[inner.func.value.value.id], inner.func.value.attr
                 if field in fields.get(held[holder], ()):
-                    added.append(db.DbOp(node, db.WRITE, frozenset({f"{held[holder]}.{field} links"}), "django",
+                    added.append(db.DbOp(node, db.WRITE, frozenset({fields[held[holder]][field]}), "django",
                                          inner.func.attr, f"{holder}.{field}", through=getattr(resolved[1], "name", None),
                                          autocommit=True, confidence=Confidence.medium))
                     break
@@ -614,25 +684,67 @@ def _relinks_unchanged_row(module: SourceModule, fn: ast.AST, earlier: db.DbOp, 
         and dotted(node.args[0]) == saved.receiver for node in walk_function_body(fn))
 
 
-def _many_to_many_fields(project: Project) -> dict[str, set[str]]:
-    """Django model -> its many-to-many fields: declared (``tags = models.ManyToManyField(Tag)``), also
-    on an abstract base of the code base, and Django's own on users and groups."""
+def _many_to_many_fields(project: Project) -> dict[str, dict[str, str]]:
+    """Django model -> its many-to-many fields -> their link table: declared (``tags =
+    models.ManyToManyField(Tag)``), also on an abstract base of the code base, Django's own on users
+    and groups, and the other side's accessor (``team_set`` of ``Project`` for ``Team.projects``, or
+    its ``related_name``)."""
     if "r2.many_to_many" not in project.facts:
-        declared: dict[str, set[str]] = {"User": {"groups", "user_permissions"}, "Group": {"permissions"}}
+        declared: dict[str, dict[str, str]] = {"User": {"groups": "User.groups links", "user_permissions":
+                                                        "User.user_permissions links"},
+                                               "Group": {"permissions": "Group.permissions links"}}
         bases: dict[str, list[str]] = {}
         for module in (m for m in project.modules if "ManyToManyField" in m.text):
             for cls in module.nodes_of(ast.ClassDef):
                 bases[cls.name] = [(dotted(b) or "").split(".")[-1] for b in cls.bases]
-                for statement in cls.body:
-                    if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call) and (
-                            dotted(statement.value.func) or "").endswith("ManyToManyField"):
-                        declared.setdefault(cls.name, set()).update(
-                            t.id for t in statement.targets if isinstance(t, ast.Name))
+        for cls, field, target, accessor in _relation_fields(project, "ManyToManyField"):
+            declared.setdefault(cls, {})[field] = f"{cls}.{field} links"
+            if accessor:
+                declared.setdefault(target, {}).setdefault(accessor, f"{cls}.{field} links")
         for name, parents in bases.items():
             for parent in parents:
-                declared.setdefault(name, set()).update(declared.get(parent, ()))
+                for field, table in declared.get(parent, {}).items():
+                    declared.setdefault(name, {}).setdefault(field, table.replace(f"{parent}.", f"{name}.", 1))
         project.facts["r2.many_to_many"] = declared
     return project.facts["r2.many_to_many"]
+
+
+def _related_managers(project: Project) -> dict[str, str]:
+    """The accessor of the rows that point at a Django model through a ``ForeignKey`` -> their model,
+    when one model of the code base has it: the default ``<model>_set`` (``alertrecipient_set`` of
+    ``AlertRecipient.alert``) or a ``related_name`` ending in ``_set``."""
+    if "r2.related_managers" not in project.facts:
+        models: dict[str, set[str]] = {}
+        for cls, _, _, accessor in _relation_fields(project, "ForeignKey"):
+            if accessor and accessor.endswith("_set"):
+                models.setdefault(accessor, set()).add(cls)
+        project.facts["r2.related_managers"] = {accessor: found.pop() for accessor, found in models.items()
+                                                if len(found) == 1}
+    return project.facts["r2.related_managers"]
+
+
+def _relation_fields(project: Project, kind: str) -> Iterator[tuple[str, str, str, str | None]]:
+    """(model, field, target model, the target's accessor or None) of each ``kind`` field (``ForeignKey``,
+    ``ManyToManyField``) declared in a class body of the code base."""
+    for module in (m for m in project.modules if kind in m.text):
+        for cls in module.nodes_of(ast.ClassDef):
+            for statement in cls.body:
+                if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(
+                        statement.targets[0], ast.Name) and isinstance(statement.value, ast.Call)
+                        and (dotted(statement.value.func) or "").split(".")[-1] == kind):
+                    continue
+                call = statement.value
+                keywords = {k.arg: k.value for k in call.keywords}
+                to = call.args[0] if call.args else keywords.get("to")
+                target = string_value(to) if isinstance(to, ast.Constant) else dotted(to) if to is not None else None
+                if not target:
+                    continue
+                target = cls.name if target == "self" else target.split(".")[-1]
+                related = keywords.get("related_name")
+                accessor = string_value(related) if related is not None else f"{cls.name.lower()}_set"
+                if accessor and (accessor.endswith("+") or "%(" in accessor):
+                    accessor = None
+                yield cls.name, statement.targets[0].id, target, accessor
 
 
 def _serializer_models(project: Project) -> dict[str, str]:
@@ -643,13 +755,29 @@ def _serializer_models(project: Project) -> dict[str, str]:
 
 
 def _meta_models(project: Project, class_name: re.Pattern) -> dict[str, str]:
-    """Class whose name matches ``class_name`` -> the model its inner ``class Meta`` names."""
+    """Class whose name matches ``class_name`` -> the model its inner ``class Meta`` names, also
+    inherited: a subclass without a ``Meta`` of its own, or whose ``Meta`` derives from its base's
+    (``class Meta(TeamReferenceSerializer.Meta): fields = ...``), has its base's model."""
     found: dict[str, str] = {}
-    for module in (m for m in project.modules if "class Meta" in m.text):
+    inherits: dict[str, list[str]] = {}  # class without a model of its own -> the classes it takes one from
+    for module in (m for m in project.modules if "Meta" in m.text):
         for cls in (c for c in module.nodes_of(ast.ClassDef) if class_name.search(c.name)):
-            for meta in (n for n in cls.body if isinstance(n, ast.ClassDef) and n.name == "Meta"):
-                found.update({cls.name: (dotted(a.value) or "").split(".")[-1] for a in meta.body if isinstance(
-                    a, ast.Assign) and [dotted(t) for t in a.targets] == ["model"] and dotted(a.value)})
+            meta = next((n for n in cls.body if isinstance(n, ast.ClassDef) and n.name == "Meta"), None)
+            model = next((dotted(a.value).split(".")[-1] for a in (meta.body if meta else []) if isinstance(
+                a, ast.Assign) and [dotted(t) for t in a.targets] == ["model"] and dotted(a.value)), None)
+            if model:
+                found[cls.name] = model
+            elif meta is None:
+                inherits[cls.name] = [(dotted(b) or "").split(".")[-1] for b in cls.bases]
+            else:
+                inherits[cls.name] = [dotted(b).rsplit(".", 2)[-2] for b in meta.bases
+                                      if (dotted(b) or "").endswith(".Meta")]
+    for _ in range(len(inherits)):
+        taken = {name: next(found[b] for b in bases if b in found) for name, bases in inherits.items()
+                 if name not in found and any(b in found for b in bases)}
+        if not taken:
+            break
+        found.update(taken)
     return found
 
 
