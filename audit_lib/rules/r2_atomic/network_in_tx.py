@@ -82,9 +82,13 @@ Calls made after the block closes, callbacks deferred to the commit
 `@run_after_commit`), and a call in the other branch of an
 `if`/`else` from the write that opened the transaction (`if ...: save() else: requests.get(...)`, outside a loop)
 are not reported; nor is a Celery task queued where only queries have run in a transaction the driver opened
-implicitly (an async session's reads, a helper that committed its write before queuing): no uncommitted change
-is there for the worker to miss; nor is a call a helper makes only under a flag the call leaves off (`def open_cart(owner, *,
-notify_now=False): if notify_now: requests.post(...)`, called as `open_cart(owner)`, also a flag handed on).
+implicitly (an async session's reads, a helper that committed its write before queuing), or queued by the call
+itself (`task.delay(...)`) in a transaction block of its function where nothing before it, nor later in a loop
+of the block around it, writes, locks or is a call named for a write (`save()`, `super().update(...)`): a
+`with transaction.atomic():` kept for a server-side cursor's `iterator()`, an `@atomic` view that only reads. No
+uncommitted change is there for the worker to miss (a helper that queues is still reported: it may write first).
+Nor is a call a helper makes only under a flag the call leaves off (`def open_cart(owner, *, notify_now=False): if
+notify_now: requests.post(...)`, called as `open_cart(owner)`, also a flag handed on).
 
 ## Why is this bad?
 The transaction keeps its row locks, its snapshot and a pooled connection for the whole
@@ -150,7 +154,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if db.skipped_module(module) or not _reaches_database(module, project):
         return
     for fn in functions(module.tree):
-        spans = db.transaction_blocks(module, fn, project) + _atomic_method(module, project, fn)
+        own = db.transaction_blocks(module, fn, project)
+        spans = own + _atomic_method(module, project, fn)
         implicit = _implicit_transactions(module, project, fn)
         if not spans and not implicit:
             continue
@@ -179,7 +184,9 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if direct is None and via is None:
                 continue
             queued = (direct.library if direct is not None else via[1]) == TASK_QUEUE
-            if queued and implicit_span is not None and not implicit_span.written_before(node.lineno):
+            queued_in_block = queued and direct is not None and span in own
+            if queued and implicit_span is not None and not implicit_span.written_before(node.lineno) \
+                    or queued_in_block and not _changed_in_block(module, project, fn, span, node):
                 continue  # only queries ran: the worker finds what the transaction has seen
             if direct is not None:
                 what = f"Celery task {dotted(node.func.value) or 'task'}.{direct.operation}() is queued" if queued \
@@ -397,6 +404,10 @@ DNS_QUERIES = {"resolve", "query", "resolve_name", "resolve_address", "query_dns
 TASK_DISPATCHES = {"delay", "apply_async"}
 TASK_SIGNATURES = {"s", "si", "signature"}
 TASK_QUEUE = "Celery"
+# methods that write, whatever the object: an ORM model's, a manager's, a DRF view's or serializer's
+WRITE_METHODS = frozenset({"save", "delete", "update", "create", "bulk_create", "bulk_update", "get_or_create",
+                           "update_or_create", "perform_create", "perform_update", "perform_destroy", "execute",
+                           "executemany", "flush"})
 EVENT_SENDS = {"send_event", "send_event_with_custom_metadata"}
 _NAMES_EVENT_BUS_PRODUCER = re.compile(r"^\s*EVENT_BUS_PRODUCER\s*=", re.M)
 # settings naming a remote storage backend of django-storages, or a storage class of the code base built on one
@@ -524,6 +535,22 @@ def _within_loop(fn: ast.AST, span: _Implicit) -> _Implicit:
     loops = [node.lineno for node in walk_function_body(fn) if isinstance(node, (ast.For, ast.AsyncFor, ast.While))
              and node.lineno < span.opened <= (node.end_lineno or node.lineno) < span.closed]
     return span._replace(loop=min(loops)) if loops else span
+
+
+def _changed_in_block(module: SourceModule, project: Project, fn: ast.AST, span: tuple[int, int],
+                      call: ast.Call) -> bool:
+    """A change may be uncommitted when ``call`` runs in the transaction block ``span`` of ``fn``: a write or a
+    locking read (also a helper's), or a call named for a write (``super().update(...)``, ``user.save()`` on an
+    object of unknown class), in the block before it on the path to it, or later in a loop of the block around
+    it, which an earlier pass has made."""
+    loops = [node.end_lineno or node.lineno for node in walk_function_body(fn)
+             if isinstance(node, (ast.For, ast.AsyncFor, ast.While))
+             and span[0] <= node.lineno <= call.lineno <= (node.end_lineno or node.lineno) <= span[1]]
+    last = max(loops, default=call.lineno)
+    writes = [op.call.lineno for op in db.expanded_ops(module, project, fn) if op.is_write or _locks(op)]
+    writes += [node.lineno for node in walk_function_body(fn)
+               if isinstance(node, ast.Call) and method_name(node) in WRITE_METHODS]
+    return any(span[0] <= line <= last and not _exclusive_branches(module, fn, line, call.lineno) for line in writes)
 
 
 def _exclusive_branches(module: SourceModule, fn: ast.AST, first: int, second: int) -> bool:
