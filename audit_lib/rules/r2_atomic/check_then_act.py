@@ -12,8 +12,12 @@ of a loop over what the read found: `for b in Booking.objects.filter(room=room):
 start < b.end: raise`, then `Booking.objects.create(...)`), or an
 `except DoesNotExist` (`NoResultFound`) handler of the read that creates the row, or an
 inline get-or-create whose insert follows the branch (`row = query.first()`, `if not row: row =
-Model(...)` or `if row: row.value = v` / `else: row = Model(...)`, then `session.add(row)` or
-`row.save()` after the `if`). The row may be fetched from the result of the read (`result = await
+Model(...)` or `if row: row.value = v` / `else: row = Model(...)`, or `try: user = User.objects.get(...)` /
+`except User.DoesNotExist: user = User(...)`, then `session.add(row)` or `row.save()` after the `if` or
+`try`). The read and the insert may go through a related manager (`pool.recipient_set.filter(address=a).exists()`,
+then `pool.recipient_set.create(address=a)`: the model whose `ForeignKey` the manager follows), and the insert
+may be a DRF view's `serializer.save(...)` in its `perform_create` or a model serializer's
+`super().create(...)` in its `create` (both insert the serializer's `Meta.model`, also one its base declares). The row may be fetched from the result of the read (`result = await
 session.execute(select(...))`, `row = result.scalar()`, or in the test itself, `if
 result.scalar_one_or_none() is not None: raise`; the read may be `select(exists().where(Tag.name == name))`), and the model reached through an injected
 database object (`db.Setting(...)`, `select(db.Setting)`, `db.queries.insert(db.Setting)`). A
@@ -28,7 +32,7 @@ taken is not None: raise` ... `tag.slug = new; tag.save()`): two renames to one 
 pass; not when the model's unique key covers the looked-up columns (the key refuses the second
 rename, the lookup only words the error), not after a check that the row exists, nor when it updates the row it found or has
 just inserted. The
-decision may also be a `try` whose body reads and raises "already exists" and whose
+decision may also be a `try` whose body reads and raises "already exists" (or skips the item, `continue`) and whose
 `except ...DoesNotExist`/`...NotFoundError` handler lets the code go on to the insert; or it
 may go through a name set on the read's answer (`if taken is None: chosen =
 alias; break` ... `if chosen is None: raise` before the insert), or sit in a validator helper
@@ -55,7 +59,9 @@ the mark set and the row saved (`if invite.used: raise` ... `invite.used = True;
 requests redeem the same invite. So is a state transition: a column of such a row compared with
 fixed values, the request refused (`raise`, `return`) unless it holds, then the column set to another
 fixed value and the row saved (`if order.status != "paid": raise` ... `order.status = "shipped";
-order.save()`): two requests both pass and both ship. The fixed values may be module constants and the
+order.save()`): two requests both pass and both ship; or the read only finds rows in the old state and each row
+found is moved (`for message in Message.objects.filter(status=SCHEDULED): message.status = SENDING;
+message.save()`): two overlapping runs both send. The fixed values may be module constants and the
 row read and saved through helpers of the code base (a task delivered twice: `job = get_job(job_id)`, `if
 job.status != JOB_PENDING: return`, `job.status = JOB_RUNNING; update_job(job)`); reported once per row, at
 its first save. The move may also be made by a helper of the code base handed the row, which sets the tested
@@ -78,8 +84,12 @@ of the code base that declares no unique key within the columns the call fixes -
 those with a constant default its `defaults` leave alone (`label = CharField(default="")`): Django makes the
 call atomic only when the database enforces the lookup's uniqueness; without a key it is a `get`, then a
 `create`, two concurrent calls both insert, and later lookups raise `MultipleObjectsReturned`. A key a base
-class of the code base declares counts too (an abstract `Owned` with `unique_together = (("owner", "name"),)`);
-a base that declares none (a `Timestamped` adding `created`) adds no key.
+class of the code base declares counts too (an abstract `Owned` with `unique_together = (("owner", "name"),)`, also
+one brought in by a star import, `from .abstracts import *`);
+a base that declares none (a `Timestamped` adding `created`) adds no key. So is the `get_or_create` a model
+inherits from a library base that selects the row and then adds and flushes a new one, with no `ON CONFLICT`
+and no `IntegrityError` handler (sqlalchemy_helpers' `Base`: `await User.get_or_create(session, name=name)`),
+unless the caller handles the unique violation.
 
 It also reports a "MAX + 1" sequence: the current maximum of a column read without a lock (SQLAlchemy
 `func.max(Invoice.number)`, peewee `fn.MAX`, Django `aggregate(Max("number"))`, `order_by("-number").first()`
@@ -189,7 +199,9 @@ Between the read and the write another request can do the same read and get the 
 answer: both insert (a duplicate, or a unique-violation error surfacing as a 500), or
 both update from a stale value (a lost update, a double spend). The message says which:
 when the written model declares a unique key over the checked columns (also under an import alias,
-`from .models import Run as RunModel`, Django's own `Group`, whose `name` is unique, DRF's authtoken `Token`, one per `user`, and a unique column
+`from .models import Run as RunModel`, Django's own `Group`, whose `name` is unique, Django's own `User` (also as
+`User = get_user_model()` in a code base that sets no `AUTH_USER_MODEL`), whose `username` is, DRF's authtoken
+`Token`, one per `user`, and a unique column
 with a constant default, `default=''`, or a `unique_together` whose other column has one, `default=REGION_EU`; also a unique `Index` of its
 table arguments, `db.Index("ix_uq_name", func.lower(cls.name), unique=True)`, or one a Django migration
 makes and no later one drops, `RunSQL('CREATE UNIQUE INDEX ... ON "app_feature" (lower(name), project_id)
@@ -282,6 +294,9 @@ VALIDATOR = re.compile(r"^(clean|validate)(_\w+)?$")
 FORM_BASE = re.compile(r"(Form|Serializer)$")
 DRF_VIEW_HOOKS = {"perform_create", "perform_update", "perform_destroy"}
 VALIDATION_CALLS = {"is_valid", "validate_on_submit", "validate"}
+LIBRARY_GET_OR_CREATE = {"sqlalchemy_helpers"}  # a model base whose get_or_create selects, then adds and flushes
+LAZY_QUERIES = {"filter", "exclude", "all"}
+RELATED_MANAGER_CALLS = LAZY_QUERIES | {"exists", "first", "last", "get", "count", "create"}
 SAVING_METHODS = {"save", "create", "update", "perform_create"}
 SCHEMA_CHANGE = re.compile(r"\s*(ALTER|CREATE|DROP)\s+(TABLE|(UNIQUE\s+)?INDEX|VIEW|TRIGGER)\b", re.I)
 CLAIMING_SQL = re.compile(r"\bFOR\s+(NO\s+KEY\s+)?UPDATE\b|^\s*(UPDATE|DELETE)\b.*\bRETURNING\b", re.I | re.S)
@@ -322,7 +337,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             continue
         yield from _unless_run_by_operators(module, project, fn, chain(
             _function_findings(module, project, fn), _unbacked_get_or_creates(module, project, fn),
-            _next_numbers(module, project, fn)))
+            _library_get_or_creates(module, project, fn), _next_numbers(module, project, fn)))
         yield from _validator_findings(module, project, fn)
 
 
@@ -480,6 +495,7 @@ def _startup_hook(module: SourceModule, fn: ast.AST) -> bool:
 def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[Finding]:
     ops = db.with_transaction_locks(module, project, fn, db.with_wrapper_writes(
         module, project, fn, db.expanded_ops(module, project, fn)))
+    ops += _related_manager_ops(project, fn, ops) + _serializer_inserts(module, project, fn)
     writing_calls = {id(op.call) for op in ops if op.is_write}
     # a helper that also writes is not a lookup whose answer the caller acts on
     reads = [op for op in ops if op.is_read and op.tables and not op.locking
@@ -504,7 +520,7 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
             write = replace(write, kind=db.INSERT)  # save() stores an instance just built, not the row read
         if origin is not None and _forced_update(origin[1].call):
             write = replace(write, kind=db.UPDATE)  # Run(id=run_id, status=...).save(update_fields=[...])
-        keyed = _as_declared(module, write)
+        keyed = _as_declared(module, project, write)
         if id(write.call) in reported or db.handles_unique_violation(module, write.call, fn) or _recovers_from_conflict(
                 module, fn, write) or _flushed_under_handler(
                 module, fn, write) or (_inserts_unique(project, keyed) and _catches_every_error(module, write.call, fn)) or (
@@ -536,7 +552,7 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
         acts.append((read, write, origin))
     for read, write, origin in _race_points(module, fn, acts):
         table = sorted(write.tables)[0]
-        refused = _refused_by_unique_key(project, read, _as_declared(module, write))
+        refused = _refused_by_unique_key(project, read, _as_declared(module, project, write))
         message = (f"check-then-act on {table}: line {read.call.lineno} reads it ({read.describe()}), then "
                    f"{_act(write, origin)} depends on the answer; concurrent requests can both pass the check"
                    f"{_consequence(write, table, refused)}")
@@ -743,8 +759,8 @@ def _unbacked_get_or_creates(module: SourceModule, project: Project, fn: ast.AST
             continue
         yield _unbacked_finding(module, call, model.name, lookup)
     for call in walk_function_body(fn):
-        related = _related_manager_model(project, call) if isinstance(call, ast.Call) and method_name(call) in (
-            "get_or_create", "aget_or_create") else None
+        related = _related_manager_model(project, call.func.value) if isinstance(call, ast.Call) and method_name(
+            call) in ("get_or_create", "aget_or_create") else None
         if related is None:
             continue
         (model_module, model), foreign_key = related
@@ -756,6 +772,45 @@ def _unbacked_get_or_creates(module: SourceModule, project: Project, fn: ast.AST
         yield _unbacked_finding(module, call, model.name, lookup)
 
 
+def _library_get_or_creates(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[Finding]:
+    """``User.get_or_create(session, name=name)`` of a model built on a library base whose ``get_or_create``
+    selects the row and, when none is found, adds and flushes a new one, with no ``ON CONFLICT`` and no
+    ``IntegrityError`` handler (sqlalchemy_helpers' ``Base``): two concurrent calls both miss the row."""
+    for call in walk_function_body(fn):
+        if not (isinstance(call, ast.Call) and method_name(call) == "get_or_create" and isinstance(call.func.value, ast.Name)):
+            continue
+        found = _model_class(module, project, fn, call.func.value)
+        library = _library_base(*found, project) if found is not None else None
+        if library is None or db.handles_unique_violation(module, call, fn) or _serialized(
+                module, fn, call, db.expanded_ops(module, project, fn)):
+            continue
+        table = found[1].name
+        read = db.DbOp(call, db.READ, frozenset({table}), "sqlalchemy", "get_or_create")
+        write = replace(read, kind=db.INSERT)
+        refused = _refused_by_unique_key(project, read, write)
+        message = (f"check-then-act on {table}: the get_or_create() of {library} selects the row and inserts it when "
+                   f"missing, without ON CONFLICT or an IntegrityError handler; concurrent calls can both miss it"
+                   f"{_consequence(write, table, refused)}")
+        yield _finding(module, call, message, FIX, Confidence.low if refused else Confidence.medium)
+
+
+def _library_base(module: SourceModule, model: ast.ClassDef, project: Project) -> str | None:
+    """The library of :data:`LIBRARY_GET_OR_CREATE` a model's base comes from, imported directly or through a
+    module of the code base that imports it (``from ..main import Base``, ``main``: ``from sqlalchemy_helpers
+    import Base``)."""
+    for base in model.bases:
+        target = module.imports.get(base.id) if isinstance(base, ast.Name) else None
+        for _ in range(3):
+            owner_name, _, name = (target or "").rpartition(".")
+            owner = project.by_dotted_name.get(owner_name)
+            if owner is None or name not in owner.imports:
+                break
+            target = owner.imports[name]
+        if target and target.split(".")[0] in LIBRARY_GET_OR_CREATE:
+            return target.split(".")[0]
+    return None
+
+
 def _unbacked_finding(module: SourceModule, call: ast.Call, table: str, lookup: list[str]) -> Finding:
     message = (f"check-then-act on {table}: get_or_create() looks the row up by ({', '.join(lookup)}) and inserts it "
                f"when missing, but {table}'s model declares no unique key over those columns, so Django cannot make it "
@@ -763,22 +818,97 @@ def _unbacked_finding(module: SourceModule, call: ast.Call, table: str, lookup: 
     return _finding(module, call, message, UNBACKED_FIX, Confidence.medium)
 
 
-def _related_manager_model(project: Project, call: ast.Call) -> tuple[tuple[SourceModule, ast.ClassDef], str] | None:
-    """((module, model class), foreign key field) of a related manager's ``get_or_create``: ``board.pins`` for the
+def _related_manager_ops(project: Project, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
+    """The reads and inserts of related managers the database reading leaves out: ``org.members.filter(email=e)
+    .exists()`` reads ``Member``, ``user.apitoken_set.create(...)`` inserts into ``APIToken`` (see
+    :func:`_related_manager_model`); a ``filter()`` or ``all()`` not run in place is a query run where its
+    answer is tested."""
+    known = {id(n) for op in ops for n in ast.walk(op.call)}
+    found: list[db.DbOp] = []
+    for call in walk_function_body(fn):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)) or id(call) in known or method_name(
+                call) not in RELATED_MANAGER_CALLS:
+            continue
+        manager = call.func.value
+        while isinstance(manager, ast.Call) and isinstance(manager.func, ast.Attribute):
+            manager = manager.func.value
+        related = _related_manager_model(project, manager)
+        if related is None or method_name(call) == "create" and manager is not call.func.value:
+            continue
+        known |= {id(n) for n in ast.walk(call)}
+        kind = db.INSERT if method_name(call) == "create" else db.READ
+        found.append(db.DbOp(call, kind, frozenset({related[0][1].name}), "django", method_name(call),
+                             receiver=ast.unparse(manager), lazy=method_name(call) in LAZY_QUERIES))
+    return found
+
+
+def _serializer_inserts(module: SourceModule, project: Project, fn: ast.AST) -> list[db.DbOp]:
+    """The inserts of a DRF model serializer's ``Meta.model`` a view makes through it: ``serializer.save(...)``
+    in the view's ``perform_create(self, serializer)`` (the serializer of its ``serializer_class``), and
+    ``super().create(validated_data)`` in the serializer's own ``create``."""
+    cls = _class_of(module, fn)
+    if cls is None or module.parents.get(fn) is not cls or fn.name not in ("perform_create", "create"):
+        return []
+    if fn.name == "create":
+        model = _serializer_model(project, cls.name) if _form_class(project, cls) else None
+        calls = [c for c in walk_function_body(fn) if isinstance(c, ast.Call) and method_name(c) == "create" and isinstance(
+            c.func.value, ast.Call) and method_name(c.func.value) == "super"]
+    else:
+        serializer = _class_attribute(module, cls, project, "serializer_class")
+        model = _serializer_model(project, serializer.id) if isinstance(serializer, ast.Name) else None
+        parameter = fn.args.args[1].arg if len(fn.args.args) > 1 else None
+        calls = [c for c in walk_function_body(fn) if isinstance(c, ast.Call) and method_name(c) == "save" and isinstance(
+            c.func.value, ast.Name) and c.func.value.id == parameter]
+    return [db.DbOp(c, db.INSERT, frozenset({model}), "django", method_name(c)) for c in calls] if model else []
+
+
+def _serializer_model(project: Project, class_name: str) -> str | None:
+    """The ``Meta.model`` of a serializer class, declared by it or inherited from a base (``class
+    Meta(BaseSerializer.Meta)``)."""
+    meta_models, bases = _meta_models(project), db.class_bases(project)
+    seen, pending = set(), [class_name]
+    while pending:
+        name = pending.pop(0)
+        if len(meta_models.get(name, ())) == 1:
+            return next(iter(meta_models[name]))
+        if name not in seen:
+            seen.add(name)
+            pending.extend(bases.get(name, ()))
+    return None
+
+
+def _class_attribute(module: SourceModule, cls: ast.ClassDef, project: Project, name: str,
+                     depth: int = 0) -> ast.expr | None:
+    """The value a class or its nearest base of the code base assigns to a class attribute (``serializer_class
+    = TeamSerializer``)."""
+    value = next((s.value for s in cls.body if isinstance(s, ast.Assign) and any(
+        isinstance(t, ast.Name) and t.id == name for t in s.targets)), None)
+    for base in cls.bases if value is None and depth < 5 else ():
+        found = _base_class(module, project, base)
+        value = _class_attribute(*found, project, name, depth + 1) if found is not None else None
+        if value is not None:
+            break
+    return value
+
+
+def _related_manager_model(project: Project, manager: ast.AST
+                           ) -> tuple[tuple[SourceModule, ast.ClassDef], str | None] | None:
+    """((module, model class), foreign key field) of a related manager: ``board.pins`` for the
     one model of the code base whose ``ForeignKey`` says ``related_name="pins"``, ``board.vote_set`` for a
-    ``Vote`` with one ``ForeignKey``. The manager fixes the foreign key, so it joins the looked-up columns."""
-    manager = call.func.value if isinstance(call.func, ast.Attribute) else None
+    ``Vote`` with one ``ForeignKey``. The manager fixes the foreign key, so it joins the columns a
+    ``get_or_create`` looks up."""
     if not isinstance(manager, ast.Attribute) or manager.attr == "objects":
         return None
     found = _foreign_keys(project).get(manager.attr, [])
     return found[0] if len(found) == 1 else None
 
 
-def _foreign_keys(project: Project) -> dict[str, list[tuple[tuple[SourceModule, ast.ClassDef], str]]]:
+def _foreign_keys(project: Project) -> dict[str, list[tuple[tuple[SourceModule, ast.ClassDef], str | None]]]:
     """Related manager name -> the models of the code base it may reach and their foreign key field: the
-    ``related_name`` of a ``ForeignKey``, or ``<model>_set`` for a model's only ``ForeignKey`` without one."""
+    ``related_name`` of a ``ForeignKey``, or ``<model>_set`` for a ``ForeignKey`` without one (its field
+    None when the model has several: the manager does not say which it follows)."""
     if "r2.foreign_keys" not in project.facts:
-        found: dict[str, list[tuple[tuple[SourceModule, ast.ClassDef], str]]] = {}
+        found: dict[str, list[tuple[tuple[SourceModule, ast.ClassDef], str | None]]] = {}
         for module in project.modules:
             if "ForeignKey" not in module.text or db.skipped_module(module):
                 continue
@@ -789,9 +919,9 @@ def _foreign_keys(project: Project) -> dict[str, list[tuple[tuple[SourceModule, 
                         and (dotted(statement.value.func) or "").endswith("ForeignKey")]
                 for field, declared in keys:
                     named = next((string_value(k.value) for k in declared.keywords if k.arg == "related_name"), None)
-                    if named is None and len(keys) == 1:
-                        named = f"{cls.name.lower()}_set"
-                    if named:
+                    if named is None and "related_name" not in {k.arg for k in declared.keywords}:
+                        named, field = f"{cls.name.lower()}_set", field if len(keys) == 1 else None
+                    if named and ((module, cls), field) not in found.get(named, []):
                         found.setdefault(named, []).append(((module, cls), field))
         project.facts["r2.foreign_keys"] = found
     return project.facts["r2.foreign_keys"]
@@ -833,7 +963,7 @@ def _declared_keys(module: SourceModule, model: ast.ClassDef, project: Project, 
     keys += [set(fields) for base, fields in db.LIBRARY_KEYED_BASES.items()
              if any((dotted(b) or "").endswith(base) for b in model.bases)]
     for base in model.bases:
-        found = db.project_class(module, project, base)
+        found = _base_class(module, project, base)
         if found is not None and found[1] is not model and not _declared_keys(
                 *found, project, overridden, fixed, keys, depth + 1):
             return False
@@ -858,6 +988,18 @@ def _declared_keys(module: SourceModule, model: ast.ClassDef, project: Project, 
             fields = next((k.value for k in node.keywords if k.arg == "fields"), None)
             keys.append({string_value(e) or "?" for e in getattr(fields, "elts", [None])})
     return True
+
+
+def _base_class(module: SourceModule, project: Project, base: ast.expr) -> tuple[SourceModule, ast.ClassDef] | None:
+    """The class of the code base a base class names, also one a star import brings in (``from .abstracts
+    import *``, whose ``AbstractGroup`` derives from an abstract model of another package)."""
+    found = db.project_class(module, project, base)
+    if found is not None or not isinstance(base, ast.Name):
+        return found
+    sources = [project.by_dotted_name.get(module.imported_from(node)) for node in module.tree.body
+               if isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names)]
+    return next((found for source in sources if source is not None
+                 and (found := db.project_class(source, project, base)) is not None), None)
 
 
 def _run_query(fn: ast.AST, read: db.DbOp) -> db.DbOp:
@@ -920,7 +1062,7 @@ def _validator_findings(module: SourceModule, project: Project, fn: ast.AST) -> 
                 _request_retried_on_conflict(project, fn, write)) or (
                 _base_view_answers_conflict(module, project, fn) and _inserts_unique(project, write)):
             return
-        if _refused_by_unique_key(project, read, _as_declared(module, write)):
+        if _refused_by_unique_key(project, read, _as_declared(module, project, write)):
             return  # a friendlier message in front of the unique key, which decides atomically
         message = (f"check-then-act on {table}: {cls.name}.{fn.name}() refuses the value on what this read of it "
                    f"({read.describe()}) finds, then the {cls.name}'s save stores {table}; validation and "
@@ -1270,21 +1412,32 @@ def _returned_later(module: SourceModule, fn: ast.AST, statement: ast.stmt, name
     return False
 
 
+DJANGO_USER = "django.contrib.auth.models.User"
 LIBRARY_MODEL_KEYS = {  # a library's model used as is: its unique fields
     "django.contrib.auth.models.Group": {"name"},
     "rest_framework.authtoken.models.Token": {"key", "user"},  # DRF's token: one per user (a OneToOneField)
+    DJANGO_USER: {"username"},
 }
 
 
-def _as_declared(module: SourceModule, write: db.DbOp) -> db.DbOp:
+def _as_declared(module: SourceModule, project: Project, write: db.DbOp) -> db.DbOp:
     """``write`` naming the model classes it writes as they are declared: ``RunModel`` of ``from
     .models import Run as RunModel`` is ``Run``, whose ``unique=True`` columns then count; Django's
-    ``Group`` keeps its qualified name (its ``name`` is unique)."""
+    ``Group`` keeps its qualified name (its ``name`` is unique), as does ``User = get_user_model()`` when
+    the code base sets no ``AUTH_USER_MODEL`` (Django's ``User``, whose ``username`` is unique)."""
     if write.through:
         return write
     imported_as = {t: module.imports.get(t, t) if "." not in t else t for t in write.tables}
+    imported_as.update({t: DJANGO_USER for t in write.tables if _default_user_model(module, project, t)})
     declared = frozenset(q if q in LIBRARY_MODEL_KEYS else q.split(".")[-1] for q in imported_as.values())
     return write if declared == write.tables else replace(write, tables=declared)
+
+
+def _default_user_model(module: SourceModule, project: Project, name: str) -> bool:
+    """``name = get_user_model()`` at the module's top level, in a code base that keeps Django's own user model."""
+    return any(isinstance(s, ast.Assign) and isinstance(s.value, ast.Call) and method_name(s.value) == "get_user_model"
+               and any(isinstance(t, ast.Name) and t.id == name for t in s.targets) for s in module.tree.body) and not any(
+        "AUTH_USER_MODEL" in m.text and re.search(r"^\s*AUTH_USER_MODEL\s*=", m.text, re.M) for m in project.modules)
 
 
 def _refused_by_unique_key(project: Project, read: db.DbOp, write: db.DbOp) -> bool:
@@ -1461,8 +1614,11 @@ def _constant_default_unique(call: ast.Call) -> bool:
 
 
 def _constant(value: ast.AST | None) -> bool:
-    """``''``, ``0``, ``SettingType.EMAIL``, ``JOB_STATUS_PENDING``: one value, not a function that draws a new one."""
-    return isinstance(value, ast.Constant) or isinstance(value, ast.Attribute) and (dotted(value) or "")[:1].isupper() or (
+    """``''``, ``0``, ``SettingType.EMAIL``, ``JOB_STATUS_PENDING``, ``constants.State.SENT.value``: one value, not a
+    function that draws a new one."""
+    parts = (dotted(value) or "").split(".") if isinstance(value, ast.Attribute) else []
+    return isinstance(value, ast.Constant) or bool(parts) and (parts[0][:1].isupper() or any(
+        part.isupper() for part in parts[1:])) or (
         isinstance(value, ast.Name) and value.id.isupper())
 
 
@@ -1710,7 +1866,7 @@ def _single_use_claims(module: SourceModule, fn: ast.AST, ops: list[db.DbOp],
     two concurrent requests both find it unset and both use the invite, code or voucher. The row may
     also be handed in by the caller (``def finish(upload: Upload)``, the view's ``get_object()``)."""
     handed = _rows_handed_in(module, project, fn, ops)
-    loaded = {**handed, **_rows_read(module, fn, ops, project)}
+    loaded = {**_rows_looped(module, fn, ops), **handed, **_rows_read(module, fn, ops, project)}
     claimed: set[str] = set()  # rows already reported: later moves of the same row follow the first (race) save
     for node in sorted(walk_function_body(fn), key=lambda n: getattr(n, "lineno", 0)):
         target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
@@ -1730,7 +1886,8 @@ def _single_use_claims(module: SourceModule, fn: ast.AST, ops: list[db.DbOp],
                 if _selects_unmarked(read.call, target.attr) else None
             outcome = "both find it unset and both use the row"
         else:
-            tested = f"line {guard.lineno} tests its state" if guard is not None else None
+            tested = f"line {guard.lineno} tests its state" if guard is not None else "its filter selects the old state" \
+                if _selects_state(read.call, target.attr, node.value) else None
             outcome = "both see the old state and both make the change"
         if tested is not None:
             source = f"the caller reads the row {name} without a lock" if name in handed and handed[name] is read else (
@@ -1767,6 +1924,31 @@ def _tests_state(test: ast.AST, name: str, column: str, new_value: ast.AST) -> b
                and all(_constant(v) for v in (n.comparators[0].elts if isinstance(
                    n.comparators[0], (ast.Tuple, ast.List, ast.Set)) else [n.comparators[0]]))
                and ast.dump(n.comparators[0]) != ast.dump(new_value) for n in ast.walk(test))
+
+
+def _rows_looped(module: SourceModule, fn: ast.AST, ops: list[db.DbOp]) -> dict[str, db.DbOp]:
+    """Loop variables over the rows a read without a lock found: ``for message in messages``, where ``messages =
+    ScheduledMessage.objects.filter(status=SCHEDULED)``, or over the read itself."""
+    reads = {id(op.call): op for op in ops if op.is_read and op.tables and not op.locking}
+    looped: dict[str, db.DbOp] = {}
+    for loop in walk_function_body(fn):
+        if not (isinstance(loop, (ast.For, ast.AsyncFor)) and isinstance(loop.target, ast.Name)):
+            continue
+        source = db.single_binding(fn, loop.iter.id) or db.reaching_binding(module, fn, loop.iter) if isinstance(
+            loop.iter, ast.Name) else loop.iter
+        read = reads.get(id(source.value if isinstance(source, ast.Await) else source))
+        if read is not None:
+            looped[loop.target.id] = read
+    return looped
+
+
+def _selects_state(read_call: ast.Call, column: str, new_value: ast.AST) -> bool:
+    """``filter(status=SCHEDULED)`` (``status__in=(...)``) before the rows found are moved to another fixed
+    value: the read only finds rows in the old state, and two runs find the same ones."""
+    return any(isinstance(n, ast.Call) and any(
+        k.arg in (column, f"{column}__in") and all(_constant(v) for v in (k.value.elts if isinstance(
+            k.value, (ast.Tuple, ast.List, ast.Set)) else [k.value])) and ast.dump(k.value) != ast.dump(new_value)
+        for k in n.keywords) for n in ast.walk(read_call))
 
 
 def _selects_unmarked(read_call: ast.Call, mark: str) -> bool:
@@ -2202,7 +2384,7 @@ def _deciding_read(module: SourceModule, project: Project, fn: ast.AST, reads: l
             continue
         if not any(db.same_table(a, b) for a in read.tables for b in write.tables) or _keyed_by_fresh_id(
                 module, project, fn, read) or _new_row_after_key_lookup(module, project, fn, read, write) or (
-                _where_rechecks_read(fn, read, write)):
+                _where_rechecks_read(fn, read, write)) or write.kind == db.INSERT and _asks_table_empty(module, project, read):
             continue
         names = _result_names(module, fn, read)
         if _copies_rows(module, names, write) or _appends_after_latest(module, fn, read, names, write) or (
@@ -2211,13 +2393,30 @@ def _deciding_read(module: SourceModule, project: Project, fn: ast.AST, reads: l
         columns = _update_columns(module, project, read, write) if write.kind == db.UPDATE and not any(
             isinstance(n, ast.BinOp) and any(isinstance(m, ast.Name) and m.id in names for m in ast.walk(n))
             for n in ast.walk(write.call)) else None  # not ``set_count(key, row.count + 1)``: a lost update
-        if _write_depends_on(module, fn, read, names, write, columns=columns) or _write_depends_on(
-                module, fn, read, _flags(module, fn, read, names, write), write, flags=True,
-                columns=columns) or _built_when_missing(
+        flags = _flags(module, fn, read, names, write)
+        if _write_depends_on(module, fn, read, names, write, columns=columns) or flags and _write_depends_on(
+                module, fn, read, flags, write, flags=True, columns=columns) or _built_when_missing(
                 module, fn, read, names, write) or _refused_in_helper(module, project, read, write) or (
                 _validated_before(module, read, write)):
             return read
     return None
+
+
+def _asks_table_empty(module: SourceModule, project: Project, read: db.DbOp) -> bool:
+    """A gate opened by a setting or by an empty table: ``settings.OPEN_SIGNUP or not User.objects.exists()``
+    (also returned by a helper). The insert it lets through runs whatever the table holds while the setting is
+    on; the table's emptiness only opens it for the first row, a bootstrap that races once in the life of the
+    database, and no key of the row is checked. A bare ``if not SiteSettings.objects.exists()`` before the
+    insert of a singleton is a check of that row, and stays reported."""
+    found = [(module, read.call)]
+    resolved = db.resolve_function(module, project, read.call) if read.through else None
+    if resolved is not None:
+        found = [(resolved[0], op.call) for op in db.function_ops(*resolved, project) if op.is_read and op.tables & read.tables]
+    elif read.through:
+        return False
+    return bool(found) and all(method_name(call) in ("exists", "count", "aexists", "acount") and not any(
+        isinstance(n, ast.Call) and (n.args or n.keywords) for n in ast.walk(call)) and any(
+        isinstance(a, ast.BoolOp) and isinstance(a.op, ast.Or) for a in ancestors(owner, call)) for owner, call in found)
 
 
 def _where_rechecks_read(fn: ast.AST, read: db.DbOp, write: db.DbOp) -> bool:
@@ -2406,15 +2605,21 @@ def _follows(module: SourceModule, first: ast.AST, later: ast.AST) -> bool:
 
 def _built_when_missing(module: SourceModule, fn: ast.AST, read: db.DbOp, names: set[str], write: db.DbOp) -> bool:
     """An inline get-or-create whose insert follows the branch: ``row = query.first()``, ``if not
-    row: row = Model(...)``, then ``session.add(row)`` (or ``row.save()``) after the ``if``: the new
+    row: row = Model(...)`` (or ``try: row = Model.objects.get(...)``, ``except Model.DoesNotExist: row =
+    Model(...)``), then ``session.add(row)`` (or ``row.save()``) after the ``if``/``try``: the new
     instance is built only when the read found nothing."""
     given = _written_object_names(write) & names
     for node in walk_nodes(fn):
-        if not isinstance(node, ast.If) or not (read.call.lineno <= node.lineno < write.call.lineno) or (
-                node.end_lineno or node.lineno) >= write.call.lineno:
+        if not isinstance(node, (ast.If, ast.Try)) or (node.end_lineno or node.lineno) >= write.call.lineno:
             continue
-        missing_branch = node.body if _missing_test(node.test, given) else node.orelse if _found_test(
-            node.test, given) else []
+        if isinstance(node, ast.Try):
+            missing_branch = [s for h in node.handlers if _catches_missing_row(h) for s in h.body] if _within(
+                module, read.call, node, "body") else []
+        elif not read.call.lineno <= node.lineno:
+            continue
+        else:
+            missing_branch = node.body if _missing_test(node.test, given) else node.orelse if _found_test(
+                node.test, given) else []
         for statement in missing_branch:
             value = statement.value.value if isinstance(statement, ast.Assign) and isinstance(
                 statement.value, ast.Await) else getattr(statement, "value", None)
@@ -2578,10 +2783,10 @@ def _write_depends_on(module: SourceModule, fn: ast.AST, read: db.DbOp, names: s
                     parent.test, read, write, names, runs_when_true, columns):
                 return True
     for node in walk_nodes(fn):
-        if isinstance(node, ast.Try) and node.body and isinstance(node.body[-1], ast.Raise) and _within(
+        if isinstance(node, ast.Try) and _leaves(node.body) and _within(
                 module, read.call, node, "body") and any(_catches_missing_row(h) for h in node.handlers) and (
                 node.end_lineno or node.lineno) < write.call.lineno and _runs_after(module, node, write.call):
-            return True  # try: get_by_email(...); raise AlreadyExists / except DoesNotExist: pass -- then create
+            return True  # try: get_by_email(...); raise AlreadyExists (continue) / except DoesNotExist: pass -- then create
         if not isinstance(node, ast.If) or not (read.call.lineno <= node.lineno < write.call.lineno):
             continue
         if node.end_lineno and node.end_lineno >= write.call.lineno:
