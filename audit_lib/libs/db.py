@@ -2180,7 +2180,7 @@ def _mro(project: Project | None, cls: _ClassRef) -> list[_ClassRef]:
     cache[key] = [cls]  # a cycle of bases stops here
     order: list[_ClassRef] = [cls]
     for base in node.bases:
-        found = project_class(module, project, base)
+        found = project_class(module, project, base) or _declarative_base_class(module, project, base)
         if found is not None and found[1] is not node:
             order.extend(_mro(project, found))
     unique: list[_ClassRef] = []
@@ -2191,6 +2191,16 @@ def _mro(project: Project | None, cls: _ClassRef) -> list[_ClassRef]:
         unique.insert(0, cls)
     cache[key] = unique
     return unique
+
+
+def _declarative_base_class(module: SourceModule, project: Project | None, base: ast.expr) -> _ClassRef | None:
+    """``Base = declarative_base(cls=BodhiBase)`` in ``module``: the project class whose methods every model
+    built on ``Base`` inherits (``Package.get(name)`` running ``BodhiBase.get``)."""
+    bound = single_binding(module.tree, base.id) if isinstance(base, ast.Name) else None
+    if not (isinstance(bound, ast.Call) and (dotted(bound.func) or "").endswith("declarative_base")):
+        return None
+    mixin = keyword(bound, "cls")
+    return project_class(module, project, mixin) if mixin is not None else None
 
 
 def _method_of(project: Project | None, cls: _ClassRef, name: str) -> tuple[SourceModule, ast.AST] | None:

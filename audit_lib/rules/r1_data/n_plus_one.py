@@ -9,13 +9,18 @@ whose methods run statements through the driver: `db.select_single(sql, args)`, 
 its storage object, `await self.store.get_account(account_id)`, `self.master.db.queues.getQueue(queue_id)`, whose
 method every class defining it implements by querying through its pool (see `audit_lib.libs.storage`; not a
 memoised one, `@cached`/`@lru_cache` or reading only through such a method of its class: repeated keys are
-answered from memory)) made inside a `for` loop or a comprehension
+answered from memory); a method of the project's wrapper of its connection called on a name that reads like a
+connection, `status, res = conn.execute_dict(sql)`, `self.conn.execute_scalar(sql)`, which every class defining
+it implements by handing the statement it is given to the driver (not `conn.cancel_transaction(conn_id)`, which
+runs one of its own), whose result holds the rows it fetched (`res["rows"]`); a method of a model's declarative
+base, `Package.get(name)` on `Base = declarative_base(cls=ModelBase)`) made inside a `for` loop or a comprehension
 whose items come from database rows (`for row in self:` in a method of a Django `QuerySet`
 subclass too), from the request (also a parameter of a function of the same file that a
 request handler passes its request data to: `self.add_tags(instance, validated_data.pop("tags"))`, and what
 a function of the code base returns from the request: `body = validate_request_body(Schema)`; the arguments
 of a GraphQL resolver, `@strawberry.mutation`/`@strawberry.field` or graphene's `mutate(root, info, ...)`; a
-Django form's `cleaned_data`, a DRF serializer's `validated_data` and flask-restx's `parser.parse_args()`; the parameters coaster's
+Django form's `cleaned_data`, a DRF serializer's `validated_data`, cornice's `request.validated`, Pyramid's
+`request.json_body` and flask-restx's `parser.parse_args()`; the parameters coaster's
 `@requestform(("sessions", json.loads))`/`@requestargs`/`@requestvalues` fill from the request; the `queryset` of a Django admin action,
 the rows ticked in the change list),
 from the rows of an imported file
@@ -121,6 +126,10 @@ one `bulk_create` of the through model would do. A Django row deleted (`for tag 
 (`b.archived = True; b.save()`, values that use no name the loop binds) as a statement of a loop over rows is
 a write per row where one `queryset.delete()`/`.update(...)` would do; not when a model of the project
 overrides that method (the row's class is not known, and its override is logic `queryset.delete()` would skip).
+
+A query on a connection the loop opens for each item (`temp_conn = manager.connection(database=row["datname"])`,
+then `temp_conn.execute_dict(sql)` or a helper handed `temp_conn`) goes to another database each time, which no
+single query reaches: not reported.
 
 A loop whose body runs several such queries is reported once, at its first query, with the lines of
 the others: the loop is what to change. The message names the table the query reads or writes; a table
@@ -394,7 +403,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if loop is None or _catalog_loop(module, fn, loop) and not _catalog_lookup(op) or op.is_write and _calls_out(module, project, loop) \
                     or _per_item_unit(module, project, fn, op, loop) or _saves_one_row_again(op, loop) \
                     or _configuration_loop(module, project, fn, op, loop) or _in_failure_handler(module, op.call, loop) \
-                    or _model_of_the_item(fn, op.call, loop) or _walks_a_chain(fn, op.call, loop):
+                    or _model_of_the_item(fn, op.call, loop) or _walks_a_chain(fn, op.call, loop) \
+                    or _on_item_connection(op.call, loop):
                 continue
             if op.through and _one_rows_children(project, loop):
                 continue  # a helper run for each of a workflow's actions: per-item processing of a few
@@ -525,6 +535,10 @@ def _located_service_ops(module: SourceModule, project: Project, fn: ast.AST, de
                           for op in _located_service_ops(helper[0], project, helper[1], depth - 1,
                                                          storage.named_as_read(helper[1].name))]
             continue
+        wrapper = _driver_wrapper_method(module, project, fn, call)
+        if wrapper is not None:
+            found.append(_wrapper_statement(module, fn, call))
+            continue
         method = _service_method(module, project, fn, call) if isinstance(call.func, ast.Attribute) else None
         if method is None:
             continue
@@ -563,6 +577,46 @@ def _service_method(module: SourceModule, project: Project, fn: ast.AST, call: a
     name = receiver.id if isinstance(receiver, ast.Name) else receiver.attr if isinstance(receiver, ast.Attribute) \
         else None
     return _querying_method_of_class_named(project, name, call.func.attr) if name else None
+
+
+def _driver_wrapper_method(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call
+                           ) -> tuple[SourceModule, ast.AST] | None:
+    """``conn.execute_dict(sql)``, ``self.conn.execute_scalar(sql)``: a method the driver does not have, called on
+    a name that reads like a connection or cursor, which every class of the code base defining it (declarations
+    aside) implements by running the statement it is handed through the driver: the project's wrapper of its
+    connection (not ``conn.cancel_transaction(conn_id)``, which runs a statement of its own)."""
+    if not isinstance(call.func, ast.Attribute) or not call.args or not db.db_like_name(dotted(call.func.value)) \
+            or db.classify(module, call, fn, project) is not None:
+        return None
+    wrappers = project.facts.setdefault("r1.driver_wrappers", {})
+    name = call.func.attr
+    if name not in wrappers:
+        definitions = storage._methods(project).get(name, [])  # declarations aside, outside tests and migrations
+        wrappers[name] = (definitions[0][0], definitions[0][2]) if definitions and all(
+            _runs_handed_statement(defining, project, method) for defining, _, method in definitions) else None
+    return wrappers[name]
+
+
+def _runs_handed_statement(module: SourceModule, project: Project, method: ast.AST) -> bool:
+    """Whether ``method`` sends the driver a statement that is one of its parameters (``cur.execute(query,
+    params)``, or through a method of its own: ``self._execute(cur, query, params)``)."""
+    parameters = {a.arg for a in _db_arguments(method)}
+    for op in db.expanded_ops(module, project, method, depth=1):
+        statement = op.pending if op.through else op.call.args[0] if op.kind == db.EXECUTE and op.call.args else None
+        if op.round_trip and isinstance(statement, ast.Name) and statement.id in parameters:
+            return True
+    return False
+
+
+def _wrapper_statement(module: SourceModule, fn: ast.AST, call: ast.Call) -> db.DbOp:
+    """The statement a call of the project's connection wrapper runs (see :func:`_driver_wrapper_method`), read
+    from the SQL it is handed when the code shows it (``conn.execute_dict("SELECT ... FROM pg_class")``)."""
+    text = db.sql_text(module, call.args[0], fn) if call.args else None
+    facts = db.parse_sql(text) if text else None
+    kind = db._kind_of_facts(facts) if facts is not None else db.EXECUTE
+    return db.DbOp(call, kind, db._touched(facts) if facts else frozenset(), method=call.func.attr,
+                   receiver=dotted(call.func.value), sql=text if facts else None, facts=facts,
+                   batch=bool(facts and facts.batch), confidence=Confidence.medium, through=call.func.attr)
 
 
 def _module_instance_class(module: SourceModule, project: Project, name: str) -> tuple[SourceModule, ast.ClassDef] | None:
@@ -613,12 +667,13 @@ def _assigned_in_loop(loop: ast.AST) -> list[ast.expr]:
 
 def _querying_method_of_class_named(project: Project, name: str, method: str) -> tuple[SourceModule, ast.AST] | None:
     """``storage`` -> the project classes named ``Storage`` (a backend each): the first whose ``method``
-    reads (``list_all``; not ``purge_deleted``, whose statement the method builds out of sight)."""
+    reads (``list_all``; not ``purge_deleted``, whose statement the method builds out of sight); not a
+    classmethod, called on the class (``build.get("extra")`` is a dict's, not the model ``Build``'s ``get``)."""
     title = "".join(part.title() for part in name.strip("_").split("_"))
     _project_class(project, "")  # fills the index of classes by name
     for owner in project.facts["r1.classes_by_name"].get(title, []):
         found = db._method_of(project, owner, method)
-        if found is not None and _method_reads_rows(project, found):
+        if found is not None and not db._is_classmethod(found[1]) and _method_reads_rows(project, found):
             return found
     return None
 
@@ -1070,6 +1125,16 @@ def _model_of_the_item(fn: ast.AST, call: ast.Call, loop: ast.AST) -> bool:
         return False
     return isinstance(node, ast.Name) and node.id[:1].islower() \
         and node.id in {n for t in [*_loop_targets(loop), *_assigned_in_loop(loop)] for n in _names(t)}
+
+
+def _on_item_connection(call: ast.Call, loop: ast.AST) -> bool:
+    """``temp_conn = manager.connection(database=row["datname"])`` in a loop over databases, then
+    ``temp_conn.execute_dict(query)`` (or a helper handed ``temp_conn``): each item's query goes to a connection
+    the loop opens for it, another database each time, which no single query can reach."""
+    opened = {name for node in walk_nodes(loop) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+              for target in node.targets for name in _names(target) if db.db_like_name(name)}
+    used = [call.func.value] if isinstance(call.func, ast.Attribute) else []
+    return any(isinstance(node, ast.Name) and node.id in opened for node in [*used, *call.args])
 
 
 def _walks_a_chain(fn: ast.AST, call: ast.Call, loop: ast.AST) -> bool:
@@ -1863,6 +1928,9 @@ class _RowSources:
     def _helper_reads(self, call: ast.Call) -> bool:
         resolved = db.resolve_function(self.module, self.project, call)
         if resolved is None and isinstance(call.func, ast.Attribute):
+            wrapper = _driver_wrapper_method(self.module, self.project, self.fn, call)
+            if wrapper is not None:  # status, res = conn.execute_dict(sql): res["rows"] are the rows it fetched
+                return _returns_fetched_rows(wrapper[0], self.project, wrapper[1])
             service = _service_method(self.module, self.project, self.fn, call)
             return service is not None and _method_reads_rows(self.project, service)
         if resolved is None:
@@ -1891,7 +1959,7 @@ class _RowSources:
 
 
 REQUEST_DATA_ATTRS = {"json", "args", "form", "data", "POST", "GET", "query_params", "files", "values", "get_json",
-                      "body", "query", "match_info", "path_params", "FILES"}
+                      "body", "query", "match_info", "path_params", "FILES", "json_body", "validated"}
 
 
 VALIDATED_INPUT_ATTRS = {"cleaned_data", "validated_data"}
@@ -2364,11 +2432,15 @@ FETCHES = {"fetchall", "fetchmany", "all"}
 
 
 def _returns_fetched_rows(module: SourceModule, project: Project, fn: ast.AST, depth: int = 2) -> bool:
-    """Whether a function returns the rows a query fetched (``rows = cursor.fetchall(); return rows``),
+    """Whether a function returns the rows a query fetched (``rows = cursor.fetchall(); return rows``, also
+    among what it returns: ``return True, {"columns": columns, "rows": rows}``, ``fetchall() if ... else []``),
     also the result of a project function that does (``return db.select(query)``, ``depth`` levels)."""
     exprs, seen = _returns(fn), set()
     while exprs:
         expr = exprs.pop()
+        if isinstance(expr, (ast.Tuple, ast.Dict, ast.IfExp)):
+            exprs.extend(expr.elts if isinstance(expr, ast.Tuple) else expr.values if isinstance(expr, ast.Dict)
+                         else [expr.body, expr.orelse])
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in FETCHES:
             return True
         if depth and isinstance(expr, ast.Call):
