@@ -45,6 +45,12 @@ caller passes on a field of an object, `form.avatar.data`, never a literal, a bu
 a setting, or the URL is read from the request's query or body, `request.query_params.get("url")`: an image proxy,
 also through a name bound to the parsed body, `message = request.get_json()` ...
 `requests.get(message["SubscribeURL"])`, or from a submitted form's or serializer's input, `self.cleaned_data.get("url")` in a Django form's `clean_url`;
+or the address a row of the database holds: a field of a Django model, `self.url` in the model's method passed down
+to the call, `hook.url` or `webhook.render_payload_url(context)` on a name that spells the model, also as the `url`
+of a prepared request, `session.send(requests.Request(**params).prepare())`; or a field of each row a function is
+handed, `monitor["url"]` in `fetch(session, monitor) for monitor in monitors`, the rows a parameter no caller fills
+from the settings (an uptime probe, a webhook per recipient: a breaker would drop or hide that target's failures;
+the items of a list the service keeps, `for d in self.destinations`, are fixed dependencies and reported);
 no one dependency for a breaker to watch), calls on a client whose transport hands the request to an application
 in this process (`httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app))`: the service calling its own routes), calls to an integration each tenant configures
 (a data source or an alert destination: the function reads the object's own configuration mapping,
@@ -54,6 +60,8 @@ reads it, builds its client through one, or is called only by functions of its f
 an LLM SDK's calls: the provider is one service whatever key or model each user configures),
 calls the code itself treats as going to anyone's URL (through an SSRF guard: `advocate`, a client
 built with a safe/SSRF `transport=`, a check of the URL first, `validate_url_for_crawl(url)`, `is_downloadable(url)`,
+also in every caller of a function whose URL is built from its parameters, `validate_webhook_destination(parsed.hostname)`
+before `post_pinned(parsed, ip)`,
 or a test whether the path or URL the function was given is a URL at all, `if validators.url(path):`; or to each URL
 of a list in turn, `for url in subscriber_urls`), calls made while a lazily cached client is first built
 (after `if hasattr(self, "_client"): return self._client`: a bucket check, once per process),
@@ -178,7 +186,7 @@ IN_PROCESS_TRANSPORT = re.compile(r"(^|\.)(ASGI|WSGI)Transport$")  # httpx's tra
 VALIDATED_INPUT = {"cleaned_data", "validated_data"}  # a Django form's, a DRF serializer's: what the user submitted
 REQUEST_FIELDS = {"query_params", "GET", "POST", "args", "form", "values", "data", "json", "get_json", "query"}  # a request's input
 SSRF_GUARD = re.compile(r"advocate|ssrf|safe_?(http|transport|session|client)|SafeTransport", re.IGNORECASE)
-URL_VALIDATOR = re.compile(r"(?i)(validate|sanitize)_?\w*url|ssrf|safe_?url|public_?url|"
+URL_VALIDATOR = re.compile(r"(?i)(validate|sanitize)_?\w*(url|destination)|ssrf|safe_?url|public_?url|"
                            r"url_?\w*(allowed|permitted|private)|(private|reserved)_?(ip|address|host|url)|"
                            r"^validators\.url$|(^|\.)is_(valid_)?url$|(^|\.)is_\w*downloadable$")
 GLOBAL_CONFIG = {"app.config", "current_app.config", "os.environ", "settings"}
@@ -228,7 +236,7 @@ def check(project: Project) -> Iterator[Finding]:
                  and not _disables_after_failures(module, c.node)
                  and not _availability_probe(module, c.node)
                  and not (c.library not in LLM_LIBRARIES and _tenant_configured(module, project, c.node))
-                 and not _many_destinations(module, c)
+                 and not _many_destinations(module, project, c)
                  and not _once_per_batch_run(module, project, c.node)
                  and not _operator_only(module, project, enclosing_function(module, c.node))]
         unguarded = sorted((c for c in calls if not _guarded(module, c, guarded_functions, project)), key=lambda c: c.line)
@@ -504,12 +512,84 @@ def _user_supplied_url(module: SourceModule, project: Project, call: OutboundCal
     """A fetch of whatever URL a user gave (an avatar or a webhook address typed into a form): the call's
     URL is a parameter of its function, and every call of that function in the project passes on a value
     read from an object's field (``field.data``, ``details.avatar``) or a parameter passed on the same way,
-    never a literal, a built URL, a constant or a setting. There is no one dependency for a breaker to
-    watch: each call may go to another host."""
+    never a literal, a built URL, a constant or a setting; or the URL is a row's field (see :func:`_row_field`), or
+    a field of a record its function is handed the same way (``monitor["url"]``). There is no one dependency for
+    a breaker to watch: each call may go to another host."""
     url = _url_of(call)
-    if call.protocol == "http" and _read_from_request(url, enclosing_function(module, call.node)):
+    function = enclosing_function(module, call.node)
+    if call.protocol == "http" and _read_from_request(url, function):
         return True  # image_url = request.query_params.get("url"); requests.get(image_url): an image proxy
-    return call.protocol == "http" and isinstance(url, ast.Name) and _passed_user_data(module, project, call.node, url, 3)
+    if call.protocol != "http":
+        return False
+    if isinstance(url, ast.Name) and _passed_user_data(module, project, call.node, url, 3):
+        return True
+    target = _request_target(function, url)
+    if _row_field(module, project, target):
+        return True  # requests.post(hook.url): the address a row of the database holds
+    record = target.value if isinstance(target, (ast.Attribute, ast.Subscript)) else None
+    return isinstance(record, ast.Name) and record.id not in ("self", "cls") \
+        and _passed_user_data(module, project, call.node, record, 3)  # fetch(monitor): monitor["url"], per monitor
+
+
+def _request_target(function: ast.AST | None, value: ast.expr | None) -> ast.expr | None:
+    """What a call's URL stands for (see :func:`_resolved`), also through a prepared request: the ``url`` of
+    ``requests.Request(method, url)`` or of the mapping its ``**params`` spreads, for ``session.send(prepared)``
+    of ``prepared = requests.Request(**params).prepare()``."""
+    value = _resolved(function, value)
+    request = value.func.value if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+        and value.func.attr == "prepare" else None
+    if not isinstance(request, ast.Call) or not (dotted(request.func) or "").endswith("Request"):
+        return value
+    if len(request.args) > 1:
+        return _resolved(function, request.args[1])
+    for keyword in request.keywords:
+        spread = _resolved(function, keyword.value) if keyword.arg is None else None
+        if keyword.arg == "url":
+            return _resolved(function, keyword.value)
+        if isinstance(spread, ast.Dict):
+            return next((_resolved(function, v) for k, v in zip(spread.keys, spread.values)
+                         if string_value(k) == "url"), value)
+    return value
+
+
+def _row_field(module: SourceModule, project: Project, value: ast.expr | None) -> bool:
+    """A value read from a row of the database: a field of a Django model read on ``self`` in a method of the
+    model (``self.url``), or a field or a method of a model read on a name that spells the model
+    (``webhook.render_payload_url(context)`` for ``Webhook``). Each row holds its own address: a call to it is
+    one of many destinations users configure, not one dependency."""
+    if isinstance(value, ast.Call):
+        value = value.func
+    if not isinstance(value, ast.Attribute) or not isinstance(value.value, ast.Name):
+        return False
+    models = _model_members(project)
+    if value.value.id == "self":
+        owner = next((p for p in ancestors(module, value) if isinstance(p, ast.ClassDef)), None)
+        return owner is not None and value.attr in models.get(_snake(owner.name), ((), ()))[0]
+    fields, methods = models.get(value.value.id, ((), ()))
+    return value.attr in fields or value.attr in methods
+
+
+def _model_members(project: Project) -> dict[str, tuple[set[str], set[str]]]:
+    """The project's Django models by their name in snake case (``alert_recipient``): their declared fields
+    (``url = models.URLField(...)``) and their methods."""
+    table = project.facts.get("r3_breaker_models")
+    if table is None:
+        table = {}
+        for module in (m for m in project.modules if not is_test_file(m)):
+            for cls in (n for n in walk_nodes(module.tree) if isinstance(n, ast.ClassDef)):
+                fields = {t.id for n in cls.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+                          and (dotted(n.value.func) or "").startswith("models.") for t in n.targets
+                          if isinstance(t, ast.Name)}
+                if fields:
+                    entry = table.setdefault(_snake(cls.name), (set(), set()))
+                    entry[0].update(fields)
+                    entry[1].update(n.name for n in cls.body if isinstance(n, FUNCTION_TYPES))
+        project.facts["r3_breaker_models"] = table
+    return table  # type: ignore[return-value]
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
 def _read_from_request(value: ast.expr | None, function: ast.AST | None) -> bool:
@@ -531,6 +611,8 @@ def _read_from_request(value: ast.expr | None, function: ast.AST | None) -> bool
 
 
 def _passed_user_data(module: SourceModule, project: Project, at: ast.AST, value: ast.expr, depth: int) -> bool:
+    if _row_field(module, project, value) or _per_row_item(module, project, at, value):
+        return True  # send_webhook_notification(self.url) in the model; fetch(monitor) for monitor in monitors
     if isinstance(value, ast.Attribute):
         name = dotted(value) or ""
         return bool(name) and name.split(".", 1)[0] not in ("self", "cls") and not name.isupper() \
@@ -559,6 +641,34 @@ def _passed_user_data(module: SourceModule, project: Project, at: ast.AST, value
                 or not _passed_user_data(caller_module, project, caller, given, depth - 1):
             return False
     return True
+
+
+def _loop_source(module: SourceModule, at: ast.AST, value: ast.expr) -> ast.expr | None:
+    """The collection that a loop or comprehension around ``at`` takes ``value`` from, when it is neither a
+    constant nor the settings (``for url in subscriber_urls``, ``fetch(session, monitor) for monitor in monitors``)."""
+    if not isinstance(value, ast.Name):
+        return None
+    loops = [p for p in ancestors(module, at) if isinstance(p, (ast.For, ast.AsyncFor))]
+    loops += [g for p in ancestors(module, at) if isinstance(p, (ast.ListComp, ast.SetComp, ast.GeneratorExp,
+                                                                ast.DictComp)) for g in p.generators]
+    for loop in loops:
+        if isinstance(loop.target, ast.Name) and loop.target.id == value.id:
+            source = dotted(loop.iter) or ""
+            constant = not source or source.rsplit(".", 1)[-1].isupper() or CONFIGURATION.search(source)
+            return None if constant else loop.iter
+    return None
+
+
+def _per_row_item(module: SourceModule, project: Project, at: ast.AST, value: ast.expr) -> bool:
+    """``value`` is an item of rows handed in: the loop around ``at`` walks a parameter of its function that no
+    caller fills from the settings (``fetch(session, monitor) for monitor in monitors`` in ``fetch_all(monitors)``),
+    one call per row, not the items of a fixed list the service keeps."""
+    source = _loop_source(module, at, value)
+    fn = enclosing_function(module, at)
+    if not isinstance(source, ast.Name) or fn is None:
+        return False
+    params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)]
+    return source.id in params and not _filled_from_settings(project, fn, source.id)
 
 
 def _calls_named(project: Project) -> dict[str, list[tuple[SourceModule, ast.Call]]]:
@@ -1072,12 +1182,13 @@ def _set_from_constructor(project: Project, attribute: str) -> bool:
     return bool(found) and all(found)
 
 
-def _many_destinations(module: SourceModule, call: OutboundCall) -> bool:
+def _many_destinations(module: SourceModule, project: Project, call: OutboundCall) -> bool:
     """A call whose URL the code itself treats as anyone's: it goes through an SSRF guard (``advocate``, a
     client built in the function with a ``transport=`` named safe/SSRF, a check of the URL before the call,
     ``validate_url_for_crawl(url)``, ``is_fetch_url_allowed(url)``, ``is_url_private_or_parser_confused(url)``,
     a test whether a path or URL it was given is a URL at all, ``validators.url(path)``, or whether a link found in
     data is downloadable, ``is_downloadable(url)``),
+    or every caller checks the destination it hands on (see :func:`_validated_by_callers`),
     or it posts to each URL of a list in turn (``for url in subscriber_urls: requests.post(url, ...)``). Many hosts, chosen by users:
     no one dependency for a breaker to watch."""
     if SSRF_GUARD.search(dotted(call.node.func) or "") or SSRF_GUARD.search(call.library or ""):
@@ -1091,11 +1202,20 @@ def _many_destinations(module: SourceModule, call: OutboundCall) -> bool:
     if any(isinstance(n, ast.Call) and URL_VALIDATOR.search(dotted(n.func) or "")
            and any(isinstance(a, ast.Name) and a.id == url.id for a in n.args) for n in walk_function_body(fn)):
         return True  # FileService._validate_url_for_crawl(url): checked as anyone's URL
-    for loop in (p for p in ancestors(module, call.node) if isinstance(p, (ast.For, ast.AsyncFor))):
-        if isinstance(loop.target, ast.Name) and loop.target.id == url.id:
-            source = dotted(loop.iter) or ""
-            return bool(source) and not source.rsplit(".", 1)[-1].isupper() and not CONFIGURATION.search(source)
-    return False
+    return _loop_source(module, call.node, url) is not None or _validated_by_callers(module, project, fn, url)
+
+
+def _validated_by_callers(module: SourceModule, project: Project, fn: ast.AST, url: ast.Name) -> bool:
+    """The URL is built from a parameter of the function (``pinned_url = pin_url_to_ip(parsed, ip)``), and every
+    caller checks the destination as anyone's before calling it (``validate_webhook_destination(parsed.hostname)``
+    ... ``post_pinned(parsed, ...)``): the function posts wherever the checked input points."""
+    params = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)} - {"self", "cls"}
+    if not any(isinstance(n, ast.Name) and n.id in params for n in walk_nodes(_resolved(fn, url))):
+        return False
+    callers = [(enclosing_function(m, c), c) for m, c in _calls_named(project).get(fn.name, ()) if not is_test_file(m)]
+    return bool(callers) and all(caller is not None and any(
+        isinstance(n, ast.Call) and n.lineno < c.lineno and URL_VALIDATOR.search(dotted(n.func) or "")
+        for n in walk_function_body(caller)) for caller, c in callers)
 
 
 def _client_transports(module: SourceModule, call: OutboundCall) -> list[ast.expr]:
