@@ -2648,7 +2648,7 @@ def _already_in_transaction(module: SourceModule, branch: ast.AST, node: ast.AST
                             options_off: frozenset[str]) -> bool:
     """``node`` runs in the body of an ``if`` that tests Django's ``connection.in_atomic_block`` (the caller's
     transaction is open), for a locking transaction only when the test also needs an option left off."""
-    if not (isinstance(branch, ast.If) and any(node is stmt or any(node is n for n in ast.walk(stmt)) for stmt in branch.body)
+    if not (isinstance(branch, ast.If) and any(node is n for stmt in branch.body for n in ast.walk(stmt))
             and any(isinstance(n, ast.Attribute) and n.attr == "in_atomic_block" for n in ast.walk(branch.test))):
         return False
     return not locking or isinstance(branch.test, ast.BoolOp) and isinstance(branch.test.op, ast.And) and any(
@@ -2735,20 +2735,28 @@ def is_transaction_function(module: SourceModule, fn: ast.AST, project: Project 
     context manager of the code base that hands one out used as a decorator: ``@traced_atomic()``, or
     a decorator of the code base that calls the function inside a transaction block: ``@with_db``
     whose wrapper runs ``with db: return fn(*args)``)."""
-    return any(name == d or name.endswith("." + d) for name in decorator_names(module, fn) for d in _TX_DECORATORS) or any(
-        isinstance(decorator, ast.Call) and _opens_transaction(module, project, decorator, _scope_of(module, fn), _HELPER_DEPTH)
-        or isinstance(decorator, (ast.Name, ast.Attribute)) and _wraps_in_transaction(module, project, decorator)
+    return any(name == d or name.endswith("." + d) for name in decorator_names(module, fn) for d in _TX_DECORATORS) \
+        or _decorated_into_transaction(module, fn, project)
+
+
+def _decorated_into_transaction(module: SourceModule, fn: ast.AST, project: Project | None, locking: bool = False) -> bool:
+    """A decorator of ``fn`` that opens a transaction (a locking one with ``locking``) around it: a call handing one
+    out (``@traced_atomic()``, ``@immediate_atomic()``), or a decorator of the code base whose wrapper calls the
+    function inside such a block."""
+    wrapper_judge = _calls_inside_locking_transaction if locking else _calls_inside_transaction
+    return any(
+        isinstance(decorator, ast.Call) and _opens_transaction(
+            module, project, decorator, _scope_of(module, fn), _HELPER_DEPTH, locking)
+        or isinstance(decorator, (ast.Name, ast.Attribute)) and _decorator_wrapper_is(
+            module, project, decorator, wrapper_judge)
         for decorator in getattr(fn, "decorator_list", ()))
-
-
-def _wraps_in_transaction(module: SourceModule, project: Project | None, decorator: ast.expr) -> bool:
-    return _decorator_wrapper_is(module, project, decorator, _calls_inside_transaction)
 
 
 def wraps_in_transaction(module: SourceModule, project: Project | None, call: ast.Call) -> bool:
     """``atomic_for_request_method(super().dispatch, using=None)``: the code base's decorator applied by a call
     to a function, whose wrapper runs it only inside a transaction block."""
-    return isinstance(call.func, (ast.Name, ast.Attribute)) and _wraps_in_transaction(module, project, call.func)
+    return isinstance(call.func, (ast.Name, ast.Attribute)) and _decorator_wrapper_is(
+        module, project, call.func, _calls_inside_transaction)
 
 
 def _calls_inside_transaction(helper_module: SourceModule, helper: ast.AST, project: Project | None) -> bool:
@@ -2780,22 +2788,11 @@ def is_locking_transaction_with(module: SourceModule, node: ast.With | ast.Async
                for item in node.items)
 
 
-def _is_locking_transaction_function(module: SourceModule, fn: ast.AST, project: Project | None) -> bool:
-    """A function under a decorator that runs it in a locking transaction (``@immediate_atomic()``, or a wrapper
-    of the code base calling it inside such a block)."""
-    return any(
-        isinstance(decorator, ast.Call) and _opens_transaction(
-            module, project, decorator, _scope_of(module, fn), _HELPER_DEPTH, locking=True)
-        or isinstance(decorator, (ast.Name, ast.Attribute)) and _decorator_wrapper_is(
-            module, project, decorator, _calls_inside_locking_transaction)
-        for decorator in getattr(fn, "decorator_list", ()))
-
-
 def with_transaction_locks(module: SourceModule, project: Project | None, fn: ast.AST, ops: list[DbOp]) -> list[DbOp]:
     """``ops`` with the reads made inside a locking transaction of ``fn`` (see :func:`is_locking_transaction_with`;
     also the whole function under such a decorator) marked as locking: no other such block runs between them
     and the writes after them."""
-    if isinstance(fn, FUNCTION_TYPES) and _is_locking_transaction_function(module, fn, project):
+    if isinstance(fn, FUNCTION_TYPES) and _decorated_into_transaction(module, fn, project, locking=True):
         inside = {id(node) for node in walk_function_body(fn)}
     else:
         inside = {id(node) for block in walk_function_body(fn) if isinstance(block, (ast.With, ast.AsyncWith))
