@@ -92,8 +92,15 @@ without `.all()` (`template.reminders`) is a field's value (a JSON list), not a 
 manager, and `a - b` holds only the items of `a` (`set(DEFAULTS) - set(stored)` is a
 constant set). A model
 `@property` defined by a single model class is followed: one that returns a queryset is
-iterated rows (`for v in exercise.variations:`), one that returns a query's result
-(`return self.editions.order_by(...).first()`) is a query on each row that reads it. For
+iterated rows (`for v in exercise.variations:`), one that runs a query (`return self.editions.order_by(...)
+.first()`, `return Network.objects.get(asn=self.asn)` in a `try`, or another such property of its row read:
+`if self.peeringdb_network: return self.peeringdb_network.policy`; a `cached_property` too, once per row) is a query
+on each row that reads it. When the loop's rows are of a known model (`Model.objects...`, or a related manager:
+`for a in self.autonomous_systems.all()`), that model's property of the name is the one read, whichever other models
+define one or a foreign key of that name; a property of the rows' model that reads only its fields is no query.
+A model method that reads such a property of its row (`network = self.peeringdb_network`) reads too, and so
+does a method or property that queries a relation of its row whatever was prefetched
+(`list(self.members.values_list("user_id"))`, `self.members.aggregate(...)`). For
 SQLAlchemy it reads the models' `relationship()` declarations: a lazy relationship (the
 default `lazy="select"`, `backref`s included) used on each row of a loop over a query's
 rows (`solve.challenge.value`, `len(team.members)`; the rows of `.all()` or of a 1.x `Query` iterated as it
@@ -285,6 +292,7 @@ ORM batch it (`selectinload(...)`, `prefetch_related(...)`).
 from __future__ import annotations
 
 import ast
+import builtins
 from dataclasses import dataclass, replace
 import re
 from typing import Iterator
@@ -1262,7 +1270,8 @@ def _manager(node: ast.AST) -> bool:
 
 
 def _method_reads(project: Project, name: str) -> frozenset[str]:
-    """The tables the project's model methods named ``name`` read, when each of them runs a query and
+    """The tables the project's model methods named ``name`` read, when each of them runs a query (also
+    through a querying ``@property`` of its row: ``network = self.peeringdb_network``) and
     none writes (other than saving the row it is called on: ``self.count = ...count(); self.save()``
     stores what it read), commits or calls another service; empty otherwise."""
     cache = project.facts.setdefault("r1.method_reads", {})
@@ -1272,15 +1281,22 @@ def _method_reads(project: Project, name: str) -> frozenset[str]:
     tables: set[str] = set()
     for owner, method in _queryset_methods(project).get(name, []):
         ops = db.expanded_ops(owner, project, method)
-        reads = [op for op in ops if op.is_read and op.round_trip and not op.batch
-                 and (not op.lazy or db.evaluated_in_place(owner, op.call) or _evaluated_by_chain(owner, op.call))]
+        reads = [op for op in ops if _runs_read(owner, op)]
         reads += _queryset_evaluations(owner, method)  # self.filter(...).count() in a Manager
-        if not reads or any(op.is_write and not _saves_self(op) or op.kind in (db.COMMIT, db.EXECUTE) for op in ops) \
+        read_tables = {t for op in reads for t in op.tables} or {"?"} if reads \
+            else _own_relation_queries(owner, project, method) | _own_property_reads(owner, project, method)
+        if not read_tables or any(op.is_write and not _saves_self(op) or op.kind in (db.COMMIT, db.EXECUTE) for op in ops) \
                 or _calls_out(owner, project, method):
             return cache[name]
-        tables |= {t for op in reads for t in op.tables} or {"?"}
+        tables |= read_tables
     cache[name] = frozenset(tables)
     return cache[name]
+
+
+def _runs_read(module: SourceModule, op: db.DbOp) -> bool:
+    """A read that reaches the server where it is written (not a queryset built and handed on)."""
+    return op.is_read and op.round_trip and not op.batch \
+        and (not op.lazy or db.evaluated_in_place(module, op.call) or _evaluated_by_chain(module, op.call))
 
 
 def _saves_self(op: db.DbOp) -> bool:
@@ -2502,6 +2518,10 @@ def _related_manager_calls(module: SourceModule, project: Project, fn: ast.AST) 
                 and _queries_in_property(project, node.attr, to_many):
             instance, relation = node.value.id, node.attr
             kind = "property"
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and isinstance(node.ctx, ast.Load) \
+                and node.attr in _model_properties(project):
+            instance, relation = node.value.id, node.attr
+            kind = "member"  # a property of several models: the model of the loop's rows tells which
         else:
             continue
         for loop in loops_around(module, node):
@@ -2509,6 +2529,12 @@ def _related_manager_calls(module: SourceModule, project: Project, fn: ast.AST) 
                 continue
             if _runs_once(module, node, loop):
                 break  # for t in tokens: if match(t): found = t.account; break
+            if kind != "many":
+                properties = _rows_properties(project, fn, loop, instance, relation)
+                if properties and all(_property_reads(owner, project, prop) for owner, prop in properties):
+                    node, kind = node.value if kind == "one" else node, "property"
+                elif kind == "member" or properties and all(_reads_only_fields(prop) for _, prop in properties):
+                    break  # a property of the rows' model that reads its fields (not another model's foreign key)
             if kind in {"one", "bare"} and relation in to_many \
                     and relation not in keys_of.get(_iterated_model(loop) or "", frozenset()):
                 break  # ``photo.person``: a list of some model, a foreign key of others; the row's model is not known
@@ -2559,10 +2585,51 @@ def _plain_field_of_the_rows(project: Project, fn: ast.AST, loop: ast.AST, name:
     field holding a value (a ``FileField``: its file in storage), not the relation another model's foreign key of
     that name loads."""
     models = {model for iterable in _loop_iterables(loop) for text in _iterable_texts(fn, iterable)
-              for model in re.findall(r"\b([A-Z]\w*)\.objects\b", text)}
+              for model in _objects_models(text)}
     fields = _field_types_by_model(project)
     return bool(models) and all(fields.get(model, {}).get(name, "").endswith("Field")
                                 and fields[model][name] not in RELATION_FIELDS for model in models)
+
+
+def _objects_models(text: str) -> list[str]:
+    return re.findall(r"\b([A-Z]\w*)\.objects\b", text)
+
+
+def _rows_properties(project: Project, fn: ast.AST, loop: ast.AST, row: str, name: str
+                     ) -> list[tuple[SourceModule, ast.AST]]:
+    """The ``@property`` ``name`` of each model whose rows ``loop`` binds to ``row``
+    (``for asn in AutonomousSystem.objects.filter(...)``, ``for asn in self.autonomous_systems.all()``, also
+    through the names the iterable is built from); empty when a model is not known or does not define it."""
+    models: set[str] = set()
+    relation_models = _relation_models(project)
+    for iterable in _row_iterables(loop, row):
+        for text in _iterable_texts(fn, iterable):
+            models.update(_objects_models(text))
+            node = ast.parse(text, mode="eval").body
+            while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                node = node.func.value
+            if node is not ast.parse(text, mode="eval").body and isinstance(node, ast.Attribute):
+                models.update(relation_models.get(node.attr, ()))  # self.autonomous_systems.all()
+    found = [_model_member(project, model, name, False) for model in sorted(models)]
+    return found if found and all(found) else []
+
+
+def _relation_models(project: Project) -> dict[str, set[str]]:
+    """To-many relation name -> the models whose rows its related manager holds (a ``ManyToManyField``'s
+    target, the model declaring a foreign key or many-to-many field for its reverse accessor)."""
+    found = project.facts.get("r1.relation_models")
+    if found is None:
+        found = project.facts["r1.relation_models"] = {}
+        for cls, name, call, field_type in _model_field_calls(project):
+            kind = RELATION_FIELDS.get(field_type)
+            target = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "to"), None)
+            target_name = (dotted(target) or string_value(target) or "").rpartition(".")[2] if target else ""
+            if kind == "many" and target_name:
+                found.setdefault(name, set()).add(cls.name if target_name == "self" else target_name)
+            reverse = _reverse_accessor(cls, field_type, call)
+            if kind is not None and not field_type.startswith("OneToOne") and reverse:
+                found.setdefault(reverse, set()).add(cls.name)
+    return found
 
 
 def _field_types_by_model(project: Project) -> dict[str, dict[str, str]]:
@@ -3287,12 +3354,29 @@ def _list_action_serializer(cls: ast.ClassDef) -> str | None:
 
 
 def _queries_in_property(project: Project, name: str, to_many: frozenset[str]) -> bool:
-    """Whether ``name`` is the ``@property`` of a single model class of the project, and it returns a
-    query's result (``return self.editions.order_by("-rank").first()``): one query per access."""
+    """Whether ``name`` is the ``@property`` of a single model class of the project that runs a query
+    each time it is read (see ``_property_reads``)."""
     defined = _model_properties(project).get(name, [])
-    if len(defined) != 1:
-        return False
-    for value in _returns(defined[0]):
+    return len(defined) == 1 and bool(_property_reads(_property_modules(project)[id(defined[0])], project, defined[0]))
+
+
+def _property_reads(module: SourceModule, project: Project, prop: ast.AST, depth: int = 2) -> frozenset[str]:
+    """The tables a model ``@property`` (also a ``cached_property``, once per row) reads each time it is read:
+    it returns a query's result (``return self.editions.order_by("-rank").first()``), runs a read
+    (``return Network.objects.get(asn=self.asn)`` in a ``try``), or reads another such property of its row
+    (``if self.peeringdb_network: return self.peeringdb_network.policy``); empty when it runs none."""
+    cache = project.facts.setdefault("r1.property_reads", {})
+    if (id(prop), depth) not in cache:
+        cache[id(prop), depth] = frozenset()  # a property reading itself
+        cache[id(prop), depth] = _reads_of_property(module, project, prop, depth)
+    return cache[id(prop), depth]
+
+
+def _reads_of_property(module: SourceModule, project: Project, prop: ast.AST, depth: int) -> frozenset[str]:
+    to_many = _django_relations(project)[0]
+    tables = {t for op in db.function_ops(module, prop, project)
+              if _runs_read(module, op) and not _behind_hasattr(module, prop, op.call, "self") for t in op.tables}
+    for value in _returns(prop):
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
                 and value.func.attr in QUERYSET_EVALUATIONS and isinstance(value.func.value, (ast.Call, ast.Attribute)):
             text = ast.unparse(value.func.value)
@@ -3300,8 +3384,46 @@ def _queries_in_property(project: Project, name: str, to_many: frozenset[str]) -
             while isinstance(root, ast.Call) and isinstance(root.func, ast.Attribute):
                 root = root.func.value
             if ".objects" in text or isinstance(root, ast.Attribute) and root.attr in to_many:
-                return True
-    return False
+                tables.add(root.attr if isinstance(root, ast.Attribute) and root.attr in to_many else "?")
+    tables |= _own_relation_queries(module, project, prop)
+    if depth > 1:
+        tables |= _own_property_reads(module, project, prop, depth - 1)
+    return frozenset(tables - {"?"} or tables)
+
+
+def _own_relation_queries(module: SourceModule, project: Project, fn: ast.AST) -> frozenset[str]:
+    """The relations of its own row a model method or property queries whatever the rows' query prefetched
+    (``list(self.members.values_list("user_id", flat=True))``, ``self.members.aggregate(n=Count("id"))["n"]``:
+    a prefetch fills ``.all()`` only), run where they are written."""
+    to_many = _django_relations(project)[0]
+    return frozenset(found[1] for node in walk_function_body(fn)
+                     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                     and not isinstance(module.parents.get(node), ast.Attribute)
+                     and (found := _manager_of(node, to_many)) and found[0] == "self" and found[1] in to_many
+                     and _ignores_prefetch(node) and not _behind_hasattr(module, fn, node, "self")
+                     and (node.func.attr in QUERYSET_EVALUATIONS or db.evaluated_in_place(module, node)))
+
+
+def _reads_only_fields(prop: ast.AST) -> bool:
+    """Whether a property only reads columns of its own row (``return f"AS{self.asn}"``): no call but of a
+    builtin, no attribute followed past ``self.<field>``."""
+    return all(isinstance(node.func, ast.Name) and node.func.id in dir(builtins)
+               for node in walk_function_body(prop) if isinstance(node, ast.Call)) \
+        and not any(isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
+                    and isinstance(node.value.value, ast.Name) and node.value.value.id == "self"
+                    for node in walk_function_body(prop))
+
+
+def _own_property_reads(module: SourceModule, project: Project, fn: ast.AST, depth: int = 2) -> frozenset[str]:
+    """The tables the querying ``@property``s of its own row that a model method or property reads
+    (``network = self.peeringdb_network``) read."""
+    cls = module.parents.get(fn)
+    if not isinstance(cls, ast.ClassDef):
+        return frozenset()
+    read = {node.attr for node in walk_function_body(fn) if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name) and node.value.id == "self" and isinstance(node.ctx, ast.Load)}
+    return frozenset(t for name in sorted(read) if (found := _model_member(project, cls.name, name, False))
+                     for t in _property_reads(found[0], project, found[1], depth))
 
 
 def _ignores_prefetch(call: ast.Call) -> bool:
@@ -4032,8 +4154,7 @@ def _row_reads(module: SourceModule, project: Project, fn: ast.AST, row: str, ca
                 and isinstance(node.ctx, ast.Load) and not _switched_off(module, fn, call, node, off_outside) \
                 and query.loads_lazily(relations, node.attr):
             return f"reads {ast.unparse(node)} (a lazy relationship: one query per row)"
-    ops = [op for op in db.function_ops(module, fn, project) if op.is_read and op.round_trip and not op.batch
-           and (not op.lazy or db.evaluated_in_place(module, op.call) or _evaluated_by_chain(module, op.call))
+    ops = [op for op in db.function_ops(module, fn, project) if _runs_read(module, op)
            and not _switched_off(module, fn, call, op.call, off_outside)]
     if ops:
         return f"runs {_call_text(ops[0].call)} ({ops[0].describe()})"
@@ -4215,8 +4336,14 @@ def _model_properties(project: Project) -> dict[str, list[ast.AST]]:
             for item in cls.body:
                 if isinstance(item, ast.FunctionDef) and _is_property(item):
                     found.setdefault(item.name, []).append(item)
+                    _property_modules(project)[id(item)] = module
     project.facts["r1.model_properties"] = found
     return found
+
+
+def _property_modules(project: Project) -> dict[int, SourceModule]:
+    """The module of each property ``_model_properties`` lists, by the id of its ``def``."""
+    return project.facts.setdefault("r1.property_modules", {})
 
 
 def _decodes_response(fn: ast.AST, node: ast.AST) -> bool:
@@ -4329,13 +4456,18 @@ def _django_relations(project: Project) -> tuple[frozenset[str], frozenset[str]]
         kind = RELATION_FIELDS.get(field_type)
         if kind is None:
             continue
-        related = next((string_value(k.value) for k in call.keywords if k.arg == "related_name"), None)
         (to_one if kind == "one" else to_many).add(name)
-        reverse = related or (cls.name.lower() if kind == "one" and field_type.startswith("OneToOne")
-                              else f"{cls.name.lower()}_set")
-        if reverse.endswith("+") or "%" in reverse:
-            continue
-        (to_one if field_type.startswith("OneToOne") else to_many).add(reverse)
+        reverse = _reverse_accessor(cls, field_type, call)
+        if reverse:
+            (to_one if field_type.startswith("OneToOne") else to_many).add(reverse)
     result = frozenset(to_many), frozenset(to_one - to_many)
     project.facts["r1.django_relations"] = result
     return result
+
+
+def _reverse_accessor(cls: ast.ClassDef, field_type: str, call: ast.Call) -> str | None:
+    """The name the related model reads a relation field back by (``related_name``, ``<model>_set``, or
+    ``<model>`` for a one-to-one field); None when it has none (``related_name="+"``, a ``%(class)s`` pattern)."""
+    related = next((string_value(k.value) for k in call.keywords if k.arg == "related_name"), None)
+    reverse = related or (cls.name.lower() if field_type.startswith("OneToOne") else f"{cls.name.lower()}_set")
+    return None if reverse.endswith("+") or "%" in reverse else reverse
