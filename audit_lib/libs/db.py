@@ -12,7 +12,10 @@ and pools), encode/databases, SQLAlchemy Core and ORM (1.x ``session.query`` and
 autocommit outside ``db.atomic()``; ``cls.model`` of a service class is the model its subclass names)
 and aiosql query objects; also a class of the code base whose ``__enter__`` hands out a DB-API cursor of a
 connection it holds (``with PostgresClient() as cur``: ``cur`` is that cursor, and the block one transaction
-when its ``__exit__`` commits).
+when its ``__exit__`` commits); and the code base's own statement layer: a class whose methods build a statement
+from the object's state and run it (``QueryProcessor(tables=["build"], ...).execute()``,
+``InsertProcessor("package", data=...).execute()``: the table its constructor names, the kind its SQL or name
+says) and a function that runs the SQL it is handed (``_dml("UPDATE ...", values)``, see :func:`handed_statement`).
 
 The API:
 
@@ -133,9 +136,7 @@ def parse_sql(text: str) -> SqlFacts | None:
     """Facts of the first statement of ``text``; None when it does not read as SQL."""
     if not looks_like_sql(text):
         return None
-    normalized = text
-    for pattern, repl in _PLACEHOLDERS:
-        normalized = pattern.sub(repl, normalized)
+    normalized = _with_placeholders(text)
     try:
         statements = [s for s in sqlglot.parse(normalized, dialect="postgres") if s is not None]
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError, RecursionError):
@@ -431,6 +432,7 @@ class DbOp:
     through: str | None = None  # the local helper whose body holds this operation
     lazy: bool = False  # builds a query without running it (Django filter(), session.query(...).filter())
     helper_transaction: bool = False  # a helper's operation that runs inside a transaction the helper opens
+    built: bool = False  # run by a statement builder of the code base (``UpdateProcessor(...).execute()``): no SQL in sight
     # where an unknown statement or object comes from, in the module of ``call`` (a helper's parameter,
     # bound by its caller's argument)
     pending: ast.expr | None = field(default=None, repr=False, compare=False)
@@ -1081,9 +1083,17 @@ def classify(module: SourceModule, call: ast.Call, fn: ast.AST | None = None,
     A method chain is one operation, anchored at its outermost call for query-builder
     chains (``Order.objects.filter(...).first()``) and at the execute call for
     statements (``session.execute(select(...)).scalar_one()`` is the ``execute``).
-    With ``project``, aiosql calls are matched to the named queries of its ``.sql`` files.
+    With ``project``, aiosql calls are matched to the named queries of its ``.sql`` files, and
+    calls of the code base's own statement layer read as the statements they run: a statement
+    builder's ``query.execute()``, a function that runs the SQL it is handed (``_dml(sql, values)``).
     """
     fn = fn if fn is not None else function_of(module, call)
+    return _driver_op(module, call, fn, project) or _builder_op(module, call, fn, project) \
+        or _handed_statement_op(module, call, fn, project)
+
+
+def _driver_op(module: SourceModule, call: ast.Call, fn: ast.AST, project: Project | None) -> DbOp | None:
+    """:func:`classify` for the drivers and ORMs themselves."""
     scope = _scope_of(module, fn, project)
     method = method_name(call) or ""
     func = call.func
@@ -2536,6 +2546,304 @@ def _parameter_model(helper: ast.AST, parameter: str, models: dict[str, str]) ->
         if arg.arg == parameter and isinstance(arg.annotation, ast.Name):
             return models.get(arg.annotation.id)
     return None
+
+
+# -- the code base's own statement layer ---------------------------------------------------
+#
+# A function that runs the SQL it is handed (``_dml(operation, values)`` -> ``cursor.execute(operation,
+# values)``) and a class that builds a statement from its state and runs it (``QueryProcessor(tables=[...],
+# clauses=[...]).execute()`` -> ``_multiRow(str(self), ...)``): a call of either is the statement it runs.
+
+_STATEMENT_KEYWORDS = ("query", "sql", "statement", "operation")
+_STATEMENT_KINDS = {"select": READ, "with": READ, "insert": INSERT, "replace": INSERT, "upsert": INSERT,
+                    "update": UPDATE, "delete": DELETE}
+_BUILDER_NAME_KINDS = [(re.compile(r"Insert|Upsert"), INSERT), (re.compile(r"Update"), UPDATE),
+                       (re.compile(r"Delete"), DELETE), (re.compile(r"Query|Select"), READ)]
+_BULK_BUILDER = re.compile(r"bulk|batch", re.I)
+_TABLE_PARAMETERS = ("table", "tables")
+
+
+def handed_statement(module: SourceModule, project: Project | None, fn: ast.AST) -> str | None:
+    """The parameter of ``fn`` holding the SQL it runs: handed to the driver (``cursor.execute(operation,
+    values)``) or to a function of the code base that runs it (``_fetchMulti(query, values)``, ``self._execute(cur,
+    query)``), as the statement; None when ``fn`` runs no statement it is given."""
+    if project is None:
+        return None
+    known = project.facts.setdefault("db.handed_statement", {})
+    if id(fn) not in known:
+        known[id(fn)] = None  # a call cycle answers None
+        known[id(fn)] = _find_handed_statement(module, project, fn)
+    return known[id(fn)]
+
+
+def _find_handed_statement(module: SourceModule, project: Project, fn: ast.AST) -> str | None:
+    parameters = {a.arg for a in _arguments(fn)}
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Call) and any(isinstance(a, ast.Name) and a.id in parameters
+                                              for a in [*node.args, *(k.value for k in node.keywords)]):
+            statement = _run_statement_argument(module, project, fn, node)
+            if isinstance(statement, ast.Name) and statement.id in parameters:
+                return statement.id
+    return None
+
+
+def _run_statement_argument(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call) -> ast.expr | None:
+    """The statement ``call`` runs, as written there: the first argument of a driver's ``execute``, or the
+    argument for the statement parameter of a function of the code base that runs it; None for another call."""
+    op = _driver_op(module, call, fn, project)
+    if op is not None:  # a statement the call's own text does not show: ``cursor.execute(operation, values)``
+        return (call.args[0] if call.args else next((keyword(call, k) for k in _STATEMENT_KEYWORDS if keyword(
+            call, k) is not None), None)) if op.kind == EXECUTE and op.method in _RAW_METHODS else None
+    resolved = _resolve(module, project, call, fn, None)
+    parameter = handed_statement(resolved[0], project, resolved[1]) if resolved is not None else None
+    return _argument_for(call, resolved[1], parameter) if parameter is not None else None
+
+
+def _handed_statement_op(module: SourceModule, call: ast.Call, fn: ast.AST, project: Project | None) -> DbOp | None:
+    """``_dml("UPDATE build SET ...", values)``: a call of a module-level function of the code base that runs
+    the SQL it is handed, read from that SQL as a driver's ``execute`` is."""
+    if project is None or not isinstance(call.func, (ast.Name, ast.Attribute)):
+        return None
+    resolved = resolve_function(module, project, call)
+    if resolved is None or not isinstance(resolved[0].parents.get(resolved[1]), ast.Module):
+        return None
+    parameter = handed_statement(resolved[0], project, resolved[1])
+    statement = _argument_for(call, resolved[1], parameter) if parameter is not None else None
+    if statement is None:
+        return None
+    kind, tables, locking, upsert, facts, text = _statement_facts(module, statement, _scope_of(module, fn, project), fn)
+    return DbOp(call, kind, frozenset(tables), "sql", resolved[1].name, None, text, facts,
+                batch=bool(facts and facts.batch), upsert=upsert, locking=locking,
+                autocommit=_commits_itself(resolved[0], project, resolved[1]), confidence=Confidence.medium)
+
+
+def _commits_itself(module: SourceModule, project: Project, fn: ast.AST, depth: int = 3) -> bool:
+    """Whether a function that runs a statement commits it (``cur.execute(sql); conn.commit()``), also in the
+    function of the code base it hands the statement on to."""
+    for call in walk_function_body(fn):
+        if not isinstance(call, ast.Call):
+            continue
+        op = _driver_op(module, call, fn, project)
+        if op is not None and (op.kind == COMMIT or op.autocommit):
+            return True
+        resolved = _resolve(module, project, call, fn, None) if op is None and depth else None
+        if resolved is not None and handed_statement(resolved[0], project, resolved[1]) is not None \
+                and _commits_itself(resolved[0], project, resolved[1], depth - 1):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class _StatementBuilder:
+    """What a class of the code base that builds a statement from its state and runs it does."""
+
+    kind: str
+    running: frozenset[str]  # methods that run the object's statement (``execute``, ``executeOne``)
+    table_reads: frozenset[str]  # methods that read the object's table with a statement of their own (``dup_check``)
+    init: tuple[SourceModule, ast.AST] | None  # the constructor, whose ``table``/``tables`` names the table
+    lock_options: frozenset[str]  # option keys that make it lock its rows (``opts={"rowlock": True}``)
+    upsert: bool
+    bulk: bool
+    autocommit: bool
+
+
+def _statement_builder(project: Project | None, cls: _ClassRef | None) -> _StatementBuilder | None:
+    """The statement builder ``cls`` is (see :class:`_StatementBuilder`), else None."""
+    if project is None or cls is None:
+        return None
+    known = project.facts.setdefault("db.statement_builders", {})
+    if id(cls[1]) not in known:
+        known[id(cls[1])] = None
+        known[id(cls[1])] = _read_statement_builder(project, cls)
+    return known[id(cls[1])]
+
+
+def _read_statement_builder(project: Project, cls: _ClassRef) -> _StatementBuilder | None:
+    methods: dict[str, tuple[SourceModule, ast.AST]] = {}
+    for owner_module, owner in _mro(project, cls):
+        for node in owner.body:
+            if isinstance(node, FUNCTION_TYPES):
+                methods.setdefault(node.name, (owner_module, node))
+    running = {name for name, (owner_module, method) in methods.items()
+               if any(_runs_own_statement(owner_module, project, method, call) for call in walk_function_body(method)
+                      if isinstance(call, ast.Call))}
+    if not running or skipped_module(cls[0]):
+        return None
+    grown = True
+    while grown:  # ``executeOne`` calling ``self.execute()``
+        calling = {name for name, (_, method) in methods.items() if name not in running and any(
+            isinstance(call, ast.Call) and _on_self(call) and call.func.attr in running for call in walk_function_body(method))}
+        running |= calling
+        grown = bool(calling)
+    literals = [(owner, [n.value for n in ast.walk(owner) if isinstance(n, ast.Constant) and isinstance(n.value, str)])
+                for _, owner in _mro(project, cls)]
+    kind = next((k for _, texts in literals for k in [_literal_kind(texts)] if k is not None),
+                next((k for pattern, k in _BUILDER_NAME_KINDS if pattern.search(cls[1].name)), EXECUTE))
+    table_reads = frozenset(name for name, (owner_module, method) in methods.items()
+                            if name not in running and _reads_own_table(owner_module, project, method))
+    autocommit = any(_commits_itself(m, project, method, 2) for name, (m, method) in methods.items() if name in running)
+    return _StatementBuilder(kind, frozenset(running), table_reads, methods.get("__init__"),
+                             frozenset(key for _, owner in _mro(project, cls) for key in _lock_options(owner)),
+                             any(UPSERT_SYNTAX.search(text) for _, texts in literals for text in texts),
+                             bool(_BULK_BUILDER.search(cls[1].name)), autocommit)
+
+
+def _runs_own_statement(module: SourceModule, project: Project, method: ast.AST, call: ast.Call) -> bool:
+    """Whether ``call`` in a method runs the statement the object builds: ``str(self)``, ``self.get_sql()``,
+    or a name bound to one (``query, params = self._get_insert(data)``)."""
+    own = {n.id for node in walk_function_body(method) if isinstance(node, ast.Assign) and _builds_own_statement(node.value)
+           for target in node.targets for n in ast.walk(target) if isinstance(n, ast.Name)}
+    if not any(_builds_own_statement(a) or isinstance(a, ast.Name) and a.id in own
+               for a in [*call.args, *(k.value for k in call.keywords)]):
+        return False
+    statement = _run_statement_argument(module, project, method, call)
+    return _builds_own_statement(statement) or isinstance(statement, ast.Name) and statement.id in own
+
+
+def _builds_own_statement(node: ast.AST | None) -> bool:
+    """``str(self)`` or ``self.<method>(...)``."""
+    return isinstance(node, ast.Call) and (_on_self(node) or isinstance(node.func, ast.Name) and node.func.id == "str"
+                                           and len(node.args) == 1 and dotted(node.args[0]) == "self")
+
+
+def _literal_kind(texts: list[str]) -> str | None:
+    """The one kind of statement the SQL among a class's string literals starts (``'INSERT INTO %s '``)."""
+    kinds = {_STATEMENT_KINDS.get(text.split(None, 1)[0].lower().lstrip("(")) for text in texts if looks_like_sql(text)}
+    kinds.discard(None)
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def _lock_options(cls: ast.ClassDef) -> Iterator[str]:
+    """``rowlock`` of ``if self.opts.get('rowlock'): query += ' FOR UPDATE'``."""
+    for node in ast.walk(cls):
+        if isinstance(node, ast.If) and any(isinstance(n, ast.Constant) and isinstance(n.value, str) and re.search(
+                r"\bfor\s+(no\s+key\s+)?update\b", n.value, re.I) for statement in node.body for n in ast.walk(statement)):
+            yield from (n.value for n in ast.walk(node.test) if isinstance(n, ast.Constant) and isinstance(n.value, str))
+
+
+def _reads_own_table(module: SourceModule, project: Project, method: ast.AST) -> bool:
+    """A builder's method that runs a query of the table the object is built for (``dup_check`` running
+    ``QueryProcessor(tables=[self.table], ...).execute()``)."""
+    for call in walk_function_body(method):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)) or _on_self(call):
+            continue
+        built = _builder_call(module, project, method, call)
+        if built is None or built[0].kind != READ or built[1] is None:
+            continue
+        table = _table_argument(built[0], built[1])
+        if table is not None and any(isinstance(n, ast.Attribute) and dotted(n.value) == "self"
+                                     and n.attr in _TABLE_PARAMETERS for n in ast.walk(table)):
+            return True
+    return False
+
+
+def _built_statement(module: SourceModule, project: Project | None, fn: ast.AST, call: ast.Call
+                     ) -> tuple[_StatementBuilder, ast.Call | None, str] | None:
+    """(builder, its constructor call when seen, the method) for ``query.execute()`` on a statement builder."""
+    if project is None or not isinstance(call.func, ast.Attribute) or _on_self(call) \
+            or call.func.attr not in _builder_methods(project):
+        return None
+    return _builder_call(module, project, fn, call)
+
+
+def _builder_call(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call
+                  ) -> tuple[_StatementBuilder, ast.Call | None, str] | None:
+    receiver = call.func.value
+    constructed = receiver if isinstance(receiver, ast.Call) else (
+        single_binding(fn, receiver.id) or reaching_binding(module, fn, receiver)
+        or _bound_just_before(module, receiver)) if isinstance(receiver, ast.Name) and isinstance(fn, FUNCTION_TYPES) else None
+    cls = project_class(module, project, constructed.func) if isinstance(constructed, ast.Call) else None
+    if cls is None:
+        constructed, cls = None, _receiver_class(module, project, receiver, fn, None)
+    builder = _statement_builder(project, cls)
+    if builder is None or call.func.attr not in builder.running | builder.table_reads:
+        return None
+    return builder, constructed, call.func.attr
+
+
+def _builder_methods(project: Project) -> frozenset[str]:
+    """Names of methods that run a statement builder's statement, over the project (a quick filter)."""
+    if "db.builder_methods" not in project.facts:
+        project.facts["db.builder_methods"] = frozenset()  # asked again while being read
+        names: set[str] = set()
+        for module in project.modules:
+            if "self" not in module.text or skipped_module(module):
+                continue
+            for cls in module.nodes_of(ast.ClassDef):
+                builder = _statement_builder(project, (module, cls))
+                if builder is not None:
+                    names |= builder.running | builder.table_reads
+        project.facts["db.builder_methods"] = frozenset(names)
+    return project.facts["db.builder_methods"]
+
+
+def _bound_just_before(module: SourceModule, use: ast.Name) -> ast.expr | None:
+    """The value of an assignment to ``use``'s name in the statement right before the one that uses it
+    (``delete = DeleteProcessor(table="rpmsigs", ...)``, then ``delete.execute()``, the name bound again
+    for the next table further on in the loop)."""
+    statement = next((a for a in ancestors(module, use) if isinstance(a, ast.stmt)), None)
+    block = getattr(module.parents.get(statement), "body", None) if statement is not None else None
+    if not isinstance(block, list) or not any(s is statement for s in block):
+        return None
+    index = next(i for i, s in enumerate(block) if s is statement)
+    before = block[index - 1] if index else None
+    return before.value if before is not None and _assigns(before, use.id) else None
+
+
+def _table_argument(builder: _StatementBuilder, constructed: ast.Call) -> ast.expr | None:
+    """The argument for the constructor's ``table``/``tables`` parameter, by keyword or position."""
+    if builder.init is None:
+        return None
+    positional = [a.arg for a in [*builder.init[1].args.posonlyargs, *builder.init[1].args.args]][1:]
+    for parameter in _TABLE_PARAMETERS:
+        argument = keyword(constructed, parameter)
+        if argument is None and parameter in positional and positional.index(parameter) < len(constructed.args):
+            argument = constructed.args[positional.index(parameter)]
+        if argument is not None and not isinstance(argument, ast.Starred):
+            return argument
+    return None
+
+
+def _builder_op(module: SourceModule, call: ast.Call, fn: ast.AST, project: Project | None) -> DbOp | None:
+    """``query.execute()`` on ``query = QueryProcessor(tables=["build"], clauses=[...])``: the statement the
+    builder runs, on the table its constructor names (``table=``/``tables=``, also positional); a read under
+    the option that makes it lock (``opts={"rowlock": True}``) locks; a clause ``id IN %(ids)s`` makes it one
+    query for many keys, as does a bulk builder."""
+    built = _built_statement(module, project, fn, call)
+    if built is None:
+        return None
+    builder, constructed, method = built
+    kind = READ if method in builder.table_reads else builder.kind
+    tables: set[str] = set()
+    locking = batch = False
+    if constructed is not None:
+        table = _table_argument(builder, constructed)
+        table = single_binding(fn, table.id) or table if isinstance(table, ast.Name) and isinstance(
+            fn, FUNCTION_TYPES) else table
+        entries = table.elts if isinstance(table, (ast.List, ast.Tuple)) else [table]
+        tables = {text.split()[0].strip('"').split(".")[-1].lower() for text in map(string_value, entries)
+                  if text and text.split()}
+        texts = [string_value(n) or "" for n in ast.walk(constructed)]
+        batch = any(_is_batch(_with_placeholders(text)) for text in texts)
+        locking = kind == READ and any(_option_on(fn, k.value, builder.lock_options) for k in constructed.keywords)
+    return DbOp(call, kind, frozenset(tables), "sql", method, dotted(call.func.value), upsert=builder.upsert,
+                batch=batch or builder.bulk, locking=locking, autocommit=builder.autocommit, confidence=Confidence.medium,
+                built=True)
+
+
+def _with_placeholders(text: str) -> str:
+    for pattern, replacement in _PLACEHOLDERS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _option_on(fn: ast.AST, value: ast.expr, options: frozenset[str]) -> bool:
+    """Whether a dict handed to a builder (``{"rowlock": True}``, or a name bound to one) sets one of ``options``."""
+    if isinstance(value, ast.Name) and isinstance(fn, FUNCTION_TYPES):
+        value = single_binding(fn, value.id) or value
+    return isinstance(value, ast.Dict) and any(
+        string_value(key) in options and not (isinstance(item, ast.Constant) and not item.value)
+        for key, item in zip(value.keys, value.values) if key is not None)
 
 
 # -- transactions -----------------------------------------------------------------------

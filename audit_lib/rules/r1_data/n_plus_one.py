@@ -5,7 +5,11 @@ Reports a query run once per row, inside a loop over rows or request data. It lo
 database call (`execute`, `fetch*`, ORM `get`/`query`/`filter`/`scalars`,
 session lookups, asyncpg and aiosql calls; also a method of the code base's own database layer, a project class
 whose methods run statements through the driver: `db.select_single(sql, args)`, `db.upsert("plays", values, keys)`,
-`self.datastore.get(fqid)` on an interface whose one implementation queries; a read of the storage layer on
+`self.datastore.get(fqid)` on an interface whose one implementation queries; a statement builder of the code base,
+a class that builds its statement from its state and runs it, `QueryProcessor(tables=["build"], clauses=[...]).execute()`
+or `UpdateProcessor("tag_listing", ...).execute()` (the table its constructor names; not with a clause
+`id IN %(ids)s`: one query for many keys), and a function that runs the SQL it is handed,
+`_singleValue("SELECT owner FROM build WHERE id = %(id)i", values)`; a read of the storage layer on
 its storage object, `await self.store.get_account(account_id)`, `self.master.db.queues.getQueue(queue_id)`, whose
 method every class defining it implements by querying through its pool (see `audit_lib.libs.storage`; not a
 memoised one, `@cached`/`@lru_cache` or reading only through such a method of its class: repeated keys are
@@ -601,19 +605,8 @@ def _driver_wrapper_method(module: SourceModule, project: Project, fn: ast.AST, 
     if name not in wrappers:
         definitions = storage._methods(project).get(name, [])  # declarations aside, outside tests and migrations
         wrappers[name] = (definitions[0][0], definitions[0][2]) if definitions and all(
-            _runs_handed_statement(defining, project, method) for defining, _, method in definitions) else None
+            db.handed_statement(defining, project, method) is not None for defining, _, method in definitions) else None
     return wrappers[name]
-
-
-def _runs_handed_statement(module: SourceModule, project: Project, method: ast.AST) -> bool:
-    """Whether ``method`` sends the driver a statement that is one of its parameters (``cur.execute(query,
-    params)``, or through a method of its own: ``self._execute(cur, query, params)``)."""
-    parameters = {a.arg for a in _db_arguments(method)}
-    for op in db.expanded_ops(module, project, method, depth=1):
-        statement = op.pending if op.through else op.call.args[0] if op.kind == db.EXECUTE and op.call.args else None
-        if op.round_trip and isinstance(statement, ast.Name) and statement.id in parameters:
-            return True
-    return False
 
 
 def _wrapper_statement(module: SourceModule, fn: ast.AST, call: ast.Call) -> db.DbOp:

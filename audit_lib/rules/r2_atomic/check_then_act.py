@@ -17,7 +17,13 @@ Model(...)` or `if row: row.value = v` / `else: row = Model(...)`, or `try: user
 `try`). The read and the insert may go through a related manager (`pool.recipient_set.filter(address=a).exists()`,
 then `pool.recipient_set.create(address=a)`: the model whose `ForeignKey` the manager follows), and the insert
 may be a DRF view's `serializer.save(...)` in its `perform_create` or a model serializer's
-`super().create(...)` in its `create` (both insert the serializer's `Meta.model`, also one its base declares). The row may be fetched from the result of the read (`result = await
+`super().create(...)` in its `create` (both insert the serializer's `Meta.model`, also one its base declares). The read and the write may also go through
+the code base's statement builders (`QueryProcessor(tables=["package"], ...).singleValue()`, then
+`InsertProcessor("package", data=...).execute()`; `if insert.dup_check(): raise`, a check the builder makes on its
+own table, then `insert.execute()`) or a function that runs the SQL it is handed (`_singleValue("SELECT ...")`): not
+a builder whose statement is an upsert (`UpsertProcessor`), nor a read under its locking option
+(`opts={"rowlock": True}`: `FOR UPDATE`), nor a builder's `UPDATE` after a check that the row exists (its columns
+are not in sight). The row may be fetched from the result of the read (`result = await
 session.execute(select(...))`, `row = result.scalar()`, or in the test itself, `if
 result.scalar_one_or_none() is not None: raise`; the read may be `select(exists().where(Tag.name == name))`), and the model reached through an injected
 database object (`db.Setting(...)`, `select(db.Setting)`, `db.queries.insert(db.Setting)`). A
@@ -281,7 +287,7 @@ CLAIM_FIX = ("claim the row in one statement that re-checks the mark: `claimed =
              "%s AND NOT used`), or read the row with `select_for_update()` / `with_for_update()`")
 Act = tuple[db.DbOp, db.DbOp, "tuple[SourceModule, db.DbOp] | None"]  # the deciding read, the write, its origin
 ADVISORY_LOCK = re.compile(r"advisory_(xact_)?lock", re.I)
-LOCKING_HELPER = re.compile(r"for_update$|(^|_)locked$|^lock(ed)?_")  # a read helper named for its row lock
+LOCKING_HELPER = re.compile(r"for_update$|(^|_)lock(ed)?$|^lock(ed)?_")  # a read helper named for its row lock
 LOCK_NAME = re.compile(r"(^|_)[Rr]?[Ll]ocks?(et)?(_ctx)?$|[a-z]Lock$|^[Ll]ock")
 HARMLESS_DUPLICATES = re.compile(  # a log or history, a credential, a notification, a cache
     r"[a-z]Logs?$|(^|_)logs?$|[Aa]udit|[a-z]Histor(y|ies)$|(^|_)histor(y|ies)$|[a-z]Tokens?$|(^|_)[Tt]okens?$"
@@ -2825,8 +2831,11 @@ def _decides(test: ast.AST, read: db.DbOp, write: db.DbOp, names: set[str], runs
     An UPDATE after a mere existence check (``if row is None: raise NotFound``) of a row read by
     key only races if it moves the state the read selected on (``SELECT ... WHERE status = 'paid'``
     then ``UPDATE ... SET status = 'shipped'``: two workers claim the same rows); setting other
-    columns of a row that exists is not a decision on what was read."""
-    if write.kind == db.INSERT:
+    columns of a row that exists is not a decision on what was read. An UPDATE whose statement the code does
+    not show (a statement builder's ``UpdateProcessor("users", ...).execute()``) is taken as setting other
+    columns: it is reported after a check that finds the row in the way (a rename to a taken name), not
+    after one that finds the row it then changes."""
+    if write.kind == db.INSERT or write.kind == db.UPDATE and write.built and columns is None:
         return runs_when_true is None or not _implies_found(test, runs_when_true, read, names)
     if write.kind != db.UPDATE or not _existence_only(test) or columns is None:
         return True

@@ -246,9 +246,9 @@ def _grown_names(scope: ast.AST) -> set[str]:
 
 
 def _value_kind(value: ast.expr, grown: bool) -> str:
-    if isinstance(value, ast.List):
-        # A literal never grown keeps the few items written in it.
-        unpacks = any(isinstance(e, ast.Starred) for e in value.elts)
+    if isinstance(value, ast.List) or isinstance(value, ast.Call) and dotted(value.func) == "list" and not value.args:
+        # A literal (or ``list()``) never grown keeps the few items written in it.
+        unpacks = isinstance(value, ast.List) and any(isinstance(e, ast.Starred) for e in value.elts)
         return LIST if grown or unpacks else OTHER
     if is_list_expression(value):
         return LIST
@@ -264,7 +264,7 @@ def _value_kind(value: ast.expr, grown: bool) -> str:
 
 def is_list_expression(value: ast.expr) -> bool:
     """An expression that builds a list of data: ``list(x)``, ``[... for ...]``, ``cur.fetchall()``,
-    ``request.form.getlist("ids")``.
+    ``request.form.getlist("ids")``, ``redis.lrange(key, 0, -1)``, rq's ``queue.get_job_ids()``.
 
     Lists made from a class or a constant (``[k.value for k in Keyword]``, ``list(Status)``:
     the members of an enum, a CONSTANT) or from a table's, query's or model's columns
@@ -274,8 +274,12 @@ def is_list_expression(value: ast.expr) -> bool:
     if isinstance(value, ast.Call):
         if isinstance(value.func, ast.Name) and value.func.id == "list" and value.args:
             return not is_fixed_source(value.args[0])
-        return method_name(value) in ("fetchall", "getlist")  # getlist: every value of a form or query field
+        # getlist: every value of a form or query field; a Redis list's or sorted set's members, rq's job ids
+        return method_name(value) in LIST_READS
     return False
+
+
+LIST_READS = {"fetchall", "getlist", "lrange", "zrange", "zrevrange", "zrangebyscore", "hkeys", "hvals", "get_job_ids"}
 
 
 SCHEMA_ATTRIBUTES = frozenset({"columns", "c", "column_descriptions", "model_fields", "__fields__"})

@@ -15,8 +15,9 @@ walk a collection (not a constant literal or a `range` of constants), it reports
   the rows of a query as large as the data (not one parent's rows, not a sliced page);
 - a linear scan of a list: `x in seen` / `x not in seen`, `seen.index(x)`,
   `seen.count(x)`, `seen.remove(x)`, where `seen` is known to be a list (a list
-  literal that the function grows, `list(...)`, a list comprehension, a `.fetchall()`
-  or `.getlist()` result, a parameter annotated `list[...]`), and `x in [y.id for y in ys]` or
+  literal or `list()` that the function grows, `list(...)`, a list comprehension, a `.fetchall()`
+  or `.getlist()` result, a Redis list's members, `lrange(key, 0, -1)`, rq's `queue.get_job_ids()`, a
+  parameter annotated `list[...]`), and `x in [y.id for y in ys]` or
   `x in {y.id for y in ys}` / `x in set(ys)`, which rebuild the list or the set on every pass; also `x in rows` where `rows` holds a Django or SQLAlchemy query
   (or a list made of it) as large as the data: a whole table, rows picked by flags (constants, enum members:
   `type=Kind.DONE.value`) or by a list the client sent (a QuerySet caches its rows in a list and `in` scans
@@ -75,7 +76,8 @@ Only where every size that multiplies is the data's: a collection read from the 
 body (a request handler's `list[...]` parameters, the lists of a handler's pydantic body
 parameter, and its `list[...]` fields read through `self` in the model's own validators, the `fields.List`
 arguments of a webargs `@use_kwargs` read from the body, `request.json[...]`,
-`request.form.getlist(...)`), from query rows in the same
+`request.form.getlist(...)`, a submitted form's fields, `form.file.data` of `form = ImportForm()`), from query
+rows in the same
 function (`fetchall()`, `.all()`, `.filter(...)`; not the rows read off a loop's item, `m.encodings.all()`
 of each `m`: one item's children (also when the loop writes back into the item, `obj.data[key] = values`), nor `self.roles.all()` / `self.rank.roles.all()` /
 `getattr(self.policy, f"{kind}_webhooks")` in a method, also through a local bound to such an attribute
@@ -102,7 +104,11 @@ one item's part); any other scan needs both the list and a loop around it to
 be, and when the value looked for is only loop items (`for o in rows: for name in fields: if name in
 nullified`), only the loops that bind them, or whose items their collections are read from, count: the test
 does not vary with `rows`, and a form's few field names tested against the names a user ticked are a handful.
-Collections of unknown origin (a helper's parameters, another function's result,
+A helper's parameter counts when a caller in the project's service code hands it such a collection, followed up
+to two calls (`get_members(bills)` in a model's `import_bills(self, bills)` that a handler hands the upload it
+parsed; calls of a method only when no other function bears its name; not one item of a loop over such a
+collection, `count_repeats(batch)` for each `batch`: its own size). Other collections of unknown origin
+(a helper's parameters no caller fills so, another function's result,
 configuration, settings, a model's columns, request headers, the query string
 (`request.args`, `request.GET`: servers cut the request line at a few kilobytes)) are not judged, even in a
 handler: O(n²) is a hard stop for client-provided inputs, and most other lists (custom
@@ -466,8 +472,20 @@ def _data_sized(module: SourceModule, project: Project, node: ast.AST, groups: l
     function = scope_of(module, node)
     if not isinstance(function, FUNCTION_TYPES):
         return False
+    grows_with_data = _data_judge(module, project, function, CALLER_HOPS)
+    return all(any(grows_with_data(expression) for expression in group) for group in groups)
+
+
+# How many calls up a parameter is followed to the values its callers hand it (a handler's upload handed to a
+# model's ``import_bills(bills)``, which hands it to ``get_members(bills)``).
+CALLER_HOPS = 2
+
+
+def _data_judge(module: SourceModule, project: Project, function: ast.AST, hops: int):
+    """Whether an expression read in ``function`` grows with the data (:func:`_from_data`), its parameters
+    followed up to ``hops`` calls to what the project's callers hand them."""
     body_lists: set[str] = set()
-    if handler_of(module, node, project) is not None:
+    if function.body and handler_of(module, function.body[0], project) is not None:
         arguments = function.args
         models = _body_models(project)
         body_lists = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
@@ -477,10 +495,77 @@ def _data_sized(module: SourceModule, project: Project, node: ast.AST, groups: l
     collections = _model_collections(project)
     helpers = partial(_helper_returns, project, module)
     own_lists = _own_data_lists(module, project, function)
-    return all(any(_from_data(function, expression, set(), body_lists, module.parents, collections, helpers,
-                              own_lists=own_lists)
-                   for expression in group)
-               for group in groups)
+    handed = partial(_handed_data, project, module, hops) if hops else None
+    return lambda expression: _from_data(function, expression, set(), body_lists, module.parents, collections,
+                                         helpers, own_lists=own_lists, handed=handed)
+
+
+HANDED_DATA = "R5.quadratic:handed-data"
+
+
+def _handed_data(project: Project, module: SourceModule, hops: int, function: ast.AST, parameter: str) -> bool:
+    """A caller in the project's service code hands ``parameter`` of ``function`` a collection that grows with the
+    data (``get_members(bills)`` where ``bills`` is an upload the handler parsed; not one item of a loop over
+    one): the helper's loop walks it."""
+    cache = project.facts.setdefault(HANDED_DATA, {})
+    key = (id(function), parameter, hops)
+    if key not in cache:
+        cache[key] = False  # a recursive call hands back what it was given
+        cache[key] = any(not (isinstance(argument, ast.Name) and _loop_item(caller, argument))
+                         and _data_judge(caller_module, project, caller, hops - 1)(argument)
+                         for caller_module, caller, argument in _handed_arguments(project, module, function, parameter))
+    return cache[key]
+
+
+def _handed_arguments(project: Project, module: SourceModule, function: ast.AST, parameter: str
+                      ) -> Iterator[tuple[SourceModule, ast.AST, ast.expr]]:
+    """What each call of ``function`` hands ``parameter``, with the calling module and function: calls of a
+    plain function resolved through the imports, and ``obj.method(...)`` of a method no other function of the
+    project is named after. Not calls in code run once or by hand."""
+    parameters = own_parameters(function)
+    if parameter not in parameters:
+        return
+    position = parameters.index(parameter)
+    method = isinstance(module.parents.get(function), ast.ClassDef)
+    if method and _definitions_named(project).get(function.name, 0) != 1:
+        return
+    for caller_module, call in _calls_named(project, function.name):
+        if method and not isinstance(call.func, ast.Attribute) \
+                or not method and (_called_function(project, caller_module, call) or (None, None))[1] is not function:
+            continue
+        caller = scope_of(caller_module, call)
+        given = keyword(call, parameter) or (
+            call.args[position] if position < len(call.args)
+            and not any(isinstance(a, ast.Starred) for a in call.args[:position + 1]) else None)
+        if given is not None and isinstance(caller, FUNCTION_TYPES):
+            yield caller_module, caller, given
+
+
+CALLS_NAMED = "R5.quadratic:calls-named"
+DEFINITIONS_NAMED = "R5.quadratic:definitions-named"
+
+
+def _calls_named(project: Project, name: str) -> list[tuple[SourceModule, ast.Call]]:
+    """The calls of ``name`` (``name(...)``, ``obj.name(...)``) in the project's service code."""
+    if CALLS_NAMED not in project.facts:
+        table: dict[str, list[tuple[SourceModule, ast.Call]]] = {}
+        for module in project.modules:
+            if not (is_offline_module(module) or runs_offline(module, project) or is_management_command(module.path)):
+                for call in module.nodes_of(ast.Call):
+                    table.setdefault(method_name(call) or dotted(call.func) or "", []).append((module, call))
+        project.facts[CALLS_NAMED] = table
+    return project.facts[CALLS_NAMED].get(name, [])
+
+
+def _definitions_named(project: Project) -> dict[str, int]:
+    """How many functions and methods of the project bear each name."""
+    if DEFINITIONS_NAMED not in project.facts:
+        counts: dict[str, int] = {}
+        for module in project.modules:
+            for fn in module.nodes_of(*FUNCTION_TYPES):
+                counts[fn.name] = counts.get(fn.name, 0) + 1
+        project.facts[DEFINITIONS_NAMED] = counts
+    return project.facts[DEFINITIONS_NAMED]
 
 
 def _own_data_lists(module: SourceModule, project: Project, function: ast.AST) -> frozenset[str]:
@@ -620,27 +705,35 @@ def _helper_returns(project: Project, module: SourceModule, call: ast.Call
     """What a plain function of the project called here returns (``rq_job_ids()`` defined once at the top of
     this module or of the module it is imported from): each return value, with its function and the parents
     of its module. Empty for methods, functions defined more than once and anything not the project's."""
+    called = _called_function(project, module, call)
+    if called is None:
+        return []
+    owner, fn = called
+    return [(fn, r.value, owner.parents) for r in walk_nodes(fn) if isinstance(r, ast.Return) and r.value is not None]
+
+
+def _called_function(project: Project, module: SourceModule, call: ast.Call) -> tuple[SourceModule, ast.AST] | None:
+    """The plain function of the project ``call`` runs, defined once at the top of this module or of the module it
+    is imported from, with that module; None for methods and anything not the project's."""
     name = qualified(module, call.func) or ""
     if not name or isinstance(call.func, ast.Attribute) and name == dotted(call.func):
-        return []  # obj.method(): a method of something the rule does not type
+        return None  # obj.method(): a method of something the rule does not type
     owner_name, _, function_name = name.rpartition(".")
     owner = project.by_dotted_name.get(owner_name) if owner_name else module
     if owner is None or is_offline_module(owner):
-        return []
+        return None
     definitions = [fn for fn in owner.tree.body if isinstance(fn, FUNCTION_TYPES) and fn.name == function_name]
-    if len(definitions) != 1:
-        return []
-    fn = definitions[0]
-    return [(fn, r.value, owner.parents) for r in walk_nodes(fn) if isinstance(r, ast.Return) and r.value is not None]
+    return (owner, definitions[0]) if len(definitions) == 1 else None
 
 
 def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int]], body_lists: set[str],
                parents: dict, collections: frozenset[str] = frozenset(), helpers=None, in_helper: bool = False,
-               own_lists: frozenset[str] = frozenset()) -> bool:
+               own_lists: frozenset[str] = frozenset(), handed=None) -> bool:
     """Whether ``expression`` grows with the data (see :func:`_data_sized`). ``helpers`` gives the return
     values of a project function called in it, followed one call deep (``in_helper``): there only reads of
     a whole store count (``smembers()``, rq's ``get_job_ids()``); a service function's query rows are as
-    often a configuration table's (a project's active plugins) as the data's."""
+    often a configuration table's (a project's active plugins) as the data's. ``handed`` tells whether a
+    caller hands a parameter such a value (:func:`_handed_data`)."""
     item_reads: set[int] = set()
     for node in walk_nodes(expression):
         if id(node) in item_reads:
@@ -648,7 +741,8 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr not in collections \
                 and _loop_item(function, node.value):
             item_reads.add(id(node.value))  # w.artifacts of each w in rows: one item's attribute, not the rows
-        if is_request_derived(node) if isinstance(node, ast.expr) else False:
+        if (is_request_derived(node) or _submitted_form_field(function, node, parents)) \
+                if isinstance(node, ast.expr) else False:
             return True
         if isinstance(node, ast.Call) and _one_parents_rows(function, node, parents):
             item_reads.update(id(n) for n in walk_nodes(node))
@@ -672,11 +766,27 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
             return True  # self.chain of an operation that gathers its links
         if isinstance(node, ast.Name) and (node.id, node.lineno) not in seen:
             seen.add((node.id, node.lineno))
+            sources = _sources_of(function, node, parents)
             if any(_from_data(function, source, seen, body_lists, parents, collections, helpers, in_helper,
-                              own_lists)
-                   for source in _sources_of(function, node, parents)):
+                              own_lists, handed)
+                   for source in sources):
+                return True
+            if not sources and handed is not None and _walked_whole(node, expression, parents) \
+                    and handed(function, node.id):  # the parameter walked, not an object read off
                 return True
     return False
+
+
+def _submitted_form_field(function: ast.AST, node: ast.expr, parents: dict) -> bool:
+    """``form.file.data`` of ``form = ImportForm()`` (WTForms reads the submitted form), ``form.cleaned_data``
+    of a Django form: what the client posted."""
+    if not (isinstance(node, ast.Attribute) and (
+            node.attr == "data" and isinstance(node.value, ast.Attribute) and isinstance(node.value.value, ast.Name)
+            or node.attr == "cleaned_data" and isinstance(node.value, ast.Name))):
+        return False
+    form = node.value.value if node.attr == "data" else node.value
+    return any(isinstance(source, ast.Call) and (dotted(source.func) or "").endswith("Form")
+               for source in _sources_of(function, form, parents))
 
 
 def _api_results(function: ast.AST, call: ast.Call, parents: dict) -> bool:
