@@ -15,7 +15,10 @@ its `Meta.model`, also one a base serializer declares), a method of that model c
 (`organization = serializer.save()`, then `organization.add_user(user)`), the manager of the rows pointing at an
 object through a `ForeignKey` (`alert.notification_set.create()`, `rule.recipient_set.filter(...).delete()`),
 `form.save()` of a Django `ModelForm`
-(its `Meta.model`) or model formset (the model of `inlineformset_factory(Parent, Child)`), a settings proxy written in a
+(its `Meta.model`) or model formset (the model of `inlineformset_factory(Parent, Child)`), the `save()`/`delete()` of a
+row reached from one the function holds (the one-to-one companion, `user.userprofile.save()`; the copy of a row of
+`get_object_or_404(Routine, pk=pk)` and of the rows of its reverse foreign key, `for day in routine.days.all():
+day_copy = copy.copy(day)`, `day_copy.save()`), a user made by `User.objects.create_user(...)`, a settings proxy written in a
 function that commits the session (`site_settings.set(...)`, `user.settings.set(...)`), a Django many-to-many field's
 (or its other side's, `project.team_set`) `set`/`add`/`remove`/`clear` on an object the function writes or a DRF serializer's `update` is
 handed, also in a helper the object is handed to (`bookmark.save()`, then `update_tags(bookmark,
@@ -275,6 +278,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             ops = _with_model_form_saves(module, project, fn, ops)
         if "_set." in module.text:
             ops = _with_related_manager_writes(module, project, fn, ops)
+        if ".save(" in module.text or ".delete(" in module.text or ".create_user(" in module.text:
+            ops = _with_reached_row_writes(module, project, fn, ops)
         if ".set(" in module.text or ".add(" in module.text or ".clear(" in module.text:
             ops = _with_relation_sets(module, project, fn, ops)
         scratch = _temporary_tables(fn)
@@ -641,6 +646,124 @@ def _with_related_manager_writes(module: SourceModule, project: Project, fn: ast
     return sorted([*ops, *added], key=lambda o: (o.call.lineno, o.call.col_offset)) if added else ops
 
 
+USER_FACTORIES = {"create_user", "create_superuser"}  # Django's UserManager: an INSERT of the user
+COPIES = {"copy", "copy.copy", "deepcopy", "copy.deepcopy"}
+ROW_WRITES = {"save": db.WRITE, "asave": db.WRITE, "delete": db.DELETE, "adelete": db.DELETE}
+
+
+def _with_reached_row_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
+    """Django: writes of model instances the function reaches from one it holds (a row it reads, writes or
+    gets from ``get_object_or_404(Routine, pk=pk)``): the object of a one-to-one or foreign key
+    (``user.userprofile.save()``; ``profile = user.userprofile``, then ``profile.save()``), the rows of a
+    reverse foreign key it loops over (``for day in routine.days.all(): ... day.save()``) and a copy of
+    one (``day_copy = copy.copy(day)``, ``day_copy.save()``); and a user made by Django's
+    ``User.objects.create_user(...)``. Each is its own autocommit statement."""
+    written = {id(op.call) for op in ops}
+    added = [db.DbOp(node, db.INSERT, frozenset({model}), "django", node.func.attr, None, autocommit=True,
+                     confidence=Confidence.medium)
+             for node in walk_function_body(fn) if id(node) not in written and (model := _user_factory_model(node))]
+    relations = _row_relations(project)
+    held = _held_rows(module, fn, [*ops, *added], relations)
+    for node in walk_function_body(fn):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ROW_WRITES) \
+                or id(node) in written:
+            continue
+        model = _reached_model(node.func.value, held, relations)
+        if model is not None:
+            added.append(db.DbOp(node, ROW_WRITES[node.func.attr], frozenset({model}), "django", node.func.attr,
+                                 dotted(node.func.value), autocommit=True, confidence=Confidence.medium))
+    return sorted([*ops, *added], key=lambda o: (o.call.lineno, o.call.col_offset)) if added else ops
+
+
+def _user_factory_model(node: ast.AST) -> str | None:
+    """``User`` for ``User.objects.create_user(...)``."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in USER_FACTORIES \
+            and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "objects":
+        model = (dotted(node.func.value.value) or "").split(".")[-1]
+        return model if model[:1].isupper() else None
+    return None
+
+
+def _held_rows(module: SourceModule, fn: ast.AST, ops: list[db.DbOp],
+               relations: dict[str, dict[str, tuple[str, bool]]]) -> dict[str, str]:
+    """Names of ``fn`` holding a Django model instance -> its model: bound to a Django operation of one
+    model (``gym = Gym.objects.get(...)``, ``user = User.objects.create_user(...)``) or its receiver
+    (``user.save()``), to ``get_object_or_404(Model, ...)``, to a copy or a related row of a held one
+    (``day_copy = copy.copy(day)``, ``profile = user.userprofile``), or looping over the rows of a held
+    one's reverse foreign key (``for day in routine.days.all()``)."""
+    held: dict[str, str] = {}
+    for op in ops:
+        if op.api != "django" or op.through or len(op.tables) != 1 or op.batch:
+            continue
+        statement = module.parents.get(op.call)
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(
+                statement.targets[0], ast.Name) and not op.lazy:
+            held.setdefault(statement.targets[0].id, next(iter(op.tables)))
+        elif op.method in ROW_WRITES and op.receiver and op.receiver.isidentifier():
+            held.setdefault(op.receiver, next(iter(op.tables)))
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and \
+                isinstance(node.value, ast.Call) and (dotted(node.value.func) or "").split(".")[-1] == \
+                "get_object_or_404" and node.value.args:
+            model = (dotted(node.value.args[0]) or "").split(".")[-1]
+            if model[:1].isupper():
+                held.setdefault(node.targets[0].id, model)
+    for node in walk_function_body(fn):  # in source order: a copy of a copy, the rows of a looped row
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else \
+            node.target if isinstance(node, ast.AnnAssign) and node.value is not None else None
+        if isinstance(target, ast.Name):
+            value = node.value
+            if isinstance(value, ast.Call) and dotted(value.func) in COPIES and len(value.args) == 1:
+                value = value.args[0]
+            model = _reached_model(value, held, relations)
+            if model is not None:
+                held.setdefault(target.id, model)
+        elif isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+            model = _looped_rows_model(node.iter, held, relations)
+            if model is not None:
+                held.setdefault(node.target.id, model)
+    return held
+
+
+def _looped_rows_model(rows: ast.AST, held: dict[str, str], relations: dict[str, dict[str, tuple[str, bool]]]) -> str | None:
+    """The model of the rows of a held instance's reverse foreign key (``routine.days.all()``,
+    ``day.slot_set.filter(...)``)."""
+    while isinstance(rows, ast.Call) and isinstance(rows.func, ast.Attribute) and rows.func.attr in QUERY_STEPS | {
+            "order_by", "select_related", "prefetch_related"}:
+        rows = rows.func.value
+    if isinstance(rows, ast.Attribute) and isinstance(rows.value, ast.Name) and rows.value.id in held:
+        target, many = relations.get(held[rows.value.id], {}).get(rows.attr, (None, False))
+        return target if many else None
+    return None
+
+
+def _reached_model(node: ast.AST, held: dict[str, str], relations: dict[str, dict[str, tuple[str, bool]]]) -> str | None:
+    """The model of the instance ``node`` names: a held name, or a one-to-one or foreign key of one
+    (``user.userprofile``)."""
+    if isinstance(node, ast.Name):
+        return held.get(node.id)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in held:
+        target, many = relations.get(held[node.value.id], {}).get(node.attr, (None, True))
+        return None if many else target
+    return None
+
+
+def _row_relations(project: Project) -> dict[str, dict[str, tuple[str, bool]]]:
+    """Django model -> its relation attributes -> (the related model, whether the attribute is a manager of
+    many rows): a ``ForeignKey`` or ``OneToOneField`` declared on it (one row), the reverse accessor of a
+    ``OneToOneField`` pointing at it (``userprofile``: one row) and of a ``ForeignKey`` (``days``,
+    ``day_set``: many)."""
+    if "r2.row_relations" not in project.facts:
+        found: dict[str, dict[str, tuple[str, bool]]] = {}
+        for kind in ("ForeignKey", "OneToOneField"):
+            for cls, field, target, accessor in _relation_fields(project, kind):
+                found.setdefault(cls, {})[field] = (target, False)
+                if accessor:
+                    found.setdefault(target, {})[accessor] = (cls, kind == "ForeignKey")
+        project.facts["r2.row_relations"] = found
+    return project.facts["r2.row_relations"]
+
+
 def _helper_relation_writes(module: SourceModule, project: Project, fn: ast.AST, held: dict[str, str],
                             fields: dict[str, dict[str, str]], linked: set[int]) -> list[db.DbOp]:
     """A helper of the code base handed an object the function writes (``bookmark.save()``, then
@@ -741,7 +864,8 @@ def _relation_fields(project: Project, kind: str) -> Iterator[tuple[str, str, st
                     continue
                 target = cls.name if target == "self" else target.split(".")[-1]
                 related = keywords.get("related_name")
-                accessor = string_value(related) if related is not None else f"{cls.name.lower()}_set"
+                default = cls.name.lower() if kind == "OneToOneField" else f"{cls.name.lower()}_set"
+                accessor = string_value(related) if related is not None else default
                 if accessor and (accessor.endswith("+") or "%(" in accessor):
                     accessor = None
                 yield cls.name, statement.targets[0].id, target, accessor
