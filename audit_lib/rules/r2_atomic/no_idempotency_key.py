@@ -51,8 +51,8 @@ Nor do inserts into a table the code creates as `CREATE TEMPORARY TABLE` (the ke
 joined against the stored rows and dropped with the session).
 
 Inserts into session, token, OAuth authorization-code and one-time code tables (password reset,
-recovery and verification codes) do not either: a login, token, consent or "send me a code" endpoint
-mints a new credential on each call by design; nor does a login or token-exchange route
+recovery and verification codes, `EmailVerification` rows) do not either: a login, token, consent or
+"send me a code" endpoint mints a new credential on each call by design; nor does a login or token-exchange route
 (`/ldap/login`, `/oauth/token`) that creates the user on the first login.
 
 Also not reported: a pending insert flushed in a `try` that catches the unique violation (a
@@ -67,13 +67,21 @@ the recent row a lookup of the same content finds and inserts only in that looku
 DoesNotExist` handler (a job submission deduplicated by content: a resubmission gets the first job). A name lookup on one branch only
 (`else: name = generate_name()`) refuses no retry of the other.
 
-Server-rendered page and form handlers are not API endpoints: a handler that renders a
-template or redirects (`render`, `render_template`, `TemplateResponse`, `redirect`,
-`HttpResponseRedirect`, `RedirectResponse`) and never answers JSON is posted by a browser form
-(CSRF token, POST-redirect-GET), which cannot send an Idempotency-Key header; its double submit
-is no client retry. So is a handler that only returns what such a helper of the code base returns
-(`return create_edit_shelf(shelf, page="shelfcreate")`), leaving out the branches the call never takes
-(`if upload_formats:` on a parameter defaulting to None that `do_edit_book(book_id)` does not pass).
+Server-rendered page and form handlers (a handler that renders a template or redirects -- `render`,
+`render_template`, `TemplateResponse`, `redirect`, `HttpResponseRedirect`, `RedirectResponse` -- and
+never answers JSON) are reported too, at low confidence: a browser resubmits a form and users click
+twice just as API clients retry, and a form that creates a row of a growing business table (a bill, a
+submission, a reply) makes a duplicate each time; its fix is a one-time form token rather than a
+header. Not when the form stores the owner's settings, configuration, preferences or options (it
+rewrites them), nor when its insert is a note a helper of the code base records of the form's action
+(`close_pull_request(...)` adding a comment when a merge or close form is posted; a helper named for
+inserting -- `create`, `add`, `save`, `insert_*` -- still counts). A handler that only returns what a
+page helper of the code base returns (`return create_edit_shelf(shelf, page="shelfcreate")`) is left
+out, as are the branches such a call never takes (`if upload_formats:` on a parameter defaulting to
+None that `do_edit_book(book_id)` does not pass).
+
+A handler named for creating something (`create_oauth_provider`, `add_saml_provider`) is a create
+endpoint, whatever it configures; a login, token or OAuth callback endpoint is not (see above).
 
 Not reported: handlers that look the row up by a natural key before inserting it and answer a
 retry with the row found (`if found: return found`), or insert it only where it is missing (a
@@ -194,11 +202,13 @@ REPEAT_STATUS = re.compile(r"409|429|CONFLICT|TOO_MANY_REQUESTS|^Conflict$|^TooM
 # a login or token endpoint mints a new credential on each call by design; OAuth codes: one per consent; a
 # "send me a code" endpoint (password reset, recovery, verification) sends a fresh one-time code on each call
 CREDENTIAL = re.compile(r"session|token$|tokens$|_token|authorization_?codes?$|password_?resets?$|"
-                        r"(recovery|verification|one_?time)_?codes?$", re.I)
+                        r"(recovery|verification|one_?time)_?codes?$|verifications?$", re.I)
 INSTALLATION_STATE = re.compile(r"(^|\.)(is|has_been)_(setup|set_up|installed|initiali[sz]ed|configured|bootstrapped)$")
 SERIALIZER = re.compile(r"serializer\w*$", re.I)
 FIX = ("accept an Idempotency-Key header, store it with the row under a unique constraint and insert with "
        "INSERT ... ON CONFLICT (idempotency_key) DO NOTHING, returning the stored result on a retry")
+FORM_FIX = ("render a one-time token into the form, store it with the row under a unique constraint and answer "
+            "a resubmitted token with the row it created (redirect to it)")
 
 
 @rule("R2.no-idempotency-key", on="module", scope="code", severity="medium")
@@ -211,33 +221,39 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     yield from _implicit_creates(module, project)
     for handler in handlers:
         fn = handler.function
-        if _reads_key(fn) or _in_serializer_class(module, fn) or answers_browser(module, fn) or _delegates_to_page(
-                module, project, fn):
-            continue  # a browser posts a form: it sends no Idempotency-Key; its double submit is no API retry
+        if _reads_key(fn) or _in_serializer_class(module, fn) or _delegates_to_page(module, project, fn):
+            continue
         if _operators_only(module, project, fn) or _signs_in(handler):
             continue
         insert = _first_insert(module, project, fn)
         if insert is None:
             continue
         table, line_node, through, confidence, counts_again = insert
+        form_post = answers_browser(module, fn)
+        if form_post and (SETTINGS_TABLE.search(table) or through and not CREATE.match(through)):
+            continue  # a form's action (merge, close) whose helper records a note of it creates no business row
         methods = "/".join(m for m in handler.methods if m in ("POST", "PUT")) or "POST"
         where = f" {handler.path}" if handler.path else ""
         via = f" (via {through}())" if through else ""
+        key, retry = ("a form token", "a double submit or a browser resubmission") if form_post else (
+            "an Idempotency-Key", "a client retry")
         yield Finding(
             message=(f"{methods}{where} handler {fn.name}() adds to the {table} row it finds{via}, or inserts it, "
-                     f"without an Idempotency-Key: a client retry adds the same amount again" if counts_again else
-                     f"{methods}{where} handler {fn.name}() inserts into {table}{via} without an Idempotency-Key "
-                     f"or an upsert: a client retry creates a duplicate"),
+                     f"without {key}: {retry} adds the same amount again" if counts_again else
+                     f"{methods}{where} handler {fn.name}() inserts into {table}{via} without {key} "
+                     f"or an upsert: {retry} creates a duplicate"),
             path=module.path,
             line=fn.lineno,
             end_line=fn.lineno,
             evidence=module.evidence(fn),
-            fix=FIX,
-            confidence=confidence,
+            fix=FORM_FIX if form_post else FIX,
+            confidence=Confidence.low if form_post else confidence,
             extra={"insert_line": line_node.lineno},
         )
 
 
+# a form that stores the owner's settings rewrites them; it does not add to a growing table
+SETTINGS_TABLE = re.compile(r"settings?|config|preference|option", re.I)
 METRICS = re.compile(r"metric", re.I)  # a staging table of measurements sent on to a metrics service
 
 
@@ -306,13 +322,16 @@ def _branches_taken(helper: ast.AST, call: ast.Call) -> ast.AST:
 
 
 SIGN_IN = re.compile(r"(^|[/_.-])(log_?in|sign_?in|token|oauth2?|authori[sz]e|callback|sso|saml|oidc)([/_.-]|$)", re.I)
+CREATING = re.compile(r"(create|add|new)_", re.I)
 
 
 def _signs_in(handler) -> bool:
     """A login or token-exchange endpoint (``POST /ldap/login``, ``POST /oauth/token``): a user created
     on the first login or a grant recorded for the exchange is no resource the client asked to create,
-    and a repeated login finds the same user."""
-    return bool(SIGN_IN.search(handler.path or "") or SIGN_IN.search(handler.function.name))
+    and a repeated login finds the same user. A handler named for creating something
+    (``create_oauth_provider``, ``add_sso_config``) makes the resource its name gives, whatever it configures."""
+    name = handler.function.name
+    return bool(SIGN_IN.search(handler.path or "") or SIGN_IN.search(name) and not CREATING.match(name))
 
 
 ADMIN_WORDS = {"admin", "admins", "superuser", "superusers", "staff"}
