@@ -42,7 +42,12 @@ decision may also be a `try` whose body reads and raises "already exists" (or sk
 `except ...DoesNotExist`/`...NotFoundError` handler lets the code go on to the insert; or it
 may go through a name set on the read's answer (`if taken is None: chosen =
 alias; break` ... `if chosen is None: raise` before the insert), or sit in a validator helper
-that raises when its own lookup finds the row (`ensure_free(code)` called before the insert).
+that raises when its own lookup finds the row (`ensure_free(code)` called before the insert), or in a
+helper that picks a value no row holds yet and returns it when its lookup finds nothing (`slug = await
+repo.get_available_slug(name)`: `if await self.get_by_slug(slug) is None: return slug`), the insert storing
+what it returned (`Tenant(slug=slug)`). A lookup of a fixed value (`filter_by(username="deleted")`) decides the
+insert of an instance given that value before it is added, also after one built with another
+(`Journalist(username="placeholder")`, then `deleted.username = "deleted"`).
 
 It also reports a form or serializer validator that checks what its class then stores: a
 `clean_<field>`/`clean()` of a Django form or a `validate_<field>`/`validate()` of a DRF
@@ -54,7 +59,10 @@ submissions both pass. A validator in front of the model's unique key over the l
 unique `name` of a Django `AbstractUser`/taggit tag too, the `user` of DRF's authtoken `Token`) only words the error the key would raise, and is left alone. When the form stores nothing itself (a plain `Form`, a WTForms form), the
 validation call is the check of the insert that follows it: `if form.is_valid():` (or
 `validate_on_submit()`, or after `if not form.is_valid(): return`, or after
-`serializer.is_valid(raise_exception=True)`) then `Space.objects.create(...)`. A validator that raises
+`serializer.is_valid(raise_exception=True)`) then `Space.objects.create(...)`; the form may come from a helper
+of the code base that returns one (`form = get_project_form()`), and the insert may add what the form's own
+`save` hands back, a model it builds (`return Project(...)`) or is given (`member = form.save(project,
+Person())`), then `db.session.add(member)`. A validator that raises
 when the row is missing (`if not Label.objects.filter(...).exists()`) checks a reference, and is left
 alone, as is a form or serializer the code base never names (dead code).
 
@@ -148,7 +156,8 @@ reads inside a transaction that takes a lock as it begins, so that its blocks ru
 code base deriving from Django's `Atomic` whose `__enter__` runs `select_for_update()`, opened directly, through a
 helper of the code base handing it out, `with immediate_atomic():`, or as the function's decorator,
 `@immediate_atomic()`), also a re-check under such a lock in the block of the write after an earlier unlocked one;
-such a lock every caller of the function takes in its transaction before calling it, also up to three calls
+such a lock every caller of the function takes in its transaction before calling it (in a discord.py bot, a
+single process, also a lock of the process, `async with self._locks[guild_id]:`), also up to three calls
 out: `with atomic(): basket = Basket.objects.select_for_update()...; finish(basket)`; or, for a helper's insert,
 the helper's own check of the table under such a lock; or a view under a decorator of the code base that
 runs it inside a `with` block of a lock keyed on the request, `with RedisLock(store, f"lock/{request hash}"):
@@ -184,7 +193,8 @@ or a DRF view when the `REST_FRAMEWORK["EXCEPTION_HANDLER"]` function catches it
 serializer only such views use), except in a
 background task (`@app.task`, `@shared_task`), which no request handler covers. One-off code
 under a `scripts/` folder, in Django management commands (`management/commands/`) or click/Typer commands
-(`@cli.command()`), functions only such commands (also from a command's `handle()` or its helpers) or a
+(`@cli.command()`; not a chat bot's commands, discord.py's `@commands.command()`, which every member of a
+server sends), functions only such commands (also from a command's `handle()` or its helpers) or a
 script's main block call (a dev-data seeder, `init_database`), a DRF view hook defined on a serializer
 (`perform_create`: DRF calls it on views only, the serializer's is dead code), receivers of Django's `post_migrate`/`pre_migrate` signal (`post_migrate.connect(create_permissions)`,
 run by `migrate`) and what only they call, tests, a class's test hook (`_monkeypatch`, `mock_responses`: stubs that fabricate
@@ -258,7 +268,7 @@ from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.operator_code import function_uses, receives_migrate_signal, run_by_operators
 from audit_lib.pyast import (FUNCTION_TYPES, ancestors, dotted, enclosing_function, functions, is_none, keyword, method_name,
-                             string_value, walk_function_body, walk_nodes)
+                             method_in_hierarchy, passed_arguments, string_value, walk_function_body, walk_nodes)
 from audit_lib.registry import rule
 from audit_lib.rules.r2_atomic._common import redis_client_classes
 from audit_lib.source import Project, SourceModule, is_management_command, parse_file
@@ -310,6 +320,7 @@ MIGRATION_UNIQUE_INDEX = re.compile(r"CREATE\s+UNIQUE\s+INDEX\s+(?:CONCURRENTLY\
                                     r"\s+ON\s+(?:ONLY\s+)?([\w\"`.]+)\s*(?:USING\s+\w+\s*)?\((.*?)\)\s*(?:WHERE\b|;|$)",
                                     re.I | re.S)
 MIGRATION_DROP_INDEX = re.compile(r"DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+EXISTS\s+)?\"?(\w+)\"?", re.I)
+CHAT_BOT_LIBRARIES = ("discord", "disnake", "nextcord")  # discord.py and its forks: commands users send
 FRESH_ID_MAKERS = {"uuid1", "uuid4", "uuid7", "token_hex", "token_urlsafe"}
 PRIMARY_KEY_NAMES = {"id", "pk"}
 UNBACKED_FIX = ("declare a unique key over the looked-up columns (`UniqueConstraint(fields=[...])` in the model's "
@@ -337,7 +348,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
     if not (db.uses_database(module) or _imports_project_code(module, project)):
         return
     for fn in functions(module.tree):
-        if _command_line_command(fn) or _changes_schema(fn) or TEST_HOOK.search(getattr(fn, "name", "")) or (
+        if _command_line_command(module, fn) or _changes_schema(fn) or TEST_HOOK.search(getattr(fn, "name", "")) or (
                 _serialized_per_submission(module, project, _caller_of_nested(module, fn))) or (
                 _view_hook_on_serializer(module, project, fn)):
             continue
@@ -508,7 +519,8 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
              and not (op.through and id(op.call) in writing_calls) and not _claims_rows(module, project, op)
              ] + _form_validations(module, project, fn)
     reads = [_run_query(fn, op) for op in reads]
-    writes = [op for op in ops if _is_act(op) or _orm_update(op)] + _instances_handed_back(module, project, fn, reads, ops)
+    writes = [op for op in ops if _is_act(op) or _orm_update(op)] + _instances_handed_back(module, project, fn, reads, ops) + (
+        _form_saved_inserts(module, project, fn, ops))
     reported: set[int] = set()
     read_apis = {op.api for op in ops if op.is_read}
     updates_refused = bool(read_apis) and all(_isolation(project, api) for api in read_apis)  # by the isolation level
@@ -1094,23 +1106,92 @@ def _form_validations(module: SourceModule, project: Project, fn: ast.AST) -> li
     (those are reported at the validator): a read of that table, which passes when nothing was found
     (``if form.is_valid(): Space.objects.create(...)``)."""
     validations: list[db.DbOp] = []
+    for node, forms in _validated_forms(module, project, fn):
+        tables: set[str] = set()
+        refusing: list[db.DbOp] = []
+        for form_module, form in forms:
+            stored = _stored_models(form_module, project, form)
+            reads = [read for validator in form.body if isinstance(validator, ast.FunctionDef) and VALIDATOR.match(
+                validator.name) for read in _refusing_reads(form_module, project, validator)]
+            refusing += reads
+            tables |= {t for read in reads for t in read.tables if not any(db.same_table(t, model) for model in stored)}
+        if tables:
+            validations.append(db.DbOp(node, db.READ, frozenset(tables), refusing[0].api, method_name(node),
+                                       through=f"{forms[0][1].name}.{method_name(node)}"))
+    return validations
+
+
+def _validated_forms(module: SourceModule, project: Project, fn: ast.AST
+                     ) -> Iterator[tuple[ast.Call, list[tuple[SourceModule, ast.ClassDef]]]]:
+    """Each ``form.validate()`` / ``is_valid()`` / ``validate_on_submit()`` call of ``fn`` on a form or
+    serializer of the code base, with the classes ``form`` may hold: the one built there (``form =
+    MemberForm(project)``), or each one a helper of the code base returns (``form = get_project_form()``
+    returning ``ProjectFormWithCaptcha()`` or ``ProjectForm()``)."""
     for node in walk_nodes(fn):
         if not (isinstance(node, ast.Call) and method_name(node) in VALIDATION_CALLS and isinstance(
                 node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)):
             continue
         bound = db.single_binding(fn, node.func.value.id) or db.reaching_binding(module, fn, node.func.value)
-        resolved = db.project_class(module, project, bound.func) if isinstance(bound, ast.Call) else None
-        if resolved is None or not _form_class(project, resolved[1]):
+        forms = [form for form in _classes_built(module, project, bound) if _form_class(project, form[1])]
+        if forms:
+            yield node, forms
+
+
+def _classes_built(module: SourceModule, project: Project, value: ast.AST | None
+                   ) -> list[tuple[SourceModule, ast.ClassDef]]:
+    """The classes of the code base whose instance ``value`` is: ``Form(...)``, or what every ``return`` of a
+    helper it calls builds (``return ProjectForm()``)."""
+    if not isinstance(value, ast.Call):
+        return []
+    built = db.project_class(module, project, value.func)
+    if built is not None:
+        return [built]
+    helper = db.resolve_function(module, project, value)
+    if helper is None:
+        return []
+    returned = [db.project_class(helper[0], project, r.value.func) for r in walk_function_body(helper[1])
+                if isinstance(r, ast.Return) and isinstance(r.value, ast.Call)]
+    return returned if returned and None not in returned else []
+
+
+def _form_saved_inserts(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
+    """``db.session.add(project)`` of the instance a validated form's ``save`` hands back (``project =
+    form.save()``, ``member = form.save(project, Person())``): an insert of the model that ``save`` builds
+    (``return Project(...)``) or is handed (``person.name = ...; return person``)."""
+    forms = {node.func.value.id: classes for node, classes in _validated_forms(module, project, fn)}
+    inserts: list[db.DbOp] = []
+    for op in ops:
+        added = op.call.args[0] if op.method == "add" and not op.tables and op.call.args else None
+        saved = db.single_binding(fn, added.id) if isinstance(added, ast.Name) else None
+        if not (isinstance(saved, ast.Call) and method_name(saved) == "save" and isinstance(saved.func, ast.Attribute)
+                and isinstance(saved.func.value, ast.Name) and saved.func.value.id in forms):
             continue
-        form_module, form = resolved
-        stored = _stored_models(form_module, project, form)
-        refusing = [read for validator in form.body if isinstance(validator, ast.FunctionDef) and VALIDATOR.match(
-            validator.name) for read in _refusing_reads(form_module, project, validator)]
-        tables = {t for read in refusing for t in read.tables if not any(db.same_table(t, model) for model in stored)}
-        if tables:
-            validations.append(db.DbOp(node, db.READ, frozenset(tables), refusing[0].api, method_name(node),
-                                       through=f"{form.name}.{method_name(node)}"))
-    return validations
+        models = {model for form_module, form in forms[saved.func.value.id]
+                  for model in _models_saved_by(module, project, form_module, form, saved)}
+        if len(models) == 1:
+            inserts.append(replace(op, kind=db.INSERT, tables=frozenset(models)))
+    return inserts
+
+
+def _models_saved_by(module: SourceModule, project: Project, form_module: SourceModule, form: ast.ClassDef,
+                     call: ast.Call) -> set[str]:
+    """The models of the instances a form's ``save`` returns, called as ``call`` in ``module``."""
+    found = method_in_hierarchy(project, form_module, form, "save")
+    if found is None:
+        return set()
+    save_module, save = found
+    handed = dict(passed_arguments(save, call))
+    models: set[str | None] = set()
+    for node in walk_function_body(save):
+        if not (isinstance(node, ast.Return) and node.value is not None):
+            continue
+        value, owner = node.value, save_module
+        if isinstance(value, ast.Name) and value.id in handed:
+            value, owner = handed[value.id], module
+        elif isinstance(value, ast.Name):
+            value = db.single_binding(save, value.id)
+        models.add(db.constructed_model(value, owner) if isinstance(value, ast.Call) else None)
+    return models if None not in models else set()
 
 
 def _named_elsewhere(project: Project, cls: ast.ClassDef) -> bool:
@@ -1239,9 +1320,7 @@ def _serialized(module: SourceModule, fn: ast.AST, node: ast.AST, ops: list[db.D
     (``select_for_update()`` of the parent) earlier in the function, or the SERIALIZABLE isolation level
     set there for the transaction (``connection(execution_options={"isolation_level": "SERIALIZABLE"})``),
     which aborts one of two transactions that write on the same read."""
-    if any(isinstance(parent, (ast.With, ast.AsyncWith)) and any(
-            _names_lock(item.context_expr) for item in parent.items)
-            for parent in ancestors(module, node)):
+    if _in_lock_block(module, node):
         return True
     return any(_locks_row(op) and op.call.lineno < node.lineno for op in ops) or any(
         getattr(other, "lineno", node.lineno) < node.lineno and (
@@ -1250,27 +1329,39 @@ def _serialized(module: SourceModule, fn: ast.AST, node: ast.AST, ops: list[db.D
         for other in walk_nodes(fn))
 
 
+def _in_lock_block(module: SourceModule, node: ast.AST) -> bool:
+    """``node`` runs in a ``with``/``async with`` block of a lock (``async with self._locks[guild_id]:``)."""
+    return any(isinstance(parent, (ast.With, ast.AsyncWith)) and any(
+        _names_lock(item.context_expr) for item in parent.items) for parent in ancestors(module, node))
+
+
 def _locked_by_every_caller(module: SourceModule, project: Project, fn: ast.AST, depth: int = 0) -> bool:
     """Whether every call of ``fn`` in the code base runs under a lock its caller took before it (a
     ``select_for_update()`` of the parent row, :func:`_serialized`), also through up to three callers
     (``with atomic(): basket = Basket.objects.select_for_update()...; finish(basket)``, where ``finish``
     calls ``fn``): concurrent runs of its check wait for each other. A ``select_for_update()`` in the ``with``
-    block of the call (a transaction wrapper of the code base) counts: Django refuses it outside a transaction."""
+    block of the call (a transaction wrapper of the code base) counts: Django refuses it outside a transaction.
+    In a chat bot, one process, a lock of the process (``async with self._locks[guild_id]:`` of an
+    ``asyncio.Lock``) around the call counts too. A call of ``fn`` by itself runs under its first call's lock."""
     if depth > 2:
         return False
-    uses = function_uses(module, project, fn)
-    for user, node, called in uses:
+    locked = False
+    for user, node, called in function_uses(module, project, fn):
         call = user.parents.get(node)
         caller = enclosing_function(user, call) if called and isinstance(call, ast.Call) else None
         if caller is None:
             return False
+        if caller is fn:
+            continue
+        locked = True
         ops = db.expanded_ops(user, project, caller)
         block = _with_block(user, call)
         if not (db.in_transaction(user, call, caller) and _serialized(user, caller, call, ops) or block is not None and any(
                 _locks_row(op) and op.call.lineno < call.lineno and _with_block(user, op.call) is block for op in ops)
+                or _chat_bot(user) and _in_lock_block(user, call)
                 or _locked_by_every_caller(user, project, caller, depth + 1)):
             return False
-    return bool(uses)
+    return locked
 
 
 def _rechecked_under_lock(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp], write: db.DbOp) -> bool:
@@ -1294,7 +1385,8 @@ def _with_block(module: SourceModule, node: ast.AST) -> ast.AST | None:
 def _another_kind_of_row(fn: ast.AST, read: db.DbOp, write: db.DbOp) -> bool:
     """The read looks for one value of a column and the insert stores another (``filter_by(kind="comment")``
     then ``Notification(kind="mention")``): the row checked is not the row made, so two runs store no
-    duplicate of what was checked; the read is a business rule."""
+    duplicate of what was checked; the read is a business rule. A constant set on the instance before it is
+    added (``row = User(username="placeholder"); row.username = "deleted"``) is the one stored."""
     if write.kind != db.INSERT:
         return False
     checked = _constant_columns([read.call])
@@ -1302,6 +1394,9 @@ def _another_kind_of_row(fn: ast.AST, read: db.DbOp, write: db.DbOp) -> bool:
     built = [node.value for node in walk_function_body(fn) if isinstance(node, ast.Assign) and isinstance(
         node.value, ast.Call) and any(isinstance(t, ast.Name) and t.id in instances for t in node.targets)]
     stored = _constant_columns([write.call, *built], shallow=True)
+    stored.update((target.attr, node.value.value) for node in walk_function_body(fn) if isinstance(node, ast.Assign)
+                  and isinstance(node.value, ast.Constant) for target in node.targets if isinstance(
+                      target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id in instances)
     return any(column in stored and stored[column] != value for column, value in checked.items())
 
 
@@ -2347,11 +2442,19 @@ def _one_off(path: str) -> bool:
     return path.split("/")[0] == "scripts" or "/scripts/" in path or is_management_command(path)
 
 
-def _command_line_command(fn: ast.AST) -> bool:
+def _chat_bot(module: SourceModule) -> bool:
+    """A module of a discord.py bot: one process serves every server it is in."""
+    return any(module.imports_module(library) for library in CHAT_BOT_LIBRARIES)
+
+
+def _command_line_command(module: SourceModule, fn: ast.AST) -> bool:
     """A click or Typer command (``@cli.command()``, ``@sponsors.command(name=...)``): someone
-    runs it by hand, one at a time, like a script."""
-    return any((dotted(d.func if isinstance(d, ast.Call) else d) or "").split(".")[-1] == "command"
-               for d in getattr(fn, "decorator_list", ()))
+    runs it by hand, one at a time, like a script. Not a chat bot's command (discord.py's
+    ``@commands.command()``, ``@feeds.command(name="create")``): every member of the server runs it,
+    at the same time as the others."""
+    return not _chat_bot(module) and any(
+        (dotted(d.func if isinstance(d, ast.Call) else d) or "").split(".")[-1] == "command"
+        for d in getattr(fn, "decorator_list", ()))
 
 
 def _changes_schema(fn: ast.AST) -> bool:
@@ -2403,7 +2506,7 @@ def _deciding_read(module: SourceModule, project: Project, fn: ast.AST, reads: l
         if _write_depends_on(module, fn, read, names, write, columns=columns) or flags and _write_depends_on(
                 module, fn, read, flags, write, flags=True, columns=columns) or _built_when_missing(
                 module, fn, read, names, write) or _refused_in_helper(module, project, read, write) or (
-                _validated_before(module, read, write)):
+                _free_value_from_helper(module, project, fn, read, write)) or _validated_before(module, read, write):
             return read
     return None
 
@@ -2584,20 +2687,36 @@ def _refused_in_helper(module: SourceModule, project: Project, read: db.DbOp, wr
     """A validator helper that raises when its lookup finds the row (``ensure_free(team, user)``:
     ``if Seat.objects.filter(...).exists(): raise Taken``), called before the insert: the check
     and the act are in two functions, the race is the same."""
+    return any(isinstance(node, ast.If) and isinstance(node.body[-1], ast.Raise) and _implies_found(
+        node.test, True, lookup, names) for helper, lookup, names in _helper_lookups(module, project, read, write)
+        for node in walk_nodes(helper))
+
+
+def _free_value_from_helper(module: SourceModule, project: Project, fn: ast.AST, read: db.DbOp,
+                            write: db.DbOp) -> bool:
+    """A helper that picks a value no row holds yet: its lookup, finding nothing, returns the value
+    (``tenant = await self.get_by_slug(slug)``, ``if tenant is None: return slug``), and the insert
+    stores what it returned (``slug = await repo.get_available_slug(name)`` ... ``Tenant(slug=slug)``):
+    two requests are handed the same free value."""
+    return _carries(module, fn, write.call, _result_names(module, fn, read)) and any(
+        isinstance(node, ast.If) and isinstance(node.body[-1], ast.Return) and not is_none(
+            node.body[-1].value) and _missing_test(node.test, names)
+        for helper, lookup, names in _helper_lookups(module, project, read, write) for node in walk_nodes(helper))
+
+
+def _helper_lookups(module: SourceModule, project: Project, read: db.DbOp, write: db.DbOp
+                    ) -> Iterator[tuple[ast.AST, db.DbOp, set[str]]]:
+    """The lookups of the read's table in the helper ``read`` calls, before an insert, with the names
+    holding their answer: (helper, lookup, names)."""
     if not read.through or write.kind != db.INSERT or not _follows(module, read.call, write.call):
-        return False
+        return
     resolved = db.resolve_function(module, project, read.call, reexports=True)
     if resolved is None:
-        return False
+        return
     helper_module, helper = resolved
-    for lookup in db.function_ops(helper_module, helper, project):
-        if not lookup.is_read or not any(db.same_table(a, b) for a in lookup.tables for b in read.tables):
-            continue
-        names = _result_names(helper_module, helper, lookup)
-        if any(isinstance(node, ast.If) and isinstance(node.body[-1], ast.Raise) and _implies_found(
-                node.test, True, lookup, names) for node in walk_nodes(helper)):
-            return True
-    return False
+    for lookup in db.expanded_ops(helper_module, project, helper):
+        if lookup.is_read and any(db.same_table(a, b) for a in lookup.tables for b in read.tables):
+            yield helper, lookup, _result_names(helper_module, helper, lookup)
 
 
 def _follows(module: SourceModule, first: ast.AST, later: ast.AST) -> bool:
