@@ -1108,16 +1108,17 @@ def _form_validations(module: SourceModule, project: Project, fn: ast.AST) -> li
     validations: list[db.DbOp] = []
     for node, forms in _validated_forms(module, project, fn):
         tables: set[str] = set()
-        refusing: list[db.DbOp] = []
+        refusing: list[tuple[ast.ClassDef, db.DbOp]] = []
         for form_module, form in forms:
             stored = _stored_models(form_module, project, form)
             reads = [read for validator in form.body if isinstance(validator, ast.FunctionDef) and VALIDATOR.match(
                 validator.name) for read in _refusing_reads(form_module, project, validator)]
-            refusing += reads
+            refusing += [(form, read) for read in reads]
             tables |= {t for read in reads for t in read.tables if not any(db.same_table(t, model) for model in stored)}
         if tables:
-            validations.append(db.DbOp(node, db.READ, frozenset(tables), refusing[0].api, method_name(node),
-                                       through=f"{forms[0][1].name}.{method_name(node)}"))
+            form, read = refusing[0]  # named after the form whose validator refuses
+            validations.append(db.DbOp(node, db.READ, frozenset(tables), read.api, method_name(node),
+                                       through=f"{form.name}.{method_name(node)}"))
     return validations
 
 
