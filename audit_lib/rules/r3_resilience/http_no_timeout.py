@@ -12,7 +12,9 @@ holds, `def infer(stub: PredictionServiceStub)`, or that every caller hands in),
 whose calls are all event streams read line by line), also through the `**options` they are handed when that is
 the function's only timeout for them (`kwargs.setdefault("timeout", None)`, `kwargs["timeout"] = None`,
 `{"timeout": None}`, `dict(timeout=None)`) and no keys it cannot see are added.
-httpx has a 5 second default, so an httpx call without a timeout argument is fine; so does tornado's
+httpx has a 5 second default, so an httpx call without a timeout argument is fine (as are a `caldav.DAVClient`, sending
+through niquests with 30 s reads and 120 s writes, and a Temporal client call without `rpc_timeout=`, given 30 s by
+sdk-core); so does tornado's
 `AsyncHTTPClient.fetch` (20 seconds): it is reported only given `request_timeout=None` or `0` (on the call or the `HTTPRequest` it fetches). A call that passes on a `timeout` parameter defaulting to None
 (`def fetch(url, timeout=None): client.get(url, timeout=timeout)`, never set in the
 function) is judged as given None: it waits forever whenever its caller gives no timeout.
@@ -37,7 +39,12 @@ Mail, FTP and search clients built without a timeout are reported too: `smtplib`
 `poplib` and `ftplib` clients wait on the process-wide socket default, which is none unless the
 project calls `socket.setdefaulttimeout()`; `imap_tools` mailboxes hand their None to imaplib, and a
 `meilisearch.Client` sends its requests with `timeout=None`. So are WebDAV clients that send every request with
-no timeout and take none (`owncloud.Client(url)`, `easywebdav.connect(host)`), and an MCP `ClientSession(read,
+no timeout and take none (`owncloud.Client(url)`, `easywebdav.connect(host)`); API clients that send on a plain
+`requests.Session` they keep in `http_session` (`pynetbox.api(url, token=...)`, `pyixapi.api(...)`), unless the
+project gives the client a session of its own (`api.http_session = session`, where the client is bound or where the
+callers of the function returning it bind it) or mounts an adapter on it that is not a plain `HTTPAdapter`;
+`feedparser.parse(url)` handed an address (it fetches with urllib and no timeout; not given text or bytes, and
+not when the project calls `socket.setdefaulttimeout()`); and an MCP `ClientSession(read,
 write)` with no `read_timeout_seconds` built where a network transport is opened (`sse_client`,
 `streamablehttp_client`): `initialize()` and each request wait for the answer without limit (over `stdio_client`
 alone the server is a child process). A `requests` function run in a worker thread with no `timeout`
@@ -135,6 +142,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -176,6 +184,7 @@ from audit_lib.pyast import (
     method_in_hierarchy,
     method_name,
     qualified,
+    scope_of,
     string_value,
     walk_function_body,
     walk_nodes,
@@ -188,32 +197,72 @@ from audit_lib.source import Project, SourceModule, project_files
 HTTP_CLIENT_CONNECTIONS = {"http.client.HTTPConnection", "http.client.HTTPSConnection"}
 HTTPX_CLIENTS = {"httpx.Client", "httpx.AsyncClient"}
 HTTPX_TIMEOUTS = {"httpx.Timeout", "httpx.TimeoutConfig"}
-SDK_CLIENTS = {"jira.JIRA": 14, "jira.client.JIRA": 14}  # requests-based SDK clients whose timeout defaults
-# to None -> how many positional arguments may come before ``timeout`` (15th in jira 2, 16th in jira 3)
-# Mail, FTP and search clients whose timeout defaults to waiting forever -> how many positional arguments may
-# come before ``timeout`` (in the oldest Python that takes it positionally). The standard library's wait on
-# the process-wide socket default (none, unless socket.setdefaulttimeout() is called); imap_tools hands its
-# None to imaplib; meilisearch sends its requests with timeout=None.
-BLOCKING_CLIENTS = {
-    "smtplib.SMTP": 3, "smtplib.SMTP_SSL": 5, "smtplib.LMTP": 4,
-    "imaplib.IMAP4": 2, "imaplib.IMAP4_SSL": 5, "poplib.POP3": 2, "poplib.POP3_SSL": 4,
-    "ftplib.FTP": 4, "ftplib.FTP_TLS": 7,
-    "imap_tools.MailBox": 2, "imap_tools.MailBoxUnencrypted": 2, "imap_tools.MailBoxStartTls": 2,
-    "imap_tools.mailbox.MailBox": 2, "imap_tools.mailbox.MailBoxUnencrypted": 2,
-    "imap_tools.mailbox.MailBoxStartTls": 2,
-    "meilisearch.Client": 2, "meilisearch.client.Client": 2,
+
+
+@dataclass(frozen=True)
+class UntimedLibraryCall:
+    """A library client (or function) that sends with no timeout unless the project gives it one, and the ways
+    it can: an argument, or the requests session the client keeps replaced (``api.http_session = session``) or
+    given a mounted adapter after construction."""
+
+    waits: str  # the finding's message after the call's name: what waits forever, and why
+    fix: str  # its key in FIXES
+    setting: str | None = None  # the argument that gives it a timeout; None: it takes none
+    position: int = 0  # how many positional arguments may come before ``setting``
+    session_attribute: str | None = None  # the attribute keeping its requests.Session
+    socket_default: bool = False  # it waits on the process-wide socket default (socket.setdefaulttimeout)
+    fetches_url: bool = False  # a function that goes to the network only when handed a URL (else it parses text)
+
+
+_COMMANDS_WAIT = "has no timeout: connecting and every command after it can wait forever (the library's default)"
+_REQUESTS_WAIT = "sends its requests with no timeout (the library takes none): each call on it can wait forever"
+# Each entry checked in the library's source: the version a project is likely to pin has no limit by default.
+# - jira: requests with timeout=None unless given (15th positional parameter in jira 2, 16th in jira 3).
+# - Twilio: a TwilioHttpClient whose timeout is None unless one is handed in (5th argument, http_client).
+# - smtplib, imaplib, poplib, ftplib: the process-wide socket default (none unless socket.setdefaulttimeout() is
+#   called); imap_tools hands its None to imaplib; meilisearch sends with timeout=None (position: in the oldest
+#   Python that takes it positionally).
+# - owncloud, nextcloud_client, easywebdav: one requests session, no timeout on any request, none taken.
+# - pynetbox 7 (core/api.py: self.http_session = requests.Session(); query.py: getattr(self.http_session, verb)(...)
+#   with none), pyixapi 0.2 (the same, with proxies=): the documented way to a timeout is a session of one's own.
+# - feedparser 6 (up to 6.0.14, http.get: urllib's opener.open(request) with no timeout) when handed a URL.
+# Finite by default, so not here: caldav 2+ (niquests: 30 s reads, 120 s writes when timeout is None; caldav 1
+# used requests), python-bugzilla (300 s), pymediawiki (15 s), PyGithub (15 s), minio (urllib3, 5 min), Temporal
+# (sdk-core gives each RPC without rpc_timeout a 30 s grpc-timeout).
+UNTIMED_LIBRARY_CALLS = {
+    **dict.fromkeys(("jira.JIRA", "jira.client.JIRA"), UntimedLibraryCall(
+        "client has no timeout: each request it sends can wait forever (the library's default is None)", "jira",
+        "timeout", 14)),
+    **dict.fromkeys(("twilio.rest.Client", "twilio.rest.client.Client"), UntimedLibraryCall(
+        "sends through the default TwilioHttpClient, whose timeout is None: each API call on it can wait forever",
+        "twilio", "http_client", 4)),
+    **{name: UntimedLibraryCall(_COMMANDS_WAIT, "client", "timeout", position, socket_default=True)
+       for name, position in {
+           "smtplib.SMTP": 3, "smtplib.SMTP_SSL": 5, "smtplib.LMTP": 4,
+           "imaplib.IMAP4": 2, "imaplib.IMAP4_SSL": 5, "poplib.POP3": 2, "poplib.POP3_SSL": 4,
+           "ftplib.FTP": 4, "ftplib.FTP_TLS": 7,
+           "imap_tools.MailBox": 2, "imap_tools.MailBoxUnencrypted": 2, "imap_tools.MailBoxStartTls": 2,
+           "imap_tools.mailbox.MailBox": 2, "imap_tools.mailbox.MailBoxUnencrypted": 2,
+           "imap_tools.mailbox.MailBoxStartTls": 2}.items()},
+    **dict.fromkeys(("meilisearch.Client", "meilisearch.client.Client"),
+                    UntimedLibraryCall(_COMMANDS_WAIT, "client", "timeout", 2)),
+    **dict.fromkeys(("owncloud.Client", "owncloud.owncloud.Client", "nextcloud_client.Client",
+                     "nextcloud_client.nextcloud_client.Client", "easywebdav.connect", "easywebdav.Client",
+                     "easywebdav.client.Client"), UntimedLibraryCall(_REQUESTS_WAIT, "untimed client")),
+    **dict.fromkeys(("pynetbox.api", "pynetbox.core.api.Api", "pyixapi.api", "pyixapi.core.api.API"),
+                    UntimedLibraryCall("sends every request on a requests.Session with no timeout (its http_session): "
+                                       "each call on it can wait forever", "untimed session",
+                                       session_attribute="http_session")),
+    **dict.fromkeys(("feedparser.parse", "feedparser.api.parse"), UntimedLibraryCall(
+        "fetches the feed with urllib and no timeout: it waits forever for a server that stops answering",
+        "feedparser", socket_default=True, fetches_url=True)),
 }
-SOCKET_DEFAULT_LIBRARIES = ("smtplib", "imaplib", "poplib", "ftplib", "imap_tools")  # obey socket.setdefaulttimeout
+UNTIMED_LIBRARY_ROOTS = frozenset(name.split(".", 1)[0] for name in UNTIMED_LIBRARY_CALLS)
+
 MAX_LAUNCH_FILE_BYTES = 200_000
 MCP_SESSIONS = {"mcp.ClientSession", "mcp.client.session.ClientSession"}  # read_timeout_seconds defaults to None
 MCP_NETWORK_TRANSPORTS = {"mcp.client.sse.sse_client", "mcp.client.streamable_http.streamablehttp_client",
                           "mcp.client.streamable_http.streamable_http_client", "mcp.client.websocket.websocket_client"}
-# WebDAV clients built on a requests session they send every request on with no timeout, and take none
-UNTIMED_CLIENTS = {"owncloud.Client", "owncloud.owncloud.Client", "nextcloud_client.Client",
-                   "nextcloud_client.nextcloud_client.Client", "easywebdav.connect", "easywebdav.Client",
-                   "easywebdav.client.Client"}
-# Twilio's Client sends through a TwilioHttpClient whose timeout is None unless one is handed in (5th argument)
-TWILIO_CLIENTS = {"twilio.rest.Client": 4, "twilio.rest.client.Client": 4}
 # google-genai's Client sends through httpx with timeout=HttpOptions.timeout, None unless given: no limit at all
 GENAI_CLIENTS = {"google.genai.Client", "google.genai.client.Client"}
 GENAI_HTTP_OPTIONS = {"google.genai.types.HttpOptions", "google.genai.types.HttpOptionsDict"}
@@ -242,6 +291,9 @@ FIXES = {
     "mcp": "pass read_timeout_seconds=timedelta(seconds=30) to ClientSession (each request's own can override it)",
     "untimed client": "call it under a deadline (a worker time limit, a thread with a timeout), or give its requests "
                       "session a default timeout (a Session subclass or adapter that sets one)",
+    "untimed session": "replace the client's session: api.http_session = session, a requests.Session with a mounted "
+                       "adapter (or subclass) that sets a default timeout",
+    "feedparser": "fetch the feed yourself (requests.get(url, timeout=10)) and hand feedparser.parse() its content",
     "wrapper": "pass a timeout to the wrapper, or give its timeout parameter a default in seconds",
     "forwarding wrapper": "pass timeout=<seconds> here, or have the wrapper set a default (kwargs.setdefault(\"timeout\", 30))",
     "twisted": "give the Deferred a limit: d.addTimeout(30, reactor) (treq: pass timeout=30)",
@@ -287,38 +339,25 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if call_name(module, node) in THRIFT_HTTP and not _thrift_timeout_set(module, node):
                 yield _finding(module, node, "thrift THttpClient() transport has no timeout (no setTimeout())", "thrift",
                                Confidence.high)
-    sdks = any(module.imports_module(sdk) for sdk in ("jira", "twilio", "google.genai"))
-    for node in module.nodes_of(ast.Call) if sdks else ():
-        name = call_name(module, node)
-        if name in SDK_CLIENTS and _sdk_client_untimed(node, SDK_CLIENTS[name]):
-            yield _finding(module, node, f"{name}() client has no timeout: each request it sends can wait "
-                           "forever (the library's default is None)", "jira", Confidence.high)
-        elif name in TWILIO_CLIENTS and _sdk_client_untimed(node, TWILIO_CLIENTS[name], "http_client"):
-            yield _finding(module, node, f"{name}() sends through the default TwilioHttpClient, whose timeout is "
-                           "None: each API call on it can wait forever", "twilio", Confidence.high)
-        elif name in GENAI_CLIENTS and _genai_client_untimed(module, node):
-            yield _finding(module, node, f"{name}() has no HttpOptions timeout: the SDK hands timeout=None to httpx "
-                           "on every request (turning its default off), so each call on the client (and its .aio "
-                           "client) can wait forever", "genai", Confidence.high)
+    if any(module.imports_module(root) for root in UNTIMED_LIBRARY_ROOTS):
+        for node in module.nodes_of(ast.Call):
+            name = call_name(module, node)
+            library = UNTIMED_LIBRARY_CALLS.get(name)
+            if library is not None and _library_call_untimed(module, project, node, library):
+                yield _finding(module, node, f"{name}() {library.waits}", library.fix, Confidence.high)
+    if module.imports_module("google.genai"):
+        for node in module.nodes_of(ast.Call):
+            name = call_name(module, node)
+            if name in GENAI_CLIENTS and _genai_client_untimed(module, node):
+                yield _finding(module, node, f"{name}() has no HttpOptions timeout: the SDK hands timeout=None to httpx "
+                               "on every request (turning its default off), so each call on the client (and its .aio "
+                               "client) can wait forever", "genai", Confidence.high)
     if module.imports_module("mcp"):
         for node in module.nodes_of(ast.Call):
             if call_name(module, node) in MCP_SESSIONS and _mcp_session_untimed(module, node):
                 yield _finding(module, node, f"{call_name(module, node)}() over a network transport has no "
                                "read_timeout_seconds: initialize() and every request wait forever for a server "
                                "that stops answering", "mcp", Confidence.high)
-    if any(module.imports_module(client.split(".", 1)[0]) for client in UNTIMED_CLIENTS):
-        for node in module.nodes_of(ast.Call):
-            name = call_name(module, node)
-            if name in UNTIMED_CLIENTS:
-                yield _finding(module, node, f"{name}() sends its requests with no timeout (the library takes none): "
-                               "each call on it can wait forever", "untimed client", Confidence.high)
-    if any(module.imports_module(root) for root in (*SOCKET_DEFAULT_LIBRARIES, "meilisearch")):
-        for node in module.nodes_of(ast.Call):
-            name = call_name(module, node)
-            if name in BLOCKING_CLIENTS and _sdk_client_untimed(node, BLOCKING_CLIENTS[name]) \
-                    and not (name.startswith(SOCKET_DEFAULT_LIBRARIES) and _sets_socket_default(project)):
-                yield _finding(module, node, f"{name}() has no timeout: connecting and every command after it "
-                               "can wait forever (the library's default)", "client", Confidence.high)
     if module.imports_module("requests") and ("to_thread" in module.text or "run_in_executor" in module.text):
         for node in module.nodes_of(ast.Call):
             message = _threaded_request_problem(module, node)
@@ -845,13 +884,76 @@ def _mcp_session_untimed(module: SourceModule, call: ast.Call) -> bool:
                                   for n in walk_function_body(fn))
 
 
-def _sdk_client_untimed(call: ast.Call, position: int, setting: str = "timeout") -> bool:
-    """A client built with no ``setting`` (``timeout``; a Twilio ``Client``'s ``http_client``), by keyword, as
-    None or at ``position`` (the index of its positional parameter)."""
-    if has_kwargs_splat(call) or any(isinstance(a, ast.Starred) for a in call.args) or len(call.args) > position:
+def _library_call_untimed(module: SourceModule, project: Project, call: ast.Call, library: UntimedLibraryCall) -> bool:
+    """A call of a library in UNTIMED_LIBRARY_CALLS that leaves it with no timeout: no ``setting`` given (by
+    keyword, as None or at its position), no session of the project's own given to the client afterwards, no
+    process-wide socket default where that is what it waits on, and (for a parsing function) a URL to fetch."""
+    if library.setting is not None and (has_kwargs_splat(call) or any(isinstance(a, ast.Starred) for a in call.args)
+                                        or len(call.args) > library.position):
         return False
-    given = keyword(call, setting)
-    return given is None or is_none(given)
+    given = keyword(call, library.setting) if library.setting is not None else None
+    if given is not None and not is_none(given):
+        return False
+    if library.socket_default and _sets_socket_default(project):
+        return False
+    if library.fetches_url and not (call.args and _names_url(module, call, call.args[0])):
+        return False
+    return library.session_attribute is None or not _session_replaced(module, project, call, library.session_attribute)
+
+
+def _names_url(module: SourceModule, at: ast.AST, value: ast.expr) -> bool:
+    """``"https://blog.example.com/index.xml"`` (inline, or bound once to a local or module constant), an f-string
+    starting with a scheme, or a name spelled as an address (``feed_url``, ``settings.RSS_URL``)."""
+    if isinstance(value, ast.Name):
+        value = _assigned_once(module, at, value.id) or module_constant(module, value.id) or value
+    if isinstance(value, ast.JoinedStr) and value.values:
+        value = value.values[0]
+    text = string_value(value)
+    if text is not None:
+        return text.startswith(("http://", "https://"))
+    name = (dotted(value) or "").rsplit(".", 1)[-1].lower()
+    return "url" in name or "uri" in name
+
+
+def _session_replaced(module: SourceModule, project: Project, call: ast.Call, attribute: str, depth: int = 0) -> bool:
+    """Whether the project gives the client a call builds a session of its own (``api.http_session = session``),
+    patches its session's ``request`` or mounts an adapter on it that is not a plain ``HTTPAdapter``: where the
+    client is bound (a local in its function, ``self.api`` in its class, a module global), where the callers of
+    the function returning it (one of its name in the service code) bind it, or anywhere in the service code
+    when it is handed on otherwise."""
+    holder = module.parents.get(call)
+    fn = enclosing_function(module, call)
+    if isinstance(holder, ast.Return) and fn is not None and depth < 2 and _only_method_named(project, fn.name):
+        return any(_session_replaced(other, project, site, attribute, depth + 1)
+                   for other in project.modules if fn.name in other.text and not is_test_file(other)
+                   for site in other.nodes_of(ast.Call) if (dotted(site.func) or "").rsplit(".", 1)[-1] == fn.name)
+    target = dotted(holder.targets[0]) if isinstance(holder, ast.Assign) and len(holder.targets) == 1 \
+        else dotted(holder.target) if isinstance(holder, ast.AnnAssign) else None
+    if target is None:
+        return any(_sets_session(other, node, lambda name: name.endswith(f".{attribute}"))
+                   for other in project.modules if f".{attribute}" in other.text and not is_test_file(other)
+                   for node in walk_nodes(other.tree))
+    if target.startswith("self."):
+        scope = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), module.tree)
+    else:
+        scope = scope_of(module, call)
+    session = f"{target}.{attribute}"
+    return any(_sets_session(module, node, lambda name: name == session) for node in walk_nodes(scope))
+
+
+def _sets_session(module: SourceModule, node: ast.AST, is_session) -> bool:
+    """``api.http_session = session``, ``api.http_session.request = partial(...)`` or ``api.http_session.mount(
+    "https://", TimeoutAdapter())`` on a session ``is_session`` accepts the dotted name of."""
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+            name = dotted(target) or ""
+            if is_session(name) or name.endswith(".request") and is_session(name.removesuffix(".request")):
+                return True
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "mount" \
+            and is_session(dotted(node.func.value) or ""):
+        adapter = node.args[1] if len(node.args) >= 2 else keyword(node, "adapter")
+        return not (isinstance(adapter, ast.Call) and call_name(module, adapter) in PLAIN_ADAPTERS)
+    return False
 
 
 def _genai_client_untimed(module: SourceModule, call: ast.Call) -> bool:
