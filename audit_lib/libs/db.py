@@ -2601,7 +2601,7 @@ def _run_statement_argument(module: SourceModule, project: Project, fn: ast.AST,
 
 def _handed_statement_op(module: SourceModule, call: ast.Call, fn: ast.AST, project: Project | None) -> DbOp | None:
     """``_dml("UPDATE build SET ...", values)``: a call of a module-level function of the code base that runs
-    the SQL it is handed, read from that SQL as a driver's ``execute`` is."""
+    the SQL it is handed, read from that SQL as a driver's ``execute`` is (when the call shows it)."""
     if project is None or not isinstance(call.func, (ast.Name, ast.Attribute)):
         return None
     resolved = resolve_function(module, project, call)
@@ -2612,6 +2612,8 @@ def _handed_statement_op(module: SourceModule, call: ast.Call, fn: ast.AST, proj
     if statement is None:
         return None
     kind, tables, locking, upsert, facts, text = _statement_facts(module, statement, _scope_of(module, fn, project), fn)
+    if kind == EXECUTE:
+        return None  # a statement the call does not show either: followed into the function as any helper
     return DbOp(call, kind, frozenset(tables), "sql", resolved[1].name, None, text, facts,
                 batch=bool(facts and facts.batch), upsert=upsert, locking=locking,
                 autocommit=_commits_itself(resolved[0], project, resolved[1]), confidence=Confidence.medium)
