@@ -2669,8 +2669,10 @@ def _read_statement_builder(project: Project, cls: _ClassRef) -> _StatementBuild
     running = {name for name, (owner_module, method) in methods.items()
                if any(_runs_own_statement(owner_module, project, method, call) for call in walk_function_body(method)
                       if isinstance(call, ast.Call))}
-    if not running or skipped_module(cls[0]):
-        return None
+    init = methods.get("__init__")
+    if not running or skipped_module(cls[0]) or init is None \
+            or not any(a.arg in _TABLE_PARAMETERS for a in _arguments(init[1])):
+        return None  # a builder names its table; an object running ``self.query(value)`` is a repository
     grown = True
     while grown:  # ``executeOne`` calling ``self.execute()``
         calling = {name for name, (_, method) in methods.items() if name not in running and any(
@@ -2684,7 +2686,7 @@ def _read_statement_builder(project: Project, cls: _ClassRef) -> _StatementBuild
     table_reads = frozenset(name for name, (owner_module, method) in methods.items()
                             if name not in running and _reads_own_table(owner_module, project, method))
     autocommit = any(_commits_itself(m, project, method, 2) for name, (m, method) in methods.items() if name in running)
-    return _StatementBuilder(kind, frozenset(running), table_reads, methods.get("__init__"),
+    return _StatementBuilder(kind, frozenset(running), table_reads, init,
                              frozenset(key for _, owner in _mro(project, cls) for key in _lock_options(owner)),
                              any(UPSERT_SYNTAX.search(text) for _, texts in literals for text in texts),
                              bool(_BULK_BUILDER.search(cls[1].name)), autocommit)
