@@ -81,6 +81,13 @@ Reports whole payloads read into memory where streaming fits. That is:
   database. Rows a filter by a value picks (`filter(owner=user)`) or one object's relation (`queue.tickets.all()`)
   are few and are not reported. A subclass of Django's `Paginator` whose `count` is `len(self.object_list)` is
   reported too: every row the view's filter picks is loaded on each page request, where Django counts with `.count()`;
+- every row of a model's table loaded into one list in a request handler (`Source.query.filter_by(pending=False).all()`,
+  `db.session.query(Source).outerjoin(...).all()`, `list(Model.objects.all())`, `[b.title for b in Bookmark.objects.all()]`)
+  and served: each request loads the whole table, however large it has grown. Rows a filter by a value picks
+  (`filter_by(project_id=project_id)`), a slice or a `limit()` are not reported, nor are models of a handful of rows
+  (above) or models only administrators add rows to (every `Journalist(...)` made in a handler only administrators
+  reach or in code an operator runs: a newsroom's staff accounts), nor a handler whose rows are reported already
+  (as an export built in memory, a count);
 - a log file read whole to be walked line by line (`raw = f.read(); for line in raw.split("\\n")`, `f.readlines()`,
   `log_path.read_text().splitlines()` of a path named for a log: `get_log_file_path()`, `LOG_FILE`, `"app.log"`):
   the file grows for as long as the service runs, and `for line in f` reads it a line at a time. One read from
@@ -226,6 +233,7 @@ from audit_lib.pyast import (
     call_name,
     dotted,
     enclosing_function,
+    has_main_block,
     is_none,
     keyword,
     method_name,
@@ -243,7 +251,7 @@ from audit_lib.source import Project, SourceModule, is_management_command
 WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", "get_data(", ".data)", "Response", ".aread(", ".content", ".text", "WRITEDATA", "WRITEFUNCTION",
                       ".select()", "csv", "writestr", "connection_from_",
                       "download_as_", ".readall(", "ZipFile", ".stream", ".readlines(", ".read_text(", "len(",
-                      "paginate_queryset", "SpooledTemporaryFile", "read_namespaced_pod_log", "objects.all(")
+                      "paginate_queryset", "SpooledTemporaryFile", "read_namespaced_pod_log", "objects.", ".all()")
 WHOLE_BODY_ATTRIBUTES = {"content", "text"}
 WHOLE_BODY_METHODS = {"read", "aread", "text"}
 FILE_SINK_METHODS = {"write", "write_bytes", "write_text", "writelines"}
@@ -283,26 +291,29 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     for fn in scopes:
         nodes = list(walk_function_body(fn))
         small_picture = bool(SMALL_PICTURE_HANDLERS.search(fn.name))
-        for finding in [*([] if small_picture else _downloads(module, project, fn, nodes)),
-                        *_curl_buffers(module, nodes),
-                        *_uploads(module, project, fn, nodes), *_request_bodies(module, project, fn, nodes),
-                        *_request_streams_buffered(module, project, fn, nodes), *_bodies_read_to_measure(module, nodes),
-                        *_late_size_guards(module, project, nodes),
-                        *_fetchalls(module, fn, nodes), *_rows_loaded_to_count(module, project, nodes), *_whole_tables(module, nodes), *_zip_copies(module, project, nodes),
-                        *([] if small_picture else _files_sent_whole(module, project, nodes)),
-                        *([] if small_picture else _file_objects_copied(module, project, fn, nodes)),
-                        *_stored_objects_read_whole(module, nodes),
-                        *_whole_file_hashes(module, fn, nodes), *_log_files_read_whole(module, nodes),
-                        *_payloads_measured_after_reading(module, project, fn, nodes),
-                        *_bodies_walked_by_line(module, project, fn, nodes), *_pod_logs_walked_by_line(module, nodes),
-                        *_downloads_unpacked_in_memory(module, project, fn, nodes), *_archives_built_in_memory(module, project, fn, nodes),
-                        *_memory_exports(module, project, fn, nodes), *_csv_written_in_place(module, project, fn, nodes),
-                        *_documents_built_whole(module, project, fn, nodes),
-                        *_pages_cut_in_memory(module, nodes), *_serialized_before_paging(module, nodes),
-                        *_spools_kept_in_memory(module, nodes),
-                        *([] if small_picture else _stored_fields_sent_whole(module, project, nodes)),
-                        *_querysets_exported_whole(module, nodes), *_archive_members_passed_on(module, nodes),
-                        *_handed_streams_copied_whole(module, fn, nodes)]:
+        findings = [*([] if small_picture else _downloads(module, project, fn, nodes)),
+                    *_curl_buffers(module, nodes),
+                    *_uploads(module, project, fn, nodes), *_request_bodies(module, project, fn, nodes),
+                    *_request_streams_buffered(module, project, fn, nodes), *_bodies_read_to_measure(module, nodes),
+                    *_late_size_guards(module, project, nodes),
+                    *_fetchalls(module, fn, nodes), *_rows_loaded_to_count(module, project, nodes),
+                    *_whole_tables(module, nodes), *_zip_copies(module, project, nodes),
+                    *([] if small_picture else _files_sent_whole(module, project, nodes)),
+                    *([] if small_picture else _file_objects_copied(module, project, fn, nodes)),
+                    *_stored_objects_read_whole(module, nodes),
+                    *_whole_file_hashes(module, fn, nodes), *_log_files_read_whole(module, nodes),
+                    *_payloads_measured_after_reading(module, project, fn, nodes),
+                    *_bodies_walked_by_line(module, project, fn, nodes), *_pod_logs_walked_by_line(module, nodes),
+                    *_downloads_unpacked_in_memory(module, project, fn, nodes), *_archives_built_in_memory(module, project, fn, nodes),
+                    *_memory_exports(module, project, fn, nodes), *_csv_written_in_place(module, project, fn, nodes),
+                    *_documents_built_whole(module, project, fn, nodes),
+                    *_pages_cut_in_memory(module, nodes), *_serialized_before_paging(module, nodes),
+                    *_spools_kept_in_memory(module, nodes),
+                    *([] if small_picture else _stored_fields_sent_whole(module, project, nodes)),
+                    *_querysets_exported_whole(module, nodes), *_archive_members_passed_on(module, nodes),
+                    *_handed_streams_copied_whole(module, fn, nodes)]
+        # a handler whose rows are reported already (as an export built in memory, a count) is not reported again
+        for finding in findings or _tables_served_whole(module, project, fn, nodes):
             if finding.line not in reported:
                 reported.add(finding.line)
                 yield finding
@@ -1709,7 +1720,7 @@ def _fetchalls(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Itera
 
 # What a query of a model can chain and still hand back every row it picks.
 MODEL_QUERY_STEPS = {"all", "filter", "filter_by", "exclude", "where", "order_by", "select_related", "prefetch_related",
-                     "only", "defer", "distinct", "options", "scalars"}
+                     "only", "defer", "distinct", "options", "scalars", "join", "outerjoin"}
 ROW_FILTERS = {"filter", "filter_by", "exclude", "where"}
 
 
@@ -1731,6 +1742,87 @@ def _rows_loaded_to_count(module: SourceModule, project: Project, nodes: list[as
                                   "into memory on each page request",
                     "let Django's Paginator count it (object_list.count(), a COUNT in the database), or page "
                     "without a count (cursor pagination)")
+
+
+ROW_LISTS = (ast.ListComp, ast.SetComp, ast.DictComp)
+
+
+def _tables_served_whole(module: SourceModule, project: Project, fn: ast.AST,
+                         nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``sources = Source.query.filter_by(pending=False).all()`` in a request handler, ``session.query(Model).all()``,
+    ``list(Model.objects.all())``, ``[s.to_json() for s in Model.objects.filter(active=True)]``: every row of a table
+    (or of a share picked by flags) is loaded into one list on each request, however large the table has grown.
+    Rows a filter by a value picks (``filter_by(project_id=project.id)``), a slice or a limit are bounded by the
+    request; the models of a handful of rows (one per choice of a unique field) and the models only administrators add
+    rows to (staff accounts made on an admin page or from the command line) are not reported."""
+    if handler_of(module, fn.body[0], project) is None:
+        return
+    staff_made = _staff_made_models(project)
+    for node in nodes:
+        if isinstance(node, ast.Call) and method_name(node) == "all" and not node.args \
+                and not _django_query(node):
+            rows = node
+        elif isinstance(node, ast.Call) and dotted(node.func) in ("list", "sorted") and len(node.args) == 1:
+            rows = node.args[0]
+        elif isinstance(node, ROW_LISTS):
+            rows = node.generators[0].iter
+        else:
+            continue
+        if _whole_model_rows(rows) and not _few_row_model(project, rows) and _queried_model(rows) not in staff_made:
+            yield _medium_finding(
+                module, node, "every row of the query is loaded into one list on each request (no filter by a "
+                              "value, no LIMIT)",
+                "page it (LIMIT and a keyset filter on the last key seen) or stream the rows "
+                "(yield_per / .iterator()) into a streamed response")
+
+
+def _queried_model(query: ast.expr) -> str | None:
+    """``Source`` for ``Source.query...``, ``Source.objects...``, ``session.query(Source, ...)``, ``select(Source)``."""
+    for node in walk_nodes(query):
+        if isinstance(node, ast.Attribute) and node.attr in ("objects", "query") and isinstance(node.value, ast.Name):
+            return node.value.id
+        if isinstance(node, ast.Call) and method_name(node) in ("query", "select") and node.args \
+                and isinstance(node.args[0], ast.Name):
+            return node.args[0].id
+    return None
+
+
+STAFF_MADE_MODELS = "R5.buffer-not-stream:staff-made-models"
+
+
+def _staff_made_models(project: Project) -> frozenset[str]:
+    """Classes every construction of which (``Journalist(username=...)``, ``Journalist.objects.create(...)``) sits in a
+    handler only administrators reach or in code an operator runs (a command line, a set-up script): the rows grow
+    only as fast as the staff add them."""
+    if STAFF_MADE_MODELS in project.facts:
+        return project.facts[STAFF_MADE_MODELS]
+    by_staff: dict[str, bool] = {}
+    for module in project.modules:
+        operator_run = runs_offline(module, project) or is_management_command(module.path) or has_main_block(module)
+        for node in walk_nodes(module.tree):
+            made = _constructed_class(node)
+            if made is None:
+                continue
+            fn = enclosing_function(module, node)
+            by_staff[made] = by_staff.get(made, True) and (operator_run or fn is not None and _admin_only(fn))
+    project.facts[STAFF_MADE_MODELS] = frozenset(name for name, staff in by_staff.items() if staff)
+    return project.facts[STAFF_MADE_MODELS]
+
+
+def _constructed_class(node: ast.AST) -> str | None:
+    if not isinstance(node, ast.Call):
+        return None
+    if isinstance(node.func, ast.Name) and node.func.id[:1].isupper():
+        return node.func.id
+    manager = node.func.value if isinstance(node.func, ast.Attribute) and node.func.attr == "create" else None
+    if isinstance(manager, ast.Attribute) and manager.attr == "objects" and isinstance(manager.value, ast.Name):
+        return manager.value.id
+    return None
+
+
+def _django_query(call: ast.Call) -> bool:
+    """``Model.objects....all()``: a lazy Django queryset, not yet a list."""
+    return any(isinstance(n, ast.Attribute) and n.attr == "objects" for n in walk_nodes(call.func))
 
 
 DJANGO_PAGINATORS = {"django.core.paginator.Paginator"}
