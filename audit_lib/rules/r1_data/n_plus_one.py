@@ -30,7 +30,9 @@ the rows ticked in the change list),
 from the rows of an imported file
 (`csv.reader`/`csv.DictReader`; also handed to a function a request handler picks from a
 dispatch table, `loaders[kind](reader)`, whose parameters are the request's data), from the items another service
-returned (`r.json()["entries"]` of a response the function got: a remote folder's files, an API's list), from the
+returned (`r.json()["entries"]` of a response the function got: a remote folder's files, an API's list; also
+what a helper of the code base yields or collects from such responses, page after page:
+`for data in get_paginated(url): Muscle.objects.get(pk=data["muscle"])`), from the
 files of a folder (`os.listdir(path)`, `glob.glob(pattern)`) or from a
 list of keys the function is handed
 (`ids: List[str]`, `names: list[int]`, `users: set[UserID]`, pairs of keys: `list[tuple[str, str]]`: one lookup per
@@ -176,7 +178,10 @@ the serializer's `__init__` always drops: `del self.fields["comments"]`, `self.f
 A helper called for each of one row's related children (`for action in workflow.actions.all():
 apply(action, doc)`, a certificate's destinations, a user's roles) is not reported: a parent's
 children are few and each call is a step of processing; a query or relationship read written in
-such a loop itself is reported with low confidence.
+such a loop itself is reported with low confidence. A list field of a request body decoded into a
+pydantic (or other wire record) class is no row's children, whatever relation shares its name:
+`for permission_id in role_create.permissions: await permission_repository.get_by_id(permission_id)`
+is one lookup per id the request sent.
 
 A query in an `except` clause inside the loop that handles a failure (`except IntegrityError:` after a lost
 race, `except Exception:` around a file that did not import) runs for the items that fail, not for each
@@ -418,7 +423,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                     or _model_of_the_item(fn, op.call, loop) or _walks_a_chain(fn, op.call, loop) \
                     or _on_item_connection(op.call, loop):
                 continue
-            if op.through and _one_rows_children(project, loop):
+            if op.through and _one_rows_children(project, fn, loop):
                 continue  # a helper run for each of a workflow's actions: per-item processing of a few
             reported.add(id(op.call))
             per_loop.setdefault(id(loop), []).append((op, loop))
@@ -431,7 +436,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             yield _finding_at(module, node, f"{ast.unparse(node)} {what}, once per row of {sources.describe(loop)}",
                               "load what it reads with the rows (.options(selectinload(...)) or joinedload for "
                               "relationships), or query it once for every row (WHERE key IN (...)) before the loop",
-                              Confidence.low if _one_rows_children(project, loop) else Confidence.medium)
+                              Confidence.low if _one_rows_children(project, fn, loop) else Confidence.medium)
         for node, loop, kind in related:
             if id(node) in reported:
                 continue
@@ -462,7 +467,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 fix = (f"add select_related({read.attr!r}) to the queryset the loop iterates "
                        f"(or read {read.attr}_id when only the key is needed)")
             yield _finding_at(module, node, message, fix,
-                              Confidence.low if _one_rows_children(project, loop) else Confidence.medium)
+                              Confidence.low if _one_rows_children(project, fn, loop) else Confidence.medium)
 
 
 def _discarded_eager_loads(module: SourceModule) -> Iterator[Finding]:
@@ -500,7 +505,7 @@ def _loop_finding(module: SourceModule, project: Project, sources: "_RowSources"
     others = sorted({other.call.lineno for other, _ in queries[1:]} - {op.call.lineno})
     more = f"; {len(others)} more in the same loop (line{'s' if len(others) > 1 else ''} " \
         f"{', '.join(map(str, others))})" if others else ""
-    confidence = Confidence.low if _one_rows_children(project, loop) else max(other.confidence for other, _ in queries)
+    confidence = Confidence.low if _one_rows_children(project, sources.fn, loop) else max(other.confidence for other, _ in queries)
     return _finding_at(module, op.call, f"{what} ({_describe(module, op)}) once per item of a loop over "
                        f"{sources.describe(loop)}{more}", FIX, confidence)
 
@@ -1827,7 +1832,7 @@ class _RowSources:
             if self._decodes_task_payload(node):
                 return "message data"  # json.loads(requested_data) of a Celery task's module
             if self._remote_response(node):
-                return "items another service returned"  # resp.json()["installations"]
+                return REMOTE_ITEMS  # resp.json()["installations"]
         return None
 
     def _copies_rows(self, node: ast.AST) -> bool:
@@ -1894,12 +1899,15 @@ class _RowSources:
     def _remote_response(self, node: ast.AST) -> bool:
         """``resp.json()`` of the one response the function got from another service (``resp =
         client.get(url)``, through a helper of the code base too), or a helper of the code base that returns
-        such a decoded body (``def fetch_series(): r = requests.get(url); return r.json()``): a list as long
-        as that service makes it."""
+        such a decoded body (``def fetch_series(): r = requests.get(url); return r.json()``) or its items
+        (``yield`` each of ``requests.get(url).json()["results"]``, page after page): a list as long as that
+        service makes it."""
         if _decodes_response(self.fn, node):
             return True
         resolved = db.resolve_function(self.module, self.project, node) if isinstance(node, ast.Call) else None
-        return resolved is not None and any(_decodes_response(resolved[1], returned) for returned in _returns(resolved[1]))
+        return resolved is not None and (
+            any(_decodes_response(resolved[1], returned) for returned in _returns(resolved[1]))
+            or _returned_source(resolved[0], self.project, resolved[1]) == REMOTE_ITEMS)
 
     def _decodes_task_payload(self, node: ast.AST) -> bool:
         """``json.loads(current_instance)`` of a parameter, in a module that defines Celery tasks: the
@@ -1965,6 +1973,9 @@ class _RowSources:
                 return f"{source} ({text if len(text) <= 60 else text[:57] + '...'})"
         keys = next((iterable for iterable in _loop_iterables(loop) if _id_list_field(iterable)), None)
         return f"a list of keys ({ast.unparse(keys)[:60]})" if keys is not None else "rows"
+
+
+REMOTE_ITEMS = "items another service returned"
 
 
 REQUEST_DATA_ATTRS = {"json", "args", "form", "data", "POST", "GET", "query_params", "files", "values", "get_json",
@@ -2133,14 +2144,18 @@ def _records_annotation(project: Project, annotation: ast.AST | None) -> bool:
     """``list[graphql.ReadReceipt]``, ``Sequence[Message]``: a parameter that holds records another service
     sent, decoded into a class of the project (a pydantic ``BaseModel``, mautrix ``SerializableAttrs``, a
     Thrift or msgspec struct), as many as that service returned; not the project's own value objects."""
+    return any(outer in ("list", "List", "Sequence") and _wire_record_class(project, string_value(item) or dotted(item))
+               for outer, item in _collections(annotation))
+
+
+def _wire_record_class(project: Project, name: str | None) -> bool:
+    """A record class of the project that decodes data sent to it (a pydantic ``BaseModel``, mautrix
+    ``SerializableAttrs``, a Thrift or msgspec struct), not one of its models or enums."""
+    name = (name or "").rsplit(".", 1)[-1]
     _project_class(project, "")  # fills the index of classes by name
-    for outer, item in _collections(annotation):
-        name = (string_value(item) or dotted(item) or "").rsplit(".", 1)[-1]
-        bases = _project_bases(project, name)
-        if outer in ("list", "List", "Sequence") and project.facts["r1.classes_by_name"].get(name) \
-                and any(WIRE_RECORD_BASES.search(base) for base in bases - {name}) and not bases & ENUM_BASES:
-            return True
-    return False
+    bases = _project_bases(project, name)
+    return bool(project.facts["r1.classes_by_name"].get(name)) and not bases & ENUM_BASES \
+        and any(WIRE_RECORD_BASES.search(base) for base in bases - {name}) and name not in _model_classes(project)
 
 
 def _method_of_record_class(module: SourceModule, project: Project, fn: ast.AST) -> bool:
@@ -2400,10 +2415,12 @@ def _collected_into(fn: ast.AST, name: str) -> bool:
                for node in walk_function_body(fn))
 
 
-def _one_rows_children(project: Project, loop: ast.AST) -> bool:
+def _one_rows_children(project: Project, fn: ast.AST, loop: ast.AST) -> bool:
     """Whether the loop iterates one row's related collection (``workflow.actions.order_by("order")``,
     ``certificate.destinations``, ``self.roles``): a parent's children, which the domain keeps few (a
-    workflow's actions, an account's rules), unlike a query over a table or a list the request sends."""
+    workflow's actions, an account's rules), unlike a query over a table or a list the request sends
+    (``role_create.permissions`` of a pydantic body ``role_create: RoleCreate``: ids, whatever relation
+    shares the field's name)."""
     iterables = _loop_iterables(loop)
     if len(iterables) != 1:
         return False
@@ -2411,7 +2428,9 @@ def _one_rows_children(project: Project, loop: ast.AST) -> bool:
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
             and node.func.attr in QUERYSET_BUILDERS | {"all", "iterator"}:
         node = node.func.value
-    if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+    if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)) \
+            or any(arg.arg == node.value.id and _wire_record_class(project, dotted(arg.annotation))
+                   for arg in _db_arguments(fn)):
         return False
     relations = {name for rels in _sqlalchemy_relations(project).values() for name in rels}
     return node.attr in relations | _django_relations(project)[0]
@@ -4296,19 +4315,28 @@ def _returns_what_it_reads(module: SourceModule, project: Project, fn: ast.AST) 
     """Whether a helper that reads returns (or yields) what it read: ``return [r.id for r in rows]``,
     ``out.append(row)`` then ``return out``; not ``prepare_authors(text)``, which looks each name up and
     returns the names it split from its argument (as many as the text holds, not rows)."""
-    cache = project.facts.setdefault("r1.returns_what_it_reads", {})
+    return _returned_source(module, project, fn) is not None
+
+
+def _returned_source(module: SourceModule, project: Project, fn: ast.AST) -> str | None:
+    """Where the items a helper returns (or yields) come from, as :meth:`_RowSources.source_of` names it:
+    ``return [r.id for r in rows]``, ``out.append(row)`` then ``return out``, ``yield result`` for each
+    ``result`` of ``requests.get(url).json()["results"]`` (items another service returned); None when it
+    returns none of them."""
+    cache = project.facts.setdefault("r1.returned_source", {})
     if id(fn) in cache:
         return cache[id(fn)]
-    cache[id(fn)] = True  # a helper calling itself: as before, its reads are what it returns
+    cache[id(fn)] = "database rows"  # a helper calling itself: as before, its reads are what it returns
     sources = _RowSources(module, project, fn, False)
     for node in walk_function_body(fn):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and isinstance(node.func.value, ast.Name) and node.func.attr in COLLECTING_METHODS \
-                and any(sources.source_of(arg) for arg in node.args):
-            sources.kind.setdefault(node.func.value.id, "database rows")
+                and isinstance(node.func.value, ast.Name) and node.func.attr in COLLECTING_METHODS:
+            collected = next((source for arg in node.args if (source := sources.source_of(arg))), None)
+            if collected:
+                sources.kind.setdefault(node.func.value.id, collected)
     values = [n.value for n in walk_function_body(fn)
               if isinstance(n, (ast.Return, ast.Yield, ast.YieldFrom)) and n.value is not None]
-    cache[id(fn)] = any(sources.source_of(value) for value in values)
+    cache[id(fn)] = next((source for value in values if (source := sources.source_of(value))), None)
     return cache[id(fn)]
 
 
