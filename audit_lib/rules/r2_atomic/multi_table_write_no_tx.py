@@ -138,7 +138,10 @@ transaction and is not reported. Neither are:
   transaction.atomic(): cls.perform_change(...)`; a class outside that hierarchy calling its own
   `self.perform_change()` is no caller, nor is another class of the same name with its own method of that
   name, two management commands' `Command._create_run()`), or under a decorator of the code base whose wrapper calls it inside
-  one (`@with_db` running `with db: return fn(*args)`; Django ORM and peewee writes, which use the thread's connection);
+  one (`@with_db` running `with db: return fn(*args)`; Django ORM and peewee writes, which use the thread's connection,
+  and writes through a connection the caller hands in, `async def delete_partnership(partnership_id, db): ...
+  await partnership.delete(db)` called in `async with db.transaction():`; a `with psycopg.connect(url,
+  autocommit=True) as conn:` block is no transaction);
 - Django projects with `ATOMIC_REQUESTS`, the methods of a class-based view whose `dispatch` (its own
   or a base class's) runs the request in `transaction.atomic()` (also `@method_decorator(transaction.atomic,
   name="dispatch")`, or through a decorator of the code base whose wrapper runs it in a transaction block,
@@ -197,7 +200,7 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, http, web
 from audit_lib.pyast import (FUNCTION_TYPES, ancestors, annotation_expr, decorator_names, dotted, enclosing_loops,
-                             functions, is_none, string_value, walk_function_body)
+                             functions, is_none, keyword, string_value, walk_function_body)
 from audit_lib.registry import rule
 from audit_lib.rules.r2_atomic._common import implementations, in_atomic_dispatch_view, is_abstract
 from audit_lib.source import Project, SourceModule, is_management_command
@@ -290,9 +293,10 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         if _installs_schema(fn):
             continue
         in_caller_tx = {"django"} if atomic_requests or _runs_in_callers_transaction(module, fn, project) else set()
-        if any(op.api == "peewee" for op in ops) and not _route_handler(module, project, fn) and \
-                _every_caller_in_transaction(module, project, fn):
-            in_caller_tx.add("peewee")  # peewee's connection is the thread's: a caller's ``with db:`` covers it
+        shared = {op.api for op in ops if op.is_write} if _on_callers_connection(fn, ops) else \
+            {"peewee"} & {op.api for op in ops}  # peewee's connection is the thread's: a caller's ``with db:`` covers it
+        if shared and not _route_handler(module, project, fn) and _every_caller_in_transaction(module, project, fn):
+            in_caller_tx |= shared
         finding = _split_writes(module, project, fn, ops, in_caller_tx)
         if finding is not None:
             yield finding
@@ -1004,6 +1008,23 @@ def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST, project: Pro
         not _route_handler(module, project, fn) and _every_caller_in_transaction(module, project, fn))
 
 
+def _on_callers_connection(fn: ast.AST, ops: list[db.DbOp]) -> bool:
+    """Every write of ``fn`` goes through a connection its caller hands it (``async def delete_partnership(
+    partnership_id, db): ...; await history.create(db); await partnership.delete(db)``): a transaction the
+    caller holds on that connection (``async with db.transaction():``) takes them in. Not a pool or an engine
+    handed in, from which each statement may take a connection of its own."""
+    connections = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
+                   if db.db_like_name(a.arg) and not any(word in a.arg.lower() for word in ("pool", "engine"))}
+    return bool(connections) and all(connections & _names_in_call(op.call) for op in ops if op.is_write)
+
+
+def _names_in_call(call: ast.AST) -> set[str]:
+    """The receiver's first name and the plain names handed as arguments."""
+    receiver = (dotted(call.func) or "").split(".")[0] if isinstance(call, ast.Call) else ""
+    handed = [*call.args, *(k.value for k in call.keywords)] if isinstance(call, ast.Call) else []
+    return {receiver} | {arg.id for arg in handed if isinstance(arg, ast.Name)}
+
+
 MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed"})
 
 
@@ -1128,10 +1149,25 @@ def _called_in_transaction(module: SourceModule, project: Project, call: ast.AST
     if caller is module.tree:
         return False
     owner = module.parents.get(caller)
-    return db.in_transaction(module, call, caller, project) or (
+    return db.in_transaction(module, call, caller, project) and not _only_in_autocommit_connections(
+        module, project, call, caller) or (
         caller.name in ADMIN_SAVE_HOOKS and isinstance(owner, ast.ClassDef) and _admin_class(owner)) or (
         in_atomic_dispatch_view(module, project, caller)) or (
         levels > 1 and _every_caller_in_transaction(module, project, caller, levels - 1))
+
+
+def _only_in_autocommit_connections(module: SourceModule, project: Project, call: ast.AST, caller: ast.AST) -> bool:
+    """``call`` sits in no transaction block but ``with psycopg.connect(url, autocommit=True) as conn:``, which
+    hands out a connection committing each statement on its own, not a transaction."""
+    blocks = [node for node in ancestors(module, call)
+              if isinstance(node, (ast.With, ast.AsyncWith)) and db.is_transaction_with(module, node, project)]
+    return bool(blocks) and not db.is_transaction_function(module, caller, project) and all(
+        any(_autocommit_connect(item.context_expr) for item in block.items) for block in blocks)
+
+
+def _autocommit_connect(expr: ast.expr) -> bool:
+    setting = keyword(expr, "autocommit") if isinstance(expr, ast.Call) else None
+    return isinstance(setting, ast.Constant) and setting.value is True
 
 
 def _admin_class(cls: ast.ClassDef) -> bool:
