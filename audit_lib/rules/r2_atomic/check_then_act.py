@@ -95,7 +95,9 @@ the safe form.
 It also reports a Django `Model.objects.get_or_create(...)` (also `cls.objects` in a classmethod, and a related
 manager's, `board.pins.get_or_create(url=url)`, whose foreign key joins the lookup) of a model
 of the code base that declares no unique key within the columns the call fixes -- the looked-up ones, and
-those with a constant default its `defaults` leave alone (`label = CharField(default="")`): Django makes the
+those with a constant default its `defaults` leave alone (`label = CharField(default="")`), and those its `defaults`
+compute from the looked-up values alone (`value=estimation, defaults={"name": str(estimation)}` under a key over
+`(project, name)`: the loser's insert breaks the key and Django re-reads the row): Django makes the
 call atomic only when the database enforces the lookup's uniqueness; without a key it is a `get`, then a
 `create`, two concurrent calls both insert, and later lookups raise `MultipleObjectsReturned`. A key a base
 class of the code base declares counts too (an abstract `Owned` with `unique_together = (("owner", "name"),)`, also
@@ -138,7 +140,8 @@ taken twice (an editor saving the rows it names); not when the instance is given
 an `UPDATE` after a mere existence check of a row read by key (`if row is
 None: raise NotFound`) that sets columns the read did not select on and the check did not test
 (`if config.webhook_url is not None: return` before `UPDATE ... SET webhook_url = $2` is a
-decision; the columns also come from SQLAlchemy Core, `select(...).where(T.id == id)` and
+decision; the columns also come from SQLAlchemy Core, `select(...).where(T.id == id)` (also built beforehand and
+handed to the read, `db.fetch_one(query)`) and
 `update(T).values(ffprobe_cache=...)`, and from the helper's own `UPDATE` the write goes through);
 an `UPDATE` through a helper handed only the row just read, the key it was read by and what the
 code derives from them (`elif episode.subtitles is None: store_subtitles(episode.path,
@@ -197,7 +200,8 @@ under a `scripts/` folder, in Django management commands (`management/commands/`
 server sends), functions only such commands (also from a command's `handle()` or its helpers) or a
 script's main block call (a dev-data seeder, `init_database`), a DRF view hook defined on a serializer
 (`perform_create`: DRF calls it on views only, the serializer's is dead code), receivers of Django's `post_migrate`/`pre_migrate` signal (`post_migrate.connect(create_permissions)`,
-run by `migrate`) and what only they call, tests, a class's test hook (`_monkeypatch`, `mock_responses`: stubs that fabricate
+run by `migrate`) and what only they call, a function called only from modules' top level (`boot()` in
+`urls.py`, run as the process imports it), tests, a class's test hook (`_monkeypatch`, `mock_responses`: stubs that fabricate
 fixture rows for a test run) and migrations are not checked: nothing runs them concurrently.
 When every `isolation_level` the code base sets is `REPEATABLE READ` or stricter, read-modify-writes
 and single-use claims are not reported (the database aborts the second of two updates of one row); at
@@ -267,8 +271,9 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.operator_code import function_uses, receives_migrate_signal, run_by_operators
-from audit_lib.pyast import (FUNCTION_TYPES, ancestors, dotted, enclosing_function, functions, is_none, keyword, method_name,
-                             method_in_hierarchy, passed_arguments, string_value, walk_function_body, walk_nodes)
+from audit_lib.pyast import (FUNCTION_TYPES, ancestors, dotted, enclosing_function, functions, in_main_block,
+                             is_none, keyword, method_name, method_in_hierarchy, passed_arguments, string_value,
+                             walk_function_body, walk_nodes)
 from audit_lib.registry import rule
 from audit_lib.rules.r2_atomic._common import redis_client_classes
 from audit_lib.source import Project, SourceModule, is_management_command, parse_file
@@ -323,6 +328,7 @@ MIGRATION_DROP_INDEX = re.compile(r"DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+E
 CHAT_BOT_LIBRARIES = ("discord", "disnake", "nextcord")  # discord.py and its forks: commands users send
 FRESH_ID_MAKERS = {"uuid1", "uuid4", "uuid7", "token_hex", "token_urlsafe"}
 PRIMARY_KEY_NAMES = {"id", "pk"}
+VALUE_CONVERSIONS = {"str", "int", "float", "round", "Decimal", "slugify"}  # one value in, the same value out
 UNBACKED_FIX = ("declare a unique key over the looked-up columns (`UniqueConstraint(fields=[...])` in the model's "
                 "`Meta.constraints`, with a migration): get_or_create then catches the losing insert's IntegrityError "
                 "and returns the stored row")
@@ -444,7 +450,8 @@ def _unless_run_by_operators(module: SourceModule, project: Project, fn: ast.AST
                              findings: Iterator[Finding]) -> Iterator[Finding]:
     """A function only a command line or a script's main block runs (``init_db`` of a ``manage.py``
     command, a dev-data seeder, an LDAP import; a helper only Django management commands call, from their
-    ``handle()`` or its helpers), or only a start-up hook (``@app.on_event("startup")``, the ``lifespan``
+    ``handle()`` or its helpers), or only a module's top level as it is imported (``boot()`` in ``urls.py``),
+    or only a start-up hook (``@app.on_event("startup")``, the ``lifespan``
     of an ASGI app) runs, is run once, not by concurrent requests. A decorated function is a framework's
     entry point (a view, a task), whoever imports the module; one nested in the function that calls it
     (a transaction wrapper's body) runs when that function does."""
@@ -452,7 +459,8 @@ def _unless_run_by_operators(module: SourceModule, project: Project, fn: ast.AST
     fn = _caller_of_nested(module, fn)
 
     def run_once(caller_module: SourceModule, caller: ast.AST) -> bool:
-        return _run_once(caller_module, caller) or receives_migrate_signal(caller_module, project, caller)
+        return _run_once(caller_module, caller) or receives_migrate_signal(caller_module, project, caller) or (
+            _called_at_import(caller_module, project, caller))
 
     if found and not run_once(module, fn) and (getattr(fn, "decorator_list", None) or not run_by_operators(
             module, project, fn, also=run_once)):
@@ -463,6 +471,15 @@ def _run_once(module: SourceModule, fn: ast.AST) -> bool:
     """A start-up hook, or a function of a script or a management command (``Command.handle``, which the
     search for callers leaves alone as a common method name)."""
     return _startup_hook(module, fn) or _one_off(module.path)
+
+
+def _called_at_import(module: SourceModule, project: Project, fn: ast.AST) -> bool:
+    """A function the code base calls only from the top level of its modules (``boot()`` in ``urls.py``): it runs
+    as a process imports the module, before the process serves a request; not from a ``__main__`` block, which
+    may run the service itself (a worker's loop)."""
+    uses = function_uses(module, project, fn)
+    return bool(uses) and all(called and enclosing_function(user, node) is None and not in_main_block(user, node)
+                              for user, node, called in uses)
 
 
 def _serialized_per_submission(module: SourceModule, project: Project, fn: ast.AST) -> bool:
@@ -570,7 +587,8 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
         acts.append((read, write, origin))
     for read, write, origin in _race_points(module, fn, acts):
         table = sorted(write.tables)[0]
-        refused = _refused_by_unique_key(project, read, _as_declared(module, project, write))
+        refused = _refused_by_unique_key(project, read, _as_declared(module, project, write)) or (
+            _given_looked_up_key(fn, read, write))
         message = (f"check-then-act on {table}: line {read.call.lineno} reads it ({read.describe()}), then "
                    f"{_act(write, origin)} depends on the answer; concurrent requests can both pass the check"
                    f"{_consequence(write, table, refused)}")
@@ -958,18 +976,36 @@ def _keyed_over(module: SourceModule, model: ast.ClassDef, project: Project, cal
     """Whether a unique key the model class declares lies within the columns a ``get_or_create`` fixes (``user``
     for ``user_id`` too, in the call or in the key): those it looks up, and those with a constant default that its
     ``defaults`` leave alone (``label = CharField(default="")``, ``default=REGION_EU``: every such insert stores
-    the same value). The keys: its primary key, a field with ``unique=True``, a ``OneToOneField``,
+    the same value), and those its ``defaults`` compute from the looked-up values alone (``value=estimation``,
+    ``defaults={"name": str(estimation)}``: two calls with one lookup store one name, so the loser's insert breaks
+    a key over ``name`` and Django re-reads the row; not ``uuid.uuid4().hex``). The keys: its primary key, a field with ``unique=True``, a ``OneToOneField``,
     ``primary_key=True``, ``unique_together`` or a ``UniqueConstraint`` of its ``Meta``, the key of a library base
     (Django's ``AbstractUser``), and those of its base classes of the code base (an abstract ``BaseModel``), read
     the same way. A key the code does not spell as field names (a ``UniqueConstraint`` over expressions), or
     bases nested deeper than the reading goes, count as within: not known to be absent."""
     given = next((k.value for k in call.keywords if k.arg == "defaults"), None)
     overridden = set() if given is None else {string_value(k) for k in given.keys} if isinstance(given, ast.Dict) else None
-    fixed = {c.split("__")[0].removesuffix("_id") for c in lookup} | ({"id"} if "pk" in lookup else set())
+    fixed = {c.split("__")[0].removesuffix("_id") for c in lookup} | ({"id"} if "pk" in lookup else set()) | (
+        _defaults_of_lookup(call))
     keys: list[set[str]] = [{"id"}]
     if not _declared_keys(module, model, project, overridden, fixed, keys):
         return True
     return any({column.removesuffix("_id") for column in key} <= fixed or "?" in key for key in keys)
+
+
+def _defaults_of_lookup(call: ast.Call) -> set[str]:
+    """The columns a ``get_or_create``'s ``defaults`` fill with a value made of its lookup values only, bare or
+    through a conversion (``str(estimation)``, ``slugify(name)``, ``name.lower()``)."""
+    given = keyword(call, "defaults")
+    looked = {n.id for k in call.keywords if k.arg not in ("defaults", "create_defaults")
+              for n in ast.walk(k.value) if isinstance(n, ast.Name)}
+    derived: set[str] = set()
+    for key, value in zip(given.keys, given.values) if isinstance(given, ast.Dict) else ():
+        called = {c.func.id for c in ast.walk(value) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)}
+        names = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)} - called
+        if string_value(key) and names and names <= looked and called <= VALUE_CONVERSIONS:
+            derived.add(string_value(key).removesuffix("_id"))
+    return derived
 
 
 def _declared_keys(module: SourceModule, model: ast.ClassDef, project: Project, overridden: set[str] | None,
@@ -2586,17 +2622,37 @@ def _new_row_after_key_lookup(module: SourceModule, project: Project, fn: ast.AS
     keys = _key_columns_filtered(read_op[1]) if read_op is not None else set()
     if not keys:
         return False
+    built = _instances_built(fn, write)
+    return bool(built) and not _given_columns(fn, write, built, keys, unpacked=True)
+
+
+def _given_looked_up_key(fn: ast.AST, read: db.DbOp, write: db.DbOp) -> bool:
+    """An insert of an instance given the primary key the read looked up (``User.objects.get(pk=uid)``, then
+    ``User(pk=uid, ...).save()``): the loser of the race breaks the key, it adds no duplicate row."""
+    keys = _key_columns_filtered(read) if write.kind == db.INSERT and not (read.through or write.through) else set()
+    return bool(keys) and _given_columns(fn, write, _instances_built(fn, write), keys)
+
+
+def _instances_built(fn: ast.AST, write: db.DbOp) -> list[ast.Call]:
+    """The model instances an insert stores: built in its arguments, assigned to the name it saves, or the
+    ``create(...)`` call itself."""
     names = _written_object_names(write)
     built = [a for a in (*write.call.args, *(k.value for k in write.call.keywords)) if isinstance(a, ast.Call)] + [
         node.value for node in walk_function_body(fn) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
         and any(isinstance(t, ast.Name) and t.id in names for t in node.targets)]
     if method_name(write.call) in ("create", "acreate"):
         built.append(write.call)
-    built = [c for c in built if c is write.call or (dotted(c.func) or "").split(".")[-1][:1].isupper()]
-    keyed = any(k.arg is None or k.arg.lower() in keys for c in built for k in c.keywords) or any(
-        isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in names and t.attr.lower() in keys
+    return [c for c in built if c is write.call or (dotted(c.func) or "").split(".")[-1][:1].isupper()]
+
+
+def _given_columns(fn: ast.AST, write: db.DbOp, built: list[ast.Call], columns: set[str], unpacked: bool = False) -> bool:
+    """Whether the instances get one of ``columns`` as a keyword (or any, when ``unpacked``, through ``**values``)
+    or by assignment (``label.id = ...``)."""
+    names = _written_object_names(write)
+    return any(k.arg is None and unpacked or k.arg is not None and k.arg.lower() in columns
+               for c in built for k in c.keywords) or any(
+        isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in names and t.attr.lower() in columns
         for node in walk_function_body(fn) if isinstance(node, ast.Assign) for t in node.targets)
-    return bool(built) and not keyed
 
 
 def _key_columns_filtered(op: db.DbOp) -> set[str]:
@@ -3017,15 +3073,22 @@ def _update_columns(module: SourceModule, project: Project, read: db.DbOp, write
     write_op = _origin(module, project, write) if write.through and not write.sql else (module, write)
     if read_op is None or write_op is None:
         return None
-    filtered, changed = _filter_columns(read_op[1]), _set_columns(write_op[1])
+    filtered, changed = _filter_columns(read_op[1], read_op[0]), _set_columns(write_op[1])
     return None if filtered is None or not (changed or write_op[1].sql) else (filtered, changed)
 
 
-def _filter_columns(op: db.DbOp) -> set[str] | None:
+def _filter_columns(op: db.DbOp, module: SourceModule | None = None) -> set[str] | None:
+    """The columns a read selects its rows on; with its ``module``, also in a statement built beforehand and
+    handed to it (``query = select(Interest).where(Interest.id == interest_id)``, ``db.fetch_one(query)``)."""
     if op.sql:
         where = re.search(r"\bwhere\b(.*)", op.sql, re.I | re.S)
         return {c.lower() for c in re.findall(r"(\w+)\s*(?:=|<|>|!=|\bin\b|\bis\b)", where.group(1), re.I)} if where else None
-    filters = [n for n in ast.walk(op.call) if isinstance(n, ast.Call) and method_name(n) in ("where", "filter", "filter_by")]
+    fn = enclosing_function(module, op.call) if module is not None else None
+    handed = _sql_names(fn, op.call) if fn is not None else set()
+    sources = [op.call] + [node.value for node in walk_function_body(fn) if isinstance(node, ast.Assign) and any(
+        isinstance(t, ast.Name) and t.id in handed for t in node.targets)] if handed else [op.call]
+    filters = [n for source in sources for n in ast.walk(source) if isinstance(n, ast.Call) and method_name(n) in (
+        "where", "filter", "filter_by")]
     if not filters:
         return None
     return {side.attr.lower() for n in filters for c in ast.walk(n) if isinstance(c, ast.Compare)
