@@ -160,7 +160,8 @@ foreign key followed from it (`obj.assignee.username`), a model property of the 
 query the method runs itself are reported, unless the admin's `get_queryset`/`list_select_related`
 (for a serializer: some queryset of the project) loads that relation (a nested path it prefetches,
 `prefetch_related("patentcountry_set__country")`, covers `link.country` for `link in
-obj.patentcountry_set.all()` in a column), or the read is the fallback of
+obj.patentcountry_set.all()` in a column), or an earlier column of the same row loaded that foreign key
+(`list_display`, a serializer's `Meta.fields` or declared fields, in order), or the read is the fallback of
 an `if hasattr(obj, "n"):` guard for a value the list's queryset annotates, or the serializer is only
 nested as a field of other serializers and the foreign key leads back to that parent (its `related_name` is
 the field's name: Django fills it from the parent).
@@ -207,7 +208,9 @@ no table (`SELECT pg_advisory_unlock(%s)`: nothing to join or fetch by key) or n
 (`NOTIFY channel, payload`, also as the only statement of a helper), the loop's item run as a statement
 (`for (stmt,) in rows: conn.execute(stmt)`, or a statement the item picks: `db.select(report_query(name))`,
 or the script of each file of a schema folder: `cur.executescript(open(os.path.join(folder, name)).read())`),
-schema changes per object (`DROP INDEX {name}`, a `CREATE INDEX` template: nothing a JOIN or `IN` batches),
+schema changes per object (`DROP INDEX {name}`, a `CREATE INDEX` template, `TRUNCATE {}`, also a helper that
+makes them and reads only the catalog: nothing a JOIN or `IN` batches), loops over a queryset filtered by its
+primary key (`Model.objects.filter(pk=obj.id)`: one row at most),
 statements on a table the loop names (`DELETE FROM {table}`, `PRAGMA table_info({table})`), loops over the
 database's catalog (`SELECT name FROM sqlite_master`, `information_schema.tables`: one maintenance step per
 table; but a read of each table's details from the catalog, `information_schema.columns WHERE TABLE_NAME = %s`,
@@ -390,7 +393,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                and (not op.lazy or db.evaluated_in_place(module, op.call) or _evaluated_by_chain(module, op.call)
                     or _extends_a_list(module, op.call) or _serialized_as_list(module, op.call)
                     or _indexed(module, op.call) or _run_by_helper(module, project, op))
-               and id(op.call) not in units and not _server_function_call(op) and not _schema_change(op, fn)
+               and id(op.call) not in units and not _server_function_call(op) and not _schema_work(module, project, op, fn)
                and not _settings_mapping_lookup(module, project, op)
                and not _sends_notification(module, project, op) and not _runs_loop_item(module, op)
                and not _switched_off_in_helper(module, project, op) and not _entered_as_context(module, op)
@@ -430,7 +433,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         for queries in per_loop.values():
             yield _loop_finding(module, project, sources, queries)
         for node, loop, what in serialized:
-            if id(node) in reported or any(n is node for n, _, _ in related):
+            if id(node) in reported or any(n is node for n, _, _ in related) or _iterates_one_row(module, fn, loop):
                 continue
             reported.add(id(node))
             yield _finding_at(module, node, f"{ast.unparse(node)} {what}, once per row of {sources.describe(loop)}",
@@ -438,7 +441,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                               "relationships), or query it once for every row (WHERE key IN (...)) before the loop",
                               Confidence.low if _one_rows_children(project, fn, loop) else Confidence.medium)
         for node, loop, kind in related:
-            if id(node) in reported:
+            if id(node) in reported or _iterates_one_row(module, fn, loop):
                 continue
             reported.add(id(node))
             rows = sources.describe(loop)
@@ -1030,7 +1033,7 @@ def _notification_text(call: ast.Call) -> bool:
 
 
 DDL = re.compile(r"^\s*((CREATE|DROP|ALTER)\s+(\S+\s+)?(INDEX|TABLE|VIEW|SCHEMA|SEQUENCE|TRIGGER|FUNCTION|EXTENSION|"
-                 r"TYPE|MATERIALIZED|ROLE|DATABASE|CONSTRAINT)|(TRUNCATE|REINDEX|VACUUM|ANALYZE)\s|(GRANT|REVOKE)\s+\w+"
+                 r"TYPE|MATERIALIZED|ROLE|DATABASE|CONSTRAINT)|(TRUNCATE|REINDEX|VACUUM|ANALYZE)\b|(GRANT|REVOKE)\s+\w+"
                  r"\s+ON)\b", re.I)
 
 
@@ -1067,6 +1070,21 @@ def _schema_change(op: db.DbOp, fn: ast.AST) -> bool:
         if names_a_table and seen & _enclosing_loop_names(fn, op.call):
             return True
     return False
+
+
+def _schema_work(module: SourceModule, project: Project, op: db.DbOp, fn: ast.AST, depth: int = 2) -> bool:
+    """A schema change (see :func:`_schema_change`), or a helper that makes schema changes and otherwise reads
+    only the catalog (``self._create_place_classtype_indexes(...)``: ``if not index_exists(...): CREATE
+    INDEX ...``), two levels deep: one object of the schema per call, nothing an ``IN`` list batches."""
+    if _schema_change(op, fn):
+        return True
+    helper = db.resolve_function(module, project, op.call) if op.through and depth else None
+    if helper is None:
+        return False
+    inner = [o for o in db.expanded_ops(helper[0], project, helper[1]) if o.round_trip]
+    changes = {id(o) for o in inner if _schema_work(helper[0], project, o, helper[1], depth - 1)}
+    return bool(changes) and all(id(o) in changes or o.is_read and o.sql is not None and CATALOG.search(o.sql)
+                                 for o in inner)
 
 
 def _enclosing_loop_names(fn: ast.AST, call: ast.AST) -> set[str]:
@@ -2384,13 +2402,40 @@ def _row_loop(module: SourceModule, call: ast.Call, sources: _RowSources) -> ast
     for loop in loops_around(module, call):
         if _in_else_clause(module, call, loop):
             continue  # ``for ... else:``: once per pass of the loops around this one
-        if _runs_once(module, call, loop) or _is_chunked(loop) or _duplicates_of_first(sources.fn, loop):
+        if _runs_once(module, call, loop) or _is_chunked(loop) or _duplicates_of_first(sources.fn, loop) \
+                or _iterates_one_row(module, sources.fn, loop):
             return None
         if _spelled_out(sources.fn, loop):
             continue  # for rows, notify in [(cc_rows, a), (other_rows, b)]: twice, whatever each entry holds
         if any(sources.source_of(iterable) or _id_list_field(iterable) for iterable in _loop_iterables(loop)):
             return loop
     return None
+
+
+def _iterates_one_row(module: SourceModule, fn: ast.AST, loop: ast.AST) -> bool:
+    """``queryset = Model.objects.filter(pk=source.id)``, then ``queryset.select_related(...)`` or a helper
+    annotating it, and ``for obj in queryset:``: the primary key picks one row at most, the loop runs once."""
+    pending: list[ast.AST] = _loop_iterables(loop)
+    for _ in range(6):
+        following: list[ast.AST] = []
+        for node in pending:
+            while isinstance(node, ast.Call):
+                if isinstance(node.func, ast.Attribute):
+                    if node.func.attr == "filter" and any(k.arg in PRIMARY_KEY_LOOKUPS for k in node.keywords):
+                        return True
+                    node = node.func.value
+                elif node.args:
+                    node = node.args[0]  # attach_watchers_to_queryset(queryset)
+                else:
+                    break
+            if isinstance(node, ast.Name):
+                bound = db.reaching_binding(module, fn, node) or db.single_binding(fn, node.id)
+                following += [bound] if bound is not None else []
+        pending = following
+    return False
+
+
+PRIMARY_KEY_LOOKUPS = {"pk", "id", "pk__exact", "id__exact"}
 
 
 def _spelled_out(fn: ast.AST, loop: ast.AST) -> bool:
@@ -2753,19 +2798,34 @@ def _row_model_fields(project: Project, cls: ast.AST) -> dict[str, str]:
 def _loaded_by_earlier_column(module: SourceModule, fn: ast.AST, relation: str) -> bool:
     """``list_display = ("ix", "ixlan_name")`` where ``ix(obj)`` reads ``obj.ixlan``: the change list calls
     its columns in order on the same row object, which keeps the foreign key it loaded, so ``ixlan_name(obj)``
-    reading ``obj.ixlan`` again runs no query."""
+    reading ``obj.ixlan`` again runs no query. So does a serializer: its ``get_<field>`` methods run in the
+    order of ``Meta.fields`` (or of the declared fields) on the same object."""
     cls = module.parents.get(fn)
     if not isinstance(cls, ast.ClassDef):
         return False
-    shown = [string_value(element) for item in cls.body if isinstance(item, ast.Assign)
-             and isinstance(item.value, (ast.Tuple, ast.List))
-             and any(isinstance(t, ast.Name) and t.id == "list_display" for t in item.targets)
-             for element in item.value.elts]
     methods = {item.name: item for item in cls.body if isinstance(item, FUNCTION_TYPES) and len(item.args.args) == 2}
-    earlier = shown[:shown.index(fn.name)] if fn.name in shown else []
+    columns = [name for name in _column_order(cls) if name in methods or f"get_{name}" in methods]
+    called = [name if name in methods else f"get_{name}" for name in columns]
+    earlier = called[:called.index(fn.name)] if fn.name in called else []
     return any(isinstance(node, ast.Attribute) and node.attr == relation and isinstance(node.value, ast.Name)
                and node.value.id == methods[name].args.args[1].arg
-               for name in earlier if name in methods for node in walk_function_body(methods[name]))
+               for name in earlier for node in walk_function_body(methods[name]))
+
+
+def _column_order(cls: ast.ClassDef) -> list[str | None]:
+    """The columns a change list (``list_display``) or a serializer (``Meta.fields``, else its declared
+    fields) renders, in order."""
+    def listed(body: list[ast.stmt], name: str) -> list[str | None] | None:
+        return next(([string_value(element) for element in item.value.elts] for item in body
+                     if isinstance(item, ast.Assign) and isinstance(item.value, (ast.Tuple, ast.List))
+                     and any(isinstance(t, ast.Name) and t.id == name for t in item.targets)), None)
+
+    meta = next((item.body for item in cls.body if isinstance(item, ast.ClassDef) and item.name == "Meta"), [])
+    order = listed(cls.body, "list_display") or listed(meta, "fields")
+    if order is not None:
+        return order
+    return [target.id for item in cls.body if isinstance(item, ast.Assign) and isinstance(item.value, ast.Call)
+            for target in item.targets if isinstance(target, ast.Name)]
 
 
 def _behind_hasattr(module: SourceModule, fn: ast.AST, node: ast.AST, row: str) -> bool:
