@@ -96,7 +96,10 @@ the flag; routes registered only in development (`if settings.DEBUG:`, `if confi
 that connect to a different database each turn (the loop variable is in the connect
 arguments, also through locals the loop derives from it: `for node in nodes: host = node.rsplit(":", 1)[0];
 redis.Redis(host=host)`); retry loops (the connect sits in a `try` and the loop `break`s or
-`return`s once connected); reconnect-on-demand guards (`if conn is None or
+`return`s once connected); loops whose turn is a cycle of work rather than one item: a polling loop that sleeps
+between turns (`while True: with connect(dsn) as conn: ...; time.sleep(interval)`), or a loop that counts rather
+than walks data (`while True:`, `for rank in range(low, high)`) calling a method of the class that loops itself
+(`await self._index(rank)` streaming every row of that rank), one connection per indexing phase; reconnect-on-demand guards (`if conn is None or
 conn.closed: conn = psycopg.connect(...)`). SQLite (`sqlite3.connect`,
 `aiosqlite.connect`) is a local file, not a server: opening one costs a file open and
 is not reported. Test files are not audited.
@@ -212,6 +215,7 @@ SCHEMA_SET_UP_CALLS = {"create_all", "drop_all"}
 SCHEMA_SET_UP_SQL = re.compile(r"(?i)\s*(CREATE|DROP)\s+(DATABASE|SCHEMA|TABLE)\b")
 # Switches of a development set-up: ``settings.DEBUG``, ``config("LOCAL_DEV")``, ``app.debug``.
 DEVELOPMENT_FLAG = re.compile(r"(?i)(^|[._])(debug|local_dev|dev_mode|development)$")
+SLEEPS = {"time.sleep", "asyncio.sleep", "gevent.sleep", "trio.sleep", "anyio.sleep"}
 HELPER_DEPTH = 3  # how many calls deep a helper called from a handler still counts as per-request
 # Airflow DbApiHook methods that open a connection with get_conn() and close it when the statement is done.
 AIRFLOW_HOOK_QUERIES = {"run", "get_records", "get_first", "get_pandas_df", "get_df"}
@@ -259,7 +263,7 @@ def check(project: Project) -> Iterator[Finding]:
             where = f"in {how}" if direct else f"in {fn.name}(), called from {how}"
             yield _finding(module, call, Confidence.high if direct else Confidence.medium,
                            f"{name}() opens a new {what} {where}: one per {unit}", factory=factory)
-        elif _per_iteration(module, call):
+        elif _per_iteration(module, call) and not _turn_is_a_cycle(project, module, enclosing_loops(module, call)[0]):
             yield _finding(module, call, Confidence.medium,
                            f"{name}() opens a new {what} on every loop iteration",
                            f"open one {what} before the loop and reuse it in every iteration", factory=factory)
@@ -587,7 +591,7 @@ def _per_iteration_through_methods(project: Project, modules: list[SourceModule]
                 continue
             loop = enclosing_loops(module, call)[0]
             cls = next((p for p in ancestors(module, call) if isinstance(p, ast.ClassDef)), None)
-            if cls is None or _retry_loop(module, call, loop):
+            if cls is None or _retry_loop(module, call, loop) or _turn_is_a_cycle(project, module, loop):
                 continue
             reached = _reach_opener(project, module, cls, func.attr, opening, HELPER_DEPTH, set())
             if reached is not None:
@@ -1137,6 +1141,35 @@ def _per_iteration(module: SourceModule, call: ast.Call) -> bool:
     if _uses_loop_variable(call, loop) or _lazy_guard(module, call, loop):
         return False
     return not _retry_loop(module, call, loop)
+
+
+def _turn_is_a_cycle(project: Project, module: SourceModule, loop: ast.AST) -> bool:
+    """A turn of ``loop`` is a cycle of work, not one item: the loop waits between turns (``time.sleep(interval)``
+    in a polling worker), or it counts rather than walks data (``while True:``, ``for rank in range(lo, hi)``)
+    and each turn runs a method that loops itself (``await self._index(runner)`` streaming the rows of a whole
+    rank): one connection per cycle or phase serves many rows."""
+    calls = [n for n in walk_function_body(loop) if isinstance(n, ast.Call)]
+    if any(qualified(module, c.func) in SLEEPS for c in calls):
+        return True
+    counts = isinstance(loop, ast.While) or isinstance(loop, (ast.For, ast.AsyncFor)) and \
+        isinstance(loop.iter, ast.Call) and dotted(loop.iter.func) == "range"
+    cls = next((p for p in ancestors(module, loop) if isinstance(p, ast.ClassDef)), None)
+    return counts and cls is not None and any(
+        isinstance(c.func, ast.Attribute) and dotted(c.func.value) == "self"
+        and _method_loops(project, module, cls, c.func.attr, HELPER_DEPTH, set()) for c in calls)
+
+
+def _method_loops(project: Project, module: SourceModule, cls: ast.ClassDef, name: str, depth: int,
+                  seen: set) -> bool:
+    """``self.<name>()`` on an instance of ``cls`` runs a loop, itself or through its own ``self.`` calls."""
+    found = method_in_hierarchy(project, module, cls, name)
+    if found is None or found[1] in seen:
+        return False
+    seen.add(found[1])
+    body = list(walk_function_body(found[1]))
+    return any(isinstance(n, (ast.For, ast.AsyncFor, ast.While)) for n in body) or depth > 0 and any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and dotted(n.func.value) == "self"
+        and _method_loops(project, module, cls, n.func.attr, depth - 1, seen) for n in body)
 
 
 def _uses_loop_variable(call: ast.Call, loop: ast.AST) -> bool:

@@ -38,7 +38,9 @@ HTTP sessions/clients (`requests.Session`, `httpx.Client`/`AsyncClient`,
 `aiohttp.ClientSession`), HTTP responses requested with `stream=True` (`requests.get(url, stream=True)`,
 `session.post(..., stream=True)`), which hold their pooled connection until closed or read to the end
 (`for chunk in r.iter_content()` run to its end, `.content`, `.json()`: a release; a loop that may `break` or
-`return` first is not; an iterator handed on, `StreamingHttpResponse(r.iter_content())`, is drained by its taker), Redis clients (`redis.from_url`, `redis.Redis(...)`, arq's `await create_pool(settings)`: each builds a
+`return` first is not; an iterator handed on, `StreamingHttpResponse(r.iter_content())`, is drained by its taker; nor
+one requested from a session entered by `with`, `with requests.Session() as s: r = s.get(url, stream=True)`, whose
+exit closes the session's pool and the response's connection with it), Redis clients (`redis.from_url`, `redis.Redis(...)`, arq's `await create_pool(settings)`: each builds a
 connection pool of its own; not one over a pool it is given), clients of other servers (ldap3's `Connection` and python-ldap's
 `ldap.initialize`, closed by `unbind()`/`unbind_s()`; `pymongo.MongoClient`; GitPython's `git.Repo(path)`, whose
 object database runs `git cat-file` processes until `close()`; `Elasticsearch`/`OpenSearch`
@@ -105,7 +107,8 @@ yielded to the caller (also as what its method returns, the same object: a curso
 and sqlite3, `return cur.execute(sql)`; not in a module using only psycopg2 or a MySQL driver, whose `execute()`
 returns None or a row count), stored on an attribute (`self.conn = ...`, `app.state.pool =
 ...`, `setattr(client, "session", session)`, a module global: `global _proc; _proc = proc`) or in a container (`pools[name] = ...`, `conns.append(...)`), passed to a class
-constructor whose object is returned or stored (`return Repository(conn)`), to a method of `self` (not one of
+constructor whose object is returned or stored (`return Repository(conn)`), to the `__init__` of the object being
+built (`super().__init__(file, name)` in an `UploadedFile` subclass, which keeps and closes it), to a method of `self` (not one of
 the class that only calls the resource's methods, `self._submit(session, data)`, which keeps nothing) or a
 setter (`self.set_socket(sock)`, `loop.add_reader(sock, ...)`), or to a call whose
 result is returned or stored (`return send_file(handle)`, `transport =
@@ -202,7 +205,9 @@ Decisions:
   leak of the connection on an error is the connection's finding), or of one taken from an accessor that keeps
   it on `flask.g` (`self.get_db().cursor()`: the request's teardown closes it), or of a connection parameter
   that every caller holds in a `with` (`with connect(db) as conn: drop_schema(name, conn)`: its exit closes the
-  connection, psycopg 3's, and a client-side cursor holds nothing on the server). Other client-side cursors get
+  connection, psycopg 3's, and a client-side cursor holds nothing on the server). Nor is Django's
+  `connection.cursor()` closed later in the body but not in a `finally`: an exception that skips the close leaves
+  a client-side wrapper freed on return, while the connection stays Django's. Other client-side cursors get
   low confidence (freed when the name goes out of scope on CPython); server-side
   (named) cursors get high confidence, they hold a portal open on the server. A cursor of `self` in a method
   of a library's connection (a database backend's `_start_transaction_under_autocommit(self)`:
@@ -1413,7 +1418,8 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
                         f"{kind} from {factory}() is closed in a `finally`, but the `{leaves}` on line "
                         f"{exit_first.lineno} leaves the function before that `try` begins and leaks it",
                         "open it just before the `try` (after the checks), or use `with`")
-    if usage.owned or kind == "engine" and not usage.closes and usage.unawaited_close is None:
+    if usage.owned or kind == "engine" and not usage.closes and usage.unawaited_close is None \
+            or kind == "streamed HTTP response" and _requested_in_with_block(module, call):
         return None  # an engine made and dropped is a new engine per call: R4.connect-per-request judges that
     if kind == "process" and (unread := _unread_output_pipe(fn, call, name, [c for c, _ in usage.closes])):
         return _finding(module, call, kind, factory, Confidence.medium,
@@ -1463,8 +1469,8 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
                             f"{kind} from {factory}() is closed on line {first_close.lineno}, but the `{leaves}` on "
                             f"line {exit_first.lineno} leaves the function before that and leaks it",
                             _fix(kind, factory, name))
-        if not _can_raise_between(fn, call, first_close):
-            return None
+        if not _can_raise_between(fn, call, first_close) or factory.startswith("django.db."):
+            return None  # Django's client-side cursor, if an exception skips its close, is freed on return
         if kind == "file" and _one_write_then_closed(module, call, name, first_close):
             return None  # ``fp = open(p, "w"); fp.write(data); fp.close()``: only a failing write leaks it
         if kind == "process":
@@ -1502,6 +1508,20 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
         "garbage collector)" if kind == "cursor" else ""
     return _finding(module, call, kind, factory, confidence, f"{kind} from {factory}() is never closed{consequence}",
                     _fix(kind, factory, name))
+
+
+def _requested_in_with_block(module: SourceModule, call: ast.Call) -> bool:
+    """``with requests.Session() as session: r = session.get(url, stream=True)``: the session's exit closes its
+    connection pool, and the connection the response holds with it."""
+    receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+    return isinstance(receiver, ast.Name) and _inside_with_of(module, call, receiver.id)
+
+
+def _inside_with_of(module: SourceModule, node: ast.AST, name: str) -> bool:
+    """``node`` runs inside a ``with ... as <name>:`` block."""
+    return any(isinstance(outer, (ast.With, ast.AsyncWith)) and any(
+        isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == name for item in outer.items)
+        for outer in ancestors(module, node))
 
 
 def _set_up_step(project: Project, module: SourceModule, fn: ast.AST, depth: int = SET_UP_DEPTH) -> bool:
@@ -1897,6 +1917,8 @@ def _callee_verdict(module: SourceModule, call: ast.Call) -> str:
         return "sink"
     if name == "setattr":
         return "owner"  # ``setattr(client, "session", session)``: stored on an object
+    if _initialises_the_object(call):
+        return "owner"  # ``super().__init__(file, name)``: the base class keeps it on the object being built
     if isinstance(call.func, ast.Attribute) and (
             last in STORING_METHODS or last.startswith(OWNING_PREFIXES)
             or isinstance(call.func.value, ast.Name) and call.func.value.id == "self"):
@@ -1904,6 +1926,13 @@ def _callee_verdict(module: SourceModule, call: ast.Call) -> str:
     if last[:1].isupper():
         return "constructor"
     return "uses"
+
+
+def _initialises_the_object(call: ast.Call) -> bool:
+    """``super().__init__(...)`` or ``Base.__init__(self, ...)``: an ``__init__`` run on the object being built."""
+    receiver = call.func.value if method_name(call) == "__init__" and isinstance(call.func, ast.Attribute) else None
+    return isinstance(receiver, ast.Call) and dotted(receiver.func) == "super" or \
+        isinstance(receiver, ast.Name) and bool(call.args) and dotted(call.args[0]) == "self"
 
 
 def _is_cleanup_call(call: ast.Call) -> bool:
@@ -2083,10 +2112,7 @@ def _entered_by_every_caller(project: Project, module: SourceModule, fn: ast.AST
                 continue
             given = keyword(call, parameter) or (
                 call.args[index] if index is not None and index < len(call.args) else None)
-            if not (isinstance(given, ast.Name) and any(
-                    isinstance(outer, (ast.With, ast.AsyncWith)) and any(
-                        isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == given.id
-                        for item in outer.items) for outer in ancestors(other, call))):
+            if not (isinstance(given, ast.Name) and _inside_with_of(other, call, given.id)):
                 return False
             called = True
     return called
