@@ -2918,7 +2918,8 @@ def _opens_transaction(module: SourceModule, project: Project | None, call: ast.
     if method_name(call) in _TX_METHODS and (name.split(".")[-1] in ("atomic",) or _tx_receiver(call, scope)):
         return True
     if name in ("psycopg.connect", "psycopg2.connect", "sqlite3.connect"):
-        return True
+        autocommit = keyword(call, "autocommit")  # an autocommit connection commits each statement on its own
+        return not (isinstance(autocommit, ast.Constant) and autocommit.value is True)
     if DATABASE_TRANSACTION_HELPER.fullmatch(name.split(".")[-1]):
         return True  # the code base's helper handing out the database's transaction (peewee db.transaction())
     if _hands_out_cursor(module, project, call) and _commits_on_exit(project, project_class(module, project, call.func)):

@@ -200,7 +200,7 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, http, web
 from audit_lib.pyast import (FUNCTION_TYPES, ancestors, annotation_expr, decorator_names, dotted, enclosing_loops,
-                             functions, is_none, keyword, string_value, walk_function_body)
+                             functions, is_none, string_value, walk_function_body)
 from audit_lib.registry import rule
 from audit_lib.rules.r2_atomic._common import implementations, in_atomic_dispatch_view, is_abstract
 from audit_lib.source import Project, SourceModule, is_management_command
@@ -1149,25 +1149,10 @@ def _called_in_transaction(module: SourceModule, project: Project, call: ast.AST
     if caller is module.tree:
         return False
     owner = module.parents.get(caller)
-    return db.in_transaction(module, call, caller, project) and not _only_in_autocommit_connections(
-        module, project, call, caller) or (
+    return db.in_transaction(module, call, caller, project) or (
         caller.name in ADMIN_SAVE_HOOKS and isinstance(owner, ast.ClassDef) and _admin_class(owner)) or (
         in_atomic_dispatch_view(module, project, caller)) or (
         levels > 1 and _every_caller_in_transaction(module, project, caller, levels - 1))
-
-
-def _only_in_autocommit_connections(module: SourceModule, project: Project, call: ast.AST, caller: ast.AST) -> bool:
-    """``call`` sits in no transaction block but ``with psycopg.connect(url, autocommit=True) as conn:``, which
-    hands out a connection committing each statement on its own, not a transaction."""
-    blocks = [node for node in ancestors(module, call)
-              if isinstance(node, (ast.With, ast.AsyncWith)) and db.is_transaction_with(module, node, project)]
-    return bool(blocks) and not db.is_transaction_function(module, caller, project) and all(
-        any(_autocommit_connect(item.context_expr) for item in block.items) for block in blocks)
-
-
-def _autocommit_connect(expr: ast.expr) -> bool:
-    setting = keyword(expr, "autocommit") if isinstance(expr, ast.Call) else None
-    return isinstance(setting, ast.Constant) and setting.value is True
 
 
 def _admin_class(cls: ast.ClassDef) -> bool:
