@@ -22,7 +22,10 @@ day_copy = copy.copy(day)`, `day_copy.save()`), a user made by `User.objects.cre
 function that commits the session (`site_settings.set(...)`, `user.settings.set(...)`), a Django many-to-many field's
 (or its other side's, `project.team_set`) `set`/`add`/`remove`/`clear` on an object the function writes or a DRF serializer's `update` is
 handed, also in a helper the object is handed to (`bookmark.save()`, then `update_tags(bookmark,
-names)` running `bookmark.tags.set(...)`), which writes the field's link table) to two or
+names)` running `bookmark.tags.set(...)`), which writes the field's link table; in a Django model's `save`/`delete`
+override, `super().save(*args, **kwargs)` writing the model's row; in a `post_save` receiver (`@receiver(post_save,
+sender=Project)`, `post_save.connect(handler, sender=apps.get_model("projects", "Project"))`), the sender's row that
+`save()` wrote before sending it) to two or
 more tables when those writes do not share one transaction:
 
 - with drivers that commit every statement on their own (asyncpg, encode/databases,
@@ -51,7 +54,8 @@ transaction and is not reported. Neither are:
   returned (`DELETE FROM aliases ... RETURNING tag_id`, then `DELETE FROM tags WHERE id = $1`
   with it): those are parts of one removal;
 - a get-or-create/upsert (also Django's `bulk_create(..., ignore_conflicts=True)`) followed by
-  another write, also written inline (`if row is None:
+  another write (an `update_or_create`, which changes the row it finds, only when what follows is an upsert too
+  or a delete, or a helper making only those: a sync run again comes out the same), also written inline (`if row is None:
   row = Model(...)`, `except DoesNotExist: create`, `try: blob.save()` / `except IntegrityError: blob =
   Blob.objects.get(...)`) or in a helper that inserts only when its own
   lookup finds nothing (`department = save_department(data)`, `if found := lookup(): return found /
@@ -103,7 +107,10 @@ transaction and is not reported. Neither are:
   through a `@contextmanager` the work runs in (`with queue.dequeued(instance): ...`): committed
   apart on purpose, before the work and apart from its result; a prerequisite filled in when missing (`if not
   user.ssh_key: refresh_ssh_key(user)` setting `user.ssh_key`, `if not project:
-  create_project_model(...)`); and a loop that runs each item in its own transaction and goes on
+  create_project_model(...)`); a field of another row filled in after the change when found empty (`if
+  self.session.day_id is None:` ... `self.session.save(update_fields=["day"])`), filled in by the next run; a
+  row a `post_save` receiver makes through a helper named for making it if missing
+  (`create_notify_policy_if_not_exists(...)`), made again on the row's next save; and a loop that runs each item in its own transaction and goes on
   when one fails (an import that counts its errors), which keeps what succeeded on purpose;
 - writes with a call to another service between them (an HTTP request, a service's SDK such as
   Taskcluster's `queue.createTask(...)`, mail), in the lines between them, in a loop around the first
@@ -145,8 +152,12 @@ transaction and is not reported. Neither are:
 - Django projects with `ATOMIC_REQUESTS`, the methods of a class-based view whose `dispatch` (its own
   or a base class's) runs the request in `transaction.atomic()` (also `@method_decorator(transaction.atomic,
   name="dispatch")`, or through a decorator of the code base whose wrapper runs it in a transaction block,
-  `return atomic_for_request_method(super().dispatch)(request, *args, **kwargs)`) and helpers called only from them, and Django model `save`/`delete` overrides,
-  signal receivers, a `ModelAdmin`'s `save_model`/`save_formset`/`save_related`/`delete_model`
+  `return atomic_for_request_method(super().dispatch)(request, *args, **kwargs)`) and helpers called only from them,
+  receivers of the signals Django sends inside its own `atomic()` (`pre_delete`/`post_delete` from a deletion,
+  `m2m_changed` from a related manager) or of the code base's own signals (not `pre_save`/`post_save`: `save()`
+  sends them outside any block of its own, so without `ATOMIC_REQUESTS` or a caller's `atomic()` a `save()`
+  override or `post_save` receiver writing another table commits each write apart), a `save`/`delete` of a class
+  that is no Django model, a `ModelAdmin`'s `save_model`/`save_formset`/`save_related`/`delete_model`
   (the admin's change and delete views run them inside `transaction.atomic()`) and the `create`/`update` of a DRF serializer nested in a serializer
   whose own `create`/`update` is atomic, or of a serializer that every view naming it (`serializer_class`)
   saves in a `perform_create`/`perform_update` under `@transaction.atomic` (its own or a base's), or of a
@@ -209,7 +220,8 @@ FIX = ("put all the writes in one transaction and commit once after the last: `a
        "(asyncpg/psycopg 3), `with session.begin():` (SQLAlchemy), `with transaction.atomic():` (Django), or "
        "remove the commit() between the writes")
 UPSERT_HELPER = re.compile(r"get_or_create|get_or_add|upsert|create_or_update|create_or_get|ensure_|maybe_create|"
-                           r"create_if_(missing|absent|not_exists?)|create_missing")
+                           r"create_(\w+_)?if_(missing|absent|not_exists?)|create_missing")
+UPDATES_FOUND = {"update_or_create", "aupdate_or_create"}  # the found row is changed too: a retry does not reuse it as is
 TASK_DECORATORS = {"task", "shared_task", "actor", "periodic_task"}
 GETTER = re.compile(r"(a?get|load|fetch|find|lookup)_")
 SAMPLE_DATA = re.compile(r"^(seed|seeds|seeding|dummy|fake|initdb|init_db|populate|sample_data|demo_data)"
@@ -256,6 +268,7 @@ SETTINGS_WRITES = {"set", "set_multi", "delete", "delete_all"}
 SCHEDULER_MODELS = "django_celery_beat."  # the periodic task scheduler's tables: configuration, not a job's progress
 CALLER_LEVELS = 4  # calls up: a request handler reaches the service that writes through a few helpers
 SERVICE_CALL_DEPTH = 5  # helpers deep: a service's client sits a few layers below the code that writes
+SIGNALLING_SAVE = "post_save sender"  # the receiver of the synthetic write standing for the save that sent post_save
 DATABASE_ERROR = re.compile(r"(SQLAlchemy|Database|DBAPI|Operational|Peewee|DB)Error")
 
 
@@ -269,6 +282,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
     mapped = db.uses_database(module) and any(module.imports_module(lib) for lib in SQLALCHEMY)
     for fn in functions(module.tree):
         ops = db.with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
+        if "super(" in module.text and getattr(fn, "name", "") in ("save", "delete"):
+            ops = _with_overridden_save(module, fn, ops)
         if mapped and any(op.kind == db.COMMIT for op in ops):
             ops = _with_flushed_changes(module, fn, ops)
         if "settings." in module.text and any(op.kind == db.COMMIT and not op.through for op in ops):
@@ -285,6 +300,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             ops = _with_reached_row_writes(module, project, fn, ops)
         if ".set(" in module.text or ".add(" in module.text or ".clear(" in module.text:
             ops = _with_relation_sets(module, project, fn, ops)
+        if "post_save" in module.text or fn.name in _post_save_senders(project):
+            ops = _with_signalling_save(module, project, fn, ops)
         scratch = _temporary_tables(fn)
         if scratch:
             ops = [op for op in ops if not (op.is_write and op.tables and op.tables <= scratch)]
@@ -300,6 +317,61 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         finding = _split_writes(module, project, fn, ops, in_caller_tx)
         if finding is not None:
             yield finding
+
+
+def _with_overridden_save(module: SourceModule, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
+    """A Django model's ``save``/``delete`` override: ``super().save(*args, **kwargs)`` writes the model's own
+    row, in a statement of its own when no transaction is open."""
+    model = db._django_model_class(module, fn)
+    added = [db.DbOp(node, db.DELETE if fn.name == "delete" else db.WRITE, frozenset({model}), "django", fn.name,
+                     "super", autocommit=True, confidence=Confidence.medium)
+             for node in walk_function_body(fn) if model is not None and _calls_inherited(node, fn.name)
+             and not any(op.call is node for op in ops)]
+    return sorted([*ops, *added], key=lambda o: (o.call.lineno, o.call.col_offset)) if added else ops
+
+
+def _with_signalling_save(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
+    """A Django ``post_save`` receiver (``@receiver(post_save, sender=Project)``, ``post_save.connect(handler,
+    sender=Project)``) runs after ``save()`` wrote the sender's row, in a statement of its own when the caller
+    opened no transaction: that write, at the receiver, before its own."""
+    sender = next((_signal_sender(d) for d in fn.decorator_list if isinstance(d, ast.Call)
+                   and (dotted(d.func) or "").split(".")[-1] == "receiver" and _signal_sender(d)), None)
+    at = next((d for d in fn.decorator_list if sender is not None and _signal_sender(d) == sender), None)
+    if sender is None and fn.name in _post_save_senders(project) and isinstance(module.parents.get(fn), ast.Module):
+        sender = _post_save_senders(project)[fn.name]
+        at = ast.copy_location(ast.Call(func=ast.Name(id=fn.name, ctx=ast.Load()), args=[], keywords=[]), fn)
+    if sender is None or at is None:
+        return ops
+    return [db.DbOp(at, db.WRITE, frozenset({sender}), "django", "save", SIGNALLING_SAVE, autocommit=True,
+                    confidence=Confidence.medium), *ops]
+
+
+def _signal_sender(node: ast.AST) -> str | None:
+    """The model of ``receiver(post_save, sender=Model)`` / ``post_save.connect(handler, sender=Model)``."""
+    if not isinstance(node, ast.Call) or not node.args or (dotted(node.args[0]) or "").split(".")[-1] != "post_save" and not (
+            isinstance(node.func, ast.Attribute) and (dotted(node.func.value) or "").split(".")[-1] == "post_save"):
+        return None
+    given = next((k.value for k in node.keywords if k.arg == "sender"), None)
+    if isinstance(given, ast.Call) and (dotted(given.func) or "").endswith("get_model") and given.args:
+        given = given.args[-1]  # apps.get_model("projects", "Project")
+    model = string_value(given) if isinstance(given, ast.Constant) else dotted(given) if given is not None else None
+    return model.split(".")[-1] if model else None
+
+
+def _post_save_senders(project: Project) -> dict[str, str]:
+    """Function name -> the model whose ``save()`` it receives through ``post_save.connect(fn, sender=Model)``,
+    for names connected to one model only."""
+    if "r2.post_save_senders" not in project.facts:
+        found: dict[str, set[str]] = {}
+        for module in project.modules:
+            if "post_save" not in module.text or db.skipped_module(module):
+                continue
+            for call in module.nodes_of(ast.Call):
+                if isinstance(call.func, ast.Attribute) and call.func.attr == "connect" and _signal_sender(call):
+                    found.setdefault((dotted(call.args[0]) or "").split(".")[-1], set()).add(_signal_sender(call))
+        project.facts["r2.post_save_senders"] = {name: next(iter(models)) for name, models in found.items()
+                                                 if name and len(models) == 1}
+    return project.facts["r2.post_save_senders"]
 
 
 def _temporary_tables(fn: ast.AST) -> set[str]:
@@ -985,15 +1057,17 @@ def _hand_run_script(module: SourceModule) -> bool:
 
 
 def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST, project: Project) -> bool:
-    """Django model ``save``/``delete`` overrides and signal receivers run inside the transaction of
-    the code that saves the instance; whether that code opened one is not visible here. The Django
+    """A ``save``/``delete`` method of a class that is no Django model, and receivers of signals sent inside a
+    transaction (``pre_delete``/``post_delete``, ``m2m_changed``) or of the code base's own signals, run inside the
+    transaction of their caller. Not a Django model's ``save``/``delete`` override nor a ``pre_save``/``post_save``
+    receiver: ``Model.save()`` opens no block around them, so in autocommit each of their writes commits apart. The Django
     admin's change and delete views run a ``ModelAdmin``'s ``save_model``/``save_formset``/
     ``save_related``/``delete_model`` inside their own ``transaction.atomic()``. So does the
     ``create``/``update`` of a DRF serializer nested in another serializer whose own ``create``/
     ``update`` is atomic: DRF leaves nested writes to the parent, which calls it; and that of a serializer
     every view naming it saves in an atomic ``perform_create``/``perform_update`` (its own or a base's)."""
     owner = module.parents.get(fn)
-    if fn.name in ("save", "delete") and isinstance(owner, ast.ClassDef):
+    if fn.name in ("save", "delete") and isinstance(owner, ast.ClassDef) and db._django_model_class(module, fn) is None:
         return True
     if fn.name in ADMIN_SAVE_HOOKS and isinstance(owner, ast.ClassDef) and _admin_class(owner):
         return True
@@ -1003,9 +1077,24 @@ def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST, project: Pro
         return True
     if in_atomic_dispatch_view(module, project, fn):
         return True
-    return any(name.split(".")[-1] == "receiver" for name in decorator_names(module, fn)) or (
-        fn.name in _model_signal_receivers(project)) or (
+    return _receives_in_transaction(module, fn) or (fn.name in _model_signal_receivers(project)) or (
         not _route_handler(module, project, fn) and _every_caller_in_transaction(module, project, fn))
+
+
+def _receives_in_transaction(module: SourceModule, fn: ast.AST) -> bool:
+    """A ``@receiver(...)`` of signals sent inside a transaction (``pre_delete``/``post_delete`` from the
+    deletion's ``atomic()``, ``m2m_changed`` from the related manager's) or of signals the code base sends
+    itself. Not of ``pre_save``/``post_save``: ``Model.save()`` sends them outside any block of its own, so
+    in autocommit the receiver's writes each commit apart."""
+    for decorator in getattr(fn, "decorator_list", []):
+        call = decorator if isinstance(decorator, ast.Call) else None
+        if (dotted(call.func if call else decorator) or "").split(".")[-1] != "receiver":
+            continue
+        first = call.args[0] if call and call.args else None
+        signals = first.elts if isinstance(first, (ast.List, ast.Tuple)) else [first]
+        if not any((dotted(s) or "").split(".")[-1] in SAVE_SIGNALS for s in signals if s is not None):
+            return True
+    return False
 
 
 def _on_callers_connection(fn: ast.AST, ops: list[db.DbOp]) -> bool:
@@ -1025,7 +1114,8 @@ def _names_in_call(call: ast.AST) -> set[str]:
     return {receiver} | {arg.id for arg in handed if isinstance(arg, ast.Name)}
 
 
-MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed"})
+MODEL_SIGNALS = frozenset({"pre_delete", "post_delete", "m2m_changed"})  # sent inside the deletion's/manager's atomic()
+SAVE_SIGNALS = frozenset({"pre_save", "post_save"})  # sent by save() outside any transaction of its own
 
 
 def _model_signal_receivers(project: Project) -> set[str]:
@@ -1341,12 +1431,17 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue  # independent clean-ups (expired rows of two tables): nothing is half-done
             if _separate_calls_of_committing_helper(module, fn, ops, earlier, later):
                 continue  # each call is one change; a gap inside the helper is reported in the helper
-            if (earlier.upsert or UPSERT_HELPER.search(earlier.through or "")
+            if ((earlier.upsert and (earlier.method not in UPDATES_FOUND or _upserts_only(module, project, later)))
+                    or UPSERT_HELPER.search(earlier.through or "")
                     or _created_if_missing(module, fn, earlier)
                     or _helper_creates_if_missing(module, project, earlier)
                     or _fills_missing_field(module, project, fn, earlier)) and not _follows_only_creation(
                     module, fn, earlier, later):
                 continue  # a row left by a get-or-create is reused by the retry: nothing is half-done
+            if earlier.receiver == SIGNALLING_SAVE and UPSERT_HELPER.search(later.through or ""):
+                continue  # made if missing by a post_save receiver: the row's next save runs it again
+            if _fills_missing_columns(module, fn, later):
+                continue  # a field of another row filled in when found empty: the next run fills it again
             if _made_on_demand(module, project, fn, earlier) or _made_on_demand(module, project, fn, later):
                 continue  # a companion row other code makes when it finds none: the next visit repairs it
             if _ensures_unrelated_row(module, fn, earlier, later):
@@ -2080,6 +2175,33 @@ def _fills_missing_field(module: SourceModule, project: Project, fn: ast.AST, wr
     assigned = {target.attr for node in walk_function_body(resolved[1]) if isinstance(node, ast.Assign)
                 for target in node.targets if isinstance(target, ast.Attribute)}
     return bool(tested & assigned)
+
+
+def _upserts_only(module: SourceModule, project: Project, write: db.DbOp) -> bool:
+    """A write that is an upsert too (``Translation.objects.update_or_create(...)`` after ``Exercise.objects.
+    update_or_create(...)``), or a helper whose writes are all upserts or deletes of rows missing from what it is
+    given (a sync of weight units), or a delete of rows such a sync writes again: run again, the whole change
+    comes out the same."""
+    if write.upsert or write.kind == db.DELETE:
+        return True
+    resolved = db.resolve_function(module, project, write.call) if write.through and isinstance(write.call, ast.Call) \
+        else None
+    writes = [op for op in db.expanded_ops(*resolved[:1], project, resolved[1]) if op.is_write] if resolved else []
+    return bool(writes) and all(op.upsert or op.kind == db.DELETE for op in writes)
+
+
+def _fills_missing_columns(module: SourceModule, fn: ast.AST, write: db.DbOp) -> bool:
+    """``row.save(update_fields=["day"])`` under ``if row.day_id is None:``: only fields the enclosing tests
+    found empty are written; a run that stops before it leaves them empty, and the next run fills them in."""
+    call = write.call
+    fields = next((k.value for k in call.keywords if k.arg == "update_fields"), None) if isinstance(call, ast.Call) \
+        and write.method == "save" else None
+    names = {string_value(e) for e in fields.elts} if isinstance(fields, (ast.List, ast.Tuple)) else set()
+    if not names or None in names:
+        return False
+    tested = {name.removesuffix("_id") for parent in takewhile(lambda a: a is not fn, ancestors(module, call))
+              if isinstance(parent, ast.If) for name in _missing_tested(parent.test)}
+    return {name.removesuffix("_id") for name in names} <= tested
 
 
 def _outermost_span(spans: list[tuple[int, int]], line: int) -> tuple[int, int] | None:
