@@ -34,7 +34,8 @@ In code it reports:
 - `float` annotations of money names: `Mapped[float]`, dataclass, pydantic and SQLModel
   fields, attributes, parameters and the return type of money-named functions;
 - `float(...)` applied to a money-named value (`float(row["price"])`,
-  `float(order.total)`, a form field's `float(form.amount.data)`) or assigned to a money
+  `float(order.total)`, a form field's `float(form.amount.data)`, a django-money `MoneyField`
+  of the project's models whatever its name, `float(project.amount_offered.amount)`) or assigned to a money
   name, also as a keyword (`Bill(amount=float(raw))`); not `float("-inf")`, a sentinel for `max()`;
   not a value only shown or serialized
   for output, never computed with: a value of a dict literal (a response body, a chart's
@@ -462,7 +463,7 @@ def _findings(module: SourceModule, flask_sqlalchemy: bool, money: bool,
         elif isinstance(node, ast.keyword) and node.arg and isinstance(module.parents.get(node), ast.Call):
             yield from _assignment(module, node.arg, node.value, node.value, flask_sqlalchemy, money)  # Bill(amount=float(x))
         elif isinstance(node, ast.Call) and _is_float_call(module, node):
-            subject = _money_subject(node.args[0], money)
+            subject = _money_subject(node.args[0], money) or _money_field_read(node.args[0], _money_fields(project))
             parent = module.parents.get(node)
             if not subject or _for_display(module, node) or _holds_a_rate(module, node, subject) \
                     or _returned_for_minor_units(module, node, project):
@@ -657,6 +658,29 @@ def _money_subject(node: ast.expr, money: bool) -> str | None:
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
         name = string_value(node.args[0])
     return name if is_money_name(name, money) else None
+
+
+MONEY_FIELDS = "T.float-money:money-fields"
+MONEY_FIELD_CLASSES = {"djmoney.models.fields.MoneyField", "djmoney.models.fields.Money", "djmoney.money.Money"}
+
+
+def _money_fields(project: Project) -> frozenset[str]:
+    """The fields the project's models declare as django-money ``MoneyField``s: money whatever their name says
+    (``amount_offered``, read as ``project.amount_offered.amount``)."""
+    if MONEY_FIELDS not in project.facts:
+        project.facts[MONEY_FIELDS] = frozenset(
+            name for module in project.modules if "MoneyField" in module.text and not runs_offline(module, project)
+            for node in module.nodes_of(ast.Assign)
+            if isinstance(node.value, ast.Call) and call_name(module, node.value) in MONEY_FIELD_CLASSES
+            and isinstance(module.parents.get(node), ast.ClassDef) and (name := _target_name(node.targets[0])))
+    return project.facts[MONEY_FIELDS]
+
+
+def _money_field_read(node: ast.expr, fields: frozenset[str]) -> str | None:
+    """The ``MoneyField`` a value is read from: ``project.amount_offered`` or its ``.amount`` (the Decimal)."""
+    if isinstance(node, ast.Attribute) and node.attr == "amount" and isinstance(node.value, ast.Attribute):
+        node = node.value
+    return node.attr if isinstance(node, ast.Attribute) and node.attr in fields else None
 
 
 # Calls that show a value to people or serialize it as a response: logs, prints, templates, JSON responses.
