@@ -50,7 +50,8 @@ Recognised handlers:
   (``add_hook("import", importapi)``, at ``/api/import``);
 - django-modern-rpc remote procedures, answered over POST: ``@rpc_method`` (``modernrpc.core``),
   ``@server.register_procedure`` of an ``RpcServer`` (also built in another file), and a decorator of the
-  code base that calls ``server.register_procedure(func, name=...)``.
+  code base that calls ``server.register_procedure(func, name=...)``; flask-xml-rpc procedures,
+  ``@handler.register`` of an ``XMLRPCHandler`` the file builds.
 """
 
 from __future__ import annotations
@@ -76,10 +77,11 @@ from audit_lib.pyast import (
 from audit_lib.source import Project, SourceModule, is_test_path
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
+XMLRPC_LIBRARIES = ("flaskext.xmlrpc", "flask_xmlrpcre")  # flask-xml-rpc and its fork: @handler.register
 ROUTE_DECORATORS = {m.lower() for m in HTTP_METHODS} | {"route", "api_route", "websocket", "websocket_route", "view_functions"}
 WEB_FRAMEWORKS = ("fastapi", "starlette", "flask", "quart", "sanic", "aiohttp.web", "django", "rest_framework",
                   "litestar", "falcon", "tornado.web", "bottle", "connexion", "ninja", "pyramid", "cornice", "twisted.web",
-                  "infogami", "modernrpc")
+                  "infogami", "modernrpc", *XMLRPC_LIBRARIES)
 
 APP_FACTORIES: dict[str, str] = {
     "fastapi.FastAPI": "fastapi",
@@ -375,6 +377,9 @@ def _decorated_handlers(module: SourceModule, fn: ast.AST, apps: dict[str, str],
         if name in RPC_PROCEDURE_DECORATORS or (name.endswith(f".{RPC_REGISTRATION}") and module.imports_module("modernrpc")):
             yield RouteHandler(fn, "modernrpc", ("POST",), None, dec)  # a remote procedure: JSON-RPC/XML-RPC POSTs
             return
+        if _xmlrpc_registration(module, dec):
+            yield RouteHandler(fn, "flask", ("POST",), None, dec)  # a remote procedure: XML-RPC POSTs
+            return
         if name in LITESTAR_HANDLERS:
             path = string_value(dec.args[0]) if isinstance(dec, ast.Call) and dec.args else \
                 string_value(keyword(dec, "path")) if isinstance(dec, ast.Call) else None
@@ -398,6 +403,24 @@ def _decorated_handlers(module: SourceModule, fn: ast.AST, apps: dict[str, str],
                 framework = "flask"  # an injected blueprint: Flask-style @bp.route("/x", methods=[...])
         yield RouteHandler(fn, framework, _decorator_methods(dec, verb, framework), path, dec)
         return
+
+
+def _xmlrpc_registration(module: SourceModule, dec: ast.expr) -> bool:
+    """``@handler.register`` (or ``@handler.register("name")``) of flask-xml-rpc, on a handler the file builds
+    (``handler = XMLRPCHandler("api")``, or a namespace of one): the function answers calls POSTed to the
+    handler's endpoint."""
+    target = dec.func if isinstance(dec, ast.Call) else dec
+    if not (isinstance(target, ast.Attribute) and target.attr == "register" and isinstance(target.value, ast.Name)) \
+            or not any(module.imports_module(lib) for lib in XMLRPC_LIBRARIES):
+        return False
+    for node in module.nodes_of(ast.Assign):
+        if any(isinstance(t, ast.Name) and t.id == target.value.id for t in node.targets) \
+                and isinstance(node.value, ast.Call):
+            built = node.value.func
+            if (dotted(built) or "").rsplit(".", 1)[-1] == "XMLRPCHandler" \
+                    or isinstance(built, ast.Attribute) and built.attr == "namespace":
+                return True
+    return False
 
 
 def _request_methods(dec: ast.expr) -> tuple[str, ...]:

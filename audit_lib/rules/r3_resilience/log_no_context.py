@@ -55,13 +55,21 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   of a Django or DRF class-based view, or of a mixin of the code base only views are built on: `get_context_data`,
   `form_valid`, `perform_create`, a `self._post2(request)` helper, as the view is built for each request; an
   authentication backend's `authenticate(self, request, ...)`, run for each login; a message consumer's callback,
-  `__call__(self, message)` in a module of fedora-messaging, run for each message),
+  `__call__(self, message)` in a module of fedora-messaging, run for each message; a Django middleware's hook,
+  `process_response(self, request, response)` or the `__call__(self, request)` of one built with `get_response`;
+  a function that must be handed the incoming request and reads what only an incoming request has,
+  `get_hat_from_request(request)` reading `request.POST` or `request.user`, whoever calls it: a command has no
+  request to give it; XML-RPC procedures, `@handler.register` of flask-xml-rpc, are route handlers),
   or in helpers that only request handlers call (every
   call of the helper's name in service code is in a handler, a Flask `before_request`-style
   hook, or another such helper, up to three levels, leaving out the calls that the calling file's
   imports send to another module-level function of that name, `warehouse.refresh_stock(...)` for
   `services.refresh_stock`; a FastAPI `Depends(...)` dependency is
-  one; a helper also called by a job or a command is not one, nor a Celery task: its worker runs it), on the usual logger names or
+  one; so is a function never called by name but kept in a table of its file that only such code reads,
+  `EVENT_HANDLERS = {"user.created": handle_user_created}` read by the webhook view's `get_event_handler()`;
+  a helper also called by a job or a command is not one, nor a Celery task: its worker runs it), on the usual logger names
+  (also reached through an object, `flask.current_app.logger`, or fetched on the spot,
+  `logging.getLogger(__name__).warning(...)`) or
   a project's named logger (`logger_api`, `audit_logger`), whose only content is a string interpolated on the
   spot (an f-string, `"..." % x`, `"...".format(x)`, also of a translated text, `_("%s logged in") % user`, string
   concatenation; also through a local
@@ -69,10 +77,12 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   `except` caught (`logger.error(e)`, `logger.exception(str(e))`: no operation, no entity), with no
   structured context: no `extra=`, not a structlog or otherwise bound logger (a
   `LoggerAdapter`, `logger.bind(...)`), no loguru keyword arguments (loguru keeps them in
-  the record; a loguru call with only an f-string has no more context than the stdlib's). Lazy `%s`
-  arguments (`log.info("paid %s", order_id)`) are not reported, nor are debug and trace lines (a
+  the record; a loguru call with only an f-string has no more context than the stdlib's). A structlog logger's call
+  given no keyword argument, whose values are formatted into the message (`log.error("unsupported event %s",
+  event.type)`, an f-string), is reported as well: structlog's fields are its keyword arguments. Lazy `%s`
+  arguments of the stdlib's loggers (`log.info("paid %s", order_id)`) are not reported, nor are debug and trace lines (a
   developer's trace, off in production), nor is anything when a logging filter that sets fields on the
-  records (not one that only drops records), a record factory, loguru's
+  records (not one that only drops records, nor one only a command's logging set-up installs), a record factory, loguru's
   `contextualize()`/`patch()`/`configure(patcher=...)`, request context bound in structlog's contextvars
   (`bind_contextvars(request_id=...)`, merged into the records by a structlog-aware formatter) or a request-context library
   (asgi-correlation-id, django-guid, log-request-id, starlette-context) adds the request's
@@ -177,6 +187,8 @@ STRUCTURED_LOGGERS = ("structlog", "eliot")  # their log calls take key-value co
 JSON_FORMATTERS = ("pythonjsonlogger", "json_log_formatter", "ecs_logging", "jsonlogger")
 CONTEXT_LIBRARIES = ("asgi_correlation_id", "django_guid", "log_request_id", "starlette_context", "flask_log_request_id",
                      "opentelemetry.instrumentation.logging")
+FETCHED = "logging.getLogger(...)"  # a logger fetched where it logs
+LOGGER_ATTRIBUTES = {"logger", "log", "_logger", "_log", "LOGGER", "LOG"}  # flask.current_app.logger, self.app.log
 NAMED_LOGGER = re.compile(r"^_?(logger_\w+|\w+_logger)$")  # logger_api, audit_logger: the project's named loggers
 REQUEST_HOOKS = {"before_request", "before_app_request", "after_request", "after_app_request", "teardown_request"}
 GRAPHQL_LIBRARIES = ("strawberry", "graphene", "ariadne")
@@ -188,6 +200,8 @@ RESOLVER_DECORATORS = {"mutation", "field", "subscription"}  # @strawberry.mutat
 DEVELOPER_LEVELS = {"debug", "trace"}
 ERROR_LEVELS = {"error", "exception", "critical", "fatal"}
 STDLIB_GET_LOGGER = {"logging.getLogger", "logging.get_logger"}
+STRUCTLOG_GET_LOGGER = {"structlog.get_logger", "structlog.getLogger", "structlog.stdlib.get_logger"}
+STRUCTLOG_NO_CONTEXT = {"exc_info", "stack_info"}  # keyword arguments of a structlog call that are no field
 DEMO_ONLY = re.compile(r"\bnot (intended|meant|to be used) for (real|production)|\b(demo|example) only\b", re.IGNORECASE)
 LOG_SHIPPERS = ("logstash", "logstash_async", "logging_loki", "fluent", "graypy", "pygelf", "watchtower",
                 "google.cloud.logging", "google.cloud.logging_v2", "opentelemetry.sdk._logs", "seqlog")
@@ -231,6 +245,8 @@ def check(project: Project) -> Iterator[Finding]:
             yield from _prints(module, project)
         if not context_everywhere and not any(module.imports_module(lib) for lib in STRUCTURED_LOGGERS):
             bare.extend(_bare_log_calls(module, project))
+        elif not context_everywhere and module.imports_module("structlog"):
+            bare.extend(_bare_log_calls(module, project, structlog_only=True))
     if bare and not _structured_logging_in_use(project):
         yield _plain_text_logging(bare, _extras_given(project))
     else:
@@ -874,19 +890,23 @@ def _draws_on_terminal(module: SourceModule, fn: ast.AST) -> bool:
                for n in walk_nodes(fn))
 
 
-def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[LogLine]:
+def _bare_log_calls(module: SourceModule, project: Project, structlog_only: bool = False) -> Iterator[LogLine]:
+    """The request path's log calls with no structured context; in a module logging with structlog
+    (``structlog_only``), those of its structlog loggers given no keyword argument, whose values are formatted into
+    the message (``log.error("unsupported event %s", event.type)``, an f-string): no field to filter on."""
     if not route_handlers(module, project) and not _defines_request_path_helpers(module, project) \
             and not any(_request_entry(module, fn, project) for fn in module.nodes_of(*FUNCTION_TYPES)):
         return
-    stdlib_loggers = _bound_names(module, STDLIB_GET_LOGGER)
+    stdlib_loggers = _bound_names(module, STRUCTLOG_GET_LOGGER if structlog_only else STDLIB_GET_LOGGER)
     adapters = _bound_names(module, {"logging.LoggerAdapter"}) | _bound_loggers(module)
     loguru = module.imports_module("loguru")
     for node in walk_nodes(module.tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in LOG_METHODS):
             continue
-        receiver = dotted(node.func.value)
-        if receiver not in LOGGER_NAMES and receiver not in stdlib_loggers and not NAMED_LOGGER.match(receiver or "") \
-                or receiver in adapters:
+        receiver = _logger_receiver(module, node.func.value)
+        if receiver is None or receiver in adapters or (receiver not in stdlib_loggers if structlog_only else (
+                receiver not in LOGGER_NAMES and receiver not in stdlib_loggers and receiver != FETCHED
+                and not NAMED_LOGGER.match(receiver) and receiver.rpartition(".")[2] not in LOGGER_ATTRIBUTES)):
             continue
         if receiver == "logging" and qualified(module, node.func.value) != "logging":
             continue
@@ -896,7 +916,12 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[LogLine]
         rest = node.args[2:] if node.func.attr == "log" else node.args[1:]
         style = _eager_interpolation(message) or _eager_interpolation(_only_value(module, node, message)) \
             or _exception_text(module, message)
-        if style is None or rest or keyword(node, "extra") is not None or any(kw.arg is None for kw in node.keywords):
+        if structlog_only:
+            if rest and _text(message) is not None:
+                style = "a message formatted from positional arguments"
+            if style is None or any(kw.arg not in STRUCTLOG_NO_CONTEXT for kw in node.keywords):
+                continue  # key-value context, the structlog way
+        elif style is None or rest or keyword(node, "extra") is not None or any(kw.arg is None for kw in node.keywords):
             continue
         if loguru and node.keywords:
             continue  # loguru keeps a call's keyword arguments in the record's extra
@@ -911,6 +936,10 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[LogLine]
             where = f"GraphQL resolver {function.name}()"
         elif _view_method(module, function, project):
             where = f"view method {function.name}(), which runs while the view answers a request,"
+        elif _middleware_hook(module, function):
+            where = f"middleware hook {function.name}(), which runs for each request,"
+        elif _given_request(function):
+            where = f"{function.name}(), which is handed the incoming request,"
         elif _request_path_helper(module, function, project, set(), _view_entry):
             where = f"{function.name}(), which only request handlers call,"
         else:
@@ -932,6 +961,14 @@ def _bare_log_calls(module: SourceModule, project: Project) -> Iterator[LogLine]
                 "(or a structlog logger: log.info(\"order_created\", order_id=order.id))",
             confidence=Confidence.medium,
         ), _level(node), (str(module.path), function.lineno, function.name), in_views)
+
+
+def _logger_receiver(module: SourceModule, node: ast.expr) -> str | None:
+    """The dotted name a log method is called on (``logger``, ``flask.current_app.logger``), or
+    ``logging.getLogger(...)`` for a logger fetched on the spot (``logging.getLogger(__name__).warning(...)``)."""
+    if isinstance(node, ast.Call) and call_name(module, node) in STDLIB_GET_LOGGER:
+        return FETCHED
+    return dotted(node)
 
 
 def _level(call: ast.Call) -> str:
@@ -962,6 +999,8 @@ def _request_path_helper(module: SourceModule, fn: ast.AST, project: Project, se
         return True  # FastAPI runs a Depends(...) dependency for a request only
     callers = [(m, call, _enclosing(m, call)) for m, call in _calls_by_name(project).get(fn.name, [])]
     callers = [c for c in callers if c[2] is not fn and not _calls_another(module, fn, c[0], c[1], project)]  # recursion
+    if not callers and not _calls_by_name(project).get(fn.name):
+        callers = _dispatch_table_reads(module, fn, project)
     if not callers:
         return False
     for caller_module, call, outer in callers:
@@ -971,6 +1010,34 @@ def _request_path_helper(module: SourceModule, fn: ast.AST, project: Project, se
         if outer is None or not _request_path_helper(caller_module, outer, project, seen, entry):
             return False
     return True
+
+
+def _dispatch_table_reads(module: SourceModule, fn: ast.AST,
+                          project: Project) -> list[tuple[SourceModule, ast.AST, ast.AST | None]]:
+    """For a module-level function never called by name but held in a module-level table of its file
+    (``EVENT_HANDLERS = {"user.created": handle_user_created}``) and named nowhere else, the reads of that table
+    (``EVENT_HANDLERS.get(event_type)`` in ``get_event_handler()``), each with its function: whoever reads the
+    table picks the function to run."""
+    if not isinstance(module.parents.get(fn), ast.Module) \
+            or any(m is not module for m in _references_by_name(project).get(fn.name, [])):
+        return []
+    tables: dict[str, ast.expr] = {}
+    for statement in module.tree.body:
+        value = getattr(statement, "value", None)
+        target = statement.targets[0] if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+            else getattr(statement, "target", None)
+        if isinstance(value, (ast.Dict, ast.List, ast.Tuple)) and isinstance(target, ast.Name) and any(
+                isinstance(n, ast.Name) and n.id == fn.name for n in walk_nodes(value)):
+            tables[target.id] = value
+    named = [n for n in module.nodes_of(ast.Name) if n.id == fn.name and isinstance(n.ctx, ast.Load)]
+    if not tables or any(not any(n is v for table in tables.values() for v in walk_nodes(table)) for n in named):
+        return []  # also handed on or called otherwise
+    reads = []
+    for table in tables:
+        for user in _references_by_name(project).get(table, []):
+            reads.extend((user, n, _enclosing(user, n)) for n in user.nodes_of(ast.Name, ast.Attribute)
+                         if (n.id if isinstance(n, ast.Name) else n.attr) == table and isinstance(n.ctx, ast.Load))
+    return reads
 
 
 def _calls_another(module: SourceModule, fn: ast.AST, caller_module: SourceModule, call: ast.Call,
@@ -1009,8 +1076,45 @@ def _request_entry(module: SourceModule, fn: ast.AST, project: Project) -> bool:
 
 
 def _view_entry(module: SourceModule, fn: ast.AST, project: Project) -> bool:
-    """A GraphQL resolver or a method of a class-based view."""
-    return _graphql_resolver(module, fn) or _view_method(module, fn, project)
+    """A GraphQL resolver, a method of a class-based view, a Django middleware's hook or a function given the
+    incoming request."""
+    return _graphql_resolver(module, fn) or _view_method(module, fn, project) or _middleware_hook(module, fn) \
+        or _given_request(fn)
+
+
+# Django's middleware hooks, run around each request (``process_response(self, request, response)``)
+MIDDLEWARE_HOOKS = {"process_request", "process_view", "process_response", "process_exception",
+                    "process_template_response"}
+# what only an incoming request has: Django's form, query, files, headers, user and session, Flask's and DRF's
+INBOUND_REQUEST_ATTRIBUTES = {"POST", "GET", "FILES", "META", "COOKIES", "user", "session", "form", "args", "values",
+                              "get_json", "remote_addr", "query_params"}
+
+
+def _middleware_hook(module: SourceModule, fn: ast.AST) -> bool:
+    """A Django middleware's hook (``process_response(self, request, response)``) or the ``__call__(self, request)``
+    of a middleware class built with ``get_response``: Django runs it for each request."""
+    owner = module.parents.get(fn)
+    parameters = [a.arg for a in fn.args.args]
+    if not isinstance(owner, ast.ClassDef) or parameters[1:2] != ["request"]:
+        return False
+    if fn.name in MIDDLEWARE_HOOKS:
+        return True
+    return fn.name == "__call__" and any(isinstance(m, FUNCTION_TYPES) and m.name == "__init__" and "get_response" in
+                                         [a.arg for a in m.args.args] for m in owner.body)
+
+
+def _given_request(fn: ast.AST) -> bool:
+    """A function that must be handed the incoming request (a ``request`` parameter without a default) and reads
+    what only an incoming request has (``request.POST``, ``request.user``, ``request.args``): it runs while a
+    request is answered, whoever calls it (a command or a job has no request to give; a caller of its callers
+    that may run without one tests for it first, ``if request:``)."""
+    arguments = fn.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    required = [a.arg for a in positional[:len(positional) - len(arguments.defaults)]] \
+        + [a.arg for a, default in zip(arguments.kwonlyargs, arguments.kw_defaults) if default is None]
+    return "request" in required and any(
+        isinstance(n, ast.Attribute) and n.attr in INBOUND_REQUEST_ATTRIBUTES and isinstance(n.value, ast.Name)
+        and n.value.id == "request" for n in walk_nodes(fn))
 
 
 def _view_method(module: SourceModule, fn: ast.AST, project: Project) -> bool:
@@ -1202,7 +1306,7 @@ def _context_added_everywhere(project: Project) -> bool:
             return True
         for node in walk_nodes(module.tree):
             if isinstance(node, ast.ClassDef) and any(qualified(module, b) == "logging.Filter" for b in node.bases) \
-                    and _filter_adds_fields(node):
+                    and _filter_adds_fields(node) and _filters_service_records(module, node, project):
                 return True
             if isinstance(node, ast.Call) and call_name(module, node) in CONTEXT_CALLS:
                 return True
@@ -1210,6 +1314,18 @@ def _context_added_everywhere(project: Project) -> bool:
                     and keyword(node, "patcher") is not None:
                 return True
     return False
+
+
+def _filters_service_records(module: SourceModule, cls: ast.ClassDef, project: Project) -> bool:
+    """Whether a logging filter may be installed for the service: not one only command-line code sets up
+    (``handler.addFilter(MasterFilter())`` in the ``setup_logging()`` of a crawler's command: its records are the
+    command's). A filter no code instantiates is named in a logging configuration: trusted."""
+    if is_test_file(module) or _command_line_module(module, project):
+        return False
+    built = [(m, n) for m in project.modules if not is_test_file(m) and cls.name in m.text for n in m.nodes_of(ast.Call)
+             if (dotted(n.func) or "").rpartition(".")[2] == cls.name]
+    return not built or any(not _command_line_module(m, project) and not in_main_block(m, n)
+                            and not _in_command_line_function(m, n, project) for m, n in built)
 
 
 def _filter_adds_fields(cls: ast.ClassDef) -> bool:
