@@ -3389,8 +3389,8 @@ def _unique_models(project: Project) -> tuple[set[str], dict[str, list[str]]]:
             if not found:
                 continue
             declared.add(cls.name)
-            fields = {t.id for statement in cls.body if isinstance(statement, ast.Assign) and any(
-                n in found for n in ast.walk(statement.value)) for t in statement.targets if isinstance(t, ast.Name)}
+            fields = {t.id for statement in cls.body if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value
+                      and any(n in found for n in ast.walk(statement.value)) for t in _assigned(statement) if isinstance(t, ast.Name)}
             generated = _generated_in_class(cls) & fields
             if generated and generated == fields and len(fields) == len(found):
                 declared.discard(cls.name)  # every unique field is filled by the model itself: no natural key
@@ -3406,6 +3406,12 @@ def _unique_models(project: Project) -> tuple[set[str], dict[str, list[str]]]:
             single[name] = inherited
     project.facts["r2.single_unique"] = single
     return declared, bases
+
+
+def _assigned(statement: ast.Assign | ast.AnnAssign) -> list[ast.expr]:
+    """The targets of a class attribute, plain (``email = Column(...)``) or annotated (``email:
+    Mapped[str] = mapped_column(...)``, SQLAlchemy 2)."""
+    return statement.targets if isinstance(statement, ast.Assign) else [statement.target]
 
 
 def _base_class_name(base: ast.expr) -> str:
