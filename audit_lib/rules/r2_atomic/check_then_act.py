@@ -137,6 +137,12 @@ Not reported: an insert after a lookup by the primary key the request sent whose
 that leaves its key to the database (`label = Label.query.filter_by(id=item["id"]).first()`, `if label is None:
 label = Label()`, then `session.add(label)`): the new row gets a fresh id, so no key the lookup checked can be
 taken twice (an editor saving the rows it names); not when the instance is given the looked-up id. Nor
+an `UPDATE` after a permission gate: a helper of the code base named for a permission or role
+(`is_user_team_manager`, `can_user_manage_organisation`, `is_user_action_permitted_on_project`,
+`has_permission`) called in an `if` that refuses when it answers no (`if not await is_editor(...): return
+403`, `if permitted(...): ... else: raise`), whatever rows of the written table it reads to answer (the
+project's author and organisation): it decides who may write, not the state the write changes (before an
+insert it counts as the check only when no other read decides the insert). Nor
 an `UPDATE` after a mere existence check of a row read by key (`if row is
 None: raise NotFound`) that sets columns the read did not select on and the check did not test
 (`if config.webhook_url is not None: return` before `UPDATE ... SET webhook_url = $2` is a
@@ -307,6 +313,9 @@ LOCK_NAME = re.compile(r"(^|_)[Rr]?[Ll]ocks?(et)?(_ctx)?$|[a-z]Lock$|^[Ll]ock")
 HARMLESS_DUPLICATES = re.compile(  # a log or history, a credential, a notification, a cache
     r"[a-z]Logs?$|(^|_)logs?$|[Aa]udit|[a-z]Histor(y|ies)$|(^|_)histor(y|ies)$|[a-z]Tokens?$|(^|_)[Tt]okens?$"
     r"|(^|[a-z_])[Nn]otifications?$|(^|[a-z_])[Cc]ached?([A-Z_]|$)")
+PERMISSION_CHECK = re.compile(r"^_*(is|can|has|may|check|user_(is|can|has))_(\w+_)?(admin|manager?|owner|author|editor|"
+                              r"moderator|staff|superuser|permitted|allowed|authori[sz]ed|perms?|permissions?|access|"
+                              r"rights?|roles?)(_\w+)?$")  # a helper that answers whether the user may act
 SELF_DECIDING = re.compile(r"(^|_)(get|first)_or_(create|add|insert)$")  # a helper named for its own lookup
 SERIALIZABLE = re.compile(r"^\s*SERIALIZABLE\s*$|ISOLATION\s+LEVEL\s+SERIALIZABLE\b", re.I)  # set for one transaction
 CLASS_SUFFIX = re.compile(r"(?<=[a-z])(Model|DBE?|Entity)$")  # RefreshTokenModel, AuditLogDB: the table's noun before it
@@ -2525,8 +2534,10 @@ def _rechecks_in_where(sql: str | None) -> bool:
 
 def _deciding_read(module: SourceModule, project: Project, fn: ast.AST, reads: list[db.DbOp],
                    write: db.DbOp) -> db.DbOp | None:
-    for read in reads:
-        if read.call is write.call or read.call.lineno > write.call.lineno:
+    gates = {id(read.call) for read in reads if _permission_gate(module, read)}
+    for read in sorted(reads, key=lambda r: id(r.call) in gates):  # an insert's own check first, then a gate's
+        if read.call is write.call or read.call.lineno > write.call.lineno or (
+                write.kind == db.UPDATE and id(read.call) in gates):
             continue
         if not any(db.same_table(a, b) for a in read.tables for b in write.tables) or _keyed_by_fresh_id(
                 module, project, fn, read) or _new_row_after_key_lookup(module, project, fn, read, write) or (
@@ -2546,6 +2557,25 @@ def _deciding_read(module: SourceModule, project: Project, fn: ast.AST, reads: l
                 _free_value_from_helper(module, project, fn, read, write)) or _validated_before(module, read, write):
             return read
     return None
+
+
+def _permission_gate(module: SourceModule, read: db.DbOp) -> bool:
+    """The read is a helper of the code base named for a permission (``is_user_team_manager``,
+    ``can_user_manage_organisation``, ``has_permission``), called in an ``if`` that refuses when it
+    answers no (``if not await is_editor(...): return 403``, ``if permitted(...): ... else: raise``): it
+    decides who may write, not what the write changes."""
+    if not (read.through and PERMISSION_CHECK.search(read.through.split(".")[-1])):
+        return False
+    negated, node = False, read.call
+    for parent in ancestors(module, read.call):
+        if isinstance(parent, ast.If) and node is parent.test:
+            refusal = parent.body if negated else parent.orelse
+            return bool(refusal) and isinstance(refusal[-1], (ast.Raise, ast.Return))
+        if not isinstance(parent, (ast.Await, ast.UnaryOp, ast.BoolOp)):
+            return False
+        negated ^= isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not)
+        node = parent
+    return False
 
 
 def _asks_table_empty(module: SourceModule, project: Project, read: db.DbOp) -> bool:
