@@ -1484,6 +1484,8 @@ def _session_op(module: SourceModule, call: ast.Call, method: str, receiver: str
                     confidence=Confidence.high if kind != EXECUTE else Confidence.medium)
     if method in ("get", "get_one"):
         model = _model_in(first) if first is not None else None
+        if isinstance(first, ast.Name) and first.id == "cls":
+            model = _mapped_classmethod_model(module, call)  # Session.get(cls, key) in a classmethod of the model
         if model is None:
             return None  # a dict-like .get(key) on something named like a session
         locking = any(kw.arg == "with_for_update" for kw in call.keywords)

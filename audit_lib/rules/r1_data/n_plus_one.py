@@ -49,8 +49,9 @@ fills: `by_id[key] = rows` fills `by_id`, `self.stats[camera] = query` fills nei
 a comprehension holds the items of what it iterates, not of what filters them: `[f for f in CATALOG if
 f["name"] == provider.name]` is entries of a constant catalog),
 directly or through a helper function of the same code base that queries and returns what it read
-(`return [r.id for r in rows]`, rows it appends to a list; not `prepare_authors(text)`, which looks each
-name up and returns the names it split from its text) (also through the code base's
+(`return [r.id for r in rows]`, rows it appends to a list, also rows it gets from helpers of its own:
+`followees = Watch.watched_by(uid)`, whose classmethods build the query and unwrap its rows; not
+`prepare_authors(text)`, which looks each name up and returns the names it split from its text) (also through the code base's
 own database layer: `rows = db.select(query)`, a method of a project class that runs the statement it is
 handed through the driver and returns the rows it fetched, or the `rows` of the result object such a
 method returns: `tables = self.query(sql).rows`, and a list the function fills with them,
@@ -744,7 +745,8 @@ def _run_by_helper(module: SourceModule, project: Project, op: db.DbOp) -> bool:
     """Whether a query a helper builds (``query = Source.query.filter(...)``) is run further down,
     by a function of the code base it is handed to (``return get_one_or_else(query)``, which calls
     ``query.one()``), through up to three helpers, or by the helper itself, which iterates it
-    (``qs = Profile.objects.filter(...)``; ``for p in qs.select_related("user"):``)."""
+    (``qs = Profile.objects.filter(...)``; ``for p in qs.select_related("user"):``) or runs it
+    (``group = query.first()``)."""
     return bool(op.through) and (_run_by_helper_at(module, project, op.call, 3) or _iterated_by_helper(module, project, op))
 
 
@@ -765,6 +767,9 @@ def _iterated_by_helper(module: SourceModule, project: Project, op: db.DbOp) -> 
                 root = root.func.value
             if isinstance(root, ast.Name) and root.id in names or any(root is call for call in lazy):
                 return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in QUERY_RUNNERS \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id in names:
+            return True  # query = Session.query(cls).filter(...); group = query.first()
     return False
 
 
@@ -1973,9 +1978,16 @@ class _RowSources:
         helper_module, helper = resolved
         return any(op.is_read for op in db.function_ops(helper_module, helper, self.project)) \
             and _returns_what_it_reads(helper_module, self.project, helper) \
+            or not self._fills_an_entry(call) and _returned_source(helper_module, self.project, helper) == "database rows" \
+            and any(op.is_read for op in db.expanded_ops(helper_module, self.project, helper)) \
             or self._reads_through_layer(call, helper_module, helper) \
             or _returns_query_rows(helper) or _returns_legacy_query(helper_module, self.project, helper, 2) \
             or self.django and any(isinstance(value, ast.Call) and _builds_queryset(value) for value in _returns(helper))
+
+    def _fills_an_entry(self, call: ast.Call) -> bool:
+        """``kwargs["perm_id"] = get_perm_id(name)``: one value stored under a key, not rows the mapping holds."""
+        parent = self.module.parents.get(call)
+        return isinstance(parent, ast.Assign) and any(isinstance(t, ast.Subscript) for t in parent.targets)
 
     def _reads_through_layer(self, call: ast.Call, helper_module: SourceModule, helper: ast.AST) -> bool:
         """``results = db.select(query)``: a call whose statement the code base's own database layer runs
