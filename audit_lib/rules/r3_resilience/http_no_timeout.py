@@ -35,10 +35,16 @@ also `advocate`, the SSRF-guarded drop-in for requests) is the library. A thrift
 transport (`THttpClient.THttpClient(uri)`) is reported unless `setTimeout(ms)` is called on it;
 so is a `jira.JIRA(...)` client built without `timeout=` (the SDK sends its requests with none), and a Twilio
 `Client(sid, token)` built without `http_client=` (its default `TwilioHttpClient` has a timeout of None).
-Mail, FTP and search clients built without a timeout are reported too: `smtplib`, `imaplib`,
-`poplib` and `ftplib` clients wait on the process-wide socket default, which is none unless the
-project calls `socket.setdefaulttimeout()`; `imap_tools` mailboxes hand their None to imaplib, and a
-`meilisearch.Client` sends its requests with `timeout=None`. So are WebDAV clients that send every request with
+A search client built without a timeout is reported too: a
+`meilisearch.Client` sends its requests with `timeout=None` (mail and FTP clients, `smtplib`, `imaplib`,
+`poplib`, `ftplib`, `imap_tools`, are no HTTP or gRPC clients: not reported). So is a python-redmine
+`Redmine(url, key=...)` built without `requests={"timeout": ...}` (each request merges those options in, none by
+default), each `musicbrainzngs` request function (`search_*`, `get_*`, `browse_*`, `submit_*`: urllib with no
+timeout, none taken; not when the project calls `socket.setdefaulttimeout()`), a PayPal `PayPalHttpClient`'s
+`execute(request)` (paypalhttp sends with requests and no timeout, the access token request too), and
+`self.get_userinfo`/`get_token`/`retrieve_matching_jwk` in a subclass of mozilla-django-oidc's
+`OIDCAuthenticationBackend` when the service code never names `OIDC_TIMEOUT` (the backend passes that setting,
+None by default, as the timeout). So are WebDAV clients that send every request with
 no timeout and take none (`owncloud.Client(url)`, `easywebdav.connect(host)`); API clients that send on a plain
 `requests.Session` they keep in `http_session` (`pynetbox.api(url, token=...)`, `pyixapi.api(...)`), unless the
 project gives the client a session of its own (`api.http_session = session`, where the client is bound or where the
@@ -58,8 +64,10 @@ class, its bases or its subclasses in the file; `connectTimeout` bounds the conn
 defer.CancelledError: raise`: a caller's timeout cancels it). A google_auth_oauthlib `Flow`'s `flow.fetch_token(code=code)` without
 `timeout=` is reported: the Flow hands its keywords to requests-oauthlib, which posts with none. So is an
 authlib Flask or Django `OAuth()` client registered with `client_kwargs` that give no `timeout`
-(`oauth.register(name, client_kwargs={"scope": "openid"})`): its requests session sends the metadata, JWKS and token
-requests with none (the Starlette client's httpx session has a default). So is a google-genai `genai.Client(...)`
+(`oauth.register(name, client_kwargs={"scope": "openid"})`, also on an `OAuth()` imported from another module:
+`login.oauth.register(...)`): its requests session sends the metadata, JWKS and token requests with none (the
+Starlette client's httpx session has a default); so are the calls that send through that client with no `timeout=`
+(`oauth.<name>.authorize_access_token()`, `oauth.<name>.post(url, data=...)`). So is a google-genai `genai.Client(...)`
 built without `http_options` giving a `timeout` (`types.HttpOptions(timeout=60_000)`): the SDK hands `timeout=None` to
 httpx on every request, which turns httpx's default off (its `.aio` client too); and a call on a session a library
 shares without a timeout of its own (`from openfoodfacts.utils import http_session`, a plain `requests.Session`),
@@ -100,14 +108,18 @@ interceptors, server streams iterated to their end, httpx `stream(..., timeout=N
 event streams (read line by line, or chunk by chunk with each chunk decoded as an event:
 they wait for events by design), calls under a deadline
 (`async with asyncio.timeout(...)`, `async_timeout`, anyio/trio cancel scopes,
-`asyncio.wait_for`), test code, and scripts, CLIs and Django management commands (run by
-hand, where a hung call is seen and interrupted) are not reported. The product's own
-commands are: a package's `__main__.py` and the modules of a scripts folder that is a
+`asyncio.wait_for`), test code, and a developer's tooling (a script outside the package folders,
+in a docs, examples or benchmarks folder, an invoke, nox or fabric task file, a helper only
+migrations import) are not reported. Scripts, CLIs and Django management commands that ship in
+the product's package (and the helpers they import) are reported at low confidence: an operator
+who runs one by hand sees a hung call and interrupts it, but run from cron (an installed console
+script, a periodic import) it hangs the job with no one to interrupt it; not a command following
+a stream until it is interrupted (`with requests.get(url, stream=True) as r: for line in
+r.iter_lines()`). The product's own commands are reported as service code: a package's
+`__main__.py` and the modules of a scripts folder that is a
 subpackage of the product's package (`app/scripts/backup.py`) run unattended on its hosts,
 and a management command the product runs itself (a Procfile process, a cron entry or CronJob,
-the docs scheduling it, `call_command()` from service code): a hang there blocks every later run. Not
-its command-line interface (a `cli`/`commands` folder, click, typer or Flask CLI commands): an operator
-types those and watches them. Nor is a module that is runnable only for a developer's convenience (an
+the docs scheduling it, `call_command()` from service code): a hang there blocks every later run. Nor is a module that is runnable only for a developer's convenience (an
 `if __name__ == "__main__":` block) in a folder without `__init__.py` a script when the service imports it by its
 package path (a namespace package: `from app.core.demo import seed`) or the deployment starts it (a container
 entrypoint's `python "$DIR/jobs_bg.py" &`, a Dockerfile `CMD`, a Procfile process, a supervisord `command=`); nor a
@@ -192,7 +204,7 @@ from audit_lib.pyast import (
 from audit_lib.registry import rule
 from audit_lib.rules.r3_resilience._common import is_test_file, module_constant, operator_command_line
 from audit_lib.scheduled_commands import is_scheduled_command
-from audit_lib.source import Project, SourceModule, project_files
+from audit_lib.source import Project, SourceModule, is_management_command, project_files
 
 HTTP_CLIENT_CONNECTIONS = {"http.client.HTTPConnection", "http.client.HTTPSConnection"}
 HTTPX_CLIENTS = {"httpx.Client", "httpx.AsyncClient"}
@@ -210,42 +222,36 @@ class UntimedLibraryCall:
     setting: str | None = None  # the argument that gives it a timeout; None: it takes none
     position: int = 0  # how many positional arguments may come before ``setting``
     session_attribute: str | None = None  # the attribute keeping its requests.Session
+    setting_key: str | None = None  # the key of the ``setting`` dict that gives the timeout (redminelib's requests=)
     socket_default: bool = False  # it waits on the process-wide socket default (socket.setdefaulttimeout)
     fetches_url: bool = False  # a function that goes to the network only when handed a URL (else it parses text)
 
 
-_COMMANDS_WAIT = "has no timeout: connecting and every command after it can wait forever (the library's default)"
+_CLIENT_WAIT = "client has no timeout: each request it sends can wait forever (the library's default is None)"
 _REQUESTS_WAIT = "sends its requests with no timeout (the library takes none): each call on it can wait forever"
 # Each entry checked in the library's source: the version a project is likely to pin has no limit by default.
 # - jira: requests with timeout=None unless given (15th positional parameter in jira 2, 16th in jira 3).
 # - Twilio: a TwilioHttpClient whose timeout is None unless one is handed in (5th argument, http_client).
-# - smtplib, imaplib, poplib, ftplib: the process-wide socket default (none unless socket.setdefaulttimeout() is
-#   called); imap_tools hands its None to imaplib; meilisearch sends with timeout=None (position: in the oldest
-#   Python that takes it positionally).
+# - meilisearch sends with timeout=None (position: the oldest version that takes it positionally).
 # - owncloud, nextcloud_client, easywebdav: one requests session, no timeout on any request, none taken.
 # - pynetbox 7 (core/api.py: self.http_session = requests.Session(); query.py: getattr(self.http_session, verb)(...)
 #   with none), pyixapi 0.2 (the same, with proxies=): the documented way to a timeout is a session of one's own.
 # - feedparser 6 (up to 6.0.14, http.get: urllib's opener.open(request) with no timeout) when handed a URL.
+# - python-redmine (redminelib 2.x, engines/base.py: every request is session.request(method, url, **kwargs) with
+#   the keys of the client's requests= options merged in): no timeout unless requests={"timeout": ...}.
+# - musicbrainzngs 0.7 (musicbrainz.py _safe_read: opener.open(req) with no timeout, none taken): every get_*,
+#   search_*, browse_*, submit_*, add_*/remove_* function, and the Cover Art Archive's get_image* (caa.py).
 # Finite by default, so not here: caldav 2+ (niquests: 30 s reads, 120 s writes when timeout is None; caldav 1
 # used requests), python-bugzilla (300 s), pymediawiki (15 s), PyGithub (15 s), minio (urllib3, 5 min), Temporal
-# (sdk-core gives each RPC without rpc_timeout a 30 s grpc-timeout).
+# (sdk-core gives each RPC without rpc_timeout a 30 s grpc-timeout). Nor mail and FTP clients (smtplib, imaplib,
+# poplib, ftplib, imap_tools): the rule names HTTP and gRPC clients only.
 UNTIMED_LIBRARY_CALLS = {
-    **dict.fromkeys(("jira.JIRA", "jira.client.JIRA"), UntimedLibraryCall(
-        "client has no timeout: each request it sends can wait forever (the library's default is None)", "jira",
-        "timeout", 14)),
+    **dict.fromkeys(("jira.JIRA", "jira.client.JIRA"), UntimedLibraryCall(_CLIENT_WAIT, "jira", "timeout", 14)),
     **dict.fromkeys(("twilio.rest.Client", "twilio.rest.client.Client"), UntimedLibraryCall(
         "sends through the default TwilioHttpClient, whose timeout is None: each API call on it can wait forever",
         "twilio", "http_client", 4)),
-    **{name: UntimedLibraryCall(_COMMANDS_WAIT, "client", "timeout", position, socket_default=True)
-       for name, position in {
-           "smtplib.SMTP": 3, "smtplib.SMTP_SSL": 5, "smtplib.LMTP": 4,
-           "imaplib.IMAP4": 2, "imaplib.IMAP4_SSL": 5, "poplib.POP3": 2, "poplib.POP3_SSL": 4,
-           "ftplib.FTP": 4, "ftplib.FTP_TLS": 7,
-           "imap_tools.MailBox": 2, "imap_tools.MailBoxUnencrypted": 2, "imap_tools.MailBoxStartTls": 2,
-           "imap_tools.mailbox.MailBox": 2, "imap_tools.mailbox.MailBoxUnencrypted": 2,
-           "imap_tools.mailbox.MailBoxStartTls": 2}.items()},
     **dict.fromkeys(("meilisearch.Client", "meilisearch.client.Client"),
-                    UntimedLibraryCall(_COMMANDS_WAIT, "client", "timeout", 2)),
+                    UntimedLibraryCall(_CLIENT_WAIT, "client", "timeout", 2)),
     **dict.fromkeys(("owncloud.Client", "owncloud.owncloud.Client", "nextcloud_client.Client",
                      "nextcloud_client.nextcloud_client.Client", "easywebdav.connect", "easywebdav.Client",
                      "easywebdav.client.Client"), UntimedLibraryCall(_REQUESTS_WAIT, "untimed client")),
@@ -253,11 +259,27 @@ UNTIMED_LIBRARY_CALLS = {
                     UntimedLibraryCall("sends every request on a requests.Session with no timeout (its http_session): "
                                        "each call on it can wait forever", "untimed session",
                                        session_attribute="http_session")),
+    **dict.fromkeys(("redminelib.Redmine", "redmine.Redmine"), UntimedLibraryCall(
+        _CLIENT_WAIT, "redmine", "requests", 1, setting_key="timeout")),
     **dict.fromkeys(("feedparser.parse", "feedparser.api.parse"), UntimedLibraryCall(
         "fetches the feed with urllib and no timeout: it waits forever for a server that stops answering",
         "feedparser", socket_default=True, fetches_url=True)),
 }
-UNTIMED_LIBRARY_ROOTS = frozenset(name.split(".", 1)[0] for name in UNTIMED_LIBRARY_CALLS)
+# Libraries whose request functions (named by these prefixes) take no timeout at all
+UNTIMED_LIBRARY_FUNCTIONS = {
+    module: (("get_", "search_", "browse_", "submit_", "add_", "remove_"), UntimedLibraryCall(
+        "sends its request with urllib and no timeout (the library takes none): it waits forever for a server "
+        "that stops answering", "socket default", socket_default=True))
+    for module in ("musicbrainzngs", "musicbrainzngs.musicbrainz", "musicbrainzngs.caa")}
+UNTIMED_LIBRARY_ROOTS = frozenset(name.split(".", 1)[0] for name in [*UNTIMED_LIBRARY_CALLS, *UNTIMED_LIBRARY_FUNCTIONS])
+
+
+def _untimed_library_call(name: str | None) -> UntimedLibraryCall | None:
+    if name in UNTIMED_LIBRARY_CALLS:
+        return UNTIMED_LIBRARY_CALLS[name]
+    owner, _, function = (name or "").rpartition(".")
+    prefixes, library = UNTIMED_LIBRARY_FUNCTIONS.get(owner, ((), None))
+    return library if function.startswith(prefixes) else None
 
 MAX_LAUNCH_FILE_BYTES = 200_000
 MCP_SESSIONS = {"mcp.ClientSession", "mcp.client.session.ClientSession"}  # read_timeout_seconds defaults to None
@@ -286,6 +308,9 @@ FIXES = {
     "pycurl": "set c.setopt(pycurl.TIMEOUT, 30) (and CONNECTTIMEOUT) on the handle",
     "thrift": "call transport.setTimeout(30_000) (milliseconds) before opening it",
     "jira": "pass timeout=30 (seconds) to JIRA(...): its requests have none by default",
+    "redmine": "pass requests={\"timeout\": 30} to Redmine(...): its requests have none by default",
+    "socket default": "set a process-wide limit at startup (socket.setdefaulttimeout(30)) or call it under a "
+                      "deadline: the library takes no timeout",
     "client": "pass timeout=<seconds> to the client's constructor: by default it waits forever",
     "twilio": "pass http_client=TwilioHttpClient(timeout=10) to Client(...)",
     "mcp": "pass read_timeout_seconds=timedelta(seconds=30) to ClientSession (each request's own can override it)",
@@ -297,14 +322,28 @@ FIXES = {
     "wrapper": "pass a timeout to the wrapper, or give its timeout parameter a default in seconds",
     "forwarding wrapper": "pass timeout=<seconds> here, or have the wrapper set a default (kwargs.setdefault(\"timeout\", 30))",
     "twisted": "give the Deferred a limit: d.addTimeout(30, reactor) (treq: pass timeout=30)",
+    "oidc": "set OIDC_TIMEOUT (seconds, or a (connect, read) pair) in the Django settings",
     "genai": "pass http_options=types.HttpOptions(timeout=60_000) (milliseconds) to genai.Client(...)",
 }
 
 
 @rule("R3.http-no-timeout", on="module", scope="code", severity="high")
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
-    if _run_by_hand(module, project):
-        return  # a hung call is seen and interrupted
+    if is_test_file(module):
+        return
+    if not _run_by_hand(module, project):
+        yield from _findings(module, project)
+    elif _product_command_line(module, project):
+        follows = {n.lineno for n in module.nodes_of(ast.Call) if _event_stream(module, n, followed=True)}
+        for finding in _findings(module, project):
+            if finding.line in follows:
+                continue  # a command that follows a stream until the operator interrupts it
+            finding.confidence = Confidence.low
+            finding.message += f" ({BY_HAND_NOTE})"
+            yield finding
+
+
+def _findings(module: SourceModule, project: Project) -> Iterator[Finding]:
     seen: set[int] = set()
     for call in outbound_calls(module, project):
         seen.add(id(call.node))
@@ -342,7 +381,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if any(module.imports_module(root) for root in UNTIMED_LIBRARY_ROOTS):
         for node in module.nodes_of(ast.Call):
             name = call_name(module, node)
-            library = UNTIMED_LIBRARY_CALLS.get(name)
+            library = _untimed_library_call(name)
             if library is not None and _library_call_untimed(module, project, node, library):
                 yield _finding(module, node, f"{name}() {library.waits}", library.fix, Confidence.high)
     if module.imports_module("google.genai"):
@@ -369,12 +408,28 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 yield _finding(module, node, f"{dotted(node.func)}() of a google_auth_oauthlib Flow has no timeout: "
                                "it posts to the token endpoint through requests-oauthlib with none", "requests",
                                Confidence.high)
-    if any(module.imports_module(integration) for integration in AUTHLIB_REQUESTS_OAUTH):
+    if any(module.imports_module(integration) for integration in AUTHLIB_REQUESTS_OAUTH) or ".register(" in module.text:
         for node in module.nodes_of(ast.Call):
-            if _untimed_oauth_registration(module, node):
+            if _untimed_oauth_registration(module, node, project):
                 yield _finding(module, node, f"{dotted(node.func)}() registers an authlib OAuth client whose "
                                "client_kwargs give no timeout: its requests session sends the metadata, JWKS and "
                                "token requests with none", "requests", Confidence.high)
+    if _untimed_oauth_clients(project):
+        for node in module.nodes_of(ast.Call):
+            message = _untimed_oauth_request(module, project, node)
+            if message:
+                yield _finding(module, node, message, "requests", Confidence.high)
+    if any(module.imports_module(sdk) for sdk in PAYPAL_SDKS):
+        for node in module.nodes_of(ast.Call):
+            if _untimed_paypal_execute(module, node):
+                yield _finding(module, node, f"{dotted(node.func)}() of a PayPal HttpClient has no timeout: paypalhttp "
+                               "sends the request (and the access token request before it) with requests and none",
+                               "untimed client", Confidence.high)
+    if module.imports_module("mozilla_django_oidc"):
+        for node, method in _untimed_oidc_requests(module, project):
+            yield _finding(module, node, f"self.{method} of mozilla-django-oidc's backend has no timeout: it passes "
+                           "timeout=OIDC_TIMEOUT to requests, and the settings set none (the default is None)",
+                           "oidc", Confidence.high)
     if module.imports_module("twisted.web") or module.imports_module("treq"):
         for node in module.nodes_of(ast.Call):
             message = _twisted_request_problem(module, node)
@@ -409,6 +464,31 @@ def _run_by_hand(module: SourceModule, project: Project, depth: int = 0) -> bool
         return False
     return "." not in module.dotted_name or not any(
         not _run_by_hand(importer, project, depth + 1) for importer in module_importers(module, project))
+
+
+BY_HAND_NOTE = "in a command run from the command line: run unattended, from cron, it hangs the job with no one to " \
+               "interrupt it"
+DEVELOPER_FOLDERS = {"docs", "doc", "examples", "example", "benchmarks", "bench", "dev"}
+DEVELOPER_FILES = {"noxfile.py", "fabfile.py", "conf.py", "setup.py", "manage.py"}
+
+
+def _product_command_line(module: SourceModule, project: Project, depth: int = 0) -> bool:
+    """A script, CLI or management command (run by hand) that ships in the product's package, or a helper one
+    of them imports: an installed command, a management command or a utility an operator may as well run from
+    cron. Not a developer's tooling: a file outside the package folders (``upload-screenshots.py``,
+    ``extras/authors/gen.py``), in a docs, examples or benchmarks folder, an invoke, nox or fabric task file, or
+    a helper only migrations import. (Django finds the commands of a ``management/commands`` folder without
+    ``__init__.py`` too.)"""
+    parts = module.path.split("/")
+    if not (project.in_package(module) or is_management_command(module.path)) or not parts[-1][:-3].isidentifier() \
+            or parts[-1] in DEVELOPER_FILES or any(part in DEVELOPER_FOLDERS for part in parts[:-1]) \
+            or "migrations" in parts or any(module.imports_module(tool) for tool in ("invoke", "fabric", "nox")):
+        return False
+    if is_management_command(module.path) or in_management_package(module, project) \
+            or not is_command_line_helper(module, project):
+        return True
+    return depth < 3 and any(_product_command_line(importer, project, depth + 1)
+                             for importer in module_importers(module, project) if not is_test_file(importer))
 
 
 def _naming_modules(module: SourceModule, project: Project) -> list[SourceModule]:
@@ -543,19 +623,110 @@ AUTHLIB_REQUESTS_OAUTH = {f"authlib.integrations.{web}_client" for web in ("flas
 AUTHLIB_OAUTH_REGISTRIES = {f"{integration}.OAuth" for integration in AUTHLIB_REQUESTS_OAUTH}
 
 
-def _untimed_oauth_registration(module: SourceModule, call: ast.Call) -> bool:
+# the methods of a registered authlib client that send a request through its session
+AUTHLIB_CLIENT_REQUESTS = {"authorize_access_token", "fetch_access_token", "get", "post", "put", "patch", "delete",
+                           "request", "userinfo"}
+
+
+def _untimed_oauth_registration(module: SourceModule, call: ast.Call, project: Project | None = None) -> bool:
     """``oauth.register(name=..., client_kwargs={"scope": "openid"})`` on an authlib Flask or Django ``OAuth()``
-    (bound once at module level): the client's session takes its options from ``client_kwargs``, and a literal
-    with no ``timeout`` (``default_timeout``) key leaves every request it sends without one."""
-    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "register"
-            and isinstance(call.func.value, ast.Name)) or has_kwargs_splat(call):
-        return False
-    registry = module_constant(module, call.func.value.id)
-    if not (isinstance(registry, ast.Call) and call_name(module, registry) in AUTHLIB_OAUTH_REGISTRIES):
+    (bound once at module level, here or in the project module it is imported from: ``login.oauth.register``):
+    the client's session takes its options from ``client_kwargs``, and a literal with no ``timeout``
+    (``default_timeout``) key leaves every request it sends without one."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "register") or has_kwargs_splat(call) \
+            or not _authlib_registry(module, project, call.func.value):
         return False
     options = keyword(call, "client_kwargs")
     return isinstance(options, ast.Dict) and None not in options.keys and not any(
         string_value(key) in ("timeout", "default_timeout") for key in options.keys)
+
+
+def _authlib_registry(module: SourceModule, project: Project | None, value: ast.expr) -> bool:
+    """``oauth`` bound to an authlib Flask/Django ``OAuth()`` in this file, or imported from the project module that
+    binds it (``from app.login import oauth``, or ``login.oauth`` after ``from app import login``)."""
+    if isinstance(value, ast.Name):
+        owner, name = module, value.id
+        imported = module.imports.get(name)
+        if imported is not None and project is not None and "." in imported:
+            owner, name = project.by_dotted_name.get(imported.rsplit(".", 1)[0]), imported.rsplit(".", 1)[1]
+    elif isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and project is not None:
+        owner, name = project.by_dotted_name.get(module.imports.get(value.value.id) or ""), value.attr
+    else:
+        return False
+    registry = module_constant(owner, name) if owner is not None else None
+    return isinstance(registry, ast.Call) and call_name(owner, registry) in AUTHLIB_OAUTH_REGISTRIES
+
+
+def _untimed_oauth_clients(project: Project) -> set[str]:
+    """Names of the authlib clients the service code registers with ``client_kwargs`` that give no timeout."""
+    if "r3.untimed_oauth_clients" not in project.facts:
+        names: set[str] = set()
+        for other in project.modules:
+            if is_test_file(other) or not any(other.imports_module(i) for i in AUTHLIB_REQUESTS_OAUTH) \
+                    and ".register(" not in other.text:
+                continue
+            for call in other.nodes_of(ast.Call):
+                if _untimed_oauth_registration(other, call, project):
+                    name = keyword(call, "name") or (call.args[0] if call.args else None)
+                    if string_value(name):
+                        names.add(string_value(name))
+        project.facts["r3.untimed_oauth_clients"] = names
+    return project.facts["r3.untimed_oauth_clients"]
+
+
+def _untimed_oauth_request(module: SourceModule, project: Project, call: ast.Call) -> str | None:
+    """``oauth.musicbrainz.authorize_access_token()``, ``oauth.musicbrainz.post(url, data=...)`` with no ``timeout=``
+    on a client registered (anywhere in the service code) with ``client_kwargs`` that give none."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr in AUTHLIB_CLIENT_REQUESTS
+            and isinstance(func.value, ast.Attribute)) or keyword(call, "timeout") is not None \
+            or has_kwargs_splat(call) or _under_deadline(module, call):
+        return None
+    untimed = _untimed_oauth_clients(project)
+    if func.value.attr not in untimed or not _authlib_registry(module, project, func.value.value):
+        return None
+    return f"{dotted(func)}() on an authlib OAuth client registered with client_kwargs that give no timeout: " \
+           "its requests session sends with none"
+
+
+# paypalhttp's HttpClient.execute (the Checkout and Payouts SDKs' PayPalHttpClient extends it) calls
+# requests.request(...) with no timeout and takes none, for the access token request too
+PAYPAL_SDKS = ("paypalhttp", "paypalcheckoutsdk", "paypalpayoutssdk")
+PAYPAL_CLIENTS = {"paypalhttp.HttpClient", "paypalhttp.http_client.HttpClient",
+                  *(f"{sdk}.core.{path}PayPalHttpClient" for sdk in PAYPAL_SDKS[1:] for path in ("", "paypal_http_client."))}
+
+
+def _untimed_paypal_execute(module: SourceModule, call: ast.Call) -> bool:
+    """``client.execute(request)`` on a ``PayPalHttpClient(environment)`` (inline, a local bound once, a module
+    global or a ``self.`` attribute of the class bound once)."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "execute") or _under_deadline(module, call):
+        return False
+    client = call.func.value
+    if isinstance(client, (ast.Name, ast.Attribute)) and dotted(client):
+        client = _assigned_once(module, call, dotted(client)) or (
+            module_constant(module, client.id) if isinstance(client, ast.Name) else None)
+    return isinstance(client, ast.Call) and call_name(module, client) in PAYPAL_CLIENTS
+
+
+# mozilla-django-oidc's backend sends its token, userinfo and JWKS requests with timeout=OIDC_TIMEOUT (None unless set)
+OIDC_BACKENDS = {"mozilla_django_oidc.auth.OIDCAuthenticationBackend"}
+OIDC_REQUEST_METHODS = {"get_token", "get_userinfo", "retrieve_matching_jwk"}
+
+
+def _untimed_oidc_requests(module: SourceModule, project: Project) -> Iterator[tuple[ast.Attribute, str]]:
+    """``self.get_userinfo(...)`` (called, or handed on as a bound method) in a subclass of mozilla-django-oidc's
+    ``OIDCAuthenticationBackend`` that does not define it, when no module of the service code names
+    ``OIDC_TIMEOUT``."""
+    if any("OIDC_TIMEOUT" in other.text for other in project.modules if not is_test_file(other)):
+        return
+    for cls in module.nodes_of(ast.ClassDef):
+        if not any(qualified(module, base) in OIDC_BACKENDS for base in cls.bases):
+            continue
+        defined = {n.name for n in cls.body if isinstance(n, FUNCTION_TYPES)}
+        for node in walk_nodes(cls):
+            if isinstance(node, ast.Attribute) and node.attr in OIDC_REQUEST_METHODS - defined \
+                    and isinstance(node.value, ast.Name) and node.value.id == "self" and isinstance(node.ctx, ast.Load):
+                yield node, node.attr
 
 
 # Twisted's agents: ``connectTimeout`` bounds the TCP connect only; the response is awaited without limit unless
@@ -892,6 +1063,9 @@ def _library_call_untimed(module: SourceModule, project: Project, call: ast.Call
                                         or len(call.args) > library.position):
         return False
     given = keyword(call, library.setting) if library.setting is not None else None
+    if library.setting_key is not None and given is not None:
+        return isinstance(given, ast.Dict) and None not in given.keys \
+            and library.setting_key not in map(string_value, given.keys)  # (options made elsewhere: unknown)
     if given is not None and not is_none(given):
         return False
     if library.socket_default and _sets_socket_default(project):
@@ -1364,11 +1538,14 @@ def _none_by_default(module: SourceModule, node: ast.Call, timeout: ast.expr | N
     return timeout.id
 
 
-def _event_stream(module: SourceModule, node: ast.Call) -> bool:
+def _event_stream(module: SourceModule, node: ast.Call, followed: bool = False) -> bool:
     """``async with client.stream("GET", url, timeout=None) as r: async for line in r.aiter_lines()``:
-    a long-lived event stream (server-sent events, a long poll) that waits for events by design."""
+    a long-lived event stream (server-sent events, a long poll) that waits for events by design. ``followed``:
+    also ``with requests.get(url, stream=True) as r: for line in r.iter_lines()`` (a command following a log)."""
     item = module.parents.get(node)
-    if not (isinstance(item, ast.withitem) and isinstance(item.optional_vars, ast.Name) and method_name(node) == "stream"):
+    streamed = method_name(node) == "stream" or followed and isinstance(keyword(node, "stream"), ast.Constant) \
+        and keyword(node, "stream").value is True
+    if not (isinstance(item, ast.withitem) and isinstance(item.optional_vars, ast.Name) and streamed):
         return False
     owner = module.parents.get(item)
     response = item.optional_vars.id
