@@ -11,13 +11,20 @@ function binds to a query chain: `found = db.session.query(Item)...; found = fou
 the project module that makes it with `SQLAlchemy()`, any `.paginate(..., error_out=...)`, a keyword only
 Flask-SQLAlchemy takes, and `query_set.paginate(page, page_size)` on a query a helper is handed or
 `Update.for_reader(user).paginate(page=page, per_page=n)` on what a project function returns when each of its
-returns is a query chain, in a project that uses Flask-SQLAlchemy; not `.paginate(0, 1)` or `.paginate(1, n)`, a constant first page), SQL fragments
+returns is a query chain, in a project that uses Flask-SQLAlchemy; not `.paginate(0, 1)` or `.paginate(1, n)`, a constant first page;
+a project helper that pages a statement it is given, `def paginate(stmt, page, per_page): return db.paginate(stmt,
+page=page, ...)`, is reported at each call handing it a statement and a page number that is not a constant, one finding
+per paged listing), SQL fragments
 that append a variable OFFSET (`f"LIMIT {n} OFFSET {self.offset}"` in a paging helper, or a `str.format`
 template `"{where} LIMIT {limit} OFFSET {offset}"`; whole statements are read by the SQL side, also when the
 code fills in the table name: `"SELECT ... FROM %s ORDER BY id LIMIT %s OFFSET %s" % (table, size, done)`;
 a statement assembled from a filter and an order the code fills in, `WHERE {conditions} ORDER BY {column}
 {direction} LIMIT ? OFFSET ?`, is reported at each call that hands it a page start its function takes:
-`offset`, `skip`, `page`, ...) and
+`offset`, `skip`, `page`, ...; not when the code base calls that function and no call passes the page start:
+`list_grants(client_id=c)` of a `def list_grants(..., offset=None)`), each call that hands the function sending a
+statement with a variable OFFSET a page start for it (`list_reviews(user_id=u, limit=12, offset=(page - 1) * 12)`,
+also through wrappers that pass their own parameter on; not `offset=0`, a name bound only to a constant, nor a position
+that is no page start, `offset=count - n`), and
 every call that hands such a helper a page start for the parameter it appends (`self._fetchall(q, v,
 limit=size, offset=(page - 1) * size)`: one finding per paged listing, not `offset=0`), web.py's
 `db.select(table, ..., limit=n, offset=k)` (also its keywords gathered in a dict, `db.select(table, **kwargs)`;
@@ -45,7 +52,7 @@ setting or class, naming the list views it pages; not when each of them is a nes
 listing one parent's rows, keeps the requesting user's rows, `filter(buyer=self.request.user)`, or lists a
 catalogue, a model keyed by a unique `slug` or `readable_id` that staff enter one by one), Django generic list views given a `paginate_by` (`class
 BookList(ListView): paginate_by = 50`, also through a project base; not one whose `get_queryset` keeps the
-requesting user's own rows), fastapi-pagination's `paginate(session, select(...))` of a database extension
+requesting user's own rows; low confidence when the view extends `PermissionRequiredMixin`, a list only staff open), fastapi-pagination's `paginate(session, select(...))` of a database extension
 (`fastapi_pagination.ext.sqlalchemy`; not in a module paging with its `CursorPage`, nor its list
 `fastapi_pagination.paginate`, nor a query pinned to one parent row, `where(Check.ruleset_id == ruleset.id)` or
 `ruleset.hooks.order_by(...)`, a parent that is neither a user, a tenant nor a growing container), django-ninja's `@paginate` with its default `LimitOffsetPagination` (when no
@@ -244,7 +251,7 @@ def _call_finding(module: SourceModule, call: ast.Call, orm: bool, project: Proj
         if not call.args or _is_zero(call.args[0]) or not _looks_like_query(func.value):
             return None
         return _finding(module, call, f".slice({ast.unparse(call.args[0])}, ...) pages with OFFSET")
-    if _asks_for_every_row(call) or _first_page_only(call):
+    if _asks_for_every_row(call) or _first_page_only(call) or _query_paginate_helper_call(module, project, call):
         return None
     if project_db or _paginate_is_query(module, func) or any(k.arg == "error_out" for k in call.keywords) \
             or _pages_by_number(call) and project.imports_anywhere("flask_sqlalchemy"):
@@ -923,13 +930,17 @@ def _paginator_helpers(project: Project) -> dict[str, tuple[int, int, str]]:
         return helpers
     helpers = project.facts[_PAGINATOR_HELPERS] = {}
     for module in project.modules:
-        if "Paginator" not in module.text or db.skipped_module(module):
+        if "Paginator" not in module.text and "paginate" not in module.text or db.skipped_module(module):
             continue
         for fn in module.tree.body:
             if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
             body = list(walk_function_body(fn))
+            query_helper = _query_paginate_helper(module, project, fn, params, body)
+            if query_helper is not None:
+                helpers[f"{module.path}:{fn.name}"] = query_helper
+                continue
             made = next((n for n in body if isinstance(n, ast.Call) and _makes_django_paginator(module, fn, n)
                          and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id in params), None)
             page = next((name.id for n in body if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
@@ -937,8 +948,41 @@ def _paginator_helpers(project: Project) -> dict[str, tuple[int, int, str]]:
                          for name in walk_nodes(n.args[0]) if isinstance(name, ast.Name) and name.id in params), None)
             if made is not None and page is not None:
                 helpers[f"{module.path}:{fn.name}"] = (params.index(made.args[0].id), params.index(page),
-                                                       f"{module.path}:{made.lineno}")
+                                                       f"{module.path}:{made.lineno}", params, "Django's Paginator")
     return helpers
+
+
+def _query_paginate_helper(module: SourceModule, project: Project, fn: ast.AST, params: list[str],
+                           body: list[ast.AST]) -> tuple[int, int, str, list[str], str] | None:
+    """``def paginate(stmt, page, per_page): return db.paginate(stmt, page=page, per_page=per_page)``: a project
+    function that pages a statement or query it is given (``db.paginate(stmt, ...)``, ``query.paginate(...)``) with
+    Flask-SQLAlchemy at a page number it is given; each listing hands it its own query, so each call is a paged
+    listing. The positions of the query and the page among its parameters, the paginate's place, the parameters."""
+    for call in body:
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "paginate"):
+            continue
+        receiver = call.func.value
+        flask_db = _project_flask_db(module, project, receiver) \
+            or dotted(receiver) == "db" and module.imports_module("flask_sqlalchemy")
+        collection = call.args[0] if flask_db and call.args else receiver
+        page = next((k.value for k in call.keywords if k.arg == "page"), None)
+        if page is None and not flask_db and call.args:
+            page = call.args[0]
+        if not (isinstance(collection, ast.Name) and collection.id in params and isinstance(page, ast.Name)
+                and page.id in params and collection.id != page.id):
+            continue
+        if flask_db or any(k.arg == "error_out" for k in call.keywords) \
+                or project.imports_anywhere("flask_sqlalchemy") and "per_page" in {k.arg for k in call.keywords}:
+            return (params.index(collection.id), params.index(page.id), f"{module.path}:{_method_line(call)}", params,
+                    "Flask-SQLAlchemy's paginate")
+    return None
+
+
+def _query_paginate_helper_call(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    """The ``.paginate(...)`` of a project paginate helper: reported where it is called, with the query and the page."""
+    fn = db.function_of(module, call)
+    helper = _paginator_helpers(project).get(f"{module.path}:{getattr(fn, 'name', '')}")
+    return helper is not None and helper[4] != "Django's Paginator"
 
 
 def _makes_django_paginator(module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:
@@ -971,15 +1015,17 @@ def _paginator_helper_call_finding(module: SourceModule, project: Project, call:
     helper = _paginator_helpers(project).get(f"{owner.path}:{name}") if owner is not None else None
     if helper is None:
         return None
-    collection_at, page_at, place = helper
-    if max(collection_at, page_at) >= len(call.args):
+    collection_at, page_at, place, params, kind = helper
+    given = {k.arg: k.value for k in call.keywords if k.arg}
+    collection = call.args[collection_at] if collection_at < len(call.args) else given.get(params[collection_at])
+    page = call.args[page_at] if page_at < len(call.args) else given.get(params[page_at])
+    if collection is None or page is None:
         return None
-    collection, page = call.args[collection_at], call.args[page_at]
     if isinstance(page, ast.Constant) or _pages_no_deep_offset(module, project, db.function_of(module, call),
                                                                  collection):
         return None
-    return _finding(module, call, f"{name}({ast.unparse(collection)}, {ast.unparse(page)}, ...) pages with Django's "
-                                  f"Paginator (at {place}), which pages with OFFSET: page N reads and discards N-1 "
+    return _finding(module, call, f"{name}({ast.unparse(collection)}, {ast.unparse(page)}, ...) pages with {kind} "
+                                  f"(at {place}), which pages with OFFSET: page N reads and discards N-1 "
                                   f"pages of rows",
                     fix=KEYSET_FIX + " (Django: filter on the last key instead of a page number)",
                     confidence=Confidence.medium)
@@ -1304,10 +1350,12 @@ def _drf_finding(module: SourceModule, node: ast.AST, project: Project) -> Findi
                         fix=KEYSET_FIX + " (Django: filter on the last key, or DRF CursorPagination)",
                         confidence=Confidence.medium)
     if target == "paginate_by" and _pages_a_list_view(module, project, node):
+        staff = _staff_only(project, module, module.parents[node])
         return _finding(module, node, f"paginate_by = {ast.unparse(node.value)}: the list view pages its queryset "
-                                      f"with Django's Paginator, which pages with OFFSET",
+                                      f"with Django's Paginator, which pages with OFFSET"
+                                      + (" (a list only staff with a permission open: few deep pages)" if staff else ""),
                         fix=KEYSET_FIX + " (Django: filter on the last key instead of ?page=N)",
-                        confidence=Confidence.medium)
+                        confidence=Confidence.low if staff else Confidence.medium)
     if target == "pagination_class" and qualified(module, node.value) in OFFSET_PAGINATION_CLASSES \
             and not _lists_few_rows(project, _place_of(module, node)):
         return _finding(module, node, f"pagination_class = {ast.unparse(node.value)} pages with OFFSET",
@@ -1502,6 +1550,18 @@ def _pages_a_list_view(module: SourceModule, project: Project, node: ast.Assign)
     get_queryset = next((n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
                          and n.name == "get_queryset"), None)
     return get_queryset is None or not any(_is_request_user(n) for n in walk_function_body(get_queryset))
+
+
+STAFF_MIXINS = {"django.contrib.auth.mixins.PermissionRequiredMixin", "braces.views.PermissionRequiredMixin",
+                "braces.views.StaffuserRequiredMixin", "braces.views.SuperuserRequiredMixin"}
+
+
+def _staff_only(project: Project, module: SourceModule, cls: ast.ClassDef, depth: int = 4) -> bool:
+    """A view only staff open: it (or a project base) extends Django's ``PermissionRequiredMixin`` (or a staff or
+    superuser mixin of django-braces), ``class RequestedHats(LoginRequiredMixin, PermissionRequiredMixin,
+    ListView)``; its list is paged by a few moderators, not by the public."""
+    return any(key in STAFF_MIXINS or parent is not None and depth and _staff_only(project, *parent, depth - 1)
+               for key, parent in _base_classes(project, module, cls))
 
 
 def _extends_django_list_view(project: Project, module: SourceModule, cls: ast.ClassDef, depth: int = 4) -> bool:
@@ -1699,6 +1759,8 @@ def check_sql(query: FoundQuery, project: Project) -> Iterator[Finding]:
             confidence=Confidence.medium if constant else Confidence.high,
             queries=[query.id],
         )
+        if not constant:
+            yield from _caller_findings(project, site.path, site.line, query.id)
 
 
 # ``... LIMIT ? OFFSET ?`` ending a statement, the OFFSET a bound value (``?``, ``%s``, ``%(offset)s``, ``:offset``,
@@ -1718,31 +1780,43 @@ def _unparsed_pages(query: FoundQuery, project: Project) -> Iterator[Finding]:
         return
     reported = project.facts.setdefault("offset_pagination.unparsed_sites", set())  # a call sending either of two
     for site in query.sites:                                                         # branches' statements
-        if (site.path, site.line) not in reported and _binds_page_start(project, site.path, site.line):
-            reported.add((site.path, site.line))
-            yield Finding(
-                message="query pages with a variable OFFSET (LIMIT ? OFFSET ? after a filter and order the code "
-                        "fills in): each page reads and discards every row before it",
-                path=site.path, line=site.line, evidence=site_evidence(project, site, query),
-                fix=KEYSET_FIX, confidence=Confidence.medium, queries=[query.id])
+        if (site.path, site.line) in reported:
+            continue
+        module, fn, starts = _page_starts_sent(project, site.path, site.line)
+        calls = {start: _page_start_callers(project, module, fn, start) for start in starts}
+        if not calls or all(called and not given for called, given, _ in calls.values()):
+            continue  # def list_grants(..., offset=None) that no call hands an offset: no OFFSET is sent
+        reported.add((site.path, site.line))
+        yield Finding(
+            message="query pages with a variable OFFSET (LIMIT ? OFFSET ? after a filter and order the code "
+                    "fills in): each page reads and discards every row before it",
+            path=site.path, line=site.line, evidence=site_evidence(project, site, query),
+            fix=KEYSET_FIX, confidence=Confidence.medium, queries=[query.id])
+        yield from _caller_findings(project, site.path, site.line, query.id, starts)
 
 
 def _binds_page_start(project: Project, path: str, line: int) -> bool:
     """Whether the call sending a query at ``path:line`` sits in a function with a page-start parameter
-    (``offset``, ``page``, ...) that the call's arguments use, directly or through a list of parameters the
-    function builds (``params.extend([limit, offset])``)."""
+    (``offset``, ``page``, ...) that the call's arguments use, directly or through a list or dict of parameters
+    the function builds (``params.extend([limit, offset])``, ``params["offset"] = offset``)."""
+    return bool(_page_starts_sent(project, path, line)[2])
+
+
+def _page_starts_sent(project: Project, path: str, line: int) -> tuple[SourceModule | None, ast.AST | None, set[str]]:
+    """The module and function of the call sending a query at ``path:line`` and the page-start parameters of the
+    function that the call's arguments use (see ``_binds_page_start``)."""
     module = next((m for m in project.modules if m.path == path), None)
     if module is None:
-        return False
+        return None, None, set()
     call = next((c for c in module.nodes_of(ast.Call) if c.lineno <= line <= (c.end_lineno or c.lineno)
                  and isinstance(c.func, ast.Attribute) and c.args), None)
     fn = db.function_of(module, call) if call is not None else None
     if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return False
+        return module, None, set()
     starts = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)
               if PAGE_START_PARAMETER.search(a.arg)}
     if not starts:
-        return False
+        return module, fn, set()
     feeds: list[tuple[str, list[ast.expr]]] = []  # params.extend([limit, offset]), params = [..., page * per_page]
     for node in walk_function_body(fn):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("extend", "append") \
@@ -1750,6 +1824,9 @@ def _binds_page_start(project: Project, path: str, line: int) -> bool:
             feeds.append((node.func.value.id, node.args))
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             feeds.append((node.targets[0].id, [node.value]))
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) \
+                and isinstance(node.targets[0].value, ast.Name):  # params["offset"] = offset
+            feeds.append((node.targets[0].value.id, [node.value]))
     sent = {n.id for a in [*call.args[1:], *(k.value for k in call.keywords)] for n in walk_nodes(a)
             if isinstance(n, ast.Name)}  # db.query(sql, vars=data) too
     grew = True
@@ -1758,7 +1835,73 @@ def _binds_page_start(project: Project, path: str, line: int) -> bool:
         sent |= {n.id for target, values in feeds if target in sent for v in values for n in walk_nodes(v)
                  if isinstance(n, ast.Name)}
         grew = len(sent) > before
-    return bool(starts & sent)
+    return module, fn, starts & sent
+
+
+PAGE_START_TEXT = re.compile(r"(?i)offset|page|skip|start")
+
+
+def _page_start_callers(project: Project, module: SourceModule, fn: ast.AST, parameter: str,
+                        depth: int = 3) -> tuple[bool, bool, list[tuple[SourceModule, ast.Call, ast.expr, str]]]:
+    """The calls of ``fn`` in the code base that hand it a page start for its ``parameter`` (``offset=(page - 1) *
+    20``, ``offset=int(request.args.get("offset", 0))``: the listing that picks the page), also through wrappers
+    that pass their own parameter on (``def list_reviews(..., offset=None): return fetch(conn, offset=offset)``),
+    whether the code base calls ``fn`` and whether any call passes the parameter at all. Not a constant (``offset=0``, the first page) nor a
+    position that is no page start (``offset=count - n``: the Nth row)."""
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or depth <= 0:
+        return False, False, []
+    names = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+    if names[:1] in (["self"], ["cls"]):
+        names = names[1:]
+    position = names.index(parameter) if parameter in names else None
+    called, given, found = False, False, []
+    for other in project.modules:
+        if fn.name not in other.text or db.skipped_module(other):
+            continue
+        for call in other.nodes_of(ast.Call):
+            callee = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)
+            if callee != fn.name or any(isinstance(a, ast.Starred) for a in call.args):
+                continue
+            resolved = db.resolve_function(other, project, call, reexports=True)
+            if resolved is None or resolved[1] is not fn:
+                continue
+            called = True
+            value = next((k.value for k in call.keywords if k.arg == parameter), None)
+            if value is None and position is not None and position < len(call.args):
+                value = call.args[position]
+            if value is None:
+                continue
+            given = True
+            caller = db.function_of(other, call)
+            own = {a.arg for a in (*caller.args.posonlyargs, *caller.args.args, *caller.args.kwonlyargs)} \
+                if isinstance(caller, (ast.FunctionDef, ast.AsyncFunctionDef)) else set()
+            if isinstance(value, ast.Name) and value.id in own:  # a wrapper passing its own parameter on
+                found.extend(_page_start_callers(project, other, caller, value.id, depth - 1)[2])
+                continue
+            bound = _bound_expressions(caller, value)
+            if isinstance(value, ast.Constant) or len(bound) > 1 and all(isinstance(e, ast.Constant) for e in bound[1:]):
+                continue  # offset=0, reviews_offset = 0; ...(offset=reviews_offset): the first page
+            if any(PAGE_START_TEXT.search(ast.unparse(e)) or any(isinstance(n, ast.Mult) for n in walk_nodes(e))
+                   for e in bound):
+                found.append((other, call, value, fn.name))
+    return called, given, found
+
+
+def _caller_findings(project: Project, path: str, line: int, query_id: str,
+                     starts: set[str] | None = None) -> Iterator[Finding]:
+    """A finding at each call that hands the function sending the paged query at ``path:line`` a page start:
+    the view or job that picks the page (``offset=(page - 1) * 12`` from ``?page=``), once per call."""
+    module, fn, sent = _page_starts_sent(project, path, line)
+    reported = project.facts.setdefault("offset_pagination.caller_sites", set())
+    for parameter in sorted(sent if starts is None else starts):
+        for other, call, value, name in _page_start_callers(project, module, fn, parameter)[2]:
+            if (other.path, call.lineno) in reported:
+                continue
+            reported.add((other.path, call.lineno))
+            yield replace(_finding(other, call, f"{name}() is handed the page start {ast.unparse(value)}, which its "
+                                                f"query sends as OFFSET (at {path}:{line}): this page reads and "
+                                                f"discards every row before it", confidence=Confidence.medium),
+                          queries=[query_id])
 
 
 # Where a value the code fills in stands for a clause (``FROM t {where}``, ``WHERE {cond}``, ``AND {cond}``):
