@@ -46,7 +46,8 @@ also a project subclass of it that keeps its `page()`; not when each table it pa
 one parent's children, `DeviceTable(Device.objects.filter(rack=instance))`, as below; in a project helper
 `paginate(object_list, page, per_page)` that pages with it, at each call handing it a page number that is not
 a constant), Django REST framework's page-number and limit-offset pagination classes (also
-`rest_framework_gis`'s `GeoJsonPagination`, a page-number one; set as
+`rest_framework_gis`'s `GeoJsonPagination`, a page-number one, and `rest_framework_json_api`'s
+`JsonApiPageNumberPagination`/`JsonApiLimitOffsetPagination`; set as
 `DEFAULT_PAGINATION_CLASS`, as a view's `pagination_class`, or extended by a project class: one finding at the
 setting or class, naming the list views it pages; not when each of them is a nested viewset, `NestedViewSetMixin`,
 listing one parent's rows, keeps the requesting user's rows, `filter(buyer=self.request.user)`, or lists a
@@ -143,7 +144,10 @@ QUERY_LINKS = {"select", "query", "filter", "filter_by", "where", "order_by", "l
                "objects", "exclude", "values", "distinct", "group_by"}
 OFFSET_PAGINATION_CLASSES = {"rest_framework.pagination.PageNumberPagination",
                              "rest_framework.pagination.LimitOffsetPagination",
-                             "rest_framework_gis.pagination.GeoJsonPagination"}  # a PageNumberPagination
+                             "rest_framework_gis.pagination.GeoJsonPagination",  # a PageNumberPagination
+                             # django-rest-framework-json-api's, extending DRF's (page[number], page[offset])
+                             "rest_framework_json_api.pagination.JsonApiPageNumberPagination",
+                             "rest_framework_json_api.pagination.JsonApiLimitOffsetPagination"}
 DJANGO_PAGINATOR = {"django.core.paginator.Paginator"}
 # page classes of the paginate family: the page is ``collection[first:last]``, a SQL OFFSET on a query
 QUERY_PAGE_CLASSES = {"paginate_sqlalchemy.SqlalchemyOrmPage", "paginate_sqlalchemy.SqlalchemySelectPage"}
