@@ -62,7 +62,11 @@ Reports whole payloads read into memory where streaming fits. That is:
   request function of the project, `response = requests.request(...)` ... `return response`, called with
   `stream=False`) whose announced size is then compared with a cap (`int(response.headers["Content-Length"]) >
   MAX_SIZE`): the client read the whole body before it returned (a HEAD request has none);
-- `fetchall()` of a literal `SELECT` with no `LIMIT`, no `WHERE` and no `GROUP BY` (also one whose `WHERE`
+- `fetchall()` of a literal `SELECT` with no `LIMIT`, no `WHERE` and no `GROUP BY`, also a SQLAlchemy result read
+  into a list (`result.all()`, `list(result)`, `[dict(r) for r in result.mappings()]`) of one that `LEFT JOIN`s
+  each row of a table to what the data holds about it (per-user counts: a report over the whole table; a plain
+  lookup table, licenses or languages, holds a handful), and one whose only joins are `LEFT JOIN`s, which keep
+  every row of the table on the left (also one whose `WHERE`
   is appended only when a parameter that defaults to None is given, `if where: sql += " WHERE " + where`
   after `where = build_where(filters)` with `filters=None`: a caller that passes nothing reads it whole):
   the whole table in one list (the database's own catalog, `pg_collation`,
@@ -101,7 +105,8 @@ Reports whole payloads read into memory where streaming fits. That is:
   that calls it) and walks by line, where `_preload_content=False` streams it (`tail_lines` or `limit_bytes`
   bound it);
 - a downloaded archive or compressed feed unpacked in memory (`gzip.decompress(response.content)`,
-  `ZipFile(BytesIO(response.content))`, `tarfile.open(fileobj=BytesIO(payload))`): packed and unpacked bytes are
+  `ZipFile(BytesIO(response.content))`, `tarfile.open(fileobj=BytesIO(payload))`, `bz2.open(BytesIO(r.content))`,
+  `GzipFile(fileobj=BytesIO(r.content))`): packed and unpacked bytes are
   held at once, where `stream=True` and `iter_content()` copy it to a temporary file to open (not a download of
   an address written in the code, nor an archive one member of which is read whole, `zf.read(name)`, needed in
   memory anyway);
@@ -299,6 +304,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                     *_fetchalls(module, fn, nodes), *_rows_loaded_to_count(module, project, nodes),
                     *_whole_tables(module, nodes), *_zip_copies(module, project, nodes),
                     *([] if small_picture else _files_sent_whole(module, project, nodes)),
+                    *([] if small_picture else _files_sent_by_base(module, project, fn, nodes)),
                     *([] if small_picture else _file_objects_copied(module, project, fn, nodes)),
                     *_stored_objects_read_whole(module, nodes),
                     *_whole_file_hashes(module, fn, nodes), *_log_files_read_whole(module, nodes),
@@ -398,9 +404,9 @@ def _downloads_unpacked_in_memory(module: SourceModule, project: Project, fn: as
         return
     for node in (n for n in nodes if isinstance(n, ast.Call)):
         name = qualified(module, node.func) or ""
-        if name in DECOMPRESSORS or name.endswith("ZipFile"):
+        if name in DECOMPRESSORS or name.endswith("ZipFile") or name in DECOMPRESSING_OPENS and node.args:
             packed = node.args[0] if node.args else None
-        elif name == "tarfile.open":
+        elif name == "tarfile.open" or name in DECOMPRESSING_OPENS:
             packed = keyword(node, "fileobj")
         else:
             continue
@@ -1683,7 +1689,7 @@ def _unwrapped_iterable(iterable: ast.expr) -> ast.expr:
 
 
 def _fetchalls(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Iterator[Finding]:
-    if "fetchall" not in module.text or _alters_schema(nodes):
+    if not ("fetchall" in module.text or ".execute(" in module.text) or _alters_schema(nodes):
         return
     server_side = _named_cursors(nodes)
     executes: dict[str, list[ast.Call]] = {}
@@ -1691,14 +1697,16 @@ def _fetchalls(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Itera
         if isinstance(node, ast.Call) and method_name(node) == "execute" and isinstance(node.func, ast.Attribute) \
                 and isinstance(node.func.value, ast.Name):
             executes.setdefault(node.func.value.id, []).append(node)
+    listed = _results_listed(nodes)
     for node in nodes:
-        if not (isinstance(node, ast.Call) and method_name(node) == "fetchall" and isinstance(node.func, ast.Attribute)):
+        if node in listed:
+            execute = listed[node]
+        elif not (isinstance(node, ast.Call) and method_name(node) == "fetchall" and isinstance(node.func, ast.Attribute)):
             continue
-        owner = node.func.value
-        if isinstance(owner, ast.Call) and method_name(owner) == "execute":
-            execute = owner
-        elif isinstance(owner, ast.Name) and owner.id not in server_side:
-            earlier = [c for c in executes.get(owner.id, []) if c.lineno <= node.lineno]
+        elif isinstance(node.func.value, ast.Call) and method_name(node.func.value) == "execute":
+            execute = node.func.value
+        elif isinstance(node.func.value, ast.Name) and node.func.value.id not in server_side:
+            earlier = [c for c in executes.get(node.func.value.id, []) if c.lineno <= node.lineno]
             execute = earlier[-1] if earlier else None
         else:
             execute = None
@@ -1707,15 +1715,62 @@ def _fetchalls(module: SourceModule, fn: ast.AST, nodes: list[ast.AST]) -> Itera
         if _extended_later(module, fn, execute.args[0], nodes):
             continue
         sql = db.sql_text(module, execute.args[0], fn)
-        table = _unbounded_table(sql) if sql else None
+        table = _unbounded_table(sql) if sql and (node not in listed or LEFT_JOIN.search(sql)) else None
         if table is None:
             continue
         yield Finding(
-            message=f"fetchall() loads every row of {table} (no WHERE, no LIMIT) into one list",
+            message=f"{'the result' if node in listed else 'fetchall()'} loads every row of {table} (no WHERE, "
+                    "no LIMIT) into one list",
             path=module.path, line=node.lineno, end_line=node.end_lineno, evidence=module.evidence(node),
             fix="iterate the cursor or fetchmany(1000) in a loop (a server-side cursor for large tables), "
                 "or add a LIMIT and paginate by key",
         )
+
+
+RESULT_VIEWS = {"mappings", "scalars"}
+# A result listed whole is reported when it joins each row of a table to what the data holds about it (per-user
+# counts): a report over the whole table; a plain SELECT of a lookup table (licenses, languages) is a handful.
+LEFT_JOIN = re.compile(r"\bLEFT\s+(OUTER\s+)?JOIN\b", re.I)
+
+
+def _results_listed(nodes: list[ast.AST]) -> dict[ast.AST, ast.Call]:
+    """The reads that put every row of an executed statement's result into one list, with the ``execute`` call:
+    ``result = conn.execute(text(sql))`` then ``result.all()``, ``result.mappings().all()``, ``list(result)`` or
+    ``[dict(r) for r in result.mappings()]`` (also through a name bound to ``result.mappings()``)."""
+    bound: dict[str, list[tuple[int, ast.Call | None]]] = {}
+    for node in sorted((n for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+                        and isinstance(n.targets[0], ast.Name)), key=lambda n: n.lineno):
+        source = _result_of(node.value, bound)
+        if isinstance(node.value, ast.Call) and method_name(node.value) == "all":
+            source = None
+        bound.setdefault(node.targets[0].id, []).append((node.lineno, source))
+
+    listed: dict[ast.AST, ast.Call] = {}
+    for node in nodes:
+        if isinstance(node, ROW_LISTS) and len(node.generators) == 1:
+            source = _result_of(node.generators[0].iter, bound)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "all" \
+                and not node.args:
+            source = _result_of(node.func.value, bound)
+        elif isinstance(node, ast.Call) and dotted(node.func) == "list" and len(node.args) == 1:
+            source = _result_of(node.args[0], bound)
+        else:
+            continue
+        if source is not None:
+            listed[node] = source
+    return listed
+
+
+def _result_of(value: ast.expr, bound: dict[str, list[tuple[int, ast.Call | None]]]) -> ast.Call | None:
+    """The ``execute`` call whose result ``value`` is: the call, its ``.mappings()``/``.scalars()``, or a name
+    bound to one of these by the last assignment above it."""
+    if isinstance(value, ast.Call) and method_name(value) in RESULT_VIEWS and isinstance(value.func, ast.Attribute):
+        value = value.func.value
+    if isinstance(value, ast.Name):
+        return next((source for line, source in reversed(bound.get(value.id, [])) if line < value.lineno), None)
+    if isinstance(value, ast.Call) and method_name(value) == "execute" and isinstance(value.func, ast.Attribute):
+        return value
+    return None
 
 
 # What a query of a model can chain and still hand back every row it picks.
@@ -2027,13 +2082,20 @@ def _unbounded_select(statement: exp.Expression, ctes: dict[str, exp.Expression]
     if source is not None and isinstance(source.this, exp.Subquery) and not statement.args.get("joins"):
         return _unbounded_select(source.this.this, ctes)  # FROM (SELECT ... GROUP BY doc_id) AS counts
     table = source.find(exp.Table) if source is not None else None
-    if table is None or statement.args.get("joins") or not isinstance(table.this, exp.Identifier):
+    joins = statement.args.get("joins") or []
+    if table is None or not all(_left_join(j) for j in joins) or not isinstance(table.this, exp.Identifier):
         return None  # a join, or a set-returning function such as generate_series()
     if not table.db and table.name in ctes:
         return _unbounded_select(ctes.pop(table.name), ctes)  # WITH mine AS (... WHERE owner_id = %s) ... FROM mine
     if _system_catalog(table) or table.alias == db.DYNAMIC_PART or _one_row_table(table):
         return None  # FROM session_queue {where}: a clause the caller supplies
     return table.sql(dialect="postgres")
+
+
+def _left_join(join: exp.Expression) -> bool:
+    """``LEFT JOIN (SELECT user_id, count(*) ... GROUP BY user_id) AS counts ON ...``: keeps every row of the table
+    on its left, whatever it joins (an inner join may drop some)."""
+    return (join.args.get("side") or "").upper() == "LEFT"
 
 
 SYSTEM_SCHEMAS = {"pg_catalog", "information_schema", "mysql", "performance_schema", "sys"}
@@ -2466,26 +2528,76 @@ def _file_reading_functions(project: Project) -> frozenset[str]:
             if isinstance(fn, FUNCTION_TYPES) and not may_read:
                 verdicts[fn.name] = False  # a definition of the name that reads nothing: ``Response.get_data()``
             elif isinstance(fn, FUNCTION_TYPES) and not _stub(fn):
-                nodes = list(walk_function_body(fn))
-                opened = _opened_files(nodes, module)
-                responses = _response_names(module, project, nodes) if downloads else set()
-
-                def whole_payload(value: ast.expr) -> bool:
-                    value = _unwrap_bytes(module, value)
-                    return _whole_file_read(value, opened) \
-                        or bool(responses) and _whole_body(module, project, value, responses) is not None
-
-                contents = {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
-                            and isinstance(n.targets[0], ast.Name) and whole_payload(n.value)}
-                returns = [n.value for n in nodes if isinstance(n, ast.Return)]
-                whole = bool(returns) and all(r is not None and (whole_payload(r) or isinstance(r, ast.Name)
-                                                                 and r.id in contents) for r in returns)
+                whole = bool(_whole_returns(module, project, list(walk_function_body(fn)), downloads))
                 verdicts[fn.name] = verdicts.get(fn.name, True) and whole
                 if whole:
                     some_whole.add(fn.name)
     project.facts[FILE_READERS] = frozenset(name for name, whole in verdicts.items() if whole)
     project.facts[SOME_FILE_READERS] = frozenset(some_whole)
     return project.facts[FILE_READERS]
+
+
+def _whole_returns(module: SourceModule, project: Project, nodes: list[ast.AST], downloads: bool) -> list[ast.expr]:
+    """The whole reads a function returns, when every return of it is a file it opened read whole (``return
+    f.read()``, ``content = f.read()`` ... ``return content``, also in a ``BytesIO``) or the body of a file it
+    downloaded; none otherwise."""
+    opened = _opened_files(nodes, module)
+    responses = _response_names(module, project, nodes) if downloads else set()
+
+    def whole_payload(value: ast.expr) -> bool:
+        value = _unwrap_bytes(module, value)
+        return _whole_file_read(value, opened) \
+            or bool(responses) and _whole_body(module, project, value, responses) is not None
+
+    contents = {n.targets[0].id: n.value for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+                and isinstance(n.targets[0], ast.Name) and whole_payload(n.value)}
+    returns = [n.value for n in nodes if isinstance(n, ast.Return)]
+    if not returns or not all(r is not None and (whole_payload(r) or isinstance(r, ast.Name) and r.id in contents)
+                              for r in returns):
+        return []
+    return [r if whole_payload(r) else contents[r.id] for r in returns]
+
+
+TEMPLATE_SENDERS = "R5.buffer-not-stream:template-senders"
+
+
+def _template_senders(project: Project) -> frozenset[tuple[int, str]]:
+    """(id of a class, name of a method) where a method of the class sends back as a response body what
+    ``self.<name>()`` returns (``response.write(self.get_contents())`` in a download view's ``get``): the
+    subclasses say what is sent."""
+    if TEMPLATE_SENDERS not in project.facts:
+        found: set[tuple[int, str]] = set()
+        for module in project.modules:
+            if "Response" not in module.text or runs_offline(module, project):
+                continue
+            for cls in module.nodes_of(ast.ClassDef):
+                for method in (n for n in cls.body if isinstance(n, FUNCTION_TYPES)):
+                    nodes = list(walk_function_body(method))
+                    for _, body in [*_response_bodies(module, nodes, RESPONSE_SINKS),
+                                    *_written_to_responses(module, nodes)]:
+                        if isinstance(body, ast.Call) and not body.args and isinstance(body.func, ast.Attribute) \
+                                and isinstance(body.func.value, ast.Name) and body.func.value.id == "self":
+                            found.add((id(cls), body.func.attr))
+        project.facts[TEMPLATE_SENDERS] = frozenset(found)
+    return project.facts[TEMPLATE_SENDERS]
+
+
+def _files_sent_by_base(module: SourceModule, project: Project, fn: ast.AST,
+                        nodes: list[ast.AST]) -> Iterator[Finding]:
+    """A method that returns a file it read whole (``return open(path, "rb").read()``) where a base class
+    sends back what that method returns (``response.write(self.get_contents())`` in a download view's
+    ``get``): the stored file sits in the worker's memory while it is sent, where ``FileResponse`` streams it."""
+    owner = module.parents.get(fn)
+    senders = _template_senders(project) if isinstance(owner, ast.ClassDef) else frozenset()
+    if not any(name == fn.name for _, name in senders):
+        return
+    if not any((id(base), fn.name) in senders for _, base in db._mro(project, (module, owner))[1:]):
+        return
+    for read in _whole_returns(module, project, nodes, _makes_requests(module, project)):
+        yield _medium_finding(
+            module, read, f"a stored file is read whole into memory to be sent back (by the base class's "
+            f"response of self.{fn.name}())",
+            "stream it from the disk: return the open file and send it with FileResponse(open(path, 'rb'))")
 
 
 def _some_file_reading_functions(project: Project) -> frozenset[str]:
