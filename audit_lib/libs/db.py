@@ -2016,8 +2016,10 @@ _SINGLE_ROW = {"get", "first", "one", "one_or_none", "get_or_404", "first_or_404
 def _row_class(module: SourceModule, project: Project | None, call: ast.Call) -> _ClassRef | None:
     """The project model of the single row ``call`` fetches: ``Model.query[...].get/first/one(...)``,
     ``Model.objects[...].get(...)``, ``<session or db>.get(Model, pk)`` / ``db.get_or_404(Model, pk)``; or makes:
-    ``Model.objects.create(...)``."""
+    ``Model.objects.create(...)``; Django's ``get_object_or_404(Model, pk=pk)``."""
     func = call.func
+    if isinstance(func, ast.Name) and call.args and qualified(module, func) == "django.shortcuts.get_object_or_404":
+        return project_class(module, project, call.args[0])
     if not isinstance(func, ast.Attribute) or func.attr not in _SINGLE_ROW:
         return None
     if func.attr in ("get", "get_or_404") and call.args:

@@ -614,6 +614,8 @@ SDK_CLIENTS: dict[str, frozenset[str] | None] = {
     **{f"taskcluster.{prefix}{service}": None for prefix in ("", "aio.") for service in (
         "Auth", "Github", "Hooks", "Index", "Notify", "Object", "PurgeCache", "Queue", "Secrets", "WorkerManager")},
     "requests_hardened.Manager": frozenset({"send_request"}),  # requests behind an SSRF guard
+    "typesense.Client": None,  # the Typesense search engine's HTTP API: client.collections[name].documents...
+    "typesense.client.Client": None,
 }
 # SDK functions that are themselves the call: an LLM gateway's module functions
 SDK_FUNCTIONS = frozenset({f"litellm.{prefix}{operation}" for prefix in ("", "a") for operation in (
@@ -669,8 +671,8 @@ def _find_sdk_calls(module: SourceModule, project: Project) -> list[OutboundCall
         if not isinstance(node.func, ast.Attribute) or node.func.attr in SDK_LOCAL_METHODS:
             continue
         receiver = node.func.value
-        while isinstance(receiver, ast.Attribute) and dotted(receiver) not in clients:
-            receiver = receiver.value  # client.emails.send(...): a call through the client's parts
+        while isinstance(receiver, (ast.Attribute, ast.Subscript)) and dotted(receiver) not in clients:
+            receiver = receiver.value  # client.emails.send(...), client.collections[name].documents.delete()
         sdk = clients.get(dotted(receiver) or "") if not isinstance(receiver, ast.Call) \
             else _sdk_of_value(module, project, receiver)  # client().put_object(...): a factory's client
         if sdk is None or sdk.startswith(HOLDS):
@@ -775,8 +777,8 @@ def _own_sdk_bindings(module: SourceModule, project: Project) -> dict[str, str]:
         else:
             continue
         name = dotted(target)
-        if not name:
-            continue
+        if not name or annotation is None and value is not None and is_none(value):
+            continue  # self.engine = None: a placeholder until the client is built
         sdk = _sdk_of_type(module, annotation) if annotation is not None else None
         if sdk is None and value is not None:
             sdk = _sdk_of_value(module, project, value)

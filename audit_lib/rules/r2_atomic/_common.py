@@ -55,8 +55,12 @@ def _dispatches_in_transaction(module: SourceModule, project: Project, dispatch:
     """``dispatch`` under ``@transaction.atomic``, or one that returns the view's response from inside a
     transaction block (``with transaction.atomic(): return self.wrapped_dispatch(request)``) or from the
     view run through a decorator of the code base that wraps it in one (``wrapped =
-    atomic_for_request_method(super().dispatch); return wrapped(request, *args, **kwargs)``)."""
+    atomic_for_request_method(super().dispatch); return wrapped(request, *args, **kwargs)``), also under
+    ``@method_decorator(transaction.atomic)``."""
     return db.is_transaction_function(module, dispatch, project) or any(
+        isinstance(dec, ast.Call) and (dotted(dec.func) or "").endswith("method_decorator") and dec.args
+        and (qualified(module, dec.args[0].func if isinstance(dec.args[0], ast.Call) else dec.args[0]) or "")
+        .endswith("atomic") for dec in getattr(dispatch, "decorator_list", ())) or any(
         isinstance(n, ast.Return) and isinstance(n.value, ast.Call) and (
             db.in_transaction(module, n, dispatch, project) or _wrapped_in_transaction(module, project, dispatch, n.value))
         for n in walk_function_body(dispatch))

@@ -4,10 +4,9 @@
 Reports a call to another service made while a database transaction is open. That is an
 outbound HTTP request (`requests`, `httpx`, `aiohttp`, `urllib`,
 `urllib3`, `http.client`), a gRPC stub call, or a call through a service's SDK (Stripe, boto3,
-Backblaze B2, SendGrid, Twilio, Slack, OpenAI, Taskcluster, PyGithub, an SMTP connection: the calls that
-`audit_lib.libs.http.external_call` knows, also a client or the `stripe` module handed to a class's
-constructor), mail sent through Django's mail API (`send_mail(...)`, `EmailMessage(...).send()`) or edx-ace
-(`ace.send(message)`), a request to infrastructure (the Kubernetes API through the `kubernetes` client,
+Backblaze B2, SendGrid, Twilio, Slack, OpenAI, Taskcluster, PyGithub, Typesense: the calls that
+`audit_lib.libs.http.external_call` knows, bar SMTP, also a client or the `stripe` module handed to a class's
+constructor), a request to infrastructure (the Kubernetes API through the `kubernetes` client,
 `CoreV1Api().create_namespaced_pod(...)`, or kr8s; Vault through hvac; an authzed client; a git remote:
 GitPython's `Repo.clone_from(...)`/`remote.fetch()`, `subprocess.run(["git", "clone", url])`; a publish to a
 message broker through pika, kombu or aio-pika), a write to Django's file storage where the settings configure a
@@ -52,8 +51,10 @@ transaction as a write does; in an `async def`, so does any query of the session
 keeps its connection checked out, idle in transaction, across every `await` until the commit); and a
 helper called with no transaction open counts when its own body writes or queries before it calls
 out. Reads of a sync session alone are not reported: they hold no lock. The call is found
-directly or through helper functions of the code base that make the call (up to six
-calls deep, also through a package that re-exports a helper, through the constructor of a class of the code
+directly or through helper functions of the code base that make the call (up to eight
+calls deep, also through a function the caller defines in its body, through the method of a local name every
+binding of which builds an object of a class of the code base that inherits one same method (`sanction =
+Ban(...)` or `sanction = Mute(...)`, then `sanction.notify(user)`), also through a package that re-exports a helper, through the constructor of a class of the code
 base (`WorkingCopy(path, url)` whose `__init__` clones the repository), through the overrides in
 subclasses when the helper called is an abstract method, through the getter of a `@property` of the code
 base a helper reads (`for d in self._decisions:`), through the one method of the code base of that name
@@ -74,9 +75,15 @@ the creation of a row, `objects.create(...)`, `get_or_create(...)`, `save(force_
 compares the instance with the state it was loaded with, `instance._previous_state`, `tracker.has_changed(...)`);
 also after a write of an `ATOMIC_REQUESTS` view, or where the save is the view's first write for the `post_`
 receivers, which run once the row is written; so is the
-`send()` of a signal the code base defines (`parcel_shipped = Signal()`) when a receiver connected to it makes the call.
+`send()` of a signal the code base defines (`parcel_shipped = Signal()`) when a receiver connected to it makes the call. A
+`pre_delete`/`post_delete` receiver that makes the call is reported itself, once, at its first call out:
+Django's `delete()` sends them from inside its own `transaction.atomic()` block, whoever deletes; the delete that
+runs it is not reported again. A chain is reported once: a call of the view's own method that runs whole in the
+transaction too (`return self.form_valid(form)` in the `post` of a view whose `dispatch` is atomic) is left to the
+finding inside that method, which names the line where `dispatch` opens the transaction.
 
-Calls made after the block closes, callbacks deferred to the commit
+Mail sent over SMTP (`smtplib.SMTP(host)`, Django's `send_mail(...)`, edx-ace's `ace.send(message)`) is not
+a call this rule reports. Calls made after the block closes, callbacks deferred to the commit
 (`transaction.on_commit(lambda: send_receipt.delay(order.id))`, also a helper's local `_send` it hands to
 `on_commit`, and a function under a decorator of the code base whose wrapper hands its call to `on_commit`,
 `@run_after_commit`), and a call in the other branch of an
@@ -134,7 +141,7 @@ from typing import Iterator, NamedTuple
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, web
-from audit_lib.libs.http import OutboundCall, external_call, infrastructure_call, mail_call
+from audit_lib.libs.http import OutboundCall, external_call, infrastructure_call
 from audit_lib.operator_code import is_celery_task
 from audit_lib.pyast import (FUNCTION_TYPES, ancestors, call_name, decorator_names, dotted, enclosing_function,
                              enclosing_loops, functions, is_none, method_in_hierarchy, method_name, parameters_off,
@@ -155,7 +162,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         return
     for fn in functions(module.tree):
         own = db.transaction_blocks(module, fn, project)
-        spans = own + _atomic_method(module, project, fn)
+        spans = own + _atomic_method(module, project, fn) + _delete_receiver(project, fn)
         implicit = _implicit_transactions(module, project, fn)
         if not spans and not implicit:
             continue
@@ -181,7 +188,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 implicit_span = opened_inside._replace(by_helper=True)
             if direct is None and via is None and (span is not None or implicit_span is not None):
                 via = _receiver_call(module, project, fn, node) or _sent_signal_call(module, project, node)
-            if direct is None and via is None:
+            if direct is None and via is None or direct is None and _reported_inside(module, project, node):
                 continue
             queued = (direct.library if direct is not None else via[1]) == TASK_QUEUE
             queued_in_block = queued and direct is not None and span in own
@@ -191,12 +198,13 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if direct is not None:
                 what = f"Celery task {dotted(node.func.value) or 'task'}.{direct.operation}() is queued" if queued \
                     else f"{direct.library} {direct.operation}() call runs"
-                confidence = Confidence.high if span is not None else Confidence.medium
+                confidence = Confidence.high if span is not None and span not in _delete_receiver(project, fn) \
+                    else Confidence.medium
             else:
                 what = f"{via[0]}() queues a Celery task" if queued else f"{via[0]}() makes a {via[1]} call and runs"
                 confidence = Confidence.medium
             if span is not None:
-                opened = f"the transaction opened at line {span[0]} is open"
+                opened = _opened_at(module, project, fn, span)
             else:
                 opened = implicit_span.describe()
             if queued:
@@ -215,6 +223,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 fix=FIX_QUEUED if queued else FIX,
                 confidence=confidence,
             )
+            if span is not None and span in _delete_receiver(project, fn):
+                break  # a delete receiver is one finding, at its first call out: every delete runs it
 
 
 def _reaches_database(module: SourceModule, project: Project) -> bool:
@@ -228,7 +238,12 @@ def _reaches_database(module: SourceModule, project: Project) -> bool:
 
 
 def _network_call(module: SourceModule, call: ast.Call, project: Project) -> OutboundCall | None:
-    return external_call(module, call, project) or mail_call(module, call) or infrastructure_call(module, call) \
+    """The call to another service ``call`` makes; mail sent over SMTP is left (smtplib, Django's mail API,
+    edx-ace): this rule is about the HTTP/gRPC requests and the like a transaction waits on."""
+    external = external_call(module, call, project)
+    if external is not None and external.protocol == "smtp":
+        return None
+    return external or infrastructure_call(module, call) \
         or _dns_lookup(module, call) or _search_request(module, call, project) or _task_dispatch(module, call, project) \
         or _event_bus_publish(module, call, project) or _remote_file_storage(module, call, project)
 
@@ -415,7 +430,7 @@ _NAMES_REMOTE_STORAGE = re.compile(
     r"\bstorages\.backends\.(s3|s3boto3|gcloud|google|azure_storage|dropbox|apache_libcloud)\b")
 DJANGO_STORAGES = frozenset({"django.core.files.storage.default_storage"})
 STORAGE_CALLS = frozenset({"save", "delete", "open", "exists", "listdir", "size"})  # each a request to the store
-_HELPER_DEPTH = 6  # calls deep: a request's service code reaches its SDK call through several layers
+_HELPER_DEPTH = 8  # calls deep: a request's service code reaches its SDK call through several layers
 
 
 class _Implicit(NamedTuple):
@@ -943,6 +958,8 @@ def _receiver_call(module: SourceModule, project: Project, fn: ast.AST, call: as
     created = op.method in _CREATING or any(k.arg == "force_insert" and not is_none(k.value) for k in call.keywords)
     for model in op.tables:
         for signal, receiver_module, receiver in _receivers(project).get(model, []):
+            if signal in _DELETE_SIGNALS:
+                continue  # reported in the receiver itself, which every delete runs in a transaction
             if updated and _on_creation_only(receiver) or created and _compares_loaded_state(receiver):
                 continue
             library = _receiver_library(project, receiver_module, receiver, updated) \
@@ -1064,6 +1081,25 @@ def _receivers(project: Project) -> dict[str, list[tuple[str, SourceModule, ast.
     return found
 
 
+def _delete_receiver(project: Project, fn: ast.AST) -> list[tuple[int, int]]:
+    """The whole function when it is a ``pre_delete``/``post_delete`` receiver: Django's ``delete()`` (of an
+    instance, a queryset, or a cascade) sends them from inside the ``transaction.atomic()`` block its collector
+    deletes in, whoever calls it."""
+    return [(fn.lineno, fn.end_lineno or fn.lineno)] if id(fn) in _delete_receivers(project) else []
+
+
+def _delete_receivers(project: Project) -> dict[int, str]:
+    """id of a receiver of Django's ``pre_delete``/``post_delete`` -> the signal's name."""
+    if "network_in_tx.delete_receivers" not in project.facts:
+        project.facts["network_in_tx.delete_receivers"] = {
+            id(fn): signal for registered in _receivers(project).values() for signal, _, fn in registered
+            if signal in _DELETE_SIGNALS}
+    return project.facts["network_in_tx.delete_receivers"]
+
+
+_DELETE_SIGNALS = frozenset({"pre_delete", "post_delete"})
+
+
 def _register(found: dict, registration: ast.Call, signals: list[ast.expr], module: SourceModule, fn: ast.AST,
               registering: SourceModule | None = None) -> None:
     sender = next((k.value for k in registration.keywords if k.arg == "sender"), None)
@@ -1119,6 +1155,44 @@ def _atomic_method_decorator(module: SourceModule, decorator: ast.expr) -> str |
     return next((string_value(k.value) or "" for k in decorator.keywords if k.arg == "name"), "")
 
 
+def _reported_inside(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    """``call`` runs a method that Django runs whole in the transaction too (``self.form_valid(form)`` from
+    the ``post`` of a view whose ``dispatch`` is atomic): its own outbound call is reported inside it, once."""
+    if not (isinstance(call.func, ast.Attribute) and dotted(call.func.value) == "self"):
+        return False
+    resolved = db.resolve_function(module, project, call)
+    return resolved is not None and bool(_atomic_method(*resolved[:1], project, resolved[1]))
+
+
+def _opened_at(module: SourceModule, project: Project, fn: ast.AST, span: tuple[int, int]) -> str:
+    """Where the transaction around ``span`` opens: the block's line, or, for a method of a view whose
+    ``dispatch`` runs it atomically, the ``with transaction.atomic()`` or decorator of that ``dispatch``."""
+    signal = _delete_receivers(project).get(id(fn))
+    if signal is not None and span == (fn.lineno, fn.end_lineno or fn.lineno):
+        return f"the transaction Django's delete() runs its {signal} receivers in is open"
+    owner = module.parents.get(fn)
+    if span[0] != getattr(fn, "lineno", -1) or not isinstance(owner, ast.ClassDef) \
+            or not in_atomic_dispatch_view(module, project, fn) or _atomic_method_here(module, fn, owner):
+        return f"the transaction opened at line {span[0]} is open"
+    for dispatch_module, cls in [(module, owner), *_base_classes(module, project, owner)]:
+        dispatch = next((m for m in cls.body if isinstance(m, FUNCTION_TYPES) and m.name == "dispatch"), None)
+        decorated = next((d.lineno for d in getattr(dispatch, "decorator_list", ())
+                          if _atomic_method_decorator(dispatch_module, d) is not None
+                          or (qualified(dispatch_module, d) or "").endswith("atomic")), None)
+        blocks = db.transaction_blocks(dispatch_module, dispatch, project) if dispatch is not None else []
+        line = decorated or (blocks[0][0] if blocks else None)
+        if line is not None:
+            where = "" if dispatch_module is module else f" of {dispatch_module.path}"
+            return f"the transaction {cls.name}.dispatch opens at line {line}{where} is open"
+    return f"the transaction {owner.name}.dispatch opens is open"
+
+
+def _atomic_method_here(module: SourceModule, fn: ast.AST, owner: ast.ClassDef) -> bool:
+    """``fn`` is made atomic by a ``method_decorator`` on it or on its class naming it."""
+    return any(_atomic_method_decorator(module, d) == "" for d in fn.decorator_list) \
+        or any(_atomic_method_decorator(module, d) == fn.name for d in owner.decorator_list)
+
+
 # run by the Django admin's change and delete views inside their transaction.atomic() block
 ADMIN_SAVING_HOOKS = frozenset({"save_model", "save_related", "save_formset", "delete_model"})
 _BEFORE_DISPATCH = frozenset({"__init__", "setup", "as_view", "dispatch"})  # run before, or are, the wrapped dispatch
@@ -1140,13 +1214,15 @@ def _helper_call(module: SourceModule, project: Project, call: ast.Call, depth: 
         target = _handed_function(module, call) if handed else call
         resolved = db.resolve_function(module, project, target, reexports=True) if target is not None else None
         resolved = resolved or (_only_method_named(project, target) or _constructor(module, project, target)
+                                or _method_of_every_binding(module, project, target) or _nested_function(module, target)
                                 if target is not None and not handed else None)
         if resolved is None or id(resolved[1]) in seen or db.is_deferred_to_commit(*resolved, project):
             continue  # a function the code base's decorator runs from transaction.on_commit runs after the commit
         helper_module, helper = resolved
         bodies = implementations(project, helper_module, helper) if is_abstract(helper) else [(helper_module, helper)]
         off = frozenset() if handed else parameters_off(helper, call, off_outside)
-        found = _calls_out(project, helper.name, bodies, depth, seen | {id(helper)}, off)
+        name = helper.name if helper.name != "__init__" or target is None else dotted(target.func) or helper.name
+        found = _calls_out(project, name, bodies, depth, seen | {id(helper)}, off)
         if found is not None:
             return found
     return None
@@ -1157,6 +1233,37 @@ def _constructor(module: SourceModule, project: Project, call: ast.Call) -> tupl
     cloning the repository in its constructor)."""
     cls = db.project_class(module, project, call.func)
     return method_in_hierarchy(project, *cls, "__init__") if cls is not None else None
+
+
+def _nested_function(module: SourceModule, call: ast.Call) -> tuple[SourceModule, ast.AST] | None:
+    """The function a function around ``call`` defines in its body under the name ``call`` runs
+    (``def import_documents(objects): ...`` then ``import_documents(batch)`` in a loop below)."""
+    if not isinstance(call.func, ast.Name):
+        return None
+    for holder in ancestors(module, call):
+        if isinstance(holder, FUNCTION_TYPES):
+            inner = [n for n in holder.body if isinstance(n, FUNCTION_TYPES) and n.name == call.func.id]
+            if inner:
+                return (module, inner[0]) if len(inner) == 1 else None
+    return None
+
+
+def _method_of_every_binding(module: SourceModule, project: Project, call: ast.Call) -> tuple[SourceModule, ast.AST] | None:
+    """The method ``state.notify(...)`` runs when every binding of the local name ``state`` in the function builds
+    an object of a class of the code base (``state = BanSanction(...)`` in one branch, ``state =
+    MuteSanction(...)`` in another) and each of those classes inherits the same method."""
+    if not (isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)):
+        return None
+    function = enclosing_function(module, call)
+    values = [n.value for n in walk_function_body(function) if isinstance(n, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == call.func.value.id for t in n.targets)] \
+        if function is not None else []
+    classes = [db.project_class(module, project, v.func) if isinstance(v, ast.Call) else None for v in values]
+    if len(classes) < 2 or any(c is None for c in classes):
+        return None
+    methods = [method_in_hierarchy(project, *c, call.func.attr) for c in classes]
+    return methods[0] if methods[0] is not None and all(m is not None and m[1] is methods[0][1] for m in methods) \
+        else None
 
 
 def _only_method_named(project: Project, call: ast.Call) -> tuple[SourceModule, ast.AST] | None:
