@@ -94,6 +94,12 @@ SERVICE_CLIENTS = {
     "imaplib.IMAP4": "IMAP connection", "imaplib.IMAP4_SSL": "IMAP connection",
     "ftplib.FTP": "FTP connection", "ftplib.FTP_TLS": "FTP connection", "telnetlib.Telnet": "Telnet connection",
     "impacket.smbconnection.SMBConnection": "SMB connection",
+    # A logging handler writing to a file holds it open until its close() (removeHandler() does not close it).
+    "logging.FileHandler": "log file handler", "logging.handlers.RotatingFileHandler": "log file handler",
+    "logging.handlers.TimedRotatingFileHandler": "log file handler",
+    "logging.handlers.WatchedFileHandler": "log file handler",
+    # Django's GeoIP2 opens the MaxMind database files (readers) it answers from, until its close().
+    "django.contrib.gis.geoip2.GeoIP2": "GeoIP2 database reader",
 }
 # Search datastore clients: each one builds its own pool of HTTP connections to the cluster.
 SEARCH_CLIENTS = {
@@ -226,16 +232,22 @@ def is_streamed_request_factory(factory: str) -> bool:
     return factory.rsplit(".", 1)[-1] in STREAMING_VERBS
 
 
+FILE_OBJECT_WORDS = ("stream", "fileobj", "file_obj", "_or_file", "_or_fp", "_or_buf")
+
+
 def _names_a_path(module: SourceModule, call: ast.Call) -> bool:
     """Whether the first argument of ``Image.open(...)`` is a path (Pillow opens and owns the file) rather
     than a file object: a string, ``base / name``, ``Path(...)``/``os.path.join(...)``, a parameter annotated
-    ``Path``/``str``, or a name or attribute called like one (``image_path``, ``self.filename``)."""
+    ``Path``/``str``, or a name or attribute called like one (``image_path``, ``self.filename``; not one that
+    says it may be a stream, ``filename_or_stream``)."""
     arg = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "fp"), None)
     if isinstance(arg, (ast.JoinedStr, ast.BinOp)) or isinstance(arg, ast.Constant) and isinstance(arg.value, str):
         return True
     if isinstance(arg, ast.Call):
         return (call_name(module, arg) or "").rsplit(".", 1)[-1] in PATH_MAKERS
     name = (dotted(arg) or "").rsplit(".", 1)[-1]
+    if any(word in name.lower() for word in FILE_OBJECT_WORDS):
+        return False  # ``filename_or_stream``: callers may hand a stream in, which Pillow leaves to them
     if any(word in name.lower() for word in ("path", "filename", "file_name")):
         return True
     fn = enclosing_function(module, call)
@@ -249,6 +261,12 @@ def _names_a_path(module: SourceModule, call: ast.Call) -> bool:
     params = [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
     hint = next((a.annotation for a in params if a.arg == arg.id and a.annotation is not None), None)
     return (dotted(hint) or "").rsplit(".", 1)[-1] in PATH_TYPES
+
+
+def names_a_path(module: SourceModule, call: ast.Call) -> bool:
+    """Whether the first argument of a file or archive opener (``ZipFile(target_path, "w")``) is a path, as
+    ``_names_a_path`` reads it for ``Image.open``."""
+    return _names_a_path(module, call)
 
 
 def _writing_mode(call: ast.Call) -> bool:

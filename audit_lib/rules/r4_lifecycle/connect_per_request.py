@@ -70,6 +70,11 @@ once per request or once per loop iteration:
   (`"CONN_MAX_AGE": 60`, `DATABASES["default"]["CONN_MAX_AGE"] = ...` also in a settings module that star-imports
   this one, `dj_database_url.config(conn_max_age=600)`, Django 5.1's `"OPTIONS": {"pool": ...}`), nor settings that
   name PgBouncer, nor databases that are SQLite in every branch;
+- an engine that keeps no connection: `engine = create_engine(url, poolclass=NullPool)` kept in a module global
+  (at the top level or through `global engine`) that a request handler, or a helper it calls, connects through
+  (`with engine.connect() as conn`, `db.engine.begin()`): every checkout opens a new connection to the server. The
+  finding is on the `create_engine` call and names the handler or helper. Not in a project that names PgBouncer
+  (which pools in the engine's place), nor an engine of SQLite;
 - an engine disposed of after each request: `engine.dispose()` in a Flask/Quart teardown hook
   (`@app.teardown_request`, `@app.teardown_appcontext`, `@app.after_request`) or in a request handler (or what it
   calls) closes every connection of the engine's pool, so the next request connects anew (not an engine the
@@ -276,6 +281,65 @@ def check(project: Project) -> Iterator[Finding]:
     yield from _kept_on_request_globals(project, modules, openers)
     yield from _opened_for_the_request(project, modules, openers)
     yield from _disposed_per_request(modules, per_request)
+    yield from _unpooled_engines(project, modules, per_request)
+
+
+def _unpooled_engines(project: Project, modules: list[SourceModule], per_request: dict) -> Iterator[Finding]:
+    """``engine = create_engine(url, poolclass=NullPool)`` kept in a module global that request handlers (or the
+    helpers they call) connect through (``with db.engine.connect() as conn``): a NullPool keeps no connection, so
+    every ``connect()``/``begin()`` opens a new one to the server. Not in a project that names PgBouncer (which pools
+    in its place), nor an engine of SQLite."""
+    if not per_request or any("pgbouncer" in m.text.lower() for m in modules):
+        return
+    for module in modules:
+        if "NullPool" not in module.text:
+            continue
+        for call in module.nodes_of(ast.Call):
+            pool = next((k.value for k in call.keywords if k.arg == "poolclass"), None)
+            if pool is None or (qualified(module, pool) or "").rsplit(".", 1)[-1] != "NullPool" \
+                    or library_call_name(module, call) not in ENGINES or "sqlite" in ast.unparse(call).lower():
+                continue
+            name = _global_bound_to(module, call)
+            user = next((fn for fn in per_request if name is not None and _connects_through(project, fn, module, name)),
+                        None)
+            if user is None:
+                continue
+            how, direct, unit = per_request[user]
+            where = how if direct else f"{user.name}(), called from {how}"
+            yield _finding(module, call, Confidence.medium,
+                           f"{dotted(call.func)}(..., poolclass=NullPool) keeps no connection: every "
+                           f"`{name}.connect()` opens a new database connection, and {where} connects through it: one "
+                           f"per {unit}",
+                           "drop poolclass=NullPool (the default QueuePool keeps connections), or put PgBouncer in "
+                           "front of the database", factory=library_call_name(module, call))
+
+
+def _global_bound_to(module: SourceModule, call: ast.Call) -> str | None:
+    """The module-level name ``call`` is assigned to: at the top level, or in a function that declares it global."""
+    parent = module.parents.get(call)
+    if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
+        return None
+    name = parent.targets[0].id
+    fn = enclosing_function(module, call)
+    return name if fn is None or name in declared_globals(fn) else None
+
+
+def _connects_through(project: Project, fn: ast.AST, module: SourceModule, name: str) -> bool:
+    """Whether ``fn`` calls ``connect()``/``begin()`` on the global ``name`` of ``module``: ``engine.connect()`` in
+    that module, or ``db.engine.connect()`` where ``db`` is that module."""
+    owner = next((m for m in project.modules if fn in m.parents or fn in m.tree.body), None)
+    if owner is None:
+        return False
+    for node in walk_function_body(fn):
+        if not (isinstance(node, ast.Call) and method_name(node) in ("connect", "begin")
+                and isinstance(node.func, ast.Attribute)):
+            continue
+        receiver = node.func.value
+        if isinstance(receiver, ast.Name) and receiver.id == name and owner is module or \
+                isinstance(receiver, ast.Attribute) and receiver.attr == name \
+                and qualified(owner, receiver.value) == module.dotted_name:
+            return True
+    return False
 
 
 def _airflow_hook_calls_per_iteration(modules: list[SourceModule]) -> Iterator[Finding]:

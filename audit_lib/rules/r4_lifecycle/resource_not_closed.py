@@ -19,8 +19,9 @@ cursors (`conn.cursor()`), sockets (`socket.socket`, `socket.create_connection`,
 websocket-client's `create_connection`, TLS sockets from `ssl.wrap_socket(sock)` or `context.wrap_socket(sock)`,
 which take over the socket they wrap),
 zip archives opened to write (`zipfile.ZipFile(p, "w")`, also `"a"`/`"x"`: `close()` writes the
-central directory; only a missing close is reported, not one outside `finally`: an archive
-abandoned by an exception is not delivered), archives opened to read from a path, which hold the file open
+central directory; a close outside `finally` is reported, low, only for an archive written to a path,
+`ZipFile(zip_path, "w")`, which an exception leaves open and half-written there, not one written over a file
+object its caller owns), archives opened to read from a path, which hold the file open
 (`zipfile.ZipFile(path)`, `tarfile.TarFile(path)`/`tarfile.open(path)`, `rarfile.RarFile(path)`,
 `py7zr.SevenZipFile(path)`, a path being a string, a name like `tmp_file_name`, or a local bound to
 `os.path.join(...)`; not one over a file object or bytes, `ZipFile(BytesIO(data))`),
@@ -51,13 +52,17 @@ stdio_client(params); await transport.__aenter__()`, which start a server proces
 `__aexit__` ends (never entered, they open nothing); `smtplib.SMTP`/`SMTP_SSL`/`LMTP` and `aiosmtplib.SMTP`, closed
 by `quit()`, which is often called only after the mail went out; the standard library's other protocol clients,
 `poplib.POP3`/`POP3_SSL` (`quit()`), `imaplib.IMAP4`/`IMAP4_SSL` (`logout()`), `ftplib.FTP`/`FTP_TLS`,
-`telnetlib.Telnet`, and impacket's `SMBConnection`; any of these also when a class names it as a class attribute
+`telnetlib.Telnet`, and impacket's `SMBConnection`; Django's `GeoIP2()`, which opens the MaxMind database
+files until its `close()`; a `logging.FileHandler` (and the rotating ones), which holds its file until `close()`:
+one added to a logger, `root.addHandler(handler)`, is the logger's, unless the function takes it off again,
+`root.removeHandler(handler)`, which does not close it; any of these also when a class names it as a class attribute
 and builds it through `self`: `client = smtplib.SMTP` ... `relay = self.client(host, port)`), a Redis `PubSub` (`p = r.pubsub()` in a module that imports redis: it holds a connection of its own until
 `p.close()`/`p.reset()`), Playwright browsers, contexts and pages in a module that imports playwright
 (`await pw.chromium.launch()`, `chromium.connect_over_cdp(url)`, `await browser.new_context()`,
 `browser.new_page()`; not a page or context of a browser the function opens itself, closed with it, and none
 inside `with sync_playwright()`/`async with async_playwright()`, whose exit ends every browser of its driver), Pillow's `Image.open` of a
-path (given a file object, Pillow leaves it to its owner; an image whose pixels are loaded,
+path (given a file object, Pillow leaves it to its owner, and so for a parameter whose name says it may be one,
+`filename_or_stream`; an image whose pixels are loaded,
 `Image.open(p).convert(...)`, `img.save(...)`, `img.thumbnail(...)`, `ImageOps.exif_transpose(img)`, `np.array(img)` or a
 project function that crops or resizes its parameter, has its file closed by Pillow after loading, for
 single-frame images; one never loaded is reported, medium: it waits for the garbage collector), and connections checked out of a pool or engine
@@ -82,7 +87,9 @@ as a parameter is not followed); temporary directories bound to a local, `tempfi
 when the function removes them somewhere (one removed nowhere may be kept on purpose, and `TemporaryDirectory`'s
 finalizer removes it once freed); and an object a project helper pair opens and closes in place,
 `self.open_napalm_device(device)` ... `self.close_napalm_device(device)`, an `open_<thing>` function beside a
-`close_<thing>` of the same class or module: the object handed in is the resource. A project function that returns what it opens
+`close_<thing>` of the same class or module, when the helper opens the object it is given (`device.open()`,
+`client.connect()`; not a domain step named `open_registration(tourney, initiator)` that returns a changed
+record): the object handed in is the resource. A project function that returns what it opens
 (`def connect(**kw): conn = psycopg2.connect(**kw); ...; return conn`, also over a few
 such functions, under an import alias, also one that rebinds the local to a wrapper that takes it over, `sock =
 socket.socket(); sock = context.wrap_socket(sock); return sock`, and a method called on `self`/`cls` or a static or class method called
@@ -150,6 +157,8 @@ nothing first, `self.conn.close()`/`self.close()`, and a method of the class run
 the project-wide look cannot see: a property returns it and that property is closed or reaped (`@property
 def process(self): return self._process` ... `self.process.wait(1)`), or a method hands it to a new object
 that keeps it and then forgets it (`UploadedFile(_file=self.current_file)` ... `self.current_file = None`).
+A GitPython `Repo` replaced on `self` (`self.repository = Repo(new_path)` after a move) is not reported: its
+`__del__` closes the old one as it goes.
 Module-level and class-level
 resources, and those of a top-level function the project calls only from module-level code
 (`publisher_store.init()` in a module's body, run once at import), live as long as the process
@@ -171,7 +180,8 @@ Decisions:
   for files and cursors, which reference counting closes as the function returns). Otherwise reported with low
   confidence when a call, `await` or `raise` between the acquisition and the close can
   skip it; silent when nothing in between can raise, or when an `except` handler closes
-  it too. Silent as well for a file read or written by a step of the start-up (a function only `main()`
+  it too, or when what can raise sits in a `try` that ends before the close and catches everything, only logging
+  (`try: smtp.send_message(m)` `except Exception: log.exception(...)`, then `smtp.quit()`). Silent as well for a file read or written by a step of the start-up (a function only `main()`
   calls, or a method only the `__init__` of its class calls, a class itself built only by `main()` or by
   such an `__init__`: certificates, a schema, a configuration write-back): an exception there stops the
   service, and the file is freed with it. Silent too for a file closed on the statement right after the one
@@ -223,7 +233,8 @@ Decisions:
   no other module names, that only `handle()` calls, or a top-level function of any module that only click/typer
   command functions call, or other such functions, and that the service names nowhere else: not a task it
   queues by reference, `dispatch(role_import, kwargs)`), outside any loop, is not reported:
-  there is one per run, and it dies with the process; unless the command goes on into an
+  there is one per run, and it dies with the process (so for a file bound to a local in a loop of it, `for name
+  in names: stream = open(name)`, which the next turn frees as it rebinds the name); unless the command goes on into an
   endless `while True` loop (a worker): then it is held for the worker's life.
 - Modules that only a command-line program runs (its entry file: `manage.py`, or a file with a
   `__main__` block built on click/typer/argparse that serves no routes; and the modules only such
@@ -326,6 +337,7 @@ from audit_lib.rules.r4_lifecycle._common import (
     returned_resource,
     STREAM_DRAINS,
     is_streamed_request_factory,
+    names_a_path,
     resource_kind,
     tuple_resource,
 )
@@ -412,8 +424,12 @@ PIXEL_ARRAYS = {"numpy.array", "numpy.asarray", "numpy.asanyarray"}
 TEMPORARY_DIRECTORIES = {"tempfile.mkdtemp", "tempfile.TemporaryDirectory"}
 # Project helpers that open and close the object they are given: ``open_napalm_device(d)``/``close_napalm_device(d)``.
 HELPER_OPENER, HELPER_CLOSER = "open_", "close_"
+OPENING_WORDS = ("open", "connect", "login", "bind", "start")  # what such a helper calls on the object it is given
 # Kinds that CPython's reference counting closes as soon as the function lets go of them.
 FREED_ON_RETURN = {"file", "image file", "PDF file", "PDF document", "cursor"}
+# Kinds whose object closes itself, without a warning, when the last reference goes (GitPython's ``Repo.__del__``
+# calls ``close()``): one replaced on ``self`` (``self.repository = Repo(new_path)`` after a move) is closed then.
+CLOSED_WHEN_DROPPED = {"git repository"}
 # Drivers whose cursors support `with` (sqlite3 cursors do not).
 CURSOR_CONTEXT_DRIVERS = ("psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql", "django.db")
 
@@ -476,7 +492,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         fn = enclosing_function(module, node)
         if fn is None or _run_at_import_or_by_tests_only(project, module, fn):
             continue  # module level: lives as long as the process; or a helper of the test suite
-        if _once_per_command_run(project, module, fn, node) or (
+        if _once_per_command_run(project, module, fn, node, kind) or (
                 module.path in command_line_only(project) and _outside_loops(module, fn, node)):
             continue  # one per run of a command-line program: it dies with the process
         if kind == "file" and _memoized(module, fn) and _outside_loops(module, fn, node):
@@ -545,9 +561,20 @@ def _opened_by_helper_pair(project: Project, module: SourceModule, call: ast.Cal
     owner = found[0].parents.get(found[1])
     scope = owner.body if isinstance(owner, (ast.ClassDef, ast.Module)) else []
     closer = HELPER_CLOSER + helper[len(HELPER_OPENER):]
-    if not any(isinstance(n, FUNCTION_TYPES) and n.name == closer for n in scope):
+    if not any(isinstance(n, FUNCTION_TYPES) and n.name == closer for n in scope) \
+            or not _opens_its_parameter(found[1], isinstance(owner, ast.ClassDef)):
         return None
     return helper[len(HELPER_OPENER):].replace("_", " "), dotted(call.func) or helper, call.args[0].id
+
+
+def _opens_its_parameter(helper: ast.AST, method: bool) -> bool:
+    """Whether ``helper`` opens the object it is given (``device.open()``, ``client.connect(...)``), not a domain
+    step named ``open_registration(tourney, initiator)`` that builds and returns a changed record."""
+    params = [*helper.args.posonlyargs, *helper.args.args][1 if method else 0:]
+    given = params[0].arg if params else None
+    return given is not None and any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and dotted(n.func.value) == given
+        and any(word in n.func.attr.lower() for word in OPENING_WORDS) for n in walk_function_body(helper))
 
 
 def _method_resource(project: Project, module: SourceModule, call: ast.Call) -> tuple[str, str, str] | None:
@@ -725,16 +752,20 @@ def _run_at_import_or_by_tests_only(project: Project, module: SourceModule, fn: 
         or called_by_tests_only(project, module, fn)
 
 
-def _once_per_command_run(project: Project, module: SourceModule, fn: ast.AST, call: ast.Call) -> bool:
+def _once_per_command_run(project: Project, module: SourceModule, fn: ast.AST, call: ast.Call,
+                          kind: str | None = None) -> bool:
     """Opened once by a command-line entry point: the ``handle()`` of a Django management command or a
     click/typer command function, outside any loop, or by a top-level function only such entry points call, once
-    each. There is one per run of the process, and it dies with it."""
+    each. There is one per run of the process, and it dies with it. A file bound to a local in a loop of such a
+    command (``for name in names: stream = open(name)``) is freed as the next turn rebinds it: one at a time."""
     if not _command_entry(module, fn) and not _run_once_by_handle(project, module, fn) \
             and not _run_once_by_commands(project, module, fn):
         return False
     if _runs_for_ever(fn):
         return False  # a worker: what it opens before its endless loop is held for the process's life
-    return _outside_loops(module, fn, call)
+    parent = module.parents.get(call)
+    return _outside_loops(module, fn, call) or kind in FREED_ON_RETURN and isinstance(parent, ast.Assign) \
+        and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)
 
 
 def _command_entry(module: SourceModule, fn: ast.AST) -> bool:
@@ -1089,9 +1120,9 @@ def _judge_self_attribute(module: SourceModule, project: Project, fn: ast.AST, c
             path=module.path, line=teardown.lineno, end_line=teardown.lineno,
             evidence=module.evidence(call), fix=f"close `self.{attribute}` in `{teardown.name}()`",
             confidence=Confidence.medium, extra={"resource": kind, "factory": factory})
-    if fn.name in INIT_METHODS or _guarded_by(module, call, fn, attribute) or not _called_again(project, fn) \
-            or _released_by_class(project, module, cls, attribute):
-        return None
+    if fn.name in INIT_METHODS or kind in CLOSED_WHEN_DROPPED or _guarded_by(module, call, fn, attribute) \
+            or not _called_again(project, fn) or _released_by_class(project, module, cls, attribute):
+        return None  # a git repository replaced on ``self`` is closed by its ``__del__`` as the old one goes
     return _finding(module, call, kind, factory, Confidence.medium,
                     f"{kind} from {factory}() replaces `self.{attribute}` each time {fn.name}() runs again on the "
                     "object, and nothing closes the one it replaces",
@@ -1458,8 +1489,8 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
                         f"wrap the yield: `try: yield {name}` then `finally: {name}.close()`")
     if body_closes:
         first_close = body_closes[0]
-        if kind == "zip archive":
-            return None  # an archive left unfinished on an exception is not delivered: nothing is lost
+        if kind == "zip archive" and not names_a_path(module, call):
+            return None  # written over a file object its caller owns: an exception leaves nothing open here
         if kind == "file" and _set_up_step(project, module, fn):
             return None  # an exception there stops the start-up: the process ends, and the file with it
         if (exit_first := _leaves_before_close(module, fn, call, first_close)) is not None:
@@ -1469,7 +1500,7 @@ def _judge_name(module: SourceModule, project: Project, fn: ast.AST, call: ast.C
                             f"{kind} from {factory}() is closed on line {first_close.lineno}, but the `{leaves}` on "
                             f"line {exit_first.lineno} leaves the function before that and leaks it",
                             _fix(kind, factory, name))
-        if not _can_raise_between(fn, call, first_close) or factory.startswith("django.db."):
+        if not _can_raise_between(fn, call, first_close, module) or factory.startswith("django.db."):
             return None  # Django's client-side cursor, if an exception skips its close, is freed on return
         if kind == "file" and _one_write_then_closed(module, call, name, first_close):
             return None  # ``fp = open(p, "w"); fp.write(data); fp.close()``: only a failing write leaks it
@@ -1727,6 +1758,9 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
             child, parent = parent, module.parents.get(parent)
             continue
         if isinstance(parent, ast.Call) and parent.func is not child:
+            if method_name(parent) == "addHandler":
+                usage.owned = usage.owned or not _handler_removed(module, use)
+                return  # the logger keeps the handler, unless this function takes it off again
             if call_name(module, parent) in SESSION_CLASSES | SESSIONMAKERS:
                 return  # ``Session(engine)``: sessions borrow the engine's connections, they do not dispose it
             if _is_cleanup_call(parent) or factory in IMAGE_OPENERS and _loads_image(module, project, parent, child) \
@@ -1766,6 +1800,14 @@ def _classify_use(module: SourceModule, use: ast.Name, usage: Usage, factory: st
         if any(not isinstance(t, ast.Name) for t in targets) or \
                 child is not use and not all(t.id in names for t in targets) or _module_global(module, parent, targets):
             usage.owned = True  # stored elsewhere, or wrapped in an object that is not followed
+
+
+def _handler_removed(module: SourceModule, use: ast.Name) -> bool:
+    """Whether the function that adds the logging handler ``use`` to a logger also takes it off
+    (``root.removeHandler(handler)``): then no logger keeps it, and closing it is the function's job."""
+    fn = enclosing_function(module, use)
+    return fn is not None and any(isinstance(n, ast.Call) and method_name(n) == "removeHandler" and any(
+        isinstance(a, ast.Name) and a.id == use.id for a in n.args) for n in walk_function_body(fn))
 
 
 def _module_global(module: SourceModule, site: ast.AST, targets: list[ast.expr]) -> bool:
@@ -2023,15 +2065,37 @@ def _one_write_then_closed(module: SourceModule, acquire: ast.Call, name: str, c
     return False
 
 
-def _can_raise_between(fn: ast.AST, acquire: ast.Call, close: ast.Call) -> bool:
+def _can_raise_between(fn: ast.AST, acquire: ast.Call, close: ast.Call, module: SourceModule | None = None) -> bool:
     start = getattr(acquire, "end_lineno", acquire.lineno)
     for node in walk_function_body(fn):
         line = getattr(node, "lineno", None)
         if line is None or not start < line < close.lineno:
             continue
-        if isinstance(node, (ast.Call, ast.Await, ast.Raise, ast.Assert, ast.Subscript)):
+        if isinstance(node, (ast.Call, ast.Await, ast.Raise, ast.Assert, ast.Subscript)) and \
+                (module is None or not _swallowed(module, fn, node, close)):
             return True
     return False
+
+
+def _swallowed(module: SourceModule, fn: ast.AST, node: ast.AST, close: ast.Call) -> bool:
+    """Whether an exception at ``node`` is caught before ``close``: ``node`` lies in a ``try`` that ends before the
+    close, whose handler catches everything (bare, ``Exception``, ``BaseException``) and only logs: it neither
+    raises nor leaves (``try: smtp.send_message(m)`` ``except Exception: log.exception(...)`` then
+    ``smtp.quit()``). A call in that handler itself counts as caught too (logging)."""
+    for outer in ancestors(module, node):
+        if outer is fn:
+            return False
+        if isinstance(outer, TRY_STATEMENTS) and getattr(outer, "end_lineno", close.lineno) < close.lineno \
+                and not outer.finalbody and any(_catches_all(module, h) for h in outer.handlers) \
+                and not any(isinstance(n, (ast.Raise, ast.Return, ast.Break, ast.Continue))
+                            for h in outer.handlers for n in walk_nodes(h)):
+            return True
+    return False
+
+
+def _catches_all(module: SourceModule, handler: ast.ExceptHandler) -> bool:
+    return handler.type is None or (qualified(module, handler.type) or dotted(handler.type)) in (
+        "Exception", "BaseException", "builtins.Exception", "builtins.BaseException")
 
 
 def _connections_opened_in(module: SourceModule, project: Project, fn: ast.AST) -> set[str]:
