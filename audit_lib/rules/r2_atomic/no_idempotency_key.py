@@ -16,8 +16,11 @@ view's `def put(self, instance_id)`, whose argument comes from the URL).
 
 A DRF view that leaves POST to the framework (`ModelViewSet`, `CreateModelMixin`,
 `ListCreateAPIView`, without a `create` of its own or with one that hands the request to
-`super().create(...)`) is reported at its class: DRF's `create()` saves the serializer, inserting a
-row of its `Meta.model`; not when a base of the code base between them writes its own `create` (a
+`super().create(...)`) is reported at its class (at its own `post`, when that only returns `self.create(request,
+...)`): DRF's `create()` saves the serializer, inserting a
+row of its `Meta.model` (the `serializer_class`, or the class `get_serializer_class` returns for POST: `elif
+self.request.method == "POST": return AlbumSerializer`; such a model is the resource the client posts even
+when named like a record, an `Activity` or an `Event`, unless its name says audit, log, history or outbox); not when a base of the code base between them writes its own `create` (a
 server-rendered page viewset whose `create` saves a form: its `serializer_class` only renders). A view's own `create` that calls `self.perform_create(serializer)` saves it too
 (DRF's `perform_create`, or the view's unless it upserts). Not when that model
 has a natural unique key or a UUID primary key with a default (DRF accepts the id from the
@@ -36,8 +39,9 @@ A check that the row exists refuses a retry: an early refusal before the insert
 (`if Tag.objects.filter(name=name).exists(): return Response(status=409)`, `abort(409)`, a 400
 "name taken", "already exists", also in the serializer's own `validate`/`create` or a helper of the
 code base they call, `validate_name(name, project)`, or in the helper that inserts, whatever lookup it
-makes: `if team.member_set.filter(user=user).exists(): raise ValidationError("Member already exists")`)
-is not reported. A retried POST gets an error, not a second row; the race between
+makes: `if team.member_set.filter(user=user).exists(): raise ValidationError("Member already exists")`,
+or a refusal of any stored row the new one overlaps: `if any(s.start <= end and start <= s.end for s in shifts):
+raise`) is not reported. A retried POST gets an error, not a second row; the race between
 two concurrent tries is R2.check-then-act's.
 Nor do inserts made as the object a handler acts on leaves a state it is tested in (`if job.is_running:
 return Response(204)`, then `job.is_running = True` before the insert, in the handler or in the helper
@@ -45,12 +49,13 @@ it goes through; or the insert under `if job.is_running:` that sets `job.is_runn
 finds the new state and inserts nothing (an enable or disable action, not a create). So do inserts handed the
 object after a refusal of it in a state the code base moves objects into (`if not issue.is_muted: raise
 ValidationError(...)` where some code sets `issue.is_muted = False`, also in a helper it hands the object to:
-`self._assert_unresolved(issue)` / `if issue.is_resolved: raise ...`, with `issue.is_resolved = True` elsewhere):
-a resolve or mute action records its transition once, its retry is refused.
+`self._assert_unresolved(issue)` / `if issue.is_resolved: raise ...`, with `issue.is_resolved = True` set by the
+handler or the code it calls): a resolve or mute action records its transition once, its retry is refused. A
+state another action sets (a topic's `locked`, tested before a reply is posted) is a precondition, not that.
 Nor do inserts into a table the code creates as `CREATE TEMPORARY TABLE` (the keys of a bulk lookup,
 joined against the stored rows and dropped with the session).
 
-Inserts into session, token, OAuth authorization-code and one-time code tables (password reset,
+Inserts into session, token (`TokenRegister`, `DbTokenConfirm`), OAuth authorization-code and one-time code tables (password reset,
 recovery and verification codes, `EmailVerification` rows) do not either: a login, token, consent or
 "send me a code" endpoint mints a new credential on each call by design; nor does a login or token-exchange route
 (`/ldap/login`, `/oauth/token`) that creates the user on the first login.
@@ -59,7 +64,8 @@ Also not reported: a pending insert flushed in a `try` that catches the unique v
 unique name answered 409; not when the model declares no unique key on client data, in its class or a
 migration: the `except IntegrityError` then handles other failures, a repeat violates nothing), the plain-insert branch of an upsert the client picks by sending its
 own identifier, an insert only for a key missing from the existing rows the function holds
-(`if user.id in members: <update>` / `else: <add>`), a DRF serializer whose own `create` looks
+(`if user.id in members: <update>` / `else: <add>`; a loop over the rows that leave out those the inserted table
+holds: `for kind in Kind.objects.exclude(id__in=user.credits.filter(year=y).values("kind"))`), a DRF serializer whose own `create` looks
 the row up before writing it (also only to refuse it) or upserts it (`get_or_create`), or whose
 `create` -- its own, or a base's that its `super().create(...)` hands on to -- inserts nothing (an
 availability query answered through `save()`: `return Job.objects.filter(...).latest()`) or returns
@@ -75,7 +81,15 @@ submission, a reply) makes a duplicate each time; its fix is a one-time form tok
 header. Not when the form stores the owner's settings, configuration, preferences or options (it
 rewrites them), nor when its insert is a note a helper of the code base records of the form's action
 (`close_pull_request(...)` adding a comment when a merge or close form is posted; a helper named for
-inserting -- `create`, `add`, `save`, `insert_*` -- still counts). A handler that only returns what a
+inserting -- `create`, `add`, `save`, `insert_*` -- still counts, as does one whose result the page then shows when
+it is no row the helper was handed: `topic = send_mp(...)` / `redirect(topic.get_absolute_url())`). The view's own
+method that a valid form runs (`self.form_valid(form)`) is the handler's code: the helper it calls decides. A
+Django `FormView`/`CreateView` that leaves `post` to Django is reported at its `form_valid`, not when that saves
+the object the view shows before the insert (`db_object = self.object; db_object.save()`, then an operation row:
+an edit), nor when it first deletes the row of the same model the view holds (`self.current =
+Banner.objects...first()`, `self.current.delete()`: a replace). A request to an item's own URL (`POST
+/reviews/<id>`) whose insert goes through a helper named for updating (`update`, `edit_*`) edits the item; its
+insert is a revision of it. A handler that only returns what a
 page helper of the code base returns (`return create_edit_shelf(shelf, page="shelfcreate")`) is left
 out, as are the branches such a call never takes (`if upload_formats:` on a parameter defaulting to
 None that `do_edit_book(book_id)` does not pass).
@@ -102,7 +116,9 @@ by the serializer's `UniqueValidator`), a primary key the client supplies -- `pr
 `default_factory`, `server_default`) on a Django or SQLModel field
 that is not an `AutoField` or on a SQLAlchemy column of a non-integer type, or a primary key of
 several columns --, unless the insert or the model's own `__init__` (also for a key declared on a mixin) fills it with a generated value such as a
-file name, `uuid4()` or a helper's slug with a random suffix, also set in the dict the insert unpacks:
+file name, `uuid4()` or a helper's slug with a random suffix (also a positional argument the model's own
+`__init__` stores in the key, `DbPosting(posting_id, ...)`, bound to what a helper returning `uuid7()` draws),
+also set in the dict the insert unpacks:
 `req["id"] = get_uuid()` then `SearchService.save(**req)`, or `channel = {"id": get_uuid(), ...}`), a raw SQL insert into a table
 that a migration or schema file gives a key of several columns (Alembic `op.create_primary_key`
 over two columns, a `UniqueConstraint("a", "b")`, `CREATE TABLE ... PRIMARY KEY (a, b)`), a `try` that catches the unique violation, a search of the owner's rows
@@ -201,7 +217,7 @@ IMPLICIT_CREATE = {"ModelViewSet", "CreateModelMixin", "CreateAPIView", "ListCre
 REPEAT_STATUS = re.compile(r"409|429|CONFLICT|TOO_MANY_REQUESTS|^Conflict$|^TooManyRequests$", re.I)
 # a login or token endpoint mints a new credential on each call by design; OAuth codes: one per consent; a
 # "send me a code" endpoint (password reset, recovery, verification) sends a fresh one-time code on each call
-CREDENTIAL = re.compile(r"session|token$|tokens$|_token|authorization_?codes?$|password_?resets?$|"
+CREDENTIAL = re.compile(r"session|token$|tokens$|_token|^tokens?_|(?-i:Tokens?[A-Z])|authorization_?codes?$|password_?resets?$|"
                         r"(recovery|verification|one_?time)_?codes?$|verifications?$", re.I)
 INSTALLATION_STATE = re.compile(r"(^|\.)(is|has_been)_(setup|set_up|installed|initiali[sz]ed|configured|bootstrapped)$")
 SERIALIZER = re.compile(r"serializer\w*$", re.I)
@@ -215,7 +231,8 @@ FORM_FIX = ("render a one-time token into the form, store it with the row under 
 def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     if db.skipped_module(module):
         return
-    handlers = [h for h in [*route_handlers(module, project), *_factory_routes(module)] if _is_write_method(h)]
+    handlers = [h for h in [*route_handlers(module, project), *_factory_routes(module), *_form_view_hooks(
+        module, project)] if _is_write_method(h)]
     if _project_middleware_handles_keys(project):
         return
     yield from _implicit_creates(module, project)
@@ -229,8 +246,14 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         if insert is None:
             continue
         table, line_node, through, confidence, counts_again = insert
-        form_post = answers_browser(module, fn)
-        if form_post and (SETTINGS_TABLE.search(table) or through and not CREATE.match(through)):
+        if through and EDIT.match(through) and _names_item(handler):
+            continue  # POST /reviews/<id> through update(): an edit of the item, its insert a revision of it
+        hook = handler.node is fn and fn.name == "form_valid"
+        if hook and (_edits_view_object(module, fn, line_node) or _replaces_held(module, fn, line_node, table)):
+            continue
+        form_post = answers_browser(module, fn) or hook
+        if form_post and (SETTINGS_TABLE.search(table) or through and not _creating_helper(
+                module, project, line_node, table)):
             continue  # a form's action (merge, close) whose helper records a note of it creates no business row
         methods = "/".join(m for m in handler.methods if m in ("POST", "PUT")) or "POST"
         where = f" {handler.path}" if handler.path else ""
@@ -252,6 +275,49 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         )
 
 
+FORM_HOOKS = {"self.form_valid"}  # Django's form views: what a valid form post runs
+
+
+def _creating_helper(module: SourceModule, project: Project, call: ast.AST, table: str, depth: int = 3) -> bool:
+    """Whether the helper the insert ``call`` leads to creates the row the form posts rather than records a
+    note of its action: one named for inserting (``create_topic``), or whose result the form then shows
+    (``topic = send_mp(...)`` / ``redirect(topic.get_absolute_url())``) when it is not a row the helper
+    was handed (``post = perform_edit_post(request, self.object, ...)``, an edit). A method of the view
+    itself that a valid form post runs (``self.form_valid(form)``) is the handler's own code: the helper it
+    calls decides, and it creates when it inserts ``table`` itself."""
+    if not isinstance(call, ast.Call):
+        return False
+    if dotted(call.func) not in FORM_HOOKS or depth == 0:
+        name = (dotted(call.func) or "").split(".")[-1]
+        return bool(CREATE.match(name)) or _shows_result(module, project, call)
+    resolved = db.resolve_function(module, project, call)
+    for op in db.expanded_ops(resolved[0], project, resolved[1]) if resolved is not None else ():
+        if op.kind == db.INSERT and table in op.tables:
+            return _creating_helper(resolved[0], project, op.call, table, depth - 1) if op.through else True
+    return False
+
+
+def _shows_result(module: SourceModule, project: Project, call: ast.Call) -> bool:
+    """``row = helper(...)`` whose ``row`` the function redirects to, the helper returning no row it was handed."""
+    bound = module.parents.get(call)
+    if not (isinstance(bound, ast.Assign) and len(bound.targets) == 1 and isinstance(bound.targets[0], ast.Name)):
+        return False
+    fn = next((a for a in ancestors(module, call) if isinstance(a, FUNCTION_TYPES)), None)
+    resolved = db.resolve_function(module, project, call)
+    if fn is None or resolved is None:
+        return False
+    handed = {a.arg for a in resolved[1].args.args}
+    if any(isinstance(n, ast.Return) and isinstance(n.value, ast.Name) and n.value.id in handed
+           for n in walk_function_body(resolved[1])):
+        return False
+    name = bound.targets[0].id
+    return any(isinstance(n, ast.Call) and (dotted(n.func) or "").split(".")[-1] in REDIRECTS and any(
+        isinstance(m, ast.Name) and m.id == name for a in n.args for m in ast.walk(a)) for n in walk_function_body(fn))
+
+
+REDIRECTS = {"redirect", "HttpResponseRedirect", "RedirectResponse"}
+
+
 # a form that stores the owner's settings rewrites them; it does not add to a growing table
 SETTINGS_TABLE = re.compile(r"settings?|config|preference|option", re.I)
 METRICS = re.compile(r"metric", re.I)  # a staging table of measurements sent on to a metrics service
@@ -262,6 +328,77 @@ def _records(table: str) -> bool:
     ``db.is_log_table``), or a metrics staging table (``MetricsORM`` holding "project_created") -- not the
     resource a create endpoint makes."""
     return db.is_log_table(table) or bool(METRICS.search(table))
+
+
+# a model a client posts through a model viewset is the resource it creates (an `Activity` block of
+# time tracking, an `Event` of a calendar), unless its name says it keeps a record of other actions
+KEPT_RECORD = re.compile(r"audit|log|history|outbox|metric", re.I)
+FORM_VIEWS = {"FormView", "CreateView", "BaseFormView", "BaseCreateView"}
+
+
+def _view_objects(module: SourceModule, fn: ast.AST) -> set[str]:
+    """``self.object`` and the names ``fn`` binds to it (``db_object = self.object``, ``self.get_object()``)."""
+    held = {"self.object"}
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and (
+                dotted(node.value) == "self.object" or isinstance(node.value, ast.Call)
+                and dotted(node.value.func) == "self.get_object"):
+            held.add(node.targets[0].id)
+    return held
+
+
+def _edits_view_object(module: SourceModule, fn: ast.AST, insert: ast.AST) -> bool:
+    """A form view's ``form_valid`` that saves the object the view acts on before the insert (``db_object =
+    self.object`` ... ``db_object.save()``, then ``Operation.objects.create(...)``): an edit form, whose
+    insert records the edit."""
+    held = _view_objects(module, fn)
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "save"
+               and dotted(n.func.value) in held and n.lineno < insert.lineno for n in walk_function_body(fn))
+
+
+def _replaces_held(module: SourceModule, fn: ast.AST, insert: ast.AST, model: str) -> bool:
+    """Before the insert the view deletes a row of the same model that it holds (``self.last_message =
+    FeaturedMessage.objects.latest()`` in the class, ``self.last_message.delete()`` in ``form_valid``):
+    a replace, a retry leaves one row."""
+    cls = module.parents.get(fn)
+    if not isinstance(cls, ast.ClassDef):
+        return False
+    held = {dotted(t) for node in ast.walk(cls) if isinstance(node, ast.Assign) for t in node.targets
+            if (dotted(t) or "").startswith("self.") and isinstance(node.value, ast.Call) and any(
+                isinstance(n, ast.Name) and n.id == model for n in ast.walk(node.value.func))}
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "delete"
+               and dotted(n.func.value) in held and n.lineno < insert.lineno for n in walk_function_body(fn))
+
+
+def _form_view_hooks(module: SourceModule, project: Project) -> list[RouteHandler]:
+    """The ``form_valid`` of a Django ``FormView``/``CreateView`` of the code base that leaves ``post`` to
+    Django (no class on its way to the view writes one): what the view's POST runs once the form validates."""
+    if "form_valid" not in module.text or not module.imports_module("django"):
+        return []
+    if "r2.post_classes" not in project.facts:
+        project.facts["r2.post_classes"] = {
+            cls.name for m in project.modules if "def post" in m.text for cls in m.nodes_of(ast.ClassDef)
+            if any(isinstance(f, FUNCTION_TYPES) and f.name == "post" for f in cls.body)}
+    found = []
+    for cls in module.nodes_of(ast.ClassDef):
+        hook = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "form_valid"), None)
+        if hook is None:
+            continue
+        todo, seen, form_view = [cls.name], set(), False
+        while todo:
+            name = todo.pop()
+            if name in seen or name in project.facts["r2.post_classes"]:
+                form_view = form_view and name not in project.facts["r2.post_classes"]
+                if name in project.facts["r2.post_classes"]:
+                    break
+                continue
+            seen.add(name)
+            form_view = form_view or name in FORM_VIEWS
+            todo.extend(db.class_bases(project).get(name, ()))
+        else:
+            if form_view:
+                found.append(RouteHandler(function=hook, framework="django", methods=("POST",), path=None, node=hook))
+    return found
 
 
 def _factory_routes(module: SourceModule) -> list[RouteHandler]:
@@ -443,19 +580,21 @@ def _implicit_creates(module: SourceModule, project: Project) -> Iterator[Findin
         methods = _assigned(cls, "http_method_names")
         if methods is not None and "post" not in {getattr(e, "value", None) for e in getattr(methods, "elts", [])}:
             continue
-        serializer = (dotted(_assigned(cls, "serializer_class")) or "").split(".")[-1]
+        serializer = (dotted(_assigned(cls, "serializer_class") or _action_serializer(cls, "create")) or "").split(".")[-1]
         model = _meta_models(project).get(serializer)
         if not model or db.natural_unique(project, model) or _library_keyed_form(project, serializer) or _client_keyed(
-                project, model) or _records(model) or CREDENTIAL.search(model) or _refuses_existing(
+                project, model) or KEPT_RECORD.search(model) or CREDENTIAL.search(model) or _refuses_existing(
                 project, serializer, model) or _own_create_finds_or_upserts(project, serializer, model) or (
                 _create_repeats_nothing(project, serializer)):
             continue
         if _perform_create_upserts(cls):
             continue
+        # the view's own ``post`` that hands the request on, if it writes one, is where the create is routed
+        at = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and _hands_to_create(f)), cls)
         yield Finding(
             message=(f"POST to {cls.name} runs DRF's create(), which inserts into {model} through "
                      f"{serializer}.save() without an Idempotency-Key or an upsert: a client retry creates a duplicate"),
-            path=module.path, line=cls.lineno, end_line=cls.lineno, evidence=module.evidence(cls), fix=FIX,
+            path=module.path, line=at.lineno, end_line=at.lineno, evidence=module.evidence(at), fix=FIX,
             confidence=Confidence.medium,
         )
 
@@ -529,7 +668,17 @@ def _creates_implicitly(project: Project, cls: ast.ClassDef) -> bool:
 
 def _writes_own_create(cls: ast.ClassDef) -> bool:
     return any(isinstance(f, ast.FunctionDef) and f.name in ("create", "post") and not _calls_super_create(f)
-               for f in cls.body)
+               and not _hands_to_create(f) for f in cls.body)
+
+
+def _hands_to_create(fn: ast.FunctionDef) -> bool:
+    """A generic view's ``post`` that only hands its request to the framework's ``create`` (``return
+    self.create(request, *args, **kwargs)``, what DRF's own ``post`` does): no handler of its own."""
+    request = fn.args.args[1].arg if fn.name == "post" and len(fn.args.args) > 1 else None
+    body = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    return request is not None and len(body) == 1 and isinstance(body[0], ast.Return) and isinstance(
+        body[0].value, ast.Call) and dotted(body[0].value.func) == "self.create" and bool(body[0].value.args) and (
+        dotted(body[0].value.args[0]) == request)
 
 
 def _classes_with_own_create(project: Project) -> set[str]:
@@ -588,6 +737,16 @@ def _acts_on_item(handler) -> bool:
     than replacing the item the URL names."""
     return any(isinstance(d, ast.Call) and (dotted(d.func) or "").split(".")[-1] == "action"
                for d in handler.function.decorator_list)
+
+
+EDIT = re.compile(r"^(update|edit|modify|change)(_\w+)?$")
+
+
+def _names_item(handler) -> bool:
+    """The route's path ends in the item's identifier (``/<uuid:review_id>``, ``/items/{item_id}``): the request
+    acts on that item rather than adding to a collection under it."""
+    last = (handler.path or "").rstrip("/").rsplit("/", 1)[-1]
+    return last.startswith(("<", "{")) and last.endswith((">", "}"))
 
 
 def _takes_url_arguments(handler) -> bool:
@@ -832,14 +991,42 @@ def _generated_key(module: SourceModule, project: Project, fn: ast.AST, insert: 
     resolved = db.resolve_function(module, project, insert.call, reexports=True) if insert.through else None
     if resolved is not None:
         bodies.append(resolved)
-    for _, body in bodies:
+    for owner, body in bodies:
         for node in walk_function_body(body):
             called = dotted(node.func) if isinstance(node, ast.Call) else None
             if called and (called.split(".")[-1] == model or called.endswith(f"{model}.objects.create")):
-                given = {k.arg: k.value for k in node.keywords}
-                if all(isinstance(given.get(f), ast.Call) or _generated_name(module, project, fn, given.get(f))
-                       for f in fields):
+                given = {k.arg: k.value for k in node.keywords} | _positional_fields(owner, project, node)
+                if all(isinstance(given.get(f), ast.Call) or _generated_name(owner, project, body, given.get(f))
+                       or _drawn_value(owner, project, body, given.get(f)) for f in fields):
                     return True
+    return False
+
+
+def _positional_fields(module: SourceModule, project: Project, call: ast.Call) -> dict[str, ast.expr]:
+    """The fields a model's own ``__init__`` fills from the positional arguments of ``call``
+    (``DbPosting(posting_id, ...)`` with ``def __init__(self, posting_id, ...): self.id = posting_id``)."""
+    ref = db.project_class(module, project, call.func) if call.args else None
+    init = next((f for f in ref[1].body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None) if ref else None
+    if init is None:
+        return {}
+    stored = {node.value.id: t.attr for node in walk_function_body(init) if isinstance(node, ast.Assign)
+              and isinstance(node.value, ast.Name) for t in node.targets
+              if isinstance(t, ast.Attribute) and dotted(t.value) == "self"}
+    parameters = [a.arg for a in init.args.args[1:]]
+    return {stored[p]: a for p, a in zip(parameters, call.args) if p in stored}
+
+
+def _drawn_value(module: SourceModule, project: Project, fn: ast.AST, value: ast.AST | None) -> bool:
+    """A name bound to a value drawn at random on the spot (``posting_id = PostingID(generate_uuid7())``, a
+    helper of the code base that returns ``uuid7()``)."""
+    bound = db.single_binding(fn, value.id) if isinstance(value, ast.Name) else None
+    for call in (n for n in ast.walk(bound) if isinstance(n, ast.Call)) if bound is not None else ():
+        if db.GENERATOR.search(dotted(call.func) or ""):
+            return True
+        resolved = db.resolve_function(module, project, call, reexports=True)
+        if resolved is not None and any(isinstance(n, ast.Call) and db.GENERATOR.search(dotted(n.func) or "")
+                                        for n in walk_function_body(resolved[1])):
+            return True
     return False
 
 
@@ -1658,12 +1845,13 @@ def _refused_in_state(module: SourceModule, project: Project, fn: ast.AST, inser
     ``issue.is_resolved = True`` elsewhere). A state transition: its retry is refused, not recorded twice."""
     handed = {n.id for n in ast.walk(insert) if isinstance(n, ast.Name)}
     on_the_way = {id(a) for a in ancestors(module, insert)}
+    states = _states_set_by(module, project, fn, 3, set())
     for statement in walk_function_body(fn):
         if not isinstance(statement, (ast.If, ast.Expr)) or statement.lineno >= insert.lineno or id(
                 module.parents.get(statement)) not in on_the_way:
             continue
         if isinstance(statement, ast.If):
-            if _refuses_state(project, statement, handed):
+            if _refuses_state(project, statement, handed, states):
                 return True
             continue
         call = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
@@ -1674,23 +1862,42 @@ def _refused_in_state(module: SourceModule, project: Project, fn: ast.AST, inser
         arguments = {a.arg: db._argument_for(call, helper, a.arg) for a in helper.args.args}
         parameters = {name for name, argument in arguments.items()
                       if isinstance(argument, ast.Name) and argument.id in handed}
-        if any(isinstance(n, ast.If) and _refuses_state(project, n, parameters) for n in walk_function_body(helper)):
+        if any(isinstance(n, ast.If) and _refuses_state(project, n, parameters, states) for n in walk_function_body(helper)):
             return True
     return False
 
 
-def _refuses_state(project: Project, guard: ast.If, objects: set[str]) -> bool:
+def _refuses_state(project: Project, guard: ast.If, objects: set[str], states: set[tuple[str, bool]]) -> bool:
     """``guard`` raises or returns when one of ``objects`` is in a state (``obj.is_resolved`` true, ``not
-    obj.is_muted``) that the code base sets (``obj.is_resolved = True``, ``obj.is_muted = False``)."""
+    obj.is_muted``) that the code base sets (``obj.is_resolved = True``, ``obj.is_muted = False``) in the
+    handler or the code it calls (``states``): a lock of the topic, set by another action, is a
+    precondition of a reply, not the state the reply moves it into."""
     tests = guard.test.values if isinstance(guard.test, ast.BoolOp) and isinstance(guard.test.op, ast.Or) else [
         guard.test]
     for test in tests:
         value = not (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not))
         tested = test if value else test.operand
         if isinstance(tested, ast.Attribute) and isinstance(tested.value, ast.Name) and tested.value.id in objects \
-                and (tested.attr, value) in _states_set(project) and _refuses(guard.body, set()):
+                and (tested.attr, value) in states and _refuses(guard.body, set()):
             return True
     return False
+
+
+def _states_set_by(module: SourceModule, project: Project, fn: ast.AST, depth: int, seen: set[int]) -> set[tuple[str, bool]]:
+    """(attribute, value) of the flags ``fn`` and the functions of the code base it calls (``depth`` calls deep)
+    set: ``issue.is_resolved = True``."""
+    if id(fn) in seen:
+        return set()
+    seen.add(id(fn))
+    found = {(target.attr, node.value.value) for node in walk_function_body(fn) if isinstance(node, ast.Assign)
+             and isinstance(node.value, ast.Constant) and isinstance(node.value.value, bool)
+             for target in node.targets if isinstance(target, ast.Attribute)}
+    if depth > 0:
+        for call in (n for n in walk_function_body(fn) if isinstance(n, ast.Call)):
+            resolved = db.resolve_function(module, project, call, reexports=True)
+            if resolved is not None:
+                found |= _states_set_by(resolved[0], project, resolved[1], depth - 1, seen)
+    return found & _states_set(project)
 
 
 def _states_set(project: Project) -> set[tuple[str, bool]]:
@@ -1738,7 +1945,8 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
             if not guarded:
                 inserts.append(op)
                 counting.add(id(op))
-        elif _deduplicated(module, project, fn, op, ops) or _replaced(module, project, fn, op, ops) or _created_once(module, project, fn, op) or (
+        elif _deduplicated(module, project, fn, op, ops) or _replaced(module, project, fn, op, ops) or _created_once(
+                module, project, fn, op) or _loops_over_missing(module, fn, op) or (
                 op.tables and all(db.natural_unique(project, t) for t in op.tables)
                 and not _generated_key(module, project, fn, op)) or (
                 op.sql is not None and op.tables and all(_migration_keyed(project, t) for t in op.tables)):
@@ -1770,6 +1978,32 @@ def _first_insert(module: SourceModule, project: Project, fn: ast.AST
                 module, project, fn, node, forms[owner], ops):
             return forms[owner], node, None, Confidence.medium, False
     return None
+
+
+def _loops_over_missing(module: SourceModule, fn: ast.AST, insert: db.DbOp) -> bool:
+    """The insert runs in a loop over rows that leave out those the inserted table already holds
+    (``for kind in Kind.objects.exclude(id__in=user.credits.filter(year=y).values("kind"))``, the
+    subquery perhaps held in a name): a retry finds every row made and inserts nothing."""
+    model = sorted(insert.tables)[0] if len(insert.tables) == 1 else None
+    if model is None:
+        return False
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", model).lower()
+    for loop in (a for a in takewhile(lambda a: a is not fn, ancestors(module, insert.call))
+                 if isinstance(a, (ast.For, ast.AsyncFor))):
+        rows = loop.iter
+        if isinstance(rows, ast.Name):
+            rows = db.single_binding(fn, rows.id)
+        for call in (n for n in ast.walk(rows) if isinstance(n, ast.Call)) if rows is not None else ():
+            if not (isinstance(call.func, ast.Attribute) and call.func.attr == "exclude"):
+                continue
+            for keyword in (k for k in call.keywords if (k.arg or "").endswith("__in")):
+                held = keyword.value
+                names = [n.id for n in ast.walk(held) if isinstance(n, ast.Name)]
+                subqueries = [held, *(db.single_binding(fn, n) for n in names)]
+                if any(isinstance(n, ast.Name) and n.id == model or isinstance(n, ast.Attribute) and n.attr in (
+                        snake, f"{snake}s", f"{snake}_set") for q in subqueries if q is not None for n in ast.walk(q)):
+                    return True
+    return False
 
 
 def _saved_serializer(module: SourceModule, fn: ast.AST, call: ast.Call) -> ast.expr | None:
@@ -1986,13 +2220,18 @@ def _raises_when_found(module: SourceModule, project: Project, fn: ast.AST, mode
 
 
 def _held_lookup_model(fn: ast.AST, test: ast.AST) -> str | None:
-    """The model of ``rows.exists()`` (``.first()``...) where every binding of ``rows`` in ``fn`` is a query of
-    that model (``rows = Rule.objects.filter(...)``, then ``rows = rows.exclude(...)``)."""
+    """The model of ``rows.exists()`` (``.first()``..., or ``any(...)`` of a test of each row: an overlap) where
+    every binding of ``rows`` in ``fn`` is a query of that model (``rows = Rule.objects.filter(...)``, then
+    ``rows = rows.exclude(...)``)."""
     test = test.value if isinstance(test, ast.Await) else test
-    if not (isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and LOOKUP.match(test.func.attr)
-            and isinstance(test.func.value, ast.Name)):
+    if isinstance(test, ast.Call) and dotted(test.func) == "any" and len(test.args) == 1 and isinstance(
+            test.args[0], ast.GeneratorExp) and isinstance(test.args[0].generators[0].iter, ast.Name):
+        name = test.args[0].generators[0].iter.id  # any(e.start <= end and start <= e.end for e in rows): an overlap
+    elif isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and LOOKUP.match(test.func.attr) \
+            and isinstance(test.func.value, ast.Name):
+        name = test.func.value.id
+    else:
         return None
-    name = test.func.value.id
     values = [n.value for n in walk_function_body(fn) if isinstance(n, ast.Assign)
               and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
     models = {_model_name(v.func.value) if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and not (
@@ -2158,8 +2397,11 @@ def _action_serializer(view: ast.ClassDef, action: str) -> ast.expr | None:
 
 
 def _names_action(test: ast.expr, action: str) -> bool:
-    if not (isinstance(test, ast.Compare) and dotted(test.left) == "self.action" and len(test.comparators) == 1):
+    if not (isinstance(test, ast.Compare) and dotted(test.left) in ("self.action", "self.request.method")
+            and len(test.comparators) == 1):
         return False
     compared = test.comparators[0]
     values = compared.elts if isinstance(compared, (ast.Tuple, ast.List, ast.Set)) else [compared]
+    if dotted(test.left) == "self.request.method":  # a generic view's POST runs its create
+        return action == "create" and "POST" in {string_value(v) for v in values}
     return action in {string_value(v) for v in values}
