@@ -88,7 +88,8 @@ fetched, also built by a method of the class, `self.get_connections()` returning
 `Connection.objects.filter(exchange=self)`, not a tenant's key such as `project_id`, unless a list picks them too), from a whole Redis key or pattern (`smembers()`,
 `lrange(key, 0, -1)`, `keys("lock:*")`, rq's `get_job_ids()`; also returned by a plain function of the
 project called there, `jobs = list(rq_job_ids())`, followed one call deep: a service function's query
-rows are not, they are as often a configuration table's as the data's), the chunks or lines of an HTTP body read as a stream
+rows are not, they are as often a configuration table's as the data's, unless it lists every row of a table with no
+filter at all, `return session.query(HostCategoryUrl).order_by(HostCategoryUrl.id).all()`), the chunks or lines of an HTTP body read as a stream
 (`resp.aiter_bytes()`, `r.iter_content()`, `r.iter_lines()`: as long as the sender makes it), the records an outside API
 lists (`r.json()` of `r = requests.get(url)` or of a client's or session's request, also returned by a plain function
 of the project called there: a sync of a remote catalogue against the table's rows), or a model's children (an SQLAlchemy
@@ -732,7 +733,8 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
     """Whether ``expression`` grows with the data (see :func:`_data_sized`). ``helpers`` gives the return
     values of a project function called in it, followed one call deep (``in_helper``): there only reads of
     a whole store count (``smembers()``, rq's ``get_job_ids()``); a service function's query rows are as
-    often a configuration table's (a project's active plugins) as the data's. ``handed`` tells whether a
+    often a configuration table's (a project's active plugins) as the data's, unless the function lists a whole
+    table (:func:`_returns_whole_table`). ``handed`` tells whether a
     caller hands a parameter such a value (:func:`_handed_data`)."""
     item_reads: set[int] = set()
     for node in walk_nodes(expression):
@@ -754,7 +756,7 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
             return True
         if isinstance(node, ast.Call) and helpers is not None and any(
                 _from_data(fn, value, seen, set(), owner_parents, frozenset(), in_helper=True)
-                for fn, value, owner_parents in helpers(node)):
+                or _returns_whole_table(fn, value, owner_parents) for fn, value, owner_parents in helpers(node)):
             return True  # rq_job_ids(): a project function returning every job id
         if isinstance(node, ast.Name) and node.id in body_lists:
             return True
@@ -775,6 +777,17 @@ def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int
                     and handed(function, node.id):  # the parameter walked, not an object read off
                 return True
     return False
+
+
+def _returns_whole_table(function: ast.AST, value: ast.expr, parents: dict) -> bool:
+    """A helper's return value that lists every row of a table: ``query.all()`` of ``query =
+    session.query(model.Mirror).order_by(model.Mirror.id)``, ``Mirror.objects.all()``, a model's query with no
+    filter at all (not one row, ``.first()``, nor rows any filter picks: those may be a parent's handful)."""
+    if isinstance(value, ast.Name):
+        sources = _sources_of(function, value, parents)
+        return bool(sources) and all(isinstance(s, ast.Call) and _returns_whole_table(function, s, parents)
+                                     for s in sources)
+    return isinstance(value, ast.Call) and _reads_rows(value) and _query_rows(function, value, parents) == []
 
 
 def _submitted_form_field(function: ast.AST, node: ast.expr, parents: dict) -> bool:
