@@ -9,7 +9,8 @@ mixin's shorthand that commits inside (`task.update(data)`, `link.delete()` on a
 `Task.get_by(...)` or a project getter such as `get_task_raw(pk)`), a model's own method called on the row
 `Model.objects.create(...)` made (`copy.add_tag(tag)`), `session.add(link)` in a loop over a list of new
 instances (`links = [Link(...) for t in ids]`, `for i, link in enumerate(links)`), attributes
-set on a SQLAlchemy object that the next `commit()` flushes, `super().create(validated_data)` in a DRF
+set on a SQLAlchemy object that the next `commit()` flushes (also a row the function or a helper it calls loads,
+`db_user = session.get(DbUser, user_id)`, `db_order = get_db_order(order_id)`), `super().create(validated_data)` in a DRF
 serializer's own `create`/`update` and `serializer.save()` in a view's `perform_create`/`perform_update` (a row of
 its `Meta.model`, also one a base serializer declares), a method of that model called on the row `save()` returned
 (`organization = serializer.save()`, then `organization.add_user(user)`), the manager of the rows pointing at an
@@ -25,7 +26,7 @@ handed, also in a helper the object is handed to (`bookmark.save()`, then `updat
 names)` running `bookmark.tags.set(...)`), which writes the field's link table; in a Django model's `save`/`delete`
 override, `super().save(*args, **kwargs)` writing the model's row; in a `post_save` receiver (`@receiver(post_save,
 sender=Project)`, `post_save.connect(handler, sender=apps.get_model("projects", "Project"))`), the sender's row that
-`save()` wrote before sending it) to two or
+`save()` wrote before sending it, and in a `pre_save` receiver the row it writes after) to two or
 more tables when those writes do not share one transaction:
 
 - with drivers that commit every statement on their own (asyncpg, encode/databases,
@@ -35,7 +36,9 @@ more tables when those writes do not share one transaction:
   transaction block;
 - with drivers that open a transaction implicitly (psycopg 2 and 3, sqlite3, SQLAlchemy
   sessions and connections), writes separated by a `commit()`;
-- writes in two different transaction blocks.
+- writes in two different transaction blocks, also blocks that helpers open on their own (`hide_review(id)`,
+  then `archive_reports(id)`, each running its writes in `with engine.begin() as conn:`), unless both helpers
+  write one table too (steps of one row's workflow, each leaving it in a state of its own).
 
 Transaction blocks: `with conn.transaction()`, `async with conn.transaction()`,
 `with conn:` (psycopg, sqlite3), `session.begin()`, `engine.begin()`,
@@ -69,14 +72,15 @@ transaction and is not reported. Neither are:
 - an audit, log, history or notification row written after the change it records (an
   outbox row is still reported: it must commit with its change, and so is a domain event,
   `Event`/`ChangeEvent`, that the code base reads back as the state of the row it follows), and any
-  row written through a helper named for a log (`log_incident_event(...)`), before or after; and two
+  row written through a helper named for a log (`log_incident_event(...)`) or a history snapshot (`take_snapshot(obj)`), before or after; and two
   such records, events included, written one after the other (a `CustomerEvent`, then an `OrderEvent`):
   no state is split between them;
 - writes to a usage statistics table (`ApplicationChatUserStats`) beside the change: lost, a count is
   one short;
 - writes to a cache table (`LabelKeyCache`, a `CacheVersion` bump) or through a helper named for a
   cache (`invalidate_cache(...)`, `clear_acl_cache()`), or of nothing but full-text search vectors
-  (`update(search_vector=SearchVector("instruction"))`), rebuilt from the data, or through a helper
+  (`update(search_vector=SearchVector("instruction"))`) or of a flag asking for them again
+  (`update(search_engine_requires_index=True)`), rebuilt from the data, or through a helper
   that counts totals again from the rows (`update_stats(project)`); a user's favourite, bookmark or recent
   visit of the row (`UserFavorite`), made or cleared with it; a user's read marker (`ReadThread`,
   `read_receipts`): lost, it shows the row unread again; a write of nothing but a row's
@@ -101,7 +105,8 @@ transaction and is not reported. Neither are:
   the later step uses nothing the earlier wrote; a `commit()` in a branch that returns does not
   split the writes after that branch;
 - a savepoint (`async with session.begin_nested():`), released without committing; a helper that
-  commits only when asked (`if commit: session.commit()`) called with `commit=False`;
+  commits only when asked (`if commit: session.commit()`) called with `commit=False`, also through a helper
+  that hands the switch on;
 - writes through a helper that takes or releases a lease on rows (`lock_related_jobs(...)`,
   `unlock_instances(...)`, `claim_batch(...)`, `set_process_lock(...)`, also one level down) or
   through a `@contextmanager` the work runs in (`with queue.dequeued(instance): ...`): committed
@@ -243,7 +248,8 @@ READ_MARKER = re.compile(r"^Read[A-Z]|(^|_)read_(\w+_)?(marks?|markers?|receipts
 CREATES = re.compile(r"_*(create|make|add|insert|new)_")
 LEASE_HELPER = re.compile(r"_*((un)?lock|claim|lease|(acquire|release|set|take|remove|delete)_(\w+_)?(lock|lease))(_\w+)?")  # not run_with_lock
 REQUEST_PARAMETER = re.compile(r"req(uest)?")
-LOG_HELPER = re.compile(r"(log|audit)_\w+|\w+_(log|audit)")
+REINDEX_FLAG = re.compile(r"\w*(requires?|needs?)_(re)?index(ing)?|\w*_(dirty|stale)_index")
+LOG_HELPER = re.compile(r"(log|audit)_\w+|\w+_(log|audit)|take_snapshot|(record|save|write)_history")  # a history snapshot too
 RECOMPUTES_TOTALS = re.compile(r"(update|refresh|recalculate|recompute|calculate)_\w*(stats|statistics|counts?|totals?)")
 TIMESTAMP_FIELD = re.compile(r"(last_)?(modified|updated)(_(at|on|date|time))?|"
                              r"last_(message|activity|active|seen|used|login)(_(at|on|date|time))?|"
@@ -284,8 +290,11 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         ops = db.with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
         if "super(" in module.text and getattr(fn, "name", "") in ("save", "delete"):
             ops = _with_overridden_save(module, fn, ops)
-        if mapped and any(op.kind == db.COMMIT for op in ops):
-            ops = _with_flushed_changes(module, fn, ops)
+        if any(op.kind == db.COMMIT for op in ops) and (mapped or any(op.api == "sqlalchemy" for op in ops)):
+            if "commit=False" in module.text:
+                ops = _without_declined_commits(module, project, ops)
+            ops = _with_flushed_changes(module, fn, _with_helpers_flushed_changes(module, project, ops),
+                                        handed=mapped)
         if "settings." in module.text and any(op.kind == db.COMMIT and not op.through for op in ops):
             ops = _with_settings_writes(fn, ops)
         if "serializer" in module.text:
@@ -300,7 +309,7 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
             ops = _with_reached_row_writes(module, project, fn, ops)
         if ".set(" in module.text or ".add(" in module.text or ".clear(" in module.text:
             ops = _with_relation_sets(module, project, fn, ops)
-        if "post_save" in module.text or fn.name in _post_save_senders(project):
+        if "_save" in module.text or fn.name in _post_save_senders(project):
             ops = _with_signalling_save(module, project, fn, ops)
         scratch = _temporary_tables(fn)
         if scratch:
@@ -333,7 +342,8 @@ def _with_overridden_save(module: SourceModule, fn: ast.AST, ops: list[db.DbOp])
 def _with_signalling_save(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
     """A Django ``post_save`` receiver (``@receiver(post_save, sender=Project)``, ``post_save.connect(handler,
     sender=Project)``) runs after ``save()`` wrote the sender's row, in a statement of its own when the caller
-    opened no transaction: that write, at the receiver, before its own."""
+    opened no transaction: that write, at the receiver, before its own. A ``pre_save`` receiver's writes come before
+    that row's, each in a statement of its own too: that write, at the receiver as well."""
     sender = next((_signal_sender(d) for d in fn.decorator_list if isinstance(d, ast.Call)
                    and (dotted(d.func) or "").split(".")[-1] == "receiver" and _signal_sender(d)), None)
     at = next((d for d in fn.decorator_list if sender is not None and _signal_sender(d) == sender), None)
@@ -348,8 +358,8 @@ def _with_signalling_save(module: SourceModule, project: Project, fn: ast.AST, o
 
 def _signal_sender(node: ast.AST) -> str | None:
     """The model of ``receiver(post_save, sender=Model)`` / ``post_save.connect(handler, sender=Model)``."""
-    if not isinstance(node, ast.Call) or not node.args or (dotted(node.args[0]) or "").split(".")[-1] != "post_save" and not (
-            isinstance(node.func, ast.Attribute) and (dotted(node.func.value) or "").split(".")[-1] == "post_save"):
+    if not isinstance(node, ast.Call) or not node.args or (dotted(node.args[0]) or "").split(".")[-1] not in SAVE_SIGNALS and not (
+            isinstance(node.func, ast.Attribute) and (dotted(node.func.value) or "").split(".")[-1] in SAVE_SIGNALS):
         return None
     given = next((k.value for k in node.keywords if k.arg == "sender"), None)
     if isinstance(given, ast.Call) and (dotted(given.func) or "").endswith("get_model") and given.args:
@@ -364,7 +374,7 @@ def _post_save_senders(project: Project) -> dict[str, str]:
     if "r2.post_save_senders" not in project.facts:
         found: dict[str, set[str]] = {}
         for module in project.modules:
-            if "post_save" not in module.text or db.skipped_module(module):
+            if "_save" not in module.text or db.skipped_module(module):
                 continue
             for call in module.nodes_of(ast.Call):
                 if isinstance(call.func, ast.Attribute) and call.func.attr == "connect" and _signal_sender(call):
@@ -397,14 +407,16 @@ def _installs_schema(fn: ast.AST) -> bool:
                for n in walk_function_body(fn))
 
 
-def _with_flushed_changes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
-    """SQLAlchemy: attributes set on a mapped object (``self.x = ...`` in a model's method, or an object
-    of a model the function is handed, ``new_forum: Forum``, ``for user in users`` of ``users: list[User]``)
+def _with_flushed_changes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], handed: bool = True) -> list[db.DbOp]:
+    """SQLAlchemy: attributes set on a mapped object (``self.x = ...`` in a model's method, an object
+    of a model the function is handed, ``new_forum: Forum``, ``for user in users`` of ``users: list[User]``, or
+    a row the function loads, ``db_user = session.get(DbUser, user_id)``, ``db_order = get_db_order(order_id)``)
     are written by the next ``commit()``: an UPDATE of that model there, put just before the commit."""
-    held = _handed_models(module, fn)
+    held = _handed_models(module, fn) if handed else {}
     owner = module.parents.get(fn)
-    if isinstance(owner, ast.ClassDef) and any(MAPPED_BASE.search(dotted(b) or "") for b in owner.bases):
+    if handed and isinstance(owner, ast.ClassDef) and any(MAPPED_BASE.search(dotted(b) or "") for b in owner.bases):
         held["self"] = owner.name
+    held.update(_loaded_rows(fn, ops))
     if not held:
         return ops
     dirty: list[tuple[int, str]] = []
@@ -424,6 +436,41 @@ def _with_flushed_changes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp])
                 result.append(db.DbOp(op.call, db.UPDATE, frozenset({model}), "sqlalchemy", "commit", op.receiver,
                                       deferred=True, confidence=Confidence.medium))
             last_commit = line
+        result.append(op)
+    return result
+
+
+def _loaded_rows(fn: ast.AST, ops: list[db.DbOp]) -> dict[str, str]:
+    """Names bound to one row a SQLAlchemy read of one model returns (``db_user = session.get(DbUser, pk)``,
+    ``db_order = get_db_order(order_id)``), bound once in the function."""
+    read: dict[int, set[str]] = {}
+    for op in ops:
+        if op.is_read and op.api == "sqlalchemy" and op.method in ("get", "get_one", "scalar_one", "one", "first") or (
+                op.is_read and op.api == "sqlalchemy" and op.through and GETTER.match(op.through)):
+            read.setdefault(id(op.call), set()).update(op.tables)
+    bound: dict[str, set[str]] = {}
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            models = {m for n in ast.walk(node.value) for m in read.get(id(n), ())}
+            bound.setdefault(node.targets[0].id, set()).update(models or {""})
+    return {name: next(iter(models)) for name, models in bound.items() if len(models) == 1 and "" not in models}
+
+
+def _with_helpers_flushed_changes(module: SourceModule, project: Project, ops: list[db.DbOp]) -> list[db.DbOp]:
+    """A helper that loads a row, sets its attributes and commits (``db_line_item = session.get(DbLineItem, pk)``,
+    ``db_line_item.processed_at = now``, ``session.commit()``): that UPDATE, at the helper's call."""
+    result: list[db.DbOp] = []
+    done: set[int] = set()
+    for op in ops:
+        if op.kind == db.COMMIT and op.through and isinstance(op.call, ast.Call) and id(op.call) not in done:
+            done.add(id(op.call))
+            resolved = db.resolve_function(module, project, op.call)
+            if resolved is not None and isinstance(resolved[1], FUNCTION_TYPES):
+                helper_module, helper = resolved
+                own = list(db.expanded_ops(helper_module, project, helper, depth=1))
+                result.extend(replace(flushed, call=op.call, through=helper.name)
+                              for flushed in _with_flushed_changes(helper_module, helper, own, handed=False)
+                              if flushed.method == "commit" and flushed.kind == db.UPDATE)
         result.append(op)
     return result
 
@@ -616,15 +663,24 @@ def _without_declined_commits(module: SourceModule, project: Project, ops: list[
     return [op for op in ops if not (op.kind == db.COMMIT and declined.get(id(op.call)))]
 
 
-def _declines_commit(module: SourceModule, project: Project, call: ast.Call) -> bool:
+def _declines_commit(module: SourceModule, project: Project, call: ast.Call, declined: frozenset[str] = frozenset(),
+                     levels: int = 2) -> bool:
+    """Also through a helper that hands the switch on (``increase_quantity(..., commit=False)`` calling
+    ``product_repository.increase_quantity(product_id, quantity, commit)``)."""
     resolved = db.resolve_function(module, project, call)
     if resolved is None:
         return False
     helper_module, helper = resolved
     switches = {name for name, value in _passed_arguments(helper, call).items()
-                if isinstance(value, ast.Constant) and value.value is False}
+                if isinstance(value, ast.Constant) and value.value is False or isinstance(value, ast.Name)
+                and value.id in declined}
     commits = [node for node in walk_function_body(helper) if isinstance(node, ast.Call)
                and isinstance(node.func, ast.Attribute) and node.func.attr == "commit"]
+    if not commits and switches and levels > 0:
+        handed_on = [node for node in walk_function_body(helper) if isinstance(node, ast.Call) and any(
+            isinstance(a, ast.Name) and a.id in switches for a in [*node.args, *(k.value for k in node.keywords)])]
+        return bool(handed_on) and all(_declines_commit(helper_module, project, node, frozenset(switches), levels - 1)
+                                       for node in handed_on)
     return bool(commits) and all(_guarded_by(helper_module, helper, node, switches) for node in commits)
 
 
@@ -1408,10 +1464,14 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
             if span is None:
                 commits.append(op.call)
             continue
-        if not op.is_write or not op.tables or op.helper_transaction:
-            continue  # a helper that wraps its own writes in a transaction made them one unit on purpose
+        if not op.is_write or not op.tables or op.helper_transaction and op.api in in_caller_tx:
+            continue
         if span is not None:
             units.append((op, ("block", span), "they run in separate transaction blocks"))
+        elif op.helper_transaction:
+            # a helper that wraps its own writes in a transaction makes them one unit, committed when it returns
+            units.append((op, ("helper", id(op.call)), f"{op.through}() runs its writes in a transaction of its own, "
+                                                       f"committed apart"))
         elif op.autocommit and op.api not in in_caller_tx:
             units.append((op, ("statement", index), f"{_library(op)} commits each statement on its own outside a "
                                                     f"transaction block"))
@@ -1431,6 +1491,9 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 continue  # independent clean-ups (expired rows of two tables): nothing is half-done
             if _separate_calls_of_committing_helper(module, fn, ops, earlier, later):
                 continue  # each call is one change; a gap inside the helper is reported in the helper
+            if earlier_unit[0] == later_unit[0] == "helper" and _unit_tables(units, earlier_unit) & _unit_tables(
+                    units, later_unit):
+                continue  # steps of one row's workflow (payment captured, then shipped), each a transaction of its own
             if ((earlier.upsert and (earlier.method not in UPDATES_FOUND or _upserts_only(module, project, later)))
                     or UPSERT_HELPER.search(earlier.through or "")
                     or _created_if_missing(module, fn, earlier)
@@ -1506,6 +1569,10 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                 confidence=confidence,
             )
     return None
+
+
+def _unit_tables(units: list[tuple[db.DbOp, tuple, str]], unit: tuple) -> set[str]:
+    return {table for op, of, _ in units if of == unit for table in op.tables}
 
 
 def _service_call_between(module: SourceModule, project: Project, fn: ast.AST, earlier: ast.Call,
@@ -1626,7 +1693,8 @@ def _writes_cache(write: db.DbOp) -> bool:
 
 
 def _logged(write: db.DbOp) -> bool:
-    """A row written through a helper named for a log (``log_incident_event(...)``, ``audit_change(...)``):
+    """A row written through a helper named for a log (``log_incident_event(...)``, ``audit_change(...)``, a
+    history snapshot, ``take_snapshot(obj, user=...)``):
     a record of a change, whatever its table is called -- the code base itself says it logs. Losing it,
     or keeping it when the next write fails, leaves a timeline entry wrong, not half the data."""
     return bool(write.through) and bool(LOG_HELPER.fullmatch(write.through.split(".")[-1]))
@@ -1654,13 +1722,14 @@ def _touches_timestamp(write: db.DbOp) -> bool:
 
 def _rebuilds_search_index(write: db.DbOp) -> bool:
     """A Django ``update()`` that sets nothing but full-text search vectors computed from the rows'
-    own text (``Step.objects.update(search_vector=SearchVector("instruction"))``): an index, which
-    the next rebuild puts right."""
+    own text (``Step.objects.update(search_vector=SearchVector("instruction"))``), or nothing but a flag asking the
+    indexer to index the rows again (``update(search_engine_requires_index=True)``): an index, which the next
+    rebuild puts right."""
     call = write.call
     return (write.api == "django" and isinstance(call.func, ast.Attribute) and call.func.attr in ("update", "aupdate")
             and not call.args and bool(call.keywords) and all(
                 isinstance(k.value, ast.Call) and (dotted(k.value.func) or "").split(".")[-1] == "SearchVector"
-                for k in call.keywords))
+                or REINDEX_FLAG.fullmatch(k.arg or "") and isinstance(k.value, ast.Constant) for k in call.keywords))
 
 
 def _recomputes_totals(module: SourceModule, project: Project, write: db.DbOp) -> bool:
