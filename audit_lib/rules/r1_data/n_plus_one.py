@@ -2,7 +2,8 @@
 
 ## What it does
 Reports a query run once per row, inside a loop over rows or request data. It looks for a
-database call (`execute`, `fetch*`, ORM `get`/`query`/`filter`/`scalars`,
+database call (`execute`, `fetch*`, ORM `get`/`query`/`filter`/`scalars`, a SQLAlchemy `Query`'s `.all()`
+bound to a name, `files = session.query(File).filter_by(folder_id=f.id).all()` (only Django's `all()` is lazy),
 session lookups, asyncpg and aiosql calls; also a method of the code base's own database layer, a project class
 whose methods run statements through the driver: `db.select_single(sql, args)`, `db.upsert("plays", values, keys)`,
 `self.datastore.get(fqid)` on an interface whose one implementation queries; a statement builder of the code base,
@@ -21,7 +22,10 @@ base, `Package.get(name)` on `Base = declarative_base(cls=ModelBase)`) made insi
 whose items come from database rows (`for row in self:` in a method of a Django `QuerySet`
 subclass too), from the request (also a parameter of a function of the same file that a
 request handler passes its request data to: `self.add_tags(instance, validated_data.pop("tags"))`, and what
-a function of the code base returns from the request: `body = validate_request_body(Schema)`; the arguments
+a function of the code base returns from the request: `body = validate_request_body(Schema)`; a parameter of a
+function of any file that a request handler hands what it decoded from the request, directly or through one more
+function, `config = json.loads(data)` then `read_host_config(session, config)` (not a path parameter the handler
+hands on, `project_id`: one value); the arguments
 of a GraphQL resolver, `@strawberry.mutation`/`@strawberry.field` or graphene's `mutate(root, info, ...)`; a
 Django form's `cleaned_data`, a DRF serializer's `validated_data`, cornice's `request.validated`, Pyramid's
 `request.json_body` and flask-restx's `parser.parse_args()`; the parameters coaster's
@@ -67,7 +71,8 @@ of the project creates at its top level (`db = Database()`) whose class only dec
 `NotImplementedError`) and a project subclass implements it with a read (a backend chosen at run time), called
 directly or through a project helper (`Alert.find_by_id(id)` whose body is `db.get_alert(id)`). In Django code
 a `@property` of the model that returns a queryset is followed, and a queryset chain counts
-as rows and as a query wherever it is run, even when its model is not known (`books.filter(...).distinct()`,
+as rows and as a query wherever it is run (also iterated by a loop: `for r in reports.filter(user=user):` per
+user), even when its model is not known (`books.filter(...).distinct()`,
 `results.filter(work=w).first()`, `helper(user).first()`, `Model.objects.filter(path=p)[0]`: an index, not a
 slice, runs it), and a method of the project's models that
 queries and writes nothing but its own row (`self.save()` of the counts it read), called on each row
@@ -111,7 +116,9 @@ does a method or property that queries a relation of its row whatever was prefet
 SQLAlchemy it reads the models' `relationship()` declarations: a lazy relationship (the
 default `lazy="select"`, `backref`s included) used on each row of a loop over a query's
 rows (`solve.challenge.value`, `len(team.members)`; the rows of `.all()` or of a 1.x `Query` iterated as it
-is: `for team in self.db.query(orm.Team).filter(...)`, `for m in Mapping.all()` of a model classmethod) that the
+is: `for team in self.db.query(orm.Team).filter(...)`, `for m in Mapping.all()` of a model classmethod, also
+what a project function returns from the query it builds: `for repo in get_repositories(session)` whose body is
+`query = session.query(Repository)...; return query.all()`) that the
 query does not load eagerly
 (`joinedload`/`selectinload`/...; loader options built elsewhere, `.options(*self._options())`, may
 load it and count as loading). For peewee it reads the models' foreign keys (`ForeignKeyField`,
@@ -132,7 +139,9 @@ or changes the row, writes, commits or calls another service.
 
 A Django `qs.prefetch_related(...)`/`select_related(...)` written as a statement is reported: the queryset
 method returns a new queryset and leaves `qs` as it was, so the eager load is thrown away and each row of `qs`
-loads those relations with a query of its own (`qs = qs.prefetch_related(...)` was meant).
+loads those relations with a query of its own (`qs = qs.prefetch_related(...)` was meant); not when `qs` is
+the view's `super().get_queryset()` and the class's `queryset = ...` already loads what it names (a line with
+no effect).
 
 A many-to-many or reverse relation of each row changed through its related manager (`for f in foods:
 f.onhand_users.add(*users)`, `.remove(...)`, `.set(...)`, `.clear()`) in a loop over rows is a write per row where
@@ -158,7 +167,8 @@ queries is reported at its `list_display` entry) and a DRF serializer's `get_<fi
 `if self.action == "list":`, or its `get_queryset` filters on a one-to-one field,
 `Basket.objects.filter(user=self.request.user)`: a list of one row). A related manager read on the row (`obj.comments.count()`), a
 foreign key followed from it (`obj.assignee.username`), a model property of the row that queries and a
-query the method runs itself are reported, unless the admin's `get_queryset`/`list_select_related`
+query the method runs itself (also on a queryset of the row it built first: `orders = Order.objects.filter(
+project=obj)`, then `orders.aggregate(...)`) are reported, unless the admin's `get_queryset`/`list_select_related`
 (for a serializer: some queryset of the project) loads that relation (a nested path it prefetches,
 `prefetch_related("patentcountry_set__country")`, covers `link.country` for `link in
 obj.patentcountry_set.all()` in a column), or an earlier column of the same row loaded that foreign key
@@ -391,7 +401,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
         units = _units_of_work(module, project, expanded)
         ops = [op for op in expanded
                if op.round_trip and (not op.batch or _one_item_batch(op))
-               and (not op.lazy or db.evaluated_in_place(module, op.call) or _evaluated_by_chain(module, op.call)
+               and (not op.lazy or _runs_sqlalchemy_query(op) or db.evaluated_in_place(module, op.call)
+                    or _evaluated_by_chain(module, op.call)
                     or _extends_a_list(module, op.call) or _serialized_as_list(module, op.call)
                     or _indexed(module, op.call) or _run_by_helper(module, project, op))
                and id(op.call) not in units and not _server_function_call(op) and not _schema_work(module, project, op, fn)
@@ -480,7 +491,7 @@ def _discarded_eager_loads(module: SourceModule) -> Iterator[Finding]:
     for node in module.nodes_of(ast.Expr):
         call = node.value
         if isinstance(call, ast.Call) and method_name(call) in DJANGO_EAGER_LOADS and isinstance(call.func, ast.Attribute) \
-                and (call.args or call.keywords):
+                and (call.args or call.keywords) and not _class_queryset_loads(module, call):
             receiver = ast.unparse(call.func.value)
             shown = ast.unparse(call)
             yield _finding_at(module, call, f"{shown if len(shown) <= 80 else shown[:77] + '...'} is thrown away: a "
@@ -491,6 +502,23 @@ def _discarded_eager_loads(module: SourceModule) -> Iterator[Finding]:
 
 
 DJANGO_EAGER_LOADS = {"prefetch_related", "select_related"}
+
+
+def _class_queryset_loads(module: SourceModule, call: ast.Call) -> bool:
+    """``queryset = super().get_queryset(); queryset.select_related("task", "user")`` in a view whose class
+    declares ``queryset = Report.objects.select_related("task", "user")``: the rows already load what the
+    thrown-away call names (a line with no effect, not a relation loaded once per row)."""
+    fn = enclosing_function(module, call)
+    cls = module.parents.get(fn) if fn is not None else None
+    receiver = call.func.value
+    if not (isinstance(cls, ast.ClassDef) and isinstance(receiver, ast.Name)) or not any(
+            _view_queryset(value) for value in _bindings(fn, receiver.id)):
+        return False
+    declared = [ast.unparse(item.value) for item in cls.body if isinstance(item, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "queryset" for t in item.targets)]
+    names = [string_value(arg) for arg in call.args]
+    return bool(declared) and all(name and re.search(rf"{call.func.attr}\([^)]*['\"]{re.escape(name)}['\"]", text)
+                                  for text in declared for name in names)
 
 
 def _relation_read(node: ast.AST) -> ast.AST:
@@ -708,6 +736,12 @@ def _evaluated_by_chain(module: SourceModule, call: ast.Call) -> bool:
             return True
         node = outer
     return node is not call and db.evaluated_in_place(module, node)
+
+
+def _runs_sqlalchemy_query(op: db.DbOp) -> bool:
+    """``files = session.query(FileDetail).filter_by(directory_id=d.id).all()``: a SQLAlchemy ``Query``'s
+    ``all()`` returns the list of rows it fetched (only Django's ``all()`` is a lazy queryset)."""
+    return op.api == "sqlalchemy" and op.method == "all" and op.is_read
 
 
 def _indexed(module: SourceModule, call: ast.Call) -> bool:
@@ -1331,11 +1365,16 @@ def _saves_self(op: db.DbOp) -> bool:
 
 def _queryset_evaluations(module: SourceModule, fn: ast.AST) -> Iterator[db.DbOp]:
     """``results.filter(parent=x).order_by("-rank").first()``: a Django queryset chain the database
-    layer does not know the model of, run by an evaluating method (first, count, exists, get...)."""
+    layer does not know the model of, run by an evaluating method (first, count, exists, get...) or
+    iterated by a loop (``for report in queryset.filter(user=user).order_by("date"):``)."""
     for node in walk_function_body(fn):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and node.func.attr in QUERYSET_EVALUATIONS and isinstance(node.func.value, ast.Call) \
                 and _builds_queryset(node.func.value) and not isinstance(module.parents.get(node), ast.Attribute):
+            yield db.DbOp(call=node, kind=db.READ, api="django", method=node.func.attr, confidence=Confidence.medium)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _builds_queryset(node) \
+                and isinstance(parent := module.parents.get(node), (ast.For, ast.AsyncFor, ast.comprehension)) \
+                and parent.iter is node:
             yield db.DbOp(call=node, kind=db.READ, api="django", method=node.func.attr, confidence=Confidence.medium)
 
 
@@ -1779,6 +1818,9 @@ class _RowSources:
         if not is_handler and handlers:
             for name in _handed_request_data(module, project, fn, handlers):
                 self.kind.setdefault(name, "request data")
+        if not is_handler:
+            for name in _handed_decoded_request(project, fn):
+                self.kind.setdefault(name, "request data")
         if self.django and _queryset_method(module, fn):
             self.kind["self"] = "database rows"  # for row in self: inside a QuerySet subclass's method
         if self.django and _admin_action(module, fn):
@@ -2089,6 +2131,58 @@ def _handed_request_data(module: SourceModule, project: Project, fn: ast.AST, ha
         found |= {name for name, value in pairs if not isinstance(value, ast.Starred)
                   and sources.source_of(value) == "request data"}
     return found
+
+
+def _handed_decoded_request(project: Project, fn: ast.AST, depth: int = 2) -> frozenset[str]:
+    """Parameters of ``fn`` that a request handler (of any file) hands what it decoded from the request
+    (``config = json.loads(body)``; ``read_host_config(session, config)``), directly or through a function
+    it hands them to (``depth`` calls down): as long as the client makes its lists. Not a parameter of the
+    handler itself handed on (a path parameter, ``project_id``: one value)."""
+    cache = project.facts.setdefault("r1.handed_decoded", {})
+    key = (id(fn), depth)
+    if key in cache:
+        return cache[key]
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or project.facts.get("r1.handing"):
+        return frozenset()  # the callers' own sources are read without it: no chain of readings
+    project.facts["r1.handing"] = True
+    try:
+        cache[key] = _decoded_request_parameters(project, fn, depth)
+    finally:
+        project.facts["r1.handing"] = False
+    return cache[key]
+
+
+def _decoded_request_parameters(project: Project, fn: ast.AST, depth: int) -> frozenset[str]:
+    _project_callers(project, fn)  # fills the index of calls by name
+    found: set[str] = set()
+    for module, caller, call in project.facts["r1.calls_by_name"].get(fn.name, []):
+        if caller is fn:
+            continue
+        resolved = db.resolve_function(module, project, call, reexports=True)
+        if resolved is None or resolved[1] is not fn:
+            continue
+        handler = id(caller) in _module_handlers(module, project)
+        handed = set() if handler else _decoded_request_parameters(project, caller, depth - 1) if depth > 1 else set()
+        if not handler and not handed:
+            continue
+        params = {a.arg for a in [*caller.args.posonlyargs, *caller.args.args, *caller.args.kwonlyargs]}
+        sources = _RowSources(module, project, caller, handler) if handler else None
+        for name, value in passed_arguments(fn, call):
+            if isinstance(value, ast.Name) and value.id in params:
+                if value.id in handed:
+                    found.add(name)
+            elif sources is not None and sources.source_of(value) == "request data":
+                found.add(name)
+    return frozenset(found)
+
+
+def _module_handlers(module: SourceModule, project: Project) -> frozenset[int]:
+    """The functions of ``module`` the web framework calls with a request (as :func:`check` reads them)."""
+    cache = project.facts.setdefault("r1.module_handlers", {})
+    if module.path not in cache:
+        cache[module.path] = frozenset({id(h.function) for h in route_handlers(module)} | _dispatched_actions(project)
+                                       | {id(f) for f in functions(module.tree) if _graphql_resolver(f)})
+    return cache[module.path]
 
 
 def _queryset_method(module: SourceModule, fn: ast.AST) -> bool:
@@ -2788,9 +2882,14 @@ def _per_row_method_findings(module: SourceModule, project: Project, fn: ast.AST
             seen.add(id(node))
             said.add(what)
             yield _per_row_finding(module, node, what, where)
+    # orders = Order.objects.filter(project=obj): a query of the row's own, run below (orders.aggregate(...))
+    queried = {target.id for stmt in walk_function_body(fn) if isinstance(stmt, ast.Assign)
+               and isinstance(stmt.value, ast.Call) and _names(stmt.value) & from_row
+               and (_builds_queryset(stmt.value) or db.classify(module, stmt.value, fn, project) is not None)
+               for target in stmt.targets if isinstance(target, ast.Name)}
     for op in ops:
         on_row = isinstance(op.call.func, ast.Attribute) and dotted(op.call.func.value) == row  # obj.open_count()
-        if op.is_read and (not op.through or on_row) and id(op.call) not in seen and _names(op.call) & from_row \
+        if op.is_read and (not op.through or on_row) and id(op.call) not in seen and _names(op.call) & (from_row | queried) \
                 and not loops_around(module, op.call) and not _behind_hasattr(module, fn, op.call, row):
             seen.add(id(op.call))
             yield _per_row_finding(module, op.call, f"a query ({op.describe()})", where)
@@ -3848,7 +3947,7 @@ def _lazy_relation_loads(module: SourceModule, project: Project, fn: ast.AST) ->
         for loop in loops_around(module, node):
             if instance not in {n for t in _loop_targets(loop) for n in _names(t)}:
                 continue
-            kind = "lazy" if relations and _lazily_loaded(fn, loop, relation, relations) else \
+            kind = "lazy" if relations and _lazily_loaded(fn, loop, relation, relations, module, project) else \
                 "foreign key" if foreign_keys and _unselected_foreign_key(module, project, fn, loop, relation, foreign_keys) \
                 else None
             if kind and (id(loop), relation) not in loaded:
@@ -3890,11 +3989,14 @@ def _unselected_foreign_key(module: SourceModule, project: Project, fn: ast.AST,
     return False
 
 
-def _lazily_loaded(fn: ast.AST, loop: ast.AST, relation: str, relations: dict[str, dict[str, bool]]) -> bool:
+def _lazily_loaded(fn: ast.AST, loop: ast.AST, relation: str, relations: dict[str, dict[str, bool]],
+                   module: SourceModule, project: Project) -> bool:
     """Whether the loop iterates the rows of a query (of a known model, when it can be read) whose
-    ``relation`` is lazy and not loaded eagerly by the query's options."""
+    ``relation`` is lazy and not loaded eagerly by the query's options; the query may be built and run
+    by a project function the loop calls (``for repo in get_repositories(session)`` whose body is
+    ``query = session.query(Repository)...; return query.all()``)."""
     for iterable in _loop_iterables(loop):
-        texts = _iterable_texts(fn, iterable)
+        texts = _iterable_texts(fn, iterable) + _query_helper_texts(module, project, fn, [iterable])
         models = {m for m in _queried_models(texts) | _called_models(texts) if m in relations}
         if not models or not (any(re.search(r"\.(all|fetchall|scalars|unique)\(\)", t) for t in texts)
                               or _iterates_legacy_query(texts)):
@@ -4160,8 +4262,17 @@ def _query_helper_texts(module: SourceModule, project: Project, fn: ast.AST, ite
         for call in (n for expr in built for n in walk_nodes(expr) if isinstance(n, ast.Call)):
             resolved = db.resolve_function(module, project, call, reexports=True)
             if resolved is not None:
-                texts += [ast.unparse(value) for value in _returns(resolved[1])]
+                texts += [text for value in _returns(resolved[1])
+                          for text in [ast.unparse(value), *_iterable_texts(resolved[1], _root(value))[1:]]]
     return texts
+
+
+def _root(expr: ast.expr) -> ast.expr:
+    """``query`` of ``query.order_by(...).all()``: the name a chain of calls starts from, or the expression itself."""
+    root = expr
+    while isinstance(root, (ast.Call, ast.Attribute)):
+        root = root.func if isinstance(root, ast.Call) else root.value
+    return root if isinstance(root, ast.Name) else expr
 
 
 @dataclass(frozen=True)
