@@ -111,7 +111,8 @@ It also reports a "MAX + 1" sequence: the current maximum of a column read witho
 `func.max(Invoice.number)`, peewee `fn.MAX`, Django `aggregate(Max("number"))`, `order_by("-number").first()`
 or `latest("number")`, SQL `SELECT MAX(number)`), then a row of that table written with the maximum plus one
 (`Invoice(number=(last or 0) + 1)`, `order.number = top + 1; order.save()`), or a SQLAlchemy column set to such
-a subquery (`self.number = select(func.max(Update.number) + 1).scalar_subquery()`): concurrent requests read the
+a subquery (`self.number = select(func.max(Update.number) + 1).scalar_subquery()`), or a new child numbered after the
+parent's pointer to its last child (`post.position = topic.last_message.position + 1`, then `post.save()`): concurrent requests read the
 same maximum and store the same number. Not under a lock taken before the read (a row or advisory lock,
 `LOCK TABLE`, SERIALIZABLE), nor a write that handles the unique violation (a retry); with a unique key over
 the number and no handler, the second request fails with `IntegrityError` (low confidence).
@@ -638,6 +639,7 @@ def _next_numbers(module: SourceModule, project: Project, fn: ast.AST) -> Iterat
         yield _next_number_finding(module, project, write.call, table, column, f"line {read.call.lineno} reads the "
                                    f"current maximum ({read.describe()}) without a lock and this write stores it plus one",
                                    sql=read.api == "sql")
+    yield from _last_row_numbers(module, project, fn, ops)
     for node in walk_function_body(fn):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute) and (
                 any(isinstance(n, ast.Call) and method_name(n) in ("scalar_subquery", "as_scalar") for n in ast.walk(node.value))):
@@ -653,6 +655,41 @@ def _next_numbers(module: SourceModule, project: Project, fn: ast.AST) -> Iterat
                 table = owner.name
             yield _next_number_finding(module, project, node, table, column or node.targets[0].attr,
                                        "this assignment numbers the row with a subquery of the current maximum plus one")
+
+
+def _last_row_numbers(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp]) -> Iterator[Finding]:
+    """The number of the parent's last child plus one, stored in a new child (``post.position =
+    topic.last_message.position + 1``, then ``post.save()``): the pointer to the last row is the maximum read
+    without a lock, and two concurrent replies take the same number."""
+    for node in walk_function_body(fn):
+        found = _last_row_number(node.value) if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+        if found is None:
+            continue
+        pointer, column = found
+        target = node.targets[0]
+        holder = target.id if isinstance(target, ast.Name) else target.value.id if isinstance(
+            target, ast.Attribute) and isinstance(target.value, ast.Name) else None
+        write = next((op for op in ops if op.kind == db.INSERT and op.tables and op.call.lineno > node.lineno and (
+            isinstance(target, ast.Name) and _carries(module, fn, op.call, {holder}) or holder is not None and any(
+                isinstance(n, ast.Name) and n.id == holder for n in [getattr(op.call.func, "value", None), *op.call.args])
+        )), None)
+        if write is None or _number_protected(module, project, fn, write, write, ops):
+            continue
+        table = sorted(write.tables)[0]
+        yield _next_number_finding(module, project, write.call, table, target.attr if isinstance(
+            target, ast.Attribute) else column, f"line {node.lineno} takes the number of the last row ({pointer}.{column}) "
+            f"without a lock and this insert stores it plus one")
+
+
+def _last_row_number(value: ast.expr) -> tuple[str, str] | None:
+    """(pointer, column) of ``<row>.last_<child>.<column> + 1`` (also one branch of ``1 if ... else ...``)."""
+    if isinstance(value, ast.IfExp):
+        return _last_row_number(value.body) or _last_row_number(value.orelse)
+    if not (isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add) and isinstance(value.right, ast.Constant)
+            and value.right.value == 1 and isinstance(value.left, ast.Attribute)
+            and isinstance(value.left.value, ast.Attribute) and value.left.value.attr.startswith(("last_", "latest_"))):
+        return None
+    return dotted(value.left.value) or value.left.value.attr, value.left.attr
 
 
 def _assigned_again(fn: ast.AST, assignment: ast.Assign) -> bool:
