@@ -92,7 +92,9 @@ rows are not, they are as often a configuration table's as the data's, unless it
 filter at all, `return session.query(HostCategoryUrl).order_by(HostCategoryUrl.id).all()`), the chunks or lines of an HTTP body read as a stream
 (`resp.aiter_bytes()`, `r.iter_content()`, `r.iter_lines()`: as long as the sender makes it), the records an outside API
 lists (`r.json()` of `r = requests.get(url)` or of a client's or session's request, also returned by a plain function
-of the project called there: a sync of a remote catalogue against the table's rows), or a model's children (an SQLAlchemy
+of the project called there: a sync of a remote catalogue against the table's rows; also a response's whole body,
+`r.content`, and what it is opened as, `with bz2.open(BytesIO(r.content)) as feed`, walked by a reader,
+`csv.reader(feed)`, here or in the helper it is handed to), or a model's children (an SQLAlchemy
 `relationship()` or `backref` collection such as `source.submissions`, or a model property
 that gathers them; not a many-to-many set through an association table, `relationship("Tag",
 secondary=...)`: one object's tags or destinations are a handful), followed through the names
@@ -124,7 +126,9 @@ length cap (`if len(text + piece) <= 3000: text += piece`) or once on the way ou
 once or by hand (at import, in migration revisions, in tests, in Django management
 commands, in `docs/` and `examples/`, in set-up modules such as `seed.py`, in scripts outside the
 service's packages that only a `__main__` block runs, in functions only the commands of a command-line module
-call, even one the service imports for something else) are fine.
+call, even one the service imports for something else) are fine. Such a command's helper is still reported, at low
+confidence, when what makes it quadratic is a body an outside server sends (a routing table a cron job downloads
+and walks with `mrtparse.Reader(content)`, deduplicating it in a list).
 
 ## Why is this bad?
 Each of these turns an O(n) pass into O(n²): with 10 000 items that is 100 million
@@ -159,6 +163,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from functools import lru_cache, partial
 from typing import Iterator
 
@@ -227,10 +232,16 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
 
     reported: set[int] = set()
     for finding, node, groups in _findings(module, kinds):
-        if finding.line not in reported and _data_sized(module, project, node, groups) \
-                and not _command_helper(module, project, node):
-            reported.add(finding.line)
-            yield finding
+        if finding.line in reported or not _data_sized(module, project, node, groups):
+            continue
+        if _command_helper(module, project, node):
+            if not _data_sized(module, project, node, groups, downloaded=True):
+                continue
+            finding = replace(finding, confidence=Confidence.low,
+                              message=f"{finding.message} (in a command-line job over a downloaded feed: run from "
+                                      "cron, the job's time grows with the square of the feed's size)")
+        reported.add(finding.line)
+        yield finding
     for finding in [*_property_rereads(module, project), *_texts_appended_per_call(module)]:
         if finding.line not in reported:
             reported.add(finding.line)
@@ -464,16 +475,18 @@ def _growing_loop_iters(module: SourceModule, node: ast.AugAssign | ast.Assign) 
     return iters
 
 
-def _data_sized(module: SourceModule, project: Project, node: ast.AST, groups: list[list[ast.expr]]) -> bool:
+def _data_sized(module: SourceModule, project: Project, node: ast.AST, groups: list[list[ast.expr]],
+                downloaded: bool = False) -> bool:
     """Whether every size that multiplies is the data's, where O(n²) is a hard stop: a
     collection read from the request body (a handler's ``list[...]`` parameters, ``request.json[...]``)
     or from query rows in the same function. Collections of unknown origin (a helper's
     parameters, configuration, settings, a model's fields, another function's result) are
-    not judged: most such lists are small by design."""
+    not judged: most such lists are small by design. With ``downloaded``, only a body an outside server sends
+    counts (:func:`_from_data`)."""
     function = scope_of(module, node)
     if not isinstance(function, FUNCTION_TYPES):
         return False
-    grows_with_data = _data_judge(module, project, function, CALLER_HOPS)
+    grows_with_data = _data_judge(module, project, function, CALLER_HOPS, downloaded)
     return all(any(grows_with_data(expression) for expression in group) for group in groups)
 
 
@@ -482,7 +495,7 @@ def _data_sized(module: SourceModule, project: Project, node: ast.AST, groups: l
 CALLER_HOPS = 2
 
 
-def _data_judge(module: SourceModule, project: Project, function: ast.AST, hops: int):
+def _data_judge(module: SourceModule, project: Project, function: ast.AST, hops: int, downloaded: bool = False):
     """Whether an expression read in ``function`` grows with the data (:func:`_from_data`), its parameters
     followed up to ``hops`` calls to what the project's callers hand them."""
     body_lists: set[str] = set()
@@ -496,24 +509,25 @@ def _data_judge(module: SourceModule, project: Project, function: ast.AST, hops:
     collections = _model_collections(project)
     helpers = partial(_helper_returns, project, module)
     own_lists = _own_data_lists(module, project, function)
-    handed = partial(_handed_data, project, module, hops) if hops else None
+    handed = partial(_handed_data, project, module, hops, downloaded) if hops else None
     return lambda expression: _from_data(function, expression, set(), body_lists, module.parents, collections,
-                                         helpers, own_lists=own_lists, handed=handed)
+                                         helpers, own_lists=own_lists, handed=handed, downloaded=downloaded)
 
 
 HANDED_DATA = "R5.quadratic:handed-data"
 
 
-def _handed_data(project: Project, module: SourceModule, hops: int, function: ast.AST, parameter: str) -> bool:
+def _handed_data(project: Project, module: SourceModule, hops: int, downloaded: bool, function: ast.AST,
+                 parameter: str) -> bool:
     """A caller in the project's service code hands ``parameter`` of ``function`` a collection that grows with the
     data (``get_members(bills)`` where ``bills`` is an upload the handler parsed; not one item of a loop over
     one): the helper's loop walks it."""
     cache = project.facts.setdefault(HANDED_DATA, {})
-    key = (id(function), parameter, hops)
+    key = (id(function), parameter, hops, downloaded)
     if key not in cache:
         cache[key] = False  # a recursive call hands back what it was given
         cache[key] = any(not (isinstance(argument, ast.Name) and _loop_item(caller, argument))
-                         and _data_judge(caller_module, project, caller, hops - 1)(argument)
+                         and _data_judge(caller_module, project, caller, hops - 1, downloaded)(argument)
                          for caller_module, caller, argument in _handed_arguments(project, module, function, parameter))
     return cache[key]
 
@@ -729,16 +743,32 @@ def _called_function(project: Project, module: SourceModule, call: ast.Call) -> 
 
 def _from_data(function: ast.AST, expression: ast.expr, seen: set[tuple[str, int]], body_lists: set[str],
                parents: dict, collections: frozenset[str] = frozenset(), helpers=None, in_helper: bool = False,
-               own_lists: frozenset[str] = frozenset(), handed=None) -> bool:
+               own_lists: frozenset[str] = frozenset(), handed=None, downloaded: bool = False) -> bool:
     """Whether ``expression`` grows with the data (see :func:`_data_sized`). ``helpers`` gives the return
     values of a project function called in it, followed one call deep (``in_helper``): there only reads of
     a whole store count (``smembers()``, rq's ``get_job_ids()``); a service function's query rows are as
     often a configuration table's (a project's active plugins) as the data's, unless the function lists a whole
     table (:func:`_returns_whole_table`). ``handed`` tells whether a
-    caller hands a parameter such a value (:func:`_handed_data`)."""
+    caller hands a parameter such a value (:func:`_handed_data`). With ``downloaded`` only what an outside
+    server sends counts: a response's body (``r.content``, ``r.json()``) or its chunks, through the names and
+    parameters it is handed on by."""
     item_reads: set[int] = set()
     for node in walk_nodes(expression):
         if id(node) in item_reads:
+            continue
+        if _response_body(function, node, parents) or downloaded and isinstance(node, ast.Call) \
+                and (_api_results(function, node, parents) or _streams_body(node)):
+            return True
+        if downloaded:
+            if isinstance(node, ast.Name) and (node.id, node.lineno) not in seen:
+                seen.add((node.id, node.lineno))
+                sources = _sources_of(function, node, parents)
+                if any(_from_data(function, source, seen, set(), parents, handed=handed, downloaded=True)
+                       for source in sources):
+                    return True
+                if not sources and handed is not None and _walked_whole(node, expression, parents) \
+                        and handed(function, node.id):
+                    return True
             continue
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr not in collections \
                 and _loop_item(function, node.value):
@@ -809,6 +839,19 @@ def _api_results(function: ast.AST, call: ast.Call, parents: dict) -> bool:
     response = http.decoded_response(call)
     if response is None:
         return False
+    sources = _sources_of(function, response, parents) if isinstance(response, ast.Name) else [response]
+    return any(http.request_by_name(source) for source in sources)
+
+
+RESPONSE_BODIES = {"content", "text", "raw"}
+
+
+def _response_body(function: ast.AST, node: ast.AST, parents: dict) -> bool:
+    """``response.content`` (``.text``, ``.raw``) of ``response = requests.get(url)``: the whole body an outside
+    server sends, as long as it makes it (a routing table, a catalogue dump)."""
+    if not (isinstance(node, ast.Attribute) and node.attr in RESPONSE_BODIES):
+        return False
+    response = node.value
     sources = _sources_of(function, response, parents) if isinstance(response, ast.Name) else [response]
     return any(http.request_by_name(source) for source in sources)
 
@@ -950,7 +993,15 @@ def _walked_whole(node: ast.expr, expression: ast.expr, parents: dict) -> bool:
     expression, the iterable of a comprehension in it, or the argument of ``list()``/``sorted()``..."""
     parent = parents.get(node)
     return node is expression or isinstance(parent, ast.comprehension) and parent.iter is node \
-        or isinstance(parent, ast.Call) and node in parent.args and dotted(parent.func) in PASS_THROUGH_CALLS
+        or isinstance(parent, ast.Call) and node in parent.args and dotted(parent.func) in PASS_THROUGH_CALLS \
+        or _read_record_by_record(node, parent) and _walked_whole(parent, expression, parents)
+
+
+def _read_record_by_record(node: ast.expr, parent: ast.AST | None) -> bool:
+    """``csv.reader(stream)``, ``mrtparse.Reader(content)``: a reader handed the stream as its first argument walks
+    it whole, one record at a time."""
+    return isinstance(parent, ast.Call) and bool(parent.args) and parent.args[0] is node \
+        and (dotted(parent.func) or "").rsplit(".", 1)[-1].lower().endswith("reader")
 
 
 # Where webargs reads arguments other than the body: the query string, headers, cookies, the URL.
@@ -1102,8 +1153,13 @@ def _sources_of(function: ast.AST, read: ast.Name, parents: dict) -> list[ast.ex
     binds: list[tuple[int, ast.expr]] = []
     grows: list[tuple[int, ast.expr]] = []
     for node in walk_nodes(function):
-        if not isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension)) \
-                or _exclusive(read_branches, _branches(node, parents)):
+        if not isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension,
+                                 ast.withitem)) or _exclusive(read_branches, _branches(node, parents)):
+            continue
+        if isinstance(node, ast.withitem):  # with bz2.open(BytesIO(r.content)) as content
+            if isinstance(node.optional_vars, ast.Name) and node.optional_vars.id == name \
+                    and node.optional_vars.lineno < line:
+                binds.append((node.optional_vars.lineno, node.context_expr))
             continue
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets) \
                 or isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
