@@ -53,7 +53,13 @@ setting or class, naming the list views it pages; not when each of them is a nes
 listing one parent's rows, keeps the requesting user's rows, `filter(buyer=self.request.user)`, or lists a
 catalogue, a model keyed by a unique `slug` or `readable_id` that staff enter one by one), Django generic list views given a `paginate_by` (`class
 BookList(ListView): paginate_by = 50`, also through a project base; not one whose `get_queryset` keeps the
-requesting user's own rows; low confidence when the view extends `PermissionRequiredMixin`, a list only staff open), fastapi-pagination's `paginate(session, select(...))` of a database extension
+requesting user's own rows, nor one whose `get_context_data` hands the paginator a Python list it built
+(`super().get_context_data(object_list=[present(e) for e in events])`: sliced in memory), nor one listing a
+catalogue as above (`model = Backend`, `queryset = ...`, `self.model.objects...` or `super().get_queryset()`
+of a model with a unique `slug`, also declared by an abstract base it extends: job-runner backends, event
+categories); a list of another user's or one parent's rows named in the URL stays reported (a forum's topics, a
+topic's posts, a user's event log grow without bound); low confidence when the view extends
+`PermissionRequiredMixin`, a list only staff open), fastapi-pagination's `paginate(session, select(...))` of a database extension
 (`fastapi_pagination.ext.sqlalchemy`; not in a module paging with its `CursorPage`, nor its list
 `fastapi_pagination.paginate`, nor a query pinned to one parent row, `where(Check.ruleset_id == ruleset.id)` or
 `ruleset.hooks.order_by(...)`, a parent that is neither a user, a tenant nor a growing container), django-ninja's `@paginate` with its default `LimitOffsetPagination` (when no
@@ -1394,19 +1400,33 @@ CATALOGUE_KEYS = re.compile(r"^(slug|readable_id)$")
 
 
 def _lists_catalogue(project: Project, cls: ast.ClassDef) -> bool:
-    """A view whose queryset (``queryset = Course.objects...``, or every return of its ``get_queryset``) lists a
-    model of the project keyed by a unique human-chosen name for its URL (``readable_id = CharField(unique=True)``,
-    ``slug = SlugField(unique=True)``): staff enter such rows one by one, a catalogue of courses or programs stays
-    small, so OFFSET over it costs nothing."""
+    """A view whose queryset (``queryset = Course.objects...``, a list view's ``model = Backend``, or every return
+    of its ``get_queryset``, also through ``super().get_queryset()`` and ``self.model.objects``) lists a model of
+    the project keyed by a unique human-chosen name for its URL (``readable_id = CharField(unique=True)``,
+    ``slug = SlugField(unique=True)``, also declared by an abstract base): staff enter such rows one by one, a
+    catalogue of courses, programs or job-runner backends stays small, so OFFSET over it costs nothing."""
     get_queryset = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "get_queryset"), None)
-    if get_queryset is not None:
+    own = [stmt.value for stmt in cls.body if isinstance(stmt, ast.Assign)
+           and any(dotted(t) == "queryset" for t in stmt.targets)]
+    own_models = {_manager_model(expr) for expr in own} - {None} or {
+        stmt.value.id for stmt in cls.body if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name)
+        and any(dotted(t) == "model" for t in stmt.targets)}
+    if get_queryset is None:
+        models = own_models
+    else:
         listed = [expr for n in walk_function_body(get_queryset) if isinstance(n, ast.Return) and n.value is not None
                   for expr in _bound_expressions(get_queryset, n.value)]
-    else:
-        listed = [stmt.value for stmt in cls.body if isinstance(stmt, ast.Assign)
-                  and any(dotted(t) == "queryset" for t in stmt.targets)]
-    models = {_manager_model(expr) for expr in listed} - {None}
+        models = {_manager_model(expr) for expr in listed} - {None}
+        if any(_reads_class_queryset(expr) for expr in listed):
+            models |= own_models
     return bool(models) and models <= _catalogue_models(project)
+
+
+def _reads_class_queryset(expr: ast.AST) -> bool:
+    """``super().get_queryset()`` or ``self.model.objects...``: the rows of the class's ``queryset``/``model``."""
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "get_queryset"
+               and isinstance(n.func.value, ast.Call) and dotted(n.func.value.func) == "super"
+               or dotted(n) == "self.model.objects" for n in walk_nodes(expr))
 
 
 def _manager_model(expr: ast.AST) -> str | None:
@@ -1425,6 +1445,13 @@ def _catalogue_models(project: Project) -> set[str]:
                  and CATALOGUE_KEYS.search(stmt.targets[0].id) and isinstance(stmt.value, ast.Call)
                  and any(k.arg == "unique" and isinstance(k.value, ast.Constant) and k.value.value is True
                          for k in stmt.value.keywords)}
+        grown = True
+        while grown:  # a model extending an abstract one that declares the key (``class Shelf(Labelled)``)
+            more = {cls.name for module in project.modules if "models" in module.text
+                    for cls in module.nodes_of(ast.ClassDef) if cls.name not in found
+                    and any((dotted(base) or "").rpartition(".")[2] in found for base in cls.bases)}
+            found |= more
+            grown = bool(more)
         project.facts["offset_pagination.catalogue_models"] = found
     return found
 
@@ -1553,7 +1580,22 @@ def _pages_a_list_view(module: SourceModule, project: Project, node: ast.Assign)
         return False
     get_queryset = next((n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
                          and n.name == "get_queryset"), None)
-    return get_queryset is None or not any(_is_request_user(n) for n in walk_function_body(get_queryset))
+    if get_queryset is not None and any(_is_request_user(n) for n in walk_function_body(get_queryset)):
+        return False
+    return not _pages_a_built_list(cls) and not _lists_catalogue(project, cls)
+
+
+def _pages_a_built_list(cls: ast.ClassDef) -> bool:
+    """A list view whose ``get_context_data`` hands the paginator a Python list it built
+    (``super().get_context_data(object_list=[present(e) for e in events], ...)``): the page is a slice of
+    that list in memory, no OFFSET is sent."""
+    own = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "get_context_data"), None)
+    if own is None:
+        return False
+    handed = [k.value for n in walk_function_body(own) if isinstance(n, ast.Call)
+              and isinstance(n.func, ast.Attribute) and n.func.attr == "get_context_data"
+              for k in n.keywords if k.arg == "object_list"]
+    return bool(handed) and all(any(_is_plain_list(e) for e in _bound_expressions(own, value)) for value in handed)
 
 
 STAFF_MIXINS = {"django.contrib.auth.mixins.PermissionRequiredMixin", "braces.views.PermissionRequiredMixin",
