@@ -23,7 +23,10 @@ wrappers that return a helper's coroutine, and through `request(method, ...)` he
 called with `"GET"`), or a read of the code base's own storage layer on its storage object
 (`await self.store.get_account(account_id)`, `self.master.db.queues.getQueue(queue_id)`: a method named as a read
 that every class defining it implements by querying through its pool, see `audit_lib.libs.storage`; each
-call takes a pooled connection of its own) -- where no later call uses a value an earlier one produced, directly
+call takes a pooled connection of its own), or a call of the code base's connection helper that runs the SQL it
+is handed, when every SQL the call can hand it is a plain `SELECT` (`await self.connection_manager.fetch_query(query,
+params)` with `query = f"SELECT ..."`, also in each branch; on the pool when the helper borrows a connection
+from it for each call, `async with self.pool.acquire() as conn`) -- where no later call uses a value an earlier one produced, directly
 or through what the statements in between built from it, and no statement in between may leave on its answer
 (`if not rows: return`). In a Twisted `@defer.inlineCallbacks` generator each `yield` of a call waits the
 same way and counts as an await.
@@ -32,7 +35,8 @@ Not reported: awaits of a memoising helper (`if self.version is None: <fetch, st
 self.version>` ... `return self.version`: the I/O runs once) or of a storage method that is memoised
 (`@cached`, `@lru_cache`) or reads only through a memoised method of its class (served from memory), awaits inside one transaction block, awaits
 in the body of a `for` loop (per item: batching them is R1.n-plus-one's concern), dependent awaits (the second uses
-the first's result), awaits of non-I/O (`asyncio.sleep`, locks, queues, events),
+the first's result, or a statement between them changes in place what an earlier call was handed:
+`params.append(offset)` after `count = await fetch(count_sql, params)`), awaits of non-I/O (`asyncio.sleep`, locks, queues, events),
 writes (their order may matter; also an assistant thread's `threads.messages.create`), a guard
 before the work it guards (`await check_can_view(...)`, `verify_*`, `ensure_*`, `authorize*`, `_check(...)`),
 a call that fills an object it is given before a later call uses it (`await session.refresh(order)`),
@@ -92,6 +96,9 @@ from audit_lib.rules.r4_lifecycle._common import REDIS_CLIENTS
 from audit_lib.source import Project, SourceModule
 
 HTTP_READS = {"get", "head", "options"}
+IN_PLACE = {"append", "extend", "insert", "update", "pop", "popitem", "remove", "clear", "add", "discard",
+            "setdefault", "sort", "reverse"}  # methods that change a list, dict or set in place
+POOL_LEASES = {"acquire", "get_connection", "connection", "getconn"}  # pool.acquire(): a connection for this call
 SDK_READ_PREFIXES = ("get_", "fetch_", "list_", "read_")
 SERVICE_SDK_READ_PREFIXES = ("get_", "list_", "describe_", "head_")
 GRPC_READ_PREFIXES = ("Get", "List", "Fetch", "Read", "Describe", "Lookup", "Search")
@@ -131,7 +138,7 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
     for fn in walk_nodes(module.tree):
         if not isinstance(fn, ast.AsyncFunctionDef) and not _inline_callbacks(fn):
             continue
-        spans = db.transaction_blocks(module, fn)
+        spans = db.transaction_blocks(module, fn, project)
         for block in _statement_lists(fn):
             if not any(isinstance(loop, (ast.For, ast.AsyncFor)) for loop in enclosing_loops(module, block[0])):
                 yield from _runs(module, project, fn, block, spans)  # per-item awaits are R1.n-plus-one's
@@ -171,7 +178,8 @@ def _runs(module: SourceModule, project: Project, fn: ast.AST, block: list[ast.s
             run.append(current)
             produced |= _targets(statement, _waits(fn))
             continue
-        if current is None and run and statement is not None and _in_between(statement):
+        if current is None and run and statement is not None and _in_between(statement) \
+                and not _changed(statement) & _handed(run):
             # work on the earlier results between the awaits (``query = "..."``, formatting a
             # reply): the next await is still independent unless it uses what this built from them
             used = {n.id for n in walk_nodes(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
@@ -193,6 +201,33 @@ def _in_between(statement: ast.stmt) -> bool:
     return not isinstance(statement, (ast.Return, ast.Raise, ast.Break, ast.Continue)) \
         and not any(isinstance(n, (ast.Await, ast.Return, ast.Raise, ast.Break, ast.Continue, ast.Yield, ast.YieldFrom,
                                    ast.AsyncFor, ast.AsyncWith)) for n in walk_nodes(statement))
+
+
+def _handed(run: list[_Await]) -> set[str]:
+    """Names whose objects the run's calls are handed (``params`` of ``fetch(sql, params)``), not as a
+    copy (``params[:n]``)."""
+    copied = {id(n.value) for a in run for n in walk_nodes(a.call)
+              if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Slice)}
+    return {n.id for a in run for n in walk_nodes(a.call) if isinstance(n, ast.Name) and id(n) not in copied}
+
+
+def _changed(statement: ast.stmt) -> set[str]:
+    """Names whose object a statement changes in place (``params.append(offset)``, ``params[0] = ...``,
+    ``settings.limit += 1``; not ``query = "..."`` nor ``index += 1``, which bind a new one): an earlier
+    call handed that object ran before the change, so starting it together with the later ones would
+    hand it the changed one."""
+    names = set()
+    for node in walk_nodes(statement):
+        target = None
+        if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Store):
+            target = node
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in IN_PLACE:
+            target = node.func.value
+        while isinstance(target, (ast.Attribute, ast.Subscript)):
+            target = target.value
+        if isinstance(target, ast.Name):
+            names.add(target.id)
+    return names
 
 
 def _stored(statement: ast.stmt) -> set[str]:
@@ -367,10 +402,17 @@ def _is_guard(name: str) -> bool:
 
 def _object_handle(call: ast.Call, ops: list[db.DbOp]) -> str | None:
     """The session of an object whose method reads through ``self.session``
-    (``secrets.resolve_credentials(...)``, ``users.get_user(...)``)."""
-    if not isinstance(call.func, ast.Attribute) or not any((op.receiver or "").startswith("self.") for op in ops):
+    (``secrets.resolve_credentials(...)``, ``users.get_user(...)``); not its pool (``self.pool``: each query
+    borrows a connection of its own)."""
+    if not isinstance(call.func, ast.Attribute) or not any(
+            (op.receiver or "").startswith("self.") and not _pooled(op.receiver) for op in ops):
         return None
     return OBJECT_SESSION
+
+
+def _pooled(receiver: str | None) -> bool:
+    """``self.pool``, ``app.db_pool``: a connection pool, which hands each query a connection of its own."""
+    return "pool" in (receiver or "").split(".")[-1].lower()
 
 
 def _session_key(handle: str) -> str:
@@ -400,7 +442,8 @@ def _read_helper(module: SourceModule, project: Project, call: ast.Call,
         return (helper.name, inner[1], inner[2], inner[3]) if inner is not None else None
     ops = db.function_ops(helper_module, helper, project)
     if any(not op.is_read for op in ops):
-        return None
+        handed = _handed_read(module, project, call, helper_module, helper)
+        return (helper.name, [handed], helper, True) if handed is not None else None
     reads, nested = bool(ops), []
     for node in walk_function_body(helper):
         if not isinstance(node, ast.Call):
@@ -428,6 +471,63 @@ def _read_helper(module: SourceModule, project: Project, call: ast.Call,
                 nested.extend(deeper[1])
                 reads = reads or deeper[3]
     return helper.name, [*ops, *nested], helper, reads
+
+
+def _handed_read(module: SourceModule, project: Project, call: ast.Call, helper_module: SourceModule,
+                 helper: ast.AST) -> db.DbOp | None:
+    """The read ``call`` makes through a helper of the code base that runs the SQL it is handed
+    (``await self.connection_manager.fetch_query(query, params)``), when every SQL the call can hand it
+    is a plain ``SELECT``; on the pool (``self.pool``) when the helper borrows its connection from one
+    for the call (``async with self.pool.acquire() as conn``). None: a write, or SQL not in sight."""
+    parameter = db.handed_statement(helper_module, project, helper)
+    statement = _argument(call, helper, parameter) if parameter is not None else None
+    if statement is None:
+        return None
+    caller = db.function_of(module, call)
+    values = _bindings(caller, statement.id) if isinstance(statement, ast.Name) else [statement]
+    facts = [db.parse_sql(text) if db.looks_like_sql(text) else None
+             for text in (db.sql_text(module, value, caller) for value in values or [statement])]
+    if not facts or any(f is None or f.kind != "SELECT" or f.for_update for f in facts):
+        return None
+    pool = _borrowed_pool(helper_module, project, helper)
+    receiver = pool if pool is not None else dotted(call.func.value) if isinstance(call.func, ast.Attribute) else None
+    return db.DbOp(call, db.READ, frozenset(t for f in facts for t in f.reads), "sql", helper.name, receiver,
+                   confidence=Confidence.medium, through=helper.name)
+
+
+def _bindings(fn: ast.AST, name: str) -> list[ast.expr] | None:
+    """The values ``fn`` assigns to ``name`` (``query = f"SELECT ..."`` in each branch; ``query += ...``
+    extends one); None when it is bound another way (a parameter, a loop, a ``with``)."""
+    if name in {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}:
+        return None
+    values = []
+    for node in walk_function_body(fn):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            if len(node.targets) != 1:
+                return None
+            values.append(node.value)
+    stored = sum(1 for n in walk_function_body(fn) if isinstance(n, ast.Name) and n.id == name
+                 and isinstance(n.ctx, ast.Store))
+    extended = sum(1 for n in walk_function_body(fn) if isinstance(n, ast.AugAssign)
+                   and isinstance(n.target, ast.Name) and n.target.id == name)
+    return values if values and stored == len(values) + extended else None
+
+
+def _borrowed_pool(module: SourceModule, project: Project, helper: ast.AST) -> str | None:
+    """The pool a helper borrows its connection from for each call (``async with self.pool.acquire() as
+    conn``, ``self.pool.get_connection()``) when every statement it runs goes through that connection."""
+    borrowed: dict[str, str] = {}
+    for node in walk_function_body(helper):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                lease = item.context_expr
+                if isinstance(lease, ast.Call) and isinstance(lease.func, ast.Attribute) \
+                        and isinstance(item.optional_vars, ast.Name) and lease.func.attr in POOL_LEASES \
+                        and _pooled(dotted(lease.func.value)):
+                    borrowed[item.optional_vars.id] = dotted(lease.func.value)
+    ops = db.function_ops(module, helper, project)
+    pools = {borrowed.get(op.receiver or "") for op in ops}
+    return pools.pop() if ops and len(pools) == 1 and None not in pools else None
 
 
 def _implementation(module: SourceModule, helper: ast.AST) -> ast.AST:
