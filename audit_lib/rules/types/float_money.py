@@ -20,7 +20,8 @@ and `latency` in a tracing span's metrics: an estimate of what LLM or API calls 
 dashboards, not an amount charged); nor a price per unit of metered usage, a fraction of a cent as
 pricing tables publish it (`input_cost_per_token`, `cost_per_1k_tokens`; not `price_per_unit`), nor a
 name a function binds to one (`p_cost = float(info["input_cost_per_token"])`, a parameter stored as
-`{"input_cost_per_token": input_cost}` for a library that takes floats); nor the float a function returns
+`{"input_cost_per_token": input_cost}` for a library that takes floats); nor a query planner's cost
+setting, in its own abstract units (PostgreSQL's `random_page_cost`, `cpu_tuple_cost`); nor the float a function returns
 when every caller rounds it to integer minor units before using it (`cost_usd = call_cost(...)`, then
 `round(cost_usd * 1_000_000)` for a ledger of micros): its return type and the `float()` it returns.
 In code it reports:
@@ -185,7 +186,8 @@ def is_money_name(name: str | None, money_context: bool = True) -> bool:
         return False
     words = money_words(name)
     measures = NOT_MONEY_WORDS - BOUND_WORDS if not CURRENCY_UNITS.isdisjoint(words) else NOT_MONEY_WORDS
-    if any(w in measures for w in words) or _names_a_precision(words) or _names_a_unit_rate(words):
+    if (any(w in measures for w in words) or _names_a_precision(words) or _names_a_unit_rate(words)
+            or _names_a_planner_cost(words)):
         return False
     money = [w for w in words if w in MONEY_WORDS]
     return bool(money) and (money_context or any(w not in AMBIGUOUS_WORDS for w in money))
@@ -194,6 +196,18 @@ def is_money_name(name: str | None, money_context: bool = True) -> bool:
 def _names_a_precision(words: list[str]) -> bool:
     """``amount_precision``, ``get_precision_price``; not ``amount_to_contract_precision``, a conversion."""
     return any(w == PRECISION and "to" not in words[:i] for i, w in enumerate(words))
+
+
+# What a query planner's (or a search's) cost weighs, in its own abstract units: PostgreSQL's
+# ``random_page_cost``, ``seq_page_cost``, ``cpu_tuple_cost``, ``cpu_operator_cost``, ``parallel_setup_cost``,
+# ``jit_above_cost``.
+PLANNER_UNITS = {"page", "pages", "tuple", "tuples", "operator", "seq", "random", "parallel", "jit"}
+
+
+def _names_a_planner_cost(words: list[str]) -> bool:
+    """``random_page_cost``, ``cpu_tuple_cost``: a planner setting, not money (unless a currency is named)."""
+    return (not COST_WORDS.isdisjoint(words) and not PLANNER_UNITS.isdisjoint(words)
+            and CURRENCY_UNITS.isdisjoint(words))
 
 
 # Units of metered usage a price is quoted per (``input_cost_per_token``, ``price_per_1k_tokens``).
