@@ -79,10 +79,12 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   `LoggerAdapter`, `logger.bind(...)`), no loguru keyword arguments (loguru keeps them in
   the record; a loguru call with only an f-string has no more context than the stdlib's). A structlog logger's call
   given no keyword argument, whose values are formatted into the message (`log.error("unsupported event %s",
-  event.type)`, an f-string), is reported as well: structlog's fields are its keyword arguments. Lazy `%s`
+  event.type)`, an f-string), is reported as well, whatever request context the records get: structlog's fields are
+  its keyword arguments, and a request id bound in its contextvars names no entity nor error. Lazy `%s`
   arguments of the stdlib's loggers (`log.info("paid %s", order_id)`) are not reported, nor are debug and trace lines (a
-  developer's trace, off in production), nor is anything when a logging filter that sets fields on the
-  records (not one that only drops records, nor one only a command's logging set-up installs), a record factory, loguru's
+  developer's trace, off in production), nor the lines of a development stand-in's class (`ConsoleMockEmailProvider`,
+  `FakeSmsSender`: its log line is the message it does not send), nor is any other line when a logging filter that sets fields on the
+  records (not one that only drops records or rewrites their level or message, nor one only a command's logging set-up installs), a record factory, loguru's
   `contextualize()`/`patch()`/`configure(patcher=...)`, request context bound in structlog's contextvars
   (`bind_contextvars(request_id=...)`, merged into the records by a structlog-aware formatter) or a request-context library
   (asgi-correlation-id, django-guid, log-request-id, starlette-context) adds the request's
@@ -90,7 +92,7 @@ interpolated string. In detail, in a code base that serves HTTP (it defines rout
   its first line): moving them to key-value context is one change.
 
 When the code base logs plain text throughout (no `LoggerAdapter` or bound logger, no
-structlog, JSON log formatter or log-shipping handler (Google Cloud Logging's `StructuredLogHandler`, logstash, ...)
+structlog, JSON log formatter (also one a logging configuration names, `"()": "pythonjsonlogger.json.JsonFormatter"`) or log-shipping handler (Google Cloud Logging's `StructuredLogHandler`, logstash, ...)
 anywhere in service code, and no `extra=`, or only extras that nothing
 writes out: no log-shipping handler, no third-party formatter factory, no formatter class of the
 project's own that serializes the record or reads a field of its own (one that only cleans up the
@@ -245,7 +247,7 @@ def check(project: Project) -> Iterator[Finding]:
             yield from _prints(module, project)
         if not context_everywhere and not any(module.imports_module(lib) for lib in STRUCTURED_LOGGERS):
             bare.extend(_bare_log_calls(module, project))
-        elif not context_everywhere and module.imports_module("structlog"):
+        elif module.imports_module("structlog"):  # request context in every record makes no fields of the values
             bare.extend(_bare_log_calls(module, project, structlog_only=True))
     if bare and not _structured_logging_in_use(project):
         yield _plain_text_logging(bare, _extras_given(project))
@@ -318,13 +320,18 @@ def _plain_text_logging(bare: list[LogLine], extras: int = 0) -> Finding:
 
 def _structured_logging_in_use(project: Project) -> bool:
     """Whether any service code logs with context: a structured logger (structlog, eliot), a JSON log
-    formatter, a log-shipping handler (its records leave as fields, not lines), a ``LoggerAdapter`` or a bound
+    formatter (also one a logging configuration names by its path), a log-shipping handler (its records leave as fields, not lines), a ``LoggerAdapter`` or a bound
     logger (``logger.bind(...)``), or a log call given ``extra=`` that something writes out."""
     for module in project.modules:
         if is_test_file(module):
             continue
         if any(module.imports_module(lib) for lib in (*STRUCTURED_LOGGERS, *JSON_FORMATTERS, *LOG_SHIPPERS)):
             return True
+        if "()" in module.text and any(
+                isinstance(node, ast.Dict) and any(string_value(k) == "()" and (string_value(v) or "").startswith(
+                    tuple(f"{lib}." for lib in JSON_FORMATTERS)) for k, v in zip(node.keys, node.values) if k is not None)
+                for node in module.nodes_of(ast.Dict)):
+            return True  # a JSON formatter a logging configuration names: {"()": "pythonjsonlogger.json.JsonFormatter"}
         if _bound_names(module, {"logging.LoggerAdapter"}) or _bound_loggers(module):
             return True
     return bool(_extras_given(project)) and _extras_written(project)
@@ -912,6 +919,8 @@ def _bare_log_calls(module: SourceModule, project: Project, structlog_only: bool
             continue
         if _level(node) in DEVELOPER_LEVELS:
             continue  # a developer's trace, off in production, read beside the code rather than searched
+        if _in_stand_in(module, node):
+            continue  # a console stand-in's log line is its output (the mail it does not send)
         message = node.args[1] if node.func.attr == "log" and len(node.args) > 1 else node.args[0] if node.args else None
         rest = node.args[2:] if node.func.attr == "log" else node.args[1:]
         style = _eager_interpolation(message) or _eager_interpolation(_only_value(module, node, message)) \
@@ -961,6 +970,15 @@ def _bare_log_calls(module: SourceModule, project: Project, structlog_only: bool
                 "(or a structlog logger: log.info(\"order_created\", order_id=order.id))",
             confidence=Confidence.medium,
         ), _level(node), (str(module.path), function.lineno, function.name), in_views)
+
+
+STAND_IN_CLASS = re.compile(r"^_?(Console|Mock|Fake|Dummy|Stub)[A-Z]|(Mock|Fake|Dummy|Stub)[A-Z]\w*Provider$")
+
+
+def _in_stand_in(module: SourceModule, node: ast.AST) -> bool:
+    """``node`` is in a method of a development stand-in (``ConsoleMockEmailProvider``, ``FakeSmsSender``), whose log
+    lines are what it does instead of sending."""
+    return any(isinstance(a, ast.ClassDef) and STAND_IN_CLASS.search(a.name) for a in ancestors(module, node))
 
 
 def _logger_receiver(module: SourceModule, node: ast.expr) -> str | None:
@@ -1329,17 +1347,19 @@ def _filters_service_records(module: SourceModule, cls: ast.ClassDef, project: P
 
 
 def _filter_adds_fields(cls: ast.ClassDef) -> bool:
-    """Whether a ``logging.Filter`` subclass writes on the records it passes (``record.request_id = ...``,
-    ``setattr(record, "user", ...)``)."""
+    """Whether a ``logging.Filter`` subclass writes fields on the records it passes (``record.request_id = ...``,
+    ``setattr(record, "user", ...)``); not one that only rewrites a record's own attributes (``record.levelno``,
+    ``record.msg``: a filter re-leveling or colouring the server's access lines adds no context)."""
     for method in cls.body:
         if not isinstance(method, FUNCTION_TYPES) or len(method.args.args) < 2:
             continue
         record = method.args.args[1].arg
         for node in walk_nodes(method):
             if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) \
-                    and isinstance(node.value, ast.Name) and node.value.id == record:
+                    and isinstance(node.value, ast.Name) and node.value.id == record and node.attr not in RECORD_FIELDS:
                 return True
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr" \
-                    and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id == record:
+                    and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id == record \
+                    and (len(node.args) < 2 or string_value(node.args[1]) not in RECORD_FIELDS):
                 return True
     return False
