@@ -82,6 +82,13 @@ runs it is not reported again. A chain is reported once: a call of the view's ow
 transaction too (`return self.form_valid(form)` in the `post` of a view whose `dispatch` is atomic) is left to the
 finding inside that method, which names the line where `dispatch` opens the transaction.
 
+A call a Django `transaction.atomic()` block (its `with`, or the decorator of the function) makes in its first
+statement, before any database statement and any helper of the code base, not in a loop of the block and not in a
+method of a view whose `dispatch` is atomic,
+is not reported: entering `atomic()` only turns autocommit off, and `BEGIN` goes out with the first statement, so
+no transaction is open yet (`sha = github.get_branch_sha(...)` as the first line of an `@transaction.atomic`
+`form_valid`); a helper that queries or writes before its own call out still opens it.
+
 Mail sent over SMTP (`smtplib.SMTP(host)`, Django's `send_mail(...)`, edx-ace's `ace.send(message)`) is not
 a call this rule reports. Calls made after the block closes, callbacks deferred to the commit
 (`transaction.on_commit(lambda: send_receipt.delay(order.id))`, also a helper's local `_send` it hands to
@@ -192,6 +199,9 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
                 continue
             queued = (direct.library if direct is not None else via[1]) == TASK_QUEUE
             queued_in_block = queued and direct is not None and span in own
+            if span in own and not queued and _before_first_statement(module, project, fn, span, node) \
+                    and (via is None or not _opens_before_calling_out(module, project, node)):
+                continue  # Django's atomic() sends BEGIN with the block's first statement: none has run yet
             if queued and implicit_span is not None and not implicit_span.written_before(node.lineno) \
                     or queued_in_block and not _changed_in_block(module, project, fn, span, node):
                 continue  # only queries ran: the worker finds what the transaction has seen
@@ -566,6 +576,56 @@ def _changed_in_block(module: SourceModule, project: Project, fn: ast.AST, span:
     writes += [node.lineno for node in walk_function_body(fn)
                if isinstance(node, ast.Call) and method_name(node) in WRITE_METHODS]
     return any(span[0] <= line <= last and not _exclusive_branches(module, fn, line, call.lineno) for line in writes)
+
+
+def _before_first_statement(module: SourceModule, project: Project, fn: ast.AST, span: tuple[int, int],
+                            call: ast.Call) -> bool:
+    """``call`` runs in a Django ``transaction.atomic()`` block of ``fn`` (``with`` or decorator) before any database
+    statement of the block: in the block's first statement, after no helper of the code base; no query, lazy or not, no write, no helper's, no call named for a write before it or on
+    its line (a save whose receiver calls out), not in a loop of the block, and the function is no method of a view whose ``dispatch`` is atomic
+    (it may have queried). Entering ``atomic()`` only turns autocommit off; the driver sends ``BEGIN`` with the
+    first statement, so no transaction is open yet, no lock nor snapshot held: the call is made before it starts."""
+    if not _django_atomic(module, fn, span) or in_atomic_dispatch_view(module, project, fn):
+        return False
+    loops = [node.end_lineno or node.lineno for node in walk_function_body(fn)
+             if isinstance(node, (ast.For, ast.AsyncFor, ast.While))
+             and span[0] <= node.lineno <= call.lineno <= (node.end_lineno or node.lineno) <= span[1]]
+    if loops:
+        return False  # a later pass runs after what the earlier ones (or the helper they call) sent
+    first = _first_statement(module, fn, span)
+    if first is None or not any(node is call for node in walk_nodes(first)):
+        return False  # only the block's first statement is sure to come before any query
+    inner = {id(node) for node in walk_nodes(call)}
+    if any(isinstance(node, ast.Call) and id(node) not in inner and (node.lineno, node.col_offset) < (call.lineno, call.col_offset)
+           and db.resolve_function(module, project, node) is not None for node in walk_nodes(first)):
+        return False  # a helper of the code base runs first, and may query
+    lines = [op.call.lineno for op in db.expanded_ops(module, project, fn) if op.kind != db.COMMIT]
+    lines += [node.lineno for node in walk_function_body(fn)
+              if isinstance(node, ast.Call) and method_name(node) in WRITE_METHODS]
+    return not any(span[0] <= line <= call.lineno for line in lines)  # also the call's own: a save whose receiver calls out
+
+
+def _first_statement(module: SourceModule, fn: ast.AST, span: tuple[int, int]) -> ast.stmt | None:
+    """The first statement of the transaction block ``span`` of ``fn`` (a docstring left out)."""
+    if span[0] == getattr(fn, "lineno", -1):
+        body = fn.body
+    else:
+        body = next((node.body for node in walk_function_body(fn)
+                     if isinstance(node, (ast.With, ast.AsyncWith)) and node.lineno == span[0]), [])
+    body = [st for st in body if not (isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant))]
+    return body[0] if body else None
+
+
+def _django_atomic(module: SourceModule, fn: ast.AST, span: tuple[int, int]) -> bool:
+    """``span`` is a ``with transaction.atomic():`` block of ``fn`` or ``fn`` under ``@transaction.atomic``."""
+    if span[0] == getattr(fn, "lineno", -1):
+        return any((qualified(module, d.func if isinstance(d, ast.Call) else d) or "") == "django.db.transaction.atomic"
+                   for d in fn.decorator_list)
+    return any(isinstance(node, (ast.With, ast.AsyncWith)) and node.lineno == span[0]
+               and any(isinstance(item.context_expr, ast.Call)
+                       and call_name(module, item.context_expr) == "django.db.transaction.atomic"
+                       for item in node.items)
+               for node in walk_function_body(fn))
 
 
 def _exclusive_branches(module: SourceModule, fn: ast.AST, first: int, second: int) -> bool:
