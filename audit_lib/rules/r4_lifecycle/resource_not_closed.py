@@ -16,7 +16,9 @@ file object `os.fdopen(fd)` wraps it in), PDF documents opened from a file (`pik
 `hive.connect`, `ibm_db.connect`, ...),
 pools (`asyncpg.create_pool`, `psycopg_pool.ConnectionPool`, `psycopg2.pool.*`),
 cursors (`conn.cursor()`), sockets (`socket.socket`, `socket.create_connection`,
-websocket-client's `create_connection`, TLS sockets from `ssl.wrap_socket(sock)` or `context.wrap_socket(sock)`,
+websocket-client's `create_connection`, the websockets library's `await websockets.connect(url)` outside `async with`
+(also awaited through `asyncio.wait_for(websockets.connect(url), 30)`), http.client's
+`HTTPConnection`/`HTTPSConnection`, TLS sockets from `ssl.wrap_socket(sock)` or `context.wrap_socket(sock)`,
 which take over the socket they wrap),
 zip archives opened to write (`zipfile.ZipFile(p, "w")`, also `"a"`/`"x"`: `close()` writes the
 central directory; a close outside `finally` is reported, low, only for an archive written to a path,
@@ -97,7 +99,10 @@ on its class: `IdResolver.create_connection(server=pool)`) is a factory of the s
 callers are judged; so is a project class whose construction opens a client of another server and keeps
 it (`self.http = ClientSession()` in `__init__` or in a method `__init__` calls; also `self.session = session or
 requests.Session()` when the caller hands no session in: `AniDBClient(key)`, not `AniDBClient(key, session=s)`)
-but offers no way to close it (no teardown method in the class or its project bases, and nothing in the project closes that attribute):
+but offers no way to close it (no teardown method in the class or its project bases, and nothing in the project closes that attribute;
+and the client is what the class wraps, used by at least half of the methods that do not build it: a per-job object,
+`Run(args)` with prepare/start/collect steps of which two report back through `self.requests_session`, is the
+lifecycle owner of its client, which goes with it):
 each instance (`self.client = RemoteApi(state)` on every login) holds a client only the garbage collector
 ends (also a plugin class handed in as a type: `def setup(loader: Type[Loader], config): loader(config).run()`
 builds one when a project subclass of `Loader` is such a class); so is one that returns it inside a tuple, at the same position in every
@@ -203,7 +208,11 @@ Decisions:
 - A resource used inline and dropped (`open(p).read()`, `json.load(open(p))`,
   `for line in open(p)`, `NamedTemporaryFile(delete=False).name`, handed to a builtin
   that consumes it, `list(open(p))`, or to a library function that only uses it and
-  whose result is not handed on, `subprocess.call(cmd, stdout=open(os.devnull, "w"))`;
+  whose result is not handed on, `subprocess.call(cmd, stdout=open(os.devnull, "w"))`; an HTTP request given it
+  as its body, `requests.put(url, data=open(p, "rb"))`, also bound first, `body = open(p, "rb")` ...
+  `resp = session.put(url, data=body)`: the response never closes its body, returned or not; a library function kept
+  on `self` under a name of the class, `self.atranscription(file=open(p, "rb"))` after `self.atranscription =
+  atranscription`; Django's `File(open(p, "rb"))` given to `field.save(name, ...)`, which reads it and closes nothing;
   not to a project function, a constructor, a setter, or a call whose result is
   returned or stored, which may own it) is
   reported with low confidence for files (CPython's reference counting closes them at
@@ -304,6 +313,7 @@ from audit_lib.pyast import (
 )
 from audit_lib.libs.db import is_alembic_revision, project_class
 from audit_lib.libs.db import resolve_function as resolve_callee
+from audit_lib.libs.http import outbound_call
 from audit_lib.registry import rule
 from audit_lib.rules.r4_lifecycle._common import (
     CLOSE_METHODS,
@@ -422,6 +432,12 @@ EXIT_METHODS = {"__exit__", "__aexit__"}
 PIXEL_ARRAYS = {"numpy.array", "numpy.asarray", "numpy.asanyarray"}
 # Temporary directories: removed by ``shutil.rmtree(path)`` (``mkdtemp``) or ``cleanup()`` (``TemporaryDirectory``).
 TEMPORARY_DIRECTORIES = {"tempfile.mkdtemp", "tempfile.TemporaryDirectory"}
+# A connection of its own to one server: the websockets library's client (``await websockets.connect(url)``, outside
+# ``async with``) and http.client's, each a socket held until ``close()``.
+DJANGO_FILE_WRAPPERS = {"django.core.files.File", "django.core.files.base.File"}
+OWN_CONNECTIONS = {"websockets.connect": "websocket connection", "websockets.client.connect": "websocket connection",
+                   "websockets.asyncio.client.connect": "websocket connection",
+                   "http.client.HTTPConnection": "HTTP connection", "http.client.HTTPSConnection": "HTTP connection"}
 # Project helpers that open and close the object they are given: ``open_napalm_device(d)``/``close_napalm_device(d)``.
 HELPER_OPENER, HELPER_CLOSER = "open_", "close_"
 OPENING_WORDS = ("open", "connect", "login", "bind", "start")  # what such a helper calls on the object it is given
@@ -721,12 +737,25 @@ def _held_client(project: Project, module: SourceModule, cls: ast.ClassDef) -> t
             if kind == "ORM session" and session is None:
                 session = (kind, factory, cls.name, given)  # reported unless the class also holds a client
             elif kind in NETWORK_CLIENT_KINDS:
+                if _one_part_of_many(methods, {m for _, m in run}, node.targets[0].attr):
+                    return None  # a job object (``Run``: prepare, start, push_output) owns its client for its life
                 if given is not None:
                     project.facts.setdefault("R4.client-holder-params", {})[cls] = given
                 return kind, factory, cls.name
     if session is not None and session[3] is not None:
         project.facts.setdefault("R4.client-holder-params", {})[cls] = session[3]
     return session[:3] if session is not None else None
+
+
+def _one_part_of_many(methods: dict[str, tuple[SourceModule, ast.AST]], set_up: set[ast.AST], attribute: str) -> bool:
+    """Whether the client kept on ``self.<attribute>`` is one part of a larger object, not what the class wraps:
+    fewer than half of the methods that do not build it use it (a per-job ``Run`` whose prepare/start/collect
+    steps mostly do other work, and which two of them use to report back). Such an object is the lifecycle owner
+    of its client, which goes with it; a client wrapper (``InvoiceClient``: every method a request) is not."""
+    others = [m for _, m in methods.values() if m not in set_up]
+    users = [m for m in others if any(isinstance(n, ast.Attribute) and n.attr == attribute and is_self_attribute(n)
+                                      for n in walk_function_body(m))]
+    return len(others) >= 4 and 2 * len(users) < len(others)
 
 
 def _class_hierarchy(project: Project, module: SourceModule, cls: ast.ClassDef,
@@ -959,6 +988,8 @@ def _acquired_kind(module: SourceModule, call: ast.Call) -> str | None:
         return "MCP client"
     if kind is None and library_call_name(module, call) in TEMPORARY_DIRECTORIES:
         return "temporary directory"
+    if kind is None and library_call_name(module, call) in OWN_CONNECTIONS:
+        return OWN_CONNECTIONS[library_call_name(module, call)]
     if kind is not None or not isinstance(call.func, ast.Attribute):
         return kind
     owner = call.func.value
@@ -1041,6 +1072,9 @@ def _judge(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, 
         ("Path.open" if method_name(call) == "open" else ast.unparse(call.func))
     site: ast.AST = call
     parent = module.parents.get(call)
+    if isinstance(parent, ast.Call) and parent.args and parent.args[0] is call \
+            and call_name(module, parent) in AWAITING_WRAPPERS - {"asyncio.gather"}:
+        site, parent = parent, module.parents.get(parent)  # ``await asyncio.wait_for(websockets.connect(url), 30)``
     if isinstance(parent, ast.Await):
         site, parent = parent, module.parents.get(parent)
 
@@ -1081,6 +1115,12 @@ def _judge(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, 
         reader = call_name(module, callee_call) if isinstance(callee_call, ast.Call) else None
         if reader is not None and factory in IMAGE_OPENERS and _loads_image(module, project, callee_call, site):
             return None  # ``np.array(Image.open(path))``: the pixels are read, and Pillow closes the file
+        if isinstance(callee_call, ast.Call) and callee_call.func is not site and kind == "file" and \
+                (kept := _kept_library_function(module, callee_call)) is not None and \
+                not _result_handed_over(module, callee_call, whole=True):
+            return _inline(module, call, kind, factory, f"{kept}()")  # ``self.atranscription(file=open(p, "rb"))``
+        if reader in DJANGO_FILE_WRAPPERS and (saved := _saved_through(module, callee_call, site)) is not None:
+            return _inline(module, call, kind, factory, f"{reader}() to be stored by `{saved}`")
         if reader is not None and callee_call.func is not site and kind != "process" and \
                 (reader in READERS or _library_user(module, project, callee_call, reader)
                  or kind == "ORM session" and _project_user(module, project, callee_call, parent)):
@@ -1093,6 +1133,30 @@ def _judge(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, 
     if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is site:
         return _inline(module, call, kind, factory, "a for loop")
     return None
+
+
+def _kept_library_function(module: SourceModule, call: ast.Call) -> str | None:
+    """``self.atranscription(...)`` in a class that defines no such method but keeps an imported library function
+    under that name (``self.atranscription = atranscription``, litellm's): the library function it calls."""
+    if not (is_self_attribute(call.func) and module.imports):
+        return None
+    cls = next((a for a in ancestors(module, call) if isinstance(a, ast.ClassDef)), None)
+    if cls is None or any(isinstance(m, FUNCTION_TYPES) and m.name == call.func.attr for m in cls.body):
+        return None
+    kept = {qualified(module, n.value) for n in walk_nodes(cls) if isinstance(n, ast.Assign) and len(n.targets) == 1
+            and is_self_attribute(n.targets[0]) and n.targets[0].attr == call.func.attr and isinstance(n.value, ast.Name)
+            and n.value.id in module.imports}
+    return kept.pop() if len(kept) == 1 and None not in kept else None
+
+
+def _saved_through(module: SourceModule, wrapper: ast.Call, given: ast.AST) -> str | None:
+    """``instance.data_file.save(name, File(open(path, "rb")))``: the file wrapped for a Django field or storage to
+    copy from; ``save()`` reads it to the end and closes nothing. What saves it, or None."""
+    outer = module.parents.get(wrapper)
+    if not (wrapper.args and wrapper.args[0] is given and isinstance(outer, ast.Call) and wrapper in outer.args
+            and method_name(outer) == "save" and isinstance(outer.func, ast.Attribute)):
+        return None
+    return f"{ast.unparse(outer.func)}()"
 
 
 def _is_self_attribute(target: ast.AST) -> bool:
@@ -1961,6 +2025,8 @@ def _callee_verdict(module: SourceModule, call: ast.Call) -> str:
         return "owner"  # ``setattr(client, "session", session)``: stored on an object
     if _initialises_the_object(call):
         return "owner"  # ``super().__init__(file, name)``: the base class keeps it on the object being built
+    if last in ("put", "post", "patch", "request") and _sends_request(module, call):
+        return "uses"  # ``session.put(url, data=body)``: an HTTP request reads the body, it keeps nothing
     if isinstance(call.func, ast.Attribute) and (
             last in STORING_METHODS or last.startswith(OWNING_PREFIXES)
             or isinstance(call.func.value, ast.Name) and call.func.value.id == "self"):
@@ -1984,11 +2050,12 @@ def _is_cleanup_call(call: ast.Call) -> bool:
     return name in RELEASE_METHODS or any(word in name.lower() for word in CLEANUP_WORDS)
 
 
-def _result_handed_over(module: SourceModule, call: ast.Call) -> bool:
+def _result_handed_over(module: SourceModule, call: ast.Call, whole: bool = False) -> bool:
     """``return send_file(handle)``, ``transport = make_transport(sock); return transport``: what the call
-    builds leaves the function (returned, yielded or stored), and takes the resource along."""
-    if call_name(module, call) in READERS:
-        return False
+    builds leaves the function (returned, yielded or stored), and takes the resource along. With ``whole``, only the
+    result itself counts: ``return response.text`` hands back what was read off it."""
+    if call_name(module, call) in READERS or _sends_request(module, call):
+        return False  # ``resp = session.put(url, data=body)``: the response keeps no file open for anybody to close
     site: ast.AST = call
     parent = module.parents.get(call)
     if isinstance(parent, ast.Await):
@@ -2004,8 +2071,23 @@ def _result_handed_over(module: SourceModule, call: ast.Call) -> bool:
     fn = enclosing_function(module, call)
     return fn is not None and any(
         isinstance(node, (ast.Return, ast.Yield)) and node.value is not None
-        and any(isinstance(n, ast.Name) and n.id in names for n in walk_nodes(node.value))
+        and any(isinstance(n, ast.Name) and n.id in names and not (whole and _read_through(node.value, n))
+                for n in walk_nodes(node.value))
         for node in walk_function_body(fn))
+
+
+def _read_through(returned: ast.expr, name: ast.Name) -> bool:
+    """``return response.text``, ``yield resp.json()``: what leaves is read off the object, not the object."""
+    return any(isinstance(n, ast.Attribute) and n.value is name for n in walk_nodes(returned))
+
+
+def _sends_request(module: SourceModule, call: ast.Call) -> bool:
+    """``requests.put(url, data=body)``, ``self.http.post(...)``: an HTTP request, which reads the file it is given
+    as its body and never closes it."""
+    if "http" not in module.text and "requests" not in module.text:
+        return False
+    found = outbound_call(module, call)
+    return found is not None and found.protocol == "http"
 
 
 def _where(module: SourceModule, node: ast.AST) -> str:
