@@ -26,8 +26,9 @@ Reports whole payloads read into memory where streaming fits. That is:
   literal, a module constant, a class attribute) is one known document whose size the
   authors chose, and is not reported;
 - an upload read whole: `await upload.read()` of a FastAPI/Starlette `UploadFile` (also an item of
-  `await request.form()`, and one a function of the project is annotated to hand back, `-> UploadFile` or a
-  slot of `-> tuple[str, UploadFile]` unpacked at the call), `request.files[...].read()` (Flask) and
+  `await request.form()`, one a function of the project is annotated to hand back, `-> UploadFile` or a
+  slot of `-> tuple[str, UploadFile]` unpacked at the call, and the parameter of a helper that every call hands
+  an annotated upload of its caller, `await self._process_file(file)` in a route taking `file: UploadFile`), `request.files[...].read()` (Flask) and
   `request.FILES[...].read()` (Django, also `self.files[...]` in a Django form) with no size, a parameter annotated as
   Django's or werkzeug's uploaded file (`content: TemporaryUploadedFile`), the file an upload object wraps copied
   whole into a file opened for writing (`f.write(file.file.read())`), each file of
@@ -111,7 +112,8 @@ Reports whole payloads read into memory where streaming fits. That is:
   an address written in the code, nor an archive one member of which is read whole, `zf.read(name)`, needed in
   memory anyway);
 - an object of a storage service downloaded whole (`s3.get_object(Bucket=b, Key=key)["Body"].read()`, GCS's
-  `blob.download_as_bytes()`, Azure's `(await blob.download_blob()).readall()`): as large as whoever stored it
+  `blob.download_as_bytes()`, Azure's `(await blob.download_blob()).readall()`, boto3's
+  `s3.download_fileobj(bucket, key, buffer)` into a `buffer = BytesIO()`): as large as whoever stored it
   made it. One at a key written in the code is a known document, and one parsed as JSON is needed whole;
 - a file opened and read whole only to compute its digest (`hashlib.sha256(f.read())`,
   `digest.update(open(path, "rb").read())`), also a file-like object a caller hands in (`hashlib.md5(file.read())`
@@ -126,7 +128,9 @@ Reports whole payloads read into memory where streaming fits. That is:
 - a zip archive built in a `BytesIO` (`ZipFile(buffer, "w")`) and sent back as a response body
   (`HttpResponse(buffer.getvalue())`, `send_file(buffer)`, `StreamingResponse`, also through a name,
   `zipped = buffer.getvalue()`, written into a response, `response.write(zipped)`): every file packed into it
-  is in memory at once (not in a handler only administrators reach, or a helper only such handlers call);
+  is in memory at once (not in a handler only administrators reach, or a helper only such handlers call); also one
+  such archive a function hands back (`return buffer`, `return name, buffer, size`, for its callers to send), or
+  stores from memory (`ContentFile(buffer.getvalue())`, an `upload_...()` or `put_object`), reported at the `BytesIO()`;
 - a file opened and read whole only to be copied into a zip archive (`zip_file.writestr(path, f.read())`
   in `with file.open() as f`, `zip_file.writestr(name, user_file.file.read())` of a stored file field, or
   `zip_file.writestr(path, fobj.read())` of `fobj = handler.get_file_object()`, a function of the project one
@@ -251,7 +255,7 @@ from audit_lib.libs.web import handler_of
 from audit_lib.operator_code import is_offline_file
 from audit_lib.registry import rule
 from audit_lib.rules.r5_complexity._common import opened_files, own_parameters, runs_offline
-from audit_lib.source import Project, SourceModule, is_management_command
+from audit_lib.source import Project, SourceModule, is_management_command, is_test_path
 
 WHOLE_READ_MARKERS = ("fetchall", ".body(", ".read(", "get_data(", ".data)", "Response", ".aread(", ".content", ".text", "WRITEDATA", "WRITEFUNCTION",
                       ".select()", "csv", "writestr", "connection_from_",
@@ -1029,6 +1033,7 @@ def _uploads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[as
     if _operators_only(project, fn):
         return
     uploads = {a.arg for a in _arguments(fn) if _annotated_as(module, a.annotation, ANNOTATED_UPLOAD_CLASSES)}
+    uploads |= _handed_uploads(project, fn)
     forms = _request_forms(fn, nodes)
     for node in nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
@@ -1059,6 +1064,53 @@ def _uploads(module: SourceModule, project: Project, fn: ast.AST, nodes: list[as
                 "copy it in chunks (shutil.copyfileobj(upload.file, out, 65536) or a loop of read(65536)) "
                 "and cap its size",
             )
+
+
+HANDED_UPLOADS = "R5.buffer-not-stream:handed-uploads"
+
+
+def _handed_uploads(project: Project, fn: ast.AST) -> set[str]:
+    """Parameters of ``fn`` that every call of it in the project hands an upload: ``self._process_file(file)`` in
+    a route whose ``file: UploadFile`` it passes on (by position or keyword), the helper not annotated itself."""
+    table = project.facts.get(HANDED_UPLOADS)
+    if table is None:
+        table = project.facts[HANDED_UPLOADS] = _upload_handing_calls(project)
+    slots = table.get(fn.name)
+    if not slots:
+        return set()
+    positional = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+    if positional[:1] in (["self"], ["cls"]):
+        positional = positional[1:]
+    return {slot if isinstance(slot, str) else positional[slot] for slot in slots
+            if isinstance(slot, str) or slot < len(positional)}
+
+
+def _upload_handing_calls(project: Project) -> dict[str, set[int | str]]:
+    """Callee name -> the argument slots (position or keyword) in which calls of that name hand on an uploaded
+    file their caller was given as an annotated parameter; a name also called without one (anywhere outside the
+    tests) is left out."""
+    handing: dict[str, set[int | str]] = {}
+    passing: set[ast.Call] = set()
+    for module in project.modules:
+        if "Upload" not in module.text:
+            continue
+        for fn in walk_nodes(module.tree):
+            if not isinstance(fn, FUNCTION_TYPES):
+                continue
+            uploads = {a.arg for a in _arguments(fn) if _annotated_as(module, a.annotation, ANNOTATED_UPLOAD_CLASSES)}
+            for call in (n for n in walk_function_body(fn) if uploads and isinstance(n, ast.Call)):
+                slots = {i for i, a in enumerate(call.args) if isinstance(a, ast.Name) and a.id in uploads} | \
+                    {k.arg for k in call.keywords if isinstance(k.value, ast.Name) and k.value.id in uploads and k.arg}
+                if slots and (name := _callee(call)) is not None:
+                    handing.setdefault(name, set()).update(slots)
+                    passing.add(call)
+    for module in project.modules:
+        if is_test_path(module.path) or not any(name in module.text for name in handing):
+            continue
+        for call in module.nodes_of(ast.Call):
+            if call not in passing and _callee(call) in handing:
+                handing.pop(_callee(call))  # called elsewhere with something else in that place
+    return handing
 
 
 def _copied_into_files(nodes: list[ast.AST]) -> set[ast.Call]:
@@ -1503,6 +1555,7 @@ def _stored_objects_read_whole(module: SourceModule, nodes: list[ast.AST]) -> It
     as JSON is needed whole."""
     gets = {n.targets[0].id: n.value for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
             and isinstance(n.targets[0], ast.Name) and _object_get(n.value) is not None}
+    yield from _objects_downloaded_to_memory(module, nodes)
     for node in nodes:
         if not isinstance(node, ast.Call) or node.args or node.keywords:
             continue
@@ -1522,6 +1575,28 @@ def _stored_objects_read_whole(module: SourceModule, nodes: list[ast.AST]) -> It
                 module, node, "a stored object is downloaded whole into memory",
                 "stream it to its destination in chunks (S3: iter_chunks() of the Body or download_fileobj(); "
                 "GCS: blob.download_to_file(); Azure: downloader.chunks() or readinto())")
+
+
+def _objects_downloaded_to_memory(module: SourceModule, nodes: list[ast.AST]) -> Iterator[Finding]:
+    """``buffer = BytesIO(); s3.download_fileobj(bucket, key, buffer)``: boto3 streams the object, but into memory,
+    whole. Not at a key written in the code (a known document), nor a buffer then parsed whole (``json.load``)."""
+    buffers = {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+               and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Call) and not n.value.args
+               and (_callee(n.value) or "") == "BytesIO"}
+    for node in nodes if buffers else ():
+        if not (isinstance(node, ast.Call) and method_name(node) == "download_fileobj"):
+            continue
+        target = node.args[2] if len(node.args) > 2 else keyword(node, "Fileobj")
+        key = node.args[1] if len(node.args) > 1 else keyword(node, "Key")
+        if not (isinstance(target, ast.Name) and target.id in buffers) or isinstance(key, ast.Constant):
+            continue
+        if any(isinstance(n, ast.Call) and (WHOLE_DECODERS.search(qualified(module, n.func) or dotted(n.func) or "")
+                                            or qualified(module, n.func) == "json.load")
+               and any(isinstance(a, ast.Name) and a.id == target.id for a in walk_nodes(n)) for n in nodes):
+            continue
+        yield _medium_finding(
+            module, node, "a stored object is downloaded whole into memory (download_fileobj into a BytesIO)",
+            "download it to a temporary file, or stream the Body of get_object() in chunks to its destination")
 
 
 def _object_get(value: ast.expr) -> ast.Call | None:
@@ -2190,12 +2265,41 @@ def _archives_built_in_memory(module: SourceModule, project: Project, fn: ast.AS
     packed |= {n.targets[0].id for n in nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
                and isinstance(n.targets[0], ast.Name) and _reads_buffer(n.value, packed)}
     bodies = [*_response_bodies(module, nodes, ARCHIVE_SINKS), *_written_to_responses(module, nodes)] if packed else []
+    sent = False
     for node, body in bodies:
         if any(isinstance(n, ast.Name) and n.id in packed for n in walk_nodes(body)):
+            sent = True
             yield _medium_finding(
                 module, node, "a zip archive of files is built whole in memory to be sent back",
                 "build it in a temporary file (tempfile.TemporaryFile) and stream that (FileResponse, send_file), "
                 "or stream the archive as it is written (zipstream)")
+    handed = next((n for n in nodes if isinstance(n, ast.Return) and _returned_buffer(n.value, packed)), None) \
+        if packed and not sent else None
+    stored = next((n for n in nodes if isinstance(n, ast.Call) and _stores_upload(n) and any(
+        isinstance(a, ast.Name) and a.id in packed or _reads_buffer(a, packed) for a in n.args)), None) \
+        if packed and not sent and handed is None else None
+    if handed is not None or stored is not None:
+        made = next(n for n in nodes if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name)
+                    and n.targets[0].id in set(archives.values()) & packed)
+        where = f"handed back on line {handed.lineno} (for the caller to send or store)" if handed is not None \
+            else f"stored from memory on line {stored.lineno}"
+        yield _medium_finding(
+            module, made, f"a zip archive of files is built whole in memory and {where}",
+            "build it in a temporary file (tempfile.TemporaryFile) and hand that on, "
+            "or stream the archive as it is written (zipstream)")
+
+
+def _stores_upload(call: ast.Call) -> bool:
+    """``ContentFile(data)`` (Django's in-memory file to save), ``upload_file(data)``, ``s3.put_object(Body=...)``."""
+    name = _callee(call) or ""
+    return name == "ContentFile" or name.startswith(UPLOAD_PREFIX) or name in OBJECT_PUTS
+
+
+def _returned_buffer(value: ast.expr | None, buffers: set[str]) -> bool:
+    """``return buffer``, ``return name, buffer, size``, ``return buffer.getvalue()``: the archive's bytes leave."""
+    parts = value.elts if isinstance(value, ast.Tuple) else [value]
+    return any(isinstance(p, ast.Name) and p.id in buffers or p is not None and _reads_buffer(p, buffers)
+               for p in parts)
 
 
 def _reads_buffer(value: ast.expr, buffers: set[str]) -> bool:
