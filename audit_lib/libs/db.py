@@ -229,6 +229,8 @@ def _string_of(module: SourceModule, node: ast.AST | None, scope: ast.AST | None
         for part in node.values:
             known = values.get(part.value.id) if isinstance(part, ast.FormattedValue) and isinstance(
                 part.value, ast.Name) else None
+            if isinstance(part, ast.FormattedValue) and isinstance(part.value, ast.Call):
+                known = _named_table(module, part.value, values)
             parts.append(part.value if isinstance(part, ast.Constant) else known or _HOLE)
         return "".join(str(p) for p in parts)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
@@ -262,6 +264,28 @@ def _string_of(module: SourceModule, node: ast.AST | None, scope: ast.AST | None
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
         return None
     return None
+
+
+_TABLE_NAME_HELPER = re.compile(r"_*(get_)?(full_|qualified_|schema_)?table(_name)?")
+
+
+def _named_table(module: SourceModule, call: ast.Call, values: dict[str, str]) -> str | None:
+    """The table a helper qualifying a table's name is given in an f-string hole (``{self._get_table_name(
+    "users")}``, ``{get_table_name(UserHandler.TABLE_NAME)}`` or ``self.TABLE_NAME``, a string its class
+    body binds): that name."""
+    if len(call.args) != 1 or call.keywords or not _TABLE_NAME_HELPER.fullmatch(method_name(call) or ""):
+        return None
+    given = call.args[0]
+    if isinstance(given, ast.Name):
+        return values.get(given.id)
+    if not (isinstance(given, ast.Attribute) and isinstance(given.value, ast.Name)):
+        return string_value(given)
+    owner = _enclosing_class(module, call) if given.value.id in ("self", "cls") else None
+    cls = owner[1] if owner is not None else _top_level_class(module.tree, given.value.id)
+    bound = [s.value for s in (cls.body if cls is not None else []) if isinstance(s, ast.Assign)
+             and [dotted(t) for t in s.targets] == [given.attr]]
+    found = string_value(bound[0]) if len(bound) == 1 else None
+    return found if found and found.isidentifier() else None
 
 
 def single_binding(holder: ast.AST, name: str) -> ast.expr | None:
@@ -1770,7 +1794,7 @@ def _project_definition(project: Project | None, dotted_target: str, kind: int, 
         return _project_definition(project, again, kind, hops - 1)
     if hops > 0:  # ``from .circuit import *`` in a package's ``__init__``
         for source in _star_imported(owner):
-            found = _project_definition(project, f"{source}.{name}", kind, 0)
+            found = _project_definition(project, f"{source}.{name}", kind, hops - 1)  # and its own re-export
             if found is not None:
                 return found
     return None

@@ -98,6 +98,11 @@ def implementations(project: Project, module: SourceModule, method: ast.AST) -> 
     return found
 
 
+def derives_from(project: Project, name: str, base: str) -> bool:
+    """Whether the class ``name`` of the code base names ``base`` among its bases, or a base of its bases."""
+    return _derives_from(project, name, base)
+
+
 def _derives_from(project: Project, name: str, base: str, depth: int = 5) -> bool:
     bases = db.class_bases(project).get(name, [])
     return base in bases or (depth > 0 and any(_derives_from(project, b, base, depth - 1) for b in bases if b != name))

@@ -16,7 +16,8 @@ its `Meta.model`, also one a base serializer declares), a method of that model c
 (`organization = serializer.save()`, then `organization.add_user(user)`), the manager of the rows pointing at an
 object through a `ForeignKey` (`alert.notification_set.create()`, `rule.recipient_set.filter(...).delete()`),
 `form.save()` of a Django `ModelForm`
-(its `Meta.model`) or model formset (the model of `inlineformset_factory(Parent, Child)`), the `save()`/`delete()` of a
+(its `Meta.model`; also `super().save()` in the form's own `save`, and `super().form_valid(form)` in a create or
+update view, saving its `model` or its model form's) or model formset (the model of `inlineformset_factory(Parent, Child)`), the `save()`/`delete()` of a
 row reached from one the function holds (the one-to-one companion, `user.userprofile.save()`; the copy of a row of
 `get_object_or_404(Routine, pk=pk)` and of the rows of its reverse foreign key, `for day in routine.days.all():
 day_copy = copy.copy(day)`, `day_copy.save()`), a user made by `User.objects.create_user(...)`, a settings proxy written in a
@@ -32,7 +33,9 @@ more tables when those writes do not share one transaction:
 - with drivers that commit every statement on their own (asyncpg, encode/databases,
   the Django ORM in its default autocommit mode, connections opened with
   `autocommit=True`, a database wrapper of the code base whose `execute`/`insert`/`update`
-  methods commit, used as `(conn or db).insert("accounts", row)`), writes outside a
+  methods commit, used as `(conn or db).insert("accounts", row)`, or that runs each statement it is handed on
+  a connection of its own from the pool, `await self.runner.run(f"UPDATE {self._table_name('books')} ...")`,
+  the table named by the helper's argument or a class constant, `ShelfStore.TABLE`), writes outside a
   transaction block;
 - with drivers that open a transaction implicitly (psycopg 2 and 3, sqlite3, SQLAlchemy
   sessions and connections), writes separated by a `commit()`;
@@ -80,7 +83,8 @@ transaction and is not reported. Neither are:
 - writes to a cache table (`LabelKeyCache`, a `CacheVersion` bump) or through a helper named for a
   cache (`invalidate_cache(...)`, `clear_acl_cache()`), or of nothing but full-text search vectors
   (`update(search_vector=SearchVector("instruction"))`) or of a flag asking for them again
-  (`update(search_engine_requires_index=True)`), rebuilt from the data, or through a helper
+  (`update(search_engine_requires_index=True)`), or of a template rendered from the data (`defaults={"content":
+  render_to_string(...)}`, also through helpers writing only such rows, `update_supernav()`), rebuilt from the data, or through a helper
   that counts totals again from the rows (`update_stats(project)`); a user's favourite, bookmark or recent
   visit of the row (`UserFavorite`), made or cleared with it; a user's read marker (`ReadThread`,
   `read_receipts`): lost, it shows the row unread again; a write of nothing but a row's
@@ -133,7 +137,8 @@ transaction and is not reported. Neither are:
 - writes to the row that tracks a background job or task (`job.save(update_fields=
   ["status"])`, a model built on a `Job`/`Task` base, its `ProgressReport`, a worker's `AppStatus` row, a status set to `"running"`/`"processing"`
   and saved alone, a checkpoint saved through `update_checkpoint(...)`), committed apart on purpose so that
-  progress is visible (a `Task` model with `assignees` is a work item people are given, not a job; a
+  progress is visible (a `Task` model with `assignees` is a work item people are given, not a job, and a `Job`
+  row saved with its own many-to-many links, `job.categories.add(...)`, is a posting's data; a
   django-celery-beat `PeriodicTask` is a schedule the change sets up, and part of it);
 - commands and scripts that seed or generate sample data (`seed.py`, `initdb`,
   `dummy-generator-*`, `populate_demo`, a module documented as "Loads test data into ...", a
@@ -162,7 +167,7 @@ transaction and is not reported. Neither are:
   `m2m_changed` from a related manager) or of the code base's own signals (not `pre_save`/`post_save`: `save()`
   sends them outside any block of its own, so without `ATOMIC_REQUESTS` or a caller's `atomic()` a `save()`
   override or `post_save` receiver writing another table commits each write apart), a `save`/`delete` of a class
-  that is no Django model, a `ModelAdmin`'s `save_model`/`save_formset`/`save_related`/`delete_model`
+  that is no Django model nor a model form, a `ModelAdmin`'s `save_model`/`save_formset`/`save_related`/`delete_model`
   (the admin's change and delete views run them inside `transaction.atomic()`) and the `create`/`update` of a DRF serializer nested in a serializer
   whose own `create`/`update` is atomic, or of a serializer that every view naming it (`serializer_class`)
   saves in a `perform_create`/`perform_update` under `@transaction.atomic` (its own or a base's), or of a
@@ -218,7 +223,7 @@ from audit_lib.libs import db, http, web
 from audit_lib.pyast import (FUNCTION_TYPES, ancestors, annotation_expr, decorator_names, dotted, enclosing_loops,
                              functions, is_none, string_value, walk_function_body)
 from audit_lib.registry import rule
-from audit_lib.rules.r2_atomic._common import implementations, in_atomic_dispatch_view, is_abstract
+from audit_lib.rules.r2_atomic._common import derives_from, implementations, in_atomic_dispatch_view, is_abstract
 from audit_lib.source import Project, SourceModule, is_management_command
 
 FIX = ("put all the writes in one transaction and commit once after the last: `async with conn.transaction():` "
@@ -290,6 +295,8 @@ def check_code(module: SourceModule, project: Project) -> Iterator[Finding]:
         ops = db.with_wrapper_writes(module, project, fn, db.expanded_ops(module, project, fn))
         if "super(" in module.text and getattr(fn, "name", "") in ("save", "delete"):
             ops = _with_overridden_save(module, fn, ops)
+        if "super(" in module.text and getattr(fn, "name", "") in ("save", "form_valid"):
+            ops = _with_inherited_form_save(module, project, fn, ops)
         if any(op.kind == db.COMMIT for op in ops) and (mapped or any(op.api == "sqlalchemy" for op in ops)):
             if "commit=False" in module.text:
                 ops = _without_declined_commits(module, project, ops)
@@ -335,6 +342,36 @@ def _with_overridden_save(module: SourceModule, fn: ast.AST, ops: list[db.DbOp])
     added = [db.DbOp(node, db.DELETE if fn.name == "delete" else db.WRITE, frozenset({model}), "django", fn.name,
                      "super", autocommit=True, confidence=Confidence.medium)
              for node in walk_function_body(fn) if model is not None and _calls_inherited(node, fn.name)
+             and not any(op.call is node for op in ops)]
+    return sorted([*ops, *added], key=lambda o: (o.call.lineno, o.call.col_offset)) if added else ops
+
+
+MODEL_FORM_VIEWS = ("CreateView", "UpdateView", "BaseCreateView", "BaseUpdateView", "ModelFormMixin")
+
+
+def _with_inherited_form_save(module: SourceModule, project: Project, fn: ast.AST, ops: list[db.DbOp]) -> list[db.DbOp]:
+    """Django: ``super().save()`` in a ``ModelForm``'s ``save`` override (not ``commit=False``) writes the form's
+    ``Meta.model`` row, and ``super().form_valid(form)`` in a create or update view (``model = Org`` or a
+    ``form_class`` of a model form) saves the form's object: the row, in a statement of its own."""
+    owner = module.parents.get(fn)
+    if not isinstance(owner, ast.ClassDef):
+        return ops
+    if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "save"
+           and dotted(n.func.value) in ("form", "self.object") for n in walk_function_body(fn)):
+        return ops  # the view saves the form's object itself: super().form_valid(form) saves that row again
+    if fn.name == "save":
+        model = _form_models(project).get(owner.name)
+    elif any(derives_from(project, owner.name, view) or view in {(dotted(b) or "").split(".")[-1] for b in owner.bases}
+             for view in MODEL_FORM_VIEWS):
+        named = {dotted(t): a.value for a in owner.body if isinstance(a, ast.Assign) for t in a.targets}
+        model = (dotted(named["model"]) or "").split(".")[-1] if "model" in named else \
+            _form_models(project).get((dotted(named.get("form_class")) or "").split(".")[-1])
+    else:
+        model = None
+    added = [db.DbOp(node, db.WRITE, frozenset({model}), "django", fn.name, "super", autocommit=True,
+                     confidence=Confidence.medium)
+             for node in walk_function_body(fn) if model and _calls_inherited(node, fn.name) and not any(
+                 k.arg == "commit" and isinstance(k.value, ast.Constant) and k.value.value is False for k in node.keywords)
              and not any(op.call is node for op in ops)]
     return sorted([*ops, *added], key=lambda o: (o.call.lineno, o.call.col_offset)) if added else ops
 
@@ -1113,7 +1150,7 @@ def _hand_run_script(module: SourceModule) -> bool:
 
 
 def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST, project: Project) -> bool:
-    """A ``save``/``delete`` method of a class that is no Django model, and receivers of signals sent inside a
+    """A ``save``/``delete`` method of a class that is no Django model (nor a model form), and receivers of signals sent inside a
     transaction (``pre_delete``/``post_delete``, ``m2m_changed``) or of the code base's own signals, run inside the
     transaction of their caller. Not a Django model's ``save``/``delete`` override nor a ``pre_save``/``post_save``
     receiver: ``Model.save()`` opens no block around them, so in autocommit each of their writes commits apart. The Django
@@ -1123,7 +1160,8 @@ def _runs_in_callers_transaction(module: SourceModule, fn: ast.AST, project: Pro
     ``update`` is atomic: DRF leaves nested writes to the parent, which calls it; and that of a serializer
     every view naming it saves in an atomic ``perform_create``/``perform_update`` (its own or a base's)."""
     owner = module.parents.get(fn)
-    if fn.name in ("save", "delete") and isinstance(owner, ast.ClassDef) and db._django_model_class(module, fn) is None:
+    if fn.name in ("save", "delete") and isinstance(owner, ast.ClassDef) and db._django_model_class(module, fn) is None \
+            and owner.name not in _form_models(project):  # a model form's save opens no block either
         return True
     if fn.name in ADMIN_SAVE_HOOKS and isinstance(owner, ast.ClassDef) and _admin_class(owner):
         return True
@@ -1516,7 +1554,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
                     module, project, later) or _guarding_context(module, project, earlier) or _guarding_context(
                     module, project, later):
                 continue  # a compare-and-set claim commits first on purpose: others see the row taken
-            if _tracks_a_job(module, project, earlier) or _tracks_a_job(module, project, later) or _task_subject(module, fn, later) or (
+            if not _own_links(earlier, later) and (_tracks_a_job(module, project, earlier) or _tracks_a_job(
+                    module, project, later)) or _task_subject(module, fn, later) or (
                     _marks_in_progress(module, fn, earlier) or _marks_in_progress(module, fn, later)):
                 continue  # a background job's status commits on its own so that others see the progress
             first, second = sorted(earlier.tables)[0], sorted(later.tables)[0]
@@ -1525,7 +1564,8 @@ def _split_writes(module: SourceModule, project: Project, fn: ast.AST, ops: list
             if _only_records(earlier) and _only_records(later):
                 continue  # two records of what happened (a customer's and an order's timeline entry): no state is split
             if _writes_cache(earlier) or _writes_cache(later) or _counts_usage(earlier) or _counts_usage(later) or _rebuilds_search_index(
-                    earlier) or _rebuilds_search_index(later):
+                    earlier) or _rebuilds_search_index(later) or _stores_rendering(module, project, earlier) \
+                    or _stores_rendering(module, project, later):
                 continue  # a cache row or search index is rebuilt from the data: losing it is no half change
             if (FAVOURITE_ROW.search(first) or FAVOURITE_ROW.search(second)) and not _same_model(first, second):
                 continue  # a user's favourite or recent visit of the row, made or cleared with it: not the data
@@ -1692,6 +1732,34 @@ def _writes_cache(write: db.DbOp) -> bool:
     return any(word.lower() in CACHE_WORDS for name in names for word in NAME_WORDS.findall(name))
 
 
+RENDERS = {"render_to_string", "render", "render_template", "render_template_string"}
+
+
+def _stores_rendering(module: SourceModule, project: Project, write: db.DbOp, levels: int = 2) -> bool:
+    """A row that stores a template rendered from the data (``content = render_to_string("supernav.html",
+    {...})``, then ``Box.objects.update_or_create(label=..., defaults={"content": content})``), also through a
+    helper that writes only such rows (``update_supernav()``, or one calling such helpers): a rendered copy,
+    which the next render replaces."""
+    if not write.through:
+        return write.is_write and _rendered_values(db.function_of(module, write.call), write.call)
+    resolved = db.resolve_function(module, project, write.call) if levels > 0 else None
+    if resolved is None:
+        return False
+    helper_module, helper = resolved
+    own = [op for op in db.expanded_ops(helper_module, project, helper, depth=1) if op.is_write]
+    rendered = {t for op in own if _stores_rendering(helper_module, project, op, levels - 1) for t in op.tables}
+    return bool(rendered) and all(op.tables <= rendered for op in own)
+
+
+def _rendered_values(fn: ast.AST, call: ast.Call) -> bool:
+    """Whether a value ``call`` writes is a rendered template, or a name ``fn`` binds once to one."""
+    def renders(node: ast.AST | None) -> bool:
+        return isinstance(node, ast.Call) and (dotted(node.func) or "").split(".")[-1] in RENDERS
+    values = [*call.args, *(k.value for k in call.keywords)]
+    values += [v for d in values if isinstance(d, ast.Dict) for v in d.values]
+    return any(renders(v) or isinstance(v, ast.Name) and renders(db.single_binding(fn, v.id)) for v in values)
+
+
 def _logged(write: db.DbOp) -> bool:
     """A row written through a helper named for a log (``log_incident_event(...)``, ``audit_change(...)``, a
     history snapshot, ``take_snapshot(obj, user=...)``):
@@ -1744,6 +1812,13 @@ def _recomputes_totals(module: SourceModule, project: Project, write: db.DbOp) -
         return False
     helper_module, helper = resolved
     return bool(AGGREGATE.search(ast.get_source_segment(helper_module.text, helper) or ""))
+
+
+def _own_links(earlier: db.DbOp, later: db.DbOp) -> bool:
+    """One write is of a row, the other of that model's many-to-many links (``Job``, then ``Job.job_types links``):
+    one object's data, saved with its links (a job posting and its types), not a background job's progress."""
+    return any(b.startswith(f"{a}.") and b.endswith(" links") or a.startswith(f"{b}.") and a.endswith(" links")
+               for a in earlier.tables for b in later.tables)
 
 
 def _tracks_a_job(module: SourceModule, project: Project, write: db.DbOp) -> bool:
