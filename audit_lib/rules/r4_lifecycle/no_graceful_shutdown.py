@@ -37,7 +37,8 @@ Two kinds of entry point are judged differently:
   `asyncio.run(main())`
   where `main` (or a function of the same file that it calls) runs a service loop, and a
   service loop run from module level or the `if __name__ == "__main__":` block. A
-  service loop is `while True` (or `while <flag>`) whose body waits for work or time
+  service loop is `while True` (or `while <flag>`, or a call named for the process's lifetime:
+  `while keep_running():`, `while run_fn():`) whose body waits for work or time
   (an `await`, `sleep`, `get`, `recv`, `accept`, `poll`, `consume`, `fetch`, `brpop`,
   `xread`, ...), and does not read the keyboard. In a one-off script (`scripts/`, the
   top-level `tools/` folder) a module-level loop that ends by itself (a `break` of its own,
@@ -48,12 +49,13 @@ Two kinds of entry point are judged differently:
   these), or the run-forever idiom `await asyncio.Future()` / `await
   asyncio.Event().wait()`; wherever `asyncio.run` is called from (a click command, a
   `main()` function). A Django management command
-  (`class Command(BaseCommand)`) whose `handle()`, or a method of the command or a project
-  function (of its file or imported) that `handle()` calls, runs a service loop is such an
-  entry point too: `manage.py` installs no SIGTERM handler. A loop over a flag of its own that it sets anew
+  (`class Command(BaseCommand)`, also through a project base command derived from it) whose
+  `handle()`, or a method of the command or a project function (of its file or imported) that
+  `handle()` calls, runs a service loop is such an entry point too: `manage.py` installs no SIGTERM handler. A loop over a flag of its own that it sets anew
   (`while rows: ...; rows = next_batch()`, `while next_page:` paging an API), or a `while True` that leaves once a
   page it fetched comes back empty (`hits = api.get(**params)["hits"]; if not hits: break`), is a batch run that
-  ends, not a service loop, in a management command. So is a click/typer command
+  ends, not a service loop, in a management command (a `break` under a test of the clock, `if time.monotonic() -
+  start >= max_seconds: break`, only recycles a worker after a maximum run time). So is a click/typer command
   (`@group.command("process")`) whose body, or a top-level function of its file that it
   calls, runs an endless `while True` loop (one that never breaks or returns by itself and
   does not read the keyboard): a worker started from the command line; a SIGTERM handler
@@ -195,6 +197,9 @@ WAITING_METHODS = {"sleep", "get", "recv", "recvfrom", "accept", "poll", "consum
                    "brpop", "blpop", "brpoplpush", "xread", "xreadgroup", "get_message", "listen", "wait", "select",
                    "handle_request", "basic_get", "getmany", "receive_messages", "read", "readline"}
 KEYBOARD = {"input", "raw_input"}
+# ``while keep_running():``, ``while self.should_run():``: a call named for the process's lifetime, not for work left
+LIFETIME_CALL = re.compile(r"(?i)^_*(run|running|keep_running|keep_going|should_run|should_continue|alive|is_alive|forever)"
+                           r"(_fn|_func)?$")
 # Reads that return an empty value once the file, stream or cursor is exhausted.
 EXHAUSTIBLE_READS = {"read", "read1", "readline", "recv", "fetchone", "fetchmany"}
 # What a readiness wait does besides testing its condition: sleep, print or log.
@@ -504,7 +509,7 @@ def _self_managed_loops(project: Project, module: SourceModule) -> Iterator[tupl
             elif (forever := _runs_forever_in(project, module, node.args[0].func)) is not None:
                 yield node, f"asyncio.run() of {forever}"
     for cls in module.nodes_of(ast.ClassDef):
-        if any(qualified(module, b) in COMMAND_BASES for b in cls.bases):
+        if _is_command(project, module, cls):
             handle = next((n for n in cls.body if isinstance(n, FUNCTION_TYPES) and n.name == "handle"), None)
             looping = _command_loop(project, module, cls, handle) if handle is not None else None
             if looping is not None and not _serves_forever_only(module, handle):
@@ -799,9 +804,12 @@ def _ends_itself(loop: ast.While) -> bool:
     """A loop that leaves by itself: a ``break`` of its own, or its flag cleared inside it (paging through an API
     until the last page). In a one-off script (``scripts/``, ``tools/``) it is a batch run, not a service."""
     flag = loop.test.operand if isinstance(loop.test, ast.UnaryOp) else loop.test
+    recycled = _run_time_breaks(loop)
     stack: list[ast.AST] = list(loop.body)
     while stack:
         node = stack.pop()
+        if isinstance(node, ast.Break) and id(node) in recycled:
+            continue
         if isinstance(node, ast.Break) or isinstance(flag, ast.Name) and isinstance(node, ast.Name) \
                 and node.id == flag.id and isinstance(node.ctx, ast.Store):
             return True
@@ -810,6 +818,17 @@ def _ends_itself(loop: ast.While) -> bool:
         elif not isinstance(node, (*FUNCTION_TYPES, ast.ClassDef, ast.Lambda)):
             stack.extend(ast.iter_child_nodes(node))
     return False
+
+
+def _run_time_breaks(loop: ast.While) -> set[int]:
+    """ids of the loop's ``break``s under a test of the clock (``if time.monotonic() - started >= max_seconds:
+    break``, also through a local read from it): a worker that leaves quietly after a maximum run time to be
+    restarted fresh, not a batch run that ends or a wait that succeeds."""
+    timed = {t.id for node in _own_nodes(loop) if isinstance(node, ast.Assign) and _reads_clock(node.value)
+             for t in node.targets if isinstance(t, ast.Name)}
+    return {id(b) for node in _own_nodes(loop) if isinstance(node, ast.If) and (_reads_clock(node.test) or any(
+        isinstance(n, ast.Name) and n.id in timed for n in ast.walk(node.test)))
+        for b in _own_statements(node.body) if isinstance(b, ast.Break)}
 
 
 def _main_object_loops(project: Project, module: SourceModule) -> Iterator[tuple[ast.AST, str]]:
@@ -834,6 +853,18 @@ def _main_object_loops(project: Project, module: SourceModule) -> Iterator[tuple
             if method is not None and id(method[1]) not in _STARTED_LOOPS and _has_service_loop(method[0], method[1]):
                 _STARTED_LOOPS.add(id(method[1]))  # one finding per loop, however many runners start it
                 yield stmt, f"the service loop in {cls.name}.{method[1].name}(), started when the file is run,"
+
+
+def _is_command(project: Project, module: SourceModule, cls: ast.ClassDef, depth: int = 3) -> bool:
+    """A Django management command: derived from ``BaseCommand``, also through project base classes
+    (``class Command(CommandFromDjangoSettings)`` whose base derives from it)."""
+    for base in cls.bases:
+        if qualified(module, base) in COMMAND_BASES:
+            return True
+        parent = _project_class(project, module, base) if depth > 0 else None
+        if parent is not None and parent[1] is not cls and _is_command(project, *parent, depth - 1):
+            return True
+    return False
 
 
 def _project_class(project: Project, module: SourceModule, node: ast.expr) -> tuple[SourceModule, ast.ClassDef] | None:
@@ -1038,8 +1069,9 @@ def _retries_until_success(loop: ast.While) -> bool:
     start-up), not a service loop. The ``break`` may sit in a ``with`` or an ``if`` of the ``try``:
     ``try: with socket.create_connection(address): break``."""
     flag = loop.test.operand if isinstance(loop.test, ast.UnaryOp) and isinstance(loop.test.op, ast.Not) else None
+    recycled = _run_time_breaks(loop)
     return any(isinstance(stmt, ast.Try) and any(
-        isinstance(s, ast.Break) or isinstance(flag, ast.Name) and isinstance(s, ast.Assign)
+        isinstance(s, ast.Break) and id(s) not in recycled or isinstance(flag, ast.Name) and isinstance(s, ast.Assign)
         and any(isinstance(t, ast.Name) and t.id == flag.id for t in s.targets)
         for s in _own_statements([*stmt.body, *stmt.orelse])) for stmt in loop.body)
 
@@ -1133,7 +1165,8 @@ def _is_service_loop(module: SourceModule, loop: ast.While) -> bool:
     test = loop.test
     endless = isinstance(test, ast.Constant) and test.value is True
     flagged = isinstance(test, (ast.Name, ast.Attribute)) or \
-        isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, (ast.Name, ast.Attribute, ast.Call))
+        isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, (ast.Name, ast.Attribute, ast.Call)) \
+        or isinstance(test, ast.Call) and not test.args and bool(LIFETIME_CALL.search(method_name(test) or ""))
     if not (endless or flagged) or _waits_for_readiness(loop):
         return False
     waits = False
