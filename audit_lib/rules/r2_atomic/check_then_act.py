@@ -157,7 +157,8 @@ arithmetic on the row (`set_count(row.id, row.count + 1)`) or carry the request'
 'pending'`, the read's own condition `WHERE state = 'open'`, or the read's query as a subquery, `UPDATE t SET
 region = 'eu' WHERE id IN ({pending})` after `execute(text(pending))`: an atomic compare-and-set), upserts (`INSERT ... ON CONFLICT`, `on_conflict_do_*`, `merge`, Django
 `get_or_create`/`update_or_create` over a unique key), reads that lock (`SELECT ... FOR UPDATE`,
-`select_for_update()`, `with_for_update()`; a decoy read of the name only in a branch that returns, against
+`select_for_update()`, also through a related manager, `self.user.usage_set.select_for_update().filter(...).first()`,
+`with_for_update()`; a decoy read of the name only in a branch that returns, against
 timing attacks, leaves the locked row in place) or take the rows they return (`UPDATE ... RETURNING`, also as
 SQL held in a name and given to `Model.objects.raw(query)`), checks made under a lock taken before them (a Postgres
 advisory lock, `pg_advisory_xact_lock(...)`; a `with`/`async with` block of a lock; a locking read of
@@ -191,7 +192,13 @@ any insert into a log or history (`ViewLog`, `audit_log`, `SearchHistory`), a to
 log entry, a second valid token, a repeated notification or a second cached copy harms nothing -- unless
 the model declares a unique key over the columns the read filters on (`TicketCache.ticket_number`,
 `unique=True`): the loser of the race then fails with `IntegrityError`. Nor an insert of a row of another kind than the read looked for (`filter_by(kind="comment")`, then
-`Notification(kind="mention")`): a business rule, no duplicate of what was checked. Nor an
+`Notification(kind="mention")`): a business rule, no duplicate of what was checked; nor a lookup and an insert
+through helpers of the code base that fill a column the lookup filters on from different values the caller hands
+them (`find_thread(token)` filters on `token=digest(token)`, `remember_thread(sent_id)` stores
+`token=digest(sent_id)`, `sent_id` not computed from `token`): the insert stores another key than the one checked.
+Nor a check in a Django `post_save` receiver run only when the row was just created (`if created:`) that looks
+up rows by that row's one-to-one partner alone (`Token.objects.get(user=instance.user)` under
+`@receiver(post_save, sender=Profile)`, `Profile.user` a `OneToOneField`): the row is created once. Nor an
 insert into a model with a unique key inside a `try` that catches any error (`except Exception:
 pass`). Nor an insert into a model with a
 unique key (`UniqueConstraint`, `unique=True`, `unique_together`) when the code base handles
@@ -551,7 +558,7 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
     reported: set[int] = set()
     read_apis = {op.api for op in ops if op.is_read}
     updates_refused = bool(read_apis) and all(_isolation(project, api) for api in read_apis)  # by the isolation level
-    for finding, write_call in [*_read_modify_writes(module, fn, ops), *_single_use_claims(module, fn, ops, project),
+    for finding, write_call in [*_read_modify_writes(module, fn, ops, project), *_single_use_claims(module, fn, ops, project),
                                 *_moves_through_helpers(module, project, fn, ops)]:
         reported.add(id(write_call))
         if not updates_refused:
@@ -587,7 +594,9 @@ def _function_findings(module: SourceModule, project: Project, fn: ast.AST) -> I
                     continue
         if read is None or _isolation(project, read.api) == "SERIALIZABLE" or _serialized(module, fn, read.call, ops) \
                 or _locked_by_every_caller(module, project, fn) or _rechecked_under_lock(module, project, fn, ops, write) \
-                or _another_kind_of_row(fn, read, write) or write.kind == db.INSERT and all(HARMLESS_DUPLICATES.search(CLASS_SUFFIX.sub("", t)) for t in write.tables) and not (
+                or _another_kind_of_row(fn, read, write) or _once_per_created_row(module, project, fn, read) \
+                or _keyed_apart(module, project, fn, read, write) \
+                or write.kind == db.INSERT and all(HARMLESS_DUPLICATES.search(CLASS_SUFFIX.sub("", t)) for t in write.tables) and not (
                     _keyed_on_checked_columns(project, read, keyed)) or (
                 write.through and origin is not None and (
                     _helper_checks_under_lock(project, *origin) or _helper_decides_itself(project, *origin))) or (
@@ -904,15 +913,17 @@ def _related_manager_ops(project: Project, fn: ast.AST, ops: list[db.DbOp]) -> l
     """The reads and inserts of related managers the database reading leaves out: ``org.members.filter(email=e)
     .exists()`` reads ``Member``, ``user.apitoken_set.create(...)`` inserts into ``APIToken`` (see
     :func:`_related_manager_model`); a ``filter()`` or ``all()`` not run in place is a query run where its
-    answer is tested."""
+    answer is tested. A chain through ``select_for_update()`` (``user.usage_set.select_for_update().filter(...)
+    .first()``) locks the rows it reads."""
     known = {id(n) for op in ops for n in ast.walk(op.call)}
     found: list[db.DbOp] = []
     for call in walk_function_body(fn):
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)) or id(call) in known or method_name(
                 call) not in RELATED_MANAGER_CALLS:
             continue
-        manager = call.func.value
+        manager, chained = call.func.value, set()
         while isinstance(manager, ast.Call) and isinstance(manager.func, ast.Attribute):
+            chained.add(manager.func.attr)
             manager = manager.func.value
         related = _related_manager_model(project, manager)
         if related is None or method_name(call) == "create" and manager is not call.func.value:
@@ -920,7 +931,8 @@ def _related_manager_ops(project: Project, fn: ast.AST, ops: list[db.DbOp]) -> l
         known |= {id(n) for n in ast.walk(call)}
         kind = db.INSERT if method_name(call) == "create" else db.READ
         found.append(db.DbOp(call, kind, frozenset({related[0][1].name}), "django", method_name(call),
-                             receiver=ast.unparse(manager), lazy=method_name(call) in LAZY_QUERIES))
+                             receiver=ast.unparse(manager), lazy=method_name(call) in LAZY_QUERIES,
+                             locking=bool(chained & {"select_for_update"})))
     return found
 
 
@@ -1483,6 +1495,83 @@ def _another_kind_of_row(fn: ast.AST, read: db.DbOp, write: db.DbOp) -> bool:
     return any(column in stored and stored[column] != value for column, value in checked.items())
 
 
+def _keyed_apart(module: SourceModule, project: Project, fn: ast.AST, read: db.DbOp, write: db.DbOp) -> bool:
+    """A lookup and an insert made through helpers of the code base that fill a column the lookup filters on
+    from different values the caller hands them (``find_thread(token)`` filters ``token=_digest(token)``,
+    ``remember_thread(sent_id, owner)`` stores ``token=_digest(sent_id)``, ``sent_id`` not computed from
+    ``token``): the insert stores another key than the one checked, so no two requests insert the checked one."""
+    if not (read.through and write.through):
+        return False
+    read_columns, write_columns = _helper_columns(module, project, read.call), _helper_columns(module, project, write.call)
+    statements = [s for s in walk_function_body(fn) if isinstance(s, ast.stmt)]
+    for column in set(read_columns) & set(write_columns):
+        checked = set().union(*(_derived_after(statements, n, read.call.lineno) for n in read_columns[column]))
+        if read_columns[column] and write_columns[column] and not write_columns[column] & checked:
+            return True
+    return False
+
+
+def _helper_columns(module: SourceModule, project: Project, call: ast.Call) -> dict[str, set[str]]:
+    """Column -> the names of the caller's arguments it is computed from, for the Django filter or insert keywords of
+    the helper ``call`` runs (also a dict of them unpacked, ``create(**fields)``)."""
+    resolved = db.resolve_function(module, project, call)
+    if resolved is None or not isinstance(resolved[1], FUNCTION_TYPES):
+        return {}
+    helper = resolved[1]
+    parameters = [a.arg for a in helper.args.args if a.arg not in ("self", "cls")]
+    given: dict[str, set[str]] = {}
+    for parameter, argument in [*zip(parameters, call.args), *((k.arg, k.value) for k in call.keywords if k.arg)]:
+        given[parameter] = {n.id for n in ast.walk(argument) if isinstance(n, ast.Name)}
+    sources = {p: {p} for p in given}
+    dicts: dict[str, ast.Dict] = {}
+    for statement in sorted((n for n in walk_function_body(helper) if isinstance(n, (ast.Assign, ast.AnnAssign))
+                             and n.value is not None), key=lambda n: n.lineno):
+        found = set().union(*(sources.get(n.id, set()) for n in ast.walk(statement.value) if isinstance(n, ast.Name)))
+        for target in statement.targets if isinstance(statement, ast.Assign) else [statement.target]:
+            for name in (n.id for n in ast.walk(target) if isinstance(n, ast.Name)):
+                sources[name] = found
+                if isinstance(statement.value, ast.Dict):
+                    dicts[name] = statement.value
+    columns: dict[str, set[str]] = {}
+    for node in walk_function_body(helper):
+        if not (isinstance(node, ast.Call) and method_name(node) in ("get", "filter", "exists", "first", "create")):
+            continue
+        pairs = [(k.arg, k.value) for k in node.keywords if k.arg]
+        for k in node.keywords:
+            if k.arg is None and isinstance(k.value, ast.Name) and k.value.id in dicts:
+                pairs += [(key.value, value) for key, value in zip(dicts[k.value.id].keys, dicts[k.value.id].values)
+                          if isinstance(key, ast.Constant) and isinstance(key.value, str)]
+        for column, value in pairs:
+            origins = set().union(*(sources.get(n.id, set()) for n in ast.walk(value) if isinstance(n, ast.Name)))
+            columns.setdefault(column, set()).update(*(given[p] for p in origins if p in given))
+    return columns
+
+
+def _once_per_created_row(module: SourceModule, project: Project, fn: ast.AST, read: db.DbOp) -> bool:
+    """A Django ``post_save`` receiver (``@receiver(post_save, sender=Profile)``) whose check runs only when the
+    row was just created (under ``if created``) and looks up rows by that row's one-to-one partner alone
+    (``Token.objects.get(user=instance.user)``, ``Profile.user`` a ``OneToOneField``): the sender's row is
+    created once, so no two runs check the same partner."""
+    args = [a.arg for a in getattr(fn, "args", ast.arguments()).args]
+    if "created" not in args or "instance" not in args or not any(
+            isinstance(node, ast.If) and any(isinstance(n, ast.Name) and n.id == "created" for n in ast.walk(node.test))
+            and _within_node(module, read.call, node) for node in walk_function_body(fn)):
+        return False
+    sender = next((k.value for d in getattr(fn, "decorator_list", ()) if isinstance(d, ast.Call) and (
+        dotted(d.func) or "").split(".")[-1] == "receiver" and d.args and (dotted(d.args[0]) or "").endswith("post_save")
+                   for k in d.keywords if k.arg == "sender"), None)
+    found = db.project_class(module, project, sender) if sender is not None else None
+    if found is None:
+        return False
+    one_to_one = {t.id for s in found[1].body if isinstance(s, ast.Assign) and isinstance(s.value, ast.Call) and (
+        (dotted(s.value.func) or "").split(".")[-1] == "OneToOneField" or any(
+            k.arg == "unique" and isinstance(k.value, ast.Constant) and k.value.value is True for k in s.value.keywords))
+                  for t in s.targets if isinstance(t, ast.Name)}
+    values = [k.value for n in ast.walk(read.call) if isinstance(n, ast.Call) for k in n.keywords if k.arg]
+    return bool(values) and all(isinstance(v, ast.Name) and v.id == "instance" or isinstance(v, ast.Attribute) and isinstance(
+        v.value, ast.Name) and v.value.id == "instance" and v.attr in one_to_one for v in values)
+
+
 def _constant_columns(calls: list[ast.AST], shallow: bool = False) -> dict[str, object]:
     """The columns set or compared to a constant in ``calls``: ``filter_by(kind="x")``, ``Model.kind == "x"``,
     ``Model(kind="x")``; with ``shallow``, only the keywords of the calls themselves."""
@@ -2008,7 +2097,8 @@ def _finding(module: SourceModule, node: ast.AST, message: str, fix: str, confid
                    end_line=getattr(node, "end_lineno", node.lineno), fix=fix, confidence=confidence)
 
 
-def _read_modify_writes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp]) -> Iterator[tuple[Finding, ast.AST]]:
+def _read_modify_writes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp],
+                        project: Project | None = None) -> Iterator[tuple[Finding, ast.AST]]:
     """``row = Model.objects.get(...)``, ``row.balance -= amount`` (or ``row.n = row.n + 1``),
     ``row.save()``: the save writes back a value computed from a read that did not lock the row,
     so two concurrent requests both start from the same value and one change is lost."""
@@ -2029,10 +2119,23 @@ def _read_modify_writes(module: SourceModule, fn: ast.AST, ops: list[db.DbOp]) -
             changed.setdefault(target.value.id, (node, attribute))
     for name, (statement, attribute) in changed.items():
         read = loaded[name]
-        message = (f"read-modify-write of {sorted(read.tables)[0]}.{attribute}: line {read.call.lineno} reads the row "
+        models = _returned_models(module, project, read, ops) if project is not None else []
+        row = (f"{attribute} of the {' or '.join(models)} row {read.through}() returns" if models else
+               f"{sorted(read.tables)[0]}.{attribute}")
+        message = (f"read-modify-write of {row}: line {read.call.lineno} reads the row "
                    f"without a lock, line {statement.lineno} computes the new value from it and this save writes it "
                    f"back; concurrent requests start from the same value and one change is lost")
         yield from _saved_back(module, fn, ops, name, read, statement.lineno, message, RMW_FIX)
+
+
+def _returned_models(module: SourceModule, project: Project, read: db.DbOp, ops: list[db.DbOp]) -> list[str]:
+    """The models a helper that reads several tables (``_get_address(to)`` looks in ``RelayAddress``,
+    ``DomainAddress`` and ``DeletedAddress``) declares it returns (``-> RelayAddress | DomainAddress``), among
+    those it reads; none when it reads one table or declares nothing."""
+    tables = {t for op in ops if op.call is read.call and op.is_read for t in op.tables}
+    resolved = db.resolve_function(module, project, read.call) if read.through and len(tables) > 1 else None
+    returns = getattr(resolved[1], "returns", None) if resolved is not None else None
+    return sorted({n.id for n in ast.walk(returns) if isinstance(n, ast.Name)} & tables) if returns is not None else []
 
 
 def _saved_back(module: SourceModule, fn: ast.AST, ops: list[db.DbOp], name: str, read: db.DbOp, after: int,
