@@ -9,7 +9,9 @@ request data only (`ItemSerializerFull(data=...)`; not `ItemSerializerFull(item,
 model form of the code base (`class Meta: model = ...`, also kept from a base's `class Meta(Base.Meta):`) built
 without `instance=` -- directly or through a helper of the code base (also one imported through a
 package that re-exports it, or a method of a class nested in one of the code base's:
-`ToolSerializer.Create(data=...).insert(...)`), without reading an
+`ToolSerializer.Create(data=...).insert(...)`; a helper three levels down, a router calling a service calling a
+store whose SQL a connection helper runs, when the handler inserts nothing closer and the helper it calls is
+named for making rows of that table, `create_collection`, `add_message`), without reading an
 `Idempotency-Key` header and without making the insert an upsert. A PUT to
 `/items/{id}` names its target, so repeating it rewrites the same resource (also a class-based
 view's `def put(self, instance_id)`, whose argument comes from the URL).
@@ -40,9 +42,12 @@ A check that the row exists refuses a retry: an early refusal before the insert
 "name taken", "already exists", also in the serializer's own `validate`/`create` or a helper of the
 code base they call, `validate_name(name, project)`, or in the helper that inserts, whatever lookup it
 makes: `if team.member_set.filter(user=user).exists(): raise ValidationError("Member already exists")`,
+also before the call of the helper it inserts through in turn, a service answering 409 for a stored document
+before its store writes it,
 or a refusal of any stored row the new one overlaps: `if any(s.start <= end and start <= s.end for s in shifts):
 raise`) is not reported. A retried POST gets an error, not a second row; the race between
-two concurrent tries is R2.check-then-act's.
+two concurrent tries is R2.check-then-act's. A count of the owner's rows through a helper compared only with a
+limit (`if total + 1 > max_notes: raise`) is a quota, not such a check: a retry under the limit passes again.
 Nor do inserts made as the object a handler acts on leaves a state it is tested in (`if job.is_running:
 return Response(204)`, then `job.is_running = True` before the insert, in the handler or in the helper
 it goes through; or the insert under `if job.is_running:` that sets `job.is_running = False`): a retry
@@ -202,7 +207,7 @@ import copy
 import re
 from itertools import takewhile
 from dataclasses import replace
-from typing import Iterator
+from typing import Callable, Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
@@ -865,14 +870,25 @@ def _looked_up_on_one_branch(module: SourceModule, fn: ast.AST, read: ast.AST, i
 
 def _tested(module: SourceModule, fn: ast.AST, call: ast.AST) -> bool:
     """The helper's result decides a branch (``existing = await find_wallet(user_id)`` / ``if
-    existing:``): a lookup, not a listing read on the way (``self.get_serializer(doc)``)."""
+    existing:``): a lookup, not a listing read on the way (``self.get_serializer(doc)``), nor a count only
+    compared with a limit (``count = (await svc.overview(user_ids=[u]))["total_entries"]`` / ``if count + 1 >=
+    max_count: raise``): a quota, which a retry under the limit passes again."""
     statement = next((a for a in ancestors(module, call) if isinstance(a, ast.stmt)), None)
     if isinstance(statement, ast.If) and any(n is call for n in ast.walk(statement.test)):
-        return True
+        return not _only_ordered(statement.test, lambda n: n is call)
     names = {t.id for t in getattr(statement, "targets", []) if isinstance(t, ast.Name)}
-    return bool(names) and any(isinstance(node, ast.If) and any(isinstance(n, ast.Name) and n.id in names
-                                                                for n in ast.walk(node.test))
-                               for node in walk_function_body(fn))
+    tests = [node.test for node in walk_function_body(fn) if isinstance(node, ast.If) and any(
+        isinstance(n, ast.Name) and n.id in names for n in ast.walk(node.test))]
+    return bool(tests) and not all(_only_ordered(test, lambda n: isinstance(n, ast.Name) and n.id in names)
+                                   for test in tests)
+
+
+def _only_ordered(test: ast.expr, is_value: Callable[[ast.AST], bool]) -> bool:
+    """Every use of the value in ``test`` sits in an ordering comparison (``<``, ``>=``): a limit."""
+    ordered = {id(n) for c in ast.walk(test) if isinstance(c, ast.Compare) and all(
+        isinstance(o, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) for o in c.ops) for n in ast.walk(c)}
+    uses = [n for n in ast.walk(test) if is_value(n)]
+    return bool(uses) and all(id(n) in ordered for n in uses)
 
 
 NOT_FOUND = re.compile(r"(DoesNotExist|NoResultFound)$")
@@ -1297,9 +1313,10 @@ def _created_once(module: SourceModule, project: Project, fn: ast.AST, insert: d
 def _helper_refuses_repeats(project: Project, helper_module: SourceModule, helper: ast.AST, insert: db.DbOp) -> bool:
     """The helper that inserts refuses a repeat before each of its inserts of the table (``if
     team.member_set.filter(user=user).exists(): raise ValidationError("Member already exists")``):
-    a retry gets the error, whatever lookup the check makes."""
-    made = [op for op in db.expanded_ops(helper_module, project, helper) if op.kind == db.INSERT and not op.through
-            and op.tables & insert.tables]
+    a retry gets the error, whatever lookup the check makes; also before the call of the helper it inserts
+    through in turn (a service refusing a stored document with a 409 before the store writes it)."""
+    made = [op for op in db.expanded_ops(helper_module, project, helper) if op.kind == db.INSERT
+            and (op.tables & insert.tables or not insert.tables)]
     return bool(made) and all(_refuses_repeats(helper, op.call.lineno) for op in made)
 
 
@@ -2022,8 +2039,16 @@ def _with_reexported_helpers(module: SourceModule, project: Project, fn: ast.AST
     """:func:`db.expanded_ops` of the handler, plus the operations of the service functions it imports
     through a package that re-exports them (``from ..lib.token import init_token``, defined in
     ``lib/token/lifecycle.py``) or of a method of a class nested in a class of the code base
-    (:func:`_nested_class_method`), one level less deep."""
+    (:func:`_nested_class_method`), one level less deep. A handler whose helpers two levels deep insert
+    nothing is followed one level further: a router calling a service calling a store whose statement a
+    connection helper runs (``self.services.notes.create(...)`` -> ``self.store.save_note(...)`` ->
+    ``self.connections.execute_query(query, params)``), for the inserts of a helper named for making that
+    table's rows (``create_collection`` into ``collections``, ``add_message`` into ``messages``; ``create_...`` when
+    the table is not known), not for a side effect an action reaches deep down (a ``Message`` sent by
+    ``stop_mapping_task``)."""
     ops = list(db.expanded_ops(module, project, fn))
+    if not any(op.kind == db.INSERT for op in ops):
+        ops = [op for op in db.expanded_ops(module, project, fn, depth=3) if op.kind != db.INSERT or _named_for_table(op)]
     for node in walk_function_body(fn):
         if not isinstance(node, ast.Call) or db.resolve_function(module, project, node) is not None:
             continue
@@ -2032,6 +2057,16 @@ def _with_reexported_helpers(module: SourceModule, project: Project, fn: ast.AST
             ops += [replace(op, call=node, through=resolved[1].name, confidence=min(op.confidence, Confidence.medium))
                     for op in db.expanded_ops(resolved[0], project, resolved[1], depth=1)]
     return sorted(ops, key=lambda op: (op.call.lineno, op.call.col_offset))
+
+
+def _named_for_table(op: db.DbOp) -> bool:
+    """An insert made through a helper named for making rows of its table (``create_conversation`` into
+    ``conversations``, ``add_message`` into ``Message``), or named ``create...`` when the table is not known."""
+    helper = (op.through or "").lower()
+    if not re.match(r"(create|add|insert)(_|$)", helper):
+        return False
+    stems = {re.sub(r"s$", "", re.sub(r"(?<!^)(?=[A-Z])", "_", t.split(".")[-1]).lower()) for t in op.tables}
+    return helper.startswith("create") if not stems else any(stem and stem in helper for stem in stems)
 
 
 def _resolve_helper(module: SourceModule, project: Project, call: ast.Call) -> tuple[SourceModule, ast.AST] | None:
