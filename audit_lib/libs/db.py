@@ -775,6 +775,8 @@ def _bind(module: SourceModule, scope: _Scope, name: str, value: ast.expr) -> No
         scope.statements[name] = value
         return
     model = _django_model(value) or _query_model(module, value, scope)
+    if model and method_name(value) == "in_bulk":
+        return  # ``by_key = qs.in_bulk(keys)``: a dict of rows already read; ``by_key.get(k)`` runs no query
     if model:
         scope.models[name] = model
         scope.loaded.add(name)

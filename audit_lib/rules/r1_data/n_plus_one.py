@@ -92,6 +92,11 @@ value (`blob.blob.size` for `blob` in `FileBlob.objects.filter(...)`, a `FileFie
 relation, even when another model has a foreign key of that name. A nested path
 counts for a loop over a related manager inside a loop over the outer rows
 (`prefetch_related("stories__board")` covers `story.board` for `story in epic.stories.all()`),
+or on the query the outer row was read by (`competition = qs.get(id=pk)` of
+`qs = Competition.objects.prefetch_related("dumps__dataset")`, then `dump.dataset` for each of
+`competition.dumps.all()`); the values of a dict `in_bulk()` filled are the rows of its queryset, with what it
+prefetched (`by_key = qs.prefetch_related("jobs").in_bulk(keys)`, `for jr in by_key.values()`), and the
+dict's `by_key.get(key)` is a lookup in memory, no query,
 and so does such a path in an eager-loading list the enclosing class declares
 (`PREFETCH_RELATED = [...]` on a serializer), or that every other file importing the serializer
 prefetches on its querysets, directly or through a project method that does
@@ -109,7 +114,9 @@ iterated rows (`for v in exercise.variations:`), one that runs a query (`return 
 `if self.peeringdb_network: return self.peeringdb_network.policy`; a `cached_property` too, once per row) is a query
 on each row that reads it. When the loop's rows are of a known model (`Model.objects...`, or a related manager:
 `for a in self.autonomous_systems.all()`), that model's property of the name is the one read, whichever other models
-define one or a foreign key of that name; a property of the rows' model that reads only its fields is no query.
+define one or a foreign key of that name; a property of the rows' model that reads only its fields is no query,
+nor is a name the project's models declare as a field holding a value (`job.status`, a `TextField`) when the one
+property of that name belongs to a class that is no model (a form wizard page's `status`).
 A model method that reads such a property of its row (`network = self.peeringdb_network`) reads too, and so
 does a method or property that queries a relation of its row whatever was prefetched
 (`list(self.members.values_list("user_id"))`, `self.members.aggregate(...)`). For
@@ -177,7 +184,9 @@ an `if hasattr(obj, "n"):` guard for a value the list's queryset annotates, or t
 nested as a field of other serializers and the foreign key leads back to that parent (its `related_name` is
 the field's name: Django fills it from the parent).
 
-A DRF list view (`ListAPIView`, `ModelViewSet`, `ListModelMixin`...) is reported when its
+A DRF list view (`ListAPIView`, `ModelViewSet`, `ListModelMixin`...) is reported (not one whose `list`
+answers the list route itself, `if "pk" not in kwargs: return Response([])`: the router passes no lookup
+keyword there) when its
 `serializer_class` (or the default that `get_serializer_class` returns last) renders relations of each row (a nested serializer, a related field with
 `many=True`, a many-to-many name in `Meta.fields`; nested serializers two levels deep) that the view's
 queryset does not load, neither in `queryset`/`get_queryset` (also a list of names handed over as
@@ -236,7 +245,8 @@ in code that does not use Django, where a class of the project declares `objects
 `while` loops that page through results are not reported. A query in a loop's `else:` clause runs once per pass of
 the loops around that loop, and is reported for those. Nor are per-item units of work, which are
 not a query pattern: writes in loops that also call another service, send mail, move a file in
-storage or hand a job to the task queue (`apply_async`, `delay`) for each item (in the loop or in a helper it
+storage or hand a job to the task queue (`apply_async`, `delay`) for each item (not only for some, under an
+`if` of the loop: `if newly_completed: notify(job)` after the per-item upsert; in the loop or in a helper it
 calls, whose write then records that call's outcome), calls inside a transaction opened for each
 item (`with transaction.atomic():` in the loop or in the helper it calls), calls of a helper that writes
 and commits along with a lookup or another write, whichever branch it takes
@@ -432,7 +442,8 @@ def check(module: SourceModule, project: Project) -> Iterator[Finding]:
             if id(op.call) in reported:
                 continue
             loop = _row_loop(module, op.call, sources)
-            if loop is None or _catalog_loop(module, fn, loop) and not _catalog_lookup(op) or op.is_write and _calls_out(module, project, loop) \
+            if loop is None or _catalog_loop(module, fn, loop) and not _catalog_lookup(op) \
+                    or op.is_write and _calls_out_on_every_item(module, project, loop) \
                     or _per_item_unit(module, project, fn, op, loop) or _saves_one_row_again(op, loop) \
                     or _configuration_loop(module, project, fn, op, loop) or _in_failure_handler(module, op.call, loop) \
                     or _model_of_the_item(fn, op.call, loop) or _walks_a_chain(fn, op.call, loop) \
@@ -1649,12 +1660,14 @@ def _row_writes(module: SourceModule, project: Project, fn: ast.AST) -> Iterator
 
 
 RELATED_SET_WRITES = {"add": db.INSERT, "remove": db.DELETE, "set": db.WRITE, "clear": db.DELETE}
+RELATED_ITEM_WRITES = {"create", "get_or_create", "update_or_create"}
 
 
 def _related_manager_writes(module: SourceModule, project: Project, fn: ast.AST) -> Iterator[db.DbOp]:
     """``for f in foods: f.onhand_users.add(*users)``: a many-to-many or reverse relation of the loop's row
     changed through its related manager, a query or two per row where one ``bulk_create`` of the through
-    model (or one ``update``/``delete`` of it) would do."""
+    model (or one ``update``/``delete`` of it) would do; also a child created or upserted through one parent's
+    related manager from each item (``for data in jobs: job_request.jobs.update_or_create(identifier=data["id"], ...)``)."""
     to_many = _django_relations(project)[0]
     for loop in walk_function_body(fn):
         if not isinstance(loop, (ast.For, ast.AsyncFor)) or not isinstance(loop.target, ast.Name):
@@ -1666,6 +1679,13 @@ def _related_manager_writes(module: SourceModule, project: Project, fn: ast.AST)
                     and call.func.value.value.id == loop.target.id:
                 yield db.DbOp(call=call, kind=RELATED_SET_WRITES[call.func.attr], api="django", method=call.func.attr,
                               tables=frozenset({call.func.value.attr}), confidence=Confidence.medium)
+            elif isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
+                    and call.func.attr in RELATED_ITEM_WRITES and isinstance(call.func.value, ast.Attribute) \
+                    and call.func.value.attr in to_many and isinstance(call.func.value.value, ast.Name) \
+                    and loop.target.id in {n for k in call.keywords for n in _names(k.value)}:
+                yield db.DbOp(call=call, kind=db.INSERT, api="django", method=call.func.attr,  # parent.jobs.update_or_create(
+                              tables=frozenset({call.func.value.attr}), upsert=call.func.attr != "create",  # key=item["key"])
+                              confidence=Confidence.medium)
 
 
 def _handed_on(module: SourceModule, project: Project, fn: ast.AST, call: ast.Call, loop: ast.AST) -> bool:
@@ -2459,6 +2479,28 @@ def _calls_out(module: SourceModule, project: Project, node: ast.AST, depth: int
     return known[depth]
 
 
+def _calls_out_on_every_item(module: SourceModule, project: Project, loop: ast.AST) -> bool:
+    """Whether the loop calls another service for each of its items (see :func:`_calls_out`): a call out
+    only some items take (``if newly_completed: handle_job_notifications(job)`` after the upsert) leaves
+    the write of every item a write per row, where one batched statement would do."""
+    if not isinstance(loop, (ast.For, ast.AsyncFor)) or _calls_out(module, project, loop.iter):
+        return _calls_out(module, project, loop)  # items fetched page by page from another service: a sync step
+    pending = list(loop.body)
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, (ast.With, ast.AsyncWith)):
+            pending += statement.body
+        elif isinstance(statement, ast.Try):
+            pending += statement.body + statement.finalbody
+        elif isinstance(statement, (ast.For, ast.AsyncFor)):
+            if _calls_out(module, project, statement.iter):
+                return True
+            pending += statement.body  # each item of an inner loop is an item of this one too
+        elif not isinstance(statement, (ast.If, ast.While)) and _calls_out(module, project, statement):
+            return True
+    return False
+
+
 def _queues_task(call: ast.Call) -> bool:
     """``build_task.apply_async(args=..., queue=q)``, ``func.delay(*args)``, ``app.send_task("sync", ...)``: hands
     a job to the task queue's broker, another service, for each item."""
@@ -2704,7 +2746,7 @@ def _related_manager_calls(module: SourceModule, project: Project, fn: ast.AST) 
             if kind == "one" and _plain_field_of_the_rows(project, fn, loop, relation):
                 break
             if (id(loop), relation) not in loaded \
-                    and _unprefetched_queryset(module, project, fn, loop, relation, to_many, children=kind != "bare",
+                    and _unprefetched_queryset(module, project, fn, loop, relation, to_many, children=kind != "bare", row=instance,
                                                queried_anyway=kind == "many" and _ignores_prefetch(node)):
                 loaded.add((id(loop), relation))
                 yield node, loop, "one" if kind == "bare" else kind
@@ -3122,6 +3164,8 @@ def _list_view_findings(module: SourceModule, project: Project) -> Iterator[Find
         if custom_list is not None and not re.search(r"super\(\)\.list\(|get_serializer\(|serializer_class\b",
                                                      ast.unparse(custom_list)):
             continue  # a list action of its own that does not render the serializer
+        if custom_list is not None and _answers_list_route_itself(custom_list):
+            continue
         if assigned is None:  # def get_serializer_class(self): if writing: return A; return B (B renders lists)
             chooser = next((item for _, c in chain for item in c.body if isinstance(item, ast.FunctionDef)
                             and item.name == "get_serializer_class"), None)
@@ -3178,6 +3222,28 @@ def _list_view_findings(module: SourceModule, project: Project) -> Iterator[Find
                      f"queryset (or a Prefetch of what the serializer reads)"),
                 confidence=Confidence.medium,
             )
+
+
+def _answers_list_route_itself(custom_list: ast.AST) -> bool:
+    """``def list(self, request, *args, **kwargs): if "pk" not in kwargs: return Response([])``: on the list
+    route the router passes no lookup keyword, so the test always holds and the action returns its own answer
+    before any serializer renders a row."""
+    def lookup_absent(test: ast.expr) -> bool:
+        if isinstance(test, ast.Name):  # direct = "pk" not in kwargs or ...; if direct: ...
+            bound = _bindings(custom_list, test.id)
+            return len(bound) == 1 and lookup_absent(bound[0])
+        if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+            return any(lookup_absent(value) for value in test.values)
+        return isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotIn) \
+            and isinstance(test.left, ast.Constant) and isinstance(test.left.value, str) \
+            and (dotted(test.comparators[0]) or "") in {"kwargs", "self.kwargs"}
+
+    def own_answer(block: list[ast.stmt]) -> bool:
+        return bool(block) and isinstance(block[-1], ast.Return) and not any(
+            isinstance(n, ast.Call) and "serializ" in (dotted(n.func) or "").lower() for s in block for n in walk_nodes(s))
+
+    return any(isinstance(stmt, ast.If) and lookup_absent(stmt.test) and own_answer(stmt.body)
+               for stmt in custom_list.body)
 
 
 def _declared_view_loads(project: Project, chain: list[tuple[SourceModule, ast.ClassDef]]) -> set[str]:
@@ -3538,9 +3604,16 @@ def _list_action_serializer(cls: ast.ClassDef) -> str | None:
 
 def _queries_in_property(project: Project, name: str, to_many: frozenset[str]) -> bool:
     """Whether ``name`` is the ``@property`` of a single model class of the project that runs a query
-    each time it is read (see ``_property_reads``)."""
+    each time it is read (see ``_property_reads``); not when the project's models declare ``name`` as a
+    field holding a value and the class of the property is no model (a wizard page's ``status``)."""
     defined = _model_properties(project).get(name, [])
-    return len(defined) == 1 and bool(_property_reads(_property_modules(project)[id(defined[0])], project, defined[0]))
+    if len(defined) != 1:
+        return False
+    module = _property_modules(project)[id(defined[0])]
+    owner = module.parents.get(defined[0])
+    if name in _django_plain_fields(project) and getattr(owner, "name", None) not in _django_model_classes(project):
+        return False  # ``job.status``: a column of the models; the property of that name is a form page's
+    return bool(_property_reads(module, project, defined[0]))
 
 
 def _property_reads(module: SourceModule, project: Project, prop: ast.AST, depth: int = 2) -> frozenset[str]:
@@ -3643,15 +3716,21 @@ def _manager_of(call: ast.Call, to_many: frozenset[str]) -> tuple[str, str] | No
 
 
 def _unprefetched_queryset(module: SourceModule, project: Project, fn: ast.AST, loop: ast.AST, relation: str,
-                           to_many: frozenset[str], children: bool = True, queried_anyway: bool = False) -> bool:
+                           to_many: frozenset[str], children: bool = True, queried_anyway: bool = False,
+                           row: str | None = None) -> bool:
     """Whether the loop iterates a Django queryset (``Model.objects...``, a related manager such as
     ``order.lines.all()``, or what a queryset method of the project returns: ``qs.create_acks(...)``)
     that does not prefetch or join ``relation`` (whatever it prefetches when the read is ``queried_anyway``).
-    Without ``children``, a loop over one row's related manager (its children, often a few) does not count."""
-    for iterable in _loop_iterables(loop):
+    Without ``children``, a loop over one row's related manager (its children, often a few) does not count.
+    Only the iterable that binds ``row`` counts (``{j.pk for jr in rows for j in jr.jobs.all()}``: the rows
+    ``jr`` come from ``rows``), and the values of a dict ``in_bulk()`` filled are the rows of its queryset
+    (``by_key = qs.prefetch_related("jobs").in_bulk(keys)``, then ``for jr in by_key.values()``)."""
+    for iterable in _row_iterables(loop, row) if row else _loop_iterables(loop):
         exprs = [iterable]
         if isinstance(iterable, ast.Name):
             exprs = _bindings_reaching(module, fn, iterable.id, loop) or exprs
+        elif _in_bulk_values(module, fn, iterable, loop):
+            exprs = _in_bulk_values(module, fn, iterable, loop)
         elif isinstance(iterable, ast.Attribute):  # for r in self.books / x.exercise.variations: a @property
             exprs = _property_returns(module, project, fn, iterable) or exprs
         texts = [ast.unparse(e) for e in exprs]
@@ -3669,6 +3748,16 @@ def _unprefetched_queryset(module: SourceModule, project: Project, fn: ast.AST, 
             return False
         return not any(_prefetched_through(module, project, fn, loop, e, relation) for e in exprs)
     return False
+
+
+def _in_bulk_values(module: SourceModule, fn: ast.AST, iterable: ast.expr, loop: ast.AST) -> list[ast.expr]:
+    """The ``in_bulk()`` calls that filled the dict whose ``.values()`` the loop iterates (all of its
+    bindings are such calls); empty otherwise."""
+    if not (isinstance(iterable, ast.Call) and method_name(iterable) == "values" and not iterable.args
+            and not iterable.keywords and isinstance(iterable.func.value, ast.Name)):
+        return []
+    bound = _bindings_reaching(module, fn, iterable.func.value.id, loop)
+    return bound if bound and all(isinstance(b, ast.Call) and method_name(b) == "in_bulk" for b in bound) else []
 
 
 QUERYSET_CLASS = re.compile(r"QuerySet$|Manager$")
@@ -3791,7 +3880,8 @@ def _prefetched_through(module: SourceModule, project: Project, fn: ast.AST, loo
                         relation: str) -> bool:
     """Whether the related manager the loop iterates (``epic.stories.all()``) was prefetched with
     ``relation`` by a nested path (``prefetch_related("stories__project")``): on the queryset of
-    an enclosing loop over ``epic``, or in an eager-loading list the enclosing class declares
+    an enclosing loop over ``epic``, on the query ``epic`` was read by (``epic = qs.get(pk=pk)`` of
+    ``qs = Epic.objects.prefetch_related("stories__project")``), or in an eager-loading list the enclosing class declares
     (``PREFETCH_RELATED = ["stories__project"]`` on a serializer the views load with)."""
     node = expr
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
@@ -3808,6 +3898,14 @@ def _prefetched_through(module: SourceModule, project: Project, fn: ast.AST, loo
             if any(pattern.search(m.group(1)) for e in exprs
                    for m in re.finditer(r"(?:prefetch|select)_related\(([^)]*)\)", ast.unparse(e))):
                 return True
+    for bound in _bindings(fn, instance):  # competition = qs.get(id=pk), qs = Competition.objects.prefetch_related(...)
+        root = bound
+        while isinstance(root, ast.Call) and isinstance(root.func, ast.Attribute):
+            root = root.func.value
+        exprs = [bound] + (_bindings(fn, root.id) if isinstance(root, ast.Name) and root.id != instance else [])
+        if any(pattern.search(m.group(1)) for e in exprs
+               for m in re.finditer(r"(?:prefetch|select)_related\(([^)]*)\)", ast.unparse(e))):
+            return True
     cls = module.parents.get(fn)
     if isinstance(cls, ast.ClassDef):
         for stmt in cls.body:
