@@ -3228,12 +3228,12 @@ def _answers_list_route_itself(custom_list: ast.AST) -> bool:
     """``def list(self, request, *args, **kwargs): if "pk" not in kwargs: return Response([])``: on the list
     route the router passes no lookup keyword, so the test always holds and the action returns its own answer
     before any serializer renders a row."""
-    def lookup_absent(test: ast.expr) -> bool:
+    def lookup_absent(test: ast.expr, followed: frozenset[str] = frozenset()) -> bool:
         if isinstance(test, ast.Name):  # direct = "pk" not in kwargs or ...; if direct: ...
             bound = _bindings(custom_list, test.id)
-            return len(bound) == 1 and lookup_absent(bound[0])
+            return test.id not in followed and len(bound) == 1 and lookup_absent(bound[0], followed | {test.id})
         if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
-            return any(lookup_absent(value) for value in test.values)
+            return any(lookup_absent(value, followed) for value in test.values)
         return isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotIn) \
             and isinstance(test.left, ast.Constant) and isinstance(test.left.value, str) \
             and (dotted(test.comparators[0]) or "") in {"kwargs", "self.kwargs"}
@@ -3754,7 +3754,8 @@ def _in_bulk_values(module: SourceModule, fn: ast.AST, iterable: ast.expr, loop:
     """The ``in_bulk()`` calls that filled the dict whose ``.values()`` the loop iterates (all of its
     bindings are such calls); empty otherwise."""
     if not (isinstance(iterable, ast.Call) and method_name(iterable) == "values" and not iterable.args
-            and not iterable.keywords and isinstance(iterable.func.value, ast.Name)):
+            and not iterable.keywords and isinstance(iterable.func, ast.Attribute)
+            and isinstance(iterable.func.value, ast.Name)):
         return []
     bound = _bindings_reaching(module, fn, iterable.func.value.id, loop)
     return bound if bound and all(isinstance(b, ast.Call) and method_name(b) == "in_bulk" for b in bound) else []

@@ -206,9 +206,11 @@ def _in_between(statement: ast.stmt) -> bool:
 def _handed(run: list[_Await]) -> set[str]:
     """Names whose objects the run's calls are handed (``params`` of ``fetch(sql, params)``), not as a
     copy (``params[:n]``)."""
-    copied = {id(n.value) for a in run for n in walk_nodes(a.call)
+    arguments = [arg for a in run for arg in (*a.call.args, *(k.value for k in a.call.keywords))]
+    copied = {id(n.value) for arg in arguments for n in walk_nodes(arg)
               if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Slice)}
-    return {n.id for a in run for n in walk_nodes(a.call) if isinstance(n, ast.Name) and id(n) not in copied}
+    return {n.id for arg in arguments for n in walk_nodes(arg)
+            if isinstance(n, ast.Name) and id(n) not in copied and n.id not in {"self", "cls"}}
 
 
 def _changed(statement: ast.stmt) -> set[str]:

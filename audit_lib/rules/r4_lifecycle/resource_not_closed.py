@@ -738,7 +738,7 @@ def _held_client(project: Project, module: SourceModule, cls: ast.ClassDef) -> t
                 session = (kind, factory, cls.name, given)  # reported unless the class also holds a client
             elif kind in NETWORK_CLIENT_KINDS:
                 if _one_part_of_many(methods, {m for _, m in run}, node.targets[0].attr):
-                    return None  # a job object (``Run``: prepare, start, push_output) owns its client for its life
+                    continue  # a job object (``Run``: prepare, start, push_output) owns its client for its life
                 if given is not None:
                     project.facts.setdefault("R4.client-holder-params", {})[cls] = given
                 return kind, factory, cls.name
@@ -2163,12 +2163,15 @@ def _swallowed(module: SourceModule, fn: ast.AST, node: ast.AST, close: ast.Call
     """Whether an exception at ``node`` is caught before ``close``: ``node`` lies in a ``try`` that ends before the
     close, whose handler catches everything (bare, ``Exception``, ``BaseException``) and only logs: it neither
     raises nor leaves (``try: smtp.send_message(m)`` ``except Exception: log.exception(...)`` then
-    ``smtp.quit()``). A call in that handler itself counts as caught too (logging)."""
+    ``smtp.quit()``). A call in that handler itself counts as caught too (logging); one in the ``try``'s ``else``
+    does not: nothing catches it."""
+    child = node
     for outer in ancestors(module, node):
         if outer is fn:
             return False
+        in_else, child = isinstance(outer, TRY_STATEMENTS) and any(child is s for s in outer.orelse), outer
         if isinstance(outer, TRY_STATEMENTS) and getattr(outer, "end_lineno", close.lineno) < close.lineno \
-                and not outer.finalbody and any(_catches_all(module, h) for h in outer.handlers) \
+                and not in_else and not outer.finalbody and any(_catches_all(module, h) for h in outer.handlers) \
                 and not any(isinstance(n, (ast.Raise, ast.Return, ast.Break, ast.Continue))
                             for h in outer.handlers for n in walk_nodes(h)):
             return True
