@@ -1547,6 +1547,13 @@ def _helper_columns(module: SourceModule, project: Project, call: ast.Call) -> d
     return columns
 
 
+def _requires_created(test: ast.expr) -> bool:
+    """``if created:`` or ``if created and ...:``; not ``if not created:`` nor ``if created or ...:``."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_requires_created(value) for value in test.values)
+    return isinstance(test, ast.Name) and test.id == "created"
+
+
 def _once_per_created_row(module: SourceModule, project: Project, fn: ast.AST, read: db.DbOp) -> bool:
     """A Django ``post_save`` receiver (``@receiver(post_save, sender=Profile)``) whose check runs only when the
     row was just created (under ``if created``) and looks up rows by that row's one-to-one partner alone
@@ -1554,8 +1561,8 @@ def _once_per_created_row(module: SourceModule, project: Project, fn: ast.AST, r
     created once, so no two runs check the same partner."""
     args = [a.arg for a in getattr(fn, "args", ast.arguments()).args]
     if "created" not in args or "instance" not in args or not any(
-            isinstance(node, ast.If) and any(isinstance(n, ast.Name) and n.id == "created" for n in ast.walk(node.test))
-            and _within_node(module, read.call, node) for node in walk_function_body(fn)):
+            isinstance(node, ast.If) and _requires_created(node.test)
+            and any(_within_node(module, read.call, s) for s in node.body) for node in walk_function_body(fn)):
         return False
     sender = next((k.value for d in getattr(fn, "decorator_list", ()) if isinstance(d, ast.Call) and (
         dotted(d.func) or "").split(".")[-1] == "receiver" and d.args and (dotted(d.args[0]) or "").endswith("post_save")
