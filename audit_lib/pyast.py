@@ -26,6 +26,11 @@ def dotted(node: ast.AST) -> str | None:
     return None
 
 
+def catches_any_error(handler: ast.ExceptHandler) -> bool:
+    """A bare ``except:``, ``except Exception`` or ``except BaseException`` (also spelled through a module)."""
+    return handler.type is None or (dotted(handler.type) or "").split(".")[-1] in ("Exception", "BaseException")
+
+
 def qualified(module: SourceModule, node: ast.AST) -> str | None:
     """The dotted name of ``node`` with its first part resolved through the imports.
 

@@ -285,8 +285,8 @@ from typing import Iterator
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db
 from audit_lib.operator_code import function_uses, receives_migrate_signal, run_by_operators
-from audit_lib.pyast import (FUNCTION_TYPES, ancestors, dotted, enclosing_function, functions, in_main_block,
-                             is_none, keyword, method_name, method_in_hierarchy, passed_arguments, string_value,
+from audit_lib.pyast import (FUNCTION_TYPES, ancestors, catches_any_error, dotted, enclosing_function, functions,
+                             in_main_block, is_none, keyword, method_name, method_in_hierarchy, passed_arguments, string_value,
                              walk_function_body, walk_nodes)
 from audit_lib.registry import rule
 from audit_lib.rules.r2_atomic._common import redis_client_classes
@@ -2024,8 +2024,7 @@ def _catches_every_error(module: SourceModule, node: ast.AST, fn: ast.AST) -> bo
         if parent is fn:
             return False
         if isinstance(parent, ast.Try) and any(child is statement for statement in parent.body) and any(
-                handler.type is None or dotted(handler.type) in ("Exception", "BaseException")
-                for handler in parent.handlers):
+                catches_any_error(handler) for handler in parent.handlers):
             return True
         child = parent
     return False

@@ -220,8 +220,8 @@ from typing import Iterator
 
 from audit_lib.findings import Confidence, Finding
 from audit_lib.libs import db, http, web
-from audit_lib.pyast import (FUNCTION_TYPES, ancestors, annotation_expr, decorator_names, dotted, enclosing_loops,
-                             functions, is_none, string_value, walk_function_body)
+from audit_lib.pyast import (FUNCTION_TYPES, ancestors, annotation_expr, catches_any_error, decorator_names, dotted,
+                             enclosing_loops, functions, is_none, string_value, walk_function_body)
 from audit_lib.registry import rule
 from audit_lib.rules.r2_atomic._common import derives_from, implementations, in_atomic_dispatch_view, is_abstract
 from audit_lib.source import Project, SourceModule, is_management_command
@@ -2268,7 +2268,7 @@ def _best_effort(module: SourceModule, project: Project, fn: ast.AST, earlier: a
     enforce_domain_policies(user) / except Exception: log.error(...)``): an optional step after the
     change, which the code base lets fail on purpose (not a handler that deletes what was made)."""
     return any(isinstance(parent, ast.Try) and _inside(later, parent.body) and not _inside(earlier, [parent]) and any(
-        _catches_everything(handler) and not _ends_by_raising(handler.body) and not _deletes(module, project, fn, handler)
+        catches_any_error(handler) and not _ends_by_raising(handler.body) and not _deletes(module, project, fn, handler)
         for handler in parent.handlers)
                for parent in takewhile(lambda a: a is not fn, ancestors(module, later)))
 
@@ -2286,7 +2286,7 @@ def _helper_lets_fail(module: SourceModule, project: Project, write: db.DbOp) ->
              if op.is_write and op.tables & write.tables]
     return bool(inner) and all(any(
         isinstance(parent, ast.Try) and _inside(op.call, parent.body) and any(
-            (_catches_everything(handler) or _catches_database_error(handler)) and not _ends_by_raising(handler.body)
+            (catches_any_error(handler) or _catches_database_error(handler)) and not _ends_by_raising(handler.body)
             for handler in parent.handlers)
         for parent in takewhile(lambda a: a is not helper, ancestors(helper_module, op.call))) for op in inner)
 
@@ -2294,10 +2294,6 @@ def _helper_lets_fail(module: SourceModule, project: Project, write: db.DbOp) ->
 def _catches_database_error(handler: ast.ExceptHandler) -> bool:
     types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
     return any(DATABASE_ERROR.fullmatch((dotted(t) or "").split(".")[-1]) for t in types if t is not None)
-
-
-def _catches_everything(handler: ast.ExceptHandler) -> bool:
-    return handler.type is None or (dotted(handler.type) or "").split(".")[-1] in ("Exception", "BaseException")
 
 
 def _inside(node: ast.AST, block: list[ast.stmt]) -> bool:

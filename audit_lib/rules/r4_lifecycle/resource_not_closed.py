@@ -295,7 +295,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from audit_lib.findings import Confidence, Finding
-from audit_lib.pyast import (
+from audit_lib.pyast import (catches_any_error, 
     FUNCTION_TYPES,
     ancestors,
     call_name,
@@ -2171,16 +2171,11 @@ def _swallowed(module: SourceModule, fn: ast.AST, node: ast.AST, close: ast.Call
             return False
         in_else, child = isinstance(outer, TRY_STATEMENTS) and any(child is s for s in outer.orelse), outer
         if isinstance(outer, TRY_STATEMENTS) and getattr(outer, "end_lineno", close.lineno) < close.lineno \
-                and not in_else and not outer.finalbody and any(_catches_all(module, h) for h in outer.handlers) \
+                and not in_else and not outer.finalbody and any(catches_any_error(h) for h in outer.handlers) \
                 and not any(isinstance(n, (ast.Raise, ast.Return, ast.Break, ast.Continue))
                             for h in outer.handlers for n in walk_nodes(h)):
             return True
     return False
-
-
-def _catches_all(module: SourceModule, handler: ast.ExceptHandler) -> bool:
-    return handler.type is None or (qualified(module, handler.type) or dotted(handler.type)) in (
-        "Exception", "BaseException", "builtins.Exception", "builtins.BaseException")
 
 
 def _connections_opened_in(module: SourceModule, project: Project, fn: ast.AST) -> set[str]:
